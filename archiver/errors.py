@@ -1,0 +1,65 @@
+"""One exception tree for the whole tool.
+
+    ArchiverError                 base: the CLI catches only this, prints str(e) on one line
+    ├── UsageError                bad arguments or options (exit 2)
+    ├── SourceError               a source could not be read (unreadable, binary, too big, fetch failed)
+    ├── NetworkError              a request failed (DNS, connect, TLS, timeout)
+    ├── BrowserError              no usable Chromium, or the browser crashed
+    ├── CaptureError              a capture could not be completed
+    ├── IndexError_               the SQLite index is unreadable or from a newer version
+    ├── LockHeld                  another run holds the archive's lock (exit 3)
+    ├── ExportError               nothing selected, or the bundle could not be written
+    └── VerifyError               the archive failed verification
+
+Messages are one line and say what to do next.
+"""
+
+from __future__ import annotations
+
+
+class ArchiverError(Exception):
+    """Base class of every error the tool reports to the user."""
+
+    exit_code = 1
+
+
+class UsageError(ArchiverError):
+    """Bad arguments or options."""
+
+    exit_code = 2
+
+
+class SourceError(ArchiverError):
+    """A source could not be read."""
+
+
+class NetworkError(ArchiverError):
+    """A network request failed."""
+
+
+class BrowserError(ArchiverError):
+    """No usable Chromium, or the browser failed."""
+
+
+class CaptureError(ArchiverError):
+    """A capture could not be completed."""
+
+
+class IndexError_(ArchiverError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    """The SQLite index is unreadable or was written by a newer version."""
+
+
+class LockHeld(ArchiverError):
+    """Another run holds the archive's lock."""
+
+    exit_code = 3
+
+
+class ExportError(ArchiverError):
+    """Nothing matched the selection, or the bundle could not be written."""
+
+    exit_code = 2
+
+
+class VerifyError(ArchiverError):
+    """The archive failed verification."""

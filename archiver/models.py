@@ -1,0 +1,107 @@
+"""Typed records that flow through the pipeline: sources -> detect -> resolve -> capture -> index."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["embedded", "linked", "shortlink"]
+KINDS: tuple[str, ...] = ("embedded", "linked", "shortlink")
+
+PLATFORMS: tuple[str, ...] = (
+    "twitter",
+    "instagram",
+    "tiktok",
+    "youtube",
+    "facebook",
+    "bluesky",
+    "mastodon",
+    "truthsocial",
+    "threads",
+    "reddit",
+    "telegram",
+    "linkedin",
+    "vimeo",
+)
+
+# Output field order for scan (issue 2, point 6); every field is always present.
+POST_FIELDS: tuple[str, ...] = (
+    "key",
+    "platform",
+    "post_id",
+    "url",
+    "handle",
+    "author",
+    "posted_at",
+    "text",
+    "links",
+    "media",
+    "kind",
+    "source",
+    "evidence",
+)
+
+
+@dataclass
+class Document:
+    """One readable source: its bytes decoded to text, and whether it is HTML."""
+
+    source: str  # the path or URL as the user gave it
+    text: str
+    is_html: bool
+    url: str | None = None  # the URL it was fetched from (after redirects), if any
+    raw: bytes | None = None  # the original bytes, kept for archiving local files
+    content_type: str | None = None
+
+
+def normalise_text(text: str | None) -> str:
+    """Text as used in hash keys: NFC, whitespace folded, short links and case ignored."""
+    if not text:
+        return ""
+    t = unicodedata.normalize("NFKC", text)
+    t = re.sub(r"https?://\S+|\b(?:pic\.twitter\.com|pic\.x\.com|t\.co)/\S+", " ", t)
+    t = re.sub(r"\s+", " ", t).strip().casefold()
+    return t
+
+
+def hash_key(platform: str, handle: str | None, date: str | None, text: str | None) -> str:
+    """`<platform>:h:<sha256>` for a post whose ID is not known (issue 2, point 5)."""
+    h = (handle or "").lower().lstrip("@")
+    d = (date or "")[:10]
+    digest = hashlib.sha256(f"{h}|{d}|{normalise_text(text)}".encode()).hexdigest()
+    return f"{platform}:h:{digest}"
+
+
+@dataclass
+class Post:
+    """One social post as found in one source (an article, a text, a URL)."""
+
+    platform: str
+    kind: str
+    source: str
+    evidence: str
+    post_id: str | None = None
+    url: str | None = None
+    handle: str | None = None
+    author: str | None = None
+    posted_at: str | None = None
+    text: str | None = None
+    links: list[str] = field(default_factory=list)
+    media: list[str] = field(default_factory=list)
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            self.key = self.compute_key()
+
+    def compute_key(self) -> str:
+        if self.post_id:
+            return f"{self.platform}:{self.post_id}"
+        return hash_key(self.platform, self.handle, self.posted_at, self.text)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return {k: d[k] for k in POST_FIELDS}
