@@ -1,0 +1,1 @@
+"""Capture: a real Chromium and an HTTP client, both recorded into WARC/1.1."""
