@@ -1,0 +1,58 @@
+# Every target installs what it needs first; `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYWB_VENV := .venv-pywb
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: install browser pywb test run demo bench lint clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# A Chromium for Playwright: Debian's package when we can install it (root + apt), else Playwright's download.
+browser: install
+	@if [ -x /usr/bin/chromium ] || [ -n "$$ARCHIVER_CHROMIUM" ] || ls $$HOME/.cache/ms-playwright/chromium-* >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium and fonts (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji fonts-noto-cjk libnss3-tools >/dev/null; \
+	else \
+	  $(BIN)/playwright install chromium; \
+	fi
+
+# pywb pins old dependencies: it gets its own virtualenv (CAPTURE.md).
+pywb: $(PYWB_VENV)/.installed
+
+$(PYWB_VENV)/.installed:
+	$(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/pip install --quiet pywb
+	touch $@
+
+test: install browser pywb
+	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# The main job: a scheduled-style run over seeds/ into archives/. Exit 1 (some posts unavailable,
+# e.g. offline) still counts as a completed run.
+run: install browser
+	$(BIN)/archiver run --seeds seeds --archive-dir archives; rc=$$?; [ $$rc -le 1 ] || exit $$rc
+
+# The whole pipeline offline against the local impersonating server the tests use.
+demo: install browser
+	$(BIN)/python -m tests.demo
+
+bench: install
+	$(BIN)/python bench/scan.py
+
+lint: install
+	$(BIN)/pip install --quiet ruff mypy
+	$(BIN)/ruff check archiver tests bench
+	$(BIN)/mypy archiver
+
+clean:
+	rm -rf $(VENV) $(PYWB_VENV) .pytest_cache

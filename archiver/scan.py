@@ -1,0 +1,52 @@
+"""`scan`: read sources and find the social posts they embed, link or cite."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from .models import KINDS, Post
+from .sources import DEFAULT_MAX_BYTES, SourceFailure, read_sources
+
+if TYPE_CHECKING:
+    from .net import NetOptions
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScanResult:
+    """What a scan found: posts in source order, and the sources that could not be read."""
+
+    posts: list[Post] = field(default_factory=list)
+    failures: list[SourceFailure] = field(default_factory=list)
+    sources_read: int = 0
+
+
+def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BYTES,
+         net: NetOptions | None = None,
+         on_source: Callable[[str], None] | None = None) -> ScanResult:
+    """Detect posts in every source; `kind` is one of KINDS or "all"."""
+    from .detect import detect
+
+    wanted = set(KINDS) if kind == "all" else {kind}
+    result = ScanResult()
+    for item in read_sources(specs, max_bytes=max_bytes, net=net):
+        if isinstance(item, SourceFailure):
+            log.warning("%s", item.message)
+            result.failures.append(item)
+            continue
+        if on_source:
+            on_source(item.source)
+        result.sources_read += 1
+        try:
+            posts = detect(item)
+        except Exception as e:  # noqa: BLE001 - one bad page never stops the others
+            msg = f"{item.source}: could not be scanned ({type(e).__name__}: {e})"
+            log.warning("%s", msg)
+            result.failures.append(SourceFailure(item.source, msg))
+            continue
+        result.posts.extend(p for p in posts if p.kind in wanted)
+    return result

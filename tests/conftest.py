@@ -1,0 +1,30 @@
+"""Shared fixtures. Tests never touch the internet: proxies and CA overrides from the environment are cleared."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+_NET_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
+            "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "ARCHIVER_MAP_HOST",
+            "ARCHIVER_CA_BUNDLE", "ARCHIVER_PROXY", "ARCHIVER_HOME")
+
+
+@pytest.fixture(autouse=True)
+def _clean_net_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _NET_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+def corpus_dir() -> Path:
+    """The shared corpus; under CI=true its absence is a failure, elsewhere a skip."""
+    if not CORPUS.is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"corpus missing at {CORPUS}: CI must provide ../shared/corpus")
+        pytest.skip(f"corpus not found at {CORPUS}")
+    return CORPUS
