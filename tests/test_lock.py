@@ -1,0 +1,50 @@
+"""The archive lock: a second holder is refused (exit 3 semantics) or waits."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from archiver.errors import LockHeld
+from archiver.lock import ArchiveLock
+
+HOLD = "import sys,time; from pathlib import Path; from archiver.lock import ArchiveLock\n" \
+       "l=ArchiveLock(Path(sys.argv[1])); l.acquire(); print('held', flush=True); time.sleep(float(sys.argv[2]))"
+
+
+def _holder(tmp_path: Path, seconds: float) -> subprocess.Popen[str]:
+    p = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout is not None and p.stdout.readline().strip() == "held"
+    return p
+
+
+def test_second_lock_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    p = _holder(tmp_path, 30)
+    try:
+        with pytest.raises(LockHeld, match=rf"pid {p.pid} .*--wait") as e:
+            ArchiveLock(tmp_path).acquire()
+        assert e.value.exit_code == 3
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_lock_is_freed_when_the_holder_is_killed(tmp_path: Path) -> None:
+    p = _holder(tmp_path, 30)
+    p.kill()  # SIGKILL: the kernel drops the flock
+    p.wait()
+    with ArchiveLock(tmp_path):
+        pass
+
+
+def test_wait_blocks_until_the_holder_finishes(tmp_path: Path) -> None:
+    p = _holder(tmp_path, 1.0)
+    start = time.monotonic()
+    with ArchiveLock(tmp_path, wait=True, poll=0.05):
+        waited = time.monotonic() - start
+    p.wait()
+    assert waited > 0.3

@@ -1,0 +1,72 @@
+"""Reading sources: sniffing, encodings, size limits and one-line failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from archiver.errors import SourceError
+from archiver.sources import SourceFailure, decode, expand, looks_binary, read_file, read_sources
+
+
+def test_binary_files_are_refused_with_a_named_message(tmp_path: Path) -> None:
+    p = tmp_path / "photo.html"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    with pytest.raises(SourceError, match=r"photo\.html: binary content"):
+        read_file(p, 100_000)
+
+
+def test_oversized_sources_are_skipped(tmp_path: Path) -> None:
+    p = tmp_path / "big.txt"
+    p.write_text("x" * 200)
+    with pytest.raises(SourceError, match="over --max-bytes 100"):
+        read_file(p, 100)
+
+
+def test_html_is_sniffed_from_content_not_extension(tmp_path: Path) -> None:
+    html = tmp_path / "article.txt"
+    html.write_text("<!doctype html><html><body><p>Hi</p></body></html>")
+    text = tmp_path / "article.html"
+    text.write_text("Just words, nothing else.\nA second line.")
+    assert read_file(html, 10_000).is_html is True
+    assert read_file(text, 10_000).is_html is False
+
+
+def test_legacy_encodings_decode_via_meta_or_cp1252() -> None:
+    latin = '<meta charset="iso-8859-1"><p>Gr\xfc\xdfe</p>'.encode("latin-1")
+    assert "Grüße" in decode(latin)
+    assert decode("Café".encode("cp1252")) == "Café"
+    assert decode("\ufeffBOM text".encode("utf-8")) == "BOM text"
+
+
+def test_utf16_with_bom_is_text_not_binary() -> None:
+    data = "Hello — world".encode("utf-16")
+    assert not looks_binary(data)
+    assert decode(data) == "Hello — world"
+
+
+def test_directories_expand_recursively_and_skip_hidden(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "two.html").write_text("<p>2</p>")
+    (tmp_path / "one.txt").write_text("1")
+    (tmp_path / ".hidden").write_text("h")
+    got = [Path(p).relative_to(tmp_path).as_posix() for p in expand([str(tmp_path)])]
+    assert got == ["one.txt", "b/two.html"] or got == ["b/two.html", "one.txt"]
+    assert ".hidden" not in got
+
+
+def test_one_bad_source_does_not_stop_the_others(tmp_path: Path) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text("fine text")
+    items = list(read_sources([str(tmp_path / "missing.html"), str(good)]))
+    assert isinstance(items[0], SourceFailure) and "no such file" in items[0].message
+    assert not isinstance(items[1], SourceFailure) and items[1].text == "fine text"
+
+
+def test_unreachable_url_is_a_failure_not_a_traceback() -> None:
+    # Port 9 on loopback: nothing listens, the connection is refused at once (no internet needed).
+    items = list(read_sources(["http://127.0.0.1:9/article"]))
+    assert isinstance(items[0], SourceFailure)
+    assert items[0].message.startswith("http://127.0.0.1:9/article: ")
+    assert "\n" not in items[0].message
