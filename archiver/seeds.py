@@ -1,0 +1,102 @@
+"""Seeds for scheduled runs: `*.urls` lists, RSS/Atom feeds and news sitemaps (by content), articles."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from .errors import UsageError
+from .sources import expand
+
+log = logging.getLogger(__name__)
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.I)
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`30m`, `12h`, `7d`, `2w` -> timedelta; anything else is a usage error."""
+    m = _DURATION.match(text or "")
+    if not m:
+        raise UsageError(f"--recheck-after: expected a duration like 30m, 12h or 7d, got {text!r}")
+    return timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})
+
+
+@dataclass
+class SeedList:
+    """What a seeds folder asks for: sources to archive and the seed files that could not be read."""
+
+    sources: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def feed_links(data: bytes) -> list[str] | None:
+    """Article URLs from an RSS, Atom or sitemap document; None when it is not one."""
+    head = data[:2048].lstrip().lower()
+    if not (head.startswith(b"<?xml") or head.startswith((b"<rss", b"<feed", b"<urlset", b"<sitemapindex"))):
+        return None
+    if not any(tag in data[:4096] for tag in (b"<rss", b"<feed", b"<urlset", b"<sitemapindex", b"<rdf:RDF")):
+        return None
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError:
+        return None
+    if root is None:
+        return None
+    urls: list[str] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        tag = etree.QName(el).localname
+        if tag == "link":
+            href = el.get("href") if el.get("href") else (el.text or "").strip()
+            rel = el.get("rel", "alternate")
+            parent = el.getparent()
+            ptag = etree.QName(parent).localname if parent is not None and isinstance(parent.tag, str) else ""
+            if href and rel == "alternate" and ptag in ("item", "entry"):
+                urls.append(href)
+        elif tag == "loc":
+            parent = el.getparent()
+            if parent is not None and etree.QName(parent).localname == "url" and el.text:
+                urls.append(el.text.strip())
+    return list(dict.fromkeys(urls))
+
+
+def read_seeds(path: Path) -> SeedList:
+    """Expand a seeds folder (or one seed file) into article sources, in a stable order."""
+    if not path.exists():
+        raise UsageError(f"--seeds: {path} does not exist; create it or point --seeds at a folder of seeds")
+    out = SeedList()
+    for spec in expand([str(path)]):
+        p = Path(spec)
+        if p.name.lower() == "readme.md":
+            continue
+        try:
+            data = p.read_bytes()
+        except OSError as e:
+            out.problems.append(f"{p}: cannot read ({e.strerror or e})")
+            continue
+        if p.suffix == ".urls":
+            for n, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+                line = line.split("#", 1)[0].strip()
+                if not line:
+                    continue
+                if not re.match(r"^https?://", line, re.I):
+                    out.problems.append(f"{p}:{n}: not an http(s) URL: {line!r}")
+                    continue
+                out.sources.append(line)
+            continue
+        links = feed_links(data)
+        if links is not None:
+            log.info("%s: feed with %d article(s)", p, len(links))
+            out.sources.extend(links)
+            continue
+        out.sources.append(str(p))
+    out.sources = list(dict.fromkeys(out.sources))
+    return out
