@@ -1,0 +1,345 @@
+"""`archive`: capture each article and every post it embeds or links, into WARC + screenshots + index."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import ArchiverError, NetworkError, SourceError
+from .layout import WARC_DIR, article_dir, relative
+from .models import Document, Post
+from .postcapture import PostCapturer, PostOutcome
+from .sources import DEFAULT_MAX_BYTES, SourceFailure, document_from_bytes, expand, is_url, read_file, read_stdin
+
+if TYPE_CHECKING:
+    from .capture.http import RecordingClient
+    from .capture.types import RecordInfo
+    from .net import NetOptions
+
+log = logging.getLogger(__name__)
+
+# Rendered embeds on an article page that get their own element screenshot (issue 3, point 4).
+EMBED_ELEMENT_SELECTORS = (
+    "iframe[data-tweet-id]",
+    "iframe[src*='platform.twitter.com/embed']",
+    "iframe[src*='youtube.com/embed']",
+    "iframe[src*='youtube-nocookie.com/embed']",
+    "iframe.instagram-media",
+    "iframe[src*='tiktok.com']",
+    "iframe[src*='player.vimeo.com']",
+)
+
+
+@dataclass
+class ArticleOutcome:
+    source: str
+    url: str
+    posts: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class ArchiveSummary:
+    """Everything one archive/run did; `exit_code` follows the tool-wide convention."""
+
+    articles: list[ArticleOutcome] = field(default_factory=list)
+    posts: list[PostOutcome] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    sources_read: int = 0
+    skipped_posts: int = 0
+    network_unreachable: bool = False
+    rechecked: int = 0
+    changed: int = 0
+    started_at: str = ""
+    finished_at: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        if self.sources_read == 0 and self.failures and not self.posts:
+            return 2
+        bad = self.failures or any(p.status == "unavailable" or p.error for p in self.posts)
+        return 1 if bad else 0
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for p in self.posts:
+            out[p.status] = out.get(p.status, 0) + 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "articles": len(self.articles),
+            "articles_failed": sum(1 for a in self.articles if a.error),
+            "posts": len(self.posts),
+            "posts_new": len(self.posts) - self.rechecked,
+            "posts_rechecked": self.rechecked,
+            "posts_changed": self.changed,
+            "posts_skipped_already_captured": self.skipped_posts,
+            "statuses": self.counts(),
+            "network_unreachable": self.network_unreachable,
+            "failures": self.failures,
+            "results": [p.row() for p in self.posts],
+        }
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Session:
+    """Opens (and always closes) the index, WARC store, HTTP client and one browser for a run."""
+
+    def __init__(self, archive_dir: Path, net: NetOptions, *, timeout: float = 30.0) -> None:
+        self.archive_dir = archive_dir
+        self.net = net
+        self.timeout = timeout
+        self._stack = ExitStack()
+
+    def __enter__(self) -> Session:
+        from .capture.browser import Browser
+        from .capture.http import RecordingClient
+        from .capture.warc import WarcStore, recover
+        from .index.store import Index
+
+        self.archive_dir.mkdir(parents=True, exist_ok=True)
+        warcs = self.archive_dir / WARC_DIR
+        warcs.mkdir(exist_ok=True)
+        for msg in recover(warcs):
+            log.warning("%s", msg)
+        try:
+            self.index = self._stack.enter_context(Index(self.archive_dir))
+            self.browser = self._stack.enter_context(
+                Browser(self.net, workdir=self.archive_dir / ".browser", timeout=self.timeout))
+            self.store = self._stack.enter_context(WarcStore(warcs, info={
+                "browser-version": self.browser.browser_version or "", "http-header-user-agent": self.browser.user_agent or ""}))
+            self.client: RecordingClient = self._stack.enter_context(
+                RecordingClient(self.net, self.store, timeout=self.timeout))
+        except BaseException:
+            self._stack.close()
+            raise
+        self.posts = PostCapturer(self.archive_dir, self.index, self.store, self.client, self.browser)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+
+class Archiver:
+    """Runs the pipeline over sources: read -> detect -> resolve -> capture -> index."""
+
+    def __init__(self, session: Session, *, recapture: bool = False, max_bytes: int = DEFAULT_MAX_BYTES,
+                 progress: Callable[[str], None] | None = None) -> None:
+        self.s = session
+        self.recapture = recapture
+        self.max_bytes = max_bytes
+        self.progress = progress or (lambda _msg: None)
+        self.summary = ArchiveSummary(started_at=_now())
+        self._done_posts: set[str] = set()
+
+    # -- reading ------------------------------------------------------------------------------
+    def _read(self, spec: str) -> Document:
+        if spec == "-":
+            return read_stdin(self.max_bytes)
+        if is_url(spec):
+            from .capture.http import BROWSER_UA
+
+            records: list[RecordInfo] = []
+            self.s.client.on_record = records.append
+            try:
+                resp = self.s.client.get(spec, headers={"User-Agent": BROWSER_UA}, follow_redirects=True)
+            finally:
+                self.s.client.on_record = None
+            if resp.status_code >= 400:
+                raise SourceError(f"{spec}: HTTP {resp.status_code}; check the address")
+            if len(resp.content) > self.max_bytes:
+                raise SourceError(f"{spec}: body is over --max-bytes {self.max_bytes}; skipped")
+            doc = document_from_bytes(spec, resp.content, url=str(resp.url),
+                                      content_type=resp.headers.get("content-type"), charset=resp.charset_encoding)
+            self._pending_records = records
+            return doc
+        return read_file(Path(spec), self.max_bytes)
+
+    # -- one article ----------------------------------------------------------------------------
+    def archive_specs(self, specs: Iterable[str]) -> ArchiveSummary:
+        for spec in expand(list(specs)):
+            self._pending_records: list[RecordInfo] = []
+            try:
+                doc = self._read(spec)
+            except (SourceError, NetworkError) as e:
+                self._fail(str(e), network=isinstance(e, NetworkError))
+                self.summary.articles.append(ArticleOutcome(spec, spec, error=str(e)))
+                continue
+            self.summary.sources_read += 1
+            self.archive_document(doc)
+        self.summary.finished_at = _now()
+        return self.summary
+
+    def _fail(self, msg: str, *, network: bool = False) -> None:
+        log.warning("%s", msg)
+        self.summary.failures.append(msg)
+        if network:
+            self.summary.network_unreachable = True
+
+    def archive_document(self, doc: Document) -> ArticleOutcome:
+        from .detect import detect
+
+        s = self.s
+        url = doc.url or _file_uri(doc.source)
+        outcome = ArticleOutcome(doc.source, url)
+        self.summary.articles.append(outcome)
+        self.progress(f"article {doc.source}")
+        try:
+            posts = detect(doc)
+        except Exception as e:  # noqa: BLE001 - one bad page never sinks the run
+            outcome.error = f"{doc.source}: could not be scanned ({type(e).__name__}: {e})"
+            self._fail(outcome.error)
+            return outcome
+        posts = self._resolve_shortlinks(posts)
+        article_id = s.index.upsert_article(url, source=doc.source, title=None)
+        if self.recapture or not s.index.article_captured(url):
+            self._capture_article(doc, url, article_id)
+        for post in posts:
+            s.index.upsert_post(post)
+            s.index.cite(article_id, post.key, post.kind, post.evidence)
+            outcome.posts.append(post.key)
+        for post in posts:
+            if post.kind == "shortlink":
+                continue  # unresolved short links have no post to capture
+            self._capture_post(post)
+        return outcome
+
+    def _capture_post(self, post: Post) -> None:
+        s = self.s
+        if post.key in self._done_posts:
+            return
+        self._done_posts.add(post.key)
+        if not self.recapture and s.index.has_capture(post.key):
+            self.summary.skipped_posts += 1
+            return
+        self.progress(f"post {post.key}")
+        try:
+            result = s.posts.capture(post)
+        except Exception as e:  # noqa: BLE001 - a failing post never stops the run
+            result = PostOutcome(post.key, post.platform, post.url, "unknown", error=f"{type(e).__name__}: {e}")
+            log.warning("%s: capture failed: %s", post.key, result.error)
+        if result.network_failed:
+            self.summary.network_unreachable = True
+        if result.error:
+            self.summary.failures.append(f"{post.key}: {result.error}")
+        self.summary.posts.append(result)
+
+    def recheck(self, keys: Iterable[str]) -> None:
+        """Capture already-held posts again so that a change of status is observed and dated."""
+        for key in keys:
+            row = self.s.index.get_post(key)
+            if row is None:
+                continue
+            self._done_posts.discard(key)
+            saved, self.recapture = self.recapture, True
+            try:
+                self._capture_post(row)
+            finally:
+                self.recapture = saved
+
+    def _resolve_shortlinks(self, posts: list[Post]) -> list[Post]:
+        """Short links in text-only tweets lead to their status ID: the ID-keyed post absorbs them."""
+        from .detect.platforms.twitter import canonical_url
+        from .resolve import resolve_shortlink, resolved_post_id
+
+        out: list[Post] = []
+        by_key = {p.key: p for p in posts}
+        for post in posts:
+            if post.platform != "twitter" or post.post_id:
+                out.append(post)
+                continue
+            candidates = [u for u in [*post.media, *post.links] if _is_shortlink(u)]
+            if post.kind == "shortlink" and post.url:
+                candidates.insert(0, post.url)
+            found = None
+            for link in candidates:
+                try:
+                    res = resolve_shortlink(self.s.client, link)
+                except NetworkError as e:
+                    self._fail(f"{link}: {e}", network=True)
+                    break
+                found = resolved_post_id(res)
+                if found:
+                    break
+            if not found:
+                out.append(post)
+                continue
+            handle, pid = found
+            old_key = post.key
+            post.post_id, post.handle = pid, post.handle or handle
+            post.url = canonical_url(pid, post.handle)
+            if post.kind == "shortlink":
+                post.kind = "linked"
+            post.key = post.compute_key()
+            self.s.index.merge_post_key(old_key, post.key)
+            if post.key in by_key and by_key[post.key] is not post:
+                continue  # already listed under its ID
+            out.append(post)
+        return out
+
+    def _capture_article(self, doc: Document, url: str, article_id: int) -> None:
+        s = self.s
+        records: list[RecordInfo] = list(self._pending_records)
+        shots = article_dir(s.archive_dir, url)
+        shots.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        error = None
+        page = None
+        if not is_url(doc.source) and doc.raw is not None:
+            ctype = "text/html; charset=utf-8" if doc.is_html else "text/plain; charset=utf-8"
+            records.append(s.store.write_resource(url, doc.content_type or ctype, doc.raw))
+        if doc.is_html:
+            try:
+                page = s.browser.capture(url, s.store, screenshot_path=shots / f"{stamp}.png",
+                                         element_selectors=EMBED_ELEMENT_SELECTORS, element_dir=shots,
+                                         on_record=records.append)
+                if page.errors and page.status is None:
+                    error = "; ".join(page.errors)
+            except ArchiverError as e:
+                error = str(e)
+        if error:
+            log.warning("%s: %s", doc.source, error)
+        with s.index.transaction():
+            cid = s.index.add_capture(
+                post_key=None, article_id=article_id, source="live", url=url,
+                status="ok" if not error else "error",
+                screenshot=relative(s.archive_dir, getattr(page, "screenshot", None)),
+                screenshot_sha256=getattr(page, "screenshot_sha256", None), error=error,
+                warc=records[-1].filename if records else None,
+                page_record_id=getattr(page, "page_record_id", None))
+            s.index.add_records(cid, records, article_id=article_id)
+
+
+def _is_shortlink(u: str) -> bool:
+    low = u.lower().removeprefix("https://").removeprefix("http://")
+    return low.startswith(("t.co/", "pic.twitter.com/", "pic.x.com/"))
+
+
+def _file_uri(source: str) -> str:
+    if source == "-":
+        return "urn:stdin:" + datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    return Path(source).resolve().as_uri()
+
+
+def archive(specs: list[str], archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
+            recapture: bool = False, max_bytes: int = DEFAULT_MAX_BYTES,
+            progress: Callable[[str], None] | None = None) -> ArchiveSummary:
+    """Archive every source under the archive's lock."""
+    from .lock import ArchiveLock
+
+    with ArchiveLock(archive_dir), Session(archive_dir, net, timeout=timeout) as session:
+        return Archiver(session, recapture=recapture, max_bytes=max_bytes, progress=progress).archive_specs(specs)
+
+
+__all__ = ["ArchiveSummary", "Archiver", "Session", "archive", "SourceFailure"]

@@ -1,0 +1,245 @@
+"""Capture one post: structured data over HTTP, its rendered embed in the browser, status, Wayback.
+
+Twitter/X is first-class (issue 3, point 5); other platforms get their embed rendered and their
+public oEmbed/API metadata where one exists without credentials (point 6).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import ArchiverError, NetworkError
+from .layout import MEDIA_DIR, post_dir, relative
+
+if TYPE_CHECKING:
+    from .capture.browser import Browser
+    from .capture.http import RecordingClient
+    from .capture.types import RecordInfo
+    from .capture.warc import WarcStore
+    from .index.store import Index
+
+log = logging.getLogger(__name__)
+
+# The rendered tweet inside Tweet.html; element screenshots fall back to the full page.
+EMBED_SELECTORS = ("article", "[data-testid=tweet]", "#app", "body > div")
+
+
+@dataclass
+class PostOutcome:
+    """What happened to one post in this run."""
+
+    key: str
+    platform: str
+    url: str | None
+    status: str
+    reason: str | None = None
+    captures: int = 0
+    source: str | None = None  # live | wayback
+    error: str | None = None
+    network_failed: bool = False
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        return {"key": self.key, "platform": self.platform, "url": self.url, "status": self.status,
+                "captures": self.captures, "source": self.source, "reason": self.reason, "error": self.error}
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+class PostCapturer:
+    """Captures posts with one shared browser, HTTP client, WARC store and index."""
+
+    def __init__(self, archive_dir: Path, index: Index, store: WarcStore, client: RecordingClient,
+                 browser: Browser) -> None:
+        self.archive_dir = archive_dir
+        self.index = index
+        self.store = store
+        self.client = client
+        self.browser = browser
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _render(self, url: str, key: str, label: str, records: list[RecordInfo]) -> tuple[Any, str | None]:
+        """Render a URL in a fresh browser context; returns (PageCapture | None, error)."""
+        out = post_dir(self.archive_dir, key)
+        out.mkdir(parents=True, exist_ok=True)
+        shot = out / f"{_stamp()}-{label}.png"
+        try:
+            page = self.browser.capture(url, self.store, screenshot_path=shot, on_record=records.append)
+        except ArchiverError as e:
+            return None, str(e)
+        err = "; ".join(page.errors) if page.errors and page.status is None else None
+        return page, err
+
+    def _commit_capture(self, key: str, *, source: str, url: str, status: str, page: Any,
+                        error: str | None, records: list[RecordInfo]) -> int:
+        shot = getattr(page, "screenshot", None) if page else None
+        warc = records[-1].filename if records else None
+        with self.index.transaction():
+            cid = self.index.add_capture(
+                post_key=key, article_id=None, source=source, url=url, status=status,
+                screenshot=relative(self.archive_dir, shot), screenshot_sha256=getattr(page, "screenshot_sha256", None),
+                error=error, warc=warc, page_record_id=getattr(page, "page_record_id", None))
+            self.index.add_records(cid, records, post_key=key)
+        return cid
+
+    # -- platforms -------------------------------------------------------------------------
+    def capture(self, post: Any) -> PostOutcome:
+        """Capture one indexed post (a row from the posts table, or a Post)."""
+        key, platform = post.key, post.platform
+        try:
+            if platform == "twitter" and post.post_id:
+                return self._twitter(post)
+            return self._generic(post)
+        except NetworkError as e:
+            self.index.observe(key, "unavailable", detail=str(e))
+            return PostOutcome(key, platform, post.url, "unavailable", error=str(e), network_failed=True)
+        except ArchiverError as e:
+            self.index.observe(key, "unknown", detail=str(e))
+            return PostOutcome(key, platform, post.url, "unknown", error=str(e))
+
+    def _twitter(self, post: Any) -> PostOutcome:
+        from .capture import twitter
+        from .capture.oembed import embed_url
+        from .detect.platforms.twitter import canonical_url
+
+        key, pid = post.key, post.post_id
+        records: list[RecordInfo] = []
+        self.client.on_record = records.append
+        network_failed = False
+        synd = oembed = None
+        try:
+            synd = twitter.fetch_syndication(self.client, pid)
+        except NetworkError as e:
+            network_failed = True
+            log.warning("%s: syndication: %s", key, e)
+        status_url = post.url or canonical_url(pid, post.handle)
+        try:
+            oembed = twitter.fetch_oembed(self.client, status_url)
+        except NetworkError as e:
+            network_failed = True
+            log.warning("%s: oEmbed: %s", key, e)
+
+        data = None
+        if synd is not None and synd.kind == "tweet" and synd.json:
+            data = twitter.parse_tweet(synd.json)
+            self.index.update_post_data(key, **_tweet_fields(data, synd.json))
+
+        login_wall: bool | None = None
+        live = data is not None
+        page = None
+        render_error = None
+        outcome_source = "live"
+        if not network_failed:
+            page, render_error = self._render(embed_url("twitter", pid, status_url) or status_url, key, "embed", records)
+            if not live:
+                # Only when the embed says nothing: does x.com itself show a login wall? (never "deleted")
+                wall_page, _ = self._render(status_url, key, "x", records)
+                login_wall = bool(wall_page and getattr(wall_page, "login_wall", False))
+        status, reason = twitter.classify(synd, oembed, login_wall, network_failed)
+
+        if data is not None and data.media and not network_failed:
+            self._media(key, data.media)
+        self.client.on_record = None
+        self.index.observe(key, status, detail=reason)
+        captures = 0
+        if page is not None or records:
+            self._commit_capture(key, source="live", url=status_url, status=status, page=page,
+                                 error=render_error, records=records)
+            captures += 1
+        if status not in ("live",) and not network_failed:
+            captures += self._wayback(post, status_url)
+            if captures > 1:
+                outcome_source = "wayback"
+        return PostOutcome(key, "twitter", status_url, status, reason=reason, captures=captures,
+                           source=outcome_source, error=render_error, network_failed=network_failed)
+
+    def _media(self, key: str, urls: list[str]) -> None:
+        from .capture import twitter
+
+        try:
+            files = twitter.download_media(self.client, urls)
+        except NetworkError as e:
+            log.warning("%s: media: %s", key, e)
+            return
+        out = self.archive_dir / MEDIA_DIR / post_dir(self.archive_dir, key).name
+        out.mkdir(parents=True, exist_ok=True)
+        for i, f in enumerate(files):
+            ext = {"image/jpeg": ".jpg", "image/png": ".png", "video/mp4": ".mp4", "image/webp": ".webp"}.get(
+                (f.mime or "").split(";")[0], ".bin")
+            path = out / f"{i:02d}{ext}"
+            path.write_bytes(f.data)
+            self.index.add_media(key, f.url, relative(self.archive_dir, path), f.sha256, f.mime)
+
+    def _wayback(self, post: Any, status_url: str) -> int:
+        from .capture import wayback
+
+        key = post.key
+        records: list[RecordInfo] = []
+        self.client.on_record = records.append
+        try:
+            snap = wayback.find_snapshot(self.client, status_url)
+            if snap is None:
+                return 0
+            _resp, partial = wayback.fetch_snapshot(self.client, snap)
+        except NetworkError as e:
+            log.warning("%s: wayback: %s", key, e)
+            return 0
+        finally:
+            self.client.on_record = None
+        if partial is not None:
+            fields = {k: getattr(partial, k, None) for k in ("handle", "author", "text", "posted_at")}
+            self.index.update_post_data(key, **{k: v for k, v in fields.items() if v})
+        page, err = self._render(snap.url, key, "wayback", records)
+        self._commit_capture(key, source="wayback", url=snap.url, status="recovered", page=page,
+                             error=err, records=records)
+        self.index.observe(key, self.index.post_status(key) or "deleted", detail=f"recovered from the Wayback Machine ({snap.url})")
+        return 1
+
+    def _generic(self, post: Any) -> PostOutcome:
+        from .capture.oembed import embed_url, fetch_metadata
+
+        key, platform = post.key, post.platform
+        records: list[RecordInfo] = []
+        self.client.on_record = records.append
+        status, reason, network_failed = "unknown", None, False
+        try:
+            code, meta = fetch_metadata(self.client, platform, post.url or "")
+            if code == 200:
+                status = "live"
+                self.index.update_post_data(key, author=meta.get("author_name"), data=meta)
+            elif code in (404, 410):
+                # One signal only: not enough to call it deleted (issue 3, point 5).
+                status, reason = "unavailable", f"oEmbed answered {code}"
+        except NetworkError as e:
+            network_failed, status, reason = True, "unavailable", str(e)
+        finally:
+            self.client.on_record = None
+        target = embed_url(platform, post.post_id, post.url) or post.url
+        page = err = None
+        if target and not network_failed:
+            page, err = self._render(target, key, "embed", records)
+        self.index.observe(key, status, detail=reason)
+        captures = 0
+        if page is not None or records:
+            self._commit_capture(key, source="live", url=target or "", status=status, page=page, error=err, records=records)
+            captures = 1
+        return PostOutcome(key, platform, post.url, status, reason=reason, captures=captures, source="live",
+                           error=err, network_failed=network_failed)
+
+
+def _tweet_fields(data: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    out = {"handle": data.handle, "author": data.author, "posted_at": data.posted_at, "text": data.text,
+           "media": list(data.media or []), "data": raw}
+    if getattr(data, "links", None):
+        out["links"] = list(data.links)
+    return {k: v for k, v in out.items() if v not in (None, [], "")}
