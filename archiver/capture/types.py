@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import httpx
 
 
 @dataclass
@@ -45,3 +49,15 @@ class RecordInfo:
     mime: str | None = None
     payload_digest: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+class HttpGetter(Protocol):
+    """The part of an HTTP client the API fetchers use: RecordingClient, or a plain httpx.Client."""
+
+    def get(
+        self,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        follow_redirects: bool = False,
+    ) -> httpx.Response: ...

@@ -1,0 +1,488 @@
+"""Twitter/X post data without a login: syndication JSON, oEmbed, media, and the post's status.
+
+Every request goes through the caller's client, so with a RecordingClient each exchange lands in
+the WARC under its real URL (issue 3, point 3). Network failures never raise out of here: they come
+back as results with `status=None`, so one failing post never sinks an article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+
+from archiver.capture.token import syndication_token
+from archiver.capture.types import HttpGetter
+from archiver.errors import NetworkError
+
+log = logging.getLogger(__name__)
+
+SYNDICATION_URL = "https://cdn.syndication.twimg.com/tweet-result"
+OEMBED_URL = "https://publish.twitter.com/oembed"
+
+PostStatus = Literal[
+    "live", "deleted", "withheld", "protected", "suspended", "login_required", "unavailable", "unknown"
+]
+STATUSES: tuple[str, ...] = (
+    "live",
+    "deleted",
+    "withheld",
+    "protected",
+    "suspended",
+    "login_required",
+    "unavailable",
+    "unknown",
+)
+
+SyndicationKind = Literal["tweet", "tombstone", "empty", "not_found", "error"]
+
+JSON = dict[str, Any]
+
+
+@dataclass
+class SyndicationResult:
+    """What cdn.syndication.twimg.com answered for one post ID."""
+
+    url: str
+    status: int | None  # HTTP status; None when no response arrived (network failure)
+    kind: SyndicationKind
+    json: JSON | None = None
+    tombstone_text: str | None = None
+    error: str | None = None
+
+    @property
+    def network_failed(self) -> bool:
+        return self.status is None
+
+
+@dataclass
+class OEmbedResult:
+    """What publish.twitter.com/oembed answered for one status URL."""
+
+    url: str
+    status: int | None  # None when no response arrived (network failure)
+    author_name: str | None = None
+    author_url: str | None = None
+    html: str | None = None
+    error: str | None = None
+
+    @property
+    def network_failed(self) -> bool:
+        return self.status is None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and bool(self.html)
+
+    @property
+    def handle(self) -> str | None:
+        """The screen name at the end of `author_url` (https://twitter.com/NAME)."""
+        if not self.author_url:
+            return None
+        m = re.match(r"https?://(?:www\.)?(?:twitter|x)\.com/([A-Za-z0-9_]{1,15})/?$", self.author_url)
+        return m.group(1) if m else None
+
+    @property
+    def text(self) -> str | None:
+        """The post text inside the oEmbed blockquote (its first `<p>`), if there is one."""
+        if not self.html:
+            return None
+        from selectolax.lexbor import LexborHTMLParser  # lazy: keeps `archiver --help` fast
+
+        p = LexborHTMLParser(self.html).css_first("blockquote p")
+        if p is None:
+            return None
+        text = p.text(separator="", strip=False).strip()
+        return text or None
+
+
+@dataclass
+class TweetData:
+    """Post fields taken from one source (syndication JSON, a Wayback capture); None when absent."""
+
+    post_id: str | None = None
+    handle: str | None = None
+    author: str | None = None
+    posted_at: str | None = None  # ISO 8601 UTC, e.g. 2024-03-04T18:22:31.000Z
+    text: str | None = None
+    lang: str | None = None
+    links: list[str] = field(default_factory=list)  # expanded URLs of the links in the text
+    photos: list[str] = field(default_factory=list)  # original-size photo URLs
+    videos: list[str] = field(default_factory=list)  # best MP4 of each video / animated GIF
+    quoted_id: str | None = None
+    reply_to_id: str | None = None
+    is_edited: bool | None = None
+    source: str = "syndication"
+
+    @property
+    def media(self) -> list[str]:
+        """Every media URL to download, photos first."""
+        return [*self.photos, *self.videos]
+
+
+@dataclass
+class MediaFile:
+    """One downloaded media file; `data` is empty and `error` set when the download failed."""
+
+    url: str
+    data: bytes
+    sha256: str | None
+    mime: str | None
+    status: int | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+# --- syndication -------------------------------------------------------------------------------
+
+
+def syndication_url(post_id: str | int, token: str | None = None) -> str:
+    """The tweet-result URL react-tweet and Tweet.html request (EMBEDS.md §1.7)."""
+    tok = syndication_token(post_id) if token is None else token
+    return f"{SYNDICATION_URL}?id={post_id}&lang=en&token={tok}"
+
+
+def fetch_syndication(
+    client: HttpGetter, post_id: str | int, *, token: str | None = None
+) -> SyndicationResult:
+    """Fetch and sort the syndication answer for one post; never raises for network trouble."""
+    url = syndication_url(post_id, token)
+    try:
+        resp = client.get(url, follow_redirects=True)
+    except (NetworkError, httpx.TransportError) as e:
+        log.info("syndication %s: network failure: %s", post_id, e)
+        return SyndicationResult(url, None, "error", error=str(e) or type(e).__name__)
+    return _sort_syndication(url, resp)
+
+
+def _sort_syndication(url: str, resp: httpx.Response) -> SyndicationResult:
+    status = resp.status_code
+    if status == 404:
+        return SyndicationResult(url, status, "not_found")
+    if status != 200:
+        return SyndicationResult(url, status, "error", error=f"HTTP {status}")
+    if not resp.content.strip():
+        return SyndicationResult(url, status, "empty", json={})
+    try:
+        data = resp.json()
+    except ValueError:
+        return SyndicationResult(url, status, "error", error="answer is not JSON")
+    if not isinstance(data, dict):
+        return SyndicationResult(url, status, "error", error="answer is not a JSON object")
+    if not data:
+        # `{}`: what a missing or wrong token produces, and also what some unknown IDs get.
+        return SyndicationResult(url, status, "empty", json=data)
+    typename = data.get("__typename")
+    if typename == "TweetTombstone":
+        return SyndicationResult(url, status, "tombstone", json=data, tombstone_text=_tombstone_text(data))
+    if typename == "Tweet" or (typename is None and data.get("id_str")):
+        return SyndicationResult(url, status, "tweet", json=data)
+    return SyndicationResult(url, status, "error", json=data, error=f"unexpected __typename {typename!r}")
+
+
+def _tombstone_text(data: JSON) -> str | None:
+    tomb = data.get("tombstone")
+    text: Any = tomb.get("text") if isinstance(tomb, dict) else data.get("text")
+    if isinstance(text, dict):
+        text = text.get("text")
+    return text.strip() if isinstance(text, str) and text.strip() else None
+
+
+def iso_utc(created_at: str | None) -> str | None:
+    """Syndication `created_at` (ISO, or the v1.1 `Wed Oct 10 20:19:24 +0000 2018`) as ISO UTC."""
+    if not created_at:
+        return None
+    dt: datetime | None = None
+    try:
+        dt = datetime.fromisoformat(created_at)
+    except ValueError:
+        try:
+            dt = datetime.strptime(created_at, "%a %b %d %H:%M:%S %z %Y")
+        except ValueError:
+            return None
+    if dt.tzinfo is None:
+        return None  # a time without a zone would be a guess
+    dt = dt.astimezone(UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def parse_tweet(data: JSON) -> TweetData:
+    """Fields of a syndication `Tweet` object (EMBEDS.md §1.7), media at their best (§1.8)."""
+    user = _obj(data.get("user"))
+    entities = _obj(data.get("entities"))
+    url_entities = [u for u in entities.get("urls") or [] if isinstance(u, dict)]
+    media_entities = [m for m in entities.get("media") or [] if isinstance(m, dict)]
+    photos, videos = _media(data)
+    quoted = data.get("quoted_tweet")
+    parent = data.get("parent")
+    reply_to = data.get("in_reply_to_status_id_str") or (
+        parent.get("id_str") if isinstance(parent, dict) else None
+    )
+    return TweetData(
+        post_id=_str_or_none(data.get("id_str")),
+        handle=_str_or_none(user.get("screen_name")),
+        author=_str_or_none(user.get("name")),
+        posted_at=iso_utc(data.get("created_at")),
+        text=_display_text(data.get("text"), url_entities, media_entities),
+        lang=_str_or_none(data.get("lang")),
+        links=[u["expanded_url"] for u in url_entities if u.get("expanded_url")],
+        photos=photos,
+        videos=videos,
+        quoted_id=_str_or_none(quoted.get("id_str")) if isinstance(quoted, dict) else None,
+        reply_to_id=_str_or_none(reply_to),
+        is_edited=_is_edited(data),
+    )
+
+
+def _obj(v: Any) -> JSON:
+    return v if isinstance(v, dict) else {}
+
+
+def _str_or_none(v: Any) -> str | None:
+    return str(v) if v not in (None, "") else None
+
+
+def _display_text(text: Any, urls: list[JSON], media: list[JSON]) -> str | None:
+    """The text a reader sees: t.co links expanded, the trailing media link dropped, unescaped."""
+    if not isinstance(text, str):
+        return None
+    for u in urls:
+        if u.get("url") and u.get("expanded_url"):
+            text = text.replace(u["url"], u["expanded_url"])
+    for m in media:
+        if m.get("url"):
+            text = text.replace(m["url"], "")
+    # The API escapes &, < and > in `text` (v1.1 heritage).
+    return html.unescape(text).strip() or None
+
+
+def _is_edited(data: JSON) -> bool | None:
+    if "isEdited" in data:
+        return bool(data["isEdited"])
+    ids = _obj(data.get("edit_control")).get("edit_tweet_ids")
+    return len(ids) > 1 if isinstance(ids, list) else None
+
+
+def _media(data: JSON) -> tuple[list[str], list[str]]:
+    photos: list[str] = []
+    videos: list[str] = []
+    details = [d for d in data.get("mediaDetails") or [] if isinstance(d, dict)]
+    for d in details:
+        kind = d.get("type")
+        if kind == "photo" and d.get("media_url_https"):
+            photos.append(original_photo_url(d["media_url_https"]))
+        elif kind in ("video", "animated_gif"):
+            info = _obj(d.get("video_info"))
+            best = best_mp4(info.get("variants") or [])
+            if best:
+                videos.append(best)
+    if not details:
+        # Older / slimmer answers carry only `photos` and `video` (react-tweet's shapes).
+        for p in data.get("photos") or []:
+            if isinstance(p, dict) and p.get("url"):
+                photos.append(original_photo_url(p["url"]))
+        video = data.get("video")
+        if isinstance(video, dict):
+            best = best_mp4(video.get("variants") or [])
+            if best:
+                videos.append(best)
+    return _dedupe(photos), _dedupe(videos)
+
+
+def _dedupe(urls: list[str]) -> list[str]:
+    return list(dict.fromkeys(urls))
+
+
+def original_photo_url(url: str) -> str:
+    """pbs.twimg.com/media/ID.jpg -> pbs.twimg.com/media/ID?format=jpg&name=orig (EMBEDS.md §1.8)."""
+    parts = urlsplit(url)
+    if parts.hostname != "pbs.twimg.com" or not parts.path.startswith("/media/"):
+        return url
+    path = parts.path.split(":", 1)[0]  # the old `ID.jpg:large` form
+    query = parse_qs(parts.query)
+    m = re.match(r"^(/media/[^/.]+)\.([A-Za-z0-9]+)$", path)
+    if m:
+        base, fmt = m.group(1), m.group(2).lower()
+    else:
+        base, fmt = path, (query.get("format") or ["jpg"])[0]
+    return f"https://pbs.twimg.com{base}?format={fmt}&name=orig"
+
+
+def best_mp4(variants: list[Any]) -> str | None:
+    """The `video/mp4` variant with the highest bitrate (never the .m3u8 playlist)."""
+    best: tuple[int, int, str] | None = None
+    for v in variants:
+        if not isinstance(v, dict):
+            continue
+        ctype = v.get("content_type") or v.get("type")
+        url = v.get("url") or v.get("src")
+        if ctype != "video/mp4" or not isinstance(url, str):
+            continue
+        bitrate = v.get("bitrate")
+        # Variants without a bitrate (react-tweet's `video.variants`): rank by the WxH in the path.
+        size = re.search(r"/(\d{2,5})x(\d{2,5})/", url)
+        area = int(size.group(1)) * int(size.group(2)) if size else 0
+        rank = (int(bitrate) if isinstance(bitrate, (int, float)) else -1, area, url)
+        if best is None or rank[:2] > best[:2]:
+            best = rank
+    return best[2] if best else None
+
+
+# --- oEmbed ------------------------------------------------------------------------------------
+
+
+def oembed_url(status_url: str) -> str:
+    """publish.twitter.com's oEmbed URL for a status URL (x.com spelled as twitter.com)."""
+    target = re.sub(r"^https?://(?:www\.|mobile\.)?x\.com/", "https://twitter.com/", status_url)
+    return f"{OEMBED_URL}?url={quote(target, safe='')}&omit_script=1&dnt=1"
+
+
+def fetch_oembed(client: HttpGetter, status_url: str) -> OEmbedResult:
+    """Ask publish.twitter.com about one post; 404 means it is gone (or never was)."""
+    url = oembed_url(status_url)
+    try:
+        resp = client.get(url, follow_redirects=True)
+    except (NetworkError, httpx.TransportError) as e:
+        log.info("oEmbed %s: network failure: %s", status_url, e)
+        return OEmbedResult(url, None, error=str(e) or type(e).__name__)
+    if resp.status_code != 200:
+        return OEmbedResult(url, resp.status_code, error=f"HTTP {resp.status_code}")
+    try:
+        data = resp.json()
+    except ValueError:
+        return OEmbedResult(url, resp.status_code, error="answer is not JSON")
+    if not isinstance(data, dict):
+        return OEmbedResult(url, resp.status_code, error="answer is not a JSON object")
+    return OEmbedResult(
+        url,
+        resp.status_code,
+        author_name=_str_or_none(data.get("author_name")),
+        author_url=_str_or_none(data.get("author_url")),
+        html=_str_or_none(data.get("html")),
+    )
+
+
+# --- media -------------------------------------------------------------------------------------
+
+
+def download_media(client: HttpGetter, urls: list[str]) -> list[MediaFile]:
+    """Download each URL through the (recording) client; failures come back with `error` set."""
+    files: list[MediaFile] = []
+    for url in _dedupe(urls):
+        try:
+            resp = client.get(url, follow_redirects=True)
+        except (NetworkError, httpx.TransportError) as e:
+            log.info("media %s: network failure: %s", url, e)
+            files.append(MediaFile(url, b"", None, None, None, error=str(e) or type(e).__name__))
+            continue
+        mime = resp.headers.get("content-type", "").split(";")[0].strip() or None
+        if resp.status_code != 200:
+            files.append(MediaFile(url, b"", None, mime, resp.status_code, error=f"HTTP {resp.status_code}"))
+            continue
+        data = resp.content
+        files.append(MediaFile(url, data, hashlib.sha256(data).hexdigest(), mime, resp.status_code))
+    return files
+
+
+# --- status ------------------------------------------------------------------------------------
+
+# Statuses that a single source may assert, but only in its own words (issue 3, point 5).
+_STATED: tuple[tuple[PostStatus, re.Pattern[str]], ...] = (
+    ("withheld", re.compile(r"\bwithheld\b", re.I)),
+    ("suspended", re.compile(r"\bsuspended\b", re.I)),
+    ("protected", re.compile(r"\bprotected\b|limits who can view|only approved followers", re.I)),
+)
+_SAYS_DELETED = re.compile(r"\bdeleted\b", re.I)
+
+
+def _quote(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return f'"{text[: limit - 1]}…"' if len(text) > limit else f'"{text}"'
+
+
+def classify(
+    synd: SyndicationResult | None,
+    oembed: OEmbedResult | None,
+    page_login_wall: bool | None = None,
+    network_failed: bool = False,
+    *,
+    page_text: str | None = None,
+) -> tuple[PostStatus, str]:
+    """Decide a post's status from what the sources said, and say why.
+
+    `live` when the post itself came back; `withheld`/`protected`/`suspended` only when a tombstone
+    or `page_text` (the message the post's page shows in place of the post) says so in words;
+    `deleted` only when syndication (404, or a tombstone that says deleted) AND oEmbed (404) agree;
+    `login_required` for a login wall; `unavailable` for a lone negative signal or a network
+    failure; `unknown` otherwise.
+    """
+    if synd is not None and synd.kind == "tweet":
+        return "live", "syndication returned the post"
+
+    stated = [("syndication tombstone", synd.tombstone_text if synd else None), ("page", page_text)]
+    for status, pattern in _STATED:
+        for where, text in stated:
+            if text and pattern.search(text):
+                return status, f"{where} says {_quote(text)}"
+
+    if oembed is not None and oembed.ok:
+        return "live", "oEmbed returned the post"
+
+    synd_says_gone = synd is not None and (
+        synd.kind == "not_found"
+        or (synd.kind == "tombstone" and bool(_SAYS_DELETED.search(synd.tombstone_text or "")))
+    )
+    oembed_404 = oembed is not None and oembed.status == 404
+    wall = "; the post page also showed a login wall" if page_login_wall else ""
+    if synd_says_gone and oembed_404:
+        assert synd is not None
+        what = "HTTP 404" if synd.kind == "not_found" else f"tombstone {_quote(synd.tombstone_text or '')}"
+        return "deleted", f"syndication {what} and oEmbed HTTP 404 agree{wall}"
+
+    if page_login_wall:
+        return "login_required", "the post page shows a login wall to anonymous visitors"
+
+    signals = _negative_signals(synd, oembed)
+    if signals:
+        return "unavailable", "only one signal: " + "; ".join(signals)
+
+    failures = []
+    if synd is not None and synd.network_failed:
+        failures.append(f"syndication: {synd.error}")
+    if oembed is not None and oembed.network_failed:
+        failures.append(f"oEmbed: {oembed.error}")
+    if network_failed or failures:
+        return "unavailable", "network failure" + (": " + "; ".join(failures) if failures else "")
+
+    seen = []
+    if synd is not None:
+        seen.append(f"syndication {synd.kind}" + (f" ({synd.error})" if synd.error else ""))
+    if oembed is not None:
+        seen.append(f"oEmbed HTTP {oembed.status}")
+    return "unknown", "no source settled it" + (": " + "; ".join(seen) if seen else "")
+
+
+def _negative_signals(synd: SyndicationResult | None, oembed: OEmbedResult | None) -> list[str]:
+    """Answers that hint the post is gone, each not enough on its own."""
+    out: list[str] = []
+    if synd is not None:
+        if synd.kind == "not_found":
+            out.append("syndication HTTP 404")
+        elif synd.kind == "empty":
+            out.append("syndication answered {} (a wrong or missing token gives the same)")
+        elif synd.kind == "tombstone":
+            said = f" {_quote(synd.tombstone_text)}" if synd.tombstone_text else " without text"
+            out.append("syndication tombstone" + said)
+    if oembed is not None and oembed.status in (403, 404):
+        out.append(f"oEmbed HTTP {oembed.status}")
+    return out

@@ -1,0 +1,316 @@
+"""Twitter syndication/oEmbed parsing, the status decision, and media selection."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from archiver.capture.twitter import (
+    STATUSES,
+    OEmbedResult,
+    SyndicationResult,
+    best_mp4,
+    classify,
+    download_media,
+    fetch_oembed,
+    fetch_syndication,
+    iso_utc,
+    oembed_url,
+    original_photo_url,
+    parse_tweet,
+    syndication_url,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "twitter"
+
+
+def load(name: str) -> dict[str, Any]:
+    data = json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def client_for(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.Client:
+    """A real httpx client whose transport answers in-process (pure response-handling tests)."""
+    return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+# --- parse_tweet -------------------------------------------------------------------------------
+
+
+def test_parse_photo_tweet() -> None:
+    t = parse_tweet(load("tweet_photo.json"))
+    assert t.post_id == "1657697283401539584"
+    assert t.handle == "harbour_ann"
+    assert t.author == "Ann Harbour ⚓"
+    assert t.posted_at == "2023-05-14T09:12:45.000Z"
+    assert t.lang == "en"
+    # Links expanded, the media t.co link dropped, HTML entities unescaped.
+    assert t.text == (
+        "Our @porttown boats & lights are ready > come down after 6pm! Tickets and times: "
+        "#Harbourfest https://example.org/harbourfest?utm=tw"
+    )
+    assert t.links == ["https://example.org/harbourfest?utm=tw"]
+    assert t.photos == [
+        "https://pbs.twimg.com/media/FwAbCdEXsAAq1Zx?format=jpg&name=orig",
+        "https://pbs.twimg.com/media/FwAbCeFXoAE2pQr?format=png&name=orig",
+    ]
+    assert t.videos == []
+    assert t.media == t.photos
+    assert t.quoted_id is None and t.reply_to_id is None
+    assert t.is_edited is False
+
+
+def test_parse_video_quote_reply_edited() -> None:
+    t = parse_tweet(load("tweet_video_quote_reply.json"))
+    assert t.handle == "lena_beispiel"
+    assert t.text == "Hier das Video vom Hochwasser 🌊"
+    # Highest bitrate mp4 even though it is not first, never the m3u8; the GIF's single mp4.
+    assert t.videos == [
+        "https://video.twimg.com/ext_tw_video/1587927200000000000/pu/vid/1280x720/best.mp4?tag=12",
+        "https://video.twimg.com/tweet_video/FgGiF.mp4",
+    ]
+    assert t.photos == []  # video thumbnails are not photos
+    assert t.quoted_id == "1587800000000000001"
+    assert t.reply_to_id == "1587920000000000000"
+    assert t.is_edited is True  # two IDs in edit_control
+
+
+def test_parse_slim_shape_and_v11_date() -> None:
+    t = parse_tweet(load("tweet_slim.json"))
+    assert t.posted_at == "2022-03-06T14:32:11.000Z"
+    assert t.reply_to_id == "1499999999999999999"
+    assert t.photos == [
+        "https://pbs.twimg.com/media/FNaaaaaXEAA1111?format=jpg&name=orig",
+        "https://pbs.twimg.com/media/FNbbbbbXEAA2222?format=png&name=orig",
+    ]
+    assert t.videos == ["https://video.twimg.com/amplify_video/1/vid/1920x1080/big.mp4"]
+    assert t.is_edited is None
+
+
+def test_parse_empty_object_gives_nones() -> None:
+    t = parse_tweet({})
+    assert (t.post_id, t.handle, t.author, t.posted_at, t.text) == (None, None, None, None, None)
+    assert t.links == [] and t.media == []
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("2024-03-04T18:22:31.000Z", "2024-03-04T18:22:31.000Z"),
+        ("2024-03-04T19:22:31.250+01:00", "2024-03-04T18:22:31.250Z"),
+        ("Wed Oct 10 20:19:24 +0000 2018", "2018-10-10T20:19:24.000Z"),
+        ("2024-03-04T18:22:31", None),  # no zone: not a guess
+        ("March 4, 2024", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_iso_utc(given: str | None, expected: str | None) -> None:
+    assert iso_utc(given) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("https://pbs.twimg.com/media/AbC.jpg", "https://pbs.twimg.com/media/AbC?format=jpg&name=orig"),
+        ("https://pbs.twimg.com/media/AbC.PNG", "https://pbs.twimg.com/media/AbC?format=png&name=orig"),
+        ("https://pbs.twimg.com/media/AbC.jpg:large", "https://pbs.twimg.com/media/AbC?format=jpg&name=orig"),
+        ("https://pbs.twimg.com/media/AbC?format=webp&name=small", "https://pbs.twimg.com/media/AbC?format=webp&name=orig"),
+        ("https://pbs.twimg.com/media/AbC", "https://pbs.twimg.com/media/AbC?format=jpg&name=orig"),
+        # Not a photo in /media/: left alone.
+        ("https://pbs.twimg.com/ext_tw_video_thumb/1/pu/img/x.jpg", "https://pbs.twimg.com/ext_tw_video_thumb/1/pu/img/x.jpg"),
+        ("https://example.org/a.jpg", "https://example.org/a.jpg"),
+    ],
+)
+def test_original_photo_url(given: str, expected: str) -> None:
+    assert original_photo_url(given) == expected
+
+
+def test_best_mp4_ignores_playlists_and_junk() -> None:
+    assert best_mp4([]) is None
+    assert best_mp4([{"content_type": "application/x-mpegURL", "url": "https://v/x.m3u8", "bitrate": 9}]) is None
+    assert best_mp4(["junk", {"content_type": "video/mp4"}]) is None
+    assert (
+        best_mp4(
+            [
+                {"content_type": "video/mp4", "url": "https://v/a.mp4", "bitrate": 100},
+                {"content_type": "video/mp4", "url": "https://v/b.mp4", "bitrate": 300},
+                {"content_type": "video/mp4", "url": "https://v/c.mp4", "bitrate": 200},
+            ]
+        )
+        == "https://v/b.mp4"
+    )
+
+
+# --- fetch_syndication / fetch_oembed (response handling) --------------------------------------
+
+
+def test_syndication_url_carries_token() -> None:
+    assert syndication_url(20) == "https://cdn.syndication.twimg.com/tweet-result?id=20&lang=en&token=6dq1a2xwd93"
+    assert syndication_url("20", token="x").endswith("token=x")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "kind", "tombstone"),
+    [
+        (200, json.dumps(load("tweet_photo.json")), "tweet", None),
+        (200, "{}", "empty", None),
+        (200, "", "empty", None),
+        (404, "", "not_found", None),
+        (200, json.dumps(load("tombstone_deleted.json")), "tombstone", "This Post was deleted by the Post author. Learn more"),
+        (200, '{"__typename": "TweetUnavailable"}', "error", None),
+        (200, "<html>not json</html>", "error", None),
+        (200, "[1, 2]", "error", None),
+        (503, "busy", "error", None),
+    ],
+)
+def test_fetch_syndication_sorts_answers(status: int, body: str, kind: str, tombstone: str | None) -> None:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(status, text=body)
+
+    with client_for(handler) as client:
+        r = fetch_syndication(client, "1657697283401539584")
+    assert r.kind == kind and r.status == status and r.tombstone_text == tombstone
+    assert seen == [syndication_url("1657697283401539584")]
+    assert not r.network_failed
+
+
+def test_fetch_syndication_network_failure_does_not_raise() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with client_for(handler) as client:
+        r = fetch_syndication(client, 20)
+    assert r.network_failed and r.kind == "error" and "refused" in (r.error or "")
+
+
+def test_fetch_oembed_ok_and_404() -> None:
+    body = json.dumps(load("oembed_ok.json"))
+    urls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        urls.append(str(request.url))
+        if "1657697283401539584" in str(request.url):
+            return httpx.Response(200, text=body)
+        return httpx.Response(404, text="")
+
+    with client_for(handler) as client:
+        ok = fetch_oembed(client, "https://x.com/harbour_ann/status/1657697283401539584")
+        gone = fetch_oembed(client, "https://twitter.com/someone/status/1")
+    assert ok.ok and ok.status == 200
+    assert ok.author_name == "Ann Harbour ⚓" and ok.handle == "harbour_ann"
+    assert ok.text == "Our @porttown boats & lights are ready pic.twitter.com/Zz9Yy8Xx7W"
+    assert not gone.ok and gone.status == 404 and gone.html is None
+    # x.com is asked for as twitter.com, the target URL fully encoded.
+    assert urls[0] == oembed_url("https://twitter.com/harbour_ann/status/1657697283401539584")
+    assert "url=https%3A%2F%2Ftwitter.com%2Fharbour_ann%2Fstatus%2F1657697283401539584" in urls[0]
+
+
+def test_download_media_keeps_bytes_hash_and_failures() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("ok.jpg"):
+            return httpx.Response(200, content=b"\xff\xd8jpeg", headers={"content-type": "image/jpeg"})
+        if request.url.path.endswith("gone.jpg"):
+            return httpx.Response(404, content=b"no")
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with client_for(handler) as client:
+        files = download_media(
+            client, ["https://pbs.twimg.com/ok.jpg", "https://pbs.twimg.com/gone.jpg", "https://pbs.twimg.com/ok.jpg", "https://pbs.twimg.com/slow.jpg"]
+        )
+    assert [f.url.rsplit("/", 1)[1] for f in files] == ["ok.jpg", "gone.jpg", "slow.jpg"]
+    ok, gone, slow = files
+    assert ok.ok and ok.data == b"\xff\xd8jpeg" and ok.sha256 == hashlib.sha256(b"\xff\xd8jpeg").hexdigest()
+    assert ok.mime == "image/jpeg" and ok.status == 200
+    assert not gone.ok and gone.status == 404 and gone.data == b""
+    assert not slow.ok and slow.status is None
+
+
+# --- classify ----------------------------------------------------------------------------------
+
+U = "https://x"
+
+
+def synd(kind: str, status: int | None = 200, tomb: str | None = None, error: str | None = None) -> SyndicationResult:
+    return SyndicationResult(U, status, kind, tombstone_text=tomb, error=error)  # type: ignore[arg-type]
+
+
+def oe(status: int | None, html: str | None = None, error: str | None = None) -> OEmbedResult:
+    return OEmbedResult(U, status, html=html, error=error)
+
+
+OK = oe(200, "<blockquote><p>hi</p></blockquote>")
+GONE = oe(404)
+TWEET = synd("tweet")
+NOT_FOUND = synd("not_found", 404)
+EMPTY = synd("empty")
+NET = synd("error", None, error="connect failed")
+OE_NET = oe(None, error="timed out")
+
+
+@pytest.mark.parametrize(
+    ("s", "o", "wall", "net", "page", "status", "reason_has"),
+    [
+        # live: the post itself came back, whatever else happened
+        (TWEET, GONE, True, True, None, "live", "syndication returned"),
+        (EMPTY, OK, None, False, None, "live", "oEmbed returned"),
+        (NET, OK, None, False, None, "live", "oEmbed returned"),
+        # stated in words
+        (synd("tombstone", tomb="This Post from @x has been withheld in Germany in response to a legal demand."), OK, None, False, None, "withheld", "withheld in Germany"),
+        (synd("tombstone", tomb="This Post is from a suspended account. Learn more"), GONE, None, False, None, "suspended", "suspended account"),
+        (synd("tombstone", tomb="You're unable to view this Post because this account owner limits who can view their Posts."), oe(403), None, False, None, "protected", "limits who can view"),
+        (EMPTY, oe(403), True, False, "These posts are protected. Only approved followers can see them.", "protected", "page says"),
+        (None, None, None, False, "Account suspended", "suspended", "Account suspended"),
+        # deleted: two signals agree
+        (NOT_FOUND, GONE, None, False, None, "deleted", "syndication HTTP 404 and oEmbed HTTP 404"),
+        (synd("tombstone", tomb="This Post was deleted by the Post author."), GONE, None, False, None, "deleted", "deleted by the Post author"),
+        (NOT_FOUND, GONE, True, False, None, "deleted", "login wall"),
+        # one signal alone
+        (EMPTY, GONE, None, False, None, "unavailable", "{}"),
+        (NOT_FOUND, OE_NET, None, False, None, "unavailable", "syndication HTTP 404"),
+        (NOT_FOUND, None, None, False, None, "unavailable", "only one signal"),
+        (NET, GONE, None, False, None, "unavailable", "oEmbed HTTP 404"),
+        (synd("tombstone", tomb="This Post was deleted by the Post author."), oe(500), None, False, None, "unavailable", "tombstone"),
+        (synd("tombstone", tomb="This Post violated the X Rules. Learn more"), GONE, None, False, None, "unavailable", "violated the X Rules"),
+        (synd("tombstone"), None, None, False, None, "unavailable", "without text"),
+        (synd("error", 500, error="HTTP 500"), oe(403), None, False, None, "unavailable", "oEmbed HTTP 403"),
+        # login wall: never deleted on its own
+        (EMPTY, oe(403), True, False, None, "login_required", "login wall"),
+        (None, None, True, False, None, "login_required", "login wall"),
+        (NET, OE_NET, True, True, None, "login_required", "login wall"),
+        # network failure
+        (NET, OE_NET, None, False, None, "unavailable", "network failure: syndication: connect failed; oEmbed: timed out"),
+        (None, None, False, True, None, "unavailable", "network failure"),
+        (synd("error", 500, error="HTTP 500"), oe(500), None, True, None, "unavailable", "network failure"),
+        # nothing settled it
+        (synd("error", 500, error="HTTP 500"), oe(500), None, False, None, "unknown", "syndication error (HTTP 500); oEmbed HTTP 500"),
+        (None, None, None, False, None, "unknown", "no source settled it"),
+        (None, None, False, False, "Something went wrong. Try reloading.", "unknown", "no source"),
+    ],
+)
+def test_classify(
+    s: SyndicationResult | None, o: OEmbedResult | None, wall: bool | None, net: bool, page: str | None, status: str, reason_has: str
+) -> None:
+    got, reason = classify(s, o, wall, net, page_text=page)
+    assert (got, reason_has in reason) == (status, True), reason
+    assert got in STATUSES
+
+
+def test_classify_never_deleted_from_empty_answer_even_with_oembed_404() -> None:
+    # `{}` is also what a wrong token gets (EMBEDS.md §1.7): not a deletion signal of its own.
+    assert classify(EMPTY, GONE, None, False)[0] == "unavailable"
+
+
+def test_classify_quotes_long_texts_shortly() -> None:
+    status, reason = classify(synd("tombstone", tomb="withheld " + "x" * 500), None)
+    assert status == "withheld" and len(reason) < 260 and reason.endswith('…"')
