@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -139,6 +139,313 @@ def scan(
         typer.echo(f"archiver: {len(result.failures)} of {len(result.failures) + result.sources_read} sources failed", err=True)
         raise typer.Exit(EXIT_PARTIAL)
     typer.echo(f"archiver: {len(rows)} post(s) in {result.sources_read} source(s)", err=True)
+
+
+
+ArchiveDirOpt = Annotated[
+    Path | None,
+    typer.Option("--archive-dir", "-d", metavar="DIR", help="The archive (default: $ARCHIVER_HOME, else ./archives)."),
+]
+
+
+class OutFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def _archive_dir(value: Path | None) -> Path:
+    from .layout import default_archive_dir
+
+    return value or default_archive_dir()
+
+
+class _Progress:
+    """A live status line on stderr for people; plain log lines under cron (no TTY) or --quiet."""
+
+    def __init__(self) -> None:
+        self.live = sys.stderr.isatty() and not os.environ.get("ARCHIVER_QUIET")
+        self.count = 0
+        self._progress = None
+        self._task = None
+
+    def __enter__(self) -> _Progress:
+        if self.live:
+            from rich.console import Console
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                                      console=Console(stderr=True), transient=True)
+            self._progress.__enter__()
+            self._task = self._progress.add_task("starting", total=None)
+        return self
+
+    def __call__(self, message: str) -> None:
+        self.count += 1
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, description=f"[{self.count}] {message}")
+        else:
+            logging.getLogger("archiver").info("%s", message)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(None, None, None)
+
+
+def _print_summary(summary: Any, fmt: OutFormat) -> int:
+    import json as _json
+
+    from .output import render
+
+    data = summary.to_dict()
+    if fmt is OutFormat.json:
+        _write(_json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        rows = data["results"]
+        if rows:
+            _write(render(rows, "table", fields=("key", "status", "captures", "source", "reason"),
+                          table_columns=("key", "status", "captures", "source", "reason")))
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(data["statuses"].items())) or "no posts"
+    typer.echo(f"archiver: {data['articles']} article(s), {data['posts']} post(s) captured or checked "
+               f"({statuses}); {data['posts_skipped_already_captured']} already held", err=True)
+    for failure in data["failures"]:
+        typer.echo(f"archiver: failed: {failure}", err=True)
+    if data["network_unreachable"]:
+        typer.echo("archiver: the network was unreachable: posts that could not be fetched are marked "
+                   "'unavailable'; run again when online", err=True)
+    return summary.exit_code
+
+
+@app.command()
+def archive(
+    sources: Annotated[list[str], typer.Argument(help="Articles: HTML or text files, directories, '-' or URLs.", show_default=False)],
+    archive_dir: ArchiveDirOpt = None,
+    map_host: MapHostOpt = None,
+    ca_bundle: CaBundleOpt = None,
+    proxy: ProxyOpt = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for each page load and request.")] = 30.0,
+    recapture: Annotated[bool, typer.Option("--recapture", help="Capture posts and articles again even if already held.")] = False,
+    max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Skip sources larger than this many bytes.")] = 50 * 1024 * 1024,
+    format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
+) -> None:
+    """Capture articles and every post they embed or link, with Chromium, into WARC + screenshots + index.
+
+    Example:
+
+        archiver archive https://news.example/story.html --archive-dir archives
+    """
+    from .archive import archive as run_archive
+
+    net = _net(map_host, ca_bundle, proxy)
+    with _Progress() as progress:
+        summary = _call(lambda: run_archive(sources, _archive_dir(archive_dir), net, timeout=timeout,
+                                            recapture=recapture, max_bytes=max_bytes, progress=progress))
+    raise typer.Exit(_print_summary(summary, format))
+
+
+@app.command()
+def run(
+    seeds: Annotated[Path, typer.Option("--seeds", help="Folder (or file) of seeds: *.urls lists, RSS/Atom feeds, sitemaps, articles.")] = Path("seeds"),
+    archive_dir: ArchiveDirOpt = None,
+    recheck_after: Annotated[str, typer.Option("--recheck-after", help="Re-check held posts last checked longer ago than this (30m, 12h, 7d).")] = "7d",
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=1, help="Captures at once. One browser capture at a time is all that helps on small machines; only 1 is accepted for now.")] = 1,
+    wait: Annotated[bool, typer.Option("--wait", help="If another run holds the archive, wait for it instead of exiting with code 3.")] = False,
+    map_host: MapHostOpt = None,
+    ca_bundle: CaBundleOpt = None,
+    proxy: ProxyOpt = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for each page load and request.")] = 30.0,
+    format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format of the summary.")] = OutFormat.table,
+) -> None:
+    """A scheduled pass: archive new articles from the seeds, re-check held posts, record what changed.
+
+    Example:
+
+        archiver run --seeds seeds --archive-dir archives --recheck-after 12h
+    """
+    from .runs import run as run_job
+    from .seeds import parse_duration
+
+    net = _net(map_host, ca_bundle, proxy)
+    after = _call(lambda: parse_duration(recheck_after))
+    with _Progress() as progress:
+        summary = _call(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
+                                        timeout=timeout, progress=progress))
+    raise typer.Exit(_print_summary(summary, format))
+
+
+# Selection filters shared by lookup, export and report (issue 4, point 3).
+HandleOpt = Annotated[str | None, typer.Option("--handle", help="Author handle, with or without @, any case.")]
+DateOpt = Annotated[str | None, typer.Option("--date", help="Posted on this UTC day (YYYY-MM-DD).")]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="Posted at or after (YYYY-MM-DD or UTC datetime).")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Posted at or before (a date includes the whole day).")]
+PlatformOpt = Annotated[str | None, typer.Option("--platform", help="twitter, youtube, instagram, ...")]
+TextOpt = Annotated[str | None, typer.Option("--text", help="Full-text search over post text and author.")]
+StatusOpt = Annotated[str | None, typer.Option("--status", help="live, deleted, unavailable, login_required, ...")]
+ArticleOpt = Annotated[str | None, typer.Option("--article", help="Only posts cited by this article URL.")]
+CapturedSinceOpt = Annotated[str | None, typer.Option("--captured-since", help="Captured at or after this date/datetime.")]
+
+
+def _filters(**kw: Any):  # type: ignore[no-untyped-def]
+    from .index.query import Filters
+
+    return _call(lambda: Filters(**kw))
+
+
+def _open_index(archive_dir: Path):  # type: ignore[no-untyped-def]
+    from .errors import UsageError
+    from .index.store import Index
+    from .layout import DB_NAME
+
+    if not (archive_dir / DB_NAME).exists():
+        _fail(str(UsageError(f"no archive at {archive_dir} (no {DB_NAME}); run `archiver archive` or `archiver run` first, or pass --archive-dir")), EXIT_USAGE)
+    return _call(lambda: Index(archive_dir, create=False))
+
+
+LOOKUP_FIELDS = ("key", "platform", "post_id", "url", "handle", "author", "posted_at", "text", "links", "media",
+                 "status", "articles", "captures", "history")
+
+
+@app.command()
+def lookup(
+    archive_dir: ArchiveDirOpt = None,
+    handle: HandleOpt = None, date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None,
+    platform: PlatformOpt = None, text: TextOpt = None, status: StatusOpt = None, article: ArticleOpt = None,
+    captured_since: CapturedSinceOpt = None,
+    format: Annotated[ScanFormat, typer.Option("--format", "-f", help="Output format.")] = ScanFormat.table,
+) -> None:
+    """Find archived posts by handle, date, text, status, platform or citing article.
+
+    Example:
+
+        archiver lookup --handle @RivertonDesk --since 2024-03-01 --format json
+    """
+    from .index.query import lookup as run_lookup
+    from .output import render
+
+    d = _archive_dir(archive_dir)
+    filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
+                       status=status, article=article, captured_since=captured_since)
+    with _open_index(d) as index:
+        rows = _call(lambda: run_lookup(index, filters))
+    _write(render(rows, format.value, fields=LOOKUP_FIELDS,
+                  table_columns=("handle", "posted_at", "status", "platform", "post_id", "text")))
+    typer.echo(f"archiver: {len(rows)} post(s)", err=True)
+
+
+@app.command()
+def show(
+    post: Annotated[str, typer.Argument(help="A post URL, key (twitter:123) or ID.", show_default=False)],
+    archive_dir: ArchiveDirOpt = None,
+    format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
+) -> None:
+    """Print one post with its whole status history, captures and the articles citing it.
+
+    Example:
+
+        archiver show https://x.com/RivertonDesk/status/1764640000000000001
+    """
+    import json as _json
+
+    from .index.query import show as run_show
+
+    d = _archive_dir(archive_dir)
+    with _open_index(d) as index:
+        row = _call(lambda: run_show(index, post))
+    if row is None:
+        _fail(f"{post}: not in the archive at {d}; try `archiver lookup` to list what is held", EXIT_USAGE)
+    if format is OutFormat.json:
+        _write(_json.dumps(row, ensure_ascii=False, indent=2) + "\n")
+        return
+    lines = [f"{k:<10} {_plain(row.get(k))}" for k in ("key", "url", "platform", "handle", "author", "posted_at", "status", "text")]
+    lines.append("history:")
+    lines += [f"  {h.get('checked_at')}  {h.get('status')}" for h in row.get("history") or []]
+    lines.append("captures:")
+    lines += [f"  {c.get('captured_at')}  {c.get('source'):<8} {c.get('status') or '':<12} {c.get('screenshot') or '-'}  {c.get('warc') or ''}"
+              for c in row.get("captures") or []]
+    lines.append("cited by:")
+    lines += [f"  {a.get('url')}  ({a.get('kind')}, {a.get('evidence')})" for a in row.get("articles") or []]
+    _write("\n".join(lines) + "\n")
+
+
+def _plain(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, list):
+        return " ".join(map(str, v))
+    return str(v).replace("\n", " ")
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option("--output", "-o", help="OUT.wacz for a WACZ bundle, OUT.warc.gz for one WARC.", show_default=False)],
+    archive_dir: ArchiveDirOpt = None,
+    handle: HandleOpt = None, date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None,
+    platform: PlatformOpt = None, text: TextOpt = None, status: StatusOpt = None, article: ArticleOpt = None,
+    captured_since: CapturedSinceOpt = None,
+    include_credentials: Annotated[bool, typer.Option("--include-credentials", help="Keep Cookie/Authorization/Set-Cookie headers (left out by default).")] = False,
+) -> None:
+    """Export the selected posts, and the articles citing them, as WACZ or a single WARC.
+
+    Example:
+
+        archiver export --handle RivertonDesk -o riverton.wacz
+    """
+    from .bundle import export_selection
+
+    d = _archive_dir(archive_dir)
+    filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
+                       status=status, article=article, captured_since=captured_since)
+    with _open_index(d) as index:
+        summary = _call(lambda: export_selection(index, d, filters, out, include_credentials=include_credentials))
+    _write(f"{out}\n")
+    typer.echo(f"archiver: wrote {out}: {summary}", err=True)
+
+
+@app.command()
+def verify(archive_dir: ArchiveDirOpt = None) -> None:
+    """Check that every indexed WARC record and screenshot is present and intact.
+
+    Example:
+
+        archiver verify --archive-dir archives
+    """
+    from .bundle import verify_selection
+
+    d = _archive_dir(archive_dir)
+    with _open_index(d) as index:
+        problems, checked = _call(lambda: verify_selection(index, d))
+    for p in problems:
+        _write(f"{p.kind}\t{p.path}\t{p.detail}\n")
+    if problems:
+        typer.echo(f"archiver: {len(problems)} problem(s) in {d}", err=True)
+        raise typer.Exit(EXIT_PARTIAL)
+    typer.echo(f"archiver: {d} is intact ({checked})", err=True)
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
+    archive_dir: ArchiveDirOpt = None,
+    handle: HandleOpt = None, date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None,
+    platform: PlatformOpt = None, text: TextOpt = None, status: StatusOpt = None, article: ArticleOpt = None,
+    captured_since: CapturedSinceOpt = None,
+) -> None:
+    """Draw one HTML page: each article with its posts as cards (screenshot, author, time, text, status history).
+
+    Example:
+
+        archiver report --status deleted -o deleted.html
+    """
+    from .index.query import lookup as run_lookup
+    from .report import write_report
+
+    d = _archive_dir(archive_dir)
+    filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
+                       status=status, article=article, captured_since=captured_since)
+    with _open_index(d) as index:
+        rows = _call(lambda: run_lookup(index, filters))
+    _call(lambda: write_report(rows, d, out))
+    _write(f"{out}\n")
+    typer.echo(f"archiver: report of {len(rows)} post(s) written to {out}", err=True)
 
 
 def main() -> None:

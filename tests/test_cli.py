@@ -1,0 +1,79 @@
+"""The CLI contract: help for every command, exit codes, stdout data vs stderr messages."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from archiver.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands)  # type: ignore[union-attr]
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    assert set(COMMANDS) >= {"scan", "archive", "run", "lookup", "show", "export", "verify", "report"}
+    for name in COMMANDS:
+        result = runner.invoke(app, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert "Example:" in result.output, f"{name} --help has no example"
+
+
+def test_readme_lists_exactly_the_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    listed = set(re.findall(r"^\| `archiver (\w+)", readme, flags=re.M))
+    assert listed == set(COMMANDS)
+
+
+def _cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "archiver.cli", *args], input=stdin, capture_output=True,
+                          cwd=ROOT, timeout=120)
+
+
+def test_usage_error_exits_2_without_traceback() -> None:
+    r = _cli("scan", "--format", "yaml", "x.html")
+    assert r.returncode == 2
+    assert b"Traceback" not in r.stderr
+
+
+def test_nothing_readable_exits_2_with_one_line_per_source(tmp_path: Path) -> None:
+    binary = tmp_path / "image.html"
+    binary.write_bytes(bytes(range(256)) * 10)
+    r = _cli("scan", str(tmp_path / "missing.html"), str(binary))
+    assert r.returncode == 2, r.stderr
+    err = r.stderr.decode()
+    assert "missing.html: no such file" in err and "image.html: binary content" in err
+    assert "Traceback" not in err
+    assert r.stdout == b""
+
+
+def test_partial_failure_exits_1_and_still_prints_data(tmp_path: Path) -> None:
+    good = tmp_path / "story.txt"
+    good.write_text("See https://twitter.com/jack/status/20 for the first tweet.\n")
+    r = _cli("scan", "--format", "json", str(tmp_path / "gone.html"), str(good))
+    assert r.returncode == 1
+    rows = json.loads(r.stdout)
+    assert [(p["platform"], p["post_id"], p["kind"]) for p in rows] == [("twitter", "20", "linked")]
+    assert "gone.html" in r.stderr.decode()
+
+
+def test_stdin_source_and_jsonl() -> None:
+    html = b'<blockquote class="twitter-tweet"><p>Hi</p>&mdash; Jack (@jack) <a href="https://twitter.com/jack/status/20">March 21, 2006</a></blockquote>'
+    r = _cli("scan", "-", "--format", "jsonl", stdin=html)
+    assert r.returncode == 0, r.stderr
+    (row,) = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    assert row["key"] == "twitter:20" and row["source"] == "-" and row["kind"] == "embedded"
+
+
+@pytest.mark.parametrize("cmd", ["lookup", "verify", "report"])
+def test_commands_on_a_missing_archive_exit_2(tmp_path: Path, cmd: str) -> None:
+    r = _cli(cmd, "--archive-dir", str(tmp_path / "none"))
+    assert r.returncode == 2
+    assert "no archive at" in r.stderr.decode() and "Traceback" not in r.stderr.decode()
