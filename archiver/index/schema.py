@@ -1,0 +1,232 @@
+"""The index's schema and its numbered migrations; opening `archive.db` brings it up to date.
+
+The schema version lives in `PRAGMA user_version`: 0 is an empty file, N means migrations 1..N ran.
+A database written by a newer archiver (version > len(MIGRATIONS)) is refused, never downgraded.
+Pending migrations run in one `BEGIN IMMEDIATE` transaction, so two processes opening a fresh
+archive at once migrate it once, and a crash mid-migration leaves the old version intact.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from archiver.errors import IndexError_
+
+log = logging.getLogger(__name__)
+
+Migration = Callable[[Database], None]
+
+# Long enough for another process to finish one capture's transaction (issue 4: overlapping runs).
+BUSY_TIMEOUT_MS = 10_000
+
+# unicode61 with diacritics folded, so "cafe" finds "café"; CJK runs stay single tokens
+# (query.py falls back to substring matching for those).
+FTS_TOKENIZER = "unicode61 remove_diacritics 2"
+
+
+def _m1_initial(db: Database) -> None:
+    """Migration 1: the initial schema."""
+    db.executescript(
+        """
+        CREATE TABLE articles (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            source TEXT,
+            title TEXT,
+            first_seen TEXT NOT NULL,
+            last_captured TEXT,
+            status TEXT
+        );
+        -- `id` is the rowid the external-content FTS5 index points at: an INTEGER PRIMARY KEY
+        -- survives VACUUM, the implicit rowid of a table keyed by TEXT does not.
+        CREATE TABLE posts (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL UNIQUE,
+            platform TEXT NOT NULL,
+            post_id TEXT,
+            url TEXT,
+            handle TEXT,
+            handle_lc TEXT,
+            author TEXT,
+            posted_at TEXT,
+            posted_start TEXT,
+            posted_end TEXT,
+            text TEXT,
+            links TEXT NOT NULL DEFAULT '[]',
+            media TEXT NOT NULL DEFAULT '[]',
+            status TEXT,
+            first_seen TEXT NOT NULL,
+            last_checked TEXT,
+            data TEXT
+        );
+        CREATE INDEX posts_handle_lc ON posts (handle_lc);
+        CREATE INDEX posts_posted ON posts (posted_start, posted_end);
+        CREATE INDEX posts_platform_post_id ON posts (platform, post_id);
+        CREATE INDEX posts_last_checked ON posts (last_checked);
+        CREATE TABLE citations (
+            article_id INTEGER NOT NULL REFERENCES articles (id),
+            post_key TEXT NOT NULL REFERENCES posts (key),
+            kind TEXT NOT NULL,
+            evidence TEXT,
+            first_seen TEXT NOT NULL,
+            UNIQUE (article_id, post_key)
+        );
+        CREATE INDEX citations_post_key ON citations (post_key);
+        CREATE TABLE captures (
+            id INTEGER PRIMARY KEY,
+            post_key TEXT REFERENCES posts (key),
+            article_id INTEGER REFERENCES articles (id),
+            captured_at TEXT NOT NULL,
+            source TEXT NOT NULL,
+            url TEXT NOT NULL,
+            screenshot TEXT,
+            screenshot_sha256 TEXT,
+            status TEXT NOT NULL,
+            error TEXT,
+            warc TEXT,
+            page_record_id TEXT
+        );
+        CREATE INDEX captures_post_key ON captures (post_key, captured_at);
+        CREATE INDEX captures_article_id ON captures (article_id);
+        CREATE INDEX captures_captured_at ON captures (captured_at);
+        CREATE TABLE observations (
+            id INTEGER PRIMARY KEY,
+            post_key TEXT NOT NULL REFERENCES posts (key),
+            checked_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            detail TEXT
+        );
+        CREATE INDEX observations_post_key ON observations (post_key, checked_at);
+        CREATE TABLE records (
+            record_id TEXT PRIMARY KEY,
+            capture_id INTEGER REFERENCES captures (id),
+            post_key TEXT REFERENCES posts (key),
+            article_id INTEGER REFERENCES articles (id),
+            warc_type TEXT NOT NULL,
+            target_uri TEXT NOT NULL,
+            date TEXT NOT NULL,
+            status INTEGER,
+            mime TEXT,
+            payload_digest TEXT,
+            filename TEXT NOT NULL,
+            "offset" INTEGER NOT NULL,
+            length INTEGER NOT NULL,
+            extra TEXT
+        );
+        CREATE INDEX records_capture_id ON records (capture_id);
+        CREATE INDEX records_post_key ON records (post_key);
+        CREATE INDEX records_article_id ON records (article_id);
+        CREATE INDEX records_payload_digest ON records (payload_digest);
+        CREATE INDEX records_location ON records (filename, "offset");
+        CREATE TABLE media (
+            id INTEGER PRIMARY KEY,
+            post_key TEXT NOT NULL REFERENCES posts (key),
+            url TEXT NOT NULL,
+            path TEXT,
+            sha256 TEXT,
+            mime TEXT,
+            UNIQUE (post_key, url)
+        );
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            summary TEXT
+        );
+        """
+    )
+    db["posts"].enable_fts(["text", "author", "handle"], create_triggers=True, tokenize=FTS_TOKENIZER)
+
+
+# Append only: never edit a migration that has shipped, add the next one instead.
+MIGRATIONS: tuple[Migration, ...] = (_m1_initial,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def schema_version(db: Database) -> int:
+    """The version recorded in the file (0 for a new, empty database)."""
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Run the pending migrations in one transaction; return the version reached."""
+    target = len(migrations)
+    version = schema_version(db)
+    _refuse_newer(db, version, target)
+    if version == target:
+        return version
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Re-read under the write lock: another process may have migrated meanwhile.
+        version = schema_version(db)
+        _refuse_newer(db, version, target)
+        for number in range(version + 1, target + 1):
+            log.info("index %s: applying migration %d", _db_name(db), number)
+            migrations[number - 1](db)
+        # Part of the same transaction: the version moves only if every step succeeded.
+        db.execute(f"PRAGMA user_version = {target:d}")
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    return target
+
+
+def _refuse_newer(db: Database, version: int, known: int) -> None:
+    if version > known:
+        raise IndexError_(
+            f"{_db_name(db)} has schema version {version}, newer than this archiver knows ({known}): "
+            "upgrade archiver to read it"
+        )
+
+
+def _db_name(db: Database) -> str:
+    row = db.execute("PRAGMA database_list").fetchone()
+    return str(row[2]) if row and row[2] else ":memory:"
+
+
+def configure(db: Database) -> None:
+    """Connection settings every index connection needs (they do not persist in the file, except WAL)."""
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
+    db.execute("PRAGMA foreign_keys = ON")
+    if not db.memory:
+        db.enable_wal()
+    # WAL with synchronous=NORMAL is durable across process crashes (kill -9); only a power loss can
+    # drop the last transactions, and never corrupts the file.
+    db.execute("PRAGMA synchronous = NORMAL")
+
+
+def open_database(path: Path, *, create: bool = True) -> Database:
+    """Open (and create or migrate) the index at `path`; IndexError_ with a fix when it cannot be used."""
+    if not path.exists():
+        if not create:
+            raise IndexError_(f"no index at {path}: archive something first, or check --archive-dir")
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db = Database(path, execute_plugins=False)
+    except sqlite3.Error as exc:
+        raise IndexError_(f"cannot open the index {path}: {exc}") from exc
+    try:
+        configure(db)
+        migrate(db)
+    except IndexError_:
+        db.close()
+        raise
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        raise IndexError_(f"cannot use the index {path}: {exc} (is it an archiver archive.db?)") from exc
+    return db
+
+
+def open_memory() -> Database:
+    """A migrated in-memory index, for tests and dry runs."""
+    db = Database(memory=True, execute_plugins=False)
+    configure(db)
+    migrate(db)
+    return db

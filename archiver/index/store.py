@@ -1,0 +1,467 @@
+"""Writes to the index (`<archive>/archive.db`): articles, posts, citations, captures, WARC records,
+status observations, media files and runs.
+
+Every public write runs in a transaction; group the writes of one capture in `Index.transaction()`
+so that a killed process leaves all of them or none (issue 4, point 2). Timestamps are stored in
+the canonical UTC form of `times.py`. One `Index` per thread: sqlite3 connections are not shared.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sqlite_utils import Database
+
+from archiver.capture.types import RecordInfo
+from archiver.errors import IndexError_
+from archiver.index import fields
+from archiver.index.schema import BUSY_TIMEOUT_MS, open_database, open_memory
+from archiver.index.times import format_utc, normalise_posted_at, normalise_timestamp, utc_now
+from archiver.layout import DB_NAME
+from archiver.models import Post
+
+log = logging.getLogger(__name__)
+
+CAPTURE_SOURCES: tuple[str, ...] = ("live", "wayback")
+
+# Fields update_post_data() accepts: what a platform's structured data can tell us about a post.
+DATA_FIELDS: frozenset[str] = frozenset(
+    {"platform", "post_id", "url", "handle", "author", "posted_at", "text", "links", "media", "data"}
+)
+
+_RECORD_COLUMNS = (
+    "record_id", "capture_id", "post_key", "article_id", "warc_type", "target_uri", "date", "status",
+    "mime", "payload_digest", "filename", "offset", "length", "extra",
+)
+_RECORD_UPSERT = (
+    "INSERT INTO records ({cols}) VALUES ({marks}) ON CONFLICT (record_id) DO UPDATE SET {sets}".format(
+        cols=", ".join(f'"{c}"' for c in _RECORD_COLUMNS),
+        marks=", ".join("?" for _ in _RECORD_COLUMNS),
+        sets=", ".join(f'"{c}" = excluded."{c}"' for c in _RECORD_COLUMNS[1:]),
+    )
+)
+_OLD_RANK = fields.kind_rank_sql("citations.kind")
+_NEW_RANK = fields.kind_rank_sql("excluded.kind")
+# An article both embedding and linking a post keeps the strongest kind and that kind's evidence.
+_CITATION_CONFLICT = f"""
+    ON CONFLICT (article_id, post_key) DO UPDATE SET
+        kind = CASE WHEN {_NEW_RANK} > {_OLD_RANK} THEN excluded.kind ELSE citations.kind END,
+        evidence = CASE WHEN {_NEW_RANK} > {_OLD_RANK} THEN excluded.evidence ELSE citations.evidence END,
+        first_seen = min(citations.first_seen, excluded.first_seen)
+"""
+
+
+class Index:
+    """The archive's SQLite index; a context manager that always closes its connection."""
+
+    def __init__(self, archive_dir: Path, *, create: bool = True) -> None:
+        self.archive_dir = Path(archive_dir)
+        self.path: Path | None = self.archive_dir / DB_NAME
+        self.db: Database = open_database(self.path, create=create)
+
+    @classmethod
+    def in_memory(cls) -> Index:
+        """An index held in memory only (tests, dry runs); `archive_dir` is the current directory."""
+        index = cls.__new__(cls)
+        index.archive_dir = Path(".")
+        index.path = None
+        index.db = open_memory()
+        return index
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes atomically; nested uses become savepoints of the outer transaction."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        try:
+            # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+            # writes can fail at once with SQLITE_BUSY when another process wrote in between.
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            hint = f"another process held it for over {BUSY_TIMEOUT_MS // 1000} s, try again" if (
+                "locked" in str(exc) or "busy" in str(exc)
+            ) else "check the file's permissions and free disk space"
+            raise IndexError_(f"cannot write to the index {self.path}: {exc} ({hint})") from exc
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    # -- reading helpers used by writers and by query.py ------------------------------------------
+
+    def _one(self, sql: str, params: Iterable[Any] = ()) -> dict[str, Any] | None:
+        rows = list(self.db.query(sql, list(params)))
+        return rows[0] if rows else None
+
+    def get_post(self, key: str) -> dict[str, Any] | None:
+        """The post's row with `links`, `media` as lists and `data` as a dict; None if unknown."""
+        row = self._one("SELECT * FROM posts WHERE key = ?", [key])
+        if row is None:
+            return None
+        row["links"] = fields.load_list(row["links"])
+        row["media"] = fields.load_list(row["media"])
+        row["data"] = fields.load_dict(row["data"])
+        return row
+
+    def _require_post(self, key: str) -> dict[str, Any]:
+        row = self.get_post(key)
+        if row is None:
+            raise ValueError(f"no post with key {key!r} in the index: upsert_post() it first")
+        return row
+
+    def _update_post(self, key: str, updates: dict[str, Any]) -> None:
+        if not updates:
+            return
+        values = fields.column_values(updates)
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        self.db.execute(f"UPDATE posts SET {assignments} WHERE key = ?", [*values.values(), key])
+
+    def article_id(self, url: str) -> int | None:
+        """The id of the article with this URL, if indexed."""
+        row = self._one("SELECT id FROM articles WHERE url = ?", [url])
+        return int(row["id"]) if row else None
+
+    # -- articles and posts -------------------------------------------------------------------------
+
+    def upsert_article(self, url: str, *, source: str | None = None, title: str | None = None) -> int:
+        """Add the article or update its source/title (None keeps what is known); return its id."""
+        with self.transaction():
+            self.db.execute(
+                """
+                INSERT INTO articles (url, source, title, first_seen) VALUES (?, ?, ?, ?)
+                ON CONFLICT (url) DO UPDATE SET
+                    source = coalesce(excluded.source, articles.source),
+                    title = coalesce(excluded.title, articles.title)
+                """,
+                [url, source, title, utc_now()],
+            )
+            found = self.article_id(url)
+        assert found is not None  # just written in this transaction
+        return found
+
+    def upsert_post(self, post: Post) -> str:
+        """Add the post, or fill the unknown fields of the stored one (a known field never becomes None,
+        and other sources do not overwrite it: `update_post_data` does that); return its key."""
+        incoming: dict[str, Any] = {
+            "platform": post.platform,
+            "post_id": post.post_id,
+            "url": post.url,
+            "handle": fields.clean_handle(post.handle),
+            "author": post.author,
+            "posted_at": normalise_posted_at(post.posted_at),
+            "text": post.text,
+            "links": list(post.links),
+            "media": list(post.media),
+        }
+        with self.transaction():
+            known = self.get_post(post.key)
+            if known is None:
+                values = fields.column_values(incoming)
+                values.update(key=post.key, first_seen=utc_now())
+                names = ", ".join(values)
+                marks = ", ".join("?" for _ in values)
+                self.db.execute(f"INSERT INTO posts ({names}) VALUES ({marks})", list(values.values()))
+            else:
+                self._update_post(post.key, fields.fill_gaps(known, incoming))
+        return post.key
+
+    def update_post_data(self, key: str, **updates: Any) -> None:
+        """Overwrite fields with the platform's own structured data (syndication JSON, Wayback copy).
+
+        Accepts platform, post_id, url, handle, author, posted_at, text, links, media, data (a dict,
+        merged key by key into the stored one). None leaves a field as it is.
+        """
+        unknown = set(updates) - DATA_FIELDS
+        if unknown:
+            raise TypeError(f"update_post_data() got unknown fields: {', '.join(sorted(unknown))}")
+        with self.transaction():
+            known = self._require_post(key)
+            self._update_post(key, fields.authoritative(known, updates))
+
+    def merge_post_key(self, old_key: str, new_key: str) -> None:
+        """Absorb the post `old_key` (typically hash-keyed) into `new_key` (typically ID-keyed).
+
+        Citations, captures, observations, records and media move to `new_key`; the stored fields
+        fill each other's gaps (the ID-keyed post's known values win); the old row is deleted.
+        `new_key` is created from the old post when it does not exist yet.
+        """
+        if old_key == new_key:
+            return
+        with self.transaction():
+            old = self.get_post(old_key)
+            if old is None:
+                log.debug("merge_post_key: %s is not indexed, nothing to merge", old_key)
+                return
+            new = self.get_post(new_key)
+            if new is None:
+                self._insert_renamed(old, new_key)
+            else:
+                updates = fields.fill_gaps(new, old)
+                if old["data"]:
+                    updates["data"] = {**old["data"], **(new["data"] or {})}
+                if (old["last_checked"] or "") > (new["last_checked"] or ""):
+                    updates.update(status=old["status"], last_checked=old["last_checked"])
+                updates["first_seen"] = min(old["first_seen"], new["first_seen"])
+                self._update_post(new_key, updates)
+            self._move_children(old_key, new_key)
+            self.db.execute("DELETE FROM posts WHERE key = ?", [old_key])
+        log.info("merged post %s into %s", old_key, new_key)
+
+    def _insert_renamed(self, old: dict[str, Any], new_key: str) -> None:
+        platform, _, rest = new_key.partition(":")
+        values = fields.column_values(
+            {name: old[name] for name in (*fields.SCALAR_FIELDS, *fields.LIST_FIELDS, "data")}
+        )
+        values.update(
+            key=new_key,
+            platform=platform or old["platform"],
+            post_id=old["post_id"] if rest.startswith("h:") or not rest else rest,
+            status=old["status"],
+            first_seen=old["first_seen"],
+            last_checked=old["last_checked"],
+        )
+        names = ", ".join(values)
+        marks = ", ".join("?" for _ in values)
+        self.db.execute(f"INSERT INTO posts ({names}) VALUES ({marks})", list(values.values()))
+
+    def _move_children(self, old_key: str, new_key: str) -> None:
+        params = {"old": old_key, "new": new_key}
+        self.db.execute(
+            "INSERT INTO citations (article_id, post_key, kind, evidence, first_seen) "
+            "SELECT article_id, :new, kind, evidence, first_seen FROM citations WHERE post_key = :old"
+            + _CITATION_CONFLICT,
+            params,
+        )
+        self.db.execute("DELETE FROM citations WHERE post_key = :old", params)
+        self.db.execute(
+            """
+            INSERT INTO media (post_key, url, path, sha256, mime)
+            SELECT :new, url, path, sha256, mime FROM media WHERE post_key = :old
+            ON CONFLICT (post_key, url) DO UPDATE SET
+                path = coalesce(media.path, excluded.path),
+                sha256 = coalesce(media.sha256, excluded.sha256),
+                mime = coalesce(media.mime, excluded.mime)
+            """,
+            params,
+        )
+        self.db.execute("DELETE FROM media WHERE post_key = :old", params)
+        for table in ("captures", "observations", "records"):
+            self.db.execute(f"UPDATE {table} SET post_key = :new WHERE post_key = :old", params)
+
+    def cite(self, article_id: int, post_key: str, kind: str, evidence: str) -> None:
+        """Record that the article cites the post (idempotent; the strongest kind is kept)."""
+        with self.transaction():
+            self._require_post(post_key)
+            self.db.execute(
+                "INSERT INTO citations (article_id, post_key, kind, evidence, first_seen) VALUES (?, ?, ?, ?, ?)"
+                + _CITATION_CONFLICT,
+                [article_id, post_key, kind, evidence, utc_now()],
+            )
+
+    def posts_for_article(self, url: str) -> list[str]:
+        """Keys of the posts the article cites, in key order."""
+        rows = self.db.query(
+            "SELECT c.post_key FROM citations c JOIN articles a ON a.id = c.article_id WHERE a.url = ? "
+            "ORDER BY c.post_key",
+            [url],
+        )
+        return [row["post_key"] for row in rows]
+
+    # -- captures, records, observations, media ------------------------------------------------------
+
+    def add_capture(
+        self,
+        *,
+        post_key: str | None,
+        article_id: int | None,
+        source: str,
+        url: str,
+        status: str,
+        screenshot: str | None,
+        screenshot_sha256: str | None,
+        error: str | None,
+        warc: str | None,
+        page_record_id: str | None,
+        captured_at: str | None = None,
+    ) -> int:
+        """Record one capture (of a post, or of an article when post_key is None); return its id.
+
+        An article capture also sets the article's status, and its last_captured when error is None.
+        """
+        if source not in CAPTURE_SOURCES:
+            raise ValueError(f"capture source must be one of {CAPTURE_SOURCES}, not {source!r}")
+        if post_key is None and article_id is None:
+            raise ValueError("a capture belongs to a post or an article: give post_key or article_id")
+        when = normalise_timestamp(captured_at) if captured_at else utc_now()
+        with self.transaction():
+            if post_key is not None:
+                self._require_post(post_key)
+            cursor = self.db.execute(
+                """
+                INSERT INTO captures (post_key, article_id, captured_at, source, url, screenshot,
+                    screenshot_sha256, status, error, warc, page_record_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                [post_key, article_id, when, source, url, screenshot, screenshot_sha256, status, error, warc,
+                 page_record_id],
+            )
+            capture_id = cursor.lastrowid
+            if post_key is None:
+                self.db.execute(
+                    """
+                    UPDATE articles SET status = :status,
+                        last_captured = CASE WHEN :ok THEN max(coalesce(last_captured, ''), :when)
+                                        ELSE last_captured END
+                    WHERE id = :id
+                    """,
+                    {"status": status, "ok": error is None, "when": when, "id": article_id},
+                )
+        assert capture_id is not None
+        return int(capture_id)
+
+    def add_records(
+        self,
+        capture_id: int | None,
+        records: Iterable[RecordInfo],
+        *,
+        post_key: str | None = None,
+        article_id: int | None = None,
+    ) -> None:
+        """Index WARC records; post_key/article_id default to the capture's. Re-adding a record updates it."""
+        with self.transaction():
+            if capture_id is not None and (post_key is None or article_id is None):
+                owner = self._one("SELECT post_key, article_id FROM captures WHERE id = ?", [capture_id])
+                if owner is None:
+                    raise ValueError(f"no capture with id {capture_id} in the index")
+                post_key = post_key if post_key is not None else owner["post_key"]
+                article_id = article_id if article_id is not None else owner["article_id"]
+            rows = [
+                (
+                    rec.record_id, capture_id, post_key, article_id, rec.warc_type, rec.target_uri, rec.date,
+                    rec.status, rec.mime, rec.payload_digest, rec.filename, rec.offset, rec.length,
+                    fields.dump(rec.extra) if rec.extra else None,
+                )
+                for rec in records
+            ]
+            self.db.conn.executemany(_RECORD_UPSERT, rows)
+
+    def find_record_by_digest(self, payload_digest: str) -> dict[str, Any] | None:
+        """The earliest response/resource record with this payload digest (the original a revisit
+        record refers to), or None."""
+        return self._one(
+            "SELECT * FROM records WHERE payload_digest = ? AND warc_type IN ('response', 'resource') "
+            "ORDER BY date, record_id LIMIT 1",
+            [payload_digest],
+        )
+
+    def add_media(
+        self, post_key: str, url: str, *, path: str | None, sha256: str | None, mime: str | None
+    ) -> None:
+        """Record a downloaded media file of a post (path relative to the archive dir)."""
+        with self.transaction():
+            self._require_post(post_key)
+            self.db.execute(
+                """
+                INSERT INTO media (post_key, url, path, sha256, mime) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (post_key, url) DO UPDATE SET
+                    path = coalesce(excluded.path, media.path),
+                    sha256 = coalesce(excluded.sha256, media.sha256),
+                    mime = coalesce(excluded.mime, media.mime)
+                """,
+                [post_key, url, path, sha256, mime],
+            )
+
+    def observe(
+        self, post_key: str, status: str, *, detail: str | None = None, checked_at: str | None = None
+    ) -> None:
+        """Add a status observation; the post's status/last_checked follow the latest observation."""
+        when = normalise_timestamp(checked_at) if checked_at else utc_now()
+        with self.transaction():
+            self._require_post(post_key)
+            self.db.execute(
+                "INSERT INTO observations (post_key, checked_at, status, detail) VALUES (?, ?, ?, ?)",
+                [post_key, when, status, detail],
+            )
+            # An observation recorded late (an older checked_at) joins the history without
+            # overriding a newer status.
+            self.db.execute(
+                "UPDATE posts SET status = ?, last_checked = ? "
+                "WHERE key = ? AND (last_checked IS NULL OR last_checked <= ?)",
+                [status, when, post_key, when],
+            )
+
+    def has_capture(self, post_key: str) -> bool:
+        """True when the post has a capture that completed without error."""
+        row = self._one(
+            "SELECT 1 AS found FROM captures WHERE post_key = ? AND error IS NULL LIMIT 1", [post_key]
+        )
+        return row is not None
+
+    def article_captured(self, url: str) -> bool:
+        """True when the article has a capture of its own (not of a post) that completed without error."""
+        row = self._one(
+            "SELECT 1 AS found FROM captures c JOIN articles a ON a.id = c.article_id "
+            "WHERE a.url = ? AND c.post_key IS NULL AND c.error IS NULL LIMIT 1",
+            [url],
+        )
+        return row is not None
+
+    def posts_due_for_recheck(self, older_than: timedelta, now: datetime | None = None) -> list[str]:
+        """Keys of posts never checked or last checked before now - older_than; stalest first."""
+        cutoff = format_utc((now or datetime.now(UTC)) - older_than)
+        rows = self.db.query(
+            "SELECT key FROM posts WHERE last_checked IS NULL OR last_checked < ? "
+            "ORDER BY last_checked IS NOT NULL, last_checked, key",
+            [cutoff],
+        )
+        return [row["key"] for row in rows]
+
+    # -- runs ----------------------------------------------------------------------------------------
+
+    def start_run(self) -> int:
+        """Record the start of a scheduled run; return its id."""
+        with self.transaction():
+            cursor = self.db.execute("INSERT INTO runs (started_at) VALUES (?)", [utc_now()])
+        assert cursor.lastrowid is not None
+        return int(cursor.lastrowid)
+
+    def finish_run(self, run_id: int, summary: dict[str, Any]) -> None:
+        """Record the end of a run and its summary (stored as JSON)."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE runs SET finished_at = ?, summary = ? WHERE id = ?",
+                [utc_now(), fields.dump(summary), run_id],
+            )
+
+    def unfinished_runs(self) -> list[int]:
+        """Ids of runs that started and never finished (killed or crashed), oldest first."""
+        return [row["id"] for row in self.db.query("SELECT id FROM runs WHERE finished_at IS NULL ORDER BY id")]

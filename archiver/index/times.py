@@ -1,0 +1,137 @@
+"""Timestamps as the index stores them: one canonical UTC text form, so comparing text compares time.
+
+Canonical form: `YYYY-MM-DDTHH:MM:SS.mmmZ` (millisecond precision, the precision of Twitter's
+snowflake IDs). Posts whose time is known only to the day keep a bare `YYYY-MM-DD` in `posted_at`;
+for filtering they cover the whole UTC day (see `posted_bounds`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+# A user-written bound: a date, or a date and time with optional seconds, fraction and offset.
+# The time zone is only allowed with a time: "2024-03-04+02:00" means nothing.
+_BOUND_RE = re.compile(
+    r"(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:[T ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?P<fraction>\.\d{1,9})?)?"
+    r"(?P<tz>Z|z|[+-]\d{2}:?\d{2})?)?"
+)
+
+
+def format_utc(moment: datetime) -> str:
+    """The canonical text of a datetime; a naive datetime is taken to be UTC already."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+def utc_now() -> str:
+    """Now, in canonical form."""
+    return format_utc(datetime.now(UTC))
+
+
+def is_bare_date(value: str) -> bool:
+    """True for a valid `YYYY-MM-DD` and nothing else."""
+    if not _DATE_RE.fullmatch(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_timestamp(value: str) -> datetime | None:
+    """An ISO 8601 datetime (with `Z`, an offset, or naive = UTC) as an aware datetime; None otherwise."""
+    text = value.strip()
+    if not text or is_bare_date(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def normalise_timestamp(value: str) -> str:
+    """Canonical form of an ISO 8601 datetime; ValueError when it is not one."""
+    moment = parse_timestamp(value)
+    if moment is None:
+        raise ValueError(f"not an ISO 8601 datetime: {value!r}")
+    return format_utc(moment)
+
+
+def normalise_posted_at(value: str | None) -> str | None:
+    """A bare date stays a bare date, a datetime becomes canonical UTC, anything else is kept as given."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if is_bare_date(text):
+        return text
+    moment = parse_timestamp(text)
+    return format_utc(moment) if moment else value
+
+
+def posted_bounds(posted_at: str | None) -> tuple[str | None, str | None]:
+    """The earliest and latest instant `posted_at` can stand for: a whole UTC day for a bare date."""
+    if posted_at is None:
+        return None, None
+    text = posted_at.strip()
+    if is_bare_date(text):
+        return f"{text}T00:00:00.000Z", f"{text}T23:59:59.999Z"
+    moment = parse_timestamp(text)
+    if moment is None:
+        return None, None
+    canonical = format_utc(moment)
+    return canonical, canonical
+
+
+def is_more_precise(new: str, old: str) -> bool:
+    """True when `new` is a full time and `old` only a date: the full time comes from the ID or the
+    platform's data, the date from a localized signature that may even name the previous day."""
+    return is_bare_date(old.strip()) and parse_timestamp(new) is not None
+
+
+def parse_bound(value: str, *, end: bool) -> str:
+    """A user-written lower (end=False) or upper (end=True) bound in canonical form.
+
+    An upper bound includes the whole unit written: `2024-03-04` runs to 23:59:59.999,
+    `2024-03-04T10:15` to 10:15:59.999, `...T10:15:30` to 10:15:30.999. ValueError when unreadable.
+    """
+    match = _BOUND_RE.fullmatch(value.strip())
+    if not match:
+        raise ValueError(value)
+    year, month, day = (int(part) for part in match["date"].split("-"))
+    if match["hour"] is None:
+        start = datetime(year, month, day, tzinfo=UTC)
+        unit = timedelta(days=1)
+    else:
+        tz: tzinfo = UTC
+        if match["tz"] and match["tz"].upper() != "Z":
+            sign = 1 if match["tz"][0] == "+" else -1
+            digits = match["tz"][1:].replace(":", "")
+            tz_offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+            if tz_offset >= timedelta(hours=24):
+                raise ValueError(value)
+            tz = timezone(sign * tz_offset)
+        micro = int((match["fraction"] or ".0")[1:7].ljust(6, "0"))
+        start = datetime(
+            year, month, day, int(match["hour"]), int(match["minute"]), int(match["second"] or 0), micro,
+            tzinfo=tz,
+        )
+        if match["fraction"]:
+            unit = timedelta(milliseconds=1)
+        elif match["second"]:
+            unit = timedelta(seconds=1)
+        else:
+            unit = timedelta(minutes=1)
+    if not end:
+        return format_utc(start)
+    return format_utc(start + unit - timedelta(milliseconds=1))
+
