@@ -1,0 +1,531 @@
+"""The WARC/1.1 store: per-record gzip, rollover at a size limit, and crash-safe files.
+
+Crash safety (issue 4: a run killed with SIGKILL at any moment leaves no unreadable WARC):
+- the file being written is `<name>.warc.gz.open`; each record is one complete gzip member, flushed
+  and fsync'ed BEFORE its RecordInfo is returned, so the index never points at bytes not on disk;
+- close() renames it to `<name>.warc.gz` (offsets do not change), and RecordInfo.filename is always
+  that final name;
+- recover() cuts a leftover `.open` file back to its last complete gzip member and renames it.
+The writer holds an flock on its `.open` file, so recover() never touches a file still being written.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import mmap
+import os
+import threading
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http import HTTPStatus
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from archiver.capture.types import Exchange, RecordInfo
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no advisory locks, recover() trusts the caller's run lock
+    fcntl = None  # type: ignore[assignment]
+
+logger = logging.getLogger(__name__)
+
+OPEN_SUFFIX = ".open"
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+WARC_FORMAT = "WARC File Format 1.1"
+WARC_CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
+
+# Headers that describe the transfer, not the payload: when the body was decoded by the browser or
+# httpx they no longer apply to the stored bytes (CAPTURE.md, "Bodies arrive DECODED").
+_TRANSFER_HEADERS = ("content-encoding", "transfer-encoding", "content-length")
+# Connection-specific headers that HTTP/2 never sends (RFC 9113 8.2.2); recorded h2 requests omit them.
+_HOP_HEADERS = ("connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade")
+
+
+def warc_date(dt: datetime | None = None) -> str:
+    """WARC-Date in UTC with microseconds (WARC 1.1 allows fractions of a second)."""
+    dt = (dt or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _reason(status: int, reason: str | None) -> str:
+    if reason:
+        return reason
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def _status_protocol(protocol: str | None) -> str:
+    """pywb refuses `HTTP/2 200`: the status line is HTTP/1.1 unless the exchange really was 1.0."""
+    return "HTTP/1.0" if (protocol or "").lower() in ("http/1.0", "http/1") else "HTTP/1.1"
+
+
+def _warc_protocol(protocol: str | None) -> str | None:
+    p = (protocol or "").strip().lower()
+    return {"http/2": "h2", "http/2.0": "h2", "http/3": "h3", "": None}.get(p, p) if p else None
+
+
+def _mime(headers: list[tuple[str, str]]) -> str | None:
+    for k, v in headers:
+        if k.lower() == "content-type":
+            return v.split(";")[0].strip().lower() or None
+    return None
+
+
+def response_headers(ex: Exchange) -> list[tuple[str, str]]:
+    """The response headers as stored: no pseudo headers; transfer headers renamed when decoded."""
+    out: list[tuple[str, str]] = []
+    for k, v in ex.response_headers:
+        if k.startswith(":"):
+            continue
+        if ex.decoded and k.lower() in _TRANSFER_HEADERS:
+            out.append((f"X-Archive-Orig-{k}", v))
+        else:
+            out.append((k, v))
+    if ex.decoded:
+        out.append(("Content-Length", str(len(ex.body))))
+    return out
+
+
+def request_headers(ex: Exchange) -> list[tuple[str, str]]:
+    """The request headers as stored: no pseudo headers, a Host header first (from :authority or the URL)."""
+    host = next((v for k, v in ex.request_headers if k.lower() in (":authority", "host")), None)
+    if host is None:
+        host = urlsplit(ex.url).netloc.rpartition("@")[2]
+    h2 = _warc_protocol(ex.protocol) in ("h2", "h3")
+    out = [("Host", host)]
+    for k, v in ex.request_headers:
+        if k.startswith(":") or k.lower() == "host" or (h2 and k.lower() in _HOP_HEADERS):
+            continue
+        out.append((k, v))
+    return out
+
+
+def _request_target(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+class WarcStore:
+    """Writes WARC/1.1 files into a directory: `<prefix>-<UTC timestamp>-<n>.warc.gz`."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        prefix: str = "archiver",
+        max_size: int = 1_000_000_000,
+        software: str = "archiver",
+        info: dict[str, str] | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.prefix = prefix
+        self.max_size = max_size
+        self.software = software
+        self.info = dict(info or {})
+        self._lock = threading.RLock()
+        self._fh: IO[bytes] | None = None
+        self._name: str | None = None  # final name of the file being written
+        self._writer: WARCWriter | None = None
+        self._seq = 0
+        self._files: list[Path] = []
+        self._closed = False
+
+    # -- files -----------------------------------------------------------------------------------
+
+    @property
+    def files(self) -> list[Path]:
+        """Final paths of every file this store has started, in order (the current one may still be `.open`)."""
+        return list(self._files)
+
+    def _open_next(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        while True:
+            ts = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
+            name = f"{self.prefix}-{ts}-{self._seq:05d}.warc.gz"
+            self._seq += 1
+            final, temp = self.directory / name, self.directory / (name + OPEN_SUFFIX)
+            if final.exists():
+                continue
+            try:
+                fh = open(temp, "xb")  # noqa: SIM115 - lives until close()
+            except FileExistsError:
+                continue
+            break
+        if fcntl is not None:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._fh, self._name = fh, name
+        self._writer = WARCWriter(fh, gzip=True, warc_version="1.1")
+        self._files.append(final)
+        fields = {"software": self.software, "format": WARC_FORMAT, "conformsTo": WARC_CONFORMS_TO, **self.info}
+        self._write(self._writer.create_warcinfo_record(name, fields))
+        logger.debug("started %s", temp)
+
+    def _finish_current(self) -> None:
+        if self._fh is None or self._name is None:
+            return
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        final = self.directory / self._name
+        # Rename while still holding the lock, so recover() can never see a half-closed file.
+        os.replace(self.directory / (self._name + OPEN_SUFFIX), final)
+        self._fh.close()
+        _fsync_dir(self.directory)
+        logger.debug("closed %s", final)
+        self._fh = self._name = self._writer = None
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def _write(self, record: ArcWarcRecord) -> RecordInfo:
+        """Append one record as one gzip member, make it durable, and say where it is."""
+        assert self._fh is not None and self._writer is not None and self._name is not None
+        offset = self._fh.tell()
+        self._writer.write_record(record)
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        h = record.rec_headers
+        status = mime = None
+        if record.http_headers is not None and record.rec_type in ("response", "revisit"):
+            status = int(record.http_headers.get_statuscode() or 0) or None
+            mime = _mime(record.http_headers.headers)
+        elif record.rec_type in ("resource", "metadata"):
+            mime = (h.get_header("Content-Type") or "").split(";")[0].strip() or None
+        return RecordInfo(
+            record_id=h.get_header("WARC-Record-ID"),
+            warc_type=record.rec_type,
+            target_uri=h.get_header("WARC-Target-URI") or "",
+            date=h.get_header("WARC-Date"),
+            filename=self._name,
+            offset=offset,
+            length=self._fh.tell() - offset,
+            status=status,
+            mime=mime,
+            payload_digest=h.get_header("WARC-Payload-Digest"),
+        )
+
+    def _begin(self) -> WARCWriter:
+        if self._closed:
+            raise ValueError("WarcStore is closed")
+        if self._fh is None:
+            self._open_next()
+        assert self._writer is not None
+        return self._writer
+
+    def _end(self) -> None:
+        """Roll over once the file has reached the size limit (never between a request and its response)."""
+        if self._fh is not None and self._fh.tell() >= self.max_size:
+            self._finish_current()
+
+    def _http_records(self, ex: Exchange, rec_type: str, extra: dict[str, str]) -> tuple[ArcWarcRecord, ArcWarcRecord]:
+        writer = self._begin()
+        common = {"WARC-Date": warc_date(ex.date)}
+        if ex.ip:
+            common["WARC-IP-Address"] = ex.ip
+        protocol = _warc_protocol(ex.protocol)
+        if protocol:
+            common["WARC-Protocol"] = protocol
+        if ex.page_id:
+            common["WARC-Page-ID"] = ex.page_id
+        status_line = f"{ex.status} {_reason(ex.status, ex.reason)}"
+        resp_http = StatusAndHeaders(status_line, response_headers(ex), protocol=_status_protocol(ex.protocol))
+        body = b"" if rec_type == "revisit" else ex.body
+        resp = writer.create_warc_record(
+            ex.url, rec_type, payload=io.BytesIO(body), length=len(body),
+            warc_headers_dict={**common, **extra}, http_headers=resp_http,
+        )
+        # is_http_request: warcio splits the method off the front of the line it is given.
+        req_http = StatusAndHeaders(
+            f"{ex.method} {_request_target(ex.url)} {_status_protocol(ex.protocol)}", request_headers(ex),
+            is_http_request=True,
+        )
+        req_body = ex.request_body or b""
+        req_common = {**common, "WARC-Concurrent-To": resp.rec_headers.get_header("WARC-Record-ID")}
+        req = writer.create_warc_record(
+            ex.url, "request", payload=io.BytesIO(req_body), length=len(req_body),
+            warc_headers_dict=req_common, http_headers=req_http,
+        )
+        return req, resp
+
+    def write_exchange(self, ex: Exchange) -> tuple[RecordInfo, RecordInfo]:
+        """Write a response record and its request (WARC-Concurrent-To); returns (request, response)."""
+        with self._lock:
+            req, resp = self._http_records(ex, "response", {})
+            resp_info = self._write(resp)
+            req_info = self._write(req)
+            self._end()
+            return req_info, resp_info
+
+    def write_revisit(self, ex: Exchange, original: RecordInfo) -> tuple[RecordInfo, RecordInfo]:
+        """Write a request + identical-payload-digest revisit pointing at `original` (a stored response).
+
+        Raises ValueError when ex.body does not have the original's payload digest.
+        """
+        if original.payload_digest != payload_digest(ex.body):
+            raise ValueError(f"revisit of {ex.url}: payload differs from {original.record_id}")
+        refers = {
+            "WARC-Profile": REVISIT_PROFILE,
+            "WARC-Refers-To": original.record_id,
+            "WARC-Refers-To-Target-URI": original.target_uri,
+            "WARC-Refers-To-Date": original.date,
+            "WARC-Payload-Digest": original.payload_digest,
+        }
+        with self._lock:
+            req, resp = self._http_records(ex, "revisit", refers)
+            resp_info = self._write(resp)
+            resp_info.payload_digest = original.payload_digest
+            req_info = self._write(req)
+            self._end()
+            return req_info, resp_info
+
+    def write_resource(
+        self,
+        uri: str,
+        content_type: str,
+        data: bytes,
+        *,
+        concurrent_to: str | None = None,
+        date: datetime | None = None,
+    ) -> RecordInfo:
+        """A `resource` record: a screenshot (urn:screenshot:...), a local file given as a source..."""
+        headers = {"WARC-Date": warc_date(date), "Content-Type": content_type}
+        if concurrent_to:
+            headers["WARC-Concurrent-To"] = concurrent_to
+        with self._lock:
+            writer = self._begin()
+            rec = writer.create_warc_record(
+                uri, "resource", payload=io.BytesIO(data), length=len(data),
+                warc_content_type=content_type, warc_headers_dict=headers,
+            )
+            info = self._write(rec)
+            self._end()
+            return info
+
+    def write_metadata(
+        self,
+        uri: str,
+        fields: dict[str, Any],
+        *,
+        concurrent_to: str | None = None,
+        date: datetime | None = None,
+    ) -> RecordInfo:
+        """A `metadata` record holding `fields` as application/json (capture provenance)."""
+        data = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str).encode()
+        headers = {"WARC-Date": warc_date(date), "Content-Type": "application/json"}
+        if concurrent_to:
+            headers["WARC-Concurrent-To"] = concurrent_to
+        with self._lock:
+            writer = self._begin()
+            rec = writer.create_warc_record(
+                uri, "metadata", payload=io.BytesIO(data), length=len(data),
+                warc_content_type="application/json", warc_headers_dict=headers,
+            )
+            info = self._write(rec)
+            self._end()
+            return info
+
+    def flush(self) -> None:
+        """Records are already durable when written; this only flushes Python's buffer."""
+        with self._lock:
+            if self._fh is not None:
+                self._fh.flush()
+
+    def close(self) -> None:
+        """Finish the current file (rename `.open` -> `.warc.gz`). Safe to call twice."""
+        with self._lock:
+            self._finish_current()
+            self._closed = True
+
+    def __enter__(self) -> WarcStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def payload_digest(data: bytes) -> str:
+    """`sha1:<base32>`, the form warcio writes in WARC-Payload-Digest (for dedup look-ups)."""
+    import base64
+    import hashlib
+
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()  # noqa: S324 - WARC convention
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# -- crash recovery ------------------------------------------------------------------------------
+
+
+def complete_members(path: Path) -> int:
+    """Byte length of the leading run of complete, decompressible gzip members that each hold a WARC record."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            return 0
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            data = memoryview(mm)
+            try:
+                return _scan_members(data)
+            finally:
+                data.release()
+
+
+def _scan_members(data: memoryview) -> int:
+    good = pos = 0
+    step = 1 << 16
+    while pos < len(data):
+        d = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        head = b""
+        i = pos
+        try:
+            # Bounded input and output per call: a member may hold a large video.
+            while not d.eof and i < len(data):
+                chunk = data[i : i + step]
+                i += len(chunk)
+                out = d.decompress(chunk, 1 << 20)
+                head += out[: max(0, 5 - len(head))]
+                while d.unconsumed_tail and not d.eof:
+                    out = d.decompress(d.unconsumed_tail, 1 << 20)
+                    head += out[: max(0, 5 - len(head))]
+        except zlib.error:
+            break
+        if not d.eof or not head.startswith(b"WARC/"):
+            break
+        pos = good = i - len(d.unused_data)
+    return good
+
+
+def recover(directory: Path) -> list[str]:
+    """Finish every `.open` WARC left by a killed run: cut it to its last complete record, rename it.
+
+    Files still locked by a live writer are left alone. Returns one message per file handled.
+    """
+    messages: list[str] = []
+    directory = Path(directory)
+    if not directory.is_dir():
+        return messages
+    for temp in sorted(directory.glob(f"*.warc.gz{OPEN_SUFFIX}")):
+        final = temp.with_name(temp.name[: -len(OPEN_SUFFIX)])
+        with open(temp, "r+b") as fh:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    messages.append(f"{temp.name}: still being written by another process, left alone")
+                    continue
+            size = os.fstat(fh.fileno()).st_size
+            good = complete_members(temp)
+            if good == 0:
+                os.unlink(temp)
+                messages.append(f"{temp.name}: no complete record, removed")
+                continue
+            if good < size:
+                fh.truncate(good)
+                messages.append(f"{final.name}: cut {size - good} bytes of an unfinished record")
+            else:
+                messages.append(f"{final.name}: complete, renamed")
+            fh.flush()
+            os.fsync(fh.fileno())
+            if final.exists():
+                final = final.with_name(final.name.replace(".warc.gz", "-recovered.warc.gz"))
+            os.replace(temp, final)
+        _fsync_dir(directory)
+        logger.info("recovered %s", final)
+    return messages
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+@dataclass
+class StoredRecord:
+    """One record read back from a WARC file."""
+
+    offset: int
+    length: int
+    warc_type: str
+    record_id: str
+    target_uri: str
+    date: str
+    headers: dict[str, str]
+    http_headers: StatusAndHeaders | None
+    payload: bytes
+
+    @property
+    def status(self) -> int | None:
+        if self.http_headers is None or self.warc_type not in ("response", "revisit"):
+            return None
+        return int(self.http_headers.get_statuscode() or 0) or None
+
+
+def _locate(directory: Path, filename: str) -> Path:
+    path = Path(directory) / filename
+    if not path.exists() and Path(str(path) + OPEN_SUFFIX).exists():
+        return Path(str(path) + OPEN_SUFFIX)  # the run that writes it is still going (or was killed)
+    return path
+
+
+def iter_records(path: Path) -> Iterator[StoredRecord]:
+    """Every record in a WARC file with its offset, compressed length and payload (decoded per its headers)."""
+    with open(path, "rb") as fh:
+        it = ArchiveIterator(fh)
+        for rec in it:
+            payload = rec.content_stream().read()
+            it.read_to_end(rec)
+            h = rec.rec_headers
+            yield StoredRecord(
+                offset=it.get_record_offset(),
+                length=it.get_record_length(),
+                warc_type=rec.rec_type,
+                record_id=h.get_header("WARC-Record-ID") or "",
+                target_uri=h.get_header("WARC-Target-URI") or "",
+                date=h.get_header("WARC-Date") or "",
+                headers=dict(h.headers),
+                http_headers=rec.http_headers,
+                payload=payload,
+            )
+
+
+def read_record(directory: Path, filename: str, offset: int) -> bytes:
+    """The payload of the record at `offset` in `directory/filename` (or its `.open` file)."""
+    with open(_locate(directory, filename), "rb") as fh:
+        fh.seek(offset)
+        for rec in ArchiveIterator(fh):
+            return bytes(rec.content_stream().read())
+    raise ValueError(f"no WARC record at {filename}:{offset}")
+
+
+def read_member(directory: Path, filename: str, offset: int, length: int) -> bytes:
+    """The raw gzip member of one record, e.g. to copy it into an export."""
+    with open(_locate(directory, filename), "rb") as fh:
+        fh.seek(offset)
+        data = fh.read(length)
+    if len(data) != length:
+        raise ValueError(f"{filename}: {length} bytes expected at {offset}, {len(data)} found")
+    return data

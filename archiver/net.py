@@ -1,0 +1,385 @@
+"""Network options (--map-host, --ca-bundle, --proxy) applied alike to Chromium and to the HTTP client.
+
+    --map-host HOSTGLOB[:PORT]=ADDR:PORT   connect to ADDR:PORT for matching hosts, keeping the real host
+                                           name for TLS SNI and Host (curl's --connect-to)
+    --ca-bundle PEM                        trust these CA certificates as well as the system ones
+    --proxy URL                            send everything through this proxy
+
+Matching follows Chromium's --host-resolver-rules (net/base/host_mapping_rules.cc) so that the browser
+and the HTTP client always agree: a glob with `*`/`?` is tried against `host` and against `host:port`,
+the first matching map wins, and `*.twitter.com` does not match bare `twitter.com`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import re
+import shutil
+import ssl
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+import httpcore
+import httpx
+
+from archiver.errors import BrowserError, UsageError
+
+logger = logging.getLogger(__name__)
+
+# Hosts a wildcard map must not capture, so that local servers (and the test servers) stay reachable.
+LOOPBACK_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+
+_PATTERN_RE = re.compile(r"^[a-z0-9.*?_-]+$")
+_ADDR_RE = re.compile(r"^[a-z0-9._-]+$")
+_IPV6_RE = re.compile(r"^[0-9a-f:.]*:[0-9a-f:.]*$")
+_PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+
+
+def _port(text: str, what: str, spec: str, option: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise UsageError(f"{option} {spec!r}: {what} must be a port number 1-65535, not {text!r}")
+    return int(text)
+
+
+def _split_host_port(text: str) -> tuple[str, str | None]:
+    """'host:443' -> ('host', '443'); '[::1]:443' -> ('::1', '443'); 'host' -> ('host', None)."""
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            return text, None
+        rest = text[end + 1 :]
+        return text[1:end], (rest[1:] if rest.startswith(":") else None) if rest else None
+    if text.count(":") == 1:
+        host, port = text.split(":")
+        return host, port
+    return text, None
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+@dataclass(frozen=True)
+class HostMap:
+    """One --map-host HOSTGLOB[:PORT]=ADDR:PORT."""
+
+    pattern: str
+    port: int | None
+    addr: str
+    addr_port: int
+
+    @classmethod
+    def parse(cls, spec: str, *, option: str = "--map-host") -> HostMap:
+        """Parse 'HOSTGLOB[:PORT]=ADDR:PORT'; raise UsageError with a one-line message when malformed."""
+        example = "expected HOSTGLOB[:PORT]=ADDR:PORT, e.g. '*.twitter.com=127.0.0.1:8443'"
+        left, sep, right = spec.strip().partition("=")
+        if not sep or not left or not right:
+            raise UsageError(f"{option} {spec!r}: {example}")
+        pattern, port_text = _split_host_port(left.strip().lower())
+        if not pattern or not (_PATTERN_RE.match(pattern) or _IPV6_RE.match(pattern)):
+            raise UsageError(f"{option} {spec!r}: bad host glob {pattern!r} (letters, digits, '.', '-', '*', '?')")
+        port = _port(port_text, "PORT", spec, option) if port_text is not None else None
+        addr, addr_port_text = _split_host_port(right.strip().lower())
+        if addr_port_text is None:
+            raise UsageError(f"{option} {spec!r}: the address needs a port: {example}")
+        if not addr or not (_ADDR_RE.match(addr) or _IPV6_RE.match(addr)):
+            raise UsageError(f"{option} {spec!r}: bad address {addr!r}")
+        return cls(pattern, port, addr, _port(addr_port_text, "the address port", spec, option))
+
+    def matches(self, host: str, port: int) -> bool:
+        """Chromium's rule: the glob is tried on `host`, then on `host:port`; '*' matches everything."""
+        host = host.lower().strip("[]")
+        glob = self.pattern if self.port is None else f"{_bracket(self.pattern)}:{self.port}"
+        return fnmatchcase(host, glob) or fnmatchcase(f"{_bracket(host)}:{port}", glob)
+
+    @property
+    def is_wildcard(self) -> bool:
+        return "*" in self.pattern or "?" in self.pattern
+
+    def chromium_rule(self) -> str:
+        left = _bracket(self.pattern) if self.port is None else f"{_bracket(self.pattern)}:{self.port}"
+        return f"MAP {left} {_bracket(self.addr)}:{self.addr_port}"
+
+    def __str__(self) -> str:
+        left = _bracket(self.pattern) if self.port is None else f"{_bracket(self.pattern)}:{self.port}"
+        return f"{left}={_bracket(self.addr)}:{self.addr_port}"
+
+
+def _check_ca_bundle(value: str, option: str) -> Path:
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise UsageError(f"{option}: no such file: {value}")
+    try:
+        text = path.read_text(encoding="ascii", errors="replace")
+    except OSError as e:
+        raise UsageError(f"{option}: cannot read {value}: {e.strerror}") from e
+    if not _PEM_RE.search(text):
+        raise UsageError(f"{option}: no PEM certificate (-----BEGIN CERTIFICATE-----) in {value}")
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(path))
+    except ssl.SSLError as e:
+        raise UsageError(f"{option}: not a usable PEM CA bundle: {value} ({e.reason or e})") from e
+    return path.resolve()
+
+
+def _check_proxy(value: str, option: str) -> str:
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL as e:
+        raise UsageError(f"{option}: bad proxy URL {value!r}: {e}") from e
+    if url.scheme not in _PROXY_SCHEMES or not url.host:
+        raise UsageError(f"{option}: bad proxy URL {value!r}: use http://HOST:PORT, https://HOST:PORT or socks5://HOST:PORT")
+    if url.scheme.startswith("socks"):
+        try:
+            import socksio  # noqa: F401
+        except ImportError as e:
+            raise UsageError(f"{option}: SOCKS proxies need the socksio package: pip install 'httpx[socks]'") from e
+    return value
+
+
+def ca_certificates(path: Path) -> list[str]:
+    """Each PEM certificate in a bundle, in order."""
+    return _PEM_RE.findall(path.read_text(encoding="ascii", errors="replace"))
+
+
+def _der_elements(data: bytes) -> Iterator[tuple[int, bytes, bytes]]:
+    """(tag, whole TLV, content) for each DER element in `data`."""
+    i = 0
+    while i < len(data):
+        tag, first = data[i], data[i + 1]
+        if first < 0x80:
+            length, header = first, 2
+        else:
+            n = first & 0x7F
+            length, header = int.from_bytes(data[i + 2 : i + 2 + n], "big"), 2 + n
+        end = i + header + length
+        yield tag, data[i:end], data[i + header : end]
+        i = end
+
+
+def spki_sha256(pem: str) -> str:
+    """Base64 SHA-256 of a certificate's SubjectPublicKeyInfo, as --ignore-certificate-errors-spki-list wants."""
+    der = ssl.PEM_cert_to_DER_cert(pem)
+    _, _, cert = next(_der_elements(der))
+    _, _, tbs = next(_der_elements(cert))
+    fields = list(_der_elements(tbs))
+    if fields and fields[0][0] == 0xA0:  # explicit [0] version is optional (absent means v1)
+        fields = fields[1:]
+    # serial, signature algorithm, issuer, validity, subject, then subjectPublicKeyInfo (RFC 5280 4.1)
+    spki = fields[5][1]
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
+def _nss_home(workdir: Path, pems: list[str]) -> Path | None:
+    """A HOME whose ~/.pki/nssdb trusts `pems` as CAs; None when certutil is not installed."""
+    certutil = shutil.which("certutil")
+    if certutil is None:
+        return None
+    home = workdir / "nss-home"
+    db = home / ".pki" / "nssdb"
+    stamp = db / "archiver-ca.sha256"
+    digest = hashlib.sha256("".join(pems).encode()).hexdigest()
+    if stamp.is_file() and stamp.read_text() == digest:
+        return home
+    shutil.rmtree(db, ignore_errors=True)
+    db.mkdir(parents=True)
+    try:
+        subprocess.run([certutil, "-N", "-d", f"sql:{db}", "--empty-password"], check=True, capture_output=True)
+        for i, pem in enumerate(pems):
+            # certutil -A imports only the first certificate of a file: one file per CA.
+            cert_file = db / f"ca-{i}.pem"
+            cert_file.write_text(pem + "\n")
+            subprocess.run(
+                [certutil, "-A", "-n", f"archiver-ca-{i}", "-t", "C,,", "-i", str(cert_file), "-d", f"sql:{db}"],
+                check=True,
+                capture_output=True,
+            )
+    except subprocess.CalledProcessError as e:
+        msg = (e.stderr or b"").decode(errors="replace").strip().splitlines()
+        raise BrowserError(f"certutil could not add the --ca-bundle to Chromium's NSS database: {msg[-1] if msg else e}") from e
+    stamp.write_text(digest)
+    return home
+
+
+class _MappingBackend(httpcore.SyncBackend):
+    """Opens TCP connections to the mapped address; TLS SNI and Host still come from the URL."""
+
+    def __init__(self, net: NetOptions) -> None:
+        self._net = net
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        addr, addr_port = self._net.resolve(host, port)
+        if (addr, addr_port) != (host, port):
+            logger.debug("connect %s:%s via %s:%s (--map-host)", host, port, addr, addr_port)
+        return super().connect_tcp(addr, addr_port, timeout, local_address, socket_options)
+
+
+class _MappedTransport(httpx.HTTPTransport):
+    """httpx's transport with a mapping network backend (httpx takes no backend argument itself)."""
+
+    def __init__(self, net: NetOptions, *, ssl_context: ssl.SSLContext, http2: bool) -> None:
+        super().__init__(verify=ssl_context, http2=http2, proxy=net.proxy, trust_env=False)
+        pool = self._pool
+        if not hasattr(pool, "_network_backend"):  # fail loudly if an httpcore upgrade moves it
+            raise RuntimeError("httpcore pool has no _network_backend: --map-host cannot be applied")
+        # Connections are created lazily with the pool's backend, so replacing it here covers them all;
+        # with a proxy this maps the proxy's own address, exactly as Chromium's resolver rules do.
+        pool._network_backend = _MappingBackend(net)
+
+
+@dataclass(frozen=True)
+class NetOptions:
+    """Where to connect, which CAs to trust and which proxy to use, for the browser and the HTTP client."""
+
+    map_hosts: tuple[HostMap, ...] = ()
+    ca_bundle: Path | None = None
+    proxy: str | None = None
+
+    @classmethod
+    def from_options(
+        cls,
+        map_host: list[str] | None,
+        ca_bundle: str | None,
+        proxy: str | None,
+        env: Mapping[str, str] = os.environ,
+    ) -> NetOptions:
+        """Options from the command line, falling back to ARCHIVER_MAP_HOST/_CA_BUNDLE/_PROXY."""
+        if map_host:
+            maps = tuple(HostMap.parse(s) for s in map_host)
+        else:
+            specs = [s for s in env.get("ARCHIVER_MAP_HOST", "").split(",") if s.strip()]
+            maps = tuple(HostMap.parse(s, option="ARCHIVER_MAP_HOST") for s in specs)
+        ca_path: Path | None = None
+        if ca_bundle:
+            ca_path = _check_ca_bundle(ca_bundle, "--ca-bundle")
+        elif env.get("ARCHIVER_CA_BUNDLE"):
+            ca_path = _check_ca_bundle(env["ARCHIVER_CA_BUNDLE"], "ARCHIVER_CA_BUNDLE")
+        proxy_url: str | None = None
+        if proxy:
+            proxy_url = _check_proxy(proxy, "--proxy")
+        elif env.get("ARCHIVER_PROXY"):
+            proxy_url = _check_proxy(env["ARCHIVER_PROXY"], "ARCHIVER_PROXY")
+        return cls(maps, ca_path, proxy_url)
+
+    def is_sealed(self) -> bool:
+        """True when a '*' map (all ports) sends every host to one address: nothing reaches the network."""
+        return any(m.pattern == "*" and m.port is None for m in self.map_hosts)
+
+    def _excluded(self, host: str) -> bool:
+        """Loopback hosts are left alone unless a map names them exactly (Chromium: EXCLUDE wins)."""
+        host = host.lower().strip("[]")
+        return host in LOOPBACK_HOSTS and not any(m.pattern == host for m in self.map_hosts)
+
+    def resolve(self, host: str, port: int) -> tuple[str, int]:
+        """Where to really connect for host:port: the first matching map, else the host itself."""
+        if self._excluded(host):
+            return host, port
+        for m in self.map_hosts:
+            if m.matches(host, port):
+                return m.addr, m.addr_port
+        return host, port
+
+    def chromium_host_rules(self) -> str:
+        """The --host-resolver-rules value equivalent to the maps ('' when there are none)."""
+        if not self.map_hosts:
+            return ""
+        rules = [m.chromium_rule() for m in self.map_hosts]
+        # Chromium checks EXCLUDE rules before any MAP, and maps IP literals too (checked with
+        # /usr/bin/chromium 156: `MAP * ~NOTFOUND` makes https://127.0.0.1:PORT/ fail to resolve).
+        for host in LOOPBACK_HOSTS:
+            if self._excluded(host) and any(m.matches(host, 443) or m.matches(host, 80) for m in self.map_hosts):
+                rules.append(f"EXCLUDE {_bracket(host)}")
+        return ", ".join(rules)
+
+    def ca_pems(self) -> list[str]:
+        return ca_certificates(self.ca_bundle) if self.ca_bundle else []
+
+    def chromium_launch(self, workdir: Path) -> dict[str, Any]:
+        """Keyword arguments for playwright's chromium.launch(): "args", and "env"/"proxy" when needed.
+
+        Findings with /usr/bin/chromium 156 (Debian) and a trustme CA:
+        - --host-resolver-rules covers the page and every iframe; `MAP host:443 ADDR:PORT` applies to
+          that port only (Chromium tries the glob on `host` and on `host:port`).
+        - Chromium has no "extra CA file" flag. A CA added with `certutil -t C,,` to the NSS database in
+          $HOME/.pki/nssdb is trusted like a system root, with full verification (names, dates). This
+          is what we use (Linux).
+        - --ignore-certificate-errors-spki-list with the CA's SPKI fails (ERR_CERT_AUTHORITY_INVALID)
+          unless the server sends the CA in its chain, and it waives every check for a matching chain;
+          so it is only the fallback when certutil is missing, with a warning.
+        - new_context(ignore_https_errors=True) switches verification off: never used.
+        """
+        kwargs: dict[str, Any] = {}
+        args: list[str] = []
+        rules = self.chromium_host_rules()
+        if rules:
+            args.append(f"--host-resolver-rules={rules}")
+        pems = self.ca_pems()
+        if pems:
+            home = _nss_home(workdir, pems) if sys.platform.startswith("linux") else None
+            if home is not None:
+                kwargs["env"] = {**os.environ, "HOME": str(home)}
+            else:
+                logger.warning(
+                    "certutil not found (install libnss3-tools): Chromium will accept the --ca-bundle CAs "
+                    "only from servers that send the CA in their certificate chain"
+                )
+                args.append("--ignore-certificate-errors-spki-list=" + ",".join(spki_sha256(p) for p in pems))
+        if self.proxy:
+            url = httpx.URL(self.proxy)
+            # Chromium speaks socks5 with remote DNS already; it does not know the socks5h spelling.
+            scheme = "socks5" if url.scheme == "socks5h" else url.scheme
+            proxy: dict[str, str] = {"server": f"{scheme}://{_bracket(url.host)}" + (f":{url.port}" if url.port else "")}
+            if url.username:
+                proxy["username"] = url.username
+                proxy["password"] = url.password or ""
+            kwargs["proxy"] = proxy
+        if args:
+            kwargs["args"] = args
+        return kwargs
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Verification always on: certifi's and the system's CAs, plus the --ca-bundle ones."""
+        import certifi
+
+        ctx = ssl.create_default_context(cafile=certifi.where())
+        ctx.load_default_certs()
+        if self.ca_bundle:
+            ctx.load_verify_locations(cafile=str(self.ca_bundle))
+        return ctx
+
+    def httpx_client(self, *, timeout: float = 30.0, user_agent: str | None = None, http2: bool = True) -> httpx.Client:
+        """An httpx.Client honouring the maps, the CA bundle and the proxy; redirects are not followed.
+
+        Proxy variables from the environment are ignored on purpose: only --proxy/ARCHIVER_PROXY count,
+        so that a sealed (`*=127.0.0.1:PORT`) run can never leak out through an inherited proxy.
+        """
+        ctx = self.ssl_context()
+        transport: httpx.BaseTransport
+        if self.map_hosts:
+            transport = _MappedTransport(self, ssl_context=ctx, http2=http2)
+        else:
+            transport = httpx.HTTPTransport(verify=ctx, http2=http2, proxy=self.proxy, trust_env=False)
+        headers = {"User-Agent": user_agent} if user_agent else None
+        return httpx.Client(
+            transport=transport,
+            timeout=httpx.Timeout(timeout),
+            headers=headers,
+            follow_redirects=False,
+            trust_env=False,
+        )
