@@ -202,7 +202,6 @@ class PostCapturer:
         page, err = self._render(snap.url, key, "wayback", records)
         self._commit_capture(key, source="wayback", url=snap.url, status="recovered", page=page,
                              error=err, records=records)
-        self.index.observe(key, self.index.post_status(key) or "deleted", detail=f"recovered from the Wayback Machine ({snap.url})")
         return 1
 
     def _generic(self, post: Any) -> PostOutcome:
