@@ -1,0 +1,190 @@
+"""Short links (t.co, pic.twitter.com) followed hop by hop to the post they stand for.
+
+EMBEDS.md §1.6: t.co answers non-browser user agents with a 3xx Location and browsers with a 200
+page carrying a meta refresh and `location.replace(...)`. So: no auto-follow, a curl-like user
+agent, each hop fetched (and, through a RecordingClient, recorded) by us, with the page forms as a
+fallback. Resolution stops at the first status URL: the post page itself is the capture's job.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import NamedTuple
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import httpx
+
+from archiver.capture.http import CURL_UA
+from archiver.capture.types import HttpGetter
+from archiver.errors import NetworkError
+
+log = logging.getLogger(__name__)
+
+_SHORT = re.compile(r"^(?:https?://)?(?P<host>t\.co|pic\.twitter\.com|pic\.x\.com)/(?P<code>[A-Za-z0-9]+)", re.I)
+_STATUS = re.compile(
+    r"^https?://(?:(?:www|m|mobile)\.)?(?:twitter|x)\.com/(?:#!/)?"
+    r"(?:i/web|i|(?P<handle>[A-Za-z0-9_]{1,15}))/status(?:es)?/(?P<id>\d{1,20})(?:[/?#]|$)",
+    re.I,
+)
+_UNSAFE = re.compile(r"^https?://(?:(?:www|mobile)\.)?(?:twitter|x)\.com/safety/unsafe_link_warning\b", re.I)
+_META = re.compile(r"<meta\b[^>]*>", re.I)
+_HTTP_EQUIV_REFRESH = re.compile(r"""http-equiv\s*=\s*["']?\s*refresh\b""", re.I)
+_CONTENT = re.compile(r"""\bcontent\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
+_REFRESH_URL = re.compile(r"""^\s*\d*(?:\.\d*)?\s*[;,]?\s*url\s*=\s*(['"]?)(?P<url>.*?)\1\s*$""", re.I | re.S)
+_JS_REDIRECT = re.compile(
+    r"""\blocation(?:\.href)?\s*(?:\.replace\(\s*|=\s*)(?P<q>["'])(?P<url>(?:\\.|(?!(?P=q)).)*)(?P=q)""",
+    re.S,
+)
+_MAX_BODY = 256 * 1024  # a redirect page is tiny; never scan a whole article for one
+
+
+class Hop(NamedTuple):
+    """One step: the URL asked for, its HTTP status (None: unwrapped without a request), where it led."""
+
+    url: str
+    status: int | None
+    location: str | None
+
+
+@dataclass
+class Resolution:
+    """Where a short link led, hop by hop."""
+
+    url: str  # the link as normalised before the first request
+    final_url: str | None = None
+    hops: list[Hop] = field(default_factory=list)
+    error: str | None = None
+    network_failed: bool = False
+
+
+def normalise_shortlink(link: str) -> str:
+    """`pic.twitter.com/X`, `t.co/X`, `http://t.co/X…` -> `https://<host>/X`; other URLs unchanged."""
+    link = link.strip()
+    m = _SHORT.match(link)
+    if m:
+        return f"https://{m.group('host').lower()}/{m.group('code')}"
+    if link.startswith("//"):
+        return "https:" + link
+    return link
+
+
+def is_shortlink(link: str) -> bool:
+    """True for t.co / pic.twitter.com / pic.x.com links, with or without a scheme."""
+    return bool(_SHORT.match(link.strip()))
+
+
+def unwrap_unsafe_link(url: str) -> str | None:
+    """The target of a `twitter.com/safety/unsafe_link_warning?unsafe_link=...` page, else None."""
+    if not _UNSAFE.match(url):
+        return None
+    values = parse_qs(urlsplit(url).query).get("unsafe_link")
+    return values[0] if values and values[0] else None
+
+
+def status_of(url: str) -> tuple[str | None, str] | None:
+    """(handle or None, status ID) when the URL is a Twitter/X status URL."""
+    m = _STATUS.match(url)
+    if not m:
+        return None
+    return m.group("handle"), m.group("id")
+
+
+def page_redirect(body: str, base_url: str) -> str | None:
+    """The target of a meta refresh or a `location.replace("...")` in a small HTML page."""
+    body = body[:_MAX_BODY]
+    for tag in _META.findall(body):
+        if not _HTTP_EQUIV_REFRESH.search(tag):
+            continue
+        c = _CONTENT.search(tag)
+        if not c:
+            continue
+        content = html.unescape(c.group(1) or c.group(2) or c.group(3) or "")
+        r = _REFRESH_URL.match(content)
+        target = str(r.group("url")).strip() if r else ""
+        if target:
+            return urljoin(base_url, target)
+    js = _JS_REDIRECT.search(body)
+    if js:
+        target = _js_string(js.group("url"))
+        if target:
+            return urljoin(base_url, target)
+    return None
+
+
+def _js_string(raw: str) -> str:
+    """Undo JavaScript string escapes (`\\/`, `\\u0026`, `\\x26`) as found in redirect scripts."""
+    raw = re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: "\\u00" + m.group(1), raw)
+    try:
+        value = json.loads('"' + raw.replace('"', '\\"').replace("\\'", "'") + '"')
+    except ValueError:
+        value = raw.replace("\\/", "/")
+    return str(value).strip()
+
+
+def resolve_shortlink(client: HttpGetter, url: str, max_hops: int = 10) -> Resolution:
+    """Follow a short link to the status URL (or whatever it ends at); never raises for network trouble."""
+    current = normalise_shortlink(url)
+    res = Resolution(url=current)
+    seen: set[str] = set()
+    for _ in range(max_hops):
+        target = unwrap_unsafe_link(current)
+        if target:
+            res.hops.append(Hop(current, None, target))
+            current = normalise_shortlink(target)
+            continue
+        if status_of(current):
+            res.final_url = current
+            return res
+        if current in seen:
+            res.error = f"redirect loop at {current}"
+            return res
+        seen.add(current)
+        try:
+            # A curl-like agent: t.co then answers with a plain 3xx instead of its JavaScript page.
+            resp = client.get(current, headers={"User-Agent": CURL_UA}, follow_redirects=False)
+        except (NetworkError, httpx.TransportError) as e:
+            res.error = f"{current}: {e or type(e).__name__}"
+            res.network_failed = True
+            log.info("resolve %s: %s", url, res.error)
+            return res
+        except httpx.InvalidURL as e:
+            res.error = f"{current}: invalid URL: {e}"
+            return res
+        nxt = _next_url(resp, current)
+        res.hops.append(Hop(current, resp.status_code, nxt))
+        if nxt is None:
+            res.final_url = current
+            if resp.status_code >= 400:
+                res.error = f"{current}: HTTP {resp.status_code}"
+            return res
+        current = nxt
+    res.error = f"more than {max_hops} hops"
+    return res
+
+
+def _next_url(resp: httpx.Response, url: str) -> str | None:
+    if resp.is_redirect:
+        location = resp.headers.get("location")
+        return urljoin(url, location.strip()) if location else None
+    if resp.status_code != 200:
+        return None
+    ctype = resp.headers.get("content-type", "").lower()
+    head = resp.content[:_MAX_BODY]
+    if "html" not in ctype and not head.lstrip().startswith(b"<"):
+        return None
+    return page_redirect(head.decode(resp.encoding or "utf-8", errors="replace"), url)
+
+
+def resolved_post_id(resolution: Resolution) -> tuple[str | None, str] | None:
+    """(handle or None, status ID) of the post the short link led to, if it led to one."""
+    candidates = [resolution.final_url] + [h.location for h in reversed(resolution.hops)]
+    for candidate in candidates:
+        if candidate:
+            found = status_of(candidate)
+            if found:
+                return found
+    return None
