@@ -192,9 +192,13 @@ def _db_name(db: Database) -> str:
 
 
 def configure(db: Database) -> None:
-    """Connection settings every index connection needs (they do not persist in the file, except WAL)."""
+    """Connection settings every index connection needs (they do not persist in the file, except WAL).
+
+    The version check comes before anything that writes: a newer archiver's file is left untouched.
+    """
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
     db.execute("PRAGMA foreign_keys = ON")
+    _refuse_newer(db, schema_version(db), SCHEMA_VERSION)
     if not db.memory:
         db.enable_wal()
     # WAL with synchronous=NORMAL is durable across process crashes (kill -9); only a power loss can

@@ -12,6 +12,7 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -56,6 +57,29 @@ _CITATION_CONFLICT = f"""
         evidence = CASE WHEN {_NEW_RANK} > {_OLD_RANK} THEN excluded.evidence ELSE citations.evidence END,
         first_seen = min(citations.first_seen, excluded.first_seen)
 """
+
+
+@dataclass
+class StoredPost:
+    """A post as the index holds it (attributes like `Post`'s, plus status and check times)."""
+
+    key: str
+    platform: str
+    post_id: str | None = None
+    url: str | None = None
+    handle: str | None = None
+    author: str | None = None
+    posted_at: str | None = None
+    text: str | None = None
+    links: list[str] = field(default_factory=list)
+    media: list[str] = field(default_factory=list)
+    status: str | None = None
+    first_seen: str | None = None
+    last_checked: str | None = None
+    data: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class Index:
@@ -122,7 +146,7 @@ class Index:
         rows = list(self.db.query(sql, list(params)))
         return rows[0] if rows else None
 
-    def get_post(self, key: str) -> dict[str, Any] | None:
+    def _post_row(self, key: str) -> dict[str, Any] | None:
         """The post's row with `links`, `media` as lists and `data` as a dict; None if unknown."""
         row = self._one("SELECT * FROM posts WHERE key = ?", [key])
         if row is None:
@@ -132,8 +156,20 @@ class Index:
         row["data"] = fields.load_dict(row["data"])
         return row
 
+    def get_post(self, key: str) -> StoredPost | None:
+        """The stored post, or None if the key is unknown."""
+        row = self._post_row(key)
+        if row is None:
+            return None
+        return StoredPost(**{name: row[name] for name in StoredPost.__dataclass_fields__})
+
+    def post_status(self, key: str) -> str | None:
+        """The post's latest observed status (None if never checked or unknown)."""
+        row = self._one("SELECT status FROM posts WHERE key = ?", [key])
+        return row["status"] if row else None
+
     def _require_post(self, key: str) -> dict[str, Any]:
-        row = self.get_post(key)
+        row = self._post_row(key)
         if row is None:
             raise ValueError(f"no post with key {key!r} in the index: upsert_post() it first")
         return row
@@ -183,7 +219,7 @@ class Index:
             "media": list(post.media),
         }
         with self.transaction():
-            known = self.get_post(post.key)
+            known = self._post_row(post.key)
             if known is None:
                 values = fields.column_values(incoming)
                 values.update(key=post.key, first_seen=utc_now())
@@ -217,11 +253,11 @@ class Index:
         if old_key == new_key:
             return
         with self.transaction():
-            old = self.get_post(old_key)
+            old = self._post_row(old_key)
             if old is None:
                 log.debug("merge_post_key: %s is not indexed, nothing to merge", old_key)
                 return
-            new = self.get_post(new_key)
+            new = self._post_row(new_key)
             if new is None:
                 self._insert_renamed(old, new_key)
             else:
@@ -384,7 +420,7 @@ class Index:
         )
 
     def add_media(
-        self, post_key: str, url: str, *, path: str | None, sha256: str | None, mime: str | None
+        self, post_key: str, url: str, path: str | None, sha256: str | None, mime: str | None = None
     ) -> None:
         """Record a downloaded media file of a post (path relative to the archive dir)."""
         with self.transaction():

@@ -1,0 +1,267 @@
+"""Writes to the index, on real SQLite files: idempotence, merging, captures, records, history, runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from archiver.capture.types import RecordInfo
+from archiver.errors import IndexError_
+from archiver.index.query import Filters, lookup
+from archiver.index.store import Index
+from archiver.models import Post, hash_key
+
+ID = "1146359923158089728"
+
+
+def tweet(**kw: object) -> Post:
+    base: dict[str, object] = dict(platform="twitter", kind="embedded", source="a.html", evidence="blockquote.twitter-tweet")
+    base.update(kw)
+    return Post(**base)  # type: ignore[arg-type]
+
+
+def record(rid: str, offset: int, **kw: object) -> RecordInfo:
+    base: dict[str, object] = dict(
+        record_id=f"<urn:uuid:{rid}>", warc_type="response", target_uri=f"https://example.com/{rid}",
+        date="2024-03-04T10:00:00Z", filename="a-00000.warc.gz", offset=offset, length=100, status=200,
+        mime="text/html", payload_digest=f"sha1:{rid.upper()}",
+    )
+    base.update(kw)
+    return RecordInfo(**base)  # type: ignore[arg-type]
+
+
+def capture(index: Index, **kw: object) -> int:
+    base: dict[str, object] = dict(
+        post_key=None, article_id=None, source="live", url="https://platform.twitter.com/embed/Tweet.html",
+        status="live", screenshot=None, screenshot_sha256=None, error=None, warc="a-00000.warc.gz",
+        page_record_id=None,
+    )
+    base.update(kw)
+    return index.add_capture(**base)  # type: ignore[arg-type]
+
+
+def count(index: Index, table: str) -> int:
+    return int(index.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> Iterator[Index]:
+    with Index(tmp_path) as idx:
+        yield idx
+
+
+def test_same_post_in_two_articles_is_one_post_with_two_citations_and_reindexing_adds_nothing(index: Index) -> None:
+    for _ in range(2):
+        a = index.upsert_article("https://news.example/a", source="a.html", title="A")
+        b = index.upsert_article("https://news.example/b")
+        for article in (a, b):
+            key = index.upsert_post(tweet(post_id=ID, handle="RivertonDesk", text="Water rising"))
+            index.cite(article, key, "embedded", "blockquote.twitter-tweet")
+    assert (count(index, "articles"), count(index, "posts"), count(index, "citations")) == (2, 1, 2)
+    assert index.upsert_article("https://news.example/a") == a
+    assert index.posts_for_article("https://news.example/b") == [f"twitter:{ID}"]
+
+
+def test_upsert_fills_gaps_and_never_erases(index: Index) -> None:
+    key = index.upsert_post(tweet(post_id=ID, handle="@RivertonDesk", text="first text", links=["https://t.co/a"],
+                                  posted_at="2019-07-03"))
+    index.upsert_post(tweet(post_id=ID, handle=None, author="Riverton Desk", text="other text",
+                            links=["https://t.co/b", "https://t.co/a"], posted_at="2019-07-03T18:13:49Z"))
+    post = index.get_post(key)
+    assert post is not None
+    assert post.handle == "RivertonDesk"  # stored without @, not erased by None
+    assert post.author == "Riverton Desk"  # gap filled
+    assert post.text == "first text"  # known value kept: update_post_data is the overwriting path
+    assert post.links == ["https://t.co/a", "https://t.co/b"]
+    assert post.posted_at == "2019-07-03T18:13:49.000Z"  # a full time replaces a bare date
+    index.upsert_post(tweet(post_id=ID, posted_at="2019-07-04"))
+    assert index.get_post(key).posted_at == "2019-07-03T18:13:49.000Z"  # type: ignore[union-attr]
+
+
+def test_update_post_data_overwrites_with_structured_data(index: Index) -> None:
+    key = index.upsert_post(tweet(post_id=ID, handle="old", text="scraped", posted_at="2019-07-03T18:13:49.446Z",
+                                  media=["pic.twitter.com/x"]))
+    index.update_post_data(key, text="from syndication", handle="@New", author=None, data={"lang": "en"},
+                           media=["https://pbs.twimg.com/media/A.jpg"], posted_at="2019-07-03")
+    index.update_post_data(key, data={"isEdited": False})
+    post = index.get_post(key)
+    assert post is not None
+    assert (post.text, post.handle, post.author) == ("from syndication", "New", None)
+    assert post.media == ["pic.twitter.com/x", "https://pbs.twimg.com/media/A.jpg"]
+    assert post.data == {"lang": "en", "isEdited": False}
+    assert post.posted_at == "2019-07-03T18:13:49.446Z"  # a bare date never replaces the ID's time
+    assert [p["key"] for p in lookup(index, Filters(handle="new"))] == [key]
+    with pytest.raises(TypeError, match="colour"):
+        index.update_post_data(key, colour="red")
+    with pytest.raises(ValueError, match="upsert_post"):
+        index.update_post_data("twitter:1", text="x")
+
+
+def test_cite_keeps_the_strongest_kind(index: Index) -> None:
+    a = index.upsert_article("https://news.example/a")
+    b = index.upsert_article("https://news.example/b")
+    key = index.upsert_post(tweet(post_id=ID))
+    index.cite(a, key, "linked", "a[href]")
+    index.cite(a, key, "embedded", "blockquote.twitter-tweet")
+    index.cite(b, key, "embedded", "blockquote.twitter-tweet")
+    index.cite(b, key, "linked", "a[href]")
+    rows = index.db.execute("SELECT article_id, kind, evidence FROM citations ORDER BY article_id").fetchall()
+    assert rows == [(a, "embedded", "blockquote.twitter-tweet"), (b, "embedded", "blockquote.twitter-tweet")]
+
+
+def test_merge_post_key_moves_everything_to_the_id_keyed_post(index: Index) -> None:
+    a = index.upsert_article("https://news.example/a")
+    b = index.upsert_article("https://news.example/b")
+    flat = tweet(handle="RivertonDesk", author="Riverton News Desk", posted_at="2024-03-04",
+                 text="Water levels are rising fast pic.twitter.com/Zx81QmPa0c", media=["pic.twitter.com/Zx81QmPa0c"],
+                 evidence="text-signature")
+    old = index.upsert_post(flat)
+    assert old == hash_key("twitter", "RivertonDesk", "2024-03-04", flat.text)
+    index.cite(a, old, "embedded", "text-signature")
+    index.observe(old, "unknown", checked_at="2024-03-05T00:00:00Z")
+    cid = capture(index, post_key=old)
+    index.add_records(cid, [record("r1", 0)])
+    index.add_media(old, "https://pbs.twimg.com/media/A.jpg", "media/x/00.jpg", "ab" * 32, "image/jpeg")
+
+    new = index.upsert_post(tweet(post_id=ID, handle="rivertondesk", posted_at="2019-07-03T18:13:49.446Z"))
+    index.cite(b, new, "embedded", "blockquote.twitter-tweet")
+    index.cite(a, new, "linked", "a[href]")  # article a also links the status URL
+    index.merge_post_key(old, new)
+
+    assert index.get_post(old) is None
+    post = index.get_post(new)
+    assert post is not None
+    assert post.handle == "rivertondesk"  # the ID-keyed post's known value wins
+    assert post.author == "Riverton News Desk"  # gaps filled from the absorbed post
+    assert post.text == flat.text and post.media == flat.media
+    assert post.posted_at == "2019-07-03T18:13:49.446Z"
+    assert (post.status, post.last_checked) == ("unknown", "2024-03-05T00:00:00.000Z")
+    citations = index.db.execute("SELECT article_id, post_key, kind FROM citations ORDER BY article_id").fetchall()
+    assert citations == [(a, new, "embedded"), (b, new, "embedded")]
+    for table in ("captures", "observations", "records", "media"):
+        assert index.db.execute(f"SELECT DISTINCT post_key FROM {table}").fetchall() == [(new,)], table
+    assert index.has_capture(new)
+    # The full-text index follows the rows: the old text is now found under the new key.
+    assert [p["key"] for p in lookup(index, Filters(text="rising"))] == [new]
+
+
+def test_merge_into_an_unknown_key_renames_and_learns_the_id(index: Index) -> None:
+    a = index.upsert_article("https://news.example/a")
+    old = index.upsert_post(tweet(handle="h", text="only text", posted_at="2024-03-04"))
+    index.cite(a, old, "shortlink", "t.co")
+    index.merge_post_key(old, f"twitter:{ID}")
+    post = index.get_post(f"twitter:{ID}")
+    assert post is not None and post.post_id == ID and post.text == "only text"
+    assert index.posts_for_article("https://news.example/a") == [f"twitter:{ID}"]
+    assert count(index, "posts") == 1
+    index.merge_post_key("twitter:h:missing", f"twitter:{ID}")  # nothing to absorb: no-op
+    index.merge_post_key(f"twitter:{ID}", f"twitter:{ID}")
+    assert count(index, "posts") == 1
+
+
+def test_captures_records_and_capture_state(index: Index) -> None:
+    article = index.upsert_article("https://news.example/a")
+    key = index.upsert_post(tweet(post_id=ID))
+    assert not index.has_capture(key) and not index.article_captured("https://news.example/a")
+    capture(index, post_key=key, status="unavailable", error="net::ERR_CONNECTION_REFUSED")
+    assert not index.has_capture(key)  # a failed capture does not count: the next run retries
+    cid = capture(index, post_key=key, captured_at="2024-03-04T10:00:00+01:00")
+    index.add_records(cid, [record("r1", 0), record("r2", 100, warc_type="request", status=None)])
+    index.add_records(cid, [record("r1", 0, length=120)])  # re-adding updates, never duplicates
+    assert index.has_capture(key)
+    rows = index.db.execute('SELECT record_id, post_key, capture_id, "offset", length FROM records ORDER BY 1').fetchall()
+    assert rows == [("<urn:uuid:r1>", key, cid, 0, 120), ("<urn:uuid:r2>", key, cid, 100, 100)]
+    assert index.db.execute("SELECT captured_at FROM captures WHERE id = ?", [cid]).fetchone()[0] == (
+        "2024-03-04T09:00:00.000Z"
+    )
+    acid = capture(index, article_id=article, url="https://news.example/a", status="ok", captured_at="2024-03-04T11:00:00Z")
+    index.add_records(acid, [record("r3", 200)])
+    assert index.article_captured("https://news.example/a")
+    assert index.db.execute("SELECT article_id, post_key FROM records WHERE record_id = '<urn:uuid:r3>'").fetchone() == (
+        article, None)
+    assert index.db.execute("SELECT status, last_captured FROM articles").fetchone() == ("ok", "2024-03-04T11:00:00.000Z")
+    assert index.find_record_by_digest("sha1:R1")["record_id"] == "<urn:uuid:r1>"  # type: ignore[index]
+    with pytest.raises(ValueError, match="live"):
+        capture(index, post_key=key, source="cache")
+    with pytest.raises(ValueError, match="no capture"):
+        index.add_records(9999, [record("r9", 900)])
+
+
+def test_observations_keep_history_and_latest_status(index: Index) -> None:
+    key = index.upsert_post(tweet(post_id=ID))
+    index.observe(key, "live", checked_at="2021-11-08T12:00:00Z")
+    index.observe(key, "deleted", checked_at="2021-11-20T12:00:00Z", detail="tombstone + oEmbed 404")
+    index.observe(key, "live", checked_at="2021-11-10T12:00:00Z")  # recorded late: history only
+    post = index.get_post(key)
+    assert post is not None and (post.status, post.last_checked) == ("deleted", "2021-11-20T12:00:00.000Z")
+    assert index.post_status(key) == "deleted" and index.post_status("twitter:1") is None
+    [row] = lookup(index, Filters())
+    assert row["history"] == [
+        {"checked_at": "2021-11-08T12:00:00.000Z", "status": "live"},
+        {"checked_at": "2021-11-10T12:00:00.000Z", "status": "live"},
+        {"checked_at": "2021-11-20T12:00:00.000Z", "status": "deleted"},
+    ]
+
+
+def test_posts_due_for_recheck(index: Index) -> None:
+    now = datetime(2024, 3, 10, tzinfo=UTC)
+    stale = index.upsert_post(tweet(post_id="1"))
+    fresh = index.upsert_post(tweet(post_id="2"))
+    never = index.upsert_post(tweet(post_id="3"))
+    index.observe(stale, "live", checked_at="2024-03-01T00:00:00Z")
+    index.observe(fresh, "live", checked_at="2024-03-09T00:00:00Z")
+    assert index.posts_due_for_recheck(timedelta(days=7), now=now) == [never, stale]
+    assert index.posts_due_for_recheck(timedelta(hours=1), now=now) == [never, stale, fresh]
+
+
+def test_runs(index: Index) -> None:
+    first = index.start_run()
+    second = index.start_run()
+    index.finish_run(first, {"articles": 2, "failures": []})
+    assert index.unfinished_runs() == [second]
+    row = index.db.execute("SELECT finished_at IS NOT NULL, summary FROM runs WHERE id = ?", [first]).fetchone()
+    assert row == (1, '{"articles": 2, "failures": []}')
+
+
+def test_transaction_is_all_or_nothing_and_nests(index: Index) -> None:
+    key = index.upsert_post(tweet(post_id=ID))
+    with pytest.raises(RuntimeError):
+        with index.transaction():
+            cid = capture(index, post_key=key)
+            index.add_records(cid, [record("r1", 0)])
+            raise RuntimeError("browser crashed")
+    assert (count(index, "captures"), count(index, "records")) == (0, 0)
+    with index.transaction():
+        capture(index, post_key=key)
+        with pytest.raises(RuntimeError):
+            with index.transaction():
+                index.observe(key, "live")
+                raise RuntimeError("inner")
+    assert (count(index, "captures"), count(index, "observations")) == (1, 0)
+
+
+def test_text_index_follows_updates(index: Index) -> None:
+    key = index.upsert_post(tweet(post_id=ID, text="old words"))
+    index.update_post_data(key, text="brand new words")
+    assert lookup(index, Filters(text="old")) == []
+    assert [p["key"] for p in lookup(index, Filters(text="brand"))] == [key]
+
+
+def test_in_memory_index_works_like_a_file() -> None:
+    with Index.in_memory() as idx:
+        key = idx.upsert_post(tweet(post_id=ID, text="memory"))
+        assert [p["key"] for p in lookup(idx, Filters(text="memory"))] == [key]
+
+
+def test_busy_index_is_reported_as_index_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("archiver.index.schema.BUSY_TIMEOUT_MS", 100)
+    with Index(tmp_path) as holder, Index(tmp_path) as other:
+        with holder.transaction():
+            holder.upsert_article("https://news.example/a")
+            with pytest.raises(IndexError_, match="busy|locked"):
+                other.upsert_article("https://news.example/b")
+            # WAL: readers are not blocked by the writer.
+            assert other.article_id("https://news.example/c") is None
