@@ -1,0 +1,479 @@
+"""One Chromium per run, a fresh recorded context per capture, screenshots and provenance into WARC.
+
+Library code: no CLI imports. Network settings (host mapping, CA trust, proxy) come from
+`archiver.net.NetOptions.chromium_launch()`; this module adds only what capturing needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol, Self
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Page, Playwright, ViewportSize, sync_playwright
+
+from archiver import __version__
+from archiver.capture.recorder import Recorded, TrafficRecorder
+from archiver.capture.types import RecordInfo
+from archiver.errors import BrowserError
+
+if TYPE_CHECKING:
+    from archiver.capture.warc import WarcStore
+    from archiver.net import NetOptions
+
+log = logging.getLogger(__name__)
+
+NO_CHROMIUM = ("no Chromium found: install Debian's chromium (apt-get install chromium) "
+               "or run `playwright install chromium`")
+_SYSTEM_CHROMIUMS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+VIEWPORT: ViewportSize = {"width": 1280, "height": 1000}
+QUIET_MS = 500  # "network settled" = nothing in flight for this long
+_ELEMENT_SHOT_TIMEOUT_MS = 10_000
+
+# Scroll the page a screen at a time so lazy iframes (WordPress adds loading="lazy" to embeds)
+# and lazy images start loading before the network-settle wait; then back to the top.
+_AUTOSCROLL_JS = """async (maxSteps) => {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const height = () => Math.max(document.documentElement.scrollHeight,
+                                document.body ? document.body.scrollHeight : 0);
+  let steps = 0;
+  while (window.scrollY + window.innerHeight < height() && steps < maxSteps) {
+    window.scrollBy(0, window.innerHeight);
+    steps++;
+    await sleep(50);
+  }
+  window.scrollTo(0, 0);
+  return steps;
+}"""
+_BODY_TEXT_JS = "() => document.body ? document.body.innerText : ''"
+
+
+class _Store(Protocol):
+    """The part of archiver.capture.warc.WarcStore a capture writes through."""
+
+    def write_exchange(self, ex: Any) -> tuple[RecordInfo, RecordInfo]: ...
+
+    def write_resource(self, uri: str, content_type: str, data: bytes, *,
+                       concurrent_to: str | None = None, date: Any = None) -> RecordInfo: ...
+
+    def write_metadata(self, uri: str, fields: dict[str, Any], *,
+                       concurrent_to: str | None = None) -> RecordInfo: ...
+
+
+@dataclass
+class FrameInfo:
+    """One frame of the captured page (the main frame first) and its visible text."""
+
+    url: str
+    name: str
+    text: str
+
+
+@dataclass
+class ElementShot:
+    """A screenshot of one element matched by one of the requested selectors."""
+
+    selector: str
+    index: int  # position among this selector's matches
+    path: Path | None
+    sha256: str
+    record: RecordInfo | None
+    frame_url: str | None  # for an iframe: the URL of the document it shows
+    text: str  # the iframe's body text, or the element's own text
+
+
+@dataclass
+class PageCapture:
+    """Everything one capture produced: files, WARC records, the rendered text, and problems."""
+
+    url: str
+    final_url: str
+    status: int | None
+    title: str | None
+    page_record_id: str | None  # record id of the main document's response record
+    screenshot: Path | None = None
+    screenshot_sha256: str | None = None
+    screenshot_record: RecordInfo | None = None
+    elements: list[ElementShot] = field(default_factory=list)
+    html: str | None = None  # final DOM (page.content())
+    frames: list[FrameInfo] = field(default_factory=list)
+    records: list[RecordInfo] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # load, settle, screenshots, write
+    login_wall: bool = False
+
+
+def find_chromium(playwright: Playwright | None = None) -> str | None:
+    """The Chromium to drive: $ARCHIVER_CHROMIUM, Debian's, then Playwright's own download.
+
+    An ARCHIVER_CHROMIUM that is set but not executable finds nothing: silently falling back to
+    another browser would hide the user's mistake.
+    """
+    explicit = os.environ.get("ARCHIVER_CHROMIUM")
+    if explicit:
+        return explicit if _is_executable(explicit) else None
+    for candidate in _SYSTEM_CHROMIUMS:
+        if _is_executable(candidate):
+            return candidate
+    if playwright is None:
+        with sync_playwright() as p:
+            return _playwright_chromium(p)
+    return _playwright_chromium(playwright)
+
+
+def _playwright_chromium(p: Playwright) -> str | None:
+    try:
+        path = p.chromium.executable_path
+    except PlaywrightError:
+        return None
+    return path if path and _is_executable(path) else None
+
+
+def _is_executable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+_X_HOSTS = ("x.com", "twitter.com")
+_LOGIN_PATHS = ("/i/flow/login", "/login", "/i/flow/signup")
+
+
+def detect_login_wall(final_url: str, text: str, has_post: bool) -> bool:
+    """Heuristic: an x.com/twitter.com page that asks to log in instead of showing the post.
+
+    Logged-out x.com pages can show a post with a "Log in / Sign up" bar under it: that is not a
+    wall, so the words count only when no post (`article[data-testid=tweet]`) is on the page.
+    """
+    parts = urlsplit(final_url)
+    host = (parts.hostname or "").lower()
+    for prefix in ("www.", "mobile.", "m."):
+        host = host.removeprefix(prefix)
+    if host not in _X_HOSTS:
+        return False
+    if any(parts.path.startswith(p) for p in _LOGIN_PATHS):
+        return True
+    low = text.lower()
+    asks = ("log in" in low or "sign in" in low) and "sign up" in low
+    return asks and not has_post
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Browser:
+    """One Chromium for a whole run; `capture()` records one page in a fresh context."""
+
+    def __init__(self, net: NetOptions, *, workdir: Path, timeout: float = 30.0,
+                 headless: bool = True) -> None:
+        self.net = net
+        self.workdir = Path(workdir)
+        self.timeout = timeout
+        self._pw = sync_playwright().start()
+        try:
+            executable = find_chromium(self._pw)
+            if executable is None:
+                explicit = os.environ.get("ARCHIVER_CHROMIUM")
+                prefix = f"ARCHIVER_CHROMIUM={explicit} is not an executable file; " if explicit else ""
+                raise BrowserError(prefix + NO_CHROMIUM)
+            self.executable = executable
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            kwargs: dict[str, Any] = dict(net.chromium_launch(self.workdir))
+            kwargs.update(executable_path=executable, headless=headless,
+                          timeout=timeout * 1000)
+            try:
+                self._browser = self._pw.chromium.launch(**kwargs)
+            except PlaywrightError as e:
+                raise BrowserError(f"Chromium at {executable} did not start: {_first_line(e)}") from e
+            version = self._browser.new_browser_cdp_session().send("Browser.getVersion")
+        except BaseException:
+            self._pw.stop()
+            raise
+        self.browser_version: str = self._browser.version
+        # Headless Chromium announces itself as "HeadlessChrome", which many sites answer with a
+        # bot wall; send the ordinary browser's agent instead and record exactly what was sent.
+        self.user_agent: str = str(version.get("userAgent", "")).replace("HeadlessChrome", "Chrome")
+        log.info("Chromium %s at %s", self.browser_version, executable)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self._browser.close()
+        except PlaywrightError:
+            pass  # already gone (crashed or closed)
+        finally:
+            self._pw.stop()
+
+    # ------------------------------------------------------------------------------------------
+
+    def capture(self, url: str, store: WarcStore | _Store, *, screenshot_path: Path | None,
+                element_selectors: Sequence[str] = (), element_dir: Path | None = None,
+                settle_ms: int = 1500, wait_for: str | None = None,
+                on_record: Callable[[RecordInfo], None] | None = None) -> PageCapture:
+        """Load `url`, record its traffic and screenshots into `store`; problems go to `errors`.
+
+        A page that fails to load still yields a PageCapture (status None, errors filled) with
+        whatever was recorded; only a dead browser raises BrowserError.
+        """
+        result = PageCapture(url=url, final_url=url, status=None, title=None, page_record_id=None)
+        timeout_ms = int(self.timeout * 1000)
+        context = self._browser.new_context(service_workers="block", user_agent=self.user_agent,
+                                            viewport=VIEWPORT, locale="en-US")
+        context.set_default_timeout(timeout_ms)
+        shots: list[tuple[ElementShot, bytes]] = []
+        full_png: bytes | None = None
+        try:
+            page = context.new_page()
+            recorder = TrafficRecorder(context, page)
+            try:
+                t = time.monotonic()
+                self._load(page, url, wait_for, timeout_ms, result)
+                result.timings["load"] = time.monotonic() - t
+
+                t = time.monotonic()
+                self._settle(page, recorder, settle_ms, result)
+                result.timings["settle"] = time.monotonic() - t
+
+                t = time.monotonic()
+                if screenshot_path is not None:
+                    full_png = self._full_screenshot(page, result)
+                shots = self._element_shots(page, url, element_selectors, element_dir, result)
+                # Screenshots resize and scroll the page: lazy content may start loading now.
+                if not recorder.wait_idle(QUIET_MS, max_ms=max(settle_ms, QUIET_MS)):
+                    result.errors.extend(f"still loading when the page closed: {u}"
+                                         for u in recorder.inflight_urls())
+                result.timings["screenshots"] = time.monotonic() - t
+
+                self._describe(page, result)
+                recorded = recorder.finish()
+            finally:
+                recorder.close()
+            result.errors[:0] = recorder.errors
+        except PlaywrightError as e:
+            if not self._browser.is_connected():
+                raise BrowserError(f"Chromium exited while capturing {url}: {_first_line(e)}") from e
+            result.errors.append(f"capture interrupted: {_first_line(e)}")
+            recorded = []
+        finally:
+            try:
+                context.close()
+            except PlaywrightError:
+                pass  # the browser is gone; reported above
+
+        t = time.monotonic()
+        self._write(result, recorded, store, full_png, screenshot_path, shots, on_record)
+        result.timings["write"] = time.monotonic() - t
+        return result
+
+    # -- steps --------------------------------------------------------------------------------
+
+    def _load(self, page: Page, url: str, wait_for: str | None, timeout_ms: int,
+              result: PageCapture) -> None:
+        try:
+            response = page.goto(url, wait_until="load", timeout=timeout_ms)
+            if response is not None:
+                result.status = response.status
+        except PlaywrightError as e:
+            if not self._browser.is_connected():
+                raise
+            # A load event that never comes (a hanging resource) still leaves a page worth keeping.
+            result.errors.append(f"page load: {_first_line(e)}")
+        if wait_for:
+            try:
+                page.wait_for_selector(wait_for, timeout=timeout_ms)
+            except PlaywrightError as e:
+                result.errors.append(f"waiting for {wait_for!r}: {_first_line(e)}")
+
+    def _settle(self, page: Page, recorder: TrafficRecorder, settle_ms: int,
+                result: PageCapture) -> None:
+        deadline = time.monotonic() + settle_ms / 1000
+        try:
+            page.evaluate(_AUTOSCROLL_JS, 40)
+        except PlaywrightError as e:
+            result.errors.append(f"scrolling: {_first_line(e)}")
+        remaining = max(0, int((deadline - time.monotonic()) * 1000))
+        recorder.wait_idle(QUIET_MS, max_ms=max(remaining, QUIET_MS))
+
+    def _full_screenshot(self, page: Page, result: PageCapture) -> bytes | None:
+        try:
+            return page.screenshot(full_page=True, type="png")
+        except PlaywrightError as e:
+            result.errors.append(f"full-page screenshot: {_first_line(e)}")
+            return None
+
+    def _element_shots(self, page: Page, url: str, selectors: Sequence[str],
+                       element_dir: Path | None, result: PageCapture
+                       ) -> list[tuple[ElementShot, bytes]]:
+        shots: list[tuple[ElementShot, bytes]] = []
+        for selector in selectors:
+            try:
+                count = page.locator(selector).count()
+            except PlaywrightError as e:
+                result.errors.append(f"selector {selector!r}: {_first_line(e)}")
+                continue
+            for index in range(count):
+                element = page.locator(selector).nth(index)
+                try:
+                    png = element.screenshot(type="png", timeout=_ELEMENT_SHOT_TIMEOUT_MS)
+                    frame_url, text = _element_content(element)
+                except PlaywrightError as e:
+                    result.errors.append(f"element screenshot {selector!r}[{index}]: {_first_line(e)}")
+                    continue
+                path = None
+                if element_dir is not None:
+                    path = element_dir / f"element-{len(shots):02d}.png"
+                shots.append((ElementShot(selector, index, path, _sha256(png), None, frame_url,
+                                          text), png))
+        return shots
+
+    def _describe(self, page: Page, result: PageCapture) -> None:
+        """Final URL, title, DOM and every frame's text, read before the page closes."""
+        result.final_url = page.url
+        try:
+            result.title = page.title() or None
+            result.html = page.content()
+        except PlaywrightError as e:
+            result.errors.append(f"reading the page: {_first_line(e)}")
+        for frame in page.frames:
+            try:
+                text = str(frame.evaluate(_BODY_TEXT_JS))
+            except PlaywrightError:
+                continue  # detached or navigating: nothing to read
+            result.frames.append(FrameInfo(url=frame.url, name=frame.name, text=text))
+        main_text = result.frames[0].text if result.frames else ""
+        try:
+            has_post = page.locator('article[data-testid="tweet"]').count() > 0
+        except PlaywrightError:
+            has_post = False
+        result.login_wall = detect_login_wall(result.final_url, main_text, has_post)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _write(self, result: PageCapture, recorded: list[Recorded], store: WarcStore | _Store,
+               full_png: bytes | None, screenshot_path: Path | None,
+               shots: list[tuple[ElementShot, bytes]],
+               on_record: Callable[[RecordInfo], None] | None) -> None:
+        def keep(info: RecordInfo) -> RecordInfo:
+            result.records.append(info)
+            if on_record is not None:
+                on_record(info)
+            return info
+
+        # The page's own document (and the redirect hops that led to it) first, so every other
+        # exchange can name the page record it belongs to.
+        main = page_document(recorded)
+        chain = redirect_chain(recorded, main)
+        for rec in chain:
+            request_info, response_info = store.write_exchange(rec.exchange)
+            keep(request_info)
+            keep(response_info)
+            if rec is main:
+                result.page_record_id = response_info.record_id
+        if main is not None and result.status is None:
+            result.status = main.exchange.status
+        chained = {id(r) for r in chain}
+        for rec in recorded:
+            if id(rec) in chained:
+                continue
+            rec.exchange.page_id = result.page_record_id
+            request_info, response_info = store.write_exchange(rec.exchange)
+            keep(request_info)
+            keep(response_info)
+
+        if full_png is not None and screenshot_path is not None:
+            screenshot_path.parent.mkdir(parents=True, exist_ok=True)
+            screenshot_path.write_bytes(full_png)
+            result.screenshot = screenshot_path
+            result.screenshot_sha256 = _sha256(full_png)
+            result.screenshot_record = keep(store.write_resource(
+                f"urn:screenshot:{result.url}", "image/png", full_png,
+                concurrent_to=result.page_record_id))
+        for n, (shot, png) in enumerate(shots):
+            if shot.path is not None:
+                shot.path.parent.mkdir(parents=True, exist_ok=True)
+                shot.path.write_bytes(png)
+            uri = (f"urn:screenshot:{shot.frame_url}" if _is_http(shot.frame_url)
+                   else f"urn:screenshot:{result.url}#element-{n}")
+            shot.record = keep(store.write_resource(uri, "image/png", png,
+                                                    concurrent_to=result.page_record_id))
+            result.elements.append(shot)
+
+        keep(store.write_metadata(result.url, self._provenance(result),
+                                  concurrent_to=result.page_record_id))
+
+    def _provenance(self, result: PageCapture) -> dict[str, str]:
+        fields = {
+            "software": f"archiver/{__version__}",
+            "browser": f"Chromium {self.browser_version}",
+            "user-agent": self.user_agent,
+            "url": result.url,
+            "final-url": result.final_url,
+            "status": "" if result.status is None else str(result.status),
+            "title": result.title or "",
+            "login-wall": "true" if result.login_wall else "false",
+            "timings": json.dumps({k: round(v, 3) for k, v in result.timings.items()}),
+            "errors": json.dumps(result.errors, ensure_ascii=False),
+            "frames": json.dumps([f.url for f in result.frames]),
+        }
+        sealed = getattr(self.net, "is_sealed", None)
+        if callable(sealed):
+            fields["network-sealed"] = "true" if sealed() else "false"
+        return fields
+
+
+def page_document(recorded: list[Recorded]) -> Recorded | None:
+    """The exchange of the document the page ended on: the last main-frame document that is not
+    a redirect hop (a meta-refresh or script navigation ends on a later document)."""
+    for rec in reversed(recorded):
+        if rec.main_frame and rec.is_document and not rec.is_redirect:
+            return rec
+    return None
+
+
+def redirect_chain(recorded: list[Recorded], main: Recorded | None) -> list[Recorded]:
+    """`main` preceded by the redirect hops that led to it, oldest first."""
+    if main is None or main.request is None:
+        return [main] if main is not None else []
+    by_request = {id(r.request): r for r in recorded if r.request is not None}
+    chain = [main]
+    request = main.request.redirected_from
+    while request is not None and id(request) in by_request:
+        chain.append(by_request[id(request)])
+        request = request.redirected_from
+    chain.reverse()
+    return chain
+
+
+def _element_content(element: Locator) -> tuple[str | None, str]:
+    """(frame URL, text) of an element: an iframe's document and its body text, or its own text."""
+    handle = element.element_handle()
+    frame = handle.content_frame() if handle is not None else None
+    if frame is not None:
+        try:
+            return frame.url, str(frame.evaluate(_BODY_TEXT_JS))
+        except PlaywrightError:
+            return frame.url, ""
+    return None, element.inner_text()
+
+
+def _is_http(url: str | None) -> bool:
+    return bool(url) and urlsplit(url or "").scheme in ("http", "https")
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

@@ -1,0 +1,403 @@
+"""Record a page's browser traffic (the page and all its frames) as Exchanges for the WARC store.
+
+Playwright's page events are the primary source: they cover the main frame, same-process iframes
+and out-of-process (cross-origin) iframes alike, give every hop of a redirect chain, the raw
+request headers as sent and the raw response headers. What they lack is the HTTP protocol
+(h2, http/1.1) and requests the browser makes on its own (the favicon); both come from CDP
+sessions opened on the page and on every out-of-process iframe target (CAPTURE.md, "Recording
+browser traffic").
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from playwright.sync_api import (
+    BrowserContext,
+    CDPSession,
+    Frame,
+    Page,
+    Request,
+    ResourceTiming,
+)
+from playwright.sync_api import Error as PlaywrightError
+
+from archiver.capture.types import Exchange
+
+log = logging.getLogger(__name__)
+
+# Resource types that never "finish" and are not plain HTTP exchanges (CAPTURE.md: skip them).
+_SKIPPED_TYPES = frozenset({"eventsource", "websocket"})
+_RECORDED_SCHEMES = ("http", "https")
+
+
+def should_record(url: str, resource_type: str = "") -> bool:
+    """True for http(s) exchanges; data:, blob:, ws:, chrome: URLs and event streams are skipped."""
+    if resource_type in _SKIPPED_TYPES:
+        return False
+    return urlsplit(url).scheme.lower() in _RECORDED_SCHEMES
+
+
+def is_internal_redirect(status: int, reason: str | None, headers: list[tuple[str, str]],
+                         server_ip: str | None) -> bool:
+    """Chromium's fake `307 Internal Redirect` (HSTS upgrade): it never reached a server."""
+    if status != 307:
+        return False
+    if (reason or "").strip().lower() == "internal redirect":
+        return True
+    if any(k.lower() == "non-authoritative-reason" for k, _ in headers):
+        return True
+    return server_ip is None and not reason
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _pairs(headers: Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Header pairs from Playwright's [{name, value}] arrays or CDP's {name: value} objects."""
+    if isinstance(headers, Mapping):
+        out: list[tuple[str, str]] = []
+        for k, v in headers.items():
+            # CDP joins repeated headers (Set-Cookie) with newlines in its header objects.
+            out.extend((k, part) for part in str(v).split("\n"))
+        return out
+    return [(str(h["name"]), str(h["value"])) for h in headers]
+
+
+@dataclass
+class _CdpResponse:
+    """What one CDP session said about one request."""
+
+    request_id: str
+    url: str
+    method: str = "GET"
+    status: int | None = None
+    reason: str | None = None
+    protocol: str | None = None
+    ip: str | None = None
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    raw_request_headers: list[tuple[str, str]] | None = None
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    raw_response_headers: list[tuple[str, str]] | None = None
+    post_data: bytes | None = None
+    finished: bool = False
+    when: datetime | None = None
+
+
+@dataclass
+class Recorded:
+    """One exchange with where it came from (used to find the page's own document)."""
+
+    exchange: Exchange
+    frame_url: str | None
+    main_frame: bool
+    is_document: bool
+    is_redirect: bool
+    request: Request | None = None
+
+
+class _CdpTap:
+    """One CDP session (page or out-of-process iframe): protocol, IP, and browser-made requests."""
+
+    def __init__(self, session: CDPSession, label: str) -> None:
+        self.session = session
+        self.label = label
+        self.requests: dict[str, _CdpResponse] = {}
+        self.order: list[str] = []
+        session.on("Network.requestWillBeSent", self._on_request)
+        session.on("Network.requestWillBeSentExtraInfo", self._on_request_extra)
+        session.on("Network.responseReceived", self._on_response)
+        session.on("Network.responseReceivedExtraInfo", self._on_response_extra)
+        session.on("Network.loadingFinished", self._on_finished)
+        session.send("Network.enable")
+        # A fresh context has an empty cache, but the memory cache would still serve repeated
+        # resources without an exchange to record (CAPTURE.md: disable the cache).
+        session.send("Network.setCacheDisabled", {"cacheDisabled": True})
+
+    def _entry(self, request_id: str, url: str = "") -> _CdpResponse:
+        entry = self.requests.get(request_id)
+        if entry is None:
+            entry = _CdpResponse(request_id=request_id, url=url)
+            self.requests[request_id] = entry
+            self.order.append(request_id)
+        return entry
+
+    def _on_request(self, event: dict[str, Any]) -> None:
+        req = event.get("request", {})
+        if event.get("redirectResponse"):
+            # A redirect reuses the request id: the hop is Playwright's to record; start afresh.
+            self.requests.pop(event["requestId"], None)
+        entry = self._entry(event["requestId"], req.get("url", ""))
+        entry.url = req.get("url", entry.url)
+        entry.method = req.get("method", "GET")
+        entry.request_headers = _pairs(req.get("headers", {}))
+        if req.get("postData"):
+            entry.post_data = str(req["postData"]).encode()
+
+    def _on_request_extra(self, event: dict[str, Any]) -> None:
+        entry = self._entry(event["requestId"])
+        entry.raw_request_headers = _pairs(event.get("headers", {}))
+
+    def _on_response(self, event: dict[str, Any]) -> None:
+        resp = event.get("response", {})
+        entry = self._entry(event["requestId"], resp.get("url", ""))
+        entry.url = resp.get("url", entry.url)
+        entry.status = resp.get("status")
+        entry.reason = resp.get("statusText") or None
+        entry.protocol = resp.get("protocol") or None
+        entry.ip = resp.get("remoteIPAddress") or None
+        entry.response_headers = _pairs(resp.get("headers", {}))
+        entry.when = datetime.now(UTC)
+
+    def _on_response_extra(self, event: dict[str, Any]) -> None:
+        entry = self._entry(event["requestId"])
+        entry.raw_response_headers = _pairs(event.get("headers", {}))
+
+    def _on_finished(self, event: dict[str, Any]) -> None:
+        entry = self.requests.get(event["requestId"])
+        if entry is not None:
+            entry.finished = True
+
+    def body(self, request_id: str) -> bytes:
+        result = self.session.send("Network.getResponseBody", {"requestId": request_id})
+        data = result.get("body", "")
+        if result.get("base64Encoded"):
+            return base64.b64decode(data)
+        return str(data).encode("utf-8")
+
+    def detach(self) -> None:
+        try:
+            self.session.detach()
+        except PlaywrightError:
+            pass  # the target is already gone with its frame
+
+
+class TrafficRecorder:
+    """Collects every exchange of one page and its frames; attach before navigating."""
+
+    def __init__(self, context: BrowserContext, page: Page) -> None:
+        self.context = context
+        self.page = page
+        self.recorded: list[Recorded] = []
+        self.errors: list[str] = []
+        self._inflight: dict[int, str] = {}
+        self._last_activity = time.monotonic()
+        self._taps: list[_CdpTap] = []
+        self._tapped_frames: set[int] = set()
+        self._add_tap(context.new_cdp_session(page), "page")
+        page.on("request", self._on_request)
+        page.on("requestfinished", self._on_finished)
+        page.on("requestfailed", self._on_failed)
+        page.on("framenavigated", self._on_frame)
+
+    # -- events ----------------------------------------------------------------------------
+
+    def _add_tap(self, session: CDPSession, label: str) -> None:
+        try:
+            self._taps.append(_CdpTap(session, label))
+        except PlaywrightError as e:
+            log.debug("CDP session %s unusable: %s", label, e)
+
+    def _on_frame(self, frame: Frame) -> None:
+        # Only out-of-process iframes have a CDP session of their own; Playwright refuses the
+        # others ("part of the parent frame's session"), whose traffic the page session sees.
+        if frame.parent_frame is None or id(frame) in self._tapped_frames:
+            return
+        try:
+            session = self.context.new_cdp_session(frame)
+        except PlaywrightError:
+            return
+        self._tapped_frames.add(id(frame))
+        self._add_tap(session, f"frame {frame.url}")
+
+    def _on_request(self, request: Request) -> None:
+        if should_record(request.url, request.resource_type):
+            self._inflight[id(request)] = request.url
+        self._last_activity = time.monotonic()
+
+    def _on_finished(self, request: Request) -> None:
+        self._done(request)
+        if should_record(request.url, request.resource_type):
+            self._record(request, failure=None)
+
+    def _on_failed(self, request: Request) -> None:
+        self._done(request)
+        if should_record(request.url, request.resource_type):
+            self._record(request, failure=request.failure or "failed")
+
+    def _done(self, request: Request) -> None:
+        self._inflight.pop(id(request), None)
+        self._last_activity = time.monotonic()
+
+    # -- building exchanges --------------------------------------------------------------------
+
+    def _record(self, request: Request, failure: str | None) -> None:
+        try:
+            self._record_unsafe(request, failure)
+        except PlaywrightError as e:
+            # The page or frame went away while we asked; keep going with the rest.
+            self.errors.append(f"could not record {request.url}: {_one_line(e)}")
+
+    def _record_unsafe(self, request: Request, failure: str | None) -> None:
+        response = request.response()
+        if response is None:
+            self.errors.append(f"request failed: {request.method} {request.url}: {failure}")
+            return
+        server = response.server_addr()
+        ip = server["ipAddress"] if server else None
+        response_headers = _pairs(response.headers_array())
+        reason = response.status_text or None
+        if is_internal_redirect(response.status, reason, response_headers, ip):
+            return
+        is_redirect = 300 <= response.status < 400 and request.redirected_to is not None
+        body = b""
+        if not is_redirect and response.status not in (204, 304):
+            try:
+                body = response.body()
+            except PlaywrightError as e:
+                self.errors.append(f"body unavailable, recorded without it: {request.url}: {_one_line(e)}")
+        if failure is not None:
+            self.errors.append(f"response interrupted, recorded what arrived: {request.url}: {failure}")
+        if response.status == 206:
+            self.errors.append(f"partial content (206) recorded as is: {request.url}")
+        try:
+            frame = request.frame
+            frame_url: str | None = frame.url
+            main_frame = frame.parent_frame is None and frame.page is self.page
+        except PlaywrightError:  # requests of workers have no frame
+            frame_url, main_frame = None, False
+        exchange = Exchange(
+            url=request.url,
+            method=request.method,
+            request_headers=_pairs(request.headers_array()),
+            status=response.status,
+            response_headers=[(k, v) for k, v in response_headers if not k.startswith(":")],
+            body=body,
+            request_body=request.post_data_buffer,
+            reason=reason,
+            protocol=None,  # filled from CDP in finish(): it arrives on another channel
+            ip=ip,
+            date=_response_time(request.timing),
+            decoded=True,
+        )
+        self.recorded.append(Recorded(exchange, frame_url, main_frame,
+                                      request.resource_type == "document", is_redirect, request))
+
+    # -- waiting -----------------------------------------------------------------------------
+
+    def inflight_urls(self) -> list[str]:
+        """URLs of the requests still in flight."""
+        return list(self._inflight.values())
+
+    def wait_idle(self, quiet_ms: int = 500, max_ms: int = 1500) -> bool:
+        """Pump events until no request has been in flight for quiet_ms, at most max_ms.
+
+        Returns True when the network went quiet. `page.wait_for_timeout` (not time.sleep)
+        keeps Playwright's sync dispatcher delivering events meanwhile.
+        """
+        deadline = time.monotonic() + max_ms / 1000
+        while True:
+            now = time.monotonic()
+            if not self._inflight and (now - self._last_activity) * 1000 >= quiet_ms:
+                return True
+            if now >= deadline:
+                return False
+            self.page.wait_for_timeout(min(50, max(1, int((deadline - now) * 1000))))
+
+    # -- finishing -----------------------------------------------------------------------------
+
+    def finish(self) -> list[Recorded]:
+        """Fill protocols from CDP, add browser-made requests Playwright did not report; call
+        before the page closes (CDP bodies die with it)."""
+        by_url: dict[tuple[str, str], list[_CdpResponse]] = {}
+        by_origin: dict[str, str] = {}
+        for tap in self._taps:
+            for rid in tap.order:
+                entry = tap.requests.get(rid)
+                if entry is None or entry.status is None:
+                    continue
+                by_url.setdefault((entry.method, entry.url), []).append(entry)
+                if entry.protocol:
+                    by_origin.setdefault(_origin(entry.url), entry.protocol)
+        for rec in self.recorded:
+            ex = rec.exchange
+            matches = by_url.get((ex.method, ex.url), [])
+            proto = next((m.protocol for m in matches if m.protocol), None)
+            ex.protocol = proto or by_origin.get(_origin(ex.url))
+            if ex.ip is None:
+                ex.ip = next((m.ip for m in matches if m.ip), None)
+        self._add_orphans()
+        return self.recorded
+
+    def _add_orphans(self) -> None:
+        seen = Counter((r.exchange.method, r.exchange.url, r.exchange.status) for r in self.recorded
+                       if not r.is_redirect)
+        done_ids: set[str] = set()
+        for tap in self._taps:
+            for rid in tap.order:
+                entry = tap.requests.get(rid)
+                if entry is None or not entry.finished or entry.status is None or rid in done_ids:
+                    continue
+                # A navigation keeps its request id across the parent's and the iframe's sessions.
+                done_ids.add(rid)
+                if not should_record(entry.url):
+                    continue
+                key = (entry.method, entry.url, entry.status)
+                if seen[key] > 0:
+                    seen[key] -= 1
+                    continue
+                self._add_orphan(tap, entry)
+
+    def _add_orphan(self, tap: _CdpTap, entry: _CdpResponse) -> None:
+        assert entry.status is not None
+        try:
+            body = tap.body(entry.request_id)
+        except PlaywrightError as e:
+            # Without its body the record would claim an empty payload: leave it out.
+            self.errors.append(f"browser request not recorded (body gone): {entry.url}: {_one_line(e)}")
+            return
+        headers = entry.raw_response_headers or entry.response_headers
+        exchange = Exchange(
+            url=entry.url,
+            method=entry.method,
+            request_headers=entry.raw_request_headers or entry.request_headers,
+            status=entry.status,
+            response_headers=[(k, v) for k, v in headers if not k.startswith(":")],
+            body=body,
+            request_body=entry.post_data,
+            reason=entry.reason,
+            protocol=entry.protocol,
+            ip=entry.ip,
+            date=entry.when,
+            decoded=True,
+        )
+        log.debug("recorded browser-made request %s from CDP (%s)", entry.url, tap.label)
+        self.recorded.append(Recorded(exchange, None, False, False, False, None))
+
+    def close(self) -> None:
+        for tap in self._taps:
+            tap.detach()
+        self._taps.clear()
+
+
+def _response_time(timing: ResourceTiming | Mapping[str, float]) -> datetime:
+    """When the response headers arrived, from Playwright's request timing (ms since epoch)."""
+    start = float(timing.get("startTime", -1))
+    offset = float(timing.get("responseStart", -1))
+    if start and start > 0:
+        return datetime.fromtimestamp((start + max(offset, 0)) / 1000, UTC)
+    return datetime.now(UTC)
+
+
+def _one_line(e: BaseException) -> str:
+    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

@@ -1,0 +1,383 @@
+"""The traffic recorder: pure helpers, and a real Chromium recording a local multi-host site into WARC.
+
+The local site (plain HTTP/1.1, several host names mapped to one port with Chromium's host
+resolver rules) has what the recorder must get right: a redirect, a gzip + chunked page, a
+cross-origin iframe whose script fetches JSON from a third host, a slow response still in flight
+after `load`, a 206, a response cut short, and a data: URL.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import json
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Self
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.capture.recorder import (
+    _pairs,
+    _response_time,
+    is_internal_redirect,
+    should_record,
+)
+from archiver.net import NetOptions
+
+VENV_BIN = Path(sys.executable).parent
+
+# -- pure helpers ------------------------------------------------------------------------------------
+
+
+def test_should_record_keeps_http_only() -> None:
+    assert should_record("https://x.com/a")
+    assert should_record("HTTP://news.example/")
+    assert not should_record("data:image/png;base64,AAAA")
+    assert not should_record("blob:https://x.com/1234")
+    assert not should_record("wss://stream.example/")
+    assert not should_record("chrome-extension://abc/x.js")
+    assert not should_record("https://x.com/stream", "eventsource")
+    assert not should_record("https://x.com/ws", "websocket")
+
+
+def test_internal_redirect_is_recognised() -> None:
+    hsts = [("Location", "https://twitter.com/"), ("Non-Authoritative-Reason", "HSTS")]
+    assert is_internal_redirect(307, "Internal Redirect", hsts, None)
+    assert is_internal_redirect(307, None, [("Non-Authoritative-Reason", "HSTS")], None)
+    # A server's real 307 has an address and its own reason phrase.
+    assert not is_internal_redirect(307, "Temporary Redirect", [("Location", "/b")], "127.0.0.1")
+    assert not is_internal_redirect(302, "Internal Redirect", [], None)
+
+
+def test_pairs_splits_cdp_joined_headers() -> None:
+    assert _pairs({"Set-Cookie": "a=1\nb=2", "X": "y"}) == [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("X", "y")]
+    assert _pairs([{"name": "A", "value": "1"}, {"name": "a", "value": "2"}]) == [("A", "1"), ("a", "2")]
+
+
+def test_response_time_from_timing() -> None:
+    when = _response_time({"startTime": 1_700_000_000_000.0, "responseStart": 250.0})
+    assert when == datetime(2023, 11, 14, 22, 13, 20, 250000, tzinfo=UTC)
+    assert _response_time({"startTime": -1, "responseStart": -1}).tzinfo is UTC
+
+
+# -- a local multi-host site ------------------------------------------------------------------------
+
+PIXEL_PNG = (  # 1x1 transparent PNG
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+FRAME_TEXT = "Water is rising at the old bridge"  # only in the JSON the iframe fetches
+ARTICLE_HTML = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>Local article</title>
+</head>
+<body><h1>Flood news</h1><p>Article body text.</p>
+<img src="/pixel.png" width="10" height="10"><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
+<iframe data-embed="1" src="http://embed.test/frame" width="400" height="200" style="border:0"></iframe>
+<div style="height:1500px"></div><p id="end">The end.</p>
+<script src="/broken.js"></script>
+<script>
+window.addEventListener("load", () => {
+  fetch("/slow.json").then((r) => r.json()).then((j) => { document.getElementById("end").textContent = j.text; });
+  fetch("/part", {headers: {"Range": "bytes=0-3"}});
+});
+</script></body></html>"""
+FRAME_HTML = """<!DOCTYPE html><html><head><title>embed</title></head><body style="margin:0;background:#eef">
+<p id="t">loading</p><script>
+setTimeout(() => fetch("http://api.test/data.json").then((r) => r.json())
+  .then((j) => { document.getElementById("t").textContent = j.text; }), 200);
+</script></body></html>"""
+
+
+@dataclass
+class Hit:
+    host: str
+    method: str
+    path: str
+    status: int
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    site: LocalSite
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        host = self.headers.get("Host", "").split(":")[0]
+        route = self.site.routes.get((host, self.path))
+        if route is None:
+            self._plain(404, b"not found", "text/plain")
+        else:
+            route(self)
+
+    def record(self, status: int) -> None:
+        host = self.headers.get("Host", "").split(":")[0]
+        self.site.log.append(Hit(host, self.command, self.path, status))
+
+    def _plain(self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None) -> None:
+        self.record(status)
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _redirect(h: _Handler) -> None:
+    h.record(302)
+    h.send_response(302)
+    h.send_header("Location", "/article")
+    h.send_header("Content-Length", "0")
+    h.end_headers()
+
+
+def _article(h: _Handler) -> None:
+    # gzip-encoded and chunked on the wire: the browser hands over the decoded body.
+    data = gzip.compress(ARTICLE_HTML.encode(), mtime=0)
+    h.record(200)
+    h.send_response(200)
+    h.send_header("Content-Type", "text/html; charset=utf-8")
+    h.send_header("Content-Encoding", "gzip")
+    h.send_header("Transfer-Encoding", "chunked")
+    h.send_header("Set-Cookie", "session=abc; Path=/")
+    h.end_headers()
+    for i in range(0, len(data), 100):
+        chunk = data[i:i + 100]
+        h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+    h.wfile.write(b"0\r\n\r\n")
+
+
+def _slow(h: _Handler) -> None:
+    # Still in flight well after `load`: lost unless the capture waits for the network to settle.
+    threading.Event().wait(0.8)
+    h._plain(200, json.dumps({"text": "Slow update arrived"}).encode(), "application/json")
+
+
+def _partial(h: _Handler) -> None:
+    h._plain(206, b"abcd", "application/octet-stream", {"Content-Range": "bytes 0-3/10"})
+
+
+def _broken(h: _Handler) -> None:
+    # Announces 1000 bytes, sends 20, hangs up: the body can never be read completely.
+    h.record(200)
+    h.send_response(200)
+    h.send_header("Content-Type", "text/javascript")
+    h.send_header("Content-Length", "1000")
+    h.end_headers()
+    h.wfile.write(b"var x = 1; // cut...")
+    h.wfile.flush()
+    h.close_connection = True
+
+
+class LocalSite:
+    """A threaded HTTP/1.1 server answering for news.test, embed.test and api.test on one port
+(any other host gets a 404)."""
+
+    def __init__(self) -> None:
+        self.log: list[Hit] = []
+        self.routes = {
+            ("news.test", "/start"): _redirect,
+            ("news.test", "/article"): _article,
+            ("news.test", "/pixel.png"): lambda h: h._plain(200, PIXEL_PNG, "image/png"),
+            ("news.test", "/slow.json"): _slow,
+            ("news.test", "/part"): _partial,
+            ("news.test", "/broken.js"): _broken,
+            ("embed.test", "/frame"): lambda h: h._plain(200, FRAME_HTML.encode(), "text/html"),
+            ("api.test", "/data.json"): lambda h: h._plain(
+                200, json.dumps({"text": FRAME_TEXT}).encode(), "application/json",
+                {"Access-Control-Allow-Origin": "*"}),
+        }
+        handler = type("Handler", (_Handler,), {"site": self})
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def sealed_net(port: int) -> NetOptions:
+    """Every host name goes to the local site: nothing can reach the network."""
+    net = NetOptions.from_options([f"*=127.0.0.1:{port}"], None, None, env={})
+    assert net.is_sealed()
+    return net
+
+
+# -- reading WARCs back ------------------------------------------------------------------------------
+
+
+@dataclass
+class Rec:
+    type: str
+    uri: str
+    headers: dict[str, str]
+    status: int | None
+    http: list[tuple[str, str]]
+    payload: bytes
+
+
+def read_warcs(directory: Path) -> list[Rec]:
+    out: list[Rec] = []
+    for path in sorted(directory.glob("*.warc.gz")):
+        with open(path, "rb") as fh:
+            for r in ArchiveIterator(fh):
+                status = None
+                http_headers: list[tuple[str, str]] = []
+                if r.http_headers is not None:
+                    http_headers = list(r.http_headers.headers)
+                    if r.rec_type == "response":
+                        status = int(r.http_headers.get_statuscode())
+                out.append(Rec(r.rec_type, r.rec_headers.get_header("WARC-Target-URI") or "",
+                               dict(r.rec_headers.headers), status, http_headers,
+                               r.content_stream().read()))
+    return out
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def warcio_check(directory: Path) -> None:
+    files = [str(p) for p in sorted(directory.glob("*.warc.gz"))]
+    assert files
+    proc = subprocess.run([str(VENV_BIN / "warcio"), "check", "-v", *files], check=False, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+# -- the real capture --------------------------------------------------------------------------------
+
+browser_mod = pytest.importorskip("archiver.capture.browser")
+warc_mod = pytest.importorskip("archiver.capture.warc")
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[LocalSite]:
+    with LocalSite() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser(site: LocalSite, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    with browser_mod.Browser(sealed_net(site.port), workdir=tmp_path_factory.mktemp("browser"),
+                             timeout=15) as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def captured(site: LocalSite, browser: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = tmp_path_factory.mktemp("capture")
+    site.log.clear()
+    with warc_mod.WarcStore(out / "warc", prefix="test") as store:
+        page = browser.capture("http://news.test/start", store, screenshot_path=out / "page.png",
+                               element_selectors=["iframe[data-embed]"], element_dir=out / "elements")
+    return {"page": page, "dir": out, "records": read_warcs(out / "warc"), "log": list(site.log)}
+
+
+@pytest.mark.browser
+def test_every_served_request_is_a_request_response_pair(captured: dict[str, Any]) -> None:
+    records: list[Rec] = captured["records"]
+    log: list[Hit] = captured["log"]
+    responses = [(r.uri, r.status) for r in records if r.type == "response"]
+    requests = [r.uri for r in records if r.type == "request"]
+    served = [(f"http://{h.host}{h.path}", h.status) for h in log]
+    assert {"http://news.test/start", "http://embed.test/frame", "http://api.test/data.json",
+            "http://news.test/slow.json"} <= {u for u, _ in served}
+    for url, status in served:
+        if url.endswith("/broken.js"):
+            continue  # cut short on purpose: see test_interrupted_and_partial_responses
+        assert (url, status) in responses, f"{url} ({status}) served but not in the WARC"
+        assert url in requests, f"no request record for {url}"
+    # Every response has its request, linked by WARC-Concurrent-To.
+    ids = {r.headers["WARC-Record-ID"]: r for r in records}
+    for r in records:
+        if r.type == "request":
+            assert ids[r.headers["WARC-Concurrent-To"]].type == "response"
+    assert not [r for r in records if r.uri.startswith("data:")]
+
+
+@pytest.mark.browser
+def test_redirect_hop_and_decoded_body(captured: dict[str, Any]) -> None:
+    records: list[Rec] = captured["records"]
+    hop = next(r for r in records if r.type == "response" and r.uri == "http://news.test/start")
+    assert hop.status == 302 and hop.payload == b""
+    assert ("Location", "/article") in hop.http
+    article = next(r for r in records if r.type == "response" and r.uri == "http://news.test/article")
+    assert article.payload == ARTICLE_HTML.encode()  # decoded: gunzipped and de-chunked
+    names = {k.lower(): v for k, v in article.http}
+    assert names["x-archive-orig-content-encoding"] == "gzip"
+    assert names["x-archive-orig-transfer-encoding"] == "chunked"
+    assert names["content-length"] == str(len(ARTICLE_HTML.encode()))
+    assert "content-encoding" not in names
+    assert names["set-cookie"] == "session=abc; Path=/"
+    assert article.headers["WARC-Protocol"] == "http/1.1"
+    assert article.headers["WARC-IP-Address"] == "127.0.0.1"
+    request = next(r for r in records if r.type == "request" and r.uri == "http://news.test/article")
+    req_names = {k.lower(): v for k, v in request.http}
+    assert req_names["host"] == "news.test"
+    assert "mozilla" in req_names["user-agent"].lower()
+    assert "HeadlessChrome" not in req_names["user-agent"]
+    page = captured["page"]
+    assert page.status == 200 and page.final_url == "http://news.test/article"
+    assert page.page_record_id == article.headers["WARC-Record-ID"]
+    # Every other exchange names the page it belongs to.
+    pixel = next(r for r in records if r.type == "response" and r.uri == "http://news.test/pixel.png")
+    assert pixel.payload == PIXEL_PNG
+    assert pixel.headers["WARC-Page-ID"] == page.page_record_id
+
+
+@pytest.mark.browser
+def test_cross_origin_iframe_traffic_and_settling(captured: dict[str, Any]) -> None:
+    records: list[Rec] = captured["records"]
+    data = next(r for r in records if r.type == "response" and r.uri == "http://api.test/data.json")
+    assert json.loads(data.payload)["text"] == FRAME_TEXT
+    assert data.headers.get("WARC-Protocol") == "http/1.1"  # learnt through the iframe's own CDP session
+    slow = next(r for r in records if r.type == "response" and r.uri == "http://news.test/slow.json")
+    assert b"Slow update arrived" in slow.payload
+    page = captured["page"]
+    assert any(f.url == "http://embed.test/frame" and FRAME_TEXT in f.text for f in page.frames)
+    assert "Slow update arrived" in (page.html or "")
+
+
+@pytest.mark.browser
+def test_interrupted_and_partial_responses(captured: dict[str, Any]) -> None:
+    page = captured["page"]
+    records: list[Rec] = captured["records"]
+    assert any("206" in e and "http://news.test/part" in e for e in page.errors)
+    part = next(r for r in records if r.type == "response" and r.uri == "http://news.test/part")
+    assert part.status == 206 and part.payload == b"abcd"
+    assert any("http://news.test/broken.js" in e for e in page.errors)
+    broken = [r for r in records if r.type == "response" and r.uri == "http://news.test/broken.js"]
+    assert len(broken) <= 1  # recorded with what is known, never twice
+
+
+@pytest.mark.browser
+def test_warcio_check_passes(captured: dict[str, Any]) -> None:
+    warcio_check(captured["dir"] / "warc")
+
+
+@pytest.mark.browser
+def test_timings_cover_every_phase(captured: dict[str, Any]) -> None:
+    timings = captured["page"].timings
+    assert set(timings) >= {"load", "settle", "screenshots", "write"}
+    assert all(v >= 0 for v in timings.values())
+    # /slow.json answers 0.8 s after load: settling must have waited for it.
+    assert timings["settle"] >= 0.5
