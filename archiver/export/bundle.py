@@ -1,0 +1,93 @@
+"""`export_bundle`: the selected records as a WACZ or a single .warc.gz (issue 4, point 4)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archiver.errors import ExportError, UsageError
+from archiver.export.warcfile import CountingWriter, WarcResult, plan_records, write_export_warc
+from archiver.export.wacz import write_wacz
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TITLE = "archiver export"
+
+
+@dataclass
+class ExportSummary:
+    """What an export wrote."""
+
+    path: Path
+    format: str  # "wacz" or "warc.gz"
+    records: int  # records copied from the archive (the export's own warcinfo not counted)
+    originals_added: int  # revisit originals pulled in beyond the selection
+    redacted: int  # records rewritten without credential headers
+    pages: int
+    bytes: int  # size of the file written
+    missing_originals: list[str] = field(default_factory=list)  # revisit URLs whose original was not found
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path), "format": self.format, "records": self.records,
+            "originals_added": self.originals_added, "redacted": self.redacted, "pages": self.pages,
+            "bytes": self.bytes, "missing_originals": self.missing_originals,
+        }
+
+
+def bundle_format(out: Path) -> str:
+    """'wacz' or 'warc.gz' from the output name; anything else is a usage error."""
+    name = out.name.lower()
+    if name.endswith(".wacz"):
+        return "wacz"
+    if name.endswith(".warc.gz"):
+        return "warc.gz"
+    raise UsageError(f"cannot tell the bundle format from {out.name!r}: name the output *.wacz or *.warc.gz")
+
+
+def export_bundle(archive_dir: Path, records: list[dict[str, Any]], pages: list[dict[str, Any]], out: Path,
+                  *, include_credentials: bool = False, title: str | None = None) -> ExportSummary:
+    """Write `records` (plus the originals their revisits need) to `out`, atomically.
+
+    `out` ending in .wacz gives WACZ 1.1.1, ending in .warc.gz one WARC file. Nothing appears at
+    `out` unless the whole bundle was written.
+    """
+    fmt = bundle_format(out)
+    if not records:
+        raise ExportError("nothing matched: no archived record fits the selection; try `archiver lookup` "
+                          "with the same filters")
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise ExportError(f"cannot write {out}: directory {out.parent} does not exist")
+    rows: list[Mapping[str, Any]] = list(records)
+    plan = plan_records(Path(archive_dir), rows)
+    title = title or DEFAULT_TITLE
+    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    tmp = Path(tmp_name)
+    try:
+        result: WarcResult
+        if fmt == "wacz":
+            os.close(fd)
+            result = write_wacz(tmp, Path(archive_dir), plan, pages, title=title,
+                                include_credentials=include_credentials)
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                result = write_export_warc(CountingWriter(fh), Path(archive_dir), plan, filename=out.name,
+                                           title=title, include_credentials=include_credentials)
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except OSError as e:
+        raise ExportError(f"cannot write {out}: {e.strerror or e}") from e
+    finally:
+        tmp.unlink(missing_ok=True)
+    log.info("exported %d records (%d revisit originals added, %d redacted) to %s", result.records,
+             plan.originals_added, result.redacted, out)
+    return ExportSummary(path=out, format=fmt, records=result.records, originals_added=plan.originals_added,
+                         redacted=result.redacted, pages=len(pages) if fmt == "wacz" else 0,
+                         bytes=out.stat().st_size, missing_originals=plan.missing_originals)

@@ -1,0 +1,126 @@
+"""Packaging an export as WACZ 1.1.1 (webrecorder specs, wacz/1.1.1).
+
+    archive/data.warc.gz       STORED: replay tools read records by offset straight from the zip
+    indexes/index.cdx          CDXJ lines (see cdxj.py), DEFLATED
+    pages/pages.jsonl          header line, then one {id, url, ts, title} per page
+    datapackage.json           frictionless data package: every file with its sha256 and size
+    datapackage-digest.json    sha256 of datapackage.json
+
+The index is named `index.cdx` although it holds CDXJ: the spec allows any name in `indexes/`, and
+pywb's `wb-manager add --unpack-wacz` only picks up `*.cdx` / `*.cdx.gz` there (a `.cdxj` file
+makes it skip the whole bundle). ReplayWeb.page reads both names as CDXJ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import zipfile
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from archiver import __version__
+from archiver.errors import ExportError
+from archiver.export.cdxj import IndexEntry, cdxj_lines
+from archiver.export.warcfile import CountingWriter, Plan, WarcResult, write_export_warc
+
+log = logging.getLogger(__name__)
+
+WACZ_VERSION = "1.1.1"
+WARC_NAME = "data.warc.gz"
+WARC_PATH = "archive/" + WARC_NAME
+INDEX_PATH = "indexes/index.cdx"
+PAGES_PATH = "pages/pages.jsonl"
+PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
+
+
+def rfc3339(value: str) -> str:
+    """An ISO 8601 time as RFC 3339 UTC (`2021-11-08T10:00:00Z`); naive times are taken as UTC."""
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as e:
+        raise ExportError(f"page time {value!r} is not an ISO 8601 date") from e
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    dt = dt.astimezone(timezone.utc)
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if dt.microsecond else "%Y-%m-%dT%H:%M:%SZ"
+    return dt.strftime(fmt)
+
+
+def pages_jsonl(pages: Iterable[Mapping[str, Any]]) -> bytes:
+    """pages/pages.jsonl: the header line, then each page once (first occurrence wins)."""
+    lines = [json.dumps(PAGES_HEADER)]
+    seen: set[tuple[str, str]] = set()
+    for page in pages:
+        url, ts = str(page["url"]), rfc3339(str(page["ts"]))
+        if (url, ts) in seen:
+            continue
+        seen.add((url, ts))
+        entry: dict[str, Any] = {"id": hashlib.sha1(f"{ts} {url}".encode()).hexdigest()[:16],
+                                 "url": url, "ts": ts}
+        if page.get("title"):
+            entry["title"] = str(page["title"])
+        lines.append(json.dumps(entry, ensure_ascii=False))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _resource(path: str, data_hash: str, size: int) -> dict[str, Any]:
+    return {"name": path.rsplit("/", 1)[-1].lower(), "path": path, "hash": "sha256:" + data_hash, "bytes": size}
+
+
+def _warn_unreplayable(pages: list[Mapping[str, Any]], entries: list[IndexEntry]) -> None:
+    replayable = {e.url for e in entries if e.rec_type in ("response", "revisit", "resource")}
+    for page in pages:
+        if page["url"] not in replayable:
+            log.warning("page %s has no record in this export: it will not replay", page["url"])
+
+
+def _zipinfo(path: str, compress: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(path, date_time=datetime.now(timezone.utc).timetuple()[:6])
+    info.compress_type = compress
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: list[Mapping[str, Any]], *,
+               title: str, include_credentials: bool) -> WarcResult:
+    """Write the whole WACZ to `dest` (a temporary path the caller renames)."""
+    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # zipfile refuses to grow a streamed entry past 2 GiB unless told up front
+    big = sum(loc.length for loc in plan.locations) > (1 << 31) - (1 << 26)
+    with zipfile.ZipFile(dest, "w", allowZip64=True) as zf:
+        with zf.open(_zipinfo(WARC_PATH, zipfile.ZIP_STORED), "w", force_zip64=big) as raw:
+            result = write_export_warc(CountingWriter(raw), archive_dir, plan, filename=WARC_NAME,
+                                       title=title, include_credentials=include_credentials)
+        index = "".join(cdxj_lines(result.entries, WARC_NAME)).encode("utf-8")
+        zf.writestr(_zipinfo(INDEX_PATH, zipfile.ZIP_DEFLATED), index)
+        page_bytes = pages_jsonl(pages)
+        zf.writestr(_zipinfo(PAGES_PATH, zipfile.ZIP_DEFLATED), page_bytes)
+        _warn_unreplayable(pages, result.entries)
+
+        package: dict[str, Any] = {
+            "profile": "data-package",
+            "wacz_version": WACZ_VERSION,
+            "title": title,
+            "description": (f"{result.records} WARC records exported by archiver; credentials "
+                            + ("kept." if include_credentials else "(cookies, Authorization) removed.")),
+            "created": created,
+            "software": f"archiver {__version__}",
+            "resources": [
+                _resource(WARC_PATH, result.sha256, result.size),
+                _resource(INDEX_PATH, hashlib.sha256(index).hexdigest(), len(index)),
+                _resource(PAGES_PATH, hashlib.sha256(page_bytes).hexdigest(), len(page_bytes)),
+            ],
+        }
+        if pages:
+            package["mainPageUrl"] = str(pages[0]["url"])
+            package["mainPageDate"] = rfc3339(str(pages[0]["ts"]))
+        package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
+        zf.writestr(_zipinfo("datapackage.json", zipfile.ZIP_DEFLATED), package_bytes)
+        digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
+        zf.writestr(_zipinfo("datapackage-digest.json", zipfile.ZIP_DEFLATED),
+                    json.dumps(digest, indent=2).encode("utf-8"))
+    return result

@@ -1,0 +1,227 @@
+"""Writing the selected records into one export WARC, and noting where each one landed.
+
+Records are copied byte for byte (each is one gzip member) unless credentials must be removed or
+the source stored the record uncompressed: those are re-serialized through warcio. A fresh
+`warcinfo` record describing the export comes first (WARC 1.1 section 6.3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import tempfile
+from collections.abc import Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.utils import Digester
+from warcio.warcwriter import WARCWriter
+
+from archiver import __version__
+from archiver.errors import ExportError
+from archiver.export.cdxj import INDEXED_TYPES, IndexEntry, clean_mime
+from archiver.export.credentials import REQUEST_CREDENTIALS, RESPONSE_CREDENTIALS, credential_headers, reserialize
+from archiver.export.source import Location, OriginalFinder, copy_slice, is_gzip_member, parse_member, warc_path
+
+log = logging.getLogger(__name__)
+
+# Enough of a POST body to build its index key (the key itself is capped at 4096 characters).
+MAX_BODY_FOR_KEY = 64 * 1024
+SPOOL_IN_MEMORY = 8 * 1024 * 1024
+
+
+class CountingWriter:
+    """A binary sink that knows its position and the SHA-256 of everything written."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.pos = 0
+        self.sha256 = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self.raw.write(data)
+        self.pos += len(data)
+        self.sha256.update(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def tell(self) -> int:
+        return self.pos
+
+
+@dataclass
+class Plan:
+    """The records to write, in archive order, and what the revisit look-up found."""
+
+    locations: list[Location]
+    originals_added: int = 0
+    missing_originals: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WarcResult:
+    entries: list[IndexEntry]
+    records: int
+    redacted: int
+    size: int
+    sha256: str
+
+
+def plan_records(archive_dir: Path, rows: list[Mapping[str, Any]]) -> Plan:
+    """Deduplicate the rows and add the original of every revisit among them."""
+    chosen: dict[tuple[str, int], Location] = {}
+    for row in rows:
+        loc = Location.from_row(row)
+        chosen.setdefault(loc.sort_key, loc)
+    plan = Plan(locations=[])
+    finder: OriginalFinder | None = None
+    queue = [loc for loc in chosen.values() if loc.warc_type == "revisit"]
+    while queue:
+        loc = queue.pop()
+        finder = finder or OriginalFinder(archive_dir, list(rows))
+        with warc_path(archive_dir, loc.filename).open("rb") as fh:
+            revisit = parse_member(fh, loc)
+            original = finder.find(revisit, loc.filename)
+            uri = revisit.rec_headers.get_header("WARC-Target-URI") or "?"
+        if original is None:
+            # the revisit still goes in: the bundle stays valid, that one URL just will not replay
+            log.warning("no original found for the revisit of %s (%s)", uri, loc.record_id)
+            plan.missing_originals.append(uri)
+        elif original.sort_key not in chosen:
+            chosen[original.sort_key] = original
+            plan.originals_added += 1
+            if original.warc_type == "revisit":
+                queue.append(original)
+    plan.locations = sorted(chosen.values(), key=lambda loc: loc.sort_key)
+    return plan
+
+
+def _all_headers(headers: StatusAndHeaders, name: str) -> list[str]:
+    return [v for k, v in headers.headers if k.lower() == name.lower()]
+
+
+def _entry(record: ArcWarcRecord, written: StatusAndHeaders, offset: int, length: int,
+           digest: str | None, body: bytes | None) -> IndexEntry:
+    h = written
+    http = record.http_headers
+    if record.rec_type in ("response", "request", "revisit"):
+        mime = http.get_header("Content-Type") if http else None
+    else:
+        mime = h.get_header("Content-Type")
+    status = http.get_statuscode() if http and record.rec_type in ("response", "revisit") else None
+    return IndexEntry(
+        rec_type=record.rec_type,
+        url=h.get_header("WARC-Target-URI") or "",
+        date=h.get_header("WARC-Date") or "",
+        offset=offset,
+        length=length,
+        record_id=h.get_header("WARC-Record-ID") or "",
+        mime=clean_mime(mime),
+        status=status,
+        digest=digest,
+        warc_content_type=h.get_header("Content-Type"),
+        concurrent_to=_all_headers(h, "WARC-Concurrent-To"),
+        # warcio keeps a request line's method where a response keeps its protocol
+        method=http.protocol if http and record.rec_type == "request" else None,
+        request_content_type=http.get_header("Content-Type") if http and record.rec_type == "request" else None,
+        request_body=body,
+    )
+
+
+def _wants_body(record: ArcWarcRecord) -> bool:
+    http = record.http_headers
+    return bool(record.rec_type == "request" and http and http.protocol.upper() in ("POST", "PUT"))
+
+
+def _payload_digest(stream: IO[bytes]) -> str:
+    digester = Digester("sha1")
+    while chunk := stream.read(1 << 20):
+        digester.update(chunk)
+    return str(digester)
+
+
+def _write_one(out: CountingWriter, writer: WARCWriter, fh: IO[bytes], loc: Location,
+               include_credentials: bool) -> tuple[IndexEntry, bool]:
+    gzipped = is_gzip_member(fh, loc)
+    record = parse_member(fh, loc)
+    rid = record.rec_headers.get_header("WARC-Record-ID")
+    if loc.record_id and rid != loc.record_id:
+        raise ExportError(
+            f"{loc.filename} offset {loc.offset} holds {rid}, not {loc.record_id}: "
+            "the index is out of step with the WARC files; run `archiver verify`"
+        )
+    drop = [] if include_credentials else credential_headers(record.rec_type, record.http_headers)
+    start = out.tell()
+    body: bytes | None = None
+    if drop or not gzipped:
+        with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY) as spool:
+            shutil.copyfileobj(record.raw_stream, spool)
+            size = spool.tell()
+            if _wants_body(record):
+                spool.seek(0)
+                body = spool.read(MAX_BODY_FOR_KEY)
+            spool.seek(0)
+            written = reserialize(writer, record, spool, size, drop)  # type: ignore[arg-type]
+        digest = written.get_header("WARC-Payload-Digest")
+    else:
+        written = record.rec_headers
+        if _wants_body(record):
+            body = record.raw_stream.read(MAX_BODY_FOR_KEY)
+        digest = written.get_header("WARC-Payload-Digest")
+        if digest is None and record.rec_type in INDEXED_TYPES and record.rec_type != "revisit":
+            # replay tools need a digest in the index; compute it as warcio would have
+            digest = _payload_digest(record.raw_stream)
+        copy_slice(fh, loc, out)
+    return _entry(record, written, start, out.tell() - start, digest, body), bool(drop)
+
+
+def _warcinfo_fields(title: str, count: int, include_credentials: bool) -> dict[str, str]:
+    if include_credentials:
+        creds = "kept as captured (exported with --include-credentials)"
+    else:
+        creds = ("removed: request headers " + ", ".join(h.title() for h in REQUEST_CREDENTIALS)
+                 + "; response headers " + ", ".join(h.title() for h in RESPONSE_CREDENTIALS)
+                 + "; affected records carry a WARC-Archiver-Removed-Headers field")
+    return {
+        "software": f"archiver/{__version__}",
+        "format": "WARC File Format 1.1",
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        "description": title,
+        "export-created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "export-records": str(count),
+        "export-credentials": creds,
+    }
+
+
+def write_export_warc(out: CountingWriter, archive_dir: Path, plan: Plan, *, filename: str,
+                      title: str, include_credentials: bool) -> WarcResult:
+    """Write the warcinfo and then every planned record to `out`; return where each one went."""
+    writer = WARCWriter(out, gzip=True, warc_version="1.1")
+    info = writer.create_warcinfo_record(filename, _warcinfo_fields(title, len(plan.locations),
+                                                                    include_credentials))
+    writer.write_record(info)
+    entries: list[IndexEntry] = []
+    redacted = 0
+    with ExitStack() as stack:
+        handles: dict[str, IO[bytes]] = {}
+        for loc in plan.locations:
+            if loc.filename not in handles:
+                path = warc_path(archive_dir, loc.filename)
+                try:
+                    handles[loc.filename] = stack.enter_context(path.open("rb"))
+                except OSError as e:
+                    raise ExportError(f"cannot read {path}: {e.strerror}; run `archiver verify`") from e
+            entry, was_redacted = _write_one(out, writer, handles[loc.filename], loc, include_credentials)
+            entries.append(entry)
+            redacted += was_redacted
+    out.flush()
+    return WarcResult(entries=entries, records=len(entries), redacted=redacted, size=out.tell(),
+                      sha256=out.sha256.hexdigest())
