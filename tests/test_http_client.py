@@ -1,0 +1,409 @@
+"""RecordingClient against real local servers (TLS via trustme, HTTP/2 via hypercorn): WARCs read back."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import http.server
+import json
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.capture.http import CURL_UA, RecordingClient, retry_after
+from archiver.capture.types import RecordInfo
+from archiver.capture.warc import WarcStore
+from archiver.errors import NetworkError
+from archiver.net import NetOptions
+
+ROOT = Path(__file__).resolve().parents[1]
+WARCIO = ROOT / ".venv" / "bin" / "warcio"
+PAGE = b"<html><body>" + b"tweet text " * 400 + b"</body></html>"
+
+
+# -- a tiny threaded TLS server that records SNI, Host and concurrency ---------------------------------
+
+
+@dataclass
+class Seen:
+    sni: str | None
+    host: str | None
+    path: str
+    headers: dict[str, str]
+
+
+@dataclass
+class ServerState:
+    log: list[Seen] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+    in_flight: dict[str, int] = field(default_factory=dict)
+    max_in_flight: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
+        pass
+
+    def _send(self, status: int, body: bytes, headers: list[tuple[str, str]] | None = None) -> None:
+        self.send_response(status)
+        for k, v in headers or [("Content-Type", "text/html; charset=utf-8")]:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        st = self.server.state
+        host = self.headers.get("Host")
+        with st.lock:
+            st.log.append(Seen(getattr(self.connection, "sni", None), host, self.path, dict(self.headers)))
+            n = st.counters[self.path] = st.counters.get(self.path, 0) + 1
+            key = (host or "").split(":")[0]
+            st.in_flight[key] = st.in_flight.get(key, 0) + 1
+            st.max_in_flight[key] = max(st.max_in_flight.get(key, 0), st.in_flight[key])
+        try:
+            self._route(n)
+        finally:
+            with st.lock:
+                st.in_flight[key] -= 1
+
+    def _route(self, n: int) -> None:
+        path = self.path
+        if path.startswith("/gzip-chunked"):
+            data = gzip.compress(PAGE)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for i in range(0, len(data), 100):
+                chunk = data[i : i + 100]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+        elif path.startswith("/redirect/"):
+            left = int(path.rsplit("/", 1)[1])
+            target = f"/redirect/{left - 1}" if left > 1 else "/final"
+            self._send(302, b"moved", [("Location", target), ("Content-Type", "text/plain")])
+        elif path.startswith("/flaky"):  # 429 (Retry-After: 0) twice, then 200
+            if n <= 2:
+                self._send(429, b"slow down", [("Retry-After", "0"), ("Content-Type", "text/plain")])
+            else:
+                self._send(200, b"ok now")
+        elif path.startswith("/unavailable"):
+            self._send(503, b"down", [("Retry-After", "0"), ("Content-Type", "text/plain")])
+        elif path.startswith("/slow"):
+            time.sleep(float(path.rsplit("/", 1)[1]))
+            self._send(200, b"slow")
+        elif path.startswith("/headers"):
+            self._send(200, json.dumps(dict(self.headers)).encode(), [("Content-Type", "application/json")])
+        else:
+            host = (self.headers.get("Host") or "").encode()
+            self._send(200, b"hello " + host + b" " + path.encode())
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    state: ServerState
+
+
+@dataclass
+class TLSServer:
+    """A trustme CA, a server certificate for the impersonated hosts, and the running server."""
+
+    ca: trustme.CA
+    ca_path: Path
+    port: int
+    state: ServerState
+    httpd: _Server
+
+    @classmethod
+    def start(cls, tmp: Path, hosts: tuple[str, ...] = ("twitter.com", "*.twitter.com", "x.com", "t.co", "localhost")) -> TLSServer:
+        ca = trustme.CA()
+        cert = ca.issue_cert(*hosts, "127.0.0.1")
+        ca_path = tmp / "ca.pem"
+        ca.cert_pem.write_to_path(str(ca_path))
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        cert.configure_cert(ctx)
+
+        def remember_sni(sock: ssl.SSLSocket, name: str | None, _: ssl.SSLContext) -> None:
+            sock.sni = name  # type: ignore[attr-defined]
+
+        ctx.sni_callback = remember_sni
+        httpd = _Server(("127.0.0.1", 0), _Handler)
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+        httpd.state = ServerState()
+        threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return cls(ca, ca_path, httpd.server_address[1], httpd.state, httpd)
+
+    def net(self, *, ca: bool = True) -> NetOptions:
+        return NetOptions.from_options([f"*=127.0.0.1:{self.port}"], str(self.ca_path) if ca else None, None, env={})
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[TLSServer]:
+    s = TLSServer.start(tmp_path)
+    yield s
+    s.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- an HTTP/2 server (hypercorn) ------------------------------------------------------------------
+
+
+async def _h2_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        while True:
+            msg = await receive()
+            if msg["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif msg["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    body = gzip.compress(PAGE)
+    await send({"type": "http.response.start", "status": 200, "headers": [
+        (b"content-type", b"text/html"), (b"content-encoding", b"gzip"), (b"content-length", str(len(body)).encode()),
+    ]})
+    await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture
+def h2_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("twitter.com", "127.0.0.1")
+    ca_path, cert_path, key_path = tmp_path / "h2ca.pem", tmp_path / "h2cert.pem", tmp_path / "h2key.pem"
+    ca.cert_pem.write_to_path(str(ca_path))
+    cert.private_key_pem.write_to_path(str(key_path))
+    cert_path.write_bytes(b"".join(p.bytes() for p in cert.cert_chain_pems))
+    port = free_port()
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.certfile, config.keyfile = str(cert_path), str(key_path)
+    config.alpn_protocols = ["h2", "http/1.1"]
+    config.accesslog = config.errorlog = None
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(serve(_h2_app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    for _ in range(100):  # wait until it listens
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield port, ca_path
+    loop.call_soon_threadsafe(stop.set)
+    t.join(5)
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def records(path: Path) -> list[Any]:
+    out = []
+    with open(path, "rb") as fh:
+        for rec in ArchiveIterator(fh):
+            rec.payload = rec.content_stream().read()
+            out.append(rec)
+    return out
+
+
+def warcio_check(paths: list[Path]) -> None:
+    r = subprocess.run([str(WARCIO), "check", "-v", *map(str, paths)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "digest pass" in r.stdout
+
+
+def all_records(store: WarcStore) -> list[Any]:
+    return [r for p in store.files for r in records(p)]
+
+
+# -- tests -----------------------------------------------------------------------------------------
+
+
+def test_map_host_and_ca_bundle_reach_local_server_with_real_sni(server: TLSServer, tmp_path: Path) -> None:
+    seen: list[RecordInfo] = []
+    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), store, on_record=seen.append) as client:
+        r = client.get("https://twitter.com/jack/status/20")
+    assert r.status_code == 200 and r.content == b"hello twitter.com /jack/status/20"
+    assert server.state.log[-1].sni == "twitter.com"
+    assert server.state.log[-1].host == "twitter.com"
+    assert [i.warc_type for i in seen] == ["request", "response"]
+    assert r.extensions["warc_records"] == tuple(seen)
+    recs = all_records(store)
+    resp = next(x for x in recs if x.rec_type == "response")
+    req = next(x for x in recs if x.rec_type == "request")
+    assert resp.rec_headers.get_header("WARC-IP-Address") == "127.0.0.1"
+    assert resp.rec_headers.get_header("WARC-Protocol") == "http/1.1"
+    assert resp.rec_headers.get_header("WARC-Target-URI") == "https://twitter.com/jack/status/20"
+    assert req.rec_headers.get_header("WARC-Concurrent-To") == resp.rec_headers.get_header("WARC-Record-ID")
+    assert req.http_headers.get_header("Host") == "twitter.com"
+    assert req.http_headers.protocol == "GET" and "HTTP/1.1" in req.http_headers.statusline
+    warcio_check(store.files)
+
+
+def test_gzip_chunked_response_stored_decoded_with_orig_headers(server: TLSServer, tmp_path: Path) -> None:
+    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), store) as client:
+        r = client.get("https://twitter.com/gzip-chunked")
+    assert r.content == PAGE
+    resp = next(x for x in all_records(store) if x.rec_type == "response")
+    h = resp.http_headers
+    assert h.get_header("X-Archive-Orig-Content-Encoding") == "gzip"
+    assert h.get_header("X-Archive-Orig-Transfer-Encoding") == "chunked"
+    assert h.get_header("Content-Encoding") is None and h.get_header("Transfer-Encoding") is None
+    assert h.get_header("Content-Length") == str(len(PAGE))
+    assert resp.payload == PAGE
+    warcio_check(store.files)
+
+
+def test_redirect_hops_are_each_recorded(server: TLSServer, tmp_path: Path) -> None:
+    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), store) as client:
+        r = client.get("https://t.co/redirect/3", follow_redirects=True)
+        single = client.get("https://t.co/redirect/1")
+    assert r.status_code == 200 and str(r.url) == "https://t.co/final"
+    assert [h.status_code for h in r.history] == [302, 302, 302]
+    assert single.status_code == 302 and single.headers["location"] == "/final"
+    resps = [x for x in all_records(store) if x.rec_type == "response"]
+    assert [(x.rec_headers.get_header("WARC-Target-URI"), x.http_headers.get_statuscode()) for x in resps] == [
+        ("https://t.co/redirect/3", "302"),
+        ("https://t.co/redirect/2", "302"),
+        ("https://t.co/redirect/1", "302"),
+        ("https://t.co/final", "200"),
+        ("https://t.co/redirect/1", "302"),
+    ]
+    assert resps[0].http_headers.get_header("Location") == "/redirect/2"
+    assert sum(1 for x in all_records(store) if x.rec_type == "request") == 5
+    warcio_check(store.files)
+
+
+def test_http2_response_stored_as_http11_with_warc_protocol_h2(h2_server: tuple[int, Path], tmp_path: Path) -> None:
+    port, ca = h2_server
+    net = NetOptions.from_options([f"twitter.com=127.0.0.1:{port}"], str(ca), None, env={})
+    with WarcStore(tmp_path / "w") as store, RecordingClient(net, store, user_agent=CURL_UA) as client:
+        r = client.get("https://twitter.com/h2")
+    assert r.http_version == "HTTP/2" and r.content == PAGE
+    recs = all_records(store)
+    resp = next(x for x in recs if x.rec_type == "response")
+    req = next(x for x in recs if x.rec_type == "request")
+    assert resp.rec_headers.get_header("WARC-Protocol") == "h2"
+    assert resp.http_headers.protocol == "HTTP/1.1" and resp.http_headers.statusline == "200 OK"
+    assert resp.http_headers.get_header("X-Archive-Orig-content-encoding") == "gzip"
+    assert resp.http_headers.get_header("Content-Length") == str(len(PAGE))
+    assert resp.payload == PAGE
+    names = [k.lower() for k, _ in req.http_headers.headers]
+    assert names[0] == "host" and req.http_headers.get_header("Host") == "twitter.com"
+    assert not any(n.startswith(":") or n == "connection" for n in names)
+    assert req.http_headers.get_header("User-Agent") == CURL_UA
+    warcio_check(store.files)
+
+
+def test_429_retried_honouring_retry_after_and_every_attempt_recorded(server: TLSServer, tmp_path: Path) -> None:
+    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), store, backoff=5.0) as client:
+        t0 = time.monotonic()
+        r = client.get("https://twitter.com/flaky")
+        elapsed = time.monotonic() - t0
+    assert r.status_code == 200
+    assert elapsed < 2.0  # Retry-After: 0 wins over the 5 s backoff
+    statuses = [x.http_headers.get_statuscode() for x in all_records(store) if x.rec_type == "response"]
+    assert statuses == ["429", "429", "200"]
+
+
+def test_503_gives_up_after_max_retries(server: TLSServer, tmp_path: Path) -> None:
+    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), store, max_retries=1) as client:
+        r = client.get("https://twitter.com/unavailable")
+    assert r.status_code == 503
+    assert server.state.counters["/unavailable"] == 2
+    assert sum(1 for x in all_records(store) if x.rec_type == "response") == 2
+
+
+def test_connect_error_is_retried_then_one_line_network_error(tmp_path: Path) -> None:
+    net = NetOptions.from_options([f"*=127.0.0.1:{free_port()}"], None, None, env={})
+    with RecordingClient(net, None, backoff=0.01) as client, pytest.raises(NetworkError) as e:
+        client.get("https://twitter.com/x")
+    msg = str(e.value)
+    assert "\n" not in msg and "https://twitter.com/x" in msg
+    assert "could not connect" in msg and "after 3 attempts" in msg
+
+
+def test_untrusted_certificate_is_a_tls_error_not_retried(server: TLSServer) -> None:
+    with RecordingClient(server.net(ca=False), None, backoff=5.0) as client, pytest.raises(NetworkError) as e:
+        client.get("https://twitter.com/x")
+    assert "TLS error" in str(e.value) and "attempts" not in str(e.value)
+    assert server.state.counters == {}
+
+
+def test_timeout_is_a_network_error(server: TLSServer) -> None:
+    with RecordingClient(server.net(), None, timeout=0.3, max_retries=0) as client, pytest.raises(NetworkError) as e:
+        client.get("https://twitter.com/slow/2")
+    assert "timed out" in str(e.value) and "https://twitter.com/slow/2" in str(e.value)
+
+
+def test_one_request_in_flight_per_host(server: TLSServer) -> None:
+    with RecordingClient(server.net(), None) as client:
+        urls = ["https://twitter.com/slow/0.3", "https://twitter.com/slow/0.3", "https://x.com/slow/0.3"]
+        threads = [threading.Thread(target=client.get, args=(u,)) for u in urls]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert server.state.max_in_flight["twitter.com"] == 1
+    assert server.state.counters["/slow/0.3"] == 3
+
+
+def test_without_gate_requests_to_one_host_overlap(server: TLSServer) -> None:
+    # The converse of the test above, so that one cannot pass by accident.
+    with RecordingClient(server.net(), None, per_host=False) as client:
+        threads = [threading.Thread(target=client.get, args=("https://twitter.com/slow/0.3",)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert server.state.max_in_flight["twitter.com"] == 2
+
+
+def test_request_headers_recorded_as_sent(server: TLSServer, tmp_path: Path) -> None:
+    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), store, user_agent=CURL_UA) as client:
+        r = client.get("https://x.com/headers", headers={"Accept-Language": "en"}, page_id="<urn:uuid:page>")
+    sent = {k.lower(): v for k, v in r.json().items()}
+    req = next(x for x in all_records(store) if x.rec_type == "request")
+    recorded = {k.lower(): v for k, v in req.http_headers.headers}
+    assert recorded == sent
+    assert sent["user-agent"] == CURL_UA and sent["accept-language"] == "en"
+    assert req.rec_headers.get_header("WARC-Page-ID") == "<urn:uuid:page>"
+
+
+def test_retry_after_parsing() -> None:
+    assert retry_after("7") == 7.0
+    assert retry_after(None) is None and retry_after("soon") is None
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412490.0) == 0.0
