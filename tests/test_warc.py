@@ -1,0 +1,286 @@
+"""The WARC store: records written for real, read back with warcio, checked with `warcio check`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.capture.types import Exchange, RecordInfo
+from archiver.capture.warc import (
+    REVISIT_PROFILE,
+    WarcStore,
+    complete_members,
+    iter_records,
+    payload_digest,
+    read_member,
+    read_record,
+    recover,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+WARCIO = ROOT / ".venv" / "bin" / "warcio"
+WHEN = datetime(2024, 3, 4, 12, 30, 15, 123456, tzinfo=timezone.utc)
+
+
+def exchange(url: str = "https://twitter.com/a?b=1", body: bytes = b"<p>hello</p>" * 50, **kw: object) -> Exchange:
+    fields: dict[str, object] = dict(
+        url=url,
+        method="GET",
+        request_headers=[(":method", "GET"), (":authority", "twitter.com"), (":scheme", "https"),
+                         (":path", "/a?b=1"), ("user-agent", "UA"), ("connection", "keep-alive")],
+        status=200,
+        response_headers=[(":status", "200"), ("content-type", "text/html; charset=utf-8"),
+                          ("content-encoding", "gzip"), ("content-length", "123")],
+        body=body,
+        reason="",
+        protocol="h2",
+        ip="127.0.0.1",
+        date=WHEN,
+    )
+    fields.update(kw)
+    return Exchange(**fields)  # type: ignore[arg-type]
+
+
+def warcio_check(*paths: Path) -> str:
+    r = subprocess.run([str(WARCIO), "check", "-v", *map(str, paths)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def read_all(path: Path) -> list:
+    out = []
+    with open(path, "rb") as fh:
+        for rec in ArchiveIterator(fh):
+            rec.payload = rec.content_stream().read()
+            out.append(rec)
+    return out
+
+
+def test_exchange_pair_h2_decoded(tmp_path: Path) -> None:
+    with WarcStore(tmp_path, info={"browser": "Chromium 156", "user-agent": "UA"}) as store:
+        req_info, resp_info = store.write_exchange(exchange())
+        assert (tmp_path / (resp_info.filename + ".open")).exists()  # not renamed before close
+    [path] = store.files
+    assert path.name == resp_info.filename and path.exists() and not list(tmp_path.glob("*.open"))
+    assert path.name.startswith("archiver-") and path.name.endswith(".warc.gz")
+    info, resp, req = read_all(path)
+
+    assert info.rec_type == "warcinfo" and info.rec_headers.protocol == "WARC/1.1"
+    assert b"software: archiver" in info.payload and b"browser: Chromium 156" in info.payload
+    assert b"format: WARC File Format 1.1" in info.payload
+
+    assert resp.rec_headers.get_header("WARC-Protocol") == "h2"
+    assert resp.rec_headers.get_header("WARC-IP-Address") == "127.0.0.1"
+    assert resp.rec_headers.get_header("WARC-Date") == "2024-03-04T12:30:15.123456Z"
+    h = resp.http_headers
+    assert (h.protocol, h.statusline) == ("HTTP/1.1", "200 OK")
+    assert [k for k, _ in h.headers] == ["content-type", "X-Archive-Orig-content-encoding",
+                                         "X-Archive-Orig-content-length", "Content-Length"]
+    assert h.get_header("Content-Length") == str(len(exchange().body))
+    assert resp.payload == exchange().body
+
+    assert req.rec_headers.get_header("WARC-Concurrent-To") == resp.rec_headers.get_header("WARC-Record-ID")
+    assert req.http_headers.protocol == "GET" and req.http_headers.statusline == "/a?b=1 HTTP/1.1"
+    assert req.http_headers.headers == [("Host", "twitter.com"), ("user-agent", "UA")]  # h2: no connection header
+
+    assert resp_info == RecordInfo(
+        record_id=resp.rec_headers.get_header("WARC-Record-ID"), warc_type="response",
+        target_uri="https://twitter.com/a?b=1", date="2024-03-04T12:30:15.123456Z", filename=path.name,
+        offset=resp_info.offset, length=resp_info.length, status=200, mime="text/html",
+        payload_digest=payload_digest(exchange().body),
+    )
+    assert req_info.warc_type == "request" and req_info.offset == resp_info.offset + resp_info.length
+    out = warcio_check(path)
+    assert out.count("digest pass") == 3
+
+
+def test_not_decoded_keeps_transfer_headers_and_http10(tmp_path: Path) -> None:
+    raw = b"5\r\nhello\r\n0\r\n\r\n"
+    ex = exchange(url="http://example.org/", body=raw, decoded=False, protocol="http/1.0", reason="Fine",
+                  request_headers=[("Accept", "*/*")],
+                  response_headers=[("Transfer-Encoding", "chunked"), ("Content-Type", "text/plain")])
+    with WarcStore(tmp_path) as store:
+        store.write_exchange(ex)
+    _, resp, req = read_all(store.files[0])
+    assert (resp.http_headers.protocol, resp.http_headers.statusline) == ("HTTP/1.0", "200 Fine")
+    assert resp.http_headers.get_header("Transfer-Encoding") == "chunked"
+    assert resp.payload == b"hello"  # warcio de-chunks per the stored headers
+    assert req.http_headers.get_header("Host") == "example.org"  # rebuilt from the URL
+    assert resp.rec_headers.get_header("WARC-Protocol") == "http/1.0"
+    warcio_check(store.files[0])
+
+
+def test_reason_phrase_supplied_for_empty_and_unknown(tmp_path: Path) -> None:
+    with WarcStore(tmp_path) as store:
+        store.write_exchange(exchange(status=404))
+        store.write_exchange(exchange(status=599))
+    resps = [r for r in read_all(store.files[0]) if r.rec_type == "response"]
+    assert [r.http_headers.statusline for r in resps] == ["404 Not Found", "599 Unknown"]
+
+
+def test_resource_metadata_and_revisit(tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    with WarcStore(tmp_path) as store:
+        _, page = store.write_exchange(exchange())
+        shot = store.write_resource("urn:screenshot:https://x.com/a/status/1", "image/png", png,
+                                    concurrent_to=page.record_id, date=WHEN)
+        meta = store.write_metadata("urn:capture:https://x.com/a/status/1",
+                                    {"browser": "Chromium", "timings": {"load": 0.5}}, concurrent_to=page.record_id)
+        _, rev = store.write_revisit(exchange(date=datetime(2024, 3, 5, tzinfo=timezone.utc)), page)
+        with pytest.raises(ValueError):
+            store.write_revisit(exchange(body=b"other"), page)
+    path = store.files[0]
+    assert (shot.warc_type, shot.mime, shot.payload_digest) == ("resource", "image/png", payload_digest(png))
+    assert read_record(tmp_path, shot.filename, shot.offset) == png
+    assert json.loads(read_record(tmp_path, meta.filename, meta.offset)) == {
+        "browser": "Chromium", "timings": {"load": 0.5}}
+    recs = {r.rec_headers.get_header("WARC-Record-ID"): r for r in read_all(path)}
+    r_shot, r_meta, r_rev = recs[shot.record_id], recs[meta.record_id], recs[rev.record_id]
+    assert r_shot.rec_headers.get_header("WARC-Concurrent-To") == page.record_id
+    assert r_shot.rec_headers.get_header("Content-Type") == "image/png"
+    assert r_meta.rec_headers.get_header("Content-Type") == "application/json"
+    assert r_rev.rec_type == "revisit" and r_rev.payload == b""
+    assert r_rev.rec_headers.get_header("WARC-Profile") == REVISIT_PROFILE
+    assert r_rev.rec_headers.get_header("WARC-Refers-To") == page.record_id
+    assert r_rev.rec_headers.get_header("WARC-Refers-To-Target-URI") == page.target_uri
+    assert r_rev.rec_headers.get_header("WARC-Refers-To-Date") == page.date
+    assert r_rev.rec_headers.get_header("WARC-Payload-Digest") == page.payload_digest
+    assert rev.status == 200 and rev.payload_digest == page.payload_digest
+    warcio_check(path)
+
+
+def test_rollover_each_file_starts_with_warcinfo(tmp_path: Path) -> None:
+    infos: list[RecordInfo] = []
+    with WarcStore(tmp_path, prefix="t", max_size=3000) as store:
+        for i in range(6):
+            infos.extend(store.write_exchange(exchange(url=f"https://x.com/{i}", body=os.urandom(1500))))
+    assert len(store.files) == 3 and all(p.exists() for p in store.files)
+    assert len(set(store.files)) == 3
+    for path in store.files:
+        recs = read_all(path)
+        assert recs[0].rec_type == "warcinfo"
+        assert recs[0].rec_headers.get_header("WARC-Filename") == path.name
+        assert [r.rec_type for r in recs[1:]] == ["response", "request"] * 2  # pairs never split
+    warcio_check(*store.files)
+    for info in infos:
+        member = read_member(tmp_path, info.filename, info.offset, info.length)
+        assert member[:2] == b"\x1f\x8b"
+        if info.warc_type == "response":
+            assert payload_digest(read_record(tmp_path, info.filename, info.offset)) == info.payload_digest
+    listed = [(r.offset, r.length, r.warc_type) for r in iter_records(store.files[0])]
+    mine = sorted((i.offset, i.length, i.warc_type) for i in infos if i.filename == store.files[0].name)
+    assert listed[1:] == mine
+
+
+def test_write_after_close_is_refused(tmp_path: Path) -> None:
+    store = WarcStore(tmp_path)
+    store.close()
+    store.close()
+    with pytest.raises(ValueError):
+        store.write_resource("urn:x", "text/plain", b"x")
+    assert store.files == []  # nothing written, no empty WARC
+
+
+def test_recover_cuts_a_file_truncated_mid_record(tmp_path: Path) -> None:
+    live, crashed = tmp_path / "live", tmp_path / "crashed"
+    store = WarcStore(live)
+    infos = [store.write_exchange(exchange(url=f"https://x.com/{i}", body=os.urandom(4000)))[1] for i in range(3)]
+    [open_file] = list(live.glob("*.warc.gz.open"))
+    # Simulate a kill at several points: inside the last record, inside the first response, at a boundary.
+    last = infos[-1]
+    cuts = {
+        "mid-last": (last.offset + last.length // 2, 1 + 2 * 2),  # warcinfo + 2 pairs; half a response lost
+        "mid-first": (infos[0].offset + 10, 1),
+        "boundary": (last.offset + last.length, 1 + 2 * 2 + 1),  # the last response made it, its request not
+    }
+    for name, (cut, complete) in cuts.items():
+        d = crashed / name
+        d.mkdir(parents=True)
+        target = d / open_file.name
+        target.write_bytes(open_file.read_bytes()[:cut])
+        messages = recover(d)
+        final = d / open_file.name.removesuffix(".open")
+        assert final.exists() and not target.exists(), name
+        assert len(messages) == 1 and final.name in messages[0]
+        assert len(read_all(final)) == complete, name
+        warcio_check(final)
+    store.close()
+
+
+def test_recover_leaves_a_live_writers_file_alone_and_removes_empty_ones(tmp_path: Path) -> None:
+    store = WarcStore(tmp_path)
+    info = store.write_resource("urn:x", "text/plain", b"x")
+    (tmp_path / "junk.warc.gz.open").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    messages = recover(tmp_path)
+    assert any("still being written" in m for m in messages)
+    assert any("junk.warc.gz.open: no complete record, removed" in m for m in messages)
+    assert not (tmp_path / "junk.warc.gz.open").exists()
+    assert read_record(tmp_path, info.filename, info.offset) == b"x"  # readable while still .open
+    store.close()
+    assert recover(tmp_path) == []
+    assert complete_members(tmp_path / info.filename) == (tmp_path / info.filename).stat().st_size
+
+
+WRITER = r"""
+import json, os, sys
+from pathlib import Path
+from archiver.capture.warc import WarcStore
+from archiver.capture.types import Exchange
+store = WarcStore(Path(sys.argv[1]), max_size=int(sys.argv[2]))
+i = 0
+while True:
+    body = os.urandom(200_000)
+    ex = Exchange(url=f"https://x.com/{i}", method="GET", request_headers=[], status=200,
+                  response_headers=[("Content-Type", "application/octet-stream")], body=body)
+    req, resp = store.write_exchange(ex)
+    print(json.dumps({"file": resp.filename, "offset": resp.offset, "digest": resp.payload_digest}), flush=True)
+    i += 1
+"""
+
+
+def test_sigkill_while_writing_leaves_readable_warcs(tmp_path: Path) -> None:
+    # A real child process writing records is killed with SIGKILL; what it reported written must survive.
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), "1500000"], stdout=subprocess.PIPE,
+                            cwd=ROOT, text=True)
+    assert proc.stdout is not None
+    reported = []
+    for _ in range(12):  # past one rollover
+        reported.append(json.loads(proc.stdout.readline()))
+    time.sleep(0.01)  # let it get into the middle of another record
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    for line in proc.stdout:  # records it managed to report before dying count too
+        if line.strip():
+            reported.append(json.loads(line))
+    assert list(tmp_path.glob("*.open"))
+    messages = recover(tmp_path)
+    assert messages and not list(tmp_path.glob("*.open"))
+    files = sorted(tmp_path.glob("*.warc.gz"))
+    assert len(files) >= 2
+    warcio_check(*files)
+    for r in reported:
+        assert payload_digest(read_record(tmp_path, r["file"], r["offset"])) == r["digest"]
+
+
+def test_recovered_copy_passes_even_when_cut_inside_gzip_header(tmp_path: Path) -> None:
+    with WarcStore(tmp_path / "a") as store:
+        info = store.write_resource("urn:x", "text/plain", b"abc")
+    d = tmp_path / "b"
+    d.mkdir()
+    src = store.files[0]
+    shutil.copy(src, d / (src.name + ".open"))
+    with open(d / (src.name + ".open"), "ab") as fh:
+        fh.write(b"\x1f\x8b\x08")  # a new member that only got three bytes out
+    recover(d)
+    assert (d / src.name).read_bytes() == src.read_bytes()
+    assert read_record(d, info.filename, info.offset) == b"abc"
