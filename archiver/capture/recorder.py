@@ -261,13 +261,17 @@ class TrafficRecorder:
             return
         is_redirect = 300 <= response.status < 400 and request.redirected_to is not None
         body = b""
+        body_error: str | None = None
         if not is_redirect and response.status not in (204, 304):
             try:
                 body = response.body()
             except PlaywrightError as e:
-                self.errors.append(f"body unavailable, recorded without it: {request.url}: {_one_line(e)}")
+                body_error = _one_line(e)
         if failure is not None:
-            self.errors.append(f"response interrupted, recorded what arrived: {request.url}: {failure}")
+            missing = ", body unavailable" if body_error else ""
+            self.errors.append(f"response interrupted ({failure}{missing}), recorded what arrived: {request.url}")
+        elif body_error is not None:
+            self.errors.append(f"body unavailable, recorded without it: {request.url}: {body_error}")
         if response.status == 206:
             self.errors.append(f"partial content (206) recorded as is: {request.url}")
         try:
@@ -334,6 +338,8 @@ class TrafficRecorder:
             matches = by_url.get((ex.method, ex.url), [])
             proto = next((m.protocol for m in matches if m.protocol), None)
             ex.protocol = proto or by_origin.get(_origin(ex.url))
+            if ex.protocol is None and rec.request is not None:
+                ex.protocol = _playwright_protocol(rec.request)
             if ex.ip is None:
                 ex.ip = next((m.ip for m in matches if m.ip), None)
         self._add_orphans()
@@ -388,6 +394,29 @@ class TrafficRecorder:
         for tap in self._taps:
             tap.detach()
         self._taps.clear()
+
+
+def _playwright_protocol(request: Request) -> str | None:
+    """The protocol Playwright itself took from CDP for this response, or None.
+
+    Our own CDP session on an out-of-process iframe starts a little after the iframe does, so it
+    can miss the iframe's first requests; Playwright saw them, but exposes the protocol only
+    through an internal channel call (its HAR recorder's). Reached through getattr so that a
+    Playwright without it degrades to "protocol unknown" rather than failing.
+    """
+    response = request.response()
+    impl = getattr(response, "_impl_obj", None)
+    http_version = getattr(impl, "http_version", None)
+    run_sync = getattr(response, "_sync", None)
+    if http_version is None or run_sync is None:
+        return None
+    try:
+        value = str(run_sync(http_version()))
+    except Exception as e:  # noqa: BLE001 - an internal call: any failure just means "unknown"
+        log.debug("no protocol for %s from Playwright: %s", request.url, e)
+        return None
+    # Playwright reports Chromium's "h2" as "HTTP/2.0" and "http/1.1" as "HTTP/1.1".
+    return {"HTTP/1.1": "http/1.1", "HTTP/2.0": "h2", "HTTP/1.0": "http/1.0"}.get(value, value.lower() or None)
 
 
 def _response_time(timing: ResourceTiming | Mapping[str, float]) -> datetime:
