@@ -84,14 +84,17 @@ class HostMap:
         left, sep, right = spec.strip().partition("=")
         if not sep or not left or not right:
             raise UsageError(f"{option} {spec!r}: {example}")
-        pattern, port_text = _split_host_port(left.strip().lower())
-        if not pattern or not (_PATTERN_RE.match(pattern) or _IPV6_RE.match(pattern)):
+        left = left.strip().lower()
+        pattern, port_text = _split_host_port(left)
+        valid = _IPV6_RE.match(pattern) if left.startswith("[") else _PATTERN_RE.match(pattern)
+        if not pattern or not valid:
             raise UsageError(f"{option} {spec!r}: bad host glob {pattern!r} (letters, digits, '.', '-', '*', '?')")
         port = _port(port_text, "PORT", spec, option) if port_text is not None else None
-        addr, addr_port_text = _split_host_port(right.strip().lower())
+        right = right.strip().lower()
+        addr, addr_port_text = _split_host_port(right)
         if addr_port_text is None:
             raise UsageError(f"{option} {spec!r}: the address needs a port: {example}")
-        if not addr or not (_ADDR_RE.match(addr) or _IPV6_RE.match(addr)):
+        if not addr or not (_IPV6_RE.match(addr) if right.startswith("[") else _ADDR_RE.match(addr)):
             raise UsageError(f"{option} {spec!r}: bad address {addr!r}")
         return cls(pattern, port, addr, _port(addr_port_text, "the address port", spec, option))
 

@@ -1,0 +1,264 @@
+"""Network options: parsing, env fallbacks, and what really happens in httpx and in Chromium."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.server
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+
+from archiver.errors import UsageError
+from archiver.net import HostMap, NetOptions, spki_sha256
+from tests.test_http_client import TLSServer
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[TLSServer]:
+    s = TLSServer.start(tmp_path)
+    yield s
+    s.stop()
+
+
+# -- parsing ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("*=127.0.0.1:8443", HostMap("*", None, "127.0.0.1", 8443)),
+        ("*.Twitter.com:443=10.0.0.2:9443", HostMap("*.twitter.com", 443, "10.0.0.2", 9443)),
+        ("t.co=[::1]:8080", HostMap("t.co", None, "::1", 8080)),
+        ("x.com=localhost:80", HostMap("x.com", None, "localhost", 80)),
+    ],
+)
+def test_hostmap_parse(spec: str, expected: HostMap) -> None:
+    assert HostMap.parse(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("twitter.com", "expected HOSTGLOB[:PORT]=ADDR:PORT"),
+        ("=127.0.0.1:1", "expected HOSTGLOB[:PORT]=ADDR:PORT"),
+        ("*=127.0.0.1", "the address needs a port"),
+        ("*:0=127.0.0.1:1", "PORT must be a port number 1-65535"),
+        ("*=127.0.0.1:70000", "the address port must be a port number"),
+        ("twit ter.com=127.0.0.1:1", "bad host glob"),
+        ("[ab]=127.0.0.1:1", "bad host glob"),
+        ("*=bad addr:1", "bad address"),
+    ],
+)
+def test_hostmap_parse_errors(spec: str, message: str) -> None:
+    with pytest.raises(UsageError) as e:
+        HostMap.parse(spec)
+    assert message in str(e.value) and spec in str(e.value) and "\n" not in str(e.value)
+
+
+def test_hostmap_matches_like_chromium() -> None:
+    star, sub, port = HostMap.parse("*=a:1"), HostMap.parse("*.twitter.com=a:1"), HostMap.parse("twitter.com:443=a:1")
+    assert star.matches("anything.example", 80)
+    assert sub.matches("platform.twitter.com", 443) and not sub.matches("twitter.com", 443)
+    assert port.matches("TWITTER.com", 443) and not port.matches("twitter.com", 80)
+    assert HostMap.parse("*:443=a:1").matches("x.com", 443) and not HostMap.parse("*:443=a:1").matches("x.com", 8443)
+
+
+def test_resolve_first_match_wins_and_loopback_is_left_alone() -> None:
+    net = NetOptions.from_options(["twitter.com:443=10.0.0.1:1", "*=10.0.0.2:2"], None, None, env={})
+    assert net.resolve("twitter.com", 443) == ("10.0.0.1", 1)
+    assert net.resolve("twitter.com", 80) == ("10.0.0.2", 2)
+    assert net.resolve("127.0.0.1", 5000) == ("127.0.0.1", 5000)
+    assert net.resolve("localhost", 5000) == ("localhost", 5000)
+    explicit = NetOptions.from_options(["localhost=10.0.0.3:3"], None, None, env={})
+    assert explicit.resolve("localhost", 1) == ("10.0.0.3", 3)
+    assert NetOptions().resolve("x.com", 443) == ("x.com", 443)
+
+
+def test_is_sealed() -> None:
+    assert NetOptions.from_options(["*=127.0.0.1:1"], None, None, env={}).is_sealed()
+    assert not NetOptions.from_options(["*:443=127.0.0.1:1"], None, None, env={}).is_sealed()
+    assert not NetOptions.from_options(["*.twitter.com=127.0.0.1:1"], None, None, env={}).is_sealed()
+    assert not NetOptions().is_sealed()
+
+
+def test_chromium_host_rules() -> None:
+    net = NetOptions.from_options(["twitter.com:443=127.0.0.1:8443", "*=[::1]:9"], None, None, env={})
+    assert net.chromium_host_rules() == (
+        "MAP twitter.com:443 127.0.0.1:8443, MAP * [::1]:9, EXCLUDE localhost, EXCLUDE 127.0.0.1, EXCLUDE [::1]"
+    )
+    only = NetOptions.from_options(["x.com=127.0.0.1:1"], None, None, env={})
+    assert only.chromium_host_rules() == "MAP x.com 127.0.0.1:1"
+    assert only.chromium_launch(Path("/nonexistent")) == {"args": ["--host-resolver-rules=MAP x.com 127.0.0.1:1"]}
+    assert NetOptions().chromium_launch(Path("/nonexistent")) == {}
+
+
+# -- options and environment -----------------------------------------------------------------------
+
+
+def test_env_fallbacks_and_cli_wins(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(ca))
+    env = {"ARCHIVER_MAP_HOST": "twitter.com=127.0.0.1:1, *.twimg.com=127.0.0.1:2",
+           "ARCHIVER_CA_BUNDLE": str(ca), "ARCHIVER_PROXY": "http://proxy.local:3128"}
+    net = NetOptions.from_options(None, None, None, env=env)
+    assert [str(m) for m in net.map_hosts] == ["twitter.com=127.0.0.1:1", "*.twimg.com=127.0.0.1:2"]
+    assert net.ca_bundle == ca.resolve() and net.proxy == "http://proxy.local:3128"
+    cli = NetOptions.from_options(["x.com=127.0.0.1:9"], None, "socks5://user:pw@p:1080" if _has_socksio() else None,
+                                  env=env)
+    assert [str(m) for m in cli.map_hosts] == ["x.com=127.0.0.1:9"]
+    assert cli.ca_bundle == ca.resolve()  # not given on the command line: the env still counts
+    assert NetOptions.from_options(None, None, None, env={}) == NetOptions()
+
+
+def _has_socksio() -> bool:
+    try:
+        import socksio  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_option_errors_name_the_option(tmp_path: Path) -> None:
+    not_pem = tmp_path / "x.pem"
+    not_pem.write_text("hello")
+    bad_pem = tmp_path / "bad.pem"
+    bad_pem.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    cases = [
+        (lambda: NetOptions.from_options(None, "missing.pem", None, env={}), "--ca-bundle: no such file: missing.pem"),
+        (lambda: NetOptions.from_options(None, str(not_pem), None, env={}), "--ca-bundle: no PEM certificate"),
+        (lambda: NetOptions.from_options(None, str(bad_pem), None, env={}), "--ca-bundle: not a usable PEM CA bundle"),
+        (lambda: NetOptions.from_options(None, None, None, env={"ARCHIVER_CA_BUNDLE": "gone.pem"}),
+         "ARCHIVER_CA_BUNDLE: no such file: gone.pem"),
+        (lambda: NetOptions.from_options(None, None, "ftp://p:21", env={}), "--proxy: bad proxy URL 'ftp://p:21'"),
+        (lambda: NetOptions.from_options(None, None, None, env={"ARCHIVER_PROXY": "nohost"}), "ARCHIVER_PROXY: bad proxy"),
+        (lambda: NetOptions.from_options(None, None, None, env={"ARCHIVER_MAP_HOST": "a.com=1.2.3.4"}),
+         "ARCHIVER_MAP_HOST 'a.com=1.2.3.4': the address needs a port"),
+    ]
+    for call, message in cases:
+        with pytest.raises(UsageError) as e:
+            call()
+        assert message in str(e.value)
+        assert "\n" not in str(e.value)
+
+
+def test_spki_hash_matches_cryptography() -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    ca = trustme.CA()
+    pem = ca.cert_pem.bytes().decode()
+    key = x509.load_pem_x509_certificate(pem.encode()).public_key()
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    assert spki_sha256(pem) == base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+def test_proxy_goes_to_browser_and_client() -> None:
+    net = NetOptions.from_options(None, None, "http://u:p@127.0.0.1:3128", env={})
+    assert net.chromium_launch(Path("/nonexistent"))["proxy"] == {
+        "server": "http://127.0.0.1:3128", "username": "u", "password": "p"}
+
+
+class _ProxyHandler(http.server.BaseHTTPRequestHandler):
+    seen: list[str] = []
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.seen.append(self.path)  # a forward proxy gets the absolute URL
+        body = b"via proxy"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_httpx_client_uses_the_proxy() -> None:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _ProxyHandler)
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        net = NetOptions.from_options(None, None, f"http://127.0.0.1:{httpd.server_address[1]}", env={})
+        with net.httpx_client() as client:
+            r = client.get("http://news.example/article")
+        assert r.text == "via proxy" and _ProxyHandler.seen == ["http://news.example/article"]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+# -- httpx, for real -------------------------------------------------------------------------------
+
+
+def test_httpx_client_maps_host_keeps_sni_and_trusts_only_the_bundle(server: TLSServer) -> None:
+    with server.net().httpx_client(user_agent="test-agent") as client:
+        r = client.get("https://twitter.com/jack/status/20")
+        redirect = client.get("https://t.co/redirect/1")
+    assert r.status_code == 200 and r.text == "hello twitter.com /jack/status/20"
+    assert server.state.log[0].sni == "twitter.com" and server.state.log[0].headers["User-Agent"] == "test-agent"
+    assert redirect.status_code == 302  # follow_redirects is off by default
+    import httpx
+
+    with server.net(ca=False).httpx_client() as client, pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY"):
+        client.get("https://twitter.com/x")
+
+
+def test_port_specific_map_leaves_other_ports_alone(server: TLSServer) -> None:
+    import httpx
+
+    net = NetOptions.from_options([f"twitter.com:443=127.0.0.1:{server.port}", "*=127.0.0.1:1"],
+                                  str(server.ca_path), None, env={})
+    with net.httpx_client() as client:
+        assert client.get("https://twitter.com/a").status_code == 200
+        with pytest.raises(httpx.ConnectError):
+            client.get("https://twitter.com:8443/a")  # -> the second map, port 1: refused
+
+
+# -- Chromium, for real ----------------------------------------------------------------------------
+
+
+def test_nss_database_holds_the_bundle(server: TLSServer, tmp_path: Path) -> None:
+    if shutil.which("certutil") is None:
+        pytest.skip("certutil (libnss3-tools) not installed")
+    kwargs = server.net().chromium_launch(tmp_path / "work")
+    home = Path(kwargs["env"]["HOME"])
+    out = subprocess.run(["certutil", "-L", "-d", f"sql:{home / '.pki' / 'nssdb'}"], capture_output=True, text=True)
+    assert "archiver-ca-0" in out.stdout and "C,," in out.stdout
+    assert kwargs["env"]["PATH"] == os.environ["PATH"]  # the rest of the environment is kept
+    assert "ignore-certificate-errors" not in " ".join(kwargs["args"])
+    assert server.net().chromium_launch(tmp_path / "work")["env"]["HOME"] == str(home)  # reused
+
+
+@pytest.mark.browser
+def test_chromium_reaches_impersonated_twitter_with_bundle_only(server: TLSServer, tmp_path: Path) -> None:
+    from playwright.sync_api import Error, sync_playwright
+
+    exe = CHROMIUM if os.path.exists(CHROMIUM) else None
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, **server.net().chromium_launch(tmp_path / "a"))
+        try:
+            page = browser.new_page()  # no ignore_https_errors: the CA is trusted through the NSS database
+            response = page.goto("https://twitter.com/x", timeout=15_000)
+            assert response is not None and response.status == 200
+            assert page.inner_text("body") == "hello twitter.com /x"
+            page.goto("https://platform.twitter.com/embed", timeout=15_000)
+            assert page.inner_text("body") == "hello platform.twitter.com /embed"
+        finally:
+            browser.close()
+        # The converse: same maps without the bundle, and the certificate is refused.
+        browser = p.chromium.launch(executable_path=exe, **server.net(ca=False).chromium_launch(tmp_path / "b"))
+        try:
+            with pytest.raises(Error, match="ERR_CERT_AUTHORITY_INVALID"):
+                browser.new_page().goto("https://twitter.com/x", timeout=15_000)
+        finally:
+            browser.close()
+    assert {s.sni for s in server.state.log} == {"twitter.com", "platform.twitter.com"}
