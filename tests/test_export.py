@@ -1,0 +1,314 @@
+"""export_bundle on a real archive written with warcio; checked with wacz, warcio, cdxj-indexer and pywb."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+from warcio.warcwriter import WARCWriter
+
+from archiver.errors import ExportError, UsageError
+from archiver.export import export_bundle
+from archiver.export.cdxj import request_body_query, url_key
+from archiver.export.wacz import pages_jsonl, rfc3339
+from tests.export_fixtures import (
+    ALICE_API,
+    ALICE_EMBED,
+    ALICE_KEY,
+    ARTICLE,
+    AVATAR,
+    BEARER,
+    BOB_EMBED,
+    BOB_KEY,
+    BOB_PHOTO,
+    COOKIE,
+    SET_COOKIE,
+    Archive,
+    alice_pages,
+    build_archive,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / ".venv" / "bin"
+SECRETS = (b"SECRETCOOKIE123", b"SECRETTOKEN456", b"SECRETSETCOOKIE789")
+
+
+@pytest.fixture
+def arc(tmp_path: Path) -> Archive:
+    return build_archive(tmp_path / "archive")
+
+
+def alice_selection(arc: Archive) -> list[dict[str, Any]]:
+    """Alice's post and the article citing it, as `export --handle alice` selects them."""
+    return arc.rows_for(ALICE_KEY, article_ids=(1,))
+
+
+def read_records(data: bytes) -> list[tuple[Any, bytes, int, int]]:
+    """(record, payload, offset, length) for every record of a WARC held in memory."""
+    out = []
+    it = ArchiveIterator(io.BytesIO(data))
+    for rec in it:
+        payload = rec.raw_stream.read()
+        out.append((rec, payload, it.get_record_offset(), it.get_record_length()))
+    return out
+
+
+def source_payloads(arc: Archive) -> dict[str, tuple[bytes, str | None]]:
+    """Record ID -> (payload, payload digest) as stored in the archive."""
+    result = {}
+    for row in arc.rows:
+        raw = (arc.root / "warcs" / row["filename"]).read_bytes()[row["offset"]:row["offset"] + row["length"]]
+        rec, payload, _, _ = read_records(raw)[0]
+        result[row["record_id"]] = (payload, rec.rec_headers.get_header("WARC-Payload-Digest"))
+    return result
+
+
+def test_wacz_holds_exactly_the_selection_and_validates(arc: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "alice.wacz"
+    selection = alice_selection(arc)
+    summary = export_bundle(arc.root, selection, alice_pages(), out, title="Posts by @alice")
+    assert summary.format == "wacz" and summary.path == out and out.is_file()
+
+    proc = subprocess.run([str(BIN / "wacz"), "validate", "-f", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Validation succeeded" in proc.stdout
+
+    with zipfile.ZipFile(out) as zf:
+        names = set(zf.namelist())
+        assert names == {"archive/data.warc.gz", "indexes/index.cdx", "pages/pages.jsonl",
+                         "datapackage.json", "datapackage-digest.json"}
+        # wacz validate passes deflated WARCs too (CAPTURE.md): check STORED ourselves
+        assert zf.getinfo("archive/data.warc.gz").compress_type == zipfile.ZIP_STORED
+        warc = zf.read("archive/data.warc.gz")
+        index = zf.read("indexes/index.cdx")
+        pages = zf.read("pages/pages.jsonl").decode().splitlines()
+        package_bytes = zf.read("datapackage.json")
+        package = json.loads(package_bytes)
+        digest = json.loads(zf.read("datapackage-digest.json"))
+
+    assert json.loads(pages[0]) == {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
+    assert [(p["url"], p["ts"], p["title"]) for p in map(json.loads, pages[1:])] == [
+        (ARTICLE, "2021-11-08T10:00:00Z", "River rising"), (ALICE_EMBED, "2021-11-08T10:00:02Z", "@alice, 2021-11-08")]
+
+    assert package["profile"] == "data-package" and package["wacz_version"] == "1.1.1"
+    assert package["title"] == "Posts by @alice" and package["mainPageUrl"] == ARTICLE
+    assert package["created"] and package["software"].startswith("archiver ")
+    contents = {"archive/data.warc.gz": warc, "indexes/index.cdx": index,
+                "pages/pages.jsonl": "\n".join(pages).encode() + b"\n"}
+    assert {r["path"] for r in package["resources"]} == set(contents)
+    for res in package["resources"]:
+        assert res["name"] == res["path"].rsplit("/", 1)[1]
+        assert res["hash"] == "sha256:" + hashlib.sha256(contents[res["path"]]).hexdigest()
+        assert res["bytes"] == len(contents[res["path"]])
+    assert digest == {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
+
+    records = read_records(warc)
+    assert records[0][0].rec_type == "warcinfo"
+    assert b"Posts by @alice" in records[0][1]
+    ids = {r.rec_headers.get_header("WARC-Record-ID") for r, *_ in records[1:]}
+    avatar_original = next(r for r in arc.rows if r["post_key"] == BOB_KEY and r["target_uri"] == AVATAR
+                           and r["warc_type"] == "response")
+    # exactly the selection, plus the original bob's capture stored for alice's revisit
+    assert ids == {r["record_id"] for r in selection} | {avatar_original["record_id"]}
+    assert summary.records == len(ids) and summary.originals_added == 1 and summary.missing_originals == []
+    other = {r["record_id"] for r in arc.rows if r["post_key"] == BOB_KEY} - {avatar_original["record_id"]}
+    assert not ids & other
+    for unwanted in (BOB_EMBED.encode(), BOB_PHOTO.encode(), b"bob/status"):
+        assert unwanted not in gzip.decompress(warc) and unwanted not in index
+
+
+def test_wacz_index_matches_cdxj_indexer_and_points_at_records(arc: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "alice.wacz"
+    export_bundle(arc.root, alice_selection(arc), alice_pages(), out)
+    with zipfile.ZipFile(out) as zf:
+        warc = zf.read("archive/data.warc.gz")
+        index = zf.read("indexes/index.cdx").decode()
+    (tmp_path / "data.warc.gz").write_bytes(warc)
+    # -p folds POST bodies into keys as pywb does; -s sorts
+    ref = subprocess.run([str(BIN / "cdxj-indexer"), "-p", "-s", str(tmp_path / "data.warc.gz")],
+                         capture_output=True, text=True, check=True).stdout
+    assert index == ref
+    lines = index.splitlines()
+    assert lines == sorted(lines, key=str.encode)
+    keys = {line.split(" ", 1)[0] for line in lines}
+    assert "example,news)/2021/11/08/river.html" in keys
+    assert "urn:screenshot:https://x.com/alice/status/1111111111111111111" in keys
+    assert any(k.startswith("example,api)/graphql?__wb_method=post") for k in keys)
+    for line in lines:
+        _, ts, blob = line.split(" ", 2)
+        fields = json.loads(blob)
+        assert len(ts) == 14 and fields["filename"] == "data.warc.gz"
+        start, length = int(fields["offset"]), int(fields["length"])
+        rec = next(iter(ArchiveIterator(io.BytesIO(warc[start:start + length]))))
+        assert rec.rec_headers.get_header("WARC-Target-URI") == fields["url"]
+
+
+def test_warc_gz_export_passes_warcio_check(arc: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "alice.warc.gz"
+    summary = export_bundle(arc.root, alice_selection(arc), alice_pages(), out)
+    assert summary.format == "warc.gz"
+    proc = subprocess.run([str(BIN / "warcio"), "check", "-v", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "digest pass" in proc.stdout and "failed" not in proc.stdout
+    records = read_records(out.read_bytes())
+    assert records[0][0].rec_type == "warcinfo"
+    assert records[0][0].rec_headers.get_header("WARC-Filename") == "alice.warc.gz"
+    assert all(r.rec_headers.protocol == "WARC/1.1" for r, *_ in records)
+    assert len(records) == 1 + summary.records
+    assert not list(tmp_path.glob(".alice.warc.gz.*")), "temporary file left behind"
+
+
+def test_credentials_removed_by_default(arc: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "alice.wacz"
+    summary = export_bundle(arc.root, alice_selection(arc), alice_pages(), out)
+    with zipfile.ZipFile(out) as zf:
+        warc = gzip.decompress(zf.read("archive/data.warc.gz"))
+        index = zf.read("indexes/index.cdx")
+    for secret in SECRETS:
+        assert secret not in warc and secret not in index
+    # article request (Cookie + Authorization), its response (Set-Cookie), alice's embed request (Cookie)
+    assert summary.redacted == 3
+    originals = source_payloads(arc)
+    with zipfile.ZipFile(out) as zf:
+        records = read_records(zf.read("archive/data.warc.gz"))
+    removed = {}
+    for rec, payload, _, _ in records[1:]:
+        rid = rec.rec_headers.get_header("WARC-Record-ID")
+        # bodies and payload digests are untouched: only headers went
+        assert (payload, rec.rec_headers.get_header("WARC-Payload-Digest")) == originals[rid]
+        if marker := rec.rec_headers.get_header("WARC-Archiver-Removed-Headers"):
+            removed[(rec.rec_type, rec.rec_headers.get_header("WARC-Target-URI"))] = marker
+            names = {k.lower() for k, _ in rec.http_headers.headers}
+            assert not names & {"cookie", "authorization", "set-cookie"}
+            assert rec.http_headers.get_header("User-Agent") or rec.http_headers.get_header("Content-Type")
+    assert removed == {("request", ARTICLE): "Authorization, Cookie", ("response", ARTICLE): "Set-Cookie",
+                       ("request", ALICE_EMBED): "Cookie"}
+
+
+def test_credentials_kept_with_flag_byte_for_byte(arc: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "alice.warc.gz"
+    summary = export_bundle(arc.root, alice_selection(arc), alice_pages(), out, include_credentials=True)
+    assert summary.redacted == 0
+    data = out.read_bytes()
+    plain = gzip.decompress(data)
+    assert COOKIE.encode() in plain and BEARER.encode() in plain and SET_COOKIE.encode() in plain
+    by_id = {r["record_id"]: r for r in arc.rows}
+    for rec, _, offset, length in read_records(data)[1:]:
+        row = by_id[rec.rec_headers.get_header("WARC-Record-ID")]
+        stored = (arc.root / "warcs" / row["filename"]).read_bytes()[row["offset"]:row["offset"] + row["length"]]
+        assert data[offset:offset + length] == stored
+
+
+def test_empty_selection_is_an_error_and_writes_nothing(arc: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "none.wacz"
+    with pytest.raises(ExportError, match="^nothing matched") as err:
+        export_bundle(arc.root, [], alice_pages(), out)
+    assert err.value.exit_code == 2
+    assert list(tmp_path.iterdir()) == [arc.root]
+
+
+def test_output_name_decides_the_format(arc: Archive, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="wacz or \\*.warc.gz"):
+        export_bundle(arc.root, alice_selection(arc), [], tmp_path / "out.zip")
+    with pytest.raises(ExportError, match="does not exist"):
+        export_bundle(arc.root, alice_selection(arc), [], tmp_path / "nowhere" / "out.wacz")
+
+
+def test_failure_midway_leaves_no_file(arc: Archive, tmp_path: Path) -> None:
+    rows = alice_selection(arc)
+    broken = dict(rows[-1], filename="gone.warc.gz")
+    out = tmp_path / "alice.wacz"
+    with pytest.raises(ExportError, match="gone.warc.gz"):
+        export_bundle(arc.root, rows + [broken], alice_pages(), out)
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".alice")]
+
+
+def test_index_out_of_step_is_refused(arc: Archive, tmp_path: Path) -> None:
+    rows = alice_selection(arc)
+    wrong = dict(rows[0], record_id="<urn:uuid:00000000-0000-0000-0000-000000000000>")
+    with pytest.raises(ExportError, match="out of step"):
+        export_bundle(arc.root, [wrong], [], tmp_path / "x.warc.gz")
+
+
+def test_revisit_without_original_still_exports(arc: Archive, tmp_path: Path) -> None:
+    w = arc.warc("lonely.warc.gz")
+    orphan = {"payload_digest": "sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "target_uri": "https://gone.example/x.png",
+              "date": "2020-01-01T00:00:00Z"}
+    row = w.revisit("https://gone.example/x.png", orphan, date="2021-11-09T00:00:00Z", mime="image/png",
+                    post_key="twitter:3")
+    w.fh.close()
+    summary = export_bundle(arc.root, [row], [], tmp_path / "x.warc.gz")
+    assert summary.records == 1 and summary.originals_added == 0
+    assert summary.missing_originals == ["https://gone.example/x.png"]
+
+
+def test_uncompressed_source_records_are_gzipped(tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    (root / "warcs").mkdir(parents=True)
+    path = root / "warcs" / "plain.warc"
+    rows = []
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=False, warc_version="1.1")
+        for i in range(2):
+            body = f"hello {i}".encode()
+            rec = writer.create_warc_record(f"urn:note:{i}", "resource", payload=io.BytesIO(body),
+                                            length=len(body), warc_content_type="text/plain")
+            start = fh.tell()
+            writer.write_record(rec)
+            rows.append({"record_id": rec.rec_headers.get_header("WARC-Record-ID"), "warc_type": "resource",
+                         "filename": "plain.warc", "offset": start, "length": fh.tell() - start})
+    out = tmp_path / "plain.warc.gz"
+    export_bundle(root, rows, [], out)
+    proc = subprocess.run([str(BIN / "warcio"), "check", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+    assert [p for _, p, _, _ in read_records(out.read_bytes())[1:]] == [b"hello 0", b"hello 1"]
+
+
+def test_request_body_canonical_queries() -> None:
+    assert request_body_query("application/x-www-form-urlencoded", b"a=1&b=two+words") == "a=1&b=two words"
+    assert request_body_query("application/json", b'{"q": {"id": 5, "tags": ["x", "y"]}}') == "id=5&tags=x&tags.2_=y"
+    assert request_body_query("application/octet-stream", b"\x00\x01") == "__wb_post_data=AAE="
+    assert request_body_query("text/plain", b"not json") == "__wb_post_data=bm90IGpzb24="
+    assert len(request_body_query("application/octet-stream", b"x" * 10000)) == 4096
+
+
+def test_keys_and_times() -> None:
+    assert url_key("https://www.example.com/page?b=2&a=1") == "com,example)/page?a=1&b=2"
+    assert url_key("urn:view:https://x.com/a") == "urn:view:https://x.com/a"
+    assert rfc3339("2021-11-08T10:00:00+01:00") == "2021-11-08T09:00:00Z"
+    assert rfc3339("2021-11-08T10:00:00.250") == "2021-11-08T10:00:00.250000Z"
+    with pytest.raises(ExportError):
+        rfc3339("yesterday")
+    lines = pages_jsonl([{"url": "https://a/", "ts": "2021-01-01T00:00:00Z"}] * 2).decode().splitlines()
+    assert len(lines) == 2 and "title" not in json.loads(lines[1])
+
+
+@pytest.mark.pywb
+def test_pywb_replays_the_wacz(arc: Archive, tmp_path: Path) -> None:
+    from tests.pywb_harness import pywb_collection, serve
+
+    out = tmp_path / "alice.wacz"
+    export_bundle(arc.root, alice_selection(arc), alice_pages(), out)
+    with pywb_collection(tmp_path / "pywb", "c", [out]) as wb, serve(wb) as base:
+        with httpx.Client(timeout=20, trust_env=False) as client:
+            for url, ts in ((ARTICLE, "20211108100000"), (ALICE_EMBED, "20211108100002"),
+                            (AVATAR, "20211108100004")):  # the last is a revisit: served from bob's original
+                r = client.get(f"{base}/c/{ts}id_/{url}")
+                assert r.status_code == 200, (url, r.status_code)
+                assert r.content == arc.bodies[url], url
+            # bob's records are not in the bundle (pywb may fuzzy-match the embed URL to alice's page)
+            assert client.get(f"{base}/c/20211107090002id_/{BOB_PHOTO}").status_code == 404
+            r = client.get(f"{base}/c/20211107090000id_/{BOB_EMBED}")
+            assert arc.bodies[BOB_EMBED] not in r.content
+            r = client.get(f"{base}/c/20211108100003id_/{ALICE_API}")
+            assert r.status_code == 200 and r.content == arc.bodies[ALICE_API]
