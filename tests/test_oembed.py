@@ -1,0 +1,131 @@
+"""Public metadata endpoints and embed URLs for every platform."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from archiver.capture.oembed import EMBEDS, METADATA, embed_url, fetch_metadata, metadata_url
+from archiver.errors import NetworkError
+from archiver.models import PLATFORMS
+
+
+@pytest.mark.parametrize(
+    ("platform", "post_id", "url", "expected"),
+    [
+        ("twitter", "1764718078373491923", None, "https://platform.twitter.com/embed/Tweet.html?id=1764718078373491923"),
+        ("twitter", None, "https://x.com/a/status/42/photo/1", "https://platform.twitter.com/embed/Tweet.html?id=42"),
+        ("twitter", None, "https://example.org/", None),
+        ("youtube", "kX3f9TqLm2A", None, "https://www.youtube.com/embed/kX3f9TqLm2A"),
+        ("youtube", None, "https://youtu.be/kX3f9TqLm2A?t=3", "https://www.youtube.com/embed/kX3f9TqLm2A"),
+        ("youtube", None, "https://www.youtube.com/watch?feature=x&v=kX3f9TqLm2A", "https://www.youtube.com/embed/kX3f9TqLm2A"),
+        ("youtube", None, "https://www.youtube.com/watch?v=short", None),
+        ("instagram", "C4xYz12AbCd", None, "https://www.instagram.com/p/C4xYz12AbCd/embed/captioned/"),
+        ("instagram", None, "https://www.instagram.com/reel/C4xYz12AbCd/?igsh=1", "https://www.instagram.com/p/C4xYz12AbCd/embed/captioned/"),
+        ("tiktok", "7345678901234567890", None, "https://www.tiktok.com/embed/v2/7345678901234567890"),
+        ("tiktok", None, "https://www.tiktok.com/@user/video/7345678901234567890?lang=en", "https://www.tiktok.com/embed/v2/7345678901234567890"),
+        ("vimeo", None, "https://vimeo.com/76979871", "https://player.vimeo.com/video/76979871"),
+        ("vimeo", "76979871", None, "https://player.vimeo.com/video/76979871"),
+        ("bluesky", "3kabc", "https://bsky.app/profile/did:plc:abc123/post/3kabc",
+         "https://embed.bsky.app/embed/did:plc:abc123/app.bsky.feed.post/3kabc"),
+        ("bluesky", "3kabc", "at://did:plc:abc123/app.bsky.feed.post/3kabc",
+         "https://embed.bsky.app/embed/did:plc:abc123/app.bsky.feed.post/3kabc"),
+        ("bluesky", "3kabc", "https://bsky.app/profile/someone.bsky.social/post/3kabc", "https://bsky.app/profile/someone.bsky.social/post/3kabc"),
+        ("mastodon", "mastodon.social/111", "https://mastodon.social/@Gargron/111", "https://mastodon.social/@Gargron/111/embed"),
+        ("mastodon", "m.example/5", "https://m.example/web/statuses/5", "https://m.example/web/statuses/5"),
+        ("truthsocial", "1120", "https://truthsocial.com/@someone/1120", "https://truthsocial.com/@someone/1120/embed"),
+        ("facebook", None, "https://www.facebook.com/page/posts/pfbid0abc",
+         "https://www.facebook.com/plugins/post.php?href=https%3A%2F%2Fwww.facebook.com%2Fpage%2Fposts%2Fpfbid0abc&show_text=true"),
+        ("facebook", None, "https://www.facebook.com/page/videos/123/",
+         "https://www.facebook.com/plugins/video.php?href=https%3A%2F%2Fwww.facebook.com%2Fpage%2Fvideos%2F123%2F&show_text=true"),
+        ("telegram", None, "https://t.me/somechannel/1234", "https://t.me/somechannel/1234?embed=1"),
+        ("telegram", "somechannel/1234", None, "https://t.me/somechannel/1234?embed=1"),
+        ("linkedin", None, "https://www.linkedin.com/feed/update/urn:li:activity:7100000000000000000/",
+         "https://www.linkedin.com/embed/feed/update/urn:li:activity:7100000000000000000"),
+        ("linkedin", "7100000000000000000", None, "https://www.linkedin.com/embed/feed/update/urn:li:activity:7100000000000000000"),
+        ("threads", "C9abc", "https://www.threads.net/@u/post/C9abc", "https://www.threads.net/@u/post/C9abc"),
+        ("reddit", "abc123", "https://www.reddit.com/r/sub/comments/abc123/", "https://www.reddit.com/r/sub/comments/abc123/"),
+        ("unknownplatform", None, "https://e.example/p", "https://e.example/p"),
+    ],
+)
+def test_embed_url(platform: str, post_id: str | None, url: str | None, expected: str | None) -> None:
+    assert embed_url(platform, post_id, url) == expected
+
+
+def test_every_platform_has_an_embed_rule() -> None:
+    assert set(PLATFORMS) <= set(EMBEDS)
+
+
+@pytest.mark.parametrize(
+    ("platform", "url", "expected"),
+    [
+        ("youtube", "https://www.youtube.com/watch?v=kX3f9TqLm2A",
+         "https://www.youtube.com/oembed?format=json&url=https%3A%2F%2Fwww.youtube.com%2Fwatch%3Fv%3DkX3f9TqLm2A"),
+        ("vimeo", "https://vimeo.com/1", "https://vimeo.com/api/oembed.json?url=https%3A%2F%2Fvimeo.com%2F1"),
+        ("tiktok", "https://www.tiktok.com/@u/video/1", "https://www.tiktok.com/oembed?url=https%3A%2F%2Fwww.tiktok.com%2F%40u%2Fvideo%2F1"),
+        ("reddit", "https://www.reddit.com/comments/ab/", "https://www.reddit.com/oembed?url=https%3A%2F%2Fwww.reddit.com%2Fcomments%2Fab%2F"),
+        ("bluesky", "https://bsky.app/profile/a.b/post/3k", "https://embed.bsky.app/oembed?url=https%3A%2F%2Fbsky.app%2Fprofile%2Fa.b%2Fpost%2F3k"),
+        ("mastodon", "https://fosstodon.org/@x/1", "https://fosstodon.org/api/oembed?url=https%3A%2F%2Ffosstodon.org%2F%40x%2F1"),
+        ("instagram", "https://www.instagram.com/p/X/", None),  # needs a token
+        ("facebook", "https://www.facebook.com/x/posts/1", None),
+        ("threads", "https://www.threads.net/@u/post/C", None),
+        ("truthsocial", "https://truthsocial.com/@u/1", None),  # unverified: never read a 404 as "gone"
+        ("youtube", "", None),
+    ],
+)
+def test_metadata_url(platform: str, url: str, expected: str | None) -> None:
+    assert metadata_url(platform, url) == expected
+
+
+def test_registry_platforms_are_known() -> None:
+    assert set(METADATA) <= set(PLATFORMS)
+
+
+def test_no_endpoint_means_no_request() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError(f"unexpected request {request.url}")
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as c:
+        status, data = fetch_metadata(c, "instagram", "https://www.instagram.com/p/X/")
+    assert status is None and "no public metadata endpoint" in data["error"]
+
+
+def test_bad_answers_and_network_failure() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if "vimeo" in request.url.host:
+            return httpx.Response(200, text="<html>")
+        if "reddit" in request.url.host:
+            return httpx.Response(200, text="[]")
+        raise httpx.ConnectTimeout("slow", request=request)
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as c:
+        assert fetch_metadata(c, "vimeo", "https://vimeo.com/1") == (200, {"error": "answer is not JSON"})
+        assert fetch_metadata(c, "reddit", "https://www.reddit.com/comments/ab/") == (200, {"error": "answer is not a JSON object"})
+        with pytest.raises(NetworkError):
+            fetch_metadata(c, "youtube", "https://www.youtube.com/watch?v=kX3f9TqLm2A")
+
+
+# --- against the local fake web ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fake_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    from archiver.net import NetOptions
+    from tests.fakeweb.server import FakeWeb
+
+    with FakeWeb(tmp_path_factory.mktemp("fakeweb")) as web:
+        net = NetOptions.from_options([web.map_host], str(web.ca_pem), None, env={})
+        with net.httpx_client() as client:
+            yield client
+
+
+def test_fakeweb_youtube_oembed(fake_client: httpx.Client) -> None:
+    from tests.fakeweb import site
+
+    v = site.YOUTUBE
+    status, data = fetch_metadata(fake_client, "youtube", f"https://www.youtube.com/watch?v={v.id}")
+    assert status == 200 and data["author_name"] == v.author_name and data["title"] == v.title
+    status, data = fetch_metadata(fake_client, "youtube", "https://www.youtube.com/watch?v=AAAAAAAAAAA")
+    assert (status, data) == (404, {})
