@@ -125,8 +125,14 @@ def _js_string(raw: str) -> str:
     return str(value).strip()
 
 
-def resolve_shortlink(client: HttpGetter, url: str, max_hops: int = 10) -> Resolution:
-    """Follow a short link to the status URL (or whatever it ends at); never raises for network trouble."""
+def resolve_shortlink(
+    client: HttpGetter, url: str, max_hops: int = 10, *, user_agent: str = CURL_UA
+) -> Resolution:
+    """Follow a short link to the status URL (or whatever it ends at); never raises for network trouble.
+
+    The default curl-like `user_agent` gets plain 3xx answers from t.co; a browser agent gets its
+    meta-refresh page, which is followed too.
+    """
     current = normalise_shortlink(url)
     res = Resolution(url=current)
     seen: set[str] = set()
@@ -144,8 +150,7 @@ def resolve_shortlink(client: HttpGetter, url: str, max_hops: int = 10) -> Resol
             return res
         seen.add(current)
         try:
-            # A curl-like agent: t.co then answers with a plain 3xx instead of its JavaScript page.
-            resp = client.get(current, headers={"User-Agent": CURL_UA}, follow_redirects=False)
+            resp = client.get(current, headers={"User-Agent": user_agent}, follow_redirects=False)
         except (NetworkError, httpx.TransportError) as e:
             res.error = f"{current}: {e or type(e).__name__}"
             res.network_failed = True

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -185,3 +186,52 @@ def test_dead_link_network_failure_loop_and_hop_limit() -> None:
     assert down.network_failed and down.final_url is None and "refused" in (down.error or "")
     assert loop.error and "loop" in loop.error and len(loop.hops) == 2
     assert short.error == "more than 1 hops"
+
+
+# --- against the local fake web (real TLS server, real client) ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def fake_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, httpx.Client]]:
+    from archiver.net import NetOptions
+    from tests.fakeweb.server import FakeWeb
+
+    with FakeWeb(tmp_path_factory.mktemp("fakeweb")) as web:
+        net = NetOptions.from_options([web.map_host], str(web.ca_pem), None, env={})
+        with net.httpx_client() as client:
+            yield web, client
+
+
+def test_fakeweb_pic_link_to_status_id(fake_client: tuple[Any, httpx.Client]) -> None:
+    from tests.fakeweb import site
+
+    web, client = fake_client
+    t = site.TWEET_FLAT
+    before = len(web.log)
+    res = resolve_shortlink(client, f"pic.twitter.com/{t.media_tco}")
+    assert res.error is None
+    assert [h.url for h in res.hops] == [f"https://pic.twitter.com/{t.media_tco}", f"https://t.co/{t.media_tco}"]
+    assert all(h.status is not None and 300 <= h.status < 400 for h in res.hops)
+    assert resolved_post_id(res) == (t.user.screen_name, t.id)
+    # Exactly the two hops went over the wire; the status page itself was left to the capture.
+    assert len(web.log) - before == 2
+
+
+def test_fakeweb_browser_agent_gets_page_and_it_is_followed(fake_client: tuple[Any, httpx.Client]) -> None:
+    from archiver.capture.http import BROWSER_UA
+    from tests.fakeweb import site
+
+    _, client = fake_client
+    t = site.TWEET_PHOTO
+    res = resolve_shortlink(client, f"https://t.co/{t.media_tco}", user_agent=BROWSER_UA)
+    assert res.hops[0].status == 200  # the meta-refresh page, not a 3xx
+    assert resolved_post_id(res) == (t.user.screen_name, t.id)
+
+
+def test_fakeweb_external_link(fake_client: tuple[Any, httpx.Client]) -> None:
+    from tests.fakeweb import site
+
+    _, client = fake_client
+    code, expanded = site.TWEET_VIDEO.urls[0]
+    res = resolve_shortlink(client, f"t.co/{code}")
+    assert res.final_url == expanded and resolved_post_id(res) is None

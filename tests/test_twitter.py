@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -314,3 +314,90 @@ def test_classify_never_deleted_from_empty_answer_even_with_oembed_404() -> None
 def test_classify_quotes_long_texts_shortly() -> None:
     status, reason = classify(synd("tombstone", tomb="withheld " + "x" * 500), None)
     assert status == "withheld" and len(reason) < 260 and reason.endswith('…"')
+
+
+# --- against the local fake web (real TLS server, real httpx client) ---------------------------
+
+
+@pytest.fixture(scope="module")
+def fake_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, httpx.Client]]:
+    from archiver.net import NetOptions
+    from tests.fakeweb.server import FakeWeb
+
+    with FakeWeb(tmp_path_factory.mktemp("fakeweb")) as web:
+        net = NetOptions.from_options([web.map_host], str(web.ca_pem), None, env={})
+        with net.httpx_client() as client:
+            yield web, client
+
+
+def test_fakeweb_token_matters(fake_client: tuple[Any, httpx.Client]) -> None:
+    from tests.fakeweb import site
+
+    _, client = fake_client
+    t = site.TWEET_PHOTO
+    right = fetch_syndication(client, t.id)
+    wrong = fetch_syndication(client, t.id, token="abc")
+    assert right.kind == "tweet" and wrong.kind == "empty"
+    data = parse_tweet(right.json or {})
+    assert (data.post_id, data.handle, data.author, data.posted_at) == (t.id, t.user.screen_name, t.user.name, t.created_at)
+    assert data.photos == [p.orig_url for p in t.photos]
+    # The wrong token alone, with oEmbed still answering, never reads as gone.
+    assert classify(wrong, fetch_oembed(client, t.status_url))[0] == "live"
+    assert classify(wrong, oe(404))[0] == "unavailable"
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "synd_kind", "oembed_status"),
+    [
+        ("TWEET_VIDEO", "live", "tweet", 200),
+        ("TWEET_DELETED", "deleted", "not_found", 404),
+        ("TWEET_PROTECTED", "protected", "tombstone", 403),
+        ("TWEET_WITHHELD", "withheld", "tombstone", 200),
+    ],
+)
+def test_fakeweb_states(fake_client: tuple[Any, httpx.Client], name: str, status: str, synd_kind: str, oembed_status: int) -> None:
+    from tests.fakeweb import site
+
+    _, client = fake_client
+    t = getattr(site, name)
+    s = fetch_syndication(client, t.id)
+    o = fetch_oembed(client, t.x_url)
+    assert (s.kind, o.status) == (synd_kind, oembed_status)
+    got, reason = classify(s, o)
+    assert got == status, reason
+    if status == "withheld":
+        assert "withheld in Germany" in reason
+
+
+def test_fakeweb_state_change_and_suspension(fake_client: tuple[Any, httpx.Client]) -> None:
+    from tests.fakeweb import site
+
+    web, client = fake_client
+    t = site.TWEET_FLAT
+    try:
+        web.set_state(("tweet", t.id), site.DELETED)
+        assert classify(fetch_syndication(client, t.id), fetch_oembed(client, t.status_url))[0] == "deleted"
+        web.set_state(("tweet", t.id), site.SUSPENDED)
+        got, reason = classify(fetch_syndication(client, t.id), fetch_oembed(client, t.status_url))
+        assert got == "suspended" and "suspended account" in reason
+    finally:
+        web.set_state(("tweet", t.id), None)
+    assert fetch_syndication(client, t.id).kind == "tweet"
+
+
+def test_fakeweb_media_originals_and_best_video(fake_client: tuple[Any, httpx.Client]) -> None:
+    from tests.fakeweb import site
+
+    web, client = fake_client
+    photo = parse_tweet(fetch_syndication(client, site.TWEET_PHOTO.id).json or {})
+    video = parse_tweet(fetch_syndication(client, site.TWEET_VIDEO.id).json or {})
+    best = site.TWEET_VIDEO.video.best_mp4 if site.TWEET_VIDEO.video else None
+    assert best is not None and video.videos == [best.url]
+    files = download_media(client, photo.media + video.media)
+    assert [f.ok for f in files] == [True, True]
+    jpg, mp4 = files
+    assert jpg.mime == "image/jpeg" and jpg.data[:2] == b"\xff\xd8"
+    small = download_media(client, [photo.media[0].replace("name=orig", "name=small")])[0]
+    assert small.ok and len(small.data) < len(jpg.data)  # the original really is the bigger one
+    assert mp4.mime == "video/mp4" and len(mp4.data) == best.size
+    assert not any(".m3u8" in e["path"] for e in web.log if "path" in e)
