@@ -401,3 +401,32 @@ def test_fakeweb_media_originals_and_best_video(fake_client: tuple[Any, httpx.Cl
     assert small.ok and len(small.data) < len(jpg.data)  # the original really is the bigger one
     assert mp4.mime == "video/mp4" and len(mp4.data) == best.size
     assert not any(".m3u8" in e["path"] for e in web.log if "path" in e)
+
+
+def test_fakeweb_through_recording_client_lands_in_warc(fake_client: tuple[Any, httpx.Client], tmp_path: Path) -> None:
+    """The same calls through RecordingClient: every exchange, media included, is a WARC record."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archiver.capture.http import RecordingClient
+    from archiver.capture.warc import WarcStore
+    from archiver.net import NetOptions
+    from tests.fakeweb import site
+
+    web, _ = fake_client
+    net = NetOptions.from_options([web.map_host], str(web.ca_pem), None, env={})
+    t = site.TWEET_PHOTO
+    with WarcStore(tmp_path / "warc") as store, RecordingClient(net, store) as client:
+        s = fetch_syndication(client, t.id)
+        o = fetch_oembed(client, t.status_url)
+        files = download_media(client, parse_tweet(s.json or {}).media)
+    paths = store.files
+    assert s.kind == "tweet" and o.ok and [f.ok for f in files] == [True]
+    responses: dict[str, bytes] = {}
+    for path in paths:
+        with open(path, "rb") as fh:
+            for rec in ArchiveIterator(fh):
+                if rec.rec_type == "response":
+                    responses[rec.rec_headers.get_header("WARC-Target-URI")] = rec.content_stream().read()
+    assert syndication_url(t.id) in responses
+    assert oembed_url(t.status_url) in responses
+    assert responses[files[0].url] == files[0].data
