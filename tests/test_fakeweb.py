@@ -17,8 +17,7 @@ import httpcore
 import httpx
 import pytest
 
-from tests.fakeweb import FakeWeb
-from tests.fakeweb import site
+from tests.fakeweb import FakeWeb, site
 
 ROOT = Path(__file__).resolve().parent.parent
 CURL_UA = "curl/8.5.0"
@@ -364,3 +363,106 @@ def test_gzip_body_is_really_gzip_on_the_wire(web: FakeWeb) -> None:
     with make_client(web) as c, c.stream("GET", web.url("news.example", "/"), headers={"accept-encoding": "gzip"}) as r:
         wire = b"".join(r.iter_raw())
     assert gzip.decompress(wire).startswith(b"<!DOCTYPE html>")
+
+
+# --- real Chromium --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser(web: FakeWeb) -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    executable = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=web.chromium_args)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    # No ignore_https_errors: the certificate must be accepted through the SPKI pin alone.
+    context = browser.new_context(service_workers="block")
+    yield context.new_page()
+    context.close()
+
+
+def _tweet_frame(page: Any, tweet_id: str) -> Any:
+    page.wait_for_selector(f'iframe[data-tweet-id="{tweet_id}"]', timeout=10_000)
+    handle = page.query_selector(f'iframe[data-tweet-id="{tweet_id}"]')
+    frame = handle.content_frame()
+    frame.wait_for_selector("body[data-state]:not([data-state=loading])", timeout=10_000)
+    return frame
+
+
+@pytest.mark.browser
+def test_chromium_renders_the_article_tweets(web: FakeWeb, page: Any, tmp_path: Path) -> None:
+    before = len(web.log)
+    page.goto(site.ARTICLE_FLOOD.url, wait_until="load")
+    assert page.query_selector("blockquote.twitter-tweet") is None  # widgets.js replaced them
+    photo = _tweet_frame(page, site.TWEET_PHOTO.id)
+    assert photo.get_attribute("body", "data-state") == "rendered"
+    assert "Sandbags going up along Mill Street" in photo.inner_text("[data-testid=tweetText]")
+    assert "@RivertonDesk" in photo.inner_text("[data-testid=User-Name]")
+    assert photo.get_attribute("time", "datetime") == site.TWEET_PHOTO.created_at
+    assert photo.eval_on_selector("img.media", "i => i.naturalWidth") == 680  # the small rendition loaded
+    video = _tweet_frame(page, site.TWEET_VIDEO.id)
+    assert "林美 Mei Lin" in video.inner_text("[data-testid=User-Name]")
+    assert "Drone footage" in video.inner_text("[data-testid=tweetText]")
+    deleted = _tweet_frame(page, site.TWEET_DELETED.id)
+    assert deleted.get_attribute("body", "data-state") == "unavailable"
+    assert "This Post is unavailable" in deleted.inner_text("body")
+    # The iframe grew to its content (resize message), so an element screenshot shows the whole post.
+    box = page.query_selector(f'iframe[data-tweet-id="{site.TWEET_PHOTO.id}"]').bounding_box()
+    assert box["height"] > 300
+    shot = page.query_selector(f'iframe[data-tweet-id="{site.TWEET_PHOTO.id}"]').screenshot(path=str(tmp_path / "tweet.png"))
+    assert shot[:8] == b"\x89PNG\r\n\x1a\n"
+
+    seen = web.log[before:]
+    by_host = {(e["host"], e["protocol"]) for e in seen}
+    assert ("platform.twitter.com", "h2") in by_host and ("cdn.syndication.twimg.com", "h2") in by_host
+    article = next(e for e in seen if e["path"] == site.ARTICLE_FLOOD.path)
+    assert article["protocol"] == "http/1.1" and article["tls"] is True
+    assert article["response_headers"]["content-encoding"] == "gzip"
+    assert "content-length" not in article["response_headers"]  # chunked on the wire
+    token_calls = [e for e in seen if e["host"] == "cdn.syndication.twimg.com"]
+    assert len(token_calls) == 3
+    for call in token_calls:
+        tweet_id = call["path"].split("id=")[1].split("&")[0]
+        assert f"token={site.TOKENS[tweet_id]}" in call["path"]  # V8 computed the expected token
+    assert any(e["host"] == "www.youtube.com" and e["path"] == "/embed/kX3f9TqLm2A" for e in seen)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("article", "tweet", "words"),
+    [
+        (site.ARTICLE_PROTECTED, site.TWEET_PROTECTED, "limits who can view their Posts"),
+        (site.ARTICLE_WITHHELD, site.TWEET_WITHHELD, "withheld in Germany"),
+    ],
+)
+def test_chromium_shows_tombstones(web: FakeWeb, page: Any, article: site.Article, tweet: site.Tweet, words: str) -> None:
+    page.goto(article.url)
+    frame = _tweet_frame(page, tweet.id)
+    assert frame.get_attribute("body", "data-state") == "tombstone"
+    assert words in frame.inner_text("[data-testid=tombstone]")
+
+
+@pytest.mark.browser
+def test_v8_tokens_match_the_table(page: Any) -> None:
+    page.goto("https://platform.twitter.com/embed/Tweet.html?id=20")
+    computed = page.evaluate(
+        "ids => ids.map(id => ((Number(id) / 1e15) * Math.PI).toString(36).replace(/(0+|\\.)/g, ''))",
+        list(site.TOKENS),
+    )
+    assert dict(zip(site.TOKENS, computed)) == site.TOKENS
+
+
+@pytest.mark.browser
+def test_chromium_follows_tco_to_the_login_wall(web: FakeWeb, page: Any) -> None:
+    before = len(web.log)
+    page.goto("https://pic.twitter.com/Zx81QmPa0c")
+    page.wait_for_url("https://x.com/**", timeout=10_000)
+    assert "Log in to X" in page.inner_text("body")
+    hops = [(e["host"], e["status"]) for e in web.log[before:] if e["host"] != "x.com" or e["status"] == 200][:4]
+    assert hops == [("pic.twitter.com", 301), ("t.co", 200), ("twitter.com", 301), ("x.com", 200)]
+    assert "Mozilla" in web.log[before + 1]["headers"]["user-agent"]

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from . import pages, site
 from .app import Handler, Request, Response, SiteState, not_found, text
 
-_TITLE = re.compile(r"<title>(.*?)</title>", re.I | re.S)
+_TITLE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
 
 def _extra_articles(state: SiteState) -> list[tuple[str, str]]:

@@ -185,7 +185,7 @@ def archived_tweet_html(tweet: site.Tweet, timestamp: str, replay: bool) -> str:
 
     replay=True is the /web/TS/URL view: toolbar inserted and media URLs rewritten to im_ mode.
     """
-    created = datetime.fromisoformat(tweet.created_at.replace("Z", "+00:00"))
+    created = datetime.fromisoformat(tweet.created_at)
     hour = created.hour % 12 or 12
     shown = f"{hour}:{created:%M} {'AM' if created.hour < 12 else 'PM'} · {created:%b} {created.day}, {created:%Y}"
     name = escape(tweet.user.name)
@@ -232,7 +232,7 @@ def youtube_embed_html(video: site.YouTubeVideo) -> str:
         '<!DOCTYPE html><html lang="en" dir="ltr"><head><meta charset="utf-8">'
         f"<title>{escape(video.title)} - YouTube</title>"
         "<style>body{margin:0;background:#000;color:#fff;font-family:sans-serif}"
-        ".t{position:absolute;top:8px;left:12px}img{width:100%;height:auto}</style></head><body>"
+        ".t{position:absolute;top:8px;left:12px}.t a{color:#fff}img{width:100%;height:auto}</style></head><body>"
         f'<div id="player" data-video-id="{video.id}"><img alt="" src="https://i.ytimg.com/vi/{video.id}/hqdefault.jpg">'
         f'<div class="t"><a href="https://www.youtube.com/watch?v={video.id}" target="_blank">{escape(video.title)}</a>'
         f"<div>{escape(video.author_name)}</div></div></div></body></html>\n"

@@ -16,7 +16,7 @@ import ssl
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
@@ -125,7 +125,7 @@ class FakeWeb:
 
     # --- lifecycle ----------------------------------------------------------------------------
 
-    def start(self) -> FakeWeb:
+    def start(self) -> Self:
         self._certs = make_certs(self.directory)
         self._thread = threading.Thread(target=self._run, name="fakeweb", daemon=True)
         self._thread.start()
@@ -144,7 +144,7 @@ class FakeWeb:
         self._thread.join(timeout=15)
         self._thread = None
 
-    def __enter__(self) -> FakeWeb:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

@@ -136,7 +136,7 @@ def _media_details(t: site.Tweet) -> list[dict[str, Any]]:
 
 def tweet_json(t: site.Tweet) -> dict[str, Any]:
     """The 200 body of tweet-result for a live post."""
-    created_ms = int(datetime.fromisoformat(t.created_at.replace("Z", "+00:00")).timestamp() * 1000)
+    created_ms = int(datetime.fromisoformat(t.created_at).timestamp() * 1000)
     end = t.text.index(f"https://t.co/{t.media_tco}") - 1 if t.media_tco else len(t.text)
     data: dict[str, Any] = {
         "__typename": "Tweet",

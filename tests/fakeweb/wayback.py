@@ -11,14 +11,14 @@ import base64
 import hashlib
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from . import media, pages, site
 from .app import Handler, Request, Response, SiteState, not_found, redirect, text
 from .twitter import STATUS_ID
 
-_WEB = re.compile(r"^/web/(\d{1,14})([a-z]{2}_)?/(.+)$", re.S)
+_WEB = re.compile(r"^/web/(\d{1,14})([a-z]{2}_)?/(.+)$", re.DOTALL)
 
 
 def _snapshots(state: SiteState, url: str) -> tuple[site.Tweet, tuple[str, ...]] | None:
@@ -88,7 +88,7 @@ def cdx(req: Request, state: SiteState) -> Response:
 
 
 def _memento_headers(tweet: site.Tweet, ts: str) -> list[tuple[str, str]]:
-    when = datetime.strptime(ts, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    when = datetime.strptime(ts, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
     return [
         ("memento-datetime", format_datetime(when, usegmt=True)),
         ("link", f'<{tweet.status_url}>; rel="original", <https://web.archive.org/web/timemap/link/{tweet.status_url}>; rel="timemap"; type="application/link-format"'),

@@ -90,8 +90,9 @@ a{color:#1d9bf0;text-decoration:none}
     return e;
   }
   function resize() {
+    // The content's own height: documentElement.scrollHeight never reports less than the frame.
     parent.postMessage({'twttr.embed': {id: embedId, method: 'twttr.private.resize',
-      params: [{height: document.documentElement.scrollHeight, width: 550}]}}, '*');
+      params: [{height: Math.ceil(app.getBoundingClientRect().bottom) + 2, width: 550}]}}, '*');
   }
   function done(state) {
     app.setAttribute('data-state', state);
