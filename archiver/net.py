@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import logging
 import os
 import re
@@ -40,7 +41,7 @@ LOOPBACK_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
 _PATTERN_RE = re.compile(r"^[a-z0-9.*?_-]+$")
 _ADDR_RE = re.compile(r"^[a-z0-9._-]+$")
 _IPV6_RE = re.compile(r"^[0-9a-f:.]*:[0-9a-f:.]*$")
-_PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+_PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 _PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 
 
@@ -142,10 +143,8 @@ def _check_proxy(value: str, option: str) -> str:
     if url.scheme not in _PROXY_SCHEMES or not url.host:
         raise UsageError(f"{option}: bad proxy URL {value!r}: use http://HOST:PORT, https://HOST:PORT or socks5://HOST:PORT")
     if url.scheme.startswith("socks"):
-        try:
-            import socksio  # noqa: F401
-        except ImportError as e:
-            raise UsageError(f"{option}: SOCKS proxies need the socksio package: pip install 'httpx[socks]'") from e
+        if importlib.util.find_spec("socksio") is None:
+            raise UsageError(f"{option}: SOCKS proxies need the socksio package: pip install 'httpx[socks]'")
     return value
 
 

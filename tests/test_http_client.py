@@ -55,7 +55,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def _send(self, status: int, body: bytes, headers: list[tuple[str, str]] | None = None) -> None:
@@ -66,7 +66,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         st = self.server.state
         host = self.headers.get("Host")
         with st.lock:
@@ -118,6 +118,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     state: ServerState
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Refused handshakes and dropped connections are what several tests provoke on purpose.
+        pass
 
 
 @dataclass
@@ -239,7 +243,7 @@ def records(path: Path) -> list[Any]:
 
 
 def warcio_check(paths: list[Path]) -> None:
-    r = subprocess.run([str(WARCIO), "check", "-v", *map(str, paths)], capture_output=True, text=True)
+    r = subprocess.run([str(WARCIO), "check", "-v", *map(str, paths)], check=False, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "digest pass" in r.stdout
 

@@ -11,7 +11,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import trustme
@@ -169,12 +169,12 @@ def test_proxy_goes_to_browser_and_client() -> None:
 
 
 class _ProxyHandler(http.server.BaseHTTPRequestHandler):
-    seen: list[str] = []
+    seen: ClassVar[list[str]] = []
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.seen.append(self.path)  # a forward proxy gets the absolute URL
         body = b"via proxy"
         self.send_response(200)
@@ -231,7 +231,7 @@ def test_nss_database_holds_the_bundle(server: TLSServer, tmp_path: Path) -> Non
         pytest.skip("certutil (libnss3-tools) not installed")
     kwargs = server.net().chromium_launch(tmp_path / "work")
     home = Path(kwargs["env"]["HOME"])
-    out = subprocess.run(["certutil", "-L", "-d", f"sql:{home / '.pki' / 'nssdb'}"], capture_output=True, text=True)
+    out = subprocess.run(["certutil", "-L", "-d", f"sql:{home / '.pki' / 'nssdb'}"], check=True, capture_output=True, text=True)
     assert "archiver-ca-0" in out.stdout and "C,," in out.stdout
     assert kwargs["env"]["PATH"] == os.environ["PATH"]  # the rest of the environment is kept
     assert "ignore-certificate-errors" not in " ".join(kwargs["args"])

@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -29,30 +29,30 @@ from archiver.capture.warc import (
 
 ROOT = Path(__file__).resolve().parents[1]
 WARCIO = ROOT / ".venv" / "bin" / "warcio"
-WHEN = datetime(2024, 3, 4, 12, 30, 15, 123456, tzinfo=timezone.utc)
+WHEN = datetime(2024, 3, 4, 12, 30, 15, 123456, tzinfo=UTC)
 
 
 def exchange(url: str = "https://twitter.com/a?b=1", body: bytes = b"<p>hello</p>" * 50, **kw: object) -> Exchange:
-    fields: dict[str, object] = dict(
-        url=url,
-        method="GET",
-        request_headers=[(":method", "GET"), (":authority", "twitter.com"), (":scheme", "https"),
-                         (":path", "/a?b=1"), ("user-agent", "UA"), ("connection", "keep-alive")],
-        status=200,
-        response_headers=[(":status", "200"), ("content-type", "text/html; charset=utf-8"),
-                          ("content-encoding", "gzip"), ("content-length", "123")],
-        body=body,
-        reason="",
-        protocol="h2",
-        ip="127.0.0.1",
-        date=WHEN,
-    )
+    fields: dict[str, object] = {
+        "url": url,
+        "method": "GET",
+        "request_headers": [(":method", "GET"), (":authority", "twitter.com"), (":scheme", "https"),
+                            (":path", "/a?b=1"), ("user-agent", "UA"), ("connection", "keep-alive")],
+        "status": 200,
+        "response_headers": [(":status", "200"), ("content-type", "text/html; charset=utf-8"),
+                             ("content-encoding", "gzip"), ("content-length", "123")],
+        "body": body,
+        "reason": "",
+        "protocol": "h2",
+        "ip": "127.0.0.1",
+        "date": WHEN,
+    }
     fields.update(kw)
     return Exchange(**fields)  # type: ignore[arg-type]
 
 
 def warcio_check(*paths: Path) -> str:
-    r = subprocess.run([str(WARCIO), "check", "-v", *map(str, paths)], capture_output=True, text=True)
+    r = subprocess.run([str(WARCIO), "check", "-v", *map(str, paths)], check=False, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     return r.stdout
 
@@ -136,7 +136,7 @@ def test_resource_metadata_and_revisit(tmp_path: Path) -> None:
                                     concurrent_to=page.record_id, date=WHEN)
         meta = store.write_metadata("urn:capture:https://x.com/a/status/1",
                                     {"browser": "Chromium", "timings": {"load": 0.5}}, concurrent_to=page.record_id)
-        _, rev = store.write_revisit(exchange(date=datetime(2024, 3, 5, tzinfo=timezone.utc)), page)
+        _, rev = store.write_revisit(exchange(date=datetime(2024, 3, 5, tzinfo=UTC)), page)
         with pytest.raises(ValueError):
             store.write_revisit(exchange(body=b"other"), page)
     path = store.files[0]

@@ -16,8 +16,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import TracebackType
+from typing import Self
 
 import httpx
 
@@ -98,7 +99,7 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
@@ -148,7 +149,7 @@ class RecordingClient:
             yield
 
     def _delay(self, attempt: int, response: httpx.Response | None = None) -> float:
-        wait = self.backoff * (2**attempt)
+        wait: float = self.backoff * 2.0**attempt
         if response is not None:
             hinted = retry_after(response.headers.get("retry-after"))
             if hinted is not None:
@@ -216,7 +217,7 @@ class RecordingClient:
         try:
             # The server address is only known while the connection is open: read it before the body.
             ip = _server_ip(response)
-            date = datetime.now(timezone.utc)
+            date = datetime.now(UTC)
             response.read()  # decodes gzip/br/deflate and de-chunks: the Exchange is decoded=True
         finally:
             response.close()
@@ -252,7 +253,7 @@ class RecordingClient:
     def close(self) -> None:
         self._client.close()
 
-    def __enter__(self) -> RecordingClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -20,11 +20,11 @@ import threading
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Self
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -55,7 +55,7 @@ _HOP_HEADERS = ("connection", "keep-alive", "proxy-connection", "transfer-encodi
 
 def warc_date(dt: datetime | None = None) -> str:
     """WARC-Date in UTC with microseconds (WARC 1.1 allows fractions of a second)."""
-    dt = (dt or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    dt = (dt or datetime.now(UTC)).astimezone(UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -154,7 +154,7 @@ class WarcStore:
     def _open_next(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         while True:
-            ts = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S%f")[:17]
+            ts = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
             name = f"{self.prefix}-{ts}-{self._seq:05d}.warc.gz"
             self._seq += 1
             final, temp = self.directory / name, self.directory / (name + OPEN_SUFFIX)
@@ -193,9 +193,16 @@ class WarcStore:
         """Append one record as one gzip member, make it durable, and say where it is."""
         assert self._fh is not None and self._writer is not None and self._name is not None
         offset = self._fh.tell()
-        self._writer.write_record(record)
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        try:
+            self._writer.write_record(record)
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        except BaseException:
+            # A half-written member in the middle of the file would hide every later record from
+            # readers: cut it off before anything else is appended (disk full, interrupt...).
+            self._fh.seek(offset)
+            self._fh.truncate(offset)
+            raise
         h = record.rec_headers
         status = mime = None
         if record.http_headers is not None and record.rec_type in ("response", "revisit"):
@@ -348,7 +355,7 @@ class WarcStore:
             self._finish_current()
             self._closed = True
 
-    def __enter__(self) -> WarcStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -362,7 +369,7 @@ def payload_digest(data: bytes) -> str:
     import base64
     import hashlib
 
-    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()  # noqa: S324 - WARC convention
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
 
 
 def _fsync_dir(directory: Path) -> None:
