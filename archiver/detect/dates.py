@@ -1,0 +1,67 @@
+"""Printed dates ("25. September 2018", "2016年11月25日", "July 3, 2019") to bare ISO dates.
+
+Embed signatures print the post date in the reader's language (`data-lang`). dateparser knows the
+month names of every locale; it is imported on first use only, because it costs ~70 ms to import and
+`archiver --help` must start fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# A signature date always carries a four-digit year. Requiring one keeps dateparser away from
+# relative phrases ("yesterday" would make it load every locale: > 1 s) and from non-dates.
+_YEAR_RE = re.compile(r"(?<!\d)(?:19[89]\d|20\d\d|21\d\d)(?!\d)")
+_SETTINGS: dict[str, Any] = {
+    "STRICT_PARSING": True,  # day, month and year must all be there: no invented days
+    "PARSERS": ["absolute-time"],
+    "RETURN_AS_TIMEZONE_AWARE": False,
+    "PREFER_DAY_OF_MONTH": "first",
+}
+_FAST_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d")
+
+
+def has_year(text: str) -> bool:
+    """True when the text holds a plausible four-digit year (a cheap pre-check)."""
+    return _YEAR_RE.search(text) is not None
+
+
+def parse_printed_date(text: str, lang: str | None = None) -> str | None:
+    """`YYYY-MM-DD` for a printed date with day, month and year, else None (never a guess)."""
+    t = " ".join(text.replace("\u00a0", " ").split()).strip(" .,;:·|-–—")
+    if not t or len(t) > 60 or not has_year(t):
+        return None
+    return _parse(t, (lang or "").split("-")[0].lower() or None)
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str, lang: str | None) -> str | None:
+    # English month names in the standard formats need no locale machinery.
+    for fmt in _FAST_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).strftime("%Y-%m-%d")
+        except ValueError:
+            pass
+    import dateparser  # heavy: only when a localized date actually has to be read
+
+    attempts: list[list[str] | None] = [None]
+    if lang and lang not in ("und", "zxx"):
+        attempts.insert(0, [lang])  # the hint is faster and disambiguates; fall back without it
+    dt = None
+    for languages in attempts:
+        try:
+            dt = dateparser.parse(text, languages=languages, settings=_SETTINGS)
+        except Exception as e:  # unknown language codes, odd input: try the next way, else give up
+            log.debug("date %r (%s) not understood: %s", text, languages, e)
+            dt = None
+        if dt is not None:
+            break
+    if dt is None or not 1990 <= dt.year <= 2199:
+        return None
+    return dt.strftime("%Y-%m-%d")

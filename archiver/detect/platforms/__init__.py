@@ -1,0 +1,84 @@
+"""The platform registry: one module per platform, one line each below.
+
+Adding a platform = a new module that builds a `Platform` (see `base.py`) + one line in REGISTRY.
+Order matters only where two platforms could claim the same element: the first rule that returns
+posts wins (Truth Social before Mastodon, so a Truth embed is not taken for a Mastodon one).
+"""
+
+from __future__ import annotations
+
+from archiver.detect.platforms import (
+    bluesky,
+    facebook,
+    instagram,
+    linkedin,
+    mastodon,
+    reddit,
+    telegram,
+    threads,
+    tiktok,
+    truthsocial,
+    twitter,
+    vimeo,
+    youtube,
+)
+from archiver.detect.platforms.base import Platform, UrlMatch, host_of
+
+REGISTRY: tuple[Platform, ...] = (
+    twitter.PLATFORM,
+    instagram.PLATFORM,
+    tiktok.PLATFORM,
+    youtube.PLATFORM,
+    facebook.PLATFORM,
+    bluesky.PLATFORM,
+    truthsocial.PLATFORM,
+    mastodon.PLATFORM,
+    threads.PLATFORM,
+    reddit.PLATFORM,
+    telegram.PLATFORM,
+    linkedin.PLATFORM,
+    vimeo.PLATFORM,
+)
+
+BY_NAME: dict[str, Platform] = {p.name: p for p in REGISTRY}
+_BY_HOST: dict[str, Platform] = {host: p for p in reversed(REGISTRY) for host in p.hosts}
+
+
+def platform_for_host(host: str | None) -> Platform | None:
+    """The platform owning `host` or one of its parent domains (`embed.bsky.app` -> bluesky)."""
+    while host:
+        found = _BY_HOST.get(host)
+        if found is not None:
+            return found
+        _, _, host = host.partition(".")
+        if "." not in host:
+            return None
+    return None
+
+
+def match_url(url: str) -> tuple[Platform, UrlMatch] | None:
+    """The platform and post a URL points to (a link, as written), or None."""
+    host = host_of(url)
+    if host is None:
+        return None
+    platform = platform_for_host(host)
+    if platform is not None:
+        found = platform.parse_url(url)
+        return (platform, found) if found else None
+    for p in REGISTRY:
+        if p.any_host is not None and (found := p.any_host(url)) is not None:
+            return p, found
+    return None
+
+
+def match_embed_src(url: str) -> tuple[Platform, UrlMatch] | None:
+    """The platform and post a player/embed URL (iframe src) shows, or None."""
+    host = host_of(url)
+    platform = platform_for_host(host) if host else None
+    if platform is None:
+        return None
+    found = platform.embed_src(url)
+    return (platform, found) if found else None
+
+
+__all__ = ["REGISTRY", "BY_NAME", "Platform", "UrlMatch", "match_url", "match_embed_src", "platform_for_host"]

@@ -1,0 +1,92 @@
+"""Bluesky: `blockquote.bluesky-embed[data-bluesky-uri]`, embed.bsky.app iframes, bsky.app links.
+
+The post ID is the record key (rkey) of `at://<did>/app.bsky.feed.post/<rkey>`: embeds name the
+author by DID, links usually by handle, and the rkey is what both share.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from archiver.detect.platforms.base import EmbedContext, EmbedRule, Platform, UrlMatch, has_class
+from archiver.detect.signature import find_signature
+from archiver.models import Post
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
+_RKEY = r"(?P<rkey>[A-Za-z0-9._:~-]{1,512})"
+_ACTOR = r"(?P<actor>did:[a-z]+:[A-Za-z0-9._:%-]+|[A-Za-z0-9.-]+\.[A-Za-z0-9-]+)"
+PROFILE_URL_RE = re.compile(
+    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*bsky\.app/profile/" + _ACTOR + r"/post/" + _RKEY + r"(?=[/?#]|$)",
+    re.I,
+)
+AT_URI_RE = re.compile(r"^at://" + _ACTOR + r"/app\.bsky\.feed\.post/" + _RKEY + r"$", re.I)
+EMBED_URL_RE = re.compile(
+    r"^(?:https?:)?//embed\.bsky\.app/embed/" + _ACTOR + r"/app\.bsky\.feed\.post/" + _RKEY + r"(?=[/?#]|$)",
+    re.I,
+)
+# Bluesky's own signature puts the handle (a domain) in the parentheses.
+_SIG_RE = re.compile(r"(?:—|–|&mdash;)\s*(?P<name>[^()—–]*?)\s*\(@(?P<handle>[A-Za-z0-9.-]+)\)\s*(?P<date>.*)$")
+
+
+def canonical_url(actor: str, rkey: str) -> str:
+    """`https://bsky.app/profile/{did or handle}/post/{rkey}`."""
+    return f"https://bsky.app/profile/{actor}/post/{rkey}"
+
+
+def _match(m: re.Match[str]) -> UrlMatch:
+    actor = m.group("actor")
+    handle = None if actor.startswith("did:") else actor
+    return UrlMatch(m.group("rkey"), canonical_url(actor, m.group("rkey")), handle)
+
+
+def parse_url(url: str) -> UrlMatch | None:
+    """A bsky.app post URL, an `at://` post URI or an embed.bsky.app URL -> (rkey, URL, handle)."""
+    for regex in (PROFILE_URL_RE, AT_URI_RE, EMBED_URL_RE):
+        m = regex.match(url)
+        if m:
+            return _match(m)
+    return None
+
+
+def _blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    if not has_class(node, "bluesky-embed"):
+        return None
+    match = parse_url(node.attributes.get("data-bluesky-uri") or "")
+    if match is None:
+        for a in node.css("a[href]"):
+            match = parse_url(a.attributes.get("href") or "") or match
+    if match is None:
+        return None
+    author = handle = date_text = None
+    text = None
+    paragraphs = node.css("p")
+    if paragraphs:
+        text = paragraphs[0].text()
+    tail = " ".join(node.text().split())
+    sig = _SIG_RE.search(tail)
+    if sig:
+        author, handle, date_text = sig.group("name") or None, sig.group("handle"), sig.group("date")
+    elif (s := find_signature(tail, need_date=False)) is not None:
+        author, handle, date_text = s.name, s.handle, s.date_text
+    return [
+        ctx.embedded(
+            PLATFORM,
+            "blockquote.bluesky-embed",
+            match,
+            handle=handle or match.handle,
+            author=author,
+            date_text=date_text,
+            text=text,
+        )
+    ]
+
+
+PLATFORM = Platform(
+    name="bluesky",
+    hosts=("bsky.app",),
+    parse_url=parse_url,
+    rules=(EmbedRule(("blockquote",), _blockquote),),
+)

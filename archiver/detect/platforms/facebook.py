@@ -1,0 +1,105 @@
+"""Facebook posts and videos: `div.fb-post`/`div.fb-video`, `plugins/post.php`/`video.php` iframes.
+
+`plugins/like.php`, `page.php` and friends are widgets, not posts (EMBEDS.md §3).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from archiver.detect.platforms.base import (
+    EmbedContext,
+    EmbedRule,
+    Platform,
+    UrlMatch,
+    absolutize,
+    has_class,
+    query_param,
+)
+from archiver.models import Post
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
+_HOST = r"^(?:https?:)?//(?:[a-z0-9-]+\.)*(?:facebook\.com|fb\.com)"
+_PAGE = r"(?P<page>[A-Za-z0-9_.-]{1,80})"
+PATH_POST_RE = re.compile(
+    _HOST + r"/" + _PAGE + r"/(?P<kind>posts|videos|photos(?:/[A-Za-z0-9_.-]+)?)/(?P<id>pfbid[A-Za-z0-9]+|\d{5,25})",
+    re.I,
+)
+REEL_RE = re.compile(_HOST + r"/(?P<kind>reel|watch/live)/(?P<id>\d{5,25})", re.I)
+QUERY_POST_RE = re.compile(_HOST + r"/(?P<path>permalink\.php|story\.php|photo\.php|photo/?|watch/?|video\.php)(?=[?#]|$)", re.I)
+PLUGIN_RE = re.compile(_HOST + r"/(?:v[\d.]+/)?plugins/(?P<kind>post|video)\.php", re.I)
+_NOT_PAGES = frozenset({"groups", "events", "hashtag", "sharer", "share", "dialog", "plugins", "pages"})
+
+
+def parse_url(url: str) -> UrlMatch | None:
+    """A Facebook post/video/photo URL -> (ID, canonical URL, page name)."""
+    m = PATH_POST_RE.match(url)
+    if m and m.group("page").lower() not in _NOT_PAGES:
+        page, post_id = m.group("page"), m.group("id")
+        kind = "videos" if m.group("kind").lower() == "videos" else m.group("kind").split("/")[0].lower()
+        return UrlMatch(post_id, f"https://www.facebook.com/{page}/{kind}/{post_id}/", page)
+    m = REEL_RE.match(url)
+    if m:
+        return UrlMatch(m.group("id"), f"https://www.facebook.com/{m.group('kind')}/{m.group('id')}/")
+    m = QUERY_POST_RE.match(url)
+    if m:
+        path = m.group("path").rstrip("/").lower()
+        if path in ("permalink.php", "story.php"):
+            story, owner = query_param(url, "story_fbid"), query_param(url, "id")
+            if story and owner:
+                return UrlMatch(
+                    story, f"https://www.facebook.com/permalink.php?story_fbid={story}&id={owner}"
+                )
+        elif path in ("watch", "video.php"):
+            vid = query_param(url, "v") or query_param(url, "video_id")
+            if vid and vid.isdigit():
+                return UrlMatch(vid, f"https://www.facebook.com/watch/?v={vid}")
+        else:
+            fbid = query_param(url, "fbid")
+            if fbid and fbid.isdigit():
+                return UrlMatch(fbid, f"https://www.facebook.com/photo/?fbid={fbid}")
+    return None
+
+
+def parse_embed_src(url: str) -> UrlMatch | None:
+    """`plugins/post.php?href=...` and `plugins/video.php?href=...` iframes -> the post inside."""
+    if not PLUGIN_RE.match(url):
+        return None  # like.php, page.php, share_button.php...: widgets
+    href = query_param(url, "href")
+    return parse_url(absolutize(href)) if href else None
+
+
+def _div(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    for cls in ("fb-post", "fb-video"):
+        if has_class(node, cls):
+            href = node.attributes.get("data-href") or ""
+            match = parse_url(absolutize(href)) if href else None
+            if match is None:
+                cite = node.css_first("blockquote[cite]")
+                match = parse_url(absolutize(cite.attributes.get("cite") or "")) if cite else None
+            if match is None:
+                return None
+            author, date_text = _posted_by(node)
+            return [ctx.embedded(PLATFORM, f"div.{cls}", match, author=author, date_text=date_text)]
+    return None
+
+
+def _posted_by(node: LexborNode) -> tuple[str | None, str | None]:
+    """(author, printed date) from the fallback "Posted by X on DATE" (English only)."""
+    text = " ".join(node.text().split())
+    m = re.search(r"Posted by (?P<author>.+?) on (?P<date>[A-Z][a-z]+ \d{1,2}, \d{4})", text)
+    if not m:
+        return None, None
+    return m.group("author"), m.group("date")
+
+
+PLATFORM = Platform(
+    name="facebook",
+    hosts=("facebook.com", "fb.com"),
+    parse_url=parse_url,
+    parse_embed_src=parse_embed_src,
+    rules=(EmbedRule(("div",), _div),),
+)

@@ -1,0 +1,114 @@
+"""Instagram: `blockquote.instagram-media`, rendered `/embed/` iframes, `amp-instagram`."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from archiver.detect.platforms.base import (
+    EmbedContext,
+    EmbedRule,
+    Platform,
+    UrlMatch,
+    has_class,
+    iso_from_datetime_attr,
+)
+from archiver.models import Post
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
+POST_URL_RE = re.compile(
+    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*(?:instagram\.com|instagr\.am)"
+    r"/(?:[A-Za-z0-9_.]{1,30}/)?(?P<kind>p|reels?|tv)/(?P<code>[A-Za-z0-9_-]{5,64})(?=[/?#]|$)",
+    re.I,
+)
+# "A post shared by Name (@handle)" in the embed's languages; anything else keeps the handle only.
+_SHARED_BY = (
+    "a post shared by",
+    "ein beitrag geteilt von",
+    "une publication partagée par",
+    "una publicación compartida de",
+    "un post condiviso da",
+    "een bericht gedeeld door",
+    "uma publicação compartilhada por",
+)
+_BYLINE_RE = re.compile(r"(?P<lead>[^()]*?)\s*\(@(?P<handle>[A-Za-z0-9_.]{1,30})\)")
+
+
+def parse_url(url: str) -> UrlMatch | None:
+    """(shortcode, canonical URL) of an Instagram post/reel/IGTV URL, incl. `/embed/` variants."""
+    m = POST_URL_RE.match(url)
+    if not m:
+        return None
+    kind = m.group("kind").lower()
+    kind = "reel" if kind == "reels" else kind
+    return UrlMatch(m.group("code"), f"https://www.instagram.com/{kind}/{m.group('code')}/")
+
+
+def _byline(node: LexborNode) -> tuple[str | None, str | None]:
+    """(author, handle) from the "A post shared by Name (@handle)" line, when present."""
+    for p in reversed(node.css("p")):
+        text = " ".join(p.text().split())
+        m = _BYLINE_RE.search(text)
+        if not m:
+            continue
+        lead = m.group("lead").strip()
+        author = None
+        for phrase in _SHARED_BY:
+            if lead.lower().startswith(phrase):
+                author = lead[len(phrase) :].strip() or None
+                break
+        return author, m.group("handle")
+    return None, None
+
+
+def _blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    if not has_class(node, "instagram-media"):
+        return None
+    match = None
+    permalink = node.attributes.get("data-instgrm-permalink")
+    if permalink:
+        match = parse_url(permalink)
+    if match is None:
+        for a in node.css("a[href]"):
+            match = parse_url(a.attributes.get("href") or "")
+            if match:
+                break
+    if match is None:
+        return None
+    author, handle = _byline(node)
+    time = node.css_first("time[datetime]")
+    posted_at = iso_from_datetime_attr(time.attributes.get("datetime")) if time is not None else None
+    text = None
+    if "data-instgrm-captioned" in node.attributes:
+        # Older captioned snippets carry the caption as the first paragraph's link text.
+        first = node.css_first("p")
+        if first is not None and "(@" not in first.text():
+            text = first.text()
+    return [
+        ctx.embedded(
+            PLATFORM,
+            "blockquote.instagram-media",
+            match,
+            handle=handle,
+            author=author,
+            posted_at=posted_at,
+            text=text,
+        )
+    ]
+
+
+def _amp(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    code = (node.attributes.get("data-shortcode") or "").strip()
+    if not re.fullmatch(r"[A-Za-z0-9_-]{5,64}", code):
+        return None
+    return [ctx.embedded(PLATFORM, "amp-instagram", UrlMatch(code, f"https://www.instagram.com/p/{code}/"))]
+
+
+PLATFORM = Platform(
+    name="instagram",
+    hosts=("instagram.com", "instagr.am"),
+    parse_url=parse_url,
+    rules=(EmbedRule(("blockquote",), _blockquote), EmbedRule(("amp-instagram",), _amp)),
+)

@@ -1,0 +1,47 @@
+"""LinkedIn: `iframe[src*="linkedin.com/embed/feed/update/urn:li:..."]`; time is `ID >> 22` ms."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import unquote
+
+from archiver.detect.platforms.base import Platform, UrlMatch, iso_from_ms, plausible_ms
+
+UPDATE_URL_RE = re.compile(
+    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*linkedin\.com/(?:embed/)?feed/update/urn:li:(?P<type>activity|share|ugcPost):(?P<id>\d{10,25})",
+    re.I,
+)
+POSTS_URL_RE = re.compile(
+    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*linkedin\.com/posts/(?P<slug>[^/?#]+)-(?P<type>activity|share|ugcPost)-(?P<id>\d{10,25})",
+    re.I,
+)
+
+
+def update_time(post_id: str) -> str | None:
+    """Creation time in a LinkedIn activity/share ID: its top 41 bits are Unix milliseconds."""
+    try:
+        ms = int(post_id) >> 22
+    except ValueError:
+        return None
+    return iso_from_ms(ms) if plausible_ms(ms, 2003) else None
+
+
+def _canonical(post_id: str, urn_type: str = "activity") -> str:
+    return f"https://www.linkedin.com/feed/update/urn:li:{urn_type}:{post_id}/"
+
+
+def parse_url(url: str) -> UrlMatch | None:
+    """A feed/update URN URL (embed or not) or a /posts/...-activity-ID URL -> (ID, canonical URL)."""
+    url = unquote(url)  # URNs are often written %3A-encoded
+    m = UPDATE_URL_RE.match(url) or POSTS_URL_RE.match(url)
+    if not m:
+        return None
+    return UrlMatch(m.group("id"), _canonical(m.group("id"), m.group("type")))
+
+
+PLATFORM = Platform(
+    name="linkedin",
+    hosts=("linkedin.com",),
+    parse_url=parse_url,
+    time_from_id=update_time,
+)

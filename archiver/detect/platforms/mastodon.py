@@ -1,0 +1,154 @@
+"""Mastodon (any instance): `blockquote.mastodon-embed`, `iframe.mastodon-embed`, status links.
+
+A status ID is only unique on its instance, so `post_id` is `<instance>/<id>`. Since Mastodon 2.0
+IDs are snowflakes (`ms << 16`); older sequential IDs are small and carry no time (EMBEDS.md §3).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from archiver.detect.platforms.base import (
+    EmbedContext,
+    EmbedRule,
+    Platform,
+    UrlMatch,
+    has_class,
+    host_of,
+    iso_from_ms,
+    plausible_ms,
+)
+from archiver.models import Post
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
+# Well-known instances: links there count with any ID. Elsewhere a link needs a snowflake-size ID
+# to be taken for a Mastodon status (plenty of sites use `/@name/123` paths for other things).
+KNOWN_INSTANCES: tuple[str, ...] = (
+    "mastodon.social",
+    "mastodon.online",
+    "mstdn.social",
+    "mas.to",
+    "fosstodon.org",
+    "hachyderm.io",
+    "infosec.exchange",
+    "mastodon.world",
+    "journa.host",
+    "mastodon.cloud",
+    "techhub.social",
+    "sigmoid.social",
+    "social.bund.de",
+    "chaos.social",
+    "det.social",
+    "troet.cafe",
+)
+STATUS_PATH_RE = re.compile(
+    r"^(?:https?:)?//(?P<host>[a-z0-9.-]+\.[a-z]{2,})(?::\d+)?"
+    r"/(?:web/)?(?:@(?P<user>[A-Za-z0-9_.]{1,64})(?:@[a-z0-9.-]+)?|users/(?P<user2>[A-Za-z0-9_.]{1,64})/statuses)"
+    r"/(?:posts/)?(?P<id>\d{1,20})(?P<embed>/embed)?(?=[/?#]|$)",
+    re.I,
+)
+SNOWFLAKE_MIN = 1 << 40  # below this an ID is sequential (pre-2.0), never a time
+
+
+def status_time(numeric_id: str) -> str | None:
+    """Creation time from a snowflake-style status ID (`ID >> 16` ms), else None."""
+    try:
+        n = int(numeric_id)
+    except ValueError:
+        return None
+    if n < SNOWFLAKE_MIN:
+        return None
+    ms = n >> 16
+    return iso_from_ms(ms) if plausible_ms(ms, 2016) else None
+
+
+def match_status(url: str) -> tuple[str, str, str] | None:
+    """(host, user, numeric ID) of a Mastodon-style status URL on any host, else None."""
+    m = STATUS_PATH_RE.match(url)
+    if not m:
+        return None
+    host = host_of(url) or m.group("host").lower()
+    return host, m.group("user") or m.group("user2"), m.group("id")
+
+
+def _canonical(post_id: str, handle: str | None) -> str:
+    host, _, sid = post_id.partition("/")
+    user = (handle or "").split("@")[0]
+    return f"https://{host}/@{user}/{sid}" if user else f"https://{host}/web/statuses/{sid}"
+
+
+def _time(post_id: str) -> str | None:
+    return status_time(post_id.rpartition("/")[2])
+
+
+def _match(host: str, user: str, sid: str) -> UrlMatch:
+    post_id = f"{host}/{sid}"
+    return UrlMatch(post_id, _canonical(post_id, user), f"{user}@{host}")
+
+
+def parse_url(url: str) -> UrlMatch | None:
+    """A status URL on a known instance (any ID size) -> (`host/id`, canonical URL, user@host)."""
+    found = match_status(url)
+    if found is None or found[0] == "truthsocial.com":
+        return None
+    return _match(*found)
+
+
+def parse_any_host(url: str) -> UrlMatch | None:
+    """A status URL on an instance nobody listed: trusted only with a snowflake-size ID."""
+    found = match_status(url)
+    if found is None or found[0] == "truthsocial.com" or status_time(found[2]) is None:
+        return None
+    return _match(*found)
+
+
+def make_embed_rules(
+    platform: Callable[[], Platform], wanted: Callable[[str], bool], css_class: str
+) -> tuple[EmbedRule, ...]:
+    """Blockquote and iframe rules of a Mastodon-style network (shared with Truth Social)."""
+
+    def blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+        url = node.attributes.get("data-embed-url") or ""
+        if not url and not has_class(node, css_class):
+            return None
+        found = match_status(url) if url else None
+        if found is None:
+            for a in node.css("a[href]"):
+                found = match_status(a.attributes.get("href") or "") or found
+        if found is None or not wanted(found[0]):
+            return None
+        plat = platform()
+        match = plat.parse_url(url) or _match(*found)
+        text = None
+        p = node.css_first("p")
+        if p is not None and not p.text().strip().lower().startswith("post by"):
+            text = p.text()
+        return [ctx.embedded(plat, f"blockquote.{css_class}", match, text=text)]
+
+    def iframe(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+        src = node.attributes.get("src") or node.attributes.get("data-src") or ""
+        found = match_status(src)
+        if found is None or not wanted(found[0]):
+            return None
+        if not (has_class(node, css_class) or src.split("?")[0].rstrip("/").endswith("/embed")):
+            return None
+        plat = platform()
+        match = plat.parse_url(src) or _match(*found)
+        return [ctx.embedded(plat, f"iframe.{css_class}", match)]
+
+    return (EmbedRule(("blockquote",), blockquote), EmbedRule(("iframe",), iframe))
+
+
+PLATFORM = Platform(
+    name="mastodon",
+    hosts=KNOWN_INSTANCES,
+    parse_url=parse_url,
+    rules=make_embed_rules(lambda: PLATFORM, lambda host: host != "truthsocial.com", "mastodon-embed"),
+    time_from_id=_time,
+    canonical=_canonical,
+    any_host=parse_any_host,
+)

@@ -1,0 +1,83 @@
+"""Reddit: `blockquote.reddit-embed-bq` (and older `reddit-card`), `amp-reddit`, embed iframes.
+
+A post is `/comments/<id36>/`; an embedded comment is `/comments/<id36>/<slug>/<comment36>/`, with
+post_id `<id36>/<comment36>` so it never collides with its post.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from archiver.detect.platforms.base import EmbedContext, EmbedRule, Platform, UrlMatch, has_class
+from archiver.models import Post
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
+COMMENTS_URL_RE = re.compile(
+    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*reddit(?:media)?\.com"
+    r"(?:/r/(?P<sub>[A-Za-z0-9_]{2,32}))?/comments/(?P<id>[a-z0-9]{4,12})"
+    r"(?:/(?:comment/(?P<c1>[a-z0-9]{4,12})|[^/?#]*/(?P<c2>[a-z0-9]{4,12}))?)?(?=[/?#]|$)",
+    re.I,
+)
+SHORT_URL_RE = re.compile(r"^(?:https?:)?//redd\.it/(?P<id>[a-z0-9]{4,12})(?=[/?#]|$)", re.I)
+_BY_RE = re.compile(r"by\s+u/(?P<user>[A-Za-z0-9_-]{2,32})\s+in\s+r/(?P<sub>[A-Za-z0-9_]{2,32})")
+
+
+def canonical_url(post_id: str, sub: str | None = None) -> str:
+    """`https://www.reddit.com/[r/{sub}/]comments/{id}/[comment/{cid}/]`."""
+    pid, _, cid = post_id.partition("/")
+    base = f"https://www.reddit.com/r/{sub}/comments/{pid}/" if sub else f"https://www.reddit.com/comments/{pid}/"
+    return base + (f"comment/{cid}/" if cid else "")
+
+
+def parse_url(url: str) -> UrlMatch | None:
+    """A Reddit post or comment permalink (or redd.it short link) -> (ID, canonical URL)."""
+    m = COMMENTS_URL_RE.match(url)
+    if m:
+        cid = m.group("c1") or m.group("c2")
+        post_id = f"{m.group('id')}/{cid}" if cid else m.group("id")
+        return UrlMatch(post_id, canonical_url(post_id, m.group("sub")))
+    m = SHORT_URL_RE.match(url)
+    if m:
+        return UrlMatch(m.group("id"), canonical_url(m.group("id")))
+    return None
+
+
+def _blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    if not has_class(node, "reddit-embed-bq", "reddit-card"):
+        return None
+    match = None
+    for a in node.css("a[href]"):
+        href = a.attributes.get("href") or ""
+        if "/comments/" in href:
+            match = parse_url(href)  # the first comments link is the post (EMBEDS.md §3)
+            if match:
+                break
+    if match is None:
+        return None
+    by = _BY_RE.search(" ".join(node.text().split()))
+    first = node.css_first("a[href*='/comments/']")
+    return [
+        ctx.embedded(
+            PLATFORM,
+            "blockquote.reddit-embed-bq",
+            match,
+            handle=by.group("user") if by else None,
+            text=first.text() if first is not None else None,
+        )
+    ]
+
+
+def _amp(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    match = parse_url(node.attributes.get("data-src") or "")
+    return [ctx.embedded(PLATFORM, "amp-reddit", match)] if match else None
+
+
+PLATFORM = Platform(
+    name="reddit",
+    hosts=("reddit.com", "redd.it", "redditmedia.com"),
+    parse_url=parse_url,
+    rules=(EmbedRule(("blockquote",), _blockquote), EmbedRule(("amp-reddit",), _amp)),
+)

@@ -1,0 +1,60 @@
+"""Threads: `blockquote.text-post-media[data-text-post-permalink]`, threads.net/.com post links."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from archiver.detect.platforms.base import EmbedContext, EmbedRule, Platform, UrlMatch, has_class
+from archiver.models import Post
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
+POST_URL_RE = re.compile(
+    r"^(?:https?:)?//(?:www\.)?threads\.(?:net|com)/@(?P<handle>[A-Za-z0-9_.]{1,30})/post/(?P<code>[A-Za-z0-9_-]{5,64})",
+    re.I,
+)
+_POST_BY_RE = re.compile(r"Post by @(?P<handle>[A-Za-z0-9_.]{1,30})", re.I)
+
+
+def canonical_url(code: str, handle: str | None = None) -> str:
+    """`https://www.threads.net/@{handle}/post/{code}` (threads.com serves the same path)."""
+    return f"https://www.threads.net/@{handle or ''}/post/{code}"
+
+
+def parse_url(url: str) -> UrlMatch | None:
+    """A Threads post URL -> (shortcode, canonical URL, handle)."""
+    m = POST_URL_RE.match(url)
+    if not m:
+        return None
+    return UrlMatch(m.group("code"), canonical_url(m.group("code"), m.group("handle")), m.group("handle"))
+
+
+def _blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    if not has_class(node, "text-post-media"):
+        return None
+    match = parse_url(node.attributes.get("data-text-post-permalink") or "")
+    if match is None:
+        for a in node.css("a[href]"):
+            match = match or parse_url(a.attributes.get("href") or "")
+    if match is None:
+        return None
+    by = _POST_BY_RE.search(node.text())
+    return [
+        ctx.embedded(
+            PLATFORM,
+            "blockquote.text-post-media",
+            match,
+            handle=by.group("handle") if by else None,
+        )
+    ]
+
+
+PLATFORM = Platform(
+    name="threads",
+    hosts=("threads.net", "threads.com"),
+    parse_url=parse_url,
+    rules=(EmbedRule(("blockquote",), _blockquote),),
+    canonical=canonical_url,
+)

@@ -1,0 +1,91 @@
+"""TikTok: `blockquote.tiktok-embed`, player iframes; time is the ID's top 32 bits (seconds)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from archiver.detect.platforms.base import (
+    EmbedContext,
+    EmbedRule,
+    Platform,
+    UrlMatch,
+    has_class,
+    iso_from_seconds,
+    plausible_ms,
+)
+from archiver.models import Post
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
+VIDEO_URL_RE = re.compile(
+    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/@(?P<handle>[A-Za-z0-9_.]{1,64})/(?:video|photo)/(?P<id>\d{8,25})",
+    re.I,
+)
+PLAYER_URL_RE = re.compile(
+    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/(?:player/v1|embed/v2|embed)/(?P<id>\d{8,25})(?!\d)",
+    re.I,
+)
+
+
+def canonical_url(post_id: str, handle: str | None = None) -> str:
+    """`https://www.tiktok.com/@{handle}/video/{id}`; TikTok routes `@/video/{id}` without one."""
+    return f"https://www.tiktok.com/@{handle or ''}/video/{post_id}"
+
+
+def video_time(post_id: str) -> str | None:
+    """Upload time encoded in a TikTok ID: its top 32 bits are Unix seconds (EMBEDS.md §3)."""
+    try:
+        seconds = int(post_id) >> 32
+    except ValueError:
+        return None
+    if not plausible_ms(seconds * 1000, 2016):
+        return None
+    return iso_from_seconds(seconds)
+
+
+def parse_url(url: str) -> UrlMatch | None:
+    """A TikTok video URL or player URL -> (ID, canonical URL, handle)."""
+    m = VIDEO_URL_RE.match(url)
+    if m:
+        return UrlMatch(m.group("id"), canonical_url(m.group("id"), m.group("handle")), m.group("handle"))
+    m = PLAYER_URL_RE.match(url)
+    if m:
+        return UrlMatch(m.group("id"), canonical_url(m.group("id")))
+    return None
+
+
+def _blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    if not has_class(node, "tiktok-embed"):
+        return None
+    match = parse_url(node.attributes.get("cite") or "")
+    vid = (node.attributes.get("data-video-id") or "").strip()
+    if match is None and vid.isdigit():
+        match = UrlMatch(vid, canonical_url(vid))
+    if match is None:
+        return None
+    handle = match.handle
+    author_link = node.css_first("a[title^='@']")
+    if author_link is not None and not handle:
+        handle = (author_link.attributes.get("title") or "").lstrip("@") or None
+    caption = node.css_first("p")
+    return [
+        ctx.embedded(
+            PLATFORM,
+            "blockquote.tiktok-embed",
+            match,
+            handle=handle,
+            text=caption.text() if caption is not None else None,
+        )
+    ]
+
+
+PLATFORM = Platform(
+    name="tiktok",
+    hosts=("tiktok.com",),
+    parse_url=parse_url,
+    rules=(EmbedRule(("blockquote",), _blockquote),),
+    time_from_id=video_time,
+    canonical=canonical_url,
+)

@@ -1,0 +1,39 @@
+"""Truth Social: a Mastodon fork on one host; its embed is Mastodon's (own class name UNVERIFIED).
+
+Accepts `truthsocial.com/@user/ID`, `/@user/posts/ID` and their `/embed` iframes, and both
+`blockquote.truthsocial-embed` and a `mastodon-embed` that points at truthsocial.com.
+"""
+
+from __future__ import annotations
+
+from archiver.detect.platforms.base import Platform, UrlMatch
+from archiver.detect.platforms.mastodon import make_embed_rules, match_status, status_time
+
+HOST = "truthsocial.com"
+
+
+def canonical_url(post_id: str, handle: str | None = None) -> str:
+    """`https://truthsocial.com/@{handle}/{id}` (`/@/{id}` style is not served: use i/web form)."""
+    if handle:
+        return f"https://{HOST}/@{handle}/{post_id}"
+    return f"https://{HOST}/web/statuses/{post_id}"
+
+
+def parse_url(url: str) -> UrlMatch | None:
+    """A truthsocial.com status URL -> (numeric ID, canonical URL, handle)."""
+    found = match_status(url)
+    if found is None or found[0] != HOST:
+        return None
+    _, user, sid = found
+    return UrlMatch(sid, canonical_url(sid, user), user)
+
+
+PLATFORM = Platform(
+    name="truthsocial",
+    hosts=(HOST,),
+    parse_url=parse_url,
+    rules=make_embed_rules(lambda: PLATFORM, lambda host: host == HOST, "truthsocial-embed")
+    + make_embed_rules(lambda: PLATFORM, lambda host: host == HOST, "mastodon-embed"),
+    time_from_id=status_time,
+    canonical=canonical_url,
+)

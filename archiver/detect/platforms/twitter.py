@@ -1,0 +1,307 @@
+"""Twitter / X: status URLs, snowflake time, short links, and every embed form (EMBEDS.md §1)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import TYPE_CHECKING
+
+from archiver.detect.platforms.base import (
+    EmbedContext,
+    EmbedRule,
+    Platform,
+    UrlMatch,
+    has_class,
+    iso_from_ms,
+    query_param,
+)
+from archiver.detect.signature import find_signature
+from archiver.models import Post
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
+# Mirror and "fix" front-ends change often: configuration, not code (EMBEDS.md §1.4).
+MIRROR_HOSTS: tuple[str, ...] = (
+    "twitter.com",
+    "x.com",
+    "fxtwitter.com",
+    "vxtwitter.com",
+    "fixupx.com",
+    "fixvx.com",
+    "twittpr.com",
+    "fxtwitter.seria.moe",
+    "xcancel.com",
+    "nitter.net",
+    "nitter.poast.org",
+    "nitter.privacydev.net",
+)
+_HOSTS_RE = "|".join(re.escape(h) for h in MIRROR_HOSTS)
+STATUS_URL_RE = re.compile(
+    r"(?<![\w.-])(?:https?:)?(?://)?(?:[a-z0-9-]+\.)*?"
+    + r"(?:"
+    + _HOSTS_RE
+    + r"|nitter\.[a-z0-9.-]+|[a-z0-9-]*nitter[a-z0-9-]*\.[a-z0-9.-]+)"
+    + r"(?::\d+)?/(?:#!/)?"
+    + r"(?:i/web/|i/|(?P<handle>[A-Za-z0-9_]{1,15})/)"
+    + r"status(?:es)?/(?P<id>\d{1,20})(?!\d)",
+    re.I,
+)
+_NOT_HANDLES = frozenset({"i", "intent", "share", "search", "hashtag", "home", "web"})
+SNOWFLAKE_EPOCH_MS = 1288834974657
+FIRST_SNOWFLAKE = 29700859247  # IDs below this predate snowflakes (2010-11-04): no time inside
+
+# t.co and pic.twitter.com share their code (EMBEDS.md §1.6); pic.x.com is the new spelling.
+SHORTLINK_RE = re.compile(
+    r"(?<![\w.@/-])(?:https?://)?(?:www\.)?(?:pic\.twitter\.com|pic\.x\.com|t\.co)/(?P<code>[A-Za-z0-9]{4,16})\b"
+)
+_SHORTLINK_HINTS = ("t.co/", "pic.twitter.com/", "pic.x.com/")
+
+
+def parse_status_url(url: str) -> tuple[str | None, str] | None:
+    """(handle or None, status ID) for any twitter/x/mirror status URL, else None."""
+    m = STATUS_URL_RE.match(url.strip().strip("\\\"'"))
+    if not m:
+        return None
+    handle = m.group("handle")
+    if handle and handle.lower() in _NOT_HANDLES:
+        handle = None
+    return handle, str(int(m.group("id")))
+
+
+def canonical_url(post_id: str, handle: str | None = None) -> str:
+    """`https://x.com/{handle}/status/{id}`, or `https://x.com/i/web/status/{id}` without a handle."""
+    if handle:
+        return f"https://x.com/{handle.lstrip('@')}/status/{post_id}"
+    return f"https://x.com/i/web/status/{post_id}"
+
+
+def snowflake_time(post_id: str | int) -> str | None:
+    """ISO 8601 UTC (ms, `Z`) encoded in a snowflake ID; None for pre-snowflake or non-numeric IDs."""
+    try:
+        n = int(post_id)
+    except (TypeError, ValueError):
+        return None
+    if n < FIRST_SNOWFLAKE:
+        return None
+    return iso_from_ms((n >> 22) + SNOWFLAKE_EPOCH_MS)
+
+
+def find_shortlinks(text: str) -> list[str]:
+    """The t.co / pic.twitter.com / pic.x.com short links in `text`, as written, first-seen order."""
+    if not any(h in text for h in _SHORTLINK_HINTS):
+        return []
+    seen: set[str] = set()
+    out: list[str] = []
+    for m in SHORTLINK_RE.finditer(text):
+        if m.group(0) not in seen:
+            seen.add(m.group(0))
+            out.append(m.group(0))
+    return out
+
+
+def shortlink_code(link: str) -> str | None:
+    """The code of a short link (shared by its t.co and pic.twitter.com forms)."""
+    m = SHORTLINK_RE.search(link)
+    return m.group("code") if m else None
+
+
+def is_media_shortlink(link: str) -> bool:
+    """pic.twitter.com / pic.x.com links stand for attached media."""
+    return "pic.twitter.com/" in link or "pic.x.com/" in link
+
+
+def shortlink_key(code: str) -> str:
+    """Key of a post known only by a short link: hash form (issue 2, point 5) over the code.
+
+    The generic hash key would drop the link from the text and give every short link the same key;
+    hashing the code keeps `t.co/X` and `pic.twitter.com/X` one post until resolution gives its ID.
+    """
+    return "twitter:h:" + hashlib.sha256(f"||t.co/{code}".encode()).hexdigest()
+
+
+def _parse_url(url: str) -> UrlMatch | None:
+    parsed = parse_status_url(url)
+    if parsed is None:
+        return None
+    handle, post_id = parsed
+    return UrlMatch(post_id, canonical_url(post_id, handle), handle)
+
+
+def _parse_embed_src(url: str) -> UrlMatch | None:
+    # platform.twitter.com/embed/Tweet.html?...&id=ID (rendered widget, EMBEDS.md §1.2)
+    if "/embed/" in url and ("twitter.com" in url or "x.com" in url):
+        tid = query_param(url, "id")
+        if tid and tid.isdigit():
+            return UrlMatch(tid, canonical_url(tid))
+        return None
+    return _parse_url(url)
+
+
+def _time(post_id: str) -> str | None:
+    return snowflake_time(post_id)
+
+
+def _canonical(post_id: str, handle: str | None) -> str:
+    return canonical_url(post_id, handle)
+
+
+# --- HTML embed rules ----------------------------------------------------------------------------
+
+
+def _text_with_breaks(node: LexborNode) -> str:
+    """Visible text of an element with `<br>` and paragraph ends as line breaks."""
+    parts: list[str] = []
+    for n in node.traverse(include_text=True):
+        tag = n.tag
+        if tag == "-text":
+            parts.append(n.text_content or "")
+        elif tag == "br":
+            parts.append("\n")
+        elif tag == "p" and parts:
+            parts.append("\n")
+    return "".join(parts)
+
+
+def _blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    classes = (node.attributes.get("class") or "").split()
+    kind = "twitter-video" if "twitter-video" in classes else "twitter-tweet"
+    if kind not in classes:
+        return _classless_blockquote(node, ctx)
+    return _tweet_from_blockquote(node, ctx, f"blockquote.{kind}")
+
+
+def _classless_blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    """A blockquote whose class a CMS stripped, still holding a status link and a signature."""
+    text = node.text()
+    if "(@" not in text or "status" not in (node.html or ""):
+        return None
+    posts = _tweet_from_blockquote(node, ctx, "blockquote(signature)", need_signature=True)
+    return posts or None
+
+
+def _tweet_from_blockquote(
+    node: LexborNode, ctx: EmbedContext, evidence: str, need_signature: bool = False
+) -> list[Post]:
+    lang = node.attributes.get("data-lang") or None
+    status: tuple[str | None, str] | None = None
+    body_links: list[str] = []
+    media: list[str] = []
+    paragraphs: list[str] = []
+    signature_text = ""
+    anchors = node.css("a[href]")
+    for a in anchors:
+        parsed = parse_status_url(a.attributes.get("href") or "")
+        if parsed:
+            status = parsed  # the LAST status link is the post (EMBEDS.md §1.1)
+    for p in node.css("p"):
+        ptext = _text_with_breaks(p)
+        if find_signature(ptext.strip(), need_date=False) and ptext.strip()[:1] in "—–-&":
+            signature_text = ptext  # WordPress wraps the signature in its own <p>
+            continue
+        paragraphs.append(ptext)
+        lang = lang or p.attributes.get("lang")
+        for a in p.css("a[href]"):
+            href = a.attributes.get("href") or ""
+            label = a.text().strip()
+            if label.startswith(("pic.twitter.com/", "pic.x.com/")):
+                media.append(label)
+            elif "/hashtag/" in href or re.match(r"^https?://(www\.)?(twitter|x)\.com/\w+/?(\?|$)", href):
+                continue  # hashtags and mentions are entities, not links
+            elif href:
+                body_links.append(href)
+    if not signature_text:
+        # The usual snippet: the signature is loose text (and the date anchor) after the last <p>.
+        signature_text = "".join(
+            (c.text(deep=True) or "") for c in node.iter(include_text=True) if c.tag != "p"
+        )
+    sig = find_signature(" ".join(signature_text.split()), lang, need_date=False)
+    if status is None:
+        status = _status_in_text(node.text())
+    if need_signature and (sig is None or status is None):
+        return []
+    if status is None and sig is None:
+        return []
+    text = "\n".join(p.strip() for p in paragraphs if p.strip())
+    for link in find_shortlinks(text):
+        (media if is_media_shortlink(link) else body_links).append(link)
+    handle = sig.handle if sig else (status[0] if status else None)
+    post = ctx.embedded(
+        PLATFORM,
+        evidence,
+        post_id=status[1] if status else None,
+        handle=handle,
+        author=sig.name if sig else None,
+        date_text=sig.date_text if sig else None,
+        text=text or None,
+        links=body_links,
+        media=media,
+        lang=lang,
+    )
+    return [post]
+
+
+def _status_in_text(text: str) -> tuple[str | None, str] | None:
+    found = None
+    for m in STATUS_URL_RE.finditer(text):
+        found = parse_status_url(m.group(0))
+    return found
+
+
+def _iframe(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    tid = node.attributes.get("data-tweet-id")
+    if tid and tid.strip().isdigit():
+        return [ctx.embedded(PLATFORM, "iframe[data-tweet-id]", post_id=tid.strip())]
+    return None
+
+
+def _figure(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    if not has_class(node, "wp-block-embed-twitter", "is-provider-twitter"):
+        return None
+    if node.css_first("blockquote, iframe") is not None:
+        return None  # the blockquote or rendered iframe inside says more: let its rule report it
+    status = _status_in_text(node.text()) or _status_in_anchors(node)
+    if status is None:
+        return None
+    return [ctx.embedded(PLATFORM, "figure.wp-block-embed-twitter", post_id=status[1], handle=status[0])]
+
+
+def _status_in_anchors(node: LexborNode) -> tuple[str | None, str] | None:
+    found = None
+    for a in node.css("a[href]"):
+        found = parse_status_url(a.attributes.get("href") or "") or found
+    return found
+
+
+def _amp(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    tid = (node.attributes.get("data-tweetid") or "").strip()
+    if not tid.isdigit():
+        return None
+    return [ctx.embedded(PLATFORM, "amp-twitter", post_id=tid)]
+
+
+def _data_embed(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    # Time.com style wrappers: <div data-embed-type="twitter" data-embed-id="ID">
+    if (node.attributes.get("data-embed-type") or "").lower() != "twitter":
+        return None
+    tid = (node.attributes.get("data-embed-id") or "").strip()
+    if not tid.isdigit():
+        return None
+    return [ctx.embedded(PLATFORM, '[data-embed-type="twitter"]', post_id=tid)]
+
+
+PLATFORM = Platform(
+    name="twitter",
+    hosts=MIRROR_HOSTS,
+    parse_url=_parse_url,
+    parse_embed_src=_parse_embed_src,
+    rules=(
+        EmbedRule(("blockquote",), _blockquote),
+        EmbedRule(("iframe",), _iframe),
+        EmbedRule(("figure",), _figure),
+        EmbedRule(("amp-twitter",), _amp),
+        EmbedRule(("div", "section", "span"), _data_embed),
+    ),
+    time_from_id=_time,
+    canonical=_canonical,
+)

@@ -1,0 +1,33 @@
+"""Vimeo: `iframe[src*="player.vimeo.com/video/ID"]` and vimeo.com video links."""
+
+from __future__ import annotations
+
+import re
+
+from archiver.detect.platforms.base import Platform, UrlMatch
+
+PLAYER_URL_RE = re.compile(r"^(?:https?:)?//player\.vimeo\.com/video/(?P<id>\d{3,12})(?!\d)", re.I)
+PAGE_URL_RE = re.compile(
+    r"^(?:https?:)?//(?:www\.)?vimeo\.com/(?:channels/[\w-]+/|groups/[\w-]+/videos/|album/\d+/video/|video/)?"
+    r"(?P<id>\d{3,12})(?=[/?#]|$)",
+    re.I,
+)
+
+
+def canonical_url(video_id: str, handle: str | None = None) -> str:
+    """`https://vimeo.com/{id}`."""
+    return f"https://vimeo.com/{video_id}"
+
+
+def parse_url(url: str) -> UrlMatch | None:
+    """A Vimeo player or page URL -> (video ID, canonical URL)."""
+    m = PLAYER_URL_RE.match(url) or PAGE_URL_RE.match(url)
+    return UrlMatch(m.group("id"), canonical_url(m.group("id"))) if m else None
+
+
+PLATFORM = Platform(
+    name="vimeo",
+    hosts=("vimeo.com",),
+    parse_url=parse_url,
+    canonical=canonical_url,
+)

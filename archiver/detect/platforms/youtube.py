@@ -1,0 +1,98 @@
+"""YouTube: embed/nocookie iframes (also lazy ones), lite-youtube, amp-youtube, JSON-LD embedUrl."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from archiver.detect.platforms.base import EmbedContext, EmbedRule, Platform, UrlMatch, query_param
+from archiver.models import Post
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
+
+_ID = r"(?P<id>[A-Za-z0-9_-]{11})(?![A-Za-z0-9_-])"
+_HOST = r"^(?:https?:)?//(?:[a-z0-9-]+\.)*"
+EMBED_URL_RE = re.compile(_HOST + r"(?:youtube\.com|youtube-nocookie\.com)/(?:embed|v|e)/" + _ID, re.I)
+PATH_URL_RE = re.compile(_HOST + r"youtube\.com/(?:shorts|live)/" + _ID, re.I)
+SHORT_URL_RE = re.compile(_HOST + r"youtu\.be/" + _ID, re.I)
+WATCH_URL_RE = re.compile(_HOST + r"youtube\.com/(?:watch|attribution_link)\b", re.I)
+_VALID_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+
+
+def canonical_url(video_id: str, handle: str | None = None) -> str:
+    """`https://www.youtube.com/watch?v={id}`."""
+    return f"https://www.youtube.com/watch?v={video_id}"
+
+
+def parse_url(url: str) -> UrlMatch | None:
+    """A video ID from embed, nocookie, watch, youtu.be, shorts and live URLs.
+
+    `/embed/videoseries?list=` (a playlist) is not one video: no match.
+    """
+    for regex in (EMBED_URL_RE, SHORT_URL_RE, PATH_URL_RE):
+        m = regex.match(url)
+        if m:
+            vid = m.group("id")
+            if vid.lower() == "videoseries":
+                return None
+            return UrlMatch(vid, canonical_url(vid))
+    if WATCH_URL_RE.match(url):
+        vid = query_param(url, "v")
+        if vid and _VALID_ID.fullmatch(vid):
+            return UrlMatch(vid, canonical_url(vid))
+    return None
+
+
+def _id_element(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    attr = "videoid" if node.tag == "lite-youtube" else "data-videoid"
+    vid = (node.attributes.get(attr) or "").strip()
+    if not _VALID_ID.fullmatch(vid):
+        return None
+    return [ctx.embedded(PLATFORM, f"{node.tag}[{attr}]", UrlMatch(vid, canonical_url(vid)))]
+
+
+def _walk_json(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, dict):
+        yield data
+        for value in data.values():
+            yield from _walk_json(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _walk_json(value)
+
+
+def _json_ld(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+    if (node.attributes.get("type") or "").strip().lower() != "application/ld+json":
+        return None
+    raw = node.text()
+    if "embedUrl" not in raw:
+        return None
+    try:
+        data = json.loads(raw, strict=False)
+    except ValueError:
+        return None
+    posts: list[Post] = []
+    for obj in _walk_json(data):
+        types = obj.get("@type")
+        types = types if isinstance(types, list) else [types]
+        url = obj.get("embedUrl")
+        if "VideoObject" in types and isinstance(url, str):
+            match = parse_url(url.strip())
+            if match:
+                posts.append(ctx.embedded(PLATFORM, "script[type=application/ld+json]", match))
+    return posts or None
+
+
+PLATFORM = Platform(
+    name="youtube",
+    hosts=("youtube.com", "youtube-nocookie.com", "youtu.be"),
+    parse_url=parse_url,
+    rules=(
+        EmbedRule(("lite-youtube", "amp-youtube"), _id_element),
+        EmbedRule(("script",), _json_ld, claims=False),
+    ),
+    canonical=canonical_url,
+)

@@ -1,0 +1,27 @@
+"""HTML or plain text? Decided from the content, never from a file name (issue 2, point 2)."""
+
+from __future__ import annotations
+
+import re
+
+_DOC_START_RE = re.compile(r"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
+# Elements that only occur as markup; an article in plain text may mention "<3" or "a < b".
+_TAG_RE = re.compile(
+    r"<(?:/?(?:p|div|span|a|br|blockquote|iframe|img|script|style|meta|link|table|tr|td|ul|ol|li|h[1-6]"
+    r"|section|article|figure|noscript|textarea|template|em|strong|b|i|head|body|html|title|header|footer|nav)"
+    r"(?:\s[^<>]*)?/?>)",
+    re.I,
+)
+_SNIFF_BYTES = 64 * 1024
+
+
+def looks_like_html(text: str) -> bool:
+    """True when the content is HTML: a document start, or several real tags near the top."""
+    head = text[:_SNIFF_BYTES].lstrip("\ufeff \t\r\n")
+    if _DOC_START_RE.match(head):
+        return True
+    tags = _TAG_RE.findall(head)
+    if len(tags) >= 3:
+        return True
+    # A small fragment (a single pasted embed) still counts when it closes what it opens.
+    return len(tags) >= 2 and any(t.startswith("</") for t in tags)
