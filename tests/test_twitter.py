@@ -278,7 +278,7 @@ OE_NET = oe(None, error="timed out")
         # one signal alone
         (EMPTY, GONE, None, False, None, "unavailable", "{}"),
         (NOT_FOUND, OE_NET, None, False, None, "unavailable", "syndication HTTP 404"),
-        (NOT_FOUND, None, None, False, None, "unavailable", "only one signal"),
+        (NOT_FOUND, None, None, False, None, "unavailable", "no two signals agree"),
         (NET, GONE, None, False, None, "unavailable", "oEmbed HTTP 404"),
         (synd("tombstone", tomb="This Post was deleted by the Post author."), oe(500), None, False, None, "unavailable", "tombstone"),
         (synd("tombstone", tomb="This Post violated the X Rules. Learn more"), GONE, None, False, None, "unavailable", "violated the X Rules"),

@@ -454,7 +454,7 @@ def classify(
 
     signals = _negative_signals(synd, oembed)
     if signals:
-        return "unavailable", "only one signal: " + "; ".join(signals)
+        return "unavailable", "no two signals agree that it is gone: " + "; ".join(signals)
 
     failures = []
     if synd is not None and synd.network_failed:
