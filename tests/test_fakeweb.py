@@ -149,7 +149,12 @@ def test_drip_stops_when_the_client_goes_away(web: FakeWeb) -> None:
     url = web.drip("2024/huge.html", total_bytes=50_000_000, bytes_per_sec=100_000)
     with make_client(web) as c, c.stream("GET", url) as r:
         next(r.iter_raw())
-    # The server must still answer promptly after the abandoned drip.
+        assert web.active_streams == 1
+    # Sending 50 MB at 100 kB/s would take minutes: the server notices the client left instead.
+    deadline = time.monotonic() + 5
+    while web.active_streams and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert web.active_streams == 0
     with make_client(web) as c:
         assert c.get(web.url("news.example", "/")).status_code == 200
 
@@ -309,6 +314,10 @@ def test_wayback_availability_cdx_and_snapshot(web: FakeWeb, client: httpx.Clien
     assert tweet.text in raw.text and "@cllr_hartwell" in raw.text and tweet.created_at in raw.text
     near = client.get(f"https://web.archive.org/web/2024id_/{tweet.status_url}")
     assert near.status_code == 302 and "id_/https://twitter.com/" in near.headers["location"]
+    replay = client.get(f"https://web.archive.org/web/{site.TWEET_PHOTO.wayback[0]}/{site.TWEET_PHOTO.status_url}")
+    img = f"https://web.archive.org/web/{site.TWEET_PHOTO.wayback[0]}im_/https://pbs.twimg.com/media/GH3kQ1xWAAAu7Yd?format=jpg&amp;name=small"
+    assert img in replay.text
+    assert client.get(img.replace("&amp;", "&")).content[:3] == b"\xff\xd8\xff"
     none = client.get("https://archive.org/wayback/available", params={"url": site.TWEET_VIDEO.status_url}).json()
     assert none["archived_snapshots"] == {}
 

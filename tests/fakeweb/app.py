@@ -153,6 +153,7 @@ class FakeApp:
         self.handlers = handlers
         self.state = state
         self.log = log
+        self.active_streams = 0  # dripping responses still being sent
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -235,12 +236,14 @@ class FakeApp:
             # The request body is fully read, so the next message is http.disconnect: stop
             # dripping as soon as the client goes away (e.g. a SIGKILLed archiver).
             gone = asyncio.ensure_future(receive())
+            self.active_streams += 1
             try:
                 async for chunk in response.stream():
                     if gone.done():
                         return
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
             finally:
+                self.active_streams -= 1
                 gone.cancel()
         else:
             for piece in pieces:

@@ -83,6 +83,7 @@ class FakeWeb:
         self._proxies: set[asyncio.Task[None]] = set()
         self._tls_port = 0
         self._plain_port = 0
+        self._app = FakeApp(HANDLERS, self.state, self.log)
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -108,6 +109,11 @@ class FakeWeb:
             f"--host-resolver-rules=MAP * 127.0.0.1:{self.port}, EXCLUDE localhost",
             f"--ignore-certificate-errors-spki-list={self.ca_spki_sha256_b64}",
         ]
+
+    @property
+    def active_streams(self) -> int:
+        """How many dripped responses are still being sent (0 once their clients have gone)."""
+        return self._app.active_streams
 
     def url(self, host: str, path: str = "/") -> str:
         """https://host/path"""
@@ -194,10 +200,9 @@ class FakeWeb:
         config.errorlog = logging.getLogger("tests.fakeweb.hypercorn")
 
         front = await asyncio.start_server(self._front, sock=front_sock)
-        app = FakeApp(HANDLERS, self.state, self.log)
         self._ready.set()
         try:
-            await serve(app, config, shutdown_trigger=self._stop.wait)  # type: ignore[arg-type]
+            await serve(self._app, config, shutdown_trigger=self._stop.wait)  # type: ignore[arg-type]
         finally:
             front.close()
 
