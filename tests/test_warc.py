@@ -284,3 +284,33 @@ def test_recovered_copy_passes_even_when_cut_inside_gzip_header(tmp_path: Path) 
     recover(d)
     assert (d / src.name).read_bytes() == src.read_bytes()
     assert read_record(d, info.filename, info.offset) == b"abc"
+
+
+FULL_DISK = r"""
+import os, resource, signal, sys
+from pathlib import Path
+from archiver.capture.warc import WarcStore
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
+store = WarcStore(Path(sys.argv[1]))
+written = 0
+try:
+    while True:
+        store.write_resource(f"urn:x:{written}", "application/octet-stream", os.urandom(4000))
+        written += 1
+except OSError as e:
+    print(written, e.errno, flush=True)
+store.close()
+"""
+
+
+def test_a_failed_write_leaves_no_partial_record(tmp_path: Path) -> None:
+    # A real write failure (file size limit, as on a full disk) in the middle of a record.
+    r = subprocess.run([sys.executable, "-c", FULL_DISK, str(tmp_path)], cwd=ROOT, capture_output=True, text=True,
+                       check=True)
+    written, errno = map(int, r.stdout.split())
+    assert written >= 3 and errno == 27  # EFBIG
+    [path] = list(tmp_path.glob("*.warc.gz"))
+    assert not list(tmp_path.glob("*.open"))
+    assert len(read_all(path)) == 1 + written
+    warcio_check(path)

@@ -24,10 +24,11 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.recordbuilder import RecordBuilder
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -137,9 +138,12 @@ class WarcStore:
         self.software = software
         self.info = dict(info or {})
         self._lock = threading.RLock()
-        self._fh: IO[bytes] | None = None
+        # Records are serialised in memory and appended with os.write: no Python buffer can hold half a
+        # record that a later flush would write after we have cut the file back.
+        self._builder = RecordBuilder(warc_version="1.1")
+        self._fd: int | None = None
+        self._pos = 0  # end of the last complete record in the current file
         self._name: str | None = None  # final name of the file being written
-        self._writer: WARCWriter | None = None
         self._seq = 0
         self._files: list[Path] = []
         self._closed = False
@@ -161,48 +165,64 @@ class WarcStore:
             if final.exists():
                 continue
             try:
-                fh = open(temp, "xb")  # noqa: SIM115 - lives until close()
+                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
             except FileExistsError:
                 continue
             break
         if fcntl is not None:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        self._fh, self._name = fh, name
-        self._writer = WARCWriter(fh, gzip=True, warc_version="1.1")
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._fd, self._name, self._pos = fd, name, 0
         self._files.append(final)
         fields = {"software": self.software, "format": WARC_FORMAT, "conformsTo": WARC_CONFORMS_TO, **self.info}
-        self._write(self._writer.create_warcinfo_record(name, fields))
+        self._write(self._builder.create_warcinfo_record(name, fields))
         logger.debug("started %s", temp)
 
     def _finish_current(self) -> None:
-        if self._fh is None or self._name is None:
+        if self._fd is None or self._name is None:
             return
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        os.fsync(self._fd)
         final = self.directory / self._name
         # Rename while still holding the lock, so recover() can never see a half-closed file.
         os.replace(self.directory / (self._name + OPEN_SUFFIX), final)
-        self._fh.close()
+        os.close(self._fd)
         _fsync_dir(self.directory)
         logger.debug("closed %s", final)
-        self._fh = self._name = self._writer = None
+        self._fd = self._name = None
+
+    def _abandon_current(self) -> None:
+        """Leave the current file as `.open` for recover() and start a new one on the next write."""
+        logger.error("could not cut an unfinished record from %s; leaving it to recover()", self._name)
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+        self._fd = self._name = None
 
     # -- writing -----------------------------------------------------------------------------------
 
     def _write(self, record: ArcWarcRecord) -> RecordInfo:
         """Append one record as one gzip member, make it durable, and say where it is."""
-        assert self._fh is not None and self._writer is not None and self._name is not None
-        offset = self._fh.tell()
+        assert self._fd is not None and self._name is not None
+        buf = io.BytesIO()
+        WARCWriter(buf, gzip=True, warc_version="1.1").write_record(record)
+        data = buf.getvalue()
+        offset, name = self._pos, self._name
         try:
-            self._writer.write_record(record)
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view) :]
+            os.fsync(self._fd)
         except BaseException:
             # A half-written member in the middle of the file would hide every later record from
             # readers: cut it off before anything else is appended (disk full, interrupt...).
-            self._fh.seek(offset)
-            self._fh.truncate(offset)
+            try:
+                os.ftruncate(self._fd, offset)
+                os.lseek(self._fd, offset, os.SEEK_SET)
+            except OSError:
+                self._abandon_current()
             raise
+        self._pos = offset + len(data)
         h = record.rec_headers
         status = mime = None
         if record.http_headers is not None and record.rec_type in ("response", "revisit"):
@@ -215,25 +235,24 @@ class WarcStore:
             warc_type=record.rec_type,
             target_uri=h.get_header("WARC-Target-URI") or "",
             date=h.get_header("WARC-Date"),
-            filename=self._name,
+            filename=name,
             offset=offset,
-            length=self._fh.tell() - offset,
+            length=len(data),
             status=status,
             mime=mime,
             payload_digest=h.get_header("WARC-Payload-Digest"),
         )
 
-    def _begin(self) -> WARCWriter:
+    def _begin(self) -> RecordBuilder:
         if self._closed:
             raise ValueError("WarcStore is closed")
-        if self._fh is None:
+        if self._fd is None:
             self._open_next()
-        assert self._writer is not None
-        return self._writer
+        return self._builder
 
     def _end(self) -> None:
         """Roll over once the file has reached the size limit (never between a request and its response)."""
-        if self._fh is not None and self._fh.tell() >= self.max_size:
+        if self._fd is not None and self._pos >= self.max_size:
             self._finish_current()
 
     def _http_records(self, ex: Exchange, rec_type: str, extra: dict[str, str]) -> tuple[ArcWarcRecord, ArcWarcRecord]:
@@ -344,10 +363,7 @@ class WarcStore:
             return info
 
     def flush(self) -> None:
-        """Records are already durable when written; this only flushes Python's buffer."""
-        with self._lock:
-            if self._fh is not None:
-                self._fh.flush()
+        """Nothing to do: every record is written and fsync'ed before its RecordInfo is returned."""
 
     def close(self) -> None:
         """Finish the current file (rename `.open` -> `.warc.gz`). Safe to call twice."""
