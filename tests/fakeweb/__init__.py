@@ -10,8 +10,12 @@
         web.log                  # one dict per request: host, method, path, status, protocol, tls,
                                  #   headers, response_headers, time
         web.url(host, path)      # "https://host/path"
-        web.set_state(("tweet", ID), "deleted")   # states in site.TWEET_STATES
-        web.drip(path, total_bytes, bytes_per_sec)
+        web.set_state(("tweet", ID), "deleted")   # states in site.TWEET_STATES; None resets
+        web.set_state(("wayback", ID), ("20240306000000",))   # snapshot timestamps of a post
+        web.set_state(("article", "/2024/new.html"), HTML)  # extra news.example page (also in the feed)
+        web.set_state(("fail", HOST), {"status": 503, "times": 2, "retry_after": 1})
+        web.drip(path, total_bytes, bytes_per_sec)   # returns https://news.example/<path>
+        web.active_streams       # dripped responses still being sent
 
 The invented content is in tests/fakeweb/site.py; what each host does is documented in the
 docstrings of news.py, twitter.py, wayback.py and youtube.py.
