@@ -67,7 +67,7 @@ def _env() -> dict[str, str]:
 
 
 def _run(bin_dir: Path, args: Sequence[str], cwd: Path, timeout: float = 120) -> None:
-    proc = subprocess.run([str(bin_dir / args[0]), *args[1:]], cwd=cwd, env=_env(), capture_output=True,
+    proc = subprocess.run([str(bin_dir / args[0]), *args[1:]], cwd=cwd, env=_env(), capture_output=True, check=False,
                           text=True, timeout=timeout)
     if proc.returncode != 0:
         raise AssertionError(f"{' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")

@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from archiver.errors import ExportError, UsageError
-from archiver.export.warcfile import CountingWriter, WarcResult, plan_records, write_export_warc
 from archiver.export.wacz import write_wacz
+from archiver.export.warcfile import (
+    CountingWriter,
+    WarcResult,
+    plan_records,
+    write_export_warc,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +37,20 @@ class ExportSummary:
     bytes: int  # size of the file written
     missing_originals: list[str] = field(default_factory=list)  # revisit URLs whose original was not found
 
+    def __str__(self) -> str:
+        parts = [f"{self.records} records"]
+        if self.originals_added:
+            parts.append(f"{self.originals_added} revisit originals added")
+        if self.redacted:
+            parts.append(f"{self.redacted} rewritten without credentials")
+        if self.format == "wacz":
+            parts.append(f"{self.pages} pages")
+        parts.append(f"{self.bytes} bytes")
+        text = ", ".join(parts)
+        if self.missing_originals:
+            text += f"; {len(self.missing_originals)} revisits without their original (will not replay)"
+        return text
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": str(self.path), "format": self.format, "records": self.records,
@@ -50,8 +69,8 @@ def bundle_format(out: Path) -> str:
     raise UsageError(f"cannot tell the bundle format from {out.name!r}: name the output *.wacz or *.warc.gz")
 
 
-def export_bundle(archive_dir: Path, records: list[dict[str, Any]], pages: list[dict[str, Any]], out: Path,
-                  *, include_credentials: bool = False, title: str | None = None) -> ExportSummary:
+def export_bundle(archive_dir: Path, records: Sequence[Mapping[str, Any]], pages: Sequence[Mapping[str, Any]],
+                  out: Path, *, include_credentials: bool = False, title: str | None = None) -> ExportSummary:
     """Write `records` (plus the originals their revisits need) to `out`, atomically.
 
     `out` ending in .wacz gives WACZ 1.1.1, ending in .warc.gz one WARC file. Nothing appears at

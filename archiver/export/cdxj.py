@@ -56,7 +56,7 @@ def url_key(url: str) -> str:
     """SURT form of a URL; `urn:` and other non-HTTP URIs come back unchanged."""
     try:
         return str(surt.surt(url))
-    except Exception:  # surt raises assorted errors on odd URIs; the raw URI is a usable key
+    except Exception:  # noqa: BLE001 - surt raises assorted errors on odd URIs; the raw URI is a usable key
         return url
 
 
@@ -147,9 +147,8 @@ def _is_indexed(entry: IndexEntry) -> bool:
     if entry.rec_type not in INDEXED_TYPES:
         return False
     # warc-fields resource/metadata records are bookkeeping, not replayable content
-    if entry.rec_type in ("resource", "metadata") and entry.warc_content_type == "application/warc-fields":
-        return False
-    return True
+    return not (entry.rec_type in ("resource", "metadata")
+                and entry.warc_content_type == "application/warc-fields")
 
 
 def _pair_requests(entries: list[IndexEntry]) -> dict[str, IndexEntry]:

@@ -26,13 +26,14 @@ REDACTED_FIELD = "WARC-Archiver-Removed-Headers"
 
 def _bare(name: str) -> str:
     name = name.lower()
-    return name[len(_ORIG_PREFIX):] if name.startswith(_ORIG_PREFIX) else name
+    return name.removeprefix(_ORIG_PREFIX)
 
 
 def credential_headers(rec_type: str, http_headers: StatusAndHeaders | None) -> list[str]:
     """Names of the credential headers present in a record's HTTP headers, as spelled there."""
     if http_headers is None:
         return []
+    watched: tuple[str, ...]
     if rec_type == "request":
         watched = REQUEST_CREDENTIALS
     elif rec_type in ("response", "revisit"):

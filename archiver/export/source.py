@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.limitreader import LimitReader
@@ -24,6 +24,12 @@ from archiver.layout import WARC_DIR
 log = logging.getLogger(__name__)
 
 GZIP_MAGIC = b"\x1f\x8b"
+
+
+class BinarySink(Protocol):
+    """Anything bytes can be written to (a file, a zip entry, a counting wrapper)."""
+
+    def write(self, data: bytes, /) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,7 @@ def is_gzip_member(fh: IO[bytes], loc: Location) -> bool:
     return fh.read(2) == GZIP_MAGIC
 
 
-def copy_slice(fh: IO[bytes], loc: Location, out: IO[bytes], bufsize: int = 1 << 20) -> None:
+def copy_slice(fh: IO[bytes], loc: Location, out: BinarySink, bufsize: int = 1 << 20) -> None:
     """Copy the record's bytes exactly as stored."""
     fh.seek(loc.offset)
     remaining = loc.length
@@ -193,7 +199,7 @@ class OriginalFinder:
             self._scanned.add(name)
             try:
                 pool = list(_scan_file(self.archive_dir, name))
-            except Exception as e:  # an unreadable file must not sink the export; verify reports it
+            except Exception as e:  # noqa: BLE001 - an unreadable file must not sink the export; verify reports it
                 log.warning("cannot scan %s for revisit originals: %s", name, e)
                 continue
             self._pools.append(pool)

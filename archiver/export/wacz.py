@@ -17,8 +17,8 @@ import hashlib
 import json
 import logging
 import zipfile
-from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +40,12 @@ PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
 def rfc3339(value: str) -> str:
     """An ISO 8601 time as RFC 3339 UTC (`2021-11-08T10:00:00Z`); naive times are taken as UTC."""
     try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        dt = datetime.fromisoformat(value)
     except ValueError as e:
         raise ExportError(f"page time {value!r} is not an ISO 8601 date") from e
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    dt = dt.astimezone(timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
+    dt = dt.astimezone(UTC)
     fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if dt.microsecond else "%Y-%m-%dT%H:%M:%SZ"
     return dt.strftime(fmt)
 
@@ -71,7 +71,7 @@ def _resource(path: str, data_hash: str, size: int) -> dict[str, Any]:
     return {"name": path.rsplit("/", 1)[-1].lower(), "path": path, "hash": "sha256:" + data_hash, "bytes": size}
 
 
-def _warn_unreplayable(pages: list[Mapping[str, Any]], entries: list[IndexEntry]) -> None:
+def _warn_unreplayable(pages: Sequence[Mapping[str, Any]], entries: list[IndexEntry]) -> None:
     replayable = {e.url for e in entries if e.rec_type in ("response", "revisit", "resource")}
     for page in pages:
         if page["url"] not in replayable:
@@ -79,16 +79,16 @@ def _warn_unreplayable(pages: list[Mapping[str, Any]], entries: list[IndexEntry]
 
 
 def _zipinfo(path: str, compress: int) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(path, date_time=datetime.now(timezone.utc).timetuple()[:6])
+    info = zipfile.ZipInfo(path, date_time=datetime.now(UTC).timetuple()[:6])
     info.compress_type = compress
     info.external_attr = 0o644 << 16
     return info
 
 
-def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: list[Mapping[str, Any]], *,
+def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[Mapping[str, Any]], *,
                title: str, include_credentials: bool) -> WarcResult:
     """Write the whole WACZ to `dest` (a temporary path the caller renames)."""
-    created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     # zipfile refuses to grow a streamed entry past 2 GiB unless told up front
     big = sum(loc.length for loc in plan.locations) > (1 << 31) - (1 << 26)
     with zipfile.ZipFile(dest, "w", allowZip64=True) as zf:

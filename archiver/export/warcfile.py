@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,8 +26,20 @@ from warcio.warcwriter import WARCWriter
 from archiver import __version__
 from archiver.errors import ExportError
 from archiver.export.cdxj import INDEXED_TYPES, IndexEntry, clean_mime
-from archiver.export.credentials import REQUEST_CREDENTIALS, RESPONSE_CREDENTIALS, credential_headers, reserialize
-from archiver.export.source import Location, OriginalFinder, copy_slice, is_gzip_member, parse_member, warc_path
+from archiver.export.credentials import (
+    REQUEST_CREDENTIALS,
+    RESPONSE_CREDENTIALS,
+    credential_headers,
+    reserialize,
+)
+from archiver.export.source import (
+    Location,
+    OriginalFinder,
+    copy_slice,
+    is_gzip_member,
+    parse_member,
+    warc_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +181,7 @@ def _write_one(out: CountingWriter, writer: WARCWriter, fh: IO[bytes], loc: Loca
                 spool.seek(0)
                 body = spool.read(MAX_BODY_FOR_KEY)
             spool.seek(0)
-            written = reserialize(writer, record, spool, size, drop)  # type: ignore[arg-type]
+            written = reserialize(writer, record, spool, size, drop)
         digest = written.get_header("WARC-Payload-Digest")
     else:
         written = record.rec_headers
@@ -195,7 +207,7 @@ def _warcinfo_fields(title: str, count: int, include_credentials: bool) -> dict[
         "format": "WARC File Format 1.1",
         "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
         "description": title,
-        "export-created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "export-created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "export-records": str(count),
         "export-credentials": creds,
     }

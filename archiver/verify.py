@@ -1,0 +1,307 @@
+"""`verify_archive`: does the archive still hold what its index says it holds? (issue 4, point 5)
+
+For every indexed record: its WARC file exists, the bytes `[offset, offset + length)` are exactly one
+gzip member that decompresses, the record inside has the indexed WARC-Record-ID, its block is as
+long as its Content-Length says, and its WARC-Block-Digest / WARC-Payload-Digest match (checked by
+warcio; revisit blocks, which warcio skips, are checked here). Every screenshot file exists and has
+its recorded SHA-256.
+
+Every WARC file under warcs/ is then walked member by member, so damage outside the indexed records
+is found too, such as a half-written record left by a crash. This walk does not rely on warcio's
+iterator, which quietly accepts a file cut off inside its last gzip member.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import tempfile
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.layout import WARC_DIR
+
+log = logging.getLogger(__name__)
+
+# Problem kinds
+MISSING = "missing"  # a file the index names is not there
+TRUNCATED = "truncated"  # the file ends before an indexed record does
+GZIP = "gzip"  # the slice is not one complete gzip member
+RECORD = "record"  # not a well-formed WARC record, or not the indexed one
+DIGEST = "digest"  # a WARC digest or a screenshot hash does not match
+UNREADABLE = "unreadable"  # a WARC file under warcs/ cannot be read through to its end
+
+BUF = 1 << 20
+SPOOL_IN_MEMORY = 16 * 1024 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass
+class Problem:
+    """One thing wrong with the archive: what kind, which file (relative to the archive), details."""
+
+    kind: str
+    path: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.kind}: {self.detail}"
+
+
+class _Bad(Exception):
+    """A check failed; carries the Problem kind and the reason."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+
+def _digest_matches(declared: str, raw: bytes) -> bool:
+    """Compare a WARC digest field (`algo:value`, value base32, base16 or base64) with raw digest bytes."""
+    value = declared.partition(":")[2].strip()
+    # base32 and base16 are case-insensitive, base64 is not
+    if value.upper() in (base64.b32encode(raw).decode(), raw.hex().upper()):
+        return True
+    return value in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode())
+
+
+def _inflate_member(fh: IO[bytes], offset: int, limit: int | None, spool: IO[bytes]) -> int:
+    """Decompress the gzip member starting at `offset` into `spool`; return its compressed length.
+
+    With `limit`, the member must end exactly there (an indexed length); without, the member's
+    own end is found (walking a file).
+    """
+    fh.seek(offset)
+    if fh.read(2) != GZIP_MAGIC:
+        raise _Bad(GZIP, "does not start a gzip member")
+    fh.seek(offset)
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    consumed = 0
+    while not inflater.eof:
+        want = BUF if limit is None else min(BUF, limit - consumed)
+        chunk = fh.read(want) if want else b""
+        if not chunk:
+            if limit is not None and consumed == limit:
+                raise _Bad(GZIP, "gzip member is incomplete")
+            raise _Bad(GZIP, "file ends inside the gzip member")
+        consumed += len(chunk)
+        try:
+            spool.write(inflater.decompress(chunk))
+        except zlib.error as e:
+            raise _Bad(GZIP, f"does not decompress ({e})") from None
+    length = consumed - len(inflater.unused_data)
+    if limit is not None and length != limit:
+        raise _Bad(GZIP, "gzip member ends before the indexed length")
+    return length
+
+
+def _copy_plain(fh: IO[bytes], offset: int, length: int, spool: IO[bytes]) -> None:
+    """An uncompressed .warc file: the slice is the record itself."""
+    fh.seek(offset)
+    remaining = length
+    while remaining:
+        chunk = fh.read(min(BUF, remaining))
+        if not chunk:
+            raise _Bad(TRUNCATED, "file ends inside the record")
+        spool.write(chunk)
+        remaining -= len(chunk)
+
+
+def _framing(spool: IO[bytes], plain: bool) -> tuple[int, int]:
+    """Start and length of the record's block; raises unless the record is framed as WARC 1.x says."""
+    spool.seek(0)
+    head = spool.read(64 * 1024)
+    end = head.find(b"\r\n\r\n")
+    if not head.startswith(b"WARC/") or end < 0:
+        raise _Bad(RECORD, "not a WARC record")
+    length = None
+    for line in head[:end].split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
+            length = int(value.strip())
+    if length is None:
+        raise _Bad(RECORD, "WARC record without a valid Content-Length")
+    start = end + 4
+    spool.seek(0, 2)
+    size = spool.tell()
+    # warcio measures records of uncompressed files without their closing CRLF CRLF
+    if not (plain and size == start + length):
+        if size != start + length + 4:
+            raise _Bad(RECORD, f"record is {size} bytes, its Content-Length implies {start + length + 4}")
+        spool.seek(start + length)
+        if spool.read(4) != b"\r\n\r\n":
+            raise _Bad(RECORD, "record does not end with CRLF CRLF")
+    return start, length
+
+
+def _check_block(spool: IO[bytes], start: int, length: int, declared: str) -> None:
+    try:
+        h = hashlib.new(declared.partition(":")[0].lower().replace("-", ""))
+    except ValueError:
+        raise _Bad(DIGEST, f"unknown digest algorithm in {declared}") from None
+    spool.seek(start)
+    remaining = length
+    while remaining:
+        chunk = spool.read(min(BUF, remaining))
+        h.update(chunk)
+        remaining -= len(chunk)
+    if not _digest_matches(declared, h.digest()):
+        raise _Bad(DIGEST, f"block digest failed: {declared}")
+
+
+def _check_spooled(spool: IO[bytes], plain: bool, record_id: str | None) -> None:
+    """Check the one record held in `spool`: framing, identity, digests."""
+    start, block_len = _framing(spool, plain)
+    spool.seek(0)
+    try:
+        record = next(iter(ArchiveIterator(spool, check_digests=True)))
+        while record.raw_stream.read(BUF):  # warcio checks the digests as the block is read
+            pass
+    except Exception as e:  # noqa: BLE001 - warcio raises assorted errors on damaged records
+        raise _Bad(RECORD, f"does not parse ({e})") from None
+    h = record.rec_headers
+    rid = h.get_header("WARC-Record-ID")
+    if record_id and rid != record_id:
+        raise _Bad(RECORD, f"holds {rid} instead")
+    if record.digest_checker.passed is False:
+        raise _Bad(DIGEST, "; ".join(record.digest_checker.problems))
+    block_digest = h.get_header("WARC-Block-Digest")
+    if record.rec_type == "revisit" and block_digest:
+        _check_block(spool, start, block_len, block_digest)
+    if not block_digest and not h.get_header("WARC-Payload-Digest"):
+        raise _Bad(DIGEST, "carries no digest to check")
+
+
+def check_record(fh: IO[bytes], rel: str, row: Mapping[str, Any]) -> Problem | None:
+    """Check one indexed record of the open WARC file `rel`; None when it is intact."""
+    offset, length = int(row["offset"]), int(row["length"])
+    plain = rel.endswith(".warc")
+    try:
+        with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY) as spool:
+            if plain:
+                _copy_plain(fh, offset, length, spool)
+            else:
+                _inflate_member(fh, offset, length, spool)
+            _check_spooled(spool, plain, row.get("record_id"))
+    except _Bad as bad:
+        return Problem(bad.kind, rel, f"record {row.get('record_id') or '?'} at offset {offset}: {bad.reason}")
+    return None
+
+
+def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int]) -> list[Problem]:
+    """Walk a per-record-gzip WARC member by member: what the index does not cover, or cannot reach.
+
+    Members verified through the index (`good`: offset -> length) are skipped unread; members at
+    other indexed offsets were already reported, so only their extent is needed. The walk stops
+    where the file can no longer be split into gzip members.
+    """
+    problems: list[Problem] = []
+    size = path.stat().st_size
+    pos = 0
+    with path.open("rb") as fh:
+        while pos < size:
+            if pos in good:
+                pos += good[pos]
+                continue
+            with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY) as spool:
+                try:
+                    length = _inflate_member(fh, pos, None, spool)
+                except _Bad as bad:
+                    problems.append(Problem(UNREADABLE, rel, f"unreadable from offset {pos}: {bad.reason}"))
+                    break
+                if pos not in indexed:
+                    try:
+                        _check_spooled(spool, False, None)
+                    except _Bad as bad:
+                        kind = DIGEST if bad.kind == DIGEST else UNREADABLE
+                        problems.append(Problem(kind, rel, f"unindexed record at offset {pos}: {bad.reason}"))
+            pos += length
+    return problems
+
+
+def _walk_plain_file(path: Path, rel: str) -> list[Problem]:
+    """Uncompressed WARC files have no member boundaries to walk: let warcio read them through."""
+    offset = 0
+    try:
+        with path.open("rb") as fh:
+            it = ArchiveIterator(fh)
+            for _record in it:
+                offset = it.get_record_offset()
+    except Exception as e:  # noqa: BLE001 - any parse failure makes the file unreadable for replay tools
+        return [Problem(UNREADABLE, rel, f"unreadable after offset {offset}: {e}")]
+    return []
+
+
+def _check_screenshot(archive_dir: Path, row: Mapping[str, Any]) -> Problem | None:
+    rel = str(row["path"])
+    path = Path(rel) if Path(rel).is_absolute() else archive_dir / rel
+    if not path.is_file():
+        return Problem(MISSING, rel, "screenshot file is missing")
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(BUF):
+            h.update(chunk)
+    expected = str(row.get("sha256") or "").lower()
+    if h.hexdigest() != expected:
+        return Problem(DIGEST, rel, f"sha256 is {h.hexdigest()}, the index says {expected or 'nothing'}")
+    return None
+
+
+def _check_indexed(warc_root: Path, by_file: dict[str, list[Mapping[str, Any]]],
+                   problems: list[Problem]) -> dict[str, dict[int, int]]:
+    """Check every indexed record; return, per file, the members found sound (offset -> length)."""
+    good: dict[str, dict[int, int]] = defaultdict(dict)
+    for filename, rows in sorted(by_file.items()):
+        rel = f"{WARC_DIR}/{filename}"
+        path = warc_root / filename
+        if not path.is_file():
+            problems.append(Problem(MISSING, rel, f"WARC file is missing ({len(rows)} indexed records)"))
+            continue
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            for row in sorted(rows, key=lambda r: int(r["offset"])):
+                offset, end = int(row["offset"]), int(row["offset"]) + int(row["length"])
+                if end > size:
+                    problems.append(Problem(TRUNCATED, rel, f"record {row.get('record_id') or '?'} at offset "
+                                            f"{offset} ends at byte {end}, the file has {size}"))
+                elif problem := check_record(fh, rel, row):
+                    problems.append(problem)
+                else:
+                    good[str(path.resolve())][offset] = int(row["length"])
+    return good
+
+
+def verify_archive(archive_dir: Path, records: Iterable[Mapping[str, Any]],
+                   screenshots: Iterable[Mapping[str, Any]]) -> list[Problem]:
+    """Every problem found with the indexed records, the WARC files and the screenshots."""
+    archive_dir = Path(archive_dir)
+    warc_root = archive_dir / WARC_DIR
+    problems: list[Problem] = []
+    by_file: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in records:
+        by_file[str(row["filename"])].append(row)
+    good = _check_indexed(warc_root, by_file, problems)
+    if warc_root.is_dir():
+        for path in sorted(warc_root.rglob("*")):
+            if not path.is_file():
+                continue
+            rel = f"{WARC_DIR}/{path.relative_to(warc_root)}"
+            if path.name.endswith(".warc.gz"):
+                offsets = {int(r["offset"]) for r in by_file.get(str(path.relative_to(warc_root)), [])}
+                problems += _walk_gzip_file(path, rel, offsets, good.get(str(path.resolve()), {}))
+            elif path.name.endswith(".warc"):
+                problems += _walk_plain_file(path, rel)
+    for shot in screenshots:
+        if problem := _check_screenshot(archive_dir, shot):
+            problems.append(problem)
+    for p in problems:
+        log.warning("%s", p)
+    return problems
