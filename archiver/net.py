@@ -142,9 +142,8 @@ def _check_proxy(value: str, option: str) -> str:
         raise UsageError(f"{option}: bad proxy URL {value!r}: {e}") from e
     if url.scheme not in _PROXY_SCHEMES or not url.host:
         raise UsageError(f"{option}: bad proxy URL {value!r}: use http://HOST:PORT, https://HOST:PORT or socks5://HOST:PORT")
-    if url.scheme.startswith("socks"):
-        if importlib.util.find_spec("socksio") is None:
-            raise UsageError(f"{option}: SOCKS proxies need the socksio package: pip install 'httpx[socks]'")
+    if url.scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
+        raise UsageError(f"{option}: SOCKS proxies need the socksio package: pip install 'httpx[socks]'")
     return value
 
 
@@ -188,28 +187,48 @@ def _nss_home(workdir: Path, pems: list[str]) -> Path | None:
         return None
     home = workdir / "nss-home"
     db = home / ".pki" / "nssdb"
+    # Start from the user's own database when there is one, so CAs they already trust (a company
+    # proxy's, say) keep working in the browser alongside the bundle.
+    own = Path(os.environ.get("HOME") or Path.home()) / ".pki" / "nssdb"
+    own_db = own / "cert9.db"
+    base = own if own_db.is_file() and own.resolve() != db.resolve() else None
     stamp = db / "archiver-ca.sha256"
-    digest = hashlib.sha256("".join(pems).encode()).hexdigest()
+    digest = hashlib.sha256(("".join(pems) + (str(own_db.stat().st_mtime_ns) if base else "")).encode()).hexdigest()
     if stamp.is_file() and stamp.read_text() == digest:
         return home
-    shutil.rmtree(db, ignore_errors=True)
-    db.mkdir(parents=True)
     try:
-        subprocess.run([certutil, "-N", "-d", f"sql:{db}", "--empty-password"], check=True, capture_output=True)
-        for i, pem in enumerate(pems):
-            # certutil -A imports only the first certificate of a file: one file per CA.
-            cert_file = db / f"ca-{i}.pem"
-            cert_file.write_text(pem + "\n")
-            subprocess.run(
-                [certutil, "-A", "-n", f"archiver-ca-{i}", "-t", "C,,", "-i", str(cert_file), "-d", f"sql:{db}"],
-                check=True,
-                capture_output=True,
-            )
+        try:
+            _make_nss_db(certutil, db, pems, base)
+        except subprocess.CalledProcessError:
+            if base is None:
+                raise
+            logger.warning("could not add the --ca-bundle to a copy of %s; using a fresh NSS database", own)
+            _make_nss_db(certutil, db, pems, None)
+    except OSError as e:
+        raise BrowserError(f"cannot prepare Chromium's NSS database in {db}: {e.strerror or e}") from e
     except subprocess.CalledProcessError as e:
         msg = (e.stderr or b"").decode(errors="replace").strip().splitlines()
         raise BrowserError(f"certutil could not add the --ca-bundle to Chromium's NSS database: {msg[-1] if msg else e}") from e
     stamp.write_text(digest)
     return home
+
+
+def _make_nss_db(certutil: str, db: Path, pems: list[str], base: Path | None) -> None:
+    shutil.rmtree(db, ignore_errors=True)
+    if base is not None:
+        shutil.copytree(base, db)
+    else:
+        db.mkdir(parents=True)
+        subprocess.run([certutil, "-N", "-d", f"sql:{db}", "--empty-password"], check=True, capture_output=True)
+    for i, pem in enumerate(pems):
+        # certutil -A imports only the first certificate of a file: one file per CA.
+        cert_file = db / f"ca-{i}.pem"
+        cert_file.write_text(pem + "\n")
+        subprocess.run(
+            [certutil, "-A", "-n", f"archiver-ca-{i}", "-t", "C,,", "-i", str(cert_file), "-d", f"sql:{db}"],
+            check=True,
+            capture_output=True,
+        )
 
 
 class _MappingBackend(httpcore.SyncBackend):

@@ -238,6 +238,27 @@ def test_nss_database_holds_the_bundle(server: TLSServer, tmp_path: Path) -> Non
     assert server.net().chromium_launch(tmp_path / "work")["env"]["HOME"] == str(home)  # reused
 
 
+def test_nss_database_keeps_the_users_own_cas(server: TLSServer, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    if shutil.which("certutil") is None:
+        pytest.skip("certutil (libnss3-tools) not installed")
+    home = tmp_path / "home"
+    own = home / ".pki" / "nssdb"
+    own.mkdir(parents=True)
+    corp = tmp_path / "corp.pem"
+    trustme.CA().cert_pem.write_to_path(str(corp))
+    subprocess.run(["certutil", "-N", "-d", f"sql:{own}", "--empty-password"], check=True, capture_output=True)
+    subprocess.run(["certutil", "-A", "-n", "corp-ca", "-t", "C,,", "-i", str(corp), "-d", f"sql:{own}"],
+                   check=True, capture_output=True)
+    monkeypatch.setenv("HOME", str(home))
+    kwargs = server.net().chromium_launch(tmp_path / "work")
+    db = Path(kwargs["env"]["HOME"]) / ".pki" / "nssdb"
+    out = subprocess.run(["certutil", "-L", "-d", f"sql:{db}"], check=True, capture_output=True, text=True).stdout
+    assert "corp-ca" in out and "archiver-ca-0" in out
+    mine = subprocess.run(["certutil", "-L", "-d", f"sql:{own}"], check=True, capture_output=True, text=True).stdout
+    assert "archiver-ca-0" not in mine  # the user's database itself is untouched
+
+
 @pytest.mark.browser
 def test_chromium_reaches_impersonated_twitter_with_bundle_only(server: TLSServer, tmp_path: Path) -> None:
     from playwright.sync_api import Error, sync_playwright
