@@ -8,7 +8,9 @@ its recorded SHA-256.
 
 Every WARC file under warcs/ is then walked member by member, so damage outside the indexed records
 is found too, such as a half-written record left by a crash. This walk does not rely on warcio's
-iterator, which quietly accepts a file cut off inside its last gzip member.
+iterator, which quietly accepts a file cut off inside its last gzip member. Files still named
+`*.open` are being written (or await the capture's recover()): their indexed records are checked,
+but they are not walked, since a record may be half-way onto the disk.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ GZIP = "gzip"  # the slice is not one complete gzip member
 RECORD = "record"  # not a well-formed WARC record, or not the indexed one
 DIGEST = "digest"  # a WARC digest or a screenshot hash does not match
 UNREADABLE = "unreadable"  # a WARC file under warcs/ cannot be read through to its end
+
+# The capture writes `<name>.warc.gz.open` and renames it when done; the index uses the final name.
+OPEN_SUFFIX = ".open"
 
 BUF = 1 << 20
 SPOOL_IN_MEMORY = 16 * 1024 * 1024
@@ -262,6 +267,8 @@ def _check_indexed(warc_root: Path, by_file: dict[str, list[Mapping[str, Any]]],
     for filename, rows in sorted(by_file.items()):
         rel = f"{WARC_DIR}/{filename}"
         path = warc_root / filename
+        if not path.is_file() and path.with_name(path.name + OPEN_SUFFIX).is_file():
+            path = path.with_name(path.name + OPEN_SUFFIX)
         if not path.is_file():
             problems.append(Problem(MISSING, rel, f"WARC file is missing ({len(rows)} indexed records)"))
             continue

@@ -315,3 +315,10 @@ def test_pywb_replays_the_wacz(arc: Archive, tmp_path: Path) -> None:
         assert arc.bodies[BOB_EMBED] not in r.content
         r = client.get(f"{base}/c/20211108100003id_/{ALICE_API}")
         assert r.status_code == 200 and r.content == arc.bodies[ALICE_API]
+
+
+def test_exports_from_a_file_still_being_written(arc: Archive, tmp_path: Path) -> None:
+    for path in (arc.root / "warcs").iterdir():
+        path.rename(path.with_name(path.name + ".open"))
+    summary = export_bundle(arc.root, alice_selection(arc), alice_pages(), tmp_path / "a.warc.gz")
+    assert summary.records == len(alice_selection(arc)) + 1 and summary.missing_originals == []

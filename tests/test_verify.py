@@ -144,3 +144,13 @@ def test_unindexed_records_are_checked_too(arc: Archive) -> None:
     problems = verify_archive(arc.root, others, arc.screenshots)
     assert [(p.kind, p.detail.split(":")[0]) for p in problems] == [
         (DIGEST, f"unindexed record at offset {target['offset']}")]
+
+
+def test_file_still_being_written_is_found_by_its_open_name(arc: Archive) -> None:
+    # the capture writes `<name>.open` and renames it when done; the index already has the final name
+    target = row(arc, "response", ALICE_EMBED)
+    path = arc.root / "warcs" / target["filename"]
+    path.rename(path.with_name(path.name + ".open"))
+    assert verify(arc) == []
+    flip(path.with_name(path.name + ".open"), target["offset"] + target["length"] // 2)
+    assert [p.kind for p in verify(arc)] == [GZIP]

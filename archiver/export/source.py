@@ -62,8 +62,19 @@ class Location:
         return (self.filename, self.offset)
 
 
+# The capture writes `<name>.warc.gz.open` and renames it when the file is complete; the index
+# already uses the final name (capture/warc.py), so a file still being written is found by its suffix.
+OPEN_SUFFIX = ".open"
+
+
 def warc_path(archive_dir: Path, filename: str) -> Path:
-    return archive_dir / WARC_DIR / filename
+    """The file an index row names: `warcs/<filename>`, or its `.open` form while still being written."""
+    path = archive_dir / WARC_DIR / filename
+    if not path.exists():
+        open_path = path.with_name(path.name + OPEN_SUFFIX)
+        if open_path.exists():
+            return open_path
+    return path
 
 
 def parse_member(fh: IO[bytes], loc: Location) -> ArcWarcRecord:
@@ -154,9 +165,12 @@ class OriginalFinder:
 
     def _files(self, first: str) -> list[str]:
         root = self.archive_dir / WARC_DIR
-        names = sorted(str(p.relative_to(root)) for p in root.rglob("*.warc*")
-                       if p.name.endswith((".warc", ".warc.gz")))
-        return [first] + [n for n in names if n != first]
+        names = set()
+        for p in root.rglob("*.warc*"):
+            name = str(p.relative_to(root)).removesuffix(OPEN_SUFFIX)  # warc_path() finds it either way
+            if name.endswith((".warc", ".warc.gz")):
+                names.add(name)
+        return [first] + sorted(names - {first})
 
     @staticmethod
     def _best(pool: list[Candidate], refers_id: str | None, uri: str | None, ts: str | None,
