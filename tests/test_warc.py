@@ -314,3 +314,13 @@ def test_a_failed_write_leaves_no_partial_record(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.open"))
     assert len(read_all(path)) == 1 + written
     warcio_check(path)
+
+
+def test_warc_date_is_utc() -> None:
+    from datetime import timedelta, timezone
+
+    from archiver.capture.warc import warc_date
+
+    assert warc_date(datetime(2024, 3, 4, 12, 0, 0)) == "2024-03-04T12:00:00.000000Z"
+    cet = timezone(timedelta(hours=1))
+    assert warc_date(datetime(2024, 3, 4, 13, 0, 0, 5, tzinfo=cet)) == "2024-03-04T12:00:00.000005Z"

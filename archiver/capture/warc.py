@@ -55,8 +55,9 @@ _HOP_HEADERS = ("connection", "keep-alive", "proxy-connection", "transfer-encodi
 
 
 def warc_date(dt: datetime | None = None) -> str:
-    """WARC-Date in UTC with microseconds (WARC 1.1 allows fractions of a second)."""
-    dt = (dt or datetime.now(UTC)).astimezone(UTC)
+    """WARC-Date in UTC with microseconds (WARC 1.1 allows fractions of a second); naive means UTC."""
+    dt = dt or datetime.now(UTC)
+    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
