@@ -208,6 +208,13 @@ def test_credentials_kept_with_flag_byte_for_byte(arc: Archive, tmp_path: Path) 
         row = by_id[rec.rec_headers.get_header("WARC-Record-ID")]
         stored = (arc.root / "warcs" / row["filename"]).read_bytes()[row["offset"]:row["offset"] + row["length"]]
         assert data[offset:offset + length] == stored
+    # the index carries no request header at all, credentials kept or not
+    wacz = tmp_path / "alice.wacz"
+    export_bundle(arc.root, alice_selection(arc), alice_pages(), wacz, include_credentials=True)
+    with zipfile.ZipFile(wacz) as zf:
+        assert COOKIE.encode() in gzip.decompress(zf.read("archive/data.warc.gz"))
+        index = zf.read("indexes/index.cdx")
+    assert not any(secret in index for secret in SECRETS)
 
 
 def test_empty_selection_is_an_error_and_writes_nothing(arc: Archive, tmp_path: Path) -> None:
