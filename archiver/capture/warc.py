@@ -32,8 +32,8 @@ from archiver.capture.types import Exchange, RecordInfo
 from archiver.capture.warcread import (  # re-exported: the store's readers live next door
     OPEN_SUFFIX,
     StoredRecord,
-    fsync_dir,
     complete_members,
+    fsync_dir,
     iter_records,
     read_member,
     read_record,
