@@ -278,3 +278,22 @@ def test_hsts_upgrade_and_login_wall(browser: Browser, web: FakeWeb, tmp_path: P
     assert (tweet.x_url, 200) in statuses
     assert not [s for s in statuses if s[1] == 307]
     assert json.loads(next(r for r in records if r.type == "metadata").payload)["login-wall"] == "true"
+
+
+@pytest.mark.browser
+def test_document_replaced_at_once_keeps_its_body(browser: Browser, web: FakeWeb, tmp_path: Path) -> None:
+    # t.co answers browsers with a page that navigates away at once (meta refresh +
+    # location.replace); Chromium drops such a document before it can be read the usual way.
+    code = fakesite.TWEET_PHOTO.media_tco
+    assert code is not None
+    web.log.clear()
+    page, records, _ = _capture(browser, f"https://t.co/{code}", tmp_path, screenshot_path=None)
+    tco = next(r for r in records if r.type == "response" and r.uri == f"https://t.co/{code}")
+    assert tco.status == 200
+    target = fakesite.SHORT_LINKS[code]
+    assert target.encode() in tco.payload and b"refresh" in tco.payload.lower()
+    assert not [e for e in page.errors if "t.co" in e]
+    # The page ends on x.com's login wall, and that document is the page record.
+    final = next(r for r in records if r.type == "response" and r.uri == page.final_url)
+    assert page.page_record_id == final.headers["WARC-Record-ID"]
+    assert page.login_wall is True

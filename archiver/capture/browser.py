@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
@@ -57,18 +57,6 @@ _AUTOSCROLL_JS = """async (maxSteps) => {
 _BODY_TEXT_JS = "() => document.body ? document.body.innerText : ''"
 
 
-class _Store(Protocol):
-    """The part of archiver.capture.warc.WarcStore a capture writes through."""
-
-    def write_exchange(self, ex: Any) -> tuple[RecordInfo, RecordInfo]: ...
-
-    def write_resource(self, uri: str, content_type: str, data: bytes, *,
-                       concurrent_to: str | None = None, date: Any = None) -> RecordInfo: ...
-
-    def write_metadata(self, uri: str, fields: dict[str, Any], *,
-                       concurrent_to: str | None = None) -> RecordInfo: ...
-
-
 @dataclass
 class FrameInfo:
     """One frame of the captured page (the main frame first) and its visible text."""
@@ -108,7 +96,8 @@ class PageCapture:
     frames: list[FrameInfo] = field(default_factory=list)
     records: list[RecordInfo] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)  # load, settle, screenshots, write
+    # Seconds: load, settle, screenshots, collect (DOM, frame texts, bodies), write, total.
+    timings: dict[str, float] = field(default_factory=dict)
     login_wall: bool = False
 
 
@@ -220,7 +209,7 @@ class Browser:
 
     # ------------------------------------------------------------------------------------------
 
-    def capture(self, url: str, store: WarcStore | _Store, *, screenshot_path: Path | None,
+    def capture(self, url: str, store: WarcStore, *, screenshot_path: Path | None,
                 element_selectors: Sequence[str] = (), element_dir: Path | None = None,
                 settle_ms: int = 1500, wait_for: str | None = None,
                 on_record: Callable[[RecordInfo], None] | None = None) -> PageCapture:
@@ -229,6 +218,7 @@ class Browser:
         A page that fails to load still yields a PageCapture (status None, errors filled) with
         whatever was recorded; only a dead browser raises BrowserError.
         """
+        start = time.monotonic()
         result = PageCapture(url=url, final_url=url, status=None, title=None, page_record_id=None)
         timeout_ms = int(self.timeout * 1000)
         context = self._browser.new_context(service_workers="block", user_agent=self.user_agent,
@@ -249,17 +239,23 @@ class Browser:
                 result.timings["settle"] = time.monotonic() - t
 
                 t = time.monotonic()
+                started = recorder.requests_started
                 if screenshot_path is not None:
                     full_png = self._full_screenshot(page, result)
-                shots = self._element_shots(page, url, element_selectors, element_dir, result)
-                # Screenshots resize and scroll the page: lazy content may start loading now.
-                if not recorder.wait_idle(QUIET_MS, max_ms=max(settle_ms, QUIET_MS)):
-                    result.errors.extend(f"still loading when the page closed: {u}"
-                                         for u in recorder.inflight_urls())
+                prefix = f"{screenshot_path.stem}-" if screenshot_path is not None else ""
+                shots = self._element_shots(page, element_selectors, element_dir, prefix, result)
+                # Screenshots resize and scroll the page: lazy content may have started loading.
+                log.debug("screenshots took %.3f s, %d requests started meanwhile", time.monotonic() - t, recorder.requests_started - started)
+                if recorder.requests_started != started or recorder.inflight_urls():
+                    recorder.wait_idle(QUIET_MS, max_ms=max(settle_ms, QUIET_MS))
+                result.errors.extend(f"still loading when the page closed: {u}"
+                                     for u in recorder.inflight_urls())
                 result.timings["screenshots"] = time.monotonic() - t
 
+                t = time.monotonic()
                 self._describe(page, result)
                 recorded = recorder.finish()
+                result.timings["collect"] = time.monotonic() - t
             finally:
                 recorder.close()
             result.errors[:0] = recorder.errors
@@ -277,6 +273,8 @@ class Browser:
         t = time.monotonic()
         self._write(result, recorded, store, full_png, screenshot_path, shots, on_record)
         result.timings["write"] = time.monotonic() - t
+        # Also counts what no phase covers: a new context, closing it.
+        result.timings["total"] = time.monotonic() - start
         return result
 
     # -- steps --------------------------------------------------------------------------------
@@ -315,9 +313,10 @@ class Browser:
             result.errors.append(f"full-page screenshot: {_first_line(e)}")
             return None
 
-    def _element_shots(self, page: Page, url: str, selectors: Sequence[str],
-                       element_dir: Path | None, result: PageCapture
-                       ) -> list[tuple[ElementShot, bytes]]:
+    def _element_shots(self, page: Page, selectors: Sequence[str], element_dir: Path | None,
+                       prefix: str, result: PageCapture) -> list[tuple[ElementShot, bytes]]:
+        """Each match of each selector; files are named after the page screenshot so that a
+        re-capture into the same directory never overwrites an earlier capture's files."""
         shots: list[tuple[ElementShot, bytes]] = []
         for selector in selectors:
             try:
@@ -335,7 +334,7 @@ class Browser:
                     continue
                 path = None
                 if element_dir is not None:
-                    path = element_dir / f"element-{len(shots):02d}.png"
+                    path = element_dir / f"{prefix}element-{len(shots):02d}.png"
                 shots.append((ElementShot(selector, index, path, _sha256(png), None, frame_url,
                                           text), png))
         return shots
@@ -363,7 +362,7 @@ class Browser:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _write(self, result: PageCapture, recorded: list[Recorded], store: WarcStore | _Store,
+    def _write(self, result: PageCapture, recorded: list[Recorded], store: WarcStore,
                full_png: bytes | None, screenshot_path: Path | None,
                shots: list[tuple[ElementShot, bytes]],
                on_record: Callable[[RecordInfo], None] | None) -> None:

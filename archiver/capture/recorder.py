@@ -27,6 +27,7 @@ from playwright.sync_api import (
     Page,
     Request,
     ResourceTiming,
+    Response,
 )
 from playwright.sync_api import Error as PlaywrightError
 
@@ -109,11 +110,12 @@ class Recorded:
 class _CdpTap:
     """One CDP session (page or out-of-process iframe): protocol, IP, and browser-made requests."""
 
-    def __init__(self, session: CDPSession, label: str) -> None:
+    def __init__(self, session: CDPSession, label: str, *, keep_documents: bool = False) -> None:
         self.session = session
         self.label = label
         self.requests: dict[str, _CdpResponse] = {}
         self.order: list[str] = []
+        self.documents: dict[str, list[bytes]] = {}  # url -> bodies caught by _on_paused
         session.on("Network.requestWillBeSent", self._on_request)
         session.on("Network.requestWillBeSentExtraInfo", self._on_request_extra)
         session.on("Network.responseReceived", self._on_response)
@@ -123,6 +125,13 @@ class _CdpTap:
         # A fresh context has an empty cache, but the memory cache would still serve repeated
         # resources without an exchange to record (CAPTURE.md: disable the cache).
         session.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        if keep_documents:
+            # A document that a script or meta refresh replaces at once (t.co) is gone from
+            # Chromium before anyone can ask for its body; pausing documents at the response
+            # stage lets us read it first (browsertrix-crawler intercepts the same way).
+            session.on("Fetch.requestPaused", self._on_paused)
+            session.send("Fetch.enable", {"patterns": [
+                {"urlPattern": "*", "resourceType": "Document", "requestStage": "Response"}]})
 
     def _entry(self, request_id: str, url: str = "") -> _CdpResponse:
         entry = self.requests.get(request_id)
@@ -168,12 +177,30 @@ class _CdpTap:
         if entry is not None:
             entry.finished = True
 
+    def _on_paused(self, event: dict[str, Any]) -> None:
+        paused_id = event["requestId"]
+        url = event.get("request", {}).get("url", "")
+        try:
+            status = event.get("responseStatusCode")
+            headers = {h["name"].lower(): h["value"] for h in event.get("responseHeaders", [])}
+            if status is not None and _has_body(status) and _small_text(headers):
+                result = self.session.send("Fetch.getResponseBody", {"requestId": paused_id})
+                self.documents.setdefault(url, []).append(_decode_body(result))
+        except PlaywrightError as e:
+            log.debug("document body of %s not caught: %s", url, e)
+        finally:
+            try:
+                self.session.send("Fetch.continueResponse", {"requestId": paused_id})
+            except PlaywrightError as e:  # the page is closing: nothing left to hold up
+                log.debug("could not release %s: %s", url, e)
+
+    def document_body(self, url: str) -> bytes | None:
+        """A body caught at the response stage for this document URL (oldest first)."""
+        bodies = self.documents.get(url)
+        return bodies.pop(0) if bodies else None
+
     def body(self, request_id: str) -> bytes:
-        result = self.session.send("Network.getResponseBody", {"requestId": request_id})
-        data = result.get("body", "")
-        if result.get("base64Encoded"):
-            return base64.b64decode(data)
-        return str(data).encode("utf-8")
+        return _decode_body(self.session.send("Network.getResponseBody", {"requestId": request_id}))
 
     def detach(self) -> None:
         try:
@@ -192,19 +219,26 @@ class TrafficRecorder:
         self.errors: list[str] = []
         self._inflight: dict[int, str] = {}
         self._last_activity = time.monotonic()
+        self.requests_started = 0
         self._taps: list[_CdpTap] = []
         self._tapped_frames: set[int] = set()
-        self._add_tap(context.new_cdp_session(page), "page")
+        self._add_tap(context.new_cdp_session(page), "page", keep_documents=True)
+        # Bodies fetched early (see _on_response) and finished requests waiting for theirs.
+        self._bodies: dict[int, bytes] = {}
+        self._body_errors: dict[int, str] = {}
+        self._body_pending: dict[int, str] = {}
+        self._deferred: dict[int, tuple[Request, str | None]] = {}
         page.on("request", self._on_request)
+        page.on("response", self._on_response)
         page.on("requestfinished", self._on_finished)
         page.on("requestfailed", self._on_failed)
         page.on("framenavigated", self._on_frame)
 
     # -- events ----------------------------------------------------------------------------
 
-    def _add_tap(self, session: CDPSession, label: str) -> None:
+    def _add_tap(self, session: CDPSession, label: str, *, keep_documents: bool = False) -> None:
         try:
-            self._taps.append(_CdpTap(session, label))
+            self._taps.append(_CdpTap(session, label, keep_documents=keep_documents))
         except PlaywrightError as e:
             log.debug("CDP session %s unusable: %s", label, e)
 
@@ -223,17 +257,46 @@ class TrafficRecorder:
     def _on_request(self, request: Request) -> None:
         if should_record(request.url, request.resource_type):
             self._inflight[id(request)] = request.url
+        self.requests_started += 1
         self._last_activity = time.monotonic()
+
+    def _on_response(self, response: Response) -> None:
+        # Ask for the body as soon as the headers arrive: Playwright's driver then reads it the
+        # moment loading finishes. Asking only at `requestfinished` is too late for a document
+        # that a script or meta refresh replaces at once (t.co): Chromium has already dropped it
+        # ("No resource with given identifier found"). Each listener runs in its own greenlet
+        # under the sync API, so waiting here does not hold up other events.
+        request = response.request
+        key = id(request)
+        if not should_record(request.url, request.resource_type) or not _has_body(response.status):
+            return
+        self._body_pending[key] = request.url
+        try:
+            self._bodies[key] = response.body()
+        except PlaywrightError as e:
+            self._body_errors[key] = _one_line(e)
+        finally:
+            self._body_pending.pop(key, None)
+            self._last_activity = time.monotonic()
+        deferred = self._deferred.pop(key, None)
+        if deferred is not None:
+            self._record(*deferred)
 
     def _on_finished(self, request: Request) -> None:
         self._done(request)
         if should_record(request.url, request.resource_type):
-            self._record(request, failure=None)
+            self._record_when_ready(request, None)
 
     def _on_failed(self, request: Request) -> None:
         self._done(request)
         if should_record(request.url, request.resource_type):
-            self._record(request, failure=request.failure or "failed")
+            self._record_when_ready(request, request.failure or "failed")
+
+    def _record_when_ready(self, request: Request, failure: str | None) -> None:
+        if id(request) in self._body_pending:
+            self._deferred[id(request)] = (request, failure)  # _on_response records it
+        else:
+            self._record(request, failure)
 
     def _done(self, request: Request) -> None:
         self._inflight.pop(id(request), None)
@@ -260,13 +323,7 @@ class TrafficRecorder:
         if is_internal_redirect(response.status, reason, response_headers, ip):
             return
         is_redirect = 300 <= response.status < 400 and request.redirected_to is not None
-        body = b""
-        body_error: str | None = None
-        if not is_redirect and response.status not in (204, 304):
-            try:
-                body = response.body()
-            except PlaywrightError as e:
-                body_error = _one_line(e)
+        body, body_error = self._take_body(request, response, failure)
         if failure is not None:
             missing = ", body unavailable" if body_error else ""
             self.errors.append(f"response interrupted ({failure}{missing}), recorded what arrived: {request.url}")
@@ -297,11 +354,41 @@ class TrafficRecorder:
         self.recorded.append(Recorded(exchange, frame_url, main_frame,
                                       request.resource_type == "document", is_redirect, request))
 
+    def _take_body(self, request: Request, response: Response,
+                   failure: str | None) -> tuple[bytes, str | None]:
+        """The body fetched early, or fetched now; (b"", error) when it cannot be had."""
+        key = id(request)
+        if not _has_body(response.status) or request.redirected_to is not None:
+            return b"", None
+        # Take the document's paused-and-read copy in any case, so that a later document with
+        # the same URL cannot be handed this one's body.
+        caught = self._caught_document(request.url) if request.resource_type == "document" else None
+        if key in self._bodies:
+            return self._bodies.pop(key), None
+        error = self._body_errors.pop(key, None)
+        if error is None or failure is not None:
+            # Not asked yet, or asked before the failure: after it, Chromium hands over what
+            # did arrive (e.g. a response cut short), which is worth keeping.
+            try:
+                return response.body(), None
+            except PlaywrightError as e:
+                error = _one_line(e)
+        if caught is not None:
+            return caught, None
+        return b"", error
+
+    def _caught_document(self, url: str) -> bytes | None:
+        for tap in self._taps:
+            caught = tap.document_body(url)
+            if caught is not None:
+                return caught
+        return None
+
     # -- waiting -----------------------------------------------------------------------------
 
     def inflight_urls(self) -> list[str]:
         """URLs of the requests still in flight."""
-        return list(self._inflight.values())
+        return list({**self._inflight, **self._body_pending}.values())
 
     def wait_idle(self, quiet_ms: int = 500, max_ms: int = 1500) -> bool:
         """Pump events until no request has been in flight for quiet_ms, at most max_ms.
@@ -312,7 +399,8 @@ class TrafficRecorder:
         deadline = time.monotonic() + max_ms / 1000
         while True:
             now = time.monotonic()
-            if not self._inflight and (now - self._last_activity) * 1000 >= quiet_ms:
+            idle = not self._inflight and not self._body_pending
+            if idle and (now - self._last_activity) * 1000 >= quiet_ms:
                 return True
             if now >= deadline:
                 return False
@@ -394,6 +482,30 @@ class TrafficRecorder:
         for tap in self._taps:
             tap.detach()
         self._taps.clear()
+
+
+_MAX_DOCUMENT_BODY = 5_000_000
+
+
+def _small_text(headers: Mapping[str, str]) -> bool:
+    """Documents worth holding up to read: HTML/XML/text of modest size (not PDFs, downloads)."""
+    ctype = headers.get("content-type", "").lower()
+    if not (ctype.startswith("text/") or "html" in ctype or "xml" in ctype):
+        return False
+    length = headers.get("content-length", "")
+    return not length.isdigit() or int(length) <= _MAX_DOCUMENT_BODY
+
+
+def _decode_body(result: Mapping[str, Any]) -> bytes:
+    data = result.get("body", "")
+    if result.get("base64Encoded"):
+        return base64.b64decode(data)
+    return str(data).encode("utf-8")
+
+
+def _has_body(status: int) -> bool:
+    """Chromium keeps no body for redirects, 204 and 304 (Playwright raises for them)."""
+    return not (300 <= status < 400 or status == 204)
 
 
 def _playwright_protocol(request: Request) -> str | None:
