@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -200,10 +201,24 @@ def configure(db: Database) -> None:
     db.execute("PRAGMA foreign_keys = ON")
     _refuse_newer(db, schema_version(db), SCHEMA_VERSION)
     if not db.memory:
-        db.enable_wal()
+        _enable_wal(db)
     # WAL with synchronous=NORMAL is durable across process crashes (kill -9); only a power loss can
     # drop the last transactions, and never corrupts the file.
     db.execute("PRAGMA synchronous = NORMAL")
+
+
+def _enable_wal(db: Database) -> None:
+    """Switch to WAL, retrying: SQLite answers "locked" at once, without waiting for its busy
+    timeout, when another connection is opening the same fresh file at the same moment."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.enable_wal()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def open_database(path: Path, *, create: bool = True) -> Database:
@@ -224,7 +239,8 @@ def open_database(path: Path, *, create: bool = True) -> Database:
         raise
     except sqlite3.DatabaseError as exc:
         db.close()
-        raise IndexError_(f"cannot use the index {path}: {exc} (is it an archiver archive.db?)") from exc
+        hint = "another process kept it busy, try again" if "locked" in str(exc) else "is it an archiver archive.db?"
+        raise IndexError_(f"cannot use the index {path}: {exc} ({hint})") from exc
     return db
 
 

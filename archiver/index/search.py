@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 _TERM_RE = re.compile(r'"(?P<phrase>[^"]*)"?(?P<pstar>\*?)|(?P<word>\S+)')
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
 # Scripts written without spaces between words: unicode61 cannot split them.
 _UNSPACED_RE = re.compile(
     r"[\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\u0e00-\u0e7f\u1000-\u109f]"
@@ -46,6 +48,8 @@ class Term:
 def parse(query: str) -> list[list[Term]]:
     """The query in disjunctive form: a list of alternatives (joined by OR), each a list of terms (AND)."""
     tokens: list[Term | None] = []  # None marks an OR
+    # SQLite reads FTS5 query strings as C strings: a NUL would end them mid-quote.
+    query = _CONTROL_RE.sub(" ", query)
     for match in _TERM_RE.finditer(query):
         if match["word"] is not None:
             word = match["word"]

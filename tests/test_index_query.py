@@ -1,0 +1,292 @@
+"""lookup / show / records_for over a real SQLite file: every filter, its boundaries, and the output shape."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from archiver.capture.types import RecordInfo
+from archiver.errors import UsageError
+from archiver.index.query import LOOKUP_FIELDS, Filters, lookup, records_for, show
+from archiver.index.store import Index
+from archiver.models import Post
+
+A = "https://news.example/a"
+B = "https://news.example/b"
+
+
+def post(platform: str = "twitter", **kw: object) -> Post:
+    return Post(platform=platform, kind="embedded", source="a.html", evidence="e", **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+    """A small archive: posts with datetimes, bare dates and no date; two articles; captures; history."""
+    with Index(tmp_path_factory.mktemp("archive")) as idx:
+        a = idx.upsert_article(A, title="Floods")
+        b = idx.upsert_article(B + "/", title="Roads")
+        posts = [
+            post(post_id="100", handle="RivertonDesk", author="Riverton News Desk", posted_at="2024-03-04T00:00:00.000Z",
+                 text="Water levels are rising fast near the old bridge, #Riverton pic.twitter.com/Zx81QmPa0c"),
+            post(post_id="101", handle="rivertondesk", author="Riverton News Desk", posted_at="2024-03-04T23:59:59.999Z",
+                 text="Café reopens after the flood: \"we're back\" (100%_ sure)"),
+            post(post_id="102", handle="Other_One", author="Zoë", posted_at="2024-03-05T00:00:00.000Z",
+                 text="Nothing to see here"),
+            post(handle="RivertonDesk", posted_at="2024-03-04", text="Date-only flattened tweet about sandbags"),
+            post(platform="youtube", post_id="dQw4w9WgXcQ", url="https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+                 text="東京の洪水 live 🌊"),
+            post(platform="instagram", post_id="C0dE_x1", url="https://www.instagram.com/p/C0dE_x1/", handle="insta"),
+        ]
+        keys = [idx.upsert_post(p) for p in posts]
+        for key in keys[:4]:
+            idx.cite(a, key, "embedded", "blockquote.twitter-tweet")
+        idx.cite(b, keys[2], "linked", "a[href]")
+        idx.cite(b, keys[4], "embedded", "iframe")
+        idx.observe(keys[0], "live", checked_at="2024-03-05T10:00:00Z")
+        idx.observe(keys[0], "deleted", checked_at="2024-03-20T10:00:00Z")
+        idx.observe(keys[1], "live", checked_at="2024-03-05T10:00:00Z")
+        idx.observe(keys[4], "unavailable", checked_at="2024-03-06T10:00:00Z")
+        idx.add_capture(post_key=keys[0], article_id=None, source="live", url="https://platform.twitter.com/embed/Tweet.html?id=100",
+                        status="live", screenshot="screenshots/twitter/100/embed.png", screenshot_sha256="00" * 32,
+                        error=None, warc="a-00000.warc.gz", page_record_id="<urn:uuid:p1>",
+                        captured_at="2024-03-05T10:00:00Z")
+        idx.add_capture(post_key=keys[0], article_id=None, source="wayback", url="https://web.archive.org/web/2024/x",
+                        status="recovered", screenshot=None, screenshot_sha256=None, error=None, warc="a-00001.warc.gz",
+                        page_record_id=None, captured_at="2024-03-21T10:00:00Z")
+        idx.add_capture(post_key=keys[1], article_id=None, source="live", url="u", status="live", screenshot=None,
+                        screenshot_sha256=None, error=None, warc=None, page_record_id=None,
+                        captured_at="2024-03-06T10:00:00Z")
+        yield idx
+
+
+def keys_of(index: Index, **filters: str) -> list[str]:
+    return [row["key"] for row in lookup(index, Filters(**filters))]
+
+
+def hash_key_of(index: Index) -> str:
+    return index.db.execute("SELECT key FROM posts WHERE key LIKE 'twitter:h:%'").fetchone()[0]
+
+
+def test_order_is_posted_at_with_unknown_last_then_key(index: Index) -> None:
+    assert keys_of(index) == [
+        "twitter:100", hash_key_of(index), "twitter:101", "twitter:102", "instagram:C0dE_x1", "youtube:dQw4w9WgXcQ",
+    ]  # the date-only post starts at midnight, like twitter:100: the key breaks the tie
+
+
+def test_output_shape(index: Index) -> None:
+    row = next(r for r in lookup(index, Filters()) if r["key"] == "twitter:100")
+    assert tuple(row) == LOOKUP_FIELDS
+    assert row["links"] == [] and isinstance(row["media"], list)
+    assert row["articles"] == [{"url": A, "kind": "embedded", "evidence": "blockquote.twitter-tweet"}]
+    assert row["captures"] == [
+        {"captured_at": "2024-03-05T10:00:00.000Z", "source": "live", "screenshot": "screenshots/twitter/100/embed.png",
+         "status": "live", "warc": "a-00000.warc.gz"},
+        {"captured_at": "2024-03-21T10:00:00.000Z", "source": "wayback", "screenshot": None, "status": "recovered",
+         "warc": "a-00001.warc.gz"},
+    ]
+    assert row["history"] == [
+        {"checked_at": "2024-03-05T10:00:00.000Z", "status": "live"},
+        {"checked_at": "2024-03-20T10:00:00.000Z", "status": "deleted"},
+    ]
+    assert row["status"] == "deleted"
+
+
+@pytest.mark.parametrize("handle", ["RivertonDesk", "@rivertondesk", "  @RIVERTONDESK ", "rivertonDESK"])
+def test_handle_is_case_insensitive_with_or_without_at(index: Index, handle: str) -> None:
+    assert keys_of(index, handle=handle) == ["twitter:100", hash_key_of(index), "twitter:101"]
+
+
+def test_handle_with_underscore_is_exact_not_a_pattern(index: Index) -> None:
+    assert keys_of(index, handle="other_one") == ["twitter:102"]
+    assert keys_of(index, handle="other1one") == []
+
+
+def test_date_is_the_whole_utc_day_including_date_only_posts(index: Index) -> None:
+    assert keys_of(index, date="2024-03-04") == ["twitter:100", hash_key_of(index), "twitter:101"]
+    assert keys_of(index, date="2024-03-05") == ["twitter:102"]
+    assert keys_of(index, date="2024-03-03") == []
+
+
+def test_since_and_until_are_inclusive(index: Index) -> None:
+    assert keys_of(index, since="2024-03-05") == ["twitter:102"]
+    assert keys_of(index, until="2024-03-04") == ["twitter:100", hash_key_of(index), "twitter:101"]
+    assert keys_of(index, since="2024-03-04T23:59:59.999Z", until="2024-03-05T00:00:00Z") == [
+        hash_key_of(index), "twitter:101", "twitter:102"]
+    # An upper bound includes the whole unit written: seconds, minutes.
+    assert keys_of(index, until="2024-03-04T23:59:59Z", since="2024-03-04T12:00Z") == [hash_key_of(index), "twitter:101"]
+    assert keys_of(index, until="2024-03-04T00:00") == ["twitter:100", hash_key_of(index)]
+    # Offsets are converted to UTC: 01:00+01:00 is midnight UTC.
+    assert keys_of(index, since="2024-03-05T01:00:00+01:00", until="2024-03-05T01:00:00+01:00") == ["twitter:102"]
+    # A datetime bound that excludes the whole day excludes the date-only post too.
+    assert keys_of(index, since="2024-03-05T00:00:00Z") == ["twitter:102"]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("since", "yesterday"), ("until", "2024-13-01"), ("date", "2024-03-04T10:00"), ("since", "2024-02-30"),
+     ("captured_since", "03/04/2024"), ("until", "2024-03-04T25:00")],
+)
+def test_bad_dates_are_usage_errors_naming_the_option(option: str, value: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        Filters(**{option: value})
+    assert f"--{option.replace('_', '-')}" in str(caught.value)
+    assert "YYYY-MM-DD" in str(caught.value)
+
+
+def test_empty_range_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="empty"):
+        Filters(since="2024-03-05", until="2024-03-04")
+
+
+def test_platform(index: Index) -> None:
+    assert keys_of(index, platform="YouTube") == ["youtube:dQw4w9WgXcQ"]
+    assert len(keys_of(index, platform="x")) == 4
+    with pytest.raises(UsageError, match="--platform"):
+        Filters(platform="myspace")
+
+
+def test_status(index: Index) -> None:
+    assert keys_of(index, status="deleted") == ["twitter:100"]
+    assert keys_of(index, status="LIVE") == ["twitter:101"]
+    assert keys_of(index, status="withheld") == []
+
+
+def test_article(index: Index) -> None:
+    assert keys_of(index, article=B) == ["twitter:102", "youtube:dQw4w9WgXcQ"]  # stored with a trailing slash
+    assert len(keys_of(index, article=A)) == 4
+    assert keys_of(index, article="https://news.example/none") == []
+
+
+def test_captured_since(index: Index) -> None:
+    assert keys_of(index, captured_since="2024-03-06") == ["twitter:100", "twitter:101"]
+    assert keys_of(index, captured_since="2024-03-06T10:00:00.001Z") == ["twitter:100"]
+    assert keys_of(index, captured_since="2024-03-22") == []
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("rising", ["twitter:100"]),
+        ("RISING water", ["twitter:100"]),
+        ('"old bridge"', ["twitter:100"]),
+        ('"bridge old"', []),
+        ("#Riverton", ["twitter:100", "twitter:101"]),  # 101's author is "Riverton News Desk"
+        ("pic.twitter.com/Zx81QmPa0c", ["twitter:100"]),
+        ("cafe", ["twitter:101"]),  # diacritics folded
+        ("Zoe", ["twitter:102"]),  # author is searched too
+        ("sandbag*", ["H"]),
+        ("rising OR sandbags", ["twitter:100", "H"]),
+        ("we're back", ["twitter:101"]),
+        ("100%_", ["twitter:101"]),
+        ("洪水", ["youtube:dQw4w9WgXcQ"]),  # CJK inside a run: substring match
+        ("🌊", ["youtube:dQw4w9WgXcQ"]),
+        ("rising flood", []),
+    ],
+)
+def test_text_search(index: Index, query: str, expected: list[str]) -> None:
+    found = keys_of(index, text=query)
+    assert found == [hash_key_of(index) if k == "H" else k for k in expected]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', '""', 'water"', "AND", "OR", "NOT rising", "rising OR", "OR OR OR", "col:umn", "(rising", "rising)", "^start",
+     "a -b", "NEAR(a b)", "*", "x*y", "'; DROP TABLE posts; --", "\\", "%", "rising AND NOT", "{text}: rising"],
+)
+def test_text_search_never_crashes_on_special_characters(index: Index, query: str) -> None:
+    try:
+        filters = Filters(text=query)
+    except UsageError:
+        return  # nothing searchable: said so, not crashed
+    assert isinstance(lookup(index, filters), list)
+    assert index.db.execute("SELECT count(*) FROM posts").fetchone()[0] == 6
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.text(max_size=40), st.text(alphabet="\"*():^-+{}[]ORNDTAE ab'%_\\\x00", max_size=30)))
+def test_any_text_query_is_safe(index: Index, query: str) -> None:
+    try:
+        filters = Filters(text=query)
+    except UsageError:
+        return
+    lookup(index, filters)
+
+
+def test_filters_combine(index: Index) -> None:
+    assert keys_of(index, handle="@rivertondesk", date="2024-03-04", status="live", text="café") == ["twitter:101"]
+    assert keys_of(index, handle="rivertondesk", platform="youtube") == []
+
+
+@pytest.mark.parametrize(
+    "ident",
+    [
+        "twitter:100",
+        "100",
+        "https://twitter.com/RivertonDesk/status/100",
+        "https://x.com/someone_else/status/100?s=20",
+        "https://mobile.twitter.com/RivertonDesk/status/100/photo/1",
+        "https://x.com/i/web/status/100",
+        "https://fxtwitter.com/RivertonDesk/status/100",
+        "https://twitter.com/#!/RivertonDesk/statuses/100",
+    ],
+)
+def test_show_by_key_url_or_id(index: Index, ident: str) -> None:
+    shown = show(index, ident)
+    assert shown is not None and shown["key"] == "twitter:100"
+    assert [h["status"] for h in shown["history"]] == ["live", "deleted"]
+    assert shown["articles"][0]["title"] == "Floods"
+    assert shown["captures"][1]["url"] == "https://web.archive.org/web/2024/x"
+
+
+def test_show_other_platforms_and_hash_keys(index: Index) -> None:
+    assert show(index, "https://youtu.be/dQw4w9WgXcQ")["key"] == "youtube:dQw4w9WgXcQ"  # type: ignore[index]
+    assert show(index, "https://www.instagram.com/p/C0dE_x1/?igsh=abc")["key"] == "instagram:C0dE_x1"  # type: ignore[index]
+    full = hash_key_of(index)
+    assert show(index, full)["key"] == full  # type: ignore[index]
+    assert show(index, full[:20])["key"] == full  # type: ignore[index]
+    assert show(index, "https://x.com/a/status/999") is None
+    assert show(index, "nothing-like-this") is None
+    assert show(index, "") is None
+
+
+def _rec(rid: str, offset: int, warc_type: str = "response", **kw: object) -> RecordInfo:
+    base: dict[str, object] = dict(record_id=f"<urn:uuid:{rid}>", warc_type=warc_type, target_uri=f"https://h/{rid}",
+                                   date="2024-03-04T10:00:00Z", filename="f.warc.gz", offset=offset, length=10,
+                                   payload_digest=f"sha1:{rid}")
+    base.update(kw)
+    return RecordInfo(**base)  # type: ignore[arg-type]
+
+
+def test_records_for_selects_posts_their_articles_and_revisit_originals(tmp_path: Path) -> None:
+    with Index(tmp_path) as idx:
+        a = idx.upsert_article(A)
+        mine = idx.upsert_post(post(post_id="1", handle="me"))
+        other = idx.upsert_post(post(post_id="2", handle="other"))
+        idx.cite(a, mine, "embedded", "e")
+        idx.cite(a, other, "embedded", "e")
+
+        def cap(**kw: object) -> int:
+            return idx.add_capture(source="live", url="u", status="ok", screenshot=None, screenshot_sha256=None,
+                                   error=None, warc="f.warc.gz", page_record_id=None, **kw)  # type: ignore[arg-type]
+
+        idx.add_records(cap(post_key=None, article_id=a), [_rec("article", 0)])
+        idx.add_records(cap(post_key=other, article_id=None), [_rec("other", 100), _rec("shared", 150)])
+        idx.add_records(cap(post_key=mine, article_id=None), [
+            _rec("mine-b", 300),
+            _rec("mine-a", 200),
+            _rec("revisit", 400, warc_type="revisit", payload_digest="sha1:shared",
+                 extra={"WARC-Refers-To-Target-URI": "https://h/shared"}),
+        ])
+        ids = [r["record_id"] for r in records_for(idx, [mine])]
+        assert ids == ["<urn:uuid:article>", "<urn:uuid:shared>", "<urn:uuid:mine-a>", "<urn:uuid:mine-b>",
+                       "<urn:uuid:revisit>"]
+        assert "<urn:uuid:other>" not in ids
+        no_articles = [r["record_id"] for r in records_for(idx, [mine], include_articles=False)]
+        assert "<urn:uuid:article>" not in no_articles
+        revisit = records_for(idx, [mine])[-1]
+        assert revisit["extra"] == {"WARC-Refers-To-Target-URI": "https://h/shared"}
+        assert records_for(idx, []) == []

@@ -1,0 +1,133 @@
+"""Pure tests of the index's time handling and search-query parsing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from archiver.index import search
+from archiver.index.times import (
+    format_utc,
+    is_more_precise,
+    normalise_posted_at,
+    normalise_timestamp,
+    parse_bound,
+    posted_bounds,
+)
+
+moments = st.datetimes(
+    min_value=datetime(2006, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+)
+
+
+def test_format_utc_is_canonical_milliseconds() -> None:
+    assert format_utc(datetime(2023, 9, 17, 15, 52, 15, 446999, tzinfo=UTC)) == "2023-09-17T15:52:15.446Z"
+    assert format_utc(datetime(2023, 9, 17, 15, 52, 15)) == "2023-09-17T15:52:15.000Z"  # naive = UTC
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-04", "2024-03-04"),
+        (" 2024-03-04 ", "2024-03-04"),
+        ("2024-03-04T10:00:00Z", "2024-03-04T10:00:00.000Z"),
+        ("2024-03-04T10:00:00+02:00", "2024-03-04T08:00:00.000Z"),
+        ("2024-03-04 23:30:00-01:00", "2024-03-05T00:30:00.000Z"),
+        ("2024-03-04T10:00:00.5Z", "2024-03-04T10:00:00.500Z"),
+        ("March 4, 2024", "March 4, 2024"),  # not ISO: kept as given, never guessed
+        ("", None),
+        (None, None),
+    ],
+)
+def test_normalise_posted_at(value: str | None, expected: str | None) -> None:
+    assert normalise_posted_at(value) == expected
+
+
+def test_posted_bounds() -> None:
+    assert posted_bounds("2024-03-04") == ("2024-03-04T00:00:00.000Z", "2024-03-04T23:59:59.999Z")
+    assert posted_bounds("2024-03-04T10:00:00Z") == ("2024-03-04T10:00:00.000Z",) * 2
+    assert posted_bounds("2024-02-30") == (None, None)
+    assert posted_bounds("March 4, 2024") == (None, None)
+    assert posted_bounds(None) == (None, None)
+
+
+def test_precision() -> None:
+    assert is_more_precise("2024-03-05T01:00:00Z", "2024-03-04")  # the ID's time wins over a printed date
+    assert not is_more_precise("2024-03-04", "2024-03-04T10:00:00.000Z")
+    assert not is_more_precise("not a date", "2024-03-04")
+
+
+def test_normalise_timestamp_rejects_dates_and_garbage() -> None:
+    with pytest.raises(ValueError):
+        normalise_timestamp("2024-03-04")
+    with pytest.raises(ValueError):
+        normalise_timestamp("now")
+
+
+@pytest.mark.parametrize(
+    ("value", "low", "high"),
+    [
+        ("2024-03-04", "2024-03-04T00:00:00.000Z", "2024-03-04T23:59:59.999Z"),
+        ("2024-03-04T10:15", "2024-03-04T10:15:00.000Z", "2024-03-04T10:15:59.999Z"),
+        ("2024-03-04T10:15:30Z", "2024-03-04T10:15:30.000Z", "2024-03-04T10:15:30.999Z"),
+        ("2024-03-04T10:15:30.25Z", "2024-03-04T10:15:30.250Z", "2024-03-04T10:15:30.250Z"),
+        ("2024-03-04T00:30+01:00", "2024-03-03T23:30:00.000Z", "2024-03-03T23:30:59.999Z"),
+        ("2024-12-31", "2024-12-31T00:00:00.000Z", "2024-12-31T23:59:59.999Z"),
+    ],
+)
+def test_parse_bound(value: str, low: str, high: str) -> None:
+    assert parse_bound(value, end=False) == low
+    assert parse_bound(value, end=True) == high
+
+
+@pytest.mark.parametrize("value", ["2024-3-4", "2024-03-04+01:00", "04/03/2024", "2024-03-04T10", "2024-02-30",
+                                   "2024-03-04T10:00+25:00", "", "today"])
+def test_parse_bound_rejects(value: str) -> None:
+    with pytest.raises(ValueError):
+        parse_bound(value, end=False)
+
+
+@given(moments)
+def test_a_moment_lies_within_its_own_day_and_bounds(moment: datetime) -> None:
+    stamp = format_utc(moment)
+    day = stamp[:10]
+    assert parse_bound(day, end=False) <= stamp <= parse_bound(day, end=True)
+    assert parse_bound(stamp, end=False) == stamp == parse_bound(stamp, end=True)
+    start, end = posted_bounds(day)
+    assert start is not None and end is not None and start <= stamp <= end
+
+
+@given(moments, moments)
+def test_text_order_is_time_order(first: datetime, second: datetime) -> None:
+    # Truncated to the stored millisecond precision.
+    a, b = format_utc(first), format_utc(second)
+    ta = first.replace(microsecond=first.microsecond // 1000 * 1000)
+    tb = second.replace(microsecond=second.microsecond // 1000 * 1000)
+    assert (a < b) == (ta < tb) and (a == b) == (ta == tb)
+
+
+@given(moments, st.integers(min_value=-14 * 60, max_value=14 * 60))
+def test_offsets_are_converted(moment: datetime, minutes: int) -> None:
+    local = moment.astimezone(timezone(timedelta(minutes=minutes)))
+    written = local.strftime("%Y-%m-%dT%H:%M:%S") + local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
+    assert parse_bound(written, end=False) == format_utc(moment.replace(microsecond=0))
+
+
+def test_search_parse() -> None:
+    T = search.Term
+    assert search.parse('water "old bridge" sand* OR café') == [
+        [T("water"), T("old bridge"), T("sand", prefix=True)], [T("café")]]
+    assert search.parse("OR rising OR") == [[T("OR"), T("rising"), T("OR")]]
+    assert search.parse('"unclosed phrase') == [[T("unclosed phrase")]]
+    assert search.parse("  * \x00 ") == []
+    assert T('a"b').fts_expression() == '"a""b"'
+    assert T("50%_off\\").like_pattern() == "%50\\%\\_off\\\\%"
+    assert not T("東京").fts_searchable and not T("🌊").fts_searchable and T("Zoë").fts_searchable
+
+
+def test_text_condition_rejects_empty_queries() -> None:
+    with pytest.raises(ValueError):
+        search.text_condition("   ")
