@@ -254,9 +254,9 @@ def test_show_other_platforms_and_hash_keys(index: Index) -> None:
 
 
 def _rec(rid: str, offset: int, warc_type: str = "response", **kw: object) -> RecordInfo:
-    base: dict[str, object] = dict(record_id=f"<urn:uuid:{rid}>", warc_type=warc_type, target_uri=f"https://h/{rid}",
-                                   date="2024-03-04T10:00:00Z", filename="f.warc.gz", offset=offset, length=10,
-                                   payload_digest=f"sha1:{rid}")
+    base: dict[str, object] = {"record_id": f"<urn:uuid:{rid}>", "warc_type": warc_type, "target_uri": f"https://h/{rid}",
+                                   "date": "2024-03-04T10:00:00Z", "filename": "f.warc.gz", "offset": offset, "length": 10,
+                                   "payload_digest": f"sha1:{rid}"}
     base.update(kw)
     return RecordInfo(**base)  # type: ignore[arg-type]
 

@@ -18,27 +18,27 @@ ID = "1146359923158089728"
 
 
 def tweet(**kw: object) -> Post:
-    base: dict[str, object] = dict(platform="twitter", kind="embedded", source="a.html", evidence="blockquote.twitter-tweet")
+    base: dict[str, object] = {"platform": "twitter", "kind": "embedded", "source": "a.html", "evidence": "blockquote.twitter-tweet"}
     base.update(kw)
     return Post(**base)  # type: ignore[arg-type]
 
 
 def record(rid: str, offset: int, **kw: object) -> RecordInfo:
-    base: dict[str, object] = dict(
-        record_id=f"<urn:uuid:{rid}>", warc_type="response", target_uri=f"https://example.com/{rid}",
-        date="2024-03-04T10:00:00Z", filename="a-00000.warc.gz", offset=offset, length=100, status=200,
-        mime="text/html", payload_digest=f"sha1:{rid.upper()}",
-    )
+    base: dict[str, object] = {
+        "record_id": f"<urn:uuid:{rid}>", "warc_type": "response", "target_uri": f"https://example.com/{rid}",
+        "date": "2024-03-04T10:00:00Z", "filename": "a-00000.warc.gz", "offset": offset, "length": 100, "status": 200,
+        "mime": "text/html", "payload_digest": f"sha1:{rid.upper()}",
+    }
     base.update(kw)
     return RecordInfo(**base)  # type: ignore[arg-type]
 
 
 def capture(index: Index, **kw: object) -> int:
-    base: dict[str, object] = dict(
-        post_key=None, article_id=None, source="live", url="https://platform.twitter.com/embed/Tweet.html",
-        status="live", screenshot=None, screenshot_sha256=None, error=None, warc="a-00000.warc.gz",
-        page_record_id=None,
-    )
+    base: dict[str, object] = {
+        "post_key": None, "article_id": None, "source": "live", "url": "https://platform.twitter.com/embed/Tweet.html",
+        "status": "live", "screenshot": None, "screenshot_sha256": None, "error": None, "warc": "a-00000.warc.gz",
+        "page_record_id": None,
+    }
     base.update(kw)
     return index.add_capture(**base)  # type: ignore[arg-type]
 
@@ -228,18 +228,16 @@ def test_runs(index: Index) -> None:
 
 def test_transaction_is_all_or_nothing_and_nests(index: Index) -> None:
     key = index.upsert_post(tweet(post_id=ID))
-    with pytest.raises(RuntimeError):
-        with index.transaction():
-            cid = capture(index, post_key=key)
-            index.add_records(cid, [record("r1", 0)])
-            raise RuntimeError("browser crashed")
+    with pytest.raises(RuntimeError), index.transaction():
+        cid = capture(index, post_key=key)
+        index.add_records(cid, [record("r1", 0)])
+        raise RuntimeError("browser crashed")
     assert (count(index, "captures"), count(index, "records")) == (0, 0)
     with index.transaction():
         capture(index, post_key=key)
-        with pytest.raises(RuntimeError):
-            with index.transaction():
-                index.observe(key, "live")
-                raise RuntimeError("inner")
+        with pytest.raises(RuntimeError), index.transaction():
+            index.observe(key, "live")
+            raise RuntimeError("inner")
     assert (count(index, "captures"), count(index, "observations")) == (1, 0)
 
 
@@ -258,10 +256,9 @@ def test_in_memory_index_works_like_a_file() -> None:
 
 def test_busy_index_is_reported_as_index_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("archiver.index.schema.BUSY_TIMEOUT_MS", 100)
-    with Index(tmp_path) as holder, Index(tmp_path) as other:
-        with holder.transaction():
-            holder.upsert_article("https://news.example/a")
-            with pytest.raises(IndexError_, match="busy|locked"):
-                other.upsert_article("https://news.example/b")
-            # WAL: readers are not blocked by the writer.
-            assert other.article_id("https://news.example/c") is None
+    with Index(tmp_path) as holder, Index(tmp_path) as other, holder.transaction():
+        holder.upsert_article("https://news.example/a")
+        with pytest.raises(IndexError_, match="busy|locked"):
+            other.upsert_article("https://news.example/b")
+        # WAL: readers are not blocked by the writer.
+        assert other.article_id("https://news.example/c") is None

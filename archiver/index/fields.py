@@ -6,7 +6,12 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from archiver.index.times import is_bare_date, is_more_precise, normalise_posted_at, posted_bounds
+from archiver.index.times import (
+    is_bare_date,
+    is_more_precise,
+    normalise_posted_at,
+    posted_bounds,
+)
 
 # Identity and content columns that a source either knows or leaves as None.
 SCALAR_FIELDS: tuple[str, ...] = ("platform", "post_id", "url", "handle", "author", "posted_at", "text")

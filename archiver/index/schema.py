@@ -141,7 +141,7 @@ def _m1_initial(db: Database) -> None:
         );
         """
     )
-    db["posts"].enable_fts(["text", "author", "handle"], create_triggers=True, tokenize=FTS_TOKENIZER)
+    db.table("posts").enable_fts(["text", "author", "handle"], create_triggers=True, tokenize=FTS_TOKENIZER)
 
 
 # Append only: never edit a migration that has shipped, add the next one instead.

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from sqlite_utils import Database
 
@@ -24,7 +24,12 @@ from archiver.capture.types import RecordInfo
 from archiver.errors import IndexError_
 from archiver.index import fields
 from archiver.index.schema import BUSY_TIMEOUT_MS, open_database, open_memory
-from archiver.index.times import format_utc, normalise_posted_at, normalise_timestamp, utc_now
+from archiver.index.times import (
+    format_utc,
+    normalise_posted_at,
+    normalise_timestamp,
+    utc_now,
+)
 from archiver.layout import DB_NAME
 from archiver.models import Post
 
@@ -102,7 +107,7 @@ class Index:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> Index:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
