@@ -20,16 +20,12 @@ import httpx
 
 from archiver.capture.http import CURL_UA
 from archiver.capture.types import HttpGetter
+from archiver.detect.platforms.twitter import parse_status_url
 from archiver.errors import NetworkError
 
 log = logging.getLogger(__name__)
 
 _SHORT = re.compile(r"^(?:https?://)?(?P<host>t\.co|pic\.twitter\.com|pic\.x\.com)/(?P<code>[A-Za-z0-9]+)", re.I)
-_STATUS = re.compile(
-    r"^https?://(?:(?:www|m|mobile)\.)?(?:twitter|x)\.com/(?:#!/)?"
-    r"(?:i/web|i|(?P<handle>[A-Za-z0-9_]{1,15}))/status(?:es)?/(?P<id>\d{1,20})(?:[/?#]|$)",
-    re.I,
-)
 _UNSAFE = re.compile(r"^https?://(?:(?:www|mobile)\.)?(?:twitter|x)\.com/safety/unsafe_link_warning\b", re.I)
 _META = re.compile(r"<meta\b[^>]*>", re.I)
 _HTTP_EQUIV_REFRESH = re.compile(r"""http-equiv\s*=\s*["']?\s*refresh\b""", re.I)
@@ -85,14 +81,6 @@ def unwrap_unsafe_link(url: str) -> str | None:
     return values[0] if values and values[0] else None
 
 
-def status_of(url: str) -> tuple[str | None, str] | None:
-    """(handle or None, status ID) when the URL is a Twitter/X status URL."""
-    m = _STATUS.match(url)
-    if not m:
-        return None
-    return m.group("handle"), m.group("id")
-
-
 def page_redirect(body: str, base_url: str) -> str | None:
     """The target of a meta refresh or a `location.replace("...")` in a small HTML page."""
     body = body[:_MAX_BODY]
@@ -142,7 +130,7 @@ def resolve_shortlink(
             res.hops.append(Hop(current, None, target))
             current = normalise_shortlink(target)
             continue
-        if status_of(current):
+        if parse_status_url(current):
             res.final_url = current
             return res
         if current in seen:
@@ -189,7 +177,7 @@ def resolved_post_id(resolution: Resolution) -> tuple[str | None, str] | None:
     candidates = [resolution.final_url] + [h.location for h in reversed(resolution.hops)]
     for candidate in candidates:
         if candidate:
-            found = status_of(candidate)
+            found = parse_status_url(candidate)
             if found:
                 return found
     return None

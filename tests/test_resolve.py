@@ -11,12 +11,12 @@ import pytest
 from archiver.resolve import (
     CURL_UA,
     Hop,
+    Resolution,
     is_shortlink,
     normalise_shortlink,
     page_redirect,
     resolve_shortlink,
     resolved_post_id,
-    status_of,
     unwrap_unsafe_link,
 )
 
@@ -85,19 +85,23 @@ def test_unwrap_unsafe_link() -> None:
 
 
 @pytest.mark.parametrize(
-    ("url", "expected"),
+    ("final", "expected"),
     [
         ("https://twitter.com/RivertonDesk/status/1764653344456642016/photo/1", ("RivertonDesk", "1764653344456642016")),
         ("https://x.com/i/web/status/123", (None, "123")),
-        ("https://twitter.com/i/status/123", (None, "123")),
         ("https://mobile.twitter.com/#!/bob/statuses/7?s=20", ("bob", "7")),
-        ("https://x.com/ian/status/5", ("ian", "5")),
         ("https://x.com/bob/statusx/1", None),
         ("https://example.org/bob/status/1", None),
     ],
 )
-def test_status_of(url: str, expected: tuple[str | None, str] | None) -> None:
-    assert status_of(url) == expected
+def test_resolved_post_id_from_final_url(final: str, expected: tuple[str | None, str] | None) -> None:
+    assert resolved_post_id(Resolution(url="https://t.co/x", final_url=final)) == expected
+
+
+def test_resolved_post_id_from_a_hop_when_the_end_is_elsewhere() -> None:
+    res = Resolution(url="https://t.co/x", final_url="https://x.com/i/flow/login",
+                     hops=[Hop("https://t.co/x", 301, "https://twitter.com/a/status/5"), Hop("https://twitter.com/a/status/5", 302, "https://x.com/i/flow/login")])
+    assert resolved_post_id(res) == ("a", "5")
 
 
 # --- hop following (a real httpx client; its transport answers in-process) --------------------

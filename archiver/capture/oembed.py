@@ -20,7 +20,7 @@ import httpx
 
 from archiver.capture.types import HttpGetter
 from archiver.errors import NetworkError
-from archiver.resolve import status_of
+from archiver.detect.platforms.twitter import parse_status_url
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ _LINKEDIN = re.compile(r"urn:li:(activity|share|ugcPost):(\d+)", re.I)
 
 
 def _twitter(post_id: str | None, url: str | None) -> str | None:
-    found = status_of(url) if url else None
+    found = parse_status_url(url) if url else None
     pid = post_id or (found[1] if found else None)
     return f"https://platform.twitter.com/embed/Tweet.html?id={pid}" if pid and pid.isdigit() else None
 

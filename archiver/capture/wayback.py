@@ -26,7 +26,7 @@ import httpx
 from archiver.capture.twitter import TweetData, iso_utc, original_photo_url
 from archiver.capture.types import HttpGetter
 from archiver.errors import NetworkError
-from archiver.resolve import status_of
+from archiver.detect.platforms.twitter import parse_status_url
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def https_wayback_url(url: str) -> str:
 
 def lookup_forms(url: str) -> list[str]:
     """The URL forms to ask the archive about: for a tweet, its twitter.com and x.com spellings."""
-    found = status_of(url)
+    found = parse_status_url(url)
     if not found:
         return [url]
     handle, post_id = found
@@ -178,7 +178,7 @@ def fetch_snapshot(client: HttpGetter, snapshot: Snapshot) -> tuple[httpx.Respon
     ctype = resp.headers.get("content-type", "").lower()
     if "html" not in ctype and not resp.content[:512].lstrip().startswith(b"<"):
         return resp, None
-    found = status_of(snapshot.original)
+    found = parse_status_url(snapshot.original)
     return resp, parse_archived_tweet(resp.text, post_id=found[1] if found else None)
 
 
@@ -328,7 +328,7 @@ def _from_meta(tree: Any, data: TweetData) -> None:
     og_url = _meta(tree, "og:url")
     canonical = tree.css_first('link[rel="canonical"]')
     for u in (og_url, canonical.attributes.get("href") if canonical is not None else None):
-        found = status_of(u) if u else None
+        found = parse_status_url(u) if u else None
         if found and found[0] and (not data.post_id or found[1] == data.post_id):
             _fill(data, handle=found[0])
     title_node = tree.css_first("title")
