@@ -100,6 +100,17 @@ def test_update_post_data_overwrites_with_structured_data(index: Index) -> None:
         index.update_post_data("twitter:1", text="x")
 
 
+def test_unreadable_dates_never_replace_readable_ones(index: Index) -> None:
+    key = index.upsert_post(tweet(post_id=ID, posted_at="4. März 2024"))  # kept as given, never guessed
+    assert index.get_post(key).posted_at == "4. März 2024"  # type: ignore[union-attr]
+    index.upsert_post(tweet(post_id=ID, posted_at="2024-03-04"))
+    assert index.get_post(key).posted_at == "2024-03-04"  # type: ignore[union-attr]
+    index.update_post_data(key, posted_at="yesterday")
+    assert index.get_post(key).posted_at == "2024-03-04"  # type: ignore[union-attr]
+    index.update_post_data(key, posted_at="2024-03-03")  # the platform's own date wins over ours
+    assert index.get_post(key).posted_at == "2024-03-03"  # type: ignore[union-attr]
+
+
 def test_cite_keeps_the_strongest_kind(index: Index) -> None:
     a = index.upsert_article("https://news.example/a")
     b = index.upsert_article("https://news.example/b")

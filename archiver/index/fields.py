@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from archiver.index.times import (
-    is_bare_date,
     is_more_precise,
     normalise_posted_at,
     posted_bounds,
@@ -85,6 +84,16 @@ def column_values(updates: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _readable(posted_at: str) -> bool:
+    return posted_bounds(posted_at) != (None, None)
+
+
+def _better_time(new: str, old: str) -> bool:
+    """True when `new` says more than `old`: a full time over a bare date, anything readable over text
+    that is not a date at all."""
+    return is_more_precise(new, old) or (_readable(new) and not _readable(old))
+
+
 def fill_gaps(known: Mapping[str, Any], incoming: Mapping[str, Any]) -> dict[str, Any]:
     """Updates that fill `known`'s unknown fields from `incoming`; known values stay.
 
@@ -96,7 +105,7 @@ def fill_gaps(known: Mapping[str, Any], incoming: Mapping[str, Any]) -> dict[str
         if new is None:
             continue
         old = known.get(name)
-        if old is None or (name == "posted_at" and is_more_precise(new, old)):
+        if old is None or (name == "posted_at" and _better_time(new, old)):
             updates[name] = new
     for name in LIST_FIELDS:
         old_list = list(known.get(name) or [])
@@ -109,8 +118,8 @@ def fill_gaps(known: Mapping[str, Any], incoming: Mapping[str, Any]) -> dict[str
 def authoritative(known: Mapping[str, Any], incoming: Mapping[str, Any]) -> dict[str, Any]:
     """Updates that replace `known`'s fields with `incoming`'s (structured data from the platform).
 
-    None never replaces anything; lists are unions; `data` dicts merge key by key; a bare date never
-    replaces a full time (the ID-derived time is exact).
+    None never replaces anything; lists are unions; `data` dicts merge key by key; a bare date or an
+    unreadable date never replaces a full time (the ID-derived time is exact).
     """
     updates: dict[str, Any] = {}
     for name, new in incoming.items():
@@ -131,8 +140,7 @@ def authoritative(known: Mapping[str, Any], incoming: Mapping[str, Any]) -> dict
                 updates[name] = handle
         elif name == "posted_at":
             posted = normalise_posted_at(new)
-            keep_old = posted is not None and old is not None and is_bare_date(posted) and not is_bare_date(old)
-            if posted is not None and posted != old and not keep_old:
+            if posted is not None and posted != old and (old is None or not _better_time(old, posted)):
                 updates[name] = posted
         elif new != old:
             updates[name] = new
