@@ -62,6 +62,10 @@ def _call(fn: Callable[[], T]) -> T:
         _fail(str(e), e.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except Exception as e:  # noqa: BLE001 - a bug still gets one line, the traceback only with -vv
+        logging.getLogger("archiver").debug("internal error", exc_info=True)
+        first = str(e).splitlines()[0] if str(e) else ""
+        _fail(f"internal error: {type(e).__name__}: {first} (run with -vv for the traceback, and report it)", EXIT_PARTIAL)
 
 
 def _write(text: str) -> None:

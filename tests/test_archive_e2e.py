@@ -1,0 +1,160 @@
+"""`archiver archive` end to end: real Chromium, real WARC, real SQLite, against the local fake web.
+
+One archive run over three articles (module-scoped, so Chromium starts once for all assertions).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from tests.e2e import cli, lookup, warc_files, warcio_check
+from tests.fakeweb import FakeWeb, site
+
+pytestmark = pytest.mark.browser
+
+FLOOD = site.ARTICLE_FLOOD.url
+REVIEW = site.ARTICLE_REVIEW.url
+WIRE_TXT = f"https://news.example{site.WIRE_TEXT_PATH}"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    tmp = tmp_path_factory.mktemp("e2e")
+    with FakeWeb(tmp / "web") as web:
+        archive = tmp / "archive"
+        first = cli(web, "archive", FLOOD, REVIEW, WIRE_TXT, "--format", "json", archive=archive)
+        log_after_first = list(web.log)
+        second = cli(web, "archive", REVIEW, "--format", "json", archive=archive)
+        yield web, archive, first, second, log_after_first
+
+
+def _records(archive: Path) -> list[dict[str, Any]]:
+    out = []
+    for path in warc_files(archive):
+        with path.open("rb") as fh:
+            for rec in ArchiveIterator(fh):
+                out.append({
+                    "type": rec.rec_type,
+                    "uri": rec.rec_headers.get_header("WARC-Target-URI"),
+                    "protocol": rec.rec_headers.get_header("WARC-Protocol"),
+                    "ip": rec.rec_headers.get_header("WARC-IP-Address"),
+                    "status": rec.http_headers.get_statuscode() if rec.http_headers and rec.rec_type == "response" else None,
+                    "method": rec.http_headers.protocol if rec.http_headers and rec.rec_type == "request" else None,
+                    "body": rec.content_stream().read(),
+                    "headers": rec.http_headers,
+                })
+    return out
+
+
+def test_run_succeeds_and_reports_every_post(run: Any) -> None:
+    _web, _archive, first, _second, _log = run
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout)
+    by_key = {r["key"]: r for r in summary["results"]}
+    assert by_key[f"twitter:{site.TWEET_PHOTO.id}"]["status"] == "live"
+    assert by_key[f"twitter:{site.TWEET_VIDEO.id}"]["status"] == "live"
+    assert by_key[f"twitter:{site.TWEET_DELETED.id}"]["status"] == "deleted"
+    # The flattened tweet's short link was resolved: it is known by its ID, not a hash.
+    assert by_key[f"twitter:{site.TWEET_FLAT.id}"]["status"] == "live"
+    assert not any(":h:" in k for k in by_key)
+    # Shared posts are captured once although two articles embed them.
+    assert sum(1 for r in summary["results"] if r["key"] == f"twitter:{site.TWEET_PHOTO.id}") == 1
+    assert "Traceback" not in first.stderr
+
+
+def test_warcs_pass_warcio_check(run: Any) -> None:
+    _web, archive, *_ = run
+    files = warc_files(archive)
+    assert files and not list((archive / "warcs").glob("*.open"))
+    for f in files:
+        r = warcio_check(f)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_every_request_the_server_saw_is_in_the_warc(run: Any) -> None:
+    _web, archive, _first, _second, log = run
+    recs = _records(archive)
+    responses = {(r["uri"]) for r in recs if r["type"] == "response"}
+    missing = []
+    for entry in log:
+        scheme = "https" if entry["tls"] else "http"
+        url = f"{scheme}://{entry['host']}{entry['path']}"
+        if url not in responses:
+            missing.append(url)
+    assert not missing, missing
+
+
+def test_warc_records_are_replayable_shapes(run: Any) -> None:
+    _web, archive, *_ = run
+    recs = _records(archive)
+    assert recs[0]["type"] == "warcinfo"
+    synd = [r for r in recs if r["type"] == "response" and "cdn.syndication.twimg.com" in (r["uri"] or "")]
+    assert synd, "syndication JSON was not recorded"
+    for r in recs:
+        if r["type"] == "response" and r["headers"] is not None:
+            assert r["headers"].protocol in ("HTTP/1.1", "HTTP/1.0")
+            if r["headers"].get_header("X-Archive-Orig-Content-Encoding"):
+                # decoded bodies are stored: the length header must match the stored bytes
+                assert int(r["headers"].get_header("Content-Length")) == len(r["body"])
+    assert any(r["protocol"] == "h2" for r in recs if r["type"] == "response"), "no HTTP/2 exchange recorded"
+    assert any(r["ip"] for r in recs if r["type"] == "response")
+    assert any(r["type"] == "resource" and (r["uri"] or "").startswith("urn:screenshot:") for r in recs)
+    assert any(r["type"] == "metadata" for r in recs)
+    # The best video variant and the original photo were downloaded
+    biggest = max(site.TWEET_VIDEO.video.variants, key=lambda v: v.bitrate or 0)
+    assert any(r["type"] == "response" and (r["uri"] or "").endswith(biggest.path.split("/")[-1]) for r in recs)
+    assert any(r["type"] == "response" and "name=orig" in (r["uri"] or "") for r in recs)
+
+
+def test_index_lookup_shows_posts_captures_and_history(run: Any) -> None:
+    web, archive, *_ = run
+    rows = lookup(web, archive, "--handle", "@rivertondesk")
+    ids = {r["post_id"] for r in rows}
+    assert ids == {site.TWEET_PHOTO.id, site.TWEET_FLAT.id}
+    photo = next(r for r in rows if r["post_id"] == site.TWEET_PHOTO.id)
+    assert photo["author"] == "Riverton News Desk" and photo["status"] == "live"
+    assert photo["posted_at"].startswith("2024-03-04T18:22:31")
+    assert {a["url"] for a in photo["articles"]} == {FLOOD, REVIEW}
+    assert len([c for c in photo["captures"] if c["source"] == "live"]) == 1
+    assert photo["history"] and photo["history"][0]["status"] == "live"
+    shot = archive / photo["captures"][0]["screenshot"]
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(data[16:20], "big")
+    height = int.from_bytes(data[20:24], "big")
+    assert width >= 200 and height >= 100
+
+
+def test_deleted_post_recovered_from_wayback(run: Any) -> None:
+    web, archive, *_ = run
+    (row,) = lookup(web, archive, "--status", "deleted")
+    assert row["post_id"] == site.TWEET_DELETED.id
+    sources = {c["source"] for c in row["captures"]}
+    assert "wayback" in sources
+    assert row["handle"] and row["handle"].lower() == "cllr_hartwell"
+    assert "levee is perfectly safe" in (row["text"] or "")
+
+
+def test_rearchiving_does_not_duplicate(run: Any) -> None:
+    web, archive, _first, second, _log = run
+    assert second.returncode == 0, second.stderr
+    summary = json.loads(second.stdout)
+    assert summary["posts_skipped_already_captured"] >= 2
+    rows = lookup(web, archive, "--article", REVIEW)
+    for r in rows:
+        assert len([c for c in r["captures"] if c["source"] == "live"]) == 1, r["key"]
+
+
+def test_screenshot_hashes_match_files(run: Any) -> None:
+    web, archive, *_ = run
+    r = cli(web, "verify", archive=archive)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for row in lookup(web, archive):
+        for c in row["captures"]:
+            if c["screenshot"]:
+                assert (archive / c["screenshot"]).is_file()
