@@ -22,7 +22,7 @@ from sqlite_utils import Database
 
 from archiver.capture.types import RecordInfo
 from archiver.errors import IndexError_
-from archiver.index import fields
+from archiver.index import fields, merge
 from archiver.index.schema import BUSY_TIMEOUT_MS, open_database, open_memory
 from archiver.index.times import (
     format_utc,
@@ -53,15 +53,6 @@ _RECORD_UPSERT = (
         sets=", ".join(f'"{c}" = excluded."{c}"' for c in _RECORD_COLUMNS[1:]),
     )
 )
-_OLD_RANK = fields.kind_rank_sql("citations.kind")
-_NEW_RANK = fields.kind_rank_sql("excluded.kind")
-# An article both embedding and linking a post keeps the strongest kind and that kind's evidence.
-_CITATION_CONFLICT = f"""
-    ON CONFLICT (article_id, post_key) DO UPDATE SET
-        kind = CASE WHEN {_NEW_RANK} > {_OLD_RANK} THEN excluded.kind ELSE citations.kind END,
-        evidence = CASE WHEN {_NEW_RANK} > {_OLD_RANK} THEN excluded.evidence ELSE citations.evidence END,
-        first_seen = min(citations.first_seen, excluded.first_seen)
-"""
 
 
 @dataclass
@@ -264,7 +255,7 @@ class Index:
                 return
             new = self._post_row(new_key)
             if new is None:
-                self._insert_renamed(old, new_key)
+                merge.insert_renamed(self.db, old, new_key)
             else:
                 updates = fields.fill_gaps(new, old)
                 if old["data"]:
@@ -273,50 +264,9 @@ class Index:
                     updates.update(status=old["status"], last_checked=old["last_checked"])
                 updates["first_seen"] = min(old["first_seen"], new["first_seen"])
                 self._update_post(new_key, updates)
-            self._move_children(old_key, new_key)
+            merge.move_children(self.db, old_key, new_key)
             self.db.execute("DELETE FROM posts WHERE key = ?", [old_key])
         log.info("merged post %s into %s", old_key, new_key)
-
-    def _insert_renamed(self, old: dict[str, Any], new_key: str) -> None:
-        platform, _, rest = new_key.partition(":")
-        values = fields.column_values(
-            {name: old[name] for name in (*fields.SCALAR_FIELDS, *fields.LIST_FIELDS, "data")}
-        )
-        values.update(
-            key=new_key,
-            platform=platform or old["platform"],
-            post_id=old["post_id"] if rest.startswith("h:") or not rest else rest,
-            status=old["status"],
-            first_seen=old["first_seen"],
-            last_checked=old["last_checked"],
-        )
-        names = ", ".join(values)
-        marks = ", ".join("?" for _ in values)
-        self.db.execute(f"INSERT INTO posts ({names}) VALUES ({marks})", list(values.values()))
-
-    def _move_children(self, old_key: str, new_key: str) -> None:
-        params = {"old": old_key, "new": new_key}
-        self.db.execute(
-            "INSERT INTO citations (article_id, post_key, kind, evidence, first_seen) "
-            "SELECT article_id, :new, kind, evidence, first_seen FROM citations WHERE post_key = :old"
-            + _CITATION_CONFLICT,
-            params,
-        )
-        self.db.execute("DELETE FROM citations WHERE post_key = :old", params)
-        self.db.execute(
-            """
-            INSERT INTO media (post_key, url, path, sha256, mime)
-            SELECT :new, url, path, sha256, mime FROM media WHERE post_key = :old
-            ON CONFLICT (post_key, url) DO UPDATE SET
-                path = coalesce(media.path, excluded.path),
-                sha256 = coalesce(media.sha256, excluded.sha256),
-                mime = coalesce(media.mime, excluded.mime)
-            """,
-            params,
-        )
-        self.db.execute("DELETE FROM media WHERE post_key = :old", params)
-        for table in ("captures", "observations", "records"):
-            self.db.execute(f"UPDATE {table} SET post_key = :new WHERE post_key = :old", params)
 
     def cite(self, article_id: int, post_key: str, kind: str, evidence: str) -> None:
         """Record that the article cites the post (idempotent; the strongest kind is kept)."""
@@ -324,7 +274,7 @@ class Index:
             self._require_post(post_key)
             self.db.execute(
                 "INSERT INTO citations (article_id, post_key, kind, evidence, first_seen) VALUES (?, ?, ?, ?, ?)"
-                + _CITATION_CONFLICT,
+                + merge.CITATION_CONFLICT,
                 [article_id, post_key, kind, evidence, utc_now()],
             )
 

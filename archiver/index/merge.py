@@ -1,0 +1,64 @@
+"""Absorbing one post into another (`Index.merge_post_key`): what moves, and how citations combine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+from archiver.index import fields
+
+_OLD_RANK = fields.kind_rank_sql("citations.kind")
+_NEW_RANK = fields.kind_rank_sql("excluded.kind")
+# An article both embedding and linking a post keeps the strongest kind and that kind's evidence.
+CITATION_CONFLICT = f"""
+    ON CONFLICT (article_id, post_key) DO UPDATE SET
+        kind = CASE WHEN {_NEW_RANK} > {_OLD_RANK} THEN excluded.kind ELSE citations.kind END,
+        evidence = CASE WHEN {_NEW_RANK} > {_OLD_RANK} THEN excluded.evidence ELSE citations.evidence END,
+        first_seen = min(citations.first_seen, excluded.first_seen)
+"""
+
+
+def insert_renamed(db: Database, old: dict[str, Any], new_key: str) -> None:
+    """Insert a copy of the post row `old` under `new_key`, taking the post ID from an ID key."""
+    platform, _, rest = new_key.partition(":")
+    values = fields.column_values(
+        {name: old[name] for name in (*fields.SCALAR_FIELDS, *fields.LIST_FIELDS, "data")}
+    )
+    values.update(
+        key=new_key,
+        platform=platform or old["platform"],
+        post_id=old["post_id"] if rest.startswith("h:") or not rest else rest,
+        status=old["status"],
+        first_seen=old["first_seen"],
+        last_checked=old["last_checked"],
+    )
+    names = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    db.execute(f"INSERT INTO posts ({names}) VALUES ({marks})", list(values.values()))
+
+
+def move_children(db: Database, old_key: str, new_key: str) -> None:
+    """Re-point citations, media, captures, observations and records from `old_key` to `new_key`."""
+    params = {"old": old_key, "new": new_key}
+    db.execute(
+        "INSERT INTO citations (article_id, post_key, kind, evidence, first_seen) "
+        "SELECT article_id, :new, kind, evidence, first_seen FROM citations WHERE post_key = :old"
+        + CITATION_CONFLICT,
+        params,
+    )
+    db.execute("DELETE FROM citations WHERE post_key = :old", params)
+    db.execute(
+        """
+        INSERT INTO media (post_key, url, path, sha256, mime)
+        SELECT :new, url, path, sha256, mime FROM media WHERE post_key = :old
+        ON CONFLICT (post_key, url) DO UPDATE SET
+            path = coalesce(media.path, excluded.path),
+            sha256 = coalesce(media.sha256, excluded.sha256),
+            mime = coalesce(media.mime, excluded.mime)
+        """,
+        params,
+    )
+    db.execute("DELETE FROM media WHERE post_key = :old", params)
+    for table in ("captures", "observations", "records"):
+        db.execute(f"UPDATE {table} SET post_key = :new WHERE post_key = :old", params)
