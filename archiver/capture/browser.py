@@ -39,6 +39,15 @@ VIEWPORT: ViewportSize = {"width": 1280, "height": 1000}
 QUIET_MS = 500  # "network settled" = nothing in flight for this long
 _ELEMENT_SHOT_TIMEOUT_MS = 10_000
 
+# Hosts Chromium itself talks to, outside any page: not page traffic, never recorded. Debian's
+# Chromium 156 asks update.googleapis.com for a component (X-Goog-Update-AppId
+# ceofaddefefcbblgcgnibnonglccbfja, the on-device model manifest) a few seconds after start even
+# with Playwright's --disable-component-update; switching it off would take a --disable-features
+# flag, which would replace Playwright's own list. Tests that compare a server log with a WARC
+# leave these hosts out.
+CHROMIUM_SERVICE_HOSTS: frozenset[str] = frozenset(
+    {"update.googleapis.com", "clients2.google.com", "redirector.gvt1.com", "edgedl.me.gvt1.com"})
+
 # Scroll the page a screen at a time so lazy iframes (WordPress adds loading="lazy" to embeds)
 # and lazy images start loading before the network-settle wait; then back to the top.
 _AUTOSCROLL_JS = """async (maxSteps) => {
