@@ -266,10 +266,9 @@ class Archiver:
                 candidates.insert(0, post.url)
             found = None
             for link in candidates:
-                try:
-                    res = resolve_shortlink(self.s.client, link)
-                except NetworkError as e:
-                    self._fail(f"{link}: {e}", network=True)
+                res = resolve_shortlink(self.s.client, link)
+                if res.network_failed:
+                    self._fail(f"{link}: could not be resolved ({res.error})", network=True)
                     break
                 found = resolved_post_id(res)
                 if found:

@@ -115,19 +115,11 @@ class PostCapturer:
         key, pid = post.key, post.post_id
         records: list[RecordInfo] = []
         self.client.on_record = records.append
-        network_failed = False
-        synd = oembed = None
-        try:
-            synd = twitter.fetch_syndication(self.client, pid)
-        except NetworkError as e:
-            network_failed = True
-            log.warning("%s: syndication: %s", key, e)
+        # These never raise on network trouble: they say so in `network_failed` (capture/twitter.py).
+        synd = twitter.fetch_syndication(self.client, pid)
         status_url = post.url or canonical_url(pid, post.handle)
-        try:
-            oembed = twitter.fetch_oembed(self.client, status_url)
-        except NetworkError as e:
-            network_failed = True
-            log.warning("%s: oEmbed: %s", key, e)
+        oembed = twitter.fetch_oembed(self.client, status_url)
+        network_failed = synd.network_failed and oembed.network_failed
 
         data = None
         if synd is not None and synd.kind == "tweet" and synd.json:
@@ -145,7 +137,9 @@ class PostCapturer:
                 # Only when the embed says nothing: does x.com itself show a login wall? (never "deleted")
                 wall_page, _ = self._render(status_url, key, "x", records)
                 login_wall = bool(wall_page and getattr(wall_page, "login_wall", False))
-        status, reason = twitter.classify(synd, oembed, login_wall, network_failed)
+        page_text = page.frames[0].text[:2000] if (page is not None and page.frames and not live) else None
+        status, reason = twitter.classify(synd, oembed, login_wall, synd.network_failed or oembed.network_failed,
+                                         page_text=page_text)
 
         if data is not None and data.media and not network_failed:
             self._media(key, data.media)
@@ -166,14 +160,13 @@ class PostCapturer:
     def _media(self, key: str, urls: list[str]) -> None:
         from .capture import twitter
 
-        try:
-            files = twitter.download_media(self.client, urls)
-        except NetworkError as e:
-            log.warning("%s: media: %s", key, e)
-            return
+        files = twitter.download_media(self.client, urls)
         out = self.archive_dir / MEDIA_DIR / post_dir(self.archive_dir, key).name
         out.mkdir(parents=True, exist_ok=True)
         for i, f in enumerate(files):
+            if not f.ok:
+                log.warning("%s: media %s: %s", key, f.url, f.error or f.status)
+                continue
             ext = {"image/jpeg": ".jpg", "image/png": ".png", "video/mp4": ".mp4", "image/webp": ".webp"}.get(
                 (f.mime or "").split(";")[0], ".bin")
             path = out / f"{i:02d}{ext}"
