@@ -241,8 +241,8 @@ class Archiver:
             row = self.s.index.get_post(key)
             if row is None:
                 continue
-            post = Post(platform=row["platform"], kind="linked", source="recheck", evidence="recheck",
-                        post_id=row.get("post_id"), url=row.get("url"), handle=row.get("handle"), key=key)
+            post = Post(platform=row.platform, kind="linked", source="recheck", evidence="recheck",
+                        post_id=row.post_id, url=row.url, handle=row.handle, key=key)
             self._done_posts.discard(key)
             saved, self.recapture = self.recapture, True
             try:

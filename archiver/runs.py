@@ -39,7 +39,7 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
                if k not in {p.key for p in summary.posts}]
         if due:
             log.info("re-checking %d post(s) last checked before %s ago", len(due), recheck_after)
-        before = {k: (session.index.get_post(k) or {}).get("status") for k in due}
+        before = {k: session.index.post_status(k) for k in due}
         archiver.recheck(due)
         summary.rechecked = len(due)
         summary.changed = sum(

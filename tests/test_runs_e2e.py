@@ -1,0 +1,237 @@
+"""Scheduled runs end to end (issue 4): locking, kill -9 and resume, re-checks, lookup, export, verify.
+
+Real Chromium against the local fake web; one base archive per module, copied for tests that damage it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from tests.e2e import ROOT, cli, lookup, warc_files, warcio_check
+from tests.fakeweb import FakeWeb, site
+
+pytestmark = pytest.mark.browser
+
+ARTICLES = [site.ARTICLE_FLOOD.url, site.ARTICLE_PROTECTED.url, site.ARTICLE_WITHHELD.url,
+            site.ARTICLE_REVIEW.url, f"https://news.example{site.WIRE_TEXT_PATH}"]
+
+
+def _seeds(tmp: Path, urls: list[str], name: str = "seeds") -> Path:
+    d = tmp / name
+    d.mkdir(exist_ok=True)
+    (d / "news.urls").write_text("# test seeds\n" + "\n".join(urls) + "\n")
+    return d
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    tmp = tmp_path_factory.mktemp("runs")
+    with FakeWeb(tmp / "web") as web:
+        archive = tmp / "archive"
+        seeds = _seeds(tmp, ARTICLES)
+        r = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=archive)
+        yield web, archive, seeds, r, tmp
+
+
+def _copy(archive: Path, dest: Path) -> Path:
+    shutil.copytree(archive, dest)
+    return dest
+
+
+def test_first_run_summary(base: Any) -> None:
+    _web, _archive, _seeds_dir, r, _tmp = base
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["articles"] == len(ARTICLES)
+    assert s["statuses"].get("live", 0) >= 4
+    assert s["statuses"].get("deleted") == 1
+    assert s["statuses"].get("protected") == 1 and s["statuses"].get("withheld") == 1
+
+
+def test_live_to_deleted_between_runs_records_both(base: Any) -> None:
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "recheck")
+    key = f"twitter:{site.TWEET_VIDEO.id}"
+    web.set_state(("tweet", site.TWEET_VIDEO.id), "deleted")
+    try:
+        r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
+    finally:
+        web.set_state(("tweet", site.TWEET_VIDEO.id), None)
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["posts_rechecked"] >= 1 and s["posts_changed"] >= 1
+    show = cli(web, "show", key, "--format", "json", archive=copy)
+    assert show.returncode == 0, show.stderr
+    history = [h["status"] for h in json.loads(show.stdout)["history"]]
+    assert history[0] == "live" and history[-1] == "deleted", history
+
+
+def test_second_run_is_refused_with_exit_3_or_waits(base: Any) -> None:
+    web, archive, _seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "locked")
+    slow = _seeds(tmp, [web.drip("/2024/slow-lock.html", 600_000, 100_000)], "slow-seeds")
+    args = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(slow), "--archive-dir", str(copy),
+            "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem)]
+    first = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(lambda: web.active_streams > 0, 60)
+        second = cli(web, "run", "--seeds", str(slow), archive=copy)
+        assert second.returncode == 3, second.stderr
+        assert "holds the lock" in second.stderr and f"pid {first.pid}" in second.stderr
+        waiter = cli(web, "run", "--seeds", str(slow), "--wait", archive=copy, timeout=300)
+        assert waiter.returncode in (0, 1), waiter.stderr
+        assert first.poll() is not None, "the waiting run finished before the holder"
+    finally:
+        first.kill()
+        first.wait()
+
+
+def _wait_for(cond: Any, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_kill_9_mid_body_then_resume(base: Any) -> None:
+    web, _archive, _seeds, _r, tmp = base
+    archive = tmp / "killed"
+    url = web.drip("/2024/slow-kill.html", 4_000_000, 200_000)
+    seeds = _seeds(tmp, [site.ARTICLE_FLOOD.url, url], "kill-seeds")
+    args = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir", str(archive),
+            "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem)]
+    p = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(lambda: web.active_streams > 0, 120)
+        time.sleep(0.5)
+        p.send_signal(signal.SIGKILL)
+    finally:
+        p.wait()
+    web.drip("/2024/slow-kill.html", 200_000, 10_000_000)  # the next run gets it quickly
+    r = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=archive)
+    assert r.returncode == 0, r.stderr
+    v = cli(web, "verify", archive=archive)
+    assert v.returncode == 0, v.stdout + v.stderr
+    for f in warc_files(archive):
+        assert warcio_check(f).returncode == 0, f
+    assert not list((archive / "warcs").glob("*.open"))
+    rows = lookup(web, archive)
+    keys = [row["key"] for row in rows]
+    assert len(keys) == len(set(keys))
+    for row in rows:
+        live = [c for c in row["captures"] if c["source"] == "live"]
+        assert len(live) <= 1, (row["key"], row["captures"])
+
+
+def test_verify_names_a_flipped_warc_byte_and_a_flipped_screenshot_byte(base: Any) -> None:
+    web, archive, _seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "flipped")
+    warc = warc_files(copy)[0]
+    data = bytearray(warc.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    warc.write_bytes(bytes(data))
+    shot = next((copy / "screenshots").rglob("*.png"))
+    sdata = bytearray(shot.read_bytes())
+    sdata[len(sdata) // 2] ^= 0x01
+    shot.write_bytes(bytes(sdata))
+    r = cli(web, "verify", archive=copy)
+    assert r.returncode == 1
+    assert warc.name in r.stdout
+    assert shot.name in r.stdout
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--handle", "@RIVERTONDESK"], {site.TWEET_PHOTO.id, site.TWEET_FLAT.id}),
+    (["--handle", "mei_hydro"], {site.TWEET_VIDEO.id}),
+    (["--date", "2024-03-04", "--platform", "twitter"], {site.TWEET_PHOTO.id, site.TWEET_FLAT.id, site.TWEET_WITHHELD.id}),
+    (["--since", "2024-03-05", "--platform", "twitter"], {site.TWEET_VIDEO.id, site.TWEET_PROTECTED.id}),
+    (["--until", "2024-03-03", "--platform", "twitter"], {site.TWEET_DELETED.id}),
+    (["--since", "2024-03-04T14:05:17Z", "--until", "2024-03-04T18:22:31.000Z"], {site.TWEET_PHOTO.id, site.TWEET_FLAT.id}),
+    (["--status", "protected"], {site.TWEET_PROTECTED.id}),
+    (["--status", "withheld"], {site.TWEET_WITHHELD.id}),
+    (["--text", "sandbags"], {site.TWEET_PHOTO.id}),
+    (["--platform", "youtube"], {site.YOUTUBE.id}),
+    (["--article", site.ARTICLE_REVIEW.url], {site.TWEET_PHOTO.id, site.TWEET_DELETED.id}),
+    (["--captured-since", "2000-01-01", "--handle", "quietgardener"], {site.TWEET_PROTECTED.id}),
+    (["--captured-since", "2999-01-01"], set()),
+])
+def test_lookup_filters(base: Any, args: list[str], expected: set[str]) -> None:
+    web, archive, *_ = base
+    assert {r["post_id"] for r in lookup(web, archive, *args)} == expected
+
+
+def test_lookup_formats(base: Any) -> None:
+    web, archive, *_ = base
+    j = json.loads(cli(web, "lookup", "--handle", "mei_hydro", "--format", "json", archive=archive).stdout)
+    jl = [json.loads(x) for x in cli(web, "lookup", "--handle", "mei_hydro", "--format", "jsonl", archive=archive).stdout.splitlines()]
+    c = list(csv.DictReader(io.StringIO(cli(web, "lookup", "--handle", "mei_hydro", "--format", "csv", archive=archive).stdout)))
+    t = cli(web, "lookup", "--handle", "mei_hydro", archive=archive).stdout
+    assert j == jl and len(j) == 1
+    assert c[0]["key"] == j[0]["key"] and c[0]["author"] == "林美 Mei Lin 🌧️"
+    assert set(j[0]) >= {"key", "platform", "post_id", "url", "handle", "author", "posted_at", "text", "links",
+                         "media", "status", "articles", "captures", "history"}
+    assert "mei_hydro" in t and t.splitlines()[0].startswith("HANDLE")
+
+
+def test_bad_filter_is_a_usage_error(base: Any) -> None:
+    web, archive, *_ = base
+    r = cli(web, "lookup", "--since", "last tuesday", archive=archive)
+    assert r.returncode == 2 and "--since" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_export_one_handle_as_wacz(base: Any) -> None:
+    web, archive, _seeds, _r, tmp = base
+    out = tmp / "desk.wacz"
+    r = cli(web, "export", "--handle", "RivertonDesk", "-o", str(out), archive=archive)
+    assert r.returncode == 0, r.stderr
+    v = subprocess.run([str(Path(sys.executable).parent / "wacz"), "validate", "-f", str(out)],
+                       capture_output=True, text=True)
+    assert v.returncode == 0, v.stdout + v.stderr
+    with zipfile.ZipFile(out) as z:
+        names = z.namelist()
+        assert "pages/pages.jsonl" in names and "datapackage.json" in names
+        assert any(n.startswith("indexes/") for n in names)
+        warcs = [i for i in z.infolist() if i.filename.startswith("archive/")]
+        assert warcs and all(i.compress_type == zipfile.ZIP_STORED for i in warcs)
+        pages = [json.loads(x) for x in z.read("pages/pages.jsonl").decode().splitlines()[1:]]
+        uris: set[str] = set()
+        for w in warcs:
+            with z.open(w) as fh:
+                for rec in ArchiveIterator(io.BytesIO(fh.read())):
+                    uris.add(rec.rec_headers.get_header("WARC-Target-URI") or "")
+    assert any(p["url"] == site.ARTICLE_FLOOD.url for p in pages)
+    # None of another handle's post captures: mei_hydro's video post was captured on its own embed page.
+    other = f"Tweet.html?id={site.TWEET_VIDEO.id}"
+    assert not any(u.startswith("https://platform.twitter.com/embed/") and u.endswith(other) for u in uris)
+    assert any(site.TWEET_PHOTO.id in u for u in uris)
+
+
+def test_export_warc_gz_passes_warcio_check(base: Any) -> None:
+    web, archive, _seeds, _r, tmp = base
+    out = tmp / "deleted.warc.gz"
+    r = cli(web, "export", "--status", "deleted", "-o", str(out), archive=archive)
+    assert r.returncode == 0, r.stderr
+    assert warcio_check(out).returncode == 0
+
+
+def test_empty_export_is_exit_2(base: Any) -> None:
+    web, archive, _seeds, _r, tmp = base
+    out = tmp / "none.wacz"
+    r = cli(web, "export", "--handle", "nobody_here", "-o", str(out), archive=archive)
+    assert r.returncode == 2 and "nothing matched" in r.stderr
+    assert not out.exists()
