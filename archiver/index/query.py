@@ -30,8 +30,6 @@ LOOKUP_FIELDS: tuple[str, ...] = (
 _PLATFORM_ALIASES = {"x": "twitter"}
 _BOUND_HELP = "expected YYYY-MM-DD or a UTC datetime YYYY-MM-DDTHH:MM[:SS[.fff]][Z]"
 
-# Any twitter/x/mobile/fx/nitter-style status URL: the ID is what identifies the post (EMBEDS.md 1.4).
-_STATUS_RE = re.compile(r"/(?:i/web/)?status(?:es)?/(\d{1,20})(?:\D|$)")
 _YOUTUBE_RE = re.compile(r"(?:[?&]v=|youtu\.be/|/embed/|/shorts/|/live/)([A-Za-z0-9_-]{11})(?![A-Za-z0-9_-])")
 _CHUNK = 500  # stay far below SQLite's limit on bound parameters
 
@@ -216,9 +214,12 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
     if keys:
         return keys
     if re.fullmatch(r"https?://\S+", ident):
-        status = _STATUS_RE.search(ident)
-        if status and _is_twitterish(ident):
-            return [f"twitter:{status.group(1)}"]
+        # Imported here: detect is heavy, and only URLs need its knowledge of Twitter's mirrors.
+        from archiver.detect.platforms.twitter import parse_status_url
+
+        status = parse_status_url(ident)
+        if status is not None:
+            return [f"twitter:{status[1]}"]
         youtube = _YOUTUBE_RE.search(ident)
         if youtube and ("youtu" in urlsplit(ident).netloc):
             return [f"youtube:{youtube.group(1)}"]
@@ -232,11 +233,6 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
         found = [row["key"] for row in rows]
         return found if len(found) == 1 else []
     return _keys_with_post_id(index, [ident.lstrip("@")])
-
-
-def _is_twitterish(url: str) -> bool:
-    host = urlsplit(url).netloc.lower()
-    return any(name in host for name in ("x.com", "twitter", "nitter", "xcancel", "fixupx"))
 
 
 def _keys_with_post_id(index: Index, candidates: list[str]) -> list[str]:
