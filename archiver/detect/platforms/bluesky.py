@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from archiver.detect.platforms.base import EmbedContext, EmbedRule, Platform, UrlMatch, has_class
+from archiver.detect.platforms.base import Attrs, EmbedContext, EmbedRule, Platform, UrlMatch, has_class
 from archiver.detect.signature import find_signature
 from archiver.models import Post
 
@@ -51,10 +51,10 @@ def parse_url(url: str) -> UrlMatch | None:
     return None
 
 
-def _blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-    if not has_class(node, "bluesky-embed"):
+def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    if not has_class(attrs, "bluesky-embed"):
         return None
-    match = parse_url(node.attributes.get("data-bluesky-uri") or "")
+    match = parse_url(attrs.get("data-bluesky-uri") or "")
     if match is None:
         for a in node.css("a[href]"):
             match = parse_url(a.attributes.get("href") or "") or match
@@ -88,5 +88,5 @@ PLATFORM = Platform(
     name="bluesky",
     hosts=("bsky.app",),
     parse_url=parse_url,
-    rules=(EmbedRule(("blockquote",), _blockquote),),
+    rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)),),
 )

@@ -9,6 +9,7 @@ import re
 from typing import TYPE_CHECKING
 
 from archiver.detect.platforms.base import (
+    Attrs,
     EmbedContext,
     EmbedRule,
     Platform,
@@ -72,10 +73,10 @@ def parse_embed_src(url: str) -> UrlMatch | None:
     return parse_url(absolutize(href)) if href else None
 
 
-def _div(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+def _div(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
     for cls in ("fb-post", "fb-video"):
-        if has_class(node, cls):
-            href = node.attributes.get("data-href") or ""
+        if has_class(attrs, cls):
+            href = attrs.get("data-href") or ""
             match = parse_url(absolutize(href)) if href else None
             if match is None:
                 cite = node.css_first("blockquote[cite]")
@@ -101,5 +102,5 @@ PLATFORM = Platform(
     hosts=("facebook.com", "fb.com"),
     parse_url=parse_url,
     parse_embed_src=parse_embed_src,
-    rules=(EmbedRule(("div",), _div),),
+    rules=(EmbedRule(("div",), _div, needs=("data-href",)),),
 )

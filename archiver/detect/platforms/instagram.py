@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from archiver.detect.platforms.base import (
+    Attrs,
     EmbedContext,
     EmbedRule,
     Platform,
@@ -63,11 +64,11 @@ def _byline(node: LexborNode) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-    if not has_class(node, "instagram-media"):
+def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    if not has_class(attrs, "instagram-media"):
         return None
     match = None
-    permalink = node.attributes.get("data-instgrm-permalink")
+    permalink = attrs.get("data-instgrm-permalink")
     if permalink:
         match = parse_url(permalink)
     if match is None:
@@ -81,7 +82,7 @@ def _blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
     time = node.css_first("time[datetime]")
     posted_at = iso_from_datetime_attr(time.attributes.get("datetime")) if time is not None else None
     text = None
-    if "data-instgrm-captioned" in node.attributes:
+    if "data-instgrm-captioned" in attrs:
         # Older captioned snippets carry the caption as the first paragraph's link text.
         first = node.css_first("p")
         if first is not None and "(@" not in first.text():
@@ -99,8 +100,8 @@ def _blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
     ]
 
 
-def _amp(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-    code = (node.attributes.get("data-shortcode") or "").strip()
+def _amp(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    code = (attrs.get("data-shortcode") or "").strip()
     if not re.fullmatch(r"[A-Za-z0-9_-]{5,64}", code):
         return None
     return [ctx.embedded(PLATFORM, "amp-instagram", UrlMatch(code, f"https://www.instagram.com/p/{code}/"))]
@@ -110,5 +111,5 @@ PLATFORM = Platform(
     name="instagram",
     hosts=("instagram.com", "instagr.am"),
     parse_url=parse_url,
-    rules=(EmbedRule(("blockquote",), _blockquote), EmbedRule(("amp-instagram",), _amp)),
+    rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)), EmbedRule(("amp-instagram",), _amp, needs=("data-shortcode",))),
 )

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from archiver.detect.platforms.base import (
+    Attrs,
     EmbedContext,
     EmbedRule,
     Platform,
@@ -111,9 +112,9 @@ def make_embed_rules(
 ) -> tuple[EmbedRule, ...]:
     """Blockquote and iframe rules of a Mastodon-style network (shared with Truth Social)."""
 
-    def blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-        url = node.attributes.get("data-embed-url") or ""
-        if not url and not has_class(node, css_class):
+    def blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+        url = attrs.get("data-embed-url") or ""
+        if not url and not has_class(attrs, css_class):
             return None
         found = match_status(url) if url else None
         if found is None:
@@ -129,18 +130,21 @@ def make_embed_rules(
             text = p.text()
         return [ctx.embedded(plat, f"blockquote.{css_class}", match, text=text)]
 
-    def iframe(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-        src = node.attributes.get("src") or node.attributes.get("data-src") or ""
+    def iframe(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+        src = attrs.get("src") or attrs.get("data-src") or ""
         found = match_status(src)
         if found is None or not wanted(found[0]):
             return None
-        if not (has_class(node, css_class) or src.split("?")[0].rstrip("/").endswith("/embed")):
+        if not (has_class(attrs, css_class) or src.split("?")[0].rstrip("/").endswith("/embed")):
             return None
         plat = platform()
         match = plat.parse_url(src) or _match(*found)
         return [ctx.embedded(plat, f"iframe.{css_class}", match)]
 
-    return (EmbedRule(("blockquote",), blockquote), EmbedRule(("iframe",), iframe))
+    return (
+        EmbedRule(("blockquote",), blockquote, needs=("class", "data-embed-url")),
+        EmbedRule(("iframe",), iframe, needs=("src", "data-src")),
+    )
 
 
 PLATFORM = Platform(

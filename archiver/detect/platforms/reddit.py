@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from archiver.detect.platforms.base import EmbedContext, EmbedRule, Platform, UrlMatch, has_class
+from archiver.detect.platforms.base import Attrs, EmbedContext, EmbedRule, Platform, UrlMatch, has_class
 from archiver.models import Post
 
 if TYPE_CHECKING:
@@ -45,8 +45,8 @@ def parse_url(url: str) -> UrlMatch | None:
     return None
 
 
-def _blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-    if not has_class(node, "reddit-embed-bq", "reddit-card"):
+def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    if not has_class(attrs, "reddit-embed-bq", "reddit-card"):
         return None
     match = None
     for a in node.css("a[href]"):
@@ -70,8 +70,8 @@ def _blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
     ]
 
 
-def _amp(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-    match = parse_url(node.attributes.get("data-src") or "")
+def _amp(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    match = parse_url(attrs.get("data-src") or "")
     return [ctx.embedded(PLATFORM, "amp-reddit", match)] if match else None
 
 
@@ -79,5 +79,5 @@ PLATFORM = Platform(
     name="reddit",
     hosts=("reddit.com", "redd.it", "redditmedia.com"),
     parse_url=parse_url,
-    rules=(EmbedRule(("blockquote",), _blockquote), EmbedRule(("amp-reddit",), _amp)),
+    rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)), EmbedRule(("amp-reddit",), _amp, needs=("data-src",))),
 )

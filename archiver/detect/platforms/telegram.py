@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from archiver.detect.platforms.base import EmbedContext, EmbedRule, Platform, UrlMatch
+from archiver.detect.platforms.base import Attrs, EmbedContext, EmbedRule, Platform, UrlMatch
 from archiver.models import Post
 
 if TYPE_CHECKING:
@@ -43,15 +43,15 @@ def parse_url(url: str) -> UrlMatch | None:
     return _match(m.group("channel"), m.group("id")) if m else None
 
 
-def _script(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-    value = (node.attributes.get("data-telegram-post") or "").strip()
+def _script(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    value = (attrs.get("data-telegram-post") or "").strip()
     m = _DATA_RE.match(value)
     match = _match(m.group("channel"), m.group("id")) if m else None
     return [ctx.embedded(PLATFORM, "script[data-telegram-post]", match)] if match else None
 
 
-def _iframe(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-    m = _IFRAME_ID_RE.match((node.attributes.get("id") or "").strip())
+def _iframe(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    m = _IFRAME_ID_RE.match((attrs.get("id") or "").strip())
     match = _match(m.group("channel"), m.group("id")) if m else None
     return [ctx.embedded(PLATFORM, "iframe#telegram-post", match)] if match else None
 
@@ -66,6 +66,6 @@ PLATFORM = Platform(
     hosts=("t.me", "telegram.me", "telegram.dog"),
     parse_url=parse_url,
     parse_embed_src=_parse_embed_src,
-    rules=(EmbedRule(("script",), _script, claims=False), EmbedRule(("iframe",), _iframe)),
+    rules=(EmbedRule(("script",), _script, needs=("data-telegram-post",), claims=False), EmbedRule(("iframe",), _iframe, needs=("id",))),
     canonical=canonical_url,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from archiver.detect.platforms.base import EmbedContext, EmbedRule, Platform, UrlMatch, has_class
+from archiver.detect.platforms.base import Attrs, EmbedContext, EmbedRule, Platform, UrlMatch, has_class
 from archiver.models import Post
 
 if TYPE_CHECKING:
@@ -31,10 +31,10 @@ def parse_url(url: str) -> UrlMatch | None:
     return UrlMatch(m.group("code"), canonical_url(m.group("code"), m.group("handle")), m.group("handle"))
 
 
-def _blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-    if not has_class(node, "text-post-media"):
+def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    if not has_class(attrs, "text-post-media"):
         return None
-    match = parse_url(node.attributes.get("data-text-post-permalink") or "")
+    match = parse_url(attrs.get("data-text-post-permalink") or "")
     if match is None:
         for a in node.css("a[href]"):
             match = match or parse_url(a.attributes.get("href") or "")
@@ -55,6 +55,6 @@ PLATFORM = Platform(
     name="threads",
     hosts=("threads.net", "threads.com"),
     parse_url=parse_url,
-    rules=(EmbedRule(("blockquote",), _blockquote),),
+    rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)),),
     canonical=canonical_url,
 )

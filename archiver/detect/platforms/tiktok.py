@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from archiver.detect.platforms.base import (
+    Attrs,
     EmbedContext,
     EmbedRule,
     Platform,
@@ -56,11 +57,11 @@ def parse_url(url: str) -> UrlMatch | None:
     return None
 
 
-def _blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-    if not has_class(node, "tiktok-embed"):
+def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    if not has_class(attrs, "tiktok-embed"):
         return None
-    match = parse_url(node.attributes.get("cite") or "")
-    vid = (node.attributes.get("data-video-id") or "").strip()
+    match = parse_url(attrs.get("cite") or "")
+    vid = (attrs.get("data-video-id") or "").strip()
     if match is None and vid.isdigit():
         match = UrlMatch(vid, canonical_url(vid))
     if match is None:
@@ -85,7 +86,7 @@ PLATFORM = Platform(
     name="tiktok",
     hosts=("tiktok.com",),
     parse_url=parse_url,
-    rules=(EmbedRule(("blockquote",), _blockquote),),
+    rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)),),
     time_from_id=video_time,
     canonical=canonical_url,
 )

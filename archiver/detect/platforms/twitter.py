@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from archiver.detect.platforms.base import (
+    Attrs,
     EmbedContext,
     EmbedRule,
     Platform,
@@ -47,6 +48,7 @@ STATUS_URL_RE = re.compile(
     + r"status(?:es)?/(?P<id>\d{1,20})(?!\d)",
     re.I,
 )
+_MENTION_RE = re.compile(r"^(?:https?:)?//(?:www\.|mobile\.)?(?:twitter|x)\.com/\w{1,15}/?(?:[?#]|$)", re.I)
 _NOT_HANDLES = frozenset({"i", "intent", "share", "search", "hashtag", "home", "web"})
 SNOWFLAKE_EPOCH_MS = 1288834974657
 FIRST_SNOWFLAKE = 29700859247  # IDs below this predate snowflakes (2010-11-04): no time inside
@@ -60,6 +62,8 @@ _SHORTLINK_HINTS = ("t.co/", "pic.twitter.com/", "pic.x.com/")
 
 def parse_status_url(url: str) -> tuple[str | None, str] | None:
     """(handle or None, status ID) for any twitter/x/mirror status URL, else None."""
+    if "status" not in url:
+        return None  # the common case (hashtag, profile, share links) without running the regex
     m = STATUS_URL_RE.match(url.strip().strip("\\\"'"))
     if not m:
         return None
@@ -149,9 +153,10 @@ def _canonical(post_id: str, handle: str | None) -> str:
 # --- HTML embed rules ----------------------------------------------------------------------------
 
 
-def _text_with_breaks(node: LexborNode) -> str:
-    """Visible text of an element with `<br>` and paragraph ends as line breaks."""
+def _paragraph(node: LexborNode) -> tuple[str, list[tuple[str, str]]]:
+    """(text with `<br>` as line breaks, [(href, label)] of its links) in one pass over `node`."""
     parts: list[str] = []
+    links: list[tuple[str, str]] = []
     for n in node.traverse(include_text=True):
         tag = n.tag
         if tag == "-text":
@@ -160,61 +165,72 @@ def _text_with_breaks(node: LexborNode) -> str:
             parts.append("\n")
         elif tag == "p" and parts:
             parts.append("\n")
-    return "".join(parts)
+        elif tag == "a":
+            links.append((n.attributes.get("href") or "", n.text().strip()))
+    return "".join(parts), links
 
 
-def _blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-    classes = (node.attributes.get("class") or "").split()
+def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    classes = (attrs.get("class") or "").split()
     kind = "twitter-video" if "twitter-video" in classes else "twitter-tweet"
     if kind not in classes:
-        return _classless_blockquote(node, ctx)
-    return _tweet_from_blockquote(node, ctx, f"blockquote.{kind}")
+        return _classless_blockquote(node, attrs, ctx)
+    return _tweet_from_blockquote(node, attrs, ctx, f"blockquote.{kind}")
 
 
-def _classless_blockquote(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+def _classless_blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
     """A blockquote whose class a CMS stripped, still holding a status link and a signature."""
     text = node.text()
     if "(@" not in text or "status" not in (node.html or ""):
         return None
-    posts = _tweet_from_blockquote(node, ctx, "blockquote(signature)", need_signature=True)
+    posts = _tweet_from_blockquote(node, attrs, ctx, "blockquote(signature)", need_signature=True)
     return posts or None
 
 
 def _tweet_from_blockquote(
-    node: LexborNode, ctx: EmbedContext, evidence: str, need_signature: bool = False
+    node: LexborNode, attrs: Attrs, ctx: EmbedContext, evidence: str, need_signature: bool = False
 ) -> list[Post]:
-    lang = node.attributes.get("data-lang") or None
+    # One pass over the blockquote's children (CSS queries on small subtrees cost more than the
+    # whole walk of them): paragraphs are the text, loose text + anchors after them the signature.
+    lang = attrs.get("data-lang") or None
     status: tuple[str | None, str] | None = None
     body_links: list[str] = []
     media: list[str] = []
     paragraphs: list[str] = []
     signature_text = ""
-    anchors = node.css("a[href]")
-    for a in anchors:
-        parsed = parse_status_url(a.attributes.get("href") or "")
-        if parsed:
-            status = parsed  # the LAST status link is the post (EMBEDS.md §1.1)
-    for p in node.css("p"):
-        ptext = _text_with_breaks(p)
-        if find_signature(ptext.strip(), need_date=False) and ptext.strip()[:1] in "—–-&":
+    loose: list[str] = []
+    for child in node.iter(include_text=True):
+        tag = child.tag
+        if tag == "-text":
+            loose.append(child.text_content or "")
+            continue
+        if tag == "a":
+            href = child.attributes.get("href") or ""
+            status = parse_status_url(href) or status  # the LAST status link is the post (§1.1)
+            loose.append(child.text())
+            continue
+        if tag == "br":
+            loose.append("\n")
+            continue
+        ptext, plinks = _paragraph(child)
+        for href, _label in plinks:
+            status = parse_status_url(href) or status
+        stripped = ptext.strip()
+        if stripped[:1] in "—–-&" and find_signature(" ".join(stripped.split()), need_date=False):
             signature_text = ptext  # WordPress wraps the signature in its own <p>
             continue
         paragraphs.append(ptext)
-        lang = lang or p.attributes.get("lang")
-        for a in p.css("a[href]"):
-            href = a.attributes.get("href") or ""
-            label = a.text().strip()
+        if tag == "p":
+            lang = lang or child.attributes.get("lang")
+        for href, label in plinks:
             if label.startswith(("pic.twitter.com/", "pic.x.com/")):
                 media.append(label)
-            elif "/hashtag/" in href or re.match(r"^https?://(www\.)?(twitter|x)\.com/\w+/?(\?|$)", href):
+            elif "/hashtag/" in href or _MENTION_RE.match(href) or parse_status_url(href):
                 continue  # hashtags and mentions are entities, not links
             elif href:
                 body_links.append(href)
     if not signature_text:
-        # The usual snippet: the signature is loose text (and the date anchor) after the last <p>.
-        signature_text = "".join(
-            (c.text(deep=True) or "") for c in node.iter(include_text=True) if c.tag != "p"
-        )
+        signature_text = "".join(loose)  # the usual snippet: loose text + date link after the <p>
     sig = find_signature(" ".join(signature_text.split()), lang, need_date=False)
     if status is None:
         status = _status_in_text(node.text())
@@ -248,15 +264,15 @@ def _status_in_text(text: str) -> tuple[str | None, str] | None:
     return found
 
 
-def _iframe(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-    tid = node.attributes.get("data-tweet-id")
+def _iframe(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    tid = attrs.get("data-tweet-id")
     if tid and tid.strip().isdigit():
         return [ctx.embedded(PLATFORM, "iframe[data-tweet-id]", post_id=tid.strip())]
     return None
 
 
-def _figure(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-    if not has_class(node, "wp-block-embed-twitter", "is-provider-twitter"):
+def _figure(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    if not has_class(attrs, "wp-block-embed-twitter", "is-provider-twitter"):
         return None
     if node.css_first("blockquote, iframe") is not None:
         return None  # the blockquote or rendered iframe inside says more: let its rule report it
@@ -273,18 +289,18 @@ def _status_in_anchors(node: LexborNode) -> tuple[str | None, str] | None:
     return found
 
 
-def _amp(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-    tid = (node.attributes.get("data-tweetid") or "").strip()
+def _amp(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    tid = (attrs.get("data-tweetid") or "").strip()
     if not tid.isdigit():
         return None
     return [ctx.embedded(PLATFORM, "amp-twitter", post_id=tid)]
 
 
-def _data_embed(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+def _data_embed(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
     # Time.com style wrappers: <div data-embed-type="twitter" data-embed-id="ID">
-    if (node.attributes.get("data-embed-type") or "").lower() != "twitter":
+    if (attrs.get("data-embed-type") or "").lower() != "twitter":
         return None
-    tid = (node.attributes.get("data-embed-id") or "").strip()
+    tid = (attrs.get("data-embed-id") or "").strip()
     if not tid.isdigit():
         return None
     return [ctx.embedded(PLATFORM, '[data-embed-type="twitter"]', post_id=tid)]
@@ -296,11 +312,11 @@ PLATFORM = Platform(
     parse_url=_parse_url,
     parse_embed_src=_parse_embed_src,
     rules=(
-        EmbedRule(("blockquote",), _blockquote),
-        EmbedRule(("iframe",), _iframe),
-        EmbedRule(("figure",), _figure),
-        EmbedRule(("amp-twitter",), _amp),
-        EmbedRule(("div", "section", "span"), _data_embed),
+        EmbedRule(("blockquote",), _blockquote),  # also class-less ones: CMSs strip classes
+        EmbedRule(("iframe",), _iframe, needs=("data-tweet-id",)),
+        EmbedRule(("figure",), _figure, needs=("class",)),
+        EmbedRule(("amp-twitter",), _amp, needs=("data-tweetid",)),
+        EmbedRule(("div", "section"), _data_embed, needs=("data-embed-type",)),
     ),
     time_from_id=_time,
     canonical=_canonical,

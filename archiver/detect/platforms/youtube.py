@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from archiver.detect.platforms.base import EmbedContext, EmbedRule, Platform, UrlMatch, query_param
+from archiver.detect.platforms.base import Attrs, EmbedContext, EmbedRule, Platform, UrlMatch, query_param
 from archiver.models import Post
 
 if TYPE_CHECKING:
@@ -46,9 +46,9 @@ def parse_url(url: str) -> UrlMatch | None:
     return None
 
 
-def _id_element(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
+def _id_element(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
     attr = "videoid" if node.tag == "lite-youtube" else "data-videoid"
-    vid = (node.attributes.get(attr) or "").strip()
+    vid = (attrs.get(attr) or "").strip()
     if not _VALID_ID.fullmatch(vid):
         return None
     return [ctx.embedded(PLATFORM, f"{node.tag}[{attr}]", UrlMatch(vid, canonical_url(vid)))]
@@ -64,8 +64,8 @@ def _walk_json(data: Any) -> Iterator[dict[str, Any]]:
             yield from _walk_json(value)
 
 
-def _json_ld(node: LexborNode, ctx: EmbedContext) -> list[Post] | None:
-    if (node.attributes.get("type") or "").strip().lower() != "application/ld+json":
+def _json_ld(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    if (attrs.get("type") or "").strip().lower() != "application/ld+json":
         return None
     raw = node.text()
     if "embedUrl" not in raw:
@@ -91,8 +91,8 @@ PLATFORM = Platform(
     hosts=("youtube.com", "youtube-nocookie.com", "youtu.be"),
     parse_url=parse_url,
     rules=(
-        EmbedRule(("lite-youtube", "amp-youtube"), _id_element),
-        EmbedRule(("script",), _json_ld, claims=False),
+        EmbedRule(("lite-youtube", "amp-youtube"), _id_element, needs=("videoid", "data-videoid")),
+        EmbedRule(("script",), _json_ld, needs=("type",), claims=False),
     ),
     canonical=canonical_url,
 )
