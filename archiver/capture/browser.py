@@ -168,7 +168,11 @@ def _sha256(data: bytes) -> str:
 
 
 class Browser:
-    """One Chromium for a whole run; `capture()` records one page in a fresh context."""
+    """One Chromium for a whole run; `capture()` records one page in a fresh context.
+
+    Playwright's sync API binds the browser to the thread that started it: capture from that
+    thread only (for parallel captures, one Browser per worker thread or process).
+    """
 
     def __init__(self, net: NetOptions, *, workdir: Path, timeout: float = 30.0,
                  headless: bool = True) -> None:
@@ -230,50 +234,50 @@ class Browser:
         start = time.monotonic()
         result = PageCapture(url=url, final_url=url, status=None, title=None, page_record_id=None)
         timeout_ms = int(self.timeout * 1000)
-        context = self._browser.new_context(service_workers="block", user_agent=self.user_agent,
-                                            viewport=VIEWPORT, locale="en-US")
+        try:
+            context = self._browser.new_context(service_workers="block", user_agent=self.user_agent,
+                                                viewport=VIEWPORT, locale="en-US")
+        except PlaywrightError as e:
+            raise BrowserError(f"Chromium cannot open a new context: {_first_line(e)}") from e
         context.set_default_timeout(timeout_ms)
         shots: list[tuple[ElementShot, bytes]] = []
         full_png: bytes | None = None
+        recorder: TrafficRecorder | None = None
+        recorded: list[Recorded] = []
         try:
             page = context.new_page()
             recorder = TrafficRecorder(context, page)
-            try:
-                t = time.monotonic()
-                self._load(page, url, wait_for, timeout_ms, result)
-                result.timings["load"] = time.monotonic() - t
+            t = time.monotonic()
+            self._load(page, url, wait_for, timeout_ms, result)
+            result.timings["load"] = time.monotonic() - t
 
-                t = time.monotonic()
-                self._settle(page, recorder, settle_ms, result)
-                result.timings["settle"] = time.monotonic() - t
+            t = time.monotonic()
+            self._settle(page, recorder, settle_ms, result)
+            result.timings["settle"] = time.monotonic() - t
 
-                t = time.monotonic()
-                started = recorder.requests_started
-                if screenshot_path is not None:
-                    full_png = self._full_screenshot(page, result)
-                prefix = f"{screenshot_path.stem}-" if screenshot_path is not None else ""
-                shots = self._element_shots(page, element_selectors, element_dir, prefix, result)
-                # Screenshots resize and scroll the page: lazy content may have started loading.
-                log.debug("screenshots took %.3f s, %d requests started meanwhile", time.monotonic() - t, recorder.requests_started - started)
-                if recorder.requests_started != started or recorder.inflight_urls():
-                    recorder.wait_idle(QUIET_MS, max_ms=max(settle_ms, QUIET_MS))
-                result.errors.extend(f"still loading when the page closed: {u}"
-                                     for u in recorder.inflight_urls())
-                result.timings["screenshots"] = time.monotonic() - t
+            t = time.monotonic()
+            if page.url.startswith("chrome-error://"):
+                # Chromium's own "site can't be reached" page is not a view of the URL.
+                result.errors.append("no screenshots: the page did not load")
+            else:
+                full_png, shots = self._screenshots(page, recorder, screenshot_path, element_selectors,
+                                                    element_dir, settle_ms, result)
+            result.timings["screenshots"] = time.monotonic() - t
 
-                t = time.monotonic()
-                self._describe(page, result)
-                recorded = recorder.finish()
-                result.timings["collect"] = time.monotonic() - t
-            finally:
-                recorder.close()
-            result.errors[:0] = recorder.errors
+            t = time.monotonic()
+            self._describe(page, result)
+            recorded = recorder.finish()
+            result.timings["collect"] = time.monotonic() - t
         except PlaywrightError as e:
             if not self._browser.is_connected():
                 raise BrowserError(f"Chromium exited while capturing {url}: {_first_line(e)}") from e
             result.errors.append(f"capture interrupted: {_first_line(e)}")
-            recorded = []
+            if recorder is not None:
+                recorded = recorder.recorded  # what was complete before the interruption
         finally:
+            if recorder is not None:
+                recorder.close()
+                result.errors[:0] = recorder.errors
             try:
                 context.close()
             except PlaywrightError:
@@ -314,6 +318,20 @@ class Browser:
             result.errors.append(f"scrolling: {_first_line(e)}")
         remaining = max(0, int((deadline - time.monotonic()) * 1000))
         recorder.wait_idle(QUIET_MS, max_ms=max(remaining, QUIET_MS))
+
+    def _screenshots(self, page: Page, recorder: TrafficRecorder, screenshot_path: Path | None,
+                     selectors: Sequence[str], element_dir: Path | None, settle_ms: int,
+                     result: PageCapture) -> tuple[bytes | None, list[tuple[ElementShot, bytes]]]:
+        """The full page and each selected element; then wait for what they set loading."""
+        started = recorder.requests_started
+        full_png = self._full_screenshot(page, result) if screenshot_path is not None else None
+        prefix = f"{screenshot_path.stem}-" if screenshot_path is not None else ""
+        shots = self._element_shots(page, selectors, element_dir, prefix, result)
+        # Screenshots resize and scroll the page: lazy content may have started loading.
+        if recorder.requests_started != started or recorder.inflight_urls():
+            recorder.wait_idle(QUIET_MS, max_ms=max(settle_ms, QUIET_MS))
+        result.errors.extend(f"still loading when the page closed: {u}" for u in recorder.inflight_urls())
+        return full_png, shots
 
     def _full_screenshot(self, page: Page, result: PageCapture) -> bytes | None:
         try:
