@@ -89,9 +89,9 @@ def _div(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None
 
 
 def _posted_by(node: LexborNode) -> tuple[str | None, str | None]:
-    """(author, printed date) from the fallback "Posted by X on DATE" (English only)."""
-    text = " ".join(node.text().split())
-    m = re.search(r"Posted by (?P<author>.+?) on (?P<date>[A-Z][a-z]+ \d{1,2}, \d{4})", text)
+    """(author, printed date) from the fallback "Posted by X on DATE" (English snippets only)."""
+    text = " ".join(node.text(separator=" ").split())
+    m = re.search(r"Posted by (?P<author>.+?) on (?P<date>[^.]{0,40}?\d{4})", text)
     if not m:
         return None, None
     return m.group("author"), m.group("date")

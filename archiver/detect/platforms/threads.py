@@ -40,13 +40,13 @@ def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post]
             match = match or parse_url(a.attributes.get("href") or "")
     if match is None:
         return None
-    by = _POST_BY_RE.search(node.text())
+    by = _POST_BY_RE.search(node.text(separator=" "))
     return [
         ctx.embedded(
             PLATFORM,
             "blockquote.text-post-media",
             match,
-            handle=by.group("handle") if by else None,
+            handle=match.handle or (by.group("handle") if by else None),
         )
     ]
 
