@@ -52,7 +52,7 @@ def _copy(archive: Path, dest: Path) -> Path:
 
 
 def test_first_run_summary(base: Any) -> None:
-    _web, _archive, _seeds_dir, r, _tmp = base
+    _web, _archive, _s, r, _tmp = base
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
     assert s["articles"] == len(ARTICLES)
@@ -80,7 +80,7 @@ def test_live_to_deleted_between_runs_records_both(base: Any) -> None:
 
 
 def test_second_run_is_refused_with_exit_3_or_waits(base: Any) -> None:
-    web, archive, _seeds, _r, tmp = base
+    web, archive, _s, _r, tmp = base
     copy = _copy(archive, tmp / "locked")
     slow = _seeds(tmp, [web.drip("/2024/slow-lock.html", 600_000, 100_000)], "slow-seeds")
     args = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(slow), "--archive-dir", str(copy),
@@ -109,7 +109,7 @@ def _wait_for(cond: Any, seconds: float) -> None:
 
 
 def test_kill_9_mid_body_then_resume(base: Any) -> None:
-    web, _archive, _seeds, _r, tmp = base
+    web, _archive, _s, _r, tmp = base
     archive = tmp / "killed"
     url = web.drip("/2024/slow-kill.html", 4_000_000, 200_000)
     seeds = _seeds(tmp, [site.ARTICLE_FLOOD.url, url], "kill-seeds")
@@ -139,7 +139,7 @@ def test_kill_9_mid_body_then_resume(base: Any) -> None:
 
 
 def test_verify_names_a_flipped_warc_byte_and_a_flipped_screenshot_byte(base: Any) -> None:
-    web, archive, _seeds, _r, tmp = base
+    web, archive, _s, _r, tmp = base
     copy = _copy(archive, tmp / "flipped")
     warc = warc_files(copy)[0]
     data = bytearray(warc.read_bytes())
@@ -164,7 +164,8 @@ def test_verify_names_a_flipped_warc_byte_and_a_flipped_screenshot_byte(base: An
     (["--since", "2024-03-04T14:05:17Z", "--until", "2024-03-04T18:22:31.000Z"], {site.TWEET_PHOTO.id, site.TWEET_FLAT.id}),
     (["--status", "protected"], {site.TWEET_PROTECTED.id}),
     (["--status", "withheld"], {site.TWEET_WITHHELD.id}),
-    (["--text", "sandbags"], {site.TWEET_PHOTO.id}),
+    (["--text", "sandbags"], {site.TWEET_PHOTO.id, site.TWEET_PROTECTED.id}),
+    (["--text", "levee", "--status", "live"], {site.TWEET_VIDEO.id}),
     (["--platform", "youtube"], {site.YOUTUBE.id}),
     (["--article", site.ARTICLE_REVIEW.url], {site.TWEET_PHOTO.id, site.TWEET_DELETED.id}),
     (["--captured-since", "2000-01-01", "--handle", "quietgardener"], {site.TWEET_PROTECTED.id}),
@@ -195,7 +196,7 @@ def test_bad_filter_is_a_usage_error(base: Any) -> None:
 
 
 def test_export_one_handle_as_wacz(base: Any) -> None:
-    web, archive, _seeds, _r, tmp = base
+    web, archive, _s, _r, tmp = base
     out = tmp / "desk.wacz"
     r = cli(web, "export", "--handle", "RivertonDesk", "-o", str(out), archive=archive)
     assert r.returncode == 0, r.stderr
@@ -222,7 +223,7 @@ def test_export_one_handle_as_wacz(base: Any) -> None:
 
 
 def test_export_warc_gz_passes_warcio_check(base: Any) -> None:
-    web, archive, _seeds, _r, tmp = base
+    web, archive, _s, _r, tmp = base
     out = tmp / "deleted.warc.gz"
     r = cli(web, "export", "--status", "deleted", "-o", str(out), archive=archive)
     assert r.returncode == 0, r.stderr
@@ -230,7 +231,7 @@ def test_export_warc_gz_passes_warcio_check(base: Any) -> None:
 
 
 def test_empty_export_is_exit_2(base: Any) -> None:
-    web, archive, _seeds, _r, tmp = base
+    web, archive, _s, _r, tmp = base
     out = tmp / "none.wacz"
     r = cli(web, "export", "--handle", "nobody_here", "-o", str(out), archive=archive)
     assert r.returncode == 2 and "nothing matched" in r.stderr
