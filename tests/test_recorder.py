@@ -25,8 +25,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.capture.browser import CHROMIUM_SERVICE_HOSTS, Browser
+from archiver.capture.cdp import has_body, pairs
 from archiver.capture.recorder import (
-    _pairs,
     _response_time,
     is_internal_redirect,
     should_record,
@@ -60,8 +60,13 @@ def test_internal_redirect_is_recognised() -> None:
 
 
 def test_pairs_splits_cdp_joined_headers() -> None:
-    assert _pairs({"Set-Cookie": "a=1\nb=2", "X": "y"}) == [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("X", "y")]
-    assert _pairs([{"name": "A", "value": "1"}, {"name": "a", "value": "2"}]) == [("A", "1"), ("a", "2")]
+    assert pairs({"Set-Cookie": "a=1\nb=2", "X": "y"}) == [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("X", "y")]
+    assert pairs([{"name": "A", "value": "1"}, {"name": "a", "value": "2"}]) == [("A", "1"), ("a", "2")]
+
+
+def test_bodies_exist_except_for_redirects_and_204() -> None:
+    assert has_body(200) and has_body(404) and has_body(206)
+    assert not has_body(301) and not has_body(304) and not has_body(204)
 
 
 def test_response_time_from_timing() -> None:

@@ -22,7 +22,12 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, Playwright, ViewportSize, sync_playwright
 
 from archiver import __version__
-from archiver.capture.recorder import Recorded, TrafficRecorder
+from archiver.capture.recorder import (
+    Recorded,
+    TrafficRecorder,
+    page_document,
+    redirect_chain,
+)
 from archiver.capture.types import RecordInfo
 from archiver.errors import BrowserError
 
@@ -459,29 +464,6 @@ class Browser:
         if callable(sealed):
             fields["network-sealed"] = "true" if sealed() else "false"
         return fields
-
-
-def page_document(recorded: list[Recorded]) -> Recorded | None:
-    """The exchange of the document the page ended on: the last main-frame document that is not
-    a redirect hop (a meta-refresh or script navigation ends on a later document)."""
-    for rec in reversed(recorded):
-        if rec.main_frame and rec.is_document and not rec.is_redirect:
-            return rec
-    return None
-
-
-def redirect_chain(recorded: list[Recorded], main: Recorded | None) -> list[Recorded]:
-    """`main` preceded by the redirect hops that led to it, oldest first."""
-    if main is None or main.request is None:
-        return [main] if main is not None else []
-    by_request = {id(r.request): r for r in recorded if r.request is not None}
-    chain = [main]
-    request = main.request.redirected_from
-    while request is not None and id(request) in by_request:
-        chain.append(by_request[id(request)])
-        request = request.redirected_from
-    chain.reverse()
-    return chain
 
 
 def _element_content(element: Locator) -> tuple[str | None, str]:

@@ -4,20 +4,18 @@ Playwright's page events are the primary source: they cover the main frame, same
 and out-of-process (cross-origin) iframes alike, give every hop of a redirect chain, the raw
 request headers as sent and the raw response headers. What they lack is the HTTP protocol
 (h2, http/1.1) and requests the browser makes on its own (the favicon); both come from CDP
-sessions opened on the page and on every out-of-process iframe target (CAPTURE.md, "Recording
-browser traffic").
+sessions opened on the page and on every out-of-process iframe target (archiver.capture.cdp;
+CAPTURE.md, "Recording browser traffic").
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.sync_api import (
@@ -31,6 +29,7 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 
+from archiver.capture.cdp import CdpResponse, CdpTap, has_body, pairs
 from archiver.capture.types import Exchange
 
 log = logging.getLogger(__name__)
@@ -64,37 +63,6 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def _pairs(headers: Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Header pairs from Playwright's [{name, value}] arrays or CDP's {name: value} objects."""
-    if isinstance(headers, Mapping):
-        out: list[tuple[str, str]] = []
-        for k, v in headers.items():
-            # CDP joins repeated headers (Set-Cookie) with newlines in its header objects.
-            out.extend((k, part) for part in str(v).split("\n"))
-        return out
-    return [(str(h["name"]), str(h["value"])) for h in headers]
-
-
-@dataclass
-class _CdpResponse:
-    """What one CDP session said about one request."""
-
-    request_id: str
-    url: str
-    method: str = "GET"
-    status: int | None = None
-    reason: str | None = None
-    protocol: str | None = None
-    ip: str | None = None
-    request_headers: list[tuple[str, str]] = field(default_factory=list)
-    raw_request_headers: list[tuple[str, str]] | None = None
-    response_headers: list[tuple[str, str]] = field(default_factory=list)
-    raw_response_headers: list[tuple[str, str]] | None = None
-    post_data: bytes | None = None
-    finished: bool = False
-    when: datetime | None = None
-
-
 @dataclass
 class Recorded:
     """One exchange with where it came from (used to find the page's own document)."""
@@ -105,108 +73,6 @@ class Recorded:
     is_document: bool
     is_redirect: bool
     request: Request | None = None
-
-
-class _CdpTap:
-    """One CDP session (page or out-of-process iframe): protocol, IP, and browser-made requests."""
-
-    def __init__(self, session: CDPSession, label: str, *, keep_documents: bool = False) -> None:
-        self.session = session
-        self.label = label
-        self.requests: dict[str, _CdpResponse] = {}
-        self.order: list[str] = []
-        self.documents: dict[str, list[bytes]] = {}  # url -> bodies caught by _on_paused
-        session.on("Network.requestWillBeSent", self._on_request)
-        session.on("Network.requestWillBeSentExtraInfo", self._on_request_extra)
-        session.on("Network.responseReceived", self._on_response)
-        session.on("Network.responseReceivedExtraInfo", self._on_response_extra)
-        session.on("Network.loadingFinished", self._on_finished)
-        session.send("Network.enable")
-        # A fresh context has an empty cache, but the memory cache would still serve repeated
-        # resources without an exchange to record (CAPTURE.md: disable the cache).
-        session.send("Network.setCacheDisabled", {"cacheDisabled": True})
-        if keep_documents:
-            # A document that a script or meta refresh replaces at once (t.co) is gone from
-            # Chromium before anyone can ask for its body; pausing documents at the response
-            # stage lets us read it first (browsertrix-crawler intercepts the same way).
-            session.on("Fetch.requestPaused", self._on_paused)
-            session.send("Fetch.enable", {"patterns": [
-                {"urlPattern": "*", "resourceType": "Document", "requestStage": "Response"}]})
-
-    def _entry(self, request_id: str, url: str = "") -> _CdpResponse:
-        entry = self.requests.get(request_id)
-        if entry is None:
-            entry = _CdpResponse(request_id=request_id, url=url)
-            self.requests[request_id] = entry
-            self.order.append(request_id)
-        return entry
-
-    def _on_request(self, event: dict[str, Any]) -> None:
-        req = event.get("request", {})
-        if event.get("redirectResponse"):
-            # A redirect reuses the request id: the hop is Playwright's to record; start afresh.
-            self.requests.pop(event["requestId"], None)
-        entry = self._entry(event["requestId"], req.get("url", ""))
-        entry.url = req.get("url", entry.url)
-        entry.method = req.get("method", "GET")
-        entry.request_headers = _pairs(req.get("headers", {}))
-        if req.get("postData"):
-            entry.post_data = str(req["postData"]).encode()
-
-    def _on_request_extra(self, event: dict[str, Any]) -> None:
-        entry = self._entry(event["requestId"])
-        entry.raw_request_headers = _pairs(event.get("headers", {}))
-
-    def _on_response(self, event: dict[str, Any]) -> None:
-        resp = event.get("response", {})
-        entry = self._entry(event["requestId"], resp.get("url", ""))
-        entry.url = resp.get("url", entry.url)
-        entry.status = resp.get("status")
-        entry.reason = resp.get("statusText") or None
-        entry.protocol = resp.get("protocol") or None
-        entry.ip = resp.get("remoteIPAddress") or None
-        entry.response_headers = _pairs(resp.get("headers", {}))
-        entry.when = datetime.now(UTC)
-
-    def _on_response_extra(self, event: dict[str, Any]) -> None:
-        entry = self._entry(event["requestId"])
-        entry.raw_response_headers = _pairs(event.get("headers", {}))
-
-    def _on_finished(self, event: dict[str, Any]) -> None:
-        entry = self.requests.get(event["requestId"])
-        if entry is not None:
-            entry.finished = True
-
-    def _on_paused(self, event: dict[str, Any]) -> None:
-        paused_id = event["requestId"]
-        url = event.get("request", {}).get("url", "")
-        try:
-            status = event.get("responseStatusCode")
-            headers = {h["name"].lower(): h["value"] for h in event.get("responseHeaders", [])}
-            if status is not None and _has_body(status) and _small_text(headers):
-                result = self.session.send("Fetch.getResponseBody", {"requestId": paused_id})
-                self.documents.setdefault(url, []).append(_decode_body(result))
-        except PlaywrightError as e:
-            log.debug("document body of %s not caught: %s", url, e)
-        finally:
-            try:
-                self.session.send("Fetch.continueResponse", {"requestId": paused_id})
-            except PlaywrightError as e:  # the page is closing: nothing left to hold up
-                log.debug("could not release %s: %s", url, e)
-
-    def document_body(self, url: str) -> bytes | None:
-        """A body caught at the response stage for this document URL (oldest first)."""
-        bodies = self.documents.get(url)
-        return bodies.pop(0) if bodies else None
-
-    def body(self, request_id: str) -> bytes:
-        return _decode_body(self.session.send("Network.getResponseBody", {"requestId": request_id}))
-
-    def detach(self) -> None:
-        try:
-            self.session.detach()
-        except PlaywrightError:
-            pass  # the target is already gone with its frame
 
 
 class TrafficRecorder:
@@ -220,7 +86,7 @@ class TrafficRecorder:
         self._inflight: dict[int, str] = {}
         self._last_activity = time.monotonic()
         self.requests_started = 0
-        self._taps: list[_CdpTap] = []
+        self._taps: list[CdpTap] = []
         self._tapped_frames: set[int] = set()
         self._add_tap(context.new_cdp_session(page), "page", keep_documents=True)
         # Bodies fetched early (see _on_response) and finished requests waiting for theirs.
@@ -238,7 +104,7 @@ class TrafficRecorder:
 
     def _add_tap(self, session: CDPSession, label: str, *, keep_documents: bool = False) -> None:
         try:
-            self._taps.append(_CdpTap(session, label, keep_documents=keep_documents))
+            self._taps.append(CdpTap(session, label, keep_documents=keep_documents))
         except PlaywrightError as e:
             log.debug("CDP session %s unusable: %s", label, e)
 
@@ -268,7 +134,7 @@ class TrafficRecorder:
         # under the sync API, so waiting here does not hold up other events.
         request = response.request
         key = id(request)
-        if not should_record(request.url, request.resource_type) or not _has_body(response.status):
+        if not should_record(request.url, request.resource_type) or not has_body(response.status):
             return
         self._body_pending[key] = request.url
         try:
@@ -318,7 +184,7 @@ class TrafficRecorder:
             return
         server = response.server_addr()
         ip = server["ipAddress"] if server else None
-        response_headers = _pairs(response.headers_array())
+        response_headers = pairs(response.headers_array())
         reason = response.status_text or None
         if is_internal_redirect(response.status, reason, response_headers, ip):
             return
@@ -340,7 +206,7 @@ class TrafficRecorder:
         exchange = Exchange(
             url=request.url,
             method=request.method,
-            request_headers=_pairs(request.headers_array()),
+            request_headers=pairs(request.headers_array()),
             status=response.status,
             response_headers=[(k, v) for k, v in response_headers if not k.startswith(":")],
             body=body,
@@ -358,7 +224,7 @@ class TrafficRecorder:
                    failure: str | None) -> tuple[bytes, str | None]:
         """The body fetched early, or fetched now; (b"", error) when it cannot be had."""
         key = id(request)
-        if not _has_body(response.status) or request.redirected_to is not None:
+        if not has_body(response.status) or request.redirected_to is not None:
             return b"", None
         # Take the document's paused-and-read copy in any case, so that a later document with
         # the same URL cannot be handed this one's body.
@@ -411,7 +277,7 @@ class TrafficRecorder:
     def finish(self) -> list[Recorded]:
         """Fill protocols from CDP, add browser-made requests Playwright did not report; call
         before the page closes (CDP bodies die with it)."""
-        by_url: dict[tuple[str, str], list[_CdpResponse]] = {}
+        by_url: dict[tuple[str, str], list[CdpResponse]] = {}
         by_origin: dict[str, str] = {}
         for tap in self._taps:
             for rid in tap.order:
@@ -452,7 +318,7 @@ class TrafficRecorder:
                     continue
                 self._add_orphan(tap, entry)
 
-    def _add_orphan(self, tap: _CdpTap, entry: _CdpResponse) -> None:
+    def _add_orphan(self, tap: CdpTap, entry: CdpResponse) -> None:
         assert entry.status is not None
         try:
             body = tap.body(entry.request_id)
@@ -484,28 +350,27 @@ class TrafficRecorder:
         self._taps.clear()
 
 
-_MAX_DOCUMENT_BODY = 5_000_000
+def page_document(recorded: list[Recorded]) -> Recorded | None:
+    """The exchange of the document the page ended on: the last main-frame document that is not
+    a redirect hop (a meta-refresh or script navigation ends on a later document)."""
+    for rec in reversed(recorded):
+        if rec.main_frame and rec.is_document and not rec.is_redirect:
+            return rec
+    return None
 
 
-def _small_text(headers: Mapping[str, str]) -> bool:
-    """Documents worth holding up to read: HTML/XML/text of modest size (not PDFs, downloads)."""
-    ctype = headers.get("content-type", "").lower()
-    if not (ctype.startswith("text/") or "html" in ctype or "xml" in ctype):
-        return False
-    length = headers.get("content-length", "")
-    return not length.isdigit() or int(length) <= _MAX_DOCUMENT_BODY
-
-
-def _decode_body(result: Mapping[str, Any]) -> bytes:
-    data = result.get("body", "")
-    if result.get("base64Encoded"):
-        return base64.b64decode(data)
-    return str(data).encode("utf-8")
-
-
-def _has_body(status: int) -> bool:
-    """Chromium keeps no body for redirects, 204 and 304 (Playwright raises for them)."""
-    return not (300 <= status < 400 or status == 204)
+def redirect_chain(recorded: list[Recorded], main: Recorded | None) -> list[Recorded]:
+    """`main` preceded by the redirect hops that led to it, oldest first."""
+    if main is None or main.request is None:
+        return [main] if main is not None else []
+    by_request = {id(r.request): r for r in recorded if r.request is not None}
+    chain = [main]
+    request = main.request.redirected_from
+    while request is not None and id(request) in by_request:
+        chain.append(by_request[id(request)])
+        request = request.redirected_from
+    chain.reverse()
+    return chain
 
 
 def _playwright_protocol(request: Request) -> str | None:

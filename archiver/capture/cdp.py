@@ -1,0 +1,177 @@
+"""CDP sessions on a page and its out-of-process iframes: what Playwright's events do not give.
+
+The HTTP protocol of each response (h2, http/1.1), requests Chromium makes on its own (the
+favicon), the cache switch, and the bodies of documents replaced before they can be read
+(CAPTURE.md, "Recording browser traffic"). Used by archiver.capture.recorder.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from playwright.sync_api import CDPSession
+from playwright.sync_api import Error as PlaywrightError
+
+log = logging.getLogger(__name__)
+
+
+def pairs(headers: Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Header pairs from Playwright's [{name, value}] arrays or CDP's {name: value} objects."""
+    if isinstance(headers, Mapping):
+        out: list[tuple[str, str]] = []
+        for k, v in headers.items():
+            # CDP joins repeated headers (Set-Cookie) with newlines in its header objects.
+            out.extend((k, part) for part in str(v).split("\n"))
+        return out
+    return [(str(h["name"]), str(h["value"])) for h in headers]
+
+
+@dataclass
+class CdpResponse:
+    """What one CDP session said about one request."""
+
+    request_id: str
+    url: str
+    method: str = "GET"
+    status: int | None = None
+    reason: str | None = None
+    protocol: str | None = None
+    ip: str | None = None
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    raw_request_headers: list[tuple[str, str]] | None = None
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    raw_response_headers: list[tuple[str, str]] | None = None
+    post_data: bytes | None = None
+    finished: bool = False
+    when: datetime | None = None
+
+
+class CdpTap:
+    """One CDP session (page or out-of-process iframe): protocol, IP, and browser-made requests."""
+
+    def __init__(self, session: CDPSession, label: str, *, keep_documents: bool = False) -> None:
+        self.session = session
+        self.label = label
+        self.requests: dict[str, CdpResponse] = {}
+        self.order: list[str] = []
+        self.documents: dict[str, list[bytes]] = {}  # url -> bodies caught by _on_paused
+        session.on("Network.requestWillBeSent", self._on_request)
+        session.on("Network.requestWillBeSentExtraInfo", self._on_request_extra)
+        session.on("Network.responseReceived", self._on_response)
+        session.on("Network.responseReceivedExtraInfo", self._on_response_extra)
+        session.on("Network.loadingFinished", self._on_finished)
+        session.send("Network.enable")
+        # A fresh context has an empty cache, but the memory cache would still serve repeated
+        # resources without an exchange to record (CAPTURE.md: disable the cache).
+        session.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        if keep_documents:
+            # A document that a script or meta refresh replaces at once (t.co) is gone from
+            # Chromium before anyone can ask for its body; pausing documents at the response
+            # stage lets us read it first (browsertrix-crawler intercepts the same way).
+            session.on("Fetch.requestPaused", self._on_paused)
+            session.send("Fetch.enable", {"patterns": [
+                {"urlPattern": "*", "resourceType": "Document", "requestStage": "Response"}]})
+
+    def _entry(self, request_id: str, url: str = "") -> CdpResponse:
+        entry = self.requests.get(request_id)
+        if entry is None:
+            entry = CdpResponse(request_id=request_id, url=url)
+            self.requests[request_id] = entry
+            self.order.append(request_id)
+        return entry
+
+    def _on_request(self, event: dict[str, Any]) -> None:
+        req = event.get("request", {})
+        if event.get("redirectResponse"):
+            # A redirect reuses the request id: the hop is Playwright's to record; start afresh.
+            self.requests.pop(event["requestId"], None)
+        entry = self._entry(event["requestId"], req.get("url", ""))
+        entry.url = req.get("url", entry.url)
+        entry.method = req.get("method", "GET")
+        entry.request_headers = pairs(req.get("headers", {}))
+        if req.get("postData"):
+            entry.post_data = str(req["postData"]).encode()
+
+    def _on_request_extra(self, event: dict[str, Any]) -> None:
+        entry = self._entry(event["requestId"])
+        entry.raw_request_headers = pairs(event.get("headers", {}))
+
+    def _on_response(self, event: dict[str, Any]) -> None:
+        resp = event.get("response", {})
+        entry = self._entry(event["requestId"], resp.get("url", ""))
+        entry.url = resp.get("url", entry.url)
+        entry.status = resp.get("status")
+        entry.reason = resp.get("statusText") or None
+        entry.protocol = resp.get("protocol") or None
+        entry.ip = resp.get("remoteIPAddress") or None
+        entry.response_headers = pairs(resp.get("headers", {}))
+        entry.when = datetime.now(UTC)
+
+    def _on_response_extra(self, event: dict[str, Any]) -> None:
+        entry = self._entry(event["requestId"])
+        entry.raw_response_headers = pairs(event.get("headers", {}))
+
+    def _on_finished(self, event: dict[str, Any]) -> None:
+        entry = self.requests.get(event["requestId"])
+        if entry is not None:
+            entry.finished = True
+
+    def _on_paused(self, event: dict[str, Any]) -> None:
+        paused_id = event["requestId"]
+        url = event.get("request", {}).get("url", "")
+        try:
+            status = event.get("responseStatusCode")
+            headers = {h["name"].lower(): h["value"] for h in event.get("responseHeaders", [])}
+            if status is not None and has_body(status) and _small_text(headers):
+                result = self.session.send("Fetch.getResponseBody", {"requestId": paused_id})
+                self.documents.setdefault(url, []).append(_decode_body(result))
+        except PlaywrightError as e:
+            log.debug("document body of %s not caught: %s", url, e)
+        finally:
+            try:
+                self.session.send("Fetch.continueResponse", {"requestId": paused_id})
+            except PlaywrightError as e:  # the page is closing: nothing left to hold up
+                log.debug("could not release %s: %s", url, e)
+
+    def document_body(self, url: str) -> bytes | None:
+        """A body caught at the response stage for this document URL (oldest first)."""
+        bodies = self.documents.get(url)
+        return bodies.pop(0) if bodies else None
+
+    def body(self, request_id: str) -> bytes:
+        return _decode_body(self.session.send("Network.getResponseBody", {"requestId": request_id}))
+
+    def detach(self) -> None:
+        try:
+            self.session.detach()
+        except PlaywrightError:
+            pass  # the target is already gone with its frame
+
+
+_MAX_DOCUMENT_BODY = 5_000_000
+
+
+def _small_text(headers: Mapping[str, str]) -> bool:
+    """Documents worth holding up to read: HTML/XML/text of modest size (not PDFs, downloads)."""
+    ctype = headers.get("content-type", "").lower()
+    if not (ctype.startswith("text/") or "html" in ctype or "xml" in ctype):
+        return False
+    length = headers.get("content-length", "")
+    return not length.isdigit() or int(length) <= _MAX_DOCUMENT_BODY
+
+
+def _decode_body(result: Mapping[str, Any]) -> bytes:
+    data = result.get("body", "")
+    if result.get("base64Encoded"):
+        return base64.b64decode(data)
+    return str(data).encode("utf-8")
+
+
+def has_body(status: int) -> bool:
+    """Chromium keeps no body for redirects, 204 and 304 (Playwright raises for them)."""
+    return not (300 <= status < 400 or status == 204)
