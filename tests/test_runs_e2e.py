@@ -236,3 +236,37 @@ def test_empty_export_is_exit_2(base: Any) -> None:
     r = cli(web, "export", "--handle", "nobody_here", "-o", str(out), archive=archive)
     assert r.returncode == 2 and "nothing matched" in r.stderr
     assert not out.exists()
+
+
+def test_report_of_the_archive_in_chromium(base: Any) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from archiver.capture.browser import find_chromium
+
+    web, archive, _s, _r, tmp = base
+    out = tmp / "report" / "index.html"
+    r = cli(web, "report", "-o", str(out), archive=archive)
+    assert r.returncode == 0, r.stderr
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=find_chromium())
+        page = browser.new_page()
+        page.goto(out.as_uri())
+        assert page.locator("section.article h2").count() == len(ARTICLES)
+        recovered = page.locator(f"article.card[data-key='twitter:{site.TWEET_DELETED.id}']").first
+        assert "recovered" in (recovered.get_attribute("class") or "")
+        assert "levee is perfectly safe" in recovered.inner_text()
+        mei = page.locator(f"article.card[data-key='twitter:{site.TWEET_VIDEO.id}']").first.inner_text()
+        assert "林美 Mei Lin 🌧️" in mei and "live" in mei
+        widths = page.evaluate("[...document.querySelectorAll('img.thumb')].map(i => i.naturalWidth)")
+        assert widths and all(w > 0 for w in widths)
+        browser.close()
+
+
+def test_show_prints_history_captures_and_citing_articles(base: Any) -> None:
+    web, archive, *_ = base
+    r = cli(web, "show", f"https://twitter.com/RivertonDesk/status/{site.TWEET_PHOTO.id}?s=20", archive=archive)
+    assert r.returncode == 0, r.stderr
+    assert "history:" in r.stdout and "live" in r.stdout
+    assert site.ARTICLE_FLOOD.url in r.stdout and site.ARTICLE_REVIEW.url in r.stdout
+    missing = cli(web, "show", "twitter:1", archive=archive)
+    assert missing.returncode == 2 and "not in the archive" in missing.stderr

@@ -1,0 +1,79 @@
+"""The HTML report as a reader sees it in Chromium; untrusted post text stays text."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.report import render_report, write_report
+
+pytestmark = pytest.mark.browser
+
+# A 1x1 PNG, written by hand so the test needs no image library.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
+EVIL = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script> & "quotes"'
+
+
+def _posts(archive: Path) -> list[dict[str, Any]]:
+    shot = archive / "screenshots" / "twitter" / "1" / "a.png"
+    shot.parent.mkdir(parents=True)
+    shot.write_bytes(PNG)
+    return [
+        {"key": "twitter:1", "platform": "twitter", "post_id": "1", "url": "https://x.com/a/status/1",
+         "handle": "alice", "author": "Alice 🌧️ 林", "posted_at": "2024-03-04T18:22:31.000Z", "text": EVIL,
+         "status": "live", "articles": [{"url": "https://news.example/a.html", "kind": "embedded", "evidence": "x"}],
+         "captures": [{"captured_at": "2024-03-05T00:00:00.000Z", "source": "live",
+                       "screenshot": "screenshots/twitter/1/a.png", "status": "live", "warc": "f.warc.gz"}],
+         "history": [{"checked_at": "2024-03-05T00:00:00.000Z", "status": "live"}]},
+        {"key": "twitter:2", "platform": "twitter", "post_id": "2", "url": "javascript:alert(1)",
+         "handle": "bob", "author": "Bob", "posted_at": "2024-03-03", "text": "levee is safe",
+         "status": "deleted", "articles": [{"url": "https://news.example/a.html", "kind": "embedded", "evidence": "x"}],
+         "captures": [{"captured_at": "2024-03-06T00:00:00.000Z", "source": "wayback",
+                       "screenshot": "screenshots/twitter/1/a.png", "status": "recovered", "warc": "f.warc.gz"}],
+         "history": [{"checked_at": "2024-03-01T00:00:00.000Z", "status": "live"},
+                     {"checked_at": "2024-03-06T00:00:00.000Z", "status": "deleted"}]},
+    ]
+
+
+def test_report_escapes_and_never_links_javascript(tmp_path: Path) -> None:
+    html = render_report(_posts(tmp_path), tmp_path, tmp_path / "r.html")
+    assert "<script>document" not in html and "onerror=\"document" not in html
+    assert "&lt;script&gt;" in html
+    assert "javascript:" not in html
+
+
+def test_report_in_chromium_shows_cards_status_and_history(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from archiver.capture.browser import find_chromium
+
+    exe = find_chromium()
+    if exe is None:
+        pytest.fail("no Chromium: install Debian's chromium")
+    out = write_report(_posts(tmp_path), tmp_path, tmp_path / "out" / "report.html")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe)
+        page = browser.new_page()
+        page.goto(out.as_uri())
+        assert page.title() == "Archived posts"  # the injected script never ran
+        cards = page.locator("article.card")
+        assert cards.count() == 2
+        first = cards.nth(0).inner_text()
+        assert "Alice 🌧️ 林" in first and "@alice" in first and EVIL.split(">")[0] in first
+        deleted = page.locator("article.card.recovered")
+        assert deleted.count() == 1
+        text = deleted.inner_text()
+        assert "deleted" in text and "Wayback" in text
+        assert "live on 2024-03-01" in text and "deleted on 2024-03-06" in text
+        # The thumbnail is inlined and really decodes as an image.
+        assert page.evaluate("document.querySelector('img.thumb').naturalWidth") == 1
+        assert page.locator("img.thumb").first.get_attribute("src").startswith("data:image/png;base64,")
+        # Links to the full screenshot are relative to the report and resolve to the file.
+        href = page.locator("a:has(img.thumb)").first.get_attribute("href")
+        assert href == "../screenshots/twitter/1/a.png"
+        assert (out.parent / href).resolve().is_file()
+        browser.close()
