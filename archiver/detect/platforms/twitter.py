@@ -62,7 +62,7 @@ _SHORTLINK_HINTS = ("t.co/", "pic.twitter.com/", "pic.x.com/")
 
 def parse_status_url(url: str) -> tuple[str | None, str] | None:
     """(handle or None, status ID) for any twitter/x/mirror status URL, else None."""
-    if "status" not in url:
+    if "tatus" not in url and "TATUS" not in url:
         return None  # the common case (hashtag, profile, share links) without running the regex
     m = STATUS_URL_RE.match(url.strip().strip("\\\"'"))
     if not m:

@@ -1,0 +1,185 @@
+"""Platform registry, per-platform URL rules and times, content sniffing, merging."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from archiver.detect import detect, looks_like_html, platforms
+from archiver.detect.merge import merge_posts
+from archiver.detect.platforms import BY_NAME, REGISTRY, match_embed_src, match_url
+from archiver.detect.platforms.linkedin import update_time
+from archiver.detect.platforms.mastodon import status_time
+from archiver.detect.platforms.tiktok import video_time
+from archiver.models import PLATFORMS, Document, Post
+
+PLATFORM_DIR = Path(platforms.__file__).parent
+
+
+def test_registry_has_every_platform_once_in_its_own_module() -> None:
+    assert sorted(p.name for p in REGISTRY) == sorted(PLATFORMS)
+    modules = {p.stem for p in PLATFORM_DIR.glob("*.py")} - {"__init__", "base"}
+    assert modules == set(PLATFORMS)
+
+
+def test_registry_is_one_line_per_platform() -> None:
+    """Adding a platform = one module + one registry line (issue 2, point 8)."""
+    source = (PLATFORM_DIR / "__init__.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    registry = next(
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "REGISTRY"
+    )
+    assert isinstance(registry, ast.Tuple)
+    lines = [source.splitlines()[elt.lineno - 1].strip() for elt in registry.elts]
+    assert lines == [f"{p.name}.PLATFORM," for p in REGISTRY]
+
+
+@pytest.mark.parametrize(
+    ("url", "platform", "post_id", "canonical"),
+    [
+        ("https://www.instagram.com/p/BalQ2SWFty8/?utm_source=ig_web", "instagram", "BalQ2SWFty8",
+         "https://www.instagram.com/p/BalQ2SWFty8/"),
+        ("https://instagram.com/reels/CxYz123abc/", "instagram", "CxYz123abc", "https://www.instagram.com/reel/CxYz123abc/"),
+        ("https://www.instagram.com/someuser/p/BalQ2SWFty8/", "instagram", "BalQ2SWFty8",
+         "https://www.instagram.com/p/BalQ2SWFty8/"),
+        ("https://www.tiktok.com/@user.name/video/7106594312292453675?is_from_webapp=1", "tiktok",
+         "7106594312292453675", "https://www.tiktok.com/@user.name/video/7106594312292453675"),
+        ("https://youtu.be/dQw4w9WgXcQ?t=10", "youtube", "dQw4w9WgXcQ", "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
+        ("https://m.youtube.com/watch?feature=share&v=dQw4w9WgXcQ", "youtube", "dQw4w9WgXcQ",
+         "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
+        ("https://www.youtube.com/live/dQw4w9WgXcQ", "youtube", "dQw4w9WgXcQ", "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
+        ("https://www.facebook.com/story.php?story_fbid=123456&id=789", "facebook", "123456",
+         "https://www.facebook.com/permalink.php?story_fbid=123456&id=789"),
+        ("https://m.facebook.com/watch/?v=555444333", "facebook", "555444333", "https://www.facebook.com/watch/?v=555444333"),
+        ("https://www.facebook.com/reel/1234567890", "facebook", "1234567890", "https://www.facebook.com/reel/1234567890/"),
+        ("https://bsky.app/profile/alice.bsky.social/post/3kq2vhxyzab2c", "bluesky", "3kq2vhxyzab2c",
+         "https://bsky.app/profile/alice.bsky.social/post/3kq2vhxyzab2c"),
+        ("https://mastodon.social/@Gargron/109876543210987654", "mastodon", "mastodon.social/109876543210987654",
+         "https://mastodon.social/@Gargron/109876543210987654"),
+        ("https://mastodon.social/users/Gargron/statuses/109876543210987654", "mastodon",
+         "mastodon.social/109876543210987654", "https://mastodon.social/@Gargron/109876543210987654"),
+        ("https://truthsocial.com/@someone/posts/111222333444555666", "truthsocial", "111222333444555666",
+         "https://truthsocial.com/@someone/111222333444555666"),
+        ("https://www.threads.net/@zuck/post/C4ThReAdS01/?xmt=1", "threads", "C4ThReAdS01",
+         "https://www.threads.net/@zuck/post/C4ThReAdS01"),
+        ("https://old.reddit.com/r/pics/comments/abc123/some_title/def456/", "reddit", "abc123/def456",
+         "https://www.reddit.com/r/pics/comments/abc123/comment/def456/"),
+        ("https://www.reddit.com/r/pics/comments/abc123/comment/def456/", "reddit", "abc123/def456",
+         "https://www.reddit.com/r/pics/comments/abc123/comment/def456/"),
+        ("https://t.me/s/durov/43", "telegram", "durov/43", "https://t.me/durov/43"),
+        ("https://www.linkedin.com/feed/update/urn%3Ali%3Aactivity%3A7150988713210245120/", "linkedin",
+         "7150988713210245120", "https://www.linkedin.com/feed/update/urn:li:activity:7150988713210245120/"),
+        ("https://vimeo.com/groups/shortfilms/videos/22439234", "vimeo", "22439234", "https://vimeo.com/22439234"),
+    ],
+)
+def test_post_urls(url: str, platform: str, post_id: str, canonical: str) -> None:
+    found = match_url(url)
+    assert found is not None
+    plat, match = found
+    assert (plat.name, match.post_id, match.url) == (platform, post_id, canonical)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.instagram.com/explore/tags/flood/",
+        "https://www.tiktok.com/@user",
+        "https://www.youtube.com/channel/UC123",
+        "https://www.youtube.com/embed/videoseries?list=PL123",
+        "https://www.facebook.com/sharer/sharer.php?u=https://example.org",
+        "https://www.facebook.com/groups/123/posts/456",
+        "https://bsky.app/profile/alice.bsky.social",
+        "https://t.me/share/url?url=https://example.org",
+        "https://t.me/joinchat/AAAA",
+        "https://www.linkedin.com/in/someone/",
+        "https://vimeo.com/about",
+        "https://www.reddit.com/r/pics/",
+        "https://example.com/@someone/123",
+        "mailto:someone@example.com",
+    ],
+)
+def test_non_post_urls(url: str) -> None:
+    assert match_url(url) is None
+
+
+def test_embed_src_only_for_players() -> None:
+    assert match_embed_src("https://www.facebook.com/plugins/like.php?href=https%3A%2F%2Fwww.facebook.com%2Fp%2Fposts%2F1")\
+        is None
+    found = match_embed_src("https://platform.twitter.com/embed/Tweet.html?id=1146359923158089728")
+    assert found is not None and found[1].post_id == "1146359923158089728"
+
+
+def test_times_from_ids() -> None:
+    assert video_time("7106594312292453675") == "2022-06-07T20:15:27Z"
+    assert video_time("12345") is None  # would be 1970: never a guess
+    assert status_time("109876543210987654") == "2023-02-16T21:29:55.773Z"
+    assert status_time("4242") is None  # pre-snowflake sequential ID
+    assert update_time("7150988713210245120") == "2024-01-10T23:16:08.174Z"
+    assert update_time("123") is None
+
+
+# --- sniffing ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<!DOCTYPE html><html><body>x</body></html>",
+        "\ufeff  <!doctype HTML>\n<title>x</title>",
+        "<?xml version='1.0'?>\n<html xmlns='http://www.w3.org/1999/xhtml'></html>",
+        "<!-- saved page -->\n<html><head></head></html>",
+        '<blockquote class="twitter-tweet"><p>hi</p></blockquote>',
+        "<div><p>Fragment with <a href='x'>a link</a></p></div>",
+    ],
+)
+def test_looks_like_html(text: str) -> None:
+    assert looks_like_html(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plain article text.\n— Name (@handle) March 4, 2024",
+        "I <3 rivers and 3 < 4 > 2.",
+        "> quoted markdown\n> [link](https://example.com)",
+        "Use the <b> tag for bold, they said.",
+        "",
+    ],
+)
+def test_looks_like_text(text: str) -> None:
+    assert not looks_like_html(text)
+
+
+# --- merging -----------------------------------------------------------------------------------------
+
+
+def test_merge_keeps_richest_fields_and_strongest_kind() -> None:
+    linked = Post(platform="twitter", kind="linked", source="s", evidence="a[href]", post_id="1146359923158089728",
+                  url="https://x.com/i/web/status/1146359923158089728", posted_at="2019-07-03T10:07:58.675Z")
+    embedded = Post(platform="twitter", kind="embedded", source="s", evidence="blockquote.twitter-tweet",
+                    post_id="1146359923158089728", handle="schukin", author="Dave Schukin", text="hello",
+                    links=["https://t.co/a"], posted_at="2019-07-03")
+    (merged,) = merge_posts([linked, embedded])
+    assert merged.kind == "embedded" and merged.evidence == "blockquote.twitter-tweet"
+    assert (merged.handle, merged.author, merged.text) == ("schukin", "Dave Schukin", "hello")
+    assert merged.posted_at == "2019-07-03T10:07:58.675Z"
+    assert merged.url == "https://x.com/schukin/status/1146359923158089728"
+    assert merged.links == ["https://t.co/a"]
+
+
+def test_shortlink_inside_a_found_post_is_not_reported_twice() -> None:
+    text = "Bridge closed pic.twitter.com/AbCdEf1234\n— Desk (@desk) March 4, 2024\n\nAlso pic.twitter.com/AbCdEf1234"
+    posts = detect(Document("t", text, False))
+    assert [p.kind for p in posts] == ["embedded"]
+
+
+def test_detect_sets_source_everywhere() -> None:
+    html = '<p><a href="https://youtu.be/dQw4w9WgXcQ">v</a></p><iframe src="https://player.vimeo.com/video/123"></iframe>'
+    posts = detect(Document("page.html", html, True))
+    assert {p.source for p in posts} == {"page.html"}
+    assert all(re.fullmatch(r"[a-z]+:.+", p.key) for p in posts)

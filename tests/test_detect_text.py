@@ -1,0 +1,216 @@
+"""Plain-text detection: flattened tweets (EMBEDS.md §2), captions, post URLs and short links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from archiver.detect import detect
+from archiver.detect.signature import find_signature
+from archiver.detect.text import split_units, weighted_length
+from archiver.models import Document, Post
+
+FIXTURES = Path(__file__).parent / "fixtures" / "detect"
+
+
+def scan_text(text: str, source: str = "text") -> list[Post]:
+    return detect(Document(source=source, text=text, is_html=False))
+
+
+def scan_file(name: str) -> list[Post]:
+    return scan_text((FIXTURES / name).read_text(encoding="utf-8"), name)
+
+
+# --- a wire story with flattened tweets --------------------------------------------------------------
+
+WIRE_TWEETS = [
+    # handle, author, date, body
+    ("RivertonDesk", "Riverton News Desk", "2024-03-04",
+     "Water levels are rising fast near the old bridge, #Riverton residents told to move to higher ground "
+     "pic.twitter.com/Zx81QmPa0c"),
+    ("MayorRuiz", "Mayor Ana Ruiz 🌊", "2024-03-04",
+     "Shelters open now at Lincoln High and the Civic Center. Bring medication and ID. @RedCrossRiv volunteers on site."),
+    ("RiverKayakClub", "River Kayak Club", "2024-03-03",
+     "Never seen the weir like this in 30 years\n— @paddler_joe pic.twitter.com/Kp9WeirPic"),
+    ("WetterSued", "Wetterdienst Süd", "2024-03-04", "Starkregen bis Dienstag, Pegel steigt weiter. https://t.co/WxDe1234ab"),
+    ("sakura_travel", "旅行者さくら", "2024-03-04", "川の水位がとても高いです 🌧"),
+    ("RivertonSchools", "Riverton Schools", "2024-03-04", "Sandbag points tonight\nLincoln High gym\nCivic Center garage"),
+    ("CityWorksRiv", "City Works", "2024-03-04", "Flood barrier on Mill St holding so far. Crews on site all night."),
+    ("anon_witness", None, "2024-03-04", "Footbridge just went. Everyone on this side is safe."),
+]
+
+
+def test_wire_story_tweets_with_bodies() -> None:
+    tweets = [p for p in scan_file("wire_story.txt") if p.kind == "embedded"]
+    assert [(p.handle, p.author, p.posted_at, p.text) for p in tweets] == WIRE_TWEETS
+    for post in tweets:
+        assert post.platform == "twitter" and post.evidence == "text-signature"
+        assert post.post_id is None and post.url is None
+        assert post.key.startswith("twitter:h:")
+
+
+def test_wire_story_links_and_media_as_written() -> None:
+    tweets = {p.handle: p for p in scan_file("wire_story.txt") if p.kind == "embedded"}
+    assert tweets["RivertonDesk"].media == ["pic.twitter.com/Zx81QmPa0c"]
+    assert tweets["WetterSued"].links == ["https://t.co/WxDe1234ab"]
+    assert tweets["RiverKayakClub"].media == ["pic.twitter.com/Kp9WeirPic"]
+
+
+def test_dash_line_without_date_is_not_a_signature() -> None:
+    posts = scan_file("wire_story.txt")
+    handles = {p.handle for p in posts}
+    assert "paddler_joe" not in handles and "someone_else" not in handles and "janeroe" not in handles
+    # the last line "— @someone_else pic.twitter.com/NotASig002" leaves only a bare short link
+    assert posts[-1].kind == "shortlink" and posts[-1].links == ["pic.twitter.com/NotASig002"]
+
+
+def test_wire_story_status_url_and_short_links_outside_tweets() -> None:
+    others = [(p.kind, p.post_id, p.links) for p in scan_file("wire_story.txt") if p.kind != "embedded"]
+    assert others == [
+        ("linked", "1581661660728950784", []),
+        ("shortlink", None, ["pic.twitter.com/OutSide001"]),
+        ("shortlink", None, ["pic.twitter.com/NotASig002"]),
+    ]
+
+
+def test_keys_are_stable_for_the_same_tweet() -> None:
+    a = scan_file("wire_story.txt")
+    b = scan_file("wire_story.txt")
+    assert [p.key for p in a] == [p.key for p in b]
+    assert len({p.key for p in a}) == len(a)
+
+
+# --- captions and localized dates --------------------------------------------------------------------
+
+
+def test_title_captions_and_localized_dates() -> None:
+    posts = scan_file("captions_and_dates.txt")
+    assert [(p.evidence, p.handle, p.author, p.posted_at, p.text) for p in posts] == [
+        ("text-caption", "MayorRuiz", "Mayor Ana Ruiz", None, "Stay off the roads tonight. pic.twitter.com/RoAdS00001"),
+        ("text-caption", None, "Riverton News Desk", None, "Bridge closed in both directions"),
+        ("text-signature", "corr_ru", "Корреспондент", "2018-09-28", "Вода подступает к домам на набережной."),
+        ("text-signature", "DPCgov", "Protezione Civile", "2017-05-13", "Allerta arancione sul fiume, evitate gli argini."),
+        ("text-signature", "prefet59", "Préfecture du Nord", "2024-03-04", "Crue de la rivière : restez prudents."),
+    ]
+    assert posts[0].media == ["pic.twitter.com/RoAdS00001"]
+
+
+# --- html2text-style markdown --------------------------------------------------------------------------
+
+
+def test_markdown_quotes_links_and_wrapped_dates() -> None:
+    posts = scan_file("markdown_story.md")
+    assert [(p.kind, p.post_id, p.handle, p.author) for p in posts] == [
+        ("embedded", "1703436713362870723", "RivertonDesk", "Riverton News Desk"),
+        ("embedded", "1650000000000000006", "RivertonSchools", "Riverton Schools 🏫"),
+        ("linked", "1581661660728950784", "RivertonCounty", None),
+        ("shortlink", None, None, None),
+    ]
+    first, second = posts[0], posts[1]
+    assert first.posted_at == "2023-09-17T15:52:15.446Z"  # the status link survived: time from the ID
+    assert first.text == (
+        "Water levels are rising fast near the old bridge, #Riverton residents told to move to higher ground "
+        "pic.twitter.com/Zx81QmPa0c"
+    )
+    assert first.media == ["pic.twitter.com/Zx81QmPa0c"] and first.links == []
+    assert second.text == "Sandbag points tonight:\nLincoln High gym\nCivic Center garage"  # hard breaks kept
+
+
+def test_units_join_quoted_paragraphs_and_strip_markdown() -> None:
+    units = split_units("> a [x\\.y](https://e.com/1) b\n> c\n>\n> d\n\nplain \\- line\n")
+    assert [(u.text, u.quoted, u.links) for u in units] == [
+        ("a x.y b c", True, ["https://e.com/1"]),
+        ("d", True, []),
+        ("plain - line", False, []),
+    ]
+    assert units[0].block == units[1].block and units[2].blank_before is True
+
+
+# --- signatures -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "handle", "date"),
+    [
+        ("— Riverton News Desk (@RivertonDesk) March 4, 2024", "Riverton News Desk", "RivertonDesk", "2024-03-04"),
+        ("&mdash; Name (@h_1) July 3, 2019", "Name", "h_1", "2019-07-03"),
+        ("-- Name (@h) July 3, 2019", "Name", "h", "2019-07-03"),
+        ("- Name (@h) July 3, 2019", "Name", "h", "2019-07-03"),
+        ("– Name (@h) on X July 3, 2019", "Name", "h", "2019-07-03"),
+        ("— (@nobody) 3 July 2019", None, "nobody", "2019-07-03"),
+        ("— Johannes Ceh #ValueEnhancer (@johannesceh) 29. April 2018", "Johannes Ceh #ValueEnhancer", "johannesceh",
+         "2018-04-29"),
+        ("— 東京新聞 (@tokyo_shimbun) 2016年11月25日", "東京新聞", "tokyo_shimbun", "2016-11-25"),
+        ("text pic.twitter.com/AbCdEf1234— Name (@h) July 3, 2019", "Name", "h", "2019-07-03"),
+        ("— Jean-Pierre Dupont (@jpd) 25. September 2018", "Jean-Pierre Dupont", "jpd", "2018-09-25"),
+    ],
+)
+def test_signature_variants(line: str, name: str | None, handle: str, date: str) -> None:
+    sig = find_signature(line)
+    assert sig is not None
+    assert (sig.name, sig.handle, sig.date) == (name, handle, date)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "— @someone pic.twitter.com/AbCdEf1234",
+        "— Name (@h)",  # no date
+        "— Name (@h) said yesterday",  # relative words are not a date
+        "Reporting by Jane Roe (@janeroe) - editing by Tom Poe",
+        "well-known (@h) July 3, 2019",  # a hyphen inside a word is no dash
+        "— Name (@this_handle_is_too_long) July 3, 2019",
+    ],
+)
+def test_not_signatures(line: str) -> None:
+    assert find_signature(line) is None
+
+
+def test_signature_needs_no_date_inside_an_embed() -> None:
+    sig = find_signature("— Name (@h) <no date>", need_date=False)
+    assert sig is not None and sig.handle == "h" and sig.date is None
+
+
+def test_glued_signature_body_and_following_text() -> None:
+    posts = scan_text("Intro line.\n\nBridge closed pic.twitter.com/AbCdEf1234— Desk (@desk) July 3, 2019\n")
+    assert [(p.handle, p.text, p.posted_at) for p in posts] == [
+        ("desk", "Bridge closed pic.twitter.com/AbCdEf1234", "2019-07-03")
+    ]
+
+
+def test_long_paragraph_above_a_tweet_is_not_part_of_it() -> None:
+    article = "Officials said " + "the water kept rising " * 20 + "through the night."
+    text = f"{article}\nCrews on site all night.\n— City Works (@CityWorksRiv) March 4, 2024\n"
+    (post,) = scan_text(text)
+    assert post.text == "Crews on site all night."
+
+
+def test_long_post_directly_above_signature_is_taken_whole() -> None:
+    long_post = "Update: " + "sandbags " * 60  # longer than 280: a paid account's post
+    (post,) = scan_text(f"Lead-in.\n\n{long_post}\n— Desk (@desk) March 4, 2024\n")
+    assert post.text == long_post.strip()
+
+
+def test_weighted_length() -> None:
+    assert weighted_length("abc") == 3
+    assert weighted_length("日本") == 4
+    assert weighted_length("see https://example.com/a/very/long/path/indeed") == 4 + 23
+    assert weighted_length("pic.twitter.com/AbCdEf1234") == 23
+
+
+@given(
+    name=st.text(st.characters(blacklist_characters="()—–―-\n\r\t&", blacklist_categories=("Cs", "Cc", "Zl", "Zp")),
+                 max_size=30).map(lambda s: " ".join(s.split())),
+    handle=st.from_regex(r"[A-Za-z0-9_]{1,15}", fullmatch=True),
+    day=st.dates(min_value=__import__("datetime").date(2007, 1, 1), max_value=__import__("datetime").date(2030, 12, 31)),
+)
+def test_signature_round_trip(name: str, handle: str, day: object) -> None:
+    line = f"— {name} (@{handle}) {day:%B} {day.day}, {day.year}"  # type: ignore[attr-defined]
+    sig = find_signature(line)
+    assert sig is not None
+    assert sig.handle == handle
+    assert sig.name == (name or None)
+    assert sig.date == f"{day:%Y-%m-%d}"
