@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,7 @@ def corpus() -> Path:
     return CORPUS
 
 
-@lru_cache(maxsize=None)
+@cache
 def _expected() -> dict[str, list[dict[str, str]]]:
     return json.loads((corpus() / "expected-embeds.json").read_text(encoding="utf-8"))
 

@@ -135,7 +135,7 @@ def test_bare_short_links_outside_posts() -> None:
 
 
 def test_stub_without_id_keeps_localized_printed_date() -> None:
-    post = [p for p in scan("twitter_variants.html") if p.kind == "embedded" and p.post_id is None][0]
+    post = next(p for p in scan("twitter_variants.html") if p.kind == "embedded" and p.post_id is None)
     assert (post.handle, post.author) == ("corr_ru", "Корреспондент")
     assert post.posted_at == "2018-09-28"  # "28 сентября 2018", bare date: no time is known
     assert post.key.startswith("twitter:h:") and post.url is None

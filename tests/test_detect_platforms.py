@@ -10,7 +10,7 @@ import pytest
 
 from archiver.detect import detect, looks_like_html, platforms
 from archiver.detect.merge import merge_posts
-from archiver.detect.platforms import BY_NAME, REGISTRY, match_embed_src, match_url
+from archiver.detect.platforms import REGISTRY, match_embed_src, match_url
 from archiver.detect.platforms.linkedin import update_time
 from archiver.detect.platforms.mastodon import status_time
 from archiver.detect.platforms.tiktok import video_time

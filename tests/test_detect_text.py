@@ -29,8 +29,8 @@ def scan_file(name: str) -> list[Post]:
 WIRE_TWEETS = [
     # handle, author, date, body
     ("RivertonDesk", "Riverton News Desk", "2024-03-04",
-     "Water levels are rising fast near the old bridge, #Riverton residents told to move to higher ground "
-     "pic.twitter.com/Zx81QmPa0c"),
+     ("Water levels are rising fast near the old bridge, #Riverton residents told to move to higher ground "
+      "pic.twitter.com/Zx81QmPa0c")),
     ("MayorRuiz", "Mayor Ana Ruiz 🌊", "2024-03-04",
      "Shelters open now at Lincoln High and the Civic Center. Bring medication and ID. @RedCrossRiv volunteers on site."),
     ("RiverKayakClub", "River Kayak Club", "2024-03-03",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -88,7 +88,7 @@ def test_snowflake_time_known_values() -> None:
 )
 def test_snowflake_round_trip(ms: int, low: int) -> None:
     post_id = ((ms - 1288834974657) << 22) | low
-    expected = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    expected = datetime.fromtimestamp(ms / 1000, tz=UTC)
     got = snowflake_time(post_id)
     assert got is not None and got.endswith("Z")
     assert got == expected.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"

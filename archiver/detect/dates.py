@@ -48,20 +48,20 @@ def _parse(text: str, lang: str | None) -> str | None:
             return datetime.strptime(text, fmt).strftime("%Y-%m-%d")
         except ValueError:
             pass
-    import dateparser  # heavy: only when a localized date actually has to be read
+    import dateparser  # type: ignore[import-untyped]  # heavy: only when a date has to be read
 
     attempts: list[list[str] | None] = [None]
     if lang and lang not in ("und", "zxx"):
         attempts.insert(0, [lang])  # the hint is faster and disambiguates; fall back without it
-    dt = None
+    dt: object = None
     for languages in attempts:
         try:
             dt = dateparser.parse(text, languages=languages, settings=_SETTINGS)
-        except Exception as e:  # unknown language codes, odd input: try the next way, else give up
+        except Exception as e:  # noqa: BLE001 - dateparser raises assorted types on odd input
             log.debug("date %r (%s) not understood: %s", text, languages, e)
             dt = None
         if dt is not None:
             break
-    if dt is None or not 1990 <= dt.year <= 2199:
+    if not isinstance(dt, datetime) or not 1990 <= dt.year <= 2199:
         return None
     return dt.strftime("%Y-%m-%d")

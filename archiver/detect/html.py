@@ -16,9 +16,21 @@ from collections.abc import Iterable
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from archiver.detect.platforms import REGISTRY, match_embed_src, match_url, platform_for_host
-from archiver.detect.platforms import twitter
-from archiver.detect.platforms.base import EmbedContext, EmbedRule, Platform, build_post, host_of, strip_url
+from archiver.detect.platforms import (
+    REGISTRY,
+    match_embed_src,
+    match_url,
+    platform_for_host,
+    twitter,
+)
+from archiver.detect.platforms.base import (
+    EmbedContext,
+    EmbedRule,
+    Platform,
+    build_post,
+    host_of,
+    strip_url,
+)
 from archiver.models import Post
 
 log = logging.getLogger(__name__)
@@ -73,9 +85,9 @@ _JS_TYPES = frozenset(
      "application/json", "application/ld+json", "importmap", "speculationrules"}
 )
 _PLAIN_JS = _JS_TYPES - {"application/ld+json"}
-_ESCAPED_HINT_RE = re.compile(r"&lt;\s*(?:iframe|blockquote)", re.I)
+_ESCAPED_HINT_RE = re.compile(r"&lt;\s*(?:iframe|blockquote)", re.IGNORECASE)
 _MARKUP_HINT_RE = re.compile(
-    r"<\s*(?:iframe|blockquote|amp-|lite-youtube|script[^>]*data-telegram|div[^>]*(?:fb-|data-embed))", re.I
+    r"<\s*(?:iframe|blockquote|amp-|lite-youtube|script[^>]*data-telegram|div[^>]*(?:fb-|data-embed))", re.IGNORECASE
 )
 _BASE64_RE = re.compile(r"[A-Za-z0-9+/=\s]{40,}")
 
@@ -158,9 +170,9 @@ class _Walker:
                 if not stype or stype.strip().lower() in _PLAIN_JS:
                     continue  # plain JavaScript: no markup in it for anyone
             needs = _NEEDS.get(tag, ())
-            if needs is None or (needs and not needs.isdisjoint(attrs)):
-                if self._rules(tag, attrs, node, ctx, claimed):
-                    continue
+            wanted = needs is None or (needs and not needs.isdisjoint(attrs))
+            if wanted and self._rules(tag, attrs, node, ctx, claimed):
+                continue
             if tag in _FRAMES:
                 self._frame(node, attrs, ctx)
             elif tag in _HIDDEN:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-_DOC_START_RE = re.compile(r"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
+_DOC_START_RE = re.compile(r"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE | re.DOTALL)
 # Elements that only occur as markup; an article in plain text may mention "<3" or "a < b".
 _TAG_RE = re.compile(
     r"<(?:/?(?:p|div|span|a|br|blockquote|iframe|img|script|style|meta|link|table|tr|td|ul|ol|li|h[1-6]"
     r"|section|article|figure|noscript|textarea|template|em|strong|b|i|head|body|html|title|header|footer|nav)"
     r"(?:\s[^<>]*)?/?>)",
-    re.I,
+    re.IGNORECASE,
 )
 _SNIFF_BYTES = 64 * 1024
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from archiver.detect.platforms import BY_NAME, match_url
-from archiver.detect.platforms import twitter
+from archiver.detect.platforms import BY_NAME, match_url, twitter
 from archiver.detect.platforms.base import absolutize, build_post
 from archiver.detect.signature import Signature, find_signature
 from archiver.models import Post
@@ -33,7 +32,7 @@ _HOSTS = (
 )
 URL_RE = re.compile(
     r"(?:https?://|(?<![\w@./-])(?:www\.|m\.)?" + _HOSTS + r"/)[^\s<>\"'\[\]()]*",
-    re.I,
+    re.IGNORECASE,
 )
 _TRAILING = ".,;:!?'\"’”»…"
 _LIST_RE = re.compile(r"^(?:[-*•·–]\s|\d{1,2}[.)]\s|#{1,6}\s)")
@@ -74,11 +73,11 @@ def detect_text(text: str, source: str) -> list[Post]:
         by_sig[tw.sig_index] = tw
     posts: list[Post] = []
     for i, unit in enumerate(units):
-        tw = by_sig.get(i)
-        if tw is not None:
-            posts.append(_tweet_post(tw, source))
-            if tw.signature.rest:
-                posts.extend(_free_text(tw.signature.rest, [], source))
+        closing = by_sig.get(i)
+        if closing is not None:
+            posts.append(_tweet_post(closing, source))
+            if closing.signature.rest:
+                posts.extend(_free_text(closing.signature.rest, [], source))
         elif i not in consumed:
             caption = _caption(unit.text, source)
             if caption is not None:
@@ -305,7 +304,9 @@ def _urls(text: str) -> list[str]:
 
 
 def _free_text(text: str, md_links: list[str], source: str) -> list[Post]:
-    from archiver.detect.html import shortlink_post  # shares the short-link record with HTML
+    from archiver.detect.html import (
+        shortlink_post,  # shares the short-link record with HTML
+    )
 
     posts: list[Post] = []
     for url in [*md_links, *_urls(text)]:

@@ -81,4 +81,4 @@ def match_embed_src(url: str) -> tuple[Platform, UrlMatch] | None:
     return (platform, found) if found else None
 
 
-__all__ = ["REGISTRY", "BY_NAME", "Platform", "UrlMatch", "match_url", "match_embed_src", "platform_for_host"]
+__all__ = ["BY_NAME", "REGISTRY", "Platform", "UrlMatch", "match_embed_src", "match_url", "platform_for_host"]

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -150,7 +150,8 @@ def build_post(
         if platform.time_from_id is not None:
             posted_at = platform.time_from_id(post_id) or posted_at
     if not posted_at and date_text:
-        from archiver.detect.dates import parse_printed_date  # dateparser is heavy: import lazily
+        # dateparser is heavy: the dates module (and it) load on the first printed date needed
+        from archiver.detect.dates import parse_printed_date
 
         posted_at = parse_printed_date(date_text, lang)
     return Post(
@@ -171,7 +172,7 @@ def build_post(
 
 # --- small shared helpers -------------------------------------------------------------------------
 
-_HOST_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//([^/?#\s]+)", re.I)
+_HOST_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//([^/?#\s]+)", re.IGNORECASE)
 _SPACE_RE = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
@@ -197,7 +198,7 @@ def absolutize(url: str) -> str:
     url = strip_url(url)
     if url.startswith("//"):
         return "https:" + url
-    if not re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I):
+    if not re.match(r"^[a-z][a-z0-9+.-]*:", url, re.IGNORECASE):
         return "https://" + url
     return url
 
@@ -277,12 +278,12 @@ def iso_from_datetime_attr(value: str | None) -> str | None:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", v):
         return v
     try:
-        dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
+        dt = datetime.fromisoformat(v)
     except ValueError:
         return None
     if dt.tzinfo is None:
         return dt.strftime("%Y-%m-%d")  # no zone: the day is all we can say in UTC terms honestly
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def has_class(attrs: Attrs, *names: str) -> bool:

@@ -9,7 +9,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from archiver.detect.platforms.base import Attrs, EmbedContext, EmbedRule, Platform, UrlMatch, has_class
+from archiver.detect.platforms.base import (
+    Attrs,
+    EmbedContext,
+    EmbedRule,
+    Platform,
+    UrlMatch,
+    has_class,
+)
 from archiver.detect.signature import find_signature
 from archiver.models import Post
 
@@ -20,12 +27,12 @@ _RKEY = r"(?P<rkey>[A-Za-z0-9._:~-]{1,512})"
 _ACTOR = r"(?P<actor>did:[a-z]+:[A-Za-z0-9._:%-]+|[A-Za-z0-9.-]+\.[A-Za-z0-9-]+)"
 PROFILE_URL_RE = re.compile(
     r"^(?:https?:)?//(?:[a-z0-9-]+\.)*bsky\.app/profile/" + _ACTOR + r"/post/" + _RKEY + r"(?=[/?#]|$)",
-    re.I,
+    re.IGNORECASE,
 )
-AT_URI_RE = re.compile(r"^at://" + _ACTOR + r"/app\.bsky\.feed\.post/" + _RKEY + r"$", re.I)
+AT_URI_RE = re.compile(r"^at://" + _ACTOR + r"/app\.bsky\.feed\.post/" + _RKEY + r"$", re.IGNORECASE)
 EMBED_URL_RE = re.compile(
     r"^(?:https?:)?//embed\.bsky\.app/embed/" + _ACTOR + r"/app\.bsky\.feed\.post/" + _RKEY + r"(?=[/?#]|$)",
-    re.I,
+    re.IGNORECASE,
 )
 # Bluesky's own signature puts the handle (a domain) in the parentheses.
 _SIG_RE = re.compile(r"(?:—|–|&mdash;)\s*(?P<name>[^()—–]*?)\s*\(@(?P<handle>[A-Za-z0-9.-]+)\)\s*(?P<date>.*)$")

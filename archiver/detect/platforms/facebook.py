@@ -27,11 +27,11 @@ _HOST = r"^(?:https?:)?//(?:[a-z0-9-]+\.)*(?:facebook\.com|fb\.com)"
 _PAGE = r"(?P<page>[A-Za-z0-9_.-]{1,80})"
 PATH_POST_RE = re.compile(
     _HOST + r"/" + _PAGE + r"/(?P<kind>posts|videos|photos(?:/[A-Za-z0-9_.-]+)?)/(?P<id>pfbid[A-Za-z0-9]+|\d{5,25})",
-    re.I,
+    re.IGNORECASE,
 )
-REEL_RE = re.compile(_HOST + r"/(?P<kind>reel|watch/live)/(?P<id>\d{5,25})", re.I)
-QUERY_POST_RE = re.compile(_HOST + r"/(?P<path>permalink\.php|story\.php|photo\.php|photo/?|watch/?|video\.php)(?=[?#]|$)", re.I)
-PLUGIN_RE = re.compile(_HOST + r"/(?:v[\d.]+/)?plugins/(?P<kind>post|video)\.php", re.I)
+REEL_RE = re.compile(_HOST + r"/(?P<kind>reel|watch/live)/(?P<id>\d{5,25})", re.IGNORECASE)
+QUERY_POST_RE = re.compile(_HOST + r"/(?P<path>permalink\.php|story\.php|photo\.php|photo/?|watch/?|video\.php)(?=[?#]|$)", re.IGNORECASE)
+PLUGIN_RE = re.compile(_HOST + r"/(?:v[\d.]+/)?plugins/(?P<kind>post|video)\.php", re.IGNORECASE)
 _NOT_PAGES = frozenset({"groups", "events", "hashtag", "sharer", "share", "dialog", "plugins", "pages"})
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 POST_URL_RE = re.compile(
     r"^(?:https?:)?//(?:[a-z0-9-]+\.)*(?:instagram\.com|instagr\.am)"
     r"/(?:[A-Za-z0-9_.]{1,30}/)?(?P<kind>p|reels?|tv)/(?P<code>[A-Za-z0-9_-]{5,64})(?=[/?#]|$)",
-    re.I,
+    re.IGNORECASE,
 )
 # "A post shared by Name (@handle)" in the embed's languages; anything else keeps the handle only.
 _SHARED_BY = (

@@ -9,11 +9,11 @@ from archiver.detect.platforms.base import Platform, UrlMatch, iso_from_ms, plau
 
 UPDATE_URL_RE = re.compile(
     r"^(?:https?:)?//(?:[a-z0-9-]+\.)*linkedin\.com/(?:embed/)?feed/update/urn:li:(?P<type>activity|share|ugcPost):(?P<id>\d{10,25})",
-    re.I,
+    re.IGNORECASE,
 )
 POSTS_URL_RE = re.compile(
     r"^(?:https?:)?//(?:[a-z0-9-]+\.)*linkedin\.com/posts/(?P<slug>[^/?#]+)-(?P<type>activity|share|ugcPost)-(?P<id>\d{10,25})",
-    re.I,
+    re.IGNORECASE,
 )
 
 

@@ -50,7 +50,7 @@ STATUS_PATH_RE = re.compile(
     r"^(?:https?:)?//(?P<host>[a-z0-9.-]+\.[a-z]{2,})(?::\d+)?"
     r"/(?:web/)?(?:@(?P<user>[A-Za-z0-9_.]{1,64})(?:@[a-z0-9.-]+)?|users/(?P<user2>[A-Za-z0-9_.]{1,64})/statuses)"
     r"/(?:posts/)?(?P<id>\d{1,20})(?P<embed>/embed)?(?=[/?#]|$)",
-    re.I,
+    re.IGNORECASE,
 )
 SNOWFLAKE_MIN = 1 << 40  # below this an ID is sequential (pre-2.0), never a time
 
@@ -147,7 +147,7 @@ def make_embed_rules(
     )
 
 
-PLATFORM = Platform(
+PLATFORM: Platform = Platform(
     name="mastodon",
     hosts=KNOWN_INSTANCES,
     parse_url=parse_url,

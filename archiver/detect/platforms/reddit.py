@@ -9,7 +9,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from archiver.detect.platforms.base import Attrs, EmbedContext, EmbedRule, Platform, UrlMatch, has_class
+from archiver.detect.platforms.base import (
+    Attrs,
+    EmbedContext,
+    EmbedRule,
+    Platform,
+    UrlMatch,
+    has_class,
+)
 from archiver.models import Post
 
 if TYPE_CHECKING:
@@ -19,9 +26,9 @@ COMMENTS_URL_RE = re.compile(
     r"^(?:https?:)?//(?:[a-z0-9-]+\.)*reddit(?:media)?\.com"
     r"(?:/r/(?P<sub>[A-Za-z0-9_]{2,32}))?/comments/(?P<id>[a-z0-9]{4,12})"
     r"(?:/(?:comment/(?P<c1>[a-z0-9]{4,12})|[^/?#]*/(?P<c2>[a-z0-9]{4,12}))?)?(?=[/?#]|$)",
-    re.I,
+    re.IGNORECASE,
 )
-SHORT_URL_RE = re.compile(r"^(?:https?:)?//redd\.it/(?P<id>[a-z0-9]{4,12})(?=[/?#]|$)", re.I)
+SHORT_URL_RE = re.compile(r"^(?:https?:)?//redd\.it/(?P<id>[a-z0-9]{4,12})(?=[/?#]|$)", re.IGNORECASE)
 _BY_RE = re.compile(r"by\s+u/(?P<user>[A-Za-z0-9_-]{2,32})\s+in\s+r/(?P<sub>[A-Za-z0-9_]{2,32})")
 
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from archiver.detect.platforms.base import Attrs, EmbedContext, EmbedRule, Platform, UrlMatch
+from archiver.detect.platforms.base import (
+    Attrs,
+    EmbedContext,
+    EmbedRule,
+    Platform,
+    UrlMatch,
+)
 from archiver.models import Post
 
 if TYPE_CHECKING:
@@ -17,7 +23,7 @@ if TYPE_CHECKING:
 _CHANNEL = r"(?P<channel>[A-Za-z][A-Za-z0-9_]{3,31})"
 POST_URL_RE = re.compile(
     r"^(?:https?:)?//(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/(?:s/)?" + _CHANNEL + r"/(?P<id>\d{1,12})(?=[/?#]|$)",
-    re.I,
+    re.IGNORECASE,
 )
 _DATA_RE = re.compile(r"^" + _CHANNEL + r"/(?P<id>\d{1,12})$")
 _IFRAME_ID_RE = re.compile(r"^telegram-post-" + _CHANNEL + r"-(?P<id>\d{1,12})$")

@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from archiver.detect.platforms.base import Attrs, EmbedContext, EmbedRule, Platform, UrlMatch, has_class
+from archiver.detect.platforms.base import (
+    Attrs,
+    EmbedContext,
+    EmbedRule,
+    Platform,
+    UrlMatch,
+    has_class,
+)
 from archiver.models import Post
 
 if TYPE_CHECKING:
@@ -13,9 +20,9 @@ if TYPE_CHECKING:
 
 POST_URL_RE = re.compile(
     r"^(?:https?:)?//(?:www\.)?threads\.(?:net|com)/@(?P<handle>[A-Za-z0-9_.]{1,30})/post/(?P<code>[A-Za-z0-9_-]{5,64})",
-    re.I,
+    re.IGNORECASE,
 )
-_POST_BY_RE = re.compile(r"Post by @(?P<handle>[A-Za-z0-9_.]{1,30})", re.I)
+_POST_BY_RE = re.compile(r"Post by @(?P<handle>[A-Za-z0-9_.]{1,30})", re.IGNORECASE)
 
 
 def canonical_url(code: str, handle: str | None = None) -> str:

@@ -22,11 +22,11 @@ if TYPE_CHECKING:
 
 VIDEO_URL_RE = re.compile(
     r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/@(?P<handle>[A-Za-z0-9_.]{1,64})/(?:video|photo)/(?P<id>\d{8,25})",
-    re.I,
+    re.IGNORECASE,
 )
 PLAYER_URL_RE = re.compile(
     r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/(?:player/v1|embed/v2|embed)/(?P<id>\d{8,25})(?!\d)",
-    re.I,
+    re.IGNORECASE,
 )
 
 

@@ -7,7 +7,11 @@ Accepts `truthsocial.com/@user/ID`, `/@user/posts/ID` and their `/embed` iframes
 from __future__ import annotations
 
 from archiver.detect.platforms.base import Platform, UrlMatch
-from archiver.detect.platforms.mastodon import make_embed_rules, match_status, status_time
+from archiver.detect.platforms.mastodon import (
+    make_embed_rules,
+    match_status,
+    status_time,
+)
 
 HOST = "truthsocial.com"
 
@@ -28,7 +32,7 @@ def parse_url(url: str) -> UrlMatch | None:
     return UrlMatch(sid, canonical_url(sid, user), user)
 
 
-PLATFORM = Platform(
+PLATFORM: Platform = Platform(
     name="truthsocial",
     hosts=(HOST,),
     parse_url=parse_url,

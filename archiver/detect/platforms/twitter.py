@@ -46,9 +46,9 @@ STATUS_URL_RE = re.compile(
     + r"(?::\d+)?/(?:#!/)?"
     + r"(?:i/web/|i/|(?P<handle>[A-Za-z0-9_]{1,15})/)"
     + r"status(?:es)?/(?P<id>\d{1,20})(?!\d)",
-    re.I,
+    re.IGNORECASE,
 )
-_MENTION_RE = re.compile(r"^(?:https?:)?//(?:www\.|mobile\.)?(?:twitter|x)\.com/\w{1,15}/?(?:[?#]|$)", re.I)
+_MENTION_RE = re.compile(r"^(?:https?:)?//(?:www\.|mobile\.)?(?:twitter|x)\.com/\w{1,15}/?(?:[?#]|$)", re.IGNORECASE)
 _NOT_HANDLES = frozenset({"i", "intent", "share", "search", "hashtag", "home", "web"})
 SNOWFLAKE_EPOCH_MS = 1288834974657
 FIRST_SNOWFLAKE = 29700859247  # IDs below this predate snowflakes (2010-11-04): no time inside
@@ -161,9 +161,7 @@ def _paragraph(node: LexborNode) -> tuple[str, list[tuple[str, str]]]:
         tag = n.tag
         if tag == "-text":
             parts.append(n.text_content or "")
-        elif tag == "br":
-            parts.append("\n")
-        elif tag == "p" and parts:
+        elif tag == "br" or tag == "p" and parts:
             parts.append("\n")
         elif tag == "a":
             links.append((n.attributes.get("href") or "", n.text().strip()))

@@ -6,11 +6,11 @@ import re
 
 from archiver.detect.platforms.base import Platform, UrlMatch
 
-PLAYER_URL_RE = re.compile(r"^(?:https?:)?//player\.vimeo\.com/video/(?P<id>\d{3,12})(?!\d)", re.I)
+PLAYER_URL_RE = re.compile(r"^(?:https?:)?//player\.vimeo\.com/video/(?P<id>\d{3,12})(?!\d)", re.IGNORECASE)
 PAGE_URL_RE = re.compile(
     r"^(?:https?:)?//(?:www\.)?vimeo\.com/(?:channels/[\w-]+/|groups/[\w-]+/videos/|album/\d+/video/|video/)?"
     r"(?P<id>\d{3,12})(?=[/?#]|$)",
-    re.I,
+    re.IGNORECASE,
 )
 
 
