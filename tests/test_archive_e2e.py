@@ -6,6 +6,7 @@ One archive run over three articles (module-scoped, so Chromium starts once for 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,37 @@ def test_screenshot_hashes_match_files(run: Any) -> None:
         for c in row["captures"]:
             if c["screenshot"]:
                 assert (archive / c["screenshot"]).is_file()
+
+
+@pytest.mark.pywb
+def test_replay_in_pywb_shows_the_tweet_inside_the_iframe(run: Any, tmp_path: Path) -> None:
+    """The archived article replays through pywb in Chromium with every other host unreachable."""
+    from playwright.sync_api import sync_playwright
+
+    from archiver.capture.browser import find_chromium
+    from tests.pywb_harness import pywb_collection, require_pywb, serve
+
+    require_pywb()
+    _web, archive, *_ = run
+    with pywb_collection(tmp_path, "c", warc_files(archive)) as wb, serve(wb) as base:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=find_chromium(),
+                args=["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"])
+            page = browser.new_page(viewport={"width": 1000, "height": 2400})
+            page.goto(f"{base}/c/2030/{FLOOD}", wait_until="load")
+            want = "Sandbags going up along Mill Street"
+            deadline = time.monotonic() + 30
+            texts: list[str] = []
+            while time.monotonic() < deadline:
+                texts = []
+                for frame in page.frames:
+                    try:
+                        texts.append(frame.evaluate("document.body ? document.body.innerText : ''"))
+                    except Exception:  # noqa: BLE001 - a frame may navigate while we read it
+                        continue
+                if any(want in t for t in texts[1:]):  # inside an iframe, not the article's own text
+                    break
+                time.sleep(0.25)
+            browser.close()
+    assert any(want in t for t in texts[1:]), texts

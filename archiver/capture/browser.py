@@ -53,6 +53,22 @@ _ELEMENT_SHOT_TIMEOUT_MS = 10_000
 CHROMIUM_SERVICE_HOSTS: frozenset[str] = frozenset(
     {"update.googleapis.com", "clients2.google.com", "redirector.gvt1.com", "edgedl.me.gvt1.com"})
 
+
+
+def _without_service_hosts(args: list[str]) -> list[str]:
+    """Resolve Chromium's own service hosts to nothing: its update pings (sent even with
+    --disable-component-update by Debian's build) are not the page's traffic, would leak to the
+    network during a capture and would land nowhere in the archive."""
+    rules = ", ".join(f"MAP {h} ~NOTFOUND" for h in sorted(CHROMIUM_SERVICE_HOSTS))
+    flag = "--host-resolver-rules="
+    for i, arg in enumerate(args):
+        if arg.startswith(flag):
+            # Chromium keeps one rule list; the first matching rule wins, so ours go first.
+            args[i] = f"{flag}{rules}, {arg[len(flag):]}"
+            return args
+    return [*args, flag + rules]
+
+
 # Scroll the page a screen at a time so lazy iframes (WordPress adds loading="lazy" to embeds)
 # and lazy images start loading before the network-settle wait; then back to the top.
 _AUTOSCROLL_JS = """async (maxSteps) => {
@@ -194,6 +210,7 @@ class Browser:
             self.executable = executable
             self.workdir.mkdir(parents=True, exist_ok=True)
             kwargs: dict[str, Any] = dict(net.chromium_launch(self.workdir))
+            kwargs["args"] = _without_service_hosts(list(kwargs.get("args") or []))
             kwargs.update(executable_path=executable, headless=headless,
                           timeout=timeout * 1000)
             try:
@@ -443,7 +460,7 @@ class Browser:
                                                     concurrent_to=result.page_record_id))
             result.elements.append(shot)
 
-        keep(store.write_metadata(result.url, self._provenance(result),
+        keep(store.write_metadata(f"urn:capture-info:{result.url}", self._provenance(result),
                                   concurrent_to=result.page_record_id))
 
     def _provenance(self, result: PageCapture) -> dict[str, str]:
