@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The rendered tweet inside Tweet.html; element screenshots fall back to the full page.
-EMBED_SELECTORS = ("article", "[data-testid=tweet]", "#app", "body > div")
+# The rendered tweet inside Tweet.html; without it the full-page screenshot stands for the post.
+TWEET_SELECTORS = ("article",)
 
 
 @dataclass
@@ -68,13 +68,15 @@ class PostCapturer:
         self.browser = browser
 
     # -- helpers ---------------------------------------------------------------------------
-    def _render(self, url: str, key: str, label: str, records: list[RecordInfo]) -> tuple[Any, str | None]:
+    def _render(self, url: str, key: str, label: str, records: list[RecordInfo],
+                selectors: tuple[str, ...] = ()) -> tuple[Any, str | None]:
         """Render a URL in a fresh browser context; returns (PageCapture | None, error)."""
         out = post_dir(self.archive_dir, key)
         out.mkdir(parents=True, exist_ok=True)
         shot = out / f"{_stamp()}-{label}.png"
         try:
-            page = self.browser.capture(url, self.store, screenshot_path=shot, on_record=records.append)
+            page = self.browser.capture(url, self.store, screenshot_path=shot, element_selectors=selectors,
+                                        element_dir=out, on_record=records.append)
         except ArchiverError as e:
             return None, str(e)
         err = "; ".join(page.errors) if page.errors and page.status is None else None
@@ -83,11 +85,17 @@ class PostCapturer:
     def _commit_capture(self, key: str, *, source: str, url: str, status: str, page: Any,
                         error: str | None, records: list[RecordInfo]) -> int:
         shot = getattr(page, "screenshot", None) if page else None
+        digest = getattr(page, "screenshot_sha256", None)
+        # The rendered post itself (the embed's <article>) is the picture people want; the
+        # full-page shot stays in the WARC and on disk beside it.
+        elements = [e for e in (getattr(page, "elements", None) or []) if e.path is not None]
+        if elements:
+            shot, digest = elements[0].path, elements[0].sha256
         warc = records[-1].filename if records else None
         with self.index.transaction():
             cid = self.index.add_capture(
                 post_key=key, article_id=None, source=source, url=url, status=status,
-                screenshot=relative(self.archive_dir, shot), screenshot_sha256=getattr(page, "screenshot_sha256", None),
+                screenshot=relative(self.archive_dir, shot), screenshot_sha256=digest,
                 error=error, warc=warc, page_record_id=getattr(page, "page_record_id", None))
             self.index.add_records(cid, records, post_key=key)
         return cid
@@ -132,7 +140,8 @@ class PostCapturer:
         render_error = None
         outcome_source = "live"
         if not network_failed:
-            page, render_error = self._render(embed_url("twitter", pid, status_url) or status_url, key, "embed", records)
+            page, render_error = self._render(embed_url("twitter", pid, status_url) or status_url, key, "embed",
+                                              records, TWEET_SELECTORS)
             if not live:
                 # Only when the embed says nothing: does x.com itself show a login wall? (never "deleted")
                 wall_page, _ = self._render(status_url, key, "x", records)
