@@ -41,6 +41,8 @@ NO_CHROMIUM = ("no Chromium found: install Debian's chromium (apt-get install ch
                "or run `playwright install chromium`")
 _SYSTEM_CHROMIUMS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 VIEWPORT: ViewportSize = {"width": 1280, "height": 1000}
+MAX_SHOT_HEIGHT = 16384  # Chromium's texture limit; taller pages are cut there
+OOPIF_PAINT_MS = 400  # time for out-of-process iframes to paint after the viewport grows
 QUIET_MS = 500  # "network settled" = nothing in flight for this long
 _ELEMENT_SHOT_TIMEOUT_MS = 10_000
 
@@ -356,11 +358,26 @@ class Browser:
         return full_png, shots
 
     def _full_screenshot(self, page: Page, result: PageCapture) -> bytes | None:
+        # Cross-origin iframes outside the viewport are not painted into a full-page screenshot
+        # (they render in another process, only when visible): grow the viewport to the page's
+        # height first, so embeds further down appear, then put it back.
+        grown = False
         try:
+            height = int(page.evaluate("Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"))
+            if height > VIEWPORT["height"]:
+                page.set_viewport_size({"width": VIEWPORT["width"], "height": min(height, MAX_SHOT_HEIGHT)})
+                grown = True
+                page.wait_for_timeout(OOPIF_PAINT_MS)
             return page.screenshot(full_page=True, type="png")
         except PlaywrightError as e:
             result.errors.append(f"full-page screenshot: {_first_line(e)}")
             return None
+        finally:
+            if grown:
+                try:
+                    page.set_viewport_size(VIEWPORT)
+                except PlaywrightError:
+                    pass
 
     def _element_shots(self, page: Page, selectors: Sequence[str], element_dir: Path | None,
                        prefix: str, result: PageCapture) -> list[tuple[ElementShot, bytes]]:
