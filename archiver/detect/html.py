@@ -80,6 +80,16 @@ def _tag_ids() -> tuple[dict[int, str], int]:
 
 _CUSTOM_ID_MIN = 1 << 16  # ids of the standard elements are small; custom ones are addresses
 _TAG_BY_ID, _TEXT_ID = _tag_ids()
+_A_ID = next(i for i, t in _TAG_BY_ID.items() if t == "a")
+# div/section get a fast path: skipped unless they carry an attribute some rule needs. (If a rule
+# on them ever needs no attribute, the fast path switches itself off.)
+_DIV_NEEDS_BY_TAG = [_NEEDS.get(t, frozenset()) for t in ("div", "section")]
+_DIV_IDS = (
+    frozenset(i for i, t in _TAG_BY_ID.items() if t in ("div", "section"))
+    if all(n is not None for n in _DIV_NEEDS_BY_TAG)
+    else frozenset()
+)
+_DIV_NEEDS = frozenset().union(*(n for n in _DIV_NEEDS_BY_TAG if n is not None))
 _JS_TYPES = frozenset(
     {"", "text/javascript", "application/javascript", "module", "text/ecmascript", "application/ecmascript",
      "application/json", "application/ld+json", "importmap", "speculationrules"}
@@ -101,7 +111,7 @@ def detect_html(html: str, source: str) -> list[Post]:
         # only three. Text nodes are walked only where bare short links can be (pic.x.com links
         # come with t.co ones), escaped markup is looked for only where the page has some.
         with_text="t.co/" in html or "pic.twitter.com/" in html,
-        escaped_attrs=_ESCAPED_HINT_RE.search(html) is not None,
+        escaped=_escaped_targets(html),
     )
     if tree.root is not None:
         walker.walk(tree.root, EmbedContext(source), depth=0)
@@ -111,10 +121,10 @@ def detect_html(html: str, source: str) -> list[Post]:
 class _Walker:
     """One pass over a tree (and the trees re-parsed out of its hidden containers)."""
 
-    def __init__(self, source: str, *, with_text: bool, escaped_attrs: bool) -> None:
+    def __init__(self, source: str, *, with_text: bool, escaped: _Targets) -> None:
         self.source = source
         self.with_text = with_text
-        self.escaped_attrs = escaped_attrs
+        self.escaped = escaped  # which elements' attributes hold escaped embed markup
         self.posts: list[Post] = []
 
     def walk(self, root: LexborNode, ctx: EmbedContext, depth: int, skip_root: bool = False) -> None:
@@ -122,49 +132,48 @@ class _Walker:
         # rule is interested in cost one int lookup each.
         claimed: set[int] = set()
         root_id = root.mem_id if skip_root else None
-        escaped = self.escaped_attrs
+        escaped = self.escaped
+        escaped_anywhere = None in escaped
         tag_by_id = _TAG_BY_ID
+        a_id, div_ids, div_needs, text_id, custom_min = _A_ID, _DIV_IDS, _DIV_NEEDS, _TEXT_ID, _CUSTOM_ID_MIN
+        relevance_of = _HOST_RELEVANCE
         for node in root.traverse(include_text=self.with_text):
             tid = node.tag_id
+            if escaped and (tid in escaped or escaped_anywhere):
+                self._escaped_attributes(node, escaped, ctx, depth, claimed)
+            if tid == a_id:
+                # Hundreds of links per page: classify the host through a cache keyed by the URL up
+                # to the first "/" after the scheme before anything else looks at the link.
+                if claimed and node.mem_id in claimed:
+                    continue
+                href = node.attrs.get("href")
+                if href:
+                    cut = href.find("/", 8)
+                    key = href[:cut] if cut > 0 else href
+                    relevance = relevance_of.get(key) or _host_relevance(key)
+                    if relevance != _OTHER or "/@" in href:
+                        self._link(href, relevance)
+                continue
             tag = tag_by_id.get(tid)
             if tag is None:
-                if tid == _TEXT_ID:
+                if tid == text_id:
                     if not (claimed and node.mem_id in claimed):
                         self._text(node)
                     continue
-                if tid >= _CUSTOM_ID_MIN and node.tag in _TAGS:
+                if tid >= custom_min and node.tag in _TAGS:
                     tag = node.tag
                 else:
-                    if escaped and not (claimed and node.mem_id in claimed):
-                        self._escaped_attributes(node.attributes, ctx, depth)
+                    continue
+            if tid in div_ids:
+                # Thousands of divs: only those with a rule's attribute (data-href, data-embed-type).
+                attrs = node.attributes
+                if not attrs or div_needs.isdisjoint(attrs):
                     continue
             if claimed and node.mem_id in claimed:
                 continue
             if root_id is not None and node.mem_id == root_id:
                 continue
-            if tag == "a" and not escaped:
-                # Hundreds per page: classify the host through a cache keyed by the URL up to the
-                # first "/" after the scheme, before anything else looks at the link.
-                href = node.attrs.get("href")
-                if href:
-                    cut = href.find("/", 8)
-                    key = href[:cut] if cut > 0 else href
-                    relevance = _HOST_RELEVANCE.get(key) or _host_relevance(key)
-                    if relevance != _OTHER or "/@" in href:
-                        self._link(href, relevance)
-                continue
             attrs = node.attributes
-            if escaped:
-                self._escaped_attributes(attrs, ctx, depth)
-            if tag == "a":
-                href = attrs.get("href")
-                if href:
-                    cut = href.find("/", 8)
-                    key = href[:cut] if cut > 0 else href
-                    relevance = _HOST_RELEVANCE.get(key) or _host_relevance(key)
-                    if relevance != _OTHER or "/@" in href:
-                        self._link(href, relevance)
-                continue
             if tag == "script" and "data-telegram-post" not in attrs:
                 stype = attrs.get("type")
                 if not stype or stype.strip().lower() in _PLAIN_JS:
@@ -242,11 +251,14 @@ class _Walker:
             label = f"{tag}>"
         self._reparse(node.text(deep=True), _nested(ctx, label), depth)
 
-    def _escaped_attributes(self, attrs: dict[str, str | None], ctx: EmbedContext, depth: int) -> None:
-        if depth >= MAX_DEPTH:
+    def _escaped_attributes(
+        self, node: LexborNode, escaped: _Targets, ctx: EmbedContext, depth: int, claimed: set[int]
+    ) -> None:
+        if depth >= MAX_DEPTH or (claimed and node.mem_id in claimed):
             return
-        for name, value in attrs.items():
-            if value and "<" in value and _MARKUP_HINT_RE.search(value):
+        names = escaped.get(node.tag_id) or escaped.get(None) or frozenset()
+        for name, value in node.attributes.items():
+            if value and name in names and "<" in value and _MARKUP_HINT_RE.search(value):
                 self._reparse(value, _nested(ctx, f"[{name}]>"), depth)
 
     def _reparse(self, markup: str, ctx: EmbedContext, depth: int) -> None:
@@ -261,7 +273,9 @@ class _Walker:
             markup = markup.replace('\\"', '"').replace("\\/", "/")  # HTML inside a JSON string
         tree = LexborHTMLParser(markup)
         if tree.root is not None:
-            self.walk(tree.root, ctx, depth + 1)
+            inner = _Walker(self.source, with_text=self.with_text, escaped=_escaped_targets(markup))
+            inner.walk(tree.root, ctx, depth + 1)
+            self.posts.extend(inner.posts)
 
     # -- links and short links ----------------------------------------------------------------------
 
@@ -308,6 +322,42 @@ def _host_relevance(key: str) -> int:
         _HOST_RELEVANCE.clear()  # bound the cache on endless crawls
     _HOST_RELEVANCE[key] = verdict
     return verdict
+
+
+_Targets = dict[int | None, frozenset[str]]  # tag id (None: any element) -> attribute names
+_ATTR_BEFORE_RE = re.compile(r"([^\s=<>\"'/]+)\s*=\s*$")
+_TAG_AT_RE = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)")
+_TAG_ID_CACHE: dict[str, int] = {}
+
+
+def _escaped_targets(markup: str) -> _Targets:
+    """Which elements (by tag id) carry which attributes holding escaped embed markup.
+
+    Found in the raw text, where `&lt;iframe` sits inside `name="..."` of some `<tag`, so the walk
+    only reads the attributes of those elements instead of every element's.
+    """
+    targets: dict[int | None, set[str]] = {}
+    for m in _ESCAPED_HINT_RE.finditer(markup):
+        pos = m.start()
+        for quote in sorted((markup.rfind('"', 0, pos), markup.rfind("'", 0, pos)), reverse=True):
+            name = _ATTR_BEFORE_RE.search(markup, max(0, quote - 100), quote) if quote > 0 else None
+            if name is None:
+                continue
+            tag = _TAG_AT_RE.match(markup, markup.rfind("<", 0, name.start()))
+            if tag is not None:
+                targets.setdefault(_tag_id(tag.group(1).lower()), set()).add(name.group(1).lower())
+            break
+    return {k: frozenset(v) for k, v in targets.items()}
+
+
+def _tag_id(name: str) -> int | None:
+    """lexbor's id of a standard element name; None for custom elements (ids differ per page)."""
+    if name not in _TAG_ID_CACHE:
+        probe = LexborHTMLParser(f"<body><{name}></{name}></body>").body
+        child = probe.child if probe is not None else None
+        _TAG_ID_CACHE[name] = child.tag_id if child is not None and child.tag == name else -1
+    tid = _TAG_ID_CACHE[name]
+    return tid if 0 <= tid < _CUSTOM_ID_MIN else None
 
 
 def shortlink_post(link: str, source: str, evidence: str) -> Post:
