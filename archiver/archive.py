@@ -225,7 +225,7 @@ class Archiver:
             return
         self.progress(f"post {post.key}")
         try:
-            result = s.posts.capture(post)
+            result = s.posts.capture(post, offline=self.summary.network_unreachable)
         except Exception as e:  # noqa: BLE001 - a failing post never stops the run
             result = PostOutcome(post.key, post.platform, post.url, "unknown", error=f"{type(e).__name__}: {e}")
             log.warning("%s: capture failed: %s", post.key, result.error)

@@ -101,12 +101,14 @@ class PostCapturer:
         return cid
 
     # -- platforms -------------------------------------------------------------------------
-    def capture(self, post: Any) -> PostOutcome:
-        """Capture one indexed post (a row from the posts table, or a Post)."""
+    def capture(self, post: Any, *, offline: bool = False) -> PostOutcome:
+        """Capture one post (a Post or a StoredPost); `offline` when the network is known to be down."""
         key, platform = post.key, post.platform
         try:
             if platform == "twitter" and post.post_id:
                 return self._twitter(post)
+            if platform == "twitter":
+                return self._unidentified(post, offline)
             return self._generic(post)
         except NetworkError as e:
             self.index.observe(key, "unavailable", detail=str(e))
@@ -114,6 +116,16 @@ class PostCapturer:
         except ArchiverError as e:
             self.index.observe(key, "unknown", detail=str(e))
             return PostOutcome(key, platform, post.url, "unknown", error=str(e))
+
+    def _unidentified(self, post: Any, offline: bool) -> PostOutcome:
+        """A flattened tweet whose short links did not lead to a status ID: nothing to fetch yet."""
+        if offline:
+            status, reason = "unavailable", "status ID unknown: its short links could not be resolved (network unreachable)"
+        else:
+            status, reason = "unknown", "status ID unknown: no short link in the text led to a post"
+        self.index.observe(post.key, status, detail=reason)
+        return PostOutcome(post.key, "twitter", post.url, status, reason=reason, source=None,
+                           network_failed=offline)
 
     def _twitter(self, post: Any) -> PostOutcome:
         from .capture import twitter
@@ -164,7 +176,7 @@ class PostCapturer:
             if captures > 1:
                 outcome_source = "wayback"
         return PostOutcome(key, "twitter", status_url, status, reason=reason, captures=captures,
-                           source=outcome_source, error=render_error, network_failed=network_failed)
+                           source=outcome_source if captures else None, error=render_error, network_failed=network_failed)
 
     def _media(self, key: str, urls: list[str]) -> None:
         from .capture import twitter
@@ -234,7 +246,8 @@ class PostCapturer:
         if page is not None or records:
             self._commit_capture(key, source="live", url=target or "", status=status, page=page, error=err, records=records)
             captures = 1
-        return PostOutcome(key, platform, post.url, status, reason=reason, captures=captures, source="live",
+        return PostOutcome(key, platform, post.url, status, reason=reason, captures=captures,
+                           source="live" if captures else None,
                            error=err, network_failed=network_failed)
 
 
