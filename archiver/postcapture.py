@@ -151,9 +151,9 @@ class PostCapturer:
         page = None
         render_error = None
         outcome_source = "live"
+        rendered = embed_url("twitter", pid, status_url) or status_url
         if not network_failed:
-            page, render_error = self._render(embed_url("twitter", pid, status_url) or status_url, key, "embed",
-                                              records, TWEET_SELECTORS)
+            page, render_error = self._render(rendered, key, "embed", records, TWEET_SELECTORS)
             if not live:
                 # Only when the embed says nothing: does x.com itself show a login wall? (never "deleted")
                 wall_page, _ = self._render(status_url, key, "x", records)
@@ -168,8 +168,9 @@ class PostCapturer:
         self.index.observe(key, status, detail=reason)
         captures = 0
         if page is not None or records:
-            self._commit_capture(key, source="live", url=status_url, status=status, page=page,
-                                 error=render_error, records=records)
+            # The capture's URL is the page that was rendered (the embed), so exports point at it.
+            self._commit_capture(key, source="live", url=rendered if page is not None else status_url,
+                                 status=status, page=page, error=render_error, records=records)
             captures += 1
         if status not in ("live",) and not network_failed:
             captures += self._wayback(post, status_url)
