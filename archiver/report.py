@@ -79,8 +79,10 @@ def _best_capture(post: dict[str, Any]) -> dict[str, Any] | None:
     caps = [c for c in post.get("captures") or [] if c.get("screenshot")]
     if not caps:
         return None
-    # Prefer the most recent live capture; a Wayback copy when that is all there is.
-    caps.sort(key=lambda c: (c.get("source") == "live", c.get("captured_at") or ""))
+    # A live post: its newest live capture. A post that is gone: the Wayback copy shows what it
+    # said, where the live capture shows only "unavailable".
+    prefer = "live" if post.get("status") == "live" else "wayback"
+    caps.sort(key=lambda c: (c.get("source") == prefer, c.get("captured_at") or ""))
     return caps[-1]
 
 
