@@ -214,3 +214,35 @@ def test_signature_round_trip(name: str, handle: str, day: object) -> None:
     assert sig.handle == handle
     assert sig.name == (name or None)
     assert sig.date == f"{day:%Y-%m-%d}"
+
+
+@pytest.mark.parametrize(
+    ("printed", "iso"),
+    [
+        ("25. September 2018", "2018-09-25"),
+        ("2016年11月25日", "2016-11-25"),
+        ("2016년 11월 25일", "2016-11-25"),
+        ("13 maggio 2017", "2017-05-13"),
+        ("28 сентября 2018 г.", "2018-09-28"),
+        ("March 5, 2024 at 9:12 AM", "2024-03-05"),
+        ("Monday, March 4, 2024", "2024-03-04"),
+        ("2024", None),  # no day, no month: never a guess
+        ("March 2024", None),
+        ("4.3.2024", None),  # numeric dates are ambiguous and never printed by embeds
+        ("Blah 2019 blah", None),
+        ("yesterday", None),
+    ],
+)
+def test_printed_dates(printed: str, iso: str | None) -> None:
+    from archiver.detect.dates import parse_printed_date
+
+    assert parse_printed_date(printed) == iso
+
+
+def test_long_line_full_of_dashes_is_linear() -> None:
+    import time
+
+    line = "word - (@h) " * 50_000  # 600 kB of signature look-alikes without a date
+    started = time.process_time()
+    assert scan_text(line) == []
+    assert time.process_time() - started < 4.0  # linear: ~0.2 s; the quadratic version took ~10 s

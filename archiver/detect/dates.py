@@ -18,13 +18,22 @@ log = logging.getLogger(__name__)
 # A signature date always carries a four-digit year. Requiring one keeps dateparser away from
 # relative phrases ("yesterday" would make it load every locale: > 1 s) and from non-dates.
 _YEAR_RE = re.compile(r"(?<!\d)(?:19[89]\d|20\d\d|21\d\d)(?!\d)")
+_DAY_RE = re.compile(r"(?<!\d)(?:0?[1-9]|[12]\d|3[01])(?!\d)")
 _SETTINGS: dict[str, Any] = {
     "STRICT_PARSING": True,  # day, month and year must all be there: no invented days
     "PARSERS": ["absolute-time"],
     "RETURN_AS_TIMEZONE_AWARE": False,
     "PREFER_DAY_OF_MONTH": "first",
 }
-_FAST_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d")
+_FAST_FORMATS = (
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%Y-%m-%d",
+    "%Y年%m月%d日",  # Japanese and Chinese signatures
+    "%Y년 %m월 %d일",  # Korean
+)
 
 
 def has_year(text: str) -> bool:
@@ -48,6 +57,10 @@ def _parse(text: str, lang: str | None) -> str | None:
             return datetime.strptime(text, fmt).strftime("%Y-%m-%d")
         except ValueError:
             pass
+    if not any(ch.isalpha() for ch in text) or not _DAY_RE.search(_YEAR_RE.sub(" ", text)):
+        # "2024", "4.3.2024" (embeds never print numeric dates) or no day number at all: not a
+        # signature date. dateparser would try, and load, every locale it has: seconds, for nothing.
+        return None
     import dateparser  # type: ignore[import-untyped]  # heavy: only when a date has to be read
 
     attempts: list[list[str] | None] = [None]

@@ -28,9 +28,9 @@ SIGNATURE_RE = re.compile(
     + _GAP
     + r"+(?:Twitter|X))?"
     + _GAP
-    + r"*(?P<tail>[^\n]*)$",
-)
-_YEAR_END_RE = re.compile(r"(?<!\d)(?:19[89]\d|20\d\d|21\d\d)(?!\d)(?:\s*(?:г\.|года|г|년|年))?")
+    + r"*(?P<tail>[^\n]{0,80})",  # bounded: the date is at its start; an unbounded tail made
+)  # every failed candidate rescan the rest of a long line
+_YEAR_END_RE = re.compile(r"(?<!\d)(?:19[89]\d|20\d\d|21\d\d)(?!\d)(?:\s*(?:г\.|года|г))?")
 _CJK_DAY_END_RE = re.compile(r"[日일]")
 
 
@@ -59,12 +59,14 @@ def find_signature(line: str, lang: str | None = None, need_date: bool = True) -
         pos = m.start() + 1  # a failed candidate may hide a real signature further right
         tail = m.group("tail")
         if need_date:
-            date, date_text, rest = split_date(tail, lang)
+            date, date_text, _ = split_date(tail, lang)
             if date is None:
                 continue
+            after = line[m.start("tail") :].lstrip()
+            rest = after[len(date_text or "") :].strip() if after.startswith(date_text or "") else ""
         else:
             # Inside a known embed the date is read later, and only if the ID does not give the time.
-            date, date_text, rest = None, tail.strip() or None, ""
+            date, date_text, rest = None, line[m.start("tail") :].strip() or None, ""
         name = " ".join(m.group("name").split()) or None
         return Signature(m.start(), name, m.group("handle"), date, date_text, rest)
     return None
