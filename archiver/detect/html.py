@@ -99,23 +99,44 @@ _ESCAPED_HINT_RE = re.compile(r"&lt;\s*(?:iframe|blockquote)", re.IGNORECASE)
 _MARKUP_HINT_RE = re.compile(
     r"<\s*(?:iframe|blockquote|amp-|lite-youtube|script[^>]*data-telegram|div[^>]*(?:fb-|data-embed))", re.IGNORECASE
 )
+_CODE_AT_RE = re.compile(r"[A-Za-z0-9]{4,16}\b")
 _BASE64_RE = re.compile(r"[A-Za-z0-9+/=\s]{40,}")
 
 
 def detect_html(html: str, source: str) -> list[Post]:
     """Every post the page embeds or links to, in document order (not yet deduplicated)."""
     tree = LexborHTMLParser(html)
-    walker = _Walker(
-        source,
-        # Each substring test scans the whole page (~0.5 ms/MB), as much as a tenth of the parse:
-        # only three. Text nodes are walked only where bare short links can be (pic.x.com links
-        # come with t.co ones), escaped markup is looked for only where the page has some.
-        with_text="t.co/" in html or "pic.twitter.com/" in html,
-        escaped=_escaped_targets(html),
-    )
-    if tree.root is not None:
+    if tree.root is None:
+        return []
+    escaped = _escaped_targets(html)  # attributes holding `&lt;iframe...`, found in the raw page
+    walker = _Walker(source, with_text=False, escaped=escaped)
+    walker.walk(tree.root, EmbedContext(source), depth=0)
+    # Bare short links can only be in text nodes, which double the walk. Walk them only when the
+    # page has a short-link code that no post (embed, link) found in the first walk accounts for.
+    codes = _raw_shortlink_codes(html)
+    if codes and codes - _codes_in(walker.posts):
+        walker = _Walker(source, with_text=True, escaped=escaped)
         walker.walk(tree.root, EmbedContext(source), depth=0)
     return walker.posts
+
+
+def _raw_shortlink_codes(html: str) -> set[str]:
+    """Codes of every t.co / pic.twitter.com / pic.x.com link in the raw page (string search only)."""
+    codes: set[str] = set()
+    for needle in ("t.co/", "pic.twitter.com/", "pic.x.com/"):
+        at = html.find(needle)
+        while at >= 0:
+            before = html[at - 1] if at else " "
+            if needle != "t.co/" or not (before.isalnum() or before in "._-@"):  # not "bit.co/"
+                m = _CODE_AT_RE.match(html, at + len(needle))
+                if m:
+                    codes.add(m.group(0))
+            at = html.find(needle, at + len(needle))
+    return codes
+
+
+def _codes_in(posts: list[Post]) -> set[str]:
+    return {c for p in posts for link in (*p.links, *p.media) if (c := twitter.shortlink_code(link))}
 
 
 class _Walker:
