@@ -105,11 +105,22 @@ def _html2text(html: str) -> str:
     return html2text.HTML2Text().handle(html)
 
 
+def _node_lines(html: str) -> str:
+    """selectolax's text with one text node per line: the date link lands on its own line."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    body = LexborHTMLParser(html).body
+    assert body is not None
+    return body.text(separator="\n")
+
+
 def _letters(text: str | None) -> str:
     return re.sub(r"\W+", "", (text or "").casefold())
 
 
-@pytest.mark.parametrize("flatten", [_trafilatura, _html2text], ids=["trafilatura", "html2text"])
+@pytest.mark.parametrize(
+    "flatten", [_trafilatura, _html2text, _node_lines], ids=["trafilatura", "html2text", "node-lines"]
+)
 @pytest.mark.parametrize("name", TWEET_PAGES)
 def test_tweets_found_again_in_flattened_text(name: str, flatten: object) -> None:
     html = _page(name)

@@ -181,6 +181,11 @@ def test_glued_signature_body_and_following_text() -> None:
     ]
 
 
+def test_signature_date_on_the_next_line() -> None:
+    (post,) = scan_text("Intro.\n\nBridge closed\n— Desk (@desk)\nMarch 4, 2024\nNext paragraph of the article.\n")
+    assert (post.handle, post.author, post.posted_at, post.text) == ("desk", "Desk", "2024-03-04", "Bridge closed")
+
+
 def test_long_paragraph_above_a_tweet_is_not_part_of_it() -> None:
     article = "Officials said " + "the water kept rising " * 20 + "through the night."
     text = f"{article}\nCrews on site all night.\n— City Works (@CityWorksRiv) March 4, 2024\n"

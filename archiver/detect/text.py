@@ -35,6 +35,7 @@ URL_RE = re.compile(
     re.IGNORECASE,
 )
 _TRAILING = ".,;:!?'\"’”»…"
+_DATE_NEXT_RE = re.compile(r"\(@[A-Za-z0-9_]{1,15}\)(?:\s+on\s+(?:Twitter|X))?\s*$")
 _LIST_RE = re.compile(r"^(?:[-*•·–]\s|\d{1,2}[.)]\s|#{1,6}\s)")
 CAPTION_RE = re.compile(
     r"^(?P<name>[^\"“”\n]{1,60}?)\s*(?:\(@(?P<handle>[A-Za-z0-9_]{1,15})\)\s*)?on\s+(?:Twitter|X)\s*:\s*"
@@ -57,6 +58,7 @@ class Unit:
 class _Tweet:
     first: int  # index of the first body unit
     sig_index: int
+    last: int  # the signature's last unit (its date may sit on the next line)
     signature: Signature
     body: list[str]
     links: list[str]
@@ -69,7 +71,7 @@ def detect_text(text: str, source: str) -> list[Post]:
     consumed: set[int] = set()
     by_sig: dict[int, _Tweet] = {}
     for tw in tweets:
-        consumed.update(range(tw.first, tw.sig_index + 1))
+        consumed.update(range(tw.first, tw.last + 1))
         by_sig[tw.sig_index] = tw
     posts: list[Post] = []
     for i, unit in enumerate(units):
@@ -181,9 +183,18 @@ def weighted_length(text: str) -> int:
 
 def _find_tweets(units: list[Unit]) -> list[_Tweet]:
     signatures: dict[int, Signature] = {}
+    spill: set[int] = set()
     for i, unit in enumerate(units):
         if "(@" in unit.text:
             sig = find_signature(unit.text)
+            if sig is None and i + 1 < len(units) and _DATE_NEXT_RE.search(unit.text):
+                # One text node per line (e.g. an HTML body's text joined by newlines) puts the
+                # signature's date, the link text, on the line after "— Name (@handle)".
+                nxt = units[i + 1].text
+                if len(nxt) <= 40 and not units[i + 1].blank_before:
+                    sig = find_signature(f"{unit.text} {nxt}")
+                    if sig is not None:
+                        spill.add(i)
             if sig is not None:
                 signatures[i] = sig
     tweets: list[_Tweet] = []
@@ -203,7 +214,9 @@ def _find_tweets(units: list[Unit]) -> list[_Tweet]:
         links = list(unit.links)
         for k in range(first, i):
             links.extend(units[k].links)
-        tweets.append(_Tweet(first, i, sig, body, links))
+        last = i + 1 if i in spill else i
+        links.extend(units[last].links if last != i else [])
+        tweets.append(_Tweet(first, i, last, sig, body, links))
     return tweets
 
 
