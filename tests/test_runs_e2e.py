@@ -145,7 +145,8 @@ def test_verify_names_a_flipped_warc_byte_and_a_flipped_screenshot_byte(base: An
     data = bytearray(warc.read_bytes())
     data[len(data) // 2] ^= 0xFF
     warc.write_bytes(bytes(data))
-    shot = next((copy / "screenshots").rglob("*.png"))
+    indexed = [c["screenshot"] for row in lookup(web, copy) for c in row["captures"] if c["screenshot"]]
+    shot = copy / indexed[0]
     sdata = bytearray(shot.read_bytes())
     sdata[len(sdata) // 2] ^= 0x01
     shot.write_bytes(bytes(sdata))
