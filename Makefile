@@ -50,7 +50,7 @@ bench: install
 	$(BIN)/python bench/scan.py
 
 lint: install
-	$(BIN)/pip install --quiet ruff mypy
+	$(BIN)/pip install --quiet -e '.[lint]'
 	$(BIN)/ruff check archiver tests bench
 	$(BIN)/mypy archiver
 

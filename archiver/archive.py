@@ -142,6 +142,7 @@ class Archiver:
         self.progress = progress or (lambda _msg: None)
         self.summary = ArchiveSummary(started_at=_now())
         self._done_posts: set[str] = set()
+        self._pending_records: list[RecordInfo] = []
 
     # -- reading ------------------------------------------------------------------------------
     def _read(self, spec: str) -> Document:
@@ -169,7 +170,7 @@ class Archiver:
     # -- one article ----------------------------------------------------------------------------
     def archive_specs(self, specs: Iterable[str]) -> ArchiveSummary:
         for spec in expand(list(specs)):
-            self._pending_records: list[RecordInfo] = []
+            self._pending_records = []
             try:
                 doc = self._read(spec)
             except (SourceError, NetworkError) as e:
@@ -197,7 +198,7 @@ class Archiver:
         self.progress(f"article {doc.source}")
         try:
             posts = detect(doc)
-        except Exception as e:  # noqa: BLE001 - one bad page never sinks the run
+        except Exception as e:
             outcome.error = f"{doc.source}: could not be scanned ({type(e).__name__}: {e})"
             self._fail(outcome.error)
             return outcome
@@ -226,7 +227,7 @@ class Archiver:
         self.progress(f"post {post.key}")
         try:
             result = s.posts.capture(post, offline=self.summary.network_unreachable)
-        except Exception as e:  # noqa: BLE001 - a failing post never stops the run
+        except Exception as e:
             result = PostOutcome(post.key, post.platform, post.url, "unknown", error=f"{type(e).__name__}: {e}")
             log.warning("%s: capture failed: %s", post.key, result.error)
         if result.network_failed:

@@ -62,7 +62,7 @@ def _call(fn: Callable[[], T]) -> T:
         _fail(str(e), e.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
-    except Exception as e:  # noqa: BLE001 - a bug still gets one line, the traceback only with -vv
+    except Exception as e:
         logging.getLogger("archiver").debug("internal error", exc_info=True)
         first = str(e).splitlines()[0] if str(e) else ""
         _fail(f"internal error: {type(e).__name__}: {first} (run with -vv for the traceback, and report it)", EXIT_PARTIAL)
@@ -169,8 +169,8 @@ class _Progress:
     def __init__(self) -> None:
         self.live = sys.stderr.isatty() and not os.environ.get("ARCHIVER_QUIET")
         self.count = 0
-        self._progress = None
-        self._task = None
+        self._progress: Any = None
+        self._task: Any = None
 
     def __enter__(self) -> _Progress:
         if self.live:
@@ -216,7 +216,7 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
     if data["network_unreachable"]:
         typer.echo("archiver: the network was unreachable: posts that could not be fetched are marked "
                    "'unavailable'; run again when online", err=True)
-    return summary.exit_code
+    return int(summary.exit_code)
 
 
 @app.command()

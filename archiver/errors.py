@@ -45,7 +45,7 @@ class CaptureError(ArchiverError):
     """A capture could not be completed."""
 
 
-class IndexError_(ArchiverError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexError_(ArchiverError):
     """The SQLite index is unreadable or was written by a newer version."""
 
 

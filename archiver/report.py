@@ -83,7 +83,8 @@ def _best_capture(post: dict[str, Any]) -> dict[str, Any] | None:
     # said, where the live capture shows only "unavailable".
     prefer = "live" if post.get("status") == "live" else "wayback"
     caps.sort(key=lambda c: (c.get("source") == prefer, c.get("captured_at") or ""))
-    return caps[-1]
+    best: dict[str, Any] = caps[-1]
+    return best
 
 
 def _card(post: dict[str, Any], archive_dir: Path, report_dir: Path) -> str:

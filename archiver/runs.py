@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .archive import ArchiveSummary, Archiver, Session
+from .archive import Archiver, ArchiveSummary, Session
 from .lock import ArchiveLock
 from .seeds import read_seeds
 

@@ -43,7 +43,7 @@ def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BY
         result.sources_read += 1
         try:
             posts = detect(item)
-        except Exception as e:  # noqa: BLE001 - one bad page never stops the others
+        except Exception as e:
             msg = f"{item.source}: could not be scanned ({type(e).__name__}: {e})"
             log.warning("%s", msg)
             result.failures.append(SourceFailure(item.source, msg))

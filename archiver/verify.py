@@ -170,7 +170,7 @@ def _check_spooled(spool: IO[bytes], plain: bool, record_id: str | None) -> None
         record = next(iter(ArchiveIterator(spool, check_digests=True)))
         while record.raw_stream.read(BUF):  # warcio checks the digests as the block is read
             pass
-    except Exception as e:  # noqa: BLE001 - warcio raises assorted errors on damaged records
+    except Exception as e:
         raise _Bad(RECORD, f"does not parse ({e})") from None
     h = record.rec_headers
     rid = h.get_header("WARC-Record-ID")
@@ -240,7 +240,7 @@ def _walk_plain_file(path: Path, rel: str) -> list[Problem]:
             it = ArchiveIterator(fh)
             for _record in it:
                 offset = it.get_record_offset()
-    except Exception as e:  # noqa: BLE001 - any parse failure makes the file unreadable for replay tools
+    except Exception as e:
         return [Problem(UNREADABLE, rel, f"unreadable after offset {offset}: {e}")]
     return []
 

@@ -186,7 +186,7 @@ def test_replay_in_pywb_shows_the_tweet_inside_the_iframe(run: Any, tmp_path: Pa
                 for frame in page.frames:
                     try:
                         texts.append(frame.evaluate("document.body ? document.body.innerText : ''"))
-                    except Exception:  # noqa: BLE001 - a frame may navigate while we read it
+                    except Exception:
                         continue
                 if any(want in t for t in texts[1:]):  # inside an iframe, not the article's own text
                     break

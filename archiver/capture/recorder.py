@@ -389,7 +389,7 @@ def _playwright_protocol(request: Request) -> str | None:
         return None
     try:
         value = str(run_sync(http_version()))
-    except Exception as e:  # noqa: BLE001 - an internal call: any failure just means "unknown"
+    except Exception as e:
         log.debug("no protocol for %s from Playwright: %s", request.url, e)
         return None
     # Playwright reports Chromium's "h2" as "HTTP/2.0" and "http/1.1" as "HTTP/1.1".

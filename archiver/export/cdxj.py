@@ -56,7 +56,7 @@ def url_key(url: str) -> str:
     """SURT form of a URL; `urn:` and other non-HTTP URIs come back unchanged."""
     try:
         return str(surt.surt(url))
-    except Exception:  # noqa: BLE001 - surt raises assorted errors on odd URIs; the raw URI is a usable key
+    except Exception:
         return url
 
 

@@ -8,7 +8,7 @@ copied byte for byte or re-parsed with warcio without touching its neighbours.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -176,7 +176,7 @@ class OriginalFinder:
     def _best(pool: list[Candidate], refers_id: str | None, uri: str | None, ts: str | None,
               digest: str | None) -> tuple[int, Candidate] | None:
         """The best match in `pool` and its rank (0 = strongest)."""
-        tests = [
+        tests: list[Callable[[Candidate], bool]] = [
             lambda c: bool(refers_id) and c.loc.record_id == refers_id,
             lambda c: bool(uri and ts) and c.uri == uri and c.ts == ts,
             lambda c: bool(uri and digest) and c.uri == uri and c.digest == digest,
@@ -213,7 +213,7 @@ class OriginalFinder:
             self._scanned.add(name)
             try:
                 pool = list(_scan_file(self.archive_dir, name))
-            except Exception as e:  # noqa: BLE001 - an unreadable file must not sink the export; verify reports it
+            except Exception as e:
                 log.warning("cannot scan %s for revisit originals: %s", name, e)
                 continue
             self._pools.append(pool)
