@@ -70,7 +70,7 @@ def _parse(text: str, lang: str | None) -> str | None:
     for languages in attempts:
         try:
             dt = dateparser.parse(text, languages=languages, settings=_SETTINGS)
-        except Exception as e:  # noqa: BLE001 - dateparser raises assorted types on odd input
+        except Exception as e:
             log.debug("date %r (%s) not understood: %s", text, languages, e)
             dt = None
         if dt is not None:

@@ -35,6 +35,9 @@ URL_RE = re.compile(
     re.IGNORECASE,
 )
 _TRAILING = ".,;:!?'\"’”»…"
+_TRAILING_LINKS_RE = re.compile(
+    r"(?:\s*(?:https?://\S+|(?:pic\.twitter\.com|pic\.x\.com|t\.co)/[A-Za-z0-9]+))+\s*$"
+)
 _DATE_NEXT_RE = re.compile(r"\(@[A-Za-z0-9_]{1,15}\)(?:\s+on\s+(?:Twitter|X))?\s*$")
 _LIST_RE = re.compile(r"^(?:[-*•·–]\s|\d{1,2}[.)]\s|#{1,6}\s)")
 CAPTION_RE = re.compile(
@@ -223,7 +226,6 @@ def _find_tweets(units: list[Unit]) -> list[_Tweet]:
 def _plain_body(units: list[Unit], i: int, signatures: dict[int, Signature], body: list[str]) -> int:
     """Collect the body lines above signature unit `i` into `body`; return the first unit index."""
     first = i
-    total = sum(weighted_length(b) for b in body)
     j = i - 1
     while j >= 0:
         cand = units[j]
@@ -235,16 +237,21 @@ def _plain_body(units: list[Unit], i: int, signatures: dict[int, Signature], bod
         text = cand.text
         if body and (text.endswith(":") or _LIST_RE.match(text)):
             break  # "She wrote:" / list items / headings introduce a tweet, they are not in it
-        weight = weighted_length(text) + (1 if body else 0)
-        if body and total + weight > TWEET_LIMIT:
+        if body and _tweet_weight([text, *body]) > TWEET_LIMIT:
             break
         body.insert(0, text)
-        total += weight
         first = j
         j -= 1
-        if total > TWEET_LIMIT:
+        if _tweet_weight(body) > TWEET_LIMIT:
             break  # a long (paid) post directly above the signature: take it, nothing more
     return first
+
+
+def _tweet_weight(lines: list[str]) -> int:
+    """Weighted length of a candidate body; trailing links (attached media, a quoted tweet) are
+    free on Twitter, so they are not counted."""
+    text = "\n".join(lines)
+    return weighted_length(_TRAILING_LINKS_RE.sub("", text))
 
 
 def _tweet_post(tw: _Tweet, source: str) -> Post:
