@@ -61,7 +61,7 @@ def _parse(text: str, lang: str | None) -> str | None:
         # "2024", "4.3.2024" (embeds never print numeric dates) or no day number at all: not a
         # signature date. dateparser would try, and load, every locale it has: seconds, for nothing.
         return None
-    import dateparser  # type: ignore[import-untyped]  # heavy: only when a date has to be read
+    import dateparser  # type: ignore[import-untyped,unused-ignore]  # heavy: load only when needed
 
     attempts: list[list[str] | None] = [None]
     if lang and lang not in ("und", "zxx"):
