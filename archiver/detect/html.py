@@ -255,7 +255,12 @@ class _Walker:
         if depth >= MAX_DEPTH:
             return
         if tag == "template":
-            for fragment in node.template_fragments():
+            fragments = getattr(node, "template_fragments", None)  # selectolax >= 1.0
+            if fragments is None:
+                inner = re.sub(r"^<template[^>]*>|</template>$", "", node.html or "")
+                self._reparse(inner, _nested(ctx, "template>"), depth)
+                return
+            for fragment in fragments():
                 self.walk(fragment, _nested(ctx, "template>"), depth + 1, skip_root=True)
             return
         if tag == "noscript" and node.child is not None and any(c.tag != "-text" for c in node.iter()):
