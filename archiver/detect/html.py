@@ -255,12 +255,7 @@ class _Walker:
         if depth >= MAX_DEPTH:
             return
         if tag == "template":
-            fragments = getattr(node, "template_fragments", None)  # selectolax >= 1.0
-            if fragments is None:
-                inner = re.sub(r"^<template[^>]*>|</template>$", "", node.html or "")
-                self._reparse(inner, _nested(ctx, "template>"), depth)
-                return
-            for fragment in fragments():
+            for fragment in node.template_fragments():
                 self.walk(fragment, _nested(ctx, "template>"), depth + 1, skip_root=True)
             return
         if tag == "noscript" and node.child is not None and any(c.tag != "-text" for c in node.iter()):
