@@ -1,9 +1,11 @@
 """Posts in an HTML page: embeds of every registered platform, links to posts, bare short links.
 
-The page is parsed ONCE (selectolax/lexbor) and walked once in document order. Only the small
-places that a parser sees as text are parsed again: consent-manager containers (`textarea`,
-`template`, `noscript` holding text, `script type=text/plain`) and attributes that hold escaped
-embed markup (`data-html="&lt;iframe ..."`, EMBEDS.md §1.3).
+The page is parsed ONCE (selectolax/lexbor) and walked once, elements only, in document order.
+Only the small places that a parser sees as text are parsed again: consent-manager containers
+(`textarea`, `template`, `noscript` holding text, `script type=text/plain`) and attributes that
+hold escaped embed markup (`data-html="&lt;iframe ..."`, EMBEDS.md §1.3). A second walk, with text
+nodes, happens only on a page whose raw text has a t.co/pic.twitter.com code that no embed or link
+found in the first walk accounts for (a bare short link in the article text).
 """
 
 from __future__ import annotations
