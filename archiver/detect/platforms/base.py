@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from archiver.models import Post
 
@@ -210,11 +210,6 @@ def query_param(url: str, name: str) -> str | None:
     except ValueError:
         return None
     return values[0] if values else None
-
-
-def decoded(url: str) -> str:
-    """Percent-decoded URL (for post URLs carried inside another URL's query)."""
-    return unquote(url)
 
 
 def clean_space(s: str | None) -> str | None:
