@@ -312,6 +312,9 @@ class Archiver:
                 error = str(e)
         if error:
             log.warning("%s: %s", doc.source, error)
+        title = getattr(page, "title", None)
+        if title:
+            s.index.upsert_article(url, title=title)
         with s.index.transaction():
             cid = s.index.add_capture(
                 post_key=None, article_id=article_id, source="live", url=url,
