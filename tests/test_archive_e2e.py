@@ -21,6 +21,14 @@ pytestmark = pytest.mark.browser
 FLOOD = site.ARTICLE_FLOOD.url
 REVIEW = site.ARTICLE_REVIEW.url
 WIRE_TXT = f"https://news.example{site.WIRE_TEXT_PATH}"
+# A page saved to disk (our own markup) that embeds the withheld tweet: kept as a resource record.
+LOCAL_ARTICLE = (
+    "<!doctype html><html><head><meta charset='utf-8'><title>Saved copy</title></head><body>"
+    "<p>A saved copy of a page.</p><blockquote class='twitter-tweet'><p lang='en'>LEAKED: the dam</p>"
+    "&mdash; River Truth Now (@rivertruthnow) <a href='https://twitter.com/rivertruthnow/status/"
+    f"{site.TWEET_WITHHELD.id}'>March 4, 2024</a></blockquote>"
+    "<script async src='https://platform.twitter.com/widgets.js'></script></body></html>"
+)
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +36,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("e2e")
     with FakeWeb(tmp / "web") as web:
         archive = tmp / "archive"
-        first = cli(web, "archive", FLOOD, REVIEW, WIRE_TXT, "--format", "json", archive=archive)
+        local = tmp / "saved-article.html"
+        local.write_text(LOCAL_ARTICLE, encoding="utf-8")
+        first = cli(web, "archive", FLOOD, REVIEW, WIRE_TXT, str(local), "--format", "json", archive=archive)
         log_after_first = list(web.log)
         second = cli(web, "archive", REVIEW, "--format", "json", archive=archive)
         yield web, archive, first, second, log_after_first
@@ -62,6 +72,7 @@ def test_run_succeeds_and_reports_every_post(run: Any) -> None:
     assert by_key[f"twitter:{site.TWEET_DELETED.id}"]["status"] == "deleted"
     # The flattened tweet's short link was resolved: it is known by its ID, not a hash.
     assert by_key[f"twitter:{site.TWEET_FLAT.id}"]["status"] == "live"
+    assert by_key[f"twitter:{site.TWEET_WITHHELD.id}"]["status"] == "withheld"
     assert not any(":h:" in k for k in by_key)
     # Shared posts are captured once although two articles embed them.
     assert sum(1 for r in summary["results"] if r["key"] == f"twitter:{site.TWEET_PHOTO.id}") == 1
@@ -193,3 +204,25 @@ def test_replay_in_pywb_shows_the_tweet_inside_the_iframe(run: Any, tmp_path: Pa
                 time.sleep(0.25)
             browser.close()
     assert any(want in t for t in texts[1:]), texts
+
+
+def test_local_file_is_kept_as_a_resource_record(run: Any) -> None:
+    _web, archive, *_ = run
+    recs = _records(archive)
+    local = [r for r in recs if r["type"] == "resource" and (r["uri"] or "").startswith("file://")]
+    assert len(local) == 1 and local[0]["uri"].endswith("/saved-article.html")
+    assert local[0]["body"].decode() == LOCAL_ARTICLE
+
+
+def test_recapture_adds_a_capture_without_duplicating_posts(run: Any, tmp_path: Path) -> None:
+    import shutil
+
+    web, archive, *_ = run
+    copy = tmp_path / "copy"
+    shutil.copytree(archive, copy)
+    r = cli(web, "archive", REVIEW, "--recapture", "--format", "json", archive=copy)
+    assert r.returncode == 0, r.stderr
+    (photo,) = [p for p in lookup(web, copy, "--article", REVIEW) if p["post_id"] == site.TWEET_PHOTO.id]
+    assert len([c for c in photo["captures"] if c["source"] == "live"]) == 2
+    assert len(photo["history"]) == 2
+    assert len(lookup(web, copy)) == len(lookup(web, archive))

@@ -271,3 +271,26 @@ def test_show_prints_history_captures_and_citing_articles(base: Any) -> None:
     assert site.ARTICLE_FLOOD.url in r.stdout and site.ARTICLE_REVIEW.url in r.stdout
     missing = cli(web, "show", "twitter:1", archive=archive)
     assert missing.returncode == 2 and "not in the archive" in missing.stderr
+
+
+@pytest.mark.pywb
+def test_exported_wacz_replays_in_pywb(base: Any) -> None:
+    import httpx
+
+    from tests.pywb_harness import pywb_collection, require_pywb, serve
+
+    require_pywb()
+    web, archive, _s, _r, tmp = base
+    out = tmp / "replay.wacz"
+    r = cli(web, "export", "--handle", "mei_hydro", "-o", str(out), archive=archive)
+    assert r.returncode == 0, r.stderr
+    embed = f"https://platform.twitter.com/embed/Tweet.html?id={site.TWEET_VIDEO.id}"
+    with pywb_collection(tmp / "pywb", "c", [out]) as wb, serve(wb) as base_url:
+        article = httpx.get(f"{base_url}/c/2030id_/{site.ARTICLE_FLOOD.url}", timeout=30)
+        assert article.status_code == 200
+        assert site.ARTICLE_FLOOD.title in article.text
+        page = httpx.get(f"{base_url}/c/2030id_/{embed}", timeout=30)
+        assert page.status_code == 200 and "<div id=\"app\"" in page.text
+        other = httpx.get(f"{base_url}/c/2030id_/https://platform.twitter.com/embed/Tweet.html?id={site.TWEET_PROTECTED.id}",
+                          timeout=30)
+        assert site.TWEET_PROTECTED.id not in other.text  # another handle's post capture is not in the bundle
