@@ -14,8 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
@@ -30,6 +29,8 @@ from archiver.capture.recorder import (
 )
 from archiver.capture.types import RecordInfo
 from archiver.errors import BrowserError
+
+from ..resource import Closing
 
 if TYPE_CHECKING:
     from archiver.capture.warc import WarcStore
@@ -190,7 +191,7 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class Browser:
+class Browser(Closing):
     """One Chromium for a whole run; `capture()` records one page in a fresh context.
 
     Playwright's sync API binds the browser to the thread that started it: capture from that
@@ -229,12 +230,6 @@ class Browser:
         self.user_agent: str = str(version.get("userAgent", "")).replace("HeadlessChrome", "Chrome")
         log.info("Chromium %s at %s", self.browser_version, executable)
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.close()
 
     def close(self) -> None:
         try:

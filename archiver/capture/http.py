@@ -17,8 +17,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Self
 
 import httpx
 
@@ -26,6 +24,8 @@ from archiver.capture.types import Exchange, RecordInfo
 from archiver.capture.warc import WarcStore
 from archiver.errors import NetworkError
 from archiver.net import NetOptions
+
+from ..resource import Closing
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-class RecordingClient:
+class RecordingClient(Closing):
     """An httpx client (from NetOptions.httpx_client) whose every exchange is written to a WarcStore.
 
     A response returned by get() has its body read; `response.extensions["warc_records"]` holds the
@@ -253,10 +253,3 @@ class RecordingClient:
     def close(self) -> None:
         self._client.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()

@@ -19,8 +19,7 @@ import threading
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit
 
 from warcio.recordbuilder import RecordBuilder
@@ -40,6 +39,7 @@ from archiver.capture.warcread import (  # re-exported: the store's readers live
     recover,
     try_lock,
 )
+from archiver.resource import Closing
 
 __all__ = [
     "OPEN_SUFFIX",
@@ -137,7 +137,7 @@ def _request_target(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
-class WarcStore:
+class WarcStore(Closing):
     """Writes WARC/1.1 files into a directory: `<prefix>-<UTC timestamp>-<n>.warc.gz`."""
 
     def __init__(
@@ -388,13 +388,6 @@ class WarcStore:
             self._finish_current()
             self._closed = True
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def payload_digest(data: bytes) -> str:

@@ -15,8 +15,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -32,6 +31,8 @@ from archiver.index.times import (
 )
 from archiver.layout import DB_NAME
 from archiver.models import Post
+
+from ..resource import Closing
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class StoredPost:
         return asdict(self)
 
 
-class Index:
+class Index(Closing):
     """The archive's SQLite index; a context manager that always closes its connection."""
 
     def __init__(self, archive_dir: Path, *, create: bool = True) -> None:
@@ -98,13 +99,6 @@ class Index:
     def close(self) -> None:
         self.db.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
