@@ -86,5 +86,5 @@ PLATFORM = Platform(
     name="reddit",
     hosts=("reddit.com", "redd.it", "redditmedia.com"),
     parse_url=parse_url,
-    rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)), EmbedRule(("amp-reddit",), _amp, needs=("data-src",))),
+    rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)), EmbedRule(("amp-reddit",), _amp, needs=("data-embedtype",))),
 )

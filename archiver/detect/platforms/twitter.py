@@ -314,7 +314,7 @@ PLATFORM = Platform(
         EmbedRule(("iframe",), _iframe, needs=("data-tweet-id",)),
         EmbedRule(("figure",), _figure, needs=("class",)),
         EmbedRule(("amp-twitter",), _amp, needs=("data-tweetid",)),
-        EmbedRule(("div", "section"), _data_embed, needs=("data-embed-type",)),
+        EmbedRule(("div",), _data_embed, needs=("data-embed-type",)),
     ),
     time_from_id=_time,
     canonical=_canonical,

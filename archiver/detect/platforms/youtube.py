@@ -98,7 +98,8 @@ PLATFORM = Platform(
     hosts=("youtube.com", "youtube-nocookie.com", "youtu.be"),
     parse_url=parse_url,
     rules=(
-        EmbedRule(("lite-youtube", "amp-youtube"), _id_element, needs=("videoid", "data-videoid")),
+        EmbedRule(("lite-youtube",), _id_element, needs=("videoid",)),
+        EmbedRule(("amp-youtube",), _id_element, needs=("data-videoid",)),
         EmbedRule(("script",), _json_ld, needs=("type",), claims=False),
     ),
     canonical=canonical_url,
