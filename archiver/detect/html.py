@@ -171,7 +171,13 @@ class _Walker:
                 if claimed and node.mem_id in claimed:
                     continue
                 href = node.attrs.get("href")
-                if href and (href[0] != "/" or href[:2] == "//"):  # site-relative links: no post
+                # Only absolute links can point at a platform: skip /path, #anchor, mailto: early
+                # (the common "http..." costs one comparison; spaces and upper case are rare).
+                if href and href[:4] != "http" and href[:2] != "//":
+                    href = href.strip()
+                    if href[:2] != "//" and href[:4].lower() != "http":
+                        continue
+                if href:
                     cut = href.find("/", 8)
                     key = href[:cut] if cut > 0 else href
                     relevance = relevance_of.get(key) or _host_relevance(key)
