@@ -183,3 +183,37 @@ def test_detect_sets_source_everywhere() -> None:
     posts = detect(Document("page.html", html, True))
     assert {p.source for p in posts} == {"page.html"}
     assert all(re.fullmatch(r"[a-z]+:.+", p.key) for p in posts)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://mobile.twitter.com/schukin/status/1146359923158089728/photo/1?s=20",
+         ("twitter", "1146359923158089728", "https://x.com/schukin/status/1146359923158089728", "schukin")),
+        ("twitter.com/i/web/status/1146359923158089728",  # as written in text, no scheme
+         ("twitter", "1146359923158089728", "https://x.com/i/web/status/1146359923158089728", None)),
+        ("https://platform.twitter.com/embed/Tweet.html?dnt=true&id=1146359923158089728",  # a player URL
+         ("twitter", "1146359923158089728", "https://x.com/i/web/status/1146359923158089728", None)),
+        ("//www.youtube-nocookie.com/embed/Kd2q-MaHMWs?controls=2",
+         ("youtube", "Kd2q-MaHMWs", "https://www.youtube.com/watch?v=Kd2q-MaHMWs", None)),
+        ("https://www.facebook.com/plugins/post.php?href=https%3A%2F%2Fwww.facebook.com%2FPage%2Fposts%2F123456789",
+         ("facebook", "123456789", "https://www.facebook.com/Page/posts/123456789/", "Page")),
+        ("https://t.me/s/rivertonnews/4321", ("telegram", "rivertonnews/4321", "https://t.me/rivertonnews/4321", "rivertonnews")),
+    ],
+)
+def test_platform_for_url(url: str, expected: tuple[str, str, str, str | None]) -> None:
+    from archiver.detect import platform_for_url
+
+    assert platform_for_url(url) == expected
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["", "  ", "https://example.com/", "https://t.co/AbCdEf1234", "https://www.youtube.com/embed/videoseries?list=PL1",
+     "https://www.facebook.com/plugins/like.php?href=https%3A%2F%2Fwww.facebook.com%2FPage%2Fposts%2F123456789",
+     "https://twitter.com/intent/tweet?url=https://twitter.com/a/status/1146359923158089728"],
+)
+def test_platform_for_url_none(url: str) -> None:
+    from archiver.detect import platform_for_url
+
+    assert platform_for_url(url) is None

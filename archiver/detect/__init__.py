@@ -2,6 +2,7 @@
 
     detect(doc)            all posts in one document, deduplicated by key, in document order
     looks_like_html(text)  content sniffing
+    platform_for_url(url)  (platform, post_id, canonical URL, handle) of one URL, or None
     platforms              the registry: one module per platform (platforms/__init__.py)
 
 Importing this package is cheap (selectolax and regexes); dateparser loads on the first localized
@@ -15,6 +16,8 @@ import logging
 from archiver.detect import platforms
 from archiver.detect.html import detect_html
 from archiver.detect.merge import merge_posts
+from archiver.detect.platforms import match_embed_src, match_url
+from archiver.detect.platforms.base import absolutize
 from archiver.detect.sniff import looks_like_html
 from archiver.detect.text import detect_text
 from archiver.models import Document, Post
@@ -33,4 +36,20 @@ def detect(doc: Document) -> list[Post]:
     return merged
 
 
-__all__ = ["detect", "looks_like_html", "platforms"]
+def platform_for_url(url: str) -> tuple[str, str, str, str | None] | None:
+    """(platform, post_id, canonical URL, handle) for one URL, or None when it is no post.
+
+    For any single URL: a link as written (scheme-less `twitter.com/u/status/1` too), a redirect
+    target seen during capture, or a player/embed URL (`youtube.com/embed/ID`, `Tweet.html?id=`).
+    """
+    url = absolutize(url) if url and url.strip() else ""
+    if not url:
+        return None
+    found = match_url(url) or match_embed_src(url)
+    if found is None:
+        return None
+    platform, match = found
+    return platform.name, match.post_id, match.url, match.handle
+
+
+__all__ = ["detect", "looks_like_html", "platform_for_url", "platforms"]
