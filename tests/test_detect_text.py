@@ -98,6 +98,20 @@ def test_title_captions_and_localized_dates() -> None:
     assert posts[0].media == ["pic.twitter.com/RoAdS00001"]
 
 
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('Dave Schukin on Twitter: "How iOS 13 works"', (None, "Dave Schukin", "How iOS 13 works")),  # 2019 titles
+        ('Dave (@schukin) on X: "x y"', ("schukin", "Dave", "x y")),
+        ('Trump on X: "big news"', None),  # a headline, not a page title: no handle, no " / X"
+        ('Musk on X: "we will" was the headline', None),
+    ],
+)
+def test_caption_forms(line: str, expected: tuple[str | None, str, str] | None) -> None:
+    posts = [p for p in scan_text(line) if p.kind == "embedded"]
+    assert [(p.handle, p.author, p.text) for p in posts] == ([expected] if expected else [])
+
+
 # --- html2text-style markdown --------------------------------------------------------------------------
 
 
@@ -146,6 +160,9 @@ def test_units_join_quoted_paragraphs_and_strip_markdown() -> None:
         ("— 東京新聞 (@tokyo_shimbun) 2016年11月25日", "東京新聞", "tokyo_shimbun", "2016-11-25"),
         ("text pic.twitter.com/AbCdEf1234— Name (@h) July 3, 2019", "Name", "h", "2019-07-03"),
         ("— Jean-Pierre Dupont (@jpd) 25. September 2018", "Jean-Pierre Dupont", "jpd", "2018-09-25"),
+        ("— Name (@h) 2019-07-03", "Name", "h", "2019-07-03"),  # year first: unambiguous
+        ("— Name (@h) 2019/07/03 and more text", "Name", "h", "2019-07-03"),
+        ("Great day - see you there — Name Here (@nh) July 3, 2019", "Name Here", "nh", "2019-07-03"),
     ],
 )
 def test_signature_variants(line: str, name: str | None, handle: str, date: str) -> None:
@@ -163,6 +180,8 @@ def test_signature_variants(line: str, name: str | None, handle: str, date: str)
         "Reporting by Jane Roe (@janeroe) - editing by Tom Poe",
         "well-known (@h) July 3, 2019",  # a hyphen inside a word is no dash
         "— Name (@this_handle_is_too_long) July 3, 2019",
+        "— Name (@h) 3/7/2019",  # day and month order unknown: never a guess
+        "The mayor - Jane Doe (@janedoe) - said on March 4, 2024 that roads are closed.",
     ],
 )
 def test_not_signatures(line: str) -> None:

@@ -30,7 +30,9 @@ _FAST_FORMATS = (
     "%b %d, %Y",
     "%d %B %Y",
     "%d %b %Y",
-    "%Y-%m-%d",
+    "%Y-%m-%d",  # year first: unambiguous (unlike 3/7/2019, which is left unread)
+    "%Y/%m/%d",
+    "%Y.%m.%d",
     "%Y年%m月%d日",  # Japanese and Chinese signatures
     "%Y년 %m월 %d일",  # Korean
 )

@@ -32,6 +32,7 @@ SIGNATURE_RE = re.compile(
 )  # every failed candidate rescan the rest of a long line
 _YEAR_END_RE = re.compile(r"(?<!\d)(?:19[89]\d|20\d\d|21\d\d)(?!\d)(?:\s*(?:г\.|года|г))?")
 _CJK_DAY_END_RE = re.compile(r"[日일]")
+_YEAR_FIRST_END_RE = re.compile(r"(?<!\d)(?:19[89]\d|20\d\d|21\d\d)([-/.])\d{1,2}\1\d{1,2}(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,10 @@ def split_date(tail: str, lang: str | None = None) -> tuple[str | None, str | No
     if not tail or not has_year(tail[:64]):
         return None, None, tail
     ends: list[int] = [m.end() for m in _YEAR_END_RE.finditer(tail[:64])]
-    # CJK dates put the year first: "2016年11月25日".
+    # CJK dates put the year first: "2016年11月25日"; so do numeric ones ("2019-07-03", never
+    # ambiguous when the year leads, unlike "3/7/2019", which stays unparsed).
     ends += [m.end() for m in _CJK_DAY_END_RE.finditer(tail[:64])]
+    ends += [m.end() for m in _YEAR_FIRST_END_RE.finditer(tail[:64])]
     for end in sorted(set(ends)):
         candidate = tail[:end]
         date = parse_printed_date(candidate, lang)

@@ -39,6 +39,7 @@ _TRAILING_LINKS_RE = re.compile(
     r"(?:\s*(?:https?://\S+|(?:pic\.twitter\.com|pic\.x\.com|t\.co)/[A-Za-z0-9]+))+\s*$"
 )
 _DATE_NEXT_RE = re.compile(r"\(@[A-Za-z0-9_]{1,15}\)(?:\s+on\s+(?:Twitter|X))?\s*$")
+_X_TITLE_END_RE = re.compile(r"[\"”]\s*/\s*X\s*$")
 _LIST_RE = re.compile(r"^(?:[-*•·–]\s|\d{1,2}[.)]\s|#{1,6}\s)")
 CAPTION_RE = re.compile(
     r"^(?P<name>[^\"“”\n]{1,60}?)\s*(?:\(@(?P<handle>[A-Za-z0-9_]{1,15})\)\s*)?on\s+(?:Twitter|X)\s*:\s*"
@@ -297,6 +298,10 @@ def _caption(text: str, source: str) -> Post | None:
         return None
     m = CAPTION_RE.match(text)
     if not m:
+        return None
+    if m.group("handle") is None and " on X" in text[: m.start("text")] and not _X_TITLE_END_RE.search(text):
+        # `Name on X: "..."` without the handle or the page title's " / X" reads like a headline
+        # ("Musk on X: ..."), not a saved post: only the full title form counts.
         return None
     body = m.group("text")
     media = [s for s in twitter.find_shortlinks(body) if twitter.is_media_shortlink(s)]
