@@ -308,3 +308,23 @@ def test_empty_and_garbage_html() -> None:
     assert html("") == []
     assert detect(Document("x", "<<<>>> &&& <a href=>", True)) == []
     assert detect(Document("x", "", True)) == []
+
+
+def test_current_tiktok_snippet_caption_is_loose_text() -> None:
+    posts = html(
+        '<blockquote class="tiktok-embed" cite="https://www.tiktok.com/@river.kayak/video/7106594312292453675" '
+        'data-video-id="7106594312292453675"> <section> <a target="_blank" title="@river.kayak" '
+        'href="https://www.tiktok.com/@river.kayak?refer=embed">@river.kayak</a> Running the weir &#38; back '
+        '<a title="kayak" href="https://www.tiktok.com/tag/kayak?refer=embed">#kayak</a> <a title="♬ original sound" '
+        'href="https://www.tiktok.com/music/original-sound-1?refer=embed">♬ original sound</a> </section></blockquote>'
+    )
+    assert [(p.kind, p.handle, p.text) for p in posts] == [("embedded", "river.kayak", "Running the weir & back #kayak")]
+
+
+def test_reddit_generator_markup_without_spaces_gives_the_user() -> None:
+    posts = html(
+        '<blockquote class="reddit-embed-bq" data-embed-height="316"><a href="https://www.reddit.com/r/Riverton/'
+        'comments/1b2c3d4/flood_photos/">Flood photos</a><br> by<a href="https://www.reddit.com/user/kayaker42/">'
+        "u/kayaker42</a> in<a href=\"https://www.reddit.com/r/Riverton/\">Riverton</a></blockquote>"
+    )
+    assert [(p.kind, p.post_id, p.handle, p.text) for p in posts] == [("embedded", "1b2c3d4", "kayaker42", "Flood photos")]

@@ -29,7 +29,9 @@ COMMENTS_URL_RE = re.compile(
     re.IGNORECASE,
 )
 SHORT_URL_RE = re.compile(r"^(?:https?:)?//redd\.it/(?P<id>[a-z0-9]{4,12})(?=[/?#]|$)", re.IGNORECASE)
-_BY_RE = re.compile(r"by\s+u/(?P<user>[A-Za-z0-9_-]{2,32})\s+in\s+r/(?P<sub>[A-Za-z0-9_]{2,32})")
+# "by u/USER in r/SUB"; the generator's markup leaves no space before its links ("by<a>u/USER</a>")
+# and may print the subreddit without "r/".
+_BY_RE = re.compile(r"by\s*u/(?P<user>[A-Za-z0-9_-]{2,32})(?:\s*in\s*(?:r/)?(?P<sub>[A-Za-z0-9_]{2,32}))?")
 
 
 def canonical_url(post_id: str, sub: str | None = None) -> str:

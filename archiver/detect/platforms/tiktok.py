@@ -77,9 +77,25 @@ def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post]
             "blockquote.tiktok-embed",
             match,
             handle=handle,
-            text=caption.text() if caption is not None else None,
+            text=caption.text() if caption is not None else _loose_caption(node),
         )
     ]
+
+
+def _loose_caption(node: LexborNode) -> str | None:
+    """The caption of current snippets: the section's own text and hashtag links, without the
+    author link before it and the "♬ sound" link after it."""
+    section = node.css_first("section")
+    if section is None:
+        return None
+    parts: list[str] = []
+    for child in section.iter(include_text=True):
+        if child.tag == "-text":
+            parts.append(child.text_content or "")
+        elif child.tag == "a" and "/tag/" in (child.attributes.get("href") or ""):
+            parts.append(child.text())
+    text = " ".join("".join(parts).split())
+    return text or None
 
 
 PLATFORM = Platform(
