@@ -281,7 +281,9 @@ OE_NET = oe(None, error="timed out")
         (NOT_FOUND, None, None, False, None, "unavailable", "no two signals agree"),
         (NET, GONE, None, False, None, "unavailable", "oEmbed HTTP 404"),
         (synd("tombstone", tomb="This Post was deleted by the Post author."), oe(500), None, False, None, "unavailable", "tombstone"),
-        (synd("tombstone", tomb="This Post violated the X Rules. Learn more"), GONE, None, False, None, "unavailable", "violated the X Rules"),
+        # Issue 3: a tombstone AND an oEmbed 404 agree; the tombstone's words are the reason.
+        (synd("tombstone", tomb="This Post violated the X Rules. Learn more"), GONE, None, False, None, "deleted", "violated the X Rules"),
+        (synd("tombstone", tomb="This Post violated the X Rules. Learn more"), None, None, False, None, "unavailable", "violated the X Rules"),
         (synd("tombstone"), None, None, False, None, "unavailable", "without text"),
         (synd("error", 500, error="HTTP 500"), oe(403), None, False, None, "unavailable", "oEmbed HTTP 403"),
         # login wall: never deleted on its own
@@ -304,6 +306,13 @@ def test_classify(
     got, reason = classify(s, o, wall, net, page_text=page)
     assert (got, reason_has in reason) == (status, True), reason
     assert got in STATUSES
+
+
+def test_classify_live_post_whose_text_says_protected_stays_live() -> None:
+    # A wrong token gives `{}`; oEmbed still returns the post: its own words must not decide.
+    ok = OEmbedResult(url="https://publish.twitter.com/oembed", status=200, author_name="A", author_url=None,
+                      html="<blockquote>the marsh is protected</blockquote>", error=None)
+    assert classify(EMPTY, ok, None, False, page_text="Our marsh is protected by law")[0] == "live"
 
 
 def test_classify_never_deleted_from_empty_answer_even_with_oembed_404() -> None:

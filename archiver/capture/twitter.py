@@ -402,12 +402,20 @@ _STATED: tuple[tuple[PostStatus, re.Pattern[str]], ...] = (
     ("suspended", re.compile(r"\bsuspended\b", re.I)),
     ("protected", re.compile(r"\bprotected\b|limits who can view|only approved followers", re.I)),
 )
-_SAYS_DELETED = re.compile(r"\bdeleted\b", re.I)
 
 
 def _quote(text: str, limit: int = 200) -> str:
     text = " ".join(text.split())
     return f'"{text[: limit - 1]}…"' if len(text) > limit else f'"{text}"'
+
+
+def _stated(text: str | None) -> PostStatus | None:
+    """The status a tombstone or page states in words (withheld, protected, suspended), if any."""
+    if text:
+        for status, pattern in _STATED:
+            if pattern.search(text):
+                return status
+    return None
 
 
 def classify(
@@ -429,19 +437,23 @@ def classify(
     if synd is not None and synd.kind == "tweet":
         return "live", "syndication returned the post"
 
-    stated = [("syndication tombstone", synd.tombstone_text if synd else None), ("page", page_text)]
-    for status, pattern in _STATED:
-        for where, text in stated:
-            if text and pattern.search(text):
-                return status, f"{where} says {_quote(text)}"
+    tombstone = synd.tombstone_text if synd else None
+    said = _stated(tombstone)
+    if said is not None:
+        return said, f"syndication tombstone says {_quote(tombstone or '')}"
 
     if oembed is not None and oembed.ok:
         return "live", "oEmbed returned the post"
 
-    synd_says_gone = synd is not None and (
-        synd.kind == "not_found"
-        or (synd.kind == "tombstone" and bool(_SAYS_DELETED.search(synd.tombstone_text or "")))
-    )
+    # The page's own words count only when neither source returned the post: a live post's text
+    # may well contain "protected" or "withheld".
+    said = _stated(page_text)
+    if said is not None:
+        return said, f"page says {_quote(page_text or '')}"
+
+    # Issue 3: a not-found answer or a tombstone from syndication, AND an oEmbed 404. A tombstone
+    # that said withheld/protected/suspended was classified above.
+    synd_says_gone = synd is not None and synd.kind in ("not_found", "tombstone")
     oembed_404 = oembed is not None and oembed.status == 404
     wall = "; the post page also showed a login wall" if page_login_wall else ""
     if synd_says_gone and oembed_404:
