@@ -328,3 +328,12 @@ def test_reddit_generator_markup_without_spaces_gives_the_user() -> None:
         "u/kayaker42</a> in<a href=\"https://www.reddit.com/r/Riverton/\">Riverton</a></blockquote>"
     )
     assert [(p.kind, p.post_id, p.handle, p.text) for p in posts] == [("embedded", "1b2c3d4", "kayaker42", "Flood photos")]
+
+
+def test_page_full_of_escaped_markup_stays_linear() -> None:
+    import time
+
+    page = '<div data-html="' + "&lt;iframe " * 100_000 + '"></div>' + "&lt;blockquote " * 100_000
+    started = time.process_time()
+    assert detect(Document(source="big", text=page, is_html=True)) == []
+    assert time.process_time() - started < 2.0  # bounded look-backs: ~0.05 s; unbounded took ~1.5 s

@@ -407,6 +407,8 @@ _Targets = dict[int | None, frozenset[str]]  # tag id (None: any element) -> att
 _ATTR_BEFORE_RE = re.compile(r"([^\s=<>\"'/]+)\s*=\s*$")
 _TAG_AT_RE = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)")
 _TAG_ID_CACHE: dict[str, int] = {}
+_MAX_ESCAPED_HITS = 500
+_LOOK_BACK = 20_000  # an attribute value holding a whole escaped embed (JSON around it) fits
 
 
 def _escaped_targets(markup: str) -> _Targets:
@@ -416,13 +418,18 @@ def _escaped_targets(markup: str) -> _Targets:
     only reads the attributes of those elements instead of every element's.
     """
     targets: dict[int | None, set[str]] = {}
-    for m in _ESCAPED_HINT_RE.finditer(markup):
+    # Look-backs are bounded, and so is the number of hits: a page made of `&lt;iframe` (or a
+    # hostile one) must stay linear; a few hundred hits name every attribute a real page uses.
+    for n, m in enumerate(_ESCAPED_HINT_RE.finditer(markup)):
+        if n >= _MAX_ESCAPED_HITS:
+            break
         pos = m.start()
-        for quote in sorted((markup.rfind('"', 0, pos), markup.rfind("'", 0, pos)), reverse=True):
+        floor = max(0, pos - _LOOK_BACK)
+        for quote in sorted((markup.rfind('"', floor, pos), markup.rfind("'", floor, pos)), reverse=True):
             name = _ATTR_BEFORE_RE.search(markup, max(0, quote - 100), quote) if quote > 0 else None
             if name is None:
                 continue
-            tag = _TAG_AT_RE.match(markup, markup.rfind("<", 0, name.start()))
+            tag = _TAG_AT_RE.match(markup, markup.rfind("<", max(0, name.start() - _LOOK_BACK), name.start()))
             if tag is not None:
                 targets.setdefault(_tag_id(tag.group(1).lower()), set()).add(name.group(1).lower())
             break
