@@ -10,14 +10,19 @@ found in the first walk accounts for (a bare short link in the article text).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import re
 from collections.abc import Iterable
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from archiver.detect.hidden import (
+    CUSTOM_ID_MIN,
+    MARKUP_HINT_RE,
+    Targets,
+    escaped_targets,
+    maybe_base64,
+)
 from archiver.detect.platforms import (
     REGISTRY,
     match_embed_src,
@@ -75,12 +80,11 @@ def _tag_ids() -> tuple[dict[int, str], int]:
     for n in probe.root.traverse(include_text=True) if probe.root is not None else ():
         if n.tag == "-text":
             text_id = n.tag_id
-        elif n.tag in _TAGS and n.tag_id < _CUSTOM_ID_MIN:
+        elif n.tag in _TAGS and n.tag_id < CUSTOM_ID_MIN:
             ids[n.tag_id] = n.tag
     return ids, text_id
 
 
-_CUSTOM_ID_MIN = 1 << 16  # ids of the standard elements are small; custom ones are addresses
 _TAG_BY_ID, _TEXT_ID = _tag_ids()
 _A_ID = next(i for i, t in _TAG_BY_ID.items() if t == "a")
 # div/section get a fast path: skipped unless they carry an attribute some rule needs. (If a rule
@@ -97,10 +101,6 @@ _JS_TYPES = frozenset(
      "application/json", "application/ld+json", "importmap", "speculationrules"}
 )
 _PLAIN_JS = _JS_TYPES - {"application/ld+json"}
-_ESCAPED_HINT_RE = re.compile(r"&lt;\s*(?i:iframe|blockquote)")  # literal prefix: fast search
-_MARKUP_HINT_RE = re.compile(
-    r"<\s*(?:iframe|blockquote|amp-|lite-youtube|script[^>]*data-telegram|div[^>]*(?:fb-|data-embed))", re.IGNORECASE
-)
 # The three spellings share ".co": a pattern that starts with that literal lets the regex engine
 # jump between occurrences like str.find does, and the look-behinds then pick t.co (not "bit.co"),
 # pic.twitter.com and pic.x.com. One pass instead of three finds (each costs ~10% of a parse).
@@ -108,7 +108,6 @@ _RAW_SHORTLINK_RE = re.compile(
     r"\.co(?:(?<=t\.co)(?<![\w.@-]t\.co)/|m/(?<=pic\.twitter\.com/)(?<![\w.-]pic\.twitter\.com/)"
     r"|m/(?<=pic\.x\.com/)(?<![\w.-]pic\.x\.com/))([A-Za-z0-9]{4,16})\b"
 )
-_BASE64_RE = re.compile(r"[A-Za-z0-9+/=\s]{40,}")
 
 
 def detect_html(html: str, source: str) -> list[Post]:
@@ -116,7 +115,7 @@ def detect_html(html: str, source: str) -> list[Post]:
     tree = LexborHTMLParser(html)
     if tree.root is None:
         return []
-    escaped = _escaped_targets(html)  # attributes holding `&lt;iframe...`, found in the raw page
+    escaped = escaped_targets(html)  # attributes holding `&lt;iframe...`, found in the raw page
     walker = _Walker(source, with_text=False, escaped=escaped, amp=may_hold_amp(html))
     walker.walk(tree.root, EmbedContext(source), depth=0)
     # Bare short links can only be in text nodes, which double the walk. Walk them only when the
@@ -140,7 +139,7 @@ def _codes_in(posts: list[Post]) -> set[str]:
 class _Walker:
     """One pass over a tree (and the trees re-parsed out of its hidden containers)."""
 
-    def __init__(self, source: str, *, with_text: bool, escaped: _Targets, amp: bool = True) -> None:
+    def __init__(self, source: str, *, with_text: bool, escaped: Targets, amp: bool = True) -> None:
         self.source = source
         self.amp = amp
         self.with_text = with_text
@@ -158,7 +157,7 @@ class _Walker:
         escaped = self.escaped
         escaped_anywhere = None in escaped
         tag_by_id = _TAG_BY_ID
-        a_id, div_ids, div_needs, text_id, custom_min = _A_ID, _DIV_IDS, _DIV_NEEDS, _TEXT_ID, _CUSTOM_ID_MIN
+        a_id, div_ids, div_needs, text_id, custom_min = _A_ID, _DIV_IDS, _DIV_NEEDS, _TEXT_ID, CUSTOM_ID_MIN
         relevance_of = _HOST_RELEVANCE
         nodes = root.traverse(include_text=True) if self.with_text else root.css(_selector(escaped, self.amp))
         for node in nodes:
@@ -285,28 +284,28 @@ class _Walker:
         self._reparse(node.text(deep=True), _nested(ctx, label), depth)
 
     def _escaped_attributes(
-        self, node: LexborNode, escaped: _Targets, ctx: EmbedContext, depth: int, claimed: set[int]
+        self, node: LexborNode, escaped: Targets, ctx: EmbedContext, depth: int, claimed: set[int]
     ) -> None:
         if depth >= MAX_DEPTH or (claimed and node.mem_id in claimed):
             return
         names = escaped.get(node.tag_id) or escaped.get(None) or frozenset()
         for name, value in node.attributes.items():
-            if value and name in names and "<" in value and _MARKUP_HINT_RE.search(value):
+            if value and name in names and "<" in value and MARKUP_HINT_RE.search(value):
                 self._reparse(value, _nested(ctx, f"[{name}]>"), depth)
 
     def _reparse(self, markup: str, ctx: EmbedContext, depth: int) -> None:
         if "<" not in markup:
-            decoded = _maybe_base64(markup)
+            decoded = maybe_base64(markup)
             if decoded is None:
                 return
             markup = decoded
-        if not _MARKUP_HINT_RE.search(markup):
+        if not MARKUP_HINT_RE.search(markup):
             return
         if '\\"' in markup:
             markup = markup.replace('\\"', '"').replace("\\/", "/")  # HTML inside a JSON string
         tree = LexborHTMLParser(markup)
         if tree.root is not None:
-            inner = _Walker(self.source, with_text=self.with_text, escaped=_escaped_targets(markup))
+            inner = _Walker(self.source, with_text=self.with_text, escaped=escaped_targets(markup))
             inner.walk(tree.root, ctx, depth + 1)
             self.posts.extend(inner.posts)
 
@@ -333,7 +332,7 @@ class _Walker:
         self.posts.extend(self._shortlinks(twitter.find_shortlinks(text), "text"))
 
     def _shortlinks(self, links: Iterable[str], evidence: str) -> list[Post]:
-        return [shortlink_post(link, self.source, evidence) for link in links]
+        return [twitter.shortlink_post(link, self.source, evidence) for link in links]
 
 
 _SELECTORS: dict[tuple[frozenset[str], bool], str] = {}
@@ -350,7 +349,7 @@ def may_hold_amp(html: str) -> bool:
     return at < 0 or _AMP_RE.match(html, at, at + 1024) is not None
 
 
-def _selector(escaped: _Targets, amp: bool) -> str:
+def _selector(escaped: Targets, amp: bool) -> str:
     """The CSS selector list naming every element the walk must see (cached per escaped set).
 
     Every entry costs 3-7% of a parse on the corpus (custom element names and bare attribute
@@ -403,64 +402,6 @@ def _host_relevance(key: str) -> int:
     return verdict
 
 
-_Targets = dict[int | None, frozenset[str]]  # tag id (None: any element) -> attribute names
-_ATTR_BEFORE_RE = re.compile(r"([^\s=<>\"'/]+)\s*=\s*$")
-_TAG_AT_RE = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)")
-_TAG_ID_CACHE: dict[str, int] = {}
-_MAX_ESCAPED_HITS = 500
-_LOOK_BACK = 20_000  # an attribute value holding a whole escaped embed (JSON around it) fits
-
-
-def _escaped_targets(markup: str) -> _Targets:
-    """Which elements (by tag id) carry which attributes holding escaped embed markup.
-
-    Found in the raw text, where `&lt;iframe` sits inside `name="..."` of some `<tag`, so the walk
-    only reads the attributes of those elements instead of every element's.
-    """
-    targets: dict[int | None, set[str]] = {}
-    # Look-backs are bounded, and so is the number of hits: a page made of `&lt;iframe` (or a
-    # hostile one) must stay linear; a few hundred hits name every attribute a real page uses.
-    for n, m in enumerate(_ESCAPED_HINT_RE.finditer(markup)):
-        if n >= _MAX_ESCAPED_HITS:
-            break
-        pos = m.start()
-        floor = max(0, pos - _LOOK_BACK)
-        for quote in sorted((markup.rfind('"', floor, pos), markup.rfind("'", floor, pos)), reverse=True):
-            name = _ATTR_BEFORE_RE.search(markup, max(0, quote - 100), quote) if quote > 0 else None
-            if name is None:
-                continue
-            tag = _TAG_AT_RE.match(markup, markup.rfind("<", max(0, name.start() - _LOOK_BACK), name.start()))
-            if tag is not None:
-                targets.setdefault(_tag_id(tag.group(1).lower()), set()).add(name.group(1).lower())
-            break
-    return {k: frozenset(v) for k, v in targets.items()}
-
-
-def _tag_id(name: str) -> int | None:
-    """lexbor's id of a standard element name; None for custom elements (ids differ per page)."""
-    if name not in _TAG_ID_CACHE:
-        probe = LexborHTMLParser(f"<body><{name}></{name}></body>").body
-        child = probe.child if probe is not None else None
-        _TAG_ID_CACHE[name] = child.tag_id if child is not None and child.tag == name else -1
-    tid = _TAG_ID_CACHE[name]
-    return tid if 0 <= tid < _CUSTOM_ID_MIN else None
-
-
-def shortlink_post(link: str, source: str, evidence: str) -> Post:
-    """A post known only by a t.co / pic.twitter.com link (kind `shortlink`, issue 2 point 3)."""
-    code = twitter.shortlink_code(link) or link
-    media = [link] if twitter.is_media_shortlink(link) else []
-    return Post(
-        platform="twitter",
-        kind="shortlink",
-        source=source,
-        evidence=evidence,
-        links=[link],
-        media=media,
-        key=twitter.shortlink_key(code),
-    )
-
-
 def _nested(ctx: EmbedContext, label: str) -> EmbedContext:
     return EmbedContext(ctx.source, ctx.prefix + label, ctx.lang)
 
@@ -479,19 +420,3 @@ def _claim(node: LexborNode, claimed: set[int]) -> None:
     """Mark an embed's descendants as part of it (their links are the post's, not linked posts)."""
     for n in node.traverse(include_text=True):
         claimed.add(n.mem_id)
-
-
-def _maybe_base64(text: str) -> str | None:
-    """Some consent plugins keep the blocked embed base64-encoded in a text/template script."""
-    t = text.strip()
-    if not t or len(t) % 4 or not _BASE64_RE.fullmatch(t):
-        return None
-    try:
-        raw = base64.b64decode(t, validate=False)
-    except (binascii.Error, ValueError):
-        return None
-    try:
-        out = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    return out if "<" in out else None

@@ -329,10 +329,6 @@ def _urls(text: str) -> list[str]:
 
 
 def _free_text(text: str, md_links: list[str], source: str) -> list[Post]:
-    from archiver.detect.html import (
-        shortlink_post,  # shares the short-link record with HTML
-    )
-
     posts: list[Post] = []
     for url in [*md_links, *_urls(text)]:
         found = match_url(absolutize(url))
@@ -340,5 +336,5 @@ def _free_text(text: str, md_links: list[str], source: str) -> list[Post]:
             platform, match = found
             posts.append(build_post(platform, kind="linked", source=source, evidence="text-url", match=match))
     for link in twitter.find_shortlinks(text) + [u for u in md_links if twitter.find_shortlinks(u)]:
-        posts.append(shortlink_post(link, source, "text-shortlink"))
+        posts.append(twitter.shortlink_post(link, source, "text-shortlink"))
     return posts

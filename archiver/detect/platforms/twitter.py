@@ -124,6 +124,21 @@ def shortlink_key(code: str) -> str:
     return "twitter:h:" + hashlib.sha256(f"||t.co/{code}".encode()).hexdigest()
 
 
+def shortlink_post(link: str, source: str, evidence: str) -> Post:
+    """A post known only by a t.co / pic.twitter.com link (kind `shortlink`, issue 2 point 3)."""
+    code = shortlink_code(link) or link
+    media = [link] if is_media_shortlink(link) else []
+    return Post(
+        platform="twitter",
+        kind="shortlink",
+        source=source,
+        evidence=evidence,
+        links=[link],
+        media=media,
+        key=shortlink_key(code),
+    )
+
+
 def _parse_url(url: str) -> UrlMatch | None:
     parsed = parse_status_url(url)
     if parsed is None:

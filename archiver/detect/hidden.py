@@ -1,0 +1,80 @@
+"""Embed markup that an HTML parser sees as text, not elements (EMBEDS.md §1.3).
+
+Consent managers keep the blocked embed as escaped HTML in an attribute (`data-html="&lt;iframe
+..."`, Squarespace's JSON in `data-block-json`), or base64-encoded in a `text/template` script. The
+raw page is searched for the escaped form, so the walker reads the attributes of only those elements.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from selectolax.lexbor import LexborHTMLParser
+
+CUSTOM_ID_MIN = 1 << 16  # lexbor ids of the standard elements are small; custom ones are addresses
+# Literal "&lt;" prefix: the regex engine jumps between occurrences as fast as str.find.
+ESCAPED_HINT_RE = re.compile(r"&lt;\s*(?i:iframe|blockquote)")
+MARKUP_HINT_RE = re.compile(
+    r"<\s*(?:iframe|blockquote|amp-|lite-youtube|script[^>]*data-telegram|div[^>]*(?:fb-|data-embed))", re.IGNORECASE
+)
+_BASE64_RE = re.compile(r"[A-Za-z0-9+/=\s]{40,}")
+
+Targets = dict[int | None, frozenset[str]]  # tag id (None: any element) -> attribute names
+_ATTR_BEFORE_RE = re.compile(r"([^\s=<>\"'/]+)\s*=\s*$")
+_TAG_AT_RE = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)")
+_TAG_ID_CACHE: dict[str, int] = {}
+_MAX_ESCAPED_HITS = 500
+_LOOK_BACK = 20_000  # an attribute value holding a whole escaped embed (JSON around it) fits
+
+
+def escaped_targets(markup: str) -> Targets:
+    """Which elements (by tag id) carry which attributes holding escaped embed markup.
+
+    Found in the raw text, where `&lt;iframe` sits inside `name="..."` of some `<tag`, so the walk
+    only reads the attributes of those elements instead of every element's.
+    """
+    targets: dict[int | None, set[str]] = {}
+    # Look-backs are bounded, and so is the number of hits: a page made of `&lt;iframe` (or a
+    # hostile one) must stay linear; a few hundred hits name every attribute a real page uses.
+    for n, m in enumerate(ESCAPED_HINT_RE.finditer(markup)):
+        if n >= _MAX_ESCAPED_HITS:
+            break
+        pos = m.start()
+        floor = max(0, pos - _LOOK_BACK)
+        for quote in sorted((markup.rfind('"', floor, pos), markup.rfind("'", floor, pos)), reverse=True):
+            name = _ATTR_BEFORE_RE.search(markup, max(0, quote - 100), quote) if quote > 0 else None
+            if name is None:
+                continue
+            tag = _TAG_AT_RE.match(markup, markup.rfind("<", max(0, name.start() - _LOOK_BACK), name.start()))
+            if tag is not None:
+                targets.setdefault(_tag_id(tag.group(1).lower()), set()).add(name.group(1).lower())
+            break
+    return {k: frozenset(v) for k, v in targets.items()}
+
+
+def _tag_id(name: str) -> int | None:
+    """lexbor's id of a standard element name; None for custom elements (ids differ per page)."""
+    if name not in _TAG_ID_CACHE:
+        probe = LexborHTMLParser(f"<body><{name}></{name}></body>").body
+        child = probe.child if probe is not None else None
+        _TAG_ID_CACHE[name] = child.tag_id if child is not None and child.tag == name else -1
+    tid = _TAG_ID_CACHE[name]
+    return tid if 0 <= tid < CUSTOM_ID_MIN else None
+
+
+def maybe_base64(text: str) -> str | None:
+    """Some consent plugins keep the blocked embed base64-encoded in a text/template script."""
+    t = text.strip()
+    if not t or len(t) % 4 or not _BASE64_RE.fullmatch(t):
+        return None
+    try:
+        raw = base64.b64decode(t, validate=False)
+    except (binascii.Error, ValueError):
+        return None
+    try:
+        out = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return out if "<" in out else None
