@@ -10,7 +10,6 @@ Exit codes, the same for every command:
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -32,6 +31,7 @@ app = typer.Typer(
 )
 
 T = TypeVar("T")
+_STATE: dict[str, bool] = {"quiet": False}  # set by the --quiet global option
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
 
@@ -87,8 +87,11 @@ def _main(
 ) -> None:
     """Find, capture, index and export the social posts that articles embed."""
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(level=level, format="archiver: %(message)s", stream=sys.stderr, force=True)
-    os.environ.setdefault("ARCHIVER_QUIET", "1" if quiet else "")
+    # Only our own loggers follow -v: libraries such as hpack log every HTTP/2 header (cookies
+    # included) at DEBUG, and secrets never reach the logs unless asked for.
+    logging.basicConfig(level=logging.WARNING, format="archiver: %(message)s", stream=sys.stderr, force=True)
+    logging.getLogger("archiver").setLevel(level)
+    _STATE["quiet"] = quiet
 
 
 # Network options shared by every command that fetches (issue 3, point 7).
@@ -137,6 +140,8 @@ def scan(
     rows = [p.to_dict() for p in result.posts]
     _write(render(rows, format.value, fields=POST_FIELDS,
                   table_columns=("platform", "post_id", "handle", "posted_at", "kind", "evidence", "source", "text")))
+    for failure in result.failures:  # each one named, even under --quiet
+        typer.echo(f"archiver: {failure.message}", err=True)
     if result.sources_read == 0:
         _fail("nothing could be read" + (f" ({len(result.failures)} source(s) failed)" if result.failures else ""), EXIT_USAGE)
     if result.failures:
@@ -167,7 +172,7 @@ class _Progress:
     """A live status line on stderr for people; plain log lines under cron (no TTY) or --quiet."""
 
     def __init__(self) -> None:
-        self.live = sys.stderr.isatty() and not os.environ.get("ARCHIVER_QUIET")
+        self.live = sys.stderr.isatty() and not _STATE["quiet"]
         self.count = 0
         self._progress: Any = None
         self._task: Any = None
@@ -202,15 +207,17 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
 
     data = summary.to_dict()
     if fmt is OutFormat.json:
-        _write(_json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        # One line: a cron job can append each run's summary to a JSONL log.
+        _write(_json.dumps(data, ensure_ascii=False) + "\n")
     else:
         rows = data["results"]
         if rows:
             _write(render(rows, "table", fields=("key", "status", "captures", "source", "reason"),
                           table_columns=("key", "status", "captures", "source", "reason")))
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(data["statuses"].items())) or "no posts"
-    typer.echo(f"archiver: {data['articles']} article(s), {data['posts']} post(s) captured or checked "
-               f"({statuses}); {data['posts_skipped_already_captured']} already held", err=True)
+    if not _STATE["quiet"]:
+        typer.echo(f"archiver: {data['articles']} article(s), {data['posts']} post(s) captured or checked "
+                   f"({statuses}); {data['posts_skipped_already_captured']} already held", err=True)
     for failure in data["failures"]:
         typer.echo(f"archiver: failed: {failure}", err=True)
     if data["network_unreachable"]:
@@ -251,7 +258,7 @@ def run(
     seeds: Annotated[Path, typer.Option("--seeds", help="Folder (or file) of seeds: *.urls lists, RSS/Atom feeds, sitemaps, articles.")] = Path("seeds"),
     archive_dir: ArchiveDirOpt = None,
     recheck_after: Annotated[str, typer.Option("--recheck-after", help="Re-check held posts last checked longer ago than this (30m, 12h, 7d).")] = "7d",
-    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=1, help="Captures at once. One browser capture at a time is all that helps on small machines; only 1 is accepted for now.")] = 1,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=16, help="Worker processes, each with its own Chromium (plan on a few hundred MB each): articles, then the posts they cite, are shared among them, each post captured once. Politeness is per process, so a host may see up to N requests at once. 1 runs everything in this process.")] = 1,
     wait: Annotated[bool, typer.Option("--wait", help="If another run holds the archive, wait for it instead of exiting with code 3.")] = False,
     map_host: MapHostOpt = None,
     ca_bundle: CaBundleOpt = None,
@@ -272,7 +279,7 @@ def run(
     after = _call(lambda: parse_duration(recheck_after))
     with _Progress() as progress:
         summary = _call(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
-                                        timeout=timeout, progress=progress))
+                                        timeout=timeout, concurrency=concurrency, progress=progress))
     raise typer.Exit(_print_summary(summary, format))
 
 

@@ -11,6 +11,11 @@ from typing import Any, Literal
 Kind = Literal["embedded", "linked", "shortlink"]
 KINDS: tuple[str, ...] = ("embedded", "linked", "shortlink")
 
+# What a check can say about a post (README "Post statuses"; issue 3, point 5).
+PostStatus = Literal["live", "deleted", "withheld", "protected", "suspended", "login_required", "unavailable", "unknown"]
+POST_STATUSES: tuple[str, ...] = (
+    "live", "deleted", "withheld", "protected", "suspended", "login_required", "unavailable", "unknown")
+
 PLATFORMS: tuple[str, ...] = (
     "twitter",
     "instagram",

@@ -7,6 +7,7 @@ are http(s), and the page carries a Content-Security-Policy that forbids scripts
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import os
 from collections import defaultdict
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .errors import UsageError
 
 MAX_INLINE_BYTES = 400_000  # thumbnails bigger than this are linked, not inlined
 STATUS_MARK = {
@@ -159,8 +161,13 @@ def render_report(posts: list[dict[str, Any]], archive_dir: Path, out: Path, *, 
 def write_report(posts: list[dict[str, Any]], archive_dir: Path, out: Path, *, title: str = "Archived posts") -> Path:
     """Write the report atomically (temp file, then rename)."""
     text = render_report(posts, archive_dir, out, title=title)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise UsageError(f"-o {out}: cannot write the report ({e.strerror or e}); choose a writable path") from None
     return out

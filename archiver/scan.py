@@ -35,7 +35,7 @@ def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BY
     result = ScanResult()
     for item in read_sources(specs, max_bytes=max_bytes, net=net):
         if isinstance(item, SourceFailure):
-            log.warning("%s", item.message)
+            log.debug("%s", item.message)  # the caller names every failure (ScanResult.failures)
             result.failures.append(item)
             continue
         if on_source:
@@ -45,7 +45,7 @@ def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BY
             posts = detect(item)
         except Exception as e:
             msg = f"{item.source}: could not be scanned ({type(e).__name__}: {e})"
-            log.warning("%s", msg)
+            log.debug("%s", msg, exc_info=True)
             result.failures.append(SourceFailure(item.source, msg))
             continue
         result.posts.extend(p for p in posts if p.kind in wanted)

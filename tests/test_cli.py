@@ -77,3 +77,33 @@ def test_commands_on_a_missing_archive_exit_2(tmp_path: Path, cmd: str) -> None:
     r = _cli(cmd, "--archive-dir", str(tmp_path / "none"))
     assert r.returncode == 2
     assert "no archive at" in r.stderr.decode() and "Traceback" not in r.stderr.decode()
+
+
+def test_quiet_scan_still_names_each_failure(tmp_path: Path) -> None:
+    good = tmp_path / "ok.txt"
+    good.write_text("nothing here")
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "--quiet", "scan", str(tmp_path / "nope.html"), str(good)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 1
+    assert "nope.html: no such file" in r.stderr
+    assert r.stderr.count("nope.html") == 1
+
+
+def test_verbose_logs_do_not_include_library_debug(tmp_path: Path) -> None:
+    # -vv turns on archiver's own debug logs only; libraries (hpack logs HTTP/2 headers, cookies
+    # included) stay at WARNING.
+    import logging
+
+    runner.invoke(app, ["-vv", "scan", str(tmp_path / "missing.html")])
+    assert logging.getLogger("archiver").level == logging.DEBUG
+    assert logging.getLogger("hpack").getEffectiveLevel() >= logging.WARNING
+
+
+def test_report_to_an_unwritable_path_is_one_line(tmp_path: Path) -> None:
+    from archiver.errors import UsageError
+    from archiver.report import write_report
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(UsageError, match="cannot write the report"):
+        write_report([], tmp_path, blocker / "r.html")

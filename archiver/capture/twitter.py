@@ -22,24 +22,14 @@ from archiver.capture.token import syndication_token
 from archiver.capture.types import HttpGetter
 from archiver.errors import NetworkError
 
+from ..models import POST_STATUSES, PostStatus
+
 log = logging.getLogger(__name__)
 
 SYNDICATION_URL = "https://cdn.syndication.twimg.com/tweet-result"
 OEMBED_URL = "https://publish.twitter.com/oembed"
 
-PostStatus = Literal[
-    "live", "deleted", "withheld", "protected", "suspended", "login_required", "unavailable", "unknown"
-]
-STATUSES: tuple[str, ...] = (
-    "live",
-    "deleted",
-    "withheld",
-    "protected",
-    "suspended",
-    "login_required",
-    "unavailable",
-    "unknown",
-)
+STATUSES = POST_STATUSES  # the one list lives in models.py (lookup --status validates against it)
 
 SyndicationKind = Literal["tweet", "tombstone", "empty", "not_found", "error"]
 

@@ -20,7 +20,7 @@ from archiver.errors import UsageError
 from archiver.index import fields, search
 from archiver.index.store import Index
 from archiver.index.times import parse_bound
-from archiver.models import PLATFORMS
+from archiver.models import PLATFORMS, POST_STATUSES
 
 # Output fields of lookup (issue 3, point 10), in order.
 LOOKUP_FIELDS: tuple[str, ...] = (
@@ -92,6 +92,8 @@ class Filters:
             raise UsageError(f"--text: nothing to search for in {self.text!r}")
         if self.status is not None:
             self.status = self.status.strip().lower()
+            if self.status not in POST_STATUSES:
+                raise UsageError(f"--status: expected one of {', '.join(POST_STATUSES)}, got {self.status!r}")
 
 
 def _where(filters: Filters) -> tuple[str, list[Any]]:
