@@ -273,3 +273,22 @@ def test_busy_index_is_reported_as_index_error(tmp_path: Path, monkeypatch: pyte
             other.upsert_article("https://news.example/b")
         # WAL: readers are not blocked by the writer.
         assert other.article_id("https://news.example/c") is None
+
+
+def test_a_merged_hash_key_seen_again_lands_on_the_id_keyed_post(index: Index) -> None:
+    # A flattened tweet, resolved once; later seen again offline, where its short link cannot be
+    # resolved: it must not come back as a second post.
+    flat = Post(platform="twitter", kind="embedded", source="wire.txt", evidence="text-signature",
+                handle="RivertonDesk", posted_at="2024-03-04", text="Water levels are rising pic.twitter.com/Zx81")
+    index.merge_post_key(flat.key, "twitter:1764653344456642016")  # learned before it was ever stored
+    assert index.alias_of(flat.key) == "twitter:1764653344456642016"
+    assert index.upsert_post(flat) == "twitter:1764653344456642016"
+    again = Post(platform="twitter", kind="embedded", source="wire.txt", evidence="text-signature",
+                 handle="RivertonDesk", posted_at="2024-03-04", text="Water levels are rising pic.twitter.com/Zx81")
+    assert index.upsert_post(again) == "twitter:1764653344456642016"
+    assert count(index, "posts") == 1
+    row = index.get_post("twitter:1764653344456642016")
+    assert row is not None and row.post_id == "1764653344456642016" and row.handle == "RivertonDesk"
+    # A chain (hash -> id1, then id1 -> id2) still ends at the last key.
+    index.merge_post_key("twitter:1764653344456642016", "twitter:1764653344456642017")
+    assert index.alias_of(flat.key) == "twitter:1764653344456642017"

@@ -144,8 +144,24 @@ def _m1_initial(db: Database) -> None:
     db.table("posts").enable_fts(["text", "author", "handle"], create_triggers=True, tokenize=FTS_TOKENIZER)
 
 
+def _m2_key_aliases(db: Database) -> None:
+    """Migration 2: remember which hash key became which ID key, so that a flattened tweet seen
+    again (say offline, when its short link cannot be resolved) lands on its ID-keyed post instead
+    of coming back as a duplicate."""
+    db.executescript(
+        """
+        CREATE TABLE key_aliases (
+            old_key TEXT PRIMARY KEY,
+            new_key TEXT NOT NULL,
+            merged_at TEXT NOT NULL
+        );
+        CREATE INDEX key_aliases_new_key ON key_aliases (new_key);
+        """
+    )
+
+
 # Append only: never edit a migration that has shipped, add the next one instead.
-MIGRATIONS: tuple[Migration, ...] = (_m1_initial,)
+MIGRATIONS: tuple[Migration, ...] = (_m1_initial, _m2_key_aliases)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -209,16 +209,25 @@ class Index(Closing):
             "media": list(post.media),
         }
         with self.transaction():
-            known = self._post_row(post.key)
+            key = self.alias_of(post.key) or post.key
+            if key != post.key:
+                # The ID is in the key ("twitter:<id>"); the hash-keyed sighting had none.
+                incoming["post_id"], incoming["url"] = key.partition(":")[2], None
+            known = self._post_row(key)
             if known is None:
                 values = fields.column_values(incoming)
-                values.update(key=post.key, first_seen=utc_now())
+                values.update(key=key, first_seen=utc_now())
                 names = ", ".join(values)
                 marks = ", ".join("?" for _ in values)
                 self.db.execute(f"INSERT INTO posts ({names}) VALUES ({marks})", list(values.values()))
             else:
-                self._update_post(post.key, fields.fill_gaps(known, incoming))
-        return post.key
+                self._update_post(key, fields.fill_gaps(known, incoming))
+        return key
+
+    def alias_of(self, key: str) -> str | None:
+        """The key a hash-keyed post was merged into, if it was (see merge_post_key)."""
+        row = self._one("SELECT new_key FROM key_aliases WHERE old_key = ?", [key])
+        return row["new_key"] if row else None
 
     def update_post_data(self, key: str, **updates: Any) -> None:
         """Overwrite fields with the platform's own structured data (syndication JSON, Wayback copy).
@@ -243,6 +252,13 @@ class Index(Closing):
         if old_key == new_key:
             return
         with self.transaction():
+            # Remembered even when the old post was never stored: the next sighting of the same
+            # hash key goes straight to the ID-keyed post (upsert_post, alias_of).
+            self.db.execute("UPDATE key_aliases SET new_key = ? WHERE new_key = ?", [new_key, old_key])
+            self.db.execute(
+                "INSERT INTO key_aliases (old_key, new_key, merged_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (old_key) DO UPDATE SET new_key = excluded.new_key, merged_at = excluded.merged_at",
+                [old_key, new_key, utc_now()])
             old = self._post_row(old_key)
             if old is None:
                 log.debug("merge_post_key: %s is not indexed, nothing to merge", old_key)
