@@ -59,6 +59,7 @@ def test_parse_status_url_variants(url: str, expected: tuple[str | None, str]) -
         "https://example.com/user/status/123",
         "https://fox.com/user/status/123",
         "https://twitter.com/search?q=status",
+        "https://twitter.com/u/status/123abc",
         "https://t.co/AbCdEf1234",
         "",
     ],
