@@ -100,6 +100,9 @@ def test_post_urls(url: str, platform: str, post_id: str, canonical: str) -> Non
         "https://vimeo.com/about",
         "https://www.reddit.com/r/pics/",
         "https://example.com/@someone/123",
+        "https://www.facebook.com/page/posts/12345678abc",  # an ID ends at a non-word character
+        "https://www.tiktok.com/@u/video/7106594312292453675abc",
+        "https://www.linkedin.com/feed/update/urn:li:activity:7150988713210245120x",
         "mailto:someone@example.com",
     ],
 )

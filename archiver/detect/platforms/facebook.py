@@ -26,10 +26,10 @@ if TYPE_CHECKING:
 _HOST = r"^(?:https?:)?//(?:[a-z0-9-]+\.)*(?:facebook\.com|fb\.com)"
 _PAGE = r"(?P<page>[A-Za-z0-9_.-]{1,80})"
 PATH_POST_RE = re.compile(
-    _HOST + r"/" + _PAGE + r"/(?P<kind>posts|videos|photos(?:/[A-Za-z0-9_.-]+)?)/(?P<id>pfbid[A-Za-z0-9]+|\d{5,25})",
+    _HOST + r"/" + _PAGE + r"/(?P<kind>posts|videos|photos(?:/[A-Za-z0-9_.-]+)?)/(?P<id>pfbid[A-Za-z0-9]+|\d{5,25})(?![0-9A-Za-z_])",
     re.IGNORECASE,
 )
-REEL_RE = re.compile(_HOST + r"/(?P<kind>reel|watch/live)/(?P<id>\d{5,25})", re.IGNORECASE)
+REEL_RE = re.compile(_HOST + r"/(?P<kind>reel|watch/live)/(?P<id>\d{5,25})(?![0-9A-Za-z_])", re.IGNORECASE)
 QUERY_POST_RE = re.compile(_HOST + r"/(?P<path>permalink\.php|story\.php|photo\.php|photo/?|watch/?|video\.php)(?=[?#]|$)", re.IGNORECASE)
 PLUGIN_RE = re.compile(_HOST + r"/(?:v[\d.]+/)?plugins/(?P<kind>post|video)\.php", re.IGNORECASE)
 _NOT_PAGES = frozenset({"groups", "events", "hashtag", "sharer", "share", "dialog", "plugins", "pages"})

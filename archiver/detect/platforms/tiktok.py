@@ -21,11 +21,11 @@ if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
 
 VIDEO_URL_RE = re.compile(
-    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/@(?P<handle>[A-Za-z0-9_.]{1,64})/(?:video|photo)/(?P<id>\d{8,25})",
+    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/@(?P<handle>[A-Za-z0-9_.]{1,64})/(?:video|photo)/(?P<id>\d{8,25})(?![0-9A-Za-z_])",
     re.IGNORECASE,
 )
 PLAYER_URL_RE = re.compile(
-    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/(?:player/v1|embed/v2|embed)/(?P<id>\d{8,25})(?!\d)",
+    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/(?:player/v1|embed/v2|embed)/(?P<id>\d{8,25})(?![0-9A-Za-z_])",
     re.IGNORECASE,
 )
 
