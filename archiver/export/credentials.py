@@ -14,7 +14,8 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-REQUEST_CREDENTIALS = ("cookie", "authorization", "proxy-authorization")
+# x-csrf-token repeats the ct0 session cookie on x.com; x-guest-token is a session token too.
+REQUEST_CREDENTIALS = ("cookie", "authorization", "proxy-authorization", "x-csrf-token", "x-guest-token")
 RESPONSE_CREDENTIALS = ("set-cookie", "set-cookie2")
 
 # The capture renames some headers with this prefix; a renamed credential is still a credential.
