@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ExportError
+from .models import best_capture
 
 if TYPE_CHECKING:
     from .export import ExportSummary
@@ -32,10 +33,9 @@ def _pages(index: Index, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         pages.append({"url": row["url"], "ts": row["ts"], "title": row["title"] or row["url"]})
     for post in posts:
         caps = list(index.db.query(
-            "SELECT url, source, captured_at FROM captures WHERE post_key = ? AND url != '' "
-            "ORDER BY source = 'live', captured_at", [post["key"]]))
-        # The best rendered capture: the newest live one (the embed page), else the Wayback copy.
-        best = caps[-1] if caps else None
+            "SELECT url, source, captured_at, status, error FROM captures WHERE post_key = ? AND url != ''",
+            [post["key"]]))
+        best = best_capture(caps, post.get("status"))
         if best is None or best["url"] in seen:
             continue
         seen.add(best["url"])

@@ -110,3 +110,19 @@ class Post:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         return {k: d[k] for k in POST_FIELDS}
+
+
+def best_capture(captures: list[dict[str, Any]], post_status: str | None) -> dict[str, Any] | None:
+    """The capture that best shows a post: the newest live one for a live post; for a post that is
+    gone, the newest Wayback copy that really recovered it (the live capture shows only
+    "unavailable"), else the newest capture. Shared by export (pages) and report (thumbnails)."""
+    if not captures:
+        return None
+    ordered = sorted(captures, key=lambda c: c.get("captured_at") or "")
+    if post_status != "live":
+        recovered = [c for c in ordered if c.get("source") == "wayback" and c.get("status") == "recovered"
+                     and not c.get("error")]
+        if recovered:
+            return recovered[-1]
+    live = [c for c in ordered if c.get("source") == "live"]
+    return (live or ordered)[-1]

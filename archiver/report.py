@@ -17,6 +17,7 @@ from typing import Any
 
 from . import __version__
 from .errors import UsageError
+from .models import best_capture
 
 MAX_INLINE_BYTES = 400_000  # thumbnails bigger than this are linked, not inlined
 STATUS_MARK = {
@@ -78,20 +79,13 @@ def _thumb(archive_dir: Path, rel_path: str | None) -> str | None:
 
 
 def _best_capture(post: dict[str, Any]) -> dict[str, Any] | None:
-    caps = [c for c in post.get("captures") or [] if c.get("screenshot")]
-    if not caps:
-        return None
-    # A live post: its newest live capture. A post that is gone: the Wayback copy shows what it
-    # said, where the live capture shows only "unavailable".
-    prefer = "live" if post.get("status") == "live" else "wayback"
-    caps.sort(key=lambda c: (c.get("source") == prefer, c.get("captured_at") or ""))
-    best: dict[str, Any] = caps[-1]
-    return best
+    return best_capture([c for c in post.get("captures") or [] if c.get("screenshot")], post.get("status"))
 
 
 def _card(post: dict[str, Any], archive_dir: Path, report_dir: Path) -> str:
     status = post.get("status") or "unknown"
-    recovered = status != "live" and any(c.get("source") == "wayback" for c in post.get("captures") or [])
+    recovered = status != "live" and any(
+        c.get("source") == "wayback" and c.get("status") == "recovered" for c in post.get("captures") or [])
     mark, label = STATUS_MARK.get(status, ("?", status))
     cls = "recovered" if recovered else status
     parts = [f'<article class="card {_e(cls)}" data-key="{_e(post.get("key"))}">']

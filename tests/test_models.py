@@ -1,0 +1,36 @@
+"""Pure rules shared across the pipeline: keys and the best capture of a post."""
+
+from __future__ import annotations
+
+from archiver.models import Post, best_capture, hash_key
+
+LIVE_OLD = {"source": "live", "status": "live", "captured_at": "2024-01-01T00:00:00.000Z", "url": "a"}
+LIVE_NEW = {"source": "live", "status": "deleted", "captured_at": "2024-02-01T00:00:00.000Z", "url": "b"}
+WAYBACK = {"source": "wayback", "status": "recovered", "captured_at": "2024-02-01T00:00:01.000Z", "url": "c"}
+WAYBACK_FAILED = {"source": "wayback", "status": "error", "error": "HTTP 503", "captured_at": "2024-03-01T00:00:00.000Z",
+                  "url": "d"}
+
+
+def test_best_capture_of_a_live_post_is_its_newest_live_capture() -> None:
+    assert best_capture([LIVE_NEW, WAYBACK, LIVE_OLD], "live") == LIVE_NEW
+
+
+def test_best_capture_of_a_gone_post_is_a_real_wayback_recovery() -> None:
+    assert best_capture([LIVE_OLD, LIVE_NEW, WAYBACK, WAYBACK_FAILED], "deleted") == WAYBACK
+    # A Wayback attempt that failed recovers nothing: the live capture stands.
+    assert best_capture([LIVE_OLD, LIVE_NEW, WAYBACK_FAILED], "deleted") == LIVE_NEW
+    assert best_capture([], "deleted") is None
+
+
+def test_hash_keys_ignore_short_links_case_and_spacing_but_not_words() -> None:
+    a = hash_key("twitter", "@Desk", "2024-03-04T10:00:00Z", "Water  rising pic.twitter.com/AbC")
+    b = hash_key("twitter", "desk", "2024-03-04", "water rising https://t.co/xyz")
+    assert a == b and a.startswith("twitter:h:")
+    assert hash_key("twitter", "desk", "2024-03-04", "water falling") != a
+
+
+def test_post_key_prefers_the_id() -> None:
+    p = Post(platform="twitter", kind="embedded", source="s", evidence="e", post_id="20", handle="jack")
+    assert p.key == "twitter:20"
+    assert set(p.to_dict()) == {"key", "platform", "post_id", "url", "handle", "author", "posted_at", "text",
+                                "links", "media", "kind", "source", "evidence"}
