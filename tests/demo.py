@@ -40,16 +40,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, FakeWeb(Path(tmp)) as web:
         _say("DEMO: invented posts served by the local impersonating test server on 127.0.0.1 "
              f"(port {web.port}); nothing here comes from the real internet")
-        _archiver(web, "run", "--seeds", str(seeds), "--archive-dir", str(OUT / "archive"))
+        codes = [_archiver(web, "run", "--seeds", str(seeds), "--archive-dir", str(OUT / "archive")) > 1]
         _say("lookup by handle")
-        _archiver(web, "lookup", "--archive-dir", str(OUT / "archive"), "--handle", "@RivertonDesk")
+        codes.append(_archiver(web, "lookup", "--archive-dir", str(OUT / "archive"), "--handle", "@RivertonDesk") != 0)
         _say("lookup by date")
-        _archiver(web, "lookup", "--archive-dir", str(OUT / "archive"), "--date", "2024-03-05")
+        codes.append(_archiver(web, "lookup", "--archive-dir", str(OUT / "archive"), "--date", "2024-03-05") != 0)
         _say("export and report")
-        _archiver(web, "export", "--archive-dir", str(OUT / "archive"), "--handle", "RivertonDesk",
-                  "-o", str(OUT / "rivertondesk.wacz"))
-        _archiver(web, "report", "--archive-dir", str(OUT / "archive"), "-o", str(OUT / "report.html"))
-        _archiver(web, "verify", "--archive-dir", str(OUT / "archive"))
+        codes.append(_archiver(web, "export", "--archive-dir", str(OUT / "archive"), "--handle", "RivertonDesk",
+                               "-o", str(OUT / "rivertondesk.wacz")) != 0)
+        codes.append(_archiver(web, "report", "--archive-dir", str(OUT / "archive"), "-o", str(OUT / "report.html")) != 0)
+        codes.append(_archiver(web, "verify", "--archive-dir", str(OUT / "archive")) != 0)
+    if any(codes):
+        _say("the demo FAILED: a step above exited with an error")
+        return 1
     _say(f"done: open {OUT / 'report.html'} in a browser; the archive is in {OUT / 'archive'}")
     return 0
 
