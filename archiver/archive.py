@@ -65,6 +65,18 @@ class ArchiveSummary:
         bad = self.failures or any(p.status == "unavailable" or p.error for p in self.posts)
         return 1 if bad else 0
 
+    def merge(self, other: ArchiveSummary) -> None:
+        """Add what another part of the same run did (a worker's share under `run --concurrency`).
+
+        `rechecked`, `changed` and the times are the whole run's, so the caller sets them.
+        """
+        self.articles.extend(other.articles)
+        self.posts.extend(other.posts)
+        self.failures.extend(other.failures)
+        self.sources_read += other.sources_read
+        self.skipped_posts += other.skipped_posts
+        self.network_unreachable = self.network_unreachable or other.network_unreachable
+
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for p in self.posts:
@@ -94,12 +106,20 @@ def _now() -> str:
 
 
 class Session:
-    """Opens (and always closes) the index, WARC store, HTTP client and one browser for a run."""
+    """Opens (and always closes) the index, WARC store, HTTP client and one browser for a run.
 
-    def __init__(self, archive_dir: Path, net: NetOptions, *, timeout: float = 30.0) -> None:
+    A worker process of a parallel run passes `recover_warcs=False` (its parent recovered the WARC
+    directory before starting it, and another worker's `.open` file is not a leftover) and its own
+    `warc_prefix`, so that no two processes ever pick the same WARC file name.
+    """
+
+    def __init__(self, archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
+                 recover_warcs: bool = True, warc_prefix: str = "archiver") -> None:
         self.archive_dir = archive_dir
         self.net = net
         self.timeout = timeout
+        self.recover_warcs = recover_warcs
+        self.warc_prefix = warc_prefix
         self._stack = ExitStack()
 
     def __enter__(self) -> Session:
@@ -111,13 +131,14 @@ class Session:
         self.archive_dir.mkdir(parents=True, exist_ok=True)
         warcs = self.archive_dir / WARC_DIR
         warcs.mkdir(exist_ok=True)
-        for msg in recover(warcs):
-            log.warning("%s", msg)
+        if self.recover_warcs:
+            for msg in recover(warcs):
+                log.warning("%s", msg)
         try:
             self.index = self._stack.enter_context(Index(self.archive_dir))
             self.browser = self._stack.enter_context(
                 Browser(self.net, workdir=self.archive_dir / ".browser", timeout=self.timeout))
-            self.store = self._stack.enter_context(WarcStore(warcs, info={
+            self.store = self._stack.enter_context(WarcStore(warcs, prefix=self.warc_prefix, info={
                 "browser-version": self.browser.browser_version or "", "http-header-user-agent": self.browser.user_agent or ""}))
             self.client: RecordingClient = self._stack.enter_context(
                 RecordingClient(self.net, self.store, timeout=self.timeout))
@@ -170,17 +191,29 @@ class Archiver:
     # -- one article ----------------------------------------------------------------------------
     def archive_specs(self, specs: Iterable[str]) -> ArchiveSummary:
         for spec in expand(list(specs)):
-            self._pending_records = []
-            try:
-                doc = self._read(spec)
-            except (SourceError, NetworkError) as e:
-                self._fail(str(e), network=isinstance(e, NetworkError))
-                self.summary.articles.append(ArticleOutcome(spec, spec, error=str(e)))
-                continue
-            self.summary.sources_read += 1
-            self.archive_document(doc)
+            self.archive_spec(spec)
         self.summary.finished_at = _now()
         return self.summary
+
+    def archive_spec(self, spec: str, *, capture_posts: bool = True) -> list[Post]:
+        """Read one source and archive it; returns the posts it cites that have something to capture.
+
+        With `capture_posts=False` the article is captured and indexed but its posts are not: a
+        parallel run captures them afterwards, once each, however many articles cite them.
+        """
+        self._pending_records = []
+        try:
+            doc = self._read(spec)
+        except (SourceError, NetworkError) as e:
+            self._fail(str(e), network=isinstance(e, NetworkError))
+            self.summary.articles.append(ArticleOutcome(spec, spec, error=str(e)))
+            return []
+        self.summary.sources_read += 1
+        _outcome, posts = self.index_document(doc)
+        if capture_posts:
+            for post in posts:
+                self.capture_post(post)
+        return posts
 
     def _fail(self, msg: str, *, network: bool = False) -> None:
         log.warning("%s", msg)
@@ -189,6 +222,16 @@ class Archiver:
             self.summary.network_unreachable = True
 
     def archive_document(self, doc: Document) -> ArticleOutcome:
+        outcome, posts = self.index_document(doc)
+        for post in posts:
+            self.capture_post(post)
+        return outcome
+
+    def index_document(self, doc: Document) -> tuple[ArticleOutcome, list[Post]]:
+        """Detect the posts, resolve short links, capture the article page and index its citations.
+
+        Returns the outcome and the posts to capture (unresolved short links have none).
+        """
         from .detect import detect
 
         s = self.s
@@ -201,7 +244,7 @@ class Archiver:
         except Exception as e:
             outcome.error = f"{doc.source}: could not be scanned ({type(e).__name__}: {e})"
             self._fail(outcome.error)
-            return outcome
+            return outcome, []
         posts = self._resolve_shortlinks(posts)
         article_id = s.index.upsert_article(url, source=doc.source, title=None)
         if self.recapture or not s.index.article_captured(url):
@@ -210,18 +253,16 @@ class Archiver:
             s.index.upsert_post(post)
             s.index.cite(article_id, post.key, post.kind, post.evidence)
             outcome.posts.append(post.key)
-        for post in posts:
-            if post.kind == "shortlink":
-                continue  # unresolved short links have no post to capture
-            self._capture_post(post)
-        return outcome
+        # Unresolved short links have no post to capture.
+        return outcome, [p for p in posts if p.kind != "shortlink"]
 
-    def _capture_post(self, post: Post) -> None:
+    def capture_post(self, post: Post, *, force: bool = False) -> None:
+        """Capture a post unless this Archiver did already, or the archive holds it (unless `force`)."""
         s = self.s
         if post.key in self._done_posts:
             return
         self._done_posts.add(post.key)
-        if not self.recapture and s.index.has_capture(post.key):
+        if not (self.recapture or force) and s.index.has_capture(post.key):
             self.summary.skipped_posts += 1
             return
         self.progress(f"post {post.key}")
@@ -245,11 +286,7 @@ class Archiver:
             post = Post(platform=row.platform, kind="linked", source="recheck", evidence="recheck",
                         post_id=row.post_id, url=row.url, handle=row.handle, key=key)
             self._done_posts.discard(key)
-            saved, self.recapture = self.recapture, True
-            try:
-                self._capture_post(post)
-            finally:
-                self.recapture = saved
+            self.capture_post(post, force=True)
 
     def _resolve_shortlinks(self, posts: list[Post]) -> list[Post]:
         """Short links in text-only tweets lead to their status ID: the ID-keyed post absorbs them."""
