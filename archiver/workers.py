@@ -101,10 +101,10 @@ class WorkerPool:
         the caller reports it exactly as a run without workers would.
         """
         ctx = multiprocessing.get_context("spawn")
-        level = logging.getLogger().getEffectiveLevel()
+        levels = _logger_levels()
         for number in range(1, self.size + 1):
             parent_end, child_end = ctx.Pipe(duplex=True)
-            proc = ctx.Process(target=_serve, args=(self.job, number, child_end, os.getpid(), level),
+            proc = ctx.Process(target=_serve, args=(self.job, number, child_end, os.getpid(), levels),
                                name=f"archiver-worker-{number}", daemon=True)
             proc.start()
             child_end.close()  # the parent keeps only its end, so EOF means the worker is gone
@@ -257,6 +257,20 @@ class WorkerPool:
         w.process.join(5)
 
 
+def _logger_levels() -> dict[str, int]:
+    """The levels set on the parent's loggers (root as ""), for the workers to filter alike.
+
+    Copied logger by logger, not just the root's: the CLI keeps the root at WARNING and raises only
+    archiver's own loggers with -v, so that libraries' DEBUG output (HTTP/2 headers with cookies)
+    never reaches the logs; a worker must not send more than the parent would print.
+    """
+    levels = {"": logging.getLogger().level}
+    for name, logger in logging.Logger.manager.loggerDict.items():
+        if isinstance(logger, logging.Logger) and logger.level != logging.NOTSET:
+            levels[name] = logger.level
+    return levels
+
+
 def _exit_reason(proc: BaseProcess) -> str:
     code = proc.exitcode
     if code is None:
@@ -316,7 +330,7 @@ def _picklable(exc: BaseException) -> BaseException:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def _serve(job: Job, number: int, conn: Connection, parent_pid: int, level: int) -> None:
+def _serve(job: Job, number: int, conn: Connection, parent_pid: int, levels: dict[str, int]) -> None:
     """A worker's main function: open the job, run tasks until told to stop, always close the job."""
     _die_with_parent(parent_pid)
     lock = threading.Lock()  # Playwright and httpx may log from their own threads
@@ -325,9 +339,9 @@ def _serve(job: Job, number: int, conn: Connection, parent_pid: int, level: int)
         with lock:
             conn.send(msg)
 
-    root = logging.getLogger()
-    root.handlers = [_PipeLogHandler(send)]
-    root.setLevel(level)
+    logging.getLogger().handlers = [_PipeLogHandler(send)]
+    for name, level in levels.items():
+        logging.getLogger(name or None).setLevel(level)
     try:
         job.open(number)
     except BaseException as e:
