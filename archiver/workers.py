@@ -221,7 +221,6 @@ class WorkerPool:
                 return False
             msg = w.conn.recv()
         except (EOFError, OSError):
-            w.process.join(5)
             self._bury(w, _exit_reason(w.process))
             return False
         kind = msg[0]
@@ -255,6 +254,9 @@ class WorkerPool:
         except OSError:
             pass
         w.process.join(5)
+        if w.process.exitcode is None:  # given up on: it must not go on writing to the archive
+            w.process.kill()
+            w.process.join(5)
 
 
 def _logger_levels() -> dict[str, int]:
@@ -271,7 +273,12 @@ def _logger_levels() -> dict[str, int]:
     return levels
 
 
-def _exit_reason(proc: BaseProcess) -> str:
+def _exit_reason(proc: BaseProcess, wait_seconds: float = 5.0) -> str:
+    # A dying process closes its pipes (and its sentinel) a moment before the kernel lets it be
+    # reaped, and join() returns at once once the sentinel is ready: poll for the exit status.
+    deadline = time.monotonic() + wait_seconds
+    while proc.exitcode is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     code = proc.exitcode
     if code is None:
         return "stopped answering"
