@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -249,8 +250,13 @@ class Archiver:
         article_id = s.index.upsert_article(url, source=doc.source, title=None)
         if self.recapture or not s.index.article_captured(url):
             self._capture_article(doc, url, article_id)
+        elif self._pending_records:
+            # Fetched again (the seed's URL, short-link hops) though the article is held: every
+            # record in the WARC stays findable through the index.
+            s.index.add_records(None, self._pending_records, article_id=article_id)
+        self._pending_records = []
         for post in posts:
-            s.index.upsert_post(post)
+            post.key = s.index.upsert_post(post)  # a known alias lands on the ID-keyed post
             s.index.cite(article_id, post.key, post.kind, post.evidence)
             outcome.posts.append(post.key)
         # Unresolved short links have no post to capture.
@@ -290,42 +296,48 @@ class Archiver:
 
     def _resolve_shortlinks(self, posts: list[Post]) -> list[Post]:
         """Short links in text-only tweets lead to their status ID: the ID-keyed post absorbs them."""
-        from .detect.platforms.twitter import canonical_url
-        from .resolve import resolve_shortlink, resolved_post_id
-
         out: list[Post] = []
         by_key = {p.key: p for p in posts}
         for post in posts:
             if post.platform != "twitter" or post.post_id:
                 out.append(post)
                 continue
-            candidates = [u for u in [*post.media, *post.links] if _is_shortlink(u)]
-            if post.kind == "shortlink" and post.url:
-                candidates.insert(0, post.url)
-            found = None
-            for link in candidates:
-                res = resolve_shortlink(self.s.client, link)
-                if res.network_failed:
-                    self._fail(f"{link}: could not be resolved ({res.error})", network=True)
-                    break
-                found = resolved_post_id(res)
-                if found:
-                    break
+            old_key = post.key
+            known = self.s.index.alias_of(old_key)  # resolved by an earlier run: no request needed
+            found = (None, known.partition(":")[2]) if known else self._resolve_post_id(post)
             if not found:
                 out.append(post)
                 continue
             handle, pid = found
-            old_key = post.key
-            post.post_id, post.handle = pid, post.handle or handle
-            post.url = canonical_url(pid, post.handle)
-            if post.kind == "shortlink":
-                post.kind = "linked"
-            post.key = post.compute_key()
+            _identify(post, pid, handle)
             self.s.index.merge_post_key(old_key, post.key)
             if post.key in by_key and by_key[post.key] is not post:
                 continue  # already listed under its ID
             out.append(post)
         return out
+
+    def _resolve_post_id(self, post: Post) -> tuple[str | None, str] | None:
+        """Follow the post's short links to a status URL of the same author; hops go to the WARC
+        and, through the article's capture, to the index."""
+        from .resolve import resolve_shortlink, resolved_post_id
+
+        candidates = [u for u in dict.fromkeys([*post.media, *post.links]) if _is_shortlink(u)]
+        self.s.client.on_record = self._pending_records.append
+        try:
+            for link in candidates:
+                res = resolve_shortlink(self.s.client, link)
+                if res.network_failed:
+                    self._fail(f"{link}: could not be resolved ({res.error})", network=True)
+                    return None
+                found = resolved_post_id(res)
+                if found and _same_author(post, found[0], res.final_url):
+                    return found
+                if found:
+                    log.info("%s: %s leads to another account's post (%s); not this post's ID",
+                             post.key, link, res.final_url)
+        finally:
+            self.s.client.on_record = None
+        return None
 
     def _capture_article(self, doc: Document, url: str, article_id: int) -> None:
         s = self.s
@@ -361,6 +373,25 @@ class Archiver:
                 warc=records[-1].filename if records else None,
                 page_record_id=getattr(page, "page_record_id", None))
             s.index.add_records(cid, records, article_id=article_id)
+
+
+def _identify(post: Post, pid: str, handle: str | None) -> None:
+    """Give a hash-keyed tweet the ID its short link led to."""
+    from .detect.platforms.twitter import canonical_url
+
+    post.post_id, post.handle = pid, post.handle or handle
+    post.url = canonical_url(pid, post.handle)
+    if post.kind == "shortlink":
+        post.kind = "linked"
+    post.key = post.compute_key()
+
+
+def _same_author(post: Post, handle: str | None, final_url: str | None) -> bool:
+    """A flattened tweet's own media link ends at its own status (`/photo/1`, `/video/1`); a link in
+    its text may point at someone else's post (a quote): that ID is not this post's."""
+    if post.handle is None or handle is None:
+        return post.kind == "shortlink" or bool(final_url and re.search(r"/(photo|video)/\d+", final_url))
+    return handle.lower() == post.handle.lower()
 
 
 def _is_shortlink(u: str) -> bool:

@@ -7,6 +7,7 @@ public oEmbed/API metadata where one exists without credentials (point 6).
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -172,10 +173,9 @@ class PostCapturer:
             self._commit_capture(key, source="live", url=rendered if page is not None else status_url,
                                  status=status, page=page, error=render_error, records=records)
             captures += 1
-        if status not in ("live",) and not network_failed:
-            captures += self._wayback(post, status_url)
-            if captures > 1:
-                outcome_source = "wayback"
+        if status not in ("live",) and not network_failed and self._wayback(post, status_url):
+            captures += 1
+            outcome_source = "wayback"
         return PostOutcome(key, "twitter", status_url, status, reason=reason, captures=captures,
                            source=outcome_source if captures else None, error=render_error, network_failed=network_failed)
 
@@ -185,39 +185,50 @@ class PostCapturer:
         files = twitter.download_media(self.client, urls)
         out = self.archive_dir / MEDIA_DIR / post_dir(self.archive_dir, key).name
         out.mkdir(parents=True, exist_ok=True)
-        for i, f in enumerate(files):
-            if not f.ok:
+        for f in files:
+            if not f.ok or f.sha256 is None:
                 log.warning("%s: media %s: %s", key, f.url, f.error or f.status)
                 continue
             ext = {"image/jpeg": ".jpg", "image/png": ".png", "video/mp4": ".mp4", "image/webp": ".webp"}.get(
                 (f.mime or "").split(";")[0], ".bin")
-            path = out / f"{i:02d}{ext}"
-            path.write_bytes(f.data)
+            # Named by content: a re-check never overwrites the file an index row vouches for, and
+            # the file appears whole or not at all (temp name, then rename).
+            path = out / f"{f.sha256[:16]}{ext}"
+            if not path.exists():
+                tmp = path.with_name(path.name + ".part")
+                tmp.write_bytes(f.data)
+                os.replace(tmp, path)
             self.index.add_media(key, f.url, relative(self.archive_dir, path), f.sha256, f.mime)
 
     def _wayback(self, post: Any, status_url: str) -> int:
+        """Capture the closest Wayback copy once; returns 1 when it really recovered the post."""
         from .capture import wayback
 
         key = post.key
+        if self.index.has_capture(key, source="wayback"):
+            return 0  # the copy does not change: one recovery is enough (re-checks observe status only)
         records: list[RecordInfo] = []
         self.client.on_record = records.append
         try:
             snap = wayback.find_snapshot(self.client, status_url)
-            if snap is None:
-                return 0
-            _resp, partial = wayback.fetch_snapshot(self.client, snap)
+            resp, partial = wayback.fetch_snapshot(self.client, snap) if snap is not None else (None, None)
         except NetworkError as e:
             log.warning("%s: wayback: %s", key, e)
-            return 0
+            snap = resp = None
         finally:
             self.client.on_record = None
-        if partial is not None:
+        if snap is None or resp is None:
+            self.index.add_records(None, records, post_key=key)  # the look-ups that found nothing
+            return 0
+        error = None if resp.status_code == 200 else f"the Wayback copy answered HTTP {resp.status_code}"
+        if error is None and partial is not None:
             fields = {k: getattr(partial, k, None) for k in ("handle", "author", "text", "posted_at")}
             self.index.update_post_data(key, **{k: v for k, v in fields.items() if v})
-        page, err = self._render(snap.url, key, "wayback", records)
-        self._commit_capture(key, source="wayback", url=snap.url, status="recovered", page=page,
-                             error=err, records=records)
-        return 1
+        page, render_error = self._render(snap.url, key, "wayback", records)
+        error = error or render_error or (None if page is not None else "the Wayback copy did not render")
+        self._commit_capture(key, source="wayback", url=snap.url, status="recovered" if error is None else "error",
+                             page=page, error=error, records=records)
+        return 1 if error is None else 0
 
     def _generic(self, post: Any) -> PostOutcome:
         from .capture.oembed import embed_url, fetch_metadata

@@ -6,6 +6,8 @@ One archive run over three articles (module-scoped, so Chromium starts once for 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.e2e import cli, lookup, warc_files, warcio_check
+from tests.e2e import ROOT, cli, lookup, warc_files, warcio_check
 from tests.fakeweb import FakeWeb, site
 
 pytestmark = pytest.mark.browser
@@ -226,3 +228,48 @@ def test_recapture_adds_a_capture_without_duplicating_posts(run: Any, tmp_path: 
     assert len([c for c in photo["captures"] if c["source"] == "live"]) == 2
     assert len(photo["history"]) == 2
     assert len(lookup(web, copy)) == len(lookup(web, archive))
+
+
+def test_every_record_in_the_warcs_is_in_the_index(run: Any) -> None:
+    import sqlite3
+
+    _web, archive, *_ = run
+    with sqlite3.connect(archive / "archive.db") as db:
+        indexed = {row[0] for row in db.execute("SELECT record_id FROM records")}
+    unindexed = []
+    for path in warc_files(archive):
+        with path.open("rb") as fh:
+            for rec in ArchiveIterator(fh):
+                if rec.rec_type != "warcinfo" and rec.rec_headers.get_header("WARC-Record-ID") not in indexed:
+                    unindexed.append((rec.rec_type, rec.rec_headers.get_header("WARC-Target-URI")))
+    assert not unindexed, unindexed
+
+
+def test_flattened_tweet_seen_again_offline_is_not_a_duplicate(run: Any, tmp_path: Path) -> None:
+    import shutil
+
+    web, archive, *_ = run
+    copy = tmp_path / "copy"
+    shutil.copytree(archive, copy)
+    text = tmp_path / "wire-again.txt"
+    text.write_text("Earlier today:\n\n" + site.FLAT_TEXT + "\n", encoding="utf-8")
+    # Offline: every connection is refused, so the short link cannot be resolved this time.
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "archive", str(text), "--archive-dir", str(copy),
+                        "--map-host", "*=127.0.0.1:9"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode in (0, 1), r.stderr
+    rows = lookup(web, copy, "--handle", "RivertonDesk")
+    assert sorted(row["key"] for row in rows) == sorted([f"twitter:{site.TWEET_FLAT.id}", f"twitter:{site.TWEET_PHOTO.id}"])
+    flat = next(row for row in rows if row["post_id"] == site.TWEET_FLAT.id)
+    assert any(a["url"].endswith("/wire-again.txt") for a in flat["articles"])
+
+
+def test_a_link_to_another_accounts_post_is_not_this_posts_id() -> None:
+    from archiver.archive import _same_author
+    from archiver.models import Post
+
+    quoting = Post(platform="twitter", kind="embedded", source="s", evidence="text-signature", handle="alice",
+                   text="Look at this https://t.co/abc")
+    assert not _same_author(quoting, "bob", "https://twitter.com/bob/status/1")
+    assert _same_author(quoting, "Alice", "https://twitter.com/Alice/status/2/photo/1")
+    bare = Post(platform="twitter", kind="shortlink", source="s", evidence="text-shortlink")
+    assert _same_author(bare, "bob", "https://twitter.com/bob/status/1")

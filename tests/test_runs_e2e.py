@@ -77,6 +77,10 @@ def test_live_to_deleted_between_runs_records_both(base: Any) -> None:
     assert show.returncode == 0, show.stderr
     history = [h["status"] for h in json.loads(show.stdout)["history"]]
     assert history[0] == "live" and history[-1] == "deleted", history
+    # The already-deleted post was re-checked too, but its Wayback copy is not captured again.
+    (gone,) = lookup(web, copy, "--status", "deleted", "--handle", "cllr_hartwell")
+    assert len(gone["history"]) == 2
+    assert [c["source"] for c in gone["captures"]].count("wayback") == 1
 
 
 def test_second_run_is_refused_with_exit_3_or_waits(base: Any) -> None:

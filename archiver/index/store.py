@@ -420,12 +420,14 @@ class Index(Closing):
                 [status, when, post_key, when],
             )
 
-    def has_capture(self, post_key: str) -> bool:
-        """True when the post has a capture that completed without error."""
-        row = self._one(
-            "SELECT 1 AS found FROM captures WHERE post_key = ? AND error IS NULL LIMIT 1", [post_key]
-        )
-        return row is not None
+    def has_capture(self, post_key: str, *, source: str | None = None) -> bool:
+        """True when the post has a capture (from `source`, if given) that completed without error."""
+        sql = "SELECT 1 AS found FROM captures WHERE post_key = ? AND error IS NULL"
+        params: list[Any] = [post_key]
+        if source is not None:
+            sql += " AND source = ?"
+            params.append(source)
+        return self._one(sql + " LIMIT 1", params) is not None
 
     def article_captured(self, url: str) -> bool:
         """True when the article has a capture of its own (not of a post) that completed without error."""
