@@ -134,6 +134,13 @@ def test_kill_9_mid_body_then_resume(base: Any) -> None:
     for f in warc_files(archive):
         assert warcio_check(f).returncode == 0, f
     assert not list((archive / "warcs").glob("*.open"))
+    import sqlite3
+
+    with sqlite3.connect(archive / "archive.db") as db:
+        captured = db.execute(
+            "SELECT count(*) FROM captures c JOIN articles a ON a.id = c.article_id "
+            "WHERE a.url = ? AND c.post_key IS NULL AND c.error IS NULL", [url]).fetchone()[0]
+    assert captured == 1, "the resumed run did not capture the article the killed run was reading"
     rows = lookup(web, archive)
     keys = [row["key"] for row in rows]
     assert len(keys) == len(set(keys))
