@@ -248,7 +248,7 @@ def read_warcs(directory: Path) -> list[Rec]:
                 http_headers: list[tuple[str, str]] = []
                 if r.http_headers is not None:
                     http_headers = list(r.http_headers.headers)
-                    if r.rec_type == "response":
+                    if r.rec_type in ("response", "revisit"):
                         status = int(r.http_headers.get_statuscode())
                 out.append(Rec(r.rec_type, r.rec_headers.get_header("WARC-Target-URI") or "",
                                dict(r.rec_headers.headers), status, http_headers,

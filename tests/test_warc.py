@@ -324,3 +324,25 @@ def test_warc_date_is_utc() -> None:
     assert warc_date(datetime(2024, 3, 4, 12, 0, 0)) == "2024-03-04T12:00:00.000000Z"
     cet = timezone(timedelta(hours=1))
     assert warc_date(datetime(2024, 3, 4, 13, 0, 0, 5, tzinfo=cet)) == "2024-03-04T12:00:00.000005Z"
+
+
+def test_a_repeated_payload_becomes_a_revisit_of_the_first(tmp_path: Path) -> None:
+    from archiver.capture.types import Exchange
+    from archiver.capture.warc import WarcStore
+
+    body = b"x" * 4096
+    def ex(url: str) -> Exchange:
+        return Exchange(url=url, method="GET", request_headers=[("Host", "a.example")], status=200,
+                        response_headers=[("Content-Type", "text/plain")], body=body)
+    with WarcStore(tmp_path) as store:
+        _, first = store.write_exchange(ex("https://a.example/widgets.js"))
+        _, again = store.write_exchange(ex("https://a.example/widgets.js?v=2"))
+        _, small = store.write_exchange(Exchange(url="https://a.example/s", method="GET", request_headers=[],
+                                                 status=200, response_headers=[], body=b"tiny"))
+    assert first.warc_type == "response" and again.warc_type == "revisit" and small.warc_type == "response"
+    assert again.payload_digest == first.payload_digest
+    assert again.extra["WARC-Refers-To"] == first.record_id
+    files = list(tmp_path.glob("*.warc.gz"))
+    r = subprocess.run([str(Path(sys.executable).parent / "warcio"), "check", "-v", str(files[0])],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout

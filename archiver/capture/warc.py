@@ -148,8 +148,13 @@ class WarcStore(Closing):
         max_size: int = 1_000_000_000,
         software: str = "archiver",
         info: dict[str, str] | None = None,
+        dedup_min_bytes: int | None = 1024,
     ) -> None:
         self.directory = Path(directory)
+        # Identical payloads met again in this store (widgets.js, the embed page, a photo shown by two
+        # posts) become identical-payload-digest revisits (CAPTURE.md "Dedup"); None turns this off.
+        self.dedup_min_bytes = dedup_min_bytes
+        self._originals: dict[str, RecordInfo] = {}
         self.prefix = prefix
         self.max_size = max_size
         self.software = software
@@ -304,12 +309,24 @@ class WarcStore(Closing):
 
     def write_exchange(self, ex: Exchange) -> tuple[RecordInfo, RecordInfo]:
         """Write a response record and its request (WARC-Concurrent-To); returns (request, response)."""
+        digest = self._dedup_digest(ex)
+        original = self._originals.get(digest) if digest else None
+        if original is not None:
+            return self.write_revisit(ex, original)
         with self._lock:
             req, resp = self._http_records(ex, "response", {})
             resp_info = self._write(resp)
             req_info = self._write(req)
             self._end()
-            return req_info, resp_info
+        if digest:
+            self._originals[digest] = resp_info
+        return req_info, resp_info
+
+    def _dedup_digest(self, ex: Exchange) -> str | None:
+        """The payload digest when this exchange may be stored as a revisit (a whole 200 body)."""
+        if self.dedup_min_bytes is None or ex.status != 200 or len(ex.body) < self.dedup_min_bytes:
+            return None
+        return payload_digest(ex.body)
 
     def write_revisit(self, ex: Exchange, original: RecordInfo) -> tuple[RecordInfo, RecordInfo]:
         """Write a request + identical-payload-digest revisit pointing at `original` (a stored response).
@@ -329,6 +346,7 @@ class WarcStore(Closing):
             req, resp = self._http_records(ex, "revisit", refers)
             resp_info = self._write(resp)
             resp_info.payload_digest = original.payload_digest
+            resp_info.extra.update({k: v for k, v in refers.items() if k.startswith("WARC-Refers-To")})
             req_info = self._write(req)
             self._end()
             return req_info, resp_info
