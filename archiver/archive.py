@@ -319,9 +319,9 @@ class Archiver:
     def _resolve_post_id(self, post: Post) -> tuple[str | None, str] | None:
         """Follow the post's short links to a status URL of the same author; hops go to the WARC
         and, through the article's capture, to the index."""
-        from .resolve import resolve_shortlink, resolved_post_id
+        from .resolve import is_shortlink, resolve_shortlink, resolved_post_id
 
-        candidates = [u for u in dict.fromkeys([*post.media, *post.links]) if _is_shortlink(u)]
+        candidates = [u for u in dict.fromkeys([*post.media, *post.links]) if is_shortlink(u)]
         self.s.client.on_record = self._pending_records.append
         try:
             for link in candidates:
@@ -392,11 +392,6 @@ def _same_author(post: Post, handle: str | None, final_url: str | None) -> bool:
     if post.handle is None or handle is None:
         return post.kind == "shortlink" or bool(final_url and re.search(r"/(photo|video)/\d+", final_url))
     return handle.lower() == post.handle.lower()
-
-
-def _is_shortlink(u: str) -> bool:
-    low = u.lower().removeprefix("https://").removeprefix("http://")
-    return low.startswith(("t.co/", "pic.twitter.com/", "pic.x.com/"))
 
 
 def _file_uri(source: str) -> str:

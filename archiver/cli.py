@@ -311,9 +311,6 @@ def _open_index(archive_dir: Path):  # type: ignore[no-untyped-def]
     return _call(lambda: Index(archive_dir, create=False))
 
 
-LOOKUP_FIELDS = ("key", "platform", "post_id", "url", "handle", "author", "posted_at", "text", "links", "media",
-                 "status", "articles", "captures", "history")
-
 
 @app.command()
 def lookup(
@@ -329,6 +326,7 @@ def lookup(
 
         archiver lookup --handle @RivertonDesk --since 2024-03-01 --format json
     """
+    from .index.query import LOOKUP_FIELDS
     from .index.query import lookup as run_lookup
     from .output import render
 

@@ -5,11 +5,9 @@
     ├── SourceError               a source could not be read (unreadable, binary, too big, fetch failed)
     ├── NetworkError              a request failed (DNS, connect, TLS, timeout)
     ├── BrowserError              no usable Chromium, or the browser crashed
-    ├── CaptureError              a capture could not be completed
     ├── IndexError_               the SQLite index is unreadable or from a newer version
     ├── LockHeld                  another run holds the archive's lock (exit 3)
-    ├── ExportError               nothing selected, or the bundle could not be written
-    └── VerifyError               the archive failed verification
+    └── ExportError               nothing selected, or the bundle could not be written
 
 Messages are one line and say what to do next.
 """
@@ -41,9 +39,6 @@ class BrowserError(ArchiverError):
     """No usable Chromium, or the browser failed."""
 
 
-class CaptureError(ArchiverError):
-    """A capture could not be completed."""
-
 
 class IndexError_(ArchiverError):
     """The SQLite index is unreadable or was written by a newer version."""
@@ -60,6 +55,3 @@ class ExportError(ArchiverError):
 
     exit_code = 2
 
-
-class VerifyError(ArchiverError):
-    """The archive failed verification."""

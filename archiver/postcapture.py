@@ -49,10 +49,6 @@ class PostOutcome:
                 "captures": self.captures, "source": self.source, "reason": self.reason, "error": self.error}
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,8 +25,7 @@ class ScanResult:
 
 
 def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BYTES,
-         net: NetOptions | None = None,
-         on_source: Callable[[str], None] | None = None) -> ScanResult:
+         net: NetOptions | None = None) -> ScanResult:
     """Detect posts in every source; `kind` is one of KINDS or "all"."""
     from .detect import detect
 
@@ -38,8 +36,6 @@ def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BY
             log.debug("%s", item.message)  # the caller names every failure (ScanResult.failures)
             result.failures.append(item)
             continue
-        if on_source:
-            on_source(item.source)
         result.sources_read += 1
         try:
             posts = detect(item)

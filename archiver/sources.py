@@ -138,20 +138,9 @@ def fetch_url(url: str, max_bytes: int, net: NetOptions | None = None, timeout: 
                 return document_from_bytes(url, b"".join(chunks), url=str(resp.url), content_type=ctype,
                                            charset=resp.charset_encoding)
     except httpx.HTTPError as e:
-        raise NetworkError(f"{url}: {describe_http_error(e)}") from None
+        from .capture.http import describe_error
 
-
-def describe_http_error(e: Exception) -> str:
-    """One line for a network failure, without a traceback."""
-    name = type(e).__name__
-    msg = str(e).splitlines()[0] if str(e) else ""
-    if "Name or service not known" in msg or "nodename nor servname" in msg or "getaddrinfo" in msg.lower():
-        return "could not resolve the host name (offline or unknown host)"
-    if name == "ConnectError":
-        return f"could not connect ({msg or 'network unreachable'})"
-    if "Timeout" in name:
-        return "timed out"
-    return f"{name}: {msg}" if msg else name
+        raise NetworkError(f"{url}: {describe_error(e)[0]}") from None
 
 
 def expand(specs: list[str]) -> Iterator[str]:
