@@ -231,10 +231,23 @@ def test_export_one_handle_as_wacz(base: Any) -> None:
         assert warcs and all(i.compress_type == zipfile.ZIP_STORED for i in warcs)
         pages = [json.loads(x) for x in z.read("pages/pages.jsonl").decode().splitlines()[1:]]
         uris: set[str] = set()
+        ids: set[str] = set()
         for w in warcs:
             with z.open(w) as fh:
                 for rec in ArchiveIterator(io.BytesIO(fh.read())):
                     uris.add(rec.rec_headers.get_header("WARC-Target-URI") or "")
+                    ids.add(rec.rec_headers.get_header("WARC-Record-ID") or "")
+    import sqlite3
+
+    # No record filed under another handle's post (its own captures: embed page, syndication, media).
+    with sqlite3.connect(archive / "archive.db") as db:
+        others = {row[0] for row in db.execute(
+            "SELECT r.record_id FROM records r JOIN posts p ON p.key = r.post_key "
+            "WHERE lower(coalesce(p.handle, '')) != 'rivertondesk'")}
+        own = {row[0] for row in db.execute(
+            "SELECT r.record_id FROM records r JOIN posts p ON p.key = r.post_key WHERE lower(p.handle) = 'rivertondesk'")}
+    assert others and not (ids & others)
+    assert own <= ids  # and every record of the selected posts is there
     assert any(p["url"] == site.ARTICLE_FLOOD.url for p in pages)
     # None of another handle's post captures: mei_hydro's video post was captured on its own embed page.
     other = f"Tweet.html?id={site.TWEET_VIDEO.id}"
