@@ -12,6 +12,7 @@ Wayback, index), and the ratio to the baseline. Best of N rounds, each into a fr
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import tempfile
 import time
@@ -69,6 +70,8 @@ def archive_once(web: FakeWeb, net: NetOptions, tmp: Path) -> tuple[float, dict[
 
 
 def main() -> None:
+    # The test server's connections are cut when it stops; asyncio would print each one.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
