@@ -175,10 +175,12 @@ class Archiver:
 
             records: list[RecordInfo] = []
             self.s.client.on_record = records.append
+            self.s.client.max_body = self.max_bytes
             try:
                 resp = self.s.client.get(spec, headers={"User-Agent": BROWSER_UA}, follow_redirects=True)
             finally:
                 self.s.client.on_record = None
+                self.s.client.max_body = None
             if resp.status_code >= 400:
                 raise SourceError(f"{spec}: HTTP {resp.status_code}; check the address")
             if len(resp.content) > self.max_bytes:

@@ -326,3 +326,15 @@ def test_exported_wacz_replays_in_pywb(base: Any) -> None:
         other = httpx.get(f"{base_url}/c/2030id_/https://platform.twitter.com/embed/Tweet.html?id={site.TWEET_PROTECTED.id}",
                           timeout=30)
         assert site.TWEET_PROTECTED.id not in other.text  # another handle's post capture is not in the bundle
+
+
+def test_max_bytes_refuses_a_large_article_before_reading_it(base: Any) -> None:
+    web, _archive, _s, _r, tmp = base
+    url = web.drip("/2024/huge.html", 5_000_000, 50_000)  # its Content-Length says 5 MB
+    r = cli(web, "archive", url, "--max-bytes", "100000", archive=tmp / "maxbytes")
+    assert r.returncode == 2, r.stderr
+    assert "5000000 bytes is over --max-bytes 100000" in r.stderr
+    # Refused before the body was read: nothing of it was recorded.
+    for path in warc_files(tmp / "maxbytes"):
+        with path.open("rb") as fh:
+            assert not any(rec.rec_headers.get_header("WARC-Target-URI") == url for rec in ArchiveIterator(fh))

@@ -22,7 +22,7 @@ import httpx
 
 from archiver.capture.types import Exchange, RecordInfo
 from archiver.capture.warc import WarcStore
-from archiver.errors import NetworkError
+from archiver.errors import NetworkError, SourceError
 from archiver.net import NetOptions
 
 from ..resource import Closing
@@ -127,6 +127,9 @@ class RecordingClient(Closing):
         self.net = net
         self.store = store
         self.on_record = on_record
+        # When set, a response that declares a longer body is refused before its body is read
+        # (`--max-bytes` for article sources); a body without Content-Length is read whole.
+        self.max_body: int | None = None
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_sleep = max_sleep
@@ -218,6 +221,10 @@ class RecordingClient(Closing):
             # The server address is only known while the connection is open: read it before the body.
             ip = _server_ip(response)
             date = datetime.now(UTC)
+            declared = response.headers.get("content-length", "")
+            if self.max_body is not None and declared.isdigit() and int(declared) > self.max_body:
+                raise SourceError(f"{url}: {declared} bytes is over --max-bytes {self.max_body}; skipped "
+                                  "(raise --max-bytes to read it)")
             response.read()  # decodes gzip/br/deflate and de-chunks: the Exchange is decoded=True
         finally:
             response.close()
