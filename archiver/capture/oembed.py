@@ -89,7 +89,7 @@ _INSTAGRAM = re.compile(r"instagram\.com/(?:[A-Za-z0-9_.]+/)?(?:p|reel|reels|tv)
 _NUMERIC_TAIL = re.compile(r"/(?:video|videos)/(\d+)|/(\d+)(?:[/?#]|$)")
 _BSKY = re.compile(r"bsky\.app/profile/(did:[a-z]+:[A-Za-z0-9._:%-]+)/post/([A-Za-z0-9._:~-]+)", re.I)
 _AT_URI = re.compile(r"^at://(did:[a-z]+:[A-Za-z0-9._:%-]+)/app\.bsky\.feed\.post/([A-Za-z0-9._:~-]+)$", re.I)
-_MASTODON = re.compile(r"^https://([^/]+)/@([A-Za-z0-9_]+)(?:@[^/]+)?/(\d+)(?:[/?#]|$)", re.I)
+_MASTO_STATUS = re.compile(r"^https://([^/]+)/@([A-Za-z0-9_]+)(?:@[^/]+)?/(\d+)(?:[/?#]|$)", re.I)
 _TELEGRAM = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/(?:s/)?([A-Za-z0-9_]{4,64})/(\d+)", re.I)
 _LINKEDIN = re.compile(r"urn:li:(activity|share|ugcPost):(\d+)", re.I)
 
@@ -141,7 +141,7 @@ def _bluesky(post_id: str | None, url: str | None) -> str | None:
 
 def _mastodon(post_id: str | None, url: str | None) -> str | None:
     # Mastodon (and its forks) render any public status at <status URL>/embed.
-    m = _MASTODON.match(url or "")
+    m = _MASTO_STATUS.match(url or "")
     if m:
         return f"https://{m.group(1)}/@{m.group(2)}/{m.group(3)}/embed"
     return url
