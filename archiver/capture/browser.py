@@ -18,9 +18,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Page, Playwright, ViewportSize, sync_playwright
+from playwright.sync_api import Locator, Page, ViewportSize, sync_playwright
 
 from archiver import __version__
+from archiver.capture.chromium import (  # re-exported: tests and callers know them from here
+    NO_CHROMIUM,
+    find_chromium,
+    without_service_hosts,
+)
 from archiver.capture.recorder import (
     Recorded,
     TrafficRecorder,
@@ -38,39 +43,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NO_CHROMIUM = ("no Chromium found: install Debian's chromium (apt-get install chromium) "
-               "or run `playwright install chromium`")
-_SYSTEM_CHROMIUMS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 VIEWPORT: ViewportSize = {"width": 1280, "height": 1000}
 MAX_SHOT_HEIGHT = 16384  # Chromium's texture limit; taller pages are cut there
 OOPIF_PAINT_MS = 400  # time for out-of-process iframes to paint after the viewport grows
 QUIET_MS = 500  # "network settled" = nothing in flight for this long
 _ELEMENT_SHOT_TIMEOUT_MS = 10_000
-
-# Hosts Chromium itself talks to, outside any page: not page traffic, never recorded. Debian's
-# Chromium 156 asks update.googleapis.com for a component (X-Goog-Update-AppId
-# ceofaddefefcbblgcgnibnonglccbfja, the on-device model manifest) a few seconds after start even
-# with Playwright's --disable-component-update; switching it off would take a --disable-features
-# flag, which would replace Playwright's own list. Tests that compare a server log with a WARC
-# leave these hosts out.
-CHROMIUM_SERVICE_HOSTS: frozenset[str] = frozenset(
-    {"update.googleapis.com", "clients2.google.com", "redirector.gvt1.com", "edgedl.me.gvt1.com"})
-
-
-
-def _without_service_hosts(args: list[str]) -> list[str]:
-    """Resolve Chromium's own service hosts to nothing: its update pings (sent even with
-    --disable-component-update by Debian's build) are not the page's traffic, would leak to the
-    network during a capture and would land nowhere in the archive."""
-    rules = ", ".join(f"MAP {h} ~NOTFOUND" for h in sorted(CHROMIUM_SERVICE_HOSTS))
-    flag = "--host-resolver-rules="
-    for i, arg in enumerate(args):
-        if arg.startswith(flag):
-            # Chromium keeps one rule list; the first matching rule wins, so ours go first.
-            args[i] = f"{flag}{rules}, {arg[len(flag):]}"
-            return args
-    return [*args, flag + rules]
-
 
 # Scroll the page a screen at a time so lazy iframes (WordPress adds loading="lazy" to embeds)
 # and lazy images start loading before the network-settle wait; then back to the top.
@@ -134,36 +111,6 @@ class PageCapture:
     login_wall: bool = False
 
 
-def find_chromium(playwright: Playwright | None = None) -> str | None:
-    """The Chromium to drive: $ARCHIVER_CHROMIUM, Debian's, then Playwright's own download.
-
-    An ARCHIVER_CHROMIUM that is set but not executable finds nothing: silently falling back to
-    another browser would hide the user's mistake.
-    """
-    explicit = os.environ.get("ARCHIVER_CHROMIUM")
-    if explicit:
-        return explicit if _is_executable(explicit) else None
-    for candidate in _SYSTEM_CHROMIUMS:
-        if _is_executable(candidate):
-            return candidate
-    if playwright is None:
-        with sync_playwright() as p:
-            return _playwright_chromium(p)
-    return _playwright_chromium(playwright)
-
-
-def _playwright_chromium(p: Playwright) -> str | None:
-    try:
-        path = p.chromium.executable_path
-    except PlaywrightError:
-        return None
-    return path if path and _is_executable(path) else None
-
-
-def _is_executable(path: str) -> bool:
-    return os.path.isfile(path) and os.access(path, os.X_OK)
-
-
 _X_HOSTS = ("x.com", "twitter.com")
 _LOGIN_PATHS = ("/i/flow/login", "/login", "/i/flow/signup")
 
@@ -213,7 +160,7 @@ class Browser(Closing):
             self.executable = executable
             self.workdir.mkdir(parents=True, exist_ok=True)
             kwargs: dict[str, Any] = dict(net.chromium_launch(self.workdir))
-            kwargs["args"] = _without_service_hosts(list(kwargs.get("args") or []))
+            kwargs["args"] = without_service_hosts(list(kwargs.get("args") or []))
             kwargs.update(executable_path=executable, headless=headless,
                           timeout=timeout * 1000)
             try:
