@@ -21,11 +21,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, ViewportSize, sync_playwright
 
 from archiver import __version__
-from archiver.capture.chromium import (  # re-exported: tests and callers know them from here
-    NO_CHROMIUM,
-    find_chromium,
-    without_service_hosts,
-)
+from archiver.capture.chromium import CHROMIUM_SERVICE_HOSTS as CHROMIUM_SERVICE_HOSTS  # re-exported
+from archiver.capture.chromium import NO_CHROMIUM, find_chromium, without_service_hosts
 from archiver.capture.recorder import (
     Recorded,
     TrafficRecorder,
