@@ -264,7 +264,7 @@ class Archiver:
         # Unresolved short links have no post to capture.
         return outcome, [p for p in posts if p.kind != "shortlink"]
 
-    def capture_post(self, post: Post, *, force: bool = False) -> None:
+    def capture_post(self, post: Post, *, force: bool = False, recheck: bool = False) -> None:
         """Capture a post unless this Archiver did already, or the archive holds it (unless `force`)."""
         s = self.s
         if post.key in self._done_posts:
@@ -275,7 +275,7 @@ class Archiver:
             return
         self.progress(f"post {post.key}")
         try:
-            result = s.posts.capture(post, offline=self.summary.network_unreachable)
+            result = s.posts.capture(post, offline=self.summary.network_unreachable, recheck=recheck)
         except Exception as e:
             result = PostOutcome(post.key, post.platform, post.url, "unknown", error=f"{type(e).__name__}: {e}")
             log.warning("%s: capture failed: %s", post.key, result.error)
@@ -294,7 +294,7 @@ class Archiver:
             post = Post(platform=row.platform, kind="linked", source="recheck", evidence="recheck",
                         post_id=row.post_id, url=row.url, handle=row.handle, key=key)
             self._done_posts.discard(key)
-            self.capture_post(post, force=True)
+            self.capture_post(post, force=True, recheck=True)
 
     def _resolve_shortlinks(self, posts: list[Post]) -> list[Post]:
         """Short links in text-only tweets lead to their status ID: the ID-keyed post absorbs them."""

@@ -98,15 +98,20 @@ class PostCapturer:
         return cid
 
     # -- platforms -------------------------------------------------------------------------
-    def capture(self, post: Any, *, offline: bool = False) -> PostOutcome:
-        """Capture one post (a Post or a StoredPost); `offline` when the network is known to be down."""
+    def capture(self, post: Any, *, offline: bool = False, recheck: bool = False) -> PostOutcome:
+        """Capture one post (a Post or a StoredPost); `offline` when the network is known to be down.
+
+        A `recheck` of a held post asks the platform's data endpoints only, and renders a new capture
+        only when the status changed (or no good capture exists): the observation is what a re-check
+        is for, and an unchanged post needs no second copy.
+        """
         key, platform = post.key, post.platform
         try:
             if platform == "twitter" and post.post_id:
-                return self._twitter(post)
+                return self._twitter(post, recheck)
             if platform == "twitter":
                 return self._unidentified(post, offline)
-            return self._generic(post)
+            return self._generic(post, recheck)
         except NetworkError as e:
             self.index.observe(key, "unavailable", detail=str(e))
             return PostOutcome(key, platform, post.url, "unavailable", error=str(e), network_failed=True)
@@ -124,7 +129,15 @@ class PostCapturer:
         return PostOutcome(post.key, "twitter", post.url, status, reason=reason, source=None,
                            network_failed=offline)
 
-    def _twitter(self, post: Any) -> PostOutcome:
+    def _unchanged(self, key: str, status: str, records: list[RecordInfo]) -> bool:
+        """True (and the records indexed) when a re-check found the status it last recorded."""
+        if status != self.index.post_status(key) or not self.index.has_capture(key):
+            return False
+        self.client.on_record = None
+        self.index.add_records(None, records, post_key=key)
+        return True
+
+    def _twitter(self, post: Any, recheck: bool = False) -> PostOutcome:
         from .capture import twitter
         from .capture.oembed import embed_url
         from .detect.platforms.twitter import canonical_url
@@ -137,6 +150,11 @@ class PostCapturer:
         status_url = post.url or canonical_url(pid, post.handle)
         oembed = twitter.fetch_oembed(self.client, status_url)
         network_failed = synd.network_failed and oembed.network_failed
+        if recheck:
+            quick, why = twitter.classify(synd, oembed, None, synd.network_failed or oembed.network_failed)
+            if self._unchanged(key, quick, records):
+                self.index.observe(key, quick, detail=why)
+                return PostOutcome(key, "twitter", status_url, quick, reason=why, network_failed=network_failed)
 
         data = None
         if synd is not None and synd.kind == "tweet" and synd.json:
@@ -226,7 +244,7 @@ class PostCapturer:
                              page=page, error=error, records=records)
         return 1 if error is None else 0
 
-    def _generic(self, post: Any) -> PostOutcome:
+    def _generic(self, post: Any, recheck: bool = False) -> PostOutcome:
         from .capture.oembed import embed_url, fetch_metadata
 
         key, platform = post.key, post.platform
@@ -245,6 +263,9 @@ class PostCapturer:
             network_failed, status, reason = True, "unavailable", str(e)
         finally:
             self.client.on_record = None
+        if recheck and self._unchanged(key, status, records):
+            self.index.observe(key, status, detail=reason)
+            return PostOutcome(key, platform, post.url, status, reason=reason, network_failed=network_failed)
         target = embed_url(platform, post.post_id, post.url) or post.url
         page = err = None
         if target and not network_failed:

@@ -77,6 +77,13 @@ def test_live_to_deleted_between_runs_records_both(base: Any) -> None:
     assert show.returncode == 0, show.stderr
     history = [h["status"] for h in json.loads(show.stdout)["history"]]
     assert history[0] == "live" and history[-1] == "deleted", history
+    # An unchanged post was re-checked (a second observation) without a second capture.
+    (photo,) = [p for p in lookup(web, copy, "--handle", "RivertonDesk") if p["post_id"] == site.TWEET_PHOTO.id]
+    assert [h["status"] for h in photo["history"]] == ["live", "live"]
+    assert len(photo["captures"]) == 1
+    # The changed one got a new capture showing its new state.
+    changed = json.loads(show.stdout)
+    assert len([c for c in changed["captures"] if c["source"] == "live"]) == 2
     # The already-deleted post was re-checked too, but its Wayback copy is not captured again.
     (gone,) = lookup(web, copy, "--status", "deleted", "--handle", "cllr_hartwell")
     assert len(gone["history"]) == 2
