@@ -169,29 +169,40 @@ def _archive_dir(value: Path | None) -> Path:
 
 
 class _Progress:
-    """A live status line on stderr for people; plain log lines under cron (no TTY) or --quiet."""
+    """A progress bar on stderr for people (articles done out of `total`, the current step beside it);
+    plain log lines under cron (no TTY) or --quiet."""
 
-    def __init__(self) -> None:
+    def __init__(self, total: int | None = None) -> None:
         self.live = sys.stderr.isatty() and not _STATE["quiet"]
-        self.count = 0
+        self.total = total
+        self._started = 0
         self._progress: Any = None
         self._task: Any = None
 
     def __enter__(self) -> _Progress:
         if self.live:
             from rich.console import Console
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
-            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                                      console=Console(stderr=True), transient=True)
+            self._progress = Progress(SpinnerColumn(), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                      TextColumn("{task.description}"), console=Console(stderr=True), transient=True)
             self._progress.__enter__()
-            self._task = self._progress.add_task("starting", total=None)
+            self._task = self._progress.add_task("starting", total=self.total)
         return self
 
     def __call__(self, message: str) -> None:
-        self.count += 1
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, description=f"[{self.count}] {message}")
+            # The pipeline says "article ..." as it starts each source: the ones before it are done.
+            if message.startswith("article "):
+                self._started += 1
+            self._progress.update(self._task, description=message[:80], completed=max(self._started - 1, 0))
         else:
             logging.getLogger("archiver").info("%s", message)
 
@@ -245,9 +256,10 @@ def archive(
         archiver archive https://news.example/story.html --archive-dir archives
     """
     from .archive import archive as run_archive
+    from .sources import expand
 
     net = _net(map_host, ca_bundle, proxy)
-    with _Progress() as progress:
+    with _Progress(total=len(list(expand(sources)))) as progress:
         summary = _call(lambda: run_archive(sources, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress))
     raise typer.Exit(_print_summary(summary, format))
@@ -273,11 +285,15 @@ def run(
         archiver run --seeds seeds --archive-dir archives --recheck-after 12h
     """
     from .runs import run as run_job
-    from .seeds import parse_duration
+    from .seeds import parse_duration, read_seeds
 
     net = _net(map_host, ca_bundle, proxy)
     after = _call(lambda: parse_duration(recheck_after))
-    with _Progress() as progress:
+    try:
+        total: int | None = len(read_seeds(seeds).sources)
+    except ArchiverError:
+        total = None  # the run itself reports the problem
+    with _Progress(total=total) as progress:
         summary = _call(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
                                         timeout=timeout, concurrency=concurrency, progress=progress))
     raise typer.Exit(_print_summary(summary, format))
