@@ -32,3 +32,42 @@ def test_offline_run_over_the_shipped_seeds(tmp_path: Path) -> None:
     (post,) = json.loads(lookup.stdout)
     assert post["status"] == "unavailable" and post["history"][0]["status"] == "unavailable"
     assert post["posted_at"].startswith("2012-11-07T")
+
+
+def _run_with_stderr_on_a_terminal(args: list[str]) -> str:
+    import os
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-m", "archiver.cli", *args], cwd=ROOT, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    out = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 120)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed its end
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait(timeout=120)
+    os.close(master)
+    return out.decode("utf-8", "replace")
+
+
+def test_progress_bar_on_a_terminal_and_plain_logs_under_cron(tmp_path: Path) -> None:
+    story = tmp_path / "story.txt"
+    story.write_text("A quiet day: no posts cited here.\n")
+    args = ["archive", str(story), "--archive-dir", str(tmp_path / "a"), "--map-host", "*=127.0.0.1:9"]
+    terminal = _run_with_stderr_on_a_terminal(args)
+    assert "0/1" in terminal and "━" in terminal  # a bar counting articles
+    cron = subprocess.run([sys.executable, "-m", "archiver.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=120)
+    assert "━" not in cron.stderr and "0/1" not in cron.stderr  # no terminal: no bar, only log lines
+    quiet = _run_with_stderr_on_a_terminal(["--quiet", *args])
+    assert "━" not in quiet
