@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ArchiverError, NetworkError, SourceError
+from .errors import ArchiverError, DiskFull, NetworkError, SourceError
 from .layout import WARC_DIR, article_dir, relative
 from .models import Document, Post
 from .postcapture import PostCapturer, PostOutcome
+from .space import disk_full, is_full
 from .sources import DEFAULT_MAX_BYTES, SourceFailure, document_from_bytes, expand, is_url, read_file, read_stdin
 
 if TYPE_CHECKING:
@@ -141,6 +142,8 @@ class Session:
                 Browser(self.net, workdir=self.archive_dir / ".browser", timeout=self.timeout))
             self.store = self._stack.enter_context(WarcStore(warcs, prefix=self.warc_prefix, info={
                 "browser-version": self.browser.browser_version or "", "http-header-user-agent": self.browser.user_agent or ""}))
+            # Every index write is also kept in the WARCs, so that `archiver reindex` can rebuild it.
+            self.index.journal.writer = self.store.write_metadata
             self.client: RecordingClient = self._stack.enter_context(
                 RecordingClient(self.net, self.store, timeout=self.timeout))
         except BaseException:
@@ -212,7 +215,12 @@ class Archiver:
             self.summary.articles.append(ArticleOutcome(spec, spec, error=str(e)))
             return []
         self.summary.sources_read += 1
-        _outcome, posts = self.index_document(doc)
+        try:
+            _outcome, posts = self.index_document(doc)
+        except OSError as e:
+            if is_full(e):  # a screenshot or media file: name it
+                raise disk_full(e.filename or self.s.archive_dir) from e
+            raise
         if capture_posts:
             for post in posts:
                 self.capture_post(post)
@@ -276,7 +284,11 @@ class Archiver:
         self.progress(f"post {post.key}")
         try:
             result = s.posts.capture(post, offline=self.summary.network_unreachable, recheck=recheck)
+        except DiskFull:
+            raise  # every later write would fail too: stop the run, naming the file
         except Exception as e:
+            if is_full(e):
+                raise disk_full(getattr(e, "filename", None) or s.archive_dir) from e
             result = PostOutcome(post.key, post.platform, post.url, "unknown", error=f"{type(e).__name__}: {e}")
             log.warning("%s: capture failed: %s", post.key, result.error)
         if result.network_failed:
@@ -359,6 +371,8 @@ class Archiver:
                                          on_record=records.append)
                 if page.errors and page.status is None:
                     error = "; ".join(page.errors)
+            except DiskFull:
+                raise
             except ArchiverError as e:
                 error = str(e)
         if error:

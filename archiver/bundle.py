@@ -70,5 +70,5 @@ def verify_selection(index: Index, archive_dir: Path) -> tuple[list[Problem], st
     shots = list(index.db.query(
         "SELECT screenshot AS path, screenshot_sha256 AS sha256 FROM captures WHERE screenshot IS NOT NULL "
         "UNION SELECT path, sha256 FROM media WHERE path IS NOT NULL"))
-    problems = verify_archive(archive_dir, records, shots)
+    problems = verify_archive(archive_dir, records, shots, whole_index=True)
     return problems, f"{len(records)} records, {len(shots)} files checked"

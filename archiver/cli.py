@@ -63,9 +63,19 @@ def _call(fn: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except Exception as e:
+        named = _named(e)
+        if named is not None:  # a damaged index or a full disk: named, with what to do
+            _fail(str(named), named.exit_code)
         logging.getLogger("archiver").debug("internal error", exc_info=True)
         first = str(e).splitlines()[0] if str(e) else ""
         _fail(f"internal error: {type(e).__name__}: {first} (run with -vv for the traceback, and report it)", EXIT_PARTIAL)
+
+
+def _named(e: Exception) -> ArchiverError | None:
+    from .index.damage import translate
+    from .space import translate_os
+
+    return translate_os(e) if isinstance(e, OSError) else translate(e)
 
 
 def _write(text: str) -> None:
@@ -434,16 +444,41 @@ def verify(archive_dir: ArchiveDirOpt = None) -> None:
         archiver verify --archive-dir archives
     """
     from .bundle import verify_selection
+    from .verify import index_absent, verify_without_index
 
     d = _archive_dir(archive_dir)
-    with _open_index(d) as index:
-        problems, checked = _call(lambda: verify_selection(index, d))
+    if index_absent(d):  # WARCs without a usable archive.db: say so, do not call them intact
+        problems, checked = _call(lambda: verify_without_index(d))
+    else:
+        with _open_index(d) as index:
+            problems, checked = _call(lambda: verify_selection(index, d))
     for p in problems:
         _write(f"{p.kind}\t{p.path}\t{p.detail}\n")
     if problems:
         typer.echo(f"archiver: {len(problems)} problem(s) in {d}", err=True)
         raise typer.Exit(EXIT_PARTIAL)
     typer.echo(f"archiver: {d} is intact ({checked})", err=True)
+
+
+@app.command()
+def reindex(
+    archive_dir: ArchiveDirOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an index that is healthy and not empty.")] = False,
+) -> None:
+    """Rebuild archive.db from the archive's WARC files (after it was lost or damaged).
+
+    Example:
+
+        archiver reindex --archive-dir archives
+    """
+    from .reindex import reindex as run_reindex
+
+    d = _archive_dir(archive_dir)
+    summary = _call(lambda: run_reindex(d, force=force))
+    for gap in summary.gaps:
+        typer.echo(f"archiver: not rebuilt: {gap}", err=True)
+    typer.echo(f"archiver: rebuilt {d / 'archive.db'}: {summary}", err=True)
+    raise typer.Exit(summary.exit_code)
 
 
 @app.command()

@@ -6,6 +6,8 @@
     ├── NetworkError              a request failed (DNS, connect, TLS, timeout)
     ├── BrowserError              no usable Chromium, or the browser crashed
     ├── IndexError_               the SQLite index is unreadable or from a newer version
+    │   └── IndexDamaged          archive.db is corrupt: nothing can be read from it (exit 2)
+    ├── DiskFull                  no space left on the device while writing a named file
     ├── LockHeld                  another run holds the archive's lock (exit 3)
     └── ExportError               nothing selected, or the bundle could not be written
 
@@ -42,6 +44,16 @@ class BrowserError(ArchiverError):
 
 class IndexError_(ArchiverError):
     """The SQLite index is unreadable or was written by a newer version."""
+
+
+class IndexDamaged(IndexError_):
+    """archive.db is corrupt (not a database, malformed pages, text that is not UTF-8)."""
+
+    exit_code = 2
+
+
+class DiskFull(ArchiverError):
+    """No space left on the device while writing a named file; what was written stays readable."""
 
 
 class LockHeld(ArchiverError):

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ArchiverError, NetworkError
+from .errors import ArchiverError, DiskFull, NetworkError
 from .layout import MEDIA_DIR, post_dir, relative
 
 if TYPE_CHECKING:
@@ -74,6 +74,8 @@ class PostCapturer:
         try:
             page = self.browser.capture(url, self.store, screenshot_path=shot, element_selectors=selectors,
                                         element_dir=out, on_record=records.append)
+        except DiskFull:
+            raise
         except ArchiverError as e:
             return None, str(e)
         err = "; ".join(page.errors) if page.errors and page.status is None else None
@@ -112,6 +114,8 @@ class PostCapturer:
             if platform == "twitter":
                 return self._unidentified(post, offline)
             return self._generic(post, recheck)
+        except DiskFull:
+            raise
         except NetworkError as e:
             self.index.observe(key, "unavailable", detail=str(e))
             return PostOutcome(key, platform, post.url, "unavailable", error=str(e), network_failed=True)

@@ -39,6 +39,9 @@ GZIP = "gzip"  # the slice is not one complete gzip member
 RECORD = "record"  # not a well-formed WARC record, or not the indexed one
 DIGEST = "digest"  # a WARC digest or a screenshot hash does not match
 UNREADABLE = "unreadable"  # a WARC file under warcs/ cannot be read through to its end
+UNINDEXED = "unindexed"  # WARC records the index does not know (archive.db lost, emptied or replaced)
+
+REINDEX_HINT = "rebuild the index from the WARCs with `archiver reindex`"
 
 # The capture writes `<name>.warc.gz.open` and renames it when done; the index uses the final name.
 OPEN_SUFFIX = ".open"
@@ -287,8 +290,12 @@ def _check_indexed(warc_root: Path, by_file: dict[str, list[Mapping[str, Any]]],
 
 
 def verify_archive(archive_dir: Path, records: Iterable[Mapping[str, Any]],
-                   screenshots: Iterable[Mapping[str, Any]]) -> list[Problem]:
-    """Every problem found with the indexed records, the WARC files and the screenshots."""
+                   screenshots: Iterable[Mapping[str, Any]], *, whole_index: bool = False) -> list[Problem]:
+    """Every problem found with the indexed records, the WARC files and the screenshots.
+
+    With `whole_index` (the records are all the index holds), WARC files none of whose records is
+    indexed are named too: the index was lost, emptied or replaced.
+    """
     archive_dir = Path(archive_dir)
     warc_root = archive_dir / WARC_DIR
     problems: list[Problem] = []
@@ -306,9 +313,69 @@ def verify_archive(archive_dir: Path, records: Iterable[Mapping[str, Any]],
                 problems += _walk_gzip_file(path, rel, offsets, good.get(str(path.resolve()), {}))
             elif path.name.endswith(".warc"):
                 problems += _walk_plain_file(path, rel)
+    if whole_index:
+        problems += _unindexed_files(warc_root, set(by_file))
     for shot in screenshots:
         if problem := _check_screenshot(archive_dir, shot):
             problems.append(problem)
     for p in problems:
         log.warning("%s", p)
     return problems
+
+
+def _content_records(path: Path) -> int:
+    """How many records of the file an index would hold (not its warcinfo, not the index's journal)."""
+    from archiver.index.journal import is_journal_uri
+
+    count = 0
+    try:
+        with path.open("rb") as fh:
+            it = ArchiveIterator(fh, check_digests=False)
+            for rec in it:
+                uri = rec.rec_headers.get_header("WARC-Target-URI") or ""
+                if rec.rec_type != "warcinfo" and not (rec.rec_type == "metadata" and is_journal_uri(uri)):
+                    count += 1
+                it.read_to_end(rec)
+    except Exception:  # reported by the walk
+        pass
+    return count
+
+
+def _unindexed_files(warc_root: Path, indexed_files: set[str]) -> list[Problem]:
+    """WARC files none of whose records is indexed: the index was lost, emptied or replaced."""
+    problems: list[Problem] = []
+    if not warc_root.is_dir():
+        return problems
+    for path in sorted([*warc_root.glob("*.warc.gz"), *warc_root.glob("*.warc")]):
+        if path.name in indexed_files:
+            continue
+        if count := _content_records(path):
+            problems.append(Problem(UNINDEXED, f"{WARC_DIR}/{path.name}",
+                                    f"{count} records, none of them in the index: {REINDEX_HINT}"))
+    return problems
+
+
+def index_absent(archive_dir: Path) -> str | None:
+    """Why the archive's index cannot be used at all (missing or empty file) while WARCs exist; else None."""
+    from archiver.layout import DB_NAME
+
+    db = Path(archive_dir) / DB_NAME
+    warcs = Path(archive_dir) / WARC_DIR
+    has_warcs = warcs.is_dir() and any(warcs.glob("*.warc*"))
+    if not has_warcs:
+        return None
+    if not db.exists():
+        return f"{DB_NAME} is missing"
+    if db.stat().st_size == 0:
+        return f"{DB_NAME} is empty (0 bytes)"
+    return None
+
+
+def verify_without_index(archive_dir: Path) -> tuple[list[Problem], str]:
+    """Walk every WARC file of an archive whose index is missing or empty: they are all unindexed."""
+    from archiver.layout import DB_NAME
+
+    reason = index_absent(archive_dir) or f"{DB_NAME} cannot be used"
+    problems = [Problem(UNINDEXED, DB_NAME, f"{reason}: the WARC files are not indexed; {REINDEX_HINT}")]
+    problems += verify_archive(archive_dir, [], [], whole_index=True)
+    return problems, "WARC files walked without an index"

@@ -40,6 +40,7 @@ from archiver.capture.warcread import (  # re-exported: the store's readers live
     try_lock,
 )
 from archiver.resource import Closing
+from archiver.space import disk_full, is_full
 
 __all__ = [
     "OPEN_SUFFIX",
@@ -196,7 +197,15 @@ class WarcStore(Closing):
         self._fd, self._name, self._pos = fd, name, 0
         self._files.append(final)
         fields = {"software": self.software, "format": WARC_FORMAT, "conformsTo": WARC_CONFORMS_TO, **self.info}
-        self._write(self._builder.create_warcinfo_record(name, fields))
+        try:
+            self._write(self._builder.create_warcinfo_record(name, fields))
+        except BaseException:
+            # No file without its warcinfo: the next write starts a new one (once there is room).
+            os.close(fd)
+            os.unlink(temp)
+            self._files.pop()
+            self._fd = self._name = None
+            raise
         logger.debug("started %s", temp)
 
     def _finish_current(self) -> None:
@@ -235,7 +244,7 @@ class WarcStore(Closing):
             while view:
                 view = view[os.write(self._fd, view) :]
             os.fsync(self._fd)
-        except BaseException:
+        except BaseException as exc:
             # A half-written member in the middle of the file would hide every later record from
             # readers: cut it off before anything else is appended (disk full, interrupt...).
             try:
@@ -243,6 +252,9 @@ class WarcStore(Closing):
                 os.lseek(self._fd, offset, os.SEEK_SET)
             except OSError:
                 self._abandon_current()
+            if is_full(exc):
+                raise disk_full(self.directory / (name + OPEN_SUFFIX), needed=len(data),
+                                what=f"a {record.rec_type} record") from exc
             raise
         self._pos = offset + len(data)
         h = record.rec_headers

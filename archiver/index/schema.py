@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from archiver.errors import IndexError_
+from archiver.index import damage
 
 log = logging.getLogger(__name__)
 
@@ -247,6 +248,7 @@ def open_database(path: Path, *, create: bool = True) -> Database:
         db = Database(path, execute_plugins=False)
     except sqlite3.Error as exc:
         raise IndexError_(f"cannot open the index {path}: {exc}") from exc
+    db.conn.text_factory = damage.text_factory(path)
     try:
         configure(db)
         migrate(db)
@@ -255,6 +257,9 @@ def open_database(path: Path, *, create: bool = True) -> Database:
         raise
     except sqlite3.DatabaseError as exc:
         db.close()
+        named = damage.translate(exc, path)
+        if isinstance(named, (damage.IndexDamaged, damage.DiskFull)):
+            raise named from exc
         hint = "another process kept it busy, try again" if "locked" in str(exc) else "is it an archiver archive.db?"
         raise IndexError_(f"cannot use the index {path}: {exc} ({hint})") from exc
     return db

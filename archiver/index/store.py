@@ -21,7 +21,8 @@ from sqlite_utils import Database
 
 from archiver.capture.types import RecordInfo
 from archiver.errors import IndexError_
-from archiver.index import fields, merge
+from archiver.index import damage, fields, merge
+from archiver.index.journal import Journal
 from archiver.index.schema import BUSY_TIMEOUT_MS, open_database, open_memory
 from archiver.index.times import (
     format_utc,
@@ -86,6 +87,7 @@ class Index(Closing):
         self.archive_dir = Path(archive_dir)
         self.path: Path | None = self.archive_dir / DB_NAME
         self.db: Database = open_database(self.path, create=create)
+        self.journal = Journal()  # set journal.writer to keep the index's journal in the WARCs
 
     @classmethod
     def in_memory(cls) -> Index:
@@ -94,6 +96,7 @@ class Index(Closing):
         index.archive_dir = Path(".")
         index.path = None
         index.db = open_memory()
+        index.journal = Journal()
         return index
 
     def close(self) -> None:
@@ -105,8 +108,13 @@ class Index(Closing):
         """Group writes atomically; nested uses become savepoints of the outer transaction."""
         conn = self.db.conn
         if conn.in_transaction:
-            with self.db.atomic():
-                yield
+            queued = len(self.journal.pending)
+            try:
+                with self.db.atomic():
+                    yield
+            except BaseException:
+                self.journal.discard(queued)
+                raise
             return
         try:
             # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
@@ -119,16 +127,15 @@ class Index(Closing):
             raise IndexError_(f"cannot write to the index {self.path}: {exc} ({hint})") from exc
         try:
             yield
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        try:
             conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
+            self.journal.discard()
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if damage.is_full(exc) or damage.is_corrupt(exc):
+                raise damage.translate(exc, self.path) from exc  # type: ignore[misc]
             raise
+        self.journal.flush()
 
     # -- reading helpers used by writers and by query.py ------------------------------------------
 
@@ -191,6 +198,7 @@ class Index(Closing):
                 [url, source, title, utc_now()],
             )
             found = self.article_id(url)
+            self.journal.article(self.db, found)
         assert found is not None  # just written in this transaction
         return found
 
@@ -222,6 +230,7 @@ class Index(Closing):
                 self.db.execute(f"INSERT INTO posts ({names}) VALUES ({marks})", list(values.values()))
             else:
                 self._update_post(key, fields.fill_gaps(known, incoming))
+            self.journal.post(self.db, key)
         return key
 
     def alias_of(self, key: str) -> str | None:
@@ -241,6 +250,7 @@ class Index(Closing):
         with self.transaction():
             known = self._require_post(key)
             self._update_post(key, fields.authoritative(known, updates))
+            self.journal.post(self.db, key)
 
     def merge_post_key(self, old_key: str, new_key: str) -> None:
         """Absorb the post `old_key` (typically hash-keyed) into `new_key` (typically ID-keyed).
@@ -255,10 +265,12 @@ class Index(Closing):
             # Remembered even when the old post was never stored: the next sighting of the same
             # hash key goes straight to the ID-keyed post (upsert_post, alias_of).
             self.db.execute("UPDATE key_aliases SET new_key = ? WHERE new_key = ?", [new_key, old_key])
+            merged_at = utc_now()
             self.db.execute(
                 "INSERT INTO key_aliases (old_key, new_key, merged_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (old_key) DO UPDATE SET new_key = excluded.new_key, merged_at = excluded.merged_at",
-                [old_key, new_key, utc_now()])
+                [old_key, new_key, merged_at])
+            self.journal.merge(old_key, new_key, merged_at)
             old = self._post_row(old_key)
             if old is None:
                 log.debug("merge_post_key: %s is not indexed, nothing to merge", old_key)
@@ -276,6 +288,7 @@ class Index(Closing):
                 self._update_post(new_key, updates)
             merge.move_children(self.db, old_key, new_key)
             self.db.execute("DELETE FROM posts WHERE key = ?", [old_key])
+            self.journal.post(self.db, new_key)
         log.info("merged post %s into %s", old_key, new_key)
 
     def cite(self, article_id: int, post_key: str, kind: str, evidence: str) -> None:
@@ -287,6 +300,7 @@ class Index(Closing):
                 + merge.CITATION_CONFLICT,
                 [article_id, post_key, kind, evidence, utc_now()],
             )
+            self.journal.citation(self.db, article_id, post_key)
 
     def posts_for_article(self, url: str) -> list[str]:
         """Keys of the posts the article cites, in key order."""
@@ -346,6 +360,9 @@ class Index(Closing):
                     """,
                     {"status": status, "ok": error is None, "when": when, "id": article_id},
                 )
+            if capture_id is not None:
+                self.journal.capture(self.db, int(capture_id))
+            self.journal.article(self.db, article_id if post_key is None else None)
         assert capture_id is not None
         return int(capture_id)
 
@@ -374,6 +391,7 @@ class Index(Closing):
                 for rec in records
             ]
             self.db.conn.executemany(_RECORD_UPSERT, rows)
+            self.journal.records(self.db, capture_id, post_key, article_id, [row[0] for row in rows])
 
     def find_record_by_digest(self, payload_digest: str) -> dict[str, Any] | None:
         """The earliest response/resource record with this payload digest (the original a revisit
@@ -400,6 +418,7 @@ class Index(Closing):
                 """,
                 [post_key, url, path, sha256, mime],
             )
+            self.journal.media(self.db, post_key, url)
 
     def observe(
         self, post_key: str, status: str, *, detail: str | None = None, checked_at: str | None = None
@@ -408,10 +427,11 @@ class Index(Closing):
         when = normalise_timestamp(checked_at) if checked_at else utc_now()
         with self.transaction():
             self._require_post(post_key)
-            self.db.execute(
+            cursor = self.db.execute(
                 "INSERT INTO observations (post_key, checked_at, status, detail) VALUES (?, ?, ?, ?)",
                 [post_key, when, status, detail],
             )
+            self.journal.observation(self.db, cursor.lastrowid)
             # An observation recorded late (an older checked_at) joins the history without
             # overriding a newer status.
             self.db.execute(
@@ -419,6 +439,7 @@ class Index(Closing):
                 "WHERE key = ? AND (last_checked IS NULL OR last_checked <= ?)",
                 [status, when, post_key, when],
             )
+            self.journal.post(self.db, post_key)
 
     def has_capture(self, post_key: str, *, source: str | None = None) -> bool:
         """True when the post has a capture (from `source`, if given) that completed without error."""

@@ -1,0 +1,64 @@
+"""Naming a damaged or full index: SQLite's own reason, and what to do about it.
+
+A corrupt `archive.db` shows up in three ways: SQLite refuses the file ("file is not a database"),
+a page fails its checks mid-query ("database disk image is malformed"), or a text value is not
+UTF-8 (random bytes where a row was). Each becomes `IndexDamaged`; a full disk becomes `DiskFull`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from archiver.errors import ArchiverError, DiskFull, IndexDamaged, IndexError_
+
+_CORRUPT = ("not a database", "malformed", "corrupt", "disk image", "encrypted", "unsupported file format",
+            "no such table", "no such column")
+FIX = "run `archiver verify`, restore it from a backup, or rebuild it from the WARCs with `archiver reindex`"
+
+
+def damaged(path: Path | str | None, reason: str) -> IndexDamaged:
+    """The error for a corrupt index, with SQLite's reason."""
+    name = str(path) if path else "archive.db"
+    return IndexDamaged(f"{name} is damaged: {reason}; {FIX}")
+
+
+def disk_full(path: Path | str | None) -> DiskFull:
+    from archiver.space import disk_full as full
+
+    return full(path or "archive.db")
+
+
+def is_corrupt(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.DatabaseError) and any(word in str(exc).lower() for word in _CORRUPT)
+
+
+def is_full(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
+
+
+def translate(exc: BaseException, path: Path | str | None = None) -> ArchiverError | None:
+    """The named error for a SQLite failure (or an undecodable text value), or None if it is neither."""
+    if isinstance(exc, ArchiverError):
+        return exc
+    if is_full(exc):
+        return disk_full(path)
+    if is_corrupt(exc):
+        return damaged(path, str(exc))
+    if isinstance(exc, UnicodeDecodeError) and path is not None:
+        return damaged(path, "a text value is not UTF-8")
+    if isinstance(exc, sqlite3.DatabaseError):
+        return IndexError_(f"cannot use the index {path or 'archive.db'}: {exc}")
+    return None
+
+
+def text_factory(path: Path | str | None):  # type: ignore[no-untyped-def]
+    """A sqlite3 text factory that names the damage instead of raising UnicodeDecodeError."""
+
+    def decode(data: bytes) -> str:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise damaged(path, "a text value is not UTF-8 (garbage where a row was)") from None
+
+    return decode
