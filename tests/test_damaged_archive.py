@@ -1,0 +1,164 @@
+"""A damaged archive.db, or none beside the WARCs: every command names the damage in one line.
+
+The archive is written by the real index and WARC writer (no browser needed): posts, citations,
+a capture with its records, observations. archive.db is then damaged in several ways.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archiver.capture.types import Exchange
+from archiver.capture.warc import WarcStore
+from archiver.index.store import Index
+from archiver.layout import DB_NAME, WARC_DIR
+from archiver.models import Post
+from tests.e2e import ROOT
+
+PAGE = 4096
+
+
+def _cli(*args: str, archive: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archiver.cli", *args, "--archive-dir", str(archive)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def _build(archive: Path) -> None:
+    """An archive with enough rows to span many database pages."""
+    archive.mkdir(parents=True)
+    with Index(archive) as index, WarcStore(archive / WARC_DIR) as store:
+        index.journal.writer = store.write_metadata
+        article = index.upsert_article("https://news.example/2024/river.html", source="river.html")
+        for n in range(60):
+            post = Post(platform="twitter", kind="embedded", source="river.html", evidence="blockquote",
+                        post_id=f"17646400000000{n:05d}", handle="RivertonDesk", posted_at="2024-03-04T12:00:00Z",
+                        text=f"The river is up again, gauge {n} " + "é" * 200)
+            key = index.upsert_post(post)
+            index.cite(article, key, "embedded", "blockquote")
+            ex = Exchange(url=f"https://platform.twitter.com/embed/Tweet.html?id={post.post_id}", method="GET",
+                          status=200, reason="OK", request_headers=[("Accept", "*/*")],
+                          response_headers=[("Content-Type", "text/html")], body=b"<html>tweet</html>" * 20)
+            req, resp = store.write_exchange(ex)
+            with index.transaction():
+                cid = index.add_capture(post_key=key, article_id=None, source="live", url=ex.url, status="live",
+                                        screenshot=None, screenshot_sha256=None, error=None, warc=resp.filename,
+                                        page_record_id=resp.record_id)
+                index.add_records(cid, [req, resp], post_key=key)
+            index.observe(key, "live")
+    for side in ("-wal", "-shm"):
+        assert not (archive / f"{DB_NAME}{side}").exists()
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    archive = tmp_path_factory.mktemp("damaged") / "archive"
+    _build(archive)
+    assert (archive / DB_NAME).stat().st_size > 20 * PAGE
+    return archive
+
+
+def _copy(pristine: Path, dest: Path) -> Path:
+    import shutil
+
+    shutil.copytree(pristine, dest)
+    return dest
+
+
+def _flip_pages(path: Path, *, keep_first: bool) -> None:
+    data = bytearray(path.read_bytes())
+    start = PAGE if keep_first else 0
+    for i in range(start, len(data)):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _garbage(path: Path) -> None:
+    rng = random.Random(7)
+    path.write_bytes(bytes(rng.randrange(256) for _ in range(path.stat().st_size)))
+
+
+DAMAGE = {
+    "every-page-flipped": lambda p: _flip_pages(p, keep_first=False),
+    "pages-after-the-header-flipped": lambda p: _flip_pages(p, keep_first=True),
+    "random-garbage": _garbage,
+}
+
+COMMANDS = [
+    ("lookup", "--format", "json"),
+    ("show", "twitter:1764640000000000001"),
+    ("export", "-o", "OUT/out.wacz"),
+    ("verify",),
+    ("report", "-o", "OUT/report.html"),
+    ("archive", "SRC"),
+    ("run", "--seeds", "SRC"),
+]
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_every_command_names_a_damaged_index(pristine: Path, tmp_path: Path, damage: str) -> None:
+    archive = _copy(pristine, tmp_path / "archive")
+    DAMAGE[damage](archive / DB_NAME)
+    source = tmp_path / "article.html"
+    source.write_text("<html><body><p>No posts here.</p></body></html>")
+    (tmp_path / "out").mkdir()
+    for command in COMMANDS:
+        args = [a.replace("OUT", str(tmp_path / "out")).replace("SRC", str(source)) for a in command]
+        r = _cli(*args, archive=archive)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2, (command, r.stderr)
+        assert "Traceback" not in r.stderr and "internal error" not in r.stderr, (command, r.stderr)
+        assert "UnicodeDecodeError" not in r.stderr
+        named = [line for line in lines if "archive.db is damaged: " in line]
+        assert named, (command, r.stderr)
+        assert "archiver reindex" in named[0] and "archiver verify" in named[0]
+    assert not (tmp_path / "out" / "out.wacz").exists()
+
+
+def test_reindex_rebuilds_a_damaged_index_without_force(pristine: Path, tmp_path: Path) -> None:
+    archive = _copy(pristine, tmp_path / "archive")
+    expected = _cli("lookup", "--format", "json", archive=archive)
+    _garbage(archive / DB_NAME)
+    r = _cli("reindex", archive=archive)
+    assert r.returncode == 0, r.stderr
+    again = _cli("lookup", "--format", "json", archive=archive)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == expected.stdout and again.stdout.count('"key"') == 60
+
+
+@pytest.mark.parametrize("how", ["missing", "zero-bytes"])
+def test_verify_calls_warcs_without_an_index_unindexed(pristine: Path, tmp_path: Path, how: str) -> None:
+    archive = _copy(pristine, tmp_path / "archive")
+    if how == "missing":
+        (archive / DB_NAME).unlink()
+    else:
+        (archive / DB_NAME).write_bytes(b"")
+    r = _cli("verify", archive=archive)
+    assert r.returncode == 1, r.stderr
+    assert "intact" not in r.stderr and "Traceback" not in r.stderr
+    unindexed = [line for line in r.stdout.splitlines() if line.startswith("unindexed\t")]
+    assert unindexed and all("archiver reindex" in line for line in unindexed)
+    assert any(line.split("\t")[1].startswith(WARC_DIR + "/") for line in unindexed)
+    # verify left the file as it found it (no schema written into the empty file)
+    assert not (archive / DB_NAME).exists() if how == "missing" else (archive / DB_NAME).stat().st_size == 0
+    r = _cli("reindex", archive=archive)
+    assert r.returncode == 0, r.stderr
+    v = _cli("verify", archive=archive)
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert "intact" in v.stderr
+
+
+def test_a_healthy_index_beside_a_foreign_warc_names_it_unindexed(pristine: Path, tmp_path: Path) -> None:
+    archive = _copy(pristine, tmp_path / "archive")
+    with WarcStore(archive / WARC_DIR, prefix="stray") as store:
+        store.write_resource("https://news.example/stray.txt", "text/plain", b"not indexed")
+    r = _cli("verify", archive=archive)
+    assert r.returncode == 1
+    (line,) = [line for line in r.stdout.splitlines() if line.startswith("unindexed")]
+    assert "stray-" in line and "1 records" in line
+    assert os.path.exists(archive / DB_NAME)
