@@ -20,7 +20,10 @@ def is_full(exc: BaseException) -> bool:
 
 
 def megabytes(nbytes: int) -> str:
-    return f"{max(nbytes, 1) / 1_000_000:.1f} MB"
+    """A size people read at a glance: `0.3 MB`, or `12 kB` below a tenth of a megabyte."""
+    if nbytes < 100_000:
+        return f"{max(1, -(-nbytes // 1000))} kB"
+    return f"{nbytes / 1_000_000:.1f} MB"
 
 
 def disk_full(path: Path | str | None, *, needed: int | None = None, what: str | None = None) -> DiskFull:

@@ -1,0 +1,93 @@
+"""A disk that fills up mid-run: one named line, exit 1, an archive that still verifies, and a next
+run (with room again) that completes.
+
+The archive lives on a small tmpfs mounted inside `unshare -m`, so that a killed test leaves no
+mount behind; everything that must see the mount runs in one shell script inside that namespace.
+Real Chromium against the local fake web.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import ROOT
+from tests.fakeweb import FakeWeb, site
+
+pytestmark = pytest.mark.browser
+
+ARTICLES = [site.ARTICLE_FLOOD.url, site.ARTICLE_WITHHELD.url, f"https://news.example{site.WIRE_TEXT_PATH}"]
+
+
+def _can_mount(tmp: Path) -> str | None:
+    """Why a private tmpfs cannot be mounted here, or None."""
+    if shutil.which("unshare") is None:
+        return "unshare(1) is not installed"
+    probe = tmp / "probe"
+    probe.mkdir()
+    r = subprocess.run(["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o size=1m tmpfs {shlex.quote(str(probe))}"],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        return f"cannot mount a tmpfs in a private mount namespace (needs root): {r.stderr.strip()}"
+    return None
+
+
+def test_disk_full_is_named_and_the_archive_stays_verifiable(tmp_path: Path) -> None:
+    why = _can_mount(tmp_path)
+    if why:
+        pytest.skip(why)
+    mnt, out = tmp_path / "mnt", tmp_path / "out"
+    mnt.mkdir()
+    out.mkdir()
+    archive = mnt / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        exe = [sys.executable, "-m", "archiver.cli"]
+        net = ["--map-host", web.map_host, "--ca-bundle", str(web.ca_pem)]
+
+        def step(name: str, *args: str) -> str:
+            cmd = shlex.join([*exe, *args, "--archive-dir", str(archive)])
+            return f"{cmd} >{out}/{name}.out 2>{out}/{name}.err; echo $? >{out}/{name}.rc\n"
+
+        script = (
+            "set -u\n"
+            f"mount -t tmpfs -o size=2m tmpfs {shlex.quote(str(mnt))} || exit 90\n"
+            + step("full", "archive", *ARTICLES, "--format", "json", *net)
+            + step("verify-full", "verify")
+            + f"ls -laR {shlex.quote(str(mnt))} >{out}/ls.txt 2>&1\n"
+            + f"mount -o remount,size=300m {shlex.quote(str(mnt))} || exit 91\n"
+            + step("again", "archive", *ARTICLES, "--format", "json", *net)
+            + step("verify-again", "verify")
+            + step("lookup", "lookup", "--format", "json")
+        )
+        r = subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=ROOT, capture_output=True, text=True,
+                           timeout=900)
+    assert r.returncode == 0, r.stderr
+
+    def result(name: str) -> tuple[int, str, str]:
+        return (int((out / f"{name}.rc").read_text()), (out / f"{name}.out").read_text(),
+                (out / f"{name}.err").read_text())
+
+    code, _stdout, err = result("full")
+    assert code == 1, err
+    assert "Traceback" not in err and "internal error" not in err, err
+    (line,) = [x for x in err.splitlines() if "no space left on device writing" in x]
+    assert "free some space" in line and str(mnt) in line, line
+    code, stdout, err = result("verify-full")
+    assert code == 0, stdout + err + (out / "ls.txt").read_text()
+    assert "intact" in err
+    code, stdout, err = result("again")
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert summary["failures"] == []
+    code, stdout, err = result("verify-again")
+    assert code == 0, stdout + err
+    code, stdout, err = result("lookup")
+    assert code == 0, err
+    posts = json.loads(stdout)
+    assert len(posts) >= 5 and all(p["captures"] for p in posts if p["status"] == "live")
