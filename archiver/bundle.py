@@ -47,7 +47,7 @@ def _pages(index: Index, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def export_selection(index: Index, archive_dir: Path, filters: Filters, out: Path, *,
-                     include_credentials: bool = False) -> ExportSummary:
+                     include_credentials: bool = False, allow_damaged: bool = False) -> ExportSummary:
     """Export the posts matching `filters`, with the articles citing them."""
     from .export import bundle_format, export_bundle
     from .index.query import lookup, records_for
@@ -59,7 +59,7 @@ def export_selection(index: Index, archive_dir: Path, filters: Filters, out: Pat
     records = records_for(index, [p["key"] for p in posts])
     title = f"archiver export of {len(posts)} post(s)"
     return export_bundle(archive_dir, records, _pages(index, posts), out,
-                         include_credentials=include_credentials, title=title)
+                         include_credentials=include_credentials, title=title, allow_damaged=allow_damaged)
 
 
 def verify_selection(index: Index, archive_dir: Path) -> tuple[list[Problem], str]:

@@ -417,6 +417,7 @@ def export(
     platform: PlatformOpt = None, text: TextOpt = None, status: StatusOpt = None, article: ArticleOpt = None,
     captured_since: CapturedSinceOpt = None,
     include_credentials: Annotated[bool, typer.Option("--include-credentials", help="Keep Cookie/Authorization/Set-Cookie headers (left out by default).")] = False,
+    allow_damaged: Annotated[bool, typer.Option("--allow-damaged", help="Leave out records that fail their CRC/digest check (named on stderr) instead of refusing the export.")] = False,
 ) -> None:
     """Export the selected posts, and the articles citing them, as WACZ or a single WARC.
 
@@ -430,9 +431,14 @@ def export(
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
     with _open_index(d) as index:
-        summary = _call(lambda: export_selection(index, d, filters, out, include_credentials=include_credentials))
+        summary = _call(lambda: export_selection(index, d, filters, out, include_credentials=include_credentials,
+                                                 allow_damaged=allow_damaged))
     _write(f"{out}\n")
+    for line in summary.left_out:
+        typer.echo(f"archiver: {line}", err=True)
     typer.echo(f"archiver: wrote {out}: {summary}", err=True)
+    if summary.left_out:
+        raise typer.Exit(EXIT_PARTIAL)
 
 
 @app.command()

@@ -10,6 +10,7 @@
     ├── DiskFull                  no space left on the device while writing a named file
     ├── LockHeld                  another run holds the archive's lock (exit 3)
     └── ExportError               nothing selected, or the bundle could not be written
+        └── DamagedRecord         a selected record fails its checks: no bundle (exit 1)
 
 Messages are one line and say what to do next.
 """
@@ -67,3 +68,9 @@ class ExportError(ArchiverError):
 
     exit_code = 2
 
+
+
+class DamagedRecord(ExportError):
+    """A selected record fails its CRC or digest check; export it with --allow-damaged to leave it out."""
+
+    exit_code = 1

@@ -32,7 +32,7 @@ def _cli(*args: str, archive: Path) -> subprocess.CompletedProcess[str]:
 def _build(archive: Path) -> None:
     """An archive with enough rows to span many database pages."""
     archive.mkdir(parents=True)
-    with Index(archive) as index, WarcStore(archive / WARC_DIR) as store:
+    with Index(archive) as index, WarcStore(archive / WARC_DIR, max_size=40_000) as store:
         index.journal.writer = store.write_metadata
         article = index.upsert_article("https://news.example/2024/river.html", source="river.html")
         for n in range(60):
@@ -162,3 +162,46 @@ def test_a_healthy_index_beside_a_foreign_warc_names_it_unindexed(pristine: Path
     (line,) = [line for line in r.stdout.splitlines() if line.startswith("unindexed")]
     assert "stray-" in line and "1 records" in line
     assert os.path.exists(archive / DB_NAME)
+
+
+def _export(archive: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return _cli("export", "--handle", "RivertonDesk", "-o", str(out), *extra, archive=archive)
+
+
+def test_export_names_a_missing_warc_file_and_exports_the_rest(pristine: Path, tmp_path: Path) -> None:
+    archive = _copy(pristine, tmp_path / "archive")
+    files = sorted((archive / WARC_DIR).glob("*.warc.gz"))
+    assert len(files) >= 3
+    files[1].unlink()
+    out = tmp_path / "out.warc.gz"
+    r = _export(archive, out)
+    assert r.returncode == 1, r.stderr
+    (line,) = [x for x in r.stderr.splitlines() if "WARC file is missing" in x]
+    assert f"{WARC_DIR}/{files[1].name}" in line
+    assert out.exists() and "Traceback" not in r.stderr
+
+
+def test_export_refuses_a_damaged_record_unless_allowed(pristine: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    archive = _copy(pristine, tmp_path / "archive")
+    conn = sqlite3.connect(archive / DB_NAME)
+    record_id, filename, offset, length = conn.execute(
+        "SELECT record_id, filename, \"offset\", length FROM records WHERE warc_type = 'response' "
+        "ORDER BY filename, \"offset\" LIMIT 1 OFFSET 5").fetchone()
+    conn.close()
+    path = archive / WARC_DIR / filename
+    data = bytearray(path.read_bytes())
+    # the gzip member's CRC-32 (8 bytes from its end) no longer matches what it holds
+    data[offset + length - 8] ^= 0xFF
+    path.write_bytes(bytes(data))
+    out = tmp_path / "out.wacz"
+    r = _export(archive, out)
+    assert r.returncode == 1, r.stderr
+    assert record_id in r.stderr and "--allow-damaged" in r.stderr and "Traceback" not in r.stderr
+    assert not out.exists() and not list(tmp_path.glob(".out.wacz*"))
+    r = _export(archive, out, "--allow-damaged")
+    assert r.returncode == 1, r.stderr
+    (line,) = [x for x in r.stderr.splitlines() if "left out" in x and record_id in x]
+    assert filename in line
+    assert out.exists()

@@ -16,7 +16,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
-from archiver.errors import ExportError, UsageError
+from archiver.errors import DamagedRecord, ExportError, UsageError
 from archiver.export import export_bundle
 from archiver.export.cdxj import request_body_query, url_key
 from archiver.export.wacz import pages_jsonl, rfc3339
@@ -234,12 +234,37 @@ def test_output_name_decides_the_format(arc: Archive, tmp_path: Path) -> None:
 
 def test_failure_midway_leaves_no_file(arc: Archive, tmp_path: Path) -> None:
     rows = alice_selection(arc)
-    broken = dict(rows[-1], filename="gone.warc.gz")
+    last = rows[-1]
+    path = arc.root / "warcs" / last["filename"]
+    data = bytearray(path.read_bytes())
+    data[last["offset"] + last["length"] // 2] ^= 0xFF  # a CRC that no longer matches
+    path.write_bytes(bytes(data))
     out = tmp_path / "alice.wacz"
-    with pytest.raises(ExportError, match="gone.warc.gz"):
-        export_bundle(arc.root, rows + [broken], alice_pages(), out)
+    with pytest.raises(DamagedRecord, match=f"{last['record_id']}.*--allow-damaged") as err:
+        export_bundle(arc.root, rows, alice_pages(), out)
+    assert err.value.exit_code == 1 and last["filename"] in str(err.value)
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".alice")]
+    # With --allow-damaged the damaged record is left out, and named.
+    summary = export_bundle(arc.root, rows, alice_pages(), out, allow_damaged=True)
+    assert summary.records - summary.originals_added == len({(r["filename"], r["offset"]) for r in rows}) - 1
+    (line,) = summary.left_out
+    assert last["record_id"] in line and "left out" in line
+    with zipfile.ZipFile(out) as z:
+        ids = [r.rec_headers.get_header("WARC-Record-ID")
+               for r in ArchiveIterator(io.BytesIO(z.read("archive/data.warc.gz")))]
+    assert last["record_id"] not in ids and rows[0]["record_id"] in ids
+
+
+def test_a_missing_warc_file_is_named_and_the_rest_exported(arc: Archive, tmp_path: Path) -> None:
+    rows = alice_selection(arc)
+    broken = dict(rows[-1], filename="gone.warc.gz", offset=0)
+    out = tmp_path / "alice.wacz"
+    summary = export_bundle(arc.root, rows + [broken], alice_pages(), out)
+    assert out.exists()
+    assert summary.records - summary.originals_added == len({(r["filename"], r["offset"]) for r in rows})
+    (line,) = summary.left_out
+    assert "warcs/gone.warc.gz" in line and "missing" in line
 
 
 def test_index_out_of_step_is_refused(arc: Archive, tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ class ExportSummary:
     pages: int
     bytes: int  # size of the file written
     missing_originals: list[str] = field(default_factory=list)  # revisit URLs whose original was not found
+    left_out: list[str] = field(default_factory=list)  # missing WARC files, damaged records: one line each
 
     def __str__(self) -> str:
         parts = [f"{self.records} records"]
@@ -49,13 +50,15 @@ class ExportSummary:
         text = ", ".join(parts)
         if self.missing_originals:
             text += f"; {len(self.missing_originals)} revisits without their original (will not replay)"
+        if self.left_out:
+            text += f"; {len(self.left_out)} left out (named above)"
         return text
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": str(self.path), "format": self.format, "records": self.records,
             "originals_added": self.originals_added, "redacted": self.redacted, "pages": self.pages,
-            "bytes": self.bytes, "missing_originals": self.missing_originals,
+            "bytes": self.bytes, "missing_originals": self.missing_originals, "left_out": self.left_out,
         }
 
 
@@ -70,7 +73,8 @@ def bundle_format(out: Path) -> str:
 
 
 def export_bundle(archive_dir: Path, records: Sequence[Mapping[str, Any]], pages: Sequence[Mapping[str, Any]],
-                  out: Path, *, include_credentials: bool = False, title: str | None = None) -> ExportSummary:
+                  out: Path, *, include_credentials: bool = False, title: str | None = None,
+                  allow_damaged: bool = False) -> ExportSummary:
     """Write `records` (plus the originals their revisits need) to `out`, atomically.
 
     `out` ending in .wacz gives WACZ 1.1.1, ending in .warc.gz one WARC file. Nothing appears at
@@ -84,7 +88,9 @@ def export_bundle(archive_dir: Path, records: Sequence[Mapping[str, Any]], pages
     if not out.parent.is_dir():
         raise ExportError(f"cannot write {out}: directory {out.parent} does not exist")
     rows: list[Mapping[str, Any]] = list(records)
-    plan = plan_records(Path(archive_dir), rows)
+    plan = plan_records(Path(archive_dir), rows, allow_damaged=allow_damaged)
+    if not plan.locations:
+        raise ExportError("nothing left to export: " + "; ".join(plan.left_out))
     title = title or DEFAULT_TITLE
     fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
     tmp = Path(tmp_name)
@@ -109,4 +115,4 @@ def export_bundle(archive_dir: Path, records: Sequence[Mapping[str, Any]], pages
              plan.originals_added, result.redacted, out)
     return ExportSummary(path=out, format=fmt, records=result.records, originals_added=plan.originals_added,
                          redacted=result.redacted, pages=len(pages) if fmt == "wacz" else 0,
-                         bytes=out.stat().st_size, missing_originals=plan.missing_originals)
+                         bytes=out.stat().st_size, missing_originals=plan.missing_originals, left_out=plan.left_out)

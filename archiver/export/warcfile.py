@@ -24,7 +24,8 @@ from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from archiver import __version__
-from archiver.errors import ExportError
+from archiver.errors import DamagedRecord, ExportError
+from archiver.layout import WARC_DIR
 from archiver.export.cdxj import INDEXED_TYPES, IndexEntry, clean_mime
 from archiver.export.credentials import (
     REQUEST_CREDENTIALS,
@@ -76,6 +77,7 @@ class Plan:
     locations: list[Location]
     originals_added: int = 0
     missing_originals: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # missing files, damaged records: one line each
 
 
 @dataclass
@@ -87,13 +89,19 @@ class WarcResult:
     sha256: str
 
 
-def plan_records(archive_dir: Path, rows: list[Mapping[str, Any]]) -> Plan:
-    """Deduplicate the rows and add the original of every revisit among them."""
+def plan_records(archive_dir: Path, rows: list[Mapping[str, Any]], *, allow_damaged: bool = False) -> Plan:
+    """Deduplicate the rows and add the original of every revisit among them.
+
+    Records of a missing WARC file are left out and named (`plan.left_out`). A record that fails
+    its CRC or digest check stops the export (DamagedRecord) unless `allow_damaged`: then it is
+    left out and named too, so that the bundle holds only records that check.
+    """
     chosen: dict[tuple[str, int], Location] = {}
     for row in rows:
         loc = Location.from_row(row)
         chosen.setdefault(loc.sort_key, loc)
     plan = Plan(locations=[])
+    chosen = _readable(archive_dir, chosen, plan, allow_damaged)
     finder: OriginalFinder | None = None
     queue = [loc for loc in chosen.values() if loc.warc_type == "revisit"]
     while queue:
@@ -108,12 +116,48 @@ def plan_records(archive_dir: Path, rows: list[Mapping[str, Any]]) -> Plan:
             log.warning("no original found for the revisit of %s (%s)", uri, loc.record_id)
             plan.missing_originals.append(uri)
         elif original.sort_key not in chosen:
+            if not _readable(archive_dir, {original.sort_key: original}, plan, allow_damaged):
+                continue
             chosen[original.sort_key] = original
             plan.originals_added += 1
             if original.warc_type == "revisit":
                 queue.append(original)
     plan.locations = sorted(chosen.values(), key=lambda loc: loc.sort_key)
     return plan
+
+
+def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: Plan,
+              allow_damaged: bool) -> dict[tuple[str, int], Location]:
+    """The locations whose file exists and whose record checks; the others are named in the plan."""
+    from archiver.verify import check_record
+
+    kept: dict[tuple[str, int], Location] = {}
+    by_file: dict[str, list[tuple[tuple[str, int], Location]]] = {}
+    for key, loc in chosen.items():
+        by_file.setdefault(loc.filename, []).append((key, loc))
+    for filename, locs in sorted(by_file.items()):
+        path = warc_path(archive_dir, filename)
+        rel = f"{WARC_DIR}/{filename}"
+        if not path.is_file():
+            plan.left_out.append(f"{rel}: WARC file is missing; its {len(locs)} selected record(s) were left out "
+                                 "(run `archiver verify`)")
+            continue
+        with path.open("rb") as fh:
+            for key, loc in locs:
+                problem = check_record(fh, path.name, {"offset": loc.offset, "length": loc.length,
+                                                       "record_id": loc.record_id})
+                if problem is None:
+                    kept[key] = loc
+                    continue
+                if problem.kind == "record" and problem.detail.endswith("instead"):
+                    raise ExportError(f"{rel} offset {loc.offset} does not hold {loc.record_id} ({problem.detail}): "
+                                      "the index is out of step with the WARC files; run `archiver verify`")
+                what = f"{rel}: record {loc.record_id or '?'} at offset {loc.offset} is damaged ({problem.detail})"
+                if not allow_damaged:
+                    raise DamagedRecord(f"{what}; no bundle written: pass --allow-damaged to export without it, "
+                                        "and run `archiver verify`")
+                plan.left_out.append(f"{what}; left out")
+    return kept
 
 
 def _all_headers(headers: StatusAndHeaders, name: str) -> list[str]:
