@@ -233,6 +233,8 @@ def test_recapture_adds_a_capture_without_duplicating_posts(run: Any, tmp_path: 
 def test_every_record_in_the_warcs_is_in_the_index(run: Any) -> None:
     import sqlite3
 
+    from archiver.index.journal import is_journal_uri
+
     _web, archive, *_ = run
     with sqlite3.connect(archive / "archive.db") as db:
         indexed = {row[0] for row in db.execute("SELECT record_id FROM records")}
@@ -240,6 +242,9 @@ def test_every_record_in_the_warcs_is_in_the_index(run: Any) -> None:
     for path in warc_files(archive):
         with path.open("rb") as fh:
             for rec in ArchiveIterator(fh):
+                # the index's own journal (urn:post:..., urn:capture:...) is what reindex reads, not indexed
+                if is_journal_uri(rec.rec_headers.get_header("WARC-Target-URI") or ""):
+                    continue
                 if rec.rec_type != "warcinfo" and rec.rec_headers.get_header("WARC-Record-ID") not in indexed:
                     unindexed.append((rec.rec_type, rec.rec_headers.get_header("WARC-Target-URI")))
     assert not unindexed, unindexed
