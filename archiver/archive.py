@@ -15,8 +15,8 @@ from .errors import ArchiverError, DiskFull, NetworkError, SourceError
 from .layout import WARC_DIR, article_dir, relative
 from .models import Document, Post
 from .postcapture import PostCapturer, PostOutcome
-from .space import disk_full, is_full
 from .sources import DEFAULT_MAX_BYTES, SourceFailure, document_from_bytes, expand, is_url, read_file, read_stdin
+from .space import disk_full, is_full
 
 if TYPE_CHECKING:
     from .capture.http import RecordingClient

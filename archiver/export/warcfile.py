@@ -25,7 +25,6 @@ from warcio.warcwriter import WARCWriter
 
 from archiver import __version__
 from archiver.errors import DamagedRecord, ExportError
-from archiver.layout import WARC_DIR
 from archiver.export.cdxj import INDEXED_TYPES, IndexEntry, clean_mime
 from archiver.export.credentials import (
     REQUEST_CREDENTIALS,
@@ -41,6 +40,7 @@ from archiver.export.source import (
     parse_member,
     warc_path,
 )
+from archiver.layout import WARC_DIR
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from archiver.errors import IndexError_
+from archiver.errors import DiskFull, IndexDamaged, IndexError_
 from archiver.index import damage
 
 log = logging.getLogger(__name__)
@@ -258,7 +258,7 @@ def open_database(path: Path, *, create: bool = True) -> Database:
     except sqlite3.DatabaseError as exc:
         db.close()
         named = damage.translate(exc, path)
-        if isinstance(named, (damage.IndexDamaged, damage.DiskFull)):
+        if isinstance(named, (IndexDamaged, DiskFull)):
             raise named from exc
         hint = "another process kept it busy, try again" if "locked" in str(exc) else "is it an archiver archive.db?"
         raise IndexError_(f"cannot use the index {path}: {exc} ({hint})") from exc
