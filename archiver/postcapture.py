@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ArchiverError, DiskFull, NetworkError
 from .layout import MEDIA_DIR, post_dir, relative
+from .space import disk_full, is_full
 
 if TYPE_CHECKING:
     from .capture.browser import Browser
@@ -214,7 +215,13 @@ class PostCapturer:
             path = out / f"{f.sha256[:16]}{ext}"
             if not path.exists():
                 tmp = path.with_name(path.name + ".part")
-                tmp.write_bytes(f.data)
+                try:
+                    tmp.write_bytes(f.data)
+                except OSError as e:
+                    tmp.unlink(missing_ok=True)  # no half file left behind (a full disk, say)
+                    if is_full(e):
+                        raise disk_full(tmp, needed=len(f.data), what="a media file") from e
+                    raise
                 os.replace(tmp, path)
             self.index.add_media(key, f.url, relative(self.archive_dir, path), f.sha256, f.mime)
 
