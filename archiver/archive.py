@@ -143,7 +143,7 @@ class Session:
             self.store = self._stack.enter_context(WarcStore(warcs, prefix=self.warc_prefix, info={
                 "browser-version": self.browser.browser_version or "", "http-header-user-agent": self.browser.user_agent or ""}))
             # Every index write is also kept in the WARCs, so that `archiver reindex` can rebuild it.
-            self.index.journal.writer = self.store.write_metadata
+            self.index.journal.writer = self.store.write_metadata_batch
             self.client: RecordingClient = self._stack.enter_context(
                 RecordingClient(self.net, self.store, timeout=self.timeout))
         except BaseException:

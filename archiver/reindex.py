@@ -155,6 +155,9 @@ class _Replay:
             _upsert(self.db, "articles", row, "url")
         elif entry.kind == "post":
             _upsert(self.db, "posts", row, "key")
+        elif entry.kind == "post-status":
+            self.db.execute("UPDATE posts SET status = ?, last_checked = ? WHERE key = ?",
+                            [row.get("status"), row.get("last_checked"), row.get("key")])
         elif entry.kind == "citation":
             row["article_id"] = self.article_id(row.pop("article_url", None))
             if row["article_id"] is not None:

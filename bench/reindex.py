@@ -34,7 +34,7 @@ def build(archive: Path, posts: int, journal: bool) -> float:
     start = time.perf_counter()
     with Index(archive) as index, WarcStore(archive / WARC_DIR) as store:
         if journal:
-            index.journal.writer = store.write_metadata
+            index.journal.writer = store.write_metadata_batch
         article = index.upsert_article("https://news.example/bench.html", source="bench.html")
         for n in range(posts):
             post = Post(platform="twitter", kind="embedded", source="bench.html", evidence="blockquote",

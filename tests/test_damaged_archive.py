@@ -33,7 +33,7 @@ def _build(archive: Path) -> None:
     """An archive with enough rows to span many database pages."""
     archive.mkdir(parents=True)
     with Index(archive) as index, WarcStore(archive / WARC_DIR, max_size=40_000) as store:
-        index.journal.writer = store.write_metadata
+        index.journal.writer = store.write_metadata_batch
         article = index.upsert_article("https://news.example/2024/river.html", source="river.html")
         for n in range(60):
             post = Post(platform="twitter", kind="embedded", source="river.html", evidence="blockquote",

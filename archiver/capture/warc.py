@@ -232,8 +232,9 @@ class WarcStore(Closing):
 
     # -- writing -----------------------------------------------------------------------------------
 
-    def _write(self, record: ArcWarcRecord) -> RecordInfo:
-        """Append one record as one gzip member, make it durable, and say where it is."""
+    def _write(self, record: ArcWarcRecord, *, sync: bool = True) -> RecordInfo:
+        """Append one record as one gzip member, make it durable (unless the caller syncs a batch
+        itself), and say where it is."""
         assert self._fd is not None and self._name is not None
         buf = io.BytesIO()
         WARCWriter(buf, gzip=True, warc_version="1.1").write_record(record)
@@ -243,7 +244,8 @@ class WarcStore(Closing):
             view = memoryview(data)
             while view:
                 view = view[os.write(self._fd, view) :]
-            os.fsync(self._fd)
+            if sync:
+                os.fsync(self._fd)
         except BaseException as exc:
             # A half-written member in the middle of the file would hide every later record from
             # readers: cut it off before anything else is appended (disk full, interrupt...).
@@ -408,6 +410,24 @@ class WarcStore(Closing):
             info = self._write(rec)
             self._end()
             return info
+
+    def write_metadata_batch(self, items: list[tuple[str, dict[str, Any]]]) -> None:
+        """Several `metadata` records (uri, fields) made durable with one fsync: the index's journal."""
+        if not items:
+            return
+        with self._lock:
+            for uri, fields in items:
+                writer = self._begin()
+                data = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str).encode()
+                rec = writer.create_warc_record(
+                    uri, "metadata", payload=io.BytesIO(data), length=len(data),
+                    warc_content_type="application/json",
+                    warc_headers_dict={"WARC-Date": warc_date(), "Content-Type": "application/json"},
+                )
+                self._write(rec, sync=False)
+            if self._fd is not None:
+                os.fsync(self._fd)
+            self._end()
 
     def flush(self) -> None:
         """Nothing to do: every record is written and fsync'ed before its RecordInfo is returned."""

@@ -5,6 +5,7 @@ written as a WARC `metadata` record (application/json) once its transaction comm
 target URI naming what it describes:
 
     urn:post:<key>                          the post's whole row after the write
+    urn:post-status:<key>                   its status and last check, after an observation
     urn:article:<url>                       the article's whole row after the write
     urn:citation:<article url>#<post key>   the citation's row
     urn:capture:<post key | article url>#<captured_at>
@@ -30,10 +31,11 @@ from sqlite_utils import Database
 
 # The `journal` field of every payload, so that a reader can tell these records from capture-info.
 JOURNAL_FORMAT = "archiver-index/1"
-KINDS: tuple[str, ...] = ("post", "article", "citation", "capture", "observation", "media", "post-merge", "records")
+KINDS: tuple[str, ...] = ("post", "post-status", "article", "citation", "capture", "observation", "media", "post-merge", "records")
 URN_PREFIXES: tuple[str, ...] = tuple(f"urn:{kind}:" for kind in KINDS)
 
-Writer = Callable[..., Any]  # WarcStore.write_metadata(uri, fields)
+# WarcStore.write_metadata_batch: writes [(uri, fields), ...] as metadata records, one fsync for all.
+Writer = Callable[[list[tuple[str, dict[str, Any]]]], Any]
 
 
 def is_journal_uri(uri: str) -> bool:
@@ -61,9 +63,8 @@ class Journal:
     def flush(self) -> None:
         """Write what the committed transaction queued (called after COMMIT)."""
         pending, self.pending = self.pending, []
-        if self.writer is not None:
-            for uri, payload in pending:
-                self.writer(uri, payload)
+        if self.writer is not None and pending:
+            self.writer(pending)
 
     def discard(self, keep: int = 0) -> None:
         """Forget what a rolled-back transaction (or savepoint) queued after the first `keep` entries."""
@@ -78,6 +79,14 @@ class Journal:
         if row is not None:
             row.pop("id", None)
             self._queue("post", key, {"row": row})
+
+    def post_status(self, db: Database, key: str) -> None:
+        """The post's status and last check after an observation (the rest of its row is unchanged)."""
+        if self.writer is None:
+            return
+        row = _row(db, "SELECT key, status, last_checked FROM posts WHERE key = ?", [key])
+        if row is not None:
+            self._queue("post-status", key, {"row": row})
 
     def article(self, db: Database, article_id: int | None) -> None:
         if self.writer is None or article_id is None:

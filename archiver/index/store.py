@@ -439,7 +439,7 @@ class Index(Closing):
                 "WHERE key = ? AND (last_checked IS NULL OR last_checked <= ?)",
                 [status, when, post_key, when],
             )
-            self.journal.post(self.db, post_key)
+            self.journal.post_status(self.db, post_key)
 
     def has_capture(self, post_key: str, *, source: str | None = None) -> bool:
         """True when the post has a capture (from `source`, if given) that completed without error."""
