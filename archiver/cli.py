@@ -331,7 +331,10 @@ def _open_index(archive_dir: Path):  # type: ignore[no-untyped-def]
     from .errors import UsageError
     from .index.store import Index
     from .layout import DB_NAME
+    from .verify import REINDEX_HINT, index_absent
 
+    if reason := index_absent(archive_dir):  # WARC files, but no usable index beside them
+        _fail(f"{archive_dir}: {reason} beside the WARC files: {REINDEX_HINT}", EXIT_USAGE)
     if not (archive_dir / DB_NAME).exists():
         _fail(str(UsageError(f"no archive at {archive_dir} (no {DB_NAME}); run `archiver archive` or `archiver run` first, or pass --archive-dir")), EXIT_USAGE)
     return _call(lambda: Index(archive_dir, create=False))

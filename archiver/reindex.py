@@ -26,6 +26,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from .errors import IndexError_, UsageError
 from .index import fields, merge
+from .index.damage import disk_full, is_full
 from .index.journal import JOURNAL_FORMAT, is_journal_uri
 from .layout import DB_NAME, WARC_DIR
 
@@ -272,7 +273,9 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
         except sqlite3.Error as e:
             db.close()
             _remove(temp)
-            raise IndexError_(f"could not write the new index {temp}: {e}; check free disk space") from e
+            if is_full(e):
+                raise disk_full(temp) from e
+            raise IndexError_(f"could not write the new index {temp}: {e}; the old index is untouched") from e
         except BaseException:
             db.close()
             _remove(temp)

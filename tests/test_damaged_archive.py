@@ -205,3 +205,18 @@ def test_export_refuses_a_damaged_record_unless_allowed(pristine: Path, tmp_path
     (line,) = [x for x in r.stderr.splitlines() if "left out" in x and record_id in x]
     assert filename in line
     assert out.exists()
+
+
+@pytest.mark.parametrize("how", ["missing", "zero-bytes"])
+def test_lookup_without_an_index_beside_warcs_suggests_reindex(pristine: Path, tmp_path: Path, how: str) -> None:
+    archive = _copy(pristine, tmp_path / "archive")
+    if how == "missing":
+        (archive / DB_NAME).unlink()
+    else:
+        (archive / DB_NAME).write_bytes(b"")
+    r = _cli("lookup", "--format", "json", archive=archive)
+    assert r.returncode == 2 and r.stdout == ""
+    assert "archiver reindex" in r.stderr and "Traceback" not in r.stderr
+    assert (archive / DB_NAME).exists() == (how == "zero-bytes")
+    if how == "zero-bytes":
+        assert (archive / DB_NAME).stat().st_size == 0  # left as found: no schema written into it
