@@ -252,7 +252,8 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
             if not _scan(path, f"{WARC_DIR}/{path.name}", rows, journal, summary.gaps):
                 older.append(path.name)
         temp = archive_dir / f".{DB_NAME}.reindex-{os.getpid()}"
-        for stale in (temp, Path(f"{temp}-wal"), Path(f"{temp}-shm")):
+        # Left by a reindex that was killed (we hold the lock: nobody else is writing one).
+        for stale in archive_dir.glob(f".{DB_NAME}.reindex-*"):
             _remove(stale)
         db = open_database(temp)
         try:
