@@ -145,3 +145,17 @@ def test_older_archive_without_journal_names_the_gap(rebuilt: Any) -> None:
     assert len(gaps) == 1 and "written before the index was journaled" in gaps[0]
     assert "Traceback" not in r.stderr
     assert lookup(web, old) == []
+
+
+def test_reindex_after_a_parallel_run_reproduces_lookup(rebuilt: Any) -> None:
+    web, _archive, _kept, _before, _shown, _r, tmp = rebuilt
+    archive = tmp / "parallel"
+    seeds = tmp / "seeds"
+    r = cli(web, "run", "--seeds", str(seeds), "--concurrency", "2", archive=archive)
+    assert r.returncode == 0, r.stderr
+    before = lookup(web, archive)
+    assert len(before) >= 5
+    _drop_index(archive)
+    r = cli(web, "reindex", archive=archive)
+    assert r.returncode == 0, r.stderr
+    assert lookup(web, archive) == before
