@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ArchiverError, NetworkError, SourceError
+from .errors import ArchiverError, NetworkError, RefusedError, SourceError
 from .layout import WARC_DIR, article_dir, relative
 from .models import Document, Post
 from .postcapture import PostCapturer, PostOutcome
@@ -208,7 +208,7 @@ class Archiver:
         try:
             doc = self._read(spec)
         except (SourceError, NetworkError) as e:
-            self._fail(str(e), network=isinstance(e, NetworkError))
+            self._fail(str(e), network=isinstance(e, NetworkError) and not isinstance(e, RefusedError))
             self.summary.articles.append(ArticleOutcome(spec, spec, error=str(e)))
             return []
         self.summary.sources_read += 1
@@ -331,6 +331,8 @@ class Archiver:
                 if res.network_failed:
                     self._fail(f"{link}: could not be resolved ({res.error})", network=True)
                     return None
+                if res.refused:
+                    self._fail(f"{link}: {res.error}")
                 found = resolved_post_id(res)
                 if found and _same_author(post, found[0], res.final_url):
                     return found

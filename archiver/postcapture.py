@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ArchiverError, NetworkError
+from .errors import ArchiverError, NetworkError, RefusedError
 from .layout import MEDIA_DIR, post_dir, relative
 
 if TYPE_CHECKING:
@@ -112,6 +112,10 @@ class PostCapturer:
             if platform == "twitter":
                 return self._unidentified(post, offline)
             return self._generic(post, recheck)
+        except RefusedError as e:
+            # The policy kept the tool away from the address: nothing was learnt about the post.
+            self.index.observe(key, "unknown", detail=str(e))
+            return PostOutcome(key, platform, post.url, "unknown", reason=str(e), error=str(e))
         except NetworkError as e:
             self.index.observe(key, "unavailable", detail=str(e))
             return PostOutcome(key, platform, post.url, "unavailable", error=str(e), network_failed=True)
@@ -259,6 +263,8 @@ class PostCapturer:
             elif code in (404, 410):
                 # One signal only: not enough to call it deleted (issue 3, point 5).
                 status, reason = "unavailable", f"oEmbed answered {code}"
+        except RefusedError as e:
+            status, reason = "unknown", str(e)
         except NetworkError as e:
             network_failed, status, reason = True, "unavailable", str(e)
         finally:

@@ -21,7 +21,7 @@ import httpx
 from archiver.capture.http import CURL_UA
 from archiver.capture.types import HttpGetter
 from archiver.detect.platforms.twitter import parse_status_url
-from archiver.errors import NetworkError
+from archiver.errors import NetworkError, RefusedError
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ class Resolution:
     hops: list[Hop] = field(default_factory=list)
     error: str | None = None
     network_failed: bool = False
+    refused: bool = False  # the network policy refused a hop (named in `error`)
 
 
 def normalise_shortlink(link: str) -> str:
@@ -140,8 +141,9 @@ def resolve_shortlink(
         try:
             resp = client.get(current, headers={"User-Agent": user_agent}, follow_redirects=False)
         except (NetworkError, httpx.TransportError) as e:
-            res.error = f"{current}: {e or type(e).__name__}"
-            res.network_failed = True
+            res.refused = isinstance(e, RefusedError)
+            res.error = str(e) if res.refused else f"{current}: {e or type(e).__name__}"
+            res.network_failed = not res.refused
             log.info("resolve %s: %s", url, res.error)
             return res
         except httpx.InvalidURL as e:

@@ -22,8 +22,9 @@ import httpx
 
 from archiver.capture.types import Exchange, RecordInfo
 from archiver.capture.warc import WarcStore
-from archiver.errors import NetworkError, SourceError
+from archiver.errors import NetworkError, RefusedError, SourceError
 from archiver.net import NetOptions
+from archiver.netpolicy import AddressRefused, judge_literal
 
 from ..resource import Closing
 
@@ -188,15 +189,27 @@ class RecordingClient(Closing):
 
     def _fetch(self, url: str, headers: dict[str, str] | None, page_id: str | None) -> httpx.Response:
         try:
-            host = httpx.URL(url).host
-        except httpx.InvalidURL as e:
+            parsed = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError, ValueError) as e:
             raise NetworkError(f"GET {url}: bad URL ({e})") from e
+        if parsed.scheme not in ("http", "https"):
+            raise RefusedError(f"refused: {url}: only http and https URLs are fetched")
+        host = parsed.host
+        if self.net.proxy:
+            # The proxy resolves names; what can be judged here is an IP literal.
+            try:
+                judge_literal(self.net, host, parsed.port or (443 if parsed.scheme == "https" else 80))
+            except AddressRefused as e:
+                raise RefusedError(f"refused: {url} {e.reason}") from e
         with self._gate(host):
             attempt = 0
             while True:
                 try:
                     response = self._send_once(url, headers, page_id)
                 except httpx.HTTPError as e:
+                    refused = _cause(e, AddressRefused)
+                    if isinstance(refused, AddressRefused):
+                        raise RefusedError(f"refused: {url} {refused.reason}") from e
                     what, transient = describe_error(e)
                     if transient and attempt < self.max_retries:
                         wait = self._delay(attempt)
