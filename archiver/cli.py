@@ -105,12 +105,19 @@ CaBundleOpt = Annotated[
     typer.Option("--ca-bundle", metavar="PEM", help="Also trust the CA certificates in this PEM file (verification stays on). Env: ARCHIVER_CA_BUNDLE."),
 ]
 ProxyOpt = Annotated[str | None, typer.Option("--proxy", metavar="URL", help="Send traffic through this proxy. Env: ARCHIVER_PROXY.")]
+AllowPrivateOpt = Annotated[bool, typer.Option(
+    "--allow-private",
+    help="Let pages lead the tool to loopback, private and link-local addresses (an intranet). Off by default: content "
+         "that names such an address is refused. Env: ARCHIVER_ALLOW_PRIVATE=1.")]
 
 
-def _net(map_host: list[str] | None, ca_bundle: str | None, proxy: str | None):  # type: ignore[no-untyped-def]
+def _net(map_host: list[str] | None, ca_bundle: str | None, proxy: str | None,  # type: ignore[no-untyped-def]
+         allow_private: bool = False, trusted: list[str] | None = None):
+    """Network options; `trusted` are the URLs the operator typed, fetched as given whatever their address."""
     from .net import NetOptions
 
-    return _call(lambda: NetOptions.from_options(map_host, ca_bundle, proxy))
+    net = _call(lambda: NetOptions.from_options(map_host, ca_bundle, proxy, allow_private=allow_private))
+    return net.trusting(trusted or [])
 
 
 @app.command()
@@ -122,6 +129,7 @@ def scan(
     map_host: MapHostOpt = None,
     ca_bundle: CaBundleOpt = None,
     proxy: ProxyOpt = None,
+    allow_private: AllowPrivateOpt = False,
 ) -> None:
     """Find every social post that articles embed or cite.
 
@@ -135,7 +143,8 @@ def scan(
     from .output import render
     from .scan import scan as run_scan
 
-    net = _net(map_host, ca_bundle, proxy) if any(s.startswith(("http://", "https://")) for s in sources) else None
+    urls = [s for s in sources if s.startswith(("http://", "https://"))]
+    net = _net(map_host, ca_bundle, proxy, allow_private, trusted=urls) if urls else None
     result = _call(lambda: run_scan(sources, kind=kind.value, max_bytes=max_bytes, net=net))
     rows = [p.to_dict() for p in result.posts]
     _write(render(rows, format.value, fields=POST_FIELDS,
@@ -244,6 +253,7 @@ def archive(
     map_host: MapHostOpt = None,
     ca_bundle: CaBundleOpt = None,
     proxy: ProxyOpt = None,
+    allow_private: AllowPrivateOpt = False,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for each page load and request.")] = 30.0,
     recapture: Annotated[bool, typer.Option("--recapture", help="Capture posts and articles again even if already held.")] = False,
     max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Skip sources larger than this many bytes.")] = 50 * 1024 * 1024,
@@ -258,7 +268,7 @@ def archive(
     from .archive import archive as run_archive
     from .sources import expand
 
-    net = _net(map_host, ca_bundle, proxy)
+    net = _net(map_host, ca_bundle, proxy, allow_private, trusted=sources)
     with _Progress(total=len(list(expand(sources)))) as progress:
         summary = _call(lambda: run_archive(sources, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress))
@@ -275,6 +285,7 @@ def run(
     map_host: MapHostOpt = None,
     ca_bundle: CaBundleOpt = None,
     proxy: ProxyOpt = None,
+    allow_private: AllowPrivateOpt = False,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for each page load and request.")] = 30.0,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format of the summary.")] = OutFormat.table,
 ) -> None:
@@ -287,7 +298,7 @@ def run(
     from .runs import run as run_job
     from .seeds import parse_duration, read_seeds
 
-    net = _net(map_host, ca_bundle, proxy)
+    net = _net(map_host, ca_bundle, proxy, allow_private)
     after = _call(lambda: parse_duration(recheck_after))
     try:
         total: int | None = len(read_seeds(seeds).sources)

@@ -44,6 +44,8 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
         progress: Callable[[str], None] | None = None) -> ArchiveSummary:
     """Archive what the seeds list, then re-check held posts whose last check is older than recheck_after."""
     seed_list = read_seeds(seeds)
+    # The operator's own URL lists are trusted as given; links read from feeds are content.
+    net = net.trusting(seed_list.trusted)
     if concurrency > 1:
         with ArchiveLock(archive_dir, wait=wait):
             return _run_parallel(seed_list.sources, seed_list.problems, archive_dir, net,

@@ -31,6 +31,8 @@ class SeedList:
 
     sources: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Lines of `*.urls` files: the operator's own choice, trusted by the network policy as given.
+    trusted: list[str] = field(default_factory=list)
 
 
 def feed_links(data: bytes) -> list[str] | None:
@@ -91,6 +93,7 @@ def read_seeds(path: Path) -> SeedList:
                     out.problems.append(f"{p}:{n}: not an http(s) URL: {line!r}")
                     continue
                 out.sources.append(line)
+                out.trusted.append(line)
             continue
         links = feed_links(data)
         if links is not None:
