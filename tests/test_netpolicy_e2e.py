@@ -262,3 +262,88 @@ def test_the_http_client_refuses_media_and_redirects_to_private_addresses(
                 assert message.endswith(f"resolves to {why}"), message
     assert service.paths == []
     assert all(addr == "127.0.0.1" and port == web.port for addr, port in dialler.calls), dialler.calls
+
+
+# -- under the operator's --proxy: the gate tunnels through it, and still judges IP literals --------------
+
+
+class ConnectProxy:
+    """An HTTP CONNECT proxy on 127.0.0.1 that sends every tunnel to the fake web (which answers for
+    any host name) and remembers the targets it was asked for."""
+
+    def __init__(self, upstream_port: int) -> None:
+        import socket
+        import socketserver
+
+        self.targets: list[str] = []
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                line = self.rfile.readline().decode("latin-1")
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                method, target, _ = line.split(" ", 2)
+                outer.targets.append(target)
+                if method != "CONNECT":
+                    self.wfile.write(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+                    return
+                up = socket.create_connection(("127.0.0.1", upstream_port))
+                self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                self.wfile.flush()
+
+                def pump(src: socket.socket, dst: socket.socket) -> None:
+                    try:
+                        while data := src.recv(65536):
+                            dst.sendall(data)
+                    except OSError:
+                        pass
+                    finally:
+                        try:
+                            dst.shutdown(socket.SHUT_WR)
+                        except OSError:
+                            pass
+
+                t = threading.Thread(target=pump, args=(up, self.connection), daemon=True)
+                t.start()
+                pump(self.connection, up)
+                t.join(timeout=30)
+                up.close()
+
+        class Server(socketserver.ThreadingTCPServer):
+            daemon_threads = True
+            allow_reuse_address = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_through_the_operators_proxy_names_are_its_job_and_ip_literals_still_refused(
+        web: FakeWeb, service: Service, tmp_path: Path) -> None:
+    from archiver.capture.browser import Browser
+    from archiver.capture.warc import WarcStore
+
+    proxy = ConnectProxy(web.port)
+    try:
+        path = "/proxied.html"
+        web.set_state(("article", path), "<!doctype html><title>Proxied</title><p>Through a proxy.</p>"
+                                         f'<iframe src="https://127.0.0.1:{service.port}/literal"></iframe>'
+                                         '<iframe src="https://news.example/go-private"></iframe>')
+        web.set_state(("redirect", "/go-private"), f"https://0x7f.1:{service.port}/redirected")
+        net = NetOptions(ca_bundle=web.ca_pem, proxy=f"http://127.0.0.1:{proxy.port}")
+        with Browser(net, workdir=tmp_path / "browser", timeout=15) as browser, \
+                WarcStore(tmp_path / "warcs", prefix="t") as store:
+            page = browser.capture(f"https://news.example{path}", store, screenshot_path=None)
+        assert page.status == 200 and page.title == "Proxied"
+        assert "news.example:443" in proxy.targets
+        assert not any(str(service.port) in t for t in proxy.targets), proxy.targets
+        assert service.paths == []
+        for url in (f"https://127.0.0.1:{service.port}/literal", f"https://127.0.0.1:{service.port}/redirected"):
+            assert f"refused: {url} resolves to a loopback address (127.0.0.1)" in page.errors, page.errors
+    finally:
+        proxy.close()
