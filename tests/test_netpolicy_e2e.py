@@ -347,3 +347,14 @@ def test_through_the_operators_proxy_names_are_its_job_and_ip_literals_still_ref
             assert f"refused: {url} resolves to a loopback address (127.0.0.1)" in page.errors, page.errors
     finally:
         proxy.close()
+
+
+def test_scan_follows_no_redirect_into_a_loopback_service(web: FakeWeb, service: Service) -> None:
+    web.set_state(("redirect", "/scan-redirect"), f"http://127.0.0.1:{service.port}/scanned")
+    r = cli(web, "scan", "https://news.example/scan-redirect", "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem))
+    assert r.returncode == 2, r.stderr  # the only source could not be read
+    assert service.paths == []
+    assert f"refused: 127.0.0.1:{service.port} resolves to a loopback address (127.0.0.1)" in r.stderr, r.stderr
+    # Typed by the operator, the same address is fetched as given.
+    r = cli(web, "scan", f"http://127.0.0.1:{service.port}/typed")
+    assert service.paths == ["/typed"], r.stderr

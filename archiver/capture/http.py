@@ -71,6 +71,9 @@ def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | Non
 
 def describe_error(exc: httpx.HTTPError) -> tuple[str, bool]:
     """(what failed, in a few words; whether trying again may help)."""
+    refused = _cause(exc, AddressRefused)
+    if isinstance(refused, AddressRefused):
+        return f"refused: {refused.host}:{refused.port} {refused.reason}", False
     if _cause(exc, socket.gaierror) is not None or "Name or service not known" in str(exc):
         return "host name not resolved", False
     tls = _cause(exc, ssl.SSLError)
