@@ -44,7 +44,7 @@ class Service:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 outer.paths.append(self.path)
                 png = self.path.endswith(".png")
                 data = PNG if png else body

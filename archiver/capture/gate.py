@@ -89,8 +89,7 @@ class Gate(Closing):
             self._tasks.add(task)
         try:
             await self._handle(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.TimeoutError,
-                OSError, ValueError) as e:
+        except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError, ValueError) as e:
             log.debug("gate: connection ended: %s", e)
         finally:
             writer.close()
@@ -155,7 +154,7 @@ class Gate(Closing):
         for addr, addr_port in targets:
             try:
                 streams = await asyncio.wait_for(asyncio.open_connection(addr, addr_port), self.connect_timeout)
-            except (OSError, asyncio.TimeoutError) as e:
+            except (TimeoutError, OSError) as e:
                 log.debug("gate: connect %s:%s (%s:%s): %s", host, port, addr, addr_port, e)
                 continue
             self.addresses[(host, port)] = addr
