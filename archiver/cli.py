@@ -212,14 +212,12 @@ class _Progress:
 
 
 def _print_summary(summary: Any, fmt: OutFormat) -> int:
-    import json as _json
-
-    from .output import render
+    from .output import dumps, render
 
     data = summary.to_dict()
     if fmt is OutFormat.json:
         # One line: a cron job can append each run's summary to a JSONL log.
-        _write(_json.dumps(data, ensure_ascii=False) + "\n")
+        _write(dumps(data) + "\n")
     else:
         rows = data["results"]
         if rows:
@@ -368,9 +366,8 @@ def show(
 
         archiver show https://x.com/RivertonDesk/status/1764640000000000001
     """
-    import json as _json
-
     from .index.query import show as run_show
+    from .output import dumps, printable
 
     d = _archive_dir(archive_dir)
     with _open_index(d) as index:
@@ -378,8 +375,9 @@ def show(
     if row is None:
         _fail(f"{post}: not in the archive at {d}; try `archiver lookup` to list what is held", EXIT_USAGE)
     if format is OutFormat.json:
-        _write(_json.dumps(row, ensure_ascii=False, indent=2) + "\n")
+        _write(dumps(row, indent=2) + "\n")
         return
+    row = printable(row)  # text from pages: no escape sequence, control or bidi override reaches the terminal
     lines = [f"{k:<10} {_plain(row.get(k))}" for k in ("key", "url", "platform", "handle", "author", "posted_at", "status", "text")]
     lines.append("history:")
     lines += [f"  {h.get('checked_at')}  {h.get('status')}" for h in row.get("history") or []]
