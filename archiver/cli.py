@@ -404,7 +404,7 @@ def export(
     handle: HandleOpt = None, date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None,
     platform: PlatformOpt = None, text: TextOpt = None, status: StatusOpt = None, article: ArticleOpt = None,
     captured_since: CapturedSinceOpt = None,
-    include_credentials: Annotated[bool, typer.Option("--include-credentials", help="Keep Cookie/Authorization/Set-Cookie headers (left out by default).")] = False,
+    include_credentials: Annotated[bool, typer.Option("--include-credentials", help="Keep credential headers: cookies, Authorization, tokens, API keys, sessions (left out by default).")] = False,
 ) -> None:
     """Export the selected posts, and the articles citing them, as WACZ or a single WARC.
 
