@@ -50,8 +50,18 @@ class KindChoice(str, Enum):
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"archiver: {message}", err=True)
+    from .output import one_line
+
+    typer.echo(f"archiver: {one_line(message)}", err=True)
     raise typer.Exit(code)
+
+
+def _safe_log_lines() -> None:
+    """Log messages quote pages: no escape sequence or bidi override from them reaches the terminal."""
+    from .output import TerminalSafeFormatter
+
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(TerminalSafeFormatter(handler.formatter))
 
 
 def _call(fn: Callable[[], T]) -> T:
@@ -90,6 +100,7 @@ def _main(
     # Only our own loggers follow -v: libraries such as hpack log every HTTP/2 header (cookies
     # included) at DEBUG, and secrets never reach the logs unless asked for.
     logging.basicConfig(level=logging.WARNING, format="archiver: %(message)s", stream=sys.stderr, force=True)
+    _safe_log_lines()
     logging.getLogger("archiver").setLevel(level)
     _STATE["quiet"] = quiet
 
@@ -132,7 +143,7 @@ def scan(
         curl -s https://example.com/story | archiver scan - --kind embedded
     """
     from .models import POST_FIELDS
-    from .output import render
+    from .output import one_line, render
     from .scan import scan as run_scan
 
     net = _net(map_host, ca_bundle, proxy) if any(s.startswith(("http://", "https://")) for s in sources) else None
@@ -141,7 +152,7 @@ def scan(
     _write(render(rows, format.value, fields=POST_FIELDS,
                   table_columns=("platform", "post_id", "handle", "posted_at", "kind", "evidence", "source", "text")))
     for failure in result.failures:  # each one named, even under --quiet
-        typer.echo(f"archiver: {failure.message}", err=True)
+        typer.echo(f"archiver: {one_line(failure.message)}", err=True)
     if result.sources_read == 0:
         _fail("nothing could be read" + (f" ({len(result.failures)} source(s) failed)" if result.failures else ""), EXIT_USAGE)
     if result.failures:
@@ -212,7 +223,7 @@ class _Progress:
 
 
 def _print_summary(summary: Any, fmt: OutFormat) -> int:
-    from .output import dumps, render
+    from .output import dumps, one_line, render
 
     data = summary.to_dict()
     if fmt is OutFormat.json:
@@ -228,7 +239,7 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
         typer.echo(f"archiver: {data['articles']} article(s), {data['posts']} post(s) captured or checked "
                    f"({statuses}); {data['posts_skipped_already_captured']} already held", err=True)
     for failure in data["failures"]:
-        typer.echo(f"archiver: failed: {failure}", err=True)
+        typer.echo(f"archiver: failed: {one_line(str(failure))}", err=True)
     if data["network_unreachable"]:
         typer.echo("archiver: the network was unreachable: posts that could not be fetched are marked "
                    "'unavailable'; run again when online", err=True)
@@ -436,8 +447,10 @@ def verify(archive_dir: ArchiveDirOpt = None) -> None:
     d = _archive_dir(archive_dir)
     with _open_index(d) as index:
         problems, checked = _call(lambda: verify_selection(index, d))
+    from .output import one_line
+
     for p in problems:
-        _write(f"{p.kind}\t{p.path}\t{p.detail}\n")
+        _write(f"{p.kind}\t{one_line(p.path)}\t{one_line(p.detail)}\n")
     if problems:
         typer.echo(f"archiver: {len(problems)} problem(s) in {d}", err=True)
         raise typer.Exit(EXIT_PARTIAL)

@@ -10,6 +10,7 @@ Everything printed comes from pages the tool read, so none of it is trusted:
   cannot steer a terminal yet parses back to the same strings.
 - csv: the data exactly as held, except that `csv_safe` defuses cells a spreadsheet would run as a
   formula. CSV has no escapes: read it in a spreadsheet or a program, and use `table` on a terminal.
+- log lines and messages on stderr: `terminal_safe` too (`TerminalSafeFormatter`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 import shutil
 from collections.abc import Iterable, Sequence
@@ -63,6 +65,18 @@ def terminal_safe(text: str) -> str:
 def one_line(text: str) -> str:
     """`terminal_safe` text with every run of whitespace (newlines included) folded to one space."""
     return " ".join(terminal_safe(text).split())
+
+
+class TerminalSafeFormatter(logging.Formatter):
+    """Log lines quote pages (URLs, titles, error text): what `inner` formats is made `terminal_safe`
+    (newlines are kept, so a traceback at -vv keeps its shape)."""
+
+    def __init__(self, inner: logging.Formatter | None = None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_safe(self.inner.format(record))
 
 
 def printable(value: Any) -> Any:

@@ -198,3 +198,22 @@ def test_unicode_categories_used_are_what_the_docstring_says() -> None:
     # the bidi controls stripped are exactly the embeddings, overrides and isolates (class Cf)
     assert {unicodedata.bidirectional(ch) for ch in BIDI_CONTROLS} == {"LRE", "RLE", "PDF", "LRO", "RLO",
                                                                         "LRI", "RLI", "FSI", "PDI"}
+
+
+def test_stderr_messages_carry_no_escape(tmp_path: Path) -> None:
+    missing = tmp_path / f"gone{OSC_TITLE}{RLO}.html"
+    r = _cli("scan", str(missing))
+    assert r.returncode == 2
+    err = r.stderr.decode("utf-8")
+    assert "gone" in err and "\x1b" not in err and "\x07" not in err and RLO not in err
+
+
+def test_log_lines_are_terminal_safe() -> None:
+    import logging
+
+    from archiver.output import TerminalSafeFormatter
+
+    record = logging.LogRecord("archiver", logging.WARNING, __file__, 1, "page %s: %s", (f"t{OSC_TITLE}", "x\ry"),
+                               None)
+    line = TerminalSafeFormatter(logging.Formatter("archiver: %(message)s")).format(record)
+    assert line == "archiver: page t: x\ny"
