@@ -141,3 +141,11 @@ def test_a_real_run_writes_nothing_world_readable(tmp_path: Path) -> None:
     assert seen["dirs"] == {DIR_MODE}
     # every kind of file the archive holds was checked
     assert {WARC_DIR, "screenshots", "media", DB_NAME, LOCK_NAME} <= kinds, kinds
+
+
+def test_an_index_that_cannot_be_created_is_a_one_line_error(tmp_path: Path) -> None:
+    from archiver.errors import IndexError_
+
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(IndexError_, match="cannot create the index"):
+        Index(tmp_path / "a-file" / "archive")

@@ -88,7 +88,11 @@ class Index(Closing):
         self.path: Path | None = self.archive_dir / DB_NAME
         if create:
             # made here 0640 whatever the umask: SQLite gives its -wal and -shm the same mode
-            ensure_file(self.path)
+            try:
+                ensure_file(self.path)
+            except OSError as exc:
+                raise IndexError_(f"cannot create the index {self.path}: {exc.strerror or exc}; "
+                                  "check the folder's permissions or pass another --archive-dir") from exc
         self.db: Database = open_database(self.path, create=create)
 
     @classmethod
