@@ -401,11 +401,12 @@ def show(
 
 
 def _plain(v: Any) -> str:
+    """A `printable` value on one line of `show`."""
     if v is None:
         return "-"
     if isinstance(v, list):
         return " ".join(map(str, v))
-    return str(v).replace("\n", " ")
+    return str(v)
 
 
 @app.command()
