@@ -41,6 +41,8 @@ _BREAKS_RE = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")
 # overrides and isolates. LRM/RLM (U+200E/U+200F) and ALM (U+061C) are kept: they are ordinary
 # marks of right-to-left writing, open no scope, and cannot reorder text beyond their neighbours.
 _CONTROLS_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Any of the above, to let text without them through untouched.
+_ANY_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Characters printed as \uXXXX in JSON output (JSON itself escapes U+0000–U+001F).
 _JSON_UNSAFE_RE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -57,6 +59,8 @@ def terminal_safe(text: str) -> str:
     other C0 controls but tab, DEL, C1 controls and the bidi embeddings/overrides/isolates are
     dropped. Tab and newline are kept for the caller to fold (a table cell folds all whitespace).
     """
+    if not _ANY_CONTROL_RE.search(text):
+        return text  # the common case: nothing to do
     text = _ESCAPES_RE.sub("", text)
     text = _BREAKS_RE.sub("\n", text)
     return _CONTROLS_RE.sub("", text)
@@ -134,10 +138,7 @@ def to_jsonl(rows: Iterable[dict[str, Any]]) -> str:
     return "".join(dumps(r) + "\n" for r in rows)
 
 
-def _csv_line(cells: Sequence[str]) -> str:
-    # Python's writer quotes a cell only for the characters of its line terminator: written with "\n"
-    # alone, a cell holding a bare CR would go out unquoted and a reader would start a new row there
-    # (a row, and a formula, of the page's choosing). Write with CRLF, then end the line with "\n".
+def _crlf_quoted_line(cells: list[str]) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerow(cells)
     return buf.getvalue()[:-2] + "\n"
@@ -145,11 +146,22 @@ def _csv_line(cells: Sequence[str]) -> str:
 
 def to_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> str:
     """A header line, then one line per row; every cell `csv_safe`, lines ended by "\n"."""
-    return _csv_line(list(fields)) + "".join(_csv_line([csv_safe(r.get(f)) for f in fields]) for r in rows)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fields)
+    for r in rows:
+        cells = [csv_safe(r.get(f)) for f in fields]
+        if any("\r" in c for c in cells):
+            # Python's writer quotes a cell only for the characters of its line terminator: with "\n"
+            # a bare CR would go out unquoted and a reader would start a new row there (a row, and a
+            # formula, of the page's choosing). Such a row is written with CRLF, then ended "\n".
+            out.write(_crlf_quoted_line(cells))
+        else:
+            writer.writerow(cells)
+    return out.getvalue()
 
 
 def _clip(s: str, width: int) -> str:
-    s = one_line(s)
     return s if len(s) <= width else s[: max(width - 1, 0)] + "…"
 
 
