@@ -19,6 +19,7 @@ import csv
 import io
 import json
 import logging
+import math
 import re
 import shutil
 from collections.abc import Iterable, Sequence
@@ -107,13 +108,14 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
 def csv_safe(value: Any) -> str:
     """One CSV cell that a spreadsheet shows as text: a cell starting like a formula gets a leading `'`.
 
-    Numbers (int and float from the tool's own counts) are written as they are, a negative one
-    too: `str()` of a Python number holds only digits, a sign, a point, an exponent or inf/nan,
+    Finite numbers (ints and floats: the tool's own counts and sizes) are written as they are, a
+    negative one too: `str()` of such a number holds only digits, a sign, a point and an exponent,
     which a spreadsheet reads as a number, never as a formula, and a column of counts stays
     numeric. Every string is checked, a string holding "-5" included: text taken from a page
-    cannot be told apart from a formula by its look, so the OWASP rule applies to it whole.
+    cannot be told apart from a formula by its look, so the OWASP rule applies to it whole (as it
+    does to "-inf", which a spreadsheet would take for a formula naming "inf").
     """
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and math.isfinite(value)):
         return str(value)
     cell = _cell(value)
     return "'" + cell if cell.startswith(FORMULA_STARTS) else cell

@@ -61,6 +61,7 @@ def test_numbers_stay_numbers_and_numeric_looking_text_does_not() -> None:
     assert csv_safe(-3) == "-3" and csv_safe(-2.5) == "-2.5" and csv_safe(0) == "0"
     assert csv_safe("-3") == "'-3"  # text from a page, even when it looks like a number
     assert csv_safe(None) == "" and csv_safe(True) == "True"
+    assert csv_safe(float("-inf")) == "'-inf" and csv_safe(-1e-7) == "-1e-07"
     assert csv_safe("plain text") == "plain text" and csv_safe("x=1") == "x=1"
 
 
