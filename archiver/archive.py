@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ArchiverError, NetworkError, RefusedError, SourceError
 from .layout import WARC_DIR, article_dir, relative
 from .models import Document, Post
+from .modes import make_dirs
 from .postcapture import PostCapturer, PostOutcome
 from .sources import DEFAULT_MAX_BYTES, SourceFailure, document_from_bytes, expand, is_url, read_file, read_stdin
 
@@ -129,9 +130,7 @@ class Session:
         from .capture.warc import WarcStore, recover
         from .index.store import Index
 
-        self.archive_dir.mkdir(parents=True, exist_ok=True)
-        warcs = self.archive_dir / WARC_DIR
-        warcs.mkdir(exist_ok=True)
+        warcs = make_dirs(self.archive_dir / WARC_DIR)
         if self.recover_warcs:
             for msg in recover(warcs):
                 log.warning("%s", msg)
@@ -346,8 +345,7 @@ class Archiver:
     def _capture_article(self, doc: Document, url: str, article_id: int) -> None:
         s = self.s
         records: list[RecordInfo] = list(self._pending_records)
-        shots = article_dir(s.archive_dir, url)
-        shots.mkdir(parents=True, exist_ok=True)
+        shots = make_dirs(article_dir(s.archive_dir, url))
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         error = None
         page = None

@@ -50,8 +50,18 @@ class KindChoice(str, Enum):
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"archiver: {message}", err=True)
+    from .output import one_line
+
+    typer.echo(f"archiver: {one_line(message)}", err=True)
     raise typer.Exit(code)
+
+
+def _safe_log_lines() -> None:
+    """Log messages quote pages: no escape sequence or bidi override from them reaches the terminal."""
+    from .output import TerminalSafeFormatter
+
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(TerminalSafeFormatter(handler.formatter))
 
 
 def _call(fn: Callable[[], T]) -> T:
@@ -90,6 +100,7 @@ def _main(
     # Only our own loggers follow -v: libraries such as hpack log every HTTP/2 header (cookies
     # included) at DEBUG, and secrets never reach the logs unless asked for.
     logging.basicConfig(level=logging.WARNING, format="archiver: %(message)s", stream=sys.stderr, force=True)
+    _safe_log_lines()
     logging.getLogger("archiver").setLevel(level)
     _STATE["quiet"] = quiet
 
@@ -140,7 +151,7 @@ def scan(
         curl -s https://example.com/story | archiver scan - --kind embedded
     """
     from .models import POST_FIELDS
-    from .output import render
+    from .output import one_line, render
     from .scan import scan as run_scan
 
     urls = [s for s in sources if s.startswith(("http://", "https://"))]
@@ -150,7 +161,7 @@ def scan(
     _write(render(rows, format.value, fields=POST_FIELDS,
                   table_columns=("platform", "post_id", "handle", "posted_at", "kind", "evidence", "source", "text")))
     for failure in result.failures:  # each one named, even under --quiet
-        typer.echo(f"archiver: {failure.message}", err=True)
+        typer.echo(f"archiver: {one_line(failure.message)}", err=True)
     if result.sources_read == 0:
         _fail("nothing could be read" + (f" ({len(result.failures)} source(s) failed)" if result.failures else ""), EXIT_USAGE)
     if result.failures:
@@ -221,14 +232,12 @@ class _Progress:
 
 
 def _print_summary(summary: Any, fmt: OutFormat) -> int:
-    import json as _json
-
-    from .output import render
+    from .output import dumps, one_line, render
 
     data = summary.to_dict()
     if fmt is OutFormat.json:
         # One line: a cron job can append each run's summary to a JSONL log.
-        _write(_json.dumps(data, ensure_ascii=False) + "\n")
+        _write(dumps(data) + "\n")
     else:
         rows = data["results"]
         if rows:
@@ -239,7 +248,7 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
         typer.echo(f"archiver: {data['articles']} article(s), {data['posts']} post(s) captured or checked "
                    f"({statuses}); {data['posts_skipped_already_captured']} already held", err=True)
     for failure in data["failures"]:
-        typer.echo(f"archiver: failed: {failure}", err=True)
+        typer.echo(f"archiver: failed: {one_line(str(failure))}", err=True)
     if data["network_unreachable"]:
         typer.echo("archiver: the network was unreachable: posts that could not be fetched are marked "
                    "'unavailable'; run again when online", err=True)
@@ -379,9 +388,8 @@ def show(
 
         archiver show https://x.com/RivertonDesk/status/1764640000000000001
     """
-    import json as _json
-
     from .index.query import show as run_show
+    from .output import dumps, printable
 
     d = _archive_dir(archive_dir)
     with _open_index(d) as index:
@@ -389,8 +397,9 @@ def show(
     if row is None:
         _fail(f"{post}: not in the archive at {d}; try `archiver lookup` to list what is held", EXIT_USAGE)
     if format is OutFormat.json:
-        _write(_json.dumps(row, ensure_ascii=False, indent=2) + "\n")
+        _write(dumps(row, indent=2) + "\n")
         return
+    row = printable(row)  # text from pages: no escape sequence, control or bidi override reaches the terminal
     lines = [f"{k:<10} {_plain(row.get(k))}" for k in ("key", "url", "platform", "handle", "author", "posted_at", "status", "text")]
     lines.append("history:")
     lines += [f"  {h.get('checked_at')}  {h.get('status')}" for h in row.get("history") or []]
@@ -403,11 +412,12 @@ def show(
 
 
 def _plain(v: Any) -> str:
+    """A `printable` value on one line of `show`."""
     if v is None:
         return "-"
     if isinstance(v, list):
         return " ".join(map(str, v))
-    return str(v).replace("\n", " ")
+    return str(v)
 
 
 @app.command()
@@ -417,7 +427,7 @@ def export(
     handle: HandleOpt = None, date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None,
     platform: PlatformOpt = None, text: TextOpt = None, status: StatusOpt = None, article: ArticleOpt = None,
     captured_since: CapturedSinceOpt = None,
-    include_credentials: Annotated[bool, typer.Option("--include-credentials", help="Keep Cookie/Authorization/Set-Cookie headers (left out by default).")] = False,
+    include_credentials: Annotated[bool, typer.Option("--include-credentials", help="Keep credential headers: cookies, Authorization, tokens, API keys, sessions (left out by default).")] = False,
 ) -> None:
     """Export the selected posts, and the articles citing them, as WACZ or a single WARC.
 
@@ -449,8 +459,10 @@ def verify(archive_dir: ArchiveDirOpt = None) -> None:
     d = _archive_dir(archive_dir)
     with _open_index(d) as index:
         problems, checked = _call(lambda: verify_selection(index, d))
+    from .output import one_line
+
     for p in problems:
-        _write(f"{p.kind}\t{p.path}\t{p.detail}\n")
+        _write(f"{p.kind}\t{one_line(p.path)}\t{one_line(p.detail)}\n")
     if problems:
         typer.echo(f"archiver: {len(problems)} problem(s) in {d}", err=True)
         raise typer.Exit(EXIT_PARTIAL)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ArchiverError, NetworkError, RefusedError
 from .layout import MEDIA_DIR, post_dir, relative
+from .modes import make_dirs, write_file
 
 if TYPE_CHECKING:
     from .capture.browser import Browser
@@ -68,8 +69,7 @@ class PostCapturer:
     def _render(self, url: str, key: str, label: str, records: list[RecordInfo],
                 selectors: tuple[str, ...] = ()) -> tuple[Any, str | None]:
         """Render a URL in a fresh browser context; returns (PageCapture | None, error)."""
-        out = post_dir(self.archive_dir, key)
-        out.mkdir(parents=True, exist_ok=True)
+        out = make_dirs(post_dir(self.archive_dir, key))
         shot = out / f"{_stamp()}-{label}.png"
         try:
             page = self.browser.capture(url, self.store, screenshot_path=shot, element_selectors=selectors,
@@ -201,8 +201,7 @@ class PostCapturer:
         from .capture import twitter
 
         files = twitter.download_media(self.client, urls)
-        out = self.archive_dir / MEDIA_DIR / post_dir(self.archive_dir, key).name
-        out.mkdir(parents=True, exist_ok=True)
+        out = make_dirs(self.archive_dir / MEDIA_DIR / post_dir(self.archive_dir, key).name)
         for f in files:
             if not f.ok or f.sha256 is None:
                 log.warning("%s: media %s: %s", key, f.url, f.error or f.status)
@@ -214,7 +213,7 @@ class PostCapturer:
             path = out / f"{f.sha256[:16]}{ext}"
             if not path.exists():
                 tmp = path.with_name(path.name + ".part")
-                tmp.write_bytes(f.data)
+                write_file(tmp, f.data)
                 os.replace(tmp, path)
             self.index.add_media(key, f.url, relative(self.archive_dir, path), f.sha256, f.mime)
 

@@ -27,6 +27,7 @@ from .archive import Archiver, ArchiveSummary, ArticleOutcome, Session, _now
 from .layout import WARC_DIR
 from .lock import ArchiveLock
 from .models import Post
+from .modes import make_dirs
 from .postcapture import PostOutcome
 from .seeds import read_seeds
 from .sources import expand
@@ -146,15 +147,13 @@ def _run_parallel(sources: list[str], problems: list[str], archive_dir: Path, ne
     from .index.store import Index
     from .workers import WorkerPool
 
-    archive_dir.mkdir(parents=True, exist_ok=True)
-    warcs = archive_dir / WARC_DIR
-    warcs.mkdir(exist_ok=True)
+    warcs = make_dirs(archive_dir / WARC_DIR)
     for msg in recover(warcs):
         log.warning("%s", msg)
     if net.ca_bundle is not None:
         # Build Chromium's NSS database (for --ca-bundle) once, here: workers starting together
         # would otherwise rebuild it under each other's feet. They find it ready and reuse it.
-        net.chromium_launch(archive_dir / ".browser")
+        net.chromium_launch(make_dirs(archive_dir / ".browser"))
     summary = ArchiveSummary(started_at=_now(), failures=list(problems))
     # The parent's index is opened (and migrated) before any worker opens its own.
     with Index(archive_dir) as index, \

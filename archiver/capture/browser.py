@@ -33,6 +33,7 @@ from archiver.capture.recorder import (
 )
 from archiver.capture.types import RecordInfo
 from archiver.errors import BrowserError
+from archiver.modes import make_dirs, write_file
 
 from ..resource import Closing
 
@@ -164,7 +165,7 @@ class Browser(Closing):
                 prefix = f"ARCHIVER_CHROMIUM={explicit} is not an executable file; " if explicit else ""
                 raise BrowserError(prefix + NO_CHROMIUM)
             self.executable = executable
-            self.workdir.mkdir(parents=True, exist_ok=True)
+            make_dirs(self.workdir)
             kwargs: dict[str, Any] = dict(net.chromium_launch(self.workdir, gate_args=self.gate.chromium_args()))
             kwargs["args"] = without_service_hosts(list(kwargs.get("args") or []))
             kwargs.update(executable_path=executable, headless=headless,
@@ -426,8 +427,7 @@ class Browser(Closing):
             keep(response_info)
 
         if full_png is not None and screenshot_path is not None:
-            screenshot_path.parent.mkdir(parents=True, exist_ok=True)
-            screenshot_path.write_bytes(full_png)
+            write_file(screenshot_path, full_png)
             result.screenshot = screenshot_path
             result.screenshot_sha256 = _sha256(full_png)
             result.screenshot_record = keep(store.write_resource(
@@ -435,8 +435,7 @@ class Browser(Closing):
                 concurrent_to=result.page_record_id))
         for n, (shot, png) in enumerate(shots):
             if shot.path is not None:
-                shot.path.parent.mkdir(parents=True, exist_ok=True)
-                shot.path.write_bytes(png)
+                write_file(shot.path, png)
             uri = (f"urn:screenshot:{shot.frame_url}" if _is_http(shot.frame_url)
                    else f"urn:screenshot:{result.url}#element-{n}")
             shot.record = keep(store.write_resource(uri, "image/png", png,

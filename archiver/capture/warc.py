@@ -39,6 +39,7 @@ from archiver.capture.warcread import (  # re-exported: the store's readers live
     recover,
     try_lock,
 )
+from archiver.modes import create_file, make_dirs
 from archiver.resource import Closing
 
 __all__ = [
@@ -178,7 +179,7 @@ class WarcStore(Closing):
         return list(self._files)
 
     def _open_next(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.directory)
         while True:
             ts = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
             name = f"{self.prefix}-{ts}-{self._seq:05d}.warc.gz"
@@ -187,7 +188,7 @@ class WarcStore(Closing):
             if final.exists():
                 continue
             try:
-                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+                fd = create_file(temp)  # 0640 whatever the umask
             except FileExistsError:
                 continue
             break
