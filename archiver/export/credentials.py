@@ -1,7 +1,7 @@
 """Which HTTP headers carry credentials, and how a record is re-serialized without them.
 
 Browser captures record the session's cookies and any Authorization header in request records, and
-servers' Set-Cookie in responses (CAPTURE.md). An export is meant to be shared, so by default those
+servers' Set-Cookie in responses. An export is meant to be shared, so by default those
 headers are removed: the record is rewritten through warcio, which recomputes the block digest and
 Content-Length (the payload, and so its digest, is unchanged).
 """
