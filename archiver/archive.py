@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Rendered embeds on an article page that get their own element screenshot (issue 3, point 4).
+# Rendered embeds on an article page that get their own element screenshot.
 EMBED_ELEMENT_SELECTORS = (
     "iframe[data-tweet-id]",
     "iframe[src*='platform.twitter.com/embed']",

@@ -105,7 +105,7 @@ def _main(
     _STATE["quiet"] = quiet
 
 
-# Network options shared by every command that fetches (issue 3, point 7).
+# Network options shared by every command that fetches (the browser and the HTTP client obey them alike).
 MapHostOpt = Annotated[
     list[str] | None,
     typer.Option("--map-host", metavar="HOSTGLOB[:PORT]=ADDR:PORT",
@@ -319,7 +319,7 @@ def run(
     raise typer.Exit(_print_summary(summary, format))
 
 
-# Selection filters shared by lookup, export and report (issue 4, point 3).
+# Selection filters shared by lookup, export and report.
 HandleOpt = Annotated[str | None, typer.Option("--handle", help="Author handle, with or without @, any case.")]
 DateOpt = Annotated[str | None, typer.Option("--date", help="Posted on this UTC day (YYYY-MM-DD).")]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="Posted at or after (YYYY-MM-DD or UTC datetime).")]

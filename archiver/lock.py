@@ -1,4 +1,4 @@
-"""The archive's lock: one writer at a time, so scheduled runs never overlap (issue 4, point 2).
+"""The archive's lock: one writer at a time, so scheduled runs never overlap.
 
 An advisory `flock` on `<archive>/.lock`: the kernel drops it when the holder dies, even by SIGKILL,
 so a stale lock never needs cleaning up by hand. The file names the holder for the message.

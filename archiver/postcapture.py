@@ -1,7 +1,7 @@
 """Capture one post: structured data over HTTP, its rendered embed in the browser, status, Wayback.
 
-Twitter/X is first-class (issue 3, point 5); other platforms get their embed rendered and their
-public oEmbed/API metadata where one exists without credentials (point 6).
+Twitter/X is first-class (syndication, oEmbed, media, Wayback); other platforms get their embed
+rendered and their public oEmbed metadata where one exists without credentials (docs/platforms.md).
 """
 
 from __future__ import annotations
@@ -260,7 +260,7 @@ class PostCapturer:
                 status = "live"
                 self.index.update_post_data(key, author=meta.get("author_name"), data=meta)
             elif code in (404, 410):
-                # One signal only: not enough to call it deleted (issue 3, point 5).
+                # One signal only: not enough to call it deleted (that takes two that agree).
                 status, reason = "unavailable", f"oEmbed answered {code}"
         except RefusedError as e:
             status, reason = "unknown", str(e)

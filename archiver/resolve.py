@@ -1,9 +1,10 @@
 """Short links (t.co, pic.twitter.com) followed hop by hop to the post they stand for.
 
-EMBEDS.md §1.6: t.co answers non-browser user agents with a 3xx Location and browsers with a 200
-page carrying a meta refresh and `location.replace(...)`. So: no auto-follow, a curl-like user
-agent, each hop fetched (and, through a RecordingClient, recorded) by us, with the page forms as a
-fallback. Resolution stops at the first status URL: the post page itself is the capture's job.
+t.co answers non-browser user agents with a 3xx Location and browsers with a 200 page carrying a
+meta refresh and `location.replace(...)` (unverified offline: docs/platforms.md, "Short links").
+So: no auto-follow, a curl-like user agent, each hop fetched (and, through a RecordingClient,
+recorded) by us, with the page forms as a fallback. Resolution stops at the first status URL: the
+post page itself is the capture's job.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`run`: a scheduled pass over a seeds folder — new articles captured, held posts re-checked.
 
-Safe under cron (issue 4, point 2): one run at a time (the archive lock, exit 3 or --wait), WARC
+Safe under cron: one run at a time (the archive lock, exit 3 or --wait), WARC
 files recovered to their last complete record before anything is written, and every capture's
 index rows committed only after its WARC records are on disk, so a killed run is resumed by the
 next one without duplicates.

@@ -1,8 +1,8 @@
 """The recording HTTP client: every exchange the tool makes outside the browser goes into the WARC.
 
 Syndication JSON, oEmbed, short-link hops, media downloads and Wayback API calls are request/response
-pairs under their real URLs (CAPTURE.md), so they index and replay like what the browser saw.
-Politeness (issue 4): one request in flight per host, retries with exponential backoff on connect
+pairs under their real URLs (docs/warc.md), so they index and replay like what the browser saw.
+Politeness: one request in flight per host, retries with exponential backoff on connect
 errors and timeouts and on 429/503 (honouring Retry-After); every attempt is recorded.
 """
 
@@ -30,7 +30,7 @@ from ..resource import Closing
 
 logger = logging.getLogger(__name__)
 
-# t.co answers non-browser agents with a plain 3xx (EMBEDS.md 1.6).
+# t.co answers non-browser agents with a plain 3xx (docs/platforms.md, "Short links").
 CURL_UA = "curl/8.5.0"
 BROWSER_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

@@ -5,7 +5,7 @@ and out-of-process (cross-origin) iframes alike, give every hop of a redirect ch
 request headers as sent and the raw response headers. What they lack is the HTTP protocol
 (h2, http/1.1) and requests the browser makes on its own (the favicon); both come from CDP
 sessions opened on the page and on every out-of-process iframe target (archiver.capture.cdp;
-CAPTURE.md, "Recording browser traffic").
+docs/warc.md, "Recording the browser").
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from archiver.capture.types import Exchange
 
 log = logging.getLogger(__name__)
 
-# Resource types that never "finish" and are not plain HTTP exchanges (CAPTURE.md: skip them).
+# Resource types that never "finish" and are not plain HTTP exchanges: not recorded.
 _SKIPPED_TYPES = frozenset({"eventsource", "websocket"})
 _RECORDED_SCHEMES = ("http", "https")
 

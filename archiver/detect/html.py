@@ -3,7 +3,7 @@
 The page is parsed ONCE (selectolax/lexbor) and walked once, elements only, in document order.
 Only the small places that a parser sees as text are parsed again: consent-manager containers
 (`textarea`, `template`, `noscript` holding text, `script type=text/plain`) and attributes that
-hold escaped embed markup (`data-html="&lt;iframe ..."`, EMBEDS.md §1.3). A second walk, with text
+hold escaped embed markup (`data-html="&lt;iframe ..."`). A second walk, with text
 nodes, happens only on a page whose raw text has a t.co/pic.twitter.com code that no embed or link
 found in the first walk accounts for (a bare short link in the article text).
 """
@@ -234,7 +234,7 @@ class _Walker:
                 continue
             try:
                 found = rule.handler(node, attrs, ctx)
-            except Exception:  # one odd embed must never sink the page (STYLE.md, auto-archiver)
+            except Exception:  # one odd embed must never sink the page
                 log.warning("%s: %s rule failed on <%s>", self.source, _platform.name, tag, exc_info=True)
                 continue
             if found:

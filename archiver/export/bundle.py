@@ -1,4 +1,4 @@
-"""`export_bundle`: the selected records as a WACZ or a single .warc.gz (issue 4, point 4)."""
+"""`export_bundle`: the selected records as a WACZ or a single .warc.gz."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 status observations, media files and runs.
 
 Every public write runs in a transaction; group the writes of one capture in `Index.transaction()`
-so that a killed process leaves all of them or none (issue 4, point 2). Timestamps are stored in
+so that a killed process leaves all of them or none. Timestamps are stored in
 the canonical UTC form of `times.py`. One `Index` per thread: sqlite3 connections are not shared.
 """
 
