@@ -94,6 +94,11 @@ _TOKEN_RE = re.compile(r"<(?:(!--)|([!?])|(/?)([A-Za-z][^\t\n\f\r />]*))")
 _ATTRS_RE = re.compile(r"""(?:[^>"']+|"[^"]*"|'[^']*'|["'])*""")
 _RAW_END_RE = {name: re.compile(rf"</{name}[\t\n\f\r />]", re.IGNORECASE) for name in _RAW}
 _COMMENT_END_RE = re.compile(r"--!?>")
+# What `may_be_deep` does not count as a start tag: end tags, comments and doctypes, common voids.
+_NOT_START_RE = re.compile(
+    r"<(?:/|!|\?|(?:br|img|meta|link|input|hr|source|wbr|area|col|embed|base|param|track|BR|IMG|META|LINK|INPUT|HR)"
+    r"[\t\n\f\r />])"
+)
 # Runs of bare tags (`<div><div><div>`, `</div></div>`), dropped in one step once past the limit.
 _OPEN_RUN_RE = re.compile(r"(?:<[A-Za-z][A-Za-z0-9-]*>)+")
 _CLOSE_RUN_RE = re.compile(r"(?:</[A-Za-z][A-Za-z0-9-]*>)+")
@@ -114,19 +119,19 @@ class _Entry:
 def cap_depth(html: str, limit: int = LIMIT) -> str:
     """`html` with its element nesting held to `limit` levels; `html` itself when it is within the cap."""
     soft = max(1, limit - _SOFT_MARGIN) if limit > _SOFT_MARGIN * 2 else max(1, limit // 2)
-    if not may_be_deep(html, soft):
+    if not may_be_deep(html, limit):
         return html
     return _Capper(html, soft, limit).run()
 
 
 def may_be_deep(html: str, levels: int) -> bool:
-    """False when `html` certainly nests fewer than `levels` elements, from counts alone (C speed).
+    """False when `html` cannot nest more than `levels` elements, judged from counts (at C speed).
 
     The counting pass over tags costs several parses, so it runs only on documents that may need
-    it: those with more tags than `levels` whose balance of start and end tags, counted per slice,
-    climbs past `levels`. A page can hide its depth from these counts only with end tags that close
-    nothing, and only below `_ALWAYS_COUNT` tags, where even the worst nesting parses in well under
-    a second; larger documents are always counted.
+    it: those with more tags than `levels` whose balance of start tags (void elements left out)
+    and end tags, counted per slice of the text, climbs past `levels`. A page can hide its depth
+    from these counts only with end tags that close nothing, and only below `_ALWAYS_COUNT` tags,
+    where even the worst nesting parses in under a second; larger documents are always counted.
     """
     tags = html.count("<")
     if tags <= levels:
@@ -135,11 +140,12 @@ def may_be_deep(html: str, levels: int) -> bool:
         return True
     balance = 0
     for i in range(0, len(html), _SLICE):
-        opens = html.count("<", i, i + _SLICE)
-        closes = html.count("</", i, i + _SLICE)
-        if balance + opens - closes > levels:  # every start tag of the slice before any end tag
+        j = i + _SLICE
+        found = _NOT_START_RE.findall(html, i, j)
+        opens = html.count("<", i, j) - len(found)
+        if balance + opens > levels:  # as if every start tag of the slice came before its end tags
             return True
-        balance = max(0, balance + opens - 2 * closes)
+        balance = max(0, balance + opens - found.count("</"))
     return False
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from archiver.detect.depth import LIMIT as DEPTH_LIMIT
 from archiver.detect.depth import cap_depth
 from archiver.detect.hidden import (
     CUSTOM_ID_MIN,
@@ -408,9 +409,15 @@ def _nested(ctx: EmbedContext, label: str) -> EmbedContext:
 
 
 def _inside(node: LexborNode, containers: set[int]) -> bool:
-    """True when one of the node's ancestors is one of `containers` (by mem_id)."""
+    """True when one of the node's ancestors is one of `containers` (by mem_id).
+
+    The walk up stops after the depth cap's number of levels: a small page can still nest deeper
+    than that (see `may_be_deep`), and a walk per node over all of it would be quadratic.
+    """
     parent = node.parent
-    while parent is not None:
+    for _ in range(DEPTH_LIMIT + 8):  # html, body and a little slack above the cap
+        if parent is None:
+            return False
         if parent.mem_id in containers:
             return True
         parent = parent.parent
