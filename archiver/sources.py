@@ -198,6 +198,8 @@ def read_capped(path: Path, max_bytes: int) -> bytes:
         raise SourceError(f"{source}: is a directory") from None
     except OSError as e:
         raise SourceError(f"{source}: cannot read ({e.strerror or e})") from None
+    except ValueError as e:  # a NUL byte in the name
+        raise SourceError(f"{source}: cannot read ({e})") from None
     if total > max_bytes:
         raise SourceError(f"{source}: more than --max-bytes {max_bytes} bytes; skipped (raise --max-bytes to read it)")
     return b"".join(chunks)

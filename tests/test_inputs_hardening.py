@@ -120,6 +120,11 @@ def test_special_files_inside_a_directory_are_each_named(tmp_path: Path, fifo: P
     assert "cannot read" in failures["loop.html"]
 
 
+def test_a_nul_byte_in_a_file_name_is_a_named_failure() -> None:
+    with pytest.raises(SourceError, match=r"'a\\x00b\.html': cannot read"):
+        read_capped(Path("a\x00b.html"), 1000)
+
+
 def test_an_empty_source_name_is_not_the_current_directory() -> None:
     assert list(expand([""])) == [""]
     (item,) = list(read_sources([""]))
