@@ -121,6 +121,15 @@ def test_stray_end_tags_do_not_hide_nesting_from_the_count() -> None:
     assert tree_depth(cap_depth(large)) <= LIMIT
 
 
+def test_a_page_counted_but_within_the_cap_is_left_alone() -> None:
+    # Over 20,000 tags, so always counted; 480 levels deep, under the cap of 512: unchanged.
+    html = "<body>" + "<div>" * 480 + "<p>x</p>" * 11_000 + "</div>" * 480 + "</body>"
+    assert may_be_deep(html, LIMIT)
+    assert cap_depth(html) is html
+    deeper = "<body>" + "<div>" * 520 + "<p>x</p>" * 11_000 + "</div>" * 520 + "</body>"
+    assert cap_depth(deeper) is not deeper
+
+
 def test_tags_inside_raw_text_and_comments_are_not_counted() -> None:
     inner = "<div>" * 5000
     html = f"<html><head><script>var s = '{inner}';</script><style>/* {inner} */</style></head><body>" \

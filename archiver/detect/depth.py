@@ -121,6 +121,10 @@ def cap_depth(html: str, limit: int = LIMIT) -> str:
     soft = max(1, limit - _SOFT_MARGIN) if limit > _SOFT_MARGIN * 2 else max(1, limit // 2)
     if not may_be_deep(html, limit):
         return html
+    probe = _Capper(html, soft, limit, measure=True)
+    probe.run()  # counts only, and stops past the limit
+    if not probe.too_deep:
+        return html
     return _Capper(html, soft, limit).run()
 
 
@@ -150,8 +154,12 @@ def may_be_deep(html: str, levels: int) -> bool:
 
 
 class _Capper:
-    def __init__(self, html: str, soft: int, hard: int) -> None:
+    """One pass over the tags of `html`: counts the depth and, unless `measure`, rewrites past `soft`."""
+
+    def __init__(self, html: str, soft: int, hard: int, *, measure: bool = False) -> None:
         self.html = html
+        self.measure = measure
+        self.too_deep = False  # (measure) the count went past `hard`
         self.soft = soft
         self.hard = hard
         self.stack: list[_Entry] = []
@@ -168,7 +176,7 @@ class _Capper:
         n = len(html)
         pos = 0
         search = _TOKEN_RE.search
-        while True:
+        while not self.too_deep:
             m = search(html, pos)
             if m is None:
                 break
@@ -227,6 +235,11 @@ class _Capper:
             return end
         stack = self.stack
         depth = len(stack)
+        if self.measure:
+            self._implied_closes(name)
+            self._push(name, attrs)
+            self.too_deep = len(stack) > self.hard
+            return end
         if depth >= self.soft and not attrs and not stack[-1].attrs:
             self._drop(start, end)
             self.dropped[name] = self.dropped.get(name, 0) + 1
