@@ -7,10 +7,10 @@ the same to the markup, in one pass over its tags:
 
 - Within the cap the document is returned as it is (the same object): the cap changes nothing on
   pages as people write them.
-- In a document deeper than the cap, from the soft limit (64 levels under it) on, start tags without attributes are dropped (with their end tags) while the
-  current element has none either: their content stays, one level flatter. Elements with
-  attributes, the ones embeds are made of (`<blockquote class="twitter-tweet">`), keep their own
-  small subtree.
+- In a document deeper than the cap, from the soft limit (64 levels under it) on, start tags
+  without attributes are dropped (with their end tags) while the current element has none
+  either: their content stays, one level flatter. Elements with attributes, the ones embeds are
+  made of (`<blockquote class="twitter-tweet">`), keep their own small subtree.
 - At the hard limit the deepest open elements are closed (end tags are written in) down to the
   soft limit, and their own end tags dropped when they come.
 
