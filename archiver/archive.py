@@ -171,6 +171,11 @@ class Archiver:
             return read_stdin(self.max_bytes)
         if is_url(spec):
             from .capture.http import BROWSER_UA
+            from .sources import shown, url_problem
+
+            why = url_problem(spec)
+            if why:
+                raise SourceError(f"{shown(spec)}: {why}; check the address")
 
             records: list[RecordInfo] = []
             self.s.client.on_record = records.append
@@ -405,9 +410,11 @@ def _file_uri(source: str) -> str:
 def archive(specs: list[str], archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
             recapture: bool = False, max_bytes: int = DEFAULT_MAX_BYTES,
             progress: Callable[[str], None] | None = None) -> ArchiveSummary:
-    """Archive every source under the archive's lock."""
+    """Archive every source under the archive's lock (`''` or a malformed URL: a usage error, at once)."""
     from .lock import ArchiveLock
+    from .sources import check_specs
 
+    check_specs(specs)
     with ArchiveLock(archive_dir), Session(archive_dir, net, timeout=timeout) as session:
         return Archiver(session, recapture=recapture, max_bytes=max_bytes, progress=progress).archive_specs(specs)
 

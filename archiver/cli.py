@@ -163,6 +163,8 @@ def scan(
     for failure in result.failures:  # each one named, even under --quiet
         typer.echo(f"archiver: {one_line(failure.message)}", err=True)
     if result.sources_read == 0:
+        if len(result.failures) == 1:
+            raise typer.Exit(EXIT_USAGE)  # its one line above says it all
         _fail("nothing could be read" + (f" ({len(result.failures)} source(s) failed)" if result.failures else ""), EXIT_USAGE)
     if result.failures:
         typer.echo(f"archiver: {len(result.failures)} of {len(result.failures) + result.sources_read} sources failed", err=True)

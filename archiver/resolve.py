@@ -79,7 +79,10 @@ def unwrap_unsafe_link(url: str) -> str | None:
     """The target of a `twitter.com/safety/unsafe_link_warning?unsafe_link=...` page, else None."""
     if not _UNSAFE.match(url):
         return None
-    values = parse_qs(urlsplit(url).query).get("unsafe_link")
+    try:
+        values = parse_qs(urlsplit(url).query).get("unsafe_link")
+    except ValueError:
+        return None
     return values[0] if values and values[0] else None
 
 
@@ -96,13 +99,22 @@ def page_redirect(body: str, base_url: str) -> str | None:
         r = _REFRESH_URL.match(content)
         target = str(r.group("url")).strip() if r else ""
         if target:
-            return urljoin(base_url, target)
+            return _join(base_url, target)
     js = _JS_REDIRECT.search(body)
     if js:
         target = _js_string(js.group("url"))
         if target:
-            return urljoin(base_url, target)
+            return _join(base_url, target)
     return None
+
+
+def _join(base_url: str, target: str) -> str | None:
+    """`target` resolved against `base_url`; None when it is no URL at all (`http://[::1`)."""
+    try:
+        return urljoin(base_url, target)
+    except ValueError:
+        log.info("%s: unparsable redirect target %r; stopping there", base_url, target[:200])
+        return None
 
 
 def _js_string(raw: str) -> str:
@@ -165,7 +177,7 @@ def resolve_shortlink(
 def _next_url(resp: httpx.Response, url: str) -> str | None:
     if resp.is_redirect:
         location = resp.headers.get("location")
-        return urljoin(url, location.strip()) if location else None
+        return _join(url, location.strip()) if location else None
     if resp.status_code != 200:
         return None
     ctype = resp.headers.get("content-type", "").lower()
