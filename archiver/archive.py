@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ArchiverError, DiskFull, NetworkError, SourceError
+from .errors import ArchiverError, DiskFull, NetworkError, RefusedError, SourceError
 from .layout import WARC_DIR, article_dir, relative
 from .models import Document, Post
+from .modes import make_dirs
 from .postcapture import PostCapturer, PostOutcome
 from .sources import DEFAULT_MAX_BYTES, SourceFailure, document_from_bytes, expand, is_url, read_file, read_stdin
 from .space import disk_full, is_full
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Rendered embeds on an article page that get their own element screenshot (issue 3, point 4).
+# Rendered embeds on an article page that get their own element screenshot.
 EMBED_ELEMENT_SELECTORS = (
     "iframe[data-tweet-id]",
     "iframe[src*='platform.twitter.com/embed']",
@@ -130,9 +131,7 @@ class Session:
         from .capture.warc import WarcStore, recover
         from .index.store import Index
 
-        self.archive_dir.mkdir(parents=True, exist_ok=True)
-        warcs = self.archive_dir / WARC_DIR
-        warcs.mkdir(exist_ok=True)
+        warcs = make_dirs(self.archive_dir / WARC_DIR)
         if self.recover_warcs:
             for msg in recover(warcs):
                 log.warning("%s", msg)
@@ -175,6 +174,11 @@ class Archiver:
             return read_stdin(self.max_bytes)
         if is_url(spec):
             from .capture.http import BROWSER_UA
+            from .sources import shown, url_problem
+
+            why = url_problem(spec)
+            if why:
+                raise SourceError(f"{shown(spec)}: {why}; check the address")
 
             records: list[RecordInfo] = []
             self.s.client.on_record = records.append
@@ -211,7 +215,7 @@ class Archiver:
         try:
             doc = self._read(spec)
         except (SourceError, NetworkError) as e:
-            self._fail(str(e), network=isinstance(e, NetworkError))
+            self._fail(str(e), network=isinstance(e, NetworkError) and not isinstance(e, RefusedError))
             self.summary.articles.append(ArticleOutcome(spec, spec, error=str(e)))
             return []
         self.summary.sources_read += 1
@@ -343,6 +347,8 @@ class Archiver:
                 if res.network_failed:
                     self._fail(f"{link}: could not be resolved ({res.error})", network=True)
                     return None
+                if res.refused:
+                    self._fail(f"{link}: {res.error}")
                 found = resolved_post_id(res)
                 if found and _same_author(post, found[0], res.final_url):
                     return found
@@ -356,8 +362,7 @@ class Archiver:
     def _capture_article(self, doc: Document, url: str, article_id: int) -> None:
         s = self.s
         records: list[RecordInfo] = list(self._pending_records)
-        shots = article_dir(s.archive_dir, url)
-        shots.mkdir(parents=True, exist_ok=True)
+        shots = make_dirs(article_dir(s.archive_dir, url))
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         error = None
         page = None
@@ -419,9 +424,11 @@ def _file_uri(source: str) -> str:
 def archive(specs: list[str], archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
             recapture: bool = False, max_bytes: int = DEFAULT_MAX_BYTES,
             progress: Callable[[str], None] | None = None) -> ArchiveSummary:
-    """Archive every source under the archive's lock."""
+    """Archive every source under the archive's lock (`''` or a malformed URL: a usage error, at once)."""
     from .lock import ArchiveLock
+    from .sources import check_specs
 
+    check_specs(specs)
     with ArchiveLock(archive_dir), Session(archive_dir, net, timeout=timeout) as session:
         return Archiver(session, recapture=recapture, max_bytes=max_bytes, progress=progress).archive_specs(specs)
 

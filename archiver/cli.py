@@ -50,8 +50,18 @@ class KindChoice(str, Enum):
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"archiver: {message}", err=True)
+    from .output import one_line
+
+    typer.echo(f"archiver: {one_line(message)}", err=True)
     raise typer.Exit(code)
+
+
+def _safe_log_lines() -> None:
+    """Log messages quote pages: no escape sequence or bidi override from them reaches the terminal."""
+    from .output import TerminalSafeFormatter
+
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(TerminalSafeFormatter(handler.formatter))
 
 
 def _call(fn: Callable[[], T]) -> T:
@@ -100,11 +110,12 @@ def _main(
     # Only our own loggers follow -v: libraries such as hpack log every HTTP/2 header (cookies
     # included) at DEBUG, and secrets never reach the logs unless asked for.
     logging.basicConfig(level=logging.WARNING, format="archiver: %(message)s", stream=sys.stderr, force=True)
+    _safe_log_lines()
     logging.getLogger("archiver").setLevel(level)
     _STATE["quiet"] = quiet
 
 
-# Network options shared by every command that fetches (issue 3, point 7).
+# Network options shared by every command that fetches (the browser and the HTTP client obey them alike).
 MapHostOpt = Annotated[
     list[str] | None,
     typer.Option("--map-host", metavar="HOSTGLOB[:PORT]=ADDR:PORT",
@@ -115,12 +126,19 @@ CaBundleOpt = Annotated[
     typer.Option("--ca-bundle", metavar="PEM", help="Also trust the CA certificates in this PEM file (verification stays on). Env: ARCHIVER_CA_BUNDLE."),
 ]
 ProxyOpt = Annotated[str | None, typer.Option("--proxy", metavar="URL", help="Send traffic through this proxy. Env: ARCHIVER_PROXY.")]
+AllowPrivateOpt = Annotated[bool, typer.Option(
+    "--allow-private",
+    help="Let pages lead the tool to loopback, private and link-local addresses (an intranet). Off by default: content "
+         "that names such an address is refused. Env: ARCHIVER_ALLOW_PRIVATE=1.")]
 
 
-def _net(map_host: list[str] | None, ca_bundle: str | None, proxy: str | None):  # type: ignore[no-untyped-def]
+def _net(map_host: list[str] | None, ca_bundle: str | None, proxy: str | None,  # type: ignore[no-untyped-def]
+         allow_private: bool = False, trusted: list[str] | None = None):
+    """Network options; `trusted` are the URLs the operator typed, fetched as given whatever their address."""
     from .net import NetOptions
 
-    return _call(lambda: NetOptions.from_options(map_host, ca_bundle, proxy))
+    net = _call(lambda: NetOptions.from_options(map_host, ca_bundle, proxy, allow_private=allow_private))
+    return net.trusting(trusted or [])
 
 
 @app.command()
@@ -132,6 +150,7 @@ def scan(
     map_host: MapHostOpt = None,
     ca_bundle: CaBundleOpt = None,
     proxy: ProxyOpt = None,
+    allow_private: AllowPrivateOpt = False,
 ) -> None:
     """Find every social post that articles embed or cite.
 
@@ -142,17 +161,20 @@ def scan(
         curl -s https://example.com/story | archiver scan - --kind embedded
     """
     from .models import POST_FIELDS
-    from .output import render
+    from .output import one_line, render
     from .scan import scan as run_scan
 
-    net = _net(map_host, ca_bundle, proxy) if any(s.startswith(("http://", "https://")) for s in sources) else None
+    urls = [s for s in sources if s.startswith(("http://", "https://"))]
+    net = _net(map_host, ca_bundle, proxy, allow_private, trusted=urls) if urls else None
     result = _call(lambda: run_scan(sources, kind=kind.value, max_bytes=max_bytes, net=net))
     rows = [p.to_dict() for p in result.posts]
     _write(render(rows, format.value, fields=POST_FIELDS,
                   table_columns=("platform", "post_id", "handle", "posted_at", "kind", "evidence", "source", "text")))
     for failure in result.failures:  # each one named, even under --quiet
-        typer.echo(f"archiver: {failure.message}", err=True)
+        typer.echo(f"archiver: {one_line(failure.message)}", err=True)
     if result.sources_read == 0:
+        if len(result.failures) == 1:
+            raise typer.Exit(EXIT_USAGE)  # its one line above says it all
         _fail("nothing could be read" + (f" ({len(result.failures)} source(s) failed)" if result.failures else ""), EXIT_USAGE)
     if result.failures:
         typer.echo(f"archiver: {len(result.failures)} of {len(result.failures) + result.sources_read} sources failed", err=True)
@@ -222,14 +244,12 @@ class _Progress:
 
 
 def _print_summary(summary: Any, fmt: OutFormat) -> int:
-    import json as _json
-
-    from .output import render
+    from .output import dumps, one_line, render
 
     data = summary.to_dict()
     if fmt is OutFormat.json:
         # One line: a cron job can append each run's summary to a JSONL log.
-        _write(_json.dumps(data, ensure_ascii=False) + "\n")
+        _write(dumps(data) + "\n")
     else:
         rows = data["results"]
         if rows:
@@ -240,7 +260,7 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
         typer.echo(f"archiver: {data['articles']} article(s), {data['posts']} post(s) captured or checked "
                    f"({statuses}); {data['posts_skipped_already_captured']} already held", err=True)
     for failure in data["failures"]:
-        typer.echo(f"archiver: failed: {failure}", err=True)
+        typer.echo(f"archiver: failed: {one_line(str(failure))}", err=True)
     if data["network_unreachable"]:
         typer.echo("archiver: the network was unreachable: posts that could not be fetched are marked "
                    "'unavailable'; run again when online", err=True)
@@ -254,6 +274,7 @@ def archive(
     map_host: MapHostOpt = None,
     ca_bundle: CaBundleOpt = None,
     proxy: ProxyOpt = None,
+    allow_private: AllowPrivateOpt = False,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for each page load and request.")] = 30.0,
     recapture: Annotated[bool, typer.Option("--recapture", help="Capture posts and articles again even if already held.")] = False,
     max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Skip sources larger than this many bytes.")] = 50 * 1024 * 1024,
@@ -268,7 +289,7 @@ def archive(
     from .archive import archive as run_archive
     from .sources import expand
 
-    net = _net(map_host, ca_bundle, proxy)
+    net = _net(map_host, ca_bundle, proxy, allow_private, trusted=sources)
     with _Progress(total=len(list(expand(sources)))) as progress:
         summary = _call(lambda: run_archive(sources, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress))
@@ -285,6 +306,7 @@ def run(
     map_host: MapHostOpt = None,
     ca_bundle: CaBundleOpt = None,
     proxy: ProxyOpt = None,
+    allow_private: AllowPrivateOpt = False,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for each page load and request.")] = 30.0,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format of the summary.")] = OutFormat.table,
 ) -> None:
@@ -297,7 +319,7 @@ def run(
     from .runs import run as run_job
     from .seeds import parse_duration, read_seeds
 
-    net = _net(map_host, ca_bundle, proxy)
+    net = _net(map_host, ca_bundle, proxy, allow_private)
     after = _call(lambda: parse_duration(recheck_after))
     try:
         total: int | None = len(read_seeds(seeds).sources)
@@ -309,7 +331,7 @@ def run(
     raise typer.Exit(_print_summary(summary, format))
 
 
-# Selection filters shared by lookup, export and report (issue 4, point 3).
+# Selection filters shared by lookup, export and report.
 HandleOpt = Annotated[str | None, typer.Option("--handle", help="Author handle, with or without @, any case.")]
 DateOpt = Annotated[str | None, typer.Option("--date", help="Posted on this UTC day (YYYY-MM-DD).")]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="Posted at or after (YYYY-MM-DD or UTC datetime).")]
@@ -381,9 +403,8 @@ def show(
 
         archiver show https://x.com/RivertonDesk/status/1764640000000000001
     """
-    import json as _json
-
     from .index.query import show as run_show
+    from .output import dumps, printable
 
     d = _archive_dir(archive_dir)
     with _open_index(d) as index:
@@ -391,8 +412,9 @@ def show(
     if row is None:
         _fail(f"{post}: not in the archive at {d}; try `archiver lookup` to list what is held", EXIT_USAGE)
     if format is OutFormat.json:
-        _write(_json.dumps(row, ensure_ascii=False, indent=2) + "\n")
+        _write(dumps(row, indent=2) + "\n")
         return
+    row = printable(row)  # text from pages: no escape sequence, control or bidi override reaches the terminal
     lines = [f"{k:<10} {_plain(row.get(k))}" for k in ("key", "url", "platform", "handle", "author", "posted_at", "status", "text")]
     lines.append("history:")
     lines += [f"  {h.get('checked_at')}  {h.get('status')}" for h in row.get("history") or []]
@@ -405,11 +427,12 @@ def show(
 
 
 def _plain(v: Any) -> str:
+    """A `printable` value on one line of `show`."""
     if v is None:
         return "-"
     if isinstance(v, list):
         return " ".join(map(str, v))
-    return str(v).replace("\n", " ")
+    return str(v)
 
 
 @app.command()
@@ -419,7 +442,7 @@ def export(
     handle: HandleOpt = None, date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None,
     platform: PlatformOpt = None, text: TextOpt = None, status: StatusOpt = None, article: ArticleOpt = None,
     captured_since: CapturedSinceOpt = None,
-    include_credentials: Annotated[bool, typer.Option("--include-credentials", help="Keep Cookie/Authorization/Set-Cookie headers (left out by default).")] = False,
+    include_credentials: Annotated[bool, typer.Option("--include-credentials", help="Keep credential headers: cookies, Authorization, tokens, API keys, sessions (left out by default).")] = False,
     allow_damaged: Annotated[bool, typer.Option("--allow-damaged", help="Leave out records that fail their CRC/digest check (named on stderr) instead of refusing the export.")] = False,
 ) -> None:
     """Export the selected posts, and the articles citing them, as WACZ or a single WARC.
@@ -461,8 +484,10 @@ def verify(archive_dir: ArchiveDirOpt = None) -> None:
     else:
         with _open_index(d) as index:
             problems, checked = _call(lambda: verify_selection(index, d))
+    from .output import one_line
+
     for p in problems:
-        _write(f"{p.kind}\t{p.path}\t{p.detail}\n")
+        _write(f"{p.kind}\t{one_line(p.path)}\t{one_line(p.detail)}\n")
     if problems:
         typer.echo(f"archiver: {len(problems)} problem(s) in {d}", err=True)
         raise typer.Exit(EXIT_PARTIAL)

@@ -4,6 +4,7 @@
     ├── UsageError                bad arguments or options (exit 2)
     ├── SourceError               a source could not be read (unreadable, binary, too big, fetch failed)
     ├── NetworkError              a request failed (DNS, connect, TLS, timeout)
+    │   └── RefusedError          the network policy refused the address (not a network failure)
     ├── BrowserError              no usable Chromium, or the browser crashed
     ├── IndexError_               the SQLite index is unreadable or from a newer version
     │   └── IndexDamaged          archive.db is corrupt: nothing can be read from it (exit 2)
@@ -36,6 +37,10 @@ class SourceError(ArchiverError):
 
 class NetworkError(ArchiverError):
     """A network request failed."""
+
+
+class RefusedError(NetworkError):
+    """The network policy refused to connect: content named a loopback, private or reserved address."""
 
 
 class BrowserError(ArchiverError):

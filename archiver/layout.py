@@ -14,7 +14,7 @@ MEDIA_DIR = "media"
 
 
 def default_archive_dir() -> Path:
-    """`$ARCHIVER_HOME`, else ./archives (issue 3, point 1)."""
+    """`$ARCHIVER_HOME`, else ./archives."""
     return Path(os.environ.get("ARCHIVER_HOME") or "archives")
 
 

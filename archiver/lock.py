@@ -1,4 +1,4 @@
-"""The archive's lock: one writer at a time, so scheduled runs never overlap (issue 4, point 2).
+"""The archive's lock: one writer at a time, so scheduled runs never overlap.
 
 An advisory `flock` on `<archive>/.lock`: the kernel drops it when the holder dies, even by SIGKILL,
 so a stale lock never needs cleaning up by hand. The file names the holder for the message.
@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import LockHeld
+from .modes import make_dirs, open_or_create
 
 LOCK_NAME = ".lock"
 
@@ -39,8 +40,8 @@ class ArchiveLock:
         return f"pid {info.get('pid')} on {info.get('host')} since {info.get('since')}"
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        make_dirs(self.path.parent)
+        fd = open_or_create(self.path)  # 0640 whatever the umask
         start = time.monotonic()
         while True:
             try:

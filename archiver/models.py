@@ -11,7 +11,7 @@ from typing import Any, Literal
 Kind = Literal["embedded", "linked", "shortlink"]
 KINDS: tuple[str, ...] = ("embedded", "linked", "shortlink")
 
-# What a check can say about a post (README "Post statuses"; issue 3, point 5).
+# What a check can say about a post (README "Post statuses"; docs/platforms.md).
 PostStatus = Literal["live", "deleted", "withheld", "protected", "suspended", "login_required", "unavailable", "unknown"]
 POST_STATUSES: tuple[str, ...] = (
     "live", "deleted", "withheld", "protected", "suspended", "login_required", "unavailable", "unknown")
@@ -32,7 +32,7 @@ PLATFORMS: tuple[str, ...] = (
     "vimeo",
 )
 
-# Output field order for scan (issue 2, point 6); every field is always present.
+# Output field order for scan; every field is always present.
 POST_FIELDS: tuple[str, ...] = (
     "key",
     "platform",
@@ -73,7 +73,7 @@ def normalise_text(text: str | None) -> str:
 
 
 def hash_key(platform: str, handle: str | None, date: str | None, text: str | None) -> str:
-    """`<platform>:h:<sha256>` for a post whose ID is not known (issue 2, point 5)."""
+    """`<platform>:h:<sha256>` for a post whose ID is not known."""
     h = (handle or "").lower().lstrip("@")
     d = (date or "")[:10]
     digest = hashlib.sha256(f"{h}|{d}|{normalise_text(text)}".encode()).hexdigest()

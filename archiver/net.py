@@ -22,8 +22,8 @@ import shutil
 import ssl
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ import httpcore
 import httpx
 
 from archiver.errors import BrowserError, UsageError
+from archiver.netpolicy import Dialer, Resolver, connect_targets
 
 logger = logging.getLogger(__name__)
 
@@ -231,8 +232,14 @@ def _make_nss_db(certutil: str, db: Path, pems: list[str], base: Path | None) ->
         )
 
 
-class _MappingBackend(httpcore.SyncBackend):
-    """Opens TCP connections to the mapped address; TLS SNI and Host still come from the URL."""
+class _PolicyBackend(httpcore.SyncBackend):
+    """Opens TCP connections only to addresses the network policy allows (archiver.netpolicy),
+    applying the maps; TLS SNI and Host still come from the URL.
+
+    Names are resolved here and the judged addresses are what is connected to, so nothing can
+    re-resolve a name between the judgement and the connection. Through a proxy, the connection
+    opened here is the one to the proxy: the operator's own endpoint, not judged.
+    """
 
     def __init__(self, net: NetOptions) -> None:
         self._net = net
@@ -245,23 +252,31 @@ class _MappingBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
-        addr, addr_port = self._net.resolve(host, port)
-        if (addr, addr_port) != (host, port):
-            logger.debug("connect %s:%s via %s:%s (--map-host)", host, port, addr, addr_port)
-        return super().connect_tcp(addr, addr_port, timeout, local_address, socket_options)
+        if self._net.proxy:
+            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+        targets = connect_targets(self._net, host, port)
+        error: Exception | None = None
+        for addr, addr_port in targets:
+            if (addr, addr_port) != (host, port):
+                logger.debug("connect %s:%s via %s:%s", host, port, addr, addr_port)
+            try:
+                return super().connect_tcp(addr, addr_port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
+                error = e
+        assert error is not None
+        raise error
 
 
-class _MappedTransport(httpx.HTTPTransport):
-    """httpx's transport with a mapping network backend (httpx takes no backend argument itself)."""
+class _PolicyTransport(httpx.HTTPTransport):
+    """httpx's transport with the policy's network backend (httpx takes no backend argument itself)."""
 
     def __init__(self, net: NetOptions, *, ssl_context: ssl.SSLContext, http2: bool) -> None:
         super().__init__(verify=ssl_context, http2=http2, proxy=net.proxy, trust_env=False)
         pool = self._pool
         if not hasattr(pool, "_network_backend"):  # fail loudly if an httpcore upgrade moves it
-            raise RuntimeError("httpcore pool has no _network_backend: --map-host cannot be applied")
-        # Connections are created lazily with the pool's backend, so replacing it here covers them all;
-        # with a proxy this maps the proxy's own address, exactly as Chromium's resolver rules do.
-        pool._network_backend = _MappingBackend(net)
+            raise RuntimeError("httpcore pool has no _network_backend: the network policy cannot be applied")
+        # Connections are created lazily with the pool's backend, so replacing it here covers them all.
+        pool._network_backend = _PolicyBackend(net)
 
 
 @dataclass(frozen=True)
@@ -271,6 +286,13 @@ class NetOptions:
     map_hosts: tuple[HostMap, ...] = ()
     ca_bundle: Path | None = None
     proxy: str | None = None
+    # The network policy (archiver.netpolicy): lifted for intranets; origins the operator named.
+    allow_private: bool = False
+    trusted_origins: frozenset[tuple[str, int]] = frozenset()
+    # Where names are looked up and where a judged address is really dialled: the system's
+    # resolver and the address itself, unless a test injects stand-ins.
+    resolver: Resolver | None = field(default=None, compare=False, repr=False)
+    dialer: Dialer | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_options(
@@ -279,8 +301,11 @@ class NetOptions:
         ca_bundle: str | None,
         proxy: str | None,
         env: Mapping[str, str] = os.environ,
+        *,
+        allow_private: bool = False,
     ) -> NetOptions:
-        """Options from the command line, falling back to ARCHIVER_MAP_HOST/_CA_BUNDLE/_PROXY."""
+        """Options from the command line, falling back to ARCHIVER_MAP_HOST/_CA_BUNDLE/_PROXY and
+        ARCHIVER_ALLOW_PRIVATE=1."""
         if map_host:
             maps = tuple(HostMap.parse(s) for s in map_host)
         else:
@@ -296,7 +321,21 @@ class NetOptions:
             proxy_url = _check_proxy(proxy, "--proxy")
         elif env.get("ARCHIVER_PROXY"):
             proxy_url = _check_proxy(env["ARCHIVER_PROXY"], "ARCHIVER_PROXY")
-        return cls(maps, ca_path, proxy_url)
+        allow = allow_private or env.get("ARCHIVER_ALLOW_PRIVATE", "").strip().lower() in ("1", "true", "yes")
+        return cls(maps, ca_path, proxy_url, allow_private=allow)
+
+    def trusting(self, urls: Iterable[str]) -> NetOptions:
+        """These options with the origins of `urls` trusted: URLs the operator gave are fetched as
+        given, even on a private address; where their pages lead is judged like any content."""
+        origins = set(self.trusted_origins)
+        for url in urls:
+            try:
+                parsed = httpx.URL(url)
+            except (httpx.InvalidURL, TypeError):
+                continue
+            if parsed.scheme in ("http", "https") and parsed.host:
+                origins.add((parsed.host.lower().rstrip("."), parsed.port or (443 if parsed.scheme == "https" else 80)))
+        return replace(self, trusted_origins=frozenset(origins))
 
     def is_sealed(self) -> bool:
         """True when a '*' map (all ports) sends every host to one address: nothing reaches the network."""
@@ -331,8 +370,11 @@ class NetOptions:
     def ca_pems(self) -> list[str]:
         return ca_certificates(self.ca_bundle) if self.ca_bundle else []
 
-    def chromium_launch(self, workdir: Path) -> dict[str, Any]:
+    def chromium_launch(self, workdir: Path, *, gate_args: list[str] | None = None) -> dict[str, Any]:
         """Keyword arguments for playwright's chromium.launch(): "args", and "env"/"proxy" when needed.
+
+        With `gate_args` (archiver.capture.gate: the policy proxy every connection goes through)
+        the maps and the operator's proxy are the gate's to apply, and these flags replace them.
 
         Findings with /usr/bin/chromium 156 (Debian) and a trustme CA:
         - --host-resolver-rules covers the page and every iframe; `MAP host:443 ADDR:PORT` applies to
@@ -347,9 +389,10 @@ class NetOptions:
         """
         kwargs: dict[str, Any] = {}
         args: list[str] = []
-        rules = self.chromium_host_rules()
+        rules = self.chromium_host_rules() if gate_args is None else ""
         if rules:
             args.append(f"--host-resolver-rules={rules}")
+        args.extend(gate_args or [])
         pems = self.ca_pems()
         if pems:
             home = _nss_home(workdir, pems) if sys.platform.startswith("linux") else None
@@ -361,7 +404,7 @@ class NetOptions:
                     "only from servers that send the CA in their certificate chain"
                 )
                 args.append("--ignore-certificate-errors-spki-list=" + ",".join(spki_sha256(p) for p in pems))
-        if self.proxy:
+        if self.proxy and gate_args is None:
             url = httpx.URL(self.proxy)
             # Chromium speaks socks5 with remote DNS already; it does not know the socks5h spelling.
             scheme = "socks5" if url.scheme == "socks5h" else url.scheme
@@ -391,11 +434,7 @@ class NetOptions:
         so that a sealed (`*=127.0.0.1:PORT`) run can never leak out through an inherited proxy.
         """
         ctx = self.ssl_context()
-        transport: httpx.BaseTransport
-        if self.map_hosts:
-            transport = _MappedTransport(self, ssl_context=ctx, http2=http2)
-        else:
-            transport = httpx.HTTPTransport(verify=ctx, http2=http2, proxy=self.proxy, trust_env=False)
+        transport = _PolicyTransport(self, ssl_context=ctx, http2=http2)
         headers = {"User-Agent": user_agent} if user_agent else None
         return httpx.Client(
             transport=transport,

@@ -1,15 +1,124 @@
-"""Render rows (dicts) as table, json, jsonl or csv for stdout."""
+"""Render rows (dicts) as table, json, jsonl or csv for stdout.
+
+Everything printed comes from pages the tool read, so none of it is trusted:
+
+- table (and `show`): `terminal_safe` removes what a terminal would act on instead of print —
+  escape sequences (colours, OSC window titles, hyperlinks), other C0/C1 controls and DEL — and the
+  bidi controls that reorder what a reader sees (U+202A–U+202E, U+2066–U+2069).
+- json / jsonl: the data exactly as held; JSON already escapes C0 controls and ESC, and `dumps`
+  also escapes DEL, C1 controls, the bidi controls and U+2028/U+2029 as \\uXXXX, so printed JSON
+  cannot steer a terminal yet parses back to the same strings.
+- csv: the data exactly as held, except that `csv_safe` defuses cells a spreadsheet would run as a
+  formula. CSV has no escapes: read it in a spreadsheet or a program, and use `table` on a terminal.
+- log lines and messages on stderr: `terminal_safe` too (`TerminalSafeFormatter`).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import logging
+import math
+import re
 import shutil
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 FORMATS = ("table", "json", "jsonl", "csv")
+
+# Escape sequences, 7-bit (ESC ...) and 8-bit (C1) forms, removed whole so their parameters do not
+# show up as stray text: CSI (ESC [ ... final byte), OSC / DCS / SOS / PM / APC strings (up to BEL
+# or ST), then any other ESC with the character after it. An unterminated string loses only its
+# introducer: what follows is then plain text, and a post is not cut short by one stray ESC.
+_ESCAPES_RE = re.compile(
+    r"(?:\x1b\[|\x9b)[\x20-\x3f]*[\x40-\x7e]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
+    r"|\x1b[\x20-\x7e]?"
+)
+# Line breaks in all their forms become "\n"; a lone CR would let later text overwrite the line.
+_BREAKS_RE = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")
+# What is left to drop: C0 controls but tab and newline, DEL, C1 controls, and the bidi embeddings,
+# overrides and isolates. LRM/RLM (U+200E/U+200F) and ALM (U+061C) are kept: they are ordinary
+# marks of right-to-left writing, open no scope, and cannot reorder text beyond their neighbours.
+_CONTROLS_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Any of the above, to let text without them through untouched.
+_ANY_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Characters printed as \uXXXX in JSON output (JSON itself escapes U+0000–U+001F).
+_JSON_UNSAFE_RE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+# A cell starting with one of these is read as a formula by Excel, LibreOffice or Google Sheets:
+# the OWASP "CSV injection" list (= + - @ tab CR), plus LF and NUL (ASVS), and the full-width
+# forms of = + - @ that some spreadsheet locales turn into their ASCII twins.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` without anything a terminal would interpret rather than print.
+
+    Escape sequences go whole; line breaks (CR, CRLF, VT, FF, NEL, U+2028/U+2029) become "\\n";
+    other C0 controls but tab, DEL, C1 controls and the bidi embeddings/overrides/isolates are
+    dropped. Tab and newline are kept for the caller to fold (a table cell folds all whitespace).
+    """
+    if not _ANY_CONTROL_RE.search(text):
+        return text  # the common case: nothing to do
+    text = _ESCAPES_RE.sub("", text)
+    text = _BREAKS_RE.sub("\n", text)
+    return _CONTROLS_RE.sub("", text)
+
+
+def one_line(text: str) -> str:
+    """`terminal_safe` text with every run of whitespace (newlines included) folded to one space."""
+    return " ".join(terminal_safe(text).split())
+
+
+class TerminalSafeFormatter(logging.Formatter):
+    """Log lines quote pages (URLs, titles, error text): what `inner` formats is made `terminal_safe`
+    (newlines are kept, so a traceback at -vv keeps its shape)."""
+
+    def __init__(self, inner: logging.Formatter | None = None) -> None:
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal_safe(self.inner.format(record))
+
+
+def printable(value: Any) -> Any:
+    """`value` with every string in it (through dicts, lists and tuples) made `one_line`."""
+    if isinstance(value, str):
+        return one_line(value)
+    if isinstance(value, dict):
+        return {k: printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable(v) for v in value]
+    return value
+
+
+def _json_safe(dumped: str) -> str:
+    # Only ever inside JSON strings (never part of the syntax), so an escape keeps the value exact.
+    return _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
+
+
+def dumps(value: Any, *, indent: int | None = None) -> str:
+    """`value` as JSON text (UTF-8, not ASCII-escaped) that is also safe to print on a terminal."""
+    return _json_safe(json.dumps(value, ensure_ascii=False, indent=indent))
+
+
+def csv_safe(value: Any) -> str:
+    """One CSV cell that a spreadsheet shows as text: a cell starting like a formula gets a leading `'`.
+
+    Finite numbers (ints and floats: the tool's own counts and sizes) are written as they are, a
+    negative one too: `str()` of such a number holds only digits, a sign, a point and an exponent,
+    which a spreadsheet reads as a number, never as a formula, and a column of counts stays
+    numeric. Every string is checked, a string holding "-5" included: text taken from a page
+    cannot be told apart from a formula by its look, so the OWASP rule applies to it whole (as it
+    does to "-inf", which a spreadsheet would take for a formula naming "inf").
+    """
+    if (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and math.isfinite(value)):
+        return str(value)
+    cell = _cell(value)
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def _cell(value: Any) -> str:
@@ -24,34 +133,48 @@ def _cell(value: Any) -> str:
 
 
 def to_json(rows: Sequence[dict[str, Any]]) -> str:
-    return json.dumps(list(rows), ensure_ascii=False, indent=2) + "\n"
+    return dumps(list(rows), indent=2) + "\n"
 
 
 def to_jsonl(rows: Iterable[dict[str, Any]]) -> str:
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    return "".join(dumps(r) + "\n" for r in rows)
+
+
+def _crlf_quoted_line(cells: list[str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(cells)
+    return buf.getvalue()[:-2] + "\n"
 
 
 def to_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(fields)
+    """A header line, then one line per row; every cell `csv_safe`, lines ended by "\n"."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fields)
     for r in rows:
-        w.writerow([_cell(r.get(f)) for f in fields])
-    return buf.getvalue()
+        cells = [csv_safe(r.get(f)) for f in fields]
+        if any("\r" in c for c in cells):
+            # Python's writer quotes a cell only for the characters of its line terminator: with "\n"
+            # a bare CR would go out unquoted and a reader would start a new row there (a row, and a
+            # formula, of the page's choosing). Such a row is written with CRLF, then ended "\n".
+            out.write(_crlf_quoted_line(cells))
+        else:
+            writer.writerow(cells)
+    return out.getvalue()
 
 
 def _clip(s: str, width: int) -> str:
-    s = " ".join(s.split())
     return s if len(s) <= width else s[: max(width - 1, 0)] + "…"
 
 
 def to_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, max_width: int | None = None) -> str:
-    """A plain aligned table for people; long cells are clipped to fit the terminal."""
+    """A plain aligned table for people: cells made `terminal_safe` and folded onto one line, long
+    ones clipped to fit the terminal."""
     if not rows:
         return ""
     total = max_width or shutil.get_terminal_size((160, 24)).columns
-    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(" ".join(row[i].split())) for row in cells)) for i, c in enumerate(columns)]
+    cells = [[one_line(_cell(r.get(c))) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
     # Shrink the widest columns until the table fits (never below 8 characters).
     budget = total - 2 * (len(columns) - 1)
     while sum(widths) > budget and max(widths) > 8:

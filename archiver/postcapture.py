@@ -1,7 +1,7 @@
 """Capture one post: structured data over HTTP, its rendered embed in the browser, status, Wayback.
 
-Twitter/X is first-class (issue 3, point 5); other platforms get their embed rendered and their
-public oEmbed/API metadata where one exists without credentials (point 6).
+Twitter/X is first-class (syndication, oEmbed, media, Wayback); other platforms get their embed
+rendered and their public oEmbed metadata where one exists without credentials (docs/platforms.md).
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ArchiverError, DiskFull, NetworkError
+from .errors import ArchiverError, DiskFull, NetworkError, RefusedError
 from .layout import MEDIA_DIR, post_dir, relative
+from .modes import make_dirs, write_file
 from .space import disk_full, is_full
 
 if TYPE_CHECKING:
@@ -69,8 +70,7 @@ class PostCapturer:
     def _render(self, url: str, key: str, label: str, records: list[RecordInfo],
                 selectors: tuple[str, ...] = ()) -> tuple[Any, str | None]:
         """Render a URL in a fresh browser context; returns (PageCapture | None, error)."""
-        out = post_dir(self.archive_dir, key)
-        out.mkdir(parents=True, exist_ok=True)
+        out = make_dirs(post_dir(self.archive_dir, key))
         shot = out / f"{_stamp()}-{label}.png"
         try:
             page = self.browser.capture(url, self.store, screenshot_path=shot, element_selectors=selectors,
@@ -117,6 +117,10 @@ class PostCapturer:
             return self._generic(post, recheck)
         except DiskFull:
             raise
+        except RefusedError as e:
+            # The policy kept the tool away from the address: nothing was learnt about the post.
+            self.index.observe(key, "unknown", detail=str(e))
+            return PostOutcome(key, platform, post.url, "unknown", reason=str(e), error=str(e))
         except NetworkError as e:
             self.index.observe(key, "unavailable", detail=str(e))
             return PostOutcome(key, platform, post.url, "unavailable", error=str(e), network_failed=True)
@@ -202,8 +206,7 @@ class PostCapturer:
         from .capture import twitter
 
         files = twitter.download_media(self.client, urls)
-        out = self.archive_dir / MEDIA_DIR / post_dir(self.archive_dir, key).name
-        out.mkdir(parents=True, exist_ok=True)
+        out = make_dirs(self.archive_dir / MEDIA_DIR / post_dir(self.archive_dir, key).name)
         for f in files:
             if not f.ok or f.sha256 is None:
                 log.warning("%s: media %s: %s", key, f.url, f.error or f.status)
@@ -216,7 +219,7 @@ class PostCapturer:
             if not path.exists():
                 tmp = path.with_name(path.name + ".part")
                 try:
-                    tmp.write_bytes(f.data)
+                    write_file(tmp, f.data)
                 except OSError as e:
                     tmp.unlink(missing_ok=True)  # no half file left behind (a full disk, say)
                     if is_full(e):
@@ -268,8 +271,10 @@ class PostCapturer:
                 status = "live"
                 self.index.update_post_data(key, author=meta.get("author_name"), data=meta)
             elif code in (404, 410):
-                # One signal only: not enough to call it deleted (issue 3, point 5).
+                # One signal only: not enough to call it deleted (that takes two that agree).
                 status, reason = "unavailable", f"oEmbed answered {code}"
+        except RefusedError as e:
+            status, reason = "unknown", str(e)
         except NetworkError as e:
             network_failed, status, reason = True, "unavailable", str(e)
         finally:

@@ -29,6 +29,7 @@ from .index import fields, merge
 from .index.damage import disk_full, is_full
 from .index.journal import JOURNAL_FORMAT, is_journal_uri
 from .layout import DB_NAME, WARC_DIR
+from .modes import ensure_file
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +256,7 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
         # Left by a reindex that was killed (we hold the lock: nobody else is writing one).
         for stale in archive_dir.glob(f".{DB_NAME}.reindex-*"):
             _remove(stale)
+        ensure_file(temp)  # 0640 like every index, whatever the umask (SQLite's -wal follows it)
         db = open_database(temp)
         try:
             db.execute("PRAGMA foreign_keys = OFF")  # a gap in the journal must not stop the rest

@@ -1,7 +1,8 @@
 """`report`: one self-contained HTML page a person can open — articles with their posts as cards.
 
 Post text, names and URLs are untrusted: everything is escaped, URLs are only linked when they
-are http(s), and the page carries a Content-Security-Policy that forbids scripts.
+are http(s), and the page carries a Content-Security-Policy that forbids scripts. A report is made
+to be passed around: URLs show and link with their credentials and secret parameters redacted.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from . import __version__
 from .errors import UsageError
 from .models import best_capture
+from .redact import redact_url
 
 MAX_INLINE_BYTES = 400_000  # thumbnails bigger than this are linked, not inlined
 STATUS_MARK = {
@@ -57,7 +59,7 @@ def _e(value: Any) -> str:
 
 def _safe_href(url: str | None) -> str | None:
     if url and url.lower().startswith(("http://", "https://")):
-        return _e(url)
+        return _e(redact_url(url))
     return None
 
 
@@ -138,7 +140,7 @@ def render_report(posts: list[dict[str, Any]], archive_dir: Path, out: Path, *, 
     body = []
     for url in sorted(by_article):
         href = _safe_href(url)
-        head = f'<a href="{href}" rel="noreferrer noopener">{_e(url)}</a>' if href else _e(url)
+        head = f'<a href="{href}" rel="noreferrer noopener">{_e(redact_url(url))}</a>' if href else _e(redact_url(url))
         cards = "".join(_card(p, archive_dir, report_dir) for p in by_article[url])
         body.append(f'<section class="article"><h2>{head}</h2><div class="cards">{cards}</div></section>')
     if not body:

@@ -1,9 +1,10 @@
 """Short links (t.co, pic.twitter.com) followed hop by hop to the post they stand for.
 
-EMBEDS.md §1.6: t.co answers non-browser user agents with a 3xx Location and browsers with a 200
-page carrying a meta refresh and `location.replace(...)`. So: no auto-follow, a curl-like user
-agent, each hop fetched (and, through a RecordingClient, recorded) by us, with the page forms as a
-fallback. Resolution stops at the first status URL: the post page itself is the capture's job.
+t.co answers non-browser user agents with a 3xx Location and browsers with a 200 page carrying a
+meta refresh and `location.replace(...)` (unverified offline: docs/platforms.md, "Short links").
+So: no auto-follow, a curl-like user agent, each hop fetched (and, through a RecordingClient,
+recorded) by us, with the page forms as a fallback. Resolution stops at the first status URL: the
+post page itself is the capture's job.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import httpx
 from archiver.capture.http import CURL_UA
 from archiver.capture.types import HttpGetter
 from archiver.detect.platforms.twitter import parse_status_url
-from archiver.errors import NetworkError
+from archiver.errors import NetworkError, RefusedError
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class Resolution:
     hops: list[Hop] = field(default_factory=list)
     error: str | None = None
     network_failed: bool = False
+    refused: bool = False  # the network policy refused a hop (named in `error`)
 
 
 def normalise_shortlink(link: str) -> str:
@@ -77,7 +79,10 @@ def unwrap_unsafe_link(url: str) -> str | None:
     """The target of a `twitter.com/safety/unsafe_link_warning?unsafe_link=...` page, else None."""
     if not _UNSAFE.match(url):
         return None
-    values = parse_qs(urlsplit(url).query).get("unsafe_link")
+    try:
+        values = parse_qs(urlsplit(url).query).get("unsafe_link")
+    except ValueError:
+        return None
     return values[0] if values and values[0] else None
 
 
@@ -94,13 +99,22 @@ def page_redirect(body: str, base_url: str) -> str | None:
         r = _REFRESH_URL.match(content)
         target = str(r.group("url")).strip() if r else ""
         if target:
-            return urljoin(base_url, target)
+            return _join(base_url, target)
     js = _JS_REDIRECT.search(body)
     if js:
         target = _js_string(js.group("url"))
         if target:
-            return urljoin(base_url, target)
+            return _join(base_url, target)
     return None
+
+
+def _join(base_url: str, target: str) -> str | None:
+    """`target` resolved against `base_url`; None when it is no URL at all (`http://[::1`)."""
+    try:
+        return urljoin(base_url, target)
+    except ValueError:
+        log.info("%s: unparsable redirect target %r; stopping there", base_url, target[:200])
+        return None
 
 
 def _js_string(raw: str) -> str:
@@ -140,8 +154,9 @@ def resolve_shortlink(
         try:
             resp = client.get(current, headers={"User-Agent": user_agent}, follow_redirects=False)
         except (NetworkError, httpx.TransportError) as e:
-            res.error = f"{current}: {e or type(e).__name__}"
-            res.network_failed = True
+            res.refused = isinstance(e, RefusedError)
+            res.error = str(e) if res.refused else f"{current}: {e or type(e).__name__}"
+            res.network_failed = not res.refused
             log.info("resolve %s: %s", url, res.error)
             return res
         except httpx.InvalidURL as e:
@@ -162,7 +177,7 @@ def resolve_shortlink(
 def _next_url(resp: httpx.Response, url: str) -> str | None:
     if resp.is_redirect:
         location = resp.headers.get("location")
-        return urljoin(url, location.strip()) if location else None
+        return _join(url, location.strip()) if location else None
     if resp.status_code != 200:
         return None
     ctype = resp.headers.get("content-type", "").lower()

@@ -8,7 +8,7 @@ from typing import Self
 
 
 class Closing(ABC):
-    """Mixin: a context manager whose exit calls `close()` (STYLE.md: resources always closed)."""
+    """Mixin: a context manager whose exit calls `close()`, so resources are always closed."""
 
     @abstractmethod
     def close(self) -> None:

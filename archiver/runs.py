@@ -1,6 +1,6 @@
 """`run`: a scheduled pass over a seeds folder — new articles captured, held posts re-checked.
 
-Safe under cron (issue 4, point 2): one run at a time (the archive lock, exit 3 or --wait), WARC
+Safe under cron: one run at a time (the archive lock, exit 3 or --wait), WARC
 files recovered to their last complete record before anything is written, and every capture's
 index rows committed only after its WARC records are on disk, so a killed run is resumed by the
 next one without duplicates.
@@ -27,6 +27,7 @@ from .archive import Archiver, ArchiveSummary, ArticleOutcome, Session, _now
 from .layout import WARC_DIR
 from .lock import ArchiveLock
 from .models import Post
+from .modes import make_dirs
 from .postcapture import PostOutcome
 from .seeds import read_seeds
 from .sources import expand
@@ -44,6 +45,8 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
         progress: Callable[[str], None] | None = None) -> ArchiveSummary:
     """Archive what the seeds list, then re-check held posts whose last check is older than recheck_after."""
     seed_list = read_seeds(seeds)
+    # The operator's own URL lists are trusted as given; links read from feeds are content.
+    net = net.trusting(seed_list.trusted)
     if concurrency > 1:
         with ArchiveLock(archive_dir, wait=wait):
             return _run_parallel(seed_list.sources, seed_list.problems, archive_dir, net,
@@ -144,15 +147,13 @@ def _run_parallel(sources: list[str], problems: list[str], archive_dir: Path, ne
     from .index.store import Index
     from .workers import WorkerPool
 
-    archive_dir.mkdir(parents=True, exist_ok=True)
-    warcs = archive_dir / WARC_DIR
-    warcs.mkdir(exist_ok=True)
+    warcs = make_dirs(archive_dir / WARC_DIR)
     for msg in recover(warcs):
         log.warning("%s", msg)
     if net.ca_bundle is not None:
         # Build Chromium's NSS database (for --ca-bundle) once, here: workers starting together
         # would otherwise rebuild it under each other's feet. They find it ready and reuse it.
-        net.chromium_launch(archive_dir / ".browser")
+        net.chromium_launch(make_dirs(archive_dir / ".browser"))
     summary = ArchiveSummary(started_at=_now(), failures=list(problems))
     # The parent's index is opened (and migrated) before any worker opens its own.
     with Index(archive_dir) as index, \

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .models import KINDS, Post
-from .sources import DEFAULT_MAX_BYTES, SourceFailure, read_sources
+from .sources import DEFAULT_MAX_BYTES, SourceFailure, check_specs, read_sources
 
 if TYPE_CHECKING:
     from .net import NetOptions
@@ -26,9 +26,13 @@ class ScanResult:
 
 def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BYTES,
          net: NetOptions | None = None) -> ScanResult:
-    """Detect posts in every source; `kind` is one of KINDS or "all"."""
+    """Detect posts in every source; `kind` is one of KINDS or "all".
+
+    `''` or a malformed URL among `specs` is a usage error, raised before anything is read.
+    """
     from .detect import detect
 
+    check_specs(specs)
     wanted = set(KINDS) if kind == "all" else {kind}
     result = ScanResult()
     for item in read_sources(specs, max_bytes=max_bytes, net=net):

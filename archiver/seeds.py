@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from .errors import UsageError
-from .sources import expand
+from .errors import SourceError, UsageError
+from .sources import DEFAULT_MAX_BYTES, expand, read_capped, shown, url_problem
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,8 @@ class SeedList:
 
     sources: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    # Lines of `*.urls` files: the operator's own choice, trusted by the network policy as given.
+    trusted: list[str] = field(default_factory=list)
 
 
 def feed_links(data: bytes) -> list[str] | None:
@@ -68,8 +70,12 @@ def feed_links(data: bytes) -> list[str] | None:
     return list(dict.fromkeys(urls))
 
 
-def read_seeds(path: Path) -> SeedList:
-    """Expand a seeds folder (or one seed file) into article sources, in a stable order."""
+def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SeedList:
+    """Expand a seeds folder (or one seed file) into article sources, in a stable order.
+
+    Seed files are read like sources (regular files only, at most `max_bytes`); a file or a URL in
+    one that cannot be used is a problem named in the result, never a reason to stop.
+    """
     if not path.exists():
         raise UsageError(f"--seeds: {path} does not exist; create it or point --seeds at a folder of seeds")
     out = SeedList()
@@ -78,9 +84,9 @@ def read_seeds(path: Path) -> SeedList:
         if p.name.lower() == "readme.md":
             continue
         try:
-            data = p.read_bytes()
-        except OSError as e:
-            out.problems.append(f"{p}: cannot read ({e.strerror or e})")
+            data = read_capped(p, max_bytes)
+        except SourceError as e:
+            out.problems.append(str(e))
             continue
         if p.suffix == ".urls":
             for n, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
@@ -90,12 +96,22 @@ def read_seeds(path: Path) -> SeedList:
                 if not re.match(r"^https?://", line, re.I):
                     out.problems.append(f"{p}:{n}: not an http(s) URL: {line!r}")
                     continue
+                why = url_problem(line)
+                if why:
+                    out.problems.append(f"{shown(str(p))}:{n}: {line!r} {why}; skipped")
+                    continue
                 out.sources.append(line)
+                out.trusted.append(line)
             continue
         links = feed_links(data)
         if links is not None:
             log.info("%s: feed with %d article(s)", p, len(links))
-            out.sources.extend(links)
+            for link in links:
+                why = url_problem(link)
+                if why:
+                    out.problems.append(f"{shown(str(p))}: article link {link[:200]!r} {why}; skipped")
+                else:
+                    out.sources.append(link)
             continue
         out.sources.append(str(p))
     out.sources = list(dict.fromkeys(out.sources))

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from .errors import NetworkError, SourceError
+from .errors import NetworkError, SourceError, UsageError
 from .models import Document
 
 if TYPE_CHECKING:
@@ -23,6 +25,13 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 URL_RE = re.compile(r"^https?://", re.I)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_READ_CHUNK = 1 << 20
+# What a path is when it is not a regular file: opening a FIFO blocks until a writer comes, and
+# devices such as /dev/zero or /dev/urandom never end (their size says 0).
+_SPECIAL = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+            (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+EMPTY_SOURCE = "'': an empty source name; give a file, a directory, '-' for standard input or an http(s) URL"
 
 
 @dataclass
@@ -35,6 +44,54 @@ class SourceFailure:
 
 def is_url(spec: str) -> bool:
     return bool(URL_RE.match(spec))
+
+
+def shown(spec: str) -> str:
+    """A source as named in a one-line message: quoted when it holds a line break or another control character."""
+    return repr(spec) if _CONTROL_RE.search(spec) else spec
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` is not a usable http(s) URL (a short phrase), or None when it is one.
+
+    Catches what the standard parser or httpx would raise on (`http://[::1`, `http://a:99999/`,
+    an IDNA-invalid host), plus what they let through but no server can answer (no host, a space
+    in the host, port 0).
+    """
+    if _CONTROL_RE.search(url):
+        return "contains a control character"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as e:
+        return f"is not a valid URL ({e})"
+    if parts.scheme.lower() not in ("http", "https"):
+        return "is not an http(s) URL"
+    host = parts.netloc.rpartition("@")[2]
+    if not parts.hostname:
+        return "has no host name"
+    if any(c.isspace() for c in host):
+        return "has a space in its host name"
+    if port == 0:
+        return "has port 0"
+    import httpx
+
+    try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as e:  # idna's errors are ValueErrors
+        return f"is not a valid URL ({e})"
+    return None
+
+
+def check_specs(specs: list[str]) -> None:
+    """Command-line sources that can never be read are usage errors: `''`, a malformed URL."""
+    for spec in specs:
+        if spec == "":
+            raise UsageError(EMPTY_SOURCE)
+        if is_url(spec):
+            why = url_problem(spec)
+            if why:
+                raise UsageError(f"{shown(spec)}: {why}; check the address")
 
 
 def looks_binary(data: bytes) -> bool:
@@ -81,21 +138,58 @@ def _sniff_html(text: str) -> bool:
 def document_from_bytes(source: str, data: bytes, *, url: str | None = None,
                         content_type: str | None = None, charset: str | None = None) -> Document:
     if looks_binary(data):
-        raise SourceError(f"{source}: binary content, not HTML or text; give an article page or a text file")
+        raise SourceError(f"{shown(source)}: binary content, not HTML or text; give an article page or a text file")
     text = decode(data, charset)
     if not text.strip():
-        raise SourceError(f"{source}: empty; nothing to scan")
+        raise SourceError(f"{shown(source)}: empty; nothing to scan")
     return Document(source=source, text=text, is_html=_sniff_html(text), url=url, raw=data,
                     content_type=content_type)
 
 
-def read_file(path: Path, max_bytes: int) -> Document:
-    source = str(path)
+def _not_a_file(mode: int) -> str | None:
+    """Why a file of this mode is not read (a phrase), or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory"
+    for test, what in _SPECIAL:
+        if test(mode):
+            return f"is {what}, not a file; give a regular file (or pipe it in with '-')"
+    return "is not a regular file"
+
+
+def read_capped(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file, refused once it holds more than `max_bytes`.
+
+    FIFOs, devices, sockets and directories are refused from their `stat`, before any `open` (a
+    FIFO's open blocks). The size is enforced while reading, at most `max_bytes + 1` bytes, since
+    `st_size` says 0 for /proc files and devices; the file's type is checked again on the opened
+    descriptor in case the path was swapped in between.
+    """
+    source = shown(str(path))
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise SourceError(f"{source}: {size} bytes is over --max-bytes {max_bytes}; skipped (raise --max-bytes to read it)")
-        data = path.read_bytes()
+        why = _not_a_file(os.stat(path).st_mode)
+        if why:
+            raise SourceError(f"{source}: {why}")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            st = os.fstat(fd)
+            why = _not_a_file(st.st_mode)
+            if why:
+                raise SourceError(f"{source}: {why}")
+            if st.st_size > max_bytes:  # a large size is believed; a small one never is
+                raise SourceError(f"{source}: {st.st_size} bytes is over --max-bytes {max_bytes}; skipped "
+                                  "(raise --max-bytes to read it)")
+            chunks: list[bytes] = []
+            total = 0
+            while total <= max_bytes:
+                chunk = os.read(fd, min(_READ_CHUNK, max_bytes + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+        finally:
+            os.close(fd)
     except PermissionError:
         raise SourceError(f"{source}: permission denied; check the file's permissions") from None
     except FileNotFoundError:
@@ -104,7 +198,15 @@ def read_file(path: Path, max_bytes: int) -> Document:
         raise SourceError(f"{source}: is a directory") from None
     except OSError as e:
         raise SourceError(f"{source}: cannot read ({e.strerror or e})") from None
-    return document_from_bytes(source, data)
+    except ValueError as e:  # a NUL byte in the name
+        raise SourceError(f"{source}: cannot read ({e})") from None
+    if total > max_bytes:
+        raise SourceError(f"{source}: more than --max-bytes {max_bytes} bytes; skipped (raise --max-bytes to read it)")
+    return b"".join(chunks)
+
+
+def read_file(path: Path, max_bytes: int) -> Document:
+    return document_from_bytes(str(path), read_capped(path, max_bytes))
 
 
 def read_stdin(max_bytes: int) -> Document:
@@ -122,6 +224,9 @@ def fetch_url(url: str, max_bytes: int, net: NetOptions | None = None, timeout: 
     from .net import NetOptions
 
     net = net or NetOptions()
+    why = url_problem(url)
+    if why:
+        raise SourceError(f"{shown(url)}: {why}; check the address")
     try:
         with net.httpx_client(timeout=timeout, user_agent=BROWSER_UA) as client:
             with client.stream("GET", url, follow_redirects=True) as resp:
@@ -141,17 +246,23 @@ def fetch_url(url: str, max_bytes: int, net: NetOptions | None = None, timeout: 
         from .capture.http import describe_error
 
         raise NetworkError(f"{url}: {describe_error(e)[0]}") from None
+    except (httpx.InvalidURL, ValueError) as e:  # e.g. a redirect to a URL that cannot be parsed
+        raise SourceError(f"{url}: invalid URL on the way ({e}); check the address") from None
 
 
 def expand(specs: list[str]) -> Iterator[str]:
-    """Directories become their files (recursively, sorted, hidden files skipped)."""
+    """Directories become their files (recursively, sorted, hidden files skipped).
+
+    Every other entry is yielded as it is, to be read or refused (and named) by whoever reads it:
+    a FIFO or a socket in a directory, a malformed URL, `''` (which is not the current directory).
+    """
     for spec in specs:
-        if spec == "-" or is_url(spec):
+        if spec in ("-", "") or is_url(spec):
             yield spec
             continue
         p = Path(spec)
         if p.is_dir():
-            for root, dirs, files in os.walk(p):
+            for root, dirs, files in os.walk(p, onerror=_walk_error):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     if not name.startswith("."):
@@ -160,11 +271,17 @@ def expand(specs: list[str]) -> Iterator[str]:
             yield spec
 
 
+def _walk_error(e: OSError) -> None:
+    log.warning("%s: cannot list the directory (%s); skipped", e.filename, e.strerror or e)
+
+
 def read_sources(specs: list[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
                  net: NetOptions | None = None) -> Iterator[Document | SourceFailure]:
     """Each source as a Document, or a SourceFailure naming it; one bad source never stops the rest."""
     for spec in expand(specs):
         try:
+            if spec == "":
+                raise SourceError(EMPTY_SOURCE)
             if spec == "-":
                 yield read_stdin(max_bytes)
             elif is_url(spec):

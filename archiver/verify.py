@@ -1,4 +1,4 @@
-"""`verify_archive`: does the archive still hold what its index says it holds? (issue 4, point 5)
+"""`verify_archive`: does the archive still hold what its index says it holds?
 
 For every indexed record: its WARC file exists, the bytes `[offset, offset + length)` are exactly one
 gzip member that decompresses, the record inside has the indexed WARC-Record-ID, its block is as

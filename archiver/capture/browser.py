@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Page, ViewportSize, sync_playwright
+from playwright.sync_api import Locator, Page, ViewportSize, WebSocketRoute, sync_playwright
 
 from archiver import __version__
 from archiver.capture.chromium import CHROMIUM_SERVICE_HOSTS as CHROMIUM_SERVICE_HOSTS  # re-exported
 from archiver.capture.chromium import NO_CHROMIUM, find_chromium, without_service_hosts
+from archiver.capture.gate import Gate
 from archiver.capture.recorder import (
     Recorded,
     TrafficRecorder,
@@ -31,6 +33,7 @@ from archiver.capture.recorder import (
 )
 from archiver.capture.types import RecordInfo
 from archiver.errors import BrowserError
+from archiver.modes import make_dirs, write_file
 
 from ..resource import Closing
 
@@ -62,6 +65,7 @@ _AUTOSCROLL_JS = """async (maxSteps) => {
   return steps;
 }"""
 _BODY_TEXT_JS = "() => document.body ? document.body.innerText : ''"
+_ANY_URL = re.compile(r".*")
 
 
 @dataclass
@@ -147,7 +151,13 @@ class Browser(Closing):
         self.net = net
         self.workdir = Path(workdir)
         self.timeout = timeout
-        self._pw = sync_playwright().start()
+        # Every connection of the browser goes through the gate, which applies the network policy.
+        self.gate = Gate(net, connect_timeout=timeout)
+        try:
+            self._pw = sync_playwright().start()
+        except BaseException:
+            self.gate.close()
+            raise
         try:
             executable = find_chromium(self._pw)
             if executable is None:
@@ -155,8 +165,8 @@ class Browser(Closing):
                 prefix = f"ARCHIVER_CHROMIUM={explicit} is not an executable file; " if explicit else ""
                 raise BrowserError(prefix + NO_CHROMIUM)
             self.executable = executable
-            self.workdir.mkdir(parents=True, exist_ok=True)
-            kwargs: dict[str, Any] = dict(net.chromium_launch(self.workdir))
+            make_dirs(self.workdir)
+            kwargs: dict[str, Any] = dict(net.chromium_launch(self.workdir, gate_args=self.gate.chromium_args()))
             kwargs["args"] = without_service_hosts(list(kwargs.get("args") or []))
             kwargs.update(executable_path=executable, headless=headless,
                           timeout=timeout * 1000)
@@ -167,6 +177,7 @@ class Browser(Closing):
             version = self._browser.new_browser_cdp_session().send("Browser.getVersion")
         except BaseException:
             self._pw.stop()
+            self.gate.close()
             raise
         self.browser_version: str = self._browser.version
         # Headless Chromium announces itself as "HeadlessChrome", which many sites answer with a
@@ -181,7 +192,10 @@ class Browser(Closing):
         except PlaywrightError:
             pass  # already gone (crashed or closed)
         finally:
-            self._pw.stop()
+            try:
+                self._pw.stop()
+            finally:
+                self.gate.close()
 
     # ------------------------------------------------------------------------------------------
 
@@ -209,7 +223,8 @@ class Browser(Closing):
         recorded: list[Recorded] = []
         try:
             page = context.new_page()
-            recorder = TrafficRecorder(context, page)
+            context.route_web_socket(_ANY_URL, lambda ws: self._refuse_websocket(ws, result))
+            recorder = TrafficRecorder(context, page, refusal=self.gate.refusal)
             t = time.monotonic()
             self._load(page, url, wait_for, timeout_ms, result)
             result.timings["load"] = time.monotonic() - t
@@ -254,6 +269,16 @@ class Browser(Closing):
         return result
 
     # -- steps --------------------------------------------------------------------------------
+
+    @staticmethod
+    def _refuse_websocket(ws: WebSocketRoute, result: PageCapture) -> None:
+        """WebSockets are neither recorded nor replayable, and would be a channel the network policy
+        cannot judge by what they carry: the page's socket is closed before it reaches any server."""
+        result.errors.append(f"refused: {ws.url} (WebSockets are not opened)")
+        try:
+            ws.close(code=1008, reason="refused by the archiver")
+        except PlaywrightError:
+            pass  # the page went away first
 
     def _load(self, page: Page, url: str, wait_for: str | None, timeout_ms: int,
               result: PageCapture) -> None:
@@ -379,6 +404,9 @@ class Browser(Closing):
 
         # The page's own document (and the redirect hops that led to it) first, so every other
         # exchange can name the page record it belongs to.
+        for rec in recorded:
+            # The browser's peer is the gate; the server's address is what the gate connected to.
+            rec.exchange.ip = self.gate.address(rec.exchange.url)
         main = page_document(recorded)
         chain = redirect_chain(recorded, main)
         for rec in chain:
@@ -399,8 +427,7 @@ class Browser(Closing):
             keep(response_info)
 
         if full_png is not None and screenshot_path is not None:
-            screenshot_path.parent.mkdir(parents=True, exist_ok=True)
-            screenshot_path.write_bytes(full_png)
+            write_file(screenshot_path, full_png)
             result.screenshot = screenshot_path
             result.screenshot_sha256 = _sha256(full_png)
             result.screenshot_record = keep(store.write_resource(
@@ -408,8 +435,7 @@ class Browser(Closing):
                 concurrent_to=result.page_record_id))
         for n, (shot, png) in enumerate(shots):
             if shot.path is not None:
-                shot.path.parent.mkdir(parents=True, exist_ok=True)
-                shot.path.write_bytes(png)
+                write_file(shot.path, png)
             uri = (f"urn:screenshot:{shot.frame_url}" if _is_http(shot.frame_url)
                    else f"urn:screenshot:{result.url}#element-{n}")
             shot.record = keep(store.write_resource(uri, "image/png", png,

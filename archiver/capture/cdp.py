@@ -2,7 +2,7 @@
 
 The HTTP protocol of each response (h2, http/1.1), requests Chromium makes on its own (the
 favicon), the cache switch, and the bodies of documents replaced before they can be read
-(CAPTURE.md, "Recording browser traffic"). Used by archiver.capture.recorder.
+(docs/warc.md, "Recording the browser"). Used by archiver.capture.recorder.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class CdpTap:
         session.on("Network.loadingFinished", self._on_finished)
         session.send("Network.enable")
         # A fresh context has an empty cache, but the memory cache would still serve repeated
-        # resources without an exchange to record (CAPTURE.md: disable the cache).
+        # resources without an exchange to record.
         session.send("Network.setCacheDisabled", {"cacheDisabled": True})
         if keep_documents:
             # A document that a script or meta refresh replaces at once (t.co) is gone from

@@ -1,7 +1,7 @@
 """Which Chromium to drive, and the launch flags every capture browser gets.
 
 Debian's /usr/bin/chromium on these machines (`playwright install` cannot download here); Playwright's
-own download elsewhere; `$ARCHIVER_CHROMIUM` to name another (CAPTURE.md, "The browser").
+own download elsewhere; `$ARCHIVER_CHROMIUM` to name another.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The recording HTTP client: every exchange the tool makes outside the browser goes into the WARC.
 
 Syndication JSON, oEmbed, short-link hops, media downloads and Wayback API calls are request/response
-pairs under their real URLs (CAPTURE.md), so they index and replay like what the browser saw.
-Politeness (issue 4): one request in flight per host, retries with exponential backoff on connect
+pairs under their real URLs (docs/warc.md), so they index and replay like what the browser saw.
+Politeness: one request in flight per host, retries with exponential backoff on connect
 errors and timeouts and on 429/503 (honouring Retry-After); every attempt is recorded.
 """
 
@@ -22,14 +22,15 @@ import httpx
 
 from archiver.capture.types import Exchange, RecordInfo
 from archiver.capture.warc import WarcStore
-from archiver.errors import NetworkError, SourceError
+from archiver.errors import NetworkError, RefusedError, SourceError
 from archiver.net import NetOptions
+from archiver.netpolicy import AddressRefused, judge_literal
 
 from ..resource import Closing
 
 logger = logging.getLogger(__name__)
 
-# t.co answers non-browser agents with a plain 3xx (EMBEDS.md 1.6).
+# t.co answers non-browser agents with a plain 3xx (docs/platforms.md, "Short links").
 CURL_UA = "curl/8.5.0"
 BROWSER_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -70,6 +71,9 @@ def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | Non
 
 def describe_error(exc: httpx.HTTPError) -> tuple[str, bool]:
     """(what failed, in a few words; whether trying again may help)."""
+    refused = _cause(exc, AddressRefused)
+    if isinstance(refused, AddressRefused):
+        return f"refused: {refused.host}:{refused.port} {refused.reason}", False
     if _cause(exc, socket.gaierror) is not None or "Name or service not known" in str(exc):
         return "host name not resolved", False
     tls = _cause(exc, ssl.SSLError)
@@ -188,15 +192,27 @@ class RecordingClient(Closing):
 
     def _fetch(self, url: str, headers: dict[str, str] | None, page_id: str | None) -> httpx.Response:
         try:
-            host = httpx.URL(url).host
-        except httpx.InvalidURL as e:
+            parsed = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError, ValueError) as e:
             raise NetworkError(f"GET {url}: bad URL ({e})") from e
+        if parsed.scheme not in ("http", "https"):
+            raise RefusedError(f"refused: {url}: only http and https URLs are fetched")
+        host = parsed.host
+        if self.net.proxy:
+            # The proxy resolves names; what can be judged here is an IP literal.
+            try:
+                judge_literal(self.net, host, parsed.port or (443 if parsed.scheme == "https" else 80))
+            except AddressRefused as e:
+                raise RefusedError(f"refused: {url} {e.reason}") from e
         with self._gate(host):
             attempt = 0
             while True:
                 try:
                     response = self._send_once(url, headers, page_id)
                 except httpx.HTTPError as e:
+                    refused = _cause(e, AddressRefused)
+                    if isinstance(refused, AddressRefused):
+                        raise RefusedError(f"refused: {url} {refused.reason}") from e
                     what, transient = describe_error(e)
                     if transient and attempt < self.max_retries:
                         wait = self._delay(attempt)

@@ -1,7 +1,7 @@
-"""Public metadata endpoints and renderable embed URLs for every platform (issue 3, point 6).
+"""Public metadata endpoints and renderable embed URLs for every platform (docs/platforms.md).
 
 Two registries, one entry per platform:
-- `METADATA`: oEmbed endpoints that answer without credentials (EMBEDS.md §3). Instagram and
+- `METADATA`: oEmbed endpoints that answer without credentials. Instagram and
   Facebook need a token and Threads has nothing usable, so they have no entry: their status comes
   from the rendered embed alone. Truth Social's API is not listed either: unverified, and an
   endpoint that does not exist would answer 404 and read as a missing post.

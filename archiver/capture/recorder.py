@@ -5,7 +5,7 @@ and out-of-process (cross-origin) iframes alike, give every hop of a redirect ch
 request headers as sent and the raw response headers. What they lack is the HTTP protocol
 (h2, http/1.1) and requests the browser makes on its own (the favicon); both come from CDP
 sessions opened on the page and on every out-of-process iframe target (archiver.capture.cdp;
-CAPTURE.md, "Recording browser traffic").
+docs/warc.md, "Recording the browser").
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -34,7 +34,7 @@ from archiver.capture.types import Exchange
 
 log = logging.getLogger(__name__)
 
-# Resource types that never "finish" and are not plain HTTP exchanges (CAPTURE.md: skip them).
+# Resource types that never "finish" and are not plain HTTP exchanges: not recorded.
 _SKIPPED_TYPES = frozenset({"eventsource", "websocket"})
 _RECORDED_SCHEMES = ("http", "https")
 
@@ -78,9 +78,11 @@ class Recorded:
 class TrafficRecorder:
     """Collects every exchange of one page and its frames; attach before navigating."""
 
-    def __init__(self, context: BrowserContext, page: Page) -> None:
+    def __init__(self, context: BrowserContext, page: Page,
+                 refusal: Callable[[str], str | None] | None = None) -> None:
         self.context = context
         self.page = page
+        self._refusal = refusal  # why the network policy refused a URL's host, if it did
         self.recorded: list[Recorded] = []
         self.errors: list[str] = []
         self._inflight: dict[int, str] = {}
@@ -180,7 +182,11 @@ class TrafficRecorder:
     def _record_unsafe(self, request: Request, failure: str | None) -> None:
         response = request.response()
         if response is None:
-            self.errors.append(f"request failed: {request.method} {request.url}: {failure}")
+            refused = self._refusal(request.url) if self._refusal is not None else None
+            if refused:
+                self.errors.append(f"refused: {request.url} {refused}")
+            else:
+                self.errors.append(f"request failed: {request.method} {request.url}: {failure}")
             return
         server = response.server_addr()
         ip = server["ipAddress"] if server else None

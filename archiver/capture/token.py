@@ -89,7 +89,7 @@ def v8_radix_string(value: float, radix: int) -> str:
 
 
 def syndication_token(post_id: str | int) -> str:
-    """The `token=` parameter cdn.syndication.twimg.com expects for a post ID (EMBEDS.md §1.7)."""
+    """The `token=` parameter cdn.syndication.twimg.com expects for a post ID."""
     number = float(int(str(post_id).strip()))  # JavaScript's Number(id): nearest double
     value = (number / 1e15) * math.pi
     return re.sub(r"0+|\.", "", v8_radix_string(value, 36))

@@ -1,7 +1,7 @@
 """Twitter/X post data without a login: syndication JSON, oEmbed, media, and the post's status.
 
 Every request goes through the caller's client, so with a RecordingClient each exchange lands in
-the WARC under its real URL (issue 3, point 3). Network failures never raise out of here: they come
+the WARC under its real URL. Network failures never raise out of here: they come
 back as results with `status=None`, so one failing post never sinks an article.
 """
 
@@ -137,7 +137,7 @@ class MediaFile:
 
 
 def syndication_url(post_id: str | int, token: str | None = None) -> str:
-    """The tweet-result URL react-tweet and Tweet.html request (EMBEDS.md §1.7)."""
+    """The tweet-result URL react-tweet and Tweet.html request, token included."""
     tok = syndication_token(post_id) if token is None else token
     return f"{SYNDICATION_URL}?id={post_id}&lang=en&token={tok}"
 
@@ -207,7 +207,7 @@ def iso_utc(created_at: str | None) -> str | None:
 
 
 def parse_tweet(data: JSON) -> TweetData:
-    """Fields of a syndication `Tweet` object (EMBEDS.md §1.7), media at their best (§1.8)."""
+    """Fields of a syndication `Tweet` object, media at their best (original-size photos, best MP4)."""
     user = _obj(data.get("user"))
     entities = _obj(data.get("entities"))
     url_entities = [u for u in entities.get("urls") or [] if isinstance(u, dict)]
@@ -294,7 +294,7 @@ def _dedupe(urls: list[str]) -> list[str]:
 
 
 def original_photo_url(url: str) -> str:
-    """pbs.twimg.com/media/ID.jpg -> pbs.twimg.com/media/ID?format=jpg&name=orig (EMBEDS.md §1.8)."""
+    """pbs.twimg.com/media/ID.jpg -> pbs.twimg.com/media/ID?format=jpg&name=orig (original size)."""
     parts = urlsplit(url)
     if parts.hostname != "pbs.twimg.com" or not parts.path.startswith("/media/"):
         return url
@@ -386,7 +386,7 @@ def download_media(client: HttpGetter, urls: list[str]) -> list[MediaFile]:
 
 # --- status ------------------------------------------------------------------------------------
 
-# Statuses that a single source may assert, but only in its own words (issue 3, point 5).
+# Statuses that a single source may assert, but only in its own words.
 _STATED: tuple[tuple[PostStatus, re.Pattern[str]], ...] = (
     ("withheld", re.compile(r"\bwithheld\b", re.I)),
     ("suspended", re.compile(r"\bsuspended\b", re.I)),
@@ -441,7 +441,7 @@ def classify(
     if said is not None:
         return said, f"page says {_quote(page_text or '')}"
 
-    # Issue 3: a not-found answer or a tombstone from syndication, AND an oEmbed 404. A tombstone
+    # Two signals: a not-found answer or a tombstone from syndication, AND an oEmbed 404. A tombstone
     # that said withheld/protected/suspended was classified above.
     synd_says_gone = synd is not None and synd.kind in ("not_found", "tombstone")
     oembed_404 = oembed is not None and oembed.status == 404

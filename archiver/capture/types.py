@@ -16,7 +16,7 @@ class Exchange:
 
     `body` is the payload as received by the caller: when `decoded` is true it has already been
     un-gzipped / de-chunked, and the WARC writer renames Content-Encoding, Transfer-Encoding and
-    Content-Length to X-Archive-Orig-* and sets Content-Length to len(body) (CAPTURE.md).
+    Content-Length to X-Archive-Orig-* and sets Content-Length to len(body) (docs/warc.md).
     """
 
     url: str

@@ -1,6 +1,6 @@
 """The WARC/1.1 store: per-record gzip, rollover at a size limit, and crash-safe files.
 
-Crash safety (issue 4: a run killed with SIGKILL at any moment leaves no unreadable WARC):
+Crash safety (a run killed with SIGKILL at any moment leaves no unreadable WARC; docs/warc.md):
 - the file being written is `<name>.warc.gz.open`; each record is one complete gzip member, flushed
   and fsync'ed BEFORE its RecordInfo is returned, so the index never points at bytes not on disk;
 - close() renames it to `<name>.warc.gz` (offsets do not change), and RecordInfo.filename is always
@@ -39,6 +39,7 @@ from archiver.capture.warcread import (  # re-exported: the store's readers live
     recover,
     try_lock,
 )
+from archiver.modes import create_file, make_dirs
 from archiver.resource import Closing
 from archiver.space import disk_full, is_full
 
@@ -65,7 +66,7 @@ WARC_FORMAT = "WARC File Format 1.1"
 WARC_CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
 
 # Headers that describe the transfer, not the payload: when the body was decoded by the browser or
-# httpx they no longer apply to the stored bytes (CAPTURE.md, "Bodies arrive DECODED").
+# httpx they no longer apply to the stored bytes (docs/warc.md, "Bodies are stored decoded").
 _TRANSFER_HEADERS = ("content-encoding", "transfer-encoding", "content-length")
 # Connection-specific headers that HTTP/2 never sends (RFC 9113 8.2.2); recorded h2 requests omit them.
 _HOP_HEADERS = ("connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade")
@@ -153,7 +154,7 @@ class WarcStore(Closing):
     ) -> None:
         self.directory = Path(directory)
         # Identical payloads met again in this store (widgets.js, the embed page, a photo shown by two
-        # posts) become identical-payload-digest revisits (CAPTURE.md "Dedup"); None turns this off.
+        # posts) become identical-payload-digest revisits (docs/warc.md); None turns this off.
         self.dedup_min_bytes = dedup_min_bytes
         self._originals: dict[str, RecordInfo] = {}
         self.prefix = prefix
@@ -179,7 +180,7 @@ class WarcStore(Closing):
         return list(self._files)
 
     def _open_next(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.directory)
         while True:
             ts = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
             name = f"{self.prefix}-{ts}-{self._seq:05d}.warc.gz"
@@ -188,7 +189,7 @@ class WarcStore(Closing):
             if final.exists():
                 continue
             try:
-                fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+                fd = create_file(temp)  # 0640 whatever the umask
             except FileExistsError:
                 continue
             break

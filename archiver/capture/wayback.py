@@ -1,4 +1,4 @@
-"""The Wayback Machine as a second source for posts that are gone (EMBEDS.md §1.7).
+"""The Wayback Machine as a second source for posts that are gone.
 
 Lookups use the availability API first, then the CDX API, for both the twitter.com and the x.com
 form of a status URL. The availability API answers with `http://web.archive.org/...` URLs; every

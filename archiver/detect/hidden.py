@@ -1,4 +1,4 @@
-"""Embed markup that an HTML parser sees as text, not elements (EMBEDS.md §1.3).
+"""Embed markup that an HTML parser sees as text, not elements.
 
 Consent managers keep the blocked embed as escaped HTML in an attribute (`data-html="&lt;iframe
 ..."`, Squarespace's JSON in `data-block-json`), or base64-encoded in a `text/template` script. The

@@ -3,7 +3,7 @@
 The page is parsed ONCE (selectolax/lexbor) and walked once, elements only, in document order.
 Only the small places that a parser sees as text are parsed again: consent-manager containers
 (`textarea`, `template`, `noscript` holding text, `script type=text/plain`) and attributes that
-hold escaped embed markup (`data-html="&lt;iframe ..."`, EMBEDS.md §1.3). A second walk, with text
+hold escaped embed markup (`data-html="&lt;iframe ..."`). A second walk, with text
 nodes, happens only on a page whose raw text has a t.co/pic.twitter.com code that no embed or link
 found in the first walk accounts for (a bare short link in the article text).
 """
@@ -16,6 +16,8 @@ from collections.abc import Iterable
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from archiver.detect.depth import LIMIT as DEPTH_LIMIT
+from archiver.detect.depth import cap_depth
 from archiver.detect.hidden import (
     CUSTOM_ID_MIN,
     MARKUP_HINT_RE,
@@ -112,7 +114,7 @@ _RAW_SHORTLINK_RE = re.compile(
 
 def detect_html(html: str, source: str) -> list[Post]:
     """Every post the page embeds or links to, in document order (not yet deduplicated)."""
-    tree = LexborHTMLParser(html)
+    tree = LexborHTMLParser(cap_depth(html))  # a page nested deeper than browsers nest would parse in quadratic time
     if tree.root is None:
         return []
     escaped = escaped_targets(html)  # attributes holding `&lt;iframe...`, found in the raw page
@@ -234,7 +236,7 @@ class _Walker:
                 continue
             try:
                 found = rule.handler(node, attrs, ctx)
-            except Exception:  # one odd embed must never sink the page (STYLE.md, auto-archiver)
+            except Exception:  # one odd embed must never sink the page
                 log.warning("%s: %s rule failed on <%s>", self.source, _platform.name, tag, exc_info=True)
                 continue
             if found:
@@ -303,7 +305,7 @@ class _Walker:
             return
         if '\\"' in markup:
             markup = markup.replace('\\"', '"').replace("\\/", "/")  # HTML inside a JSON string
-        tree = LexborHTMLParser(markup)
+        tree = LexborHTMLParser(cap_depth(markup))
         if tree.root is not None:
             inner = _Walker(self.source, with_text=self.with_text, escaped=escaped_targets(markup))
             inner.walk(tree.root, ctx, depth + 1)
@@ -407,9 +409,15 @@ def _nested(ctx: EmbedContext, label: str) -> EmbedContext:
 
 
 def _inside(node: LexborNode, containers: set[int]) -> bool:
-    """True when one of the node's ancestors is one of `containers` (by mem_id)."""
+    """True when one of the node's ancestors is one of `containers` (by mem_id).
+
+    The walk up stops after the depth cap's number of levels: a small page can still nest deeper
+    than that (see `may_be_deep`), and a walk per node over all of it would be quadratic.
+    """
     parent = node.parent
-    while parent is not None:
+    for _ in range(DEPTH_LIMIT + 8):  # html, body and a little slack above the cap
+        if parent is None:
+            return False
         if parent.mem_id in containers:
             return True
         parent = parent.parent

@@ -1,4 +1,4 @@
-"""The tweet signature line: `— Display Name (@handle) July 3, 2019` (EMBEDS.md §1.1, §2).
+"""The tweet signature line: `— Display Name (@handle) July 3, 2019` (docs/platforms.md, Twitter).
 
 Shared by the HTML detector (the signature inside a blockquote) and the plain-text detector (the
 signature is all that is left of a flattened embed). What makes a line a signature in plain text is

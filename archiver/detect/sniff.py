@@ -1,4 +1,4 @@
-"""HTML or plain text? Decided from the content, never from a file name (issue 2, point 2)."""
+"""HTML or plain text? Decided from the content, never from a file name."""
 
 from __future__ import annotations
 

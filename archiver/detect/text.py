@@ -1,4 +1,4 @@
-"""Posts in plain text: flattened tweets (EMBEDS.md §2), title captions, post URLs, short links.
+"""Posts in plain text: flattened tweets, title captions, post URLs, short links.
 
 The text is cut into units: one per line, except that a `>`-quoted paragraph (html2text's rendering
 of a blockquote, hard-wrapped at 78 columns) is joined into one unit. Markdown links are reduced to
@@ -7,7 +7,7 @@ reads like trafilatura's `14. Juni 2018` and still yields the status ID.
 
 A signature line closes a tweet; its body is the units above it: the whole quote block when the
 signature is quoted, else up to a blank line, an earlier signature, a heading/list item/lead-in
-ending in ":", or the 280-weighted-character limit (a hint, not a wall: EMBEDS.md §2).
+ending in ":", or the 280-weighted-character limit (a hint, not a wall: paid accounts post longer).
 """
 
 from __future__ import annotations

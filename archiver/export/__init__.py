@@ -1,4 +1,4 @@
-"""Exporting archived records as a WACZ 1.1.1 bundle or a single WARC file (issue 4, point 4).
+"""Exporting archived records as a WACZ 1.1.1 bundle or a single WARC file (docs/warc.md, Exports).
 
     bundle.py       export_bundle(): format choice, atomic write, summary
     warcfile.py     the export WARC: warcinfo, byte copies, rewritten records, where each one landed

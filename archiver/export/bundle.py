@@ -1,4 +1,4 @@
-"""`export_bundle`: the selected records as a WACZ or a single .warc.gz (issue 4, point 4)."""
+"""`export_bundle`: the selected records as a WACZ or a single .warc.gz."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from archiver.export.warcfile import (
     plan_records,
     write_export_warc,
 )
+from archiver.modes import user_file_mode
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,8 @@ def export_bundle(archive_dir: Path, records: Sequence[Mapping[str, Any]], pages
                                            title=title, include_credentials=include_credentials)
         with tmp.open("rb+") as fh:
             os.fsync(fh.fileno())
+            # mkstemp made it 0600; the export is the user's file like any other: 0666 & ~umask
+            os.fchmod(fh.fileno(), user_file_mode())
         os.replace(tmp, out)
     except OSError as e:
         raise ExportError(f"cannot write {out}: {e.strerror or e}") from e

@@ -8,7 +8,7 @@ indexes by default):
 POST and PUT responses get the request body folded into the key (`__wb_method=POST&...`), the way
 `cdxj-indexer --post-append` and pywb's own indexer do, so a replayed POST finds its response.
 Lines are sorted bytewise and carry no request header at all: cookies and Authorization never reach
-the index (issue 4, point 4).
+the index.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
     archive/data.warc.gz       STORED: replay tools read records by offset straight from the zip
     indexes/index.cdx          CDXJ lines (see cdxj.py), DEFLATED
-    pages/pages.jsonl          header line, then one {id, url, ts, title} per page
+    pages/pages.jsonl          header line, then one {id, url, ts, title} per page (URLs in titles redacted)
     datapackage.json           frictionless data package: every file with its sha256 and size
     datapackage-digest.json    sha256 of datapackage.json
 
@@ -26,6 +26,7 @@ from archiver import __version__
 from archiver.errors import ExportError
 from archiver.export.cdxj import IndexEntry, cdxj_lines
 from archiver.export.warcfile import CountingWriter, Plan, WarcResult, write_export_warc
+from archiver.redact import redact_text
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,9 @@ def pages_jsonl(pages: Iterable[Mapping[str, Any]]) -> bytes:
         entry: dict[str, Any] = {"id": hashlib.sha1(f"{ts} {url}".encode()).hexdigest()[:16],
                                  "url": url, "ts": ts}
         if page.get("title"):
-            entry["title"] = str(page["title"])
+            # shown to people in replay tools' page lists: no credentials in URLs there (the
+            # page's `url` stays as fetched, it is what replay looks up)
+            entry["title"] = redact_text(str(page["title"]))
         lines.append(json.dumps(entry, ensure_ascii=False))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -106,7 +109,8 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[Mappin
             "wacz_version": WACZ_VERSION,
             "title": title,
             "description": (f"{result.records} WARC records exported by archiver; credentials "
-                            + ("kept." if include_credentials else "(cookies, Authorization) removed.")),
+                            + ("kept." if include_credentials
+                               else "(cookies, Authorization, tokens, keys, sessions) removed.")),
             "created": created,
             "software": f"archiver {__version__}",
             "resources": [

@@ -26,12 +26,7 @@ from warcio.warcwriter import WARCWriter
 from archiver import __version__
 from archiver.errors import DamagedRecord, ExportError
 from archiver.export.cdxj import INDEXED_TYPES, IndexEntry, clean_mime
-from archiver.export.credentials import (
-    REQUEST_CREDENTIALS,
-    RESPONSE_CREDENTIALS,
-    credential_headers,
-    reserialize,
-)
+from archiver.export.credentials import RULE, credential_headers, reserialize
 from archiver.export.source import (
     Location,
     OriginalFinder,
@@ -243,9 +238,7 @@ def _warcinfo_fields(title: str, count: int, include_credentials: bool) -> dict[
     if include_credentials:
         creds = "kept as captured (exported with --include-credentials)"
     else:
-        creds = ("removed: request headers " + ", ".join(h.title() for h in REQUEST_CREDENTIALS)
-                 + "; response headers " + ", ".join(h.title() for h in RESPONSE_CREDENTIALS)
-                 + "; affected records carry a WARC-Archiver-Removed-Headers field")
+        creds = "removed: " + RULE + "; affected records carry a WARC-Archiver-Removed-Headers field"
     return {
         "software": f"archiver/{__version__}",
         "format": "WARC File Format 1.1",

@@ -1,7 +1,7 @@
 """Reads for `lookup`, `show` and `export`: posts selected by filters, with their articles, captures
 and status history.
 
-Time filters work on `posted_at` in UTC with inclusive bounds (issue 3, point 10). A post known only
+Time filters work on `posted_at` in UTC with inclusive bounds. A post known only
 to the day (`posted_at` = `YYYY-MM-DD`) stands for that whole UTC day and matches any bound that
 overlaps it: `--date 2024-03-04` finds it, and so does `--since 2024-03-04T12:00Z`, because it may
 have been posted that afternoon.
@@ -22,7 +22,7 @@ from archiver.index.store import Index
 from archiver.index.times import parse_bound
 from archiver.models import PLATFORMS, POST_STATUSES
 
-# Output fields of lookup (issue 3, point 10), in order.
+# Output fields of lookup, in order.
 LOOKUP_FIELDS: tuple[str, ...] = (
     "key", "platform", "post_id", "url", "handle", "author", "posted_at", "text", "links", "media", "status",
     "articles", "captures", "history",
@@ -277,7 +277,7 @@ def records_for(index: Index, post_keys: list[str], include_articles: bool = Tru
         if include_articles:
             citing = f"SELECT article_id FROM citations WHERE post_key IN ({marks})"
             # Only the articles' own records: records of other posts captured from the same article
-            # belong to those posts (issue 4, point 4: no other handle's post records).
+            # belong to those posts (an export by handle holds no other handle's posts).
             collect(
                 f"SELECT * FROM records WHERE post_key IS NULL AND (article_id IN ({citing}) "
                 f"OR capture_id IN (SELECT id FROM captures WHERE post_key IS NULL AND article_id IN ({citing})))",

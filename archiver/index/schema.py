@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 Migration = Callable[[Database], None]
 
-# Long enough for another process to finish one capture's transaction (issue 4: overlapping runs).
+# Long enough for another process to finish one capture's transaction (overlapping runs).
 BUSY_TIMEOUT_MS = 10_000
 
 # unicode61 with diacritics folded, so "cafe" finds "café"; CJK runs stay single tokens

@@ -2,7 +2,7 @@
 status observations, media files and runs.
 
 Every public write runs in a transaction; group the writes of one capture in `Index.transaction()`
-so that a killed process leaves all of them or none (issue 4, point 2). Timestamps are stored in
+so that a killed process leaves all of them or none. Timestamps are stored in
 the canonical UTC form of `times.py`. One `Index` per thread: sqlite3 connections are not shared.
 """
 
@@ -32,6 +32,7 @@ from archiver.index.times import (
 )
 from archiver.layout import DB_NAME
 from archiver.models import Post
+from archiver.modes import ensure_file
 
 from ..resource import Closing
 
@@ -86,6 +87,13 @@ class Index(Closing):
     def __init__(self, archive_dir: Path, *, create: bool = True) -> None:
         self.archive_dir = Path(archive_dir)
         self.path: Path | None = self.archive_dir / DB_NAME
+        if create:
+            # made here 0640 whatever the umask: SQLite gives its -wal and -shm the same mode
+            try:
+                ensure_file(self.path)
+            except OSError as exc:
+                raise IndexError_(f"cannot create the index {self.path}: {exc.strerror or exc}; "
+                                  "check the folder's permissions or pass another --archive-dir") from exc
         self.db: Database = open_database(self.path, create=create)
         self.journal = Journal()  # set journal.writer to keep the index's journal in the WARCs
 

@@ -93,7 +93,8 @@ class SiteState:
 
     Keys (see FakeWeb.set_state): ("tweet", ID) -> one of site.TWEET_STATES; ("wayback", ID) ->
     tuple of snapshot timestamps; ("article", PATH) -> HTML of an extra news.example page (None
-    removes it); ("drip", PATH) -> (total_bytes, bytes_per_sec); ("fail", HOST) -> dict(status=503,
+    removes it); ("redirect", PATH) -> where that news.example path redirects (302); ("short", CODE) ->
+    the target of an extra t.co code; ("drip", PATH) -> (total_bytes, bytes_per_sec); ("fail", HOST) -> dict(status=503,
     times=1, retry_after=1): the next `times` requests to HOST get that status.
     """
 

@@ -47,6 +47,9 @@ def news(req: Request, state: SiteState) -> Response:
     if drip is not None:
         total, rate = drip
         return Response(200, b"", "text/html; charset=utf-8", stream=lambda: _drip(total, rate), length=total)
+    moved = state.get(("redirect", path))
+    if moved is not None:
+        return Response(302, b"", None, [("location", moved)])
     extra = state.get(("article", path))
     if extra is not None:
         return text(200, extra, gzip=True)

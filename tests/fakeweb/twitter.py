@@ -41,7 +41,8 @@ def x_com(req: Request, state: SiteState) -> Response:
 
 
 def t_co(req: Request, state: SiteState) -> Response:
-    target = site.SHORT_LINKS.get(req.path.strip("/"))
+    code = req.path.strip("/")
+    target = state.get(("short", code)) or site.SHORT_LINKS.get(code)
     if target is None:
         return not_found()
     headers = [("cache-control", "private,max-age=300"), ("referrer-policy", "unsafe-url")]

@@ -133,7 +133,7 @@ def build_post(
     media: Iterable[str] = (),
     lang: str | None = None,
 ) -> Post:
-    """A `Post` with canonical URL and time filled in by the platform's rules (issue 2, point 5).
+    """A `Post` with canonical URL and time filled in by the platform's rules.
 
     Time: the ID wins when the platform's IDs encode it; else `posted_at` as given (a machine-readable
     datetime in the markup); else the printed `date_text` as a bare date; else None.

@@ -1,6 +1,6 @@
 """Facebook posts and videos: `div.fb-post`/`div.fb-video`, `plugins/post.php`/`video.php` iframes.
 
-`plugins/like.php`, `page.php` and friends are widgets, not posts (EMBEDS.md §3).
+`plugins/like.php`, `page.php` and friends are widgets, not posts.
 """
 
 from __future__ import annotations

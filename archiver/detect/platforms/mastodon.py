@@ -1,7 +1,7 @@
 """Mastodon (any instance): `blockquote.mastodon-embed`, `iframe.mastodon-embed`, status links.
 
 A status ID is only unique on its instance, so `post_id` is `<instance>/<id>`. Since Mastodon 2.0
-IDs are snowflakes (`ms << 16`); older sequential IDs are small and carry no time (EMBEDS.md §3).
+IDs are snowflakes (`ms << 16`); older sequential IDs are small and carry no time.
 """
 
 from __future__ import annotations

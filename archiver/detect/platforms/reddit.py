@@ -61,7 +61,7 @@ def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post]
     for a in node.css("a[href]"):
         href = a.attributes.get("href") or ""
         if "/comments/" in href:
-            match = parse_url(href)  # the first comments link is the post (EMBEDS.md §3)
+            match = parse_url(href)  # the first comments link is the post
             if match:
                 break
     if match is None:

@@ -36,7 +36,7 @@ def canonical_url(post_id: str, handle: str | None = None) -> str:
 
 
 def video_time(post_id: str) -> str | None:
-    """Upload time encoded in a TikTok ID: its top 32 bits are Unix seconds (EMBEDS.md §3)."""
+    """Upload time encoded in a TikTok ID: its top 32 bits are Unix seconds."""
     try:
         seconds = int(post_id) >> 32
     except ValueError:

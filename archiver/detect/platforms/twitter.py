@@ -1,4 +1,4 @@
-"""Twitter / X: status URLs, snowflake time, short links, and every embed form (EMBEDS.md §1)."""
+"""Twitter / X: status URLs, snowflake time, short links, and every embed form (docs/platforms.md)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from archiver.models import Post
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
 
-# Mirror and "fix" front-ends change often: configuration, not code (EMBEDS.md §1.4).
+# Mirror and "fix" front-ends change often: configuration, not code.
 MIRROR_HOSTS: tuple[str, ...] = (
     "twitter.com",
     "x.com",
@@ -53,7 +53,7 @@ _NOT_HANDLES = frozenset({"i", "intent", "share", "search", "hashtag", "home", "
 SNOWFLAKE_EPOCH_MS = 1288834974657
 FIRST_SNOWFLAKE = 29700859247  # IDs below this predate snowflakes (2010-11-04): no time inside
 
-# t.co and pic.twitter.com share their code (EMBEDS.md §1.6); pic.x.com is the new spelling.
+# t.co and pic.twitter.com share their code; pic.x.com is the new spelling.
 SHORTLINK_RE = re.compile(
     r"(?<![\w.@/-])(?:https?://)?(?:www\.)?(?:pic\.twitter\.com|pic\.x\.com|t\.co)/(?P<code>[A-Za-z0-9]{4,16})\b"
 )
@@ -116,7 +116,7 @@ def is_media_shortlink(link: str) -> bool:
 
 
 def shortlink_key(code: str) -> str:
-    """Key of a post known only by a short link: hash form (issue 2, point 5) over the code.
+    """Key of a post known only by a short link: the `twitter:h:` hash form, over the code.
 
     The generic hash key would drop the link from the text and give every short link the same key;
     hashing the code keeps `t.co/X` and `pic.twitter.com/X` one post until resolution gives its ID.
@@ -125,7 +125,7 @@ def shortlink_key(code: str) -> str:
 
 
 def shortlink_post(link: str, source: str, evidence: str) -> Post:
-    """A post known only by a t.co / pic.twitter.com link (kind `shortlink`, issue 2 point 3)."""
+    """A post known only by a t.co / pic.twitter.com link (kind `shortlink`)."""
     code = shortlink_code(link) or link
     media = [link] if is_media_shortlink(link) else []
     return Post(
@@ -148,7 +148,7 @@ def _parse_url(url: str) -> UrlMatch | None:
 
 
 def _parse_embed_src(url: str) -> UrlMatch | None:
-    # platform.twitter.com/embed/Tweet.html?...&id=ID (rendered widget, EMBEDS.md §1.2)
+    # platform.twitter.com/embed/Tweet.html?...&id=ID (the widget once widgets.js has run)
     if "/embed/" in url and ("twitter.com" in url or "x.com" in url):
         tid = query_param(url, "id")
         if tid and tid.isdigit():

@@ -1,0 +1,392 @@
+"""A nesting-depth cap put on HTML before it is parsed, so that parsing stays linear in its size.
+
+An HTML tree builder checks "is there a <p> in button scope?" and the like by walking its stack of
+open elements, so a document nested D levels deep costs it O(size x D): 80,000 nested `<div>`s
+take lexbor (selectolax) over ten seconds. Chromium stops nesting at 512 levels; `cap_depth` does
+the same to the markup, in one pass over its tags:
+
+- Within the cap the document is returned as it is (the same object): the cap changes nothing on
+  pages as people write them.
+- In a document deeper than the cap, from the soft limit (64 levels under it) on, start tags
+  without attributes are dropped (with their end tags) while the current element has none
+  either: their content stays, one level flatter. Elements with attributes, the ones embeds are
+  made of (`<blockquote class="twitter-tweet">`), keep their own small subtree.
+- At the hard limit the deepest open elements are closed (end tags are written in) down to the
+  soft limit, and their own end tags dropped when they come.
+
+The depth counted is the tree builder's, approximated: void elements, raw text (`script`, `style`,
+`textarea`, `title`...), comments, self-closing tags in SVG/MathML, and the end tags HTML implies
+(a new `<p>`, `<li>`, `<td>` closing the previous one, a block closing an open `<p>`) are taken
+into account. End tags are matched within a bounded window of the stack, so the pass stays linear
+however the tags are misnested. Misnesting can still make the builder's depth differ from the
+count by a small factor, never by an unbounded amount.
+"""
+
+from __future__ import annotations
+
+import re
+
+LIMIT = 512  # Chromium's kMaximumHTMLParserDOMTreeDepth
+_SOFT_MARGIN = 64  # room under LIMIT for the small subtrees of elements with attributes
+_WINDOW = 64  # how far down the stack an end tag looks for its element
+_SLICE = 4096  # characters per slice of the start/end tag balance in `may_be_deep`
+# Up to this many tags, lexbor parses any nesting (all of them open) within a second; past it the
+# tags are always counted.
+_ALWAYS_COUNT = 20_000
+
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+                   "wbr", "keygen", "param", "basefont", "bgsound", "frame", "image"})
+_RAW = frozenset({"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"})
+_IGNORED = frozenset({"html", "head", "body"})  # never nested: a second one merges into the first
+_FORMATTING = frozenset({"a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt",
+                         "u"})
+# Elements the tree builder treats as "special": an end tag of an ordinary element stops at them.
+_SPECIAL = frozenset({
+    "address", "applet", "area", "article", "aside", "base", "basefont", "bgsound", "blockquote", "body", "br",
+    "button", "caption", "center", "col", "colgroup", "dd", "details", "dir", "div", "dl", "dt", "embed",
+    "fieldset", "figcaption", "figure", "footer", "form", "frame", "frameset", "h1", "h2", "h3", "h4", "h5", "h6",
+    "head", "header", "hgroup", "hr", "html", "iframe", "img", "input", "li", "link", "listing", "main",
+    "marquee", "menu", "meta", "nav", "noembed", "noframes", "noscript", "object", "ol", "p", "param",
+    "plaintext", "pre", "script", "search", "section", "select", "source", "style", "summary", "table", "tbody",
+    "td", "template", "textarea", "tfoot", "th", "thead", "title", "tr", "track", "ul", "wbr", "xmp",
+    "svg", "math", "foreignobject", "desc",
+})
+_SCOPE = frozenset({"applet", "caption", "html", "table", "td", "th", "marquee", "object", "template", "svg",
+                    "math", "foreignobject", "desc"})
+_MARKERS = frozenset({"td", "th", "caption", "template", "applet", "object", "marquee"})
+_CLOSES_P = frozenset({
+    "address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div", "dl", "fieldset",
+    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup", "main",
+    "menu", "nav", "ol", "p", "pre", "search", "section", "summary", "table", "ul", "li", "dd", "dt", "listing",
+})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_SECTIONS = frozenset({"tbody", "thead", "tfoot"})
+_TABLE_ROW_CONTEXT = frozenset({"tbody", "thead", "tfoot", "table", "template"})
+# Start tags that close an open element of the same kind (or kin) found near the top of the stack,
+# and where the search for it stops.
+_SIBLINGS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "li": (frozenset({"li"}), frozenset({"ul", "ol", "menu", "dir"}) | _SCOPE),
+    "dd": (frozenset({"dd", "dt"}), frozenset({"dl"}) | _SCOPE),
+    "dt": (frozenset({"dd", "dt"}), frozenset({"dl"}) | _SCOPE),
+    "option": (frozenset({"option"}), frozenset({"select", "datalist", "optgroup"}) | _SCOPE),
+    "optgroup": (frozenset({"option", "optgroup"}), frozenset({"select"}) | _SCOPE),
+    "tr": (frozenset({"tr"}), _TABLE_ROW_CONTEXT),
+    "td": (frozenset({"td", "th"}), frozenset({"tr"}) | _TABLE_ROW_CONTEXT),
+    "th": (frozenset({"td", "th"}), frozenset({"tr"}) | _TABLE_ROW_CONTEXT),
+    "thead": (_SECTIONS, frozenset({"table", "template"})),
+    "tbody": (_SECTIONS, frozenset({"table", "template"})),
+    "tfoot": (_SECTIONS, frozenset({"table", "template"})),
+    "caption": (frozenset({"caption"}), frozenset({"table", "template"})),
+    "colgroup": (frozenset({"colgroup"}), frozenset({"table", "template"})),
+    "a": (frozenset({"a"}), _SPECIAL),
+    "nobr": (frozenset({"nobr"}), _SPECIAL),
+    "button": (frozenset({"button"}), _SCOPE),
+    "rb": (frozenset({"rb", "rt", "rp", "rtc"}), frozenset({"ruby"}) | _SCOPE),
+    "rt": (frozenset({"rb", "rt", "rp"}), frozenset({"ruby", "rtc"}) | _SCOPE),
+    "rp": (frozenset({"rb", "rt", "rp"}), frozenset({"ruby", "rtc"}) | _SCOPE),
+    "rtc": (frozenset({"rb", "rt", "rp", "rtc"}), frozenset({"ruby"}) | _SCOPE),
+}
+# End tags whose element ends whatever is open inside it, formatting elements included.
+_CLOSES_ALL = _MARKERS | frozenset({"table", "tbody", "thead", "tfoot", "tr", "select", "svg", "math"})
+
+# `<!--...-->`, `<!...>`/`<?...>`, or a tag: `<name` / `</name` (attributes are read separately).
+_TOKEN_RE = re.compile(r"<(?:(!--)|([!?])|(/?)([A-Za-z][^\t\n\f\r />]*))")
+_ATTRS_RE = re.compile(r"""(?:[^>"']+|"[^"]*"|'[^']*'|["'])*""")
+_RAW_END_RE = {name: re.compile(rf"</{name}[\t\n\f\r />]", re.IGNORECASE) for name in _RAW}
+_COMMENT_END_RE = re.compile(r"--!?>")
+# What `may_be_deep` does not count as a start tag: end tags, comments and doctypes, common voids.
+_NOT_START_RE = re.compile(
+    r"<(?:/|!|\?|(?:br|img|meta|link|input|hr|source|wbr|area|col|embed|base|param|track|BR|IMG|META|LINK|INPUT|HR)"
+    r"[\t\n\f\r />])"
+)
+# Runs of bare tags (`<div><div><div>`, `</div></div>`), dropped in one step once past the limit.
+_OPEN_RUN_RE = re.compile(r"(?:<[A-Za-z][A-Za-z0-9-]*>)+")
+_CLOSE_RUN_RE = re.compile(r"(?:</[A-Za-z][A-Za-z0-9-]*>)+")
+_RUN_NAME_RE = re.compile(r"</?([a-z][a-z0-9-]*)>")
+_NOT_IN_RUNS = _RAW | _VOID | _IGNORED | frozenset({"plaintext", "svg", "math"})
+
+
+class _Entry:
+    """One open element as counted: its name, whether its start tag carried attributes."""
+
+    __slots__ = ("name", "attrs")
+
+    def __init__(self, name: str, attrs: bool) -> None:
+        self.name = name
+        self.attrs = attrs
+
+
+def cap_depth(html: str, limit: int = LIMIT) -> str:
+    """`html` with its element nesting held to `limit` levels; `html` itself when it is within the cap."""
+    soft = max(1, limit - _SOFT_MARGIN) if limit > _SOFT_MARGIN * 2 else max(1, limit // 2)
+    if not may_be_deep(html, limit):
+        return html
+    probe = _Capper(html, soft, limit, measure=True)
+    probe.run()  # counts only, and stops past the limit
+    if not probe.too_deep:
+        return html
+    return _Capper(html, soft, limit).run()
+
+
+def may_be_deep(html: str, levels: int) -> bool:
+    """False when `html` cannot nest more than `levels` elements, judged from counts (at C speed).
+
+    The counting pass over tags costs several parses, so it runs only on documents that may need
+    it: those with more tags than `levels` whose balance of start tags (void elements left out)
+    and end tags, counted per slice of the text, climbs past `levels`. A page can hide its depth
+    from these counts only with end tags that close nothing, and only below `_ALWAYS_COUNT` tags,
+    where even the worst nesting parses in under a second; larger documents are always counted.
+    """
+    tags = html.count("<")
+    if tags <= levels:
+        return False  # fewer tags than levels
+    if tags > _ALWAYS_COUNT:
+        return True
+    balance = 0
+    for i in range(0, len(html), _SLICE):
+        j = i + _SLICE
+        found = _NOT_START_RE.findall(html, i, j)
+        opens = html.count("<", i, j) - len(found)
+        if balance + opens > levels:  # as if every start tag of the slice came before its end tags
+            return True
+        balance = max(0, balance + opens - found.count("</"))
+    return False
+
+
+class _Capper:
+    """One pass over the tags of `html`: counts the depth and, unless `measure`, rewrites past `soft`."""
+
+    def __init__(self, html: str, soft: int, hard: int, *, measure: bool = False) -> None:
+        self.html = html
+        self.measure = measure
+        self.too_deep = False  # (measure) the count went past `hard`
+        self.soft = soft
+        self.hard = hard
+        self.stack: list[_Entry] = []
+        self.counts: dict[str, int] = {}
+        self.dropped: dict[str, int] = {}  # end tags still to drop, by name
+        self.drop_floor = 1 << 62  # stack height below which dropped elements' end tags are expected
+        self.out: list[str] = []
+        self.done = 0  # html[:done] is in `out` (once anything changed)
+        self.foreign = 0  # open svg/math elements
+
+    # -- the pass -------------------------------------------------------------------------------
+    def run(self) -> str:
+        html = self.html
+        n = len(html)
+        pos = 0
+        search = _TOKEN_RE.search
+        while not self.too_deep:
+            m = search(html, pos)
+            if m is None:
+                break
+            start = m.start()
+            if m.group(1):  # comment
+                c = _COMMENT_END_RE.search(html, m.end())
+                pos = c.end() if c else n
+                continue
+            if m.group(2):  # doctype, bogus comment, processing instruction
+                gt = html.find(">", m.end())
+                pos = gt + 1 if gt >= 0 else n
+                continue
+            if self.dropped and len(self.stack) >= self.soft:
+                skip = self._drop_run(m.group(3), start)
+                if skip:
+                    pos = skip
+                    continue
+            name = m.group(4).lower()
+            end = m.end()
+            if end < n and html[end] == ">":  # the common case: no attributes
+                end += 1
+                attrs = False
+                self_closing = False
+            else:
+                a = _ATTRS_RE.match(html, end)
+                body = a.group() if a else ""
+                end = min(end + len(body) + 1, n)
+                stripped = body.strip()
+                self_closing = stripped.endswith("/")
+                attrs = bool(stripped.rstrip("/").strip())
+            if m.group(3):
+                self._end(name, start, end)
+                pos = end
+                continue
+            pos = self._start(name, attrs, self_closing, start, end)
+        if not self.out:
+            return html
+        self.out.append(html[self.done :])
+        return "".join(self.out)
+
+    # -- start tags -------------------------------------------------------------------------------
+    def _start(self, name: str, attrs: bool, self_closing: bool, start: int, end: int) -> int:
+        """Count one start tag; returns where the scan goes on (past a raw-text element's end)."""
+        html = self.html
+        if name == "plaintext":
+            return len(html)  # all that follows is text
+        if name in _RAW:
+            e = _RAW_END_RE[name].search(html, end)
+            after = html.find(">", e.end() - 1) + 1 if e else len(html)
+            if len(self.stack) >= self.hard:
+                self._close_down(start)  # a raw-text element is kept whole, never unwrapped
+            return after if after > 0 else len(html)
+        if name in _VOID or name in _IGNORED:
+            return end
+        if self_closing and (self.foreign or name in ("svg", "math")):
+            return end
+        stack = self.stack
+        depth = len(stack)
+        if self.measure:
+            self._implied_closes(name)
+            self._push(name, attrs)
+            self.too_deep = len(stack) > self.hard
+            return end
+        if depth >= self.soft and not attrs and not stack[-1].attrs:
+            self._drop(start, end)
+            self.dropped[name] = self.dropped.get(name, 0) + 1
+            self.drop_floor = min(self.drop_floor, depth)
+            return end
+        self._implied_closes(name)
+        depth = len(stack)
+        if depth >= self.hard:
+            self._close_down(start)
+        self._push(name, attrs)
+        return end
+
+    def _implied_closes(self, name: str) -> None:
+        stack = self.stack
+        if not stack:
+            return
+        if name in _CLOSES_P and self.counts.get("p"):
+            self._pop_to({"p"}, _SCOPE | {"button"}, formatting_stay=False)
+        if name in _HEADINGS and stack and stack[-1].name in _HEADINGS:
+            self._pop(1)
+        sib = _SIBLINGS.get(name)
+        if sib is not None and any(self.counts.get(s) for s in sib[0]):
+            self._pop_to(sib[0], sib[1], formatting_stay=False)
+        if name in ("tr", "td", "th") and stack and stack[-1].name == "table":
+            self._push("tbody", False)  # the tree builder inserts the tbody the markup left out
+        if name in ("td", "th") and stack and stack[-1].name in _SECTIONS:
+            self._push("tr", False)
+
+    def _push(self, name: str, attrs: bool) -> None:
+        self.stack.append(_Entry(name, attrs))
+        self.counts[name] = self.counts.get(name, 0) + 1
+        if name in ("svg", "math"):
+            self.foreign += 1
+
+    def _pop(self, k: int) -> None:
+        for _ in range(k):
+            e = self.stack.pop()
+            self.counts[e.name] -= 1
+            if e.name in ("svg", "math"):
+                self.foreign -= 1
+        self.drop_floor = min(self.drop_floor, len(self.stack))
+
+    def _pop_to(self, names: set[str] | frozenset[str], stop: frozenset[str] | set[str], *,
+                formatting_stay: bool) -> bool:
+        """Pop down to the nearest element named in `names` (found within the window, before any in
+        `stop`); formatting elements above it stay open when `formatting_stay` (the tree builder
+        reopens them). False when there is none to pop."""
+        stack = self.stack
+        low = max(0, len(stack) - _WINDOW)
+        for i in range(len(stack) - 1, low - 1, -1):
+            e = stack[i]
+            if e.name in names:
+                break
+            if e.name in stop:
+                return False
+        else:
+            return False
+        if formatting_stay:
+            kept = [x for x in stack[i + 1 :] if x.name in _FORMATTING]
+            self._pop(len(stack) - i)
+            for x in kept:
+                self._push(x.name, x.attrs)
+        else:
+            self._pop(len(stack) - i)
+        return True
+
+    # -- end tags ---------------------------------------------------------------------------------
+    def _end(self, name: str, start: int, end: int) -> None:
+        if name in _IGNORED or name in _VOID:
+            return
+        stack = self.stack
+        if self.dropped.get(name):
+            top = stack[-1] if stack else None
+            ours = top is not None and top.name == name and len(stack) > self.drop_floor
+            if not ours:
+                self.dropped[name] -= 1
+                self._drop(start, end)
+                return
+        if not self.counts.get(name):
+            return  # nothing of that name is open: the tree builder ignores it
+        if name in _CLOSES_ALL:
+            self._pop_to({name}, frozenset({"html", "template"}) - {name}, formatting_stay=False)
+        elif name in _FORMATTING:
+            # Misnested formatting (`<b><p></b>`): the element leaves the stack, what is inside stays.
+            low = max(0, len(stack) - _WINDOW)
+            for i in range(len(stack) - 1, low - 1, -1):
+                if stack[i].name == name:
+                    e = stack.pop(i)
+                    self.counts[name] -= 1
+                    self.drop_floor = min(self.drop_floor, len(stack))
+                    del e
+                    break
+                if stack[i].name in _SCOPE:
+                    break
+        elif name in _SPECIAL:
+            self._pop_to({name}, _SCOPE, formatting_stay=True)
+        else:
+            self._pop_to({name}, _SPECIAL, formatting_stay=False)
+
+    def _drop_run(self, closing: str, start: int) -> int:
+        """Drop a run of bare start tags (in a bare element past the soft limit), or of end tags
+        of dropped elements, in one step; returns where the scan goes on, 0 when nothing was dropped."""
+        html = self.html
+        stack = self.stack
+        if not closing:
+            if stack[-1].attrs:
+                return 0
+            m = _OPEN_RUN_RE.match(html, start)
+            if m is None:
+                return 0
+            names = _RUN_NAME_RE.findall(m.group().lower())
+            if len(names) < 2 or not _NOT_IN_RUNS.isdisjoint(names):
+                return 0
+            dropped = self.dropped
+            for name in names:
+                dropped[name] = dropped.get(name, 0) + 1
+            self.drop_floor = min(self.drop_floor, len(stack))
+            self._drop(start, m.end())
+            return m.end()
+        m = _CLOSE_RUN_RE.match(html, start)
+        if m is None:
+            return 0
+        ours = stack[-1].name if stack and len(stack) > self.drop_floor else None
+        dropped = self.dropped
+        end = start
+        for name in _RUN_NAME_RE.findall(m.group().lower()):
+            left = dropped.get(name)
+            if not left or name == ours:
+                break
+            dropped[name] = left - 1
+            end += len(name) + 3
+        if end == start:
+            return 0
+        self._drop(start, end)
+        return end
+
+    # -- rewriting --------------------------------------------------------------------------------
+    def _drop(self, start: int, end: int) -> None:
+        self.out.append(self.html[self.done : start])
+        self.done = end
+
+    def _close_down(self, at: int) -> None:
+        """End the open elements above the soft limit, writing their end tags in before `at`."""
+        self.out.append(self.html[self.done : at])
+        self.done = at
+        while len(self.stack) > self.soft:
+            e = self.stack[-1]
+            self._pop(1)
+            self.out.append(f"</{e.name}>")
+            self.dropped[e.name] = self.dropped.get(e.name, 0) + 1

@@ -1,0 +1,60 @@
+"""Secrets inside URLs, hidden from what people read: credentials in the userinfo part
+(`https://user:pass@host/`) and the values of well-known secret query or fragment parameters.
+
+Used where a URL is shown to a person — page titles in an export's pages.jsonl, the `report` HTML —
+and nowhere a URL is a key: WARC records, CDXJ lines and page URLs stay as fetched, because replay
+looks them up exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+MASK = "REDACTED"
+
+# Parameter names (compared in lower case, `-` read as `_`) whose value is a secret: OAuth and API
+# tokens and keys, signed-URL signatures and credentials (AWS, Google Cloud), sessions, passwords.
+SECRET_PARAMS = frozenset({
+    "access_token", "refresh_token", "id_token", "auth_token", "oauth_token", "oauth_verifier", "oauth_signature",
+    "token", "auth", "key", "api_key", "apikey", "client_secret", "secret", "sig", "signature", "session",
+    "sessionid", "session_id", "sid", "password", "passwd", "pwd", "jwt",
+    "x_amz_signature", "x_amz_credential", "x_amz_security_token", "x_goog_signature", "x_goog_credential",
+})
+
+# One `name=value` pair in a query or fragment; the separators stay as they are.
+_PAIR_RE = re.compile(r"(?P<name>[^&;=#]+)=(?P<value>[^&;#]*)")
+
+
+def _mask_pairs(part: str) -> str:
+    def mask(m: re.Match[str]) -> str:
+        name = m["name"].strip().lower().replace("-", "_")
+        if name in SECRET_PARAMS and m["value"]:
+            return f"{m['name']}={MASK}"
+        return m.group()
+
+    return _PAIR_RE.sub(mask, part)
+
+
+def redact_url(url: str) -> str:
+    """`url` with userinfo and secret parameter values replaced by REDACTED; anything that does not
+    parse as a URL is returned as it is."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.scheme or not parts.netloc:
+        return url
+    netloc = parts.netloc
+    userinfo, at, host = netloc.rpartition("@")
+    if at and userinfo:
+        netloc = f"{MASK}@{host}"
+    query, fragment = _mask_pairs(parts.query), _mask_pairs(parts.fragment)
+    if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
+        return url  # nothing secret: the URL exactly as given
+    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+
+
+def redact_text(text: str) -> str:
+    """`text` with every http(s) URL in it redacted (titles often are, or hold, a URL)."""
+    return re.sub(r"https?://[^\s\"'<>]+", lambda m: redact_url(m.group()), text)
