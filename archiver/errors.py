@@ -4,6 +4,7 @@
     ├── UsageError                bad arguments or options (exit 2)
     ├── SourceError               a source could not be read (unreadable, binary, too big, fetch failed)
     ├── NetworkError              a request failed (DNS, connect, TLS, timeout)
+    │   └── LimitExceeded         a response went over a limit (--max-bytes, a deadline)
     ├── BrowserError              no usable Chromium, or the browser crashed
     ├── IndexError_               the SQLite index is unreadable or from a newer version
     ├── LockHeld                  another run holds the archive's lock (exit 3)
@@ -33,6 +34,10 @@ class SourceError(ArchiverError):
 
 class NetworkError(ArchiverError):
     """A network request failed."""
+
+
+class LimitExceeded(NetworkError):
+    """A response went over a limit (--max-bytes, --fetch-deadline); nothing of it was recorded."""
 
 
 class BrowserError(ArchiverError):

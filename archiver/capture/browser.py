@@ -31,6 +31,7 @@ from archiver.capture.recorder import (
 )
 from archiver.capture.types import RecordInfo
 from archiver.errors import BrowserError
+from archiver.limits import DEFAULT_CAPTURE_DEADLINE, seconds
 
 from ..resource import Closing
 
@@ -143,10 +144,15 @@ class Browser(Closing):
     """
 
     def __init__(self, net: NetOptions, *, workdir: Path, timeout: float = 30.0,
-                 headless: bool = True) -> None:
+                 headless: bool = True, capture_deadline: float | None = DEFAULT_CAPTURE_DEADLINE,
+                 max_body: int | None = None, max_capture_bytes: int | None = None) -> None:
         self.net = net
         self.workdir = Path(workdir)
         self.timeout = timeout
+        # One capture ends at its deadline whatever the page does; bodies are capped (bytes).
+        self.capture_deadline = capture_deadline
+        self.max_body = max_body
+        self.max_capture_bytes = max_capture_bytes
         self._pw = sync_playwright().start()
         try:
             executable = find_chromium(self._pw)
@@ -192,11 +198,13 @@ class Browser(Closing):
         """Load `url`, record its traffic and screenshots into `store`; problems go to `errors`.
 
         A page that fails to load still yields a PageCapture (status None, errors filled) with
-        whatever was recorded; only a dead browser raises BrowserError.
+        whatever was recorded; only a dead browser raises BrowserError. At the capture deadline
+        the steps stop: what was complete is kept and written, and `errors` says so.
         """
         start = time.monotonic()
         result = PageCapture(url=url, final_url=url, status=None, title=None, page_record_id=None)
-        timeout_ms = int(self.timeout * 1000)
+        clock = _Clock(start, self.capture_deadline, self.timeout)
+        timeout_ms = clock.ms()
         try:
             context = self._browser.new_context(service_workers="block", user_agent=self.user_agent,
                                                 viewport=VIEWPORT, locale="en-US")
@@ -209,28 +217,39 @@ class Browser(Closing):
         recorded: list[Recorded] = []
         try:
             page = context.new_page()
-            recorder = TrafficRecorder(context, page)
+            recorder = TrafficRecorder(context, page, max_body=self.max_body, max_total=self.max_capture_bytes)
             t = time.monotonic()
-            self._load(page, url, wait_for, timeout_ms, result)
+            self._load(page, url, wait_for, clock.ms(), result)
             result.timings["load"] = time.monotonic() - t
 
             t = time.monotonic()
-            self._settle(page, recorder, settle_ms, result)
+            clock.check("settling")
+            self._settle(page, recorder, clock.cap(settle_ms), result)
             result.timings["settle"] = time.monotonic() - t
 
             t = time.monotonic()
+            clock.check("screenshots")
             if page.url.startswith("chrome-error://"):
                 # Chromium's own "site can't be reached" page is not a view of the URL.
                 result.errors.append("no screenshots: the page did not load")
             else:
                 full_png, shots = self._screenshots(page, recorder, screenshot_path, element_selectors,
-                                                    element_dir, settle_ms, result)
+                                                    element_dir, settle_ms, result, clock)
             result.timings["screenshots"] = time.monotonic() - t
 
             t = time.monotonic()
+            clock.check("reading the page")
             self._describe(page, result)
             recorded = recorder.finish()
             result.timings["collect"] = time.monotonic() - t
+        except _DeadlinePassed as e:
+            assert self.capture_deadline is not None
+            msg = (f"capture stopped at its {seconds(self.capture_deadline)} deadline before {e}; "
+                   "kept what was complete (raise --capture-deadline to wait longer)")
+            log.warning("%s: %s", url, msg)
+            result.errors.append(msg)
+            if recorder is not None:
+                recorded = _finish_quickly(recorder, result)
         except PlaywrightError as e:
             if not self._browser.is_connected():
                 raise BrowserError(f"Chromium exited while capturing {url}: {_first_line(e)}") from e
@@ -284,19 +303,19 @@ class Browser(Closing):
 
     def _screenshots(self, page: Page, recorder: TrafficRecorder, screenshot_path: Path | None,
                      selectors: Sequence[str], element_dir: Path | None, settle_ms: int,
-                     result: PageCapture) -> tuple[bytes | None, list[tuple[ElementShot, bytes]]]:
+                     result: PageCapture, clock: _Clock) -> tuple[bytes | None, list[tuple[ElementShot, bytes]]]:
         """The full page and each selected element; then wait for what they set loading."""
         started = recorder.requests_started
-        full_png = self._full_screenshot(page, result) if screenshot_path is not None else None
+        full_png = self._full_screenshot(page, result, clock) if screenshot_path is not None else None
         prefix = f"{screenshot_path.stem}-" if screenshot_path is not None else ""
-        shots = self._element_shots(page, selectors, element_dir, prefix, result)
+        shots = self._element_shots(page, selectors, element_dir, prefix, result, clock)
         # Screenshots resize and scroll the page: lazy content may have started loading.
         if recorder.requests_started != started or recorder.inflight_urls():
-            recorder.wait_idle(QUIET_MS, max_ms=max(settle_ms, QUIET_MS))
+            recorder.wait_idle(QUIET_MS, max_ms=clock.cap(max(settle_ms, QUIET_MS)))
         result.errors.extend(f"still loading when the page closed: {u}" for u in recorder.inflight_urls())
         return full_png, shots
 
-    def _full_screenshot(self, page: Page, result: PageCapture) -> bytes | None:
+    def _full_screenshot(self, page: Page, result: PageCapture, clock: _Clock) -> bytes | None:
         # Cross-origin iframes outside the viewport are not painted into a full-page screenshot
         # (they render in another process, only when visible): grow the viewport to the page's
         # height first, so embeds further down appear, then put it back.
@@ -307,7 +326,7 @@ class Browser(Closing):
                 page.set_viewport_size({"width": VIEWPORT["width"], "height": min(height, MAX_SHOT_HEIGHT)})
                 grown = True
                 page.wait_for_timeout(OOPIF_PAINT_MS)
-            return page.screenshot(full_page=True, type="png")
+            return page.screenshot(full_page=True, type="png", timeout=clock.ms())
         except PlaywrightError as e:
             result.errors.append(f"full-page screenshot: {_first_line(e)}")
             return None
@@ -319,7 +338,7 @@ class Browser(Closing):
                     pass
 
     def _element_shots(self, page: Page, selectors: Sequence[str], element_dir: Path | None,
-                       prefix: str, result: PageCapture) -> list[tuple[ElementShot, bytes]]:
+                       prefix: str, result: PageCapture, clock: _Clock) -> list[tuple[ElementShot, bytes]]:
         """Each match of each selector; files are named after the page screenshot so that a
         re-capture into the same directory never overwrites an earlier capture's files."""
         shots: list[tuple[ElementShot, bytes]] = []
@@ -330,9 +349,13 @@ class Browser(Closing):
                 result.errors.append(f"selector {selector!r}: {_first_line(e)}")
                 continue
             for index in range(count):
+                if clock.passed():
+                    result.errors.append(f"element screenshot {selector!r}[{index}] and later ones: "
+                                         "not taken, the capture deadline passed")
+                    return shots
                 element = page.locator(selector).nth(index)
                 try:
-                    png = element.screenshot(type="png", timeout=_ELEMENT_SHOT_TIMEOUT_MS)
+                    png = element.screenshot(type="png", timeout=clock.cap(_ELEMENT_SHOT_TIMEOUT_MS))
                     frame_url, text = _element_content(element)
                 except PlaywrightError as e:
                     result.errors.append(f"element screenshot {selector!r}[{index}]: {_first_line(e)}")
@@ -437,6 +460,47 @@ class Browser(Closing):
         if callable(sealed):
             fields["network-sealed"] = "true" if sealed() else "false"
         return fields
+
+
+class _DeadlinePassed(Exception):
+    """The capture deadline passed; the message names the step that did not start."""
+
+
+class _Clock:
+    """The capture deadline on the monotonic clock, and timeouts that never reach past it."""
+
+    def __init__(self, start: float, deadline: float | None, timeout: float) -> None:
+        self.end = None if deadline is None else start + deadline
+        self.timeout_ms = int(timeout * 1000)
+
+    def left_ms(self) -> int | None:
+        return None if self.end is None else int((self.end - time.monotonic()) * 1000)
+
+    def passed(self) -> bool:
+        left = self.left_ms()
+        return left is not None and left <= 0
+
+    def check(self, step: str) -> None:
+        if self.passed():
+            raise _DeadlinePassed(step)
+
+    def cap(self, ms: int) -> int:
+        """`ms`, or less when the deadline is nearer (at least 1: Playwright reads 0 as "no timeout")."""
+        left = self.left_ms()
+        return ms if left is None else max(1, min(ms, left))
+
+    def ms(self, limit_ms: int | None = None) -> int:
+        """A Playwright timeout: the per-step timeout (or `limit_ms`), capped by the deadline."""
+        return self.cap(self.timeout_ms if limit_ms is None else min(limit_ms, self.timeout_ms))
+
+
+def _finish_quickly(recorder: TrafficRecorder, result: PageCapture) -> list[Recorded]:
+    """What the recorder holds, protocols filled in, without asking Chromium for more bodies."""
+    try:
+        return recorder.finish(orphans=False)
+    except PlaywrightError as e:
+        result.errors.append(f"collecting after the deadline: {_first_line(e)}")
+        return recorder.recorded
 
 
 def _element_content(element: Locator) -> tuple[str | None, str]:

@@ -49,6 +49,7 @@ class CdpResponse:
     post_data: bytes | None = None
     finished: bool = False
     when: datetime | None = None
+    encoded_length: int | None = None  # bytes received, headers included (Network.loadingFinished)
 
 
 class CdpTap:
@@ -120,6 +121,8 @@ class CdpTap:
         entry = self.requests.get(event["requestId"])
         if entry is not None:
             entry.finished = True
+            length = event.get("encodedDataLength")
+            entry.encoded_length = int(length) if isinstance(length, (int, float)) else None
 
     def _on_paused(self, event: dict[str, Any]) -> None:
         paused_id = event["requestId"]

@@ -6,6 +6,11 @@ request headers as sent and the raw response headers. What they lack is the HTTP
 (h2, http/1.1) and requests the browser makes on its own (the favicon); both come from CDP
 sessions opened on the page and on every out-of-process iframe target (archiver.capture.cdp;
 CAPTURE.md, "Recording browser traffic").
+
+Sizes: Chromium hands a body over in one message, so a body is asked for only when its size is
+known to fit: a declared Content-Length, or (for a body without one) the size Chromium counted
+once loading finished. A body over `max_body`, or one that would take the capture's bodies past
+`max_total`, is not asked for; its exchange is left out and named in `errors`.
 """
 
 from __future__ import annotations
@@ -76,11 +81,19 @@ class Recorded:
 
 
 class TrafficRecorder:
-    """Collects every exchange of one page and its frames; attach before navigating."""
+    """Collects every exchange of one page and its frames; attach before navigating.
 
-    def __init__(self, context: BrowserContext, page: Page) -> None:
+    `max_body` caps one body, `max_total` all the bodies of the capture (bytes; None: no cap).
+    """
+
+    def __init__(self, context: BrowserContext, page: Page, *, max_body: int | None = None,
+                 max_total: int | None = None) -> None:
         self.context = context
         self.page = page
+        self.max_body = max_body
+        self.max_total = max_total
+        self.body_bytes = 0  # bodies taken so far
+        self._skipped: dict[int, str] = {}  # request -> why its body was not taken
         self.recorded: list[Recorded] = []
         self.errors: list[str] = []
         self._inflight: dict[int, str] = {}
@@ -136,9 +149,17 @@ class TrafficRecorder:
         key = id(request)
         if not should_record(request.url, request.resource_type) or not has_body(response.status):
             return
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit():
+            if self._over(key, int(declared)):
+                return
+        elif request.resource_type != "document":
+            # No length to go by: ask once loading finished and Chromium knows the size. Only a
+            # document can be replaced before then, and documents are caught paused as well.
+            return
         self._body_pending[key] = request.url
         try:
-            self._bodies[key] = response.body()
+            self._bodies[key] = self._count(response.body())
         except PlaywrightError as e:
             self._body_errors[key] = _one_line(e)
         finally:
@@ -182,6 +203,9 @@ class TrafficRecorder:
         if response is None:
             self.errors.append(f"request failed: {request.method} {request.url}: {failure}")
             return
+        if id(request) in self._skipped:
+            self.errors.append(f"{request.url}: {self._skipped.pop(id(request))}; not recorded")
+            return
         server = response.server_addr()
         ip = server["ipAddress"] if server else None
         response_headers = pairs(response.headers_array())
@@ -190,6 +214,9 @@ class TrafficRecorder:
             return
         is_redirect = 300 <= response.status < 400 and request.redirected_to is not None
         body, body_error = self._take_body(request, response, failure)
+        if id(request) in self._skipped:  # its size, known only now, is over a cap
+            self.errors.append(f"{request.url}: {self._skipped.pop(id(request))}; not recorded")
+            return
         if failure is not None:
             missing = ", body unavailable" if body_error else ""
             self.errors.append(f"response interrupted ({failure}{missing}), recorded what arrived: {request.url}")
@@ -235,13 +262,37 @@ class TrafficRecorder:
         if error is None or failure is not None:
             # Not asked yet, or asked before the failure: after it, Chromium hands over what
             # did arrive (e.g. a response cut short), which is worth keeping.
+            size = _body_size(request)
+            if size is not None and self._over(key, size):
+                return b"", None
+            self._body_pending[key] = request.url  # keeps wait_idle() waiting for it
             try:
-                return response.body(), None
+                return self._count(response.body()), None
             except PlaywrightError as e:
                 error = _one_line(e)
+            finally:
+                self._body_pending.pop(key, None)
+                self._last_activity = time.monotonic()
         if caught is not None:
             return caught, None
         return b"", error
+
+    # -- sizes -------------------------------------------------------------------------------
+
+    def _over(self, key: int, size: int) -> bool:
+        """True (and the request marked skipped) when a body of `size` bytes breaks a cap."""
+        if self.max_body is not None and size > self.max_body:
+            self._skipped[key] = f"body of {size} bytes is over --max-bytes {self.max_body}"
+            return True
+        if self.max_total is not None and self.body_bytes + size > self.max_total:
+            self._skipped[key] = (f"body of {size} bytes would take this capture over "
+                                  f"--max-capture-bytes {self.max_total}")
+            return True
+        return False
+
+    def _count(self, body: bytes) -> bytes:
+        self.body_bytes += len(body)
+        return body
 
     def _caught_document(self, url: str) -> bytes | None:
         for tap in self._taps:
@@ -274,9 +325,10 @@ class TrafficRecorder:
 
     # -- finishing -----------------------------------------------------------------------------
 
-    def finish(self) -> list[Recorded]:
-        """Fill protocols from CDP, add browser-made requests Playwright did not report; call
-        before the page closes (CDP bodies die with it)."""
+    def finish(self, *, orphans: bool = True) -> list[Recorded]:
+        """Fill protocols from CDP, add browser-made requests Playwright did not report (unless
+        not `orphans`: each costs a body request); call before the page closes (CDP bodies die
+        with it)."""
         by_url: dict[tuple[str, str], list[CdpResponse]] = {}
         by_origin: dict[str, str] = {}
         for tap in self._taps:
@@ -296,7 +348,8 @@ class TrafficRecorder:
                 ex.protocol = _playwright_protocol(rec.request)
             if ex.ip is None:
                 ex.ip = next((m.ip for m in matches if m.ip), None)
-        self._add_orphans()
+        if orphans:
+            self._add_orphans()
         return self.recorded
 
     def _add_orphans(self) -> None:
@@ -320,8 +373,11 @@ class TrafficRecorder:
 
     def _add_orphan(self, tap: CdpTap, entry: CdpResponse) -> None:
         assert entry.status is not None
+        if entry.encoded_length is not None and self._over(-1, entry.encoded_length):
+            self.errors.append(f"{entry.url}: {self._skipped.pop(-1)}; not recorded")
+            return
         try:
-            body = tap.body(entry.request_id)
+            body = self._count(tap.body(entry.request_id))
         except PlaywrightError as e:
             # Without its body the record would claim an empty payload: leave it out.
             self.errors.append(f"browser request not recorded (body gone): {entry.url}: {_one_line(e)}")
@@ -394,6 +450,16 @@ def _playwright_protocol(request: Request) -> str | None:
         return None
     # Playwright reports Chromium's "h2" as "HTTP/2.0" and "http/1.1" as "HTTP/1.1".
     return {"HTTP/1.1": "http/1.1", "HTTP/2.0": "h2", "HTTP/1.0": "http/1.0"}.get(value, value.lower() or None)
+
+
+def _body_size(request: Request) -> int | None:
+    """The body's size on the wire as Chromium counted it (Playwright's request sizes); None when
+    unknown (a request that failed before finishing)."""
+    try:
+        size = int(request.sizes().get("responseBodySize", -1))
+    except (PlaywrightError, TypeError, ValueError):
+        return None
+    return size if size >= 0 else None
 
 
 def _response_time(timing: ResourceTiming | Mapping[str, float]) -> datetime:
