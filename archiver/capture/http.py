@@ -28,6 +28,16 @@ from typing import Any
 
 import httpx
 
+try:  # HTTP/2 (the h2 package) may be absent: httpx then speaks HTTP/1.1 only
+    from h2.exceptions import H2Error
+except ImportError:  # pragma: no cover
+    class H2Error(Exception):  # type: ignore[no-redef]
+        """Never raised: stands in for h2's errors when h2 is not installed."""
+
+# A broken HTTP/2 stream (e.g. a body shorter than its Content-Length) escapes httpx as h2's own
+# error, not as an httpx one: both are failures of the exchange.
+_EXCHANGE_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, H2Error)
+
 from archiver.capture.types import Exchange, RecordInfo
 from archiver.capture.warc import WarcStore
 from archiver.errors import LimitExceeded, NetworkError
@@ -77,7 +87,7 @@ def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | Non
     return None
 
 
-def describe_error(exc: httpx.HTTPError) -> tuple[str, bool]:
+def describe_error(exc: Exception) -> tuple[str, bool]:
     """(what failed, in a few words; whether trying again may help)."""
     if _cause(exc, socket.gaierror) is not None or "Name or service not known" in str(exc):
         return "host name not resolved", False
@@ -93,7 +103,7 @@ def describe_error(exc: httpx.HTTPError) -> tuple[str, bool]:
         return f"could not connect ({exc})" if str(exc) else "could not connect", True
     if isinstance(exc, httpx.DecodingError):
         return f"body could not be decoded ({exc})", False
-    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, H2Error)):
         return f"connection broken ({exc})" if str(exc) else "connection broken", True
     return f"{type(exc).__name__}: {exc}", False
 
@@ -294,7 +304,7 @@ class RecordingClient(Closing):
                     raise clock.error()
                 try:
                     response = self._send_once(url, headers, page_id, max_body, clock)
-                except httpx.HTTPError as e:
+                except _EXCHANGE_ERRORS as e:
                     if clock.passed():
                         raise clock.error() from e
                     what, transient = describe_error(e)
@@ -337,7 +347,7 @@ class RecordingClient(Closing):
                 raise LimitExceeded(f"{url}: {declared} bytes is over --max-bytes {max_body}; skipped "
                                     "(raise --max-bytes to read it)")
             _read_body(response, url, max_body, clock)
-        except httpx.HTTPError as e:
+        except _EXCHANGE_ERRORS as e:
             if clock.passed():
                 raise clock.error() from e
             raise

@@ -92,8 +92,9 @@ class TrafficRecorder:
         self.page = page
         self.max_body = max_body
         self.max_total = max_total
-        self.body_bytes = 0  # bodies taken so far
+        self.body_bytes = 0  # bodies taken so far, and sizes reserved for bodies being fetched
         self._skipped: dict[int, str] = {}  # request -> why its body was not taken
+        self._skipped_urls: Counter[tuple[str, str]] = Counter()  # (method, url) left out for size
         self.recorded: list[Recorded] = []
         self.errors: list[str] = []
         self._inflight: dict[int, str] = {}
@@ -150,19 +151,24 @@ class TrafficRecorder:
         if not should_record(request.url, request.resource_type) or not has_body(response.status):
             return
         declared = response.headers.get("content-length", "")
+        reserved = 0
         if declared.isdigit():
-            if self._over(key, int(declared)):
+            reserved = int(declared)
+            if self._over(request, reserved):
                 return
         elif request.resource_type != "document":
             # No length to go by: ask once loading finished and Chromium knows the size. Only a
             # document can be replaced before then, and documents are caught paused as well.
             return
         self._body_pending[key] = request.url
+        body = b""
         try:
-            self._bodies[key] = self._count(response.body())
+            body = response.body()
+            self._bodies[key] = body
         except PlaywrightError as e:
             self._body_errors[key] = _one_line(e)
         finally:
+            self._count(reserved, body)
             self._body_pending.pop(key, None)
             self._last_activity = time.monotonic()
         deferred = self._deferred.pop(key, None)
@@ -263,14 +269,17 @@ class TrafficRecorder:
             # Not asked yet, or asked before the failure: after it, Chromium hands over what
             # did arrive (e.g. a response cut short), which is worth keeping.
             size = _body_size(request)
-            if size is not None and self._over(key, size):
+            if size is not None and self._over(request, size):
                 return b"", None
             self._body_pending[key] = request.url  # keeps wait_idle() waiting for it
+            body = b""
             try:
-                return self._count(response.body()), None
+                body = response.body()
+                return body, None
             except PlaywrightError as e:
                 error = _one_line(e)
             finally:
+                self._count(size or 0, body)
                 self._body_pending.pop(key, None)
                 self._last_activity = time.monotonic()
         if caught is not None:
@@ -279,20 +288,24 @@ class TrafficRecorder:
 
     # -- sizes -------------------------------------------------------------------------------
 
-    def _over(self, key: int, size: int) -> bool:
-        """True (and the request marked skipped) when a body of `size` bytes breaks a cap."""
+    def _over(self, request: Request | None, size: int) -> str | None:
+        """Why a body of `size` bytes breaks a cap (the request is then marked skipped), or None
+        and the size is reserved: bodies are fetched concurrently, each must see the others."""
+        why = None
         if self.max_body is not None and size > self.max_body:
-            self._skipped[key] = f"body of {size} bytes is over --max-bytes {self.max_body}"
-            return True
-        if self.max_total is not None and self.body_bytes + size > self.max_total:
-            self._skipped[key] = (f"body of {size} bytes would take this capture over "
-                                  f"--max-capture-bytes {self.max_total}")
-            return True
-        return False
+            why = f"body of {size} bytes is over --max-bytes {self.max_body}"
+        elif self.max_total is not None and self.body_bytes + size > self.max_total:
+            why = f"body of {size} bytes would take this capture over --max-capture-bytes {self.max_total}"
+        if why is None:
+            self.body_bytes += size
+        elif request is not None:
+            self._skipped[id(request)] = why
+            self._skipped_urls[(request.method, request.url)] += 1
+        return why
 
-    def _count(self, body: bytes) -> bytes:
-        self.body_bytes += len(body)
-        return body
+    def _count(self, reserved: int, body: bytes) -> None:
+        """Replace a reserved size by the size of the body that came (b"" if none did)."""
+        self.body_bytes += len(body) - reserved
 
     def _caught_document(self, url: str) -> bytes | None:
         for tap in self._taps:
@@ -355,6 +368,7 @@ class TrafficRecorder:
     def _add_orphans(self) -> None:
         seen = Counter((r.exchange.method, r.exchange.url, r.exchange.status) for r in self.recorded
                        if not r.is_redirect)
+        skipped = Counter(self._skipped_urls)  # left out for their size: not browser-made either
         done_ids: set[str] = set()
         for tap in self._taps:
             for rid in tap.order:
@@ -369,19 +383,27 @@ class TrafficRecorder:
                 if seen[key] > 0:
                     seen[key] -= 1
                     continue
+                if skipped[(entry.method, entry.url)] > 0:
+                    skipped[(entry.method, entry.url)] -= 1
+                    continue
                 self._add_orphan(tap, entry)
 
     def _add_orphan(self, tap: CdpTap, entry: CdpResponse) -> None:
         assert entry.status is not None
-        if entry.encoded_length is not None and self._over(-1, entry.encoded_length):
-            self.errors.append(f"{entry.url}: {self._skipped.pop(-1)}; not recorded")
+        reserved = entry.encoded_length or 0
+        why = self._over(None, reserved)
+        if why is not None:
+            self.errors.append(f"{entry.url}: {why}; not recorded")
             return
+        body = b""
         try:
-            body = self._count(tap.body(entry.request_id))
+            body = tap.body(entry.request_id)
         except PlaywrightError as e:
             # Without its body the record would claim an empty payload: leave it out.
             self.errors.append(f"browser request not recorded (body gone): {entry.url}: {_one_line(e)}")
             return
+        finally:
+            self._count(reserved, body)
         headers = entry.raw_response_headers or entry.response_headers
         exchange = Exchange(
             url=entry.url,
