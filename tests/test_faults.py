@@ -2,8 +2,9 @@
 
 One `archiver archive` run (module-scoped: Chromium starts once) over sources that are faults
 themselves (tests/fakeweb/faults.py), pages that embed faults, posts whose data or media are
-broken, and one good article. Short deadlines are passed on the command line; the subprocess
-timeout is generous, and no test measures time.
+broken, and one good article; then the recording HTTP client alone against single faults.
+Short deadlines are passed on the command line; the subprocess timeout is generous, and no test
+measures time.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.capture.http import RecordingClient
 from archiver.capture.twitter import syndication_url
+from archiver.capture.types import RecordInfo
+from archiver.capture.warc import WarcStore
+from archiver.errors import LimitExceeded, NetworkError
+from archiver.net import NetOptions
 from tests.e2e import ROOT, warc_files, warcio_check
 from tests.fakeweb import FakeWeb, pages, site
-
-pytestmark = pytest.mark.browser
 
 FETCH_DEADLINE = 2
 CAPTURE_DEADLINE = 5
@@ -38,7 +42,7 @@ def fault(name: str) -> str:
 # Sources that are faults: (URL, words that name the failure beside the URL).
 SOURCE_FAULTS: dict[str, tuple[str, str]] = {
     "500": (fault("500"), "HTTP 500"),
-    "503": (fault("503"), "HTTP 503"),
+    "503": (fault("503?retry_after=0"), "HTTP 503"),
     "429 + Retry-After": (fault("429?retry_after=3600"), "HTTP 429"),
     "reset mid-body": (fault("reset"), "connection broken"),
     "never answers": (fault("hang"), f"gave up after {FETCH_DEADLINE} s (deadline"),
@@ -110,22 +114,31 @@ def _run_measured(cmd: list[str], timeout: float) -> tuple[subprocess.CompletedP
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Any:
+def web(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    with FakeWeb(tmp_path_factory.mktemp("faults-web")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def run(web: FakeWeb, tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("faults")
-    with FakeWeb(tmp / "web") as web:
-        for url, html in PAGES.items():
-            web.set_state(("article", url.removeprefix("https://news.example")), html)
-        web.set_state(("fault", "pbs.twimg.com", PHOTO_PATH), "truncated")
-        synd = syndication_url(site.TWEET_VIDEO.id).removeprefix("https://cdn.syndication.twimg.com")
-        web.set_state(("fault", "cdn.syndication.twimg.com", synd), "bad-json")
-        archive = tmp / "archive"
-        sources = [u for u, _ in SOURCE_FAULTS.values()] + [SLOW, HEAVY, BROKEN_MEDIA, POSTS, GOOD]
-        cmd = [sys.executable, "-m", "archiver.cli", "archive", *sources, "--format", "json",
-               "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem), "--archive-dir", str(archive),
-               "--fetch-deadline", str(FETCH_DEADLINE), "--capture-deadline", str(CAPTURE_DEADLINE),
-               "--max-bytes", str(MAX_BYTES), "--max-capture-bytes", str(MAX_CAPTURE_BYTES)]
-        result, peak_kb = _run_measured(cmd, timeout=300)
-        yield web, archive, result, peak_kb
+    for url, html in PAGES.items():
+        web.set_state(("article", url.removeprefix("https://news.example")), html)
+    web.set_state(("fault", "pbs.twimg.com", PHOTO_PATH), "truncated")
+    synd = syndication_url(site.TWEET_VIDEO.id).removeprefix("https://cdn.syndication.twimg.com")
+    web.set_state(("fault", "cdn.syndication.twimg.com", synd), "bad-json")
+    archive = tmp / "archive"
+    sources = [u for u, _ in SOURCE_FAULTS.values()] + [SLOW, HEAVY, BROKEN_MEDIA, POSTS, GOOD]
+    cmd = [sys.executable, "-m", "archiver.cli", "archive", *sources, "--format", "json",
+           "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem), "--archive-dir", str(archive),
+           "--fetch-deadline", str(FETCH_DEADLINE), "--capture-deadline", str(CAPTURE_DEADLINE),
+           "--max-bytes", str(MAX_BYTES), "--max-capture-bytes", str(MAX_CAPTURE_BYTES)]
+    result, peak_kb = _run_measured(cmd, timeout=300)
+    yield web, archive, result, peak_kb
+    for url in PAGES:
+        web.set_state(("article", url.removeprefix("https://news.example")), None)
+    web.set_state(("fault", "pbs.twimg.com", PHOTO_PATH), None)
+    web.set_state(("fault", "cdn.syndication.twimg.com", synd), None)
 
 
 def _summary(run: Any) -> dict[str, Any]:
@@ -158,12 +171,14 @@ def _responses(archive: Path) -> dict[str, int]:
     return out
 
 
+@pytest.mark.browser
 def test_the_run_ends_and_exits_partly_failed(run: Any) -> None:
     _web, _archive, result, _peak = run
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.browser
 @pytest.mark.parametrize("name", list(SOURCE_FAULTS))
 def test_each_failing_source_is_named(run: Any, name: str) -> None:
     url, words = SOURCE_FAULTS[name]
@@ -173,11 +188,13 @@ def test_each_failing_source_is_named(run: Any, name: str) -> None:
     assert any(words in f for f in named), named
 
 
+@pytest.mark.browser
 def test_a_200_mb_body_is_never_held_whole(run: Any) -> None:
     _web, _archive, _result, peak_kb = run
     assert 0 < peak_kb < RSS_LIMIT_KB, f"peak RSS {peak_kb} kB"
 
 
+@pytest.mark.browser
 def test_a_page_whose_scripts_never_finish_stops_at_the_capture_deadline(run: Any) -> None:
     _web, archive, result, _peak = run
     errors = _provenance(archive)[SLOW]["errors"]
@@ -185,6 +202,7 @@ def test_a_page_whose_scripts_never_finish_stops_at_the_capture_deadline(run: An
     assert f"{SLOW}: capture stopped" in result.stderr
 
 
+@pytest.mark.browser
 def test_bodies_over_the_caps_are_skipped_and_named(run: Any) -> None:
     _web, archive, _result, _peak = run
     errors = _provenance(archive)[HEAVY]["errors"]
@@ -197,12 +215,14 @@ def test_bodies_over_the_caps_are_skipped_and_named(run: Any) -> None:
     assert recorded[HEAVY] == 200
 
 
+@pytest.mark.browser
 def test_truncated_media_in_a_page_are_named(run: Any) -> None:
     _web, archive, _result, _peak = run
     errors = _provenance(archive)[BROKEN_MEDIA]["errors"]
     assert any(fault("truncated?type=png") in e for e in errors), errors
 
 
+@pytest.mark.browser
 def test_broken_post_data_and_media_are_named_and_the_posts_still_captured(run: Any) -> None:
     _web, _archive, result, _peak = run
     posts = {p["key"]: p for p in _summary(run)["results"]}
@@ -215,6 +235,7 @@ def test_broken_post_data_and_media_are_named_and_the_posts_still_captured(run: 
     assert video["captures"] >= 1, video
 
 
+@pytest.mark.browser
 def test_the_good_article_is_fully_captured(run: Any) -> None:
     _web, archive, _result, _peak = run
     prov = _provenance(archive)[GOOD]
@@ -224,6 +245,7 @@ def test_the_good_article_is_fully_captured(run: Any) -> None:
     assert article == []
 
 
+@pytest.mark.browser
 def test_the_warcs_stay_valid(run: Any) -> None:
     _web, archive, _result, _peak = run
     files = warc_files(archive)
@@ -231,3 +253,75 @@ def test_the_warcs_stay_valid(run: Any) -> None:
     for path in files:
         check = warcio_check(path)
         assert check.returncode == 0, check.stdout + check.stderr
+
+
+# -- the recording HTTP client alone -------------------------------------------------------------
+
+
+@pytest.fixture
+def records() -> list[RecordInfo]:
+    return []
+
+
+@pytest.fixture
+def client(web: FakeWeb, tmp_path: Path, records: list[RecordInfo]) -> Any:
+    with WarcStore(tmp_path / "warcs") as store, \
+            RecordingClient(NetOptions.from_options([web.map_host], str(web.ca_pem), None), store,
+                            backoff=0.05, max_body=MAX_BYTES, deadline=30, on_record=records.append) as c:
+        yield c
+
+
+def _responses_recorded(records: list[RecordInfo]) -> list[str]:
+    return [r.target_uri for r in records if r.warc_type == "response"]
+
+
+def test_a_retry_after_inside_the_deadline_is_waited_for(web: FakeWeb, client: RecordingClient) -> None:
+    url = fault("429?retry_after=1&case=inside")
+    response = client.get(url, deadline=30)
+    assert response.status_code == 429
+    assert sum(1 for e in web.log if e["path"] == url.removeprefix("https://faults.example")) == 3
+
+
+def test_a_retry_after_past_the_deadline_is_not_waited_for(web: FakeWeb, client: RecordingClient) -> None:
+    url = fault("429?retry_after=3&case=past")
+    response = client.get(url, deadline=2)
+    assert response.status_code == 429  # the answer in hand stands: recorded, and said as it is
+    assert "warc_records" in response.extensions
+    assert sum(1 for e in web.log if e["path"] == url.removeprefix("https://faults.example")) == 1
+
+
+def test_a_drip_is_cut_off_at_the_deadline_and_nothing_recorded(client: RecordingClient,
+                                                                  records: list[RecordInfo]) -> None:
+    with pytest.raises(LimitExceeded, match=r"gave up after 1 s \(deadline"):
+        client.get(fault("drip?rate=50"), deadline=1)
+    assert _responses_recorded(records) == []
+
+
+def test_a_server_that_stalls_mid_body_is_cut_off_at_the_deadline(client: RecordingClient,
+                                                                   records: list[RecordInfo]) -> None:
+    # Its read timeout (30 s) is longer than the whole deadline: the deadline ends the read.
+    with pytest.raises(LimitExceeded, match=r"gave up after 2 s \(deadline"):
+        client.get(fault("stall?for=1"), deadline=2)
+    assert _responses_recorded(records) == []
+
+
+def test_a_body_without_length_is_cut_off_at_the_cap_given_per_call(client: RecordingClient,
+                                                                     records: list[RecordInfo]) -> None:
+    with pytest.raises(LimitExceeded, match="body is over --max-bytes 100000"):
+        client.get(fault("big?mb=1"), max_body=100_000)
+    assert _responses_recorded(records) == []
+    # Without a cap the same body is read whole and recorded.
+    response = client.get(fault("big?mb=1"), max_body=None)
+    assert len(response.content) > 1_000_000
+    assert _responses_recorded(records) == [fault("big?mb=1")]
+
+
+def test_an_http2_body_shorter_than_its_length_is_a_named_failure(web: FakeWeb, client: RecordingClient) -> None:
+    # pbs.twimg.com speaks h2: the stream ends early rather than the connection dropping.
+    web.set_state(("fault", "pbs.twimg.com", PHOTO_PATH), "truncated")
+    try:
+        with pytest.raises(NetworkError, match="connection broken"):
+            client.get(f"https://pbs.twimg.com{PHOTO_PATH}?format=jpg&name=orig")
+    finally:
+        web.set_state(("fault", "pbs.twimg.com", PHOTO_PATH), None)
+

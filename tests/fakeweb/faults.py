@@ -9,11 +9,13 @@ Two ways in:
   back to normal.
 
 Names (FAULTS):
-    500, 503            that status, a small HTML body; 503 sends Retry-After: 1
+    500, 503            that status, a small HTML body; 503 sends Retry-After (?retry_after=N, default 1)
     429                 Too Many Requests with Retry-After (?retry_after=N, default 3600)
     reset               announces 1 MB, sends 16 KB, then drops the connection
     hang                accepts the request and never answers (not even a status line)
     drip                announces 1 MB and sends one byte a second (?rate=N bytes a second)
+    stall               announces 1 MB, sends five bytes a second for ?for=N seconds (default 2),
+                        then nothing for 5 s, then the connection drops
     big                 200 MB (?mb=N) of HTML (?type=js: JavaScript) without Content-Length,
                         made as it is sent: neither side should ever hold it whole
     loop                /loop/N redirects to /loop/N+1 modulo 20: a redirect loop of 20 hops
@@ -36,7 +38,8 @@ HOST = "faults.example"
 LOOP_HOPS = 20
 _CHUNK = 64 * 1024
 
-FAULTS = ("500", "503", "429", "reset", "hang", "drip", "big", "loop", "bad-gzip", "bad-json", "truncated")
+FAULTS = ("500", "503", "429", "reset", "hang", "drip", "stall", "big", "loop", "bad-gzip", "bad-json",
+          "truncated")
 
 
 class ServerReset(ConnectionResetError):
@@ -68,6 +71,18 @@ def _drip(rate: int, length: int) -> Response:
     return Response(200, b"", "text/html; charset=utf-8", stream=gen, length=length + len(b"<!doctype html><p>"))
 
 
+def _stall(seconds: int) -> Response:
+    async def gen() -> AsyncIterator[bytes]:
+        yield b"<!doctype html><p>"
+        for _ in range(seconds * 5):
+            await asyncio.sleep(0.2)
+            yield b"."
+        await asyncio.sleep(5)  # the silence; then the connection drops, if the client is still there
+        raise ServerReset("fault: stalled")
+
+    return Response(200, b"", "text/html; charset=utf-8", stream=gen, length=1024 * 1024)
+
+
 def _big(total: int, js: bool) -> Response:
     async def gen() -> AsyncIterator[bytes]:
         open_, close = (b"/* ", b" */\n") if js else (b"<!-- ", b" -->\n")
@@ -93,7 +108,7 @@ _SAMPLES = {
 def respond(name: str, req: Request, normal: Callable[[], Response] | None = None) -> Response:
     """The response of fault `name` to `req`; `normal` gives the answer the fault spoils."""
     if name in ("500", "503"):
-        headers = [("retry-after", "1")] if name == "503" else []
+        headers = [("retry-after", str(_int(req, "retry_after", 1)))] if name == "503" else []
         return text(int(name), f"<!doctype html><title>{name}</title><h1>Error {name}</h1>", headers=headers)
     if name == "429":
         return text(429, "<!doctype html><h1>Too Many Requests</h1>",
@@ -104,6 +119,8 @@ def respond(name: str, req: Request, normal: Callable[[], Response] | None = Non
         return Response(0, hang=True)
     if name == "drip":
         return _drip(max(1, _int(req, "rate", 1)), 1024 * 1024)
+    if name == "stall":
+        return _stall(_int(req, "for", 2))
     if name == "big":
         return _big(_int(req, "mb", 200) * 1024 * 1024, req.query.get("type") == "js")
     if name == "loop":
