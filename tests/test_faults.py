@@ -25,7 +25,7 @@ from archiver.capture.types import RecordInfo
 from archiver.capture.warc import WarcStore
 from archiver.errors import LimitExceeded, NetworkError
 from archiver.net import NetOptions
-from tests.e2e import ROOT, warc_files, warcio_check
+from tests.e2e import ROOT, cli, warc_files, warcio_check
 from tests.fakeweb import FakeWeb, pages, site
 
 FETCH_DEADLINE = 2
@@ -253,6 +253,19 @@ def test_the_warcs_stay_valid(run: Any) -> None:
     for path in files:
         check = warcio_check(path)
         assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.browser
+def test_run_with_workers_takes_its_limits_from_options_and_environment(web: FakeWeb, tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "faults.urls").write_text(f"{fault('hang?case=run')}\n{fault('big?case=run')}\n")
+    r = cli(web, "run", "--seeds", str(seeds), "--concurrency", "2", "--max-bytes", "1000000",
+            "--format", "json", archive=tmp_path / "archive", env={"ARCHIVER_FETCH_DEADLINE": "1"})
+    assert r.returncode == 2, r.stderr  # no source could be read at all
+    failures = json.loads(r.stdout)["failures"]
+    assert any(fault("hang?case=run") in f and "gave up after 1 s (deadline" in f for f in failures), failures
+    assert any(fault("big?case=run") in f and "over --max-bytes 1000000" in f for f in failures), failures
 
 
 # -- the recording HTTP client alone -------------------------------------------------------------
