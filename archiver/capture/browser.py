@@ -23,6 +23,7 @@ from playwright.sync_api import Locator, Page, ViewportSize, sync_playwright
 from archiver import __version__
 from archiver.capture.chromium import CHROMIUM_SERVICE_HOSTS as CHROMIUM_SERVICE_HOSTS  # re-exported
 from archiver.capture.chromium import NO_CHROMIUM, find_chromium, without_service_hosts
+from archiver.capture.deadline import CaptureClock, DeadlinePassed, finish_quickly
 from archiver.capture.recorder import (
     Recorded,
     TrafficRecorder,
@@ -203,7 +204,7 @@ class Browser(Closing):
         """
         start = time.monotonic()
         result = PageCapture(url=url, final_url=url, status=None, title=None, page_record_id=None)
-        clock = _Clock(start, self.capture_deadline, self.timeout)
+        clock = CaptureClock(start, self.capture_deadline, self.timeout)
         timeout_ms = clock.ms()
         try:
             context = self._browser.new_context(service_workers="block", user_agent=self.user_agent,
@@ -242,14 +243,14 @@ class Browser(Closing):
             self._describe(page, result)
             recorded = recorder.finish()
             result.timings["collect"] = time.monotonic() - t
-        except _DeadlinePassed as e:
+        except DeadlinePassed as e:
             assert self.capture_deadline is not None
             msg = (f"capture stopped at its {seconds(self.capture_deadline)} deadline before {e}; "
                    "kept what was complete (raise --capture-deadline to wait longer)")
             log.warning("%s: %s", url, msg)
             result.errors.append(msg)
             if recorder is not None:
-                recorded = _finish_quickly(recorder, result)
+                recorded = finish_quickly(recorder, result.errors)
         except PlaywrightError as e:
             if not self._browser.is_connected():
                 raise BrowserError(f"Chromium exited while capturing {url}: {_first_line(e)}") from e
@@ -303,7 +304,7 @@ class Browser(Closing):
 
     def _screenshots(self, page: Page, recorder: TrafficRecorder, screenshot_path: Path | None,
                      selectors: Sequence[str], element_dir: Path | None, settle_ms: int,
-                     result: PageCapture, clock: _Clock) -> tuple[bytes | None, list[tuple[ElementShot, bytes]]]:
+                     result: PageCapture, clock: CaptureClock) -> tuple[bytes | None, list[tuple[ElementShot, bytes]]]:
         """The full page and each selected element; then wait for what they set loading."""
         started = recorder.requests_started
         full_png = self._full_screenshot(page, result, clock) if screenshot_path is not None else None
@@ -315,7 +316,7 @@ class Browser(Closing):
         result.errors.extend(f"still loading when the page closed: {u}" for u in recorder.inflight_urls())
         return full_png, shots
 
-    def _full_screenshot(self, page: Page, result: PageCapture, clock: _Clock) -> bytes | None:
+    def _full_screenshot(self, page: Page, result: PageCapture, clock: CaptureClock) -> bytes | None:
         # Cross-origin iframes outside the viewport are not painted into a full-page screenshot
         # (they render in another process, only when visible): grow the viewport to the page's
         # height first, so embeds further down appear, then put it back.
@@ -338,7 +339,7 @@ class Browser(Closing):
                     pass
 
     def _element_shots(self, page: Page, selectors: Sequence[str], element_dir: Path | None,
-                       prefix: str, result: PageCapture, clock: _Clock) -> list[tuple[ElementShot, bytes]]:
+                       prefix: str, result: PageCapture, clock: CaptureClock) -> list[tuple[ElementShot, bytes]]:
         """Each match of each selector; files are named after the page screenshot so that a
         re-capture into the same directory never overwrites an earlier capture's files."""
         shots: list[tuple[ElementShot, bytes]] = []
@@ -460,47 +461,6 @@ class Browser(Closing):
         if callable(sealed):
             fields["network-sealed"] = "true" if sealed() else "false"
         return fields
-
-
-class _DeadlinePassed(Exception):
-    """The capture deadline passed; the message names the step that did not start."""
-
-
-class _Clock:
-    """The capture deadline on the monotonic clock, and timeouts that never reach past it."""
-
-    def __init__(self, start: float, deadline: float | None, timeout: float) -> None:
-        self.end = None if deadline is None else start + deadline
-        self.timeout_ms = int(timeout * 1000)
-
-    def left_ms(self) -> int | None:
-        return None if self.end is None else int((self.end - time.monotonic()) * 1000)
-
-    def passed(self) -> bool:
-        left = self.left_ms()
-        return left is not None and left <= 0
-
-    def check(self, step: str) -> None:
-        if self.passed():
-            raise _DeadlinePassed(step)
-
-    def cap(self, ms: int) -> int:
-        """`ms`, or less when the deadline is nearer (at least 1: Playwright reads 0 as "no timeout")."""
-        left = self.left_ms()
-        return ms if left is None else max(1, min(ms, left))
-
-    def ms(self, limit_ms: int | None = None) -> int:
-        """A Playwright timeout: the per-step timeout (or `limit_ms`), capped by the deadline."""
-        return self.cap(self.timeout_ms if limit_ms is None else min(limit_ms, self.timeout_ms))
-
-
-def _finish_quickly(recorder: TrafficRecorder, result: PageCapture) -> list[Recorded]:
-    """What the recorder holds, protocols filled in, without asking Chromium for more bodies."""
-    try:
-        return recorder.finish(orphans=False)
-    except PlaywrightError as e:
-        result.errors.append(f"collecting after the deadline: {_first_line(e)}")
-        return recorder.recorded
 
 
 def _element_content(element: Locator) -> tuple[str | None, str]:

@@ -28,16 +28,6 @@ from typing import Any
 
 import httpx
 
-try:  # HTTP/2 (the h2 package) may be absent: httpx then speaks HTTP/1.1 only
-    from h2.exceptions import H2Error
-except ImportError:  # pragma: no cover
-    class H2Error(Exception):  # type: ignore[no-redef]
-        """Never raised: stands in for h2's errors when h2 is not installed."""
-
-# A broken HTTP/2 stream (e.g. a body shorter than its Content-Length) escapes httpx as h2's own
-# error, not as an httpx one: both are failures of the exchange.
-_EXCHANGE_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, H2Error)
-
 from archiver.capture.types import Exchange, RecordInfo
 from archiver.capture.warc import WarcStore
 from archiver.errors import LimitExceeded, NetworkError
@@ -47,6 +37,16 @@ from archiver.net import NetOptions
 from ..resource import Closing
 
 logger = logging.getLogger(__name__)
+
+try:  # HTTP/2 (the h2 package) may be absent: httpx then speaks HTTP/1.1 only
+    from h2.exceptions import H2Error
+except ImportError:  # pragma: no cover
+    class H2Error(Exception):  # type: ignore[no-redef]
+        """Never raised: stands in for h2's errors when h2 is not installed."""
+
+# A broken HTTP/2 stream (e.g. a body shorter than its Content-Length) escapes httpx as h2's own
+# error, not as an httpx one: both are failures of the exchange.
+_EXCHANGE_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, H2Error)
 
 # t.co answers non-browser agents with a plain 3xx (EMBEDS.md 1.6).
 CURL_UA = "curl/8.5.0"
