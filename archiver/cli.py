@@ -117,13 +117,14 @@ CaptureDeadlineOpt = Annotated[float, typer.Option(
 MaxCaptureBytesOpt = Annotated[int, typer.Option(
     "--max-capture-bytes", min=1, envvar="ARCHIVER_MAX_CAPTURE_BYTES", metavar="BYTES",
     help="Record at most this many bytes of bodies in one browser capture; later bodies are skipped and named.")]
+MaxBytesOpt = Annotated[int, typer.Option(
+    "--max-bytes", min=1, help="Skip sources, and any body fetched or recorded, larger than this many bytes (cut off while reading).")]
 
 
-def _limits(fetch_deadline: float, capture_deadline: float, max_capture_bytes: int, max_bytes: int | None = None):  # type: ignore[no-untyped-def]
-    from .limits import DEFAULT_MAX_BYTES, Limits
+def _limits(fetch_deadline: float, capture_deadline: float, max_bytes: int, max_capture_bytes: int):  # type: ignore[no-untyped-def]
+    from .limits import Limits
 
-    return Limits(fetch_deadline=fetch_deadline, capture_deadline=capture_deadline,
-                  max_bytes=DEFAULT_MAX_BYTES if max_bytes is None else max_bytes,
+    return Limits(fetch_deadline=fetch_deadline, capture_deadline=capture_deadline, max_bytes=max_bytes,
                   max_capture_bytes=max_capture_bytes)
 
 
@@ -266,7 +267,7 @@ def archive(
     proxy: ProxyOpt = None,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for each page load and request.")] = 30.0,
     recapture: Annotated[bool, typer.Option("--recapture", help="Capture posts and articles again even if already held.")] = False,
-    max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Skip sources, and any body fetched or recorded, larger than this many bytes (cut off while reading).")] = 50 * 1024 * 1024,
+    max_bytes: MaxBytesOpt = 50 * 1024 * 1024,
     fetch_deadline: FetchDeadlineOpt = 120.0,
     capture_deadline: CaptureDeadlineOpt = 300.0,
     max_capture_bytes: MaxCaptureBytesOpt = 500 * 1024 * 1024,
@@ -282,7 +283,7 @@ def archive(
     from .sources import expand
 
     net = _net(map_host, ca_bundle, proxy)
-    limits = _limits(fetch_deadline, capture_deadline, max_capture_bytes, max_bytes)
+    limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
     with _Progress(total=len(list(expand(sources)))) as progress:
         summary = _call(lambda: run_archive(sources, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress,
@@ -301,7 +302,7 @@ def run(
     ca_bundle: CaBundleOpt = None,
     proxy: ProxyOpt = None,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for each page load and request.")] = 30.0,
-    max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Skip sources, and any body fetched or recorded, larger than this many bytes (cut off while reading).")] = 50 * 1024 * 1024,
+    max_bytes: MaxBytesOpt = 50 * 1024 * 1024,
     fetch_deadline: FetchDeadlineOpt = 120.0,
     capture_deadline: CaptureDeadlineOpt = 300.0,
     max_capture_bytes: MaxCaptureBytesOpt = 500 * 1024 * 1024,
@@ -317,7 +318,7 @@ def run(
     from .seeds import parse_duration, read_seeds
 
     net = _net(map_host, ca_bundle, proxy)
-    limits = _limits(fetch_deadline, capture_deadline, max_capture_bytes, max_bytes)
+    limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
     after = _call(lambda: parse_duration(recheck_after))
     try:
         total: int | None = len(read_seeds(seeds).sources)
