@@ -60,6 +60,7 @@ BROKEN_MEDIA = "https://news.example/faults/broken-media.html"  # truncated PNG 
 POSTS = "https://news.example/faults/posts.html"  # a truncated photo, syndication JSON cut off
 
 BIG_SCRIPT = fault("big?type=js&mb=8")
+BIG_FRAME = fault("big?mb=200&frame=1")  # an HTML document without length: never read whole
 TWO_MB = [fault(f"big?type=js&mb=2&n={n}") for n in (1, 2)]
 PHOTO_PATH = "/media/" + site.TWEET_PHOTO.photos[0].key
 
@@ -74,7 +75,8 @@ PAGES = {
     SLOW: _page("A slow article", "<p>Waiting on scripts that never come.</p>"
                 f"<script src='{fault('drip')}'></script><script src='{fault('hang?n=2')}'></script>"),
     HEAVY: _page("A heavy article", f"<script src='{BIG_SCRIPT}'></script>"
-                 + "".join(f"<script src='{u}'></script>" for u in TWO_MB)),
+                 + "".join(f"<script src='{u}'></script>" for u in TWO_MB)
+                 + f"<iframe src='{BIG_FRAME}'></iframe>"),
     BROKEN_MEDIA: _page("Broken media", f"<img src='{fault('truncated?type=png')}'>"
                         f"<video src='{fault('truncated?type=mp4')}' preload='auto'></video>"),
     POSTS: _page("Posts with broken data", "".join(
@@ -207,10 +209,11 @@ def test_bodies_over_the_caps_are_skipped_and_named(run: Any) -> None:
     _web, archive, _result, _peak = run
     errors = _provenance(archive)[HEAVY]["errors"]
     assert any(BIG_SCRIPT in e and f"over --max-bytes {MAX_BYTES}" in e for e in errors), errors
+    assert any(BIG_FRAME in e and f"over --max-bytes {MAX_BYTES}" in e for e in errors), errors
     over_total = [u for u in TWO_MB if any(u in e and "--max-capture-bytes" in e for e in errors)]
     assert len(over_total) == 1, errors  # whichever came second
     recorded = _responses(archive)
-    assert BIG_SCRIPT not in recorded
+    assert BIG_SCRIPT not in recorded and BIG_FRAME not in recorded
     assert sum(u in recorded for u in TWO_MB) == 1
     assert recorded[HEAVY] == 200
 

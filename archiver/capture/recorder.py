@@ -156,9 +156,10 @@ class TrafficRecorder:
             reserved = int(declared)
             if self._over(request, reserved):
                 return
-        elif request.resource_type != "document":
-            # No length to go by: ask once loading finished and Chromium knows the size. Only a
-            # document can be replaced before then, and documents are caught paused as well.
+        elif not (request.resource_type == "document" and _in_main_frame(request)):
+            # No length to go by: ask once loading finished and Chromium knows the size. Only the
+            # page's own document can be replaced before then (a short-link hop), so it alone is
+            # asked for at once, whatever its size.
             return
         self._body_pending[key] = request.url
         body = b""
@@ -220,6 +221,8 @@ class TrafficRecorder:
             return
         is_redirect = 300 <= response.status < 400 and request.redirected_to is not None
         body, body_error = self._take_body(request, response, failure)
+        if self.max_body is not None and len(body) > self.max_body:  # read before its size was known
+            self._skipped[id(request)] = f"body of {len(body)} bytes is over --max-bytes {self.max_body}"
         if id(request) in self._skipped:  # its size, known only now, is over a cap
             self.errors.append(f"{request.url}: {self._skipped.pop(id(request))}; not recorded")
             return
@@ -472,6 +475,13 @@ def _playwright_protocol(request: Request) -> str | None:
         return None
     # Playwright reports Chromium's "h2" as "HTTP/2.0" and "http/1.1" as "HTTP/1.1".
     return {"HTTP/1.1": "http/1.1", "HTTP/2.0": "h2", "HTTP/1.0": "http/1.0"}.get(value, value.lower() or None)
+
+
+def _in_main_frame(request: Request) -> bool:
+    try:
+        return request.frame.parent_frame is None
+    except PlaywrightError:  # a worker's request has no frame
+        return False
 
 
 def _body_size(request: Request) -> int | None:
