@@ -199,7 +199,7 @@ class FakeApp:
         handler = self.handlers.get(request.host)
         if handler is None:
             return not_found()
-        from .faults import injected
+        from .faults import injected  # here: faults.py builds on this module
 
         fault = injected(request, self.state, lambda: handler(request, self.state))
         return fault if fault is not None else handler(request, self.state)

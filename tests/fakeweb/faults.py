@@ -3,10 +3,9 @@
 Two ways in:
 
 - https://faults.example/<name>[?...]: the fault itself (HTTP/1.1 only, see tls.HTTP1_ONLY_HOSTS);
-- set_state(("fault", HOST, PATH), NAME): the next requests for that path of an impersonated
-  host get the fault instead (e.g. a truncated photo on pbs.twimg.com, broken JSON from the
-  syndication API); PATH with its query string matches first, then without; None puts the host
-  back to normal.
+- set_state(("fault", HOST, PATH), NAME): requests for that path of an impersonated host get
+  the fault instead, until it is set back to None (e.g. a truncated photo on pbs.twimg.com, broken JSON from the
+  syndication API); PATH with its query string matches first, then without.
 
 Names (FAULTS):
     500, 503            that status, a small HTML body; 503 sends Retry-After (?retry_after=N, default 1)
@@ -18,7 +17,7 @@ Names (FAULTS):
                         then nothing for 5 s, then the connection drops
     big                 200 MB (?mb=N) of HTML (?type=js: JavaScript) without Content-Length,
                         made as it is sent: neither side should ever hold it whole
-    loop                /loop/N redirects to /loop/N+1 modulo 20: a redirect loop of 20 hops
+    loop                /loop?n=N redirects to /loop?n=N+1 modulo 20: a redirect loop of 20 hops
     bad-gzip            Content-Encoding: gzip over bytes that are not gzip
     bad-json            a JSON answer cut off in the middle (application/json, 200)
     truncated           the normal answer's Content-Length, half its bytes, then the connection
