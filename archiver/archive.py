@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ArchiverError, DiskFull, NetworkError, RefusedError, SourceError
+from .errors import ArchiverError, DiskFull, LimitExceeded, NetworkError, RefusedError, SourceError
 from .layout import WARC_DIR, article_dir, relative
+from .limits import Limits
 from .models import Document, Post
 from .modes import make_dirs
 from .postcapture import PostCapturer, PostOutcome
@@ -117,10 +118,12 @@ class Session:
     """
 
     def __init__(self, archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
-                 recover_warcs: bool = True, warc_prefix: str = "archiver") -> None:
+                 recover_warcs: bool = True, warc_prefix: str = "archiver",
+                 limits: Limits | None = None) -> None:
         self.archive_dir = archive_dir
         self.net = net
         self.timeout = timeout
+        self.limits = limits or Limits()
         self.recover_warcs = recover_warcs
         self.warc_prefix = warc_prefix
         self._stack = ExitStack()
@@ -138,13 +141,16 @@ class Session:
         try:
             self.index = self._stack.enter_context(Index(self.archive_dir))
             self.browser = self._stack.enter_context(
-                Browser(self.net, workdir=self.archive_dir / ".browser", timeout=self.timeout))
+                Browser(self.net, workdir=self.archive_dir / ".browser", timeout=self.timeout,
+                        capture_deadline=self.limits.capture_deadline, max_body=self.limits.max_bytes,
+                        max_capture_bytes=self.limits.max_capture_bytes))
             self.store = self._stack.enter_context(WarcStore(warcs, prefix=self.warc_prefix, info={
                 "browser-version": self.browser.browser_version or "", "http-header-user-agent": self.browser.user_agent or ""}))
             # Every index write is also kept in the WARCs, so that `archiver reindex` can rebuild it.
             self.index.journal.writer = self.store.write_metadata_batch
             self.client: RecordingClient = self._stack.enter_context(
-                RecordingClient(self.net, self.store, timeout=self.timeout))
+                RecordingClient(self.net, self.store, timeout=self.timeout, max_body=self.limits.max_bytes,
+                                deadline=self.limits.fetch_deadline))
         except BaseException:
             self._stack.close()
             raise
@@ -182,12 +188,11 @@ class Archiver:
 
             records: list[RecordInfo] = []
             self.s.client.on_record = records.append
-            self.s.client.max_body = self.max_bytes
             try:
-                resp = self.s.client.get(spec, headers={"User-Agent": BROWSER_UA}, follow_redirects=True)
+                resp = self.s.client.get(spec, headers={"User-Agent": BROWSER_UA}, follow_redirects=True,
+                                         max_body=self.max_bytes)
             finally:
                 self.s.client.on_record = None
-                self.s.client.max_body = None
             if resp.status_code >= 400:
                 raise SourceError(f"{spec}: HTTP {resp.status_code}; check the address")
             if len(resp.content) > self.max_bytes:
@@ -215,7 +220,8 @@ class Archiver:
         try:
             doc = self._read(spec)
         except (SourceError, NetworkError) as e:
-            self._fail(str(e), network=isinstance(e, NetworkError) and not isinstance(e, RefusedError))
+            # A refusal or a server that broke a limit: the network is not what failed.
+            self._fail(str(e), network=isinstance(e, NetworkError) and not isinstance(e, (RefusedError, LimitExceeded)))
             self.summary.articles.append(ArticleOutcome(spec, spec, error=str(e)))
             return []
         self.summary.sources_read += 1
@@ -423,13 +429,17 @@ def _file_uri(source: str) -> str:
 
 def archive(specs: list[str], archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
             recapture: bool = False, max_bytes: int = DEFAULT_MAX_BYTES,
-            progress: Callable[[str], None] | None = None) -> ArchiveSummary:
-    """Archive every source under the archive's lock (`''` or a malformed URL: a usage error, at once)."""
+            progress: Callable[[str], None] | None = None, limits: Limits | None = None) -> ArchiveSummary:
+    """Archive every source under the archive's lock (`''` or a malformed URL: a usage error, at once);
+    `max_bytes` is also the cap of every body."""
+    from dataclasses import replace
+
     from .lock import ArchiveLock
     from .sources import check_specs
 
     check_specs(specs)
-    with ArchiveLock(archive_dir), Session(archive_dir, net, timeout=timeout) as session:
+    limits = replace(limits or Limits(), max_bytes=max_bytes)
+    with ArchiveLock(archive_dir), Session(archive_dir, net, timeout=timeout, limits=limits) as session:
         return Archiver(session, recapture=recapture, max_bytes=max_bytes, progress=progress).archive_specs(specs)
 
 

@@ -132,6 +132,27 @@ AllowPrivateOpt = Annotated[bool, typer.Option(
          "that names such an address is refused. Env: ARCHIVER_ALLOW_PRIVATE=1.")]
 
 
+# Limits that hold however a server behaves (docs/safety.md, "Limits").
+FetchDeadlineOpt = Annotated[float, typer.Option(
+    "--fetch-deadline", min=1, envvar="ARCHIVER_FETCH_DEADLINE", metavar="SECONDS",
+    help="Give up on one HTTP fetch (hops, body, retries and waits included) after this long.")]
+CaptureDeadlineOpt = Annotated[float, typer.Option(
+    "--capture-deadline", min=1, envvar="ARCHIVER_CAPTURE_DEADLINE", metavar="SECONDS",
+    help="Stop one browser capture (load, settle, screenshots) after this long, keeping what was complete.")]
+MaxCaptureBytesOpt = Annotated[int, typer.Option(
+    "--max-capture-bytes", min=1, envvar="ARCHIVER_MAX_CAPTURE_BYTES", metavar="BYTES",
+    help="Record at most this many bytes of bodies in one browser capture; later bodies are skipped and named.")]
+MaxBytesOpt = Annotated[int, typer.Option(
+    "--max-bytes", min=1, help="Skip sources, and any body fetched or recorded, larger than this many bytes (cut off while reading).")]
+
+
+def _limits(fetch_deadline: float, capture_deadline: float, max_bytes: int, max_capture_bytes: int):  # type: ignore[no-untyped-def]
+    from .limits import Limits
+
+    return Limits(fetch_deadline=fetch_deadline, capture_deadline=capture_deadline, max_bytes=max_bytes,
+                  max_capture_bytes=max_capture_bytes)
+
+
 def _net(map_host: list[str] | None, ca_bundle: str | None, proxy: str | None,  # type: ignore[no-untyped-def]
          allow_private: bool = False, trusted: list[str] | None = None):
     """Network options; `trusted` are the URLs the operator typed, fetched as given whatever their address."""
@@ -277,7 +298,10 @@ def archive(
     allow_private: AllowPrivateOpt = False,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for each page load and request.")] = 30.0,
     recapture: Annotated[bool, typer.Option("--recapture", help="Capture posts and articles again even if already held.")] = False,
-    max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Skip sources larger than this many bytes.")] = 50 * 1024 * 1024,
+    max_bytes: MaxBytesOpt = 50 * 1024 * 1024,
+    fetch_deadline: FetchDeadlineOpt = 120.0,
+    capture_deadline: CaptureDeadlineOpt = 300.0,
+    max_capture_bytes: MaxCaptureBytesOpt = 500 * 1024 * 1024,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
 ) -> None:
     """Capture articles and every post they embed or link, with Chromium, into WARC + screenshots + index.
@@ -290,9 +314,11 @@ def archive(
     from .sources import expand
 
     net = _net(map_host, ca_bundle, proxy, allow_private, trusted=sources)
+    limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
     with _Progress(total=len(list(expand(sources)))) as progress:
         summary = _call(lambda: run_archive(sources, _archive_dir(archive_dir), net, timeout=timeout,
-                                            recapture=recapture, max_bytes=max_bytes, progress=progress))
+                                            recapture=recapture, max_bytes=max_bytes, progress=progress,
+                                            limits=limits))
     raise typer.Exit(_print_summary(summary, format))
 
 
@@ -308,6 +334,10 @@ def run(
     proxy: ProxyOpt = None,
     allow_private: AllowPrivateOpt = False,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for each page load and request.")] = 30.0,
+    max_bytes: MaxBytesOpt = 50 * 1024 * 1024,
+    fetch_deadline: FetchDeadlineOpt = 120.0,
+    capture_deadline: CaptureDeadlineOpt = 300.0,
+    max_capture_bytes: MaxCaptureBytesOpt = 500 * 1024 * 1024,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format of the summary.")] = OutFormat.table,
 ) -> None:
     """A scheduled pass: archive new articles from the seeds, re-check held posts, record what changed.
@@ -320,6 +350,7 @@ def run(
     from .seeds import parse_duration, read_seeds
 
     net = _net(map_host, ca_bundle, proxy, allow_private)
+    limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
     after = _call(lambda: parse_duration(recheck_after))
     try:
         total: int | None = len(read_seeds(seeds).sources)
@@ -327,7 +358,8 @@ def run(
         total = None  # the run itself reports the problem
     with _Progress(total=total) as progress:
         summary = _call(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
-                                        timeout=timeout, concurrency=concurrency, progress=progress))
+                                        timeout=timeout, concurrency=concurrency, progress=progress,
+                                        limits=limits))
     raise typer.Exit(_print_summary(summary, format))
 
 

@@ -4,7 +4,8 @@
     ├── UsageError                bad arguments or options (exit 2)
     ├── SourceError               a source could not be read (unreadable, binary, too big, fetch failed)
     ├── NetworkError              a request failed (DNS, connect, TLS, timeout)
-    │   └── RefusedError          the network policy refused the address (not a network failure)
+    │   ├── RefusedError          the network policy refused the address (not a network failure)
+    │   └── LimitExceeded         a response went over a limit (--max-bytes, a deadline)
     ├── BrowserError              no usable Chromium, or the browser crashed
     ├── IndexError_               the SQLite index is unreadable or from a newer version
     │   └── IndexDamaged          archive.db is corrupt: nothing can be read from it (exit 2)
@@ -41,6 +42,10 @@ class NetworkError(ArchiverError):
 
 class RefusedError(NetworkError):
     """The network policy refused to connect: content named a loopback, private or reserved address."""
+
+
+class LimitExceeded(NetworkError):
+    """A response went over a limit (--max-bytes, --fetch-deadline); nothing of it was recorded."""
 
 
 class BrowserError(ArchiverError):

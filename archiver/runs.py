@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .archive import Archiver, ArchiveSummary, ArticleOutcome, Session, _now
 from .layout import WARC_DIR
+from .limits import Limits
 from .lock import ArchiveLock
 from .models import Post
 from .modes import make_dirs
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 
 def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timedelta = timedelta(days=7),
         wait: bool = False, timeout: float = 30.0, concurrency: int = 1,
-        progress: Callable[[str], None] | None = None) -> ArchiveSummary:
+        progress: Callable[[str], None] | None = None, limits: Limits | None = None) -> ArchiveSummary:
     """Archive what the seeds list, then re-check held posts whose last check is older than recheck_after."""
     seed_list = read_seeds(seeds)
     # The operator's own URL lists are trusted as given; links read from feeds are content.
@@ -51,10 +52,10 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
         with ArchiveLock(archive_dir, wait=wait):
             return _run_parallel(seed_list.sources, seed_list.problems, archive_dir, net,
                                  recheck_after=recheck_after, timeout=timeout, workers=concurrency,
-                                 progress=progress)
-    with ArchiveLock(archive_dir, wait=wait), Session(archive_dir, net, timeout=timeout) as session:
+                                 progress=progress, limits=limits)
+    with ArchiveLock(archive_dir, wait=wait), Session(archive_dir, net, timeout=timeout, limits=limits) as session:
         run_id = session.index.start_run()
-        archiver = Archiver(session, progress=progress)
+        archiver = Archiver(session, progress=progress, max_bytes=session.limits.max_bytes)
         for problem in seed_list.problems:
             archiver.summary.failures.append(problem)
         summary = archiver.archive_specs(seed_list.sources)
@@ -100,10 +101,11 @@ class CaptureJob:
     Pickled into the worker before `open`, so it carries settings only until then.
     """
 
-    def __init__(self, archive_dir: Path, net: NetOptions, timeout: float) -> None:
+    def __init__(self, archive_dir: Path, net: NetOptions, timeout: float, limits: Limits | None = None) -> None:
         self.archive_dir = archive_dir
         self.net = net
         self.timeout = timeout
+        self.limits = limits
         self._session: Session | None = None
         # Once a capture in this worker found the network down, later ones know it too (as in a
         # run without workers, where one Archiver carries the flag from post to post).
@@ -113,12 +115,12 @@ class CaptureJob:
         # A WARC prefix of its own: two workers never race for the same file name. No recovery:
         # the parent did it, and the other workers' `.open` files are alive, not leftovers.
         session = Session(self.archive_dir, self.net, timeout=self.timeout, recover_warcs=False,
-                          warc_prefix=f"archiver-w{worker}")
+                          warc_prefix=f"archiver-w{worker}", limits=self.limits)
         self._session = session.__enter__()
 
     def handle(self, task: Any, progress: Callable[[str], None]) -> Any:
         assert self._session is not None, "open() first"
-        archiver = Archiver(self._session, progress=progress)
+        archiver = Archiver(self._session, progress=progress, max_bytes=self._session.limits.max_bytes)
         if isinstance(task, ArticleTask):
             posts = archiver.archive_spec(task.spec, capture_posts=False)
             return archiver.summary, posts
@@ -141,7 +143,7 @@ class CaptureJob:
 
 def _run_parallel(sources: list[str], problems: list[str], archive_dir: Path, net: NetOptions, *,
                   recheck_after: timedelta, timeout: float, workers: int,
-                  progress: Callable[[str], None] | None) -> ArchiveSummary:
+                  progress: Callable[[str], None] | None, limits: Limits | None = None) -> ArchiveSummary:
     """The two-phase run over `workers` processes; the caller holds the archive lock."""
     from .capture.warc import recover
     from .index.store import Index
@@ -157,7 +159,7 @@ def _run_parallel(sources: list[str], problems: list[str], archive_dir: Path, ne
     summary = ArchiveSummary(started_at=_now(), failures=list(problems))
     # The parent's index is opened (and migrated) before any worker opens its own.
     with Index(archive_dir) as index, \
-            WorkerPool(CaptureJob(archive_dir, net, timeout), workers, progress=progress) as pool:
+            WorkerPool(CaptureJob(archive_dir, net, timeout, limits), workers, progress=progress) as pool:
         run_id = index.start_run()
         specs = list(expand(sources))
         to_capture = _phase_articles(pool, specs, summary)

@@ -24,6 +24,7 @@ from playwright.sync_api import Locator, Page, ViewportSize, WebSocketRoute, syn
 from archiver import __version__
 from archiver.capture.chromium import CHROMIUM_SERVICE_HOSTS as CHROMIUM_SERVICE_HOSTS  # re-exported
 from archiver.capture.chromium import NO_CHROMIUM, find_chromium, without_service_hosts
+from archiver.capture.deadline import CaptureClock, DeadlinePassed, finish_quickly
 from archiver.capture.gate import Gate
 from archiver.capture.recorder import (
     Recorded,
@@ -33,6 +34,7 @@ from archiver.capture.recorder import (
 )
 from archiver.capture.types import RecordInfo
 from archiver.errors import BrowserError
+from archiver.limits import DEFAULT_CAPTURE_DEADLINE, seconds
 from archiver.modes import make_dirs, write_file
 
 from ..resource import Closing
@@ -147,10 +149,15 @@ class Browser(Closing):
     """
 
     def __init__(self, net: NetOptions, *, workdir: Path, timeout: float = 30.0,
-                 headless: bool = True) -> None:
+                 headless: bool = True, capture_deadline: float | None = DEFAULT_CAPTURE_DEADLINE,
+                 max_body: int | None = None, max_capture_bytes: int | None = None) -> None:
         self.net = net
         self.workdir = Path(workdir)
         self.timeout = timeout
+        # One capture ends at its deadline whatever the page does; bodies are capped (bytes).
+        self.capture_deadline = capture_deadline
+        self.max_body = max_body
+        self.max_capture_bytes = max_capture_bytes
         # Every connection of the browser goes through the gate, which applies the network policy.
         self.gate = Gate(net, connect_timeout=timeout)
         try:
@@ -206,11 +213,13 @@ class Browser(Closing):
         """Load `url`, record its traffic and screenshots into `store`; problems go to `errors`.
 
         A page that fails to load still yields a PageCapture (status None, errors filled) with
-        whatever was recorded; only a dead browser raises BrowserError.
+        whatever was recorded; only a dead browser raises BrowserError. At the capture deadline
+        the steps stop: what was complete is kept and written, and `errors` says so.
         """
         start = time.monotonic()
         result = PageCapture(url=url, final_url=url, status=None, title=None, page_record_id=None)
-        timeout_ms = int(self.timeout * 1000)
+        clock = CaptureClock(start, self.capture_deadline, self.timeout)
+        timeout_ms = clock.ms()
         try:
             context = self._browser.new_context(service_workers="block", user_agent=self.user_agent,
                                                 viewport=VIEWPORT, locale="en-US")
@@ -224,28 +233,40 @@ class Browser(Closing):
         try:
             page = context.new_page()
             context.route_web_socket(_ANY_URL, lambda ws: self._refuse_websocket(ws, result))
-            recorder = TrafficRecorder(context, page, refusal=self.gate.refusal)
+            recorder = TrafficRecorder(context, page, max_body=self.max_body, max_total=self.max_capture_bytes,
+                                       refusal=self.gate.refusal)
             t = time.monotonic()
-            self._load(page, url, wait_for, timeout_ms, result)
+            self._load(page, url, wait_for, clock.ms(), result)
             result.timings["load"] = time.monotonic() - t
 
             t = time.monotonic()
-            self._settle(page, recorder, settle_ms, result)
+            clock.check("settling")
+            self._settle(page, recorder, clock.cap(settle_ms), result)
             result.timings["settle"] = time.monotonic() - t
 
             t = time.monotonic()
+            clock.check("screenshots")
             if page.url.startswith("chrome-error://"):
                 # Chromium's own "site can't be reached" page is not a view of the URL.
                 result.errors.append("no screenshots: the page did not load")
             else:
                 full_png, shots = self._screenshots(page, recorder, screenshot_path, element_selectors,
-                                                    element_dir, settle_ms, result)
+                                                    element_dir, settle_ms, result, clock)
             result.timings["screenshots"] = time.monotonic() - t
 
             t = time.monotonic()
+            clock.check("reading the page")
             self._describe(page, result)
             recorded = recorder.finish()
             result.timings["collect"] = time.monotonic() - t
+        except DeadlinePassed as e:
+            assert self.capture_deadline is not None
+            msg = (f"capture stopped at its {seconds(self.capture_deadline)} deadline before {e}; "
+                   "kept what was complete (raise --capture-deadline to wait longer)")
+            log.warning("%s: %s", url, msg)
+            result.errors.append(msg)
+            if recorder is not None:
+                recorded = finish_quickly(recorder, result.errors)
         except PlaywrightError as e:
             if not self._browser.is_connected():
                 raise BrowserError(f"Chromium exited while capturing {url}: {_first_line(e)}") from e
@@ -309,19 +330,19 @@ class Browser(Closing):
 
     def _screenshots(self, page: Page, recorder: TrafficRecorder, screenshot_path: Path | None,
                      selectors: Sequence[str], element_dir: Path | None, settle_ms: int,
-                     result: PageCapture) -> tuple[bytes | None, list[tuple[ElementShot, bytes]]]:
+                     result: PageCapture, clock: CaptureClock) -> tuple[bytes | None, list[tuple[ElementShot, bytes]]]:
         """The full page and each selected element; then wait for what they set loading."""
         started = recorder.requests_started
-        full_png = self._full_screenshot(page, result) if screenshot_path is not None else None
+        full_png = self._full_screenshot(page, result, clock) if screenshot_path is not None else None
         prefix = f"{screenshot_path.stem}-" if screenshot_path is not None else ""
-        shots = self._element_shots(page, selectors, element_dir, prefix, result)
+        shots = self._element_shots(page, selectors, element_dir, prefix, result, clock)
         # Screenshots resize and scroll the page: lazy content may have started loading.
         if recorder.requests_started != started or recorder.inflight_urls():
-            recorder.wait_idle(QUIET_MS, max_ms=max(settle_ms, QUIET_MS))
+            recorder.wait_idle(QUIET_MS, max_ms=clock.cap(max(settle_ms, QUIET_MS)))
         result.errors.extend(f"still loading when the page closed: {u}" for u in recorder.inflight_urls())
         return full_png, shots
 
-    def _full_screenshot(self, page: Page, result: PageCapture) -> bytes | None:
+    def _full_screenshot(self, page: Page, result: PageCapture, clock: CaptureClock) -> bytes | None:
         # Cross-origin iframes outside the viewport are not painted into a full-page screenshot
         # (they render in another process, only when visible): grow the viewport to the page's
         # height first, so embeds further down appear, then put it back.
@@ -332,7 +353,7 @@ class Browser(Closing):
                 page.set_viewport_size({"width": VIEWPORT["width"], "height": min(height, MAX_SHOT_HEIGHT)})
                 grown = True
                 page.wait_for_timeout(OOPIF_PAINT_MS)
-            return page.screenshot(full_page=True, type="png")
+            return page.screenshot(full_page=True, type="png", timeout=clock.ms())
         except PlaywrightError as e:
             result.errors.append(f"full-page screenshot: {_first_line(e)}")
             return None
@@ -344,7 +365,7 @@ class Browser(Closing):
                     pass
 
     def _element_shots(self, page: Page, selectors: Sequence[str], element_dir: Path | None,
-                       prefix: str, result: PageCapture) -> list[tuple[ElementShot, bytes]]:
+                       prefix: str, result: PageCapture, clock: CaptureClock) -> list[tuple[ElementShot, bytes]]:
         """Each match of each selector; files are named after the page screenshot so that a
         re-capture into the same directory never overwrites an earlier capture's files."""
         shots: list[tuple[ElementShot, bytes]] = []
@@ -355,9 +376,13 @@ class Browser(Closing):
                 result.errors.append(f"selector {selector!r}: {_first_line(e)}")
                 continue
             for index in range(count):
+                if clock.passed():
+                    result.errors.append(f"element screenshot {selector!r}[{index}] and later ones: "
+                                         "not taken, the capture deadline passed")
+                    return shots
                 element = page.locator(selector).nth(index)
                 try:
-                    png = element.screenshot(type="png", timeout=_ELEMENT_SHOT_TIMEOUT_MS)
+                    png = element.screenshot(type="png", timeout=clock.cap(_ELEMENT_SHOT_TIMEOUT_MS))
                     frame_url, text = _element_content(element)
                 except PlaywrightError as e:
                     result.errors.append(f"element screenshot {selector!r}[{index}]: {_first_line(e)}")

@@ -49,6 +49,7 @@ class CdpResponse:
     post_data: bytes | None = None
     finished: bool = False
     when: datetime | None = None
+    encoded_length: int | None = None  # bytes received, headers included (Network.loadingFinished)
 
 
 class CdpTap:
@@ -69,10 +70,15 @@ class CdpTap:
         # A fresh context has an empty cache, but the memory cache would still serve repeated
         # resources without an exchange to record.
         session.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        self.main_frame_id: str | None = None
         if keep_documents:
             # A document that a script or meta refresh replaces at once (t.co) is gone from
             # Chromium before anyone can ask for its body; pausing documents at the response
             # stage lets us read it first (browsertrix-crawler intercepts the same way).
+            try:
+                self.main_frame_id = session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
+            except (PlaywrightError, KeyError, TypeError):
+                self.main_frame_id = None
             session.on("Fetch.requestPaused", self._on_paused)
             session.send("Fetch.enable", {"patterns": [
                 {"urlPattern": "*", "resourceType": "Document", "requestStage": "Response"}]})
@@ -120,6 +126,8 @@ class CdpTap:
         entry = self.requests.get(event["requestId"])
         if entry is not None:
             entry.finished = True
+            length = event.get("encodedDataLength")
+            entry.encoded_length = int(length) if isinstance(length, (int, float)) else None
 
     def _on_paused(self, event: dict[str, Any]) -> None:
         paused_id = event["requestId"]
@@ -127,7 +135,10 @@ class CdpTap:
         try:
             status = event.get("responseStatusCode")
             headers = {h["name"].lower(): h["value"] for h in event.get("responseHeaders", [])}
-            if status is not None and has_body(status) and _small_text(headers):
+            # A body without a length is read whole: only the page's own document is worth that
+            # (an iframe's is read later, once its size is known).
+            main = self.main_frame_id is None or event.get("frameId") == self.main_frame_id
+            if status is not None and has_body(status) and _small_text(headers, unsized=main):
                 result = self.session.send("Fetch.getResponseBody", {"requestId": paused_id})
                 self.documents.setdefault(url, []).append(_decode_body(result))
         except PlaywrightError as e:
@@ -156,13 +167,14 @@ class CdpTap:
 _MAX_DOCUMENT_BODY = 5_000_000
 
 
-def _small_text(headers: Mapping[str, str]) -> bool:
-    """Documents worth holding up to read: HTML/XML/text of modest size (not PDFs, downloads)."""
+def _small_text(headers: Mapping[str, str], *, unsized: bool = True) -> bool:
+    """Documents worth holding up to read: HTML/XML/text of modest size (not PDFs, downloads);
+    one without a Content-Length only when `unsized`."""
     ctype = headers.get("content-type", "").lower()
     if not (ctype.startswith("text/") or "html" in ctype or "xml" in ctype):
         return False
     length = headers.get("content-length", "")
-    return not length.isdigit() or int(length) <= _MAX_DOCUMENT_BODY
+    return unsized if not length.isdigit() else int(length) <= _MAX_DOCUMENT_BODY
 
 
 def _decode_body(result: Mapping[str, Any]) -> bytes:

@@ -4,6 +4,13 @@ Syndication JSON, oEmbed, short-link hops, media downloads and Wayback API calls
 pairs under their real URLs (docs/warc.md), so they index and replay like what the browser saw.
 Politeness: one request in flight per host, retries with exponential backoff on connect
 errors and timeouts and on 429/503 (honouring Retry-After); every attempt is recorded.
+
+Limits (archiver.limits): bodies are streamed, and a body over `max_body` is cut off while it is
+read, never held whole (a chunked body announces no length). One fetch, with its redirect hops,
+retries and their waits, ends at its deadline however slowly the server drips: httpx's timeouts
+apply to each read, so the deadline is checked between chunks, each request's timeouts shrink to
+the time left, and a watchdog shuts the socket of a read still blocked when the time is up. What
+broke a limit is not recorded (the WARC holds only whole exchanges) and is named in the failure.
 """
 
 from __future__ import annotations
@@ -17,18 +24,30 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
 from archiver.capture.types import Exchange, RecordInfo
 from archiver.capture.warc import WarcStore
-from archiver.errors import NetworkError, RefusedError, SourceError
+from archiver.errors import LimitExceeded, NetworkError, RefusedError
+from archiver.limits import DEFAULT_FETCH_DEADLINE, seconds
 from archiver.net import NetOptions
 from archiver.netpolicy import AddressRefused, judge_literal
 
 from ..resource import Closing
 
 logger = logging.getLogger(__name__)
+
+try:  # HTTP/2 (the h2 package) may be absent: httpx then speaks HTTP/1.1 only
+    from h2.exceptions import H2Error
+except ImportError:  # pragma: no cover
+    class H2Error(Exception):  # type: ignore[no-redef]
+        """Never raised: stands in for h2's errors when h2 is not installed."""
+
+# A broken HTTP/2 stream (e.g. a body shorter than its Content-Length) escapes httpx as h2's own
+# error, not as an httpx one: both are failures of the exchange.
+_EXCHANGE_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError, H2Error)
 
 # t.co answers non-browser agents with a plain 3xx (docs/platforms.md, "Short links").
 CURL_UA = "curl/8.5.0"
@@ -69,7 +88,7 @@ def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | Non
     return None
 
 
-def describe_error(exc: httpx.HTTPError) -> tuple[str, bool]:
+def describe_error(exc: Exception) -> tuple[str, bool]:
     """(what failed, in a few words; whether trying again may help)."""
     refused = _cause(exc, AddressRefused)
     if isinstance(refused, AddressRefused):
@@ -86,7 +105,9 @@ def describe_error(exc: httpx.HTTPError) -> tuple[str, bool]:
         return "timed out waiting for the server", True
     if isinstance(exc, httpx.ConnectError):
         return f"could not connect ({exc})" if str(exc) else "could not connect", True
-    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+    if isinstance(exc, httpx.DecodingError):
+        return f"body could not be decoded ({exc})", False
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, H2Error)):
         return f"connection broken ({exc})" if str(exc) else "connection broken", True
     return f"{type(exc).__name__}: {exc}", False
 
@@ -107,11 +128,89 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+_SLACK = 0.05  # seconds: a watchdog timer may fire a hair before the clock reads the deadline
+
+
+class _Deadline:
+    """The end of one fetch on the monotonic clock."""
+
+    def __init__(self, url: str, seconds_: float | None) -> None:
+        self.url = url
+        self.seconds = seconds_
+        self.end = None if seconds_ is None else time.monotonic() + seconds_
+
+    def left(self) -> float | None:
+        return None if self.end is None else self.end - time.monotonic()
+
+    def passed(self) -> bool:
+        left = self.left()
+        return left is not None and left <= _SLACK
+
+    def error(self) -> LimitExceeded:
+        assert self.seconds is not None
+        return LimitExceeded(f"GET {self.url}: gave up after {seconds(self.seconds)} (deadline; "
+                             "raise --fetch-deadline to wait longer)")
+
+    def timeout(self, per_phase: httpx.Timeout) -> httpx.Timeout:
+        """The client's timeouts, none longer than the time left."""
+        left = self.left()
+        if left is None:
+            return per_phase
+        left = max(left, 0.001)
+
+        def cap(value: float | None) -> float:
+            return left if value is None else min(value, left)
+
+        return httpx.Timeout(connect=cap(per_phase.connect), read=cap(per_phase.read),
+                             write=cap(per_phase.write), pool=cap(per_phase.pool))
+
+
+class _Watchdog:
+    """Shuts a response's socket at the deadline, waking a read blocked in another call.
+
+    A drip server answers each read in time; one that stops after its headers blocks a read for
+    up to the read timeout. Shutting the socket (not closing it: the reading thread still owns
+    the descriptor) makes that read return at once.
+    """
+
+    def __init__(self, response: httpx.Response, left: float | None) -> None:
+        self._timer: threading.Timer | None = None
+        stream = response.extensions.get("network_stream")
+        sock = None
+        if stream is not None:
+            try:
+                sock = stream.get_extra_info("socket")
+            except (OSError, AttributeError):
+                sock = None
+        if left is not None and isinstance(sock, socket.socket):
+            self._timer = threading.Timer(max(left, 0.0), _shutdown, (sock,))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        # The plain socket's shutdown, also for an SSLSocket: its own would drop the TLS state
+        # under the thread that is reading.
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass  # already closed
+
+
+_CLIENT_DEFAULT: Any = object()
+
+
 class RecordingClient(Closing):
     """An httpx client (from NetOptions.httpx_client) whose every exchange is written to a WarcStore.
 
     A response returned by get() has its body read; `response.extensions["warc_records"]` holds the
-    (request, response) RecordInfo pair when a store is attached.
+    (request, response) RecordInfo pair when a store is attached. `max_body` (bytes of one body)
+    and `deadline` (seconds for one get(), all included) apply to every get() unless it passes
+    its own; None means no limit.
     """
 
     def __init__(
@@ -127,13 +226,14 @@ class RecordingClient(Closing):
         max_sleep: float = 30.0,
         per_host: bool = True,
         http2: bool = True,
+        max_body: int | None = None,
+        deadline: float | None = DEFAULT_FETCH_DEADLINE,
     ) -> None:
         self.net = net
         self.store = store
         self.on_record = on_record
-        # When set, a response that declares a longer body is refused before its body is read
-        # (`--max-bytes` for article sources); a body without Content-Length is read whole.
-        self.max_body: int | None = None
+        self.max_body = max_body
+        self.deadline = deadline
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_sleep = max_sleep
@@ -172,15 +272,20 @@ class RecordingClient(Closing):
         headers: dict[str, str] | None = None,
         follow_redirects: bool = False,
         page_id: str | None = None,
+        max_body: int | None = _CLIENT_DEFAULT,
+        deadline: float | None = _CLIENT_DEFAULT,
     ) -> httpx.Response:
         """GET `url`; each redirect hop (when followed) is its own recorded request/response pair.
 
-        Raises NetworkError on DNS, connect, TLS and timeout failures (after retries).
+        Raises NetworkError on DNS, connect, TLS and timeout failures (after retries), and its
+        LimitExceeded when the body is over `max_body` or the fetch outlives its `deadline`.
         """
+        limit = self.max_body if max_body is _CLIENT_DEFAULT else max_body
+        clock = _Deadline(url, self.deadline if deadline is _CLIENT_DEFAULT else deadline)
         history: list[httpx.Response] = []
         current = url
         while True:
-            response = self._fetch(current, headers, page_id)
+            response = self._fetch(current, headers, page_id, limit, clock)
             location = response.headers.get("location")
             if not (follow_redirects and response.is_redirect and location):
                 response.history = history
@@ -190,7 +295,8 @@ class RecordingClient(Closing):
             history.append(response)
             current = str(response.url.join(location))
 
-    def _fetch(self, url: str, headers: dict[str, str] | None, page_id: str | None) -> httpx.Response:
+    def _fetch(self, url: str, headers: dict[str, str] | None, page_id: str | None,
+               max_body: int | None, clock: _Deadline) -> httpx.Response:
         try:
             parsed = httpx.URL(url)
         except (httpx.InvalidURL, TypeError, ValueError) as e:
@@ -207,42 +313,62 @@ class RecordingClient(Closing):
         with self._gate(host):
             attempt = 0
             while True:
+                if clock.passed():
+                    raise clock.error()
                 try:
-                    response = self._send_once(url, headers, page_id)
-                except httpx.HTTPError as e:
+                    response = self._send_once(url, headers, page_id, max_body, clock)
+                except _EXCHANGE_ERRORS as e:
                     refused = _cause(e, AddressRefused)
                     if isinstance(refused, AddressRefused):
                         raise RefusedError(f"refused: {url} {refused.reason}") from e
+                    if clock.passed():
+                        raise clock.error() from e
                     what, transient = describe_error(e)
                     if transient and attempt < self.max_retries:
                         wait = self._delay(attempt)
-                        logger.info("GET %s: %s; retrying in %.1fs", url, what, wait)
-                        time.sleep(wait)
-                        attempt += 1
-                        continue
+                        if self._sleep(url, what, wait, clock):
+                            attempt += 1
+                            continue
                     tries = f" (after {attempt + 1} attempts)" if attempt else ""
                     raise NetworkError(f"GET {url}: {what}{tries}") from e
                 if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
                     wait = self._delay(attempt, response)
-                    logger.info("GET %s: HTTP %s; retrying in %.1fs", url, response.status_code, wait)
-                    time.sleep(wait)
-                    attempt += 1
-                    continue
+                    if self._sleep(url, f"HTTP {response.status_code}", wait, clock):
+                        attempt += 1
+                        continue
                 return response
 
-    def _send_once(self, url: str, headers: dict[str, str] | None, page_id: str | None) -> httpx.Response:
-        request = self._client.build_request("GET", url, headers=headers)
+    def _sleep(self, url: str, what: str, wait: float, clock: _Deadline) -> bool:
+        """Wait before a retry; False (and no wait) when the retry could not start before the deadline."""
+        left = clock.left()
+        if left is not None and wait >= left:
+            logger.info("GET %s: %s; no retry: waiting %.1fs would pass the fetch deadline", url, what, wait)
+            return False
+        logger.info("GET %s: %s; retrying in %.1fs", url, what, wait)
+        time.sleep(wait)
+        return True
+
+    def _send_once(self, url: str, headers: dict[str, str] | None, page_id: str | None,
+                   max_body: int | None, clock: _Deadline) -> httpx.Response:
+        request = self._client.build_request("GET", url, headers=headers,
+                                             timeout=clock.timeout(self._client.timeout))
         response = self._client.send(request, stream=True)
+        watchdog = _Watchdog(response, clock.left())
         try:
             # The server address is only known while the connection is open: read it before the body.
             ip = _server_ip(response)
             date = datetime.now(UTC)
             declared = response.headers.get("content-length", "")
-            if self.max_body is not None and declared.isdigit() and int(declared) > self.max_body:
-                raise SourceError(f"{url}: {declared} bytes is over --max-bytes {self.max_body}; skipped "
-                                  "(raise --max-bytes to read it)")
-            response.read()  # decodes gzip/br/deflate and de-chunks: the Exchange is decoded=True
+            if max_body is not None and declared.isdigit() and int(declared) > max_body:
+                raise LimitExceeded(f"{url}: {declared} bytes is over --max-bytes {max_body}; skipped "
+                                    "(raise --max-bytes to read it)")
+            _read_body(response, url, max_body, clock)
+        except _EXCHANGE_ERRORS as e:
+            if clock.passed():
+                raise clock.error() from e
+            raise
         finally:
+            watchdog.cancel()
             response.close()
         if self.store is not None:
             self._record(request, response, ip, date, page_id)
@@ -275,4 +401,22 @@ class RecordingClient(Closing):
 
     def close(self) -> None:
         self._client.close()
+
+
+def _read_body(response: httpx.Response, url: str, max_body: int | None, clock: _Deadline) -> None:
+    """Read the body chunk by chunk, decoded (gzip/br/deflate, de-chunked: the Exchange is
+    decoded=True), stopping at `max_body` decoded bytes (which also bounds a compression bomb)
+    or at the deadline; on success the body is `response.content`."""
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in response.iter_bytes():
+        total += len(chunk)
+        if max_body is not None and total > max_body:
+            raise LimitExceeded(f"{url}: body is over --max-bytes {max_body}; cut off and skipped "
+                                "(raise --max-bytes to read it)")
+        if clock.passed():
+            raise clock.error()
+        chunks.append(chunk)
+    # What Response.read() would have stored; reading through iter_bytes() is what let us stop early.
+    response._content = b"".join(chunks)
 

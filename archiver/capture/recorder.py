@@ -6,6 +6,11 @@ request headers as sent and the raw response headers. What they lack is the HTTP
 (h2, http/1.1) and requests the browser makes on its own (the favicon); both come from CDP
 sessions opened on the page and on every out-of-process iframe target (archiver.capture.cdp;
 docs/warc.md, "Recording the browser").
+
+Sizes: Chromium hands a body over in one message, so a body is asked for only when its size is
+known to fit: a declared Content-Length, or (for a body without one) the size Chromium counted
+once loading finished. A body over `max_body`, or one that would take the capture's bodies past
+`max_total`, is not asked for; its exchange is left out and named in `errors`.
 """
 
 from __future__ import annotations
@@ -76,13 +81,22 @@ class Recorded:
 
 
 class TrafficRecorder:
-    """Collects every exchange of one page and its frames; attach before navigating."""
+    """Collects every exchange of one page and its frames; attach before navigating.
 
-    def __init__(self, context: BrowserContext, page: Page,
-                 refusal: Callable[[str], str | None] | None = None) -> None:
+    `max_body` caps one body, `max_total` all the bodies of the capture (bytes; None: no cap);
+    `refusal` says why the network policy refused a URL's host, if it did.
+    """
+
+    def __init__(self, context: BrowserContext, page: Page, *, max_body: int | None = None,
+                 max_total: int | None = None, refusal: Callable[[str], str | None] | None = None) -> None:
         self.context = context
         self.page = page
-        self._refusal = refusal  # why the network policy refused a URL's host, if it did
+        self._refusal = refusal
+        self.max_body = max_body
+        self.max_total = max_total
+        self.body_bytes = 0  # bodies taken so far, and sizes reserved for bodies being fetched
+        self._skipped: dict[int, str] = {}  # request -> why its body was not taken
+        self._skipped_urls: Counter[tuple[str, str]] = Counter()  # (method, url) left out for size
         self.recorded: list[Recorded] = []
         self.errors: list[str] = []
         self._inflight: dict[int, str] = {}
@@ -138,12 +152,26 @@ class TrafficRecorder:
         key = id(request)
         if not should_record(request.url, request.resource_type) or not has_body(response.status):
             return
+        declared = response.headers.get("content-length", "")
+        reserved = 0
+        if declared.isdigit():
+            reserved = int(declared)
+            if self._over(request, reserved):
+                return
+        elif not (request.resource_type == "document" and _in_main_frame(request)):
+            # No length to go by: ask once loading finished and Chromium knows the size. Only the
+            # page's own document can be replaced before then (a short-link hop), so it alone is
+            # asked for at once, whatever its size.
+            return
         self._body_pending[key] = request.url
+        body = b""
         try:
-            self._bodies[key] = response.body()
+            body = response.body()
+            self._bodies[key] = body
         except PlaywrightError as e:
             self._body_errors[key] = _one_line(e)
         finally:
+            self._count(reserved, body)
             self._body_pending.pop(key, None)
             self._last_activity = time.monotonic()
         deferred = self._deferred.pop(key, None)
@@ -188,6 +216,9 @@ class TrafficRecorder:
             else:
                 self.errors.append(f"request failed: {request.method} {request.url}: {failure}")
             return
+        if id(request) in self._skipped:
+            self.errors.append(f"{request.url}: {self._skipped.pop(id(request))}; not recorded")
+            return
         server = response.server_addr()
         ip = server["ipAddress"] if server else None
         response_headers = pairs(response.headers_array())
@@ -196,6 +227,11 @@ class TrafficRecorder:
             return
         is_redirect = 300 <= response.status < 400 and request.redirected_to is not None
         body, body_error = self._take_body(request, response, failure)
+        if self.max_body is not None and len(body) > self.max_body:  # read before its size was known
+            self._skipped[id(request)] = f"body of {len(body)} bytes is over --max-bytes {self.max_body}"
+        if id(request) in self._skipped:  # its size, known only now, is over a cap
+            self.errors.append(f"{request.url}: {self._skipped.pop(id(request))}; not recorded")
+            return
         if failure is not None:
             missing = ", body unavailable" if body_error else ""
             self.errors.append(f"response interrupted ({failure}{missing}), recorded what arrived: {request.url}")
@@ -241,13 +277,44 @@ class TrafficRecorder:
         if error is None or failure is not None:
             # Not asked yet, or asked before the failure: after it, Chromium hands over what
             # did arrive (e.g. a response cut short), which is worth keeping.
+            size = _body_size(request)
+            if size is not None and self._over(request, size):
+                return b"", None
+            self._body_pending[key] = request.url  # keeps wait_idle() waiting for it
+            body = b""
             try:
-                return response.body(), None
+                body = response.body()
+                return body, None
             except PlaywrightError as e:
                 error = _one_line(e)
+            finally:
+                self._count(size or 0, body)
+                self._body_pending.pop(key, None)
+                self._last_activity = time.monotonic()
         if caught is not None:
             return caught, None
         return b"", error
+
+    # -- sizes -------------------------------------------------------------------------------
+
+    def _over(self, request: Request | None, size: int) -> str | None:
+        """Why a body of `size` bytes breaks a cap (the request is then marked skipped), or None
+        and the size is reserved: bodies are fetched concurrently, each must see the others."""
+        why = None
+        if self.max_body is not None and size > self.max_body:
+            why = f"body of {size} bytes is over --max-bytes {self.max_body}"
+        elif self.max_total is not None and self.body_bytes + size > self.max_total:
+            why = f"body of {size} bytes would take this capture over --max-capture-bytes {self.max_total}"
+        if why is None:
+            self.body_bytes += size
+        elif request is not None:
+            self._skipped[id(request)] = why
+            self._skipped_urls[(request.method, request.url)] += 1
+        return why
+
+    def _count(self, reserved: int, body: bytes) -> None:
+        """Replace a reserved size by the size of the body that came (b"" if none did)."""
+        self.body_bytes += len(body) - reserved
 
     def _caught_document(self, url: str) -> bytes | None:
         for tap in self._taps:
@@ -280,9 +347,10 @@ class TrafficRecorder:
 
     # -- finishing -----------------------------------------------------------------------------
 
-    def finish(self) -> list[Recorded]:
-        """Fill protocols from CDP, add browser-made requests Playwright did not report; call
-        before the page closes (CDP bodies die with it)."""
+    def finish(self, *, orphans: bool = True) -> list[Recorded]:
+        """Fill protocols from CDP, add browser-made requests Playwright did not report (unless
+        not `orphans`: each costs a body request); call before the page closes (CDP bodies die
+        with it)."""
         by_url: dict[tuple[str, str], list[CdpResponse]] = {}
         by_origin: dict[str, str] = {}
         for tap in self._taps:
@@ -302,12 +370,14 @@ class TrafficRecorder:
                 ex.protocol = _playwright_protocol(rec.request)
             if ex.ip is None:
                 ex.ip = next((m.ip for m in matches if m.ip), None)
-        self._add_orphans()
+        if orphans:
+            self._add_orphans()
         return self.recorded
 
     def _add_orphans(self) -> None:
         seen = Counter((r.exchange.method, r.exchange.url, r.exchange.status) for r in self.recorded
                        if not r.is_redirect)
+        skipped = Counter(self._skipped_urls)  # left out for their size: not browser-made either
         done_ids: set[str] = set()
         for tap in self._taps:
             for rid in tap.order:
@@ -322,16 +392,27 @@ class TrafficRecorder:
                 if seen[key] > 0:
                     seen[key] -= 1
                     continue
+                if skipped[(entry.method, entry.url)] > 0:
+                    skipped[(entry.method, entry.url)] -= 1
+                    continue
                 self._add_orphan(tap, entry)
 
     def _add_orphan(self, tap: CdpTap, entry: CdpResponse) -> None:
         assert entry.status is not None
+        reserved = entry.encoded_length or 0
+        why = self._over(None, reserved)
+        if why is not None:
+            self.errors.append(f"{entry.url}: {why}; not recorded")
+            return
+        body = b""
         try:
             body = tap.body(entry.request_id)
         except PlaywrightError as e:
             # Without its body the record would claim an empty payload: leave it out.
             self.errors.append(f"browser request not recorded (body gone): {entry.url}: {_one_line(e)}")
             return
+        finally:
+            self._count(reserved, body)
         headers = entry.raw_response_headers or entry.response_headers
         exchange = Exchange(
             url=entry.url,
@@ -400,6 +481,23 @@ def _playwright_protocol(request: Request) -> str | None:
         return None
     # Playwright reports Chromium's "h2" as "HTTP/2.0" and "http/1.1" as "HTTP/1.1".
     return {"HTTP/1.1": "http/1.1", "HTTP/2.0": "h2", "HTTP/1.0": "http/1.0"}.get(value, value.lower() or None)
+
+
+def _in_main_frame(request: Request) -> bool:
+    try:
+        return request.frame.parent_frame is None
+    except PlaywrightError:  # a worker's request has no frame
+        return False
+
+
+def _body_size(request: Request) -> int | None:
+    """The body's size on the wire as Chromium counted it (Playwright's request sizes); None when
+    unknown (a request that failed before finishing)."""
+    try:
+        size = int(request.sizes().get("responseBodySize", -1))
+    except (PlaywrightError, TypeError, ValueError):
+        return None
+    return size if size >= 0 else None
 
 
 def _response_time(timing: ResourceTiming | Mapping[str, float]) -> datetime:

@@ -15,6 +15,8 @@
         web.set_state(("article", "/2024/new.html"), HTML)  # extra news.example page (also in the feed)
         web.set_state(("fail", HOST), {"status": 503, "times": 2, "retry_after": 1})
         web.drip(path, total_bytes, bytes_per_sec)   # returns https://news.example/<path>
+        web.url("faults.example", "/drip")           # a fault: see faults.py for every name
+        web.set_state(("fault", HOST, PATH), NAME)   # that path of an impersonated host breaks
         web.active_streams       # dripped responses still being sent
 
 The invented content is in tests/fakeweb/site.py; what each host does is documented in the

@@ -71,6 +71,7 @@ class Response:
     chunked: bool = False
     stream: Callable[[], AsyncIterator[bytes]] | None = None  # body sent piece by piece (drip)
     length: int | None = None  # Content-Length announced for a stream
+    hang: bool = False  # never answer at all (faults.py)
 
 
 def text(status: int, body: str, content_type: str = "text/html; charset=utf-8", **kw: Any) -> Response:
@@ -95,7 +96,8 @@ class SiteState:
     tuple of snapshot timestamps; ("article", PATH) -> HTML of an extra news.example page (None
     removes it); ("redirect", PATH) -> where that news.example path redirects (302); ("short", CODE) ->
     the target of an extra t.co code; ("drip", PATH) -> (total_bytes, bytes_per_sec); ("fail", HOST) -> dict(status=503,
-    times=1, retry_after=1): the next `times` requests to HOST get that status.
+    times=1, retry_after=1): the next `times` requests to HOST get that status; ("fault", HOST,
+    PATH) -> a fault name of faults.FAULTS.
     """
 
     def __init__(self) -> None:
@@ -198,9 +200,16 @@ class FakeApp:
         handler = self.handlers.get(request.host)
         if handler is None:
             return not_found()
-        return handler(request, self.state)
+        from .faults import injected  # here: faults.py builds on this module
+
+        fault = injected(request, self.state, lambda: handler(request, self.state))
+        return fault if fault is not None else handler(request, self.state)
 
     async def _send(self, request: Request, response: Response, send: Send, receive: Receive) -> None:
+        if response.hang:
+            self._log(request, 0, [])
+            await receive()  # http.disconnect: the client gave up
+            return
         headers = list(response.headers)
         if response.content_type:
             headers.append(("content-type", response.content_type))
@@ -243,6 +252,11 @@ class FakeApp:
                     if gone.done():
                         return
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except ConnectionResetError:
+                # A fault (faults.py): the body ends unfinished. Over HTTP/1.1 hypercorn then drops
+                # the connection; over h2 the stream ends early, short of its Content-Length.
+                if request.protocol != "h2":
+                    return
             finally:
                 self.active_streams -= 1
                 gone.cancel()

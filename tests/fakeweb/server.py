@@ -21,13 +21,14 @@ from typing import Any, Self
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
-from . import news, twitter, wayback, youtube
+from . import faults, news, twitter, wayback, youtube
 from .app import FakeApp, Handler, SiteState
 from .tls import CertFiles, make_certs, server_context
 
 logger = logging.getLogger(__name__)
 
-HANDLERS: dict[str, Handler] = {**news.HANDLERS, **twitter.HANDLERS, **wayback.HANDLERS, **youtube.HANDLERS}
+HANDLERS: dict[str, Handler] = {**news.HANDLERS, **twitter.HANDLERS, **wayback.HANDLERS, **youtube.HANDLERS,
+                                 **faults.HANDLERS}
 
 
 class _Config(Config):

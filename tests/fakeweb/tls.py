@@ -35,14 +35,19 @@ CERT_HOSTS: tuple[str, ...] = (
     "youtube-nocookie.com",
     "*.youtube-nocookie.com",
     "*.ytimg.com",
+    "faults.example",
     "localhost",
     "127.0.0.1",
 )
 
+# Hosts whose TLS handshake the server aborts (a handshake_failure alert after the ClientHello).
+HANDSHAKE_FAIL_HOSTS: frozenset[str] = frozenset({"badtls.example"})
+
 # Hosts that negotiate only HTTP/1.1, so the browser's traffic to them is chunked and gzip-encoded
 # on the wire; every other host offers h2 first (ALPN), as the real ones do.
 HTTP1_ONLY_HOSTS: frozenset[str] = frozenset(
-    {"news.example", "www.news.example", "t.co", "pic.twitter.com", "pic.x.com", "archive.org", "web.archive.org"}
+    {"news.example", "www.news.example", "t.co", "pic.twitter.com", "pic.x.com", "archive.org", "web.archive.org",
+     "faults.example"}
 )
 
 
@@ -95,10 +100,13 @@ def server_context(files: CertFiles) -> ssl.SSLContext:
     h2_ctx = _context(files, ["h2", "http/1.1"])
     h1_ctx = _context(files, ["http/1.1"])
 
-    def pick(sock: ssl.SSLObject | ssl.SSLSocket, server_name: str | None, _ctx: ssl.SSLContext) -> None:
+    def pick(sock: ssl.SSLObject | ssl.SSLSocket, server_name: str | None, _ctx: ssl.SSLContext) -> int | None:
+        if server_name and server_name.lower() in HANDSHAKE_FAIL_HOSTS:
+            return ssl.ALERT_DESCRIPTION_HANDSHAKE_FAILURE
         # OpenSSL runs ALPN selection after the servername callback, on the switched context.
         if server_name and server_name.lower() in HTTP1_ONLY_HOSTS:
             sock.context = h1_ctx
+        return None
 
     h2_ctx.sni_callback = pick
     return h2_ctx

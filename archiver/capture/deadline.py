@@ -1,0 +1,60 @@
+"""The deadline of one browser capture: timeouts that never reach past it, and stopping at it.
+
+Playwright's timeouts apply to one wait each; a page can chain many waits (a slow load, then
+settling, then a screenshot per embed). The capture's clock caps each of them by the time left,
+and the capture checks it between steps.
+"""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import Error as PlaywrightError
+
+from archiver.capture.recorder import Recorded, TrafficRecorder
+
+
+class DeadlinePassed(Exception):
+    """The capture deadline passed; the message names the step that did not start."""
+
+
+class CaptureClock:
+    """The capture deadline on the monotonic clock, and timeouts that never reach past it."""
+
+    def __init__(self, start: float, deadline: float | None, timeout: float) -> None:
+        self.end = None if deadline is None else start + deadline
+        self.timeout_ms = int(timeout * 1000)
+
+    def left_ms(self) -> int | None:
+        return None if self.end is None else int((self.end - time.monotonic()) * 1000)
+
+    def passed(self) -> bool:
+        left = self.left_ms()
+        return left is not None and left <= 0
+
+    def check(self, step: str) -> None:
+        if self.passed():
+            raise DeadlinePassed(step)
+
+    def cap(self, ms: int) -> int:
+        """`ms`, or less when the deadline is nearer (at least 1: Playwright reads 0 as "no timeout")."""
+        left = self.left_ms()
+        return ms if left is None else max(1, min(ms, left))
+
+    def ms(self) -> int:
+        """A Playwright timeout: the per-step timeout, capped by the deadline."""
+        return self.cap(self.timeout_ms)
+
+
+def finish_quickly(recorder: TrafficRecorder, result_errors: list[str]) -> list[Recorded]:
+    """What the recorder holds, protocols filled in, without asking Chromium for more bodies."""
+    try:
+        return recorder.finish(orphans=False)
+    except PlaywrightError as e:
+        result_errors.append(f"collecting after the deadline: {_first_line(e)}")
+        return recorder.recorded
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

@@ -1,0 +1,38 @@
+"""Limits that hold against a hostile or broken server: deadlines and byte caps.
+
+A per-read timeout never trips on a body that drips one byte a second, and a body without a
+Content-Length can be of any size: these limits bound a run however the far end behaves.
+
+    fetch_deadline      seconds for one HTTP fetch outside the browser, everything included:
+                        connecting, every redirect hop, reading the body, retries and their waits
+    capture_deadline    seconds for one browser capture: load, settle, screenshots, collecting
+    max_bytes           bytes of any one body (source, media, browser resource), enforced while
+                        reading: a longer body is cut off there and not recorded
+    max_capture_bytes   bytes of all the bodies one browser capture records
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MIB = 1024 * 1024
+
+DEFAULT_FETCH_DEADLINE = 120.0
+DEFAULT_CAPTURE_DEADLINE = 300.0
+DEFAULT_MAX_BYTES = 50 * MIB
+DEFAULT_MAX_CAPTURE_BYTES = 500 * MIB
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The limits of one run (picklable: worker processes get a copy)."""
+
+    fetch_deadline: float = DEFAULT_FETCH_DEADLINE
+    capture_deadline: float = DEFAULT_CAPTURE_DEADLINE
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_capture_bytes: int = DEFAULT_MAX_CAPTURE_BYTES
+
+
+def seconds(value: float) -> str:
+    """120.0 -> "120 s", 2.5 -> "2.5 s" (for failure messages)."""
+    return f"{value:g} s"
