@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, ViewportSize, sync_playwright
 
-from archiver import __version__
+from archiver import __version__, watchdog
 from archiver.capture.chromium import CHROMIUM_SERVICE_HOSTS as CHROMIUM_SERVICE_HOSTS  # re-exported
 from archiver.capture.chromium import NO_CHROMIUM, find_chromium, without_service_hosts
 from archiver.capture.recorder import (
@@ -147,7 +147,10 @@ class Browser(Closing):
         self.net = net
         self.workdir = Path(workdir)
         self.timeout = timeout
+        before = watchdog.children()
         self._pw = sync_playwright().start()
+        # Kills the driver and Chromium if this process dies without closing them (kill -9).
+        self._watchdog = watchdog.guard(before)
         try:
             executable = find_chromium(self._pw)
             if executable is None:
@@ -164,9 +167,13 @@ class Browser(Closing):
                 self._browser = self._pw.chromium.launch(**kwargs)
             except PlaywrightError as e:
                 raise BrowserError(f"Chromium at {executable} did not start: {_first_line(e)}") from e
+            if self._watchdog is not None:
+                self._watchdog.look()  # Chromium's processes are ours now too
             version = self._browser.new_browser_cdp_session().send("Browser.getVersion")
         except BaseException:
             self._pw.stop()
+            if self._watchdog is not None:
+                self._watchdog.close()
             raise
         self.browser_version: str = self._browser.version
         # Headless Chromium announces itself as "HeadlessChrome", which many sites answer with a
@@ -182,6 +189,8 @@ class Browser(Closing):
             pass  # already gone (crashed or closed)
         finally:
             self._pw.stop()
+            if self._watchdog is not None:
+                self._watchdog.close()
 
     # ------------------------------------------------------------------------------------------
 

@@ -1,0 +1,148 @@
+"""SIGTERM, SIGINT and kill -9 during a real `archiver run` (real Chromium, the local fake web).
+
+A stop asked for by a signal finishes the article at hand, writes the summary, closes the run row
+as interrupted and exits 128 + the signal; kill -9 leaves no browser behind, and the next run
+closes the dead run's row. The article fetched first drips slowly, so that the signal always
+arrives while something is being captured.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e import ROOT, cli, warc_files, warcio_check
+from tests.fakeweb import FakeWeb, site
+from tests.proctree import snapshot, survivors
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    with FakeWeb(tmp_path_factory.mktemp("signals-web")) as w:
+        yield w
+
+
+def _seeds(tmp: Path, web: FakeWeb, name: str) -> Path:
+    slow = web.drip(f"/2024/{name}-slow.html", 150_000, 75_000)
+    d = tmp / f"{name}-seeds"
+    d.mkdir()
+    (d / "news.urls").write_text("\n".join([slow, site.ARTICLE_FLOOD.url, site.ARTICLE_REVIEW.url]) + "\n")
+    return d
+
+
+def _start(web: FakeWeb, seeds: Path, archive: Path, *extra: str) -> subprocess.Popen[str]:
+    args = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir", str(archive),
+            "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem), "--format", "json", *extra]
+    return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for(cond: Any, seconds: float, proc: subprocess.Popen[str]) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if cond():
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"archiver exited early ({proc.returncode}): {proc.communicate()[1]}")
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def _runs(archive: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(archive / "archive.db") as db:
+        return db.execute("SELECT id, finished_at IS NOT NULL, outcome, command FROM runs ORDER BY id").fetchall()
+
+
+def _interrupt(web: FakeWeb, tmp: Path, signum: int, name: str) -> tuple[subprocess.Popen[str], str, str, Path]:
+    archive = tmp / name
+    p = _start(web, _seeds(tmp, web, name), archive)
+    try:
+        _wait_for(lambda: web.active_streams > 0, 120, p)  # the slow article is on its way
+        tree = snapshot(p.pid)
+        p.send_signal(signum)
+        out, err = p.communicate(timeout=180)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert not survivors(tree), "a process the run started outlived it"
+    return p, out, err, archive
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_finishes_the_article_at_hand_then_stops(web: FakeWeb, tmp_path: Path, signum: int,
+                                                        code: int) -> None:
+    name = signal.Signals(signum).name
+    p, out, err, archive = _interrupt(web, tmp_path, signum, name.lower())
+    assert p.returncode == code, err
+    said = [line for line in err.splitlines() if "interrupted by" in line]
+    assert said == [f"archiver: interrupted by {name}: 1 of 3 articles done; run 1 closed as interrupted"], err
+    assert "Traceback" not in err
+    summary = json.loads(out)  # the summary is still written, on one line
+    assert summary["interrupted"] == name and summary["articles"] == 1
+    assert _runs(archive) == [(1, 1, "interrupted", "run")]
+    assert not list((archive / "warcs").glob("*.open")), "the WARC file was left open"
+    for f in warc_files(archive):
+        assert warcio_check(f).returncode == 0, f
+    v = cli(web, "verify", archive=archive)
+    assert v.returncode == 0, v.stdout + v.stderr
+    # The article at hand was finished, not abandoned: the next run does not capture it again.
+    again = cli(web, "run", "--seeds", str(tmp_path / f"{name.lower()}-seeds"), "--format", "json",
+                archive=archive)
+    assert again.returncode == 0, again.stderr
+    assert "did not finish" not in again.stderr  # closed as interrupted, not found dead
+    with sqlite3.connect(archive / "archive.db") as db:
+        dupes = db.execute("SELECT count(*) FROM (SELECT article_id FROM captures WHERE post_key IS NULL "
+                           "AND error IS NULL GROUP BY article_id HAVING count(*) > 1)").fetchone()[0]
+    assert dupes == 0
+
+
+def _warc_bytes(archive: Path) -> int:
+    total = 0
+    for f in (archive / "warcs").glob("*.warc.gz*"):
+        try:
+            total += f.stat().st_size
+        except FileNotFoundError:
+            pass  # renamed from .open meanwhile
+    return total
+
+
+def test_kill_9_leaves_no_browser_and_the_next_run_closes_the_row(web: FakeWeb, tmp_path: Path) -> None:
+    archive = tmp_path / "killed"
+    seeds = _seeds(tmp_path, web, "kill")
+    for trial in range(2):
+        before = _warc_bytes(archive)
+        p = _start(web, seeds, archive)
+        try:
+            _wait_for(lambda: _warc_bytes(archive) > before, 120, p)  # a first record of this run
+            time.sleep(0.3 * trial)
+            tree = snapshot(p.pid)
+            assert any("chrom" in name for _start_time, name in tree.values()), tree
+            os.kill(p.pid, signal.SIGKILL)
+        finally:
+            p.kill()
+            p.communicate()
+        left = survivors(tree)
+        assert not left, f"trial {trial}: survived the kill: {left}"
+    # Each run closed the row the run before it left, as the last one is closed below.
+    assert _runs(archive) == [(1, 1, "killed", "run"), (2, 0, None, "run")]
+    r = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=archive)
+    assert r.returncode == 0, r.stderr
+    closed = [line for line in r.stderr.splitlines() if "did not finish" in line]
+    assert len(closed) == 1 and closed[0].startswith("archiver: run 2 (started "), r.stderr
+    assert closed[0].endswith("did not finish: closed as killed")
+    assert _runs(archive)[1:] == [(2, 1, "killed", "run"), (3, 1, "done", "run")]
+    v = cli(web, "verify", archive=archive)
+    assert v.returncode == 0, v.stdout + v.stderr
+    for f in warc_files(archive):
+        assert warcio_check(f).returncode == 0, f
