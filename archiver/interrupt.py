@@ -29,7 +29,7 @@ from types import FrameType
 HANDLED = (signal.SIGINT, signal.SIGTERM)
 
 
-class Interrupted(Exception):  # noqa: N818 - a stop asked for, not an error
+class Interrupted(Exception):
     """A signal asked the process to stop where stopping at once is safe."""
 
     def __init__(self, signum: int) -> None:

@@ -24,6 +24,12 @@ own so that a Ctrl-C or a group kill meant for us does not reach it, which:
 It kills only processes that descend from the driver our own Playwright started. After a clean
 close there is nothing left for it to kill. Each worker process of a parallel run has its own
 Browser, hence its own watchdog; the workers themselves die with their parent (PR_SET_PDEATHSIG).
+
+The driver also gets a session of its own (`driver_in_own_session`): in ours, a Ctrl-C at the
+terminal reaches it as well as us, and it answers by closing Chromium under the capture we were
+about to finish. Playwright runs the driver with the Node.js named by $PLAYWRIGHT_NODEJS_PATH when
+set; for the duration of the start we point it at a two-line Python script that calls setsid() and
+execs the real Node.js, so the driver keeps its PID and nothing else changes.
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .resource import Closing
@@ -94,6 +102,9 @@ class _Watch:
 
     def look(self) -> None:
         table = _table()
+        # Forget the dead (a long run goes through thousands of renderers), but not session leaders.
+        self.known = {p: start for p, start in self.known.items()
+                      if p in self.sessions or (p in table and table[p][2] == start)}
         roots = {self.driver} | {p for p, start in self.known.items() if p in table and table[p][2] == start}
         for root in list(roots):
             if root not in table:
@@ -109,7 +120,9 @@ class _Watch:
         ours = {p for p, start in self.known.items() if p in table and table[p][2] == start}
         for pid in list(ours):
             ours |= descendants(pid, table)
-        ours |= {p for p, (_pp, sid, _st, _s) in table.items() if sid in self.sessions}
+        # A session whose leader's PID now belongs to a process started later is someone else's.
+        sessions = {s for s in self.sessions if s not in table or table[s][2] == self.known.get(s)}
+        ours |= {p for p, (_pp, sid, _st, _s) in table.items() if sid in sessions}
         ours.discard(os.getpid())
         return ours
 
@@ -177,6 +190,59 @@ class Watchdog(Closing):
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
+
+
+_NODE_ENV = "PLAYWRIGHT_NODEJS_PATH"
+
+
+@contextmanager
+def driver_in_own_session(workdir: Path) -> Iterator[None]:
+    """Within this block, a Playwright driver started leads a session of its own (see above).
+
+    Left as it is where that cannot work: off Linux, without Playwright's bundled Node.js, or when
+    `workdir` sits on a file system mounted noexec (the script must be executed).
+    """
+    node = os.environ.get(_NODE_ENV) or _bundled_node()
+    if node is None or not _PROC.is_dir() or " " in sys.executable:  # a #! line cannot hold a space
+        yield
+        return
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+        if os.statvfs(workdir).f_flag & os.ST_NOEXEC:
+            raise OSError("noexec")
+        script = workdir / "node-own-session"
+        text = (f"#!{sys.executable}\nimport os, sys\nos.setsid()\n"
+                f"os.execv({node!r}, [{node!r}, *sys.argv[1:]])\n")
+        if not script.is_file() or script.read_text() != text:
+            tmp = workdir / f".node-own-session.{os.getpid()}"
+            tmp.write_text(text)
+            tmp.chmod(0o755)
+            os.replace(tmp, script)  # workers of a parallel run may write it at the same moment
+    except OSError:
+        yield
+        return
+    saved = os.environ.get(_NODE_ENV)
+    os.environ[_NODE_ENV] = str(script)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(_NODE_ENV, None)
+        else:
+            os.environ[_NODE_ENV] = saved
+
+
+def _bundled_node() -> str | None:
+    try:
+        from playwright._impl._driver import compute_driver_executable
+    except ImportError:
+        return None
+    try:
+        found = compute_driver_executable()
+    except Exception:
+        return None
+    node = found[0] if isinstance(found, tuple) else None  # (node, cli.js) since Playwright 1.39
+    return str(node) if node is not None and os.path.isfile(node) else None
 
 
 def driver_pid(before: set[int]) -> int | None:

@@ -15,11 +15,12 @@ Workers send their log records and progress messages back over the same pipe, so
 parent's stderr, filtered and formatted by the parent's own logging setup.
 
 Stopping (SIGINT, SIGTERM): `should_stop` tells the pool the run was asked to stop. It then hands out
-no more tasks (they come back as `NotStarted`), forwards the signal to every worker, and waits up to
+no more tasks (they come back as `NotStarted`), sends SIGTERM to every worker, and waits up to
 CLOSE_GRACE_SECONDS for the tasks in hand. A worker treats the signal like the run without workers
 does (archiver/interrupt.py): it finishes its task, replies, and exits; it never raises
 KeyboardInterrupt inside Playwright. A Ctrl-C at a terminal reaches the workers directly too (one
-process group): the same thing happens.
+process group); that is why the parent passes on SIGTERM and not the signal it got: a worker takes
+a second signal of the same kind as "stop at once", and one Ctrl-C must not count twice.
 """
 
 from __future__ import annotations
@@ -209,7 +210,7 @@ class WorkerPool:
             for w in self._workers:
                 if w.alive and w.process.pid is not None:
                     try:
-                        os.kill(w.process.pid, signum)  # our own child, by the PID we started
+                        os.kill(w.process.pid, signal.SIGTERM)  # our own child, by the PID we started
                     except OSError:
                         pass  # already gone: _poll() buries it
         return bool(signum)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -33,18 +34,22 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield w
 
 
-def _seeds(tmp: Path, web: FakeWeb, name: str) -> Path:
+def _seeds(tmp: Path, web: FakeWeb, name: str, more: tuple[str, ...] = (site.ARTICLE_FLOOD.url,
+                                                                      site.ARTICLE_REVIEW.url)) -> Path:
+    """A seeds folder: first an article that drips slowly (the one in hand when a signal comes), then `more`."""
     slow = web.drip(f"/2024/{name}-slow.html", 150_000, 75_000)
     d = tmp / f"{name}-seeds"
     d.mkdir()
-    (d / "news.urls").write_text("\n".join([slow, site.ARTICLE_FLOOD.url, site.ARTICLE_REVIEW.url]) + "\n")
+    (d / "news.urls").write_text("\n".join([slow, *more]) + "\n")
     return d
 
 
 def _start(web: FakeWeb, seeds: Path, archive: Path, *extra: str) -> subprocess.Popen[str]:
     args = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir", str(archive),
             "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem), "--format", "json", *extra]
-    return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A process group of its own, as a terminal gives a command line, so a Ctrl-C can be sent to it.
+    return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
 
 
 def _wait_for(cond: Any, seconds: float, proc: subprocess.Popen[str]) -> None:
@@ -63,13 +68,17 @@ def _runs(archive: Path) -> list[tuple[Any, ...]]:
         return db.execute("SELECT id, finished_at IS NOT NULL, outcome, command FROM runs ORDER BY id").fetchall()
 
 
-def _interrupt(web: FakeWeb, tmp: Path, signum: int, name: str) -> tuple[subprocess.Popen[str], str, str, Path]:
+def _interrupt(web: FakeWeb, tmp: Path, signum: int, name: str, *, group: bool,
+               extra: tuple[str, ...]) -> tuple[subprocess.Popen[str], str, str, Path]:
     archive = tmp / name
-    p = _start(web, _seeds(tmp, web, name), archive)
+    p = _start(web, _seeds(tmp, web, name), archive, *extra)
     try:
         _wait_for(lambda: web.active_streams > 0, 120, p)  # the slow article is on its way
         tree = snapshot(p.pid)
-        p.send_signal(signum)
+        if group:  # a Ctrl-C at a terminal: the whole group gets it, workers and browser driver too
+            os.killpg(p.pid, signum)
+        else:
+            p.send_signal(signum)
         out, err = p.communicate(timeout=180)
     finally:
         if p.poll() is None:
@@ -79,17 +88,26 @@ def _interrupt(web: FakeWeb, tmp: Path, signum: int, name: str) -> tuple[subproc
     return p, out, err, archive
 
 
-@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_signal_finishes_the_article_at_hand_then_stops(web: FakeWeb, tmp_path: Path, signum: int,
-                                                        code: int) -> None:
+@pytest.mark.parametrize("signum, code, group, extra", [
+    (signal.SIGTERM, 143, False, ()),  # kill PID, docker stop
+    (signal.SIGINT, 130, True, ("--concurrency", "2")),  # Ctrl-C at a terminal, with worker processes
+], ids=["SIGTERM", "SIGINT-group-workers"])
+def test_signal_finishes_the_article_at_hand_then_stops(web: FakeWeb, tmp_path: Path, signum: int, code: int,
+                                                        group: bool, extra: tuple[str, ...]) -> None:
     name = signal.Signals(signum).name
-    p, out, err, archive = _interrupt(web, tmp_path, signum, name.lower())
+    p, out, err, archive = _interrupt(web, tmp_path, signum, name.lower(), group=group, extra=extra)
     assert p.returncode == code, err
     said = [line for line in err.splitlines() if "interrupted by" in line]
-    assert said == [f"archiver: interrupted by {name}: 1 of 3 articles done; run 1 closed as interrupted"], err
-    assert "Traceback" not in err
+    assert len(said) == 1, err
+    done = re.fullmatch(rf"archiver: interrupted by {name}: (\d) of 3 articles done; run 1 closed as interrupted",
+                        said[0])
+    assert done, said
+    # Sequentially the slow first article is the one in hand; two workers had one article each.
+    assert int(done.group(1)) == (1 if not extra else 2), err
+    assert "Traceback" not in err and "again" not in err and "failed" not in err, err
     summary = json.loads(out)  # the summary is still written, on one line
-    assert summary["interrupted"] == name and summary["articles"] == 1
+    assert summary["interrupted"] == name and summary["articles"] == int(done.group(1))
+    assert summary["articles_failed"] == 0
     assert _runs(archive) == [(1, 1, "interrupted", "run")]
     assert not list((archive / "warcs").glob("*.open")), "the WARC file was left open"
     for f in warc_files(archive):
@@ -97,8 +115,10 @@ def test_signal_finishes_the_article_at_hand_then_stops(web: FakeWeb, tmp_path: 
     v = cli(web, "verify", archive=archive)
     assert v.returncode == 0, v.stdout + v.stderr
     # The article at hand was finished, not abandoned: the next run does not capture it again.
-    again = cli(web, "run", "--seeds", str(tmp_path / f"{name.lower()}-seeds"), "--format", "json",
-                archive=archive)
+    slow_only = tmp_path / "again"
+    slow_only.mkdir()
+    (slow_only / "news.urls").write_text((tmp_path / f"{name.lower()}-seeds" / "news.urls").read_text().split()[0])
+    again = cli(web, "run", "--seeds", str(slow_only), "--format", "json", archive=archive)
     assert again.returncode == 0, again.stderr
     assert "did not finish" not in again.stderr  # closed as interrupted, not found dead
     with sqlite3.connect(archive / "archive.db") as db:
@@ -119,12 +139,12 @@ def _warc_bytes(archive: Path) -> int:
 
 def test_kill_9_leaves_no_browser_and_the_next_run_closes_the_row(web: FakeWeb, tmp_path: Path) -> None:
     archive = tmp_path / "killed"
-    seeds = _seeds(tmp_path, web, "kill")
+    seeds = _seeds(tmp_path, web, "kill", more=(site.ARTICLE_PROTECTED.url,))
     for trial in range(2):
         before = _warc_bytes(archive)
         p = _start(web, seeds, archive)
         try:
-            _wait_for(lambda: _warc_bytes(archive) > before, 120, p)  # a first record of this run
+            _wait_for(lambda b=before: _warc_bytes(archive) > b, 120, p)  # a first record of this run
             time.sleep(0.3 * trial)
             tree = snapshot(p.pid)
             assert any("chrom" in name for _start_time, name in tree.values()), tree

@@ -148,7 +148,8 @@ class Browser(Closing):
         self.workdir = Path(workdir)
         self.timeout = timeout
         before = watchdog.children()
-        self._pw = sync_playwright().start()
+        with watchdog.driver_in_own_session(self.workdir):  # a Ctrl-C meant for us must not close it
+            self._pw = sync_playwright().start()
         # Kills the driver and Chromium if this process dies without closing them (kill -9).
         self._watchdog = watchdog.guard(before)
         try:
