@@ -166,3 +166,39 @@ def test_kill_9_leaves_no_browser_and_the_next_run_closes_the_row(web: FakeWeb, 
     assert v.returncode == 0, v.stdout + v.stderr
     for f in warc_files(archive):
         assert warcio_check(f).returncode == 0, f
+
+
+def _catches(pid: int, signum: int) -> bool:
+    """True once the process has a handler of its own for `signum` (SigCgt in /proc/PID/status)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    mask = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), 16)
+    return bool(mask & (1 << (signum - 1)))
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_waiting_for_the_lock_stops_at_once(tmp_path: Path, signum: int, code: int) -> None:
+    from archiver.lock import ArchiveLock
+
+    archive = tmp_path / "archive"
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text("https://news.example/2024/never-fetched.html\n")
+    with ArchiveLock(archive):  # another run holds the archive the whole time
+        p = subprocess.Popen([sys.executable, "-m", "archiver.cli", "run", "--wait", "--seeds", str(seeds),
+                              "--archive-dir", str(archive)], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        try:
+            # Python catches SIGINT from the start; SIGTERM only once archiver's handler is in.
+            _wait_for(lambda: _catches(p.pid, signal.SIGTERM), 60, p)
+            p.send_signal(signum)
+            out, err = p.communicate(timeout=60)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert p.returncode == code, err
+    assert err == f"archiver: interrupted by {signal.Signals(signum).name}\n" and out == ""
+    assert not (archive / "archive.db").exists()  # nothing was started
