@@ -202,3 +202,30 @@ def test_waiting_for_the_lock_stops_at_once(tmp_path: Path, signum: int, code: i
     assert p.returncode == code, err
     assert err == f"archiver: interrupted by {signal.Signals(signum).name}\n" and out == ""
     assert not (archive / "archive.db").exists()  # nothing was started
+
+
+def test_run_rows_of_an_older_archive_get_an_outcome_and_dead_ones_are_closed(tmp_path: Path) -> None:
+    """Migration 3 on an archive written before it: finished runs are 'done'; an unfinished one stays
+    open until a run holding the lock closes it as killed."""
+    from sqlite_utils import Database
+
+    from archiver.index.schema import MIGRATIONS, migrate
+    from archiver.index.store import Index
+    from archiver.layout import DB_NAME
+
+    db = Database(tmp_path / DB_NAME)
+    migrate(db, MIGRATIONS[:2])
+    db.execute("INSERT INTO runs (started_at, finished_at, summary) VALUES ('2026-01-01T00:00:00Z', "
+               "'2026-01-01T00:10:00Z', '{}')")
+    db.execute("INSERT INTO runs (started_at) VALUES ('2026-01-02T00:00:00Z')")
+    db.conn.commit()
+    db.close()
+    with Index(tmp_path) as index:
+        assert index.unfinished_runs() == [2]
+        closed = index.close_unfinished_runs()
+        assert [(r["id"], r["started_at"]) for r in closed] == [(2, "2026-01-02T00:00:00Z")]
+        assert index.close_unfinished_runs() == []
+        run = index.start_run("archive")
+        index.finish_run(run, {"articles": 0}, "interrupted")
+        rows = index.db.execute("SELECT id, outcome, command, finished_at IS NOT NULL FROM runs").fetchall()
+    assert rows == [(1, "done", None, 1), (2, "killed", None, 1), (3, "interrupted", "archive", 1)]
