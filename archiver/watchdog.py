@@ -1,12 +1,13 @@
 """A watchdog per browser: when the archiver process dies, even by SIGKILL, its browser dies too.
 
-How Playwright's processes hang together (playwright/_impl/transport.py, and the driver's
-processLauncher): `sync_playwright().start()` spawns the Node.js driver (`node cli.js run-driver`)
-with asyncio's subprocess, in our own process group, talking over its stdin/stdout. The driver
-spawns Chromium with `detached: true`, which makes Chromium the leader of a new session; its
-zygote, renderers, GPU and crashpad helpers inherit that session. When we die, the driver sees EOF
-on its stdin and tries to close Chromium gracefully (up to 30 s) before it kills Chromium's group;
-if it is itself killed first, Chromium and its helpers are left to init, still running.
+How Playwright's processes hang together (its Python transport and the driver's process
+launcher): `sync_playwright().start()` spawns the Node.js driver (`node cli.js run-driver`) with
+asyncio's subprocess, talking over its stdin/stdout. The driver spawns Chromium with `detached:
+true`, which makes Chromium the leader of a new session; its zygotes, renderers, GPU and network
+processes inherit that session (its crashpad handlers start sessions of their own and exit when
+Chromium does). When we die, the driver sees EOF on its stdin and closes Chromium, gracefully
+first (for up to 30 s); if the driver is stuck then (busy, stopped, starved of CPU), the driver,
+Chromium and its helpers all live on. A test freezes the driver before a kill -9 to make sure.
 
 Why not PR_SET_PDEATHSIG on the browser: it can only be set by the child itself, and Playwright
 offers no pre-exec hook for the driver, nor the driver for Chromium. Why not kill by name: other
