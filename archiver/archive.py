@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ArchiverError, DiskFull, LimitExceeded, NetworkError, RefusedError, SourceError
+from .interrupt import STOP, exit_code, signal_name
 from .layout import WARC_DIR, article_dir, relative
 from .limits import Limits
 from .models import Document, Post
@@ -61,9 +62,14 @@ class ArchiveSummary:
     changed: int = 0
     started_at: str = ""
     finished_at: str = ""
+    interrupted: int = 0  # the signal that stopped the run early, 0 if none did
+    articles_planned: int = 0
+    run_id: int | None = None
 
     @property
     def exit_code(self) -> int:
+        if self.interrupted:
+            return exit_code(self.interrupted)
         if self.sources_read == 0 and self.failures and not self.posts:
             return 2
         bad = self.failures or any(p.status == "unavailable" or p.error for p in self.posts)
@@ -80,6 +86,16 @@ class ArchiveSummary:
         self.sources_read += other.sources_read
         self.skipped_posts += other.skipped_posts
         self.network_unreachable = self.network_unreachable or other.network_unreachable
+
+    def interruption(self) -> str:
+        """One line saying what a signal cut short (empty when none did)."""
+        if not self.interrupted:
+            return ""
+        line = (f"interrupted by {signal_name(self.interrupted)}: {len(self.articles)} of "
+                f"{self.articles_planned} articles done")
+        if self.run_id is not None:
+            line += f"; run {self.run_id} closed as interrupted"
+        return line
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -100,6 +116,7 @@ class ArchiveSummary:
             "posts_skipped_already_captured": self.skipped_posts,
             "statuses": self.counts(),
             "network_unreachable": self.network_unreachable,
+            "interrupted": signal_name(self.interrupted) if self.interrupted else None,
             "failures": self.failures,
             "results": [p.row() for p in self.posts],
         }
@@ -205,7 +222,11 @@ class Archiver:
 
     # -- one article ----------------------------------------------------------------------------
     def archive_specs(self, specs: Iterable[str]) -> ArchiveSummary:
-        for spec in expand(list(specs)):
+        todo = list(expand(list(specs)))
+        self.summary.articles_planned += len(todo)
+        for spec in todo:
+            if self.stopping():
+                break
             self.archive_spec(spec)
         self.summary.finished_at = _now()
         return self.summary
@@ -233,8 +254,16 @@ class Archiver:
             raise
         if capture_posts:
             for post in posts:
+                if self.stopping():
+                    break  # cited in the index: the next run captures it
                 self.capture_post(post)
         return posts
+
+    def stopping(self) -> bool:
+        """True once SIGINT/SIGTERM asked to stop (checked between items); noted in the summary."""
+        if STOP.requested and not self.summary.interrupted:
+            self.summary.interrupted = STOP.signum
+        return bool(self.summary.interrupted)
 
     def _fail(self, msg: str, *, network: bool = False) -> None:
         log.warning("%s", msg)
@@ -310,6 +339,8 @@ class Archiver:
     def recheck(self, keys: Iterable[str]) -> None:
         """Capture already-held posts again so that a change of status is observed and dated."""
         for key in keys:
+            if self.stopping():
+                break
             row = self.s.index.get_post(key)
             if row is None:
                 continue
@@ -430,17 +461,20 @@ def _file_uri(source: str) -> str:
 def archive(specs: list[str], archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
             recapture: bool = False, max_bytes: int = DEFAULT_MAX_BYTES,
             progress: Callable[[str], None] | None = None, limits: Limits | None = None) -> ArchiveSummary:
-    """Archive every source under the archive's lock (`''` or a malformed URL: a usage error, at once);
-    `max_bytes` is also the cap of every body."""
+    """Archive every source under the archive's lock, as a row of the index's `runs` (`''` or a
+    malformed URL: a usage error, at once); `max_bytes` is also the cap of every body."""
     from dataclasses import replace
 
-    from .lock import ArchiveLock
+    from .runs import locked, recorded_run
     from .sources import check_specs
 
     check_specs(specs)
     limits = replace(limits or Limits(), max_bytes=max_bytes)
-    with ArchiveLock(archive_dir), Session(archive_dir, net, timeout=timeout, limits=limits) as session:
-        return Archiver(session, recapture=recapture, max_bytes=max_bytes, progress=progress).archive_specs(specs)
+    with locked(archive_dir), Session(archive_dir, net, timeout=timeout, limits=limits) as session, \
+            recorded_run(session.index, "archive") as record:
+        archiver = Archiver(session, recapture=recapture, max_bytes=max_bytes, progress=progress)
+        record.summary = archiver.summary
+        return archiver.archive_specs(specs)
 
 
 __all__ = ["ArchiveSummary", "Archiver", "Session", "archive", "SourceFailure"]

@@ -5,6 +5,8 @@ Exit codes, the same for every command:
   1  partly failed: each failure is named on stderr, the rest was still done
   2  usage error, or nothing could be read at all
   3  another run holds the archive's lock
+  130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM (128 + the signal's number); `archive` and `run`
+            first finish the capture at hand, write their summary and close their run row
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import typer
 
 from . import __version__
 from .errors import ArchiverError
+from .interrupt import STOP, Interrupted
 
 app = typer.Typer(
     name="archiver",
@@ -69,6 +72,8 @@ def _call(fn: Callable[[], T]) -> T:
     try:
         return fn()
     except ArchiverError as e:
+        _fail(str(e), e.exit_code)
+    except Interrupted as e:
         _fail(str(e), e.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
@@ -285,6 +290,8 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
     if data["network_unreachable"]:
         typer.echo("archiver: the network was unreachable: posts that could not be fetched are marked "
                    "'unavailable'; run again when online", err=True)
+    if summary.interrupted:
+        typer.echo(f"archiver: {summary.interruption()}", err=True)
     return int(summary.exit_code)
 
 
@@ -315,6 +322,7 @@ def archive(
 
     net = _net(map_host, ca_bundle, proxy, allow_private, trusted=sources)
     limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
+    STOP.install()  # a signal: finish the capture at hand, then stop with a summary
     with _Progress(total=len(list(expand(sources)))) as progress:
         summary = _call(lambda: run_archive(sources, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress,
@@ -356,6 +364,7 @@ def run(
         total: int | None = len(read_seeds(seeds).sources)
     except ArchiverError:
         total = None  # the run itself reports the problem
+    STOP.install()  # a signal: finish the capture at hand, then stop with a summary
     with _Progress(total=total) as progress:
         summary = _call(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
                                         timeout=timeout, concurrency=concurrency, progress=progress,
@@ -576,7 +585,14 @@ def report(
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    # SIGINT/SIGTERM: one line and exit 130/143, output files never half written; `archive` and
+    # `run` switch to finishing the capture at hand first (archiver/interrupt.py).
+    STOP.install(raising=True)
+    try:
+        app()
+    except Interrupted as e:  # outside any core call: between parsing and the call
+        typer.echo(f"archiver: {e}", err=True)
+        sys.exit(e.exit_code)
 
 
 if __name__ == "__main__":

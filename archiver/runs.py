@@ -17,13 +17,15 @@ this process exactly as it always has.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .archive import Archiver, ArchiveSummary, ArticleOutcome, Session, _now
+from .interrupt import STOP
 from .layout import WARC_DIR
 from .limits import Limits
 from .lock import ArchiveLock
@@ -49,27 +51,77 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
     # The operator's own URL lists are trusted as given; links read from feeds are content.
     net = net.trusting(seed_list.trusted)
     if concurrency > 1:
-        with ArchiveLock(archive_dir, wait=wait):
+        with locked(archive_dir, wait=wait):
             return _run_parallel(seed_list.sources, seed_list.problems, archive_dir, net,
                                  recheck_after=recheck_after, timeout=timeout, workers=concurrency,
                                  progress=progress, limits=limits)
-    with ArchiveLock(archive_dir, wait=wait), Session(archive_dir, net, timeout=timeout, limits=limits) as session:
-        run_id = session.index.start_run()
+    with locked(archive_dir, wait=wait), Session(archive_dir, net, timeout=timeout, limits=limits) as session, \
+            recorded_run(session.index, "run") as record:
         archiver = Archiver(session, progress=progress, max_bytes=session.limits.max_bytes)
+        record.summary = summary = archiver.summary
         for problem in seed_list.problems:
             archiver.summary.failures.append(problem)
-        summary = archiver.archive_specs(seed_list.sources)
-        due = [k for k in session.index.posts_due_for_recheck(recheck_after)
-               if k not in {p.key for p in summary.posts}]
+        archiver.archive_specs(seed_list.sources)
+        due = [] if archiver.stopping() else [
+            k for k in session.index.posts_due_for_recheck(recheck_after) if k not in {p.key for p in summary.posts}]
         if due:
             log.info("re-checking %d post(s) last checked before %s ago", len(due), recheck_after)
         before = {k: session.index.post_status(k) for k in due}
         archiver.recheck(due)
-        summary.rechecked = len(due)
+        summary.rechecked = sum(1 for p in summary.posts if p.key in before)
         summary.changed = sum(
             1 for p in summary.posts if p.key in before and before[p.key] != p.status)
-        session.index.finish_run(run_id, summary.to_dict())
     return summary
+
+
+@contextmanager
+def locked(archive_dir: Path, *, wait: bool = False) -> Iterator[ArchiveLock]:
+    """The archive's lock; SIGINT/SIGTERM while waiting for it (`wait`) stop the wait at once."""
+    lock = ArchiveLock(archive_dir, wait=wait)
+    with STOP.raising():
+        lock.acquire()
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
+class RunRecord:
+    """The run row being written; `summary` is what `recorded_run` stores when the run ends."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        self.summary: ArchiveSummary | None = None
+
+
+@contextmanager
+def recorded_run(index: Index, command: str) -> Iterator[RunRecord]:
+    """A row in `runs` for this run, opened after closing the rows of runs that died unfinished.
+
+    Call it holding the archive's lock: a run still going holds the lock, so an unfinished row seen
+    under it belongs to a process that was killed (kill -9, out of memory, power cut). The row is
+    closed as 'done', as 'interrupted' when a signal stopped the run early, or as 'failed' when the
+    run ended with an error.
+    """
+    for row in index.close_unfinished_runs("killed"):
+        what = "run" if row.get("command") in (None, "run") else f"{row['command']} run"
+        log.warning("%s %s (started %s) did not finish: closed as killed", what, row["id"], row["started_at"])
+    record = RunRecord(index.start_run(command))
+    try:
+        yield record
+    except BaseException as e:
+        summary = record.summary.to_dict() if record.summary is not None else {}
+        summary["error"] = f"{type(e).__name__}: {e}"
+        index.finish_run(record.run_id, summary, "failed")
+        raise
+    summary_obj = record.summary or ArchiveSummary()
+    summary_obj.run_id = record.run_id
+    if STOP.requested and not summary_obj.interrupted:
+        summary_obj.interrupted = STOP.signum  # arrived during the last item: still said and closed so
+    if not summary_obj.finished_at:
+        summary_obj.finished_at = _now()
+    index.finish_run(record.run_id, summary_obj.to_dict(),
+                     "interrupted" if summary_obj.interrupted else "done")
 
 
 # -- the parallel run --------------------------------------------------------------------------------
@@ -158,12 +210,14 @@ def _run_parallel(sources: list[str], problems: list[str], archive_dir: Path, ne
         net.chromium_launch(make_dirs(archive_dir / ".browser"))
     summary = ArchiveSummary(started_at=_now(), failures=list(problems))
     # The parent's index is opened (and migrated) before any worker opens its own.
-    with Index(archive_dir) as index, \
-            WorkerPool(CaptureJob(archive_dir, net, timeout, limits), workers, progress=progress) as pool:
-        run_id = index.start_run()
+    with Index(archive_dir) as index, recorded_run(index, "run") as record, \
+            WorkerPool(CaptureJob(archive_dir, net, timeout, limits), workers, progress=progress,
+                       should_stop=lambda: STOP.signum) as pool:
+        record.summary = summary
         specs = list(expand(sources))
+        summary.articles_planned = len(specs)
         to_capture = _phase_articles(pool, specs, summary)
-        tasks = _choose_posts(index, to_capture, summary, recheck_after)
+        tasks = [] if STOP.requested else _choose_posts(index, to_capture, summary, recheck_after)
         before = {t.key: index.post_status(t.key) for t in tasks if t.recheck_key is not None}
         if before:
             log.info("re-checking %d post(s) last checked before %s ago", len(before), recheck_after)
@@ -173,19 +227,21 @@ def _run_parallel(sources: list[str], problems: list[str], archive_dir: Path, ne
         # here rather than leave it to the next run (its committed records stay where they are).
         for msg in recover(warcs):
             log.warning("%s", msg)
-        summary.rechecked = len(before)
+        summary.rechecked = sum(1 for p in summary.posts if p.key in before)
         summary.changed = sum(1 for p in summary.posts if p.key in before and before[p.key] != p.status)
         summary.finished_at = _now()
-        index.finish_run(run_id, summary.to_dict())
+        summary.interrupted = STOP.signum
     return summary
 
 
 def _phase_articles(pool: WorkerPool, specs: list[str], summary: ArchiveSummary) -> list[Post]:
     """Phase 1 over the pool; returns every post the articles cite that has something to capture."""
-    from .workers import TaskFailed
+    from .workers import NotStarted, TaskFailed
 
     posts: list[Post] = []
     for spec, result in zip(specs, pool.map([ArticleTask(s) for s in specs]), strict=True):
+        if isinstance(result, NotStarted):
+            continue
         if isinstance(result, TaskFailed):
             msg = f"{spec}: not archived: {result.reason}"
             log.warning("%s", msg)
@@ -221,9 +277,11 @@ def _choose_posts(index: Index, posts: list[Post], summary: ArchiveSummary,
 
 def _phase_posts(pool: WorkerPool, tasks: list[PostTask], summary: ArchiveSummary) -> None:
     """Phase 2 over the pool; a task whose worker failed is a post with an error, tried again next run."""
-    from .workers import TaskFailed
+    from .workers import NotStarted, TaskFailed
 
     for task, result in zip(tasks, pool.map(tasks), strict=True):
+        if isinstance(result, NotStarted):
+            continue
         if isinstance(result, TaskFailed):
             platform = task.post.platform if task.post is not None else task.key.partition(":")[0]
             url = task.post.url if task.post is not None else None

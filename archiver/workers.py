@@ -13,6 +13,14 @@ comes back as a `TaskFailed`, the rest go to the workers still alive.
 
 Workers send their log records and progress messages back over the same pipe, so they appear on the
 parent's stderr, filtered and formatted by the parent's own logging setup.
+
+Stopping (SIGINT, SIGTERM): `should_stop` tells the pool the run was asked to stop. It then hands out
+no more tasks (they come back as `NotStarted`), sends SIGTERM to every worker, and waits up to
+CLOSE_GRACE_SECONDS for the tasks in hand. A worker treats the signal like the run without workers
+does (archiver/interrupt.py): it finishes its task, replies, and exits; it never raises
+KeyboardInterrupt inside Playwright. A Ctrl-C at a terminal reaches the workers directly too (one
+process group); that is why the parent passes on SIGTERM and not the signal it got: a worker takes
+a second signal of the same kind as "stop at once", and one Ctrl-C must not count twice.
 """
 
 from __future__ import annotations
@@ -59,6 +67,11 @@ class TaskFailed:
 
 
 @dataclass
+class NotStarted:
+    """A task never handed to a worker: the run was asked to stop first."""
+
+
+@dataclass
 class _Worker:
     number: int
     process: BaseProcess
@@ -83,12 +96,16 @@ class _Batch:
 class WorkerPool:
     """N spawned processes running `job`; `map()` may be called several times (one call per phase)."""
 
-    def __init__(self, job: Job, workers: int, *, progress: Callable[[str], None] | None = None) -> None:
+    def __init__(self, job: Job, workers: int, *, progress: Callable[[str], None] | None = None,
+                 should_stop: Callable[[], int] | None = None) -> None:
         if workers < 1:
             raise ValueError("a pool needs at least one worker")
         self.job = job
         self.size = workers
         self.progress = progress or (lambda _msg: None)
+        # Returns the number of the signal that asked the run to stop, 0 while none has.
+        self.should_stop = should_stop or (lambda: 0)
+        self._forwarded = 0
         self._workers: list[_Worker] = []
         self._batch: _Batch | None = None
 
@@ -159,18 +176,44 @@ class WorkerPool:
         """Run every task on some worker; results in task order, a `TaskFailed` where there is none."""
         batch = _Batch(tasks, [None] * len(tasks), deque(range(len(tasks))), len(tasks))
         self._batch = batch
+        deadline: float | None = None
         try:
             while batch.pending:
-                self._dispatch(batch)
+                if self._stopping():
+                    while batch.todo:
+                        self._finish(batch.todo.popleft(), NotStarted())
+                    deadline = deadline or time.monotonic() + CLOSE_GRACE_SECONDS
+                    if time.monotonic() > deadline:
+                        for w in self._workers:  # close() kills them
+                            if w.task is not None:
+                                self._finish(w.task, TaskFailed("interrupted: its worker did not finish in time"))
+                                w.task = None
+                        break
+                else:
+                    self._dispatch(batch)
                 if not self.alive:
                     reasons = "; ".join(sorted({w.buried_because for w in self._workers if w.buried_because}))
                     while batch.todo:
                         self._finish(batch.todo.popleft(), TaskFailed(f"no worker process left ({reasons})"))
                     break
-                self._poll()
+                if batch.pending:
+                    self._poll(timeout=0.5)  # wakes up to notice a stop asked for by a signal
         finally:
             self._batch = None
         return batch.results
+
+    def _stopping(self) -> bool:
+        """True once the run was asked to stop; the first time, pass the signal on to the workers."""
+        signum = self.should_stop()
+        if signum and not self._forwarded:
+            self._forwarded = signum
+            for w in self._workers:
+                if w.alive and w.process.pid is not None:
+                    try:
+                        os.kill(w.process.pid, signal.SIGTERM)  # our own child, by the PID we started
+                    except OSError:
+                        pass  # already gone: _poll() buries it
+        return bool(signum)
 
     def _dispatch(self, batch: _Batch) -> None:
         for w in self._workers:
@@ -339,7 +382,10 @@ def _picklable(exc: BaseException) -> BaseException:
 
 def _serve(job: Job, number: int, conn: Connection, parent_pid: int, levels: dict[str, int]) -> None:
     """A worker's main function: open the job, run tasks until told to stop, always close the job."""
+    from .interrupt import STOP
+
     _die_with_parent(parent_pid)
+    STOP.install()  # a signal: finish the task in hand, reply, exit (never a KeyboardInterrupt mid-capture)
     lock = threading.Lock()  # Playwright and httpx may log from their own threads
 
     def send(msg: tuple[Any, ...]) -> None:
@@ -360,7 +406,7 @@ def _serve(job: Job, number: int, conn: Connection, parent_pid: int, levels: dic
         return
     try:
         send(("ready",))
-        while True:
+        while not STOP.requested:
             try:
                 task = conn.recv()
             except EOFError:
@@ -380,6 +426,8 @@ def _serve(job: Job, number: int, conn: Connection, parent_pid: int, levels: dic
                 break
             except Exception as e:  # the result could not be pickled; nothing was written yet
                 send(("error", f"result not sendable: {type(e).__name__}: {e}"))
+            if STOP.requested:
+                break  # the parent was told too (or forwarded it): no more tasks
     except (KeyboardInterrupt, OSError):
         pass  # Ctrl-C reaches the whole process group; the parent reports it
     finally:

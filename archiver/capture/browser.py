@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, ViewportSize, WebSocketRoute, sync_playwright
 
-from archiver import __version__
+from archiver import __version__, watchdog
 from archiver.capture.chromium import CHROMIUM_SERVICE_HOSTS as CHROMIUM_SERVICE_HOSTS  # re-exported
 from archiver.capture.chromium import NO_CHROMIUM, find_chromium, without_service_hosts
 from archiver.capture.deadline import CaptureClock, DeadlinePassed, finish_quickly
@@ -161,10 +161,14 @@ class Browser(Closing):
         # Every connection of the browser goes through the gate, which applies the network policy.
         self.gate = Gate(net, connect_timeout=timeout)
         try:
-            self._pw = sync_playwright().start()
+            before = watchdog.children()
+            with watchdog.driver_in_own_session(self.workdir):  # a Ctrl-C meant for us must not close it
+                self._pw = sync_playwright().start()
         except BaseException:
             self.gate.close()
             raise
+        # Kills the driver and Chromium if this process dies without closing them (kill -9).
+        self._watchdog = watchdog.guard(before)
         try:
             executable = find_chromium(self._pw)
             if executable is None:
@@ -181,10 +185,14 @@ class Browser(Closing):
                 self._browser = self._pw.chromium.launch(**kwargs)
             except PlaywrightError as e:
                 raise BrowserError(f"Chromium at {executable} did not start: {_first_line(e)}") from e
+            if self._watchdog is not None:
+                self._watchdog.look()  # Chromium's processes are ours now too
             version = self._browser.new_browser_cdp_session().send("Browser.getVersion")
         except BaseException:
             self._pw.stop()
             self.gate.close()
+            if self._watchdog is not None:
+                self._watchdog.close()
             raise
         self.browser_version: str = self._browser.version
         # Headless Chromium announces itself as "HeadlessChrome", which many sites answer with a
@@ -203,6 +211,8 @@ class Browser(Closing):
                 self._pw.stop()
             finally:
                 self.gate.close()
+                if self._watchdog is not None:
+                    self._watchdog.close()
 
     # ------------------------------------------------------------------------------------------
 

@@ -161,8 +161,20 @@ def _m2_key_aliases(db: Database) -> None:
     )
 
 
+def _m3_run_outcome(db: Database) -> None:
+    """Migration 3: how each run ended ('done', 'interrupted' by a signal, 'failed', or 'killed' when
+    a later run found it unfinished) and which command ran it ('run' or 'archive')."""
+    db.executescript(
+        """
+        ALTER TABLE runs ADD COLUMN outcome TEXT;
+        ALTER TABLE runs ADD COLUMN command TEXT;
+        UPDATE runs SET outcome = 'done' WHERE finished_at IS NOT NULL;
+        """
+    )
+
+
 # Append only: never edit a migration that has shipped, add the next one instead.
-MIGRATIONS: tuple[Migration, ...] = (_m1_initial, _m2_key_aliases)
+MIGRATIONS: tuple[Migration, ...] = (_m1_initial, _m2_key_aliases, _m3_run_outcome)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -479,21 +479,34 @@ class Index(Closing):
 
     # -- runs ----------------------------------------------------------------------------------------
 
-    def start_run(self) -> int:
-        """Record the start of a scheduled run; return its id."""
+    def start_run(self, command: str = "run") -> int:
+        """Record the start of a run (`command`: 'run' or 'archive'); return its id."""
         with self.transaction():
-            cursor = self.db.execute("INSERT INTO runs (started_at) VALUES (?)", [utc_now()])
+            cursor = self.db.execute("INSERT INTO runs (started_at, command) VALUES (?, ?)", [utc_now(), command])
         assert cursor.lastrowid is not None
         return int(cursor.lastrowid)
 
-    def finish_run(self, run_id: int, summary: dict[str, Any]) -> None:
-        """Record the end of a run and its summary (stored as JSON)."""
+    def finish_run(self, run_id: int, summary: dict[str, Any], outcome: str = "done") -> None:
+        """Record the end of a run, how it ended ('done', 'interrupted', 'failed') and its summary (JSON)."""
         with self.transaction():
             self.db.execute(
-                "UPDATE runs SET finished_at = ?, summary = ? WHERE id = ?",
-                [utc_now(), fields.dump(summary), run_id],
+                "UPDATE runs SET finished_at = ?, summary = ?, outcome = ? WHERE id = ?",
+                [utc_now(), fields.dump(summary), outcome, run_id],
             )
 
     def unfinished_runs(self) -> list[int]:
         """Ids of runs that started and never finished (killed or crashed), oldest first."""
         return [row["id"] for row in self.db.query("SELECT id FROM runs WHERE finished_at IS NULL ORDER BY id")]
+
+    def close_unfinished_runs(self, outcome: str = "killed") -> list[dict[str, Any]]:
+        """Close every unfinished run as `outcome`; return their rows (id, started_at, command).
+
+        Only for the holder of the archive's lock: a run still going holds the lock, so an unfinished
+        row seen under it belongs to a process that died.
+        """
+        with self.transaction():
+            rows = list(self.db.query(
+                "SELECT id, started_at, command FROM runs WHERE finished_at IS NULL ORDER BY id"))
+            self.db.execute("UPDATE runs SET finished_at = ?, outcome = ? WHERE finished_at IS NULL",
+                            [utc_now(), outcome])
+        return rows

@@ -1,0 +1,116 @@
+"""Stopping on SIGINT and SIGTERM: finish the item at hand, then stop; never die mid-write.
+
+The default reactions are the wrong ones for a capture run: SIGTERM ends the process at once
+(nothing said, run row left open, WARC file left `.open`), and SIGINT raises KeyboardInterrupt at
+whatever bytecode is running — possibly inside Playwright's greenlets or between a WARC write and
+the index transaction that names it. So the handler installed here only records the signal:
+
+* the pipeline looks at `STOP.requested` between articles and between posts, stops taking new
+  work, writes its summary and closes its run row as interrupted;
+* inside `STOP.raising()` (waiting for the archive lock, commands that write no archive) the
+  handler raises `Interrupted` at once, because nothing there can be left half done;
+* a second signal of the same kind stops hard: one line on stderr, then `os._exit` with the same
+  code. The WARC file stays `.open` and the run row unfinished, exactly as after `kill -9`: the
+  next run repairs the one and closes the other as killed.
+
+Exit codes follow the shell's convention, 128 + the signal's number: 130 for SIGINT, 143 for
+SIGTERM. Library code; the CLI installs the handler.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+HANDLED = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(Exception):
+    """A signal asked the process to stop where stopping at once is safe."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"interrupted by {signal_name(signum)}")
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code(signum=self.signum)
+
+
+def signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def exit_code(signum: int) -> int:
+    """The shell's convention for a process ended by a signal: 128 + its number."""
+    return 128 + signum
+
+
+class StopFlag:
+    """What the signal handler sets; one per process (`STOP`)."""
+
+    def __init__(self) -> None:
+        self.signum: int = 0
+        self._raising = 0
+        self._installed = False
+
+    @property
+    def requested(self) -> bool:
+        return self.signum != 0
+
+    @property
+    def name(self) -> str:
+        return signal_name(self.signum) if self.signum else ""
+
+    def install(self, *, raising: bool = False) -> None:
+        """Handle SIGINT and SIGTERM from now on (main thread only).
+
+        `raising=True` for commands with nothing to finish: every signal raises `Interrupted`.
+        A signal the process was started ignoring (`nohup`, a shell's background job) stays ignored.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self._raising = 1 if raising else 0
+        for signum in HANDLED:
+            current = signal.getsignal(signum)
+            if current is signal.SIG_IGN:
+                continue
+            signal.signal(signum, self._handle)
+        self._installed = True
+
+    def reset(self) -> None:
+        """Forget a signal received (a test, or a process reused for another run)."""
+        self.signum = 0
+
+    @contextmanager
+    def raising(self) -> Iterator[None]:
+        """Within this block a signal (or one received before it) raises `Interrupted` at once."""
+        if self.signum:
+            raise Interrupted(self.signum)
+        self._raising += 1
+        try:
+            yield
+        finally:
+            self._raising -= 1
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self.signum == signum:
+            # The second of the same kind: the user means it. What the first one was finishing is
+            # left as a kill -9 would leave it, and the next run repairs it.
+            os.write(2, (f"archiver: {signal_name(signum)} again: stopping at once; the next run repairs "
+                         "the WARC file and closes this run as killed\n").encode())
+            os._exit(exit_code(signum))
+        if not self.signum:
+            self.signum = signum
+        if self._raising:
+            raise Interrupted(signum)
+
+
+STOP = StopFlag()
