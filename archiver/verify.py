@@ -290,11 +290,15 @@ def _check_indexed(warc_root: Path, by_file: dict[str, list[Mapping[str, Any]]],
 
 
 def verify_archive(archive_dir: Path, records: Iterable[Mapping[str, Any]],
-                   screenshots: Iterable[Mapping[str, Any]], *, whole_index: bool = False) -> list[Problem]:
+                   screenshots: Iterable[Mapping[str, Any]], *, whole_index: bool = False,
+                   index_present: bool = True) -> list[Problem]:
     """Every problem found with the indexed records, the WARC files and the screenshots.
 
     With `whole_index` (the records are all the index holds), WARC files none of whose records is
-    indexed are named too: the index was lost, emptied or replaced.
+    indexed are named too. Without a usable index they are problems (the index was lost or
+    emptied). Beside a present index they are only noted: a run killed between writing records and
+    indexing them leaves such records (the index is the commit point, so they were never part of
+    the archive's state), and so does a WARC copied in from elsewhere; `reindex --force` takes them in.
     """
     archive_dir = Path(archive_dir)
     warc_root = archive_dir / WARC_DIR
@@ -314,7 +318,12 @@ def verify_archive(archive_dir: Path, records: Iterable[Mapping[str, Any]],
             elif path.name.endswith(".warc"):
                 problems += _walk_plain_file(path, rel)
     if whole_index:
-        problems += _unindexed_files(warc_root, set(by_file))
+        unindexed = _unindexed_files(warc_root, set(by_file))
+        if index_present:
+            for note in unindexed:
+                log.warning("note: %s: %s (not in the index; not an error)", note.path, note.detail)
+        else:
+            problems += unindexed
     for shot in screenshots:
         if problem := _check_screenshot(archive_dir, shot):
             problems.append(problem)
@@ -377,5 +386,5 @@ def verify_without_index(archive_dir: Path) -> tuple[list[Problem], str]:
 
     reason = index_absent(archive_dir) or f"{DB_NAME} cannot be used"
     problems = [Problem(UNINDEXED, DB_NAME, f"{reason}: the WARC files are not indexed; {REINDEX_HINT}")]
-    problems += verify_archive(archive_dir, [], [], whole_index=True)
+    problems += verify_archive(archive_dir, [], [], whole_index=True, index_present=False)
     return problems, "WARC files walked without an index"

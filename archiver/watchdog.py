@@ -45,6 +45,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .modes import make_dirs
 from .resource import Closing
 
 WATCH_INTERVAL = 0.2  # seconds between two looks at the browser's processes
@@ -208,7 +209,7 @@ def driver_in_own_session(workdir: Path) -> Iterator[None]:
         yield
         return
     try:
-        workdir.mkdir(parents=True, exist_ok=True)
+        make_dirs(workdir)
         if os.statvfs(workdir).f_flag & os.ST_NOEXEC:
             raise OSError("noexec")
         script = workdir / "node-own-session"
@@ -217,7 +218,7 @@ def driver_in_own_session(workdir: Path) -> Iterator[None]:
         if not script.is_file() or script.read_text() != text:
             tmp = workdir / f".node-own-session.{os.getpid()}"
             tmp.write_text(text)
-            tmp.chmod(0o755)
+            tmp.chmod(0o750)
             os.replace(tmp, script)  # workers of a parallel run may write it at the same moment
     except OSError:
         yield

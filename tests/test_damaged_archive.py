@@ -153,14 +153,16 @@ def test_verify_calls_warcs_without_an_index_unindexed(pristine: Path, tmp_path:
     assert "intact" in v.stderr
 
 
-def test_a_healthy_index_beside_a_foreign_warc_names_it_unindexed(pristine: Path, tmp_path: Path) -> None:
+def test_a_healthy_index_beside_a_foreign_warc_notes_it_unindexed(pristine: Path, tmp_path: Path) -> None:
+    # Beside a usable index, records it does not list are what a killed run (or a copied-in file)
+    # leaves: named as a note, not an error, since everything the index holds is intact.
     archive = _copy(pristine, tmp_path / "archive")
     with WarcStore(archive / WARC_DIR, prefix="stray") as store:
         store.write_resource("https://news.example/stray.txt", "text/plain", b"not indexed")
     r = _cli("verify", archive=archive)
-    assert r.returncode == 1
-    (line,) = [line for line in r.stdout.splitlines() if line.startswith("unindexed")]
-    assert "stray-" in line and "1 records" in line
+    assert r.returncode == 0, r.stderr
+    (line,) = [line for line in r.stderr.splitlines() if "not in the index" in line]
+    assert "stray-" in line and "1 records" in line and "reindex" in line
     assert os.path.exists(archive / DB_NAME)
 
 
