@@ -116,6 +116,18 @@ class _Entry:
         self.attrs = attrs
 
 
+# Up to this many tags a document nests at most this deep, and lexbor parses even that in well under
+# 0.1 s (its cost grows with the square of the depth: 0.35 s at 20,000 levels): cheaper than
+# looking. Ordinary article pages stay under it (all 30 corpus pages do).
+_CHEAP_TAGS = 10_000
+
+
+def for_parser(html: str) -> str:
+    """`html` as the detector hands it to the parser: depth-capped when it has enough tags for
+    nesting to cost anything, as it is otherwise."""
+    return html if html.count("<") <= _CHEAP_TAGS else cap_depth(html)
+
+
 def cap_depth(html: str, limit: int = LIMIT) -> str:
     """`html` with its element nesting held to `limit` levels; `html` itself when it is within the cap."""
     soft = max(1, limit - _SOFT_MARGIN) if limit > _SOFT_MARGIN * 2 else max(1, limit // 2)
@@ -142,6 +154,8 @@ def may_be_deep(html: str, levels: int) -> bool:
         return False  # fewer tags than levels
     if tags > _ALWAYS_COUNT:
         return True
+    if not _may_climb(html, levels):
+        return False
     balance = 0
     for i in range(0, len(html), _SLICE):
         j = i + _SLICE
@@ -150,6 +164,22 @@ def may_be_deep(html: str, levels: int) -> bool:
         if balance + opens > levels:  # as if every start tag of the slice came before its end tags
             return True
         balance = max(0, balance + opens - found.count("</"))
+    return False
+
+
+def _may_climb(html: str, levels: int) -> bool:
+    """The slice balance of `may_be_deep` from plain counts only: every `<` that is not `</` or `<!`
+    taken for a start tag (voids included). That can only overcount start tags, so when even this
+    balance stays within `levels` the exact one does too; on ordinary pages it does (29 of the 30
+    corpus pages), and the regular expression is never run."""
+    balance = 0
+    for i in range(0, len(html), _SLICE):
+        j = i + _SLICE
+        closes = html.count("</", i, j)
+        opens = html.count("<", i, j) - closes - html.count("<!", i, j)
+        if balance + opens > levels:
+            return True
+        balance = max(0, balance + opens - closes)
     return False
 
 

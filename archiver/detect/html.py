@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.detect.depth import LIMIT as DEPTH_LIMIT
-from archiver.detect.depth import cap_depth
+from archiver.detect.depth import for_parser
 from archiver.detect.hidden import (
     CUSTOM_ID_MIN,
     MARKUP_HINT_RE,
@@ -114,7 +114,7 @@ _RAW_SHORTLINK_RE = re.compile(
 
 def detect_html(html: str, source: str) -> list[Post]:
     """Every post the page embeds or links to, in document order (not yet deduplicated)."""
-    tree = LexborHTMLParser(cap_depth(html))  # a page nested deeper than browsers nest would parse in quadratic time
+    tree = LexborHTMLParser(for_parser(html))  # a page nested deeper than browsers nest would parse in quadratic time
     if tree.root is None:
         return []
     escaped = escaped_targets(html)  # attributes holding `&lt;iframe...`, found in the raw page
@@ -305,7 +305,7 @@ class _Walker:
             return
         if '\\"' in markup:
             markup = markup.replace('\\"', '"').replace("\\/", "/")  # HTML inside a JSON string
-        tree = LexborHTMLParser(cap_depth(markup))
+        tree = LexborHTMLParser(for_parser(markup))
         if tree.root is not None:
             inner = _Walker(self.source, with_text=self.with_text, escaped=escaped_targets(markup))
             inner.walk(tree.root, ctx, depth + 1)
