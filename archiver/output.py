@@ -6,7 +6,7 @@ Everything printed comes from pages the tool read, so none of it is trusted:
   escape sequences (colours, OSC window titles, hyperlinks), other C0/C1 controls and DEL — and the
   bidi controls that reorder what a reader sees (U+202A–U+202E, U+2066–U+2069).
 - json / jsonl: the data exactly as held; JSON already escapes C0 controls and ESC, and `dumps`
-  also escapes DEL, C1 controls, the bidi controls and U+2028/U+2029 as \\uXXXX, so printed JSON
+  also escapes DEL, C1 controls, the bidi controls and U+2028/U+2029 as \\u escapes (\\u007f), so printed JSON
   cannot steer a terminal yet parses back to the same strings.
 - csv: the data exactly as held, except that `csv_safe` defuses cells a spreadsheet would run as a
   formula. CSV has no escapes: read it in a spreadsheet or a program, and use `table` on a terminal.
@@ -44,7 +44,7 @@ _BREAKS_RE = re.compile(r"\r\n?|[\x0b\x0c\x85\u2028\u2029]")
 _CONTROLS_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # Any of the above, to let text without them through untouched.
 _ANY_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-# Characters printed as \uXXXX in JSON output (JSON itself escapes U+0000–U+001F).
+# Characters printed as \u escapes (\u007f) in JSON output (JSON itself escapes U+0000–U+001F).
 _JSON_UNSAFE_RE = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 # A cell starting with one of these is read as a formula by Excel, LibreOffice or Google Sheets:
