@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ArchiverError, DiskFull, LimitExceeded, NetworkError, RefusedError, SourceError
+from .errors import ArchiverError, DiskFull, NetworkError, SourceError
 from .interrupt import STOP, exit_code, signal_name
 from .layout import WARC_DIR, article_dir, relative
 from .limits import Limits
@@ -241,8 +241,8 @@ class Archiver:
         try:
             doc = self._read(spec)
         except (SourceError, NetworkError) as e:
-            # A refusal or a server that broke a limit: the network is not what failed.
-            self._fail(str(e), network=isinstance(e, NetworkError) and not isinstance(e, (RefusedError, LimitExceeded)))
+            # A refusal or a broken limit is about one server: only other failures mean "offline".
+            self._fail(str(e), network=isinstance(e, NetworkError) and e.unreachable)
             self.summary.articles.append(ArticleOutcome(spec, spec, error=str(e)))
             return []
         self.summary.sources_read += 1

@@ -39,13 +39,21 @@ class SourceError(ArchiverError):
 class NetworkError(ArchiverError):
     """A network request failed."""
 
+    # Whether the failure says the network itself may be down (a run then treats later fetches as
+    # offline); a refusal or a broken limit says something about one server only.
+    unreachable = True
+
 
 class RefusedError(NetworkError):
     """The network policy refused to connect: content named a loopback, private or reserved address."""
 
+    unreachable = False
+
 
 class LimitExceeded(NetworkError):
     """A response went over a limit (--max-bytes, --fetch-deadline); nothing of it was recorded."""
+
+    unreachable = False
 
 
 class BrowserError(ArchiverError):

@@ -123,7 +123,7 @@ class PostCapturer:
             return PostOutcome(key, platform, post.url, "unknown", reason=str(e), error=str(e))
         except NetworkError as e:
             self.index.observe(key, "unavailable", detail=str(e))
-            return PostOutcome(key, platform, post.url, "unavailable", error=str(e), network_failed=True)
+            return PostOutcome(key, platform, post.url, "unavailable", error=str(e), network_failed=e.unreachable)
         except ArchiverError as e:
             self.index.observe(key, "unknown", detail=str(e))
             return PostOutcome(key, platform, post.url, "unknown", error=str(e))
@@ -276,7 +276,7 @@ class PostCapturer:
         except RefusedError as e:
             status, reason = "unknown", str(e)
         except NetworkError as e:
-            network_failed, status, reason = True, "unavailable", str(e)
+            network_failed, status, reason = e.unreachable, "unavailable", str(e)
         finally:
             self.client.on_record = None
         if recheck and self._unchanged(key, status, records):

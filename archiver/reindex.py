@@ -27,7 +27,7 @@ from warcio.archiveiterator import ArchiveIterator
 from .errors import IndexError_, UsageError
 from .index import fields, merge
 from .index.damage import disk_full, is_full
-from .index.journal import JOURNAL_FORMAT, is_journal_uri
+from .index.journal import JOURNAL_FORMAT, is_journal_record
 from .layout import DB_NAME, WARC_DIR
 from .modes import ensure_file
 
@@ -92,7 +92,7 @@ def _scan(path: Path, rel: str, rows: list[tuple[Any, ...]], journal: list[_Entr
             it = ArchiveIterator(fh, check_digests=False)
             for rec in it:
                 uri = rec.rec_headers.get_header("WARC-Target-URI") or ""
-                if rec.rec_type == "metadata" and is_journal_uri(uri):
+                if is_journal_record(rec.rec_type, uri):
                     payload = json.loads(rec.content_stream().read())
                     if isinstance(payload, dict) and payload.get("journal") == JOURNAL_FORMAT:
                         it.read_to_end(rec)

@@ -156,7 +156,7 @@ def resolve_shortlink(
         except (NetworkError, httpx.TransportError) as e:
             res.refused = isinstance(e, RefusedError)
             res.error = str(e) if res.refused else f"{current}: {e or type(e).__name__}"
-            res.network_failed = not res.refused
+            res.network_failed = e.unreachable if isinstance(e, NetworkError) else True
             log.info("resolve %s: %s", url, res.error)
             return res
         except httpx.InvalidURL as e:

@@ -334,7 +334,7 @@ def verify_archive(archive_dir: Path, records: Iterable[Mapping[str, Any]],
 
 def _content_records(path: Path) -> int:
     """How many records of the file an index would hold (not its warcinfo, not the index's journal)."""
-    from archiver.index.journal import is_journal_uri
+    from archiver.index.journal import is_journal_record
 
     count = 0
     try:
@@ -342,7 +342,7 @@ def _content_records(path: Path) -> int:
             it = ArchiveIterator(fh, check_digests=False)
             for rec in it:
                 uri = rec.rec_headers.get_header("WARC-Target-URI") or ""
-                if rec.rec_type != "warcinfo" and not (rec.rec_type == "metadata" and is_journal_uri(uri)):
+                if rec.rec_type != "warcinfo" and not is_journal_record(rec.rec_type, uri):
                     count += 1
                 it.read_to_end(rec)
     except Exception:  # reported by the walk

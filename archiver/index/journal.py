@@ -43,6 +43,11 @@ def is_journal_uri(uri: str) -> bool:
     return uri.startswith(URN_PREFIXES)
 
 
+def is_journal_record(rec_type: str, uri: str) -> bool:
+    """True for a WARC record of the index's journal: the one kind of record the index never lists."""
+    return rec_type == "metadata" and is_journal_uri(uri)
+
+
 def _row(db: Database, sql: str, params: list[Any]) -> dict[str, Any] | None:
     rows = list(db.query(sql, params))
     return rows[0] if rows else None
