@@ -435,7 +435,7 @@ class Archiver:
 
 def _identify(post: Post, pid: str, handle: str | None) -> None:
     """Give a hash-keyed tweet the ID its short link led to."""
-    from .detect.platforms.twitter import canonical_url
+    from .platforms.twitter.detect import canonical_url
 
     post.post_id, post.handle = pid, post.handle or handle
     post.url = canonical_url(pid, post.handle)

@@ -149,7 +149,7 @@ class PostCapturer:
     def _twitter(self, post: Any, recheck: bool = False) -> PostOutcome:
         from .capture import twitter
         from .capture.oembed import embed_url
-        from .detect.platforms.twitter import canonical_url
+        from .platforms.twitter.detect import canonical_url
 
         key, pid = post.key, post.post_id
         records: list[RecordInfo] = []

@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from archiver.capture.types import HttpGetter
-from archiver.detect.platforms.twitter import parse_status_url
+from archiver.platforms.twitter.detect import parse_status_url
 from archiver.errors import NetworkError
 
 log = logging.getLogger(__name__)

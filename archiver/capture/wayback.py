@@ -25,7 +25,7 @@ import httpx
 
 from archiver.capture.twitter import TweetData, iso_utc, original_photo_url
 from archiver.capture.types import HttpGetter
-from archiver.detect.platforms.twitter import parse_status_url
+from archiver.platforms.twitter.detect import parse_status_url
 from archiver.errors import NetworkError
 
 log = logging.getLogger(__name__)
