@@ -256,7 +256,7 @@ TWEETS: dict[str, Tweet] = {
 
 # Syndication tokens, computed once in V8 (node) with
 #   ((Number(id) / 1e15) * Math.PI).toString(36).replace(/(0+|\.)/g, '')
-# The first two are the usual published test vectors of this token (no tweets behind them here).
+# The first two are the test vectors docs/platforms.md gives for the token (no tweets behind them here).
 TOKENS: dict[str, str] = {
     "20": "6dq1a2xwd93",
     "1629307668568633344": "3y6mctgwzxo",
