@@ -229,9 +229,9 @@ def _remove(path: Path) -> None:
 
 def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
     """Rebuild the archive's index from its WARC files, under the archive's lock."""
-    from .capture.warcread import fsync_dir, recover
     from .index.schema import open_database
     from .lock import ArchiveLock
+    from .warcstore import fsync_dir, recover
 
     archive_dir = Path(archive_dir)
     warcs = archive_dir / WARC_DIR

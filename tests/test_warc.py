@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.capture.types import Exchange, RecordInfo
-from archiver.capture.warc import (
+from archiver.warcstore import (
     REVISIT_PROFILE,
+    Exchange,
+    RecordInfo,
     WarcStore,
     complete_members,
     iter_records,
@@ -234,8 +235,8 @@ def test_recover_leaves_a_live_writers_file_alone_and_removes_empty_ones(tmp_pat
 WRITER = r"""
 import json, os, sys
 from pathlib import Path
-from archiver.capture.warc import WarcStore
-from archiver.capture.types import Exchange
+from archiver.warcstore import WarcStore
+from archiver.warcstore import Exchange
 store = WarcStore(Path(sys.argv[1]), max_size=int(sys.argv[2]))
 i = 0
 while True:
@@ -289,7 +290,7 @@ def test_recovered_copy_passes_even_when_cut_inside_gzip_header(tmp_path: Path) 
 FULL_DISK = r"""
 import os, resource, signal, sys
 from pathlib import Path
-from archiver.capture.warc import WarcStore
+from archiver.warcstore import WarcStore
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG instead
 resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
 store = WarcStore(Path(sys.argv[1]))
@@ -319,7 +320,7 @@ def test_a_failed_write_leaves_no_partial_record(tmp_path: Path) -> None:
 def test_warc_date_is_utc() -> None:
     from datetime import timedelta, timezone
 
-    from archiver.capture.warc import warc_date
+    from archiver.warcstore import warc_date
 
     assert warc_date(datetime(2024, 3, 4, 12, 0, 0)) == "2024-03-04T12:00:00.000000Z"
     cet = timezone(timedelta(hours=1))
@@ -327,8 +328,7 @@ def test_warc_date_is_utc() -> None:
 
 
 def test_a_repeated_payload_becomes_a_revisit_of_the_first(tmp_path: Path) -> None:
-    from archiver.capture.types import Exchange
-    from archiver.capture.warc import WarcStore
+    from archiver.warcstore import Exchange, WarcStore
 
     body = b"x" * 4096
     def ex(url: str) -> Exchange:
