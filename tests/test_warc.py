@@ -18,6 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archiver.warcstore import (
     REVISIT_PROFILE,
     Exchange,
+    MemberError,
     RecordInfo,
     WarcStore,
     complete_members,
@@ -26,6 +27,7 @@ from archiver.warcstore import (
     read_member,
     read_record,
     recover,
+    walk_members,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -230,6 +232,29 @@ def test_recover_leaves_a_live_writers_file_alone_and_removes_empty_ones(tmp_pat
     store.close()
     assert recover(tmp_path) == []
     assert complete_members(tmp_path / info.filename) == (tmp_path / info.filename).stat().st_size
+
+
+def test_member_walk_yields_each_record_and_names_where_the_damage_starts(tmp_path: Path) -> None:
+    with WarcStore(tmp_path) as store:
+        infos = [store.write_resource(f"urn:x:{i}", "text/plain", os.urandom(70_000)) for i in range(3)]
+    [path] = store.files
+    members = []
+    with path.open("rb") as fh:
+        for m in walk_members(fh):
+            assert m.spool is not None and m.spool.read(5) == b"WARC/" and m.head.startswith(b"WARC/1.1")
+            members.append((m.offset, m.length))
+    assert members[1:] == [(i.offset, i.length) for i in infos]  # after the warcinfo
+    size = path.stat().st_size
+    with path.open("ab") as fh:
+        fh.write(read_member(tmp_path, infos[0].filename, infos[0].offset, infos[0].length)[:100])
+    with path.open("rb") as fh:
+        walked = []
+        with pytest.raises(MemberError) as damage:
+            for m in walk_members(fh, skip={infos[0].offset: infos[0].length}, spool=False):
+                walked.append(m.offset)
+    assert damage.value.offset == size and damage.value.reason == "file ends inside the gzip member"
+    assert walked == [0, infos[1].offset, infos[2].offset]
+    assert complete_members(path) == size
 
 
 WRITER = r"""

@@ -31,11 +31,11 @@ from archiver.export.source import (
     Location,
     OriginalFinder,
     copy_slice,
-    is_gzip_member,
     parse_member,
-    warc_path,
 )
 from archiver.layout import WARC_DIR
+from archiver.warcstore.files import warc_path
+from archiver.warcstore.members import starts_member
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def plan_records(archive_dir: Path, rows: list[Mapping[str, Any]], *, allow_dama
     while queue:
         loc = queue.pop()
         finder = finder or OriginalFinder(archive_dir, list(rows))
-        with warc_path(archive_dir, loc.filename).open("rb") as fh:
+        with warc_path(archive_dir / WARC_DIR, loc.filename).open("rb") as fh:
             revisit = parse_member(fh, loc)
             original = finder.find(revisit, loc.filename)
             uri = revisit.rec_headers.get_header("WARC-Target-URI") or "?"
@@ -131,7 +131,7 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
     for key, loc in chosen.items():
         by_file.setdefault(loc.filename, []).append((key, loc))
     for filename, locs in sorted(by_file.items()):
-        path = warc_path(archive_dir, filename)
+        path = warc_path(archive_dir / WARC_DIR, filename)
         rel = f"{WARC_DIR}/{filename}"
         if not path.is_file():
             plan.left_out.append(f"{rel}: WARC file is missing; its {len(locs)} selected record(s) were left out "
@@ -201,7 +201,7 @@ def _payload_digest(stream: IO[bytes]) -> str:
 
 def _write_one(out: CountingWriter, writer: WARCWriter, fh: IO[bytes], loc: Location,
                include_credentials: bool) -> tuple[IndexEntry, bool]:
-    gzipped = is_gzip_member(fh, loc)
+    gzipped = starts_member(fh, loc.offset)
     record = parse_member(fh, loc)
     rid = record.rec_headers.get_header("WARC-Record-ID")
     if loc.record_id and rid != loc.record_id:
@@ -263,7 +263,7 @@ def write_export_warc(out: CountingWriter, archive_dir: Path, plan: Plan, *, fil
         handles: dict[str, IO[bytes]] = {}
         for loc in plan.locations:
             if loc.filename not in handles:
-                path = warc_path(archive_dir, loc.filename)
+                path = warc_path(archive_dir / WARC_DIR, loc.filename)
                 try:
                     handles[loc.filename] = stack.enter_context(path.open("rb"))
                 except OSError as e:

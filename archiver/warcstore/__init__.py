@@ -13,6 +13,7 @@
 from archiver.warcstore.batch import Batch
 from archiver.warcstore.files import OPEN_SUFFIX, fsync_dir, try_lock, warc_path
 from archiver.warcstore.headers import payload_digest, request_headers, response_headers, warc_date
+from archiver.warcstore.members import Member, MemberError, inflate_member, starts_member, walk_members
 from archiver.warcstore.reader import StoredRecord, iter_records, read_member, read_record
 from archiver.warcstore.records import Exchange, RecordInfo
 from archiver.warcstore.recovery import complete_members, recover
@@ -23,11 +24,14 @@ __all__ = [
     "REVISIT_PROFILE",
     "Batch",
     "Exchange",
+    "Member",
+    "MemberError",
     "RecordInfo",
     "StoredRecord",
     "WarcStore",
     "complete_members",
     "fsync_dir",
+    "inflate_member",
     "iter_records",
     "payload_digest",
     "read_member",
@@ -35,7 +39,9 @@ __all__ = [
     "recover",
     "request_headers",
     "response_headers",
+    "starts_member",
     "try_lock",
+    "walk_members",
     "warc_date",
     "warc_path",
 ]

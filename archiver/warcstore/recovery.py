@@ -8,52 +8,26 @@ holds an flock on its `.open` file, so recover() never touches a file still bein
 from __future__ import annotations
 
 import logging
-import mmap
 import os
-import zlib
 from pathlib import Path
 
 from archiver.warcstore.files import OPEN_SUFFIX, fsync_dir, try_lock
+from archiver.warcstore.members import MemberError, walk_members
 
 logger = logging.getLogger(__name__)
 
 
 def complete_members(path: Path) -> int:
     """Byte length of the leading run of complete, decompressible gzip members that each hold a WARC record."""
+    good = 0
     with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size == 0:
-            return 0
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            data = memoryview(mm)
-            try:
-                return _scan_members(data)
-            finally:
-                data.release()
-
-
-def _scan_members(data: memoryview) -> int:
-    good = pos = 0
-    step = 1 << 16
-    while pos < len(data):
-        d = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        head = b""
-        i = pos
         try:
-            # Bounded input and output per call: a member may hold a large video.
-            while not d.eof and i < len(data):
-                chunk = data[i : i + step]
-                i += len(chunk)
-                out = d.decompress(chunk, 1 << 20)
-                head += out[: max(0, 5 - len(head))]
-                while d.unconsumed_tail and not d.eof:
-                    out = d.decompress(d.unconsumed_tail, 1 << 20)
-                    head += out[: max(0, 5 - len(head))]
-        except zlib.error:
-            break
-        if not d.eof or not head.startswith(b"WARC/"):
-            break
-        pos = good = i - len(d.unused_data)
+            for member in walk_members(fh, spool=False):
+                if not member.head.startswith(b"WARC/"):
+                    break
+                good = member.offset + member.length
+        except MemberError:
+            pass  # the unfinished record: everything before it is kept
     return good
 
 
