@@ -23,8 +23,8 @@ from .space import disk_full, is_full
 
 if TYPE_CHECKING:
     from .capture.http import RecordingClient
-    from .capture.types import RecordInfo
     from .net import NetOptions
+    from .warcstore import RecordInfo
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +148,8 @@ class Session:
     def __enter__(self) -> Session:
         from .capture.browser import Browser
         from .capture.http import RecordingClient
-        from .capture.warc import WarcStore, recover
         from .index.store import Index
+        from .warcstore import WarcStore, recover
 
         warcs = make_dirs(self.archive_dir / WARC_DIR)
         if self.recover_warcs:

@@ -21,9 +21,8 @@ from .space import disk_full, is_full
 if TYPE_CHECKING:
     from .capture.browser import Browser
     from .capture.http import RecordingClient
-    from .capture.types import RecordInfo
-    from .capture.warc import WarcStore
     from .index.store import Index
+    from .warcstore import RecordInfo, WarcStore
 
 log = logging.getLogger(__name__)
 
