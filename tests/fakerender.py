@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 from archiver.capture.pagesteps import sha256
 from archiver.capture.pagewrite import Provenance, write_page
-from archiver.capture.recorder import Recorded
 from archiver.capture.renderer import AsyncClosing, ElementShot, FrameInfo, PageCapture
+from archiver.capture.traffic import Recorded
 from archiver.capture.types import Exchange
 from archiver.errors import BrowserError
 

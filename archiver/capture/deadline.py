@@ -11,7 +11,8 @@ import time
 
 from playwright.async_api import Error as PlaywrightError
 
-from archiver.capture.recorder import Recorded, TrafficRecorder
+from archiver.capture.recorder import TrafficRecorder
+from archiver.capture.traffic import Recorded
 
 
 class DeadlinePassed(Exception):

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from archiver import __version__
 from archiver.capture.pagesteps import Shots, is_http, sha256
-from archiver.capture.recorder import Recorded, page_document, redirect_chain
 from archiver.capture.renderer import PageCapture
+from archiver.capture.traffic import Recorded, page_document, redirect_chain
 from archiver.capture.types import RecordInfo
 from archiver.modes import write_file
 

@@ -19,66 +19,26 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from collections.abc import Callable
 
-from playwright.async_api import (
-    BrowserContext,
-    CDPSession,
-    Frame,
-    Page,
-    Request,
-    ResourceTiming,
-    Response,
-)
+from playwright.async_api import BrowserContext, CDPSession, Frame, Page, Request, Response
 from playwright.async_api import Error as PlaywrightError
 
 from archiver.capture.cdp import CdpResponse, CdpTap, has_body, pairs
+from archiver.capture.traffic import (
+    Recorded,
+    body_size,
+    in_main_frame,
+    is_internal_redirect,
+    one_line,
+    origin,
+    playwright_protocol,
+    response_time,
+    should_record,
+)
 from archiver.capture.types import Exchange
 
 log = logging.getLogger(__name__)
-
-# Resource types that never "finish" and are not plain HTTP exchanges: not recorded.
-_SKIPPED_TYPES = frozenset({"eventsource", "websocket"})
-_RECORDED_SCHEMES = ("http", "https")
-
-
-def should_record(url: str, resource_type: str = "") -> bool:
-    """True for http(s) exchanges; data:, blob:, ws:, chrome: URLs and event streams are skipped."""
-    if resource_type in _SKIPPED_TYPES:
-        return False
-    return urlsplit(url).scheme.lower() in _RECORDED_SCHEMES
-
-
-def is_internal_redirect(status: int, reason: str | None, headers: list[tuple[str, str]],
-                         server_ip: str | None) -> bool:
-    """Chromium's fake `307 Internal Redirect` (HSTS upgrade): it never reached a server."""
-    if status != 307:
-        return False
-    if (reason or "").strip().lower() == "internal redirect":
-        return True
-    if any(k.lower() == "non-authoritative-reason" for k, _ in headers):
-        return True
-    return server_ip is None and not reason
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-@dataclass
-class Recorded:
-    """One exchange with where it came from (used to find the page's own document)."""
-
-    exchange: Exchange
-    frame_url: str | None
-    main_frame: bool
-    is_document: bool
-    is_redirect: bool
-    request: Request | None = None
 
 
 class TrafficRecorder:
@@ -179,7 +139,7 @@ class TrafficRecorder:
             reserved = int(declared)
             if self._over(request, reserved):
                 return
-        elif not (request.resource_type == "document" and _in_main_frame(request)):
+        elif not (request.resource_type == "document" and in_main_frame(request)):
             # No length to go by: ask once loading finished and Chromium knows the size. Only the
             # page's own document can be replaced before then (a short-link hop), so it alone is
             # asked for at once, whatever its size.
@@ -190,7 +150,7 @@ class TrafficRecorder:
             body = await response.body()
             self._bodies[key] = body
         except PlaywrightError as e:
-            self._body_errors[key] = _one_line(e)
+            self._body_errors[key] = one_line(e)
         finally:
             self._count(reserved, body)
             self._body_pending.pop(key, None)
@@ -227,7 +187,7 @@ class TrafficRecorder:
             await self._record_unsafe(request, failure)
         except PlaywrightError as e:
             # The page or frame went away while we asked; keep going with the rest.
-            self.errors.append(f"could not record {request.url}: {_one_line(e)}")
+            self.errors.append(f"could not record {request.url}: {one_line(e)}")
         finally:
             self._busy -= 1
 
@@ -280,7 +240,7 @@ class TrafficRecorder:
             reason=reason,
             protocol=None,  # filled from CDP in finish(): it arrives on another channel
             ip=ip,
-            date=_response_time(request.timing),
+            date=response_time(request.timing),
             decoded=True,
         )
         self.recorded.append(Recorded(exchange, frame_url, main_frame,
@@ -301,7 +261,7 @@ class TrafficRecorder:
         if error is None or failure is not None:
             # Not asked yet, or asked before the failure: after it, Chromium hands over what
             # did arrive (e.g. a response cut short), which is worth keeping.
-            size = await _body_size(request)
+            size = await body_size(request)
             if size is not None and self._over(request, size):
                 return b"", None
             self._body_pending[key] = request.url  # keeps wait_idle() waiting for it
@@ -310,7 +270,7 @@ class TrafficRecorder:
                 body = await response.body()
                 return body, None
             except PlaywrightError as e:
-                error = _one_line(e)
+                error = one_line(e)
             finally:
                 self._count(size or 0, body)
                 self._body_pending.pop(key, None)
@@ -384,14 +344,14 @@ class TrafficRecorder:
                     continue
                 by_url.setdefault((entry.method, entry.url), []).append(entry)
                 if entry.protocol:
-                    by_origin.setdefault(_origin(entry.url), entry.protocol)
+                    by_origin.setdefault(origin(entry.url), entry.protocol)
         for rec in self.recorded:
             ex = rec.exchange
             matches = by_url.get((ex.method, ex.url), [])
             proto = next((m.protocol for m in matches if m.protocol), None)
-            ex.protocol = proto or by_origin.get(_origin(ex.url))
+            ex.protocol = proto or by_origin.get(origin(ex.url))
             if ex.protocol is None and rec.request is not None:
-                ex.protocol = await _playwright_protocol(rec.request)
+                ex.protocol = await playwright_protocol(rec.request)
             if ex.ip is None:
                 ex.ip = next((m.ip for m in matches if m.ip), None)
         if orphans:
@@ -433,7 +393,7 @@ class TrafficRecorder:
             body = await tap.body(entry.request_id)
         except PlaywrightError as e:
             # Without its body the record would claim an empty payload: leave it out.
-            self.errors.append(f"browser request not recorded (body gone): {entry.url}: {_one_line(e)}")
+            self.errors.append(f"browser request not recorded (body gone): {entry.url}: {one_line(e)}")
             return
         finally:
             self._count(reserved, body)
@@ -461,79 +421,3 @@ class TrafficRecorder:
         self._taps.clear()
 
 
-def page_document(recorded: list[Recorded]) -> Recorded | None:
-    """The exchange of the document the page ended on: the last main-frame document that is not
-    a redirect hop (a meta-refresh or script navigation ends on a later document)."""
-    for rec in reversed(recorded):
-        if rec.main_frame and rec.is_document and not rec.is_redirect:
-            return rec
-    return None
-
-
-def redirect_chain(recorded: list[Recorded], main: Recorded | None) -> list[Recorded]:
-    """`main` preceded by the redirect hops that led to it, oldest first."""
-    if main is None or main.request is None:
-        return [main] if main is not None else []
-    by_request = {id(r.request): r for r in recorded if r.request is not None}
-    chain = [main]
-    request = main.request.redirected_from
-    while request is not None and id(request) in by_request:
-        chain.append(by_request[id(request)])
-        request = request.redirected_from
-    chain.reverse()
-    return chain
-
-
-async def _playwright_protocol(request: Request) -> str | None:
-    """The protocol Playwright itself took from CDP for this response, or None.
-
-    Our own CDP session on an out-of-process iframe starts a little after the iframe does, so it
-    can miss the iframe's first requests; Playwright saw them, but exposes the protocol only
-    through an internal channel call (its HAR recorder's). Reached through getattr so that a
-    Playwright without it degrades to "protocol unknown" rather than failing.
-    """
-    try:
-        response = await request.response()
-    except PlaywrightError:
-        return None
-    impl = getattr(response, "_impl_obj", None)
-    http_version = getattr(impl, "http_version", None)
-    if http_version is None:
-        return None
-    try:
-        value = str(await http_version())
-    except Exception as e:
-        log.debug("no protocol for %s from Playwright: %s", request.url, e)
-        return None
-    # Playwright reports Chromium's "h2" as "HTTP/2.0" and "http/1.1" as "HTTP/1.1".
-    return {"HTTP/1.1": "http/1.1", "HTTP/2.0": "h2", "HTTP/1.0": "http/1.0"}.get(value, value.lower() or None)
-
-
-def _in_main_frame(request: Request) -> bool:
-    try:
-        return request.frame.parent_frame is None
-    except PlaywrightError:  # a worker's request has no frame
-        return False
-
-
-async def _body_size(request: Request) -> int | None:
-    """The body's size on the wire as Chromium counted it (Playwright's request sizes); None when
-    unknown (a request that failed before finishing)."""
-    try:
-        size = int((await request.sizes()).get("responseBodySize", -1))
-    except (PlaywrightError, TypeError, ValueError):
-        return None
-    return size if size >= 0 else None
-
-
-def _response_time(timing: ResourceTiming | Mapping[str, float]) -> datetime:
-    """When the response headers arrived, from Playwright's request timing (ms since epoch)."""
-    start = float(timing.get("startTime", -1))
-    offset = float(timing.get("responseStart", -1))
-    if start and start > 0:
-        return datetime.fromtimestamp((start + max(offset, 0)) / 1000, UTC)
-    return datetime.now(UTC)
-
-
-def _one_line(e: BaseException) -> str:
-    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
