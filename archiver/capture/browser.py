@@ -113,7 +113,9 @@ class Browser(Closing):
         if self._loop.is_closed():
             return
         self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
+        # A driver that never answers must not hold the process: the thread is a daemon, and the
+        # watchdog kills the driver's processes once this process is gone.
+        self._thread.join(_CLOSE_PATIENCE)
 
     def close(self) -> None:
         if self._loop.is_closed():

@@ -37,6 +37,7 @@ from archiver.limits import DEFAULT_CAPTURE_DEADLINE, seconds
 from archiver.modes import make_dirs
 
 if TYPE_CHECKING:
+    from archiver.capture.renderer import Renderer
     from archiver.net import NetOptions
     from archiver.warcstore import Batch
 
@@ -223,3 +224,8 @@ class ChromiumRenderer(AsyncClosing):
         # Also counts what no phase covers: a new context, closing it.
         result.timings["total"] = time.monotonic() - start
         return result
+
+
+if TYPE_CHECKING:
+    def _is_a_renderer(renderer: ChromiumRenderer) -> Renderer:  # mypy checks the protocol here
+        return renderer
