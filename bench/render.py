@@ -23,9 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from archiver.capture.chromium_render import ChromiumRenderer  # noqa: E402
-from archiver.capture.warc import WarcStore  # noqa: E402
 from archiver.net import NetOptions  # noqa: E402
-from archiver.warcstore import Batch  # noqa: E402
+from archiver.warcstore import Batch, WarcStore  # noqa: E402
 from tests.fakeweb import FakeWeb, site  # noqa: E402
 
 SELECTORS = ("iframe", "blockquote.twitter-tweet")

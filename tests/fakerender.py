@@ -25,8 +25,8 @@ from archiver.capture.pagesteps import sha256
 from archiver.capture.pagewrite import Provenance, write_page
 from archiver.capture.renderer import AsyncClosing, ElementShot, FrameInfo, PageCapture
 from archiver.capture.traffic import Recorded
-from archiver.capture.types import Exchange
 from archiver.errors import BrowserError
+from archiver.warcstore import Exchange
 
 if TYPE_CHECKING:
     from archiver.warcstore import Batch

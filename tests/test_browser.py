@@ -26,11 +26,9 @@ from archiver.capture.browser import (
     detect_login_wall,
     find_chromium,
 )
-from archiver.capture.types import RecordInfo
-from archiver.capture.warc import WarcStore, read_record
 from archiver.errors import BrowserError
 from archiver.net import NetOptions
-from archiver.warcstore import Batch
+from archiver.warcstore import Batch, RecordInfo, WarcStore, read_record
 from tests.fakeweb import site as fakesite
 from tests.fakeweb.server import FakeWeb
 from tests.test_recorder import (

@@ -21,10 +21,9 @@ import trustme
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.capture.http import CURL_UA, RecordingClient, retry_after
-from archiver.capture.types import RecordInfo
-from archiver.capture.warc import WarcStore
 from archiver.errors import NetworkError
 from archiver.net import NetOptions
+from archiver.warcstore import RecordInfo, WarcStore
 
 ROOT = Path(__file__).resolve().parents[1]
 WARCIO = ROOT / ".venv" / "bin" / "warcio"

@@ -31,9 +31,8 @@ from archiver.capture.traffic import (
     response_time,
     should_record,
 )
-from archiver.capture.warc import WarcStore
 from archiver.net import NetOptions
-from archiver.warcstore import Batch
+from archiver.warcstore import Batch, WarcStore
 
 VENV_BIN = Path(sys.executable).parent
 

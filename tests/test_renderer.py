@@ -20,9 +20,8 @@ import pytest
 
 from archiver.capture.chromium_render import ChromiumRenderer
 from archiver.capture.renderer import PageCapture, Renderer
-from archiver.capture.warc import WarcStore
 from archiver.net import NetOptions
-from archiver.warcstore import Batch
+from archiver.warcstore import Batch, WarcStore
 from tests.fakerender import FakePage, FakeRenderer
 from tests.fakeweb.server import FakeWeb
 from tests.test_recorder import Rec, read_warcs

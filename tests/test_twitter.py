@@ -417,8 +417,8 @@ def test_fakeweb_through_recording_client_lands_in_warc(fake_client: tuple[Any, 
     from warcio.archiveiterator import ArchiveIterator
 
     from archiver.capture.http import RecordingClient
-    from archiver.capture.warc import WarcStore
     from archiver.net import NetOptions
+    from archiver.warcstore import WarcStore
     from tests.fakeweb import site
 
     web, _ = fake_client

@@ -17,8 +17,8 @@ from archiver import __version__
 from archiver.capture.pagesteps import Shots, is_http, sha256
 from archiver.capture.renderer import PageCapture
 from archiver.capture.traffic import Recorded, page_document, redirect_chain
-from archiver.capture.types import RecordInfo
 from archiver.modes import write_file
+from archiver.warcstore import RecordInfo
 
 if TYPE_CHECKING:
     from archiver.warcstore import Batch

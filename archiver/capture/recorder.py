@@ -36,7 +36,7 @@ from archiver.capture.traffic import (
     response_time,
     should_record,
 )
-from archiver.capture.types import Exchange
+from archiver.warcstore import Exchange
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 from urllib.parse import urlsplit
 
-from archiver.capture.types import RecordInfo
+from archiver.warcstore import RecordInfo
 
 if TYPE_CHECKING:
     from archiver.warcstore import Batch

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Request, ResourceTiming
 
-from archiver.capture.types import Exchange
+from archiver.warcstore import Exchange
 
 log = logging.getLogger(__name__)
 
