@@ -20,6 +20,7 @@ from .modes import make_dirs
 from .postcapture import PostCapturer, PostOutcome
 from .sources import DEFAULT_MAX_BYTES, SourceFailure, document_from_bytes, expand, is_url, read_file, read_stdin
 from .space import disk_full, is_full
+from .warcstore import Batch
 
 if TYPE_CHECKING:
     from .capture.http import RecordingClient
@@ -408,9 +409,10 @@ class Archiver:
             records.append(s.store.write_resource(url, doc.content_type or ctype, doc.raw))
         if doc.is_html:
             try:
-                page = s.browser.capture(url, s.store, screenshot_path=shots / f"{stamp}.png",
-                                         element_selectors=EMBED_ELEMENT_SELECTORS, element_dir=shots,
-                                         on_record=records.append)
+                batch = Batch(s.store)
+                page = s.browser.capture(url, batch, screenshot_path=shots / f"{stamp}.png",
+                                         element_selectors=EMBED_ELEMENT_SELECTORS, element_dir=shots)
+                records.extend(batch.records)
                 if page.errors and page.status is None:
                     error = "; ".join(page.errors)
             except DiskFull:

@@ -17,6 +17,7 @@ from .errors import ArchiverError, DiskFull, NetworkError, RefusedError
 from .layout import MEDIA_DIR, post_dir, relative
 from .modes import make_dirs, write_file
 from .space import disk_full, is_full
+from .warcstore import Batch
 
 if TYPE_CHECKING:
     from .capture.browser import Browser
@@ -72,8 +73,10 @@ class PostCapturer:
         out = make_dirs(post_dir(self.archive_dir, key))
         shot = out / f"{_stamp()}-{label}.png"
         try:
-            page = self.browser.capture(url, self.store, screenshot_path=shot, element_selectors=selectors,
-                                        element_dir=out, on_record=records.append)
+            batch = Batch(self.store)
+            page = self.browser.capture(url, batch, screenshot_path=shot, element_selectors=selectors,
+                                        element_dir=out)
+            records.extend(batch.records)
         except DiskFull:
             raise
         except ArchiverError as e:

@@ -326,7 +326,7 @@ class ConnectProxy:
 def test_through_the_operators_proxy_names_are_its_job_and_ip_literals_still_refused(
         web: FakeWeb, service: Service, tmp_path: Path) -> None:
     from archiver.capture.browser import Browser
-    from archiver.warcstore import WarcStore
+    from archiver.warcstore import Batch, WarcStore
 
     proxy = ConnectProxy(web.port)
     try:
@@ -338,7 +338,7 @@ def test_through_the_operators_proxy_names_are_its_job_and_ip_literals_still_ref
         net = NetOptions(ca_bundle=web.ca_pem, proxy=f"http://127.0.0.1:{proxy.port}")
         with Browser(net, workdir=tmp_path / "browser", timeout=15) as browser, \
                 WarcStore(tmp_path / "warcs", prefix="t") as store:
-            page = browser.capture(f"https://news.example{path}", store, screenshot_path=None)
+            page = browser.capture(f"https://news.example{path}", Batch(store), screenshot_path=None)
         assert page.status == 200 and page.title == "Proxied"
         assert "news.example:443" in proxy.targets
         assert not any(str(service.port) in t for t in proxy.targets), proxy.targets

@@ -26,13 +26,13 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.capture.browser import CHROMIUM_SERVICE_HOSTS, Browser
 from archiver.capture.cdp import has_body, pairs
-from archiver.capture.recorder import (
-    _response_time,
+from archiver.capture.traffic import (
     is_internal_redirect,
+    response_time,
     should_record,
 )
 from archiver.net import NetOptions
-from archiver.warcstore import WarcStore
+from archiver.warcstore import Batch, WarcStore
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -70,9 +70,9 @@ def test_bodies_exist_except_for_redirects_and_204() -> None:
 
 
 def test_response_time_from_timing() -> None:
-    when = _response_time({"startTime": 1_700_000_000_000.0, "responseStart": 250.0})
+    when = response_time({"startTime": 1_700_000_000_000.0, "responseStart": 250.0})
     assert when == datetime(2023, 11, 14, 22, 13, 20, 250000, tzinfo=UTC)
-    assert _response_time({"startTime": -1, "responseStart": -1}).tzinfo is UTC
+    assert response_time({"startTime": -1, "responseStart": -1}).tzinfo is UTC
 
 
 # -- a local multi-host site ------------------------------------------------------------------------
@@ -292,7 +292,7 @@ def captured(site: LocalSite, browser: Browser, tmp_path_factory: pytest.TempPat
     out = tmp_path_factory.mktemp("capture")
     site.log.clear()
     with WarcStore(out / "warc", prefix="test") as store:
-        page = browser.capture("http://news.test/start", store, screenshot_path=out / "page.png",
+        page = browser.capture("http://news.test/start", Batch(store), screenshot_path=out / "page.png",
                                element_selectors=["iframe[data-embed]"], element_dir=out / "elements")
     return {"page": page, "dir": out, "records": read_warcs(out / "warc"), "log": list(site.log)}
 
