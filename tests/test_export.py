@@ -88,7 +88,7 @@ def test_wacz_holds_exactly_the_selection_and_validates(arc: Archive, tmp_path: 
         names = set(zf.namelist())
         assert names == {"archive/data.warc.gz", "indexes/index.cdx", "pages/pages.jsonl",
                          "datapackage.json", "datapackage-digest.json"}
-        # wacz validate passes deflated WARCs too (CAPTURE.md): check STORED ourselves
+        # wacz validate passes deflated WARCs too: check STORED ourselves
         assert zf.getinfo("archive/data.warc.gz").compress_type == zipfile.ZIP_STORED
         warc = zf.read("archive/data.warc.gz")
         index = zf.read("indexes/index.cdx")
