@@ -106,6 +106,11 @@ _PLAIN_JS = _JS_TYPES - {"application/ld+json"}
 # besides `type` (a script whose data attribute names the post, `data-telegram-post`).
 _SCRIPT_MARKERS = tuple(sorted((_NEEDS.get("script") or frozenset()) - {"type"}))
 _EVERY_SCRIPT = "script" in _NEEDS and _NEEDS["script"] is None  # a rule wants every script
+# Links on hosts no platform owns go to the platforms with posts on any host (`Platform.any_host`)
+# when they hold the `any_host_hint` (Mastodon's "/@"): one substring test per link. Several different
+# hints give "" (every such link is offered); no such platform gives None (none is).
+_ANY_HOST_HINTS = {p.any_host_hint for p in REGISTRY if p.any_host is not None}
+_ANY_HOST_HINT = (next(iter(_ANY_HOST_HINTS)) if len(_ANY_HOST_HINTS) == 1 else "") if _ANY_HOST_HINTS else None
 # Hosts that serve nothing but a platform's short links (t.co).
 _SHORT_HOSTS = frozenset(h for _name, s in SHORTENERS for h in s.hosts)
 
@@ -168,6 +173,7 @@ class _Walker:
         tag_by_id = _TAG_BY_ID
         a_id, div_ids, div_needs, text_id, custom_min = _A_ID, _DIV_IDS, _DIV_NEEDS, _TEXT_ID, CUSTOM_ID_MIN
         relevance_of = _HOST_RELEVANCE
+        any_hint = _ANY_HOST_HINT
         nodes = root.traverse(include_text=True) if self.with_text else root.css(_selector(escaped, self.amp))
         for node in nodes:
             tid = node.tag_id
@@ -189,7 +195,7 @@ class _Walker:
                     cut = href.find("/", 8)
                     key = href[:cut] if cut > 0 else href
                     relevance = relevance_of.get(key) or _host_relevance(key)
-                    if relevance != _OTHER or "/@" in href:
+                    if relevance != _OTHER or (any_hint is not None and any_hint in href):
                         self._link(href, relevance)
                 continue
             tag = tag_by_id.get(tid)

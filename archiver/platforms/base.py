@@ -188,6 +188,9 @@ class Platform:
     canonical: Callable[[str, str | None], str] | None = None
     # Instance-based networks (Mastodon) have posts on hosts nobody can list in advance.
     any_host: Callable[[str], UrlMatch | None] | None = field(default=None)
+    # What every post URL `any_host` accepts contains (`/@`). The HTML walker offers a link on a host
+    # no platform owns to `any_host` only when it holds this; empty offers every such link (slower).
+    any_host_hint: str = ""
     # Short links the platform mints, if any (see `ShortLinks`).
     shortlinks: ShortLinks | None = None
     # Posts that survive flattened into plain text (an embed's text, signature and date link after
