@@ -134,9 +134,6 @@ def detect_html(html: str, source: str) -> list[Post]:
 
 def _raw_shortlink_codes(html: str) -> set[tuple[str, str]]:
     """(platform, code) of every short link in the raw page (one regex pass per platform)."""
-    if len(SHORTENERS) == 1:
-        name, shortlinks = SHORTENERS[0]
-        return {(name, code) for code in shortlinks.codes_in_page(html)}
     return {(name, code) for name, shortlinks in SHORTENERS for code in shortlinks.codes_in_page(html)}
 
 
