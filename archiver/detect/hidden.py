@@ -13,11 +13,16 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser
 
+from archiver.platforms import REGISTRY
+
 CUSTOM_ID_MIN = 1 << 16  # lexbor ids of the standard elements are small; custom ones are addresses
 # Literal "&lt;" prefix: the regex engine jumps between occurrences as fast as str.find.
 ESCAPED_HINT_RE = re.compile(r"&lt;\s*(?i:iframe|blockquote)")
+# Embed markup worth parsing: iframes, blockquotes and AMP components for every platform, plus each
+# registered platform's own markers (`Platform.markup_hints`).
 MARKUP_HINT_RE = re.compile(
-    r"<\s*(?:iframe|blockquote|amp-|lite-youtube|script[^>]*data-telegram|div[^>]*(?:fb-|data-embed))", re.IGNORECASE
+    r"<\s*(?:" + "|".join(("iframe", "blockquote", "amp-", *(h for p in REGISTRY for h in p.markup_hints))) + ")",
+    re.IGNORECASE,
 )
 _BASE64_RE = re.compile(r"[A-Za-z0-9+/=\s]{40,}")
 

@@ -4,15 +4,14 @@ The page is parsed ONCE (selectolax/lexbor) and walked once, elements only, in d
 Only the small places that a parser sees as text are parsed again: consent-manager containers
 (`textarea`, `template`, `noscript` holding text, `script type=text/plain`) and attributes that
 hold escaped embed markup (`data-html="&lt;iframe ..."`). A second walk, with text
-nodes, happens only on a page whose raw text has a t.co/pic.twitter.com code that no embed or link
-found in the first walk accounts for (a bare short link in the article text).
+nodes, happens only on a page whose raw text has the code of a platform's short link (t.co) that no
+embed or link found in the first walk accounts for (a bare short link in the article text).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -28,6 +27,7 @@ from archiver.detect.hidden import (
 from archiver.models import Post
 from archiver.platforms import (
     REGISTRY,
+    SHORTENERS,
     match_embed_src,
     match_url,
     platform_for_host,
@@ -40,7 +40,6 @@ from archiver.platforms.base import (
     host_of,
     strip_url,
 )
-from archiver.platforms.twitter import detect as twitter
 
 log = logging.getLogger(__name__)
 
@@ -103,13 +102,17 @@ _JS_TYPES = frozenset(
      "application/json", "application/ld+json", "importmap", "speculationrules"}
 )
 _PLAIN_JS = _JS_TYPES - {"application/ld+json"}
-# The three spellings share ".co": a pattern that starts with that literal lets the regex engine
-# jump between occurrences like str.find does, and the look-behinds then pick t.co (not "bit.co"),
-# pic.twitter.com and pic.x.com. One pass instead of three finds (each costs ~10% of a parse).
-_RAW_SHORTLINK_RE = re.compile(
-    r"\.co(?:(?<=t\.co)(?<![\w.@-]t\.co)/|m/(?<=pic\.twitter\.com/)(?<![\w.-]pic\.twitter\.com/)"
-    r"|m/(?<=pic\.x\.com/)(?<![\w.-]pic\.x\.com/))([A-Za-z0-9]{4,16})\b"
-)
+# A plain JavaScript script is skipped unless it carries an attribute that a rule on scripts needs
+# besides `type` (a script whose data attribute names the post, `data-telegram-post`).
+_SCRIPT_MARKERS = tuple(sorted((_NEEDS.get("script") or frozenset()) - {"type"}))
+_EVERY_SCRIPT = "script" in _NEEDS and _NEEDS["script"] is None  # a rule wants every script
+# Links on hosts no platform owns go to the platforms with posts on any host (`Platform.any_host`)
+# when they hold the `any_host_hint` (Mastodon's "/@"): one substring test per link. Several different
+# hints give "" (every such link is offered); no such platform gives None (none is).
+_ANY_HOST_HINTS = {p.any_host_hint for p in REGISTRY if p.any_host is not None}
+_ANY_HOST_HINT = (next(iter(_ANY_HOST_HINTS)) if len(_ANY_HOST_HINTS) == 1 else "") if _ANY_HOST_HINTS else None
+# Hosts that serve nothing but a platform's short links (t.co).
+_SHORT_HOSTS = frozenset(h for _name, s in SHORTENERS for h in s.hosts)
 
 
 def detect_html(html: str, source: str) -> list[Post]:
@@ -122,20 +125,26 @@ def detect_html(html: str, source: str) -> list[Post]:
     walker.walk(tree.root, EmbedContext(source), depth=0)
     # Bare short links can only be in text nodes, which double the walk. Walk them only when the
     # page has a short-link code that no post (embed, link) found in the first walk accounts for.
-    codes = _raw_shortlink_codes(html)
+    codes = _raw_shortlink_codes(html) if SHORTENERS else set()
     if codes and codes - _codes_in(walker.posts):
         walker = _Walker(source, with_text=True, escaped=escaped, amp=walker.amp)
         walker.walk(tree.root, EmbedContext(source), depth=0)
     return walker.posts
 
 
-def _raw_shortlink_codes(html: str) -> set[str]:
-    """Codes of every t.co / pic.twitter.com / pic.x.com link in the raw page (one regex pass)."""
-    return set(_RAW_SHORTLINK_RE.findall(html))
+def _raw_shortlink_codes(html: str) -> set[tuple[str, str]]:
+    """(platform, code) of every short link in the raw page (one regex pass per platform)."""
+    return {(name, code) for name, shortlinks in SHORTENERS for code in shortlinks.codes_in_page(html)}
 
 
-def _codes_in(posts: list[Post]) -> set[str]:
-    return {c for p in posts for link in (*p.links, *p.media) if (c := twitter.shortlink_code(link))}
+def _codes_in(posts: list[Post]) -> set[tuple[str, str]]:
+    return {
+        (name, code)
+        for p in posts
+        for link in (*p.links, *p.media)
+        for name, shortlinks in SHORTENERS
+        if (code := shortlinks.code(link))
+    }
 
 
 class _Walker:
@@ -161,6 +170,7 @@ class _Walker:
         tag_by_id = _TAG_BY_ID
         a_id, div_ids, div_needs, text_id, custom_min = _A_ID, _DIV_IDS, _DIV_NEEDS, _TEXT_ID, CUSTOM_ID_MIN
         relevance_of = _HOST_RELEVANCE
+        any_hint = _ANY_HOST_HINT
         nodes = root.traverse(include_text=True) if self.with_text else root.css(_selector(escaped, self.amp))
         for node in nodes:
             tid = node.tag_id
@@ -182,7 +192,7 @@ class _Walker:
                     cut = href.find("/", 8)
                     key = href[:cut] if cut > 0 else href
                     relevance = relevance_of.get(key) or _host_relevance(key)
-                    if relevance != _OTHER or "/@" in href:
+                    if relevance != _OTHER or (any_hint is not None and any_hint in href):
                         self._link(href, relevance)
                 continue
             tag = tag_by_id.get(tid)
@@ -208,7 +218,11 @@ class _Walker:
                 # Dozens per page, nearly all plain JavaScript: decide before reading all attributes.
                 script_attrs = node.attrs
                 stype = script_attrs.get("type")
-                if (not stype or stype.strip().lower() in _PLAIN_JS) and "data-telegram-post" not in script_attrs:
+                if (
+                    (not stype or stype.strip().lower() in _PLAIN_JS)
+                    and not _EVERY_SCRIPT
+                    and not any(m in script_attrs for m in _SCRIPT_MARKERS)
+                ):
                     continue  # no markup in it for anyone
             attrs = node.attributes
             if tag == "noscript" and node.child is not None and any(c.tag != "-text" for c in node.iter()):
@@ -315,7 +329,7 @@ class _Walker:
 
     def _link(self, href: str, relevance: int) -> None:
         if relevance == _SHORT:
-            self.posts.extend(self._shortlinks(twitter.find_shortlinks(href), "a[href]"))
+            self._shortlinks(href, "a[href]")
             return
         found = match_url(href)
         if found is not None:
@@ -326,15 +340,16 @@ class _Walker:
 
     def _text(self, node: LexborNode) -> None:
         text = node.text_content
-        if not text or ("t.co/" not in text and "pic.twitter.com/" not in text and "pic.x.com/" not in text):
+        if not text or not any(shortlinks.might_contain(text) for _name, shortlinks in SHORTENERS):
             return
         parent = node.parent
         if parent is not None and parent.tag in ("script", "style", "textarea", "title"):
             return
-        self.posts.extend(self._shortlinks(twitter.find_shortlinks(text), "text"))
+        self._shortlinks(text, "text")
 
-    def _shortlinks(self, links: Iterable[str], evidence: str) -> list[Post]:
-        return [twitter.shortlink_post(link, self.source, evidence) for link in links]
+    def _shortlinks(self, text: str, evidence: str) -> None:
+        for _name, shortlinks in SHORTENERS:
+            self.posts.extend(shortlinks.post(link, self.source, evidence) for link in shortlinks.find(text))
 
 
 _SELECTORS: dict[tuple[frozenset[str], bool], str] = {}
@@ -388,11 +403,11 @@ _HOST_RELEVANCE: dict[str, int] = {}
 
 
 def _host_relevance(key: str) -> int:
-    """Is a link's host a platform's, t.co, or anything else? Cached per scheme+host prefix."""
+    """Is a link's host a platform's, a short-link host, or anything else? Cached per scheme+host."""
     host = host_of(key) if "//" in key[:8] else None
     if host is None:
         verdict = _OTHER  # relative links
-    elif host == "t.co":
+    elif host in _SHORT_HOSTS:
         verdict = _SHORT
     elif platform_for_host(host) is not None:
         verdict = _PLATFORM

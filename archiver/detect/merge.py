@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from archiver.models import Post
-from archiver.platforms import BY_NAME
-from archiver.platforms.twitter import detect as twitter
+from archiver.platforms import BY_NAME, SHORTENERS
 
 _RANK = {"embedded": 3, "linked": 2, "shortlink": 1}
 
@@ -18,19 +17,22 @@ def merge_posts(posts: list[Post]) -> list[Post]:
             by_key[post.key] = post
         else:
             _absorb(have, post)
-    # A t.co / pic.twitter.com link inside a post (its text or media) is that post, not another one.
-    owned: set[str] = set()
+    # A platform's short link inside a post (its text, links or media) is that post, not another one.
+    owned: set[tuple[str, str]] = set()
     for post in by_key.values():
         if post.kind != "shortlink":
             for link in (*post.links, *post.media):
-                code = twitter.shortlink_code(link)
-                if code:
-                    owned.add(code)
+                for name, minted in SHORTENERS:
+                    code = minted.code(link)
+                    if code:
+                        owned.add((name, code))
     out: list[Post] = []
     for post in by_key.values():
-        if post.kind == "shortlink":
-            code = twitter.shortlink_code(post.links[0]) if post.links else None
-            if code in owned:
+        if post.kind == "shortlink" and post.links and owned:
+            platform = BY_NAME.get(post.platform)
+            shortlinks = platform.shortlinks if platform is not None else None
+            code = shortlinks.code(post.links[0]) if shortlinks is not None else None
+            if code is not None and (post.platform, code) in owned:
                 continue
         out.append(post)
     return out

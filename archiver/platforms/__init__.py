@@ -23,7 +23,7 @@ from archiver.platforms import (
     vimeo,
     youtube,
 )
-from archiver.platforms.base import Platform, UrlMatch, host_of
+from archiver.platforms.base import Platform, ShortLinks, UrlMatch, host_of
 from archiver.platforms.plugins import discover
 
 BUILT_IN: tuple[Platform, ...] = (
@@ -45,6 +45,8 @@ BUILT_IN: tuple[Platform, ...] = (
 REGISTRY: tuple[Platform, ...] = BUILT_IN + tuple(p for p in discover() if p.name not in {b.name for b in BUILT_IN})
 
 BY_NAME: dict[str, Platform] = {p.name: p for p in REGISTRY}
+# (platform name, its short links) of every platform that mints short links, in registry order.
+SHORTENERS: tuple[tuple[str, ShortLinks], ...] = tuple((p.name, p.shortlinks) for p in REGISTRY if p.shortlinks)
 _BY_HOST: dict[str, Platform] = {host: p for p in reversed(REGISTRY) for host in p.hosts}
 
 
@@ -85,4 +87,4 @@ def match_embed_src(url: str) -> tuple[Platform, UrlMatch] | None:
     return (platform, found) if found else None
 
 
-__all__ = ["BY_NAME", "REGISTRY", "Platform", "UrlMatch", "match_embed_src", "match_url", "platform_for_host"]
+__all__ = ["BY_NAME", "REGISTRY", "SHORTENERS", "Platform", "UrlMatch", "match_embed_src", "match_url", "platform_for_host"]

@@ -2,7 +2,10 @@
 
 A platform module builds one `Platform` value: how its post URLs look (-> `UrlMatch`), which HTML
 elements embed its posts (`EmbedRule`s), and, where the platform's IDs encode it, the time of a post
-from its ID. The HTML walker, the plain-text scanner and the link matcher only talk to this interface.
+from its ID. Optional hooks cover what only some platforms have: short links they mint
+(`ShortLinks`), posts that survive flattened into plain-text lines (`Platform.flattened` ->
+`FlatPost`), and markers of their embed markup inside text-only containers (`markup_hints`).
+The HTML walker, the plain-text scanner, the merger and the link matcher only talk to this interface.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import calendar
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -20,6 +23,8 @@ from archiver.models import Post
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
+
+    from archiver.detect.units import Unit
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,79 @@ class EmbedRule:
 
 
 @dataclass(frozen=True)
+class ShortLinks:
+    """Short links a platform mints (`t.co/CODE`): several spellings of one link share its code.
+
+    A page may name a post by such a link alone; until the link is resolved, the post is known by its
+    code. A short link found inside another post (its text, links or media) is that post, so merging
+    drops the separate short-link post (a tweet's own `pic.twitter.com` attachment is not a second post).
+    """
+
+    # Link hosts that only ever serve short links (`t.co`): every link to them is handed to `find`.
+    hosts: tuple[str, ...]
+    # Substrings that every spelling contains as written (`t.co/`): a cheap test before the regex.
+    hints: tuple[str, ...]
+    # One link as written; the code in the group named `code`.
+    pattern: re.Pattern[str]
+    # Spellings that stand for attached media (`pic.twitter.com/`) rather than a link in the text.
+    media_hints: tuple[str, ...]
+    # (link, source, evidence) -> the post known only by that link.
+    make_post: Callable[[str, str, str], Post]
+    # Finds the codes (its only group) of every spelling in a whole raw page in one pass; when
+    # None, `pattern` is used. The HTML walker runs it over every page, so it is worth tuning.
+    raw_pattern: re.Pattern[str] | None = None
+
+    def might_contain(self, text: str) -> bool:
+        """False when `text` cannot hold one of these links (no hint in it)."""
+        return any(h in text for h in self.hints)
+
+    def find(self, text: str) -> list[str]:
+        """The short links in `text`, as written, in first-seen order, each once."""
+        if not self.might_contain(text):
+            return []
+        return unique(m.group(0) for m in self.pattern.finditer(text))
+
+    def code(self, link: str) -> str | None:
+        """The code of a short link (shared by all its spellings), or None for any other link."""
+        if not self.might_contain(link):
+            return None
+        m = self.pattern.search(link)
+        return m.group("code") if m else None
+
+    def is_media(self, link: str) -> bool:
+        """True for the spellings that stand for attached media."""
+        return any(h in link for h in self.media_hints)
+
+    def post(self, link: str, source: str, evidence: str) -> Post:
+        """The post known only by `link`."""
+        return self.make_post(link, source, evidence)
+
+    def codes_in_page(self, html: str) -> set[str]:
+        """The code of every short link anywhere in a raw page (markup, scripts, attributes)."""
+        if self.raw_pattern is not None:
+            return set(self.raw_pattern.findall(html))
+        return {m.group("code") for m in self.pattern.finditer(html)}
+
+
+@dataclass(frozen=True)
+class FlatPost:
+    """A post found flattened into plain-text units (lines): it spans units `first`..`last`.
+
+    It is reported where unit `at` stands (its closing line, e.g. a signature); `rest` is text after
+    the post on that line, which the scanner reads like any other text.
+    """
+
+    first: int
+    at: int
+    last: int
+    post: Post
+    rest: str = ""
+
+
+Flattener = Callable[[Sequence["Unit"], str], list[FlatPost]]  # (units, source) -> posts found
+
+
+@dataclass(frozen=True)
 class Platform:
     """One social platform, as the detector sees it."""
 
@@ -110,6 +188,19 @@ class Platform:
     canonical: Callable[[str, str | None], str] | None = None
     # Instance-based networks (Mastodon) have posts on hosts nobody can list in advance.
     any_host: Callable[[str], UrlMatch | None] | None = field(default=None)
+    # What every post URL `any_host` accepts contains (`/@`). The HTML walker offers a link on a host
+    # no platform owns to `any_host` only when it holds this; empty offers every such link (slower).
+    any_host_hint: str = ""
+    # Short links the platform mints, if any (see `ShortLinks`).
+    shortlinks: ShortLinks | None = None
+    # Posts that survive flattened into plain text (an embed's text, signature and date link after
+    # an article was turned into text). Gets every unit of the text; a post closing on a unit that a
+    # platform earlier in the registry already claimed is left out.
+    flattened: Flattener | None = None
+    # Regex fragments that, right after `<`, mark the platform's embed markup inside text that a
+    # parser sees as text (consent-manager containers, escaped attributes): `lite-youtube`.
+    # `iframe`, `blockquote` and `amp-` are looked for on behalf of every platform.
+    markup_hints: tuple[str, ...] = ()
 
     def embed_src(self, url: str) -> UrlMatch | None:
         """A post from a player/embed URL (iframe src and its lazy-loading variants)."""

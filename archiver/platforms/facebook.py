@@ -103,4 +103,5 @@ PLATFORM = Platform(
     parse_url=parse_url,
     parse_embed_src=parse_embed_src,
     rules=(EmbedRule(("div",), _div, needs=("data-href",)),),
+    markup_hints=(r"div[^>]*fb-",),  # <div class="fb-post" ...>
 )

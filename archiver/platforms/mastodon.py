@@ -155,4 +155,5 @@ PLATFORM: Platform = Platform(
     time_from_id=_time,
     canonical=_canonical,
     any_host=parse_any_host,
+    any_host_hint="/@",  # status links on unlisted instances: /@user/ID, /@user@host/ID
 )

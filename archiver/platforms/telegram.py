@@ -74,4 +74,5 @@ PLATFORM = Platform(
     parse_embed_src=_parse_embed_src,
     rules=(EmbedRule(("script",), _script, needs=("data-telegram-post",), claims=False), EmbedRule(("iframe",), _iframe, needs=("id",))),
     canonical=canonical_url,
+    markup_hints=(r"script[^>]*data-telegram",),
 )

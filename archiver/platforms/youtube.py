@@ -103,4 +103,5 @@ PLATFORM = Platform(
         EmbedRule(("script",), _json_ld, needs=("type",), claims=False),
     ),
     canonical=canonical_url,
+    markup_hints=("lite-youtube",),
 )
