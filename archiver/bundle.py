@@ -25,7 +25,8 @@ def _pages(index: Index, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     marks = ", ".join("?" for _ in keys)
     for row in index.db.query(
         f"SELECT a.url, a.title, MIN(c.captured_at) AS ts FROM articles a JOIN citations ci ON ci.article_id = a.id "
-        f"LEFT JOIN captures c ON c.article_id = a.id AND c.post_key IS NULL WHERE ci.post_key IN ({marks}) "
+        f"LEFT JOIN captures c ON c.article_id = a.id AND c.post IS NULL "
+        f"WHERE ci.post IN (SELECT id FROM posts WHERE key IN ({marks})) "
         f"GROUP BY a.id ORDER BY a.url", keys):
         if row["url"] in seen or not row["ts"]:
             continue
@@ -33,7 +34,8 @@ def _pages(index: Index, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         pages.append({"url": row["url"], "ts": row["ts"], "title": row["title"] or row["url"]})
     for post in posts:
         caps = list(index.db.query(
-            "SELECT url, source, captured_at, status, error FROM captures WHERE post_key = ? AND url != ''",
+            "SELECT c.url, c.source, c.captured_at, c.status, c.error FROM captures c JOIN posts p ON p.id = c.post "
+            "WHERE p.key = ? AND c.url != ''",
             [post["key"]]))
         best = best_capture(caps, post.get("status"))
         if best is None or best["url"] in seen:
@@ -66,7 +68,9 @@ def verify_selection(index: Index, archive_dir: Path) -> tuple[list[Problem], st
     """Verify every indexed record and screenshot; returns the problems and what was checked."""
     from .verify import verify_archive
 
-    records = list(index.db.query("SELECT * FROM records ORDER BY filename, \"offset\""))
+    from .index.store import RECORD_SELECT
+
+    records = list(index.db.query(f'{RECORD_SELECT} ORDER BY r.filename, r."offset"'))
     shots = list(index.db.query(
         "SELECT screenshot AS path, screenshot_sha256 AS sha256 FROM captures WHERE screenshot IS NOT NULL "
         "UNION SELECT path, sha256 FROM media WHERE path IS NOT NULL"))

@@ -25,7 +25,7 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 
 from .errors import IndexError_, UsageError
-from .index import fields, merge
+from .index import fields, merge, urls
 from .index.damage import disk_full, is_full
 from .index.journal import JOURNAL_FORMAT, is_journal_record
 from .layout import DB_NAME, WARC_DIR
@@ -150,10 +150,29 @@ class _Replay:
             return None
         return int(row[0])
 
+    def post_id(self, key: str | None) -> int | None:
+        """The row id of the post the journal names by key (None when it has none or is unknown)."""
+        if key is None:
+            return None
+        row = self.db.execute("SELECT id FROM posts WHERE key = ?", [key]).fetchone()
+        return int(row[0]) if row else None
+
+    def _by_id(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A journal row (its post named by key) as the table holds it (the post's row id)."""
+        row["post"] = self.post_id(row.pop("post_key", None))
+        return row
+
     def apply(self, entry: _Entry) -> None:
         p = entry.payload
         row = dict(p.get("row") or {})
+        if entry.kind in ("citation", "capture", "observation", "media"):
+            had_post = row.get("post_key") is not None
+            row = self._by_id(row)
+            if had_post and row["post"] is None:  # the post's own entry is lost
+                self.orphans += 1
+                return
         if entry.kind == "article":
+            row["url_key"] = urls.url_key(str(row.get("url") or ""))
             _upsert(self.db, "articles", row, "url")
         elif entry.kind == "post":
             _upsert(self.db, "posts", row, "key")
@@ -163,7 +182,7 @@ class _Replay:
         elif entry.kind == "citation":
             row["article_id"] = self.article_id(row.pop("article_url", None))
             if row["article_id"] is not None:
-                _upsert(self.db, "citations", row, "article_id, post_key")
+                _upsert(self.db, "citations", row, "article_id, post")
         elif entry.kind == "capture":
             row["article_id"] = self.article_id(row.pop("article_url", None)) if row.get("article_url") else None
             row.pop("article_url", None)
@@ -171,7 +190,7 @@ class _Replay:
         elif entry.kind == "observation":
             _insert(self.db, "observations", row)
         elif entry.kind == "media":
-            _upsert(self.db, "media", row, "post_key, url")
+            _upsert(self.db, "media", row, "post, url")
         elif entry.kind == "post-merge":
             self._merge(str(p["old_key"]), str(p["new_key"]), str(p["merged_at"]))
         elif entry.kind == "records":
@@ -188,7 +207,9 @@ class _Replay:
             cols = [r[1] for r in self.db.execute("PRAGMA table_info(posts)").fetchall() if r[1] not in ("id", "key")]
             names = ", ".join(cols)
             self.db.execute(f"INSERT INTO posts (key, {names}) SELECT ?, {names} FROM posts WHERE key = ?", [new, old])
-        merge.move_children(self.db, old, new)
+        old_id, new_id = self.post_id(old), self.post_id(new)
+        if old_id is not None and new_id is not None:
+            merge.move_children(self.db, old_id, new_id)
         self.db.execute("DELETE FROM posts WHERE key = ?", [old])
 
     def _records(self, p: dict[str, Any]) -> None:
@@ -198,9 +219,9 @@ class _Replay:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             cursor = self.db.execute(
-                f"UPDATE records SET capture_id = ?, post_key = ?, article_id = ? "
+                f"UPDATE records SET capture_id = ?, post = ?, article_id = ? "
                 f"WHERE record_id IN ({', '.join('?' for _ in chunk)})",
-                [capture, p.get("post_key"), article, *chunk])
+                [capture, self.post_id(p.get("post_key")), article, *chunk])
             self.missing_records += len(chunk) - cursor.rowcount
 
 
@@ -303,4 +324,4 @@ def _name_gaps(summary: ReindexSummary, older: list[str], replay: _Replay) -> No
         summary.gaps.append(f"{replay.missing_records} record(s) the journal names are missing from the WARCs "
                             "(run `archiver verify`)")
     if replay.orphans:
-        summary.gaps.append(f"{replay.orphans} journal entries name an article or capture whose own entry is lost")
+        summary.gaps.append(f"{replay.orphans} journal entries name an article, post or capture whose own entry is lost")

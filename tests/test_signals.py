@@ -131,7 +131,7 @@ def test_signal_finishes_the_article_at_hand_then_stops(web: FakeWeb, tmp_path: 
     assert again.returncode == 0, again.stderr
     assert "did not finish" not in again.stderr  # closed as interrupted, not found dead
     with sqlite3.connect(archive / "archive.db") as db:
-        dupes = db.execute("SELECT count(*) FROM (SELECT article_id FROM captures WHERE post_key IS NULL "
+        dupes = db.execute("SELECT count(*) FROM (SELECT article_id FROM captures WHERE post IS NULL "
                            "AND error IS NULL GROUP BY article_id HAVING count(*) > 1)").fetchone()[0]
     assert dupes == 0
 

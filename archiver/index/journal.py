@@ -16,7 +16,8 @@ target URI naming what it describes:
                                             which post, article and capture WARC records belong to
 
 Rows are stored as the database holds them (JSON columns as their text), without row ids, which
-`archiver reindex` assigns again. Replaying the journal in order (see archiver/reindex.py) rebuilds
+`archiver reindex` assigns again: a row's post is named by its key (`post_key`), never by the
+post's row id, so that journals written before and after the index pointed at `posts.id` replay alike. Replaying the journal in order (see archiver/reindex.py) rebuilds
 the index. A transaction that rolls back writes nothing here; a process killed between the commit
 and the WARC write loses that one journal entry, and the index keeps the write.
 """
@@ -53,6 +54,13 @@ def _row(db: Database, sql: str, params: list[Any]) -> dict[str, Any] | None:
     return rows[0] if rows else None
 
 
+def _keyed(row: dict[str, Any], post_key: str | None) -> dict[str, Any]:
+    """The row with its post named by key in place of the post's row id."""
+    row.pop("post", None)
+    row["post_key"] = post_key
+    return row
+
+
 class Journal:
     """Queues journal entries during a transaction and writes them once it commits."""
 
@@ -83,6 +91,7 @@ class Journal:
         row = _row(db, "SELECT * FROM posts WHERE key = ?", [key])
         if row is not None:
             row.pop("id", None)
+            row.pop("title", None)  # derived from the others by the index itself
             self._queue("post", key, {"row": row})
 
     def post_status(self, db: Database, key: str) -> None:
@@ -99,26 +108,30 @@ class Journal:
         row = _row(db, "SELECT * FROM articles WHERE id = ?", [article_id])
         if row is not None:
             row.pop("id", None)
+            row.pop("url_key", None)  # derived from the URL
             self._queue("article", row["url"], {"row": row})
 
     def citation(self, db: Database, article_id: int, post_key: str) -> None:
         if self.writer is None:
             return
         row = _row(db, "SELECT c.*, a.url AS article_url FROM citations c JOIN articles a ON a.id = c.article_id "
-                   "WHERE c.article_id = ? AND c.post_key = ?", [article_id, post_key])
+                   "JOIN posts p ON p.id = c.post WHERE c.article_id = ? AND p.key = ?", [article_id, post_key])
         if row is not None:
             row.pop("article_id", None)
+            row = _keyed(row, post_key)
             self._queue("citation", f"{row['article_url']}#{post_key}", {"row": row})
 
     def capture(self, db: Database, capture_id: int) -> None:
         if self.writer is None:
             return
-        row = _row(db, "SELECT c.*, a.url AS article_url FROM captures c LEFT JOIN articles a ON a.id = c.article_id "
+        row = _row(db, "SELECT c.*, p.key AS post_key, a.url AS article_url FROM captures c "
+                   "LEFT JOIN articles a ON a.id = c.article_id LEFT JOIN posts p ON p.id = c.post "
                    "WHERE c.id = ?", [capture_id])
         if row is None:
             return
         row.pop("id", None)
         row.pop("article_id", None)
+        row = _keyed(row, row.pop("post_key"))
         ref = uuid.uuid4().hex
         self._capture_refs[capture_id] = ref
         owner = row["post_key"] or row["article_url"]
@@ -127,17 +140,21 @@ class Journal:
     def observation(self, db: Database, observation_id: int | None) -> None:
         if self.writer is None or observation_id is None:
             return
-        row = _row(db, "SELECT * FROM observations WHERE id = ?", [observation_id])
+        row = _row(db, "SELECT o.*, p.key AS post_key FROM observations o JOIN posts p ON p.id = o.post "
+                   "WHERE o.id = ?", [observation_id])
         if row is not None:
             row.pop("id", None)
+            row = _keyed(row, row.pop("post_key"))
             self._queue("observation", f"{row['post_key']}#{row['checked_at']}", {"row": row})
 
     def media(self, db: Database, post_key: str, url: str) -> None:
         if self.writer is None:
             return
-        row = _row(db, "SELECT * FROM media WHERE post_key = ? AND url = ?", [post_key, url])
+        row = _row(db, "SELECT m.* FROM media m JOIN posts p ON p.id = m.post WHERE p.key = ? AND m.url = ?",
+                   [post_key, url])
         if row is not None:
             row.pop("id", None)
+            row = _keyed(row, post_key)
             self._queue("media", f"{post_key}#{url}", {"row": row})
 
     def merge(self, old_key: str, new_key: str, merged_at: str) -> None:

@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archiver.errors import UsageError
-from archiver.index import fields, search
-from archiver.index.store import Index
+from archiver.index import fields, search, urls
+from archiver.index.store import RECORD_SELECT, Index
 from archiver.index.times import parse_bound
 from archiver.models import PLATFORMS, POST_STATUSES
 
@@ -117,13 +117,11 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
         params.append(filters.status)
     if filters.article is not None:
         conditions.append(
-            "posts.key IN (SELECT c.post_key FROM citations c JOIN articles a ON a.id = c.article_id "
-            "WHERE a.url IN (?, ?, ?))"
+            "posts.id IN (SELECT c.post FROM citations c JOIN articles a ON a.id = c.article_id WHERE a.url_key = ?)"
         )
-        url = filters.article.strip()
-        params.extend([url, url.rstrip("/"), url.rstrip("/") + "/"])
+        params.append(urls.url_key(filters.article))
     if filters.captured_from is not None:
-        conditions.append("posts.key IN (SELECT post_key FROM captures WHERE captured_at >= ?)")
+        conditions.append("posts.id IN (SELECT post FROM captures WHERE captured_at >= ?)")
         params.append(filters.captured_from)
     if filters.text is not None:
         condition, text_params = search.text_condition(filters.text)
@@ -152,27 +150,28 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
     article_cols = "a.url, c.kind, c.evidence" + (", a.title, c.first_seen" if detailed else "")
     articles = _grouped(
         index,
-        f"SELECT c.post_key, {article_cols} FROM citations c JOIN articles a ON a.id = c.article_id "
-        "WHERE c.post_key IN ({marks}) ORDER BY a.url",
+        f"SELECT p.key AS post_key, {article_cols} FROM citations c JOIN articles a ON a.id = c.article_id "
+        "JOIN posts p ON p.id = c.post WHERE p.key IN ({marks}) ORDER BY a.url",
         keys,
     )
-    capture_cols = "captured_at, source, screenshot, status, warc" + (
-        ", id, url, error, screenshot_sha256, page_record_id" if detailed else ""
+    capture_cols = "c.captured_at, c.source, c.screenshot, c.status, c.warc" + (
+        ", c.id, c.url, c.error, c.screenshot_sha256, c.page_record_id" if detailed else ""
     )
     captures = _grouped(
         index,
-        f"SELECT post_key, {capture_cols} FROM captures WHERE post_key IN ({{marks}}) ORDER BY captured_at, id",
+        f"SELECT p.key AS post_key, {capture_cols} FROM captures c JOIN posts p ON p.id = c.post "
+        "WHERE p.key IN ({marks}) ORDER BY c.captured_at, c.id",
         keys,
     )
     history = _grouped(
         index,
-        f"SELECT post_key, checked_at, status{', detail' if detailed else ''} FROM observations "
-        "WHERE post_key IN ({marks}) ORDER BY checked_at, id",
+        f"SELECT p.key AS post_key, o.checked_at, o.status{', o.detail' if detailed else ''} FROM observations o "
+        "JOIN posts p ON p.id = o.post WHERE p.key IN ({marks}) ORDER BY o.checked_at, o.id",
         keys,
     )
     media = (
-        _grouped(index, "SELECT post_key, url, path, sha256, mime FROM media WHERE post_key IN ({marks}) "
-                 "ORDER BY id", keys)
+        _grouped(index, "SELECT p.key AS post_key, m.url, m.path, m.sha256, m.mime FROM media m "
+                 "JOIN posts p ON p.id = m.post WHERE p.key IN ({marks}) ORDER BY m.id", keys)
         if detailed else {}
     )
     result = []
@@ -269,18 +268,19 @@ def records_for(index: Index, post_keys: list[str], include_articles: bool = Tru
 
     for chunk in _chunks(keys):
         marks = ", ".join("?" for _ in chunk)
+        ids = f"SELECT id FROM posts WHERE key IN ({marks})"
         collect(
-            f"SELECT * FROM records WHERE post_key IN ({marks}) "
-            f"OR capture_id IN (SELECT id FROM captures WHERE post_key IN ({marks}))",
+            f"{RECORD_SELECT} WHERE r.post IN ({ids}) "
+            f"OR r.capture_id IN (SELECT id FROM captures WHERE post IN ({ids}))",
             [*chunk, *chunk],
         )
         if include_articles:
-            citing = f"SELECT article_id FROM citations WHERE post_key IN ({marks})"
+            citing = f"SELECT article_id FROM citations WHERE post IN ({ids})"
             # Only the articles' own records: records of other posts captured from the same article
             # belong to those posts (an export by handle holds no other handle's posts).
             collect(
-                f"SELECT * FROM records WHERE post_key IS NULL AND (article_id IN ({citing}) "
-                f"OR capture_id IN (SELECT id FROM captures WHERE post_key IS NULL AND article_id IN ({citing})))",
+                f"{RECORD_SELECT} WHERE r.post IS NULL AND (r.article_id IN ({citing}) "
+                f"OR r.capture_id IN (SELECT id FROM captures WHERE post IS NULL AND article_id IN ({citing})))",
                 [*chunk, *chunk],
             )
     for record in list(found.values()):
@@ -299,15 +299,15 @@ def _revisit_original(index: Index, revisit: dict[str, Any]) -> dict[str, Any] |
     extra = fields.load_dict(revisit["extra"]) or {}
     refers_to = extra.get("WARC-Refers-To")
     if refers_to:
-        rows = list(index.db.query("SELECT * FROM records WHERE record_id = ?", [refers_to]))
+        rows = list(index.db.query(f"{RECORD_SELECT} WHERE r.record_id = ?", [refers_to]))
         if rows:
             return rows[0]
     if revisit["payload_digest"]:
         target = extra.get("WARC-Refers-To-Target-URI", revisit["target_uri"])
         rows = list(
             index.db.query(
-                "SELECT * FROM records WHERE payload_digest = ? AND warc_type IN ('response', 'resource') "
-                "ORDER BY target_uri != ?, date LIMIT 1",
+                f"{RECORD_SELECT} WHERE r.payload_digest = ? AND r.warc_type IN ('response', 'resource') "
+                "ORDER BY r.target_uri != ?, r.date LIMIT 1",
                 [revisit["payload_digest"], target],
             )
         )

@@ -21,7 +21,7 @@ from sqlite_utils import Database
 
 from archiver.capture.types import RecordInfo
 from archiver.errors import IndexError_
-from archiver.index import damage, fields, merge
+from archiver.index import damage, fields, merge, urls
 from archiver.index.journal import Journal
 from archiver.index.schema import BUSY_TIMEOUT_MS, open_database, open_memory
 from archiver.index.times import (
@@ -46,7 +46,7 @@ DATA_FIELDS: frozenset[str] = frozenset(
 )
 
 _RECORD_COLUMNS = (
-    "record_id", "capture_id", "post_key", "article_id", "warc_type", "target_uri", "date", "status",
+    "record_id", "capture_id", "post", "article_id", "warc_type", "target_uri", "date", "status",
     "mime", "payload_digest", "filename", "offset", "length", "extra",
 )
 _RECORD_UPSERT = (
@@ -79,6 +79,14 @@ class StoredPost:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# A records row as readers know it: its post named by key.
+RECORD_SELECT = (
+    'SELECT r.record_id, r.capture_id, p.key AS post_key, r.article_id, r.warc_type, r.target_uri, r.date, '
+    'r.status, r.mime, r.payload_digest, r.filename, r."offset", r.length, r.extra '
+    "FROM records r LEFT JOIN posts p ON p.id = r.post"
+)
 
 
 class Index(Closing):
@@ -179,6 +187,13 @@ class Index(Closing):
             raise ValueError(f"no post with key {key!r} in the index: upsert_post() it first")
         return row
 
+    def _require_post_id(self, key: str) -> int:
+        """The row id of the post (what its citations, captures... point at); ValueError if unknown."""
+        row = self._one("SELECT id FROM posts WHERE key = ?", [key])
+        if row is None:
+            raise ValueError(f"no post with key {key!r} in the index: upsert_post() it first")
+        return int(row["id"])
+
     def _update_post(self, key: str, updates: dict[str, Any]) -> None:
         if not updates:
             return
@@ -198,12 +213,12 @@ class Index(Closing):
         with self.transaction():
             self.db.execute(
                 """
-                INSERT INTO articles (url, source, title, first_seen) VALUES (?, ?, ?, ?)
+                INSERT INTO articles (url, source, title, first_seen, url_key) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (url) DO UPDATE SET
                     source = coalesce(excluded.source, articles.source),
                     title = coalesce(excluded.title, articles.title)
                 """,
-                [url, source, title, utc_now()],
+                [url, source, title, utc_now(), urls.url_key(url)],
             )
             found = self.article_id(url)
             self.journal.article(self.db, found)
@@ -294,7 +309,7 @@ class Index(Closing):
                     updates.update(status=old["status"], last_checked=old["last_checked"])
                 updates["first_seen"] = min(old["first_seen"], new["first_seen"])
                 self._update_post(new_key, updates)
-            merge.move_children(self.db, old_key, new_key)
+            merge.move_children(self.db, int(old["id"]), self._require_post_id(new_key))
             self.db.execute("DELETE FROM posts WHERE key = ?", [old_key])
             self.journal.post(self.db, new_key)
         log.info("merged post %s into %s", old_key, new_key)
@@ -302,22 +317,21 @@ class Index(Closing):
     def cite(self, article_id: int, post_key: str, kind: str, evidence: str) -> None:
         """Record that the article cites the post (idempotent; the strongest kind is kept)."""
         with self.transaction():
-            self._require_post(post_key)
             self.db.execute(
-                "INSERT INTO citations (article_id, post_key, kind, evidence, first_seen) VALUES (?, ?, ?, ?, ?)"
+                "INSERT INTO citations (article_id, post, kind, evidence, first_seen) VALUES (?, ?, ?, ?, ?)"
                 + merge.CITATION_CONFLICT,
-                [article_id, post_key, kind, evidence, utc_now()],
+                [article_id, self._require_post_id(post_key), kind, evidence, utc_now()],
             )
             self.journal.citation(self.db, article_id, post_key)
 
     def posts_for_article(self, url: str) -> list[str]:
-        """Keys of the posts the article cites, in key order."""
+        """Keys of the posts the article cites, in key order (the URL is matched by its `url_key`)."""
         rows = self.db.query(
-            "SELECT c.post_key FROM citations c JOIN articles a ON a.id = c.article_id WHERE a.url = ? "
-            "ORDER BY c.post_key",
-            [url],
+            "SELECT DISTINCT p.key FROM citations c JOIN articles a ON a.id = c.article_id "
+            "JOIN posts p ON p.id = c.post WHERE a.url_key = ? ORDER BY p.key",
+            [urls.url_key(url)],
         )
-        return [row["post_key"] for row in rows]
+        return [row["key"] for row in rows]
 
     # -- captures, records, observations, media ------------------------------------------------------
 
@@ -346,15 +360,14 @@ class Index(Closing):
             raise ValueError("a capture belongs to a post or an article: give post_key or article_id")
         when = normalise_timestamp(captured_at) if captured_at else utc_now()
         with self.transaction():
-            if post_key is not None:
-                self._require_post(post_key)
+            post = self._require_post_id(post_key) if post_key is not None else None
             cursor = self.db.execute(
                 """
-                INSERT INTO captures (post_key, article_id, captured_at, source, url, screenshot,
+                INSERT INTO captures (post, article_id, captured_at, source, url, screenshot,
                     screenshot_sha256, status, error, warc, page_record_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                [post_key, article_id, when, source, url, screenshot, screenshot_sha256, status, error, warc,
+                [post, article_id, when, source, url, screenshot, screenshot_sha256, status, error, warc,
                  page_record_id],
             )
             capture_id = cursor.lastrowid
@@ -385,14 +398,16 @@ class Index(Closing):
         """Index WARC records; post_key/article_id default to the capture's. Re-adding a record updates it."""
         with self.transaction():
             if capture_id is not None and (post_key is None or article_id is None):
-                owner = self._one("SELECT post_key, article_id FROM captures WHERE id = ?", [capture_id])
+                owner = self._one("SELECT p.key AS post_key, c.article_id FROM captures c "
+                                  "LEFT JOIN posts p ON p.id = c.post WHERE c.id = ?", [capture_id])
                 if owner is None:
                     raise ValueError(f"no capture with id {capture_id} in the index")
                 post_key = post_key if post_key is not None else owner["post_key"]
                 article_id = article_id if article_id is not None else owner["article_id"]
+            post = self._require_post_id(post_key) if post_key is not None else None
             rows = [
                 (
-                    rec.record_id, capture_id, post_key, article_id, rec.warc_type, rec.target_uri, rec.date,
+                    rec.record_id, capture_id, post, article_id, rec.warc_type, rec.target_uri, rec.date,
                     rec.status, rec.mime, rec.payload_digest, rec.filename, rec.offset, rec.length,
                     fields.dump(rec.extra) if rec.extra else None,
                 )
@@ -405,8 +420,8 @@ class Index(Closing):
         """The earliest response/resource record with this payload digest (the original a revisit
         record refers to), or None."""
         return self._one(
-            "SELECT * FROM records WHERE payload_digest = ? AND warc_type IN ('response', 'resource') "
-            "ORDER BY date, record_id LIMIT 1",
+            f"{RECORD_SELECT} WHERE r.payload_digest = ? AND r.warc_type IN ('response', 'resource') "
+            "ORDER BY r.date, r.record_id LIMIT 1",
             [payload_digest],
         )
 
@@ -415,16 +430,15 @@ class Index(Closing):
     ) -> None:
         """Record a downloaded media file of a post (path relative to the archive dir)."""
         with self.transaction():
-            self._require_post(post_key)
             self.db.execute(
                 """
-                INSERT INTO media (post_key, url, path, sha256, mime) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (post_key, url) DO UPDATE SET
+                INSERT INTO media (post, url, path, sha256, mime) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (post, url) DO UPDATE SET
                     path = coalesce(excluded.path, media.path),
                     sha256 = coalesce(excluded.sha256, media.sha256),
                     mime = coalesce(excluded.mime, media.mime)
                 """,
-                [post_key, url, path, sha256, mime],
+                [self._require_post_id(post_key), url, path, sha256, mime],
             )
             self.journal.media(self.db, post_key, url)
 
@@ -434,10 +448,9 @@ class Index(Closing):
         """Add a status observation; the post's status/last_checked follow the latest observation."""
         when = normalise_timestamp(checked_at) if checked_at else utc_now()
         with self.transaction():
-            self._require_post(post_key)
             cursor = self.db.execute(
-                "INSERT INTO observations (post_key, checked_at, status, detail) VALUES (?, ?, ?, ?)",
-                [post_key, when, status, detail],
+                "INSERT INTO observations (post, checked_at, status, detail) VALUES (?, ?, ?, ?)",
+                [self._require_post_id(post_key), when, status, detail],
             )
             self.journal.observation(self.db, cursor.lastrowid)
             # An observation recorded late (an older checked_at) joins the history without
@@ -451,10 +464,10 @@ class Index(Closing):
 
     def has_capture(self, post_key: str, *, source: str | None = None) -> bool:
         """True when the post has a capture (from `source`, if given) that completed without error."""
-        sql = "SELECT 1 AS found FROM captures WHERE post_key = ? AND error IS NULL"
+        sql = "SELECT 1 AS found FROM captures c JOIN posts p ON p.id = c.post WHERE p.key = ? AND c.error IS NULL"
         params: list[Any] = [post_key]
         if source is not None:
-            sql += " AND source = ?"
+            sql += " AND c.source = ?"
             params.append(source)
         return self._one(sql + " LIMIT 1", params) is not None
 
@@ -462,7 +475,7 @@ class Index(Closing):
         """True when the article has a capture of its own (not of a post) that completed without error."""
         row = self._one(
             "SELECT 1 AS found FROM captures c JOIN articles a ON a.id = c.article_id "
-            "WHERE a.url = ? AND c.post_key IS NULL AND c.error IS NULL LIMIT 1",
+            "WHERE a.url = ? AND c.post IS NULL AND c.error IS NULL LIMIT 1",
             [url],
         )
         return row is not None
