@@ -19,7 +19,7 @@ import pytest
 from archiver.capture.types import Exchange
 from archiver.capture.warc import OPEN_SUFFIX, WarcStore
 from archiver.export import export_bundle
-from archiver.index.store import Index
+from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.layout import DB_NAME, WARC_DIR
 from archiver.lock import LOCK_NAME, ArchiveLock
 from archiver.models import Post

@@ -14,12 +14,13 @@ from sqlite_utils import Database
 
 from archiver.bundle import verify_selection
 from archiver.capture.types import RecordInfo
-from archiver.index.query import Filters, lookup, records_for, show
-from archiver.index.schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
-from archiver.index.store import Index
+from archiver.index.rows import Capture
+from archiver.index.sqlite.index import SQLiteIndex as Index
+from archiver.index.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 from archiver.models import Post
 from archiver.verify import verify_archive
 from tests.export_fixtures import ALICE_EMBED, ALICE_KEY, ARTICLE, BOB_EMBED, BOB_KEY, Archive, build_archive
+from tests.index_rows import Filters, lookup, records_for, show
 
 SHOT_A, SHOT_B = "screenshots/twitter/1111111111111111111/embed.png", "screenshots/twitter/2222222222222222222/embed.png"
 TEXT_A = "The river is up 🌊\nbridge closed at noon, stay away from the quays until the water goes down again tonight"
@@ -91,8 +92,8 @@ def _reference() -> Index:
     index.cite(article, BOB_KEY, "linked", "blockquote")
     for key, url, shot, at in ((BOB_KEY, BOB_EMBED, SHOT_B, "2021-11-07T09:00:00.000Z"),
                                (ALICE_KEY, ALICE_EMBED, SHOT_A, "2021-11-08T10:00:02.000Z")):
-        index.add_capture(post_key=key, article_id=None, source="live", url=url, status="live", screenshot=shot,
-                          screenshot_sha256="x", error=None, warc="a.warc.gz", page_record_id=None, captured_at=at)
+        index.add_capture(Capture(post_key=key, article_id=None, source="live", url=url, status="live", screenshot=shot,
+                          screenshot_sha256="x", error=None, warc="a.warc.gz", page_record_id=None, captured_at=at))
         index.observe(key, "live", detail="seen", checked_at=at)
         index.observe(key, "live", checked_at="2021-11-08T12:00:00.000Z")
     return index

@@ -9,8 +9,8 @@ import pytest
 from sqlite_utils import Database
 
 from archiver.errors import IndexError_
-from archiver.index.schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
-from archiver.index.store import Index
+from archiver.index.sqlite.index import SQLiteIndex as Index
+from archiver.index.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 from archiver.layout import DB_NAME
 from archiver.models import Post
 

@@ -10,9 +10,10 @@ import pytest
 
 from archiver.capture.types import RecordInfo
 from archiver.errors import IndexError_
-from archiver.index.query import Filters, lookup
-from archiver.index.store import Index
+from archiver.index.rows import Capture
+from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.models import Post, hash_key
+from tests.index_rows import Filters, lookup
 
 ID = "1146359923158089728"
 
@@ -40,7 +41,7 @@ def capture(index: Index, **kw: object) -> int:
         "page_record_id": None,
     }
     base.update(kw)
-    return index.add_capture(**base)  # type: ignore[arg-type]
+    return index.add_capture(Capture(**base))  # type: ignore[arg-type]
 
 
 def count(index: Index, table: str) -> int:
@@ -269,7 +270,7 @@ def test_in_memory_index_works_like_a_file() -> None:
 
 
 def test_busy_index_is_reported_as_index_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("archiver.index.schema.BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr("archiver.index.sqlite.schema.BUSY_TIMEOUT_MS", 100)
     with Index(tmp_path) as holder, Index(tmp_path) as other, holder.transaction():
         holder.upsert_article("https://news.example/a")
         with pytest.raises(IndexError_, match="busy|locked"):

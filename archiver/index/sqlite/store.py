@@ -12,33 +12,31 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from sqlite_utils import Database
 
-from archiver.capture.types import RecordInfo
 from archiver.errors import IndexError_
-from archiver.index import damage, fields, merge, urls
-from archiver.index.journal import Journal
-from archiver.index.schema import BUSY_TIMEOUT_MS, open_database, open_memory
-from archiver.index.times import (
+from archiver.index import fields, urls
+from archiver.index.rows import Capture, RecordLocation, RunRow, StoredPost
+from archiver.index.sqlite import damage, merge
+from archiver.index.sqlite.journal import Journal
+from archiver.index.sqlite.schema import BUSY_TIMEOUT_MS, open_database, open_memory
+from archiver.layout import DB_NAME
+from archiver.models import Post
+from archiver.modes import ensure_file
+from archiver.times import (
     format_utc,
     normalise_posted_at,
     normalise_timestamp,
     utc_now,
 )
-from archiver.layout import DB_NAME
-from archiver.models import Post
-from archiver.modes import ensure_file
 
-from ..resource import Closing
+from ...resource import Closing
 
 log = logging.getLogger(__name__)
-
-CAPTURE_SOURCES: tuple[str, ...] = ("live", "wayback")
 
 # Fields update_post_data() accepts: what a platform's structured data can tell us about a post.
 DATA_FIELDS: frozenset[str] = frozenset(
@@ -56,29 +54,6 @@ _RECORD_UPSERT = (
         sets=", ".join(f'"{c}" = excluded."{c}"' for c in _RECORD_COLUMNS[1:]),
     )
 )
-
-
-@dataclass
-class StoredPost:
-    """A post as the index holds it (attributes like `Post`'s, plus status and check times)."""
-
-    key: str
-    platform: str
-    post_id: str | None = None
-    url: str | None = None
-    handle: str | None = None
-    author: str | None = None
-    posted_at: str | None = None
-    text: str | None = None
-    links: list[str] = field(default_factory=list)
-    media: list[str] = field(default_factory=list)
-    status: str | None = None
-    first_seen: str | None = None
-    last_checked: str | None = None
-    data: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 # A records row as readers know it: its post named by key.
@@ -106,7 +81,7 @@ class Index(Closing):
         self.journal = Journal()  # set journal.writer to keep the index's journal in the WARCs
 
     @classmethod
-    def in_memory(cls) -> Index:
+    def in_memory(cls) -> Self:
         """An index held in memory only (tests, dry runs); `archive_dir` is the current directory."""
         index = cls.__new__(cls)
         index.archive_dir = Path(".")
@@ -335,43 +310,26 @@ class Index(Closing):
 
     # -- captures, records, observations, media ------------------------------------------------------
 
-    def add_capture(
-        self,
-        *,
-        post_key: str | None,
-        article_id: int | None,
-        source: str,
-        url: str,
-        status: str,
-        screenshot: str | None,
-        screenshot_sha256: str | None,
-        error: str | None,
-        warc: str | None,
-        page_record_id: str | None,
-        captured_at: str | None = None,
-    ) -> int:
+    def add_capture(self, capture: Capture) -> int:
         """Record one capture (of a post, or of an article when post_key is None); return its id.
 
         An article capture also sets the article's status, and its last_captured when error is None.
         """
-        if source not in CAPTURE_SOURCES:
-            raise ValueError(f"capture source must be one of {CAPTURE_SOURCES}, not {source!r}")
-        if post_key is None and article_id is None:
-            raise ValueError("a capture belongs to a post or an article: give post_key or article_id")
-        when = normalise_timestamp(captured_at) if captured_at else utc_now()
+        c = capture
+        when = normalise_timestamp(c.captured_at) if c.captured_at else utc_now()
         with self.transaction():
-            post = self._require_post_id(post_key) if post_key is not None else None
+            post = self._require_post_id(c.post_key) if c.post_key is not None else None
             cursor = self.db.execute(
                 """
                 INSERT INTO captures (post, article_id, captured_at, source, url, screenshot,
                     screenshot_sha256, status, error, warc, page_record_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                [post, article_id, when, source, url, screenshot, screenshot_sha256, status, error, warc,
-                 page_record_id],
+                [post, c.article_id, when, c.source, c.url, c.screenshot, c.screenshot_sha256, c.status, c.error,
+                 c.warc, c.page_record_id],
             )
             capture_id = cursor.lastrowid
-            if post_key is None:
+            if c.post_key is None:
                 self.db.execute(
                     """
                     UPDATE articles SET status = :status,
@@ -379,18 +337,18 @@ class Index(Closing):
                                         ELSE last_captured END
                     WHERE id = :id
                     """,
-                    {"status": status, "ok": error is None, "when": when, "id": article_id},
+                    {"status": c.status, "ok": c.error is None, "when": when, "id": c.article_id},
                 )
             if capture_id is not None:
                 self.journal.capture(self.db, int(capture_id))
-            self.journal.article(self.db, article_id if post_key is None else None)
+            self.journal.article(self.db, c.article_id if c.post_key is None else None)
         assert capture_id is not None
         return int(capture_id)
 
     def add_records(
         self,
         capture_id: int | None,
-        records: Iterable[RecordInfo],
+        records: Iterable[RecordLocation],
         *,
         post_key: str | None = None,
         article_id: int | None = None,
@@ -511,7 +469,7 @@ class Index(Closing):
         """Ids of runs that started and never finished (killed or crashed), oldest first."""
         return [row["id"] for row in self.db.query("SELECT id FROM runs WHERE finished_at IS NULL ORDER BY id")]
 
-    def close_unfinished_runs(self, outcome: str = "killed") -> list[dict[str, Any]]:
+    def close_unfinished_runs(self, outcome: str = "killed") -> list[RunRow]:
         """Close every unfinished run as `outcome`; return their rows (id, started_at, command).
 
         Only for the holder of the archive's lock: a run still going holds the lock, so an unfinished
@@ -522,4 +480,4 @@ class Index(Closing):
                 "SELECT id, started_at, command FROM runs WHERE finished_at IS NULL ORDER BY id"))
             self.db.execute("UPDATE runs SET finished_at = ?, outcome = ? WHERE finished_at IS NULL",
                             [utc_now(), outcome])
-        return rows
+        return [RunRow(**row) for row in rows]

@@ -7,9 +7,10 @@ from typing import Any
 from sqlite_utils import Database
 
 from archiver.index import fields
+from archiver.index.sqlite.rank import kind_rank_sql
 
-_OLD_RANK = fields.kind_rank_sql("citations.kind")
-_NEW_RANK = fields.kind_rank_sql("excluded.kind")
+_OLD_RANK = kind_rank_sql("citations.kind")
+_NEW_RANK = kind_rank_sql("excluded.kind")
 # An article both embedding and linking a post keeps the strongest kind and that kind's evidence.
 CITATION_CONFLICT = f"""
     ON CONFLICT (article_id, post) DO UPDATE SET

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from archiver.errors import DiskFull, IndexDamaged, IndexError_
-from archiver.index import damage, rekey
+from archiver.index.sqlite import damage, rekey
 
 log = logging.getLogger(__name__)
 
