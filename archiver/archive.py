@@ -24,8 +24,8 @@ from .space import disk_full, is_full
 
 if TYPE_CHECKING:
     from .capture.http import RecordingClient
-    from .capture.types import RecordInfo
     from .net import NetOptions
+    from .warcstore import RecordInfo
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +149,8 @@ class Session:
     def __enter__(self) -> Session:
         from .capture.browser import Browser
         from .capture.http import RecordingClient
-        from .capture.warc import WarcStore, recover
         from .index import open_index
+        from .warcstore import WarcStore, recover
 
         warcs = make_dirs(self.archive_dir / WARC_DIR)
         if self.recover_warcs:
@@ -436,7 +436,7 @@ class Archiver:
 
 def _identify(post: Post, pid: str, handle: str | None) -> None:
     """Give a hash-keyed tweet the ID its short link led to."""
-    from .detect.platforms.twitter import canonical_url
+    from .platforms.twitter.detect import canonical_url
 
     post.post_id, post.handle = pid, post.handle or handle
     post.url = canonical_url(pid, post.handle)

@@ -22,9 +22,8 @@ from .space import disk_full, is_full
 if TYPE_CHECKING:
     from .capture.browser import Browser
     from .capture.http import RecordingClient
-    from .capture.types import RecordInfo
-    from .capture.warc import WarcStore
     from .index.protocol import ArchiveIndex
+    from .warcstore import RecordInfo, WarcStore
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +149,7 @@ class PostCapturer:
     def _twitter(self, post: Any, recheck: bool = False) -> PostOutcome:
         from .capture import twitter
         from .capture.oembed import embed_url
-        from .detect.platforms.twitter import canonical_url
+        from .platforms.twitter.detect import canonical_url
 
         key, pid = post.key, post.post_id
         records: list[RecordInfo] = []

@@ -21,8 +21,8 @@ import httpx
 
 from archiver.capture.http import CURL_UA
 from archiver.capture.types import HttpGetter
-from archiver.detect.platforms.twitter import parse_status_url
 from archiver.errors import NetworkError, RefusedError
+from archiver.platforms.twitter.detect import parse_status_url
 
 log = logging.getLogger(__name__)
 

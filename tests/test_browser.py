@@ -24,10 +24,9 @@ from archiver.capture.browser import (
     detect_login_wall,
     find_chromium,
 )
-from archiver.capture.types import RecordInfo
-from archiver.capture.warc import WarcStore, read_record
 from archiver.errors import BrowserError
 from archiver.net import NetOptions
+from archiver.warcstore import RecordInfo, WarcStore, read_record
 from tests.fakeweb import site as fakesite
 from tests.fakeweb.server import FakeWeb
 from tests.test_recorder import (

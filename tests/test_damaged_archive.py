@@ -14,12 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from archiver.capture.types import Exchange
-from archiver.capture.warc import WarcStore
 from archiver.index.rows import Capture
 from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.layout import DB_NAME, WARC_DIR
 from archiver.models import Post
+from archiver.warcstore import Exchange, WarcStore
 from tests.e2e import ROOT
 
 PAGE = 4096

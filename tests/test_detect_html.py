@@ -285,7 +285,7 @@ def test_widgets_and_playlists_are_not_posts() -> None:
 
 
 def test_one_failing_rule_does_not_sink_the_page() -> None:
-    from archiver.detect.platforms import instagram
+    from archiver.platforms import instagram
 
     def boom(*_: object) -> None:
         raise RuntimeError("broken rule")

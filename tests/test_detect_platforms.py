@@ -8,35 +8,38 @@ from pathlib import Path
 
 import pytest
 
-from archiver.detect import detect, looks_like_html, platforms
+from archiver import platforms
+from archiver.detect import detect, looks_like_html
 from archiver.detect.merge import merge_posts
-from archiver.detect.platforms import REGISTRY, match_embed_src, match_url
-from archiver.detect.platforms.linkedin import update_time
-from archiver.detect.platforms.mastodon import status_time
-from archiver.detect.platforms.tiktok import video_time
 from archiver.models import PLATFORMS, Document, Post
+from archiver.platforms import REGISTRY, match_embed_src, match_url
+from archiver.platforms.linkedin import update_time
+from archiver.platforms.mastodon import status_time
+from archiver.platforms.tiktok import video_time
 
 PLATFORM_DIR = Path(platforms.__file__).parent
 
 
 def test_registry_has_every_platform_once_in_its_own_module() -> None:
     assert sorted(p.name for p in REGISTRY) == sorted(PLATFORMS)
-    modules = {p.stem for p in PLATFORM_DIR.glob("*.py")} - {"__init__", "base"}
-    assert modules == set(PLATFORMS)
+    modules = {p.stem for p in PLATFORM_DIR.glob("*.py")} - {"__init__", "base", "plugins"}
+    packages = {p.parent.name for p in PLATFORM_DIR.glob("*/__init__.py")}
+    assert not modules & packages
+    assert modules | packages == set(PLATFORMS)
 
 
 def test_registry_is_one_line_per_platform() -> None:
-    """Adding a platform = one module + one registry line (issue 2, point 8)."""
+    """Adding a built-in platform = one module or package + one line in the registry."""
     source = (PLATFORM_DIR / "__init__.py").read_text(encoding="utf-8")
     tree = ast.parse(source)
     registry = next(
         node.value
         for node in tree.body
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "REGISTRY"
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "BUILT_IN"
     )
     assert isinstance(registry, ast.Tuple)
     lines = [source.splitlines()[elt.lineno - 1].strip() for elt in registry.elts]
-    assert lines == [f"{p.name}.PLATFORM," for p in REGISTRY]
+    assert lines == [f"{p.name}.PLATFORM," for p in platforms.BUILT_IN]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.detect.platforms.twitter import (
+from archiver.platforms.twitter.detect import (
     SHORTLINK_RE,
     canonical_url,
     find_shortlinks,

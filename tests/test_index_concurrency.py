@@ -17,7 +17,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from archiver.capture.types import RecordInfo
+    from archiver.warcstore import RecordInfo
     from archiver.index.rows import Capture
     from archiver.index.sqlite.index import SQLiteIndex as Index
     from archiver.models import Post
@@ -45,7 +45,7 @@ KILLED = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from archiver.capture.types import RecordInfo
+    from archiver.warcstore import RecordInfo
     from archiver.index.rows import Capture
     from archiver.index.sqlite.index import SQLiteIndex as Index
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from archiver.capture.warc import WarcStore, iter_records
 from archiver.index.journal import is_journal_uri
 from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.layout import DB_NAME, WARC_DIR
 from archiver.models import Post
 from archiver.reindex import reindex
+from archiver.warcstore import WarcStore, iter_records
 from tests.index_rows import Filters, lookup, show
 
 

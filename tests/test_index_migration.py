@@ -13,12 +13,12 @@ import pytest
 from sqlite_utils import Database
 
 from archiver.bundle import verify_selection
-from archiver.capture.types import RecordInfo
 from archiver.index.rows import Capture
 from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.index.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 from archiver.models import Post
 from archiver.verify import verify_archive
+from archiver.warcstore import RecordInfo
 from tests.export_fixtures import ALICE_EMBED, ALICE_KEY, ARTICLE, BOB_EMBED, BOB_KEY, Archive, build_archive
 from tests.index_rows import Filters, lookup, records_for, show
 

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archiver.capture.types import RecordInfo
 from archiver.errors import UsageError
 from archiver.index.rows import Capture
 from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.models import Post
+from archiver.warcstore import RecordInfo
 from tests.index_rows import LOOKUP_FIELDS, Filters, lookup, records_for, show
 
 A = "https://news.example/a"

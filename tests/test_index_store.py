@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from archiver.capture.types import RecordInfo
 from archiver.errors import IndexError_
 from archiver.index.rows import Capture
 from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.models import Post, hash_key
+from archiver.warcstore import RecordInfo
 from tests.index_rows import Filters, lookup
 
 ID = "1146359923158089728"

@@ -31,8 +31,8 @@ from archiver.capture.recorder import (
     is_internal_redirect,
     should_record,
 )
-from archiver.capture.warc import WarcStore
 from archiver.net import NetOptions
+from archiver.warcstore import WarcStore
 
 VENV_BIN = Path(sys.executable).parent
 

@@ -32,16 +32,16 @@ from archiver.capture.recorder import (
     page_document,
     redirect_chain,
 )
-from archiver.capture.types import RecordInfo
 from archiver.errors import BrowserError
 from archiver.limits import DEFAULT_CAPTURE_DEADLINE, seconds
 from archiver.modes import make_dirs, write_file
+from archiver.warcstore import RecordInfo
 
 from ..resource import Closing
 
 if TYPE_CHECKING:
-    from archiver.capture.warc import WarcStore
     from archiver.net import NetOptions
+    from archiver.warcstore import WarcStore
 
 log = logging.getLogger(__name__)
 

@@ -28,12 +28,11 @@ from typing import Any
 
 import httpx
 
-from archiver.capture.types import Exchange, RecordInfo
-from archiver.capture.warc import WarcStore
 from archiver.errors import LimitExceeded, NetworkError, RefusedError
 from archiver.limits import DEFAULT_FETCH_DEADLINE, seconds
 from archiver.net import NetOptions
 from archiver.netpolicy import AddressRefused, judge_literal
+from archiver.warcstore import Exchange, RecordInfo, WarcStore
 
 from ..resource import Closing
 

@@ -19,8 +19,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from archiver.capture.types import HttpGetter
-from archiver.detect.platforms.twitter import parse_status_url
 from archiver.errors import NetworkError
+from archiver.platforms.twitter.detect import parse_status_url
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from playwright.sync_api import (
 from playwright.sync_api import Error as PlaywrightError
 
 from archiver.capture.cdp import CdpResponse, CdpTap, has_body, pairs
-from archiver.capture.types import Exchange
+from archiver.warcstore import Exchange
 
 log = logging.getLogger(__name__)
 

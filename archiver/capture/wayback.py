@@ -25,8 +25,8 @@ import httpx
 
 from archiver.capture.twitter import TweetData, iso_utc, original_photo_url
 from archiver.capture.types import HttpGetter
-from archiver.detect.platforms.twitter import parse_status_url
 from archiver.errors import NetworkError
+from archiver.platforms.twitter.detect import parse_status_url
 
 log = logging.getLogger(__name__)
 

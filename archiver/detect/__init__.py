@@ -3,7 +3,6 @@
     detect(doc)            all posts in one document, deduplicated by key, in document order
     looks_like_html(text)  content sniffing
     platform_for_url(url)  (platform, post_id, canonical URL, handle) of one URL, or None
-    platforms              the registry: one module per platform (platforms/__init__.py)
 
 Importing this package is cheap (selectolax and regexes); dateparser loads on the first localized
 date that has to be read.
@@ -12,15 +11,12 @@ date that has to be read.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from archiver.detect import platforms
-from archiver.detect.html import detect_html
-from archiver.detect.merge import merge_posts
-from archiver.detect.platforms import match_embed_src, match_url
-from archiver.detect.platforms.base import absolutize
 from archiver.detect.sniff import looks_like_html
-from archiver.detect.text import detect_text
-from archiver.models import Document, Post
+
+if TYPE_CHECKING:
+    from archiver.models import Document, Post
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +26,12 @@ def detect(doc: Document) -> list[Post]:
 
     A post both embedded and linked is reported once, as embedded, with the richest fields of both.
     """
+    # Imported here: platform modules use this package's helpers (dates, signatures), and the
+    # walkers use the platform registry, so neither side imports the other at load time.
+    from archiver.detect.html import detect_html
+    from archiver.detect.merge import merge_posts
+    from archiver.detect.text import detect_text
+
     posts = detect_html(doc.text, doc.source) if doc.is_html else detect_text(doc.text, doc.source)
     merged = merge_posts(posts)
     log.debug("%s: %d posts (%d before merging)", doc.source, len(merged), len(posts))
@@ -42,6 +44,9 @@ def platform_for_url(url: str) -> tuple[str, str, str, str | None] | None:
     For any single URL: a link as written (scheme-less `twitter.com/u/status/1` too), a redirect
     target seen during capture, or a player/embed URL (`youtube.com/embed/ID`, `Tweet.html?id=`).
     """
+    from archiver.platforms import match_embed_src, match_url
+    from archiver.platforms.base import absolutize
+
     url = absolutize(url) if url and url.strip() else ""
     if not url:
         return None
@@ -52,4 +57,4 @@ def platform_for_url(url: str) -> tuple[str, str, str, str | None] | None:
     return platform.name, match.post_id, match.url, match.handle
 
 
-__all__ = ["detect", "looks_like_html", "platform_for_url", "platforms"]
+__all__ = ["detect", "looks_like_html", "platform_for_url"]

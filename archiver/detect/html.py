@@ -25,14 +25,14 @@ from archiver.detect.hidden import (
     escaped_targets,
     maybe_base64,
 )
-from archiver.detect.platforms import (
+from archiver.models import Post
+from archiver.platforms import (
     REGISTRY,
     match_embed_src,
     match_url,
     platform_for_host,
-    twitter,
 )
-from archiver.detect.platforms.base import (
+from archiver.platforms.base import (
     EmbedContext,
     EmbedRule,
     Platform,
@@ -40,7 +40,7 @@ from archiver.detect.platforms.base import (
     host_of,
     strip_url,
 )
-from archiver.models import Post
+from archiver.platforms.twitter import detect as twitter
 
 log = logging.getLogger(__name__)
 

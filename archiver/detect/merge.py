@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from archiver.detect.platforms import BY_NAME, twitter
 from archiver.models import Post
+from archiver.platforms import BY_NAME
+from archiver.platforms.twitter import detect as twitter
 
 _RANK = {"embedded": 3, "linked": 2, "shortlink": 1}
 

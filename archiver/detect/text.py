@@ -15,10 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from archiver.detect.platforms import BY_NAME, match_url, twitter
-from archiver.detect.platforms.base import absolutize, build_post
 from archiver.detect.signature import Signature, find_signature
 from archiver.models import Post
+from archiver.platforms import BY_NAME, match_url
+from archiver.platforms.base import absolutize, build_post
+from archiver.platforms.twitter import detect as twitter
 
 TWEET_LIMIT = 280
 _QUOTE_RE = re.compile(r"^[ \t]*((?:>[ \t]?)+)")

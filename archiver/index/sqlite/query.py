@@ -151,7 +151,7 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
         return keys
     if re.fullmatch(r"https?://\S+", ident):
         # Imported here: detect is heavy, and only URLs need its knowledge of Twitter's mirrors.
-        from archiver.detect.platforms.twitter import parse_status_url
+        from archiver.platforms.twitter.detect import parse_status_url
 
         status = parse_status_url(ident)
         if status is not None:

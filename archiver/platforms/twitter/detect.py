@@ -6,7 +6,9 @@ import hashlib
 import re
 from typing import TYPE_CHECKING
 
-from archiver.detect.platforms.base import (
+from archiver.detect.signature import find_signature
+from archiver.models import Post
+from archiver.platforms.base import (
     Attrs,
     EmbedContext,
     EmbedRule,
@@ -16,8 +18,6 @@ from archiver.detect.platforms.base import (
     iso_from_ms,
     query_param,
 )
-from archiver.detect.signature import find_signature
-from archiver.models import Post
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from archiver.detect.platforms.base import (
+from archiver.models import Post
+from archiver.platforms.base import (
     Attrs,
     EmbedContext,
     EmbedRule,
@@ -15,7 +16,6 @@ from archiver.detect.platforms.base import (
     iso_from_seconds,
     plausible_ms,
 )
-from archiver.models import Post
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode

@@ -7,7 +7,8 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from archiver.detect.platforms.base import (
+from archiver.models import Post
+from archiver.platforms.base import (
     Attrs,
     EmbedContext,
     EmbedRule,
@@ -15,7 +16,6 @@ from archiver.detect.platforms.base import (
     UrlMatch,
     query_param,
 )
-from archiver.models import Post
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode

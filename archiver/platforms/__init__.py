@@ -1,13 +1,14 @@
-"""The platform registry: one module per platform, one line each below.
+"""The platform registry: one module (or package) per platform, one line each below.
 
-Adding a platform = a new module that builds a `Platform` (see `base.py`) + one line in REGISTRY.
+Adding a platform = a new module that builds a `Platform` (see `base.py`) + one line in BUILT_IN; a
+platform kept outside this package is a plugin (`plugins.py`) and needs no line here.
 Order matters only where two platforms could claim the same element: the first rule that returns
 posts wins (Truth Social before Mastodon, so a Truth embed is not taken for a Mastodon one).
 """
 
 from __future__ import annotations
 
-from archiver.detect.platforms import (
+from archiver.platforms import (
     bluesky,
     facebook,
     instagram,
@@ -22,9 +23,10 @@ from archiver.detect.platforms import (
     vimeo,
     youtube,
 )
-from archiver.detect.platforms.base import Platform, UrlMatch, host_of
+from archiver.platforms.base import Platform, UrlMatch, host_of
+from archiver.platforms.plugins import discover
 
-REGISTRY: tuple[Platform, ...] = (
+BUILT_IN: tuple[Platform, ...] = (
     twitter.PLATFORM,
     instagram.PLATFORM,
     tiktok.PLATFORM,
@@ -39,6 +41,8 @@ REGISTRY: tuple[Platform, ...] = (
     linkedin.PLATFORM,
     vimeo.PLATFORM,
 )
+
+REGISTRY: tuple[Platform, ...] = BUILT_IN + tuple(p for p in discover() if p.name not in {b.name for b in BUILT_IN})
 
 BY_NAME: dict[str, Platform] = {p.name: p for p in REGISTRY}
 _BY_HOST: dict[str, Platform] = {host: p for p in reversed(REGISTRY) for host in p.hosts}

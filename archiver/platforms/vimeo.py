@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from archiver.detect.platforms.base import Platform, UrlMatch
+from archiver.platforms.base import Platform, UrlMatch
 
 PLAYER_URL_RE = re.compile(r"^(?:https?:)?//player\.vimeo\.com/video/(?P<id>\d{3,12})(?!\d)", re.IGNORECASE)
 PAGE_URL_RE = re.compile(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from archiver.detect.platforms.base import Platform, UrlMatch, iso_from_ms, plausible_ms
+from archiver.platforms.base import Platform, UrlMatch, iso_from_ms, plausible_ms
 
 UPDATE_URL_RE = re.compile(
     r"^(?:https?:)?//(?:[a-z0-9-]+\.)*linkedin\.com/(?:embed/)?feed/update/urn:li:(?P<type>activity|share|ugcPost):(?P<id>\d{10,25})(?![0-9A-Za-z_])",

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from archiver.detect.platforms.base import (
+from archiver.detect.signature import find_signature
+from archiver.models import Post
+from archiver.platforms.base import (
     Attrs,
     EmbedContext,
     EmbedRule,
@@ -17,8 +19,6 @@ from archiver.detect.platforms.base import (
     UrlMatch,
     has_class,
 )
-from archiver.detect.signature import find_signature
-from archiver.models import Post
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode

@@ -6,8 +6,8 @@ Accepts `truthsocial.com/@user/ID`, `/@user/posts/ID` and their `/embed` iframes
 
 from __future__ import annotations
 
-from archiver.detect.platforms.base import Platform, UrlMatch
-from archiver.detect.platforms.mastodon import (
+from archiver.platforms.base import Platform, UrlMatch
+from archiver.platforms.mastodon import (
     make_embed_rules,
     match_status,
     status_time,

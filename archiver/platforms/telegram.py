@@ -8,14 +8,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from archiver.detect.platforms.base import (
+from archiver.models import Post
+from archiver.platforms.base import (
     Attrs,
     EmbedContext,
     EmbedRule,
     Platform,
     UrlMatch,
 )
-from archiver.models import Post
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode

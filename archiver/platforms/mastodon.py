@@ -10,7 +10,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from archiver.detect.platforms.base import (
+from archiver.models import Post
+from archiver.platforms.base import (
     Attrs,
     EmbedContext,
     EmbedRule,
@@ -21,7 +22,6 @@ from archiver.detect.platforms.base import (
     iso_from_ms,
     plausible_ms,
 )
-from archiver.models import Post
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
