@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ArchiverError, DiskFull, NetworkError, SourceError
+from .index.rows import Capture
 from .interrupt import STOP, exit_code, signal_name
 from .layout import WARC_DIR, article_dir, relative
 from .limits import Limits
@@ -149,7 +150,7 @@ class Session:
     def __enter__(self) -> Session:
         from .capture.browser import Browser
         from .capture.http import RecordingClient
-        from .index.store import Index
+        from .index import open_index
         from .warcstore import WarcStore, recover
 
         warcs = make_dirs(self.archive_dir / WARC_DIR)
@@ -157,7 +158,7 @@ class Session:
             for msg in recover(warcs):
                 log.warning("%s", msg)
         try:
-            self.index = self._stack.enter_context(Index(self.archive_dir))
+            self.index = self._stack.enter_context(open_index(self.archive_dir))
             self.browser = self._stack.enter_context(
                 Browser(self.net, workdir=self.archive_dir / ".browser", timeout=self.timeout,
                         capture_deadline=self.limits.capture_deadline, max_body=self.limits.max_bytes,
@@ -425,13 +426,13 @@ class Archiver:
         if title:
             s.index.upsert_article(url, title=title)
         with s.index.transaction():
-            cid = s.index.add_capture(
+            cid = s.index.add_capture(Capture(
                 post_key=None, article_id=article_id, source="live", url=url,
                 status="ok" if not error else "error",
                 screenshot=relative(s.archive_dir, getattr(page, "screenshot", None)),
                 screenshot_sha256=getattr(page, "screenshot_sha256", None), error=error,
                 warc=records[-1].filename if records else None,
-                page_record_id=getattr(page, "page_record_id", None))
+                page_record_id=getattr(page, "page_record_id", None)))
             s.index.add_records(cid, records, article_id=article_id)
 
 

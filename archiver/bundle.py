@@ -10,65 +10,55 @@ from .models import best_capture
 
 if TYPE_CHECKING:
     from .export import ExportSummary
-    from .index.query import Filters
-    from .index.store import Index
+    from .index.filters import Filters
+    from .index.protocol import IndexQueries
+    from .index.rows import PostRow
     from .verify import Problem
 
 
-def _pages(index: Index, posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _pages(index: IndexQueries, posts: list[PostRow]) -> list[dict[str, Any]]:
     """One page per citing article (its URL) and one per post (its best rendered capture)."""
     pages: list[dict[str, Any]] = []
     seen: set[str] = set()
-    keys = [p["key"] for p in posts]
-    if not keys:
+    if not posts:
         return pages
-    marks = ", ".join("?" for _ in keys)
-    for row in index.db.query(
-        f"SELECT a.url, a.title, MIN(c.captured_at) AS ts FROM articles a JOIN citations ci ON ci.article_id = a.id "
-        f"LEFT JOIN captures c ON c.article_id = a.id AND c.post_key IS NULL WHERE ci.post_key IN ({marks}) "
-        f"GROUP BY a.id ORDER BY a.url", keys):
-        if row["url"] in seen or not row["ts"]:
+    for article in index.citing_articles([p.key for p in posts]):
+        if article.url in seen or not article.first_captured:
             continue
-        seen.add(row["url"])
-        pages.append({"url": row["url"], "ts": row["ts"], "title": row["title"] or row["url"]})
+        seen.add(article.url)
+        pages.append({"url": article.url, "ts": article.first_captured, "title": article.title or article.url})
     for post in posts:
-        caps = list(index.db.query(
-            "SELECT url, source, captured_at, status, error FROM captures WHERE post_key = ? AND url != ''",
-            [post["key"]]))
-        best = best_capture(caps, post.get("status"))
-        if best is None or best["url"] in seen:
+        best = best_capture(index.post_captures(post.key), post.status)
+        if best is None or best.url in seen:
             continue
-        seen.add(best["url"])
-        who = post.get("author") or post.get("handle") or post.get("platform")
-        handle = f" (@{post['handle']})" if post.get("handle") else ""
-        date = post.get("posted_at") or "date unknown"
-        pages.append({"url": best["url"], "ts": best["captured_at"], "title": f"{who}{handle}, {date}"})
+        seen.add(best.url)
+        who = post.author or post.handle or post.platform
+        handle = f" (@{post.handle})" if post.handle else ""
+        date = post.posted_at or "date unknown"
+        pages.append({"url": best.url, "ts": best.captured_at, "title": f"{who}{handle}, {date}"})
     return pages
 
 
-def export_selection(index: Index, archive_dir: Path, filters: Filters, out: Path, *,
+def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, out: Path, *,
                      include_credentials: bool = False, allow_damaged: bool = False) -> ExportSummary:
     """Export the posts matching `filters`, with the articles citing them."""
     from .export import bundle_format, export_bundle
-    from .index.query import lookup, records_for
 
     bundle_format(out)  # a bad name is a usage error before any work
-    posts = lookup(index, filters)
+    posts = index.lookup(filters)
     if not posts:
         raise ExportError("nothing matched the filters; try `archiver lookup` with the same filters first")
-    records = records_for(index, [p["key"] for p in posts])
+    records = index.records_for([p.key for p in posts])
     title = f"archiver export of {len(posts)} post(s)"
     return export_bundle(archive_dir, records, _pages(index, posts), out,
                          include_credentials=include_credentials, title=title, allow_damaged=allow_damaged)
 
 
-def verify_selection(index: Index, archive_dir: Path) -> tuple[list[Problem], str]:
+def verify_selection(index: IndexQueries, archive_dir: Path) -> tuple[list[Problem], str]:
     """Verify every indexed record and screenshot; returns the problems and what was checked."""
     from .verify import verify_archive
 
-    records = list(index.db.query("SELECT * FROM records ORDER BY filename, \"offset\""))
-    shots = list(index.db.query(
-        "SELECT screenshot AS path, screenshot_sha256 AS sha256 FROM captures WHERE screenshot IS NOT NULL "
-        "UNION SELECT path, sha256 FROM media WHERE path IS NOT NULL"))
+    records = list(index.all_records())
+    shots = index.stored_files()
     problems = verify_archive(archive_dir, records, shots, whole_index=True)
     return problems, f"{len(records)} records, {len(shots)} files checked"

@@ -87,7 +87,7 @@ def _call(fn: Callable[[], T]) -> T:
 
 
 def _named(e: Exception) -> ArchiverError | None:
-    from .index.damage import translate
+    from .index import translate_error as translate
     from .space import translate_os
 
     return translate_os(e) if isinstance(e, OSError) else translate(e)
@@ -385,14 +385,14 @@ CapturedSinceOpt = Annotated[str | None, typer.Option("--captured-since", help="
 
 
 def _filters(**kw: Any):  # type: ignore[no-untyped-def]
-    from .index.query import Filters
+    from .index.filters import Filters
 
     return _call(lambda: Filters(**kw))
 
 
 def _open_index(archive_dir: Path):  # type: ignore[no-untyped-def]
     from .errors import UsageError
-    from .index.store import Index
+    from .index import open_index
     from .layout import DB_NAME
     from .verify import REINDEX_HINT, index_absent
 
@@ -400,7 +400,7 @@ def _open_index(archive_dir: Path):  # type: ignore[no-untyped-def]
         _fail(f"{archive_dir}: {reason} beside the WARC files: {REINDEX_HINT}", EXIT_USAGE)
     if not (archive_dir / DB_NAME).exists():
         _fail(str(UsageError(f"no archive at {archive_dir} (no {DB_NAME}); run `archiver archive` or `archiver run` first, or pass --archive-dir")), EXIT_USAGE)
-    return _call(lambda: Index(archive_dir, create=False))
+    return _call(lambda: open_index(archive_dir, create=False))
 
 
 
@@ -418,15 +418,14 @@ def lookup(
 
         archiver lookup --handle @RivertonDesk --since 2024-03-01 --format json
     """
-    from .index.query import LOOKUP_FIELDS
-    from .index.query import lookup as run_lookup
+    from .index.filters import LOOKUP_FIELDS
     from .output import render
 
     d = _archive_dir(archive_dir)
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
     with _open_index(d) as index:
-        rows = _call(lambda: run_lookup(index, filters))
+        rows = [row.to_dict() for row in _call(lambda: index.lookup(filters))]
     _write(render(rows, format.value, fields=LOOKUP_FIELDS,
                   table_columns=("handle", "posted_at", "status", "platform", "post_id", "text")))
     typer.echo(f"archiver: {len(rows)} post(s)", err=True)
@@ -444,18 +443,17 @@ def show(
 
         archiver show https://x.com/RivertonDesk/status/1764640000000000001
     """
-    from .index.query import show as run_show
     from .output import dumps, printable
 
     d = _archive_dir(archive_dir)
     with _open_index(d) as index:
-        row = _call(lambda: run_show(index, post))
-    if row is None:
+        found = _call(lambda: index.show(post))
+    if found is None:
         _fail(f"{post}: not in the archive at {d}; try `archiver lookup` to list what is held", EXIT_USAGE)
     if format is OutFormat.json:
-        _write(dumps(row, indent=2) + "\n")
+        _write(dumps(found.to_dict(), indent=2) + "\n")
         return
-    row = printable(row)  # text from pages: no escape sequence, control or bidi override reaches the terminal
+    row = printable(found.to_dict())  # text from pages: no escape sequence, control or bidi override reaches the terminal
     lines = [f"{k:<10} {_plain(row.get(k))}" for k in ("key", "url", "platform", "handle", "author", "posted_at", "status", "text")]
     lines.append("history:")
     lines += [f"  {h.get('checked_at')}  {h.get('status')}" for h in row.get("history") or []]
@@ -570,14 +568,13 @@ def report(
 
         archiver report --status deleted -o deleted.html
     """
-    from .index.query import lookup as run_lookup
     from .report import write_report
 
     d = _archive_dir(archive_dir)
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
     with _open_index(d) as index:
-        rows = _call(lambda: run_lookup(index, filters))
+        rows = _call(lambda: index.lookup(filters))
     _call(lambda: write_report(rows, d, out))
     _write(f"{out}\n")
     typer.echo(f"archiver: report of {len(rows)} post(s) written to {out}", err=True)

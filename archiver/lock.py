@@ -11,12 +11,12 @@ import json
 import os
 import socket
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
 from .errors import LockHeld
 from .modes import make_dirs, open_or_create
+from .times import iso_seconds
 
 LOCK_NAME = ".lock"
 
@@ -57,7 +57,7 @@ class ArchiveLock:
                     ) from None
                 time.sleep(self.poll)
         info = {"pid": os.getpid(), "host": socket.gethostname(),
-                "since": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+                "since": iso_seconds()}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
         self._fd = fd

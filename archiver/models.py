@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 Kind = Literal["embedded", "linked", "shortlink"]
 KINDS: tuple[str, ...] = ("embedded", "linked", "shortlink")
@@ -112,17 +113,31 @@ class Post:
         return {k: d[k] for k in POST_FIELDS}
 
 
-def best_capture(captures: list[dict[str, Any]], post_status: str | None) -> dict[str, Any] | None:
+class CaptureLike(Protocol):
+    """What choosing the best capture reads of one (captures without `error` count as complete)."""
+
+    @property
+    def captured_at(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
+C = TypeVar("C", bound=CaptureLike)
+
+
+def best_capture(captures: Sequence[C], post_status: str | None) -> C | None:
     """The capture that best shows a post: the newest live one for a live post; for a post that is
     gone, the newest Wayback copy that really recovered it (the live capture shows only
     "unavailable"), else the newest capture. Shared by export (pages) and report (thumbnails)."""
     if not captures:
         return None
-    ordered = sorted(captures, key=lambda c: c.get("captured_at") or "")
+    ordered = sorted(captures, key=lambda c: c.captured_at or "")
     if post_status != "live":
-        recovered = [c for c in ordered if c.get("source") == "wayback" and c.get("status") == "recovered"
-                     and not c.get("error")]
+        recovered = [c for c in ordered if c.source == "wayback" and c.status == "recovered"
+                     and not getattr(c, "error", None)]
         if recovered:
             return recovered[-1]
-    live = [c for c in ordered if c.get("source") == "live"]
+    live = [c for c in ordered if c.source == "live"]
     return (live or ordered)[-1]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ArchiverError, DiskFull, NetworkError, RefusedError
+from .index.rows import Capture
 from .layout import MEDIA_DIR, post_dir, relative
 from .modes import make_dirs, write_file
 from .space import disk_full, is_full
@@ -22,7 +23,7 @@ from .warcstore import Batch
 if TYPE_CHECKING:
     from .capture.browser import Browser
     from .capture.http import RecordingClient
-    from .index.store import Index
+    from .index.protocol import ArchiveIndex
     from .warcstore import RecordInfo, WarcStore
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def _stamp() -> str:
 class PostCapturer:
     """Captures posts with one shared browser, HTTP client, WARC store and index."""
 
-    def __init__(self, archive_dir: Path, index: Index, store: WarcStore, client: RecordingClient,
+    def __init__(self, archive_dir: Path, index: ArchiveIndex, store: WarcStore, client: RecordingClient,
                  browser: Browser) -> None:
         self.archive_dir = archive_dir
         self.index = index
@@ -95,10 +96,10 @@ class PostCapturer:
             shot, digest = elements[0].path, elements[0].sha256
         warc = records[-1].filename if records else None
         with self.index.transaction():
-            cid = self.index.add_capture(
+            cid = self.index.add_capture(Capture(
                 post_key=key, article_id=None, source=source, url=url, status=status,
                 screenshot=relative(self.archive_dir, shot), screenshot_sha256=digest,
-                error=error, warc=warc, page_record_id=getattr(page, "page_record_id", None))
+                error=error, warc=warc, page_record_id=getattr(page, "page_record_id", None)))
             self.index.add_records(cid, records, post_key=key)
         return cid
 

@@ -17,17 +17,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
-from .errors import IndexError_, UsageError
-from .index import fields, merge
-from .index.damage import disk_full, is_full
-from .index.journal import JOURNAL_FORMAT, is_journal_record
+from .errors import UsageError
+from .index import fields, index_in_use, rebuild_index
+from .index.journal import JOURNAL_FORMAT, Entry, Rebuilt, is_journal_record
 from .layout import DB_NAME, WARC_DIR
 from .modes import ensure_file
 
@@ -57,15 +55,6 @@ class ReindexSummary:
                 f"{self.captures} capture(s), {self.observations} observation(s) from {self.journal} journal entries")
 
 
-@dataclass
-class _Entry:
-    date: str
-    filename: str
-    offset: int
-    kind: str
-    payload: dict[str, Any]
-
-
 def _record_row(rec: Any, filename: str, offset: int, length: int) -> tuple[Any, ...]:
     """The `records` row the capture wrote for this record (see WarcStore._write)."""
     h = rec.rec_headers
@@ -82,7 +71,7 @@ def _record_row(rec: Any, filename: str, offset: int, length: int) -> tuple[Any,
             fields.dump(extra) if extra else None)
 
 
-def _scan(path: Path, rel: str, rows: list[tuple[Any, ...]], journal: list[_Entry], gaps: list[str]) -> bool:
+def _scan(path: Path, rel: str, rows: list[tuple[Any, ...]], journal: list[Entry], gaps: list[str]) -> bool:
     """Read one WARC file; returns True when it holds journal entries."""
     filename = path.name
     found_journal = False
@@ -96,7 +85,7 @@ def _scan(path: Path, rel: str, rows: list[tuple[Any, ...]], journal: list[_Entr
                     payload = json.loads(rec.content_stream().read())
                     if isinstance(payload, dict) and payload.get("journal") == JOURNAL_FORMAT:
                         it.read_to_end(rec)
-                        journal.append(_Entry(rec.rec_headers.get_header("WARC-Date") or "", filename,
+                        journal.append(Entry(rec.rec_headers.get_header("WARC-Date") or "", filename,
                                               it.get_record_offset(), str(payload.get("kind")), payload))
                         found_journal = True
                         continue
@@ -110,116 +99,6 @@ def _scan(path: Path, rel: str, rows: list[tuple[Any, ...]], journal: list[_Entr
     return found_journal
 
 
-_RECORD_INSERT = (
-    'INSERT OR REPLACE INTO records (record_id, warc_type, target_uri, date, status, mime, payload_digest, '
-    'filename, "offset", length, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
-)
-
-
-def _upsert(db: Any, table: str, row: dict[str, Any], conflict: str) -> None:
-    names = list(row)
-    cols = ", ".join(f'"{n}"' for n in names)
-    marks = ", ".join("?" for _ in names)
-    sets = ", ".join(f'"{n}" = excluded."{n}"' for n in names if n not in conflict.split(", "))
-    db.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({conflict}) DO UPDATE SET {sets}",
-               list(row.values()))
-
-
-def _insert(db: Any, table: str, row: dict[str, Any]) -> int:
-    names = list(row)
-    cols = ", ".join(f'"{n}"' for n in names)
-    cursor = db.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' for _ in names)})", list(row.values()))
-    return int(cursor.lastrowid or 0)
-
-
-class _Replay:
-    """Applies journal entries, in order, to a fresh index."""
-
-    def __init__(self, db: Any) -> None:
-        self.db = db
-        self.captures: dict[str, int] = {}
-        self.missing_records = 0
-        self.orphans = 0  # entries naming an article or capture the journal never described
-
-    def article_id(self, url: str | None) -> int | None:
-        if url is None:
-            return None
-        row = self.db.execute("SELECT id FROM articles WHERE url = ?", [url]).fetchone()
-        if row is None:
-            self.orphans += 1
-            return None
-        return int(row[0])
-
-    def apply(self, entry: _Entry) -> None:
-        p = entry.payload
-        row = dict(p.get("row") or {})
-        if entry.kind == "article":
-            _upsert(self.db, "articles", row, "url")
-        elif entry.kind == "post":
-            _upsert(self.db, "posts", row, "key")
-        elif entry.kind == "post-status":
-            self.db.execute("UPDATE posts SET status = ?, last_checked = ? WHERE key = ?",
-                            [row.get("status"), row.get("last_checked"), row.get("key")])
-        elif entry.kind == "citation":
-            row["article_id"] = self.article_id(row.pop("article_url", None))
-            if row["article_id"] is not None:
-                _upsert(self.db, "citations", row, "article_id, post_key")
-        elif entry.kind == "capture":
-            row["article_id"] = self.article_id(row.pop("article_url", None)) if row.get("article_url") else None
-            row.pop("article_url", None)
-            self.captures[str(p.get("ref"))] = _insert(self.db, "captures", row)
-        elif entry.kind == "observation":
-            _insert(self.db, "observations", row)
-        elif entry.kind == "media":
-            _upsert(self.db, "media", row, "post_key, url")
-        elif entry.kind == "post-merge":
-            self._merge(str(p["old_key"]), str(p["new_key"]), str(p["merged_at"]))
-        elif entry.kind == "records":
-            self._records(p)
-
-    def _merge(self, old: str, new: str, merged_at: str) -> None:
-        self.db.execute("UPDATE key_aliases SET new_key = ? WHERE new_key = ?", [new, old])
-        self.db.execute(
-            "INSERT INTO key_aliases (old_key, new_key, merged_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (old_key) DO UPDATE SET new_key = excluded.new_key, merged_at = excluded.merged_at",
-            [old, new, merged_at])
-        exists = self.db.execute("SELECT 1 FROM posts WHERE key = ?", [new]).fetchone()
-        if exists is None:  # the merged post's own row follows in the journal
-            cols = [r[1] for r in self.db.execute("PRAGMA table_info(posts)").fetchall() if r[1] not in ("id", "key")]
-            names = ", ".join(cols)
-            self.db.execute(f"INSERT INTO posts (key, {names}) SELECT ?, {names} FROM posts WHERE key = ?", [new, old])
-        merge.move_children(self.db, old, new)
-        self.db.execute("DELETE FROM posts WHERE key = ?", [old])
-
-    def _records(self, p: dict[str, Any]) -> None:
-        ids = [str(i) for i in p.get("record_ids") or []]
-        capture = self.captures.get(str(p["capture"])) if p.get("capture") else None
-        article = self.article_id(p.get("article_url")) if p.get("article_url") else None
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            cursor = self.db.execute(
-                f"UPDATE records SET capture_id = ?, post_key = ?, article_id = ? "
-                f"WHERE record_id IN ({', '.join('?' for _ in chunk)})",
-                [capture, p.get("post_key"), article, *chunk])
-            self.missing_records += len(chunk) - cursor.rowcount
-
-
-def _healthy_and_full(path: Path) -> bool:
-    """True when `path` is a readable index that holds something (refused without --force)."""
-    if not path.exists() or path.stat().st_size == 0:
-        return False
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                return False
-            return any(conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in ("records", "posts"))
-        finally:
-            conn.close()
-    except (sqlite3.Error, UnicodeDecodeError):
-        return False
-
-
 def _remove(path: Path) -> None:
     try:
         path.unlink()
@@ -229,7 +108,6 @@ def _remove(path: Path) -> None:
 
 def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
     """Rebuild the archive's index from its WARC files, under the archive's lock."""
-    from .index.schema import open_database
     from .lock import ArchiveLock
     from .warcstore import OPEN_SUFFIX, fsync_dir, recover
 
@@ -240,14 +118,14 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
         raise UsageError(f"no WARC files in {warcs}: nothing to rebuild the index from; check --archive-dir")
     db_path = archive_dir / DB_NAME
     with ArchiveLock(archive_dir):
-        if not force and _healthy_and_full(db_path):
+        if not force and index_in_use(db_path):
             raise UsageError(f"{db_path} is a healthy index already: pass --force to rebuild it from the WARCs anyway")
         for message in recover(warcs):
             log.warning("%s", message)
         files = sorted([*warcs.glob("*.warc.gz"), *warcs.glob("*.warc")])
         summary = ReindexSummary(files=len(files))
         rows: list[tuple[Any, ...]] = []
-        journal: list[_Entry] = []
+        journal: list[Entry] = []
         older: list[str] = []
         for path in files:
             if not _scan(path, f"{WARC_DIR}/{path.name}", rows, journal, summary.gaps):
@@ -257,34 +135,15 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
         for stale in archive_dir.glob(f".{DB_NAME}.reindex-*"):
             _remove(stale)
         ensure_file(temp)  # 0640 like every index, whatever the umask (SQLite's -wal follows it)
-        db = open_database(temp)
         try:
-            db.execute("PRAGMA foreign_keys = OFF")  # a gap in the journal must not stop the rest
-            replay = _Replay(db)
-            with db.conn:
-                db.conn.executemany(_RECORD_INSERT, rows)
-                journal.sort(key=lambda e: (e.date, e.filename, e.offset))
-                for entry in journal:
-                    replay.apply(entry)
-            summary.records = len(rows)
-            summary.journal = len(journal)
-            summary.posts = int(db.execute("SELECT count(*) FROM posts").fetchone()[0])
-            summary.captures = int(db.execute("SELECT count(*) FROM captures").fetchone()[0])
-            summary.observations = int(db.execute("SELECT count(*) FROM observations").fetchone()[0])
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            db.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to rename
-        except sqlite3.Error as e:
-            db.close()
-            _remove(temp)
-            if is_full(e):
-                raise disk_full(temp) from e
-            raise IndexError_(f"could not write the new index {temp}: {e}; the old index is untouched") from e
+            rebuilt = rebuild_index(temp, rows, journal)
         except BaseException:
-            db.close()
             _remove(temp)
             raise
-        db.close()
-        _name_gaps(summary, older, replay)
+        summary.records = len(rows)
+        summary.journal = len(journal)
+        summary.posts, summary.captures, summary.observations = rebuilt.posts, rebuilt.captures, rebuilt.observations
+        _name_gaps(summary, older, rebuilt)
         # The old index's write-ahead log must not be applied to the new file.
         for side in (Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
             _remove(side)
@@ -293,7 +152,7 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
     return summary
 
 
-def _name_gaps(summary: ReindexSummary, older: list[str], replay: _Replay) -> None:
+def _name_gaps(summary: ReindexSummary, older: list[str], replay: Rebuilt) -> None:
     if older:
         summary.gaps.append(
             f"{len(older)} WARC file(s) were written before the index was journaled in the WARCs "
@@ -303,4 +162,4 @@ def _name_gaps(summary: ReindexSummary, older: list[str], replay: _Replay) -> No
         summary.gaps.append(f"{replay.missing_records} record(s) the journal names are missing from the WARCs "
                             "(run `archiver verify`)")
     if replay.orphans:
-        summary.gaps.append(f"{replay.orphans} journal entries name an article or capture whose own entry is lost")
+        summary.gaps.append(f"{replay.orphans} journal entries name an article, post or capture whose own entry is lost")

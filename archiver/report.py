@@ -12,14 +12,18 @@ import contextlib
 import html
 import os
 from collections import defaultdict
-from datetime import UTC, datetime
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import UsageError
 from .models import best_capture
 from .redact import redact_url
+from .times import report_minute
+
+if TYPE_CHECKING:
+    from .index.rows import CaptureRow, PostRow
 
 MAX_INLINE_BYTES = 400_000  # thumbnails bigger than this are linked, not inlined
 STATUS_MARK = {
@@ -80,62 +84,59 @@ def _thumb(archive_dir: Path, rel_path: str | None) -> str | None:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
-def _best_capture(post: dict[str, Any]) -> dict[str, Any] | None:
-    return best_capture([c for c in post.get("captures") or [] if c.get("screenshot")], post.get("status"))
+def _best_capture(post: PostRow) -> CaptureRow | None:
+    return best_capture([c for c in post.captures if c.screenshot], post.status)
 
 
-def _card(post: dict[str, Any], archive_dir: Path, report_dir: Path) -> str:
-    status = post.get("status") or "unknown"
-    recovered = status != "live" and any(
-        c.get("source") == "wayback" and c.get("status") == "recovered" for c in post.get("captures") or [])
+def _card(post: PostRow, archive_dir: Path, report_dir: Path) -> str:
+    status = post.status or "unknown"
+    recovered = status != "live" and any(c.source == "wayback" and c.status == "recovered" for c in post.captures)
     mark, label = STATUS_MARK.get(status, ("?", status))
     cls = "recovered" if recovered else status
-    parts = [f'<article class="card {_e(cls)}" data-key="{_e(post.get("key"))}">']
-    who = _e(post.get("author") or post.get("handle") or post.get("platform"))
-    handle = f' <span class="handle">@{_e(post["handle"])}</span>' if post.get("handle") else ""
+    parts = [f'<article class="card {_e(cls)}" data-key="{_e(post.key)}">']
+    who = _e(post.author or post.handle or post.platform)
+    handle = f' <span class="handle">@{_e(post.handle)}</span>' if post.handle else ""
     parts.append(f'<div class="who">{who}{handle}</div>')
-    parts.append(f'<div class="when">{_e(post.get("platform"))} · {_e(post.get("posted_at") or "date unknown")}</div>')
+    parts.append(f'<div class="when">{_e(post.platform)} · {_e(post.posted_at or "date unknown")}</div>')
     status_text = f"{mark} {label}" + (" — recovered from the Wayback Machine" if recovered else "")
     parts.append(f'<span class="status {_e(status)}">{_e(status_text)}</span>')
     cap = _best_capture(post)
-    if cap:
-        src = _thumb(archive_dir, cap.get("screenshot")) or _rel(report_dir, archive_dir, cap["screenshot"])
-        parts.append(f'<a href="{_rel(report_dir, archive_dir, cap["screenshot"])}">'
+    if cap and cap.screenshot:
+        src = _thumb(archive_dir, cap.screenshot) or _rel(report_dir, archive_dir, cap.screenshot)
+        parts.append(f'<a href="{_rel(report_dir, archive_dir, cap.screenshot)}">'
                      f'<img class="thumb" alt="screenshot of the post" src="{src}"></a>')
-    if post.get("text"):
-        parts.append(f'<div class="text">{_e(post["text"])}</div>')
-    history = post.get("history") or []
-    if history:
-        items = "".join(f"<li>{_e(h.get('status'))} on {_e(h.get('checked_at'))}</li>" for h in history)
+    if post.text:
+        parts.append(f'<div class="text">{_e(post.text)}</div>')
+    if post.history:
+        items = "".join(f"<li>{_e(h.status)} on {_e(h.checked_at)}</li>" for h in post.history)
         parts.append(f'<ol class="history" aria-label="status history">{items}</ol>')
     links = []
-    href = _safe_href(post.get("url"))
+    href = _safe_href(post.url)
     if href:
         links.append(f'<a href="{href}" rel="noreferrer noopener">original</a>')
-    for c in post.get("captures") or []:
-        if c.get("screenshot"):
-            links.append(f'<a href="{_rel(report_dir, archive_dir, c["screenshot"])}">screenshot ({_e(c.get("source"))}, {_e(c.get("captured_at"))})</a>')
-        if c.get("warc"):
-            links.append(f'<a href="{_rel(report_dir, archive_dir, "warcs/" + c["warc"])}">WARC</a>')
+    for c in post.captures:
+        if c.screenshot:
+            links.append(f'<a href="{_rel(report_dir, archive_dir, c.screenshot)}">screenshot ({_e(c.source)}, {_e(c.captured_at)})</a>')
+        if c.warc:
+            links.append(f'<a href="{_rel(report_dir, archive_dir, "warcs/" + c.warc)}">WARC</a>')
     if links:
         parts.append(f'<div class="links">{"".join(dict.fromkeys(links))}</div>')
     parts.append("</article>")
     return "".join(parts)
 
 
-def render_report(posts: list[dict[str, Any]], archive_dir: Path, out: Path, *, title: str = "Archived posts") -> str:
+def render_report(posts: Sequence[PostRow], archive_dir: Path, out: Path, *, title: str = "Archived posts") -> str:
     """The report's HTML for these posts (as returned by lookup), grouped by citing article."""
     report_dir = out.resolve().parent
     archive_dir = archive_dir.resolve()
-    by_article: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_article: dict[str, list[PostRow]] = defaultdict(list)
     for p in posts:
-        arts = p.get("articles") or [{"url": "(no article)"}]
-        for a in arts:
-            by_article[a.get("url") or "(no article)"].append(p)
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        for url in [a.url for a in p.articles] or ["(no article)"]:
+            by_article[url or "(no article)"].append(p)
+    now = report_minute()
     counts: dict[str, int] = defaultdict(int)
     for p in posts:
-        counts[p.get("status") or "unknown"] += 1
+        counts[p.status or "unknown"] += 1
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     body = []
     for url in sorted(by_article):
@@ -154,7 +155,7 @@ def render_report(posts: list[dict[str, Any]], archive_dir: Path, out: Path, *, 
     )
 
 
-def write_report(posts: list[dict[str, Any]], archive_dir: Path, out: Path, *, title: str = "Archived posts") -> Path:
+def write_report(posts: Sequence[PostRow], archive_dir: Path, out: Path, *, title: str = "Archived posts") -> Path:
     """Write the report atomically (temp file, then rename)."""
     text = render_report(posts, archive_dir, out, title=title)
     tmp = out.with_name(out.name + ".tmp")

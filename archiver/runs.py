@@ -24,7 +24,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .archive import Archiver, ArchiveSummary, ArticleOutcome, Session, _now
+from .archive import Archiver, ArchiveSummary, ArticleOutcome, Session
 from .interrupt import STOP
 from .layout import WARC_DIR
 from .limits import Limits
@@ -34,9 +34,10 @@ from .modes import make_dirs
 from .postcapture import PostOutcome
 from .seeds import read_seeds
 from .sources import expand
+from .times import iso_seconds
 
 if TYPE_CHECKING:
-    from .index.store import Index
+    from .index.protocol import ArchiveIndex
     from .net import NetOptions
     from .workers import WorkerPool
 
@@ -95,7 +96,7 @@ class RunRecord:
 
 
 @contextmanager
-def recorded_run(index: Index, command: str) -> Iterator[RunRecord]:
+def recorded_run(index: ArchiveIndex, command: str) -> Iterator[RunRecord]:
     """A row in `runs` for this run, opened after closing the rows of runs that died unfinished.
 
     Call it holding the archive's lock: a run still going holds the lock, so an unfinished row seen
@@ -104,8 +105,8 @@ def recorded_run(index: Index, command: str) -> Iterator[RunRecord]:
     run ended with an error.
     """
     for row in index.close_unfinished_runs("killed"):
-        what = "run" if row.get("command") in (None, "run") else f"{row['command']} run"
-        log.warning("%s %s (started %s) did not finish: closed as killed", what, row["id"], row["started_at"])
+        what = "run" if row.command in (None, "run") else f"{row.command} run"
+        log.warning("%s %s (started %s) did not finish: closed as killed", what, row.id, row.started_at)
     record = RunRecord(index.start_run(command))
     try:
         yield record
@@ -119,7 +120,7 @@ def recorded_run(index: Index, command: str) -> Iterator[RunRecord]:
     if STOP.requested and not summary_obj.interrupted:
         summary_obj.interrupted = STOP.signum  # arrived during the last item: still said and closed so
     if not summary_obj.finished_at:
-        summary_obj.finished_at = _now()
+        summary_obj.finished_at = iso_seconds()
     index.finish_run(record.run_id, summary_obj.to_dict(),
                      "interrupted" if summary_obj.interrupted else "done")
 
@@ -197,7 +198,7 @@ def _run_parallel(sources: list[str], problems: list[str], archive_dir: Path, ne
                   recheck_after: timedelta, timeout: float, workers: int,
                   progress: Callable[[str], None] | None, limits: Limits | None = None) -> ArchiveSummary:
     """The two-phase run over `workers` processes; the caller holds the archive lock."""
-    from .index.store import Index
+    from .index import open_index
     from .warcstore import recover
     from .workers import WorkerPool
 
@@ -208,9 +209,9 @@ def _run_parallel(sources: list[str], problems: list[str], archive_dir: Path, ne
         # Build Chromium's NSS database (for --ca-bundle) once, here: workers starting together
         # would otherwise rebuild it under each other's feet. They find it ready and reuse it.
         net.chromium_launch(make_dirs(archive_dir / ".browser"))
-    summary = ArchiveSummary(started_at=_now(), failures=list(problems))
+    summary = ArchiveSummary(started_at=iso_seconds(), failures=list(problems))
     # The parent's index is opened (and migrated) before any worker opens its own.
-    with Index(archive_dir) as index, recorded_run(index, "run") as record, \
+    with open_index(archive_dir) as index, recorded_run(index, "run") as record, \
             WorkerPool(CaptureJob(archive_dir, net, timeout, limits), workers, progress=progress,
                        should_stop=lambda: STOP.signum) as pool:
         record.summary = summary
@@ -229,7 +230,7 @@ def _run_parallel(sources: list[str], problems: list[str], archive_dir: Path, ne
             log.warning("%s", msg)
         summary.rechecked = sum(1 for p in summary.posts if p.key in before)
         summary.changed = sum(1 for p in summary.posts if p.key in before and before[p.key] != p.status)
-        summary.finished_at = _now()
+        summary.finished_at = iso_seconds()
         summary.interrupted = STOP.signum
     return summary
 
@@ -254,7 +255,7 @@ def _phase_articles(pool: WorkerPool, specs: list[str], summary: ArchiveSummary)
     return posts
 
 
-def _choose_posts(index: Index, posts: list[Post], summary: ArchiveSummary,
+def _choose_posts(index: ArchiveIndex, posts: list[Post], summary: ArchiveSummary,
                   recheck_after: timedelta) -> list[PostTask]:
     """Phase 2's work: each post once (the first citation wins, as in a run without workers), only
     if not held yet; then the held posts due for a re-check that are not captured anyway."""

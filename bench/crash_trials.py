@@ -73,11 +73,11 @@ def _duplicates(archive: Path) -> list[str]:
     found: list[str] = []
     with sqlite3.connect(archive / "archive.db") as db:
         for key, source, n in db.execute(
-                "SELECT post_key, source, count(*) FROM captures WHERE post_key IS NOT NULL AND error IS NULL "
-                "GROUP BY post_key, source HAVING count(*) > 1"):
+                "SELECT p.key, c.source, count(*) FROM captures c JOIN posts p ON p.id = c.post "
+                "WHERE c.error IS NULL GROUP BY p.key, c.source HAVING count(*) > 1"):
             found.append(f"post {key} captured {n} times from {source}")
         for aid, n in db.execute(
-                "SELECT article_id, count(*) FROM captures WHERE post_key IS NULL AND error IS NULL "
+                "SELECT article_id, count(*) FROM captures WHERE post IS NULL AND error IS NULL "
                 "GROUP BY article_id HAVING count(*) > 1"):
             found.append(f"article {aid} captured {n} times")
         for fn, off, n in db.execute('SELECT filename, "offset", count(*) FROM records '

@@ -21,7 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from warcio.archiveiterator import ArchiveIterator  # noqa: E402
 
-from archiver.index.store import Index  # noqa: E402
+from archiver.index.rows import Capture  # noqa: E402
+from archiver.index.sqlite.index import SQLiteIndex as Index  # noqa: E402
 from archiver.layout import DB_NAME, WARC_DIR  # noqa: E402
 from archiver.models import Post  # noqa: E402
 from archiver.reindex import reindex  # noqa: E402
@@ -46,9 +47,9 @@ def build(archive: Path, posts: int, journal: bool) -> float:
                           body=(f"<p>{n}</p>" * 2000).encode()[:20_000])
             req, resp = store.write_exchange(ex)
             with index.transaction():
-                cid = index.add_capture(post_key=key, article_id=None, source="live", url=ex.url, status="live",
+                cid = index.add_capture(Capture(post_key=key, article_id=None, source="live", url=ex.url, status="live",
                                         screenshot=None, screenshot_sha256=None, error=None, warc=resp.filename,
-                                        page_record_id=resp.record_id)
+                                        page_record_id=resp.record_id))
                 index.add_records(cid, [req, resp], post_key=key)
             index.observe(key, "live")
             index.observe(key, "live")

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.index.store import Index
+from archiver.index.rows import Capture
+from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.layout import DB_NAME, WARC_DIR
 from archiver.models import Post
 from archiver.warcstore import Exchange, WarcStore
@@ -45,9 +46,9 @@ def _build(archive: Path) -> None:
                           response_headers=[("Content-Type", "text/html")], body=b"<html>tweet</html>" * 20)
             req, resp = store.write_exchange(ex)
             with index.transaction():
-                cid = index.add_capture(post_key=key, article_id=None, source="live", url=ex.url, status="live",
+                cid = index.add_capture(Capture(post_key=key, article_id=None, source="live", url=ex.url, status="live",
                                         screenshot=None, screenshot_sha256=None, error=None, warc=resp.filename,
-                                        page_record_id=resp.record_id)
+                                        page_record_id=resp.record_id))
                 index.add_records(cid, [req, resp], post_key=key)
             index.observe(key, "live")
     for side in ("-wal", "-shm"):

@@ -21,7 +21,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.export.credentials import REDACTED_FIELD, is_credential
-from archiver.index.store import Index
+from archiver.index.rows import Capture
+from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.layout import WARC_DIR
 from archiver.models import Post
 from archiver.redact import redact_text, redact_url
@@ -111,9 +112,9 @@ def archive(tmp_path: Path) -> Path:
             req=(("Cookie", f"sid={COOKIE}"), ("Authorization", f"Bearer {BEARER}")),
             resp=(("Set-Cookie", f"sid={SET_COOKIE}; HttpOnly"), ("Content-Encoding", "gzip")))))
         article += store.write_exchange(_exchange(AVATAR, avatar, mime="image/jpeg"))
-        cid = index.add_capture(post_key=None, article_id=article_id, source="live", url=ARTICLE, status="ok",
+        cid = index.add_capture(Capture(post_key=None, article_id=article_id, source="live", url=ARTICLE, status="ok",
                                 screenshot=None, screenshot_sha256=None, error=None,
-                                warc=article[0].filename, page_record_id=None)
+                                warc=article[0].filename, page_record_id=None))
         index.add_records(cid, article, article_id=article_id)
 
         post: list[RecordInfo] = list(store.write_exchange(_exchange(
@@ -127,9 +128,9 @@ def archive(tmp_path: Path) -> Path:
         post += store.write_exchange(_exchange(AVATAR, avatar, mime="image/jpeg",
                                                resp=(("Set-Cookie", f"t={REVISIT_COOKIE}"),)))
         assert post[-1].warc_type == "revisit"
-        cid = index.add_capture(post_key=key, article_id=None, source="live", url=EMBED, status="live",
+        cid = index.add_capture(Capture(post_key=key, article_id=None, source="live", url=EMBED, status="live",
                                 screenshot=None, screenshot_sha256=None, error=None,
-                                warc=post[0].filename, page_record_id=None)
+                                warc=post[0].filename, page_record_id=None))
         index.add_records(cid, post, post_key=key)
     raw = b"".join(gzip.decompress(p.read_bytes()) for p in (root / WARC_DIR).glob("*.warc.gz"))
     assert all(s.encode() in raw for s in HEADER_SECRETS)  # the archive itself keeps everything

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from archiver.export import export_bundle
-from archiver.index.store import Index
+from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.layout import DB_NAME, WARC_DIR
 from archiver.lock import LOCK_NAME, ArchiveLock
 from archiver.models import Post

@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from archiver.index.store import Index
+from archiver.index.sqlite.index import SQLiteIndex as Index
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,7 +18,8 @@ WRITER = textwrap.dedent(
     import sys
     from pathlib import Path
     from archiver.warcstore import RecordInfo
-    from archiver.index.store import Index
+    from archiver.index.rows import Capture
+    from archiver.index.sqlite.index import SQLiteIndex as Index
     from archiver.models import Post
 
     archive, tag = Path(sys.argv[1]), sys.argv[2]
@@ -30,9 +31,9 @@ WRITER = textwrap.dedent(
                 key = index.upsert_post(Post(platform="twitter", kind="embedded", source=tag, evidence="e",
                                              post_id=str(1000 + n % 30)))
                 index.cite(article, key, "embedded", "e")
-                cid = index.add_capture(post_key=key, article_id=None, source="live", url="u", status="live",
+                cid = index.add_capture(Capture(post_key=key, article_id=None, source="live", url="u", status="live",
                                         screenshot=None, screenshot_sha256=None, error=None, warc="w",
-                                        page_record_id=None)
+                                        page_record_id=None))
                 index.add_records(cid, [RecordInfo(record_id=f"<urn:uuid:{tag}-{n}>", warc_type="response",
                                                    target_uri="u", date="2024-01-01T00:00:00Z", filename="w",
                                                    offset=n, length=1)])
@@ -45,13 +46,14 @@ KILLED = textwrap.dedent(
     import os, signal, sys
     from pathlib import Path
     from archiver.warcstore import RecordInfo
-    from archiver.index.store import Index
+    from archiver.index.rows import Capture
+    from archiver.index.sqlite.index import SQLiteIndex as Index
 
     with Index(Path(sys.argv[1])) as index:
         key = sys.argv[2]
         with index.transaction():
-            cid = index.add_capture(post_key=key, article_id=None, source="live", url="u", status="live",
-                                    screenshot=None, screenshot_sha256=None, error=None, warc="w", page_record_id=None)
+            cid = index.add_capture(Capture(post_key=key, article_id=None, source="live", url="u", status="live",
+                                    screenshot=None, screenshot_sha256=None, error=None, warc="w", page_record_id=None))
             index.add_records(cid, [RecordInfo(record_id="<urn:uuid:lost>", warc_type="response", target_uri="u",
                                                date="2024-01-01T00:00:00Z", filename="w", offset=0, length=1)])
             index.observe(key, "live")

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from archiver.index.journal import is_journal_uri
-from archiver.index.query import Filters, lookup, show
-from archiver.index.store import Index
+from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.layout import DB_NAME, WARC_DIR
 from archiver.models import Post
 from archiver.reindex import reindex
 from archiver.warcstore import WarcStore, iter_records
+from tests.index_rows import Filters, lookup, show
 
 
 def _journal(archive: Path) -> list[tuple[str, dict]]:

@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archiver.errors import UsageError
-from archiver.index.query import LOOKUP_FIELDS, Filters, lookup, records_for, show
-from archiver.index.store import Index
+from archiver.index.rows import Capture
+from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.models import Post
 from archiver.warcstore import RecordInfo
+from tests.index_rows import LOOKUP_FIELDS, Filters, lookup, records_for, show
 
 A = "https://news.example/a"
 B = "https://news.example/b"
@@ -50,16 +51,16 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
         idx.observe(keys[0], "deleted", checked_at="2024-03-20T10:00:00Z")
         idx.observe(keys[1], "live", checked_at="2024-03-05T10:00:00Z")
         idx.observe(keys[4], "unavailable", checked_at="2024-03-06T10:00:00Z")
-        idx.add_capture(post_key=keys[0], article_id=None, source="live", url="https://platform.twitter.com/embed/Tweet.html?id=100",
+        idx.add_capture(Capture(post_key=keys[0], article_id=None, source="live", url="https://platform.twitter.com/embed/Tweet.html?id=100",
                         status="live", screenshot="screenshots/twitter/100/embed.png", screenshot_sha256="00" * 32,
                         error=None, warc="a-00000.warc.gz", page_record_id="<urn:uuid:p1>",
-                        captured_at="2024-03-05T10:00:00Z")
-        idx.add_capture(post_key=keys[0], article_id=None, source="wayback", url="https://web.archive.org/web/2024/x",
+                        captured_at="2024-03-05T10:00:00Z"))
+        idx.add_capture(Capture(post_key=keys[0], article_id=None, source="wayback", url="https://web.archive.org/web/2024/x",
                         status="recovered", screenshot=None, screenshot_sha256=None, error=None, warc="a-00001.warc.gz",
-                        page_record_id=None, captured_at="2024-03-21T10:00:00Z")
-        idx.add_capture(post_key=keys[1], article_id=None, source="live", url="u", status="live", screenshot=None,
+                        page_record_id=None, captured_at="2024-03-21T10:00:00Z"))
+        idx.add_capture(Capture(post_key=keys[1], article_id=None, source="live", url="u", status="live", screenshot=None,
                         screenshot_sha256=None, error=None, warc=None, page_record_id=None,
-                        captured_at="2024-03-06T10:00:00Z")
+                        captured_at="2024-03-06T10:00:00Z"))
         yield idx
 
 
@@ -270,8 +271,8 @@ def test_records_for_selects_posts_their_articles_and_revisit_originals(tmp_path
         idx.cite(a, other, "embedded", "e")
 
         def cap(**kw: object) -> int:
-            return idx.add_capture(source="live", url="u", status="ok", screenshot=None, screenshot_sha256=None,
-                                   error=None, warc="f.warc.gz", page_record_id=None, **kw)  # type: ignore[arg-type]
+            return idx.add_capture(Capture(source="live", url="u", status="ok", screenshot=None, screenshot_sha256=None,
+                                   error=None, warc="f.warc.gz", page_record_id=None, **kw))  # type: ignore[arg-type]
 
         idx.add_records(cap(post_key=None, article_id=a), [_rec("article", 0)])
         idx.add_records(cap(post_key=other, article_id=None), [_rec("other", 100), _rec("shared", 150)])

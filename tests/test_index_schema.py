@@ -9,8 +9,8 @@ import pytest
 from sqlite_utils import Database
 
 from archiver.errors import IndexError_
-from archiver.index.schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
-from archiver.index.store import Index
+from archiver.index.sqlite.index import SQLiteIndex as Index
+from archiver.index.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 from archiver.layout import DB_NAME
 from archiver.models import Post
 
@@ -110,4 +110,4 @@ def test_failing_migration_rolls_back_to_the_old_version(tmp_path: Path) -> None
 
 def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
     with Index(tmp_path) as index, pytest.raises(sqlite3.IntegrityError), index.transaction():
-        index.db.execute("INSERT INTO observations (post_key, checked_at, status) VALUES ('twitter:404', 'x', 'live')")
+        index.db.execute("INSERT INTO observations (post, checked_at, status) VALUES (404, 'x', 'live')")

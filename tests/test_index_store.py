@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from archiver.errors import IndexError_
-from archiver.index.query import Filters, lookup
-from archiver.index.store import Index
+from archiver.index.rows import Capture
+from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.models import Post, hash_key
 from archiver.warcstore import RecordInfo
+from tests.index_rows import Filters, lookup
 
 ID = "1146359923158089728"
 
@@ -40,7 +41,7 @@ def capture(index: Index, **kw: object) -> int:
         "page_record_id": None,
     }
     base.update(kw)
-    return index.add_capture(**base)  # type: ignore[arg-type]
+    return index.add_capture(Capture(**base))  # type: ignore[arg-type]
 
 
 def count(index: Index, table: str) -> int:
@@ -150,10 +151,12 @@ def test_merge_post_key_moves_everything_to_the_id_keyed_post(index: Index) -> N
     assert post.text == flat.text and post.media == flat.media
     assert post.posted_at == "2019-07-03T18:13:49.446Z"
     assert (post.status, post.last_checked) == ("unknown", "2024-03-05T00:00:00.000Z")
-    citations = index.db.execute("SELECT article_id, post_key, kind FROM citations ORDER BY article_id").fetchall()
+    citations = index.db.execute("SELECT c.article_id, p.key, c.kind FROM citations c JOIN posts p ON p.id = c.post "
+                                 "ORDER BY c.article_id").fetchall()
     assert citations == [(a, new, "embedded"), (b, new, "embedded")]
     for table in ("captures", "observations", "records", "media"):
-        assert index.db.execute(f"SELECT DISTINCT post_key FROM {table}").fetchall() == [(new,)], table
+        assert index.db.execute(f"SELECT DISTINCT p.key FROM {table} t JOIN posts p ON p.id = t.post").fetchall() == [
+            (new,)], table
     assert index.has_capture(new)
     # The full-text index follows the rows: the old text is now found under the new key.
     assert [p["key"] for p in lookup(index, Filters(text="rising"))] == [new]
@@ -183,7 +186,8 @@ def test_captures_records_and_capture_state(index: Index) -> None:
     index.add_records(cid, [record("r1", 0), record("r2", 100, warc_type="request", status=None)])
     index.add_records(cid, [record("r1", 0, length=120)])  # re-adding updates, never duplicates
     assert index.has_capture(key)
-    rows = index.db.execute('SELECT record_id, post_key, capture_id, "offset", length FROM records ORDER BY 1').fetchall()
+    rows = index.db.execute('SELECT r.record_id, p.key, r.capture_id, r."offset", r.length FROM records r '
+                            'LEFT JOIN posts p ON p.id = r.post ORDER BY 1').fetchall()
     assert rows == [("<urn:uuid:r1>", key, cid, 0, 120), ("<urn:uuid:r2>", key, cid, 100, 100)]
     assert index.db.execute("SELECT captured_at FROM captures WHERE id = ?", [cid]).fetchone()[0] == (
         "2024-03-04T09:00:00.000Z"
@@ -191,7 +195,7 @@ def test_captures_records_and_capture_state(index: Index) -> None:
     acid = capture(index, article_id=article, url="https://news.example/a", status="ok", captured_at="2024-03-04T11:00:00Z")
     index.add_records(acid, [record("r3", 200)])
     assert index.article_captured("https://news.example/a")
-    assert index.db.execute("SELECT article_id, post_key FROM records WHERE record_id = '<urn:uuid:r3>'").fetchone() == (
+    assert index.db.execute("SELECT article_id, post FROM records WHERE record_id = '<urn:uuid:r3>'").fetchone() == (
         article, None)
     assert index.db.execute("SELECT status, last_captured FROM articles").fetchone() == ("ok", "2024-03-04T11:00:00.000Z")
     assert index.find_record_by_digest("sha1:R1")["record_id"] == "<urn:uuid:r1>"  # type: ignore[index]
@@ -266,7 +270,7 @@ def test_in_memory_index_works_like_a_file() -> None:
 
 
 def test_busy_index_is_reported_as_index_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("archiver.index.schema.BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr("archiver.index.sqlite.schema.BUSY_TIMEOUT_MS", 100)
     with Index(tmp_path) as holder, Index(tmp_path) as other, holder.transaction():
         holder.upsert_article("https://news.example/a")
         with pytest.raises(IndexError_, match="busy|locked"):

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.index import search
-from archiver.index.times import (
+from archiver.index.sqlite import search
+from archiver.times import (
     format_utc,
     is_more_precise,
     normalise_posted_at,
@@ -131,3 +131,18 @@ def test_search_parse() -> None:
 def test_text_condition_rejects_empty_queries() -> None:
     with pytest.raises(ValueError):
         search.text_condition("   ")
+
+
+def test_named_formatters_write_one_moment_in_each_form() -> None:
+    from archiver.times import digits14, from_epoch_ms, iso_precise, iso_seconds, report_minute, stamp
+
+    moment = datetime(2024, 3, 4, 19, 22, 31, 250000, tzinfo=timezone(timedelta(hours=1)))
+    assert iso_seconds(moment) == "2024-03-04T18:22:31Z"
+    assert iso_precise(moment) == "2024-03-04T18:22:31.250000Z"
+    assert iso_precise(moment.replace(microsecond=0)) == "2024-03-04T18:22:31Z"
+    assert stamp(moment) == "20240304T182231Z"
+    assert digits14(moment) == "20240304182231"
+    assert report_minute(moment) == "2024-03-04 18:22 UTC"
+    assert iso_seconds(datetime(2024, 3, 4, 18, 22, 31)) == "2024-03-04T18:22:31Z"  # naive: UTC already
+    assert from_epoch_ms(1709576551250) == "2024-03-04T18:22:31.250Z"
+    assert len(iso_seconds()) == 20 and iso_seconds().endswith("Z")

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from archiver.index.rows import CaptureDetail
 from archiver.models import Post, best_capture, hash_key
 
-LIVE_OLD = {"source": "live", "status": "live", "captured_at": "2024-01-01T00:00:00.000Z", "url": "a"}
-LIVE_NEW = {"source": "live", "status": "deleted", "captured_at": "2024-02-01T00:00:00.000Z", "url": "b"}
-WAYBACK = {"source": "wayback", "status": "recovered", "captured_at": "2024-02-01T00:00:01.000Z", "url": "c"}
-WAYBACK_FAILED = {"source": "wayback", "status": "error", "error": "HTTP 503", "captured_at": "2024-03-01T00:00:00.000Z",
-                  "url": "d"}
+
+def _capture(source: str, status: str, captured_at: str, url: str, error: str | None = None) -> CaptureDetail:
+    return CaptureDetail(captured_at=captured_at, source=source, screenshot=None, status=status, warc=None, url=url,
+                         error=error)
+
+
+LIVE_OLD = _capture("live", "live", "2024-01-01T00:00:00.000Z", "a")
+LIVE_NEW = _capture("live", "deleted", "2024-02-01T00:00:00.000Z", "b")
+WAYBACK = _capture("wayback", "recovered", "2024-02-01T00:00:01.000Z", "c")
+WAYBACK_FAILED = _capture("wayback", "error", "2024-03-01T00:00:00.000Z", "d", error="HTTP 503")
 
 
 def test_best_capture_of_a_live_post_is_its_newest_live_capture() -> None:

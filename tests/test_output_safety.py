@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.index.store import Index
+from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.models import Post
 from archiver.output import FORMULA_STARTS, csv_safe, dumps, one_line, render, terminal_safe
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from archiver.index.rows import CaptureRow, CitationRow, ObservationRow, PostRow
 from archiver.report import render_report, write_report
 
 pytestmark = pytest.mark.browser
@@ -18,11 +19,18 @@ PNG = base64.b64decode(
 EVIL = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script> & "quotes"'
 
 
-def _posts(archive: Path) -> list[dict[str, Any]]:
+def _post(fields: dict[str, Any]) -> PostRow:
+    return PostRow(**{**fields, "links": [], "media": [],
+                      "articles": [CitationRow(**a) for a in fields["articles"]],
+                      "captures": [CaptureRow(**c) for c in fields["captures"]],
+                      "history": [ObservationRow(**h) for h in fields["history"]]})
+
+
+def _posts(archive: Path) -> list[PostRow]:
     shot = archive / "screenshots" / "twitter" / "1" / "a.png"
     shot.parent.mkdir(parents=True)
     shot.write_bytes(PNG)
-    return [
+    return [_post(p) for p in [
         {"key": "twitter:1", "platform": "twitter", "post_id": "1", "url": "https://x.com/a/status/1",
          "handle": "alice", "author": "Alice 🌧️ 林", "posted_at": "2024-03-04T18:22:31.000Z", "text": EVIL,
          "status": "live", "articles": [{"url": "https://news.example/a.html", "kind": "embedded", "evidence": "x"}],
@@ -36,7 +44,7 @@ def _posts(archive: Path) -> list[dict[str, Any]]:
                        "screenshot": "screenshots/twitter/1/a.png", "status": "recovered", "warc": "f.warc.gz"}],
          "history": [{"checked_at": "2024-03-01T00:00:00.000Z", "status": "live"},
                      {"checked_at": "2024-03-06T00:00:00.000Z", "status": "deleted"}]},
-    ]
+    ]]
 
 
 def test_report_escapes_and_never_links_javascript(tmp_path: Path) -> None:

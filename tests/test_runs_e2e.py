@@ -173,7 +173,7 @@ def test_kill_9_mid_body_then_resume(base: Any) -> None:
     with sqlite3.connect(archive / "archive.db") as db:
         captured = db.execute(
             "SELECT count(*) FROM captures c JOIN articles a ON a.id = c.article_id "
-            "WHERE a.url = ? AND c.post_key IS NULL AND c.error IS NULL", [url]).fetchone()[0]
+            "WHERE a.url = ? AND c.post IS NULL AND c.error IS NULL", [url]).fetchone()[0]
     assert captured == 1, "the resumed run did not capture the article the killed run was reading"
     # The flood story's four posts (the slow page embeds one of them again), each captured once
     # across the killed run and the resumed one; the deleted post has its Wayback copy as well.
@@ -278,10 +278,10 @@ def test_export_one_handle_as_wacz(base: Any) -> None:
     # No record filed under another handle's post (its own captures: embed page, syndication, media).
     with sqlite3.connect(archive / "archive.db") as db:
         others = {row[0] for row in db.execute(
-            "SELECT r.record_id FROM records r JOIN posts p ON p.key = r.post_key "
+            "SELECT r.record_id FROM records r JOIN posts p ON p.id = r.post "
             "WHERE lower(coalesce(p.handle, '')) != 'rivertondesk'")}
         own = {row[0] for row in db.execute(
-            "SELECT r.record_id FROM records r JOIN posts p ON p.key = r.post_key WHERE lower(p.handle) = 'rivertondesk'")}
+            "SELECT r.record_id FROM records r JOIN posts p ON p.id = r.post WHERE lower(p.handle) = 'rivertondesk'")}
     assert others and not (ids & others)
     assert own <= ids  # and every record of the selected posts is there
     # One page per citing article, one per post (its rendered embed): the photo tweet is cited by the

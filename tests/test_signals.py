@@ -131,7 +131,7 @@ def test_signal_finishes_the_article_at_hand_then_stops(web: FakeWeb, tmp_path: 
     assert again.returncode == 0, again.stderr
     assert "did not finish" not in again.stderr  # closed as interrupted, not found dead
     with sqlite3.connect(archive / "archive.db") as db:
-        dupes = db.execute("SELECT count(*) FROM (SELECT article_id FROM captures WHERE post_key IS NULL "
+        dupes = db.execute("SELECT count(*) FROM (SELECT article_id FROM captures WHERE post IS NULL "
                            "AND error IS NULL GROUP BY article_id HAVING count(*) > 1)").fetchone()[0]
     assert dupes == 0
 
@@ -226,8 +226,8 @@ def test_run_rows_of_an_older_archive_get_an_outcome_and_dead_ones_are_closed(tm
     open until a run holding the lock closes it as killed."""
     from sqlite_utils import Database
 
-    from archiver.index.schema import MIGRATIONS, migrate
-    from archiver.index.store import Index
+    from archiver.index.sqlite.index import SQLiteIndex as Index
+    from archiver.index.sqlite.schema import MIGRATIONS, migrate
     from archiver.layout import DB_NAME
 
     db = Database(tmp_path / DB_NAME)
@@ -240,7 +240,7 @@ def test_run_rows_of_an_older_archive_get_an_outcome_and_dead_ones_are_closed(tm
     with Index(tmp_path) as index:
         assert index.unfinished_runs() == [2]
         closed = index.close_unfinished_runs()
-        assert [(r["id"], r["started_at"]) for r in closed] == [(2, "2026-01-02T00:00:00Z")]
+        assert [(r.id, r.started_at) for r in closed] == [(2, "2026-01-02T00:00:00Z")]
         assert index.close_unfinished_runs() == []
         run = index.start_run("archive")
         index.finish_run(run, {"articles": 0}, "interrupted")

@@ -27,6 +27,7 @@ from archiver.errors import ExportError
 from archiver.export.cdxj import cdxj_index
 from archiver.export.warcfile import CountingWriter, ExportedRecord, Plan, WarcResult, write_export_warc
 from archiver.redact import redact_text
+from archiver.times import iso_precise, iso_seconds
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +45,7 @@ def rfc3339(value: str) -> str:
         dt = datetime.fromisoformat(value)
     except ValueError as e:
         raise ExportError(f"page time {value!r} is not an ISO 8601 date") from e
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    dt = dt.astimezone(UTC)
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if dt.microsecond else "%Y-%m-%dT%H:%M:%SZ"
-    return dt.strftime(fmt)
+    return iso_precise(dt)
 
 
 def pages_jsonl(pages: Iterable[Mapping[str, Any]]) -> bytes:
@@ -91,7 +88,7 @@ def _zipinfo(path: str, compress: int) -> zipfile.ZipInfo:
 def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[Mapping[str, Any]], *,
                title: str, include_credentials: bool) -> WarcResult:
     """Write the whole WACZ to `dest` (a temporary path the caller renames)."""
-    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    created = iso_seconds()
     # zipfile refuses to grow a streamed entry past 2 GiB unless told up front
     big = sum(loc.length for loc in plan.locations) > (1 << 31) - (1 << 26)
     with zipfile.ZipFile(dest, "w", allowZip64=True) as zf:

@@ -14,7 +14,6 @@ import tempfile
 from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +30,7 @@ from archiver.export.source import (
     parse_member,
 )
 from archiver.layout import WARC_DIR
+from archiver.times import iso_seconds
 from archiver.warcstore.files import warc_path
 from archiver.warcstore.members import starts_member
 
@@ -207,7 +207,7 @@ def _warcinfo_fields(title: str, count: int, include_credentials: bool) -> dict[
         "format": "WARC File Format 1.1",
         "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
         "description": title,
-        "export-created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "export-created": iso_seconds(),
         "export-records": str(count),
         "export-credentials": creds,
     }

@@ -1,6 +1,52 @@
-"""The SQLite index of an archive: `schema` (tables, migrations), `store` (writes, `Index`),
-`query` (`Filters`, `lookup`, `show`, `records_for`).
+"""An archive's index: what it holds (`rows`), what callers may ask of it (`protocol`), how lookups
+select (`filters`), and its SQLite implementation (`sqlite/`, the only place with SQL).
 
-Import from the submodules (`from archiver.index.store import Index`): this package stays empty so
-that importing one pure helper (`times`, `search`) does not load sqlite-utils.
+Callers get an index from `open_index()`; the implementation is imported only then, so that
+importing a pure helper (`filters`, `rows`, `journal`) does not load sqlite-utils.
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from archiver.errors import ArchiverError
+    from archiver.index.journal import Entry, Rebuilt
+    from archiver.index.protocol import Index
+
+
+def open_index(archive_dir: Path, *, create: bool = True) -> Index:
+    """The archive's index (created and migrated as needed unless `create` is False: then IndexError_
+    when there is none); a context manager that closes it."""
+    from archiver.index.sqlite.index import SQLiteIndex
+
+    return SQLiteIndex(archive_dir, create=create)
+
+
+def memory_index() -> Index:
+    """An index held in memory only (tests, dry runs)."""
+    from archiver.index.sqlite.index import SQLiteIndex
+
+    return SQLiteIndex.in_memory()
+
+
+def rebuild_index(path: Path, records: list[tuple[Any, ...]], journal: list[Entry]) -> Rebuilt:
+    """Write a new index file at `path` from WARC record rows (see `reindex`) and the replayed journal."""
+    from archiver.index.sqlite.replay import rebuild
+
+    return rebuild(path, records, journal)
+
+
+def index_in_use(path: Path) -> bool:
+    """True when `path` is a readable index that holds something (`reindex` refuses it without --force)."""
+    from archiver.index.sqlite.replay import healthy_and_full
+
+    return healthy_and_full(path)
+
+
+def translate_error(exc: BaseException, path: Path | None = None) -> ArchiverError | None:
+    """The archiver error a database exception stands for (a damaged file, a full disk), if any."""
+    from archiver.index.sqlite.damage import translate
+
+    return translate(exc, path)

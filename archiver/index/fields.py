@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from archiver.index.times import (
+from archiver.times import (
     is_more_precise,
     normalise_posted_at,
     posted_bounds,
@@ -18,12 +18,6 @@ LIST_FIELDS: tuple[str, ...] = ("links", "media")
 
 # Strongest first: an article that embeds a post also links to it, not the other way round.
 KIND_RANK: dict[str, int] = {"embedded": 3, "linked": 2, "shortlink": 1}
-
-
-def kind_rank_sql(column: str) -> str:
-    """SQL giving the rank of the citation kind held in `column` (unknown kinds rank lowest)."""
-    whens = " ".join(f"WHEN '{kind}' THEN {rank}" for kind, rank in KIND_RANK.items())
-    return f"(CASE {column} {whens} ELSE 0 END)"
 
 
 def clean_handle(handle: str | None) -> str | None:

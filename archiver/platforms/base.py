@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from archiver.models import Post
+from archiver.times import from_epoch_ms, iso_seconds
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
@@ -342,12 +343,12 @@ def unique(items: Iterable[str]) -> list[str]:
 
 def iso_from_ms(ms: int) -> str:
     """ISO 8601 UTC with milliseconds and `Z`."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + f".{ms % 1000:03d}Z"
+    return from_epoch_ms(ms)
 
 
 def iso_from_seconds(s: int) -> str:
     """ISO 8601 UTC to the second, with `Z`."""
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s))
+    return iso_seconds(datetime.fromtimestamp(s, UTC))
 
 
 def plausible_ms(ms: int, earliest_year: int) -> bool:
@@ -369,7 +370,7 @@ def iso_from_datetime_attr(value: str | None) -> str | None:
         return None
     if dt.tzinfo is None:
         return dt.strftime("%Y-%m-%d")  # no zone: the day is all we can say in UTC terms honestly
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_seconds(dt)
 
 
 def has_class(attrs: Attrs, *names: str) -> bool:

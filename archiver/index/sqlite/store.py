@@ -12,33 +12,31 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from sqlite_utils import Database
 
 from archiver.errors import IndexError_
-from archiver.index import damage, fields, merge
-from archiver.index.journal import Journal
-from archiver.index.schema import BUSY_TIMEOUT_MS, open_database, open_memory
-from archiver.index.times import (
+from archiver.index import fields, urls
+from archiver.index.rows import Capture, RecordLocation, RunRow, StoredPost
+from archiver.index.sqlite import damage, merge
+from archiver.index.sqlite.journal import Journal
+from archiver.index.sqlite.schema import BUSY_TIMEOUT_MS, open_database, open_memory
+from archiver.layout import DB_NAME
+from archiver.models import Post
+from archiver.modes import ensure_file
+from archiver.times import (
     format_utc,
     normalise_posted_at,
     normalise_timestamp,
     utc_now,
 )
-from archiver.layout import DB_NAME
-from archiver.models import Post
-from archiver.modes import ensure_file
-from archiver.warcstore import RecordInfo
 
-from ..resource import Closing
+from ...resource import Closing
 
 log = logging.getLogger(__name__)
-
-CAPTURE_SOURCES: tuple[str, ...] = ("live", "wayback")
 
 # Fields update_post_data() accepts: what a platform's structured data can tell us about a post.
 DATA_FIELDS: frozenset[str] = frozenset(
@@ -46,7 +44,7 @@ DATA_FIELDS: frozenset[str] = frozenset(
 )
 
 _RECORD_COLUMNS = (
-    "record_id", "capture_id", "post_key", "article_id", "warc_type", "target_uri", "date", "status",
+    "record_id", "capture_id", "post", "article_id", "warc_type", "target_uri", "date", "status",
     "mime", "payload_digest", "filename", "offset", "length", "extra",
 )
 _RECORD_UPSERT = (
@@ -58,27 +56,12 @@ _RECORD_UPSERT = (
 )
 
 
-@dataclass
-class StoredPost:
-    """A post as the index holds it (attributes like `Post`'s, plus status and check times)."""
-
-    key: str
-    platform: str
-    post_id: str | None = None
-    url: str | None = None
-    handle: str | None = None
-    author: str | None = None
-    posted_at: str | None = None
-    text: str | None = None
-    links: list[str] = field(default_factory=list)
-    media: list[str] = field(default_factory=list)
-    status: str | None = None
-    first_seen: str | None = None
-    last_checked: str | None = None
-    data: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+# A records row as readers know it: its post named by key.
+RECORD_SELECT = (
+    'SELECT r.record_id, r.capture_id, p.key AS post_key, r.article_id, r.warc_type, r.target_uri, r.date, '
+    'r.status, r.mime, r.payload_digest, r.filename, r."offset", r.length, r.extra '
+    "FROM records r LEFT JOIN posts p ON p.id = r.post"
+)
 
 
 class Index(Closing):
@@ -98,7 +81,7 @@ class Index(Closing):
         self.journal = Journal()  # set journal.writer to keep the index's journal in the WARCs
 
     @classmethod
-    def in_memory(cls) -> Index:
+    def in_memory(cls) -> Self:
         """An index held in memory only (tests, dry runs); `archive_dir` is the current directory."""
         index = cls.__new__(cls)
         index.archive_dir = Path(".")
@@ -179,6 +162,13 @@ class Index(Closing):
             raise ValueError(f"no post with key {key!r} in the index: upsert_post() it first")
         return row
 
+    def _require_post_id(self, key: str) -> int:
+        """The row id of the post (what its citations, captures... point at); ValueError if unknown."""
+        row = self._one("SELECT id FROM posts WHERE key = ?", [key])
+        if row is None:
+            raise ValueError(f"no post with key {key!r} in the index: upsert_post() it first")
+        return int(row["id"])
+
     def _update_post(self, key: str, updates: dict[str, Any]) -> None:
         if not updates:
             return
@@ -198,12 +188,12 @@ class Index(Closing):
         with self.transaction():
             self.db.execute(
                 """
-                INSERT INTO articles (url, source, title, first_seen) VALUES (?, ?, ?, ?)
+                INSERT INTO articles (url, source, title, first_seen, url_key) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (url) DO UPDATE SET
                     source = coalesce(excluded.source, articles.source),
                     title = coalesce(excluded.title, articles.title)
                 """,
-                [url, source, title, utc_now()],
+                [url, source, title, utc_now(), urls.url_key(url)],
             )
             found = self.article_id(url)
             self.journal.article(self.db, found)
@@ -294,7 +284,7 @@ class Index(Closing):
                     updates.update(status=old["status"], last_checked=old["last_checked"])
                 updates["first_seen"] = min(old["first_seen"], new["first_seen"])
                 self._update_post(new_key, updates)
-            merge.move_children(self.db, old_key, new_key)
+            merge.move_children(self.db, int(old["id"]), self._require_post_id(new_key))
             self.db.execute("DELETE FROM posts WHERE key = ?", [old_key])
             self.journal.post(self.db, new_key)
         log.info("merged post %s into %s", old_key, new_key)
@@ -302,63 +292,44 @@ class Index(Closing):
     def cite(self, article_id: int, post_key: str, kind: str, evidence: str) -> None:
         """Record that the article cites the post (idempotent; the strongest kind is kept)."""
         with self.transaction():
-            self._require_post(post_key)
             self.db.execute(
-                "INSERT INTO citations (article_id, post_key, kind, evidence, first_seen) VALUES (?, ?, ?, ?, ?)"
+                "INSERT INTO citations (article_id, post, kind, evidence, first_seen) VALUES (?, ?, ?, ?, ?)"
                 + merge.CITATION_CONFLICT,
-                [article_id, post_key, kind, evidence, utc_now()],
+                [article_id, self._require_post_id(post_key), kind, evidence, utc_now()],
             )
             self.journal.citation(self.db, article_id, post_key)
 
     def posts_for_article(self, url: str) -> list[str]:
-        """Keys of the posts the article cites, in key order."""
+        """Keys of the posts the article cites, in key order (the URL is matched by its `url_key`)."""
         rows = self.db.query(
-            "SELECT c.post_key FROM citations c JOIN articles a ON a.id = c.article_id WHERE a.url = ? "
-            "ORDER BY c.post_key",
-            [url],
+            "SELECT DISTINCT p.key FROM citations c JOIN articles a ON a.id = c.article_id "
+            "JOIN posts p ON p.id = c.post WHERE a.url_key = ? ORDER BY p.key",
+            [urls.url_key(url)],
         )
-        return [row["post_key"] for row in rows]
+        return [row["key"] for row in rows]
 
     # -- captures, records, observations, media ------------------------------------------------------
 
-    def add_capture(
-        self,
-        *,
-        post_key: str | None,
-        article_id: int | None,
-        source: str,
-        url: str,
-        status: str,
-        screenshot: str | None,
-        screenshot_sha256: str | None,
-        error: str | None,
-        warc: str | None,
-        page_record_id: str | None,
-        captured_at: str | None = None,
-    ) -> int:
+    def add_capture(self, capture: Capture) -> int:
         """Record one capture (of a post, or of an article when post_key is None); return its id.
 
         An article capture also sets the article's status, and its last_captured when error is None.
         """
-        if source not in CAPTURE_SOURCES:
-            raise ValueError(f"capture source must be one of {CAPTURE_SOURCES}, not {source!r}")
-        if post_key is None and article_id is None:
-            raise ValueError("a capture belongs to a post or an article: give post_key or article_id")
-        when = normalise_timestamp(captured_at) if captured_at else utc_now()
+        c = capture
+        when = normalise_timestamp(c.captured_at) if c.captured_at else utc_now()
         with self.transaction():
-            if post_key is not None:
-                self._require_post(post_key)
+            post = self._require_post_id(c.post_key) if c.post_key is not None else None
             cursor = self.db.execute(
                 """
-                INSERT INTO captures (post_key, article_id, captured_at, source, url, screenshot,
+                INSERT INTO captures (post, article_id, captured_at, source, url, screenshot,
                     screenshot_sha256, status, error, warc, page_record_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                [post_key, article_id, when, source, url, screenshot, screenshot_sha256, status, error, warc,
-                 page_record_id],
+                [post, c.article_id, when, c.source, c.url, c.screenshot, c.screenshot_sha256, c.status, c.error,
+                 c.warc, c.page_record_id],
             )
             capture_id = cursor.lastrowid
-            if post_key is None:
+            if c.post_key is None:
                 self.db.execute(
                     """
                     UPDATE articles SET status = :status,
@@ -366,18 +337,18 @@ class Index(Closing):
                                         ELSE last_captured END
                     WHERE id = :id
                     """,
-                    {"status": status, "ok": error is None, "when": when, "id": article_id},
+                    {"status": c.status, "ok": c.error is None, "when": when, "id": c.article_id},
                 )
             if capture_id is not None:
                 self.journal.capture(self.db, int(capture_id))
-            self.journal.article(self.db, article_id if post_key is None else None)
+            self.journal.article(self.db, c.article_id if c.post_key is None else None)
         assert capture_id is not None
         return int(capture_id)
 
     def add_records(
         self,
         capture_id: int | None,
-        records: Iterable[RecordInfo],
+        records: Iterable[RecordLocation],
         *,
         post_key: str | None = None,
         article_id: int | None = None,
@@ -385,14 +356,16 @@ class Index(Closing):
         """Index WARC records; post_key/article_id default to the capture's. Re-adding a record updates it."""
         with self.transaction():
             if capture_id is not None and (post_key is None or article_id is None):
-                owner = self._one("SELECT post_key, article_id FROM captures WHERE id = ?", [capture_id])
+                owner = self._one("SELECT p.key AS post_key, c.article_id FROM captures c "
+                                  "LEFT JOIN posts p ON p.id = c.post WHERE c.id = ?", [capture_id])
                 if owner is None:
                     raise ValueError(f"no capture with id {capture_id} in the index")
                 post_key = post_key if post_key is not None else owner["post_key"]
                 article_id = article_id if article_id is not None else owner["article_id"]
+            post = self._require_post_id(post_key) if post_key is not None else None
             rows = [
                 (
-                    rec.record_id, capture_id, post_key, article_id, rec.warc_type, rec.target_uri, rec.date,
+                    rec.record_id, capture_id, post, article_id, rec.warc_type, rec.target_uri, rec.date,
                     rec.status, rec.mime, rec.payload_digest, rec.filename, rec.offset, rec.length,
                     fields.dump(rec.extra) if rec.extra else None,
                 )
@@ -405,8 +378,8 @@ class Index(Closing):
         """The earliest response/resource record with this payload digest (the original a revisit
         record refers to), or None."""
         return self._one(
-            "SELECT * FROM records WHERE payload_digest = ? AND warc_type IN ('response', 'resource') "
-            "ORDER BY date, record_id LIMIT 1",
+            f"{RECORD_SELECT} WHERE r.payload_digest = ? AND r.warc_type IN ('response', 'resource') "
+            "ORDER BY r.date, r.record_id LIMIT 1",
             [payload_digest],
         )
 
@@ -415,16 +388,15 @@ class Index(Closing):
     ) -> None:
         """Record a downloaded media file of a post (path relative to the archive dir)."""
         with self.transaction():
-            self._require_post(post_key)
             self.db.execute(
                 """
-                INSERT INTO media (post_key, url, path, sha256, mime) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (post_key, url) DO UPDATE SET
+                INSERT INTO media (post, url, path, sha256, mime) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (post, url) DO UPDATE SET
                     path = coalesce(excluded.path, media.path),
                     sha256 = coalesce(excluded.sha256, media.sha256),
                     mime = coalesce(excluded.mime, media.mime)
                 """,
-                [post_key, url, path, sha256, mime],
+                [self._require_post_id(post_key), url, path, sha256, mime],
             )
             self.journal.media(self.db, post_key, url)
 
@@ -434,10 +406,9 @@ class Index(Closing):
         """Add a status observation; the post's status/last_checked follow the latest observation."""
         when = normalise_timestamp(checked_at) if checked_at else utc_now()
         with self.transaction():
-            self._require_post(post_key)
             cursor = self.db.execute(
-                "INSERT INTO observations (post_key, checked_at, status, detail) VALUES (?, ?, ?, ?)",
-                [post_key, when, status, detail],
+                "INSERT INTO observations (post, checked_at, status, detail) VALUES (?, ?, ?, ?)",
+                [self._require_post_id(post_key), when, status, detail],
             )
             self.journal.observation(self.db, cursor.lastrowid)
             # An observation recorded late (an older checked_at) joins the history without
@@ -451,10 +422,10 @@ class Index(Closing):
 
     def has_capture(self, post_key: str, *, source: str | None = None) -> bool:
         """True when the post has a capture (from `source`, if given) that completed without error."""
-        sql = "SELECT 1 AS found FROM captures WHERE post_key = ? AND error IS NULL"
+        sql = "SELECT 1 AS found FROM captures c JOIN posts p ON p.id = c.post WHERE p.key = ? AND c.error IS NULL"
         params: list[Any] = [post_key]
         if source is not None:
-            sql += " AND source = ?"
+            sql += " AND c.source = ?"
             params.append(source)
         return self._one(sql + " LIMIT 1", params) is not None
 
@@ -462,7 +433,7 @@ class Index(Closing):
         """True when the article has a capture of its own (not of a post) that completed without error."""
         row = self._one(
             "SELECT 1 AS found FROM captures c JOIN articles a ON a.id = c.article_id "
-            "WHERE a.url = ? AND c.post_key IS NULL AND c.error IS NULL LIMIT 1",
+            "WHERE a.url = ? AND c.post IS NULL AND c.error IS NULL LIMIT 1",
             [url],
         )
         return row is not None
@@ -498,7 +469,7 @@ class Index(Closing):
         """Ids of runs that started and never finished (killed or crashed), oldest first."""
         return [row["id"] for row in self.db.query("SELECT id FROM runs WHERE finished_at IS NULL ORDER BY id")]
 
-    def close_unfinished_runs(self, outcome: str = "killed") -> list[dict[str, Any]]:
+    def close_unfinished_runs(self, outcome: str = "killed") -> list[RunRow]:
         """Close every unfinished run as `outcome`; return their rows (id, started_at, command).
 
         Only for the holder of the archive's lock: a run still going holds the lock, so an unfinished
@@ -509,4 +480,4 @@ class Index(Closing):
                 "SELECT id, started_at, command FROM runs WHERE finished_at IS NULL ORDER BY id"))
             self.db.execute("UPDATE runs SET finished_at = ?, outcome = ? WHERE finished_at IS NULL",
                             [utc_now(), outcome])
-        return rows
+        return [RunRow(**row) for row in rows]

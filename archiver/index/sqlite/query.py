@@ -1,99 +1,32 @@
-"""Reads for `lookup`, `show` and `export`: posts selected by filters, with their articles, captures
-and status history.
-
-Time filters work on `posted_at` in UTC with inclusive bounds. A post known only
-to the day (`posted_at` = `YYYY-MM-DD`) stands for that whole UTC day and matches any bound that
-overlaps it: `--date 2024-03-04` finds it, and so does `--since 2024-03-04T12:00Z`, because it may
-have been posted that afternoon.
-"""
+"""Reads for `lookup`, `show` and `export`: posts selected by `Filters`, with their articles,
+captures and status history, as typed rows (`archiver.index.rows`)."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from archiver.errors import UsageError
-from archiver.index import fields, search
-from archiver.index.store import Index
-from archiver.index.times import parse_bound
-from archiver.models import PLATFORMS, POST_STATUSES
-
-# Output fields of lookup, in order.
-LOOKUP_FIELDS: tuple[str, ...] = (
-    "key", "platform", "post_id", "url", "handle", "author", "posted_at", "text", "links", "media", "status",
-    "articles", "captures", "history",
+from archiver.index import fields, urls
+from archiver.index.filters import LOOKUP_FIELDS, Filters
+from archiver.index.rows import (
+    CaptureDetail,
+    CaptureRow,
+    CitationDetail,
+    CitationRow,
+    MediaRow,
+    ObservationDetail,
+    ObservationRow,
+    PostDetail,
+    PostRow,
 )
-_PLATFORM_ALIASES = {"x": "twitter"}
-_BOUND_HELP = "expected YYYY-MM-DD or a UTC datetime YYYY-MM-DDTHH:MM[:SS[.fff]][Z]"
+from archiver.index.sqlite import search
+from archiver.index.sqlite.store import RECORD_SELECT, Index
 
 _YOUTUBE_RE = re.compile(r"(?:[?&]v=|youtu\.be/|/embed/|/shorts/|/live/)([A-Za-z0-9_-]{11})(?![A-Za-z0-9_-])")
 _CHUNK = 500  # stay far below SQLite's limit on bound parameters
-
-
-def _bound(option: str, value: str, *, end: bool) -> str:
-    try:
-        return parse_bound(value, end=end)
-    except ValueError:
-        raise UsageError(f"{option}: {_BOUND_HELP}, got {value!r}") from None
-
-
-@dataclass
-class Filters:
-    """What `lookup`/`export`/`report` select; validated on construction (UsageError names the option)."""
-
-    handle: str | None = None
-    date: str | None = None
-    since: str | None = None
-    until: str | None = None
-    platform: str | None = None
-    text: str | None = None
-    status: str | None = None
-    article: str | None = None
-    captured_since: str | None = None
-    # Canonical UTC bounds on posted_at / captured_at, derived from the options above.
-    posted_from: str | None = field(default=None, init=False, repr=False)
-    posted_to: str | None = field(default=None, init=False, repr=False)
-    captured_from: str | None = field(default=None, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        lows: list[str] = []
-        highs: list[str] = []
-        if self.date is not None:
-            if not re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", self.date):
-                raise UsageError(f"--date: expected YYYY-MM-DD, got {self.date!r}")
-            lows.append(_bound("--date", self.date, end=False))
-            highs.append(_bound("--date", self.date, end=True))
-        if self.since is not None:
-            lows.append(_bound("--since", self.since, end=False))
-        if self.until is not None:
-            highs.append(_bound("--until", self.until, end=True))
-        self.posted_from = max(lows) if lows else None
-        self.posted_to = min(highs) if highs else None
-        if self.posted_from and self.posted_to and self.posted_from > self.posted_to:
-            raise UsageError(f"the time range is empty: {self.posted_from} is after {self.posted_to}")
-        if self.captured_since is not None:
-            self.captured_from = _bound("--captured-since", self.captured_since, end=False)
-        if self.handle is not None:
-            handle = fields.clean_handle(self.handle)
-            if handle is None:
-                raise UsageError("--handle: expected a handle such as @name")
-            self.handle = handle.lower()
-        if self.platform is not None:
-            platform = self.platform.strip().lower()
-            platform = _PLATFORM_ALIASES.get(platform, platform)
-            if platform not in PLATFORMS:
-                raise UsageError(f"--platform: expected one of {', '.join(PLATFORMS)}, got {self.platform!r}")
-            self.platform = platform
-        if self.text is not None and not search.parse(self.text):
-            raise UsageError(f"--text: nothing to search for in {self.text!r}")
-        if self.status is not None:
-            self.status = self.status.strip().lower()
-            if self.status not in POST_STATUSES:
-                raise UsageError(f"--status: expected one of {', '.join(POST_STATUSES)}, got {self.status!r}")
 
 
 def _where(filters: Filters) -> tuple[str, list[Any]]:
@@ -117,13 +50,11 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
         params.append(filters.status)
     if filters.article is not None:
         conditions.append(
-            "posts.key IN (SELECT c.post_key FROM citations c JOIN articles a ON a.id = c.article_id "
-            "WHERE a.url IN (?, ?, ?))"
+            "posts.id IN (SELECT c.post FROM citations c JOIN articles a ON a.id = c.article_id WHERE a.url_key = ?)"
         )
-        url = filters.article.strip()
-        params.extend([url, url.rstrip("/"), url.rstrip("/") + "/"])
+        params.append(urls.url_key(filters.article))
     if filters.captured_from is not None:
-        conditions.append("posts.key IN (SELECT post_key FROM captures WHERE captured_at >= ?)")
+        conditions.append("posts.id IN (SELECT post FROM captures WHERE captured_at >= ?)")
         params.append(filters.captured_from)
     if filters.text is not None:
         condition, text_params = search.text_condition(filters.text)
@@ -132,7 +63,7 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
     return (" WHERE " + " AND ".join(conditions)) if conditions else "", params
 
 
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+def chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
 
@@ -140,61 +71,64 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
 def _grouped(index: Index, sql: str, keys: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
     """Rows of `sql` (which selects post_key and has one `{marks}` placeholder) grouped by post_key."""
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         marks = ", ".join("?" for _ in chunk)
         for row in index.db.query(sql.format(marks=marks), list(chunk)):
             grouped[row.pop("post_key")].append(row)
     return grouped
 
 
-def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list[dict[str, Any]]:
+def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list[PostRow]:
     keys = [row["key"] for row in rows]
     article_cols = "a.url, c.kind, c.evidence" + (", a.title, c.first_seen" if detailed else "")
     articles = _grouped(
         index,
-        f"SELECT c.post_key, {article_cols} FROM citations c JOIN articles a ON a.id = c.article_id "
-        "WHERE c.post_key IN ({marks}) ORDER BY a.url",
+        f"SELECT p.key AS post_key, {article_cols} FROM citations c JOIN articles a ON a.id = c.article_id "
+        "JOIN posts p ON p.id = c.post WHERE p.key IN ({marks}) ORDER BY a.url",
         keys,
     )
-    capture_cols = "captured_at, source, screenshot, status, warc" + (
-        ", id, url, error, screenshot_sha256, page_record_id" if detailed else ""
+    capture_cols = "c.captured_at, c.source, c.screenshot, c.status, c.warc" + (
+        ", c.id, c.url, c.error, c.screenshot_sha256, c.page_record_id" if detailed else ""
     )
     captures = _grouped(
         index,
-        f"SELECT post_key, {capture_cols} FROM captures WHERE post_key IN ({{marks}}) ORDER BY captured_at, id",
+        f"SELECT p.key AS post_key, {capture_cols} FROM captures c JOIN posts p ON p.id = c.post "
+        "WHERE p.key IN ({marks}) ORDER BY c.captured_at, c.id",
         keys,
     )
     history = _grouped(
         index,
-        f"SELECT post_key, checked_at, status{', detail' if detailed else ''} FROM observations "
-        "WHERE post_key IN ({marks}) ORDER BY checked_at, id",
+        f"SELECT p.key AS post_key, o.checked_at, o.status{', o.detail' if detailed else ''} FROM observations o "
+        "JOIN posts p ON p.id = o.post WHERE p.key IN ({marks}) ORDER BY o.checked_at, o.id",
         keys,
     )
     media = (
-        _grouped(index, "SELECT post_key, url, path, sha256, mime FROM media WHERE post_key IN ({marks}) "
-                 "ORDER BY id", keys)
+        _grouped(index, "SELECT p.key AS post_key, m.url, m.path, m.sha256, m.mime FROM media m "
+                 "JOIN posts p ON p.id = m.post WHERE p.key IN ({marks}) ORDER BY m.id", keys)
         if detailed else {}
     )
-    result = []
+    citation, capture, observation = (
+        (CitationDetail, CaptureDetail, ObservationDetail) if detailed else (CitationRow, CaptureRow, ObservationRow))
+    result: list[PostRow] = []
     for row in rows:
-        post = {name: row[name] for name in LOOKUP_FIELDS[:11]}
-        post["links"] = fields.load_list(row["links"])
-        post["media"] = fields.load_list(row["media"])
-        post["articles"] = articles.get(row["key"], [])
-        post["captures"] = captures.get(row["key"], [])
-        post["history"] = history.get(row["key"], [])
+        post: dict[str, Any] = {name: row[name] for name in LOOKUP_FIELDS[:11]}
+        post.update(
+            links=fields.load_list(row["links"]),
+            media=fields.load_list(row["media"]),
+            articles=[citation(**a) for a in articles.get(row["key"], [])],
+            captures=[capture(**c) for c in captures.get(row["key"], [])],
+            history=[observation(**h) for h in history.get(row["key"], [])],
+        )
         if detailed:
-            post.update(
-                data=fields.load_dict(row["data"]),
-                first_seen=row["first_seen"],
-                last_checked=row["last_checked"],
-                media_files=media.get(row["key"], []),
-            )
-        result.append(post)
+            result.append(PostDetail(
+                **post, data=fields.load_dict(row["data"]), first_seen=row["first_seen"],
+                last_checked=row["last_checked"], media_files=[MediaRow(**m) for m in media.get(row["key"], [])]))
+        else:
+            result.append(PostRow(**post))
     return result
 
 
-def lookup(index: Index, filters: Filters) -> list[dict[str, Any]]:
+def lookup(index: Index, filters: Filters) -> list[PostRow]:
     """Posts matching every filter, ordered by posted_at (unknown last), then key."""
     where, params = _where(filters)
     rows = list(
@@ -248,16 +182,18 @@ def _keys_with_post_id(index: Index, candidates: list[str]) -> list[str]:
     return []
 
 
-def show(index: Index, ident: str) -> dict[str, Any] | None:
+def show(index: Index, ident: str) -> PostDetail | None:
     """One post by key, URL (any Twitter/X variant finds the ID) or bare ID, with everything known."""
     for key in _candidate_keys(index, ident):
         rows = list(index.db.query("SELECT * FROM posts WHERE key = ?", [key]))
         if rows:
-            return _attach(index, rows, detailed=True)[0]
+            found = _attach(index, rows, detailed=True)[0]
+            assert isinstance(found, PostDetail)
+            return found
     return None
 
 
-def records_for(index: Index, post_keys: list[str], include_articles: bool = True) -> list[dict[str, Any]]:
+def records_for(index: Index, post_keys: Sequence[str], include_articles: bool = True) -> list[dict[str, Any]]:
     """WARC records of the posts (and of the articles citing them), plus the originals their revisit
     records refer to; ordered by file and offset, `extra` decoded."""
     keys = list(dict.fromkeys(post_keys))
@@ -267,20 +203,21 @@ def records_for(index: Index, post_keys: list[str], include_articles: bool = Tru
         for row in index.db.query(sql, list(params)):
             found.setdefault(row["record_id"], row)
 
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         marks = ", ".join("?" for _ in chunk)
+        ids = f"SELECT id FROM posts WHERE key IN ({marks})"
         collect(
-            f"SELECT * FROM records WHERE post_key IN ({marks}) "
-            f"OR capture_id IN (SELECT id FROM captures WHERE post_key IN ({marks}))",
+            f"{RECORD_SELECT} WHERE r.post IN ({ids}) "
+            f"OR r.capture_id IN (SELECT id FROM captures WHERE post IN ({ids}))",
             [*chunk, *chunk],
         )
         if include_articles:
-            citing = f"SELECT article_id FROM citations WHERE post_key IN ({marks})"
+            citing = f"SELECT article_id FROM citations WHERE post IN ({ids})"
             # Only the articles' own records: records of other posts captured from the same article
             # belong to those posts (an export by handle holds no other handle's posts).
             collect(
-                f"SELECT * FROM records WHERE post_key IS NULL AND (article_id IN ({citing}) "
-                f"OR capture_id IN (SELECT id FROM captures WHERE post_key IS NULL AND article_id IN ({citing})))",
+                f"{RECORD_SELECT} WHERE r.post IS NULL AND (r.article_id IN ({citing}) "
+                f"OR r.capture_id IN (SELECT id FROM captures WHERE post IS NULL AND article_id IN ({citing})))",
                 [*chunk, *chunk],
             )
     for record in list(found.values()):
@@ -299,15 +236,15 @@ def _revisit_original(index: Index, revisit: dict[str, Any]) -> dict[str, Any] |
     extra = fields.load_dict(revisit["extra"]) or {}
     refers_to = extra.get("WARC-Refers-To")
     if refers_to:
-        rows = list(index.db.query("SELECT * FROM records WHERE record_id = ?", [refers_to]))
+        rows = list(index.db.query(f"{RECORD_SELECT} WHERE r.record_id = ?", [refers_to]))
         if rows:
             return rows[0]
     if revisit["payload_digest"]:
         target = extra.get("WARC-Refers-To-Target-URI", revisit["target_uri"])
         rows = list(
             index.db.query(
-                "SELECT * FROM records WHERE payload_digest = ? AND warc_type IN ('response', 'resource') "
-                "ORDER BY target_uri != ?, date LIMIT 1",
+                f"{RECORD_SELECT} WHERE r.payload_digest = ? AND r.warc_type IN ('response', 'resource') "
+                "ORDER BY r.target_uri != ?, r.date LIMIT 1",
                 [revisit["payload_digest"], target],
             )
         )

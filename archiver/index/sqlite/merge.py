@@ -7,12 +7,13 @@ from typing import Any
 from sqlite_utils import Database
 
 from archiver.index import fields
+from archiver.index.sqlite.rank import kind_rank_sql
 
-_OLD_RANK = fields.kind_rank_sql("citations.kind")
-_NEW_RANK = fields.kind_rank_sql("excluded.kind")
+_OLD_RANK = kind_rank_sql("citations.kind")
+_NEW_RANK = kind_rank_sql("excluded.kind")
 # An article both embedding and linking a post keeps the strongest kind and that kind's evidence.
 CITATION_CONFLICT = f"""
-    ON CONFLICT (article_id, post_key) DO UPDATE SET
+    ON CONFLICT (article_id, post) DO UPDATE SET
         kind = CASE WHEN {_NEW_RANK} > {_OLD_RANK} THEN excluded.kind ELSE citations.kind END,
         evidence = CASE WHEN {_NEW_RANK} > {_OLD_RANK} THEN excluded.evidence ELSE citations.evidence END,
         first_seen = min(citations.first_seen, excluded.first_seen)
@@ -38,27 +39,27 @@ def insert_renamed(db: Database, old: dict[str, Any], new_key: str) -> None:
     db.execute(f"INSERT INTO posts ({names}) VALUES ({marks})", list(values.values()))
 
 
-def move_children(db: Database, old_key: str, new_key: str) -> None:
-    """Re-point citations, media, captures, observations and records from `old_key` to `new_key`."""
-    params = {"old": old_key, "new": new_key}
+def move_children(db: Database, old_post: int, new_post: int) -> None:
+    """Re-point citations, media, captures, observations and records from post id `old_post` to `new_post`."""
+    params = {"old": old_post, "new": new_post}
     db.execute(
-        "INSERT INTO citations (article_id, post_key, kind, evidence, first_seen) "
-        "SELECT article_id, :new, kind, evidence, first_seen FROM citations WHERE post_key = :old"
+        "INSERT INTO citations (article_id, post, kind, evidence, first_seen) "
+        "SELECT article_id, :new, kind, evidence, first_seen FROM citations WHERE post = :old"
         + CITATION_CONFLICT,
         params,
     )
-    db.execute("DELETE FROM citations WHERE post_key = :old", params)
+    db.execute("DELETE FROM citations WHERE post = :old", params)
     db.execute(
         """
-        INSERT INTO media (post_key, url, path, sha256, mime)
-        SELECT :new, url, path, sha256, mime FROM media WHERE post_key = :old
-        ON CONFLICT (post_key, url) DO UPDATE SET
+        INSERT INTO media (post, url, path, sha256, mime)
+        SELECT :new, url, path, sha256, mime FROM media WHERE post = :old
+        ON CONFLICT (post, url) DO UPDATE SET
             path = coalesce(media.path, excluded.path),
             sha256 = coalesce(media.sha256, excluded.sha256),
             mime = coalesce(media.mime, excluded.mime)
         """,
         params,
     )
-    db.execute("DELETE FROM media WHERE post_key = :old", params)
+    db.execute("DELETE FROM media WHERE post = :old", params)
     for table in ("captures", "observations", "records"):
-        db.execute(f"UPDATE {table} SET post_key = :new WHERE post_key = :old", params)
+        db.execute(f"UPDATE {table} SET post = :new WHERE post = :old", params)

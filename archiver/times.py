@@ -1,4 +1,11 @@
-"""Timestamps as the index stores them: one canonical UTC text form, so comparing text compares time.
+"""UTC timestamps as archiver writes them, each form made in one place.
+
+`format_utc` / `utc_now`: the canonical form the index stores (comparing text compares time).
+`iso_seconds`: RFC 3339 to the second (`2024-03-04T18:22:31Z`), for files people and tools read.
+`iso_precise`: RFC 3339 with microseconds when there are any (WACZ page times).
+`stamp`: compact, for file names (`20240304T182231Z`). `digits14`: the 14 digits of Wayback and
+CDX timestamps (`20240304182231`). `report_minute`: what a person reads (`2024-03-04 18:22 UTC`).
+Each takes a datetime (naive = UTC already) and defaults to now.
 
 Canonical form: `YYYY-MM-DDTHH:MM:SS.mmmZ` (millisecond precision, the precision of Twitter's
 snowflake IDs). Posts whose time is known only to the day keep a bare `YYYY-MM-DD` in `posted_at`;
@@ -32,6 +39,43 @@ def format_utc(moment: datetime) -> str:
 def utc_now() -> str:
     """Now, in canonical form."""
     return format_utc(datetime.now(UTC))
+
+
+def _utc(moment: datetime | None) -> datetime:
+    if moment is None:
+        return datetime.now(UTC)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def iso_seconds(moment: datetime | None = None) -> str:
+    """`YYYY-MM-DDTHH:MM:SSZ` (now, by default)."""
+    return f"{_utc(moment):%Y-%m-%dT%H:%M:%S}Z"
+
+
+def iso_precise(moment: datetime | None = None) -> str:
+    """`YYYY-MM-DDTHH:MM:SS[.ffffff]Z`: microseconds only when there are some."""
+    moment = _utc(moment)
+    return f"{moment:%Y-%m-%dT%H:%M:%S.%f}Z" if moment.microsecond else iso_seconds(moment)
+
+
+def stamp(moment: datetime | None = None) -> str:
+    """`YYYYMMDDTHHMMSSZ`, for file names."""
+    return f"{_utc(moment):%Y%m%dT%H%M%S}Z"
+
+
+def digits14(moment: datetime | None = None) -> str:
+    """`YYYYMMDDHHMMSS`, the timestamps of the Wayback Machine and of CDX lines."""
+    return f"{_utc(moment):%Y%m%d%H%M%S}"
+
+
+def report_minute(moment: datetime | None = None) -> str:
+    """`YYYY-MM-DD HH:MM UTC`, for people."""
+    return f"{_utc(moment):%Y-%m-%d %H:%M} UTC"
+
+
+def from_epoch_ms(ms: int) -> str:
+    """Milliseconds since the epoch in canonical form."""
+    return format_utc(datetime.fromtimestamp(ms // 1000, UTC).replace(microsecond=(ms % 1000) * 1000))
 
 
 def is_bare_date(value: str) -> bool:

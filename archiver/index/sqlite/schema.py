@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from archiver.errors import DiskFull, IndexDamaged, IndexError_
-from archiver.index import damage
+from archiver.index.sqlite import damage, rekey
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +161,13 @@ def _m2_key_aliases(db: Database) -> None:
     )
 
 
+def _m4_post_ids(db: Database) -> None:
+    """Migration 4: the children of a post point at its integer `posts.id` (so that tools browsing
+    the file, Datasette among them, can follow the link), posts carry a readable `title`, articles a
+    normalised `url_key`, and two views show history and citations with names instead of ids."""
+    rekey.apply(db)
+
+
 def _m3_run_outcome(db: Database) -> None:
     """Migration 3: how each run ended ('done', 'interrupted' by a signal, 'failed', or 'killed' when
     a later run found it unfinished) and which command ran it ('run' or 'archive')."""
@@ -174,7 +181,7 @@ def _m3_run_outcome(db: Database) -> None:
 
 
 # Append only: never edit a migration that has shipped, add the next one instead.
-MIGRATIONS: tuple[Migration, ...] = (_m1_initial, _m2_key_aliases, _m3_run_outcome)
+MIGRATIONS: tuple[Migration, ...] = (_m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -190,6 +197,18 @@ def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     _refuse_newer(db, version, target)
     if version == target:
         return version
+    # Rebuilding a table that others reference is only possible with foreign keys off, and SQLite
+    # ignores this pragma inside a transaction: it is switched before BEGIN and back after the end.
+    enforced = bool(db.execute("PRAGMA foreign_keys").fetchone()[0])
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        return _migrate_locked(db, migrations, target)
+    finally:
+        if enforced:
+            db.execute("PRAGMA foreign_keys = ON")
+
+
+def _migrate_locked(db: Database, migrations: Sequence[Migration], target: int) -> int:
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         # Re-read under the write lock: another process may have migrated meanwhile.
@@ -198,6 +217,10 @@ def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
         for number in range(version + 1, target + 1):
             log.info("index %s: applying migration %d", _db_name(db), number)
             migrations[number - 1](db)
+        broken = db.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:  # left by a reindex that replayed a journal with gaps; the rows stay readable
+            log.warning("index %s: %d row(s) point at a missing row (first in table %s)",
+                        _db_name(db), len(broken), broken[0][0])
         # Part of the same transaction: the version moves only if every step succeeded.
         db.execute(f"PRAGMA user_version = {target:d}")
         db.conn.execute("COMMIT")

@@ -1,0 +1,89 @@
+"""What `lookup`, `export` and `report` select: `Filters`, validated as the user typed them.
+
+Time filters work on `posted_at` in UTC with inclusive bounds. A post known only to the day
+(`posted_at` = `YYYY-MM-DD`) stands for that whole UTC day and matches any bound that overlaps it:
+`--date 2024-03-04` finds it, and so does `--since 2024-03-04T12:00Z`, because it may have been
+posted that afternoon.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from archiver.errors import UsageError
+from archiver.index import fields
+from archiver.index.sqlite import search
+from archiver.models import PLATFORMS, POST_STATUSES
+from archiver.times import parse_bound
+
+# Output fields of lookup, in order.
+LOOKUP_FIELDS: tuple[str, ...] = (
+    "key", "platform", "post_id", "url", "handle", "author", "posted_at", "text", "links", "media", "status",
+    "articles", "captures", "history",
+)
+_PLATFORM_ALIASES = {"x": "twitter"}
+_BOUND_HELP = "expected YYYY-MM-DD or a UTC datetime YYYY-MM-DDTHH:MM[:SS[.fff]][Z]"
+
+
+
+def _bound(option: str, value: str, *, end: bool) -> str:
+    try:
+        return parse_bound(value, end=end)
+    except ValueError:
+        raise UsageError(f"{option}: {_BOUND_HELP}, got {value!r}") from None
+
+
+@dataclass
+class Filters:
+    """What `lookup`/`export`/`report` select; validated on construction (UsageError names the option)."""
+
+    handle: str | None = None
+    date: str | None = None
+    since: str | None = None
+    until: str | None = None
+    platform: str | None = None
+    text: str | None = None
+    status: str | None = None
+    article: str | None = None
+    captured_since: str | None = None
+    # Canonical UTC bounds on posted_at / captured_at, derived from the options above.
+    posted_from: str | None = field(default=None, init=False, repr=False)
+    posted_to: str | None = field(default=None, init=False, repr=False)
+    captured_from: str | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        lows: list[str] = []
+        highs: list[str] = []
+        if self.date is not None:
+            if not re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", self.date):
+                raise UsageError(f"--date: expected YYYY-MM-DD, got {self.date!r}")
+            lows.append(_bound("--date", self.date, end=False))
+            highs.append(_bound("--date", self.date, end=True))
+        if self.since is not None:
+            lows.append(_bound("--since", self.since, end=False))
+        if self.until is not None:
+            highs.append(_bound("--until", self.until, end=True))
+        self.posted_from = max(lows) if lows else None
+        self.posted_to = min(highs) if highs else None
+        if self.posted_from and self.posted_to and self.posted_from > self.posted_to:
+            raise UsageError(f"the time range is empty: {self.posted_from} is after {self.posted_to}")
+        if self.captured_since is not None:
+            self.captured_from = _bound("--captured-since", self.captured_since, end=False)
+        if self.handle is not None:
+            handle = fields.clean_handle(self.handle)
+            if handle is None:
+                raise UsageError("--handle: expected a handle such as @name")
+            self.handle = handle.lower()
+        if self.platform is not None:
+            platform = self.platform.strip().lower()
+            platform = _PLATFORM_ALIASES.get(platform, platform)
+            if platform not in PLATFORMS:
+                raise UsageError(f"--platform: expected one of {', '.join(PLATFORMS)}, got {self.platform!r}")
+            self.platform = platform
+        if self.text is not None and not search.parse(self.text):
+            raise UsageError(f"--text: nothing to search for in {self.text!r}")
+        if self.status is not None:
+            self.status = self.status.strip().lower()
+            if self.status not in POST_STATUSES:
+                raise UsageError(f"--status: expected one of {', '.join(POST_STATUSES)}, got {self.status!r}")

@@ -1,0 +1,207 @@
+"""What goes into the index and what comes out of it, as typed values instead of dicts.
+
+`Capture` is one capture to record. The `*Row` classes are what the index answers: `to_dict()`
+gives the JSON objects `lookup` and `show` print, with the same keys in the same order (a
+`...Detail` class adds the fields `show` prints beside `lookup`'s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+CAPTURE_SOURCES: tuple[str, ...] = ("live", "wayback")
+
+
+class RecordLocation(Protocol):
+    """Where one WARC record lives: what the index needs to know of a record the capture wrote."""
+
+    @property
+    def record_id(self) -> str: ...
+    @property
+    def warc_type(self) -> str: ...
+    @property
+    def target_uri(self) -> str: ...
+    @property
+    def date(self) -> str: ...
+    @property
+    def filename(self) -> str: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def length(self) -> int: ...
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def mime(self) -> str | None: ...
+    @property
+    def payload_digest(self) -> str | None: ...
+    @property
+    def extra(self) -> dict[str, str] | None: ...
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One capture of a post (`post_key`) or of an article (`article_id`, `post_key` None)."""
+
+    source: str  # one of CAPTURE_SOURCES
+    url: str
+    status: str
+    post_key: str | None = None
+    article_id: int | None = None
+    screenshot: str | None = None  # relative to the archive directory
+    screenshot_sha256: str | None = None
+    error: str | None = None  # None when the capture completed
+    warc: str | None = None
+    page_record_id: str | None = None
+    captured_at: str | None = None  # now, when None
+
+    def __post_init__(self) -> None:
+        if self.source not in CAPTURE_SOURCES:
+            raise ValueError(f"capture source must be one of {CAPTURE_SOURCES}, not {self.source!r}")
+        if self.post_key is None and self.article_id is None:
+            raise ValueError("a capture belongs to a post or an article: give post_key or article_id")
+
+
+class _Row:
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload,no-any-return]
+
+
+@dataclass
+class CitationRow(_Row):
+    """An article citing a post, as `lookup` lists it under the post."""
+
+    url: str
+    kind: str
+    evidence: str | None
+
+
+@dataclass
+class CitationDetail(CitationRow):
+    title: str | None = None
+    first_seen: str | None = None
+
+
+@dataclass
+class CaptureRow(_Row):
+    """A capture of a post, as `lookup` lists it."""
+
+    captured_at: str
+    source: str
+    screenshot: str | None
+    status: str
+    warc: str | None
+
+
+@dataclass
+class CaptureDetail(CaptureRow):
+    id: int = 0
+    url: str = ""
+    error: str | None = None
+    screenshot_sha256: str | None = None
+    page_record_id: str | None = None
+
+
+@dataclass
+class ObservationRow(_Row):
+    """One status check of a post."""
+
+    checked_at: str
+    status: str
+
+
+@dataclass
+class ObservationDetail(ObservationRow):
+    detail: str | None = None
+
+
+@dataclass
+class MediaRow(_Row):
+    """A media file downloaded for a post."""
+
+    url: str
+    path: str | None
+    sha256: str | None
+    mime: str | None
+
+
+@dataclass
+class PostRow(_Row):
+    """A post with the articles citing it, its captures and its status history (`lookup`)."""
+
+    key: str
+    platform: str
+    post_id: str | None
+    url: str | None
+    handle: str | None
+    author: str | None
+    posted_at: str | None
+    text: str | None
+    links: list[str]
+    media: list[str]
+    status: str | None
+    articles: Sequence[CitationRow] = field(default_factory=list)
+    captures: Sequence[CaptureRow] = field(default_factory=list)
+    history: Sequence[ObservationRow] = field(default_factory=list)
+
+
+@dataclass
+class PostDetail(PostRow):
+    """Everything known of one post (`show`)."""
+
+    data: dict[str, Any] | None = None
+    first_seen: str | None = None
+    last_checked: str | None = None
+    media_files: list[MediaRow] = field(default_factory=list)
+
+
+@dataclass
+class PageRow(_Row):
+    """A page an export opens on: a citing article, or a post's best capture."""
+
+    url: str
+    ts: str
+    title: str
+
+
+@dataclass
+class ArticlePage(_Row):
+    """An article citing some of the selected posts, and when it was first captured (None: never)."""
+
+    url: str
+    title: str | None
+    first_captured: str | None
+
+
+@dataclass
+class RunRow(_Row):
+    """A closed-by-force run: its id, start and command."""
+
+    id: int
+    started_at: str
+    command: str | None
+
+
+@dataclass
+class StoredPost:
+    """A post as the index holds it (attributes like `Post`'s, plus status and check times)."""
+
+    key: str
+    platform: str
+    post_id: str | None = None
+    url: str | None = None
+    handle: str | None = None
+    author: str | None = None
+    posted_at: str | None = None
+    text: str | None = None
+    links: list[str] = field(default_factory=list)
+    media: list[str] = field(default_factory=list)
+    status: str | None = None
+    first_seen: str | None = None
+    last_checked: str | None = None
+    data: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,170 @@
+"""Rebuilding an index file from WARC record rows and the index's journal (`archiver reindex`)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from archiver.errors import IndexError_
+from archiver.index import urls
+from archiver.index.journal import Entry, Rebuilt
+from archiver.index.sqlite import merge
+from archiver.index.sqlite.damage import disk_full, is_full
+from archiver.index.sqlite.schema import open_database
+
+_RECORD_INSERT = (
+    'INSERT OR REPLACE INTO records (record_id, warc_type, target_uri, date, status, mime, payload_digest, '
+    'filename, "offset", length, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+)
+
+
+def _upsert(db: Any, table: str, row: dict[str, Any], conflict: str) -> None:
+    names = list(row)
+    cols = ", ".join(f'"{n}"' for n in names)
+    marks = ", ".join("?" for _ in names)
+    sets = ", ".join(f'"{n}" = excluded."{n}"' for n in names if n not in conflict.split(", "))
+    db.execute(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({conflict}) DO UPDATE SET {sets}",
+               list(row.values()))
+
+
+def _insert(db: Any, table: str, row: dict[str, Any]) -> int:
+    names = list(row)
+    cols = ", ".join(f'"{n}"' for n in names)
+    cursor = db.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' for _ in names)})", list(row.values()))
+    return int(cursor.lastrowid or 0)
+
+
+class _Replay:
+    """Applies journal entries, in order, to a fresh index."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.captures: dict[str, int] = {}
+        self.missing_records = 0
+        self.orphans = 0  # entries naming an article or capture the journal never described
+
+    def article_id(self, url: str | None) -> int | None:
+        if url is None:
+            return None
+        row = self.db.execute("SELECT id FROM articles WHERE url = ?", [url]).fetchone()
+        if row is None:
+            self.orphans += 1
+            return None
+        return int(row[0])
+
+    def post_id(self, key: str | None) -> int | None:
+        """The row id of the post the journal names by key (None when it has none or is unknown)."""
+        if key is None:
+            return None
+        row = self.db.execute("SELECT id FROM posts WHERE key = ?", [key]).fetchone()
+        return int(row[0]) if row else None
+
+    def _by_id(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A journal row (its post named by key) as the table holds it (the post's row id)."""
+        row["post"] = self.post_id(row.pop("post_key", None))
+        return row
+
+    def apply(self, entry: Entry) -> None:
+        p = entry.payload
+        row = dict(p.get("row") or {})
+        if entry.kind in ("citation", "capture", "observation", "media"):
+            had_post = row.get("post_key") is not None
+            row = self._by_id(row)
+            if had_post and row["post"] is None:  # the post's own entry is lost
+                self.orphans += 1
+                return
+        if entry.kind == "article":
+            row["url_key"] = urls.url_key(str(row.get("url") or ""))
+            _upsert(self.db, "articles", row, "url")
+        elif entry.kind == "post":
+            _upsert(self.db, "posts", row, "key")
+        elif entry.kind == "post-status":
+            self.db.execute("UPDATE posts SET status = ?, last_checked = ? WHERE key = ?",
+                            [row.get("status"), row.get("last_checked"), row.get("key")])
+        elif entry.kind == "citation":
+            row["article_id"] = self.article_id(row.pop("article_url", None))
+            if row["article_id"] is not None:
+                _upsert(self.db, "citations", row, "article_id, post")
+        elif entry.kind == "capture":
+            row["article_id"] = self.article_id(row.pop("article_url", None)) if row.get("article_url") else None
+            row.pop("article_url", None)
+            self.captures[str(p.get("ref"))] = _insert(self.db, "captures", row)
+        elif entry.kind == "observation":
+            _insert(self.db, "observations", row)
+        elif entry.kind == "media":
+            _upsert(self.db, "media", row, "post, url")
+        elif entry.kind == "post-merge":
+            self._merge(str(p["old_key"]), str(p["new_key"]), str(p["merged_at"]))
+        elif entry.kind == "records":
+            self._records(p)
+
+    def _merge(self, old: str, new: str, merged_at: str) -> None:
+        self.db.execute("UPDATE key_aliases SET new_key = ? WHERE new_key = ?", [new, old])
+        self.db.execute(
+            "INSERT INTO key_aliases (old_key, new_key, merged_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (old_key) DO UPDATE SET new_key = excluded.new_key, merged_at = excluded.merged_at",
+            [old, new, merged_at])
+        exists = self.db.execute("SELECT 1 FROM posts WHERE key = ?", [new]).fetchone()
+        if exists is None:  # the merged post's own row follows in the journal
+            cols = [r[1] for r in self.db.execute("PRAGMA table_info(posts)").fetchall() if r[1] not in ("id", "key")]
+            names = ", ".join(cols)
+            self.db.execute(f"INSERT INTO posts (key, {names}) SELECT ?, {names} FROM posts WHERE key = ?", [new, old])
+        old_id, new_id = self.post_id(old), self.post_id(new)
+        if old_id is not None and new_id is not None:
+            merge.move_children(self.db, old_id, new_id)
+        self.db.execute("DELETE FROM posts WHERE key = ?", [old])
+
+    def _records(self, p: dict[str, Any]) -> None:
+        ids = [str(i) for i in p.get("record_ids") or []]
+        capture = self.captures.get(str(p["capture"])) if p.get("capture") else None
+        article = self.article_id(p.get("article_url")) if p.get("article_url") else None
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            cursor = self.db.execute(
+                f"UPDATE records SET capture_id = ?, post = ?, article_id = ? "
+                f"WHERE record_id IN ({', '.join('?' for _ in chunk)})",
+                [capture, self.post_id(p.get("post_key")), article, *chunk])
+            self.missing_records += len(chunk) - cursor.rowcount
+
+
+def healthy_and_full(path: Path) -> bool:
+    """True when `path` is a readable index that holds something (refused without --force)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                return False
+            return any(conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in ("records", "posts"))
+        finally:
+            conn.close()
+    except (sqlite3.Error, UnicodeDecodeError):
+        return False
+
+
+def rebuild(path: Path, records: list[tuple[Any, ...]], journal: list[Entry]) -> Rebuilt:
+    """Write a new index at `path`: the WARC records' rows, then the journal replayed in the order it
+    was written. DiskFull or IndexError_ when it cannot be written (`path` is then to be removed)."""
+    db = open_database(path)
+    try:
+        db.execute("PRAGMA foreign_keys = OFF")  # a gap in the journal must not stop the rest
+        replay = _Replay(db)
+        with db.conn:
+            db.conn.executemany(_RECORD_INSERT, records)
+            journal.sort(key=lambda e: (e.date, e.filename, e.offset))
+            for entry in journal:
+                replay.apply(entry)
+        counts = [int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
+                  for t in ("posts", "captures", "observations")]
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to rename
+    except sqlite3.Error as e:
+        if is_full(e):
+            raise disk_full(path) from e
+        raise IndexError_(f"could not write the new index {path}: {e}; the old index is untouched") from e
+    finally:
+        db.close()
+    posts, captures, observations = counts
+    return Rebuilt(posts, captures, observations, missing_records=replay.missing_records, orphans=replay.orphans)
