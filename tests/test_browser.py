@@ -28,6 +28,7 @@ from archiver.capture.types import RecordInfo
 from archiver.capture.warc import WarcStore, read_record
 from archiver.errors import BrowserError
 from archiver.net import NetOptions
+from archiver.warcstore.batch import Batch
 from tests.fakeweb import site as fakesite
 from tests.fakeweb.server import FakeWeb
 from tests.test_recorder import (
@@ -120,10 +121,10 @@ def browser(local_site: LocalSite, web: FakeWeb, tmp_path_factory: pytest.TempPa
 
 
 def _capture(browser: Browser, url: str, out: Path, **kw: Any) -> tuple[PageCapture, list[Rec], list[RecordInfo]]:
-    seen: list[RecordInfo] = []
     with WarcStore(out / "warc", prefix="t") as store:
-        page = browser.capture(url, store, on_record=seen.append, **kw)
-    return page, read_warcs(out / "warc"), seen
+        batch = Batch(store)
+        page = browser.capture(url, batch, **kw)
+    return page, read_warcs(out / "warc"), batch.records
 
 
 @pytest.mark.browser
@@ -166,7 +167,7 @@ def test_screenshots_are_files_and_resource_records(browser: Browser, tmp_path: 
     assert page.title == "Local article" and page.html is not None and "<h1>Flood news</h1>" in page.html
     assert page.login_wall is False
 
-    # Every record written is reported once, through on_record and in page.records alike.
+    # Every record written is kept once, in the batch and in page.records alike.
     assert [r.record_id for r in seen] == [r.record_id for r in page.records]
     written = [r for r in records if r.type != "warcinfo"]
     assert len(written) == len(page.records)

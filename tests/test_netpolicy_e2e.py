@@ -249,7 +249,7 @@ def test_the_http_client_refuses_media_and_redirects_to_private_addresses(
         web: FakeWeb, service: Service, tmp_path: Path) -> None:
     dialler = Dialler(service.port)
     web.set_state(("redirect", "/to-metadata"), "http://metadata.example/latest/meta-data/")
-    with RecordingClient(_injected_net(web, dialler), None, max_retries=0) as client:
+    with RecordingClient(_injected_net(web, dialler), max_retries=0) as client:
         for url, why in ((f"http://127.0.0.1:{service.port}/media.mp4", "a loopback address (127.0.0.1)"),
                          ("https://intranet.example/media/photo.jpg", "a private address (10.0.0.5)"),
                          ("https://news.example/to-metadata", "a link-local address (169.254.169.254)"),
@@ -327,6 +327,7 @@ def test_through_the_operators_proxy_names_are_its_job_and_ip_literals_still_ref
         web: FakeWeb, service: Service, tmp_path: Path) -> None:
     from archiver.capture.browser import Browser
     from archiver.capture.warc import WarcStore
+    from archiver.warcstore.batch import Batch
 
     proxy = ConnectProxy(web.port)
     try:
@@ -338,7 +339,7 @@ def test_through_the_operators_proxy_names_are_its_job_and_ip_literals_still_ref
         net = NetOptions(ca_bundle=web.ca_pem, proxy=f"http://127.0.0.1:{proxy.port}")
         with Browser(net, workdir=tmp_path / "browser", timeout=15) as browser, \
                 WarcStore(tmp_path / "warcs", prefix="t") as store:
-            page = browser.capture(f"https://news.example{path}", store, screenshot_path=None)
+            page = browser.capture(f"https://news.example{path}", Batch(store), screenshot_path=None)
         assert page.status == 200 and page.title == "Proxied"
         assert "news.example:443" in proxy.targets
         assert not any(str(service.port) in t for t in proxy.targets), proxy.targets

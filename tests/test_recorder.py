@@ -33,6 +33,7 @@ from archiver.capture.recorder import (
 )
 from archiver.capture.warc import WarcStore
 from archiver.net import NetOptions
+from archiver.warcstore.batch import Batch
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -292,7 +293,7 @@ def captured(site: LocalSite, browser: Browser, tmp_path_factory: pytest.TempPat
     out = tmp_path_factory.mktemp("capture")
     site.log.clear()
     with WarcStore(out / "warc", prefix="test") as store:
-        page = browser.capture("http://news.test/start", store, screenshot_path=out / "page.png",
+        page = browser.capture("http://news.test/start", Batch(store), screenshot_path=out / "page.png",
                                element_selectors=["iframe[data-embed]"], element_dir=out / "elements")
     return {"page": page, "dir": out, "records": read_warcs(out / "warc"), "log": list(site.log)}
 

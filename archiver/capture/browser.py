@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,8 +40,8 @@ from archiver.modes import make_dirs, write_file
 from ..resource import Closing
 
 if TYPE_CHECKING:
-    from archiver.capture.warc import WarcStore
     from archiver.net import NetOptions
+    from archiver.warcstore.batch import Batch
 
 log = logging.getLogger(__name__)
 
@@ -216,11 +216,10 @@ class Browser(Closing):
 
     # ------------------------------------------------------------------------------------------
 
-    def capture(self, url: str, store: WarcStore, *, screenshot_path: Path | None,
+    def capture(self, url: str, batch: Batch, *, screenshot_path: Path | None,
                 element_selectors: Sequence[str] = (), element_dir: Path | None = None,
-                settle_ms: int = 1500, wait_for: str | None = None,
-                on_record: Callable[[RecordInfo], None] | None = None) -> PageCapture:
-        """Load `url`, record its traffic and screenshots into `store`; problems go to `errors`.
+                settle_ms: int = 1500, wait_for: str | None = None) -> PageCapture:
+        """Load `url`, record its traffic and screenshots into `batch`; problems go to `errors`.
 
         A page that fails to load still yields a PageCapture (status None, errors filled) with
         whatever was recorded; only a dead browser raises BrowserError. At the capture deadline
@@ -293,7 +292,7 @@ class Browser(Closing):
                 pass  # the browser is gone; reported above
 
         t = time.monotonic()
-        self._write(result, recorded, store, full_png, screenshot_path, shots, on_record)
+        self._write(result, recorded, batch, full_png, screenshot_path, shots)
         result.timings["write"] = time.monotonic() - t
         # Also counts what no phase covers: a new context, closing it.
         result.timings["total"] = time.monotonic() - start
@@ -427,14 +426,11 @@ class Browser(Closing):
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _write(self, result: PageCapture, recorded: list[Recorded], store: WarcStore,
+    def _write(self, result: PageCapture, recorded: list[Recorded], batch: Batch,
                full_png: bytes | None, screenshot_path: Path | None,
-               shots: list[tuple[ElementShot, bytes]],
-               on_record: Callable[[RecordInfo], None] | None) -> None:
+               shots: list[tuple[ElementShot, bytes]]) -> None:
         def keep(info: RecordInfo) -> RecordInfo:
             result.records.append(info)
-            if on_record is not None:
-                on_record(info)
             return info
 
         # The page's own document (and the redirect hops that led to it) first, so every other
@@ -445,7 +441,7 @@ class Browser(Closing):
         main = page_document(recorded)
         chain = redirect_chain(recorded, main)
         for rec in chain:
-            request_info, response_info = store.write_exchange(rec.exchange)
+            request_info, response_info = batch.write_exchange(rec.exchange)
             keep(request_info)
             keep(response_info)
             if rec is main:
@@ -457,7 +453,7 @@ class Browser(Closing):
             if id(rec) in chained:
                 continue
             rec.exchange.page_id = result.page_record_id
-            request_info, response_info = store.write_exchange(rec.exchange)
+            request_info, response_info = batch.write_exchange(rec.exchange)
             keep(request_info)
             keep(response_info)
 
@@ -465,7 +461,7 @@ class Browser(Closing):
             write_file(screenshot_path, full_png)
             result.screenshot = screenshot_path
             result.screenshot_sha256 = _sha256(full_png)
-            result.screenshot_record = keep(store.write_resource(
+            result.screenshot_record = keep(batch.write_resource(
                 f"urn:screenshot:{result.url}", "image/png", full_png,
                 concurrent_to=result.page_record_id))
         for n, (shot, png) in enumerate(shots):
@@ -473,11 +469,11 @@ class Browser(Closing):
                 write_file(shot.path, png)
             uri = (f"urn:screenshot:{shot.frame_url}" if _is_http(shot.frame_url)
                    else f"urn:screenshot:{result.url}#element-{n}")
-            shot.record = keep(store.write_resource(uri, "image/png", png,
+            shot.record = keep(batch.write_resource(uri, "image/png", png,
                                                     concurrent_to=result.page_record_id))
             result.elements.append(shot)
 
-        keep(store.write_metadata(f"urn:capture-info:{result.url}", self._provenance(result),
+        keep(batch.write_metadata(f"urn:capture-info:{result.url}", self._provenance(result),
                                   concurrent_to=result.page_record_id))
 
     def _provenance(self, result: PageCapture) -> dict[str, str]:
