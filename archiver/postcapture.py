@@ -237,12 +237,15 @@ class PostCapturer:
             return 0  # the copy does not change: one recovery is enough (re-checks observe status only)
         batch = Batch(self.store)
         http = self.client.bind(batch)
-        try:
-            snap = wayback.find_snapshot(http, status_url)
-            resp, partial = wayback.fetch_snapshot(http, snap) if snap is not None else (None, None)
-        except NetworkError as e:
-            log.warning("%s: wayback: %s", key, e)
-            snap = resp = None
+        lookup = wayback.find_snapshot(http, status_url)  # a failure is named, never raised
+        if lookup.error:
+            log.warning("%s: wayback: %s", key, lookup.error)
+        snap, resp, partial = lookup.snapshot, None, None
+        if snap is not None:
+            try:
+                resp, partial = wayback.fetch_snapshot(http, snap)
+            except NetworkError as e:
+                log.warning("%s: wayback: %s", key, e)
         if snap is None or resp is None:
             self.index.add_records(None, batch.records, post_key=key)  # the look-ups that found nothing
             return 0
@@ -262,18 +265,20 @@ class PostCapturer:
         key, platform = post.key, post.platform
         batch = Batch(self.store)
         status, reason, network_failed = "unknown", None, False
-        try:
-            code, meta = fetch_metadata(self.client.bind(batch), platform, post.url or "")
-            if code == 200:
-                status = "live"
-                self.index.update_post_data(key, author=meta.get("author_name"), data=meta)
-            elif code in (404, 410):
-                # One signal only: not enough to call it deleted (that takes two that agree).
-                status, reason = "unavailable", f"oEmbed answered {code}"
-        except RefusedError as e:
-            status, reason = "unknown", str(e)
-        except NetworkError as e:
-            network_failed, status, reason = e.unreachable, "unavailable", str(e)
+        # Never raises on network trouble: a failure is named in the result (capture/types.py).
+        meta = fetch_metadata(self.client.bind(batch), platform, post.url or "")
+        if meta is None:
+            pass  # no public endpoint: the rendered embed alone speaks for the post
+        elif meta.status == 200:
+            status = "live"
+            self.index.update_post_data(key, author=meta.data.get("author_name"), data=meta.data)
+        elif meta.status in (404, 410):
+            # One signal only: not enough to call it deleted (that takes two that agree).
+            status, reason = "unavailable", f"oEmbed answered {meta.status}"
+        elif meta.status is None:
+            # A refusal by the network policy says nothing about the post; no answer otherwise does.
+            status, reason = ("unknown" if meta.refused else "unavailable"), meta.error
+            network_failed = meta.network_failed
         if recheck and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)
             return PostOutcome(key, platform, post.url, status, reason=reason, network_failed=network_failed)
