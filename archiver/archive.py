@@ -18,7 +18,7 @@ from .limits import Limits
 from .models import Document, Post
 from .modes import make_dirs
 from .postcapture import PostCapturer, PostOutcome
-from .sources import DEFAULT_MAX_BYTES, SourceFailure, document_from_bytes, expand, is_url, read_file, read_stdin
+from .sources import DEFAULT_MAX_BYTES, SourceFailure, expand, is_url, read_file, read_stdin
 from .space import disk_full, is_full
 from .warcstore.batch import Batch
 
@@ -204,23 +204,13 @@ class Archiver:
         if spec == "-":
             return Fetched(read_stdin(self.max_bytes))
         if is_url(spec):
-            from .capture.http import BROWSER_UA
-            from .sources import shown, url_problem
+            from .sources import fetch_document, shown, url_problem
 
             why = url_problem(spec)
             if why:
                 raise SourceError(f"{shown(spec)}: {why}; check the address")
-
             batch = Batch(self.s.store)
-            resp = self.s.client.get(spec, headers={"User-Agent": BROWSER_UA}, follow_redirects=True,
-                                     batch=batch, max_body=self.max_bytes)
-            if resp.status_code >= 400:
-                raise SourceError(f"{spec}: HTTP {resp.status_code}; check the address")
-            if len(resp.content) > self.max_bytes:
-                raise SourceError(f"{spec}: body is over --max-bytes {self.max_bytes}; skipped")
-            doc = document_from_bytes(spec, resp.content, url=str(resp.url),
-                                      content_type=resp.headers.get("content-type"), charset=resp.charset_encoding)
-            return Fetched(doc, batch)
+            return Fetched(fetch_document(self.s.client, spec, self.max_bytes, batch=batch), batch)
         return Fetched(read_file(Path(spec), self.max_bytes))
 
     # -- one article ----------------------------------------------------------------------------
