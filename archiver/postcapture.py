@@ -155,7 +155,7 @@ class PostCapturer:
         key, pid = post.key, post.post_id
         batch = Batch(self.store)
         http = self.client.bind(batch)
-        # These never raise on network trouble: they say so in `network_failed` (capture/twitter.py).
+        # These never raise on network trouble: they name the failure (the contract in capture/types.py).
         synd = twitter.fetch_syndication(http, pid)
         status_url = post.url or canonical_url(pid, post.handle)
         oembed = twitter.fetch_oembed(http, status_url)
