@@ -26,7 +26,7 @@ browser: install
 	  $(BIN)/playwright install chromium; \
 	fi
 
-# pywb pins old dependencies: it gets its own virtualenv (CAPTURE.md).
+# pywb pins old dependencies (redis, Werkzeug, an older cryptography): it gets its own virtualenv.
 pywb: $(PYWB_VENV)/.installed
 
 $(PYWB_VENV)/.installed:

@@ -20,7 +20,7 @@ from .modes import make_dirs
 from .postcapture import PostCapturer, PostOutcome
 from .sources import DEFAULT_MAX_BYTES, SourceFailure, expand, is_url, read_file, read_stdin
 from .space import disk_full, is_full
-from .warcstore.batch import Batch
+from .warcstore import Batch
 
 if TYPE_CHECKING:
     from .capture.http import RecordingClient
@@ -157,8 +157,8 @@ class Session:
     def __enter__(self) -> Session:
         from .capture.browser import Browser
         from .capture.http import RecordingClient
-        from .capture.warc import WarcStore, recover
         from .index.store import Index
+        from .warcstore import WarcStore, recover
 
         warcs = make_dirs(self.archive_dir / WARC_DIR)
         if self.recover_warcs:

@@ -2,7 +2,7 @@
 
 The default reactions are the wrong ones for a capture run: SIGTERM ends the process at once
 (nothing said, run row left open, WARC file left `.open`), and SIGINT raises KeyboardInterrupt at
-whatever bytecode is running — possibly inside Playwright's greenlets or between a WARC write and
+whatever bytecode is running — possibly in the middle of a browser capture or between a WARC write and
 the index transaction that names it. So the handler installed here only records the signal:
 
 * the pipeline looks at `STOP.requested` between articles and between posts, stops taking new

@@ -22,7 +22,7 @@ import shutil
 import ssl
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -30,6 +30,8 @@ from typing import Any
 
 import httpcore
 import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from archiver.errors import BrowserError, UsageError
 from archiver.netpolicy import Dialer, Resolver, connect_targets
@@ -153,31 +155,13 @@ def ca_certificates(path: Path) -> list[str]:
     return _PEM_RE.findall(path.read_text(encoding="ascii", errors="replace"))
 
 
-def _der_elements(data: bytes) -> Iterator[tuple[int, bytes, bytes]]:
-    """(tag, whole TLV, content) for each DER element in `data`."""
-    i = 0
-    while i < len(data):
-        tag, first = data[i], data[i + 1]
-        if first < 0x80:
-            length, header = first, 2
-        else:
-            n = first & 0x7F
-            length, header = int.from_bytes(data[i + 2 : i + 2 + n], "big"), 2 + n
-        end = i + header + length
-        yield tag, data[i:end], data[i + header : end]
-        i = end
-
-
 def spki_sha256(pem: str) -> str:
     """Base64 SHA-256 of a certificate's SubjectPublicKeyInfo, as --ignore-certificate-errors-spki-list wants."""
-    der = ssl.PEM_cert_to_DER_cert(pem)
-    _, _, cert = next(_der_elements(der))
-    _, _, tbs = next(_der_elements(cert))
-    fields = list(_der_elements(tbs))
-    if fields and fields[0][0] == 0xA0:  # explicit [0] version is optional (absent means v1)
-        fields = fields[1:]
-    # serial, signature algorithm, issuer, validity, subject, then subjectPublicKeyInfo (RFC 5280 4.1)
-    spki = fields[5][1]
+    try:
+        cert = x509.load_pem_x509_certificate(pem.encode("ascii"))
+    except ValueError as e:
+        raise UsageError(f"--ca-bundle: a certificate cannot be read ({e}): check the PEM file") from None
+    spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 

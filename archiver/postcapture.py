@@ -17,13 +17,13 @@ from .errors import ArchiverError, DiskFull, NetworkError, RefusedError
 from .layout import MEDIA_DIR, post_dir, relative
 from .modes import make_dirs, write_file
 from .space import disk_full, is_full
-from .warcstore.batch import Batch
+from .warcstore import Batch
 
 if TYPE_CHECKING:
     from .capture.browser import Browser
     from .capture.http import RecordingClient
-    from .capture.warc import WarcStore
     from .index.store import Index
+    from .warcstore import WarcStore
 
 log = logging.getLogger(__name__)
 

@@ -229,14 +229,14 @@ def _remove(path: Path) -> None:
 
 def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
     """Rebuild the archive's index from its WARC files, under the archive's lock."""
-    from .capture.warcread import fsync_dir, recover
     from .index.schema import open_database
     from .lock import ArchiveLock
+    from .warcstore import OPEN_SUFFIX, fsync_dir, recover
 
     archive_dir = Path(archive_dir)
     warcs = archive_dir / WARC_DIR
     files = sorted([*warcs.glob("*.warc.gz"), *warcs.glob("*.warc")]) if warcs.is_dir() else []
-    if not files and not list(warcs.glob("*.open") if warcs.is_dir() else []):
+    if not files and not list(warcs.glob(f"*{OPEN_SUFFIX}") if warcs.is_dir() else []):
         raise UsageError(f"no WARC files in {warcs}: nothing to rebuild the index from; check --archive-dir")
     db_path = archive_dir / DB_NAME
     with ArchiveLock(archive_dir):

@@ -197,8 +197,8 @@ def _run_parallel(sources: list[str], problems: list[str], archive_dir: Path, ne
                   recheck_after: timedelta, timeout: float, workers: int,
                   progress: Callable[[str], None] | None, limits: Limits | None = None) -> ArchiveSummary:
     """The two-phase run over `workers` processes; the caller holds the archive lock."""
-    from .capture.warc import recover
     from .index.store import Index
+    from .warcstore import recover
     from .workers import WorkerPool
 
     warcs = make_dirs(archive_dir / WARC_DIR)

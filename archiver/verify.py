@@ -19,7 +19,6 @@ import base64
 import hashlib
 import logging
 import tempfile
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -29,6 +28,8 @@ from typing import IO, Any
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.layout import WARC_DIR
+from archiver.warcstore.files import warc_path
+from archiver.warcstore.members import MemberError, inflate_member, walk_members
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,8 @@ UNINDEXED = "unindexed"  # WARC records the index does not know (archive.db lost
 
 REINDEX_HINT = "rebuild the index from the WARCs with `archiver reindex`"
 
-# The capture writes `<name>.warc.gz.open` and renames it when done; the index uses the final name.
-OPEN_SUFFIX = ".open"
-
 BUF = 1 << 20
 SPOOL_IN_MEMORY = 16 * 1024 * 1024
-GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass
@@ -79,36 +76,6 @@ def _digest_matches(declared: str, raw: bytes) -> bool:
     if value.upper() in (base64.b32encode(raw).decode(), raw.hex().upper()):
         return True
     return value in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode())
-
-
-def _inflate_member(fh: IO[bytes], offset: int, limit: int | None, spool: IO[bytes]) -> int:
-    """Decompress the gzip member starting at `offset` into `spool`; return its compressed length.
-
-    With `limit`, the member must end exactly there (an indexed length); without, the member's
-    own end is found (walking a file).
-    """
-    fh.seek(offset)
-    if fh.read(2) != GZIP_MAGIC:
-        raise _Bad(GZIP, "does not start a gzip member")
-    fh.seek(offset)
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    consumed = 0
-    while not inflater.eof:
-        want = BUF if limit is None else min(BUF, limit - consumed)
-        chunk = fh.read(want) if want else b""
-        if not chunk:
-            if limit is not None and consumed == limit:
-                raise _Bad(GZIP, "gzip member is incomplete")
-            raise _Bad(GZIP, "file ends inside the gzip member")
-        consumed += len(chunk)
-        try:
-            spool.write(inflater.decompress(chunk))
-        except zlib.error as e:
-            raise _Bad(GZIP, f"does not decompress ({e})") from None
-    length = consumed - len(inflater.unused_data)
-    if limit is not None and length != limit:
-        raise _Bad(GZIP, "gzip member ends before the indexed length")
-    return length
 
 
 def _copy_plain(fh: IO[bytes], offset: int, length: int, spool: IO[bytes]) -> None:
@@ -197,7 +164,10 @@ def check_record(fh: IO[bytes], rel: str, row: Mapping[str, Any]) -> Problem | N
             if plain:
                 _copy_plain(fh, offset, length, spool)
             else:
-                _inflate_member(fh, offset, length, spool)
+                try:
+                    inflate_member(fh, offset, spool, length=length)
+                except MemberError as e:
+                    raise _Bad(GZIP, e.reason) from None
             _check_spooled(spool, plain, row.get("record_id"))
     except _Bad as bad:
         return Problem(bad.kind, rel, f"record {row.get('record_id') or '?'} at offset {offset}: {bad.reason}")
@@ -212,26 +182,18 @@ def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int
     where the file can no longer be split into gzip members.
     """
     problems: list[Problem] = []
-    size = path.stat().st_size
-    pos = 0
     with path.open("rb") as fh:
-        while pos < size:
-            if pos in good:
-                pos += good[pos]
-                continue
-            with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY) as spool:
+        try:
+            for member in walk_members(fh, skip=good):
+                if member.offset in indexed or member.spool is None:
+                    continue
                 try:
-                    length = _inflate_member(fh, pos, None, spool)
+                    _check_spooled(member.spool, False, None)
                 except _Bad as bad:
-                    problems.append(Problem(UNREADABLE, rel, f"unreadable from offset {pos}: {bad.reason}"))
-                    break
-                if pos not in indexed:
-                    try:
-                        _check_spooled(spool, False, None)
-                    except _Bad as bad:
-                        kind = DIGEST if bad.kind == DIGEST else UNREADABLE
-                        problems.append(Problem(kind, rel, f"unindexed record at offset {pos}: {bad.reason}"))
-            pos += length
+                    kind = DIGEST if bad.kind == DIGEST else UNREADABLE
+                    problems.append(Problem(kind, rel, f"unindexed record at offset {member.offset}: {bad.reason}"))
+        except MemberError as e:
+            problems.append(Problem(UNREADABLE, rel, f"unreadable from offset {e.offset}: {e.reason}"))
     return problems
 
 
@@ -269,9 +231,7 @@ def _check_indexed(warc_root: Path, by_file: dict[str, list[Mapping[str, Any]]],
     good: dict[str, dict[int, int]] = defaultdict(dict)
     for filename, rows in sorted(by_file.items()):
         rel = f"{WARC_DIR}/{filename}"
-        path = warc_root / filename
-        if not path.is_file() and path.with_name(path.name + OPEN_SUFFIX).is_file():
-            path = path.with_name(path.name + OPEN_SUFFIX)
+        path = warc_path(warc_root, filename)
         if not path.is_file():
             problems.append(Problem(MISSING, rel, f"WARC file is missing ({len(rows)} indexed records)"))
             continue

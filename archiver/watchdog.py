@@ -1,7 +1,7 @@
 """A watchdog per browser: when the archiver process dies, even by SIGKILL, its browser dies too.
 
 How Playwright's processes hang together (its Python transport and the driver's process
-launcher): `sync_playwright().start()` spawns the Node.js driver (`node cli.js run-driver`) with
+launcher): `async_playwright().start()` spawns the Node.js driver (`node cli.js run-driver`) with
 asyncio's subprocess, talking over its stdin/stdout. The driver spawns Chromium with `detached:
 true`, which makes Chromium the leader of a new session; its zygotes, renderers, GPU and network
 processes inherit that session (its crashpad handlers start sessions of their own and exit when

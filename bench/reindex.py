@@ -21,12 +21,11 @@ sys.path.insert(0, str(ROOT))
 
 from warcio.archiveiterator import ArchiveIterator  # noqa: E402
 
-from archiver.capture.types import Exchange  # noqa: E402
-from archiver.capture.warc import WarcStore  # noqa: E402
 from archiver.index.store import Index  # noqa: E402
 from archiver.layout import DB_NAME, WARC_DIR  # noqa: E402
 from archiver.models import Post  # noqa: E402
 from archiver.reindex import reindex  # noqa: E402
+from archiver.warcstore import Exchange, WarcStore  # noqa: E402
 
 
 def build(archive: Path, posts: int, journal: bool) -> float:

@@ -1,7 +1,7 @@
 """Running pywb (in its own virtualenv, `.venv-pywb` at the repo root) for replay tests.
 
-pywb pins old dependencies (CAPTURE.md), so it never shares `.venv`: everything here drives its
-command-line tools as subprocesses.
+pywb pins old dependencies (redis, Werkzeug, an older cryptography), so it never shares
+`.venv`: everything here drives its command-line tools as subprocesses.
 
     with pywb_collection(tmp_path, "c", [out_wacz]) as wb:        # wb-manager init + add
         with serve(wb) as base:                                   # wayback on a free loopback port

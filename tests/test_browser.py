@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,11 +26,9 @@ from archiver.capture.browser import (
     detect_login_wall,
     find_chromium,
 )
-from archiver.capture.types import RecordInfo
-from archiver.capture.warc import WarcStore, read_record
 from archiver.errors import BrowserError
 from archiver.net import NetOptions
-from archiver.warcstore.batch import Batch
+from archiver.warcstore import Batch, RecordInfo, WarcStore, read_record
 from tests.fakeweb import site as fakesite
 from tests.fakeweb.server import FakeWeb
 from tests.test_recorder import (
@@ -167,7 +167,7 @@ def test_screenshots_are_files_and_resource_records(browser: Browser, tmp_path: 
     assert page.title == "Local article" and page.html is not None and "<h1>Flood news</h1>" in page.html
     assert page.login_wall is False
 
-    # Every record written is kept once, in the batch and in page.records alike.
+    # Every record written is reported once, in the batch and in page.records alike.
     assert [r.record_id for r in seen] == [r.record_id for r in page.records]
     written = [r for r in records if r.type != "warcinfo"]
     assert len(written) == len(page.records)
@@ -304,3 +304,59 @@ def test_document_replaced_at_once_keeps_its_body(browser: Browser, web: FakeWeb
     final = next(r for r in records if r.type == "response" and r.uri == page.final_url)
     assert page.page_record_id == final.headers["WARC-Record-ID"]
     assert page.login_wall is True
+
+
+# -- the synchronous face: threads and signals ------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_captures_from_several_threads_run_on_one_browser_into_their_own_batches(
+        browser: Browser, tmp_path: Path) -> None:
+    urls = ["http://news.test/start", "http://news.test/nothing-here", "http://127.0.0.1:9/"]
+    results: dict[str, tuple[PageCapture, Batch]] = {}
+    with WarcStore(tmp_path / "warc", prefix="t") as store:
+        def one(url: str) -> None:
+            batch = Batch(store)
+            results[url] = (browser.capture(url, batch, screenshot_path=None), batch)
+
+        threads = [threading.Thread(target=one, args=(u,)) for u in urls]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    assert sorted(results) == sorted(urls)
+    assert results["http://news.test/nothing-here"][0].status == 404
+    assert results["http://127.0.0.1:9/"][0].status is None
+    for url, (page, batch) in results.items():
+        assert [r.record_id for r in batch.records] == [r.record_id for r in page.records]
+        assert batch.records[-1].target_uri == f"urn:capture-info:{url}"
+        assert sum(r.target_uri.startswith("urn:capture-info:") for r in batch.records) == 1
+    assert len(read_warcs(tmp_path / "warc")) == 1 + sum(len(b) for _, b in results.values())
+
+
+class _Alarm(Exception):
+    """What the test's signal handler raises, as archiver.interrupt's does inside STOP.raising()."""
+
+
+@pytest.mark.browser
+def test_an_exception_from_a_signal_handler_cancels_the_capture_and_leaves_the_browser_usable(
+        browser: Browser, tmp_path: Path) -> None:
+    def ring(_signum: int, _frame: object) -> None:
+        raise _Alarm
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 1.0)
+        with pytest.raises(_Alarm), WarcStore(tmp_path / "a", prefix="t") as store:
+            # The selector never appears: without the signal this waits for the whole timeout.
+            browser.capture("http://news.test/start", Batch(store), screenshot_path=None,
+                            wait_for="#never-there")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    # The cancelled render wrote nothing; the next capture on the same browser goes as usual.
+    assert read_warcs(tmp_path / "a") == []
+    page, records, _ = _capture(browser, "http://news.test/start", tmp_path / "b", screenshot_path=None)
+    assert page.status == 200 and page.title == "Local article"
+    assert not [e for e in page.errors if e.startswith(("capture interrupted", "page load", "waiting for"))]
+    assert records[-1].type == "metadata"

@@ -1,4 +1,4 @@
-"""Acceptance on the shared corpus of 30 real article pages (issue 2).
+"""Acceptance on the corpus of 30 real article pages kept beside the repository (`../shared/corpus`).
 
 1. HTML: every post in expected-embeds.json is found as `embedded` with the right platform and ID,
    and no page reports an embedded post it does not have (exact set equality per page).

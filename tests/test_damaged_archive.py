@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from archiver.capture.types import Exchange
-from archiver.capture.warc import WarcStore
 from archiver.index.store import Index
 from archiver.layout import DB_NAME, WARC_DIR
 from archiver.models import Post
+from archiver.warcstore import Exchange, WarcStore
 from tests.e2e import ROOT
 
 PAGE = 4096

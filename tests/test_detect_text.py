@@ -1,4 +1,4 @@
-"""Plain-text detection: flattened tweets (EMBEDS.md §2), captions, post URLs and short links."""
+"""Plain-text detection: flattened tweets (text + "— Name (@handle) date"), captions, post URLs, short links."""
 
 from __future__ import annotations
 

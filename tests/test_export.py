@@ -14,11 +14,12 @@ from typing import Any
 import httpx
 import pytest
 from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from archiver.errors import DamagedRecord, ExportError, UsageError
 from archiver.export import export_bundle
-from archiver.export.cdxj import request_body_query, url_key
+from archiver.export.cdxj import cdxj_index
 from archiver.export.wacz import pages_jsonl, rfc3339
 from tests.export_fixtures import (
     ALICE_API,
@@ -87,7 +88,7 @@ def test_wacz_holds_exactly_the_selection_and_validates(arc: Archive, tmp_path: 
         names = set(zf.namelist())
         assert names == {"archive/data.warc.gz", "indexes/index.cdx", "pages/pages.jsonl",
                          "datapackage.json", "datapackage-digest.json"}
-        # wacz validate passes deflated WARCs too (CAPTURE.md): check STORED ourselves
+        # wacz validate passes deflated WARCs too: check STORED ourselves
         assert zf.getinfo("archive/data.warc.gz").compress_type == zipfile.ZIP_STORED
         warc = zf.read("archive/data.warc.gz")
         index = zf.read("indexes/index.cdx")
@@ -309,17 +310,48 @@ def test_uncompressed_source_records_are_gzipped(tmp_path: Path) -> None:
     assert [p for _, p, _, _ in read_records(out.read_bytes())[1:]] == [b"hello 0", b"hello 1"]
 
 
-def test_request_body_canonical_queries() -> None:
-    assert request_body_query("application/x-www-form-urlencoded", b"a=1&b=two+words") == "a=1&b=two words"
-    assert request_body_query("application/json", b'{"q": {"id": 5, "tags": ["x", "y"]}}') == "id=5&tags=x&tags.2_=y"
-    assert request_body_query("application/octet-stream", b"\x00\x01") == "__wb_post_data=AAE="
-    assert request_body_query("text/plain", b"not json") == "__wb_post_data=bm90IGpzb24="
-    assert len(request_body_query("application/octet-stream", b"x" * 10000)) == 4096
+def _post_warc(bodies: list[tuple[str, bytes]]) -> io.BytesIO:
+    """A WARC with one POST request and its response per (content type, body)."""
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=True, warc_version="1.1")
+    for i, (ctype, body) in enumerate(bodies):
+        url = f"https://api.example.com/graphql?n={i}"
+        resp = writer.create_warc_record(
+            url, "response", payload=io.BytesIO(b"{}"), length=2,
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "application/json")], protocol="HTTP/1.1"),
+        )
+        req = writer.create_warc_record(
+            url, "request", payload=io.BytesIO(body), length=len(body),
+            http_headers=StatusAndHeaders(f"POST /graphql?n={i} HTTP/1.1", [("Content-Type", ctype),
+                                          ("Content-Length", str(len(body)))], is_http_request=True),
+            warc_headers_dict={"WARC-Concurrent-To": resp.rec_headers.get_header("WARC-Record-ID")},
+        )
+        writer.write_record(resp)
+        writer.write_record(req)
+    buf.seek(0)
+    return buf
+
+
+def test_post_bodies_fold_into_the_index_keys() -> None:
+    bodies = [
+        ("application/x-www-form-urlencoded", b"a=1&b=two+words"),
+        ("application/json", b'{"q": {"id": 5, "tags": ["x", "y"]}}'),
+        ("application/octet-stream", b"\x00\x01"),
+        ("application/octet-stream", b"x" * 10000),
+    ]
+    lines = cdxj_index(_post_warc(bodies), "t.warc.gz").decode().splitlines()
+    assert lines == sorted(lines, key=str.encode)
+    by_n = {json.loads(line.split(" ", 2)[2])["url"].rsplit("=", 1)[1]: line for line in lines}
+    fields = {n: json.loads(line.split(" ", 2)[2]) for n, line in by_n.items()}
+    assert all(f["method"] == "POST" and f["filename"] == "t.warc.gz" for f in fields.values())
+    assert fields["0"]["requestBody"] == "a=1&b=two words"
+    assert fields["1"]["requestBody"] == "id=5&tags=x&tags.2_=y"
+    assert fields["2"]["requestBody"] == "__wb_post_data=AAE="
+    assert len(fields["3"]["requestBody"]) == 4096
+    assert by_n["0"].startswith("com,example,api)/graphql?__wb_method=post&a=1&b=two%20words&n=0 ")
 
 
 def test_keys_and_times() -> None:
-    assert url_key("https://www.example.com/page?b=2&a=1") == "com,example)/page?a=1&b=2"
-    assert url_key("urn:view:https://x.com/a") == "urn:view:https://x.com/a"
     assert rfc3339("2021-11-08T10:00:00+01:00") == "2021-11-08T09:00:00Z"
     assert rfc3339("2021-11-08T10:00:00.250") == "2021-11-08T10:00:00.250000Z"
     with pytest.raises(ExportError):

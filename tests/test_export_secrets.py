@@ -20,13 +20,12 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.capture.types import Exchange, RecordInfo
-from archiver.capture.warc import WarcStore
 from archiver.export.credentials import REDACTED_FIELD, is_credential
 from archiver.index.store import Index
 from archiver.layout import WARC_DIR
 from archiver.models import Post
 from archiver.redact import redact_text, redact_url
+from archiver.warcstore import Exchange, RecordInfo, WarcStore
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,11 +21,9 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.capture.http import RecordingClient
 from archiver.capture.twitter import syndication_url
-from archiver.capture.types import RecordInfo
-from archiver.capture.warc import WarcStore
 from archiver.errors import LimitExceeded, NetworkError
 from archiver.net import NetOptions
-from archiver.warcstore.batch import Batch
+from archiver.warcstore import Batch, RecordInfo, WarcStore
 from tests.e2e import ROOT, cli, warc_files, warcio_check
 from tests.fakeweb import FakeWeb, pages, site
 

@@ -16,14 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from archiver.capture.types import Exchange
-from archiver.capture.warc import OPEN_SUFFIX, WarcStore
 from archiver.export import export_bundle
 from archiver.index.store import Index
 from archiver.layout import DB_NAME, WARC_DIR
 from archiver.lock import LOCK_NAME, ArchiveLock
 from archiver.models import Post
 from archiver.modes import DIR_MODE, FILE_MODE, current_umask, make_dirs, user_file_mode, write_file
+from archiver.warcstore import OPEN_SUFFIX, Exchange, WarcStore
 from tests.e2e import ROOT
 from tests.export_fixtures import build_archive
 

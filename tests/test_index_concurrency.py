@@ -17,7 +17,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from archiver.capture.types import RecordInfo
+    from archiver.warcstore import RecordInfo
     from archiver.index.store import Index
     from archiver.models import Post
 
@@ -44,7 +44,7 @@ KILLED = textwrap.dedent(
     """
     import os, signal, sys
     from pathlib import Path
-    from archiver.capture.types import RecordInfo
+    from archiver.warcstore import RecordInfo
     from archiver.index.store import Index
 
     with Index(Path(sys.argv[1])) as index:

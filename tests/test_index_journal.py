@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from archiver.capture.warc import WarcStore, iter_records
 from archiver.index.journal import is_journal_uri
 from archiver.index.query import Filters, lookup, show
 from archiver.index.store import Index
 from archiver.layout import DB_NAME, WARC_DIR
 from archiver.models import Post
 from archiver.reindex import reindex
+from archiver.warcstore import WarcStore, iter_records
 
 
 def _journal(archive: Path) -> list[tuple[str, dict]]:

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archiver.capture.types import RecordInfo
 from archiver.errors import UsageError
 from archiver.index.query import LOOKUP_FIELDS, Filters, lookup, records_for, show
 from archiver.index.store import Index
 from archiver.models import Post
+from archiver.warcstore import RecordInfo
 
 A = "https://news.example/a"
 B = "https://news.example/b"

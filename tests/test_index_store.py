@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from archiver.capture.types import RecordInfo
 from archiver.errors import IndexError_
 from archiver.index.query import Filters, lookup
 from archiver.index.store import Index
 from archiver.models import Post, hash_key
+from archiver.warcstore import RecordInfo
 
 ID = "1146359923158089728"
 

@@ -1,7 +1,7 @@
 """Opt-in checks against the real internet: `ARCHIVER_LIVE_TESTS=1 .venv/bin/pytest tests/test_live.py`.
 
-Skipped by default and in CI (these machines have no internet). They check what EMBEDS.md marks
-UNVERIFIED against the live services: whether the syndication token and oEmbed still answer as the
+Skipped by default and in CI (these machines have no internet). They check what docs/platforms.md
+lists as unverified against the live services: whether the syndication token and oEmbed still answer as the
 offline tests assume. A failure here means a platform changed, not that the offline suite is wrong.
 """
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import http.server
 import os
 import shutil
@@ -151,15 +149,35 @@ def test_option_errors_name_the_option(tmp_path: Path) -> None:
         assert "\n" not in str(e.value)
 
 
-def test_spki_hash_matches_cryptography() -> None:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import serialization
+# A trustme CA; its pin computed with the OpenSSL command line, which shares no code with ours:
+#   openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64
+PINNED_CA = """\
+-----BEGIN CERTIFICATE-----
+MIIByjCCAW+gAwIBAgIUPc6y4R/aepwo8Qpo1mTefRqmZEEwCgYIKoZIzj0EAwIw
+QDEXMBUGA1UECgwOdHJ1c3RtZSB2MS4yLjExJTAjBgNVBAsMHFRlc3RpbmcgQ0Eg
+I09YUjFlMzdjZ1dWSE9BbFYwIBcNMDAwMTAxMDAwMDAwWhgPMzAwMDAxMDEwMDAw
+MDBaMEAxFzAVBgNVBAoMDnRydXN0bWUgdjEuMi4xMSUwIwYDVQQLDBxUZXN0aW5n
+IENBICNPWFIxZTM3Y2dXVkhPQWxWMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE
+7eDGiWrfDlJKO7aXydU2t/KoEX5tTghTO3MTQ11NOc8s7d5F/BunZX0UtGAmuZ8o
+zUvucQuwg7maZDv/oZCdhaNFMEMwHQYDVR0OBBYEFAknZRdLpzzEHCSg2Y1ZVLPy
+nxbWMBIGA1UdEwEB/wQIMAYBAf8CAQkwDgYDVR0PAQH/BAQDAgGGMAoGCCqGSM49
+BAMCA0kAMEYCIQDtxc5H0k2MQUefIVxqErmLnipF4k+XU9q35JUuFZdOzQIhAK55
+7Xj00FzhdK0ejawr4/f5dd89THKjaZ8D4b9dtMOu
+-----END CERTIFICATE-----
+"""
+PINNED_CA_SPKI = "cpA7y0VXNqVpYKFCn57nOg+m2/vgtln6H4q54sjF7Uc="
 
-    ca = trustme.CA()
-    pem = ca.cert_pem.bytes().decode()
-    key = x509.load_pem_x509_certificate(pem.encode()).public_key()
-    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    assert spki_sha256(pem) == base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+def test_spki_hash_matches_openssl() -> None:
+    assert spki_sha256(PINNED_CA) == PINNED_CA_SPKI
+    assert spki_sha256(trustme.CA().cert_pem.bytes().decode()) != PINNED_CA_SPKI  # a key of its own
+
+
+def test_an_unreadable_certificate_is_a_usage_error() -> None:
+    broken = PINNED_CA.replace("MIIByjCC", "MIIByjCD")
+    with pytest.raises(UsageError) as e:
+        spki_sha256(broken)
+    assert "--ca-bundle" in str(e.value) and "\n" not in str(e.value)
 
 
 def test_proxy_goes_to_browser_and_client() -> None:

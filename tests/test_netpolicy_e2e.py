@@ -326,8 +326,7 @@ class ConnectProxy:
 def test_through_the_operators_proxy_names_are_its_job_and_ip_literals_still_refused(
         web: FakeWeb, service: Service, tmp_path: Path) -> None:
     from archiver.capture.browser import Browser
-    from archiver.capture.warc import WarcStore
-    from archiver.warcstore.batch import Batch
+    from archiver.warcstore import Batch, WarcStore
 
     proxy = ConnectProxy(web.port)
     try:

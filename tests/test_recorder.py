@@ -26,14 +26,13 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.capture.browser import CHROMIUM_SERVICE_HOSTS, Browser
 from archiver.capture.cdp import has_body, pairs
-from archiver.capture.recorder import (
-    _response_time,
+from archiver.capture.traffic import (
     is_internal_redirect,
+    response_time,
     should_record,
 )
-from archiver.capture.warc import WarcStore
 from archiver.net import NetOptions
-from archiver.warcstore.batch import Batch
+from archiver.warcstore import Batch, WarcStore
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -71,9 +70,9 @@ def test_bodies_exist_except_for_redirects_and_204() -> None:
 
 
 def test_response_time_from_timing() -> None:
-    when = _response_time({"startTime": 1_700_000_000_000.0, "responseStart": 250.0})
+    when = response_time({"startTime": 1_700_000_000_000.0, "responseStart": 250.0})
     assert when == datetime(2023, 11, 14, 22, 13, 20, 250000, tzinfo=UTC)
-    assert _response_time({"startTime": -1, "responseStart": -1}).tzinfo is UTC
+    assert response_time({"startTime": -1, "responseStart": -1}).tzinfo is UTC
 
 
 # -- a local multi-host site ------------------------------------------------------------------------

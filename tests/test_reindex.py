@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from archiver.capture.warc import iter_records
 from archiver.index.journal import is_journal_uri
+from archiver.warcstore import iter_records
 from tests.e2e import cli, lookup, warc_files
 from tests.fakeweb import FakeWeb, site
 

@@ -316,7 +316,7 @@ def test_classify_live_post_whose_text_says_protected_stays_live() -> None:
 
 
 def test_classify_never_deleted_from_empty_answer_even_with_oembed_404() -> None:
-    # `{}` is also what a wrong token gets (EMBEDS.md §1.7): not a deletion signal of its own.
+    # `{}` is also what a wrong or missing token gets: not a deletion signal of its own.
     assert classify(EMPTY, GONE, None, False)[0] == "unavailable"
 
 
@@ -417,9 +417,8 @@ def test_fakeweb_through_recording_client_lands_in_warc(fake_client: tuple[Any, 
     from warcio.archiveiterator import ArchiveIterator
 
     from archiver.capture.http import RecordingClient
-    from archiver.capture.warc import WarcStore
     from archiver.net import NetOptions
-    from archiver.warcstore.batch import Batch
+    from archiver.warcstore import Batch, WarcStore
     from tests.fakeweb import site
 
     web, _ = fake_client

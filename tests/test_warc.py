@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.capture.types import Exchange, RecordInfo
-from archiver.capture.warc import (
+from archiver.warcstore import (
     REVISIT_PROFILE,
+    Exchange,
+    MemberError,
+    RecordInfo,
     WarcStore,
     complete_members,
     iter_records,
@@ -25,6 +27,7 @@ from archiver.capture.warc import (
     read_member,
     read_record,
     recover,
+    walk_members,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -231,11 +234,34 @@ def test_recover_leaves_a_live_writers_file_alone_and_removes_empty_ones(tmp_pat
     assert complete_members(tmp_path / info.filename) == (tmp_path / info.filename).stat().st_size
 
 
+def test_member_walk_yields_each_record_and_names_where_the_damage_starts(tmp_path: Path) -> None:
+    with WarcStore(tmp_path) as store:
+        infos = [store.write_resource(f"urn:x:{i}", "text/plain", os.urandom(70_000)) for i in range(3)]
+    [path] = store.files
+    members = []
+    with path.open("rb") as fh:
+        for m in walk_members(fh):
+            assert m.spool is not None and m.spool.read(5) == b"WARC/" and m.head.startswith(b"WARC/1.1")
+            members.append((m.offset, m.length))
+    assert members[1:] == [(i.offset, i.length) for i in infos]  # after the warcinfo
+    size = path.stat().st_size
+    with path.open("ab") as fh:
+        fh.write(read_member(tmp_path, infos[0].filename, infos[0].offset, infos[0].length)[:100])
+    with path.open("rb") as fh:
+        walked = []
+        with pytest.raises(MemberError) as damage:
+            for m in walk_members(fh, skip={infos[0].offset: infos[0].length}, spool=False):
+                walked.append(m.offset)
+    assert damage.value.offset == size and damage.value.reason == "file ends inside the gzip member"
+    assert walked == [0, infos[1].offset, infos[2].offset]
+    assert complete_members(path) == size
+
+
 WRITER = r"""
 import json, os, sys
 from pathlib import Path
-from archiver.capture.warc import WarcStore
-from archiver.capture.types import Exchange
+from archiver.warcstore import WarcStore
+from archiver.warcstore import Exchange
 store = WarcStore(Path(sys.argv[1]), max_size=int(sys.argv[2]))
 i = 0
 while True:
@@ -289,7 +315,7 @@ def test_recovered_copy_passes_even_when_cut_inside_gzip_header(tmp_path: Path) 
 FULL_DISK = r"""
 import os, resource, signal, sys
 from pathlib import Path
-from archiver.capture.warc import WarcStore
+from archiver.warcstore import WarcStore
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG instead
 resource.setrlimit(resource.RLIMIT_FSIZE, (30_000, 30_000))
 store = WarcStore(Path(sys.argv[1]))
@@ -319,7 +345,7 @@ def test_a_failed_write_leaves_no_partial_record(tmp_path: Path) -> None:
 def test_warc_date_is_utc() -> None:
     from datetime import timedelta, timezone
 
-    from archiver.capture.warc import warc_date
+    from archiver.warcstore import warc_date
 
     assert warc_date(datetime(2024, 3, 4, 12, 0, 0)) == "2024-03-04T12:00:00.000000Z"
     cet = timezone(timedelta(hours=1))
@@ -327,8 +353,7 @@ def test_warc_date_is_utc() -> None:
 
 
 def test_a_repeated_payload_becomes_a_revisit_of_the_first(tmp_path: Path) -> None:
-    from archiver.capture.types import Exchange
-    from archiver.capture.warc import WarcStore
+    from archiver.warcstore import Exchange, WarcStore
 
     body = b"x" * 4096
     def ex(url: str) -> Exchange:

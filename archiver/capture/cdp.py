@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from playwright.sync_api import CDPSession
-from playwright.sync_api import Error as PlaywrightError
+from playwright.async_api import CDPSession
+from playwright.async_api import Error as PlaywrightError
 
 log = logging.getLogger(__name__)
 
@@ -55,33 +55,40 @@ class CdpResponse:
 class CdpTap:
     """One CDP session (page or out-of-process iframe): protocol, IP, and browser-made requests."""
 
-    def __init__(self, session: CDPSession, label: str, *, keep_documents: bool = False) -> None:
+    def __init__(self, session: CDPSession, label: str) -> None:
         self.session = session
         self.label = label
         self.requests: dict[str, CdpResponse] = {}
         self.order: list[str] = []
         self.documents: dict[str, list[bytes]] = {}  # url -> bodies caught by _on_paused
-        session.on("Network.requestWillBeSent", self._on_request)
-        session.on("Network.requestWillBeSentExtraInfo", self._on_request_extra)
-        session.on("Network.responseReceived", self._on_response)
-        session.on("Network.responseReceivedExtraInfo", self._on_response_extra)
-        session.on("Network.loadingFinished", self._on_finished)
-        session.send("Network.enable")
+        self.main_frame_id: str | None = None
+
+    @classmethod
+    async def attach(cls, session: CDPSession, label: str, *, keep_documents: bool = False) -> CdpTap:
+        """A tap listening on `session`, the network domain enabled (and documents paused)."""
+        tap = cls(session, label)
+        session.on("Network.requestWillBeSent", tap._on_request)
+        session.on("Network.requestWillBeSentExtraInfo", tap._on_request_extra)
+        session.on("Network.responseReceived", tap._on_response)
+        session.on("Network.responseReceivedExtraInfo", tap._on_response_extra)
+        session.on("Network.loadingFinished", tap._on_finished)
+        await session.send("Network.enable")
         # A fresh context has an empty cache, but the memory cache would still serve repeated
         # resources without an exchange to record.
-        session.send("Network.setCacheDisabled", {"cacheDisabled": True})
-        self.main_frame_id: str | None = None
+        await session.send("Network.setCacheDisabled", {"cacheDisabled": True})
         if keep_documents:
             # A document that a script or meta refresh replaces at once (t.co) is gone from
             # Chromium before anyone can ask for its body; pausing documents at the response
             # stage lets us read it first (browsertrix-crawler intercepts the same way).
             try:
-                self.main_frame_id = session.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
+                tree = await session.send("Page.getFrameTree")
+                tap.main_frame_id = tree["frameTree"]["frame"]["id"]
             except (PlaywrightError, KeyError, TypeError):
-                self.main_frame_id = None
-            session.on("Fetch.requestPaused", self._on_paused)
-            session.send("Fetch.enable", {"patterns": [
+                tap.main_frame_id = None
+            session.on("Fetch.requestPaused", tap._on_paused)
+            await session.send("Fetch.enable", {"patterns": [
                 {"urlPattern": "*", "resourceType": "Document", "requestStage": "Response"}]})
+        return tap
 
     def _entry(self, request_id: str, url: str = "") -> CdpResponse:
         entry = self.requests.get(request_id)
@@ -129,7 +136,7 @@ class CdpTap:
             length = event.get("encodedDataLength")
             entry.encoded_length = int(length) if isinstance(length, (int, float)) else None
 
-    def _on_paused(self, event: dict[str, Any]) -> None:
+    async def _on_paused(self, event: dict[str, Any]) -> None:
         paused_id = event["requestId"]
         url = event.get("request", {}).get("url", "")
         try:
@@ -139,13 +146,13 @@ class CdpTap:
             # (an iframe's is read later, once its size is known).
             main = self.main_frame_id is None or event.get("frameId") == self.main_frame_id
             if status is not None and has_body(status) and _small_text(headers, unsized=main):
-                result = self.session.send("Fetch.getResponseBody", {"requestId": paused_id})
+                result = await self.session.send("Fetch.getResponseBody", {"requestId": paused_id})
                 self.documents.setdefault(url, []).append(_decode_body(result))
         except PlaywrightError as e:
             log.debug("document body of %s not caught: %s", url, e)
         finally:
             try:
-                self.session.send("Fetch.continueResponse", {"requestId": paused_id})
+                await self.session.send("Fetch.continueResponse", {"requestId": paused_id})
             except PlaywrightError as e:  # the page is closing: nothing left to hold up
                 log.debug("could not release %s: %s", url, e)
 
@@ -154,12 +161,12 @@ class CdpTap:
         bodies = self.documents.get(url)
         return bodies.pop(0) if bodies else None
 
-    def body(self, request_id: str) -> bytes:
-        return _decode_body(self.session.send("Network.getResponseBody", {"requestId": request_id}))
+    async def body(self, request_id: str) -> bytes:
+        return _decode_body(await self.session.send("Network.getResponseBody", {"requestId": request_id}))
 
-    def detach(self) -> None:
+    async def detach(self) -> None:
         try:
-            self.session.detach()
+            await self.session.detach()
         except PlaywrightError:
             pass  # the target is already gone with its frame
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from playwright.async_api import Playwright as AsyncPlaywright
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Playwright, sync_playwright
 
@@ -39,7 +40,7 @@ def without_service_hosts(args: list[str]) -> list[str]:
     return [*args, flag + rules]
 
 
-def find_chromium(playwright: Playwright | None = None) -> str | None:
+def find_chromium(playwright: Playwright | AsyncPlaywright | None = None) -> str | None:
     """The Chromium to drive: $ARCHIVER_CHROMIUM, Debian's, then Playwright's own download.
 
     An ARCHIVER_CHROMIUM that is set but not executable finds nothing: silently falling back to
@@ -57,7 +58,7 @@ def find_chromium(playwright: Playwright | None = None) -> str | None:
     return _playwright_chromium(playwright)
 
 
-def _playwright_chromium(p: Playwright) -> str | None:
+def _playwright_chromium(p: Playwright | AsyncPlaywright) -> str | None:
     try:
         path = p.chromium.executable_path
     except PlaywrightError:

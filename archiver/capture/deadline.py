@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import time
 
-from playwright.sync_api import Error as PlaywrightError
+from playwright.async_api import Error as PlaywrightError
 
-from archiver.capture.recorder import Recorded, TrafficRecorder
+from archiver.capture.recorder import TrafficRecorder
+from archiver.capture.traffic import Recorded
 
 
 class DeadlinePassed(Exception):
@@ -46,10 +47,10 @@ class CaptureClock:
         return self.cap(self.timeout_ms)
 
 
-def finish_quickly(recorder: TrafficRecorder, result_errors: list[str]) -> list[Recorded]:
+async def finish_quickly(recorder: TrafficRecorder, result_errors: list[str]) -> list[Recorded]:
     """What the recorder holds, protocols filled in, without asking Chromium for more bodies."""
     try:
-        return recorder.finish(orphans=False)
+        return await recorder.finish(orphans=False)
     except PlaywrightError as e:
         result_errors.append(f"collecting after the deadline: {_first_line(e)}")
         return recorder.recorded

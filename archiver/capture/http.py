@@ -25,20 +25,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from archiver.capture.types import Exchange
 from archiver.errors import LimitExceeded, NetworkError, RefusedError
 from archiver.limits import DEFAULT_FETCH_DEADLINE, seconds
 from archiver.net import NetOptions
 from archiver.netpolicy import AddressRefused, judge_literal
+from archiver.warcstore import Batch, Exchange
 
 from ..resource import Closing
-
-if TYPE_CHECKING:
-    from archiver.warcstore.batch import Batch
 
 logger = logging.getLogger(__name__)
 

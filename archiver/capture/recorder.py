@@ -15,76 +15,42 @@ once loading finished. A body over `max_body`, or one that would take the captur
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from collections.abc import Callable
 
-from playwright.sync_api import (
-    BrowserContext,
-    CDPSession,
-    Frame,
-    Page,
-    Request,
-    ResourceTiming,
-    Response,
-)
-from playwright.sync_api import Error as PlaywrightError
+from playwright.async_api import BrowserContext, CDPSession, Frame, Page, Request, Response
+from playwright.async_api import Error as PlaywrightError
 
 from archiver.capture.cdp import CdpResponse, CdpTap, has_body, pairs
-from archiver.capture.types import Exchange
+from archiver.capture.traffic import (
+    Recorded,
+    body_size,
+    in_main_frame,
+    is_internal_redirect,
+    one_line,
+    origin,
+    playwright_protocol,
+    response_time,
+    should_record,
+)
+from archiver.warcstore import Exchange
 
 log = logging.getLogger(__name__)
 
-# Resource types that never "finish" and are not plain HTTP exchanges: not recorded.
-_SKIPPED_TYPES = frozenset({"eventsource", "websocket"})
-_RECORDED_SCHEMES = ("http", "https")
-
-
-def should_record(url: str, resource_type: str = "") -> bool:
-    """True for http(s) exchanges; data:, blob:, ws:, chrome: URLs and event streams are skipped."""
-    if resource_type in _SKIPPED_TYPES:
-        return False
-    return urlsplit(url).scheme.lower() in _RECORDED_SCHEMES
-
-
-def is_internal_redirect(status: int, reason: str | None, headers: list[tuple[str, str]],
-                         server_ip: str | None) -> bool:
-    """Chromium's fake `307 Internal Redirect` (HSTS upgrade): it never reached a server."""
-    if status != 307:
-        return False
-    if (reason or "").strip().lower() == "internal redirect":
-        return True
-    if any(k.lower() == "non-authoritative-reason" for k, _ in headers):
-        return True
-    return server_ip is None and not reason
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-@dataclass
-class Recorded:
-    """One exchange with where it came from (used to find the page's own document)."""
-
-    exchange: Exchange
-    frame_url: str | None
-    main_frame: bool
-    is_document: bool
-    is_redirect: bool
-    request: Request | None = None
-
 
 class TrafficRecorder:
-    """Collects every exchange of one page and its frames; attach before navigating.
+    """Collects every exchange of one page and its frames; `await TrafficRecorder.attach(...)`
+    before navigating. One recorder per page: nothing in it is shared between captures.
 
     `max_body` caps one body, `max_total` all the bodies of the capture (bytes; None: no cap);
     `refusal` says why the network policy refused a URL's host, if it did.
+
+    Playwright runs each async listener as a task of its own, so a listener waiting for a body
+    does not hold up other events; `_busy` counts the listeners still building an exchange, and
+    the recorder is idle only when none is.
     """
 
     def __init__(self, context: BrowserContext, page: Page, *, max_body: int | None = None,
@@ -104,37 +70,52 @@ class TrafficRecorder:
         self.requests_started = 0
         self._taps: list[CdpTap] = []
         self._tapped_frames: set[int] = set()
-        self._add_tap(context.new_cdp_session(page), "page", keep_documents=True)
+        self._busy = 0  # listeners building an exchange (see the class docstring)
         # Bodies fetched early (see _on_response) and finished requests waiting for theirs.
         self._bodies: dict[int, bytes] = {}
         self._body_errors: dict[int, str] = {}
         self._body_pending: dict[int, str] = {}
         self._deferred: dict[int, tuple[Request, str | None]] = {}
-        page.on("request", self._on_request)
-        page.on("response", self._on_response)
-        page.on("requestfinished", self._on_finished)
-        page.on("requestfailed", self._on_failed)
-        page.on("framenavigated", self._on_frame)
+
+    @classmethod
+    async def attach(cls, context: BrowserContext, page: Page, *, max_body: int | None = None,
+                     max_total: int | None = None,
+                     refusal: Callable[[str], str | None] | None = None) -> TrafficRecorder:
+        """A recorder listening on `page` (and its frames), its CDP session open."""
+        recorder = cls(context, page, max_body=max_body, max_total=max_total, refusal=refusal)
+        try:
+            session = await context.new_cdp_session(page)
+        except PlaywrightError as e:
+            log.debug("CDP session on the page unusable: %s", e)
+        else:
+            await recorder._add_tap(session, "page", keep_documents=True)
+        page.on("request", recorder._on_request)
+        page.on("response", recorder._on_response)
+        page.on("requestfinished", recorder._on_finished)
+        page.on("requestfailed", recorder._on_failed)
+        page.on("framenavigated", recorder._on_frame)
+        return recorder
 
     # -- events ----------------------------------------------------------------------------
 
-    def _add_tap(self, session: CDPSession, label: str, *, keep_documents: bool = False) -> None:
+    async def _add_tap(self, session: CDPSession, label: str, *, keep_documents: bool = False) -> None:
         try:
-            self._taps.append(CdpTap(session, label, keep_documents=keep_documents))
+            self._taps.append(await CdpTap.attach(session, label, keep_documents=keep_documents))
         except PlaywrightError as e:
             log.debug("CDP session %s unusable: %s", label, e)
 
-    def _on_frame(self, frame: Frame) -> None:
+    async def _on_frame(self, frame: Frame) -> None:
         # Only out-of-process iframes have a CDP session of their own; Playwright refuses the
         # others ("part of the parent frame's session"), whose traffic the page session sees.
         if frame.parent_frame is None or id(frame) in self._tapped_frames:
             return
-        try:
-            session = self.context.new_cdp_session(frame)
-        except PlaywrightError:
-            return
         self._tapped_frames.add(id(frame))
-        self._add_tap(session, f"frame {frame.url}")
+        try:
+            session = await self.context.new_cdp_session(frame)
+        except PlaywrightError:
+            self._tapped_frames.discard(id(frame))
+            return
+        await self._add_tap(session, f"frame {frame.url}")
 
     def _on_request(self, request: Request) -> None:
         if should_record(request.url, request.resource_type):
@@ -142,12 +123,12 @@ class TrafficRecorder:
         self.requests_started += 1
         self._last_activity = time.monotonic()
 
-    def _on_response(self, response: Response) -> None:
+    async def _on_response(self, response: Response) -> None:
         # Ask for the body as soon as the headers arrive: Playwright's driver then reads it the
         # moment loading finishes. Asking only at `requestfinished` is too late for a document
         # that a script or meta refresh replaces at once (t.co): Chromium has already dropped it
-        # ("No resource with given identifier found"). Each listener runs in its own greenlet
-        # under the sync API, so waiting here does not hold up other events.
+        # ("No resource with given identifier found"). Each listener runs in its own task, so
+        # waiting here does not hold up other events.
         request = response.request
         key = id(request)
         if not should_record(request.url, request.resource_type) or not has_body(response.status):
@@ -158,7 +139,7 @@ class TrafficRecorder:
             reserved = int(declared)
             if self._over(request, reserved):
                 return
-        elif not (request.resource_type == "document" and _in_main_frame(request)):
+        elif not (request.resource_type == "document" and in_main_frame(request)):
             # No length to go by: ask once loading finished and Chromium knows the size. Only the
             # page's own document can be replaced before then (a short-link hop), so it alone is
             # asked for at once, whatever its size.
@@ -166,33 +147,33 @@ class TrafficRecorder:
         self._body_pending[key] = request.url
         body = b""
         try:
-            body = response.body()
+            body = await response.body()
             self._bodies[key] = body
         except PlaywrightError as e:
-            self._body_errors[key] = _one_line(e)
+            self._body_errors[key] = one_line(e)
         finally:
             self._count(reserved, body)
             self._body_pending.pop(key, None)
             self._last_activity = time.monotonic()
         deferred = self._deferred.pop(key, None)
         if deferred is not None:
-            self._record(*deferred)
+            await self._record(*deferred)
 
-    def _on_finished(self, request: Request) -> None:
+    async def _on_finished(self, request: Request) -> None:
         self._done(request)
         if should_record(request.url, request.resource_type):
-            self._record_when_ready(request, None)
+            await self._record_when_ready(request, None)
 
-    def _on_failed(self, request: Request) -> None:
+    async def _on_failed(self, request: Request) -> None:
         self._done(request)
         if should_record(request.url, request.resource_type):
-            self._record_when_ready(request, request.failure or "failed")
+            await self._record_when_ready(request, request.failure or "failed")
 
-    def _record_when_ready(self, request: Request, failure: str | None) -> None:
+    async def _record_when_ready(self, request: Request, failure: str | None) -> None:
         if id(request) in self._body_pending:
             self._deferred[id(request)] = (request, failure)  # _on_response records it
         else:
-            self._record(request, failure)
+            await self._record(request, failure)
 
     def _done(self, request: Request) -> None:
         self._inflight.pop(id(request), None)
@@ -200,15 +181,18 @@ class TrafficRecorder:
 
     # -- building exchanges --------------------------------------------------------------------
 
-    def _record(self, request: Request, failure: str | None) -> None:
+    async def _record(self, request: Request, failure: str | None) -> None:
+        self._busy += 1
         try:
-            self._record_unsafe(request, failure)
+            await self._record_unsafe(request, failure)
         except PlaywrightError as e:
             # The page or frame went away while we asked; keep going with the rest.
-            self.errors.append(f"could not record {request.url}: {_one_line(e)}")
+            self.errors.append(f"could not record {request.url}: {one_line(e)}")
+        finally:
+            self._busy -= 1
 
-    def _record_unsafe(self, request: Request, failure: str | None) -> None:
-        response = request.response()
+    async def _record_unsafe(self, request: Request, failure: str | None) -> None:
+        response = await request.response()
         if response is None:
             refused = self._refusal(request.url) if self._refusal is not None else None
             if refused:
@@ -219,14 +203,14 @@ class TrafficRecorder:
         if id(request) in self._skipped:
             self.errors.append(f"{request.url}: {self._skipped.pop(id(request))}; not recorded")
             return
-        server = response.server_addr()
+        server = await response.server_addr()
         ip = server["ipAddress"] if server else None
-        response_headers = pairs(response.headers_array())
+        response_headers = pairs(await response.headers_array())
         reason = response.status_text or None
         if is_internal_redirect(response.status, reason, response_headers, ip):
             return
         is_redirect = 300 <= response.status < 400 and request.redirected_to is not None
-        body, body_error = self._take_body(request, response, failure)
+        body, body_error = await self._take_body(request, response, failure)
         if self.max_body is not None and len(body) > self.max_body:  # read before its size was known
             self._skipped[id(request)] = f"body of {len(body)} bytes is over --max-bytes {self.max_body}"
         if id(request) in self._skipped:  # its size, known only now, is over a cap
@@ -248,7 +232,7 @@ class TrafficRecorder:
         exchange = Exchange(
             url=request.url,
             method=request.method,
-            request_headers=pairs(request.headers_array()),
+            request_headers=pairs(await request.headers_array()),
             status=response.status,
             response_headers=[(k, v) for k, v in response_headers if not k.startswith(":")],
             body=body,
@@ -256,13 +240,13 @@ class TrafficRecorder:
             reason=reason,
             protocol=None,  # filled from CDP in finish(): it arrives on another channel
             ip=ip,
-            date=_response_time(request.timing),
+            date=response_time(request.timing),
             decoded=True,
         )
         self.recorded.append(Recorded(exchange, frame_url, main_frame,
                                       request.resource_type == "document", is_redirect, request))
 
-    def _take_body(self, request: Request, response: Response,
+    async def _take_body(self, request: Request, response: Response,
                    failure: str | None) -> tuple[bytes, str | None]:
         """The body fetched early, or fetched now; (b"", error) when it cannot be had."""
         key = id(request)
@@ -277,16 +261,16 @@ class TrafficRecorder:
         if error is None or failure is not None:
             # Not asked yet, or asked before the failure: after it, Chromium hands over what
             # did arrive (e.g. a response cut short), which is worth keeping.
-            size = _body_size(request)
+            size = await body_size(request)
             if size is not None and self._over(request, size):
                 return b"", None
             self._body_pending[key] = request.url  # keeps wait_idle() waiting for it
             body = b""
             try:
-                body = response.body()
+                body = await response.body()
                 return body, None
             except PlaywrightError as e:
-                error = _one_line(e)
+                error = one_line(e)
             finally:
                 self._count(size or 0, body)
                 self._body_pending.pop(key, None)
@@ -329,25 +313,25 @@ class TrafficRecorder:
         """URLs of the requests still in flight."""
         return list({**self._inflight, **self._body_pending}.values())
 
-    def wait_idle(self, quiet_ms: int = 500, max_ms: int = 1500) -> bool:
-        """Pump events until no request has been in flight for quiet_ms, at most max_ms.
+    async def wait_idle(self, quiet_ms: int = 500, max_ms: int = 1500) -> bool:
+        """Wait until no request has been in flight for quiet_ms, at most max_ms.
 
-        Returns True when the network went quiet. `page.wait_for_timeout` (not time.sleep)
-        keeps Playwright's sync dispatcher delivering events meanwhile.
+        Returns True when the network went quiet. Events keep arriving meanwhile: they are
+        delivered by the event loop, which this wait hands back to.
         """
         deadline = time.monotonic() + max_ms / 1000
         while True:
             now = time.monotonic()
-            idle = not self._inflight and not self._body_pending
+            idle = not self._inflight and not self._body_pending and not self._busy
             if idle and (now - self._last_activity) * 1000 >= quiet_ms:
                 return True
             if now >= deadline:
                 return False
-            self.page.wait_for_timeout(min(50, max(1, int((deadline - now) * 1000))))
+            await asyncio.sleep(min(50, max(1, int((deadline - now) * 1000))) / 1000)
 
     # -- finishing -----------------------------------------------------------------------------
 
-    def finish(self, *, orphans: bool = True) -> list[Recorded]:
+    async def finish(self, *, orphans: bool = True) -> list[Recorded]:
         """Fill protocols from CDP, add browser-made requests Playwright did not report (unless
         not `orphans`: each costs a body request); call before the page closes (CDP bodies die
         with it)."""
@@ -360,21 +344,21 @@ class TrafficRecorder:
                     continue
                 by_url.setdefault((entry.method, entry.url), []).append(entry)
                 if entry.protocol:
-                    by_origin.setdefault(_origin(entry.url), entry.protocol)
+                    by_origin.setdefault(origin(entry.url), entry.protocol)
         for rec in self.recorded:
             ex = rec.exchange
             matches = by_url.get((ex.method, ex.url), [])
             proto = next((m.protocol for m in matches if m.protocol), None)
-            ex.protocol = proto or by_origin.get(_origin(ex.url))
+            ex.protocol = proto or by_origin.get(origin(ex.url))
             if ex.protocol is None and rec.request is not None:
-                ex.protocol = _playwright_protocol(rec.request)
+                ex.protocol = await playwright_protocol(rec.request)
             if ex.ip is None:
                 ex.ip = next((m.ip for m in matches if m.ip), None)
         if orphans:
-            self._add_orphans()
+            await self._add_orphans()
         return self.recorded
 
-    def _add_orphans(self) -> None:
+    async def _add_orphans(self) -> None:
         seen = Counter((r.exchange.method, r.exchange.url, r.exchange.status) for r in self.recorded
                        if not r.is_redirect)
         skipped = Counter(self._skipped_urls)  # left out for their size: not browser-made either
@@ -395,9 +379,9 @@ class TrafficRecorder:
                 if skipped[(entry.method, entry.url)] > 0:
                     skipped[(entry.method, entry.url)] -= 1
                     continue
-                self._add_orphan(tap, entry)
+                await self._add_orphan(tap, entry)
 
-    def _add_orphan(self, tap: CdpTap, entry: CdpResponse) -> None:
+    async def _add_orphan(self, tap: CdpTap, entry: CdpResponse) -> None:
         assert entry.status is not None
         reserved = entry.encoded_length or 0
         why = self._over(None, reserved)
@@ -406,10 +390,10 @@ class TrafficRecorder:
             return
         body = b""
         try:
-            body = tap.body(entry.request_id)
+            body = await tap.body(entry.request_id)
         except PlaywrightError as e:
             # Without its body the record would claim an empty payload: leave it out.
-            self.errors.append(f"browser request not recorded (body gone): {entry.url}: {_one_line(e)}")
+            self.errors.append(f"browser request not recorded (body gone): {entry.url}: {one_line(e)}")
             return
         finally:
             self._count(reserved, body)
@@ -431,83 +415,9 @@ class TrafficRecorder:
         log.debug("recorded browser-made request %s from CDP (%s)", entry.url, tap.label)
         self.recorded.append(Recorded(exchange, None, False, False, False, None))
 
-    def close(self) -> None:
+    async def close(self) -> None:
         for tap in self._taps:
-            tap.detach()
+            await tap.detach()
         self._taps.clear()
 
 
-def page_document(recorded: list[Recorded]) -> Recorded | None:
-    """The exchange of the document the page ended on: the last main-frame document that is not
-    a redirect hop (a meta-refresh or script navigation ends on a later document)."""
-    for rec in reversed(recorded):
-        if rec.main_frame and rec.is_document and not rec.is_redirect:
-            return rec
-    return None
-
-
-def redirect_chain(recorded: list[Recorded], main: Recorded | None) -> list[Recorded]:
-    """`main` preceded by the redirect hops that led to it, oldest first."""
-    if main is None or main.request is None:
-        return [main] if main is not None else []
-    by_request = {id(r.request): r for r in recorded if r.request is not None}
-    chain = [main]
-    request = main.request.redirected_from
-    while request is not None and id(request) in by_request:
-        chain.append(by_request[id(request)])
-        request = request.redirected_from
-    chain.reverse()
-    return chain
-
-
-def _playwright_protocol(request: Request) -> str | None:
-    """The protocol Playwright itself took from CDP for this response, or None.
-
-    Our own CDP session on an out-of-process iframe starts a little after the iframe does, so it
-    can miss the iframe's first requests; Playwright saw them, but exposes the protocol only
-    through an internal channel call (its HAR recorder's). Reached through getattr so that a
-    Playwright without it degrades to "protocol unknown" rather than failing.
-    """
-    response = request.response()
-    impl = getattr(response, "_impl_obj", None)
-    http_version = getattr(impl, "http_version", None)
-    run_sync = getattr(response, "_sync", None)
-    if http_version is None or run_sync is None:
-        return None
-    try:
-        value = str(run_sync(http_version()))
-    except Exception as e:
-        log.debug("no protocol for %s from Playwright: %s", request.url, e)
-        return None
-    # Playwright reports Chromium's "h2" as "HTTP/2.0" and "http/1.1" as "HTTP/1.1".
-    return {"HTTP/1.1": "http/1.1", "HTTP/2.0": "h2", "HTTP/1.0": "http/1.0"}.get(value, value.lower() or None)
-
-
-def _in_main_frame(request: Request) -> bool:
-    try:
-        return request.frame.parent_frame is None
-    except PlaywrightError:  # a worker's request has no frame
-        return False
-
-
-def _body_size(request: Request) -> int | None:
-    """The body's size on the wire as Chromium counted it (Playwright's request sizes); None when
-    unknown (a request that failed before finishing)."""
-    try:
-        size = int(request.sizes().get("responseBodySize", -1))
-    except (PlaywrightError, TypeError, ValueError):
-        return None
-    return size if size >= 0 else None
-
-
-def _response_time(timing: ResourceTiming | Mapping[str, float]) -> datetime:
-    """When the response headers arrived, from Playwright's request timing (ms since epoch)."""
-    start = float(timing.get("startTime", -1))
-    offset = float(timing.get("responseStart", -1))
-    if start and start > 0:
-        return datetime.fromtimestamp((start + max(offset, 0)) / 1000, UTC)
-    return datetime.now(UTC)
-
-
-def _one_line(e: BaseException) -> str:
-    return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

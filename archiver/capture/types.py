@@ -1,4 +1,4 @@
-"""Plain records passed between the recorders and the WARC store, and what the fetchers share.
+"""The part of an HTTP client that the fetchers need, and the failure contract they share.
 
 The metadata fetchers (Twitter's syndication and oEmbed, every platform's oEmbed, the Wayback
 availability/CDX look-up, short-link resolution) have one failure contract: they never raise for
@@ -13,55 +13,12 @@ and the fetchers of content (media, an archived page) raise NetworkError.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from archiver.errors import NetworkError, RefusedError
 
 if TYPE_CHECKING:
     import httpx
-
-
-@dataclass
-class Exchange:
-    """One HTTP request and its response, as seen by the browser or the HTTP client.
-
-    `body` is the payload as received by the caller: when `decoded` is true it has already been
-    un-gzipped / de-chunked, and the WARC writer renames Content-Encoding, Transfer-Encoding and
-    Content-Length to X-Archive-Orig-* and sets Content-Length to len(body) (docs/warc.md).
-    """
-
-    url: str
-    method: str
-    request_headers: list[tuple[str, str]]
-    status: int
-    response_headers: list[tuple[str, str]]
-    body: bytes
-    request_body: bytes | None = None
-    reason: str | None = None
-    protocol: str | None = None  # "http/1.1", "h2", "h3" ... goes to WARC-Protocol
-    ip: str | None = None  # server address, goes to WARC-IP-Address
-    date: datetime | None = None  # when the response arrived (UTC)
-    decoded: bool = True
-    page_id: str | None = None  # the WARC-Record-ID of the page/capture this exchange belongs to, if any
-
-
-@dataclass
-class RecordInfo:
-    """Where one complete WARC record lives; enough to pull it back out with `warcio extract`."""
-
-    record_id: str
-    warc_type: str
-    target_uri: str
-    date: str  # WARC-Date, ISO 8601 UTC
-    filename: str  # relative to the archive's warc directory
-    offset: int
-    length: int  # compressed length of the gzip member
-    status: int | None = None
-    mime: str | None = None
-    payload_digest: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class Failure(NamedTuple):

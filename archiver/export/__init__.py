@@ -4,7 +4,7 @@
     warcfile.py     the export WARC: warcinfo, byte copies, rewritten records, where each one landed
     credentials.py  which headers are credentials; re-serializing a record without them
     source.py       reading indexed records back out of warcs/; finding revisit originals
-    cdxj.py         CDXJ index lines
+    cdxj.py         the CDXJ index, by cdxj-indexer
     wacz.py         the zip layout, pages.jsonl, datapackage.json
 """
 

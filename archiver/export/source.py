@@ -20,10 +20,9 @@ from warcio.timeutils import iso_date_to_timestamp
 
 from archiver.errors import ExportError
 from archiver.layout import WARC_DIR
+from archiver.warcstore.files import OPEN_SUFFIX, warc_path
 
 log = logging.getLogger(__name__)
-
-GZIP_MAGIC = b"\x1f\x8b"
 
 
 class BinarySink(Protocol):
@@ -62,21 +61,6 @@ class Location:
         return (self.filename, self.offset)
 
 
-# The capture writes `<name>.warc.gz.open` and renames it when the file is complete; the index
-# already uses the final name (capture/warc.py), so a file still being written is found by its suffix.
-OPEN_SUFFIX = ".open"
-
-
-def warc_path(archive_dir: Path, filename: str) -> Path:
-    """The file an index row names: `warcs/<filename>`, or its `.open` form while still being written."""
-    path = archive_dir / WARC_DIR / filename
-    if not path.exists():
-        open_path = path.with_name(path.name + OPEN_SUFFIX)
-        if open_path.exists():
-            return open_path
-    return path
-
-
 def parse_member(fh: IO[bytes], loc: Location) -> ArcWarcRecord:
     """Parse the record at `loc` from an open WARC file; its streams read only inside the slice."""
     fh.seek(loc.offset)
@@ -87,11 +71,6 @@ def parse_member(fh: IO[bytes], loc: Location) -> ArcWarcRecord:
         raise ExportError(
             f"no WARC record at {loc.filename} offset {loc.offset}: run `archiver verify`"
         ) from None
-
-
-def is_gzip_member(fh: IO[bytes], loc: Location) -> bool:
-    fh.seek(loc.offset)
-    return fh.read(2) == GZIP_MAGIC
 
 
 def copy_slice(fh: IO[bytes], loc: Location, out: BinarySink, bufsize: int = 1 << 20) -> None:
@@ -132,7 +111,7 @@ def _candidate_from_row(row: Mapping[str, Any]) -> Candidate | None:
 
 def _scan_file(archive_dir: Path, filename: str) -> Iterator[Candidate]:
     """Every response/resource record in one WARC file, headers only."""
-    path = warc_path(archive_dir, filename)
+    path = warc_path(archive_dir / WARC_DIR, filename)
     with path.open("rb") as fh:
         it = ArchiveIterator(fh, no_record_parse=True)
         for rec in it:

@@ -1,7 +1,7 @@
 """Packaging an export as WACZ 1.1.1 (webrecorder specs, wacz/1.1.1).
 
     archive/data.warc.gz       STORED: replay tools read records by offset straight from the zip
-    indexes/index.cdx          CDXJ lines (see cdxj.py), DEFLATED
+    indexes/index.cdx          CDXJ lines by cdxj-indexer (see cdxj.py), DEFLATED
     pages/pages.jsonl          header line, then one {id, url, ts, title} per page (URLs in titles redacted)
     datapackage.json           frictionless data package: every file with its sha256 and size
     datapackage-digest.json    sha256 of datapackage.json
@@ -24,8 +24,8 @@ from typing import Any
 
 from archiver import __version__
 from archiver.errors import ExportError
-from archiver.export.cdxj import IndexEntry, cdxj_lines
-from archiver.export.warcfile import CountingWriter, Plan, WarcResult, write_export_warc
+from archiver.export.cdxj import cdxj_index
+from archiver.export.warcfile import CountingWriter, ExportedRecord, Plan, WarcResult, write_export_warc
 from archiver.redact import redact_text
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def _resource(path: str, data_hash: str, size: int) -> dict[str, Any]:
     return {"name": path.rsplit("/", 1)[-1].lower(), "path": path, "hash": "sha256:" + data_hash, "bytes": size}
 
 
-def _warn_unreplayable(pages: Sequence[Mapping[str, Any]], entries: list[IndexEntry]) -> None:
+def _warn_unreplayable(pages: Sequence[Mapping[str, Any]], entries: list[ExportedRecord]) -> None:
     replayable = {e.url for e in entries if e.rec_type in ("response", "revisit", "resource")}
     for page in pages:
         if page["url"] not in replayable:
@@ -98,7 +98,8 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[Mappin
         with zf.open(_zipinfo(WARC_PATH, zipfile.ZIP_STORED), "w", force_zip64=big) as raw:
             result = write_export_warc(CountingWriter(raw), archive_dir, plan, filename=WARC_NAME,
                                        title=title, include_credentials=include_credentials)
-        index = "".join(cdxj_lines(result.entries, WARC_NAME)).encode("utf-8")
+        with zf.open(WARC_PATH) as warc:  # read back as written, the way a replay tool will
+            index = cdxj_index(warc, WARC_NAME)
         zf.writestr(_zipinfo(INDEX_PATH, zipfile.ZIP_DEFLATED), index)
         page_bytes = pages_jsonl(pages)
         zf.writestr(_zipinfo(PAGES_PATH, zipfile.ZIP_DEFLATED), page_bytes)

@@ -18,29 +18,24 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
-from warcio.utils import Digester
 from warcio.warcwriter import WARCWriter
 
 from archiver import __version__
 from archiver.errors import DamagedRecord, ExportError
-from archiver.export.cdxj import INDEXED_TYPES, IndexEntry, clean_mime
 from archiver.export.credentials import RULE, credential_headers, reserialize
 from archiver.export.source import (
     Location,
     OriginalFinder,
     copy_slice,
-    is_gzip_member,
     parse_member,
-    warc_path,
 )
 from archiver.layout import WARC_DIR
+from archiver.warcstore.files import warc_path
+from archiver.warcstore.members import starts_member
 
 log = logging.getLogger(__name__)
 
-# Enough of a POST body to build its index key (the key itself is capped at 4096 characters).
-MAX_BODY_FOR_KEY = 64 * 1024
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 
@@ -76,8 +71,20 @@ class Plan:
 
 
 @dataclass
+class ExportedRecord:
+    """One record as written into the export: what it is, and where it went."""
+
+    rec_type: str
+    url: str
+    date: str  # WARC-Date
+    offset: int
+    length: int
+    record_id: str = ""
+
+
+@dataclass
 class WarcResult:
-    entries: list[IndexEntry]
+    entries: list[ExportedRecord]
     records: int
     redacted: int
     size: int
@@ -102,7 +109,7 @@ def plan_records(archive_dir: Path, rows: list[Mapping[str, Any]], *, allow_dama
     while queue:
         loc = queue.pop()
         finder = finder or OriginalFinder(archive_dir, list(rows))
-        with warc_path(archive_dir, loc.filename).open("rb") as fh:
+        with warc_path(archive_dir / WARC_DIR, loc.filename).open("rb") as fh:
             revisit = parse_member(fh, loc)
             original = finder.find(revisit, loc.filename)
             uri = revisit.rec_headers.get_header("WARC-Target-URI") or "?"
@@ -131,7 +138,7 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
     for key, loc in chosen.items():
         by_file.setdefault(loc.filename, []).append((key, loc))
     for filename, locs in sorted(by_file.items()):
-        path = warc_path(archive_dir, filename)
+        path = warc_path(archive_dir / WARC_DIR, filename)
         rel = f"{WARC_DIR}/{filename}"
         if not path.is_file():
             plan.left_out.append(f"{rel}: WARC file is missing; its {len(locs)} selected record(s) were left out "
@@ -155,53 +162,20 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
     return kept
 
 
-def _all_headers(headers: StatusAndHeaders, name: str) -> list[str]:
-    return [v for k, v in headers.headers if k.lower() == name.lower()]
-
-
-def _entry(record: ArcWarcRecord, written: StatusAndHeaders, offset: int, length: int,
-           digest: str | None, body: bytes | None) -> IndexEntry:
-    h = written
-    http = record.http_headers
-    if record.rec_type in ("response", "request", "revisit"):
-        mime = http.get_header("Content-Type") if http else None
-    else:
-        mime = h.get_header("Content-Type")
-    status = http.get_statuscode() if http and record.rec_type in ("response", "revisit") else None
-    return IndexEntry(
-        rec_type=record.rec_type,
-        url=h.get_header("WARC-Target-URI") or "",
-        date=h.get_header("WARC-Date") or "",
+def _entry(written: StatusAndHeaders, rec_type: str, offset: int, length: int) -> ExportedRecord:
+    return ExportedRecord(
+        rec_type=rec_type,
+        url=written.get_header("WARC-Target-URI") or "",
+        date=written.get_header("WARC-Date") or "",
         offset=offset,
         length=length,
-        record_id=h.get_header("WARC-Record-ID") or "",
-        mime=clean_mime(mime),
-        status=status,
-        digest=digest,
-        warc_content_type=h.get_header("Content-Type"),
-        concurrent_to=_all_headers(h, "WARC-Concurrent-To"),
-        # warcio keeps a request line's method where a response keeps its protocol
-        method=http.protocol if http and record.rec_type == "request" else None,
-        request_content_type=http.get_header("Content-Type") if http and record.rec_type == "request" else None,
-        request_body=body,
+        record_id=written.get_header("WARC-Record-ID") or "",
     )
 
 
-def _wants_body(record: ArcWarcRecord) -> bool:
-    http = record.http_headers
-    return bool(record.rec_type == "request" and http and http.protocol.upper() in ("POST", "PUT"))
-
-
-def _payload_digest(stream: IO[bytes]) -> str:
-    digester = Digester("sha1")
-    while chunk := stream.read(1 << 20):
-        digester.update(chunk)
-    return str(digester)
-
-
 def _write_one(out: CountingWriter, writer: WARCWriter, fh: IO[bytes], loc: Location,
-               include_credentials: bool) -> tuple[IndexEntry, bool]:
-    gzipped = is_gzip_member(fh, loc)
+               include_credentials: bool) -> tuple[ExportedRecord, bool]:
+    gzipped = starts_member(fh, loc.offset)
     record = parse_member(fh, loc)
     rid = record.rec_headers.get_header("WARC-Record-ID")
     if loc.record_id and rid != loc.record_id:
@@ -211,27 +185,16 @@ def _write_one(out: CountingWriter, writer: WARCWriter, fh: IO[bytes], loc: Loca
         )
     drop = [] if include_credentials else credential_headers(record.rec_type, record.http_headers)
     start = out.tell()
-    body: bytes | None = None
     if drop or not gzipped:
         with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY) as spool:
             shutil.copyfileobj(record.raw_stream, spool)
             size = spool.tell()
-            if _wants_body(record):
-                spool.seek(0)
-                body = spool.read(MAX_BODY_FOR_KEY)
             spool.seek(0)
             written = reserialize(writer, record, spool, size, drop)
-        digest = written.get_header("WARC-Payload-Digest")
     else:
         written = record.rec_headers
-        if _wants_body(record):
-            body = record.raw_stream.read(MAX_BODY_FOR_KEY)
-        digest = written.get_header("WARC-Payload-Digest")
-        if digest is None and record.rec_type in INDEXED_TYPES and record.rec_type != "revisit":
-            # replay tools need a digest in the index; compute it as warcio would have
-            digest = _payload_digest(record.raw_stream)
         copy_slice(fh, loc, out)
-    return _entry(record, written, start, out.tell() - start, digest, body), bool(drop)
+    return _entry(written, record.rec_type, start, out.tell() - start), bool(drop)
 
 
 def _warcinfo_fields(title: str, count: int, include_credentials: bool) -> dict[str, str]:
@@ -257,13 +220,13 @@ def write_export_warc(out: CountingWriter, archive_dir: Path, plan: Plan, *, fil
     info = writer.create_warcinfo_record(filename, _warcinfo_fields(title, len(plan.locations),
                                                                     include_credentials))
     writer.write_record(info)
-    entries: list[IndexEntry] = []
+    entries: list[ExportedRecord] = []
     redacted = 0
     with ExitStack() as stack:
         handles: dict[str, IO[bytes]] = {}
         for loc in plan.locations:
             if loc.filename not in handles:
-                path = warc_path(archive_dir, loc.filename)
+                path = warc_path(archive_dir / WARC_DIR, loc.filename)
                 try:
                     handles[loc.filename] = stack.enter_context(path.open("rb"))
                 except OSError as e:

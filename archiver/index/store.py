@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from archiver.capture.types import RecordInfo
 from archiver.errors import IndexError_
 from archiver.index import damage, fields, merge
 from archiver.index.journal import Journal
@@ -33,6 +32,7 @@ from archiver.index.times import (
 from archiver.layout import DB_NAME
 from archiver.models import Post
 from archiver.modes import ensure_file
+from archiver.warcstore import RecordInfo
 
 from ..resource import Closing
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from archiver.capture.types import Exchange, RecordInfo
-    from archiver.capture.warc import WarcStore
+    from archiver.warcstore.records import Exchange, RecordInfo
+    from archiver.warcstore.writer import WarcStore
 
 
 @dataclass

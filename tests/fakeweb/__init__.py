@@ -18,6 +18,7 @@
         web.url("faults.example", "/drip")           # a fault: see faults.py for every name
         web.set_state(("fault", HOST, PATH), NAME)   # that path of an impersonated host breaks
         web.active_streams       # dripped responses still being sent
+        web.streamed(path)       # sizes of the body writes sent so far for a dripped path
 
 The invented content is in tests/fakeweb/site.py; what each host does is documented in the
 docstrings of news.py, twitter.py, wayback.py and youtube.py.

@@ -50,7 +50,7 @@ class Request:
 
     @property
     def is_browser(self) -> bool:
-        # t.co and friends decide by user agent alone (EMBEDS.md section 1.6).
+        # t.co and friends decide by user agent alone: browsers get a page, other clients a redirect.
         return "mozilla" in self.headers.get("user-agent", "").lower()
 
     @property
@@ -157,6 +157,7 @@ class FakeApp:
         self.state = state
         self.log = log
         self.active_streams = 0  # dripping responses still being sent
+        self.streamed: dict[str, list[int]] = {}  # path -> size of every body write of a streamed response
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -247,11 +248,13 @@ class FakeApp:
             # dripping as soon as the client goes away (e.g. a SIGKILLed archiver).
             gone = asyncio.ensure_future(receive())
             self.active_streams += 1
+            writes = self.streamed.setdefault(request.path, [])
             try:
                 async for chunk in response.stream():
                     if gone.done():
                         return
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    writes.append(len(chunk))  # list.append is atomic: safe to read from the test thread
             except ConnectionResetError:
                 # A fault (faults.py): the body ends unfinished. Over HTTP/1.1 hypercorn then drops
                 # the connection; over h2 the stream ends early, short of its Content-Length.

@@ -84,7 +84,7 @@ def article_html(article: site.Article) -> str:
         elif kind == "youtube":
             parts.append(youtube_iframe(value))
         elif kind == "pre":
-            # Flattened embed: one <p> per line, plain text, no links (EMBEDS.md section 2).
+            # Flattened embed: one <p> per line, plain text, no links (as text extractors leave it).
             parts.extend(f"<p>{escape(line)}</p>" for line in value.split("\n"))
     published = datetime.fromisoformat(article.published)
     head = (
@@ -155,7 +155,7 @@ DRIP_TAIL = b" -->\n</article></body></html>\n"
 
 
 def login_wall_html() -> str:
-    """What x.com shows an anonymous browser instead of a post (EMBEDS.md section 1.7)."""
+    """What x.com often shows an anonymous browser instead of a post: a "Log in" / "Sign up" wall."""
     return (
         '<!DOCTYPE html>\n<html dir="ltr" lang="en"><head><meta charset="utf-8"><title>X</title>'
         '<meta property="og:site_name" content="X (formerly Twitter)"><meta name="robots" content="noindex">'
@@ -170,7 +170,7 @@ def login_wall_html() -> str:
 
 
 def tco_html(target: str) -> str:
-    """t.co's answer to browsers: 200 with a meta refresh and location.replace (EMBEDS.md 1.6)."""
+    """t.co's answer to browsers: 200 with a meta refresh and location.replace (curl gets a 301)."""
     attr = escape(target)
     js = target.replace("\\", "\\\\").replace('"', '\\"').replace("/", "\\/")
     return (

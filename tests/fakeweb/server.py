@@ -3,7 +3,7 @@
 Layout: one public port on 127.0.0.1 whose front peeks at the first byte of each connection
 (0x16 starts a TLS handshake) and pipes the connection to one of two internal hypercorn
 listeners, TLS or plain. So `--map-host '*=127.0.0.1:PORT'` / Chromium's `MAP * 127.0.0.1:PORT`
-serve https:// and http:// URLs alike (CAPTURE.md). TLS offers h2 + http/1.1 by ALPN, except
+serve https:// and http:// URLs alike (a host mapping with a port sends every scheme there). TLS offers h2 + http/1.1 by ALPN, except
 for the hosts in tls.HTTP1_ONLY_HOSTS, which speak HTTP/1.1 only (chunked + gzip on the wire).
 """
 
@@ -115,6 +115,10 @@ class FakeWeb:
     def active_streams(self) -> int:
         """How many dripped responses are still being sent (0 once their clients have gone)."""
         return self._app.active_streams
+
+    def streamed(self, path: str) -> list[int]:
+        """Sizes of the body writes sent so far for `path` by streamed (dripped) responses, all requests."""
+        return list(self._app.streamed.get(path, ()))
 
     def url(self, host: str, path: str = "/") -> str:
         """https://host/path"""

@@ -126,7 +126,7 @@ DESK = User("297151386", "RivertonDesk", "Riverton News Desk", "/profile_images/
 MEI = User(
     "1101421820117592501",
     "mei_hydro",
-    "林美 Mei Lin 🌧️",  # CJK and emoji in a display name, as issue 2 requires
+    "林美 Mei Lin 🌧️",  # CJK and emoji in a display name: screenshots and tables must show both
     "/profile_images/1723279397484634854/m31Hydr0",
     is_blue_verified=True,
 )
@@ -234,7 +234,7 @@ TWEET_WITHHELD = Tweet(
     state=WITHHELD,
 )
 
-# The tweet the wire story quotes as flattened text (EMBEDS.md section 2): its status ID is only
+# The tweet the wire story quotes as flattened text (text + signature line, no status link): its ID is only
 # reachable through pic.twitter.com/Zx81QmPa0c -> t.co/Zx81QmPa0c -> twitter.com/.../photo/1.
 TWEET_FLAT = Tweet(
     id="1764653344456642016",
@@ -256,7 +256,7 @@ TWEETS: dict[str, Tweet] = {
 
 # Syndication tokens, computed once in V8 (node) with
 #   ((Number(id) / 1e15) * Math.PI).toString(36).replace(/(0+|\.)/g, '')
-# The first two are the test vectors of EMBEDS.md section 1.7 (no tweets behind them here).
+# The first two are the test vectors docs/platforms.md gives for the token (no tweets behind them here).
 TOKENS: dict[str, str] = {
     "20": "6dq1a2xwd93",
     "1629307668568633344": "3y6mctgwzxo",
@@ -369,7 +369,8 @@ ARTICLE_WITHHELD = Article(
     ),
 )
 
-# A wire story whose embed was flattened to text by a syndication feed (EMBEDS.md section 2).
+# A wire story whose embed was flattened to text by a syndication feed: the tweet's text, then a
+# signature line "— Name (@handle) date", and no status link.
 FLAT_TEXT = (
     "Water levels are rising fast near the old bridge, #Riverton residents told to move to "
     "higher ground pic.twitter.com/Zx81QmPa0c\n"

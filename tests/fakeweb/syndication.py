@@ -1,6 +1,7 @@
 """JSON bodies of cdn.syndication.twimg.com/tweet-result and publish.twitter.com/oembed.
 
-Field names follow EMBEDS.md section 1.7 (as react-tweet's types describe the real API).
+Field names follow the real API as vercel/react-tweet's TypeScript types describe it (`id_str`,
+`created_at`, `user`, `entities`, `mediaDetails`, `__typename` Tweet / TweetTombstone...).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 One trustme CA, one leaf covering every impersonated host. The chain file holds leaf + CA:
 Chromium's `--ignore-certificate-errors-spki-list` only matches the CA's key when the server
-sends the CA itself (CAPTURE.md, "TLS for a local test CA"); trustme's chain omits it.
+sends the CA itself (with only the leaf, the flag works for that one certificate); trustme's
+chain omits the CA, so it is appended here.
 """
 
 from __future__ import annotations

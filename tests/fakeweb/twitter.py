@@ -1,4 +1,4 @@
-"""Handlers for the Twitter/X family of hosts (EMBEDS.md section 1).
+"""Handlers for the Twitter/X family of hosts (docs/platforms.md, "Twitter / X in detail").
 
 - twitter.com (and www./mobile./m.): 301 to the same path on x.com.
 - x.com: a login wall (200) for every page, whatever the post's state.
@@ -111,7 +111,7 @@ def pbs(req: Request, state: SiteState) -> Response:
     headers = [("access-control-allow-origin", "*"), ("cache-control", "max-age=604800, must-revalidate")]
     m = _MEDIA.match(req.path)
     if m:
-        # Original size: ?name=orig or the legacy ".jpg:orig" suffix (EMBEDS.md section 1.8).
+        # Original size: ?name=orig or the legacy ".jpg:orig" suffix, as pbs.twimg.com accepts both.
         orig = req.query.get("name") == "orig" or m.group(2) == ":orig"
         body = media.photo(m.group(1), orig)
         return Response(200, body, "image/jpeg", headers) if body else not_found()

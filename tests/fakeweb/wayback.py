@@ -2,7 +2,8 @@
 
 Snapshots are looked up by the status ID inside whatever URL form is asked for, so
 twitter.com, x.com, http and https variants all find the same captures. The availability API
-answers with `http://web.archive.org/web/TS/URL`, as the real one does (issue 3).
+answers with `http://web.archive.org/web/TS/URL`, as the real one does: plain http, which the
+client must rewrite to https (see docs/platforms.md, "Wayback Machine").
 """
 
 from __future__ import annotations

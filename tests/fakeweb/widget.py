@@ -14,7 +14,7 @@ WIDGETS_JS = r"""/* fakeweb widgets.js: replaces publish.twitter.com blockquotes
   twttr._fakeweb = true;
   var count = 0;
   function tweetId(bq) {
-    // The LAST /status/ID link is the post (EMBEDS.md section 1.1).
+    // The LAST /status/ID link is the post (earlier ones are links in its text or a quoted tweet).
     var id = null, links = bq.querySelectorAll('a[href]');
     for (var i = 0; i < links.length; i++) {
       var m = /\/status(?:es)?\/(\d+)/.exec(links[i].getAttribute('href'));
@@ -80,7 +80,7 @@ a{color:#1d9bf0;text-decoration:none}
   var id = q.get('id') || '';
   var embedId = q.get('embedId') || '';
   var lang = q.get('lang') || 'en';
-  // The token the real embed sends (vercel/react-tweet, EMBEDS.md section 1.7).
+  // The token the real embed sends (the formula vercel/react-tweet uses; docs/platforms.md).
   var token = ((Number(id) / 1e15) * Math.PI).toString(36).replace(/(0+|\.)/g, '');
   var app = document.getElementById('app');
   function el(tag, attrs, text) {

@@ -5,7 +5,7 @@ Crash safety (a run killed with SIGKILL at any moment leaves no unreadable WARC;
   and fsync'ed BEFORE its RecordInfo is returned, so the index never points at bytes not on disk;
 - close() renames it to `<name>.warc.gz` (offsets do not change), and RecordInfo.filename is always
   that final name;
-- recover() cuts a leftover `.open` file back to its last complete gzip member and renames it.
+- recover() (recovery.py) cuts a leftover `.open` file back to its last complete gzip member and renames it.
 The writer holds an flock on its `.open` file, so recover() never touches a file still being written.
 """
 
@@ -17,127 +17,36 @@ import logging
 import os
 import threading
 from datetime import UTC, datetime
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from warcio.recordbuilder import RecordBuilder
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archiver.capture.types import Exchange, RecordInfo
-from archiver.capture.warcread import (  # re-exported: the store's readers live next door
-    OPEN_SUFFIX,
-    StoredRecord,
-    complete_members,
-    fsync_dir,
-    iter_records,
-    read_member,
-    read_record,
-    recover,
-    try_lock,
-)
 from archiver.modes import create_file, make_dirs
 from archiver.resource import Closing
 from archiver.space import disk_full, is_full
-
-__all__ = [
-    "OPEN_SUFFIX",
-    "REVISIT_PROFILE",
-    "StoredRecord",
-    "WarcStore",
-    "complete_members",
-    "iter_records",
-    "payload_digest",
-    "read_member",
-    "read_record",
-    "recover",
-    "request_headers",
-    "response_headers",
-    "warc_date",
-]
+from archiver.warcstore.files import OPEN_SUFFIX, fsync_dir, try_lock
+from archiver.warcstore.headers import (
+    content_mime,
+    payload_digest,
+    reason_phrase,
+    request_headers,
+    request_target,
+    response_headers,
+    status_protocol,
+    warc_date,
+    warc_protocol,
+)
+from archiver.warcstore.records import Exchange, RecordInfo
 
 logger = logging.getLogger(__name__)
 
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 WARC_FORMAT = "WARC File Format 1.1"
 WARC_CONFORMS_TO = "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/"
-
-# Headers that describe the transfer, not the payload: when the body was decoded by the browser or
-# httpx they no longer apply to the stored bytes (docs/warc.md, "Bodies are stored decoded").
-_TRANSFER_HEADERS = ("content-encoding", "transfer-encoding", "content-length")
-# Connection-specific headers that HTTP/2 never sends (RFC 9113 8.2.2); recorded h2 requests omit them.
-_HOP_HEADERS = ("connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade")
-
-
-def warc_date(dt: datetime | None = None) -> str:
-    """WARC-Date in UTC with microseconds (WARC 1.1 allows fractions of a second); naive means UTC."""
-    dt = dt or datetime.now(UTC)
-    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _reason(status: int, reason: str | None) -> str:
-    if reason:
-        return reason
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
-
-
-def _status_protocol(protocol: str | None) -> str:
-    """pywb refuses `HTTP/2 200`: the status line is HTTP/1.1 unless the exchange really was 1.0."""
-    return "HTTP/1.0" if (protocol or "").lower() in ("http/1.0", "http/1") else "HTTP/1.1"
-
-
-def _warc_protocol(protocol: str | None) -> str | None:
-    p = (protocol or "").strip().lower()
-    return {"http/2": "h2", "http/2.0": "h2", "http/3": "h3", "": None}.get(p, p) if p else None
-
-
-def _mime(headers: list[tuple[str, str]]) -> str | None:
-    for k, v in headers:
-        if k.lower() == "content-type":
-            return v.split(";")[0].strip().lower() or None
-    return None
-
-
-def response_headers(ex: Exchange) -> list[tuple[str, str]]:
-    """The response headers as stored: no pseudo headers; transfer headers renamed when decoded."""
-    out: list[tuple[str, str]] = []
-    for k, v in ex.response_headers:
-        if k.startswith(":"):
-            continue
-        if ex.decoded and k.lower() in _TRANSFER_HEADERS:
-            out.append((f"X-Archive-Orig-{k}", v))
-        else:
-            out.append((k, v))
-    if ex.decoded:
-        out.append(("Content-Length", str(len(ex.body))))
-    return out
-
-
-def request_headers(ex: Exchange) -> list[tuple[str, str]]:
-    """The request headers as stored: no pseudo headers, a Host header first (from :authority or the URL)."""
-    host = next((v for k, v in ex.request_headers if k.lower() in (":authority", "host")), None)
-    if host is None:
-        host = urlsplit(ex.url).netloc.rpartition("@")[2]
-    h2 = _warc_protocol(ex.protocol) in ("h2", "h3")
-    out = [("Host", host)]
-    for k, v in ex.request_headers:
-        if k.startswith(":") or k.lower() == "host" or (h2 and k.lower() in _HOP_HEADERS):
-            continue
-        out.append((k, v))
-    return out
-
-
-def _request_target(url: str) -> str:
-    parts = urlsplit(url)
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-
 
 class WarcStore(Closing):
     """Writes WARC/1.1 files into a directory: `<prefix>-<UTC timestamp>-<n>.warc.gz`."""
@@ -264,7 +173,7 @@ class WarcStore(Closing):
         status = mime = None
         if record.http_headers is not None and record.rec_type in ("response", "revisit"):
             status = int(record.http_headers.get_statuscode() or 0) or None
-            mime = _mime(record.http_headers.headers)
+            mime = content_mime(record.http_headers.headers)
         elif record.rec_type in ("resource", "metadata"):
             mime = (h.get_header("Content-Type") or "").split(";")[0].strip() or None
         return RecordInfo(
@@ -297,13 +206,13 @@ class WarcStore(Closing):
         common = {"WARC-Date": warc_date(ex.date)}
         if ex.ip:
             common["WARC-IP-Address"] = ex.ip
-        protocol = _warc_protocol(ex.protocol)
+        protocol = warc_protocol(ex.protocol)
         if protocol:
             common["WARC-Protocol"] = protocol
         if ex.page_id:
             common["WARC-Page-ID"] = ex.page_id
-        status_line = f"{ex.status} {_reason(ex.status, ex.reason)}"
-        resp_http = StatusAndHeaders(status_line, response_headers(ex), protocol=_status_protocol(ex.protocol))
+        status_line = f"{ex.status} {reason_phrase(ex.status, ex.reason)}"
+        resp_http = StatusAndHeaders(status_line, response_headers(ex), protocol=status_protocol(ex.protocol))
         body = b"" if rec_type == "revisit" else ex.body
         resp = writer.create_warc_record(
             ex.url, rec_type, payload=io.BytesIO(body), length=len(body),
@@ -311,7 +220,7 @@ class WarcStore(Closing):
         )
         # is_http_request: warcio splits the method off the front of the line it is given.
         req_http = StatusAndHeaders(
-            f"{ex.method} {_request_target(ex.url)} {_status_protocol(ex.protocol)}", request_headers(ex),
+            f"{ex.method} {request_target(ex.url)} {status_protocol(ex.protocol)}", request_headers(ex),
             is_http_request=True,
         )
         req_body = ex.request_body or b""
@@ -438,12 +347,3 @@ class WarcStore(Closing):
         with self._lock:
             self._finish_current()
             self._closed = True
-
-
-
-def payload_digest(data: bytes) -> str:
-    """`sha1:<base32>`, the form warcio writes in WARC-Payload-Digest (for dedup look-ups)."""
-    import base64
-    import hashlib
-
-    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()

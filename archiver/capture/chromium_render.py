@@ -1,0 +1,231 @@
+"""One Chromium, driven by Playwright's async API; a fresh recorded context per `render()`.
+
+Several renders may run at once on one `ChromiumRenderer` (one event loop): each has its own
+context, page, traffic recorder and CDP sessions, its own deadline, and writes only into the
+batch it was handed. Network settings (host mapping, CA trust, proxy) come from
+`archiver.net.NetOptions.chromium_launch()`; every connection of the browser goes through the
+gate (archiver.capture.gate), which applies the network policy. A watchdog process kills the
+Playwright driver and Chromium if this process dies without closing them (archiver.watchdog).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from playwright.async_api import Browser as PlaywrightBrowser
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Playwright, WebSocketRoute, async_playwright
+
+from archiver import watchdog
+from archiver.capture import pagesteps
+from archiver.capture.chromium import NO_CHROMIUM, find_chromium, without_service_hosts
+from archiver.capture.deadline import CaptureClock, DeadlinePassed, finish_quickly
+from archiver.capture.gate import Gate
+from archiver.capture.pagesteps import VIEWPORT, Shots, first_line
+from archiver.capture.pagewrite import Provenance, write_page
+from archiver.capture.recorder import TrafficRecorder
+from archiver.capture.renderer import AsyncClosing, PageCapture
+from archiver.capture.traffic import Recorded
+from archiver.errors import BrowserError
+from archiver.limits import DEFAULT_CAPTURE_DEADLINE, seconds
+from archiver.modes import make_dirs
+
+if TYPE_CHECKING:
+    from archiver.capture.renderer import Renderer
+    from archiver.net import NetOptions
+    from archiver.warcstore import Batch
+
+log = logging.getLogger(__name__)
+
+_ANY_URL = re.compile(r".*")
+
+
+class ChromiumRenderer(AsyncClosing):
+    """A `Renderer` on a real Chromium; start one with `await ChromiumRenderer.launch(...)`."""
+
+    def __init__(self, net: NetOptions, *, workdir: Path, timeout: float = 30.0,
+                 capture_deadline: float | None = DEFAULT_CAPTURE_DEADLINE,
+                 max_body: int | None = None, max_capture_bytes: int | None = None) -> None:
+        """Settings only; `launch()` starts the browser."""
+        self.net = net
+        self.workdir = Path(workdir)
+        self.timeout = timeout
+        # One capture ends at its deadline whatever the page does; bodies are capped (bytes).
+        self.capture_deadline = capture_deadline
+        self.max_body = max_body
+        self.max_capture_bytes = max_capture_bytes
+        self.executable = ""
+        self.browser_version = ""
+        self.user_agent = ""
+        self.gate: Gate | None = None
+        self._pw: Playwright | None = None
+        self._browser: PlaywrightBrowser | None = None
+        self._watchdog: watchdog.Watchdog | None = None
+
+    @classmethod
+    async def launch(cls, net: NetOptions, *, workdir: Path, timeout: float = 30.0, headless: bool = True,
+                     capture_deadline: float | None = DEFAULT_CAPTURE_DEADLINE,
+                     max_body: int | None = None, max_capture_bytes: int | None = None) -> ChromiumRenderer:
+        """Start the gate, the Playwright driver (with its watchdog) and Chromium."""
+        self = cls(net, workdir=workdir, timeout=timeout, capture_deadline=capture_deadline,
+                   max_body=max_body, max_capture_bytes=max_capture_bytes)
+        try:
+            await self._start(headless)
+        except BaseException:
+            await self.aclose()
+            raise
+        return self
+
+    async def _start(self, headless: bool) -> None:
+        self.gate = Gate(self.net, connect_timeout=self.timeout)
+        before = watchdog.children()
+        with watchdog.driver_in_own_session(self.workdir):  # a Ctrl-C meant for us must not close it
+            self._pw = await async_playwright().start()
+        # Kills the driver and Chromium if this process dies without closing them (kill -9).
+        self._watchdog = watchdog.guard(before)
+        executable = find_chromium(self._pw)
+        if executable is None:
+            explicit = os.environ.get("ARCHIVER_CHROMIUM")
+            prefix = f"ARCHIVER_CHROMIUM={explicit} is not an executable file; " if explicit else ""
+            raise BrowserError(prefix + NO_CHROMIUM)
+        self.executable = executable
+        make_dirs(self.workdir)
+        kwargs: dict[str, Any] = dict(self.net.chromium_launch(self.workdir, gate_args=self.gate.chromium_args()))
+        kwargs["args"] = without_service_hosts(list(kwargs.get("args") or []))
+        kwargs.update(executable_path=executable, headless=headless, timeout=self.timeout * 1000)
+        try:
+            self._browser = await self._pw.chromium.launch(**kwargs)
+        except PlaywrightError as e:
+            raise BrowserError(f"Chromium at {executable} did not start: {first_line(e)}") from e
+        if self._watchdog is not None:
+            self._watchdog.look()  # Chromium's processes are ours now too
+        version = await (await self._browser.new_browser_cdp_session()).send("Browser.getVersion")
+        self.browser_version = self._browser.version
+        # Headless Chromium announces itself as "HeadlessChrome", which many sites answer with a
+        # bot wall; send the ordinary browser's agent instead and record exactly what was sent.
+        self.user_agent = str(version.get("userAgent", "")).replace("HeadlessChrome", "Chrome")
+        log.info("Chromium %s at %s", self.browser_version, executable)
+
+    async def aclose(self) -> None:
+        browser, pw, gate, dog = self._browser, self._pw, self.gate, self._watchdog
+        self._browser = self._pw = self.gate = self._watchdog = None
+        try:
+            if browser is not None:
+                try:
+                    await browser.close()
+                except PlaywrightError:
+                    pass  # already gone (crashed or closed)
+        finally:
+            try:
+                if pw is not None:
+                    await pw.stop()
+            finally:
+                if gate is not None:
+                    gate.close()
+                if dog is not None:
+                    dog.close()
+
+    # ------------------------------------------------------------------------------------------
+
+    async def render(self, url: str, batch: Batch, *, screenshot_path: Path | None,
+                     element_selectors: Sequence[str] = (), element_dir: Path | None = None,
+                     settle_ms: int = 1500, wait_for: str | None = None) -> PageCapture:
+        """Load `url`, record its traffic and screenshots into `batch`; problems go to `errors`.
+
+        A page that fails to load still yields a PageCapture (status None, errors filled) with
+        whatever was recorded; only a dead browser raises BrowserError. At the capture deadline
+        the steps stop: what was complete is kept and written, and `errors` says so.
+        """
+        if self._browser is None or self.gate is None:
+            raise BrowserError("the browser is closed")
+        browser, gate = self._browser, self.gate
+        start = time.monotonic()
+        result = PageCapture(url=url, final_url=url, status=None, title=None, page_record_id=None)
+        clock = CaptureClock(start, self.capture_deadline, self.timeout)
+        timeout_ms = clock.ms()
+        try:
+            context = await browser.new_context(service_workers="block", user_agent=self.user_agent,
+                                                viewport=VIEWPORT, locale="en-US")
+        except PlaywrightError as e:
+            raise BrowserError(f"Chromium cannot open a new context: {first_line(e)}") from e
+        context.set_default_timeout(timeout_ms)
+        shots: Shots = []
+        full_png: bytes | None = None
+        recorder: TrafficRecorder | None = None
+        recorded: list[Recorded] = []
+
+        async def refuse(ws: WebSocketRoute) -> None:
+            await pagesteps.refuse_websocket(ws, result)
+
+        try:
+            page = await context.new_page()
+            await context.route_web_socket(_ANY_URL, refuse)
+            recorder = await TrafficRecorder.attach(context, page, max_body=self.max_body,
+                                                    max_total=self.max_capture_bytes, refusal=gate.refusal)
+            t = time.monotonic()
+            await pagesteps.load(page, url, wait_for, clock.ms(), result)
+            result.timings["load"] = time.monotonic() - t
+
+            t = time.monotonic()
+            clock.check("settling")
+            await pagesteps.settle(page, recorder, clock.cap(settle_ms), result)
+            result.timings["settle"] = time.monotonic() - t
+
+            t = time.monotonic()
+            clock.check("screenshots")
+            if page.url.startswith("chrome-error://"):
+                # Chromium's own "site can't be reached" page is not a view of the URL.
+                result.errors.append("no screenshots: the page did not load")
+            else:
+                full_png, shots = await pagesteps.screenshots(page, recorder, screenshot_path, element_selectors,
+                                                              element_dir, settle_ms, result, clock)
+            result.timings["screenshots"] = time.monotonic() - t
+
+            t = time.monotonic()
+            clock.check("reading the page")
+            await pagesteps.describe(page, result)
+            recorded = await recorder.finish()
+            result.timings["collect"] = time.monotonic() - t
+        except DeadlinePassed as e:
+            assert self.capture_deadline is not None
+            msg = (f"capture stopped at its {seconds(self.capture_deadline)} deadline before {e}; "
+                   "kept what was complete (raise --capture-deadline to wait longer)")
+            log.warning("%s: %s", url, msg)
+            result.errors.append(msg)
+            if recorder is not None:
+                recorded = await finish_quickly(recorder, result.errors)
+        except PlaywrightError as e:
+            if not browser.is_connected():
+                raise BrowserError(f"Chromium exited while capturing {url}: {first_line(e)}") from e
+            result.errors.append(f"capture interrupted: {first_line(e)}")
+            if recorder is not None:
+                recorded = recorder.recorded  # what was complete before the interruption
+        finally:
+            if recorder is not None:
+                await recorder.close()
+                result.errors[:0] = recorder.errors
+            try:
+                await context.close()
+            except PlaywrightError:
+                pass  # the browser is gone; reported above
+
+        t = time.monotonic()
+        sealed = getattr(self.net, "is_sealed", None)
+        write_page(result, recorded, batch, full_png, screenshot_path, shots, address=gate.address,
+                   provenance=Provenance(self.browser_version, self.user_agent,
+                                         bool(sealed()) if callable(sealed) else None))
+        result.timings["write"] = time.monotonic() - t
+        # Also counts what no phase covers: a new context, closing it.
+        result.timings["total"] = time.monotonic() - start
+        return result
+
+
+if TYPE_CHECKING:
+    def _is_a_renderer(renderer: ChromiumRenderer) -> Renderer:  # mypy checks the protocol here
+        return renderer

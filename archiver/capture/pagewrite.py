@@ -1,0 +1,106 @@
+"""Writing one rendered page into its capture's batch: exchanges, screenshots, capture info.
+
+The order is part of the archive's shape: the page's own document (and the redirect hops that led
+to it) first, so every other exchange can name the page record it belongs to; then the other
+exchanges, the full-page screenshot, the element screenshots, and the capture-info record.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archiver import __version__
+from archiver.capture.pagesteps import Shots, is_http, sha256
+from archiver.capture.renderer import PageCapture
+from archiver.capture.traffic import Recorded, page_document, redirect_chain
+from archiver.modes import write_file
+from archiver.warcstore import RecordInfo
+
+if TYPE_CHECKING:
+    from archiver.warcstore import Batch
+
+
+@dataclass
+class Provenance:
+    """What every capture-info record says about the browser that rendered the page."""
+
+    browser_version: str
+    user_agent: str
+    sealed: bool | None  # the network policy let nothing reach the internet (None: unknown)
+
+
+def write_page(result: PageCapture, recorded: list[Recorded], batch: Batch, full_png: bytes | None,
+               screenshot_path: Path | None, shots: Shots, *, address: Callable[[str], str | None],
+               provenance: Provenance) -> None:
+    """Write what was rendered into `batch`; each record also goes to `result.records`.
+
+    `address(url)` is the server address the gate connected to for that URL.
+    """
+    def keep(info: RecordInfo) -> RecordInfo:
+        result.records.append(info)
+        return info
+
+    for rec in recorded:
+        # The browser's peer is the gate; the server's address is what the gate connected to.
+        rec.exchange.ip = address(rec.exchange.url)
+    main = page_document(recorded)
+    chain = redirect_chain(recorded, main)
+    for rec in chain:
+        request_info, response_info = batch.write_exchange(rec.exchange)
+        keep(request_info)
+        keep(response_info)
+        if rec is main:
+            result.page_record_id = response_info.record_id
+    if main is not None and result.status is None:
+        result.status = main.exchange.status
+    chained = {id(r) for r in chain}
+    for rec in recorded:
+        if id(rec) in chained:
+            continue
+        rec.exchange.page_id = result.page_record_id
+        request_info, response_info = batch.write_exchange(rec.exchange)
+        keep(request_info)
+        keep(response_info)
+
+    if full_png is not None and screenshot_path is not None:
+        write_file(screenshot_path, full_png)
+        result.screenshot = screenshot_path
+        result.screenshot_sha256 = sha256(full_png)
+        result.screenshot_record = keep(batch.write_resource(
+            f"urn:screenshot:{result.url}", "image/png", full_png,
+            concurrent_to=result.page_record_id))
+    for n, (shot, png) in enumerate(shots):
+        if shot.path is not None:
+            write_file(shot.path, png)
+        uri = (f"urn:screenshot:{shot.frame_url}" if is_http(shot.frame_url)
+               else f"urn:screenshot:{result.url}#element-{n}")
+        shot.record = keep(batch.write_resource(uri, "image/png", png,
+                                                concurrent_to=result.page_record_id))
+        result.elements.append(shot)
+
+    keep(batch.write_metadata(f"urn:capture-info:{result.url}", capture_info(result, provenance),
+                              concurrent_to=result.page_record_id))
+
+
+def capture_info(result: PageCapture, provenance: Provenance) -> dict[str, str]:
+    """The fields of the capture-info record: who rendered what, how it went, how long it took."""
+    fields = {
+        "software": f"archiver/{__version__}",
+        "browser": f"Chromium {provenance.browser_version}",
+        "user-agent": provenance.user_agent,
+        "url": result.url,
+        "final-url": result.final_url,
+        "status": "" if result.status is None else str(result.status),
+        "title": result.title or "",
+        "login-wall": "true" if result.login_wall else "false",
+        "timings": json.dumps({k: round(v, 3) for k, v in result.timings.items()}),
+        "errors": json.dumps(result.errors, ensure_ascii=False),
+        "frames": json.dumps([f.url for f in result.frames]),
+    }
+    if provenance.sealed is not None:
+        fields["network-sealed"] = "true" if provenance.sealed else "false"
+    return fields

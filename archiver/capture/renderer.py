@@ -1,0 +1,135 @@
+"""What rendering a page yields, and the `Renderer` protocol that yields it.
+
+A renderer loads one URL in a browser, writes the page's traffic, its screenshots and a
+capture-info record into the capture's `Batch`, and returns a `PageCapture`. Renderers are
+asynchronous so that one browser can keep several pages in flight: each `render()` call gets a
+context of its own, and nothing about one page (its recorder, its CDP sessions, its records) is
+shared with another. `archiver.capture.chromium_render.ChromiumRenderer` drives a real Chromium;
+`archiver.capture.browser.Browser` runs it for synchronous callers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol, Self
+from urllib.parse import urlsplit
+
+from archiver.warcstore import RecordInfo
+
+if TYPE_CHECKING:
+    from archiver.warcstore import Batch
+
+
+@dataclass
+class FrameInfo:
+    """One frame of the captured page (the main frame first) and its visible text."""
+
+    url: str
+    name: str
+    text: str
+
+
+@dataclass
+class ElementShot:
+    """A screenshot of one element matched by one of the requested selectors."""
+
+    selector: str
+    index: int  # position among this selector's matches
+    path: Path | None
+    sha256: str
+    record: RecordInfo | None
+    frame_url: str | None  # for an iframe: the URL of the document it shows
+    text: str  # the iframe's body text, or the element's own text
+
+
+@dataclass
+class PageCapture:
+    """Everything one capture produced: files, WARC records, the rendered text, and problems."""
+
+    url: str
+    final_url: str
+    status: int | None
+    title: str | None
+    page_record_id: str | None  # record id of the main document's response record
+    screenshot: Path | None = None
+    screenshot_sha256: str | None = None
+    screenshot_record: RecordInfo | None = None
+    elements: list[ElementShot] = field(default_factory=list)
+    html: str | None = None  # final DOM (page.content())
+    frames: list[FrameInfo] = field(default_factory=list)
+    records: list[RecordInfo] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    # Seconds: load, settle, screenshots, collect (DOM, frame texts, bodies), write, total.
+    timings: dict[str, float] = field(default_factory=dict)
+    login_wall: bool = False
+
+
+class Renderer(Protocol):
+    """Renders pages into WARC records; several `render()` calls may be in flight at once.
+
+    `browser_version` and `user_agent` are what the capture-info records and the WARC headers
+    name. Close with `await r.aclose()` or `async with`.
+    """
+
+    browser_version: str
+    user_agent: str
+
+    async def render(self, url: str, batch: Batch, *, screenshot_path: Path | None,
+                     element_selectors: Sequence[str] = (), element_dir: Path | None = None,
+                     settle_ms: int = 1500, wait_for: str | None = None) -> PageCapture:
+        """Load `url`, write its traffic, screenshots and capture info into `batch`.
+
+        A page that fails to load still yields a PageCapture (status None, errors filled) with
+        whatever was recorded; only a dead browser raises BrowserError. `result.records` are the
+        records this call wrote, in order (the batch may hold others written before).
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Release the browser; safe to call twice."""
+        ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None: ...
+
+
+class AsyncClosing:
+    """Mixin: `async with X(...) as x:` awaits `x.aclose()` on the way out."""
+
+    async def aclose(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+
+_X_HOSTS = ("x.com", "twitter.com")
+_LOGIN_PATHS = ("/i/flow/login", "/login", "/i/flow/signup")
+
+
+def detect_login_wall(final_url: str, text: str, has_post: bool) -> bool:
+    """Heuristic: an x.com/twitter.com page that asks to log in instead of showing the post.
+
+    Logged-out x.com pages can show a post with a "Log in / Sign up" bar under it: that is not a
+    wall, so the words count only when no post (`article[data-testid=tweet]`) is on the page.
+    """
+    parts = urlsplit(final_url)
+    host = (parts.hostname or "").lower()
+    for prefix in ("www.", "mobile.", "m."):
+        host = host.removeprefix(prefix)
+    if host not in _X_HOSTS:
+        return False
+    if any(parts.path.startswith(p) for p in _LOGIN_PATHS):
+        return True
+    low = text.lower()
+    asks = ("log in" in low or "sign in" in low) and "sign up" in low
+    return asks and not has_post
