@@ -19,14 +19,13 @@ from .limits import Limits
 from .models import Document, Post
 from .modes import make_dirs
 from .postcapture import PostCapturer, PostOutcome
-from .sources import DEFAULT_MAX_BYTES, SourceFailure, document_from_bytes, expand, is_url, read_file, read_stdin
+from .sources import DEFAULT_MAX_BYTES, SourceFailure, expand, is_url, read_file, read_stdin
 from .space import disk_full, is_full
 from .warcstore import Batch
 
 if TYPE_CHECKING:
     from .capture.http import RecordingClient
     from .net import NetOptions
-    from .warcstore import RecordInfo
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +47,15 @@ class ArticleOutcome:
     url: str
     posts: list[str] = field(default_factory=list)
     error: str | None = None
+
+
+@dataclass
+class Fetched:
+    """A source read for archiving: the document, and the batch holding what fetching it recorded
+    (None for a file or standard input, which were not fetched)."""
+
+    doc: Document
+    batch: Batch | None = None
 
 
 @dataclass
@@ -168,7 +176,7 @@ class Session:
             # Every index write is also kept in the WARCs, so that `archiver reindex` can rebuild it.
             self.index.journal.writer = self.store.write_metadata_batch
             self.client: RecordingClient = self._stack.enter_context(
-                RecordingClient(self.net, self.store, timeout=self.timeout, max_body=self.limits.max_bytes,
+                RecordingClient(self.net, timeout=self.timeout, max_body=self.limits.max_bytes,
                                 deadline=self.limits.fetch_deadline))
         except BaseException:
             self._stack.close()
@@ -191,36 +199,20 @@ class Archiver:
         self.progress = progress or (lambda _msg: None)
         self.summary = ArchiveSummary(started_at=_now())
         self._done_posts: set[str] = set()
-        self._pending_records: list[RecordInfo] = []
 
     # -- reading ------------------------------------------------------------------------------
-    def _read(self, spec: str) -> Document:
+    def _read(self, spec: str) -> Fetched:
         if spec == "-":
-            return read_stdin(self.max_bytes)
+            return Fetched(read_stdin(self.max_bytes))
         if is_url(spec):
-            from .capture.http import BROWSER_UA
-            from .sources import shown, url_problem
+            from .sources import fetch_document, shown, url_problem
 
             why = url_problem(spec)
             if why:
                 raise SourceError(f"{shown(spec)}: {why}; check the address")
-
-            records: list[RecordInfo] = []
-            self.s.client.on_record = records.append
-            try:
-                resp = self.s.client.get(spec, headers={"User-Agent": BROWSER_UA}, follow_redirects=True,
-                                         max_body=self.max_bytes)
-            finally:
-                self.s.client.on_record = None
-            if resp.status_code >= 400:
-                raise SourceError(f"{spec}: HTTP {resp.status_code}; check the address")
-            if len(resp.content) > self.max_bytes:
-                raise SourceError(f"{spec}: body is over --max-bytes {self.max_bytes}; skipped")
-            doc = document_from_bytes(spec, resp.content, url=str(resp.url),
-                                      content_type=resp.headers.get("content-type"), charset=resp.charset_encoding)
-            self._pending_records = records
-            return doc
-        return read_file(Path(spec), self.max_bytes)
+            batch = Batch(self.s.store)
+            return Fetched(fetch_document(self.s.client, spec, self.max_bytes, batch=batch), batch)
+        return Fetched(read_file(Path(spec), self.max_bytes))
 
     # -- one article ----------------------------------------------------------------------------
     def archive_specs(self, specs: Iterable[str]) -> ArchiveSummary:
@@ -239,9 +231,8 @@ class Archiver:
         With `capture_posts=False` the article is captured and indexed but its posts are not: a
         parallel run captures them afterwards, once each, however many articles cite them.
         """
-        self._pending_records = []
         try:
-            doc = self._read(spec)
+            fetched = self._read(spec)
         except (SourceError, NetworkError) as e:
             # A refusal or a broken limit is about one server: only other failures mean "offline".
             self._fail(str(e), network=isinstance(e, NetworkError) and e.unreachable)
@@ -249,7 +240,7 @@ class Archiver:
             return []
         self.summary.sources_read += 1
         try:
-            _outcome, posts = self.index_document(doc)
+            _outcome, posts = self.index_document(fetched.doc, fetched.batch)
         except OSError as e:
             if is_full(e):  # a screenshot or media file: name it
                 raise disk_full(e.filename or self.s.archive_dir) from e
@@ -279,14 +270,17 @@ class Archiver:
             self.capture_post(post)
         return outcome
 
-    def index_document(self, doc: Document) -> tuple[ArticleOutcome, list[Post]]:
+    def index_document(self, doc: Document, batch: Batch | None = None) -> tuple[ArticleOutcome, list[Post]]:
         """Detect the posts, resolve short links, capture the article page and index its citations.
 
+        `batch` holds what fetching the document recorded; the article's capture goes on in it.
         Returns the outcome and the posts to capture (unresolved short links have none).
         """
         from .detect import detect
 
         s = self.s
+        if batch is None:
+            batch = Batch(s.store)
         url = doc.url or _file_uri(doc.source)
         outcome = ArticleOutcome(doc.source, url)
         self.summary.articles.append(outcome)
@@ -297,15 +291,14 @@ class Archiver:
             outcome.error = f"{doc.source}: could not be scanned ({type(e).__name__}: {e})"
             self._fail(outcome.error)
             return outcome, []
-        posts = self._resolve_shortlinks(posts)
+        posts = self._resolve_shortlinks(posts, batch)
         article_id = s.index.upsert_article(url, source=doc.source, title=None)
         if self.recapture or not s.index.article_captured(url):
-            self._capture_article(doc, url, article_id)
-        elif self._pending_records:
+            self._capture_article(doc, url, article_id, batch)
+        elif batch.records:
             # Fetched again (the seed's URL, short-link hops) though the article is held: every
             # record in the WARC stays findable through the index.
-            s.index.add_records(None, self._pending_records, article_id=article_id)
-        self._pending_records = []
+            s.index.add_records(None, batch.records, article_id=article_id)
         for post in posts:
             post.key = s.index.upsert_post(post)  # a known alias lands on the ID-keyed post
             s.index.cite(article_id, post.key, post.kind, post.evidence)
@@ -351,7 +344,7 @@ class Archiver:
             self._done_posts.discard(key)
             self.capture_post(post, force=True, recheck=True)
 
-    def _resolve_shortlinks(self, posts: list[Post]) -> list[Post]:
+    def _resolve_shortlinks(self, posts: list[Post], batch: Batch) -> list[Post]:
         """Short links in text-only tweets lead to their status ID: the ID-keyed post absorbs them."""
         out: list[Post] = []
         by_key = {p.key: p for p in posts}
@@ -361,7 +354,7 @@ class Archiver:
                 continue
             old_key = post.key
             known = self.s.index.alias_of(old_key)  # resolved by an earlier run: no request needed
-            found = (None, known.partition(":")[2]) if known else self._resolve_post_id(post)
+            found = (None, known.partition(":")[2]) if known else self._resolve_post_id(post, batch)
             if not found:
                 out.append(post)
                 continue
@@ -373,47 +366,41 @@ class Archiver:
             out.append(post)
         return out
 
-    def _resolve_post_id(self, post: Post) -> tuple[str | None, str] | None:
-        """Follow the post's short links to a status URL of the same author; hops go to the WARC
-        and, through the article's capture, to the index."""
+    def _resolve_post_id(self, post: Post, batch: Batch) -> tuple[str | None, str] | None:
+        """Follow the post's short links to a status URL of the same author; hops go into the
+        article's `batch`, and so through its capture to the index."""
         from .resolve import is_shortlink, resolve_shortlink, resolved_post_id
 
         candidates = [u for u in dict.fromkeys([*post.media, *post.links]) if is_shortlink(u)]
-        self.s.client.on_record = self._pending_records.append
-        try:
-            for link in candidates:
-                res = resolve_shortlink(self.s.client, link)
-                if res.network_failed:
-                    self._fail(f"{link}: could not be resolved ({res.error})", network=True)
-                    return None
-                if res.refused:
-                    self._fail(f"{link}: {res.error}")
-                found = resolved_post_id(res)
-                if found and _same_author(post, found[0], res.final_url):
-                    return found
-                if found:
-                    log.info("%s: %s leads to another account's post (%s); not this post's ID",
-                             post.key, link, res.final_url)
-        finally:
-            self.s.client.on_record = None
+        http = self.s.client.bind(batch)
+        for link in candidates:
+            res = resolve_shortlink(http, link)
+            if res.network_failed:
+                self._fail(f"{link}: could not be resolved ({res.error})", network=True)
+                return None
+            if res.refused:
+                self._fail(f"{link}: {res.error}")
+            found = resolved_post_id(res)
+            if found and _same_author(post, found[0], res.final_url):
+                return found
+            if found:
+                log.info("%s: %s leads to another account's post (%s); not this post's ID",
+                         post.key, link, res.final_url)
         return None
 
-    def _capture_article(self, doc: Document, url: str, article_id: int) -> None:
+    def _capture_article(self, doc: Document, url: str, article_id: int, batch: Batch) -> None:
         s = self.s
-        records: list[RecordInfo] = list(self._pending_records)
         shots = make_dirs(article_dir(s.archive_dir, url))
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         error = None
         page = None
         if not is_url(doc.source) and doc.raw is not None:
             ctype = "text/html; charset=utf-8" if doc.is_html else "text/plain; charset=utf-8"
-            records.append(s.store.write_resource(url, doc.content_type or ctype, doc.raw))
+            batch.write_resource(url, doc.content_type or ctype, doc.raw)
         if doc.is_html:
             try:
-                batch = Batch(s.store)
                 page = s.browser.capture(url, batch, screenshot_path=shots / f"{stamp}.png",
                                          element_selectors=EMBED_ELEMENT_SELECTORS, element_dir=shots)
-                records.extend(batch.records)
                 if page.errors and page.status is None:
                     error = "; ".join(page.errors)
             except DiskFull:
@@ -431,9 +418,8 @@ class Archiver:
                 status="ok" if not error else "error",
                 screenshot=relative(s.archive_dir, getattr(page, "screenshot", None)),
                 screenshot_sha256=getattr(page, "screenshot_sha256", None), error=error,
-                warc=records[-1].filename if records else None,
-                page_record_id=getattr(page, "page_record_id", None)))
-            s.index.add_records(cid, records, article_id=article_id)
+                warc=batch.warc, page_record_id=getattr(page, "page_record_id", None)))
+            s.index.add_records(cid, batch.records, article_id=article_id)
 
 
 def _identify(post: Post, pid: str, handle: str | None) -> None:
@@ -480,4 +466,4 @@ def archive(specs: list[str], archive_dir: Path, net: NetOptions, *, timeout: fl
         return archiver.archive_specs(specs)
 
 
-__all__ = ["ArchiveSummary", "Archiver", "Session", "archive", "SourceFailure"]
+__all__ = ["ArchiveSummary", "Archiver", "Fetched", "Session", "archive", "SourceFailure"]

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .capture.browser import Browser
     from .capture.http import RecordingClient
     from .index.protocol import ArchiveIndex
-    from .warcstore import RecordInfo, WarcStore
+    from .warcstore import WarcStore
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,10 @@ def _stamp() -> str:
 
 
 class PostCapturer:
-    """Captures posts with one shared browser, HTTP client, WARC store and index."""
+    """Captures posts with one shared browser, HTTP client, WARC store and index.
+
+    Each capture writes through its own Batch, and its commit indexes that batch's records.
+    """
 
     def __init__(self, archive_dir: Path, index: ArchiveIndex, store: WarcStore, client: RecordingClient,
                  browser: Browser) -> None:
@@ -68,16 +71,14 @@ class PostCapturer:
         self.browser = browser
 
     # -- helpers ---------------------------------------------------------------------------
-    def _render(self, url: str, key: str, label: str, records: list[RecordInfo],
+    def _render(self, url: str, key: str, label: str, batch: Batch,
                 selectors: tuple[str, ...] = ()) -> tuple[Any, str | None]:
         """Render a URL in a fresh browser context; returns (PageCapture | None, error)."""
         out = make_dirs(post_dir(self.archive_dir, key))
         shot = out / f"{_stamp()}-{label}.png"
         try:
-            batch = Batch(self.store)
             page = self.browser.capture(url, batch, screenshot_path=shot, element_selectors=selectors,
                                         element_dir=out)
-            records.extend(batch.records)
         except DiskFull:
             raise
         except ArchiverError as e:
@@ -86,7 +87,7 @@ class PostCapturer:
         return page, err
 
     def _commit_capture(self, key: str, *, source: str, url: str, status: str, page: Any,
-                        error: str | None, records: list[RecordInfo]) -> int:
+                        error: str | None, batch: Batch) -> int:
         shot = getattr(page, "screenshot", None) if page else None
         digest = getattr(page, "screenshot_sha256", None)
         # The rendered post itself (the embed's <article>) is the picture people want; the
@@ -94,13 +95,12 @@ class PostCapturer:
         elements = [e for e in (getattr(page, "elements", None) or []) if e.path is not None]
         if elements:
             shot, digest = elements[0].path, elements[0].sha256
-        warc = records[-1].filename if records else None
         with self.index.transaction():
             cid = self.index.add_capture(Capture(
                 post_key=key, article_id=None, source=source, url=url, status=status,
                 screenshot=relative(self.archive_dir, shot), screenshot_sha256=digest,
-                error=error, warc=warc, page_record_id=getattr(page, "page_record_id", None)))
-            self.index.add_records(cid, records, post_key=key)
+                error=error, warc=batch.warc, page_record_id=getattr(page, "page_record_id", None)))
+            self.index.add_records(cid, batch.records, post_key=key)
         return cid
 
     # -- platforms -------------------------------------------------------------------------
@@ -141,12 +141,11 @@ class PostCapturer:
         return PostOutcome(post.key, "twitter", post.url, status, reason=reason, source=None,
                            network_failed=offline)
 
-    def _unchanged(self, key: str, status: str, records: list[RecordInfo]) -> bool:
-        """True (and the records indexed) when a re-check found the status it last recorded."""
+    def _unchanged(self, key: str, status: str, batch: Batch) -> bool:
+        """True (and the batch's records indexed) when a re-check found the status it last recorded."""
         if status != self.index.post_status(key) or not self.index.has_capture(key):
             return False
-        self.client.on_record = None
-        self.index.add_records(None, records, post_key=key)
+        self.index.add_records(None, batch.records, post_key=key)
         return True
 
     def _twitter(self, post: Any, recheck: bool = False) -> PostOutcome:
@@ -155,16 +154,16 @@ class PostCapturer:
         from .platforms.twitter.detect import canonical_url
 
         key, pid = post.key, post.post_id
-        records: list[RecordInfo] = []
-        self.client.on_record = records.append
-        # These never raise on network trouble: they say so in `network_failed` (capture/twitter.py).
-        synd = twitter.fetch_syndication(self.client, pid)
+        batch = Batch(self.store)
+        http = self.client.bind(batch)
+        # These never raise on network trouble: they name the failure (the contract in capture/types.py).
+        synd = twitter.fetch_syndication(http, pid)
         status_url = post.url or canonical_url(pid, post.handle)
-        oembed = twitter.fetch_oembed(self.client, status_url)
+        oembed = twitter.fetch_oembed(http, status_url)
         network_failed = synd.network_failed and oembed.network_failed
         if recheck:
             quick, why = twitter.classify(synd, oembed, None, synd.network_failed or oembed.network_failed)
-            if self._unchanged(key, quick, records):
+            if self._unchanged(key, quick, batch):
                 self.index.observe(key, quick, detail=why)
                 return PostOutcome(key, "twitter", status_url, quick, reason=why, network_failed=network_failed)
 
@@ -180,24 +179,23 @@ class PostCapturer:
         outcome_source = "live"
         rendered = embed_url("twitter", pid, status_url) or status_url
         if not network_failed:
-            page, render_error = self._render(rendered, key, "embed", records, TWEET_SELECTORS)
+            page, render_error = self._render(rendered, key, "embed", batch, TWEET_SELECTORS)
             if not live:
                 # Only when the embed says nothing: does x.com itself show a login wall? (never "deleted")
-                wall_page, _ = self._render(status_url, key, "x", records)
+                wall_page, _ = self._render(status_url, key, "x", batch)
                 login_wall = bool(wall_page and getattr(wall_page, "login_wall", False))
         page_text = page.frames[0].text[:2000] if (page is not None and page.frames and not live) else None
         status, reason = twitter.classify(synd, oembed, login_wall, synd.network_failed or oembed.network_failed,
                                          page_text=page_text)
 
         if data is not None and data.media and not network_failed:
-            self._media(key, data.media)
-        self.client.on_record = None
+            self._media(key, data.media, batch)
         self.index.observe(key, status, detail=reason)
         captures = 0
-        if page is not None or records:
+        if page is not None or batch.records:
             # The capture's URL is the page that was rendered (the embed), so exports point at it.
             self._commit_capture(key, source="live", url=rendered if page is not None else status_url,
-                                 status=status, page=page, error=render_error, records=records)
+                                 status=status, page=page, error=render_error, batch=batch)
             captures += 1
         if status not in ("live",) and not network_failed and self._wayback(post, status_url):
             captures += 1
@@ -205,10 +203,10 @@ class PostCapturer:
         return PostOutcome(key, "twitter", status_url, status, reason=reason, captures=captures,
                            source=outcome_source if captures else None, error=render_error, network_failed=network_failed)
 
-    def _media(self, key: str, urls: list[str]) -> None:
+    def _media(self, key: str, urls: list[str], batch: Batch) -> None:
         from .capture import twitter
 
-        files = twitter.download_media(self.client, urls)
+        files = twitter.download_media(self.client.bind(batch), urls)
         out = make_dirs(self.archive_dir / MEDIA_DIR / post_dir(self.archive_dir, key).name)
         for f in files:
             if not f.ok or f.sha256 is None:
@@ -238,61 +236,61 @@ class PostCapturer:
         key = post.key
         if self.index.has_capture(key, source="wayback"):
             return 0  # the copy does not change: one recovery is enough (re-checks observe status only)
-        records: list[RecordInfo] = []
-        self.client.on_record = records.append
-        try:
-            snap = wayback.find_snapshot(self.client, status_url)
-            resp, partial = wayback.fetch_snapshot(self.client, snap) if snap is not None else (None, None)
-        except NetworkError as e:
-            log.warning("%s: wayback: %s", key, e)
-            snap = resp = None
-        finally:
-            self.client.on_record = None
+        batch = Batch(self.store)
+        http = self.client.bind(batch)
+        lookup = wayback.find_snapshot(http, status_url)  # a failure is named, never raised
+        if lookup.error:
+            log.warning("%s: wayback: %s", key, lookup.error)
+        snap, resp, partial = lookup.snapshot, None, None
+        if snap is not None:
+            try:
+                resp, partial = wayback.fetch_snapshot(http, snap)
+            except NetworkError as e:
+                log.warning("%s: wayback: %s", key, e)
         if snap is None or resp is None:
-            self.index.add_records(None, records, post_key=key)  # the look-ups that found nothing
+            self.index.add_records(None, batch.records, post_key=key)  # the look-ups that found nothing
             return 0
         error = None if resp.status_code == 200 else f"the Wayback copy answered HTTP {resp.status_code}"
         if error is None and partial is not None:
             fields = {k: getattr(partial, k, None) for k in ("handle", "author", "text", "posted_at")}
             self.index.update_post_data(key, **{k: v for k, v in fields.items() if v})
-        page, render_error = self._render(snap.url, key, "wayback", records)
+        page, render_error = self._render(snap.url, key, "wayback", batch)
         error = error or render_error or (None if page is not None else "the Wayback copy did not render")
         self._commit_capture(key, source="wayback", url=snap.url, status="recovered" if error is None else "error",
-                             page=page, error=error, records=records)
+                             page=page, error=error, batch=batch)
         return 1 if error is None else 0
 
     def _generic(self, post: Any, recheck: bool = False) -> PostOutcome:
         from .capture.oembed import embed_url, fetch_metadata
 
         key, platform = post.key, post.platform
-        records: list[RecordInfo] = []
-        self.client.on_record = records.append
+        batch = Batch(self.store)
         status, reason, network_failed = "unknown", None, False
-        try:
-            code, meta = fetch_metadata(self.client, platform, post.url or "")
-            if code == 200:
-                status = "live"
-                self.index.update_post_data(key, author=meta.get("author_name"), data=meta)
-            elif code in (404, 410):
-                # One signal only: not enough to call it deleted (that takes two that agree).
-                status, reason = "unavailable", f"oEmbed answered {code}"
-        except RefusedError as e:
-            status, reason = "unknown", str(e)
-        except NetworkError as e:
-            network_failed, status, reason = e.unreachable, "unavailable", str(e)
-        finally:
-            self.client.on_record = None
-        if recheck and self._unchanged(key, status, records):
+        # Never raises on network trouble: a failure is named in the result (capture/types.py).
+        meta = fetch_metadata(self.client.bind(batch), platform, post.url or "")
+        if meta is None:
+            pass  # no public endpoint: the rendered embed alone speaks for the post
+        elif meta.status == 200:
+            status = "live"
+            self.index.update_post_data(key, author=meta.data.get("author_name"), data=meta.data)
+        elif meta.status in (404, 410):
+            # One signal only: not enough to call it deleted (that takes two that agree).
+            status, reason = "unavailable", f"oEmbed answered {meta.status}"
+        elif meta.status is None:
+            # A refusal by the network policy says nothing about the post; no answer otherwise does.
+            status, reason = ("unknown" if meta.refused else "unavailable"), meta.error
+            network_failed = meta.network_failed
+        if recheck and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)
             return PostOutcome(key, platform, post.url, status, reason=reason, network_failed=network_failed)
         target = embed_url(platform, post.post_id, post.url) or post.url
         page = err = None
         if target and not network_failed:
-            page, err = self._render(target, key, "embed", records)
+            page, err = self._render(target, key, "embed", batch)
         self.index.observe(key, status, detail=reason)
         captures = 0
-        if page is not None or records:
-            self._commit_capture(key, source="live", url=target or "", status=status, page=page, error=err, records=records)
+        if page is not None or batch.records:
+            self._commit_capture(key, source="live", url=target or "", status=status, page=page, error=err, batch=batch)
             captures = 1
         return PostOutcome(key, platform, post.url, status, reason=reason, captures=captures,
                            source="live" if captures else None,

@@ -20,8 +20,8 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 
 from archiver.capture.http import CURL_UA
-from archiver.capture.types import HttpGetter
-from archiver.errors import NetworkError, RefusedError
+from archiver.capture.types import Failure, HttpGetter
+from archiver.errors import NetworkError
 from archiver.platforms.twitter.detect import parse_status_url
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class Hop(NamedTuple):
 
 @dataclass
 class Resolution:
-    """Where a short link led, hop by hop."""
+    """Where a short link led, hop by hop (failures: capture/types.py)."""
 
     url: str  # the link as normalised before the first request
     final_url: str | None = None
@@ -154,9 +154,9 @@ def resolve_shortlink(
         try:
             resp = client.get(current, headers={"User-Agent": user_agent}, follow_redirects=False)
         except (NetworkError, httpx.TransportError) as e:
-            res.refused = isinstance(e, RefusedError)
-            res.error = str(e) if res.refused else f"{current}: {e or type(e).__name__}"
-            res.network_failed = e.unreachable if isinstance(e, NetworkError) else True
+            failed = Failure.of(e)
+            res.refused, res.network_failed = failed.refused, failed.network_failed
+            res.error = failed.error if failed.refused else f"{current}: {e or type(e).__name__}"
             log.info("resolve %s: %s", url, res.error)
             return res
         except httpx.InvalidURL as e:

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .errors import NetworkError, SourceError, UsageError
+from .errors import LimitExceeded, NetworkError, SourceError, UsageError
 from .models import Document
 
 if TYPE_CHECKING:
+    from .capture.http import RecordingClient
     from .net import NetOptions
+    from .warcstore.batch import Batch
 
 log = logging.getLogger(__name__)
 
@@ -216,11 +218,30 @@ def read_stdin(max_bytes: int) -> Document:
     return document_from_bytes("-", data)
 
 
+def fetch_document(client: RecordingClient, url: str, max_bytes: int, *, batch: Batch | None = None) -> Document:
+    """GET an article with a browser's user agent, following redirects, its body streamed and cut
+    off past `max_bytes`; the exchanges are recorded into `batch` (None: not recorded).
+
+    Raises SourceError for an HTTP error status, and the client's NetworkError (LimitExceeded for
+    a body over `max_bytes`) when the fetch failed.
+    """
+    from .capture.http import BROWSER_UA
+
+    resp = client.get(url, headers={"User-Agent": BROWSER_UA}, follow_redirects=True, batch=batch,
+                      max_body=max_bytes)
+    if resp.status_code >= 400:
+        raise SourceError(f"{url}: HTTP {resp.status_code}; check the address")
+    if len(resp.content) > max_bytes:
+        raise SourceError(f"{url}: body is over --max-bytes {max_bytes}; skipped")
+    return document_from_bytes(url, resp.content, url=str(resp.url), content_type=resp.headers.get("content-type"),
+                               charset=resp.charset_encoding)
+
+
 def fetch_url(url: str, max_bytes: int, net: NetOptions | None = None, timeout: float = 30.0) -> Document:
-    """GET a URL with a normal browser user agent, following redirects, bounded by max_bytes."""
+    """Fetch an article for `scan`: fetch_document without recording, one attempt, no deadline."""
     import httpx
 
-    from .capture.http import BROWSER_UA
+    from .capture.http import RecordingClient, describe_error
     from .net import NetOptions
 
     net = net or NetOptions()
@@ -228,24 +249,16 @@ def fetch_url(url: str, max_bytes: int, net: NetOptions | None = None, timeout: 
     if why:
         raise SourceError(f"{shown(url)}: {why}; check the address")
     try:
-        with net.httpx_client(timeout=timeout, user_agent=BROWSER_UA) as client:
-            with client.stream("GET", url, follow_redirects=True) as resp:
-                if resp.status_code >= 400:
-                    raise SourceError(f"{url}: HTTP {resp.status_code}; check the address")
-                chunks: list[bytes] = []
-                total = 0
-                for chunk in resp.iter_bytes():
-                    total += len(chunk)
-                    if total > max_bytes:
-                        raise SourceError(f"{url}: body is over --max-bytes {max_bytes}; skipped")
-                    chunks.append(chunk)
-                ctype = resp.headers.get("content-type")
-                return document_from_bytes(url, b"".join(chunks), url=str(resp.url), content_type=ctype,
-                                           charset=resp.charset_encoding)
-    except httpx.HTTPError as e:
-        from .capture.http import describe_error
-
-        raise NetworkError(f"{url}: {describe_error(e)[0]}") from None
+        with RecordingClient(net, timeout=timeout, max_retries=0, deadline=None, max_body=max_bytes) as client:
+            return fetch_document(client, url, max_bytes)
+    except LimitExceeded:
+        raise SourceError(f"{url}: body is over --max-bytes {max_bytes}; skipped") from None
+    except NetworkError as e:
+        cause = e.__cause__
+        if isinstance(cause, (httpx.InvalidURL, ValueError)):
+            raise SourceError(f"{url}: invalid URL on the way ({cause}); check the address") from None
+        what = describe_error(cause)[0] if isinstance(cause, Exception) else str(e)
+        raise NetworkError(f"{url}: {what}") from None
     except (httpx.InvalidURL, ValueError) as e:  # e.g. a redirect to a URL that cannot be parsed
         raise SourceError(f"{url}: invalid URL on the way ({e}); check the address") from None
 

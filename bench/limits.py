@@ -54,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, FakeWeb(Path(tmp) / "web") as web:
         net = NetOptions.from_options([web.map_host], str(web.ca_pem), None)
-        with RecordingClient(net, None, timeout=30, deadline=args.deadline, max_body=DEFAULT_MAX_BYTES) as client:
+        with RecordingClient(net, timeout=30, deadline=args.deadline, max_body=DEFAULT_MAX_BYTES) as client:
             for name in ("hang", "drip", "stall?for=2"):
                 took, outcome = _timed(client, web.url("faults.example", name))
                 print(f"{name:14} {took:6.2f} s  {took / args.deadline:5.2f} x deadline  {outcome[:70]}")

@@ -23,7 +23,7 @@ from archiver.capture.http import RecordingClient
 from archiver.capture.twitter import syndication_url
 from archiver.errors import LimitExceeded, NetworkError
 from archiver.net import NetOptions
-from archiver.warcstore import RecordInfo, WarcStore
+from archiver.warcstore import Batch, RecordInfo, WarcStore
 from tests.e2e import ROOT, cli, warc_files, warcio_check
 from tests.fakeweb import FakeWeb, pages, site
 
@@ -274,15 +274,15 @@ def test_run_with_workers_takes_its_limits_from_options_and_environment(web: Fak
 
 
 @pytest.fixture
-def records() -> list[RecordInfo]:
-    return []
+def batch(tmp_path: Path) -> Any:
+    with WarcStore(tmp_path / "warcs") as store:
+        yield Batch(store)
 
 
 @pytest.fixture
-def client(web: FakeWeb, tmp_path: Path, records: list[RecordInfo]) -> Any:
-    with WarcStore(tmp_path / "warcs") as store, \
-            RecordingClient(NetOptions.from_options([web.map_host], str(web.ca_pem), None), store,
-                            backoff=0.05, max_body=MAX_BYTES, deadline=30, on_record=records.append) as c:
+def client(web: FakeWeb) -> Any:
+    with RecordingClient(NetOptions.from_options([web.map_host], str(web.ca_pem), None),
+                         backoff=0.05, max_body=MAX_BYTES, deadline=30) as c:
         yield c
 
 
@@ -290,45 +290,45 @@ def _responses_recorded(records: list[RecordInfo]) -> list[str]:
     return [r.target_uri for r in records if r.warc_type == "response"]
 
 
-def test_a_retry_after_inside_the_deadline_is_waited_for(web: FakeWeb, client: RecordingClient) -> None:
+def test_a_retry_after_inside_the_deadline_is_waited_for(web: FakeWeb, client: RecordingClient, batch: Batch) -> None:
     url = fault("429?retry_after=1&case=inside")
-    response = client.get(url, deadline=30)
+    response = client.get(url, deadline=30, batch=batch)
     assert response.status_code == 429
     assert sum(1 for e in web.log if e["path"] == url.removeprefix("https://faults.example")) == 3
 
 
-def test_a_retry_after_past_the_deadline_is_not_waited_for(web: FakeWeb, client: RecordingClient) -> None:
+def test_a_retry_after_past_the_deadline_is_not_waited_for(web: FakeWeb, client: RecordingClient, batch: Batch) -> None:
     url = fault("429?retry_after=3&case=past")
-    response = client.get(url, deadline=2)
+    response = client.get(url, deadline=2, batch=batch)
     assert response.status_code == 429  # the answer in hand stands: recorded, and said as it is
     assert "warc_records" in response.extensions
     assert sum(1 for e in web.log if e["path"] == url.removeprefix("https://faults.example")) == 1
 
 
 def test_a_drip_is_cut_off_at_the_deadline_and_nothing_recorded(client: RecordingClient,
-                                                                  records: list[RecordInfo]) -> None:
+                                                                  batch: Batch) -> None:
     with pytest.raises(LimitExceeded, match=r"gave up after 1 s \(deadline"):
-        client.get(fault("drip?rate=50"), deadline=1)
-    assert _responses_recorded(records) == []
+        client.get(fault("drip?rate=50"), deadline=1, batch=batch)
+    assert _responses_recorded(batch.records) == []
 
 
 def test_a_server_that_stalls_mid_body_is_cut_off_at_the_deadline(client: RecordingClient,
-                                                                   records: list[RecordInfo]) -> None:
+                                                                   batch: Batch) -> None:
     # Its read timeout (30 s) is longer than the whole deadline: the deadline ends the read.
     with pytest.raises(LimitExceeded, match=r"gave up after 2 s \(deadline"):
-        client.get(fault("stall?for=1"), deadline=2)
-    assert _responses_recorded(records) == []
+        client.get(fault("stall?for=1"), deadline=2, batch=batch)
+    assert _responses_recorded(batch.records) == []
 
 
 def test_a_body_without_length_is_cut_off_at_the_cap_given_per_call(client: RecordingClient,
-                                                                     records: list[RecordInfo]) -> None:
+                                                                     batch: Batch) -> None:
     with pytest.raises(LimitExceeded, match="body is over --max-bytes 100000"):
-        client.get(fault("big?mb=1"), max_body=100_000)
-    assert _responses_recorded(records) == []
+        client.get(fault("big?mb=1"), max_body=100_000, batch=batch)
+    assert _responses_recorded(batch.records) == []
     # Without a cap the same body is read whole and recorded.
-    response = client.get(fault("big?mb=1"), max_body=None)
+    response = client.get(fault("big?mb=1"), max_body=None, batch=batch)
     assert len(response.content) > 1_000_000
-    assert _responses_recorded(records) == [fault("big?mb=1")]
+    assert _responses_recorded(batch.records) == [fault("big?mb=1")]
 
 
 def test_an_http2_body_shorter_than_its_length_is_a_named_failure(web: FakeWeb, client: RecordingClient) -> None:

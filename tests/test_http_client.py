@@ -23,7 +23,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archiver.capture.http import CURL_UA, RecordingClient, retry_after
 from archiver.errors import NetworkError
 from archiver.net import NetOptions
-from archiver.warcstore import RecordInfo, WarcStore
+from archiver.warcstore import Batch, WarcStore
 
 ROOT = Path(__file__).resolve().parents[1]
 WARCIO = ROOT / ".venv" / "bin" / "warcio"
@@ -255,9 +255,10 @@ def all_records(store: WarcStore) -> list[Any]:
 
 
 def test_map_host_and_ca_bundle_reach_local_server_with_real_sni(server: TLSServer, tmp_path: Path) -> None:
-    seen: list[RecordInfo] = []
-    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), store, on_record=seen.append) as client:
-        r = client.get("https://twitter.com/jack/status/20")
+    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net()) as client:
+        batch = Batch(store)
+        r = client.get("https://twitter.com/jack/status/20", batch=batch)
+    seen = batch.records
     assert r.status_code == 200 and r.content == b"hello twitter.com /jack/status/20"
     assert server.state.log[-1].sni == "twitter.com"
     assert server.state.log[-1].host == "twitter.com"
@@ -276,8 +277,9 @@ def test_map_host_and_ca_bundle_reach_local_server_with_real_sni(server: TLSServ
 
 
 def test_gzip_chunked_response_stored_decoded_with_orig_headers(server: TLSServer, tmp_path: Path) -> None:
-    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), store) as client:
-        r = client.get("https://twitter.com/gzip-chunked")
+    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net()) as client:
+        batch = Batch(store)
+        r = client.get("https://twitter.com/gzip-chunked", batch=batch)
     assert r.content == PAGE
     resp = next(x for x in all_records(store) if x.rec_type == "response")
     h = resp.http_headers
@@ -290,9 +292,10 @@ def test_gzip_chunked_response_stored_decoded_with_orig_headers(server: TLSServe
 
 
 def test_redirect_hops_are_each_recorded(server: TLSServer, tmp_path: Path) -> None:
-    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), store) as client:
-        r = client.get("https://t.co/redirect/3", follow_redirects=True)
-        single = client.get("https://t.co/redirect/1")
+    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net()) as client:
+        batch = Batch(store)
+        r = client.get("https://t.co/redirect/3", batch=batch, follow_redirects=True)
+        single = client.get("https://t.co/redirect/1", batch=batch)
     assert r.status_code == 200 and str(r.url) == "https://t.co/final"
     assert [h.status_code for h in r.history] == [302, 302, 302]
     assert single.status_code == 302 and single.headers["location"] == "/final"
@@ -312,8 +315,9 @@ def test_redirect_hops_are_each_recorded(server: TLSServer, tmp_path: Path) -> N
 def test_http2_response_stored_as_http11_with_warc_protocol_h2(h2_server: tuple[int, Path], tmp_path: Path) -> None:
     port, ca = h2_server
     net = NetOptions.from_options([f"twitter.com=127.0.0.1:{port}"], str(ca), None, env={})
-    with WarcStore(tmp_path / "w") as store, RecordingClient(net, store, user_agent=CURL_UA) as client:
-        r = client.get("https://twitter.com/h2")
+    with WarcStore(tmp_path / "w") as store, RecordingClient(net, user_agent=CURL_UA) as client:
+        batch = Batch(store)
+        r = client.get("https://twitter.com/h2", batch=batch)
     assert r.http_version == "HTTP/2" and r.content == PAGE
     recs = all_records(store)
     resp = next(x for x in recs if x.rec_type == "response")
@@ -333,8 +337,9 @@ def test_http2_response_stored_as_http11_with_warc_protocol_h2(h2_server: tuple[
 def test_429_retried_honouring_retry_after_and_every_attempt_recorded(server: TLSServer, tmp_path: Path,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level("INFO", logger="archiver.capture.http")
-    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), store, backoff=5.0) as client:
-        r = client.get("https://twitter.com/flaky")
+    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), backoff=5.0) as client:
+        batch = Batch(store)
+        r = client.get("https://twitter.com/flaky", batch=batch)
     assert r.status_code == 200
     # The waits the client chose: Retry-After: 0 wins over the backoff (which would be 5 s, then 10 s).
     waits = [m.rsplit("retrying in ", 1)[1] for m in caplog.messages if "retrying in " in m]
@@ -344,8 +349,9 @@ def test_429_retried_honouring_retry_after_and_every_attempt_recorded(server: TL
 
 
 def test_503_gives_up_after_max_retries(server: TLSServer, tmp_path: Path) -> None:
-    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), store, max_retries=1) as client:
-        r = client.get("https://twitter.com/unavailable")
+    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), max_retries=1) as client:
+        batch = Batch(store)
+        r = client.get("https://twitter.com/unavailable", batch=batch)
     assert r.status_code == 503
     assert server.state.counters["/unavailable"] == 2
     assert sum(1 for x in all_records(store) if x.rec_type == "response") == 2
@@ -353,7 +359,7 @@ def test_503_gives_up_after_max_retries(server: TLSServer, tmp_path: Path) -> No
 
 def test_connect_error_is_retried_then_one_line_network_error(tmp_path: Path) -> None:
     net = NetOptions.from_options([f"*=127.0.0.1:{free_port()}"], None, None, env={})
-    with RecordingClient(net, None, backoff=0.01) as client, pytest.raises(NetworkError) as e:
+    with RecordingClient(net, backoff=0.01) as client, pytest.raises(NetworkError) as e:
         client.get("https://twitter.com/x")
     msg = str(e.value)
     assert "\n" not in msg and "https://twitter.com/x" in msg
@@ -361,20 +367,20 @@ def test_connect_error_is_retried_then_one_line_network_error(tmp_path: Path) ->
 
 
 def test_untrusted_certificate_is_a_tls_error_not_retried(server: TLSServer) -> None:
-    with RecordingClient(server.net(ca=False), None, backoff=5.0) as client, pytest.raises(NetworkError) as e:
+    with RecordingClient(server.net(ca=False), backoff=5.0) as client, pytest.raises(NetworkError) as e:
         client.get("https://twitter.com/x")
     assert "TLS error" in str(e.value) and "attempts" not in str(e.value)
     assert server.state.counters == {}
 
 
 def test_timeout_is_a_network_error(server: TLSServer) -> None:
-    with RecordingClient(server.net(), None, timeout=0.3, max_retries=0) as client, pytest.raises(NetworkError) as e:
+    with RecordingClient(server.net(), timeout=0.3, max_retries=0) as client, pytest.raises(NetworkError) as e:
         client.get("https://twitter.com/slow/2")
     assert "timed out" in str(e.value) and "https://twitter.com/slow/2" in str(e.value)
 
 
 def test_one_request_in_flight_per_host(server: TLSServer) -> None:
-    with RecordingClient(server.net(), None) as client:
+    with RecordingClient(server.net()) as client:
         urls = ["https://twitter.com/slow/0.3", "https://twitter.com/slow/0.3", "https://x.com/slow/0.3"]
         threads = [threading.Thread(target=client.get, args=(u,)) for u in urls]
         for t in threads:
@@ -387,7 +393,7 @@ def test_one_request_in_flight_per_host(server: TLSServer) -> None:
 
 def test_without_gate_requests_to_one_host_overlap(server: TLSServer) -> None:
     # The converse of the test above, so that one cannot pass by accident.
-    with RecordingClient(server.net(), None, per_host=False) as client:
+    with RecordingClient(server.net(), per_host=False) as client:
         threads = [threading.Thread(target=client.get, args=("https://twitter.com/slow/0.3",)) for _ in range(2)]
         for t in threads:
             t.start()
@@ -396,9 +402,37 @@ def test_without_gate_requests_to_one_host_overlap(server: TLSServer) -> None:
     assert server.state.max_in_flight["twitter.com"] == 2
 
 
+def test_two_batches_through_one_client_at_once_keep_their_own_records(server: TLSServer, tmp_path: Path) -> None:
+    # Two captures in flight on one client (two hosts, so the per-host gate lets them overlap),
+    # and a fetch that records nothing: each batch ends up with its own exchanges and no other.
+    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net()) as client:
+        first, second = Batch(store), Batch(store)
+        jobs = [(first, ["https://twitter.com/slow/0.3", "https://twitter.com/jack/status/1"]),
+                (second, ["https://x.com/slow/0.3", "https://x.com/jack/status/2"])]
+
+        def run(batch: Batch, urls: list[str]) -> None:
+            for url in urls:
+                client.get(url, batch=batch)
+
+        threads = [threading.Thread(target=run, args=job) for job in jobs]
+        for t in threads:
+            t.start()
+        unrecorded = client.get("https://twitter.com/jack/status/3")
+        for t in threads:
+            t.join()
+    assert [(r.warc_type, r.target_uri) for r in first.records] == [
+        (kind, url) for url in jobs[0][1] for kind in ("request", "response")]
+    assert [(r.warc_type, r.target_uri) for r in second.records] == [
+        (kind, url) for url in jobs[1][1] for kind in ("request", "response")]
+    assert "warc_records" not in unrecorded.extensions
+    written = {x.rec_headers.get_header("WARC-Record-ID") for x in all_records(store) if x.rec_type != "warcinfo"}
+    assert written == {r.record_id for r in first.records + second.records}
+
+
 def test_request_headers_recorded_as_sent(server: TLSServer, tmp_path: Path) -> None:
-    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), store, user_agent=CURL_UA) as client:
-        r = client.get("https://x.com/headers", headers={"Accept-Language": "en"}, page_id="<urn:uuid:page>")
+    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), user_agent=CURL_UA) as client:
+        batch = Batch(store)
+        r = client.get("https://x.com/headers", batch=batch, headers={"Accept-Language": "en"}, page_id="<urn:uuid:page>")
     sent = {k.lower(): v for k, v in r.json().items()}
     req = next(x for x in all_records(store) if x.rec_type == "request")
     recorded = {k.lower(): v for k, v in req.http_headers.headers}

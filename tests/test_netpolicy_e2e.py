@@ -249,7 +249,7 @@ def test_the_http_client_refuses_media_and_redirects_to_private_addresses(
         web: FakeWeb, service: Service, tmp_path: Path) -> None:
     dialler = Dialler(service.port)
     web.set_state(("redirect", "/to-metadata"), "http://metadata.example/latest/meta-data/")
-    with RecordingClient(_injected_net(web, dialler), None, max_retries=0) as client:
+    with RecordingClient(_injected_net(web, dialler), max_retries=0) as client:
         for url, why in ((f"http://127.0.0.1:{service.port}/media.mp4", "a loopback address (127.0.0.1)"),
                          ("https://intranet.example/media/photo.jpg", "a private address (10.0.0.5)"),
                          ("https://news.example/to-metadata", "a link-local address (169.254.169.254)"),

@@ -70,3 +70,24 @@ def test_unreachable_url_is_a_failure_not_a_traceback() -> None:
     assert isinstance(items[0], SourceFailure)
     assert items[0].message.startswith("http://127.0.0.1:9/article: ")
     assert "\n" not in items[0].message
+
+
+def test_urls_are_fetched_through_the_http_client_unrecorded_and_capped_while_streaming(tmp_path: Path) -> None:
+    from archiver.net import NetOptions
+    from tests.fakeweb import site
+    from tests.fakeweb.server import FakeWeb
+
+    with FakeWeb(tmp_path / "web") as web:
+        net = NetOptions.from_options([web.map_host], str(web.ca_pem), None, env={})
+        big = "https://faults.example/big?mb=50&case=scan"  # chunked: no length to refuse it by
+        busy = "https://faults.example/503?retry_after=0&case=scan"
+        article = site.ARTICLE_FLOOD.url
+        items = list(read_sources([big, busy, article], max_bytes=100_000, net=net))
+        served = [e["path"] for e in web.log if e["path"].endswith("case=scan")]
+    over, unavailable, doc = items
+    assert isinstance(over, SourceFailure) and over.message == f"{big}: body is over --max-bytes 100000; skipped"
+    # One attempt only (scan does not retry), and the status is named as before.
+    assert isinstance(unavailable, SourceFailure) and unavailable.message == f"{busy}: HTTP 503; check the address"
+    assert served == [big.removeprefix("https://faults.example"), busy.removeprefix("https://faults.example")]
+    assert not isinstance(doc, SourceFailure) and doc.url == article and "Riverton" in doc.text
+    assert not list(tmp_path.glob("**/*.warc*"))  # nothing recorded

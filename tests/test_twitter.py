@@ -418,13 +418,14 @@ def test_fakeweb_through_recording_client_lands_in_warc(fake_client: tuple[Any, 
 
     from archiver.capture.http import RecordingClient
     from archiver.net import NetOptions
-    from archiver.warcstore import WarcStore
+    from archiver.warcstore import Batch, WarcStore
     from tests.fakeweb import site
 
     web, _ = fake_client
     net = NetOptions.from_options([web.map_host], str(web.ca_pem), None, env={})
     t = site.TWEET_PHOTO
-    with WarcStore(tmp_path / "warc") as store, RecordingClient(net, store) as client:
+    with WarcStore(tmp_path / "warc") as store, RecordingClient(net) as recording:
+        client = recording.bind(Batch(store))
         s = fetch_syndication(client, t.id)
         o = fetch_oembed(client, t.status_url)
         files = download_media(client, parse_tweet(s.json or {}).media)

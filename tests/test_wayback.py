@@ -18,7 +18,6 @@ from archiver.capture.wayback import (
     parse_archived_tweet,
     raw_url,
 )
-from archiver.errors import NetworkError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "twitter"
 STATUS = "https://x.com/cllr_hartwell/status/1764377001294643971"
@@ -119,7 +118,7 @@ def test_available_answer_normalised_to_https() -> None:
                           "url": "http://web.archive.org/web/20240304083011/https://twitter.com/cllr_hartwell/status/1764377001294643971"})
 
     with client_for(handler) as c:
-        snap = find_snapshot(c, STATUS)
+        snap = find_snapshot(c, STATUS).snapshot
     assert snap is not None and snap.via == "available"
     assert snap.url.startswith("https://web.archive.org/web/20240304083011/https://twitter.com/")
     assert asked == ["https://archive.org/wayback/available?url=https%3A%2F%2Ftwitter.com%2Fcllr_hartwell%2Fstatus%2F1764377001294643971"]
@@ -142,8 +141,8 @@ def test_x_form_then_cdx_fallback_skipping_non_200() -> None:
         return httpx.Response(200, text="[]")
 
     with client_for(handler) as c:
-        snap = find_snapshot(c, STATUS)
-        near = find_snapshot(c, STATUS, timestamp="20240303")
+        snap = find_snapshot(c, STATUS).snapshot
+        near = find_snapshot(c, STATUS, timestamp="20240303").snapshot
     assert snap is not None and snap.via == "cdx" and snap.timestamp == "20240304083011"
     assert snap.original.startswith("https://x.com/")
     assert near is not None and near.timestamp == "20240303201512"
@@ -153,15 +152,19 @@ def test_x_form_then_cdx_fallback_skipping_non_200() -> None:
     assert len([u for u in asked[:4] if "archive.org/wayback" in u]) == 2  # both spellings asked first
 
 
-def test_nothing_archived_is_none_and_unreachable_raises() -> None:
+def test_nothing_archived_is_none_and_unreachable_is_a_named_failure() -> None:
     with client_for(lambda r: available(None) if r.url.host == "archive.org" else httpx.Response(200, text="")) as c:
-        assert find_snapshot(c, STATUS) is None
+        nothing = find_snapshot(c, STATUS)
+    assert nothing.snapshot is None and nothing.error is None and not nothing.network_failed
 
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("no route", request=request)
 
-    with client_for(down) as c, pytest.raises(NetworkError, match="Wayback Machine unreachable"):
-        find_snapshot(c, STATUS)
+    with client_for(down) as c:
+        unreachable = find_snapshot(c, STATUS)
+    assert unreachable.snapshot is None and unreachable.network_failed and not unreachable.refused
+    assert unreachable.error is not None and unreachable.error.startswith("Wayback Machine unreachable")
+    assert "no route" in unreachable.error
 
 
 def test_fetch_snapshot_non_html_and_errors() -> None:
@@ -193,7 +196,7 @@ def test_fakeweb_deleted_tweet_recovered(fake_client: tuple[object, httpx.Client
 
     web, client = fake_client
     t = site.TWEET_DELETED
-    snap = find_snapshot(client, t.x_url)
+    snap = find_snapshot(client, t.x_url).snapshot
     assert snap is not None
     # The fake availability API answers with http:// like the real one; we hand out https.
     assert snap.url == f"https://web.archive.org/web/{max(t.wayback)}/{t.status_url}"
@@ -208,4 +211,5 @@ def test_fakeweb_no_snapshot(fake_client: tuple[object, httpx.Client]) -> None:
     from tests.fakeweb import site
 
     _, client = fake_client
-    assert find_snapshot(client, site.TWEET_PROTECTED.x_url) is None
+    nothing = find_snapshot(client, site.TWEET_PROTECTED.x_url)
+    assert nothing.snapshot is None and nothing.error is None

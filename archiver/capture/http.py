@@ -21,8 +21,9 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +33,7 @@ from archiver.errors import LimitExceeded, NetworkError, RefusedError
 from archiver.limits import DEFAULT_FETCH_DEADLINE, seconds
 from archiver.net import NetOptions
 from archiver.netpolicy import AddressRefused, judge_literal
-from archiver.warcstore import Exchange, RecordInfo, WarcStore
+from archiver.warcstore import Batch, Exchange
 
 from ..resource import Closing
 
@@ -204,22 +205,23 @@ _CLIENT_DEFAULT: Any = object()
 
 
 class RecordingClient(Closing):
-    """An httpx client (from NetOptions.httpx_client) whose every exchange is written to a WarcStore.
+    """An httpx client (from NetOptions.httpx_client) that writes each exchange into the Batch a
+    get() is handed.
 
-    A response returned by get() has its body read; `response.extensions["warc_records"]` holds the
-    (request, response) RecordInfo pair when a store is attached. `max_body` (bytes of one body)
-    and `deadline` (seconds for one get(), all included) apply to every get() unless it passes
-    its own; None means no limit.
+    The client holds no store and no per-capture state: captures in flight at once each pass their
+    own batch, and get() without one records nothing (`archiver scan`). A response returned by
+    get() has its body read; `response.extensions["warc_records"]` holds the (request, response)
+    RecordInfo pair when it was recorded. `max_body` (bytes of one body) and `deadline` (seconds
+    for one get(), all included) are the defaults of every get() that does not pass its own; None
+    means no limit.
     """
 
     def __init__(
         self,
         net: NetOptions,
-        store: WarcStore | None,
         *,
         user_agent: str | None = None,
         timeout: float = 30.0,
-        on_record: Callable[[RecordInfo], None] | None = None,
         max_retries: int = 2,
         backoff: float = 1.0,
         max_sleep: float = 30.0,
@@ -229,8 +231,6 @@ class RecordingClient(Closing):
         deadline: float | None = DEFAULT_FETCH_DEADLINE,
     ) -> None:
         self.net = net
-        self.store = store
-        self.on_record = on_record
         self.max_body = max_body
         self.deadline = deadline
         self.max_retries = max_retries
@@ -270,11 +270,13 @@ class RecordingClient(Closing):
         *,
         headers: dict[str, str] | None = None,
         follow_redirects: bool = False,
+        batch: Batch | None = None,
         page_id: str | None = None,
         max_body: int | None = _CLIENT_DEFAULT,
         deadline: float | None = _CLIENT_DEFAULT,
     ) -> httpx.Response:
-        """GET `url`; each redirect hop (when followed) is its own recorded request/response pair.
+        """GET `url`, recording into `batch` (None: not recorded); each redirect hop (when followed)
+        is its own request/response pair.
 
         Raises NetworkError on DNS, connect, TLS and timeout failures (after retries), and its
         LimitExceeded when the body is over `max_body` or the fetch outlives its `deadline`.
@@ -284,7 +286,7 @@ class RecordingClient(Closing):
         history: list[httpx.Response] = []
         current = url
         while True:
-            response = self._fetch(current, headers, page_id, limit, clock)
+            response = self._fetch(current, headers, batch, page_id, limit, clock)
             location = response.headers.get("location")
             if not (follow_redirects and response.is_redirect and location):
                 response.history = history
@@ -294,7 +296,7 @@ class RecordingClient(Closing):
             history.append(response)
             current = str(response.url.join(location))
 
-    def _fetch(self, url: str, headers: dict[str, str] | None, page_id: str | None,
+    def _fetch(self, url: str, headers: dict[str, str] | None, batch: Batch | None, page_id: str | None,
                max_body: int | None, clock: _Deadline) -> httpx.Response:
         try:
             parsed = httpx.URL(url)
@@ -315,7 +317,7 @@ class RecordingClient(Closing):
                 if clock.passed():
                     raise clock.error()
                 try:
-                    response = self._send_once(url, headers, page_id, max_body, clock)
+                    response = self._send_once(url, headers, batch, page_id, max_body, clock)
                 except _EXCHANGE_ERRORS as e:
                     refused = _cause(e, AddressRefused)
                     if isinstance(refused, AddressRefused):
@@ -347,8 +349,8 @@ class RecordingClient(Closing):
         time.sleep(wait)
         return True
 
-    def _send_once(self, url: str, headers: dict[str, str] | None, page_id: str | None,
-                   max_body: int | None, clock: _Deadline) -> httpx.Response:
+    def _send_once(self, url: str, headers: dict[str, str] | None, batch: Batch | None,
+                   page_id: str | None, max_body: int | None, clock: _Deadline) -> httpx.Response:
         request = self._client.build_request("GET", url, headers=headers,
                                              timeout=clock.timeout(self._client.timeout))
         response = self._client.send(request, stream=True)
@@ -369,37 +371,48 @@ class RecordingClient(Closing):
         finally:
             watchdog.cancel()
             response.close()
-        if self.store is not None:
-            self._record(request, response, ip, date, page_id)
+        if batch is not None:
+            _record(batch, request, response, ip, date, page_id)
         return response
 
-    def _record(
-        self, request: httpx.Request, response: httpx.Response, ip: str | None, date: datetime, page_id: str | None
-    ) -> None:
-        assert self.store is not None
-        ex = Exchange(
-            url=str(request.url),
-            method=request.method,
-            request_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
-            status=response.status_code,
-            response_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw],
-            body=response.content,
-            request_body=request.content or None,
-            reason=response.reason_phrase,
-            protocol=_protocol(response.http_version),
-            ip=ip,
-            date=date,
-            decoded=True,
-            page_id=page_id,
-        )
-        pair = self.store.write_exchange(ex)
-        response.extensions["warc_records"] = pair
-        if self.on_record is not None:
-            for info in pair:
-                self.on_record(info)
+    def bind(self, batch: Batch | None) -> BoundClient:
+        """This client recording into `batch`, for code that takes any HttpGetter (the fetchers)."""
+        return BoundClient(self, batch)
 
     def close(self) -> None:
         self._client.close()
+
+
+@dataclass(frozen=True)
+class BoundClient:
+    """A RecordingClient and the Batch its get() calls record into (an HttpGetter)."""
+
+    client: RecordingClient
+    batch: Batch | None
+
+    def get(self, url: str, *, headers: dict[str, str] | None = None,
+            follow_redirects: bool = False) -> httpx.Response:
+        return self.client.get(url, headers=headers, follow_redirects=follow_redirects, batch=self.batch)
+
+
+def _record(batch: Batch, request: httpx.Request, response: httpx.Response, ip: str | None, date: datetime,
+            page_id: str | None) -> None:
+    ex = Exchange(
+        url=str(request.url),
+        method=request.method,
+        request_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+        status=response.status_code,
+        response_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw],
+        body=response.content,
+        request_body=request.content or None,
+        reason=response.reason_phrase,
+        protocol=_protocol(response.http_version),
+        ip=ip,
+        date=date,
+        decoded=True,
+        page_id=page_id,
+    )
+    response.extensions["warc_records"] = batch.write_exchange(ex)
 
 
 def _read_body(response: httpx.Response, url: str, max_body: int | None, clock: _Deadline) -> None:

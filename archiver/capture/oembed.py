@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 
-from archiver.capture.types import HttpGetter
+from archiver.capture.types import Failure, HttpGetter
 from archiver.errors import NetworkError
 from archiver.platforms.twitter.detect import parse_status_url
 
@@ -58,28 +59,47 @@ def metadata_url(platform: str, url: str) -> str | None:
     return prefix + quote(url, safe="") if prefix else None
 
 
-def fetch_metadata(client: HttpGetter, platform: str, url: str) -> tuple[int | None, dict[str, Any]]:
-    """(HTTP status, oEmbed JSON) for a post; (None, {"error": ...}) when there is nothing to ask.
+@dataclass
+class Metadata:
+    """What a platform's oEmbed endpoint answered for one post (failures: capture/types.py).
 
-    Raises NetworkError when the endpoint could not be reached, so that "no answer" is never
-    mistaken for "no post".
+    `status` None: no answer arrived, and `error` says why, so that "no answer" is never mistaken
+    for "no post". `data` is the JSON object, or {"error": why} when the answer was not one.
+    """
+
+    url: str
+    status: int | None
+    data: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    network_failed: bool = False
+    refused: bool = False
+
+
+def fetch_metadata(client: HttpGetter, platform: str, url: str) -> Metadata | None:
+    """Ask the platform's oEmbed endpoint about a post; None when it has none (nothing asked).
+
+    Never raises for network trouble.
     """
     api = metadata_url(platform, url)
     if api is None:
-        return None, {"error": f"no public metadata endpoint for {platform}"}
+        return None
     try:
         resp = client.get(api, follow_redirects=True)
-    except httpx.TransportError as e:
-        raise NetworkError(f"GET {api}: {e or type(e).__name__}") from e
+    except (NetworkError, httpx.TransportError) as e:
+        failed = Failure.of(e)
+        error = failed.error if isinstance(e, NetworkError) else f"GET {api}: {failed.error}"
+        log.info("oEmbed %s: %s", url, error)
+        return Metadata(api, None, error=error, network_failed=failed.network_failed, refused=failed.refused)
     if resp.status_code != 200:
-        return resp.status_code, {}
+        return Metadata(api, resp.status_code)
     try:
         data = resp.json()
     except ValueError:
-        return resp.status_code, {"error": "answer is not JSON"}
+        return Metadata(api, resp.status_code, {"error": "answer is not JSON"}, error="answer is not JSON")
     if not isinstance(data, dict):
-        return resp.status_code, {"error": "answer is not a JSON object"}
-    return resp.status_code, data
+        why = "answer is not a JSON object"
+        return Metadata(api, resp.status_code, {"error": why}, error=why)
+    return Metadata(api, resp.status_code, data)
 
 
 # --- embed URLs ---------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Twitter/X post data without a login: syndication JSON, oEmbed, media, and the post's status.
 
-Every request goes through the caller's client, so with a RecordingClient each exchange lands in
-the WARC under its real URL. Network failures never raise out of here: they come
-back as results with `status=None`, so one failing post never sinks an article.
+Every request goes through the caller's client, so with a RecordingClient bound to a capture's
+batch each exchange lands in the WARC under its real URL. Network failures never raise out of
+here: they come back as results with `status=None` and the failure named (the fetchers' contract,
+capture/types.py), so one failing post never sinks an article.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 
 from archiver.capture.token import syndication_token
-from archiver.capture.types import HttpGetter
+from archiver.capture.types import Failure, HttpGetter
 from archiver.errors import NetworkError
 
 from ..models import POST_STATUSES, PostStatus
@@ -38,34 +39,30 @@ JSON = dict[str, Any]
 
 @dataclass
 class SyndicationResult:
-    """What cdn.syndication.twimg.com answered for one post ID."""
+    """What cdn.syndication.twimg.com answered for one post ID (failures: capture/types.py)."""
 
     url: str
-    status: int | None  # HTTP status; None when no response arrived (network failure)
+    status: int | None  # HTTP status; None when no response arrived (`error` says why)
     kind: SyndicationKind
     json: JSON | None = None
     tombstone_text: str | None = None
     error: str | None = None
-
-    @property
-    def network_failed(self) -> bool:
-        return self.status is None
+    network_failed: bool = False
+    refused: bool = False
 
 
 @dataclass
 class OEmbedResult:
-    """What publish.twitter.com/oembed answered for one status URL."""
+    """What publish.twitter.com/oembed answered for one status URL (failures: capture/types.py)."""
 
     url: str
-    status: int | None  # None when no response arrived (network failure)
+    status: int | None  # None when no response arrived (`error` says why)
     author_name: str | None = None
     author_url: str | None = None
     html: str | None = None
     error: str | None = None
-
-    @property
-    def network_failed(self) -> bool:
-        return self.status is None
+    network_failed: bool = False
+    refused: bool = False
 
     @property
     def ok(self) -> bool:
@@ -151,7 +148,9 @@ def fetch_syndication(
         resp = client.get(url, follow_redirects=True)
     except (NetworkError, httpx.TransportError) as e:
         log.info("syndication %s: network failure: %s", post_id, e)
-        return SyndicationResult(url, None, "error", error=str(e) or type(e).__name__)
+        failed = Failure.of(e)
+        return SyndicationResult(url, None, "error", error=failed.error, network_failed=failed.network_failed,
+                                 refused=failed.refused)
     return _sort_syndication(url, resp)
 
 
@@ -338,13 +337,16 @@ def oembed_url(status_url: str) -> str:
 
 
 def fetch_oembed(client: HttpGetter, status_url: str) -> OEmbedResult:
-    """Ask publish.twitter.com about one post; 404 means it is gone (or never was)."""
+    """Ask publish.twitter.com about one post; 404 means it is gone (or never was). Never raises
+    for network trouble."""
     url = oembed_url(status_url)
     try:
         resp = client.get(url, follow_redirects=True)
     except (NetworkError, httpx.TransportError) as e:
         log.info("oEmbed %s: network failure: %s", status_url, e)
-        return OEmbedResult(url, None, error=str(e) or type(e).__name__)
+        failed = Failure.of(e)
+        return OEmbedResult(url, None, error=failed.error, network_failed=failed.network_failed,
+                            refused=failed.refused)
     if resp.status_code != 200:
         return OEmbedResult(url, resp.status_code, error=f"HTTP {resp.status_code}")
     try:
@@ -458,10 +460,10 @@ def classify(
     if signals:
         return "unavailable", "no two signals agree that it is gone: " + "; ".join(signals)
 
-    failures = []
-    if synd is not None and synd.network_failed:
+    failures = []  # sources that gave no answer at all, whatever kept it away
+    if synd is not None and synd.status is None:
         failures.append(f"syndication: {synd.error}")
-    if oembed is not None and oembed.network_failed:
+    if oembed is not None and oembed.status is None:
         failures.append(f"oEmbed: {oembed.error}")
     if network_failed or failures:
         return "unavailable", "network failure" + (": " + "; ".join(failures) if failures else "")

@@ -1,15 +1,44 @@
-"""The part of an HTTP client that the API fetchers need."""
+"""The part of an HTTP client that the fetchers need, and the failure contract they share.
+
+The metadata fetchers (Twitter's syndication and oEmbed, every platform's oEmbed, the Wayback
+availability/CDX look-up, short-link resolution) have one failure contract: they never raise for
+trouble on the way. Each returns a result whose `error` names what went wrong and whose
+`network_failed` says whether it means the network may be down, so that a run treats its later
+fetches as offline; `refused` says the network policy kept the tool away from an address. A
+refusal or a broken limit (RefusedError, LimitExceeded) is named in `error` but is not
+`network_failed`: it says something about one server only (NetworkError.unreachable). `Failure`
+turns what the transport raised into those fields. The transport itself (RecordingClient.get)
+and the fetchers of content (media, an archived page) raise NetworkError.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+from archiver.errors import NetworkError, RefusedError
 
 if TYPE_CHECKING:
     import httpx
 
 
+class Failure(NamedTuple):
+    """A metadata fetch that got no answer, in the fields of the fetchers' failure contract."""
+
+    error: str
+    network_failed: bool
+    refused: bool
+
+    @classmethod
+    def of(cls, e: Exception) -> Failure:
+        """The failure a NetworkError (or a plain httpx client's transport error) stands for."""
+        if isinstance(e, NetworkError):
+            return cls(str(e) or type(e).__name__, e.unreachable, isinstance(e, RefusedError))
+        return cls(str(e) or type(e).__name__, True, False)
+
+
 class HttpGetter(Protocol):
-    """The part of an HTTP client the API fetchers use: RecordingClient, or a plain httpx.Client."""
+    """The part of an HTTP client the fetchers use: a RecordingClient bound to the capture's
+    Batch (`client.bind(batch)`), or a plain httpx.Client."""
 
     def get(
         self,

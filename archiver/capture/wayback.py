@@ -6,8 +6,9 @@ URL handed out here is https. Archived pages are read with the raw `id_` mode (t
 captured, no replay toolbar) and parsed for whatever they show: JSON-LD, the rendered markup of
 either twitter.com era, OpenGraph tags, the title. Absent fields stay None.
 
-Unlike the syndication helpers, these functions raise NetworkError when the archive could not be
-reached at all: "no snapshot" (None) must not be confused with "could not ask".
+The look-up follows the metadata fetchers' failure contract (capture/types.py): it never raises,
+and "could not ask" comes back named in `SnapshotLookup.error`, never confused with "no snapshot".
+Reading the archived page itself (`fetch_snapshot`) is a fetch of content: it raises NetworkError.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from urllib.parse import quote
 import httpx
 
 from archiver.capture.twitter import TweetData, iso_utc, original_photo_url
-from archiver.capture.types import HttpGetter
+from archiver.capture.types import Failure, HttpGetter
 from archiver.errors import NetworkError
 from archiver.platforms.twitter.detect import parse_status_url
 
@@ -63,6 +64,19 @@ class Snapshot:
         return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@dataclass
+class SnapshotLookup:
+    """What the availability and CDX APIs said about a URL (failures: capture/types.py).
+
+    `snapshot` None without an `error`: nothing archived; with one: no look-up got an answer.
+    """
+
+    snapshot: Snapshot | None = None
+    error: str | None = None
+    network_failed: bool = False
+    refused: bool = False
+
+
 def raw_url(snapshot: Snapshot) -> str:
     """`https://web.archive.org/web/{ts}id_/{url}`: the archived bytes without replay rewriting."""
     return f"{WEB}/{snapshot.timestamp}id_/{snapshot.original}"
@@ -91,27 +105,30 @@ def _get(client: HttpGetter, url: str, *, follow: bool = False) -> httpx.Respons
         raise NetworkError(f"GET {url}: {e or type(e).__name__}") from e
 
 
-def find_snapshot(client: HttpGetter, url: str, *, timestamp: str | None = None) -> Snapshot | None:
-    """The closest 200 capture of `url` (any spelling of a tweet URL), or None when there is none.
+def find_snapshot(client: HttpGetter, url: str, *, timestamp: str | None = None) -> SnapshotLookup:
+    """The closest 200 capture of `url` (any spelling of a tweet URL), if there is one.
 
-    Raises NetworkError only when no lookup got an answer at all.
+    Never raises for network trouble: the lookup's `error` is set only when no look-up got an
+    answer at all.
     """
     forms = lookup_forms(url)
     answered = False
-    failures: list[str] = []
+    failures: list[Failure] = []
     for lookup in (_available, _cdx):
         for form in forms:
             try:
                 snap = lookup(client, form, timestamp)
-            except NetworkError as e:
-                failures.append(str(e))
+            except (NetworkError, httpx.TransportError) as e:
+                failures.append(Failure.of(e))
                 continue
             answered = True
             if snap is not None:
-                return snap
+                return SnapshotLookup(snap)
     if not answered and failures:
-        raise NetworkError(f"Wayback Machine unreachable: {failures[0]}")
-    return None
+        return SnapshotLookup(None, f"Wayback Machine unreachable: {failures[0].error}",
+                              network_failed=all(f.network_failed for f in failures),
+                              refused=all(f.refused for f in failures))
+    return SnapshotLookup(None)
 
 
 def _available(client: HttpGetter, url: str, timestamp: str | None) -> Snapshot | None:
