@@ -24,8 +24,9 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 
 from .errors import UsageError
-from .index import fields, index_in_use, rebuild_index
+from .index import index_in_use, rebuild_index
 from .index.journal import JOURNAL_FORMAT, Entry, Rebuilt, is_journal_record
+from .index.rows import RecordRow
 from .layout import DB_NAME, WARC_DIR
 from .modes import ensure_file
 
@@ -55,8 +56,8 @@ class ReindexSummary:
                 f"{self.captures} capture(s), {self.observations} observation(s) from {self.journal} journal entries")
 
 
-def _record_row(rec: Any, filename: str, offset: int, length: int) -> tuple[Any, ...]:
-    """The `records` row the capture wrote for this record (see WarcStore._write)."""
+def _record_row(rec: Any, filename: str, offset: int, length: int) -> RecordRow:
+    """The record as the capture indexed it (see WarcStore._write)."""
     h = rec.rec_headers
     status = mime = None
     if rec.http_headers is not None and rec.rec_type in ("response", "revisit"):
@@ -66,12 +67,13 @@ def _record_row(rec: Any, filename: str, offset: int, length: int) -> tuple[Any,
     elif rec.rec_type in ("resource", "metadata"):
         mime = (h.get_header("Content-Type") or "").split(";")[0].strip() or None
     extra = {k: h.get_header(k) for k in _REFERS if rec.rec_type == "revisit" and h.get_header(k)}
-    return (h.get_header("WARC-Record-ID"), rec.rec_type, h.get_header("WARC-Target-URI") or "",
-            h.get_header("WARC-Date"), status, mime, h.get_header("WARC-Payload-Digest"), filename, offset, length,
-            fields.dump(extra) if extra else None)
+    return RecordRow(record_id=h.get_header("WARC-Record-ID"), warc_type=rec.rec_type,
+                     target_uri=h.get_header("WARC-Target-URI") or "", date=h.get_header("WARC-Date"),
+                     status=status, mime=mime, payload_digest=h.get_header("WARC-Payload-Digest"),
+                     filename=filename, offset=offset, length=length, extra=extra)
 
 
-def _scan(path: Path, rel: str, rows: list[tuple[Any, ...]], journal: list[Entry], gaps: list[str]) -> bool:
+def _scan(path: Path, rel: str, rows: list[RecordRow], journal: list[Entry], gaps: list[str]) -> bool:
     """Read one WARC file; returns True when it holds journal entries."""
     filename = path.name
     found_journal = False
@@ -124,7 +126,7 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
             log.warning("%s", message)
         files = sorted([*warcs.glob("*.warc.gz"), *warcs.glob("*.warc")])
         summary = ReindexSummary(files=len(files))
-        rows: list[tuple[Any, ...]] = []
+        rows: list[RecordRow] = []
         journal: list[Entry] = []
         older: list[str] = []
         for path in files:

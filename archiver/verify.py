@@ -20,13 +20,14 @@ import hashlib
 import logging
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.index.rows import RecordRow, StoredFile
 from archiver.layout import WARC_DIR
 from archiver.warcstore.files import warc_path
 from archiver.warcstore.members import MemberError, inflate_member, walk_members
@@ -155,9 +156,9 @@ def _check_spooled(spool: IO[bytes], plain: bool, record_id: str | None) -> None
         raise _Bad(DIGEST, "carries no digest to check")
 
 
-def check_record(fh: IO[bytes], rel: str, row: Mapping[str, Any]) -> Problem | None:
-    """Check one indexed record of the open WARC file `rel`; None when it is intact."""
-    offset, length = int(row["offset"]), int(row["length"])
+def check_record(fh: IO[bytes], rel: str, offset: int, length: int, record_id: str | None) -> Problem | None:
+    """Check the record `record_id` (None: any) at `[offset, offset + length)` of the open WARC file
+    `rel`; None when it is intact."""
     plain = rel.endswith(".warc")
     try:
         with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY) as spool:
@@ -168,9 +169,9 @@ def check_record(fh: IO[bytes], rel: str, row: Mapping[str, Any]) -> Problem | N
                     inflate_member(fh, offset, spool, length=length)
                 except MemberError as e:
                     raise _Bad(GZIP, e.reason) from None
-            _check_spooled(spool, plain, row.get("record_id"))
+            _check_spooled(spool, plain, record_id)
     except _Bad as bad:
-        return Problem(bad.kind, rel, f"record {row.get('record_id') or '?'} at offset {offset}: {bad.reason}")
+        return Problem(bad.kind, rel, f"record {record_id or '?'} at offset {offset}: {bad.reason}")
     return None
 
 
@@ -210,8 +211,8 @@ def _walk_plain_file(path: Path, rel: str) -> list[Problem]:
     return []
 
 
-def _check_screenshot(archive_dir: Path, row: Mapping[str, Any]) -> Problem | None:
-    rel = str(row["path"])
+def _check_screenshot(archive_dir: Path, row: StoredFile) -> Problem | None:
+    rel = row.path
     path = Path(rel) if Path(rel).is_absolute() else archive_dir / rel
     if not path.is_file():
         return Problem(MISSING, rel, "screenshot file is missing")
@@ -219,13 +220,13 @@ def _check_screenshot(archive_dir: Path, row: Mapping[str, Any]) -> Problem | No
     with path.open("rb") as fh:
         while chunk := fh.read(BUF):
             h.update(chunk)
-    expected = str(row.get("sha256") or "").lower()
+    expected = (row.sha256 or "").lower()
     if h.hexdigest() != expected:
         return Problem(DIGEST, rel, f"sha256 is {h.hexdigest()}, the index says {expected or 'nothing'}")
     return None
 
 
-def _check_indexed(warc_root: Path, by_file: dict[str, list[Mapping[str, Any]]],
+def _check_indexed(warc_root: Path, by_file: dict[str, list[RecordRow]],
                    problems: list[Problem]) -> dict[str, dict[int, int]]:
     """Check every indexed record; return, per file, the members found sound (offset -> length)."""
     good: dict[str, dict[int, int]] = defaultdict(dict)
@@ -237,20 +238,20 @@ def _check_indexed(warc_root: Path, by_file: dict[str, list[Mapping[str, Any]]],
             continue
         size = path.stat().st_size
         with path.open("rb") as fh:
-            for row in sorted(rows, key=lambda r: int(r["offset"])):
-                offset, end = int(row["offset"]), int(row["offset"]) + int(row["length"])
+            for row in sorted(rows, key=lambda r: r.offset):
+                offset, end = row.offset, row.offset + row.length
                 if end > size:
-                    problems.append(Problem(TRUNCATED, rel, f"record {row.get('record_id') or '?'} at offset "
+                    problems.append(Problem(TRUNCATED, rel, f"record {row.record_id or '?'} at offset "
                                             f"{offset} ends at byte {end}, the file has {size}"))
-                elif problem := check_record(fh, rel, row):
+                elif problem := check_record(fh, rel, offset, row.length, row.record_id):
                     problems.append(problem)
                 else:
-                    good[str(path.resolve())][offset] = int(row["length"])
+                    good[str(path.resolve())][offset] = row.length
     return good
 
 
-def verify_archive(archive_dir: Path, records: Iterable[Mapping[str, Any]],
-                   screenshots: Iterable[Mapping[str, Any]], *, whole_index: bool = False,
+def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
+                   screenshots: Iterable[StoredFile], *, whole_index: bool = False,
                    index_present: bool = True) -> list[Problem]:
     """Every problem found with the indexed records, the WARC files and the screenshots.
 
@@ -263,9 +264,9 @@ def verify_archive(archive_dir: Path, records: Iterable[Mapping[str, Any]],
     archive_dir = Path(archive_dir)
     warc_root = archive_dir / WARC_DIR
     problems: list[Problem] = []
-    by_file: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    by_file: dict[str, list[RecordRow]] = defaultdict(list)
     for row in records:
-        by_file[str(row["filename"])].append(row)
+        by_file[row.filename].append(row)
     good = _check_indexed(warc_root, by_file, problems)
     if warc_root.is_dir():
         for path in sorted(warc_root.rglob("*")):
@@ -273,7 +274,7 @@ def verify_archive(archive_dir: Path, records: Iterable[Mapping[str, Any]],
                 continue
             rel = f"{WARC_DIR}/{path.relative_to(warc_root)}"
             if path.name.endswith(".warc.gz"):
-                offsets = {int(r["offset"]) for r in by_file.get(str(path.relative_to(warc_root)), [])}
+                offsets = {r.offset for r in by_file.get(str(path.relative_to(warc_root)), [])}
                 problems += _walk_gzip_file(path, rel, offsets, good.get(str(path.resolve()), {}))
             elif path.name.endswith(".warc"):
                 problems += _walk_plain_file(path, rel)

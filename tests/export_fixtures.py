@@ -20,6 +20,8 @@ from typing import Any
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from archiver.index.rows import RecordRow, StoredFile
+
 ARTICLE = "https://news.example/2021/11/08/river.html"
 ALICE_EMBED = "https://platform.twitter.com/embed/Tweet.html?id=1111111111111111111"
 BOB_EMBED = "https://platform.twitter.com/embed/Tweet.html?id=2222222222222222222"
@@ -54,7 +56,7 @@ class WarcFile:
     fh: io.BufferedWriter
     writer: WARCWriter
 
-    def _write(self, record: Any, post_key: str | None, article_id: int | None) -> dict[str, Any]:
+    def _write(self, record: Any, post_key: str | None, article_id: int | None) -> RecordRow:
         offset = self.fh.tell()
         self.writer.write_record(record)
         self.fh.flush()
@@ -62,20 +64,20 @@ class WarcFile:
         http = record.http_headers
         status = http.get_statuscode() if http and record.rec_type in ("response", "revisit") else None
         mime = (http.get_header("Content-Type") if http else h.get_header("Content-Type"))
-        row = {
-            "record_id": h.get_header("WARC-Record-ID"),
-            "warc_type": record.rec_type,
-            "target_uri": h.get_header("WARC-Target-URI") or "",
-            "date": h.get_header("WARC-Date"),
-            "status": int(status) if status else None,
-            "mime": mime,
-            "payload_digest": h.get_header("WARC-Payload-Digest"),
-            "filename": self.filename,
-            "offset": offset,
-            "length": self.fh.tell() - offset,
-            "post_key": post_key,
-            "article_id": article_id,
-        }
+        row = RecordRow(
+            record_id=h.get_header("WARC-Record-ID"),
+            warc_type=record.rec_type,
+            target_uri=h.get_header("WARC-Target-URI") or "",
+            date=h.get_header("WARC-Date"),
+            status=int(status) if status else None,
+            mime=mime,
+            payload_digest=h.get_header("WARC-Payload-Digest"),
+            filename=self.filename,
+            offset=offset,
+            length=self.fh.tell() - offset,
+            post_key=post_key,
+            article_id=article_id,
+        )
         self.archive.rows.append(row)
         return row
 
@@ -83,7 +85,7 @@ class WarcFile:
                  article_id: int | None = None, method: str = "GET", req_body: bytes = b"",
                  req_headers: list[tuple[str, str]] | None = None,
                  resp_headers: list[tuple[str, str]] | None = None, status: str = "200 OK",
-                 req_mime: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+                 req_mime: str | None = None) -> tuple[RecordRow, RecordRow]:
         """A response record and then its request, linked by WARC-Concurrent-To (as warcio pairs them)."""
         host = url.split("/")[2]
         path = "/" + url.split("/", 3)[3] if url.count("/") >= 3 else "/"
@@ -103,23 +105,23 @@ class WarcFile:
         return self._write(resp, post_key, article_id), self._write(req, post_key, article_id)
 
     def resource(self, uri: str, data: bytes, *, mime: str, date: str, post_key: str | None = None,
-                 article_id: int | None = None) -> dict[str, Any]:
+                 article_id: int | None = None) -> RecordRow:
         rec = self.writer.create_warc_record(uri, "resource", payload=io.BytesIO(data), length=len(data),
                                              warc_content_type=mime, warc_headers_dict={"WARC-Date": date})
         return self._write(rec, post_key, article_id)
 
-    def metadata(self, uri: str, info: dict[str, Any], *, date: str, post_key: str | None = None) -> dict[str, Any]:
+    def metadata(self, uri: str, info: dict[str, Any], *, date: str, post_key: str | None = None) -> RecordRow:
         data = json.dumps(info).encode()
         rec = self.writer.create_warc_record(uri, "metadata", payload=io.BytesIO(data), length=len(data),
                                              warc_content_type="application/json",
                                              warc_headers_dict={"WARC-Date": date})
         return self._write(rec, post_key, None)
 
-    def revisit(self, url: str, original: dict[str, Any], *, date: str, mime: str,
-                post_key: str | None = None) -> dict[str, Any]:
+    def revisit(self, url: str, original: RecordRow, *, date: str, mime: str,
+                post_key: str | None = None) -> RecordRow:
         http = StatusAndHeaders("200 OK", [("Content-Type", mime)], protocol="HTTP/1.1")
         rec = self.writer.create_revisit_record(
-            url, original["payload_digest"], original["target_uri"], original["date"], http_headers=http,
+            url, original.payload_digest, original.target_uri, original.date, http_headers=http,
             warc_headers_dict={"WARC-Date": date})
         return self._write(rec, post_key, None)
 
@@ -127,8 +129,8 @@ class WarcFile:
 @dataclass
 class Archive:
     root: Path
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    screenshots: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[RecordRow] = field(default_factory=list)
+    screenshots: list[StoredFile] = field(default_factory=list)
     bodies: dict[str, bytes] = field(default_factory=dict)
 
     def warc(self, filename: str) -> WarcFile:
@@ -141,16 +143,16 @@ class Archive:
         wf._write(info, None, None)
         return wf
 
-    def screenshot(self, rel: str, data: bytes, post_key: str | None) -> dict[str, Any]:
+    def screenshot(self, rel: str, data: bytes) -> StoredFile:
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-        row = {"path": rel, "sha256": hashlib.sha256(data).hexdigest(), "post_key": post_key}
+        row = StoredFile(path=rel, sha256=hashlib.sha256(data).hexdigest())
         self.screenshots.append(row)
         return row
 
-    def rows_for(self, *keys: str | None, article_ids: tuple[int, ...] = ()) -> list[dict[str, Any]]:
-        return [r for r in self.rows if (r["post_key"] in keys and r["post_key"]) or r["article_id"] in article_ids]
+    def rows_for(self, *keys: str | None, article_ids: tuple[int, ...] = ()) -> list[RecordRow]:
+        return [r for r in self.rows if (r.post_key in keys and r.post_key) or r.article_id in article_ids]
 
 
 def build_archive(root: Path) -> Archive:
@@ -199,8 +201,8 @@ def build_archive(root: Path) -> Archive:
                date="2021-11-08T10:00:07Z", post_key=ALICE_KEY)
     a.fh.close()
 
-    arc.screenshot("screenshots/twitter/1111111111111111111/embed.png", shot_a, ALICE_KEY)
-    arc.screenshot("screenshots/twitter/2222222222222222222/embed.png", shot_b, BOB_KEY)
+    arc.screenshot("screenshots/twitter/1111111111111111111/embed.png", shot_a)
+    arc.screenshot("screenshots/twitter/2222222222222222222/embed.png", shot_b)
     return arc
 
 

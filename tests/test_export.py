@@ -8,6 +8,7 @@ import io
 import json
 import subprocess
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from archiver.errors import DamagedRecord, ExportError, UsageError
 from archiver.export import export_bundle
 from archiver.export.cdxj import cdxj_index
 from archiver.export.wacz import pages_jsonl, rfc3339
+from archiver.index.rows import RecordRow
 from tests.export_fixtures import (
     ALICE_API,
     ALICE_EMBED,
@@ -67,9 +69,9 @@ def source_payloads(arc: Archive) -> dict[str, tuple[bytes, str | None]]:
     """Record ID -> (payload, payload digest) as stored in the archive."""
     result = {}
     for row in arc.rows:
-        raw = (arc.root / "warcs" / row["filename"]).read_bytes()[row["offset"]:row["offset"] + row["length"]]
+        raw = (arc.root / "warcs" / row.filename).read_bytes()[row.offset:row.offset + row.length]
         rec, payload, _, _ = read_records(raw)[0]
-        result[row["record_id"]] = (payload, rec.rec_headers.get_header("WARC-Payload-Digest"))
+        result[row.record_id] = (payload, rec.rec_headers.get_header("WARC-Payload-Digest"))
     return result
 
 
@@ -117,12 +119,12 @@ def test_wacz_holds_exactly_the_selection_and_validates(arc: Archive, tmp_path: 
     assert records[0][0].rec_type == "warcinfo"
     assert b"Posts by @alice" in records[0][1]
     ids = {r.rec_headers.get_header("WARC-Record-ID") for r, *_ in records[1:]}
-    avatar_original = next(r for r in arc.rows if r["post_key"] == BOB_KEY and r["target_uri"] == AVATAR
-                           and r["warc_type"] == "response")
+    avatar_original = next(r for r in arc.rows if r.post_key == BOB_KEY and r.target_uri == AVATAR
+                           and r.warc_type == "response")
     # exactly the selection, plus the original bob's capture stored for alice's revisit
-    assert ids == {r["record_id"] for r in selection} | {avatar_original["record_id"]}
+    assert ids == {r.record_id for r in selection} | {avatar_original.record_id}
     assert summary.records == len(ids) and summary.originals_added == 1 and summary.missing_originals == []
-    other = {r["record_id"] for r in arc.rows if r["post_key"] == BOB_KEY} - {avatar_original["record_id"]}
+    other = {r.record_id for r in arc.rows if r.post_key == BOB_KEY} - {avatar_original.record_id}
     assert not ids & other
     for unwanted in (BOB_EMBED.encode(), BOB_PHOTO.encode(), b"bob/status"):
         assert unwanted not in gzip.decompress(warc) and unwanted not in index
@@ -204,10 +206,10 @@ def test_credentials_kept_with_flag_byte_for_byte(arc: Archive, tmp_path: Path) 
     data = out.read_bytes()
     plain = gzip.decompress(data)
     assert COOKIE.encode() in plain and BEARER.encode() in plain and SET_COOKIE.encode() in plain
-    by_id = {r["record_id"]: r for r in arc.rows}
+    by_id = {r.record_id: r for r in arc.rows}
     for rec, _, offset, length in read_records(data)[1:]:
         row = by_id[rec.rec_headers.get_header("WARC-Record-ID")]
-        stored = (arc.root / "warcs" / row["filename"]).read_bytes()[row["offset"]:row["offset"] + row["length"]]
+        stored = (arc.root / "warcs" / row.filename).read_bytes()[row.offset:row.offset + row.length]
         assert data[offset:offset + length] == stored
     # the index carries no request header at all, credentials kept or not
     wacz = tmp_path / "alice.wacz"
@@ -236,49 +238,50 @@ def test_output_name_decides_the_format(arc: Archive, tmp_path: Path) -> None:
 def test_failure_midway_leaves_no_file(arc: Archive, tmp_path: Path) -> None:
     rows = alice_selection(arc)
     last = rows[-1]
-    path = arc.root / "warcs" / last["filename"]
+    path = arc.root / "warcs" / last.filename
     data = bytearray(path.read_bytes())
-    data[last["offset"] + last["length"] // 2] ^= 0xFF  # a CRC that no longer matches
+    data[last.offset + last.length // 2] ^= 0xFF  # a CRC that no longer matches
     path.write_bytes(bytes(data))
     out = tmp_path / "alice.wacz"
-    with pytest.raises(DamagedRecord, match=f"{last['record_id']}.*--allow-damaged") as err:
+    with pytest.raises(DamagedRecord, match=f"{last.record_id}.*--allow-damaged") as err:
         export_bundle(arc.root, rows, alice_pages(), out)
-    assert err.value.exit_code == 1 and last["filename"] in str(err.value)
+    assert err.value.exit_code == 1 and last.filename in str(err.value)
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".alice")]
     # With --allow-damaged the damaged record is left out, and named.
     summary = export_bundle(arc.root, rows, alice_pages(), out, allow_damaged=True)
-    assert summary.records - summary.originals_added == len({(r["filename"], r["offset"]) for r in rows}) - 1
+    assert summary.records - summary.originals_added == len({(r.filename, r.offset) for r in rows}) - 1
     (line,) = summary.left_out
-    assert last["record_id"] in line and "left out" in line
+    assert last.record_id in line and "left out" in line
     with zipfile.ZipFile(out) as z:
         ids = [r.rec_headers.get_header("WARC-Record-ID")
                for r in ArchiveIterator(io.BytesIO(z.read("archive/data.warc.gz")))]
-    assert last["record_id"] not in ids and rows[0]["record_id"] in ids
+    assert last.record_id not in ids and rows[0].record_id in ids
 
 
 def test_a_missing_warc_file_is_named_and_the_rest_exported(arc: Archive, tmp_path: Path) -> None:
     rows = alice_selection(arc)
-    broken = dict(rows[-1], filename="gone.warc.gz", offset=0)
+    broken = replace(rows[-1], filename="gone.warc.gz", offset=0)
     out = tmp_path / "alice.wacz"
     summary = export_bundle(arc.root, rows + [broken], alice_pages(), out)
     assert out.exists()
-    assert summary.records - summary.originals_added == len({(r["filename"], r["offset"]) for r in rows})
+    assert summary.records - summary.originals_added == len({(r.filename, r.offset) for r in rows})
     (line,) = summary.left_out
     assert "warcs/gone.warc.gz" in line and "missing" in line
 
 
 def test_index_out_of_step_is_refused(arc: Archive, tmp_path: Path) -> None:
     rows = alice_selection(arc)
-    wrong = dict(rows[0], record_id="<urn:uuid:00000000-0000-0000-0000-000000000000>")
+    wrong = replace(rows[0], record_id="<urn:uuid:00000000-0000-0000-0000-000000000000>")
     with pytest.raises(ExportError, match="out of step"):
         export_bundle(arc.root, [wrong], [], tmp_path / "x.warc.gz")
 
 
 def test_revisit_without_original_still_exports(arc: Archive, tmp_path: Path) -> None:
     w = arc.warc("lonely.warc.gz")
-    orphan = {"payload_digest": "sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "target_uri": "https://gone.example/x.png",
-              "date": "2020-01-01T00:00:00Z"}
+    orphan = RecordRow(record_id="<urn:uuid:gone>", warc_type="response", target_uri="https://gone.example/x.png",
+                       date="2020-01-01T00:00:00Z", filename="gone.warc.gz", offset=0, length=0,
+                       payload_digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
     row = w.revisit("https://gone.example/x.png", orphan, date="2021-11-09T00:00:00Z", mime="image/png",
                     post_key="twitter:3")
     w.fh.close()
@@ -291,7 +294,7 @@ def test_uncompressed_source_records_are_gzipped(tmp_path: Path) -> None:
     root = tmp_path / "archive"
     (root / "warcs").mkdir(parents=True)
     path = root / "warcs" / "plain.warc"
-    rows = []
+    rows: list[RecordRow] = []
     with path.open("wb") as fh:
         writer = WARCWriter(fh, gzip=False, warc_version="1.1")
         for i in range(2):
@@ -300,8 +303,9 @@ def test_uncompressed_source_records_are_gzipped(tmp_path: Path) -> None:
                                             length=len(body), warc_content_type="text/plain")
             start = fh.tell()
             writer.write_record(rec)
-            rows.append({"record_id": rec.rec_headers.get_header("WARC-Record-ID"), "warc_type": "resource",
-                         "filename": "plain.warc", "offset": start, "length": fh.tell() - start})
+            rows.append(RecordRow(record_id=rec.rec_headers.get_header("WARC-Record-ID"), warc_type="resource",
+                                  target_uri=f"urn:note:{i}", date=rec.rec_headers.get_header("WARC-Date"),
+                                  filename="plain.warc", offset=start, length=fh.tell() - start))
     out = tmp_path / "plain.warc.gz"
     export_bundle(root, rows, [], out)
     proc = subprocess.run([str(BIN / "warcio"), "check", str(out)], capture_output=True, text=True,

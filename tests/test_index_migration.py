@@ -13,7 +13,7 @@ import pytest
 from sqlite_utils import Database
 
 from archiver.bundle import verify_selection
-from archiver.index.rows import Capture
+from archiver.index.rows import Capture, RecordRow, StoredFile
 from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.index.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 from archiver.models import Post
@@ -55,7 +55,7 @@ def _write_v3(arc: Archive) -> None:
                    "VALUES (1, NULL, 1, '2021-11-08T10:00:00.000Z', 'live', ?, 'ok', 'b.warc.gz')", [ARTICLE])
         for cid, key, url, shot, at in ((2, BOB_KEY, BOB_EMBED, SHOT_B, "2021-11-07T09:00:00.000Z"),
                                         (3, ALICE_KEY, ALICE_EMBED, SHOT_A, "2021-11-08T10:00:02.000Z")):
-            sha = next(s["sha256"] for s in arc.screenshots if s["path"] == shot)
+            sha = next(s.sha256 for s in arc.screenshots if s.path == shot)
             db.execute("INSERT INTO captures (id, post_key, captured_at, source, url, screenshot, screenshot_sha256, "
                        "status, warc) VALUES (?, ?, ?, 'live', ?, ?, ?, 'live', 'a.warc.gz')",
                        [cid, key, at, url, shot, sha])
@@ -64,15 +64,15 @@ def _write_v3(arc: Archive) -> None:
             db.execute("INSERT INTO observations (post_key, checked_at, status) VALUES (?, '2021-11-08T12:00:00.000Z', "
                        "'live')", [key])
         for row in arc.rows:
-            if row["warc_type"] == "warcinfo":
+            if row.warc_type == "warcinfo":
                 continue
-            capture = 1 if row["article_id"] else 2 if row["post_key"] == BOB_KEY else 3
+            capture = 1 if row.article_id else 2 if row.post_key == BOB_KEY else 3
             db.execute('INSERT INTO records (record_id, capture_id, post_key, article_id, warc_type, target_uri, date, '
                        'status, mime, payload_digest, filename, "offset", length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '
                        '?, ?, ?, ?)',
-                       [row["record_id"], capture, row["post_key"], row["article_id"], row["warc_type"],
-                        row["target_uri"], row["date"], row["status"], row["mime"], row["payload_digest"],
-                        row["filename"], row["offset"], row["length"]])
+                       [row.record_id, capture, row.post_key, row.article_id, row.warc_type,
+                        row.target_uri, row.date, row.status, row.mime, row.payload_digest,
+                        row.filename, row.offset, row.length])
         db.execute("INSERT INTO media (post_key, url, path, sha256) VALUES (?, 'https://pbs.twimg.com/media/B.jpg', "
                    "'media/b.jpg', NULL)", [BOB_KEY])
         db.execute("INSERT INTO key_aliases (old_key, new_key, merged_at) VALUES ('twitter:h:0123456789abcdef', ?, "
@@ -103,8 +103,10 @@ def _v3_verify(arc: Archive) -> list[tuple[str, str, str]]:
     """What `verify` found with the version-3 index (its records and files, read as it read them)."""
     with sqlite3.connect(arc.root / "archive.db") as conn:
         conn.row_factory = sqlite3.Row
-        records = [dict(r) for r in conn.execute('SELECT * FROM records ORDER BY filename, "offset"')]
-        shots = [dict(r) for r in conn.execute(
+        records = [RecordRow(record_id=r["record_id"], warc_type=r["warc_type"], target_uri=r["target_uri"],
+                             date=r["date"], filename=r["filename"], offset=r["offset"], length=r["length"])
+                   for r in conn.execute('SELECT * FROM records ORDER BY filename, "offset"')]
+        shots = [StoredFile(**r) for r in conn.execute(
             "SELECT screenshot AS path, screenshot_sha256 AS sha256 FROM captures WHERE screenshot IS NOT NULL "
             "UNION SELECT path, sha256 FROM media WHERE path IS NOT NULL")]
     return sorted((p.kind, p.path, p.detail) for p in verify_archive(arc.root, records, shots, whole_index=True))
@@ -115,10 +117,10 @@ def migrated(tmp_path: Path) -> Archive:
     arc = build_archive(tmp_path / "archive")
     _write_v3(arc)
     # A damaged record, so that verify has something to say before and after.
-    photo = next(r for r in arc.rows if r["target_uri"].endswith("BobBridge.jpg") and r["warc_type"] == "response")
-    path = arc.root / "warcs" / photo["filename"]
+    photo = next(r for r in arc.rows if r.target_uri.endswith("BobBridge.jpg") and r.warc_type == "response")
+    path = arc.root / "warcs" / photo.filename
     data = bytearray(path.read_bytes())
-    data[photo["offset"] + photo["length"] // 2] ^= 0xFF
+    data[photo.offset + photo.length // 2] ^= 0xFF
     path.write_bytes(bytes(data))
     return arc
 
@@ -140,13 +142,13 @@ def test_a_version_3_archive_migrates_in_place_and_answers_the_same(migrated: Ar
             assert "post" in columns and "post_key" not in columns, table
         problems, checked = verify_selection(index, migrated.root)
         assert sorted((p.kind, p.path, p.detail) for p in problems) == before
-        assert checked.startswith(f"{sum(r['warc_type'] != 'warcinfo' for r in migrated.rows)} records")
+        assert checked.startswith(f"{sum(r.warc_type != 'warcinfo' for r in migrated.rows)} records")
         with _reference() as reference:
             assert _strip(lookup(index, Filters())) == _strip(lookup(reference, Filters()))
             for handle, key in (("alice", ALICE_KEY), ("@Bob", BOB_KEY)):
                 assert [p["key"] for p in lookup(index, Filters(handle=handle))] == [key]
-        owned = {r["record_id"] for r in migrated.rows if r["post_key"] == ALICE_KEY or r["article_id"] == 1}
-        assert {r["record_id"] for r in records_for(index, [ALICE_KEY])} >= owned
+        owned = {r.record_id for r in migrated.rows if r.post_key == ALICE_KEY or r.article_id == 1}
+        assert {r.record_id for r in records_for(index, [ALICE_KEY])} >= owned
         alice = show(index, ALICE_KEY)
         assert alice is not None and [h["detail"] for h in alice["history"]] == ["seen", None]
         assert alice["media_files"] == [] and show(index, BOB_KEY)["media_files"][0]["path"] == "media/b.jpg"  # type: ignore[index]
@@ -217,5 +219,5 @@ def test_records_written_after_the_migration_name_their_post(tmp_path: Path) -> 
         index.add_records(None, [RecordInfo(record_id="<urn:uuid:r>", warc_type="response", target_uri="https://x/",
                                             date="2024-01-01T00:00:00Z", filename="a.warc.gz", offset=0, length=9)],
                           post_key=key)
-        assert [r["post_key"] for r in records_for(index, [key], include_articles=False)] == [key]
+        assert [r.post_key for r in records_for(index, [key], include_articles=False)] == [key]
         assert index.find_record_by_digest("sha1:none") is None

@@ -282,12 +282,12 @@ def test_records_for_selects_posts_their_articles_and_revisit_originals(tmp_path
             _rec("revisit", 400, warc_type="revisit", payload_digest="sha1:shared",
                  extra={"WARC-Refers-To-Target-URI": "https://h/shared"}),
         ])
-        ids = [r["record_id"] for r in records_for(idx, [mine])]
+        ids = [r.record_id for r in records_for(idx, [mine])]
         assert ids == ["<urn:uuid:article>", "<urn:uuid:shared>", "<urn:uuid:mine-a>", "<urn:uuid:mine-b>",
                        "<urn:uuid:revisit>"]
         assert "<urn:uuid:other>" not in ids
-        no_articles = [r["record_id"] for r in records_for(idx, [mine], include_articles=False)]
+        no_articles = [r.record_id for r in records_for(idx, [mine], include_articles=False)]
         assert "<urn:uuid:article>" not in no_articles
         revisit = records_for(idx, [mine])[-1]
-        assert revisit["extra"] == {"WARC-Refers-To-Target-URI": "https://h/shared"}
+        assert revisit.extra == {"WARC-Refers-To-Target-URI": "https://h/shared"}
         assert records_for(idx, []) == []

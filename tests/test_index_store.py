@@ -198,7 +198,8 @@ def test_captures_records_and_capture_state(index: Index) -> None:
     assert index.db.execute("SELECT article_id, post FROM records WHERE record_id = '<urn:uuid:r3>'").fetchone() == (
         article, None)
     assert index.db.execute("SELECT status, last_captured FROM articles").fetchone() == ("ok", "2024-03-04T11:00:00.000Z")
-    assert index.find_record_by_digest("sha1:R1")["record_id"] == "<urn:uuid:r1>"  # type: ignore[index]
+    found = index.find_record_by_digest("sha1:R1")
+    assert found is not None and found.record_id == "<urn:uuid:r1>"
     with pytest.raises(ValueError, match="live"):
         capture(index, post_key=key, source="cache")
     with pytest.raises(ValueError, match="no capture"):

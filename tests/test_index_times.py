@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from archiver.index import textquery
 from archiver.index.sqlite import search
 from archiver.times import (
     format_utc,
@@ -117,15 +118,16 @@ def test_offsets_are_converted(moment: datetime, minutes: int) -> None:
 
 
 def test_search_parse() -> None:
-    T = search.Term
-    assert search.parse('water "old bridge" sand* OR café') == [
+    T = textquery.Term
+    assert textquery.parse('water "old bridge" sand* OR café') == [
         [T("water"), T("old bridge"), T("sand", prefix=True)], [T("café")]]
-    assert search.parse("OR rising OR") == [[T("OR"), T("rising"), T("OR")]]
-    assert search.parse('"unclosed phrase') == [[T("unclosed phrase")]]
-    assert search.parse("  * \x00 ") == []
-    assert T('a"b').fts_expression() == '"a""b"'
-    assert T("50%_off\\").like_pattern() == "%50\\%\\_off\\\\%"
-    assert not T("東京").fts_searchable and not T("🌊").fts_searchable and T("Zoë").fts_searchable
+    assert textquery.parse("OR rising OR") == [[T("OR"), T("rising"), T("OR")]]
+    assert textquery.parse('"unclosed phrase') == [[T("unclosed phrase")]]
+    assert textquery.parse("  * \x00 ") == []
+    assert search.fts_expression(T('a"b')) == '"a""b"'
+    assert search.like_pattern(T("50%_off\\")) == "%50\\%\\_off\\\\%"
+    assert not search.fts_searchable(T("東京")) and not search.fts_searchable(T("🌊"))
+    assert search.fts_searchable(T("Zoë"))
 
 
 def test_text_condition_rejects_empty_queries() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,8 @@ def verify(arc: Archive) -> list[Problem]:
 
 
 def row(arc: Archive, rec_type: str, uri: str, post_key: str | None = ALICE_KEY) -> dict[str, Any]:
-    return next(r for r in arc.rows if r["warc_type"] == rec_type and r["target_uri"] == uri
-                and r["post_key"] == post_key)
+    return next(r for r in arc.rows if r.warc_type == rec_type and r.target_uri == uri
+                and r.post_key == post_key)
 
 
 def flip(path: Path, at: int) -> None:
@@ -45,16 +46,16 @@ def flip(path: Path, at: int) -> None:
 def replace_member(arc: Archive, target: dict[str, Any], edit: Any) -> None:
     """Re-gzip one record after `edit(bytes) -> bytes`, shifting the rows of the records after it,
     so the file stays a valid multi-member gzip and only that record's content is wrong."""
-    path = arc.root / "warcs" / target["filename"]
+    path = arc.root / "warcs" / target.filename
     data = path.read_bytes()
-    start, end = target["offset"], target["offset"] + target["length"]
+    start, end = target.offset, target.offset + target.length
     member = gzip.compress(edit(gzip.decompress(data[start:end])))
     path.write_bytes(data[:start] + member + data[end:])
-    shift = len(member) - target["length"]
+    shift = len(member) - target.length
     for r in arc.rows:
-        if r["filename"] == target["filename"] and r["offset"] > start:
-            r["offset"] += shift
-    target["length"] = len(member)
+        if r.filename == target.filename and r.offset > start:
+            r.offset += shift
+    target.length = len(member)
 
 
 def test_clean_archive_has_no_problems(arc: Archive) -> None:
@@ -63,28 +64,28 @@ def test_clean_archive_has_no_problems(arc: Archive) -> None:
 
 def test_flipped_bytes_in_warc_and_screenshot_are_both_named(arc: Archive) -> None:
     target = row(arc, "response", ALICE_EMBED)
-    warc_rel = "warcs/" + target["filename"]
-    flip(arc.root / warc_rel, target["offset"] + target["length"] // 2)  # inside the compressed data
+    warc_rel = "warcs/" + target.filename
+    flip(arc.root / warc_rel, target.offset + target.length // 2)  # inside the compressed data
     shot = arc.screenshots[0]
-    flip(arc.root / shot["path"], 20)
+    flip(arc.root / shot.path, 20)
 
     problems = verify(arc)
     assert problems
-    record_problems = [p for p in problems if p.path == warc_rel and target["record_id"] in p.detail]
+    record_problems = [p for p in problems if p.path == warc_rel and target.record_id in p.detail]
     assert record_problems and record_problems[0].kind in (GZIP, DIGEST, RECORD)
     assert any(p.path == warc_rel and p.kind == UNREADABLE for p in problems)
-    assert [p.kind for p in problems if p.path == shot["path"]] == [DIGEST]
+    assert [p.kind for p in problems if p.path == shot.path] == [DIGEST]
     # nothing else is blamed
-    assert {p.path for p in problems} == {warc_rel, shot["path"]}
-    assert shot["path"] in str(problems[-1])
+    assert {p.path for p in problems} == {warc_rel, shot.path}
+    assert shot.path in str(problems[-1])
 
 
 def test_changed_payload_is_a_digest_problem(arc: Archive) -> None:
     target = row(arc, "response", ALICE_EMBED)
     replace_member(arc, target, lambda rec: rec.replace(b"river is up", b"river is UP"))
     problems = verify(arc)
-    assert [(p.kind, p.path) for p in problems] == [(DIGEST, "warcs/" + target["filename"])]
-    assert "digest failed" in problems[0].detail and target["record_id"] in problems[0].detail
+    assert [(p.kind, p.path) for p in problems] == [(DIGEST, "warcs/" + target.filename)]
+    assert "digest failed" in problems[0].detail and target.record_id in problems[0].detail
 
 
 def test_changed_revisit_is_a_digest_problem(arc: Archive) -> None:
@@ -93,46 +94,46 @@ def test_changed_revisit_is_a_digest_problem(arc: Archive) -> None:
     replace_member(arc, target, lambda rec: rec.replace(b"image/jpeg", b"image/jpeX"))
     problems = verify(arc)
     assert [p.kind for p in problems] == [DIGEST]
-    assert problems[0].detail.startswith(f"record {target['record_id']} at offset {target['offset']}: block digest")
+    assert problems[0].detail.startswith(f"record {target.record_id} at offset {target.offset}: block digest")
 
 
 def test_wrong_offset_length_or_id(arc: Archive) -> None:
     target = row(arc, "response", ALICE_EMBED)
     neighbour = row(arc, "request", ALICE_EMBED)
-    wrong_id = dict(neighbour, record_id=target["record_id"])
-    too_long = dict(target, length=target["length"] + neighbour["length"])
+    wrong_id = replace(neighbour, record_id=target.record_id)
+    too_long = replace(target, length=target.length + neighbour.length)
     problems = verify_archive(arc.root, [wrong_id, too_long], [])
     assert sorted((p.kind, p.detail.split(": ", 1)[1]) for p in problems) == [
-        (GZIP, "gzip member ends before the indexed length"), (RECORD, f"holds {neighbour['record_id']} instead")]
+        (GZIP, "gzip member ends before the indexed length"), (RECORD, f"holds {neighbour.record_id} instead")]
 
 
 def test_missing_files(arc: Archive) -> None:
     target = row(arc, "response", ALICE_EMBED)
-    (arc.root / "warcs" / target["filename"]).unlink()
-    (arc.root / arc.screenshots[1]["path"]).unlink()
+    (arc.root / "warcs" / target.filename).unlink()
+    (arc.root / arc.screenshots[1].path).unlink()
     problems = verify(arc)
     assert [(p.kind, p.path) for p in problems] == [
-        (MISSING, "warcs/" + target["filename"]), (MISSING, arc.screenshots[1]["path"])]
+        (MISSING, "warcs/" + target.filename), (MISSING, arc.screenshots[1].path)]
 
 
 def test_truncated_file(arc: Archive) -> None:
-    last = max((r for r in arc.rows if r["filename"] == row(arc, "response", ALICE_EMBED)["filename"]),
-               key=lambda r: r["offset"])
-    path = arc.root / "warcs" / last["filename"]
-    path.write_bytes(path.read_bytes()[:last["offset"] + 10])
+    last = max((r for r in arc.rows if r.filename == row(arc, "response", ALICE_EMBED).filename),
+               key=lambda r: r.offset)
+    path = arc.root / "warcs" / last.filename
+    path.write_bytes(path.read_bytes()[:last.offset + 10])
     problems = verify(arc)
     assert [p.kind for p in problems] == [TRUNCATED, UNREADABLE]
-    assert last["record_id"] in problems[0].detail
+    assert last.record_id in problems[0].detail
 
 
 def test_damage_outside_indexed_records_is_found(arc: Archive) -> None:
     # a crash can leave a half-written record no index row points at
     target = row(arc, "response", ALICE_EMBED)
-    path = arc.root / "warcs" / target["filename"]
+    path = arc.root / "warcs" / target.filename
     partial = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS).compress(b"WARC/1.1\r\n" * 2000)
     path.write_bytes(path.read_bytes() + partial[:50])
     problems = verify(arc)
-    assert [(p.kind, p.path) for p in problems] == [(UNREADABLE, "warcs/" + target["filename"])]
+    assert [(p.kind, p.path) for p in problems] == [(UNREADABLE, "warcs/" + target.filename)]
 
 
 def test_unindexed_records_are_checked_too(arc: Archive) -> None:
@@ -143,14 +144,14 @@ def test_unindexed_records_are_checked_too(arc: Archive) -> None:
     replace_member(arc, target, lambda rec: rec.replace(b"river is up", b"river is UP"))
     problems = verify_archive(arc.root, others, arc.screenshots)
     assert [(p.kind, p.detail.split(":")[0]) for p in problems] == [
-        (DIGEST, f"unindexed record at offset {target['offset']}")]
+        (DIGEST, f"unindexed record at offset {target.offset}")]
 
 
 def test_file_still_being_written_is_found_by_its_open_name(arc: Archive) -> None:
     # the capture writes `<name>.open` and renames it when done; the index already has the final name
     target = row(arc, "response", ALICE_EMBED)
-    path = arc.root / "warcs" / target["filename"]
+    path = arc.root / "warcs" / target.filename
     path.rename(path.with_name(path.name + ".open"))
     assert verify(arc) == []
-    flip(path.with_name(path.name + ".open"), target["offset"] + target["length"] // 2)
+    flip(path.with_name(path.name + ".open"), target.offset + target.length // 2)
     assert [p.kind for p in verify(arc)] == [GZIP]

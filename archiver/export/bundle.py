@@ -18,6 +18,7 @@ from archiver.export.warcfile import (
     plan_records,
     write_export_warc,
 )
+from archiver.index.rows import RecordRow
 from archiver.modes import user_file_mode
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def bundle_format(out: Path) -> str:
     raise UsageError(f"cannot tell the bundle format from {out.name!r}: name the output *.wacz or *.warc.gz")
 
 
-def export_bundle(archive_dir: Path, records: Sequence[Mapping[str, Any]], pages: Sequence[Mapping[str, Any]],
+def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequence[Mapping[str, Any]],
                   out: Path, *, include_credentials: bool = False, title: str | None = None,
                   allow_damaged: bool = False) -> ExportSummary:
     """Write `records` (plus the originals their revisits need) to `out`, atomically.
@@ -88,8 +89,7 @@ def export_bundle(archive_dir: Path, records: Sequence[Mapping[str, Any]], pages
     out = Path(out)
     if not out.parent.is_dir():
         raise ExportError(f"cannot write {out}: directory {out.parent} does not exist")
-    rows: list[Mapping[str, Any]] = list(records)
-    plan = plan_records(Path(archive_dir), rows, allow_damaged=allow_damaged)
+    plan = plan_records(Path(archive_dir), list(records), allow_damaged=allow_damaged)
     if not plan.locations:
         raise ExportError("nothing left to export: " + "; ".join(plan.left_out))
     title = title or DEFAULT_TITLE

@@ -8,10 +8,10 @@ copied byte for byte or re-parsed with warcio without touching its neighbours.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Protocol
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.limitreader import LimitReader
@@ -19,6 +19,7 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.timeutils import iso_date_to_timestamp
 
 from archiver.errors import ExportError
+from archiver.index.rows import RecordRow
 from archiver.layout import WARC_DIR
 from archiver.warcstore.files import OPEN_SUFFIX, warc_path
 
@@ -42,19 +43,9 @@ class Location:
     warc_type: str | None = None
 
     @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Location:
-        try:
-            return cls(
-                filename=str(row["filename"]),
-                offset=int(row["offset"]),
-                length=int(row["length"]),
-                record_id=row.get("record_id"),
-                warc_type=row.get("warc_type"),
-            )
-        except (KeyError, TypeError, ValueError) as e:
-            raise ExportError(
-                f"index row without a usable filename/offset/length ({e}): run `archiver verify`"
-            ) from e
+    def from_row(cls, row: RecordRow) -> Location:
+        return cls(filename=row.filename, offset=row.offset, length=row.length, record_id=row.record_id,
+                   warc_type=row.warc_type)
 
     @property
     def sort_key(self) -> tuple[str, int]:
@@ -98,15 +89,14 @@ class Candidate:
     digest: str | None
 
 
-def _candidate_from_row(row: Mapping[str, Any]) -> Candidate | None:
-    if row.get("warc_type") not in ("response", "resource"):
+def _candidate_from_row(row: RecordRow) -> Candidate | None:
+    if row.warc_type not in ("response", "resource"):
         return None
     try:
-        ts = iso_date_to_timestamp(str(row["date"]))
-    except (KeyError, ValueError):
+        ts = iso_date_to_timestamp(row.date)
+    except ValueError:
         ts = ""
-    return Candidate(Location.from_row(row), str(row["warc_type"]), str(row.get("target_uri") or ""),
-                     ts, row.get("payload_digest"))
+    return Candidate(Location.from_row(row), row.warc_type, row.target_uri, ts, row.payload_digest)
 
 
 def _scan_file(archive_dir: Path, filename: str) -> Iterator[Candidate]:
@@ -137,7 +127,7 @@ class OriginalFinder:
     scanned lazily (the revisit's own file first) and only when the rows have no match.
     """
 
-    def __init__(self, archive_dir: Path, rows: list[Mapping[str, Any]]) -> None:
+    def __init__(self, archive_dir: Path, rows: Sequence[RecordRow]) -> None:
         self.archive_dir = archive_dir
         self._pools: list[list[Candidate]] = [[c for r in rows if (c := _candidate_from_row(r))]]
         self._scanned: set[str] = set()

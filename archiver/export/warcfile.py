@@ -11,11 +11,11 @@ import hashlib
 import logging
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -29,6 +29,7 @@ from archiver.export.source import (
     copy_slice,
     parse_member,
 )
+from archiver.index.rows import RecordRow
 from archiver.layout import WARC_DIR
 from archiver.times import iso_seconds
 from archiver.warcstore.files import warc_path
@@ -91,7 +92,7 @@ class WarcResult:
     sha256: str
 
 
-def plan_records(archive_dir: Path, rows: list[Mapping[str, Any]], *, allow_damaged: bool = False) -> Plan:
+def plan_records(archive_dir: Path, rows: Sequence[RecordRow], *, allow_damaged: bool = False) -> Plan:
     """Deduplicate the rows and add the original of every revisit among them.
 
     Records of a missing WARC file are left out and named (`plan.left_out`). A record that fails
@@ -146,8 +147,7 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
             continue
         with path.open("rb") as fh:
             for key, loc in locs:
-                problem = check_record(fh, path.name, {"offset": loc.offset, "length": loc.length,
-                                                       "record_id": loc.record_id})
+                problem = check_record(fh, path.name, loc.offset, loc.length, loc.record_id)
                 if problem is None:
                     kept[key] = loc
                     continue

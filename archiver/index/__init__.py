@@ -7,13 +7,15 @@ importing a pure helper (`filters`, `rows`, `journal`) does not load sqlite-util
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from archiver.errors import ArchiverError
     from archiver.index.journal import Entry, Rebuilt
     from archiver.index.protocol import Index
+    from archiver.index.rows import RecordRow
 
 
 def open_index(archive_dir: Path, *, create: bool = True) -> Index:
@@ -31,8 +33,8 @@ def memory_index() -> Index:
     return SQLiteIndex.in_memory()
 
 
-def rebuild_index(path: Path, records: list[tuple[Any, ...]], journal: list[Entry]) -> Rebuilt:
-    """Write a new index file at `path` from WARC record rows (see `reindex`) and the replayed journal."""
+def rebuild_index(path: Path, records: Sequence[RecordRow], journal: list[Entry]) -> Rebuilt:
+    """Write a new index file at `path` from the WARC records (see `reindex`) and the replayed journal."""
     from archiver.index.sqlite.replay import rebuild
 
     return rebuild(path, records, journal)

@@ -12,8 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from archiver.errors import UsageError
-from archiver.index import fields
-from archiver.index.sqlite import search
+from archiver.index import fields, textquery
 from archiver.models import PLATFORMS, POST_STATUSES
 from archiver.times import parse_bound
 
@@ -81,7 +80,7 @@ class Filters:
             if platform not in PLATFORMS:
                 raise UsageError(f"--platform: expected one of {', '.join(PLATFORMS)}, got {self.platform!r}")
             self.platform = platform
-        if self.text is not None and not search.parse(self.text):
+        if self.text is not None and not textquery.parse(self.text):
             raise UsageError(f"--text: nothing to search for in {self.text!r}")
         if self.status is not None:
             self.status = self.status.strip().lower()

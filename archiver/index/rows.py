@@ -176,6 +176,40 @@ class ArticlePage(_Row):
 
 
 @dataclass
+class RecordRow(_Row):
+    """One indexed WARC record: where it lives (`filename` under warcs/, the gzip member at `offset`,
+    `length` bytes), what it is, and whose it is (a capture, a post, an article; any may be None).
+
+    `extra` holds the revisit headers the index keeps (`WARC-Refers-To`, `WARC-Refers-To-Target-URI`,
+    `WARC-Refers-To-Date`); empty for other records.
+    """
+
+    record_id: str
+    warc_type: str
+    target_uri: str
+    date: str
+    filename: str
+    offset: int
+    length: int
+    status: int | None = None
+    mime: str | None = None
+    payload_digest: str | None = None
+    capture_id: int | None = None
+    post_key: str | None = None
+    article_id: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class StoredFile(_Row):
+    """A screenshot or media file the archive keeps beside its WARCs: `path` relative to the archive
+    directory, and the SHA-256 recorded when it was written (None: never recorded)."""
+
+    path: str
+    sha256: str | None
+
+
+@dataclass
 class RunRow(_Row):
     """A closed-by-force run: its id, start and command."""
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from archiver.index.filters import Filters
-from archiver.index.rows import ArticlePage, CaptureDetail, PostDetail, PostRow
+from archiver.index.rows import ArticlePage, CaptureDetail, PostDetail, PostRow, RecordRow, StoredFile
 from archiver.index.sqlite import query
-from archiver.index.sqlite.store import RECORD_SELECT, Index
+from archiver.index.sqlite.store import RECORD_SELECT, Index, record_row
 
 
 class SQLiteIndex(Index):
@@ -22,19 +21,20 @@ class SQLiteIndex(Index):
         """One post by key, URL or bare ID, with everything known; None when nothing matches."""
         return query.show(self, ident)
 
-    def records_for(self, post_keys: Sequence[str], include_articles: bool = True) -> list[dict[str, Any]]:
+    def records_for(self, post_keys: Sequence[str], include_articles: bool = True) -> list[RecordRow]:
         """WARC records of the posts (and of the articles citing them), with the originals of revisits."""
         return query.records_for(self, post_keys, include_articles)
 
-    def all_records(self) -> Iterator[dict[str, Any]]:
+    def all_records(self) -> Iterator[RecordRow]:
         """Every indexed WARC record, by file and offset (what `verify` checks)."""
-        yield from self.db.query(f'{RECORD_SELECT} ORDER BY r.filename, r."offset"')
+        for row in self.db.query(f'{RECORD_SELECT} ORDER BY r.filename, r."offset"'):
+            yield record_row(row)
 
-    def stored_files(self) -> list[dict[str, Any]]:
+    def stored_files(self) -> list[StoredFile]:
         """Screenshots and media files on disk: `path` (relative to the archive) and `sha256`."""
-        return list(self.db.query(
+        return [StoredFile(**row) for row in self.db.query(
             "SELECT screenshot AS path, screenshot_sha256 AS sha256 FROM captures WHERE screenshot IS NOT NULL "
-            "UNION SELECT path, sha256 FROM media WHERE path IS NOT NULL"))
+            "UNION SELECT path, sha256 FROM media WHERE path IS NOT NULL")]
 
     def citing_articles(self, post_keys: Sequence[str]) -> list[ArticlePage]:
         """The articles citing any of the posts, by URL, with their first capture of their own."""

@@ -21,9 +21,10 @@ from archiver.index.rows import (
     ObservationRow,
     PostDetail,
     PostRow,
+    RecordRow,
 )
 from archiver.index.sqlite import search
-from archiver.index.sqlite.store import RECORD_SELECT, Index
+from archiver.index.sqlite.store import RECORD_SELECT, Index, record_row
 
 _YOUTUBE_RE = re.compile(r"(?:[?&]v=|youtu\.be/|/embed/|/shorts/|/live/)([A-Za-z0-9_-]{11})(?![A-Za-z0-9_-])")
 _CHUNK = 500  # stay far below SQLite's limit on bound parameters
@@ -193,15 +194,16 @@ def show(index: Index, ident: str) -> PostDetail | None:
     return None
 
 
-def records_for(index: Index, post_keys: Sequence[str], include_articles: bool = True) -> list[dict[str, Any]]:
+def records_for(index: Index, post_keys: Sequence[str], include_articles: bool = True) -> list[RecordRow]:
     """WARC records of the posts (and of the articles citing them), plus the originals their revisit
-    records refer to; ordered by file and offset, `extra` decoded."""
+    records refer to; ordered by file and offset."""
     keys = list(dict.fromkeys(post_keys))
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, RecordRow] = {}
 
     def collect(sql: str, params: Sequence[Any]) -> None:
         for row in index.db.query(sql, list(params)):
-            found.setdefault(row["record_id"], row)
+            if row["record_id"] not in found:
+                found[row["record_id"]] = record_row(row)
 
     for chunk in chunks(keys):
         marks = ", ".join("?" for _ in chunk)
@@ -221,33 +223,29 @@ def records_for(index: Index, post_keys: Sequence[str], include_articles: bool =
                 [*chunk, *chunk],
             )
     for record in list(found.values()):
-        if record["warc_type"] != "revisit":
+        if record.warc_type != "revisit":
             continue
         original = _revisit_original(index, record)
         if original is not None:
-            found.setdefault(original["record_id"], original)
-    records = sorted(found.values(), key=lambda r: (r["filename"], r["offset"]))
-    for record in records:
-        record["extra"] = fields.load_dict(record["extra"]) or {}
-    return records
+            found.setdefault(original.record_id, original)
+    return sorted(found.values(), key=lambda r: (r.filename, r.offset))
 
 
-def _revisit_original(index: Index, revisit: dict[str, Any]) -> dict[str, Any] | None:
-    extra = fields.load_dict(revisit["extra"]) or {}
-    refers_to = extra.get("WARC-Refers-To")
+def _revisit_original(index: Index, revisit: RecordRow) -> RecordRow | None:
+    refers_to = revisit.extra.get("WARC-Refers-To")
     if refers_to:
         rows = list(index.db.query(f"{RECORD_SELECT} WHERE r.record_id = ?", [refers_to]))
         if rows:
-            return rows[0]
-    if revisit["payload_digest"]:
-        target = extra.get("WARC-Refers-To-Target-URI", revisit["target_uri"])
+            return record_row(rows[0])
+    if revisit.payload_digest:
+        target = revisit.extra.get("WARC-Refers-To-Target-URI", revisit.target_uri)
         rows = list(
             index.db.query(
                 f"{RECORD_SELECT} WHERE r.payload_digest = ? AND r.warc_type IN ('response', 'resource') "
                 "ORDER BY r.target_uri != ?, r.date LIMIT 1",
-                [revisit["payload_digest"], target],
+                [revisit.payload_digest, target],
             )
         )
         if rows:
-            return rows[0]
+            return record_row(rows[0])
     return None

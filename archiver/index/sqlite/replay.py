@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from archiver.errors import IndexError_
-from archiver.index import urls
+from archiver.index import fields, urls
 from archiver.index.journal import Entry, Rebuilt
+from archiver.index.rows import RecordRow
 from archiver.index.sqlite import merge
 from archiver.index.sqlite.damage import disk_full, is_full
 from archiver.index.sqlite.schema import open_database
@@ -144,7 +146,13 @@ def healthy_and_full(path: Path) -> bool:
         return False
 
 
-def rebuild(path: Path, records: list[tuple[Any, ...]], journal: list[Entry]) -> Rebuilt:
+def _record_values(r: RecordRow) -> tuple[Any, ...]:
+    """The row in `_RECORD_INSERT`'s column order."""
+    return (r.record_id, r.warc_type, r.target_uri, r.date, r.status, r.mime, r.payload_digest, r.filename,
+            r.offset, r.length, fields.dump(r.extra) if r.extra else None)
+
+
+def rebuild(path: Path, records: Sequence[RecordRow], journal: list[Entry]) -> Rebuilt:
     """Write a new index at `path`: the WARC records' rows, then the journal replayed in the order it
     was written. DiskFull or IndexError_ when it cannot be written (`path` is then to be removed)."""
     db = open_database(path)
@@ -152,7 +160,7 @@ def rebuild(path: Path, records: list[tuple[Any, ...]], journal: list[Entry]) ->
         db.execute("PRAGMA foreign_keys = OFF")  # a gap in the journal must not stop the rest
         replay = _Replay(db)
         with db.conn:
-            db.conn.executemany(_RECORD_INSERT, records)
+            db.conn.executemany(_RECORD_INSERT, map(_record_values, records))
             journal.sort(key=lambda e: (e.date, e.filename, e.offset))
             for entry in journal:
                 replay.apply(entry)

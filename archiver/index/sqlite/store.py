@@ -20,7 +20,7 @@ from sqlite_utils import Database
 
 from archiver.errors import IndexError_
 from archiver.index import fields, urls
-from archiver.index.rows import Capture, RecordLocation, RunRow, StoredPost
+from archiver.index.rows import Capture, RecordLocation, RecordRow, RunRow, StoredPost
 from archiver.index.sqlite import damage, merge
 from archiver.index.sqlite.journal import Journal
 from archiver.index.sqlite.schema import BUSY_TIMEOUT_MS, open_database, open_memory
@@ -62,6 +62,11 @@ RECORD_SELECT = (
     'r.status, r.mime, r.payload_digest, r.filename, r."offset", r.length, r.extra '
     "FROM records r LEFT JOIN posts p ON p.id = r.post"
 )
+
+
+def record_row(row: dict[str, Any]) -> RecordRow:
+    """A row of `RECORD_SELECT` as a `RecordRow` (`extra` decoded)."""
+    return RecordRow(**{**row, "extra": fields.load_dict(row["extra"]) or {}})
 
 
 class Index(Closing):
@@ -374,14 +379,15 @@ class Index(Closing):
             self.db.conn.executemany(_RECORD_UPSERT, rows)
             self.journal.records(self.db, capture_id, post_key, article_id, [row[0] for row in rows])
 
-    def find_record_by_digest(self, payload_digest: str) -> dict[str, Any] | None:
+    def find_record_by_digest(self, payload_digest: str) -> RecordRow | None:
         """The earliest response/resource record with this payload digest (the original a revisit
         record refers to), or None."""
-        return self._one(
+        row = self._one(
             f"{RECORD_SELECT} WHERE r.payload_digest = ? AND r.warc_type IN ('response', 'resource') "
             "ORDER BY r.date, r.record_id LIMIT 1",
             [payload_digest],
         )
+        return record_row(row) if row is not None else None
 
     def add_media(
         self, post_key: str, url: str, path: str | None, sha256: str | None, mime: str | None = None
