@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .errors import ExportError
+from .index.rows import PageRow
 from .models import best_capture
 
 if TYPE_CHECKING:
@@ -16,9 +17,9 @@ if TYPE_CHECKING:
     from .verify import Problem
 
 
-def _pages(index: IndexQueries, posts: list[PostRow]) -> list[dict[str, Any]]:
+def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
     """One page per citing article (its URL) and one per post (its best rendered capture)."""
-    pages: list[dict[str, Any]] = []
+    pages: list[PageRow] = []
     seen: set[str] = set()
     if not posts:
         return pages
@@ -26,7 +27,7 @@ def _pages(index: IndexQueries, posts: list[PostRow]) -> list[dict[str, Any]]:
         if article.url in seen or not article.first_captured:
             continue
         seen.add(article.url)
-        pages.append({"url": article.url, "ts": article.first_captured, "title": article.title or article.url})
+        pages.append(PageRow(url=article.url, ts=article.first_captured, title=article.title or article.url))
     for post in posts:
         best = best_capture(index.post_captures(post.key), post.status)
         if best is None or best.url in seen:
@@ -35,7 +36,7 @@ def _pages(index: IndexQueries, posts: list[PostRow]) -> list[dict[str, Any]]:
         who = post.author or post.handle or post.platform
         handle = f" (@{post.handle})" if post.handle else ""
         date = post.posted_at or "date unknown"
-        pages.append({"url": best.url, "ts": best.captured_at, "title": f"{who}{handle}, {date}"})
+        pages.append(PageRow(url=best.url, ts=best.captured_at, title=f"{who}{handle}, {date}"))
     return pages
 
 

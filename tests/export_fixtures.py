@@ -20,7 +20,7 @@ from typing import Any
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archiver.index.rows import RecordRow, StoredFile
+from archiver.index.rows import PageRow, RecordRow, StoredFile
 
 ARTICLE = "https://news.example/2021/11/08/river.html"
 ALICE_EMBED = "https://platform.twitter.com/embed/Tweet.html?id=1111111111111111111"
@@ -206,8 +206,8 @@ def build_archive(root: Path) -> Archive:
     return arc
 
 
-def alice_pages() -> list[dict[str, Any]]:
+def alice_pages() -> list[PageRow]:
     return [
-        {"url": ARTICLE, "ts": "2021-11-08T10:00:00Z", "title": "River rising"},
-        {"url": ALICE_EMBED, "ts": "2021-11-08T10:00:02Z", "title": "@alice, 2021-11-08"},
+        PageRow(url=ARTICLE, ts="2021-11-08T10:00:00Z", title="River rising"),
+        PageRow(url=ALICE_EMBED, ts="2021-11-08T10:00:02Z", title="@alice, 2021-11-08"),
     ]

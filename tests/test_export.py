@@ -22,7 +22,7 @@ from archiver.errors import DamagedRecord, ExportError, UsageError
 from archiver.export import export_bundle
 from archiver.export.cdxj import cdxj_index
 from archiver.export.wacz import pages_jsonl, rfc3339
-from archiver.index.rows import RecordRow
+from archiver.index.rows import PageRow, RecordRow
 from tests.export_fixtures import (
     ALICE_API,
     ALICE_EMBED,
@@ -360,7 +360,7 @@ def test_keys_and_times() -> None:
     assert rfc3339("2021-11-08T10:00:00.250") == "2021-11-08T10:00:00.250000Z"
     with pytest.raises(ExportError):
         rfc3339("yesterday")
-    lines = pages_jsonl([{"url": "https://a/", "ts": "2021-01-01T00:00:00Z"}] * 2).decode().splitlines()
+    lines = pages_jsonl([PageRow(url="https://a/", ts="2021-01-01T00:00:00Z", title="")] * 2).decode().splitlines()
     assert len(lines) == 2 and "title" not in json.loads(lines[1])
 
 

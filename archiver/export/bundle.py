@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from archiver.export.warcfile import (
     plan_records,
     write_export_warc,
 )
-from archiver.index.rows import RecordRow
+from archiver.index.rows import PageRow, RecordRow
 from archiver.modes import user_file_mode
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def bundle_format(out: Path) -> str:
     raise UsageError(f"cannot tell the bundle format from {out.name!r}: name the output *.wacz or *.warc.gz")
 
 
-def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequence[Mapping[str, Any]],
+def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequence[PageRow],
                   out: Path, *, include_credentials: bool = False, title: str | None = None,
                   allow_damaged: bool = False) -> ExportSummary:
     """Write `records` (plus the originals their revisits need) to `out`, atomically.

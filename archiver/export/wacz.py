@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from archiver import __version__
 from archiver.errors import ExportError
 from archiver.export.cdxj import cdxj_index
 from archiver.export.warcfile import CountingWriter, ExportedRecord, Plan, WarcResult, write_export_warc
+from archiver.index.rows import PageRow
 from archiver.redact import redact_text
 from archiver.times import iso_precise, iso_seconds
 
@@ -48,21 +49,21 @@ def rfc3339(value: str) -> str:
     return iso_precise(dt)
 
 
-def pages_jsonl(pages: Iterable[Mapping[str, Any]]) -> bytes:
+def pages_jsonl(pages: Iterable[PageRow]) -> bytes:
     """pages/pages.jsonl: the header line, then each page once (first occurrence wins)."""
     lines = [json.dumps(PAGES_HEADER)]
     seen: set[tuple[str, str]] = set()
     for page in pages:
-        url, ts = str(page["url"]), rfc3339(str(page["ts"]))
+        url, ts = page.url, rfc3339(page.ts)
         if (url, ts) in seen:
             continue
         seen.add((url, ts))
         entry: dict[str, Any] = {"id": hashlib.sha1(f"{ts} {url}".encode()).hexdigest()[:16],
                                  "url": url, "ts": ts}
-        if page.get("title"):
+        if page.title:
             # shown to people in replay tools' page lists: no credentials in URLs there (the
             # page's `url` stays as fetched, it is what replay looks up)
-            entry["title"] = redact_text(str(page["title"]))
+            entry["title"] = redact_text(page.title)
         lines.append(json.dumps(entry, ensure_ascii=False))
     return ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -71,11 +72,11 @@ def _resource(path: str, data_hash: str, size: int) -> dict[str, Any]:
     return {"name": path.rsplit("/", 1)[-1].lower(), "path": path, "hash": "sha256:" + data_hash, "bytes": size}
 
 
-def _warn_unreplayable(pages: Sequence[Mapping[str, Any]], entries: list[ExportedRecord]) -> None:
+def _warn_unreplayable(pages: Sequence[PageRow], entries: list[ExportedRecord]) -> None:
     replayable = {e.url for e in entries if e.rec_type in ("response", "revisit", "resource")}
     for page in pages:
-        if page["url"] not in replayable:
-            log.warning("page %s has no record in this export: it will not replay", page["url"])
+        if page.url not in replayable:
+            log.warning("page %s has no record in this export: it will not replay", page.url)
 
 
 def _zipinfo(path: str, compress: int) -> zipfile.ZipInfo:
@@ -85,7 +86,7 @@ def _zipinfo(path: str, compress: int) -> zipfile.ZipInfo:
     return info
 
 
-def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[Mapping[str, Any]], *,
+def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRow], *,
                title: str, include_credentials: bool) -> WarcResult:
     """Write the whole WACZ to `dest` (a temporary path the caller renames)."""
     created = iso_seconds()
@@ -118,8 +119,8 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[Mappin
             ],
         }
         if pages:
-            package["mainPageUrl"] = str(pages[0]["url"])
-            package["mainPageDate"] = rfc3339(str(pages[0]["ts"]))
+            package["mainPageUrl"] = pages[0].url
+            package["mainPageDate"] = rfc3339(pages[0].ts)
         package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
         zf.writestr(_zipinfo("datapackage.json", zipfile.ZIP_DEFLATED), package_bytes)
         digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
