@@ -8,15 +8,14 @@ media files and which records belong to which capture come back as they were. WA
 before the journal existed give their records only; what cannot be rebuilt is named, one line per
 kind of gap.
 
-The new index is written to a temporary file beside `archive.db` and renamed over it at the end,
-under the archive's lock: a reader sees the old index or the new one, never half of one.
+The new index is built beside the old one and takes its place only once complete, under the
+archive's lock: a reader sees the old index or the new one, never half of one.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,6 @@ from .index import index_in_use, rebuild_index
 from .index.journal import JOURNAL_FORMAT, Entry, Rebuilt, is_journal_record
 from .index.rows import RecordRow
 from .layout import DB_NAME, WARC_DIR
-from .modes import ensure_file
 
 log = logging.getLogger(__name__)
 
@@ -101,17 +99,10 @@ def _scan(path: Path, rel: str, rows: list[RecordRow], journal: list[Entry], gap
     return found_journal
 
 
-def _remove(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
-
-
 def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
     """Rebuild the archive's index from its WARC files, under the archive's lock."""
     from .lock import ArchiveLock
-    from .warcstore import OPEN_SUFFIX, fsync_dir, recover
+    from .warcstore import OPEN_SUFFIX, recover
 
     archive_dir = Path(archive_dir)
     warcs = archive_dir / WARC_DIR
@@ -120,7 +111,7 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
         raise UsageError(f"no WARC files in {warcs}: nothing to rebuild the index from; check --archive-dir")
     db_path = archive_dir / DB_NAME
     with ArchiveLock(archive_dir):
-        if not force and index_in_use(db_path):
+        if not force and index_in_use(archive_dir):
             raise UsageError(f"{db_path} is a healthy index already: pass --force to rebuild it from the WARCs anyway")
         for message in recover(warcs):
             log.warning("%s", message)
@@ -132,25 +123,11 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
         for path in files:
             if not _scan(path, f"{WARC_DIR}/{path.name}", rows, journal, summary.gaps):
                 older.append(path.name)
-        temp = archive_dir / f".{DB_NAME}.reindex-{os.getpid()}"
-        # Left by a reindex that was killed (we hold the lock: nobody else is writing one).
-        for stale in archive_dir.glob(f".{DB_NAME}.reindex-*"):
-            _remove(stale)
-        ensure_file(temp)  # 0640 like every index, whatever the umask (SQLite's -wal follows it)
-        try:
-            rebuilt = rebuild_index(temp, rows, journal)
-        except BaseException:
-            _remove(temp)
-            raise
+        rebuilt = rebuild_index(archive_dir, rows, journal)
         summary.records = len(rows)
         summary.journal = len(journal)
         summary.posts, summary.captures, summary.observations = rebuilt.posts, rebuilt.captures, rebuilt.observations
         _name_gaps(summary, older, rebuilt)
-        # The old index's write-ahead log must not be applied to the new file.
-        for side in (Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
-            _remove(side)
-        os.replace(temp, db_path)
-        fsync_dir(archive_dir)
     return summary
 
 

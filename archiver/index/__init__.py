@@ -33,18 +33,20 @@ def memory_index() -> Index:
     return SQLiteIndex.in_memory()
 
 
-def rebuild_index(path: Path, records: Sequence[RecordRow], journal: list[Entry]) -> Rebuilt:
-    """Write a new index file at `path` from the WARC records (see `reindex`) and the replayed journal."""
-    from archiver.index.sqlite.replay import rebuild
+def rebuild_index(archive_dir: Path, records: Sequence[RecordRow], journal: list[Entry]) -> Rebuilt:
+    """Replace the archive's index with one built from the WARC records (see `reindex`) and the replayed
+    journal; the old index stays until the new one is complete. Call it under the archive's lock."""
+    from archiver.index.sqlite.replay import replace_index
 
-    return rebuild(path, records, journal)
+    return replace_index(archive_dir, records, journal)
 
 
-def index_in_use(path: Path) -> bool:
-    """True when `path` is a readable index that holds something (`reindex` refuses it without --force)."""
+def index_in_use(archive_dir: Path) -> bool:
+    """True when the archive's index is readable and holds something (`reindex` refuses it without --force)."""
     from archiver.index.sqlite.replay import healthy_and_full
+    from archiver.layout import DB_NAME
 
-    return healthy_and_full(path)
+    return healthy_and_full(archive_dir / DB_NAME)
 
 
 def translate_error(exc: BaseException, path: Path | None = None) -> ArchiverError | None:

@@ -1,7 +1,9 @@
-"""Rebuilding an index file from WARC record rows and the index's journal (`archiver reindex`)."""
+"""Rebuilding an index file from WARC record rows and the index's journal (`archiver reindex`), and
+putting it in place of the archive's index."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +16,9 @@ from archiver.index.rows import RecordRow
 from archiver.index.sqlite import merge
 from archiver.index.sqlite.damage import disk_full, is_full
 from archiver.index.sqlite.schema import open_database
+from archiver.layout import DB_NAME
+from archiver.modes import ensure_file
+from archiver.warcstore.files import fsync_dir
 
 _RECORD_INSERT = (
     'INSERT OR REPLACE INTO records (record_id, warc_type, target_uri, date, status, mime, payload_digest, '
@@ -176,3 +181,32 @@ def rebuild(path: Path, records: Sequence[RecordRow], journal: list[Entry]) -> R
         db.close()
     posts, captures, observations = counts
     return Rebuilt(posts, captures, observations, missing_records=replay.missing_records, orphans=replay.orphans)
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def replace_index(archive_dir: Path, records: Sequence[RecordRow], journal: list[Entry]) -> Rebuilt:
+    """Build a new index beside the archive's and rename it over the old one once it is complete
+    (the caller holds the archive's lock). A failure leaves the old index as it was."""
+    db_path = archive_dir / DB_NAME
+    temp = archive_dir / f".{DB_NAME}.reindex-{os.getpid()}"
+    # Left by a reindex that was killed (the caller holds the lock: nobody else is writing one).
+    for stale in archive_dir.glob(f".{DB_NAME}.reindex-*"):
+        _remove(stale)
+    ensure_file(temp)  # 0640 like every index, whatever the umask (SQLite's -wal follows it)
+    try:
+        rebuilt = rebuild(temp, records, journal)
+    except BaseException:
+        _remove(temp)
+        raise
+    # The old index's write-ahead log must not be applied to the new file.
+    for side in (Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+        _remove(side)
+    os.replace(temp, db_path)
+    fsync_dir(archive_dir)
+    return rebuilt
