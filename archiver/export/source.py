@@ -44,8 +44,14 @@ class Location:
 
     @classmethod
     def from_row(cls, row: RecordRow) -> Location:
-        return cls(filename=row.filename, offset=row.offset, length=row.length, record_id=row.record_id,
-                   warc_type=row.warc_type)
+        # int(): a damaged or hand-edited index may hold anything in these columns
+        try:
+            return cls(filename=str(row.filename), offset=int(row.offset), length=int(row.length),
+                       record_id=row.record_id, warc_type=row.warc_type)
+        except (TypeError, ValueError) as e:
+            raise ExportError(
+                f"index row without a usable filename/offset/length ({e}): run `archiver verify`"
+            ) from e
 
     @property
     def sort_key(self) -> tuple[str, int]:
