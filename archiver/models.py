@@ -17,22 +17,6 @@ PostStatus = Literal["live", "deleted", "withheld", "protected", "suspended", "l
 POST_STATUSES: tuple[str, ...] = (
     "live", "deleted", "withheld", "protected", "suspended", "login_required", "unavailable", "unknown")
 
-PLATFORMS: tuple[str, ...] = (
-    "twitter",
-    "instagram",
-    "tiktok",
-    "youtube",
-    "facebook",
-    "bluesky",
-    "mastodon",
-    "truthsocial",
-    "threads",
-    "reddit",
-    "telegram",
-    "linkedin",
-    "vimeo",
-)
-
 # Output field order for scan; every field is always present.
 POST_FIELDS: tuple[str, ...] = (
     "key",

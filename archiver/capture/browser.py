@@ -42,7 +42,6 @@ from archiver.capture.pagesteps import VIEWPORT as VIEWPORT
 from archiver.capture.renderer import ElementShot as ElementShot
 from archiver.capture.renderer import FrameInfo as FrameInfo
 from archiver.capture.renderer import PageCapture as PageCapture
-from archiver.capture.renderer import detect_login_wall as detect_login_wall
 from archiver.limits import DEFAULT_CAPTURE_DEADLINE
 
 from ..resource import Closing

@@ -24,10 +24,10 @@ from urllib.parse import quote
 
 import httpx
 
-from archiver.capture.twitter import TweetData, iso_utc, original_photo_url
 from archiver.capture.types import Failure, HttpGetter
 from archiver.errors import NetworkError
 from archiver.platforms.twitter.detect import parse_status_url
+from archiver.platforms.twitter.syndication import TweetData, iso_utc, original_photo_url
 
 log = logging.getLogger(__name__)
 
