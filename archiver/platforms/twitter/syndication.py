@@ -12,7 +12,7 @@ import html
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -22,6 +22,7 @@ from archiver.capture.types import Failure, HttpGetter
 from archiver.errors import NetworkError
 from archiver.models import POST_STATUSES
 from archiver.platforms.twitter.token import syndication_token
+from archiver.times import format_utc
 
 log = logging.getLogger(__name__)
 
@@ -183,8 +184,7 @@ def iso_utc(created_at: str | None) -> str | None:
             return None
     if dt.tzinfo is None:
         return None  # a time without a zone would be a guess
-    dt = dt.astimezone(UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return format_utc(dt)
 
 
 def parse_tweet(data: JSON) -> TweetData:

@@ -1,14 +1,8 @@
-"""The Wayback Machine as a second source for posts that are gone.
+"""Tweets in the Wayback Machine: the twitter.com and x.com spellings looked up, saved pages read.
 
-Lookups use the availability API first, then the CDX API, for both the twitter.com and the x.com
-form of a status URL. The availability API answers with `http://web.archive.org/...` URLs; every
-URL handed out here is https. Archived pages are read with the raw `id_` mode (the bytes as
-captured, no replay toolbar) and parsed for whatever they show: JSON-LD, the rendered markup of
-either twitter.com era, OpenGraph tags, the title. Absent fields stay None.
-
-The look-up follows the metadata fetchers' failure contract (capture/types.py): it never raises,
-and "could not ask" comes back named in `SnapshotLookup.error`, never confused with "no snapshot".
-Reading the archived page itself (`fetch_snapshot`) is a fetch of content: it raises NetworkError.
+Archived status pages are parsed for whatever they show: JSON-LD, the rendered markup of either
+twitter.com era, OpenGraph tags, the title. Absent fields stay None. The look-up itself is the
+generic one (capture/wayback.py), with a tweet's spellings.
 """
 
 from __future__ import annotations
@@ -17,75 +11,21 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 
-from archiver.capture.types import Failure, HttpGetter
-from archiver.errors import NetworkError
+from archiver.capture import wayback as _wayback
+from archiver.capture.types import HttpGetter
+from archiver.capture.wayback import WEB_URL_RE, Snapshot, SnapshotLookup, https_wayback_url, raw_url
 from archiver.platforms.twitter.detect import parse_status_url
 from archiver.platforms.twitter.syndication import TweetData, iso_utc, original_photo_url
 
 log = logging.getLogger(__name__)
 
-AVAILABLE_API = "https://archive.org/wayback/available"
-CDX_API = "https://web.archive.org/cdx/search/cdx"
-WEB = "https://web.archive.org/web"
-
-_WEB_URL = re.compile(r"^(?:https?:)?//web\.archive\.org/web/(\d{1,14})(?:[a-z]{2}_)?/(.+)$", re.I | re.S)
-_TIMESTAMP = re.compile(r"^\d{14}$")
-
-
-@dataclass
-class Snapshot:
-    """One Wayback capture of a URL."""
-
-    original: str  # the URL as the archive recorded it
-    timestamp: str  # 14 digits, UTC
-    via: str = "available"  # which API found it: available | cdx
-    status: str | None = "200"
-
-    @property
-    def url(self) -> str:
-        """The replay URL (with the archive's toolbar), always https."""
-        return f"{WEB}/{self.timestamp}/{self.original}"
-
-    @property
-    def raw_url(self) -> str:
-        return raw_url(self)
-
-    @property
-    def captured_at(self) -> str:
-        """The capture time as ISO 8601 UTC."""
-        dt = datetime.strptime(self.timestamp, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-        return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class SnapshotLookup:
-    """What the availability and CDX APIs said about a URL (failures: capture/types.py).
-
-    `snapshot` None without an `error`: nothing archived; with one: no look-up got an answer.
-    """
-
-    snapshot: Snapshot | None = None
-    error: str | None = None
-    network_failed: bool = False
-    refused: bool = False
-
-
-def raw_url(snapshot: Snapshot) -> str:
-    """`https://web.archive.org/web/{ts}id_/{url}`: the archived bytes without replay rewriting."""
-    return f"{WEB}/{snapshot.timestamp}id_/{snapshot.original}"
-
-
-def https_wayback_url(url: str) -> str:
-    """`http://web.archive.org/web/TS/URL` (as the availability API writes it) -> https."""
-    m = _WEB_URL.match(url.strip())
-    return f"{WEB}/{m.group(1)}/{m.group(2)}" if m else url
+__all__ = ["Snapshot", "SnapshotLookup", "fetch_snapshot", "find_snapshot", "https_wayback_url", "lookup_forms",
+           "parse_archived_tweet", "raw_url"]
 
 
 def lookup_forms(url: str) -> list[str]:
@@ -97,99 +37,14 @@ def lookup_forms(url: str) -> list[str]:
     user = handle or "i/web"
     return [f"https://twitter.com/{user}/status/{post_id}", f"https://x.com/{user}/status/{post_id}"]
 
-
-def _get(client: HttpGetter, url: str, *, follow: bool = False) -> httpx.Response:
-    try:
-        return client.get(url, follow_redirects=follow)
-    except httpx.TransportError as e:
-        raise NetworkError(f"GET {url}: {e or type(e).__name__}") from e
-
-
 def find_snapshot(client: HttpGetter, url: str, *, timestamp: str | None = None) -> SnapshotLookup:
-    """The closest 200 capture of `url` (any spelling of a tweet URL), if there is one.
-
-    Never raises for network trouble: the lookup's `error` is set only when no look-up got an
-    answer at all.
-    """
-    forms = lookup_forms(url)
-    answered = False
-    failures: list[Failure] = []
-    for lookup in (_available, _cdx):
-        for form in forms:
-            try:
-                snap = lookup(client, form, timestamp)
-            except (NetworkError, httpx.TransportError) as e:
-                failures.append(Failure.of(e))
-                continue
-            answered = True
-            if snap is not None:
-                return SnapshotLookup(snap)
-    if not answered and failures:
-        return SnapshotLookup(None, f"Wayback Machine unreachable: {failures[0].error}",
-                              network_failed=all(f.network_failed for f in failures),
-                              refused=all(f.refused for f in failures))
-    return SnapshotLookup(None)
-
-
-def _available(client: HttpGetter, url: str, timestamp: str | None) -> Snapshot | None:
-    api = f"{AVAILABLE_API}?url={quote(url, safe='')}"
-    if timestamp:
-        api += f"&timestamp={timestamp}"
-    resp = _get(client, api, follow=True)
-    if resp.status_code != 200:
-        log.info("wayback available %s: HTTP %s", url, resp.status_code)
-        return None
-    try:
-        data = resp.json()
-    except ValueError:
-        return None
-    closest = (data.get("archived_snapshots") or {}).get("closest") if isinstance(data, dict) else None
-    if not isinstance(closest, dict) or not closest.get("available", True):
-        return None
-    if str(closest.get("status", "200")) != "200":
-        return None  # a capture of a redirect or an error page shows nothing of the post
-    m = _WEB_URL.match(str(closest.get("url", "")))
-    ts = str(closest.get("timestamp") or (m.group(1) if m else ""))
-    if not m or not _TIMESTAMP.match(ts):
-        return None
-    return Snapshot(original=m.group(2), timestamp=ts, via="available")
-
-
-def _cdx(client: HttpGetter, url: str, timestamp: str | None) -> Snapshot | None:
-    api = f"{CDX_API}?url={quote(url, safe='')}&output=json&filter=statuscode:200&limit=-5"
-    resp = _get(client, api, follow=True)
-    if resp.status_code != 200 or not resp.content.strip():
-        return None
-    try:
-        rows = resp.json()
-    except ValueError:
-        return None
-    if not isinstance(rows, list) or len(rows) < 2 or not isinstance(rows[0], list):
-        return None
-    header = [str(h) for h in rows[0]]
-    try:
-        i_ts, i_orig = header.index("timestamp"), header.index("original")
-    except ValueError:
-        return None
-    i_status = header.index("statuscode") if "statuscode" in header else None
-    snaps = [
-        Snapshot(original=str(r[i_orig]), timestamp=str(r[i_ts]), via="cdx",
-                 status=str(r[i_status]) if i_status is not None else None)
-        for r in rows[1:]
-        if isinstance(r, list) and len(r) > max(i_ts, i_orig) and _TIMESTAMP.match(str(r[i_ts]))
-    ]
-    snaps = [s for s in snaps if s.status in (None, "200")]
-    if not snaps:
-        return None
-    if timestamp:
-        want = int(timestamp.ljust(14, "0")[:14])
-        return min(snaps, key=lambda s: abs(int(s.timestamp) - want))
-    return max(snaps, key=lambda s: s.timestamp)
+    """The closest 200 capture of a tweet under any of its spellings; never raises (see capture/wayback.py)."""
+    return _wayback.find_snapshot(client, url, timestamp=timestamp, forms=lookup_forms)
 
 
 def fetch_snapshot(client: HttpGetter, snapshot: Snapshot) -> tuple[httpx.Response, TweetData | None]:
     """Fetch the raw capture and read the post out of it (None when it is not an HTML page)."""
-    resp = _get(client, raw_url(snapshot), follow=True)
+    resp = _wayback.fetch_raw(client, snapshot)
     if resp.status_code != 200:
         return resp, None
     ctype = resp.headers.get("content-type", "").lower()
@@ -320,7 +175,7 @@ def _from_old_markup(tree: Any, data: TweetData) -> None:
 def _photos(node: Any, data: TweetData) -> None:
     for img in node.css("img[src]"):
         src = https_wayback_url(img.attributes.get("src") or "")
-        m = _WEB_URL.match(src)
+        m = WEB_URL_RE.match(src)
         original = m.group(2) if m else src
         if original.startswith("https://pbs.twimg.com/media/"):
             url = original_photo_url(original)
