@@ -130,3 +130,12 @@ def test_warc_holds_every_pebble_exchange(run: tuple[FakeWeb, Path, Any]) -> Non
         ("metadata", f"urn:capture-info:{embed}202", None): 1,
         ("metadata", f"urn:capture-info:{embed}303", None): 1,
     })
+
+
+def test_platform_names_come_from_the_registry(run: tuple[FakeWeb, Path, Any]) -> None:
+    web, archive, _ = run
+    without = cli(web, "lookup", "--platform", "pebble", archive=archive,
+                  env={"ARCHIVER_PLATFORM_MODULES": ""})
+    assert without.returncode == 2
+    assert "--platform: expected one of twitter, " in without.stderr and "Traceback" not in without.stderr
+    assert "pebble" not in without.stderr.partition("expected one of")[2].partition(", got")[0]
