@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from .layout import WARC_DIR, article_dir, relative
 from .limits import Limits
 from .models import Document, Post
 from .modes import make_dirs
+from .platforms import BY_NAME, REGISTRY
 from .postcapture import PostCapturer, PostOutcome
 from .sources import DEFAULT_MAX_BYTES, SourceFailure, expand, is_url, read_file, read_stdin
 from .space import disk_full, is_full
@@ -29,16 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Rendered embeds on an article page that get their own element screenshot.
-EMBED_ELEMENT_SELECTORS = (
-    "iframe[data-tweet-id]",
-    "iframe[src*='platform.twitter.com/embed']",
-    "iframe[src*='youtube.com/embed']",
-    "iframe[src*='youtube-nocookie.com/embed']",
-    "iframe.instagram-media",
-    "iframe[src*='tiktok.com']",
-    "iframe[src*='player.vimeo.com']",
-)
+# Rendered embeds on an article page that get their own element screenshot: each platform's own.
+EMBED_ELEMENT_SELECTORS = tuple(sel for p in REGISTRY for sel in p.embed_selectors)
 
 
 @dataclass
@@ -349,7 +341,8 @@ class Archiver:
         out: list[Post] = []
         by_key = {p.key: p for p in posts}
         for post in posts:
-            if post.platform != "twitter" or post.post_id:
+            platform = BY_NAME.get(post.platform)
+            if post.post_id or platform is None or platform.aliases is None:
                 out.append(post)
                 continue
             old_key = post.key
@@ -359,7 +352,7 @@ class Archiver:
                 out.append(post)
                 continue
             handle, pid = found
-            _identify(post, pid, handle)
+            platform.aliases.identify(post, pid, handle)
             self.s.index.merge_post_key(old_key, post.key)
             if post.key in by_key and by_key[post.key] is not post:
                 continue  # already listed under its ID
@@ -367,26 +360,14 @@ class Archiver:
         return out
 
     def _resolve_post_id(self, post: Post, batch: Batch) -> tuple[str | None, str] | None:
-        """Follow the post's short links to a status URL of the same author; hops go into the
+        """Follow the post's short links to its ID (the platform's `aliases` hook); hops go into the
         article's `batch`, and so through its capture to the index."""
-        from .resolve import is_shortlink, resolve_shortlink, resolved_post_id
-
-        candidates = [u for u in dict.fromkeys([*post.media, *post.links]) if is_shortlink(u)]
-        http = self.s.client.bind(batch)
-        for link in candidates:
-            res = resolve_shortlink(http, link)
-            if res.network_failed:
-                self._fail(f"{link}: could not be resolved ({res.error})", network=True)
-                return None
-            if res.refused:
-                self._fail(f"{link}: {res.error}")
-            found = resolved_post_id(res)
-            if found and _same_author(post, found[0], res.final_url):
-                return found
-            if found:
-                log.info("%s: %s leads to another account's post (%s); not this post's ID",
-                         post.key, link, res.final_url)
-        return None
+        aliases = BY_NAME[post.platform].aliases
+        assert aliases is not None
+        alias = aliases.resolve(post, self.s.client.bind(batch))
+        for message, network in alias.failures:
+            self._fail(message, network=network)
+        return alias.found
 
     def _capture_article(self, doc: Document, url: str, article_id: int, batch: Batch) -> None:
         s = self.s
@@ -420,25 +401,6 @@ class Archiver:
                 screenshot_sha256=getattr(page, "screenshot_sha256", None), error=error,
                 warc=batch.warc, page_record_id=getattr(page, "page_record_id", None)))
             s.index.add_records(cid, batch.records, article_id=article_id)
-
-
-def _identify(post: Post, pid: str, handle: str | None) -> None:
-    """Give a hash-keyed tweet the ID its short link led to."""
-    from .platforms.twitter.detect import canonical_url
-
-    post.post_id, post.handle = pid, post.handle or handle
-    post.url = canonical_url(pid, post.handle)
-    if post.kind == "shortlink":
-        post.kind = "linked"
-    post.key = post.compute_key()
-
-
-def _same_author(post: Post, handle: str | None, final_url: str | None) -> bool:
-    """A flattened tweet's own media link ends at its own status (`/photo/1`, `/video/1`); a link in
-    its text may point at someone else's post (a quote): that ID is not this post's."""
-    if post.handle is None or handle is None:
-        return post.kind == "shortlink" or bool(final_url and re.search(r"/(photo|video)/\d+", final_url))
-    return handle.lower() == post.handle.lower()
 
 
 def _file_uri(source: str) -> str:

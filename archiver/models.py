@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -16,22 +17,6 @@ KINDS: tuple[str, ...] = ("embedded", "linked", "shortlink")
 PostStatus = Literal["live", "deleted", "withheld", "protected", "suspended", "login_required", "unavailable", "unknown"]
 POST_STATUSES: tuple[str, ...] = (
     "live", "deleted", "withheld", "protected", "suspended", "login_required", "unavailable", "unknown")
-
-PLATFORMS: tuple[str, ...] = (
-    "twitter",
-    "instagram",
-    "tiktok",
-    "youtube",
-    "facebook",
-    "bluesky",
-    "mastodon",
-    "truthsocial",
-    "threads",
-    "reddit",
-    "telegram",
-    "linkedin",
-    "vimeo",
-)
 
 # Output field order for scan; every field is always present.
 POST_FIELDS: tuple[str, ...] = (
@@ -63,12 +48,21 @@ class Document:
     content_type: str | None = None
 
 
+@functools.cache
+def _links_re() -> re.Pattern[str]:
+    """URLs, and the scheme-less short links every registered platform mints (`t.co/CODE`)."""
+    from archiver.platforms import SHORTENERS  # the registry's modules import this one
+
+    hints = "|".join(re.escape(hint) for _, links in SHORTENERS for hint in links.hints)
+    return re.compile(r"https?://\S+" + (rf"|\b(?:{hints})\S+" if hints else ""))
+
+
 def normalise_text(text: str | None) -> str:
     """Text as used in hash keys: NFC, whitespace folded, short links and case ignored."""
     if not text:
         return ""
     t = unicodedata.normalize("NFKC", text)
-    t = re.sub(r"https?://\S+|\b(?:pic\.twitter\.com|pic\.x\.com|t\.co)/\S+", " ", t)
+    t = _links_re().sub(" ", t)
     t = re.sub(r"\s+", " ", t).strip().casefold()
     return t
 

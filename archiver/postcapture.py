@@ -1,7 +1,10 @@
 """Capture one post: structured data over HTTP, its rendered embed in the browser, status, Wayback.
 
-Twitter/X is first-class (syndication, oEmbed, media, Wayback); other platforms get their embed
-rendered and their public oEmbed metadata where one exists without credentials (docs/platforms.md).
+One flow for every platform, driven by the hooks the platform declares (archiver/platforms/capture.py):
+its probe of the post's data endpoints, its embed page and the elements worth a screenshot, what it
+reads from the rendered page, the media to download, and whether gone posts are looked for in the
+Wayback Machine. A platform without hooks of its own gets its public oEmbed metadata where one
+exists without credentials (docs/platforms.md), and its embed rendered.
 """
 
 from __future__ import annotations
@@ -9,7 +12,6 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,19 +20,17 @@ from .index.rows import Capture
 from .layout import MEDIA_DIR, post_dir, relative
 from .modes import make_dirs, write_file
 from .space import disk_full, is_full
+from .times import stamp
 from .warcstore import Batch
 
 if TYPE_CHECKING:
     from .capture.browser import Browser
     from .capture.http import RecordingClient
     from .index.protocol import ArchiveIndex
+    from .platforms.capture import WaybackSource
     from .warcstore import WarcStore
 
 log = logging.getLogger(__name__)
-
-# The rendered tweet inside Tweet.html; without it the full-page screenshot stands for the post.
-TWEET_SELECTORS = ("article",)
-
 
 @dataclass
 class PostOutcome:
@@ -52,10 +52,6 @@ class PostOutcome:
                 "captures": self.captures, "source": self.source, "reason": self.reason, "error": self.error}
 
 
-def _stamp() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
 class PostCapturer:
     """Captures posts with one shared browser, HTTP client, WARC store and index.
 
@@ -75,7 +71,7 @@ class PostCapturer:
                 selectors: tuple[str, ...] = ()) -> tuple[Any, str | None]:
         """Render a URL in a fresh browser context; returns (PageCapture | None, error)."""
         out = make_dirs(post_dir(self.archive_dir, key))
-        shot = out / f"{_stamp()}-{label}.png"
+        shot = out / f"{stamp()}-{label}.png"
         try:
             page = self.browser.capture(url, batch, screenshot_path=shot, element_selectors=selectors,
                                         element_dir=out)
@@ -103,7 +99,7 @@ class PostCapturer:
             self.index.add_records(cid, batch.records, post_key=key)
         return cid
 
-    # -- platforms -------------------------------------------------------------------------
+    # -- the one flow, driven by the platform's hooks ----------------------------------------
     def capture(self, post: Any, *, offline: bool = False, recheck: bool = False) -> PostOutcome:
         """Capture one post (a Post or a StoredPost); `offline` when the network is known to be down.
 
@@ -113,11 +109,7 @@ class PostCapturer:
         """
         key, platform = post.key, post.platform
         try:
-            if platform == "twitter" and post.post_id:
-                return self._twitter(post, recheck)
-            if platform == "twitter":
-                return self._unidentified(post, offline)
-            return self._generic(post, recheck)
+            return self._capture(post, offline, recheck)
         except DiskFull:
             raise
         except RefusedError as e:
@@ -132,13 +124,13 @@ class PostCapturer:
             return PostOutcome(key, platform, post.url, "unknown", error=str(e))
 
     def _unidentified(self, post: Any, offline: bool) -> PostOutcome:
-        """A flattened tweet whose short links did not lead to a status ID: nothing to fetch yet."""
+        """A post known by its short links alone, which did not lead to an ID: nothing to fetch yet."""
         if offline:
             status, reason = "unavailable", "status ID unknown: its short links could not be resolved (network unreachable)"
         else:
             status, reason = "unknown", "status ID unknown: no short link in the text led to a post"
         self.index.observe(post.key, status, detail=reason)
-        return PostOutcome(post.key, "twitter", post.url, status, reason=reason, source=None,
+        return PostOutcome(post.key, post.platform, post.url, status, reason=reason, source=None,
                            network_failed=offline)
 
     def _unchanged(self, key: str, status: str, batch: Batch) -> bool:
@@ -148,65 +140,54 @@ class PostCapturer:
         self.index.add_records(None, batch.records, post_key=key)
         return True
 
-    def _twitter(self, post: Any, recheck: bool = False) -> PostOutcome:
-        from .capture import twitter
-        from .capture.oembed import embed_url
-        from .platforms.twitter.detect import canonical_url
+    def _capture(self, post: Any, offline: bool, recheck: bool) -> PostOutcome:
+        from .capture.oembed import check_for, embed_url
 
-        key, pid = post.key, post.post_id
+        key, platform = post.key, post.platform
+        check, found = check_for(platform)
+        if not post.post_id and found is not None and found.shortlinks is not None:
+            return self._unidentified(post, offline)
         batch = Batch(self.store)
-        http = self.client.bind(batch)
-        # These never raise on network trouble: they name the failure (the contract in capture/types.py).
-        synd = twitter.fetch_syndication(http, pid)
-        status_url = post.url or canonical_url(pid, post.handle)
-        oembed = twitter.fetch_oembed(http, status_url)
-        network_failed = synd.network_failed and oembed.network_failed
-        if recheck:
-            quick, why = twitter.classify(synd, oembed, None, synd.network_failed or oembed.network_failed)
-            if self._unchanged(key, quick, batch):
-                self.index.observe(key, quick, detail=why)
-                return PostOutcome(key, "twitter", status_url, quick, reason=why, network_failed=network_failed)
+        # Never raises on network trouble: a failure is named in the probe (capture/types.py).
+        probe = check.probe(post, self.client.bind(batch))
+        url = probe.url or post.url
+        status, reason, network_failed = probe.status, probe.reason, probe.network_failed
+        if recheck and self._unchanged(key, status, batch):
+            self.index.observe(key, status, detail=reason)
+            return PostOutcome(key, platform, url, status, reason=reason, network_failed=network_failed)
+        if probe.fields:
+            self.index.update_post_data(key, **probe.fields)
 
-        data = None
-        if synd is not None and synd.kind == "tweet" and synd.json:
-            data = twitter.parse_tweet(synd.json)
-            self.index.update_post_data(key, **_tweet_fields(data, synd.json))
+        target = embed_url(platform, post.post_id, url) or url
+        page = render_error = None
+        if target and not network_failed:
+            page, render_error = self._render(target, key, "embed", batch, check.element_selectors)
+            if check.after_render is not None:
+                def render(other: str, label: str) -> Any:
+                    return self._render(other, key, label, batch)[0]
+                status, reason = check.after_render(probe, page, render)
 
-        login_wall: bool | None = None
-        live = data is not None
-        page = None
-        render_error = None
-        outcome_source = "live"
-        rendered = embed_url("twitter", pid, status_url) or status_url
-        if not network_failed:
-            page, render_error = self._render(rendered, key, "embed", batch, TWEET_SELECTORS)
-            if not live:
-                # Only when the embed says nothing: does x.com itself show a login wall? (never "deleted")
-                wall_page, _ = self._render(status_url, key, "x", batch)
-                login_wall = bool(wall_page and getattr(wall_page, "login_wall", False))
-        page_text = page.frames[0].text[:2000] if (page is not None and page.frames and not live) else None
-        status, reason = twitter.classify(synd, oembed, login_wall, synd.network_failed or oembed.network_failed,
-                                         page_text=page_text)
-
-        if data is not None and data.media and not network_failed:
-            self._media(key, data.media, batch)
+        if probe.media and not network_failed:
+            self._media(key, list(probe.media), batch)
         self.index.observe(key, status, detail=reason)
         captures = 0
+        source = "live"
         if page is not None or batch.records:
             # The capture's URL is the page that was rendered (the embed), so exports point at it.
-            self._commit_capture(key, source="live", url=rendered if page is not None else status_url,
+            self._commit_capture(key, source="live", url=target if page is not None else (url or target or ""),
                                  status=status, page=page, error=render_error, batch=batch)
             captures += 1
-        if status not in ("live",) and not network_failed and self._wayback(post, status_url):
+        if (check.wayback is not None and status != "live" and not network_failed and url
+                and self._wayback(post, url, check.wayback)):
             captures += 1
-            outcome_source = "wayback"
-        return PostOutcome(key, "twitter", status_url, status, reason=reason, captures=captures,
-                           source=outcome_source if captures else None, error=render_error, network_failed=network_failed)
+            source = "wayback"
+        return PostOutcome(key, platform, url, status, reason=reason, captures=captures,
+                           source=source if captures else None, error=render_error, network_failed=network_failed)
 
     def _media(self, key: str, urls: list[str], batch: Batch) -> None:
-        from .capture import twitter
+        from .capture.media import download_media
 
-        files = twitter.download_media(self.client.bind(batch), urls)
+        files = download_media(self.client.bind(batch), urls)
         out = make_dirs(self.archive_dir / MEDIA_DIR / post_dir(self.archive_dir, key).name)
         for f in files:
             if not f.ok or f.sha256 is None:
@@ -229,22 +210,20 @@ class PostCapturer:
                 os.replace(tmp, path)
             self.index.add_media(key, f.url, relative(self.archive_dir, path), f.sha256, f.mime)
 
-    def _wayback(self, post: Any, status_url: str) -> int:
+    def _wayback(self, post: Any, status_url: str, wayback: WaybackSource) -> int:
         """Capture the closest Wayback copy once; returns 1 when it really recovered the post."""
-        from .capture import wayback
-
         key = post.key
         if self.index.has_capture(key, source="wayback"):
             return 0  # the copy does not change: one recovery is enough (re-checks observe status only)
         batch = Batch(self.store)
         http = self.client.bind(batch)
-        lookup = wayback.find_snapshot(http, status_url)  # a failure is named, never raised
+        lookup = wayback.find(http, status_url)  # a failure is named, never raised
         if lookup.error:
             log.warning("%s: wayback: %s", key, lookup.error)
         snap, resp, partial = lookup.snapshot, None, None
         if snap is not None:
             try:
-                resp, partial = wayback.fetch_snapshot(http, snap)
+                resp, partial = wayback.fetch(http, snap)
             except NetworkError as e:
                 log.warning("%s: wayback: %s", key, e)
         if snap is None or resp is None:
@@ -259,47 +238,3 @@ class PostCapturer:
         self._commit_capture(key, source="wayback", url=snap.url, status="recovered" if error is None else "error",
                              page=page, error=error, batch=batch)
         return 1 if error is None else 0
-
-    def _generic(self, post: Any, recheck: bool = False) -> PostOutcome:
-        from .capture.oembed import embed_url, fetch_metadata
-
-        key, platform = post.key, post.platform
-        batch = Batch(self.store)
-        status, reason, network_failed = "unknown", None, False
-        # Never raises on network trouble: a failure is named in the result (capture/types.py).
-        meta = fetch_metadata(self.client.bind(batch), platform, post.url or "")
-        if meta is None:
-            pass  # no public endpoint: the rendered embed alone speaks for the post
-        elif meta.status == 200:
-            status = "live"
-            self.index.update_post_data(key, author=meta.data.get("author_name"), data=meta.data)
-        elif meta.status in (404, 410):
-            # One signal only: not enough to call it deleted (that takes two that agree).
-            status, reason = "unavailable", f"oEmbed answered {meta.status}"
-        elif meta.status is None:
-            # A refusal by the network policy says nothing about the post; no answer otherwise does.
-            status, reason = ("unknown" if meta.refused else "unavailable"), meta.error
-            network_failed = meta.network_failed
-        if recheck and self._unchanged(key, status, batch):
-            self.index.observe(key, status, detail=reason)
-            return PostOutcome(key, platform, post.url, status, reason=reason, network_failed=network_failed)
-        target = embed_url(platform, post.post_id, post.url) or post.url
-        page = err = None
-        if target and not network_failed:
-            page, err = self._render(target, key, "embed", batch)
-        self.index.observe(key, status, detail=reason)
-        captures = 0
-        if page is not None or batch.records:
-            self._commit_capture(key, source="live", url=target or "", status=status, page=page, error=err, batch=batch)
-            captures = 1
-        return PostOutcome(key, platform, post.url, status, reason=reason, captures=captures,
-                           source="live" if captures else None,
-                           error=err, network_failed=network_failed)
-
-
-def _tweet_fields(data: Any, raw: dict[str, Any]) -> dict[str, Any]:
-    out = {"handle": data.handle, "author": data.author, "posted_at": data.posted_at, "text": data.text,
-           "media": list(data.media or []), "data": raw}
-    if getattr(data, "links", None):
-        out["links"] = list(data.links)
-    return {k: v for k, v in out.items() if v not in (None, [], "")}

@@ -23,11 +23,11 @@ from archiver.capture.browser import (
     NO_CHROMIUM,
     Browser,
     PageCapture,
-    detect_login_wall,
     find_chromium,
 )
 from archiver.errors import BrowserError
 from archiver.net import NetOptions
+from archiver.platforms.twitter.loginwall import detect_login_wall
 from archiver.warcstore import Batch, RecordInfo, WarcStore, read_record
 from tests.fakeweb import site as fakesite
 from tests.fakeweb.server import FakeWeb

@@ -20,9 +20,9 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.capture.http import RecordingClient
-from archiver.capture.twitter import syndication_url
 from archiver.errors import LimitExceeded, NetworkError
 from archiver.net import NetOptions
+from archiver.platforms.twitter.syndication import syndication_url
 from archiver.warcstore import Batch, RecordInfo, WarcStore
 from tests.e2e import ROOT, cli, warc_files, warcio_check
 from tests.fakeweb import FakeWeb, pages, site

@@ -8,10 +8,10 @@ import httpx
 import pytest
 
 from archiver.capture.oembed import fetch_metadata
-from archiver.capture.twitter import fetch_oembed, fetch_syndication
-from archiver.capture.wayback import find_snapshot
 from archiver.errors import LimitExceeded, NetworkError, RefusedError
-from archiver.resolve import resolve_shortlink
+from archiver.platforms.twitter.shortlinks import resolve_shortlink
+from archiver.platforms.twitter.syndication import fetch_oembed, fetch_syndication
+from archiver.platforms.twitter.wayback import find_snapshot
 
 STATUS = "https://twitter.com/someone/status/1764377001294643971"
 

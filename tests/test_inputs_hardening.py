@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from archiver.detect import detect, platform_for_url
 from archiver.errors import SourceError, UsageError
 from archiver.models import Document
-from archiver.resolve import Hop, Resolution, page_redirect, resolved_post_id, unwrap_unsafe_link
+from archiver.platforms.twitter.shortlinks import Hop, Resolution, page_redirect, resolved_post_id, unwrap_unsafe_link
 from archiver.seeds import feed_links, read_seeds
 from archiver.sources import SourceFailure, check_specs, expand, read_capped, read_sources, shown, url_problem
 

@@ -26,8 +26,8 @@ LIVE_TWEET = "266031293945503744"
 
 
 def test_syndication_and_oembed_answer_for_a_public_post() -> None:
-    from archiver.capture import twitter
     from archiver.net import NetOptions
+    from archiver.platforms.twitter import syndication as twitter
 
     with NetOptions().httpx_client() as client:
         synd = twitter.fetch_syndication(client, LIVE_TWEET)

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from archiver.resolve import (
+from archiver.platforms.twitter.shortlinks import (
     CURL_UA,
     Hop,
     Resolution,

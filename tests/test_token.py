@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.capture.token import syndication_token, v8_radix_string
+from archiver.platforms.twitter.token import syndication_token, v8_radix_string
 
 CHROMIUM = "/usr/bin/chromium"
 

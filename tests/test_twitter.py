@@ -11,13 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from archiver.capture.twitter import (
+from archiver.capture.media import download_media
+from archiver.platforms.twitter.classify import classify
+from archiver.platforms.twitter.syndication import (
     STATUSES,
     OEmbedResult,
     SyndicationResult,
     best_mp4,
-    classify,
-    download_media,
     fetch_oembed,
     fetch_syndication,
     iso_utc,

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from archiver.capture.wayback import (
+from archiver.platforms.twitter.wayback import (
     Snapshot,
     fetch_snapshot,
     find_snapshot,

@@ -42,7 +42,7 @@ from archiver.capture.pagesteps import VIEWPORT as VIEWPORT
 from archiver.capture.renderer import ElementShot as ElementShot
 from archiver.capture.renderer import FrameInfo as FrameInfo
 from archiver.capture.renderer import PageCapture as PageCapture
-from archiver.capture.renderer import detect_login_wall as detect_login_wall
+from archiver.capture.renderer import Renderer
 from archiver.limits import DEFAULT_CAPTURE_DEADLINE
 
 from ..resource import Closing
@@ -63,6 +63,8 @@ class Browser(Closing):
     the one browser (each in its own context).
     """
 
+    net: NetOptions | None
+
     def __init__(self, net: NetOptions, *, workdir: Path, timeout: float = 30.0,
                  headless: bool = True, capture_deadline: float | None = DEFAULT_CAPTURE_DEADLINE,
                  max_body: int | None = None, max_capture_bytes: int | None = None) -> None:
@@ -72,19 +74,40 @@ class Browser(Closing):
         self.capture_deadline = capture_deadline
         self.max_body = max_body
         self.max_capture_bytes = max_capture_bytes
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run_loop, name="archiver-render", daemon=True)
-        self._thread.start()
+        self._start_loop()
         try:
-            self.renderer: ChromiumRenderer = self._call(ChromiumRenderer.launch(
+            chromium = self._call(ChromiumRenderer.launch(
                 net, workdir=self.workdir, timeout=timeout, headless=headless,
                 capture_deadline=capture_deadline, max_body=max_body, max_capture_bytes=max_capture_bytes))
         except BaseException:
             self._stop_loop()
             raise
-        self.executable = self.renderer.executable
-        self.browser_version: str = self.renderer.browser_version
-        self.user_agent: str = self.renderer.user_agent
+        self.renderer: Renderer = chromium
+        self.executable = chromium.executable
+        self.browser_version: str = chromium.browser_version
+        self.user_agent: str = chromium.user_agent
+
+    @classmethod
+    def wrapping(cls, renderer: Renderer) -> Browser:
+        """The facade around a renderer that is already running (tests' FakeRenderer, say); closing
+        the facade closes the renderer."""
+        self = cls.__new__(cls)
+        self.net = None
+        self.workdir = Path(".")
+        self.timeout = 30.0
+        self.capture_deadline = None
+        self.max_body = self.max_capture_bytes = None
+        self._start_loop()
+        self.renderer = renderer
+        self.executable = ""
+        self.browser_version = renderer.browser_version
+        self.user_agent = renderer.user_agent
+        return self
+
+    def _start_loop(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run_loop, name="archiver-render", daemon=True)
+        self._thread.start()
 
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self._loop)

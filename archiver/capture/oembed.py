@@ -1,60 +1,41 @@
-"""Public metadata endpoints and renderable embed URLs for every platform (docs/platforms.md).
+"""Public oEmbed metadata and renderable embed URLs, as each platform declares them.
 
-Two registries, one entry per platform:
-- `METADATA`: oEmbed endpoints that answer without credentials. Instagram and
-  Facebook need a token and Threads has nothing usable, so they have no entry: their status comes
-  from the rendered embed alone. Truth Social's API is not listed either: unverified, and an
-  endpoint that does not exist would answer 404 and read as a missing post.
-- `EMBEDS`: the URL to open in the browser to see the post as an article shows it.
+Each `Platform` (archiver/platforms) names its public oEmbed endpoint (`Platform.oembed`) and its
+embed page (`Platform.embed_url`). Instagram and Facebook need a token and Threads has nothing
+usable, so they have no endpoint: their status comes from the rendered embed alone. Truth Social's
+API is not listed either: unverified, and an endpoint that does not exist would answer 404 and
+read as a missing post. `oembed_check` is the post check of every platform without one of its own.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import quote, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import httpx
 
 from archiver.capture.types import Failure, HttpGetter
 from archiver.errors import NetworkError
-from archiver.platforms.twitter.detect import parse_status_url
+from archiver.platforms.capture import PostCheck, PostRef, Probe
+
+if TYPE_CHECKING:
+    from archiver.platforms.base import Platform
 
 log = logging.getLogger(__name__)
 
 
-def _host(url: str) -> str | None:
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return None
-    return host.lower() if host else None
+def _platform(name: str) -> Platform | None:
+    from archiver.platforms import BY_NAME
 
-
-def _mastodon_endpoint(url: str) -> str | None:
-    # Every Mastodon instance serves its own oEmbed: the endpoint is on the post's host.
-    host = _host(url)
-    return f"https://{host}/api/oembed?url=" if host else None
-
-
-# platform -> function giving the endpoint prefix (the quoted post URL is appended) for a post URL.
-METADATA: dict[str, Callable[[str], str | None]] = {
-    "twitter": lambda _url: "https://publish.twitter.com/oembed?omit_script=1&dnt=1&url=",
-    "youtube": lambda _url: "https://www.youtube.com/oembed?format=json&url=",
-    "tiktok": lambda _url: "https://www.tiktok.com/oembed?url=",
-    "vimeo": lambda _url: "https://vimeo.com/api/oembed.json?url=",
-    "reddit": lambda _url: "https://www.reddit.com/oembed?url=",
-    "bluesky": lambda _url: "https://embed.bsky.app/oembed?url=",
-    "mastodon": _mastodon_endpoint,
-}
+    return BY_NAME.get(name)
 
 
 def metadata_url(platform: str, url: str) -> str | None:
     """The oEmbed URL to ask about `url`, or None when the platform has no public endpoint."""
-    endpoint = METADATA.get(platform)
+    found = _platform(platform)
+    endpoint = found.oembed if found is not None else None
     prefix = endpoint(url) if endpoint and url else None
     return prefix + quote(url, safe="") if prefix else None
 
@@ -102,115 +83,34 @@ def fetch_metadata(client: HttpGetter, platform: str, url: str) -> Metadata | No
     return Metadata(api, resp.status_code, data)
 
 
-# --- embed URLs ---------------------------------------------------------------------------------
-
-_YOUTUBE_ID = re.compile(r"(?:/embed/|/shorts/|/live/|/v/|youtu\.be/|[?&]v=)([A-Za-z0-9_-]{11})(?![A-Za-z0-9_-])")
-_INSTAGRAM = re.compile(r"instagram\.com/(?:[A-Za-z0-9_.]+/)?(?:p|reel|reels|tv)/([A-Za-z0-9_-]+)", re.I)
-_NUMERIC_TAIL = re.compile(r"/(?:video|videos)/(\d+)|/(\d+)(?:[/?#]|$)")
-_BSKY = re.compile(r"bsky\.app/profile/(did:[a-z]+:[A-Za-z0-9._:%-]+)/post/([A-Za-z0-9._:~-]+)", re.I)
-_AT_URI = re.compile(r"^at://(did:[a-z]+:[A-Za-z0-9._:%-]+)/app\.bsky\.feed\.post/([A-Za-z0-9._:~-]+)$", re.I)
-_MASTO_STATUS = re.compile(r"^https://([^/]+)/@([A-Za-z0-9_]+)(?:@[^/]+)?/(\d+)(?:[/?#]|$)", re.I)
-_TELEGRAM = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/(?:s/)?([A-Za-z0-9_]{4,64})/(\d+)", re.I)
-_LINKEDIN = re.compile(r"urn:li:(activity|share|ugcPost):(\d+)", re.I)
-
-
-def _twitter(post_id: str | None, url: str | None) -> str | None:
-    found = parse_status_url(url) if url else None
-    pid = post_id or (found[1] if found else None)
-    return f"https://platform.twitter.com/embed/Tweet.html?id={pid}" if pid and pid.isdigit() else None
-
-
-def _youtube(post_id: str | None, url: str | None) -> str | None:
-    vid = post_id if post_id and re.fullmatch(r"[A-Za-z0-9_-]{11}", post_id) else None
-    if vid is None and url:
-        m = _YOUTUBE_ID.search(url)
-        vid = m.group(1) if m else None
-    return f"https://www.youtube.com/embed/{vid}" if vid else None
-
-
-def _instagram(post_id: str | None, url: str | None) -> str | None:
-    m = _INSTAGRAM.search(url or "")
-    code = m.group(1) if m else post_id
-    return f"https://www.instagram.com/p/{code}/embed/captioned/" if code else None
-
-
-def _numeric(post_id: str | None, url: str | None) -> str | None:
-    if post_id and post_id.isdigit():
-        return post_id
-    m = _NUMERIC_TAIL.search(url or "")
-    return (m.group(1) or m.group(2)) if m else None
-
-
-def _tiktok(post_id: str | None, url: str | None) -> str | None:
-    vid = _numeric(post_id, url)
-    return f"https://www.tiktok.com/embed/v2/{vid}" if vid else None
-
-
-def _vimeo(post_id: str | None, url: str | None) -> str | None:
-    vid = _numeric(post_id, url)
-    return f"https://player.vimeo.com/video/{vid}" if vid else None
-
-
-def _bluesky(post_id: str | None, url: str | None) -> str | None:
-    # embed.bsky.app names the author by DID; a post URL that names a handle renders as itself.
-    m = _BSKY.search(url or "") or _AT_URI.match(url or "")
-    if m:
-        return f"https://embed.bsky.app/embed/{m.group(1)}/app.bsky.feed.post/{m.group(2)}"
-    return url
-
-
-def _mastodon(post_id: str | None, url: str | None) -> str | None:
-    # Mastodon (and its forks) render any public status at <status URL>/embed.
-    m = _MASTO_STATUS.match(url or "")
-    if m:
-        return f"https://{m.group(1)}/@{m.group(2)}/{m.group(3)}/embed"
-    return url
-
-
-def _facebook(post_id: str | None, url: str | None) -> str | None:
-    if not url:
-        return None
-    kind = "video" if re.search(r"/videos?/|/watch/?\?|/reel/", url) else "post"
-    return f"https://www.facebook.com/plugins/{kind}.php?href={quote(url, safe='')}&show_text=true"
-
-
-def _telegram(post_id: str | None, url: str | None) -> str | None:
-    m = _TELEGRAM.match(url or "") or _TELEGRAM.match(f"t.me/{post_id}" if post_id else "")
-    return f"https://t.me/{m.group(1)}/{m.group(2)}?embed=1" if m else url
-
-
-def _linkedin(post_id: str | None, url: str | None) -> str | None:
-    m = _LINKEDIN.search(url or "")
-    if m:
-        return f"https://www.linkedin.com/embed/feed/update/urn:li:{m.group(1)}:{m.group(2)}"
-    if post_id and post_id.isdigit():
-        return f"https://www.linkedin.com/embed/feed/update/urn:li:activity:{post_id}"
-    return url
-
-
-def _as_is(post_id: str | None, url: str | None) -> str | None:
-    return url
-
-
-# platform -> (post_id, post URL) -> URL to render. Threads and Reddit pages render as they are.
-EMBEDS: dict[str, Callable[[str | None, str | None], str | None]] = {
-    "twitter": _twitter,
-    "youtube": _youtube,
-    "instagram": _instagram,
-    "tiktok": _tiktok,
-    "vimeo": _vimeo,
-    "bluesky": _bluesky,
-    "mastodon": _mastodon,
-    "truthsocial": _mastodon,
-    "facebook": _facebook,
-    "telegram": _telegram,
-    "linkedin": _linkedin,
-    "threads": _as_is,
-    "reddit": _as_is,
-}
-
-
 def embed_url(platform: str, post_id: str | None, url: str | None) -> str | None:
     """The URL to render in the browser for a post, or None when nothing renderable is known."""
-    make = EMBEDS.get(platform, _as_is)
-    return make(post_id, url)
+    found = _platform(platform)
+    make = found.embed_url if found is not None else None
+    return make(post_id, url) if make is not None else url
+
+
+def _probe(post: PostRef, client: HttpGetter) -> Probe:
+    """The post's status from its platform's public oEmbed endpoint; none: only the render speaks."""
+    meta = fetch_metadata(client, post.platform, post.url or "")
+    if meta is None:
+        return Probe("unknown")  # no public endpoint: the rendered embed alone speaks for the post
+    if meta.status == 200:
+        return Probe("live", fields={"author": meta.data.get("author_name"), "data": meta.data}, found=True)
+    if meta.status in (404, 410):
+        # One signal only: not enough to call it deleted (that takes two that agree).
+        return Probe("unavailable", f"oEmbed answered {meta.status}")
+    if meta.status is None:
+        # A refusal by the network policy says nothing about the post; no answer otherwise does.
+        return Probe("unknown" if meta.refused else "unavailable", meta.error,
+                     network_failed=meta.network_failed, refused=meta.refused)
+    return Probe("unknown")
+
+
+OEMBED_CHECK = PostCheck(probe=_probe)
+
+
+def check_for(platform: str) -> tuple[PostCheck, Platform | None]:
+    """The post check of a platform (its own, or the oEmbed one), and the platform if registered."""
+    found = _platform(platform)
+    return (found.check if found is not None and found.check is not None else OEMBED_CHECK), found

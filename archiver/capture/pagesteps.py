@@ -17,7 +17,8 @@ from playwright.async_api import Locator, Page, ViewportSize, WebSocketRoute
 
 from archiver.capture.deadline import CaptureClock
 from archiver.capture.recorder import TrafficRecorder
-from archiver.capture.renderer import ElementShot, FrameInfo, PageCapture, detect_login_wall
+from archiver.capture.renderer import ElementShot, FrameInfo, PageCapture
+from archiver.platforms import login_wall_for
 
 VIEWPORT: ViewportSize = {"width": 1280, "height": 1000}
 MAX_SHOT_HEIGHT = 16384  # Chromium's texture limit; taller pages are cut there
@@ -168,12 +169,15 @@ async def describe(page: Page, result: PageCapture) -> None:
         except PlaywrightError:
             continue  # detached or navigating: nothing to read
         result.frames.append(FrameInfo(url=frame.url, name=frame.name, text=text))
+    wall = login_wall_for(result.final_url)
+    if wall is None:
+        return  # no platform's login wall is shown on this host
     main_text = result.frames[0].text if result.frames else ""
     try:
-        has_post = await page.locator('article[data-testid="tweet"]').count() > 0
+        has_post = await page.locator(wall.post_selector).count() > 0
     except PlaywrightError:
         has_post = False
-    result.login_wall = detect_login_wall(result.final_url, main_text, has_post)
+    result.login_wall = wall.detect(result.final_url, main_text, has_post)
 
 
 async def _element_content(element: Locator) -> tuple[str | None, str]:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
-from urllib.parse import urlsplit
 
 from archiver.warcstore import RecordInfo
 
@@ -110,26 +109,3 @@ class AsyncClosing:
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
         await self.aclose()
-
-
-_X_HOSTS = ("x.com", "twitter.com")
-_LOGIN_PATHS = ("/i/flow/login", "/login", "/i/flow/signup")
-
-
-def detect_login_wall(final_url: str, text: str, has_post: bool) -> bool:
-    """Heuristic: an x.com/twitter.com page that asks to log in instead of showing the post.
-
-    Logged-out x.com pages can show a post with a "Log in / Sign up" bar under it: that is not a
-    wall, so the words count only when no post (`article[data-testid=tweet]`) is on the page.
-    """
-    parts = urlsplit(final_url)
-    host = (parts.hostname or "").lower()
-    for prefix in ("www.", "mobile.", "m."):
-        host = host.removeprefix(prefix)
-    if host not in _X_HOSTS:
-        return False
-    if any(parts.path.startswith(p) for p in _LOGIN_PATHS):
-        return True
-    low = text.lower()
-    asks = ("log in" in low or "sign in" in low) and "sign up" in low
-    return asks and not has_post

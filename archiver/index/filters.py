@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from archiver.errors import UsageError
 from archiver.index import fields, textquery
-from archiver.models import PLATFORMS, POST_STATUSES
+from archiver.models import POST_STATUSES
 from archiver.times import parse_bound
 
 # Output fields of lookup, in order.
@@ -21,7 +21,6 @@ LOOKUP_FIELDS: tuple[str, ...] = (
     "key", "platform", "post_id", "url", "handle", "author", "posted_at", "text", "links", "media", "status",
     "articles", "captures", "history",
 )
-_PLATFORM_ALIASES = {"x": "twitter"}
 _BOUND_HELP = "expected YYYY-MM-DD or a UTC datetime YYYY-MM-DDTHH:MM[:SS[.fff]][Z]"
 
 
@@ -75,10 +74,14 @@ class Filters:
                 raise UsageError("--handle: expected a handle such as @name")
             self.handle = handle.lower()
         if self.platform is not None:
+            from archiver.platforms import REGISTRY
+
             platform = self.platform.strip().lower()
-            platform = _PLATFORM_ALIASES.get(platform, platform)
-            if platform not in PLATFORMS:
-                raise UsageError(f"--platform: expected one of {', '.join(PLATFORMS)}, got {self.platform!r}")
+            names = {other: p.name for p in REGISTRY for other in (p.name, *p.other_names)}
+            if platform not in names:
+                known = ", ".join(p.name for p in REGISTRY)
+                raise UsageError(f"--platform: expected one of {known}, got {self.platform!r}")
+            platform = names[platform]
             self.platform = platform
         if self.text is not None and not textquery.parse(self.text):
             raise UsageError(f"--text: nothing to search for in {self.text!r}")

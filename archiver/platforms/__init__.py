@@ -24,6 +24,7 @@ from archiver.platforms import (
     youtube,
 )
 from archiver.platforms.base import Platform, ShortLinks, UrlMatch, host_of
+from archiver.platforms.capture import LoginWall
 from archiver.platforms.plugins import discover
 
 BUILT_IN: tuple[Platform, ...] = (
@@ -62,6 +63,15 @@ def platform_for_host(host: str | None) -> Platform | None:
     return None
 
 
+def login_wall_for(url: str) -> LoginWall | None:
+    """The login wall a page at `url` may show (its platform's), or None."""
+    host = host_of(url)
+    for p in REGISTRY:
+        if p.login_wall is not None and host in p.login_wall.hosts:
+            return p.login_wall
+    return None
+
+
 def match_url(url: str) -> tuple[Platform, UrlMatch] | None:
     """The platform and post a URL points to (a link, as written), or None."""
     host = host_of(url)
@@ -87,4 +97,4 @@ def match_embed_src(url: str) -> tuple[Platform, UrlMatch] | None:
     return (platform, found) if found else None
 
 
-__all__ = ["BY_NAME", "REGISTRY", "SHORTENERS", "Platform", "UrlMatch", "match_embed_src", "match_url", "platform_for_host"]
+__all__ = ["BY_NAME", "REGISTRY", "SHORTENERS", "Platform", "UrlMatch", "match_embed_src", "login_wall_for", "match_url", "platform_for_host"]

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
 
     from archiver.detect.units import Unit
+    from archiver.platforms.capture import Aliases, EmbedUrl, LoginWall, OEmbedEndpoint, PostCheck
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,8 @@ class Platform:
     """One social platform, as the detector sees it."""
 
     name: str
+    # Other names a user may type for it (`--platform x`).
+    other_names: tuple[str, ...] = field(default=(), kw_only=True)
     # Host names (without "www.") whose URLs `parse_url` understands; sub-domains match too.
     hosts: tuple[str, ...]
     parse_url: Callable[[str], UrlMatch | None]
@@ -202,6 +205,19 @@ class Platform:
     # parser sees as text (consent-manager containers, escaped attributes): `lite-youtube`.
     # `iframe`, `blockquote` and `amp-` are looked for on behalf of every platform.
     markup_hints: tuple[str, ...] = ()
+    # --- the capture side (platforms/capture.py) ---
+    # The URL that renders a post as an article shows it; None: the post's own page renders as it is.
+    embed_url: EmbedUrl | None = None
+    # The public oEmbed endpoint the generic check asks, when one answers without credentials.
+    oembed: OEmbedEndpoint | None = None
+    # Rendered embeds of the platform on an article page that get an element screenshot of their own.
+    embed_selectors: tuple[str, ...] = ()
+    # The platform's own way of asking about a post; None: the generic oEmbed check.
+    check: PostCheck | None = None
+    # Pages that may show a login wall instead of the post.
+    login_wall: LoginWall | None = None
+    # Posts known only by short links learn their ID by following them.
+    aliases: Aliases | None = None
 
     def embed_src(self, url: str) -> UrlMatch | None:
         """A post from a player/embed URL (iframe src and its lazy-loading variants)."""

@@ -91,9 +91,27 @@ def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post]
     ]
 
 
+_EMBED_POST = re.compile(r"bsky\.app/profile/(did:[a-z]+:[A-Za-z0-9._:%-]+)/post/([A-Za-z0-9._:~-]+)", re.I)
+_AT_URI = re.compile(r"^at://(did:[a-z]+:[A-Za-z0-9._:%-]+)/app\.bsky\.feed\.post/([A-Za-z0-9._:~-]+)$", re.I)
+
+
+def embed_url(post_id: str | None, url: str | None) -> str | None:
+    """embed.bsky.app names the author by DID; a post URL that names a handle renders as itself."""
+    m = _EMBED_POST.search(url or "") or _AT_URI.match(url or "")
+    if m:
+        return f"https://embed.bsky.app/embed/{m.group(1)}/app.bsky.feed.post/{m.group(2)}"
+    return url
+
+
+def _oembed(_url: str) -> str | None:
+    return "https://embed.bsky.app/oembed?url="
+
+
 PLATFORM = Platform(
     name="bluesky",
     hosts=("bsky.app",),
     parse_url=parse_url,
     rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)),),
+    embed_url=embed_url,
+    oembed=_oembed,
 )

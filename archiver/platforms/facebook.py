@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from archiver.models import Post
 from archiver.platforms.base import (
@@ -97,6 +98,14 @@ def _posted_by(node: LexborNode) -> tuple[str | None, str | None]:
     return m.group("author"), m.group("date")
 
 
+def embed_url(post_id: str | None, url: str | None) -> str | None:
+    """The post or video plugin page (Facebook's oEmbed needs a token: none is asked)."""
+    if not url:
+        return None
+    kind = "video" if re.search(r"/videos?/|/watch/?\?|/reel/", url) else "post"
+    return f"https://www.facebook.com/plugins/{kind}.php?href={quote(url, safe='')}&show_text=true"
+
+
 PLATFORM = Platform(
     name="facebook",
     hosts=("facebook.com", "fb.com"),
@@ -104,4 +113,5 @@ PLATFORM = Platform(
     parse_embed_src=parse_embed_src,
     rules=(EmbedRule(("div",), _div, needs=("data-href",)),),
     markup_hints=(r"div[^>]*fb-",),  # <div class="fb-post" ...>
+    embed_url=embed_url,
 )

@@ -107,9 +107,21 @@ def _amp(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None
     return [ctx.embedded(PLATFORM, "amp-instagram", UrlMatch(code, f"https://www.instagram.com/p/{code}/"))]
 
 
+_EMBED_CODE = re.compile(r"instagram\.com/(?:[A-Za-z0-9_.]+/)?(?:p|reel|reels|tv)/([A-Za-z0-9_-]+)", re.I)
+
+
+def embed_url(post_id: str | None, url: str | None) -> str | None:
+    """The captioned embed page of a post (Instagram's oEmbed needs a token: none is asked)."""
+    m = _EMBED_CODE.search(url or "")
+    code = m.group(1) if m else post_id
+    return f"https://www.instagram.com/p/{code}/embed/captioned/" if code else None
+
+
 PLATFORM = Platform(
     name="instagram",
     hosts=("instagram.com", "instagr.am"),
     parse_url=parse_url,
     rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)), EmbedRule(("amp-instagram",), _amp, needs=("data-shortcode",))),
+    embed_url=embed_url,
+    embed_selectors=("iframe.instagram-media",),
 )

@@ -39,9 +39,23 @@ def parse_url(url: str) -> UrlMatch | None:
     return UrlMatch(m.group("id"), _canonical(m.group("id"), m.group("type")))
 
 
+_EMBED_URN = re.compile(r"urn:li:(activity|share|ugcPost):(\d+)", re.I)
+
+
+def embed_url(post_id: str | None, url: str | None) -> str | None:
+    """The feed-update embed page of a post."""
+    m = _EMBED_URN.search(url or "")
+    if m:
+        return f"https://www.linkedin.com/embed/feed/update/urn:li:{m.group(1)}:{m.group(2)}"
+    if post_id and post_id.isdigit():
+        return f"https://www.linkedin.com/embed/feed/update/urn:li:activity:{post_id}"
+    return url
+
+
 PLATFORM = Platform(
     name="linkedin",
     hosts=("linkedin.com",),
     parse_url=parse_url,
     time_from_id=update_time,
+    embed_url=embed_url,
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from archiver.models import Post
 from archiver.platforms.base import (
@@ -147,6 +148,26 @@ def make_embed_rules(
     )
 
 
+_EMBED_STATUS = re.compile(r"^https://([^/]+)/@([A-Za-z0-9_]+)(?:@[^/]+)?/(\d+)(?:[/?#]|$)", re.I)
+
+
+def embed_url(post_id: str | None, url: str | None) -> str | None:
+    """Mastodon (and its forks) render any public status at <status URL>/embed."""
+    m = _EMBED_STATUS.match(url or "")
+    if m:
+        return f"https://{m.group(1)}/@{m.group(2)}/{m.group(3)}/embed"
+    return url
+
+
+def oembed_endpoint(url: str) -> str | None:
+    """Every Mastodon instance serves its own oEmbed: the endpoint is on the post's host."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return f"https://{host.lower()}/api/oembed?url=" if host else None
+
+
 PLATFORM: Platform = Platform(
     name="mastodon",
     hosts=KNOWN_INSTANCES,
@@ -156,4 +177,6 @@ PLATFORM: Platform = Platform(
     canonical=_canonical,
     any_host=parse_any_host,
     any_host_hint="/@",  # status links on unlisted instances: /@user/ID, /@user@host/ID
+    embed_url=embed_url,
+    oembed=oembed_endpoint,
 )

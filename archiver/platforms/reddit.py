@@ -84,9 +84,14 @@ def _amp(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None
     return [ctx.embedded(PLATFORM, "amp-reddit", match)] if match else None
 
 
+def _oembed(_url: str) -> str | None:
+    return "https://www.reddit.com/oembed?url="
+
+
 PLATFORM = Platform(
     name="reddit",
     hosts=("reddit.com", "redd.it", "redditmedia.com"),
     parse_url=parse_url,
     rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)), EmbedRule(("amp-reddit",), _amp, needs=("data-embedtype",))),
+    oembed=_oembed,
 )

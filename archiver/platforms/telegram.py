@@ -67,6 +67,15 @@ def _parse_embed_src(url: str) -> UrlMatch | None:
     return parse_url(url)
 
 
+_EMBED_POST = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/(?:s/)?([A-Za-z0-9_]{4,64})/(\d+)", re.I)
+
+
+def embed_url(post_id: str | None, url: str | None) -> str | None:
+    """The widget page of a channel post."""
+    m = _EMBED_POST.match(url or "") or _EMBED_POST.match(f"t.me/{post_id}" if post_id else "")
+    return f"https://t.me/{m.group(1)}/{m.group(2)}?embed=1" if m else url
+
+
 PLATFORM = Platform(
     name="telegram",
     hosts=("t.me", "telegram.me", "telegram.dog"),
@@ -75,4 +84,5 @@ PLATFORM = Platform(
     rules=(EmbedRule(("script",), _script, needs=("data-telegram-post",), claims=False), EmbedRule(("iframe",), _iframe, needs=("id",))),
     canonical=canonical_url,
     markup_hints=(r"script[^>]*data-telegram",),
+    embed_url=embed_url,
 )

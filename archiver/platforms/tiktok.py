@@ -98,6 +98,27 @@ def _loose_caption(node: LexborNode) -> str | None:
     return text or None
 
 
+_NUMERIC_TAIL = re.compile(r"/(?:video|videos)/(\d+)|/(\d+)(?:[/?#]|$)")
+
+
+def numeric_id(post_id: str | None, url: str | None) -> str | None:
+    """A numeric post ID, given or at the end of the URL."""
+    if post_id and post_id.isdigit():
+        return post_id
+    m = _NUMERIC_TAIL.search(url or "")
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def embed_url(post_id: str | None, url: str | None) -> str | None:
+    """The v2 embed player of a video."""
+    vid = numeric_id(post_id, url)
+    return f"https://www.tiktok.com/embed/v2/{vid}" if vid else None
+
+
+def _oembed(_url: str) -> str | None:
+    return "https://www.tiktok.com/oembed?url="
+
+
 PLATFORM = Platform(
     name="tiktok",
     hosts=("tiktok.com",),
@@ -105,4 +126,7 @@ PLATFORM = Platform(
     rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)),),
     time_from_id=video_time,
     canonical=canonical_url,
+    embed_url=embed_url,
+    oembed=_oembed,
+    embed_selectors=("iframe[src*='tiktok.com']",),
 )

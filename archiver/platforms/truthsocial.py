@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from archiver.platforms.base import Platform, UrlMatch
 from archiver.platforms.mastodon import (
+    embed_url as mastodon_embed_url,
+)
+from archiver.platforms.mastodon import (
     make_embed_rules,
     match_status,
     status_time,
@@ -40,4 +43,5 @@ PLATFORM: Platform = Platform(
     + make_embed_rules(lambda: PLATFORM, lambda host: host == HOST, "mastodon-embed"),
     time_from_id=status_time,
     canonical=canonical_url,
+    embed_url=mastodon_embed_url,
 )

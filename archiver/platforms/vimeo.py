@@ -25,9 +25,24 @@ def parse_url(url: str) -> UrlMatch | None:
     return UrlMatch(m.group("id"), canonical_url(m.group("id"))) if m else None
 
 
+def embed_url(post_id: str | None, url: str | None) -> str | None:
+    """The player page of a video."""
+    from archiver.platforms.tiktok import numeric_id
+
+    vid = numeric_id(post_id, url)
+    return f"https://player.vimeo.com/video/{vid}" if vid else None
+
+
+def _oembed(_url: str) -> str | None:
+    return "https://vimeo.com/api/oembed.json?url="
+
+
 PLATFORM = Platform(
     name="vimeo",
     hosts=("vimeo.com",),
     parse_url=parse_url,
     canonical=canonical_url,
+    embed_url=embed_url,
+    oembed=_oembed,
+    embed_selectors=("iframe[src*='player.vimeo.com']",),
 )

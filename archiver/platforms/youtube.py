@@ -93,6 +93,22 @@ def _json_ld(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | 
     return posts or None
 
 
+_EMBED_ID = re.compile(r"(?:/embed/|/shorts/|/live/|/v/|youtu\.be/|[?&]v=)([A-Za-z0-9_-]{11})(?![A-Za-z0-9_-])")
+
+
+def embed_url(post_id: str | None, url: str | None) -> str | None:
+    """The player page of a video."""
+    vid = post_id if post_id and re.fullmatch(r"[A-Za-z0-9_-]{11}", post_id) else None
+    if vid is None and url:
+        m = _EMBED_ID.search(url)
+        vid = m.group(1) if m else None
+    return f"https://www.youtube.com/embed/{vid}" if vid else None
+
+
+def _oembed(_url: str) -> str | None:
+    return "https://www.youtube.com/oembed?format=json&url="
+
+
 PLATFORM = Platform(
     name="youtube",
     hosts=("youtube.com", "youtube-nocookie.com", "youtu.be"),
@@ -104,4 +120,7 @@ PLATFORM = Platform(
     ),
     canonical=canonical_url,
     markup_hints=("lite-youtube",),
+    embed_url=embed_url,
+    oembed=_oembed,
+    embed_selectors=("iframe[src*='youtube.com/embed']", "iframe[src*='youtube-nocookie.com/embed']"),
 )

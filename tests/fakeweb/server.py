@@ -69,7 +69,8 @@ async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
 class FakeWeb:
     """The impersonating server. Use as a context manager; see the package docstring for the API."""
 
-    def __init__(self, directory: str | Path, port: int = 0) -> None:
+    def __init__(self, directory: str | Path, port: int = 0, *, handlers: dict[str, Handler] | None = None) -> None:
+        """`handlers`: host -> handler, served besides (and before) the built-in sites."""
         self.directory = Path(directory)
         self._requested_port = port
         self.state = SiteState()
@@ -84,7 +85,8 @@ class FakeWeb:
         self._proxies: set[asyncio.Task[None]] = set()
         self._tls_port = 0
         self._plain_port = 0
-        self._app = FakeApp(HANDLERS, self.state, self.log)
+        self._extra_hosts = tuple(handlers or ())
+        self._app = FakeApp({**HANDLERS, **(handlers or {})}, self.state, self.log)
 
     # --- public API ---------------------------------------------------------------------------
 
@@ -137,7 +139,7 @@ class FakeWeb:
     # --- lifecycle ----------------------------------------------------------------------------
 
     def start(self) -> Self:
-        self._certs = make_certs(self.directory)
+        self._certs = make_certs(self.directory, self._extra_hosts)
         self._thread = threading.Thread(target=self._run, name="fakeweb", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout=30):

@@ -69,11 +69,11 @@ def spki_sha256_b64(cert_pem: bytes) -> str:
     return base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
 
 
-def make_certs(directory: Path) -> CertFiles:
-    """Create a CA and a leaf for CERT_HOSTS; write ca.pem, chain.pem and key.pem into directory."""
+def make_certs(directory: Path, extra_hosts: tuple[str, ...] = ()) -> CertFiles:
+    """Create a CA and a leaf for CERT_HOSTS (and `extra_hosts`); write ca.pem, chain.pem and key.pem."""
     directory.mkdir(parents=True, exist_ok=True)
     ca = trustme.CA(organization_name="archiver fakeweb test CA")
-    leaf = ca.issue_cert(*CERT_HOSTS)
+    leaf = ca.issue_cert(*CERT_HOSTS, *extra_hosts)
     ca_bytes = ca.cert_pem.bytes()
     files = CertFiles(
         ca_pem=directory / "ca.pem",

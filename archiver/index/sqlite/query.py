@@ -26,7 +26,6 @@ from archiver.index.rows import (
 from archiver.index.sqlite import search
 from archiver.index.sqlite.store import RECORD_SELECT, Index, record_row
 
-_YOUTUBE_RE = re.compile(r"(?:[?&]v=|youtu\.be/|/embed/|/shorts/|/live/)([A-Za-z0-9_-]{11})(?![A-Za-z0-9_-])")
 _CHUNK = 500  # stay far below SQLite's limit on bound parameters
 
 
@@ -151,16 +150,15 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
     if keys:
         return keys
     if re.fullmatch(r"https?://\S+", ident):
-        # Imported here: detect is heavy, and only URLs need its knowledge of Twitter's mirrors.
-        from archiver.platforms.twitter.detect import parse_status_url
+        # Imported here: the registry is heavy, and only URLs need its knowledge of post URLs.
+        from archiver.platforms import match_embed_src, match_url
 
-        status = parse_status_url(ident)
-        if status is not None:
-            return [f"twitter:{status[1]}"]
-        youtube = _YOUTUBE_RE.search(ident)
-        if youtube and ("youtu" in urlsplit(ident).netloc):
-            return [f"youtube:{youtube.group(1)}"]
-        # Other platforms: the ID is one of the URL's path segments (shortcode, numeric ID, rkey).
+        matched = match_url(ident) or match_embed_src(ident)
+        if matched is not None:
+            key = f"{matched[0].name}:{matched[1].post_id}"
+            if index.db.execute("SELECT 1 FROM posts WHERE key = ?", [key]).fetchone():
+                return [key]
+        # Otherwise the ID is one of the URL's path segments (shortcode, numeric ID, rkey).
         segments = [s for s in urlsplit(ident).path.split("/") if s]
         return _keys_with_post_id(index, list(reversed(segments)))
     if ":h:" in ident and len(ident.partition(":h:")[2]) >= 8:
@@ -172,10 +170,17 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
     return _keys_with_post_id(index, [ident.lstrip("@")])
 
 
+def _first_platform() -> str:
+    from archiver.platforms import REGISTRY
+
+    return REGISTRY[0].name
+
+
 def _keys_with_post_id(index: Index, candidates: list[str]) -> list[str]:
     for candidate in candidates:
         rows = index.db.query(
-            "SELECT key FROM posts WHERE post_id = ? ORDER BY platform != 'twitter', key", [candidate]
+            # A bare ID that several platforms hold names the first platform's post (the registry's order).
+            "SELECT key FROM posts WHERE post_id = ? ORDER BY platform != ?, key", [candidate, _first_platform()]
         )
         keys = [row["key"] for row in rows]
         if keys:

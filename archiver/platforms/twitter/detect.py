@@ -340,6 +340,17 @@ def _data_embed(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post]
     return [ctx.embedded(PLATFORM, '[data-embed-type="twitter"]', post_id=tid)]
 
 
+def embed_url(post_id: str | None, url: str | None) -> str | None:
+    """platform.twitter.com's embed page for a status ID."""
+    found = parse_status_url(url) if url else None
+    pid = post_id or (found[1] if found else None)
+    return f"https://platform.twitter.com/embed/Tweet.html?id={pid}" if pid and pid.isdigit() else None
+
+
+def _oembed(_url: str) -> str | None:
+    return "https://publish.twitter.com/oembed?omit_script=1&dnt=1&url="
+
+
 PLATFORM = Platform(
     name="twitter",
     hosts=MIRROR_HOSTS,
@@ -357,4 +368,7 @@ PLATFORM = Platform(
     shortlinks=SHORTLINKS,
     flattened=_flattened,
     markup_hints=(r"div[^>]*data-embed",),  # <div data-embed-type="twitter">
+    embed_url=embed_url,
+    oembed=_oembed,
+    embed_selectors=("iframe[data-tweet-id]", "iframe[src*='platform.twitter.com/embed']"),
 )

@@ -8,22 +8,21 @@ capture/types.py), so one failing post never sinks an article.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
 
-from archiver.capture.token import syndication_token
 from archiver.capture.types import Failure, HttpGetter
 from archiver.errors import NetworkError
-
-from ..models import POST_STATUSES, PostStatus
+from archiver.models import POST_STATUSES
+from archiver.platforms.twitter.token import syndication_token
+from archiver.times import format_utc
 
 log = logging.getLogger(__name__)
 
@@ -114,22 +113,6 @@ class TweetData:
         return [*self.photos, *self.videos]
 
 
-@dataclass
-class MediaFile:
-    """One downloaded media file; `data` is empty and `error` set when the download failed."""
-
-    url: str
-    data: bytes
-    sha256: str | None
-    mime: str | None
-    status: int | None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
 # --- syndication -------------------------------------------------------------------------------
 
 
@@ -201,8 +184,7 @@ def iso_utc(created_at: str | None) -> str | None:
             return None
     if dt.tzinfo is None:
         return None  # a time without a zone would be a guess
-    dt = dt.astimezone(UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return format_utc(dt)
 
 
 def parse_tweet(data: JSON) -> TweetData:
@@ -362,131 +344,3 @@ def fetch_oembed(client: HttpGetter, status_url: str) -> OEmbedResult:
         author_url=_str_or_none(data.get("author_url")),
         html=_str_or_none(data.get("html")),
     )
-
-
-# --- media -------------------------------------------------------------------------------------
-
-
-def download_media(client: HttpGetter, urls: list[str]) -> list[MediaFile]:
-    """Download each URL through the (recording) client; failures come back with `error` set."""
-    files: list[MediaFile] = []
-    for url in _dedupe(urls):
-        try:
-            resp = client.get(url, follow_redirects=True)
-        except (NetworkError, httpx.TransportError) as e:
-            log.info("media %s: network failure: %s", url, e)
-            files.append(MediaFile(url, b"", None, None, None, error=str(e) or type(e).__name__))
-            continue
-        mime = resp.headers.get("content-type", "").split(";")[0].strip() or None
-        if resp.status_code != 200:
-            files.append(MediaFile(url, b"", None, mime, resp.status_code, error=f"HTTP {resp.status_code}"))
-            continue
-        data = resp.content
-        files.append(MediaFile(url, data, hashlib.sha256(data).hexdigest(), mime, resp.status_code))
-    return files
-
-
-# --- status ------------------------------------------------------------------------------------
-
-# Statuses that a single source may assert, but only in its own words.
-_STATED: tuple[tuple[PostStatus, re.Pattern[str]], ...] = (
-    ("withheld", re.compile(r"\bwithheld\b", re.I)),
-    ("suspended", re.compile(r"\bsuspended\b", re.I)),
-    ("protected", re.compile(r"\bprotected\b|limits who can view|only approved followers", re.I)),
-)
-
-
-def _quote(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return f'"{text[: limit - 1]}…"' if len(text) > limit else f'"{text}"'
-
-
-def _stated(text: str | None) -> PostStatus | None:
-    """The status a tombstone or page states in words (withheld, protected, suspended), if any."""
-    if text:
-        for status, pattern in _STATED:
-            if pattern.search(text):
-                return status
-    return None
-
-
-def classify(
-    synd: SyndicationResult | None,
-    oembed: OEmbedResult | None,
-    page_login_wall: bool | None = None,
-    network_failed: bool = False,
-    *,
-    page_text: str | None = None,
-) -> tuple[PostStatus, str]:
-    """Decide a post's status from what the sources said, and say why.
-
-    `live` when the post itself came back; `withheld`/`protected`/`suspended` only when a tombstone
-    or `page_text` (the message the post's page shows in place of the post) says so in words;
-    `deleted` only when syndication (404, or a tombstone that says deleted) AND oEmbed (404) agree;
-    `login_required` for a login wall; `unavailable` for a lone negative signal or a network
-    failure; `unknown` otherwise.
-    """
-    if synd is not None and synd.kind == "tweet":
-        return "live", "syndication returned the post"
-
-    tombstone = synd.tombstone_text if synd else None
-    said = _stated(tombstone)
-    if said is not None:
-        return said, f"syndication tombstone says {_quote(tombstone or '')}"
-
-    if oembed is not None and oembed.ok:
-        return "live", "oEmbed returned the post"
-
-    # The page's own words count only when neither source returned the post: a live post's text
-    # may well contain "protected" or "withheld".
-    said = _stated(page_text)
-    if said is not None:
-        return said, f"page says {_quote(page_text or '')}"
-
-    # Two signals: a not-found answer or a tombstone from syndication, AND an oEmbed 404. A tombstone
-    # that said withheld/protected/suspended was classified above.
-    synd_says_gone = synd is not None and synd.kind in ("not_found", "tombstone")
-    oembed_404 = oembed is not None and oembed.status == 404
-    wall = "; the post page also showed a login wall" if page_login_wall else ""
-    if synd_says_gone and oembed_404:
-        assert synd is not None
-        what = "HTTP 404" if synd.kind == "not_found" else f"tombstone {_quote(synd.tombstone_text or '')}"
-        return "deleted", f"syndication {what} and oEmbed HTTP 404 agree{wall}"
-
-    if page_login_wall:
-        return "login_required", "the post page shows a login wall to anonymous visitors"
-
-    signals = _negative_signals(synd, oembed)
-    if signals:
-        return "unavailable", "no two signals agree that it is gone: " + "; ".join(signals)
-
-    failures = []  # sources that gave no answer at all, whatever kept it away
-    if synd is not None and synd.status is None:
-        failures.append(f"syndication: {synd.error}")
-    if oembed is not None and oembed.status is None:
-        failures.append(f"oEmbed: {oembed.error}")
-    if network_failed or failures:
-        return "unavailable", "network failure" + (": " + "; ".join(failures) if failures else "")
-
-    seen = []
-    if synd is not None:
-        seen.append(f"syndication {synd.kind}" + (f" ({synd.error})" if synd.error else ""))
-    if oembed is not None:
-        seen.append(f"oEmbed HTTP {oembed.status}")
-    return "unknown", "no source settled it" + (": " + "; ".join(seen) if seen else "")
-
-
-def _negative_signals(synd: SyndicationResult | None, oembed: OEmbedResult | None) -> list[str]:
-    """Answers that hint the post is gone, each not enough on its own."""
-    out: list[str] = []
-    if synd is not None:
-        if synd.kind == "not_found":
-            out.append("syndication HTTP 404")
-        elif synd.kind == "empty":
-            out.append("syndication answered {} (a wrong or missing token gives the same)")
-        elif synd.kind == "tombstone":
-            said = f" {_quote(synd.tombstone_text)}" if synd.tombstone_text else " without text"
-            out.append("syndication tombstone" + said)
-    if oembed is not None and oembed.status in (403, 404):
-        out.append(f"oEmbed HTTP {oembed.status}")
-    return out

@@ -1,0 +1,150 @@
+"""The capture side of a platform: the hooks one generic post capture is driven by.
+
+A post capture asks the platform's data endpoints about the post (`PostCheck.probe` -> `Probe`),
+decides from that whether a re-check needs a new capture at all, renders the post's embed
+(`Platform.embed_url`) with the elements worth a screenshot of their own, lets the platform refine
+its status from what was rendered (`after_render`: Twitter looks for x.com's login wall and reads
+the page's own words), downloads the media the probe named, and, for a post that is gone, recovers
+the closest Wayback copy once (`wayback`). A platform with no `PostCheck` of its own gets the
+generic one: its public oEmbed endpoint (`Platform.oembed`), if it has one (capture/oembed.py).
+
+Probes follow the metadata fetchers' failure contract (capture/types.py): they never raise for
+trouble on the way; `network_failed` (nothing answered: the network may be down) and `refused`
+(the network policy kept the tool away) are named on the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import httpx
+
+    from archiver.capture.renderer import PageCapture
+    from archiver.capture.types import HttpGetter
+
+
+class PostRef(Protocol):
+    """What a capture knows of a post: a detected Post or a row of the index."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def platform(self) -> str: ...
+    @property
+    def post_id(self) -> str | None: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def handle(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What a platform's data endpoints said about one post, before anything was rendered.
+
+    `status`/`reason`: the status they settle on (models.POST_STATUSES) and why. `url`: the post's own
+    URL (None: the post's URL as known). `fields`: post data to store (handle, author, text,
+    posted_at, media, links, data), stored once a re-check decided to go on. `media`: URLs to
+    download. `found`: the post's own data came back. `state`: what the platform's `after_render`
+    needs of the answers (opaque to the capture).
+    """
+
+    status: str
+    reason: str | None = None
+    url: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    media: tuple[str, ...] = ()
+    network_failed: bool = False
+    refused: bool = False
+    found: bool = False
+    state: Any = None
+
+
+# (url, label) -> the rendered page (None when it did not render); writes into the post's capture.
+RenderFn = Callable[[str, str], "PageCapture | None"]
+# (probe, the rendered embed or None, render) -> (status, reason) once the page was seen.
+AfterRender = Callable[[Probe, "PageCapture | None", RenderFn], tuple[str, "str | None"]]
+
+
+class SnapshotLike(Protocol):
+    """A Wayback snapshot: `url` is what gets rendered."""
+
+    @property
+    def url(self) -> str: ...
+
+
+class SnapshotLookupLike(Protocol):
+    """A Wayback look-up's result, failures named (capture/types.py)."""
+
+    @property
+    def snapshot(self) -> Any: ...
+    @property
+    def error(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class WaybackSource:
+    """How a platform's posts are found in the Wayback Machine and read back from a copy.
+
+    `find(http, post_url)` never raises; `fetch(http, snapshot)` -> (response, partial post data
+    with handle/author/text/posted_at attributes, or None) raises NetworkError.
+    """
+
+    find: Callable[[HttpGetter, str], SnapshotLookupLike]
+    fetch: Callable[[HttpGetter, Any], tuple[httpx.Response, Any]]
+
+
+@dataclass(frozen=True)
+class PostCheck:
+    """A platform's own way of asking about a post (see the module docstring)."""
+
+    probe: Callable[[PostRef, HttpGetter], Probe]
+    # The rendered post inside its embed page; the first match is the capture's screenshot.
+    element_selectors: tuple[str, ...] = ()
+    after_render: AfterRender | None = None
+    # Posts that are gone are looked for in the Wayback Machine (once: a copy does not change).
+    wayback: WaybackSource | None = None
+
+
+@dataclass(frozen=True)
+class LoginWall:
+    """Pages on `hosts` that may ask an anonymous visitor to log in instead of showing the post.
+
+    `detect(final_url, page_text, has_post)`; `has_post`: an element matching `post_selector` is on
+    the page (then log-in words are only a bar under the post).
+    """
+
+    hosts: tuple[str, ...]
+    post_selector: str
+    detect: Callable[[str, str, bool], bool]
+
+
+EmbedUrl = Callable[[str | None, str | None], str | None]  # (post_id, post URL) -> URL to render
+OEmbedEndpoint = Callable[[str], str | None]  # post URL -> endpoint prefix (quoted URL appended)
+
+
+@dataclass
+class Alias:
+    """What following a post's short links found: (handle, post ID), and the failures on the way.
+
+    `failures`: (message, the network seems down) in the order met; `found` is None after one that
+    means the network is down.
+    """
+
+    found: tuple[str | None, str] | None = None
+    failures: list[tuple[str, bool]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Aliases:
+    """Posts known by short links alone (a flattened tweet): how they learn their ID.
+
+    `resolve(post, http)` follows the post's short links; `identify(post, post_id, handle)` gives
+    the post that ID (its key changes with it).
+    """
+
+    resolve: Callable[[Any, HttpGetter], Alias]
+    identify: Callable[[Any, str, str | None], None]

@@ -1,0 +1,58 @@
+"""A flattened tweet known only by its short links learns its status ID by following them."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from archiver.platforms.capture import Alias, Aliases
+from archiver.platforms.twitter.detect import canonical_url
+from archiver.platforms.twitter.shortlinks import is_shortlink, resolve_shortlink, resolved_post_id
+
+if TYPE_CHECKING:
+    from archiver.capture.types import HttpGetter
+    from archiver.models import Post
+
+log = logging.getLogger(__name__)
+
+
+def resolve(post: Post, client: HttpGetter) -> Alias:
+    """Follow the post's short links to a status URL of the same author (hops go through `client`)."""
+    out = Alias()
+    candidates = [u for u in dict.fromkeys([*post.media, *post.links]) if is_shortlink(u)]
+    for link in candidates:
+        res = resolve_shortlink(client, link)
+        if res.network_failed:
+            out.failures.append((f"{link}: could not be resolved ({res.error})", True))
+            return out
+        if res.refused:
+            out.failures.append((f"{link}: {res.error}", False))
+        found = resolved_post_id(res)
+        if found and same_author(post, found[0], res.final_url):
+            out.found = found
+            return out
+        if found:
+            log.info("%s: %s leads to another account's post (%s); not this post's ID",
+                     post.key, link, res.final_url)
+    return out
+
+
+def identify(post: Post, pid: str, handle: str | None) -> None:
+    """Give a hash-keyed tweet the ID its short link led to."""
+    post.post_id, post.handle = pid, post.handle or handle
+    post.url = canonical_url(pid, post.handle)
+    if post.kind == "shortlink":
+        post.kind = "linked"
+    post.key = post.compute_key()
+
+
+def same_author(post: Post, handle: str | None, final_url: str | None) -> bool:
+    """A flattened tweet's own media link ends at its own status (`/photo/1`, `/video/1`); a link in
+    its text may point at someone else's post (a quote): that ID is not this post's."""
+    if post.handle is None or handle is None:
+        return post.kind == "shortlink" or bool(final_url and re.search(r"/(photo|video)/\d+", final_url))
+    return handle.lower() == post.handle.lower()
+
+
+ALIASES = Aliases(resolve=resolve, identify=identify)

@@ -1,0 +1,116 @@
+"""A tweet's status from what syndication, oEmbed and the post's page said, and why.
+
+`deleted` takes two signals that agree; a login wall alone is never "deleted".
+"""
+
+from __future__ import annotations
+
+import re
+
+from archiver.models import PostStatus
+from archiver.platforms.twitter.syndication import OEmbedResult, SyndicationResult
+
+# --- status ------------------------------------------------------------------------------------
+
+# Statuses that a single source may assert, but only in its own words.
+_STATED: tuple[tuple[PostStatus, re.Pattern[str]], ...] = (
+    ("withheld", re.compile(r"\bwithheld\b", re.I)),
+    ("suspended", re.compile(r"\bsuspended\b", re.I)),
+    ("protected", re.compile(r"\bprotected\b|limits who can view|only approved followers", re.I)),
+)
+
+
+def _quote(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return f'"{text[: limit - 1]}…"' if len(text) > limit else f'"{text}"'
+
+
+def _stated(text: str | None) -> PostStatus | None:
+    """The status a tombstone or page states in words (withheld, protected, suspended), if any."""
+    if text:
+        for status, pattern in _STATED:
+            if pattern.search(text):
+                return status
+    return None
+
+
+def classify(
+    synd: SyndicationResult | None,
+    oembed: OEmbedResult | None,
+    page_login_wall: bool | None = None,
+    network_failed: bool = False,
+    *,
+    page_text: str | None = None,
+) -> tuple[PostStatus, str]:
+    """Decide a post's status from what the sources said, and say why.
+
+    `live` when the post itself came back; `withheld`/`protected`/`suspended` only when a tombstone
+    or `page_text` (the message the post's page shows in place of the post) says so in words;
+    `deleted` only when syndication (404, or a tombstone that says deleted) AND oEmbed (404) agree;
+    `login_required` for a login wall; `unavailable` for a lone negative signal or a network
+    failure; `unknown` otherwise.
+    """
+    if synd is not None and synd.kind == "tweet":
+        return "live", "syndication returned the post"
+
+    tombstone = synd.tombstone_text if synd else None
+    said = _stated(tombstone)
+    if said is not None:
+        return said, f"syndication tombstone says {_quote(tombstone or '')}"
+
+    if oembed is not None and oembed.ok:
+        return "live", "oEmbed returned the post"
+
+    # The page's own words count only when neither source returned the post: a live post's text
+    # may well contain "protected" or "withheld".
+    said = _stated(page_text)
+    if said is not None:
+        return said, f"page says {_quote(page_text or '')}"
+
+    # Two signals: a not-found answer or a tombstone from syndication, AND an oEmbed 404. A tombstone
+    # that said withheld/protected/suspended was classified above.
+    synd_says_gone = synd is not None and synd.kind in ("not_found", "tombstone")
+    oembed_404 = oembed is not None and oembed.status == 404
+    wall = "; the post page also showed a login wall" if page_login_wall else ""
+    if synd_says_gone and oembed_404:
+        assert synd is not None
+        what = "HTTP 404" if synd.kind == "not_found" else f"tombstone {_quote(synd.tombstone_text or '')}"
+        return "deleted", f"syndication {what} and oEmbed HTTP 404 agree{wall}"
+
+    if page_login_wall:
+        return "login_required", "the post page shows a login wall to anonymous visitors"
+
+    signals = _negative_signals(synd, oembed)
+    if signals:
+        return "unavailable", "no two signals agree that it is gone: " + "; ".join(signals)
+
+    failures = []  # sources that gave no answer at all, whatever kept it away
+    if synd is not None and synd.status is None:
+        failures.append(f"syndication: {synd.error}")
+    if oembed is not None and oembed.status is None:
+        failures.append(f"oEmbed: {oembed.error}")
+    if network_failed or failures:
+        return "unavailable", "network failure" + (": " + "; ".join(failures) if failures else "")
+
+    seen = []
+    if synd is not None:
+        seen.append(f"syndication {synd.kind}" + (f" ({synd.error})" if synd.error else ""))
+    if oembed is not None:
+        seen.append(f"oEmbed HTTP {oembed.status}")
+    return "unknown", "no source settled it" + (": " + "; ".join(seen) if seen else "")
+
+
+def _negative_signals(synd: SyndicationResult | None, oembed: OEmbedResult | None) -> list[str]:
+    """Answers that hint the post is gone, each not enough on its own."""
+    out: list[str] = []
+    if synd is not None:
+        if synd.kind == "not_found":
+            out.append("syndication HTTP 404")
+        elif synd.kind == "empty":
+            out.append("syndication answered {} (a wrong or missing token gives the same)")
+        elif synd.kind == "tombstone":
+            said = f" {_quote(synd.tombstone_text)}" if synd.tombstone_text else " without text"
+            out.append("syndication tombstone" + said)
+    if oembed is not None and oembed.status in (403, 404):
+        out.append(f"oEmbed HTTP {oembed.status}")
+    return out

@@ -1,0 +1,66 @@
+"""How a tweet's status is asked about and decided: syndication and oEmbed first, then the page.
+
+The probe asks cdn.syndication.twimg.com and publish.twitter.com (neither raises on network
+trouble: capture/types.py). When neither returned the post, the rendered embed's own words and
+x.com's status page (is there a login wall?) settle it; a login wall alone is never "deleted".
+Posts that are gone are looked for in the Wayback Machine under both twitter.com and x.com.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from archiver.platforms.capture import PostCheck, PostRef, Probe, RenderFn, WaybackSource
+from archiver.platforms.twitter import syndication, wayback
+from archiver.platforms.twitter.classify import classify
+from archiver.platforms.twitter.detect import canonical_url
+
+if TYPE_CHECKING:
+    from archiver.capture.renderer import PageCapture
+    from archiver.capture.types import HttpGetter
+
+# The rendered tweet inside Tweet.html; without it the full-page screenshot stands for the post.
+TWEET_SELECTORS = ("article",)
+
+
+def probe(post: PostRef, client: HttpGetter) -> Probe:
+    """Syndication and oEmbed on one tweet; `state` keeps both answers for `after_render`."""
+    pid = post.post_id or ""
+    synd = syndication.fetch_syndication(client, pid)
+    status_url = post.url or canonical_url(pid, post.handle)
+    oembed = syndication.fetch_oembed(client, status_url)
+    partly_offline = synd.network_failed or oembed.network_failed
+    status, reason = classify(synd, oembed, None, partly_offline)
+    fields: dict[str, Any] = {}
+    media: tuple[str, ...] = ()
+    if synd.kind == "tweet" and synd.json:
+        data = syndication.parse_tweet(synd.json)
+        fields = tweet_fields(data, synd.json)
+        media = tuple(data.media or ())
+    return Probe(status, reason, url=status_url, fields=fields, media=media,
+                 network_failed=synd.network_failed and oembed.network_failed, found=bool(fields),
+                 state=(synd, oembed, partly_offline))
+
+
+def after_render(found: Probe, page: PageCapture | None, render: RenderFn) -> tuple[str, str | None]:
+    """Without the post's data: x.com's own page (a login wall?) and the embed's words decide."""
+    if found.found:
+        return found.status, found.reason
+    synd, oembed, partly_offline = found.state
+    wall_page = render(found.url or "", "x")
+    login_wall = bool(wall_page and wall_page.login_wall)
+    page_text = page.frames[0].text[:2000] if (page is not None and page.frames) else None
+    return classify(synd, oembed, login_wall, partly_offline, page_text=page_text)
+
+
+def tweet_fields(data: syndication.TweetData, raw: dict[str, Any]) -> dict[str, Any]:
+    """The post fields the index keeps from a syndication answer."""
+    out = {"handle": data.handle, "author": data.author, "posted_at": data.posted_at, "text": data.text,
+           "media": list(data.media or []), "data": raw}
+    if getattr(data, "links", None):
+        out["links"] = list(data.links)
+    return {k: v for k, v in out.items() if v not in (None, [], "")}
+
+
+CHECK = PostCheck(probe=probe, element_selectors=TWEET_SELECTORS, after_render=after_render,
+                  wayback=WaybackSource(find=wayback.find_snapshot, fetch=wayback.fetch_snapshot))

@@ -1,0 +1,215 @@
+"""The decisions of a post capture, made on what the data endpoints and the renderer returned.
+
+No Chromium: `tests/fakerender.FakeRenderer` behind the real `Browser` facade, the real SQLite index
+and a real WarcStore; the HTTP side is a small fake client (a table of answers), so that each test
+says exactly what the platform answered. The capture itself is tested end to end elsewhere
+(test_archive_e2e.py, test_runs_e2e.py, test_plugin_capture.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from archiver.capture.browser import Browser
+from archiver.errors import NetworkError
+from archiver.index import memory_index
+from archiver.index.protocol import ArchiveIndex
+from archiver.models import Post
+from archiver.postcapture import PostCapturer
+from archiver.warcstore import WarcStore
+from tests.fakerender import FakePage, FakeRenderer
+
+PID = "1790000000000000001"
+STATUS_URL = f"https://x.com/alice/status/{PID}"
+EMBED = f"https://platform.twitter.com/embed/Tweet.html?id={PID}"
+TWEET = {"__typename": "Tweet", "id_str": PID, "text": "The bridge reopens today.",
+         "created_at": "2024-03-04T10:00:00.000Z", "user": {"screen_name": "alice", "name": "Alice"}}
+SNAPSHOT = f"https://web.archive.org/web/20240305000000/{STATUS_URL}"
+Answer = tuple[int, Any] | Exception  # (status, JSON or text), or what the transport raises
+
+
+class FakeClient:
+    """`get()` answers from `route(url)`; `asked` lists every URL, in order."""
+
+    def __init__(self, route: Callable[[str], Answer]) -> None:
+        self.route = route
+        self.asked: list[str] = []
+
+    def bind(self, batch: Any) -> FakeClient:
+        return self
+
+    def get(self, url: str, *, headers: dict[str, str] | None = None,
+            follow_redirects: bool = False) -> httpx.Response:
+        self.asked.append(url)
+        answer = self.route(url)
+        if isinstance(answer, Exception):
+            raise answer
+        status, body = answer
+        content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        ctype = "text/html" if isinstance(body, str) else "application/json"
+        return httpx.Response(status, content=content, headers={"content-type": ctype},
+                              request=httpx.Request("GET", url))
+
+
+def twitter(synd: Answer, oembed: Answer, wayback: Answer = (200, {"archived_snapshots": {}})) -> Callable[[str], Answer]:
+    def route(url: str) -> Answer:
+        if url.startswith("https://cdn.syndication.twimg.com/"):
+            return synd
+        if url.startswith("https://publish.twitter.com/oembed"):
+            return oembed
+        if url.startswith(("https://archive.org/wayback/available", "https://web.archive.org/cdx/")):
+            return wayback
+        if url.startswith("https://web.archive.org/web/"):
+            return 200, f"<html><title>Alice on X: \"Old words\"</title><p>{PID}</p></html>"
+        return 404, "not found"
+    return route
+
+
+OEMBED_OK = (200, {"author_name": "Alice", "author_url": "https://twitter.com/alice", "html": "<blockquote/>"})
+GONE = (404, "")
+OFFLINE = NetworkError("GET: the network is unreachable")
+SNAPSHOT_FOUND = (200, {"archived_snapshots": {"closest": {
+    "available": True, "status": "200", "timestamp": "20240305000000",
+    "url": f"http://web.archive.org/web/20240305000000/{STATUS_URL}"}}})
+
+
+class Rig:
+    """A PostCapturer over a FakeRenderer, an in-memory index and a WarcStore in a tmp dir."""
+
+    def __init__(self, tmp: Path, pages: dict[str, FakePage]) -> None:
+        self.renderer = FakeRenderer(pages)
+        self.browser = Browser.wrapping(self.renderer)
+        self.index: ArchiveIndex = memory_index()
+        self.store = WarcStore(tmp / "warcs")
+        self.client = FakeClient(lambda url: (404, ""))
+        self.capturer = PostCapturer(tmp, self.index, self.store, self.client, self.browser)  # type: ignore[arg-type]
+
+    def post(self, platform: str = "twitter", post_id: str | None = PID, url: str | None = STATUS_URL,
+             handle: str | None = "alice", **kw: Any) -> Post:
+        post = Post(platform=platform, kind="embedded", source="s", evidence="e", post_id=post_id, url=url,
+                    handle=handle, **kw)
+        self.index.upsert_post(post)
+        return post
+
+    def detail(self, key: str) -> Any:
+        found = self.index.show(key)  # type: ignore[attr-defined]
+        assert found is not None
+        return found
+
+    def close(self) -> None:
+        self.browser.close()
+        self.store.close()
+        self.index.close()
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    pages = {EMBED: FakePage(text="Alice: The bridge reopens today.", elements={"article": ["The bridge reopens today."]}),
+             STATUS_URL: FakePage(text="Log in  Sign up", login_wall=True),
+             SNAPSHOT: FakePage(title="Alice on X", text="Old words")}
+    r = Rig(tmp_path, pages)
+    yield r
+    r.close()
+
+
+def test_recheck_of_an_unchanged_post_observes_without_a_new_capture(rig: Rig) -> None:
+    post = rig.post()
+    rig.client.route = twitter((200, TWEET), OEMBED_OK)
+    first = rig.capturer.capture(post)
+    assert (first.status, first.captures, first.source) == ("live", 1, "live")
+    assert rig.renderer.rendered == [EMBED]  # live: x.com's own page is not needed
+
+    again = rig.capturer.capture(post, recheck=True)
+    assert (again.status, again.captures, again.source) == ("live", 0, None)
+    assert rig.renderer.rendered == [EMBED]  # nothing rendered the second time
+    detail = rig.detail(post.key)
+    assert [c.status for c in detail.captures] == ["live"]
+    assert [h.status for h in detail.history] == ["live", "live"]
+    assert (detail.author, detail.text) == ("Alice", "The bridge reopens today.")
+
+
+def test_recheck_of_a_changed_post_captures_it_again(rig: Rig) -> None:
+    post = rig.post()
+    rig.client.route = twitter((200, TWEET), OEMBED_OK)
+    rig.capturer.capture(post)
+    rig.client.route = twitter(GONE, GONE)
+    again = rig.capturer.capture(post, recheck=True)
+    assert (again.status, again.captures) == ("deleted", 1)
+    assert again.reason == "syndication HTTP 404 and oEmbed HTTP 404 agree; the post page also showed a login wall"
+    assert rig.renderer.rendered == [EMBED, EMBED, STATUS_URL]  # embed again, then x.com's page
+    assert [c.status for c in rig.detail(post.key).captures] == ["live", "deleted"]
+
+
+def test_the_wayback_copy_is_fetched_once(rig: Rig) -> None:
+    post = rig.post()
+    rig.client.route = twitter(GONE, GONE, SNAPSHOT_FOUND)
+    first = rig.capturer.capture(post)
+    assert (first.status, first.captures, first.source) == ("deleted", 2, "wayback")
+    assert rig.renderer.rendered == [EMBED, STATUS_URL, SNAPSHOT]
+    asked = len(rig.client.asked)
+
+    second = rig.capturer.capture(post)
+    assert (second.status, second.captures, second.source) == ("deleted", 1, "live")
+    assert rig.renderer.rendered == [EMBED, STATUS_URL, SNAPSHOT, EMBED, STATUS_URL]  # no second copy
+    assert not [u for u in rig.client.asked[asked:] if "archive.org" in u]  # not even looked up
+    sources = [(c.source, c.status) for c in rig.detail(post.key).captures]
+    assert sorted(sources) == [("live", "deleted"), ("live", "deleted"), ("wayback", "recovered")]
+
+
+def test_offline_is_carried_forward_without_a_render(rig: Rig) -> None:
+    post = rig.post()
+    rig.client.route = lambda url: OFFLINE
+    out = rig.capturer.capture(post)
+    assert (out.status, out.network_failed, out.captures, out.source) == ("unavailable", True, 0, None)
+    assert out.reason is not None and out.reason.startswith("network failure")
+    assert rig.renderer.rendered == []
+    assert not [u for u in rig.client.asked if "archive.org" in u]
+    assert [h.status for h in rig.detail(post.key).history] == ["unavailable"]
+
+
+def test_a_login_wall_alone_is_never_deleted(rig: Rig) -> None:
+    post = rig.post()
+    # Syndication says nothing ({}: a wrong token gives the same), oEmbed refuses: no two signals agree.
+    rig.client.route = twitter((200, {}), (403, ""))
+    out = rig.capturer.capture(post)
+    assert out.status == "login_required"
+    assert out.reason == "the post page shows a login wall to anonymous visitors"
+    assert rig.renderer.rendered[:2] == [EMBED, STATUS_URL]
+
+
+def test_two_signals_make_deleted_even_without_a_login_wall(tmp_path: Path) -> None:
+    r = Rig(tmp_path, {EMBED: FakePage(text="This post is unavailable."), STATUS_URL: FakePage(text="Nothing here")})
+    try:
+        post = r.post()
+        r.client.route = twitter(GONE, GONE)
+        out = r.capturer.capture(post)
+        assert (out.status, out.reason) == ("deleted", "syndication HTTP 404 and oEmbed HTTP 404 agree")
+    finally:
+        r.close()
+
+
+def test_an_unidentified_post_is_not_fetched(rig: Rig) -> None:
+    post = rig.post(post_id=None, url=None, handle="alice", text="A flattened tweet https://t.co/abc")
+    out = rig.capturer.capture(post, offline=True)
+    assert (out.status, out.network_failed) == ("unavailable", True)
+    assert rig.client.asked == [] and rig.renderer.rendered == []
+
+
+def test_a_lone_oembed_404_is_unavailable_not_deleted(tmp_path: Path) -> None:
+    vid = "kX3f9TqLm2A"
+    r = Rig(tmp_path, {f"https://www.youtube.com/embed/{vid}": FakePage(text="Video unavailable")})
+    try:
+        post = r.post(platform="youtube", post_id=vid, url=f"https://www.youtube.com/watch?v={vid}", handle=None)
+        r.client.route = lambda url: GONE
+        out = r.capturer.capture(post)
+        assert (out.status, out.reason, out.captures) == ("unavailable", "oEmbed answered 404", 1)
+        assert r.renderer.rendered == [f"https://www.youtube.com/embed/{vid}"]
+        assert r.client.asked == [f"https://www.youtube.com/oembed?format=json&url=https%3A%2F%2Fwww.youtube.com%2Fwatch%3Fv%3D{vid}"]
+    finally:
+        r.close()
