@@ -106,14 +106,18 @@ class PipelineJob:
         self.recapture = recapture
         self._session: Session | None = None
         self._handlers: Handlers | None = None
-        self._progress: Callable[[str], None] = lambda _msg: None
+        self._progress: Callable[[str], None] | None = None
 
     def open(self, worker: int) -> None:
         # A WARC prefix of its own: two workers never race for the same file name.
         session = Session(self.archive_dir, self.net, timeout=self.timeout,
                           warc_prefix=f"archiver-w{worker}", limits=self.limits)
         self._session = session.__enter__()
-        self._handlers = Handlers(self._session, recapture=self.recapture, progress=lambda m: self._progress(m))
+        self._handlers = Handlers(self._session, recapture=self.recapture, progress=self._say)
+
+    def _say(self, message: str) -> None:
+        if self._progress is not None:
+            self._progress(message)
 
     def handle(self, task: Task, progress: Callable[[str], None]) -> Result:
         assert self._handlers is not None, "open() first"
