@@ -10,11 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .limits import Limits
-from .pipeline.articles import EMBED_ELEMENT_SELECTORS, _same_author
-from .pipeline.session import Session
 from .pipeline.summary import ArchiveSummary, ArticleOutcome
-from .postcapture import PostOutcome
-from .sources import DEFAULT_MAX_BYTES, SourceFailure
+from .sources import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:
     from .net import NetOptions
@@ -33,5 +30,4 @@ def archive(specs: list[str], archive_dir: Path, net: NetOptions, *, timeout: fl
                            progress=progress, limits=limits)
 
 
-__all__ = ["EMBED_ELEMENT_SELECTORS", "ArchiveSummary", "ArticleOutcome", "PostOutcome", "Session",
-           "SourceFailure", "_same_author", "archive"]
+__all__ = ["ArchiveSummary", "ArticleOutcome", "archive"]

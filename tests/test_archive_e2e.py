@@ -267,8 +267,8 @@ def test_flattened_tweet_seen_again_offline_is_not_a_duplicate(run: Any, tmp_pat
 
 
 def test_a_link_to_another_accounts_post_is_not_this_posts_id() -> None:
-    from archiver.archive import _same_author
     from archiver.models import Post
+    from archiver.pipeline.articles import _same_author
 
     quoting = Post(platform="twitter", kind="embedded", source="s", evidence="text-signature", handle="alice",
                    text="Look at this https://t.co/abc")

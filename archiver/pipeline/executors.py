@@ -48,14 +48,9 @@ class Handlers:
 
     def __init__(self, session: Session, *, recapture: bool = False,
                  progress: Callable[[str], None] | None = None) -> None:
-        self._progress = progress or (lambda _msg: None)
-        say = self.say
         self.articles = ArticleHandler(session, recapture=recapture, max_bytes=session.limits.max_bytes,
-                                       progress=say)
-        self.posts = PostHandler(session, progress=say)
-
-    def say(self, message: str) -> None:
-        self._progress(message)
+                                       progress=progress)
+        self.posts = PostHandler(session, progress=progress)
 
     def handle(self, task: Task) -> Result:
         if isinstance(task, ArticleTask):
