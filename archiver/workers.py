@@ -1,8 +1,10 @@
 """Worker processes for `run --concurrency N`: a small pool that survives its workers dying.
 
-Why processes and not threads: Playwright's sync API is bound to the thread that started it, and
-sqlite3 connections to theirs, so each worker is a process with its own browser, WARC file, HTTP
-client and index connection. They are started with "spawn" (a fresh interpreter): nothing of the
+Why processes and not threads: the browser is an async renderer on an event-loop thread of its own
+behind a synchronous facade (archiver/capture/browser.py) whose `capture()` renders one page at a
+time; sqlite3 connections are bound to the thread that opened them; and the WARC writing, hashing
+and parsing around each capture are Python work that threads would take turns at under the GIL. So
+each worker is a process with its own browser, WARC file, HTTP client and index connection. They are started with "spawn" (a fresh interpreter): nothing of the
 parent — browser pipes, sockets, the archive lock's descriptor, threads — leaks into them.
 
 Why one pipe per worker and not a shared task queue: a worker killed while it waits on a shared

@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from archiver.archive import Archiver, Session  # noqa: E402
 from archiver.capture import browser as browser_mod  # noqa: E402
 from archiver.net import NetOptions  # noqa: E402
+from archiver.pipeline import ArchiveSummary, Handlers, InlineExecutor, Plan, Session, run_phases  # noqa: E402
 from tests.fakeweb import FakeWeb, site  # noqa: E402
 
 
@@ -61,7 +61,8 @@ def archive_once(web: FakeWeb, net: NetOptions, tmp: Path) -> tuple[float, dict[
         with Session(tmp / "archive", net) as session:
             launched = time.perf_counter() - t0
             start = time.perf_counter()
-            summary = Archiver(session).archive_specs([site.ARTICLE_FLOOD.url])
+            summary = ArchiveSummary()
+            run_phases(InlineExecutor(Handlers(session)), session.index, [site.ARTICLE_FLOOD.url], summary, Plan())
             took = time.perf_counter() - start
     finally:
         browser_mod.Browser.capture = original  # type: ignore[method-assign]

@@ -1,0 +1,200 @@
+"""Phase 1 of a run: one source read, its posts detected, short links resolved, the article page
+captured and its citations indexed; the posts themselves are captured in phase 2 (`posts.py`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import times
+from ..errors import ArchiverError, DiskFull, NetworkError, SourceError
+from ..index.rows import Capture
+from ..layout import article_dir, relative
+from ..models import Document, Post
+from ..modes import make_dirs
+from ..platforms import BY_NAME, REGISTRY
+from ..sources import DEFAULT_MAX_BYTES, is_url, read_file, read_stdin
+from ..space import disk_full, is_full
+from ..warcstore import Batch
+from .summary import ArticleOutcome
+from .tasks import ArticleResult, ArticleTask
+
+if TYPE_CHECKING:
+    from .session import Session
+
+log = logging.getLogger(__name__)
+
+# Rendered embeds on an article page that get their own element screenshot: each platform's own.
+EMBED_ELEMENT_SELECTORS = tuple(sel for p in REGISTRY for sel in p.embed_selectors)
+
+
+
+@dataclass
+class Fetched:
+    """A source read for archiving: the document, and the batch holding what fetching it recorded
+    (None for a file or standard input, which were not fetched)."""
+
+    doc: Document
+    batch: Batch | None = None
+
+
+class ArticleHandler:
+    """Handles `ArticleTask`s with one session; `recapture` captures held articles again."""
+
+    def __init__(self, session: Session, *, recapture: bool = False, max_bytes: int = DEFAULT_MAX_BYTES,
+                 progress: Callable[[str], None] | None = None) -> None:
+        self.s = session
+        self.recapture = recapture
+        self.max_bytes = max_bytes
+        self.progress = progress or (lambda _msg: None)
+        self._failures: list[str] = []
+        self._network = False
+
+    def handle(self, task: ArticleTask) -> ArticleResult:
+        """Archive one source without capturing its posts; failures are named in the result."""
+        self._failures, self._network = [], False
+        try:
+            fetched = self._read(task.spec)
+        except (SourceError, NetworkError) as e:
+            # A refusal or a broken limit is about one server: only other failures mean "offline".
+            self._fail(str(e), network=isinstance(e, NetworkError) and e.unreachable)
+            return ArticleResult(ArticleOutcome(task.spec, task.spec, error=str(e)), (),
+                                 tuple(self._failures), read=False, network_unreachable=self._network)
+        try:
+            outcome, posts = self.index_document(fetched.doc, fetched.batch)
+        except OSError as e:
+            if is_full(e):  # a screenshot or media file: name it
+                raise disk_full(e.filename or self.s.archive_dir) from e
+            raise
+        return ArticleResult(outcome, tuple(posts), tuple(self._failures), read=True,
+                             network_unreachable=self._network)
+
+    def _read(self, spec: str) -> Fetched:
+        if spec == "-":
+            return Fetched(read_stdin(self.max_bytes))
+        if is_url(spec):
+            from ..sources import fetch_document, shown, url_problem
+
+            why = url_problem(spec)
+            if why:
+                raise SourceError(f"{shown(spec)}: {why}; check the address")
+            batch = Batch(self.s.store)
+            return Fetched(fetch_document(self.s.client, spec, self.max_bytes, batch=batch), batch)
+        return Fetched(read_file(Path(spec), self.max_bytes))
+
+    def _fail(self, msg: str, *, network: bool = False) -> None:
+        log.warning("%s", msg)
+        self._failures.append(msg)
+        if network:
+            self._network = True
+
+    def index_document(self, doc: Document, batch: Batch | None = None) -> tuple[ArticleOutcome, list[Post]]:
+        """Detect the posts, resolve short links, capture the article page and index its citations.
+
+        `batch` holds what fetching the document recorded; the article's capture goes on in it.
+        Returns the outcome and the posts to capture (unresolved short links have none).
+        """
+        from ..detect import detect
+
+        s = self.s
+        if batch is None:
+            batch = Batch(s.store)
+        url = doc.url or _file_uri(doc.source)
+        outcome = ArticleOutcome(doc.source, url)
+        self.progress(f"article {doc.source}")
+        try:
+            posts = detect(doc)
+        except Exception as e:
+            outcome.error = f"{doc.source}: could not be scanned ({type(e).__name__}: {e})"
+            self._fail(outcome.error)
+            return outcome, []
+        posts = self._resolve_shortlinks(posts, batch)
+        article_id = s.index.upsert_article(url, source=doc.source, title=None)
+        if self.recapture or not s.index.article_captured(url):
+            self._capture_article(doc, url, article_id, batch)
+        elif batch.records:
+            # Fetched again (the seed's URL, short-link hops) though the article is held: every
+            # record in the WARC stays findable through the index.
+            s.index.add_records(None, batch.records, article_id=article_id)
+        for post in posts:
+            post.key = s.index.upsert_post(post)  # a known alias lands on the ID-keyed post
+            s.index.cite(article_id, post.key, post.kind, post.evidence)
+            outcome.posts.append(post.key)
+        # Unresolved short links have no post to capture.
+        return outcome, [p for p in posts if p.kind != "shortlink"]
+
+    def _resolve_shortlinks(self, posts: list[Post], batch: Batch) -> list[Post]:
+        """Short links in text-only tweets lead to their status ID: the ID-keyed post absorbs them."""
+        out: list[Post] = []
+        by_key = {p.key: p for p in posts}
+        for post in posts:
+            platform = BY_NAME.get(post.platform)
+            if post.post_id or platform is None or platform.aliases is None:
+                out.append(post)
+                continue
+            old_key = post.key
+            known = self.s.index.alias_of(old_key)  # resolved by an earlier run: no request needed
+            found = (None, known.partition(":")[2]) if known else self._resolve_post_id(post, batch)
+            if not found:
+                out.append(post)
+                continue
+            handle, pid = found
+            platform.aliases.identify(post, pid, handle)
+            self.s.index.merge_post_key(old_key, post.key)
+            if post.key in by_key and by_key[post.key] is not post:
+                continue  # already listed under its ID
+            out.append(post)
+        return out
+
+    def _resolve_post_id(self, post: Post, batch: Batch) -> tuple[str | None, str] | None:
+        """Follow the post's short links to its ID (the platform's `aliases` hook); hops go into the
+        article's `batch`, and so through its capture to the index."""
+        aliases = BY_NAME[post.platform].aliases
+        assert aliases is not None
+        alias = aliases.resolve(post, self.s.client.bind(batch))
+        for message, network in alias.failures:
+            self._fail(message, network=network)
+        return alias.found
+
+    def _capture_article(self, doc: Document, url: str, article_id: int, batch: Batch) -> None:
+        s = self.s
+        shots = make_dirs(article_dir(s.archive_dir, url))
+        stamp = times.stamp()
+        error = None
+        page = None
+        if not is_url(doc.source) and doc.raw is not None:
+            ctype = "text/html; charset=utf-8" if doc.is_html else "text/plain; charset=utf-8"
+            batch.write_resource(url, doc.content_type or ctype, doc.raw)
+        if doc.is_html:
+            try:
+                page = s.browser.capture(url, batch, screenshot_path=shots / f"{stamp}.png",
+                                         element_selectors=EMBED_ELEMENT_SELECTORS, element_dir=shots)
+                if page.errors and page.status is None:
+                    error = "; ".join(page.errors)
+            except DiskFull:
+                raise
+            except ArchiverError as e:
+                error = str(e)
+        if error:
+            log.warning("%s: %s", doc.source, error)
+        title = getattr(page, "title", None)
+        if title:
+            s.index.upsert_article(url, title=title)
+        with s.index.transaction():
+            cid = s.index.add_capture(Capture(
+                post_key=None, article_id=article_id, source="live", url=url,
+                status="ok" if not error else "error",
+                screenshot=relative(s.archive_dir, getattr(page, "screenshot", None)),
+                screenshot_sha256=getattr(page, "screenshot_sha256", None), error=error,
+                warc=batch.warc, page_record_id=getattr(page, "page_record_id", None)))
+            s.index.add_records(cid, batch.records, article_id=article_id)
+
+
+def _file_uri(source: str) -> str:
+    if source == "-":
+        return "urn:stdin:" + times.digits14()
+    return Path(source).resolve().as_uri()
+

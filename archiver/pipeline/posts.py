@@ -1,0 +1,60 @@
+"""Phase 2 of a run: one post captured (not held yet) or re-checked (held, due), through `PostCapturer`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..errors import DiskFull
+from ..models import Post
+from ..postcapture import PostOutcome
+from ..space import disk_full, is_full
+from .tasks import PostResult, PostTask
+
+if TYPE_CHECKING:
+    from .session import Session
+
+log = logging.getLogger(__name__)
+
+
+class PostHandler:
+    """Handles `PostTask`s with one session.
+
+    Once a capture found the network unreachable, this handler's later tasks are captured offline
+    too, whatever their own flag says: the run learnt it after those tasks were made.
+    """
+
+    def __init__(self, session: Session, *, progress: Callable[[str], None] | None = None) -> None:
+        self.s = session
+        self.progress = progress or (lambda _msg: None)
+        self.offline = False
+
+    def handle(self, task: PostTask) -> PostResult:
+        """Capture the task's post; the parent already chose it, so held or not is not asked again."""
+        self.offline = self.offline or task.offline
+        if task.post is not None:
+            return self._capture(task.post, recheck=False)
+        row = self.s.index.get_post(task.key)
+        if row is None:
+            return PostResult()
+        post = Post(platform=row.platform, kind="linked", source="recheck", evidence="recheck",
+                    post_id=row.post_id, url=row.url, handle=row.handle, key=task.key)
+        return self._capture(post, recheck=True)
+
+    def _capture(self, post: Post, *, recheck: bool) -> PostResult:
+        s = self.s
+        self.progress(f"post {post.key}")
+        try:
+            result = s.posts.capture(post, offline=self.offline, recheck=recheck)
+        except DiskFull:
+            raise  # every later write would fail too: stop the run, naming the file
+        except Exception as e:
+            if is_full(e):
+                raise disk_full(getattr(e, "filename", None) or s.archive_dir) from e
+            result = PostOutcome(post.key, post.platform, post.url, "unknown", error=f"{type(e).__name__}: {e}")
+            log.warning("%s: capture failed: %s", post.key, result.error)
+        if result.network_failed:
+            self.offline = True
+        failures = (f"{post.key}: {result.error}",) if result.error else ()
+        return PostResult(result, failures, network_unreachable=self.offline)

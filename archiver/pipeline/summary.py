@@ -1,0 +1,79 @@
+"""What a run reports: one `ArticleOutcome` per source, the `PostOutcome` of each post, the counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..interrupt import exit_code, signal_name
+from ..postcapture import PostOutcome
+
+
+@dataclass
+class ArticleOutcome:
+    source: str
+    url: str
+    posts: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class ArchiveSummary:
+    """Everything one archive/run did; `exit_code` follows the tool-wide convention."""
+
+    articles: list[ArticleOutcome] = field(default_factory=list)
+    posts: list[PostOutcome] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    sources_read: int = 0
+    skipped_posts: int = 0
+    network_unreachable: bool = False
+    rechecked: int = 0
+    changed: int = 0
+    started_at: str = ""
+    finished_at: str = ""
+    interrupted: int = 0  # the signal that stopped the run early, 0 if none did
+    articles_planned: int = 0
+    run_id: int | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.interrupted:
+            return exit_code(self.interrupted)
+        if self.sources_read == 0 and self.failures and not self.posts:
+            return 2
+        bad = self.failures or any(p.status == "unavailable" or p.error for p in self.posts)
+        return 1 if bad else 0
+
+    def interruption(self) -> str:
+        """One line saying what a signal cut short (empty when none did)."""
+        if not self.interrupted:
+            return ""
+        line = (f"interrupted by {signal_name(self.interrupted)}: {len(self.articles)} of "
+                f"{self.articles_planned} articles done")
+        if self.run_id is not None:
+            line += f"; run {self.run_id} closed as interrupted"
+        return line
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for p in self.posts:
+            out[p.status] = out.get(p.status, 0) + 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "articles": len(self.articles),
+            "articles_failed": sum(1 for a in self.articles if a.error),
+            "posts": len(self.posts),
+            "posts_new": len(self.posts) - self.rechecked,
+            "posts_rechecked": self.rechecked,
+            "posts_changed": self.changed,
+            "posts_skipped_already_captured": self.skipped_posts,
+            "statuses": self.counts(),
+            "network_unreachable": self.network_unreachable,
+            "interrupted": signal_name(self.interrupted) if self.interrupted else None,
+            "failures": self.failures,
+            "results": [p.row() for p in self.posts],
+        }

@@ -1,0 +1,103 @@
+"""The messages of a run: what a handler is asked to do, and what it answers.
+
+Plain data only, so that they pickle (worker processes) and turn into JSON-ready dicts and back
+(`to_dict` / `from_dict`) for a queue between machines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..models import Post
+from ..postcapture import PostOutcome
+from .summary import ArticleOutcome
+
+
+@dataclass(frozen=True)
+class ArticleTask:
+    """Phase 1: read one source, detect its posts, capture the article page, index its citations."""
+
+    spec: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "article", "spec": self.spec}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ArticleTask:
+        return cls(spec=d["spec"])
+
+
+@dataclass(frozen=True)
+class PostTask:
+    """Phase 2: capture one post not held yet (`post`), or re-check a held one (`recheck_key`).
+
+    `offline`: the run found the network unreachable before this task was made; the capture then
+    asks only what it still can (nothing is retried against a dead network).
+    """
+
+    post: Post | None = None
+    recheck_key: str | None = None
+    offline: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.post.key if self.post is not None else str(self.recheck_key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "post", "post": asdict(self.post) if self.post is not None else None,
+                "recheck_key": self.recheck_key, "offline": self.offline}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PostTask:
+        post = d.get("post")
+        return cls(post=Post(**post) if post is not None else None, recheck_key=d.get("recheck_key"),
+                   offline=bool(d.get("offline")))
+
+
+@dataclass(frozen=True)
+class ArticleResult:
+    """What one source gave: its outcome (None when it was not read), the posts it cites that have
+    something to capture, in citation order, and what failed."""
+
+    outcome: ArticleOutcome | None = None
+    posts: tuple[Post, ...] = ()
+    failures: tuple[str, ...] = ()
+    read: bool = False  # the source was read (it counts in `sources_read`)
+    network_unreachable: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "article_result", "outcome": asdict(self.outcome) if self.outcome else None,
+                "posts": [asdict(p) for p in self.posts], "failures": list(self.failures),
+                "read": self.read, "network_unreachable": self.network_unreachable}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ArticleResult:
+        outcome = d.get("outcome")
+        return cls(outcome=ArticleOutcome(**outcome) if outcome else None,
+                   posts=tuple(Post(**p) for p in d.get("posts", [])),
+                   failures=tuple(d.get("failures", [])), read=bool(d.get("read")),
+                   network_unreachable=bool(d.get("network_unreachable")))
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """What one post task gave: the post's outcome (None when a re-checked post is no longer held)."""
+
+    outcome: PostOutcome | None = None
+    failures: tuple[str, ...] = field(default=())
+    network_unreachable: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "post_result", "outcome": asdict(self.outcome) if self.outcome else None,
+                "failures": list(self.failures), "network_unreachable": self.network_unreachable}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PostResult:
+        outcome = d.get("outcome")
+        return cls(outcome=PostOutcome(**outcome) if outcome else None, failures=tuple(d.get("failures", [])),
+                   network_unreachable=bool(d.get("network_unreachable")))
+
+
+Task = ArticleTask | PostTask
+Result = ArticleResult | PostResult
