@@ -392,14 +392,13 @@ def _filters(**kw: Any):  # type: ignore[no-untyped-def]
 
 def _open_index(archive_dir: Path):  # type: ignore[no-untyped-def]
     from .errors import UsageError
-    from .index import open_index
-    from .layout import DB_NAME
+    from .index import index_exists, index_name, open_index
     from .verify import REINDEX_HINT, index_absent
 
     if reason := index_absent(archive_dir):  # WARC files, but no usable index beside them
         _fail(f"{archive_dir}: {reason} beside the WARC files: {REINDEX_HINT}", EXIT_USAGE)
-    if not (archive_dir / DB_NAME).exists():
-        _fail(str(UsageError(f"no archive at {archive_dir} (no {DB_NAME}); run `archiver archive` or `archiver run` first, or pass --archive-dir")), EXIT_USAGE)
+    if not index_exists(archive_dir):
+        _fail(str(UsageError(f"no archive at {archive_dir} (no {index_name(archive_dir)}); run `archiver archive` or `archiver run` first, or pass --archive-dir")), EXIT_USAGE)
     return _call(lambda: open_index(archive_dir, create=False))
 
 
@@ -544,13 +543,14 @@ def reindex(
 
         archiver reindex --archive-dir archives
     """
+    from .index import index_name
     from .reindex import reindex as run_reindex
 
     d = _archive_dir(archive_dir)
     summary = _call(lambda: run_reindex(d, force=force))
     for gap in summary.gaps:
         typer.echo(f"archiver: not rebuilt: {gap}", err=True)
-    typer.echo(f"archiver: rebuilt {d / 'archive.db'}: {summary}", err=True)
+    typer.echo(f"archiver: rebuilt {d / index_name(d)}: {summary}", err=True)
     raise typer.Exit(summary.exit_code)
 
 

@@ -23,10 +23,10 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 
 from .errors import UsageError
-from .index import index_in_use, rebuild_index
+from .index import index_in_use, index_name, rebuild_index
 from .index.journal import JOURNAL_FORMAT, Entry, Rebuilt, is_journal_record
 from .index.rows import RecordRow
-from .layout import DB_NAME, WARC_DIR
+from .layout import WARC_DIR
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
     files = sorted([*warcs.glob("*.warc.gz"), *warcs.glob("*.warc")]) if warcs.is_dir() else []
     if not files and not list(warcs.glob(f"*{OPEN_SUFFIX}") if warcs.is_dir() else []):
         raise UsageError(f"no WARC files in {warcs}: nothing to rebuild the index from; check --archive-dir")
-    db_path = archive_dir / DB_NAME
+    db_path = archive_dir / index_name(archive_dir)
     with ArchiveLock(archive_dir):
         if not force and index_in_use(archive_dir):
             raise UsageError(f"{db_path} is a healthy index already: pass --force to rebuild it from the WARCs anyway")

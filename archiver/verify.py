@@ -326,26 +326,20 @@ def _unindexed_files(warc_root: Path, indexed_files: set[str]) -> list[Problem]:
 
 
 def index_absent(archive_dir: Path) -> str | None:
-    """Why the archive's index cannot be used at all (missing or empty file) while WARCs exist; else None."""
-    from archiver.layout import DB_NAME
+    """Why the archive's index cannot be used at all (missing or empty) while WARCs exist; else None."""
+    from archiver.index import index_unusable
 
-    db = Path(archive_dir) / DB_NAME
     warcs = Path(archive_dir) / WARC_DIR
     has_warcs = warcs.is_dir() and any(warcs.glob("*.warc*"))
-    if not has_warcs:
-        return None
-    if not db.exists():
-        return f"{DB_NAME} is missing"
-    if db.stat().st_size == 0:
-        return f"{DB_NAME} is empty (0 bytes)"
-    return None
+    return index_unusable(archive_dir) if has_warcs else None
 
 
 def verify_without_index(archive_dir: Path) -> tuple[list[Problem], str]:
     """Walk every WARC file of an archive whose index is missing or empty: they are all unindexed."""
-    from archiver.layout import DB_NAME
+    from archiver.index import index_name
 
-    reason = index_absent(archive_dir) or f"{DB_NAME} cannot be used"
-    problems = [Problem(UNINDEXED, DB_NAME, f"{reason}: the WARC files are not indexed; {REINDEX_HINT}")]
+    name = index_name(archive_dir)
+    reason = index_absent(archive_dir) or f"{name} cannot be used"
+    problems = [Problem(UNINDEXED, name, f"{reason}: the WARC files are not indexed; {REINDEX_HINT}")]
     problems += verify_archive(archive_dir, [], [], whole_index=True, index_present=False)
     return problems, "WARC files walked without an index"

@@ -32,9 +32,9 @@ from archiver.pipeline import (
     run_phases,
 )
 from archiver.pipeline.executors import Answer
+from archiver.pipeline.postcapture import PostOutcome
 from archiver.pipeline.summary import ArticleOutcome
 from archiver.pipeline.tasks import Result, Task
-from archiver.postcapture import PostOutcome
 
 
 def tweet(n: int, source: str = "a.html") -> Post:

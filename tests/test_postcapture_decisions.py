@@ -21,7 +21,7 @@ from archiver.errors import NetworkError
 from archiver.index import memory_index
 from archiver.index.protocol import ArchiveIndex
 from archiver.models import Post
-from archiver.postcapture import PostCapturer
+from archiver.pipeline.postcapture import PostCapturer
 from archiver.warcstore import WarcStore
 from tests.fakerender import FakePage, FakeRenderer
 

@@ -26,6 +26,32 @@ def open_index(archive_dir: Path, *, create: bool = True) -> Index:
     return SQLiteIndex(archive_dir, create=create)
 
 
+def index_name(archive_dir: Path) -> str:
+    """How messages name the archive's index (its file, for SQLite)."""
+    from archiver.layout import DB_NAME
+
+    return DB_NAME
+
+
+def index_exists(archive_dir: Path) -> bool:
+    """True when the archive has an index to open (usable or not: opening it tells)."""
+    from archiver.layout import DB_NAME
+
+    return (Path(archive_dir) / DB_NAME).exists()
+
+
+def index_unusable(archive_dir: Path) -> str | None:
+    """Why the index cannot be used at all without even opening it (missing, empty), or None."""
+    from archiver.layout import DB_NAME
+
+    db = Path(archive_dir) / DB_NAME
+    if not db.exists():
+        return f"{DB_NAME} is missing"
+    if db.stat().st_size == 0:
+        return f"{DB_NAME} is empty (0 bytes)"
+    return None
+
+
 def memory_index() -> Index:
     """An index held in memory only (tests, dry runs)."""
     from archiver.index.sqlite.index import SQLiteIndex

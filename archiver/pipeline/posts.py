@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from ..errors import DiskFull
 from ..models import Post
-from ..postcapture import PostOutcome
 from ..space import disk_full, is_full
+from .postcapture import PostOutcome
 from .tasks import PostResult, PostTask
 
 if TYPE_CHECKING:

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 from ..interrupt import STOP
 from ..limits import Limits
 from ..models import Post
-from ..postcapture import PostOutcome
 from ..sources import expand
 from ..times import iso_seconds
 from .executors import Executor, Handlers, InlineExecutor, NotStarted, ProcessPoolExecutor, TaskFailed
+from .postcapture import PostOutcome
 from .session import Session, recover_warcs
 from .summary import ArchiveSummary, ArticleOutcome
 from .tasks import ArticleResult, ArticleTask, PostResult, PostTask

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..layout import WARC_DIR
 from ..limits import Limits
 from ..modes import make_dirs
-from ..postcapture import PostCapturer
+from .postcapture import PostCapturer
 
 if TYPE_CHECKING:
     from ..capture.http import RecordingClient

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..interrupt import exit_code, signal_name
-from ..postcapture import PostOutcome
+from .postcapture import PostOutcome
 
 
 @dataclass

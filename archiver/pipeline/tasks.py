@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..models import Post
-from ..postcapture import PostOutcome
+from .postcapture import PostOutcome
 from .summary import ArticleOutcome
 
 

@@ -15,20 +15,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ArchiverError, DiskFull, NetworkError, RefusedError
-from .index.rows import Capture
-from .layout import MEDIA_DIR, post_dir, relative
-from .modes import make_dirs, write_file
-from .space import disk_full, is_full
-from .times import stamp
-from .warcstore import Batch
+from ..errors import ArchiverError, DiskFull, NetworkError, RefusedError
+from ..index.rows import Capture
+from ..layout import MEDIA_DIR, post_dir, relative
+from ..modes import make_dirs, write_file
+from ..space import disk_full, is_full
+from ..times import stamp
+from ..warcstore import Batch
 
 if TYPE_CHECKING:
-    from .capture.browser import Browser
-    from .capture.http import RecordingClient
-    from .index.protocol import ArchiveIndex
-    from .platforms.capture import WaybackSource
-    from .warcstore import WarcStore
+    from ..capture.browser import Browser
+    from ..capture.http import RecordingClient
+    from ..index.protocol import ArchiveIndex
+    from ..platforms.capture import WaybackSource
+    from ..warcstore import WarcStore
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class PostCapturer:
         return True
 
     def _capture(self, post: Any, offline: bool, recheck: bool) -> PostOutcome:
-        from .capture.oembed import check_for, embed_url
+        from ..capture.oembed import check_for, embed_url
 
         key, platform = post.key, post.platform
         check, found = check_for(platform)
@@ -185,7 +185,7 @@ class PostCapturer:
                            source=source if captures else None, error=render_error, network_failed=network_failed)
 
     def _media(self, key: str, urls: list[str], batch: Batch) -> None:
-        from .capture.media import download_media
+        from ..capture.media import download_media
 
         files = download_media(self.client.bind(batch), urls)
         out = make_dirs(self.archive_dir / MEDIA_DIR / post_dir(self.archive_dir, key).name)
