@@ -452,15 +452,17 @@ def show(
     if format is OutFormat.json:
         _write(dumps(found.to_dict(), indent=2) + "\n")
         return
-    row = printable(found.to_dict())  # text from pages: no escape sequence, control or bidi override reaches the terminal
-    lines = [f"{k:<10} {_plain(row.get(k))}" for k in ("key", "url", "platform", "handle", "author", "posted_at", "status", "text")]
+    # Text from pages: no escape sequence, control or bidi override reaches the terminal.
+    p = printable
+    lines = [f"{k:<10} {_plain(p(getattr(found, k)))}"
+             for k in ("key", "url", "platform", "handle", "author", "posted_at", "status", "text")]
     lines.append("history:")
-    lines += [f"  {h.get('checked_at')}  {h.get('status')}" for h in row.get("history") or []]
+    lines += [f"  {p(h.checked_at)}  {p(h.status)}" for h in found.history]
     lines.append("captures:")
-    lines += [f"  {c.get('captured_at')}  {c.get('source'):<8} {c.get('status') or '':<12} {c.get('screenshot') or '-'}  {c.get('warc') or ''}"
-              for c in row.get("captures") or []]
+    lines += [f"  {p(c.captured_at)}  {p(c.source):<8} {p(c.status) or '':<12} {p(c.screenshot) or '-'}  {p(c.warc) or ''}"
+              for c in found.captures]
     lines.append("cited by:")
-    lines += [f"  {a.get('url')}  ({a.get('kind')}, {a.get('evidence')})" for a in row.get("articles") or []]
+    lines += [f"  {p(a.url)}  ({p(a.kind)}, {p(a.evidence)})" for a in found.articles]
     _write("\n".join(lines) + "\n")
 
 
