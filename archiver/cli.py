@@ -14,15 +14,38 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from . import __version__
+from .cli_options import (
+    AllowPrivateOpt,
+    ArchiveDirOpt,
+    ArticleOpt,
+    CaBundleOpt,
+    CaptureDeadlineOpt,
+    CapturedSinceOpt,
+    DateOpt,
+    FetchDeadlineOpt,
+    HandleOpt,
+    KindChoice,
+    MapHostOpt,
+    MaxBytesOpt,
+    MaxCaptureBytesOpt,
+    OutFormat,
+    PlatformOpt,
+    ProxyOpt,
+    ScanFormat,
+    SinceOpt,
+    StatusOpt,
+    TextOpt,
+    UntilOpt,
+)
 from .errors import ArchiverError
 from .interrupt import STOP, Interrupted
+from .progress import Progress
 
 app = typer.Typer(
     name="archiver",
@@ -36,20 +59,6 @@ app = typer.Typer(
 T = TypeVar("T")
 _STATE: dict[str, bool] = {"quiet": False}  # set by the --quiet global option
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
-
-
-class ScanFormat(str, Enum):
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-
-
-class KindChoice(str, Enum):
-    embedded = "embedded"
-    linked = "linked"
-    shortlink = "shortlink"
-    all = "all"
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -120,37 +129,6 @@ def _main(
     _STATE["quiet"] = quiet
 
 
-# Network options shared by every command that fetches (the browser and the HTTP client obey them alike).
-MapHostOpt = Annotated[
-    list[str] | None,
-    typer.Option("--map-host", metavar="HOSTGLOB[:PORT]=ADDR:PORT",
-                 help="Connect to ADDR:PORT for matching hosts, keeping the name for TLS and Host (like curl --connect-to). Repeatable. Env: ARCHIVER_MAP_HOST."),
-]
-CaBundleOpt = Annotated[
-    str | None,
-    typer.Option("--ca-bundle", metavar="PEM", help="Also trust the CA certificates in this PEM file (verification stays on). Env: ARCHIVER_CA_BUNDLE."),
-]
-ProxyOpt = Annotated[str | None, typer.Option("--proxy", metavar="URL", help="Send traffic through this proxy. Env: ARCHIVER_PROXY.")]
-AllowPrivateOpt = Annotated[bool, typer.Option(
-    "--allow-private",
-    help="Let pages lead the tool to loopback, private and link-local addresses (an intranet). Off by default: content "
-         "that names such an address is refused. Env: ARCHIVER_ALLOW_PRIVATE=1.")]
-
-
-# Limits that hold however a server behaves (docs/safety.md, "Limits").
-FetchDeadlineOpt = Annotated[float, typer.Option(
-    "--fetch-deadline", min=1, envvar="ARCHIVER_FETCH_DEADLINE", metavar="SECONDS",
-    help="Give up on one HTTP fetch (hops, body, retries and waits included) after this long.")]
-CaptureDeadlineOpt = Annotated[float, typer.Option(
-    "--capture-deadline", min=1, envvar="ARCHIVER_CAPTURE_DEADLINE", metavar="SECONDS",
-    help="Stop one browser capture (load, settle, screenshots) after this long, keeping what was complete.")]
-MaxCaptureBytesOpt = Annotated[int, typer.Option(
-    "--max-capture-bytes", min=1, envvar="ARCHIVER_MAX_CAPTURE_BYTES", metavar="BYTES",
-    help="Record at most this many bytes of bodies in one browser capture; later bodies are skipped and named.")]
-MaxBytesOpt = Annotated[int, typer.Option(
-    "--max-bytes", min=1, help="Skip sources, and any body fetched or recorded, larger than this many bytes (cut off while reading).")]
-
-
 def _limits(fetch_deadline: float, capture_deadline: float, max_bytes: int, max_capture_bytes: int):  # type: ignore[no-untyped-def]
     from .limits import Limits
 
@@ -209,64 +187,14 @@ def scan(
 
 
 
-ArchiveDirOpt = Annotated[
-    Path | None,
-    typer.Option("--archive-dir", "-d", metavar="DIR", help="The archive (default: $ARCHIVER_HOME, else ./archives)."),
-]
-
-
-class OutFormat(str, Enum):
-    table = "table"
-    json = "json"
-
-
 def _archive_dir(value: Path | None) -> Path:
     from .layout import default_archive_dir
 
     return value or default_archive_dir()
 
 
-class _Progress:
-    """A progress bar on stderr for people (articles done out of `total`, the current step beside it);
-    plain log lines under cron (no TTY) or --quiet."""
-
-    def __init__(self, total: int | None = None) -> None:
-        self.live = sys.stderr.isatty() and not _STATE["quiet"]
-        self.total = total
-        self._started = 0
-        self._progress: Any = None
-        self._task: Any = None
-
-    def __enter__(self) -> _Progress:
-        if self.live:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                SpinnerColumn,
-                TextColumn,
-                TimeElapsedColumn,
-            )
-
-            self._progress = Progress(SpinnerColumn(), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                      TextColumn("{task.description}"), console=Console(stderr=True), transient=True)
-            self._progress.__enter__()
-            self._task = self._progress.add_task("starting", total=self.total)
-        return self
-
-    def __call__(self, message: str) -> None:
-        if self._progress is not None and self._task is not None:
-            # The pipeline says "article ..." as it starts each source: the ones before it are done.
-            if message.startswith("article "):
-                self._started += 1
-            self._progress.update(self._task, description=message[:80], completed=max(self._started - 1, 0))
-        else:
-            logging.getLogger("archiver").info("%s", message)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.__exit__(None, None, None)
+def _progress(total: int | None = None) -> Progress:
+    return Progress(total, quiet=_STATE["quiet"])
 
 
 def _print_summary(summary: Any, fmt: OutFormat) -> int:
@@ -323,7 +251,7 @@ def archive(
     net = _net(map_host, ca_bundle, proxy, allow_private, trusted=sources)
     limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
     STOP.install()  # a signal: finish the capture at hand, then stop with a summary
-    with _Progress(total=len(list(expand(sources)))) as progress:
+    with _progress(total=len(list(expand(sources)))) as progress:
         summary = _call(lambda: run_archive(sources, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress,
                                             limits=limits))
@@ -365,23 +293,11 @@ def run(
     except ArchiverError:
         total = None  # the run itself reports the problem
     STOP.install()  # a signal: finish the capture at hand, then stop with a summary
-    with _Progress(total=total) as progress:
+    with _progress(total=total) as progress:
         summary = _call(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
                                         timeout=timeout, concurrency=concurrency, progress=progress,
                                         limits=limits))
     raise typer.Exit(_print_summary(summary, format))
-
-
-# Selection filters shared by lookup, export and report.
-HandleOpt = Annotated[str | None, typer.Option("--handle", help="Author handle, with or without @, any case.")]
-DateOpt = Annotated[str | None, typer.Option("--date", help="Posted on this UTC day (YYYY-MM-DD).")]
-SinceOpt = Annotated[str | None, typer.Option("--since", help="Posted at or after (YYYY-MM-DD or UTC datetime).")]
-UntilOpt = Annotated[str | None, typer.Option("--until", help="Posted at or before (a date includes the whole day).")]
-PlatformOpt = Annotated[str | None, typer.Option("--platform", help="twitter, youtube, instagram, ...")]
-TextOpt = Annotated[str | None, typer.Option("--text", help="Full-text search over post text and author.")]
-StatusOpt = Annotated[str | None, typer.Option("--status", help="live, deleted, unavailable, login_required, ...")]
-ArticleOpt = Annotated[str | None, typer.Option("--article", help="Only posts cited by this article URL.")]
-CapturedSinceOpt = Annotated[str | None, typer.Option("--captured-since", help="Captured at or after this date/datetime.")]
 
 
 def _filters(**kw: Any):  # type: ignore[no-untyped-def]

@@ -1,0 +1,77 @@
+"""The command line's shared option types and choices (Typer annotations), kept apart from the commands."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+class ScanFormat(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class KindChoice(str, Enum):
+    embedded = "embedded"
+    linked = "linked"
+    shortlink = "shortlink"
+    all = "all"
+
+
+ArchiveDirOpt = Annotated[
+    Path | None,
+    typer.Option("--archive-dir", "-d", metavar="DIR", help="The archive (default: $ARCHIVER_HOME, else ./archives)."),
+]
+
+
+class OutFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+# Network options shared by every command that fetches (the browser and the HTTP client obey them alike).
+MapHostOpt = Annotated[
+    list[str] | None,
+    typer.Option("--map-host", metavar="HOSTGLOB[:PORT]=ADDR:PORT",
+                 help="Connect to ADDR:PORT for matching hosts, keeping the name for TLS and Host (like curl --connect-to). Repeatable. Env: ARCHIVER_MAP_HOST."),
+]
+CaBundleOpt = Annotated[
+    str | None,
+    typer.Option("--ca-bundle", metavar="PEM", help="Also trust the CA certificates in this PEM file (verification stays on). Env: ARCHIVER_CA_BUNDLE."),
+]
+ProxyOpt = Annotated[str | None, typer.Option("--proxy", metavar="URL", help="Send traffic through this proxy. Env: ARCHIVER_PROXY.")]
+AllowPrivateOpt = Annotated[bool, typer.Option(
+    "--allow-private",
+    help="Let pages lead the tool to loopback, private and link-local addresses (an intranet). Off by default: content "
+         "that names such an address is refused. Env: ARCHIVER_ALLOW_PRIVATE=1.")]
+
+
+# Limits that hold however a server behaves (docs/safety.md, "Limits").
+FetchDeadlineOpt = Annotated[float, typer.Option(
+    "--fetch-deadline", min=1, envvar="ARCHIVER_FETCH_DEADLINE", metavar="SECONDS",
+    help="Give up on one HTTP fetch (hops, body, retries and waits included) after this long.")]
+CaptureDeadlineOpt = Annotated[float, typer.Option(
+    "--capture-deadline", min=1, envvar="ARCHIVER_CAPTURE_DEADLINE", metavar="SECONDS",
+    help="Stop one browser capture (load, settle, screenshots) after this long, keeping what was complete.")]
+MaxCaptureBytesOpt = Annotated[int, typer.Option(
+    "--max-capture-bytes", min=1, envvar="ARCHIVER_MAX_CAPTURE_BYTES", metavar="BYTES",
+    help="Record at most this many bytes of bodies in one browser capture; later bodies are skipped and named.")]
+MaxBytesOpt = Annotated[int, typer.Option(
+    "--max-bytes", min=1, help="Skip sources, and any body fetched or recorded, larger than this many bytes (cut off while reading).")]
+
+
+# Selection filters shared by lookup, export and report.
+HandleOpt = Annotated[str | None, typer.Option("--handle", help="Author handle, with or without @, any case.")]
+DateOpt = Annotated[str | None, typer.Option("--date", help="Posted on this UTC day (YYYY-MM-DD).")]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="Posted at or after (YYYY-MM-DD or UTC datetime).")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Posted at or before (a date includes the whole day).")]
+PlatformOpt = Annotated[str | None, typer.Option("--platform", help="twitter, youtube, instagram, ...")]
+TextOpt = Annotated[str | None, typer.Option("--text", help="Full-text search over post text and author.")]
+StatusOpt = Annotated[str | None, typer.Option("--status", help="live, deleted, unavailable, login_required, ...")]
+ArticleOpt = Annotated[str | None, typer.Option("--article", help="Only posts cited by this article URL.")]
+CapturedSinceOpt = Annotated[str | None, typer.Option("--captured-since", help="Captured at or after this date/datetime.")]
