@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from archiver.errors import SourceError
 from archiver.sources import SourceFailure, decode, expand, looks_binary, read_file, read_sources
@@ -91,3 +93,17 @@ def test_urls_are_fetched_through_the_http_client_unrecorded_and_capped_while_st
     assert served == [big.removeprefix("https://faults.example"), busy.removeprefix("https://faults.example")]
     assert not isinstance(doc, SourceFailure) and doc.url == article and "Riverton" in doc.text
     assert not list(tmp_path.glob("**/*.warc*"))  # nothing recorded
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=9000), st.sampled_from([b"", b"<html>", b"\x1b[0m", b"\x01\x02\x03"]))
+def test_looks_binary_counts_control_bytes_exactly(data: bytes, prefix: bytes) -> None:
+    """More than 5% control bytes (other than tab, LF, FF, CR, ESC) in the first 8 KiB, or a NUL, is binary."""
+    head = (prefix + data)[:8192]
+    if not head or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        expected = False
+    elif b"\x00" in head:
+        expected = True
+    else:
+        expected = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27)) / len(head) > 0.05
+    assert looks_binary(prefix + data) is expected
