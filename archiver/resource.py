@@ -1,4 +1,5 @@
-"""One shape for every resource that must always be closed: `with X(...) as x:` calls `x.close()`."""
+"""One shape for every resource that must always be closed: `with X(...) as x:` calls `x.close()`,
+`async with X(...) as x:` awaits `x.aclose()`."""
 
 from __future__ import annotations
 
@@ -20,3 +21,18 @@ class Closing(ABC):
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+class AsyncClosing(ABC):
+    """Mixin: an async context manager whose exit awaits `aclose()` (the async renderers)."""
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Release the resource; safe to call twice."""
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()

@@ -21,12 +21,12 @@ sys.path.insert(0, str(ROOT))
 
 from warcio.archiveiterator import ArchiveIterator  # noqa: E402
 
-from archiver.index.rows import Capture  # noqa: E402
 from archiver.index.sqlite.index import SQLiteIndex as Index  # noqa: E402
 from archiver.layout import DB_NAME, WARC_DIR  # noqa: E402
 from archiver.models import Post  # noqa: E402
 from archiver.reindex import reindex  # noqa: E402
-from archiver.warcstore import Exchange, WarcStore  # noqa: E402
+from archiver.warcstore import WarcStore  # noqa: E402
+from tests.synthetic import add_captured_tweet  # noqa: E402
 
 
 def build(archive: Path, posts: int, journal: bool) -> float:
@@ -40,19 +40,7 @@ def build(archive: Path, posts: int, journal: bool) -> float:
             post = Post(platform="twitter", kind="embedded", source="bench.html", evidence="blockquote",
                         post_id=f"18{n:017d}", handle="Bench", posted_at="2024-03-04T12:00:00Z",
                         text=f"post {n} " + "x" * 200)
-            key = index.upsert_post(post)
-            index.cite(article, key, "embedded", "blockquote")
-            ex = Exchange(url=f"https://platform.twitter.com/embed/Tweet.html?id={post.post_id}", method="GET",
-                          status=200, request_headers=[], response_headers=[("Content-Type", "text/html")],
-                          body=(f"<p>{n}</p>" * 2000).encode()[:20_000])
-            req, resp = store.write_exchange(ex)
-            with index.transaction():
-                cid = index.add_capture(Capture(post_key=key, article_id=None, source="live", url=ex.url, status="live",
-                                        screenshot=None, screenshot_sha256=None, error=None, warc=resp.filename,
-                                        page_record_id=resp.record_id))
-                index.add_records(cid, [req, resp], post_key=key)
-            index.observe(key, "live")
-            index.observe(key, "live")
+            add_captured_tweet(index, store, article, post, (f"<p>{n}</p>" * 2000).encode()[:20_000], checks=2)
     return time.perf_counter() - start
 
 

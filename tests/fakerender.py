@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING
 
 from archiver.capture.pagesteps import sha256
 from archiver.capture.pagewrite import Provenance, write_page
-from archiver.capture.renderer import AsyncClosing, ElementShot, FrameInfo, PageCapture
+from archiver.capture.renderer import ElementShot, FrameInfo, PageCapture
 from archiver.capture.traffic import Recorded
 from archiver.errors import BrowserError
+from archiver.resource import AsyncClosing
 from archiver.warcstore import Exchange
 
 if TYPE_CHECKING:

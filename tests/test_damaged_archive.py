@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from archiver.index.rows import Capture
 from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.layout import DB_NAME, WARC_DIR
 from archiver.models import Post
-from archiver.warcstore import Exchange, WarcStore
+from archiver.warcstore import WarcStore
 from tests.e2e import ROOT
+from tests.synthetic import add_captured_tweet
 
 PAGE = 4096
 
@@ -39,18 +39,8 @@ def _build(archive: Path) -> None:
             post = Post(platform="twitter", kind="embedded", source="river.html", evidence="blockquote",
                         post_id=f"17646400000000{n:05d}", handle="RivertonDesk", posted_at="2024-03-04T12:00:00Z",
                         text=f"The river is up again, gauge {n} " + "é" * 200)
-            key = index.upsert_post(post)
-            index.cite(article, key, "embedded", "blockquote")
-            ex = Exchange(url=f"https://platform.twitter.com/embed/Tweet.html?id={post.post_id}", method="GET",
-                          status=200, reason="OK", request_headers=[("Accept", "*/*")],
-                          response_headers=[("Content-Type", "text/html")], body=b"<html>tweet</html>" * 20)
-            req, resp = store.write_exchange(ex)
-            with index.transaction():
-                cid = index.add_capture(Capture(post_key=key, article_id=None, source="live", url=ex.url, status="live",
-                                        screenshot=None, screenshot_sha256=None, error=None, warc=resp.filename,
-                                        page_record_id=resp.record_id))
-                index.add_records(cid, [req, resp], post_key=key)
-            index.observe(key, "live")
+            add_captured_tweet(index, store, article, post, b"<html>tweet</html>" * 20, reason="OK",
+                               request_headers=[("Accept", "*/*")])
     for side in ("-wal", "-shm"):
         assert not (archive / f"{DB_NAME}{side}").exists()
 

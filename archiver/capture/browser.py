@@ -63,27 +63,18 @@ class Browser(Closing):
     the one browser (each in its own context).
     """
 
-    net: NetOptions | None
-
     def __init__(self, net: NetOptions, *, workdir: Path, timeout: float = 30.0,
                  headless: bool = True, capture_deadline: float | None = DEFAULT_CAPTURE_DEADLINE,
                  max_body: int | None = None, max_capture_bytes: int | None = None) -> None:
-        self.net = net
-        self.workdir = Path(workdir)
-        self.timeout = timeout
-        self.capture_deadline = capture_deadline
-        self.max_body = max_body
-        self.max_capture_bytes = max_capture_bytes
         self._start_loop()
         try:
             chromium = self._call(ChromiumRenderer.launch(
-                net, workdir=self.workdir, timeout=timeout, headless=headless,
+                net, workdir=Path(workdir), timeout=timeout, headless=headless,
                 capture_deadline=capture_deadline, max_body=max_body, max_capture_bytes=max_capture_bytes))
         except BaseException:
             self._stop_loop()
             raise
         self.renderer: Renderer = chromium
-        self.executable = chromium.executable
         self.browser_version: str = chromium.browser_version
         self.user_agent: str = chromium.user_agent
 
@@ -92,14 +83,8 @@ class Browser(Closing):
         """The facade around a renderer that is already running (tests' FakeRenderer, say); closing
         the facade closes the renderer."""
         self = cls.__new__(cls)
-        self.net = None
-        self.workdir = Path(".")
-        self.timeout = 30.0
-        self.capture_deadline = None
-        self.max_body = self.max_capture_bytes = None
         self._start_loop()
         self.renderer = renderer
-        self.executable = ""
         self.browser_version = renderer.browser_version
         self.user_agent = renderer.user_agent
         return self

@@ -30,11 +30,12 @@ from archiver.capture.gate import Gate
 from archiver.capture.pagesteps import VIEWPORT, Shots, first_line
 from archiver.capture.pagewrite import Provenance, write_page
 from archiver.capture.recorder import TrafficRecorder
-from archiver.capture.renderer import AsyncClosing, PageCapture
+from archiver.capture.renderer import PageCapture
 from archiver.capture.traffic import Recorded
 from archiver.errors import BrowserError
 from archiver.limits import DEFAULT_CAPTURE_DEADLINE, seconds
 from archiver.modes import make_dirs
+from archiver.resource import AsyncClosing
 
 if TYPE_CHECKING:
     from archiver.capture.renderer import Renderer
