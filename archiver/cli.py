@@ -326,12 +326,17 @@ def lookup(
     platform: PlatformOpt = None, text: TextOpt = None, status: StatusOpt = None, article: ArticleOpt = None,
     captured_since: CapturedSinceOpt = None,
     format: Annotated[ScanFormat, typer.Option("--format", "-f", help="Output format.")] = ScanFormat.table,
+    limit: Annotated[int | None, typer.Option("--limit", min=0, metavar="N",
+                                              help="Print at most N posts (default: all).")] = None,
+    offset: Annotated[int, typer.Option("--offset", min=0, metavar="M",
+                                        help="Skip the first M posts (pages follow the same order).")] = 0,
 ) -> None:
-    """Find archived posts by handle, date, text, status, platform or citing article.
+    """Find archived posts by handle, date, text, status, platform or citing article, oldest first.
 
     Example:
 
         archiver lookup --handle @RivertonDesk --since 2024-03-01 --format json
+        archiver lookup --platform twitter --limit 50 --offset 50
     """
     from .index.filters import LOOKUP_FIELDS
     from .output import render
@@ -340,7 +345,7 @@ def lookup(
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
     with _open_index(d) as index:
-        rows = [row.to_dict() for row in _call(lambda: index.lookup(filters))]
+        rows = [row.to_dict() for row in _call(lambda: index.lookup(filters, limit=limit, offset=offset))]
     _write(render(rows, format.value, fields=LOOKUP_FIELDS,
                   table_columns=("handle", "posted_at", "status", "platform", "post_id", "text")))
     typer.echo(f"archiver: {len(rows)} post(s)", err=True)

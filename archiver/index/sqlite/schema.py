@@ -180,8 +180,27 @@ def _m3_run_outcome(db: Database) -> None:
     )
 
 
+# The order every lookup returns posts in (unknown times last, then by key): indexes that end with
+# these columns hand a page of any size over in order, without sorting every matching post first.
+LOOKUP_ORDER = "(posted_start IS NULL), posted_start, key"
+
+
+def _m5_lookup_indexes(db: Database) -> None:
+    """Migration 5: an index for each way lookup selects posts, each ending in the lookup order, so
+    that no filter reads the whole table and a first page of a broad selection comes straight off
+    the index: by current status, by platform, by handle (replacing the handle-only index), and by
+    the order alone (a lookup without filters, or bounded by time: this one replaces the index on
+    posted_start and posted_end)."""
+    db.execute("DROP INDEX IF EXISTS posts_handle_lc")
+    db.execute("DROP INDEX IF EXISTS posts_posted")
+    for name, lead in (("posts_handle_order", "handle_lc, "), ("posts_status_order", "status, "),
+                       ("posts_platform_order", "platform, "), ("posts_order", "")):
+        db.execute(f"CREATE INDEX {name} ON posts ({lead}{LOOKUP_ORDER})")
+
+
 # Append only: never edit a migration that has shipped, add the next one instead.
-MIGRATIONS: tuple[Migration, ...] = (_m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids)
+MIGRATIONS: tuple[Migration, ...] = (
+    _m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids, _m5_lookup_indexes)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
