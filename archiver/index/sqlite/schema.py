@@ -14,10 +14,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from archiver.errors import DiskFull, IndexDamaged, IndexError_
 from archiver.index.sqlite import damage, rekey
+from archiver.index.sqlite.connection import Database
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +141,11 @@ def _m1_initial(db: Database) -> None:
         );
         """
     )
-    db.table("posts").enable_fts(["text", "author", "handle"], create_triggers=True, tokenize=FTS_TOKENIZER)
+    # sqlite-utils writes the full-text table and its triggers (imported here: only a new index needs it).
+    import sqlite_utils
+
+    sqlite_utils.Database(db.conn, execute_plugins=False).table("posts").enable_fts(
+        ["text", "author", "handle"], create_triggers=True, tokenize=FTS_TOKENIZER)
 
 
 def _m2_key_aliases(db: Database) -> None:
@@ -299,7 +302,7 @@ def open_database(path: Path, *, create: bool = True) -> Database:
             raise IndexError_(f"no index at {path}: archive something first, or check --archive-dir")
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        db = Database(path, execute_plugins=False)
+        db = Database(path)
     except sqlite3.Error as exc:
         raise IndexError_(f"cannot open the index {path}: {exc}") from exc
     db.conn.text_factory = damage.text_factory(path)
@@ -321,7 +324,7 @@ def open_database(path: Path, *, create: bool = True) -> Database:
 
 def open_memory() -> Database:
     """A migrated in-memory index, for tests and dry runs."""
-    db = Database(memory=True, execute_plugins=False)
+    db = Database(memory=True)
     configure(db)
     migrate(db)
     return db
