@@ -308,11 +308,13 @@ def _filters(**kw: Any):  # type: ignore[no-untyped-def]
 
 def _open_index(archive_dir: Path):  # type: ignore[no-untyped-def]
     from .errors import UsageError
-    from .index import index_exists, index_name, open_index
-    from .verify import REINDEX_HINT, index_absent
+    from .index import index_exists, index_name, index_unusable, open_index
 
-    if reason := index_absent(archive_dir):  # WARC files, but no usable index beside them
-        _fail(f"{archive_dir}: {reason} beside the WARC files: {REINDEX_HINT}", EXIT_USAGE)
+    if index_unusable(archive_dir) is not None:  # verify (and the WARC reader) only then: lookup starts fast
+        from .verify import REINDEX_HINT, index_absent
+
+        if reason := index_absent(archive_dir):  # WARC files, but no usable index beside them
+            _fail(f"{archive_dir}: {reason} beside the WARC files: {REINDEX_HINT}", EXIT_USAGE)
     if not index_exists(archive_dir):
         _fail(str(UsageError(f"no archive at {archive_dir} (no {index_name(archive_dir)}); run `archiver archive` or `archiver run` first, or pass --archive-dir")), EXIT_USAGE)
     return _call(lambda: open_index(archive_dir, create=False))
