@@ -15,8 +15,8 @@ Then prints, per filter, p50 and p95 of `SQLiteIndex.lookup` in-process (ms; eac
 for another handle, day, word, article...), selective filters (at most about a hundred matching
 posts) whole and broad ones as their first page (`--limit 50`), against the targets p50 < 10 ms and
 p95 < 50 ms; and the whole-process time of `archiver lookup` (one handle) next to `archiver --version`
-(best and median of N interleaved runs, wall and CPU time; target: lookup under 150 ms). Timings on a shared machine
-are noisy: the load average is printed with them.
+(best and median of N interleaved runs, wall and CPU time; target: lookup under 150 ms). Timings
+on a shared machine are noisy: the load average is printed with them.
 """
 
 from __future__ import annotations
