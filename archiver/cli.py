@@ -308,11 +308,13 @@ def _filters(**kw: Any):  # type: ignore[no-untyped-def]
 
 def _open_index(archive_dir: Path):  # type: ignore[no-untyped-def]
     from .errors import UsageError
-    from .index import index_exists, index_name, open_index
-    from .verify import REINDEX_HINT, index_absent
+    from .index import index_exists, index_name, index_unusable, open_index
 
-    if reason := index_absent(archive_dir):  # WARC files, but no usable index beside them
-        _fail(f"{archive_dir}: {reason} beside the WARC files: {REINDEX_HINT}", EXIT_USAGE)
+    if index_unusable(archive_dir) is not None:  # verify (and the WARC reader) only then: lookup starts fast
+        from .verify import REINDEX_HINT, index_absent
+
+        if reason := index_absent(archive_dir):  # WARC files, but no usable index beside them
+            _fail(f"{archive_dir}: {reason} beside the WARC files: {REINDEX_HINT}", EXIT_USAGE)
     if not index_exists(archive_dir):
         _fail(str(UsageError(f"no archive at {archive_dir} (no {index_name(archive_dir)}); run `archiver archive` or `archiver run` first, or pass --archive-dir")), EXIT_USAGE)
     return _call(lambda: open_index(archive_dir, create=False))
@@ -326,12 +328,17 @@ def lookup(
     platform: PlatformOpt = None, text: TextOpt = None, status: StatusOpt = None, article: ArticleOpt = None,
     captured_since: CapturedSinceOpt = None,
     format: Annotated[ScanFormat, typer.Option("--format", "-f", help="Output format.")] = ScanFormat.table,
+    limit: Annotated[int | None, typer.Option("--limit", min=0, metavar="N",
+                                              help="Print at most N posts (default: all).")] = None,
+    offset: Annotated[int, typer.Option("--offset", min=0, metavar="M",
+                                        help="Skip the first M posts (pages follow the same order).")] = 0,
 ) -> None:
-    """Find archived posts by handle, date, text, status, platform or citing article.
+    """Find archived posts by handle, date, text, status, platform or citing article, oldest first.
 
     Example:
 
         archiver lookup --handle @RivertonDesk --since 2024-03-01 --format json
+        archiver lookup --platform twitter --limit 50 --offset 50
     """
     from .index.filters import LOOKUP_FIELDS
     from .output import render
@@ -340,7 +347,7 @@ def lookup(
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
     with _open_index(d) as index:
-        rows = [row.to_dict() for row in _call(lambda: index.lookup(filters))]
+        rows = [row.to_dict() for row in _call(lambda: index.lookup(filters, limit=limit, offset=offset))]
     _write(render(rows, format.value, fields=LOOKUP_FIELDS,
                   table_columns=("handle", "posted_at", "status", "platform", "post_id", "text")))
     typer.echo(f"archiver: {len(rows)} post(s)", err=True)

@@ -13,9 +13,11 @@ from archiver.index.sqlite.store import RECORD_SELECT, Index, record_row
 class SQLiteIndex(Index):
     """An archive's SQLite index: every write of `ArchiveIndex`, every read of `IndexQueries`."""
 
-    def lookup(self, filters: Filters) -> list[PostRow]:
-        """Posts matching every filter, ordered by posted_at (unknown last), then key."""
-        return query.lookup(self, filters)
+    def lookup(self, filters: Filters, *, limit: int | None = None, offset: int = 0) -> list[PostRow]:
+        """Posts matching every filter, ordered by posted_at (unknown last), then key; at most `limit`
+        (None: all) after the first `offset`. Every filter, and the first page of a broad selection,
+        is answered from an index (schema version 5)."""
+        return query.lookup(self, filters, limit=limit, offset=offset)
 
     def show(self, ident: str) -> PostDetail | None:
         """One post by key, URL or bare ID, with everything known; None when nothing matches."""

@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlite_utils import Database
-
 from archiver.index.journal import JOURNAL_FORMAT, Writer
+from archiver.index.sqlite.connection import Database
 
 
 def _row(db: Database, sql: str, params: list[Any]) -> dict[str, Any] | None:

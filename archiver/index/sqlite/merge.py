@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlite_utils import Database
-
 from archiver.index import fields
+from archiver.index.sqlite.connection import Database
 from archiver.index.sqlite.rank import kind_rank_sql
 
 _OLD_RANK = kind_rank_sql("citations.kind")

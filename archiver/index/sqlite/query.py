@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,8 +26,26 @@ from archiver.index.rows import (
 )
 from archiver.index.sqlite import search
 from archiver.index.sqlite.store import RECORD_SELECT, Index, record_row
+from archiver.times import format_utc
 
 _CHUNK = 500  # stay far below SQLite's limit on bound parameters
+# The lookup order, as the indexes of schema version 5 end (`schema.LOOKUP_ORDER`); the key is unique,
+# so pages of any size follow each other without gaps or repeats.
+ORDER = "(posts.posted_start IS NULL), posts.posted_start, posts.key"
+ORDER_DATED = "posts.posted_start, posts.key"
+
+
+# The longest a post's [posted_start, posted_end] can span (`times.posted_bounds`: a bare date stands
+# for its whole UTC day). A post ending at or after a bound started at most this long before it.
+POSTED_SPAN = timedelta(days=1)
+
+
+def _earliest_start(posted_from: str) -> str | None:
+    """The earliest posted_start of a post whose posted_end reaches `posted_from` (None: no bound)."""
+    try:
+        return format_utc(datetime.fromisoformat(posted_from) - POSTED_SPAN)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _where(filters: Filters) -> tuple[str, list[Any]]:
@@ -36,9 +55,19 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
         conditions.append("posts.handle_lc = ?")
         params.append(filters.handle)
     # Overlap of [posted_start, posted_end] with the bounds: exact for datetimes, whole-day for dates.
+    if filters.posted_from is not None or filters.posted_to is not None:
+        # Known times only, stated the way the ordering index holds it: a date range then reads a
+        # stretch of that index, already in lookup order.
+        conditions.append("(posts.posted_start IS NULL) = 0")
     if filters.posted_from is not None:
         conditions.append("posts.posted_end >= ?")
         params.append(filters.posted_from)
+        # Redundant with the line above, but on the indexed column: without it a lower bound reads
+        # every post from the start of time.
+        earliest = _earliest_start(filters.posted_from)
+        if earliest is not None:
+            conditions.append("posts.posted_start >= ?")
+            params.append(earliest)
     if filters.posted_to is not None:
         conditions.append("posts.posted_start <= ?")
         params.append(filters.posted_to)
@@ -128,15 +157,26 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
     return result
 
 
-def lookup(index: Index, filters: Filters) -> list[PostRow]:
-    """Posts matching every filter, ordered by posted_at (unknown last), then key."""
+def lookup_sql(filters: Filters, *, limit: int | None = None, offset: int = 0) -> tuple[str, list[Any]]:
+    """The SELECT of `lookup` and its parameters (what EXPLAIN QUERY PLAN is checked on)."""
     where, params = _where(filters)
-    rows = list(
-        index.db.query(
-            f"SELECT posts.* FROM posts{where} ORDER BY posts.posted_start IS NULL, posts.posted_start, posts.key",
-            params,
-        )
-    )
+    # With a time bound every match has a known time: the same order without its constant first
+    # term, which SQLite needs dropped to take a range of the index as already sorted.
+    dated = filters.posted_from is not None or filters.posted_to is not None
+    sql = f"SELECT posts.* FROM posts{where} ORDER BY {ORDER_DATED if dated else ORDER}"
+    if limit is not None or offset:
+        sql += " LIMIT ? OFFSET ?"
+        params += [-1 if limit is None else limit, offset]
+    return sql, params
+
+
+def lookup(index: Index, filters: Filters, *, limit: int | None = None, offset: int = 0) -> list[PostRow]:
+    """Posts matching every filter, ordered by posted_at (unknown last), then key; at most `limit` of
+    them (None: all) after skipping the first `offset`."""
+    if limit is not None and limit < 0 or offset < 0:
+        raise ValueError(f"limit and offset must not be negative, got {limit}, {offset}")
+    sql, params = lookup_sql(filters, limit=limit, offset=offset)
+    rows = list(index.db.query(sql, params))
     return _attach(index, rows, detailed=False)
 
 

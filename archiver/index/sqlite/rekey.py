@@ -11,9 +11,8 @@ rename the new one, create its indexes again. Foreign keys are off while this ru
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-
 from archiver.index import urls
+from archiver.index.sqlite.connection import Database
 
 # The label of a post wherever it is shown by name: "@handle: the first words of its text", or
 # its key when the text is unknown.

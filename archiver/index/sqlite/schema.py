@@ -14,10 +14,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from archiver.errors import DiskFull, IndexDamaged, IndexError_
 from archiver.index.sqlite import damage, rekey
+from archiver.index.sqlite.connection import Database
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +141,11 @@ def _m1_initial(db: Database) -> None:
         );
         """
     )
-    db.table("posts").enable_fts(["text", "author", "handle"], create_triggers=True, tokenize=FTS_TOKENIZER)
+    # sqlite-utils writes the full-text table and its triggers (imported here: only a new index needs it).
+    import sqlite_utils
+
+    sqlite_utils.Database(db.conn, execute_plugins=False).table("posts").enable_fts(
+        ["text", "author", "handle"], create_triggers=True, tokenize=FTS_TOKENIZER)
 
 
 def _m2_key_aliases(db: Database) -> None:
@@ -180,8 +183,27 @@ def _m3_run_outcome(db: Database) -> None:
     )
 
 
+# The order every lookup returns posts in (unknown times last, then by key): indexes that end with
+# these columns hand a page of any size over in order, without sorting every matching post first.
+LOOKUP_ORDER = "(posted_start IS NULL), posted_start, key"
+
+
+def _m5_lookup_indexes(db: Database) -> None:
+    """Migration 5: an index for each way lookup selects posts, each ending in the lookup order, so
+    that no filter reads the whole table and a first page of a broad selection comes straight off
+    the index: by current status, by platform, by handle (replacing the handle-only index), and by
+    the order alone (a lookup without filters, or bounded by time: this one replaces the index on
+    posted_start and posted_end)."""
+    db.execute("DROP INDEX IF EXISTS posts_handle_lc")
+    db.execute("DROP INDEX IF EXISTS posts_posted")
+    for name, lead in (("posts_handle_order", "handle_lc, "), ("posts_status_order", "status, "),
+                       ("posts_platform_order", "platform, "), ("posts_order", "")):
+        db.execute(f"CREATE INDEX {name} ON posts ({lead}{LOOKUP_ORDER})")
+
+
 # Append only: never edit a migration that has shipped, add the next one instead.
-MIGRATIONS: tuple[Migration, ...] = (_m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids)
+MIGRATIONS: tuple[Migration, ...] = (
+    _m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids, _m5_lookup_indexes)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -280,7 +302,7 @@ def open_database(path: Path, *, create: bool = True) -> Database:
             raise IndexError_(f"no index at {path}: archive something first, or check --archive-dir")
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        db = Database(path, execute_plugins=False)
+        db = Database(path)
     except sqlite3.Error as exc:
         raise IndexError_(f"cannot open the index {path}: {exc}") from exc
     db.conn.text_factory = damage.text_factory(path)
@@ -302,7 +324,7 @@ def open_database(path: Path, *, create: bool = True) -> Database:
 
 def open_memory() -> Database:
     """A migrated in-memory index, for tests and dry runs."""
-    db = Database(memory=True, execute_plugins=False)
+    db = Database(memory=True)
     configure(db)
     migrate(db)
     return db

@@ -16,12 +16,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Self
 
-from sqlite_utils import Database
-
 from archiver.errors import IndexError_
 from archiver.index import fields, urls
 from archiver.index.rows import Capture, RecordLocation, RecordRow, RunRow, StoredPost
 from archiver.index.sqlite import damage, merge
+from archiver.index.sqlite.connection import Database
 from archiver.index.sqlite.journal import Journal
 from archiver.index.sqlite.schema import BUSY_TIMEOUT_MS, open_database, open_memory
 from archiver.layout import DB_NAME

@@ -1,0 +1,118 @@
+"""`Database`: the index's one sqlite3 connection, with the few conveniences the index uses.
+
+It behaves as sqlite-utils' `Database` does for those calls (recursive triggers on; a write made
+outside a transaction is committed at once; nested `atomic()` blocks are savepoints), without
+importing sqlite-utils, which costs a short command such as `lookup` more than its query does.
+The rarely needed helpers (a migration creating the full-text index, tests reading a table's
+columns) still come from sqlite-utils, on the same connection, through `utils()`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from itertools import count
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite_utils
+    from sqlite_utils.db import Table
+
+Params = Sequence[Any] | dict[str, Any]
+_TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE")
+_savepoints = count(1)
+
+
+class Database:
+    """A sqlite3 connection to the index file (or to memory): `execute`, `query`, `atomic`..."""
+
+    def __init__(self, path: Path | str | None = None, *, memory: bool = False) -> None:
+        self.memory = memory or path is None
+        self.conn = sqlite3.connect(":memory:" if self.memory else str(path))
+        # As sqlite-utils sets it: a REPLACE's implicit delete fires the delete triggers too.
+        self.conn.execute("PRAGMA recursive_triggers = on")
+        self._utils: sqlite_utils.Database | None = None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def execute(self, sql: str, params: Params | None = None) -> sqlite3.Cursor:
+        """Run one statement. A write outside any transaction is committed at once; inside one it
+        joins that transaction. A failed write outside a transaction leaves none open."""
+        was_in_transaction = self.conn.in_transaction
+        try:
+            cursor = self.conn.execute(sql, params) if params is not None else self.conn.execute(sql)
+        except Exception:
+            if not was_in_transaction and self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        if (not was_in_transaction and self.conn.in_transaction and cursor.description is None
+                and not sql.lstrip().upper().startswith(_TRANSACTION_CONTROL)):
+            self.conn.execute("COMMIT")
+        return cursor
+
+    def executescript(self, sql: str) -> None:
+        """Run several statements; inside a transaction they join it (sqlite3's own executescript
+        would commit it first)."""
+        if not self.conn.in_transaction:
+            self.conn.executescript(sql)
+            return
+        statement = ""
+        for line in sql.splitlines(keepends=True):
+            statement += line
+            if sqlite3.complete_statement(statement):
+                self.conn.execute(statement)
+                statement = ""
+        if statement.strip():
+            self.conn.execute(statement)
+
+    def query(self, sql: str, params: Params | None = None) -> Iterator[dict[str, Any]]:
+        """The rows of a SELECT as dicts keyed by column name (read as they are iterated)."""
+        cursor = self.conn.execute(sql, params) if params is not None else self.conn.execute(sql)
+        names = [column[0] for column in cursor.description or ()]
+        return (dict(zip(names, row, strict=True)) for row in cursor)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A transaction, or a savepoint of the one already open."""
+        if self.conn.in_transaction:
+            name = f"archiver_{next(_savepoints)}"
+            self.conn.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                if self.conn.in_transaction:  # an error may have ended the whole transaction already
+                    self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                    self.conn.execute(f"RELEASE SAVEPOINT {name}")
+                raise
+            self.conn.execute(f"RELEASE SAVEPOINT {name}")
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def enable_wal(self) -> None:
+        """Switch the file to write-ahead logging (kept in the file; a no-op when it already is)."""
+        if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self.conn.execute("PRAGMA journal_mode = wal")
+
+    def table_names(self) -> list[str]:
+        return [row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+
+    def utils(self) -> sqlite_utils.Database:
+        """sqlite-utils on this same connection, for its schema helpers (imported only when asked)."""
+        if self._utils is None:
+            import sqlite_utils
+
+            self._utils = sqlite_utils.Database(self.conn, execute_plugins=False)
+        return self._utils
+
+    def __getitem__(self, table: str) -> Table:
+        return self.utils().table(table)
