@@ -401,6 +401,7 @@ def _selector(escaped: Targets, amp: bool) -> str:
     found = _SELECTORS.get((extra, amp))
     if found is None:
         parts = ["a[href]", *sorted(t for t in _FRAMES | _HIDDEN if amp or not t.startswith("amp-"))]
+        parts[parts.index("script")] = _SCRIPTS
         for tag, needs in sorted(_NEEDS.items(), key=lambda kv: kv[0]):
             if tag in _FRAMES or tag in _HIDDEN:
                 continue  # already selected whole
@@ -419,6 +420,13 @@ def _selector(escaped: Targets, amp: bool) -> str:
 
 
 _CSS_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+# Scripts, dozens per page and nearly all plain JavaScript, are told apart in the parser: only those
+# with a type that is not JavaScript's (JSON-LD, text/plain, templates) or with a rule's marker
+# attribute reach the walk, which applies the same test again (with `strip`: " text/javascript").
+_SCRIPTS = "script" if _EVERY_SCRIPT else ", ".join((
+    'script[type]:not([type=""])' + "".join(f':not([type="{t}" i])' for t in sorted(_PLAIN_JS) if t),
+    *(f"script[{name}]" for name in _SCRIPT_MARKERS),
+))
 _PLATFORM, _SHORT, _OTHER = 1, 2, 3
 _HOST_RELEVANCE: dict[str, int] = {}
 
