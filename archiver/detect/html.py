@@ -114,7 +114,7 @@ _ANY_HOST_HINTS = {p.any_host_hint for p in REGISTRY if p.any_host is not None}
 _ANY_HOST_HINT = (next(iter(_ANY_HOST_HINTS)) if len(_ANY_HOST_HINTS) == 1 else "") if _ANY_HOST_HINTS else None
 # Hosts that serve nothing but a platform's short links (t.co).
 _SHORT_HOSTS = frozenset(h for _name, s in SHORTENERS for h in s.hosts)
-_ESCAPED_MARKER_BYTES = ESCAPED_MARKER.encode()
+_ESCAPED_MARKER_RE = re.compile(re.escape(ESCAPED_MARKER).encode())  # searched faster than `in` finds it
 
 
 def detect_html(html: str, source: str, *, raw: bytes | None = None) -> list[Post]:
@@ -139,7 +139,7 @@ def posts_in_tree(tree: LexborHTMLParser, html: str, source: str, *, raw: bytes 
     if tree.root is None:
         return []
     # Attributes holding `&lt;iframe...`, found in the raw page, which seldom holds the marker at all.
-    marked = _ESCAPED_MARKER_BYTES in raw if raw is not None else ESCAPED_MARKER in html
+    marked = _ESCAPED_MARKER_RE.search(raw) is not None if raw is not None else ESCAPED_MARKER in html
     escaped = escaped_targets(html) if marked else {}
     walker = _Walker(source, with_text=False, escaped=escaped, amp=may_hold_amp(html))
     walker.walk(tree.root, EmbedContext(source), depth=0)
