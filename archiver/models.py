@@ -7,7 +7,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 
 Kind = Literal["embedded", "linked", "shortlink"]
@@ -46,6 +46,7 @@ class Document:
     url: str | None = None  # the URL it was fetched from (after redirects), if any
     raw: bytes | None = None  # the original bytes, kept for archiving local files
     content_type: str | None = None
+    utf8: bool = False  # `text` is exactly `raw` decoded as UTF-8 (no BOM): a parser may read `raw` as it is
 
 
 @functools.cache
@@ -103,8 +104,11 @@ class Post:
         return hash_key(self.platform, self.handle, self.posted_at, self.text)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        return {k: d[k] for k in POST_FIELDS}
+        """The fields in `POST_FIELDS` order; the lists are copies."""
+        return {"key": self.key, "platform": self.platform, "post_id": self.post_id, "url": self.url,
+                "handle": self.handle, "author": self.author, "posted_at": self.posted_at, "text": self.text,
+                "links": list(self.links), "media": list(self.media), "kind": self.kind, "source": self.source,
+                "evidence": self.evidence}
 
 
 class CaptureLike(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import re
@@ -115,24 +116,32 @@ def looks_binary(data: bytes) -> bool:
 
 def decode(data: bytes, declared: str | None = None) -> str:
     """Decode bytes: BOM, then a declared charset, then UTF-8, then a <meta charset>, then cp1252."""
+    return _decode(data, declared)[0]
+
+
+def _decode(data: bytes, declared: str | None) -> tuple[str, bool]:
+    """`decode`, and whether the text is exactly `data` read as UTF-8 (no BOM, nothing replaced)."""
     for bom, enc in _BOMS:
         if data.startswith(bom):
-            return data.decode(enc, errors="replace")
-    candidates: list[str] = []
-    if declared:
-        candidates.append(declared)
-    candidates.append("utf-8")
-    m = _META_CHARSET.search(data[:4096])
-    if m:
-        candidates.append(m.group(1).decode("ascii", "ignore"))
-    for enc in candidates:
+            return data.decode(enc, errors="replace"), False
+    for enc in _candidates(data, declared):
         try:
-            return data.decode(enc)
+            text = data.decode(enc)
         except (UnicodeDecodeError, LookupError):
             continue
+        return text, enc == "utf-8" or codecs.lookup(enc).name == "utf-8"
     # Legacy pages without a usable declaration: cp1252 is the web's de-facto default (WHATWG).
     log.info("no declared encoding fits; decoding as windows-1252")
-    return data.decode("cp1252", errors="replace")
+    return data.decode("cp1252", errors="replace"), False
+
+
+def _candidates(data: bytes, declared: str | None) -> Iterator[str]:
+    if declared:
+        yield declared
+    yield "utf-8"
+    m = _META_CHARSET.search(data[:4096])  # only read when UTF-8 did not fit
+    if m:
+        yield m.group(1).decode("ascii", "ignore")
 
 
 def _sniff_html(text: str) -> bool:
@@ -145,11 +154,11 @@ def document_from_bytes(source: str, data: bytes, *, url: str | None = None,
                         content_type: str | None = None, charset: str | None = None) -> Document:
     if looks_binary(data):
         raise SourceError(f"{shown(source)}: binary content, not HTML or text; give an article page or a text file")
-    text = decode(data, charset)
-    if not text.strip():
+    text, utf8 = _decode(data, charset)
+    if not text or text.isspace():  # `strip()` would copy the whole text
         raise SourceError(f"{shown(source)}: empty; nothing to scan")
     return Document(source=source, text=text, is_html=_sniff_html(text), url=url, raw=data,
-                    content_type=content_type)
+                    content_type=content_type, utf8=utf8)
 
 
 def _not_a_file(mode: int) -> str | None:
@@ -281,9 +290,11 @@ def expand(specs: list[str]) -> Iterator[str]:
         if p.is_dir():
             for root, dirs, files in os.walk(p, onerror=_walk_error):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                # Named as `str(Path(root) / name)` would name them (no leading "./"), without the cost.
+                at = "" if root == "." else root[2:] + "/" if root.startswith("./") else os.path.join(root, "")
                 for name in sorted(files):
                     if not name.startswith("."):
-                        yield str(Path(root) / name)
+                        yield at + name
         else:
             yield spec
 

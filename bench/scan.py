@@ -1,19 +1,32 @@
-"""Scan throughput over the shared corpus next to a bare selectolax parse, and CLI start-up time.
+"""Scan against a bare selectolax parse of the same pages, in-process and as whole processes.
 
-Usage: .venv/bin/python bench/scan.py [--rounds N]
+Usage: .venv/bin/python bench/scan.py [--rounds N] [--copies N]
 
-Prints MB/s and pages/s for `archiver.detect.detect` over every corpus page (in-process, parse
-included) and for `LexborHTMLParser(html)` alone on the same pages, their ratio (target: scan
-within 2x of the bare parse), and the whole-process start-up time of `archiver --help` (target:
-under 0.3 s). Each figure is the best of N rounds, so a busy machine skews it less.
+Builds a pile of article pages (the shared corpus copied `--copies` times into a temporary
+directory: 20 copies = 600 files, 63 MB) and prints, each side interleaved with the other round by
+round, best and median of N rounds, wall clock and CPU time:
+
+- in-process, detection: `archiver.detect.detect` over the pile's documents (as `scan` reads them)
+  against `LexborHTMLParser(text)` over the same decoded texts (target: <= 1.5x);
+- in-process, the whole scan: `archiver.scan.scan(pile)` plus its JSON-lines rows against reading
+  each file and parsing its bytes (figure only);
+- whole process: `archiver scan PILE --format jsonl` against a Python process that reads and parses
+  every file of the pile (target: <= 2.0x);
+- start-up of `archiver --help` and of importing the detector (target: under 0.3 s).
+
+The load average is printed: on a shared machine, read the CPU columns and the best rounds first.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,35 +35,68 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "articles"
 sys.path.insert(0, str(ROOT))
 
+# The floor of the whole-process comparison: the least a Python program must do to parse the pile.
+BARE_PROCESS = """
+import os, sys
+from selectolax.lexbor import LexborHTMLParser
+for root, dirs, files in os.walk(sys.argv[1]):
+    for name in files:
+        with open(os.path.join(root, name), "rb") as f:
+            LexborHTMLParser(f.read())
+"""
 
-def best_of(rounds: int, fns: list[Callable[[], object]]) -> list[tuple[float, float]]:
-    """(best wall time, best CPU time) of each function over `rounds` interleaved rounds.
+Timing = tuple[list[float], list[float]]  # wall times, CPU times (one per round)
 
-    Interleaving and taking the best round keep a busy machine (other processes) from skewing one
-    side of the comparison; CPU time (this process only) is printed too for the same reason.
+
+def interleaved(rounds: int, fns: list[Callable[[], object]], *, children: bool = False) -> list[Timing]:
+    """Wall and CPU time of each function in each of `rounds` rounds, the functions taking turns.
+
+    Taking turns spreads a busy machine's load over both sides of a comparison. CPU time is this
+    process's, or with `children` that of the subprocesses waited for.
     """
-    walls = [float("inf")] * len(fns)
-    cpus = [float("inf")] * len(fns)
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    out: list[Timing] = [([], []) for _ in fns]
     for _ in range(rounds):
-        for i, fn in enumerate(fns):
-            w0, c0 = time.perf_counter(), time.process_time()
+        for (walls, cpus), fn in zip(out, fns, strict=True):
+            r0, w0 = resource.getrusage(who), time.perf_counter()
             fn()
-            walls[i] = min(walls[i], time.perf_counter() - w0)
-            cpus[i] = min(cpus[i], time.process_time() - c0)
-    return list(zip(walls, cpus))
+            w1, r1 = time.perf_counter(), resource.getrusage(who)
+            walls.append(w1 - w0)
+            cpus.append((r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime))
+    return out
 
 
-def startup_command() -> list[str]:
-    """`archiver --help` when the console script is installed, else importing the detector."""
+def show(title: str, target: str, labels: tuple[str, str], timings: list[Timing]) -> None:
+    """Both sides' best and median, then the ratio of the second to the first on each."""
+    (bw, bc), (sw, sc) = timings
+    print(f"\n{title}")
+    for label, walls, cpus in ((labels[0], bw, bc), (labels[1], sw, sc)):
+        print(f"  {label:44s} wall best {min(walls):6.3f} s  median {statistics.median(walls):6.3f} s"
+              f"   CPU best {min(cpus):6.3f} s  median {statistics.median(cpus):6.3f} s")
+    print(f"  ratio {target}: wall best {min(sw) / min(bw):4.2f}x  median {statistics.median(sw) / statistics.median(bw):4.2f}x"
+          f"   CPU best {min(sc) / min(bc):4.2f}x  median {statistics.median(sc) / statistics.median(bc):4.2f}x")
+
+
+def build_pile(dest: Path, copies: int) -> tuple[int, float]:
+    pages = sorted(CORPUS.glob("*.html"))
+    for i in range(copies):
+        sub = dest / f"copy{i:03d}"
+        sub.mkdir()
+        for page in pages:
+            shutil.copyfile(page, sub / page.name)
+    size = sum(p.stat().st_size for p in pages) * copies
+    return len(pages) * copies, size / 1e6
+
+
+def archiver_command() -> list[str]:
     script = ROOT / ".venv" / "bin" / "archiver"
-    if script.exists():
-        return [str(script), "--help"]
-    return [sys.executable, "-c", "import archiver.detect"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "archiver"]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--copies", type=int, default=20, help="copies of the corpus in the pile (20: 600 files)")
     args = parser.parse_args()
     if not CORPUS.is_dir():
         print(f"corpus not found at {CORPUS}", file=sys.stderr)
@@ -59,42 +105,59 @@ def main() -> int:
     from selectolax.lexbor import LexborHTMLParser
 
     from archiver.detect import detect
-    from archiver.models import Document
+    from archiver.models import POST_FIELDS, Document
+    from archiver.output import render
+    from archiver.scan import scan
+    from archiver.sources import read_sources
 
-    pages = [(p.name, p.read_bytes().decode("utf-8", errors="replace")) for p in sorted(CORPUS.glob("*.html"))]
-    megabytes = sum(len(html.encode("utf-8")) for _, html in pages) / 1e6
-    docs = [Document(source=name, text=html, is_html=True) for name, html in pages]
+    with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp:
+        pile = Path(tmp)
+        files, megabytes = build_pile(pile, args.copies)
+        print(f"pile: {files} files, {megabytes:.1f} MB ({args.copies} copies of the corpus); "
+              f"{args.rounds} rounds, sides interleaved; load average {os.getloadavg()[0]:.2f} at start")
 
-    def bare() -> None:
-        for _, html in pages:
-            LexborHTMLParser(html)
+        docs = [d for d in read_sources([str(pile)]) if isinstance(d, Document)]
+        texts = [d.text for d in docs]
+        paths = [os.path.join(root, name) for root, _, names in os.walk(pile) for name in names]
 
-    def scan() -> None:
-        for doc in docs:
-            detect(doc)
+        def bare_texts() -> None:
+            for text in texts:
+                LexborHTMLParser(text)
 
-    scan()  # warm-up: regex compilation, lazy imports
-    (w_bare, c_bare), (w_scan, c_scan) = best_of(args.rounds, [bare, scan])
-    n = len(pages)
-    print(f"corpus: {n} pages, {megabytes:.2f} MB; best of {args.rounds} interleaved rounds")
-    print("                                 wall clock                 CPU time")
-    for label, wall, cpu in (
-        ("bare parse (selectolax lexbor)", w_bare, c_bare),
-        ("scan (archiver.detect.detect) ", w_scan, c_scan),
-    ):
-        print(
-            f"{label}: {megabytes / wall:6.1f} MB/s {n / wall:7.1f} pages/s"
-            f"   {megabytes / cpu:6.1f} MB/s {n / cpu:7.1f} pages/s"
-        )
-    print(f"scan / bare parse time ratio:   {w_scan / w_bare:5.2f}x wall   {c_scan / c_bare:5.2f}x CPU  (target <= 2x)")
+        def detect_all() -> None:
+            for doc in docs:
+                detect(doc)
 
-    commands = [startup_command(), [sys.executable, "-c", "import archiver.detect"]]
-    for cmd in commands:
-        starts = []
-        for _ in range(args.rounds):
-            t0 = time.perf_counter()
-            subprocess.run(cmd, check=True, capture_output=True)
-            starts.append(time.perf_counter() - t0)
+        def bare_files() -> None:
+            for path in paths:
+                with open(path, "rb") as f:
+                    LexborHTMLParser(f.read())
+
+        def scan_all() -> None:
+            result = scan([str(pile)])
+            render([p.to_dict() for p in result.posts], "jsonl", fields=POST_FIELDS)
+
+        detect_all()  # warm-up: regexes compiled, lazy imports done
+        show("in-process, detection over the pile's documents",
+             "(target <= 1.5x)", ("bare parse (LexborHTMLParser(text))", "detect(doc)"),
+             interleaved(args.rounds, [bare_texts, detect_all]))
+        show("in-process, whole scan (files read, posts rendered as JSON lines)",
+             "(figure only)", ("read + bare parse of the bytes", "scan(pile) + jsonl rows"),
+             interleaved(args.rounds, [bare_files, scan_all]))
+
+        bare_cmd = [sys.executable, "-c", BARE_PROCESS, str(pile)]
+        scan_cmd = [*archiver_command(), "scan", str(pile), "--format", "jsonl"]
+
+        def run(cmd: list[str]) -> Callable[[], None]:
+            return lambda: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        show("whole process", "(target <= 2.0x)", ("python: read + parse every file", "archiver scan PILE --format jsonl"),
+             interleaved(args.rounds, [run(bare_cmd), run(scan_cmd)], children=True))
+        print(f"load average {os.getloadavg()[0]:.2f} at the end")
+
+    print()
+    for cmd in ([*archiver_command(), "--help"], [sys.executable, "-c", "import archiver.detect"]):
+        starts = interleaved(args.rounds, [run(cmd)], children=True)[0][0]
         label = " ".join([Path(cmd[0]).name, *cmd[1:]])
         print(f"start-up `{label}`: best {min(starts):.3f} s, median {statistics.median(starts):.3f} s  (target < 0.3 s)")
     return 0

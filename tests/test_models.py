@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from archiver.index.rows import CaptureDetail
-from archiver.models import Post, best_capture, hash_key
+from archiver.models import POST_FIELDS, Post, best_capture, hash_key
 
 
 def _capture(source: str, status: str, captured_at: str, url: str, error: str | None = None) -> CaptureDetail:
@@ -40,3 +42,13 @@ def test_post_key_prefers_the_id() -> None:
     assert p.key == "twitter:20"
     assert set(p.to_dict()) == {"key", "platform", "post_id", "url", "handle", "author", "posted_at", "text",
                                 "links", "media", "kind", "source", "evidence"}
+
+
+def test_post_to_dict_is_every_field_in_output_order() -> None:
+    p = Post(platform="twitter", kind="linked", source="s", evidence="a[href]", post_id="20", handle="jack",
+             links=["https://t.co/a"], media=["https://pbs.twimg.com/media/x.jpg"], text="hi")
+    d = p.to_dict()
+    assert list(d) == list(POST_FIELDS)
+    assert d == {k: v for k, v in asdict(p).items() if k in POST_FIELDS}
+    d["links"].append("changed")
+    assert p.links == ["https://t.co/a"]  # a copy, as asdict gave

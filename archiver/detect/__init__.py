@@ -32,7 +32,11 @@ def detect(doc: Document) -> list[Post]:
     from archiver.detect.merge import merge_posts
     from archiver.detect.text import detect_text
 
-    posts = detect_html(doc.text, doc.source) if doc.is_html else detect_text(doc.text, doc.source)
+    if doc.is_html:
+        # Bytes that are exactly the text's UTF-8 go to the parser as they are (no second encoding).
+        posts = detect_html(doc.text, doc.source, raw=doc.raw if doc.utf8 else None)
+    else:
+        posts = detect_text(doc.text, doc.source)
     merged = merge_posts(posts)
     log.debug("%s: %d posts (%d before merging)", doc.source, len(merged), len(posts))
     return merged

@@ -128,6 +128,12 @@ def for_parser(html: str) -> str:
     return html if html.count("<") <= _CHEAP_TAGS else cap_depth(html)
 
 
+def few_tags(raw: bytes) -> bool:
+    """True when a document, as its UTF-8 bytes, has too few tags for nesting to cost anything:
+    `for_parser` hands such a document over as it is. (Counting bytes is cheaper than characters.)"""
+    return raw.count(b"<") <= _CHEAP_TAGS
+
+
 def cap_depth(html: str, limit: int = LIMIT) -> str:
     """`html` with its element nesting held to `limit` levels; `html` itself when it is within the cap."""
     soft = max(1, limit - _SOFT_MARGIN) if limit > _SOFT_MARGIN * 2 else max(1, limit // 2)

@@ -16,7 +16,9 @@ from selectolax.lexbor import LexborHTMLParser
 from archiver.platforms import REGISTRY
 
 CUSTOM_ID_MIN = 1 << 16  # lexbor ids of the standard elements are small; custom ones are addresses
-# Literal "&lt;" prefix: the regex engine jumps between occurrences as fast as str.find.
+# Literal "&lt;" prefix: the regex engine jumps between occurrences as fast as str.find. A page
+# without the marker (most pages) is not searched at all.
+ESCAPED_MARKER = "&lt;"
 ESCAPED_HINT_RE = re.compile(r"&lt;\s*(?i:iframe|blockquote)")
 # Embed markup worth parsing: iframes, blockquotes and AMP components for every platform, plus each
 # registered platform's own markers (`Platform.markup_hints`).

@@ -16,9 +16,10 @@ import re
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from archiver.detect.depth import LIMIT as DEPTH_LIMIT
-from archiver.detect.depth import for_parser
+from archiver.detect.depth import few_tags, for_parser
 from archiver.detect.hidden import (
     CUSTOM_ID_MIN,
+    ESCAPED_MARKER,
     MARKUP_HINT_RE,
     Targets,
     escaped_targets,
@@ -113,14 +114,33 @@ _ANY_HOST_HINTS = {p.any_host_hint for p in REGISTRY if p.any_host is not None}
 _ANY_HOST_HINT = (next(iter(_ANY_HOST_HINTS)) if len(_ANY_HOST_HINTS) == 1 else "") if _ANY_HOST_HINTS else None
 # Hosts that serve nothing but a platform's short links (t.co).
 _SHORT_HOSTS = frozenset(h for _name, s in SHORTENERS for h in s.hosts)
+_ESCAPED_MARKER_RE = re.compile(re.escape(ESCAPED_MARKER).encode())  # searched faster than `in` finds it
 
 
-def detect_html(html: str, source: str) -> list[Post]:
-    """Every post the page embeds or links to, in document order (not yet deduplicated)."""
-    tree = LexborHTMLParser(for_parser(html))  # a page nested deeper than browsers nest would parse in quadratic time
+def detect_html(html: str, source: str, *, raw: bytes | None = None) -> list[Post]:
+    """Every post the page embeds or links to, in document order (not yet deduplicated).
+
+    `raw`, when given, is exactly `html` encoded as UTF-8 (the bytes it was decoded from): the
+    parser then reads them as they are instead of `html` encoded once more, and the checks of the
+    raw page for markers run on the bytes.
+    """
+    return posts_in_tree(parse_page(html, raw), html, source, raw=raw)
+
+
+def parse_page(html: str, raw: bytes | None = None) -> LexborHTMLParser:
+    """The page's one parse (see `detect_html` for `raw`)."""
+    if raw is not None and (few_tags(raw) or for_parser(html) is html):
+        return LexborHTMLParser(raw)
+    return LexborHTMLParser(for_parser(html))  # a page nested deeper than browsers nest would parse in quadratic time
+
+
+def posts_in_tree(tree: LexborHTMLParser, html: str, source: str, *, raw: bytes | None = None) -> list[Post]:
+    """Every post in a page already parsed (`parse_page`), `html` being its text."""
     if tree.root is None:
         return []
-    escaped = escaped_targets(html)  # attributes holding `&lt;iframe...`, found in the raw page
+    # Attributes holding `&lt;iframe...`, found in the raw page, which seldom holds the marker at all.
+    marked = _ESCAPED_MARKER_RE.search(raw) is not None if raw is not None else ESCAPED_MARKER in html
+    escaped = escaped_targets(html) if marked else {}
     walker = _Walker(source, with_text=False, escaped=escaped, amp=may_hold_amp(html))
     walker.walk(tree.root, EmbedContext(source), depth=0)
     # Bare short links can only be in text nodes, which double the walk. Walk them only when the
@@ -321,7 +341,8 @@ class _Walker:
             markup = markup.replace('\\"', '"').replace("\\/", "/")  # HTML inside a JSON string
         tree = LexborHTMLParser(for_parser(markup))
         if tree.root is not None:
-            inner = _Walker(self.source, with_text=self.with_text, escaped=escaped_targets(markup))
+            escaped = escaped_targets(markup) if ESCAPED_MARKER in markup else {}
+            inner = _Walker(self.source, with_text=self.with_text, escaped=escaped)
             inner.walk(tree.root, ctx, depth + 1)
             self.posts.extend(inner.posts)
 
@@ -380,6 +401,7 @@ def _selector(escaped: Targets, amp: bool) -> str:
     found = _SELECTORS.get((extra, amp))
     if found is None:
         parts = ["a[href]", *sorted(t for t in _FRAMES | _HIDDEN if amp or not t.startswith("amp-"))]
+        parts[parts.index("script")] = _SCRIPTS
         for tag, needs in sorted(_NEEDS.items(), key=lambda kv: kv[0]):
             if tag in _FRAMES or tag in _HIDDEN:
                 continue  # already selected whole
@@ -398,6 +420,13 @@ def _selector(escaped: Targets, amp: bool) -> str:
 
 
 _CSS_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+# Scripts, dozens per page and nearly all plain JavaScript, are told apart in the parser: only those
+# with a type that is not JavaScript's (JSON-LD, text/plain, templates) or with a rule's marker
+# attribute reach the walk, which applies the same test again (with `strip`: " text/javascript").
+_SCRIPTS = "script" if _EVERY_SCRIPT else ", ".join((
+    'script[type]:not([type=""])' + "".join(f':not([type="{t}" i])' for t in sorted(_PLAIN_JS) if t),
+    *(f"script[{name}]" for name in _SCRIPT_MARKERS),
+))
 _PLATFORM, _SHORT, _OTHER = 1, 2, 3
 _HOST_RELEVANCE: dict[str, int] = {}
 

@@ -13,10 +13,17 @@ _TAG_RE = re.compile(
     re.IGNORECASE,
 )
 _SNIFF_BYTES = 64 * 1024
+_QUICK_BYTES = 1024
 
 
 def looks_like_html(text: str) -> bool:
     """True when the content is HTML: a document start, or several real tags near the top."""
+    # Most pages open with their doctype: a match inside a short head settles it without copying
+    # the long one (a match that ends before the short head does holds for the long head too).
+    short = text[:_QUICK_BYTES].lstrip("\ufeff \t\r\n")
+    m = _DOC_START_RE.match(short)
+    if m and m.end() < len(short):
+        return True
     head = text[:_SNIFF_BYTES].lstrip("\ufeff \t\r\n")
     if _DOC_START_RE.match(head):
         return True

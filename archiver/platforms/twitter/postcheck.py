@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from archiver.platforms.capture import PostCheck, PostRef, Probe, RenderFn, WaybackSource
-from archiver.platforms.twitter import syndication, wayback
+from archiver.platforms.twitter import syndication
 from archiver.platforms.twitter.classify import classify
 from archiver.platforms.twitter.detect import canonical_url
 
@@ -62,5 +62,19 @@ def tweet_fields(data: syndication.TweetData, raw: dict[str, Any]) -> dict[str, 
     return {k: v for k, v in out.items() if v not in (None, [], "")}
 
 
+def _find_snapshot(client: HttpGetter, post_url: str) -> Any:
+    # The Wayback side (and the HTTP stack under it) is imported on first use: every scan imports
+    # the platform registry, and a scan never asks the Wayback Machine.
+    from archiver.platforms.twitter import wayback
+
+    return wayback.find_snapshot(client, post_url)
+
+
+def _fetch_snapshot(client: HttpGetter, snapshot: Any) -> Any:
+    from archiver.platforms.twitter import wayback
+
+    return wayback.fetch_snapshot(client, snapshot)
+
+
 CHECK = PostCheck(probe=probe, element_selectors=TWEET_SELECTORS, after_render=after_render,
-                  wayback=WaybackSource(find=wayback.find_snapshot, fetch=wayback.fetch_snapshot))
+                  wayback=WaybackSource(find=_find_snapshot, fetch=_fetch_snapshot))

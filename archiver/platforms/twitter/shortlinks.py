@@ -14,15 +14,17 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import httpx
-
-from archiver.capture.http import CURL_UA
-from archiver.capture.types import Failure, HttpGetter
+from archiver.capture.types import Failure
 from archiver.errors import NetworkError
 from archiver.platforms.twitter.detect import parse_status_url
+
+if TYPE_CHECKING:
+    import httpx
+
+    from archiver.capture.types import HttpGetter
 
 log = logging.getLogger(__name__)
 
@@ -127,14 +129,29 @@ def _js_string(raw: str) -> str:
     return str(value).strip()
 
 
+
+def __getattr__(name: str) -> Any:
+    """`CURL_UA`, the default user agent, re-exported on first use (the HTTP stack loads with it)."""
+    if name == "CURL_UA":
+        from archiver.capture.http import CURL_UA
+
+        return CURL_UA
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 def resolve_shortlink(
-    client: HttpGetter, url: str, max_hops: int = 10, *, user_agent: str = CURL_UA
+    client: HttpGetter, url: str, max_hops: int = 10, *, user_agent: str | None = None
 ) -> Resolution:
     """Follow a short link to the status URL (or whatever it ends at); never raises for network trouble.
 
     The default curl-like `user_agent` gets plain 3xx answers from t.co; a browser agent gets its
     meta-refresh page, which is followed too.
     """
+    # Imported here: detection imports the platform registry, and a scan needs no HTTP stack.
+    import httpx
+
+    from archiver.capture.http import CURL_UA
+
+    user_agent = user_agent or CURL_UA
     current = normalise_shortlink(url)
     res = Resolution(url=current)
     seen: set[str] = set()

@@ -13,16 +13,17 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
-
-import httpx
 
 from archiver.capture.types import Failure, HttpGetter
 from archiver.errors import NetworkError
 from archiver.models import POST_STATUSES
 from archiver.platforms.twitter.token import syndication_token
 from archiver.times import format_utc
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,8 @@ def fetch_syndication(
     client: HttpGetter, post_id: str | int, *, token: str | None = None
 ) -> SyndicationResult:
     """Fetch and sort the syndication answer for one post; never raises for network trouble."""
+    import httpx  # here: the platform registry is imported by every scan, which needs no HTTP stack
+
     url = syndication_url(post_id, token)
     try:
         resp = client.get(url, follow_redirects=True)
@@ -321,6 +324,8 @@ def oembed_url(status_url: str) -> str:
 def fetch_oembed(client: HttpGetter, status_url: str) -> OEmbedResult:
     """Ask publish.twitter.com about one post; 404 means it is gone (or never was). Never raises
     for network trouble."""
+    import httpx
+
     url = oembed_url(status_url)
     try:
         resp = client.get(url, follow_redirects=True)

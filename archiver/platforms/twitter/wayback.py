@@ -12,15 +12,16 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from archiver.capture import wayback as _wayback
 from archiver.capture.types import HttpGetter
 from archiver.capture.wayback import WEB_URL_RE, Snapshot, SnapshotLookup, https_wayback_url, raw_url
 from archiver.platforms.twitter.detect import parse_status_url
 from archiver.platforms.twitter.syndication import TweetData, iso_utc, original_photo_url
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
