@@ -15,6 +15,7 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from archiver.detect.blocks import add_flattened
 from archiver.detect.depth import LIMIT as DEPTH_LIMIT
 from archiver.detect.depth import few_tags, for_parser
 from archiver.detect.hidden import (
@@ -149,7 +150,7 @@ def posts_in_tree(tree: LexborHTMLParser, html: str, source: str, *, raw: bytes 
     if codes and codes - _codes_in(walker.posts):
         walker = _Walker(source, with_text=True, escaped=escaped, amp=walker.amp)
         walker.walk(tree.root, EmbedContext(source), depth=0)
-    return walker.posts
+    return add_flattened(tree, html, source, walker.posts, walker.embeds)  # posts flattened into text
 
 
 def _raw_shortlink_codes(html: str) -> set[tuple[str, str]]:
@@ -176,6 +177,7 @@ class _Walker:
         self.with_text = with_text
         self.escaped = escaped  # which elements' attributes hold escaped embed markup
         self.posts: list[Post] = []
+        self.embeds: list[LexborNode] = []  # elements a rule reported as posts (their text is theirs)
 
     def walk(self, root: LexborNode, ctx: EmbedContext, depth: int, skip_root: bool = False) -> None:
         # The hot loop of the scanner. Elements come from ONE CSS query (lexbor matches in C, in
@@ -275,6 +277,7 @@ class _Walker:
                 continue
             if found:
                 self.posts.extend(found)
+                self.embeds.append(node)
                 if rule.claims:
                     _claim(node, claimed)
                 return True

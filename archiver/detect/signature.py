@@ -60,7 +60,8 @@ def find_signature(line: str, lang: str | None = None, need_date: bool = True) -
         pos = m.start() + 1  # a failed candidate may hide a real signature further right
         tail = m.group("tail")
         if need_date:
-            date, date_text, _ = split_date(tail, lang)
+            # The date follows the handle directly: "(@janeroe) — November 12, 2024" is a byline.
+            date, date_text, _ = split_date(tail, lang) if starts_like_date(tail) else (None, None, "")
             if date is None:
                 continue
             after = line[m.start("tail") :].lstrip()
@@ -71,6 +72,14 @@ def find_signature(line: str, lang: str | None = None, need_date: bool = True) -
         name = " ".join(m.group("name").split()) or None
         return Signature(m.start(), name, m.group("handle"), date, date_text, rest)
     return None
+
+
+_DIRECTION_MARKS = "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+def starts_like_date(tail: str) -> bool:
+    """True when `tail` starts with a letter or digit (direction marks aside), as printed dates do."""
+    return tail.lstrip().lstrip(_DIRECTION_MARKS)[:1].isalnum()
 
 
 def split_date(tail: str, lang: str | None = None) -> tuple[str | None, str | None, str]:

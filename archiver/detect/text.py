@@ -9,6 +9,8 @@ scheme-less on a registered platform's host) and for the short links that platfo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from archiver.detect.units import Unit, find_urls, split_units, weighted_length
 from archiver.models import Post
 from archiver.platforms import REGISTRY, SHORTENERS, match_url
@@ -20,14 +22,7 @@ _FLATTENERS: tuple[Flattener, ...] = tuple(p.flattened for p in REGISTRY if p.fl
 def detect_text(text: str, source: str) -> list[Post]:
     """Every post in a plain text, in text order (not yet deduplicated)."""
     units = split_units(text)
-    at: dict[int, FlatPost] = {}
-    consumed: set[int] = set()
-    for flattened in _FLATTENERS:
-        # Units an earlier platform's posts span are not another platform's post.
-        mine = [flat for flat in flattened(units, source) if flat.at not in consumed]
-        for found in mine:
-            at[found.at] = found
-            consumed.update(range(found.first, found.last + 1))
+    at, consumed = flat_posts(units, source)
     posts: list[Post] = []
     for i, unit in enumerate(units):
         flat = at.get(i)
@@ -38,6 +33,19 @@ def detect_text(text: str, source: str) -> list[Post]:
         elif i not in consumed:
             posts.extend(_free_text(unit.text, unit.links, source))
     return posts
+
+
+def flat_posts(units: Sequence[Unit], source: str) -> tuple[dict[int, FlatPost], set[int]]:
+    """The flattened posts every platform's hook finds in `units`, by the unit each closes on, and
+    the units they span. Units an earlier platform's posts span are not another platform's post."""
+    at: dict[int, FlatPost] = {}
+    consumed: set[int] = set()
+    for flattened in _FLATTENERS:
+        mine = [flat for flat in flattened(units, source) if flat.at not in consumed]
+        for found in mine:
+            at[found.at] = found
+            consumed.update(range(found.first, found.last + 1))
+    return at, consumed
 
 
 def _free_text(text: str, md_links: list[str], source: str) -> list[Post]:
@@ -53,4 +61,4 @@ def _free_text(text: str, md_links: list[str], source: str) -> list[Post]:
     return posts
 
 
-__all__ = ["Unit", "detect_text", "split_units", "weighted_length"]
+__all__ = ["Unit", "detect_text", "flat_posts", "split_units", "weighted_length"]

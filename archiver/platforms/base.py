@@ -201,6 +201,9 @@ class Platform:
     # an article was turned into text). Gets every unit of the text; a post closing on a unit that a
     # platform earlier in the registry already claimed is left out.
     flattened: Flattener | None = None
+    # What every flattened post of the platform holds as written (`(@`, `♬`): the HTML detector reads
+    # a page's text blocks for `flattened` only when the page holds one. Empty: always read them.
+    flattened_hints: tuple[str, ...] = ()
     # Regex fragments that, right after `<`, mark the platform's embed markup inside text that a
     # parser sees as text (consent-manager containers, escaped attributes): `lite-youtube`.
     # `iframe`, `blockquote` and `amp-` are looked for on behalf of every platform.

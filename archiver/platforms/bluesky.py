@@ -15,13 +15,19 @@ from archiver.platforms.base import (
     Attrs,
     EmbedContext,
     EmbedRule,
+    FlatPost,
     Platform,
     UrlMatch,
+    build_post,
     has_class,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from selectolax.lexbor import LexborNode
+
+    from archiver.detect.units import Unit
 
 _RKEY = r"(?P<rkey>[A-Za-z0-9._:~-]{1,512})"
 _ACTOR = r"(?P<actor>did:[a-z]+:[A-Za-z0-9._:%-]+|[A-Za-z0-9.-]+\.[A-Za-z0-9-]+)"
@@ -107,6 +113,57 @@ def _oembed(_url: str) -> str | None:
     return "https://embed.bsky.app/oembed?url="
 
 
+# --- flattened into text -------------------------------------------------------------------------
+# The embed snippet's fallback, once its markup is gone: the text, "[image or embed]" for media or a
+# quoted post, then "— Name (@handle.domain) November 25, 2024 at 12:58 AM". The handle is a domain
+# (it has a dot), which keeps it apart from a tweet's signature.
+_FLAT_SIG_RE = re.compile(
+    r"(?:—|–|―|&mdash;|&#8212;|(?:(?<=\s)|^)--?)[ \t\u00a0]*(?P<name>[^\n()—–―]{0,64}?)[ \t\u00a0]*"
+    r"\(@(?P<handle>[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+)\)[ \t\u00a0]*(?P<tail>[^\n]{0,80})"
+)
+_MEDIA_LINE = "[image or embed]"
+POST_LIMIT = 300  # graphemes; weighted length is close enough for where a body ends
+
+
+def _flattened(units: Sequence[Unit], source: str) -> list[FlatPost]:
+    from archiver.detect.flatlines import body_above, links_of, post_in
+    from archiver.detect.signature import split_date, starts_like_date
+
+    found: list[FlatPost] = []
+    taken: set[int] = set()
+    for i, unit in enumerate(units):
+        if "(@" not in unit.text or "." not in unit.text:
+            continue
+        m = _FLAT_SIG_RE.search(unit.text)
+        if m is None:
+            continue
+        date, _, rest = split_date(m.group("tail")) if starts_like_date(m.group("tail")) else (None, None, "")
+        if date is None:
+            continue  # a dash and a handle without a date is a quote's attribution, not a post
+        glued = unit.text[: m.start()].strip()
+        first, body = body_above(units, i, limit=POST_LIMIT, stop=taken, skip=lambda t: t == _MEDIA_LINE)
+        if glued:
+            body.append(glued)
+        links = links_of(units, first, i)
+        match = post_in(links, parse_url)
+        text = "\n".join(line for line in body if line != _MEDIA_LINE).replace(_MEDIA_LINE, "").strip()
+        post = build_post(
+            PLATFORM,
+            kind="embedded",
+            source=source,
+            evidence="text-signature",
+            match=match,
+            handle=m.group("handle"),
+            author=m.group("name") or None,
+            posted_at=date,
+            text=text or None,
+            links=[link for link in links if parse_url(link) is None and "/profile/" not in link],
+        )
+        found.append(FlatPost(first, i, i, post, rest))
+        taken.update(range(first, i + 1))
+    return found
+
+
 PLATFORM = Platform(
     name="bluesky",
     hosts=("bsky.app",),
@@ -114,4 +171,6 @@ PLATFORM = Platform(
     rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)),),
     embed_url=embed_url,
     oembed=_oembed,
+    flattened=_flattened,
+    flattened_hints=("(@",),
 )

@@ -10,14 +10,20 @@ from archiver.platforms.base import (
     Attrs,
     EmbedContext,
     EmbedRule,
+    FlatPost,
     Platform,
     UrlMatch,
+    build_post,
     has_class,
     iso_from_datetime_attr,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from selectolax.lexbor import LexborNode
+
+    from archiver.detect.units import Unit
 
 POST_URL_RE = re.compile(
     r"^(?:https?:)?//(?:[a-z0-9-]+\.)*(?:instagram\.com|instagr\.am)"
@@ -117,6 +123,88 @@ def embed_url(post_id: str | None, url: str | None) -> str | None:
     return f"https://www.instagram.com/p/{code}/embed/captioned/" if code else None
 
 
+# --- flattened into text -------------------------------------------------------------------------
+# The embed snippet's fallback, once its markup is gone: "View this post on Instagram", the caption
+# (captioned snippets), then the byline "A post shared by Name (@handle) on Jun 16, 2019 at 7:30am
+# PDT" (older snippets; current ones end at the handle). The byline must fill its line.
+_FLAT_BYLINE_RE = re.compile(
+    r"^(?P<phrase>" + "|".join(re.escape(p) for p in _SHARED_BY) + r")\s+(?P<name>[^()\n]{0,64}?)\s*"
+    r"\(@(?P<handle>[A-Za-z0-9_.]{1,30})\)(?:\s+(?:on|am|le|el|il|op|em)\s+(?P<date>[^\n]{4,60}))?\s*$",
+    re.IGNORECASE,
+)
+# "View this post on Instagram" in the snippet's languages: the embed's first line.
+_VIEW_ON = frozenset(
+    {
+        "view this post on instagram",
+        "diesen beitrag auf instagram ansehen",
+        "voir cette publication sur instagram",
+        "ver esta publicación en instagram",
+        "visualizza questo post su instagram",
+        "dit bericht op instagram bekijken",
+        "ver essa foto no instagram",
+    }
+)
+_MARKER_REACH = 8  # a caption is a few lines: the marker is looked for this far above the byline
+
+
+def _is_marker(text: str) -> bool:
+    return text.strip().lower() in _VIEW_ON
+
+
+def _flattened(units: Sequence[Unit], source: str) -> list[FlatPost]:
+    from archiver.detect.flatlines import links_of, post_in
+    from archiver.detect.signature import split_date
+
+    found: list[FlatPost] = []
+    taken: set[int] = set()
+    for i, unit in enumerate(units):
+        if "(@" not in unit.text:
+            continue
+        m = _FLAT_BYLINE_RE.match(unit.text)
+        if m is None:
+            continue
+        date = split_date(m.group("date"))[0] if m.group("date") else None
+        first, caption = _caption_above(units, i, taken)
+        links = links_of(units, first, i)
+        match = post_in(links, parse_url)
+        post = build_post(
+            PLATFORM,
+            kind="embedded",
+            source=source,
+            evidence="text-byline",
+            match=match,
+            handle=m.group("handle"),
+            author=m.group("name") or None,
+            posted_at=date,
+            text="\n".join(caption) or None,
+        )
+        found.append(FlatPost(first, i, i, post))
+        taken.update(range(first, i + 1))
+    return found
+
+
+def _caption_above(units: Sequence[Unit], i: int, taken: set[int]) -> tuple[int, list[str]]:
+    """(first unit of the post, caption lines): the lines between "View this post on Instagram"
+    and the byline, or the rest of the byline's quote block. Without either, the lines above are
+    the article's, not the post's: no caption."""
+    unit = units[i]
+    j = i - 1
+    lines: list[str] = []
+    while j >= 0 and i - j <= _MARKER_REACH and j not in taken:
+        above = units[j]
+        if unit.quoted and above.block != unit.block:
+            break
+        if _is_marker(above.text):
+            return j, lines
+        if not unit.quoted and above.quoted:
+            break
+        lines.insert(0, above.text)
+        j -= 1
+    if unit.quoted and lines and (j < 0 or units[j].block != unit.block):
+        return j + 1, lines  # the whole quote block above the byline
+    return i, []
+
+
 PLATFORM = Platform(
     name="instagram",
     hosts=("instagram.com", "instagr.am"),
@@ -124,4 +212,6 @@ PLATFORM = Platform(
     rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)), EmbedRule(("amp-instagram",), _amp, needs=("data-shortcode",))),
     embed_url=embed_url,
     embed_selectors=("iframe.instagram-media",),
+    flattened=_flattened,
+    flattened_hints=("(@",),
 )

@@ -16,8 +16,10 @@ from archiver.platforms.base import (
     Attrs,
     EmbedContext,
     EmbedRule,
+    FlatPost,
     Platform,
     UrlMatch,
+    build_post,
     has_class,
     host_of,
     iso_from_ms,
@@ -25,7 +27,11 @@ from archiver.platforms.base import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from selectolax.lexbor import LexborNode
+
+    from archiver.detect.units import Unit
 
 # Well-known instances: links there count with any ID. Elsewhere a link needs a snowflake-size ID
 # to be taken for a Mastodon status (plenty of sites use `/@name/123` paths for other things).
@@ -168,6 +174,39 @@ def oembed_endpoint(url: str) -> str | None:
     return f"https://{host.lower()}/api/oembed?url=" if host else None
 
 
+# --- flattened into text -------------------------------------------------------------------------
+# The embed snippet (Mastodon 4.3 and later) holds no post text: once its markup is gone, what is
+# left is "Post by @user@instance" and "View on Mastodon", both inside the link to the status. The
+# line must be nothing but that; the status ID comes from the link when it survived.
+_POST_BY_RE = re.compile(
+    r"^Post by @(?P<user>[A-Za-z0-9_.]{1,64})@(?P<host>[a-z0-9.-]+\.[a-z]{2,})\s*(?:View on Mastodon)?$",
+    re.IGNORECASE,
+)
+_VIEW_ON = "view on mastodon"
+
+
+def _flattened(units: Sequence[Unit], source: str) -> list[FlatPost]:
+    found: list[FlatPost] = []
+    for i, unit in enumerate(units):
+        if "@" not in unit.text:
+            continue
+        m = _POST_BY_RE.match(unit.text)
+        if m is None:
+            continue
+        last = i + 1 if i + 1 < len(units) and units[i + 1].text.strip().lower() == _VIEW_ON else i
+        user, host = m.group("user"), m.group("host").lower()
+        match = None
+        for link in (link for k in range(i, last + 1) for link in units[k].links):
+            status = match_status(link)
+            if status is not None and status[0] != "truthsocial.com":
+                match = _match(*status)
+        post = build_post(
+            PLATFORM, kind="embedded", source=source, evidence="text-byline", match=match, handle=f"{user}@{host}"
+        )
+        found.append(FlatPost(i, i, last, post))
+    return found
+
+
 PLATFORM: Platform = Platform(
     name="mastodon",
     hosts=KNOWN_INSTANCES,
@@ -179,4 +218,6 @@ PLATFORM: Platform = Platform(
     any_host_hint="/@",  # status links on unlisted instances: /@user/ID, /@user@host/ID
     embed_url=embed_url,
     oembed=oembed_endpoint,
+    flattened=_flattened,
+    flattened_hints=("Post by @",),
 )

@@ -10,15 +10,21 @@ from archiver.platforms.base import (
     Attrs,
     EmbedContext,
     EmbedRule,
+    FlatPost,
     Platform,
     UrlMatch,
+    build_post,
     has_class,
     iso_from_seconds,
     plausible_ms,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from selectolax.lexbor import LexborNode
+
+    from archiver.detect.units import Unit
 
 VIDEO_URL_RE = re.compile(
     r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/@(?P<handle>[A-Za-z0-9_.]{1,64})/(?:video|photo)/(?P<id>\d{8,25})(?![0-9A-Za-z_])",
@@ -119,6 +125,59 @@ def _oembed(_url: str) -> str | None:
     return "https://www.tiktok.com/oembed?url="
 
 
+# --- flattened into text -------------------------------------------------------------------------
+# The embed snippet's fallback, once its markup is gone: "@handle", the caption with its hashtags,
+# then the sound credit "♬ original sound - name", on one line or on lines of their own. A sound
+# credit counts only with the author's "@handle" at the start of its line or of a line just above.
+_SOUND_RE = re.compile(r"♬\s*(?P<sound>\S[^\n]*)$")
+_AUTHOR_RE = re.compile(r"^@(?P<handle>[A-Za-z0-9_.]{2,24})(?=\s|$)\s*(?P<rest>[^\n]*)$")
+_AUTHOR_REACH = 4  # lines between the author line and the sound credit, at most
+
+
+def _flattened(units: Sequence[Unit], source: str) -> list[FlatPost]:
+    from archiver.detect.flatlines import links_of, post_in
+
+    found: list[FlatPost] = []
+    taken: set[int] = set()
+    for i, unit in enumerate(units):
+        if "♬" not in unit.text:
+            continue
+        sound = _SOUND_RE.search(unit.text)
+        if sound is None:
+            continue
+        before = unit.text[: sound.start()].strip()
+        first = i
+        author = _AUTHOR_RE.match(before)
+        caption: list[str] = []
+        if author is None:
+            caption = [before] if before else []
+            j = i - 1
+            while j >= 0 and i - j <= _AUTHOR_REACH and j not in taken and units[j].quoted == unit.quoted:
+                author = _AUTHOR_RE.match(units[j].text)
+                if author is not None:
+                    first = j
+                    break
+                caption.insert(0, units[j].text)
+                j -= 1
+            if author is None:
+                continue  # "♬" in a lyric or a playlist, not a post
+        rest = author.group("rest")
+        text = "\n".join([rest, *caption] if rest else caption) if first != i else rest
+        links = links_of(units, first, i)
+        post = build_post(
+            PLATFORM,
+            kind="embedded",
+            source=source,
+            evidence="text-sound",
+            match=post_in(links, parse_url),
+            handle=author.group("handle"),
+            text=text or None,
+        )
+        found.append(FlatPost(first, i, i, post))
+        taken.update(range(first, i + 1))
+    return found
+
+
 PLATFORM = Platform(
     name="tiktok",
     hosts=("tiktok.com",),
@@ -129,4 +188,6 @@ PLATFORM = Platform(
     embed_url=embed_url,
     oembed=_oembed,
     embed_selectors=("iframe[src*='tiktok.com']",),
+    flattened=_flattened,
+    flattened_hints=("♬",),
 )

@@ -367,6 +367,7 @@ PLATFORM = Platform(
     canonical=_canonical,
     shortlinks=SHORTLINKS,
     flattened=_flattened,
+    flattened_hints=("(@",),  # the signature's `(@handle)`
     markup_hints=(r"div[^>]*data-embed",),  # <div data-embed-type="twitter">
     embed_url=embed_url,
     oembed=_oembed,
