@@ -175,7 +175,7 @@ class ChromiumRenderer(AsyncClosing):
 
             t = time.monotonic()
             clock.check("settling")
-            await pagesteps.settle(page, recorder, clock.cap(settle_ms), result)
+            await pagesteps.settle(page, recorder, clock.cap(settle_ms), result, element_selectors)
             result.timings["settle"] = time.monotonic() - t
 
             t = time.monotonic()
