@@ -169,6 +169,7 @@ class ChromiumRenderer(AsyncClosing):
             await context.route_web_socket(_ANY_URL, refuse)
             recorder = await TrafficRecorder.attach(context, page, max_body=self.max_body,
                                                     max_total=self.max_capture_bytes, refusal=gate.refusal)
+            result.timings["open"] = time.monotonic() - start
             t = time.monotonic()
             await pagesteps.load(page, url, wait_for, clock.ms(), result)
             result.timings["load"] = time.monotonic() - t
@@ -208,6 +209,7 @@ class ChromiumRenderer(AsyncClosing):
             if recorder is not None:
                 recorded = recorder.recorded  # what was complete before the interruption
         finally:
+            t = time.monotonic()
             if recorder is not None:
                 await recorder.close()
                 result.errors[:0] = recorder.errors
@@ -215,6 +217,7 @@ class ChromiumRenderer(AsyncClosing):
                 await context.close()
             except PlaywrightError:
                 pass  # the browser is gone; reported above
+            result.timings["close"] = time.monotonic() - t
 
         t = time.monotonic()
         sealed = getattr(self.net, "is_sealed", None)
@@ -222,7 +225,6 @@ class ChromiumRenderer(AsyncClosing):
                    provenance=Provenance(self.browser_version, self.user_agent,
                                          bool(sealed()) if callable(sealed) else None))
         result.timings["write"] = time.monotonic() - t
-        # Also counts what no phase covers: a new context, closing it.
         result.timings["total"] = time.monotonic() - start
         return result
 
