@@ -70,10 +70,10 @@ _HEIGHT_JS = "Math.max(document.documentElement.scrollHeight, document.body ? do
 Shots = list[tuple[ElementShot, bytes]]
 
 
-async def refuse_websocket(ws: WebSocketRoute, result: PageCapture) -> None:
+async def refuse_websocket(ws: WebSocketRoute, errors: list[str]) -> None:
     """WebSockets are neither recorded nor replayable, and would be a channel the network policy
     cannot judge by what they carry: the page's socket is closed before it reaches any server."""
-    result.errors.append(f"refused: {ws.url} (WebSockets are not opened)")
+    errors.append(f"refused: {ws.url} (WebSockets are not opened)")
     try:
         await ws.close(code=1008, reason="refused by the archiver")
     except PlaywrightError:
