@@ -161,10 +161,17 @@ async def screenshots(page: Page, recorder: TrafficRecorder, screenshot_path: Pa
                       result: PageCapture, clock: CaptureClock) -> tuple[bytes | None, Shots]:
     """The full page and each selected element; then wait for what they set loading."""
     started = recorder.requests_started
-    full_png = (await _full_screenshot(page, recorder, result, clock)
-                if screenshot_path is not None else None)
-    prefix = f"{screenshot_path.stem}-" if screenshot_path is not None else ""
-    shots = await _element_shots(page, selectors, element_dir, prefix, result, clock)
+    grown = await _show_oopifs(page, recorder, result, clock)
+    try:
+        full_png = await _full_screenshot(page, result, clock) if screenshot_path is not None else None
+        prefix = f"{screenshot_path.stem}-" if screenshot_path is not None else ""
+        shots = await _element_shots(page, selectors, element_dir, prefix, result, clock)
+    finally:
+        if grown:
+            try:
+                await page.set_viewport_size(VIEWPORT)
+            except PlaywrightError:
+                pass
     # Screenshots resize and scroll the page: lazy content may have started loading.
     if recorder.requests_started != started or not recorder.idle():
         await recorder.wait_idle(QUIET_MS, max_ms=clock.cap(max(settle_ms, QUIET_MS)))
@@ -172,30 +179,32 @@ async def screenshots(page: Page, recorder: TrafficRecorder, screenshot_path: Pa
     return full_png, shots
 
 
-async def _full_screenshot(page: Page, recorder: TrafficRecorder, result: PageCapture,
-                           clock: CaptureClock) -> bytes | None:
-    # Cross-origin iframes outside the viewport are not painted into a full-page screenshot
-    # (they render in another process, only when visible): when one lies below the fold, grow
-    # the viewport to the page's height first, wait until each such iframe has rendered a frame
-    # at the new size, and put the viewport back afterwards.
-    grown = False
+async def _show_oopifs(page: Page, recorder: TrafficRecorder, result: PageCapture, clock: CaptureClock) -> bool:
+    """Grow the viewport to the page's height when an out-of-process iframe lies below the first
+    screen, and wait until each such iframe has rendered at the new size; True if it grew.
+
+    Cross-origin iframes outside the viewport are not painted into a full-page screenshot (they
+    render in another process, only when visible). Element screenshots are taken in the grown
+    viewport too: every embed is then painted already, and none needs scrolling into view."""
     try:
         height = int(await page.evaluate(_HEIGHT_JS))
         below = await _oopifs_below_fold(page, recorder) if height > VIEWPORT["height"] else []
-        if below:
-            await page.set_viewport_size({"width": VIEWPORT["width"], "height": min(height, MAX_SHOT_HEIGHT)})
-            grown = True
-            await _within(_painted([page.main_frame, *below]), clock.cap(PAINT_CEILING_MS) / 1000)
+        if not below:
+            return False
+        await page.set_viewport_size({"width": VIEWPORT["width"], "height": min(height, MAX_SHOT_HEIGHT)})
+    except PlaywrightError as e:
+        result.errors.append(f"growing the viewport for screenshots: {first_line(e)}")
+        return False
+    await _within(_painted([page.main_frame, *below]), clock.cap(PAINT_CEILING_MS) / 1000)
+    return True
+
+
+async def _full_screenshot(page: Page, result: PageCapture, clock: CaptureClock) -> bytes | None:
+    try:
         return await page.screenshot(full_page=True, type="png", timeout=clock.ms())
     except PlaywrightError as e:
         result.errors.append(f"full-page screenshot: {first_line(e)}")
         return None
-    finally:
-        if grown:
-            try:
-                await page.set_viewport_size(VIEWPORT)
-            except PlaywrightError:
-                pass
 
 
 async def _oopifs_below_fold(page: Page, recorder: TrafficRecorder) -> list[Frame]:
