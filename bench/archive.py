@@ -39,7 +39,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOORS = {"plain floor": "load", "networkidle floor": "networkidle"}
-PHASES = ("load", "settle", "screenshots", "collect", "write")
+PHASES = ("open", "load", "settle", "screenshots", "collect", "write")
 
 
 # -- the sides, each run in a child process ------------------------------------------------------
@@ -182,7 +182,7 @@ def report(results: dict[str, list[dict[str, Any]]], urls: list[str], rounds: in
             split["other"].append(r["took"] - sum(r["split"].get(k, 0.0) for k in PHASES))
         print(f"  {kind}: median split (s) " + "  ".join(
             f"{k} {statistics.median(v):.2f}" for k, v in split.items())
-            + "   (other: HTTP metadata, media, Wayback, index, new contexts)")
+            + "   (other: HTTP metadata, media, Wayback, index; before: new contexts)")
     # The same statuses everywhere: posts across archive runs, pages across every side.
     posts = {json.dumps(r["posts"]) for k in results if k not in FLOORS for r in results[k]}
     pages = {json.dumps(sorted(map(list, r["pages"]))) for k in results for r in results[k]}
