@@ -1,99 +1,199 @@
-"""End-to-end time of archiving one article with three embedded tweets, and where it goes.
+"""Archiving one article with three embedded tweets, against bare-Playwright floors loading the same pages.
 
-Usage: .venv/bin/python bench/archive.py [--rounds N]
+Usage: .venv/bin/python bench/archive.py [--rounds N] [--before DIR]
 
 Runs against the local impersonating server (tests/fakeweb), so the figures measure archiver and
-Chromium on this machine, not the internet. Baseline, measured in the same run: a bare Playwright
-load of the same article with a full-page screenshot and nothing recorded. Prints the archive time,
-its split (page load, settle, screenshots, WARC writing, everything else: HTTP metadata, media,
-Wayback, index), and the ratio to the baseline. Best of N rounds, each into a fresh archive.
+Chromium on this machine, not the internet. The sides, each in a process of its own, interleaved
+(the order turns every round), best and median of N rounds:
+
+- archive: `archive` of the three-tweet article (every page archiver renders: the article, each
+  post's embed, x.com for a post whose data is gone), timed from the run's start (the browser is
+  already up) to its end, HTTP metadata, media, Wayback and index included;
+- archive (before): the same with the archiver found in DIR (a checkout of an earlier commit),
+  when `--before` is given;
+- plain floor: one Chromium started exactly as archiver starts it (the same launch flags, the
+  same gate), one context, `goto` of the same pages one after the other, each waiting for `load`,
+  and one full-page screenshot each; nothing recorded;
+- networkidle floor: the same, each `goto` waiting for `networkidle`.
+
+Prints each side's time, archive / floor ratios (best to best, median to median), the split of the
+archive's browser time (load, settle, screenshots, ...), and the statuses each side saw, which
+must match. Figures are as measured: on a shared machine, read them with the load average printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import logging
+import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from archiver.capture import browser as browser_mod  # noqa: E402
-from archiver.net import NetOptions  # noqa: E402
-from archiver.pipeline import ArchiveSummary, Handlers, InlineExecutor, Plan, Session, run_phases  # noqa: E402
-from tests.fakeweb import FakeWeb, site  # noqa: E402
+FLOORS = {"plain floor": "load", "networkidle floor": "networkidle"}
+PHASES = ("open", "load", "settle", "screenshots", "collect", "write")
 
 
-def baseline(web: FakeWeb, net: NetOptions, workdir: Path) -> float:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=browser_mod.find_chromium(), **net.chromium_launch(workdir))
-        start = time.perf_counter()
-        ctx = b.new_context(viewport={"width": 1280, "height": 1000})
-        page = ctx.new_page()
-        page.goto(site.ARTICLE_FLOOD.url, wait_until="networkidle")
-        page.screenshot(full_page=True)
-        ctx.close()
-        took = time.perf_counter() - start
-        b.close()
-    return took
+# -- the sides, each run in a child process ------------------------------------------------------
 
 
-def archive_once(web: FakeWeb, net: NetOptions, tmp: Path) -> tuple[float, dict[str, float], float]:
+def archive_side(url: str, net: Any, tmp: Path) -> dict[str, Any]:
+    from archiver.capture import browser as browser_mod
+    from archiver.pipeline import ArchiveSummary, Handlers, InlineExecutor, Plan, Session, run_phases
+
     totals: dict[str, float] = defaultdict(float)
+    pages: list[tuple[str, int | None]] = []
     original = browser_mod.Browser.capture
 
-    def timed(self: browser_mod.Browser, *a: object, **kw: object) -> browser_mod.PageCapture:
-        result = original(self, *a, **kw)  # type: ignore[arg-type]
+    def timed(self: Any, page_url: str, *a: Any, **kw: Any) -> Any:
+        result = original(self, page_url, *a, **kw)
         for k, v in result.timings.items():
             totals[k] += v
-        totals["captures"] += 1
+        pages.append((page_url, result.status))
         return result
 
     browser_mod.Browser.capture = timed  # type: ignore[method-assign]
     try:
-        t0 = time.perf_counter()
         with Session(tmp / "archive", net) as session:
-            launched = time.perf_counter() - t0
             start = time.perf_counter()
             summary = ArchiveSummary()
-            run_phases(InlineExecutor(Handlers(session)), session.index, [site.ARTICLE_FLOOD.url], summary, Plan())
+            run_phases(InlineExecutor(Handlers(session)), session.index, [url], summary, Plan())
             took = time.perf_counter() - start
     finally:
         browser_mod.Browser.capture = original  # type: ignore[method-assign]
-    assert len(summary.posts) == 4, summary.to_dict()  # three tweets and a YouTube video
-    return took, dict(totals), launched
+    return {"took": took, "split": dict(totals), "pages": pages,
+            "posts": sorted([p.key, p.status] for p in summary.posts)}
+
+
+async def floor_side(urls: list[str], wait_until: str, net: Any, tmp: Path) -> dict[str, Any]:
+    from archiver.capture.chromium_render import ChromiumRenderer
+    from archiver.capture.pagesteps import VIEWPORT
+
+    # The renderer's own launch: the same executable, flags and gate as a capture.
+    async with await ChromiumRenderer.launch(net, workdir=tmp / "browser") as renderer:
+        browser = renderer._browser
+        assert browser is not None
+        start = time.perf_counter()
+        context = await browser.new_context(service_workers="block", user_agent=renderer.user_agent,
+                                            viewport=VIEWPORT, locale="en-US")
+        page = await context.new_page()
+        pages: list[tuple[str, int | None]] = []
+        for url in urls:
+            response = await page.goto(url, wait_until=wait_until)  # type: ignore[arg-type]
+            await page.screenshot(full_page=True, type="png")
+            pages.append((url, response.status if response is not None else None))
+        await context.close()
+        took = time.perf_counter() - start
+    return {"took": took, "pages": pages}
+
+
+def child(args: argparse.Namespace) -> None:
+    sys.path.insert(0, str(Path(args.root).resolve()))
+    from archiver.net import NetOptions
+
+    net = NetOptions.from_options([args.map_host], args.ca, None)
+    with tempfile.TemporaryDirectory() as d:
+        if args.side == "archive":
+            out = archive_side(args.url, net, Path(d))
+        else:
+            out = asyncio.run(floor_side(json.loads(args.urls), args.side, net, Path(d)))
+    print(json.dumps(out))
+
+
+# -- the parent: the server, the rounds, the figures ---------------------------------------------
+
+
+def run_side(kind: str, root: Path, web: Any, url: str, urls: list[str]) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--side", kind, "--root", str(root),
+           "--map-host", web.map_host, "--ca", str(web.ca_pem), "--url", url, "--urls", json.dumps(urls)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"{kind} side ({root}) failed:\n{proc.stderr[-3000:]}")
+    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
 def main() -> None:
-    # The test server's connections are cut when it stops; asyncio would print each one.
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--before", type=Path, help="a checkout of an earlier archiver, run as one more side")
+    ap.add_argument("--side", help=argparse.SUPPRESS)
+    ap.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
+    ap.add_argument("--map-host", help=argparse.SUPPRESS)
+    ap.add_argument("--ca", help=argparse.SUPPRESS)
+    ap.add_argument("--url", help=argparse.SUPPRESS)
+    ap.add_argument("--urls", default="[]", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.side:
+        child(args)
+        return
+
+    sys.path.insert(0, str(ROOT))
+    from tests.fakeweb import FakeWeb, site
+
+    url = site.ARTICLE_FLOOD.url
+    archives = {"archive": ROOT}
+    if args.before is not None:
+        archives["archive (before)"] = args.before.resolve()
+    results: dict[str, list[dict[str, Any]]] = defaultdict(list)
     with tempfile.TemporaryDirectory() as d, FakeWeb(Path(d) / "web") as web:
-        net = NetOptions.from_options([web.map_host], str(web.ca_pem), None)
-        runs = []
-        bases = []
-        for i in range(args.rounds):
-            bases.append(baseline(web, net, Path(d) / f"b{i}"))
-            runs.append(archive_once(web, net, Path(d) / f"r{i}"))
-        took, split, launched = min(runs, key=lambda r: r[0])
-        base = min(bases)
-    browser = sum(split.get(k, 0.0) for k in ("load", "settle", "screenshots", "collect", "write"))
-    print(f"one article, 3 tweets + 1 YouTube embed, {int(split.get('captures', 0))} browser captures "
-          f"(best of {args.rounds})")
-    print(f"  archive end to end      {took:6.2f} s   (browser start, once per run: {launched:.2f} s)")
-    for k in ("load", "settle", "screenshots", "collect", "write"):
-        print(f"    {k:<20} {split.get(k, 0.0):6.2f} s")
-    print(f"    other (HTTP metadata, media, Wayback, index, contexts) {took - browser:6.2f} s")
-    print(f"  baseline: bare load + full-page screenshot, nothing kept  {base:6.2f} s")
-    print(f"  ratio archive / baseline  {took / base:5.1f}x")
+        # A first run, not counted: the pages archiver renders, which the floors then load too.
+        warm = run_side("archive", ROOT, web, url, [])
+        urls = [u for u, _ in warm["pages"]]
+        sides = [*FLOORS, *archives]
+        for r in range(args.rounds):
+            for kind in sides[r % len(sides):] + sides[:r % len(sides)]:
+                if kind in FLOORS:
+                    results[kind].append(run_side(FLOORS[kind], ROOT, web, url, urls))
+                else:
+                    results[kind].append(run_side("archive", archives[kind], web, url, urls))
+    report(results, urls, args.rounds)
+
+
+def report(results: dict[str, list[dict[str, Any]]], urls: list[str], rounds: int) -> None:
+    def best(kind: str) -> float:
+        return min(r["took"] for r in results[kind])
+
+    def median(kind: str) -> float:
+        return statistics.median(r["took"] for r in results[kind])
+
+    print(f"one article, 3 tweets + 1 YouTube embed: {len(urls)} pages; best / median of {rounds} rounds, "
+          f"sides interleaved; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for u in urls:
+        print(f"    {u}")
+    for kind in results:
+        print(f"  {kind:<20} best {best(kind):6.2f} s   median {median(kind):6.2f} s")
+    for kind in (k for k in results if k not in FLOORS):
+        for floor in FLOORS:
+            print(f"  {kind} / {floor:<18} best {best(kind) / best(floor):5.2f}x   "
+                  f"median {median(kind) / median(floor):5.2f}x")
+        split: dict[str, list[float]] = defaultdict(list)
+        for r in results[kind]:
+            for k in PHASES:
+                split[k].append(r["split"].get(k, 0.0))
+            split["other"].append(r["took"] - sum(r["split"].get(k, 0.0) for k in PHASES))
+        print(f"  {kind}: median split (s) " + "  ".join(
+            f"{k} {statistics.median(v):.2f}" for k, v in split.items())
+            + "   (other: HTTP metadata, media, Wayback, index; before: new contexts)")
+    # The same statuses everywhere: posts across archive runs, pages across every side.
+    posts = {json.dumps(r["posts"]) for k in results if k not in FLOORS for r in results[k]}
+    pages = {json.dumps(sorted(map(list, r["pages"]))) for k in results for r in results[k]}
+    print(f"  post statuses: {'same in every archive run' if len(posts) == 1 else 'DIFFER'}: "
+          f"{json.loads(sorted(posts)[0])}")
+    print(f"  page statuses: {'same on every side' if len(pages) == 1 else 'DIFFER'}: "
+          f"{sorted({s for k in results for r in results[k] for _, s in r['pages']}, key=str)}")
+    if len(posts) != 1 or len(pages) != 1:
+        for kind in results:
+            for r in results[kind]:
+                print(f"    {kind}: posts {r.get('posts')} pages {r['pages']}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Several renders may run at once on one `ChromiumRenderer` (one event loop): each has its own
 context, page, traffic recorder and CDP sessions, its own deadline, and writes only into the
-batch it was handed. Network settings (host mapping, CA trust, proxy) come from
+batch it was handed. The context of the next render is opened ahead of time, and a used one
+closed in the background (archiver.capture.tabs). Network settings (host mapping, CA trust, proxy) come from
 `archiver.net.NetOptions.chromium_launch()`; every connection of the browser goes through the
 gate (archiver.capture.gate), which applies the network policy. A watchdog process kills the
 Playwright driver and Chromium if this process dies without closing them (archiver.watchdog).
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,17 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 from playwright.async_api import Browser as PlaywrightBrowser
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Playwright, WebSocketRoute, async_playwright
+from playwright.async_api import Playwright, async_playwright
 
 from archiver import watchdog
 from archiver.capture import pagesteps
 from archiver.capture.chromium import NO_CHROMIUM, find_chromium, without_service_hosts
 from archiver.capture.deadline import CaptureClock, DeadlinePassed, finish_quickly
 from archiver.capture.gate import Gate
-from archiver.capture.pagesteps import VIEWPORT, Shots, first_line
+from archiver.capture.pagesteps import Shots, first_line
 from archiver.capture.pagewrite import Provenance, write_page
-from archiver.capture.recorder import TrafficRecorder
 from archiver.capture.renderer import PageCapture
+from archiver.capture.tabs import Tab, Tabs, open_tab
 from archiver.capture.traffic import Recorded
 from archiver.errors import BrowserError
 from archiver.limits import DEFAULT_CAPTURE_DEADLINE, seconds
@@ -43,8 +43,6 @@ if TYPE_CHECKING:
     from archiver.warcstore import Batch
 
 log = logging.getLogger(__name__)
-
-_ANY_URL = re.compile(r".*")
 
 
 class ChromiumRenderer(AsyncClosing):
@@ -68,6 +66,7 @@ class ChromiumRenderer(AsyncClosing):
         self._pw: Playwright | None = None
         self._browser: PlaywrightBrowser | None = None
         self._watchdog: watchdog.Watchdog | None = None
+        self._tabs = Tabs(self._open_tab)
 
     @classmethod
     async def launch(cls, net: NetOptions, *, workdir: Path, timeout: float = 30.0, headless: bool = True,
@@ -114,6 +113,10 @@ class ChromiumRenderer(AsyncClosing):
         log.info("Chromium %s at %s", self.browser_version, executable)
 
     async def aclose(self) -> None:
+        try:
+            await self._tabs.aclose()
+        except PlaywrightError as e:
+            log.debug("tabs not closed: %s", first_line(e))
         browser, pw, gate, dog = self._browser, self._pw, self.gate, self._watchdog
         self._browser = self._pw = self.gate = self._watchdog = None
         try:
@@ -134,6 +137,12 @@ class ChromiumRenderer(AsyncClosing):
 
     # ------------------------------------------------------------------------------------------
 
+    async def _open_tab(self) -> Tab:
+        if self._browser is None or self.gate is None:
+            raise BrowserError("the browser is closed")
+        return await open_tab(self._browser, user_agent=self.user_agent, max_body=self.max_body,
+                              max_total=self.max_capture_bytes, refusal=self.gate.refusal)
+
     async def render(self, url: str, batch: Batch, *, screenshot_path: Path | None,
                      element_selectors: Sequence[str] = (), element_dir: Path | None = None,
                      settle_ms: int = 1500, wait_for: str | None = None) -> PageCapture:
@@ -149,33 +158,23 @@ class ChromiumRenderer(AsyncClosing):
         start = time.monotonic()
         result = PageCapture(url=url, final_url=url, status=None, title=None, page_record_id=None)
         clock = CaptureClock(start, self.capture_deadline, self.timeout)
-        timeout_ms = clock.ms()
-        try:
-            context = await browser.new_context(service_workers="block", user_agent=self.user_agent,
-                                                viewport=VIEWPORT, locale="en-US")
-        except PlaywrightError as e:
-            raise BrowserError(f"Chromium cannot open a new context: {first_line(e)}") from e
-        context.set_default_timeout(timeout_ms)
+        tab = await self._tabs.take()
+        # The next render's tab opens meanwhile, mostly while this page waits for its network.
+        self._tabs.prepare()
+        tab.context.set_default_timeout(clock.ms())
+        page, recorder = tab.page, tab.recorder
+        result.timings["open"] = time.monotonic() - start
         shots: Shots = []
         full_png: bytes | None = None
-        recorder: TrafficRecorder | None = None
         recorded: list[Recorded] = []
-
-        async def refuse(ws: WebSocketRoute) -> None:
-            await pagesteps.refuse_websocket(ws, result)
-
         try:
-            page = await context.new_page()
-            await context.route_web_socket(_ANY_URL, refuse)
-            recorder = await TrafficRecorder.attach(context, page, max_body=self.max_body,
-                                                    max_total=self.max_capture_bytes, refusal=gate.refusal)
             t = time.monotonic()
             await pagesteps.load(page, url, wait_for, clock.ms(), result)
             result.timings["load"] = time.monotonic() - t
 
             t = time.monotonic()
             clock.check("settling")
-            await pagesteps.settle(page, recorder, clock.cap(settle_ms), result)
+            await pagesteps.settle(page, recorder, clock.cap(settle_ms), result, element_selectors)
             result.timings["settle"] = time.monotonic() - t
 
             t = time.monotonic()
@@ -199,22 +198,17 @@ class ChromiumRenderer(AsyncClosing):
                    "kept what was complete (raise --capture-deadline to wait longer)")
             log.warning("%s: %s", url, msg)
             result.errors.append(msg)
-            if recorder is not None:
-                recorded = await finish_quickly(recorder, result.errors)
+            recorded = await finish_quickly(recorder, result.errors)
         except PlaywrightError as e:
             if not browser.is_connected():
                 raise BrowserError(f"Chromium exited while capturing {url}: {first_line(e)}") from e
             result.errors.append(f"capture interrupted: {first_line(e)}")
-            if recorder is not None:
-                recorded = recorder.recorded  # what was complete before the interruption
+            recorded = recorder.recorded  # what was complete before the interruption
         finally:
-            if recorder is not None:
-                await recorder.close()
-                result.errors[:0] = recorder.errors
-            try:
-                await context.close()
-            except PlaywrightError:
-                pass  # the browser is gone; reported above
+            # Copies: the page lives on until its tab is closed, in the background.
+            recorded = list(recorded)
+            result.errors[:0] = [*recorder.errors, *tab.errors]
+            self._tabs.release(tab)
 
         t = time.monotonic()
         sealed = getattr(self.net, "is_sealed", None)
@@ -222,7 +216,6 @@ class ChromiumRenderer(AsyncClosing):
                    provenance=Provenance(self.browser_version, self.user_agent,
                                          bool(sealed()) if callable(sealed) else None))
         result.timings["write"] = time.monotonic() - t
-        # Also counts what no phase covers: a new context, closing it.
         result.timings["total"] = time.monotonic() - start
         return result
 

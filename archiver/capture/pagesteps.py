@@ -2,55 +2,78 @@
 
 Each step works on one page of its own context and writes problems into the capture's
 `errors`; none of them touches another page. Used by archiver.capture.chromium_render.
+
+No step pauses for a fixed time. Each waits for something the page reports (its `load` event, a
+rendered frame, the embeds' documents loaded, fonts ready, the traffic recorder's in-flight count
+reaching zero), bounded by a ceiling; the one timed condition is the short quiet window that
+ends settling, which is itself woken by traffic events (`TrafficRecorder.wait_idle`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from playwright.async_api import ElementHandle, Frame, Page, ViewportSize, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Locator, Page, ViewportSize, WebSocketRoute
 
 from archiver.capture.deadline import CaptureClock
 from archiver.capture.recorder import TrafficRecorder
 from archiver.capture.renderer import ElementShot, FrameInfo, PageCapture
 from archiver.platforms import login_wall_for
 
+log = logging.getLogger(__name__)
+
 VIEWPORT: ViewportSize = {"width": 1280, "height": 1000}
 MAX_SHOT_HEIGHT = 16384  # Chromium's texture limit; taller pages are cut there
-OOPIF_PAINT_MS = 400  # time for out-of-process iframes to paint after the viewport grows
-QUIET_MS = 500  # "network settled" = nothing in flight for this long
+# "Network settled" = nothing in flight for this long. The last step of settling only: the page's
+# load, its embeds' documents and the in-flight count reaching zero are waited for first, so the
+# window only has to catch a script that starts one more request right after the others ended.
+QUIET_MS = 200
+PAINT_CEILING_MS = 2000  # at most this long for out-of-process iframes to paint a frame
 _ELEMENT_SHOT_TIMEOUT_MS = 10_000
 
-# Scroll the page a screen at a time so lazy iframes (WordPress adds loading="lazy" to embeds)
-# and lazy images start loading before the network-settle wait; then back to the top.
+# Scroll the page a screen at a time so lazy iframes (WordPress adds loading="lazy" to embeds) and
+# lazy images start loading before the network-settle wait; then back to the top. Each screen is
+# held for two rendered frames (requestAnimationFrame), no timer: Chromium's lazy loading and the
+# page's own IntersectionObservers are computed in a frame's rendering step and delivered before
+# the next one, so a load they start has begun when the scroll moves on.
 _AUTOSCROLL_JS = """async (maxSteps) => {
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const rendered = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
   const height = () => Math.max(document.documentElement.scrollHeight,
                                 document.body ? document.body.scrollHeight : 0);
   let steps = 0;
   while (window.scrollY + window.innerHeight < height() && steps < maxSteps) {
+    const before = window.scrollY;
     window.scrollBy(0, window.innerHeight);
+    if (window.scrollY === before) break;  // the page does not scroll (overflow hidden)
     steps++;
-    await sleep(50);
+    await rendered();
   }
-  window.scrollTo(0, 0);
+  if (steps) window.scrollTo(0, 0);
   return steps;
 }"""
+# Two rendered frames of one frame's document: after a resize, proof that it has painted.
+_PAINTED_JS = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+_FONTS_JS = "() => document.fonts ? document.fonts.ready.then(() => true) : true"
+# Where an iframe element ends, from the top of the document (not of the viewport).
+_BOTTOM_JS = "(e) => e.getBoundingClientRect().bottom + window.scrollY"
+_SAME_ELEMENT_JS = "(e, seen) => seen.includes(e)"
 _BODY_TEXT_JS = "() => document.body ? document.body.innerText : ''"
 _HEIGHT_JS = "Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"
 
 Shots = list[tuple[ElementShot, bytes]]
 
 
-async def refuse_websocket(ws: WebSocketRoute, result: PageCapture) -> None:
+async def refuse_websocket(ws: WebSocketRoute, errors: list[str]) -> None:
     """WebSockets are neither recorded nor replayable, and would be a channel the network policy
     cannot judge by what they carry: the page's socket is closed before it reaches any server."""
-    result.errors.append(f"refused: {ws.url} (WebSockets are not opened)")
+    errors.append(f"refused: {ws.url} (WebSockets are not opened)")
     try:
         await ws.close(code=1008, reason="refused by the archiver")
     except PlaywrightError:
@@ -76,15 +99,61 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
             result.errors.append(f"waiting for {wait_for!r}: {first_line(e)}")
 
 
-async def settle(page: Page, recorder: TrafficRecorder, settle_ms: int, result: PageCapture) -> None:
-    """Scroll through the page so lazy content starts, then wait for the network to go quiet."""
+async def settle(page: Page, recorder: TrafficRecorder, settle_ms: int, result: PageCapture,
+                 selectors: Sequence[str] = ()) -> None:
+    """Wait until the page is ready, at most `settle_ms`: lazy content started (one scroll through
+    the page, a rendered frame per screen), nothing in flight, the embeds (the elements `selectors`
+    match) loaded with their fonts, and last a short quiet window."""
     deadline = time.monotonic() + settle_ms / 1000
+
+    def left() -> float:
+        return max(0.0, deadline - time.monotonic())
+
     try:
-        await page.evaluate(_AUTOSCROLL_JS, 40)
+        await _within(page.evaluate(_AUTOSCROLL_JS, 40), left())
     except PlaywrightError as e:
         result.errors.append(f"scrolling: {first_line(e)}")
-    remaining = max(0, int((deadline - time.monotonic()) * 1000))
-    await recorder.wait_idle(QUIET_MS, max_ms=max(remaining, QUIET_MS))
+    await recorder.wait_idle(0, max_ms=int(left() * 1000))
+    await _within(_embeds_ready(page, selectors), left())
+    await recorder.wait_idle(QUIET_MS, max_ms=max(int(left() * 1000), QUIET_MS))
+
+
+async def _within(step: Awaitable[object], seconds: float) -> bool:
+    """Run `step` for at most `seconds` (a ceiling, not a pause); False when it did not finish."""
+    try:
+        async with asyncio.timeout(seconds):
+            await step
+        return True
+    except TimeoutError:
+        return False
+
+
+async def _embeds_ready(page: Page, selectors: Sequence[str]) -> None:
+    """Each iframe the selectors match has fired `load`; the page's and those frames' fonts are ready.
+
+    The iframes' own traffic is the recorder's to wait for; this is what no request tells: a
+    document whose subresources are in but whose `load` handlers (which render many embeds) have
+    not run yet, and web fonts still being applied."""
+    frames: list[Frame] = [page.main_frame]
+    for selector in selectors:
+        try:
+            handles = await page.query_selector_all(selector)
+        except PlaywrightError:
+            continue  # a bad selector is reported with the element screenshots
+        for handle in handles:
+            try:
+                frame = await handle.content_frame()
+            except PlaywrightError:
+                frame = None
+            if frame is not None and frame not in frames:
+                frames.append(frame)
+    for frame in frames:
+        try:
+            if frame is not page.main_frame:
+                await frame.wait_for_load_state("load")
+            await frame.evaluate(_FONTS_JS)
+        except PlaywrightError as e:
+            log.debug("frame %s not ready: %s", frame.url, first_line(e))  # detached or navigating
 
 
 async def screenshots(page: Page, recorder: TrafficRecorder, screenshot_path: Path | None,
@@ -92,57 +161,105 @@ async def screenshots(page: Page, recorder: TrafficRecorder, screenshot_path: Pa
                       result: PageCapture, clock: CaptureClock) -> tuple[bytes | None, Shots]:
     """The full page and each selected element; then wait for what they set loading."""
     started = recorder.requests_started
-    full_png = await _full_screenshot(page, result, clock) if screenshot_path is not None else None
-    prefix = f"{screenshot_path.stem}-" if screenshot_path is not None else ""
-    shots = await _element_shots(page, selectors, element_dir, prefix, result, clock)
-    # Screenshots resize and scroll the page: lazy content may have started loading.
-    if recorder.requests_started != started or recorder.inflight_urls():
-        await recorder.wait_idle(QUIET_MS, max_ms=clock.cap(max(settle_ms, QUIET_MS)))
-    result.errors.extend(f"still loading when the page closed: {u}" for u in recorder.inflight_urls())
-    return full_png, shots
-
-
-async def _full_screenshot(page: Page, result: PageCapture, clock: CaptureClock) -> bytes | None:
-    # Cross-origin iframes outside the viewport are not painted into a full-page screenshot
-    # (they render in another process, only when visible): grow the viewport to the page's
-    # height first, so embeds further down appear, then put it back.
-    grown = False
+    grown = await _show_oopifs(page, recorder, result, clock)
     try:
-        height = int(await page.evaluate(_HEIGHT_JS))
-        if height > VIEWPORT["height"]:
-            await page.set_viewport_size({"width": VIEWPORT["width"], "height": min(height, MAX_SHOT_HEIGHT)})
-            grown = True
-            await page.wait_for_timeout(OOPIF_PAINT_MS)
-        return await page.screenshot(full_page=True, type="png", timeout=clock.ms())
-    except PlaywrightError as e:
-        result.errors.append(f"full-page screenshot: {first_line(e)}")
-        return None
+        full_png = await _full_screenshot(page, result, clock) if screenshot_path is not None else None
+        prefix = f"{screenshot_path.stem}-" if screenshot_path is not None else ""
+        shots = await _element_shots(page, selectors, element_dir, prefix, result, clock)
     finally:
         if grown:
             try:
                 await page.set_viewport_size(VIEWPORT)
             except PlaywrightError:
                 pass
+    # Screenshots resize and scroll the page: lazy content may have started loading.
+    if recorder.requests_started != started or not recorder.idle():
+        await recorder.wait_idle(QUIET_MS, max_ms=clock.cap(max(settle_ms, QUIET_MS)))
+    result.errors.extend(f"still loading when the page closed: {u}" for u in recorder.inflight_urls())
+    return full_png, shots
+
+
+async def _show_oopifs(page: Page, recorder: TrafficRecorder, result: PageCapture, clock: CaptureClock) -> bool:
+    """Grow the viewport to the page's height when an out-of-process iframe lies below the first
+    screen, and wait until each such iframe has rendered at the new size; True if it grew.
+
+    Cross-origin iframes outside the viewport are not painted into a full-page screenshot (they
+    render in another process, only when visible). Element screenshots are taken in the grown
+    viewport too: every embed is then painted already, and none needs scrolling into view."""
+    try:
+        height = int(await page.evaluate(_HEIGHT_JS))
+        below = await _oopifs_below_fold(page, recorder) if height > VIEWPORT["height"] else []
+        if not below:
+            return False
+        await page.set_viewport_size({"width": VIEWPORT["width"], "height": min(height, MAX_SHOT_HEIGHT)})
+    except PlaywrightError as e:
+        result.errors.append(f"growing the viewport for screenshots: {first_line(e)}")
+        return False
+    await _within(_painted([page.main_frame, *below]), clock.cap(PAINT_CEILING_MS) / 1000)
+    return True
+
+
+async def _full_screenshot(page: Page, result: PageCapture, clock: CaptureClock) -> bytes | None:
+    try:
+        return await page.screenshot(full_page=True, type="png", timeout=clock.ms())
+    except PlaywrightError as e:
+        result.errors.append(f"full-page screenshot: {first_line(e)}")
+        return None
+
+
+async def _oopifs_below_fold(page: Page, recorder: TrafficRecorder) -> list[Frame]:
+    """The out-of-process iframes that reach below the first screen (their top-level iframe
+    element's bottom, for one nested in another)."""
+    below: list[Frame] = []
+    for frame in recorder.oopif_frames:
+        if frame.is_detached():
+            continue
+        outer = frame
+        while outer.parent_frame is not None and outer.parent_frame is not page.main_frame:
+            outer = outer.parent_frame
+        try:
+            element = await outer.frame_element()
+            bottom = float(await element.evaluate(_BOTTOM_JS))
+        except PlaywrightError:
+            continue  # detached meanwhile
+        if bottom > VIEWPORT["height"]:
+            below.append(frame)
+    return below
+
+
+async def _painted(frames: Sequence[Frame]) -> None:
+    """Each frame has rendered two frames since now (all asked at once: they paint in parallel)."""
+    async def one(frame: Frame) -> None:
+        try:
+            await frame.evaluate(_PAINTED_JS)
+        except PlaywrightError as e:
+            log.debug("frame %s did not report painting: %s", frame.url, first_line(e))
+    await asyncio.gather(*(one(f) for f in frames))
 
 
 async def _element_shots(page: Page, selectors: Sequence[str], element_dir: Path | None,
                          prefix: str, result: PageCapture, clock: CaptureClock) -> Shots:
-    """Each match of each selector; files are named after the page screenshot so that a
-    re-capture into the same directory never overwrites an earlier capture's files."""
+    """Each element matched by any selector, once (an iframe two selectors match is one element,
+    one shot, under the first selector that matched it); files are named after the page
+    screenshot so that a re-capture into the same directory never overwrites an earlier
+    capture's files. Each shot keeps the element's text as read right after it was taken."""
     shots: Shots = []
+    seen: list[ElementHandle] = []
     for selector in selectors:
         try:
-            count = await page.locator(selector).count()
+            handles = await page.query_selector_all(selector)
         except PlaywrightError as e:
             result.errors.append(f"selector {selector!r}: {first_line(e)}")
             continue
-        for index in range(count):
+        for index, element in enumerate(handles):
             if clock.passed():
                 result.errors.append(f"element screenshot {selector!r}[{index}] and later ones: "
                                      "not taken, the capture deadline passed")
                 return shots
-            element = page.locator(selector).nth(index)
             try:
+                if seen and await element.evaluate(_SAME_ELEMENT_JS, seen):
+                    continue  # already shot under an earlier selector
+                seen.append(element)
                 png = await element.screenshot(type="png", timeout=clock.cap(_ELEMENT_SHOT_TIMEOUT_MS))
                 frame_url, text = await _element_content(element)
             except PlaywrightError as e:
@@ -180,10 +297,9 @@ async def describe(page: Page, result: PageCapture) -> None:
     result.login_wall = wall.detect(result.final_url, main_text, has_post)
 
 
-async def _element_content(element: Locator) -> tuple[str | None, str]:
+async def _element_content(element: ElementHandle) -> tuple[str | None, str]:
     """(frame URL, text) of an element: an iframe's document and its body text, or its own text."""
-    handle = await element.element_handle()
-    frame = await handle.content_frame() if handle is not None else None
+    frame = await element.content_frame()
     if frame is not None:
         try:
             return frame.url, str(await frame.evaluate(_BODY_TEXT_JS))

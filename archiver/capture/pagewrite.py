@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from archiver import __version__
 from archiver.capture.pagesteps import Shots, is_http, sha256
-from archiver.capture.renderer import PageCapture
+from archiver.capture.renderer import ElementShot, PageCapture
 from archiver.capture.traffic import Recorded, page_document, redirect_chain
 from archiver.modes import write_file
 from archiver.warcstore import RecordInfo
@@ -100,7 +100,17 @@ def capture_info(result: PageCapture, provenance: Provenance) -> dict[str, str]:
         "timings": json.dumps({k: round(v, 3) for k, v in result.timings.items()}),
         "errors": json.dumps(result.errors, ensure_ascii=False),
         "frames": json.dumps([f.url for f in result.frames]),
+        # Each element screenshot: its record, what matched it, and the element's text as read
+        # when it was shot (an iframe's document text), so the picture can be told by its words.
+        "elements": json.dumps([element_info(shot) for shot in result.elements], ensure_ascii=False),
     }
     if provenance.sealed is not None:
         fields["network-sealed"] = "true" if provenance.sealed else "false"
     return fields
+
+
+def element_info(shot: ElementShot) -> dict[str, str | int | None]:
+    """One element screenshot as the capture-info record names it."""
+    return {"record": shot.record.record_id if shot.record is not None else None,
+            "selector": shot.selector, "index": shot.index, "sha256": shot.sha256,
+            "frame-url": shot.frame_url, "text": shot.text}

@@ -50,7 +50,9 @@ class TrafficRecorder:
 
     Playwright runs each async listener as a task of its own, so a listener waiting for a body
     does not hold up other events; `_busy` counts the listeners still building an exchange, and
-    the recorder is idle only when none is.
+    the recorder is idle only when none is. Every change of that state (a request starting or
+    ending, a body arriving, a listener done) sets `_changed`, which is what `wait_idle` waits on:
+    nothing here polls.
     """
 
     def __init__(self, context: BrowserContext, page: Page, *, max_body: int | None = None,
@@ -67,9 +69,13 @@ class TrafficRecorder:
         self.errors: list[str] = []
         self._inflight: dict[int, str] = {}
         self._last_activity = time.monotonic()
+        self._changed = asyncio.Event()  # set on every change of what is in flight
         self.requests_started = 0
         self._taps: list[CdpTap] = []
         self._tapped_frames: set[int] = set()
+        # Frames with a CDP session of their own: the out-of-process (cross-site) iframes, which
+        # Chromium paints in another process, only while they are in the viewport.
+        self.oopif_frames: list[Frame] = []
         self._busy = 0  # listeners building an exchange (see the class docstring)
         # Bodies fetched early (see _on_response) and finished requests waiting for theirs.
         self._bodies: dict[int, bytes] = {}
@@ -115,13 +121,18 @@ class TrafficRecorder:
         except PlaywrightError:
             self._tapped_frames.discard(id(frame))
             return
+        self.oopif_frames.append(frame)
         await self._add_tap(session, f"frame {frame.url}")
 
     def _on_request(self, request: Request) -> None:
         if should_record(request.url, request.resource_type):
             self._inflight[id(request)] = request.url
         self.requests_started += 1
+        self._activity()
+
+    def _activity(self) -> None:
         self._last_activity = time.monotonic()
+        self._changed.set()
 
     async def _on_response(self, response: Response) -> None:
         # Ask for the body as soon as the headers arrive: Playwright's driver then reads it the
@@ -154,7 +165,7 @@ class TrafficRecorder:
         finally:
             self._count(reserved, body)
             self._body_pending.pop(key, None)
-            self._last_activity = time.monotonic()
+            self._activity()
         deferred = self._deferred.pop(key, None)
         if deferred is not None:
             await self._record(*deferred)
@@ -177,7 +188,7 @@ class TrafficRecorder:
 
     def _done(self, request: Request) -> None:
         self._inflight.pop(id(request), None)
-        self._last_activity = time.monotonic()
+        self._activity()
 
     # -- building exchanges --------------------------------------------------------------------
 
@@ -190,6 +201,7 @@ class TrafficRecorder:
             self.errors.append(f"could not record {request.url}: {one_line(e)}")
         finally:
             self._busy -= 1
+            self._changed.set()
 
     async def _record_unsafe(self, request: Request, failure: str | None) -> None:
         response = await request.response()
@@ -274,7 +286,7 @@ class TrafficRecorder:
             finally:
                 self._count(size or 0, body)
                 self._body_pending.pop(key, None)
-                self._last_activity = time.monotonic()
+                self._activity()
         if caught is not None:
             return caught, None
         return b"", error
@@ -313,21 +325,37 @@ class TrafficRecorder:
         """URLs of the requests still in flight."""
         return list({**self._inflight, **self._body_pending}.values())
 
-    async def wait_idle(self, quiet_ms: int = 500, max_ms: int = 1500) -> bool:
-        """Wait until no request has been in flight for quiet_ms, at most max_ms.
+    def idle(self) -> bool:
+        """Nothing in flight: no request, no body being fetched, no exchange being built."""
+        return not self._inflight and not self._body_pending and not self._busy
 
-        Returns True when the network went quiet. Events keep arriving meanwhile: they are
-        delivered by the event loop, which this wait hands back to.
+    async def wait_idle(self, quiet_ms: int = 200, max_ms: int = 1500) -> bool:
+        """Wait until nothing has been in flight for `quiet_ms` (0: until nothing is), at most `max_ms`.
+
+        Returns True when the network went quiet. This is a readiness condition, not a pause: the
+        wait wakes on every change the page's events report (`_changed`), and the only timer is the
+        one that ends it, either at the end of a quiet window that nothing interrupted or at
+        `max_ms`. With nothing in flight and the window already over it returns at once.
         """
         deadline = time.monotonic() + max_ms / 1000
         while True:
+            self._changed.clear()
             now = time.monotonic()
-            idle = not self._inflight and not self._body_pending and not self._busy
-            if idle and (now - self._last_activity) * 1000 >= quiet_ms:
-                return True
+            wake = deadline
+            if self.idle():
+                quiet_until = self._last_activity + quiet_ms / 1000
+                if now >= quiet_until:
+                    return True
+                wake = min(quiet_until, deadline)
             if now >= deadline:
                 return False
-            await asyncio.sleep(min(50, max(1, int((deadline - now) * 1000))) / 1000)
+            loop = asyncio.get_running_loop()
+            try:
+                # Woken by the next event, or by the end of the quiet window or of the ceiling.
+                async with asyncio.timeout_at(loop.time() + (wake - now)):
+                    await self._changed.wait()
+            except TimeoutError:
+                pass
 
     # -- finishing -----------------------------------------------------------------------------
 

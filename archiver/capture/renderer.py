@@ -61,7 +61,8 @@ class PageCapture:
     frames: list[FrameInfo] = field(default_factory=list)
     records: list[RecordInfo] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-    # Seconds: load, settle, screenshots, collect (DOM, frame texts, bodies), write, total.
+    # Seconds: open (context, page, recorder; opened ahead, usually ~0), load, settle, screenshots,
+    # collect (DOM, frame texts, bodies), write, total.
     timings: dict[str, float] = field(default_factory=dict)
     login_wall: bool = False
 

@@ -1,0 +1,128 @@
+"""Tabs: a fresh context with its page, WebSocket refusal and traffic recorder, set up before navigating.
+
+Setting one up costs Chromium a renderer process and the driver several round trips (a few hundred
+milliseconds on a busy machine), and nothing in it depends on the URL. So the renderer keeps one
+tab opened ahead of time for the next capture, opened while its caller does other work (HTTP
+metadata, indexing), and closes a used tab in the background. A tab serves one capture and is
+never reused: each capture still starts with no cookies, cache or storage, and records only its
+own traffic. Used by archiver.capture.chromium_render.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from playwright.async_api import Browser, BrowserContext, Page, WebSocketRoute
+from playwright.async_api import Error as PlaywrightError
+
+from archiver.capture.pagesteps import VIEWPORT, first_line, refuse_websocket
+from archiver.capture.recorder import TrafficRecorder
+from archiver.errors import BrowserError
+
+log = logging.getLogger(__name__)
+
+_ANY_URL = re.compile(r".*")
+
+
+@dataclass
+class Tab:
+    """One capture's context and page, recorded from before its first request."""
+
+    context: BrowserContext
+    page: Page
+    recorder: TrafficRecorder
+    errors: list[str] = field(default_factory=list)  # WebSockets refused; the capture's to report
+
+
+async def open_tab(browser: Browser, *, user_agent: str, max_body: int | None, max_total: int | None,
+                   refusal: Callable[[str], str | None]) -> Tab:
+    """A new context and page, WebSockets refused, the traffic recorder attached."""
+    try:
+        context = await browser.new_context(service_workers="block", user_agent=user_agent,
+                                            viewport=VIEWPORT, locale="en-US")
+    except PlaywrightError as e:
+        raise BrowserError(f"Chromium cannot open a new context: {first_line(e)}") from e
+    errors: list[str] = []
+
+    async def refuse(ws: WebSocketRoute) -> None:
+        await refuse_websocket(ws, errors)
+
+    try:
+        await context.route_web_socket(_ANY_URL, refuse)
+        page = await context.new_page()
+        recorder = await TrafficRecorder.attach(context, page, max_body=max_body, max_total=max_total,
+                                                refusal=refusal)
+    except BaseException:
+        await _close_context(context)
+        raise
+    return Tab(context, page, recorder, errors)
+
+
+async def close_tab(tab: Tab) -> None:
+    """Detach the recorder's CDP sessions and close the context; a browser already gone is no error."""
+    try:
+        await tab.recorder.close()
+    finally:
+        await _close_context(tab.context)
+
+
+async def _close_context(context: BrowserContext) -> None:
+    try:
+        await context.close()
+    except PlaywrightError as e:
+        log.debug("context not closed: %s", first_line(e))  # the browser is gone
+
+
+class Tabs:
+    """One tab opened ahead of time for the next capture; used tabs closed in the background.
+
+    Runs on the renderer's event loop. Several captures may take tabs at once: the first gets the
+    standby, the others open their own.
+    """
+
+    def __init__(self, opener: Callable[[], Coroutine[Any, Any, Tab]]) -> None:
+        self._opener = opener
+        self._standby: asyncio.Task[Tab] | None = None
+        self._closing: set[asyncio.Task[None]] = set()
+
+    async def take(self) -> Tab:
+        """The standby tab if it opened well, else a new one (BrowserError if none can open)."""
+        standby, self._standby = self._standby, None
+        if standby is not None:
+            try:
+                tab = await standby
+            except (PlaywrightError, BrowserError) as e:
+                log.debug("standby tab unusable, opening another: %s", first_line(e))
+            else:
+                if not tab.page.is_closed():
+                    return tab
+                self.release(tab)
+        return await self._opener()
+
+    def prepare(self) -> None:
+        """Start opening the next capture's tab, unless one is ready or on its way."""
+        if self._standby is None:
+            self._standby = asyncio.create_task(self._opener())
+
+    def release(self, tab: Tab) -> None:
+        """Close a used tab without waiting for it."""
+        task = asyncio.create_task(close_tab(tab))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def aclose(self) -> None:
+        """Cancel the standby (the browser closing next takes its context with it) and wait for
+        the tabs being closed."""
+        standby, self._standby = self._standby, None
+        if standby is not None:
+            if standby.done() and not standby.cancelled() and standby.exception() is None:
+                self.release(standby.result())
+            else:
+                standby.cancel()
+                await asyncio.gather(standby, return_exceptions=True)
+        await asyncio.gather(*self._closing, return_exceptions=True)
