@@ -246,3 +246,19 @@ def test_a_rerun_with_everything_held_starts_no_browser(web: FakeWeb, tmp_path: 
     assert summary["posts"] == 0 and summary["posts_skipped_already_captured"] == 2
     assert not any("chrom" in Path(c).name for c in seen), seen
     assert "Chromium" not in again.stderr
+
+
+def test_a_browser_started_late_is_named_in_the_warcinfo_of_the_records_after_it(tmp_path: Path) -> None:
+    with WarcStore(tmp_path, prefix="t") as store:
+        store.write_resource("https://news.example/fetched-before", "text/html", b"<p>before</p>")
+        store.describe({"browser-version": "1.2.3", "http-header-user-agent": "Chrome/1"})
+        store.write_resource("https://news.example/rendered-after", "text/html", b"<p>after</p>")
+        store.describe({"browser-version": "1.2.3", "http-header-user-agent": "Chrome/1"})  # nothing new
+        store.write_resource("https://news.example/rendered-later", "text/html", b"<p>later</p>")
+    files = sorted(tmp_path.glob("*.warc.gz"))
+    assert len(files) == 2
+    first, second = ([(r.warc_type, r.target_uri, r.payload) for r in iter_records(f)] for f in files)
+    assert [u for _t, u, _p in first[1:]] == ["https://news.example/fetched-before"]
+    assert b"browser-version" not in first[0][2]
+    assert [u for _t, u, _p in second[1:]] == ["https://news.example/rendered-after", "https://news.example/rendered-later"]
+    assert second[0][0] == "warcinfo" and b"browser-version: 1.2.3" in second[0][2]

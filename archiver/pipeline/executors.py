@@ -192,9 +192,10 @@ class PipelineJob:
         self._progress: Callable[[str], None] | None = None
 
     def open(self, worker: int) -> None:
-        # A WARC prefix of its own: two workers never race for the same file name.
+        # A WARC prefix of its own: two workers never race for the same file name. The browser
+        # starts with the worker, so a Chromium that cannot start is the pool's start-up error.
         session = Session(self.archive_dir, self.net, timeout=self.timeout,
-                          warc_prefix=f"archiver-w{worker}", limits=self.limits)
+                          warc_prefix=f"archiver-w{worker}", limits=self.limits, lazy_browser=False)
         self._session = session.__enter__()
         self._handlers = Handlers(self._session, recapture=self.recapture, progress=self._say)
 

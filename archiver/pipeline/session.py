@@ -35,9 +35,9 @@ def recover_warcs(archive_dir: Path) -> None:
 class Session:
     """Opens (and always closes) the index, WARC store, HTTP client and one browser.
 
-    The browser starts on the first capture (a run with every page held starts none); the WARC
-    files begun after that name its version and user agent in their warcinfo, and every page's
-    capture-info record names them in any case. With `pages_in_flight` > 1 captures run in several
+    The browser starts on the first capture (a run with every page held starts none); from then
+    on the WARC files name its version and user agent in their warcinfo (a file begun before is
+    finished then: see `WarcStore.describe`). With `pages_in_flight` > 1 captures run in several
     threads at once: the index is then a `SharedIndex`, which serialises its calls and keeps each
     capture's transaction whole.
 
@@ -76,8 +76,8 @@ class Session:
             self.store = self._stack.enter_context(WarcStore(warcs, prefix=self.warc_prefix))
 
             def launched(browser: Browser) -> None:
-                self.store.info.update({"browser-version": browser.browser_version or "",
-                                        "http-header-user-agent": browser.user_agent or ""})
+                self.store.describe({"browser-version": browser.browser_version or "",
+                                     "http-header-user-agent": browser.user_agent or ""})
 
             self.browser = self._stack.enter_context(
                 Browser(self.net, workdir=self.archive_dir / ".browser", timeout=self.timeout,
