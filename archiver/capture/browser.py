@@ -33,17 +33,12 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import functools
+import importlib
 import threading
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from archiver.capture.chromium import CHROMIUM_SERVICE_HOSTS as CHROMIUM_SERVICE_HOSTS  # re-exported
-from archiver.capture.chromium import NO_CHROMIUM as NO_CHROMIUM
-from archiver.capture.chromium import find_chromium as find_chromium
-from archiver.capture.chromium_render import ChromiumRenderer
-from archiver.capture.pagesteps import VIEWPORT as VIEWPORT
 from archiver.capture.renderer import ElementShot as ElementShot
 from archiver.capture.renderer import FrameInfo as FrameInfo
 from archiver.capture.renderer import PageCapture as PageCapture
@@ -54,8 +49,24 @@ from archiver.limits import DEFAULT_CAPTURE_DEADLINE
 from ..resource import Closing
 
 if TYPE_CHECKING:
+    from archiver.capture.chromium import CHROMIUM_SERVICE_HOSTS as CHROMIUM_SERVICE_HOSTS  # re-exported
+    from archiver.capture.chromium import NO_CHROMIUM as NO_CHROMIUM
+    from archiver.capture.chromium import find_chromium as find_chromium
+    from archiver.capture.pagesteps import VIEWPORT as VIEWPORT
     from archiver.net import NetOptions
     from archiver.warcstore import Batch
+
+# Re-exported, imported on first use: Playwright is loaded only by a process that renders.
+_ELSEWHERE = {"CHROMIUM_SERVICE_HOSTS": "archiver.capture.chromium", "NO_CHROMIUM": "archiver.capture.chromium",
+              "find_chromium": "archiver.capture.chromium", "VIEWPORT": "archiver.capture.pagesteps"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 T = TypeVar("T")
 
@@ -79,9 +90,14 @@ class Browser(Closing):
         render never starts it); `on_launch(self)` is called once it runs (its version and user
         agent known). A Chromium that cannot start raises BrowserUnavailable, then and on every
         later capture."""
-        self._launch: Callable[[], Coroutine[Any, Any, ChromiumRenderer]] = functools.partial(
-            ChromiumRenderer.launch, net, workdir=Path(workdir), timeout=timeout, headless=headless,
-            capture_deadline=capture_deadline, max_body=max_body, max_capture_bytes=max_capture_bytes)
+        async def launch() -> Renderer:
+            from archiver.capture.chromium_render import ChromiumRenderer  # Playwright, only now
+
+            return await ChromiumRenderer.launch(
+                net, workdir=Path(workdir), timeout=timeout, headless=headless, capture_deadline=capture_deadline,
+                max_body=max_body, max_capture_bytes=max_capture_bytes)
+
+        self._launch: Callable[[], Coroutine[Any, Any, Renderer]] = launch
         self._on_launch = on_launch
         self._launching = threading.Lock()
         self._launch_error: BrowserUnavailable | None = None
