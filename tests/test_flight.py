@@ -262,3 +262,15 @@ def test_a_browser_started_late_is_named_in_the_warcinfo_of_the_records_after_it
     assert b"browser-version" not in first[0][2]
     assert [u for _t, u, _p in second[1:]] == ["https://news.example/rendered-after", "https://news.example/rendered-later"]
     assert second[0][0] == "warcinfo" and b"browser-version: 1.2.3" in second[0][2]
+
+
+def test_pages_in_flight_with_worker_processes_is_a_usage_error(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text(site.ARTICLE_FLOOD.url + "\n")
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--concurrency", "2",
+                        "--pages-in-flight", "2", "--archive-dir", str(tmp_path / "archive")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and "--pages-in-flight 2 needs --concurrency 1" in r.stderr
+    assert not (tmp_path / "archive").exists()  # refused before anything was written
