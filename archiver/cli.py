@@ -35,6 +35,7 @@ from .cli_options import (
     MaxBytesOpt,
     MaxCaptureBytesOpt,
     OutFormat,
+    PagesInFlightOpt,
     PlatformOpt,
     ProxyOpt,
     ScanFormat,
@@ -238,6 +239,7 @@ def archive(
     capture_deadline: CaptureDeadlineOpt = 300.0,
     max_capture_bytes: MaxCaptureBytesOpt = 500 * 1024 * 1024,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
+    pages_in_flight: PagesInFlightOpt = None,
 ) -> None:
     """Capture articles and every post they embed or link, with Chromium, into WARC + screenshots + index.
 
@@ -254,7 +256,7 @@ def archive(
     with _progress(total=len(list(expand(sources)))) as progress:
         summary = _call(lambda: run_archive(sources, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress,
-                                            limits=limits))
+                                            limits=limits, pages_in_flight=pages_in_flight))
     raise typer.Exit(_print_summary(summary, format))
 
 
@@ -275,6 +277,7 @@ def run(
     capture_deadline: CaptureDeadlineOpt = 300.0,
     max_capture_bytes: MaxCaptureBytesOpt = 500 * 1024 * 1024,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format of the summary.")] = OutFormat.table,
+    pages_in_flight: PagesInFlightOpt = None,
 ) -> None:
     """A scheduled pass: archive new articles from the seeds, re-check held posts, record what changed.
 
@@ -296,7 +299,7 @@ def run(
     with _progress(total=total) as progress:
         summary = _call(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
                                         timeout=timeout, concurrency=concurrency, progress=progress,
-                                        limits=limits))
+                                        limits=limits, pages_in_flight=pages_in_flight))
     raise typer.Exit(_print_summary(summary, format))
 
 

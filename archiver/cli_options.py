@@ -75,3 +75,11 @@ TextOpt = Annotated[str | None, typer.Option("--text", help="Full-text search ov
 StatusOpt = Annotated[str | None, typer.Option("--status", help="live, deleted, unavailable, login_required, ...")]
 ArticleOpt = Annotated[str | None, typer.Option("--article", help="Only posts cited by this article URL.")]
 CapturedSinceOpt = Annotated[str | None, typer.Option("--captured-since", help="Captured at or after this date/datetime.")]
+
+
+# How many pages one process captures at once in its browser (archive, run).
+PagesInFlightOpt = Annotated[int | None, typer.Option(
+    "--pages-in-flight", min=1, max=16, metavar="N",
+    help="Pages captured at once in the one browser (each in a context of its own, recorded apart); the posts "
+         "an article cites start as soon as it is read. Default: 2 in one process; with --concurrency above 1, "
+         "each worker captures one page at a time.")]

@@ -7,6 +7,7 @@
     │   ├── RefusedError          the network policy refused the address (not a network failure)
     │   └── LimitExceeded         a response went over a limit (--max-bytes, a deadline)
     ├── BrowserError              no usable Chromium, or the browser crashed
+    │   └── BrowserUnavailable    Chromium could not be started: no capture can be made (ends a run)
     ├── IndexError_               the SQLite index is unreadable or from a newer version
     │   └── IndexDamaged          archive.db is corrupt: nothing can be read from it (exit 2)
     ├── DiskFull                  no space left on the device while writing a named file
@@ -58,6 +59,10 @@ class LimitExceeded(NetworkError):
 
 class BrowserError(ArchiverError):
     """No usable Chromium, or the browser failed."""
+
+
+class BrowserUnavailable(BrowserError):
+    """Chromium could not be started (it starts on a run's first capture): no capture can be made."""
 
 
 

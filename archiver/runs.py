@@ -35,17 +35,21 @@ log = logging.getLogger(__name__)
 
 def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timedelta = timedelta(days=7),
         wait: bool = False, timeout: float = 30.0, concurrency: int = 1,
-        progress: Callable[[str], None] | None = None, limits: Limits | None = None) -> ArchiveSummary:
-    """Archive what the seeds list, then re-check held posts whose last check is older than recheck_after."""
+        progress: Callable[[str], None] | None = None, limits: Limits | None = None,
+        pages_in_flight: int | None = None) -> ArchiveSummary:
+    """Archive what the seeds list, then re-check held posts whose last check is older than recheck_after;
+    `pages_in_flight` pages at once in this process (None: the default)."""
     seed_list = read_seeds(seeds)
     # The operator's own URL lists are trusted as given; links read from feeds are content.
     net = net.trusting(seed_list.trusted)
-    from .pipeline.run import Plan, execute
+    from .pipeline.run import Plan, execute, pages_in_flight_for
+
+    pages_in_flight_for(concurrency, pages_in_flight)  # a usage error before the lock is taken
 
     with locked(archive_dir, wait=wait):
         return execute("run", seed_list.sources, archive_dir, net, plan=Plan(recheck_after=recheck_after),
                        problems=seed_list.problems, workers=concurrency, timeout=timeout, limits=limits,
-                       progress=progress)
+                       progress=progress, pages_in_flight=pages_in_flight)
 
 
 @contextmanager

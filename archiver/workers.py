@@ -28,7 +28,6 @@ a second signal of the same kind as "stop at once", and one Ctrl-C must not coun
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import signal
 import sys
@@ -37,9 +36,11 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection, wait
-from multiprocessing.process import BaseProcess
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # multiprocessing is imported by a run that starts workers, not by every run
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,8 @@ class WorkerPool:
         Raises the first worker's start-up error when none could start (e.g. no Chromium), so that
         the caller reports it exactly as a run without workers would.
         """
+        import multiprocessing
+
         ctx = multiprocessing.get_context("spawn")
         levels = _logger_levels()
         for number in range(1, self.size + 1):
@@ -246,6 +249,8 @@ class WorkerPool:
             return
         by_conn = {id(w.conn): w for w in live}
         by_sentinel = {w.process.sentinel: w for w in live}
+        from multiprocessing.connection import wait
+
         for obj in wait([w.conn for w in live] + list(by_sentinel), timeout):
             if isinstance(obj, int):
                 w = by_sentinel[obj]

@@ -19,8 +19,12 @@ loop and waits for its result. Why a thread rather than `asyncio.Runner` on the 
   (`asyncio.run_coroutine_threadsafe`), which a loop tied to the caller's thread cannot offer.
 
 The thread is a daemon so that a Browser never closed cannot keep the process alive; `close()`
-ends the browser, then the loop, then joins the thread. WARC writes happen on the loop thread
-while the caller waits, so a store is never written from two threads at once through here.
+ends the browser, then the loop, then joins the thread. A render's WARC writes happen on the loop
+thread while its caller waits; callers in other threads may write to the same store at the same
+time (the HTTP client of another capture), which the store's own lock serialises.
+
+With `lazy`, Chromium (and its driver, gate and watchdog) start on the first `capture()`: a run
+whose pages are all held already starts no browser at all.
 
 Library code: no CLI imports.
 """
@@ -29,27 +33,40 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import importlib
 import threading
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from archiver.capture.chromium import CHROMIUM_SERVICE_HOSTS as CHROMIUM_SERVICE_HOSTS  # re-exported
-from archiver.capture.chromium import NO_CHROMIUM as NO_CHROMIUM
-from archiver.capture.chromium import find_chromium as find_chromium
-from archiver.capture.chromium_render import ChromiumRenderer
-from archiver.capture.pagesteps import VIEWPORT as VIEWPORT
 from archiver.capture.renderer import ElementShot as ElementShot
 from archiver.capture.renderer import FrameInfo as FrameInfo
 from archiver.capture.renderer import PageCapture as PageCapture
 from archiver.capture.renderer import Renderer
+from archiver.errors import BrowserError, BrowserUnavailable
 from archiver.limits import DEFAULT_CAPTURE_DEADLINE
 
 from ..resource import Closing
 
 if TYPE_CHECKING:
+    from archiver.capture.chromium import CHROMIUM_SERVICE_HOSTS as CHROMIUM_SERVICE_HOSTS  # re-exported
+    from archiver.capture.chromium import NO_CHROMIUM as NO_CHROMIUM
+    from archiver.capture.chromium import find_chromium as find_chromium
+    from archiver.capture.pagesteps import VIEWPORT as VIEWPORT
     from archiver.net import NetOptions
     from archiver.warcstore import Batch
+
+# Re-exported, imported on first use: Playwright is loaded only by a process that renders.
+_ELSEWHERE = {"CHROMIUM_SERVICE_HOSTS": "archiver.capture.chromium", "NO_CHROMIUM": "archiver.capture.chromium",
+              "find_chromium": "archiver.capture.chromium", "VIEWPORT": "archiver.capture.pagesteps"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ELSEWHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
 
 T = TypeVar("T")
 
@@ -60,29 +77,73 @@ class Browser(Closing):
     """One Chromium for a whole run; `capture()` records one page in a fresh context.
 
     Safe to call from any thread; calls from several threads run their renders concurrently on
-    the one browser (each in its own context).
+    the one browser (each in its own context, writing only into the batch it was handed).
     """
+
+    renderer: Renderer
 
     def __init__(self, net: NetOptions, *, workdir: Path, timeout: float = 30.0,
                  headless: bool = True, capture_deadline: float | None = DEFAULT_CAPTURE_DEADLINE,
-                 max_body: int | None = None, max_capture_bytes: int | None = None) -> None:
+                 max_body: int | None = None, max_capture_bytes: int | None = None, lazy: bool = False,
+                 on_launch: Callable[[Browser], None] | None = None) -> None:
+        """Start Chromium now, or with `lazy` on the first `capture()` (a run with nothing to
+        render never starts it); `on_launch(self)` is called once it runs (its version and user
+        agent known). A Chromium that cannot start raises BrowserUnavailable, then and on every
+        later capture."""
+        async def launch() -> Renderer:
+            from archiver.capture.chromium_render import ChromiumRenderer  # Playwright, only now
+
+            return await ChromiumRenderer.launch(
+                net, workdir=Path(workdir), timeout=timeout, headless=headless, capture_deadline=capture_deadline,
+                max_body=max_body, max_capture_bytes=max_capture_bytes)
+
+        self._launch: Callable[[], Coroutine[Any, Any, Renderer]] = launch
+        self._on_launch = on_launch
+        self._launching = threading.Lock()
+        self._launch_error: BrowserUnavailable | None = None
+        self.browser_version = ""
+        self.user_agent = ""
         self._start_loop()
-        try:
-            chromium = self._call(ChromiumRenderer.launch(
-                net, workdir=Path(workdir), timeout=timeout, headless=headless,
-                capture_deadline=capture_deadline, max_body=max_body, max_capture_bytes=max_capture_bytes))
-        except BaseException:
-            self._stop_loop()
-            raise
-        self.renderer: Renderer = chromium
-        self.browser_version: str = chromium.browser_version
-        self.user_agent: str = chromium.user_agent
+        if not lazy:
+            try:
+                self._renderer()
+            except BaseException:
+                self._stop_loop()
+                raise
+
+    @property
+    def launched(self) -> bool:
+        """Whether the browser runs (or ran): False until the first capture of a lazy one."""
+        return hasattr(self, "renderer")
+
+    def _renderer(self) -> Renderer:
+        """The running renderer, launched on first use (once, whichever thread asks first)."""
+        if hasattr(self, "renderer"):
+            return self.renderer
+        with self._launching:
+            if self._launch_error is not None:
+                raise self._launch_error
+            if not hasattr(self, "renderer"):
+                try:
+                    chromium = self._call(self._launch())
+                except BrowserError as e:
+                    self._launch_error = BrowserUnavailable(str(e))
+                    raise self._launch_error from e
+                self.browser_version = chromium.browser_version
+                self.user_agent = chromium.user_agent
+                self.renderer = chromium
+                if self._on_launch is not None:
+                    self._on_launch(self)
+        return self.renderer
 
     @classmethod
     def wrapping(cls, renderer: Renderer) -> Browser:
         """The facade around a renderer that is already running (tests' FakeRenderer, say); closing
         the facade closes the renderer."""
         self = cls.__new__(cls)
+        self._on_launch = None
+        self._launching = threading.Lock()
+        self._launch_error = None
         self._start_loop()
         self.renderer = renderer
         self.browser_version = renderer.browser_version
@@ -147,6 +208,6 @@ class Browser(Closing):
         whatever was recorded; only a dead browser raises BrowserError. At the capture deadline
         the steps stop: what was complete is kept and written, and `errors` says so.
         """
-        return self._call(self.renderer.render(
+        return self._call(self._renderer().render(
             url, batch, screenshot_path=screenshot_path, element_selectors=element_selectors,
             element_dir=element_dir, settle_ms=settle_ms, wait_for=wait_for))

@@ -1,5 +1,6 @@
 """The capture pipeline: message-shaped tasks (`tasks`), their handlers (`articles`, `posts`), the
-executors that run them (`executors`) and the one two-phase run (`run`)."""
+executors that run them (`executors`) and the one run (`run`): articles, and the posts each cites as
+soon as it is read."""
 
 from .executors import Executor, Handlers, InlineExecutor, NotStarted, ProcessPoolExecutor, TaskFailed
 from .run import Plan, RunState, choose_posts, execute, run_phases

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import times
-from ..errors import ArchiverError, DiskFull, NetworkError, SourceError
+from ..errors import ArchiverError, BrowserUnavailable, DiskFull, NetworkError, SourceError
 from ..index.rows import Capture
 from ..layout import article_dir, relative
 from ..models import Document, Post
@@ -174,7 +174,7 @@ class ArticleHandler:
                                          element_selectors=EMBED_ELEMENT_SELECTORS, element_dir=shots)
                 if page.errors and page.status is None:
                     error = "; ".join(page.errors)
-            except DiskFull:
+            except (DiskFull, BrowserUnavailable):
                 raise
             except ArchiverError as e:
                 error = str(e)

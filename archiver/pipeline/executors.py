@@ -1,15 +1,21 @@
-"""Where a run's tasks are handled: in this process (`InlineExecutor`) or over worker processes
-(`ProcessPoolExecutor`). Both run the same `Handlers`, so a task gives the same result either way.
+"""Where a run's tasks are handled: in this process (`InlineExecutor`, up to `pages_in_flight` tasks
+at once) or over worker processes (`ProcessPoolExecutor`). Both run the same `Handlers`, so a task
+gives the same result either way.
 
-An executor is a context manager whose `map(tasks)` returns one answer per task, in order: the
-task's result, `NotStarted` when the run was asked to stop before it began, or `TaskFailed` when
-the process handling it died or raised. `close()` ends the work (the run calls it once both phases
-are done; leaving the context closes too).
+An executor is a context manager: `submit(task)` queues a task, `answers()` yields `(task, answer)`
+as tasks end, until none is left (a task submitted meanwhile, a post found by an article that just
+ended, is among them). The answer is the task's result, `NotStarted` when the run was asked to stop
+before it began, or `TaskFailed` when the process handling it died or raised. `close()` ends the
+work (the run calls it once every task is answered; leaving the context closes too).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import heapq
+import itertools
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -28,13 +34,16 @@ if TYPE_CHECKING:
 
 Answer = Result | NotStarted | TaskFailed
 
-__all__ = ["Answer", "Executor", "Handlers", "InlineExecutor", "NotStarted", "ProcessPoolExecutor", "TaskFailed"]
+__all__ = ["Answer", "Executor", "Handlers", "InlineExecutor", "NotStarted", "ProcessPoolExecutor", "TaskFailed",
+           "Waves"]
 
 
 class Executor(Protocol):
-    """Runs tasks and answers each, in order."""
+    """Runs the tasks submitted to it and answers each once."""
 
-    def map(self, tasks: Sequence[Task]) -> list[Answer]: ...
+    def submit(self, task: Task) -> None: ...
+
+    def answers(self) -> Iterator[tuple[Task, Answer]]: ...
 
     def close(self) -> None: ...
 
@@ -44,7 +53,7 @@ class Executor(Protocol):
 
 
 class Handlers:
-    """The one place a task is handled, whichever process it runs in."""
+    """The one place a task is handled, whichever process or thread it runs in."""
 
     def __init__(self, session: Session, *, recapture: bool = False,
                  progress: Callable[[str], None] | None = None) -> None:
@@ -60,24 +69,103 @@ class Handlers:
         raise TypeError(f"unknown task {task!r}")
 
 
-class InlineExecutor:
-    """Every task in this process, one after the other, with one session.
+class Waves:
+    """`submit`/`answers` over a `map(tasks)` that answers a list of tasks in order: what is
+    submitted while one wave's answers are read runs in the next wave (for a run: every article,
+    then every post)."""
 
-    A handler's exception is not a task's failure here: it ends the run (a full disk, a broken
-    index), as it always has without workers.
-    """
-
-    def __init__(self, handlers: Handlers) -> None:
-        self.handlers = handlers
+    def __init__(self) -> None:
+        self._queued: list[Task] = []
 
     def map(self, tasks: Sequence[Task]) -> list[Answer]:
-        out: list[Answer] = []
-        for task in tasks:
-            out.append(NotStarted() if STOP.requested else self.handlers.handle(task))
-        return out
+        raise NotImplementedError
+
+    def submit(self, task: Task) -> None:
+        self._queued.append(task)
+
+    def answers(self) -> Iterator[tuple[Task, Answer]]:
+        while self._queued:
+            tasks, self._queued = self._queued, []
+            yield from zip(tasks, self.map(tasks), strict=True)
+
+
+def _rank(task: Task) -> int:
+    # A post waiting is taken before an article not started: its article has been read, and the
+    # run finishes what it found before reading more.
+    return 0 if isinstance(task, PostTask) else 1
+
+
+class InlineExecutor:
+    """Tasks in this process with one session, up to `pages_in_flight` at once.
+
+    With one page in flight every task runs in the calling thread, one after the other. With more,
+    each runs in a thread of a small pool; their captures overlap in the one browser (each page in a
+    context of its own, writing into its own batch) and the session's index must be one that
+    threads may share (`Session(pages_in_flight=N)` opens it so). Posts submitted go before
+    articles not started yet; among each, first submitted, first started.
+
+    A handler's exception is not a task's failure here: it ends the run (a full disk, a broken
+    index, no Chromium), as it always has without workers; tasks already running finish first.
+    """
+
+    def __init__(self, handlers: Handlers | Callable[[], Handlers], *, pages_in_flight: int = 1) -> None:
+        if isinstance(handlers, Handlers) and pages_in_flight > 1:
+            raise ValueError("several pages in flight need a factory of handlers (one set per thread)")
+        self._shared = handlers if isinstance(handlers, Handlers) else None
+        self._make = None if isinstance(handlers, Handlers) else handlers
+        self.pages_in_flight = max(1, pages_in_flight)
+        self._queue: list[tuple[int, int, Task]] = []
+        self._order = itertools.count()
+        self._local = threading.local()
+        self._pool: ThreadPoolExecutor | None = None
+        self._running: dict[Future[Result], Task] = {}
+
+    @property
+    def handlers(self) -> Handlers:
+        """This thread's handlers (handlers keep per-task state: one set per thread)."""
+        if self._shared is not None:
+            return self._shared
+        made: Handlers | None = getattr(self._local, "handlers", None)
+        if made is None:
+            assert self._make is not None
+            made = self._local.handlers = self._make()
+        return made
+
+    def _handle(self, task: Task) -> Result:
+        return self.handlers.handle(task)
+
+    def submit(self, task: Task) -> None:
+        heapq.heappush(self._queue, (_rank(task), next(self._order), task))
+
+    def answers(self) -> Iterator[tuple[Task, Answer]]:
+        if self.pages_in_flight == 1:
+            while self._queue:
+                task = heapq.heappop(self._queue)[2]
+                yield task, NotStarted() if STOP.requested else self._handle(task)
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.pages_in_flight, thread_name_prefix="archiver-page")
+        while self._queue or self._running:
+            while self._queue and len(self._running) < self.pages_in_flight:
+                task = heapq.heappop(self._queue)[2]
+                if STOP.requested:
+                    yield task, NotStarted()
+                    continue
+                self._running[self._pool.submit(self._handle, task)] = task
+            if not self._running:
+                continue
+            done, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
+            for future in [f for f in self._running if f in done]:  # in the order they started
+                task = self._running.pop(future)
+                yield task, future.result()
 
     def close(self) -> None:
-        pass
+        # Tasks still running (the run ended with an error) finish before the session closes.
+        self._queue.clear()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._running.clear()
 
     def __enter__(self) -> InlineExecutor:
         return self
@@ -104,9 +192,10 @@ class PipelineJob:
         self._progress: Callable[[str], None] | None = None
 
     def open(self, worker: int) -> None:
-        # A WARC prefix of its own: two workers never race for the same file name.
+        # A WARC prefix of its own: two workers never race for the same file name. The browser
+        # starts with the worker, so a Chromium that cannot start is the pool's start-up error.
         session = Session(self.archive_dir, self.net, timeout=self.timeout,
-                          warc_prefix=f"archiver-w{worker}", limits=self.limits)
+                          warc_prefix=f"archiver-w{worker}", limits=self.limits, lazy_browser=False)
         self._session = session.__enter__()
         self._handlers = Handlers(self._session, recapture=self.recapture, progress=self._say)
 
@@ -125,8 +214,9 @@ class PipelineJob:
             self._session = None
 
 
-class ProcessPoolExecutor:
-    """Tasks shared among `workers` spawned processes (archiver/workers.py), one task at a time each.
+class ProcessPoolExecutor(Waves):
+    """Tasks shared among `workers` spawned processes (archiver/workers.py), one task at a time each,
+    in waves: the posts the articles cite start once every article is answered.
 
     `close()` waits for the workers, then repairs the `.open` WARC a dead worker left.
     """
@@ -136,6 +226,7 @@ class ProcessPoolExecutor:
                  progress: Callable[[str], None] | None = None) -> None:
         from ..workers import WorkerPool
 
+        super().__init__()
         self.archive_dir = archive_dir
         self.net = net
         self._pool: WorkerPool = WorkerPool(PipelineJob(archive_dir, net, timeout, limits, recapture), workers,

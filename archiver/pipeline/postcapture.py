@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ArchiverError, DiskFull, NetworkError, RefusedError
+from ..errors import ArchiverError, BrowserUnavailable, DiskFull, NetworkError, RefusedError
 from ..index.rows import Capture
 from ..layout import MEDIA_DIR, post_dir, relative
 from ..modes import make_dirs, write_file
@@ -75,7 +75,7 @@ class PostCapturer:
         try:
             page = self.browser.capture(url, batch, screenshot_path=shot, element_selectors=selectors,
                                         element_dir=out)
-        except DiskFull:
+        except (DiskFull, BrowserUnavailable):
             raise
         except ArchiverError as e:
             return None, str(e)
@@ -110,7 +110,7 @@ class PostCapturer:
         key, platform = post.key, post.platform
         try:
             return self._capture(post, offline, recheck)
-        except DiskFull:
+        except (DiskFull, BrowserUnavailable):
             raise
         except RefusedError as e:
             # The policy kept the tool away from the address: nothing was learnt about the post.

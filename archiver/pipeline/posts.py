@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..errors import DiskFull
+from ..errors import BrowserUnavailable, DiskFull
 from ..models import Post
 from ..space import disk_full, is_full
 from .postcapture import PostOutcome
@@ -47,7 +47,7 @@ class PostHandler:
         self.progress(f"post {post.key}")
         try:
             result = s.posts.capture(post, offline=self.offline, recheck=recheck)
-        except DiskFull:
+        except (DiskFull, BrowserUnavailable):
             raise  # every later write would fail too: stop the run, naming the file
         except Exception as e:
             if is_full(e):

@@ -1,9 +1,10 @@
-"""One run, two phases, over an executor; used by `archive` (no re-checks) and `run` (re-checks).
+"""One run over an executor; used by `archive` (no re-checks) and `run` (re-checks).
 
   1. articles: each source read, its posts detected, short links resolved, the article page
      captured and its citations indexed;
   2. posts: each post once (the first citation wins), only if not held yet (unless recaptured),
-     then the held posts due for a re-check.
+     started as soon as the article citing it first has been read (and every article before it
+     in the specs' order); then the held posts due for a re-check, once every article is read.
 This process holds the archive's lock throughout, repairs WARC files left open before the run, and
 does the bookkeeping (the run row, the choice of posts, the summary); the executor handles the tasks,
 here or in worker processes. Whether the network was found unreachable is run state: carried from
@@ -20,12 +21,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import UsageError
 from ..interrupt import STOP
 from ..limits import Limits
 from ..models import Post
 from ..sources import expand
 from ..times import iso_seconds
-from .executors import Executor, Handlers, InlineExecutor, NotStarted, ProcessPoolExecutor, TaskFailed
+from .executors import Answer, Executor, Handlers, InlineExecutor, NotStarted, ProcessPoolExecutor, TaskFailed
 from .postcapture import PostOutcome
 from .session import Session, recover_warcs
 from .summary import ArchiveSummary, ArticleOutcome
@@ -36,6 +38,23 @@ if TYPE_CHECKING:
     from ..net import NetOptions
 
 log = logging.getLogger(__name__)
+
+
+# Pages one process captures at once by default, measured on a 2-core machine with bench/flight.py
+# (1, 2, 3 and 4 pages; README's performance section): 2 was the fastest and needs the least memory
+# of those that gain; more pages only share the same two cores.
+PAGES_IN_FLIGHT = 2
+
+
+def pages_in_flight_for(workers: int, asked: int | None) -> int:
+    """The pages in flight a run uses: `asked`, else the default; worker processes capture one
+    page at a time each (UsageError when more is asked of them)."""
+    if workers > 1:
+        if asked is not None and asked > 1:
+            raise UsageError(f"--pages-in-flight {asked} needs --concurrency 1: each worker process captures "
+                             "one page at a time; use one or the other")
+        return 1
+    return PAGES_IN_FLIGHT if asked is None else max(1, asked)
 
 
 @dataclass
@@ -56,10 +75,16 @@ class Plan:
 
 def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptions, *, plan: Plan,
             problems: Sequence[str] = (), workers: int = 1, timeout: float = 30.0,
-            limits: Limits | None = None, progress: Callable[[str], None] | None = None) -> ArchiveSummary:
-    """Run `specs` as the `command` row of `runs`; the caller holds the archive's lock."""
+            limits: Limits | None = None, progress: Callable[[str], None] | None = None,
+            pages_in_flight: int | None = None) -> ArchiveSummary:
+    """Run `specs` as the `command` row of `runs`; the caller holds the archive's lock.
+
+    `workers` > 1: over that many worker processes, one page at a time each; otherwise in this
+    process with up to `pages_in_flight` pages captured at once in its one browser (None: the
+    default, `PAGES_IN_FLIGHT`)."""
     from ..runs import recorded_run
 
+    pages_in_flight = pages_in_flight_for(workers, pages_in_flight)
     limits = limits or Limits()
     recover_warcs(archive_dir)
     with ExitStack() as stack:
@@ -74,11 +99,17 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
                 archive_dir, net, workers, timeout=timeout, limits=limits, recapture=plan.recapture,
                 progress=progress))
         else:
-            session = stack.enter_context(Session(archive_dir, net, timeout=timeout, limits=limits))
+            session = stack.enter_context(Session(archive_dir, net, timeout=timeout, limits=limits,
+                                                  pages_in_flight=pages_in_flight))
             index = session.index
             record = stack.enter_context(recorded_run(index, command))
-            executor = stack.enter_context(InlineExecutor(Handlers(session, recapture=plan.recapture,
-                                                                   progress=progress)))
+            if pages_in_flight > 1:
+                executor = stack.enter_context(InlineExecutor(
+                    lambda: Handlers(session, recapture=plan.recapture, progress=progress),
+                    pages_in_flight=pages_in_flight))
+            else:
+                executor = stack.enter_context(InlineExecutor(Handlers(session, recapture=plan.recapture,
+                                                                       progress=progress)))
         record.summary = summary = ArchiveSummary(started_at=iso_seconds(), failures=list(problems))
         run_phases(executor, index, list(expand(list(specs))), summary, plan)
     return summary
@@ -86,29 +117,125 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
 
 def run_phases(executor: Executor, index: ArchiveIndex, specs: list[str], summary: ArchiveSummary,
                plan: Plan) -> RunState:
-    """Both phases over `executor`, then the bookkeeping; fills `summary` in place."""
+    """Every article, and the posts they cite as soon as they are read, over `executor`; then the
+    bookkeeping. Fills `summary` in place, in the order of the specs and of the posts' first
+    citations whatever order the tasks ended in."""
     state = RunState()
     summary.articles_planned += len(specs)
-    posts = phase_articles(executor, specs, summary, state)
-    tasks = [] if STOP.requested else choose_posts(index, posts, summary, state, plan)
-    before = {t.key: index.post_status(t.key) for t in tasks if t.recheck_key is not None}
-    if before:
-        log.info("re-checking %d post(s) last checked before %s ago", len(before), plan.recheck_after)
-    phase_posts(executor, tasks, summary, state)
+    flight = _Flight(executor, index, summary, state, plan, [ArticleTask(s) for s in specs])
+    flight.run()
     executor.close()
-    summary.rechecked = sum(1 for p in summary.posts if p.key in before)
-    summary.changed = sum(1 for p in summary.posts if p.key in before and before[p.key] != p.status)
+    phase_articles(flight.articles, summary, state)
+    phase_posts(flight.post_answers(), summary, state)
+    summary.rechecked = sum(1 for p in summary.posts if p.key in flight.before)
+    summary.changed = sum(1 for p in summary.posts if p.key in flight.before and flight.before[p.key] != p.status)
     summary.network_unreachable = state.offline
     summary.finished_at = iso_seconds()
     summary.interrupted = STOP.signum
     return state
 
 
-def phase_articles(executor: Executor, specs: list[str], summary: ArchiveSummary, state: RunState) -> list[Post]:
-    """Phase 1; returns every post the articles cite that has something to capture, in citation order."""
-    posts: list[Post] = []
-    for spec, result in zip(specs, executor.map([ArticleTask(s) for s in specs]), strict=True):
-        if isinstance(result, NotStarted):
+class _Flight:
+    """The tasks of one run as they are made and answered.
+
+    Articles are read in any order, but their posts are chosen in the order of the specs: the
+    posts of article i are chosen (and start) once articles 0..i are all answered, so the first
+    citation still wins and the posts come out in the order the run has always given them. Re-checks
+    of held posts are chosen once every article is answered: those this run's articles cite in
+    citation order, then the others stalest first.
+    """
+
+    def __init__(self, executor: Executor, index: ArchiveIndex, summary: ArchiveSummary, state: RunState,
+                 plan: Plan, articles: list[ArticleTask]) -> None:
+        self.executor, self.index, self.summary, self.state, self.plan = executor, index, summary, state, plan
+        self.tasks = articles
+        self.articles: list[tuple[ArticleTask, Answer | None]] = [(t, None) for t in articles]
+        self._position = {id(t): i for i, t in enumerate(articles)}
+        self._chosen = 0  # articles whose posts were chosen
+        self._rechecks_chosen = False
+        self._seen: dict[str, None] = {}  # keys of the posts cited so far, in citation order
+        self.posts: list[PostTask] = []
+        self._post_answers: dict[int, Answer] = {}
+        self.before: dict[str, str | None] = {}  # re-checked posts: their status before this run
+
+    def run(self) -> None:
+        for article in self.tasks:
+            self.executor.submit(article)
+        self._choose()  # no articles at all: the re-checks are due at once
+        for task, answer in self.executor.answers():
+            if isinstance(task, ArticleTask):
+                self.articles[self._position[id(task)]] = (task, answer)
+                self._choose()
+            else:
+                self._post_answers[id(task)] = answer
+                if isinstance(answer, PostResult):
+                    self.state.offline = self.state.offline or answer.network_unreachable
+
+    def _choose(self) -> None:
+        """Submit the posts of every article now answered in order; the re-checks after the last."""
+        while self._chosen < len(self.articles) and self.articles[self._chosen][1] is not None:
+            answer = self.articles[self._chosen][1]
+            self._chosen += 1
+            if not isinstance(answer, ArticleResult):
+                continue
+            self.state.offline = self.state.offline or answer.network_unreachable
+            if STOP.requested:
+                continue
+            for task in choose_posts(self.index, list(answer.posts), self.summary, self.state,
+                                     replace(self.plan, recheck_after=None), seen=self._seen):
+                self._submit(task)
+        if (self._chosen == len(self.articles) and not self._rechecks_chosen and not STOP.requested
+                and self.plan.recheck_after is not None):
+            self._rechecks_chosen = True
+            captured = {t.key for t in self.posts}
+            due = [k for k in self.index.posts_due_for_recheck(self.plan.recheck_after) if k not in captured]
+            # Posts this run's articles cite come first, in citation order, then the others
+            # stalest first: captures in flight at once check their posts in no fixed order, and
+            # the run's summary must not depend on which finished first.
+            cited = {k: i for i, k in enumerate(self._seen)}
+            due.sort(key=lambda k: cited.get(k, len(cited)))
+            self.before = {k: self.index.post_status(k) for k in due}
+            if due:
+                log.info("re-checking %d post(s) last checked before %s ago", len(due), self.plan.recheck_after)
+            for key in due:
+                self._submit(PostTask(recheck_key=key, offline=self.state.offline))
+
+    def _submit(self, task: PostTask) -> None:
+        self.posts.append(task)
+        self.executor.submit(task)
+
+    def post_answers(self) -> list[tuple[PostTask, Answer]]:
+        return [(t, self._post_answers.get(id(t), NotStarted())) for t in self.posts]
+
+
+def choose_posts(index: ArchiveIndex, posts: list[Post], summary: ArchiveSummary, state: RunState,
+                 plan: Plan, *, seen: dict[str, None] | None = None) -> list[PostTask]:
+    """The posts to capture: each once (the first citation wins; `seen` holds the keys chosen
+    before, and gets these), only if not held yet (unless `plan.recapture`); then, with
+    `plan.recheck_after`, the held posts due for a re-check that are not captured anyway."""
+    tasks: list[PostTask] = []
+    seen = {} if seen is None else seen
+    for post in posts:
+        if post.key in seen:
+            continue
+        seen[post.key] = None
+        if not plan.recapture and index.has_capture(post.key):
+            summary.skipped_posts += 1
+            continue
+        tasks.append(PostTask(post=post, offline=state.offline))
+    if plan.recheck_after is not None:
+        captured = {t.key for t in tasks}
+        tasks += [PostTask(recheck_key=k, offline=state.offline)
+                  for k in index.posts_due_for_recheck(plan.recheck_after) if k not in captured]
+    return tasks
+
+
+def phase_articles(answers: Sequence[tuple[ArticleTask, Answer | None]], summary: ArchiveSummary,
+                   state: RunState) -> None:
+    """The articles' part of the summary, in the order of the specs."""
+    for task, result in answers:
+        spec = task.spec
+        if result is None or isinstance(result, NotStarted):
             continue
         if isinstance(result, TaskFailed):
             msg = f"{spec}: not archived: {result.reason}"
@@ -122,34 +249,12 @@ def phase_articles(executor: Executor, specs: list[str], summary: ArchiveSummary
         summary.failures.extend(result.failures)
         summary.sources_read += int(result.read)
         state.offline = state.offline or result.network_unreachable
-        posts.extend(result.posts)
-    return posts
 
 
-def choose_posts(index: ArchiveIndex, posts: list[Post], summary: ArchiveSummary, state: RunState,
-                 plan: Plan) -> list[PostTask]:
-    """Phase 2's work: each post once (the first citation wins), only if not held yet (unless
-    `plan.recapture`); then the held posts due for a re-check that are not captured anyway."""
-    tasks: list[PostTask] = []
-    seen: set[str] = set()
-    for post in posts:
-        if post.key in seen:
-            continue
-        seen.add(post.key)
-        if not plan.recapture and index.has_capture(post.key):
-            summary.skipped_posts += 1
-            continue
-        tasks.append(PostTask(post=post, offline=state.offline))
-    if plan.recheck_after is not None:
-        captured = {t.key for t in tasks}
-        tasks += [PostTask(recheck_key=k, offline=state.offline)
-                  for k in index.posts_due_for_recheck(plan.recheck_after) if k not in captured]
-    return tasks
-
-
-def phase_posts(executor: Executor, tasks: list[PostTask], summary: ArchiveSummary, state: RunState) -> None:
-    """Phase 2; a task whose worker failed is a post with an error, tried again by the next run."""
-    for task, result in zip(tasks, executor.map(tasks), strict=True):
+def phase_posts(answers: Sequence[tuple[PostTask, Answer]], summary: ArchiveSummary, state: RunState) -> None:
+    """The posts' part of the summary, in the order they were chosen; a task whose worker failed
+    is a post with an error, tried again by the next run."""
+    for task, result in answers:
         if isinstance(result, NotStarted):
             continue
         if isinstance(result, TaskFailed):
@@ -169,11 +274,11 @@ def phase_posts(executor: Executor, tasks: list[PostTask], summary: ArchiveSumma
 
 def archive_sources(specs: list[str], archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
                     recapture: bool = False, max_bytes: int, progress: Callable[[str], None] | None = None,
-                    limits: Limits | None = None) -> ArchiveSummary:
+                    limits: Limits | None = None, pages_in_flight: int | None = None) -> ArchiveSummary:
     """`archive`: every source under the archive's lock, in this process; `max_bytes` caps every body."""
     from ..runs import locked
 
     limits = replace(limits or Limits(), max_bytes=max_bytes)
     with locked(archive_dir):
         return execute("archive", specs, archive_dir, net, plan=Plan(recapture=recapture), timeout=timeout,
-                       limits=limits, progress=progress)
+                       limits=limits, progress=progress, pages_in_flight=pages_in_flight)

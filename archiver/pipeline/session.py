@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..layout import WARC_DIR
 from ..limits import Limits
@@ -14,6 +14,7 @@ from .postcapture import PostCapturer
 
 if TYPE_CHECKING:
     from ..capture.http import RecordingClient
+    from ..index.protocol import Index
     from ..net import NetOptions
 
 log = logging.getLogger(__name__)
@@ -34,18 +35,27 @@ def recover_warcs(archive_dir: Path) -> None:
 class Session:
     """Opens (and always closes) the index, WARC store, HTTP client and one browser.
 
+    The browser starts on the first capture (a run with every page held starts none); from then
+    on the WARC files name its version and user agent in their warcinfo (a file begun before is
+    finished then: see `WarcStore.describe`). With `pages_in_flight` > 1 captures run in several
+    threads at once: the index is then a `SharedIndex`, which serialises its calls and keeps each
+    capture's transaction whole.
+
     It never repairs WARC files (`recover_warcs` does, before the run): in a run over worker
     processes another worker's `.open` file is alive, not a leftover. Each process of a run passes
     its own `warc_prefix`, so that no two ever pick the same WARC file name.
     """
 
     def __init__(self, archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
-                 warc_prefix: str = "archiver", limits: Limits | None = None) -> None:
+                 warc_prefix: str = "archiver", limits: Limits | None = None, pages_in_flight: int = 1,
+                 lazy_browser: bool = True) -> None:
         self.archive_dir = archive_dir
         self.net = net
         self.timeout = timeout
         self.limits = limits or Limits()
         self.warc_prefix = warc_prefix
+        self.pages_in_flight = pages_in_flight
+        self.lazy_browser = lazy_browser
         self._stack = ExitStack()
 
     def __enter__(self) -> Session:
@@ -56,13 +66,24 @@ class Session:
 
         warcs = make_dirs(self.archive_dir / WARC_DIR)
         try:
-            self.index = self._stack.enter_context(open_index(self.archive_dir))
+            if self.pages_in_flight > 1:
+                from .sharedindex import SharedIndex
+
+                shared = self._stack.enter_context(SharedIndex(lambda: open_index(self.archive_dir)))
+                self.index: Index = cast("Index", shared)  # answers every call of the index it wraps
+            else:
+                self.index = self._stack.enter_context(open_index(self.archive_dir))
+            self.store = self._stack.enter_context(WarcStore(warcs, prefix=self.warc_prefix))
+
+            def launched(browser: Browser) -> None:
+                self.store.describe({"browser-version": browser.browser_version or "",
+                                     "http-header-user-agent": browser.user_agent or ""})
+
             self.browser = self._stack.enter_context(
                 Browser(self.net, workdir=self.archive_dir / ".browser", timeout=self.timeout,
                         capture_deadline=self.limits.capture_deadline, max_body=self.limits.max_bytes,
-                        max_capture_bytes=self.limits.max_capture_bytes))
-            self.store = self._stack.enter_context(WarcStore(warcs, prefix=self.warc_prefix, info={
-                "browser-version": self.browser.browser_version or "", "http-header-user-agent": self.browser.user_agent or ""}))
+                        max_capture_bytes=self.limits.max_capture_bytes, lazy=self.lazy_browser,
+                        on_launch=launched))
             # Every index write is also kept in the WARCs, so that `archiver reindex` can rebuild it.
             self.index.journal.writer = self.store.write_metadata_batch
             self.client: RecordingClient = self._stack.enter_context(

@@ -339,6 +339,16 @@ class WarcStore(Closing):
                 os.fsync(self._fd)
             self._end()
 
+    def describe(self, fields: dict[str, str]) -> None:
+        """Add `fields` to every later file's warcinfo (the browser's version, known once it runs).
+        A file begun without them is finished here: the records after this point go into a file
+        whose warcinfo says them."""
+        with self._lock:
+            if all(self.info.get(k) == v for k, v in fields.items()):
+                return
+            self.info.update(fields)
+            self._finish_current()
+
     def flush(self) -> None:
         """Nothing to do: every record is written and fsync'ed before its RecordInfo is returned."""
 
