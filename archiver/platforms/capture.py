@@ -148,3 +148,52 @@ class Aliases:
 
     resolve: Callable[[Any, HttpGetter], Alias]
     identify: Callable[[Any, str, str | None], None]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer of a platform's data endpoint, asked through the capture's recording client.
+
+    `status` None: no answer came, `error` says why (`network_failed`/`refused` as in
+    capture/types.py). `data`: the body as JSON (None when it is not JSON); `text`: its start.
+    """
+
+    url: str
+    status: int | None
+    data: Any = None
+    text: str = ""
+    error: str | None = None
+    network_failed: bool = False
+    refused: bool = False
+
+    def error_code(self) -> tuple[str | None, str | None]:
+        """(`error`, `message`) of a JSON error body (`{"error": "NotFound", "message": "..."}`)."""
+        if not isinstance(self.data, dict):
+            return None, None
+        code, message = self.data.get("error"), self.data.get("message")
+        return (str(code) if code is not None else None), (str(message) if message is not None else None)
+
+    def unanswered(self, what: str) -> Probe:
+        """The probe of a post whose endpoint gave no answer: nothing is known of the post."""
+        if self.refused:
+            return Probe("unknown", f"{what}: {self.error}", refused=True)
+        return Probe("unavailable", f"{what}: {self.error}", network_failed=self.network_failed)
+
+
+def ask(client: HttpGetter, url: str, *, follow_redirects: bool = True) -> Answer:
+    """GET `url` (every exchange lands in the capture's WARC); never raises for network trouble."""
+    import httpx
+
+    from archiver.capture.types import Failure
+    from archiver.errors import NetworkError
+
+    try:
+        resp = client.get(url, follow_redirects=follow_redirects)
+    except (NetworkError, httpx.TransportError) as e:
+        failed = Failure.of(e)
+        return Answer(url, None, error=failed.error, network_failed=failed.network_failed, refused=failed.refused)
+    try:
+        data = resp.json()
+    except ValueError:
+        data = None
+    return Answer(url, resp.status_code, data, resp.text[:2000])
