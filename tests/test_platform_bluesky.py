@@ -4,7 +4,6 @@ not public, of a taken-down account), against the public AppView on the fake web
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 

@@ -22,7 +22,6 @@ from tests.fakerender import png
 from .app import Handler, Request, Response, SiteState, not_found, text
 
 
-
 @dataclass(frozen=True)
 class Status:
     host: str
