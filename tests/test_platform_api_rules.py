@@ -4,6 +4,7 @@ each rule fed the answer it reads (an httpx transport answering as the platform 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -184,3 +185,14 @@ def test_reddit_gallery_in_its_order_unescaped() -> None:
                                 "b": {"s": {"gif": "https://i.redd.it/b.gif"}}},
              "preview": {"images": [{"source": {"url": "https://preview.redd.it/ignored.jpg"}}]}}
     assert full_size_media(thing) == ["https://i.redd.it/b.gif", "https://preview.redd.it/a.jpg?width=2000&s=1"]
+
+
+def test_readme_status_table_lists_exactly_the_statuses() -> None:
+    from pathlib import Path
+
+    from archiver.models import POST_STATUSES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("## Post statuses", 1)[1].split("\n\n", 2)[1]
+    listed = [s for row in table.splitlines()[2:] for s in re.findall(r"`(\w+)`", row.split("|")[1])]
+    assert sorted(listed) == sorted(POST_STATUSES)

@@ -54,7 +54,7 @@ def test_each_post_has_its_status_and_reason(run: Run) -> None:
                               "signed-in readers only"),
         f"bluesky:{bsky.TAKENDOWN_RKEY}": (
             "suspended", 'getPostThread answered NotFound; getProfile answered AccountTakedown ("Account has been '
-                         'suspended")'),
+                         'taken down")'),
     }
 
 

@@ -110,7 +110,7 @@ def api(req: Request, state: SiteState) -> Response:
         if account is None:
             return _error("InvalidRequest", "Profile not found")
         if account.takendown:
-            return _error("AccountTakedown", "Account has been suspended")
+            return _error("AccountTakedown", "Account has been taken down")
         return _json(200, {**_author(account), "followersCount": 12, "followsCount": 3, "postsCount": 40})
     if req.path == "/xrpc/app.bsky.feed.getPostThread":
         m = re.fullmatch(r"at://([^/]+)/app\.bsky\.feed\.post/([^/]+)", unquote(q.get("uri", "")))
