@@ -175,8 +175,8 @@ class Answer:
 
     def unanswered(self, what: str) -> Probe:
         """The probe of a post whose endpoint gave no answer: nothing is known of the post."""
-        if self.refused:
-            return Probe("unknown", f"{what}: {self.error}", refused=True)
+        if self.refused:  # the network policy's own words say where and why
+            return Probe("unknown", self.error, refused=True)
         return Probe("unavailable", f"{what}: {self.error}", network_failed=self.network_failed)
 
 
