@@ -17,7 +17,7 @@ DESK, LIVE = bsky.DESK, bsky.LIVE
 ARTICLE = f"""<!doctype html><html><head><title>Levee watch</title></head><body>
 <p>The desk posted an update <a href="https://bsky.app/profile/{DESK.handle}/post/{LIVE.rkey}">on Bluesky</a>.</p>
 <blockquote class="bluesky-embed" data-bluesky-uri="at://{DESK.did}/app.bsky.feed.post/{bsky.DELETED_RKEY}"
- data-bluesky-cid="bafyreigone"><p lang="en">An earlier update, since withdrawn.</p>&mdash; Riverton News Desk
+ data-bluesky-cid="bafyreigone"><p lang="en">Levee at Ashford Road is holding, no need to leave tonight.</p>&mdash; Riverton News Desk
  (<a href="https://bsky.app/profile/{DESK.did}?ref_src=embed">@{DESK.handle}</a>)
  <a href="https://bsky.app/profile/{DESK.did}/post/{bsky.DELETED_RKEY}?ref_src=embed">March 3, 2024 at 9:00 PM</a></blockquote>
 <p>A neighbour <a href="https://bsky.app/profile/{bsky.QUIET.handle}/post/{bsky.NOT_PUBLIC.rkey}">wrote</a> too.</p>
@@ -86,3 +86,21 @@ def test_every_api_exchange_is_in_the_warc(run: Run) -> None:
     profile = f"{api}app.bsky.actor.getProfile?actor={bsky.GONE.did.replace(':', '%3A')}"
     assert ("response", 400) in exchanges[profile]
     assert unrecorded(run.web, run.archive) == []
+
+
+def test_gone_post_recovered_from_the_wayback_machine(run: Run) -> None:
+    gone = run.json("show", f"bluesky:{bsky.DELETED_RKEY}")
+    copy = f"https://web.archive.org/web/{bsky.WAYBACK_TS}/https://bsky.app/profile/{DESK.did}/post/{bsky.DELETED_RKEY}"
+    assert [(c["source"], c["status"], c["url"], c["error"]) for c in gone["captures"]] == [
+        ("live", "deleted", f"https://embed.bsky.app/embed/{DESK.did}/app.bsky.feed.post/{bsky.DELETED_RKEY}", None),
+        ("wayback", "recovered", copy, None)]
+    assert (gone["author"], gone["text"]) == (DESK.name, "Levee at Ashford Road is holding, no need to leave tonight.")
+
+
+def test_a_wayback_copy_without_the_post_does_not_count(run: Run) -> None:
+    hidden = run.json("show", f"bluesky:{bsky.NOT_PUBLIC.rkey}")
+    assert [(c["source"], c["status"], c["error"]) for c in hidden["captures"]] == [
+        ("live", "login_required", None), ("wayback", "error", "the Wayback copy does not show the post")]
+    # A post of which no copy exists gets none (the look-ups are recorded all the same).
+    suspended = run.json("show", f"bluesky:{bsky.TAKENDOWN_RKEY}")
+    assert [c["source"] for c in suspended["captures"]] == ["live"]

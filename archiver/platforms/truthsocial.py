@@ -18,7 +18,7 @@ from archiver.platforms.mastodon.detect import (
     match_status,
     status_time,
 )
-from archiver.platforms.mastodon.postcheck import make_probe
+from archiver.platforms.mastodon.postcheck import WAYBACK, make_probe
 
 HOST = "truthsocial.com"
 
@@ -52,7 +52,7 @@ def _handle(account: dict[str, Any], host: str) -> str | None:
 
 # Truth Social's own API is Mastodon's (`/api/v1/statuses/ID`); see docs/platforms.md for what of it
 # is verified.
-CHECK = PostCheck(probe=make_probe(_locate, _handle))
+CHECK = PostCheck(probe=make_probe(_locate, _handle), wayback=WAYBACK)
 
 PLATFORM: Platform = Platform(
     name="truthsocial",

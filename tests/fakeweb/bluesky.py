@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from tests.fakerender import png
 
+from . import wayback
 from .app import Handler, Request, Response, SiteState, not_found, text
 
 API = "public.api.bsky.app"
@@ -141,4 +142,39 @@ def embed(req: Request, state: SiteState) -> Response:
                      f"@{post.account.handle}<p>{post.text}</p>{imgs}<time>{post.created_at}</time></article>")
 
 
-HANDLERS: dict[str, Handler] = {API: api, "cdn.bsky.app": cdn, "embed.bsky.app": embed}
+# The Wayback Machine's copies of bsky.app post pages (the DID form, as embed snippets link them):
+# the deleted post's copy shows it in its OpenGraph tags, as bsky.app serves them to crawlers; the
+# not-public post's copy is the page a signed-out reader got, which shows no post.
+WAYBACK_TS = "20240304120000"
+ARCHIVED: dict[str, str] = {
+    f"https://bsky.app/profile/{DESK.did}/post/{DELETED_RKEY}": (
+        '<!doctype html><html><head><meta property="og:title" content="Riverton News Desk (@rivertondesk.bsky.social)">'
+        '<meta property="og:description" content="Levee at Ashford Road is holding, no need to leave tonight.">'
+        '<meta property="article:published_time" content="2024-03-03T21:00:00.000Z">'
+        "<title>Riverton News Desk on Bluesky</title></head><body><noscript>JavaScript Required</noscript></body></html>"),
+    f"https://bsky.app/profile/{QUIET.did}/post/{NOT_PUBLIC.rkey}": (
+        '<!doctype html><html><head><meta property="og:title" content="Bluesky"><title>Bluesky</title></head>'
+        "<body><p>This author has chosen to make their posts visible only to people who are signed in.</p></body></html>"),
+}
+
+
+def _wayback(builtin: Handler) -> Handler:
+    """archive.org / web.archive.org: the copies above, everything else as the built-in fake answers."""
+
+    def handle(req: Request, state: SiteState) -> Response:
+        url = req.query.get("url", "")
+        if req.path == "/wayback/available" and url in ARCHIVED:
+            closest = {"status": "200", "available": True, "url": f"http://web.archive.org/web/{WAYBACK_TS}/{url}",
+                       "timestamp": WAYBACK_TS}
+            return _json(200, {"url": url, "archived_snapshots": {"closest": closest}})
+        m = re.fullmatch(r"/web/(\d{14})(id_)?/(.+)", req.target)
+        if m and m.group(3) in ARCHIVED:
+            return text(200, ARCHIVED[m.group(3)])
+        return builtin(req, state)
+
+    return handle
+
+
+HANDLERS: dict[str, Handler] = {API: api, "cdn.bsky.app": cdn, "embed.bsky.app": embed,
+                                "archive.org": _wayback(wayback.HANDLERS["archive.org"]),
+                                "web.archive.org": _wayback(wayback.HANDLERS["web.archive.org"])}

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from archiver.platforms.bluesky.detect import parse_url
-from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, ask
+from archiver.platforms.bluesky.detect import embed_url, parse_url
+from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, archived_copy, ask
 
 if TYPE_CHECKING:
     from archiver.capture.types import HttpGetter
@@ -166,4 +166,9 @@ def post_fields(view: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v not in (None, [], "")}
 
 
-CHECK = PostCheck(probe=probe)
+def wayback_forms(url: str) -> list[str]:
+    """A post's URLs to look for in the Wayback Machine: its bsky.app page and its embed."""
+    return list(dict.fromkeys(u for u in (url, embed_url(None, url)) if u))
+
+
+CHECK = PostCheck(probe=probe, wayback=archived_copy(wayback_forms))

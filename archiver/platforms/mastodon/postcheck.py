@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, ask
-from archiver.platforms.mastodon.detect import match_status
+from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, archived_copy, ask
+from archiver.platforms.mastodon.detect import embed_url, match_status
 
 if TYPE_CHECKING:
     from archiver.capture.types import HttpGetter
@@ -137,4 +137,10 @@ def _locate(post: PostRef) -> tuple[str, str, str] | None:
     return host, sid, page
 
 
-CHECK = PostCheck(probe=make_probe(_locate, mastodon_handle))
+def wayback_forms(url: str) -> list[str]:
+    """A status's URLs to look for in the Wayback Machine: its page and its embed."""
+    return list(dict.fromkeys(u for u in (url, embed_url(None, url)) if u))
+
+
+WAYBACK = archived_copy(wayback_forms)
+CHECK = PostCheck(probe=make_probe(_locate, mastodon_handle), wayback=WAYBACK)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from archiver.platforms.capture import PostCheck, PostRef, Probe, ask
+from archiver.platforms.capture import PostCheck, PostRef, Probe, archived_copy, ask
 from archiver.platforms.reddit.detect import canonical_url
 from archiver.times import iso_seconds
 
@@ -156,4 +156,4 @@ def probe(post: PostRef, client: HttpGetter) -> Probe:
     return Probe("unavailable", f"the listing answered HTTP {answer.status}", url=url)
 
 
-CHECK = PostCheck(probe=probe)
+CHECK = PostCheck(probe=probe, wayback=archived_copy(lambda url: [url]))
