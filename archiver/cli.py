@@ -352,7 +352,7 @@ def lookup(
     with _open_index(d) as index:
         rows = [row.to_dict() for row in _call(lambda: index.lookup(filters, limit=limit, offset=offset))]
     _write(render(rows, format.value, fields=LOOKUP_FIELDS,
-                  table_columns=("handle", "posted_at", "status", "platform", "post_id", "text")))
+                  table_columns=("handle", "posted_at", "status", "platform", "post_id", "text", "reason")))
     typer.echo(f"archiver: {len(rows)} post(s)", err=True)
 
 

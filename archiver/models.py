@@ -14,9 +14,13 @@ Kind = Literal["embedded", "linked", "shortlink"]
 KINDS: tuple[str, ...] = ("embedded", "linked", "shortlink")
 
 # What a check can say about a post (README "Post statuses"; docs/platforms.md).
-PostStatus = Literal["live", "deleted", "withheld", "protected", "suspended", "login_required", "unavailable", "unknown"]
+# `removed`: this post taken down by the platform or a moderator (`deleted`: by its author);
+# `age_restricted`: shown only behind the platform's age or sensitive-content wall.
+PostStatus = Literal["live", "deleted", "removed", "withheld", "protected", "suspended", "age_restricted",
+                     "login_required", "unavailable", "unknown"]
 POST_STATUSES: tuple[str, ...] = (
-    "live", "deleted", "withheld", "protected", "suspended", "login_required", "unavailable", "unknown")
+    "live", "deleted", "removed", "withheld", "protected", "suspended", "age_restricted", "login_required",
+    "unavailable", "unknown")
 
 # Output field order for scan; every field is always present.
 POST_FIELDS: tuple[str, ...] = (

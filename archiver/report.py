@@ -29,10 +29,12 @@ MAX_INLINE_BYTES = 400_000  # thumbnails bigger than this are linked, not inline
 STATUS_MARK = {
     "live": ("●", "live"),
     "deleted": ("✖", "deleted"),
+    "removed": ("✖", "removed"),
     "recovered": ("↺", "recovered"),
     "withheld": ("⊘", "withheld"),
     "protected": ("🔒", "protected"),
     "suspended": ("⊘", "suspended"),
+    "age_restricted": ("⚠", "age restricted"),
     "login_required": ("🔑", "login required"),
     "unavailable": ("?", "unavailable"),
     "unknown": ("?", "unknown"),
@@ -49,7 +51,7 @@ section.article{margin:24px 0}section.article h2{font-size:17px;margin:0 0 8px;w
 .who{font-weight:600}.handle{color:#5b6570;font-weight:400}.when{color:#5b6570;font-size:13px}
 .text{white-space:pre-wrap;word-wrap:break-word}
 .status{display:inline-block;padding:1px 8px;border-radius:10px;font-size:13px;font-weight:600;background:#e8f5e9;color:#1b5e20;align-self:flex-start}
-.status.deleted{background:#ffebee;color:#b71c1c}.status.recovered,.status.withheld,.status.suspended,.status.protected{background:#fff3e0;color:#e65100}
+.status.deleted,.status.removed{background:#ffebee;color:#b71c1c}.status.recovered,.status.withheld,.status.suspended,.status.protected,.status.age_restricted{background:#fff3e0;color:#e65100}
 .status.unavailable,.status.unknown,.status.login_required{background:#eceff1;color:#37474f}
 img.thumb{max-width:100%;max-height:260px;object-fit:contain;object-position:top left;border:1px solid #eee;border-radius:6px}
 ol.history{margin:0;padding-left:18px;font-size:13px;color:#37474f}.links{font-size:13px}.links a{margin-right:10px}

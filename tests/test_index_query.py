@@ -47,8 +47,8 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
             idx.cite(a, key, "embedded", "blockquote.twitter-tweet")
         idx.cite(b, keys[2], "linked", "a[href]")
         idx.cite(b, keys[4], "embedded", "iframe")
-        idx.observe(keys[0], "live", checked_at="2024-03-05T10:00:00Z")
-        idx.observe(keys[0], "deleted", checked_at="2024-03-20T10:00:00Z")
+        idx.observe(keys[0], "live", checked_at="2024-03-05T10:00:00Z", detail="syndication returned the post")
+        idx.observe(keys[0], "deleted", checked_at="2024-03-20T10:00:00Z", detail="both sources answered 404")
         idx.observe(keys[1], "live", checked_at="2024-03-05T10:00:00Z")
         idx.observe(keys[4], "unavailable", checked_at="2024-03-06T10:00:00Z")
         idx.add_capture(Capture(post_key=keys[0], article_id=None, source="live", url="https://platform.twitter.com/embed/Tweet.html?id=100",
@@ -93,7 +93,12 @@ def test_output_shape(index: Index) -> None:
         {"checked_at": "2024-03-05T10:00:00.000Z", "status": "live"},
         {"checked_at": "2024-03-20T10:00:00.000Z", "status": "deleted"},
     ]
-    assert row["status"] == "deleted"
+    assert (row["status"], row["reason"]) == ("deleted", "both sources answered 404")  # the latest observation's
+
+
+def test_reason_is_none_without_an_observation_detail(index: Index) -> None:
+    rows = {r["key"]: r for r in lookup(index, Filters())}
+    assert rows["twitter:102"]["reason"] is None and rows["twitter:102"]["status"] is None
 
 
 @pytest.mark.parametrize("handle", ["RivertonDesk", "@rivertondesk", "  @RIVERTONDESK ", "rivertonDESK"])

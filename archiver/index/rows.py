@@ -142,6 +142,7 @@ class PostRow(_Row):
     links: list[str]
     media: list[str]
     status: str | None
+    reason: str | None = None  # why: the latest observation's detail (the platform's own words or codes)
     articles: Sequence[CitationRow] = field(default_factory=list)
     captures: Sequence[CaptureRow] = field(default_factory=list)
     history: Sequence[ObservationRow] = field(default_factory=list)

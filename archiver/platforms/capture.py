@@ -15,6 +15,7 @@ trouble on the way; `network_failed` (nothing answered: the network may be down)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -95,6 +96,8 @@ class WaybackSource:
 
     find: Callable[[HttpGetter, str], SnapshotLookupLike]
     fetch: Callable[[HttpGetter, Any], tuple[httpx.Response, Any]]
+    # A copy counts as recovering the post only when `fetch` read the post out of it (not None).
+    needs_post: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,3 +151,103 @@ class Aliases:
 
     resolve: Callable[[Any, HttpGetter], Alias]
     identify: Callable[[Any, str, str | None], None]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer of a platform's data endpoint, asked through the capture's recording client.
+
+    `status` None: no answer came, `error` says why (`network_failed`/`refused` as in
+    capture/types.py). `data`: the body as JSON (None when it is not JSON); `text`: its start.
+    """
+
+    url: str
+    status: int | None
+    data: Any = None
+    text: str = ""
+    error: str | None = None
+    network_failed: bool = False
+    refused: bool = False
+
+    def error_code(self) -> tuple[str | None, str | None]:
+        """(`error`, `message`) of a JSON error body (`{"error": "NotFound", "message": "..."}`)."""
+        if not isinstance(self.data, dict):
+            return None, None
+        code, message = self.data.get("error"), self.data.get("message")
+        return (str(code) if code is not None else None), (str(message) if message is not None else None)
+
+    def unanswered(self, what: str) -> Probe:
+        """The probe of a post whose endpoint gave no answer: nothing is known of the post."""
+        if self.refused:  # the network policy's own words say where and why
+            return Probe("unknown", self.error, refused=True)
+        return Probe("unavailable", f"{what}: {self.error}", network_failed=self.network_failed)
+
+
+def ask(client: HttpGetter, url: str, *, follow_redirects: bool = True) -> Answer:
+    """GET `url` (every exchange lands in the capture's WARC); never raises for network trouble."""
+    import httpx
+
+    from archiver.capture.types import Failure
+    from archiver.errors import NetworkError
+
+    try:
+        resp = client.get(url, follow_redirects=follow_redirects)
+    except (NetworkError, httpx.TransportError) as e:
+        failed = Failure.of(e)
+        return Answer(url, None, error=failed.error, network_failed=failed.network_failed, refused=failed.refused)
+    try:
+        data = resp.json()
+    except ValueError:
+        data = None
+    return Answer(url, resp.status_code, data, resp.text[:2000])
+
+
+@dataclass(frozen=True)
+class ArchivedPost:
+    """What an archived post page shows of the post (its OpenGraph tags)."""
+
+    text: str | None = None
+    author: str | None = None
+    handle: str | None = None
+    posted_at: str | None = None
+
+
+_OG_TITLE = re.compile(r"^(?P<name>.*?)\s*\(@(?P<handle>[^()\s]+)\)")
+
+
+def read_open_graph(html: str) -> ArchivedPost | None:
+    """The post an archived page shows in its OpenGraph tags (`og:description` its text, `og:title`
+    "Name (@handle)"), or None when the page shows no post (a login page, an error page)."""
+    from selectolax.lexbor import LexborHTMLParser  # lazy: keeps `archiver --help` fast
+
+    tree = LexborHTMLParser(html)
+
+    def meta(name: str) -> str | None:
+        node = tree.css_first(f'meta[property="{name}"]') or tree.css_first(f'meta[name="{name}"]')
+        value = (node.attributes.get("content") or "").strip() if node is not None else ""
+        return value or None
+
+    text = meta("og:description")
+    if text is None:
+        return None
+    title = _OG_TITLE.match(meta("og:title") or "")
+    return ArchivedPost(text=text, author=(title.group("name") or None) if title else None,
+                        handle=title.group("handle") if title else None,
+                        posted_at=meta("article:published_time"))
+
+
+def archived_copy(forms: Callable[[str], list[str]]) -> WaybackSource:
+    """The Wayback fallback of a platform whose post pages carry OpenGraph tags: the closest copy of
+    any of the post's URLs `forms(url)` (its page, its embed), counted only when it shows the post."""
+    from archiver.capture import wayback
+
+    def find(http: HttpGetter, url: str) -> SnapshotLookupLike:
+        return wayback.find_snapshot(http, url, forms=forms)
+
+    def fetch(http: HttpGetter, snapshot: Any) -> tuple[httpx.Response, ArchivedPost | None]:
+        resp = wayback.fetch_raw(http, snapshot)
+        if resp.status_code != 200 or "html" not in resp.headers.get("content-type", "html").lower():
+            return resp, None
+        return resp, read_open_graph(resp.text)
+
+    return WaybackSource(find=find, fetch=fetch, needs_post=True)

@@ -125,9 +125,10 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
         "WHERE p.key IN ({marks}) ORDER BY c.captured_at, c.id",
         keys,
     )
+    # The detail is read for lookup too: the latest observation's is the post's `reason`.
     history = _grouped(
         index,
-        f"SELECT p.key AS post_key, o.checked_at, o.status{', o.detail' if detailed else ''} FROM observations o "
+        "SELECT p.key AS post_key, o.checked_at, o.status, o.detail FROM observations o "
         "JOIN posts p ON p.id = o.post WHERE p.key IN ({marks}) ORDER BY o.checked_at, o.id",
         keys,
     )
@@ -141,12 +142,14 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
     result: list[PostRow] = []
     for row in rows:
         post: dict[str, Any] = {name: row[name] for name in LOOKUP_FIELDS[:11]}
+        seen = history.get(row["key"], [])
         post.update(
             links=fields.load_list(row["links"]),
             media=fields.load_list(row["media"]),
+            reason=seen[-1]["detail"] if seen else None,
             articles=[citation(**a) for a in articles.get(row["key"], [])],
             captures=[capture(**c) for c in captures.get(row["key"], [])],
-            history=[observation(**h) for h in history.get(row["key"], [])],
+            history=[observation(**(h if detailed else {k: v for k, v in h.items() if k != "detail"})) for h in seen],
         )
         if detailed:
             result.append(PostDetail(

@@ -1,0 +1,174 @@
+"""How a Bluesky post's status is asked about: the public AppView, credential-free.
+
+A handle is resolved to the account's DID (`com.atproto.identity.resolveHandle`), then the post is
+read with `app.bsky.feed.getPostThread` on `public.api.bsky.app`. To an anonymous reader a post
+deleted by its author and one taken down by moderation both answer `NotFound`; the author's
+profile (`app.bsky.actor.getProfile`) then tells a whole account taken down (`AccountTakedown`)
+from a post that is gone. Labels decide the rest: `!no-unauthenticated` (the author shows their
+posts to signed-in readers only) and the adult-content labels Bluesky hides from signed-out readers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from archiver.platforms.bluesky.detect import embed_url, parse_url
+from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, archived_copy, ask
+
+if TYPE_CHECKING:
+    from archiver.capture.types import HttpGetter
+
+API = "https://public.api.bsky.app/xrpc/"
+NO_UNAUTHENTICATED = "!no-unauthenticated"
+# Labels whose posts bsky.app shows to no signed-out reader (adult content needs an account).
+ADULT_LABELS = ("porn", "sexual", "nudity")
+
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """`value` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+def _actor(post: PostRef) -> str | None:
+    found = parse_url(post.url or "")
+    if found is not None:
+        m = found.url.split("/profile/", 1)[1].split("/post/", 1)[0]
+        return m or post.handle
+    return post.handle
+
+
+def _said(answer: Answer) -> str:
+    code, message = answer.error_code()
+    if code is None:
+        return f"HTTP {answer.status}"
+    return f'{code} ("{message}")' if message else code
+
+
+def _resolve(client: HttpGetter, actor: str) -> tuple[str | None, Probe | None]:
+    """The DID of `actor` (a handle or a DID), or the probe that ends the check."""
+    if actor.startswith("did:"):
+        return actor, None
+    answer = ask(client, f"{API}com.atproto.identity.resolveHandle?handle={quote(actor, safe='')}")
+    if answer.status is None:
+        return None, answer.unanswered("resolveHandle")
+    did = answer.data.get("did") if isinstance(answer.data, dict) else None
+    if answer.status == 200 and isinstance(did, str) and did.startswith("did:"):
+        return did, None
+    return None, Probe("unavailable", f"resolveHandle {actor} answered {_said(answer)}")
+
+
+def probe(post: PostRef, client: HttpGetter) -> Probe:
+    """resolveHandle, getPostThread, and getProfile when the post was not found."""
+    actor, rkey = _actor(post), post.post_id
+    if not actor or not rkey:
+        return Probe("unknown", "the post's author (handle or DID) is not known")
+    did, ended = _resolve(client, actor)
+    if ended is not None or did is None:
+        return ended or Probe("unknown")
+    url = f"https://bsky.app/profile/{did}/post/{rkey}"
+    uri = f"at://{did}/app.bsky.feed.post/{rkey}"
+    thread = ask(client, f"{API}app.bsky.feed.getPostThread?uri={quote(uri, safe='')}&depth=0&parentHeight=0")
+    if thread.status is None:
+        return _with_url(thread.unanswered("getPostThread"), url)
+    view = thread.data.get("thread") if thread.status == 200 and isinstance(thread.data, dict) else None
+    kind = str(view.get("$type", "")) if isinstance(view, dict) else ""
+    if thread.status == 200 and isinstance(view, dict) and isinstance(view.get("post"), dict):
+        return _found(view["post"], url)
+    if kind.endswith("#blockedPost"):
+        return Probe("unavailable", "getPostThread answered blockedPost (an anonymous reader blocks no one)", url=url)
+    if kind.endswith("#notFoundPost") or thread.error_code()[0] == "NotFound":
+        return _not_found(client, did, url, "NotFound" if not kind else "notFoundPost")
+    return Probe("unavailable", f"getPostThread answered {_said(thread)}", url=url)
+
+
+def _with_url(found: Probe, url: str) -> Probe:
+    return Probe(found.status, found.reason, url=url, network_failed=found.network_failed, refused=found.refused)
+
+
+def _not_found(client: HttpGetter, did: str, url: str, said: str) -> Probe:
+    profile = ask(client, f"{API}app.bsky.actor.getProfile?actor={quote(did, safe='')}")
+    if profile.status is None:
+        return Probe("unavailable", f"getPostThread answered {said}; getProfile: {profile.error}", url=url,
+                     network_failed=profile.network_failed)
+    code = profile.error_code()[0]
+    if code == "AccountTakedown":
+        return Probe("suspended", f"getPostThread answered {said}; getProfile answered {_said(profile)}", url=url)
+    if code == "AccountDeactivated":
+        return Probe("unavailable", f"getPostThread answered {said}; getProfile answered {_said(profile)} "
+                                    "(the author may come back)", url=url)
+    if profile.status == 200:
+        return Probe("deleted", f"getPostThread answered {said} while the author's profile answers: the post was "
+                                "deleted by its author or taken down (Bluesky answers both alike)", url=url)
+    if profile.status == 400:
+        return Probe("deleted", f"getPostThread answered {said}; getProfile answered {_said(profile)}: the post and "
+                                "its account are gone", url=url)
+    return Probe("unavailable", f"getPostThread answered {said}; getProfile answered {_said(profile)}", url=url)
+
+
+def _labels(*holders: Any) -> list[str]:
+    out: list[str] = []
+    for holder in holders:
+        for label in (holder.get("labels") or []) if isinstance(holder, dict) else []:
+            if isinstance(label, dict) and isinstance(label.get("val"), str) and not label.get("neg"):
+                out.append(label["val"])
+    return out
+
+
+def _found(view: dict[str, Any], url: str) -> Probe:
+    author = _obj(view.get("author"))
+    labels = _labels(view, author)
+    if NO_UNAUTHENTICATED in labels:
+        # The author asked that signed-out readers not see their posts: nothing of it is kept.
+        return Probe("login_required", f'the author carries the label "{NO_UNAUTHENTICATED}": Bluesky shows their '
+                                       "posts to signed-in readers only", url=url)
+    fields = post_fields(view)
+    media = tuple(fields.get("media") or ())
+    adult = [v for v in labels if v in ADULT_LABELS]
+    if adult:
+        return Probe("age_restricted", f'labelled "{adult[0]}": Bluesky shows it to signed-in adults only', url=url,
+                     fields=fields, media=media, found=True)
+    return Probe("live", "getPostThread returned the post", url=url, fields=fields, media=media, found=True)
+
+
+def full_size_images(embed: Any) -> list[str]:
+    """The `fullsize` URL of every image of an embed view (images, or the media beside a quote)."""
+    if not isinstance(embed, dict):
+        return []
+    kind = str(embed.get("$type", ""))
+    if kind.startswith("app.bsky.embed.images"):
+        return [str(i["fullsize"]) for i in embed.get("images") or [] if isinstance(i, dict) and i.get("fullsize")]
+    if kind.startswith("app.bsky.embed.recordWithMedia"):
+        return full_size_images(embed.get("media"))
+    return []
+
+
+def _links(record: dict[str, Any], embed: Any) -> list[str]:
+    links: list[str] = []
+    for facet in record.get("facets") or []:
+        for feature in (facet.get("features") or []) if isinstance(facet, dict) else []:
+            if isinstance(feature, dict) and str(feature.get("$type", "")).endswith("#link") and feature.get("uri"):
+                links.append(str(feature["uri"]))
+    external = embed.get("external") if isinstance(embed, dict) else None
+    if isinstance(external, dict) and external.get("uri"):
+        links.append(str(external["uri"]))
+    return list(dict.fromkeys(links))
+
+
+def post_fields(view: dict[str, Any]) -> dict[str, Any]:
+    """The fields the index keeps from a `postView`."""
+    record = _obj(view.get("record"))
+    author = _obj(view.get("author"))
+    embed = view.get("embed")
+    out = {"handle": author.get("handle"), "author": author.get("displayName"), "text": record.get("text"),
+           "posted_at": record.get("createdAt"), "media": full_size_images(embed), "links": _links(record, embed),
+           "data": view}
+    return {k: v for k, v in out.items() if v not in (None, [], "")}
+
+
+def wayback_forms(url: str) -> list[str]:
+    """A post's URLs to look for in the Wayback Machine: its bsky.app page and its embed."""
+    return list(dict.fromkeys(u for u in (url, embed_url(None, url)) if u))
+
+
+CHECK = PostCheck(probe=probe, wayback=archived_copy(wayback_forms))

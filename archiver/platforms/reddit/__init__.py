@@ -1,0 +1,13 @@
+"""Reddit: how its posts appear in articles (detect.py) and how one is asked about (postcheck.py).
+
+The `Platform(...)` value is built in detect.py; here it gains its capture hooks.
+"""
+
+from dataclasses import replace
+
+from archiver.platforms.reddit import detect
+from archiver.platforms.reddit.postcheck import CHECK
+
+PLATFORM = replace(detect.PLATFORM, check=CHECK)
+
+__all__ = ["PLATFORM"]

@@ -1,0 +1,208 @@
+"""How Bluesky, Mastodon/Truth Social and Reddit answers map to statuses, beyond the end-to-end runs:
+each rule fed the answer it reads (an httpx transport answering as the platform documents)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from archiver.models import Post
+from archiver.platforms.bluesky.postcheck import full_size_images
+from archiver.platforms.bluesky.postcheck import probe as bluesky_probe
+from archiver.platforms.mastodon.postcheck import CHECK as MASTODON
+from archiver.platforms.mastodon.postcheck import content_links, html_text
+from archiver.platforms.reddit.postcheck import classify, full_size_media
+from archiver.platforms.reddit.postcheck import probe as reddit_probe
+
+Route = Callable[[httpx.Request], httpx.Response]
+
+
+def client(answers: dict[str, tuple[int, Any]]) -> httpx.Client:
+    """Answers by URL path: (status, JSON body, or bytes for a non-JSON body); anything else 404."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        status, body = answers.get(request.url.path, (404, {"error": "NotFound"}))
+        if isinstance(body, Exception):
+            raise body
+        if isinstance(body, bytes):
+            return httpx.Response(status, content=body, headers={"content-type": "text/html"})
+        return httpx.Response(status, content=json.dumps(body).encode(), headers={"content-type": "application/json"})
+
+    return httpx.Client(transport=httpx.MockTransport(handle))
+
+
+def post(platform: str, post_id: str, url: str, handle: str | None = None) -> Post:
+    return Post(platform=platform, kind="linked", source="test", evidence="a[href]", post_id=post_id, url=url,
+                handle=handle)
+
+
+# --- Bluesky ------------------------------------------------------------------------------------
+
+DID = "did:plc:abc123"
+BSKY = post("bluesky", "3kx", f"https://bsky.app/profile/{DID}/post/3kx")
+THREAD = "/xrpc/app.bsky.feed.getPostThread"
+PROFILE = "/xrpc/app.bsky.actor.getProfile"
+
+
+def _view(labels: list[str] = (), author_labels: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    return {"uri": f"at://{DID}/app.bsky.feed.post/3kx", "labels": [{"val": v} for v in labels],
+            "author": {"did": DID, "handle": "a.bsky.social", "displayName": "A", "labels": [{"val": v} for v in author_labels]},
+            "record": {"text": "hello", "createdAt": "2024-03-04T10:00:00.000Z"}}
+
+
+def test_bluesky_adult_label_is_age_restricted_and_keeps_the_post() -> None:
+    found = bluesky_probe(BSKY, client({THREAD: (200, {"thread": {"$type": "app.bsky.feed.defs#threadViewPost",
+                                                                   "post": _view(labels=["porn"])}})}))
+    assert (found.status, found.reason) == ("age_restricted", 'labelled "porn": Bluesky shows it to signed-in adults only')
+    assert found.fields["text"] == "hello"
+
+
+def test_bluesky_a_negated_label_does_not_count() -> None:
+    view = _view()
+    view["labels"] = [{"val": "porn", "neg": True}]
+    found = bluesky_probe(BSKY, client({THREAD: (200, {"thread": {"post": view}})}))
+    assert found.status == "live"
+
+
+@pytest.mark.parametrize(("answers", "status", "reason"), [
+    ({THREAD: (200, {"thread": {"$type": "app.bsky.feed.defs#blockedPost", "uri": "at://x", "blocked": True}})},
+     "unavailable", "getPostThread answered blockedPost (an anonymous reader blocks no one)"),
+    ({THREAD: (200, {"thread": {"$type": "app.bsky.feed.defs#notFoundPost", "uri": "at://x", "notFound": True}}),
+      PROFILE: (400, {"error": "AccountDeactivated", "message": "Account is deactivated"})},
+     "unavailable", 'getPostThread answered notFoundPost; getProfile answered AccountDeactivated ("Account is '
+                    'deactivated") (the author may come back)'),
+    ({THREAD: (400, {"error": "NotFound", "message": "Post not found"}),
+      PROFILE: (400, {"error": "InvalidRequest", "message": "Profile not found"})},
+     "deleted", 'getPostThread answered NotFound; getProfile answered InvalidRequest ("Profile not found"): the post '
+                "and its account are gone"),
+    ({THREAD: (400, {"error": "NotFound", "message": "Post not found"}), PROFILE: (502, b"Bad gateway")},
+     "unavailable", "getPostThread answered NotFound; getProfile answered HTTP 502"),
+    ({THREAD: (500, b"oops")}, "unavailable", "getPostThread answered HTTP 500"),
+])
+def test_bluesky_answers(answers: dict[str, tuple[int, Any]], status: str, reason: str) -> None:
+    found = bluesky_probe(BSKY, client(answers))
+    assert (found.status, found.reason) == (status, reason)
+
+
+def test_bluesky_handle_that_does_not_resolve() -> None:
+    by_handle = post("bluesky", "3kx", "https://bsky.app/profile/gone.bsky.social/post/3kx", "gone.bsky.social")
+    found = bluesky_probe(by_handle, client({"/xrpc/com.atproto.identity.resolveHandle": (
+        400, {"error": "InvalidRequest", "message": "Unable to resolve handle"})}))
+    assert (found.status, found.reason) == (
+        "unavailable", 'resolveHandle gone.bsky.social answered InvalidRequest ("Unable to resolve handle")')
+
+
+def test_bluesky_network_down_is_unavailable_and_says_so() -> None:
+    found = bluesky_probe(BSKY, client({THREAD: (0, httpx.ConnectError("connection refused"))}))
+    assert (found.status, found.network_failed) == ("unavailable", True)
+    assert found.reason is not None and found.reason.startswith("getPostThread: ")
+
+
+def test_bluesky_full_size_images_beside_a_quote() -> None:
+    embed = {"$type": "app.bsky.embed.recordWithMedia#view", "record": {},
+             "media": {"$type": "app.bsky.embed.images#view",
+                       "images": [{"thumb": "t1", "fullsize": "f1"}, {"thumb": "t2", "fullsize": "f2"}]}}
+    assert full_size_images(embed) == ["f1", "f2"]
+
+
+# --- Mastodon -----------------------------------------------------------------------------------
+
+TOOT = post("mastodon", "mastodon.social/112036911513600000", "https://mastodon.social/@w/112036911513600000")
+STATUS_API = "/api/v1/statuses/112036911513600000"
+
+
+def test_mastodon_bot_wall_is_not_a_statement_about_the_post() -> None:
+    found = MASTODON.probe(TOOT, client({STATUS_API: (403, b"<title>Just a moment...</title>")}))
+    assert (found.status, found.reason) == (
+        "unavailable", "mastodon.social turned an anonymous client away (HTTP 403): a bot wall or challenge says "
+                       "nothing about the post")
+
+
+def test_mastodon_instance_down_is_unavailable() -> None:
+    found = MASTODON.probe(TOOT, client({STATUS_API: (0, httpx.ConnectError("connection refused"))}))
+    assert (found.status, found.network_failed) == ("unavailable", True)
+
+
+def test_mastodon_one_404_and_an_unreachable_page_is_one_signal() -> None:
+    found = MASTODON.probe(TOOT, client({STATUS_API: (404, {"error": "Record not found"}),
+                                         "/@w/112036911513600000": (0, httpx.ConnectError("reset"))}))
+    assert found.status == "unavailable"
+
+
+def test_mastodon_content_as_text_and_links() -> None:
+    content = ('<p>Hi <span class="h-card"><a href="https://m.s/@x" class="u-url mention">@<span>x</span></a></span>'
+               '<br/>see <a href="https://e.example/a?b=1&amp;c=2">e.example/a</a></p><p>bye &lt;3</p>')
+    assert html_text(content) == "Hi @x\nsee e.example/a\n\nbye <3"
+    assert content_links(content) == ["https://e.example/a?b=1&c=2"]
+
+
+# --- Reddit -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("thing", "status", "reason"), [
+    ({"title": "t", "removed_by_category": "automod_filtered"}, "removed",
+     'removed_by_category "automod_filtered": removed by the community\'s AutoModerator'),
+    ({"title": "t", "removed_by_category": "reddit"}, "removed", 'removed_by_category "reddit": removed by Reddit'),
+    ({"title": "t", "removed_by_category": "something_new"}, "unavailable",
+     'removed_by_category "something_new" is not one this tool knows'),
+    ({"body": "[removed]", "author": "[deleted]"}, "removed",
+     'the text reads "[removed]": removed by a moderator or Reddit'),
+    ({"body": "[deleted]", "author": "[deleted]"}, "deleted", 'the text reads "[deleted]": deleted by its author'),
+    ({"title": "t", "selftext": "", "author": "[deleted]"}, "live", "the listing returned the post"),
+    ({"title": "t", "over_18": True}, "age_restricted", "over_18: Reddit shows it behind its 18+ wall"),
+])
+def test_reddit_classify(thing: dict[str, Any], status: str, reason: str) -> None:
+    assert classify(thing) == (status, reason)
+
+
+REDDIT = post("reddit", "abc12", "https://www.reddit.com/r/x/comments/abc12/")
+LISTING = "/comments/abc12/.json"
+
+
+@pytest.mark.parametrize(("answer", "status", "reason"), [
+    ((429, b"Too Many Requests"), "unavailable",
+     "Reddit turned an anonymous client away (HTTP 429): a bot wall says nothing about the post"),
+    ((403, b"<h1>blocked by network security</h1>"), "unavailable",
+     "Reddit turned an anonymous client away (HTTP 403): a bot wall says nothing about the post"),
+    ((403, {"reason": "quarantined", "message": "Forbidden", "error": 403}), "login_required",
+     'HTTP 403, reason "quarantined": the community is quarantined: only signed-in readers who opt in see it'),
+    ((404, {"reason": "banned", "message": "Not Found", "error": 404}), "removed",
+     'HTTP 404, reason "banned": the community was banned by Reddit'),
+    ((404, {"message": "Not Found", "error": 404}), "unavailable", "the listing answered HTTP 404"),
+])
+def test_reddit_answers(answer: tuple[int, Any], status: str, reason: str) -> None:
+    found = reddit_probe(REDDIT, client({LISTING: answer}))
+    assert (found.status, found.reason) == (status, reason)
+
+
+def test_reddit_gallery_in_its_order_unescaped() -> None:
+    thing = {"gallery_data": {"items": [{"media_id": "b"}, {"media_id": "a"}]},
+             "media_metadata": {"a": {"s": {"u": "https://preview.redd.it/a.jpg?width=2000&amp;s=1"}},
+                                "b": {"s": {"gif": "https://i.redd.it/b.gif"}}},
+             "preview": {"images": [{"source": {"url": "https://preview.redd.it/ignored.jpg"}}]}}
+    assert full_size_media(thing) == ["https://i.redd.it/b.gif", "https://preview.redd.it/a.jpg?width=2000&s=1"]
+
+
+def test_readme_status_table_lists_exactly_the_statuses() -> None:
+    from pathlib import Path
+
+    from archiver.models import POST_STATUSES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme.split("## Post statuses", 1)[1].split("\n\n", 2)[1]
+    listed = [s for row in table.splitlines()[2:] for s in re.findall(r"`(\w+)`", row.split("|")[1])]
+    assert sorted(listed) == sorted(POST_STATUSES)
+
+
+def test_an_archived_page_shows_the_post_only_through_its_open_graph_text() -> None:
+    from archiver.platforms.capture import ArchivedPost, read_open_graph
+
+    page = ('<meta property="og:title" content="Riverton Water Board (@rivertonwater@mastodon.social)">'
+            '<meta property="og:description" content="Boil-water notice lifted.">')
+    assert read_open_graph(page) == ArchivedPost(text="Boil-water notice lifted.", author="Riverton Water Board",
+                                                 handle="rivertonwater@mastodon.social")
+    assert read_open_graph('<meta property="og:title" content="Bluesky"><p>Sign in to see this post</p>') is None
