@@ -14,9 +14,10 @@ Kind = Literal["embedded", "linked", "shortlink"]
 KINDS: tuple[str, ...] = ("embedded", "linked", "shortlink")
 
 # What a check can say about a post (README "Post statuses"; docs/platforms.md).
-PostStatus = Literal["live", "deleted", "withheld", "protected", "suspended", "login_required", "unavailable", "unknown"]
+PostStatus = Literal["live", "deleted", "withheld", "protected", "suspended", "login_required", "unavailable", "removed", "age_restricted", "unknown"]
 POST_STATUSES: tuple[str, ...] = (
-    "live", "deleted", "withheld", "protected", "suspended", "login_required", "unavailable", "unknown")
+    "live", "deleted", "withheld", "protected", "suspended", "login_required", "unavailable", "removed", "age_restricted",
+    "unknown")
 
 # Output field order for scan; every field is always present.
 POST_FIELDS: tuple[str, ...] = (
