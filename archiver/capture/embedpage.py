@@ -93,7 +93,7 @@ def fetch_page(client: HttpGetter, url: str) -> Fetched:
     return Fetched(url, resp.status_code, body, str(resp.url))
 
 
-_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.S | re.I)
+_TAGS = re.compile(r"<(script|style|title)\b.*?</\1\s*>|<[^>]+>", re.S | re.I)
 
 
 def visible_text(page: str) -> str:

@@ -70,7 +70,7 @@ def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selector
         meta = fetch_metadata(client, platform, post.url or "")
         url = site.page_url(post)
         page = fetch_page(client, url) if url else None
-        page_data, said = site.read_page(page.text) if page is not None and page.status == 200 else (None, None)
+        page_data, said = site.read_page(page.text) if page is not None and page.text else (None, None)
         oembed_data = site.from_oembed(meta.data) if meta is not None and meta.status == 200 else None
         # The page is about the video itself; oEmbed fills in what it leaves out.
         data = _merge(page_data, oembed_data)
@@ -90,9 +90,9 @@ def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selector
             return Probe(status, reason, fields=stored, media=media,
                          network_failed=network_failed, refused=refused, found=bool(stored))
         if code == 200 or (page_data is not None and page_data.recovered):
-            how = "oEmbed and the video page" if code == 200 and page_data is not None else (
-                "oEmbed" if code == 200 else f"the video page (oEmbed answered {code})")
-            return Probe("live", f"{how} returned the video", fields=stored, media=media, found=True)
+            # Live needs no reason, unless oEmbed refused what the page plays (embedding turned off).
+            why = None if code == 200 else f"the video page plays it (oEmbed answered {code})"
+            return Probe("live", why, fields=stored, media=media, found=True)
         if code is None and (page is None or page.status is None):
             why = (meta.error if meta is not None else None) or (page.error if page is not None else None)
             return Probe("unknown" if refused else "unavailable", why, network_failed=network_failed, refused=refused)

@@ -58,7 +58,8 @@ def read_player_page(page: str) -> tuple[PostData | None, str | None]:
 def from_oembed(data: dict[str, Any]) -> PostData:
     thumb = data.get("thumbnail_url")
     when = data.get("upload_date")
-    return PostData(author=data.get("author_name") if isinstance(data.get("author_name"), str) else None,
+    handle = re.fullmatch(r"https?://vimeo\.com/([A-Za-z0-9_]+)/?", str(data.get("author_url") or ""))
+    return PostData(handle=handle.group(1) if handle else None, author=data.get("author_name") if isinstance(data.get("author_name"), str) else None,
                     text=data.get("title") if isinstance(data.get("title"), str) else None,
                     posted_at=iso_from_datetime_attr(str(when).replace(" ", "T") + "+00:00") if when else None,
                     media=[thumb] if isinstance(thumb, str) else [])

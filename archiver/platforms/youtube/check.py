@@ -111,4 +111,5 @@ def read_archived(page: str) -> PostData | None:
 
 
 SITE = VideoSite(page_url=page_url, read_page=read_watch_page, words=WORDS, codes=CODES, from_oembed=from_oembed)
-CHECK = video_check("youtube", SITE, wayback_source(forms, read_archived), ("#player",))
+# The embed page is the player alone: its full-page screenshot is the picture.
+CHECK = video_check("youtube", SITE, wayback_source(forms, read_archived), ())
