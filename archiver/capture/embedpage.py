@@ -30,10 +30,10 @@ import httpx
 from archiver.capture import wayback as _wayback
 from archiver.capture.types import Failure, HttpGetter
 from archiver.errors import NetworkError
-from archiver.platforms.capture import PostCheck, PostRef, Probe, RenderFn, WaybackSource
 
 if TYPE_CHECKING:
     from archiver.capture.renderer import PageCapture
+    from archiver.platforms.capture import PostCheck, PostRef, Probe, RenderFn, WaybackSource
 
 # Words that mean the platform did not look at the post at all: a bot wall or a challenge.
 BOT_WALL_WORDS: tuple[tuple[str, str], ...] = (
@@ -218,6 +218,8 @@ def page_status(fetched: Fetched, data: PostData | None, words: Sequence[tuple[s
 
 def embed_check(page: EmbedPage, wayback: WaybackSource, selectors: tuple[str, ...]) -> PostCheck:
     """The post check of a platform read from its embed page."""
+    # Here, not at the top: the platform packages import this module while the registry loads.
+    from archiver.platforms.capture import PostCheck, Probe
 
     def probe(post: PostRef, client: HttpGetter) -> Probe:
         url = page.url(post)
@@ -251,6 +253,7 @@ def wayback_source(forms: Callable[[str], list[str]], parse: Callable[[str], Pos
     The partial post handed back says `recovered` False when the copy does not show the post (a
     copy of the platform's own "not found" page): such a copy is kept but not counted.
     """
+    from archiver.platforms.capture import WaybackSource
 
     def find(client: HttpGetter, url: str) -> Any:
         return _wayback.find_snapshot(client, url, forms=forms)

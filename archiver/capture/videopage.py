@@ -15,12 +15,13 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archiver.capture.embedpage import PostData, fetch_page, words_status
-from archiver.capture.oembed import fetch_metadata
-from archiver.capture.types import HttpGetter
-from archiver.platforms.capture import PostCheck, PostRef, Probe, WaybackSource
+
+if TYPE_CHECKING:
+    from archiver.capture.types import HttpGetter
+    from archiver.platforms.capture import PostCheck, PostRef, WaybackSource
 
 # (post data the page shows, the page's own statement of why it will not play, or None)
 PageReader = Callable[[str], tuple["PostData | None", "str | None"]]
@@ -65,8 +66,12 @@ def _merge(first: PostData | None, second: PostData | None) -> PostData | None:
 
 def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selectors: tuple[str, ...]) -> PostCheck:
     """The post check of a video platform: oEmbed plus the video page's words."""
+    # Here, not at the top: the platform packages import this module while the registry loads.
+    from archiver.platforms.capture import PostCheck, Probe
 
     def probe(post: PostRef, client: HttpGetter) -> Probe:
+        from archiver.capture.oembed import fetch_metadata  # it imports the registry, which imports this
+
         meta = fetch_metadata(client, platform, post.url or "")
         url = site.page_url(post)
         page = fetch_page(client, url) if url else None
