@@ -44,7 +44,8 @@ from archiver.platforms import BUILT_IN
         ("linkedin", None, "https://www.linkedin.com/feed/update/urn:li:activity:7100000000000000000/",
          "https://www.linkedin.com/embed/feed/update/urn:li:activity:7100000000000000000"),
         ("linkedin", "7100000000000000000", None, "https://www.linkedin.com/embed/feed/update/urn:li:activity:7100000000000000000"),
-        ("threads", "C9abc", "https://www.threads.net/@u/post/C9abc", "https://www.threads.net/@u/post/C9abc"),
+        ("threads", "C9abc", "https://www.threads.net/@u/post/C9abc", "https://www.threads.net/@u/post/C9abc/embed"),
+        ("threads", "C9abc", "https://www.threads.com/@u/post/C9abc?x=1", "https://www.threads.net/@u/post/C9abc/embed"),
         ("reddit", "abc123", "https://www.reddit.com/r/sub/comments/abc123/", "https://www.reddit.com/r/sub/comments/abc123/"),
         ("unknownplatform", None, "https://e.example/p", "https://e.example/p"),
     ],
@@ -55,8 +56,8 @@ def test_embed_url(platform: str, post_id: str | None, url: str | None, expected
 
 def test_every_platform_without_an_embed_page_renders_its_post_page() -> None:
     as_is = {p.name for p in BUILT_IN if p.embed_url is None}
-    assert as_is == {"threads", "reddit"}
-    assert embed_url("threads", None, "https://www.threads.net/@u/post/C") == "https://www.threads.net/@u/post/C"
+    assert as_is == {"reddit"}
+    assert embed_url("reddit", None, "https://www.reddit.com/r/a/comments/b/") == "https://www.reddit.com/r/a/comments/b/"
 
 
 @pytest.mark.parametrize(

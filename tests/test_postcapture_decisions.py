@@ -208,8 +208,17 @@ def test_a_lone_oembed_404_is_unavailable_not_deleted(tmp_path: Path) -> None:
         post = r.post(platform="youtube", post_id=vid, url=f"https://www.youtube.com/watch?v={vid}", handle=None)
         r.client.route = lambda url: GONE
         out = r.capturer.capture(post)
-        assert (out.status, out.reason, out.captures) == ("unavailable", "oEmbed answered 404", 1)
+        # 404s from oEmbed and the watch page, without YouTube's words: not enough for "deleted".
+        assert (out.status, out.reason, out.captures) == (
+            "unavailable", "oEmbed answered 404: no such video, or one that was removed; the video page answered HTTP 404", 1)
         assert r.renderer.rendered == [f"https://www.youtube.com/embed/{vid}"]
-        assert r.client.asked == [f"https://www.youtube.com/oembed?format=json&url=https%3A%2F%2Fwww.youtube.com%2Fwatch%3Fv%3D{vid}"]
+        watch, embed = (f"https%3A%2F%2Fwww.youtube.com%2Fwatch%3Fv%3D{vid}",
+                        f"https%3A%2F%2Fwww.youtube.com%2Fembed%2F{vid}")
+        assert r.client.asked == [
+            f"https://www.youtube.com/oembed?format=json&url={watch}", f"https://www.youtube.com/watch?v={vid}",
+            # Not live: the Wayback Machine is asked for the watch page and the embed player (nothing found).
+            f"https://archive.org/wayback/available?url={watch}", f"https://archive.org/wayback/available?url={embed}",
+            f"https://web.archive.org/cdx/search/cdx?url={watch}&output=json&filter=statuscode:200&limit=-5",
+            f"https://web.archive.org/cdx/search/cdx?url={embed}&output=json&filter=statuscode:200&limit=-5"]
     finally:
         r.close()

@@ -1,0 +1,277 @@
+"""What the platforms without a public data API share: their embed page read over HTTP, in words.
+
+Instagram, Facebook, Threads, LinkedIn and Telegram show a post to anonymous readers only as the
+page their embed iframe loads. That page is fetched once through the recording client (so the
+exchange is in the WARC), read for the post (caption, author, date, the largest candidate of each
+image) by the platform's `parse`, and, when it shows no post, searched for the platform's own
+words ("Post not found", "This account is private"), which decide the status and are kept as the
+reason. A page that sends an anonymous reader to a login form is `login_required`; a bot wall or a
+challenge is `unavailable`, never a statement about the post. The rendered embed (Chromium) gets
+the same reading of its words in `after_render`, for the case where the HTTP fetch had no answer.
+
+The video platforms use `fetch_page` and `words_status` too, beside their oEmbed answer. Every
+platform finds its gone posts in the Wayback Machine under its post URL and its embed URL
+(`wayback_source`); a copy counts only when the platform's reader finds the post in it.
+
+Like every probe, nothing here raises for trouble on the way (capture/types.py).
+"""
+
+from __future__ import annotations
+
+import html as _html
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from archiver.capture import wayback as _wayback
+from archiver.capture.types import Failure, HttpGetter
+from archiver.errors import NetworkError
+
+if TYPE_CHECKING:
+    from archiver.capture.renderer import PageCapture
+    from archiver.platforms.capture import PostCheck, PostRef, Probe, RenderFn, WaybackSource
+
+# Words that mean the platform did not look at the post at all: a bot wall or a challenge.
+BOT_WALL_WORDS: tuple[tuple[str, str], ...] = (
+    ("confirm you're not a bot", "unavailable"),
+    ("confirm you’re not a bot", "unavailable"),
+    ("checking your browser", "unavailable"),
+    ("verify you are human", "unavailable"),
+    ("unusual traffic", "unavailable"),
+)
+
+
+@dataclass
+class PostData:
+    """A post as read from a page: absent fields stay None; `media` are full-size URLs."""
+
+    handle: str | None = None
+    author: str | None = None
+    text: str | None = None
+    posted_at: str | None = None
+    media: list[str] = field(default_factory=list)
+
+    @property
+    def recovered(self) -> bool:
+        """True when the page showed the post itself (its text, author or pictures)."""
+        return bool(self.text or self.author or self.media)
+
+    def fields(self) -> dict[str, Any]:
+        out = {"handle": self.handle, "author": self.author, "text": self.text, "posted_at": self.posted_at,
+               "media": list(self.media)}
+        return {k: v for k, v in out.items() if v not in (None, [], "")}
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One page fetched for a probe: `status` None when no answer came (then `error` says why)."""
+
+    url: str
+    status: int | None
+    text: str = ""
+    final_url: str = ""
+    error: str | None = None
+    network_failed: bool = False
+    refused: bool = False
+
+
+def fetch_page(client: HttpGetter, url: str) -> Fetched:
+    """GET a page (redirects followed, each hop recorded); never raises."""
+    try:
+        resp = client.get(url, follow_redirects=True)
+    except (NetworkError, httpx.TransportError) as e:
+        failed = Failure.of(e)
+        return Fetched(url, None, error=failed.error, network_failed=failed.network_failed, refused=failed.refused)
+    try:
+        body = resp.text
+    except (UnicodeDecodeError, LookupError):
+        body = ""
+    return Fetched(url, resp.status_code, body, str(resp.url))
+
+
+_TAGS = re.compile(r"<(script|style|title)\b.*?</\1\s*>|<[^>]+>", re.S | re.I)
+
+
+def visible_text(page: str) -> str:
+    """The words of an HTML page, markup and scripts dropped, spaces folded."""
+    return " ".join(_html.unescape(_TAGS.sub(" ", page)).split())
+
+
+def words_status(text: str, words: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+    """(status, the sentence that said it) for the first of `words` (lower-case phrase, status) in text."""
+    low = text.lower()
+    for phrase, status in (*BOT_WALL_WORDS, *words):
+        at = low.find(phrase)
+        if at < 0:
+            continue
+        dot = low.rfind(". ", 0, at)
+        start = max(dot + 2 if dot >= 0 else 0, at - 200)
+        end = low.find(". ", at + len(phrase))
+        end = len(text) if end < 0 else end + 1
+        return status, " ".join(text[start:end].split())[:300]
+    return None
+
+
+def largest_candidate(srcset: str | None, src: str | None = None) -> str | None:
+    """The largest image of a `srcset` (by its `w` or `x` descriptor), else `src`."""
+    best: tuple[float, str] | None = None
+    for part in (srcset or "").split(","):
+        bits = part.strip().split()
+        if not bits:
+            continue
+        size = 1.0
+        if len(bits) > 1:
+            m = re.fullmatch(r"(\d+(?:\.\d+)?)([wx])", bits[1])
+            if m:
+                size = float(m.group(1)) * (1.0 if m.group(2) == "w" else 10000.0)
+        if best is None or size > best[0]:
+            best = (size, _html.unescape(bits[0]))
+    return best[1] if best else (_html.unescape(src) if src else None)
+
+
+_CSS_URL = re.compile(r"background-image\s*:\s*url\(\s*['\"]?([^'\")]+)['\"]?\s*\)", re.I)
+
+
+def css_url(style: str | None) -> str | None:
+    """The URL of a `background-image:url(...)` style."""
+    m = _CSS_URL.search(style or "")
+    return _html.unescape(m.group(1)) if m else None
+
+
+def meta(tree: Any, prop: str) -> str | None:
+    """An OpenGraph/meta tag's content, stripped; None when absent or empty."""
+    node = tree.css_first(f'meta[property="{prop}"]') or tree.css_first(f'meta[name="{prop}"]')
+    value = node.attributes.get("content") if node is not None else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def node_text(node: Any) -> str | None:
+    """A node's text with `<br>` as line breaks; None for a missing node."""
+    if node is None:
+        return None
+    for br in node.css("br"):
+        br.replace_with("\n")
+    text = node.text(separator="", strip=False)
+    return text.strip() or None
+
+
+def json_string(escaped: str) -> str | None:
+    """A JSON string's contents (as found between its quotes in a page) decoded; None if broken."""
+    try:
+        value = json.loads(f'"{escaped}"')
+    except ValueError:
+        return None
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def parse_html(page: str) -> Any:
+    from selectolax.lexbor import LexborHTMLParser  # lazy: keeps `archiver --help` fast
+
+    return LexborHTMLParser(page)
+
+
+# --- the embed-page check ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmbedPage:
+    """How one platform's embed page is read.
+
+    `url(post)`: the embed page of a post. `parse(html)`: the post it shows (None or not
+    `recovered`: no post). `words`: (lower-case phrase, status) the page uses when it shows no post.
+    `login_paths`: path fragments of the login form an anonymous reader is sent to.
+    """
+
+    url: Callable[[PostRef], str | None]
+    parse: Callable[[str], PostData | None]
+    words: tuple[tuple[str, str], ...]
+    login_paths: tuple[str, ...] = ("/login", "/authwall", "/accounts/login")
+
+
+def _is_login(final_url: str, login_paths: tuple[str, ...]) -> bool:
+    path = re.sub(r"^[a-z]+://[^/]+", "", final_url, flags=re.I)
+    return any(path.startswith(p) for p in login_paths)
+
+
+def page_status(fetched: Fetched, data: PostData | None, words: Sequence[tuple[str, str]],
+                login_paths: tuple[str, ...], what: str) -> tuple[str, str | None]:
+    """The status one fetched page gives a post (see the module docstring)."""
+    if fetched.status is None:
+        return ("unknown" if fetched.refused else "unavailable"), fetched.error
+    if fetched.status == 200 and data is not None and data.recovered:
+        return "live", f"{what} shows the post"
+    if fetched.final_url and _is_login(fetched.final_url, login_paths):
+        return "login_required", f"{what} sent an anonymous reader to log in ({fetched.final_url})"
+    said = words_status(visible_text(fetched.text), words)
+    if said is not None:
+        return said
+    if fetched.status in (429, 403) or fetched.status >= 500:
+        return "unavailable", f"{what} answered HTTP {fetched.status}"
+    if fetched.status in (404, 410):
+        return "unavailable", f"{what} answered HTTP {fetched.status} without saying why"
+    return "unknown", f"{what} answered HTTP {fetched.status} and showed no post"
+
+
+def embed_check(page: EmbedPage, wayback: WaybackSource, selectors: tuple[str, ...]) -> PostCheck:
+    """The post check of a platform read from its embed page."""
+    # Here, not at the top: the platform packages import this module while the registry loads.
+    from archiver.platforms.capture import PostCheck, Probe
+
+    def probe(post: PostRef, client: HttpGetter) -> Probe:
+        url = page.url(post)
+        if not url:
+            return Probe("unknown", "no embed page is known for this post")
+        fetched = fetch_page(client, url)
+        data = page.parse(fetched.text) if fetched.status == 200 and fetched.text else None
+        status, reason = page_status(fetched, data, page.words, page.login_paths, "the embed page")
+        found = status == "live" and data is not None
+        return Probe(status, reason, fields=data.fields() if found and data else {},
+                     media=tuple(data.media) if found and data else (), network_failed=fetched.network_failed,
+                     refused=fetched.refused, found=found)
+
+    def after_render(found: Probe, rendered: PageCapture | None, render: RenderFn) -> tuple[str, str | None]:
+        """The rendered embed's words, when the fetched page left the status open."""
+        if found.found or found.status not in ("unknown", "unavailable") or rendered is None:
+            return found.status, found.reason
+        text = " ".join(f.text for f in rendered.frames)[:5000]
+        said = words_status(text, page.words)
+        return said if said is not None else (found.status, found.reason)
+
+    return PostCheck(probe=probe, element_selectors=selectors, after_render=after_render, wayback=wayback)
+
+
+# --- Wayback -----------------------------------------------------------------------------------
+
+
+def wayback_source(forms: Callable[[str], list[str]], parse: Callable[[str], PostData | None]) -> WaybackSource:
+    """Gone posts looked for under every URL `forms(post URL)` names; a copy is read by `parse`.
+
+    The partial post handed back says `recovered` False when the copy does not show the post (a
+    copy of the platform's own "not found" page): such a copy is kept but not counted.
+    """
+    from archiver.platforms.capture import WaybackSource
+
+    def find(client: HttpGetter, url: str) -> Any:
+        return _wayback.find_snapshot(client, url, forms=forms)
+
+    def fetch(client: HttpGetter, snapshot: Any) -> tuple[httpx.Response, Any]:
+        resp = _wayback.fetch_raw(client, snapshot)
+        if resp.status_code != 200:
+            return resp, None
+        data = parse(resp.text) or PostData()
+        return resp, data
+
+    return WaybackSource(find=find, fetch=fetch)
+
+
+def og_post(page: str) -> PostData | None:
+    """A post page's OpenGraph tags: title as author, description as text, image as media."""
+    tree = parse_html(page)
+    image = meta(tree, "og:image")
+    data = PostData(author=meta(tree, "og:title"), text=meta(tree, "og:description"),
+                    media=[image] if image else [])
+    return data if data.text else None

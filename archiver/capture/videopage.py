@@ -1,0 +1,109 @@
+"""What the video platforms share: their oEmbed answer, and the video page's own words about it.
+
+YouTube, Vimeo and TikTok answer oEmbed without credentials (title, author, thumbnail). Its error
+codes alone never settle a status: 404 covers a removed video and a wrong ID, 401/403 a private
+video and one whose owner turned embedding off. The video's page (YouTube's watch page, Vimeo's
+player, TikTok's embed player) is asked too, and its own words ("This video is private", "removed
+for violating …", "Sign in to confirm your age") decide the status and are kept as the reason.
+A bot wall ("confirm you're not a bot") is `unavailable`, never a statement about the video.
+Both exchanges go through the recording client, so both are in the WARC.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from archiver.capture.embedpage import PostData, fetch_page, words_status
+
+if TYPE_CHECKING:
+    from archiver.capture.types import HttpGetter
+    from archiver.platforms.capture import PostCheck, PostRef, WaybackSource
+
+# (post data the page shows, the page's own statement of why it will not play, or None)
+PageReader = Callable[[str], tuple["PostData | None", "str | None"]]
+
+
+@dataclass(frozen=True)
+class VideoSite:
+    """How one video platform is asked about a video (see the module docstring).
+
+    `page_url(post)`: the page whose words speak for the video; `read_page(html)`; `words`:
+    (lower-case phrase, status) of the page's statements; `codes`: what an oEmbed error code says
+    when the page says nothing (always `unavailable`, the reason naming what the code covers).
+    `from_oembed(data)`: post fields of an oEmbed answer.
+    """
+
+    page_url: Callable[[PostRef], str | None]
+    read_page: PageReader
+    words: tuple[tuple[str, str], ...]
+    codes: dict[int, str]
+    from_oembed: Callable[[dict[str, Any]], PostData]
+
+
+def json_after(page: str, marker: re.Pattern[str]) -> Any:
+    """The JSON value that starts right after `marker` in a page (a script's assignment), or None."""
+    m = marker.search(page)
+    if m is None:
+        return None
+    try:
+        value, _ = json.JSONDecoder(strict=False).raw_decode(page, m.end())
+    except ValueError:
+        return None
+    return value
+
+
+def _merge(first: PostData | None, second: PostData | None) -> PostData | None:
+    if first is None or second is None:
+        return first or second
+    return PostData(handle=first.handle or second.handle, author=first.author or second.author,
+                    text=first.text or second.text, posted_at=first.posted_at or second.posted_at,
+                    media=first.media or second.media)
+
+
+def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selectors: tuple[str, ...]) -> PostCheck:
+    """The post check of a video platform: oEmbed plus the video page's words."""
+    # Here, not at the top: the platform packages import this module while the registry loads.
+    from archiver.platforms.capture import PostCheck, Probe
+
+    def probe(post: PostRef, client: HttpGetter) -> Probe:
+        from archiver.capture.oembed import fetch_metadata  # it imports the registry, which imports this
+
+        meta = fetch_metadata(client, platform, post.url or "")
+        url = site.page_url(post)
+        page = fetch_page(client, url) if url else None
+        page_data, said = site.read_page(page.text) if page is not None and page.text else (None, None)
+        oembed_data = site.from_oembed(meta.data) if meta is not None and meta.status == 200 else None
+        # The page is about the video itself; oEmbed fills in what it leaves out.
+        data = _merge(page_data, oembed_data)
+        stored = data.fields() if data is not None and data.recovered else {}
+        if meta is not None and meta.status == 200 and stored:
+            stored["data"] = meta.data
+        media = tuple(data.media) if data is not None and data.recovered else ()
+        network_failed = (meta is None or meta.network_failed) and (page is None or page.network_failed)
+        refused = bool(meta is not None and meta.refused) and bool(page is None or page.refused)
+        code = meta.status if meta is not None else None
+        if said:
+            found = words_status(said, site.words)
+            status = found[0] if found is not None else "unavailable"
+            reason = said if code in (None, 200) else f"{said} (oEmbed answered {code})"
+            if status == "unavailable" and found is not None and found[1] and "bot" in found[1].lower():
+                media, stored = (), {}  # a bot wall: nothing was learnt about the video
+            return Probe(status, reason, fields=stored, media=media,
+                         network_failed=network_failed, refused=refused, found=bool(stored))
+        if code == 200 or (page_data is not None and page_data.recovered):
+            # Live needs no reason, unless oEmbed refused what the page plays (embedding turned off).
+            why = None if code == 200 else f"the video page plays it (oEmbed answered {code})"
+            return Probe("live", why, fields=stored, media=media, found=True)
+        if code is None and (page is None or page.status is None):
+            why = (meta.error if meta is not None else None) or (page.error if page is not None else None)
+            return Probe("unknown" if refused else "unavailable", why, network_failed=network_failed, refused=refused)
+        reason = site.codes.get(code or 0) or (f"oEmbed answered {code}" if code else "oEmbed had no answer")
+        if page is not None and page.status not in (None, 200):
+            reason += f"; the video page answered HTTP {page.status}"
+        return Probe("unavailable", reason)
+
+    return PostCheck(probe=probe, element_selectors=selectors, wayback=wayback)

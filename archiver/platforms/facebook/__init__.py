@@ -1,0 +1,11 @@
+"""Facebook: how its posts appear in articles (detect.py) and how one is asked about (check.py)."""
+
+from dataclasses import replace
+
+from archiver.platforms.facebook import detect
+from archiver.platforms.facebook.check import CHECK
+from archiver.platforms.facebook.detect import embed_url, parse_embed_src, parse_url
+
+PLATFORM = replace(detect.PLATFORM, check=CHECK)
+
+__all__ = ["PLATFORM", "embed_url", "parse_embed_src", "parse_url"]

@@ -1,0 +1,76 @@
+"""How an Instagram post is asked about: its public captioned embed page, read for the post.
+
+The page (`/p/CODE/embed/captioned/`) shows the author's handle (`.Username`), the caption
+(`.Caption`, without its leading handle link and comment count), the picture (`img.EmbeddedMediaImage`,
+largest `srcset` candidate) and, in the page's data, the time it was taken (`taken_at_timestamp`).
+A post that is gone shows Instagram's words instead; docs/platforms.md lists them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from archiver.capture.embedpage import (
+    EmbedPage,
+    PostData,
+    embed_check,
+    json_string,
+    largest_candidate,
+    node_text,
+    og_post,
+    parse_html,
+    wayback_source,
+)
+from archiver.platforms.base import iso_from_seconds
+from archiver.platforms.capture import PostRef
+from archiver.platforms.instagram.detect import embed_url
+
+# What the embed page says instead of a post (lower case) -> status.
+WORDS: tuple[tuple[str, str], ...] = (
+    ("this account is private", "protected"),
+    ("removed for violating", "removed"),
+    ("the page may have been removed", "deleted"),
+    ("this page isn't available", "unavailable"),
+    ("this page isn’t available", "unavailable"),
+    ("post isn't available", "unavailable"),
+)
+_TAKEN_AT = re.compile(r'"taken_at_timestamp"\s*:\s*(\d{9,11})')
+_FULL_NAME = re.compile(r'"owner"\s*:\s*\{[^{}]*?"full_name"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def parse_embed(page: str) -> PostData | None:
+    """The post an Instagram embed page (or an archived post page) shows."""
+    tree = parse_html(page)
+    user = tree.css_first(".Username") or tree.css_first(".CaptionUsername")
+    caption = tree.css_first(".Caption")
+    text = None
+    if caption is not None:
+        for drop in caption.css(".CaptionUsername, .CaptionComments"):
+            drop.decompose()
+        text = node_text(caption)
+    media = []
+    for img in tree.css("img.EmbeddedMediaImage"):
+        best = largest_candidate(img.attributes.get("srcset"), img.attributes.get("src"))
+        if best and best not in media:
+            media.append(best)
+    taken = _TAKEN_AT.search(page)
+    name = _FULL_NAME.search(page)
+    data = PostData(handle=user.text(strip=True).lstrip("@") or None if user is not None else None,
+                    author=json_string(name.group(1)) if name else None, text=text,
+                    posted_at=iso_from_seconds(int(taken.group(1))) if taken else None, media=media)
+    if not data.recovered:
+        return og_post(page)
+    return data
+
+
+def page_url(post: PostRef) -> str | None:
+    return embed_url(post.post_id, post.url)
+
+
+def forms(url: str) -> list[str]:
+    """A post in the Wayback Machine: its own URL and its captioned embed page."""
+    return [u for u in dict.fromkeys([url, embed_url(None, url)]) if u]
+
+
+CHECK = embed_check(EmbedPage(url=page_url, parse=parse_embed, words=WORDS), wayback_source(forms, parse_embed),
+                    (".Embed",))

@@ -1,0 +1,72 @@
+"""How a Threads post is asked about: its public embed page (`…/post/CODE/embed`), read.
+
+The embed page names the author and handle in its title tags ("Name (@handle) on Threads"), carries
+the text as its description, its time in `time[datetime]`, and its pictures as `img` elements
+inside the post (largest `srcset` candidate). Threads' words for a post it will not show are in
+docs/platforms.md.
+"""
+
+from __future__ import annotations
+
+import re
+
+from archiver.capture.embedpage import (
+    EmbedPage,
+    PostData,
+    embed_check,
+    largest_candidate,
+    meta,
+    node_text,
+    parse_html,
+    wayback_source,
+)
+from archiver.platforms.base import iso_from_datetime_attr
+from archiver.platforms.capture import PostRef
+from archiver.platforms.threads.detect import POST_URL_RE
+
+WORDS: tuple[tuple[str, str], ...] = (
+    ("this profile is private", "protected"),
+    ("removed for violating", "removed"),
+    ("post has been deleted", "deleted"),
+    ("post unavailable", "unavailable"),
+    ("post isn't available", "unavailable"),
+    ("post isn’t available", "unavailable"),
+)
+_TITLE = re.compile(r"^(?P<name>.*?)\s*\(@(?P<handle>[A-Za-z0-9_.]{1,30})\)(?:\s+on Threads)?", re.S)
+
+
+def embed_url(post_id: str | None, url: str | None) -> str | None:
+    """The embed page of a post: its URL on threads.net with `/embed` after it."""
+    m = POST_URL_RE.match(url or "")
+    return f"https://www.threads.net/@{m.group('handle')}/post/{m.group('code')}/embed" if m else None
+
+
+def parse_embed(page: str) -> PostData | None:
+    """The post a Threads embed page (or an archived post page) shows."""
+    tree = parse_html(page)
+    title = _TITLE.match(meta(tree, "og:title") or "")
+    body = tree.css_first(".BodyTextContainer")
+    when = tree.css_first("time[datetime]")
+    media = []
+    for img in tree.css(".MediaContainer img, img.MediaImage"):
+        best = largest_candidate(img.attributes.get("srcset"), img.attributes.get("src"))
+        if best and best not in media:
+            media.append(best)
+    data = PostData(handle=title.group("handle") if title else None,
+                    author=(title.group("name").strip() or None) if title else None,
+                    text=node_text(body) if body is not None else meta(tree, "og:description"),
+                    posted_at=iso_from_datetime_attr(when.attributes.get("datetime")) if when is not None else None,
+                    media=media)
+    return data if data.text or data.media else None
+
+
+def page_url(post: PostRef) -> str | None:
+    return embed_url(post.post_id, post.url)
+
+
+def forms(url: str) -> list[str]:
+    return [u for u in dict.fromkeys([url, embed_url(None, url)]) if u]
+
+
+CHECK = embed_check(EmbedPage(url=page_url, parse=parse_embed, words=WORDS), wayback_source(forms, parse_embed),
+                    (".ThreadsEmbed",))

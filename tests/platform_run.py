@@ -1,0 +1,91 @@
+"""One `archiver archive` of an article against the fake web, and what the archive then says.
+
+Shared by the end-to-end tests of the video and embed-page platforms: statuses and reasons from the
+run's JSON, the posts' fields from `lookup`, saved media (with their pixel sizes) from `show`,
+and the WARC's records, each read once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from warcio.archiveiterator import ArchiveIterator
+
+from tests.e2e import cli, warc_files
+from tests.fakeweb.images import png_size
+from tests.fakeweb.server import FakeWeb
+
+
+@dataclass
+class PlatformRun:
+    web: FakeWeb
+    archive: Path
+    exit_code: int
+    stderr: str
+    results: list[dict[str, Any]]
+    web_log: list[dict[str, Any]]
+    _shown: dict[str, Any] = field(default_factory=dict)
+    _records: dict[str, list[tuple[str, int | None]]] | None = None
+
+    def statuses(self) -> dict[str, tuple[str, str | None]]:
+        """key -> (status, reason) as the run reported them."""
+        return {r["key"]: (r["status"], r["reason"]) for r in self.results}
+
+    def lookup(self, platform: str) -> dict[str, tuple[Any, ...]]:
+        """key -> (handle, author, posted_at, text) from `lookup --platform P --format json`."""
+        r = cli(self.web, "lookup", "--platform", platform, "--format", "json", archive=self.archive)
+        assert r.returncode == 0, r.stderr
+        return {p["key"]: (p["handle"], p["author"], p["posted_at"], p["text"]) for p in json.loads(r.stdout)}
+
+    def show(self, key: str) -> Any:
+        if key not in self._shown:
+            r = cli(self.web, "show", key, "--format", "json", archive=self.archive)
+            assert r.returncode == 0, r.stderr
+            self._shown[key] = json.loads(r.stdout)
+        return self._shown[key]
+
+    def media(self, key: str) -> list[tuple[str, tuple[int, int] | None]]:
+        """(URL, pixel size of the saved file) of each media file kept for a post."""
+        return [(m["url"], png_size((self.archive / m["path"]).read_bytes())) for m in self.show(key)["media_files"]]
+
+    def records(self) -> dict[str, list[tuple[str, int | None]]]:
+        """WARC-Target-URI -> [(record type, HTTP status of a response)] over every WARC."""
+        if self._records is None:
+            out: dict[str, list[tuple[str, int | None]]] = {}
+            for path in warc_files(self.archive):
+                with path.open("rb") as f:
+                    for rec in ArchiveIterator(f):
+                        uri = rec.rec_headers.get_header("WARC-Target-URI") or ""
+                        status = None
+                        if rec.rec_type in ("response", "revisit") and rec.http_headers is not None:
+                            status = int(rec.http_headers.get_statuscode())
+                        out.setdefault(uri, []).append((rec.rec_type, status))
+            self._records = out
+        return self._records
+
+    def warc_status(self, url: str) -> int | None:
+        """The HTTP status of the first response recorded for `url` (a revisit record stands for a
+        response whose payload the WARC already holds); None: none recorded."""
+        return next((s for t, s in self.records().get(url, []) if t in ("response", "revisit")), None)
+
+
+def archive_run(web: FakeWeb, archive: Path, story: str, article: str) -> PlatformRun:
+    """Serve `article` at https://news.example{story} and archive it once."""
+    web.set_state(("article", story), article)
+    r = cli(web, "archive", f"https://news.example{story}", "--format", "json", archive=archive)
+    results = json.loads(r.stdout)["results"] if r.stdout.strip() else []
+    return PlatformRun(web, archive, r.returncode, r.stderr, results, list(web.log))
+
+
+def requests_missing_from_warc(run: PlatformRun) -> list[str]:
+    """URLs the fake web answered that no WARC request record holds (Chromium's favicon aside)."""
+    requested = {uri for uri, recs in run.records().items() if any(t == "request" for t, _ in recs)}
+    missing = []
+    for entry in run.web_log:
+        url = f"{'https' if entry['tls'] else 'http'}://{entry['host']}{entry['path']}"
+        if entry["path"] != "/favicon.ico" and url not in requested:
+            missing.append(url)
+    return sorted(set(missing))

@@ -1,0 +1,66 @@
+"""The readers the video and embed-page platforms share: largest image, the platform's words, status."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from archiver.capture.embedpage import Fetched, PostData, largest_candidate, page_status, words_status
+from archiver.platforms.telegram.check import parse_embed as telegram_page
+from archiver.platforms.youtube.check import WORDS as YOUTUBE_WORDS
+from archiver.platforms.youtube.check import read_watch_page
+
+
+@pytest.mark.parametrize(("srcset", "src", "expected"), [
+    ("a.jpg 320w, b.jpg 1080w, c.jpg 640w", "a.jpg", "b.jpg"),
+    ("a.jpg 1x, b.jpg 2x", None, "b.jpg"),
+    ("a.jpg, b.jpg 2x", None, "b.jpg"),
+    ("", "only.jpg", "only.jpg"),
+    (None, None, None),
+    ("https://cdn/x.jpg?a=1&amp;b=2 640w", None, "https://cdn/x.jpg?a=1&b=2"),
+])
+def test_largest_candidate(srcset: str | None, src: str | None, expected: str | None) -> None:
+    assert largest_candidate(srcset, src) == expected
+
+
+def test_a_bot_wall_is_never_a_statement_about_the_post() -> None:
+    said = "Sign in to confirm you’re not a bot. This video is private."
+    assert words_status(said, YOUTUBE_WORDS) == ("unavailable", "Sign in to confirm you’re not a bot.")
+
+
+def test_the_first_matching_words_decide_and_their_sentence_is_the_reason() -> None:
+    said = "Video unavailable. This video has been removed by the uploader. Learn more"
+    assert words_status(said, YOUTUBE_WORDS) == ("deleted", "This video has been removed by the uploader.")
+    assert words_status("Nothing to see", YOUTUBE_WORDS) is None
+
+
+@pytest.mark.parametrize(("fetched", "expected"), [
+    (Fetched("u", 302, "", "https://www.linkedin.com/authwall?x=1"), "login_required"),
+    (Fetched("u", 404, "<p>gone</p>", "u"), "unavailable"),
+    (Fetched("u", 200, "<p>Post not found</p>", "u"), "deleted"),
+    (Fetched("u", None, error="GET u: timed out", network_failed=True), "unavailable"),
+    (Fetched("u", None, error="refused", refused=True), "unknown"),
+    (Fetched("u", 200, "<p>hello</p>", "u"), "unknown"),
+])
+def test_page_status(fetched: Fetched, expected: str) -> None:
+    status, _ = page_status(fetched, None, (("post not found", "deleted"),), ("/authwall",), "the embed page")
+    assert status == expected
+
+
+def test_a_page_showing_the_post_is_live() -> None:
+    shown = PostData(text="hello")
+    assert page_status(Fetched("u", 200, "x", "u"), shown, (), (), "the embed page")[0] == "live"
+    assert not PostData(handle="h", posted_at="2024-01-01").recovered
+
+
+def test_youtube_error_screen_words_are_joined() -> None:
+    player = {"playabilityStatus": {"status": "ERROR", "errorScreen": {"playerErrorMessageRenderer": {
+        "reason": {"simpleText": "Video unavailable"}, "subreason": {"runs": [{"text": "This video is "},
+                                                                             {"text": "private."}]}}}}}
+    page = f"<script>var ytInitialPlayerResponse = {json.dumps(player)};var x = 1;</script>"
+    assert read_watch_page(page) == (None, "Video unavailable. This video is private")
+
+
+def test_telegram_error_page_shows_no_post() -> None:
+    assert telegram_page('<div class="tgme_widget_message_error">Post not found</div>') is None

@@ -1,0 +1,147 @@
+"""Instagram, Facebook, Threads, LinkedIn and Telegram read from their embed pages, end to end: one
+`archiver archive` of an article embedding a live, a gone and a not-public post of each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.fakeweb import archived, embedpages
+from tests.fakeweb.server import FakeWeb
+from tests.platform_run import PlatformRun, archive_run, requests_missing_from_warc
+
+STORY = "/2024/harbour-posts.html"
+_IG = ("CLiveIG0001", "CGoneIG0001", "CPrivIG0001")
+_FB = ("1000000001", "1000000002", "1000000003")
+_TH = (("harbourcouncil", "CLiveTH001"), ("harbourcouncil", "CGoneTH001"), ("quietresident", "CPrivTH001"))
+_LI = ("7150000000000000001", "7150000000000000002", "7150000000000000003")
+_TG = ("harbournews/101", "harbournews/102", "closedharbour/7")
+ARTICLE = ("<!doctype html><html><head><title>Harbour posts</title></head><body><h1>What they posted</h1>"
+           + "".join(f'<blockquote class="instagram-media" data-instgrm-permalink="https://www.instagram.com/p/{c}/" '
+                     f'data-instgrm-version="14"><a href="https://www.instagram.com/p/{c}/">View this post on Instagram</a>'
+                     "</blockquote>" for c in _IG)
+           + "".join(f'<div class="fb-post" data-href="https://www.facebook.com/harbourcouncil/posts/{p}/" '
+                     'data-width="500"></div>' for p in _FB)
+           + "".join(f'<blockquote class="text-post-media" data-text-post-permalink="https://www.threads.net/@{h}/post/{c}">'
+                     f'<a href="https://www.threads.net/@{h}/post/{c}">Post by @{h}</a></blockquote>' for h, c in _TH)
+           + "".join(f'<iframe src="https://www.linkedin.com/embed/feed/update/urn:li:activity:{i}" height="500" '
+                     'width="504" title="Embedded post"></iframe>' for i in _LI)
+           + "".join(f'<script async src="https://telegram.org/js/telegram-widget.js?22" data-telegram-post="{p}" '
+                     'data-width="100%"></script>' for p in _TG)
+           + "</body></html>")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformRun]:
+    tmp = tmp_path_factory.mktemp("embedpages")
+    with FakeWeb(tmp / "web", handlers={**embedpages.HANDLERS, **archived.HANDLERS}) as web:
+        yield archive_run(web, tmp / "archive", STORY, ARTICLE)
+
+
+def test_each_post_gets_the_status_its_embed_page_gives_with_its_words(run: PlatformRun) -> None:
+    # Facebook and LinkedIn do not say why a post is gone: "unavailable", named as failures (exit 1).
+    assert run.exit_code == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    fb_login = ("https://www.facebook.com/login/?next=%2Fplugins%2Fpost.php%3Fhref%3Dhttps%253A%252F%252F"
+                "www.facebook.com%252Fharbourcouncil%252Fposts%252F1000000003%252F%26show_text%3Dtrue")
+    li_login = ("https://www.linkedin.com/authwall?trk=embed&sessionRedirect=%2Fembed%2Ffeed%2Fupdate%2F"
+                "urn%3Ali%3Aactivity%3A7150000000000000003")
+    assert run.statuses() == {
+        "instagram:CLiveIG0001": ("live", "the embed page shows the post"),
+        "instagram:CGoneIG0001": ("deleted", "The link you followed may be broken, or the page may have been removed."),
+        "instagram:CPrivIG0001": ("protected", "This Account is Private Follow to see their photos and videos."),
+        "facebook:1000000001": ("live", "the embed page shows the post"),
+        "facebook:1000000002": ("unavailable", "This Facebook post is no longer available."),
+        "facebook:1000000003": ("login_required", f"the embed page sent an anonymous reader to log in ({fb_login})"),
+        "threads:CLiveTH001": ("live", "the embed page shows the post"),
+        "threads:CGoneTH001": ("deleted", "Sorry, this post has been deleted."),
+        "threads:CPrivTH001": ("protected", "This profile is private."),
+        "linkedin:7150000000000000001": ("live", "the embed page shows the post"),
+        "linkedin:7150000000000000002": ("unavailable", "This post cannot be displayed."),
+        "linkedin:7150000000000000003": ("login_required", f"the embed page sent an anonymous reader to log in ({li_login})"),
+        "telegram:harbournews/101": ("live", "the embed page shows the post"),
+        "telegram:harbournews/102": ("deleted", "Post not found"),
+        "telegram:closedharbour/7": ("protected", "Channel is private"),
+    }
+
+
+@pytest.mark.parametrize(("platform", "expected"), [
+    ("instagram", {
+        "instagram:CLiveIG0001": ("harbourphotos", "Harbour Photos", "2024-04-25T00:26:40.000Z",
+                                  "Low tide at the old pier.\nShot at dawn."),
+        # Recovered from the Wayback copy of its embed page.
+        "instagram:CGoneIG0001": ("harbourphotos", "Harbour Photos", "2024-03-01T12:00:00.000Z",
+                                  "The pier before the storm."),
+        "instagram:CPrivIG0001": (None, None, None, None),
+    }),
+    ("facebook", {
+        "facebook:1000000001": ("harbourcouncil", "Harbour Council", "2024-04-02T08:00:00.000Z",
+                                "The east wall reopens on Monday.\nThank you for your patience."),
+        "facebook:1000000002": ("harbourcouncil", None, None, None),
+        "facebook:1000000003": ("harbourcouncil", None, None, None),
+    }),
+    ("threads", {
+        "threads:CLiveTH001": ("harbourcouncil", "Harbour Council", "2024-04-20T10:00:00.000Z",
+                               "Ferry timetable changes from May 1."),
+        "threads:CGoneTH001": ("harbourcouncil", None, None, None),
+        "threads:CPrivTH001": ("quietresident", None, None, None),
+    }),
+    ("linkedin", {
+        # LinkedIn's time is in its IDs.
+        "linkedin:7150000000000000001": (None, "Harbour Council", "2024-01-08T05:47:20.576Z",
+                                         "We are hiring two harbour pilots."),
+        "linkedin:7150000000000000002": (None, None, "2024-01-08T05:47:20.576Z", None),
+        "linkedin:7150000000000000003": (None, None, "2024-01-08T05:47:20.576Z", None),
+    }),
+    ("telegram", {
+        "telegram:harbournews/101": ("harbournews", "Harbour News", "2024-04-01T09:30:00.000Z",
+                                     "Storm warning lifted.\nFerries run again from noon."),
+        "telegram:harbournews/102": ("harbournews", None, None, None),
+        "telegram:closedharbour/7": ("closedharbour", None, None, None),
+    }),
+])
+def test_lookup_shows_what_each_embed_page_said(run: PlatformRun, platform: str, expected: dict[str, Any]) -> None:
+    assert run.lookup(platform) == expected
+
+
+@pytest.mark.parametrize(("key", "url"), [
+    ("instagram:CLiveIG0001", "https://scontent.cdninstagram.com/ig/CLiveIG0001/640x800/photo.jpg"),
+    ("facebook:1000000001", "https://scontent.xx.fbcdn.net/fb/1000000001/640x800/photo.jpg"),
+    ("threads:CLiveTH001", "https://scontent.cdninstagram.com/th/CLiveTH001/640x800/photo.jpg"),
+    ("linkedin:7150000000000000001", "https://media.licdn.com/li/7150000000000000001/640x800/photo.jpg"),
+    ("telegram:harbournews/101", "https://cdn4.telesco.pe/tg/harbournews-101/640x800/photo.jpg"),
+])
+def test_the_largest_image_candidate_is_saved_and_in_the_warc(run: PlatformRun, key: str, url: str) -> None:
+    assert run.media(key) == [(url, embedpages.LARGE)]
+    assert run.warc_status(url) == 200
+
+
+def test_gone_and_hidden_posts_keep_no_media(run: PlatformRun) -> None:
+    for key in ("instagram:CPrivIG0001", "facebook:1000000002", "threads:CGoneTH001", "linkedin:7150000000000000003",
+                "telegram:harbournews/102"):
+        assert run.media(key) == [], key
+
+
+def test_a_wayback_copy_counts_only_when_it_shows_the_post(run: PlatformRun) -> None:
+    instagram = run.show("instagram:CGoneIG0001")
+    assert [(c["source"], c["status"]) for c in instagram["captures"]] == [("live", "deleted"), ("wayback", "recovered")]
+    assert instagram["captures"][1]["url"] == (
+        f"https://web.archive.org/web/{archived.STAMP}/https://www.instagram.com/p/CGoneIG0001/embed/captioned/")
+    # The copy of Telegram's own "Post not found" page is kept, but recovers nothing.
+    telegram = run.show("telegram:harbournews/102")
+    assert [(c["source"], c["status"], c["error"]) for c in telegram["captures"]] == [
+        ("live", "deleted", None), ("wayback", "error", "the Wayback copy does not show the post")]
+    assert {r["key"]: (r["captures"], r["source"]) for r in run.results if "Gone" in r["key"] or "102" in r["key"]} == {
+        "instagram:CGoneIG0001": (2, "wayback"), "threads:CGoneTH001": (1, "live"), "telegram:harbournews/102": (1, "live")}
+
+
+def test_every_request_the_web_saw_is_in_the_warc(run: PlatformRun) -> None:
+    assert requests_missing_from_warc(run) == []
+    asked = {e["host"] + e["path"].split("?")[0] for e in run.web_log}
+    assert {"www.instagram.com/p/CLiveIG0001/embed/captioned/", "www.facebook.com/plugins/post.php",
+            "www.threads.net/@harbourcouncil/post/CLiveTH001/embed", "t.me/harbournews/101",
+            "www.linkedin.com/embed/feed/update/urn:li:activity:7150000000000000001", "archive.org/wayback/available",
+            "web.archive.org/cdx/search/cdx"} <= asked
