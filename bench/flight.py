@@ -12,6 +12,8 @@ each round (interleaved), and the figures are the best and the median of the rou
 Memory is the peak, over the run, of the summed PSS of the archiver's whole process tree (Python,
 worker processes, Playwright's driver, every Chromium process): /proc/PID/smaps_rollup of every
 descendant, sampled every 50 ms. PSS, not RSS: RSS counts Chromium's shared pages once per process.
+Besides the whole tree, the peaks of its Python processes alone and of the rest (the browser:
+Playwright's driver and Chromium) are printed.
 
 The held re-run: a first run archives the articles; the second, timed, finds everything held. It
 must start no browser: the bench watches its process tree for a Chromium and says if one appeared.
@@ -74,11 +76,14 @@ def _cmdline(pid: int) -> str:
 
 
 class Watch:
-    """Samples a process tree: peak summed PSS, and whether a Chromium ever ran in it."""
+    """Samples a process tree: peak summed PSS (whole tree; Python processes; the browser's processes,
+    Playwright's driver included), and whether a Chromium ever ran in it."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak_kib = 0
+        self.python_kib = 0
+        self.browser_kib = 0
         self.chromium = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -87,7 +92,11 @@ class Watch:
     def _run(self) -> None:
         while not self._stop.is_set():
             tree = [self.pid, *descendants(self.pid)]
-            self.peak_kib = max(self.peak_kib, sum(pss_kib(p) for p in tree))
+            pss = {p: pss_kib(p) for p in tree}
+            python = sum(k for p, k in pss.items() if "python" in Path(_cmdline(p).split(" ")[0]).name)
+            self.peak_kib = max(self.peak_kib, sum(pss.values()))
+            self.python_kib = max(self.python_kib, python)
+            self.browser_kib = max(self.browser_kib, sum(pss.values()) - python)
             if not self.chromium and any("chrom" in _cmdline(p).split(" ")[0] for p in tree[1:]):
                 self.chromium = True
             self._stop.wait(0.05)
@@ -97,8 +106,10 @@ class Watch:
         self._thread.join()
 
 
-def archive(web: FakeWeb, urls: list[str], archive_dir: Path, extra: list[str]) -> tuple[float, int, bool, dict]:
-    """One `archiver archive` (or `run` for --concurrency): seconds, peak PSS KiB, Chromium seen, summary."""
+def archive(web: FakeWeb, urls: list[str], archive_dir: Path,
+            extra: list[str]) -> tuple[float, tuple[int, int, int], bool, dict]:
+    """One `archiver archive` (or `run` for --concurrency): seconds, peak PSS KiB (whole tree, Python,
+    browser), Chromium seen, summary."""
     net = ["--map-host", web.map_host, "--ca-bundle", str(web.ca_pem)]
     if "--concurrency" in extra:
         seeds = archive_dir.parent / (archive_dir.name + "-seeds")
@@ -117,7 +128,7 @@ def archive(web: FakeWeb, urls: list[str], archive_dir: Path, extra: list[str]) 
     watch.stop()
     if proc.returncode not in (0, 1):
         raise SystemExit(f"archiver {' '.join(args[:1] + extra)} exited {proc.returncode}: {err[-2000:]}")
-    return took, watch.peak_kib, watch.chromium, json.loads(out)
+    return took, (watch.peak_kib, watch.python_kib, watch.browser_kib), watch.chromium, json.loads(out)
 
 
 def _fmt(values: list[float]) -> str:
@@ -139,16 +150,20 @@ def main() -> int:
         configs[f"--pages-in-flight {n}"] = ["--pages-in-flight", str(n)]
     times: dict[str, list[float]] = {k: [] for k in configs}
     peaks: dict[str, list[int]] = {k: [] for k in configs}
+    python_peaks: dict[str, list[int]] = {k: [] for k in configs}
+    browser_peaks: dict[str, list[int]] = {k: [] for k in configs}
     statuses: dict[str, set[str]] = {k: set() for k in configs}
     with tempfile.TemporaryDirectory() as tmp, FakeWeb(Path(tmp) / "web") as web:
         urls = make_articles(web, args.articles, "flight")
         for r in range(args.rounds):
             order = list(configs) if r % 2 == 0 else list(reversed(configs))
             for name in order:
-                took, peak, _chromium, summary = archive(web, urls, Path(tmp) / f"a-{r}-{len(times[name])}-{abs(hash(name))}",
+                took, (peak, python, browser), _chromium, summary = archive(web, urls, Path(tmp) / f"a-{r}-{len(times[name])}-{abs(hash(name))}",
                                                          configs[name])
                 times[name].append(took)
                 peaks[name].append(peak)
+                python_peaks[name].append(python)
+                browser_peaks[name].append(browser)
                 statuses[name].add(json.dumps({p["key"]: p["status"] for p in summary["results"]}, sort_keys=True))
                 print(f"  round {r + 1}: {name:40s} {took:6.2f} s  peak PSS {peak / 1024:6.0f} MiB", file=sys.stderr)
         base = min(times["--concurrency 1 --pages-in-flight 1"])
@@ -156,13 +171,16 @@ def main() -> int:
         load = os.getloadavg()
         print(f"\n{args.articles} articles against tests/fakeweb, {args.rounds} rounds interleaved "
               f"(load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} CPUs)")
-        print(f"{'configuration':40s} {'seconds':>28s}   {'x c1 (best/median)':>18s}   peak PSS MiB (max/median)")
+        print(f"{'configuration':40s} {'seconds':>28s}   {'x c1 (best/median)':>18s}   "
+              "peak PSS MiB, max/median: whole tree; Python; browser")
         for name in configs:
             t = times[name]
             ratio = f"{min(t) / base:.2f}x / {statistics.median(t) / base_med:.2f}x"
             same = "" if statuses[name] == statuses["--concurrency 1 --pages-in-flight 1"] else "  STATUSES DIFFER"
             print(f"{name:40s} {_fmt(t):>28s}   {ratio:>18s}   {max(peaks[name]) / 1024:6.0f} / "
-                  f"{statistics.median(peaks[name]) / 1024:6.0f}{same}")
+                  f"{statistics.median(peaks[name]) / 1024:6.0f}; {max(python_peaks[name]) / 1024:4.0f} / "
+                  f"{statistics.median(python_peaks[name]) / 1024:4.0f}; {max(browser_peaks[name]) / 1024:5.0f} / "
+                  f"{statistics.median(browser_peaks[name]) / 1024:5.0f}{same}")
 
         if args.held:
             held_urls = make_articles(web, args.held, "held")
@@ -171,7 +189,7 @@ def main() -> int:
             runs = [archive(web, held_urls, held_dir, []) for _ in range(args.rounds)]
             took = [t for t, *_ in runs]
             print(f"\nre-run of {args.held} held articles (nothing new): {_fmt(took)} s; peak PSS "
-                  f"{max(p for _, p, _, _ in runs) / 1024:.0f} MiB; Chromium started: "
+                  f"{max(p[0] for _, p, _, _ in runs) / 1024:.0f} MiB; Chromium started: "
                   f"{'YES' if any(c for _, _, c, _ in runs) else 'no'}; posts captured "
                   f"{sum(s['posts'] for *_, s in runs)}, skipped as held {runs[-1][3]['posts_skipped_already_captured']}")
     return 0
