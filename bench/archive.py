@@ -1,14 +1,15 @@
 """Archiving one article with three embedded tweets, against bare-Playwright floors loading the same pages.
 
-Usage: .venv/bin/python bench/archive.py [--rounds N] [--before DIR]
+Usage: .venv/bin/python bench/archive.py [--rounds N] [--pages-in-flight N] [--before DIR]
 
 Runs against the local impersonating server (tests/fakeweb), so the figures measure archiver and
 Chromium on this machine, not the internet. The sides, each in a process of its own, interleaved
 (the order turns every round), best and median of N rounds:
 
 - archive: `archive` of the three-tweet article (every page archiver renders: the article, each
-  post's embed, x.com for a post whose data is gone), timed from the run's start (the browser is
-  already up) to its end, HTTP metadata, media, Wayback and index included;
+  post's embed, x.com for a post whose data is gone), with archiver's default pages in flight
+  unless `--pages-in-flight` says otherwise, timed from the run's start (the browser is already
+  up) to its end, HTTP metadata, media, Wayback and index included;
 - archive (before): the same with the archiver found in DIR (a checkout of an earlier commit),
   when `--before` is given;
 - plain floor: one Chromium started exactly as archiver starts it (the same launch flags, the
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import logging
 import os
@@ -45,7 +47,7 @@ PHASES = ("open", "load", "settle", "screenshots", "collect", "write")
 # -- the sides, each run in a child process ------------------------------------------------------
 
 
-def archive_side(url: str, net: Any, tmp: Path) -> dict[str, Any]:
+def archive_side(url: str, net: Any, tmp: Path, pages_in_flight: int) -> dict[str, Any]:
     from archiver.capture import browser as browser_mod
     from archiver.pipeline import ArchiveSummary, Handlers, InlineExecutor, Plan, Session, run_phases
 
@@ -62,10 +64,21 @@ def archive_side(url: str, net: Any, tmp: Path) -> dict[str, Any]:
 
     browser_mod.Browser.capture = timed  # type: ignore[method-assign]
     try:
-        with Session(tmp / "archive", net) as session:
+        # Chromium is up before the clock starts, as for the floors (an archiver that starts it
+        # lazily is asked to start it at once); an earlier archiver without pages in flight runs one.
+        accepts = inspect.signature(Session).parameters
+        options: dict[str, Any] = {"lazy_browser": False} if "lazy_browser" in accepts else {}
+        if "pages_in_flight" not in accepts:
+            pages_in_flight = 1
+        elif pages_in_flight > 1:
+            options["pages_in_flight"] = pages_in_flight
+        with Session(tmp / "archive", net, **options) as session:
+            executor = (InlineExecutor(lambda: Handlers(session), pages_in_flight=pages_in_flight)
+                        if pages_in_flight > 1 else InlineExecutor(Handlers(session)))
             start = time.perf_counter()
             summary = ArchiveSummary()
-            run_phases(InlineExecutor(Handlers(session)), session.index, [url], summary, Plan())
+            with executor:
+                run_phases(executor, session.index, [url], summary, Plan())
             took = time.perf_counter() - start
     finally:
         browser_mod.Browser.capture = original  # type: ignore[method-assign]
@@ -102,7 +115,7 @@ def child(args: argparse.Namespace) -> None:
     net = NetOptions.from_options([args.map_host], args.ca, None)
     with tempfile.TemporaryDirectory() as d:
         if args.side == "archive":
-            out = archive_side(args.url, net, Path(d))
+            out = archive_side(args.url, net, Path(d), args.pages_in_flight)
         else:
             out = asyncio.run(floor_side(json.loads(args.urls), args.side, net, Path(d)))
     print(json.dumps(out))
@@ -111,8 +124,9 @@ def child(args: argparse.Namespace) -> None:
 # -- the parent: the server, the rounds, the figures ---------------------------------------------
 
 
-def run_side(kind: str, root: Path, web: Any, url: str, urls: list[str]) -> dict[str, Any]:
+def run_side(kind: str, root: Path, web: Any, url: str, urls: list[str], pages_in_flight: int) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--side", kind, "--root", str(root),
+           "--pages-in-flight", str(pages_in_flight),
            "--map-host", web.map_host, "--ca", str(web.ca_pem), "--url", url, "--urls", json.dumps(urls)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     if proc.returncode != 0:
@@ -125,6 +139,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--before", type=Path, help="a checkout of an earlier archiver, run as one more side")
+    ap.add_argument("--pages-in-flight", type=int, default=None,
+                    help="pages the archive side keeps in flight (default: archiver's own default)")
     ap.add_argument("--side", help=argparse.SUPPRESS)
     ap.add_argument("--root", default=str(ROOT), help=argparse.SUPPRESS)
     ap.add_argument("--map-host", help=argparse.SUPPRESS)
@@ -137,7 +153,10 @@ def main() -> None:
         return
 
     sys.path.insert(0, str(ROOT))
+    from archiver.pipeline.run import PAGES_IN_FLIGHT
     from tests.fakeweb import FakeWeb, site
+
+    pages_in_flight = args.pages_in_flight or PAGES_IN_FLIGHT
 
     url = site.ARTICLE_FLOOD.url
     archives = {"archive": ROOT}
@@ -146,27 +165,27 @@ def main() -> None:
     results: dict[str, list[dict[str, Any]]] = defaultdict(list)
     with tempfile.TemporaryDirectory() as d, FakeWeb(Path(d) / "web") as web:
         # A first run, not counted: the pages archiver renders, which the floors then load too.
-        warm = run_side("archive", ROOT, web, url, [])
+        warm = run_side("archive", ROOT, web, url, [], pages_in_flight)
         urls = [u for u, _ in warm["pages"]]
         sides = [*FLOORS, *archives]
         for r in range(args.rounds):
             for kind in sides[r % len(sides):] + sides[:r % len(sides)]:
                 if kind in FLOORS:
-                    results[kind].append(run_side(FLOORS[kind], ROOT, web, url, urls))
+                    results[kind].append(run_side(FLOORS[kind], ROOT, web, url, urls, pages_in_flight))
                 else:
-                    results[kind].append(run_side("archive", archives[kind], web, url, urls))
-    report(results, urls, args.rounds)
+                    results[kind].append(run_side("archive", archives[kind], web, url, urls, pages_in_flight))
+    report(results, urls, args.rounds, pages_in_flight)
 
 
-def report(results: dict[str, list[dict[str, Any]]], urls: list[str], rounds: int) -> None:
+def report(results: dict[str, list[dict[str, Any]]], urls: list[str], rounds: int, pages_in_flight: int) -> None:
     def best(kind: str) -> float:
         return min(r["took"] for r in results[kind])
 
     def median(kind: str) -> float:
         return statistics.median(r["took"] for r in results[kind])
 
-    print(f"one article, 3 tweets + 1 YouTube embed: {len(urls)} pages; best / median of {rounds} rounds, "
-          f"sides interleaved; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"one article, 3 tweets + 1 YouTube embed: {len(urls)} pages; archive with {pages_in_flight} page(s) in "
+          f"flight; best / median of {rounds} rounds, sides interleaved; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for u in urls:
         print(f"    {u}")
     for kind in results:
@@ -179,10 +198,12 @@ def report(results: dict[str, list[dict[str, Any]]], urls: list[str], rounds: in
         for r in results[kind]:
             for k in PHASES:
                 split[k].append(r["split"].get(k, 0.0))
-            split["other"].append(r["took"] - sum(r["split"].get(k, 0.0) for k in PHASES))
+            if pages_in_flight == 1:
+                split["other"].append(r["took"] - sum(r["split"].get(k, 0.0) for k in PHASES))
         print(f"  {kind}: median split (s) " + "  ".join(
             f"{k} {statistics.median(v):.2f}" for k, v in split.items())
-            + "   (other: HTTP metadata, media, Wayback, index; before: new contexts)")
+            + ("   (other: HTTP metadata, media, Wayback, index; before: new contexts)" if pages_in_flight == 1
+               else "   (summed over pages; pages in flight overlap, so the sum exceeds the run's time)"))
     # The same statuses everywhere: posts across archive runs, pages across every side.
     posts = {json.dumps(r["posts"]) for k in results if k not in FLOORS for r in results[k]}
     pages = {json.dumps(sorted(map(list, r["pages"]))) for k in results for r in results[k]}
