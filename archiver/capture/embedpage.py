@@ -25,13 +25,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from archiver.capture import wayback as _wayback
 from archiver.capture.types import Failure, HttpGetter
 from archiver.errors import NetworkError
 
 if TYPE_CHECKING:
+    import httpx  # imported where used: `scan` loads these modules and needs no HTTP client
+
     from archiver.capture.renderer import PageCapture
     from archiver.platforms.capture import PostCheck, PostRef, Probe, RenderFn, WaybackSource
 
@@ -81,6 +81,8 @@ class Fetched:
 
 def fetch_page(client: HttpGetter, url: str) -> Fetched:
     """GET a page (redirects followed, each hop recorded); never raises."""
+    import httpx
+
     try:
         resp = client.get(url, follow_redirects=True)
     except (NetworkError, httpx.TransportError) as e:

@@ -17,13 +17,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-import httpx
 
 from archiver.capture.types import Failure, HttpGetter
 from archiver.errors import NetworkError
 from archiver.times import iso_seconds
+
+if TYPE_CHECKING:
+    import httpx  # imported where used: `scan` loads these modules and needs no HTTP client
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,8 @@ def https_wayback_url(url: str) -> str:
     return f"{WEB}/{m.group(1)}/{m.group(2)}" if m else url
 
 def _get(client: HttpGetter, url: str, *, follow: bool = False) -> httpx.Response:
+    import httpx
+
     try:
         return client.get(url, follow_redirects=follow)
     except httpx.TransportError as e:
@@ -96,6 +100,8 @@ def find_snapshot(client: HttpGetter, url: str, *, timestamp: str | None = None,
     Never raises for network trouble: the lookup's `error` is set only when no look-up got an
     answer at all.
     """
+    import httpx
+
     forms_asked = forms(url) if forms is not None else [url]
     answered = False
     failures: list[Failure] = []
