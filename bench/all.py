@@ -1,6 +1,6 @@
 """Every performance ratio in one run: each bench script in turn, then the lines that carry a ratio.
 
-Usage: .venv/bin/python bench/all.py [--quick] [--only scan,lookup,archive,flight,export]
+Usage: .venv/bin/python bench/all.py [--quick] [--only scan,lookup,archive,flight,export] [--before DIR]
 
 Runs, one after the other (never two at once, so they do not take CPU from each other), each as a
 process of its own:
@@ -14,7 +14,8 @@ process of its own:
 - bench/export.py   archiver export vs wacz create over the same WARC; verify s/GB.
 
 Each script prints its own full report (each side interleaved, best and median of its rounds) as it
-goes; at the end this prints the load average and, per script, the lines with the ratios and
+goes (`--before DIR`, a checkout of an earlier archiver, is handed to the archive and flight
+benches, which then run it as one more side); at the end this prints the load average and, per script, the lines with the ratios and
 targets again, so one run's figures can be read (and copied) in one place. `--quick` uses fewer
 rounds (for checking the scripts work, not for figures). Building the 1M-post index the first time
 takes long (an hour on a loaded 2-core machine); later runs reuse it.
@@ -37,9 +38,9 @@ BENCHES: dict[str, tuple[list[str], list[str], str]] = {
     "scan": (["--rounds", "9"], ["--rounds", "3", "--copies", "4"], r"^\S.*|ratio|start-up"),
     "lookup": (["--repeat", "40", "--rounds", "10"], ["--sizes", "20000", "--repeat", "10", "--rounds", "3"],
                r"^== |^filter| ok|MISS|OVER|whole process"),
-    "archive": (["--rounds", "5"], ["--rounds", "1"], r"^one article| best .*x|statuses"),
+    "archive": (["--rounds", "5"], ["--rounds", "1"], r"^one article| best .*x|statuses|^  archive"),
     "flight": (["--rounds", "3"], ["--rounds", "1", "--articles", "6", "--pages", "2", "--held", "10"],
-               r"^\d+ articles|^configuration|^--|^re-run"),
+               r"^\d+ articles|^configuration|^--|^before|^re-run"),
     "export": (["--rounds", "3"], ["--rounds", "1", "--posts", "40"], r"^archive:|x$|s/GB|GB"),
 }
 
@@ -48,6 +49,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer rounds: checks the scripts, not for figures")
     ap.add_argument("--only", default=",".join(BENCHES), help="comma-separated subset, in this order")
+    ap.add_argument("--before", type=Path, help="an earlier archiver's checkout, for the archive and flight benches")
     args = ap.parse_args()
     chosen = [name for name in args.only.split(",") if name]
     unknown = [name for name in chosen if name not in BENCHES]
@@ -60,6 +62,8 @@ def main() -> int:
     for name in chosen:
         full, quick, keep = BENCHES[name]
         cmd = [sys.executable, str(HERE / f"{name}.py"), *(quick if args.quick else full)]
+        if args.before is not None and name in ("archive", "flight"):
+            cmd += ["--before", str(args.before.resolve())]
         print(f"\n######## bench/{name}.py {' '.join(cmd[2:])}  (load average {os.getloadavg()[0]:.2f})", flush=True)
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=HERE.parent)
         lines: list[str] = []

@@ -1,13 +1,16 @@
 """Pages in flight: 20 articles with `--concurrency 1` vs `--concurrency 2` vs `--pages-in-flight N`,
 and a re-run over 50 articles whose pages and posts are all held already.
 
-Usage: .venv/bin/python bench/flight.py [--rounds 3] [--pages 2,3,4] [--articles 20] [--held 50]
+Usage: .venv/bin/python bench/flight.py [--rounds 3] [--pages 2,3,4] [--articles 20] [--held 50] [--before DIR]
 
 Runs the real `archiver archive` command against the local impersonating server (tests/fakeweb): the
 articles are news pages made for the bench, each embedding two or three of the fake web's tweets and
 sometimes its YouTube video, so the posts are shared between articles and captured once each. Each
 configuration archives the same articles into a fresh archive; the configurations take turns within
-each round (interleaved), and the figures are the best and the median of the rounds.
+each round (interleaved), and the figures are the best and the median of the rounds. With
+`--before DIR` (a checkout of an earlier archiver), its `--concurrency 1` and `--concurrency 2` run
+as two more configurations, and every configuration's time is also given against the earlier
+`--concurrency 1`.
 
 Memory is the peak, over the run, of the summed PSS of the archiver's whole process tree (Python,
 worker processes, Playwright's driver, every Chromium process): /proc/PID/smaps_rollup of every
@@ -106,8 +109,8 @@ class Watch:
         self._thread.join()
 
 
-def archive(web: FakeWeb, urls: list[str], archive_dir: Path,
-            extra: list[str]) -> tuple[float, tuple[int, int, int], bool, dict]:
+def archive(web: FakeWeb, urls: list[str], archive_dir: Path, extra: list[str],
+            root: Path = ROOT) -> tuple[float, tuple[int, int, int], bool, dict]:
     """One `archiver archive` (or `run` for --concurrency): seconds, peak PSS KiB (whole tree, Python,
     browser), Chromium seen, summary."""
     net = ["--map-host", web.map_host, "--ca-bundle", str(web.ca_pem)]
@@ -121,7 +124,7 @@ def archive(web: FakeWeb, urls: list[str], archive_dir: Path,
     cmd = [sys.executable, "-m", "archiver.cli", "-q", *args, *net, *extra, "--archive-dir", str(archive_dir),
            "--format", "json"]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     watch = Watch(proc.pid)
     out, err = proc.communicate(timeout=1800)
     took = time.perf_counter() - start
@@ -141,6 +144,7 @@ def main() -> int:
     ap.add_argument("--pages", default="2,3,4", help="pages in flight to compare (comma-separated)")
     ap.add_argument("--articles", type=int, default=20)
     ap.add_argument("--held", type=int, default=50, help="articles of the held re-run (0: skip it)")
+    ap.add_argument("--before", type=Path, help="a checkout of an earlier archiver: its --concurrency 1 and 2 too")
     args = ap.parse_args()
     configs: dict[str, list[str]] = {
         "--concurrency 1 --pages-in-flight 1": ["--pages-in-flight", "1"],
@@ -148,6 +152,12 @@ def main() -> int:
     }
     for n in (int(x) for x in args.pages.split(",") if x):
         configs[f"--pages-in-flight {n}"] = ["--pages-in-flight", str(n)]
+    roots = dict.fromkeys(configs, ROOT)
+    if args.before is not None:
+        for n in (1, 2):
+            name = f"before: --concurrency {n}"
+            configs[name] = ["--concurrency", "2"] if n == 2 else []
+            roots[name] = args.before.resolve()
     times: dict[str, list[float]] = {k: [] for k in configs}
     peaks: dict[str, list[int]] = {k: [] for k in configs}
     python_peaks: dict[str, list[int]] = {k: [] for k in configs}
@@ -159,7 +169,7 @@ def main() -> int:
             order = list(configs) if r % 2 == 0 else list(reversed(configs))
             for name in order:
                 took, (peak, python, browser), _chromium, summary = archive(web, urls, Path(tmp) / f"a-{r}-{len(times[name])}-{abs(hash(name))}",
-                                                         configs[name])
+                                                         configs[name], roots[name])
                 times[name].append(took)
                 peaks[name].append(peak)
                 python_peaks[name].append(python)
@@ -171,11 +181,15 @@ def main() -> int:
         load = os.getloadavg()
         print(f"\n{args.articles} articles against tests/fakeweb, {args.rounds} rounds interleaved "
               f"(load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} CPUs)")
+        before = times.get("before: --concurrency 1")
         print(f"{'configuration':40s} {'seconds':>28s}   {'x c1 (best/median)':>18s}   "
-              "peak PSS MiB, max/median: whole tree; Python; browser")
+              + (f"{'x before c1':>14s}   " if before else "")
+              + "peak PSS MiB, max/median: whole tree; Python; browser")
         for name in configs:
             t = times[name]
             ratio = f"{min(t) / base:.2f}x / {statistics.median(t) / base_med:.2f}x"
+            if before:
+                ratio += f"   {min(t) / min(before):.2f}x / {statistics.median(t) / statistics.median(before):.2f}x"
             same = "" if statuses[name] == statuses["--concurrency 1 --pages-in-flight 1"] else "  STATUSES DIFFER"
             print(f"{name:40s} {_fmt(t):>28s}   {ratio:>18s}   {max(peaks[name]) / 1024:6.0f} / "
                   f"{statistics.median(peaks[name]) / 1024:6.0f}; {max(python_peaks[name]) / 1024:4.0f} / "
