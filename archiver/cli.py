@@ -381,7 +381,7 @@ def show(
     # Text from pages: no escape sequence, control or bidi override reaches the terminal.
     p = printable
     lines = [f"{k:<10} {_plain(p(getattr(found, k)))}"
-             for k in ("key", "url", "platform", "handle", "author", "posted_at", "status", "text")]
+             for k in ("key", "url", "platform", "handle", "author", "posted_at", "status", "reason", "text")]
     lines.append("history:")
     lines += [f"  {p(h.checked_at)}  {p(h.status)}" for h in found.history]
     lines.append("captures:")

@@ -16,6 +16,8 @@ from tests.fakeweb import FakeWeb, site
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "archives" / "demo"
+# What the commands are given and print: paths relative to the repository, where they run.
+REL = OUT.relative_to(ROOT)
 
 
 def _say(text: str) -> None:
@@ -40,20 +42,21 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, FakeWeb(Path(tmp)) as web:
         _say("DEMO: invented posts served by the local impersonating test server on 127.0.0.1 "
              f"(port {web.port}); nothing here comes from the real internet")
-        codes = [_archiver(web, "run", "--seeds", str(seeds), "--archive-dir", str(OUT / "archive")) > 1]
+        archive = str(REL / "archive")
+        codes = [_archiver(web, "run", "--seeds", str(REL / "seeds"), "--archive-dir", archive) > 1]
         _say("lookup by handle")
-        codes.append(_archiver(web, "lookup", "--archive-dir", str(OUT / "archive"), "--handle", "@RivertonDesk") != 0)
+        codes.append(_archiver(web, "lookup", "--archive-dir", archive, "--handle", "@RivertonDesk") != 0)
         _say("lookup by date")
-        codes.append(_archiver(web, "lookup", "--archive-dir", str(OUT / "archive"), "--date", "2024-03-05") != 0)
+        codes.append(_archiver(web, "lookup", "--archive-dir", archive, "--date", "2024-03-05") != 0)
         _say("export and report")
-        codes.append(_archiver(web, "export", "--archive-dir", str(OUT / "archive"), "--handle", "RivertonDesk",
-                               "-o", str(OUT / "rivertondesk.wacz")) != 0)
-        codes.append(_archiver(web, "report", "--archive-dir", str(OUT / "archive"), "-o", str(OUT / "report.html")) != 0)
-        codes.append(_archiver(web, "verify", "--archive-dir", str(OUT / "archive")) != 0)
+        codes.append(_archiver(web, "export", "--archive-dir", archive, "--handle", "RivertonDesk",
+                               "-o", str(REL / "rivertondesk.wacz")) != 0)
+        codes.append(_archiver(web, "report", "--archive-dir", archive, "-o", str(REL / "report.html")) != 0)
+        codes.append(_archiver(web, "verify", "--archive-dir", archive) != 0)
     if any(codes):
         _say("the demo FAILED: a step above exited with an error")
         return 1
-    _say(f"done: open {OUT / 'report.html'} in a browser; the archive is in {OUT / 'archive'}")
+    _say(f"done: open {REL / 'report.html'} in a browser; the archive is in {REL / 'archive'}")
     return 0
 
 

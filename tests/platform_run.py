@@ -1,8 +1,8 @@
 """One `archiver archive` of an article against the fake web, and what the archive then says.
 
-Shared by the end-to-end tests of the video and embed-page platforms: statuses and reasons from the
-run's JSON, the posts' fields from `lookup`, saved media (with their pixel sizes) from `show`,
-and the WARC's records, each read once.
+Shared by the end-to-end tests of the video and embed-page platforms, and of all twelve platforms in
+one run: statuses and reasons from the run's JSON, the posts' fields from `lookup`, saved media (with
+their pixel sizes) from `show`, and the WARC's records, each read once.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.e2e import cli, warc_files
+from tests.fakeweb import archived, bluesky, embedpages, mastodon, reddit, video
+from tests.fakeweb.app import Handler
 from tests.fakeweb.images import png_size
 from tests.fakeweb.server import FakeWeb
 
@@ -39,6 +41,12 @@ class PlatformRun:
         r = cli(self.web, "lookup", "--platform", platform, "--format", "json", archive=self.archive)
         assert r.returncode == 0, r.stderr
         return {p["key"]: (p["handle"], p["author"], p["posted_at"], p["text"]) for p in json.loads(r.stdout)}
+
+    def rows(self, platform: str) -> dict[str, dict[str, Any]]:
+        """key -> the whole row `lookup --platform P --format json` prints."""
+        r = cli(self.web, "lookup", "--platform", platform, "--format", "json", archive=self.archive)
+        assert r.returncode == 0, r.stderr
+        return {p["key"]: p for p in json.loads(r.stdout)}
 
     def show(self, key: str) -> Any:
         if key not in self._shown:
@@ -70,6 +78,15 @@ class PlatformRun:
         """The HTTP status of the first response recorded for `url` (a revisit record stands for a
         response whose payload the WARC already holds); None: none recorded."""
         return next((s for t, s in self.records().get(url, []) if t in ("response", "revisit")), None)
+
+
+def every_platform() -> dict[str, Handler]:
+    """The fakes of the twelve platforms besides Twitter on one web, Wayback copies of each included
+    (Bluesky's copies answered first, the video and embed-page platforms' next, then the tweets')."""
+    handlers: dict[str, Handler] = {**bluesky.HANDLERS, **mastodon.HANDLERS, **reddit.HANDLERS, **video.HANDLERS,
+                                    **embedpages.HANDLERS}
+    handlers.update({host: bluesky.wayback_over(h) for host, h in archived.HANDLERS.items()})
+    return handlers
 
 
 def archive_run(web: FakeWeb, archive: Path, story: str, article: str) -> PlatformRun:

@@ -341,6 +341,7 @@ def test_show_prints_history_captures_and_citing_articles(base: Any) -> None:
     r = cli(web, "show", f"https://twitter.com/RivertonDesk/status/{site.TWEET_PHOTO.id}?s=20", archive=archive)
     assert r.returncode == 0, r.stderr
     assert "history:" in r.stdout and "live" in r.stdout
+    assert "reason     syndication returned the post" in r.stdout
     assert site.ARTICLE_FLOOD.url in r.stdout and site.ARTICLE_REVIEW.url in r.stdout
     missing = cli(web, "show", "twitter:1", archive=archive)
     assert missing.returncode == 2 and "not in the archive" in missing.stderr

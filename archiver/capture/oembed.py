@@ -1,10 +1,9 @@
 """Public oEmbed metadata and renderable embed URLs, as each platform declares them.
 
-Each `Platform` (archiver/platforms) names its public oEmbed endpoint (`Platform.oembed`) and its
-embed page (`Platform.embed_url`). Instagram and Facebook need a token and Threads has nothing
-usable, so they have no endpoint: their status comes from the rendered embed alone. Truth Social's
-API is not listed either: unverified, and an endpoint that does not exist would answer 404 and
-read as a missing post. `oembed_check` is the post check of every platform without one of its own.
+Each `Platform` (archiver/platforms) may name a public oEmbed endpoint (`Platform.oembed`; Instagram,
+Facebook and Threads have none usable without a token) and names its embed page (`Platform.embed_url`).
+The video platforms' checks ask oEmbed through `fetch_metadata`; `OEMBED_CHECK` is the post check of
+a platform without one of its own (a plugin: every built-in platform has its own).
 """
 
 from __future__ import annotations

@@ -131,7 +131,11 @@ def cdn(req: Request, state: SiteState) -> Response:
 
 
 def embed(req: Request, state: SiteState) -> Response:
-    """embed.bsky.app/embed/DID/app.bsky.feed.post/RKEY: the post as a card (thumbnails, like the real one)."""
+    """embed.bsky.app/embed/DID/app.bsky.feed.post/RKEY: the post as a card (thumbnails, like the real one).
+    /static/embed.js, which embed snippets load, is a stand-in that leaves the snippet as it is (the
+    real script replaces it by an iframe of the card)."""
+    if req.path == "/static/embed.js":
+        return text(200, "/* stand-in for Bluesky's embed script */\n", "text/javascript; charset=utf-8")
     m = re.fullmatch(r"/embed/([^/]+)/app\.bsky\.feed\.post/([^/]+)", req.path)
     post = POSTS.get((m.group(1), m.group(2))) if m else None
     if post is None or post.account.labels:
@@ -158,7 +162,7 @@ ARCHIVED: dict[str, str] = {
 }
 
 
-def _wayback(builtin: Handler) -> Handler:
+def wayback_over(builtin: Handler) -> Handler:
     """archive.org / web.archive.org: the copies above, everything else as the built-in fake answers."""
 
     def handle(req: Request, state: SiteState) -> Response:
@@ -176,5 +180,5 @@ def _wayback(builtin: Handler) -> Handler:
 
 
 HANDLERS: dict[str, Handler] = {API: api, "cdn.bsky.app": cdn, "embed.bsky.app": embed,
-                                "archive.org": _wayback(wayback.HANDLERS["archive.org"]),
-                                "web.archive.org": _wayback(wayback.HANDLERS["web.archive.org"])}
+                                "archive.org": wayback_over(wayback.HANDLERS["archive.org"]),
+                                "web.archive.org": wayback_over(wayback.HANDLERS["web.archive.org"])}
