@@ -41,7 +41,7 @@ def test_each_video_gets_the_status_its_platform_gives_with_its_words(run: Platf
     assert run.exit_code == 1, run.stderr
     assert "Traceback" not in run.stderr
     assert run.statuses() == {
-        "youtube:yLiveVid001": ("live", None),
+        "youtube:yLiveVid001": ("live", "oEmbed answered 200 and the video page shows the video"),
         "youtube:yDeleted001": ("deleted", "Video unavailable. This video has been removed by the uploader "
                                            "(oEmbed answered 404)"),
         "youtube:yRemoved001": ("removed", "Video unavailable. This video has been removed for violating YouTube's "
@@ -50,11 +50,11 @@ def test_each_video_gets_the_status_its_platform_gives_with_its_words(run: Platf
         "youtube:yAgeGate001": ("age_restricted", "Sign in to confirm your age. This video may be inappropriate for "
                                                   "some users"),
         "youtube:yBotWall001": ("unavailable", "Sign in to confirm you’re not a bot. This helps protect our community"),
-        "vimeo:100000001": ("live", None),
+        "vimeo:100000001": ("live", "oEmbed answered 200 and the video page shows the video"),
         "vimeo:100000002": ("deleted", "Sorry, this video does not exist. (oEmbed answered 404)"),
         "vimeo:100000003": ("protected", "Because of its privacy settings, this video cannot be played here. "
                                          "(oEmbed answered 403)"),
-        "tiktok:7350000000000000001": ("live", None),
+        "tiktok:7350000000000000001": ("live", "oEmbed answered 200"),
         "tiktok:7350000000000000002": ("removed", "This video has been removed for violating our Community "
                                                   "Guidelines. (oEmbed answered 400)"),
         "tiktok:7350000000000000003": ("protected", "This video is private (oEmbed answered 400)"),
