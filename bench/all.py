@@ -14,8 +14,8 @@ process of its own:
 - bench/export.py   archiver export vs wacz create over the same WARC; verify s/GB.
 
 Each script prints its own full report (each side interleaved, best and median of its rounds) as it
-goes (`--before DIR`, a checkout of an earlier archiver, is handed to the archive and flight
-benches, which then run it as one more side); at the end this prints the load average and, per script, the lines with the ratios and
+goes (`--before DIR`, a checkout of an earlier archiver, is handed to the scan, archive and
+flight benches, which then run it as one more side); at the end this prints the load average and, per script, the lines with the ratios and
 targets again, so one run's figures can be read (and copied) in one place. `--quick` uses fewer
 rounds (for checking the scripts work, not for figures). Building the 1M-post index the first time
 takes long (an hour on a loaded 2-core machine); later runs reuse it.
@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 
 # Script, its arguments for a full run, for a quick one, and the lines of its output worth repeating.
 BENCHES: dict[str, tuple[list[str], list[str], str]] = {
-    "scan": (["--rounds", "9"], ["--rounds", "3", "--copies", "4"], r"^\S.*|ratio|start-up"),
+    "scan": (["--rounds", "9"], ["--rounds", "3", "--copies", "4"], r"^\S.*|ratio|start-up|before|this"),
     "lookup": (["--repeat", "40", "--rounds", "10"], ["--sizes", "20000", "--repeat", "10", "--rounds", "3"],
                r"^== |^filter| ok|MISS|OVER|whole process"),
     "archive": (["--rounds", "5"], ["--rounds", "1"], r"^one article| best .*x|statuses|^  archive"),
@@ -62,7 +62,7 @@ def main() -> int:
     for name in chosen:
         full, quick, keep = BENCHES[name]
         cmd = [sys.executable, str(HERE / f"{name}.py"), *(quick if args.quick else full)]
-        if args.before is not None and name in ("archive", "flight"):
+        if args.before is not None and name in ("scan", "archive", "flight"):
             cmd += ["--before", str(args.before.resolve())]
         print(f"\n######## bench/{name}.py {' '.join(cmd[2:])}  (load average {os.getloadavg()[0]:.2f})", flush=True)
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=HERE.parent)

@@ -1,6 +1,6 @@
 """Scan against a bare selectolax parse of the same pages, in-process and as whole processes.
 
-Usage: .venv/bin/python bench/scan.py [--rounds N] [--copies N]
+Usage: .venv/bin/python bench/scan.py [--rounds N] [--copies N] [--before DIR]
 
 Builds a pile of article pages (the shared corpus copied `--copies` times into a temporary
 directory: 20 copies = 600 files, 63 MB) and prints, each side interleaved with the other round by
@@ -12,7 +12,10 @@ round, best and median of N rounds, wall clock and CPU time:
   each file and parsing its bytes (figure only);
 - whole process: `archiver scan PILE --format jsonl` against a Python process that reads and parses
   every file of the pile (target: <= 2.0x);
-- start-up of `archiver --help` and of importing the detector (target: under 0.3 s).
+- start-up of `archiver --help` and of importing the detector (target: under 0.3 s);
+- with `--before DIR` (a checkout of an earlier archiver): the in-process detection ratio of this
+  archiver and of DIR's, each in processes of its own taking turns, and this one's ratio over the
+  earlier one's (a change to detection may cost at most 10%: bound <= 1.10).
 
 The load average is printed: on a shared machine, read the CPU columns and the best rounds first.
 """
@@ -93,11 +96,63 @@ def archiver_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "archiver"]
 
 
+def detect_ratios(pile: str, root: str, rounds: int) -> None:
+    """In a child process: detect / bare parse over the pile with the archiver found in `root`,
+    `rounds` interleaved rounds; prints the ratios, one per round, as a JSON list."""
+    sys.path.insert(0, root)
+    import json
+
+    from selectolax.lexbor import LexborHTMLParser
+
+    from archiver.detect import detect
+    from archiver.models import Document
+    from archiver.sources import read_sources
+
+    docs = [d for d in read_sources([pile]) if isinstance(d, Document)]
+    texts = [d.text for d in docs]
+    for doc in docs:
+        detect(doc)  # warm-up
+    def bare_texts() -> None:
+        for text in texts:
+            LexborHTMLParser(text)
+
+    def detect_all() -> None:
+        for doc in docs:
+            detect(doc)
+
+    (bare, _), (ours, _) = interleaved(rounds, [bare_texts, detect_all])
+    print(json.dumps([o / b for o, b in zip(ours, bare, strict=True)]))
+
+
+def against_before(pile: Path, before: Path, rounds: int) -> None:
+    import json
+
+    ratios: dict[str, list[float]] = {"this archiver": [], f"before ({before})": []}
+    roots = dict(zip(ratios, (ROOT, before), strict=True))
+    for turn in range(rounds):
+        for name in (list(ratios) if turn % 2 == 0 else list(reversed(ratios))):
+            out = subprocess.run([sys.executable, __file__, "--detect-ratios", str(pile), "--root", str(roots[name]),
+                                  "--rounds", "3"], check=True, capture_output=True, text=True).stdout
+            ratios[name].extend(json.loads(out.strip().splitlines()[-1]))
+    print("\nin-process detection / bare parse, this archiver against an earlier one (processes taking turns)")
+    for name, values in ratios.items():
+        print(f"  {name:44s} best {min(values):4.2f}x  median {statistics.median(values):4.2f}x")
+    ours, theirs = ratios.values()
+    print(f"  this / before (bound <= 1.10): best {min(ours) / min(theirs):4.2f}  "
+          f"median {statistics.median(ours) / statistics.median(theirs):4.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--copies", type=int, default=20, help="copies of the corpus in the pile (20: 600 files)")
+    parser.add_argument("--before", type=Path, help="an earlier archiver's checkout: its detection ratio too")
+    parser.add_argument("--detect-ratios", help=argparse.SUPPRESS)
+    parser.add_argument("--root", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.detect_ratios:
+        detect_ratios(args.detect_ratios, args.root, args.rounds)
+        return 0
     if not CORPUS.is_dir():
         print(f"corpus not found at {CORPUS}", file=sys.stderr)
         return 2
@@ -153,6 +208,8 @@ def main() -> int:
 
         show("whole process", "(target <= 2.0x)", ("python: read + parse every file", "archiver scan PILE --format jsonl"),
              interleaved(args.rounds, [run(bare_cmd), run(scan_cmd)], children=True))
+        if args.before is not None:
+            against_before(pile, args.before.resolve(), args.rounds)
         print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
     print()
