@@ -96,12 +96,8 @@ def archiver_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "archiver"]
 
 
-def detect_ratios(pile: str, root: str, rounds: int) -> None:
-    """In a child process: detect / bare parse over the pile with the archiver found in `root`,
-    `rounds` interleaved rounds; prints the ratios, one per round, as a JSON list."""
-    sys.path.insert(0, root)
-    import json
-
+def detection_sides(pile: str) -> tuple[Callable[[], None], Callable[[], None]]:
+    """A bare parse of every document of the pile (as `scan` reads them), and detection over them."""
     from selectolax.lexbor import LexborHTMLParser
 
     from archiver.detect import detect
@@ -110,8 +106,7 @@ def detect_ratios(pile: str, root: str, rounds: int) -> None:
 
     docs = [d for d in read_sources([pile]) if isinstance(d, Document)]
     texts = [d.text for d in docs]
-    for doc in docs:
-        detect(doc)  # warm-up
+
     def bare_texts() -> None:
         for text in texts:
             LexborHTMLParser(text)
@@ -120,6 +115,17 @@ def detect_ratios(pile: str, root: str, rounds: int) -> None:
         for doc in docs:
             detect(doc)
 
+    return bare_texts, detect_all
+
+
+def detect_ratios(pile: str, root: str, rounds: int) -> None:
+    """In a child process: detect / bare parse over the pile with the archiver found in `root`,
+    `rounds` interleaved rounds; prints the ratios, one per round, as a JSON list."""
+    sys.path.insert(0, root)
+    import json
+
+    bare_texts, detect_all = detection_sides(pile)
+    detect_all()  # warm-up
     (bare, _), (ours, _) = interleaved(rounds, [bare_texts, detect_all])
     print(json.dumps([o / b for o, b in zip(ours, bare, strict=True)]))
 
@@ -159,11 +165,9 @@ def main() -> int:
 
     from selectolax.lexbor import LexborHTMLParser
 
-    from archiver.detect import detect
-    from archiver.models import POST_FIELDS, Document
+    from archiver.models import POST_FIELDS
     from archiver.output import render
     from archiver.scan import scan
-    from archiver.sources import read_sources
 
     with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp:
         pile = Path(tmp)
@@ -171,17 +175,8 @@ def main() -> int:
         print(f"pile: {files} files, {megabytes:.1f} MB ({args.copies} copies of the corpus); "
               f"{args.rounds} rounds, sides interleaved; load average {os.getloadavg()[0]:.2f} at start")
 
-        docs = [d for d in read_sources([str(pile)]) if isinstance(d, Document)]
-        texts = [d.text for d in docs]
+        bare_texts, detect_all = detection_sides(str(pile))
         paths = [os.path.join(root, name) for root, _, names in os.walk(pile) for name in names]
-
-        def bare_texts() -> None:
-            for text in texts:
-                LexborHTMLParser(text)
-
-        def detect_all() -> None:
-            for doc in docs:
-                detect(doc)
 
         def bare_files() -> None:
             for path in paths:
