@@ -281,7 +281,7 @@ OE_NET = oe(None, error="timed out")
         (NOT_FOUND, None, None, False, None, "unavailable", "no two signals agree"),
         (NET, GONE, None, False, None, "unavailable", "oEmbed HTTP 404"),
         (synd("tombstone", tomb="This Post was deleted by the Post author."), oe(500), None, False, None, "unavailable", "tombstone"),
-        # Issue 3: a tombstone AND an oEmbed 404 agree; the tombstone's words are the reason.
+        # A tombstone AND an oEmbed 404 agree; the tombstone's words are the reason.
         (synd("tombstone", tomb="This Post violated the X Rules. Learn more"), GONE, None, False, None, "deleted", "violated the X Rules"),
         (synd("tombstone", tomb="This Post violated the X Rules. Learn more"), None, None, False, None, "unavailable", "violated the X Rules"),
         (synd("tombstone"), None, None, False, None, "unavailable", "without text"),

@@ -97,9 +97,9 @@ def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selector
         if code == 200 or (page_data is not None and page_data.recovered):
             # Which of the two said so; oEmbed may refuse what the page plays (embedding turned off).
             shown = page_data is not None and page_data.recovered
-            why = (("oEmbed answered 200 and the video page shows the video" if shown else "oEmbed answered 200")
-                   if code == 200 else f"the video page plays it (oEmbed answered {code})")
-            return Probe("live", why, fields=stored, media=media, found=True)
+            said_live = (("oEmbed answered 200 and the video page shows the video" if shown else "oEmbed answered 200")
+                         if code == 200 else f"the video page plays it (oEmbed answered {code})")
+            return Probe("live", said_live, fields=stored, media=media, found=True)
         if code is None and (page is None or page.status is None):
             why = (meta.error if meta is not None else None) or (page.error if page is not None else None)
             return Probe("unknown" if refused else "unavailable", why, network_failed=network_failed, refused=refused)

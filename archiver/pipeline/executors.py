@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -69,7 +70,7 @@ class Handlers:
         raise TypeError(f"unknown task {task!r}")
 
 
-class Waves:
+class Waves(ABC):
     """`submit`/`answers` over a `map(tasks)` that answers a list of tasks in order: what is
     submitted while one wave's answers are read runs in the next wave (for a run: every article,
     then every post)."""
@@ -77,8 +78,9 @@ class Waves:
     def __init__(self) -> None:
         self._queued: list[Task] = []
 
+    @abstractmethod
     def map(self, tasks: Sequence[Task]) -> list[Answer]:
-        raise NotImplementedError
+        """Each task's answer, in the tasks' order."""
 
     def submit(self, task: Task) -> None:
         self._queued.append(task)
