@@ -274,3 +274,26 @@ def test_pages_in_flight_with_worker_processes_is_a_usage_error(tmp_path: Path) 
     assert r.returncode == 2, r.stderr
     assert r.stderr.count("\n") == 1 and "--pages-in-flight 2 needs --concurrency 1" in r.stderr
     assert not (tmp_path / "archive").exists()  # refused before anything was written
+
+
+def test_a_lazy_chromium_that_fails_to_start_in_any_way_is_unavailable_once_and_for_all(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Not a BrowserError: the driver itself failing, say. Every capture is told, with one line,
+    # and no capture tries to start it again.
+    from archiver.capture import chromium_render
+    from archiver.errors import BrowserUnavailable
+
+    tries: list[int] = []
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        tries.append(1)
+        raise RuntimeError("driver pipe closed\nTraceback (most recent call last): ...")
+
+    monkeypatch.setattr(chromium_render.ChromiumRenderer, "launch", broken)
+    net = NetOptions.from_options([], None, None, env={})
+    with WarcStore(tmp_path / "warc", prefix="t") as store, \
+            Browser(net, workdir=tmp_path / "b", timeout=30, lazy=True) as browser:
+        for _ in range(2):
+            with pytest.raises(BrowserUnavailable, match=r"^Chromium could not be started: driver pipe closed$"):
+                browser.capture("https://news.example/a.html", Batch(store), screenshot_path=None)
+    assert tries == [1]

@@ -43,7 +43,7 @@ from archiver.capture.renderer import ElementShot as ElementShot
 from archiver.capture.renderer import FrameInfo as FrameInfo
 from archiver.capture.renderer import PageCapture as PageCapture
 from archiver.capture.renderer import Renderer
-from archiver.errors import BrowserError, BrowserUnavailable
+from archiver.errors import ArchiverError, BrowserError, BrowserUnavailable
 from archiver.limits import DEFAULT_CAPTURE_DEADLINE
 
 from ..resource import Closing
@@ -128,6 +128,14 @@ class Browser(Closing):
                     chromium = self._call(self._launch())
                 except BrowserError as e:
                     self._launch_error = BrowserUnavailable(str(e))
+                    raise self._launch_error from e
+                except ArchiverError:
+                    raise  # a full disk, say: named as what it is
+                except Exception as e:
+                    # The driver failing to start, a CDP session refused, a work folder that cannot
+                    # be made: no capture can be made either, and no later one tries again.
+                    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                    self._launch_error = BrowserUnavailable(f"Chromium could not be started: {first}")
                     raise self._launch_error from e
                 self.browser_version = chromium.browser_version
                 self.user_agent = chromium.user_agent
