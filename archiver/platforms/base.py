@@ -370,6 +370,22 @@ def iso_from_seconds(s: int) -> str:
     return iso_seconds(datetime.fromtimestamp(s, UTC))
 
 
+def iso_from_given_seconds(value: object) -> str | None:
+    """Unix seconds as a page or an API gives them (a number, or its ASCII digits) as ISO UTC; None
+    for anything else, or a time no calendar holds (a page is content: it may say anything)."""
+    if isinstance(value, str):
+        value = value.strip()
+        if not (value.isascii() and value.isdigit()):
+            return None
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return iso_seconds(datetime.fromtimestamp(value, UTC))
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
 def plausible_ms(ms: int, earliest_year: int) -> bool:
     """A time decoded from an ID is only trusted between the platform's launch and tomorrow."""
     earliest = calendar.timegm((earliest_year, 1, 1, 0, 0, 0)) * 1000

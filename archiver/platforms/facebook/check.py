@@ -20,7 +20,7 @@ from archiver.capture.embedpage import (
     parse_html,
     wayback_source,
 )
-from archiver.platforms.base import iso_from_seconds
+from archiver.platforms.base import iso_from_given_seconds
 from archiver.platforms.capture import PostRef
 from archiver.platforms.facebook.detect import embed_url
 
@@ -46,7 +46,7 @@ def parse_embed(page: str) -> PostData | None:
         if best and best not in media:
             media.append(best)
     data = PostData(author=author_node.text(strip=True) or None if author_node is not None else None, text=text,
-                    posted_at=iso_from_seconds(int(utime)) if utime.isdigit() else None, media=media)
+                    posted_at=iso_from_given_seconds(utime), media=media)
     return data if data.recovered else og_post(page)
 
 

@@ -21,7 +21,7 @@ from archiver.capture.embedpage import (
     parse_html,
     wayback_source,
 )
-from archiver.platforms.base import iso_from_seconds
+from archiver.platforms.base import iso_from_given_seconds
 from archiver.platforms.capture import PostRef
 from archiver.platforms.instagram.detect import embed_url
 
@@ -57,7 +57,7 @@ def parse_embed(page: str) -> PostData | None:
     name = _FULL_NAME.search(page)
     data = PostData(handle=user.text(strip=True).lstrip("@") or None if user is not None else None,
                     author=json_string(name.group(1)) if name else None, text=text,
-                    posted_at=iso_from_seconds(int(taken.group(1))) if taken else None, media=media)
+                    posted_at=iso_from_given_seconds(taken.group(1)) if taken else None, media=media)
     if not data.recovered:
         return og_post(page)
     return data

@@ -11,13 +11,12 @@ turning an anonymous client away, which says nothing about the post (`unavailabl
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from archiver.platforms.base import iso_from_given_seconds
 from archiver.platforms.capture import PostCheck, PostRef, Probe, archived_copy, ask
 from archiver.platforms.reddit.detect import canonical_url
-from archiver.times import iso_seconds
 
 if TYPE_CHECKING:
     from archiver.capture.types import HttpGetter
@@ -104,7 +103,7 @@ def thing_fields(thing: dict[str, Any]) -> dict[str, Any]:
     title = thing.get("title")
     text = "\n\n".join(part for part in (title, body) if part) or None
     created = thing.get("created_utc")
-    posted = iso_seconds(datetime.fromtimestamp(float(created), UTC)) if isinstance(created, int | float) else None
+    posted = iso_from_given_seconds(created)
     out = {"handle": author, "author": author, "text": text, "posted_at": posted, "media": full_size_media(thing),
            "links": _external(thing.get("url_overridden_by_dest") or thing.get("url")), "data": thing}
     return {k: v for k, v in out.items() if v not in (None, [], "")}

@@ -161,7 +161,7 @@ def _from_old_markup(tree: Any, data: TweetData) -> None:
         try:
             when = int(ms) / 1000 if ms else int(secs or "")
             posted_at = iso_utc(datetime.fromtimestamp(when, UTC).isoformat())
-        except ValueError:
+        except (ValueError, OverflowError, OSError):  # not a number, or no calendar's date
             posted_at = None
     _fill(
         data,

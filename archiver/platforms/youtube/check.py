@@ -77,7 +77,7 @@ def read_watch_page(page: str) -> tuple[PostData | None, str | None]:
     details = _get(player, "videoDetails") or {}
     micro = _get(player, "microformat", "playerMicroformatRenderer") or {}
     thumbs = [t for t in (_get(details, "thumbnail", "thumbnails") or []) if isinstance(t, dict) and t.get("url")]
-    best = max(thumbs, key=lambda t: int(t.get("width") or 0) * int(t.get("height") or 0), default=None)
+    best = max(thumbs, key=lambda t: _size(t.get("width")) * _size(t.get("height")), default=None)
     title, description = _text(details.get("title")), _text(details.get("shortDescription"))
     handle = _HANDLE.search(str(micro.get("ownerProfileUrl") or ""))
     data = PostData(handle=handle.group(1) if handle else None, author=_text(details.get("author")),
@@ -113,3 +113,9 @@ def read_archived(page: str) -> PostData | None:
 SITE = VideoSite(page_url=page_url, read_page=read_watch_page, words=WORDS, codes=CODES, from_oembed=from_oembed)
 # The embed page is the player alone: its full-page screenshot is the picture.
 CHECK = video_check("youtube", SITE, wayback_source(forms, read_archived), ())
+
+
+def _size(value: object) -> int:
+    """A thumbnail's width or height as the page gives it; 0 when it is not a whole number."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else (
+        int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else 0)
