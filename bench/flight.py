@@ -126,9 +126,15 @@ def archive(web: FakeWeb, urls: list[str], archive_dir: Path, extra: list[str],
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     watch = Watch(proc.pid)
-    out, err = proc.communicate(timeout=1800)
+    try:
+        out, err = proc.communicate(timeout=1800)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # this bench's own child, by its PID
+        proc.communicate()
+        raise
+    finally:
+        watch.stop()
     took = time.perf_counter() - start
-    watch.stop()
     if proc.returncode not in (0, 1):
         raise SystemExit(f"archiver {' '.join(args[:1] + extra)} exited {proc.returncode}: {err[-2000:]}")
     return took, (watch.peak_kib, watch.python_kib, watch.browser_kib), watch.chromium, json.loads(out)

@@ -89,8 +89,10 @@ def _with_url(found: Probe, url: str) -> Probe:
 def _not_found(client: HttpGetter, did: str, url: str, said: str) -> Probe:
     profile = ask(client, f"{API}app.bsky.actor.getProfile?actor={quote(did, safe='')}")
     if profile.status is None:
-        return Probe("unavailable", f"getPostThread answered {said}; getProfile: {profile.error}", url=url,
-                     network_failed=profile.network_failed)
+        # No second signal: refused by the network policy (`unknown`, as for every refusal) or unanswered.
+        return Probe("unknown" if profile.refused else "unavailable",
+                     f"getPostThread answered {said}; getProfile: {profile.error}", url=url,
+                     network_failed=profile.network_failed, refused=profile.refused)
     code = profile.error_code()[0]
     if code == "AccountTakedown":
         return Probe("suspended", f"getPostThread answered {said}; getProfile answered {_said(profile)}", url=url)
