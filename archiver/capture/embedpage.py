@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from archiver.capture import wayback as _wayback
-from archiver.capture.types import Failure, HttpGetter
+from archiver.capture.types import Failure, HttpGetter, given
 from archiver.errors import NetworkError
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ class PostData:
     def fields(self) -> dict[str, Any]:
         out = {"handle": self.handle, "author": self.author, "text": self.text, "posted_at": self.posted_at,
                "media": list(self.media)}
-        return {k: v for k, v in out.items() if v not in (None, [], "")}
+        return given(out)
 
 
 @dataclass(frozen=True)

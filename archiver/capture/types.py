@@ -13,7 +13,7 @@ and the fetchers of content (media, an archived page) raise NetworkError.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from archiver.errors import NetworkError, RefusedError
 
@@ -47,3 +47,8 @@ class HttpGetter(Protocol):
         headers: dict[str, str] | None = None,
         follow_redirects: bool = False,
     ) -> httpx.Response: ...
+
+
+def given(fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields a source really gave: without those it left empty (None, [], "")."""
+    return {k: v for k, v in fields.items() if v not in (None, [], "")}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from archiver.capture.types import given
 from archiver.platforms.bluesky.detect import embed_url, parse_url
 from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, archived_copy, ask
 
@@ -165,7 +166,7 @@ def post_fields(view: dict[str, Any]) -> dict[str, Any]:
     out = {"handle": author.get("handle"), "author": author.get("displayName"), "text": record.get("text"),
            "posted_at": record.get("createdAt"), "media": full_size_images(embed), "links": _links(record, embed),
            "data": view}
-    return {k: v for k, v in out.items() if v not in (None, [], "")}
+    return given(out)
 
 
 def wayback_forms(url: str) -> list[str]:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from archiver.capture.types import given
 from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, archived_copy, ask
 from archiver.platforms.mastodon.detect import embed_url, match_status
 
@@ -81,7 +82,7 @@ def status_fields(status: dict[str, Any], host: str, handle_of: HandleOf) -> dic
     out = {"handle": handle_of(account, host), "author": account.get("display_name") or None,
            "text": html_text(status.get("content")), "posted_at": status.get("created_at"), "media": media,
            "links": links, "data": status}
-    return {k: v for k, v in out.items() if v not in (None, [], "")}
+    return given(out)
 
 
 def _said(answer: Answer) -> str:

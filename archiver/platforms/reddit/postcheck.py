@@ -14,6 +14,7 @@ import html
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from archiver.capture.types import given
 from archiver.platforms.base import iso_from_given_seconds
 from archiver.platforms.capture import PostCheck, PostRef, Probe, archived_copy, ask
 from archiver.platforms.reddit.detect import canonical_url
@@ -106,7 +107,7 @@ def thing_fields(thing: dict[str, Any]) -> dict[str, Any]:
     posted = iso_from_given_seconds(created)
     out = {"handle": author, "author": author, "text": text, "posted_at": posted, "media": full_size_media(thing),
            "links": _external(thing.get("url_overridden_by_dest") or thing.get("url")), "data": thing}
-    return {k: v for k, v in out.items() if v not in (None, [], "")}
+    return given(out)
 
 
 def classify(thing: dict[str, Any]) -> tuple[str, str]:

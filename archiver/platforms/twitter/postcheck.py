@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from archiver.capture.types import given
 from archiver.platforms.capture import PostCheck, PostRef, Probe, RenderFn, WaybackSource
 from archiver.platforms.twitter import syndication
 from archiver.platforms.twitter.classify import classify
@@ -59,7 +60,7 @@ def tweet_fields(data: syndication.TweetData, raw: dict[str, Any]) -> dict[str, 
            "media": list(data.media or []), "data": raw}
     if getattr(data, "links", None):
         out["links"] = list(data.links)
-    return {k: v for k, v in out.items() if v not in (None, [], "")}
+    return given(out)
 
 
 def _find_snapshot(client: HttpGetter, post_url: str) -> Any:
