@@ -199,10 +199,11 @@ def test_readme_status_table_lists_exactly_the_statuses() -> None:
 
 
 def test_an_archived_page_shows_the_post_only_through_its_open_graph_text() -> None:
-    from archiver.platforms.capture import ArchivedPost, read_open_graph
+    from archiver.capture.embedpage import PostData
+    from archiver.platforms.capture import read_open_graph
 
     page = ('<meta property="og:title" content="Riverton Water Board (@rivertonwater@mastodon.social)">'
             '<meta property="og:description" content="Boil-water notice lifted.">')
-    assert read_open_graph(page) == ArchivedPost(text="Boil-water notice lifted.", author="Riverton Water Board",
-                                                 handle="rivertonwater@mastodon.social")
+    assert read_open_graph(page) == PostData(text="Boil-water notice lifted.", author="Riverton Water Board",
+                                             handle="rivertonwater@mastodon.social")
     assert read_open_graph('<meta property="og:title" content="Bluesky"><p>Sign in to see this post</p>') is None

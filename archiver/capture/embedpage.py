@@ -264,8 +264,9 @@ def wayback_source(forms: Callable[[str], list[str]], parse: Callable[[str], Pos
         resp = _wayback.fetch_raw(client, snapshot)
         if resp.status_code != 200:
             return resp, None
-        data = parse(resp.text) or PostData()
-        return resp, data
+        if "html" not in resp.headers.get("content-type", "html").lower():
+            return resp, PostData()  # an image, a feed: no page that could show the post
+        return resp, parse(resp.text) or PostData()
 
     return WaybackSource(find=find, fetch=fetch)
 

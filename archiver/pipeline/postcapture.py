@@ -230,11 +230,9 @@ class PostCapturer:
             self.index.add_records(None, batch.records, post_key=key)  # the look-ups that found nothing
             return 0
         error = None if resp.status_code == 200 else f"the Wayback copy answered HTTP {resp.status_code}"
-        if error is None and (
-                (partial is None and wayback.needs_post)
-                or (partial is not None and getattr(partial, "recovered", True) is False)):
-            # No post read from the copy, or a copy of the platform's own "not found" page: kept,
-            # but it did not recover the post.
+        if error is None and partial is not None and getattr(partial, "recovered", True) is False:
+            # A login page, an error page, the platform's own "not found": kept, but it did not
+            # recover the post.
             error = "the Wayback copy does not show the post"
         if error is None and partial is not None:
             fields = {k: getattr(partial, k, None) for k in ("handle", "author", "text", "posted_at")}

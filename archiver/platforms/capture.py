@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import httpx
 
+    from archiver.capture.embedpage import PostData
     from archiver.capture.renderer import PageCapture
     from archiver.capture.types import HttpGetter
 
@@ -96,8 +97,6 @@ class WaybackSource:
 
     find: Callable[[HttpGetter, str], SnapshotLookupLike]
     fetch: Callable[[HttpGetter, Any], tuple[httpx.Response, Any]]
-    # A copy counts as recovering the post only when `fetch` read the post out of it (not None).
-    needs_post: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,52 +201,27 @@ def ask(client: HttpGetter, url: str, *, follow_redirects: bool = True) -> Answe
     return Answer(url, resp.status_code, data, resp.text[:2000])
 
 
-@dataclass(frozen=True)
-class ArchivedPost:
-    """What an archived post page shows of the post (its OpenGraph tags)."""
-
-    text: str | None = None
-    author: str | None = None
-    handle: str | None = None
-    posted_at: str | None = None
-
-
 _OG_TITLE = re.compile(r"^(?P<name>.*?)\s*\(@(?P<handle>[^()\s]+)\)")
 
 
-def read_open_graph(html: str) -> ArchivedPost | None:
+def read_open_graph(html: str) -> PostData | None:
     """The post an archived page shows in its OpenGraph tags (`og:description` its text, `og:title`
     "Name (@handle)"), or None when the page shows no post (a login page, an error page)."""
-    from selectolax.lexbor import LexborHTMLParser  # lazy: keeps `archiver --help` fast
+    from archiver.capture.embedpage import PostData, meta, parse_html
 
-    tree = LexborHTMLParser(html)
-
-    def meta(name: str) -> str | None:
-        node = tree.css_first(f'meta[property="{name}"]') or tree.css_first(f'meta[name="{name}"]')
-        value = (node.attributes.get("content") or "").strip() if node is not None else ""
-        return value or None
-
-    text = meta("og:description")
+    tree = parse_html(html)
+    text = meta(tree, "og:description")
     if text is None:
         return None
-    title = _OG_TITLE.match(meta("og:title") or "")
-    return ArchivedPost(text=text, author=(title.group("name") or None) if title else None,
-                        handle=title.group("handle") if title else None,
-                        posted_at=meta("article:published_time"))
+    title = _OG_TITLE.match(meta(tree, "og:title") or "")
+    return PostData(text=text, author=(title.group("name") or None) if title else None,
+                    handle=title.group("handle") if title else None,
+                    posted_at=meta(tree, "article:published_time"))
 
 
 def archived_copy(forms: Callable[[str], list[str]]) -> WaybackSource:
     """The Wayback fallback of a platform whose post pages carry OpenGraph tags: the closest copy of
     any of the post's URLs `forms(url)` (its page, its embed), counted only when it shows the post."""
-    from archiver.capture import wayback
+    from archiver.capture.embedpage import wayback_source
 
-    def find(http: HttpGetter, url: str) -> SnapshotLookupLike:
-        return wayback.find_snapshot(http, url, forms=forms)
-
-    def fetch(http: HttpGetter, snapshot: Any) -> tuple[httpx.Response, ArchivedPost | None]:
-        resp = wayback.fetch_raw(http, snapshot)
-        if resp.status_code != 200 or "html" not in resp.headers.get("content-type", "html").lower():
-            return resp, None
-        return resp, read_open_graph(resp.text)
-
-    return WaybackSource(find=find, fetch=fetch, needs_post=True)
+    return wayback_source(forms, read_open_graph)
