@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from archiver.capture import wayback as _wayback
-from archiver.capture.types import Failure, HttpGetter, given
-from archiver.errors import NetworkError
+from archiver.capture.types import Failure, HttpGetter, answer_or_failure, given
 
 if TYPE_CHECKING:
     import httpx  # imported where used: `scan` loads these modules and needs no HTTP client
@@ -81,13 +80,9 @@ class Fetched:
 
 def fetch_page(client: HttpGetter, url: str) -> Fetched:
     """GET a page (redirects followed, each hop recorded); never raises."""
-    import httpx
-
-    try:
-        resp = client.get(url, follow_redirects=True)
-    except (NetworkError, httpx.TransportError) as e:
-        failed = Failure.of(e)
-        return Fetched(url, None, error=failed.error, network_failed=failed.network_failed, refused=failed.refused)
+    resp = answer_or_failure(client, url)
+    if isinstance(resp, Failure):
+        return Fetched(url, None, error=resp.error, network_failed=resp.network_failed, refused=resp.refused)
     try:
         body = resp.text
     except (UnicodeDecodeError, LookupError):

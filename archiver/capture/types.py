@@ -49,6 +49,18 @@ class HttpGetter(Protocol):
     ) -> httpx.Response: ...
 
 
+def answer_or_failure(client: HttpGetter, url: str, *, follow_redirects: bool = True) -> httpx.Response | Failure:
+    """GET `url` through `client` (a recording client writes every exchange to the capture's WARC):
+    the response, whatever its status, or the Failure that stands for no answer. Never raises for
+    network trouble."""
+    import httpx
+
+    try:
+        return client.get(url, follow_redirects=follow_redirects)
+    except (NetworkError, httpx.TransportError) as e:
+        return Failure.of(e)
+
+
 def given(fields: dict[str, Any]) -> dict[str, Any]:
     """The fields a source really gave: without those it left empty (None, [], "")."""
     return {k: v for k, v in fields.items() if v not in (None, [], "")}

@@ -184,16 +184,11 @@ class Answer:
 
 def ask(client: HttpGetter, url: str, *, follow_redirects: bool = True) -> Answer:
     """GET `url` (every exchange lands in the capture's WARC); never raises for network trouble."""
-    import httpx
+    from archiver.capture.types import Failure, answer_or_failure
 
-    from archiver.capture.types import Failure
-    from archiver.errors import NetworkError
-
-    try:
-        resp = client.get(url, follow_redirects=follow_redirects)
-    except (NetworkError, httpx.TransportError) as e:
-        failed = Failure.of(e)
-        return Answer(url, None, error=failed.error, network_failed=failed.network_failed, refused=failed.refused)
+    resp = answer_or_failure(client, url, follow_redirects=follow_redirects)
+    if isinstance(resp, Failure):
+        return Answer(url, None, error=resp.error, network_failed=resp.network_failed, refused=resp.refused)
     try:
         data = resp.json()
     except ValueError:
