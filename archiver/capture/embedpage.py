@@ -213,6 +213,16 @@ def page_status(fetched: Fetched, data: PostData | None, words: Sequence[tuple[s
     return "unknown", f"{what} answered HTTP {fetched.status} and showed no post"
 
 
+def embed_page_of(embed_url: Callable[[str | None, str | None], str | None]) -> Callable[[PostRef], str | None]:
+    """A post's embed page, from the platform's `embed_url(post_id, url)`."""
+    return lambda post: embed_url(post.post_id, post.url)
+
+
+def post_and_embed_urls(embed_url: Callable[[str | None, str | None], str | None]) -> Callable[[str], list[str]]:
+    """Where a post may be in the Wayback Machine: its own URL and its embed page's."""
+    return lambda url: [u for u in dict.fromkeys([url, embed_url(None, url)]) if u]
+
+
 def embed_check(page: EmbedPage, wayback: WaybackSource, selectors: tuple[str, ...]) -> PostCheck:
     """The post check of a platform read from its embed page."""
     # Here, not at the top: the platform packages import this module while the registry loads.

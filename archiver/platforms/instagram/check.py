@@ -14,15 +14,16 @@ from archiver.capture.embedpage import (
     EmbedPage,
     PostData,
     embed_check,
+    embed_page_of,
     json_string,
     largest_candidate,
     node_text,
     og_post,
     parse_html,
+    post_and_embed_urls,
     wayback_source,
 )
 from archiver.platforms.base import iso_from_given_seconds
-from archiver.platforms.capture import PostRef
 from archiver.platforms.instagram.detect import embed_url
 
 # What the embed page says instead of a post (lower case) -> status.
@@ -63,14 +64,5 @@ def parse_embed(page: str) -> PostData | None:
     return data
 
 
-def page_url(post: PostRef) -> str | None:
-    return embed_url(post.post_id, post.url)
-
-
-def forms(url: str) -> list[str]:
-    """A post in the Wayback Machine: its own URL and its captioned embed page."""
-    return [u for u in dict.fromkeys([url, embed_url(None, url)]) if u]
-
-
-CHECK = embed_check(EmbedPage(url=page_url, parse=parse_embed, words=WORDS), wayback_source(forms, parse_embed),
+CHECK = embed_check(EmbedPage(url=embed_page_of(embed_url), parse=parse_embed, words=WORDS), wayback_source(post_and_embed_urls(embed_url), parse_embed),
                     (".Embed",))

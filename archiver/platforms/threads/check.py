@@ -14,14 +14,15 @@ from archiver.capture.embedpage import (
     EmbedPage,
     PostData,
     embed_check,
+    embed_page_of,
     largest_candidate,
     meta,
     node_text,
     parse_html,
+    post_and_embed_urls,
     wayback_source,
 )
 from archiver.platforms.base import iso_from_datetime_attr
-from archiver.platforms.capture import PostRef
 from archiver.platforms.threads.detect import POST_URL_RE
 
 WORDS: tuple[tuple[str, str], ...] = (
@@ -60,13 +61,5 @@ def parse_embed(page: str) -> PostData | None:
     return data if data.text or data.media else None
 
 
-def page_url(post: PostRef) -> str | None:
-    return embed_url(post.post_id, post.url)
-
-
-def forms(url: str) -> list[str]:
-    return [u for u in dict.fromkeys([url, embed_url(None, url)]) if u]
-
-
-CHECK = embed_check(EmbedPage(url=page_url, parse=parse_embed, words=WORDS), wayback_source(forms, parse_embed),
+CHECK = embed_check(EmbedPage(url=embed_page_of(embed_url), parse=parse_embed, words=WORDS), wayback_source(post_and_embed_urls(embed_url), parse_embed),
                     (".ThreadsEmbed",))
