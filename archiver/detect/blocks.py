@@ -17,6 +17,7 @@ the page holds more of them than its real embeds and its scripts account for.
 
 from __future__ import annotations
 
+import bisect
 import logging
 from typing import TYPE_CHECKING
 
@@ -243,17 +244,40 @@ def _outside_embeds(html: str, embeds: Sequence[LexborNode]) -> bool:
             inside += len(_hint_positions(node.html or ""))
     if len(found) <= inside:
         return False  # the usual page: every hint is in an embed
-    return len([at for at in found if not _in_unseen(html, at)]) > inside
+    unseen = _Unseen(html)
+    return len([at for at in found if not unseen.holds(at)]) > inside
 
 
-def _in_unseen(html: str, at: int) -> bool:
-    """True when position `at` of the raw page lies inside a script, style, template, textarea or
-    noscript element (the last opening tag before it is not closed yet)."""
-    for tag in _UNSEEN_RAW:
-        opened = html.rfind("<" + tag, 0, at)
-        if opened >= 0 and opened > html.rfind("</" + tag, 0, at):
-            return True
-    return False
+class _Unseen:
+    """Where the raw page holds script, style, template, textarea or noscript content, as a reader
+    takes it: a position is unseen when the last opening tag of one of these before it is not
+    closed yet. Found in one pass per tag, then asked by bisection, so a page full of hints costs
+    no more than it is long."""
+
+    def __init__(self, html: str) -> None:
+        spans: list[tuple[int, int]] = []
+        for tag in _UNSEEN_RAW:
+            opening, closing = "<" + tag, "</" + tag
+            opened = html.find(opening)
+            while opened >= 0:
+                closed = html.find(closing, opened)
+                # From the end of the opening tag's name to the end of the closing one's.
+                spans.append((opened + len(opening), closed + len(closing) if closed >= 0 else len(html) + 1))
+                if closed < 0:
+                    break
+                opened = html.find(opening, closed)
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for first, last in sorted(spans):  # their union, as disjoint spans
+            if self.ends and first <= self.ends[-1]:
+                self.ends[-1] = max(self.ends[-1], last)
+            else:
+                self.starts.append(first)
+                self.ends.append(last)
+
+    def holds(self, at: int) -> bool:
+        i = bisect.bisect_right(self.starts, at) - 1
+        return i >= 0 and at < self.ends[i]
 
 
 def _unseen_above(node: LexborNode) -> bool:
