@@ -297,3 +297,17 @@ def test_a_lazy_chromium_that_fails_to_start_in_any_way_is_unavailable_once_and_
             with pytest.raises(BrowserUnavailable, match=r"^Chromium could not be started: driver pipe closed$"):
                 browser.capture("https://news.example/a.html", Batch(store), screenshot_path=None)
     assert tries == [1]
+
+
+def test_pages_in_flight_learn_at_once_that_the_network_is_unreachable(tmp_path: Path) -> None:
+    # Each page in flight has handlers of its own over the one session: what one capture learnt
+    # about the network, the others' next captures act on (they go offline, no timeouts).
+    from archiver.pipeline.posts import PostHandler
+    from archiver.pipeline.session import Session
+
+    net = NetOptions.from_options([], None, None, env={})
+    with Session(tmp_path / "archive", net, pages_in_flight=2) as session:
+        first, second = PostHandler(session), PostHandler(session)
+        assert not first.offline and not second.offline
+        first.offline = True
+        assert second.offline and PostHandler(session).offline

@@ -21,14 +21,22 @@ log = logging.getLogger(__name__)
 class PostHandler:
     """Handles `PostTask`s with one session.
 
-    Once a capture found the network unreachable, this handler's later tasks are captured offline
-    too, whatever their own flag says: the run learnt it after those tasks were made.
+    Once a capture found the network unreachable, the session's later tasks are captured offline
+    too, whatever their own flag says: the run learnt it after those tasks were made. The flag is
+    the session's, so every page in flight learns it at once.
     """
 
     def __init__(self, session: Session, *, progress: Callable[[str], None] | None = None) -> None:
         self.s = session
         self.progress = progress or (lambda _msg: None)
-        self.offline = False
+
+    @property
+    def offline(self) -> bool:
+        return self.s.network_unreachable
+
+    @offline.setter
+    def offline(self, value: bool) -> None:
+        self.s.network_unreachable = value
 
     def handle(self, task: PostTask) -> PostResult:
         """Capture the task's post; the parent already chose it, so held or not is not asked again."""

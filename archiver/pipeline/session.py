@@ -56,6 +56,8 @@ class Session:
         self.warc_prefix = warc_prefix
         self.pages_in_flight = pages_in_flight
         self.lazy_browser = lazy_browser
+        # A capture found the network unreachable: later ones go offline, in every page in flight.
+        self.network_unreachable = False
         self._stack = ExitStack()
 
     def __enter__(self) -> Session:
