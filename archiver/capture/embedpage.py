@@ -218,9 +218,18 @@ def embed_page_of(embed_url: Callable[[str | None, str | None], str | None]) -> 
     return lambda post: embed_url(post.post_id, post.url)
 
 
-def post_and_embed_urls(embed_url: Callable[[str | None, str | None], str | None]) -> Callable[[str], list[str]]:
-    """Where a post may be in the Wayback Machine: its own URL and its embed page's."""
-    return lambda url: [u for u in dict.fromkeys([url, embed_url(None, url)]) if u]
+def post_and_embed_urls(embed_url: Callable[[str | None, str | None], str | None], *,
+                        id_of: Callable[[str | None, str | None], str | None] | None = None,
+                        canonical: Callable[[str], str] | None = None) -> Callable[[str], list[str]]:
+    """Where a post may be in the Wayback Machine: its own URL, its canonical one when the platform
+    has one (`canonical(id_of(None, url))`), and its embed page's."""
+
+    def forms(url: str) -> list[str]:
+        post_id = id_of(None, url) if id_of is not None and canonical is not None else None
+        return [u for u in dict.fromkeys([url, canonical(post_id) if canonical and post_id else None,
+                                          embed_url(None, url)]) if u]
+
+    return forms
 
 
 def embed_check(page: EmbedPage, wayback: WaybackSource, selectors: tuple[str, ...]) -> PostCheck:

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from archiver.capture.embedpage import PostData, og_post, parse_html, visible_text, wayback_source
+from archiver.capture.embedpage import (
+    PostData,
+    embed_page_of,
+    og_post,
+    parse_html,
+    post_and_embed_urls,
+    visible_text,
+    wayback_source,
+)
 from archiver.capture.videopage import VideoSite, video_check
-from archiver.platforms.capture import PostRef
 from archiver.platforms.tiktok.detect import canonical_url, embed_url, numeric_id
 
 WORDS: tuple[tuple[str, str], ...] = (
@@ -48,18 +55,10 @@ def from_oembed(data: dict[str, Any]) -> PostData:
                     media=[thumb] if isinstance(thumb, str) else [])
 
 
-def page_url(post: PostRef) -> str | None:
-    return embed_url(post.post_id, post.url)
-
-
-def forms(url: str) -> list[str]:
-    vid = numeric_id(None, url)
-    return [u for u in dict.fromkeys([url, canonical_url(vid) if vid else None, embed_url(None, url)]) if u]
-
-
 def read_archived(page: str) -> PostData | None:
     return og_post(page)
 
 
-SITE = VideoSite(page_url=page_url, read_page=read_embed_page, words=WORDS, codes=CODES, from_oembed=from_oembed)
-CHECK = video_check("tiktok", SITE, wayback_source(forms, read_archived), ("#main", "main"))
+SITE = VideoSite(page_url=embed_page_of(embed_url), read_page=read_embed_page, words=WORDS, codes=CODES, from_oembed=from_oembed)
+FORMS = post_and_embed_urls(embed_url, id_of=numeric_id, canonical=canonical_url)  # post, canonical, embed
+CHECK = video_check("tiktok", SITE, wayback_source(FORMS, read_archived), ("#main", "main"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from archiver.capture.embedpage import PostData, og_post, wayback_source
+from archiver.capture.embedpage import PostData, og_post, post_and_embed_urls, wayback_source
 from archiver.capture.videopage import VideoSite, json_after, video_check
 from archiver.platforms.base import iso_from_datetime_attr
 from archiver.platforms.capture import PostRef
@@ -100,11 +100,6 @@ def page_url(post: PostRef) -> str | None:
     return canonical_url(vid) if vid else None
 
 
-def forms(url: str) -> list[str]:
-    """A video in the Wayback Machine: its watch page and its embed player."""
-    return [u for u in dict.fromkeys([url, embed_url(None, url)]) if u]
-
-
 def read_archived(page: str) -> PostData | None:
     data, _ = read_watch_page(page)
     return data or og_post(page)
@@ -112,7 +107,7 @@ def read_archived(page: str) -> PostData | None:
 
 SITE = VideoSite(page_url=page_url, read_page=read_watch_page, words=WORDS, codes=CODES, from_oembed=from_oembed)
 # The embed page is the player alone: its full-page screenshot is the picture.
-CHECK = video_check("youtube", SITE, wayback_source(forms, read_archived), ())
+CHECK = video_check("youtube", SITE, wayback_source(post_and_embed_urls(embed_url), read_archived), ())
 
 
 def _size(value: object) -> int:
