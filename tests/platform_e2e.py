@@ -4,7 +4,6 @@ fake web (with the platform's hosts added), then what the archive and the WARC f
 from __future__ import annotations
 
 import json
-import struct
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from tests.e2e import cli, warc_files
 from tests.fakeweb.app import Handler
+from tests.fakeweb.images import png_size
 from tests.fakeweb.server import FakeWeb
 
 
@@ -49,25 +49,20 @@ def start_web(tmp: Path, *handlers: dict[str, Handler]) -> FakeWeb:
     return FakeWeb(tmp / "web", handlers=merged).start()
 
 
-def png_size(data: bytes) -> tuple[int, int]:
-    """(width, height) from a PNG's IHDR."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
-
-
-def warc_exchanges(archive: Path) -> dict[str, list[tuple[str, int | None]]]:
-    """Target URI -> [(record type, HTTP status of a response)] over every WARC file."""
+def warc_exchanges(archive: Path, *, revisits: bool = False) -> dict[str, list[tuple[str, int | None]]]:
+    """Target URI -> [(record type, HTTP status of a response, or with `revisits` of a revisit
+    too)] over every WARC file."""
+    with_status = ("response", "revisit") if revisits else ("response",)
     out: dict[str, list[tuple[str, int | None]]] = defaultdict(list)
     for path in warc_files(archive):
         with path.open("rb") as f:
             for rec in ArchiveIterator(f):
                 uri = rec.rec_headers.get_header("WARC-Target-URI") or ""
                 status = None
-                if rec.rec_type == "response" and rec.http_headers is not None:
+                if rec.rec_type in with_status and rec.http_headers is not None:
                     status = int(rec.http_headers.get_statuscode())
                 out[uri].append((rec.rec_type, status))
-    return out
+    return dict(out)
 
 
 def warc_payload(archive: Path, uri: str) -> bytes | None:
@@ -82,11 +77,15 @@ def warc_payload(archive: Path, uri: str) -> bytes | None:
 
 
 def unrecorded(web: FakeWeb, archive: Path) -> list[str]:
-    """Every request the fake web answered that has no request record in the WARC files
-    (Chromium's own favicon requests aside)."""
-    recorded = {uri for uri, recs in warc_exchanges(archive).items() if any(t == "request" for t, _ in recs)}
-    seen = [f"{'https' if e['tls'] else 'http'}://{e['host']}{e['path']}" for e in web.log]
-    return sorted({u for u in seen if u not in recorded and not u.endswith("/favicon.ico")})
+    """Every request the fake web answered that has no request record in the WARC files."""
+    return unrecorded_requests(web.log, warc_exchanges(archive))
+
+
+def unrecorded_requests(web_log: list[dict[str, Any]], records: dict[str, list[tuple[str, int | None]]]) -> list[str]:
+    """The URLs of a fake web's log that no request record holds (Chromium's own favicon requests aside)."""
+    recorded = {uri for uri, recs in records.items() if any(t == "request" for t, _ in recs)}
+    seen = [f"{'https' if e['tls'] else 'http'}://{e['host']}{e['path']}" for e in web_log if e["path"] != "/favicon.ico"]
+    return sorted({u for u in seen if u not in recorded})
 
 
 def media_sizes(run: Run, key: str) -> list[tuple[str, tuple[int, int]]]:

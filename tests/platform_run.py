@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from warcio.archiveiterator import ArchiveIterator
-
-from tests.e2e import cli, warc_files
+from tests.e2e import cli
 from tests.fakeweb import archived, bluesky, embedpages, mastodon, reddit, video
 from tests.fakeweb.app import Handler
 from tests.fakeweb.images import png_size
 from tests.fakeweb.server import FakeWeb
+from tests.platform_e2e import unrecorded_requests, warc_exchanges
 
 
 @dataclass
@@ -38,9 +37,7 @@ class PlatformRun:
 
     def lookup(self, platform: str) -> dict[str, tuple[Any, ...]]:
         """key -> (handle, author, posted_at, text) from `lookup --platform P --format json`."""
-        r = cli(self.web, "lookup", "--platform", platform, "--format", "json", archive=self.archive)
-        assert r.returncode == 0, r.stderr
-        return {p["key"]: (p["handle"], p["author"], p["posted_at"], p["text"]) for p in json.loads(r.stdout)}
+        return {key: (p["handle"], p["author"], p["posted_at"], p["text"]) for key, p in self.rows(platform).items()}
 
     def rows(self, platform: str) -> dict[str, dict[str, Any]]:
         """key -> the whole row `lookup --platform P --format json` prints."""
@@ -60,18 +57,9 @@ class PlatformRun:
         return [(m["url"], png_size((self.archive / m["path"]).read_bytes())) for m in self.show(key)["media_files"]]
 
     def records(self) -> dict[str, list[tuple[str, int | None]]]:
-        """WARC-Target-URI -> [(record type, HTTP status of a response)] over every WARC."""
+        """WARC-Target-URI -> [(record type, HTTP status of a response or revisit)] over every WARC."""
         if self._records is None:
-            out: dict[str, list[tuple[str, int | None]]] = {}
-            for path in warc_files(self.archive):
-                with path.open("rb") as f:
-                    for rec in ArchiveIterator(f):
-                        uri = rec.rec_headers.get_header("WARC-Target-URI") or ""
-                        status = None
-                        if rec.rec_type in ("response", "revisit") and rec.http_headers is not None:
-                            status = int(rec.http_headers.get_statuscode())
-                        out.setdefault(uri, []).append((rec.rec_type, status))
-            self._records = out
+            self._records = warc_exchanges(self.archive, revisits=True)
         return self._records
 
     def warc_status(self, url: str) -> int | None:
@@ -99,10 +87,4 @@ def archive_run(web: FakeWeb, archive: Path, story: str, article: str) -> Platfo
 
 def requests_missing_from_warc(run: PlatformRun) -> list[str]:
     """URLs the fake web answered that no WARC request record holds (Chromium's favicon aside)."""
-    requested = {uri for uri, recs in run.records().items() if any(t == "request" for t, _ in recs)}
-    missing = []
-    for entry in run.web_log:
-        url = f"{'https' if entry['tls'] else 'http'}://{entry['host']}{entry['path']}"
-        if entry["path"] != "/favicon.ico" and url not in requested:
-            missing.append(url)
-    return sorted(set(missing))
+    return unrecorded_requests(run.web_log, run.records())
