@@ -27,7 +27,7 @@ from archiver.detect.units import Unit
 from archiver.platforms import REGISTRY, SHORTENERS
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Sequence
+    from collections.abc import Callable, Collection, Sequence
 
     from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -281,23 +281,21 @@ class _Unseen:
 
 
 def _unseen_above(node: LexborNode) -> bool:
-    parent = node.parent
-    for _ in range(DEPTH_LIMIT + 8):
-        if parent is None:
-            return False
-        if parent.tag in _UNSEEN:
-            return True
-        parent = parent.parent
-    return False
+    return _any_ancestor(node, lambda parent: parent.tag in _UNSEEN)
 
 
 def _below(node: LexborNode, ids: set[int]) -> bool:
-    """True when an ancestor of `node` is one of `ids` (by mem_id); the walk up is bounded."""
+    """True when an ancestor of `node` is one of `ids` (by mem_id)."""
+    return _any_ancestor(node, lambda parent: parent.mem_id in ids)
+
+
+def _any_ancestor(node: LexborNode, test: Callable[[LexborNode], bool]) -> bool:
+    """True when `test` holds for an ancestor of `node`; the walk up is bounded."""
     parent = node.parent
     for _ in range(DEPTH_LIMIT + 8):
         if parent is None:
             return False
-        if parent.mem_id in ids:
+        if test(parent):
             return True
         parent = parent.parent
     return False
