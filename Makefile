@@ -6,7 +6,7 @@ PYWB_VENV := .venv-pywb
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install browser pywb test run demo bench lint clean
+.PHONY: install browser services pywb test run demo bench lint clean
 
 install: $(STAMP)
 
@@ -26,6 +26,17 @@ browser: install
 	  $(BIN)/playwright install chromium; \
 	fi
 
+# Redis and PostgreSQL for the cluster tests, which start their own servers on loopback ports in
+# temporary folders (nothing here starts a service). Debian's packages, installed as root when missing.
+services:
+	@if command -v redis-server >/dev/null && ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's redis-server and postgresql (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server postgresql >/dev/null; \
+	else \
+	  echo "redis-server and postgresql are missing: install them (the cluster tests will say so)" >&2; \
+	fi
+
 # pywb pins old dependencies (redis, Werkzeug, an older cryptography): it gets its own virtualenv.
 pywb: $(PYWB_VENV)/.installed
 
@@ -34,7 +45,7 @@ $(PYWB_VENV)/.installed:
 	$(PYWB_VENV)/bin/pip install --quiet pywb
 	touch $@
 
-test: install browser pywb
+test: install browser pywb services
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # The main job: a scheduled-style run over seeds/ into archives/. Exit 1 (some posts unavailable,

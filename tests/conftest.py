@@ -28,3 +28,7 @@ def corpus_dir() -> Path:
             pytest.fail(f"corpus missing at {CORPUS}: CI must provide ../shared/corpus")
         pytest.skip(f"corpus not found at {CORPUS}")
     return CORPUS
+
+
+# Throwaway Redis and PostgreSQL servers for the cluster tests (started on demand, per test process).
+from tests.services import postgres_server, postgres_url, redis_server  # noqa: E402, F401
