@@ -18,10 +18,18 @@ if TYPE_CHECKING:
     from archiver.index.rows import RecordRow
 
 
-def open_index(archive_dir: Path, *, create: bool = True) -> Index:
+def open_index(archive_dir: Path, *, create: bool = True, url: str | None = None) -> Index:
     """The archive's index (created and migrated as needed unless `create` is False: then IndexError_
-    when there is none); a context manager that closes it."""
+    when there is none); a context manager that closes it.
+
+    `url` None: the SQLite file in `archive_dir`. Any other index is named by its URL."""
     from archiver.index.sqlite.index import SQLiteIndex
+
+    if url is not None:
+        from archiver.errors import UsageError
+
+        raise UsageError(f"--index {url}: no index backend answers this URL; leave --index out for the "
+                         "archive's own SQLite index")
 
     return SQLiteIndex(archive_dir, create=create)
 

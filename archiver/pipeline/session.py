@@ -48,8 +48,9 @@ class Session:
 
     def __init__(self, archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
                  warc_prefix: str = "archiver", limits: Limits | None = None, pages_in_flight: int = 1,
-                 lazy_browser: bool = True) -> None:
+                 lazy_browser: bool = True, index_url: str | None = None) -> None:
         self.archive_dir = archive_dir
+        self.index_url = index_url  # None: the archive's own SQLite index
         self.net = net
         self.timeout = timeout
         self.limits = limits or Limits()
@@ -71,10 +72,10 @@ class Session:
             if self.pages_in_flight > 1:
                 from .sharedindex import SharedIndex
 
-                shared = self._stack.enter_context(SharedIndex(lambda: open_index(self.archive_dir)))
+                shared = self._stack.enter_context(SharedIndex(lambda: open_index(self.archive_dir, url=self.index_url)))
                 self.index: Index = cast("Index", shared)  # answers every call of the index it wraps
             else:
-                self.index = self._stack.enter_context(open_index(self.archive_dir))
+                self.index = self._stack.enter_context(open_index(self.archive_dir, url=self.index_url))
             self.store = self._stack.enter_context(WarcStore(warcs, prefix=self.warc_prefix))
 
             def launched(browser: Browser) -> None:
