@@ -278,6 +278,7 @@ def run(
     max_capture_bytes: MaxCaptureBytesOpt = 500 * 1024 * 1024,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format of the summary.")] = OutFormat.table,
     pages_in_flight: PagesInFlightOpt = None,
+    broker: Annotated[str | None, typer.Option("--broker", envvar="ARCHIVER_BROKER", metavar="URL", help="Hand the captures to the workers of a cluster (`archiver worker`) behind this Redis broker, e.g. redis://HOST:6379/0; this process keeps the run's row and summary. Env: ARCHIVER_BROKER.")] = None,
 ) -> None:
     """A scheduled pass: archive new articles from the seeds, re-check held posts, record what changed.
 
@@ -299,7 +300,7 @@ def run(
     with _progress(total=total) as progress:
         summary = _call(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
                                         timeout=timeout, concurrency=concurrency, progress=progress,
-                                        limits=limits, pages_in_flight=pages_in_flight))
+                                        limits=limits, pages_in_flight=pages_in_flight, broker=broker))
     raise typer.Exit(_print_summary(summary, format))
 
 
@@ -506,6 +507,11 @@ def report(
     _call(lambda: write_report(rows, d, out))
     _write(f"{out}\n")
     typer.echo(f"archiver: report of {len(rows)} post(s) written to {out}", err=True)
+
+
+from .cli_cluster import register as _register_cluster  # noqa: E402
+
+_register_cluster(app, sys.modules[__name__])  # archiver worker
 
 
 def main() -> None:

@@ -36,9 +36,10 @@ log = logging.getLogger(__name__)
 def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timedelta = timedelta(days=7),
         wait: bool = False, timeout: float = 30.0, concurrency: int = 1,
         progress: Callable[[str], None] | None = None, limits: Limits | None = None,
-        pages_in_flight: int | None = None) -> ArchiveSummary:
+        pages_in_flight: int | None = None, broker: str | None = None) -> ArchiveSummary:
     """Archive what the seeds list, then re-check held posts whose last check is older than recheck_after;
-    `pages_in_flight` pages at once in this process (None: the default)."""
+    `pages_in_flight` pages at once in this process (None: the default), or over the cluster
+    behind `broker`."""
     seed_list = read_seeds(seeds)
     # The operator's own URL lists are trusted as given; links read from feeds are content.
     net = net.trusting(seed_list.trusted)
@@ -49,7 +50,7 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
     with locked(archive_dir, wait=wait):
         return execute("run", seed_list.sources, archive_dir, net, plan=Plan(recheck_after=recheck_after),
                        problems=seed_list.problems, workers=concurrency, timeout=timeout, limits=limits,
-                       progress=progress, pages_in_flight=pages_in_flight)
+                       progress=progress, pages_in_flight=pages_in_flight, broker=broker)
 
 
 @contextmanager

@@ -1,0 +1,79 @@
+"""The cluster's commands: `archiver worker` (and its `--check`); `run --broker` lives with `run`.
+
+Registered on the main app by `register(app, cli)`; `cli` is the main command-line module, whose
+helpers (error mapping, network options, limits) these commands share.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated
+
+import typer
+
+from .cli_options import (
+    AllowPrivateOpt,
+    ArchiveDirOpt,
+    CaBundleOpt,
+    CaptureDeadlineOpt,
+    FetchDeadlineOpt,
+    MapHostOpt,
+    MaxBytesOpt,
+    MaxCaptureBytesOpt,
+    ProxyOpt,
+)
+
+BrokerOpt = Annotated[str, typer.Option(
+    "--broker", envvar="ARCHIVER_BROKER", metavar="URL",
+    help="The cluster's Redis broker, e.g. redis://HOST:6379/0. Env: ARCHIVER_BROKER.")]
+IndexOpt = Annotated[str | None, typer.Option(
+    "--index", envvar="ARCHIVER_INDEX", metavar="URL",
+    help="The index every worker shares (postgresql://...); default: the archive's own SQLite file. Env: ARCHIVER_INDEX.")]
+
+
+def register(app: typer.Typer, cli: ModuleType) -> None:
+    """Add the cluster's commands to `app`."""
+
+    @app.command()
+    def worker(
+        broker: BrokerOpt,
+        archive_dir: ArchiveDirOpt = None,
+        index: IndexOpt = None,
+        concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64, help="Worker processes, each with its own Chromium (plan on a few hundred MB each), one task at a time each.")] = 1,
+        map_host: MapHostOpt = None,
+        ca_bundle: CaBundleOpt = None,
+        proxy: ProxyOpt = None,
+        allow_private: AllowPrivateOpt = False,
+        timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for each page load and request.")] = 30.0,
+        max_bytes: MaxBytesOpt = 50 * 1024 * 1024,
+        fetch_deadline: FetchDeadlineOpt = 120.0,
+        capture_deadline: CaptureDeadlineOpt = 300.0,
+        max_capture_bytes: MaxCaptureBytesOpt = 500 * 1024 * 1024,
+        visibility_timeout: Annotated[float, typer.Option(
+            "--visibility-timeout", min=1, envvar="ARCHIVER_VISIBILITY_TIMEOUT", metavar="SECONDS",
+            help="A task held by a worker that died is given to another after this long; must outlast "
+                 "--capture-deadline.")] = 3600.0,
+    ) -> None:
+        """Take capture tasks from the cluster's queue until stopped (SIGTERM: finish the tasks in hand).
+
+        Example:
+
+            archiver worker --broker redis://queue:6379/0 --archive-dir /mnt/archive --concurrency 2
+        """
+        from .cluster.worker import WorkerSettings, run_worker
+        from .errors import UsageError
+
+        if visibility_timeout <= capture_deadline:
+            cli._fail(str(UsageError(
+                f"--visibility-timeout {visibility_timeout:g} must be longer than --capture-deadline "
+                f"{capture_deadline:g}: a task still being captured would be given to a second worker")), 2)
+        settings = WorkerSettings(
+            broker=broker, archive_dir=cli._archive_dir(archive_dir),
+            net=cli._net(map_host, ca_bundle, proxy, allow_private), timeout=timeout,
+            limits=cli._limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes),
+            index_url=index, concurrency=concurrency, visibility_timeout=visibility_timeout)
+        raise typer.Exit(cli._call(lambda: run_worker(settings)))
+
+
+__all__ = ["BrokerOpt", "IndexOpt", "Path", "register"]
