@@ -17,6 +17,7 @@ restarted and the scheduler sent it again, or it outlived the visibility timeout
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 from .redislock import RedisLock, patiently
@@ -25,10 +26,17 @@ if TYPE_CHECKING:
     from redis import Redis
 
 PREFIX = "archiver"
-CLAIM_TTL = 60.0  # seconds: how soon a dead holder's claim frees itself
+CLAIM_TTL = 60.0  # seconds: how soon a dead holder's claim frees itself (env ARCHIVER_CLAIM_TTL)
 MAX_DELIVERIES = 2  # the third delivery of a task whose workers died twice is failed, not tried
 ANSWER_TTL = 7 * 24 * 3600
 REDIS_GRACE = 120.0  # seconds Redis may be away (a restart) before a delivery gives up
+
+
+def claim_ttl() -> float:
+    try:
+        return max(1.0, float(os.environ.get("ARCHIVER_CLAIM_TTL", "") or CLAIM_TTL))
+    except ValueError:
+        return CLAIM_TTL
 
 
 class DeliveryCapReached(Exception):
@@ -38,11 +46,11 @@ class DeliveryCapReached(Exception):
 class Claims:
     """The claims, delivery counts and stored answers of the tasks, in one Redis."""
 
-    def __init__(self, client: Redis, *, prefix: str = PREFIX, ttl: float = CLAIM_TTL,
+    def __init__(self, client: Redis, *, prefix: str = PREFIX, ttl: float | None = None,
                  grace: float = REDIS_GRACE) -> None:
         self.client = client
         self.prefix = prefix
-        self.ttl = ttl
+        self.ttl = claim_ttl() if ttl is None else ttl
         self.grace = grace
 
     def _key(self, *parts: str) -> str:
@@ -50,6 +58,11 @@ class Claims:
 
     def lock(self, what: str) -> RedisLock:
         return RedisLock(self.client, self._key("claim", what), ttl=self.ttl, grace=self.grace)
+
+    def holder(self, what: str) -> str | None:
+        """`<host>:<pid>:<random>` of the holder of `what`'s claim; None when nobody holds it."""
+        raw = patiently("claim", lambda: self.client.get(self._key("claim", what)), self.grace)
+        return raw.decode() if isinstance(raw, bytes) else raw
 
     def held(self, what: str) -> bool:
         """Someone holds the claim of `what` now."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import secrets
+import socket
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -52,7 +54,8 @@ def patiently(what: str, call, grace: float):  # type: ignore[no-untyped-def]
 class RedisLock:
     """One lock: `acquire()` (waiting up to `wait` seconds, for ever by default) and `release()`.
 
-    `grace`: seconds Redis may be unreachable before acquiring gives up with its error.
+    `grace`: seconds Redis may be unreachable before acquiring gives up with its error. The value
+    held is `<host>:<pid>:<random>`, so an operator (or a test) can see who holds a lock.
     """
 
     def __init__(self, client: Redis, key: str, *, ttl: float = 60.0, grace: float = 60.0,
@@ -62,7 +65,7 @@ class RedisLock:
         self.ttl_ms = max(1000, int(ttl * 1000))
         self.grace = grace
         self.poll = poll
-        self.token = secrets.token_hex(16)
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
         self._held = False
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None

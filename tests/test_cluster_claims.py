@@ -1,0 +1,189 @@
+"""The cluster's building blocks on a real Redis: JSON only, locks with a time to live, the claims
+that make a task delivered twice run once, the delivery cap, and per-host politeness across
+processes (two processes, the fake web recording when each request's response began and ended)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.cluster.claims import Claims, DeliveryCapReached
+from archiver.cluster.config import celery_config, make_app
+from archiver.cluster.redislock import RedisLock
+from archiver.cluster.worker import WorkerProcess, WorkerSettings
+from archiver.net import NetOptions
+from archiver.pipeline.tasks import ArticleResult, ArticleTask
+from tests.e2e import ROOT
+from tests.fakeweb import FakeWeb
+from tests.fakeweb.app import Request, Response, SiteState
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture
+def redis_client(redis_server: Any) -> Any:
+    import redis
+
+    if redis_server.proc is None:
+        redis_server.start()
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+def test_messages_are_json_and_pickle_is_refused() -> None:
+    from kombu.exceptions import ContentDisallowed
+    from kombu.serialization import loads, prepare_accept_content
+
+    conf = celery_config("redis://127.0.0.1:1/0")
+    assert conf["accept_content"] == ["json"] and conf["result_accept_content"] == ["json"]
+    assert conf["task_serializer"] == conf["result_serializer"] == "json"
+    assert conf["task_acks_late"] and conf["task_reject_on_worker_lost"]
+    app = make_app("redis://127.0.0.1:1/0", visibility_timeout=900)
+    assert app.conf.broker_transport_options["visibility_timeout"] == 900
+    accept = prepare_accept_content(app.conf.accept_content)
+    payload = pickle.dumps({"task": "anything"})
+    with pytest.raises(ContentDisallowed):
+        loads(payload, "application/x-python-serialize", "binary", accept=accept)
+    assert loads(b'{"a": 1}', "application/json", "utf-8", accept=accept) == {"a": 1}
+
+
+def test_a_lock_is_held_by_one_renewed_and_freed_by_its_holder_only(redis_client: Any) -> None:
+    first = RedisLock(redis_client, "t:lock", ttl=1.0)
+    second = RedisLock(redis_client, "t:lock", ttl=1.0)
+    assert first.acquire(wait=0)
+    assert not second.acquire(wait=0)
+    assert redis_client.get("t:lock").decode().split(":")[1] == str(os.getpid())
+    time.sleep(2.5)  # longer than its time to live: renewed meanwhile, so still held
+    assert not second.acquire(wait=0)
+    second.release()  # not its holder: nothing happens
+    assert redis_client.exists("t:lock")
+    first.release()
+    assert second.acquire(wait=0)
+    second.release()
+
+
+def test_a_dead_holders_lock_expires(redis_client: Any, redis_server: Any) -> None:
+    code = ("import sys, time, redis; from archiver.cluster.redislock import RedisLock; "
+            f"lock = RedisLock(redis.Redis.from_url({redis_server.url!r}), 't:dead', ttl=1.0); "
+            "assert lock.acquire(wait=0); print('held', flush=True); time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        lock = RedisLock(redis_client, "t:dead", ttl=1.0)
+        assert not lock.acquire(wait=0)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    assert lock.acquire(wait=30)  # its renewals stopped with it
+    lock.release()
+
+
+class _Counting:
+    """Handlers that count what they are asked (the claims are under test, not the capture)."""
+
+    def __init__(self) -> None:
+        self.handled: list[str] = []
+        self.lock = threading.Lock()
+
+    def handle(self, task: Any) -> ArticleResult:
+        with self.lock:
+            self.handled.append(task.spec)
+        time.sleep(0.5)
+        return ArticleResult(read=True)
+
+
+class _Process(WorkerProcess):
+    def __init__(self, client: Any, counting: _Counting) -> None:
+        super().__init__(WorkerSettings(broker="redis://unused", archive_dir=Path("."),
+                                        net=NetOptions.from_options(None, None, None)))
+        self.claims = Claims(client, ttl=2.0)
+        self.counting = counting
+
+    def handlers(self, recapture: bool) -> Any:
+        return self.counting
+
+
+def test_a_task_delivered_twice_at_once_is_handled_once(redis_client: Any) -> None:
+    counting = _Counting()
+    message = {"task": ArticleTask("https://news.example/a.html").to_dict(), "since": "2024-01-01T00:00:00.000Z"}
+    answers: list[dict[str, Any]] = []
+
+    def deliver() -> None:
+        answers.append(_Process(redis_client, counting).handle("task-1", message))
+
+    threads = [threading.Thread(target=deliver) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert counting.handled == ["https://news.example/a.html"]
+    assert len(answers) == 3 and all(a == answers[0] for a in answers)
+    # Delivered again later (its ack was lost): the stored answer, no work.
+    assert _Process(redis_client, counting).handle("task-1", message) == answers[0]
+    assert len(counting.handled) == 1
+
+
+def test_the_third_delivery_after_two_deaths_is_failed(redis_client: Any) -> None:
+    counting = _Counting()
+    proc = _Process(redis_client, counting)
+    message = {"task": ArticleTask("https://news.example/b.html").to_dict()}
+    proc.claims.count_delivery("task-2")  # two deliveries that started and never answered
+    proc.claims.count_delivery("task-2")
+    with pytest.raises(DeliveryCapReached, match="died on each of 2 deliveries"):
+        proc.handle("task-2", message)
+    assert counting.handled == []
+    assert not proc.claims.held("article:https://news.example/b.html")  # the claim was released
+
+
+# -- politeness across processes -----------------------------------------------------------------
+
+_FETCHER = """
+import sys, redis
+from archiver.capture.http import RecordingClient
+from archiver.cluster.gate import RedisHostGate
+from archiver.net import NetOptions
+broker, map_host, ca, who = sys.argv[1:5]
+net = NetOptions.from_options([map_host], ca, None)
+with RecordingClient(net, gate=RedisHostGate(redis.Redis.from_url(broker))) as client:
+    for i in range(3):
+        assert client.get(f"https://news.example/slow/{who}/{i}").status_code == 200
+"""
+
+
+def test_two_processes_send_one_request_at_a_time_to_a_host(tmp_path: Path, redis_client: Any,
+                                                            redis_server: Any) -> None:
+    spans: list[tuple[str, float, float]] = []
+
+    def slow(req: Request, state: SiteState) -> Response:
+        async def body() -> AsyncIterator[bytes]:
+            began = time.time()
+            for _ in range(3):
+                yield b"x" * 100
+                await asyncio.sleep(0.1)
+            spans.append((req.path, began, time.time()))
+
+        return Response(200, b"", "text/plain", stream=body, length=300)
+
+    with FakeWeb(tmp_path / "web", handlers={"news.example": slow}) as web:
+        procs = [subprocess.Popen([sys.executable, "-c", _FETCHER, redis_server.url, web.map_host, str(web.ca_pem), w],
+                                  cwd=ROOT, stderr=subprocess.PIPE, text=True) for w in ("a", "b")]
+        for p in procs:
+            _, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err
+    assert len(spans) == 6 and {s[0].split("/")[2] for s in spans} == {"a", "b"}
+    spans.sort(key=lambda s: s[1])
+    for before, after in zip(spans, spans[1:]):
+        assert after[1] >= before[2], (before, after)  # the next began only once the last had ended
