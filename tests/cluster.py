@@ -76,6 +76,18 @@ class Workers:
         self.procs[i].send_signal(signal.SIGKILL)
         self.procs[i].wait(30)
 
+    def kill_tree(self, i: int) -> None:
+        """SIGKILL worker `i` and every process under it (a machine lost), by PID."""
+        tree = snapshot(self.procs[i].pid)
+        self._trees.update(tree)
+        self.procs[i].send_signal(signal.SIGKILL)
+        for pid in tree:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.procs[i].wait(30)
+
     def stop(self) -> None:
         for p in self.procs:
             self._trees.update(snapshot(p.pid))
