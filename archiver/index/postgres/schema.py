@@ -59,6 +59,8 @@ _V5 = (
     f"CREATE INDEX posts_status_order ON posts (status, {_LOOKUP_ORDER})",
     f"CREATE INDEX posts_platform_order ON posts (platform, {_LOOKUP_ORDER})",
     f"CREATE INDEX posts_order ON posts ({_LOOKUP_ORDER})",
+    # A time range: PostgreSQL's B-tree cannot skip the leading "is it known" column of posts_order.
+    "CREATE INDEX posts_dated ON posts (posted_start, key) WHERE posted_start IS NOT NULL",
     f"CREATE INDEX posts_fts ON posts USING GIN (({POSTS_TSVECTOR.format(table='posts')}))",
     f"""CREATE TABLE citations (
         article_id BIGINT NOT NULL REFERENCES articles (id), post BIGINT NOT NULL REFERENCES posts (id),
@@ -112,7 +114,10 @@ GENERATED = {"posts": ("title",)}
 
 def schema_version(db: Database) -> int:
     """The version the database holds (0: no index in it yet)."""
-    row = db.execute("SELECT to_regclass('archiver_schema') IS NOT NULL").fetchone()
+    # Read from the catalog table itself, not `to_regclass`: a backend's catalog cache may still
+    # remember the table as missing after another process created it while this one waited for the lock.
+    row = db.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+                     "AND tablename = 'archiver_schema')").fetchone()
     if not row or not row[0]:
         return 0
     found = db.execute("SELECT max(version) FROM archiver_schema").fetchone()
