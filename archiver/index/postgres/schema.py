@@ -106,10 +106,8 @@ _V5 = (
 # Version number: its DDL. Append only: never edit a version that has shipped, add the next one.
 MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5}
 SCHEMA_VERSION = max(MIGRATIONS)
-# Every table of the index, parents before children (the order a copy fills them in).
-TABLES = ("articles", "posts", "key_aliases", "citations", "captures", "observations", "records", "media", "runs")
 # Columns the database computes itself (a copy never writes them).
-GENERATED = {"posts": ("title",)}
+GENERATED: dict[str, tuple[str, ...]] = {"posts": ("title",)}
 
 
 def schema_version(db: Database) -> int:
