@@ -20,7 +20,7 @@ import logging
 from archiver.errors import IndexError_
 from archiver.index.postgres.connection import Database
 from archiver.index.postgres.url import place
-from archiver.index.sql.search import FTS_CONFIG, POSTS_TSVECTOR
+from archiver.index.sql.search import FTS_CONFIG, posts_tsvector
 from archiver.times import utc_now
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ _V5 = (
     f"CREATE INDEX posts_order ON posts ({_LOOKUP_ORDER})",
     # A time range: PostgreSQL's B-tree cannot skip the leading "is it known" column of posts_order.
     "CREATE INDEX posts_dated ON posts (posted_start, key) WHERE posted_start IS NOT NULL",
-    f"CREATE INDEX posts_fts ON posts USING GIN (({POSTS_TSVECTOR.format(table='posts')}))",
+    f"CREATE INDEX posts_fts ON posts USING GIN (({posts_tsvector('posts')}))",
     f"""CREATE TABLE citations (
         article_id BIGINT NOT NULL REFERENCES articles (id), post BIGINT NOT NULL REFERENCES posts (id),
         kind {_T} NOT NULL, evidence {_T}, first_seen {_T} NOT NULL, UNIQUE (article_id, post))""",
