@@ -293,3 +293,33 @@ def test_text_search_answers_as_fts5_does(request: pytest.FixtureRequest, tmp_pa
         assert len([query for query, rows in answers.items() if rows]) > 40  # most of them find something
         for query, (on_sqlite, on_postgres) in DIFFERENCES.items():
             assert (found(lite, query), found(pg, query)) == (on_sqlite, on_postgres), query
+
+
+def test_the_journal_says_the_same_from_either_backend(request: pytest.FixtureRequest, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """`reindex` rebuilds from the journal in the WARCs: a PostgreSQL index must write the same one."""
+    import itertools
+    import uuid
+
+    from tests.test_index_copy import populate
+
+    monkeypatch.setattr("archiver.index.sql.store.utc_now", lambda: "2024-06-01T00:00:00.000Z")
+    written: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    with open_index(tmp_path) as lite, open_index(tmp_path, url=postgres_database(request)) as pg:
+        for name, index in (("sqlite", lite), ("postgresql", pg)):
+            entries = written.setdefault(name, [])
+            index.journal.writer = entries.extend
+            refs = itertools.count(1)  # a capture's reference is a fresh UUID: the same ones for both
+            monkeypatch.setattr(uuid, "uuid4", lambda refs=refs: uuid.UUID(int=next(refs)))
+            populate(index)
+    assert written["postgresql"] == written["sqlite"]
+    assert {payload["kind"] for _, payload in written["sqlite"]} >= {
+        "post", "article", "citation", "capture", "observation", "media", "post-merge", "records", "post-status"}
+
+
+def test_nul_which_postgresql_text_cannot_hold_is_written_as_the_replacement_character(
+        request: pytest.FixtureRequest) -> None:
+    with open_index(Path("."), url=postgres_database(request)) as index:
+        key = index.upsert_post(tweet(5, text="before\x00after", handle="h\x00"))
+        post = index.get_post(key)
+        assert post is not None and (post.text, post.handle) == ("before\ufffdafter", "h\ufffd")
