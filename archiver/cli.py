@@ -19,7 +19,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from . import __version__
+from . import __version__, cli_index
 from .cli_options import (
     AllowPrivateOpt,
     ArchiveDirOpt,
@@ -508,6 +508,8 @@ def report(
     _write(f"{out}\n")
     typer.echo(f"archiver: report of {len(rows)} post(s) written to {out}", err=True)
 
+
+app.add_typer(cli_index.app, name="index")
 
 from .cli_cluster import register as _register_cluster  # noqa: E402
 
