@@ -80,6 +80,17 @@ def _holder(broker: str, what: str) -> int | None:
     return int(raw.decode().split(":")[1]) if raw else None
 
 
+def _deliveries(broker: str) -> int:
+    """The most deliveries counted for any task (claims.py counts them once a delivery holds its claim)."""
+    import redis
+
+    client = redis.Redis.from_url(broker)
+    try:
+        return max((int(client.get(k) or 0) for k in client.scan_iter("archiver:deliveries:*")), default=0)
+    finally:
+        client.close()
+
+
 def _finish(run: subprocess.Popen[str], workers: Workers) -> dict[str, Any]:
     try:
         out, err = run.communicate(timeout=300)
@@ -176,3 +187,33 @@ def test_a_broker_that_lost_its_queue_loses_no_work(tmp_path: Path, broker: str)
             summary = _finish(run, workers)
             _check(web, archive, summary, start)
     _whole(archive)
+
+
+def test_a_task_that_killed_two_workers_is_failed_and_named(tmp_path: Path, broker: str) -> None:
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        slow = web.drip("/2024/slow-report.html", 2000, 400)
+        seeds = tmp_path / "seeds"
+        seeds.mkdir()
+        (seeds / "news.urls").write_text(f"{slow}\n{site.ARTICLE_PROTECTED.url}\n")
+        with Workers(web, broker, archive, 2, env=FAST) as workers:
+            workers.wait_ready()
+            run = _start_run(web, seeds, archive, broker)
+            killed: list[int] = []
+            for n in (1, 2):  # each delivery's pool process dies as it works on the task
+                pid = _wait("a worker on the slow article",
+                            lambda: (p := _holder(broker, f"article:{slow}")) not in (None, *killed) and p)
+                _wait(f"delivery {n} counted", lambda: _deliveries(broker) == n)  # noqa: B023
+                assert pid in workers.pool_children(0) + workers.pool_children(1)
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            try:
+                out, err = run.communicate(timeout=300)
+            except subprocess.TimeoutExpired:
+                run.kill()
+                out, err = run.communicate()
+    assert run.returncode == 1, err[-3000:]
+    summary = json.loads(out)
+    assert summary["articles_failed"] == 1
+    assert summary["failures"] == [f"{slow}: not archived: given up: its worker died on each of 2 deliveries"]
+    assert f"{slow}: not archived: given up" in err  # named on stderr too

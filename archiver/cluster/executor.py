@@ -185,12 +185,16 @@ def _answer(meta: dict[str, Any]) -> Answer | None:
             return PostResult.from_dict(result)
         return TaskFailed(f"the worker answered something else: {str(result)[:80]}")
     if status == "FAILURE":
-        exc = meta.get("result") or {}
-        message = exc.get("exc_message") if isinstance(exc, dict) else exc
-        if isinstance(message, (list, tuple)):
-            message = " ".join(str(m) for m in message)
-        kind = exc.get("exc_type") if isinstance(exc, dict) else None
-        return TaskFailed(str(message) if kind == "DeliveryCapReached" else f"{kind or 'error'}: {message}")
+        exc = meta.get("result")
+        if isinstance(exc, BaseException):  # Celery rebuilds the worker's exception
+            kind, message = type(exc).__name__, str(exc)
+        elif isinstance(exc, dict):
+            kind, message = str(exc.get("exc_type") or "error"), exc.get("exc_message")
+            if isinstance(message, (list, tuple)):
+                message = " ".join(str(m) for m in message)
+        else:
+            kind, message = "error", exc
+        return TaskFailed(str(message) if kind == "DeliveryCapReached" else f"{kind}: {message}")
     if status == "REVOKED":
         return NotStarted()
     return None
