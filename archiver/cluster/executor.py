@@ -186,6 +186,7 @@ def _answer(meta: dict[str, Any]) -> Answer | None:
         return TaskFailed(f"the worker answered something else: {str(result)[:80]}")
     if status == "FAILURE":
         exc = meta.get("result")
+        message: Any
         if isinstance(exc, BaseException):  # Celery rebuilds the worker's exception
             kind, message = type(exc).__name__, str(exc)
         elif isinstance(exc, dict):
