@@ -6,6 +6,7 @@ helpers (error mapping, network options, limits) these commands share.
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from types import ModuleType
 from typing import Annotated
@@ -23,6 +24,12 @@ from .cli_options import (
     MaxCaptureBytesOpt,
     ProxyOpt,
 )
+
+
+class LogFormat(str, Enum):
+    text = "text"
+    json = "json"
+
 
 BrokerOpt = Annotated[str, typer.Option(
     "--broker", envvar="ARCHIVER_BROKER", metavar="URL",
@@ -54,16 +61,26 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
             "--visibility-timeout", min=1, envvar="ARCHIVER_VISIBILITY_TIMEOUT", metavar="SECONDS",
             help="A task held by a worker that died is given to another after this long; must outlast "
                  "--capture-deadline.")] = 3600.0,
+        check: Annotated[bool, typer.Option("--check", help="Check that the broker, the index and Chromium answer, print one line each, and exit (0: all answer, 1: not all).")] = False,
+        log_format: Annotated[LogFormat, typer.Option("--log-format", help="text, or json: one JSON object a line on stderr, with one line per task handled (its id, outcome, seconds).")] = LogFormat.text,
     ) -> None:
         """Take capture tasks from the cluster's queue until stopped (SIGTERM: finish the tasks in hand).
 
         Example:
 
             archiver worker --broker redis://queue:6379/0 --archive-dir /mnt/archive --concurrency 2
+
+        Health check (for a probe or a systemd ExecStartPre):
+
+            archiver worker --broker redis://queue:6379/0 --archive-dir /mnt/archive --check
         """
         from .cluster.worker import WorkerSettings, run_worker
         from .errors import UsageError
 
+        if log_format is LogFormat.json:
+            from .cluster.ops import use_json_logs
+
+            use_json_logs()
         if visibility_timeout <= capture_deadline:
             cli._fail(str(UsageError(
                 f"--visibility-timeout {visibility_timeout:g} must be longer than --capture-deadline "
@@ -73,6 +90,16 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
             net=cli._net(map_host, ca_bundle, proxy, allow_private), timeout=timeout,
             limits=cli._limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes),
             index_url=index, concurrency=concurrency, visibility_timeout=visibility_timeout)
+        if check:
+            from .cluster.ops import check as check_parts
+            from .output import one_line
+
+            parts = check_parts(settings)
+            for part, problem in parts:
+                cli._write(f"{part}: {'ok' if problem is None else 'failed'}\n")
+                if problem is not None:
+                    typer.echo(f"archiver: {part}: {one_line(problem)}", err=True)
+            raise typer.Exit(0 if all(p is None for _, p in parts) else 1)
         raise typer.Exit(cli._call(lambda: run_worker(settings)))
 
 

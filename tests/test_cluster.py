@@ -47,6 +47,10 @@ def tool_requests(web: FakeWeb, start: int = 0) -> Counter[str]:
                    and "Mozilla" not in e["headers"].get("user-agent", ""))
 
 
+def s_specs(seeds: Path) -> list[str]:
+    return (seeds / "news.urls").read_text().split()
+
+
 def comparable(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in _strip(summary).items() if k != "run_id"}
 
@@ -58,7 +62,7 @@ def test_two_workers_give_the_local_summary(tmp_path: Path, redis_server: Any) -
         assert local.returncode == 0, local.stderr
         start = len(web.log)
         archive = tmp_path / "cluster"
-        with Workers(web, redis_server.url, archive, 2) as workers:
+        with Workers(web, redis_server.url, archive, 2, "--log-format", "json") as workers:
             workers.wait_ready()
             r = cli(web, "run", "--broker", redis_server.url, "--seeds", str(seeds), "--format", "json",
                     archive=archive)
@@ -74,6 +78,15 @@ def test_two_workers_give_the_local_summary(tmp_path: Path, redis_server: Any) -
             assert len([c for c in row["captures"] if c["source"] == "live"]) <= 1, row
         v = cli(web, "verify", archive=archive)
         assert v.returncode == 0, v.stdout + v.stderr
+    # One JSON line per task handled, with its id, what it was on and how it ended.
+    lines = [json.loads(line) for log in workers.logs for line in log.read_text().splitlines()
+             if line.startswith("{")]
+    assert not [line for log in workers.logs for line in log.read_text().splitlines()
+                if line.startswith("archiver:")]
+    tasks = [line for line in lines if "task_id" in line]
+    assert sorted(t["task"] for t in tasks) == sorted([f"article:{a}" for a in s_specs(seeds)] +
+                                                      [f"post:{p['key']}" for p in s["results"]])
+    assert all(t["outcome"] and t["seconds"] >= 0 for t in tasks)
     files = warc_files(archive)
     assert not list((archive / "warcs").glob("*.open"))
     for f in files:

@@ -187,3 +187,20 @@ def test_two_processes_send_one_request_at_a_time_to_a_host(tmp_path: Path, redi
     spans.sort(key=lambda s: s[1])
     for before, after in zip(spans, spans[1:]):
         assert after[1] >= before[2], (before, after)  # the next began only once the last had ended
+
+
+def test_worker_check_names_what_does_not_answer(tmp_path: Path, redis_server: Any) -> None:
+    from tests.services import free_port
+
+    if redis_server.proc is None:
+        redis_server.start()
+    argv = [sys.executable, "-m", "archiver.cli", "worker", "--archive-dir", str(tmp_path / "a"), "--check"]
+    ok = subprocess.run([*argv, "--broker", redis_server.url], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.splitlines() == ["broker: ok", "index: ok", "chromium: ok"]
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    bad = subprocess.run([*argv, "--broker", dead], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1
+    assert bad.stdout.splitlines() == ["broker: failed", "index: ok", "chromium: ok"]
+    assert bad.stderr.startswith("archiver: broker: ") and len(bad.stderr.splitlines()) == 1
+    assert "Traceback" not in bad.stderr

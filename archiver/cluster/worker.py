@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -107,22 +108,33 @@ class WorkerProcess:
         """One delivery of a task: its answer, the stored one if an earlier delivery answered."""
         assert self.claims is not None, "open() first"
         task = task_from_dict(message["task"])
+        started = time.monotonic()
+        what = claim_name(task)
+        fields: dict[str, Any] = {"task_id": task_id, "task": what}
+
+        def said(outcome: str, delivery: int | None = None) -> None:
+            log.info("%s: %s", what, outcome, extra={**fields, "outcome": outcome, "delivery": delivery,
+                                                      "seconds": round(time.monotonic() - started, 3)})
+
         stored = self.claims.answer(task_id)
         if stored is not None:
-            log.info("%s: answered by an earlier delivery", claim_name(task))
+            said("answered by an earlier delivery")
             return stored
-        claim = self.claims.lock(claim_name(task))
+        claim = self.claims.lock(what)
         claim.acquire()  # another delivery of the same work holds it: wait for its answer
         try:
             stored = self.claims.answer(task_id)
             if stored is not None:
+                said("answered by an earlier delivery")
                 return stored
             n = self.claims.count_delivery(task_id)
             if n > MAX_DELIVERIES:
+                said("given up", n)
                 raise DeliveryCapReached(f"given up: its worker died on each of {n - 1} deliveries")
             result = self._done_since(task, message) or self.handlers(bool(message.get("recapture"))).handle(task)
             answer = result.to_dict()
             self.claims.store(task_id, answer)
+            said(_outcome(answer), n)
             return answer
         finally:
             claim.release()
@@ -144,6 +156,14 @@ class WorkerProcess:
         log.info("%s: captured since the run began; not captured again", task.key)
         return PostResult(PostOutcome(task.key, row.platform, row.url, row.status or "unknown",
                                       captures=len(captures), source=captures[-1].source if captures else None))
+
+
+def _outcome(answer: dict[str, Any]) -> str:
+    """A task's outcome in a word or two, for its log line."""
+    outcome = answer.get("outcome") or {}
+    if answer.get("type") == "post_result":
+        return str(outcome.get("status") or "no longer held") + (" (error)" if outcome.get("error") else "")
+    return "failed" if outcome.get("error") or answer.get("failures") else "done"
 
 
 _PROCESS: dict[str, WorkerProcess] = {}
