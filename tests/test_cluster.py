@@ -93,3 +93,36 @@ def test_two_workers_give_the_local_summary(tmp_path: Path, redis_server: Any) -
         assert warcio_check(f).returncode == 0, f
     # Two worker processes wrote, each its own files, named after host and process.
     assert len({f.name.split("-")[2] for f in files}) == 2, files
+
+
+def test_workers_share_a_postgresql_index(tmp_path: Path, redis_server: Any, postgres_url: str) -> None:
+    """Workers and the scheduler on one PostgreSQL index (the scheduler called as a library: `run`
+    takes `--index` from the command line of the index's own branch)."""
+    from datetime import timedelta
+
+    from archiver.index import open_index
+    from archiver.index.filters import Filters
+    from archiver.net import NetOptions
+    from archiver.pipeline.run import Plan, execute
+
+    articles = [site.ARTICLE_FLOOD, site.ARTICLE_PROTECTED, site.ARTICLE_REVIEW]
+    expected = {f"twitter:{site.TWEET_PHOTO.id}": "live", f"twitter:{site.TWEET_VIDEO.id}": "live",
+                f"twitter:{site.TWEET_DELETED.id}": "deleted", f"twitter:{site.TWEET_PROTECTED.id}": "protected",
+                f"youtube:{site.YOUTUBE.id}": "live"}
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        net = NetOptions.from_options([web.map_host], str(web.ca_pem), None)
+        with Workers(web, redis_server.url, archive, 2, "--index", postgres_url) as workers:
+            workers.wait_ready()
+            summary = execute("run", [a.url for a in articles], archive, net, broker=redis_server.url,
+                              index_url=postgres_url, plan=Plan(recheck_after=timedelta(days=7)))
+            assert not summary.failures, summary.failures + [workers.output()]
+        assert {p.key: p.status for p in summary.posts} == expected
+        synd = tool_requests(web)
+        assert len(synd) == 4 and all(n == 1 for n in synd.values()), synd
+    with open_index(archive, url=postgres_url, create=False) as index:
+        rows = index.lookup(Filters())
+        assert {r.key: r.status for r in rows} == expected
+        assert index.unfinished_runs() == []
+    assert not (archive / "archive.db").exists()  # nothing went to a SQLite file beside the WARCs
+    assert not list((archive / "warcs").glob("*.open"))

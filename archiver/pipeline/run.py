@@ -76,10 +76,12 @@ class Plan:
 def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptions, *, plan: Plan,
             problems: Sequence[str] = (), workers: int = 1, timeout: float = 30.0,
             limits: Limits | None = None, progress: Callable[[str], None] | None = None,
-            pages_in_flight: int | None = None, broker: str | None = None) -> ArchiveSummary:
+            pages_in_flight: int | None = None, broker: str | None = None,
+            index_url: str | None = None) -> ArchiveSummary:
     """Run `specs` as the `command` row of `runs`; the caller holds the archive's lock.
 
-    `broker`: over the workers of a cluster (`archiver worker`) behind that Redis URL. `workers` > 1:
+    `broker`: over the workers of a cluster (`archiver worker`) behind that Redis URL, writing to
+    the index at `index_url` (None: the archive's own SQLite file). `workers` > 1:
     over that many worker processes, one page at a time each; otherwise in this process with up to
     `pages_in_flight` pages captured at once in its one browser (None: the default, `PAGES_IN_FLIGHT`)."""
     from ..runs import recorded_run
@@ -98,7 +100,7 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
             from ..cluster.executor import QueueExecutor
             from ..index import open_index
 
-            index: ArchiveIndex = stack.enter_context(open_index(archive_dir))
+            index: ArchiveIndex = stack.enter_context(open_index(archive_dir, url=index_url))
             record = stack.enter_context(recorded_run(index, command))
             executor = stack.enter_context(QueueExecutor(broker, recapture=plan.recapture, progress=progress))
         elif workers > 1:
