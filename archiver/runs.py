@@ -46,6 +46,10 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
     from .pipeline.run import Plan, execute, pages_in_flight_for
 
     pages_in_flight_for(concurrency, pages_in_flight)  # a usage error before the lock is taken
+    if broker is not None:
+        from .cluster.executor import check_broker_url
+
+        check_broker_url(broker)
 
     with locked(archive_dir, wait=wait):
         return execute("run", seed_list.sources, archive_dir, net, plan=Plan(recheck_after=recheck_after),

@@ -204,3 +204,44 @@ def test_worker_check_names_what_does_not_answer(tmp_path: Path, redis_server: A
     assert bad.stdout.splitlines() == ["broker: failed", "index: ok", "chromium: ok"]
     assert bad.stderr.startswith("archiver: broker: ") and len(bad.stderr.splitlines()) == 1
     assert "Traceback" not in bad.stderr
+
+
+def test_run_names_a_broker_it_cannot_use(tmp_path: Path) -> None:
+    from tests.services import free_port
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text("https://news.example/a.html\n")
+    argv = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir", str(tmp_path / "a")]
+    bad = subprocess.run([*argv, "--broker", "amqp://127.0.0.1/"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.startswith("archiver: --broker amqp://127.0.0.1/: not a Redis URL")
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    gone = subprocess.run([*argv, "--broker", dead], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert gone.returncode == 1, gone.stderr
+    assert f"the broker {dead} does not answer" in gone.stderr and "Traceback" not in gone.stderr
+
+
+def test_a_run_stopped_while_its_tasks_wait_is_closed_as_interrupted(tmp_path: Path, redis_client: Any,
+                                                                    redis_server: Any) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text("https://news.example/a.html\nhttps://news.example/b.html\n")
+    argv = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir", str(tmp_path / "a"),
+            "--broker", redis_server.url, "--format", "json"]
+    run = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while redis_client.llen("archiver") < 2 and time.monotonic() < deadline:  # no worker: they wait
+        time.sleep(0.1)
+    run.send_signal(signal.SIGTERM)
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 143, err
+    import json
+
+    summary = json.loads(out)
+    assert summary["interrupted"] == "SIGTERM" and summary["articles"] == 0
+    assert "Traceback" not in err
+    # What is still queued is skipped by any worker, even one started later.
+    (stopped,) = list(redis_client.scan_iter("archiver:stopped:*"))
+    proc = _Process(redis_client, _Counting())
+    message = {"task": ArticleTask("https://news.example/a.html").to_dict(), "run": stopped.decode().split(":")[-1]}
+    assert proc.handle("late-1", message) == {"type": "not_started"} and proc.counting.handled == []

@@ -76,6 +76,13 @@ class Claims:
         patiently("answer", lambda: self.client.set(self._key("answer", task_id), json.dumps(answer), ex=ANSWER_TTL),
                   self.grace)
 
+    def stop_run(self, run: str) -> None:
+        self.client.set(self._key("stopped", run), "1", ex=ANSWER_TTL)
+
+    def run_stopped(self, run: str | None) -> bool:
+        return bool(run) and bool(patiently("run", lambda: self.client.exists(self._key("stopped", str(run))),
+                                            self.grace))
+
     def count_delivery(self, task_id: str) -> int:
         """This delivery's number among those that started work on `task_id` without answering."""
         key = self._key("deliveries", task_id)

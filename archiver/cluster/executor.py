@@ -19,13 +19,13 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BrokerUnavailable
+from ..errors import BrokerUnavailable, UsageError
 from ..interrupt import STOP
 from ..times import utc_now
 from ..workers import NotStarted, TaskFailed
 from .claims import Claims
 from .config import QUEUE, TASK_NAME, make_app
-from .redislock import redis_errors
+from .redislock import patiently, redis_errors
 from .worker import claim_name
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 REQUEUE_ENV = "ARCHIVER_REQUEUE_AFTER"
 DEFAULT_REQUEUE_AFTER = 900.0  # seconds without any answer before unanswered tasks are sent again
 BROKER_GRACE = 300.0  # seconds the broker may be away before the run gives up, naming it
+START_GRACE = 10.0  # seconds the broker may take to answer when the run starts
 POLL = 0.5
 
 
@@ -47,6 +48,12 @@ def requeue_after_default() -> float:
         return DEFAULT_REQUEUE_AFTER
 
 
+def check_broker_url(broker: str) -> None:
+    """UsageError unless `broker` is a Redis URL."""
+    if not broker.startswith(("redis://", "rediss://", "unix://")):
+        raise UsageError(f"--broker {_shown(broker)}: not a Redis URL (redis://HOST:6379/0, rediss://…, unix://…)")
+
+
 class QueueExecutor:
     """The tasks of one run over the cluster behind `broker`."""
 
@@ -54,6 +61,7 @@ class QueueExecutor:
                  requeue_after: float | None = None, grace: float = BROKER_GRACE) -> None:
         import redis
 
+        check_broker_url(broker)
         self.broker = broker
         self.app = make_app(broker)
         self.client = redis.Redis.from_url(broker, socket_timeout=30, socket_connect_timeout=10)
@@ -91,7 +99,7 @@ class QueueExecutor:
     def submit(self, task: Task) -> None:
         self._count += 1
         task_id = f"archiver-{self.token}-{self._count}"
-        message = {"task": task.to_dict(), "since": self.since, "recapture": self.recapture}
+        message = {"task": task.to_dict(), "since": self.since, "recapture": self.recapture, "run": self.token}
         self._pending[task_id] = task
         self._messages[task_id] = message
         self._send(task_id)
@@ -150,6 +158,9 @@ class QueueExecutor:
         """Asked to stop: tasks not answered are revoked (a worker holding one finishes it)."""
         ids = list(self._pending)
         try:
+            # Workers skip what is still queued of a stopped run, including workers started later
+            # (a revoke reaches only the workers running now).
+            self.claims.stop_run(self.token)
             self.app.control.revoke(ids)
         except Exception as e:  # the broker is away: they stay queued, and a later run takes them up
             log.warning("could not revoke %d task(s): %s", len(ids), e)
@@ -162,6 +173,13 @@ class QueueExecutor:
         self._messages.clear()
 
     def __enter__(self) -> QueueExecutor:
+        # A broker that does not answer at all is named now, before anything is sent.
+        try:
+            patiently("broker", self.client.ping, START_GRACE)
+        except redis_errors() as e:
+            self.client.close()
+            raise BrokerUnavailable(f"the broker {_shown(self.broker)} does not answer ({e}); start it, or check "
+                                    "--broker") from e
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -183,6 +201,8 @@ def _answer(meta: dict[str, Any]) -> Answer | None:
             return ArticleResult.from_dict(result)
         if result.get("type") == "post_result":
             return PostResult.from_dict(result)
+        if result.get("type") == "not_started":  # its run was stopped before a worker took it
+            return NotStarted()
         return TaskFailed(f"the worker answered something else: {str(result)[:80]}")
     if status == "FAILURE":
         exc = meta.get("result")

@@ -120,6 +120,9 @@ class WorkerProcess:
         if stored is not None:
             said("answered by an earlier delivery")
             return stored
+        if self.claims.run_stopped(message.get("run")):
+            said("skipped: its run was stopped")
+            return {"type": "not_started"}
         claim = self.claims.lock(what)
         claim.acquire()  # another delivery of the same work holds it: wait for its answer
         try:
