@@ -245,3 +245,28 @@ def test_a_run_stopped_while_its_tasks_wait_is_closed_as_interrupted(tmp_path: P
     proc = _Process(redis_client, _Counting())
     message = {"task": ArticleTask("https://news.example/a.html").to_dict(), "run": stopped.decode().split(":")[-1]}
     assert proc.handle("late-1", message) == {"type": "not_started"} and proc.counting.handled == []
+
+
+def test_recovery_touches_only_this_hosts_dead_writers(tmp_path: Path) -> None:
+    from archiver.cluster.storage import host_name, recover_local_runs, recover_own, warc_prefix, writer_of
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    dead_pid = int(gone.stdout)  # a process that has exited
+    warcs = tmp_path / "warcs"
+    warcs.mkdir()
+    names = {
+        "dead here": f"{warc_prefix(dead_pid)}-20260101000000000-00000.warc.gz.open",
+        "alive here": f"{warc_prefix()}-20260101000000000-00000.warc.gz.open",
+        "dead elsewhere": f"archiver-{host_name()}x-p{dead_pid}-20260101000000000-00000.warc.gz.open",
+        "one machine's run": "archiver-w1-20260101000000000-00000.warc.gz.open",
+    }
+    for name in names.values():
+        (warcs / name).write_bytes(b"")  # no complete record: recovery removes it
+    assert writer_of(names["dead here"]) == (host_name(), dead_pid)
+    assert writer_of(names["one machine's run"]) is None
+    recover_own(tmp_path)
+    assert sorted(p.name for p in warcs.iterdir()) == sorted(
+        names[k] for k in ("alive here", "dead elsewhere", "one machine's run"))
+    recover_local_runs(tmp_path)
+    assert sorted(p.name for p in warcs.iterdir()) == sorted(names[k] for k in ("alive here", "dead elsewhere"))

@@ -46,7 +46,11 @@ def recover(directory: Path, select: Callable[[str], bool] | None = None) -> lis
         if select is not None and not select(temp.name):
             continue
         final = temp.with_name(temp.name[: -len(OPEN_SUFFIX)])
-        with open(temp, "r+b") as fh:
+        try:
+            fh = open(temp, "r+b")
+        except FileNotFoundError:
+            continue  # another process finished it meanwhile
+        with fh:
             if not try_lock(fh.fileno()):
                 messages.append(f"{temp.name}: still being written by another process, left alone")
                 continue
