@@ -279,6 +279,7 @@ def run(
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format of the summary.")] = OutFormat.table,
     pages_in_flight: PagesInFlightOpt = None,
     broker: Annotated[str | None, typer.Option("--broker", envvar="ARCHIVER_BROKER", metavar="URL", help="Hand the captures to the workers of a cluster (`archiver worker`) behind this Redis broker, e.g. redis://HOST:6379/0; this process keeps the run's row and summary. Env: ARCHIVER_BROKER.")] = None,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="With --broker: send the run's tasks, print its run id and exit; `archiver runs status RUN_ID` reports on it later.")] = False,
 ) -> None:
     """A scheduled pass: archive new articles from the seeds, re-check held posts, record what changed.
 
@@ -292,6 +293,10 @@ def run(
     net = _net(map_host, ca_bundle, proxy, allow_private)
     limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
     after = _call(lambda: parse_duration(recheck_after))
+    if no_wait:
+        from .cli_cluster import run_no_wait
+
+        run_no_wait(sys.modules[__name__], seeds, _archive_dir(archive_dir), broker, after, wait)
     try:
         total: int | None = len(read_seeds(seeds).sources)
     except ArchiverError:

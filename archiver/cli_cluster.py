@@ -22,6 +22,7 @@ from .cli_options import (
     MapHostOpt,
     MaxBytesOpt,
     MaxCaptureBytesOpt,
+    OutFormat,
     ProxyOpt,
 )
 
@@ -39,8 +40,52 @@ IndexOpt = Annotated[str | None, typer.Option(
     help="The index every worker shares (postgresql://...); default: the archive's own SQLite file. Env: ARCHIVER_INDEX.")]
 
 
+def run_no_wait(cli: ModuleType, seeds: Path, archive_dir: Path, broker: str | None, after: object,
+                wait: bool) -> None:
+    """`run --broker --no-wait`: send the tasks, print the run's ID, exit."""
+    from .cluster.detached import enqueue_run
+
+    if broker is None:
+        cli._fail("--no-wait needs --broker: without a cluster, the run is this process", 2)
+        return
+    url = broker
+    run_id = cli._call(lambda: enqueue_run(seeds, archive_dir, url, recheck_after=after, wait=wait))
+    cli._write(f"{run_id}\n")
+    typer.echo(f"archiver: run {run_id} sent to the workers; `archiver runs status {run_id}` reports on it", err=True)
+    raise typer.Exit(0)
+
+
 def register(app: typer.Typer, cli: ModuleType) -> None:
     """Add the cluster's commands to `app`."""
+    runs = typer.Typer(name="runs", help="Runs sent to a cluster without waiting.", no_args_is_help=True)
+    app.add_typer(runs, name="runs")
+
+    @runs.command("status")
+    def runs_status(
+        run_id: Annotated[int, typer.Argument(help="The id `run --no-wait` printed.")],
+        broker: BrokerOpt,
+        archive_dir: ArchiveDirOpt = None,
+        format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
+    ) -> None:
+        """Where a run sent with `run --broker --no-wait` stands: its progress, or its summary once done
+        (written to its row then). Exit 0 while it runs; once done, the run's own exit code.
+
+        Example:
+
+            archiver runs status 12 --broker redis://queue:6379/0 --archive-dir /mnt/archive
+        """
+        from .cluster.detached import status
+        from .output import dumps
+
+        found = cli._call(lambda: status(run_id, cli._archive_dir(archive_dir), broker))
+        if found.summary is not None:
+            raise typer.Exit(cli._print_summary(found.summary, format))
+        p = found.progress()
+        if format is OutFormat.json:
+            cli._write(dumps(p) + "\n")
+        typer.echo(f"archiver: run {run_id}: running: {p['articles_answered']} of {p['articles']} article(s) and "
+                   f"{p['posts_answered']} of {p['posts']} post(s) answered", err=True)
+        raise typer.Exit(0)
 
     @app.command()
     def worker(

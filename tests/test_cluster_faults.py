@@ -217,3 +217,38 @@ def test_a_task_that_killed_two_workers_is_failed_and_named(tmp_path: Path, brok
     assert summary["articles_failed"] == 1
     assert summary["failures"] == [f"{slow}: not archived: given up: its worker died on each of 2 deliveries"]
     assert f"{slow}: not archived: given up" in err  # named on stderr too
+
+
+def test_a_run_sent_without_waiting_reports_later(tmp_path: Path, broker: str) -> None:
+    from archiver.index import open_index
+
+    archive = tmp_path / "archive"
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text("\n".join(a.url for a in ARTICLES) + "\n")
+    with FakeWeb(tmp_path / "web") as web:
+        sent = cli(web, "run", "--broker", broker, "--no-wait", "--seeds", str(seeds), archive=archive, timeout=60)
+        assert sent.returncode == 0, sent.stderr
+        run_id = sent.stdout.strip()
+        assert run_id.isdigit() and f"run {run_id} sent to the workers" in sent.stderr
+        status = ["runs", "status", run_id, "--broker", broker, "--format", "json"]
+        waiting = cli(web, *status, archive=archive)  # no worker yet: nothing answered
+        assert waiting.returncode == 0, waiting.stderr
+        assert json.loads(waiting.stdout)["state"] == "running"
+        start = len(web.log)
+        with Workers(web, broker, archive, 2, env=FAST) as workers:
+            def finished() -> dict[str, Any] | None:
+                r = cli(web, *status, archive=archive)
+                assert r.returncode == 0, r.stderr + workers.output()
+                found = json.loads(r.stdout)
+                return None if found.get("state") == "running" else dict(found)
+
+            summary = _wait("the run's summary", finished, timeout=240)
+        assert summary["articles"] == len(ARTICLES) and not summary["failures"], summary
+        assert {p["key"] for p in summary["results"]} == POSTS and len(summary["results"]) == len(POSTS)
+        synd = tool_requests(web, start)
+        assert len(synd) == 4 and all(n == 1 for n in synd.values()), synd
+        again = cli(web, *status, archive=archive)  # asked again: the same summary
+        assert again.returncode == 0 and json.loads(again.stdout)["results"] == summary["results"]
+    with open_index(archive, create=False) as index:
+        assert index.unfinished_runs() == []  # the summary closed the run's row

@@ -16,7 +16,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BrokerUnavailable, UsageError
@@ -76,6 +76,7 @@ class QueueExecutor:
         self._pending: dict[str, Task] = {}
         self._messages: dict[str, dict[str, Any]] = {}
         self.sent_again = 0
+        self.extra: dict[str, Any] = {}  # more fields for the messages sent (a detached run's record)
 
     def _call(self, what: str, call):  # type: ignore[no-untyped-def]
         """`call()`, tried again while the broker does not answer, for up to `grace` seconds."""
@@ -97,12 +98,18 @@ class QueueExecutor:
     # -- Executor --------------------------------------------------------------------------------
 
     def submit(self, task: Task) -> None:
+        self.send(task)
+
+    def send(self, task: Task) -> str:
+        """Send `task`; returns its task ID."""
         self._count += 1
         task_id = f"archiver-{self.token}-{self._count}"
-        message = {"task": task.to_dict(), "since": self.since, "recapture": self.recapture, "run": self.token}
+        message = {"task": task.to_dict(), "since": self.since, "recapture": self.recapture, "run": self.token,
+                   **self.extra}
         self._pending[task_id] = task
         self._messages[task_id] = message
         self._send(task_id)
+        return task_id
 
     def _send(self, task_id: str) -> None:
         message = self._messages[task_id]
@@ -131,19 +138,9 @@ class QueueExecutor:
                 yield task, answer
 
     def _ready(self) -> list[tuple[str, Answer]]:
-        backend = self.app.backend
         ids = list(self._pending)
-        keys = [backend.get_key_for_task(i) for i in ids]
-        values = self._call("results", lambda: self.client.mget(keys)) if keys else []
-        out: list[tuple[str, Answer]] = []
-        for task_id, raw in zip(ids, values, strict=True):
-            if raw is None:
-                continue
-            meta = backend.decode_result(raw)
-            answer = _answer(meta)
-            if answer is not None:
-                out.append((task_id, answer))
-        return out
+        found = self._call("results", lambda: read_answers(self.app, self.client, ids)) if ids else {}
+        return [(i, found[i]) for i in ids if i in found]
 
     def _send_again(self) -> None:
         again = [i for i, t in self._pending.items() if not self.claims.held(claim_name(t))]
@@ -188,6 +185,21 @@ class QueueExecutor:
             self.client.close()
         except Exception:
             pass
+
+
+def read_answers(app: Any, client: Any, ids: Sequence[str]) -> dict[str, Answer]:
+    """The answers in Redis of the tasks `ids` (one MGET); those still running are left out."""
+    if not ids:
+        return {}
+    backend = app.backend
+    values = client.mget([backend.get_key_for_task(i) for i in ids])
+    out: dict[str, Answer] = {}
+    for task_id, raw in zip(ids, values, strict=True):
+        if raw is not None:
+            answer = _answer(backend.decode_result(raw))
+            if answer is not None:
+                out[task_id] = answer
+    return out
 
 
 def _answer(meta: dict[str, Any]) -> Answer | None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..limits import Limits
 from ..modes import make_dirs
+from ..pipeline.tasks import ArticleResult, PostResult, PostTask
 from .claims import MAX_DELIVERIES, Claims, DeliveryCapReached
 from .config import DEFAULT_VISIBILITY_TIMEOUT, QUEUE, TASK_NAME, make_app
 from .storage import host_name, recover_own, warc_prefix
@@ -73,6 +74,7 @@ class WorkerProcess:
         self._session: Session | None = None
         self._handlers: dict[bool, Handlers] = {}
         self.claims: Claims | None = None
+        self.app: Any = None  # the Celery app, for the tasks a worker sends itself
 
     def open(self) -> None:
         import redis
@@ -135,6 +137,12 @@ class WorkerProcess:
                 said("given up", n)
                 raise DeliveryCapReached(f"given up: its worker died on each of {n - 1} deliveries")
             result = self._done_since(task, message) or self.handlers(bool(message.get("recapture"))).handle(task)
+            if message.get("follow") and isinstance(result, ArticleResult) and self._session is not None:
+                from .detached import follow_up  # a run that does not wait: its posts are sent from here
+
+                follow_up(self.claims.client, self.app, str(message["follow"]), result.posts,
+                          since=str(message.get("since") or ""), recapture=bool(message.get("recapture")),
+                          index=self._session.index)
             answer = result.to_dict()
             self.claims.store(task_id, answer)
             said(_outcome(answer), n)
@@ -146,7 +154,6 @@ class WorkerProcess:
         """The answer to a post task whose post was checked since the run began: an earlier delivery
         captured it, then died before answering. None when the task is still to do."""
         from ..pipeline.postcapture import PostOutcome
-        from ..pipeline.tasks import PostResult, PostTask
 
         since = message.get("since")
         if not isinstance(task, PostTask) or not since or self._session is None:
@@ -188,6 +195,7 @@ def worker_app(settings: WorkerSettings) -> Celery:
     @signals.worker_process_init.connect(weak=False)  # type: ignore[untyped-decorator]
     def _open(**_: Any) -> None:
         proc = WorkerProcess(settings)
+        proc.app = app
         try:
             proc.open()
         except Exception as e:
