@@ -1,7 +1,17 @@
-"""The archive's lock: one writer at a time, so scheduled runs never overlap.
+"""The run lock: one writer at a time, so scheduled runs never overlap.
 
-An advisory `flock` on `<archive>/.lock`: the kernel drops it when the holder dies, even by SIGKILL,
-so a stale lock never needs cleaning up by hand. The file names the holder for the message.
+With the archive's own SQLite index, an advisory `flock` on `<archive>/.lock`: the kernel drops it
+when the holder dies, even by SIGKILL, so a stale lock never needs cleaning up by hand. The file
+names the holder for the message.
+
+With a PostgreSQL index (`IndexLock`), runs on several machines share one index: the lock is a
+session-level advisory lock in the index's database, held on a connection of its own for the whole
+run. The server drops it when that connection ends, so a holder that dies (SIGKILL, a lost machine
+once TCP gives up) frees it. Its key is the pair (a fixed namespace, the schema the URL's connection
+works in), so unrelated applications sharing the database, and other archives in other schemas,
+never collide with it. The holder names itself in its connection's `application_name`
+(`archiver:PID:SINCE:HOST`), which any session of the same role reads back from
+`pg_stat_activity` to name it: no table to create, and nothing left behind by a holder that died.
 """
 
 from __future__ import annotations
@@ -11,12 +21,17 @@ import json
 import os
 import socket
 import time
+import zlib
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
-from .errors import LockHeld
+from .errors import IndexError_, LockHeld
 from .modes import make_dirs, open_or_create
 from .times import iso_seconds
+
+if TYPE_CHECKING:
+    from psycopg import Connection
 
 LOCK_NAME = ".lock"
 
@@ -78,3 +93,131 @@ class ArchiveLock:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+# The first key of the advisory lock: the same for every archiver, unlikely for anything else.
+LOCK_NAMESPACE = zlib.crc32(b"archiver run lock") & 0x7FFFFFFF
+CONNECT_TIMEOUT = 10  # seconds: a server that does not answer is named, not waited for
+
+
+def is_postgres_url(url: str | None) -> bool:
+    """True for an index named by a PostgreSQL URL (`postgresql://` or `postgres://`)."""
+    return url is not None and url.split(":", 1)[0].lower() in ("postgresql", "postgres")
+
+
+def _compact(stamp: str) -> str:
+    return stamp.replace("-", "").replace(":", "")  # 2026-12-04T12:29:33Z -> 20261204T122933Z
+
+
+def _expand(stamp: str) -> str:
+    if len(stamp) == 16 and stamp[8] == "T":
+        return f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[9:11]}:{stamp[11:13]}:{stamp[13:]}"
+    return stamp
+
+
+class IndexLock:
+    """One scheduler at a time per PostgreSQL index; `wait=True` polls until the lock is free.
+
+    Connecting fails with a one-line IndexError_ naming the index (its password redacted)."""
+
+    def __init__(self, url: str, *, wait: bool = False, poll: float = 0.5, timeout: float | None = None) -> None:
+        self.url = url
+        self.wait = wait
+        self.poll = poll
+        self.timeout = timeout
+        self._conn: Connection[Any] | None = None
+        self._key = 0
+
+    @property
+    def label(self) -> str:
+        from .redact import redact_dsn
+
+        return f"index {redact_dsn(self.url)}"
+
+    def _connect(self) -> Connection[Any]:
+        import psycopg
+
+        try:
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
+                                   application_name="archiver:waiting")
+        except (psycopg.Error, ValueError) as e:
+            raise IndexError_(f"cannot reach the {self.label}: {_first_line(e, self.url)}; "
+                              "check that the server runs and the URL is right") from None
+
+    def holder(self) -> str:
+        """Who holds the lock, as the holder's connection names itself."""
+        assert self._conn is not None
+        row = self._conn.execute(
+            "SELECT a.application_name, l.pid, a.client_addr FROM pg_locks l "
+            "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND l.classid::bigint = %s AND l.objid::bigint = %s",
+            (LOCK_NAMESPACE, self._key)).fetchone()
+        if row is None:
+            return "a run that just ended"
+        name, backend, addr = row
+        parts = (name or "").split(":", 3)
+        if len(parts) == 4 and parts[0] == "archiver":
+            return f"pid {parts[1]} on {parts[3]} since {_expand(parts[2])}"
+        where = f" from {addr}" if addr else ""
+        return f"PostgreSQL session {backend}{where}"
+
+    def _try(self) -> bool:
+        assert self._conn is not None
+        got = self._conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, self._key)).fetchone()
+        return bool(got and got[0])
+
+    def acquire(self) -> None:
+        import psycopg
+
+        conn = self._conn = self._connect()
+        try:
+            schema = conn.execute("SELECT current_schema()").fetchone()
+            self._key = zlib.crc32(str(schema[0] if schema else "").encode()) & 0x7FFFFFFF
+            start = time.monotonic()
+            while not self._try():
+                if not self.wait or (self.timeout is not None and time.monotonic() - start > self.timeout):
+                    raise LockHeld(f"another run holds the lock on the {self.label} ({self.holder()}); "
+                                   "wait for it to finish or pass --wait")
+                time.sleep(self.poll)
+            me = f"archiver:{os.getpid()}:{_compact(iso_seconds())}:{socket.gethostname()}"
+            conn.execute("SELECT set_config('application_name', %s, false)", (me[:63],))
+        except psycopg.Error as e:
+            self.release()
+            raise IndexError_(f"the {self.label} failed while taking the run lock: {_first_line(e, self.url)}") from None
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        # Closing the connection ends the session, and with it the lock.
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                conn.close()
+            except Exception:  # a server already gone has dropped the lock too
+                pass
+
+    def __enter__(self) -> IndexLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.release()
+
+
+def _first_line(e: BaseException, url: str) -> str:
+    """The error's first line, never quoting the URL's password."""
+    from .redact import dsn_secrets, scrub
+
+    return scrub((str(e).strip().splitlines() or [type(e).__name__])[0], dsn_secrets(url))
+
+
+def run_lock(archive_dir: Path, index_url: str | None = None, *, wait: bool = False) -> ArchiveLock | IndexLock:
+    """The lock a run takes: the PostgreSQL index's own when it has one, else the archive folder's."""
+    if is_postgres_url(index_url):
+        assert index_url is not None
+        return IndexLock(index_url, wait=wait)
+    return ArchiveLock(archive_dir, wait=wait)

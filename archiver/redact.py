@@ -8,6 +8,7 @@ looks them up exactly.
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import urlsplit, urlunsplit
 
@@ -58,3 +59,56 @@ def redact_url(url: str) -> str:
 def redact_text(text: str) -> str:
     """`text` with every http(s) URL in it redacted (titles often are, or hold, a URL)."""
     return re.sub(r"https?://[^\s\"'<>]+", lambda m: redact_url(m.group()), text)
+
+
+def redact_dsn(url: str) -> str:
+    """A database URL as messages and logs may show it: the user and host stay, a password (in the
+    userinfo or a `password=` parameter) becomes REDACTED."""
+    parts = urlsplit(url) if "://" in url else None
+    if parts is None:
+        return re.sub(r"(password\s*=\s*)\S+", rf"\g<1>{MASK}", url, flags=re.IGNORECASE)
+    netloc = parts.netloc
+    userinfo, at, host = netloc.rpartition("@")
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.partition(':')[0]}:{MASK}@{host}"
+    query = re.sub(r"(?i)(^|[&;])(password=)[^&;#]*", rf"\g<1>\g<2>{MASK}", parts.query)
+    if (netloc, query) == (parts.netloc, parts.query):
+        return url
+    # Put together by hand: urlunsplit drops the empty host of `postgresql:///db?host=/run`.
+    return (f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
+            + (f"#{parts.fragment}" if parts.fragment else ""))
+
+
+def dsn_secrets(url: str) -> list[str]:
+    """The passwords a database URL carries (userinfo, `password=`), as typed and percent-decoded."""
+    from urllib.parse import unquote
+
+    found: list[str] = []
+    try:
+        found.append(urlsplit(url).password or "")
+    except ValueError:
+        pass
+    found += re.findall(r"(?i)(?:^|[?&;\s])password\s*=\s*([^&;#\s]+)", url)
+    return sorted({s for p in found for s in (p, unquote(p)) if s}, key=len, reverse=True)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """`text` with each of `secrets` replaced by REDACTED (a driver's message may quote them)."""
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+class ScrubFilter(logging.Filter):
+    """A log handler's filter: its lines never show `secrets` (the list may be filled later)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = scrub(message, self.secrets)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
