@@ -1,0 +1,89 @@
+"""`--index URL` on the command line: which commands take it, what a bad or unreachable URL gives,
+and that the URL's password is never printed (messages, log lines)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from archiver.cli import app
+from archiver.redact import ScrubFilter, dsn_secrets, redact_dsn
+from tests.e2e import ROOT
+from tests.services import free_port
+
+COMMANDS = ("run", "archive", "lookup", "show", "export", "report", "verify")
+SECRET = "s3cr%40t"  # percent-encoded in the URL: "s3cr@t" once decoded
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archiver.cli", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, env={**os.environ, **(env or {})})
+
+
+def _no_secret(text: str) -> None:
+    assert "s3cr" not in text, text
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_reading_and_writing_command_takes_index(command: str) -> None:
+    r = CliRunner().invoke(app, [command, "--help"], terminal_width=200)
+    assert r.exit_code == 0
+    assert "--index" in r.output and "ARCHIVER_INDEX" in r.output
+
+
+@pytest.mark.parametrize("redacted, url", [
+    ("postgresql://u:REDACTED@db.example:5432/archive", "postgresql://u:pw@db.example:5432/archive"),
+    ("postgresql://u@db.example/archive", "postgresql://u@db.example/archive"),
+    ("postgresql:///archive?host=/run/pg&password=REDACTED", "postgresql:///archive?host=/run/pg&password=pw"),
+    ("host=db password=REDACTED dbname=archive", "host=db password=pw dbname=archive"),
+])
+def test_a_database_url_is_shown_without_its_password(redacted: str, url: str) -> None:
+    assert redact_dsn(url) == redacted
+
+
+def test_log_lines_never_show_the_password() -> None:
+    record = logging.LogRecord("archiver", logging.WARNING, __file__, 1, "index %s failed: %s", (
+        "postgresql://u:s3cr%40t@h/db", "password s3cr@t refused"), None)
+    assert ScrubFilter(dsn_secrets("postgresql://u:s3cr%40t@h/db")).filter(record)
+    assert record.getMessage() == "index postgresql://u:REDACTED@h/db failed: password REDACTED refused"
+
+
+@pytest.mark.parametrize("command", ["lookup", "show", "report", "verify", "run", "archive", "export"])
+def test_a_url_that_is_not_postgresql_is_a_usage_error(command: str, tmp_path: Path) -> None:
+    extra = {"show": ["twitter:1"], "archive": [str(tmp_path / "a.html")], "export": ["-o", str(tmp_path / "x.wacz")],
+             "run": ["--seeds", str(tmp_path)]}.get(command, [])
+    r = _cli(command, *extra, "--archive-dir", str(tmp_path / "archive"), "--index", f"mysql://u:{SECRET}@h/db")
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("archiver: --index mysql://u:REDACTED@h/db: not a PostgreSQL URL")
+    assert len(r.stderr.strip().splitlines()) == 1
+    _no_secret(r.stderr + r.stdout)
+    assert not (tmp_path / "archive").exists()
+
+
+def test_reindex_refuses_an_index_url(tmp_path: Path) -> None:
+    r = _cli("reindex", "--archive-dir", str(tmp_path), env={"ARCHIVER_INDEX": f"postgresql://u:{SECRET}@h/db"})
+    assert r.returncode == 2
+    assert "archiver index copy" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    _no_secret(r.stderr)
+
+
+def test_an_empty_environment_value_is_the_sqlite_index(tmp_path: Path) -> None:
+    r = _cli("lookup", "--archive-dir", str(tmp_path / "none"), env={"ARCHIVER_INDEX": ""})
+    assert r.returncode == 2 and "no archive at" in r.stderr
+
+
+def test_run_against_an_unreachable_server_is_one_line_without_the_password(tmp_path: Path) -> None:
+    (tmp_path / "none.urls").write_text("")
+    url = f"postgresql://archiver:{SECRET}@127.0.0.1:{free_port()}/archive"
+    r = _cli("-vv", "run", "--seeds", str(tmp_path), "--archive-dir", str(tmp_path / "archive"), "--index", url)
+    assert r.returncode == 1, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert lines[0].startswith("archiver: cannot reach the index postgresql://archiver:REDACTED@127.0.0.1:")
+    _no_secret(r.stderr + r.stdout)
