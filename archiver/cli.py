@@ -4,7 +4,7 @@ Exit codes, the same for every command:
   0  everything done
   1  partly failed: each failure is named on stderr, the rest was still done
   2  usage error, or nothing could be read at all
-  3  another run holds the archive's lock
+  3  another run holds the archive's lock (or the PostgreSQL index's, with --index)
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM (128 + the signal's number); `archive` and `run`
             first finish the capture at hand, write their summary and close their run row
 """
