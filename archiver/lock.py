@@ -6,12 +6,18 @@ names the holder for the message.
 
 With a PostgreSQL index (`IndexLock`), runs on several machines share one index: the lock is a
 session-level advisory lock in the index's database, held on a connection of its own for the whole
-run. The server drops it when that connection ends, so a holder that dies (SIGKILL, a lost machine
-once TCP gives up) frees it. Its key is the pair (a fixed namespace, the schema the URL's connection
-works in), so unrelated applications sharing the database, and other archives in other schemas,
-never collide with it. The holder names itself in its connection's `application_name`
-(`archiver:PID:SINCE:HOST`), which any session of the same role reads back from
-`pg_stat_activity` to name it: no table to create, and nothing left behind by a holder that died.
+run. The server drops it when that connection ends, so a holder that dies frees it: at once when
+its process is killed (the kernel closes the socket), and for a machine that vanished once the
+server finds the connection dead (its `tcp_keepalives_idle`, or `client_connection_check_interval`,
+bound how long that takes). A server that ends idle sessions (`idle_session_timeout`) would end the
+lock with them: leave it off for the role that runs archiver.
+
+Its key is the pair (a fixed namespace, the schema the URL's connection works in), so unrelated
+applications sharing the database, and other archives in other schemas, never collide with it. The
+holder names itself in its connection's `application_name` (`archiver:PID:SINCE:HOST`), which any
+session of the same role reads back from `pg_stat_activity` to name it: no table to create, and
+nothing left behind by a holder that died. (Another role sees the server's session number only,
+unless it is a member of `pg_read_all_stats`.)
 """
 
 from __future__ import annotations
