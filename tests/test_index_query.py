@@ -1,4 +1,5 @@
-"""lookup / show / records_for over a real SQLite file: every filter, its boundaries, and the output shape."""
+"""lookup / show / records_for over a real SQLite file and a real PostgreSQL database: every filter, its
+boundaries, and the output shape, the same on both."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from archiver.index.rows import Capture
 from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.models import Post
 from archiver.warcstore import RecordInfo
+from tests.index_backends import BACKENDS, open_test_index
 from tests.index_rows import LOOKUP_FIELDS, Filters, lookup, records_for, show
 
 A = "https://news.example/a"
@@ -24,10 +26,10 @@ def post(platform: str = "twitter", **kw: object) -> Post:
     return Post(platform=platform, kind="embedded", source="a.html", evidence="e", **kw)  # type: ignore[arg-type]
 
 
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def index(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
     """A small archive: posts with datetimes, bare dates and no date; two articles; captures; history."""
-    with Index(tmp_path_factory.mktemp("archive")) as idx:
+    with open_test_index(request, request.param, tmp_path_factory.mktemp("archive")) as idx:
         a = idx.upsert_article(A, title="Floods")
         b = idx.upsert_article(B + "/", title="Roads")
         posts = [
@@ -267,8 +269,10 @@ def _rec(rid: str, offset: int, warc_type: str = "response", **kw: object) -> Re
     return RecordInfo(**base)  # type: ignore[arg-type]
 
 
-def test_records_for_selects_posts_their_articles_and_revisit_originals(tmp_path: Path) -> None:
-    with Index(tmp_path) as idx:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_records_for_selects_posts_their_articles_and_revisit_originals(
+        request: pytest.FixtureRequest, backend: str, tmp_path: Path) -> None:
+    with open_test_index(request, backend, tmp_path) as idx:
         a = idx.upsert_article(A)
         mine = idx.upsert_post(post(post_id="1", handle="me"))
         other = idx.upsert_post(post(post_id="2", handle="other"))

@@ -1,4 +1,5 @@
-"""Writes to the index, on real SQLite files: idempotence, merging, captures, records, history, runs."""
+"""Writes to the index, on real SQLite files and real PostgreSQL databases: idempotence, merging,
+captures, records, history, runs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from archiver.index.rows import Capture
 from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.models import Post, hash_key
 from archiver.warcstore import RecordInfo
+from tests.index_backends import BACKENDS, open_test_index
 from tests.index_rows import Filters, lookup
 
 ID = "1146359923158089728"
@@ -48,10 +50,10 @@ def count(index: Index, table: str) -> int:
     return int(index.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
-@pytest.fixture
-def index(tmp_path: Path) -> Iterator[Index]:
-    with Index(tmp_path) as idx:
-        yield idx
+@pytest.fixture(params=BACKENDS)
+def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Index]:
+    with open_test_index(request, request.param, tmp_path) as idx:
+        yield idx  # type: ignore[misc]
 
 
 def test_same_post_in_two_articles_is_one_post_with_two_citations_and_reindexing_adds_nothing(index: Index) -> None:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from archiver.index import textquery
-from archiver.index.sqlite import search
+from archiver.index.sql import search
 from archiver.times import (
     format_utc,
     is_more_precise,

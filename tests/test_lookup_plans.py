@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from archiver.index.filters import Filters
+from archiver.index.sql.query import lookup_sql
 from archiver.index.sqlite.index import SQLiteIndex as Index
-from archiver.index.sqlite.query import lookup_sql
 from archiver.models import Post
 from archiver.times import posted_bounds
 
@@ -143,7 +143,7 @@ def test_bounded_dates_keep_exactly_the_overlapping_posts(index: Index, since: A
 
 def test_a_bare_date_spans_less_than_the_redundant_bound() -> None:
     """The lower bound on posted_start assumes no post spans more than one day."""
-    from archiver.index.sqlite.query import POSTED_SPAN, _earliest_start
+    from archiver.index.sql.query import POSTED_SPAN, _earliest_start
 
     start, end = posted_bounds("2024-02-29")
     assert start is not None and end is not None

@@ -1,8 +1,10 @@
 """An archive's index: what it holds (`rows`), what callers may ask of it (`protocol`), how lookups
-select (`filters`), and its SQLite implementation (`sqlite/`, the only place with SQL).
+select (`filters`), the SQL every backend shares (`sql/`), and the two backends: the archive's own
+SQLite file (`sqlite/`) and PostgreSQL (`postgres/`, for many workers), named by its URL.
 
 Callers get an index from `open_index()`; the implementation is imported only then, so that
-importing a pure helper (`filters`, `rows`, `journal`) does not load sqlite-utils.
+importing a pure helper (`filters`, `rows`, `journal`) does not load sqlite-utils, and the SQLite
+path never loads psycopg.
 """
 
 from __future__ import annotations
@@ -22,34 +24,72 @@ def open_index(archive_dir: Path, *, create: bool = True, url: str | None = None
     """The archive's index (created and migrated as needed unless `create` is False: then IndexError_
     when there is none); a context manager that closes it.
 
-    `url` None: the SQLite file in `archive_dir`. Any other index is named by its URL."""
-    from archiver.index.sqlite.index import SQLiteIndex
+    `url` None: the SQLite file in `archive_dir`. `postgresql://` (or `postgres://`): the index in that
+    PostgreSQL database, while the archive's files (WARCs, screenshots, media) stay in `archive_dir`.
+    IndexError_ (naming host:port/database, never the password) when the server cannot be reached."""
+    if url is None:
+        from archiver.index.sqlite.index import SQLiteIndex
 
-    if url is not None:
+        return SQLiteIndex(archive_dir, create=create)
+    _require_known(url)
+    from archiver.index.postgres.index import PostgresIndex
+
+    return PostgresIndex(url, archive_dir, create=create)
+
+
+def _require_known(url: str) -> None:
+    from archiver.index.postgres.url import is_postgres, redact
+
+    if not is_postgres(url):
         from archiver.errors import UsageError
 
-        raise UsageError(f"--index {url}: no index backend answers this URL; leave --index out for the "
-                         "archive's own SQLite index")
-
-    return SQLiteIndex(archive_dir, create=create)
+        raise UsageError(f"--index {redact(url)}: not an index URL; give postgresql://USER@HOST:PORT/DATABASE, "
+                         "or leave --index out for the archive's own SQLite index")
 
 
-def index_name(archive_dir: Path) -> str:
-    """How messages name the archive's index (its file, for SQLite)."""
+def index_name(archive_dir: Path, url: str | None = None) -> str:
+    """How messages name the index: its file for SQLite, its URL without the password for PostgreSQL."""
+    if url is not None:
+        from archiver.index.postgres.url import redact
+
+        return redact(url)
     from archiver.layout import DB_NAME
 
     return DB_NAME
 
 
-def index_exists(archive_dir: Path) -> bool:
-    """True when the archive has an index to open (usable or not: opening it tells)."""
+def _postgres_version(url: str) -> int:
+    """The schema version of the PostgreSQL index (0: none); IndexError_ when it cannot be reached."""
+    _require_known(url)
+    from archiver.index.postgres.connection import Database
+    from archiver.index.postgres.schema import schema_version
+
+    db = Database(url)
+    try:
+        return schema_version(db)
+    finally:
+        db.close()
+
+
+def index_exists(archive_dir: Path, url: str | None = None) -> bool:
+    """True when the archive has an index to open (usable or not: opening it tells). For PostgreSQL:
+    when the database holds an index's schema (IndexError_ when the server cannot be reached)."""
+    if url is not None:
+        return _postgres_version(url) > 0
     from archiver.layout import DB_NAME
 
     return (Path(archive_dir) / DB_NAME).exists()
 
 
-def index_unusable(archive_dir: Path) -> str | None:
-    """Why the index cannot be used at all without even opening it (missing, empty), or None."""
+def index_unusable(archive_dir: Path, url: str | None = None) -> str | None:
+    """Why the index cannot be used at all without even opening it (missing, empty), or None.
+    For PostgreSQL: a database without an index's schema (IndexError_ when it cannot be reached)."""
+    if url is not None:
+        if _postgres_version(url) == 0:
+            from archiver.index.postgres.url import place
+
+            return f"the PostgreSQL database {place(url)} holds no index"
+        return None
     from archiver.layout import DB_NAME
 
     db = Path(archive_dir) / DB_NAME
@@ -83,8 +123,15 @@ def index_in_use(archive_dir: Path) -> bool:
     return healthy_and_full(archive_dir / DB_NAME)
 
 
-def translate_error(exc: BaseException, path: Path | None = None) -> ArchiverError | None:
-    """The archiver error a database exception stands for (a damaged file, a full disk), if any."""
+def translate_error(exc: BaseException, path: Path | None = None, *, url: str | None = None) -> ArchiverError | None:
+    """The archiver error a database exception stands for (a damaged file, a full disk, a PostgreSQL
+    server that failed a statement), if any."""
+    if type(exc).__module__.startswith("psycopg"):
+        from archiver.errors import IndexError_
+        from archiver.index.postgres.url import place, scrub
+
+        where = f"the PostgreSQL index at {place(url)}" if url else "the PostgreSQL index"
+        return IndexError_(f"cannot use {where}: {scrub(str(exc), url or '')}")
     from archiver.index.sqlite.damage import translate
 
     return translate(exc, path)

@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from archiver.index.sql.connection import Connection, Params
 
 if TYPE_CHECKING:
     import sqlite_utils
     from sqlite_utils.db import Table
 
-Params = Sequence[Any] | dict[str, Any]
+__all__ = ["Database", "Params"]
+
 _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE")
-_savepoints = count(1)
 
 
-class Database:
+class Database(Connection):
     """A sqlite3 connection to the index file (or to memory): `execute`, `query`, `atomic`..."""
 
     def __init__(self, path: Path | str | None = None, *, memory: bool = False) -> None:
@@ -37,6 +37,10 @@ class Database:
 
     def close(self) -> None:
         self.conn.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.in_transaction
 
     def execute(self, sql: str, params: Params | None = None) -> sqlite3.Cursor:
         """Run one statement. A write outside any transaction is committed at once; inside one it
@@ -52,6 +56,14 @@ class Database:
                 and not sql.lstrip().upper().startswith(_TRANSACTION_CONTROL)):
             self.conn.execute("COMMIT")
         return cursor
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def insert_id(self, sql: str, params: Params | None = None) -> int:
+        rowid = self.execute(sql, params).lastrowid
+        assert rowid is not None  # an INSERT into a rowid table
+        return int(rowid)
 
     def executescript(self, sql: str) -> None:
         """Run several statements; inside a transaction they join it (sqlite3's own executescript
@@ -73,30 +85,6 @@ class Database:
         cursor = self.conn.execute(sql, params) if params is not None else self.conn.execute(sql)
         names = [column[0] for column in cursor.description or ()]
         return (dict(zip(names, row, strict=True)) for row in cursor)
-
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """A transaction, or a savepoint of the one already open."""
-        if self.conn.in_transaction:
-            name = f"archiver_{next(_savepoints)}"
-            self.conn.execute(f"SAVEPOINT {name}")
-            try:
-                yield
-            except BaseException:
-                if self.conn.in_transaction:  # an error may have ended the whole transaction already
-                    self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
-                    self.conn.execute(f"RELEASE SAVEPOINT {name}")
-                raise
-            self.conn.execute(f"RELEASE SAVEPOINT {name}")
-            return
-        self.conn.execute("BEGIN")
-        try:
-            yield
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
 
     def enable_wal(self) -> None:
         """Switch the file to write-ahead logging (kept in the file; a no-op when it already is)."""

@@ -1,61 +1,63 @@
-"""`SQLiteIndex`: the store's writes (`store.Index`) with the queries of `IndexQueries`, typed."""
+"""`SQLiteIndex`: the shared index SQL (`archiver.index.sql`) on the archive's own file, `archive.db`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import sqlite3
+from pathlib import Path
+from typing import Self
 
-from archiver.index.filters import Filters
-from archiver.index.rows import ArticlePage, CaptureDetail, PostDetail, PostRow, RecordRow, StoredFile
-from archiver.index.sqlite import query
-from archiver.index.sqlite.store import RECORD_SELECT, Index, record_row
+from archiver.errors import ArchiverError, IndexError_
+from archiver.index.sql.dialect import SQLITE
+from archiver.index.sql.index import SQLIndex
+from archiver.index.sql.journal import Journal
+from archiver.index.sqlite import damage
+from archiver.index.sqlite.connection import Database
+from archiver.index.sqlite.schema import BUSY_TIMEOUT_MS, open_database, open_memory
+from archiver.layout import DB_NAME
+from archiver.modes import ensure_file
 
 
-class SQLiteIndex(Index):
-    """An archive's SQLite index: every write of `ArchiveIndex`, every read of `IndexQueries`."""
+class SQLiteIndex(SQLIndex):
+    """An archive's SQLite index (`<archive>/archive.db`); a context manager that always closes it."""
 
-    def lookup(self, filters: Filters, *, limit: int | None = None, offset: int = 0) -> list[PostRow]:
-        """Posts matching every filter, ordered by posted_at (unknown last), then key; at most `limit`
-        (None: all) after the first `offset`. Every filter, and the first page of a broad selection,
-        is answered from an index (schema version 5)."""
-        return query.lookup(self, filters, limit=limit, offset=offset)
+    dialect = SQLITE
+    db: Database
 
-    def show(self, ident: str) -> PostDetail | None:
-        """One post by key, URL or bare ID, with everything known; None when nothing matches."""
-        return query.show(self, ident)
+    def __init__(self, archive_dir: Path, *, create: bool = True) -> None:
+        self.archive_dir = Path(archive_dir)
+        self.path: Path | None = self.archive_dir / DB_NAME
+        if create:
+            # made here 0640 whatever the umask: SQLite gives its -wal and -shm the same mode
+            try:
+                ensure_file(self.path)
+            except OSError as exc:
+                raise IndexError_(f"cannot create the index {self.path}: {exc.strerror or exc}; "
+                                  "check the folder's permissions or pass another --archive-dir") from exc
+        self.db = open_database(self.path, create=create)
+        self.journal = Journal()  # set journal.writer to keep the index's journal in the WARCs
 
-    def records_for(self, post_keys: Sequence[str], include_articles: bool = True) -> list[RecordRow]:
-        """WARC records of the posts (and of the articles citing them), with the originals of revisits."""
-        return query.records_for(self, post_keys, include_articles)
+    @classmethod
+    def in_memory(cls) -> Self:
+        """An index held in memory only (tests, dry runs); `archive_dir` is the current directory."""
+        index = cls.__new__(cls)
+        index.archive_dir = Path(".")
+        index.path = None
+        index.db = open_memory()
+        index.journal = Journal()
+        return index
 
-    def all_records(self) -> Iterator[RecordRow]:
-        """Every indexed WARC record, by file and offset (what `verify` checks)."""
-        for row in self.db.query(f'{RECORD_SELECT} ORDER BY r.filename, r."offset"'):
-            yield record_row(row)
+    def _begin(self) -> None:
+        try:
+            # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+            # writes can fail at once with SQLITE_BUSY when another process wrote in between.
+            self.db.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            hint = f"another process held it for over {BUSY_TIMEOUT_MS // 1000} s, try again" if (
+                "locked" in str(exc) or "busy" in str(exc)
+            ) else "check the file's permissions and free disk space"
+            raise IndexError_(f"cannot write to the index {self.path}: {exc} ({hint})") from exc
 
-    def stored_files(self) -> list[StoredFile]:
-        """Screenshots and media files on disk: `path` (relative to the archive) and `sha256`."""
-        return [StoredFile(**row) for row in self.db.query(
-            "SELECT screenshot AS path, screenshot_sha256 AS sha256 FROM captures WHERE screenshot IS NOT NULL "
-            "UNION SELECT path, sha256 FROM media WHERE path IS NOT NULL")]
-
-    def citing_articles(self, post_keys: Sequence[str]) -> list[ArticlePage]:
-        """The articles citing any of the posts, by URL, with their first capture of their own."""
-        found: dict[str, ArticlePage] = {}
-        for chunk in query.chunks(list(post_keys)):
-            marks = ", ".join("?" for _ in chunk)
-            for row in self.db.query(
-                    "SELECT a.url, a.title, MIN(c.captured_at) AS ts FROM articles a "
-                    "JOIN citations ci ON ci.article_id = a.id "
-                    "LEFT JOIN captures c ON c.article_id = a.id AND c.post IS NULL "
-                    f"WHERE ci.post IN (SELECT id FROM posts WHERE key IN ({marks})) GROUP BY a.id", list(chunk)):
-                known = found.get(row["url"])
-                first = min(filter(None, (row["ts"], known.first_captured if known else None)), default=None)
-                found[row["url"]] = ArticlePage(url=row["url"], title=row["title"], first_captured=first)
-        return [found[url] for url in sorted(found)]
-
-    def post_captures(self, post_key: str) -> list[CaptureDetail]:
-        """Every capture of the post that has a URL, oldest first."""
-        return [CaptureDetail(**row) for row in self.db.query(
-            "SELECT c.captured_at, c.source, c.screenshot, c.status, c.warc, c.id, c.url, c.error, "
-            "c.screenshot_sha256, c.page_record_id FROM captures c JOIN posts p ON p.id = c.post "
-            "WHERE p.key = ? AND c.url != '' ORDER BY c.captured_at, c.id", [post_key])]
+    def _failure(self, exc: BaseException) -> ArchiverError | None:
+        if damage.is_full(exc) or damage.is_corrupt(exc):
+            return damage.translate(exc, self.path)
+        return None

@@ -13,7 +13,7 @@ from archiver.errors import IndexError_
 from archiver.index import fields, urls
 from archiver.index.journal import Entry, Rebuilt
 from archiver.index.rows import RecordRow
-from archiver.index.sqlite import merge
+from archiver.index.sql import merge
 from archiver.index.sqlite.damage import disk_full, is_full
 from archiver.index.sqlite.schema import open_database
 from archiver.layout import DB_NAME

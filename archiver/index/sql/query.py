@@ -24,12 +24,14 @@ from archiver.index.rows import (
     PostRow,
     RecordRow,
 )
-from archiver.index.sqlite import search
-from archiver.index.sqlite.store import RECORD_SELECT, Index, record_row
+from archiver.index.sql import search
+from archiver.index.sql.dialect import SQLITE, Dialect
+from archiver.index.sql.store import RECORD_SELECT, record_row
+from archiver.index.sql.store import Store as Index
 from archiver.times import format_utc
 
 _CHUNK = 500  # stay far below SQLite's limit on bound parameters
-# The lookup order, as the indexes of schema version 5 end (`schema.LOOKUP_ORDER`); the key is unique,
+# The lookup order, as the indexes of schema version 5 end (`sqlite.schema.LOOKUP_ORDER`); the key is unique,
 # so pages of any size follow each other without gaps or repeats.
 ORDER = "(posts.posted_start IS NULL), posts.posted_start, posts.key"
 ORDER_DATED = "posts.posted_start, posts.key"
@@ -48,7 +50,7 @@ def _earliest_start(posted_from: str) -> str | None:
         return None
 
 
-def _where(filters: Filters) -> tuple[str, list[Any]]:
+def _where(filters: Filters, dialect: Dialect) -> tuple[str, list[Any]]:
     conditions: list[str] = []
     params: list[Any] = []
     if filters.handle is not None:
@@ -58,7 +60,7 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
     if filters.posted_from is not None or filters.posted_to is not None:
         # Known times only, stated the way the ordering index holds it: a date range then reads a
         # stretch of that index, already in lookup order.
-        conditions.append("(posts.posted_start IS NULL) = 0")
+        conditions.append(dialect.known_time)
     if filters.posted_from is not None:
         conditions.append("posts.posted_end >= ?")
         params.append(filters.posted_from)
@@ -86,7 +88,7 @@ def _where(filters: Filters) -> tuple[str, list[Any]]:
         conditions.append("posts.id IN (SELECT post FROM captures WHERE captured_at >= ?)")
         params.append(filters.captured_from)
     if filters.text is not None:
-        condition, text_params = search.text_condition(filters.text)
+        condition, text_params = search.text_condition(filters.text, dialect=dialect)
         conditions.append(condition)
         params.extend(text_params)
     return (" WHERE " + " AND ".join(conditions)) if conditions else "", params
@@ -160,16 +162,17 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
     return result
 
 
-def lookup_sql(filters: Filters, *, limit: int | None = None, offset: int = 0) -> tuple[str, list[Any]]:
+def lookup_sql(filters: Filters, *, limit: int | None = None, offset: int = 0,
+               dialect: Dialect = SQLITE) -> tuple[str, list[Any]]:
     """The SELECT of `lookup` and its parameters (what EXPLAIN QUERY PLAN is checked on)."""
-    where, params = _where(filters)
+    where, params = _where(filters, dialect)
     # With a time bound every match has a known time: the same order without its constant first
     # term, which SQLite needs dropped to take a range of the index as already sorted.
     dated = filters.posted_from is not None or filters.posted_to is not None
     sql = f"SELECT posts.* FROM posts{where} ORDER BY {ORDER_DATED if dated else ORDER}"
     if limit is not None or offset:
         sql += " LIMIT ? OFFSET ?"
-        params += [-1 if limit is None else limit, offset]
+        params += [dialect.no_limit if limit is None else limit, offset]
     return sql, params
 
 
@@ -178,7 +181,7 @@ def lookup(index: Index, filters: Filters, *, limit: int | None = None, offset: 
     them (None: all) after skipping the first `offset`."""
     if limit is not None and limit < 0 or offset < 0:
         raise ValueError(f"limit and offset must not be negative, got {limit}, {offset}")
-    sql, params = lookup_sql(filters, limit=limit, offset=offset)
+    sql, params = lookup_sql(filters, limit=limit, offset=offset, dialect=index.dialect)
     rows = list(index.db.query(sql, params))
     return _attach(index, rows, detailed=False)
 
@@ -207,7 +210,8 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
     if ":h:" in ident and len(ident.partition(":h:")[2]) >= 8:
         # An abbreviated hash key, as people copy them from tables.
         pattern = ident.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = index.db.query("SELECT key FROM posts WHERE key LIKE ? ESCAPE '\\' ORDER BY key LIMIT 2", [pattern])
+        rows = index.db.query(f"SELECT key FROM posts WHERE key {index.dialect.like} ? ESCAPE '\\' ORDER BY key LIMIT 2",
+                              [pattern])
         found = [row["key"] for row in rows]
         return found if len(found) == 1 else []
     return _keys_with_post_id(index, [ident.lstrip("@")])

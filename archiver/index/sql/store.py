@@ -1,31 +1,30 @@
-"""Writes to the index (`<archive>/archive.db`): articles, posts, citations, captures, WARC records,
-status observations, media files and runs.
+"""Writes to the index: articles, posts, citations, captures, WARC records, status observations,
+media files and runs, in the SQL every backend shares.
 
-Every public write runs in a transaction; group the writes of one capture in `Index.transaction()`
-so that a killed process leaves all of them or none. Timestamps are stored in
-the canonical UTC form of `times.py`. One `Index` per thread: sqlite3 connections are not shared.
+Every public write runs in a transaction; group the writes of one capture in `Store.transaction()`
+so that a killed process leaves all of them or none. Timestamps are stored in the canonical UTC
+text of `times.py`, so that they compare and sort alike in every database. One index per thread:
+a connection is not shared (`pipeline.sharedindex` runs a shared one on a thread of its own).
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
-from archiver.errors import IndexError_
+from archiver.errors import ArchiverError
 from archiver.index import fields, urls
 from archiver.index.rows import Capture, RecordLocation, RecordRow, RunRow, StoredPost
-from archiver.index.sqlite import damage, merge
-from archiver.index.sqlite.connection import Database
-from archiver.index.sqlite.journal import Journal
-from archiver.index.sqlite.schema import BUSY_TIMEOUT_MS, open_database, open_memory
-from archiver.layout import DB_NAME
+from archiver.index.sql import merge
+from archiver.index.sql.connection import Connection
+from archiver.index.sql.dialect import Dialect
+from archiver.index.sql.journal import Journal
 from archiver.models import Post
-from archiver.modes import ensure_file
 from archiver.times import (
     format_utc,
     normalise_posted_at,
@@ -68,41 +67,29 @@ def record_row(row: dict[str, Any]) -> RecordRow:
     return RecordRow(**{**row, "extra": fields.load_dict(row["extra"]) or {}})
 
 
-class Index(Closing):
-    """The archive's SQLite index; a context manager that always closes its connection."""
+class Store(Closing):
+    """An archive's index: its writes, on the backend's connection (`db`) in its `dialect`."""
 
-    def __init__(self, archive_dir: Path, *, create: bool = True) -> None:
-        self.archive_dir = Path(archive_dir)
-        self.path: Path | None = self.archive_dir / DB_NAME
-        if create:
-            # made here 0640 whatever the umask: SQLite gives its -wal and -shm the same mode
-            try:
-                ensure_file(self.path)
-            except OSError as exc:
-                raise IndexError_(f"cannot create the index {self.path}: {exc.strerror or exc}; "
-                                  "check the folder's permissions or pass another --archive-dir") from exc
-        self.db: Database = open_database(self.path, create=create)
-        self.journal = Journal()  # set journal.writer to keep the index's journal in the WARCs
-
-    @classmethod
-    def in_memory(cls) -> Self:
-        """An index held in memory only (tests, dry runs); `archive_dir` is the current directory."""
-        index = cls.__new__(cls)
-        index.archive_dir = Path(".")
-        index.path = None
-        index.db = open_memory()
-        index.journal = Journal()
-        return index
+    archive_dir: Path
+    db: Connection
+    dialect: Dialect
+    journal: Journal  # set journal.writer to keep the index's journal in the WARCs
 
     def close(self) -> None:
         self.db.close()
 
+    @abstractmethod
+    def _begin(self) -> None:
+        """Open the outermost transaction, ready to write (IndexError_ when it cannot)."""
+
+    def _failure(self, exc: BaseException) -> ArchiverError | None:
+        """The archiver error a failed transaction stands for, when it names one."""
+        return None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes atomically; nested uses become savepoints of the outer transaction."""
-        conn = self.db.conn
-        if conn.in_transaction:
+        if self.db.in_transaction:
             queued = len(self.journal.pending)
             try:
                 with self.db.atomic():
@@ -111,24 +98,17 @@ class Index(Closing):
                 self.journal.discard(queued)
                 raise
             return
-        try:
-            # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
-            # writes can fail at once with SQLITE_BUSY when another process wrote in between.
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            hint = f"another process held it for over {BUSY_TIMEOUT_MS // 1000} s, try again" if (
-                "locked" in str(exc) or "busy" in str(exc)
-            ) else "check the file's permissions and free disk space"
-            raise IndexError_(f"cannot write to the index {self.path}: {exc} ({hint})") from exc
+        self._begin()
         try:
             yield
-            conn.execute("COMMIT")
+            self.db.execute("COMMIT")
         except BaseException as exc:
             self.journal.discard()
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            if damage.is_full(exc) or damage.is_corrupt(exc):
-                raise damage.translate(exc, self.path) from exc  # type: ignore[misc]
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            named = self._failure(exc)
+            if named is not None and named is not exc:
+                raise named from exc
             raise
         self.journal.flush()
 
@@ -323,7 +303,7 @@ class Index(Closing):
         when = normalise_timestamp(c.captured_at) if c.captured_at else utc_now()
         with self.transaction():
             post = self._require_post_id(c.post_key) if c.post_key is not None else None
-            cursor = self.db.execute(
+            capture_id = self.db.insert_id(
                 """
                 INSERT INTO captures (post, article_id, captured_at, source, url, screenshot,
                     screenshot_sha256, status, error, warc, page_record_id)
@@ -332,22 +312,20 @@ class Index(Closing):
                 [post, c.article_id, when, c.source, c.url, c.screenshot, c.screenshot_sha256, c.status, c.error,
                  c.warc, c.page_record_id],
             )
-            capture_id = cursor.lastrowid
             if c.post_key is None:
                 self.db.execute(
                     """
                     UPDATE articles SET status = :status,
-                        last_captured = CASE WHEN :ok THEN max(coalesce(last_captured, ''), :when)
-                                        ELSE last_captured END
+                        last_captured = CASE WHEN NOT :ok THEN last_captured
+                                        WHEN coalesce(last_captured, '') > :when THEN last_captured
+                                        ELSE :when END
                     WHERE id = :id
                     """,
                     {"status": c.status, "ok": c.error is None, "when": when, "id": c.article_id},
                 )
-            if capture_id is not None:
-                self.journal.capture(self.db, int(capture_id))
+            self.journal.capture(self.db, capture_id)
             self.journal.article(self.db, c.article_id if c.post_key is None else None)
-        assert capture_id is not None
-        return int(capture_id)
+        return capture_id
 
     def add_records(
         self,
@@ -375,7 +353,7 @@ class Index(Closing):
                 )
                 for rec in records
             ]
-            self.db.conn.executemany(_RECORD_UPSERT, rows)
+            self.db.executemany(_RECORD_UPSERT, rows)
             self.journal.records(self.db, capture_id, post_key, article_id, [row[0] for row in rows])
 
     def find_record_by_digest(self, payload_digest: str) -> RecordRow | None:
@@ -411,11 +389,11 @@ class Index(Closing):
         """Add a status observation; the post's status/last_checked follow the latest observation."""
         when = normalise_timestamp(checked_at) if checked_at else utc_now()
         with self.transaction():
-            cursor = self.db.execute(
+            observation_id = self.db.insert_id(
                 "INSERT INTO observations (post, checked_at, status, detail) VALUES (?, ?, ?, ?)",
                 [self._require_post_id(post_key), when, status, detail],
             )
-            self.journal.observation(self.db, cursor.lastrowid)
+            self.journal.observation(self.db, observation_id)
             # An observation recorded late (an older checked_at) joins the history without
             # overriding a newer status.
             self.db.execute(
@@ -458,9 +436,7 @@ class Index(Closing):
     def start_run(self, command: str = "run") -> int:
         """Record the start of a run (`command`: 'run' or 'archive'); return its id."""
         with self.transaction():
-            cursor = self.db.execute("INSERT INTO runs (started_at, command) VALUES (?, ?)", [utc_now(), command])
-        assert cursor.lastrowid is not None
-        return int(cursor.lastrowid)
+            return self.db.insert_id("INSERT INTO runs (started_at, command) VALUES (?, ?)", [utc_now(), command])
 
     def finish_run(self, run_id: int, summary: dict[str, Any], outcome: str = "done") -> None:
         """Record the end of a run, how it ended ('done', 'interrupted', 'failed') and its summary (JSON)."""

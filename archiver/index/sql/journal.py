@@ -1,4 +1,4 @@
-"""The index's journal written from SQLite rows (see `archiver.index.journal` for its format)."""
+"""The index's journal written from the index's rows (see `archiver.index.journal` for its format)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from archiver.index.journal import JOURNAL_FORMAT, Writer
-from archiver.index.sqlite.connection import Database
+from archiver.index.sql.connection import Connection as Database
 
 
 def _row(db: Database, sql: str, params: list[Any]) -> dict[str, Any] | None:

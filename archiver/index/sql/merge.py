@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from archiver.index import fields
-from archiver.index.sqlite.connection import Database
-from archiver.index.sqlite.rank import kind_rank_sql
+from archiver.index.sql.connection import Connection as Database
+from archiver.index.sql.rank import kind_rank_sql
 
 _OLD_RANK = kind_rank_sql("citations.kind")
 _NEW_RANK = kind_rank_sql("excluded.kind")
@@ -15,7 +15,8 @@ CITATION_CONFLICT = f"""
     ON CONFLICT (article_id, post) DO UPDATE SET
         kind = CASE WHEN {_NEW_RANK} > {_OLD_RANK} THEN excluded.kind ELSE citations.kind END,
         evidence = CASE WHEN {_NEW_RANK} > {_OLD_RANK} THEN excluded.evidence ELSE citations.evidence END,
-        first_seen = min(citations.first_seen, excluded.first_seen)
+        first_seen = CASE WHEN excluded.first_seen < citations.first_seen THEN excluded.first_seen
+                     ELSE citations.first_seen END
 """
 
 

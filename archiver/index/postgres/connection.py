@@ -1,0 +1,93 @@
+"""`Database`: one psycopg connection to a PostgreSQL index, speaking the shared SQL's placeholders.
+
+The shared statements are written with `?` and `:name`; psycopg takes `%s` and `%(name)s`, and a
+literal `%` doubled. `translate` rewrites a statement once (cached), leaving quoted strings and
+identifiers as they are. The connection is in autocommit mode, as the SQLite connection behaves: a
+write outside a transaction is committed at once; `BEGIN` opens one. A server that cannot be
+reached, or goes away mid-run, is an `IndexError_` naming host:port/database, never the password.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from psycopg import pq
+
+from archiver.errors import IndexError_
+from archiver.index.postgres.url import place, scrub
+from archiver.index.sql.connection import Connection, Params
+
+_TOKEN_RE = re.compile(r"""('(?:[^']|'')*')|("(?:[^"]|"")*")|(\?)|(?<![:\w]):([A-Za-z_]\w*)|(%)""")
+_OPEN = (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR, pq.TransactionStatus.ACTIVE)
+CONNECT_TIMEOUT_S = 10
+
+
+@lru_cache(maxsize=1024)
+def translate(sql: str) -> str:
+    """The statement with psycopg's placeholders (`?` → `%s`, `:name` → `%(name)s`, `%` → `%%`)."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match[1] is not None or match[2] is not None:
+            return match[0].replace("%", "%%")
+        if match[3] is not None:
+            return "%s"
+        if match[4] is not None:
+            return f"%({match[4]})s"
+        return "%%"
+
+    return _TOKEN_RE.sub(replace, sql)
+
+
+def unreachable(url: str, exc: BaseException) -> IndexError_:
+    """The error for a server that refused, dropped or never answered the connection."""
+    return IndexError_(f"cannot use the PostgreSQL index at {place(url)}: {scrub(str(exc), url)} "
+                       "(check that the server runs and the --index URL)")
+
+
+class Database(Connection):
+    """A psycopg connection to the index's database: `execute`, `query`, `atomic`..."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                                        application_name="archiver")
+        except psycopg.Error as exc:
+            raise unreachable(url, exc) from None
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.conn.info.transaction_status in _OPEN
+
+    def execute(self, sql: str, params: Params | None = None) -> psycopg.Cursor[Any]:
+        try:
+            return self.conn.execute(translate(sql), params if params is not None else [])  # type: ignore[arg-type]
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if isinstance(exc, psycopg.errors.LockNotAvailable):
+                raise IndexError_(f"cannot write to the PostgreSQL index at {place(self.url)}: another process "
+                                  "held its write lock too long, try again") from None
+            raise unreachable(self.url, exc) from None
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            with self.conn.cursor() as cursor:
+                cursor.executemany(translate(sql), rows)  # type: ignore[arg-type]
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise unreachable(self.url, exc) from None
+
+    def query(self, sql: str, params: Params | None = None) -> Iterator[dict[str, Any]]:
+        cursor = self.execute(sql, params)
+        names = [column.name for column in cursor.description or ()]
+        return (dict(zip(names, row, strict=True)) for row in cursor.fetchall())
+
+    def insert_id(self, sql: str, params: Params | None = None) -> int:
+        row = self.execute(f"{sql.rstrip()} RETURNING id", params).fetchone()
+        assert row is not None
+        return int(row[0])

@@ -1,0 +1,62 @@
+"""`SQLIndex`: the store's writes (`store.Store`) with the queries of `IndexQueries`, typed, in the
+SQL every backend shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from archiver.index.filters import Filters
+from archiver.index.rows import ArticlePage, CaptureDetail, PostDetail, PostRow, RecordRow, StoredFile
+from archiver.index.sql import query
+from archiver.index.sql.store import RECORD_SELECT, Store, record_row
+
+
+class SQLIndex(Store):
+    """An archive's index: every write of `ArchiveIndex`, every read of `IndexQueries`."""
+
+    def lookup(self, filters: Filters, *, limit: int | None = None, offset: int = 0) -> list[PostRow]:
+        """Posts matching every filter, ordered by posted_at (unknown last), then key; at most `limit`
+        (None: all) after the first `offset`. Every filter, and the first page of a broad selection,
+        is answered from an index (schema version 5)."""
+        return query.lookup(self, filters, limit=limit, offset=offset)
+
+    def show(self, ident: str) -> PostDetail | None:
+        """One post by key, URL or bare ID, with everything known; None when nothing matches."""
+        return query.show(self, ident)
+
+    def records_for(self, post_keys: Sequence[str], include_articles: bool = True) -> list[RecordRow]:
+        """WARC records of the posts (and of the articles citing them), with the originals of revisits."""
+        return query.records_for(self, post_keys, include_articles)
+
+    def all_records(self) -> Iterator[RecordRow]:
+        """Every indexed WARC record, by file and offset (what `verify` checks)."""
+        for row in self.db.query(f'{RECORD_SELECT} ORDER BY r.filename, r."offset"'):
+            yield record_row(row)
+
+    def stored_files(self) -> list[StoredFile]:
+        """Screenshots and media files on disk: `path` (relative to the archive) and `sha256`."""
+        return [StoredFile(**row) for row in self.db.query(
+            "SELECT screenshot AS path, screenshot_sha256 AS sha256 FROM captures WHERE screenshot IS NOT NULL "
+            "UNION SELECT path, sha256 FROM media WHERE path IS NOT NULL")]
+
+    def citing_articles(self, post_keys: Sequence[str]) -> list[ArticlePage]:
+        """The articles citing any of the posts, by URL, with their first capture of their own."""
+        found: dict[str, ArticlePage] = {}
+        for chunk in query.chunks(list(post_keys)):
+            marks = ", ".join("?" for _ in chunk)
+            for row in self.db.query(
+                    "SELECT a.url, a.title, MIN(c.captured_at) AS ts FROM articles a "
+                    "JOIN citations ci ON ci.article_id = a.id "
+                    "LEFT JOIN captures c ON c.article_id = a.id AND c.post IS NULL "
+                    f"WHERE ci.post IN (SELECT id FROM posts WHERE key IN ({marks})) GROUP BY a.id", list(chunk)):
+                known = found.get(row["url"])
+                first = min(filter(None, (row["ts"], known.first_captured if known else None)), default=None)
+                found[row["url"]] = ArticlePage(url=row["url"], title=row["title"], first_captured=first)
+        return [found[url] for url in sorted(found)]
+
+    def post_captures(self, post_key: str) -> list[CaptureDetail]:
+        """Every capture of the post that has a URL, oldest first."""
+        return [CaptureDetail(**row) for row in self.db.query(
+            "SELECT c.captured_at, c.source, c.screenshot, c.status, c.warc, c.id, c.url, c.error, "
+            "c.screenshot_sha256, c.page_record_id FROM captures c JOIN posts p ON p.id = c.post "
+            "WHERE p.key = ? AND c.url != '' ORDER BY c.captured_at, c.id", [post_key])]

@@ -1,0 +1,102 @@
+"""Turn a parsed `--text` query (`archiver.index.textquery`) into safe SQL over the posts' full-text index.
+
+The condition is the same for every database: alternatives (OR) of terms (AND); each term either
+goes to the database's full-text index or, when that index cannot find it, is matched as a
+case-insensitive substring of text, author or handle. Only the full-text test of one term differs:
+SQLite asks its FTS5 table (`fts5_match`), PostgreSQL its `tsvector` expression index
+(`tsquery_match`). User text only ever travels as a bound parameter.
+
+FTS5: every term is a double-quoted string, the only FTS5 form in which no character is special, so
+no input can produce an FTS5 syntax error. PostgreSQL: a term is a phrase (`phraseto_tsquery`,
+which takes any text); a prefix term's last word is a quoted `to_tsquery` lexeme with `:*`. Terms
+neither tokenizer splits as a reader expects — CJK runs (unicode61 keeps a whole run as one
+token), emoji and punctuation-only terms — are matched as substrings instead.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from archiver.index.textquery import Term, parse
+
+if TYPE_CHECKING:
+    from archiver.index.sql.dialect import Dialect
+
+# Scripts written without spaces between words: unicode61 cannot split them.
+_UNSPACED_RE = re.compile(
+    r"[\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\u0e00-\u0e7f\u1000-\u109f]"
+)
+
+# PostgreSQL's text search configuration for posts: 'simple' (lower case, no stemming, no stop
+# words) with diacritics removed from words first (`unaccent`), as FTS5's `remove_diacritics` does.
+FTS_CONFIG = "archiver_fts"
+# What PostgreSQL's full-text index holds for a post: its text, author and handle. The expression
+# index of the schema and the condition of a lookup are the same text, so the planner uses the one for the other.
+POSTS_TSVECTOR = (f"to_tsvector('{FTS_CONFIG}'::regconfig, coalesce({{table}}.text, '') || ' ' || "
+                  "coalesce({table}.author, '') || ' ' || coalesce({table}.handle, ''))")
+
+
+def fts_searchable(term: Term) -> bool:
+    """True when the full-text tokenizer turns the term into the tokens a reader expects."""
+    return any(ch.isalnum() for ch in term.text) and not _UNSPACED_RE.search(term.text)
+
+
+def fts_expression(term: Term) -> str:
+    """The term as an FTS5 string: double quotes doubled, nothing else needs escaping."""
+    quoted = '"' + term.text.replace('"', '""') + '"'
+    return quoted + "*" if term.prefix else quoted
+
+
+def fts5_match(table: str, term: Term) -> tuple[str, list[str]]:
+    """SQLite: the posts whose FTS5 row matches the term."""
+    return f"{table}.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)", [fts_expression(term)]
+
+
+def tsquery_lexeme(word: str) -> str:
+    """A word as a quoted `to_tsquery` prefix lexeme: nothing in it is an operator."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "':*"
+
+
+def tsquery_match(table: str, term: Term) -> tuple[str, list[str]]:
+    """PostgreSQL: the posts whose `tsvector` matches the term (a phrase; its last word a prefix)."""
+    document = POSTS_TSVECTOR.format(table=table)
+    if not term.prefix:
+        return f"{document} @@ phraseto_tsquery('{FTS_CONFIG}', ?)", [term.text]
+    head, _, last = term.text.rpartition(" ")
+    if not head.strip():
+        return f"{document} @@ to_tsquery('{FTS_CONFIG}', ?)", [tsquery_lexeme(last)]
+    return (f"{document} @@ tsquery_phrase(phraseto_tsquery('{FTS_CONFIG}', ?), to_tsquery('{FTS_CONFIG}', ?))",
+            [head, tsquery_lexeme(last)])
+
+
+def like_pattern(term: Term) -> str:
+    r"""The term as a LIKE pattern matched with ESCAPE '\'."""
+    escaped = term.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def text_condition(query: str, *, table: str = "posts", dialect: Dialect | None = None) -> tuple[str, list[str]]:
+    """A SQL condition on `table` (which must have id, text, author, handle) and its parameters.
+
+    ValueError when the query holds nothing to search for.
+    """
+    groups = parse(query)
+    if not groups:
+        raise ValueError(query)
+    match, like_op = (dialect.text_match, dialect.like) if dialect is not None else (fts5_match, "LIKE")
+    alternatives: list[str] = []
+    params: list[str] = []
+    for group in groups:
+        conditions: list[str] = []
+        for term in group:
+            if fts_searchable(term):
+                condition, term_params = match(table, term)
+                conditions.append(condition)
+                params.extend(term_params)
+            else:
+                like = " OR ".join(f"{table}.{column} {like_op} ? ESCAPE '\\'" for column in ("text", "author", "handle"))
+                conditions.append(f"({like})")
+                params.extend([like_pattern(term)] * 3)
+        alternatives.append("(" + " AND ".join(conditions) + ")")
+    return "(" + " OR ".join(alternatives) + ")", params
