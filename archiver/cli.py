@@ -76,15 +76,15 @@ def _index_url(value: str | None) -> str | None:
     """The --index URL (None: the archive's own SQLite file); its password kept out of every line printed."""
     if not value:
         return None
-    from .lock import is_postgres_url
-    from .redact import ScrubFilter, dsn_secrets, redact_dsn
+    from .index.postgres.url import is_postgres, redact
+    from .redact import ScrubFilter, dsn_secrets
 
     _SECRETS[:] = dsn_secrets(value)
     for handler in logging.getLogger().handlers:
         if _SECRETS and not any(isinstance(f, ScrubFilter) for f in handler.filters):
             handler.addFilter(ScrubFilter(_SECRETS))
-    if not is_postgres_url(value):
-        _fail(f"--index {redact_dsn(value)}: not a PostgreSQL URL; give postgresql://USER@HOST:PORT/DB, "
+    if not is_postgres(value):
+        _fail(f"--index {redact(value)}: not a PostgreSQL URL; give postgresql://USER@HOST:PORT/DB, "
               "or leave --index out for the archive's own SQLite index", EXIT_USAGE)
     return value
 
@@ -337,7 +337,10 @@ def _open_index(archive_dir: Path, url: str | None = None):  # type: ignore[no-u
     from .errors import UsageError
     from .index import index_exists, index_name, index_unusable, open_index
 
-    if url is not None:  # the index's own answer: an empty or unreachable database is its one line
+    if url is not None:  # an unreachable server is the index's own one line (IndexError_)
+        if (reason := _call(lambda: index_unusable(archive_dir, url))) is not None:
+            _fail(f"{reason}: archive something with this --index first, `archiver index copy` an archive.db "
+                  "into it, or check the URL", EXIT_USAGE)
         return _call(lambda: open_index(archive_dir, create=False, url=url))
 
     if index_unusable(archive_dir) is not None:  # verify (and the WARC reader) only then: lookup starts fast

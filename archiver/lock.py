@@ -12,8 +12,9 @@ server finds the connection dead (its `tcp_keepalives_idle`, or `client_connecti
 bound how long that takes). A server that ends idle sessions (`idle_session_timeout`) would end the
 lock with them: leave it off for the role that runs archiver.
 
-Its key is the pair (a fixed namespace, the schema the URL's connection works in), so unrelated
-applications sharing the database, and other archives in other schemas, never collide with it. The
+Its key is the pair (a fixed namespace of its own, the schema the URL's connection works in), so
+unrelated applications sharing the database, the index's own advisory locks (migrations, writes:
+another namespace), and other archives in other schemas never collide with it. The
 holder names itself in its connection's `application_name` (`archiver:PID:SINCE:HOST`), which any
 session of the same role reads back from `pg_stat_activity` to name it: no table to create, and
 nothing left behind by a holder that died. (Another role sees the server's session number only,
@@ -103,12 +104,6 @@ class ArchiveLock:
 
 # The first key of the advisory lock: the same for every archiver, unlikely for anything else.
 LOCK_NAMESPACE = zlib.crc32(b"archiver run lock") & 0x7FFFFFFF
-CONNECT_TIMEOUT = 10  # seconds: a server that does not answer is named, not waited for
-
-
-def is_postgres_url(url: str | None) -> bool:
-    """True for an index named by a PostgreSQL URL (`postgresql://` or `postgres://`)."""
-    return url is not None and url.split(":", 1)[0].lower() in ("postgresql", "postgres")
 
 
 def _compact(stamp: str) -> str:
@@ -124,7 +119,8 @@ def _expand(stamp: str) -> str:
 class IndexLock:
     """One scheduler at a time per PostgreSQL index; `wait=True` polls until the lock is free.
 
-    Connecting fails with a one-line IndexError_ naming the index (its password redacted)."""
+    Connecting fails with a one-line IndexError_ naming the index's server and database, never the
+    password."""
 
     def __init__(self, url: str, *, wait: bool = False, poll: float = 0.5, timeout: float | None = None) -> None:
         self.url = url
@@ -136,19 +132,20 @@ class IndexLock:
 
     @property
     def label(self) -> str:
-        from .redact import redact_dsn
+        from .index.postgres.url import place
 
-        return f"index {redact_dsn(self.url)}"
+        return f"PostgreSQL index at {place(self.url)}"
 
     def _connect(self) -> Connection[Any]:
         import psycopg
 
+        from .index.postgres.connection import CONNECT_TIMEOUT_S, unreachable
+
         try:
-            return psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
                                    application_name="archiver:waiting")
         except (psycopg.Error, ValueError) as e:
-            raise IndexError_(f"cannot reach the {self.label}: {_first_line(e, self.url)}; "
-                              "check that the server runs and the URL is right") from None
+            raise unreachable(self.url, e) from None
 
     def holder(self) -> str:
         """Who holds the lock, as the holder's connection names itself."""
@@ -190,8 +187,10 @@ class IndexLock:
             me = f"archiver:{os.getpid()}:{_compact(iso_seconds())}:{socket.gethostname()}"
             conn.execute("SELECT set_config('application_name', %s, false)", (me[:63],))
         except psycopg.Error as e:
+            from .index.postgres.url import scrub
+
             self.release()
-            raise IndexError_(f"the {self.label} failed while taking the run lock: {_first_line(e, self.url)}") from None
+            raise IndexError_(f"the {self.label} failed while taking the run lock: {scrub(str(e), self.url)}") from None
         except BaseException:
             self.release()
             raise
@@ -214,16 +213,10 @@ class IndexLock:
         self.release()
 
 
-def _first_line(e: BaseException, url: str) -> str:
-    """The error's first line, never quoting the URL's password."""
-    from .redact import dsn_secrets, scrub
-
-    return scrub((str(e).strip().splitlines() or [type(e).__name__])[0], dsn_secrets(url))
-
-
 def run_lock(archive_dir: Path, index_url: str | None = None, *, wait: bool = False) -> ArchiveLock | IndexLock:
     """The lock a run takes: the PostgreSQL index's own when it has one, else the archive folder's."""
-    if is_postgres_url(index_url):
-        assert index_url is not None
+    from .index.postgres.url import is_postgres
+
+    if index_url is not None and is_postgres(index_url):
         return IndexLock(index_url, wait=wait)
     return ArchiveLock(archive_dir, wait=wait)

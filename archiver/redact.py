@@ -61,24 +61,6 @@ def redact_text(text: str) -> str:
     return re.sub(r"https?://[^\s\"'<>]+", lambda m: redact_url(m.group()), text)
 
 
-def redact_dsn(url: str) -> str:
-    """A database URL as messages and logs may show it: the user and host stay, a password (in the
-    userinfo or a `password=` parameter) becomes REDACTED."""
-    parts = urlsplit(url) if "://" in url else None
-    if parts is None:
-        return re.sub(r"(password\s*=\s*)\S+", rf"\g<1>{MASK}", url, flags=re.IGNORECASE)
-    netloc = parts.netloc
-    userinfo, at, host = netloc.rpartition("@")
-    if at and ":" in userinfo:
-        netloc = f"{userinfo.partition(':')[0]}:{MASK}@{host}"
-    query = re.sub(r"(?i)(^|[&;])(password=)[^&;#]*", rf"\g<1>\g<2>{MASK}", parts.query)
-    if (netloc, query) == (parts.netloc, parts.query):
-        return url
-    # Put together by hand: urlunsplit drops the empty host of `postgresql:///db?host=/run`.
-    return (f"{parts.scheme}://{netloc}{parts.path}" + (f"?{query}" if query else "")
-            + (f"#{parts.fragment}" if parts.fragment else ""))
-
-
 def dsn_secrets(url: str) -> list[str]:
     """The passwords a database URL carries (userinfo, `password=`), as typed and percent-decoded."""
     from urllib.parse import unquote

@@ -133,5 +133,5 @@ def test_an_unreachable_server_is_one_line_without_the_password(tmp_path: Path) 
     with pytest.raises(IndexError_) as e:
         IndexLock(url).acquire()
     text = str(e.value)
-    assert "s3cr" not in text and "REDACTED" in text and "\n" not in text
-    assert "cannot reach the index postgresql://archiver:REDACTED@127.0.0.1" in text
+    assert "s3cr" not in text and "\n" not in text
+    assert text.startswith("cannot use the PostgreSQL index at 127.0.0.1:")
