@@ -135,3 +135,32 @@ def test_an_unreachable_server_is_one_line_without_the_password(tmp_path: Path) 
     text = str(e.value)
     assert "s3cr" not in text and "\n" not in text
     assert text.startswith("cannot use the PostgreSQL index at 127.0.0.1:")
+
+
+def test_archive_takes_the_same_lock(postgres_url: str, tmp_path: Path) -> None:
+    page = tmp_path / "a.html"
+    page.write_text("<p>nothing embedded</p>")
+    p = _holder(postgres_url, 60, tmp_path / "released")
+    try:
+        r = _cli("archive", str(page), "--archive-dir", str(tmp_path / "archive"), "--index", postgres_url)
+        assert r.returncode == 3, r.stderr
+        assert f"pid {p.pid} on" in r.stderr
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_run_wait_proceeds_once_the_holder_lets_go(postgres_url: str, tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "none.urls").write_text("")
+    mark = tmp_path / "released"
+    p = _holder(postgres_url, 2.0, mark)
+    try:
+        r = _cli("run", "--seeds", str(seeds), "--archive-dir", str(tmp_path / "archive"), "--index", postgres_url,
+                 "--wait", "--format", "json")
+        assert r.returncode == 0, r.stderr
+        assert mark.exists()  # it ran after the holder let go
+        assert '"articles": 0' in r.stdout
+    finally:
+        p.wait(30)
