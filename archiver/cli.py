@@ -19,7 +19,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from . import __version__
+from . import __version__, cli_index
 from .cli_options import (
     AllowPrivateOpt,
     ArchiveDirOpt,
@@ -546,6 +546,9 @@ def report(
     _call(lambda: write_report(rows, d, out))
     _write(f"{out}\n")
     typer.echo(f"archiver: report of {len(rows)} post(s) written to {out}", err=True)
+
+
+app.add_typer(cli_index.app, name="index")
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from archiver.index import open_index
 
-HEAVY = ("httpx", "playwright", "warcio", "sqlite_utils")
+HEAVY = ("httpx", "playwright", "warcio", "sqlite_utils", "psycopg")
 
 PROBE = """
 import json, sys

@@ -22,6 +22,7 @@ from archiver.index.sql.query import lookup_sql
 from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.models import Post
 from archiver.times import posted_bounds
+from tests.index_backends import BACKENDS, open_test_index
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = "https://news.example/floods.html"
@@ -66,16 +67,32 @@ def _posts() -> Iterator[Post]:
                    text=f"{WORDS[n % 8]} {WORDS[(n // 8) % 8]} number {n}")
 
 
+def _fill(idx: Any) -> None:
+    article = idx.upsert_article(ARTICLE)
+    with idx.transaction():
+        for n, post in enumerate(_posts()):
+            key = idx.upsert_post(post)
+            if n % 10 == 0:
+                idx.cite(article, key, "embedded", "blockquote")
+            idx.observe(key, "deleted" if n % 50 == 0 else "live", checked_at=f"2024-0{1 + n % 9}-01T00:00:00Z")
+
+
 @pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+def sqlite_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+    """The archive in SQLite: what EXPLAIN QUERY PLAN and the CLI are checked on."""
     with Index(tmp_path_factory.mktemp("archive")) as idx:
-        article = idx.upsert_article(ARTICLE)
-        with idx.transaction():
-            for n, post in enumerate(_posts()):
-                key = idx.upsert_post(post)
-                if n % 10 == 0:
-                    idx.cite(article, key, "embedded", "blockquote")
-                idx.observe(key, "deleted" if n % 50 == 0 else "live", checked_at=f"2024-0{1 + n % 9}-01T00:00:00Z")
+        _fill(idx)
+        yield idx
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def index(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The same archive in each backend: the lookup semantics both must share."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("sqlite_index")
+        return
+    with open_test_index(request, request.param, tmp_path_factory.mktemp("archive")) as idx:
+        _fill(idx)
         yield idx
 
 
@@ -85,9 +102,9 @@ def _plan(index: Index, sql: str, params: list[Any]) -> list[str]:
 
 @pytest.mark.parametrize("limit", [None, 50])
 @pytest.mark.parametrize("name", list(FILTERS))
-def test_no_filter_reads_the_whole_posts_table(index: Index, name: str, limit: int | None) -> None:
+def test_no_filter_reads_the_whole_posts_table(sqlite_index: Index, name: str, limit: int | None) -> None:
     sql, params = lookup_sql(Filters(**FILTERS[name]), limit=limit)
-    plan = _plan(index, sql, params)
+    plan = _plan(sqlite_index, sql, params)
     # "SCAN posts" (with or without an index) reads every post; "SCAN posts_fts VIRTUAL TABLE" is a
     # full-text index search, and "SEARCH posts USING ..." reads only the matching entries.
     scans = [step for step in plan if re.match(r"SCAN (posts|p)\b(?!_)", step)]
@@ -96,15 +113,15 @@ def test_no_filter_reads_the_whole_posts_table(index: Index, name: str, limit: i
 
 
 @pytest.mark.parametrize("name", BROAD)
-def test_broad_filters_page_off_an_index_without_sorting(index: Index, name: str) -> None:
+def test_broad_filters_page_off_an_index_without_sorting(sqlite_index: Index, name: str) -> None:
     sql, params = lookup_sql(Filters(**FILTERS[name]), limit=50)
-    plan = _plan(index, sql, params)
+    plan = _plan(sqlite_index, sql, params)
     assert not [step for step in plan if "TEMP B-TREE" in step], f"{name}: {plan}"
 
 
-def test_the_plan_check_catches_a_full_scan(index: Index) -> None:
+def test_the_plan_check_catches_a_full_scan(sqlite_index: Index) -> None:
     """The same check on a condition no index serves (the author column) does see the scan."""
-    plan = _plan(index, "SELECT * FROM posts WHERE author = ? ORDER BY key", ["x"])
+    plan = _plan(sqlite_index, "SELECT * FROM posts WHERE author = ? ORDER BY key", ["x"])
     assert [step for step in plan if re.match(r"SCAN (posts|p)\b(?!_)", step)]
 
 
@@ -179,8 +196,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
                           timeout=120)
 
 
-def test_cli_limit_and_offset(index: Index) -> None:
-    archive = str(index.archive_dir)
+def test_cli_limit_and_offset(sqlite_index: Index) -> None:
+    archive = str(sqlite_index.archive_dir)
     full = _cli("lookup", "-d", archive, "--platform", "twitter", "--format", "json")
     page = _cli("lookup", "-d", archive, "--platform", "twitter", "--limit", "5", "--offset", "10", "--format", "json")
     assert full.returncode == 0 and page.returncode == 0, page.stderr

@@ -42,6 +42,15 @@ def translate(sql: str) -> str:
     return _TOKEN_RE.sub(replace, sql)
 
 
+def _no_nul(params: Params | None) -> Params:
+    """The parameters with NUL, which PostgreSQL text cannot hold, as U+FFFD."""
+    if params is None:
+        return []
+    if isinstance(params, dict):
+        return {k: v.replace("\x00", "\ufffd") if isinstance(v, str) else v for k, v in params.items()}
+    return [v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in params]
+
+
 def unreachable(url: str, exc: BaseException) -> IndexError_:
     """The error for a server that refused, dropped or never answered the connection."""
     return IndexError_(f"cannot use the PostgreSQL index at {place(url)}: {scrub(str(exc), url)} "
@@ -68,7 +77,7 @@ class Database(Connection):
 
     def execute(self, sql: str, params: Params | None = None) -> psycopg.Cursor[Any]:
         try:
-            return self.conn.execute(translate(sql), params if params is not None else [])  # type: ignore[arg-type]
+            return self.conn.execute(translate(sql), _no_nul(params))  # type: ignore[arg-type]
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             if isinstance(exc, psycopg.errors.LockNotAvailable):
                 raise IndexError_(f"cannot write to the PostgreSQL index at {place(self.url)}: another process "
@@ -78,7 +87,7 @@ class Database(Connection):
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         try:
             with self.conn.cursor() as cursor:
-                cursor.executemany(translate(sql), rows)  # type: ignore[arg-type]
+                cursor.executemany(translate(sql), [_no_nul(row) for row in rows])  # type: ignore[arg-type]
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise unreachable(self.url, exc) from None
 

@@ -20,7 +20,7 @@ import logging
 from archiver.errors import IndexError_
 from archiver.index.postgres.connection import Database
 from archiver.index.postgres.url import place
-from archiver.index.sql.search import FTS_CONFIG, POSTS_TSVECTOR
+from archiver.index.sql.search import FTS_CONFIG, posts_tsvector
 from archiver.times import utc_now
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,9 @@ _V5 = (
     f"CREATE INDEX posts_status_order ON posts (status, {_LOOKUP_ORDER})",
     f"CREATE INDEX posts_platform_order ON posts (platform, {_LOOKUP_ORDER})",
     f"CREATE INDEX posts_order ON posts ({_LOOKUP_ORDER})",
-    f"CREATE INDEX posts_fts ON posts USING GIN (({POSTS_TSVECTOR.format(table='posts')}))",
+    # A time range: PostgreSQL's B-tree cannot skip the leading "is it known" column of posts_order.
+    "CREATE INDEX posts_dated ON posts (posted_start, key) WHERE posted_start IS NOT NULL",
+    f"CREATE INDEX posts_fts ON posts USING GIN (({posts_tsvector('posts')}))",
     f"""CREATE TABLE citations (
         article_id BIGINT NOT NULL REFERENCES articles (id), post BIGINT NOT NULL REFERENCES posts (id),
         kind {_T} NOT NULL, evidence {_T}, first_seen {_T} NOT NULL, UNIQUE (article_id, post))""",
@@ -104,15 +106,16 @@ _V5 = (
 # Version number: its DDL. Append only: never edit a version that has shipped, add the next one.
 MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5}
 SCHEMA_VERSION = max(MIGRATIONS)
-# Every table of the index, parents before children (the order a copy fills them in).
-TABLES = ("articles", "posts", "key_aliases", "citations", "captures", "observations", "records", "media", "runs")
 # Columns the database computes itself (a copy never writes them).
-GENERATED = {"posts": ("title",)}
+GENERATED: dict[str, tuple[str, ...]] = {"posts": ("title",)}
 
 
 def schema_version(db: Database) -> int:
     """The version the database holds (0: no index in it yet)."""
-    row = db.execute("SELECT to_regclass('archiver_schema') IS NOT NULL").fetchone()
+    # Read from the catalog table itself, not `to_regclass`: a backend's catalog cache may still
+    # remember the table as missing after another process created it while this one waited for the lock.
+    row = db.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+                     "AND tablename = 'archiver_schema')").fetchone()
     if not row or not row[0]:
         return 0
     found = db.execute("SELECT max(version) FROM archiver_schema").fetchone()

@@ -27,5 +27,5 @@ class Dialect:
 
 SQLITE = Dialect("sqlite", known_time="(posts.posted_start IS NULL) = 0", no_limit=-1, like="LIKE",
                  text_match=fts5_match)
-POSTGRES = Dialect("postgresql", known_time="(posts.posted_start IS NULL) = false", no_limit=None, like="ILIKE",
+POSTGRES = Dialect("postgresql", known_time="posts.posted_start IS NOT NULL", no_limit=None, like="ILIKE",
                    text_match=tsquery_match)

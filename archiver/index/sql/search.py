@@ -28,13 +28,35 @@ _UNSPACED_RE = re.compile(
     r"[\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\u0e00-\u0e7f\u1000-\u109f]"
 )
 
+# Characters both full-text indexes treat as spaces. FTS5's unicode61 splits words at every character
+# that is not a letter or digit; PostgreSQL's parser instead keeps URLs, hosts, e-mail addresses,
+# versions and (in the C locale) any non-ASCII character inside its tokens, so "twitter" would not
+# find "pic.twitter.com/x". PostgreSQL gets the post's text and the query with these characters
+# turned into spaces: ASCII punctuation, and the Unicode spaces, quotes, dashes and CJK punctuation
+# posts use most.
+SEPARATORS = ("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+              "\u00a0\u00ab\u00bb\u00a1\u00bf\u00b7\u2010\u2011\u2012\u2013\u2014\u2015\u2018\u2019\u201a\u201c"
+              "\u201d\u201e\u2022\u2026\u2039\u203a\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+              "\u2009\u200a\u200b\u202f\u205f\u3000\u3001\u3002\u300c\u300d\uff01\uff0c\uff1f")
+_SPACES = str.maketrans(SEPARATORS, " " * len(SEPARATORS))
+_SEPARATORS_SQL = "'" + SEPARATORS.replace("'", "''") + "'"
+_SPACES_SQL = "'" + " " * len(SEPARATORS) + "'"
+
+
+def _spaced(column: str) -> str:
+    """SQL: the column's text with `SEPARATORS` turned into spaces."""
+    return f"translate(coalesce({column}, ''), {_SEPARATORS_SQL}, {_SPACES_SQL})"
+
+
 # PostgreSQL's text search configuration for posts: 'simple' (lower case, no stemming, no stop
 # words) with diacritics removed from words first (`unaccent`), as FTS5's `remove_diacritics` does.
 FTS_CONFIG = "archiver_fts"
 # What PostgreSQL's full-text index holds for a post: its text, author and handle. The expression
 # index of the schema and the condition of a lookup are the same text, so the planner uses the one for the other.
-POSTS_TSVECTOR = (f"to_tsvector('{FTS_CONFIG}'::regconfig, coalesce({{table}}.text, '') || ' ' || "
-                  "coalesce({table}.author, '') || ' ' || coalesce({table}.handle, ''))")
+def posts_tsvector(table: str) -> str:
+    """SQL: the `tsvector` of the post's text, author and handle (the schema's index expression)."""
+    columns = " || ' ' || ".join(_spaced(f"{table}.{column}") for column in ("text", "author", "handle"))
+    return f"to_tsvector('{FTS_CONFIG}'::regconfig, {columns})"
 
 
 def fts_searchable(term: Term) -> bool:
@@ -60,10 +82,11 @@ def tsquery_lexeme(word: str) -> str:
 
 def tsquery_match(table: str, term: Term) -> tuple[str, list[str]]:
     """PostgreSQL: the posts whose `tsvector` matches the term (a phrase; its last word a prefix)."""
-    document = POSTS_TSVECTOR.format(table=table)
+    document = posts_tsvector(table)
+    words = term.text.translate(_SPACES).strip()
     if not term.prefix:
-        return f"{document} @@ phraseto_tsquery('{FTS_CONFIG}', ?)", [term.text]
-    head, _, last = term.text.rpartition(" ")
+        return f"{document} @@ phraseto_tsquery('{FTS_CONFIG}', ?)", [words]
+    head, _, last = words.rpartition(" ")
     if not head.strip():
         return f"{document} @@ to_tsquery('{FTS_CONFIG}', ?)", [tsquery_lexeme(last)]
     return (f"{document} @@ tsquery_phrase(phraseto_tsquery('{FTS_CONFIG}', ?), to_tsquery('{FTS_CONFIG}', ?))",

@@ -1,0 +1,52 @@
+"""`archiver index migrate|copy`: bring an index's schema up to date, and move an index between
+the archive's SQLite file and PostgreSQL (both ways). Registered on the main app by cli.py; the
+shared helpers of cli.py are imported when a command runs."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from .cli_options import ArchiveDirOpt
+
+app = typer.Typer(name="index", help="Manage the index itself: migrate its schema, copy it to another database.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  rich_markup_mode=None)
+
+IndexUrlOpt = Annotated[str | None, typer.Option(
+    "--index", metavar="URL", envvar="ARCHIVER_INDEX",
+    help="The index's PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE); default: the archive's own SQLite file.")]
+
+
+@app.command()
+def migrate(index: IndexUrlOpt = None, archive_dir: ArchiveDirOpt = None) -> None:
+    """Create the index or bring its schema to the current version (workers starting together migrate once)."""
+    from .cli import EXIT_USAGE, _archive_dir, _call, _fail
+    from .index.transfer import Location, migrate_index
+
+    if index is not None and archive_dir is not None:
+        _fail("give --index or --archive-dir, not both", EXIT_USAGE)
+    where = Location(_archive_dir(archive_dir), index)
+    name, version = _call(lambda: migrate_index(where))
+    typer.echo(f"archiver: index {name} at schema version {version}", err=True)
+
+
+@app.command()
+def copy(
+    source: Annotated[str, typer.Option("--from", metavar="SRC",
+                                        help="The index to copy: an archive folder, its archive.db, or a postgresql:// URL.")],
+    destination: Annotated[str, typer.Option("--to", metavar="DST",
+                                             help="Where to copy it: an archive folder, its archive.db, or a postgresql:// URL.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace a destination that already holds an index.")] = False,
+) -> None:
+    """Copy every row of an index (ids, keys, timestamps kept) into another, SQLite or PostgreSQL; the
+    destination is written completely or not at all. Prints the rows copied per table (JSON)."""
+    from .cli import _call, _write
+    from .index.transfer import copy_index, locate
+
+    src, dst = _call(lambda: locate(source)), _call(lambda: locate(destination))
+    counts = _call(lambda: copy_index(src, dst, force=force))
+    _write(json.dumps(counts) + "\n")
+    typer.echo(f"archiver: copied {sum(counts.values())} row(s) from {src.name} to {dst.name}", err=True)

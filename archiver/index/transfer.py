@@ -1,0 +1,187 @@
+"""Moving an index between backends (`archiver index copy`) and bringing one up to date
+(`archiver index migrate`).
+
+A copy keeps every table's rows as they are: ids, keys, timestamps, JSON text. It refuses a
+destination that already holds anything unless forced, and leaves nothing half-written: into
+PostgreSQL it is one transaction (a forced copy empties the tables in that same transaction); into
+SQLite it writes a new file beside the destination and renames it over it once complete.
+Each database keeps its full-text index itself (SQLite's triggers, PostgreSQL's expression index)
+and derives `posts.title` from the copied columns.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archiver.errors import ArchiverError, IndexError_, UsageError
+from archiver.layout import DB_NAME
+
+# Every table of an index, parents before children (the order a copy fills them in).
+TABLES = ("articles", "posts", "key_aliases", "citations", "captures", "observations", "records", "media", "runs")
+_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where an index is: the archive folder of a SQLite index, or a PostgreSQL URL."""
+
+    archive_dir: Path
+    url: str | None = None
+
+    @property
+    def name(self) -> str:
+        from archiver.index import index_name
+
+        return index_name(self.archive_dir, self.url) if self.url else str(self.archive_dir / DB_NAME)
+
+
+def locate(text: str) -> Location:
+    """An archive folder, its `archive.db`, or a postgresql:// URL, as a `Location`."""
+    from archiver.index.postgres.url import is_postgres
+
+    if is_postgres(text):
+        return Location(Path("."), text)
+    if "://" in text:
+        raise UsageError(f"{text.split('://')[0]}:// is not an index; give an archive folder, its {DB_NAME}, "
+                         "or a postgresql:// URL")
+    path = Path(text)
+    if path.name == DB_NAME and not path.is_dir():
+        return Location(path.parent)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} is not an archive folder nor its {DB_NAME}")
+    return Location(path)
+
+
+def migrate_index(where: Location) -> tuple[str, int]:
+    """Create the index or bring its schema to the current version; its name and that version."""
+    from archiver.index import open_index
+
+    with open_index(where.archive_dir, url=where.url) as index:
+        db: Any = index.db  # type: ignore[attr-defined]
+        if where.url is None:
+            from archiver.index.sqlite.schema import schema_version
+        else:
+            from archiver.index.postgres.schema import schema_version  # type: ignore[assignment]
+        return where.name, schema_version(db)
+
+
+def _columns(db: Any, table: str) -> list[str]:
+    return [column[0] for column in db.execute(f"SELECT * FROM {table} LIMIT 0").description]
+
+
+def _rows(db: Any, sql: str) -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of `sql` in batches (a SQLite cursor is read as it goes)."""
+    cursor = db.execute(sql)
+    while batch := cursor.fetchmany(_BATCH):
+        yield [tuple(row) for row in batch]
+
+
+def count_rows(db: Any) -> dict[str, int]:
+    """How many rows each table of the index holds."""
+    return {table: int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for table in TABLES}
+
+
+def _fill(source: Any, destination: Any, *, generated: dict[str, tuple[str, ...]], name: str) -> dict[str, int]:
+    """Copy every table's rows (inside the destination's open transaction); the counts copied."""
+    counts: dict[str, int] = {}
+    for table in TABLES:
+        wanted = set(_columns(destination, table)) - set(generated.get(table, ()))
+        columns = [c for c in _columns(source, table) if c in wanted]
+        names = ", ".join(f'"{c}"' for c in columns)
+        insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})"
+        counts[table] = 0
+        try:
+            for batch in _rows(source, f"SELECT {names} FROM {table}"):
+                destination.executemany(insert, batch)
+                counts[table] += len(batch)
+        except ArchiverError:
+            raise
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise IndexError_(f"cannot copy table {table} into {name}: {first}; nothing was written") from exc
+    return counts
+
+
+def _refuse_full(db: Any, name: str) -> None:
+    full = [table for table, count in count_rows(db).items() if count]
+    if full:
+        raise UsageError(f"{name} already holds an index ({', '.join(full)} not empty): pass --force to replace "
+                         "it, or copy to an empty destination")
+
+
+def copy_index(source: Location, destination: Location, *, force: bool = False) -> dict[str, int]:
+    """Copy every row of the source index into the destination (created and migrated as needed);
+    the number of rows copied per table. UsageError for a non-empty destination without `force`."""
+    from archiver.index import open_index
+
+    if source == destination:
+        raise UsageError(f"--from and --to are the same index ({source.name})")
+    with open_index(source.archive_dir, create=False, url=source.url) as reader:
+        db: Any = reader.db  # type: ignore[attr-defined]
+        if destination.url is not None:
+            return _into_postgres(db, destination, force=force)
+        return _into_sqlite(db, destination, force=force)
+
+
+def _into_postgres(source: Any, destination: Location, *, force: bool) -> dict[str, int]:
+    from archiver.index.postgres.schema import GENERATED, open_database
+
+    assert destination.url is not None
+    db = open_database(destination.url)
+    try:
+        with db.atomic():
+            if force:
+                db.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
+            else:
+                _refuse_full(db, destination.name)
+            counts = _fill(source, db, generated=GENERATED, name=destination.name)
+            # New rows continue after the copied ids.
+            for table in TABLES:
+                if "id" in _columns(db, table):
+                    db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                               f"coalesce(max(id), 0) + 1, false) FROM {table}")
+    finally:
+        db.close()
+    return counts
+
+
+def _into_sqlite(source: Any, destination: Location, *, force: bool) -> dict[str, int]:
+    from archiver.index.sqlite.schema import open_database
+    from archiver.modes import ensure_file
+    from archiver.warcstore.files import fsync_dir
+
+    folder = destination.archive_dir
+    target = folder / DB_NAME
+    if target.exists() and not force and target.stat().st_size > 0:
+        existing = open_database(target, create=False)
+        try:
+            _refuse_full(existing, str(target))
+        finally:
+            existing.close()
+    folder.mkdir(parents=True, exist_ok=True)
+    temp = folder / f".{DB_NAME}.copy-{os.getpid()}"
+    temp.unlink(missing_ok=True)
+    ensure_file(temp)
+    try:
+        db = open_database(temp)
+        try:
+            with db.atomic():
+                counts = _fill(source, db, generated={}, name=str(target))
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to rename
+        finally:
+            db.close()
+    except BaseException:
+        for left in (temp, Path(f"{temp}-wal"), Path(f"{temp}-shm")):
+            left.unlink(missing_ok=True)
+        raise
+    # The old index's write-ahead log must not be applied to the new file.
+    for side in (Path(f"{target}-wal"), Path(f"{target}-shm")):
+        side.unlink(missing_ok=True)
+    os.replace(temp, target)
+    fsync_dir(folder)
+    return counts
