@@ -93,4 +93,6 @@ class ScrubFilter(logging.Filter):
         clean = scrub(message, self.secrets)
         if clean != message:
             record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:  # a traceback (-vv) is text too: formatted once, here
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info), self.secrets)
         return True

@@ -42,6 +42,14 @@ def test_log_lines_never_show_the_password() -> None:
         "postgresql://u:s3cr%40t@h/db", "password s3cr@t refused"), None)
     assert ScrubFilter(dsn_secrets("postgresql://u:s3cr%40t@h/db")).filter(record)
     assert record.getMessage() == "index postgresql://u:REDACTED@h/db failed: password REDACTED refused"
+    try:
+        raise ValueError("bad conninfo: password=s3cr@t")
+    except ValueError:
+        traced = logging.LogRecord("archiver", logging.DEBUG, __file__, 1, "internal error", (), sys.exc_info())
+    ScrubFilter(["s3cr@t"]).filter(traced)
+    shown = logging.Formatter().format(traced)
+    assert "password=REDACTED" in shown and "Traceback" in shown
+    _no_secret(shown)
 
 
 @pytest.mark.parametrize("command", ["lookup", "show", "report", "verify", "run", "archive", "export"])
