@@ -10,7 +10,11 @@ run. The server drops it when that connection ends, so a holder that dies frees 
 its process is killed (the kernel closes the socket), and for a machine that vanished once the
 server finds the connection dead (its `tcp_keepalives_idle`, or `client_connection_check_interval`,
 bound how long that takes). A server that ends idle sessions (`idle_session_timeout`) would end the
-lock with them: leave it off for the role that runs archiver.
+lock with them: leave it off for the role that runs archiver. While the run goes on, a thread
+checks the lock's connection (every `keep_every` seconds): one the server dropped (a restart) is
+opened again and the lock taken again, or, should another run have taken it meanwhile, that run is
+named in an error line (this run still finishes its work: captures and index writes are safe to
+overlap, only wasteful).
 
 Its key is the pair (a fixed namespace of its own, the schema the URL's connection works in), so
 unrelated applications sharing the database, the index's own advisory locks (migrations, writes:
@@ -25,8 +29,10 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import socket
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -41,6 +47,7 @@ if TYPE_CHECKING:
     from psycopg import Connection
 
 LOCK_NAME = ".lock"
+log = logging.getLogger(__name__)
 
 
 class ArchiveLock:
@@ -104,6 +111,7 @@ class ArchiveLock:
 
 # The first key of the advisory lock: the same for every archiver, unlikely for anything else.
 LOCK_NAMESPACE = zlib.crc32(b"archiver run lock") & 0x7FFFFFFF
+KEEP_EVERY = 30.0  # seconds between checks that the lock's connection is still there
 
 
 def _compact(stamp: str) -> str:
@@ -122,13 +130,18 @@ class IndexLock:
     Connecting fails with a one-line IndexError_ naming the index's server and database, never the
     password."""
 
-    def __init__(self, url: str, *, wait: bool = False, poll: float = 0.5, timeout: float | None = None) -> None:
+    def __init__(self, url: str, *, wait: bool = False, poll: float = 0.5, timeout: float | None = None,
+                 keep_every: float = KEEP_EVERY) -> None:
         self.url = url
         self.wait = wait
         self.poll = poll
         self.timeout = timeout
+        self.keep_every = keep_every
         self._conn: Connection[Any] | None = None
         self._key = 0
+        self._me = ""
+        self._stop = threading.Event()
+        self._keeper: threading.Thread | None = None
 
     @property
     def label(self) -> str:
@@ -147,10 +160,11 @@ class IndexLock:
         except (psycopg.Error, ValueError) as e:
             raise unreachable(self.url, e) from None
 
-    def holder(self) -> str:
+    def holder(self, conn: Connection[Any] | None = None) -> str:
         """Who holds the lock, as the holder's connection names itself."""
-        assert self._conn is not None
-        row = self._conn.execute(
+        conn = conn or self._conn
+        assert conn is not None
+        row = conn.execute(
             "SELECT a.application_name, l.pid, a.client_addr FROM pg_locks l "
             "LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
             "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
@@ -166,10 +180,12 @@ class IndexLock:
         where = f" from {addr}" if addr else ""
         return f"PostgreSQL session {backend}{where}"
 
-    def _try(self) -> bool:
-        assert self._conn is not None
-        got = self._conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, self._key)).fetchone()
-        return bool(got and got[0])
+    def _try(self, conn: Connection[Any]) -> bool:
+        got = conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_NAMESPACE, self._key)).fetchone()
+        if got and got[0]:
+            conn.execute("SELECT set_config('application_name', %s, false)", (self._me[:63],))
+            return True
+        return False
 
     def acquire(self) -> None:
         import psycopg
@@ -179,13 +195,14 @@ class IndexLock:
             schema = conn.execute("SELECT current_schema()").fetchone()
             self._key = zlib.crc32(str(schema[0] if schema else "").encode()) & 0x7FFFFFFF
             start = time.monotonic()
-            while not self._try():
+            while True:
+                self._me = f"archiver:{os.getpid()}:{_compact(iso_seconds())}:{socket.gethostname()}"
+                if self._try(conn):
+                    break
                 if not self.wait or (self.timeout is not None and time.monotonic() - start > self.timeout):
                     raise LockHeld(f"another run holds the lock on the {self.label} ({self.holder()}); "
                                    "wait for it to finish or pass --wait")
                 time.sleep(self.poll)
-            me = f"archiver:{os.getpid()}:{_compact(iso_seconds())}:{socket.gethostname()}"
-            conn.execute("SELECT set_config('application_name', %s, false)", (me[:63],))
         except psycopg.Error as e:
             from .index.postgres.url import scrub
 
@@ -194,8 +211,55 @@ class IndexLock:
         except BaseException:
             self.release()
             raise
+        self._stop.clear()
+        self._keeper = threading.Thread(target=self._keep, name="archiver-run-lock", daemon=True)
+        self._keeper.start()
+
+    def _keep(self) -> None:
+        """Check the lock's connection now and then (see `check`)."""
+        lost = False
+        while not self._stop.wait(self.keep_every):
+            lost = self.check(lost)
+
+    def check(self, lost: bool = False) -> bool:
+        """Whether the lock is lost now: its connection answers, or a new one took the lock again
+        (said once); `lost` says whether it was lost at the last check, so each change is said once."""
+        import psycopg
+
+        try:
+            assert self._conn is not None
+            self._conn.execute("SELECT 1")
+            return False
+        except psycopg.Error:
+            pass
+        try:
+            conn = self._connect()
+        except IndexError_:
+            if not lost:
+                log.warning("the run lock on the %s was lost with its connection; taking it again once the "
+                            "server answers", self.label)
+            return True
+        try:
+            if self._try(conn):
+                old, self._conn = self._conn, conn
+                if old is not None:
+                    old.close()
+                log.warning("the run lock on the %s was lost with its connection (a server restart?) and is "
+                            "held again", self.label)
+                return False
+            if not lost:
+                log.error("the run lock on the %s was lost with its connection, and another run holds it now "
+                          "(%s): the two runs overlap until this one ends", self.label, self.holder(conn))
+        except psycopg.Error:
+            pass
+        conn.close()
+        return True
 
     def release(self) -> None:
+        self._stop.set()
+        if self._keeper is not None and self._keeper is not threading.current_thread():
+            self._keeper.join()
+            self._keeper = None
         # Closing the connection ends the session, and with it the lock.
         if self._conn is not None:
             conn, self._conn = self._conn, None

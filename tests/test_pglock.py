@@ -10,7 +10,9 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -164,3 +166,62 @@ def test_run_wait_proceeds_once_the_holder_lets_go(postgres_url: str, tmp_path: 
         assert '"articles": 0' in r.stdout
     finally:
         p.wait(30)
+
+
+def _held_by(url: str) -> list[str]:
+    import psycopg
+
+    from archiver.lock import LOCK_NAMESPACE
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        return [r[0] for r in conn.execute(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = %s", (LOCK_NAMESPACE,))]
+
+
+def _drop_lock_sessions(url: str) -> None:
+    import psycopg
+
+    from archiver.lock import LOCK_NAMESPACE
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' "
+                     "AND l.classid::bigint = %s", (LOCK_NAMESPACE,))
+
+
+def _until(check: Any, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds  # a generous bound on a background thread, not a timing
+    while not check():
+        assert time.monotonic() < deadline, "gave up waiting"
+        time.sleep(0.05)
+
+
+def test_a_dropped_lock_connection_takes_the_lock_again(postgres_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    with IndexLock(postgres_url, keep_every=0.1):
+        me = f"archiver:{os.getpid()}:"
+        assert [n[:len(me)] for n in _held_by(postgres_url)] == [me]
+        _drop_lock_sessions(postgres_url)  # as a server restart would
+        _until(lambda: [n[:len(me)] for n in _held_by(postgres_url)] == [me])
+        with pytest.raises(LockHeld):
+            IndexLock(postgres_url).acquire()
+    assert _held_by(postgres_url) == []
+    assert "is held again" in caplog.text
+
+
+def test_a_lock_taken_by_another_run_meanwhile_is_named(postgres_url: str, tmp_path: Path,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    with IndexLock(postgres_url, keep_every=3600) as mine:
+        _drop_lock_sessions(postgres_url)
+        p = _holder(postgres_url, 60, tmp_path / "released")  # another run takes it in between
+        try:
+            assert mine.check() is True  # what the keeper thread does every keep_every seconds
+            assert "another run holds it now" in caplog.text and f"pid {p.pid} on" in caplog.text
+            caplog.clear()
+            assert mine.check(lost=True) is True
+            assert caplog.text == ""  # said once
+        finally:
+            p.kill()
+            p.wait()
+        _until(lambda: _held_by(postgres_url) == [])  # the killed holder's session ends
+        assert mine.check(lost=True) is False  # free again: taken
+        assert "is held again" in caplog.text
