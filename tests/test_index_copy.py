@@ -178,3 +178,5 @@ def test_cli_copy_and_migrate(request: pytest.FixtureRequest, tmp_path: Path) ->
     assert len(down.stderr.strip().splitlines()) == 1
     both = runner.invoke(app, ["index", "migrate", "--index", url, "-d", str(tmp_path)])
     assert both.exit_code == 2
+    local = runner.invoke(app, ["index", "migrate", "-d", str(tmp_path / "new")])
+    assert local.exit_code == 0 and f"{tmp_path / 'new' / 'archive.db'} at schema version 5" in local.stderr
