@@ -80,7 +80,9 @@ def answers(index: Any) -> dict[str, Any]:
             "counts": count_rows(index.db)}
 
 
-def test_sqlite_to_postgresql_and_back_keeps_every_row(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def test_sqlite_to_postgresql_and_back_keeps_every_row(request: pytest.FixtureRequest, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("archiver.index.transfer._BATCH", 2)  # tables are read in several batches
     url = postgres_database(request, migrated=False)
     with open_index(tmp_path / "one") as index:
         populate(index)
