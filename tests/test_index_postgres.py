@@ -125,22 +125,29 @@ def test_other_urls_are_usage_errors() -> None:
         open_index(Path("."), url="mysql://u:pw@h/db")
 
 
-def test_a_server_stopped_mid_run_is_an_index_error(request: pytest.FixtureRequest) -> None:
+def test_a_server_stopped_mid_run_is_an_index_error_and_a_restart_is_survived(request: pytest.FixtureRequest) -> None:
     url = postgres_database(request)
     server = request.getfixturevalue("postgres_server")
-    index = open_index(Path("."), url=url)
-    try:
+    with open_index(Path("."), url=url) as index:
         key = index.upsert_post(tweet(1, text="kept"))
         server.stop()
-        with pytest.raises(IndexError_, match=r"cannot use the PostgreSQL index at 127\.0\.0\.1:\d+/archiver_"):
-            index.observe(key, "live")
-        with pytest.raises(IndexError_):
-            index.lookup(Filters())
-    finally:
-        index.close()
+        try:
+            with pytest.raises(IndexError_, match=r"cannot use the PostgreSQL index at 127\.0\.0\.1:\d+/archiver_"):
+                index.observe(key, "live")
+            with pytest.raises(IndexError_):
+                index.lookup(Filters())
+        finally:
+            server.start()
+        # The same index object goes on once the server is back (a worker outlives a restart).
+        index.observe(key, "live")
+        assert [(row.key, row.status) for row in index.lookup(Filters())] == [("twitter:1", "live")]
+        server.stop()
         server.start()
+        assert [row.key for row in index.lookup(Filters())] == ["twitter:1"]  # a read meets the dropped connection
+        with index.transaction():
+            index.observe(key, "deleted")
     with open_index(Path("."), url=url) as again:  # nothing committed was lost
-        assert [row.key for row in again.lookup(Filters())] == ["twitter:1"]
+        assert [(row.key, row.status) for row in again.lookup(Filters())] == [("twitter:1", "deleted")]
 
 
 def test_translate_error_names_a_driver_error() -> None:

@@ -5,6 +5,8 @@ literal `%` doubled. `translate` rewrites a statement once (cached), leaving quo
 identifiers as they are. The connection is in autocommit mode, as the SQLite connection behaves: a
 write outside a transaction is committed at once; `BEGIN` opens one. A server that cannot be
 reached, or goes away mid-run, is an `IndexError_` naming host:port/database, never the password.
+A connection the server dropped is opened again by the next statement outside a transaction (a
+long-lived worker outlives a server restart); a transaction it cut short stays failed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from archiver.index.sql.connection import Connection, Params
 _TOKEN_RE = re.compile(r"""('(?:[^']|'')*')|("(?:[^"]|"")*")|(\?)|(?<![:\w]):([A-Za-z_]\w*)|(%)""")
 _OPEN = (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR, pq.TransactionStatus.ACTIVE)
 CONNECT_TIMEOUT_S = 10
+_SAFE_AGAIN = ("BEGIN", "SELECT", "WITH", "EXPLAIN")
 
 
 @lru_cache(maxsize=1024)
@@ -62,27 +65,66 @@ class Database(Connection):
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.conn = self._connect()
+        self._begun = False  # a BEGIN was sent and no COMMIT or ROLLBACK yet
+
+    def _connect(self) -> psycopg.Connection[Any]:
         try:
-            self.conn = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                                        application_name="archiver")
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                                   application_name="archiver")
         except psycopg.Error as exc:
-            raise unreachable(url, exc) from None
+            raise unreachable(self.url, exc) from None
 
     def close(self) -> None:
         self.conn.close()
 
     @property
     def in_transaction(self) -> bool:
+        if self.conn.broken:
+            self._begun = False  # the server ended it: nothing left to roll back
+            return False
         return self.conn.info.transaction_status in _OPEN
 
+    def _reconnect(self, sql: str) -> None:
+        """A new connection when the server dropped the old one, unless a transaction was cut short."""
+        starts = sql.lstrip()[:5].upper() == "BEGIN"
+        if self._begun and not starts:
+            raise IndexError_(f"the PostgreSQL index at {place(self.url)} closed the connection in the middle "
+                              "of a transaction; it was rolled back")
+        self.conn.close()
+        self.conn = self._connect()
+        self._begun = False
+
     def execute(self, sql: str, params: Params | None = None) -> psycopg.Cursor[Any]:
+        if self.conn.broken:
+            self._reconnect(sql)
+        word = sql.lstrip()[:8].upper()
         try:
-            return self.conn.execute(translate(sql), _no_nul(params))  # type: ignore[arg-type]
+            cursor = self._run(sql, params)
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            if isinstance(exc, psycopg.errors.LockNotAvailable):
-                raise IndexError_(f"cannot write to the PostgreSQL index at {place(self.url)}: another process "
-                                  "held its write lock too long, try again") from None
-            raise unreachable(self.url, exc) from None
+            # A read or a BEGIN outside a transaction may meet a connection the server dropped
+            # since the last statement (a restart): it is sent once more on a new connection.
+            if not (self.conn.broken and not self._begun and word.startswith(_SAFE_AGAIN)):
+                raise self._named(exc) from None
+            self._reconnect(sql)
+            try:
+                cursor = self._run(sql, params)
+            except (psycopg.OperationalError, psycopg.InterfaceError) as again:
+                raise self._named(again) from None
+        if word.startswith("BEGIN"):
+            self._begun = True
+        elif word.startswith(("COMMIT", "ROLLBACK")) and not word.startswith("ROLLBACK T"):
+            self._begun = False
+        return cursor
+
+    def _run(self, sql: str, params: Params | None) -> psycopg.Cursor[Any]:
+        return self.conn.execute(translate(sql), _no_nul(params))  # type: ignore[arg-type]
+
+    def _named(self, exc: BaseException) -> IndexError_:
+        if isinstance(exc, psycopg.errors.LockNotAvailable):
+            return IndexError_(f"cannot write to the PostgreSQL index at {place(self.url)}: another process "
+                               "held its write lock too long, try again")
+        return unreachable(self.url, exc)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         try:
@@ -95,6 +137,16 @@ class Database(Connection):
         cursor = self.execute(sql, params)
         names = [column.name for column in cursor.description or ()]
         return (dict(zip(names, row, strict=True)) for row in cursor.fetchall())
+
+    def batches(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        # A server-side cursor lives in a transaction: a read-only one of its own, or the one open.
+        try:
+            with self.conn.transaction(), self.conn.cursor(name="archiver_batches") as cursor:
+                cursor.execute(translate(sql))
+                while batch := cursor.fetchmany(size):
+                    yield batch
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise self._named(exc) from None
 
     def insert_id(self, sql: str, params: Params | None = None) -> int:
         row = self.execute(f"{sql.rstrip()} RETURNING id", params).fetchone()
