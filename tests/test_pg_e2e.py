@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -176,3 +177,47 @@ def test_verify_checks_the_folder_against_the_postgresql_index(runs: Any) -> Non
     r = cli(web, "verify", "--index", url, archive=damaged)
     assert r.returncode == 1, r.stderr
     assert shot.name in r.stdout and "1 problem" in r.stderr
+
+
+def test_postgresql_stopped_mid_run_is_named_and_the_next_run_completes(tmp_path: Path, postgres_server: Any) -> None:
+    from tests.e2e import ROOT, lookup
+
+    url = postgres_server.database()
+    with FakeWeb(tmp_path / "web") as web:
+        slow = web.drip("/2024/slow-pg.html", 1_000_000, 100_000)
+        seeds = tmp_path / "seeds"
+        seeds.mkdir()
+        (seeds / "news.urls").write_text(f"{site.ARTICLE_FLOOD.url}\n{slow}\n")
+        archive = tmp_path / "archive"
+        args = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir", str(archive),
+                "--index", url, "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem)]
+        p = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 120  # a generous bound for the run to be reading the slow page
+            while sum(web.streamed("/2024/slow-pg.html")) < 100_000:
+                assert time.monotonic() < deadline and p.poll() is None, "the run never read the slow page"
+                time.sleep(0.05)
+            postgres_server.stop()
+            _out, err = p.communicate(timeout=300)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            if postgres_server.proc is None:
+                postgres_server.start()
+        assert p.returncode == 1, err
+        assert "cannot use the PostgreSQL index at 127.0.0.1:" in err and "Traceback" not in err
+        web.drip("/2024/slow-pg.html", 200_000, 10_000_000)  # the next run gets it quickly
+        again = cli(web, "run", "--seeds", str(seeds), "--format", "json", "--index", url, archive=archive)
+        assert again.returncode == 0, again.stderr
+        v = cli(web, "verify", "--index", url, archive=archive)
+        assert v.returncode == 0, v.stdout + v.stderr
+        # The flood story's posts, each captured once across the two runs (the deleted one with its
+        # Wayback copy too); the stopped run's row is closed.
+        rows = lookup(web, archive, "--index", url)
+        assert {row["key"]: sorted(c["source"] for c in row["captures"]) for row in rows} == {
+            f"twitter:{site.TWEET_PHOTO.id}": ["live"],
+            f"twitter:{site.TWEET_VIDEO.id}": ["live"],
+            f"twitter:{site.TWEET_DELETED.id}": ["live", "wayback"],
+            f"youtube:{site.YOUTUBE.id}": ["live"],
+        }
