@@ -260,13 +260,17 @@ class IndexLock:
         if self._keeper is not None and self._keeper is not threading.current_thread():
             self._keeper.join()
             self._keeper = None
-        # Closing the connection ends the session, and with it the lock.
+        # Unlocked first: the server ends a closed session a moment later, and a run starting at
+        # once must find the lock free. Closing ends the session, and the lock with it, anyway.
         if self._conn is not None:
             conn, self._conn = self._conn, None
             try:
-                conn.close()
+                if not conn.closed:
+                    conn.execute("SELECT pg_advisory_unlock_all()")
             except Exception:  # a server already gone has dropped the lock too
                 pass
+            finally:
+                conn.close()
 
     def __enter__(self) -> IndexLock:
         self.acquire()
