@@ -20,16 +20,17 @@ if TYPE_CHECKING:
 def archive(specs: list[str], archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
             recapture: bool = False, max_bytes: int = DEFAULT_MAX_BYTES,
             progress: Callable[[str], None] | None = None, limits: Limits | None = None,
-            pages_in_flight: int | None = None) -> ArchiveSummary:
-    """Archive every source under the archive's lock, as a row of the index's `runs` (`''` or a
+            pages_in_flight: int | None = None, index_url: str | None = None) -> ArchiveSummary:
+    """Archive every source under the run lock, as a row of the index's `runs` (`''` or a
     malformed URL: a usage error, at once); `max_bytes` is also the cap of every body;
-    `pages_in_flight` pages are captured at once (None: the default)."""
+    `pages_in_flight` pages are captured at once (None: the default); `index_url` names the index
+    (None: the archive's own SQLite file)."""
     from .pipeline.run import archive_sources
     from .sources import check_specs
 
     check_specs(specs)
     return archive_sources(specs, archive_dir, net, timeout=timeout, recapture=recapture, max_bytes=max_bytes,
-                           progress=progress, limits=limits, pages_in_flight=pages_in_flight)
+                           progress=progress, limits=limits, pages_in_flight=pages_in_flight, index_url=index_url)
 
 
 __all__ = ["ArchiveSummary", "ArticleOutcome", "archive"]

@@ -4,7 +4,7 @@ Exit codes, the same for every command:
   0  everything done
   1  partly failed: each failure is named on stderr, the rest was still done
   2  usage error, or nothing could be read at all
-  3  another run holds the archive's lock
+  3  another run holds the archive's lock (or the PostgreSQL index's, with --index)
   130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM (128 + the signal's number); `archive` and `run`
             first finish the capture at hand, write their summary and close their run row
 """
@@ -30,6 +30,7 @@ from .cli_options import (
     DateOpt,
     FetchDeadlineOpt,
     HandleOpt,
+    IndexOpt,
     KindChoice,
     MapHostOpt,
     MaxBytesOpt,
@@ -59,14 +60,33 @@ app = typer.Typer(
 
 T = TypeVar("T")
 _STATE: dict[str, bool] = {"quiet": False}  # set by the --quiet global option
+_SECRETS: list[str] = []  # the --index URL's password: never printed, in messages or log lines
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
 
 def _fail(message: str, code: int) -> NoReturn:
     from .output import one_line
+    from .redact import scrub
 
-    typer.echo(f"archiver: {one_line(message)}", err=True)
+    typer.echo(f"archiver: {one_line(scrub(message, _SECRETS))}", err=True)
     raise typer.Exit(code)
+
+
+def _index_url(value: str | None) -> str | None:
+    """The --index URL (None: the archive's own SQLite file); its password kept out of every line printed."""
+    if not value:
+        return None
+    from .index.postgres.url import is_postgres, redact
+    from .redact import ScrubFilter, dsn_secrets
+
+    _SECRETS[:] = dsn_secrets(value)
+    for handler in logging.getLogger().handlers:
+        if _SECRETS and not any(isinstance(f, ScrubFilter) for f in handler.filters):
+            handler.addFilter(ScrubFilter(_SECRETS))
+    if not is_postgres(value):
+        _fail(f"--index {redact(value)}: not a PostgreSQL URL; give postgresql://USER@HOST:PORT/DB, "
+              "or leave --index out for the archive's own SQLite index", EXIT_USAGE)
+    return value
 
 
 def _safe_log_lines() -> None:
@@ -228,6 +248,7 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
 def archive(
     sources: Annotated[list[str], typer.Argument(help="Articles: HTML or text files, directories, '-' or URLs.", show_default=False)],
     archive_dir: ArchiveDirOpt = None,
+    index: IndexOpt = None,
     map_host: MapHostOpt = None,
     ca_bundle: CaBundleOpt = None,
     proxy: ProxyOpt = None,
@@ -250,13 +271,14 @@ def archive(
     from .archive import archive as run_archive
     from .sources import expand
 
+    index_url = _index_url(index)
     net = _net(map_host, ca_bundle, proxy, allow_private, trusted=sources)
     limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
     STOP.install()  # a signal: finish the capture at hand, then stop with a summary
     with _progress(total=len(list(expand(sources)))) as progress:
         summary = _call(lambda: run_archive(sources, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress,
-                                            limits=limits, pages_in_flight=pages_in_flight))
+                                            limits=limits, pages_in_flight=pages_in_flight, index_url=index_url))
     raise typer.Exit(_print_summary(summary, format))
 
 
@@ -264,9 +286,10 @@ def archive(
 def run(
     seeds: Annotated[Path, typer.Option("--seeds", help="Folder (or file) of seeds: *.urls lists, RSS/Atom feeds, sitemaps, articles.")] = Path("seeds"),
     archive_dir: ArchiveDirOpt = None,
+    index: IndexOpt = None,
     recheck_after: Annotated[str, typer.Option("--recheck-after", help="Re-check held posts last checked longer ago than this (30m, 12h, 7d).")] = "7d",
     concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=16, help="Worker processes, each with its own Chromium (plan on a few hundred MB each): articles, then the posts they cite, are shared among them, each post captured once. Politeness is per process, so a host may see up to N requests at once. 1 runs everything in this process.")] = 1,
-    wait: Annotated[bool, typer.Option("--wait", help="If another run holds the archive, wait for it instead of exiting with code 3.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If another run holds the archive (or the PostgreSQL index), wait for it instead of exiting with code 3.")] = False,
     map_host: MapHostOpt = None,
     ca_bundle: CaBundleOpt = None,
     proxy: ProxyOpt = None,
@@ -290,6 +313,7 @@ def run(
     from .runs import run as run_job
     from .seeds import parse_duration, read_seeds
 
+    index_url = _index_url(index)
     net = _net(map_host, ca_bundle, proxy, allow_private)
     limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
     after = _call(lambda: parse_duration(recheck_after))
@@ -305,7 +329,8 @@ def run(
     with _progress(total=total) as progress:
         summary = _call(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
                                         timeout=timeout, concurrency=concurrency, progress=progress,
-                                        limits=limits, pages_in_flight=pages_in_flight, broker=broker))
+                                        limits=limits, pages_in_flight=pages_in_flight, index_url=index_url,
+                                        broker=broker))
     raise typer.Exit(_print_summary(summary, format))
 
 
@@ -315,9 +340,15 @@ def _filters(**kw: Any):  # type: ignore[no-untyped-def]
     return _call(lambda: Filters(**kw))
 
 
-def _open_index(archive_dir: Path):  # type: ignore[no-untyped-def]
+def _open_index(archive_dir: Path, url: str | None = None):  # type: ignore[no-untyped-def]
     from .errors import UsageError
     from .index import index_exists, index_name, index_unusable, open_index
+
+    if url is not None:  # an unreachable server is the index's own one line (IndexError_)
+        if (reason := _call(lambda: index_unusable(archive_dir, url))) is not None:
+            _fail(f"{reason}: archive something with this --index first, `archiver index copy` an archive.db "
+                  "into it, or check the URL", EXIT_USAGE)
+        return _call(lambda: open_index(archive_dir, create=False, url=url))
 
     if index_unusable(archive_dir) is not None:  # verify (and the WARC reader) only then: lookup starts fast
         from .verify import REINDEX_HINT, index_absent
@@ -333,6 +364,7 @@ def _open_index(archive_dir: Path):  # type: ignore[no-untyped-def]
 @app.command()
 def lookup(
     archive_dir: ArchiveDirOpt = None,
+    index: IndexOpt = None,
     handle: HandleOpt = None, date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None,
     platform: PlatformOpt = None, text: TextOpt = None, status: StatusOpt = None, article: ArticleOpt = None,
     captured_since: CapturedSinceOpt = None,
@@ -355,8 +387,8 @@ def lookup(
     d = _archive_dir(archive_dir)
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
-    with _open_index(d) as index:
-        rows = [row.to_dict() for row in _call(lambda: index.lookup(filters, limit=limit, offset=offset))]
+    with _open_index(d, _index_url(index)) as db:
+        rows = [row.to_dict() for row in _call(lambda: db.lookup(filters, limit=limit, offset=offset))]
     _write(render(rows, format.value, fields=LOOKUP_FIELDS,
                   table_columns=("handle", "posted_at", "status", "platform", "post_id", "text", "reason")))
     typer.echo(f"archiver: {len(rows)} post(s)", err=True)
@@ -366,6 +398,7 @@ def lookup(
 def show(
     post: Annotated[str, typer.Argument(help="A post URL, key (twitter:123) or ID.", show_default=False)],
     archive_dir: ArchiveDirOpt = None,
+    index: IndexOpt = None,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
 ) -> None:
     """Print one post with its whole status history, captures and the articles citing it.
@@ -377,8 +410,8 @@ def show(
     from .output import dumps, printable
 
     d = _archive_dir(archive_dir)
-    with _open_index(d) as index:
-        found = _call(lambda: index.show(post))
+    with _open_index(d, _index_url(index)) as db:
+        found = _call(lambda: db.show(post))
     if found is None:
         _fail(f"{post}: not in the archive at {d}; try `archiver lookup` to list what is held", EXIT_USAGE)
     if format is OutFormat.json:
@@ -411,6 +444,7 @@ def _plain(v: Any) -> str:
 def export(
     out: Annotated[Path, typer.Option("--output", "-o", help="OUT.wacz for a WACZ bundle, OUT.warc.gz for one WARC.", show_default=False)],
     archive_dir: ArchiveDirOpt = None,
+    index: IndexOpt = None,
     handle: HandleOpt = None, date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None,
     platform: PlatformOpt = None, text: TextOpt = None, status: StatusOpt = None, article: ArticleOpt = None,
     captured_since: CapturedSinceOpt = None,
@@ -428,8 +462,8 @@ def export(
     d = _archive_dir(archive_dir)
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
-    with _open_index(d) as index:
-        summary = _call(lambda: export_selection(index, d, filters, out, include_credentials=include_credentials,
+    with _open_index(d, _index_url(index)) as db:
+        summary = _call(lambda: export_selection(db, d, filters, out, include_credentials=include_credentials,
                                                  allow_damaged=allow_damaged))
     _write(f"{out}\n")
     for line in summary.left_out:
@@ -440,8 +474,9 @@ def export(
 
 
 @app.command()
-def verify(archive_dir: ArchiveDirOpt = None) -> None:
-    """Check that every indexed WARC record and screenshot is present and intact.
+def verify(archive_dir: ArchiveDirOpt = None, index: IndexOpt = None) -> None:
+    """Check that every indexed WARC record and screenshot is present and intact, and that every WARC
+    record is indexed (with --index, the archive folder's WARCs against that index).
 
     Example:
 
@@ -451,11 +486,12 @@ def verify(archive_dir: ArchiveDirOpt = None) -> None:
     from .verify import index_absent, verify_without_index
 
     d = _archive_dir(archive_dir)
-    if index_absent(d):  # WARCs without a usable archive.db: say so, do not call them intact
+    url = _index_url(index)
+    if url is None and index_absent(d):  # WARCs without a usable archive.db: say so, do not call them intact
         problems, checked = _call(lambda: verify_without_index(d))
     else:
-        with _open_index(d) as index:
-            problems, checked = _call(lambda: verify_selection(index, d))
+        with _open_index(d, url) as db:
+            problems, checked = _call(lambda: verify_selection(db, d))
     from .output import one_line
 
     for p in problems:
@@ -470,6 +506,7 @@ def verify(archive_dir: ArchiveDirOpt = None) -> None:
 def reindex(
     archive_dir: ArchiveDirOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an index that is healthy and not empty.")] = False,
+    index: IndexOpt = None,
 ) -> None:
     """Rebuild archive.db from the archive's WARC files (after it was lost or damaged).
 
@@ -481,6 +518,9 @@ def reindex(
     from .reindex import reindex as run_reindex
 
     d = _archive_dir(archive_dir)
+    if _index_url(index) is not None:
+        _fail("reindex rebuilds the archive's own SQLite index only: run it without --index (and without "
+              "ARCHIVER_INDEX), then `archiver index copy` the rebuilt archive.db into PostgreSQL", EXIT_USAGE)
     summary = _call(lambda: run_reindex(d, force=force))
     for gap in summary.gaps:
         typer.echo(f"archiver: not rebuilt: {gap}", err=True)
@@ -492,6 +532,7 @@ def reindex(
 def report(
     out: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
     archive_dir: ArchiveDirOpt = None,
+    index: IndexOpt = None,
     handle: HandleOpt = None, date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None,
     platform: PlatformOpt = None, text: TextOpt = None, status: StatusOpt = None, article: ArticleOpt = None,
     captured_since: CapturedSinceOpt = None,
@@ -507,8 +548,8 @@ def report(
     d = _archive_dir(archive_dir)
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
-    with _open_index(d) as index:
-        rows = _call(lambda: index.lookup(filters))
+    with _open_index(d, _index_url(index)) as db:
+        rows = _call(lambda: db.lookup(filters))
     _call(lambda: write_report(rows, d, out))
     _write(f"{out}\n")
     typer.echo(f"archiver: report of {len(rows)} post(s) written to {out}", err=True)

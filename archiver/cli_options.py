@@ -28,6 +28,13 @@ ArchiveDirOpt = Annotated[
     typer.Option("--archive-dir", "-d", metavar="DIR", help="The archive (default: $ARCHIVER_HOME, else ./archives)."),
 ]
 
+IndexOpt = Annotated[
+    str | None,
+    typer.Option("--index", envvar="ARCHIVER_INDEX", metavar="URL", show_default=False,
+                 help="The index: postgresql://USER@HOST:PORT/DB, shared by runs on several machines "
+                      "(default: the archive's own SQLite file, archive.db). Env: ARCHIVER_INDEX."),
+]
+
 
 class OutFormat(str, Enum):
     table = "table"

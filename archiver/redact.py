@@ -8,6 +8,7 @@ looks them up exactly.
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import urlsplit, urlunsplit
 
@@ -58,3 +59,40 @@ def redact_url(url: str) -> str:
 def redact_text(text: str) -> str:
     """`text` with every http(s) URL in it redacted (titles often are, or hold, a URL)."""
     return re.sub(r"https?://[^\s\"'<>]+", lambda m: redact_url(m.group()), text)
+
+
+def dsn_secrets(url: str) -> list[str]:
+    """The passwords a database URL carries (userinfo, `password=`), as typed and percent-decoded."""
+    from urllib.parse import unquote
+
+    found: list[str] = []
+    try:
+        found.append(urlsplit(url).password or "")
+    except ValueError:
+        pass
+    found += re.findall(r"(?i)(?:^|[?&;\s])password\s*=\s*([^&;#\s]+)", url)
+    return sorted({s for p in found for s in (p, unquote(p)) if s}, key=len, reverse=True)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """`text` with each of `secrets` replaced by REDACTED (a driver's message may quote them)."""
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+class ScrubFilter(logging.Filter):
+    """A log handler's filter: its lines never show `secrets` (the list may be filled later)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = scrub(message, self.secrets)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:  # a traceback (-vv) is text too: formatted once, here
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info), self.secrets)
+        return True

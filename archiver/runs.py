@@ -1,6 +1,7 @@
 """`run`: a scheduled pass over a seeds folder — new articles captured, held posts re-checked.
 
-Safe under cron: one run at a time (the archive lock, exit 3 or --wait), WARC
+Safe under cron: one run at a time (the run lock: the archive folder's, or the PostgreSQL index's
+when the run writes to one; exit 3 or --wait), WARC
 files recovered to their last complete record before anything is written, and every capture's
 index rows committed only after its WARC records are on disk, so a killed run is resumed by the
 next one without duplicates.
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from .interrupt import STOP
 from .limits import Limits
-from .lock import ArchiveLock
+from .lock import ArchiveLock, IndexLock, run_lock
 from .pipeline.summary import ArchiveSummary
 from .seeds import read_seeds
 from .times import iso_seconds
@@ -36,10 +37,11 @@ log = logging.getLogger(__name__)
 def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timedelta = timedelta(days=7),
         wait: bool = False, timeout: float = 30.0, concurrency: int = 1,
         progress: Callable[[str], None] | None = None, limits: Limits | None = None,
-        pages_in_flight: int | None = None, broker: str | None = None) -> ArchiveSummary:
+        pages_in_flight: int | None = None, broker: str | None = None,
+        index_url: str | None = None) -> ArchiveSummary:
     """Archive what the seeds list, then re-check held posts whose last check is older than recheck_after;
     `pages_in_flight` pages at once in this process (None: the default), or over the cluster
-    behind `broker`."""
+    behind `broker`. `index_url` names the index (None: the archive's own SQLite file)."""
     seed_list = read_seeds(seeds)
     # The operator's own URL lists are trusted as given; links read from feeds are content.
     net = net.trusting(seed_list.trusted)
@@ -51,16 +53,19 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
 
         check_broker_url(broker)
 
-    with locked(archive_dir, wait=wait):
+    with locked(archive_dir, wait=wait, index_url=index_url):
         return execute("run", seed_list.sources, archive_dir, net, plan=Plan(recheck_after=recheck_after),
                        problems=seed_list.problems, workers=concurrency, timeout=timeout, limits=limits,
-                       progress=progress, pages_in_flight=pages_in_flight, broker=broker)
+                       progress=progress, pages_in_flight=pages_in_flight, index_url=index_url,
+                       broker=broker)
 
 
 @contextmanager
-def locked(archive_dir: Path, *, wait: bool = False) -> Iterator[ArchiveLock]:
-    """The archive's lock; SIGINT/SIGTERM while waiting for it (`wait`) stop the wait at once."""
-    lock = ArchiveLock(archive_dir, wait=wait)
+def locked(archive_dir: Path, *, wait: bool = False,
+           index_url: str | None = None) -> Iterator[ArchiveLock | IndexLock]:
+    """The run lock (the PostgreSQL index's when `index_url` names one, else the archive folder's);
+    SIGINT/SIGTERM while waiting for it (`wait`) stop the wait at once."""
+    lock = run_lock(archive_dir, index_url, wait=wait)
     with STOP.raising():
         lock.acquire()
     try:

@@ -12,7 +12,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 
 _NET_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
             "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "ARCHIVER_MAP_HOST",
-            "ARCHIVER_CA_BUNDLE", "ARCHIVER_PROXY", "ARCHIVER_HOME")
+            "ARCHIVER_CA_BUNDLE", "ARCHIVER_PROXY", "ARCHIVER_HOME", "ARCHIVER_INDEX")
 
 
 @pytest.fixture(autouse=True)

@@ -183,8 +183,9 @@ class PipelineJob:
     """
 
     def __init__(self, archive_dir: Path, net: NetOptions, timeout: float, limits: Limits | None = None,
-                 recapture: bool = False) -> None:
+                 recapture: bool = False, index_url: str | None = None) -> None:
         self.archive_dir = archive_dir
+        self.index_url = index_url
         self.net = net
         self.timeout = timeout
         self.limits = limits
@@ -197,7 +198,8 @@ class PipelineJob:
         # A WARC prefix of its own: two workers never race for the same file name. The browser
         # starts with the worker, so a Chromium that cannot start is the pool's start-up error.
         session = Session(self.archive_dir, self.net, timeout=self.timeout,
-                          warc_prefix=f"archiver-w{worker}", limits=self.limits, lazy_browser=False)
+                          warc_prefix=f"archiver-w{worker}", limits=self.limits, lazy_browser=False,
+                          index_url=self.index_url)
         self._session = session.__enter__()
         self._handlers = Handlers(self._session, recapture=self.recapture, progress=self._say)
 
@@ -225,13 +227,14 @@ class ProcessPoolExecutor(Waves):
 
     def __init__(self, archive_dir: Path, net: NetOptions, workers: int, *, timeout: float = 30.0,
                  limits: Limits | None = None, recapture: bool = False,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None, index_url: str | None = None) -> None:
         from ..workers import WorkerPool
 
         super().__init__()
         self.archive_dir = archive_dir
         self.net = net
-        self._pool: WorkerPool = WorkerPool(PipelineJob(archive_dir, net, timeout, limits, recapture), workers,
+        self._pool: WorkerPool = WorkerPool(PipelineJob(archive_dir, net, timeout, limits, recapture, index_url),
+                                            workers,
                                             progress=progress, should_stop=lambda: STOP.signum)
         self._closed = False
 

@@ -78,12 +78,12 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
             limits: Limits | None = None, progress: Callable[[str], None] | None = None,
             pages_in_flight: int | None = None, broker: str | None = None,
             index_url: str | None = None) -> ArchiveSummary:
-    """Run `specs` as the `command` row of `runs`; the caller holds the archive's lock.
+    """Run `specs` as the `command` row of `runs`; the caller holds the run lock.
 
-    `broker`: over the workers of a cluster (`archiver worker`) behind that Redis URL, writing to
-    the index at `index_url` (None: the archive's own SQLite file). `workers` > 1:
+    `broker`: over the workers of a cluster (`archiver worker`) behind that Redis URL. `workers` > 1:
     over that many worker processes, one page at a time each; otherwise in this process with up to
-    `pages_in_flight` pages captured at once in its one browser (None: the default, `PAGES_IN_FLIGHT`)."""
+    `pages_in_flight` pages captured at once in its one browser (None: the default, `PAGES_IN_FLIGHT`).
+    `index_url` names the index every process writes to (None: the archive's own SQLite file)."""
     from ..runs import recorded_run
 
     pages_in_flight = pages_in_flight_for(workers, pages_in_flight)
@@ -107,14 +107,14 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
             from ..index import open_index
 
             # The parent's index is opened (and migrated) before any worker opens its own.
-            index = stack.enter_context(open_index(archive_dir))
+            index = stack.enter_context(open_index(archive_dir, url=index_url))
             record = stack.enter_context(recorded_run(index, command))
             executor = stack.enter_context(ProcessPoolExecutor(
                 archive_dir, net, workers, timeout=timeout, limits=limits, recapture=plan.recapture,
-                progress=progress))
+                progress=progress, index_url=index_url))
         else:
             session = stack.enter_context(Session(archive_dir, net, timeout=timeout, limits=limits,
-                                                  pages_in_flight=pages_in_flight))
+                                                  pages_in_flight=pages_in_flight, index_url=index_url))
             index = session.index
             record = stack.enter_context(recorded_run(index, command))
             if pages_in_flight > 1:
@@ -288,11 +288,13 @@ def phase_posts(answers: Sequence[tuple[PostTask, Answer]], summary: ArchiveSumm
 
 def archive_sources(specs: list[str], archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
                     recapture: bool = False, max_bytes: int, progress: Callable[[str], None] | None = None,
-                    limits: Limits | None = None, pages_in_flight: int | None = None) -> ArchiveSummary:
-    """`archive`: every source under the archive's lock, in this process; `max_bytes` caps every body."""
+                    limits: Limits | None = None, pages_in_flight: int | None = None,
+                    index_url: str | None = None) -> ArchiveSummary:
+    """`archive`: every source under the run lock, in this process; `max_bytes` caps every body;
+    `index_url` names the index (None: the archive's own SQLite file)."""
     from ..runs import locked
 
     limits = replace(limits or Limits(), max_bytes=max_bytes)
-    with locked(archive_dir):
+    with locked(archive_dir, index_url=index_url):
         return execute("archive", specs, archive_dir, net, plan=Plan(recapture=recapture), timeout=timeout,
-                       limits=limits, progress=progress, pages_in_flight=pages_in_flight)
+                       limits=limits, progress=progress, pages_in_flight=pages_in_flight, index_url=index_url)
