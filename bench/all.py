@@ -1,6 +1,6 @@
 """Every performance ratio in one run: each bench script in turn, then the lines that carry a ratio.
 
-Usage: .venv/bin/python bench/all.py [--quick] [--only scan,lookup,archive,flight,export] [--before DIR]
+Usage: .venv/bin/python bench/all.py [--quick] [--only scan,lookup,archive,flight,export,scale] [--before DIR]
 
 Runs, one after the other (never two at once, so they do not take CPU from each other), each as a
 process of its own:
@@ -11,7 +11,10 @@ process of its own:
 - bench/archive.py  archive of the three-tweet article vs the plain-load and networkidle floors;
 - bench/flight.py   20 articles: --concurrency 1 vs 2 vs --pages-in-flight N, peak PSS of the whole
                     tree, of Python and of the browser; a re-run of 50 held articles;
-- bench/export.py   archiver export vs wacz create over the same WARC; verify s/GB.
+- bench/export.py   archiver export vs wacz create over the same WARC; verify s/GB;
+- bench/scale.py    captures/minute with 1, 2 and 3 `archiver worker` processes (own Redis and
+                    PostgreSQL) vs one local run, and CPU-seconds, memory, PostgreSQL statements,
+                    Redis commands and bytes per capture.
 
 Each script prints its own full report (each side interleaved, best and median of its rounds) as it
 goes (`--before DIR`, a checkout of an earlier archiver, is handed to the scan, archive and
@@ -42,6 +45,8 @@ BENCHES: dict[str, tuple[list[str], list[str], str]] = {
     "flight": (["--rounds", "3"], ["--rounds", "1", "--articles", "6", "--pages", "2", "--held", "10"],
                r"^\d+ articles|^configuration|^--|^before|^re-run"),
     "export": (["--rounds", "3"], ["--rounds", "1", "--posts", "40"], r"^archive:|x$|s/GB|GB"),
+    "scale": (["--rounds", "3"], ["--rounds", "1", "--articles", "6", "--workers", "1,2"],
+              r"^\d+ articles|^configuration|^local|^\d+ workers?|^ +Redis|per capture"),
 }
 
 

@@ -1,0 +1,359 @@
+"""Captures per minute with 1, 2 and 3 `archiver worker` processes against one on one machine, and
+what each capture costs: CPU-seconds, memory, PostgreSQL statements, Redis commands, bytes written.
+
+Usage: .venv/bin/python bench/scale.py [--rounds 3] [--articles 30] [--workers 1,2,3]
+
+Starts its own throwaway services, as the tests do (tests/services.py): a Redis (append-only,
+`appendfsync always`) and a PostgreSQL (fsync off) with `pg_stat_statements` preloaded, both on
+loopback, and the impersonating web (tests/fakeweb). The articles are news pages made for the bench
+(bench/flight.py's `make_articles`: each embeds two or three of the fake web's tweets, every third its
+YouTube video), so posts are shared between articles and each is captured once per run.
+
+Configurations, interleaved within each round (the order reversed every other round):
+
+- `local`: `archiver run` with the archive's SQLite index, no broker: the baseline;
+- `N worker(s)`: N `archiver worker --concurrency 1 --index postgresql://…` processes, started and
+  ready before the clock starts, and `archiver run --broker … --index …` as the scheduler. Each
+  configuration of each round gets a fresh archive folder, a fresh database and an emptied Redis.
+
+Figures, per configuration, best and median of the rounds where two are given:
+
+- captures: rows of the index's `captures` table (articles and posts captured) after the run;
+  captures/minute over the scheduler's (or the local run's) wall time;
+- CPU-seconds per capture. Workers: utime+stime+cutime+cstime summed over every live process of each
+  worker's tree (main process, pool process, Playwright's driver, every Chromium process) read from
+  /proc when the scheduler starts and when it ends, the difference (a process that ends meanwhile is
+  counted through its parent's cutime/cstime once reaped). The scheduler and the local run: the same
+  sum over their trees, sampled every 0.2 s while they run, the largest value (their last fraction
+  of a second excepted). Not getrusage(RUSAGE_CHILDREN): Chromium and Playwright's driver are not
+  all reaped by the process that started them, and getrusage found less than half of a local run's
+  CPU. The servers apart: PostgreSQL's postmaster tree from /proc as for workers; Redis's `INFO cpu`;
+- peak memory: the peak summed PSS of each worker's process tree (bench/flight.py's `Watch`,
+  sampled every 50 ms), the largest worker's and the sum over workers;
+- PostgreSQL statements per capture: `pg_stat_statements` calls in the configuration's database
+  between the scheduler's start and end (BEGIN and COMMIT included), and of them the write
+  transactions: calls of `pg_advisory_xact_lock`, which every write transaction of the index takes;
+- Redis commands per capture: `INFO stats` total_commands_processed between the same two moments
+  (idle polling of the workers included: it is part of the cost), and the most called commands;
+- bytes written per capture: the WARC files (`*.warc.gz`) and everything else in the archive folder
+  but the index and the browser's profile (screenshots, media).
+
+Every worker is stopped by PID (SIGTERM, then SIGKILL to what is left of its tree) at the end of
+its configuration and on any error; the services are stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from archiver.watchdog import descendants  # noqa: E402
+from bench.flight import Watch, make_articles  # noqa: E402
+from tests.cluster import Workers  # noqa: E402
+from tests.fakeweb import FakeWeb  # noqa: E402
+from tests.services import PostgresServer, RedisServer  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+LOCAL = "local (SQLite, no broker)"
+
+
+def tree_cpu(root: int | None) -> float:
+    """CPU-seconds of `root` and its live descendants, their reaped children included."""
+    if root is None:
+        return 0.0
+    total = 0
+    for pid in [root, *descendants(root)]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        except (OSError, ValueError, IndexError):
+            pass
+    return total / TICK
+
+
+class CpuWatch:
+    """The largest tree_cpu(root) seen, sampled every 0.2 s until stopped: the CPU-seconds a process
+    tree used while it ran, its last fraction of a second and its exit excepted."""
+
+    def __init__(self, root: int) -> None:
+        self.root = root
+        self.seconds = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.seconds = max(self.seconds, tree_cpu(self.root))
+            self._stop.wait(0.2)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def start_postgres() -> tuple[PostgresServer, bool]:
+    """The bench's PostgreSQL, with pg_stat_statements when the server has it (True then)."""
+    server = PostgresServer()
+    lib = server.bindir.parent / "lib" / "pg_stat_statements.so"
+    if lib.exists():
+        with open(server.data / "postgresql.conf", "a") as conf:
+            conf.write("\nshared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track_utility = on\n")
+    server.start()
+    if not lib.exists():
+        return server, False
+    import psycopg
+
+    with psycopg.connect(server.admin_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    return server, True
+
+
+def pg_calls(pg: PostgresServer, url: str) -> Counter[str]:
+    """pg_stat_statements calls in `url`'s database, per kind of statement."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    out: Counter[str] = Counter()
+    with psycopg.connect(pg.admin_url, autocommit=True) as conn:
+        rows = conn.execute("SELECT s.query, s.calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid"
+                            " WHERE d.datname = %s", [name]).fetchall()
+    for query, calls in rows:
+        kind = "advisory lock" if "pg_advisory" in query else (query.split() or ["?"])[0].upper()
+        out[kind] += calls
+    return out
+
+
+def redis_stats(client: Any) -> tuple[int, Counter[str], float]:
+    """(commands processed, calls per command, CPU-seconds) of the bench's Redis so far."""
+    info = client.info("all")
+    calls = Counter({k.removeprefix("cmdstat_"): v["calls"] for k, v in info.items() if k.startswith("cmdstat_")})
+    return int(info["total_commands_processed"]), calls, float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def archive_bytes(folder: Path) -> tuple[int, int]:
+    """(bytes of WARC files, bytes of every other file but the index and the browser's profile)."""
+    warc = other = 0
+    for path in folder.rglob("*"):
+        if not path.is_file() or ".browser" in path.relative_to(folder).parts or path.name.startswith("archive.db"):
+            continue
+        if path.name.endswith((".warc.gz", ".warc.gz.open")):
+            warc += path.stat().st_size
+        else:
+            other += path.stat().st_size
+    return warc, other
+
+
+def count_captures(folder: Path, url: str | None) -> int:
+    if url is None:
+        with sqlite3.connect(folder / "archive.db") as conn:
+            return int(conn.execute("SELECT count(*) FROM captures").fetchone()[0])
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM captures").fetchone()
+        return int(row[0]) if row else 0
+
+
+Sample = dict[str, Any]  # one configuration's figures in one round
+
+
+def scheduler(web: FakeWeb, seeds: Path, folder: Path, extra: list[str]) -> tuple[float, float, dict[str, Any]]:
+    """The cluster's scheduler (`archiver run` with `extra`): wall seconds, CPU-seconds of its tree, summary."""
+    cmd = [sys.executable, "-m", "archiver.cli", "-q", "run", "--seeds", str(seeds), "--recheck-after", "3650d",
+           "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem), "--archive-dir", str(folder),
+           "--format", "json", *extra]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cpu = CpuWatch(proc.pid)
+    try:
+        out, err = proc.communicate(timeout=3600)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # the bench's own child, by its PID
+        proc.communicate()
+        raise
+    finally:
+        cpu.stop()
+    took = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"archiver run {' '.join(extra[:1])} exited {proc.returncode}: {err[-2000:]}")
+    return took, cpu.seconds, json.loads(out)
+
+
+def run_local(web: FakeWeb, seeds: Path, folder: Path) -> Sample:
+    folder.mkdir(parents=True)
+    # Watch needs the PID: the process is run here rather than through scheduler().
+    cmd = [sys.executable, "-m", "archiver.cli", "-q", "run", "--seeds", str(seeds), "--recheck-after", "3650d",
+           "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem), "--archive-dir", str(folder),
+           "--format", "json"]
+    cmd_start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watch, cpu = Watch(proc.pid), CpuWatch(proc.pid)
+    try:
+        out, err = proc.communicate(timeout=3600)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # the bench's own child, by its PID
+        proc.communicate()
+        raise
+    finally:
+        watch.stop()
+        cpu.stop()
+    took = time.perf_counter() - cmd_start
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"archiver run exited {proc.returncode}: {err[-2000:]}")
+    warc, other = archive_bytes(folder)
+    return dict(seconds=took, captures=count_captures(folder, None), cpu=cpu.seconds, sched_cpu=0.0,
+                  pss_max=watch.peak_kib, pss_sum=watch.peak_kib, warc=warc, other=other, summary=json.loads(out))
+
+
+def run_cluster(web: FakeWeb, seeds: Path, folder: Path, n: int, redis: RedisServer, client: Any,
+                pg: PostgresServer, statements: bool) -> Sample:
+    url = pg.database()
+    client.flushall()  # answers and claims are keyed by run and task: a fresh database restarts their ids
+    with Workers(web, redis.url, folder, n, "--index", url) as workers:
+        workers.wait_ready(timeout=300)
+        roots = [p.pid for p in workers.procs]
+        watches = [Watch(pid) for pid in roots]
+        try:
+            pg_root = pg.server_pid()
+            cpu0 = sum(tree_cpu(pid) for pid in roots)
+            pg_cpu0 = tree_cpu(pg_root)
+            cmds0, calls0, rcpu0 = redis_stats(client)
+            stmts0 = pg_calls(pg, url) if statements else Counter()
+            took, sched_cpu, summary = scheduler(web, seeds, folder, ["--broker", redis.url, "--index", url])
+            stmts1 = pg_calls(pg, url) if statements else Counter()
+            cmds1, calls1, rcpu1 = redis_stats(client)
+            cpu1 = sum(tree_cpu(pid) for pid in roots)
+            pg_cpu1 = tree_cpu(pg_root)
+        finally:
+            for w in watches:
+                w.stop()
+    warc, other = archive_bytes(folder)
+    return dict(seconds=took, captures=count_captures(folder, url), cpu=cpu1 - cpu0 + sched_cpu, sched_cpu=sched_cpu,
+                  pss_max=max(w.peak_kib for w in watches), pss_sum=sum(w.peak_kib for w in watches),
+                  warc=warc, other=other, summary=summary, pg=stmts1 - stmts0, pg_cpu=pg_cpu1 - pg_cpu0,
+                  redis=cmds1 - cmds0, redis_calls=calls1 - calls0, redis_cpu=rcpu1 - rcpu0)
+
+
+def per_minute(s: Sample) -> float:
+    return float(s["captures"]) / s["seconds"] * 60
+
+
+def statuses(s: Sample) -> str:
+    return json.dumps({p["key"]: p["status"] for p in s["summary"]["results"]}, sort_keys=True)
+
+
+def report(samples: dict[str, list[Sample]], statements: bool, articles: int) -> None:
+    base = samples[LOCAL]
+    base_best, base_med = max(map(per_minute, base)), statistics.median(map(per_minute, base))
+    load = os.getloadavg()
+    caps = base[0]["captures"]
+    print(f"\n{articles} articles, {caps} captures a run (index `captures` rows: articles and posts), "
+          f"{len(base)} round(s) interleaved; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
+          f"{os.cpu_count()} CPUs")
+    print(f"\n{'configuration':26s} {'captures/min best':>17s} {'median':>7s}  {'x local (best/median)':>21s}  "
+          f"{'wall s best':>11s}")
+    for name, ss in samples.items():
+        rates = [per_minute(s) for s in ss]
+        same = "" if all(statuses(s) == statuses(base[0]) for s in ss) else "  STATUSES DIFFER FROM LOCAL"
+        counts = {s["captures"] for s in ss}
+        odd = "" if counts == {caps} else f"  CAPTURES {sorted(counts)}"
+        print(f"{name:26s} {max(rates):17.1f} {statistics.median(rates):7.1f}  "
+              f"{max(rates) / base_best:9.2f}x / {statistics.median(rates) / base_med:5.2f}x  "
+              f"{min(s['seconds'] for s in ss):11.1f}{same}{odd}")
+
+    print("\nper capture (median of the rounds):")
+    print(f"{'configuration':26s} {'CPU-s all':>9s} {'of which':>9s} {'x local':>7s} {'PG CPU-s':>8s} "
+          f"{'Redis CPU-s':>11s} {'PSS MiB max/sum':>15s} {'WARC KiB':>8s} {'other KiB':>9s}")
+    base_cpu = statistics.median(s["cpu"] / s["captures"] for s in base)
+    for name, ss in samples.items():
+        def med(key: str, ss: list[Sample] = ss) -> float:
+            return statistics.median(float(s.get(key, 0)) / s["captures"] for s in ss)
+        cpu = med("cpu")
+        sched = f"sch {med('sched_cpu'):.2f}" if name != LOCAL else ""
+        pss = f"{max(s['pss_max'] for s in ss) / 1024:.0f}/{max(s['pss_sum'] for s in ss) / 1024:.0f}"
+        pgc = f"{med('pg_cpu'):.3f}" if name != LOCAL else "-"
+        rc = f"{med('redis_cpu'):.4f}" if name != LOCAL else "-"
+        print(f"{name:26s} {cpu:9.2f} {sched:>9s} {cpu / base_cpu:6.2f}x {pgc:>8s} {rc:>11s} {pss:>15s} "
+              f"{med('warc') / 1024:8.0f} {med('other') / 1024:9.0f}")
+
+    print("\nPostgreSQL statements and Redis commands per capture (median of the rounds):")
+    for name, ss in samples.items():
+        if name == LOCAL:
+            continue
+        redis = statistics.median(s["redis"] / s["captures"] for s in ss)
+        top = sum((s["redis_calls"] for s in ss), Counter()).most_common(6)
+        rounds = len(ss)
+        top_s = ", ".join(f"{k} {v / rounds / ss[0]['captures']:.1f}" for k, v in top)
+        if statements:
+            total = statistics.median(sum(s["pg"].values()) / s["captures"] for s in ss)
+            writes = statistics.median(s["pg"]["advisory lock"] / s["captures"] for s in ss)
+            kinds = sum((s["pg"] for s in ss), Counter()).most_common(7)
+            kinds_s = ", ".join(f"{k} {v / rounds / ss[0]['captures']:.1f}" for k, v in kinds)
+            print(f"{name:26s} PostgreSQL {total:6.1f} statements ({writes:.2f} write transactions): {kinds_s}")
+        else:
+            print(f"{name:26s} PostgreSQL: pg_stat_statements is not installed here: not counted")
+        print(f"{'':26s} Redis      {redis:6.1f} commands: {top_s}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--articles", type=int, default=30)
+    ap.add_argument("--workers", default="1,2,3", help="worker counts to compare (comma-separated)")
+    args = ap.parse_args()
+    counts = [int(x) for x in args.workers.split(",") if x]
+    names = [LOCAL] + [f"{n} worker{'s' if n > 1 else ''}" for n in counts]
+    samples: dict[str, list[Sample]] = {name: [] for name in names}
+    load = os.getloadavg()
+    print(f"bench/scale.py: load average at start {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} CPUs; "
+          f"{os.uname().nodename}", flush=True)
+    import redis as redis_lib
+
+    with tempfile.TemporaryDirectory() as tmp, FakeWeb(Path(tmp) / "web") as web:
+        (Path(tmp) / "redis").mkdir()
+        rs = RedisServer(Path(tmp) / "redis").start()
+        pg: PostgresServer | None = None
+        try:
+            pg, statements = start_postgres()
+            client = redis_lib.Redis.from_url(rs.url)
+            urls = make_articles(web, args.articles, "scale")
+            seeds = Path(tmp) / "seeds"
+            seeds.mkdir()
+            (seeds / "bench.urls").write_text("".join(u + "\n" for u in urls))
+            for r in range(args.rounds):
+                order = names if r % 2 == 0 else list(reversed(names))
+                for name in order:
+                    folder = Path(tmp) / f"a-{r}-{names.index(name)}"
+                    if name == LOCAL:
+                        s = run_local(web, seeds, folder)
+                    else:
+                        s = run_cluster(web, seeds, folder, counts[names.index(name) - 1], rs, client, pg, statements)
+                    samples[name].append(s)
+                    print(f"  round {r + 1}: {name:26s} {s['seconds']:6.1f} s  {s['captures']} captures  "
+                          f"{per_minute(s):5.1f}/min  CPU {s['cpu']:6.1f} s  load {os.getloadavg()[0]:.2f}",
+                          file=sys.stderr, flush=True)
+            report(samples, statements, args.articles)
+        finally:
+            if pg is not None:
+                pg.remove()
+            rs.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
