@@ -36,7 +36,15 @@ Figures, per configuration, best and median of the rounds where two are given:
 - Redis commands per capture: `INFO stats` total_commands_processed between the same two moments
   (idle polling of the workers included: it is part of the cost), and the most called commands;
 - bytes written per capture: the WARC files (`*.warc.gz`) and everything else in the archive folder
-  but the index and the browser's profile (screenshots, media).
+  but the index and the browser's profile (screenshots, media);
+- the tool's own HTTP requests per capture, per host, from the fake web's request log (not the
+  browser's page loads): the requests the per-host politeness gate lets through one at a time;
+- once, at the end: the median round trip of `SELECT 1` to the bench's PostgreSQL (loopback), and
+  the server's execution time per capture (pg_stat_statements `total_exec_time`), the two parts of
+  the time a write transaction holds the index's write lock.
+
+The local run uses `archiver run`'s default of two pages in flight in its one Chromium; a worker
+process captures one page at a time.
 
 Every worker is stopped by PID (SIGTERM, then SIGKILL to what is left of its tree) at the end of
 its configuration and on any error; the services are stopped at the end.
@@ -124,18 +132,39 @@ def start_postgres() -> tuple[PostgresServer, bool]:
 
 
 def pg_calls(pg: PostgresServer, url: str) -> Counter[str]:
-    """pg_stat_statements calls in `url`'s database, per kind of statement."""
+    """pg_stat_statements calls in `url`'s database, per kind of statement; under "ms", the server's
+    execution time of them all, in milliseconds."""
     import psycopg
 
     name = url.rsplit("/", 1)[1]
     out: Counter[str] = Counter()
     with psycopg.connect(pg.admin_url, autocommit=True) as conn:
-        rows = conn.execute("SELECT s.query, s.calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid"
-                            " WHERE d.datname = %s", [name]).fetchall()
-    for query, calls in rows:
+        rows = conn.execute("SELECT s.query, s.calls, s.total_exec_time FROM pg_stat_statements s"
+                            " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s", [name]).fetchall()
+    for query, calls, ms in rows:
         kind = "advisory lock" if "pg_advisory" in query else (query.split() or ["?"])[0].upper()
         out[kind] += calls
+        out["ms"] += ms
     return out
+
+
+def round_trip_ms(url: str, n: int = 300) -> float:
+    """Median milliseconds of `SELECT 1` from this process to the server and back (loopback here)."""
+    import psycopg
+
+    times = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        for _ in range(n):
+            start = time.perf_counter()
+            conn.execute("SELECT 1").fetchone()
+            times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def tool_requests(web: FakeWeb, start: int) -> Counter[str]:
+    """The tool's own HTTP requests per host since log entry `start` (not the browser's page loads,
+    which are not gated per host): what the per-host politeness gate serialises."""
+    return Counter(e["host"] for e in web.log[start:] if "Mozilla" not in e["headers"].get("user-agent", ""))
 
 
 def redis_stats(client: Any) -> tuple[int, Counter[str], float]:
@@ -196,6 +225,7 @@ def scheduler(web: FakeWeb, seeds: Path, folder: Path, extra: list[str]) -> tupl
 
 def run_local(web: FakeWeb, seeds: Path, folder: Path) -> Sample:
     folder.mkdir(parents=True)
+    log0 = len(web.log)
     # Watch needs the PID: the process is run here rather than through scheduler().
     cmd = [sys.executable, "-m", "archiver.cli", "-q", "run", "--seeds", str(seeds), "--recheck-after", "3650d",
            "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem), "--archive-dir", str(folder),
@@ -217,7 +247,8 @@ def run_local(web: FakeWeb, seeds: Path, folder: Path) -> Sample:
         raise RuntimeError(f"archiver run exited {proc.returncode}: {err[-2000:]}")
     warc, other = archive_bytes(folder)
     return dict(seconds=took, captures=count_captures(folder, None), cpu=cpu.seconds, sched_cpu=0.0,
-                  pss_max=watch.peak_kib, pss_sum=watch.peak_kib, warc=warc, other=other, summary=json.loads(out))
+                  pss_max=watch.peak_kib, pss_sum=watch.peak_kib, warc=warc, other=other, summary=json.loads(out),
+                  hosts=tool_requests(web, log0))
 
 
 def run_cluster(web: FakeWeb, seeds: Path, folder: Path, n: int, redis: RedisServer, client: Any,
@@ -234,8 +265,10 @@ def run_cluster(web: FakeWeb, seeds: Path, folder: Path, n: int, redis: RedisSer
             pg_cpu0 = tree_cpu(pg_root)
             cmds0, calls0, rcpu0 = redis_stats(client)
             stmts0 = pg_calls(pg, url) if statements else Counter()
+            log0 = len(web.log)
             took, sched_cpu, summary = scheduler(web, seeds, folder, ["--broker", redis.url, "--index", url])
             stmts1 = pg_calls(pg, url) if statements else Counter()
+            hosts = tool_requests(web, log0)
             cmds1, calls1, rcpu1 = redis_stats(client)
             cpu1 = sum(tree_cpu(pid) for pid in roots)
             pg_cpu1 = tree_cpu(pg_root)
@@ -246,7 +279,7 @@ def run_cluster(web: FakeWeb, seeds: Path, folder: Path, n: int, redis: RedisSer
     return dict(seconds=took, captures=count_captures(folder, url), cpu=cpu1 - cpu0 + sched_cpu, sched_cpu=sched_cpu,
                   pss_max=max(w.peak_kib for w in watches), pss_sum=sum(w.peak_kib for w in watches),
                   warc=warc, other=other, summary=summary, pg=stmts1 - stmts0, pg_cpu=pg_cpu1 - pg_cpu0,
-                  redis=cmds1 - cmds0, redis_calls=calls1 - calls0, redis_cpu=rcpu1 - rcpu0)
+                  redis=cmds1 - cmds0, redis_calls=calls1 - calls0, redis_cpu=rcpu1 - rcpu0, hosts=hosts)
 
 
 def per_minute(s: Sample) -> float:
@@ -257,14 +290,14 @@ def statuses(s: Sample) -> str:
     return json.dumps({p["key"]: p["status"] for p in s["summary"]["results"]}, sort_keys=True)
 
 
-def report(samples: dict[str, list[Sample]], statements: bool, articles: int) -> None:
+def report(samples: dict[str, list[Sample]], statements: bool, articles: int, rtt: float) -> None:
     base = samples[LOCAL]
     base_best, base_med = max(map(per_minute, base)), statistics.median(map(per_minute, base))
     load = os.getloadavg()
     caps = base[0]["captures"]
     print(f"\n{articles} articles, {caps} captures a run (index `captures` rows: articles and posts), "
           f"{len(base)} round(s) interleaved; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
-          f"{os.cpu_count()} CPUs")
+          f"{os.cpu_count()} CPUs; PostgreSQL round trip (SELECT 1, loopback, median) {rtt:.3f} ms")
     print(f"\n{'configuration':26s} {'captures/min best':>17s} {'median':>7s}  {'x local (best/median)':>21s}  "
           f"{'wall s best':>11s}")
     for name, ss in samples.items():
@@ -300,14 +333,23 @@ def report(samples: dict[str, list[Sample]], statements: bool, articles: int) ->
         rounds = len(ss)
         top_s = ", ".join(f"{k} {v / rounds / ss[0]['captures']:.1f}" for k, v in top)
         if statements:
-            total = statistics.median(sum(s["pg"].values()) / s["captures"] for s in ss)
+            total = statistics.median((sum(s["pg"].values()) - s["pg"]["ms"]) / s["captures"] for s in ss)
             writes = statistics.median(s["pg"]["advisory lock"] / s["captures"] for s in ss)
-            kinds = sum((s["pg"] for s in ss), Counter()).most_common(7)
+            ms = statistics.median(s["pg"]["ms"] / s["captures"] for s in ss)
+            kinds = [(k, v) for k, v in sum((s["pg"] for s in ss), Counter()).most_common() if k != "ms"][:7]
             kinds_s = ", ".join(f"{k} {v / rounds / ss[0]['captures']:.1f}" for k, v in kinds)
-            print(f"{name:26s} PostgreSQL {total:6.1f} statements ({writes:.2f} write transactions): {kinds_s}")
+            print(f"{name:26s} PostgreSQL {total:6.1f} statements ({writes:.2f} write transactions, "
+                  f"{ms:.2f} ms executing): {kinds_s}")
         else:
             print(f"{name:26s} PostgreSQL: pg_stat_statements is not installed here: not counted")
         print(f"{'':26s} Redis      {redis:6.1f} commands: {top_s}")
+
+    print("\nthe tool's own HTTP requests per capture, per host (one in flight per host across the cluster; "
+          "median of the rounds):")
+    for name, ss in samples.items():
+        hosts = sorted(set().union(*(s["hosts"] for s in ss)))
+        per = {h: statistics.median(s["hosts"][h] / s["captures"] for s in ss) for h in hosts}
+        print(f"{name:26s} " + ", ".join(f"{h} {v:.2f}" for h, v in sorted(per.items(), key=lambda kv: -kv[1])))
 
 
 def main() -> int:
@@ -347,7 +389,7 @@ def main() -> int:
                     print(f"  round {r + 1}: {name:26s} {s['seconds']:6.1f} s  {s['captures']} captures  "
                           f"{per_minute(s):5.1f}/min  CPU {s['cpu']:6.1f} s  load {os.getloadavg()[0]:.2f}",
                           file=sys.stderr, flush=True)
-            report(samples, statements, args.articles)
+            report(samples, statements, args.articles, round_trip_ms(pg.database()))
         finally:
             if pg is not None:
                 pg.remove()
