@@ -39,8 +39,11 @@ Figures, per configuration, best and median of the rounds where two are given:
   (idle polling of the workers included: it is part of the cost), and the most called commands;
 - bytes written per capture: the WARC files (`*.warc.gz`) and everything else in the archive folder
   but the index and the browser's profile (screenshots, media);
-- the tool's own HTTP requests per capture, per host, from the fake web's request log (not the
+- the tool's own HTTP requests in a run, per host, from the fake web's request log (not the
   browser's page loads): the requests the per-host politeness gate lets through one at a time;
+- how busy the index's write lock was: whether a session holds it, from pg_locks every 10 ms while
+  the scheduler runs; the share of samples it was held (at the throughput measured divided by that
+  share, it would be held all the time), and the time writers waited for it (pg_stat_statements);
 - once, at the end: the median round trip of `SELECT 1` to the bench's PostgreSQL (loopback), and
   the server's execution time per capture (pg_stat_statements `total_exec_time`), the two parts of
   the time a write transaction holds the index's write lock.
@@ -133,6 +136,44 @@ def start_postgres() -> tuple[PostgresServer, bool]:
     return server, True
 
 
+class LockWatch:
+    """How busy the index's write lock is: every 10 ms, whether a session holds it (pg_locks), until
+    stopped. `share` is the fraction of samples it was held: the lock would be busy all the time
+    at the throughput measured divided by `share`."""
+
+    def __init__(self, admin_url: str, database: str) -> None:
+        import psycopg
+
+        from archiver.index.postgres.schema import LOCK_NAMESPACE, WRITE_LOCK
+
+        # From another database: the samples are not counted among the index's statements.
+        self.conn = psycopg.connect(admin_url, autocommit=True)
+        self.key = (database, LOCK_NAMESPACE, WRITE_LOCK)
+        self.held = self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        query = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2"
+                 " AND database = (SELECT oid FROM pg_database WHERE datname = %s)"
+                 " AND classid::bigint = %s AND objid::bigint = %s")
+        while not self._stop.is_set():
+            row = self.conn.execute(query, self.key).fetchone()
+            self.samples += 1
+            self.held += 1 if row and row[0] else 0
+            self._stop.wait(0.01)
+
+    @property
+    def share(self) -> float:
+        return self.held / self.samples if self.samples else 0.0
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.conn.close()
+
+
 def pg_calls(pg: PostgresServer, url: str) -> Counter[str]:
     """pg_stat_statements calls in `url`'s database, per kind of statement; under "ms", the server's
     execution time of them all, in milliseconds."""
@@ -147,6 +188,8 @@ def pg_calls(pg: PostgresServer, url: str) -> Counter[str]:
         kind = "advisory lock" if "pg_advisory" in query else (query.split() or ["?"])[0].upper()
         out[kind] += calls
         out["ms"] += ms
+        if kind == "advisory lock":
+            out["ms lock"] += ms  # waiting for the write lock: what the lock costs the writers
     return out
 
 
@@ -159,7 +202,7 @@ def with_unprepared(delta: Counter[str]) -> Counter[str]:
     three, and one `pg_advisory_xact_lock` call (a SELECT, always counted): each of the three is
     taken as at least that many."""
     out = Counter(delta)
-    for kind in ("BEGIN", "SET", "COMMIT"):
+    for kind in ("BEGIN", "SET", "COMMIT"):  # psycopg's prepared BEGIN, SET LOCAL, COMMIT
         out[kind] = max(out[kind], out["advisory lock"])
     return out
 
@@ -203,15 +246,20 @@ def archive_bytes(folder: Path) -> tuple[int, int]:
     return warc, other
 
 
-def count_captures(folder: Path, url: str | None) -> int:
+COUNT = "SELECT count(*), coalesce(sum(CASE WHEN post IS NULL THEN 0 ELSE 1 END), 0) FROM captures"
+
+
+def count_captures(folder: Path, url: str | None) -> tuple[int, int]:
+    """(captures, of which of posts) in the index."""
     if url is None:
         with sqlite3.connect(folder / "archive.db") as conn:
-            return int(conn.execute("SELECT count(*) FROM captures").fetchone()[0])
-    import psycopg
+            row = conn.execute(COUNT).fetchone()
+    else:
+        import psycopg
 
-    with psycopg.connect(url) as conn:
-        row = conn.execute("SELECT count(*) FROM captures").fetchone()
-        return int(row[0]) if row else 0
+        with psycopg.connect(url) as conn:
+            row = conn.execute(COUNT).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 Sample = dict[str, Any]  # one configuration's figures in one round
@@ -262,7 +310,8 @@ def run_local(web: FakeWeb, seeds: Path, folder: Path) -> Sample:
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"archiver run exited {proc.returncode}: {err[-2000:]}")
     warc, other = archive_bytes(folder)
-    return dict(seconds=took, captures=count_captures(folder, None), cpu=cpu.seconds, sched_cpu=0.0,
+    captures, posts = count_captures(folder, None)
+    return dict(seconds=took, captures=captures, posts=posts, cpu=cpu.seconds, sched_cpu=0.0,
                   pss_max=watch.peak_kib, pss_sum=watch.peak_kib, warc=warc, other=other, summary=json.loads(out),
                   hosts=tool_requests(web, log0))
 
@@ -282,7 +331,11 @@ def run_cluster(web: FakeWeb, seeds: Path, folder: Path, n: int, redis: RedisSer
             cmds0, calls0, rcpu0 = redis_stats(client)
             stmts0 = pg_calls(pg, url) if statements else Counter()
             log0 = len(web.log)
-            took, sched_cpu, summary = scheduler(web, seeds, folder, ["--broker", redis.url, "--index", url])
+            lock = LockWatch(pg.admin_url, url.rsplit("/", 1)[1])
+            try:
+                took, sched_cpu, summary = scheduler(web, seeds, folder, ["--broker", redis.url, "--index", url])
+            finally:
+                lock.stop()
             stmts1 = pg_calls(pg, url) if statements else Counter()
             hosts = tool_requests(web, log0)
             cmds1, calls1, rcpu1 = redis_stats(client)
@@ -292,10 +345,12 @@ def run_cluster(web: FakeWeb, seeds: Path, folder: Path, n: int, redis: RedisSer
             for w in watches:
                 w.stop()
     warc, other = archive_bytes(folder)
-    return dict(seconds=took, captures=count_captures(folder, url), cpu=cpu1 - cpu0 + sched_cpu, sched_cpu=sched_cpu,
+    captures, posts = count_captures(folder, url)
+    return dict(seconds=took, captures=captures, posts=posts, cpu=cpu1 - cpu0 + sched_cpu, sched_cpu=sched_cpu,
                   pss_max=max(w.peak_kib for w in watches), pss_sum=sum(w.peak_kib for w in watches),
                   warc=warc, other=other, summary=summary, pg=with_unprepared(stmts1 - stmts0), pg_cpu=pg_cpu1 - pg_cpu0,
-                  redis=cmds1 - cmds0, redis_calls=calls1 - calls0, redis_cpu=rcpu1 - rcpu0, hosts=hosts)
+                  redis=cmds1 - cmds0, redis_calls=calls1 - calls0, redis_cpu=rcpu1 - rcpu0, hosts=hosts,
+                  lock_share=lock.share)
 
 
 def per_minute(s: Sample) -> float:
@@ -311,7 +366,8 @@ def report(samples: dict[str, list[Sample]], statements: bool, articles: int, rt
     base_best, base_med = max(map(per_minute, base)), statistics.median(map(per_minute, base))
     load = os.getloadavg()
     caps = base[0]["captures"]
-    print(f"\n{articles} articles, {caps} captures a run (index `captures` rows: articles and posts), "
+    print(f"\n{articles} articles, {caps} captures a run (index `captures` rows: {caps - base[0]['posts']} of "
+          f"articles, {base[0]['posts']} of posts), "
           f"{len(base)} round(s) interleaved; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; "
           f"{os.cpu_count()} CPUs; PostgreSQL round trip (SELECT 1, loopback, median) {rtt:.3f} ms")
     print(f"\n{'configuration':26s} {'captures/min best':>17s} {'median':>7s}  {'x local (best/median)':>21s}  "
@@ -349,23 +405,30 @@ def report(samples: dict[str, list[Sample]], statements: bool, articles: int, rt
         rounds = len(ss)
         top_s = ", ".join(f"{k} {v / rounds / ss[0]['captures']:.1f}" for k, v in top)
         if statements:
-            total = statistics.median((sum(s["pg"].values()) - s["pg"]["ms"]) / s["captures"] for s in ss)
+            total = statistics.median(sum(v for k, v in s["pg"].items() if not k.startswith("ms")) / s["captures"]
+                                      for s in ss)
             writes = statistics.median(s["pg"]["advisory lock"] / s["captures"] for s in ss)
-            ms = statistics.median(s["pg"]["ms"] / s["captures"] for s in ss)
-            kinds = [(k, v) for k, v in sum((s["pg"] for s in ss), Counter()).most_common() if k != "ms"][:7]
+            ms = statistics.median((s["pg"]["ms"] - s["pg"]["ms lock"]) / s["captures"] for s in ss)
+            wait = statistics.median(s["pg"]["ms lock"] / s["captures"] for s in ss)
+            share = statistics.median(s["lock_share"] for s in ss)
+            kinds = [(k, v) for k, v in sum((s["pg"] for s in ss), Counter()).most_common()
+                     if not k.startswith("ms")][:8]
             kinds_s = ", ".join(f"{k} {v / rounds / ss[0]['captures']:.1f}" for k, v in kinds)
-            print(f"{name:26s} PostgreSQL {total:6.1f} statements ({writes:.2f} write transactions, "
-                  f"{ms:.2f} ms executing): {kinds_s}")
+            print(f"{name:26s} PostgreSQL {total:6.1f} statements, {writes:.2f} write transactions, {ms:.2f} ms "
+                  f"executing, {wait:.2f} ms waiting for the write lock; the lock held {share:.1%} of the run "
+                  f"(ceiling {statistics.median(per_minute(s) / max(s['lock_share'], 1e-9) for s in ss):.0f} "
+                  f"captures/min)")
+            print(f"{'':26s}            {kinds_s}")
         else:
             print(f"{name:26s} PostgreSQL: pg_stat_statements is not installed here: not counted")
         print(f"{'':26s} Redis      {redis:6.1f} commands: {top_s}")
 
-    print("\nthe tool's own HTTP requests per capture, per host (one in flight per host across the cluster; "
+    print("\nthe tool's own HTTP requests in a run, per host (one in flight per host across the cluster; "
           "median of the rounds):")
     for name, ss in samples.items():
         hosts = sorted(set().union(*(s["hosts"] for s in ss)))
-        per = {h: statistics.median(s["hosts"][h] / s["captures"] for s in ss) for h in hosts}
-        print(f"{name:26s} " + ", ".join(f"{h} {v:.2f}" for h, v in sorted(per.items(), key=lambda kv: -kv[1])))
+        per = {h: statistics.median(s["hosts"][h] for s in ss) for h in hosts}
+        print(f"{name:26s} " + ", ".join(f"{h} {v:g}" for h, v in sorted(per.items(), key=lambda kv: -kv[1])))
 
 
 def main() -> int:
