@@ -382,18 +382,18 @@ def report(samples: dict[str, list[Sample]], statements: bool, articles: int, rt
               f"{min(s['seconds'] for s in ss):11.1f}{same}{odd}")
 
     print("\nper capture (median of the rounds):")
-    print(f"{'configuration':26s} {'CPU-s all':>9s} {'of which':>9s} {'x local':>7s} {'PG CPU-s':>8s} "
+    print(f"{'configuration':26s} {'CPU-s all':>9s} {'of which':>10s} {'x local':>7s} {'PG CPU-s':>8s} "
           f"{'Redis CPU-s':>11s} {'PSS MiB max/sum':>15s} {'WARC KiB':>8s} {'other KiB':>9s}")
     base_cpu = statistics.median(s["cpu"] / s["captures"] for s in base)
     for name, ss in samples.items():
         def med(key: str, ss: list[Sample] = ss) -> float:
             return statistics.median(float(s.get(key, 0)) / s["captures"] for s in ss)
         cpu = med("cpu")
-        sched = f"sch {med('sched_cpu'):.2f}" if name != LOCAL else ""
+        sched = f"sch {med('sched_cpu'):.3f}" if name != LOCAL else ""
         pss = f"{max(s['pss_max'] for s in ss) / 1024:.0f}/{max(s['pss_sum'] for s in ss) / 1024:.0f}"
         pgc = f"{med('pg_cpu'):.3f}" if name != LOCAL else "-"
         rc = f"{med('redis_cpu'):.4f}" if name != LOCAL else "-"
-        print(f"{name:26s} {cpu:9.2f} {sched:>9s} {cpu / base_cpu:6.2f}x {pgc:>8s} {rc:>11s} {pss:>15s} "
+        print(f"{name:26s} {cpu:9.2f} {sched:>10s} {cpu / base_cpu:6.2f}x {pgc:>8s} {rc:>11s} {pss:>15s} "
               f"{med('warc') / 1024:8.0f} {med('other') / 1024:9.0f}")
 
     print("\nPostgreSQL statements and Redis commands per capture (median of the rounds):")
