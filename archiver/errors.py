@@ -67,7 +67,7 @@ class BrowserUnavailable(BrowserError):
 
 
 class IndexError_(ArchiverError):
-    """The SQLite index is unreadable or was written by a newer version."""
+    """The index is unreadable, unreachable (PostgreSQL) or was written by a newer version."""
 
 
 class IndexDamaged(IndexError_):

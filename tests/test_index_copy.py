@@ -80,7 +80,9 @@ def answers(index: Any) -> dict[str, Any]:
             "counts": count_rows(index.db)}
 
 
-def test_sqlite_to_postgresql_and_back_keeps_every_row(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def test_sqlite_to_postgresql_and_back_keeps_every_row(request: pytest.FixtureRequest, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("archiver.index.transfer._BATCH", 2)  # tables are read in several batches
     url = postgres_database(request, migrated=False)
     with open_index(tmp_path / "one") as index:
         populate(index)
@@ -178,3 +180,5 @@ def test_cli_copy_and_migrate(request: pytest.FixtureRequest, tmp_path: Path) ->
     assert len(down.stderr.strip().splitlines()) == 1
     both = runner.invoke(app, ["index", "migrate", "--index", url, "-d", str(tmp_path)])
     assert both.exit_code == 2
+    local = runner.invoke(app, ["index", "migrate", "-d", str(tmp_path / "new")])
+    assert local.exit_code == 0 and f"{tmp_path / 'new' / 'archive.db'} at schema version 5" in local.stderr

@@ -1,8 +1,9 @@
 """What the rest of archiver may ask of an index: `ArchiveIndex` (writes and the reads writers
 need) and `IndexQueries` (typed answers for lookup, show, export, report, verify and re-checks).
 
-The SQLite implementation (`archiver.index.sqlite`) satisfies both; another database would too,
-without any caller changing: callers get one from `archiver.index.open_index()`.
+Both implementations satisfy both: the archive's SQLite file (`archiver.index.sqlite`) and
+PostgreSQL (`archiver.index.postgres`), sharing their SQL (`archiver.index.sql`); callers get one
+from `archiver.index.open_index()` and never know which.
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ and derives `posts.title` from the copied columns.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,13 +72,6 @@ def _columns(db: Any, table: str) -> list[str]:
     return [column[0] for column in db.execute(f"SELECT * FROM {table} LIMIT 0").description]
 
 
-def _rows(db: Any, sql: str) -> Iterator[list[tuple[Any, ...]]]:
-    """The rows of `sql` in batches (a SQLite cursor is read as it goes)."""
-    cursor = db.execute(sql)
-    while batch := cursor.fetchmany(_BATCH):
-        yield [tuple(row) for row in batch]
-
-
 def count_rows(db: Any) -> dict[str, int]:
     """How many rows each table of the index holds."""
     return {table: int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for table in TABLES}
@@ -95,7 +87,7 @@ def _fill(source: Any, destination: Any, *, generated: dict[str, tuple[str, ...]
         insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})"
         counts[table] = 0
         try:
-            for batch in _rows(source, f"SELECT {names} FROM {table}"):
+            for batch in source.batches(f"SELECT {names} FROM {table}", _BATCH):
                 destination.executemany(insert, batch)
                 counts[table] += len(batch)
         except ArchiverError:

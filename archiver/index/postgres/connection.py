@@ -138,6 +138,16 @@ class Database(Connection):
         names = [column.name for column in cursor.description or ()]
         return (dict(zip(names, row, strict=True)) for row in cursor.fetchall())
 
+    def batches(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        # A server-side cursor lives in a transaction: a read-only one of its own, or the one open.
+        try:
+            with self.conn.transaction(), self.conn.cursor(name="archiver_batches") as cursor:
+                cursor.execute(translate(sql))
+                while batch := cursor.fetchmany(size):
+                    yield batch
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise self._named(exc) from None
+
     def insert_id(self, sql: str, params: Params | None = None) -> int:
         row = self.execute(f"{sql.rstrip()} RETURNING id", params).fetchone()
         assert row is not None

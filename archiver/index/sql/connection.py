@@ -35,6 +35,11 @@ class Connection(ABC):
         """The rows of a SELECT as dicts keyed by column name."""
 
     @abstractmethod
+    def batches(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of a SELECT in lists of at most `size`, read from the database as they are consumed
+        (a whole table need not fit in memory)."""
+
+    @abstractmethod
     def insert_id(self, sql: str, params: Params | None = None) -> int:
         """Run an INSERT into a table with an `id` column; the id of the new row."""
 

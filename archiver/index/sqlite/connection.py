@@ -60,6 +60,11 @@ class Database(Connection):
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.conn.executemany(sql, rows)
 
+    def batches(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        cursor = self.conn.execute(sql)
+        while batch := cursor.fetchmany(size):
+            yield batch
+
     def insert_id(self, sql: str, params: Params | None = None) -> int:
         rowid = self.execute(sql, params).lastrowid
         assert rowid is not None  # an INSERT into a rowid table
