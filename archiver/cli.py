@@ -301,6 +301,8 @@ def run(
     max_capture_bytes: MaxCaptureBytesOpt = 500 * 1024 * 1024,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format of the summary.")] = OutFormat.table,
     pages_in_flight: PagesInFlightOpt = None,
+    broker: Annotated[str | None, typer.Option("--broker", envvar="ARCHIVER_BROKER", metavar="URL", help="Hand the captures to the workers of a cluster (`archiver worker`) behind this Redis broker, e.g. redis://HOST:6379/0; this process keeps the run's row and summary. Env: ARCHIVER_BROKER.")] = None,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="With --broker: send the run's tasks, print its run id and exit; `archiver runs status RUN_ID` reports on it later.")] = False,
 ) -> None:
     """A scheduled pass: archive new articles from the seeds, re-check held posts, record what changed.
 
@@ -315,6 +317,10 @@ def run(
     net = _net(map_host, ca_bundle, proxy, allow_private)
     limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
     after = _call(lambda: parse_duration(recheck_after))
+    if no_wait:
+        from .cli_cluster import run_no_wait
+
+        run_no_wait(sys.modules[__name__], seeds, _archive_dir(archive_dir), broker, after, wait)
     try:
         total: int | None = len(read_seeds(seeds).sources)
     except ArchiverError:
@@ -323,7 +329,8 @@ def run(
     with _progress(total=total) as progress:
         summary = _call(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
                                         timeout=timeout, concurrency=concurrency, progress=progress,
-                                        limits=limits, pages_in_flight=pages_in_flight, index_url=index_url))
+                                        limits=limits, pages_in_flight=pages_in_flight, index_url=index_url,
+                                        broker=broker))
     raise typer.Exit(_print_summary(summary, format))
 
 
@@ -549,6 +556,10 @@ def report(
 
 
 app.add_typer(cli_index.app, name="index")
+
+from .cli_cluster import register as _register_cluster  # noqa: E402
+
+_register_cluster(app, sys.modules[__name__])  # archiver worker
 
 
 def main() -> None:

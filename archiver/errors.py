@@ -80,6 +80,10 @@ class DiskFull(ArchiverError):
     """No space left on the device while writing a named file; what was written stays readable."""
 
 
+class BrokerUnavailable(ArchiverError):
+    """The queue of a cluster run (its Redis broker) did not answer in time."""
+
+
 class LockHeld(ArchiverError):
     """Another run holds the archive's lock."""
 

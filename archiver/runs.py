@@ -37,21 +37,28 @@ log = logging.getLogger(__name__)
 def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timedelta = timedelta(days=7),
         wait: bool = False, timeout: float = 30.0, concurrency: int = 1,
         progress: Callable[[str], None] | None = None, limits: Limits | None = None,
-        pages_in_flight: int | None = None, index_url: str | None = None) -> ArchiveSummary:
+        pages_in_flight: int | None = None, index_url: str | None = None,
+        broker: str | None = None) -> ArchiveSummary:
     """Archive what the seeds list, then re-check held posts whose last check is older than recheck_after;
-    `pages_in_flight` pages at once in this process (None: the default). `index_url` names the
-    index (None: the archive's own SQLite file)."""
+    `pages_in_flight` pages at once in this process (None: the default), or over the cluster
+    behind `broker`. `index_url` names the index (None: the archive's own SQLite file; a cluster
+    needs a PostgreSQL one)."""
     seed_list = read_seeds(seeds)
     # The operator's own URL lists are trusted as given; links read from feeds are content.
     net = net.trusting(seed_list.trusted)
     from .pipeline.run import Plan, execute, pages_in_flight_for
 
     pages_in_flight_for(concurrency, pages_in_flight)  # a usage error before the lock is taken
+    if broker is not None:
+        from .cluster.executor import check_broker_url
+
+        check_broker_url(broker)
 
     with locked(archive_dir, wait=wait, index_url=index_url):
         return execute("run", seed_list.sources, archive_dir, net, plan=Plan(recheck_after=recheck_after),
                        problems=seed_list.problems, workers=concurrency, timeout=timeout, limits=limits,
-                       progress=progress, pages_in_flight=pages_in_flight, index_url=index_url)
+                       progress=progress, pages_in_flight=pages_in_flight, index_url=index_url,
+                       broker=broker)
 
 
 @contextmanager

@@ -21,8 +21,8 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -229,6 +229,7 @@ class RecordingClient(Closing):
         http2: bool = True,
         max_body: int | None = None,
         deadline: float | None = DEFAULT_FETCH_DEADLINE,
+        gate: Callable[[str], AbstractContextManager[object]] | None = None,
     ) -> None:
         self.net = net
         self.max_body = max_body
@@ -240,14 +241,20 @@ class RecordingClient(Closing):
         self._client = net.httpx_client(timeout=timeout, user_agent=user_agent, http2=http2)
         self._gates: dict[str, threading.Lock] = {}
         self._gates_lock = threading.Lock()
+        self._shared_gate = gate
 
     # -- politeness ------------------------------------------------------------------------------
 
     @contextmanager
     def _gate(self, host: str) -> Iterator[None]:
-        """At most one request in flight per host (held through backoff sleeps too)."""
+        """At most one request in flight per host (held through backoff sleeps too): in this
+        process, or wherever the `gate` given at construction spans (a cluster's workers)."""
         if not self.per_host:
             yield
+            return
+        if self._shared_gate is not None:
+            with self._shared_gate(host):
+                yield
             return
         with self._gates_lock:
             lock = self._gates.setdefault(host.lower(), threading.Lock())

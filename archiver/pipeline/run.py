@@ -76,25 +76,38 @@ class Plan:
 def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptions, *, plan: Plan,
             problems: Sequence[str] = (), workers: int = 1, timeout: float = 30.0,
             limits: Limits | None = None, progress: Callable[[str], None] | None = None,
-            pages_in_flight: int | None = None, index_url: str | None = None) -> ArchiveSummary:
+            pages_in_flight: int | None = None, broker: str | None = None,
+            index_url: str | None = None) -> ArchiveSummary:
     """Run `specs` as the `command` row of `runs`; the caller holds the run lock.
 
-    `workers` > 1: over that many worker processes, one page at a time each; otherwise in this
-    process with up to `pages_in_flight` pages captured at once in its one browser (None: the
-    default, `PAGES_IN_FLIGHT`). `index_url` names the index every process writes to (None: the
-    archive's own SQLite file)."""
+    `broker`: over the workers of a cluster (`archiver worker`) behind that Redis URL, writing to
+    the index at `index_url` (None: the archive's own SQLite file). `workers` > 1:
+    over that many worker processes, one page at a time each; otherwise in this process with up to
+    `pages_in_flight` pages captured at once in its one browser (None: the default, `PAGES_IN_FLIGHT`)."""
     from ..runs import recorded_run
 
     pages_in_flight = pages_in_flight_for(workers, pages_in_flight)
     limits = limits or Limits()
-    recover_warcs(archive_dir)
+    if broker is not None:
+        from ..cluster.storage import recover_local_runs
+
+        recover_local_runs(archive_dir)  # a cluster worker's file is its own host's to finish
+    else:
+        recover_warcs(archive_dir)
     with ExitStack() as stack:
         executor: Executor
-        if workers > 1:
+        if broker is not None:
+            from ..cluster.executor import QueueExecutor
+            from ..index import open_index
+
+            index: ArchiveIndex = stack.enter_context(open_index(archive_dir, url=index_url))
+            record = stack.enter_context(recorded_run(index, command))
+            executor = stack.enter_context(QueueExecutor(broker, recapture=plan.recapture, progress=progress))
+        elif workers > 1:
             from ..index import open_index
 
             # The parent's index is opened (and migrated) before any worker opens its own.
-            index: ArchiveIndex = stack.enter_context(open_index(archive_dir, url=index_url))
+            index = stack.enter_context(open_index(archive_dir, url=index_url))
             record = stack.enter_context(recorded_run(index, command))
             executor = stack.enter_context(ProcessPoolExecutor(
                 archive_dir, net, workers, timeout=timeout, limits=limits, recapture=plan.recapture,

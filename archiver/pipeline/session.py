@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from contextlib import ExitStack
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -48,7 +49,8 @@ class Session:
 
     def __init__(self, archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
                  warc_prefix: str = "archiver", limits: Limits | None = None, pages_in_flight: int = 1,
-                 lazy_browser: bool = True, index_url: str | None = None) -> None:
+                 lazy_browser: bool = True, index_url: str | None = None,
+                 host_gate: Callable[[str], AbstractContextManager[object]] | None = None) -> None:
         self.archive_dir = archive_dir
         self.index_url = index_url  # None: the archive's own SQLite index
         self.net = net
@@ -57,6 +59,7 @@ class Session:
         self.warc_prefix = warc_prefix
         self.pages_in_flight = pages_in_flight
         self.lazy_browser = lazy_browser
+        self.host_gate = host_gate  # None: one request per host in flight in this process
         # A capture found the network unreachable: later ones go offline, in every page in flight.
         self.network_unreachable = False
         self._stack = ExitStack()
@@ -91,7 +94,7 @@ class Session:
             self.index.journal.writer = self.store.write_metadata_batch
             self.client: RecordingClient = self._stack.enter_context(
                 RecordingClient(self.net, timeout=self.timeout, max_body=self.limits.max_bytes,
-                                deadline=self.limits.fetch_deadline))
+                                deadline=self.limits.fetch_deadline, gate=self.host_gate))
         except BaseException:
             self._stack.close()
             raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from archiver.warcstore.files import OPEN_SUFFIX, fsync_dir, try_lock
@@ -31,18 +32,25 @@ def complete_members(path: Path) -> int:
     return good
 
 
-def recover(directory: Path) -> list[str]:
+def recover(directory: Path, select: Callable[[str], bool] | None = None) -> list[str]:
     """Finish every `.open` WARC left by a killed run: cut it to its last complete record, rename it.
 
-    Files still locked by a live writer are left alone. Returns one message per file handled.
+    Files still locked by a live writer are left alone; with `select`, so are those whose name it
+    refuses (files that writers on other machines may hold). Returns one message per file handled.
     """
     messages: list[str] = []
     directory = Path(directory)
     if not directory.is_dir():
         return messages
     for temp in sorted(directory.glob(f"*.warc.gz{OPEN_SUFFIX}")):
+        if select is not None and not select(temp.name):
+            continue
         final = temp.with_name(temp.name[: -len(OPEN_SUFFIX)])
-        with open(temp, "r+b") as fh:
+        try:
+            fh = open(temp, "r+b")
+        except FileNotFoundError:
+            continue  # another process finished it meanwhile
+        with fh:
             if not try_lock(fh.fileno()):
                 messages.append(f"{temp.name}: still being written by another process, left alone")
                 continue

@@ -1,0 +1,185 @@
+"""`run --broker --no-wait` and `archiver runs status RUN_ID`: a run that does not wait for its tasks.
+
+The scheduler opens the run's row, sends every article task and the re-checks due, writes what
+the run is made of into Redis (`archiver:run:<scope>:<run id>`), prints the run's ID and exits.
+The workers choose the posts: once an article is handled, its worker sends a task for each post it
+cites that this run has not sent yet (`SET … NX` per post and run) and that is not held, or counts
+it as already held. `runs status RUN_ID` reads the answers: while some are missing it reports
+progress; once all are in, it writes the run's summary (the same fields as a run that waited;
+posts in the order their tasks were sent) into the run's row and prints it.
+
+Differences from a run that waits: the posts of an article start when that article is handled,
+whatever the order of the articles, so which citation of a post is "first" is the order the
+articles ended in; and the run's row stays open until `runs status` finds every answer in.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UsageError
+from ..times import iso_seconds
+from .executor import QueueExecutor, read_answers
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+    from ..models import Post
+    from ..pipeline.run import Plan
+    from ..pipeline.summary import ArchiveSummary
+
+log = logging.getLogger(__name__)
+
+TTL = 30 * 24 * 3600
+
+
+def scope_of(archive_dir: Path, index_url: str | None) -> str:
+    """What runs are numbered in: the index (its URL without a password), else the archive folder."""
+    if index_url:
+        from urllib.parse import urlsplit
+
+        u = urlsplit(index_url)
+        return f"{u.scheme}://{u.hostname}:{u.port or ''}{u.path}"
+    return str(archive_dir.resolve())
+
+
+def run_key(scope: str, run_id: int) -> str:
+    return f"archiver:run:{scope}:{run_id}"
+
+
+def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, *, plan: Plan,
+            problems: Sequence[str] = (), index_url: str | None = None) -> int:
+    """Open the run's row and send its tasks; returns the run's ID. The caller holds the run lock."""
+    from ..index import open_index
+    from ..pipeline.tasks import ArticleTask, PostTask
+    from ..sources import expand
+    from .storage import recover_local_runs
+
+    specs = list(expand(list(specs)))
+    recover_local_runs(archive_dir)
+    with open_index(archive_dir, url=index_url) as index:
+        run_id = index.start_run(command)
+        due = index.posts_due_for_recheck(plan.recheck_after) if plan.recheck_after is not None else []
+        before = {k: index.post_status(k) for k in due}
+    key = run_key(scope_of(archive_dir, index_url), run_id)
+    with QueueExecutor(broker, recapture=plan.recapture) as executor:
+        executor.extra = {"follow": key}
+        articles = [executor.send(ArticleTask(s)) for s in specs]
+        executor.extra = {}
+        rechecks = [[executor.send(PostTask(recheck_key=k)), k] for k in due]
+        record: dict[Any, Any] = {"token": executor.token, "since": executor.since, "started_at": iso_seconds(),
+                  "specs": json.dumps(list(specs)), "problems": json.dumps(list(problems)),
+                  "articles": json.dumps(articles), "rechecks": json.dumps(rechecks), "before": json.dumps(before)}
+        executor.client.hset(key, mapping=record)
+        executor.client.expire(key, TTL)
+    return run_id
+
+
+def enqueue_run(seeds: Path, archive_dir: Path, broker: str, *, recheck_after: Any, wait: bool = False,
+                index_url: str | None = None) -> int:
+    """`run --broker --no-wait`: the seeds' articles and the re-checks due sent; the run's ID."""
+    from ..pipeline.run import Plan
+    from ..runs import locked
+    from ..seeds import read_seeds
+    from .executor import check_broker_url
+
+    check_broker_url(broker)
+    seed_list = read_seeds(seeds)
+    with locked(archive_dir, wait=wait):
+        return enqueue("run", seed_list.sources, archive_dir, broker, plan=Plan(recheck_after=recheck_after),
+                       problems=seed_list.problems, index_url=index_url)
+
+
+def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since: str, recapture: bool,
+              index: Any) -> None:
+    """In a worker, once an article of a detached run is handled: its posts' tasks, each once per run."""
+    from hashlib import sha256
+
+    from ..pipeline.tasks import PostTask
+    from .config import QUEUE, TASK_NAME
+
+    raw_token = client.hget(key, "token")
+    if raw_token is None:
+        log.warning("%s: the run's record is gone from Redis; its posts are not sent", key)
+        return
+    token = raw_token.decode() if isinstance(raw_token, bytes) else str(raw_token)
+    for post in posts:
+        if not client.set(f"{key}:post:{post.key}", "1", nx=True, ex=TTL):
+            continue  # cited by an article handled before: sent then
+        if not recapture and index.has_capture(post.key):
+            client.hincrby(key, "skipped", 1)
+            continue
+        task_id = f"archiver-{token}-p{sha256(post.key.encode()).hexdigest()[:16]}"
+        message = {"task": PostTask(post=post).to_dict(), "since": since, "recapture": recapture, "run": token}
+        client.rpush(f"{key}:posts", json.dumps({"id": task_id, "task": message["task"]}))
+        client.expire(f"{key}:posts", TTL)
+        app.send_task(TASK_NAME, args=[message], task_id=task_id, queue=QUEUE)
+
+
+@dataclass
+class Status:
+    """A detached run's state: `summary` once every answer is in, else how many are."""
+
+    run_id: int
+    summary: ArchiveSummary | None
+    articles: int = 0
+    articles_answered: int = 0
+    posts: int = 0
+    posts_answered: int = 0
+
+    def progress(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "state": "running", "articles": self.articles,
+                "articles_answered": self.articles_answered, "posts": self.posts,
+                "posts_answered": self.posts_answered}
+
+
+def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None = None) -> Status:
+    """Where the detached run `run_id` stands; its summary is written to its row once complete."""
+    from ..index import open_index
+    from ..pipeline.run import RunState, phase_articles, phase_posts
+    from ..pipeline.summary import ArchiveSummary
+    from ..pipeline.tasks import ArticleTask, PostTask
+
+    key = run_key(scope_of(archive_dir, index_url), run_id)
+    with QueueExecutor(broker) as executor:
+        raw = {_text(k): _text(v) for k, v in executor.client.hgetall(key).items()}
+        if not raw:
+            raise UsageError(f"run {run_id} is not a run sent with --no-wait to this broker for this archive "
+                             "(or its record expired)")
+        specs = json.loads(raw["specs"])
+        article_ids = json.loads(raw["articles"])
+        sent = [json.loads(e) for e in executor.client.lrange(f"{key}:posts", 0, -1)]
+        tasks = {e["id"]: PostTask.from_dict(e["task"]) for e in sent}
+        tasks.update({i: PostTask(recheck_key=k) for i, k in json.loads(raw["rechecks"])})
+        post_ids = [e["id"] for e in sent]
+        recheck_ids = [i for i, _ in json.loads(raw["rechecks"])]
+        answers = read_answers(executor.app, executor.client, article_ids + recheck_ids + post_ids)
+        done = Status(run_id, None, len(specs), sum(1 for i in article_ids if i in answers),
+                      len(post_ids) + len(recheck_ids), sum(1 for i in post_ids + recheck_ids if i in answers))
+        if done.articles_answered < done.articles or done.posts_answered < done.posts:
+            return done
+        summary = ArchiveSummary(started_at=raw["started_at"], failures=json.loads(raw["problems"]),
+                                 articles_planned=len(specs), run_id=run_id)
+        state = RunState()
+        phase_articles([(ArticleTask(s), answers[i]) for s, i in zip(specs, article_ids, strict=True)], summary, state)
+        phase_posts([(tasks[i], answers[i]) for i in post_ids + recheck_ids], summary, state)
+        before = json.loads(raw["before"])
+        summary.rechecked = sum(1 for p in summary.posts if p.key in before)
+        summary.changed = sum(1 for p in summary.posts if p.key in before and before[p.key] != p.status)
+        summary.skipped_posts = int(raw.get("skipped", 0))
+        summary.network_unreachable = state.offline
+        summary.finished_at = raw.get("finished_at") or iso_seconds()
+        if executor.client.hsetnx(key, "finished_at", summary.finished_at):
+            with open_index(archive_dir, url=index_url) as index:
+                index.finish_run(run_id, summary.to_dict(), "done")
+        done.summary = summary
+        return done
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,244 @@
+"""`QueueExecutor`: the run's tasks sent to the cluster's queue, their answers read back as they end.
+
+It implements the `Executor` of pipeline/executors.py, so `run_phases` drives it as it drives the
+executors of one machine: `submit` sends a task (JSON, with the run's start time, under a task ID
+made from the run's token), `answers` yields each task's answer as its result appears in Redis.
+
+A broker that lost its queue (restarted without its data) cannot lose the run's work: when no
+answer has come for `requeue_after` seconds, every task still unanswered whose claim nobody holds is
+sent again under the same ID. A task that was in fact still queued is then delivered twice; the
+second delivery finds the first one's stored answer (claims.py) and captures nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BrokerUnavailable, UsageError
+from ..interrupt import STOP
+from ..times import utc_now
+from ..workers import NotStarted, TaskFailed
+from .claims import Claims
+from .config import QUEUE, TASK_NAME, make_app
+from .redislock import patiently, redis_errors
+from .worker import claim_name
+
+if TYPE_CHECKING:
+    from ..pipeline.executors import Answer
+    from ..pipeline.tasks import Task
+
+log = logging.getLogger(__name__)
+
+REQUEUE_ENV = "ARCHIVER_REQUEUE_AFTER"
+DEFAULT_REQUEUE_AFTER = 900.0  # seconds without any answer before unanswered tasks are sent again
+BROKER_GRACE = 300.0  # seconds the broker may be away before the run gives up, naming it
+START_GRACE = 10.0  # seconds the broker may take to answer when the run starts
+POLL = 0.5
+
+
+def requeue_after_default() -> float:
+    try:
+        return float(os.environ.get(REQUEUE_ENV, "") or DEFAULT_REQUEUE_AFTER)
+    except ValueError:
+        return DEFAULT_REQUEUE_AFTER
+
+
+def check_broker_url(broker: str) -> None:
+    """UsageError unless `broker` is a Redis URL."""
+    if not broker.startswith(("redis://", "rediss://", "unix://")):
+        raise UsageError(f"--broker {_shown(broker)}: not a Redis URL (redis://HOST:6379/0, rediss://…, unix://…)")
+
+
+class QueueExecutor:
+    """The tasks of one run over the cluster behind `broker`."""
+
+    def __init__(self, broker: str, *, recapture: bool = False, progress: Callable[[str], None] | None = None,
+                 requeue_after: float | None = None, grace: float = BROKER_GRACE) -> None:
+        import redis
+
+        check_broker_url(broker)
+        self.broker = broker
+        self.app = make_app(broker)
+        self.client = redis.Redis.from_url(broker, socket_timeout=30, socket_connect_timeout=10)
+        self.claims = Claims(self.client, grace=grace)
+        self.token = secrets.token_hex(6)
+        self.since = utc_now()  # a post checked after this was checked by this run
+        self.recapture = recapture
+        self.progress = progress or (lambda _m: None)
+        self.requeue_after = requeue_after_default() if requeue_after is None else requeue_after
+        self.grace = grace
+        self._count = 0
+        self._pending: dict[str, Task] = {}
+        self._messages: dict[str, dict[str, Any]] = {}
+        self.sent_again = 0
+        self.extra: dict[str, Any] = {}  # more fields for the messages sent (a detached run's record)
+
+    def _call(self, what: str, call):  # type: ignore[no-untyped-def]
+        """`call()`, tried again while the broker does not answer, for up to `grace` seconds."""
+        from kombu.exceptions import OperationalError
+
+        errors: tuple[type[BaseException], ...] = (*redis_errors(), OperationalError)
+        deadline = time.monotonic() + self.grace
+        while True:
+            try:
+                return call()
+            except errors as e:
+                if time.monotonic() >= deadline:
+                    raise BrokerUnavailable(
+                        f"the broker {_shown(self.broker)} did not answer for {self.grace:.0f} s ({e}); the tasks "
+                        "sent stay queued: start the broker and run again") from e
+                log.info("%s: the broker did not answer (%s); trying again", what, e)
+                time.sleep(1.0)
+
+    # -- Executor --------------------------------------------------------------------------------
+
+    def submit(self, task: Task) -> None:
+        self.send(task)
+
+    def send(self, task: Task) -> str:
+        """Send `task`; returns its task ID."""
+        self._count += 1
+        task_id = f"archiver-{self.token}-{self._count}"
+        message = {"task": task.to_dict(), "since": self.since, "recapture": self.recapture, "run": self.token,
+                   **self.extra}
+        self._pending[task_id] = task
+        self._messages[task_id] = message
+        self._send(task_id)
+        return task_id
+
+    def _send(self, task_id: str) -> None:
+        message = self._messages[task_id]
+        self._call("send", lambda: self.app.send_task(TASK_NAME, args=[message], task_id=task_id, queue=QUEUE))
+
+    def answers(self) -> Iterator[tuple[Task, Answer]]:
+        quiet_since = time.monotonic()
+        while self._pending:
+            if STOP.requested:
+                yield from self._stop()
+                return
+            ready = self._ready()
+            if not ready:
+                if time.monotonic() - quiet_since >= self.requeue_after:
+                    self._send_again()
+                    quiet_since = time.monotonic()
+                time.sleep(POLL)
+                continue
+            quiet_since = time.monotonic()
+            for task_id, answer in ready:
+                task = self._pending.pop(task_id, None)
+                self._messages.pop(task_id, None)
+                if task is None:
+                    continue
+                self.progress(claim_name(task).replace(":", " ", 1))
+                yield task, answer
+
+    def _ready(self) -> list[tuple[str, Answer]]:
+        ids = list(self._pending)
+        found = self._call("results", lambda: read_answers(self.app, self.client, ids)) if ids else {}
+        return [(i, found[i]) for i in ids if i in found]
+
+    def _send_again(self) -> None:
+        again = [i for i, t in self._pending.items() if not self.claims.held(claim_name(t))]
+        if again:
+            log.warning("no answer for %.0f s: sending %d unanswered task(s) again (the broker may have lost them)",
+                        self.requeue_after, len(again))
+        for task_id in again:
+            self._send(task_id)
+        self.sent_again += len(again)
+
+    def _stop(self) -> Iterator[tuple[Task, Answer]]:
+        """Asked to stop: tasks not answered are revoked (a worker holding one finishes it)."""
+        ids = list(self._pending)
+        try:
+            # Workers skip what is still queued of a stopped run, including workers started later
+            # (a revoke reaches only the workers running now).
+            self.claims.stop_run(self.token)
+            self.app.control.revoke(ids)
+        except Exception as e:  # the broker is away: they stay queued, and a later run takes them up
+            log.warning("could not revoke %d task(s): %s", len(ids), e)
+        for task_id in ids:
+            yield self._pending.pop(task_id), NotStarted()
+        self._messages.clear()
+
+    def close(self) -> None:
+        self._pending.clear()
+        self._messages.clear()
+
+    def __enter__(self) -> QueueExecutor:
+        # A broker that does not answer at all is named now, before anything is sent.
+        try:
+            patiently("broker", self.client.ping, START_GRACE)
+        except redis_errors() as e:
+            self.client.close()
+            raise BrokerUnavailable(f"the broker {_shown(self.broker)} does not answer ({e}); start it, or check "
+                                    "--broker") from e
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+        try:
+            self.client.close()
+        except Exception:
+            pass
+
+
+def read_answers(app: Any, client: Any, ids: Sequence[str]) -> dict[str, Answer]:
+    """The answers in Redis of the tasks `ids` (one MGET); those still running are left out."""
+    if not ids:
+        return {}
+    backend = app.backend
+    values = client.mget([backend.get_key_for_task(i) for i in ids])
+    out: dict[str, Answer] = {}
+    for task_id, raw in zip(ids, values, strict=True):
+        if raw is not None:
+            answer = _answer(backend.decode_result(raw))
+            if answer is not None:
+                out[task_id] = answer
+    return out
+
+
+def _answer(meta: dict[str, Any]) -> Answer | None:
+    """A task's answer from its Celery result; None while it has none."""
+    from ..pipeline.tasks import ArticleResult, PostResult
+
+    status = meta.get("status")
+    if status == "SUCCESS":
+        result = meta.get("result") or {}
+        if result.get("type") == "article_result":
+            return ArticleResult.from_dict(result)
+        if result.get("type") == "post_result":
+            return PostResult.from_dict(result)
+        if result.get("type") == "not_started":  # its run was stopped before a worker took it
+            return NotStarted()
+        return TaskFailed(f"the worker answered something else: {str(result)[:80]}")
+    if status == "FAILURE":
+        exc = meta.get("result")
+        message: Any
+        if isinstance(exc, BaseException):  # Celery rebuilds the worker's exception
+            kind, message = type(exc).__name__, str(exc)
+        elif isinstance(exc, dict):
+            kind, message = str(exc.get("exc_type") or "error"), exc.get("exc_message")
+            if isinstance(message, (list, tuple)):
+                message = " ".join(str(m) for m in message)
+        else:
+            kind, message = "error", exc
+        return TaskFailed(str(message) if kind == "DeliveryCapReached" else f"{kind}: {message}")
+    if status == "REVOKED":
+        return NotStarted()
+    return None
+
+
+def _shown(url: str) -> str:
+    """A broker URL without its password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url

@@ -1,0 +1,247 @@
+"""`archiver worker`: Celery worker processes that handle a run's tasks with the run's handlers.
+
+The main process finishes the `.open` WARC files dead workers of this host left, migrates the
+index once, then forks `concurrency` pool processes. Each pool process opens one `Session` (its own
+WARC files named after host and PID, its own index connection, one Chromium started on its first
+capture, an HTTP client whose per-host gate is the cluster's, in Redis) when it starts, and closes
+it when it stops. Each task goes through `Claims` (claims.py), so that a task delivered twice
+captures once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..limits import Limits
+from ..modes import make_dirs
+from ..pipeline.tasks import ArticleResult, PostResult, PostTask
+from .claims import MAX_DELIVERIES, Claims, DeliveryCapReached
+from .config import DEFAULT_VISIBILITY_TIMEOUT, QUEUE, TASK_NAME, make_app
+from .storage import host_name, recover_own, warc_prefix
+
+if TYPE_CHECKING:
+    from celery import Celery  # type: ignore[import-untyped]
+
+    from ..net import NetOptions
+    from ..pipeline.executors import Handlers
+    from ..pipeline.session import Session
+    from ..pipeline.tasks import Result, Task
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerSettings:
+    """What `archiver worker` was started with."""
+
+    broker: str
+    archive_dir: Path
+    net: NetOptions
+    timeout: float = 30.0
+    limits: Limits = field(default_factory=Limits)
+    index_url: str | None = None
+    concurrency: int = 1
+    visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT
+
+
+def task_from_dict(d: dict[str, Any]) -> Task:
+    from ..pipeline.tasks import ArticleTask, PostTask
+
+    if d.get("type") == "article":
+        return ArticleTask.from_dict(d)
+    if d.get("type") == "post":
+        return PostTask.from_dict(d)
+    raise ValueError(f"not a task: {d.get('type')!r}")
+
+
+def claim_name(task: Task) -> str:
+    """What a task's claim is on: the post it captures, or the article it reads."""
+    from ..pipeline.tasks import ArticleTask
+
+    return f"article:{task.spec}" if isinstance(task, ArticleTask) else f"post:{task.key}"
+
+
+class WorkerProcess:
+    """One pool process's session and handlers (made when the process starts)."""
+
+    def __init__(self, settings: WorkerSettings) -> None:
+        self.settings = settings
+        self._session: Session | None = None
+        self._handlers: dict[bool, Handlers] = {}
+        self.claims: Claims | None = None
+        self.app: Any = None  # the Celery app, for the tasks a worker sends itself
+
+    def open(self) -> None:
+        import redis
+
+        from ..pipeline.session import Session
+        from .gate import RedisHostGate
+
+        s = self.settings
+        client = redis.Redis.from_url(s.broker, socket_timeout=30, socket_connect_timeout=10,
+                                      health_check_interval=30)
+        self.claims = Claims(client)
+        recover_own(s.archive_dir)  # a pool process that died before this one left its file
+        session = Session(s.archive_dir, s.net, timeout=s.timeout, warc_prefix=warc_prefix(), limits=s.limits,
+                          index_url=s.index_url, host_gate=RedisHostGate(client))
+        self._session = session.__enter__()
+        log.info("worker process %d ready", os.getpid())
+
+    def close(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            session.__exit__(None, None, None)
+
+    def handlers(self, recapture: bool) -> Handlers:
+        from ..pipeline.executors import Handlers
+
+        assert self._session is not None, "open() first"
+        made = self._handlers.get(recapture)
+        if made is None:
+            made = self._handlers[recapture] = Handlers(self._session, recapture=recapture, progress=log.info)
+        return made
+
+    def handle(self, task_id: str, message: dict[str, Any]) -> dict[str, Any]:
+        """One delivery of a task: its answer, the stored one if an earlier delivery answered."""
+        assert self.claims is not None, "open() first"
+        task = task_from_dict(message["task"])
+        started = time.monotonic()
+        what = claim_name(task)
+        fields: dict[str, Any] = {"task_id": task_id, "task": what}
+
+        def said(outcome: str, delivery: int | None = None) -> None:
+            log.info("%s: %s", what, outcome, extra={**fields, "outcome": outcome, "delivery": delivery,
+                                                      "seconds": round(time.monotonic() - started, 3)})
+
+        stored = self.claims.answer(task_id)
+        if stored is not None:
+            said("answered by an earlier delivery")
+            return stored
+        if self.claims.run_stopped(message.get("run")):
+            said("skipped: its run was stopped")
+            return {"type": "not_started"}
+        claim = self.claims.lock(what)
+        claim.acquire()  # another delivery of the same work holds it: wait for its answer
+        try:
+            stored = self.claims.answer(task_id)
+            if stored is not None:
+                said("answered by an earlier delivery")
+                return stored
+            n = self.claims.count_delivery(task_id)
+            if n > MAX_DELIVERIES:
+                said("given up", n)
+                raise DeliveryCapReached(f"given up: its worker died on each of {n - 1} deliveries")
+            result = self._done_since(task, message) or self.handlers(bool(message.get("recapture"))).handle(task)
+            if message.get("follow") and isinstance(result, ArticleResult) and self._session is not None:
+                from .detached import follow_up  # a run that does not wait: its posts are sent from here
+
+                follow_up(self.claims.client, self.app, str(message["follow"]), result.posts,
+                          since=str(message.get("since") or ""), recapture=bool(message.get("recapture")),
+                          index=self._session.index)
+            answer = result.to_dict()
+            self.claims.store(task_id, answer)
+            said(_outcome(answer), n)
+            return answer
+        finally:
+            claim.release()
+
+    def _done_since(self, task: Task, message: dict[str, Any]) -> Result | None:
+        """The answer to a post task whose post was checked since the run began: an earlier delivery
+        captured it, then died before answering. None when the task is still to do."""
+        from ..pipeline.postcapture import PostOutcome
+
+        since = message.get("since")
+        if not isinstance(task, PostTask) or not since or self._session is None:
+            return None
+        index = self._session.index
+        row = index.get_post(task.key)
+        if row is None or not row.last_checked or row.last_checked < since:
+            return None
+        captures = [c for c in index.post_captures(task.key) if c.captured_at >= since]
+        log.info("%s: captured since the run began; not captured again", task.key)
+        return PostResult(PostOutcome(task.key, row.platform, row.url, row.status or "unknown",
+                                      captures=len(captures), source=captures[-1].source if captures else None))
+
+
+def _outcome(answer: dict[str, Any]) -> str:
+    """A task's outcome in a word or two, for its log line."""
+    outcome = answer.get("outcome") or {}
+    if answer.get("type") == "post_result":
+        return str(outcome.get("status") or "no longer held") + (" (error)" if outcome.get("error") else "")
+    return "failed" if outcome.get("error") or answer.get("failures") else "done"
+
+
+_PROCESS: dict[str, WorkerProcess] = {}
+
+
+def worker_app(settings: WorkerSettings) -> Celery:
+    """The Celery app of a worker: the one task, and a session opened in each pool process."""
+    from celery import signals  # type: ignore[import-untyped]
+
+    app = make_app(settings.broker, visibility_timeout=settings.visibility_timeout)
+
+    @app.task(name=TASK_NAME, bind=True)  # type: ignore[untyped-decorator]
+    def handle(self: Any, message: dict[str, Any]) -> dict[str, Any]:
+        proc = _PROCESS.get("current")
+        if proc is None:  # the pool process could not open its session
+            raise RuntimeError("this worker process has no session (see the worker's log)")
+        return proc.handle(self.request.id, message)
+
+    @signals.worker_process_init.connect(weak=False)  # type: ignore[untyped-decorator]
+    def _open(**_: Any) -> None:
+        proc = WorkerProcess(settings)
+        proc.app = app
+        try:
+            proc.open()
+        except Exception as e:
+            log.error("worker process %d could not open its session: %s", os.getpid(), e)
+            proc.close()
+            raise
+        _PROCESS["current"] = proc
+
+    @signals.worker_ready.connect(weak=False)  # type: ignore[untyped-decorator]
+    def _ready(**_: Any) -> None:
+        log.info("worker %d: taking tasks (%d process(es))", os.getpid(), settings.concurrency)
+
+    @signals.worker_process_shutdown.connect(weak=False)  # type: ignore[untyped-decorator]
+    def _close(**_: Any) -> None:
+        proc = _PROCESS.pop("current", None)
+        if proc is not None:
+            proc.close()
+
+    return app
+
+
+def prepare(settings: WorkerSettings) -> None:
+    """What the main process does before its pool starts: leftovers of dead workers of this host
+    finished, the index opened (and so migrated) once, Chromium's certificate database built."""
+    from ..index import open_index
+
+    recover_own(settings.archive_dir)
+    with open_index(settings.archive_dir, url=settings.index_url):
+        pass
+    if settings.net.ca_bundle is not None:
+        import fcntl
+
+        # Built once, under a lock: workers starting together would rebuild it under each other's feet.
+        workdir = make_dirs(settings.archive_dir / ".browser")
+        with open(workdir / "nss.lock", "a") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            settings.net.chromium_launch(workdir)
+
+
+def run_worker(settings: WorkerSettings) -> int:
+    """Start the worker and serve until SIGTERM or SIGINT (a warm shutdown: tasks in hand finish)."""
+    prepare(settings)
+    app = worker_app(settings)
+    worker = app.Worker(  # type: ignore[attr-defined]
+        concurrency=settings.concurrency, pool="prefork", hostname=f"archiver@{host_name()}-{os.getpid()}",
+        queues=[QUEUE], quiet=True, without_mingle=True, without_gossip=True, optimization="fair",
+        loglevel="WARNING")
+    worker.start()
+    return int(worker.exitcode or 0)

@@ -1,0 +1,276 @@
+"""The cluster's building blocks on a real Redis: JSON only, locks with a time to live, the claims
+that make a task delivered twice run once, the delivery cap, and per-host politeness across
+processes (two processes, the fake web recording when each request's response began and ended)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.cluster.claims import Claims, DeliveryCapReached
+from archiver.cluster.config import celery_config, make_app
+from archiver.cluster.redislock import RedisLock
+from archiver.cluster.worker import WorkerProcess, WorkerSettings
+from archiver.net import NetOptions
+from archiver.pipeline.tasks import ArticleResult, ArticleTask
+from tests.e2e import ROOT
+from tests.fakeweb import FakeWeb
+from tests.fakeweb.app import Request, Response, SiteState
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture
+def redis_client(redis_server: Any) -> Any:
+    import redis
+
+    if redis_server.proc is None:
+        redis_server.start()
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+def test_messages_are_json_and_pickle_is_refused() -> None:
+    from kombu.exceptions import ContentDisallowed
+    from kombu.serialization import loads, prepare_accept_content
+
+    conf = celery_config("redis://127.0.0.1:1/0")
+    assert conf["accept_content"] == ["json"] and conf["result_accept_content"] == ["json"]
+    assert conf["task_serializer"] == conf["result_serializer"] == "json"
+    assert conf["task_acks_late"] and conf["task_reject_on_worker_lost"]
+    app = make_app("redis://127.0.0.1:1/0", visibility_timeout=900)
+    assert app.conf.broker_transport_options["visibility_timeout"] == 900
+    accept = prepare_accept_content(app.conf.accept_content)
+    payload = pickle.dumps({"task": "anything"})
+    with pytest.raises(ContentDisallowed):
+        loads(payload, "application/x-python-serialize", "binary", accept=accept)
+    assert loads(b'{"a": 1}', "application/json", "utf-8", accept=accept) == {"a": 1}
+
+
+def test_a_lock_is_held_by_one_renewed_and_freed_by_its_holder_only(redis_client: Any) -> None:
+    first = RedisLock(redis_client, "t:lock", ttl=1.0)
+    second = RedisLock(redis_client, "t:lock", ttl=1.0)
+    assert first.acquire(wait=0)
+    assert not second.acquire(wait=0)
+    assert redis_client.get("t:lock").decode().split(":")[1] == str(os.getpid())
+    time.sleep(2.5)  # longer than its time to live: renewed meanwhile, so still held
+    assert not second.acquire(wait=0)
+    second.release()  # not its holder: nothing happens
+    assert redis_client.exists("t:lock")
+    first.release()
+    assert second.acquire(wait=0)
+    second.release()
+
+
+def test_a_dead_holders_lock_expires(redis_client: Any, redis_server: Any) -> None:
+    code = ("import sys, time, redis; from archiver.cluster.redislock import RedisLock; "
+            f"lock = RedisLock(redis.Redis.from_url({redis_server.url!r}), 't:dead', ttl=1.0); "
+            "assert lock.acquire(wait=0); print('held', flush=True); time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        lock = RedisLock(redis_client, "t:dead", ttl=1.0)
+        assert not lock.acquire(wait=0)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    assert lock.acquire(wait=30)  # its renewals stopped with it
+    lock.release()
+
+
+class _Counting:
+    """Handlers that count what they are asked (the claims are under test, not the capture)."""
+
+    def __init__(self) -> None:
+        self.handled: list[str] = []
+        self.lock = threading.Lock()
+
+    def handle(self, task: Any) -> ArticleResult:
+        with self.lock:
+            self.handled.append(task.spec)
+        time.sleep(0.5)
+        return ArticleResult(read=True)
+
+
+class _Process(WorkerProcess):
+    def __init__(self, client: Any, counting: _Counting) -> None:
+        super().__init__(WorkerSettings(broker="redis://unused", archive_dir=Path("."),
+                                        net=NetOptions.from_options(None, None, None)))
+        self.claims = Claims(client, ttl=2.0)
+        self.counting = counting
+
+    def handlers(self, recapture: bool) -> Any:
+        return self.counting
+
+
+def test_a_task_delivered_twice_at_once_is_handled_once(redis_client: Any) -> None:
+    counting = _Counting()
+    message = {"task": ArticleTask("https://news.example/a.html").to_dict(), "since": "2024-01-01T00:00:00.000Z"}
+    answers: list[dict[str, Any]] = []
+
+    def deliver() -> None:
+        answers.append(_Process(redis_client, counting).handle("task-1", message))
+
+    threads = [threading.Thread(target=deliver) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert counting.handled == ["https://news.example/a.html"]
+    assert len(answers) == 3 and all(a == answers[0] for a in answers)
+    # Delivered again later (its ack was lost): the stored answer, no work.
+    assert _Process(redis_client, counting).handle("task-1", message) == answers[0]
+    assert len(counting.handled) == 1
+
+
+def test_the_third_delivery_after_two_deaths_is_failed(redis_client: Any) -> None:
+    counting = _Counting()
+    proc = _Process(redis_client, counting)
+    message = {"task": ArticleTask("https://news.example/b.html").to_dict()}
+    proc.claims.count_delivery("task-2")  # two deliveries that started and never answered
+    proc.claims.count_delivery("task-2")
+    with pytest.raises(DeliveryCapReached, match="died on each of 2 deliveries"):
+        proc.handle("task-2", message)
+    assert counting.handled == []
+    assert not proc.claims.held("article:https://news.example/b.html")  # the claim was released
+
+
+# -- politeness across processes -----------------------------------------------------------------
+
+_FETCHER = """
+import sys, redis
+from archiver.capture.http import RecordingClient
+from archiver.cluster.gate import RedisHostGate
+from archiver.net import NetOptions
+broker, map_host, ca, who = sys.argv[1:5]
+net = NetOptions.from_options([map_host], ca, None)
+with RecordingClient(net, gate=RedisHostGate(redis.Redis.from_url(broker))) as client:
+    for i in range(3):
+        assert client.get(f"https://news.example/slow/{who}/{i}").status_code == 200
+"""
+
+
+def test_two_processes_send_one_request_at_a_time_to_a_host(tmp_path: Path, redis_client: Any,
+                                                            redis_server: Any) -> None:
+    spans: list[tuple[str, float, float]] = []
+
+    def slow(req: Request, state: SiteState) -> Response:
+        # From the request's arrival to just before its last bytes leave: inside the time its
+        # client held the host's gate, however the client reads the answer.
+        began = time.time()
+
+        async def body() -> AsyncIterator[bytes]:
+            for _ in range(2):
+                yield b"x" * 100
+                await asyncio.sleep(0.1)
+            spans.append((req.path, began, time.time()))
+            yield b"x" * 100
+
+        return Response(200, b"", "text/plain", stream=body, length=300)
+
+    with FakeWeb(tmp_path / "web", handlers={"news.example": slow}) as web:
+        procs = [subprocess.Popen([sys.executable, "-c", _FETCHER, redis_server.url, web.map_host, str(web.ca_pem), w],
+                                  cwd=ROOT, stderr=subprocess.PIPE, text=True) for w in ("a", "b")]
+        for p in procs:
+            _, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err
+    assert len(spans) == 6 and {s[0].split("/")[2] for s in spans} == {"a", "b"}
+    spans.sort(key=lambda s: s[1])
+    for before, after in zip(spans, spans[1:]):
+        assert after[1] >= before[2], (before, after)  # the next began only once the last had ended
+
+
+def test_worker_check_names_what_does_not_answer(tmp_path: Path, redis_server: Any) -> None:
+    from tests.services import free_port
+
+    if redis_server.proc is None:
+        redis_server.start()
+    argv = [sys.executable, "-m", "archiver.cli", "worker", "--archive-dir", str(tmp_path / "a"), "--check"]
+    ok = subprocess.run([*argv, "--broker", redis_server.url], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.splitlines() == ["broker: ok", "index: ok", "chromium: ok"]
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    bad = subprocess.run([*argv, "--broker", dead], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1
+    assert bad.stdout.splitlines() == ["broker: failed", "index: ok", "chromium: ok"]
+    assert bad.stderr.startswith("archiver: broker: ") and len(bad.stderr.splitlines()) == 1
+    assert "Traceback" not in bad.stderr
+
+
+def test_run_names_a_broker_it_cannot_use(tmp_path: Path) -> None:
+    from tests.services import free_port
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text("https://news.example/a.html\n")
+    argv = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir", str(tmp_path / "a")]
+    bad = subprocess.run([*argv, "--broker", "amqp://127.0.0.1/"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.startswith("archiver: --broker amqp://127.0.0.1/: not a Redis URL")
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    gone = subprocess.run([*argv, "--broker", dead], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert gone.returncode == 1, gone.stderr
+    assert f"the broker {dead} does not answer" in gone.stderr and "Traceback" not in gone.stderr
+
+
+def test_a_run_stopped_while_its_tasks_wait_is_closed_as_interrupted(tmp_path: Path, redis_client: Any,
+                                                                    redis_server: Any) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text("https://news.example/a.html\nhttps://news.example/b.html\n")
+    argv = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir", str(tmp_path / "a"),
+            "--broker", redis_server.url, "--format", "json"]
+    run = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while redis_client.llen("archiver") < 2 and time.monotonic() < deadline:  # no worker: they wait
+        time.sleep(0.1)
+    run.send_signal(signal.SIGTERM)
+    out, err = run.communicate(timeout=60)
+    assert run.returncode == 143, err
+    import json
+
+    summary = json.loads(out)
+    assert summary["interrupted"] == "SIGTERM" and summary["articles"] == 0
+    assert "Traceback" not in err
+    # What is still queued is skipped by any worker, even one started later.
+    (stopped,) = list(redis_client.scan_iter("archiver:stopped:*"))
+    proc = _Process(redis_client, _Counting())
+    message = {"task": ArticleTask("https://news.example/a.html").to_dict(), "run": stopped.decode().split(":")[-1]}
+    assert proc.handle("late-1", message) == {"type": "not_started"} and proc.counting.handled == []
+
+
+def test_recovery_touches_only_this_hosts_dead_writers(tmp_path: Path) -> None:
+    from archiver.cluster.storage import host_name, recover_local_runs, recover_own, warc_prefix, writer_of
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    dead_pid = int(gone.stdout)  # a process that has exited
+    warcs = tmp_path / "warcs"
+    warcs.mkdir()
+    names = {
+        "dead here": f"{warc_prefix(dead_pid)}-20260101000000000-00000.warc.gz.open",
+        "alive here": f"{warc_prefix()}-20260101000000000-00000.warc.gz.open",
+        "dead elsewhere": f"archiver-{host_name()}x-p{dead_pid}-20260101000000000-00000.warc.gz.open",
+        "one machine's run": "archiver-w1-20260101000000000-00000.warc.gz.open",
+    }
+    for name in names.values():
+        (warcs / name).write_bytes(b"")  # no complete record: recovery removes it
+    assert writer_of(names["dead here"]) == (host_name(), dead_pid)
+    assert writer_of(names["one machine's run"]) is None
+    recover_own(tmp_path)
+    assert sorted(p.name for p in warcs.iterdir()) == sorted(
+        names[k] for k in ("alive here", "dead elsewhere", "one machine's run"))
+    recover_local_runs(tmp_path)
+    assert sorted(p.name for p in warcs.iterdir()) == sorted(names[k] for k in ("alive here", "dead elsewhere"))
