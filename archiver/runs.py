@@ -37,11 +37,12 @@ log = logging.getLogger(__name__)
 def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timedelta = timedelta(days=7),
         wait: bool = False, timeout: float = 30.0, concurrency: int = 1,
         progress: Callable[[str], None] | None = None, limits: Limits | None = None,
-        pages_in_flight: int | None = None, broker: str | None = None,
-        index_url: str | None = None) -> ArchiveSummary:
+        pages_in_flight: int | None = None, index_url: str | None = None,
+        broker: str | None = None) -> ArchiveSummary:
     """Archive what the seeds list, then re-check held posts whose last check is older than recheck_after;
     `pages_in_flight` pages at once in this process (None: the default), or over the cluster
-    behind `broker`. `index_url` names the index (None: the archive's own SQLite file)."""
+    behind `broker`. `index_url` names the index (None: the archive's own SQLite file; a cluster
+    needs a PostgreSQL one)."""
     seed_list = read_seeds(seeds)
     # The operator's own URL lists are trusted as given; links read from feeds are content.
     net = net.trusting(seed_list.trusted)

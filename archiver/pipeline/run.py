@@ -80,10 +80,10 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
             index_url: str | None = None) -> ArchiveSummary:
     """Run `specs` as the `command` row of `runs`; the caller holds the run lock.
 
-    `broker`: over the workers of a cluster (`archiver worker`) behind that Redis URL. `workers` > 1:
+    `broker`: over the workers of a cluster (`archiver worker`) behind that Redis URL, writing to
+    the index at `index_url` (None: the archive's own SQLite file). `workers` > 1:
     over that many worker processes, one page at a time each; otherwise in this process with up to
-    `pages_in_flight` pages captured at once in its one browser (None: the default, `PAGES_IN_FLIGHT`).
-    `index_url` names the index every process writes to (None: the archive's own SQLite file)."""
+    `pages_in_flight` pages captured at once in its one browser (None: the default, `PAGES_IN_FLIGHT`)."""
     from ..runs import recorded_run
 
     pages_in_flight = pages_in_flight_for(workers, pages_in_flight)
