@@ -27,7 +27,8 @@ Figures, per configuration, best and median of the rounds where two are given:
   sum over their trees, sampled every 0.2 s while they run, the largest value (their last fraction
   of a second excepted). Not getrusage(RUSAGE_CHILDREN): Chromium and Playwright's driver are not
   all reaped by the process that started them, and getrusage found less than half of a local run's
-  CPU. The servers apart: PostgreSQL's postmaster tree from /proc as for workers; Redis's `INFO cpu`;
+  CPU. The servers apart: PostgreSQL's postmaster tree from /proc as for workers (less the server process answering
+  the bench's own lock samples, below); Redis's `INFO cpu`;
 - peak memory: the peak summed PSS of each worker's process tree (bench/flight.py's `Watch`,
   sampled every 50 ms), the largest worker's and the sum over workers;
 - PostgreSQL statements per capture: `pg_stat_statements` calls in the configuration's database
@@ -148,6 +149,8 @@ class LockWatch:
 
         # From another database: the samples are not counted among the index's statements.
         self.conn = psycopg.connect(admin_url, autocommit=True)
+        self.backend = int(self.conn.execute("SELECT pg_backend_pid()").fetchone()[0])  # type: ignore[index]
+        self.cpu = 0.0  # CPU-seconds of the server process answering the samples, not the index's cost
         self.key = (database, LOCK_NAMESPACE, WRITE_LOCK)
         self.held = self.samples = 0
         self._stop = threading.Event()
@@ -171,6 +174,7 @@ class LockWatch:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+        self.cpu = tree_cpu(self.backend)
         self.conn.close()
 
 
@@ -348,7 +352,8 @@ def run_cluster(web: FakeWeb, seeds: Path, folder: Path, n: int, redis: RedisSer
     captures, posts = count_captures(folder, url)
     return dict(seconds=took, captures=captures, posts=posts, cpu=cpu1 - cpu0 + sched_cpu, sched_cpu=sched_cpu,
                   pss_max=max(w.peak_kib for w in watches), pss_sum=sum(w.peak_kib for w in watches),
-                  warc=warc, other=other, summary=summary, pg=with_unprepared(stmts1 - stmts0), pg_cpu=pg_cpu1 - pg_cpu0,
+                  warc=warc, other=other, summary=summary, pg=with_unprepared(stmts1 - stmts0),
+                  pg_cpu=pg_cpu1 - pg_cpu0 - lock.cpu,
                   redis=cmds1 - cmds0, redis_calls=calls1 - calls0, redis_cpu=rcpu1 - rcpu0, hosts=hosts,
                   lock_share=lock.share)
 
