@@ -127,13 +127,17 @@ def start_postgres() -> tuple[PostgresServer, bool]:
     if lib.exists():
         with open(server.data / "postgresql.conf", "a") as conf:
             conf.write("\nshared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track_utility = on\n")
-    server.start()
-    if not lib.exists():
-        return server, False
-    import psycopg
+    try:
+        server.start()
+        if not lib.exists():
+            return server, False
+        import psycopg
 
-    with psycopg.connect(server.admin_url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        with psycopg.connect(server.admin_url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    except BaseException:
+        server.remove()  # stops the server it started, by PID, and removes its folder
+        raise
     return server, True
 
 
