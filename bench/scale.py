@@ -1,7 +1,7 @@
 """Captures per minute with 1, 2 and 3 `archiver worker` processes against one on one machine, and
 what each capture costs: CPU-seconds, memory, PostgreSQL statements, Redis commands, bytes written.
 
-Usage: .venv/bin/python bench/scale.py [--rounds 3] [--articles 30] [--workers 1,2,3]
+Usage: .venv/bin/python bench/scale.py [--rounds 3] [--articles 40] [--workers 1,2,3]
 
 Starts its own throwaway services, as the tests do (tests/services.py): a Redis (append-only,
 `appendfsync always`) and a PostgreSQL (fsync off) with `pg_stat_statements` preloaded, both on
@@ -443,7 +443,7 @@ def report(samples: dict[str, list[Sample]], statements: bool, articles: int, rt
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--articles", type=int, default=30)
+    ap.add_argument("--articles", type=int, default=40)
     ap.add_argument("--workers", default="1,2,3", help="worker counts to compare (comma-separated)")
     args = ap.parse_args()
     counts = [int(x) for x in args.workers.split(",") if x]
