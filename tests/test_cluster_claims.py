@@ -238,6 +238,13 @@ def test_a_run_stopped_while_its_tasks_wait_is_closed_as_interrupted(tmp_path: P
     deadline = time.monotonic() + 60
     while redis_client.llen("archiver") < 2 and time.monotonic() < deadline:  # no worker: they wait
         time.sleep(0.1)
+    # It holds the PostgreSQL index's run lock (not the folder's): a second scheduler of the same
+    # index, from another folder, waiting or not, is told who holds it (exit 3).
+    other = [a if a != str(tmp_path / "a") else str(tmp_path / "b") for a in argv]
+    for extra in ([], ["--no-wait"]):
+        second = subprocess.run([*other, *extra], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 3, second.stderr
+        assert f"pid {run.pid} on" in second.stderr and len(second.stderr.strip().splitlines()) == 1
     run.send_signal(signal.SIGTERM)
     out, err = run.communicate(timeout=60)
     assert run.returncode == 143, err
