@@ -48,7 +48,7 @@ def run_no_wait(cli: ModuleType, seeds: Path, archive_dir: Path, broker: str | N
         return
     url = broker
     run_id = cli._call(lambda: enqueue_run(seeds, archive_dir, url, recheck_after=after, wait=wait,
-                                                   index_url=index_url))
+                                           index_url=index_url))
     cli._write(f"{run_id}\n")
     typer.echo(f"archiver: run {run_id} sent to the workers; `archiver runs status {run_id}` reports on it", err=True)
     raise typer.Exit(0)
