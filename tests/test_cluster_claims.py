@@ -32,13 +32,11 @@ pytestmark = pytest.mark.cluster
 
 
 @pytest.fixture
-def redis_client(redis_server: Any) -> Any:
+def redis_client(broker: str) -> Any:
+    """A client of this test's own, emptied Redis."""
     import redis
 
-    if redis_server.proc is None:
-        redis_server.start()
-    client = redis.Redis.from_url(redis_server.url)
-    client.flushdb()
+    client = redis.Redis.from_url(broker)
     yield client
     client.close()
 
