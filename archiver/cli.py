@@ -314,13 +314,17 @@ def run(
     from .seeds import parse_duration, read_seeds
 
     index_url = _index_url(index)
+    if broker is not None:  # before anything starts: a cluster's index is PostgreSQL
+        from .cluster import require_shared_index
+
+        _call(lambda: require_shared_index(index_url))
     net = _net(map_host, ca_bundle, proxy, allow_private)
     limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
     after = _call(lambda: parse_duration(recheck_after))
     if no_wait:
         from .cli_cluster import run_no_wait
 
-        run_no_wait(sys.modules[__name__], seeds, _archive_dir(archive_dir), broker, after, wait)
+        run_no_wait(sys.modules[__name__], seeds, _archive_dir(archive_dir), broker, after, wait, index_url)
     try:
         total: int | None = len(read_seeds(seeds).sources)
     except ArchiverError:

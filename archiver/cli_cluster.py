@@ -19,6 +19,7 @@ from .cli_options import (
     CaBundleOpt,
     CaptureDeadlineOpt,
     FetchDeadlineOpt,
+    IndexOpt,
     MapHostOpt,
     MaxBytesOpt,
     MaxCaptureBytesOpt,
@@ -35,13 +36,10 @@ class LogFormat(str, Enum):
 BrokerOpt = Annotated[str, typer.Option(
     "--broker", envvar="ARCHIVER_BROKER", metavar="URL",
     help="The cluster's Redis broker, e.g. redis://HOST:6379/0. Env: ARCHIVER_BROKER.")]
-IndexOpt = Annotated[str | None, typer.Option(
-    "--index", envvar="ARCHIVER_INDEX", metavar="URL",
-    help="The index every worker shares (postgresql://...); default: the archive's own SQLite file. Env: ARCHIVER_INDEX.")]
 
 
 def run_no_wait(cli: ModuleType, seeds: Path, archive_dir: Path, broker: str | None, after: object,
-                wait: bool) -> None:
+                wait: bool, index_url: str | None = None) -> None:
     """`run --broker --no-wait`: send the tasks, print the run's ID, exit."""
     from .cluster.detached import enqueue_run
 
@@ -49,7 +47,8 @@ def run_no_wait(cli: ModuleType, seeds: Path, archive_dir: Path, broker: str | N
         cli._fail("--no-wait needs --broker: without a cluster, the run is this process", 2)
         return
     url = broker
-    run_id = cli._call(lambda: enqueue_run(seeds, archive_dir, url, recheck_after=after, wait=wait))
+    run_id = cli._call(lambda: enqueue_run(seeds, archive_dir, url, recheck_after=after, wait=wait,
+                                           index_url=index_url))
     cli._write(f"{run_id}\n")
     typer.echo(f"archiver: run {run_id} sent to the workers; `archiver runs status {run_id}` reports on it", err=True)
     raise typer.Exit(0)
@@ -65,6 +64,7 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         run_id: Annotated[int, typer.Argument(help="The id `run --no-wait` printed.")],
         broker: BrokerOpt,
         archive_dir: ArchiveDirOpt = None,
+        index: IndexOpt = None,
         format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
     ) -> None:
         """Where a run sent with `run --broker --no-wait` stands: its progress, or its summary once done
@@ -72,12 +72,16 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
 
         Example:
 
-            archiver runs status 12 --broker redis://queue:6379/0 --archive-dir /mnt/archive
+            archiver runs status 12 --broker redis://queue:6379/0 --index postgresql://archiver@db/archive \\
+                --archive-dir /mnt/archive
         """
+        from .cluster import require_shared_index
         from .cluster.detached import status
         from .output import dumps
 
-        found = cli._call(lambda: status(run_id, cli._archive_dir(archive_dir), broker))
+        index_url = cli._index_url(index)
+        cli._call(lambda: require_shared_index(index_url))
+        found = cli._call(lambda: status(run_id, cli._archive_dir(archive_dir), broker, index_url=index_url))
         if found.summary is not None:
             raise typer.Exit(cli._print_summary(found.summary, format))
         p = found.progress()
@@ -113,15 +117,20 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
 
         Example:
 
-            archiver worker --broker redis://queue:6379/0 --archive-dir /mnt/archive --concurrency 2
+            archiver worker --broker redis://queue:6379/0 --index postgresql://archiver@db/archive \\
+                --archive-dir /mnt/archive --concurrency 2
 
         Health check (for a probe or a systemd ExecStartPre):
 
-            archiver worker --broker redis://queue:6379/0 --archive-dir /mnt/archive --check
+            archiver worker --broker redis://queue:6379/0 --index postgresql://archiver@db/archive \\
+                --archive-dir /mnt/archive --check
         """
+        from .cluster import require_shared_index
         from .cluster.worker import WorkerSettings, run_worker
         from .errors import UsageError
 
+        index_url = cli._index_url(index)
+        cli._call(lambda: require_shared_index(index_url))
         if log_format is LogFormat.json:
             from .cluster.ops import use_json_logs
 
@@ -134,7 +143,7 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
             broker=broker, archive_dir=cli._archive_dir(archive_dir),
             net=cli._net(map_host, ca_bundle, proxy, allow_private), timeout=timeout,
             limits=cli._limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes),
-            index_url=index, concurrency=concurrency, visibility_timeout=visibility_timeout)
+            index_url=index_url, concurrency=concurrency, visibility_timeout=visibility_timeout)
         if check:
             from .cluster.ops import check as check_parts
             from .output import one_line
@@ -148,4 +157,4 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         raise typer.Exit(cli._call(lambda: run_worker(settings)))
 
 
-__all__ = ["BrokerOpt", "IndexOpt", "Path", "register"]
+__all__ = ["BrokerOpt", "Path", "register"]

@@ -50,9 +50,11 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
 
     pages_in_flight_for(concurrency, pages_in_flight)  # a usage error before the lock is taken
     if broker is not None:
+        from .cluster import require_shared_index
         from .cluster.executor import check_broker_url
 
         check_broker_url(broker)
+        require_shared_index(index_url)
 
     with locked(archive_dir, wait=wait, index_url=index_url):
         return execute("run", seed_list.sources, archive_dir, net, plan=Plan(recheck_after=recheck_after),

@@ -1,4 +1,5 @@
-"""Helpers for the cluster tests: `archiver worker` processes against a test Redis and the fake web.
+"""Helpers for the cluster tests: `archiver worker` processes against a test Redis, a test PostgreSQL
+index and the fake web, and `archiver run --broker … --index …` as the scheduler.
 
 Workers run as subprocesses in sessions of their own; `Workers.stop()` sends SIGTERM to each main
 process (a warm shutdown), then SIGKILL to any process of their trees still alive, by PID.
@@ -11,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +26,31 @@ def worker_argv(web: Any, broker: str, archive: Path, *extra: str) -> list[str]:
             "--concurrency", "1", "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem), *extra]
 
 
+def run_argv(web: Any, broker: str, index: str, seeds: Path, archive: Path, *extra: str) -> list[str]:
+    """`archiver run --broker … --index …`: the cluster's scheduler, from the command line."""
+    return [sys.executable, "-m", "archiver.cli", "run", "--broker", broker, "--index", index, "--seeds", str(seeds),
+            "--format", "json", "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem),
+            "--archive-dir", str(archive), *extra]
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 120.0) -> Any:
+    """`check()`'s first true answer, asked every 0.1 s; fails naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 class Workers:
     """`n` worker processes; `logs` holds each one's stderr file."""
 
     def __init__(self, web: Any, broker: str, archive: Path, n: int = 2, *extra: str,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, index: str | None = None) -> None:
+        if index is not None:
+            extra = ("--index", index, *extra)
         self.procs: list[subprocess.Popen[bytes]] = []
         self._trees: dict[int, tuple[int, str]] = {}  # every process seen under a worker
         self.logs: list[Path] = []

@@ -31,4 +31,4 @@ def corpus_dir() -> Path:
 
 
 # Throwaway Redis and PostgreSQL servers for the cluster tests (started on demand, per test process).
-from tests.services import postgres_server, postgres_url, redis_server  # noqa: E402, F401
+from tests.services import broker, postgres_server, postgres_url, redis_server  # noqa: E402, F401

@@ -243,3 +243,16 @@ def postgres_url(postgres_server: PostgresServer) -> str:
     if postgres_server.proc is None:
         postgres_server.start()  # a test that stopped it left it so
     return postgres_server.database()
+
+
+@pytest.fixture
+def broker(redis_server: RedisServer) -> str:
+    """The session's Redis (started again if a test stopped it), emptied: a broker URL of this test's own."""
+    import redis
+
+    if redis_server.proc is None:
+        redis_server.start()
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushdb()
+    client.close()
+    return redis_server.url

@@ -1,8 +1,10 @@
-"""The cluster end to end: `archiver worker` processes on a test Redis, `archiver run --broker`.
+"""The cluster end to end, from the command line: two `archiver worker` processes on a test Redis
+and a test PostgreSQL index, `archiver run --broker … --index …` as the scheduler.
 
-Eleven articles citing seven posts (several cited by more than one article), two worker processes:
-the summary and `lookup` equal those of the same run on one machine, every post is captured
-exactly once (the fake web's request log), and the WARC files are whole.
+Eleven articles citing seven posts (several cited by more than one article): the summary and
+`lookup --format json` equal those of the same run on one machine with the archive's SQLite index,
+every post is captured exactly once (the fake web's request log), nothing goes to a SQLite file,
+and the WARC files are whole.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.cluster import Workers
+from tests.cluster import Workers, run_argv
 from tests.e2e import cli, lookup, warc_files, warcio_check
 from tests.fakeweb import FakeWeb, pages, site
 from tests.parity import _strip
@@ -55,17 +57,22 @@ def comparable(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in _strip(summary).items() if k != "run_id"}
 
 
-def test_two_workers_give_the_local_summary(tmp_path: Path, redis_server: Any) -> None:
+def test_two_workers_give_the_local_answers(tmp_path: Path, redis_server: Any, postgres_url: str) -> None:
+    import subprocess
+
+    from archiver.index import open_index
+    from tests.e2e import ROOT
+
     with FakeWeb(tmp_path / "web") as web:
         seeds = seed(tmp_path, web)
         local = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=tmp_path / "local")
         assert local.returncode == 0, local.stderr
         start = len(web.log)
         archive = tmp_path / "cluster"
-        with Workers(web, redis_server.url, archive, 2, "--log-format", "json") as workers:
+        with Workers(web, redis_server.url, archive, 2, "--log-format", "json", index=postgres_url) as workers:
             workers.wait_ready()
-            r = cli(web, "run", "--broker", redis_server.url, "--seeds", str(seeds), "--format", "json",
-                    archive=archive)
+            r = subprocess.run(run_argv(web, redis_server.url, postgres_url, seeds, archive), cwd=ROOT,
+                               capture_output=True, text=True, timeout=600)
             assert r.returncode == 0, r.stderr + workers.output()
         s = json.loads(r.stdout)
         assert s["articles"] == 11 and s["articles_failed"] == 0 and not s["failures"]
@@ -73,11 +80,15 @@ def test_two_workers_give_the_local_summary(tmp_path: Path, redis_server: Any) -
         # Each tweet asked of the syndication API once, although articles handled by two workers cite them.
         synd = tool_requests(web, start)
         assert len(synd) == 6 and all(n == 1 for n in synd.values()), synd
-        assert _strip(lookup(web, archive)) == _strip(lookup(web, tmp_path / "local"))
-        for row in lookup(web, archive):
+        answers = lookup(web, archive, "--index", postgres_url)
+        assert _strip(answers) == _strip(lookup(web, tmp_path / "local"))
+        for row in answers:
             assert len([c for c in row["captures"] if c["source"] == "live"]) <= 1, row
-        v = cli(web, "verify", archive=archive)
+        v = cli(web, "verify", "--index", postgres_url, archive=archive)
         assert v.returncode == 0, v.stdout + v.stderr
+    assert not (archive / "archive.db").exists()  # nothing went to a SQLite file beside the WARCs
+    with open_index(archive, url=postgres_url, create=False) as index:
+        assert index.unfinished_runs() == []
     # One JSON line per task handled, with its id, what it was on and how it ended.
     lines = [json.loads(line) for log in workers.logs for line in log.read_text().splitlines()
              if line.startswith("{")]
@@ -93,36 +104,3 @@ def test_two_workers_give_the_local_summary(tmp_path: Path, redis_server: Any) -
         assert warcio_check(f).returncode == 0, f
     # Two worker processes wrote, each its own files, named after host and process.
     assert len({f.name.split("-")[2] for f in files}) == 2, files
-
-
-def test_workers_share_a_postgresql_index(tmp_path: Path, redis_server: Any, postgres_url: str) -> None:
-    """Workers and the scheduler on one PostgreSQL index (the scheduler called as a library: `run`
-    takes `--index` from the command line of the index's own branch)."""
-    from datetime import timedelta
-
-    from archiver.index import open_index
-    from archiver.index.filters import Filters
-    from archiver.net import NetOptions
-    from archiver.pipeline.run import Plan, execute
-
-    articles = [site.ARTICLE_FLOOD, site.ARTICLE_PROTECTED, site.ARTICLE_REVIEW]
-    expected = {f"twitter:{site.TWEET_PHOTO.id}": "live", f"twitter:{site.TWEET_VIDEO.id}": "live",
-                f"twitter:{site.TWEET_DELETED.id}": "deleted", f"twitter:{site.TWEET_PROTECTED.id}": "protected",
-                f"youtube:{site.YOUTUBE.id}": "live"}
-    archive = tmp_path / "archive"
-    with FakeWeb(tmp_path / "web") as web:
-        net = NetOptions.from_options([web.map_host], str(web.ca_pem), None)
-        with Workers(web, redis_server.url, archive, 2, "--index", postgres_url) as workers:
-            workers.wait_ready()
-            summary = execute("run", [a.url for a in articles], archive, net, broker=redis_server.url,
-                              index_url=postgres_url, plan=Plan(recheck_after=timedelta(days=7)))
-            assert not summary.failures, summary.failures + [workers.output()]
-        assert {p.key: p.status for p in summary.posts} == expected
-        synd = tool_requests(web)
-        assert len(synd) == 4 and all(n == 1 for n in synd.values()), synd
-    with open_index(archive, url=postgres_url, create=False) as index:
-        rows = index.lookup(Filters())
-        assert {r.key: r.status for r in rows} == expected
-        assert index.unfinished_runs() == []
-    assert not (archive / "archive.db").exists()  # nothing went to a SQLite file beside the WARCs
-    assert not list((archive / "warcs").glob("*.open"))

@@ -32,13 +32,11 @@ pytestmark = pytest.mark.cluster
 
 
 @pytest.fixture
-def redis_client(redis_server: Any) -> Any:
+def redis_client(broker: str) -> Any:
+    """A client of this test's own, emptied Redis."""
     import redis
 
-    if redis_server.proc is None:
-        redis_server.start()
-    client = redis.Redis.from_url(redis_server.url)
-    client.flushdb()
+    client = redis.Redis.from_url(broker)
     yield client
     client.close()
 
@@ -193,12 +191,13 @@ def test_two_processes_send_one_request_at_a_time_to_a_host(tmp_path: Path, redi
         assert after[1] >= before[2], (before, after)  # the next began only once the last had ended
 
 
-def test_worker_check_names_what_does_not_answer(tmp_path: Path, redis_server: Any) -> None:
+def test_worker_check_names_what_does_not_answer(tmp_path: Path, redis_server: Any, postgres_url: str) -> None:
     from tests.services import free_port
 
     if redis_server.proc is None:
         redis_server.start()
-    argv = [sys.executable, "-m", "archiver.cli", "worker", "--archive-dir", str(tmp_path / "a"), "--check"]
+    argv = [sys.executable, "-m", "archiver.cli", "worker", "--archive-dir", str(tmp_path / "a"), "--check",
+            "--index", postgres_url]
     ok = subprocess.run([*argv, "--broker", redis_server.url], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.splitlines() == ["broker: ok", "index: ok", "chromium: ok"]
@@ -210,13 +209,14 @@ def test_worker_check_names_what_does_not_answer(tmp_path: Path, redis_server: A
     assert "Traceback" not in bad.stderr
 
 
-def test_run_names_a_broker_it_cannot_use(tmp_path: Path) -> None:
+def test_run_names_a_broker_it_cannot_use(tmp_path: Path, postgres_url: str) -> None:
     from tests.services import free_port
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "news.urls").write_text("https://news.example/a.html\n")
-    argv = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir", str(tmp_path / "a")]
+    argv = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir", str(tmp_path / "a"),
+            "--index", postgres_url]
     bad = subprocess.run([*argv, "--broker", "amqp://127.0.0.1/"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.startswith("archiver: --broker amqp://127.0.0.1/: not a Redis URL")
     dead = f"redis://127.0.0.1:{free_port()}/0"
@@ -226,16 +226,23 @@ def test_run_names_a_broker_it_cannot_use(tmp_path: Path) -> None:
 
 
 def test_a_run_stopped_while_its_tasks_wait_is_closed_as_interrupted(tmp_path: Path, redis_client: Any,
-                                                                    redis_server: Any) -> None:
+                                                                    redis_server: Any, postgres_url: str) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "news.urls").write_text("https://news.example/a.html\nhttps://news.example/b.html\n")
     argv = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir", str(tmp_path / "a"),
-            "--broker", redis_server.url, "--format", "json"]
+            "--broker", redis_server.url, "--index", postgres_url, "--format", "json"]
     run = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while redis_client.llen("archiver") < 2 and time.monotonic() < deadline:  # no worker: they wait
         time.sleep(0.1)
+    # It holds the PostgreSQL index's run lock (not the folder's): a second scheduler of the same
+    # index, from another folder, waiting or not, is told who holds it (exit 3).
+    other = [a if a != str(tmp_path / "a") else str(tmp_path / "b") for a in argv]
+    for extra in ([], ["--no-wait"]):
+        second = subprocess.run([*other, *extra], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert second.returncode == 3, second.stderr
+        assert f"pid {run.pid} on" in second.stderr and len(second.stderr.strip().splitlines()) == 1
     run.send_signal(signal.SIGTERM)
     out, err = run.communicate(timeout=60)
     assert run.returncode == 143, err

@@ -1,7 +1,8 @@
-"""The cluster under faults, end to end (two `archiver worker` processes, a test Redis, real Chromium):
-a pool process killed mid-capture, a whole worker killed (its task comes back after the visibility
-timeout), Redis restarted mid-run, and a broker that lost its queue. Each time the run completes,
-every post is captured once, and the archive verifies clean."""
+"""Cluster workers dying, end to end from the command line (two `archiver worker` processes, a test
+Redis, a test PostgreSQL index, real Chromium, `archiver run --broker … --index …`): a pool process
+killed mid-capture, a whole worker killed (its task comes back after the visibility timeout), a task
+that killed two workers (failed and named, not looped). Each run completes, every post is captured
+once, and the archive verifies clean."""
 
 from __future__ import annotations
 
@@ -9,209 +10,97 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.cluster import Workers
-from tests.e2e import ROOT, cli, lookup, warc_files, warcio_check
+from tests.cluster_faults import (
+    FAST,
+    SLOW,
+    _check,
+    _deliveries,
+    _finish,
+    _holder,
+    _quick,
+    _seeds,
+    _start_run,
+    _wait,
+    _whole,
+)
 from tests.fakeweb import FakeWeb, site
-from tests.test_cluster import tool_requests
 
 pytestmark = [pytest.mark.cluster, pytest.mark.browser]
 
-ARTICLES = [site.ARTICLE_FLOOD, site.ARTICLE_PROTECTED, site.ARTICLE_REVIEW]
-POSTS = {f"twitter:{t.id}" for t in (site.TWEET_PHOTO, site.TWEET_VIDEO, site.TWEET_DELETED, site.TWEET_PROTECTED)}
-POSTS |= {f"youtube:{site.YOUTUBE.id}"}
-FAST = {"ARCHIVER_CLAIM_TTL": "3"}  # a dead holder's claim frees itself within seconds
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeWeb]:
+    """One fake web for the module's tests (each counts requests from its own start in the log)."""
+    with FakeWeb(tmp_path_factory.mktemp("web")) as w:
+        yield w
 
 
-@pytest.fixture
-def broker(redis_server: Any) -> str:
-    import redis
-
-    if redis_server.proc is None:
-        redis_server.start()
-    client = redis.Redis.from_url(redis_server.url)
-    client.flushdb()
-    client.close()
-    return str(redis_server.url)
-
-
-def _seeds(tmp: Path, web: FakeWeb) -> tuple[Path, str]:
-    slow = web.drip("/2024/slow-report.html", 2000, 400)  # five seconds a load: time to kill its worker
-    seeds = tmp / "seeds"
-    seeds.mkdir()
-    (seeds / "news.urls").write_text("\n".join([slow] + [a.url for a in ARTICLES]) + "\n")
-    return seeds, slow
-
-
-def _start_run(web: FakeWeb, seeds: Path, archive: Path, broker: str,
-               env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    argv = [sys.executable, "-m", "archiver.cli", "run", "--broker", broker, "--seeds", str(seeds), "--format", "json",
-            "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem), "--archive-dir", str(archive)]
-    return subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, **(env or {})})
-
-
-def _wait(what: str, check: Callable[[], Any], timeout: float = 120.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _holder(broker: str, what: str) -> int | None:
-    """PID of the worker process holding the claim of `what`."""
-    import redis
-
-    client = redis.Redis.from_url(broker)
-    try:
-        raw = client.get(f"archiver:claim:{what}")
-    finally:
-        client.close()
-    return int(raw.decode().split(":")[1]) if raw else None
-
-
-def _deliveries(broker: str) -> int:
-    """The most deliveries counted for any task (claims.py counts them once a delivery holds its claim)."""
-    import redis
-
-    client = redis.Redis.from_url(broker)
-    try:
-        return max((int(client.get(k) or 0) for k in client.scan_iter("archiver:deliveries:*")), default=0)
-    finally:
-        client.close()
-
-
-def _finish(run: subprocess.Popen[str], workers: Workers) -> dict[str, Any]:
-    try:
-        out, err = run.communicate(timeout=300)
-    except subprocess.TimeoutExpired:
-        run.kill()
-        out, err = run.communicate()
-    assert run.returncode == 0, err[-3000:] + workers.output()
-    return dict(json.loads(out))
-
-
-def _check(web: FakeWeb, archive: Path, summary: dict[str, Any], start: int) -> None:
-    assert summary["articles"] == len(ARTICLES) + 1 and summary["articles_failed"] == 0, summary
-    assert not summary["failures"], summary["failures"]
-    assert {p["key"] for p in summary["results"]} == POSTS
-    synd = tool_requests(web, start)
-    assert len(synd) == 4 and all(n == 1 for n in synd.values()), synd  # each tweet asked once
-    for row in lookup(web, archive):
-        assert len([c for c in row["captures"] if c["source"] == "live"]) == 1, row
-    v = cli(web, "verify", archive=archive)
-    assert v.returncode == 0, v.stdout + v.stderr
-
-
-def _whole(archive: Path) -> None:
-    assert not list((archive / "warcs").glob("*.open"))
-    for f in warc_files(archive):
-        assert warcio_check(f).returncode == 0, f
-
-
-def test_a_pool_process_killed_mid_capture(tmp_path: Path, broker: str) -> None:
+def test_a_pool_process_killed_mid_capture(tmp_path: Path, broker: str, web: FakeWeb, postgres_url: str) -> None:
     archive = tmp_path / "archive"
-    with FakeWeb(tmp_path / "web") as web:
-        seeds, slow = _seeds(tmp_path, web)
-        with Workers(web, broker, archive, 2, env=FAST) as workers:
-            workers.wait_ready()
-            start = len(web.log)
-            run = _start_run(web, seeds, archive, broker)
-            pid = _wait("a worker on the slow article", lambda: _holder(broker, f"article:{slow}"))
-            assert pid in workers.pool_children(0) + workers.pool_children(1)
-            os.kill(pid, signal.SIGKILL)  # a pool process of a worker this test started
-            summary = _finish(run, workers)
-            _check(web, archive, summary, start)
-            assert "WorkerLostError" in workers.output() or "worker lost" in workers.output().lower()
-    _whole(archive)
-
-
-def test_a_whole_worker_killed_comes_back_after_the_visibility_timeout(tmp_path: Path, broker: str) -> None:
-    archive = tmp_path / "archive"
-    with FakeWeb(tmp_path / "web") as web:
-        seeds, slow = _seeds(tmp_path, web)
-        with Workers(web, broker, archive, 2, "--visibility-timeout", "20", "--capture-deadline", "15",
-                     env=FAST) as workers:
-            workers.wait_ready()
-            start = len(web.log)
-            run = _start_run(web, seeds, archive, broker)
-            pid = _wait("a worker on the slow article", lambda: _holder(broker, f"article:{slow}"))
-            which = 0 if pid in workers.pool_children(0) else 1
-            assert pid in workers.pool_children(which)
-            workers.kill_tree(which)  # the main process, its pool and its browser: a machine lost
-            summary = _finish(run, workers)
-            _check(web, archive, summary, start)
-    _whole(archive)
-
-
-def test_redis_restarted_mid_run(tmp_path: Path, broker: str, redis_server: Any) -> None:
-    archive = tmp_path / "archive"
-    with FakeWeb(tmp_path / "web") as web:
-        seeds, slow = _seeds(tmp_path, web)
-        with Workers(web, broker, archive, 2, env=FAST) as workers:
-            workers.wait_ready()
-            start = len(web.log)
-            run = _start_run(web, seeds, archive, broker)
-            _wait("a worker on the slow article", lambda: _holder(broker, f"article:{slow}"))
-            redis_server.restart()  # append-only: the queue, claims and results come back with it
-            summary = _finish(run, workers)
-            _check(web, archive, summary, start)
-    _whole(archive)
-
-
-def test_a_broker_that_lost_its_queue_loses_no_work(tmp_path: Path, broker: str) -> None:
-    import redis
-
-    archive = tmp_path / "archive"
-    with FakeWeb(tmp_path / "web") as web:
-        seeds, _slow = _seeds(tmp_path, web)
+    seeds, slow = _seeds(tmp_path, web)
+    with Workers(web, broker, archive, 2, env=FAST, index=postgres_url) as workers:
+        workers.wait_ready()
         start = len(web.log)
-        run = _start_run(web, seeds, archive, broker, env={"ARCHIVER_REQUEUE_AFTER": "5"})
-        client = redis.Redis.from_url(broker)
-        try:
-            _wait("the article tasks queued", lambda: client.llen("archiver") == len(ARTICLES) + 1)
-            client.delete("archiver")  # what a broker restarted without its data would have
-        finally:
-            client.close()
-        with Workers(web, broker, archive, 2, env=FAST) as workers:
-            summary = _finish(run, workers)
-            _check(web, archive, summary, start)
+        run = _start_run(web, seeds, archive, broker, postgres_url)
+        pid = _wait("a worker on the slow article", lambda: _holder(broker, f"article:{slow}"))
+        assert pid in workers.pool_children(0) + workers.pool_children(1)
+        os.kill(pid, signal.SIGKILL)  # a pool process of a worker this test started
+        _quick(web)
+        summary = _finish(run, workers)
+        _check(web, archive, postgres_url, summary, start)
+        assert "WorkerLostError" in workers.output() or "worker lost" in workers.output().lower()
     _whole(archive)
 
 
-def test_a_task_that_killed_two_workers_is_failed_and_named(tmp_path: Path, broker: str) -> None:
+def test_a_whole_worker_killed_comes_back_after_the_visibility_timeout(tmp_path: Path, broker: str, web: FakeWeb,
+                                                                       postgres_url: str) -> None:
     archive = tmp_path / "archive"
-    with FakeWeb(tmp_path / "web") as web:
-        slow = web.drip("/2024/slow-report.html", 2000, 400)
-        seeds = tmp_path / "seeds"
-        seeds.mkdir()
-        (seeds / "news.urls").write_text(f"{slow}\n{site.ARTICLE_PROTECTED.url}\n")
-        with Workers(web, broker, archive, 2, env=FAST) as workers:
-            workers.wait_ready()
-            run = _start_run(web, seeds, archive, broker)
-            killed: list[int] = []
-            for n in (1, 2):  # each delivery's pool process dies as it works on the task
-                pid = _wait("a worker on the slow article",
-                            lambda: (p := _holder(broker, f"article:{slow}")) not in (None, *killed) and p)
-                _wait(f"delivery {n} counted", lambda: _deliveries(broker) == n)  # noqa: B023
-                assert pid in workers.pool_children(0) + workers.pool_children(1)
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-            try:
-                out, err = run.communicate(timeout=300)
-            except subprocess.TimeoutExpired:
-                run.kill()
-                out, err = run.communicate()
+    seeds, slow = _seeds(tmp_path, web)
+    # The smallest timeouts that still hold: a capture here takes a few seconds, the slow article five.
+    with Workers(web, broker, archive, 2, "--visibility-timeout", "14", "--capture-deadline", "12",
+                 env=FAST, index=postgres_url) as workers:
+        workers.wait_ready()
+        start = len(web.log)
+        run = _start_run(web, seeds, archive, broker, postgres_url)
+        pid = _wait("a worker on the slow article", lambda: _holder(broker, f"article:{slow}"))
+        which = 0 if pid in workers.pool_children(0) else 1
+        assert pid in workers.pool_children(which)
+        workers.kill_tree(which)  # the main process, its pool and its browser: a machine lost
+        _quick(web)
+        summary = _finish(run, workers)
+        _check(web, archive, postgres_url, summary, start)
+    _whole(archive)
+
+
+def test_a_task_that_killed_two_workers_is_failed_and_named(tmp_path: Path, broker: str, web: FakeWeb,
+                                                            postgres_url: str) -> None:
+    archive = tmp_path / "archive"
+    slow = web.drip(SLOW, 2000, 400)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text(f"{slow}\n{site.ARTICLE_PROTECTED.url}\n")
+    with Workers(web, broker, archive, 2, env=FAST, index=postgres_url) as workers:
+        workers.wait_ready()
+        run = _start_run(web, seeds, archive, broker, postgres_url)
+        killed: list[int] = []
+        for n in (1, 2):  # each delivery's pool process dies as it works on the task
+            pid = _wait("a worker on the slow article",
+                        lambda: (p := _holder(broker, f"article:{slow}")) not in (None, *killed) and p)
+            _wait(f"delivery {n} counted", lambda: _deliveries(broker) == n)  # noqa: B023
+            assert pid in workers.pool_children(0) + workers.pool_children(1)
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        try:
+            out, err = run.communicate(timeout=300)
+        except subprocess.TimeoutExpired:
+            run.kill()
+            out, err = run.communicate()
     assert run.returncode == 1, err[-3000:]
     summary = json.loads(out)
     assert summary["articles_failed"] == 1
@@ -219,36 +108,3 @@ def test_a_task_that_killed_two_workers_is_failed_and_named(tmp_path: Path, brok
     assert f"{slow}: not archived: given up" in err  # named on stderr too
 
 
-def test_a_run_sent_without_waiting_reports_later(tmp_path: Path, broker: str) -> None:
-    from archiver.index import open_index
-
-    archive = tmp_path / "archive"
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "news.urls").write_text("\n".join(a.url for a in ARTICLES) + "\n")
-    with FakeWeb(tmp_path / "web") as web:
-        sent = cli(web, "run", "--broker", broker, "--no-wait", "--seeds", str(seeds), archive=archive, timeout=60)
-        assert sent.returncode == 0, sent.stderr
-        run_id = sent.stdout.strip()
-        assert run_id.isdigit() and f"run {run_id} sent to the workers" in sent.stderr
-        status = ["runs", "status", run_id, "--broker", broker, "--format", "json"]
-        waiting = cli(web, *status, archive=archive)  # no worker yet: nothing answered
-        assert waiting.returncode == 0, waiting.stderr
-        assert json.loads(waiting.stdout)["state"] == "running"
-        start = len(web.log)
-        with Workers(web, broker, archive, 2, env=FAST) as workers:
-            def finished() -> dict[str, Any] | None:
-                r = cli(web, *status, archive=archive)
-                assert r.returncode == 0, r.stderr + workers.output()
-                found = json.loads(r.stdout)
-                return None if found.get("state") == "running" else dict(found)
-
-            summary = _wait("the run's summary", finished, timeout=240)
-        assert summary["articles"] == len(ARTICLES) and not summary["failures"], summary
-        assert {p["key"] for p in summary["results"]} == POSTS and len(summary["results"]) == len(POSTS)
-        synd = tool_requests(web, start)
-        assert len(synd) == 4 and all(n == 1 for n in synd.values()), synd
-        again = cli(web, *status, archive=archive)  # asked again: the same summary
-        assert again.returncode == 0 and json.loads(again.stdout)["results"] == summary["results"]
-    with open_index(archive, create=False) as index:
-        assert index.unfinished_runs() == []  # the summary closed the run's row

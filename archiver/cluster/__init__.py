@@ -14,4 +14,22 @@ package that need them, and only when a cluster command runs.
     storage.py   WARC file names that say which host and process write them; their recovery
 """
 
+from __future__ import annotations
+
+from ..errors import UsageError
+
 BROKER_ENV = "ARCHIVER_BROKER"
+
+
+def require_shared_index(index_url: str | None) -> None:
+    """UsageError unless the cluster's index is a server every worker reaches (PostgreSQL).
+
+    The archive's own SQLite file runs in write-ahead-log mode, whose index of the log lives in
+    shared memory (a file mapped by every writer); network file systems do not give shared memory,
+    so workers on several machines writing one SQLite file would corrupt it."""
+    if index_url is None:
+        raise UsageError(
+            "--broker needs --index postgresql://USER@HOST:PORT/DB (or ARCHIVER_INDEX): the archive's SQLite "
+            "index cannot be shared by workers, its write-ahead log needs shared memory, which network file "
+            "systems do not give; `archiver index copy --from DIR --to postgresql://…` moves an existing "
+            "archive's index there")

@@ -86,11 +86,13 @@ def enqueue_run(seeds: Path, archive_dir: Path, broker: str, *, recheck_after: A
     from ..pipeline.run import Plan
     from ..runs import locked
     from ..seeds import read_seeds
+    from . import require_shared_index
     from .executor import check_broker_url
 
     check_broker_url(broker)
+    require_shared_index(index_url)
     seed_list = read_seeds(seeds)
-    with locked(archive_dir, wait=wait):
+    with locked(archive_dir, wait=wait, index_url=index_url):
         return enqueue("run", seed_list.sources, archive_dir, broker, plan=Plan(recheck_after=recheck_after),
                        problems=seed_list.problems, index_url=index_url)
 
@@ -144,7 +146,9 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
     from ..pipeline.run import RunState, phase_articles, phase_posts
     from ..pipeline.summary import ArchiveSummary
     from ..pipeline.tasks import ArticleTask, PostTask
+    from . import require_shared_index
 
+    require_shared_index(index_url)
     key = run_key(scope_of(archive_dir, index_url), run_id)
     with QueueExecutor(broker) as executor:
         raw = {_text(k): _text(v) for k, v in executor.client.hgetall(key).items()}

@@ -221,7 +221,9 @@ def prepare(settings: WorkerSettings) -> None:
     """What the main process does before its pool starts: leftovers of dead workers of this host
     finished, the index opened (and so migrated) once, Chromium's certificate database built."""
     from ..index import open_index
+    from . import require_shared_index
 
+    require_shared_index(settings.index_url)
     recover_own(settings.archive_dir)
     with open_index(settings.archive_dir, url=settings.index_url):
         pass

@@ -81,7 +81,8 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
     """Run `specs` as the `command` row of `runs`; the caller holds the run lock.
 
     `broker`: over the workers of a cluster (`archiver worker`) behind that Redis URL, writing to
-    the index at `index_url` (None: the archive's own SQLite file). `workers` > 1:
+    the PostgreSQL index at `index_url` (required then). Otherwise `index_url` None is the archive's
+    own SQLite file. `workers` > 1:
     over that many worker processes, one page at a time each; otherwise in this process with up to
     `pages_in_flight` pages captured at once in its one browser (None: the default, `PAGES_IN_FLIGHT`)."""
     from ..runs import recorded_run
@@ -89,8 +90,10 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
     pages_in_flight = pages_in_flight_for(workers, pages_in_flight)
     limits = limits or Limits()
     if broker is not None:
+        from ..cluster import require_shared_index
         from ..cluster.storage import recover_local_runs
 
+        require_shared_index(index_url)
         recover_local_runs(archive_dir)  # a cluster worker's file is its own host's to finish
     else:
         recover_warcs(archive_dir)

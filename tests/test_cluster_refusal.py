@@ -1,0 +1,64 @@
+"""`--broker` with the archive's SQLite index is refused before anything starts: `run` (waiting or
+not), `runs status` and `archiver worker` each say why on one line and exit 2, and create nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import ROOT
+from tests.services import free_port
+
+pytestmark = pytest.mark.cluster
+
+BROKER = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens: a command that went on would say so instead
+
+
+def _archiver(tmp: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    e = {k: v for k, v in os.environ.items() if k not in ("ARCHIVER_INDEX", "ARCHIVER_BROKER")}
+    return subprocess.run([sys.executable, "-m", "archiver.cli", *args, "--archive-dir", str(tmp / "archive")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60, env={**e, **(env or {})})
+
+
+def _seeds(tmp: Path) -> str:
+    seeds = tmp / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text("https://news.example/a.html\n")
+    return str(seeds)
+
+
+@pytest.mark.parametrize("command", [
+    pytest.param(["run", "--broker", BROKER], id="run"),
+    pytest.param(["run", "--broker", BROKER, "--no-wait"], id="run --no-wait"),
+    pytest.param(["runs", "status", "1", "--broker", BROKER], id="runs status"),
+    pytest.param(["worker", "--broker", BROKER], id="worker"),
+    pytest.param(["worker", "--broker", BROKER, "--check"], id="worker --check"),
+])
+def test_broker_with_the_sqlite_index_is_refused(tmp_path: Path, command: list[str]) -> None:
+    extra = ["--seeds", _seeds(tmp_path)] if command[0] == "run" else []
+    r = _archiver(tmp_path, *command, *extra)
+    assert r.returncode == 2, r.stderr
+    assert r.stdout == "" and len(r.stderr.splitlines()) == 1, r.stderr
+    line = r.stderr
+    assert line.startswith("archiver: --broker needs --index postgresql://"), line
+    assert "write-ahead log needs shared memory, which network file systems do not give" in line
+    assert "`archiver index copy --from DIR --to postgresql://…`" in line
+    assert not (tmp_path / "archive").exists()  # nothing started: no folder, no lock, no archive.db
+
+
+def test_the_broker_from_the_environment_is_refused_too(tmp_path: Path) -> None:
+    r = _archiver(tmp_path, "worker", env={"ARCHIVER_BROKER": BROKER})
+    assert r.returncode == 2 and r.stderr.startswith("archiver: --broker needs --index postgresql://"), r.stderr
+    assert not (tmp_path / "archive").exists()
+
+
+def test_a_postgresql_index_is_not_refused(tmp_path: Path) -> None:
+    """With --index (here from the environment) the run goes on, and stops at the broker it cannot reach."""
+    url = f"postgresql://archiver@127.0.0.1:{free_port()}/archive"  # nothing listens there either
+    r = _archiver(tmp_path, "run", "--broker", "amqp://127.0.0.1/", "--seeds", _seeds(tmp_path),
+                  env={"ARCHIVER_INDEX": url})
+    assert r.returncode == 2 and r.stderr.startswith("archiver: --broker amqp://127.0.0.1/: not a Redis URL"), r.stderr
