@@ -9,20 +9,21 @@ from typing import Annotated
 
 import typer
 
-from .cli_options import ArchiveDirOpt
+from .cli_options import ArchiveDirOpt, IndexOpt
 
 app = typer.Typer(name="index", help="Manage the index itself: migrate its schema, copy it to another database.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   rich_markup_mode=None)
 
-IndexUrlOpt = Annotated[str | None, typer.Option(
-    "--index", metavar="URL", envvar="ARCHIVER_INDEX",
-    help="The index's PostgreSQL URL (postgresql://USER@HOST:PORT/DATABASE); default: the archive's own SQLite file.")]
-
 
 @app.command()
-def migrate(index: IndexUrlOpt = None, archive_dir: ArchiveDirOpt = None) -> None:
-    """Create the index or bring its schema to the current version (workers starting together migrate once)."""
+def migrate(index: IndexOpt = None, archive_dir: ArchiveDirOpt = None) -> None:
+    """Create the index or bring its schema to the current version (workers starting together migrate once).
+
+    Example:
+
+        archiver index migrate --index postgresql://archiver@db:5432/archiver
+    """
     from .cli import EXIT_USAGE, _archive_dir, _call, _fail
     from .index.transfer import Location, migrate_index
 
@@ -42,7 +43,12 @@ def copy(
     force: Annotated[bool, typer.Option("--force", help="Replace a destination that already holds an index.")] = False,
 ) -> None:
     """Copy every row of an index (ids, keys, timestamps kept) into another, SQLite or PostgreSQL; the
-    destination is written completely or not at all. Prints the rows copied per table (JSON)."""
+    destination is written completely or not at all. Prints the rows copied per table (JSON).
+
+    Example:
+
+        archiver index copy --from archives --to postgresql://archiver@db:5432/archiver
+    """
     from .cli import _call, _write
     from .index.transfer import copy_index, locate
 
