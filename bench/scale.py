@@ -273,14 +273,17 @@ def count_captures(folder: Path, url: str | None) -> tuple[int, int]:
 Sample = dict[str, Any]  # one configuration's figures in one round
 
 
-def scheduler(web: FakeWeb, seeds: Path, folder: Path, extra: list[str]) -> tuple[float, float, dict[str, Any]]:
-    """The cluster's scheduler (`archiver run` with `extra`): wall seconds, CPU-seconds of its tree, summary."""
+def scheduler(web: FakeWeb, seeds: Path, folder: Path, extra: list[str],
+              memory: bool = False) -> tuple[float, float, int, dict[str, Any]]:
+    """`archiver run` with `extra` (the cluster's scheduler, or the local run): wall seconds,
+    CPU-seconds of its tree, peak PSS KiB of its tree (0 unless `memory`), summary."""
     cmd = [sys.executable, "-m", "archiver.cli", "-q", "run", "--seeds", str(seeds), "--recheck-after", "3650d",
            "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem), "--archive-dir", str(folder),
            "--format", "json", *extra]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     cpu = CpuWatch(proc.pid)
+    watch = Watch(proc.pid) if memory else None
     try:
         out, err = proc.communicate(timeout=3600)
     except subprocess.TimeoutExpired:
@@ -289,38 +292,22 @@ def scheduler(web: FakeWeb, seeds: Path, folder: Path, extra: list[str]) -> tupl
         raise
     finally:
         cpu.stop()
+        if watch is not None:
+            watch.stop()
     took = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"archiver run {' '.join(extra[:1])} exited {proc.returncode}: {err[-2000:]}")
-    return took, cpu.seconds, json.loads(out)
+    return took, cpu.seconds, watch.peak_kib if watch is not None else 0, json.loads(out)
 
 
 def run_local(web: FakeWeb, seeds: Path, folder: Path) -> Sample:
     folder.mkdir(parents=True)
     log0 = len(web.log)
-    # Watch needs the PID: the process is run here rather than through scheduler().
-    cmd = [sys.executable, "-m", "archiver.cli", "-q", "run", "--seeds", str(seeds), "--recheck-after", "3650d",
-           "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem), "--archive-dir", str(folder),
-           "--format", "json"]
-    cmd_start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    watch, cpu = Watch(proc.pid), CpuWatch(proc.pid)
-    try:
-        out, err = proc.communicate(timeout=3600)
-    except subprocess.TimeoutExpired:
-        proc.kill()  # the bench's own child, by its PID
-        proc.communicate()
-        raise
-    finally:
-        watch.stop()
-        cpu.stop()
-    took = time.perf_counter() - cmd_start
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"archiver run exited {proc.returncode}: {err[-2000:]}")
+    took, cpu, peak, summary = scheduler(web, seeds, folder, [], memory=True)
     warc, other = archive_bytes(folder)
     captures, posts = count_captures(folder, None)
-    return dict(seconds=took, captures=captures, posts=posts, cpu=cpu.seconds, sched_cpu=0.0,
-                  pss_max=watch.peak_kib, pss_sum=watch.peak_kib, warc=warc, other=other, summary=json.loads(out),
+    return dict(seconds=took, captures=captures, posts=posts, cpu=cpu, sched_cpu=0.0,
+                  pss_max=peak, pss_sum=peak, warc=warc, other=other, summary=summary,
                   hosts=tool_requests(web, log0))
 
 
@@ -341,7 +328,7 @@ def run_cluster(web: FakeWeb, seeds: Path, folder: Path, n: int, redis: RedisSer
             log0 = len(web.log)
             lock = LockWatch(pg.admin_url, url.rsplit("/", 1)[1])
             try:
-                took, sched_cpu, summary = scheduler(web, seeds, folder, ["--broker", redis.url, "--index", url])
+                took, sched_cpu, _, summary = scheduler(web, seeds, folder, ["--broker", redis.url, "--index", url])
             finally:
                 lock.stop()
             stmts1 = pg_calls(pg, url) if statements else Counter()
