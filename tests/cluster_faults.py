@@ -13,8 +13,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.cluster import Workers, run_argv, wait_for
 from tests.e2e import ROOT, cli, lookup, warc_files, warcio_check
@@ -26,6 +29,13 @@ ARTICLES = [site.ARTICLE_FLOOD, site.ARTICLE_REVIEW]
 TWEETS = {f"twitter:{t.id}" for t in (site.TWEET_PHOTO, site.TWEET_VIDEO, site.TWEET_DELETED)}
 POSTS = TWEETS | {f"youtube:{site.YOUTUBE.id}"}
 FAST = {"ARCHIVER_CLAIM_TTL": "3"}  # a dead holder's claim frees itself within seconds
+
+
+
+def module_web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeWeb]:
+    """A fake web for one test module, made a module-scoped fixture there (`web`)."""
+    with FakeWeb(tmp_path_factory.mktemp("web")) as w:
+        yield w
 
 
 SLOW = "/2024/slow-report.html"

@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,17 +27,14 @@ from tests.cluster_faults import (
     _start_run,
     _wait,
     _whole,
+    module_web,
 )
 from tests.fakeweb import FakeWeb, site
 
 pytestmark = [pytest.mark.cluster, pytest.mark.browser]
 
-
-@pytest.fixture(scope="module")
-def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeWeb]:
-    """One fake web for the module's tests (each counts requests from its own start in the log)."""
-    with FakeWeb(tmp_path_factory.mktemp("web")) as w:
-        yield w
+# One fake web for the module's tests (each counts requests from its own start in the log).
+web = pytest.fixture(scope="module", name="web")(module_web)
 
 
 def test_a_pool_process_killed_mid_capture(tmp_path: Path, broker: str, web: FakeWeb, postgres_url: str) -> None:

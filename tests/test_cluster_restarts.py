@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from tests.cluster_faults import (
     _start_run,
     _wait,
     _whole,
+    module_web,
 )
 from tests.e2e import cli, lookup
 from tests.fakeweb import FakeWeb
@@ -35,12 +35,8 @@ from tests.test_cluster import tool_requests
 
 pytestmark = [pytest.mark.cluster, pytest.mark.browser]
 
-
-@pytest.fixture(scope="module")
-def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeWeb]:
-    """One fake web for the module's tests (each counts requests from its own start in the log)."""
-    with FakeWeb(tmp_path_factory.mktemp("web")) as w:
-        yield w
+# One fake web for the module's tests (each counts requests from its own start in the log).
+web = pytest.fixture(scope="module", name="web")(module_web)
 
 
 def test_redis_restarted_mid_run(tmp_path: Path, broker: str, redis_server: Any, web: FakeWeb,

@@ -33,6 +33,14 @@ def _holder(url: str, seconds: float, mark: Path) -> subprocess.Popen[str]:
     return p
 
 
+def _empty_seeds(tmp_path: Path) -> Path:
+    """A seeds folder with nothing to fetch: the run does no work beyond taking the lock."""
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "none.urls").write_text("")
+    return seeds
+
+
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "archiver.cli", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=120, env={**os.environ, **(env or {})})
@@ -52,9 +60,7 @@ def test_a_second_holder_is_refused_naming_the_first(postgres_url: str, tmp_path
 
 
 def test_run_exits_3_naming_the_holder(postgres_url: str, tmp_path: Path) -> None:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "none.urls").write_text("")
+    seeds = _empty_seeds(tmp_path)
     p = _holder(postgres_url, 60, tmp_path / "released")
     try:
         # Given in the environment, as a cron job's unit would.
@@ -153,9 +159,7 @@ def test_archive_takes_the_same_lock(postgres_url: str, tmp_path: Path) -> None:
 
 
 def test_run_wait_proceeds_once_the_holder_lets_go(postgres_url: str, tmp_path: Path) -> None:
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    (seeds / "none.urls").write_text("")
+    seeds = _empty_seeds(tmp_path)
     mark = tmp_path / "released"
     p = _holder(postgres_url, 2.0, mark)
     try:
