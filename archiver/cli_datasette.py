@@ -28,6 +28,10 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         out: Annotated[Path | None, typer.Option(
             "--output", "-o", metavar="FILE",
             help="Write the metadata to FILE (e.g. metadata.yml) instead of printing it.")] = None,
+        database: Annotated[str | None, typer.Option(
+            "--database", metavar="NAME",
+            help="The name Datasette gives the index: its file name without .db (default: archive, for "
+                 "archive.db; give it when serving a renamed copy).", show_default=False)] = None,
         format: Annotated[MetadataFormat | None, typer.Option(
             "--format", "-f", help="yaml or json (default: json for a FILE ending in .json, else yaml).",
             show_default=False)] = None,
@@ -49,7 +53,7 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         fmt = cli._call(lambda: format_for(out, format.value if format else None))
         with cli._open_index(d):  # it exists, at the current schema: the views the metadata links are there
             pass
-        text = render(metadata(), fmt)
+        text = render(cli._call(lambda: metadata(database)), fmt)
         if out is None:
             cli._write(text)
             return

@@ -38,6 +38,9 @@ GONE_STATUSES: tuple[str, ...] = (
 
 DEFAULT_DAYS = 7
 
+# Names Datasette puts in a URL as they are (it tilde-encodes every other character).
+_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
 _VIEWS: dict[str, dict[str, str]] = {
     "post_history": {"title": "Status history of every post",
                      "description": "every status check of every post, oldest first per post"},
@@ -167,6 +170,9 @@ def metadata(database: str | None = None) -> dict[str, Any]:
         from archiver.layout import DB_NAME
 
         database = database_name(DB_NAME)
+    if not _NAME.fullmatch(database):
+        raise UsageError(f"--database {database!r}: give the name Datasette shows for the file, letters, digits, "
+                         "'_' and '-' only (rename the file to such a name if it has others)")
     gone = ", ".join(f"'{s}'" for s in GONE_STATUSES)
     queries = {}
     for name, query in _QUERIES.items():
@@ -179,7 +185,8 @@ def metadata(database: str | None = None) -> dict[str, Any]:
             database: {
                 "title": "The archive's index",
                 "description_html": _start_here(database),
-                "tables": {**_VIEW_TABLES, **_TABLES},
+                "tables": {**{name: {"title": _VIEWS[name]["title"], **table} for name, table in _VIEW_TABLES.items()},
+                           **_TABLES},
                 "queries": queries,
             }
         },

@@ -5,7 +5,8 @@ loopback port; and the screenshot of its first page that docs/datasette.png is.
         httpx.get(f"{base}/archive/disappeared.json?_shape=array")
 
 `python -m tests.datasette_harness [ARCHIVE_DIR]` serves the demo archive (`make demo` builds it in
-archives/demo/archive) and writes docs/datasette.png: the instance's first page in Chromium at 1280 px.
+archives/demo/archive) and writes docs/datasette.png, the instance's first page in Chromium at 1280 px,
+and docs/datasette-posts.png, the posts table (a few of its columns) with its facets.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from tests.e2e import ROOT
 from tests.pywb_harness import free_port
 
 DATASETTE = Path(sys.executable).parent / "datasette"
-SCREENSHOT = ROOT / "docs" / "datasette.png"
+SCREENSHOT = ROOT / "docs" / "datasette.png"  # the first page
+SCREENSHOT_POSTS = ROOT / "docs" / "datasette-posts.png"  # the posts table and its facets
 
 
 @contextlib.contextmanager
@@ -64,8 +66,9 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes], log: IO[bytes], timeou
     raise AssertionError(f"datasette did not answer on {base} within {timeout:.0f}s")
 
 
-def screenshot(url: str, out: Path, *, width: int = 1280) -> Path:
-    """The page at `url` as Chromium shows it at `width` CSS pixels, its full height, as PNG."""
+def screenshot(url: str, out: Path, *, width: int = 1280, height: int | None = None) -> Path:
+    """The page at `url` as Chromium shows it at `width` CSS pixels, as PNG: its full height, or
+    the first `height` pixels."""
     from playwright.sync_api import sync_playwright
 
     from archiver.capture.chromium import find_chromium
@@ -73,10 +76,10 @@ def screenshot(url: str, out: Path, *, width: int = 1280) -> Path:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=find_chromium(p))
         try:
-            page = browser.new_page(viewport={"width": width, "height": 720})
+            page = browser.new_page(viewport={"width": width, "height": height or 720})
             page.goto(url, wait_until="load")
             out.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(out), full_page=True)
+            page.screenshot(path=str(out), full_page=height is None)
         finally:
             browser.close()
     return out
@@ -95,7 +98,9 @@ def main(argv: list[str]) -> int:
             return made.returncode
         with datasette(archive / "archive.db", meta) as base:
             screenshot(f"{base}/", SCREENSHOT)
-    print(f"wrote {SCREENSHOT.relative_to(ROOT)}", file=sys.stderr)
+            columns = "&".join(f"_col={c}" for c in ("title", "platform", "handle", "status", "posted_at", "last_checked"))
+            screenshot(f"{base}/archive/posts?{columns}", SCREENSHOT_POSTS, height=900)
+    print(f"wrote {SCREENSHOT.relative_to(ROOT)} and {SCREENSHOT_POSTS.relative_to(ROOT)}", file=sys.stderr)
     return 0
 
 

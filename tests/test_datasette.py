@@ -218,3 +218,7 @@ def test_the_command_prints_yaml_writes_json_and_names_a_missing_archive(tmp_pat
     assert missing.stderr.startswith("archiver: no archive at") and "Traceback" not in missing.stderr
     bad = _metadata_cli("--archive-dir", str(archive), "--format", "xml")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    renamed = _metadata_cli("--archive-dir", str(archive), "--database", "evidence-2024")
+    assert yaml.safe_load(renamed.stdout) == metadata("evidence-2024")
+    unsafe = _metadata_cli("--archive-dir", str(archive), "--database", "a/b")
+    assert unsafe.returncode == 2 and unsafe.stdout == "" and "--database 'a/b'" in unsafe.stderr
