@@ -6,9 +6,10 @@ views after every table, and canned queries last); a description, column notes a
 tables people open (posts by platform, status and handle; observations, captures and citations by
 their kind of row); and three canned queries:
 
-- `disappeared`: posts once seen live whose latest check says they no longer are (deleted,
-  removed, withheld, protected, suspended, behind a wall); a latest check of `unavailable` or
-  `unknown` says nothing about the post itself (a network failure, a bot wall) and is left out.
+- `disappeared`: posts once seen live whose latest check says the platform no longer shows them
+  (deleted, removed, withheld, protected, suspended, age-restricted); a latest check of
+  `login_required`, `unavailable` or `unknown` is a wall or a failure in front of the reader, not
+  a statement about the post (x.com shows its login wall to every anonymous reader), and is left out.
 - `citing_handle`: the articles citing a handle's posts (parameter `handle`, with or without `@`).
 - `recent_checks`: the status checks of the last N days (parameter `days`, 7 when left empty).
 
@@ -32,9 +33,9 @@ Format = Literal["yaml", "json"]
 FORMATS: tuple[str, ...] = ("yaml", "json")
 
 # A post has disappeared when its latest status is one of these: the platform (or its embed)
-# said the post is no longer public. `unavailable` and `unknown` are not statements about the post.
-GONE_STATUSES: tuple[str, ...] = (
-    "deleted", "removed", "withheld", "protected", "suspended", "age_restricted", "login_required")
+# said the post is no longer shown to the public. `login_required` (a wall x.com puts in front of
+# live posts too), `unavailable` and `unknown` are not statements about the post.
+GONE_STATUSES: tuple[str, ...] = ("deleted", "removed", "withheld", "protected", "suspended", "age_restricted")
 
 DEFAULT_DAYS = 7
 
@@ -52,9 +53,10 @@ _QUERIES: dict[str, dict[str, Any]] = {
     "disappeared": {
         "title": "Posts that disappeared",
         "description": (
-            "Posts once seen live whose latest check says they are no longer public (deleted, removed, "
-            "withheld, protected, suspended, behind an age or login wall), most recent first. A latest "
-            "check of 'unavailable' or 'unknown' (the network failed, a bot wall answered) is not counted."),
+            "Posts once seen live whose latest check says the platform no longer shows them (deleted, "
+            "removed, withheld, protected, suspended, age-restricted), most recent first. A latest check "
+            "of login_required, unavailable or unknown (a login wall, a network failure, a bot wall) is "
+            "not counted: it says nothing about the post itself."),
         "sql": """
             SELECT p.id AS post, p.key AS post_key, p.platform, p.handle, p.url,
                    latest.status AS status, latest.checked_at AS status_since, latest.detail AS reason,

@@ -3,7 +3,9 @@ serves the demo archive with the metadata, and its JSON API answers the facets a
 row by row; the links of the database's description lead to the views and queries.
 
 The demo archive is made as `make demo` makes it (every article of the invented news site, one
-run), then run again after the drone-video tweet was deleted, so that one post disappeared.
+run), then run again after the drone-video tweet was deleted, so that one post disappeared, while
+syndication and oEmbed fail for the flattened tweet (its page's login wall is all that is left of
+it: `login_required`, which is not a disappearance).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
@@ -25,6 +27,7 @@ import yaml
 
 from archiver.datasette_meta import GONE_STATUSES, metadata, render
 from archiver.index.sqlite.schema import open_memory
+from archiver.platforms.twitter.syndication import oembed_url, syndication_url
 from archiver.times import format_utc
 from tests.datasette_harness import datasette
 from tests.demo import write_seeds
@@ -34,6 +37,7 @@ from tests.fakeweb import FakeWeb, site
 pytestmark = pytest.mark.browser
 
 VIDEO = site.TWEET_VIDEO  # live in the first run, deleted before the second
+WALLED = site.TWEET_FLAT  # live in the first run, behind x.com's login wall alone in the second
 PHOTO = site.TWEET_PHOTO  # its first check is moved ten days back
 HANDLES = {"RivertonDesk": 2, "mei_hydro": 1, "cllr_hartwell": 1, "quietgardener": 1, "rivertruthnow": 1,
            "rivertonweather": 1}
@@ -41,6 +45,12 @@ HANDLES = {"RivertonDesk": 2, "mei_hydro": 1, "cllr_hartwell": 1, "quietgardener
 
 def _key(tweet: Any) -> str:
     return f"twitter:{tweet.id}"
+
+
+def _host_and_target(url: str) -> tuple[str, str]:
+    """The host and path?query the fake web's fault switch takes for one request."""
+    parts = urlsplit(url)
+    return str(parts.hostname), f"{parts.path}?{parts.query}"
 
 
 @pytest.fixture(scope="module")
@@ -51,11 +61,16 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
     with FakeWeb(tmp / "web") as web:
         first = cli(web, "run", "--seeds", str(seeds), archive=archive)
         assert first.returncode == 0, first.stderr[-3000:]
+        faults = [_host_and_target(syndication_url(WALLED.id)), _host_and_target(oembed_url(WALLED.x_url))]
         web.set_state(("tweet", VIDEO.id), "deleted")
+        for host, path in faults:
+            web.set_state(("fault", host, path), "500")
         try:
             second = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", archive=archive)
         finally:
             web.set_state(("tweet", VIDEO.id), None)
+            for host, path in faults:
+                web.set_state(("fault", host, path), None)
         assert second.returncode == 0, second.stderr[-3000:]
     # A check made ten days ago: no run can be made in the past, so the first check of the photo
     # tweet (live, checked again since) is moved back.
@@ -94,13 +109,14 @@ def test_posts_open_faceted_by_platform_status_and_handle(served: tuple[Path, st
     facets = _facets(_get(base, "/archive/posts.json"))
     assert facets == {
         "platform": {"twitter": 6, "youtube": 1},
-        # after the second run: the drone video deleted, the councillor's post deleted all along
-        "status": {"live": 3, "deleted": 2, "protected": 1, "withheld": 1},
+        # after the second run: the drone video deleted, the councillor's post deleted all along,
+        # the flattened tweet behind a login wall
+        "status": {"live": 2, "deleted": 2, "protected": 1, "withheld": 1, "login_required": 1},
         "handle": HANDLES,
     }
     # The views carry their facets too: fourteen checks, seven per run.
     history = _facets(_get(base, "/archive/post_history.json"))
-    assert history["status"] == {"live": 7, "deleted": 3, "protected": 2, "withheld": 2}
+    assert history["status"] == {"live": 6, "deleted": 3, "protected": 2, "withheld": 2, "login_required": 1}
     assert history["handle"] == {h: 2 * n for h, n in HANDLES.items()}
 
 
@@ -110,8 +126,11 @@ def test_disappeared_lists_the_post_once_live_and_now_gone(served: tuple[Path, s
     checks = _rows(archive, "SELECT o.status, o.checked_at, o.detail FROM observations o JOIN posts p ON p.id = o.post "
                             "WHERE p.key = ? ORDER BY o.id", _key(VIDEO))
     assert [c["status"] for c in checks] == ["live", "deleted"]
+    walled = _rows(archive, "SELECT o.status FROM observations o JOIN posts p ON p.id = o.post WHERE p.key = ? "
+                            "ORDER BY o.id", _key(WALLED))
+    assert [c["status"] for c in walled] == ["live", "login_required"]
     # The councillor's post is deleted but was never seen live; the withheld and protected posts
-    # never were either: only the video is listed.
+    # never were either; the walled post says nothing of itself: only the video is listed.
     assert [(r["post_key"], r["handle"], r["platform"], r["status"], r["status_since"], r["last_seen_live"],
              r["reason"], r["url"]) for r in rows] == [
         (_key(VIDEO), "mei_hydro", "twitter", "deleted", checks[1]["checked_at"], checks[0]["checked_at"],
@@ -190,7 +209,10 @@ def test_each_canned_query_runs_on_a_new_index() -> None:
     finally:
         db.close()
     sql = metadata()["databases"]["archive"]["queries"]["disappeared"]["sql"]
-    assert all(f"'{s}'" in sql for s in GONE_STATUSES) and "'unavailable'" not in sql and "'unknown'" not in sql
+    listed = re.search(r"latest\.status IN \(([^)]*)\)", sql)
+    assert listed is not None
+    assert re.findall(r"'(\w+)'", listed.group(1)) == list(GONE_STATUSES)
+    assert not {"live", "login_required", "unavailable", "unknown"} & set(GONE_STATUSES)
 
 
 def _metadata_cli(*args: str) -> subprocess.CompletedProcess[str]:
