@@ -13,6 +13,7 @@ their kind of row); and three canned queries:
 - `citing_handle`: the articles citing a handle's posts (parameter `handle`, with or without `@`).
 - `recent_checks`: the status checks of the last N days (parameter `days`, 7 when left empty).
 
+The queries' SQL lives with the schema it reads (`archiver/index/sqlite/canned.py`).
 `render(document, fmt)` writes it as JSON or YAML. The YAML is written here, for this document's
 shape only (mappings, lists and strings; SQL as literal blocks), so that the archiver needs no
 YAML library; Datasette reads either form with `--metadata`.
@@ -24,20 +25,13 @@ import contextlib
 import json
 import re
 from pathlib import Path
-from textwrap import dedent
 from typing import Any, Literal
 
 from archiver.errors import UsageError
+from archiver.index.sqlite import canned
 
 Format = Literal["yaml", "json"]
 FORMATS: tuple[str, ...] = ("yaml", "json")
-
-# A post has disappeared when its latest status is one of these: the platform (or its embed)
-# said the post is no longer shown to the public. `login_required` (a wall x.com puts in front of
-# live posts too), `unavailable` and `unknown` are not statements about the post.
-GONE_STATUSES: tuple[str, ...] = ("deleted", "removed", "withheld", "protected", "suspended", "age_restricted")
-
-DEFAULT_DAYS = 7
 
 # Names Datasette puts in a URL as they are (it tilde-encodes every other character).
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -49,7 +43,7 @@ _VIEWS: dict[str, dict[str, str]] = {
                            "description": "which article cites which post, by title and URL"},
 }
 
-_QUERIES: dict[str, dict[str, Any]] = {
+_QUERIES: dict[str, dict[str, str]] = {
     "disappeared": {
         "title": "Posts that disappeared",
         "description": (
@@ -57,50 +51,18 @@ _QUERIES: dict[str, dict[str, Any]] = {
             "removed, withheld, protected, suspended, age-restricted), most recent first. A latest check "
             "of login_required, unavailable or unknown (a login wall, a network failure, a bot wall) is "
             "not counted: it says nothing about the post itself."),
-        "sql": """
-            SELECT p.id AS post, p.key AS post_key, p.platform, p.handle, p.url,
-                   latest.status AS status, latest.checked_at AS status_since, latest.detail AS reason,
-                   (SELECT max(o.checked_at) FROM observations o
-                     WHERE o.post = p.id AND o.status = 'live') AS last_seen_live,
-                   p.title
-            FROM posts p
-            JOIN observations latest ON latest.id = (
-                SELECT o.id FROM observations o WHERE o.post = p.id
-                ORDER BY o.checked_at DESC, o.id DESC LIMIT 1)
-            WHERE latest.status IN ({gone})
-              AND EXISTS (SELECT 1 FROM observations o WHERE o.post = p.id AND o.status = 'live')
-            ORDER BY latest.checked_at DESC, p.key
-        """,
     },
     "citing_handle": {
         "title": "Articles citing a handle",
         "description": (
             "Every article citing a post by this handle (with or without the @; the same handle "
             "whatever its case), one row per article and post."),
-        "sql": """
-            SELECT a.title AS article_title, a.url AS article_url, p.key AS post_key, p.handle,
-                   p.status AS post_status, c.kind, c.first_seen AS cited_since, p.title AS post_title
-            FROM citations c
-            JOIN articles a ON a.id = c.article_id
-            JOIN posts p ON p.id = c.post
-            WHERE p.handle_lc = lower(trim(ltrim(trim(:handle), '@')))
-            ORDER BY a.url, p.key
-        """,
     },
     "recent_checks": {
         "title": "Status checks of the last days",
         "description": (
-            f"Every status check made in the last N days (days, {DEFAULT_DAYS} when left empty), "
+            f"Every status check made in the last N days (days, {canned.DEFAULT_DAYS} when left empty), "
             "newest first."),
-        "sql": f"""
-            SELECT o.checked_at, p.key AS post_key, p.platform, p.handle, o.status, o.detail,
-                   p.title AS post_title
-            FROM observations o
-            JOIN posts p ON p.id = o.post
-            WHERE o.checked_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now',
-                                           '-' || coalesce(nullif(trim(:days), ''), '{DEFAULT_DAYS}') || ' days')
-            ORDER BY o.checked_at DESC, o.id DESC
-        """,
     },
 }
 
@@ -175,11 +137,7 @@ def metadata(database: str | None = None) -> dict[str, Any]:
     if not _NAME.fullmatch(database):
         raise UsageError(f"--database {database!r}: give the name Datasette shows for the file, letters, digits, "
                          "'_' and '-' only (rename the file to such a name if it has others)")
-    gone = ", ".join(f"'{s}'" for s in GONE_STATUSES)
-    queries = {}
-    for name, query in _QUERIES.items():
-        sql = dedent(query["sql"]).strip().replace("{gone}", gone)
-        queries[name] = {"title": query["title"], "description": query["description"], "sql": sql}
+    queries = {name: {**query, "sql": canned.QUERIES[name]} for name, query in _QUERIES.items()}
     return {
         "title": "archiver: archived social posts",
         "description_html": _start_here(database),

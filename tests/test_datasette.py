@@ -25,7 +25,8 @@ import httpx
 import pytest
 import yaml
 
-from archiver.datasette_meta import GONE_STATUSES, metadata, render
+from archiver.datasette_meta import metadata, render
+from archiver.index.sqlite.canned import GONE_STATUSES
 from archiver.index.sqlite.schema import open_memory
 from archiver.platforms.twitter.syndication import oembed_url, syndication_url
 from archiver.times import format_utc
