@@ -564,6 +564,9 @@ app.add_typer(cli_index.app, name="index")
 from .cli_cluster import register as _register_cluster  # noqa: E402
 
 _register_cluster(app, sys.modules[__name__])  # archiver worker
+from .cli_datasette import register as _register_datasette  # noqa: E402
+
+_register_datasette(app, sys.modules[__name__])  # archiver datasette-metadata
 
 
 def main() -> None:

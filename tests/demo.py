@@ -32,13 +32,18 @@ def _archiver(web: FakeWeb, *args: str) -> int:
     return subprocess.run(cmd, cwd=ROOT).returncode
 
 
+def write_seeds(seeds: Path) -> Path:
+    """The demo's seeds folder: every article of the invented news site, one URL a line."""
+    seeds.mkdir(parents=True, exist_ok=True)
+    (seeds / "news.urls").write_text("".join(a.url + "\n" for a in site.ARTICLES.values()))
+    return seeds
+
+
 def main() -> int:
     if OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(parents=True)
-    seeds = OUT / "seeds"
-    seeds.mkdir()
-    (seeds / "news.urls").write_text("".join(a.url + "\n" for a in site.ARTICLES.values()))
+    write_seeds(OUT / "seeds")
     with tempfile.TemporaryDirectory() as tmp, FakeWeb(Path(tmp)) as web:
         _say("DEMO: invented posts served by the local impersonating test server on 127.0.0.1 "
              f"(port {web.port}); nothing here comes from the real internet")

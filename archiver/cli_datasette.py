@@ -1,0 +1,63 @@
+"""`archiver datasette-metadata`: the metadata that makes Datasette open an archive on its views,
+facets and canned queries. Registered on the main app by `register(app, cli)`; `cli` is the main
+command-line module, whose helpers (error mapping, output) the command shares."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from types import ModuleType
+from typing import Annotated
+
+import typer
+
+from .cli_options import ArchiveDirOpt
+
+
+class MetadataFormat(str, Enum):
+    yaml = "yaml"
+    json = "json"
+
+
+def register(app: typer.Typer, cli: ModuleType) -> None:
+    """Add `datasette-metadata` to `app`."""
+
+    @app.command("datasette-metadata")
+    def datasette_metadata(
+        archive_dir: ArchiveDirOpt = None,
+        out: Annotated[Path | None, typer.Option(
+            "--output", "-o", metavar="FILE",
+            help="Write the metadata to FILE (e.g. metadata.yml) instead of printing it.")] = None,
+        database: Annotated[str | None, typer.Option(
+            "--database", metavar="NAME",
+            help="The name Datasette gives the index: its file name without .db (default: archive, for "
+                 "archive.db; give it when serving a renamed copy).", show_default=False)] = None,
+        format: Annotated[MetadataFormat | None, typer.Option(
+            "--format", "-f", help="yaml or json (default: json for a FILE ending in .json, else yaml).",
+            show_default=False)] = None,
+    ) -> None:
+        """Print Datasette metadata for the archive's index: titles, descriptions, facets (platform,
+        status, handle) and the canned queries disappeared, citing_handle and recent_checks, with the
+        views and queries linked first on the database's page.
+
+        Example:
+
+            archiver datasette-metadata --archive-dir archives -o metadata.yml
+
+            datasette archives/archive.db --metadata metadata.yml
+        """
+        from .datasette_meta import format_for, metadata, render, write_text
+        from .layout import DB_NAME
+
+        d = cli._archive_dir(archive_dir)
+        fmt = cli._call(lambda: format_for(out, format.value if format else None))
+        with cli._open_index(d):  # it exists, at the current schema: the views the metadata links are there
+            pass
+        text = render(cli._call(lambda: metadata(database)), fmt)
+        if out is None:
+            cli._write(text)
+            return
+        cli._call(lambda: write_text(out, text))
+        cli._write(f"{out}\n")
+        typer.echo(f"archiver: wrote {out}; serve the archive with: datasette {d / DB_NAME} --metadata {out}",
+                   err=True)

@@ -1,0 +1,59 @@
+"""Canned queries over the archive's SQLite index, for tools that browse the file (Datasette's
+metadata carries them: `archiver datasette-metadata`). Kept beside the schema they read, so that a
+migration that changes it changes them too (a test runs each on a new index).
+
+`QUERIES` maps a name to its SQL, with named parameters (`:handle`, `:days`) as Datasette takes them.
+"""
+
+from __future__ import annotations
+
+from textwrap import dedent
+
+# A post has disappeared when its latest status is one of these: the platform (or its embed)
+# said the post is no longer shown to the public. `login_required` (a wall x.com puts in front of
+# live posts too), `unavailable` and `unknown` are not statements about the post.
+GONE_STATUSES: tuple[str, ...] = ("deleted", "removed", "withheld", "protected", "suspended", "age_restricted")
+
+# recent_checks' span when its `days` parameter is left empty.
+DEFAULT_DAYS = 7
+
+_GONE = ", ".join(f"'{status}'" for status in GONE_STATUSES)
+
+_SQL: dict[str, str] = {
+    # Posts once seen live whose latest check (by time) has a GONE status; the latest first.
+    "disappeared": f"""
+            SELECT p.id AS post, p.key AS post_key, p.platform, p.handle, p.url,
+                   latest.status AS status, latest.checked_at AS status_since, latest.detail AS reason,
+                   (SELECT max(o.checked_at) FROM observations o
+                     WHERE o.post = p.id AND o.status = 'live') AS last_seen_live,
+                   p.title
+            FROM posts p
+            JOIN observations latest ON latest.id = (
+                SELECT o.id FROM observations o WHERE o.post = p.id
+                ORDER BY o.checked_at DESC, o.id DESC LIMIT 1)
+            WHERE latest.status IN ({_GONE})
+              AND EXISTS (SELECT 1 FROM observations o WHERE o.post = p.id AND o.status = 'live')
+            ORDER BY latest.checked_at DESC, p.key
+        """,
+    # The articles citing any post by a handle, typed with or without @, in any ASCII case.
+    "citing_handle": """
+            SELECT a.title AS article_title, a.url AS article_url, p.key AS post_key, p.handle,
+                   p.status AS post_status, c.kind, c.first_seen AS cited_since, p.title AS post_title
+            FROM citations c
+            JOIN articles a ON a.id = c.article_id
+            JOIN posts p ON p.id = c.post
+            WHERE p.handle_lc = lower(trim(ltrim(trim(:handle), '@')))
+            ORDER BY a.url, p.key
+        """,
+    # The checks of the last `days` days (DEFAULT_DAYS when empty), by the clock of whoever runs it.
+    "recent_checks": f"""
+            SELECT o.checked_at, p.key AS post_key, p.platform, p.handle, o.status, o.detail,
+                   p.title AS post_title
+            FROM observations o
+            JOIN posts p ON p.id = o.post
+            WHERE o.checked_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now',
+                                           '-' || coalesce(nullif(trim(:days), ''), '{DEFAULT_DAYS}') || ' days')
+            ORDER BY o.checked_at DESC, o.id DESC
+        """,
+}
+QUERIES: dict[str, str] = {name: dedent(sql).strip() for name, sql in _SQL.items()}
