@@ -118,15 +118,21 @@ def timeline(history: Sequence[Any]) -> list[Span]:
 
 def crops(post: PostRow, archive_dir: Path) -> list[Crop]:
     """The pictures a reader sees of a post: the capture that best shows it first, then the newest
-    capture of each other source and status (a live tweet before it was withheld, say)."""
-    shots = [c for c in post.captures if c.screenshot]
+    capture of each other source and status (a live tweet before it was withheld, say). Within a
+    source and status, a picture of the post alone beats a newer picture of the whole page."""
+    shots = sorted((c for c in post.captures if c.screenshot), key=lambda c: c.captured_at or "")
+    groups: dict[tuple[str, str], list[CaptureRow]] = defaultdict(list)
+    for c in shots:
+        groups[(c.source, c.status)].append(c)
+
+    def pick(group: list[CaptureRow]) -> CaptureRow:
+        elements = [c for c in group if _ELEMENT_RE.search(c.screenshot or "")]
+        return (elements or group)[-1]
+
     best = best_capture(shots, post.status)
-    newest: dict[tuple[str, str], CaptureRow] = {}
-    for c in sorted(shots, key=lambda c: c.captured_at or ""):
-        newest[(c.source, c.status)] = c
-    ordered = [best] if best is not None else []
-    ordered += sorted((c for c in newest.values() if c is not best and (best is None or
-                       (c.source, c.status) != (best.source, best.status))),
+    first = (best.source, best.status) if best is not None else None
+    ordered = [pick(groups[first])] if first is not None else []
+    ordered += sorted((pick(g) for k, g in groups.items() if k != first),
                       key=lambda c: c.captured_at or "", reverse=True)
     out = []
     for c in ordered[:MAX_CROPS]:
