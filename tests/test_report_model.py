@@ -99,3 +99,9 @@ def test_filter_rules_never_carry_page_text(tmp_path: Path) -> None:
     assert "@x&quot;]{}&lt;/style&gt;&lt;script&gt;alert(1)&lt;/script&gt; (1)" in html  # the label, escaped
     # One radio per value and an "all" per group; each value's rule names numbered classes only.
     assert re.findall(r'body:has\(#f-(s\d+):checked\) \.card:not\(\.\1\)', style) == ["s0", "s1"]
+
+
+def test_a_missing_picture_is_named_not_drawn(tmp_path: Path) -> None:
+    caps = [CaptureRow("2024-03-01T00:00:00.000Z", "live", "screenshots/twitter/9/1-embed-element-00.png", "live", None)]
+    html = render_report([_post("twitter:9", "live", captures=caps)], tmp_path, tmp_path / "r.html")
+    assert "picture missing or unreadable" in html and "<img" not in html

@@ -119,7 +119,10 @@ def _crop(crop: Crop, post: ReportPost, archive_dir: Path, report_dir: Path) -> 
     where = SOURCE_WORDS.get(crop.source, crop.source)
     caption = f"as {_e(where)} showed it ({_e(label)}), {human_time(crop.captured_at)}"
     who = f"@{post.handle}" if post.handle else post.platform
-    if crop.element and crop.width and crop.height:
+    if crop.width is None:
+        return (f'<figure class="shot"><p class="none">picture missing or unreadable: '
+                f'<a href="{href}">{_e(crop.path)}</a></p><figcaption>{caption}</figcaption></figure>')
+    if crop.element:
         # Natural size: one image pixel per CSS pixel, never scaled down (the frame scrolls instead).
         img = (f'<img class="thumb crop" width="{crop.width}" height="{crop.height}" '
                f'alt="{_e(who)}\u2019s post as {_e(where)} showed it" src="{src}">')
