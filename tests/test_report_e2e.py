@@ -78,7 +78,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
             embed.close()
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.goto(out.as_uri())
-            yield SimpleNamespace(tmp=tmp, archive=archive, out=out, json=json.loads(data.stdout),
+            yield SimpleNamespace(tmp=tmp, web=web, archive=archive, out=out, json=json.loads(data.stdout),
                                   page=page, browser=browser, box=box, scale=scale)
             browser.close()
 
@@ -173,3 +173,13 @@ def test_report_as_json(made: SimpleNamespace) -> None:
     assert crop["element"] is True and crop["status"] == "withheld"
     assert (crop["width"], crop["height"]) == png_size(made.archive / crop["path"])
     assert data["counts"] == {"deleted": 1, "live": 3, "protected": 1, "withheld": 1}
+
+
+def test_json_to_a_file_and_bad_format(made: SimpleNamespace) -> None:
+    target = made.tmp / "out" / "report.json"
+    r = cli(made.web, "report", "--format", "json", "-o", str(target), archive=made.archive)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"{target}\n" and "report of 6 post(s) written to" in r.stderr
+    assert json.loads(target.read_text(encoding="utf-8"))["counts"] == made.json["counts"]
+    bad = cli(made.web, "report", "--format", "pdf", archive=made.archive)
+    assert bad.returncode == 2 and bad.stdout == ""
