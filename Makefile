@@ -6,7 +6,7 @@ PYWB_VENV := .venv-pywb
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install browser services pywb test run demo bench lint clean
+.PHONY: install browser services ocr pywb test run demo bench lint clean
 
 install: $(STAMP)
 
@@ -37,6 +37,16 @@ services:
 	  echo "redis-server and postgresql are missing: install them (the cluster tests will say so)" >&2; \
 	fi
 
+# Debian's tesseract: the report test reads a tombstone's words back from its picture by OCR.
+ocr:
+	@if command -v tesseract >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's tesseract-ocr (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null; \
+	else \
+	  echo "tesseract is missing: install tesseract-ocr (the report's OCR test will say so)" >&2; \
+	fi
+
 # pywb pins old dependencies (redis, Werkzeug, an older cryptography): it gets its own virtualenv.
 pywb: $(PYWB_VENV)/.installed
 
@@ -45,7 +55,7 @@ $(PYWB_VENV)/.installed:
 	$(PYWB_VENV)/bin/pip install --quiet pywb
 	touch $@
 
-test: install browser pywb services
+test: install browser pywb services ocr
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # The main job: a scheduled-style run over seeds/ into archives/. Exit 1 (some posts unavailable,

@@ -39,6 +39,7 @@ from .cli_options import (
     PagesInFlightOpt,
     PlatformOpt,
     ProxyOpt,
+    ReportFormat,
     ScanFormat,
     SinceOpt,
     StatusOpt,
@@ -534,29 +535,47 @@ def reindex(
 
 @app.command()
 def report(
-    out: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
+    out: Annotated[Path | None, typer.Option("--output", "-o", show_default=False,
+                                             help="The file to write (default: report.html; with --format json, "
+                                                  "standard output).")] = None,
     archive_dir: ArchiveDirOpt = None,
     index: IndexOpt = None,
     handle: HandleOpt = None, date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None,
     platform: PlatformOpt = None, text: TextOpt = None, status: StatusOpt = None, article: ArticleOpt = None,
     captured_since: CapturedSinceOpt = None,
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="html: one page for people; json: the "
+                                                 "same report as data.")] = ReportFormat.html,
 ) -> None:
-    """Draw one HTML page: each article with its posts as cards (screenshot, author, time, text, status history).
+    """Draw one HTML page: each article under its title with its posts as cards (the post as shown,
+    author, time, text, status timeline), filterable by status, handle and platform without scripts.
 
     Example:
 
         archiver report --status deleted -o deleted.html
+
+    The same report as data: `archiver report --handle @RivertonDesk --format json`.
     """
-    from .report import write_report
+    from .output import dumps
+    from .report import report_from_index, write_report, write_text
 
     d = _archive_dir(archive_dir)
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
     with _open_index(d, _index_url(index)) as db:
-        rows = _call(lambda: db.lookup(filters))
-    _call(lambda: write_report(rows, d, out))
-    _write(f"{out}\n")
-    typer.echo(f"archiver: report of {len(rows)} post(s) written to {out}", err=True)
+        built = _call(lambda: report_from_index(db, filters, d))
+    if format is ReportFormat.json:
+        data = dumps(built.to_dict(), indent=2) + "\n"
+        if out is None:
+            _write(data)
+        else:
+            target = out
+            _call(lambda: write_text(data, target))
+            _write(f"{target}\n")
+    else:
+        out = html_out = out or Path("report.html")
+        _call(lambda: write_report(built, d, html_out))
+        _write(f"{html_out}\n")
+    typer.echo(f"archiver: report of {len(built.posts)} post(s)" + (f" written to {out}" if out else ""), err=True)
 
 
 app.add_typer(cli_index.app, name="index")

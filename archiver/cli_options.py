@@ -90,3 +90,10 @@ PagesInFlightOpt = Annotated[int | None, typer.Option(
     help="Pages captured at once in the one browser (each in a context of its own, recorded apart); the posts "
          "an article cites start as soon as it is read. Default: 2 in one process; with --concurrency above 1, "
          "each worker captures one page at a time.")]
+
+
+class ReportFormat(str, Enum):
+    """`report --format`: the page for people, or the same report as data."""
+
+    html = "html"
+    json = "json"

@@ -19,6 +19,7 @@ from archiver.capture.browser import Browser, PageCapture
 from archiver.net import NetOptions
 from archiver.pipeline.articles import EMBED_ELEMENT_SELECTORS
 from archiver.platforms.twitter.postcheck import TWEET_SELECTORS
+from archiver.report.model import png_size
 from archiver.warcstore import Batch, WarcStore
 from tests.fakeweb import FakeWeb, site
 
@@ -104,3 +105,8 @@ def test_the_embed_pages_element_holds_the_post(rendered: dict[str, Any]) -> Non
     assert _words(site.TWEET_PHOTO.text) in shot.text
     (entry,) = json.loads(rendered["info"][page.url]["elements"])
     assert entry["text"] == shot.text and entry["sha256"] == shot.sha256
+    # The picture is the element: its pixel size is the recorded box at the recorded scale.
+    assert shot.path is not None and entry["scale"] == 1
+    width, height = entry["box"]
+    assert png_size(shot.path) == (round(width * entry["scale"]), round(height * entry["scale"]))
+    assert width < 1280 / 2  # the tweet's box, not the page's width

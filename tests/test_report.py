@@ -76,7 +76,7 @@ def test_report_in_chromium_shows_cards_status_and_history(tmp_path: Path) -> No
         assert deleted.count() == 1
         text = deleted.inner_text()
         assert "deleted" in text and "Wayback" in text
-        assert "live on 2024-03-01" in text and "deleted on 2024-03-06" in text
+        assert "live on 1 Mar 2024, 00:00" in text and "deleted on 6 Mar 2024, 00:00" in text
         # The thumbnail is inlined and really decodes as an image.
         assert page.evaluate("document.querySelector('img.thumb').naturalWidth") == 1
         assert page.locator("img.thumb").first.get_attribute("src").startswith("data:image/png;base64,")

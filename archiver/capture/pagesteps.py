@@ -245,6 +245,12 @@ async def _element_shots(page: Page, selectors: Sequence[str], element_dir: Path
     capture's files. Each shot keeps the element's text as read right after it was taken."""
     shots: Shots = []
     seen: list[ElementHandle] = []
+    scale: float | None = None
+    if selectors:
+        try:
+            scale = float(await page.evaluate("devicePixelRatio"))
+        except PlaywrightError:
+            scale = None
     for selector in selectors:
         try:
             handles = await page.query_selector_all(selector)
@@ -262,13 +268,15 @@ async def _element_shots(page: Page, selectors: Sequence[str], element_dir: Path
                 seen.append(element)
                 png = await element.screenshot(type="png", timeout=clock.cap(_ELEMENT_SHOT_TIMEOUT_MS))
                 frame_url, text = await _element_content(element)
+                bounds = await element.bounding_box()
             except PlaywrightError as e:
                 result.errors.append(f"element screenshot {selector!r}[{index}]: {first_line(e)}")
                 continue
             path = None
             if element_dir is not None:
                 path = element_dir / f"{prefix}element-{len(shots):02d}.png"
-            shots.append((ElementShot(selector, index, path, sha256(png), None, frame_url, text), png))
+            box = (round(bounds["width"], 2), round(bounds["height"], 2)) if bounds else None
+            shots.append((ElementShot(selector, index, path, sha256(png), None, frame_url, text, box, scale), png))
     return shots
 
 

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from archiver import __version__
 from archiver.capture.pagesteps import Shots, is_http, sha256
@@ -109,8 +109,10 @@ def capture_info(result: PageCapture, provenance: Provenance) -> dict[str, str]:
     return fields
 
 
-def element_info(shot: ElementShot) -> dict[str, str | int | None]:
-    """One element screenshot as the capture-info record names it."""
+def element_info(shot: ElementShot) -> dict[str, Any]:
+    """One element screenshot as the capture-info record names it; `box` ([width, height] in CSS
+    pixels) times `scale` (the device pixel ratio) is the picture's pixel size."""
     return {"record": shot.record.record_id if shot.record is not None else None,
             "selector": shot.selector, "index": shot.index, "sha256": shot.sha256,
-            "frame-url": shot.frame_url, "text": shot.text}
+            "frame-url": shot.frame_url, "text": shot.text,
+            "box": list(shot.box) if shot.box is not None else None, "scale": shot.scale}

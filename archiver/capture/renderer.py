@@ -42,6 +42,10 @@ class ElementShot:
     record: RecordInfo | None
     frame_url: str | None  # for an iframe: the URL of the document it shows
     text: str  # the iframe's body text, or the element's own text
+    # The element's box in CSS pixels and the page's device scale when it was shot: the picture's
+    # pixel size is the box times the scale (None: not measured).
+    box: tuple[float, float] | None = None
+    scale: float | None = None
 
 
 @dataclass

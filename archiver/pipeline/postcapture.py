@@ -237,7 +237,7 @@ class PostCapturer:
         if error is None and partial is not None:
             fields = {k: getattr(partial, k, None) for k in ("handle", "author", "text", "posted_at")}
             self.index.update_post_data(key, **{k: v for k, v in fields.items() if v})
-        page, render_error = self._render(snap.url, key, "wayback", batch)
+        page, render_error = self._render(snap.url, key, "wayback", batch, wayback.element_selectors)
         error = error or render_error or (None if page is not None else "the Wayback copy did not render")
         self._commit_capture(key, source="wayback", url=snap.url, status="recovered" if error is None else "error",
                              page=page, error=error, batch=batch)

@@ -97,6 +97,8 @@ class WaybackSource:
 
     find: Callable[[HttpGetter, str], SnapshotLookupLike]
     fetch: Callable[[HttpGetter, Any], tuple[httpx.Response, Any]]
+    # The post as the archived page shows it: the first match is the Wayback capture's screenshot.
+    element_selectors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,11 @@ if TYPE_CHECKING:
     from archiver.capture.renderer import PageCapture
     from archiver.capture.types import HttpGetter
 
-# The rendered tweet inside Tweet.html; without it the full-page screenshot stands for the post.
-TWEET_SELECTORS = ("article",)
+# The rendered tweet inside Tweet.html, or the tombstone it shows instead (withheld, protected,
+# deleted: the platform's own words); without either the full-page screenshot stands for the post.
+TWEET_SELECTORS = ("article", '[data-testid="tombstone"]')
+# The tweet on an archived twitter.com / x.com status page.
+WAYBACK_SELECTORS = ('article[data-testid="tweet"]',)
 
 
 def probe(post: PostRef, client: HttpGetter) -> Probe:
@@ -78,4 +81,5 @@ def _fetch_snapshot(client: HttpGetter, snapshot: Any) -> Any:
 
 
 CHECK = PostCheck(probe=probe, element_selectors=TWEET_SELECTORS, after_render=after_render,
-                  wayback=WaybackSource(find=_find_snapshot, fetch=_fetch_snapshot))
+                  wayback=WaybackSource(find=_find_snapshot, fetch=_fetch_snapshot,
+                                        element_selectors=WAYBACK_SELECTORS))

@@ -1,0 +1,58 @@
+"""`report`: one self-contained HTML page a person can open, or the same report as JSON.
+
+A report is made to be passed around: URLs show and link with their credentials and secret
+parameters redacted (model.py), and nothing from the pages captured can run in it (page.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import UsageError
+from .model import Report, build_report
+from .page import render_html
+
+if TYPE_CHECKING:
+    from ..index.filters import Filters
+    from ..index.protocol import IndexQueries
+    from ..index.rows import ArticlePage, PostRow
+
+__all__ = ["Report", "build_report", "render_report", "report_from_index", "write_report", "write_text"]
+
+
+def report_from_index(db: IndexQueries, filters: Filters, archive_dir: Path, *,
+                      title: str = "Archived posts") -> Report:
+    """The report of the posts `filters` select, with the titles of the articles citing them."""
+    posts = db.lookup(filters)
+    articles = db.citing_articles([p.key for p in posts]) if posts else []
+    return build_report(posts, archive_dir, articles=articles, title=title)
+
+
+def render_report(posts: Sequence[PostRow], archive_dir: Path, out: Path, *, title: str = "Archived posts",
+                  articles: Sequence[ArticlePage] = ()) -> str:
+    """The report's HTML for these posts (as returned by lookup), grouped by citing article."""
+    return render_html(build_report(posts, archive_dir, articles=articles, title=title), archive_dir, out)
+
+
+def write_text(text: str, out: Path) -> Path:
+    """Write a report atomically (temp file, then rename)."""
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise UsageError(f"-o {out}: cannot write the report ({e.strerror or e}); choose a writable path") from None
+    return out
+
+
+def write_report(posts: Sequence[PostRow] | Report, archive_dir: Path, out: Path, *,
+                 title: str = "Archived posts") -> Path:
+    """Write the HTML report of these posts, or of a built report, atomically."""
+    report = posts if isinstance(posts, Report) else build_report(posts, archive_dir, title=title)
+    return write_text(render_html(report, archive_dir, out), out)

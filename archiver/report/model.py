@@ -1,0 +1,178 @@
+"""What a report shows, as data: articles by title, each post's crops, its status timeline.
+
+The same values feed the HTML page and `report --format json`. Paths are relative to the archive
+directory; times stay in the index's canonical UTC form (the page turns them into words).
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import __version__
+from ..models import best_capture
+from ..redact import redact_url
+from ..times import utc_now
+
+if TYPE_CHECKING:
+    from ..index.rows import ArticlePage, CaptureRow, PostRow
+
+NO_ARTICLE = "(no article)"
+MAX_CROPS = 3  # pictures per post: the best one, then the newest of each other (source, status)
+# An element screenshot is named after its page's screenshot: `<stamp>-<label>-element-NN.png`.
+_ELEMENT_RE = re.compile(r"-element-\d+\.png$")
+
+
+@dataclass
+class Crop:
+    """A picture of a post as a capture showed it: `element` when it is the post's own element
+    (the image's pixel size is then the element's box at the capture's device scale), else the
+    whole page. `width`/`height` are the PNG's pixels (None: the file is missing or unreadable)."""
+
+    path: str
+    element: bool
+    width: int | None
+    height: int | None
+    source: str
+    status: str
+    captured_at: str
+
+
+@dataclass
+class Span:
+    """A stretch of consecutive checks that found the same status."""
+
+    status: str
+    first: str
+    last: str
+    checks: int
+
+
+@dataclass
+class ReportPost:
+    key: str
+    platform: str
+    url: str | None
+    handle: str | None
+    author: str | None
+    posted_at: str | None
+    text: str | None
+    status: str
+    reason: str | None
+    recovered: bool
+    articles: list[str]
+    crops: list[Crop] = field(default_factory=list)
+    timeline: list[Span] = field(default_factory=list)
+
+
+@dataclass
+class ReportArticle:
+    url: str
+    title: str | None
+    first_captured: str | None
+    posts: list[str]
+
+
+@dataclass
+class Report:
+    title: str
+    made_at: str
+    archiver: str
+    counts: dict[str, int]
+    articles: list[ReportArticle]
+    posts: list[ReportPost]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def png_size(path: Path) -> tuple[int, int] | None:
+    """The pixel size a PNG file declares in its header, or None when it is not a readable PNG."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(24)
+    except OSError:
+        return None
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
+def timeline(history: Sequence[Any]) -> list[Span]:
+    """The status checks of a post, oldest first, folded into spans of the same status."""
+    spans: list[Span] = []
+    for h in sorted(history, key=lambda h: h.checked_at or ""):
+        if spans and spans[-1].status == h.status:
+            spans[-1].last = h.checked_at
+            spans[-1].checks += 1
+        else:
+            spans.append(Span(h.status, h.checked_at, h.checked_at, 1))
+    return spans
+
+
+def crops(post: PostRow, archive_dir: Path) -> list[Crop]:
+    """The pictures a reader sees of a post: the capture that best shows it first, then the newest
+    capture of each other source and status (a live tweet before it was withheld, say). Within a
+    source and status, a picture of the post alone beats a newer picture of the whole page."""
+    shots = sorted((c for c in post.captures if c.screenshot), key=lambda c: c.captured_at or "")
+    groups: dict[tuple[str, str], list[CaptureRow]] = defaultdict(list)
+    for c in shots:
+        groups[(c.source, c.status)].append(c)
+
+    def pick(group: list[CaptureRow]) -> CaptureRow:
+        elements = [c for c in group if _ELEMENT_RE.search(c.screenshot or "")]
+        return (elements or group)[-1]
+
+    best = best_capture(shots, post.status)
+    first = (best.source, best.status) if best is not None else None
+    ordered = [pick(groups[first])] if first is not None else []
+    ordered += sorted((pick(g) for k, g in groups.items() if k != first),
+                      key=lambda c: c.captured_at or "", reverse=True)
+    out = []
+    for c in ordered[:MAX_CROPS]:
+        path = c.screenshot or ""
+        size = png_size(archive_dir / path)
+        out.append(Crop(path=path, element=bool(_ELEMENT_RE.search(path)),
+                        width=size[0] if size else None, height=size[1] if size else None,
+                        source=c.source, status=c.status, captured_at=c.captured_at))
+    return out
+
+
+def build_report(posts: Sequence[PostRow], archive_dir: Path, *, articles: Sequence[ArticlePage] = (),
+                 title: str = "Archived posts") -> Report:
+    """The report of these posts (as `lookup` returns them); `articles` gives titles and first
+    capture times of the citing articles (as `citing_articles` returns them)."""
+    known: Mapping[str, ArticlePage] = {a.url: a for a in articles}
+    by_article: dict[str, list[str]] = defaultdict(list)
+    out_posts = []
+    counts: dict[str, int] = defaultdict(int)
+    for p in posts:
+        status = p.status or "unknown"
+        counts[status] += 1
+        urls = [a.url for a in p.articles if a.url] or [NO_ARTICLE]
+        for url in dict.fromkeys(urls):
+            by_article[url].append(p.key)
+        recovered = status != "live" and any(c.source == "wayback" and c.status == "recovered" for c in p.captures)
+        out_posts.append(ReportPost(
+            key=p.key, platform=p.platform, url=redact_url(p.url) if p.url else None, handle=p.handle,
+            author=p.author, posted_at=p.posted_at, text=p.text, status=status, reason=p.reason,
+            recovered=recovered, articles=[redact_url(u) if u != NO_ARTICLE else u for u in dict.fromkeys(urls)],
+            crops=crops(p, archive_dir), timeline=timeline(p.history)))
+    out_articles = []
+    for url in sorted(by_article, key=lambda u: (u == NO_ARTICLE, _sort_title(known.get(u), u))):
+        page = known.get(url)
+        out_articles.append(ReportArticle(
+            url=redact_url(url) if url != NO_ARTICLE else url, title=page.title if page else None,
+            first_captured=page.first_captured if page else None, posts=by_article[url]))
+    return Report(title=title, made_at=utc_now(), archiver=__version__, counts=dict(sorted(counts.items())),
+                  articles=out_articles, posts=out_posts)
+
+
+def _sort_title(page: ArticlePage | None, url: str) -> str:
+    return ((page.title if page and page.title else "") or url).casefold()

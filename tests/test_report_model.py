@@ -1,0 +1,107 @@
+"""What the report says of posts, without a browser: timelines, crops, dates, filters, JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+import zlib
+from pathlib import Path
+
+from archiver.index.rows import ArticlePage, CaptureRow, CitationRow, ObservationRow, PostRow
+from archiver.report import build_report, render_report
+from archiver.report.model import png_size, timeline
+from archiver.report.page import human_time
+
+
+def _png(path: Path, width: int, height: int) -> str:
+    """A blank PNG of this size (header, one IDAT of zero rows, end)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\x00" + b"\xff" * (width * 3) for _ in range(height))
+    body = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    return path.name
+
+
+def _post(key: str, status: str, *, handle: str = "alice", captures: list[CaptureRow] | None = None,
+          history: list[tuple[str, str]] | None = None, article: str = "https://news.example/a.html") -> PostRow:
+    return PostRow(key=key, platform="twitter", post_id=key.split(":")[1], url=f"https://x.com/{handle}/status/1",
+                   handle=handle, author=None, posted_at="2024-03-04T18:22:31.000Z", text="words", links=[], media=[],
+                   status=status, articles=[CitationRow(url=article, kind="embedded", evidence=None)],
+                   captures=captures or [], history=[ObservationRow(checked_at=t, status=s) for t, s in history or []])
+
+
+def test_timeline_folds_checks_of_the_same_status() -> None:
+    history = [ObservationRow("2024-03-03T00:00:00.000Z", "live"), ObservationRow("2024-03-01T00:00:00.000Z", "live"),
+               ObservationRow("2024-03-05T00:00:00.000Z", "withheld"), ObservationRow("2024-03-02T00:00:00.000Z", "live"),
+               ObservationRow("2024-03-07T00:00:00.000Z", "live")]
+    spans = [(s.status, s.first[:10], s.last[:10], s.checks) for s in timeline(history)]
+    assert spans == [("live", "2024-03-01", "2024-03-03", 3), ("withheld", "2024-03-05", "2024-03-05", 1),
+                     ("live", "2024-03-07", "2024-03-07", 1)]
+
+
+def test_human_time_keeps_the_instant_on_hover() -> None:
+    assert human_time("2024-03-04T18:22:31.000Z") == (
+        '<time datetime="2024-03-04T18:22:31Z" title="2024-03-04 18:22:31 UTC">4 Mar 2024, 18:22</time>')
+    assert human_time("2024-03-04T20:22:31+02:00").endswith(">4 Mar 2024, 18:22</time>")
+    assert human_time("2024-03-03") == '<time datetime="2024-03-03" title="2024-03-03 (a day, UTC)">3 Mar 2024</time>'
+    assert human_time(None) == "date unknown"
+    assert human_time("<b>soon</b>") == "&lt;b&gt;soon&lt;/b&gt;"
+
+
+def test_png_size_reads_the_header_and_refuses_other_files(tmp_path: Path) -> None:
+    _png(tmp_path / "a.png", 7, 3)
+    assert png_size(tmp_path / "a.png") == (7, 3)
+    (tmp_path / "b.png").write_bytes(b"GIF89a" + b"\0" * 40)
+    assert png_size(tmp_path / "b.png") is None and png_size(tmp_path / "missing.png") is None
+
+
+def test_crops_best_first_then_one_per_source_and_status(tmp_path: Path) -> None:
+    d = "screenshots/twitter/9"
+    names = {n: _png(tmp_path / d / n, w, 10) for n, w in [
+        ("1-embed-element-00.png", 500), ("2-embed-element-00.png", 501), ("3-wayback-element-00.png", 900),
+        ("3-wayback.png", 1280), ("4-embed.png", 1280)]}
+    caps = [CaptureRow("2024-03-01T00:00:00.000Z", "live", f"{d}/{names['1-embed-element-00.png']}", "live", None),
+            CaptureRow("2024-03-02T00:00:00.000Z", "live", f"{d}/{names['2-embed-element-00.png']}", "withheld", None),
+            CaptureRow("2024-03-03T00:00:00.000Z", "wayback", f"{d}/{names['3-wayback-element-00.png']}", "recovered", None),
+            CaptureRow("2024-03-04T00:00:00.000Z", "live", f"{d}/{names['4-embed.png']}", "withheld", None),
+            CaptureRow("2024-03-05T00:00:00.000Z", "live", None, "withheld", None)]
+    report = build_report([_post("twitter:9", "withheld", captures=caps)], tmp_path)
+    crops = [(c.path.rsplit("/", 1)[1], c.element, c.width) for c in report.posts[0].crops]
+    # Gone: the Wayback copy that recovered it first; then the withheld embed (the picture of the
+    # post alone, though a newer whole-page one exists) and the live one.
+    assert crops == [("3-wayback-element-00.png", True, 900), ("2-embed-element-00.png", True, 501),
+                     ("1-embed-element-00.png", True, 500)]
+
+
+def test_articles_by_title_and_json(tmp_path: Path) -> None:
+    posts = [_post("twitter:1", "live", article="https://news.example/b.html"),
+             _post("twitter:2", "withheld", handle="bob", article="https://news.example/a.html?token=s3cret")]
+    pages = [ArticlePage(url="https://news.example/b.html", title="A story", first_captured="2024-03-05T00:00:00.000Z")]
+    report = build_report(posts, tmp_path, articles=pages)
+    data = json.loads(json.dumps(report.to_dict()))
+    assert [(a["title"], a["posts"]) for a in data["articles"]] == [("A story", ["twitter:1"]), (None, ["twitter:2"])]
+    assert "s3cret" not in json.dumps(data)  # secret parameters are redacted, as everywhere else
+    assert data["counts"] == {"live": 1, "withheld": 1}
+    html = render_report(posts, tmp_path, tmp_path / "r.html", articles=pages)
+    assert re.search(r"<h2><a [^>]*>A story</a></h2>", html)
+
+
+def test_filter_rules_never_carry_page_text(tmp_path: Path) -> None:
+    evil = 'x"]{}</style><script>alert(1)</script>'
+    html = render_report([_post("twitter:1", "live", handle=evil), _post("twitter:2", "deleted")], tmp_path,
+                         tmp_path / "r.html")
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert "alert" not in style and "<script>" not in html
+    assert "@x&quot;]{}&lt;/style&gt;&lt;script&gt;alert(1)&lt;/script&gt; (1)" in html  # the label, escaped
+    # One radio per value and an "all" per group; each value's rule names numbered classes only.
+    assert re.findall(r'body:has\(#f-(s\d+):checked\) \.card:not\(\.\1\)', style) == ["s0", "s1"]
+
+
+def test_a_missing_picture_is_named_not_drawn(tmp_path: Path) -> None:
+    caps = [CaptureRow("2024-03-01T00:00:00.000Z", "live", "screenshots/twitter/9/1-embed-element-00.png", "live", None)]
+    html = render_report([_post("twitter:9", "live", captures=caps)], tmp_path, tmp_path / "r.html")
+    assert "picture missing or unreadable" in html and "<img" not in html
