@@ -95,3 +95,46 @@ def flip(data: bytes, at: int) -> bytes:
     b = bytearray(data)
     b[at] ^= 0x01
     return bytes(b)
+
+
+# -- an indexed archive for the CLI (the capture's own WARC writer and a real SQLite index) ---------------
+
+ARTICLE_URL = "https://news.example/river.html"
+POST_URL = "https://x.com/alice/status/1764640000000000201"
+EMBED_URL = "https://platform.twitter.com/embed/Tweet.html?id=1764640000000000201"
+
+
+def indexed_archive(root: Path) -> Path:
+    """One article citing one post, each with a capture, written as a run writes them."""
+    from datetime import UTC, datetime
+
+    from archiver.index.rows import Capture
+    from archiver.index.sqlite.index import SQLiteIndex
+    from archiver.layout import WARC_DIR
+    from archiver.models import Post
+    from archiver.warcstore import Exchange, WarcStore
+
+    def exchange(url: str, body: bytes, req: tuple[tuple[str, str], ...] = ()) -> Exchange:
+        return Exchange(url=url, method="GET", status=200, body=body, date=datetime.now(UTC), protocol="h2",
+                        request_headers=[("User-Agent", "Mozilla/5.0 (test)"), *req],
+                        response_headers=[("Content-Type", "text/html; charset=utf-8")])
+
+    with SQLiteIndex(root) as index, WarcStore(root / WARC_DIR, prefix="test") as store:
+        article_id = index.upsert_article(ARTICLE_URL)
+        key = index.upsert_post(Post(platform="twitter", kind="embedded", source=ARTICLE_URL, evidence="test",
+                                     post_id="1764640000000000201", url=POST_URL, handle="alice", author="Alice",
+                                     text="The river is up", posted_at="2024-03-04T10:00:00Z"))
+        index.cite(article_id, key, "embedded", "blockquote.twitter-tweet")
+        index.observe(key, "live")
+        records = list(store.write_exchange(exchange(ARTICLE_URL, b"<html><title>River</title><p>Rising water.</p></html>",
+                                                     req=(("Cookie", "sid=SECRET"),))))
+        cid = index.add_capture(Capture(post_key=None, article_id=article_id, source="live", url=ARTICLE_URL,
+                                        status="ok", screenshot=None, screenshot_sha256=None, error=None,
+                                        warc=records[0].filename, page_record_id=None))
+        index.add_records(cid, records, article_id=article_id)
+        records = list(store.write_exchange(exchange(EMBED_URL, b"<html><article>Alice: the river is up</article></html>")))
+        cid = index.add_capture(Capture(post_key=key, article_id=None, source="live", url=EMBED_URL, status="live",
+                                        screenshot=None, screenshot_sha256=None, error=None,
+                                        warc=records[0].filename, page_record_id=None))
+        index.add_records(cid, records, post_key=key)
+    return root
