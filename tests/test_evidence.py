@@ -363,3 +363,87 @@ def test_not_a_wacz_is_a_usage_error(tmp_path: Path) -> None:
         verify_wacz(junk)
     with pytest.raises(UsageError, match="does not exist"):
         verify_wacz(tmp_path / "missing.wacz")
+
+
+# -- per-capture timestamps in the sidecar -------------------------------------------------------------------
+
+
+def _manifest(records: list[tuple[str, str, str, str, str]]) -> str:
+    """A capture's record manifest, as captures are stamped (sidecar.py names its format)."""
+    lines = sorted("\t".join(r) for r in records)
+    return "".join(f"{line}\n" for line in ["archiver-capture-records/1", *lines])
+
+
+def _bundle_records(wacz: Path) -> list[tuple[str, str, str, str, str]]:
+    import io
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    out = []
+    for rec in ArchiveIterator(io.BytesIO(read(wacz, "archive/data.warc.gz"))):
+        h = rec.rec_headers
+        if rec.rec_type != "warcinfo" and not h.get_header("WARC-Archiver-Removed-Headers"):
+            out.append((h.get_header("WARC-Record-ID"), rec.rec_type, h.get_header("WARC-Target-URI") or "",
+                        h.get_header("WARC-Date"), h.get_header("WARC-Block-Digest")))
+    return out
+
+
+def _capture(authority: Authority, records: list[tuple[str, str, str, str, str]], capture: int = 7):  # type: ignore[no-untyped-def]
+    from archiver.evidence import tsa
+    from archiver.evidence.sidecar import CaptureTimestamps, StoredToken
+
+    manifest = _manifest(records)
+    token = tsa.request_token(authority.url, manifest.encode())
+    return CaptureTimestamps(capture=capture, manifest=manifest,
+                             digest="sha256:" + hashlib.sha256(manifest.encode()).hexdigest(),
+                             tokens=[StoredToken(authority=authority.url, time=token.time.isoformat(),
+                                                 token=base64.b64encode(token.der).decode())],
+                             post_key="twitter:1111111111111111111", url="https://platform.twitter.com/embed")
+
+
+def test_capture_tokens_travel_in_the_sidecar_and_are_checked(arc: Archive, tmp_path: Path,
+                                                              tsa_authority: Authority) -> None:
+    from archiver.evidence.sidecar import SIDECAR_PATH
+
+    plain, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
+    records = _bundle_records(plain)
+    assert len(records) > 3
+    capture = _capture(tsa_authority, records[:3])
+    wacz, _ = export(arc, tmp_path / "c.wacz", EvidenceOptions(captures=[capture]))
+    package = json.loads(read(wacz, "datapackage.json"))
+    assert SIDECAR_PATH in [r["path"] for r in package["resources"]]  # covered by the digest
+    sidecar = json.loads(read(wacz, SIDECAR_PATH))
+    assert sidecar["format"] == "archiver-timestamps/1" and sidecar["captures"][0]["capture"] == 7
+    result = verify_wacz(wacz, roots=tsa_roots(tsa_authority))
+    assert result.ok, result.findings
+    assert result.captures == 1 and [s.over for s in result.stamps] == ["capture 7"]
+    assert "1 capture(s) timestamped when made" in result.sentence()
+    wacz_validate(wacz)
+
+
+def test_capture_manifest_not_matching_the_records_is_named(arc: Archive, tmp_path: Path,
+                                                            tsa_authority: Authority) -> None:
+    plain, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
+    records = _bundle_records(plain)
+    # stamped over a block digest the bundle's record does not have (a record changed after capture)
+    changed = [(*records[0][:4], "sha256:" + "0" * 64), *records[1:3]]
+    wacz, _ = export(arc, tmp_path / "c.wacz", EvidenceOptions(captures=[_capture(tsa_authority, changed)]))
+    (finding,) = verify_wacz(wacz, roots=tsa_roots(tsa_authority)).findings
+    assert finding.kind == "capture" and records[0][0] in finding.detail and "not the one stamped" in finding.detail
+
+    # a token of another capture put beside this manifest
+    first, second = _capture(tsa_authority, records[:2]), _capture(tsa_authority, records[2:4], capture=8)
+    first.tokens = second.tokens
+    wacz, _ = export(arc, tmp_path / "s.wacz", EvidenceOptions(captures=[first]))
+    (finding,) = verify_wacz(wacz, roots=tsa_roots(tsa_authority)).findings
+    assert finding.kind == "capture" and "stamps other content" in finding.detail
+
+
+def test_captures_partly_in_the_bundle_are_noted(arc: Archive, tmp_path: Path, tsa_authority: Authority) -> None:
+    plain, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
+    records = _bundle_records(plain)
+    elsewhere = ("<urn:uuid:00000000-0000-0000-0000-000000000000>", "response", "https://elsewhere.example/",
+                 "2021-11-08T10:00:00Z", "sha256:" + "1" * 64)
+    wacz, _ = export(arc, tmp_path / "c.wacz", EvidenceOptions(captures=[_capture(tsa_authority, [*records[:2], elsewhere])]))
+    result = verify_wacz(wacz, roots=tsa_roots(tsa_authority))
+    assert result.ok and any("2 of its 3 records are in this bundle" in n for n in result.notes)
