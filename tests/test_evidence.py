@@ -447,3 +447,42 @@ def test_captures_partly_in_the_bundle_are_noted(arc: Archive, tmp_path: Path, t
     wacz, _ = export(arc, tmp_path / "c.wacz", EvidenceOptions(captures=[_capture(tsa_authority, [*records[:2], elsewhere])]))
     result = verify_wacz(wacz, roots=tsa_roots(tsa_authority))
     assert result.ok and any("2 of its 3 records are in this bundle" in n for n in result.notes)
+
+
+def test_openssl_checks_a_digest_timestamp_over_datapackage_json(arc: Archive, tmp_path: Path,
+                                                                 tsa_authority: Authority) -> None:
+    """An independent tool agrees: the token over the digest is a plain RFC 3161 token over datapackage.json."""
+    wacz, _ = export(arc, tmp_path / "t.wacz", EvidenceOptions(authorities=[tsa_authority.url]))
+    package = tmp_path / "datapackage.json"
+    package.write_bytes(read(wacz, "datapackage.json"))
+    token = tmp_path / "token.tsr"
+    token.write_bytes(base64.b64decode(digest_doc(wacz)["timestamps"][0]["token"]))
+
+    def openssl_verify() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["openssl", "ts", "-verify", "-data", str(package), "-in", str(token),
+                               "-CAfile", str(tsa_authority.root_pem)], capture_output=True, text=True, timeout=60)
+
+    ok = openssl_verify()
+    assert ok.returncode == 0 and "Verification: OK" in ok.stdout, ok.stdout + ok.stderr
+    package.write_bytes(flip(package.read_bytes(), 10))
+    bad = openssl_verify()
+    assert bad.returncode != 0 and "imprint mismatch" in bad.stderr
+
+
+@pytest.mark.parametrize("digest", [
+    {"path": "datapackage.json", "hash": None, "signedData": "nope"},
+    {"path": "datapackage.json", "signedData": {"hash": 3, "signature": None, "publicKey": ["x"]}},
+    {"path": "datapackage.json", "timestamps": {"token": 1}},
+    {"path": "datapackage.json", "timestamps": [{"token": "!!notbase64"}, {"token": "AAAA"}, 5]},
+    {"path": "datapackage.json", "signedData": {"domainCert": "junk", "domain": 1, "created": "yesterday"}},
+    [1, 2, 3],
+])
+def test_hostile_digest_files_are_named_not_crashed_on(arc: Archive, tmp_path: Path, digest: object) -> None:
+    wacz, _ = export(arc, tmp_path / "p.wacz", EvidenceOptions())
+    doc = digest_doc(wacz)
+    if isinstance(digest, dict):
+        digest = {**digest, **({"hash": doc["hash"]} if "hash" not in digest else {})}
+    bad = rewrite(wacz, tmp_path / "bad.wacz", {"datapackage-digest.json": json.dumps(digest).encode()})
+    result = verify_wacz(bad)
+    assert not result.ok and all(f.kind in ("digest", "signature", "timestamp") for f in result.findings)
+    json.dumps(result.to_dict())
