@@ -496,6 +496,8 @@ def verify(
 
     Example:
 
+        archiver verify --archive-dir archives
+
         archiver verify riverton.wacz --ca-bundle tsa-roots.pem
     """
     if bundle is not None:

@@ -105,7 +105,7 @@ def test_anonymous_signature_verifies_and_has_the_replay_form(arc: Archive, tmp_
     assert result.ok, result.findings
     assert result.signature == {"kind": "anonymous", "key": key.public.fingerprint, "created": signed["created"],
                                 "anchored": False}
-    assert f"signed by key {key.public.fingerprint}" in result.sentence()
+    assert f"signed by key {key.public.fingerprint}" in result.sentence() and "is not part of what is signed" in result.sentence()
     assert "no timestamp" in result.sentence()
     wacz_validate(wacz)
 

@@ -114,6 +114,17 @@ def test_failing_authority_is_named(tsa_authority: Authority, fail: str, reason:
     assert tsa_authority.url in str(e.value) and "\n" not in str(e.value)
 
 
+def test_a_corrupt_token_is_refused_when_its_ca_is_at_hand(tsa_authority: Authority) -> None:
+    tsa_authority.fail = "corrupt"
+    roots = tsa.load_certificates(tsa_authority.root_pem)
+    with pytest.raises(TimestampError, match="sent a token that does not check: its signature does not check"):
+        tsa.request_token(tsa_authority.url, MESSAGE, roots=roots)
+    # without the CA it cannot be checked at request time; it is refused when checked
+    token = tsa.request_token(tsa_authority.url, MESSAGE)
+    with pytest.raises(TokenInvalid, match="signature does not check"):
+        tsa.check_token(token.der, message=MESSAGE, roots=roots)
+
+
 def test_unreachable_authority(tmp_path: Path) -> None:
     from tests.services import free_port
     url = f"http://127.0.0.1:{free_port()}/tsa"

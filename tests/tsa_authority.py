@@ -9,6 +9,7 @@ critical timeStamping extended key usage RFC 3161 requires). Each POSTed query i
     "http"      answer HTTP 503
     "garbage"   answer 200 with bytes that are not a timestamp reply
     "other"     answer with a granted token over other content (a valid reply to another query)
+    "corrupt"   answer with a granted token whose signature has one byte changed
     "down"      close the connection without answering
 
 Use the `tsa_authority` fixture (registered in tests/conftest.py), or `with timestamp_authority(folder) as tsa:`.
@@ -184,6 +185,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         try:
             body = a.other_reply() if a.fail == "other" else a.reply(query)
+            if a.fail == "corrupt":  # the signature is the reply's last bytes
+                body = body[:-3] + bytes([body[-3] ^ 0x01]) + body[-2:]
         except RuntimeError as e:
             self._send(500, str(e).encode(), "text/plain")
             return

@@ -107,9 +107,9 @@ def request_token(url: str, message: bytes, *, timeout: float = DEFAULT_TIMEOUT,
     if response.status not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
         why = "; ".join(response.status_string) or f"status {response.status}"
         raise TimestampError(f"timestamp authority {url} refused the request: {why}")
-    if response.tst_info.nonce != request.nonce:
-        raise TimestampError(f"timestamp authority {url} answered another request (nonce differs)")
     try:
+        if response.tst_info.nonce != request.nonce:
+            raise TimestampError(f"timestamp authority {url} answered another request (nonce differs)")
         token = _token(response.as_bytes(), response)
         if token.digest != sha256(message):
             raise TokenInvalid("it stamps other content (its digest differs)")
@@ -118,6 +118,8 @@ def request_token(url: str, message: bytes, *, timeout: float = DEFAULT_TIMEOUT,
             _verify(token, response, token.digest, roots=roots, certificates=certificates)
     except TokenInvalid as e:
         raise TimestampError(f"timestamp authority {url} sent a token that does not check: {e}") from None
+    except ValueError:  # the parser reads the token's parts on access
+        raise TimestampError(f"timestamp authority {url} sent a token that cannot be read") from None
     log.info("timestamp from %s: %s (serial %s)", url, token.time.isoformat(), token.serial)
     return token
 

@@ -95,7 +95,9 @@ class WaczVerification:
         if sig is None:
             parts.append("unsigned (anyone could have made it)")
         elif sig["kind"] == "anonymous":
-            parts.append(f"signed by key {sig['key']} (anonymous: whoever holds that key) on {sig['created']}")
+            # an anonymous signature covers the hash only: the time it states is not signed
+            parts.append(f"signed by key {sig['key']} (anonymous: whoever holds that key; the time it states, "
+                         f"{sig['created']}, is not part of what is signed)")
         else:
             trust = "its certificate chaining to your CA bundle" if sig["anchored"] else \
                 "its certificate chain carried in the bundle, not checked against a CA you trust"
