@@ -1,0 +1,147 @@
+"""`archiver keys`, `archiver export --sign/--domain-cert/--timestamp` and `archiver verify X.wacz`
+as a user runs them: the real CLI in a subprocess, on an archive written by the capture's own WARC
+writer and indexed in SQLite, timestamped by the local RFC 3161 authority."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.evidence_fixtures import DOMAIN, digest_doc, indexed_archive, make_domain, read, rewrite, roots_yaml
+from tests.tsa_authority import Authority
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archiver.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=180, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    return indexed_archive(tmp_path / "archive")
+
+
+def test_keys_create_then_show(archive: Path) -> None:
+    made = run("keys", "create", "--archive-dir", str(archive))
+    assert made.returncode == 0, made.stderr
+    fingerprint, public = made.stdout.strip().split("\t")
+    assert fingerprint.startswith("sha256:") and "keep it private" in made.stderr
+    shown = run("keys", "show", "--archive-dir", str(archive), "--format", "json")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["fingerprint"] == fingerprint
+    assert json.loads(shown.stdout)["public_key"] == public
+    again = run("keys", "create", "--archive-dir", str(archive))
+    assert again.returncode == 2 and "already exists" in again.stderr and "Traceback" not in again.stderr
+    missing = run("keys", "show", "--archive-dir", str(archive.parent / "nowhere"))
+    assert missing.returncode == 2 and "archiver keys create" in missing.stderr
+
+
+def test_export_sign_timestamp_then_verify(archive: Path, tmp_path: Path, tsa_authority: Authority) -> None:
+    fingerprint = run("keys", "create", "--archive-dir", str(archive)).stdout.split("\t")[0]
+    out = tmp_path / "alice.wacz"
+    e = run("export", "--handle", "alice", "-o", str(out), "--archive-dir", str(archive), "--sign",
+            env={"ARCHIVER_TSA": tsa_authority.url})
+    assert e.returncode == 0, e.stderr
+    assert e.stdout == f"{out}\n"
+    assert len(digest_doc(out)["timestamps"]) == 1
+
+    v = run("verify", str(out), "--ca-bundle", str(tsa_authority.root_pem))
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert v.stdout == ""  # no finding
+    assert f"signed by key {fingerprint}" in v.stderr and "content unchanged since" in v.stderr
+    j = run("verify", str(out), "--ca-bundle", str(tsa_authority.root_pem), "--format", "json")
+    doc = json.loads(j.stdout)
+    assert j.returncode == 0 and doc["verified"] is True and doc["signature"]["key"] == fingerprint
+    assert [t["over"] for t in doc["timestamps"]] == ["bundle"] and doc["timestamps"][0]["anchored"] is True
+    assert doc["problems"] == [] and doc["proven"].endswith("(checked against your CA bundle).")
+
+    # one changed byte in the WARC: exit 1, the file and the reason on stdout
+    name = "archive/data.warc.gz"
+    data = bytearray(read(out, name))
+    data[len(data) // 2] ^= 1
+    bad = rewrite(out, tmp_path / "bad.wacz", {name: bytes(data)})
+    b = run("verify", str(bad), "--ca-bundle", str(tsa_authority.root_pem))
+    assert b.returncode == 1 and b.stdout.splitlines() == [f"hash\t{name}\tits SHA-256 differs from datapackage.json's: the file changed"]
+    assert "does NOT verify" in b.stderr
+    bj = run("verify", str(bad), "--format", "json")
+    assert bj.returncode == 1 and json.loads(bj.stdout)["problems"][0]["path"] == name
+
+
+def test_export_with_a_domain_certificate(archive: Path, tmp_path: Path, tsa_authority: Authority) -> None:
+    from authsign.verifier import Verifier
+
+    domain = make_domain(tmp_path / "domain")
+    out = tmp_path / "d.wacz"
+    e = run("export", "-o", str(out), "--archive-dir", str(archive), "--sign", "--domain-cert", str(domain.cert_pem),
+            "--domain-key", str(domain.key_pem), "--timestamp", tsa_authority.url,
+            "--timestamp-ca", str(tsa_authority.root_pem))
+    assert e.returncode == 0, e.stderr
+    signed = digest_doc(out)["signedData"]
+    roots = roots_yaml(tmp_path / "roots.yaml", [domain.ca.cert], [tsa_authority.ca.cert])
+    assert Verifier(str(roots))(dict(signed)).observer == DOMAIN
+    bundle = tmp_path / "roots.pem"
+    bundle.write_bytes(domain.ca.root_pem.read_bytes() + tsa_authority.root_pem.read_bytes())
+    v = run("verify", str(out), "--ca-bundle", str(bundle))
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert f"signed by {DOMAIN} (its certificate chaining to your CA bundle)" in v.stderr
+
+
+def test_a_failing_authority_is_named_and_exits_1(archive: Path, tmp_path: Path, tsa_authority: Authority) -> None:
+    tsa_authority.fail = "garbage"
+    run("keys", "create", "--archive-dir", str(archive))
+    out = tmp_path / "a.wacz"
+    e = run("export", "-o", str(out), "--archive-dir", str(archive), "--sign", "--timestamp", tsa_authority.url)
+    assert e.returncode == 1, e.stderr
+    assert f"bundle not timestamped: timestamp authority {tsa_authority.url} answered something that is not an RFC 3161 reply" in e.stderr
+    assert out.is_file() and run("verify", str(out)).returncode == 0
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--sign"], "archiver keys create"),
+    (["--domain-cert", "x.pem"], "--domain-cert and --domain-key go together"),
+    (["--domain-cert", "x.pem", "--domain-key", "y.pem"], "add --sign"),
+    (["--sign", "--domain-cert", "x.pem", "--domain-key", "y.pem"], "needs a timestamp"),
+    (["--timestamp", "ftp://tsa.example/"], "http:// or https:// URL"),
+    (["--timestamp-ca", "x.pem"], "--timestamp-ca goes with --timestamp"),
+])
+def test_export_option_errors_exit_2(archive: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    out = tmp_path / "x.wacz"
+    r = run("export", "-o", str(out), "--archive-dir", str(archive), *args)
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_sealing_a_warc_gz_is_a_usage_error(archive: Path, tmp_path: Path) -> None:
+    run("keys", "create", "--archive-dir", str(archive))
+    r = run("export", "-o", str(tmp_path / "x.warc.gz"), "--archive-dir", str(archive), "--sign")
+    assert r.returncode == 2 and "name the output *.wacz" in r.stderr
+
+
+def test_verify_usage(archive: Path, tmp_path: Path) -> None:
+    junk = tmp_path / "junk.wacz"
+    junk.write_bytes(b"nope")
+    r = run("verify", str(junk))
+    assert r.returncode == 2 and "not a readable WACZ" in r.stderr and "Traceback" not in r.stderr
+    r = run("verify", str(junk), "--archive-dir", str(archive))
+    assert r.returncode == 2 and "leave out --archive-dir" in r.stderr
+    r = run("verify", "--archive-dir", str(archive), "--ca-bundle", str(junk))
+    assert r.returncode == 2 and "give the WACZ" in r.stderr
+
+
+def test_verify_archive_as_json(archive: Path) -> None:
+    r = run("verify", "--archive-dir", str(archive), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["intact"] is True and doc["problems"] == [] and doc["archive"] == str(archive)
+    warc = next((archive / "warcs").glob("*.warc.gz"))
+    warc.write_bytes(warc.read_bytes()[:-10])
+    r = run("verify", "--archive-dir", str(archive), "--format", "json")
+    doc = json.loads(r.stdout)
+    assert r.returncode == 1 and doc["intact"] is False and doc["problems"]
+    assert {"kind", "path", "detail"} == set(doc["problems"][0])
