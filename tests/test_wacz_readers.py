@@ -71,6 +71,27 @@ def test_pages_carry_text_for_search_redacted() -> None:
     assert "text" not in entries[1]
 
 
+def test_an_article_page_carries_the_summary_its_html_declares(tmp_path: Path) -> None:
+    arc = Archive(tmp_path / "archive")
+    w = arc.warc("capture.warc.gz")
+    summary = "Residents near Mill Street were told to leave as water rose overnight."
+    html = (f'<html><head><title>River rising</title><meta property="og:description" content="{summary}">'
+            '</head><body><meta name="description" content="not in the head"><p>Text.</p></body></html>')
+    w.exchange(ARTICLE, html.encode(), mime="text/html; charset=utf-8", date="2021-11-08T10:00:00Z", article_id=1)
+    plain = "https://news.example/wire.txt"
+    w.exchange(plain, b'<meta name="description" content="not HTML">', mime="text/plain",
+               date="2021-11-08T10:00:01Z", article_id=2)
+    w.fh.close()
+    out = tmp_path / "a.wacz"
+    pages = [PageRow(url=ARTICLE, ts="2021-11-08T10:00:00Z", title="River rising", text="River rising\nCites @alice"),
+             PageRow(url=plain, ts="2021-11-08T10:00:01Z", title=plain)]
+    export_bundle(arc.root, arc.rows, pages, out)
+    with zipfile.ZipFile(out) as zf:
+        entries = {e["url"]: e for e in map(json.loads, zf.read("pages/pages.jsonl").decode().splitlines()[1:])}
+    assert entries[ARTICLE]["text"] == f"River rising\nCites @alice\n{summary}"
+    assert "text" not in entries[plain]
+
+
 def test_zipnum_blocks_hold_the_lines_and_the_idx_finds_them() -> None:
     lines = [f"com,example)/p{i:05d} 2021{i:010d} {{\"offset\": {i}}}\n".encode() for i in range(2500)]
     cdxj = b"".join(lines)
@@ -202,6 +223,7 @@ def test_replayweb_search_finds_a_post_by_a_word_of_its_text(captured: Any, tmp_
     assert not any(word in (e["url"] + e.get("title", "")).lower() for e in entries)
     with replayweb(tmp_path, out) as rwp:
         assert rwp.search(word) == [FLAT_EMBED]
+        assert rwp.collection()["title"] == "Posts by @rivertondesk (1 post)"  # shown as the archive's name
         assert rwp.search("zeppelin") == []
         # the embed page draws the post from its replayed API answer after it loads
         rwp.replay(FLAT_EMBED).get_by_text("near the old bridge").first.wait_for()

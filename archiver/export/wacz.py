@@ -6,7 +6,9 @@
     indexes/index.idx            one line per block of 1024 CDXJ lines, DEFLATED
     indexes/index.cdx.gz         the blocks, gzip members back to back, STORED (read by offset)
     pages/pages.jsonl          header line, then one {id, url, ts, title, text} per page (URLs in
-                               titles and text redacted); `text` is what replay tools' search reads
+                               titles and text redacted); `text` is what replay tools' search reads:
+                               the words the index gives the page, and the description an HTML page
+                               declares of itself (an article's summary; see summary.py)
     datapackage.json           frictionless data package: every file with its sha256 and size
     datapackage-digest.json    sha256 of datapackage.json
 
@@ -26,6 +28,7 @@ import json
 import logging
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,7 @@ from typing import Any
 from archiver import __version__
 from archiver.errors import ExportError
 from archiver.export.cdxj import cdxj_index
+from archiver.export.summary import page_summaries
 from archiver.export.warcfile import CountingWriter, ExportedRecord, Plan, WarcResult, write_export_warc
 from archiver.export.zipnum import zipnum
 from archiver.index.rows import PageRow
@@ -83,6 +87,13 @@ def pages_jsonl(pages: Iterable[PageRow]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
+def with_summary(page: PageRow, summary: str | None) -> PageRow:
+    """`page` with the description it declares added to its searchable text (once)."""
+    if not summary or summary in (page.text or "") or summary == page.title:
+        return page
+    return replace(page, text="\n".join(filter(None, [page.text, summary])))
+
+
 def _resource(path: str, data_hash: str, size: int) -> dict[str, Any]:
     return {"name": path.rsplit("/", 1)[-1].lower(), "path": path, "hash": "sha256:" + data_hash, "bytes": size}
 
@@ -123,6 +134,10 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRo
                                        title=title, include_credentials=include_credentials)
         with zf.open(WARC_PATH) as warc:  # read back as written, the way a replay tool will
             index = cdxj_index(warc, WARC_NAME)
+        if pages:
+            with zf.open(WARC_PATH) as warc:
+                summaries = page_summaries(warc, result.entries, [p.url for p in pages])
+            pages = [with_summary(p, summaries.get(p.url)) for p in pages]
         index_files = _index_files(index)
         for path, data, compress in index_files:
             zf.writestr(_zipinfo(path, compress), data)
@@ -145,6 +160,8 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRo
                 _resource(PAGES_PATH, hashlib.sha256(page_bytes).hexdigest(), len(page_bytes)),
             ],
         }
+        # ReplayWeb.page names a bundle by the package's `metadata` (title, desc), else by its file name
+        package["metadata"] = {"title": title, "desc": package["description"]}
         if pages:
             package["mainPageUrl"] = pages[0].url
             package["mainPageDate"] = rfc3339(pages[0].ts)
