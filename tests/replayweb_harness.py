@@ -12,7 +12,7 @@ Chromium resolves no host but 127.0.0.1, so nothing a replayed page asks for lea
         assert rwp.search("levee") == ["https://x.com/…"]   # page URLs listed by RWP's own search box
         info = rwp.collection()             # what the UI shows of the archive: pages, title, verify
         info["verify"]                      # ReplayWeb.page's verification of the bundle
-        rwp.verify()                        # the same: numValid/numInvalid, publicKey, domain, created...
+        rwp.verify()                        # the same, plus "signature": True/False/None and "files"
         rwp.index_kinds()                   # ["zipnum"] or ["cdx"]: how it read the WACZ's index
         rwp.page                            # the Playwright Page, for anything else
 
@@ -181,8 +181,25 @@ class ReplayWeb:
             }""", f"{self.base}/w/api/c/{self.item}?all=1"))
 
     def verify(self) -> dict[str, Any]:
-        """ReplayWeb.page's verification of the loaded bundle (see `collection`)."""
-        return dict(self.collection().get("verify") or {})
+        """ReplayWeb.page's verification of the loaded bundle: its own summary (`collection()["verify"]`:
+        `numValid`, `numInvalid`, and for a signed bundle `datapackageHash`, `publicKey` or `domain` and
+        `certFingerprint`, `created`, `software`), plus what that summary blurs:
+
+            "signature": True (verified), False (present, does not verify), None (unsigned bundle)
+            "files": {path: True/False} for each file whose hash it compared with datapackage.json
+
+        (Its `numValid` counts the signature entry whether or not it verified.)"""
+        info = dict(self.collection().get("verify") or {})
+        info["signature"], info["files"] = None, {}
+        for row in self.stored("verification"):
+            ident = str(row.get("id", ""))
+            if ident.endswith("signature"):
+                info["signature"] = bool(row.get("matched")) if row.get("expected") != "" else None
+            elif "/" in ident or ident.endswith(".json"):
+                # ids are the WACZ's name within the collection ("default") + the path inside it
+                path = ident[len("default"):] if ident.startswith("default") else ident
+                info["files"][path] = row.get("matched")
+        return info
 
     def stored(self, store: str) -> list[dict[str, Any]]:
         """Every object of one of ReplayWeb.page's IndexedDB stores for this archive (`waczfiles`,

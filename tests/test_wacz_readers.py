@@ -182,6 +182,8 @@ def test_replayweb_replays_both_index_kinds(bundles: dict[str, Any], kind: str, 
             assert 0 < sum(bool(line["loaded"]) for line in lines) < blocks
         info = rwp.collection()
         assert len(info["pages"]) == len(alice_pages())
+        assert info["title"] == "Posts by @alice"
+        assert rwp.verify()["signature"] is None  # unsigned
 
 
 @pytest.fixture(scope="module")
@@ -227,3 +229,53 @@ def test_replayweb_search_finds_a_post_by_a_word_of_its_text(captured: Any, tmp_
         assert rwp.search("zeppelin") == []
         # the embed page draws the post from its replayed API answer after it loads
         rwp.replay(FLAT_EMBED).get_by_text("near the old bridge").first.wait_for()
+
+
+def _sign_anonymously(wacz: Path, out: Path, *, break_signature: bool = False) -> str:
+    """`wacz` copied to `out` with datapackage-digest.json signed the way ReplayWeb.page checks an
+    anonymous signature (a P-384 key, raw r||s over the hash string); returns the public key."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    key = ec.generate_private_key(ec.SECP384R1())
+    with zipfile.ZipFile(wacz) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "datapackage-digest.json":
+                digest = json.loads(data)
+                r, s_ = decode_dss_signature(key.sign(digest["hash"].encode("ascii"), ec.ECDSA(hashes.SHA256())))
+                raw = r.to_bytes(48, "big") + s_.to_bytes(48, "big")
+                if break_signature:
+                    raw = raw[:-1] + bytes([raw[-1] ^ 1])
+                public = base64.b64encode(key.public_key().public_bytes(
+                    serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+                digest["signedData"] = {"hash": digest["hash"], "created": "2021-11-10T00:00:00Z",
+                                        "software": "archiver tests", "signature": base64.b64encode(raw).decode(),
+                                        "publicKey": public}
+                data = json.dumps(digest).encode()
+            dst.writestr(info, data)
+    return public
+
+
+@pytest.mark.browser
+def test_replayweb_harness_reads_the_verification_of_a_signed_bundle(bundles: dict[str, Any], tmp_path: Path) -> None:
+    """The harness reports what ReplayWeb.page concluded of a bundle's signature (for signing tests)."""
+    from tests.replayweb_harness import replayweb
+
+    signed, broken = tmp_path / "signed.wacz", tmp_path / "broken.wacz"
+    public = _sign_anonymously(bundles["small"], signed)
+    _sign_anonymously(bundles["small"], broken, break_signature=True)
+    with replayweb(tmp_path / "a", signed) as rwp:
+        assert "Rising water." in rwp.replay(ARTICLE, "20211108100000").inner_text("body")
+        v = rwp.verify()
+        assert v["signature"] is True and v["publicKey"] == public and v["software"] == "archiver tests"
+        with zipfile.ZipFile(signed) as zf:
+            assert v["datapackageHash"] == json.loads(zf.read("datapackage-digest.json"))["hash"]
+        # the files whose hashes it compared (ReplayWeb.page 2.5.3 reports each of them as not matching,
+        # py-wacz's own bundles included: file hashes are judged by `wacz validate` and `archiver verify`)
+        assert set(v["files"]) == {"indexes/index.cdx", "pages/pages.jsonl"}
+    with replayweb(tmp_path / "b", broken) as rwp:
+        assert rwp.verify()["signature"] is False
