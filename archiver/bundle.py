@@ -57,11 +57,9 @@ def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
 def selection_title(filters: Filters, count: int) -> str:
     """The bundle's title, naming what was selected: `Posts by @alice on twitter, posted 2021-11-08
     (3 posts)`; `Whole archive (12 posts)` when nothing was filtered."""
-    parts: list[str] = []
-    if filters.handle:
-        parts.append(f"by @{filters.handle}")
-    if filters.platform:
-        parts.append(f"on {filters.platform}")
+    who = " ".join(filter(None, [f"by @{filters.handle}" if filters.handle else None,
+                                  f"on {filters.platform}" if filters.platform else None]))
+    parts: list[str] = [who] if who else []
     if filters.date:
         parts.append(f"posted {filters.date.strip()}")
     if filters.since and filters.until:

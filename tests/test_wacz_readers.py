@@ -15,9 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
+from archiver.bundle import selection_title
 from archiver.export import export_bundle
 from archiver.export.wacz import ZIPNUM_ABOVE, pages_jsonl
 from archiver.export.zipnum import zipnum
+from archiver.index.filters import Filters
 from archiver.index.rows import PageRow
 from tests.e2e import cli, lookup
 from tests.export_fixtures import ALICE_EMBED, ALICE_KEY, ARTICLE, Archive, alice_pages, build_archive
@@ -69,6 +71,18 @@ def test_pages_carry_text_for_search_redacted() -> None:
     entries = [json.loads(line) for line in pages_jsonl(pages).decode().splitlines()[1:]]
     assert entries[0]["text"].startswith("levee holds ") and "secretpw" not in entries[0]["text"]
     assert "text" not in entries[1]
+
+
+def test_the_title_names_the_selection() -> None:
+    assert selection_title(Filters(), 12) == "Whole archive (12 posts)"
+    assert selection_title(Filters(handle="@Alice"), 1) == "Posts by @alice (1 post)"
+    assert selection_title(Filters(handle="alice", platform="Twitter", date="2024-03-04"), 3) == (
+        "Posts by @alice on twitter, posted 2024-03-04 (3 posts)")
+    assert selection_title(Filters(since="2024-03-01", until="2024-03-31", status="deleted", text="levee",
+                                   captured_since="2024-04-01"), 2) == (
+        "Posts posted 2024-03-01 to 2024-03-31, matching 'levee', status deleted, captured since 2024-04-01 (2 posts)")
+    assert selection_title(Filters(until="2024-03-31", article="https://news.example/a.html"), 2) == (
+        "Posts posted until 2024-03-31, cited by https://news.example/a.html (2 posts)")
 
 
 def test_an_article_page_carries_the_summary_its_html_declares(tmp_path: Path) -> None:
