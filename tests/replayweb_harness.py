@@ -14,6 +14,7 @@ Chromium resolves no host but 127.0.0.1, so nothing a replayed page asks for lea
         info["verify"]                      # ReplayWeb.page's verification of the bundle
         rwp.verify()                        # the same, plus "signature": True/False/None and "files"
         rwp.index_kinds()                   # ["zipnum"] or ["cdx"]: how it read the WACZ's index
+        rwp.served_bytes                    # bytes of the WACZ it fetched so far
         rwp.page                            # the Playwright Page, for anything else
 
 `require_replayweb()` skips the test when the package is not unpacked, except under CI=true, where
@@ -62,7 +63,7 @@ def require_replayweb() -> Path:
     return REPLAYWEB_DIR
 
 
-def _handler(app_dir: Path, archive: Path, archive_path: str) -> type[BaseHTTPRequestHandler]:
+def _handler(app_dir: Path, archive: Path, archive_path: str, served: list[int]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -78,23 +79,29 @@ def _handler(app_dir: Path, archive: Path, archive_path: str) -> type[BaseHTTPRe
         def _serve(self, body: bool) -> None:
             path = self.path.split("?", 1)[0].split("#", 1)[0]
             if path == archive_path:
-                data, ctype = archive.read_bytes(), "application/wacz+zip"
+                self._serve_archive(body)
             elif path in APP_FILES:
                 name = APP_FILES[path]
-                data = (app_dir / name).read_bytes()
                 ctype = "text/html; charset=utf-8" if name.endswith(".html") else "application/javascript"
+                self._send(200, (app_dir / name).read_bytes(), ctype, body)
             else:
                 self._send(404, b"not found\n", "text/plain", body)
-                return
-            status, extra = 200, {"Accept-Ranges": "bytes"}
-            if (rng := self.headers.get("Range")) and path == archive_path:
-                start, end = _byte_range(rng, len(data))
+
+        def _serve_archive(self, body: bool) -> None:
+            size = archive.stat().st_size
+            start, end, status, extra = 0, size - 1, 200, {"Accept-Ranges": "bytes"}
+            if rng := self.headers.get("Range"):
+                start, end = _byte_range(rng, size)
                 if start > end:
-                    self._send(416, b"", "text/plain", body, {"Content-Range": f"bytes */{len(data)}"})
+                    self._send(416, b"", "text/plain", body, {"Content-Range": f"bytes */{size}"})
                     return
-                status, extra["Content-Range"] = 206, f"bytes {start}-{end}/{len(data)}"
-                data = data[start:end + 1]
-            self._send(status, data, ctype, body, extra)
+                status, extra["Content-Range"] = 206, f"bytes {start}-{end}/{size}"
+            with archive.open("rb") as fh:
+                fh.seek(start)
+                data = fh.read(end + 1 - start)
+            self._send(status, data, "application/wacz+zip", body, extra)
+            if body:
+                served.append(len(data))
 
         def _send(self, status: int, data: bytes, ctype: str, body: bool,
                   headers: dict[str, str] | None = None) -> None:
@@ -127,6 +134,12 @@ class ReplayWeb:
     page: Any  # playwright.sync_api.Page
     base: str  # the loopback server's root, `http://127.0.0.1:PORT`
     source: str  # the WACZ's URL as ReplayWeb.page loads it
+    served: list[int]  # the size of each answer the server gave for the WACZ (whole or a byte range)
+
+    @property
+    def served_bytes(self) -> int:
+        """Bytes of the WACZ sent to ReplayWeb.page so far."""
+        return sum(self.served)
 
     @property
     def item(self) -> str:
@@ -275,7 +288,8 @@ def replayweb(workdir: Path, wacz: Path) -> Iterator[ReplayWeb]:
     app_dir = require_replayweb()
     wacz = Path(wacz).resolve()
     archive_path = "/archive/" + quote(wacz.name)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(app_dir, wacz, archive_path))
+    served: list[int] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(app_dir, wacz, archive_path, served))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -291,7 +305,7 @@ def replayweb(workdir: Path, wacz: Path) -> Iterator[ReplayWeb]:
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
                 page = context.new_page()
                 page.set_default_timeout(TIMEOUT_MS)
-                yield ReplayWeb(page=page, base=base, source=base + archive_path)
+                yield ReplayWeb(page=page, base=base, source=base + archive_path, served=served)
             finally:
                 browser.close()
     finally:
