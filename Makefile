@@ -3,10 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PYWB_VENV := .venv-pywb
+REPLAYWEB_DIR := .replayweb
+REPLAYWEB_VERSION := 2.5.3
+# sha256 of replaywebpage-2.5.3.tgz as the registry serves it (npm pack also checks its sha512)
+REPLAYWEB_SHA256 := b7d35c39c4da9b7121c5a393911d8675d4cc6f19513c380191e16b086bea812c
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: install browser services ocr pywb test run demo bench lint clean
+.PHONY: install browser services ocr pywb replayweb test run demo bench lint clean
 
 install: $(STAMP)
 
@@ -55,7 +59,24 @@ $(PYWB_VENV)/.installed:
 	$(PYWB_VENV)/bin/pip install --quiet pywb
 	touch $@
 
-test: install browser pywb services ocr
+# ReplayWeb.page for the replay and search tests (tests/replayweb_harness.py): the npm package's own
+# tarball, unpacked into $(REPLAYWEB_DIR)/package. Its index.html, ui.js and sw.js carry everything they
+# need, so no dependency is installed. Without npm the tests skip, except under CI=true.
+replayweb: $(REPLAYWEB_DIR)/package/.installed-$(REPLAYWEB_VERSION)
+
+$(REPLAYWEB_DIR)/package/.installed-$(REPLAYWEB_VERSION):
+	@if ! command -v npm >/dev/null; then \
+	  echo "npm is missing: the ReplayWeb.page tests will skip (install Node.js and npm)" >&2; \
+	  [ "$$CI" != true ] || exit 1; \
+	else \
+	  rm -rf $(REPLAYWEB_DIR) && mkdir -p $(REPLAYWEB_DIR) && cd $(REPLAYWEB_DIR) && \
+	  npm pack --silent replaywebpage@$(REPLAYWEB_VERSION) >/dev/null && \
+	  echo "$(REPLAYWEB_SHA256)  replaywebpage-$(REPLAYWEB_VERSION).tgz" | sha256sum --check --quiet && \
+	  tar xzf replaywebpage-$(REPLAYWEB_VERSION).tgz && rm replaywebpage-$(REPLAYWEB_VERSION).tgz && \
+	  touch package/.installed-$(REPLAYWEB_VERSION); \
+	fi
+
+test: install browser pywb replayweb services ocr
 	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 # The main job: a scheduled-style run over seeds/ into archives/. Exit 1 (some posts unavailable,
@@ -78,4 +99,4 @@ lint: install
 	$(BIN)/mypy archiver
 
 clean:
-	rm -rf $(VENV) $(PYWB_VENV) .pytest_cache
+	rm -rf $(VENV) $(PYWB_VENV) $(REPLAYWEB_DIR) .pytest_cache

@@ -19,16 +19,29 @@ if TYPE_CHECKING:
 
 
 def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
-    """One page per citing article (its URL) and one per post (its best rendered capture)."""
+    """One page per citing article (its URL) and one per post (its best rendered capture).
+
+    Each page carries the words a reader would search it by: a post its text, an article its title
+    and the handles of the selected posts it cites.
+    """
     pages: list[PageRow] = []
     seen: set[str] = set()
     if not posts:
         return pages
+    cited: dict[str, list[str]] = {}  # article URL -> who of the selection it cites
+    for post in posts:
+        name = f"@{post.handle}" if post.handle else (post.author or post.platform)
+        for citation in post.articles:
+            if name not in cited.setdefault(citation.url, []):
+                cited[citation.url].append(name)
     for article in index.citing_articles([p.key for p in posts]):
         if article.url in seen or not article.first_captured:
             continue
         seen.add(article.url)
-        pages.append(PageRow(url=article.url, ts=article.first_captured, title=article.title or article.url))
+        text = "\n".join(filter(None, [article.title, "Cites " + ", ".join(cited[article.url])
+                                       if cited.get(article.url) else None]))
+        pages.append(PageRow(url=article.url, ts=article.first_captured, title=article.title or article.url,
+                             text=text or None))
     for post in posts:
         best = best_capture(index.post_captures(post.key), post.status)
         if best is None or best.url in seen:
@@ -37,8 +50,35 @@ def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
         who = post.author or post.handle or post.platform
         handle = f" (@{post.handle})" if post.handle else ""
         date = post.posted_at or "date unknown"
-        pages.append(PageRow(url=best.url, ts=best.captured_at, title=f"{who}{handle}, {date}"))
+        pages.append(PageRow(url=best.url, ts=best.captured_at, title=f"{who}{handle}, {date}",
+                             text=post.text or None))
     return pages
+
+
+def selection_title(filters: Filters, count: int) -> str:
+    """The bundle's title, naming what was selected: `Posts by @alice on twitter, posted 2021-11-08
+    (3 posts)`; `Whole archive (12 posts)` when nothing was filtered."""
+    who = " ".join(filter(None, [f"by @{filters.handle}" if filters.handle else None,
+                                  f"on {filters.platform}" if filters.platform else None]))
+    parts: list[str] = [who] if who else []
+    if filters.date:
+        parts.append(f"posted {filters.date.strip()}")
+    if filters.since and filters.until:
+        parts.append(f"posted {filters.since.strip()} to {filters.until.strip()}")
+    elif filters.since:
+        parts.append(f"posted since {filters.since.strip()}")
+    elif filters.until:
+        parts.append(f"posted until {filters.until.strip()}")
+    if filters.text:
+        parts.append(f"matching {filters.text!r}")
+    if filters.status:
+        parts.append(f"status {filters.status}")
+    if filters.article:
+        parts.append(f"cited by {filters.article}")
+    if filters.captured_since:
+        parts.append(f"captured since {filters.captured_since.strip()}")
+    counted = f"{count} post" + ("" if count == 1 else "s")
+    return f"Posts {', '.join(parts)} ({counted})" if parts else f"Whole archive ({counted})"
 
 
 def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, out: Path, *,
@@ -53,7 +93,7 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
     if not posts:
         raise ExportError("nothing matched the filters; try `archiver lookup` with the same filters first")
     records = index.records_for([p.key for p in posts])
-    title = f"archiver export of {len(posts)} post(s)"
+    title = selection_title(filters, len(posts))
     sealer = None
     if evidence:
         from .evidence.seal import Sealer

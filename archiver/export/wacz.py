@@ -1,8 +1,14 @@
 """Packaging an export as WACZ 1.1.1 (webrecorder specs, wacz/1.1.1).
 
     archive/data.warc.gz       STORED: replay tools read records by offset straight from the zip
-    indexes/index.cdx          CDXJ lines by cdxj-indexer (see cdxj.py), DEFLATED
-    pages/pages.jsonl          header line, then one {id, url, ts, title} per page (URLs in titles redacted)
+    indexes/index.cdx          CDXJ lines by cdxj-indexer (see cdxj.py), DEFLATED; or, when those
+                               lines pass ZIPNUM_ABOVE bytes, a ZipNum index (see zipnum.py):
+    indexes/index.idx            one line per block of 1024 CDXJ lines, DEFLATED
+    indexes/index.cdx.gz         the blocks, gzip members back to back, STORED (read by offset)
+    pages/pages.jsonl          header line, then one {id, url, ts, title, text} per page (URLs in
+                               titles and text redacted); `text` is what replay tools' search reads:
+                               the words the index gives the page, and the description an HTML page
+                               declares of itself (an article's summary; see summary.py)
     datapackage.json           frictionless data package: every file with its sha256 and size
     datapackage-digest.json    sha256 of datapackage.json (+ its signature and timestamps when sealed)
 
@@ -12,6 +18,10 @@ datapackage.json, listed there like the others, and seals the digest once it is 
 The index is named `index.cdx` although it holds CDXJ: the spec allows any name in `indexes/`, and
 pywb's `wb-manager add --unpack-wacz` only picks up `*.cdx` / `*.cdx.gz` there (a `.cdxj` file
 makes it skip the whole bundle). ReplayWeb.page reads both names as CDXJ.
+
+A small index is kept whole (a replay tool reads it at once, and its lines stay greppable); past
+ZIPNUM_ABOVE a reader would have to fetch and parse megabytes before showing the first page, so
+the index becomes ZipNum and only the small block index is read up front, as py-wacz does.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ import json
 import logging
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +39,9 @@ from typing import Any
 from archiver import __version__
 from archiver.errors import ExportError
 from archiver.export.cdxj import cdxj_index
+from archiver.export.summary import page_summaries
 from archiver.export.warcfile import CountingWriter, ExportedRecord, Plan, WarcResult, write_export_warc
+from archiver.export.zipnum import zipnum
 from archiver.index.rows import PageRow
 from archiver.redact import redact_text
 from archiver.times import iso_precise, iso_seconds
@@ -39,6 +52,9 @@ WACZ_VERSION = "1.1.1"
 WARC_NAME = "data.warc.gz"
 WARC_PATH = "archive/" + WARC_NAME
 INDEX_PATH = "indexes/index.cdx"
+ZIPNUM_IDX_PATH = "indexes/index.idx"
+ZIPNUM_DATA_PATH = "indexes/index.cdx.gz"
+ZIPNUM_ABOVE = 1 << 20  # CDXJ bytes (1 MiB) past which the index is written as ZipNum
 PAGES_PATH = "pages/pages.jsonl"
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
 
@@ -70,8 +86,18 @@ def pages_jsonl(pages: Iterable[PageRow]) -> bytes:
             # shown to people in replay tools' page lists: no credentials in URLs there (the
             # page's `url` stays as fetched, it is what replay looks up)
             entry["title"] = redact_text(page.title)
+        if page.text:
+            # ReplayWeb.page's page search matches words of `url`, `title` and `text`
+            entry["text"] = redact_text(page.text)
         lines.append(json.dumps(entry, ensure_ascii=False))
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def with_summary(page: PageRow, summary: str | None) -> PageRow:
+    """`page` with the description it declares added to its searchable text (once)."""
+    if not summary or summary in (page.text or "") or summary == page.title:
+        return page
+    return replace(page, text="\n".join(filter(None, [page.text, summary])))
 
 
 def _resource(path: str, data_hash: str, size: int) -> dict[str, Any]:
@@ -92,6 +118,16 @@ def _zipinfo(path: str, compress: int) -> zipfile.ZipInfo:
     return info
 
 
+def _index_files(cdxj: bytes) -> list[tuple[str, bytes, int]]:
+    """(path, bytes, zip compression) of the index files for these CDXJ lines: plain or ZipNum."""
+    if len(cdxj) <= ZIPNUM_ABOVE:
+        return [(INDEX_PATH, cdxj, zipfile.ZIP_DEFLATED)]
+    zn = zipnum(cdxj, ZIPNUM_DATA_PATH.rsplit("/", 1)[1])
+    log.info("index of %d bytes written as ZipNum (%d blocks)", len(cdxj), zn.blocks)
+    # the blocks are already gzip and are read by offset: STORED, as the WACZ spec asks of them
+    return [(ZIPNUM_IDX_PATH, zn.idx, zipfile.ZIP_DEFLATED), (ZIPNUM_DATA_PATH, zn.cdx_gz, zipfile.ZIP_STORED)]
+
+
 def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRow], *,
                title: str, include_credentials: bool, extra_files: Mapping[str, bytes] | None = None,
                seal: Seal | None = None) -> WarcResult:
@@ -104,7 +140,13 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRo
                                        title=title, include_credentials=include_credentials)
         with zf.open(WARC_PATH) as warc:  # read back as written, the way a replay tool will
             index = cdxj_index(warc, WARC_NAME)
-        zf.writestr(_zipinfo(INDEX_PATH, zipfile.ZIP_DEFLATED), index)
+        if pages:
+            with zf.open(WARC_PATH) as warc:
+                summaries = page_summaries(warc, result.entries, [p.url for p in pages])
+            pages = [with_summary(p, summaries.get(p.url)) for p in pages]
+        index_files = _index_files(index)
+        for path, data, compress in index_files:
+            zf.writestr(_zipinfo(path, compress), data)
         page_bytes = pages_jsonl(pages)
         zf.writestr(_zipinfo(PAGES_PATH, zipfile.ZIP_DEFLATED), page_bytes)
         _warn_unreplayable(pages, result.entries)
@@ -126,11 +168,13 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRo
             "software": f"archiver {__version__}",
             "resources": [
                 _resource(WARC_PATH, result.sha256, result.size),
-                _resource(INDEX_PATH, hashlib.sha256(index).hexdigest(), len(index)),
+                *(_resource(path, hashlib.sha256(data).hexdigest(), len(data)) for path, data, _ in index_files),
                 _resource(PAGES_PATH, hashlib.sha256(page_bytes).hexdigest(), len(page_bytes)),
                 *(_resource(path, hashlib.sha256(data).hexdigest(), len(data)) for path, data in extras.items()),
             ],
         }
+        # ReplayWeb.page names a bundle by the package's `metadata` (title, desc), else by its file name
+        package["metadata"] = {"title": title, "desc": package["description"]}
         if pages:
             package["mainPageUrl"] = pages[0].url
             package["mainPageDate"] = rfc3339(pages[0].ts)

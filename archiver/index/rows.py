@@ -165,6 +165,7 @@ class PageRow(_Row):
     url: str
     ts: str
     title: str
+    text: str | None = None  # words a replay tool's page search should find it by
 
 
 @dataclass
