@@ -488,7 +488,7 @@ def export(
         _write(f"{out}\n")
     for line in summary.left_out:
         typer.echo(f"archiver: {line}", err=True)
-    typer.echo(f"archiver: wrote {out}: {summary}", err=True)
+    typer.echo(f"archiver: wrote {out if target == out else 'the bundle to stdout'}: {summary}", err=True)
     if summary.left_out:
         raise typer.Exit(EXIT_PARTIAL)
 

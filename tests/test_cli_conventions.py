@@ -248,6 +248,7 @@ def test_export_to_stdout_writes_the_bundle_there(tmp_path: Path) -> None:
 
     r = _cli("export", "--archive-dir", str(archive), "--handle", "alice", "-o", "-")
     assert r.returncode == 0, r.stderr
+    assert r.stderr.decode().splitlines()[-1].startswith("archiver: wrote the bundle to stdout: ")
     with zipfile.ZipFile(io.BytesIO(r.stdout)) as streamed, zipfile.ZipFile(on_disk) as written:
         assert streamed.testzip() is None
         assert sorted(streamed.namelist()) == sorted(written.namelist())
@@ -319,3 +320,18 @@ def test_the_live_bar_moves_while_posts_are_captured(capsys: pytest.CaptureFixtu
         (task,) = progress._progress.tasks
         assert (task.completed, task.total) == (4, 5)
         assert task.description == "post twitter:4"
+
+
+def test_export_to_stdout_refuses_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    archive = _archive(tmp_path / "archive")
+    leader, follower = pty.openpty()
+    try:
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", "export", "--archive-dir", str(archive),
+                            "-o", "-"], stdout=follower, stderr=subprocess.PIPE, cwd=ROOT, timeout=120)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert r.returncode == 2
+    assert b"not writing a binary bundle to a terminal" in r.stderr
