@@ -335,3 +335,44 @@ def test_export_to_stdout_refuses_a_terminal(tmp_path: Path) -> None:
         os.close(leader)
     assert r.returncode == 2
     assert b"not writing a binary bundle to a terminal" in r.stderr
+
+
+@pytest.mark.browser
+def test_the_bar_of_a_real_capture_counts_its_posts(tmp_path: Path) -> None:
+    """`archive` on a terminal: one article citing several posts; the bar's count grows with the posts."""
+    import pty
+    import threading
+
+    from tests.fakeweb import FakeWeb, site
+
+    leader, follower = pty.openpty()
+    shown = bytearray()
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's far end closed
+                return
+            if not chunk:
+                return
+            shown.extend(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    with FakeWeb(tmp_path / "web") as web:
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", "archive", site.ARTICLE_FLOOD.url,
+                            "--archive-dir", str(tmp_path / "archive"), "--map-host", web.map_host,
+                            "--ca-bundle", str(web.ca_pem)],
+                           stdout=subprocess.PIPE, stderr=follower, cwd=ROOT, timeout=300,
+                           env={**os.environ, "COLUMNS": "160", "TERM": "xterm"})
+    os.close(follower)
+    reader.join(timeout=30)
+    os.close(leader)
+    assert r.returncode in (0, 1), shown.decode(errors="replace")
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode(errors="replace"))
+    counts = [(int(done), int(total)) for done, total in re.findall(r"(\d+)/(\d+)", text)]
+    assert counts, text
+    posts = sum(1 for block in site.ARTICLE_FLOOD.blocks if block[0] in ("tweet", "xtweet", "youtube"))
+    assert max(total for _, total in counts) >= 1 + min(posts, 3), counts
+    assert max(done for done, _ in counts) >= 2, counts
