@@ -6,6 +6,7 @@
   stderr naming the option and the allowed values, then exit 2: no usage block, no framework words.
 - `-q`/`--quiet` and `-v`/`--verbose` are accepted after the command as well as before it.
 
+Shell completion is Typer's own (`--install-completion`, `--show-completion` on the root command).
 `ArchiverGroup` is the root command's class (`typer.Typer(cls=ArchiverGroup)`); Typer builds the
 whole tree of commands before it, so each command, in any group, gets the same treatment.
 """
@@ -21,14 +22,12 @@ from typer._click.core import Command, Context, Parameter
 from typer._click.exceptions import BadParameter, MissingParameter, NoArgsIsHelpError, UsageError
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
-# -q / -v: the last one given wins for quiet; -v counts add up, before and after the command.
+# -q given anywhere makes the command quiet; the -v given before and after the command add up.
 STATE: dict[str, Any] = {"quiet": False, "verbose": 0}
 
 _TYPE_METAVARS = {"str": "TEXT", "int": "INTEGER", "int range": "INTEGER", "float": "FLOAT",
                   "float range": "FLOAT", "path": "PATH", "filename": "FILE", "boolean": "BOOLEAN",
                   "datetime": "DATETIME", "uuid": "UUID"}
-
-
 _EXPECTED = {"int": "an integer", "int range": "an integer", "float": "a number", "float range": "a number"}
 
 
