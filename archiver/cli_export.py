@@ -7,6 +7,7 @@ reaches stdout is a complete bundle or nothing, and an export that fails writes 
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -15,7 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from enum import Enum
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import ExportError, UsageError
 
 STDOUT = Path("-")
 
@@ -48,8 +49,13 @@ def _temporary(name: str) -> Iterator[Path]:
 
 
 def stream_to_stdout(path: Path) -> None:
-    """Copy the finished bundle at `path` to stdout, as bytes."""
-    sys.stdout.flush()
-    with path.open("rb") as fh:
-        shutil.copyfileobj(fh, sys.stdout.buffer, 1024 * 1024)
-    sys.stdout.buffer.flush()
+    """Copy the finished bundle at `path` to stdout, as bytes; ExportError if the reader went away."""
+    try:
+        sys.stdout.flush()
+        with path.open("rb") as fh:
+            shutil.copyfileobj(fh, sys.stdout.buffer, 1024 * 1024)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        # What is left in Python's buffer would fail again at exit: stdout goes to /dev/null instead.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise ExportError("stdout was closed before the whole bundle was written to it") from None

@@ -376,3 +376,15 @@ def test_the_bar_of_a_real_capture_counts_its_posts(tmp_path: Path) -> None:
     posts = sum(1 for block in site.ARTICLE_FLOOD.blocks if block[0] in ("tweet", "xtweet", "youtube"))
     assert max(total for _, total in counts) >= 1 + min(posts, 3), counts
     assert max(done for done, _ in counts) >= 2, counts
+
+
+def test_export_to_a_closed_pipe_is_one_line(tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    proc = subprocess.Popen([sys.executable, "-m", "archiver.cli", "export", "--archive-dir", str(archive),
+                             "-o", "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader is gone before the bundle is ready: `archiver export -o - | false`
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert err.decode().splitlines()[-1] == "archiver: stdout was closed before the whole bundle was written to it"
+    assert b"Traceback" not in err and b"Exception ignored" not in err
