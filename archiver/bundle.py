@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     from .index.protocol import IndexQueries
     from .index.rows import PostRow
     from .verify import Problem
+
+log = logging.getLogger(__name__)
 
 
 def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
@@ -90,6 +93,9 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
 
     bundle_format(out)  # a bad name is a usage error before any work
     posts = index.lookup(filters)
+    if filters == type(filters)():  # no filter given: say what that means before the work
+        log.warning("exporting the whole archive (%d post%s); give --handle, --since, ... to export less",
+                    len(posts), "" if len(posts) == 1 else "s")
     if not posts:
         raise ExportError("nothing matched the filters; try `archiver lookup` with the same filters first")
     records = index.records_for([p.key for p in posts])

@@ -21,9 +21,15 @@ import typer
 
 from . import __version__, cli_evidence, cli_index
 from .cli_options import (
+    DEFAULT_CAPTURE_DEADLINE,
+    DEFAULT_FETCH_DEADLINE,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_CAPTURE_BYTES,
+    DEFAULT_TIMEOUT,
     AllowPrivateOpt,
     ArchiveDirOpt,
     ArticleOpt,
+    BundleFormat,
     CaBundleOpt,
     CaptureDeadlineOpt,
     CapturedSinceOpt,
@@ -44,8 +50,11 @@ from .cli_options import (
     SinceOpt,
     StatusOpt,
     TextOpt,
+    TimeoutOpt,
     UntilOpt,
 )
+from .cli_style import STATE as _STATE
+from .cli_style import ArchiverGroup, set_verbosity
 from .errors import ArchiverError
 from .interrupt import STOP, Interrupted
 from .progress import Progress
@@ -54,13 +63,12 @@ app = typer.Typer(
     name="archiver",
     help="Find the social posts articles embed, capture them with Chromium into WARC, index and export them.",
     no_args_is_help=True,
-    add_completion=False,
+    cls=ArchiverGroup,  # Click-style help, one-line usage errors, -q/-v after the command too
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 
 T = TypeVar("T")
-_STATE: dict[str, bool] = {"quiet": False}  # set by the --quiet global option
 _SECRETS: list[str] = []  # the --index URL's password: never printed, in messages or log lines
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
@@ -142,13 +150,11 @@ def _main(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
     """Find, capture, index and export the social posts that articles embed."""
-    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     # Only our own loggers follow -v: libraries such as hpack log every HTTP/2 header (cookies
     # included) at DEBUG, and secrets never reach the logs unless asked for.
     logging.basicConfig(level=logging.WARNING, format="archiver: %(message)s", stream=sys.stderr, force=True)
     _safe_log_lines()
-    logging.getLogger("archiver").setLevel(level)
-    _STATE["quiet"] = quiet
+    set_verbosity(verbose, quiet)
 
 
 def _limits(fetch_deadline: float, capture_deadline: float, max_bytes: int, max_capture_bytes: int):  # type: ignore[no-untyped-def]
@@ -254,12 +260,12 @@ def archive(
     ca_bundle: CaBundleOpt = None,
     proxy: ProxyOpt = None,
     allow_private: AllowPrivateOpt = False,
-    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for each page load and request.")] = 30.0,
+    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
     recapture: Annotated[bool, typer.Option("--recapture", help="Capture posts and articles again even if already held.")] = False,
-    max_bytes: MaxBytesOpt = 50 * 1024 * 1024,
-    fetch_deadline: FetchDeadlineOpt = 120.0,
-    capture_deadline: CaptureDeadlineOpt = 300.0,
-    max_capture_bytes: MaxCaptureBytesOpt = 500 * 1024 * 1024,
+    max_bytes: MaxBytesOpt = DEFAULT_MAX_BYTES,
+    fetch_deadline: FetchDeadlineOpt = DEFAULT_FETCH_DEADLINE,
+    capture_deadline: CaptureDeadlineOpt = DEFAULT_CAPTURE_DEADLINE,
+    max_capture_bytes: MaxCaptureBytesOpt = DEFAULT_MAX_CAPTURE_BYTES,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
     pages_in_flight: PagesInFlightOpt = None,
 ) -> None:
@@ -295,11 +301,11 @@ def run(
     ca_bundle: CaBundleOpt = None,
     proxy: ProxyOpt = None,
     allow_private: AllowPrivateOpt = False,
-    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for each page load and request.")] = 30.0,
-    max_bytes: MaxBytesOpt = 50 * 1024 * 1024,
-    fetch_deadline: FetchDeadlineOpt = 120.0,
-    capture_deadline: CaptureDeadlineOpt = 300.0,
-    max_capture_bytes: MaxCaptureBytesOpt = 500 * 1024 * 1024,
+    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
+    max_bytes: MaxBytesOpt = DEFAULT_MAX_BYTES,
+    fetch_deadline: FetchDeadlineOpt = DEFAULT_FETCH_DEADLINE,
+    capture_deadline: CaptureDeadlineOpt = DEFAULT_CAPTURE_DEADLINE,
+    max_capture_bytes: MaxCaptureBytesOpt = DEFAULT_MAX_CAPTURE_BYTES,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format of the summary.")] = OutFormat.table,
     pages_in_flight: PagesInFlightOpt = None,
     broker: Annotated[str | None, typer.Option("--broker", envvar="ARCHIVER_BROKER", metavar="URL", help="Hand the captures to the workers of a cluster (`archiver worker`) behind this Redis broker, e.g. redis://HOST:6379/0; this process keeps the run's row and summary. Env: ARCHIVER_BROKER.")] = None,
@@ -447,7 +453,8 @@ def _plain(v: Any) -> str:
 
 @app.command()
 def export(
-    out: Annotated[Path, typer.Option("--output", "-o", help="OUT.wacz for a WACZ bundle, OUT.warc.gz for one WARC.", show_default=False)],
+    out: Annotated[Path, typer.Option("--output", "-o", metavar="OUT", show_default=False,
+                                      help="OUT.wacz for a WACZ bundle, OUT.warc.gz for one WARC, '-' for stdout (WACZ unless --format warc.gz).")],
     archive_dir: ArchiveDirOpt = None,
     index: IndexOpt = None,
     handle: HandleOpt = None, date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None,
@@ -460,26 +467,35 @@ def export(
     domain_key: cli_evidence.DomainKeyOpt = None,
     timestamp: cli_evidence.TimestampOpt = None,
     timestamp_ca: cli_evidence.TimestampCaOpt = None,
+    bundle: Annotated[BundleFormat | None, typer.Option("--format", "-f", show_default=False, help="The bundle written to stdout by `-o -` (default: wacz); with a file name, its ending decides.")] = None,
 ) -> None:
-    """Export the selected posts, and the articles citing them, as WACZ or a single WARC.
+    """Export the selected posts, and the articles citing them, as WACZ or a single WARC. With no
+    filter, the whole archive is exported (stderr says so, with the number of posts).
 
     Example:
 
         archiver export --handle RivertonDesk -o riverton.wacz --sign --timestamp http://tsa.example/tsr
+
+        archiver export --since 2024-03-01 -o - | ssh host 'cat > march.wacz'
     """
     from .bundle import export_selection
+    from .cli_export import staged_output, stream_to_stdout
 
     d = _archive_dir(archive_dir)
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
     evidence = cli_evidence.evidence_options(d, sign, domain_cert, domain_key, timestamp, timestamp_ca)
-    with _open_index(d, _index_url(index)) as db:
-        summary = _call(lambda: export_selection(db, d, filters, out, include_credentials=include_credentials,
+    staging = _call(lambda: staged_output(out, bundle))  # a bad name or format: said before any work
+    with _open_index(d, _index_url(index)) as db, staging as target:
+        summary = _call(lambda: export_selection(db, d, filters, target, include_credentials=include_credentials,
                                                  allow_damaged=allow_damaged, evidence=evidence))
-    _write(f"{out}\n")
+        if target != out:
+            _call(lambda: stream_to_stdout(target))
+    if target == out:
+        _write(f"{out}\n")
     for line in summary.left_out:
         typer.echo(f"archiver: {line}", err=True)
-    typer.echo(f"archiver: wrote {out}: {summary}", err=True)
+    typer.echo(f"archiver: wrote {out if target == out else 'the bundle to stdout'}: {summary}", err=True)
     if summary.left_out:
         raise typer.Exit(EXIT_PARTIAL)
 

@@ -14,6 +14,11 @@ from typing import Annotated
 import typer
 
 from .cli_options import (
+    DEFAULT_CAPTURE_DEADLINE,
+    DEFAULT_FETCH_DEADLINE,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_CAPTURE_BYTES,
+    DEFAULT_TIMEOUT,
     AllowPrivateOpt,
     ArchiveDirOpt,
     CaBundleOpt,
@@ -25,6 +30,7 @@ from .cli_options import (
     MaxCaptureBytesOpt,
     OutFormat,
     ProxyOpt,
+    TimeoutOpt,
 )
 
 
@@ -101,11 +107,11 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         ca_bundle: CaBundleOpt = None,
         proxy: ProxyOpt = None,
         allow_private: AllowPrivateOpt = False,
-        timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds allowed for each page load and request.")] = 30.0,
-        max_bytes: MaxBytesOpt = 50 * 1024 * 1024,
-        fetch_deadline: FetchDeadlineOpt = 120.0,
-        capture_deadline: CaptureDeadlineOpt = 300.0,
-        max_capture_bytes: MaxCaptureBytesOpt = 500 * 1024 * 1024,
+        timeout: TimeoutOpt = DEFAULT_TIMEOUT,
+        max_bytes: MaxBytesOpt = DEFAULT_MAX_BYTES,
+        fetch_deadline: FetchDeadlineOpt = DEFAULT_FETCH_DEADLINE,
+        capture_deadline: CaptureDeadlineOpt = DEFAULT_CAPTURE_DEADLINE,
+        max_capture_bytes: MaxCaptureBytesOpt = DEFAULT_MAX_CAPTURE_BYTES,
         visibility_timeout: Annotated[float, typer.Option(
             "--visibility-timeout", min=1, envvar="ARCHIVER_VISIBILITY_TIMEOUT", metavar="SECONDS",
             help="A task held by a worker that died is given to another after this long; must outlast "

@@ -8,6 +8,11 @@ from typing import Annotated
 
 import typer
 
+from .limits import DEFAULT_CAPTURE_DEADLINE as DEFAULT_CAPTURE_DEADLINE
+from .limits import DEFAULT_FETCH_DEADLINE as DEFAULT_FETCH_DEADLINE
+from .limits import DEFAULT_MAX_BYTES as DEFAULT_MAX_BYTES
+from .limits import DEFAULT_MAX_CAPTURE_BYTES as DEFAULT_MAX_CAPTURE_BYTES
+
 
 class ScanFormat(str, Enum):
     table = "table"
@@ -41,6 +46,13 @@ class OutFormat(str, Enum):
     json = "json"
 
 
+class BundleFormat(str, Enum):
+    """What `export` writes: chosen by the output's name, or by --format for `-o -` (stdout)."""
+
+    wacz = "wacz"
+    warc_gz = "warc.gz"
+
+
 # Network options shared by every command that fetches (the browser and the HTTP client obey them alike).
 MapHostOpt = Annotated[
     list[str] | None,
@@ -58,7 +70,11 @@ AllowPrivateOpt = Annotated[bool, typer.Option(
          "that names such an address is refused. Env: ARCHIVER_ALLOW_PRIVATE=1.")]
 
 
-# Limits that hold however a server behaves (docs/safety.md, "Limits").
+# Limits that hold however a server behaves (docs/safety.md, "Limits"), taken alike by archive, run and
+# worker: each writes `timeout: TimeoutOpt = DEFAULT_TIMEOUT`, and so on, with the defaults above and here.
+DEFAULT_TIMEOUT = 30.0
+TimeoutOpt = Annotated[float, typer.Option(
+    "--timeout", min=1, metavar="SECONDS", help="Seconds allowed for each page load and request.")]
 FetchDeadlineOpt = Annotated[float, typer.Option(
     "--fetch-deadline", min=1, envvar="ARCHIVER_FETCH_DEADLINE", metavar="SECONDS",
     help="Give up on one HTTP fetch (hops, body, retries and waits included) after this long.")]

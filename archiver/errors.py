@@ -2,6 +2,7 @@
 
     ArchiverError                 base: the CLI catches only this, prints str(e) on one line
     ├── UsageError                bad arguments or options (exit 2)
+    │   └── QuerySyntaxError      a --text query that cannot be parsed (exit 2)
     ├── SourceError               a source could not be read (unreadable, binary, too big, fetch failed)
     ├── NetworkError              a request failed (DNS, connect, TLS, timeout)
     │   ├── RefusedError          the network policy refused the address (not a network failure)
@@ -35,6 +36,10 @@ class UsageError(ArchiverError):
     """Bad arguments or options."""
 
     exit_code = 2
+
+
+class QuerySyntaxError(UsageError):
+    """A --text query that cannot be parsed: an unclosed quote, a bracket, NOT, a dangling AND/OR."""
 
 
 class SourceError(ArchiverError):

@@ -8,13 +8,19 @@ from typing import Any
 
 
 class Progress:
-    """A progress bar on stderr for people (articles done out of `total`, the current step beside it);
-    plain log lines under cron (no TTY) or --quiet."""
+    """A progress bar on stderr for people, the current step beside it; plain log lines under cron
+    (no TTY) or --quiet.
+
+    The bar counts articles and posts alike: `total` articles to begin with, and each post as its
+    capture starts (a post is known only once its article is read). The pipeline says "article ..."
+    or "post ..." as it starts each one, so every step but the one in hand counts as done.
+    """
 
     def __init__(self, total: int | None = None, *, quiet: bool = False) -> None:
         self.live = sys.stderr.isatty() and not quiet
-        self.total = total
-        self._started = 0
+        self.articles = total
+        self.articles_started = 0
+        self.posts_started = 0
         self._progress: Any = None
         self._task: Any = None
 
@@ -36,12 +42,23 @@ class Progress:
             self._task = self._progress.add_task("starting", total=self.total)
         return self
 
+    @property
+    def total(self) -> int | None:
+        """Steps known so far: the articles given, and the posts started (None: articles unknown)."""
+        return None if self.articles is None else max(self.articles, self.articles_started) + self.posts_started
+
+    @property
+    def completed(self) -> int:
+        """Steps started, but the one in hand."""
+        return max(self.articles_started + self.posts_started - 1, 0)
+
     def __call__(self, message: str) -> None:
+        if message.startswith("article "):
+            self.articles_started += 1
+        elif message.startswith("post "):
+            self.posts_started += 1
         if self._progress is not None and self._task is not None:
-            # The pipeline says "article ..." as it starts each source: the ones before it are done.
-            if message.startswith("article "):
-                self._started += 1
-            self._progress.update(self._task, description=message[:80], completed=max(self._started - 1, 0))
+            self._progress.update(self._task, description=message[:80], total=self.total, completed=self.completed)
         else:
             logging.getLogger("archiver").info("%s", message)
 

@@ -121,8 +121,7 @@ def test_search_parse() -> None:
     T = textquery.Term
     assert textquery.parse('water "old bridge" sand* OR café') == [
         [T("water"), T("old bridge"), T("sand", prefix=True)], [T("café")]]
-    assert textquery.parse("OR rising OR") == [[T("OR"), T("rising"), T("OR")]]
-    assert textquery.parse('"unclosed phrase') == [[T("unclosed phrase")]]
+    assert textquery.parse('"OR" rising AND "or"') == [[T("OR"), T("rising"), T("or")]]  # quoted: words
     assert textquery.parse("  * \x00 ") == []
     assert search.fts_expression(T('a"b')) == '"a""b"'
     assert search.like_pattern(T("50%_off\\")) == "%50\\%\\_off\\\\%"

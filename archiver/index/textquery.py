@@ -1,9 +1,13 @@
 """What a user types after `--text`, parsed into terms any index can search for.
 
-Accepted syntax (anything else is taken literally, so no input is a syntax error): words (all must
-match), `"quoted phrases"`, a trailing `*` for a prefix (`river*`), and `OR` between terms.
-Control characters are never searched for: they split words like spaces. How the terms are
-matched (full-text index, substring) is the index implementation's business.
+Syntax: words (all must match), `"quoted phrases"`, a trailing `*` for a prefix (`river*`), `OR`
+between two terms for alternatives, and `AND` between two terms (the same as a space). Inside
+quotes everything is literal. A query that cannot mean what it seems to say is refused with a
+`QuerySyntaxError` naming the character where it goes wrong: an unclosed quote, a parenthesis
+(terms are not grouped), `NOT` (nothing is excluded), an `AND`/`OR` without a term on each side.
+Operators are upper case, as in SQLite's and PostgreSQL's own query languages: `and`, `or` and
+`not` are words. Control characters are never searched for: they split words like spaces. How the
+terms are matched (full-text index, substring) is the index implementation's business.
 """
 
 from __future__ import annotations
@@ -11,9 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_TERM_RE = re.compile(r'"(?P<phrase>[^"]*)"?(?P<pstar>\*?)|(?P<word>\S+)')
+from archiver.errors import QuerySyntaxError
+
+_TERM_RE = re.compile(r'"(?P<phrase>[^"]*)(?P<close>"?)(?P<pstar>\*?)|(?P<word>\S+)')
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+_OPERATORS = ("AND", "OR")
 
 
 @dataclass(frozen=True)
@@ -24,33 +32,49 @@ class Term:
     prefix: bool = False
 
 
+def _refuse(query: str, at: int, why: str) -> QuerySyntaxError:
+    return QuerySyntaxError(f"--text {query!r}: {why} (character {at + 1}); quote a phrase to search for it literally")
+
+
 def parse(query: str) -> list[list[Term]]:
-    """The query in disjunctive form: a list of alternatives (joined by OR), each a list of terms (AND)."""
-    tokens: list[Term | None] = []  # None marks an OR
+    """The query in disjunctive form: a list of alternatives (joined by OR), each a list of terms (AND).
+
+    QuerySyntaxError when the query is malformed; [] when it holds nothing to search for.
+    """
+    tokens: list[tuple[Term | str, int]] = []  # a Term, or the operator "AND"/"OR", with its position
     # A NUL would end a query mid-quote in a C-string API (SQLite's FTS5 reads queries so).
-    query = _CONTROL_RE.sub(" ", query)
-    for match in _TERM_RE.finditer(query):
+    cleaned = _CONTROL_RE.sub(" ", query)
+    for match in _TERM_RE.finditer(cleaned):
+        at = match.start()
         if match["word"] is not None:
             word = match["word"]
-            if word == "OR":
-                tokens.append(None)
+            bracket = re.search(r"[()]", word)
+            if bracket is not None:
+                raise _refuse(query, at + bracket.start(), f"{bracket.group()!r} does not group terms")
+            if word in _OPERATORS:
+                tokens.append((word, at))
                 continue
+            if word == "NOT":
+                raise _refuse(query, at, "NOT is not supported: a search cannot exclude words")
             stripped = word.rstrip("*")
             if stripped:  # a lone "*" has nothing to search for
-                tokens.append(Term(stripped, prefix=stripped != word))
+                tokens.append((Term(stripped, prefix=stripped != word), at))
         else:
+            if not match["close"]:
+                raise QuerySyntaxError(f"--text {query!r}: unclosed quote (character {at + 1}); "
+                                       'end the phrase with "')
             phrase = match["phrase"].strip()
             if phrase:
-                tokens.append(Term(phrase, prefix=bool(match["pstar"])))
+                tokens.append((Term(phrase, prefix=bool(match["pstar"])), at))
     groups: list[list[Term]] = [[]]
-    for index, token in enumerate(tokens):
-        if token is None:
-            # OR is an operator only between two terms; anywhere else it is the word "OR".
-            between = groups[-1] and index + 1 < len(tokens) and tokens[index + 1] is not None
-            if between:
-                groups.append([])
-            else:
-                groups[-1].append(Term("OR"))
-        else:
+    for index, (token, at) in enumerate(tokens):
+        if isinstance(token, Term):
             groups[-1].append(token)
+            continue
+        if index == 0 or not isinstance(tokens[index - 1][0], Term):
+            raise _refuse(query, at, f"{token} needs a term before it")
+        if index + 1 == len(tokens) or not isinstance(tokens[index + 1][0], Term):
+            raise _refuse(query, at, f"{token} needs a term after it")
+        if token == "OR":
+            groups.append([])
     return [group for group in groups if group]

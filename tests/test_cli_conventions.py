@@ -1,0 +1,390 @@
+"""What every command shares: Click-style help, one-line usage errors, shell completion, -q/-v after
+the command; `lookup --text` refusing a malformed query; `export` saying when it exports everything
+and writing to stdout with `-o -`; the progress bar counting posts as well as articles."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.cli import app
+from archiver.cli_options import DEFAULT_TIMEOUT
+from archiver.index.rows import Capture
+from archiver.index.sqlite.index import SQLiteIndex as Index
+from archiver.layout import WARC_DIR
+from archiver.limits import Limits
+from archiver.models import Post
+from archiver.progress import Progress
+from archiver.warcstore import Exchange, RecordInfo, WarcStore
+from tests.index_backends import postgres_database
+
+ROOT = Path(__file__).resolve().parents[1]
+ARCHIVER = ROOT / ".venv" / "bin" / "archiver"
+runner = CliRunner()
+
+
+def _cli(*args: str, env: dict[str, str] | None = None, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "archiver.cli", *args], capture_output=True, cwd=ROOT,
+                          timeout=120, input=stdin, env={**os.environ, **(env or {})})
+
+
+def _every_command() -> list[list[str]]:
+    """Every command's words, groups' subcommands included (`index copy`)."""
+    words: list[list[str]] = []
+    for command in app.registered_commands:
+        words.append([command.name or command.callback.__name__])  # type: ignore[union-attr]
+    for group in app.registered_groups:
+        for command in group.typer_instance.registered_commands:  # type: ignore[union-attr]
+            words.append([group.name or "", command.name or command.callback.__name__])  # type: ignore[union-attr]
+    return words
+
+
+# -- help -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("words", _every_command(), ids=" ".join)
+def test_help_metavars_are_click_style(words: list[str]) -> None:
+    r = runner.invoke(app, [*words, "--help"], terminal_width=200)
+    assert r.exit_code == 0, r.output
+    # Typer's own spellings: <str>, <int range>, <path>, <table|json>, {sources}..., sources:<str>
+    assert not re.search(r"<[a-z][^>]*>|\{[a-z_]+\}", r.output), r.output
+    usage = r.output.splitlines()[0]
+    assert usage == usage.replace("{", "").replace("}", "")
+
+
+def test_help_shows_the_metavars_click_would() -> None:
+    scan = runner.invoke(app, ["scan", "--help"], terminal_width=200).output
+    assert scan.startswith("Usage: archiver scan [OPTIONS] SOURCES...\n")
+    assert "\n  SOURCES...  " in scan
+    assert re.search(r"--format \[table\|json\|jsonl\|csv\]\s", scan)
+    assert re.search(r"--max-bytes INTEGER ", scan)
+    lookup = runner.invoke(app, ["lookup", "--help"], terminal_width=200).output
+    assert re.search(r"--handle TEXT ", lookup) and re.search(r"--limit N ", lookup)
+    export = runner.invoke(app, ["export", "--help"], terminal_width=200).output
+    assert re.search(r"-o, --output OUT ", export) and re.search(r"--format \[wacz\|warc\.gz\]", export)
+
+
+# -- usage errors -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("words", "allowed"), [
+    (["scan", "x.html"], "table, json, jsonl, csv"),
+    (["lookup"], "table, json, jsonl, csv"),
+    (["show", "twitter:1"], "table, json"),
+    (["archive", "a.html"], "table, json"),
+    (["run"], "table, json"),
+    (["export", "-o", "-"], "wacz, warc.gz"),
+    (["runs", "status", "1", "--broker", "redis://127.0.0.1:1/0"], "table, json"),
+])
+def test_a_bad_choice_is_one_clean_line(words: list[str], allowed: str) -> None:
+    r = _cli(*words, "--format", "xml")
+    assert r.returncode == 2
+    assert r.stdout == b""
+    (line,) = r.stderr.decode().splitlines()
+    assert line == f"archiver: --format 'xml': expected one of {allowed} (see `archiver {' '.join(words[:2] if words[0] == 'runs' else words[:1])} --help`)"
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["scan"], "archiver: missing SOURCES... (see `archiver scan --help`)"),
+    (["export"], "archiver: missing --output (see `archiver export --help`)"),
+    (["scan", "x.html", "--max-bytes", "ten"], "archiver: --max-bytes 'ten': expected an integer (see `archiver scan --help`)"),
+    (["scan", "x.html", "--max-bytes", "0"], "archiver: --max-bytes: 0 is not in the range x>=1 (see `archiver scan --help`)"),
+    (["lookup", "--nope"], "archiver: No such option: --nope (Possible options: --index, --since) "
+                           "(see `archiver lookup --help`)"),
+    (["lookp"], "archiver: No such command 'lookp'. Did you mean 'lookup'? (see `archiver --help`)"),
+    (["index", "copy", "--from", "a"], "archiver: missing --to (see `archiver index copy --help`)"),
+])
+def test_usage_errors_are_one_line_with_exit_2(args: list[str], expected: str) -> None:
+    r = _cli(*args)
+    assert r.returncode == 2
+    assert r.stderr.decode().splitlines() == [expected]
+
+
+def test_a_group_alone_still_shows_its_help() -> None:
+    r = runner.invoke(app, ["index"])
+    assert "Usage: archiver index [OPTIONS] COMMAND [ARGS]..." in r.output
+    assert "migrate" in r.output and "copy" in r.output
+
+
+# -- shell completion -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_show_completion_prints_the_script_for_a_shell(shell: str) -> None:
+    # Typer's switch for tests: the shell is named instead of detected from the parent processes.
+    env = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    r = subprocess.run([str(ARCHIVER), "--show-completion", shell], capture_output=True, text=True, timeout=60,
+                       env=env)
+    assert r.returncode == 0, r.stderr
+    assert "_ARCHIVER_COMPLETE" in r.stdout and f"complete_{shell}" in r.stdout
+
+
+def test_completion_answers_commands_options_and_choices() -> None:
+    def complete(words: str) -> list[str]:
+        env = {**os.environ, "_ARCHIVER_COMPLETE": "complete_bash", "COMP_WORDS": words,
+               "COMP_CWORD": str(len(words.split()) - 1)}
+        r = subprocess.run([str(ARCHIVER)], env=env, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.split()
+
+    assert complete("archiver loo") == ["lookup"]
+    assert complete("archiver lookup --form") == ["--format"]
+    assert complete("archiver lookup --format j") == ["json", "jsonl"]
+    assert "--install-completion" in runner.invoke(app, ["--help"]).output
+
+
+# -- -q and -v after the command ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("args", "level"), [
+    (["scan", "{page}", "-v"], logging.INFO),
+    (["scan", "{page}", "-vv"], logging.DEBUG),
+    (["-v", "scan", "{page}", "--verbose"], logging.DEBUG),  # the counts add up
+    (["scan", "{page}", "-q"], logging.ERROR),
+    (["scan", "{page}", "--quiet"], logging.ERROR),
+    (["scan", "{page}"], logging.WARNING),  # nothing left over from the invocations before
+])
+def test_verbosity_options_after_the_command(tmp_path: Path, args: list[str], level: int) -> None:
+    page = tmp_path / "a.txt"
+    page.write_text("https://twitter.com/jack/status/20")
+    r = runner.invoke(app, [a.replace("{page}", str(page)) for a in args])
+    assert r.exit_code == 0, r.output
+    assert logging.getLogger("archiver").level == level
+
+
+def test_verbose_after_the_command_shows_info_lines(tmp_path: Path) -> None:
+    page = tmp_path / "latin1.html"
+    page.write_bytes(b"<p>caf\xe9 https://twitter.com/jack/status/20</p>")  # no declared encoding fits
+    quiet = _cli("scan", str(page))
+    loud = _cli("scan", str(page), "-v")
+    assert quiet.returncode == loud.returncode == 0
+    assert b"decoding as windows-1252" not in quiet.stderr
+    assert b"decoding as windows-1252" in loud.stderr
+
+
+# -- lookup --text: a malformed query ------------------------------------------------------------------
+
+MALFORMED = [
+    ("levee AND (", "'(' does not group terms (character 11)"),
+    ('"old bridge', "unclosed quote (character 1)"),
+    ("levee OR", "OR needs a term after it (character 7)"),
+    ("AND levee", "AND needs a term before it (character 1)"),
+    ("NOT levee", "NOT is not supported"),
+]
+
+
+def _archive(root: Path) -> Path:
+    """Two posts from two handles, each with its captured embed page, written by the capture's own
+    WARC writer and indexed in a real SQLite index."""
+    with Index(root) as index, WarcStore(root / WARC_DIR, prefix="test") as store:
+        for post_id, handle, text in (("1764640000000000201", "alice", "The levee is holding"),
+                                      ("1764640000000000202", "bob", "Bridge closed")):
+            key = index.upsert_post(Post(platform="twitter", kind="embedded", source="a.html", evidence="test",
+                                         post_id=post_id, url=f"https://x.com/{handle}/status/{post_id}",
+                                         handle=handle, author=handle.title(), text=text,
+                                         posted_at="2024-03-04T10:00:00Z"))
+            index.observe(key, "live")
+            embed = f"https://platform.twitter.com/embed/Tweet.html?id={post_id}"
+            records: list[RecordInfo] = list(store.write_exchange(Exchange(
+                url=embed, method="GET", status=200, body=f"<article>{text}</article>".encode(),
+                date=datetime.now(UTC), protocol="h2", request_headers=[("Accept", "*/*")],
+                response_headers=[("Content-Type", "text/html; charset=utf-8")])))
+            cid = index.add_capture(Capture(post_key=key, article_id=None, source="live", url=embed, status="live",
+                                            screenshot=None, screenshot_sha256=None, error=None,
+                                            warc=records[0].filename, page_record_id=None))
+            index.add_records(cid, records, post_key=key)
+    return root
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_malformed_text_query_is_exit_2_with_the_parsers_message(
+        backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    index = ["--index", postgres_database(request)] if backend == "postgresql" else []
+    if index:  # the same two posts, in PostgreSQL
+        copied = _cli("index", "copy", "--from", str(archive), "--to", index[1], "--force")
+        assert copied.returncode == 0, copied.stderr
+    good = _cli("lookup", "--archive-dir", str(archive), *index, "--text", "levee", "--format", "jsonl")
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.count(b"\n") == 1 and b'"alice"' in good.stdout
+    for query, why in MALFORMED:
+        r = _cli("lookup", "--archive-dir", str(archive), *index, "--text", query)
+        assert r.returncode == 2, (query, r.stderr)
+        assert r.stdout == b""
+        (line,) = r.stderr.decode().splitlines()
+        assert line.startswith(f"archiver: --text {query!r}: {why}"), line
+
+
+# -- export: the whole archive, and stdout ----------------------------------------------------------------
+
+def test_export_without_a_filter_says_it_exports_the_whole_archive(tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    out = tmp_path / "all.wacz"
+    r = _cli("export", "--archive-dir", str(archive), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "archiver: exporting the whole archive (2 posts)" in r.stderr.decode()
+    assert r.stdout.decode() == f"{out}\n"
+    some = _cli("export", "--archive-dir", str(archive), "--handle", "alice", "-o", str(tmp_path / "alice.wacz"))
+    assert some.returncode == 0, some.stderr
+    assert b"whole archive" not in some.stderr
+
+
+def _warc_targets(data: bytes) -> list[str]:
+    return [rec.rec_headers.get_header("WARC-Target-URI") for rec in ArchiveIterator(io.BytesIO(data))
+            if rec.rec_type == "response"]
+
+
+def test_export_to_stdout_writes_the_bundle_there(tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    on_disk = tmp_path / "alice.wacz"
+    assert _cli("export", "--archive-dir", str(archive), "--handle", "alice", "-o", str(on_disk)).returncode == 0
+
+    r = _cli("export", "--archive-dir", str(archive), "--handle", "alice", "-o", "-")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.decode().splitlines()[-1].startswith("archiver: wrote the bundle to stdout: ")
+    with zipfile.ZipFile(io.BytesIO(r.stdout)) as streamed, zipfile.ZipFile(on_disk) as written:
+        assert streamed.testzip() is None
+        assert sorted(streamed.namelist()) == sorted(written.namelist())
+        warc = next(n for n in streamed.namelist() if n.endswith(".warc.gz"))
+        assert _warc_targets(streamed.read(warc)) == [
+            "https://platform.twitter.com/embed/Tweet.html?id=1764640000000000201"]
+    assert not list(tmp_path.glob("-*")) and not (ROOT / "-").exists()
+
+    warc = _cli("export", "--archive-dir", str(archive), "-o", "-", "--format", "warc.gz")
+    assert warc.returncode == 0, warc.stderr
+    assert warc.stdout[:2] == b"\x1f\x8b"
+    assert len(_warc_targets(warc.stdout)) == 2
+
+
+def test_export_format_must_agree_with_the_file_name(tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    r = _cli("export", "--archive-dir", str(archive), "-o", str(tmp_path / "x.wacz"), "--format", "warc.gz")
+    assert r.returncode == 2
+    assert "--format warc.gz contradicts the output name 'x.wacz'" in r.stderr.decode()
+    assert not (tmp_path / "x.wacz").exists()
+
+
+def test_a_failed_export_to_stdout_writes_nothing_there(tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    r = _cli("export", "--archive-dir", str(archive), "--handle", "nobody", "-o", "-")
+    assert r.returncode == 2
+    assert r.stdout == b""
+    assert "nothing matched" in r.stderr.decode()
+
+
+# -- shared capture options -----------------------------------------------------------------------------
+
+def _option_lines(command: list[str], option: str) -> str:
+    text = runner.invoke(app, [*command, "--help"], terminal_width=400).output
+    (line,) = [line for line in text.splitlines() if line.strip().startswith(option + " ")]
+    return line.strip()
+
+
+@pytest.mark.parametrize("option", ["--timeout", "--max-bytes", "--fetch-deadline", "--capture-deadline",
+                                    "--max-capture-bytes"])
+def test_archive_run_and_worker_share_their_capture_limits(option: str) -> None:
+    lines = {tuple(c): _option_lines(c, option) for c in (["archive"], ["run"], ["worker"])}
+    assert len(set(lines.values())) == 1, lines
+    defaults = {"--timeout": DEFAULT_TIMEOUT, "--max-bytes": Limits().max_bytes,
+                "--fetch-deadline": Limits().fetch_deadline, "--capture-deadline": Limits().capture_deadline,
+                "--max-capture-bytes": Limits().max_capture_bytes}
+    assert re.search(rf"[\[;] ?default: {defaults[option]}[;\]]", lines[("run",)]), lines
+
+
+# -- progress ---------------------------------------------------------------------------------------------
+
+def test_progress_counts_posts_as_well_as_articles() -> None:
+    with Progress(total=1) as progress:
+        progress("article story.html")
+        assert (progress.completed, progress.total) == (0, 1)
+        for n in range(1, 5):
+            progress(f"post twitter:{n}")
+            # every post started is a step; the ones before it are done
+            assert (progress.completed, progress.total) == (n, 1 + n)
+
+
+def test_the_live_bar_moves_while_posts_are_captured(capsys: pytest.CaptureFixture[str]) -> None:
+    progress = Progress(total=1)
+    progress.live = True  # as on a terminal: the real rich bar
+    with progress:
+        progress("article story.html")
+        for n in range(1, 5):
+            progress(f"post twitter:{n}")
+        (task,) = progress._progress.tasks
+        assert (task.completed, task.total) == (4, 5)
+        assert task.description == "post twitter:4"
+
+
+def test_export_to_stdout_refuses_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    archive = _archive(tmp_path / "archive")
+    leader, follower = pty.openpty()
+    try:
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", "export", "--archive-dir", str(archive),
+                            "-o", "-"], stdout=follower, stderr=subprocess.PIPE, cwd=ROOT, timeout=120)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert r.returncode == 2
+    assert b"not writing a binary bundle to a terminal" in r.stderr
+
+
+@pytest.mark.browser
+def test_the_bar_of_a_real_capture_counts_its_posts(tmp_path: Path) -> None:
+    """`archive` on a terminal: one article citing several posts; the bar's count grows with the posts."""
+    import pty
+    import threading
+
+    from tests.fakeweb import FakeWeb, site
+
+    leader, follower = pty.openpty()
+    shown = bytearray()
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's far end closed
+                return
+            if not chunk:
+                return
+            shown.extend(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    with FakeWeb(tmp_path / "web") as web:
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", "archive", site.ARTICLE_FLOOD.url,
+                            "--archive-dir", str(tmp_path / "archive"), "--map-host", web.map_host,
+                            "--ca-bundle", str(web.ca_pem)],
+                           stdout=subprocess.PIPE, stderr=follower, cwd=ROOT, timeout=300,
+                           env={**os.environ, "COLUMNS": "160", "TERM": "xterm"})
+    os.close(follower)
+    reader.join(timeout=30)
+    os.close(leader)
+    assert r.returncode in (0, 1), shown.decode(errors="replace")
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode(errors="replace"))
+    counts = [(int(done), int(total)) for done, total in re.findall(r"(\d+)/(\d+)", text)]
+    assert counts, text
+    posts = sum(1 for block in site.ARTICLE_FLOOD.blocks if block[0] in ("tweet", "xtweet", "youtube"))
+    assert max(total for _, total in counts) >= 1 + min(posts, 3), counts
+    assert max(done for done, _ in counts) >= 2, counts
+
+
+def test_export_to_a_closed_pipe_is_one_line(tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    proc = subprocess.Popen([sys.executable, "-m", "archiver.cli", "export", "--archive-dir", str(archive),
+                             "-o", "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader is gone before the bundle is ready: `archiver export -o - | false`
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2
+    assert err.decode().splitlines()[-1] == "archiver: stdout was closed before the whole bundle was written to it"
+    assert b"Traceback" not in err and b"Exception ignored" not in err
