@@ -11,13 +11,12 @@ from pathlib import Path
 
 import pytest
 
+import tests.replayweb_harness as harness
 from archiver.evidence.keys import create_key
 from archiver.evidence.seal import EvidenceOptions
 from tests.evidence_fixtures import digest_doc, export, flip, rewrite
 from tests.export_fixtures import ALICE_EMBED, ARTICLE, build_archive
 from tests.tsa_authority import Authority
-
-harness = pytest.importorskip("tests.replayweb_harness", reason="the ReplayWeb.page harness is not in this tree")
 
 pytestmark = pytest.mark.browser
 
