@@ -5,15 +5,18 @@
     ├── SourceError               a source could not be read (unreadable, binary, too big, fetch failed)
     ├── NetworkError              a request failed (DNS, connect, TLS, timeout)
     │   ├── RefusedError          the network policy refused the address (not a network failure)
-    │   └── LimitExceeded         a response went over a limit (--max-bytes, a deadline)
+    │   ├── LimitExceeded         a response went over a limit (--max-bytes, a deadline)
+    │   └── TimestampError        a timestamp authority did not answer with a granted, checked token
     ├── BrowserError              no usable Chromium, or the browser crashed
     │   └── BrowserUnavailable    Chromium could not be started: no capture can be made (ends a run)
     ├── IndexError_               the SQLite index is unreadable or from a newer version
     │   └── IndexDamaged          archive.db is corrupt: nothing can be read from it (exit 2)
     ├── DiskFull                  no space left on the device while writing a named file
     ├── LockHeld                  another run holds the archive's lock (exit 3)
-    └── ExportError               nothing selected, or the bundle could not be written
-        └── DamagedRecord         a selected record fails its checks: no bundle (exit 1)
+    ├── ExportError               nothing selected, or the bundle could not be written
+    │   └── DamagedRecord         a selected record fails its checks: no bundle (exit 1)
+    └── EvidenceError             signing keys, certificates or tokens unusable
+        └── TokenInvalid          a stored timestamp token does not check (the reason is the message)
 
 Messages are one line and say what to do next.
 """
@@ -53,6 +56,12 @@ class RefusedError(NetworkError):
 
 class LimitExceeded(NetworkError):
     """A response went over a limit (--max-bytes, --fetch-deadline); nothing of it was recorded."""
+
+    unreachable = False
+
+
+class TimestampError(NetworkError):
+    """A timestamp authority could not be reached, refused, or sent a token that does not check."""
 
     unreachable = False
 
@@ -99,5 +108,17 @@ class ExportError(ArchiverError):
 
 class DamagedRecord(ExportError):
     """A selected record fails its CRC or digest check; export it with --allow-damaged to leave it out."""
+
+    exit_code = 1
+
+
+class EvidenceError(ArchiverError):
+    """A signing key, certificate or timestamp token cannot be used."""
+
+    exit_code = 2
+
+
+class TokenInvalid(EvidenceError):
+    """A timestamp token does not check: the message says why."""
 
     exit_code = 1

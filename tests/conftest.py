@@ -32,3 +32,6 @@ def corpus_dir() -> Path:
 
 # Throwaway Redis and PostgreSQL servers for the cluster tests (started on demand, per test process).
 from tests.services import broker, postgres_server, postgres_url, redis_server  # noqa: E402, F401
+
+# A local RFC 3161 timestamp authority (`openssl ts -reply` on loopback, its own CA).
+from tests.tsa_authority import tsa_authority  # noqa: E402, F401

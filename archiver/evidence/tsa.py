@@ -1,0 +1,272 @@
+"""RFC 3161 timestamps: ask an authority for a token over some bytes, and check a token offline.
+
+A token is the authority's whole `TimeStampResp`, DER-encoded, as the authority sent it: its
+message imprint is the SHA-256 of the bytes that were stamped, its `genTime` the authority's
+clock, and (because every request sets `certReq`) it embeds the authority's signing certificate.
+Keeping the response rather than the bare token is what the WACZ signing spec does for its
+`timeSignature`, so one format serves the bundle signature, the bundle sidecar and captures.
+
+Checking a token proves that the authority's key signed "these bytes existed at that time". With
+CA certificates (`roots`), it also proves the signing certificate chains to one of them; without,
+the chain is anchored at a self-signed certificate carried with the token, which proves the
+signature but not who the authority is — `TokenCheck.anchored` says which one was done.
+
+Tokens must be DER: a token whose embedded certificates are not in DER's SET OF order (some
+authorities send them in chain order) cannot be read by the parser and is refused as such.
+
+The authority's URL is an operator endpoint, not content: the network policy does not apply to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.serialization import Encoding
+from rfc3161_client import (
+    HashAlgorithm,
+    PKIStatus,
+    TimestampRequestBuilder,
+    TimeStampResponse,
+    VerificationError,
+    VerifierBuilder,
+    decode_timestamp_response,
+)
+
+from archiver.errors import TimestampError, TokenInvalid, UsageError
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE_QUERY = "application/timestamp-query"
+CONTENT_TYPE_REPLY = "application/timestamp-reply"
+DEFAULT_TIMEOUT = 30.0
+MAX_REPLY_BYTES = 1 << 20  # a reply is a few kilobytes; anything larger is not one
+_SHA256_OID = x509.ObjectIdentifier("2.16.840.1.101.3.4.2.1")
+
+
+@dataclass(frozen=True)
+class Token:
+    """A parsed timestamp token (the authority's DER `TimeStampResp`) and what it says."""
+
+    der: bytes
+    time: datetime  # genTime, aware UTC
+    digest: bytes  # the SHA-256 imprint: what was stamped
+    serial: int
+    authority: str  # the signing certificate's subject, RFC 4514
+    certificates: tuple[x509.Certificate, ...]  # embedded, signing certificate first
+
+    @property
+    def signer(self) -> x509.Certificate | None:
+        """The certificate that signed the token, when the token embeds it."""
+        return self.certificates[0] if self.certificates else None
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """The outcome of checking a token: the time it proves, and against what it was checked."""
+
+    token: Token
+    anchored: bool  # True: the chain ends at a CA certificate the caller gave (trusted); False: one carried with it
+    root: str  # subject of the certificate the chain ended at (a given root, or a self-signed one)
+
+    @property
+    def time(self) -> datetime:
+        return self.token.time
+
+
+def sha256(message: bytes) -> bytes:
+    return hashlib.sha256(message).digest()
+
+
+def request_token(url: str, message: bytes, *, timeout: float = DEFAULT_TIMEOUT,
+                  roots: Sequence[x509.Certificate] | None = None, certificates: Sequence[x509.Certificate] = (),
+                  verify: bool | str = True, client: httpx.Client | None = None) -> Token:
+    """Ask the authority at `url` for a token over SHA-256(`message`) and return it.
+
+    The answer must be granted and carry the request's nonce and imprint. When `roots` (or a
+    self-signed certificate among the embedded ones and `certificates`) is at hand, the token's
+    signature and chain are checked too. Raises TimestampError naming the authority and what
+    went wrong. `verify` is httpx's TLS setting for an https authority.
+    """
+    if not message:
+        raise UsageError("nothing to timestamp: the message is empty")
+    request = TimestampRequestBuilder().data(message).hash_algorithm(HashAlgorithm.SHA256).build()
+    body = _post(url, request.as_bytes(), timeout=timeout, verify=verify, client=client)
+    try:
+        response = decode_timestamp_response(body)
+    except ValueError as e:
+        log.debug("unreadable reply from %s: %s", url, e)
+        raise TimestampError(f"timestamp authority {url} answered something that is not an RFC 3161 reply") from None
+    if response.status not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
+        why = "; ".join(response.status_string) or f"status {response.status}"
+        raise TimestampError(f"timestamp authority {url} refused the request: {why}")
+    if response.tst_info.nonce != request.nonce:
+        raise TimestampError(f"timestamp authority {url} answered another request (nonce differs)")
+    try:
+        token = _token(response.as_bytes(), response)
+        if token.digest != sha256(message):
+            raise TokenInvalid("it stamps other content (its digest differs)")
+        chain = list(token.certificates) + list(certificates)
+        if roots is not None or any(_self_signed(c) for c in chain):
+            _verify(token, response, token.digest, roots=roots, certificates=certificates)
+    except TokenInvalid as e:
+        raise TimestampError(f"timestamp authority {url} sent a token that does not check: {e}") from None
+    log.info("timestamp from %s: %s (serial %s)", url, token.time.isoformat(), token.serial)
+    return token
+
+
+def _post(url: str, query: bytes, *, timeout: float, verify: bool | str, client: httpx.Client | None) -> bytes:
+    if not url.lower().startswith(("http://", "https://")):
+        raise UsageError(f"timestamp authority {url!r} is not an http:// or https:// URL")
+    headers = {"Content-Type": CONTENT_TYPE_QUERY, "Accept": CONTENT_TYPE_REPLY}
+    own = client is None
+    http = client or httpx.Client(timeout=timeout, verify=verify, follow_redirects=True)
+    try:
+        with http.stream("POST", url, content=query, headers=headers, timeout=timeout) as r:
+            if r.status_code != 200:
+                raise TimestampError(f"timestamp authority {url} answered HTTP {r.status_code}")
+            body = bytearray()
+            for chunk in r.iter_bytes():
+                body += chunk
+                if len(body) > MAX_REPLY_BYTES:
+                    raise TimestampError(f"timestamp authority {url} answered more than {MAX_REPLY_BYTES} bytes")
+            return bytes(body)
+    except httpx.HTTPError as e:
+        raise TimestampError(f"timestamp authority {url} could not be reached: {e or type(e).__name__}") from None
+    finally:
+        if own:
+            http.close()
+
+
+def parse_token(der: bytes) -> Token:
+    """Read a stored token; raises TokenInvalid if it is not a granted RFC 3161 response over SHA-256."""
+    response = _decode(der)
+    return _token(der, response)
+
+
+def _decode(der: bytes) -> TimeStampResponse:
+    try:
+        response = decode_timestamp_response(der)
+    except ValueError:
+        raise TokenInvalid("not an RFC 3161 timestamp response") from None
+    if response.status not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
+        raise TokenInvalid(f"the authority did not grant it (status {response.status})")
+    return response
+
+
+def _token(der: bytes, response: TimeStampResponse) -> Token:
+    # the parser reads the token's parts on access: a damaged part raises only then
+    try:
+        return _read_token(der, response)
+    except ValueError:
+        raise TokenInvalid("not a readable RFC 3161 timestamp token") from None
+
+
+def _read_token(der: bytes, response: TimeStampResponse) -> Token:
+    info = response.tst_info
+    if info.message_imprint.hash_algorithm != _SHA256_OID:
+        raise TokenInvalid(f"it stamps a digest other than SHA-256 ({info.message_imprint.hash_algorithm.dotted_string})")
+    certs = [x509.load_der_x509_certificate(c) for c in response.signed_data.certificates]
+    signers = list(response.signed_data.signer_infos)
+    if len(signers) != 1:
+        raise TokenInvalid(f"it has {len(signers)} signers instead of one")
+    signer = next((c for c in certs if c.issuer == signers[0].issuer and c.serial_number == signers[0].serial_number), None)
+    ordered = ([signer] if signer else []) + sorted((c for c in certs if c is not signer), key=lambda c: c.subject.rfc4514_string())
+    authority = signer.subject.rfc4514_string() if signer else signers[0].issuer.rfc4514_string()
+    when = info.gen_time
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return Token(der=der, time=when, digest=info.message_imprint.message, serial=info.serial_number,
+                 authority=authority, certificates=tuple(ordered))
+
+
+def check_token(der: bytes, *, message: bytes | None = None, digest: bytes | None = None,
+                roots: Sequence[x509.Certificate] | None = None,
+                certificates: Sequence[x509.Certificate] = ()) -> TokenCheck:
+    """Check a stored token over `message` (or its SHA-256 `digest`); return the time it proves.
+
+    `roots`: CA certificates the signer must chain to (a CA bundle the reader trusts). Without
+    them the chain is anchored at a self-signed certificate among those the token embeds and
+    `certificates` (the chain stored beside it): that proves the signature, not who the
+    authority is (`TokenCheck.anchored` is False). Raises TokenInvalid with the reason.
+    """
+    if (message is None) == (digest is None):
+        raise ValueError("check_token needs exactly one of message or digest")
+    expected = sha256(message) if message is not None else digest
+    assert expected is not None
+    response = _decode(der)
+    token = _token(der, response)
+    if token.digest != expected:
+        raise TokenInvalid("it stamps other content (its digest differs)")
+    root = _verify(token, response, expected, roots=roots, certificates=certificates)
+    return TokenCheck(token=token, anchored=roots is not None, root=root)
+
+
+def _self_signed(cert: x509.Certificate) -> bool:
+    if cert.issuer != cert.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(cert)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _verify(token: Token, response: TimeStampResponse, digest: bytes, *, roots: Sequence[x509.Certificate] | None,
+            certificates: Sequence[x509.Certificate] = ()) -> str:
+    """Verify the token's signature and chain; return the subject of the anchor it ends at."""
+    chain = list(token.certificates) + [c for c in certificates if c not in token.certificates]
+    if not chain:
+        raise TokenInvalid("it embeds no certificate and none was given with it")
+    if roots is None:
+        anchors = [c for c in chain if _self_signed(c)]
+        if not anchors:
+            raise TokenInvalid("no CA certificate to check it against: give the authority's CA certificate")
+    else:
+        anchors = list(roots)
+        if not anchors:
+            raise TokenInvalid("no CA certificate to check it against")
+    verifier = VerifierBuilder(roots=anchors, intermediates=[c for c in chain if c not in anchors]).build()
+    try:
+        verifier.verify(response, digest)
+    except VerificationError as e:
+        if "verify error" in str(e):
+            raise TokenInvalid("its signer does not chain to the given CA certificates") from None
+        log.debug("token check failed: %s", e)
+        raise TokenInvalid("its signature does not check") from None
+    return _root_of(chain, anchors)
+
+
+def _root_of(chain: list[x509.Certificate], anchors: list[x509.Certificate]) -> str:
+    """The subject of the anchor the (already verified) chain ends at."""
+    by_subject = {a.subject: a for a in anchors}
+    for cert in chain:
+        if cert in anchors:
+            return cert.subject.rfc4514_string()
+        if cert.issuer in by_subject:
+            return by_subject[cert.issuer].subject.rfc4514_string()
+    return anchors[0].subject.rfc4514_string()
+
+
+def load_certificates(path: Path) -> list[x509.Certificate]:
+    """Every PEM certificate in a file (a CA bundle); raises UsageError naming the file otherwise."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"cannot read CA certificates from {path}: {e.strerror or e}") from None
+    try:
+        certs = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        raise UsageError(f"{path} holds no PEM certificate: give a CA bundle in PEM form") from None
+    return certs
+
+
+def certificates_pem(certs: Sequence[x509.Certificate]) -> str:
+    """A PEM chain, in the given order."""
+    return "".join(c.public_bytes(Encoding.PEM).decode("ascii") for c in certs)

@@ -1,0 +1,134 @@
+"""RFC 3161 timestamps against the local test authority (`openssl ts -reply` on loopback, its own CA)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from archiver.errors import TimestampError, TokenInvalid, UsageError
+from archiver.evidence import tsa
+from tests.tsa_authority import Authority, make_ca
+
+MESSAGE = b"sha256:0123456789abcdef"
+
+
+def test_token_stamps_the_message_at_the_authority_time(tsa_authority: Authority) -> None:
+    before = datetime.datetime.now(datetime.UTC).replace(microsecond=0) - datetime.timedelta(seconds=1)
+    token = tsa.request_token(tsa_authority.url, MESSAGE)
+    after = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=1)
+    assert token.digest == hashlib.sha256(MESSAGE).digest()
+    assert before <= token.time <= after and token.time.tzinfo is not None
+    assert token.authority == "CN=Archiver Test TSA"
+    assert token.signer == tsa_authority.cert
+    assert tsa_authority.queries == 1
+    # what is stored is what parses back
+    assert tsa.parse_token(token.der) == token
+
+
+def test_check_against_the_ca_bundle_is_anchored(tsa_authority: Authority) -> None:
+    token = tsa.request_token(tsa_authority.url, MESSAGE)
+    roots = tsa.load_certificates(tsa_authority.root_pem)
+    check = tsa.check_token(token.der, message=MESSAGE, roots=roots)
+    assert check.anchored and check.root == "CN=Archiver Test TSA Root"
+    assert check.time == token.time
+    by_digest = tsa.check_token(token.der, digest=hashlib.sha256(MESSAGE).digest(), roots=roots)
+    assert by_digest.time == token.time
+
+
+def test_check_with_the_carried_chain_is_not_anchored(tsa_authority: Authority) -> None:
+    token = tsa.request_token(tsa_authority.url, MESSAGE)
+    chain = tsa.load_certificates(tsa_authority.chain_pem)
+    check = tsa.check_token(token.der, message=MESSAGE, certificates=chain)
+    assert not check.anchored and check.root == "CN=Archiver Test TSA Root"
+    with pytest.raises(TokenInvalid, match="give the authority's CA certificate"):
+        tsa.check_token(token.der, message=MESSAGE)  # only the leaf is embedded
+
+
+def test_other_content_is_refused(tsa_authority: Authority) -> None:
+    token = tsa.request_token(tsa_authority.url, MESSAGE)
+    roots = tsa.load_certificates(tsa_authority.root_pem)
+    with pytest.raises(TokenInvalid, match="stamps other content"):
+        tsa.check_token(token.der, message=MESSAGE + b"!", roots=roots)
+
+
+def test_another_ca_is_refused(tsa_authority: Authority, tmp_path: Path) -> None:
+    token = tsa.request_token(tsa_authority.url, MESSAGE)
+    stranger = make_ca(tmp_path / "other", name="Someone Else")
+    with pytest.raises(TokenInvalid, match="does not chain to the given CA"):
+        tsa.check_token(token.der, message=MESSAGE, roots=[stranger.cert])
+
+
+def test_a_flipped_byte_in_what_is_signed_is_refused(tsa_authority: Authority) -> None:
+    token = tsa.request_token(tsa_authority.url, MESSAGE)
+    roots = tsa.load_certificates(tsa_authority.root_pem)
+    der = token.der
+    imprint = der.index(hashlib.sha256(MESSAGE).digest())
+    gen_time = der.index(token.time.strftime("%Y%m%d%H%M%S").encode())
+    # the stamped digest, the authority's time, and the signature (RSA-2048: the last 256 bytes)
+    positions = [*range(imprint, imprint + 32), *range(gen_time, gen_time + 14), *range(len(der) - 256, len(der))]
+    for i in positions:
+        bad = bytearray(der)
+        bad[i] ^= 0x01
+        with pytest.raises(TokenInvalid):
+            tsa.check_token(bytes(bad), message=MESSAGE, roots=roots)
+
+
+def test_swapped_tokens_are_refused(tsa_authority: Authority) -> None:
+    first = tsa.request_token(tsa_authority.url, MESSAGE)
+    second = tsa.request_token(tsa_authority.url, b"other bytes")
+    roots = tsa.load_certificates(tsa_authority.root_pem)
+    assert second.serial != first.serial
+    with pytest.raises(TokenInvalid, match="stamps other content"):
+        tsa.check_token(second.der, message=MESSAGE, roots=roots)
+
+
+@pytest.mark.parametrize(("fail", "reason"), [
+    ("http", "answered HTTP 503"),
+    ("garbage", "not an RFC 3161 reply"),
+    ("other", "answered another request"),
+    ("down", "could not be reached"),
+])
+def test_failing_authority_is_named(tsa_authority: Authority, fail: str, reason: str) -> None:
+    tsa_authority.fail = fail
+    with pytest.raises(TimestampError, match=reason) as e:
+        tsa.request_token(tsa_authority.url, MESSAGE, timeout=30)
+    assert tsa_authority.url in str(e.value) and "\n" not in str(e.value)
+
+
+def test_unreachable_authority(tmp_path: Path) -> None:
+    from tests.services import free_port
+    url = f"http://127.0.0.1:{free_port()}/tsa"
+    with pytest.raises(TimestampError, match="could not be reached"):
+        tsa.request_token(url, MESSAGE, timeout=30)
+
+
+def test_not_an_http_url_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="not an http"):
+        tsa.request_token("ftp://tsa.example/", MESSAGE)
+
+
+def test_not_a_token_is_refused() -> None:
+    with pytest.raises(TokenInvalid, match="not an RFC 3161"):
+        tsa.parse_token(b"\x30\x03\x02\x01\x00")
+
+
+def test_ca_bundle_errors_name_the_file(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="cannot read CA certificates"):
+        tsa.load_certificates(tmp_path / "missing.pem")
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    with pytest.raises(UsageError, match="holds no PEM certificate"):
+        tsa.load_certificates(junk)
+
+
+def test_authority_serves_concurrent_queries(tsa_authority: Authority) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(4) as pool:
+        tokens = list(pool.map(lambda i: tsa.request_token(tsa_authority.url, b"m%d" % i), range(8)))
+    assert len({t.serial for t in tokens}) == 8
+    roots = tsa.load_certificates(tsa_authority.root_pem)
+    for i, t in enumerate(tokens):
+        tsa.check_token(t.der, message=b"m%d" % i, roots=roots)

@@ -1,0 +1,232 @@
+"""A local RFC 3161 timestamp authority for tests: `openssl ts -reply` behind a loopback HTTP handler.
+
+The authority has its own CA (a root certifying the signing certificate, which carries the
+critical timeStamping extended key usage RFC 3161 requires). Each POSTed query is answered by
+`openssl ts -reply` run on it, one at a time (openssl keeps the serial number in a file).
+`fail` makes it misbehave for the tests of failing authorities:
+
+    None        answer every query with a granted token
+    "http"      answer HTTP 503
+    "garbage"   answer 200 with bytes that are not a timestamp reply
+    "other"     answer with a granted token over other content (a valid reply to another query)
+    "down"      close the connection without answering
+
+Use the `tsa_authority` fixture (registered in tests/conftest.py), or `with timestamp_authority(folder) as tsa:`.
+`make_ca()` also serves tests that need a CA of their own (a domain certificate for signing).
+"""
+
+from __future__ import annotations
+
+import datetime
+import http.server
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+OPENSSL = shutil.which("openssl")
+REPLY_TIMEOUT = 30.0
+_PEM = serialization.Encoding.PEM
+
+
+@dataclass
+class CA:
+    """A test certificate authority: its root certificate and key."""
+
+    cert: x509.Certificate
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+    root_pem: Path
+
+    def issue(self, common_name: str, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, *,
+              eku: x509.ObjectIdentifier | None = None, san: str | None = None,
+              not_before: datetime.datetime | None = None, days: int = 30) -> x509.Certificate:
+        """A leaf certificate for `key`, signed by this CA."""
+        start = not_before or datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5)
+        b = (x509.CertificateBuilder()
+             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+             .issuer_name(self.cert.subject)
+             .public_key(key.public_key())
+             .serial_number(x509.random_serial_number())
+             .not_valid_before(start)
+             .not_valid_after(start + datetime.timedelta(days=days))
+             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False)
+             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
+        if eku is not None:
+            b = b.add_extension(x509.ExtendedKeyUsage([eku]), critical=True)
+        if san is not None:
+            b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(san)]), critical=False)
+        return b.sign(self.key, hashes.SHA256())
+
+
+def make_ca(folder: Path, name: str = "Archiver Test Root CA") -> CA:
+    """A self-signed root CA (EC P-256), its certificate written to folder/root.pem."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
+    root_pem = folder / "root.pem"
+    root_pem.write_bytes(cert.public_bytes(_PEM))
+    return CA(cert=cert, key=key, root_pem=root_pem)
+
+
+def write_key(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, path: Path) -> Path:
+    path.write_bytes(key.private_bytes(_PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    path.chmod(0o600)
+    return path
+
+
+_CONFIG = """\
+[ tsa ]
+default_tsa = tsa_config
+
+[ tsa_config ]
+dir = {dir}
+serial = $dir/serial
+crypto_device = builtin
+signer_cert = $dir/tsa.pem
+signer_key = $dir/tsa.key
+signer_digest = sha256
+default_policy = 1.3.6.1.4.1.55555.1.1
+digests = sha256, sha384, sha512
+accuracy = secs:1
+ordering = yes
+tsa_name = yes
+ess_cert_id_chain = no
+ess_cert_id_alg = sha256
+"""
+
+
+@dataclass
+class Authority:
+    """A running test authority: its URL, CA and files; `fail` switches its misbehaviour."""
+
+    url: str
+    folder: Path
+    ca: CA
+    cert: x509.Certificate
+    fail: str | None = None
+    queries: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def root_pem(self) -> Path:
+        """The CA certificate to check its tokens against (a CA bundle of one)."""
+        return self.ca.root_pem
+
+    @property
+    def chain_pem(self) -> Path:
+        """The signing certificate then the root, PEM."""
+        return self.folder / "chain.pem"
+
+    def reply(self, query: bytes) -> bytes:
+        """`openssl ts -reply` to a DER query."""
+        with self._lock:
+            self.queries += 1
+            q = self.folder / "query.tsq"
+            out = self.folder / "reply.tsr"
+            q.write_bytes(query)
+            out.unlink(missing_ok=True)
+            proc = subprocess.run([str(OPENSSL), "ts", "-reply", "-config", str(self.folder / "tsa.cnf"),
+                                   "-queryfile", str(q), "-out", str(out)],
+                                  capture_output=True, timeout=REPLY_TIMEOUT)
+            if proc.returncode != 0 or not out.exists():
+                raise RuntimeError(f"openssl ts -reply failed: {proc.stderr.decode(errors='replace').strip()}")
+            return out.read_bytes()
+
+    def other_reply(self) -> bytes:
+        """A granted reply to a query over other content."""
+        q = self.folder / "other.tsq"
+        subprocess.run([str(OPENSSL), "ts", "-query", "-digest", "00" * 32, "-sha256", "-cert", "-out", str(q)],
+                       check=True, capture_output=True, timeout=REPLY_TIMEOUT)
+        return self.reply(q.read_bytes())
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    authority: Authority
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet: pytest shows failures
+        pass
+
+    def do_POST(self) -> None:
+        a = self.authority
+        query = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if a.fail == "down":
+            a.queries += 1
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        if a.fail == "http":
+            a.queries += 1
+            self._send(503, b"busy", "text/plain")
+            return
+        if a.fail == "garbage":
+            a.queries += 1
+            self._send(200, b"this is not a timestamp reply", "application/timestamp-reply")
+            return
+        try:
+            body = a.other_reply() if a.fail == "other" else a.reply(query)
+        except RuntimeError as e:
+            self._send(500, str(e).encode(), "text/plain")
+            return
+        self._send(200, body, "application/timestamp-reply")
+
+    def _send(self, status: int, body: bytes, ctype: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextmanager
+def timestamp_authority(folder: Path, *, name: str = "Archiver Test TSA", ca: CA | None = None) -> Iterator[Authority]:
+    """Start an authority on a free 127.0.0.1 port, with a CA of its own unless one is given."""
+    if OPENSSL is None:
+        raise RuntimeError("openssl is not installed: the test timestamp authority needs `openssl ts`")
+    folder.mkdir(parents=True, exist_ok=True)
+    ca = ca or make_ca(folder / "ca", name=f"{name} Root")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = ca.issue(name, key, eku=ExtendedKeyUsageOID.TIME_STAMPING, days=3650)
+    write_key(key, folder / "tsa.key")
+    (folder / "tsa.pem").write_bytes(cert.public_bytes(_PEM))
+    (folder / "chain.pem").write_bytes(cert.public_bytes(_PEM) + ca.cert.public_bytes(_PEM))
+    (folder / "serial").write_text("01\n")
+    (folder / "tsa.cnf").write_text(_CONFIG.format(dir=folder))
+    handler = type("Handler", (_Handler,), {})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    authority = Authority(url=f"http://127.0.0.1:{server.server_address[1]}/tsa", folder=folder, ca=ca, cert=cert)
+    handler.authority = authority
+    thread = threading.Thread(target=server.serve_forever, name="test-tsa", daemon=True)
+    thread.start()
+    try:
+        yield authority
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def tsa_authority(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Authority]:
+    """A running local timestamp authority (see the module's docstring)."""
+    with timestamp_authority(tmp_path_factory.mktemp("tsa")) as authority:
+        yield authority
