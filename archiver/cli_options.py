@@ -90,3 +90,10 @@ PagesInFlightOpt = Annotated[int | None, typer.Option(
     help="Pages captured at once in the one browser (each in a context of its own, recorded apart); the posts "
          "an article cites start as soon as it is read. Default: 2 in one process; with --concurrency above 1, "
          "each worker captures one page at a time.")]
+
+
+# The authorities that timestamp each capture's records as it is committed (archive, run).
+CaptureTimestampOpt = Annotated[list[str] | None, typer.Option(
+    "--timestamp", envvar="ARCHIVER_TSA", metavar="URL", show_default=False,
+    help="Timestamp each capture's records with this RFC 3161 authority (repeatable; env ARCHIVER_TSA, URLs "
+         "separated by spaces). A capture it does not timestamp is kept, and named in the summary (exit 1).")]

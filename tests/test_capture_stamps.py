@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.evidence.stamps import ManifestEntry, digest_of, manifest, manifest_of, parse_manifest, unstamped_failures
 from archiver.index import open_index
 from archiver.index.protocol import Index
 from archiver.index.rows import Capture, CaptureStamp
 from archiver.models import Post
-from archiver.stamps import ManifestEntry, digest_of, manifest, manifest_of, parse_manifest, unstamped_failures
 from archiver.warcstore import Batch, WarcStore
 from tests.index_backends import BACKENDS, open_test_index
 

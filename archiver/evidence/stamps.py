@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from .index.rows import CaptureStamp
-from .times import format_utc, utc_now
+from ..errors import UsageError
+from ..index.rows import CaptureStamp
+from ..times import format_utc, utc_now
 
 if TYPE_CHECKING:
-    from .index.protocol import ArchiveIndex
-    from .index.rows import RecordLocation
+    from ..index.protocol import ArchiveIndex
+    from ..index.rows import RecordLocation
 
 log = logging.getLogger(__name__)
 
@@ -99,14 +100,14 @@ class Token(Protocol):
     def time(self) -> datetime: ...
 
 
-# Asks the authority at a URL for a token over a SHA-256 digest (32 bytes), within a timeout.
+# Asks the authority at a URL for a token over SHA-256(message), within a timeout.
 Request = Callable[[str, bytes, float], Token]
 
 
-def default_request(url: str, digest: bytes, timeout: float) -> Token:
-    from .evidence import tsa
+def default_request(url: str, message: bytes, timeout: float) -> Token:
+    from . import tsa
 
-    return tsa.request_token(url, digest, timeout=timeout)
+    return tsa.request_token(url, message, timeout=timeout)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,16 @@ class Authorities:
 
     def __bool__(self) -> bool:
         return bool(self.urls)
+
+    @classmethod
+    def of(cls, urls: Sequence[str] | None, timeout: float = TIMEOUT) -> Authorities | None:
+        """The authorities named by `urls` (None when there are none); UsageError for a URL that is
+        not http:// or https://."""
+        found = tuple(dict.fromkeys(u.strip() for u in urls or () if u.strip()))
+        for url in found:
+            if not url.lower().startswith(("http://", "https://")):
+                raise UsageError(f"--timestamp {url!r}: a timestamp authority is an http:// or https:// URL")
+        return cls(found, timeout) if found else None
 
 
 class Stamper:
@@ -140,22 +151,22 @@ class Stamper:
         failures = []
         for url in self.authorities.urls:
             requested = utc_now()
-            token, when, error = self._ask(url, bytes.fromhex(digest.partition(":")[2]))
+            token, when, error = self._ask(url, text.encode("utf-8"))
             if error is not None:
-                failures.append(f"capture {capture_id} not timestamped by {url}: {error}")
+                failures.append(f"capture {capture_id} {_not_stamped(url, error)}")
                 log.warning("%s", failures[-1])
             index.add_stamp(CaptureStamp(capture_id=capture_id, digest=digest, manifest=text, tsa=url,
                                          token=token, stamped_at=when, error=error, requested_at=requested))
         return failures
 
-    def _ask(self, url: str, digest: bytes) -> tuple[str | None, str | None, str | None]:
+    def _ask(self, url: str, message: bytes) -> tuple[str | None, str | None, str | None]:
         """(token as base64, its time, None) or (None, None, why there is none)."""
         with self._lock:
             if self._failures.get(url, 0) >= GIVE_UP_AFTER:
                 return None, None, (f"not asked: the authority failed {GIVE_UP_AFTER} times in a row in this "
                                     f"run (last: {self._last_error[url]})")
         try:
-            answer = self.request(url, digest, self.authorities.timeout)
+            answer = self.request(url, message, self.authorities.timeout)
         except Exception as exc:  # an authority's failure, whatever it is, never fails the capture
             error = str(exc) or type(exc).__name__
             with self._lock:
@@ -173,5 +184,12 @@ def unstamped_failures(index: ArchiveIndex, since: str) -> list[str]:
     out = []
     for s in index.unstamped_since(since):
         owner = s.post_key or s.article_url or s.capture_url or f"capture {s.capture_id}"
-        out.append(f"{owner}: capture {s.capture_id} ({s.captured_at}) not timestamped by {s.tsa}: {s.error}")
+        out.append(f"{owner}: capture {s.capture_id} ({s.captured_at}) {_not_stamped(s.tsa, s.error)}")
     return out
+
+
+def _not_stamped(url: str, error: str | None) -> str:
+    """"not timestamped ...", naming the authority once (its own errors name it already)."""
+    if error and url in error:
+        return f"not timestamped: {error}"
+    return f"not timestamped by {url}: {error or 'no token'}"

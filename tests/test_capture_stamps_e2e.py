@@ -1,0 +1,114 @@
+"""`archiver archive --timestamp URL` end to end: real Chromium, WARC and SQLite against the fake web,
+and a local RFC 3161 authority. Every capture gets a token over its manifest, which is rebuilt from
+the WARC files alone; an authority that fails leaves the captures whole and names each one (exit 1)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.evidence import tsa
+from archiver.evidence.stamps import ManifestEntry, digest_of, manifest
+from tests.e2e import cli, warc_files
+from tests.fakeweb import FakeWeb, site
+from tests.tsa_authority import Authority, timestamp_authority
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeWeb, Authority, Path]]:
+    tmp = tmp_path_factory.mktemp("stamps")
+    with FakeWeb(tmp / "web") as web, timestamp_authority(tmp / "tsa") as authority:
+        yield web, authority, tmp
+
+
+def _headers(archive: Path) -> dict[str, ManifestEntry]:
+    """Every record of the archive's WARCs, by record ID, as its own headers describe it."""
+    found = {}
+    for path in warc_files(archive):
+        with path.open("rb") as fh:
+            for rec in ArchiveIterator(fh):
+                h = rec.rec_headers
+                found[h.get_header("WARC-Record-ID")] = ManifestEntry(
+                    h.get_header("WARC-Record-ID"), rec.rec_type, h.get_header("WARC-Target-URI") or "",
+                    h.get_header("WARC-Date"), h.get_header("WARC-Block-Digest"))
+    return found
+
+
+def _rows(archive: Path, sql: str) -> list[dict[str, Any]]:
+    with sqlite3.connect(archive / "archive.db") as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute(sql)]
+
+
+def test_every_capture_is_timestamped_over_records_the_warcs_still_hold(world: Any) -> None:
+    web, authority, tmp = world
+    archive = tmp / "good"
+    done = cli(web, "archive", site.ARTICLE_FLOOD.url, "--format", "json", archive=archive,
+               env={"ARCHIVER_TSA": authority.url})
+    assert done.returncode == 0, done.stderr
+    assert "not timestamped" not in done.stderr
+    captures = _rows(archive, "SELECT id, post, article_id FROM captures ORDER BY id")
+    stamps = _rows(archive, "SELECT * FROM capture_stamps ORDER BY capture_id")
+    assert len(captures) >= 2 and any(c["post"] is None for c in captures) and any(c["post"] for c in captures)
+    assert [s["capture_id"] for s in stamps] == [c["id"] for c in captures]
+    headers = _headers(archive)
+    root = x509_roots(authority)
+    for stamp in stamps:
+        assert stamp["tsa"] == authority.url and stamp["error"] is None
+        records = [r["record_id"] for r in _rows(
+            archive, f"SELECT record_id FROM records WHERE capture_id = {stamp['capture_id']}")]
+        assert records
+        # The manifest the token covers is what the WARC files say of the capture's records.
+        rebuilt = manifest(headers[r] for r in records)
+        assert rebuilt == stamp["manifest"] and digest_of(rebuilt) == stamp["digest"]
+        check = tsa.check_token(base64.b64decode(stamp["token"]), message=rebuilt.encode(), roots=root)
+        assert check.anchored and check.time.isoformat().replace("+00:00", ".000Z") == stamp["stamped_at"]
+        # Another manifest (one record fewer) is not what the authority vouched for.
+        with pytest.raises(tsa.TokenInvalid, match="other content"):
+            tsa.check_token(base64.b64decode(stamp["token"]), message=manifest(headers[r] for r in records[1:]).encode(),
+                            roots=root)
+
+
+def x509_roots(authority: Authority) -> list[Any]:
+    return tsa.load_certificates(authority.root_pem)
+
+
+def test_a_failing_authority_keeps_the_captures_and_names_each_one(world: Any) -> None:
+    web, authority, tmp = world
+    archive = tmp / "down"
+    authority.fail = "down"
+    try:
+        done = cli(web, "archive", site.ARTICLE_REVIEW.url, "--timestamp", authority.url, "--format", "json",
+                   archive=archive)
+    finally:
+        authority.fail = None
+    assert done.returncode == 1, done.stderr
+    summary = json.loads(done.stdout)
+    captures = _rows(archive, "SELECT id FROM captures WHERE error IS NULL ORDER BY id")
+    stamps = _rows(archive, "SELECT capture_id, token, error FROM capture_stamps ORDER BY capture_id")
+    assert captures and [s["capture_id"] for s in stamps] == [c["id"] for c in _rows(archive, "SELECT id FROM captures ORDER BY id")]
+    assert all(s["token"] is None and s["error"] for s in stamps)
+    named = [f for f in summary["failures"] if "not timestamped" in f]
+    assert len(named) == len(stamps), summary["failures"]
+    # Each capture is named once, on stderr too, with the authority; the posts themselves were captured.
+    assert all(f"capture {s['capture_id']} " in " ".join(named) for s in stamps)
+    assert all(authority.url in f for f in named)
+    assert sum("not timestamped" in line for line in done.stderr.splitlines()) >= len(stamps)
+    assert {p["status"] for p in summary["results"]} and not any(p["error"] for p in summary["results"])
+
+
+def test_a_timestamp_url_that_is_not_http_is_a_usage_error(world: Any) -> None:
+    web, _authority, tmp = world
+    done = cli(web, "archive", site.ARTICLE_REVIEW.url, "--timestamp", "ftp://tsa.example/", archive=tmp / "bad")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1].startswith("archiver: --timestamp 'ftp://tsa.example/'")
+    assert not (tmp / "bad" / "archive.db").exists()
