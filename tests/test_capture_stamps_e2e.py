@@ -49,11 +49,18 @@ def _rows(archive: Path, sql: str) -> list[dict[str, Any]]:
         return [dict(r) for r in conn.execute(sql)]
 
 
-def test_every_capture_is_timestamped_over_records_the_warcs_still_hold(world: Any) -> None:
+@pytest.fixture(scope="module")
+def stamped(world: Any) -> tuple[Any, Path, Any]:
+    """An archive of one article whose captures were timestamped (the authority named by ARCHIVER_TSA)."""
     web, authority, tmp = world
     archive = tmp / "good"
     done = cli(web, "archive", site.ARTICLE_FLOOD.url, "--format", "json", archive=archive,
                env={"ARCHIVER_TSA": authority.url})
+    return done, archive, authority
+
+
+def test_every_capture_is_timestamped_over_records_the_warcs_still_hold(stamped: Any) -> None:
+    done, archive, authority = stamped
     assert done.returncode == 0, done.stderr
     assert "not timestamped" not in done.stderr
     captures = _rows(archive, "SELECT id, post, article_id FROM captures ORDER BY id")
@@ -76,6 +83,21 @@ def test_every_capture_is_timestamped_over_records_the_warcs_still_hold(world: A
         with pytest.raises(tsa.TokenInvalid, match="other content"):
             tsa.check_token(base64.b64decode(stamp["token"]), message=manifest(headers[r] for r in records[1:]).encode(),
                             roots=root)
+
+
+_BY_CAPTURE = ("SELECT c.captured_at, c.url, s.digest, s.manifest, s.tsa, s.token, s.stamped_at, s.error, s.requested_at "
+               "FROM capture_stamps s JOIN captures c ON c.id = s.capture_id ORDER BY c.captured_at, c.url, s.tsa")
+
+
+def test_reindex_keeps_the_timestamps(world: Any, stamped: Any) -> None:
+    web, _authority, _tmp = world
+    done, archive, _ = stamped
+    assert done.returncode == 0, done.stderr
+    before = _rows(archive, _BY_CAPTURE)
+    assert before and all(row["token"] for row in before)
+    rebuilt = cli(web, "reindex", "--force", archive=archive)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert _rows(archive, _BY_CAPTURE) == before
 
 
 def x509_roots(authority: Authority) -> list[Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from archiver.index.rows import CaptureStamp
 from archiver.index.sql.connection import Connection
+from archiver.index.sql.journal import Journal
 from archiver.times import normalise_timestamp, utc_now
 
 _SELECT = (
@@ -24,6 +25,7 @@ class StampStore:
     """Writes and reads of `capture_stamps`, mixed into the index (`db`, `transaction`)."""
 
     db: Connection
+    journal: Journal
 
     def transaction(self) -> Any: ...  # provided by the store this is mixed into
 
@@ -40,6 +42,7 @@ class StampStore:
                 "stamped_at = excluded.stamped_at, error = excluded.error, requested_at = excluded.requested_at",
                 [stamp.capture_id, stamp.digest, stamp.manifest, stamp.tsa, stamp.token, stamped, stamp.error,
                  requested])
+            self.journal.stamp(self.db, stamp.capture_id, stamp.tsa)
 
     def capture_stamps(self, capture_ids: Sequence[int]) -> list[CaptureStamp]:
         """The timestamps of these captures (failed requests included), by capture then authority."""
