@@ -134,3 +134,24 @@ def test_a_timestamp_url_that_is_not_http_is_a_usage_error(world: Any) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("archiver: --timestamp 'ftp://tsa.example/'")
     assert not (tmp / "bad" / "archive.db").exists()
+
+
+def test_worker_processes_timestamp_their_captures_into_postgresql(world: Any, postgres_server: Any) -> None:
+    from archiver.index import open_index
+
+    web, authority, tmp = world
+    seeds = tmp / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text(site.ARTICLE_REVIEW.url + "\n")
+    url = postgres_server.database()
+    done = cli(web, "run", "--seeds", str(seeds), "--concurrency", "2", "--index", url, "--timestamp", authority.url,
+               "--format", "json", archive=tmp / "pool")
+    assert done.returncode == 0, done.stderr
+    with open_index(tmp / "pool", url=url) as index:
+        ids = [row[0] for row in index.db.execute("SELECT id FROM captures ORDER BY id").fetchall()]  # type: ignore[attr-defined]
+        stamps = index.capture_stamps(ids)
+    assert len(ids) >= 2 and [s.capture_id for s in stamps] == ids
+    roots = x509_roots(authority)
+    for stamp in stamps:
+        assert stamp.token and stamp.error is None and (stamp.post_key or stamp.article_url)
+        tsa.check_token(base64.b64decode(stamp.token), message=stamp.manifest.encode(), roots=roots)
