@@ -10,6 +10,7 @@ from .index.rows import PageRow
 from .models import best_capture
 
 if TYPE_CHECKING:
+    from .evidence.seal import EvidenceOptions
     from .export import ExportSummary
     from .index.filters import Filters
     from .index.protocol import IndexQueries
@@ -41,8 +42,10 @@ def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
 
 
 def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, out: Path, *,
-                     include_credentials: bool = False, allow_damaged: bool = False) -> ExportSummary:
-    """Export the posts matching `filters`, with the articles citing them."""
+                     include_credentials: bool = False, allow_damaged: bool = False,
+                     evidence: EvidenceOptions | None = None) -> ExportSummary:
+    """Export the posts matching `filters`, with the articles citing them; `evidence` signs and
+    timestamps the bundle (an authority that failed is named in the summary's `left_out`)."""
     from .export import bundle_format, export_bundle
 
     bundle_format(out)  # a bad name is a usage error before any work
@@ -51,8 +54,17 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
         raise ExportError("nothing matched the filters; try `archiver lookup` with the same filters first")
     records = index.records_for([p.key for p in posts])
     title = f"archiver export of {len(posts)} post(s)"
-    return export_bundle(archive_dir, records, _pages(index, posts), out,
-                         include_credentials=include_credentials, title=title, allow_damaged=allow_damaged)
+    sealer = None
+    if evidence:
+        from .evidence.seal import Sealer
+
+        sealer = Sealer(evidence)
+    summary = export_bundle(archive_dir, records, _pages(index, posts), out,
+                            include_credentials=include_credentials, title=title, allow_damaged=allow_damaged,
+                            extra_files=sealer.files() if sealer is not None else None, seal=sealer)
+    if sealer is not None:
+        summary.left_out.extend(sealer.failures)
+    return summary
 
 
 def verify_selection(index: IndexQueries, archive_dir: Path) -> tuple[list[Problem], str]:

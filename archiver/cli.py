@@ -19,7 +19,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
-from . import __version__, cli_index
+from . import __version__, cli_evidence, cli_index
 from .cli_options import (
     AllowPrivateOpt,
     ArchiveDirOpt,
@@ -466,21 +466,27 @@ def export(
     captured_since: CapturedSinceOpt = None,
     include_credentials: Annotated[bool, typer.Option("--include-credentials", help="Keep credential headers: cookies, Authorization, tokens, API keys, sessions (left out by default).")] = False,
     allow_damaged: Annotated[bool, typer.Option("--allow-damaged", help="Leave out records that fail their CRC/digest check (named on stderr) instead of refusing the export.")] = False,
+    sign: cli_evidence.SignOpt = False,
+    domain_cert: cli_evidence.DomainCertOpt = None,
+    domain_key: cli_evidence.DomainKeyOpt = None,
+    timestamp: cli_evidence.TimestampOpt = None,
+    timestamp_ca: cli_evidence.TimestampCaOpt = None,
 ) -> None:
     """Export the selected posts, and the articles citing them, as WACZ or a single WARC.
 
     Example:
 
-        archiver export --handle RivertonDesk -o riverton.wacz
+        archiver export --handle RivertonDesk -o riverton.wacz --sign --timestamp http://tsa.example/tsr
     """
     from .bundle import export_selection
 
     d = _archive_dir(archive_dir)
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
+    evidence = cli_evidence.evidence_options(d, sign, domain_cert, domain_key, timestamp, timestamp_ca)
     with _open_index(d, _index_url(index)) as db:
         summary = _call(lambda: export_selection(db, d, filters, out, include_credentials=include_credentials,
-                                                 allow_damaged=allow_damaged))
+                                                 allow_damaged=allow_damaged, evidence=evidence))
     _write(f"{out}\n")
     for line in summary.left_out:
         typer.echo(f"archiver: {line}", err=True)
@@ -490,14 +496,27 @@ def export(
 
 
 @app.command()
-def verify(archive_dir: ArchiveDirOpt = None, index: IndexOpt = None) -> None:
+def verify(
+    bundle: Annotated[Path | None, typer.Argument(metavar="[BUNDLE.wacz]", help="Check this WACZ instead of the archive: its files, signature and timestamps.", show_default=False)] = None,
+    archive_dir: ArchiveDirOpt = None, index: IndexOpt = None,
+    ca_bundle: cli_evidence.VerifyCaOpt = None,
+    format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
+) -> None:
     """Check that every indexed WARC record and screenshot is present and intact, and that every WARC
-    record is indexed (with --index, the archive folder's WARCs against that index).
+    record is indexed (with --index, the archive folder's WARCs against that index). Given a WACZ,
+    check it offline instead: every file's hash, its signature, its timestamps, and say what is proven.
 
     Example:
 
-        archiver verify --archive-dir archives
+        archiver verify riverton.wacz --ca-bundle tsa-roots.pem
     """
+    if bundle is not None:
+        if archive_dir is not None:
+            _fail("a WACZ is checked on its own: leave out --archive-dir", EXIT_USAGE)
+        cli_evidence.verify_bundle(bundle, ca_bundle, format)
+        return
+    if ca_bundle is not None:
+        _fail("--ca-bundle checks a WACZ's certificates: give the WACZ to check", EXIT_USAGE)
     from .bundle import verify_selection
     from .verify import index_absent, verify_without_index
 
@@ -510,8 +529,15 @@ def verify(archive_dir: ArchiveDirOpt = None, index: IndexOpt = None) -> None:
             problems, checked = _call(lambda: verify_selection(db, d))
     from .output import one_line
 
-    for p in problems:
-        _write(f"{p.kind}\t{one_line(p.path)}\t{one_line(p.detail)}\n")
+    if format is OutFormat.json:
+        import json
+
+        _write(json.dumps({"archive": str(d), "intact": not problems, "checked": checked,
+                           "problems": [{"kind": p.kind, "path": p.path, "detail": p.detail} for p in problems]},
+                          ensure_ascii=False) + "\n")
+    else:
+        for p in problems:
+            _write(f"{p.kind}\t{one_line(p.path)}\t{one_line(p.detail)}\n")
     if problems:
         typer.echo(f"archiver: {len(problems)} problem(s) in {d}", err=True)
         raise typer.Exit(EXIT_PARTIAL)
@@ -572,6 +598,7 @@ def report(
 
 
 app.add_typer(cli_index.app, name="index")
+app.add_typer(cli_evidence.app, name="keys")
 
 from .cli_cluster import register as _register_cluster  # noqa: E402
 

@@ -17,6 +17,7 @@
     │   └── DamagedRecord         a selected record fails its checks: no bundle (exit 1)
     └── EvidenceError             signing keys, certificates or tokens unusable
         └── TokenInvalid          a stored timestamp token does not check (the reason is the message)
+            └── TokenUnanchored   no CA certificate at hand to check a token's signer against
 
 Messages are one line and say what to do next.
 """
@@ -122,3 +123,7 @@ class TokenInvalid(EvidenceError):
     """A timestamp token does not check: the message says why."""
 
     exit_code = 1
+
+
+class TokenUnanchored(TokenInvalid):
+    """No CA certificate at hand to check a timestamp token's signer against (give a CA bundle)."""

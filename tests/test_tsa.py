@@ -61,6 +61,22 @@ def test_another_ca_is_refused(tsa_authority: Authority, tmp_path: Path) -> None
         tsa.check_token(token.der, message=MESSAGE, roots=[stranger.cert])
 
 
+def test_a_carried_chain_does_not_stand_in_for_the_given_ca(tsa_authority: Authority, tmp_path: Path) -> None:
+    # rfc3161-client trusts every certificate handed to it alike: the chain carried beside a token
+    # must not make it pass against a CA bundle it does not chain to
+    token = tsa.request_token(tsa_authority.url, MESSAGE)
+    chain = tsa.load_certificates(tsa_authority.chain_pem)
+    stranger = make_ca(tmp_path / "other", name="Someone Else")
+    with pytest.raises(TokenInvalid, match="does not chain to the given CA"):
+        tsa.check_token(token.der, message=MESSAGE, roots=[stranger.cert], certificates=chain)
+    # a look-alike root (same name, another key) is not the root either
+    twin = make_ca(tmp_path / "twin", name="Archiver Test TSA Root")
+    with pytest.raises(TokenInvalid, match="does not chain to the given CA"):
+        tsa.check_token(token.der, message=MESSAGE, roots=[twin.cert])
+    with pytest.raises(TokenInvalid, match="does not chain to a CA certificate carried"):
+        tsa.check_token(token.der, message=MESSAGE, certificates=[twin.cert])
+
+
 def test_a_flipped_byte_in_what_is_signed_is_refused(tsa_authority: Authority) -> None:
     token = tsa.request_token(tsa_authority.url, MESSAGE)
     roots = tsa.load_certificates(tsa_authority.root_pem)

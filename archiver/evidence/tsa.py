@@ -40,7 +40,7 @@ from rfc3161_client import (
     decode_timestamp_response,
 )
 
-from archiver.errors import TimestampError, TokenInvalid, UsageError
+from archiver.errors import TimestampError, TokenInvalid, TokenUnanchored, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -208,50 +208,64 @@ def check_token(der: bytes, *, message: bytes | None = None, digest: bytes | Non
     return TokenCheck(token=token, anchored=roots is not None, root=root)
 
 
-def _self_signed(cert: x509.Certificate) -> bool:
-    if cert.issuer != cert.subject:
-        return False
+def _verify(token: Token, response: TimeStampResponse, digest: bytes, *, roots: Sequence[x509.Certificate] | None,
+            certificates: Sequence[x509.Certificate] = ()) -> str:
+    """Verify the token's signature and chain; return the subject of the anchor it ends at.
+
+    rfc3161-client trusts every certificate it is given alike (roots and intermediates go into
+    one set), so the path from the signer to an anchor is built and checked here first, and only
+    that path is handed to it.
+    """
+    signer = token.signer
+    if signer is None:
+        raise TokenInvalid("it does not embed the certificate that signed it")
+    pool = list(token.certificates) + [c for c in certificates if c not in token.certificates]
+    if roots is None:
+        anchors = [c for c in pool if _self_signed(c)]
+        if not anchors:
+            raise TokenUnanchored("no CA certificate to check it against: give the authority's CA certificate")
+    else:
+        anchors = list(roots)
+        if not anchors:
+            raise TokenUnanchored("no CA certificate to check it against")
+    path = _path(signer, pool, anchors)
+    if path is None:
+        if roots is None:
+            raise TokenUnanchored("its signer's certificate does not chain to a CA certificate carried with it")
+        raise TokenInvalid("its signer does not chain to the given CA certificates")
+    verifier = VerifierBuilder(roots=[path[-1]], intermediates=path[:-1]).build()
     try:
-        cert.verify_directly_issued_by(cert)
+        verifier.verify(response, digest)
+    except VerificationError as e:
+        log.debug("token check failed: %s", e)
+        raise TokenInvalid("its signature does not check") from None
+    return path[-1].subject.rfc4514_string()
+
+
+def _path(cert: x509.Certificate, pool: Sequence[x509.Certificate],
+          anchors: Sequence[x509.Certificate]) -> list[x509.Certificate] | None:
+    """cert, its issuers from `pool`, ending at one of `anchors` (each link's signature checked), or None."""
+    path = [cert]
+    while path[-1] not in anchors:
+        current = path[-1]
+        issuer = next((c for c in [*anchors, *pool] if c.subject == current.issuer and c not in path
+                       and _issued_by(current, c)), None)
+        if issuer is None:
+            return None
+        path.append(issuer)
+    return path
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    try:
+        cert.verify_directly_issued_by(issuer)
     except (ValueError, TypeError, InvalidSignature):
         return False
     return True
 
 
-def _verify(token: Token, response: TimeStampResponse, digest: bytes, *, roots: Sequence[x509.Certificate] | None,
-            certificates: Sequence[x509.Certificate] = ()) -> str:
-    """Verify the token's signature and chain; return the subject of the anchor it ends at."""
-    chain = list(token.certificates) + [c for c in certificates if c not in token.certificates]
-    if not chain:
-        raise TokenInvalid("it embeds no certificate and none was given with it")
-    if roots is None:
-        anchors = [c for c in chain if _self_signed(c)]
-        if not anchors:
-            raise TokenInvalid("no CA certificate to check it against: give the authority's CA certificate")
-    else:
-        anchors = list(roots)
-        if not anchors:
-            raise TokenInvalid("no CA certificate to check it against")
-    verifier = VerifierBuilder(roots=anchors, intermediates=[c for c in chain if c not in anchors]).build()
-    try:
-        verifier.verify(response, digest)
-    except VerificationError as e:
-        if "verify error" in str(e):
-            raise TokenInvalid("its signer does not chain to the given CA certificates") from None
-        log.debug("token check failed: %s", e)
-        raise TokenInvalid("its signature does not check") from None
-    return _root_of(chain, anchors)
-
-
-def _root_of(chain: list[x509.Certificate], anchors: list[x509.Certificate]) -> str:
-    """The subject of the anchor the (already verified) chain ends at."""
-    by_subject = {a.subject: a for a in anchors}
-    for cert in chain:
-        if cert in anchors:
-            return cert.subject.rfc4514_string()
-        if cert.issuer in by_subject:
-            return by_subject[cert.issuer].subject.rfc4514_string()
-    return anchors[0].subject.rfc4514_string()
+def _self_signed(cert: x509.Certificate) -> bool:
+    return cert.issuer == cert.subject and _issued_by(cert, cert)
 
 
 def load_certificates(path: Path) -> list[x509.Certificate]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.errors import ExportError, UsageError
-from archiver.export.wacz import write_wacz
+from archiver.export.wacz import Seal, write_wacz
 from archiver.export.warcfile import (
     CountingWriter,
     WarcResult,
@@ -76,13 +76,17 @@ def bundle_format(out: Path) -> str:
 
 def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequence[PageRow],
                   out: Path, *, include_credentials: bool = False, title: str | None = None,
-                  allow_damaged: bool = False) -> ExportSummary:
+                  allow_damaged: bool = False, extra_files: dict[str, bytes] | None = None,
+                  seal: Seal | None = None) -> ExportSummary:
     """Write `records` (plus the originals their revisits need) to `out`, atomically.
 
     `out` ending in .wacz gives WACZ 1.1.1, ending in .warc.gz one WARC file. Nothing appears at
-    `out` unless the whole bundle was written.
+    `out` unless the whole bundle was written. A WACZ also holds `extra_files` (path: bytes, listed in
+    its datapackage.json), and `seal` adds its signature and timestamps to its digest.
     """
     fmt = bundle_format(out)
+    if (seal is not None or extra_files) and fmt != "wacz":
+        raise UsageError("--sign and --timestamp seal a WACZ's digest: name the output *.wacz")
     if not records:
         raise ExportError("nothing matched: no archived record fits the selection; try `archiver lookup` "
                           "with the same filters")
@@ -100,7 +104,7 @@ def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequen
         if fmt == "wacz":
             os.close(fd)
             result = write_wacz(tmp, Path(archive_dir), plan, pages, title=title,
-                                include_credentials=include_credentials)
+                                include_credentials=include_credentials, extra_files=extra_files, seal=seal)
         else:
             with os.fdopen(fd, "wb") as fh:
                 result = write_export_warc(CountingWriter(fh), Path(archive_dir), plan, filename=out.name,

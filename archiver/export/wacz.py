@@ -4,7 +4,10 @@
     indexes/index.cdx          CDXJ lines by cdxj-indexer (see cdxj.py), DEFLATED
     pages/pages.jsonl          header line, then one {id, url, ts, title} per page (URLs in titles redacted)
     datapackage.json           frictionless data package: every file with its sha256 and size
-    datapackage-digest.json    sha256 of datapackage.json
+    datapackage-digest.json    sha256 of datapackage.json (+ its signature and timestamps when sealed)
+
+An export that is signed or timestamped (archiver/evidence/seal.py) adds its files before
+datapackage.json, listed there like the others, and seals the digest once it is known.
 
 The index is named `index.cdx` although it holds CDXJ: the spec allows any name in `indexes/`, and
 pywb's `wb-manager add --unpack-wacz` only picks up `*.cdx` / `*.cdx.gz` there (a `.cdxj` file
@@ -17,7 +20,7 @@ import hashlib
 import json
 import logging
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +41,9 @@ WARC_PATH = "archive/" + WARC_NAME
 INDEX_PATH = "indexes/index.cdx"
 PAGES_PATH = "pages/pages.jsonl"
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
+
+# (datapackage.json's bytes, its "sha256:<hex>") -> properties to add to datapackage-digest.json
+Seal = Callable[[bytes, str], dict[str, Any]]
 
 
 def rfc3339(value: str) -> str:
@@ -87,9 +93,9 @@ def _zipinfo(path: str, compress: int) -> zipfile.ZipInfo:
 
 
 def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRow], *,
-               title: str, include_credentials: bool) -> WarcResult:
+               title: str, include_credentials: bool, extra_files: Mapping[str, bytes] | None = None,
+               seal: Seal | None = None) -> WarcResult:
     """Write the whole WACZ to `dest` (a temporary path the caller renames)."""
-    created = iso_seconds()
     # zipfile refuses to grow a streamed entry past 2 GiB unless told up front
     big = sum(loc.length for loc in plan.locations) > (1 << 31) - (1 << 26)
     with zipfile.ZipFile(dest, "w", allowZip64=True) as zf:
@@ -102,7 +108,13 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRo
         page_bytes = pages_jsonl(pages)
         zf.writestr(_zipinfo(PAGES_PATH, zipfile.ZIP_DEFLATED), page_bytes)
         _warn_unreplayable(pages, result.entries)
+        extras = dict(extra_files or {})
+        for path, data in extras.items():
+            zf.writestr(_zipinfo(path, zipfile.ZIP_DEFLATED), data)
 
+        # the time the package is sealed: a signature's `created` is this one, and must come shortly
+        # before its timestamp (the signing spec's verifiers allow minutes, an export may take longer)
+        created = iso_seconds()
         package: dict[str, Any] = {
             "profile": "data-package",
             "wacz_version": WACZ_VERSION,
@@ -116,6 +128,7 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRo
                 _resource(WARC_PATH, result.sha256, result.size),
                 _resource(INDEX_PATH, hashlib.sha256(index).hexdigest(), len(index)),
                 _resource(PAGES_PATH, hashlib.sha256(page_bytes).hexdigest(), len(page_bytes)),
+                *(_resource(path, hashlib.sha256(data).hexdigest(), len(data)) for path, data in extras.items()),
             ],
         }
         if pages:
@@ -123,7 +136,10 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRo
             package["mainPageDate"] = rfc3339(pages[0].ts)
         package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
         zf.writestr(_zipinfo("datapackage.json", zipfile.ZIP_DEFLATED), package_bytes)
-        digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
+        digest: dict[str, Any] = {"path": "datapackage.json",
+                                  "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}
+        if seal is not None:
+            digest.update(seal(package_bytes, digest["hash"]))
         zf.writestr(_zipinfo("datapackage-digest.json", zipfile.ZIP_DEFLATED),
                     json.dumps(digest, indent=2).encode("utf-8"))
     return result

@@ -1,0 +1,126 @@
+"""`archiver keys create|show`, and the evidence options of `export` and `verify` (signing,
+timestamps, checking a WACZ). Registered on the main app by cli.py; the shared helpers of cli.py
+are imported when a command runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from .cli_options import ArchiveDirOpt, OutFormat
+
+if TYPE_CHECKING:
+    from .evidence.seal import EvidenceOptions
+
+app = typer.Typer(name="keys", help="The archive's signing key: create it, show its public half.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  rich_markup_mode=None)
+
+SignOpt = Annotated[bool, typer.Option(
+    "--sign", help="Sign the WACZ's digest: with the archive's key (`archiver keys create`), or with --domain-cert.")]
+DomainCertOpt = Annotated[Path | None, typer.Option(
+    "--domain-cert", metavar="PEM", help="Sign as a domain: its certificate chain, leaf first (needs --domain-key and --timestamp).")]
+DomainKeyOpt = Annotated[Path | None, typer.Option(
+    "--domain-key", metavar="PEM", help="The domain certificate's private key (ECDSA P-256, unencrypted PEM).")]
+TimestampOpt = Annotated[list[str] | None, typer.Option(
+    "--timestamp", metavar="URL", envvar="ARCHIVER_TSA",
+    help="An RFC 3161 timestamp authority to stamp the WACZ's digest (repeatable). Env: ARCHIVER_TSA (URLs separated by spaces).")]
+TimestampCaOpt = Annotated[Path | None, typer.Option(
+    "--timestamp-ca", metavar="PEM",
+    help="The timestamp authorities' CA certificates: checked against and stored with their tokens.")]
+VerifyCaOpt = Annotated[Path | None, typer.Option(
+    "--ca-bundle", metavar="PEM",
+    help="Check certificates (domain, timestamp authorities) against the CA certificates in this PEM file.")]
+
+
+@app.command()
+def create(archive_dir: ArchiveDirOpt = None) -> None:
+    """Make the archive's signing key (ECDSA P-384, kept in keys/signing-key.pem, mode 0600) and print its public key.
+
+    Example:
+
+        archiver keys create --archive-dir archives
+    """
+    from .cli import _archive_dir, _call, _write
+    from .evidence.keys import create_key
+
+    key = _call(lambda: create_key(_archive_dir(archive_dir)))
+    _write(f"{key.public.fingerprint}\t{key.public.spki_b64}\n")
+    typer.echo(f"archiver: signing key written to {key.path}: keep it private, publish its fingerprint", err=True)
+
+
+@app.command()
+def show(
+    archive_dir: ArchiveDirOpt = None,
+    format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
+) -> None:
+    """Print the archive's public key (base64 SubjectPublicKeyInfo) and its fingerprint (SHA-256).
+
+    Example:
+
+        archiver keys show --format json
+    """
+    from .cli import _archive_dir, _call, _write
+    from .evidence.keys import load_key
+
+    key = _call(lambda: load_key(_archive_dir(archive_dir)))
+    if format is OutFormat.json:
+        _write(json.dumps({"fingerprint": key.public.fingerprint, "public_key": key.public.spki_b64,
+                           "algorithm": "ECDSA P-384", "path": str(key.path)}) + "\n")
+    else:
+        _write(f"{key.public.fingerprint}\t{key.public.spki_b64}\n")
+
+
+def evidence_options(archive_dir: Path, sign: bool, domain_cert: Path | None, domain_key: Path | None,
+                     timestamp: list[str] | None, timestamp_ca: Path | None) -> EvidenceOptions | None:
+    """The export's signing and timestamping, from its options (usage errors exit 2 before any work)."""
+    from .cli import EXIT_USAGE, _call, _fail
+    from .evidence import tsa
+    from .evidence.keys import load_key
+    from .evidence.seal import EvidenceOptions
+    from .evidence.sign import DomainIdentity
+
+    urls = [u for u in (timestamp or []) if u.strip()]
+    if (domain_cert is None) != (domain_key is None):
+        _fail("--domain-cert and --domain-key go together: give both", EXIT_USAGE)
+    if domain_cert is not None and not sign:
+        _fail("--domain-cert signs the bundle: add --sign", EXIT_USAGE)
+    if domain_cert is not None and not urls:
+        _fail("a domain signature needs a timestamp: add --timestamp URL (or set ARCHIVER_TSA)", EXIT_USAGE)
+    if not sign and not urls:
+        if timestamp_ca is not None:
+            _fail("--timestamp-ca goes with --timestamp URL", EXIT_USAGE)
+        return None
+    for url in urls:
+        if not url.lower().startswith(("http://", "https://")):
+            _fail(f"--timestamp {url!r}: give the authority's http:// or https:// URL", EXIT_USAGE)
+    options = EvidenceOptions(authorities=urls)
+    if timestamp_ca is not None:
+        options.tsa_certificates = _call(lambda: tsa.load_certificates(timestamp_ca))
+    if sign and domain_cert is not None and domain_key is not None:
+        options.domain = _call(lambda: DomainIdentity.load(domain_cert, domain_key))
+    elif sign:
+        options.key = _call(lambda: load_key(archive_dir))
+    return options
+
+
+def verify_bundle(bundle: Path, ca_bundle: Path | None, format: OutFormat) -> None:
+    """`archiver verify X.wacz`: the findings on stdout (or one JSON document), the verdict on stderr."""
+    from .cli import EXIT_PARTIAL, _call, _write
+    from .evidence.verify_wacz import verify_path
+    from .output import one_line
+
+    result = _call(lambda: verify_path(bundle, ca_bundle))
+    if format is OutFormat.json:
+        _write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+    else:
+        for f in result.findings:
+            _write(f"{f.kind}\t{one_line(f.path)}\t{one_line(f.detail)}\n")
+    for note in result.notes:
+        typer.echo(f"archiver: note: {one_line(note)}", err=True)
+    typer.echo(f"archiver: {one_line(result.sentence())}", err=True)
+    if not result.ok:
+        raise typer.Exit(EXIT_PARTIAL)

@@ -1,0 +1,453 @@
+"""`archiver verify X.wacz`: everything a WACZ says about itself, checked offline.
+
+In order: every file against its SHA-256 and size in datapackage.json; datapackage.json against
+datapackage-digest.json; the signature in `signedData` (anonymous or domain, with the domain
+signature's RFC 3161 timestamp); each token of the timestamp sidecar over datapackage.json; each
+capture's tokens over its record manifest, and the manifest against the bundle's WARC records.
+Certificates are checked against `roots` (a CA bundle the reader trusts) when given, else only
+against the chains the bundle carries — the result says which.
+
+Every failure is a `Finding` with a kind and a reason; `sentence()` says what is proven.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+import zlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from cryptography import x509
+
+from archiver.errors import EvidenceError, TokenInvalid, TokenUnanchored, UsageError
+from archiver.evidence import tsa
+from archiver.evidence.keys import PublicKey
+from archiver.evidence.sidecar import DIGEST_TIMESTAMPS, SIDECAR_PATH, CaptureTimestamps, read_sidecar, read_tokens
+from archiver.evidence.sign import (
+    ANONYMOUS_FIELDS,
+    CERT_WINDOW,
+    DOMAIN_FIELDS,
+    STAMP_WINDOW,
+    check_chain,
+    parse_created,
+    subject_domain,
+    verify_domain_signature,
+)
+
+PACKAGE = "datapackage.json"
+DIGEST = "datapackage-digest.json"
+REDACTED_FIELD = "WARC-Archiver-Removed-Headers"
+_CHUNK = 1 << 20
+
+
+@dataclass
+class Finding:
+    """One thing that does not hold: its kind, the file (or capture) concerned, and why."""
+
+    kind: str  # missing, damaged, hash, size, unlisted, digest, signature, timestamp, capture
+    path: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.kind}: {self.detail}"
+
+
+@dataclass
+class Stamp:
+    """A timestamp token that checked."""
+
+    over: str  # "signature", "bundle" or "capture <id>"
+    authority: str  # the signer's subject
+    time: str
+    root: str
+    anchored: bool
+
+
+@dataclass
+class WaczVerification:
+    path: str
+    files: int = 0
+    hash: str | None = None
+    signature: dict[str, Any] | None = None
+    stamps: list[Stamp] = field(default_factory=list)
+    captures: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    unchecked: int = 0  # tokens whose authority's CA certificate was not at hand
+    anchored: bool = False  # a CA bundle was given
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def sentence(self) -> str:
+        if not self.ok:
+            kinds = sorted({f.kind for f in self.findings})
+            return (f"{self.path} does NOT verify: {len(self.findings)} problem(s) ({', '.join(kinds)}); "
+                    "nothing in it is proven until they are explained")
+        parts = [f"{self.path}: all {self.files} files match datapackage.json, and it matches its digest"]
+        sig = self.signature
+        if sig is None:
+            parts.append("unsigned (anyone could have made it)")
+        elif sig["kind"] == "anonymous":
+            parts.append(f"signed by key {sig['key']} (anonymous: whoever holds that key) on {sig['created']}")
+        else:
+            trust = "its certificate chaining to your CA bundle" if sig["anchored"] else \
+                "its certificate chain carried in the bundle, not checked against a CA you trust"
+            parts.append(f"signed by {sig['domain']} ({trust}) on {sig['created']}")
+        bundle_stamps = [s for s in self.stamps if s.over in ("bundle", "signature")]
+        if bundle_stamps:
+            first = min(bundle_stamps, key=lambda s: s.time)
+            trust = "checked against your CA bundle" if first.anchored else \
+                f"certificate chain to {first.root} carried in the bundle, not checked against a CA you trust"
+            parts.append(f"content unchanged since {first.time[:16]}Z per TSA {first.authority} ({trust})")
+        elif self.unchecked:
+            parts.append(f"{self.unchecked} timestamp(s) not checked: give their authority's CA certificate with --ca-bundle")
+        else:
+            parts.append("no timestamp: nothing proves when it was made")
+        captures = [s for s in self.stamps if s.over.startswith("capture")]
+        if self.captures:
+            parts.append(f"{self.captures} capture(s) timestamped when made ({len(captures)} token(s) checked)")
+        return "; ".join(parts) + "."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "verified": self.ok, "files": self.files, "hash": self.hash,
+                "signature": self.signature, "timestamps": [asdict(s) for s in self.stamps],
+                "captures": self.captures, "problems": [asdict(f) for f in self.findings],
+                "notes": self.notes, "unchecked_timestamps": self.unchecked, "ca_bundle": self.anchored, "proven": self.sentence()}
+
+
+def verify_wacz(path: Path, *, roots: Sequence[x509.Certificate] | None = None) -> WaczVerification:
+    """Check the WACZ at `path`; raises UsageError only when it is not a readable zip at all."""
+    result = WaczVerification(path=str(path), anchored=roots is not None)
+    try:
+        zf = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise UsageError(f"{path} does not exist") from None
+    except (OSError, zipfile.BadZipFile) as e:
+        raise UsageError(f"{path} is not a readable WACZ (zip): {getattr(e, 'strerror', None) or e}") from None
+    with zf:
+        _Check(zf, result, roots).run()
+    return result
+
+
+class _Check:
+    def __init__(self, zf: zipfile.ZipFile, result: WaczVerification, roots: Sequence[x509.Certificate] | None):
+        self.zf, self.r, self.roots = zf, result, roots
+        self.names = {i.filename for i in zf.infolist() if not i.is_dir()}
+
+    def fail(self, kind: str, path: str, detail: str) -> None:
+        self.r.findings.append(Finding(kind, path, detail))
+
+    def read(self, name: str) -> bytes | None:
+        if name not in self.names:
+            self.fail("missing", name, "not in the bundle")
+            return None
+        try:
+            return self.zf.read(name)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+            self.fail("damaged", name, f"cannot be read from the zip ({e})")
+            return None
+
+    def run(self) -> None:
+        package = self.read(PACKAGE)
+        digest_bytes = self.read(DIGEST)
+        digest = _json(digest_bytes) if digest_bytes is not None else None
+        if digest_bytes is not None and not isinstance(digest, dict):
+            self.fail("digest", DIGEST, "is not a JSON object")
+        if package is None:
+            return
+        actual = "sha256:" + hashlib.sha256(package).hexdigest()
+        self.r.hash = actual
+        if isinstance(digest, dict):
+            if digest.get("hash") != actual:
+                self.fail("digest", PACKAGE, f"its SHA-256 is {actual[:19]}…, not the {str(digest.get('hash'))[:19]}… "
+                                             f"{DIGEST} names: it changed after the bundle was sealed")
+            if digest.get("path") != PACKAGE:
+                self.fail("digest", DIGEST, f"names {digest.get('path')!r} instead of {PACKAGE!r}")
+        self.files(package)
+        if isinstance(digest, dict) and digest.get("signedData") is not None:
+            self.signature(digest["signedData"], str(digest.get("hash")))
+        if isinstance(digest, dict) and digest.get(DIGEST_TIMESTAMPS) is not None:
+            self.bundle_tokens(package, digest[DIGEST_TIMESTAMPS])
+        if SIDECAR_PATH in self.names:
+            self.sidecar()
+
+    # -- files ------------------------------------------------------------------------------------
+
+    def files(self, package: bytes) -> None:
+        doc = _json(package)
+        resources = doc.get("resources") if isinstance(doc, dict) else None
+        if not isinstance(resources, list):
+            self.fail("digest", PACKAGE, "has no list of resources")
+            return
+        listed = {PACKAGE, DIGEST}
+        for res in resources:
+            if not isinstance(res, dict) or not isinstance(res.get("path"), str):
+                self.fail("hash", PACKAGE, "a resource has no path")
+                continue
+            name = res["path"]
+            listed.add(name)
+            if name not in self.names:
+                self.fail("missing", name, f"listed in {PACKAGE} but not in the bundle")
+                continue
+            got = self.hash_entry(name)
+            if got is None:
+                continue
+            sha, size = got
+            self.r.files += 1
+            if res.get("hash") != "sha256:" + sha:
+                self.fail("hash", name, f"its SHA-256 differs from {PACKAGE}'s: the file changed")
+            elif res.get("bytes") is not None and res.get("bytes") != size:
+                self.fail("size", name, f"{size} bytes, not the {res.get('bytes')} {PACKAGE} names")
+        for name in sorted(self.names - listed):
+            self.fail("unlisted", name, f"not listed in {PACKAGE}: nothing vouches for it")
+
+    def hash_entry(self, name: str) -> tuple[str, int] | None:
+        h, size = hashlib.sha256(), 0
+        try:
+            with self.zf.open(name) as fh:
+                while chunk := fh.read(_CHUNK):
+                    h.update(chunk)
+                    size += len(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+            self.fail("damaged", name, f"cannot be read from the zip ({e})")
+            return None
+        return h.hexdigest(), size
+
+    # -- signature ----------------------------------------------------------------------------------
+
+    def signature(self, signed: Any, hash_: str) -> None:
+        if not isinstance(signed, dict):
+            self.fail("signature", DIGEST, "signedData is not an object")
+            return
+        if signed.get("hash") != hash_:
+            self.fail("signature", DIGEST, "signedData.hash is not the digest's hash: the signature is over other content")
+            return
+        domain = "domainCert" in signed
+        allowed = DOMAIN_FIELDS if domain else ANONYMOUS_FIELDS
+        extra = sorted(set(signed) - set(allowed))
+        if extra:
+            self.fail("signature", DIGEST, f"signedData has properties the signing spec does not allow: {', '.join(extra)}")
+        try:
+            created = parse_created(signed.get("created"))
+            if domain:
+                self.domain_signature(signed, hash_, created)
+            else:
+                key = PublicKey(str(signed.get("publicKey") or ""))
+                key.verify(str(signed.get("signature") or ""), hash_)
+                self.r.signature = {"kind": "anonymous", "key": key.fingerprint, "created": signed["created"],
+                                    "anchored": False}
+        except TokenInvalid as e:
+            self.fail("timestamp", DIGEST, f"timeSignature: {e}")
+        except EvidenceError as e:
+            self.fail("signature", DIGEST, str(e))
+
+    def domain_signature(self, signed: dict[str, Any], hash_: str, created: datetime) -> None:
+        chain = _pem_chain(signed.get("domainCert"), "domainCert")
+        check_chain(chain, what="domainCert")
+        leaf = chain[0]
+        if subject_domain(leaf) != signed.get("domain"):
+            raise EvidenceError(f"the certificate names {subject_domain(leaf)!r}, not the signed domain {signed.get('domain')!r}")
+        verify_domain_signature(leaf, str(signed.get("signature") or ""), hash_)
+        if not leaf.not_valid_before_utc <= created <= leaf.not_valid_before_utc + CERT_WINDOW:
+            raise EvidenceError(f"created {signed['created']} is not within {CERT_WINDOW.days} days of the domain "
+                                f"certificate's start ({leaf.not_valid_before_utc:%Y-%m-%dT%H:%MZ})")
+        anchored = False
+        if self.roots is not None:
+            if not _chains_to(chain, self.roots):
+                raise EvidenceError("the domain certificate does not chain to the given CA bundle")
+            anchored = True
+        ts_chain = _pem_chain(signed.get("timestampCert"), "timestampCert")
+        check_chain(ts_chain, what="timestampCert")
+        der = _b64(signed.get("timeSignature"), "timeSignature")
+        check = tsa.check_token(der, message=str(signed.get("signature") or "").encode("ascii"),
+                                roots=self.roots, certificates=ts_chain)
+        if check.token.signer is not None and check.token.signer != ts_chain[0]:
+            raise TokenInvalid("it is signed by another certificate than timestampCert's first")
+        if not created <= check.time <= created + STAMP_WINDOW:
+            raise TokenInvalid(f"its time {check.time:%Y-%m-%dT%H:%M:%SZ} is not within {int(STAMP_WINDOW.total_seconds() // 60)} "
+                               f"minutes after created {signed['created']}")
+        self.r.signature = {"kind": "domain", "domain": signed["domain"], "created": signed["created"],
+                            "certificate": leaf.subject.rfc4514_string(), "anchored": anchored}
+        self.r.stamps.append(_stamp("signature", check))
+
+    # -- sidecar ------------------------------------------------------------------------------------
+
+    def bundle_tokens(self, package: bytes, value: Any) -> None:
+        try:
+            tokens = read_tokens(value, DIGEST_TIMESTAMPS)
+        except EvidenceError as e:
+            self.fail("timestamp", DIGEST, str(e))
+            return
+        for i, stored in enumerate(tokens, 1):
+            try:
+                chain = _pem_chain(stored.certificates, "certificates") if stored.certificates else []
+                check = tsa.check_token(stored.der, message=package, roots=self.roots, certificates=chain)
+                _same_time(stored.time, check)
+            except TokenUnanchored:
+                self.r.unchecked += 1
+                self.r.notes.append(f"timestamp {i} ({stored.authority}) not checked: the bundle does not carry "
+                                    "its authority's CA certificate; give it with --ca-bundle")
+                continue
+            except EvidenceError as e:
+                self.fail("timestamp", DIGEST, f"timestamp {i} ({stored.authority}): {e}")
+                continue
+            self.r.stamps.append(_stamp("bundle", check))
+
+    def sidecar(self) -> None:
+        data = self.read(SIDECAR_PATH)
+        if data is None:
+            return
+        try:
+            captures = read_sidecar(data)
+        except EvidenceError as e:
+            self.fail("capture", SIDECAR_PATH, str(e))
+            return
+        if captures:
+            self.captures(captures)
+
+    def captures(self, captures: list[CaptureTimestamps]) -> None:
+        records = self.warc_records()
+        for cap in captures:
+            where = f"capture {cap.capture} ({cap.owner})"
+            if "sha256:" + hashlib.sha256(cap.manifest.encode("utf-8")).hexdigest() != cap.digest:
+                self.fail("capture", where, "its manifest does not match its digest")
+                continue
+            good = 0
+            for i, stored in enumerate(cap.tokens, 1):
+                try:
+                    chain = _pem_chain(stored.certificates, "certificates") if stored.certificates else []
+                    check = tsa.check_token(stored.der, message=cap.manifest.encode("utf-8"), roots=self.roots,
+                                            certificates=chain)
+                    _same_time(stored.time, check)
+                except TokenUnanchored:
+                    self.r.unchecked += 1
+                    self.r.notes.append(f"{where}: token {i} ({stored.authority}) not checked: its authority's CA "
+                                        "certificate is not in the bundle; give it with --ca-bundle")
+                    continue
+                except EvidenceError as e:
+                    self.fail("capture", where, f"token {i} ({stored.authority}): {e}")
+                    continue
+                good += 1
+                self.r.stamps.append(_stamp(f"capture {cap.capture}", check))
+            if good:
+                self.r.captures += 1
+            self.manifest_records(cap, where, records)
+
+    def manifest_records(self, cap: CaptureTimestamps, where: str, records: dict[str, tuple[str | None, bool, bool]]) -> None:
+        lines = cap.manifest.split("\n")
+        present = rewritten = 0
+        entries = [line.split("\t") for line in lines[1:] if line]
+        for fields in entries:
+            if len(fields) != 5:
+                self.fail("capture", where, "its manifest has a line that is not 5 tab-separated fields")
+                return
+            record_id, block = fields[0], fields[4]
+            if record_id not in records:
+                continue
+            present += 1
+            header_digest, intact, redacted = records[record_id]
+            if not intact:
+                self.fail("capture", where, f"record {record_id}: its block does not match its WARC-Block-Digest")
+            elif redacted:
+                rewritten += 1
+            elif block != "-" and header_digest != block:
+                self.fail("capture", where, f"record {record_id}: its block digest is not the one stamped")
+        if present < len(entries):
+            self.r.notes.append(f"{where}: {present} of its {len(entries)} records are in this bundle")
+        if rewritten:
+            self.r.notes.append(f"{where}: {rewritten} record(s) rewritten without credential headers on export; "
+                                "the capture's token covers them as captured")
+
+    def warc_records(self) -> dict[str, tuple[str | None, bool, bool]]:
+        """WARC-Record-ID -> (WARC-Block-Digest, block matches it, rewritten on export) for the bundle's WARCs."""
+        from warcio.archiveiterator import ArchiveIterator
+
+        out: dict[str, tuple[str | None, bool, bool]] = {}
+        for name in sorted(n for n in self.names if n.startswith("archive/")):
+            try:
+                with self.zf.open(name) as fh:
+                    _read_records(ArchiveIterator(fh, check_digests=True), out)
+            except Exception as e:  # a damaged WARC is already named by its hash; say why records are missing
+                self.r.notes.append(f"{name}: its records could not all be read ({type(e).__name__})")
+        return out
+
+
+def _read_records(it: Any, out: dict[str, tuple[str | None, bool, bool]]) -> None:
+    for record in it:
+        rid = record.rec_headers.get_header("WARC-Record-ID")
+        stream: IO[bytes] = record.raw_stream
+        while stream.read(_CHUNK):
+            pass
+        problems = record.digest_checker.problems if record.digest_checker else []
+        intact = not any("block" in p for p in problems)
+        if rid:
+            out[rid] = (record.rec_headers.get_header("WARC-Block-Digest"), intact,
+                        record.rec_headers.get_header(REDACTED_FIELD) is not None)
+
+
+def _same_time(written: str, check: tsa.TokenCheck) -> None:
+    """The time written beside a token is for people; it must still be the token's own."""
+    if not written:
+        return
+    try:
+        same = parse_created(written) == check.time
+    except EvidenceError:
+        same = False
+    if not same:
+        raise TokenInvalid(f"the time written beside it ({written}) is not the token's own")
+
+
+def _stamp(over: str, check: tsa.TokenCheck) -> Stamp:
+    return Stamp(over=over, authority=check.token.authority, time=check.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                 root=check.root, anchored=check.anchored)
+
+
+def _json(data: bytes | None) -> Any:
+    try:
+        return json.loads(data or b"")
+    except ValueError:
+        return None
+
+
+def _b64(value: Any, what: str) -> bytes:
+    import base64
+
+    try:
+        return base64.b64decode(str(value or ""), validate=True)
+    except ValueError:
+        raise EvidenceError(f"{what} is not base64") from None
+
+
+def _pem_chain(value: Any, what: str) -> list[x509.Certificate]:
+    try:
+        chain = x509.load_pem_x509_certificates(str(value or "").encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raise EvidenceError(f"{what} holds no PEM certificate") from None
+    return chain
+
+
+def _chains_to(chain: Sequence[x509.Certificate], roots: Sequence[x509.Certificate]) -> bool:
+    last = chain[-1]
+    if last in roots:
+        return True
+    for root in roots:
+        if root.subject == last.issuer:
+            try:
+                last.verify_directly_issued_by(root)
+                return True
+            except Exception:
+                continue
+    return False
+
+
+def verify_path(path: Path, ca_bundle: Path | None = None) -> WaczVerification:
+    """`archiver verify X.wacz [--ca-bundle PEM]`."""
+    roots = tsa.load_certificates(ca_bundle) if ca_bundle is not None else None
+    return verify_wacz(path, roots=roots)

@@ -1,0 +1,97 @@
+"""Signed and timestamped WACZ bundles for the evidence tests, made from the small export archive.
+
+A domain identity (its own test CA, an ECDSA P-256 leaf naming `archive.example`), the local
+timestamp authority, and helpers to rewrite one file of a bundle (the zip's CRCs recomputed, as
+someone tampering would).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from archiver.evidence import tsa
+from archiver.evidence.seal import EvidenceOptions, Sealer
+from archiver.evidence.sign import DomainIdentity
+from archiver.export import export_bundle
+from tests.export_fixtures import ALICE_KEY, Archive, alice_pages
+from tests.tsa_authority import CA, Authority, make_ca, write_key
+
+DOMAIN = "archive.example"
+
+
+@dataclass
+class Domain:
+    ca: CA
+    cert_pem: Path  # leaf then root
+    key_pem: Path
+
+    def identity(self) -> DomainIdentity:
+        return DomainIdentity.load(self.cert_pem, self.key_pem)
+
+
+def make_domain(folder: Path, name: str = DOMAIN) -> Domain:
+    ca = make_ca(folder / "ca", name="Archiver Test Domain Root")
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = ca.issue(name, key, san=name, days=7)
+    cert_pem = folder / "domain.pem"
+    cert_pem.write_bytes(leaf.public_bytes(Encoding.PEM) + ca.cert.public_bytes(Encoding.PEM))
+    return Domain(ca=ca, cert_pem=cert_pem, key_pem=write_key(key, folder / "domain.key"))
+
+
+def roots_yaml(path: Path, domain_roots: list[x509.Certificate], tsa_roots: list[x509.Certificate]) -> Path:
+    """A trusted-roots file for authsign's Verifier: SHA-256 fingerprints of the last certificate of each chain."""
+    from authsign import crypto
+
+    path.write_text(yaml.safe_dump({"domain_cert_roots": [crypto.get_fingerprint(c) for c in domain_roots],
+                                    "timestamp_cert_roots": [crypto.get_fingerprint(c) for c in tsa_roots]}))
+    return path
+
+
+def export(arc: Archive, out: Path, options: EvidenceOptions) -> tuple[Path, Sealer]:
+    sealer = Sealer(options)
+    export_bundle(arc.root, arc.rows_for(ALICE_KEY, article_ids=(1,)), alice_pages(), out,
+                  extra_files=sealer.files(), seal=sealer)
+    return out, sealer
+
+
+def tsa_roots(authority: Authority) -> list[x509.Certificate]:
+    return tsa.load_certificates(authority.root_pem)
+
+
+def read(wacz: Path, name: str) -> bytes:
+    with zipfile.ZipFile(wacz) as zf:
+        return zf.read(name)
+
+
+def digest_doc(wacz: Path) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(read(wacz, "datapackage-digest.json"))
+    return doc
+
+
+def rewrite(wacz: Path, out: Path, changes: dict[str, bytes | None], add: dict[str, bytes] | None = None) -> Path:
+    """A copy of `wacz` with some files' contents replaced (None: left out) or added; same order and
+    compression, CRCs recomputed."""
+    with zipfile.ZipFile(wacz) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = changes.get(info.filename, src.read(info.filename)) if info.filename in changes else src.read(info.filename)
+            if data is None:
+                continue
+            dst.writestr(info, data)
+        for name, data in (add or {}).items():
+            dst.writestr(name, data)
+    return out
+
+
+def flip(data: bytes, at: int) -> bytes:
+    b = bytearray(data)
+    b[at] ^= 0x01
+    return bytes(b)

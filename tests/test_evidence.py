@@ -1,0 +1,365 @@
+"""Signed and timestamped WACZ: what `export --sign/--timestamp` writes, and `verify X.wacz` on it.
+
+Bundles are made from the small export archive (no browser), timestamped by the local RFC 3161
+authority; domain signatures are judged by authsign's Verifier (what `wacz validate --verify-auth`
+runs) with a test roots file, anonymous ones by `archiver verify` and an independent check of the
+form ReplayWeb.page verifies (P-384 SPKI public key, raw r||s signature over the hash's ASCII).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from archiver.errors import EvidenceError, UsageError
+from archiver.evidence.keys import create_key, key_path, load_key
+from archiver.evidence.seal import EvidenceOptions
+from archiver.evidence.sign import ANONYMOUS_FIELDS, DOMAIN_FIELDS
+from archiver.evidence.verify_wacz import verify_wacz
+from tests.evidence_fixtures import (
+    DOMAIN,
+    digest_doc,
+    export,
+    flip,
+    make_domain,
+    read,
+    rewrite,
+    roots_yaml,
+    tsa_roots,
+)
+from tests.export_fixtures import Archive, build_archive
+from tests.tsa_authority import Authority, make_ca
+
+ROOT = Path(__file__).resolve().parents[1]
+WACZ = ROOT / ".venv" / "bin" / "wacz"
+RESOURCES = ("archive/data.warc.gz", "indexes/index.cdx", "pages/pages.jsonl")
+
+
+@pytest.fixture
+def arc(tmp_path: Path) -> Archive:
+    return build_archive(tmp_path / "archive")
+
+
+def wacz_validate(path: Path) -> None:
+    proc = subprocess.run([str(WACZ), "validate", "-f", str(path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "Validation succeeded" in proc.stdout, proc.stdout + proc.stderr
+
+
+# -- the archive's key ---------------------------------------------------------------------------------
+
+
+def test_key_is_created_private_and_never_replaced(arc: Archive) -> None:
+    key = create_key(arc.root)
+    path = key_path(arc.root)
+    assert key.path == path and path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert isinstance(key.key.curve, ec.SECP384R1)
+    assert load_key(arc.root).public == key.public
+    assert key.public.fingerprint == "sha256:" + hashlib.sha256(base64.b64decode(key.public.spki_b64)).hexdigest()
+    before = path.read_bytes()
+    with pytest.raises(EvidenceError, match="already exists"):
+        create_key(arc.root)
+    assert path.read_bytes() == before
+
+
+def test_missing_or_exposed_key_is_named(arc: Archive) -> None:
+    with pytest.raises(EvidenceError, match="archiver keys create"):
+        load_key(arc.root)
+    create_key(arc.root)
+    key_path(arc.root).chmod(0o644)
+    with pytest.raises(EvidenceError, match="chmod 600"):
+        load_key(arc.root)
+
+
+# -- anonymous signature ---------------------------------------------------------------------------------
+
+
+def test_anonymous_signature_verifies_and_has_the_replay_form(arc: Archive, tmp_path: Path) -> None:
+    key = create_key(arc.root)
+    wacz, _ = export(arc, tmp_path / "a.wacz", EvidenceOptions(key=key))
+    digest = digest_doc(wacz)
+    signed = digest["signedData"]
+    assert set(signed) == set(ANONYMOUS_FIELDS)
+    assert signed["hash"] == digest["hash"] == "sha256:" + hashlib.sha256(read(wacz, "datapackage.json")).hexdigest()
+    assert signed["created"] == json.loads(read(wacz, "datapackage.json"))["created"]
+    # what ReplayWeb.page does with WebCrypto: P-384 SPKI, raw r||s, ECDSA SHA-256 over the hash's ASCII
+    public = serialization.load_der_public_key(base64.b64decode(signed["publicKey"]))
+    assert isinstance(public, ec.EllipticCurvePublicKey) and isinstance(public.curve, ec.SECP384R1)
+    raw = base64.b64decode(signed["signature"])
+    assert len(raw) == 96
+    der = encode_dss_signature(int.from_bytes(raw[:48], "big"), int.from_bytes(raw[48:], "big"))
+    public.verify(der, signed["hash"].encode("ascii"), ec.ECDSA(hashes.SHA256()))
+    with pytest.raises(InvalidSignature):
+        public.verify(der, signed["hash"].replace("a", "b").encode("ascii"), ec.ECDSA(hashes.SHA256()))
+
+    result = verify_wacz(wacz)
+    assert result.ok, result.findings
+    assert result.signature == {"kind": "anonymous", "key": key.public.fingerprint, "created": signed["created"],
+                                "anchored": False}
+    assert f"signed by key {key.public.fingerprint}" in result.sentence()
+    assert "no timestamp" in result.sentence()
+    wacz_validate(wacz)
+
+
+def test_timestamps_of_the_digest_check_against_the_authority_ca(arc: Archive, tmp_path: Path,
+                                                                 tsa_authority: Authority) -> None:
+    key = create_key(arc.root)
+    wacz, sealer = export(arc, tmp_path / "t.wacz", EvidenceOptions(key=key, authorities=[tsa_authority.url]))
+    assert sealer.failures == []
+    (token,) = digest_doc(wacz)["timestamps"]
+    assert token["authority"] == tsa_authority.url and token["certificates"].count("BEGIN CERTIFICATE") == 1
+    anchored = verify_wacz(wacz, roots=tsa_roots(tsa_authority))
+    assert anchored.ok, anchored.findings
+    (stamp,) = anchored.stamps
+    assert stamp.over == "bundle" and stamp.anchored and stamp.time == token["time"]
+    assert f"content unchanged since {token['time'][:16]}Z per TSA CN=Archiver Test TSA (checked against your CA bundle)" \
+        in anchored.sentence()
+    # without the authority's CA the token cannot be checked: said, not passed off as proof
+    alone = verify_wacz(wacz)
+    assert alone.ok and alone.stamps == [] and alone.unchecked == 1
+    assert "1 timestamp(s) not checked" in alone.sentence()
+    wacz_validate(wacz)
+
+
+def test_timestamp_ca_is_carried_in_the_bundle(arc: Archive, tmp_path: Path, tsa_authority: Authority) -> None:
+    wacz, _ = export(arc, tmp_path / "t.wacz", EvidenceOptions(authorities=[tsa_authority.url],
+                                                               tsa_certificates=tsa_roots(tsa_authority)))
+    result = verify_wacz(wacz)
+    assert result.ok and result.signature is None
+    (stamp,) = result.stamps
+    assert not stamp.anchored and stamp.root == "CN=Archiver Test TSA Root"
+    assert "unsigned" in result.sentence() and "carried in the bundle, not checked against a CA you trust" in result.sentence()
+    stranger = make_ca(tmp_path / "stranger", name="Someone Else")
+    refused = verify_wacz(wacz, roots=[stranger.cert])
+    assert [(f.kind, f.path) for f in refused.findings] == [("timestamp", "datapackage-digest.json")]
+    assert "does not chain to the given CA" in refused.findings[0].detail
+
+
+def test_failing_authority_is_named_and_the_bundle_still_written(arc: Archive, tmp_path: Path,
+                                                                 tsa_authority: Authority) -> None:
+    tsa_authority.fail = "http"
+    key = create_key(arc.root)
+    wacz, sealer = export(arc, tmp_path / "f.wacz", EvidenceOptions(key=key, authorities=[tsa_authority.url]))
+    assert len(sealer.failures) == 1 and tsa_authority.url in sealer.failures[0] and "HTTP 503" in sealer.failures[0]
+    assert "timestamps" not in digest_doc(wacz)
+    assert verify_wacz(wacz).ok
+
+
+# -- domain signature ------------------------------------------------------------------------------------
+
+
+def test_domain_signature_passes_authsign_and_archiver_verify(arc: Archive, tmp_path: Path,
+                                                              tsa_authority: Authority) -> None:
+    from authsign.verifier import Verifier
+
+    domain = make_domain(tmp_path / "domain")
+    wacz, sealer = export(arc, tmp_path / "d.wacz", EvidenceOptions(
+        domain=domain.identity(), authorities=[tsa_authority.url], tsa_certificates=tsa_roots(tsa_authority)))
+    assert sealer.failures == []
+    signed = digest_doc(wacz)["signedData"]
+    assert set(signed) <= set(DOMAIN_FIELDS) and signed["domain"] == DOMAIN
+    roots = roots_yaml(tmp_path / "roots.yaml", [domain.ca.cert], [tsa_authority.ca.cert])
+    verified = Verifier(str(roots))(dict(signed))
+    assert verified.observer == DOMAIN
+
+    result = verify_wacz(wacz, roots=[domain.ca.cert, tsa_authority.ca.cert])
+    assert result.ok, result.findings
+    assert result.signature is not None and result.signature["anchored"] and result.signature["domain"] == DOMAIN
+    assert [s.over for s in result.stamps] == ["signature", "bundle"]
+    assert verified.timestamp == result.stamps[0].time
+    assert f"signed by {DOMAIN} (its certificate chaining to your CA bundle)" in result.sentence()
+    unanchored = verify_wacz(wacz)
+    assert unanchored.ok and "not checked against a CA you trust" in unanchored.sentence()
+    wacz_validate(wacz)
+
+
+def test_authsign_refuses_a_domain_signature_from_untrusted_roots(arc: Archive, tmp_path: Path,
+                                                                  tsa_authority: Authority) -> None:
+    from authsign.verifier import Verifier
+
+    domain = make_domain(tmp_path / "domain")
+    wacz, _ = export(arc, tmp_path / "d.wacz", EvidenceOptions(
+        domain=domain.identity(), authorities=[tsa_authority.url], tsa_certificates=tsa_roots(tsa_authority)))
+    signed = digest_doc(wacz)["signedData"]
+    other = make_ca(tmp_path / "other", name="Other Root")
+    for domain_roots, tsa_roots_ in (([other.cert], [tsa_authority.ca.cert]), ([domain.ca.cert], [other.cert])):
+        roots = roots_yaml(tmp_path / "roots.yaml", domain_roots, tsa_roots_)
+        with pytest.raises(AssertionError):
+            Verifier(str(roots))(dict(signed))
+    refused = verify_wacz(wacz, roots=[other.cert, tsa_authority.ca.cert])
+    assert [f.kind for f in refused.findings] == ["signature"]
+    assert "does not chain to the given CA bundle" in refused.findings[0].detail
+
+
+def test_domain_signing_needs_a_timestamp(arc: Archive, tmp_path: Path, tsa_authority: Authority) -> None:
+    domain = make_domain(tmp_path / "domain")
+    with pytest.raises(EvidenceError, match="needs a timestamp authority"):
+        export(arc, tmp_path / "d.wacz", EvidenceOptions(domain=domain.identity()))
+    tsa_authority.fail = "down"
+    with pytest.raises(EvidenceError, match="no timestamp for the domain signature"):
+        export(arc, tmp_path / "d.wacz", EvidenceOptions(domain=domain.identity(), authorities=[tsa_authority.url]))
+    assert not (tmp_path / "d.wacz").exists()
+
+
+def test_domain_key_must_match_its_certificate(tmp_path: Path) -> None:
+    from archiver.evidence.sign import DomainIdentity
+    from tests.tsa_authority import write_key
+
+    domain = make_domain(tmp_path / "domain")
+    other = write_key(ec.generate_private_key(ec.SECP256R1()), tmp_path / "other.key")
+    with pytest.raises(EvidenceError, match="is not the certificate of"):
+        DomainIdentity.load(domain.cert_pem, other)
+    rsa_like = write_key(ec.generate_private_key(ec.SECP384R1()), tmp_path / "p384.key")
+    with pytest.raises(EvidenceError, match="not an ECDSA P-256 key"):
+        DomainIdentity.load(domain.cert_pem, rsa_like)
+    with pytest.raises(UsageError, match="cannot read CA certificates"):
+        DomainIdentity.load(tmp_path / "missing.pem", domain.key_pem)
+
+
+# -- tampering: each change is named -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def sealed(arc: Archive, tmp_path: Path, tsa_authority: Authority) -> tuple[Path, list]:  # type: ignore[type-arg]
+    domain = make_domain(tmp_path / "domain")
+    wacz, _ = export(arc, tmp_path / "d.wacz", EvidenceOptions(
+        domain=domain.identity(), authorities=[tsa_authority.url], tsa_certificates=tsa_roots(tsa_authority)))
+    roots = [domain.ca.cert, tsa_authority.ca.cert]
+    assert verify_wacz(wacz, roots=roots).ok
+    return wacz, roots
+
+
+def _kinds(wacz: Path, roots: list) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    result = verify_wacz(wacz, roots=roots)
+    assert not result.ok and "does NOT verify" in result.sentence()
+    return [(f.kind, f.path) for f in result.findings]
+
+
+@pytest.mark.parametrize("name", RESOURCES)
+def test_a_flipped_byte_in_any_file_is_named(sealed: tuple[Path, list], tmp_path: Path, name: str) -> None:  # type: ignore[type-arg]
+    wacz, roots = sealed
+    data = read(wacz, name)
+    for at in (0, len(data) // 2, len(data) - 1):
+        bad = rewrite(wacz, tmp_path / "bad.wacz", {name: flip(data, at)})
+        assert _kinds(bad, roots) == [("hash", name)]
+
+
+def test_a_changed_datapackage_is_named(sealed: tuple[Path, list], tmp_path: Path) -> None:  # type: ignore[type-arg]
+    wacz, roots = sealed
+    package = read(wacz, "datapackage.json")
+    # a resource's hash changed to hide a changed file: the digest no longer matches
+    text = package.decode()
+    at = text.index('"sha256:') + 10
+    bad = rewrite(wacz, tmp_path / "bad.wacz", {"datapackage.json": flip(package, at)})
+    kinds = _kinds(bad, roots)
+    assert kinds[0] == ("digest", "datapackage.json") and ("hash", "archive/data.warc.gz") in kinds
+    # and the token over datapackage.json stamps other content
+    result = verify_wacz(bad, roots=roots)
+    assert any(f.kind == "timestamp" and "stamps other content" in f.detail for f in result.findings)
+
+
+def test_a_rehashed_digest_breaks_the_signature(sealed: tuple[Path, list], tmp_path: Path) -> None:  # type: ignore[type-arg]
+    wacz, roots = sealed
+    package = flip(read(wacz, "datapackage.json"), 5)
+    doc = digest_doc(wacz)
+    doc["hash"] = "sha256:" + hashlib.sha256(package).hexdigest()  # the digest recomputed after a change
+    bad = rewrite(wacz, tmp_path / "bad.wacz", {"datapackage.json": package,
+                                                "datapackage-digest.json": json.dumps(doc).encode()})
+    result = verify_wacz(bad, roots=roots)
+    assert ("signature", "datapackage-digest.json") in [(f.kind, f.path) for f in result.findings]
+    assert any("signature is over other content" in f.detail for f in result.findings)
+    signed_too = dict(doc, signedData=dict(doc["signedData"], hash=doc["hash"]))
+    bad = rewrite(wacz, tmp_path / "bad2.wacz", {"datapackage.json": package,
+                                                 "datapackage-digest.json": json.dumps(signed_too).encode()})
+    result = verify_wacz(bad, roots=roots)
+    assert any(f.kind == "signature" and "does not match the domain certificate" in f.detail for f in result.findings)
+
+
+@pytest.mark.parametrize("field", ["signature", "timeSignature"])
+def test_a_flipped_byte_in_the_signature_is_named(sealed: tuple[Path, list], tmp_path: Path, field: str) -> None:  # type: ignore[type-arg]
+    wacz, roots = sealed
+    doc = digest_doc(wacz)
+    raw = base64.b64decode(doc["signedData"][field])
+    doc["signedData"][field] = base64.b64encode(flip(raw, len(raw) - 5)).decode()
+    bad = rewrite(wacz, tmp_path / "bad.wacz", {"datapackage-digest.json": json.dumps(doc).encode()})
+    kind = "signature" if field == "signature" else "timestamp"
+    findings = verify_wacz(bad, roots=roots).findings
+    assert [(f.kind, f.path) for f in findings] == [(kind, "datapackage-digest.json")]
+
+
+def test_anonymous_signature_flipped_is_named(arc: Archive, tmp_path: Path) -> None:
+    wacz, _ = export(arc, tmp_path / "a.wacz", EvidenceOptions(key=create_key(arc.root)))
+    doc = digest_doc(wacz)
+    raw = base64.b64decode(doc["signedData"]["signature"])
+    for at in (0, 47, 48, 95):
+        doc2 = json.loads(json.dumps(doc))
+        doc2["signedData"]["signature"] = base64.b64encode(flip(raw, at)).decode()
+        bad = rewrite(wacz, tmp_path / "bad.wacz", {"datapackage-digest.json": json.dumps(doc2).encode()})
+        (finding,) = verify_wacz(bad).findings
+        assert finding.kind == "signature" and "does not match the public key" in finding.detail
+    # another key's signature over the same digest: the public key must be swapped too, and it then
+    # names another signer, which the reader compares with the fingerprint published
+    other = make_ca(tmp_path / "x")  # noqa: F841 (a second archive's key below)
+    second = build_archive(tmp_path / "second")
+    key2 = create_key(second.root)
+    doc["signedData"]["signature"] = key2.sign(doc["hash"])
+    bad = rewrite(wacz, tmp_path / "bad.wacz", {"datapackage-digest.json": json.dumps(doc).encode()})
+    assert verify_wacz(bad).findings[0].detail.startswith("the signature does not match the public key")
+
+
+def test_swapped_timestamps_are_named(arc: Archive, tmp_path: Path, tsa_authority: Authority) -> None:
+    key = create_key(arc.root)
+    options = EvidenceOptions(key=key, authorities=[tsa_authority.url])
+    first, _ = export(arc, tmp_path / "1.wacz", options)
+    second, _ = export(arc, tmp_path / "2.wacz", options)
+    assert digest_doc(first)["hash"] != digest_doc(second)["hash"]  # `created` differs, or the zip times
+    doc = digest_doc(first)
+    doc["timestamps"] = digest_doc(second)["timestamps"]
+    bad = rewrite(first, tmp_path / "bad.wacz", {"datapackage-digest.json": json.dumps(doc).encode()})
+    (finding,) = verify_wacz(bad, roots=tsa_roots(tsa_authority)).findings
+    assert finding.kind == "timestamp" and "stamps other content" in finding.detail
+    # the time written beside a token is the token's own
+    doc = digest_doc(first)
+    doc["timestamps"][0]["time"] = "2020-01-01T00:00:00Z"
+    bad = rewrite(first, tmp_path / "bad.wacz", {"datapackage-digest.json": json.dumps(doc).encode()})
+    (finding,) = verify_wacz(bad, roots=tsa_roots(tsa_authority)).findings
+    assert "is not the token's own" in finding.detail
+
+
+def test_swapped_time_signature_is_named(arc: Archive, tmp_path: Path, tsa_authority: Authority) -> None:
+    domain = make_domain(tmp_path / "domain")
+    options = EvidenceOptions(domain=domain.identity(), authorities=[tsa_authority.url],
+                              tsa_certificates=tsa_roots(tsa_authority))
+    first, _ = export(arc, tmp_path / "1.wacz", options)
+    second, _ = export(arc, tmp_path / "2.wacz", options)
+    doc = digest_doc(first)
+    doc["signedData"]["timeSignature"] = digest_doc(second)["signedData"]["timeSignature"]
+    bad = rewrite(first, tmp_path / "bad.wacz", {"datapackage-digest.json": json.dumps(doc).encode()})
+    (finding,) = verify_wacz(bad, roots=[domain.ca.cert, tsa_authority.ca.cert]).findings
+    assert finding.kind == "timestamp" and "stamps other content" in finding.detail
+
+
+def test_added_and_removed_files_are_named(sealed: tuple[Path, list], tmp_path: Path) -> None:  # type: ignore[type-arg]
+    wacz, roots = sealed
+    bad = rewrite(wacz, tmp_path / "bad.wacz", {}, add={"archive/extra.warc.gz": b"not vouched for"})
+    assert _kinds(bad, roots) == [("unlisted", "archive/extra.warc.gz")]
+    bad = rewrite(wacz, tmp_path / "bad2.wacz", {"pages/pages.jsonl": None})
+    assert _kinds(bad, roots) == [("missing", "pages/pages.jsonl")]
+
+
+def test_not_a_wacz_is_a_usage_error(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.wacz"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(UsageError, match="not a readable WACZ"):
+        verify_wacz(junk)
+    with pytest.raises(UsageError, match="does not exist"):
+        verify_wacz(tmp_path / "missing.wacz")
