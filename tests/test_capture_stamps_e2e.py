@@ -155,3 +155,46 @@ def test_worker_processes_timestamp_their_captures_into_postgresql(world: Any, p
     for stamp in stamps:
         assert stamp.token and stamp.error is None and (stamp.post_key or stamp.article_url)
         tsa.check_token(base64.b64decode(stamp.token), message=stamp.manifest.encode(), roots=roots)
+
+
+def test_a_wacz_export_carries_the_capture_tokens_and_verify_checks_them(world: Any, stamped: Any) -> None:
+    import zipfile
+
+    web, authority, tmp = world
+    done, archive, _ = stamped
+    assert done.returncode == 0, done.stderr
+    out = tmp / "stamped.wacz"
+    exported = cli(web, "export", "-o", str(out), archive=archive)
+    assert exported.returncode == 0, exported.stderr
+    with zipfile.ZipFile(out) as zf:
+        sidecar = json.loads(zf.read("evidence/timestamps.json"))
+        package = json.loads(zf.read("datapackage.json"))
+    assert "evidence/timestamps.json" in {r["path"] for r in package["resources"]}
+    exported_captures = {c["capture"] for c in sidecar["captures"]}
+    stamps = {s["capture_id"]: s for s in _rows(archive, "SELECT * FROM capture_stamps")}
+    assert exported_captures and exported_captures <= set(stamps)
+    for entry in sidecar["captures"]:
+        stamp = stamps[entry["capture"]]
+        assert (entry["manifest"], entry["digest"]) == (stamp["manifest"], stamp["digest"])
+        assert [t["token"] for t in entry["tokens"]] == [stamp["token"]]
+
+    checked = cli(web, "verify", str(out), "--ca-bundle", str(authority.root_pem), "--format", "json")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    report = json.loads(checked.stdout)
+    assert report["verified"] and report["captures"] == len(exported_captures)
+    assert f"{len(exported_captures)} capture(s) timestamped when made" in report["proven"]
+
+    # One capture's token swapped for another capture's: named, and the bundle no longer verifies.
+    swapped = tmp / "swapped.wacz"
+    first, second = sidecar["captures"][0], sidecar["captures"][1]
+    first["tokens"], second["tokens"] = second["tokens"], first["tokens"]
+    with zipfile.ZipFile(out) as src, zipfile.ZipFile(swapped, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "evidence/timestamps.json":
+                data = json.dumps(sidecar).encode()
+            dst.writestr(item, data)
+    bad = cli(web, "verify", str(swapped), "--ca-bundle", str(authority.root_pem), "--format", "json")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    problems = json.loads(bad.stdout)["problems"]
+    assert any(f"capture {first['capture']}" in json.dumps(p) and "other content" in json.dumps(p) for p in problems), problems
