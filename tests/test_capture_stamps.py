@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -123,3 +124,38 @@ def test_a_version_5_index_gains_the_stamps_table(request: pytest.FixtureRequest
         versions = index.db.execute("SELECT version FROM archiver_schema ORDER BY version").fetchall()  # type: ignore[attr-defined]
         assert [row[0] for row in versions] == [5, 6]
         assert index.capture_stamps([1]) == []
+
+
+def test_the_stamper_keeps_each_answer_and_names_each_failure(tmp_path: Path, tsa_authority: Any) -> None:
+    import base64
+
+    from archiver.evidence import tsa
+    from archiver.evidence.stamps import Authorities, Stamper
+
+    batch, _warc = _written(tmp_path)
+    with open_index(tmp_path / "archive") as index:
+        article = index.upsert_article("https://news.example/a")
+        captures = [index.add_capture(Capture(source="live", url="https://news.example/a", status="ok",
+                                              article_id=article)) for _ in range(6)]
+        stamper = Stamper(Authorities((tsa_authority.url,), timeout=30))
+        assert stamper.stamp(index, captures[0], batch.records) == []
+        reasons = {}
+        for capture, fail in zip(captures[1:4], ("http", "garbage", "other"), strict=True):
+            tsa_authority.fail = fail
+            [reasons[fail]] = stamper.stamp(index, capture, batch.records)
+        asked = tsa_authority.queries
+        # Three failures in a row: the authority is not asked again in this run, and each capture says so.
+        tsa_authority.fail = None
+        [later] = stamper.stamp(index, captures[4], batch.records)
+        assert tsa_authority.queries == asked and "not asked" in later and tsa_authority.url in later
+        stamps = {s.capture_id: s for s in index.capture_stamps(captures)}
+        # A stamper of a new run asks again.
+        assert Stamper(Authorities((tsa_authority.url,), timeout=30)).stamp(index, captures[5], batch.records) == []
+    assert "HTTP 503" in reasons["http"] and "not an RFC 3161 reply" in reasons["garbage"]
+    assert "another request" in reasons["other"]
+    assert all(f"capture {c} " in reasons[f] for c, f in zip(captures[1:4], ("http", "garbage", "other"), strict=True))
+    good = stamps[captures[0]]
+    assert good.token and good.error is None and good.manifest == manifest_of(batch.records)
+    tsa.check_token(base64.b64decode(good.token), message=good.manifest.encode(),
+                    roots=tsa.load_certificates(tsa_authority.root_pem))
+    assert all(stamps[c].token is None and stamps[c].error for c in captures[1:5])

@@ -108,6 +108,7 @@ def test_a_failing_authority_keeps_the_captures_and_names_each_one(world: Any) -
     web, authority, tmp = world
     archive = tmp / "down"
     authority.fail = "down"
+    asked = authority.queries
     try:
         done = cli(web, "archive", site.ARTICLE_REVIEW.url, "--timestamp", authority.url, "--format", "json",
                    archive=archive)
@@ -119,6 +120,9 @@ def test_a_failing_authority_keeps_the_captures_and_names_each_one(world: Any) -
     stamps = _rows(archive, "SELECT capture_id, token, error FROM capture_stamps ORDER BY capture_id")
     assert captures and [s["capture_id"] for s in stamps] == [c["id"] for c in _rows(archive, "SELECT id FROM captures ORDER BY id")]
     assert all(s["token"] is None and s["error"] for s in stamps)
+    # Three failures in a row, and the authority is not asked again in the run (no timeout per capture).
+    assert len(stamps) > 3 and authority.queries - asked == 3
+    assert sum("not asked" in (s["error"] or "") for s in stamps) == len(stamps) - 3
     named = [f for f in summary["failures"] if "not timestamped" in f]
     assert len(named) == len(stamps), summary["failures"]
     # Each capture is named once, on stderr too, with the authority; the posts themselves were captured.

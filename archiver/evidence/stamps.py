@@ -13,8 +13,8 @@ their headers alone, check each block digest against the bytes, and check the to
 
 An authority that fails never fails the capture: the capture is kept, the failure is kept in the
 index with the stamp's manifest, and the run names it (exit 1). After `GIVE_UP_AFTER` failures in a
-row an authority is not asked again in this process: each capture after that is named as not
-timestamped instead of waiting for it.
+row (requests still in flight counting once one failed) an authority is not asked again in this
+process: each capture after that is named as not timestamped instead of waiting for it.
 """
 
 from __future__ import annotations
@@ -141,6 +141,7 @@ class Stamper:
         self.request = request or default_request
         self._lock = threading.Lock()
         self._failures: dict[str, int] = {}  # authority: failures in a row
+        self._pending: dict[str, int] = {}  # authority: requests in flight (pages captured at once)
         self._last_error: dict[str, str] = {}
 
     def stamp(self, index: ArchiveIndex, capture_id: int, records: Sequence[RecordLocation]) -> list[str]:
@@ -162,18 +163,25 @@ class Stamper:
     def _ask(self, url: str, message: bytes) -> tuple[str | None, str | None, str | None]:
         """(token as base64, its time, None) or (None, None, why there is none)."""
         with self._lock:
-            if self._failures.get(url, 0) >= GIVE_UP_AFTER:
-                return None, None, (f"not asked: the authority failed {GIVE_UP_AFTER} times in a row in this "
-                                    f"run (last: {self._last_error[url]})")
+            failed, pending = self._failures.get(url, 0), self._pending.get(url, 0)
+            # Once it failed, the requests still in flight count too: captures made at once never
+            # send more than GIVE_UP_AFTER requests to an authority that stopped answering.
+            if failed and failed + pending >= GIVE_UP_AFTER:
+                last = self._last_error.get(url) or "a request still waiting"
+                return None, None, (f"not asked: the authority failed {failed} time(s) in a row in this run "
+                                    f"(last: {last})")
+            self._pending[url] = pending + 1
         try:
             answer = self.request(url, message, self.authorities.timeout)
         except Exception as exc:  # an authority's failure, whatever it is, never fails the capture
             error = str(exc) or type(exc).__name__
             with self._lock:
+                self._pending[url] -= 1
                 self._failures[url] = self._failures.get(url, 0) + 1
                 self._last_error[url] = error
             return None, None, error
         with self._lock:
+            self._pending[url] -= 1
             self._failures[url] = 0
         return base64.b64encode(answer.der).decode("ascii"), format_utc(answer.time), None
 
