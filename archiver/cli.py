@@ -325,10 +325,6 @@ def run(
     if broker is not None:  # before anything starts: a cluster's index is PostgreSQL
         from .cluster import require_shared_index
 
-        if timestamps:
-            _fail("--timestamp is not available with --broker yet: the cluster's workers do not timestamp "
-                  "their captures; run without --broker to timestamp them", EXIT_USAGE)
-
         _call(lambda: require_shared_index(index_url))
     net = _net(map_host, ca_bundle, proxy, allow_private)
     limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)

@@ -202,3 +202,48 @@ def test_a_wacz_export_carries_the_capture_tokens_and_verify_checks_them(world: 
     assert bad.returncode == 1, bad.stdout + bad.stderr
     problems = json.loads(bad.stdout)["problems"]
     assert any(f"capture {first['capture']}" in json.dumps(p) and "other content" in json.dumps(p) for p in problems), problems
+
+
+@pytest.mark.cluster
+def test_a_cluster_worker_timestamps_its_captures(world: Any, redis_server: Any, postgres_url: str) -> None:
+    import subprocess
+
+    from archiver.index import open_index
+    from tests.cluster import Workers, run_argv
+    from tests.e2e import ROOT
+
+    web, authority, tmp = world
+    seeds = tmp / "cluster-seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text(site.ARTICLE_REVIEW.url + "\n")
+    archive = tmp / "cluster"
+    # The scheduler is given no authority: timestamping is the workers' own setting.
+    with Workers(web, redis_server.url, archive, 1, "--timestamp", authority.url, index=postgres_url) as workers:
+        workers.wait_ready()
+        r = subprocess.run(run_argv(web, redis_server.url, postgres_url, seeds, archive), cwd=ROOT,
+                           capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr + workers.output()
+        assert not json.loads(r.stdout)["failures"]
+        # The authority stops answering: the next run's captures are kept, and the scheduler names them.
+        later = tmp / "cluster-later"
+        later.mkdir()
+        (later / "news.urls").write_text(site.ARTICLE_FLOOD.url + "\n")
+        authority.fail = "http"
+        try:
+            again = subprocess.run(run_argv(web, redis_server.url, postgres_url, later, archive), cwd=ROOT,
+                                   capture_output=True, text=True, timeout=600)
+        finally:
+            authority.fail = None
+    with open_index(archive, url=postgres_url, create=False) as index:
+        ids = [row[0] for row in index.db.execute("SELECT id FROM captures ORDER BY id").fetchall()]  # type: ignore[attr-defined]
+        stamps = index.capture_stamps(ids)
+    good = [s for s in stamps if s.token]
+    assert len(good) >= 2
+    roots = x509_roots(authority)
+    for stamp in good:
+        tsa.check_token(base64.b64decode(stamp.token or ""), message=stamp.manifest.encode(), roots=roots)
+    failed = [s for s in stamps if not s.token]
+    named = [f for f in json.loads(again.stdout)["failures"] if "not timestamped" in f]
+    assert failed and len(named) == len(failed), (again.stderr, named)
+    assert all("HTTP 503" in f or "not asked" in f for f in named)
+    assert again.returncode == 1

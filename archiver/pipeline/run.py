@@ -87,7 +87,8 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
     over that many worker processes, one page at a time each; otherwise in this process with up to
     `pages_in_flight` pages captured at once in its one browser (None: the default, `PAGES_IN_FLIGHT`).
     `timestamps`: the authorities that timestamp each capture as it is committed; a capture one of
-    them did not timestamp is kept, and named among the summary's failures."""
+    them did not timestamp is kept, and named among the summary's failures. Over a cluster, each
+    worker timestamps with the authorities it was started with (`archiver worker --timestamp`)."""
     from ..runs import recorded_run
     from ..times import utc_now
 
@@ -96,10 +97,6 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
     if broker is not None:
         from ..cluster import require_shared_index
         from ..cluster.storage import recover_local_runs
-
-        if timestamps:
-            raise UsageError("--timestamp is not available with --broker yet: the cluster's workers do not "
-                             "timestamp their captures; run without --broker to timestamp them")
 
         require_shared_index(index_url)
         recover_local_runs(archive_dir)  # a cluster worker's file is its own host's to finish
@@ -139,7 +136,7 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
         record.summary = summary = ArchiveSummary(started_at=iso_seconds(), failures=list(problems))
         since = utc_now()
         run_phases(executor, index, list(expand(list(specs))), summary, plan)
-        if timestamps:
+        if timestamps or broker is not None:  # a cluster's workers timestamp with their own --timestamp
             from ..evidence.stamps import unstamped_failures
 
             summary.failures.extend(unstamped_failures(index, since))
