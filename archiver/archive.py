@@ -14,23 +14,26 @@ from .pipeline.summary import ArchiveSummary, ArticleOutcome
 from .sources import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:
+    from .evidence.stamps import Authorities
     from .net import NetOptions
 
 
 def archive(specs: list[str], archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
             recapture: bool = False, max_bytes: int = DEFAULT_MAX_BYTES,
             progress: Callable[[str], None] | None = None, limits: Limits | None = None,
-            pages_in_flight: int | None = None, index_url: str | None = None) -> ArchiveSummary:
+            pages_in_flight: int | None = None, index_url: str | None = None,
+            timestamps: Authorities | None = None) -> ArchiveSummary:
     """Archive every source under the run lock, as a row of the index's `runs` (`''` or a
     malformed URL: a usage error, at once); `max_bytes` is also the cap of every body;
     `pages_in_flight` pages are captured at once (None: the default); `index_url` names the index
-    (None: the archive's own SQLite file)."""
+    (None: the archive's own SQLite file); `timestamps` the authorities that timestamp each capture."""
     from .pipeline.run import archive_sources
     from .sources import check_specs
 
     check_specs(specs)
     return archive_sources(specs, archive_dir, net, timeout=timeout, recapture=recapture, max_bytes=max_bytes,
-                           progress=progress, limits=limits, pages_in_flight=pages_in_flight, index_url=index_url)
+                           progress=progress, limits=limits, pages_in_flight=pages_in_flight, index_url=index_url,
+                           timestamps=timestamps)
 
 
 __all__ = ["ArchiveSummary", "ArticleOutcome", "archive"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from .export import ExportSummary
     from .index.filters import Filters
     from .index.protocol import IndexQueries
-    from .index.rows import PostRow
+    from .index.rows import PostRow, RecordRow
     from .verify import Problem
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,8 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
         raise ExportError("nothing matched the filters; try `archiver lookup` with the same filters first")
     records = index.records_for([p.key for p in posts])
     title = selection_title(filters, len(posts))
+    if bundle_format(out) == "wacz":
+        evidence = _with_capture_stamps(index, records, evidence)
     sealer = None
     if evidence:
         from .evidence.seal import Sealer
@@ -111,6 +114,22 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
     if sealer is not None:
         summary.left_out.extend(sealer.failures)
     return summary
+
+
+def _with_capture_stamps(index: IndexQueries, records: Sequence[RecordRow],
+                         evidence: EvidenceOptions | None) -> EvidenceOptions | None:
+    """`evidence` with the RFC 3161 tokens of the exported captures (taken at capture time), which
+    travel with every WACZ export, signed or not."""
+    captures = sorted({r.capture_id for r in records if r.capture_id is not None})
+    stamps = index.capture_stamps(captures) if captures else []
+    if not any(s.token for s in stamps):
+        return evidence
+    from .evidence.seal import EvidenceOptions
+    from .evidence.sidecar import captures_from_stamps
+
+    evidence = evidence or EvidenceOptions()
+    evidence.captures = captures_from_stamps(stamps)
+    return evidence
 
 
 def verify_selection(index: IndexQueries, archive_dir: Path) -> tuple[list[Problem], str]:

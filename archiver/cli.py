@@ -33,6 +33,7 @@ from .cli_options import (
     CaBundleOpt,
     CaptureDeadlineOpt,
     CapturedSinceOpt,
+    CaptureTimestampOpt,
     DateOpt,
     FetchDeadlineOpt,
     HandleOpt,
@@ -268,6 +269,7 @@ def archive(
     max_capture_bytes: MaxCaptureBytesOpt = DEFAULT_MAX_CAPTURE_BYTES,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
     pages_in_flight: PagesInFlightOpt = None,
+    timestamp: CaptureTimestampOpt = None,
 ) -> None:
     """Capture articles and every post they embed or link, with Chromium, into WARC + screenshots + index.
 
@@ -276,16 +278,19 @@ def archive(
         archiver archive https://news.example/story.html --archive-dir archives
     """
     from .archive import archive as run_archive
+    from .evidence.stamps import Authorities
     from .sources import expand
 
     index_url = _index_url(index)
+    timestamps = _call(lambda: Authorities.of(timestamp))
     net = _net(map_host, ca_bundle, proxy, allow_private, trusted=sources)
     limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
     STOP.install()  # a signal: finish the capture at hand, then stop with a summary
     with _progress(total=len(list(expand(sources)))) as progress:
         summary = _call(lambda: run_archive(sources, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress,
-                                            limits=limits, pages_in_flight=pages_in_flight, index_url=index_url))
+                                            limits=limits, pages_in_flight=pages_in_flight, index_url=index_url,
+                                            timestamps=timestamps))
     raise typer.Exit(_print_summary(summary, format))
 
 
@@ -310,6 +315,7 @@ def run(
     pages_in_flight: PagesInFlightOpt = None,
     broker: Annotated[str | None, typer.Option("--broker", envvar="ARCHIVER_BROKER", metavar="URL", help="Hand the captures to the workers of a cluster (`archiver worker`) behind this Redis broker, e.g. redis://HOST:6379/0; this process keeps the run's row and summary. Env: ARCHIVER_BROKER.")] = None,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="With --broker: send the run's tasks, print its run id and exit; `archiver runs status RUN_ID` reports on it later.")] = False,
+    timestamp: CaptureTimestampOpt = None,
 ) -> None:
     """A scheduled pass: archive new articles from the seeds, re-check held posts, record what changed.
 
@@ -317,10 +323,12 @@ def run(
 
         archiver run --seeds seeds --archive-dir archives --recheck-after 12h
     """
+    from .evidence.stamps import Authorities
     from .runs import run as run_job
     from .seeds import parse_duration, read_seeds
 
     index_url = _index_url(index)
+    timestamps = _call(lambda: Authorities.of(timestamp))
     if broker is not None:  # before anything starts: a cluster's index is PostgreSQL
         from .cluster import require_shared_index
 
@@ -341,7 +349,7 @@ def run(
         summary = _call(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
                                         timeout=timeout, concurrency=concurrency, progress=progress,
                                         limits=limits, pages_in_flight=pages_in_flight, index_url=index_url,
-                                        broker=broker))
+                                        broker=broker, timestamps=timestamps))
     raise typer.Exit(_print_summary(summary, format))
 
 

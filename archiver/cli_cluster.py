@@ -23,6 +23,7 @@ from .cli_options import (
     ArchiveDirOpt,
     CaBundleOpt,
     CaptureDeadlineOpt,
+    CaptureTimestampOpt,
     FetchDeadlineOpt,
     IndexOpt,
     MapHostOpt,
@@ -118,6 +119,7 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
                  "--capture-deadline.")] = 3600.0,
         check: Annotated[bool, typer.Option("--check", help="Check that the broker, the index and Chromium answer, print one line each, and exit (0: all answer, 1: not all).")] = False,
         log_format: Annotated[LogFormat, typer.Option("--log-format", help="text, or json: one JSON object a line on stderr, with one line per task handled (its id, outcome, seconds).")] = LogFormat.text,
+        timestamp: CaptureTimestampOpt = None,
     ) -> None:
         """Take capture tasks from the cluster's queue until stopped (SIGTERM: finish the tasks in hand).
 
@@ -134,6 +136,7 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         from .cluster import require_shared_index
         from .cluster.worker import WorkerSettings, run_worker
         from .errors import UsageError
+        from .evidence.stamps import Authorities
 
         index_url = cli._index_url(index)
         cli._call(lambda: require_shared_index(index_url))
@@ -149,7 +152,8 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
             broker=broker, archive_dir=cli._archive_dir(archive_dir),
             net=cli._net(map_host, ca_bundle, proxy, allow_private), timeout=timeout,
             limits=cli._limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes),
-            index_url=index_url, concurrency=concurrency, visibility_timeout=visibility_timeout)
+            index_url=index_url, concurrency=concurrency, visibility_timeout=visibility_timeout,
+            timestamps=cli._call(lambda: Authorities.of(timestamp)))
         if check:
             from .cluster.ops import check as check_parts
             from .output import one_line

@@ -113,3 +113,10 @@ class ReportFormat(str, Enum):
 
     html = "html"
     json = "json"
+
+
+# The authorities that timestamp each capture's records as it is committed (archive, run).
+CaptureTimestampOpt = Annotated[list[str] | None, typer.Option(
+    "--timestamp", envvar="ARCHIVER_TSA", metavar="URL", show_default=False,
+    help="Timestamp each capture's records with this RFC 3161 authority (repeatable; env ARCHIVER_TSA, URLs "
+         "separated by spaces). A capture it does not timestamp is kept, and named in the summary (exit 1).")]

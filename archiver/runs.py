@@ -28,6 +28,7 @@ from .seeds import read_seeds
 from .times import iso_seconds
 
 if TYPE_CHECKING:
+    from .evidence.stamps import Authorities
     from .index.protocol import ArchiveIndex
     from .net import NetOptions
 
@@ -38,11 +39,11 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
         wait: bool = False, timeout: float = 30.0, concurrency: int = 1,
         progress: Callable[[str], None] | None = None, limits: Limits | None = None,
         pages_in_flight: int | None = None, index_url: str | None = None,
-        broker: str | None = None) -> ArchiveSummary:
+        broker: str | None = None, timestamps: Authorities | None = None) -> ArchiveSummary:
     """Archive what the seeds list, then re-check held posts whose last check is older than recheck_after;
     `pages_in_flight` pages at once in this process (None: the default), or over the cluster
     behind `broker`. `index_url` names the index (None: the archive's own SQLite file; a cluster
-    needs a PostgreSQL one)."""
+    needs a PostgreSQL one); `timestamps` the authorities that timestamp each capture."""
     seed_list = read_seeds(seeds)
     # The operator's own URL lists are trusted as given; links read from feeds are content.
     net = net.trusting(seed_list.trusted)
@@ -60,7 +61,7 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
         return execute("run", seed_list.sources, archive_dir, net, plan=Plan(recheck_after=recheck_after),
                        problems=seed_list.problems, workers=concurrency, timeout=timeout, limits=limits,
                        progress=progress, pages_in_flight=pages_in_flight, index_url=index_url,
-                       broker=broker)
+                       broker=broker, timestamps=timestamps)
 
 
 @contextmanager

@@ -15,7 +15,8 @@ from archiver.cli import app
 from archiver.errors import IndexError_, UsageError
 from archiver.index import open_index
 from archiver.index.filters import Filters
-from archiver.index.rows import Capture
+from archiver.index.rows import Capture, CaptureStamp
+from archiver.index.sqlite.schema import SCHEMA_VERSION
 from archiver.index.transfer import TABLES, Location, copy_index, count_rows, locate
 from archiver.models import Post
 from archiver.warcstore import RecordInfo
@@ -54,6 +55,9 @@ def populate(index: Any) -> None:
                                            date="2024-03-05T10:00:00Z", filename="a-00000.warc.gz", offset=0,
                                            length=100, status=200, mime="text/html", payload_digest="sha1:A",
                                            extra={"WARC-Refers-To": "<urn:uuid:0>"})])
+    index.add_stamp(CaptureStamp(capture_id=capture, digest="sha256:" + "11" * 32, manifest="m\n",
+                                 tsa="http://127.0.0.1:1/tsa", token="AAEC", stamped_at="2024-03-05T10:00:01Z",
+                                 requested_at="2024-03-05T10:00:00Z"))
     index.add_capture(Capture(source="live", url="https://news.example/a", status="ok", article_id=a))
     index.add_media(key, "https://pbs.twimg.com/m.jpg", "media/ab.jpg", "ab" * 32, "image/jpeg")
     index.finish_run(run, {"captured": 1}, "done")
@@ -162,7 +166,7 @@ def test_cli_copy_and_migrate(request: pytest.FixtureRequest, tmp_path: Path) ->
 
     migrated = runner.invoke(app, ["index", "migrate", "--index", url])
     assert migrated.exit_code == 0, migrated.output
-    assert "schema version 5" in migrated.stderr and "s3cret" not in migrated.stderr
+    assert f"schema version {SCHEMA_VERSION}" in migrated.stderr and "s3cret" not in migrated.stderr
 
     done = runner.invoke(app, ["index", "copy", "--from", str(tmp_path / "one"), "--to", url])
     assert done.exit_code == 0, done.output
@@ -181,4 +185,4 @@ def test_cli_copy_and_migrate(request: pytest.FixtureRequest, tmp_path: Path) ->
     both = runner.invoke(app, ["index", "migrate", "--index", url, "-d", str(tmp_path)])
     assert both.exit_code == 2
     local = runner.invoke(app, ["index", "migrate", "-d", str(tmp_path / "new")])
-    assert local.exit_code == 0 and f"{tmp_path / 'new' / 'archive.db'} at schema version 5" in local.stderr
+    assert local.exit_code == 0 and f"{tmp_path / 'new' / 'archive.db'} at schema version {SCHEMA_VERSION}" in local.stderr

@@ -100,8 +100,9 @@ def test_exchange_pair_h2_decoded(tmp_path: Path) -> None:
         record_id=resp.rec_headers.get_header("WARC-Record-ID"), warc_type="response",
         target_uri="https://twitter.com/a?b=1", date="2024-03-04T12:30:15.123456Z", filename=path.name,
         offset=resp_info.offset, length=resp_info.length, status=200, mime="text/html",
-        payload_digest=payload_digest(exchange().body),
+        payload_digest=payload_digest(exchange().body), block_digest=resp.rec_headers.get_header("WARC-Block-Digest"),
     )
+    assert resp_info.block_digest and resp_info.block_digest.startswith("sha1:")
     assert req_info.warc_type == "request" and req_info.offset == resp_info.offset + resp_info.length
     out = warcio_check(path)
     assert out.count("digest pass") == 3

@@ -27,6 +27,7 @@ from .storage import host_name, recover_own, warc_prefix
 if TYPE_CHECKING:
     from celery import Celery  # type: ignore[import-untyped]
 
+    from ..evidence.stamps import Authorities
     from ..net import NetOptions
     from ..pipeline.executors import Handlers
     from ..pipeline.session import Session
@@ -47,6 +48,7 @@ class WorkerSettings:
     index_url: str | None = None
     concurrency: int = 1
     visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT
+    timestamps: Authorities | None = None  # the authorities that timestamp each capture (None: none)
 
 
 def task_from_dict(d: dict[str, Any]) -> Task:
@@ -88,7 +90,7 @@ class WorkerProcess:
         self.claims = Claims(client)
         recover_own(s.archive_dir)  # a pool process that died before this one left its file
         session = Session(s.archive_dir, s.net, timeout=s.timeout, warc_prefix=warc_prefix(), limits=s.limits,
-                          index_url=s.index_url, host_gate=RedisHostGate(client))
+                          index_url=s.index_url, host_gate=RedisHostGate(client), timestamps=s.timestamps)
         self._session = session.__enter__()
         log.info("worker process %d ready", os.getpid())
 

@@ -14,6 +14,7 @@ target URI naming what it describes:
     urn:post-merge:<old key>#<new key>      a hash-keyed post absorbed into its ID-keyed one
     urn:records:<capture ref | post key | article url>
                                             which post, article and capture WARC records belong to
+    urn:stamp:<capture ref>#<authority URL> a capture's RFC 3161 timestamp (or why it has none)
 
 Rows are stored as the database holds them (JSON columns as their text), without row ids, which
 `archiver reindex` assigns again: a row's post is named by its key (`post_key`), never by the
@@ -31,7 +32,8 @@ from typing import Any
 
 # The `journal` field of every payload, so that a reader can tell these records from capture-info.
 JOURNAL_FORMAT = "archiver-index/1"
-KINDS: tuple[str, ...] = ("post", "post-status", "article", "citation", "capture", "observation", "media", "post-merge", "records")
+KINDS: tuple[str, ...] = ("post", "post-status", "article", "citation", "capture", "observation", "media", "post-merge", "records",
+                          "stamp")
 URN_PREFIXES: tuple[str, ...] = tuple(f"urn:{kind}:" for kind in KINDS)
 
 # WarcStore.write_metadata_batch: writes [(uri, fields), ...] as metadata records, one fsync for all.

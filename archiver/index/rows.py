@@ -241,3 +241,25 @@ class StoredPost:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class CaptureStamp(_Row):
+    """An RFC 3161 timestamp of one capture by one authority (`tsa`, its URL): the canonical list of
+    the capture's records (`manifest`), its SHA-256 (`digest`, "sha256:<hex>"), and the authority's
+    token (base64 DER) with the time it vouches for, or the `error` that left the capture without one.
+
+    Read back, a stamp also names its capture: `post_key` or `article_url`, its URL and time."""
+
+    capture_id: int
+    digest: str
+    manifest: str
+    tsa: str
+    token: str | None = None
+    stamped_at: str | None = None
+    error: str | None = None
+    requested_at: str | None = None
+    post_key: str | None = None
+    article_url: str | None = None
+    capture_url: str | None = None
+    captured_at: str | None = None

@@ -20,7 +20,8 @@ from archiver.errors import ArchiverError, IndexError_, UsageError
 from archiver.layout import DB_NAME
 
 # Every table of an index, parents before children (the order a copy fills them in).
-TABLES = ("articles", "posts", "key_aliases", "citations", "captures", "observations", "records", "media", "runs")
+TABLES = ("articles", "posts", "key_aliases", "citations", "captures", "observations", "records", "media", "runs",
+          "capture_stamps")
 _BATCH = 1000
 
 

@@ -191,6 +191,8 @@ class ArticleHandler:
                 screenshot_sha256=getattr(page, "screenshot_sha256", None), error=error,
                 warc=batch.warc, page_record_id=getattr(page, "page_record_id", None)))
             s.index.add_records(cid, batch.records, article_id=article_id)
+        if s.stamper is not None and batch.records:
+            s.stamper.stamp(s.index, cid, batch.records)  # a failure is kept, and named by the run
 
 
 def _file_uri(source: str) -> str:

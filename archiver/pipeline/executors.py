@@ -30,6 +30,7 @@ from .session import Session, recover_warcs
 from .tasks import ArticleTask, PostTask, Result, Task
 
 if TYPE_CHECKING:
+    from ..evidence.stamps import Authorities
     from ..net import NetOptions
     from ..workers import WorkerPool
 
@@ -183,9 +184,11 @@ class PipelineJob:
     """
 
     def __init__(self, archive_dir: Path, net: NetOptions, timeout: float, limits: Limits | None = None,
-                 recapture: bool = False, index_url: str | None = None) -> None:
+                 recapture: bool = False, index_url: str | None = None,
+                 timestamps: Authorities | None = None) -> None:
         self.archive_dir = archive_dir
         self.index_url = index_url
+        self.timestamps = timestamps
         self.net = net
         self.timeout = timeout
         self.limits = limits
@@ -199,7 +202,7 @@ class PipelineJob:
         # starts with the worker, so a Chromium that cannot start is the pool's start-up error.
         session = Session(self.archive_dir, self.net, timeout=self.timeout,
                           warc_prefix=f"archiver-w{worker}", limits=self.limits, lazy_browser=False,
-                          index_url=self.index_url)
+                          index_url=self.index_url, timestamps=self.timestamps)
         self._session = session.__enter__()
         self._handlers = Handlers(self._session, recapture=self.recapture, progress=self._say)
 
@@ -227,13 +230,15 @@ class ProcessPoolExecutor(Waves):
 
     def __init__(self, archive_dir: Path, net: NetOptions, workers: int, *, timeout: float = 30.0,
                  limits: Limits | None = None, recapture: bool = False,
-                 progress: Callable[[str], None] | None = None, index_url: str | None = None) -> None:
+                 progress: Callable[[str], None] | None = None, index_url: str | None = None,
+                 timestamps: Authorities | None = None) -> None:
         from ..workers import WorkerPool
 
         super().__init__()
         self.archive_dir = archive_dir
         self.net = net
-        self._pool: WorkerPool = WorkerPool(PipelineJob(archive_dir, net, timeout, limits, recapture, index_url),
+        self._pool: WorkerPool = WorkerPool(PipelineJob(archive_dir, net, timeout, limits, recapture, index_url,
+                                                        timestamps),
                                             workers,
                                             progress=progress, should_stop=lambda: STOP.signum)
         self._closed = False

@@ -26,6 +26,7 @@ from ..warcstore import Batch
 if TYPE_CHECKING:
     from ..capture.browser import Browser
     from ..capture.http import RecordingClient
+    from ..evidence.stamps import Stamper
     from ..index.protocol import ArchiveIndex
     from ..platforms.capture import WaybackSource
     from ..warcstore import WarcStore
@@ -59,8 +60,9 @@ class PostCapturer:
     """
 
     def __init__(self, archive_dir: Path, index: ArchiveIndex, store: WarcStore, client: RecordingClient,
-                 browser: Browser) -> None:
+                 browser: Browser, *, stamper: Stamper | None = None) -> None:
         self.archive_dir = archive_dir
+        self.stamper = stamper  # timestamps each capture once its records are committed (None: no)
         self.index = index
         self.store = store
         self.client = client
@@ -97,6 +99,8 @@ class PostCapturer:
                 screenshot=relative(self.archive_dir, shot), screenshot_sha256=digest,
                 error=error, warc=batch.warc, page_record_id=getattr(page, "page_record_id", None)))
             self.index.add_records(cid, batch.records, post_key=key)
+        if self.stamper is not None and batch.records:
+            self.stamper.stamp(self.index, cid, batch.records)  # a failure is kept, and named by the run
         return cid
 
     # -- the one flow, driven by the platform's hooks ----------------------------------------

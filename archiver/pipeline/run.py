@@ -34,6 +34,7 @@ from .summary import ArchiveSummary, ArticleOutcome
 from .tasks import ArticleResult, ArticleTask, PostResult, PostTask
 
 if TYPE_CHECKING:
+    from ..evidence.stamps import Authorities
     from ..index.protocol import ArchiveIndex
     from ..net import NetOptions
 
@@ -77,15 +78,19 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
             problems: Sequence[str] = (), workers: int = 1, timeout: float = 30.0,
             limits: Limits | None = None, progress: Callable[[str], None] | None = None,
             pages_in_flight: int | None = None, broker: str | None = None,
-            index_url: str | None = None) -> ArchiveSummary:
+            index_url: str | None = None, timestamps: Authorities | None = None) -> ArchiveSummary:
     """Run `specs` as the `command` row of `runs`; the caller holds the run lock.
 
     `broker`: over the workers of a cluster (`archiver worker`) behind that Redis URL, writing to
     the PostgreSQL index at `index_url` (required then). Otherwise `index_url` None is the archive's
     own SQLite file. `workers` > 1:
     over that many worker processes, one page at a time each; otherwise in this process with up to
-    `pages_in_flight` pages captured at once in its one browser (None: the default, `PAGES_IN_FLIGHT`)."""
+    `pages_in_flight` pages captured at once in its one browser (None: the default, `PAGES_IN_FLIGHT`).
+    `timestamps`: the authorities that timestamp each capture as it is committed; a capture one of
+    them did not timestamp is kept, and named among the summary's failures. Over a cluster, each
+    worker timestamps with the authorities it was started with (`archiver worker --timestamp`)."""
     from ..runs import recorded_run
+    from ..times import utc_now
 
     pages_in_flight = pages_in_flight_for(workers, pages_in_flight)
     limits = limits or Limits()
@@ -114,10 +119,11 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
             record = stack.enter_context(recorded_run(index, command))
             executor = stack.enter_context(ProcessPoolExecutor(
                 archive_dir, net, workers, timeout=timeout, limits=limits, recapture=plan.recapture,
-                progress=progress, index_url=index_url))
+                progress=progress, index_url=index_url, timestamps=timestamps))
         else:
             session = stack.enter_context(Session(archive_dir, net, timeout=timeout, limits=limits,
-                                                  pages_in_flight=pages_in_flight, index_url=index_url))
+                                                  pages_in_flight=pages_in_flight, index_url=index_url,
+                                                  timestamps=timestamps))
             index = session.index
             record = stack.enter_context(recorded_run(index, command))
             if pages_in_flight > 1:
@@ -128,7 +134,12 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
                 executor = stack.enter_context(InlineExecutor(Handlers(session, recapture=plan.recapture,
                                                                        progress=progress)))
         record.summary = summary = ArchiveSummary(started_at=iso_seconds(), failures=list(problems))
+        since = utc_now()
         run_phases(executor, index, list(expand(list(specs))), summary, plan)
+        if timestamps or broker is not None:  # a cluster's workers timestamp with their own --timestamp
+            from ..evidence.stamps import unstamped_failures
+
+            summary.failures.extend(unstamped_failures(index, since))
     return summary
 
 
@@ -292,12 +303,14 @@ def phase_posts(answers: Sequence[tuple[PostTask, Answer]], summary: ArchiveSumm
 def archive_sources(specs: list[str], archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
                     recapture: bool = False, max_bytes: int, progress: Callable[[str], None] | None = None,
                     limits: Limits | None = None, pages_in_flight: int | None = None,
-                    index_url: str | None = None) -> ArchiveSummary:
+                    index_url: str | None = None, timestamps: Authorities | None = None) -> ArchiveSummary:
     """`archive`: every source under the run lock, in this process; `max_bytes` caps every body;
-    `index_url` names the index (None: the archive's own SQLite file)."""
+    `index_url` names the index (None: the archive's own SQLite file); `timestamps` the
+    authorities that timestamp each capture."""
     from ..runs import locked
 
     limits = replace(limits or Limits(), max_bytes=max_bytes)
     with locked(archive_dir, index_url=index_url):
         return execute("archive", specs, archive_dir, net, plan=Plan(recapture=recapture), timeout=timeout,
-                       limits=limits, progress=progress, pages_in_flight=pages_in_flight, index_url=index_url)
+                       limits=limits, progress=progress, pages_in_flight=pages_in_flight, index_url=index_url,
+                       timestamps=timestamps)

@@ -15,6 +15,7 @@ from .postcapture import PostCapturer
 
 if TYPE_CHECKING:
     from ..capture.http import RecordingClient
+    from ..evidence.stamps import Authorities, Stamper
     from ..index.protocol import Index
     from ..net import NetOptions
 
@@ -50,7 +51,8 @@ class Session:
     def __init__(self, archive_dir: Path, net: NetOptions, *, timeout: float = 30.0,
                  warc_prefix: str = "archiver", limits: Limits | None = None, pages_in_flight: int = 1,
                  lazy_browser: bool = True, index_url: str | None = None,
-                 host_gate: Callable[[str], AbstractContextManager[object]] | None = None) -> None:
+                 host_gate: Callable[[str], AbstractContextManager[object]] | None = None,
+                 timestamps: Authorities | None = None) -> None:
         self.archive_dir = archive_dir
         self.index_url = index_url  # None: the archive's own SQLite index
         self.net = net
@@ -60,6 +62,7 @@ class Session:
         self.pages_in_flight = pages_in_flight
         self.lazy_browser = lazy_browser
         self.host_gate = host_gate  # None: one request per host in flight in this process
+        self.timestamps = timestamps  # the authorities that timestamp each capture (None: none)
         # A capture found the network unreachable: later ones go offline, in every page in flight.
         self.network_unreachable = False
         self._stack = ExitStack()
@@ -98,7 +101,13 @@ class Session:
         except BaseException:
             self._stack.close()
             raise
-        self.posts = PostCapturer(self.archive_dir, self.index, self.store, self.client, self.browser)
+        self.stamper: Stamper | None = None
+        if self.timestamps:
+            from ..evidence.stamps import Stamper
+
+            self.stamper = Stamper(self.timestamps)
+        self.posts = PostCapturer(self.archive_dir, self.index, self.store, self.client, self.browser,
+                                  stamper=self.stamper)
         return self
 
     def __exit__(self, *exc: object) -> None:

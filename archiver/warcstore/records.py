@@ -45,4 +45,5 @@ class RecordInfo:
     mime: str | None = None
     payload_digest: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    block_digest: str | None = None  # WARC-Block-Digest: what a capture's timestamp covers
 

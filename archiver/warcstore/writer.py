@@ -187,6 +187,7 @@ class WarcStore(Closing):
             status=status,
             mime=mime,
             payload_digest=h.get_header("WARC-Payload-Digest"),
+            block_digest=h.get_header("WARC-Block-Digest"),
         )
 
     def _begin(self) -> RecordBuilder:

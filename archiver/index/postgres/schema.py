@@ -103,8 +103,17 @@ _V5 = (
         ORDER BY a.url, p.key""",
 )
 
+# RFC 3161 timestamps of captures (the SQLite index's migration 6).
+_V6 = (
+    f"""CREATE TABLE capture_stamps (
+        id {_ID}, capture_id BIGINT NOT NULL REFERENCES captures (id), digest {_T} NOT NULL,
+        manifest {_T} NOT NULL, tsa {_T} NOT NULL, token {_T}, stamped_at {_T}, error {_T},
+        requested_at {_T} NOT NULL, UNIQUE (capture_id, tsa))""",
+    "CREATE INDEX capture_stamps_requested_at ON capture_stamps (requested_at)",
+)
+
 # Version number: its DDL. Append only: never edit a version that has shipped, add the next one.
-MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5}
+MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5, 6: _V6}
 SCHEMA_VERSION = max(MIGRATIONS)
 # Columns the database computes itself (a copy never writes them).
 GENERATED: dict[str, tuple[str, ...]] = {"posts": ("title",)}
@@ -147,7 +156,9 @@ def migrate(db: Database, migrations: dict[int, tuple[str, ...]] = MIGRATIONS) -
             log.info("index %s: applying migration %d", place(db.url), number)
             for statement in migrations[number]:
                 db.execute(statement)
-            db.execute("INSERT INTO archiver_schema (version, applied_at) VALUES (?, ?)", [number, utc_now()])
+            # A fresh database is recorded at the version it went straight to.
+            if version > 0 or number == target:
+                db.execute("INSERT INTO archiver_schema (version, applied_at) VALUES (?, ?)", [number, utc_now()])
     return target
 
 

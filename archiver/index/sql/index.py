@@ -8,10 +8,11 @@ from collections.abc import Iterator, Sequence
 from archiver.index.filters import Filters
 from archiver.index.rows import ArticlePage, CaptureDetail, PostDetail, PostRow, RecordRow, StoredFile
 from archiver.index.sql import query
+from archiver.index.sql.stamps import StampStore
 from archiver.index.sql.store import RECORD_SELECT, Store, record_row
 
 
-class SQLIndex(Store):
+class SQLIndex(Store, StampStore):
     """An archive's index: every write of `ArchiveIndex`, every read of `IndexQueries`."""
 
     def lookup(self, filters: Filters, *, limit: int | None = None, offset: int = 0) -> list[PostRow]:

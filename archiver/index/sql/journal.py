@@ -97,6 +97,18 @@ class Journal:
         owner = row["post_key"] or row["article_url"]
         self._queue("capture", f"{owner}#{row['captured_at']}", {"ref": ref, "row": row})
 
+    def stamp(self, db: Database, capture_id: int, tsa: str) -> None:
+        """A capture's timestamp by one authority, tied to the capture's entry by its ref (a stamp of a
+        capture this journal did not write is left out: reindex could not place it)."""
+        ref = self._capture_refs.get(capture_id)
+        if self.writer is None or ref is None:
+            return
+        row = _row(db, "SELECT * FROM capture_stamps WHERE capture_id = ? AND tsa = ?", [capture_id, tsa])
+        if row is not None:
+            row.pop("id", None)
+            row.pop("capture_id", None)
+            self._queue("stamp", f"{ref}#{tsa}", {"capture": ref, "row": row})
+
     def observation(self, db: Database, observation_id: int | None) -> None:
         if self.writer is None or observation_id is None:
             return

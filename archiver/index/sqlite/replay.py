@@ -105,6 +105,12 @@ class _Replay:
             self._merge(str(p["old_key"]), str(p["new_key"]), str(p["merged_at"]))
         elif entry.kind == "records":
             self._records(p)
+        elif entry.kind == "stamp":
+            capture = self.captures.get(str(p.get("capture")))
+            if capture is None:
+                self.orphans += 1
+                return
+            _upsert(self.db, "capture_stamps", {**row, "capture_id": capture}, "capture_id, tsa")
 
     def _merge(self, old: str, new: str, merged_at: str) -> None:
         self.db.execute("UPDATE key_aliases SET new_key = ? WHERE new_key = ?", [new, old])

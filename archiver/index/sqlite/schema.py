@@ -201,9 +201,33 @@ def _m5_lookup_indexes(db: Database) -> None:
         db.execute(f"CREATE INDEX {name} ON posts ({lead}{LOOKUP_ORDER})")
 
 
+def _m6_capture_stamps(db: Database) -> None:
+    """Migration 6: RFC 3161 timestamps of captures. One row per capture and authority: the
+    canonical list of the capture's records (`manifest`), its SHA-256 (`digest`, "sha256:<hex>"),
+    the authority's URL, and its token (base64 DER) with the time it vouches for, or the error
+    that left the capture without one."""
+    db.executescript(
+        """
+        CREATE TABLE capture_stamps (
+            id INTEGER PRIMARY KEY,
+            capture_id INTEGER NOT NULL REFERENCES captures (id),
+            digest TEXT NOT NULL,
+            manifest TEXT NOT NULL,
+            tsa TEXT NOT NULL,
+            token TEXT,
+            stamped_at TEXT,
+            error TEXT,
+            requested_at TEXT NOT NULL,
+            UNIQUE (capture_id, tsa)
+        );
+        CREATE INDEX capture_stamps_requested_at ON capture_stamps (requested_at);
+        """
+    )
+
+
 # Append only: never edit a migration that has shipped, add the next one instead.
 MIGRATIONS: tuple[Migration, ...] = (
-    _m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids, _m5_lookup_indexes)
+    _m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids, _m5_lookup_indexes, _m6_capture_stamps)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,203 @@
+"""RFC 3161 timestamps of captures, asked for as each capture's records are committed.
+
+What a timestamp covers is the capture's *manifest*: one line per WARC record of the capture,
+
+    WARC-Record-ID <TAB> WARC-Type <TAB> WARC-Target-URI <TAB> WARC-Date <TAB> WARC-Block-Digest
+
+sorted (by code point), each ending in a newline, after the first line `archiver-capture-records/1`;
+UTF-8. A tab, carriage return or newline inside a field is written %09, %0D, %0A. The block digest
+covers each record's block (HTTP headers and payload, or the resource), the other fields say which
+record it is and when and where it was made; the manifest's SHA-256 (`digest`, "sha256:<hex>") is
+what the authority signs with its time. Anyone holding the WARC records can rebuild the manifest from
+their headers alone, check each block digest against the bytes, and check the token over it.
+
+An authority that fails never fails the capture: the capture is kept, the failure is kept in the
+index with the stamp's manifest, and the run names it (exit 1). After `GIVE_UP_AFTER` failures in a
+row (requests still in flight counting once one failed) an authority is not asked again in this
+process: each capture after that is named as not timestamped instead of waiting for it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from ..errors import UsageError
+from ..index.rows import CaptureStamp
+from ..times import format_utc, utc_now
+
+if TYPE_CHECKING:
+    from ..index.protocol import ArchiveIndex
+    from ..index.rows import RecordLocation
+
+log = logging.getLogger(__name__)
+
+MANIFEST_FORMAT = "archiver-capture-records/1"
+GIVE_UP_AFTER = 3
+TIMEOUT = 10.0
+_ESCAPES = str.maketrans({"\t": "%09", "\r": "%0D", "\n": "%0A"})
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """The header fields of one WARC record that a capture's manifest lists."""
+
+    record_id: str
+    warc_type: str
+    target_uri: str
+    date: str
+    block_digest: str | None
+
+    def line(self) -> str:
+        fields = (self.record_id, self.warc_type, self.target_uri, self.date, self.block_digest or "-")
+        return "\t".join(f.translate(_ESCAPES) for f in fields)
+
+
+def manifest(entries: Iterable[ManifestEntry]) -> str:
+    """The canonical text a capture's timestamp covers (see the module's docstring)."""
+    lines = sorted({entry.line() for entry in entries})
+    return "".join(f"{line}\n" for line in [MANIFEST_FORMAT, *lines])
+
+
+def manifest_of(records: Iterable[RecordLocation]) -> str:
+    """The manifest of records just written (`RecordInfo`s, which carry their block digest)."""
+    return manifest(ManifestEntry(r.record_id, r.warc_type, r.target_uri, r.date, getattr(r, "block_digest", None))
+                    for r in records)
+
+
+def digest_of(text: str) -> str:
+    """The manifest's SHA-256 as the tokens and the bundle name it: "sha256:<hex>"."""
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse_manifest(text: str) -> list[ManifestEntry]:
+    """The entries of a manifest (ValueError when it is not one)."""
+    lines = text.split("\n")
+    if not lines or lines[0] != MANIFEST_FORMAT or lines[-1] != "":
+        raise ValueError(f"not a capture manifest (it must start with {MANIFEST_FORMAT!r} and end with a newline)")
+    entries = []
+    for line in lines[1:-1]:
+        fields = line.split("\t")
+        if len(fields) != 5:
+            raise ValueError(f"a manifest line has {len(fields)} fields, not 5: {line[:80]!r}")
+        record_id, warc_type, target_uri, date, block = fields
+        entries.append(ManifestEntry(record_id, warc_type, target_uri, date, None if block == "-" else block))
+    return entries
+
+
+class Token(Protocol):
+    """What an authority answered: the token (DER) and the time it vouches for."""
+
+    @property
+    def der(self) -> bytes: ...
+    @property
+    def time(self) -> datetime: ...
+
+
+# Asks the authority at a URL for a token over SHA-256(message), within a timeout.
+Request = Callable[[str, bytes, float], Token]
+
+
+def default_request(url: str, message: bytes, timeout: float) -> Token:
+    from . import tsa
+
+    return tsa.request_token(url, message, timeout=timeout)
+
+
+@dataclass(frozen=True)
+class Authorities:
+    """The timestamp authorities a run asks (`--timestamp URL`, or ARCHIVER_TSA): plain settings,
+    so that they travel to worker processes. Their URLs are the operator's own endpoints: the
+    network policy that guards captures does not apply to them."""
+
+    urls: tuple[str, ...]
+    timeout: float = TIMEOUT
+
+    def __bool__(self) -> bool:
+        return bool(self.urls)
+
+    @classmethod
+    def of(cls, urls: Sequence[str] | None, timeout: float = TIMEOUT) -> Authorities | None:
+        """The authorities named by `urls` (None when there are none); UsageError for a URL that is
+        not http:// or https://."""
+        found = tuple(dict.fromkeys(u.strip() for u in urls or () if u.strip()))
+        for url in found:
+            if not url.lower().startswith(("http://", "https://")):
+                raise UsageError(f"--timestamp {url!r}: a timestamp authority is an http:// or https:// URL")
+        return cls(found, timeout) if found else None
+
+
+class Stamper:
+    """Timestamps captures with each authority, keeping every answer (and every failure) in the index."""
+
+    def __init__(self, authorities: Authorities, request: Request | None = None) -> None:
+        self.authorities = authorities
+        self.request = request or default_request
+        self._lock = threading.Lock()
+        self._failures: dict[str, int] = {}  # authority: failures in a row
+        self._pending: dict[str, int] = {}  # authority: requests in flight (pages captured at once)
+        self._last_error: dict[str, str] = {}
+
+    def stamp(self, index: ArchiveIndex, capture_id: int, records: Sequence[RecordLocation]) -> list[str]:
+        """Timestamp the capture's records with every authority; the failures, named (also kept in
+        the index, where the run's summary finds them)."""
+        text = manifest_of(records)
+        digest = digest_of(text)
+        failures = []
+        for url in self.authorities.urls:
+            requested = utc_now()
+            token, when, error = self._ask(url, text.encode("utf-8"))
+            if error is not None:
+                failures.append(f"capture {capture_id} {_not_stamped(url, error)}")
+                log.warning("%s", failures[-1])
+            index.add_stamp(CaptureStamp(capture_id=capture_id, digest=digest, manifest=text, tsa=url,
+                                         token=token, stamped_at=when, error=error, requested_at=requested))
+        return failures
+
+    def _ask(self, url: str, message: bytes) -> tuple[str | None, str | None, str | None]:
+        """(token as base64, its time, None) or (None, None, why there is none)."""
+        with self._lock:
+            failed, pending = self._failures.get(url, 0), self._pending.get(url, 0)
+            # Once it failed, the requests still in flight count too: captures made at once never
+            # send more than GIVE_UP_AFTER requests to an authority that stopped answering.
+            if failed and failed + pending >= GIVE_UP_AFTER:
+                last = self._last_error.get(url) or "a request still waiting"
+                return None, None, (f"not asked: the authority failed {failed} time(s) in a row in this run "
+                                    f"(last: {last})")
+            self._pending[url] = pending + 1
+        try:
+            answer = self.request(url, message, self.authorities.timeout)
+        except Exception as exc:  # an authority's failure, whatever it is, never fails the capture
+            error = str(exc) or type(exc).__name__
+            with self._lock:
+                self._pending[url] -= 1
+                self._failures[url] = self._failures.get(url, 0) + 1
+                self._last_error[url] = error
+            return None, None, error
+        with self._lock:
+            self._pending[url] -= 1
+            self._failures[url] = 0
+        return base64.b64encode(answer.der).decode("ascii"), format_utc(answer.time), None
+
+
+def unstamped_failures(index: ArchiveIndex, since: str) -> list[str]:
+    """One line per capture made since `since` that an authority did not timestamp, naming the
+    capture's post or article, the authority and why."""
+    out = []
+    for s in index.unstamped_since(since):
+        owner = s.post_key or s.article_url or s.capture_url or f"capture {s.capture_id}"
+        out.append(f"{owner}: capture {s.capture_id} ({s.captured_at}) {_not_stamped(s.tsa, s.error)}")
+    return out
+
+
+def _not_stamped(url: str, error: str | None) -> str:
+    """"not timestamped ...", naming the authority once (its own errors name it already)."""
+    if error and url in error:
+        return f"not timestamped: {error}"
+    return f"not timestamped by {url}: {error or 'no token'}"
