@@ -439,6 +439,21 @@ def test_capture_manifest_not_matching_the_records_is_named(arc: Archive, tmp_pa
     assert finding.kind == "capture" and "stamps other content" in finding.detail
 
 
+@pytest.mark.parametrize("field", [1, 2, 3], ids=["type", "target-uri", "date"])
+def test_a_record_header_not_the_one_stamped_is_named(arc: Archive, tmp_path: Path, tsa_authority: Authority,
+                                                      field: int) -> None:
+    """The block untouched, a header the manifest lists differs (as if edited after capture)."""
+    plain, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
+    records = _bundle_records(plain)
+    edited = list(records[0])
+    edited[field] = {1: "resource", 2: "https://elsewhere.example/", 3: "2001-01-01T00:00:00Z"}[field]
+    stamped = [tuple(edited), *records[1:3]]
+    wacz, _ = export(arc, tmp_path / "c.wacz", EvidenceOptions(captures=[_capture(tsa_authority, stamped)]))  # type: ignore[list-item]
+    (finding,) = verify_wacz(wacz, roots=tsa_roots(tsa_authority)).findings
+    assert finding.kind == "capture" and records[0][0] in finding.detail
+    assert "WARC-Type, WARC-Target-URI or WARC-Date is not the one stamped" in finding.detail
+
+
 def test_captures_partly_in_the_bundle_are_noted(arc: Archive, tmp_path: Path, tsa_authority: Authority) -> None:
     plain, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
     records = _bundle_records(plain)

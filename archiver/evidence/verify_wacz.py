@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from cryptography import x509
 
@@ -38,6 +38,7 @@ from archiver.evidence.sign import (
     subject_domain,
     verify_domain_signature,
 )
+from archiver.evidence.stamps import ManifestEntry
 
 PACKAGE = "datapackage.json"
 DIGEST = "datapackage-digest.json"
@@ -342,7 +343,7 @@ class _Check:
                 self.r.captures += 1
             self.manifest_records(cap, where, records)
 
-    def manifest_records(self, cap: CaptureTimestamps, where: str, records: dict[str, tuple[str | None, bool, bool]]) -> None:
+    def manifest_records(self, cap: CaptureTimestamps, where: str, records: dict[str, BundleRecord]) -> None:
         lines = cap.manifest.split("\n")
         present = rewritten = 0
         entries = [line.split("\t") for line in lines[1:] if line]
@@ -354,12 +355,17 @@ class _Check:
             if record_id not in records:
                 continue
             present += 1
-            header_digest, intact, redacted = records[record_id]
-            if not intact:
+            rec = records[record_id]
+            headers = rec.line.split("\t")
+            if not rec.intact:
                 self.fail("capture", where, f"record {record_id}: its block does not match its WARC-Block-Digest")
-            elif redacted:
+            elif headers[1:4] != fields[1:4]:
+                # type, target URI and date are never rewritten on export, credentials removed or not
+                self.fail("capture", where, f"record {record_id}: its WARC-Type, WARC-Target-URI or WARC-Date "
+                                            "is not the one stamped")
+            elif rec.redacted:
                 rewritten += 1
-            elif block != "-" and header_digest != block:
+            elif block != "-" and headers[4] != block:
                 self.fail("capture", where, f"record {record_id}: its block digest is not the one stamped")
         if present < len(entries):
             self.r.notes.append(f"{where}: {present} of its {len(entries)} records are in this bundle")
@@ -367,11 +373,11 @@ class _Check:
             self.r.notes.append(f"{where}: {rewritten} record(s) rewritten without credential headers on export; "
                                 "the capture's token covers them as captured")
 
-    def warc_records(self) -> dict[str, tuple[str | None, bool, bool]]:
-        """WARC-Record-ID -> (WARC-Block-Digest, block matches it, rewritten on export) for the bundle's WARCs."""
+    def warc_records(self) -> dict[str, BundleRecord]:
+        """WARC-Record-ID -> what a manifest line can be checked against, for the bundle's WARCs."""
         from warcio.archiveiterator import ArchiveIterator
 
-        out: dict[str, tuple[str | None, bool, bool]] = {}
+        out: dict[str, BundleRecord] = {}
         for name in sorted(n for n in self.names if n.startswith("archive/")):
             try:
                 with self.zf.open(name) as fh:
@@ -381,7 +387,15 @@ class _Check:
         return out
 
 
-def _read_records(it: Any, out: dict[str, tuple[str | None, bool, bool]]) -> None:
+class BundleRecord(NamedTuple):
+    """A WARC record of the bundle as a capture's manifest lists it."""
+
+    line: str  # its manifest line, from its own headers
+    intact: bool  # its block matches its WARC-Block-Digest
+    redacted: bool  # rewritten without credential headers on export (a new block digest)
+
+
+def _read_records(it: Any, out: dict[str, BundleRecord]) -> None:
     for record in it:
         rid = record.rec_headers.get_header("WARC-Record-ID")
         stream: IO[bytes] = record.raw_stream
@@ -390,8 +404,10 @@ def _read_records(it: Any, out: dict[str, tuple[str | None, bool, bool]]) -> Non
         problems = record.digest_checker.problems if record.digest_checker else []
         intact = not any("block" in p for p in problems)
         if rid:
-            out[rid] = (record.rec_headers.get_header("WARC-Block-Digest"), intact,
-                        record.rec_headers.get_header(REDACTED_FIELD) is not None)
+            h = record.rec_headers
+            line = ManifestEntry(rid, record.rec_type or "", h.get_header("WARC-Target-URI") or "",
+                                 h.get_header("WARC-Date") or "", h.get_header("WARC-Block-Digest")).line()
+            out[rid] = BundleRecord(line, intact, h.get_header(REDACTED_FIELD) is not None)
 
 
 def _same_time(written: str, check: tsa.TokenCheck) -> None:
