@@ -1,6 +1,6 @@
 """Every performance ratio in one run: each bench script in turn, then the lines that carry a ratio.
 
-Usage: .venv/bin/python bench/all.py [--quick] [--only scan,lookup,archive,flight,export,scale] [--before DIR]
+Usage: .venv/bin/python bench/all.py [--quick] [--only scan,lookup,archive,flight,export,scale,stamps,wacz_index] [--before DIR]
 
 Runs, one after the other (never two at once, so they do not take CPU from each other), each as a
 process of its own:
@@ -14,7 +14,9 @@ process of its own:
 - bench/export.py   archiver export vs wacz create over the same WARC; verify s/GB;
 - bench/scale.py    captures/minute with 1, 2 and 3 `archiver worker` processes (own Redis and
                     PostgreSQL) vs one local run, and CPU-seconds, memory, PostgreSQL statements,
-                    Redis commands and bytes per capture.
+                    Redis commands and bytes per capture;
+- bench/stamps.py   `archive --timestamp URL` (a local RFC 3161 authority) vs the same run without;
+- bench/wacz_index.py  a large WACZ's first page in ReplayWeb.page: plain CDXJ vs ZipNum index.
 
 Each script prints its own full report (each side interleaved, best and median of its rounds) as it
 goes (`--before DIR`, a checkout of an earlier archiver, is handed to the scan, archive and
@@ -47,6 +49,8 @@ BENCHES: dict[str, tuple[list[str], list[str], str]] = {
     "export": (["--rounds", "3"], ["--rounds", "1", "--posts", "40"], r"^archive:|x$|s/GB|GB"),
     "scale": (["--rounds", "3"], ["--rounds", "1", "--articles", "6", "--workers", "1,2"],
               r"^\d+ articles|^configuration|^local|^\d+ workers?|^ +Redis|per capture"),
+    "stamps": (["--rounds", "3"], ["--rounds", "1", "--direct", "5"], r"^ratio|^captures timestamped|^stamping step"),
+    "wacz_index": (["--rounds", "3"], ["--rounds", "1", "--records", "3000"], r"first page shown|^plain / zipnum"),
 }
 
 
