@@ -46,8 +46,9 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
 
             datasette archives/archive.db --metadata metadata.yml
         """
-        from .datasette_meta import format_for, metadata, render, write_text
+        from .datasette_meta import format_for, metadata, render
         from .layout import DB_NAME
+        from .output import write_file
 
         d = cli._archive_dir(archive_dir)
         fmt = cli._call(lambda: format_for(out, format.value if format else None))
@@ -57,7 +58,7 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         if out is None:
             cli._write(text)
             return
-        cli._call(lambda: write_text(out, text))
+        cli._call(lambda: write_file(out, text, "the metadata"))
         cli._write(f"{out}\n")
         typer.echo(f"archiver: wrote {out}; serve the archive with: datasette {d / DB_NAME} --metadata {out}",
                    err=True)

@@ -21,7 +21,6 @@ YAML library; Datasette reads either form with `--metadata`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from pathlib import Path
@@ -160,19 +159,6 @@ def format_for(out: Path | None, fmt: str | None) -> Format:
         raise UsageError(f"--format {chosen}: expected one of {', '.join(FORMATS)}")
     return "json" if chosen == "json" else "yaml"
 
-
-def write_text(out: Path, text: str) -> Path:
-    """Write `text` to `out` atomically (a temporary file, then a rename)."""
-    tmp = out.with_name(out.name + ".tmp")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
-    except OSError as e:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise UsageError(f"-o {out}: cannot write the metadata ({e.strerror or e}); choose a writable path") from None
-    return out
 
 
 def render(document: dict[str, Any], fmt: Format) -> str:

@@ -11,10 +11,14 @@ Everything printed comes from pages the tool read, so none of it is trusted:
 - csv: the data exactly as held, except that `csv_safe` defuses cells a spreadsheet would run as a
   formula. CSV has no escapes: read it in a spreadsheet or a program, and use `table` on a terminal.
 - log lines and messages on stderr: `terminal_safe` too (`TerminalSafeFormatter`).
+
+`write_file` writes a document the user asked for with `-o` (a report, Datasette metadata) whole or
+not at all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -23,6 +27,7 @@ import math
 import re
 import shutil
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 FORMATS = ("table", "json", "jsonl", "csv")
@@ -195,3 +200,20 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, *, fields: Sequence[str],
     if fmt == "csv":
         return to_csv(rows, fields)
     return to_table(rows, table_columns or fields)
+
+
+def write_file(out: Path, text: str, what: str) -> Path:
+    """Write `text` to `out` atomically (a temporary file beside it, then a rename); a path that
+    cannot be written is a usage error naming `what` was being written."""
+    from .errors import UsageError
+
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(out)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise UsageError(f"-o {out}: cannot write {what} ({e.strerror or e}); choose a writable path") from None
+    return out

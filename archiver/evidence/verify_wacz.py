@@ -27,7 +27,14 @@ from cryptography import x509
 from archiver.errors import EvidenceError, TokenInvalid, TokenUnanchored, UsageError
 from archiver.evidence import tsa
 from archiver.evidence.keys import PublicKey
-from archiver.evidence.sidecar import DIGEST_TIMESTAMPS, SIDECAR_PATH, CaptureTimestamps, read_sidecar, read_tokens
+from archiver.evidence.sidecar import (
+    DIGEST_TIMESTAMPS,
+    SIDECAR_PATH,
+    CaptureTimestamps,
+    StoredToken,
+    read_sidecar,
+    read_tokens,
+)
 from archiver.evidence.sign import (
     ANONYMOUS_FIELDS,
     CERT_WINDOW,
@@ -288,20 +295,31 @@ class _Check:
         except EvidenceError as e:
             self.fail("timestamp", DIGEST, str(e))
             return
+        self.tokens(tokens, package, kind="timestamp", where=DIGEST, name="timestamp", over="bundle")
+
+    def tokens(self, tokens: Sequence[StoredToken], message: bytes, *, kind: str, where: str, name: str,
+               over: str) -> int:
+        """Check each token over `message`; failures are findings of `kind` at `where`, tokens whose
+        authority's CA is not at hand are noted. Returns how many were proven."""
+        good = 0
         for i, stored in enumerate(tokens, 1):
+            label = f"{name} {i} ({stored.authority})"
             try:
                 chain = _pem_chain(stored.certificates, "certificates") if stored.certificates else []
-                check = tsa.check_token(stored.der, message=package, roots=self.roots, certificates=chain)
+                check = tsa.check_token(stored.der, message=message, roots=self.roots, certificates=chain)
                 _same_time(stored.time, check)
             except TokenUnanchored:
                 self.r.unchecked += 1
-                self.r.notes.append(f"timestamp {i} ({stored.authority}) not checked: the bundle does not carry "
-                                    "its authority's CA certificate; give it with --ca-bundle")
+                prefix = "" if kind == "timestamp" else f"{where}: "
+                self.r.notes.append(f"{prefix}{label} not checked: the bundle does not carry its authority's CA "
+                                    "certificate; give it with --ca-bundle")
                 continue
             except EvidenceError as e:
-                self.fail("timestamp", DIGEST, f"timestamp {i} ({stored.authority}): {e}")
+                self.fail(kind, where, f"{label}: {e}")
                 continue
-            self.r.stamps.append(_stamp("bundle", check))
+            good += 1
+            self.r.stamps.append(_stamp(over, check))
+        return good
 
     def sidecar(self) -> None:
         data = self.read(SIDECAR_PATH)
@@ -322,23 +340,8 @@ class _Check:
             if "sha256:" + hashlib.sha256(cap.manifest.encode("utf-8")).hexdigest() != cap.digest:
                 self.fail("capture", where, "its manifest does not match its digest")
                 continue
-            good = 0
-            for i, stored in enumerate(cap.tokens, 1):
-                try:
-                    chain = _pem_chain(stored.certificates, "certificates") if stored.certificates else []
-                    check = tsa.check_token(stored.der, message=cap.manifest.encode("utf-8"), roots=self.roots,
-                                            certificates=chain)
-                    _same_time(stored.time, check)
-                except TokenUnanchored:
-                    self.r.unchecked += 1
-                    self.r.notes.append(f"{where}: token {i} ({stored.authority}) not checked: its authority's CA "
-                                        "certificate is not in the bundle; give it with --ca-bundle")
-                    continue
-                except EvidenceError as e:
-                    self.fail("capture", where, f"token {i} ({stored.authority}): {e}")
-                    continue
-                good += 1
-                self.r.stamps.append(_stamp(f"capture {cap.capture}", check))
+            good = self.tokens(cap.tokens, cap.manifest.encode("utf-8"), kind="capture", where=where, name="token",
+                               over=f"capture {cap.capture}")
             if good:
                 self.r.captures += 1
             self.manifest_records(cap, where, records)

@@ -6,12 +6,11 @@ parameters redacted (model.py), and nothing from the pages captured can run in i
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import UsageError
+from ..output import write_file
 from .model import Report, build_report
 from .page import render_html
 
@@ -38,17 +37,8 @@ def render_report(posts: Sequence[PostRow], archive_dir: Path, out: Path, *, tit
 
 
 def write_text(text: str, out: Path) -> Path:
-    """Write a report atomically (temp file, then rename)."""
-    tmp = out.with_name(out.name + ".tmp")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
-    except OSError as e:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise UsageError(f"-o {out}: cannot write the report ({e.strerror or e}); choose a writable path") from None
-    return out
+    """Write a report atomically."""
+    return write_file(out, text, "the report")
 
 
 def write_report(posts: Sequence[PostRow] | Report, archive_dir: Path, out: Path, *,
