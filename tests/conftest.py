@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+from tests.requires import missing
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -24,9 +25,7 @@ def _clean_net_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def corpus_dir() -> Path:
     """The shared corpus; under CI=true its absence is a failure, elsewhere a skip."""
     if not CORPUS.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"corpus missing at {CORPUS}: CI must provide ../shared/corpus")
-        pytest.skip(f"corpus not found at {CORPUS}")
+        missing(f"corpus not found at {CORPUS}", "CI must provide ../shared/corpus")
     return CORPUS
 
 

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from tests.requires import missing
 
 ROOT = Path(__file__).resolve().parents[1]
 PYWB_VENV = Path(os.environ.get("ARCHIVER_PYWB_VENV", ROOT / ".venv-pywb"))
@@ -49,10 +49,7 @@ def pywb_available() -> bool:
 def require_pywb() -> Path:
     """pywb's bin directory; skip when it is not installed (fail instead under CI=true)."""
     if not pywb_available():
-        msg = f"pywb not installed in {PYWB_VENV} (make pywb)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg + ": CI must build it")
-        pytest.skip(msg)
+        missing(f"pywb not installed in {PYWB_VENV}", "make pywb builds it")
     return pywb_bin()
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import pytest
+from tests.requires import missing
 
 ROOT = Path(__file__).resolve().parents[1]
 REPLAYWEB_VERSION = "2.5.3"
@@ -56,10 +56,7 @@ def replayweb_available() -> bool:
 def require_replayweb() -> Path:
     """The unpacked package's directory; skip when it is missing (fail instead under CI=true)."""
     if not replayweb_available():
-        msg = f"ReplayWeb.page {REPLAYWEB_VERSION} is not unpacked in {REPLAYWEB_DIR} (make replayweb)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg + ": CI must unpack it")
-        pytest.skip(msg)
+        missing(f"ReplayWeb.page {REPLAYWEB_VERSION} is not unpacked in {REPLAYWEB_DIR}", "make replayweb unpacks it")
     return REPLAYWEB_DIR
 
 

@@ -24,14 +24,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.requires import missing
+
 START_TIMEOUT = 30.0
 
 
 def unavailable(why: str) -> None:
     """Fail under CI=true (the services must be there), skip elsewhere."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{why} (CI must provide it: `make services` installs Debian's redis-server and postgresql)")
-    pytest.skip(why)
+    missing(why, "CI must provide it: `make services` installs Debian's redis-server and postgresql")
 
 
 def free_port() -> int:

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 
 from archiver.detect import detect, looks_like_html
 from archiver.models import Document, Post
+from tests.requires import missing
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 TWEET_PAGES = ("basicthinking.de.tweets.html", "moritz-meyer.net.vreni.html", "theverge.com.ios13.html")
@@ -26,9 +26,7 @@ TWEET_PAGES = ("basicthinking.de.tweets.html", "moritz-meyer.net.vreni.html", "t
 def corpus() -> Path:
     """The corpus directory: a failure under CI=true when missing (never copied into the project)."""
     if not (CORPUS / "expected-embeds.json").is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"shared corpus missing at {CORPUS}; CI must run with ../shared/corpus beside the repo")
-        pytest.skip(f"shared corpus not found at {CORPUS}")
+        missing(f"shared corpus not found at {CORPUS}", "CI must run with ../shared/corpus beside the repo")
     return CORPUS
 
 

@@ -9,7 +9,6 @@ words must be legible at the crop's natural size, and the crop must be the tombs
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ from archiver.report.model import png_size
 from tests.e2e import cli
 from tests.fakeweb import FakeWeb, site
 from tests.fakeweb.syndication import tombstone_text
+from tests.requires import missing
 
 pytestmark = pytest.mark.browser
 
@@ -37,10 +37,7 @@ def require_tesseract() -> str:
     """The OCR program; skip when it is missing (fail instead under CI=true)."""
     exe = shutil.which("tesseract")
     if exe is None:
-        msg = "tesseract not installed (apt-get install tesseract-ocr)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(msg + ": CI must install it")
-        pytest.skip(msg)
+        missing("tesseract not installed", "make ocr installs Debian's tesseract-ocr")
     return exe
 
 
