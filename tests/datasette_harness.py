@@ -24,7 +24,7 @@ from typing import IO
 import httpx
 
 from tests.e2e import ROOT
-from tests.pywb_harness import free_port
+from tests.services import free_port, stop_process
 
 DATASETTE = Path(sys.executable).parent / "datasette"
 SCREENSHOT = ROOT / "docs" / "datasette.png"  # the first page
@@ -44,12 +44,7 @@ def datasette(db: Path, metadata: Path, *, start_timeout: float = 60.0) -> Itera
         _wait_ready(base, proc, log, start_timeout)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop_process(proc, timeout=15)
         log.close()
 
 

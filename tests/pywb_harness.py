@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.requires import missing
+from tests.services import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 PYWB_VENV = Path(os.environ.get("ARCHIVER_PYWB_VENV", ROOT / ".venv-pywb"))
@@ -86,12 +87,6 @@ def pywb_collection(workdir: Path, name: str, archives: Sequence[Path]) -> Itera
         shutil.rmtree(workdir / "collections" / name, ignore_errors=True)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_for_port(port: int, proc: subprocess.Popen[bytes] | None = None, timeout: float = 30.0) -> None:
     """Block until something accepts connections on 127.0.0.1:port (or the process dies)."""
     deadline = time.monotonic() + timeout
@@ -121,9 +116,4 @@ def serve(wb: PywbDir, port: int | None = None) -> Iterator[str]:
                 raise AssertionError(f"{e}\n{log_path.read_text(errors='replace')}") from None
             yield f"http://127.0.0.1:{port}"
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+            stop_process(proc, timeout=10)

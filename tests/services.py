@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,7 +61,8 @@ def _tail(log: Path) -> str:
         return "(no log)"
 
 
-def _stop(proc: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM, timeout: float = 20.0) -> None:
+def stop_process(proc: subprocess.Popen[Any] | None, sig: int = signal.SIGTERM, timeout: float = 20.0) -> None:
+    """Stop a process this test run started (by its PID): `sig`, then SIGKILL if it outlives `timeout`."""
     if proc is None or proc.poll() is not None:
         return
     proc.send_signal(sig)
@@ -100,7 +102,7 @@ class RedisServer:
         return self
 
     def stop(self) -> None:
-        _stop(self.proc)
+        stop_process(self.proc)
         self.proc = None
 
     def restart(self) -> None:
@@ -207,7 +209,7 @@ class PostgresServer:
                 os.kill(pid, signal.SIGINT)
             except ProcessLookupError:
                 pass
-        _stop(self.proc, signal.SIGINT)
+        stop_process(self.proc, signal.SIGINT)
         self.proc = None
 
     def remove(self) -> None:
