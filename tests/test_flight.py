@@ -29,6 +29,7 @@ from archiver.pipeline import (
     ArchiveSummary,
     ArticleResult,
     ArticleTask,
+    Handlers,
     InlineExecutor,
     Plan,
     PostResult,
@@ -163,6 +164,69 @@ def test_posts_start_as_soon_as_their_article_is_read_and_the_summary_keeps_the_
     assert [a.source for a in summary.articles] == ["early", "late", "last"]
     assert [p.key for p in summary.posts] == ["twitter:1", "twitter:2", "twitter:3"]  # each once
     assert summary.sources_read == 3 and summary.exit_code == 0
+
+
+class Announcing(Handlers):
+    """Stand-in handlers that announce an article's posts, then wait (bounded) until one of
+    those posts has started before ending the article, as a page capture still running would."""
+
+    def __init__(self) -> None:  # no session: nothing is captured
+        self.post_started = threading.Event()
+        self.overlapped = False
+
+    def handle(self, task: Task, found: Any = None) -> Result:
+        if isinstance(task, ArticleTask):
+            posts = (tweet(1), tweet(2))
+            if found is not None:
+                found(posts, False)
+            self.overlapped = self.post_started.wait(60)
+            return ArticleResult(ArticleOutcome(task.spec, task.spec, [p.key for p in posts]), posts, read=True)
+        self.post_started.set()
+        return PostResult(PostOutcome(task.key, "twitter", None, "live"))
+
+
+def test_an_articles_posts_start_while_its_own_page_is_still_being_captured() -> None:
+    handlers = Announcing()
+    summary = ArchiveSummary()
+    with memory_index() as index, InlineExecutor(lambda: handlers, pages_in_flight=2) as ex:
+        run_phases(ex, index, ["a"], summary, Plan())
+    assert handlers.overlapped
+    # Announced early and answered at the end, each post is still captured once.
+    assert [p.key for p in summary.posts] == ["twitter:1", "twitter:2"]
+    assert [a.source for a in summary.articles] == ["a"] and summary.exit_code == 0
+
+
+@pytest.mark.browser
+def test_a_post_capture_starts_before_its_article_page_is_captured(web: FakeWeb, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real pipeline and Chromium: the article's page capture is held back (bounded) until a
+    # capture of one of its posts has begun, which happens only if the posts start meanwhile.
+    from archiver.pipeline.session import Session
+
+    net = NetOptions.from_options([web.map_host], str(web.ca_pem), None, env={})
+    article = site.ARTICLE_FLOOD.url
+    post_capture_began = threading.Event()
+    waited: list[bool] = []
+    capture = Browser.capture
+
+    def observed(self: Browser, url: str, *args: Any, **kwargs: Any) -> PageCapture:
+        if url == article:
+            waited.append(post_capture_began.wait(60))
+        else:
+            post_capture_began.set()
+        return capture(self, url, *args, **kwargs)
+
+    monkeypatch.setattr(Browser, "capture", observed)
+    summary = ArchiveSummary()
+    with Session(tmp_path / "archive", net, pages_in_flight=2) as session, \
+            InlineExecutor(lambda: Handlers(session), pages_in_flight=2) as ex:
+        run_phases(ex, session.index, [article], summary, Plan())
+        held = session.index.article_captured(article)
+    assert waited == [True]
+    assert held and not summary.articles[0].error
+    statuses = {p.key: p.status for p in summary.posts}
+    assert statuses[f"twitter:{site.TWEET_PHOTO.id}"] == "live"
+    assert len(statuses) == 4 and summary.exit_code == 0, summary.failures
 
 
 def test_one_page_in_flight_takes_a_post_before_the_next_article() -> None:

@@ -1,5 +1,6 @@
-"""Phase 1 of a run: one source read, its posts detected, short links resolved, the article page
-captured and its citations indexed; the posts themselves are captured in phase 2 (`posts.py`)."""
+"""Phase 1 of a run: one source read, its posts detected, short links resolved, its citations
+indexed and the article page captured; the posts themselves are captured in phase 2 (`posts.py`),
+and may start while the article page is still being captured."""
 
 from __future__ import annotations
 
@@ -27,9 +28,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Told an article's posts to capture, and whether the network was found unreachable, before its
+# page is captured.
+Found = Callable[[tuple[Post, ...], bool], None]
+
 # Rendered embeds on an article page that get their own element screenshot: each platform's own.
 EMBED_ELEMENT_SELECTORS = tuple(sel for p in REGISTRY for sel in p.embed_selectors)
-
 
 
 @dataclass
@@ -53,8 +57,11 @@ class ArticleHandler:
         self._failures: list[str] = []
         self._network = False
 
-    def handle(self, task: ArticleTask) -> ArticleResult:
-        """Archive one source without capturing its posts; failures are named in the result."""
+    def handle(self, task: ArticleTask, found: Found | None = None) -> ArticleResult:
+        """Archive one source without capturing its posts; failures are named in the result.
+
+        `found`, when given, is told the posts to capture as soon as the citations are indexed,
+        before the article page is captured, so that their captures can start meanwhile."""
         self._failures, self._network = [], False
         try:
             fetched = self._read(task.spec)
@@ -64,7 +71,7 @@ class ArticleHandler:
             return ArticleResult(ArticleOutcome(task.spec, task.spec, error=str(e)), (),
                                  tuple(self._failures), read=False, network_unreachable=self._network)
         try:
-            outcome, posts = self.index_document(fetched.doc, fetched.batch)
+            outcome, posts = self.index_document(fetched.doc, fetched.batch, found=found)
         except OSError as e:
             if is_full(e):  # a screenshot or media file: name it
                 raise disk_full(e.filename or self.s.archive_dir) from e
@@ -91,11 +98,13 @@ class ArticleHandler:
         if network:
             self._network = True
 
-    def index_document(self, doc: Document, batch: Batch | None = None) -> tuple[ArticleOutcome, list[Post]]:
-        """Detect the posts, resolve short links, capture the article page and index its citations.
+    def index_document(self, doc: Document, batch: Batch | None = None, *,
+                       found: Found | None = None) -> tuple[ArticleOutcome, list[Post]]:
+        """Detect the posts, resolve short links, index the citations, then capture the article page.
 
         `batch` holds what fetching the document recorded; the article's capture goes on in it.
-        Returns the outcome and the posts to capture (unresolved short links have none).
+        Returns the outcome and the posts to capture (unresolved short links have none), which
+        `found` is also told before the page is captured.
         """
         from ..detect import detect
 
@@ -113,18 +122,21 @@ class ArticleHandler:
             return outcome, []
         posts = self._resolve_shortlinks(posts, batch)
         article_id = s.index.upsert_article(url, source=doc.source, title=None)
+        for post in posts:
+            post.key = s.index.upsert_post(post)  # a known alias lands on the ID-keyed post
+            s.index.cite(article_id, post.key, post.kind, post.evidence)
+            outcome.posts.append(post.key)
+        # Unresolved short links have no post to capture.
+        wanted = [p for p in posts if p.kind != "shortlink"]
+        if found is not None:
+            found(tuple(wanted), self._network)
         if self.recapture or not s.index.article_captured(url):
             self._capture_article(doc, url, article_id, batch)
         elif batch.records:
             # Fetched again (the seed's URL, short-link hops) though the article is held: every
             # record in the WARC stays findable through the index.
             s.index.add_records(None, batch.records, article_id=article_id)
-        for post in posts:
-            post.key = s.index.upsert_post(post)  # a known alias lands on the ID-keyed post
-            s.index.cite(article_id, post.key, post.kind, post.evidence)
-            outcome.posts.append(post.key)
-        # Unresolved short links have no post to capture.
-        return outcome, [p for p in posts if p.kind != "shortlink"]
+        return outcome, wanted
 
     def _resolve_shortlinks(self, posts: list[Post], batch: Batch) -> list[Post]:
         """Short links in text-only tweets lead to their status ID: the ID-keyed post absorbs them."""

@@ -5,7 +5,8 @@ gives the same result either way.
 An executor is a context manager: `submit(task)` queues a task, `answers()` yields `(task, answer)`
 as tasks end, until none is left (a task submitted meanwhile, a post found by an article that just
 ended, is among them). The answer is the task's result, `NotStarted` when the run was asked to stop
-before it began, or `TaskFailed` when the process handling it died or raised. `close()` ends the
+before it began, or `TaskFailed` when the process handling it died or raised; an article task may
+first yield `ArticlePosts`, its posts known before its page is captured. `close()` ends the
 work (the run calls it once every task is answered; leaving the context closes too).
 """
 
@@ -13,10 +14,11 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import queue
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -24,19 +26,22 @@ from ..interrupt import STOP
 from ..limits import Limits
 from ..modes import make_dirs
 from ..workers import NotStarted, TaskFailed
-from .articles import ArticleHandler
+from .articles import ArticleHandler, Found
 from .posts import PostHandler
 from .session import Session, recover_warcs
-from .tasks import ArticleTask, PostTask, Result, Task
+from .tasks import ArticlePosts, ArticleTask, PostTask, Result, Task
 
 if TYPE_CHECKING:
     from ..evidence.stamps import Authorities
+    from ..models import Post
     from ..net import NetOptions
     from ..workers import WorkerPool
 
 Answer = Result | NotStarted | TaskFailed
+# Inside InlineExecutor: a task's end, or an article's posts announced before it.
+Event = Future[Result] | tuple[Task, ArticlePosts]
 
-__all__ = ["Answer", "Executor", "Handlers", "InlineExecutor", "NotStarted", "ProcessPoolExecutor", "TaskFailed",
+__all__ = ["Answer", "ArticlePosts", "Executor", "Handlers", "InlineExecutor", "NotStarted", "ProcessPoolExecutor", "TaskFailed",
            "Waves"]
 
 
@@ -45,7 +50,7 @@ class Executor(Protocol):
 
     def submit(self, task: Task) -> None: ...
 
-    def answers(self) -> Iterator[tuple[Task, Answer]]: ...
+    def answers(self) -> Iterator[tuple[Task, Answer | ArticlePosts]]: ...
 
     def close(self) -> None: ...
 
@@ -63,9 +68,10 @@ class Handlers:
                                        progress=progress)
         self.posts = PostHandler(session, progress=progress)
 
-    def handle(self, task: Task) -> Result:
+    def handle(self, task: Task, found: Found | None = None) -> Result:
+        """`found` (article tasks): told the article's posts before its page is captured."""
         if isinstance(task, ArticleTask):
-            return self.articles.handle(task)
+            return self.articles.handle(task, found)
         if isinstance(task, PostTask):
             return self.posts.handle(task)
         raise TypeError(f"unknown task {task!r}")
@@ -105,7 +111,9 @@ class InlineExecutor:
     each runs in a thread of a small pool; their captures overlap in the one browser (each page in a
     context of its own, writing into its own batch) and the session's index must be one that
     threads may share (`Session(pages_in_flight=N)` opens it so). Posts submitted go before
-    articles not started yet; among each, first submitted, first started.
+    articles not started yet; among each, first submitted, first started. An article task then
+    answers twice: `ArticlePosts` once its citations are indexed, so that its posts can be
+    submitted while its page is still being captured, and its result at the end.
 
     A handler's exception is not a task's failure here: it ends the run (a full disk, a broken
     index, no Chromium), as it always has without workers; tasks already running finish first.
@@ -137,10 +145,18 @@ class InlineExecutor:
     def _handle(self, task: Task) -> Result:
         return self.handlers.handle(task)
 
+    def _handle_in_pool(self, task: Task, events: queue.SimpleQueue[Event]) -> Result:
+        handlers = self.handlers
+        if isinstance(task, ArticleTask) and isinstance(handlers, Handlers):
+            def found(posts: tuple[Post, ...], unreachable: bool) -> None:
+                events.put((task, ArticlePosts(posts, unreachable)))
+            return handlers.handle(task, found)
+        return handlers.handle(task)
+
     def submit(self, task: Task) -> None:
         heapq.heappush(self._queue, (_rank(task), next(self._order), task))
 
-    def answers(self) -> Iterator[tuple[Task, Answer]]:
+    def answers(self) -> Iterator[tuple[Task, Answer | ArticlePosts]]:
         if self.pages_in_flight == 1:
             while self._queue:
                 task = heapq.heappop(self._queue)[2]
@@ -148,19 +164,25 @@ class InlineExecutor:
             return
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.pages_in_flight, thread_name_prefix="archiver-page")
+        # What the pool's threads tell, in the order they told it: an article's posts (before its
+        # result, from the same thread) and each task's end.
+        events: queue.SimpleQueue[Event] = queue.SimpleQueue()
         while self._queue or self._running:
             while self._queue and len(self._running) < self.pages_in_flight:
                 task = heapq.heappop(self._queue)[2]
                 if STOP.requested:
                     yield task, NotStarted()
                     continue
-                self._running[self._pool.submit(self._handle, task)] = task
+                future = self._pool.submit(self._handle_in_pool, task, events)
+                self._running[future] = task
+                future.add_done_callback(events.put)
             if not self._running:
                 continue
-            done, _ = wait(list(self._running), return_when=FIRST_COMPLETED)
-            for future in [f for f in self._running if f in done]:  # in the order they started
-                task = self._running.pop(future)
-                yield task, future.result()
+            event = events.get()
+            if isinstance(event, Future):
+                yield self._running.pop(event), event.result()
+            else:
+                yield event
 
     def close(self) -> None:
         # Tasks still running (the run ended with an error) finish before the session closes.

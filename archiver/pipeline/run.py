@@ -31,7 +31,7 @@ from .executors import Answer, Executor, Handlers, InlineExecutor, NotStarted, P
 from .postcapture import PostOutcome
 from .session import Session, recover_warcs
 from .summary import ArchiveSummary, ArticleOutcome
-from .tasks import ArticleResult, ArticleTask, PostResult, PostTask
+from .tasks import ArticlePosts, ArticleResult, ArticleTask, PostResult, PostTask
 
 if TYPE_CHECKING:
     from ..evidence.stamps import Authorities
@@ -167,10 +167,11 @@ class _Flight:
     """The tasks of one run as they are made and answered.
 
     Articles are read in any order, but their posts are chosen in the order of the specs: the
-    posts of article i are chosen (and start) once articles 0..i are all answered, so the first
-    citation still wins and the posts come out in the order the run has always given them. Re-checks
-    of held posts are chosen once every article is answered: those this run's articles cite in
-    citation order, then the others stalest first.
+    posts of article i are chosen (and start) once articles 0..i are all read (their posts
+    announced, or the articles answered), so the first citation still wins and the posts come out
+    in the order the run has always given them. An article's page may still be being captured
+    then. Re-checks of held posts are chosen once every article is read: those this run's articles
+    cite in citation order, then the others stalest first.
     """
 
     def __init__(self, executor: Executor, index: ArchiveIndex, summary: ArchiveSummary, state: RunState,
@@ -178,6 +179,8 @@ class _Flight:
         self.executor, self.index, self.summary, self.state, self.plan = executor, index, summary, state, plan
         self.tasks = articles
         self.articles: list[tuple[ArticleTask, Answer | None]] = [(t, None) for t in articles]
+        # Each article's posts when they were announced before its answer (ArticlePosts).
+        self._found: list[ArticlePosts | None] = [None for _ in articles]
         self._position = {id(t): i for i, t in enumerate(articles)}
         self._chosen = 0  # articles whose posts were chosen
         self._rechecks_chosen = False
@@ -191,7 +194,10 @@ class _Flight:
             self.executor.submit(article)
         self._choose()  # no articles at all: the re-checks are due at once
         for task, answer in self.executor.answers():
-            if isinstance(task, ArticleTask):
+            if isinstance(answer, ArticlePosts):
+                self._found[self._position[id(task)]] = answer
+                self._choose()
+            elif isinstance(task, ArticleTask):
                 self.articles[self._position[id(task)]] = (task, answer)
                 self._choose()
             else:
@@ -200,11 +206,14 @@ class _Flight:
                     self.state.offline = self.state.offline or answer.network_unreachable
 
     def _choose(self) -> None:
-        """Submit the posts of every article now answered in order; the re-checks after the last."""
-        while self._chosen < len(self.articles) and self.articles[self._chosen][1] is not None:
-            answer = self.articles[self._chosen][1]
+        """Submit the posts of every article now read in order (its posts announced, or the article
+        answered); the re-checks after the last."""
+        while self._chosen < len(self.articles):
+            answer: Answer | ArticlePosts | None = self._found[self._chosen] or self.articles[self._chosen][1]
+            if answer is None:
+                break
             self._chosen += 1
-            if not isinstance(answer, ArticleResult):
+            if not isinstance(answer, ArticleResult | ArticlePosts):
                 continue
             self.state.offline = self.state.offline or answer.network_unreachable
             if STOP.requested:

@@ -81,6 +81,16 @@ class ArticleResult:
 
 
 @dataclass(frozen=True)
+class ArticlePosts:
+    """An article's posts, announced before its result: the source has been read and its citations
+    indexed, and its page is still being captured. Posts found so can start at once, beside the
+    capture of the article that cites them (an executor with several pages in flight sends it)."""
+
+    posts: tuple[Post, ...] = ()
+    network_unreachable: bool = False
+
+
+@dataclass(frozen=True)
 class PostResult:
     """What one post task gave: the post's outcome (None when a re-checked post is no longer held)."""
 
