@@ -1,7 +1,7 @@
 """One run over an executor; used by `archive` (no re-checks) and `run` (re-checks).
 
-  1. articles: each source read, its posts detected, short links resolved, the article page
-     captured and its citations indexed;
+  1. articles: each source read, its posts detected, short links resolved, its citations
+     indexed and the article page captured;
   2. posts: each post once (the first citation wins), only if not held yet (unless recaptured),
      started as soon as the article citing it first has been read (and every article before it
      in the specs' order); then the held posts due for a re-check, once every article is read.

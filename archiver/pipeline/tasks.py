@@ -16,7 +16,7 @@ from .summary import ArticleOutcome
 
 @dataclass(frozen=True)
 class ArticleTask:
-    """Phase 1: read one source, detect its posts, capture the article page, index its citations."""
+    """Phase 1: read one source, detect its posts, index its citations, capture the article page."""
 
     spec: str
 
