@@ -6,7 +6,10 @@ own download elsewhere; `$ARCHIVER_CHROMIUM` to name another.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
+from pathlib import Path
 
 from playwright.async_api import Playwright as AsyncPlaywright
 from playwright.sync_api import Error as PlaywrightError
@@ -19,9 +22,8 @@ _SYSTEM_CHROMIUMS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 # Hosts Chromium itself talks to, outside any page: not page traffic, never recorded. Debian's
 # Chromium 156 asks update.googleapis.com for a component (X-Goog-Update-AppId
 # ceofaddefefcbblgcgnibnonglccbfja, the on-device model manifest) a few seconds after start even
-# with Playwright's --disable-component-update; switching it off would take a --disable-features
-# flag, which would replace Playwright's own list. Tests that compare a server log with a WARC
-# leave these hosts out.
+# with Playwright's --disable-component-update; they resolve to nothing instead. Tests that compare
+# a server log with a WARC leave these hosts out.
 CHROMIUM_SERVICE_HOSTS: frozenset[str] = frozenset(
     {"update.googleapis.com", "clients2.google.com", "redirector.gvt1.com", "edgedl.me.gvt1.com"})
 
@@ -38,6 +40,74 @@ def without_service_hosts(args: list[str]) -> list[str]:
             args[i] = f"{flag}{rules}, {arg[len(flag):]}"
             return args
     return [*args, flag + rules]
+
+
+# Features every capture browser switches off besides Playwright's own. Chromium 15x builds the
+# address bar's suggestion popups as WebUI pages (chrome://omnibox-popup.top-chrome, and its AI-mode
+# twin: some 400 script modules each) for every window, and every context Playwright opens is a
+# window: a renderer's CPU spent on each capture for popups nothing ever opens.
+EXTRA_DISABLED_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup")
+
+_FEATURE_NAME = re.compile(r"""["']([A-Za-z][A-Za-z0-9_]*)["']""")
+
+
+def disable_features_flag() -> str | None:
+    """One `--disable-features=` flag naming Playwright's own list and EXTRA_DISABLED_FEATURES, or
+    None when Playwright's list cannot be read (Chromium then runs with Playwright's alone).
+
+    Chromium keeps only the last --disable-features of its command line, and Playwright passes its
+    own (features that call Google's servers at start-up or break automation): a flag of ours that
+    left them out would switch them back on. Playwright does not publish that list, so it is read
+    from its driver's JavaScript, strictly (`parse_disabled_features`)."""
+    names = playwright_disabled_features()
+    if names is None:
+        return None
+    return "--disable-features=" + ",".join(dict.fromkeys([*names, *EXTRA_DISABLED_FEATURES]))
+
+
+@functools.lru_cache(maxsize=1)
+def playwright_disabled_features() -> tuple[str, ...] | None:
+    """The features Playwright's driver disables in Chromium, as its own source lists them."""
+    import playwright
+
+    lib = Path(playwright.__file__).parent / "driver" / "package" / "lib"
+    for source in (lib / "coreBundle.js", lib / "server" / "chromium" / "chromiumSwitches.js"):
+        try:
+            text = source.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        names = parse_disabled_features(text)
+        if names is not None:
+            return names
+    return None
+
+
+def parse_disabled_features(js: str) -> tuple[str, ...] | None:
+    """The names in the one `disabledFeatures = [...]` array of `js`, or None unless that array is
+    there once and holds nothing but string literals (and `//` comments): a list read only in
+    part would switch Playwright's other features back on."""
+    starts = [m.end() for m in re.finditer(r"\bdisabledFeatures\s*=\s*\[", js)]
+    if len(starts) != 1:
+        return None
+    body: list[str] = []
+    for line in js[starts[0]:].splitlines():
+        code = line.split("//", 1)[0]
+        end = code.find("]")
+        body.append(code if end < 0 else code[:end])
+        if end >= 0:
+            break
+    else:
+        return None  # the array never ends
+    names = []
+    for item in " ".join(body).split(","):
+        item = item.strip()
+        if not item:
+            continue
+        found = _FEATURE_NAME.fullmatch(item)
+        if found is None:
+            return None  # an expression, not a name: the list cannot be known here
+        names.append(found.group(1))
+    return tuple(names) or None
 
 
 def find_chromium(playwright: Playwright | AsyncPlaywright | None = None) -> str | None:

@@ -24,7 +24,7 @@ from playwright.async_api import Playwright, async_playwright
 
 from archiver import watchdog
 from archiver.capture import pagesteps
-from archiver.capture.chromium import NO_CHROMIUM, find_chromium, without_service_hosts
+from archiver.capture.chromium import NO_CHROMIUM, disable_features_flag, find_chromium, without_service_hosts
 from archiver.capture.deadline import CaptureClock, DeadlinePassed, finish_quickly
 from archiver.capture.gate import Gate
 from archiver.capture.pagesteps import Shots, first_line
@@ -98,6 +98,11 @@ class ChromiumRenderer(AsyncClosing):
         make_dirs(self.workdir)
         kwargs: dict[str, Any] = dict(self.net.chromium_launch(self.workdir, gate_args=self.gate.chromium_args()))
         kwargs["args"] = without_service_hosts(list(kwargs.get("args") or []))
+        features = disable_features_flag()
+        if features is not None:
+            kwargs["args"].append(features)
+        else:
+            log.debug("Playwright's disabled features not found in its driver: Chromium keeps its omnibox popups")
         kwargs.update(executable_path=executable, headless=headless, timeout=self.timeout * 1000)
         try:
             self._browser = await self._pw.chromium.launch(**kwargs)
@@ -111,6 +116,9 @@ class ChromiumRenderer(AsyncClosing):
         # bot wall; send the ordinary browser's agent instead and record exactly what was sent.
         self.user_agent = str(version.get("userAgent", "")).replace("HeadlessChrome", "Chrome")
         log.info("Chromium %s at %s", self.browser_version, executable)
+        # A renderer is launched to capture: the first capture's tab opens now, while the caller
+        # still reads its source or asks for metadata.
+        self._tabs.prepare()
 
     async def aclose(self) -> None:
         try:
