@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborCSSSelector, LexborHTMLParser, LexborNode
 
 from archiver.detect.blocks import add_flattened
 from archiver.detect.depth import LIMIT as DEPTH_LIMIT
@@ -150,7 +151,7 @@ def posts_in_tree(tree: LexborHTMLParser, html: str, source: str, *, raw: bytes 
     if codes and codes - _codes_in(walker.posts):
         walker = _Walker(source, with_text=True, escaped=escaped, amp=walker.amp)
         walker.walk(tree.root, EmbedContext(source), depth=0)
-    return add_flattened(tree, html, source, walker.posts, walker.embeds)  # posts flattened into text
+    return add_flattened(tree, html, source, walker.posts, walker.embeds, raw=raw)  # posts flattened into text
 
 
 def _raw_shortlink_codes(html: str) -> set[tuple[str, str]]:
@@ -193,7 +194,12 @@ class _Walker:
         a_id, div_ids, div_needs, text_id, custom_min = _A_ID, _DIV_IDS, _DIV_NEEDS, _TEXT_ID, CUSTOM_ID_MIN
         relevance_of = _HOST_RELEVANCE
         any_hint = _ANY_HOST_HINT
-        nodes = root.traverse(include_text=True) if self.with_text else root.css(_selector(escaped, self.amp))
+        if self.with_text:
+            nodes = root.traverse(include_text=True)
+        elif skip_root:
+            nodes = root.css(_selector(escaped, self.amp))  # a template's content: selectolax finds its top level
+        else:
+            nodes = _css_engine().find(_selector(escaped, self.amp), root)
         for node in nodes:
             tid = node.tag_id
             if escaped and (tid in escaped or escaped_anywhere):
@@ -423,6 +429,20 @@ def _selector(escaped: Targets, amp: bool) -> str:
 
 
 _CSS_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_ENGINES = threading.local()
+
+
+def _css_engine() -> LexborCSSSelector:
+    """This thread's CSS selector engine, shared by the pages it walks.
+
+    `node.css()` sets up an engine of its own for every parsed page (a CSS parser and its memory
+    pools), which costs a tenth of parsing an article page; one engine serves any tree. One per
+    thread, since an engine holds the state of the query it runs.
+    """
+    engine = getattr(_ENGINES, "engine", None)
+    if engine is None:
+        engine = _ENGINES.engine = LexborCSSSelector()
+    return engine
 # Scripts, dozens per page and nearly all plain JavaScript, are told apart in the parser: only those
 # with a type that is not JavaScript's (JSON-LD, text/plain, templates) or with a rule's marker
 # attribute reach the walk, which applies the same test again (with `strip`: " text/javascript").
