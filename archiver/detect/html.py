@@ -147,16 +147,16 @@ def posts_in_tree(tree: LexborHTMLParser, html: str, source: str, *, raw: bytes 
     walker.walk(tree.root, EmbedContext(source), depth=0)
     # Bare short links can only be in text nodes, which double the walk. Walk them only when the
     # page has a short-link code that no post (embed, link) found in the first walk accounts for.
-    codes = _raw_shortlink_codes(html) if SHORTENERS else set()
+    codes = _raw_shortlink_codes(html, raw) if SHORTENERS else set()
     if codes and codes - _codes_in(walker.posts):
         walker = _Walker(source, with_text=True, escaped=escaped, amp=walker.amp)
         walker.walk(tree.root, EmbedContext(source), depth=0)
     return add_flattened(tree, html, source, walker.posts, walker.embeds, raw=raw)  # posts flattened into text
 
 
-def _raw_shortlink_codes(html: str) -> set[tuple[str, str]]:
+def _raw_shortlink_codes(html: str, raw: bytes | None = None) -> set[tuple[str, str]]:
     """(platform, code) of every short link in the raw page (one regex pass per platform)."""
-    return {(name, code) for name, shortlinks in SHORTENERS for code in shortlinks.codes_in_page(html)}
+    return {(name, code) for name, shortlinks in SHORTENERS for code in shortlinks.codes_in_page(html, raw)}
 
 
 def _codes_in(posts: list[Post]) -> set[tuple[str, str]]:
