@@ -1,7 +1,8 @@
 """A plugin platform is detected in HTML, links and plain text without any change to the detector.
 
 The toy platform in `tests/toyplatform.py` is loaded the way a newsroom's own platform would be,
-through `ARCHIVER_PLATFORM_MODULES`, by a real `archiver scan` process.
+through `ARCHIVER_PLATFORM_MODULES` or an installed distribution's entry point, by a real
+`archiver scan` process.
 """
 
 from __future__ import annotations
@@ -30,10 +31,14 @@ Nothing at https://pebble.example/users/mayor either.
 """
 
 
-def _scan(path: Path, plugin: bool) -> list[dict[str, Any]]:
+def _scan(path: Path, plugin: bool, *, installed: Path | None = None) -> list[dict[str, Any]]:
+    """`archiver scan` of `path`; `plugin`: the toy platform named in ARCHIVER_PLATFORM_MODULES;
+    `installed`: a folder put on PYTHONPATH (a distribution that declares the plugin, say)."""
     env = {k: v for k, v in os.environ.items() if k != "ARCHIVER_PLATFORM_MODULES"}
     if plugin:
         env["ARCHIVER_PLATFORM_MODULES"] = "tests.toyplatform"
+    if installed is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(installed), env.get("PYTHONPATH"))))
     r = subprocess.run([sys.executable, "-m", "archiver.cli", "scan", str(path), "--format", "json"],
                        capture_output=True, cwd=ROOT, env=env, timeout=120)
     assert r.returncode == 0, r.stderr.decode()
@@ -73,3 +78,18 @@ def test_without_the_plugin_nothing_is_a_pebble_post(tmp_path: Path) -> None:
     text.write_text(TEXT)
     assert _scan(page, plugin=False) == []
     assert _scan(text, plugin=False) == []
+
+
+def test_plugin_declared_by_an_installed_distribution_is_found(tmp_path: Path) -> None:
+    # A distribution's entry point in the "archiver.platforms" group, as pip installs one: its
+    # dist-info folder on the path is all that makes the toy platform a plugin here.
+    site = tmp_path / "site"
+    info = site / "pebble_plugin-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: pebble-plugin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[archiver.platforms]\npebble = tests.toyplatform\n")
+    page = tmp_path / "story.html"
+    page.write_text(PAGE)
+    assert [post_id for post_id, *_ in _pebbles(_scan(page, plugin=False, installed=site))] == ["101", "202", "303"]
+    (info / "entry_points.txt").write_text("[console_scripts]\npebble = tests.toyplatform:main\n")
+    assert _pebbles(_scan(page, plugin=False, installed=site)) == []

@@ -45,6 +45,7 @@ if any(p.flattened is not None and not p.flattened_hints for p in REGISTRY):
 # finds the few dozen a page has); a two-character search such as "(@" reads the whole page slowly.
 _AT_HINTS = tuple((h, h.index("@")) for h in _HINTS or () if "@" in h)
 _OTHER_HINTS = tuple(h for h in _HINTS or () if "@" not in h)
+_OTHER_HINTS_RAW = tuple(h.encode() for h in _OTHER_HINTS)
 # Elements a reader does not see as text.
 _UNSEEN = frozenset(
     {"script", "style", "noscript", "template", "textarea", "title", "head", "svg", "math", "iframe",
@@ -65,17 +66,24 @@ _ENTER, _GAP, _LINE, _QUOTE_END, _PRE_END = range(5)
 
 
 def add_flattened(
-    tree: LexborHTMLParser, html: str, source: str, posts: list[Post], embeds: Sequence[LexborNode] = ()
+    tree: LexborHTMLParser,
+    html: str,
+    source: str,
+    posts: list[Post],
+    embeds: Sequence[LexborNode] = (),
+    *,
+    raw: bytes | None = None,
 ) -> list[Post]:
     """`posts` (the walker's, in document order) with the page's flattened posts added.
 
     `embeds`: the elements the walker's rules reported as posts; their text is theirs, not read.
+    `raw`, when given, is exactly `html` encoded as UTF-8: the hints are looked for in it.
 
     Each flattened post goes where the first post it accounts for stands (its own bare short link,
     a link to it), else after the flattened post before it, else at the end; merging then folds
     those records into it.
     """
-    if _HINTS is not None and not _has_hint(html):
+    if _HINTS is not None and not _has_hint(html, raw):
         return posts
     body = tree.body or tree.root
     if body is None:
@@ -92,16 +100,46 @@ def add_flattened(
     return _placed(posts, found)
 
 
-def _has_hint(html: str) -> bool:
-    """True when `html` holds one of the platforms' `flattened_hints` (see `_hint_positions`)."""
-    return bool(_hint_positions(html, first=True))
+def _has_hint(html: str, raw: bytes | None = None) -> bool:
+    """True when `html` holds one of the platforms' `flattened_hints` (see `_hint_positions`).
+
+    With `raw` (`html` as UTF-8), the hints without "@" are looked for in the bytes: a hint that is
+    not ASCII (`♬`) by the occurrences of its last byte, which pages seldom hold (see `_holds`).
+    """
+    if raw is None:
+        return bool(_hint_positions(html, first=True))
+    if _AT_HINTS and _hint_positions(html, first=True, at_hints_only=True):
+        return True
+    return any(_holds(raw, hint) for hint in _OTHER_HINTS_RAW)
 
 
-def _hint_positions(text: str, start: int = 0, *, first: bool = False) -> list[int]:
+def _holds(raw: bytes, needle: bytes) -> bool:
+    """`needle in raw`, quicker when the needle is the UTF-8 of a character that is not ASCII.
+
+    CPython's substring search skips ahead by the needle's last byte and a small filter of its
+    bytes, and for a three-byte character such as `♬` that filter lets nearly every position of a
+    page through, so the search reads byte by byte. A multi-byte character ends in a byte that
+    pages seldom hold in that place: the search for that one byte (memchr) jumps from one occurrence
+    to the next, and each is compared whole. ASCII needles go to `in`.
+    """
+    if needle.isascii():
+        return needle in raw
+    last = needle[-1:]
+    before = len(needle) - 1
+    at = raw.find(last, before)
+    while at >= 0:
+        if raw.startswith(needle, at - before):
+            return True
+        at = raw.find(last, at + 1)
+    return False
+
+
+def _hint_positions(text: str, start: int = 0, *, first: bool = False, at_hints_only: bool = False) -> list[int]:
     """Where `text` holds the platforms' `flattened_hints`, from `start` on. A hint ending in "@"
     counts only before a handle's first character (a letter, digit or "_"): "(@handle", not
     "(@.…)"; tags between the "@" and what precedes it are skipped. Hints holding "@" are looked for at each "@" (a C-speed search for one character
-    finds the few dozen a page has); a search for "(@" itself would read the whole page slowly."""
+    finds the few dozen a page has); a search for "(@" itself would read the whole page slowly.
+    `at_hints_only`: only the hints holding "@" are looked for."""
     found: list[int] = []
     if _AT_HINTS:
         at = text.find("@", start)
@@ -121,6 +159,8 @@ def _hint_positions(text: str, start: int = 0, *, first: bool = False) -> list[i
                         return found
                     break
             at = text.find("@", at + 1)
+    if at_hints_only:
+        return found
     for hint in _OTHER_HINTS:
         at = text.find(hint, start)
         while at >= 0:

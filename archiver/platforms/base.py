@@ -124,6 +124,9 @@ class ShortLinks:
     # Finds the codes (its only group) of every spelling in a whole raw page in one pass; when
     # None, `pattern` is used. The HTML walker runs it over every page, so it is worth tuning.
     raw_pattern: re.Pattern[str] | None = None
+    # Found in a page's UTF-8 bytes wherever one of these links is in its text (it may find more):
+    # where it finds nothing, `codes_in_page` reads no further. None: the text is always searched.
+    raw_hint: re.Pattern[bytes] | None = None
 
     def might_contain(self, text: str) -> bool:
         """False when `text` cannot hold one of these links (no hint in it)."""
@@ -150,8 +153,13 @@ class ShortLinks:
         """The post known only by `link`."""
         return self.make_post(link, source, evidence)
 
-    def codes_in_page(self, html: str) -> set[str]:
-        """The code of every short link anywhere in a raw page (markup, scripts, attributes)."""
+    def codes_in_page(self, html: str, raw: bytes | None = None) -> set[str]:
+        """The code of every short link anywhere in a raw page (markup, scripts, attributes).
+
+        `raw`, when given, is exactly `html` encoded as UTF-8 (see `raw_hint`).
+        """
+        if raw is not None and self.raw_hint is not None and self.raw_hint.search(raw) is None:
+            return set()
         if self.raw_pattern is not None:
             return set(self.raw_pattern.findall(html))
         return {m.group("code") for m in self.pattern.finditer(html)}

@@ -14,9 +14,10 @@ after the built-in platforms, so a built-in keeps every host it owns.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import logging
 import os
-from importlib.metadata import entry_points
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -45,9 +46,47 @@ def _platform_of(module_name: str, where: str) -> Platform | None:
     return platform
 
 
+def _may_have_entry_points() -> bool:
+    """False when no installed distribution can declare an entry point in `GROUP`.
+
+    Importing importlib.metadata costs a tenth of the tool's start-up, and nearly always finds
+    nothing in the group. Every distribution it would read lies in a `*.dist-info` or `*.egg-info`
+    folder of a folder on `sys.path`, whose `entry_points.txt` then names the group; an egg or a
+    zip file on `sys.path`, or an import hook that finds distributions of its own, may hold more,
+    and then the answer is True without looking.
+    """
+    if any(getattr(finder, "find_distributions", None) is not None and finder is not importlib.machinery.PathFinder
+           for finder in sys.meta_path):
+        return True
+    for entry in sys.path:
+        folder = entry or "."
+        if str(folder).lower().endswith(".egg"):
+            return True  # an egg on the path: its own EGG-INFO, read by importlib.metadata
+        try:
+            names = os.listdir(folder)
+        except NotADirectoryError:
+            return True  # a zip file: only importlib.metadata reads it
+        except OSError:
+            continue  # missing or unreadable: importlib.metadata finds nothing there either
+        for name in names:
+            if not name.lower().endswith((".dist-info", ".egg-info")):
+                continue
+            try:
+                with open(os.path.join(folder, name, "entry_points.txt"), encoding="utf-8", errors="replace") as f:
+                    if GROUP in f.read():
+                        return True
+            except OSError:
+                continue  # no entry points (or an egg-info file, not a folder)
+    return False
+
+
 def discover() -> list[Platform]:
     """Every plugin platform, entry points first, then `ARCHIVER_PLATFORM_MODULES`, each once."""
-    wanted = [(ep.value.partition(":")[0], f"entry point {ep.name}") for ep in entry_points(group=GROUP)]
+    wanted: list[tuple[str, str]] = []
+    if _may_have_entry_points():
+        from importlib.metadata import entry_points
+
+        wanted = [(ep.value.partition(":")[0], f"entry point {ep.name}") for ep in entry_points(group=GROUP)]
     wanted += [(name, ENV) for name in filter(None, (n.strip() for n in os.environ.get(ENV, "").split(",")))]
     found: dict[str, Platform] = {}
     for module_name, where in wanted:
