@@ -328,6 +328,14 @@ def test_a_browser_started_late_is_named_in_the_warcinfo_of_the_records_after_it
     assert second[0][0] == "warcinfo" and b"browser-version: 1.2.3" in second[0][2]
 
 
+def test_the_help_names_the_default_pages_in_flight() -> None:
+    from archiver.cli_options import PagesInFlightOpt
+    from archiver.pipeline.run import PAGES_IN_FLIGHT
+
+    option = PagesInFlightOpt.__metadata__[0]
+    assert f"Default: {PAGES_IN_FLIGHT} in one process" in option.help
+
+
 def test_pages_in_flight_with_worker_processes_is_a_usage_error(tmp_path: Path) -> None:
     seeds = tmp_path / "seeds"
     seeds.mkdir()

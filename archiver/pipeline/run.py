@@ -42,9 +42,9 @@ log = logging.getLogger(__name__)
 
 
 # Pages one process captures at once by default, measured on a 2-core machine with bench/flight.py
-# (1, 2, 3 and 4 pages; README's performance section): 2 was the fastest and needs the least memory
-# of those that gain; more pages only share the same two cores.
-PAGES_IN_FLIGHT = 2
+# and bench/archive.py (README's performance section): 3 was the fastest of 1, 2 and 3 on both, for
+# some 8% more memory than 2; past it, more pages only share the same two cores.
+PAGES_IN_FLIGHT = 3
 
 
 def pages_in_flight_for(workers: int, asked: int | None) -> int:
