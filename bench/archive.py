@@ -15,7 +15,9 @@ Chromium on this machine, not the internet. The sides, each in a process of its 
 - plain floor: one Chromium started exactly as archiver starts it (the same launch flags, the
   same gate), one context, `goto` of the same pages one after the other, each waiting for `load`,
   and one full-page screenshot each; nothing recorded;
-- networkidle floor: the same, each `goto` waiting for `networkidle`.
+- networkidle floor: the same, each `goto` waiting for `networkidle`;
+- fresh-context floor (a figure, not a target): the plain floor with a new context for each page,
+  as every capture has one (no cookies, cache or storage shared between captures).
 
 Prints each side's time, archive / floor ratios (best to best, median to median), the split of the
 archive's browser time (load, settle, screenshots, ...), and the statuses each side saw, which
@@ -40,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-FLOORS = {"plain floor": "load", "networkidle floor": "networkidle"}
+FLOORS = {"plain floor": "load", "networkidle floor": "networkidle", "fresh-context floor": "load-fresh"}
 PHASES = ("open", "load", "settle", "screenshots", "collect", "write")
 
 
@@ -100,16 +102,25 @@ async def floor_side(urls: list[str], wait_until: str, net: Any, tmp: Path) -> d
             from archiver.capture.tabs import close_tab
 
             await close_tab(await renderer._tabs.take())
+        fresh = wait_until.endswith("-fresh")  # a context of its own for each page, as a capture has
+        wait_until = wait_until.removesuffix("-fresh")
+
+        async def new_page() -> Any:
+            context = await browser.new_context(service_workers="block", user_agent=renderer.user_agent,
+                                                viewport=VIEWPORT, locale="en-US")
+            return await context.new_page()
+
         start = time.perf_counter()
-        context = await browser.new_context(service_workers="block", user_agent=renderer.user_agent,
-                                            viewport=VIEWPORT, locale="en-US")
-        page = await context.new_page()
+        page = await new_page()
         pages: list[tuple[str, int | None]] = []
-        for url in urls:
+        for n, url in enumerate(urls):
+            if fresh and n:
+                await page.context.close()
+                page = await new_page()
             response = await page.goto(url, wait_until=wait_until)  # type: ignore[arg-type]
             await page.screenshot(full_page=True, type="png")
             pages.append((url, response.status if response is not None else None))
-        await context.close()
+        await page.context.close()
         took = time.perf_counter() - start
     return {"took": took, "pages": pages}
 
