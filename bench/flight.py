@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import statistics
 import subprocess
@@ -146,8 +145,6 @@ def _fmt(values: list[float]) -> str:
 
 
 def main() -> int:
-    # The fake web's server logs TLS connections Chromium drops without closing them: not the bench's business.
-    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--pages", default="2,3,4", help="pages in flight to compare (comma-separated)")

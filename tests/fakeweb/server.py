@@ -55,6 +55,15 @@ def _listening_socket(port: int = 0) -> socket.socket:
     return sock
 
 
+def _quiet_tls_shutdown(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A browser that drops a TLS connection without closing it is no error of the server: asyncio's
+    TLS shutdown then times out in hypercorn's connection task. Anything else is reported as usual."""
+    error = context.get("exception")
+    if isinstance(error, TimeoutError) and "SSL shutdown timed out" in str(error):
+        return
+    loop.default_exception_handler(context)
+
+
 async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
     try:
         while data := await src.read(65536):
@@ -179,6 +188,7 @@ class FakeWeb:
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
+        loop.set_exception_handler(_quiet_tls_shutdown)
         self._loop = loop
         try:
             loop.run_until_complete(self._main())
