@@ -104,6 +104,20 @@ POST_URL = "https://x.com/alice/status/1764640000000000201"
 EMBED_URL = "https://platform.twitter.com/embed/Tweet.html?id=1764640000000000201"
 
 
+def cite_alices_post(index: Any, article_url: str) -> tuple[int, str]:
+    """Alice's live tweet (POST_URL) cited by the article at `article_url`, as a run indexes them:
+    (the article's ID, the post's key)."""
+    from archiver.models import Post
+
+    article_id = index.upsert_article(article_url)
+    key = index.upsert_post(Post(platform="twitter", kind="embedded", source=article_url, evidence="test",
+                                 post_id="1764640000000000201", url=POST_URL, handle="alice", author="Alice",
+                                 text="The river is up", posted_at="2024-03-04T10:00:00Z"))
+    index.cite(article_id, key, "embedded", "blockquote.twitter-tweet")
+    index.observe(key, "live")
+    return article_id, key
+
+
 def indexed_archive(root: Path) -> Path:
     """One article citing one post, each with a capture, written as a run writes them."""
     from datetime import UTC, datetime
@@ -111,7 +125,6 @@ def indexed_archive(root: Path) -> Path:
     from archiver.index.rows import Capture
     from archiver.index.sqlite.index import SQLiteIndex
     from archiver.layout import WARC_DIR
-    from archiver.models import Post
     from archiver.warcstore import Exchange, WarcStore
 
     def exchange(url: str, body: bytes, req: tuple[tuple[str, str], ...] = ()) -> Exchange:
@@ -120,12 +133,7 @@ def indexed_archive(root: Path) -> Path:
                         response_headers=[("Content-Type", "text/html; charset=utf-8")])
 
     with SQLiteIndex(root) as index, WarcStore(root / WARC_DIR, prefix="test") as store:
-        article_id = index.upsert_article(ARTICLE_URL)
-        key = index.upsert_post(Post(platform="twitter", kind="embedded", source=ARTICLE_URL, evidence="test",
-                                     post_id="1764640000000000201", url=POST_URL, handle="alice", author="Alice",
-                                     text="The river is up", posted_at="2024-03-04T10:00:00Z"))
-        index.cite(article_id, key, "embedded", "blockquote.twitter-tweet")
-        index.observe(key, "live")
+        article_id, key = cite_alices_post(index, ARTICLE_URL)
         records = list(store.write_exchange(exchange(ARTICLE_URL, b"<html><title>River</title><p>Rising water.</p></html>",
                                                      req=(("Cookie", "sid=SECRET"),))))
         cid = index.add_capture(Capture(post_key=None, article_id=article_id, source="live", url=ARTICLE_URL,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,10 +75,8 @@ def _browser_command_lines() -> list[list[str]]:
     return lines
 
 
-async def _popup_targets(renderer_or_browser: object) -> list[str]:
-    from playwright.async_api import Browser
-
-    browser = renderer_or_browser if isinstance(renderer_or_browser, Browser) else renderer_or_browser._browser  # type: ignore[attr-defined]
+async def _popup_targets(browser: Any) -> list[str]:
+    """The address bar's popup pages a browser holds once a context with a page is open."""
     context = await browser.new_context()
     await context.new_page()
     session = await browser.new_browser_cdp_session()
@@ -97,7 +96,7 @@ def test_a_capture_browser_opens_no_omnibox_popup_and_keeps_playwrights_features
     async def capture_browser() -> tuple[list[list[str]], list[str]]:
         async with await ChromiumRenderer.launch(NetOptions.from_options([], None, None, env={}),
                                                  workdir=tmp_path / "b") as renderer:
-            return _browser_command_lines(), await _popup_targets(renderer)
+            return _browser_command_lines(), await _popup_targets(renderer._browser)
 
     async def plain_browser() -> list[str]:
         async with async_playwright() as p:

@@ -24,9 +24,9 @@ from archiver.export.credentials import REDACTED_FIELD, is_credential
 from archiver.index.rows import Capture
 from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.layout import WARC_DIR
-from archiver.models import Post
 from archiver.redact import redact_text, redact_url
 from archiver.warcstore import Exchange, RecordInfo, WarcStore
+from tests.evidence_fixtures import POST_URL, cite_alices_post
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +39,6 @@ HEADER_SECRETS = (API_KEY, AUTH_TOKEN, COOKIE, BEARER, SET_COOKIE, CSRF, RESP_TO
 URL_TOKEN, URL_PASSWORD = "SECRETURLTOKEN", "SECRETURLPASS"
 
 ARTICLE = f"https://reader:{URL_PASSWORD}@news.example/story.html?access_token={URL_TOKEN}&page=2"
-POST_URL = "https://x.com/alice/status/1764640000000000201"
 EMBED = "https://platform.twitter.com/embed/Tweet.html?id=1764640000000000201"
 API = "https://api.example/1.1/statuses/show.json?id=1764640000000000201"
 AVATAR = "https://pbs.twimg.com/profile_images/alice.jpg"
@@ -100,12 +99,7 @@ def archive(tmp_path: Path) -> Path:
     root = tmp_path / "archive"
     avatar = b"\xff\xd8\xff" + b"J" * 4000  # big enough to be stored once, then as a revisit
     with Index(root) as index, WarcStore(root / WARC_DIR, prefix="test") as store:
-        article_id = index.upsert_article(ARTICLE)
-        key = index.upsert_post(Post(platform="twitter", kind="embedded", source=ARTICLE, evidence="test",
-                                     post_id="1764640000000000201", url=POST_URL, handle="alice", author="Alice",
-                                     text="The river is up", posted_at="2024-03-04T10:00:00Z"))
-        index.cite(article_id, key, "embedded", "blockquote.twitter-tweet")
-        index.observe(key, "live")
+        article_id, key = cite_alices_post(index, ARTICLE)
 
         article: list[RecordInfo] = list(store.write_exchange(_exchange(
             ARTICLE, b"<html><title>River</title><p>Rising water.</p></html>",
