@@ -6,6 +6,7 @@ from __future__ import annotations
 import bisect
 import gzip
 import hashlib
+import io
 import json
 import subprocess
 import zipfile
@@ -17,6 +18,7 @@ import pytest
 
 from archiver.bundle import selection_title
 from archiver.export import export_bundle
+from archiver.export.summary import MAX_HTML, _head, html_description
 from archiver.export.wacz import ZIPNUM_ABOVE, pages_jsonl
 from archiver.export.zipnum import zipnum
 from archiver.index.filters import Filters
@@ -244,3 +246,20 @@ def test_replayweb_search_finds_a_post_by_a_word_of_its_text(captured: Any, tmp_
         # the embed page draws the post from its replayed API answer after it loads
         rwp.replay(FLAT_EMBED).get_by_text("near the old bridge").first.wait_for()
 
+
+
+def test_a_description_is_read_from_the_head_alone() -> None:
+    head = b'<html><head><meta name="twitter:description" content="  Water  rose\n overnight. ">'
+    assert html_description(head + b"</head><body><p>Text.</p></body></html>") == "Water rose overnight."
+    # In the body it is not the page's own; and a page that never names one is not parsed at all.
+    assert html_description(b'<html><head></head><BODY><meta name="description" content="x"></BODY>') is None
+    assert html_description(b"<p>" + bytes(range(256)) * 64 + b"</p>") is None
+
+
+def test_the_head_is_read_up_to_the_body_tag_only() -> None:
+    body = b"<Body>" + b"x" * (3 * 64 * 1024)
+    stream = io.BytesIO(b"<head>" + b"h" * (100 * 1024) + body)
+    head = _head(stream)
+    assert head.startswith(b"<head>") and b"<Body>" in head
+    assert stream.tell() < 3 * 64 * 1024  # the rest of the body was never read
+    assert _head(io.BytesIO(b"a" * (2 * MAX_HTML))) == b"a" * MAX_HTML
