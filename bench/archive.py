@@ -20,8 +20,10 @@ Chromium on this machine, not the internet. The sides, each in a process of its 
   as every capture has one (no cookies, cache or storage shared between captures).
 
 Prints each side's time, archive / floor ratios (best to best, median to median), the split of the
-archive's browser time (load, settle, screenshots, ...), and the statuses each side saw, which
-must match. Figures are as measured: on a shared machine, read them with the load average printed.
+archive's browser time (load, settle, screenshots, ...), the fastest archive run's captures as they
+overlapped (each one's start and end; their durations summed over the pages in flight: the least
+the run could take with captures that long, however they were scheduled), and the statuses each
+side saw, which must match. Figures are as measured: on a shared machine, read them with the load average printed.
 """
 
 from __future__ import annotations
@@ -55,10 +57,13 @@ def archive_side(url: str, net: Any, tmp: Path, pages_in_flight: int) -> dict[st
 
     totals: dict[str, float] = defaultdict(float)
     pages: list[tuple[str, int | None]] = []
+    spans: list[tuple[str, float, float]] = []  # each capture's URL, start and end (perf_counter)
     original = browser_mod.Browser.capture
 
     def timed(self: Any, page_url: str, *a: Any, **kw: Any) -> Any:
+        began = time.perf_counter()
         result = original(self, page_url, *a, **kw)
+        spans.append((page_url, began, time.perf_counter()))
         for k, v in result.timings.items():
             totals[k] += v
         pages.append((page_url, result.status))
@@ -85,6 +90,7 @@ def archive_side(url: str, net: Any, tmp: Path, pages_in_flight: int) -> dict[st
     finally:
         browser_mod.Browser.capture = original  # type: ignore[method-assign]
     return {"took": took, "split": dict(totals), "pages": pages,
+            "spans": sorted((u, b - start, e - start) for u, b, e in spans), "in_flight": pages_in_flight,
             "posts": sorted([p.key, p.status] for p in summary.posts)}
 
 
@@ -221,6 +227,7 @@ def report(results: dict[str, list[dict[str, Any]]], urls: list[str], rounds: in
             f"{k} {statistics.median(v):.2f}" for k, v in split.items())
             + ("   (other: HTTP metadata, media, Wayback, index; before: new contexts)" if pages_in_flight == 1
                else "   (summed over pages; pages in flight overlap, so the sum exceeds the run's time)"))
+        timeline(kind, min(results[kind], key=lambda r: r["took"]))
     # The same statuses everywhere: posts across archive runs, pages across every side.
     posts = {json.dumps(r["posts"]) for k in results if k not in FLOORS for r in results[k]}
     pages = {json.dumps(sorted(map(list, r["pages"]))) for k in results for r in results[k]}
@@ -232,6 +239,20 @@ def report(results: dict[str, list[dict[str, Any]]], urls: list[str], rounds: in
         for kind in results:
             for r in results[kind]:
                 print(f"    {kind}: posts {r.get('posts')} pages {r['pages']}")
+
+
+def timeline(kind: str, run: dict[str, Any]) -> None:
+    """The fastest run's captures as they overlapped: what the run waited for last, and the least
+    time its captures could take on its pages in flight (their durations summed, over the slots)."""
+    spans = sorted(run.get("spans", []), key=lambda s: s[1])
+    if not spans:
+        return  # an earlier archiver's side that does not report spans
+    busy = sum(end - begin for _, begin, end in spans)
+    pages_in_flight = run["in_flight"]
+    print(f"  {kind}: fastest run ({run['took']:.2f} s), each capture's start and end (s from the run's start); "
+          f"captures {busy:.2f} s in all, / {pages_in_flight} in flight = {busy / pages_in_flight:.2f} s at the least")
+    for url, begin, end in spans:
+        print(f"    {begin:5.2f} - {end:5.2f}  {url}")
 
 
 if __name__ == "__main__":

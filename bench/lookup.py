@@ -217,6 +217,20 @@ def whole_process(archive: Path, rounds: int) -> dict[str, tuple[list[float], li
     return times
 
 
+def bytecode_note() -> str:
+    """Whether archiver's modules start from cached bytecode: without it (an editable install under
+    PYTHONDONTWRITEBYTECODE, before `make install` compiled them) every process compiles them again,
+    and the whole-process figures measure that too."""
+    import importlib.util
+
+    modules = sorted((ROOT / "archiver").rglob("*.py"))
+    cached = sum(Path(importlib.util.cache_from_source(str(m))).exists() for m in modules)
+    if cached == len(modules):
+        return "bytecode: cached for every archiver module"
+    return (f"bytecode: cached for {cached} of {len(modules)} archiver modules (the rest compile at every start; "
+            "`make install` compiles them)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000", help="Comma-separated post counts.")
@@ -243,6 +257,7 @@ def main() -> None:
         print(f"{'filter':34} {'p50 ms':>8} {'p95 ms':>8} {'rows':>6}  target p50<10 p95<50")
         for name, p50, p95, rows, verdict in in_process(archive, posts, args.repeat):
             print(f"{name:34} {p50:8.2f} {p95:8.2f} {rows:6.0f}  {verdict}")
+        print(bytecode_note())
         times = whole_process(archive, args.rounds)
         for kind, column in (("wall", 0), ("cpu", 1)):
             lookups, versions = times["lookup"][column], times["version"][column]
