@@ -40,7 +40,7 @@ def html_description(html: bytes) -> str | None:
     end = _BODY_RE.search(html)
     head = html[:end.start()] if end is not None else html
     if b"description" not in head:
-        return None  # most pages an export holds (posts' embeds, media, scripts' answers) declare none
+        return None  # no description named: nothing to parse
     tree = LexborHTMLParser(head)
     for prop in _PROPS:
         node = tree.css_first(f'meta[name="{prop}"]') or tree.css_first(f'meta[property="{prop}"]')
