@@ -90,7 +90,7 @@ def archive_side(url: str, net: Any, tmp: Path, pages_in_flight: int) -> dict[st
     finally:
         browser_mod.Browser.capture = original  # type: ignore[method-assign]
     return {"took": took, "split": dict(totals), "pages": pages,
-            "spans": sorted((u, b - start, e - start) for u, b, e in spans), "in_flight": pages_in_flight,
+            "spans": [(u, b - start, e - start) for u, b, e in spans], "in_flight": pages_in_flight,
             "posts": sorted([p.key, p.status] for p in summary.posts)}
 
 
@@ -246,7 +246,7 @@ def timeline(kind: str, run: dict[str, Any]) -> None:
     time its captures could take on its pages in flight (their durations summed, over the slots)."""
     spans = sorted(run.get("spans", []), key=lambda s: s[1])
     if not spans:
-        return  # an earlier archiver's side that does not report spans
+        return  # a run that captured nothing
     busy = sum(end - begin for _, begin, end in spans)
     pages_in_flight = run["in_flight"]
     print(f"  {kind}: fastest run ({run['took']:.2f} s), each capture's start and end (s from the run's start); "
