@@ -174,6 +174,49 @@ def test_screenshots_are_files_and_resource_records(browser: Browser, tmp_path: 
     assert {r.headers["WARC-Record-ID"] for r in written} == {r.record_id for r in page.records}
 
 
+# Blocks of one colour each at known places: one on the first screen, one far below it, and one
+# wider than the page (no picture holds it whole, so it is shot on its own). Each one's words are
+# written in its own colour: its picture is that colour alone.
+BLOCKS_HTML = """<!doctype html><html><head><style>
+body { margin: 0; overflow-x: hidden; } div.b { position: absolute; }
+</style></head><body>
+<div class="b" id="red" style="left: 40px; top: 100px; width: 300px; height: 150px; background: #ff0000; color: #ff0000">red</div>
+<div class="b" id="blue" style="left: 600px; top: 2600px; width: 250px; height: 120px; background: #0000ff; color: #0000ff">blue</div>
+<div class="b" id="green" style="left: 0; top: 400px; width: 1500px; height: 50px; background: #00ff00; color: #00ff00">green</div>
+<div style="height: 3000px"></div>
+</body></html>"""
+
+
+@pytest.mark.browser
+def test_element_shots_are_the_elements_pixels(browser: Browser, local_site: LocalSite, tmp_path: Path) -> None:
+    from PIL import Image
+
+    local_site.routes[("news.test", "/blocks")] = lambda h: h._plain(200, BLOCKS_HTML.encode(), "text/html")
+    page, _records, _seen = _capture(browser, "http://news.test/blocks", tmp_path,
+                                     screenshot_path=tmp_path / "page.png",
+                                     element_selectors=["#red", "#blue", "#green"], element_dir=tmp_path / "e")
+    assert page.status == 200, page.errors
+    assert [e.selector for e in page.elements] == ["#red", "#blue", "#green"], page.errors
+    red, blue, green = page.elements
+    # Each picture is its element's box, every pixel of it the element's colour, wherever the
+    # element lies on the page (the blue one is far below the first screen).
+    for shot, size, colour in ((red, (300, 150), (255, 0, 0)), (blue, (250, 120), (0, 0, 255))):
+        assert shot.path is not None and png_size(shot.path.read_bytes()) == size
+        assert shot.box == size and shot.scale == 1
+        with Image.open(shot.path) as picture:
+            assert picture.convert("RGB").getextrema() == tuple((c, c) for c in colour)
+        assert shot.text == colour_name(colour)
+        assert shot.sha256 == hashlib.sha256(shot.path.read_bytes()).hexdigest()
+    # Wider than the page: shot on its own, still green and named by its text.
+    assert green.path is not None and green.text == "green"
+    with Image.open(green.path) as picture:
+        assert picture.convert("RGB").getpixel((10, 10)) == (0, 255, 0)
+
+
+def colour_name(rgb: tuple[int, int, int]) -> str:
+    return {(255, 0, 0): "red", (0, 0, 255): "blue", (0, 255, 0): "green"}[rgb]
+
+
 @pytest.mark.browser
 def test_provenance_metadata_record(browser: Browser, tmp_path: Path) -> None:
     page, records, _ = _capture(browser, "http://news.test/start", tmp_path, screenshot_path=None)

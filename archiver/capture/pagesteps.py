@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import ElementHandle, Frame, Page, ViewportSize, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
 
+from archiver.capture.crops import Rect, cut, png_dimensions, rect_in
 from archiver.capture.deadline import CaptureClock
 from archiver.capture.recorder import TrafficRecorder
 from archiver.capture.renderer import ElementShot, FrameInfo, PageCapture
@@ -64,6 +65,13 @@ _FONTS_JS = "() => document.fonts ? document.fonts.ready.then(() => true) : true
 # Where an iframe element ends, from the top of the document (not of the viewport).
 _BOTTOM_JS = "(e) => e.getBoundingClientRect().bottom + window.scrollY"
 _SAME_ELEMENT_JS = "(e, seen) => seen.includes(e)"
+# An element's border box from the top of the document, or null when it is not shown (hidden,
+# display:none, visibility:hidden): such an element is left to the element screenshot's own checks.
+_DOCUMENT_BOX_JS = """(e) => {
+  if (e.checkVisibility && !e.checkVisibility({visibilityProperty: true, checkVisibilityCSS: true})) return null;
+  const r = e.getBoundingClientRect();
+  return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height];
+}"""
 _BODY_TEXT_JS = "() => document.body ? document.body.innerText : ''"
 _HEIGHT_JS = "Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"
 
@@ -165,7 +173,7 @@ async def screenshots(page: Page, recorder: TrafficRecorder, screenshot_path: Pa
     try:
         full_png = await _full_screenshot(page, result, clock) if screenshot_path is not None else None
         prefix = f"{screenshot_path.stem}-" if screenshot_path is not None else ""
-        shots = await _element_shots(page, selectors, element_dir, prefix, result, clock)
+        shots = await _element_shots(page, selectors, element_dir, prefix, result, clock, full_png)
     finally:
         if grown:
             try:
@@ -238,12 +246,19 @@ async def _painted(frames: Sequence[Frame]) -> None:
 
 
 async def _element_shots(page: Page, selectors: Sequence[str], element_dir: Path | None,
-                         prefix: str, result: PageCapture, clock: CaptureClock) -> Shots:
+                         prefix: str, result: PageCapture, clock: CaptureClock,
+                         full_png: bytes | None = None) -> Shots:
     """Each element matched by any selector, once (an iframe two selectors match is one element,
     one shot, under the first selector that matched it); files are named after the page
     screenshot so that a re-capture into the same directory never overwrites an earlier
-    capture's files. Each shot keeps the element's text as read right after it was taken."""
-    shots: Shots = []
+    capture's files. Each shot keeps the element's text as read right after it was taken.
+
+    With the full-page screenshot at hand, an element it shows whole is cut out of it
+    (archiver.capture.crops): the picture is the page as that screenshot caught it, and the
+    element's text is read right after. Any other element is shot on its own.
+    """
+    taken: list[tuple[str, int, ElementHandle, bytes | None, str | None, str, tuple[float, float] | None]] = []
+    cuts: list[tuple[int, Rect]] = []  # (position in `taken`, pixels in the full-page picture)
     seen: list[ElementHandle] = []
     scale: float | None = None
     if selectors:
@@ -251,6 +266,7 @@ async def _element_shots(page: Page, selectors: Sequence[str], element_dir: Path
             scale = float(await page.evaluate("devicePixelRatio"))
         except PlaywrightError:
             scale = None
+    size = png_dimensions(full_png) if full_png is not None and scale else None
     for selector in selectors:
         try:
             handles = await page.query_selector_all(selector)
@@ -261,22 +277,56 @@ async def _element_shots(page: Page, selectors: Sequence[str], element_dir: Path
             if clock.passed():
                 result.errors.append(f"element screenshot {selector!r}[{index}] and later ones: "
                                      "not taken, the capture deadline passed")
-                return shots
+                return await _cut_out(taken, cuts, full_png, element_dir, prefix, scale, result)
             try:
                 if seen and await element.evaluate(_SAME_ELEMENT_JS, seen):
                     continue  # already shot under an earlier selector
                 seen.append(element)
-                png = await element.screenshot(type="png", timeout=clock.cap(_ELEMENT_SHOT_TIMEOUT_MS))
+                rect = None
+                if size is not None and scale:
+                    box = await element.evaluate(_DOCUMENT_BOX_JS)
+                    rect = rect_in(tuple(box), scale, size, MAX_SHOT_HEIGHT) if box else None
+                png = None
+                if rect is None:
+                    png = await element.screenshot(type="png", timeout=clock.cap(_ELEMENT_SHOT_TIMEOUT_MS))
                 frame_url, text = await _element_content(element)
-                bounds = await element.bounding_box()
+                if rect is not None:
+                    dims: tuple[float, float] | None = (box[2], box[3])
+                else:
+                    bounds = await element.bounding_box()
+                    dims = (bounds["width"], bounds["height"]) if bounds else None
             except PlaywrightError as e:
                 result.errors.append(f"element screenshot {selector!r}[{index}]: {first_line(e)}")
                 continue
-            path = None
-            if element_dir is not None:
-                path = element_dir / f"{prefix}element-{len(shots):02d}.png"
-            box = (round(bounds["width"], 2), round(bounds["height"], 2)) if bounds else None
-            shots.append((ElementShot(selector, index, path, sha256(png), None, frame_url, text, box, scale), png))
+            if rect is not None:
+                cuts.append((len(taken), rect))
+            taken.append((selector, index, element, png, frame_url, text, dims))
+    return await _cut_out(taken, cuts, full_png, element_dir, prefix, scale, result)
+
+
+async def _cut_out(taken: list[tuple[str, int, ElementHandle, bytes | None, str | None, str, tuple[float, float] | None]],
+                   cuts: list[tuple[int, Rect]], full_png: bytes | None, element_dir: Path | None, prefix: str,
+                   scale: float | None, result: PageCapture) -> Shots:
+    """The shots in the order taken, those to be cut out of the full-page picture cut (in a thread:
+    the event loop drives other pages meanwhile)."""
+    pictures: dict[int, bytes] = {}
+    if cuts and full_png is not None:
+        try:
+            done = await asyncio.to_thread(cut, full_png, [rect for _, rect in cuts])
+        except (OSError, ValueError) as e:  # Pillow could not read Chromium's picture
+            result.errors.append(f"element screenshots: the full-page picture could not be cut: {e}")
+            done = []
+        pictures = {position: png for (position, _), png in zip(cuts, done, strict=False)}
+    shots: Shots = []
+    for position, (selector, index, _element, png, frame_url, text, dims) in enumerate(taken):
+        png = png if png is not None else pictures.get(position)
+        if png is None:
+            continue  # its cut failed, and was named above
+        path = None
+        if element_dir is not None:
+            path = element_dir / f"{prefix}element-{len(shots):02d}.png"
+        box = (round(dims[0], 2), round(dims[1], 2)) if dims else None
+        shots.append((ElementShot(selector, index, path, sha256(png), None, frame_url, text, box, scale), png))
     return shots
 
 
