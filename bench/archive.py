@@ -61,9 +61,10 @@ def archive_side(url: str, net: Any, tmp: Path, pages_in_flight: int) -> dict[st
     original = browser_mod.Browser.capture
 
     def timed(self: Any, page_url: str, *a: Any, **kw: Any) -> Any:
-        began = time.perf_counter()
         result = original(self, page_url, *a, **kw)
-        spans.append((page_url, began, time.perf_counter()))
+        ended = time.perf_counter()
+        # From the render's own start: a capture may first wait for a page in flight to end.
+        spans.append((page_url, ended - result.timings.get("total", 0.0), ended))
         for k, v in result.timings.items():
             totals[k] += v
         pages.append((page_url, result.status))

@@ -113,6 +113,78 @@ def test_two_pages_in_flight_that_load_the_same_urls_keep_their_own_records(web:
         assert infos and all(i.target_uri == f"urn:capture-info:{url}" for i in infos)
 
 
+@pytest.mark.browser
+@pytest.mark.parametrize("pages", [1, 2])
+def test_a_gone_tweets_x_page_renders_beside_its_embed_within_the_page_budget(
+        pages: int, web: FakeWeb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without the tweet's data, x.com's page is needed whatever the embed shows: with pages to spare
+    # it renders while the embed does; one page at a time, after it. Either way both are pages of
+    # the one live capture, and the status is the same.
+    from archiver.pipeline.session import Session
+
+    net = NetOptions.from_options([web.map_host], str(web.ca_pem), None, env={})
+    gone = site.TWEET_DELETED
+    embed = f"https://platform.twitter.com/embed/Tweet.html?id={gone.id}"
+    x_page = f"https://twitter.com/{gone.user.screen_name}/status/{gone.id}"
+    spans: dict[str, tuple[float, float]] = {}
+    capture = Browser.capture
+
+    def timed(self: Browser, url: str, *args: Any, **kwargs: Any) -> PageCapture:
+        page = capture(self, url, *args, **kwargs)
+        end = time.monotonic()
+        spans[url] = (end - page.timings["total"], end)  # from the render's start, not the wait for a page
+        return page
+
+    monkeypatch.setattr(Browser, "capture", timed)
+    post = Post(platform="twitter", kind="embedded", source="a", evidence="blockquote", post_id=gone.id,
+                url=x_page, handle=gone.user.screen_name)
+    with Session(tmp_path / "archive", net, pages_in_flight=pages) as session:
+        key = session.index.upsert_post(post)
+        outcome = session.posts.capture(post)
+        captures = session.index.post_captures(key)
+        records = session.index.records_for([key], include_articles=False)
+    assert outcome.status == "deleted" and outcome.source == "wayback", outcome
+    assert set(spans) == {embed, x_page, next(u for u in spans if u.startswith("https://web.archive.org/"))}
+    (live,) = [c for c in captures if c.source == "live"]
+    assert live.url == embed
+    pages_of_live = {r.target_uri for r in records if r.capture_id == live.id and r.warc_type == "metadata"}
+    assert {f"urn:capture-info:{embed}", f"urn:capture-info:{x_page}"} <= pages_of_live
+    (embed_began, embed_ended), (x_began, x_ended) = spans[embed], spans[x_page]
+    if pages == 1:
+        assert x_began >= embed_ended
+    else:
+        assert x_began < embed_ended and embed_began < x_ended
+    # Never more renders at once than the budget (the Wayback copy comes after both).
+    for url, (began, _ended) in spans.items():
+        assert sum(b <= began < e for b, e in spans.values()) <= pages, (url, spans)
+
+
+@pytest.mark.browser
+def test_the_browsers_page_budget_holds_whichever_threads_ask(web: FakeWeb, tmp_path: Path) -> None:
+    # Two threads, a budget of one page: the second render begins when the first has ended.
+    net = NetOptions.from_options([web.map_host], str(web.ca_pem), None, env={})
+    urls = [f"https://platform.twitter.com/embed/Tweet.html?id={t.id}" for t in (site.TWEET_PHOTO, site.TWEET_VIDEO)]
+    spans: list[tuple[float, float]] = []
+    with WarcStore(tmp_path / "warc", prefix="t") as store, \
+            Browser(net, workdir=tmp_path / "b", timeout=30, pages_in_flight=1) as browser:
+        start = threading.Barrier(2)
+
+        def capture(url: str) -> None:
+            start.wait()
+            page = browser.capture(url, Batch(store), screenshot_path=None)
+            end = time.monotonic()
+            spans.append((end - page.timings["total"], end))
+
+        threads = [threading.Thread(target=capture, args=(u,)) for u in urls]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    assert len(spans) == 2
+    (_, first_ended), (second_began, _) = sorted(spans)
+    assert second_began >= first_ended
+
+
 # -- posts as soon as their article is read -----------------------------------------------------------
 
 

@@ -24,7 +24,8 @@ thread while its caller waits; callers in other threads may write to the same st
 time (the HTTP client of another capture), which the store's own lock serialises.
 
 With `lazy`, Chromium (and its driver, gate and watchdog) start on the first `capture()`: a run
-whose pages are all held already starts no browser at all.
+whose pages are all held already starts no browser at all. `pages_in_flight`, when given, bounds
+the renders in flight at once, whichever threads ask for them: a caller over it waits for a page to end.
 
 Library code: no CLI imports.
 """
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import importlib
 import threading
 from collections.abc import Callable, Coroutine, Sequence
@@ -85,11 +87,11 @@ class Browser(Closing):
     def __init__(self, net: NetOptions, *, workdir: Path, timeout: float = 30.0,
                  headless: bool = True, capture_deadline: float | None = DEFAULT_CAPTURE_DEADLINE,
                  max_body: int | None = None, max_capture_bytes: int | None = None, lazy: bool = False,
-                 on_launch: Callable[[Browser], None] | None = None) -> None:
+                 on_launch: Callable[[Browser], None] | None = None, pages_in_flight: int | None = None) -> None:
         """Start Chromium now, or with `lazy` on the first `capture()` (a run with nothing to
         render never starts it); `on_launch(self)` is called once it runs (its version and user
         agent known). A Chromium that cannot start raises BrowserUnavailable, then and on every
-        later capture."""
+        later capture. At most `pages_in_flight` captures render at once (None: no bound)."""
         async def launch() -> Renderer:
             from archiver.capture.chromium_render import ChromiumRenderer  # Playwright, only now
 
@@ -99,6 +101,7 @@ class Browser(Closing):
 
         self._launch: Callable[[], Coroutine[Any, Any, Renderer]] = launch
         self._on_launch = on_launch
+        self._budget(pages_in_flight)
         self._launching = threading.Lock()
         self._launch_error: BrowserUnavailable | None = None
         self.browser_version = ""
@@ -150,6 +153,7 @@ class Browser(Closing):
         the facade closes the renderer."""
         self = cls.__new__(cls)
         self._on_launch = None
+        self._budget(None)
         self._launching = threading.Lock()
         self._launch_error = None
         self._start_loop()
@@ -157,6 +161,11 @@ class Browser(Closing):
         self.browser_version = renderer.browser_version
         self.user_agent = renderer.user_agent
         return self
+
+    def _budget(self, pages_in_flight: int | None) -> None:
+        self.pages_in_flight = None if pages_in_flight is None else max(1, pages_in_flight)
+        self._pages = (contextlib.nullcontext() if self.pages_in_flight is None
+                       else threading.BoundedSemaphore(self.pages_in_flight))
 
     def _start_loop(self) -> None:
         self._loop = asyncio.new_event_loop()
@@ -214,8 +223,10 @@ class Browser(Closing):
 
         A page that fails to load still yields a PageCapture (status None, errors filled) with
         whatever was recorded; only a dead browser raises BrowserError. At the capture deadline
-        the steps stop: what was complete is kept and written, and `errors` says so.
+        the steps stop: what was complete is kept and written, and `errors` says so. Waits first
+        while `pages_in_flight` other captures render, if a bound was given.
         """
-        return self._call(self._renderer().render(
-            url, batch, screenshot_path=screenshot_path, element_selectors=element_selectors,
-            element_dir=element_dir, settle_ms=settle_ms, wait_for=wait_for))
+        with self._pages:
+            return self._call(self._renderer().render(
+                url, batch, screenshot_path=screenshot_path, element_selectors=element_selectors,
+                element_dir=element_dir, settle_ms=settle_ms, wait_for=wait_for))

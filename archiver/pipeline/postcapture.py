@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +31,7 @@ if TYPE_CHECKING:
     from ..capture.http import RecordingClient
     from ..evidence.stamps import Stamper
     from ..index.protocol import ArchiveIndex
-    from ..platforms.capture import WaybackSource
+    from ..platforms.capture import PostCheck, Probe, WaybackSource
     from ..warcstore import WarcStore
 
 log = logging.getLogger(__name__)
@@ -103,6 +106,24 @@ class PostCapturer:
             self.stamper.stamp(self.index, cid, batch.records)  # a failure is kept, and named by the run
         return cid
 
+    @contextmanager
+    def _beside(self, check: PostCheck, probe: Probe, key: str,
+                batch: Batch) -> Iterator[dict[tuple[str, str], Future[tuple[Any, str | None]]]]:
+        """The pages the platform will ask for whatever the embed shows (`render_beside`), each
+        rendering in a thread of its own while the embed renders, unless the browser renders one
+        page at a time. On the way out every one of them has ended, so that
+        nothing writes into the batch once it is committed."""
+        pages = check.render_beside(probe) if check.render_beside is not None else ()
+        bound = self.browser.pages_in_flight
+        if not pages or (bound is not None and bound < 2):
+            yield {}
+            return
+        with ThreadPoolExecutor(len(pages), thread_name_prefix="archiver-beside") as pool:
+            ahead = {(url, label): pool.submit(self._render, url, key, label, batch) for url, label in pages}
+            yield ahead
+            for rest in ahead.values():
+                rest.result()  # rendered but never asked for: a full disk or a dead browser still counts
+
     # -- the one flow, driven by the platform's hooks ----------------------------------------
     def capture(self, post: Any, *, offline: bool = False, recheck: bool = False) -> PostOutcome:
         """Capture one post (a Post or a StoredPost); `offline` when the network is known to be down.
@@ -165,11 +186,15 @@ class PostCapturer:
         target = embed_url(platform, post.post_id, url) or url
         page = render_error = None
         if target and not network_failed:
-            page, render_error = self._render(target, key, "embed", batch, check.element_selectors)
-            if check.after_render is not None:
-                def render(other: str, label: str) -> Any:
-                    return self._render(other, key, label, batch)[0]
-                status, reason = check.after_render(probe, page, render)
+            with self._beside(check, probe, key, batch) as beside:
+                page, render_error = self._render(target, key, "embed", batch, check.element_selectors)
+                if check.after_render is not None:
+                    def render(other: str, label: str) -> Any:
+                        ahead = beside.pop((other, label), None)
+                        if ahead is not None:
+                            return ahead.result()[0]
+                        return self._render(other, key, label, batch)[0]
+                    status, reason = check.after_render(probe, page, render)
 
         if probe.media and not network_failed:
             self._media(key, list(probe.media), batch)

@@ -92,7 +92,7 @@ class Session:
                 Browser(self.net, workdir=self.archive_dir / ".browser", timeout=self.timeout,
                         capture_deadline=self.limits.capture_deadline, max_body=self.limits.max_bytes,
                         max_capture_bytes=self.limits.max_capture_bytes, lazy=self.lazy_browser,
-                        on_launch=launched))
+                        on_launch=launched, pages_in_flight=self.pages_in_flight))
             # Every index write is also kept in the WARCs, so that `archiver reindex` can rebuild it.
             self.index.journal.writer = self.store.write_metadata_batch
             self.client: RecordingClient = self._stack.enter_context(

@@ -4,7 +4,8 @@ A post capture asks the platform's data endpoints about the post (`PostCheck.pro
 decides from that whether a re-check needs a new capture at all, renders the post's embed
 (`Platform.embed_url`) with the elements worth a screenshot of their own, lets the platform refine
 its status from what was rendered (`after_render`: Twitter looks for x.com's login wall and reads
-the page's own words), downloads the media the probe named, and, for a post that is gone, recovers
+the page's own words; a page it will ask for in any case, `render_beside`, renders beside the
+embed), downloads the media the probe named, and, for a post that is gone, recovers
 the closest Wayback copy once (`wayback`). A platform with no `PostCheck` of its own gets the
 generic one: its public oEmbed endpoint (`Platform.oembed`), if it has one (capture/oembed.py).
 
@@ -111,6 +112,9 @@ class PostCheck:
     after_render: AfterRender | None = None
     # Posts that are gone are looked for in the Wayback Machine (once: a copy does not change).
     wayback: WaybackSource | None = None
+    # The pages (url, label) that `after_render` will ask for whatever the embed shows, known from
+    # the probe alone: rendered at the same time as the embed when the browser has pages to spare.
+    render_beside: Callable[[Probe], tuple[tuple[str, str], ...]] | None = None
 
 
 @dataclass(frozen=True)

@@ -51,10 +51,16 @@ def after_render(found: Probe, page: PageCapture | None, render: RenderFn) -> tu
     if found.found:
         return found.status, found.reason
     synd, oembed, partly_offline = found.state
-    wall_page = render(found.url or "", "x")
+    ((wall_url, label),) = pages_beside(found)  # rendered beside the embed, when pages were spare
+    wall_page = render(wall_url, label)
     login_wall = bool(wall_page and wall_page.login_wall)
     page_text = page.frames[0].text[:2000] if (page is not None and page.frames) else None
     return classify(synd, oembed, login_wall, partly_offline, page_text=page_text)
+
+
+def pages_beside(found: Probe) -> tuple[tuple[str, str], ...]:
+    """x.com's page, which `after_render` asks for whenever the tweet's data did not come back."""
+    return () if found.found else ((found.url or "", "x"),)
 
 
 def tweet_fields(data: syndication.TweetData, raw: dict[str, Any]) -> dict[str, Any]:
@@ -81,5 +87,6 @@ def _fetch_snapshot(client: HttpGetter, snapshot: Any) -> Any:
 
 
 CHECK = PostCheck(probe=probe, element_selectors=TWEET_SELECTORS, after_render=after_render,
+                  render_beside=pages_beside,
                   wayback=WaybackSource(find=_find_snapshot, fetch=_fetch_snapshot,
                                         element_selectors=WAYBACK_SELECTORS))
