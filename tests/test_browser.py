@@ -188,9 +188,19 @@ body { margin: 0; overflow-x: hidden; } div.b { position: absolute; }
 
 
 @pytest.mark.browser
-def test_element_shots_are_the_elements_pixels(browser: Browser, local_site: LocalSite, tmp_path: Path) -> None:
+@pytest.mark.parametrize("cutting", ["works", "fails"])
+def test_element_shots_are_the_elements_pixels(cutting: str, browser: Browser, local_site: LocalSite,
+                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Cut out of the full-page screenshot, or, should cutting fail, each shot on its own: the same pictures.
     from PIL import Image
 
+    from archiver.capture import pagesteps
+
+    if cutting == "fails":
+        def refuse(png: bytes, rects: object) -> list[bytes]:
+            raise ValueError("not a picture Pillow reads")
+
+        monkeypatch.setattr(pagesteps, "cut", refuse)
     local_site.routes[("news.test", "/blocks")] = lambda h: h._plain(200, BLOCKS_HTML.encode(), "text/html")
     page, _records, _seen = _capture(browser, "http://news.test/blocks", tmp_path,
                                      screenshot_path=tmp_path / "page.png",

@@ -245,6 +245,11 @@ async def _painted(frames: Sequence[Frame]) -> None:
     await asyncio.gather(*(one(f) for f in frames))
 
 
+# One element as taken: (selector, index, the element, its picture if shot on its own, frame URL,
+# text, box size in CSS pixels).
+_Taken = tuple[str, int, ElementHandle, bytes | None, str | None, str, tuple[float, float] | None]
+
+
 async def _element_shots(page: Page, selectors: Sequence[str], element_dir: Path | None,
                          prefix: str, result: PageCapture, clock: CaptureClock,
                          full_png: bytes | None = None) -> Shots:
@@ -257,7 +262,7 @@ async def _element_shots(page: Page, selectors: Sequence[str], element_dir: Path
     (archiver.capture.crops): the picture is the page as that screenshot caught it, and the
     element's text is read right after. Any other element is shot on its own.
     """
-    taken: list[tuple[str, int, ElementHandle, bytes | None, str | None, str, tuple[float, float] | None]] = []
+    taken: list[_Taken] = []
     cuts: list[tuple[int, Rect]] = []  # (position in `taken`, pixels in the full-page picture)
     seen: list[ElementHandle] = []
     scale: float | None = None
@@ -277,7 +282,7 @@ async def _element_shots(page: Page, selectors: Sequence[str], element_dir: Path
             if clock.passed():
                 result.errors.append(f"element screenshot {selector!r}[{index}] and later ones: "
                                      "not taken, the capture deadline passed")
-                return await _cut_out(taken, cuts, full_png, element_dir, prefix, scale, result)
+                return await _cut_out(taken, cuts, full_png, element_dir, prefix, scale, result, clock)
             try:
                 if seen and await element.evaluate(_SAME_ELEMENT_JS, seen):
                     continue  # already shot under an earlier selector
@@ -286,42 +291,51 @@ async def _element_shots(page: Page, selectors: Sequence[str], element_dir: Path
                 if size is not None and scale:
                     box = await element.evaluate(_DOCUMENT_BOX_JS)
                     rect = rect_in(tuple(box), scale, size, MAX_SHOT_HEIGHT) if box else None
-                png = None
                 if rect is None:
-                    png = await element.screenshot(type="png", timeout=clock.cap(_ELEMENT_SHOT_TIMEOUT_MS))
+                    taken.append((selector, index, element, *await _shoot_alone(element, clock)))
+                    continue
                 frame_url, text = await _element_content(element)
-                if rect is not None:
-                    dims: tuple[float, float] | None = (box[2], box[3])
-                else:
-                    bounds = await element.bounding_box()
-                    dims = (bounds["width"], bounds["height"]) if bounds else None
             except PlaywrightError as e:
                 result.errors.append(f"element screenshot {selector!r}[{index}]: {first_line(e)}")
                 continue
-            if rect is not None:
-                cuts.append((len(taken), rect))
-            taken.append((selector, index, element, png, frame_url, text, dims))
-    return await _cut_out(taken, cuts, full_png, element_dir, prefix, scale, result)
+            cuts.append((len(taken), rect))
+            taken.append((selector, index, element, None, frame_url, text, (box[2], box[3])))
+    return await _cut_out(taken, cuts, full_png, element_dir, prefix, scale, result, clock)
 
 
-async def _cut_out(taken: list[tuple[str, int, ElementHandle, bytes | None, str | None, str, tuple[float, float] | None]],
-                   cuts: list[tuple[int, Rect]], full_png: bytes | None, element_dir: Path | None, prefix: str,
-                   scale: float | None, result: PageCapture) -> Shots:
-    """The shots in the order taken, those to be cut out of the full-page picture cut (in a thread:
-    the event loop drives other pages meanwhile)."""
-    pictures: dict[int, bytes] = {}
+async def _shoot_alone(element: ElementHandle,
+                       clock: CaptureClock) -> tuple[bytes, str | None, str, tuple[float, float] | None]:
+    """An element's own screenshot, then its (frame URL, text) and its box's size."""
+    png = await element.screenshot(type="png", timeout=clock.cap(_ELEMENT_SHOT_TIMEOUT_MS))
+    frame_url, text = await _element_content(element)
+    bounds = await element.bounding_box()
+    return png, frame_url, text, (bounds["width"], bounds["height"]) if bounds else None
+
+
+async def _cut_out(taken: list[_Taken], cuts: list[tuple[int, Rect]], full_png: bytes | None,
+                   element_dir: Path | None, prefix: str, scale: float | None, result: PageCapture,
+                   clock: CaptureClock) -> Shots:
+    """The shots in the order taken, the pictures of those in `cuts` cut out of the full-page one
+    (in a thread: the event loop drives other pages meanwhile). Should the cutting fail, those
+    elements are shot on their own after all."""
     if cuts and full_png is not None:
         try:
-            done = await asyncio.to_thread(cut, full_png, [rect for _, rect in cuts])
-        except (OSError, ValueError) as e:  # Pillow could not read Chromium's picture
-            result.errors.append(f"element screenshots: the full-page picture could not be cut: {e}")
-            done = []
-        pictures = {position: png for (position, _), png in zip(cuts, done, strict=False)}
+            pictures = await asyncio.to_thread(cut, full_png, [rect for _, rect in cuts])
+        except Exception as e:  # Pillow refusing Chromium's picture must not cost the shots
+            log.warning("element pictures not cut out of the page's screenshot, shooting them one by one: %s", e)
+            pictures = []
+        for (position, _), picture in zip(cuts, pictures, strict=False):
+            taken[position] = (*taken[position][:3], picture, *taken[position][4:])
+        for position, _ in cuts[len(pictures):]:
+            selector, index, element = taken[position][:3]
+            try:
+                taken[position] = (selector, index, element, *await _shoot_alone(element, clock))
+            except PlaywrightError as e:
+                result.errors.append(f"element screenshot {selector!r}[{index}]: {first_line(e)}")
     shots: Shots = []
-    for position, (selector, index, _element, png, frame_url, text, dims) in enumerate(taken):
-        png = png if png is not None else pictures.get(position)
+    for selector, index, _element, png, frame_url, text, dims in taken:
         if png is None:
-            continue  # its cut failed, and was named above
+            continue  # neither cut out nor shot (named in `errors`)
         path = None
         if element_dir is not None:
             path = element_dir / f"{prefix}element-{len(shots):02d}.png"
