@@ -110,12 +110,11 @@ class PostCapturer:
     def _beside(self, check: PostCheck, probe: Probe, key: str,
                 batch: Batch) -> Iterator[dict[tuple[str, str], Future[tuple[Any, str | None]]]]:
         """The pages the platform will ask for whatever the embed shows (`render_beside`), each
-        rendering in a thread of its own while the embed renders, unless the browser renders one
-        page at a time. On the way out every one of them has ended, so that
-        nothing writes into the batch once it is committed."""
+        rendering in a thread of its own while the embed renders, when the browser's page budget
+        is two or more (without one, they render after the embed, when asked for). On the way
+        out every one of them has ended, so that nothing writes into the batch once it is committed."""
         pages = check.render_beside(probe) if check.render_beside is not None else ()
-        bound = self.browser.pages_in_flight
-        if not pages or (bound is not None and bound < 2):
+        if not pages or (self.browser.pages_in_flight or 1) < 2:
             yield {}
             return
         with ThreadPoolExecutor(len(pages), thread_name_prefix="archiver-beside") as pool:
