@@ -9,12 +9,13 @@ element (which, for an article with four embeds, costs more than the full-page s
 
 An element whose box does not lie wholly inside the picture (off the page's edge, below the height
 a screenshot can have, no area) gets no cut: the caller shoots it on its own, as before.
-Decoding and encoding run in Pillow's C code, which releases the GIL: callers run `cut` in a thread.
+Decoding and encoding run in Pillow's C code; callers run `cut` in a thread, off their event loop.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import struct
 from collections.abc import Sequence
 
@@ -40,7 +41,7 @@ def rect_in(box: Box, scale: float, size: tuple[int, int], max_height: int) -> R
     The cut's size is the box's size times the scale, rounded, as an element screenshot's is.
     """
     x, y, width, height = box
-    if not all(map(_finite, box)) or scale <= 0:
+    if not all(map(math.isfinite, box)) or scale <= 0:
         return None
     left, top = round(x * scale), round(y * scale)
     right, bottom = left + round(width * scale), top + round(height * scale)
@@ -62,13 +63,7 @@ def cut(png: bytes, rects: Sequence[Rect]) -> list[bytes]:
         picture.load()
         for rect in rects:
             buffer = io.BytesIO()
-            picture.crop(rect).save(buffer, format="PNG", compress_level=_COMPRESS_LEVEL)
+            picture.crop(rect).save(buffer, format="PNG")
             out.append(buffer.getvalue())
     return out
 
-
-_COMPRESS_LEVEL = 6
-
-
-def _finite(v: float) -> bool:
-    return v == v and v not in (float("inf"), float("-inf"))

@@ -7,7 +7,6 @@ directory; times stay in the index's canonical UTC form (the page turns them int
 from __future__ import annotations
 
 import re
-import struct
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
+from ..capture.crops import png_dimensions
 from ..models import best_capture
 from ..redact import redact_url
 from ..times import utc_now
@@ -95,13 +95,9 @@ def png_size(path: Path) -> tuple[int, int] | None:
     """The pixel size a PNG file declares in its header, or None when it is not a readable PNG."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(24)
+            return png_dimensions(fh.read(24))
     except OSError:
         return None
-    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
-        return None
-    width, height = struct.unpack(">II", head[16:24])
-    return width, height
 
 
 def timeline(history: Sequence[Any]) -> list[Span]:
