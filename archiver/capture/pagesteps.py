@@ -16,6 +16,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -245,9 +246,26 @@ async def _painted(frames: Sequence[Frame]) -> None:
     await asyncio.gather(*(one(f) for f in frames))
 
 
-# One element as taken: (selector, index, the element, its picture if shot on its own, frame URL,
-# text, box size in CSS pixels).
-_Taken = tuple[str, int, ElementHandle, bytes | None, str | None, str, tuple[float, float] | None]
+@dataclass
+class _Taken:
+    """One element as taken: its picture (shot on its own, or cut out of the full-page one, where
+    `rect` says), the text read right after, and its box's size in CSS pixels."""
+
+    selector: str
+    index: int
+    element: ElementHandle
+    png: bytes | None = None
+    frame_url: str | None = None
+    text: str = ""
+    dims: tuple[float, float] | None = None
+    rect: Rect | None = None  # where to cut it out of the full-page picture (None: shot on its own)
+
+    async def shoot_alone(self, clock: CaptureClock) -> None:
+        """The element's own screenshot, then its (frame URL, text) and its box's size."""
+        self.png = await self.element.screenshot(type="png", timeout=clock.cap(_ELEMENT_SHOT_TIMEOUT_MS))
+        self.frame_url, self.text = await _element_content(self.element)
+        bounds = await self.element.bounding_box()
+        self.dims = (bounds["width"], bounds["height"]) if bounds else None
 
 
 async def _element_shots(page: Page, selectors: Sequence[str], element_dir: Path | None,
@@ -263,7 +281,6 @@ async def _element_shots(page: Page, selectors: Sequence[str], element_dir: Path
     element's text is read right after. Any other element is shot on its own.
     """
     taken: list[_Taken] = []
-    cuts: list[tuple[int, Rect]] = []  # (position in `taken`, pixels in the full-page picture)
     seen: list[ElementHandle] = []
     scale: float | None = None
     if selectors:
@@ -282,65 +299,56 @@ async def _element_shots(page: Page, selectors: Sequence[str], element_dir: Path
             if clock.passed():
                 result.errors.append(f"element screenshot {selector!r}[{index}] and later ones: "
                                      "not taken, the capture deadline passed")
-                return await _cut_out(taken, cuts, full_png, element_dir, prefix, scale, result, clock)
+                return await _cut_out(taken, full_png, element_dir, prefix, scale, result, clock)
+            one = _Taken(selector, index, element)
             try:
                 if seen and await element.evaluate(_SAME_ELEMENT_JS, seen):
                     continue  # already shot under an earlier selector
                 seen.append(element)
-                rect = None
                 if size is not None and scale:
                     box = await element.evaluate(_DOCUMENT_BOX_JS)
-                    rect = rect_in(tuple(box), scale, size, MAX_SHOT_HEIGHT) if box else None
-                if rect is None:
-                    taken.append((selector, index, element, *await _shoot_alone(element, clock)))
-                    continue
-                frame_url, text = await _element_content(element)
+                    one.rect = rect_in(tuple(box), scale, size, MAX_SHOT_HEIGHT) if box else None
+                if one.rect is None:
+                    await one.shoot_alone(clock)
+                else:
+                    one.frame_url, one.text = await _element_content(element)
+                    one.dims = (box[2], box[3])
             except PlaywrightError as e:
                 result.errors.append(f"element screenshot {selector!r}[{index}]: {first_line(e)}")
                 continue
-            cuts.append((len(taken), rect))
-            taken.append((selector, index, element, None, frame_url, text, (box[2], box[3])))
-    return await _cut_out(taken, cuts, full_png, element_dir, prefix, scale, result, clock)
+            taken.append(one)
+    return await _cut_out(taken, full_png, element_dir, prefix, scale, result, clock)
 
 
-async def _shoot_alone(element: ElementHandle,
-                       clock: CaptureClock) -> tuple[bytes, str | None, str, tuple[float, float] | None]:
-    """An element's own screenshot, then its (frame URL, text) and its box's size."""
-    png = await element.screenshot(type="png", timeout=clock.cap(_ELEMENT_SHOT_TIMEOUT_MS))
-    frame_url, text = await _element_content(element)
-    bounds = await element.bounding_box()
-    return png, frame_url, text, (bounds["width"], bounds["height"]) if bounds else None
-
-
-async def _cut_out(taken: list[_Taken], cuts: list[tuple[int, Rect]], full_png: bytes | None,
-                   element_dir: Path | None, prefix: str, scale: float | None, result: PageCapture,
-                   clock: CaptureClock) -> Shots:
-    """The shots in the order taken, the pictures of those in `cuts` cut out of the full-page one
-    (in a thread: the event loop drives other pages meanwhile). Should the cutting fail, those
-    elements are shot on their own after all."""
-    if cuts and full_png is not None:
+async def _cut_out(taken: list[_Taken], full_png: bytes | None, element_dir: Path | None, prefix: str,
+                   scale: float | None, result: PageCapture, clock: CaptureClock) -> Shots:
+    """The shots in the order taken, those with a `rect` cut out of the full-page picture (in a
+    thread: the event loop drives other pages meanwhile). Should the cutting fail, those elements
+    are shot on their own after all."""
+    to_cut = [one for one in taken if one.rect is not None and one.png is None]
+    if to_cut and full_png is not None:
         try:
-            pictures = await asyncio.to_thread(cut, full_png, [rect for _, rect in cuts])
+            pictures = await asyncio.to_thread(cut, full_png, [one.rect for one in to_cut if one.rect])
         except Exception as e:  # Pillow refusing Chromium's picture must not cost the shots
             log.warning("element pictures not cut out of the page's screenshot, shooting them one by one: %s", e)
             pictures = []
-        for (position, _), picture in zip(cuts, pictures, strict=False):
-            taken[position] = (*taken[position][:3], picture, *taken[position][4:])
-        for position, _ in cuts[len(pictures):]:
-            selector, index, element = taken[position][:3]
+        for one, picture in zip(to_cut, pictures, strict=False):
+            one.png = picture
+        for one in to_cut[len(pictures):]:
             try:
-                taken[position] = (selector, index, element, *await _shoot_alone(element, clock))
+                await one.shoot_alone(clock)
             except PlaywrightError as e:
-                result.errors.append(f"element screenshot {selector!r}[{index}]: {first_line(e)}")
+                result.errors.append(f"element screenshot {one.selector!r}[{one.index}]: {first_line(e)}")
     shots: Shots = []
-    for selector, index, _element, png, frame_url, text, dims in taken:
-        if png is None:
+    for one in taken:
+        if one.png is None:
             continue  # neither cut out nor shot (named in `errors`)
         path = None
         if element_dir is not None:
             path = element_dir / f"{prefix}element-{len(shots):02d}.png"
-        box = (round(dims[0], 2), round(dims[1], 2)) if dims else None
-        shots.append((ElementShot(selector, index, path, sha256(png), None, frame_url, text, box, scale), png))
+        box = (round(one.dims[0], 2), round(one.dims[1], 2)) if one.dims else None
+        shots.append((ElementShot(one.selector, one.index, path, sha256(one.png), None, one.frame_url, one.text,
+                                  box, scale), one.png))
     return shots
 
 
