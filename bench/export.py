@@ -3,7 +3,7 @@
 Usage: .venv/bin/python bench/export.py [--posts N] [--kib K] [--rounds R]
 
 Writes a synthetic archive with the real index and WARC writer (N captured tweets, each with an embed
-page of K KiB of incompressible bytes, so the WARC's size is about N x K KiB). Then, sides interleaved
+page of K KiB of incompressible bytes after a head that declares a description, so the WARC's size is about N x K KiB). Then, sides interleaved
 and R rounds each, as whole processes:
 - `archiver export -o all.wacz` (every post) against `wacz create` (webrecorder's own packer) over
   the same WARC files: the ratio export / wacz create;
@@ -42,7 +42,10 @@ def build(archive: Path, posts: int, kib: int) -> None:
             post = Post(platform="twitter", kind="embedded", source="bench.html", evidence="blockquote",
                         post_id=f"18{n:017d}", handle="Bench", posted_at="2024-03-04T12:00:00Z",
                         text=f"post {n}")
-            add_captured_tweet(index, store, article, post, b"<p>" + os.urandom(kib * 1024) + b"</p>")
+            # A page as pages come: a head declaring a description (which the export reads), then the body.
+            head = f'<html><head><title>Post {n}</title><meta name="description" content="post {n}"></head>'
+            add_captured_tweet(index, store, article, post,
+                               head.encode() + b"<body><p>" + os.urandom(kib * 1024) + b"</p></body></html>")
 
 
 def timed(argv: list[str]) -> float:

@@ -108,6 +108,27 @@ def test_an_article_page_carries_the_summary_its_html_declares(tmp_path: Path) -
     assert "text" not in entries[plain]
 
 
+def test_the_summary_is_the_first_capture_s_even_when_its_headers_were_removed(tmp_path: Path) -> None:
+    arc = Archive(tmp_path / "archive")
+    w = arc.warc("capture.warc.gz")
+
+    def page(description: str) -> bytes:
+        return f'<html><head><meta name="description" content="{description}"></head><body>x</body></html>'.encode()
+
+    # The first capture's answer sets a cookie: the export re-writes that record without it.
+    w.exchange(ARTICLE, page("Water rose overnight."), mime="text/html", date="2021-11-08T10:00:00Z",
+               article_id=1, resp_headers=[("Set-Cookie", "sid=SECRET")])
+    w.exchange(ARTICLE, page("A later edit."), mime="text/html", date="2021-11-09T10:00:00Z", article_id=1)
+    w.fh.close()
+    out = tmp_path / "a.wacz"
+    export_bundle(arc.root, arc.rows, [PageRow(url=ARTICLE, ts="2021-11-08T10:00:00Z", title="River")], out)
+    with zipfile.ZipFile(out) as zf:
+        entries = [json.loads(line) for line in zf.read("pages/pages.jsonl").decode().splitlines()[1:]]
+        warc = zf.read("archive/data.warc.gz")
+    assert entries[0]["text"] == "Water rose overnight."
+    assert b"A later edit." in gzip.decompress(warc) and b"SECRET" not in gzip.decompress(warc)
+
+
 def test_zipnum_blocks_hold_the_lines_and_the_idx_finds_them() -> None:
     lines = [f"com,example)/p{i:05d} 2021{i:010d} {{\"offset\": {i}}}\n".encode() for i in range(2500)]
     cdxj = b"".join(lines)

@@ -1,24 +1,29 @@
 """What an exported page says of itself: the description an HTML page declares in its `<head>`.
 
 A news article carries its summary in `<meta name="description">` or `<meta property="og:description">`;
-pages.jsonl gives it to replay tools' page search beside the title. Read from the exported WARC
-itself (the response record of the page's URL), so the words are those of the archived page.
+pages.jsonl gives it to replay tools' page search beside the title. Read from the archive's own
+record of what was exported as the page's response, so the words are those of the archived page
+(an export copies payloads byte for byte; only credential headers may be left out), read in the
+archive's WARC files, which seek at once, rather than back through the package being written.
 """
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import zlib
 from collections.abc import Iterable
-from typing import IO, Protocol
+from pathlib import Path
+from typing import Protocol
 
 from selectolax.lexbor import LexborHTMLParser
-from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArchiveLoadFailed
 
+from archiver.errors import ExportError
+from archiver.export.source import Location, parse_member
 from archiver.export.warcfile import ExportedRecord
+from archiver.layout import WARC_DIR
+from archiver.warcstore.files import warc_path
 
 log = logging.getLogger(__name__)
 
@@ -67,24 +72,33 @@ def _head(stream: _Readable) -> bytes:
     return data
 
 
-def page_summaries(warc: IO[bytes], entries: Iterable[ExportedRecord], urls: Iterable[str]) -> dict[str, str]:
+def page_summaries(archive_dir: Path, entries: Iterable[ExportedRecord], urls: Iterable[str]) -> dict[str, str]:
     """URL -> declared description, for each of `urls` whose first response in the export is HTML
-    with one. `warc` is the exported WARC; `entries` say where each record landed. The records are
-    read in file order, seeking forward only (a zip member seeks backward by reading from its start)."""
+    with one. `entries` are the exported records in export order, each naming the archive's record
+    it was copied from; only each page's head is decompressed, in file order, each file opened once."""
     wanted = set(urls)
-    first: dict[str, ExportedRecord] = {}
+    first: dict[str, Location] = {}
     for entry in entries:
-        if entry.rec_type == "response" and entry.url in wanted and entry.url not in first:
-            first[entry.url] = entry
+        if entry.rec_type == "response" and entry.url in wanted and entry.url not in first and entry.source:
+            first[entry.url] = entry.source
+    by_file: dict[str, list[tuple[Location, str]]] = {}
+    for url, loc in first.items():
+        by_file.setdefault(loc.filename, []).append((loc, url))
     found: dict[str, str] = {}
-    for entry in sorted(first.values(), key=lambda e: e.offset):
+    for filename, locs in sorted(by_file.items()):
         try:
-            warc.seek(entry.offset)
-            record = next(iter(ArchiveIterator(io.BytesIO(warc.read(entry.length)))))
-            ctype = (record.http_headers.get_header("Content-Type") or "") if record.http_headers else ""
-            if "html" in ctype.lower() and (text := html_description(_head(record.content_stream()))):
-                found[entry.url] = text
-        except (OSError, ValueError, EOFError, StopIteration, zlib.error, ArchiveLoadFailed) as e:
-            # a page without a summary is still a page: never fail the export for it
-            log.debug("no summary read for %s: %s", entry.url, e)
+            fh = warc_path(archive_dir / WARC_DIR, filename).open("rb")
+        except OSError as e:
+            log.debug("no summary read from %s: %s", filename, e)
+            continue
+        with fh:
+            for loc, url in sorted(locs, key=lambda pair: pair[0].offset):
+                try:
+                    record = parse_member(fh, loc)
+                    ctype = (record.http_headers.get_header("Content-Type") or "") if record.http_headers else ""
+                    if "html" in ctype.lower() and (text := html_description(_head(record.content_stream()))):
+                        found[url] = text
+                except (OSError, ValueError, EOFError, zlib.error, ArchiveLoadFailed, ExportError) as e:
+                    # a page without a summary is still a page: never fail the export for it
+                    log.debug("no summary read for %s: %s", url, e)
     return found

@@ -141,8 +141,7 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRo
         with zf.open(WARC_PATH) as warc:  # read back as written, the way a replay tool will
             index = cdxj_index(warc, WARC_NAME)
         if pages:
-            with zf.open(WARC_PATH) as warc:
-                summaries = page_summaries(warc, result.entries, [p.url for p in pages])
+            summaries = page_summaries(archive_dir, result.entries, [p.url for p in pages])
             pages = [with_summary(p, summaries.get(p.url)) for p in pages]
         index_files = _index_files(index)
         for path, data, compress in index_files:

@@ -73,7 +73,7 @@ class Plan:
 
 @dataclass
 class ExportedRecord:
-    """One record as written into the export: what it is, and where it went."""
+    """One record as written into the export: what it is, where it went, and where it came from."""
 
     rec_type: str
     url: str
@@ -81,6 +81,7 @@ class ExportedRecord:
     offset: int
     length: int
     record_id: str = ""
+    source: Location | None = None  # the archive's own record (same payload; headers may be redacted)
 
 
 @dataclass
@@ -162,7 +163,7 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
     return kept
 
 
-def _entry(written: StatusAndHeaders, rec_type: str, offset: int, length: int) -> ExportedRecord:
+def _entry(written: StatusAndHeaders, rec_type: str, offset: int, length: int, source: Location) -> ExportedRecord:
     return ExportedRecord(
         rec_type=rec_type,
         url=written.get_header("WARC-Target-URI") or "",
@@ -170,6 +171,7 @@ def _entry(written: StatusAndHeaders, rec_type: str, offset: int, length: int) -
         offset=offset,
         length=length,
         record_id=written.get_header("WARC-Record-ID") or "",
+        source=source,
     )
 
 
@@ -194,7 +196,7 @@ def _write_one(out: CountingWriter, writer: WARCWriter, fh: IO[bytes], loc: Loca
     else:
         written = record.rec_headers
         copy_slice(fh, loc, out)
-    return _entry(written, record.rec_type, start, out.tell() - start), bool(drop)
+    return _entry(written, record.rec_type, start, out.tell() - start, loc), bool(drop)
 
 
 def _warcinfo_fields(title: str, count: int, include_credentials: bool) -> dict[str, str]:
