@@ -134,13 +134,25 @@ def _named(e: Exception) -> ArchiverError | None:
 
 
 def _write(text: str) -> None:
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    """Data to stdout, flushed; stdout closed or unwritable (a full disk) ends the command in one line."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as e:
+        _stdout_failed(e)
+
+
+def _stdout_failed(e: OSError) -> NoReturn:
+    from .cli_export import silence_stdout
+
+    silence_stdout()
+    why = "it was closed" if isinstance(e, BrokenPipeError) else (e.strerror or type(e).__name__)
+    _fail(f"could not write to stdout ({why}): the output is incomplete", EXIT_USAGE)
 
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"archiver {__version__}")
+        _write(f"archiver {__version__}\n")
         raise typer.Exit()
 
 
@@ -651,6 +663,14 @@ def main() -> None:
     except Interrupted as e:  # outside any core call: between parsing and the call
         typer.echo(f"archiver: {e}", err=True)
         sys.exit(e.exit_code)
+    except OSError as e:
+        # Only the command line's own output gets here (help, usage): every command's work runs
+        # through `_call`, and its data through `_write`.
+        from .cli_export import silence_stdout
+
+        silence_stdout()
+        typer.echo(f"archiver: could not write the output ({e.strerror or type(e).__name__})", err=True)
+        sys.exit(EXIT_USAGE)
 
 
 if __name__ == "__main__":

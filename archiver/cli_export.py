@@ -7,14 +7,15 @@ reaches stdout is a complete bundle or nothing, and an export that fails writes 
 
 from __future__ import annotations
 
+import errno
 import os
-import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from enum import Enum
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import ExportError, UsageError
 
@@ -49,13 +50,39 @@ def _temporary(name: str) -> Iterator[Path]:
 
 
 def stream_to_stdout(path: Path) -> None:
-    """Copy the finished bundle at `path` to stdout, as bytes; ExportError if the reader went away."""
+    """Copy the finished bundle at `path` to stdout, as bytes; ExportError if it could not all go there.
+
+    Every write's count is honoured: with PYTHONUNBUFFERED (common in containers) stdout's binary
+    layer is the raw file, whose `write` may take only part of what it is given (a pipe's buffer).
+    """
     try:
         sys.stdout.flush()
+        out = sys.stdout.buffer
         with path.open("rb") as fh:
-            shutil.copyfileobj(fh, sys.stdout.buffer, 1024 * 1024)
-        sys.stdout.buffer.flush()
-    except BrokenPipeError:
-        # What is left in Python's buffer would fail again at exit: stdout goes to /dev/null instead.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise ExportError("stdout was closed before the whole bundle was written to it") from None
+            while chunk := fh.read(1024 * 1024):
+                write_all(out, chunk)
+        out.flush()
+    except OSError as e:
+        silence_stdout()
+        why = "it was closed" if isinstance(e, BrokenPipeError) else (e.strerror or type(e).__name__)
+        raise ExportError(f"could not write the whole bundle to stdout ({why}); nothing usable was written") from None
+
+
+def write_all(out: BinaryIO, data: bytes) -> None:
+    """Write all of `data` to `out`, raw or buffered, however many calls it takes."""
+    view = memoryview(data)
+    while view:
+        n = out.write(view)
+        if n is None:  # a non-blocking stream that took nothing
+            raise BlockingIOError(errno.EAGAIN, "stdout would block")
+        view = view[n:]
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null: what is left in Python's buffer would otherwise fail again at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # stdout has no file descriptor (a test's capture): nothing is flushed to one at exit

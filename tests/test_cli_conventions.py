@@ -180,9 +180,9 @@ MALFORMED = [
 ]
 
 
-def _archive(root: Path) -> Path:
-    """Two posts from two handles, each with its captured embed page, written by the capture's own
-    WARC writer and indexed in a real SQLite index."""
+def _archive(root: Path, padding: int = 0) -> Path:
+    """Two posts from two handles, each with its captured embed page (`padding` incompressible bytes
+    more in each), written by the capture's own WARC writer and indexed in a real SQLite index."""
     with Index(root) as index, WarcStore(root / WARC_DIR, prefix="test") as store:
         for post_id, handle, text in (("1764640000000000201", "alice", "The levee is holding"),
                                       ("1764640000000000202", "bob", "Bridge closed")):
@@ -193,7 +193,7 @@ def _archive(root: Path) -> Path:
             index.observe(key, "live")
             embed = f"https://platform.twitter.com/embed/Tweet.html?id={post_id}"
             records: list[RecordInfo] = list(store.write_exchange(Exchange(
-                url=embed, method="GET", status=200, body=f"<article>{text}</article>".encode(),
+                url=embed, method="GET", status=200, body=f"<article>{text}</article>".encode() + os.urandom(padding),
                 date=datetime.now(UTC), protocol="h2", request_headers=[("Accept", "*/*")],
                 response_headers=[("Content-Type", "text/html; charset=utf-8")])))
             cid = index.add_capture(Capture(post_key=key, article_id=None, source="live", url=embed, status="live",
@@ -261,6 +261,41 @@ def test_export_to_stdout_writes_the_bundle_there(tmp_path: Path) -> None:
     assert warc.returncode == 0, warc.stderr
     assert warc.stdout[:2] == b"\x1f\x8b"
     assert len(_warc_targets(warc.stdout)) == 2
+
+
+@pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "PYTHONUNBUFFERED"])
+def test_a_reader_that_stops_early_fails_an_export_to_stdout(unbuffered: str, tmp_path: Path) -> None:
+    # Bigger than a pipe's buffer: the reader goes away while the bundle is still being written.
+    archive = _archive(tmp_path / "archive", padding=512 * 1024)
+    proc = subprocess.Popen([sys.executable, "-m", "archiver.cli", "export", "--archive-dir", str(archive),
+                             "-o", "-"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONUNBUFFERED": unbuffered})
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10).startswith(b"PK")
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 2, err
+    assert err.splitlines()[-1] == ("archiver: could not write the whole bundle to stdout (it was closed); "
+                                    "nothing usable was written")
+    # Read to the end, the same bundle arrives whole.
+    whole = _cli("export", "--archive-dir", str(archive), "-o", "-", env={"PYTHONUNBUFFERED": unbuffered})
+    assert whole.returncode == 0 and len(whole.stdout) > 1024 * 1024
+    with zipfile.ZipFile(io.BytesIO(whole.stdout)) as bundle:
+        assert bundle.testzip() is None
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("words", [["--version"], ["scan", "seeds/famous-posts.html"], ["lookup"], ["lookup", "--help"]],
+                         ids=" ".join)
+def test_stdout_that_cannot_be_written_is_one_line_and_exit_2(words: list[str], tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    extra = ["--archive-dir", str(archive)] if words == ["lookup"] else []
+    with open("/dev/full", "wb") as full:
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", *words, *extra], cwd=ROOT, stdout=full,
+                           stderr=subprocess.PIPE, timeout=120, check=False)
+    lines = r.stderr.decode().splitlines()
+    assert r.returncode == 2, lines
+    assert len(lines) == 1 and lines[0].startswith("archiver: could not write") and "No space left" in lines[0]
 
 
 def test_export_format_must_agree_with_the_file_name(tmp_path: Path) -> None:
