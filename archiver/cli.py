@@ -133,6 +133,9 @@ def _named(e: Exception) -> ArchiverError | None:
     return translate_os(e) if isinstance(e, OSError) else translate(e)
 
 
+_ROW_MAX = 2**63 - 1  # the largest row count or offset an index (SQLite's, PostgreSQL's) takes
+
+
 def _write(text: str) -> None:
     """Data to stdout, flushed; stdout closed or unwritable (a full disk) ends the command in one line."""
     try:
@@ -400,9 +403,9 @@ def lookup(
     platform: PlatformOpt = None, text: TextOpt = None, status: StatusOpt = None, article: ArticleOpt = None,
     captured_since: CapturedSinceOpt = None,
     format: Annotated[ScanFormat, typer.Option("--format", "-f", help="Output format.")] = ScanFormat.table,
-    limit: Annotated[int | None, typer.Option("--limit", min=0, metavar="N",
+    limit: Annotated[int | None, typer.Option("--limit", min=0, max=_ROW_MAX, metavar="N",
                                               help="Print at most N posts (default: all).")] = None,
-    offset: Annotated[int, typer.Option("--offset", min=0, metavar="M",
+    offset: Annotated[int, typer.Option("--offset", min=0, max=_ROW_MAX, metavar="M",
                                         help="Skip the first M posts (pages follow the same order).")] = 0,
 ) -> None:
     """Find archived posts by handle, date, text, status, platform or citing article, oldest first.
@@ -600,8 +603,8 @@ def reindex(
 @app.command()
 def report(
     out: Annotated[Path | None, typer.Option("--output", "-o", show_default=False,
-                                             help="The file to write (default: report.html; with --format json, "
-                                                  "standard output).")] = None,
+                                             help="The file to write, - for standard output (default: report.html; "
+                                                  "with --format json, standard output).")] = None,
     archive_dir: ArchiveDirOpt = None,
     index: IndexOpt = None,
     handle: HandleOpt = None, date: DateOpt = None, since: SinceOpt = None, until: UntilOpt = None,
@@ -619,27 +622,32 @@ def report(
 
     The same report as data: `archiver report --handle @RivertonDesk --format json`.
     """
+    from .cli_export import STDOUT
     from .output import dumps
-    from .report import report_from_index, write_report, write_text
+    from .report import report_from_index, write_text
+    from .report.page import render_html
 
     d = _archive_dir(archive_dir)
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
     with _open_index(d, _index_url(index)) as db:
         built = _call(lambda: report_from_index(db, filters, d))
+    to_stdout = out == STDOUT or (out is None and format is ReportFormat.json)
     if format is ReportFormat.json:
         data = dumps(built.to_dict(), indent=2) + "\n"
-        if out is None:
-            _write(data)
-        else:
-            target = out
-            _call(lambda: write_text(data, target))
-            _write(f"{target}\n")
     else:
-        out = html_out = out or Path("report.html")
-        _call(lambda: write_report(built, d, html_out))
-        _write(f"{html_out}\n")
-    typer.echo(f"archiver: report of {len(built.posts)} post(s)" + (f" written to {out}" if out else ""), err=True)
+        # Picture links are relative to the page's folder: the current one for a page on stdout.
+        out = out or Path("report.html")
+        data = render_html(built, d, Path("report.html") if to_stdout else out)
+    if to_stdout:
+        _write(data)
+    else:
+        target = out
+        assert target is not None
+        _call(lambda: write_text(data, target))
+        _write(f"{target}\n")
+    typer.echo(f"archiver: report of {len(built.posts)} post(s)" + ("" if to_stdout else f" written to {out}"),
+               err=True)
 
 
 app.add_typer(cli_index.app, name="index")

@@ -27,7 +27,7 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         archive_dir: ArchiveDirOpt = None,
         out: Annotated[Path | None, typer.Option(
             "--output", "-o", metavar="FILE",
-            help="Write the metadata to FILE (e.g. metadata.yml) instead of printing it.")] = None,
+            help="Write the metadata to FILE (e.g. metadata.yml) instead of printing it (- prints it).")] = None,
         database: Annotated[str | None, typer.Option(
             "--database", metavar="NAME",
             help="The name Datasette gives the index: its file name without .db (default: archive, for "
@@ -51,6 +51,8 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         from .output import write_file
 
         d = cli._archive_dir(archive_dir)
+        if out == Path("-"):
+            out = None  # standard output, as without -o
         fmt = cli._call(lambda: format_for(out, format.value if format else None))
         with cli._open_index(d):  # it exists, at the current schema: the views the metadata links are there
             pass

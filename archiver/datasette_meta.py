@@ -153,10 +153,15 @@ def metadata(database: str | None = None) -> dict[str, Any]:
 
 
 def format_for(out: Path | None, fmt: str | None) -> Format:
-    """The format asked for, else the one `out`'s suffix names (`.json`), else YAML."""
-    chosen = fmt or ("json" if out is not None and out.suffix.lower() == ".json" else "yaml")
+    """The format asked for, else the one `out`'s suffix names (`.json`), else YAML; a format that
+    contradicts the file's suffix (`-o m.json -f yaml`) is a usage error."""
+    named = {".json": "json", ".yml": "yaml", ".yaml": "yaml"}.get(out.suffix.lower()) if out is not None else None
+    chosen = fmt or named or "yaml"
     if chosen not in FORMATS:
         raise UsageError(f"--format {chosen}: expected one of {', '.join(FORMATS)}")
+    if named is not None and out is not None and chosen != named:
+        raise UsageError(f"--format {fmt} contradicts the output name {out.name!r}: name it "
+                         f"*.{'json' if chosen == 'json' else 'yml'}, or leave --format out (the name decides)")
     return "json" if chosen == "json" else "yaml"
 
 

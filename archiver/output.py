@@ -207,6 +207,8 @@ def write_file(out: Path, text: str, what: str) -> Path:
     cannot be written is a usage error naming `what` was being written."""
     from .errors import UsageError
 
+    if not out.name or out.name in (".", ".."):
+        raise UsageError(f"-o {str(out)!r}: name a file to write {what} to")
     tmp = out.with_name(out.name + ".tmp")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -17,12 +17,21 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.I)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
+_LONGEST = timedelta(days=366 * 1000)
+
+
 def parse_duration(text: str) -> timedelta:
     """`30m`, `12h`, `7d`, `2w` -> timedelta; anything else is a usage error."""
     m = _DURATION.match(text or "")
     if not m:
         raise UsageError(f"--recheck-after: expected a duration like 30m, 12h or 7d, got {text!r}")
-    return timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})
+    try:
+        after = timedelta(**{_UNITS[m.group(2).lower()]: int(m.group(1))})
+    except OverflowError:
+        after = _LONGEST + _LONGEST
+    if after > _LONGEST:  # "checked before now minus that" must still be a date
+        raise UsageError(f"--recheck-after: {text!r} is more than 1000 years; give a shorter duration")
+    return after
 
 
 @dataclass
@@ -76,8 +85,13 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SeedList:
     Seed files are read like sources (regular files only, at most `max_bytes`); a file or a URL in
     one that cannot be used is a problem named in the result, never a reason to stop.
     """
-    if not path.exists():
-        raise UsageError(f"--seeds: {path} does not exist; create it or point --seeds at a folder of seeds")
+    try:
+        path.stat()
+    except FileNotFoundError:
+        raise UsageError(f"--seeds: {path} does not exist; create it or point --seeds at a folder of seeds") from None
+    except (OSError, ValueError) as e:
+        cause = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise UsageError(f"--seeds: {path} cannot be read ({cause}); point --seeds at a folder of seeds") from None
     out = SeedList()
     for spec in expand([str(path)]):
         p = Path(spec)

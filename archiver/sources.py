@@ -287,7 +287,7 @@ def expand(specs: list[str]) -> Iterator[str]:
             yield spec
             continue
         p = Path(spec)
-        if p.is_dir():
+        if _is_dir(p):
             for root, dirs, files in os.walk(p, onerror=_walk_error):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 # Named as `str(Path(root) / name)` would name them (no leading "./"), without the cost.
@@ -297,6 +297,15 @@ def expand(specs: list[str]) -> Iterator[str]:
                         yield at + name
         else:
             yield spec
+
+
+def _is_dir(p: Path) -> bool:
+    """Whether `p` is a directory; a name that cannot even be looked at (too long, say) is not one,
+    and is named as unreadable when it is read."""
+    try:
+        return stat.S_ISDIR(p.stat().st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _walk_error(e: OSError) -> None:

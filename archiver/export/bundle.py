@@ -97,7 +97,10 @@ def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequen
     if not plan.locations:
         raise ExportError("nothing left to export: " + "; ".join(plan.left_out))
     title = title or DEFAULT_TITLE
-    fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    except OSError as e:  # a folder that takes no files, a name too long with the temporary suffix
+        raise ExportError(f"cannot write {out}: {e.strerror or e}; choose a writable path for -o") from None
     tmp = Path(tmp_name)
     try:
         result: WarcResult

@@ -1,0 +1,99 @@
+"""Output and input paths, and numbers, that cannot be used: one line naming the option, exit 2.
+
+Names longer than the file system takes, folders that take no files, empty names, `-o -` meaning
+standard output for every command that writes a file, numbers beyond what an index or a date can
+hold. Each case runs the real command line in a process of its own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli_conventions import _archive
+
+ROOT = Path(__file__).resolve().parents[1]
+LONG = "a" * 300  # over NAME_MAX (255) on every Linux file system
+
+
+def _cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archiver.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+
+
+def _one_line(r: subprocess.CompletedProcess[str], code: int, *words: str) -> str:
+    lines = r.stderr.splitlines()
+    assert r.returncode == code, r.stderr
+    assert lines and lines[-1].startswith("archiver: "), r.stderr
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r.stderr
+    for word in words:
+        assert word in lines[-1], lines[-1]
+    return lines[-1]
+
+
+def test_a_source_whose_name_is_too_long_is_named_as_unreadable(tmp_path: Path) -> None:
+    r = _cli("scan", str(tmp_path / f"{LONG}.html"), "seeds/famous-posts.html")
+    _one_line(r, 1, "1 of 2 sources failed")  # the other source was read
+    (named,) = [line for line in r.stderr.splitlines() if f"{LONG}.html" in line]
+    assert named.startswith("archiver: ") and "File name too long" in named and "BarackObama" in r.stdout
+
+
+def test_a_seeds_folder_whose_name_is_too_long_is_a_usage_error(tmp_path: Path) -> None:
+    _one_line(_cli("run", "--seeds", str(tmp_path / LONG), "--archive-dir", str(tmp_path / "a")), 2,
+              "--seeds", "File name too long")
+    assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.parametrize("where", ["long name", "no files there"])
+def test_an_export_to_a_path_that_takes_no_file_is_one_line(where: str, tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    out = tmp_path / f"{LONG}.wacz" if where == "long name" else Path("/proc/archiver-test.wacz")
+    _one_line(_cli("export", "--archive-dir", str(archive), "-o", str(out)), 2, "cannot write", "-o")
+    assert not list(tmp_path.glob(".*part"))
+
+
+@pytest.mark.parametrize("option", ["--limit", "--offset"])
+def test_a_row_count_beyond_the_index_is_a_usage_error(option: str, tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    _one_line(_cli("lookup", "--archive-dir", str(archive), option, "9" * 23), 2, option)
+    assert _cli("lookup", "--archive-dir", str(archive), option, str(2**63 - 1)).returncode == 0
+
+
+@pytest.mark.parametrize("duration", ["999999d", "9" * 20 + "d"])
+def test_a_recheck_period_past_the_calendar_is_a_usage_error(duration: str, tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    r = _cli("run", "--seeds", str(seeds), "--archive-dir", str(tmp_path / "a"), "--recheck-after", duration)
+    _one_line(r, 2, "--recheck-after", "1000 years")
+
+
+def test_an_empty_output_name_is_a_usage_error(tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    for command in (["report"], ["report", "-f", "json"], ["datasette-metadata"]):
+        _one_line(_cli(*command, "--archive-dir", str(archive), "-o", "", cwd=tmp_path), 2, "-o", "name a file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["archive"]
+
+
+@pytest.mark.parametrize("command", [["report"], ["report", "-f", "json"], ["datasette-metadata"]], ids=" ".join)
+def test_dash_writes_to_standard_output_and_no_file_named_dash(command: list[str], tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    r = _cli(*command, "--archive-dir", str(archive), "-o", "-", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    starts, word = {"report": ("<!doctype html>", "alice"), "datasette-metadata": ("title:", "disappeared")
+                    }.get(" ".join(command), ("{", "alice"))
+    assert r.stdout.startswith(starts) and word in r.stdout
+    assert not (tmp_path / "-").exists()
+
+
+def test_datasette_metadata_refuses_a_format_its_file_name_contradicts(tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    _one_line(_cli("datasette-metadata", "--archive-dir", str(archive), "-o", str(tmp_path / "m.json"), "-f", "yaml"),
+              2, "--format yaml contradicts", "m.json")
+    _one_line(_cli("datasette-metadata", "--archive-dir", str(archive), "-o", str(tmp_path / "m.yml"), "-f", "json"),
+              2, "--format json contradicts")
+    assert not list(tmp_path.glob("m.*"))
+    r = _cli("datasette-metadata", "--archive-dir", str(archive), "-o", str(tmp_path / "m.json"))
+    assert r.returncode == 0 and (tmp_path / "m.json").read_text().startswith("{")
