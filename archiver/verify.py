@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
@@ -217,9 +218,12 @@ def _check_screenshot(archive_dir: Path, row: StoredFile) -> Problem | None:
     if not path.is_file():
         return Problem(MISSING, rel, "screenshot file is missing")
     h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(BUF):
-            h.update(chunk)
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(BUF):
+                h.update(chunk)
+    except OSError as e:
+        return Problem(UNREADABLE, rel, f"screenshot cannot be read ({e.strerror or e})")
     expected = (row.sha256 or "").lower()
     if h.hexdigest() != expected:
         return Problem(DIGEST, rel, f"sha256 is {h.hexdigest()}, the index says {expected or 'nothing'}")
@@ -236,8 +240,14 @@ def _check_indexed(warc_root: Path, by_file: dict[str, list[RecordRow]],
         if not path.is_file():
             problems.append(Problem(MISSING, rel, f"WARC file is missing ({len(rows)} indexed records)"))
             continue
-        size = path.stat().st_size
-        with path.open("rb") as fh:
+        try:
+            fh = path.open("rb")
+        except OSError as e:
+            problems.append(Problem(UNREADABLE, rel, f"cannot be opened ({e.strerror or e}); "
+                                    f"its {len(rows)} indexed records were not checked"))
+            continue
+        size = os.fstat(fh.fileno()).st_size
+        with fh:
             for row in sorted(rows, key=lambda r: r.offset):
                 offset, end = row.offset, row.offset + row.length
                 if end > size:
@@ -268,11 +278,17 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
     for row in records:
         by_file[row.filename].append(row)
     good = _check_indexed(warc_root, by_file, problems)
+    unopened = {p.path for p in problems if p.kind == UNREADABLE}  # named once, not walked again
     if warc_root.is_dir():
         for path in sorted(warc_root.rglob("*")):
             if not path.is_file():
                 continue
             rel = f"{WARC_DIR}/{path.relative_to(warc_root)}"
+            if rel in unopened:
+                continue
+            if not os.access(path, os.R_OK):
+                problems.append(Problem(UNREADABLE, rel, "cannot be opened (permission denied)"))
+                continue
             if path.name.endswith(".warc.gz"):
                 offsets = {r.offset for r in by_file.get(str(path.relative_to(warc_root)), [])}
                 problems += _walk_gzip_file(path, rel, offsets, good.get(str(path.resolve()), {}))

@@ -7,6 +7,7 @@ hold. Each case runs the real command line in a process of its own."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,31 @@ def test_datasette_metadata_refuses_a_format_its_file_name_contradicts(tmp_path:
     assert not list(tmp_path.glob("m.*"))
     r = _cli("datasette-metadata", "--archive-dir", str(archive), "-o", str(tmp_path / "m.json"))
     assert r.returncode == 0 and (tmp_path / "m.json").read_text().startswith("{")
+
+
+def _without_override() -> list[str]:
+    """A prefix that runs a command without the power to read any file whatever its mode (root's)."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("root without setpriv: file modes do not bind")
+    caps = "-dac_override,-dac_read_search"
+    return [setpriv, f"--bounding-set={caps}", f"--inh-caps={caps}"]
+
+
+def test_unreadable_warc_files_are_named_by_verify_and_left_out_by_export(tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    (warc,) = (archive / "warcs").glob("*.warc.gz")
+    warc.chmod(0)
+    prefix = [*_without_override(), sys.executable, "-m", "archiver.cli"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    verify = subprocess.run([*prefix, "verify", "--archive-dir", str(archive)], capture_output=True, text=True,
+                            cwd=ROOT, env=env, timeout=120, check=False)
+    assert verify.returncode == 1, verify.stderr
+    assert verify.stdout.startswith(f"unreadable\twarcs/{warc.name}\tcannot be opened (Permission denied)")
+    assert "Traceback" not in verify.stderr and "internal error" not in verify.stderr
+    export = subprocess.run([*prefix, "export", "--archive-dir", str(archive), "-o", str(tmp_path / "x.wacz")],
+                            capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False)
+    _one_line(export, 2, "nothing left to export", warc.name, "cannot be read (Permission denied)")
+    assert not (tmp_path / "x.wacz").exists()

@@ -146,7 +146,13 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
             plan.left_out.append(f"{rel}: WARC file is missing; its {len(locs)} selected record(s) were left out "
                                  "(run `archiver verify`)")
             continue
-        with path.open("rb") as fh:
+        try:
+            fh = path.open("rb")
+        except OSError as e:
+            plan.left_out.append(f"{rel}: WARC file cannot be read ({e.strerror or e}); its {len(locs)} selected "
+                                 "record(s) were left out (run `archiver verify`)")
+            continue
+        with fh:
             for key, loc in locs:
                 problem = check_record(fh, path.name, loc.offset, loc.length, loc.record_id)
                 if problem is None:
