@@ -525,6 +525,7 @@ def export(
 
 @app.command()
 def verify(
+    ctx: typer.Context,
     bundle: Annotated[Path | None, typer.Argument(metavar="[BUNDLE.wacz]", help="Check this WACZ instead of the archive: its files, signature and timestamps.", show_default=False)] = None,
     archive_dir: ArchiveDirOpt = None, index: IndexOpt = None,
     ca_bundle: cli_evidence.VerifyCaOpt = None,
@@ -543,6 +544,9 @@ def verify(
     if bundle is not None:
         if archive_dir is not None:
             _fail("a WACZ is checked on its own: leave out --archive-dir", EXIT_USAGE)
+        if index is not None and getattr(ctx.get_parameter_source("index"), "name", "") == "COMMANDLINE":
+            # (ARCHIVER_INDEX in the environment is not the user asking for it here)
+            _fail("a WACZ is checked on its own: leave out --index", EXIT_USAGE)
         cli_evidence.verify_bundle(bundle, ca_bundle, format)
         return
     if ca_bundle is not None:

@@ -65,8 +65,11 @@ class ArchiveLock:
         try:
             info = json.loads(self.path.read_text() or "{}")
         except (OSError, ValueError):
-            return "an unknown process"
-        return f"pid {info.get('pid')} on {info.get('host')} since {info.get('since')}"
+            info = None
+        if not isinstance(info, dict) or not info.get("pid"):
+            # Held by a process that has not written who it is yet, or by another tool (flock(1)).
+            return "a process that did not say which"
+        return f"pid {info.get('pid')} on {info.get('host') or 'an unnamed host'} since {info.get('since') or 'an unknown time'}"
 
     def acquire(self) -> None:
         make_dirs(self.path.parent)

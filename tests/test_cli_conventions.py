@@ -424,3 +424,14 @@ def test_export_to_a_closed_pipe_is_one_line(tmp_path: Path) -> None:
     assert err.decode().splitlines()[-1] == ("archiver: could not write the whole bundle to stdout (it was closed); "
                                              "nothing usable was written")
     assert b"Traceback" not in err and b"Exception ignored" not in err
+
+
+def test_verify_of_a_wacz_refuses_an_index_given_but_not_one_from_the_environment(tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    bundle = tmp_path / "alice.wacz"
+    assert _cli("export", "--archive-dir", str(archive), "--handle", "alice", "-o", str(bundle)).returncode == 0
+    given = _cli("verify", str(bundle), "--index", "postgresql://u@127.0.0.1:1/db")
+    assert given.returncode == 2
+    assert given.stderr.decode().splitlines() == ["archiver: a WACZ is checked on its own: leave out --index"]
+    from_env = _cli("verify", str(bundle), env={"ARCHIVER_INDEX": "postgresql://u@127.0.0.1:1/db"})
+    assert from_env.returncode == 0, from_env.stderr

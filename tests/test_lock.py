@@ -33,6 +33,21 @@ def test_second_lock_is_refused_naming_the_holder(tmp_path: Path) -> None:
         p.wait()
 
 
+def test_a_holder_that_wrote_nothing_is_said_so(tmp_path: Path) -> None:
+    import fcntl
+    import os
+
+    # Another tool holds the (empty) lock file: `flock archive/.lock sleep 60`.
+    fd = os.open(tmp_path / ".lock", os.O_RDWR | os.O_CREAT, 0o640)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with pytest.raises(LockHeld) as e:
+            ArchiveLock(tmp_path).acquire()
+        assert "(a process that did not say which)" in str(e.value) and "None" not in str(e.value)
+    finally:
+        os.close(fd)
+
+
 def test_lock_is_freed_when_the_holder_is_killed(tmp_path: Path) -> None:
     p = _holder(tmp_path, 30)
     p.kill()  # SIGKILL: the kernel drops the flock
