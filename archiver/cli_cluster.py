@@ -21,6 +21,7 @@ from .cli_options import (
     DEFAULT_TIMEOUT,
     AllowPrivateOpt,
     ArchiveDirOpt,
+    AtLeastFloat,
     CaBundleOpt,
     CaptureDeadlineOpt,
     CaptureTimestampOpt,
@@ -114,7 +115,7 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         capture_deadline: CaptureDeadlineOpt = DEFAULT_CAPTURE_DEADLINE,
         max_capture_bytes: MaxCaptureBytesOpt = DEFAULT_MAX_CAPTURE_BYTES,
         visibility_timeout: Annotated[float, typer.Option(
-            "--visibility-timeout", min=1, envvar="ARCHIVER_VISIBILITY_TIMEOUT", metavar="SECONDS",
+            "--visibility-timeout", click_type=AtLeastFloat(1), envvar="ARCHIVER_VISIBILITY_TIMEOUT", metavar="SECONDS",
             help="A task held by a worker that died is given to another after this long; must outlast "
                  "--capture-deadline.")] = 3600.0,
         check: Annotated[bool, typer.Option("--check", help="Check that the broker, the index and Chromium answer, print one line each, and exit (0: all answer, 1: not all).")] = False,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .cli_options import ArchiveDirOpt, OutFormat
+from .cli_options import ArchiveDirOpt, OutFormat, timestamp_urls
 
 if TYPE_CHECKING:
     from .evidence.seal import EvidenceOptions
@@ -26,7 +26,7 @@ DomainCertOpt = Annotated[Path | None, typer.Option(
 DomainKeyOpt = Annotated[Path | None, typer.Option(
     "--domain-key", metavar="PEM", help="The domain certificate's private key (ECDSA P-256, unencrypted PEM).")]
 TimestampOpt = Annotated[list[str] | None, typer.Option(
-    "--timestamp", metavar="URL", envvar="ARCHIVER_TSA",
+    "--timestamp", metavar="URL", envvar="ARCHIVER_TSA", callback=timestamp_urls,
     help="An RFC 3161 timestamp authority to stamp the WACZ's digest (repeatable). Env: ARCHIVER_TSA (URLs separated by spaces).")]
 TimestampCaOpt = Annotated[Path | None, typer.Option(
     "--timestamp-ca", metavar="PEM",
@@ -82,6 +82,7 @@ def evidence_options(archive_dir: Path, sign: bool, domain_cert: Path | None, do
     from .evidence.keys import load_key
     from .evidence.seal import EvidenceOptions
     from .evidence.sign import DomainIdentity
+    from .redact import redact_endpoint
 
     urls = [u for u in (timestamp or []) if u.strip()]
     if (domain_cert is None) != (domain_key is None):
@@ -96,12 +97,14 @@ def evidence_options(archive_dir: Path, sign: bool, domain_cert: Path | None, do
         return None
     for url in urls:
         if not url.lower().startswith(("http://", "https://")):
-            _fail(f"--timestamp {url!r}: give the authority's http:// or https:// URL", EXIT_USAGE)
+            _fail(f"--timestamp {redact_endpoint(url)!r}: give the authority's http:// or https:// URL", EXIT_USAGE)
     options = EvidenceOptions(authorities=urls)
     if timestamp_ca is not None:
-        options.tsa_certificates = _call(lambda: tsa.load_certificates(timestamp_ca))
+        options.tsa_certificates = _call(lambda: tsa.load_certificates(
+            timestamp_ca, option="--timestamp-ca", expected="the timestamp authorities' CA certificates in PEM form"))
     if sign and domain_cert is not None and domain_key is not None:
-        options.domain = _call(lambda: DomainIdentity.load(domain_cert, domain_key))
+        options.domain = _call(lambda: DomainIdentity.load(domain_cert, domain_key, cert_option="--domain-cert",
+                                                           key_option="--domain-key"))
     elif sign:
         options.key = _call(lambda: load_key(archive_dir))
     return options

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import os
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer._click.core import Context, Parameter, ParameterSource
+from typer._click.exceptions import BadParameter
+from typer._click.exceptions import UsageError as ClickUsageError
+from typer._click.types import FloatRange, IntRange
 
 from .limits import DEFAULT_CAPTURE_DEADLINE as DEFAULT_CAPTURE_DEADLINE
 from .limits import DEFAULT_FETCH_DEADLINE as DEFAULT_FETCH_DEADLINE
@@ -28,6 +34,133 @@ class KindChoice(str, Enum):
     all = "all"
 
 
+# -- how a bad value is named: by the option typed, or by the environment variable it came from --------
+
+
+def given_as(ctx: Context | None, param: Parameter | None) -> str:
+    """What a message calls where `param`'s value came from: its environment variable when it was
+    read from one (ARCHIVER_FETCH_DEADLINE), else the option (--fetch-deadline)."""
+    if param is None:
+        return "value"
+    if ctx is not None and param.name and ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT:
+        names = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or [])
+        for name in names:
+            if os.environ.get(name) is not None:
+                return name
+    return max(param.opts, key=len) if param.opts else (param.name or "value")
+
+
+def _refuse(message: str) -> ClickUsageError:
+    """A usage error with this message as its whole line (the command's --help is pointed at after it)."""
+    return ClickUsageError(message.rstrip("."))
+
+
+class _Bounded:
+    """A number option's type: at least its minimum and finite (`nan` and `inf` read as floats, and
+    pass a `>= 1` check: nan compares false, inf is not a number of seconds anyone meant). A value
+    from an environment variable is named by that variable, not by the option."""
+
+    noun = "a number"
+    min: Any
+
+    def convert(self, value: Any, param: Parameter | None, ctx: Context | None) -> Any:
+        try:
+            number = super().convert(value, param, ctx)  # type: ignore[misc]
+        except BadParameter:
+            source = given_as(ctx, param)
+            if source.startswith("-"):
+                raise  # the command line's own wording: "--timeout 'abc': expected a number"
+            try:
+                float(value)
+                problem = f"expected {self.noun}, {self.min} or more"
+            except (TypeError, ValueError):
+                problem = f"expected {self.noun}"
+            raise _refuse(f"{source} {str(value)!r}: {problem}") from None
+        if isinstance(number, float) and not math.isfinite(number):
+            raise _refuse(f"{given_as(ctx, param)} {str(value)!r}: expected a finite number, {self.min} or more")
+        return number
+
+
+class AtLeastFloat(_Bounded, FloatRange):
+    """A finite float of at least `min` (seconds: --timeout, the deadlines)."""
+
+    def __init__(self, min: float) -> None:
+        super().__init__(min=min)
+
+
+class AtLeastInt(_Bounded, IntRange):
+    """An integer of at least `min` (bytes, counts)."""
+
+    noun = "an integer"
+
+    def __init__(self, min: int) -> None:
+        super().__init__(min=min)
+
+
+def _index_url_given(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    """--index (or ARCHIVER_INDEX): a PostgreSQL URL, named in a refusal without its password and by
+    where it came from."""
+    if not value or ctx.resilient_parsing:
+        return value
+    from .index.postgres.url import is_postgres, redact
+
+    try:
+        postgres = is_postgres(value)
+    except ValueError:
+        postgres = False
+    if not postgres:
+        try:
+            shown = redact(value)
+        except ValueError:
+            from .redact import redact_endpoint
+
+            shown = redact_endpoint(value)
+        raise _refuse(f"{given_as(ctx, param)} {shown}: not a PostgreSQL URL; give postgresql://USER@HOST:PORT/DB, "
+                      "or leave --index out for the archive's own SQLite index")
+    return value
+
+
+def _network_option(check: str, variable: str) -> Any:
+    """A callback checking a network option (or, when it is not given, its environment variable) as
+    the command line is read: a bad value is refused whether or not the command then uses the network
+    (scan reads local files without it). The network module is loaded only when there is a value."""
+
+    def callback(ctx: typer.Context, value: Any) -> Any:
+        if ctx.resilient_parsing or not (value or os.environ.get(variable, "").strip()):
+            return value
+        from . import net
+        from .errors import UsageError
+
+        try:
+            getattr(net, check)(value or None)
+        except UsageError as e:
+            raise _refuse(str(e)) from None
+        return value
+
+    return callback
+
+
+def timestamp_urls(ctx: typer.Context, param: typer.CallbackParam, value: list[str] | None) -> list[str] | None:
+    """--timestamp (or ARCHIVER_TSA): http:// or https:// URLs with a host, refused by the name they
+    came from and never with their password or token."""
+    if ctx.resilient_parsing:
+        return value
+    from urllib.parse import urlsplit
+
+    from .redact import redact_endpoint
+
+    for url in (u.strip() for u in value or () if u.strip()):
+        try:
+            parts = urlsplit(url)
+            usable = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            usable = False
+        if not usable:
+            raise _refuse(f"{given_as(ctx, param)} {redact_endpoint(url)!r}: give the timestamp authority's "
+                          "http:// or https:// URL")
+    return value
+
+
 ArchiveDirOpt = Annotated[
     Path | None,
     typer.Option("--archive-dir", "-d", metavar="DIR", help="The archive (default: $ARCHIVER_HOME, else ./archives)."),
@@ -35,7 +168,7 @@ ArchiveDirOpt = Annotated[
 
 IndexOpt = Annotated[
     str | None,
-    typer.Option("--index", envvar="ARCHIVER_INDEX", metavar="URL", show_default=False,
+    typer.Option("--index", envvar="ARCHIVER_INDEX", metavar="URL", show_default=False, callback=_index_url_given,
                  help="The index: postgresql://USER@HOST:PORT/DB, shared by runs on several machines "
                       "(default: the archive's own SQLite file, archive.db). Env: ARCHIVER_INDEX."),
 ]
@@ -56,14 +189,15 @@ class BundleFormat(str, Enum):
 # Network options shared by every command that fetches (the browser and the HTTP client obey them alike).
 MapHostOpt = Annotated[
     list[str] | None,
-    typer.Option("--map-host", metavar="HOSTGLOB[:PORT]=ADDR:PORT",
+    typer.Option("--map-host", metavar="HOSTGLOB[:PORT]=ADDR:PORT", callback=_network_option("map_hosts_from", "ARCHIVER_MAP_HOST"),
                  help="Connect to ADDR:PORT for matching hosts, keeping the name for TLS and Host (like curl --connect-to). Repeatable. Env: ARCHIVER_MAP_HOST."),
 ]
 CaBundleOpt = Annotated[
     str | None,
-    typer.Option("--ca-bundle", metavar="PEM", help="Also trust the CA certificates in this PEM file (verification stays on). Env: ARCHIVER_CA_BUNDLE."),
+    typer.Option("--ca-bundle", metavar="PEM", callback=_network_option("ca_bundle_from", "ARCHIVER_CA_BUNDLE"), help="Also trust the CA certificates in this PEM file (verification stays on). Env: ARCHIVER_CA_BUNDLE."),
 ]
-ProxyOpt = Annotated[str | None, typer.Option("--proxy", metavar="URL", help="Send traffic through this proxy. Env: ARCHIVER_PROXY.")]
+ProxyOpt = Annotated[str | None, typer.Option("--proxy", metavar="URL", callback=_network_option("proxy_from", "ARCHIVER_PROXY"),
+                                              help="Send traffic through this proxy. Env: ARCHIVER_PROXY.")]
 AllowPrivateOpt = Annotated[bool, typer.Option(
     "--allow-private",
     help="Let pages lead the tool to loopback, private and link-local addresses (an intranet). Off by default: content "
@@ -74,15 +208,15 @@ AllowPrivateOpt = Annotated[bool, typer.Option(
 # worker: each writes `timeout: TimeoutOpt = DEFAULT_TIMEOUT`, and so on, with the defaults above and here.
 DEFAULT_TIMEOUT = 30.0
 TimeoutOpt = Annotated[float, typer.Option(
-    "--timeout", min=1, metavar="SECONDS", help="Seconds allowed for each page load and request.")]
+    "--timeout", click_type=AtLeastFloat(1), metavar="SECONDS", help="Seconds allowed for each page load and request.")]
 FetchDeadlineOpt = Annotated[float, typer.Option(
-    "--fetch-deadline", min=1, envvar="ARCHIVER_FETCH_DEADLINE", metavar="SECONDS",
+    "--fetch-deadline", click_type=AtLeastFloat(1), envvar="ARCHIVER_FETCH_DEADLINE", metavar="SECONDS",
     help="Give up on one HTTP fetch (hops, body, retries and waits included) after this long.")]
 CaptureDeadlineOpt = Annotated[float, typer.Option(
-    "--capture-deadline", min=1, envvar="ARCHIVER_CAPTURE_DEADLINE", metavar="SECONDS",
+    "--capture-deadline", click_type=AtLeastFloat(1), envvar="ARCHIVER_CAPTURE_DEADLINE", metavar="SECONDS",
     help="Stop one browser capture (load, settle, screenshots) after this long, keeping what was complete.")]
 MaxCaptureBytesOpt = Annotated[int, typer.Option(
-    "--max-capture-bytes", min=1, envvar="ARCHIVER_MAX_CAPTURE_BYTES", metavar="BYTES",
+    "--max-capture-bytes", click_type=AtLeastInt(1), envvar="ARCHIVER_MAX_CAPTURE_BYTES", metavar="BYTES",
     help="Record at most this many bytes of bodies in one browser capture; later bodies are skipped and named.")]
 MaxBytesOpt = Annotated[int, typer.Option(
     "--max-bytes", min=1, help="Skip sources, and any body fetched or recorded, larger than this many bytes (cut off while reading).")]
@@ -117,6 +251,6 @@ class ReportFormat(str, Enum):
 
 # The authorities that timestamp each capture's records as it is committed (archive, run).
 CaptureTimestampOpt = Annotated[list[str] | None, typer.Option(
-    "--timestamp", envvar="ARCHIVER_TSA", metavar="URL", show_default=False,
+    "--timestamp", envvar="ARCHIVER_TSA", metavar="URL", show_default=False, callback=timestamp_urls,
     help="Timestamp each capture's records with this RFC 3161 authority (repeatable; env ARCHIVER_TSA, URLs "
          "separated by spaces). A capture it does not timestamp is kept, and named in the summary (exit 1).")]

@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from archiver.errors import BrowserError, UsageError
 from archiver.netpolicy import Dialer, Resolver, connect_targets
+from archiver.redact import endpoint_secrets, redact_endpoint, scrub
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,13 @@ class HostMap:
 
 def _check_ca_bundle(value: str, option: str) -> Path:
     path = Path(value).expanduser()
-    if not path.is_file():
+    try:
+        is_file, is_dir = path.is_file(), path.is_dir()
+    except OSError as e:  # a name too long for the system, say
+        raise UsageError(f"{option}: cannot use {value[:200]}: {e.strerror or e}") from None
+    if is_dir:
+        raise UsageError(f"{option}: {value} is a folder: give a PEM file of CA certificates")
+    if not is_file:
         raise UsageError(f"{option}: no such file: {value}")
     try:
         text = path.read_text(encoding="ascii", errors="replace")
@@ -139,12 +146,14 @@ def _check_ca_bundle(value: str, option: str) -> Path:
 
 
 def _check_proxy(value: str, option: str) -> str:
+    shown = redact_endpoint(value)  # a proxy's password or token is never printed
     try:
         url = httpx.URL(value)
     except httpx.InvalidURL as e:
-        raise UsageError(f"{option}: bad proxy URL {value!r}: {e}") from e
+        why = scrub(str(e), endpoint_secrets(value))
+        raise UsageError(f"{option}: bad proxy URL {shown!r}: {why}") from None
     if url.scheme not in _PROXY_SCHEMES or not url.host:
-        raise UsageError(f"{option}: bad proxy URL {value!r}: use http://HOST:PORT, https://HOST:PORT or socks5://HOST:PORT")
+        raise UsageError(f"{option}: bad proxy URL {shown!r}: use http://HOST:PORT, https://HOST:PORT or socks5://HOST:PORT")
     if url.scheme.startswith("socks") and importlib.util.find_spec("socksio") is None:
         raise UsageError(f"{option}: SOCKS proxies need the socksio package: pip install 'httpx[socks]'")
     return value
@@ -214,6 +223,36 @@ def _make_nss_db(certutil: str, db: Path, pems: list[str], base: Path | None) ->
             check=True,
             capture_output=True,
         )
+
+
+# Each network option checked on its own, from the command line or else its environment variable; the
+# command line checks them as it reads them, whether or not the command goes on to use the network.
+
+
+def map_hosts_from(map_host: list[str] | None, env: Mapping[str, str] = os.environ) -> tuple[HostMap, ...]:
+    """--map-host, else ARCHIVER_MAP_HOST (comma-separated); UsageError naming the one that is malformed."""
+    if map_host:
+        return tuple(HostMap.parse(s) for s in map_host)
+    specs = [s for s in env.get("ARCHIVER_MAP_HOST", "").split(",") if s.strip()]
+    return tuple(HostMap.parse(s, option="ARCHIVER_MAP_HOST") for s in specs)
+
+
+def ca_bundle_from(ca_bundle: str | None, env: Mapping[str, str] = os.environ) -> Path | None:
+    """--ca-bundle, else ARCHIVER_CA_BUNDLE: a readable PEM bundle of CA certificates (UsageError otherwise)."""
+    if ca_bundle:
+        return _check_ca_bundle(ca_bundle, "--ca-bundle")
+    if env.get("ARCHIVER_CA_BUNDLE"):
+        return _check_ca_bundle(env["ARCHIVER_CA_BUNDLE"], "ARCHIVER_CA_BUNDLE")
+    return None
+
+
+def proxy_from(proxy: str | None, env: Mapping[str, str] = os.environ) -> str | None:
+    """--proxy, else ARCHIVER_PROXY: an http(s) or socks5 proxy URL (UsageError, without its password, otherwise)."""
+    if proxy:
+        return _check_proxy(proxy, "--proxy")
+    if env.get("ARCHIVER_PROXY"):
+        return _check_proxy(env["ARCHIVER_PROXY"], "ARCHIVER_PROXY")
+    return None
 
 
 class _PolicyBackend(httpcore.SyncBackend):
@@ -290,21 +329,9 @@ class NetOptions:
     ) -> NetOptions:
         """Options from the command line, falling back to ARCHIVER_MAP_HOST/_CA_BUNDLE/_PROXY and
         ARCHIVER_ALLOW_PRIVATE=1."""
-        if map_host:
-            maps = tuple(HostMap.parse(s) for s in map_host)
-        else:
-            specs = [s for s in env.get("ARCHIVER_MAP_HOST", "").split(",") if s.strip()]
-            maps = tuple(HostMap.parse(s, option="ARCHIVER_MAP_HOST") for s in specs)
-        ca_path: Path | None = None
-        if ca_bundle:
-            ca_path = _check_ca_bundle(ca_bundle, "--ca-bundle")
-        elif env.get("ARCHIVER_CA_BUNDLE"):
-            ca_path = _check_ca_bundle(env["ARCHIVER_CA_BUNDLE"], "ARCHIVER_CA_BUNDLE")
-        proxy_url: str | None = None
-        if proxy:
-            proxy_url = _check_proxy(proxy, "--proxy")
-        elif env.get("ARCHIVER_PROXY"):
-            proxy_url = _check_proxy(env["ARCHIVER_PROXY"], "ARCHIVER_PROXY")
+        maps = map_hosts_from(map_host, env)
+        ca_path = ca_bundle_from(ca_bundle, env)
+        proxy_url = proxy_from(proxy, env)
         allow = allow_private or env.get("ARCHIVER_ALLOW_PRIVATE", "").strip().lower() in ("1", "true", "yes")
         return cls(maps, ca_path, proxy_url, allow_private=allow)
 

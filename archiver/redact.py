@@ -3,7 +3,9 @@
 
 Used where a URL is shown to a person — page titles in an export's pages.jsonl, the `report` HTML —
 and nowhere a URL is a key: WARC records, CDXJ lines and page URLs stay as fetched, because replay
-looks them up exactly.
+looks them up exactly. The operator's own endpoints (a proxy, a timestamp authority) are named in
+messages, log lines and bundles by `redact_endpoint`, which keeps the user name so that the message
+still says which account was used.
 """
 
 from __future__ import annotations
@@ -54,6 +56,44 @@ def redact_url(url: str) -> str:
     if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
         return url  # nothing secret: the URL exactly as given
     return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+
+
+# An endpoint's scheme and userinfo, read by hand so that a value urllib cannot split is still cut:
+# userinfo is what comes before the last `@` of the authority (RFC 3986: no `/`, `?` or `#` in it).
+_USERINFO_RE = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://|//|)(?P<userinfo>[^/?#]*)@")
+
+
+def redact_endpoint(url: str) -> str:
+    """How a message names an operator's endpoint (a proxy, a timestamp authority): the user name
+    kept, the password and secret parameter values replaced by REDACTED (a user name with no
+    password is often a token: replaced whole). Works on any scheme and on values that are not URLs
+    at all; a value with nothing secret is returned as it is."""
+    head, rest = "", url
+    m = _USERINFO_RE.match(url)
+    if m is not None and m["userinfo"]:
+        user, colon, _password = m["userinfo"].partition(":")
+        head, rest = f"{m['head']}{f'{user}:{MASK}' if colon and user else MASK}@", url[m.end():]
+    before_fragment, hash_, fragment = rest.partition("#")
+    path, mark, query = before_fragment.partition("?")
+    return f"{head}{path}{mark}{_mask_pairs(query)}{hash_}{_mask_pairs(fragment)}"
+
+
+def endpoint_secrets(url: str) -> list[str]:
+    """The secrets an endpoint's URL carries (its password, or a user name standing alone, and the
+    values of secret parameters), as typed and percent-decoded: what `scrub` takes out of a message
+    that may quote them (a library's error text)."""
+    from urllib.parse import unquote
+
+    found: list[str] = []
+    m = _USERINFO_RE.match(url)
+    if m is not None and m["userinfo"]:
+        user, colon, password = m["userinfo"].partition(":")
+        found.append(password if colon else user)
+    for part in (url.partition("?")[2], url.partition("#")[2]):
+        for pair in _PAIR_RE.finditer(part):
+            if pair["name"].strip().lower().replace("-", "_") in SECRET_PARAMS:
+                found.append(pair["value"])
+    return sorted({s for p in found for s in (p, unquote(p)) if s}, key=len, reverse=True)
 
 
 def redact_text(text: str) -> str:

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
-from archiver.errors import EvidenceError
+from archiver.errors import EvidenceError, UsageError
 
 KEY_DIR = "keys"
 KEY_NAME = "signing-key.pem"
@@ -92,19 +92,25 @@ class SigningKey:
 
 def create_key(archive_dir: Path) -> SigningKey:
     """Make the archive's key; refuses to replace one (bundles already signed name it)."""
-    path = key_path(archive_dir)
-    if path.exists():
+    folder = Path(archive_dir)
+    path = key_path(folder)
+    _check_folder(folder, "archive folder", "give --archive-dir an existing archive folder")
+    _check_folder(path.parent, "the keys folder", "move it away, or give --archive-dir another archive",
+                  missing_ok=True)
+    try:
+        exists = path.exists() or path.is_symlink()
+    except OSError as e:
+        raise UsageError(f"cannot use {path}: {e.strerror or e}") from None
+    if exists:
         raise EvidenceError(f"{path} already exists: the bundles it signed are checked against it; "
                             "`archiver keys show` prints it")
-    if not Path(archive_dir).is_dir():
-        raise EvidenceError(f"archive folder {archive_dir} does not exist: give --archive-dir")
     key = ec.generate_private_key(CURVE())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
+    tmp = path.with_name(f".{KEY_NAME}.part")
     try:
         path.parent.mkdir(mode=KEY_DIR_MODE, exist_ok=True)
         os.chmod(path.parent, KEY_DIR_MODE)
-        tmp = path.with_name(f".{KEY_NAME}.part")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, KEY_MODE)
         try:
             os.fchmod(fd, KEY_MODE)
@@ -112,19 +118,41 @@ def create_key(archive_dir: Path) -> SigningKey:
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.link(tmp, path)  # never replaces a key made meanwhile
-        tmp.unlink()
+        try:
+            os.link(tmp, path)  # never replaces a key made meanwhile
+        finally:
+            tmp.unlink(missing_ok=True)
     except FileExistsError:
-        tmp.unlink(missing_ok=True)
         raise EvidenceError(f"{path} already exists: the bundles it signed are checked against it") from None
     except OSError as e:
         raise EvidenceError(f"cannot write {path}: {e.strerror or e}") from None
     return SigningKey(key=key, path=path)
 
 
+def _check_folder(folder: Path, what: str, fix: str, *, missing_ok: bool = False) -> None:
+    """UsageError, saying what is wrong and `fix`, unless `folder` is a folder (or, `missing_ok`, absent)."""
+    try:
+        mode = folder.stat().st_mode
+    except FileNotFoundError:
+        if missing_ok:
+            return
+        raise UsageError(f"{what} {folder} does not exist: {fix}") from None
+    except OSError as e:  # a name too long, a path through a file, a folder that cannot be searched
+        raise UsageError(f"{what} {_shortened(folder)} cannot be used ({e.strerror or e}): {fix}") from None
+    if not stat.S_ISDIR(mode):
+        raise UsageError(f"{what} {folder} is a file, not a folder: {fix}")
+
+
+def _shortened(path: Path, keep: int = 80) -> str:
+    """A path short enough for a one-line message (a name too long for the system is long for people too)."""
+    text = str(path)
+    return text if len(text) <= keep else f"{text[:keep // 2]}...{text[-keep // 2:]}"
+
+
 def load_key(archive_dir: Path) -> SigningKey:
     """The archive's key; a missing, unreadable, foreign or world-readable key is named with the fix."""
     path = key_path(archive_dir)
+    _check_folder(Path(archive_dir), "archive folder", "give --archive-dir an archive folder", missing_ok=True)
     try:
         mode = path.stat().st_mode
         data = path.read_bytes()

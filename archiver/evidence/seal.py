@@ -23,6 +23,7 @@ from archiver.evidence import tsa
 from archiver.evidence.keys import SigningKey
 from archiver.evidence.sidecar import DIGEST_TIMESTAMPS, SIDECAR_PATH, CaptureTimestamps, StoredToken, sidecar_bytes
 from archiver.evidence.sign import DomainIdentity, chain_for, created_now, sign_anonymous, sign_domain
+from archiver.redact import redact_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +68,11 @@ class Sealer:
             try:
                 token = tsa.request_token(url, package, timeout=o.timeout, certificates=o.tsa_certificates)
             except TimestampError as e:
-                self.failures.append(f"bundle not timestamped: {e}")
-                log.warning("%s", self.failures[-1])
+                self.failures.append(f"bundle not timestamped: {e}")  # named once, by the export's summary
+                log.debug("%s", self.failures[-1])
                 continue
             chain = chain_for(token.signer, [*token.certificates, *o.tsa_certificates]) if token.signer else []
-            self.tokens.append(StoredToken(authority=url, time=token.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            self.tokens.append(StoredToken(authority=redact_endpoint(url), time=token.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
                                            token=base64.b64encode(token.der).decode("ascii"),
                                            certificates=tsa.certificates_pem(chain)))
         fields: dict[str, Any] = {}

@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from archiver.errors import EvidenceError
+from archiver.redact import redact_endpoint
 
 SIDECAR_PATH = "evidence/timestamps.json"
 FORMAT = "archiver-timestamps/1"
@@ -137,5 +138,6 @@ def captures_from_stamps(stamps: Iterable[Any]) -> list[CaptureTimestamps]:
                 capture=s.capture_id, manifest=s.manifest, digest=s.digest,
                 post_key=getattr(s, "post_key", None), article_url=getattr(s, "article_url", None),
                 url=getattr(s, "capture_url", None), captured_at=getattr(s, "captured_at", None))
-        entry.tokens.append(StoredToken(authority=s.tsa, time=s.stamped_at or "", token=s.token))
+        # the authority as people read it: a password or token in its URL stays in the archive
+        entry.tokens.append(StoredToken(authority=redact_endpoint(s.tsa), time=s.stamped_at or "", token=s.token))
     return list(by_capture.values())

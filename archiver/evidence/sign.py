@@ -48,6 +48,9 @@ DOMAIN_FIELDS = ("hash", "created", "software", "version", "signature", "domain"
 # the windows authsign's Verifier applies (authsign.utils CERT_DURATION, STAMP_DURATION)
 CERT_WINDOW = timedelta(days=7)
 STAMP_WINDOW = timedelta(minutes=10)
+# What --domain-cert and --domain-key take, as their messages ask for it.
+CHAIN_EXPECTED = "the domain's certificate chain in PEM form, its own certificate first"
+KEY_EXPECTED = "the domain certificate's private key (ECDSA P-256, unencrypted PEM)"
 
 
 def created_now() -> str:
@@ -83,13 +86,22 @@ class DomainIdentity:
         return subject_domain(self.chain[0])
 
     @classmethod
-    def load(cls, cert_path: Path, key_path: Path) -> DomainIdentity:
-        chain = tuple(tsa.load_certificates(cert_path))
+    def load(cls, cert_path: Path, key_path: Path, *, cert_option: str | None = None,
+             key_option: str | None = None) -> DomainIdentity:
+        """The chain and key in these files; `cert_option` and `key_option` are the options that named
+        them on the command line (`--domain-cert`, `--domain-key`): the messages then name them."""
+        chain = tuple(tsa.load_certificates(cert_path, option=cert_option, expected=CHAIN_EXPECTED))
         try:
             key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
         except OSError as e:
+            if key_option is not None:
+                raise EvidenceError(f"{key_option} {key_path}: cannot be read ({e.strerror or e}): give "
+                                    f"{KEY_EXPECTED}") from None
             raise EvidenceError(f"cannot read {key_path}: {e.strerror or e}") from None
         except (ValueError, TypeError):
+            if key_option is not None:
+                raise EvidenceError(f"{key_option} {key_path}: not an unencrypted PEM private key: give "
+                                    f"{KEY_EXPECTED}") from None
             raise EvidenceError(f"{key_path} is not an unencrypted PEM private key") from None
         if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
             raise EvidenceError(f"{key_path} is not an ECDSA P-256 key: domain signatures are P-256 (WACZ signing spec)")

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..errors import UsageError
 from ..index.rows import CaptureStamp
+from ..redact import endpoint_secrets, redact_endpoint, scrub
 from ..times import format_utc, utc_now
 
 if TYPE_CHECKING:
@@ -129,7 +130,8 @@ class Authorities:
         found = tuple(dict.fromkeys(u.strip() for u in urls or () if u.strip()))
         for url in found:
             if not url.lower().startswith(("http://", "https://")):
-                raise UsageError(f"--timestamp {url!r}: a timestamp authority is an http:// or https:// URL")
+                raise UsageError(f"--timestamp {redact_endpoint(url)!r}: a timestamp authority is an http:// or "
+                                 "https:// URL")
         return cls(found, timeout) if found else None
 
 
@@ -153,9 +155,9 @@ class Stamper:
         for url in self.authorities.urls:
             requested = utc_now()
             token, when, error = self._ask(url, text.encode("utf-8"))
-            if error is not None:
+            if error is not None:  # named once, by the run's summary (unstamped_failures)
                 failures.append(f"capture {capture_id} {_not_stamped(url, error)}")
-                log.warning("%s", failures[-1])
+                log.info("%s", failures[-1])
             index.add_stamp(CaptureStamp(capture_id=capture_id, digest=digest, manifest=text, tsa=url,
                                          token=token, stamped_at=when, error=error, requested_at=requested))
         return failures
@@ -174,7 +176,7 @@ class Stamper:
         try:
             answer = self.request(url, message, self.authorities.timeout)
         except Exception as exc:  # an authority's failure, whatever it is, never fails the capture
-            error = str(exc) or type(exc).__name__
+            error = scrub(str(exc) or type(exc).__name__, endpoint_secrets(url))
             with self._lock:
                 self._pending[url] -= 1
                 self._failures[url] = self._failures.get(url, 0) + 1
@@ -197,7 +199,11 @@ def unstamped_failures(index: ArchiveIndex, since: str) -> list[str]:
 
 
 def _not_stamped(url: str, error: str | None) -> str:
-    """"not timestamped ...", naming the authority once (its own errors name it already)."""
-    if error and url in error:
+    """"not timestamped ...", naming the authority once (its own errors name it already), never with
+    the password or token its URL may carry."""
+    shown = redact_endpoint(url)
+    if error:
+        error = scrub(error, endpoint_secrets(url))
+    if error and shown in error:
         return f"not timestamped: {error}"
-    return f"not timestamped by {url}: {error or 'no token'}"
+    return f"not timestamped by {shown}: {error or 'no token'}"

@@ -41,6 +41,7 @@ from rfc3161_client import (
 )
 
 from archiver.errors import TimestampError, TokenInvalid, TokenUnanchored, UsageError
+from archiver.redact import endpoint_secrets, redact_endpoint, redact_text, scrub
 
 log = logging.getLogger(__name__)
 
@@ -97,19 +98,20 @@ def request_token(url: str, message: bytes, *, timeout: float = DEFAULT_TIMEOUT,
     """
     if not message:
         raise UsageError("nothing to timestamp: the message is empty")
+    shown = redact_endpoint(url)  # messages and log lines never show the URL's password or token
     request = TimestampRequestBuilder().data(message).hash_algorithm(HashAlgorithm.SHA256).build()
     body = _post(url, request.as_bytes(), timeout=timeout, verify=verify, client=client)
     try:
         response = decode_timestamp_response(body)
     except ValueError as e:
-        log.debug("unreadable reply from %s: %s", url, e)
-        raise TimestampError(f"timestamp authority {url} answered something that is not an RFC 3161 reply") from None
+        log.debug("unreadable reply from %s: %s", shown, e)
+        raise TimestampError(f"timestamp authority {shown} answered something that is not an RFC 3161 reply") from None
     if response.status not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
         why = "; ".join(response.status_string) or f"status {response.status}"
-        raise TimestampError(f"timestamp authority {url} refused the request: {why}")
+        raise TimestampError(f"timestamp authority {shown} refused the request: {why}")
     try:
         if response.tst_info.nonce != request.nonce:
-            raise TimestampError(f"timestamp authority {url} answered another request (nonce differs)")
+            raise TimestampError(f"timestamp authority {shown} answered another request (nonce differs)")
         token = _token(response.as_bytes(), response)
         if token.digest != sha256(message):
             raise TokenInvalid("it stamps other content (its digest differs)")
@@ -117,31 +119,33 @@ def request_token(url: str, message: bytes, *, timeout: float = DEFAULT_TIMEOUT,
         if roots is not None or any(_self_signed(c) for c in chain):
             _verify(token, response, token.digest, roots=roots, certificates=certificates)
     except TokenInvalid as e:
-        raise TimestampError(f"timestamp authority {url} sent a token that does not check: {e}") from None
+        raise TimestampError(f"timestamp authority {shown} sent a token that does not check: {e}") from None
     except ValueError:  # the parser reads the token's parts on access
-        raise TimestampError(f"timestamp authority {url} sent a token that cannot be read") from None
-    log.info("timestamp from %s: %s (serial %s)", url, token.time.isoformat(), token.serial)
+        raise TimestampError(f"timestamp authority {shown} sent a token that cannot be read") from None
+    log.info("timestamp from %s: %s (serial %s)", shown, token.time.isoformat(), token.serial)
     return token
 
 
 def _post(url: str, query: bytes, *, timeout: float, verify: bool | str, client: httpx.Client | None) -> bytes:
+    shown = redact_endpoint(url)
     if not url.lower().startswith(("http://", "https://")):
-        raise UsageError(f"timestamp authority {url!r} is not an http:// or https:// URL")
+        raise UsageError(f"timestamp authority {shown!r} is not an http:// or https:// URL")
     headers = {"Content-Type": CONTENT_TYPE_QUERY, "Accept": CONTENT_TYPE_REPLY}
     own = client is None
     http = client or httpx.Client(timeout=timeout, verify=verify, follow_redirects=True)
     try:
         with http.stream("POST", url, content=query, headers=headers, timeout=timeout) as r:
             if r.status_code != 200:
-                raise TimestampError(f"timestamp authority {url} answered HTTP {r.status_code}")
+                raise TimestampError(f"timestamp authority {shown} answered HTTP {r.status_code}")
             body = bytearray()
             for chunk in r.iter_bytes():
                 body += chunk
                 if len(body) > MAX_REPLY_BYTES:
-                    raise TimestampError(f"timestamp authority {url} answered more than {MAX_REPLY_BYTES} bytes")
+                    raise TimestampError(f"timestamp authority {shown} answered more than {MAX_REPLY_BYTES} bytes")
             return bytes(body)
-    except httpx.HTTPError as e:
-        raise TimestampError(f"timestamp authority {url} could not be reached: {e or type(e).__name__}") from None
+    except (httpx.HTTPError, httpx.InvalidURL) as e:
+        why = redact_text(scrub(str(e) or type(e).__name__, endpoint_secrets(url)))
+        raise TimestampError(f"timestamp authority {shown} could not be reached: {why}") from None
     finally:
         if own:
             http.close()
@@ -270,16 +274,38 @@ def _self_signed(cert: x509.Certificate) -> bool:
     return cert.issuer == cert.subject and _issued_by(cert, cert)
 
 
-def load_certificates(path: Path) -> list[x509.Certificate]:
-    """Every PEM certificate in a file (a CA bundle); raises UsageError naming the file otherwise."""
+def load_certificates(path: Path, *, option: str | None = None,
+                      expected: str = "a CA bundle in PEM form") -> list[x509.Certificate]:
+    """Every PEM certificate in a file (a CA bundle); raises UsageError naming the file otherwise.
+
+    With `option` (the command line's name for the file, e.g. `--domain-cert`), the message names
+    that option and asks for `expected`, what the option takes.
+    """
+    if option is None:
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise UsageError(f"cannot read CA certificates from {path}: {e.strerror or e}") from None
+        try:
+            certs = x509.load_pem_x509_certificates(data)
+        except ValueError:
+            raise UsageError(f"{path} holds no PEM certificate: give {expected}") from None
+        return certs
     try:
         data = path.read_bytes()
+    except IsADirectoryError:
+        raise UsageError(f"{option} {path}: is a folder: give {expected}") from None
+    except FileNotFoundError:
+        raise UsageError(f"{option} {path}: no such file: give {expected}") from None
     except OSError as e:
-        raise UsageError(f"cannot read CA certificates from {path}: {e.strerror or e}") from None
+        raise UsageError(f"{option} {path}: cannot be read ({e.strerror or e}): give {expected}") from None
     try:
         certs = x509.load_pem_x509_certificates(data)
     except ValueError:
-        raise UsageError(f"{path} holds no PEM certificate: give a CA bundle in PEM form") from None
+        certs = []
+    if not certs:
+        found = "a private key, not a certificate" if b"PRIVATE KEY-----" in data else "no PEM certificate"
+        raise UsageError(f"{option} {path}: holds {found}: give {expected}")
     return certs
 
 

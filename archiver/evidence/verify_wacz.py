@@ -46,6 +46,7 @@ from archiver.evidence.sign import (
     verify_domain_signature,
 )
 from archiver.evidence.stamps import ManifestEntry
+from archiver.redact import redact_endpoint
 
 PACKAGE = "datapackage.json"
 DIGEST = "datapackage-digest.json"
@@ -303,7 +304,7 @@ class _Check:
         authority's CA is not at hand are noted. Returns how many were proven."""
         good = 0
         for i, stored in enumerate(tokens, 1):
-            label = f"{name} {i} ({stored.authority})"
+            label = f"{name} {i} ({redact_endpoint(stored.authority)})"
             try:
                 chain = _pem_chain(stored.certificates, "certificates") if stored.certificates else []
                 check = tsa.check_token(stored.der, message=message, roots=self.roots, certificates=chain)
@@ -470,5 +471,7 @@ def _chains_to(chain: Sequence[x509.Certificate], roots: Sequence[x509.Certifica
 
 def verify_path(path: Path, ca_bundle: Path | None = None) -> WaczVerification:
     """`archiver verify X.wacz [--ca-bundle PEM]`."""
-    roots = tsa.load_certificates(ca_bundle) if ca_bundle is not None else None
+    roots = None
+    if ca_bundle is not None:
+        roots = tsa.load_certificates(ca_bundle, option="--ca-bundle", expected="CA certificates in PEM form")
     return verify_wacz(path, roots=roots)
