@@ -288,3 +288,9 @@ def test_domain_key_and_timestamp_ca_that_are_not_what_they_take_name_the_option
     line = refused(run("export", "-o", str(tmp_path / "a.wacz"), "--archive-dir", str(archive),
                        "--timestamp", f"http://127.0.0.1:{free_port()}/", "--timestamp-ca", str(tmp_path)))
     assert line.startswith(f"archiver: --timestamp-ca {tmp_path}: is a folder"), line
+
+
+@pytest.mark.parametrize("broker", ["redis://:S3CRETPW@[::1", "redis://u:S3CRETPW@127.0.0.1:99999/0"])
+def test_a_malformed_broker_url_is_refused_without_its_password(broker: str) -> None:
+    line = refused(run("runs", "status", "1", "--broker", broker, "--index", "postgresql://u@127.0.0.1:1/db"))
+    assert line.startswith("archiver: --broker redis://") and "malformed URL" in line, line

@@ -52,6 +52,12 @@ def check_broker_url(broker: str) -> None:
     """UsageError unless `broker` is a Redis URL."""
     if not broker.startswith(("redis://", "rediss://", "unix://")):
         raise UsageError(f"--broker {_shown(broker)}: not a Redis URL (redis://HOST:6379/0, rediss://…, unix://…)")
+    from urllib.parse import urlsplit
+
+    try:
+        urlsplit(broker).port  # noqa: B018 (parses the host and port: a bad one raises here)
+    except ValueError as e:
+        raise UsageError(f"--broker {_shown(broker)}: malformed URL ({e}); give redis://HOST:6379/0") from None
 
 
 class QueueExecutor:
@@ -234,11 +240,7 @@ def _answer(meta: dict[str, Any]) -> Answer | None:
 
 
 def _shown(url: str) -> str:
-    """A broker URL without its password."""
-    from urllib.parse import urlsplit, urlunsplit
+    """A broker URL without its password (whether or not it parses)."""
+    from ..redact import redact_endpoint
 
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+    return redact_endpoint(url)
