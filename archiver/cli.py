@@ -86,7 +86,7 @@ def _index_url(value: str | None) -> str | None:
     """The --index URL (None: the archive's own SQLite file); its password kept out of every line printed."""
     if not value:
         return None
-    from .index.postgres.url import is_postgres, redact
+    from .index.postgres.url import check, is_postgres, redact
     from .redact import ScrubFilter, dsn_secrets
 
     _SECRETS[:] = dsn_secrets(value)
@@ -96,6 +96,7 @@ def _index_url(value: str | None) -> str | None:
     if not is_postgres(value):
         _fail(f"--index {redact(value)}: not a PostgreSQL URL; give postgresql://USER@HOST:PORT/DB, "
               "or leave --index out for the archive's own SQLite index", EXIT_USAGE)
+    _call(lambda: check(value))  # a host, port and database it can name, before any command uses it
     return value
 
 

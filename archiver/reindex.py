@@ -8,6 +8,13 @@ media files and which records belong to which capture come back as they were. WA
 before the journal existed give their records only; what cannot be rebuilt is named, one line per
 kind of gap.
 
+A damaged WARC file is named in one short line saying how (it cannot be read, it is not a WARC
+file, it is truncated inside a record, it holds something that is not a record at some offset)
+and the records read before the damage are kept; a record without the headers its row needs
+(WARC-Date, WARC-Record-ID, WARC-Type) is left out and counted. warcio's own warnings, which quote
+the bytes they found, never reach the terminal. When not one record could be read from any file,
+nothing is rebuilt (exit 2) and the old index, if any, stays as it was.
+
 The new index is built beside the old one and takes its place only once complete, under the
 archive's lock: a reader sees the old index or the new one, never half of one.
 """
@@ -20,9 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from warcio.archiveiterator import ArchiveIterator
-
-from .errors import UsageError
+from .errors import ArchiverError, UsageError
 from .index import index_in_use, index_name, rebuild_index
 from .index.journal import JOURNAL_FORMAT, Entry, Rebuilt, is_journal_record
 from .index.rows import RecordRow
@@ -31,6 +36,12 @@ from .layout import WARC_DIR
 log = logging.getLogger(__name__)
 
 _REFERS = ("WARC-Refers-To", "WARC-Refers-To-Target-URI", "WARC-Refers-To-Date")
+
+
+class NothingReadable(ArchiverError):
+    """Not one record could be read from any of the archive's WARC files: nothing to rebuild from (exit 2)."""
+
+    exit_code = 2
 
 
 @dataclass
@@ -71,32 +82,178 @@ def _record_row(rec: Any, filename: str, offset: int, length: int) -> RecordRow:
                      filename=filename, offset=offset, length=length, extra=extra)
 
 
-def _scan(path: Path, rel: str, rows: list[RecordRow], journal: list[Entry], gaps: list[str]) -> bool:
-    """Read one WARC file; returns True when it holds journal entries."""
-    filename = path.name
-    found_journal = False
-    offset = 0
+@dataclass
+class _FileScan:
+    """What reading one WARC file gave, and each thing wrong with it."""
+
+    rel: str
+    records: int = 0
+    journal: int = 0
+    problem: str | None = None  # why reading stopped before the file's end (None: read to its end)
+    undated: int = 0  # records without the headers a row needs (left out)
+    first_undated: int = 0
+    bad_journal: int = 0  # journal entries that are not valid JSON (left out)
+    first_bad_journal: int = 0
+    uneven_at: int | None = None  # warcio found a record not followed by its blank lines
+
+    def gaps(self) -> list[str]:
+        """One short line for each thing wrong with the file."""
+        lines = [f"{self.rel}: {self.problem}"] if self.problem else []
+        if self.undated:
+            lines.append(f"{self.rel}: {self.undated} record(s) without a WARC-Date, WARC-Record-ID or WARC-Type "
+                         f"left out (the first at offset {self.first_undated})")
+        if self.bad_journal:
+            lines.append(f"{self.rel}: {self.bad_journal} journal entr{'y' if self.bad_journal == 1 else 'ies'} "
+                         f"that are not valid JSON left out (the first at offset {self.first_bad_journal}); "
+                         "what they recorded is not rebuilt")
+        if self.uneven_at is not None and self.problem is None:
+            lines.append(f"{self.rel}: damaged near offset {self.uneven_at}: a record's length does not match its "
+                         "content; its records are indexed as read (run `archiver verify`)")
+        return lines
+
+
+class _Incomplete(Exception):
+    """A record without its Content-Length, or whose block ends before it: cut short or damaged."""
+
+
+def _ends_inside(path: Path, at: int) -> bool:
+    """Whether the file ends inside the record that starts at `at` (it was cut short there), rather
+    than holding something that is not a record."""
+    import zlib
+
     try:
         with path.open("rb") as fh:
-            it = ArchiveIterator(fh, check_digests=False)
+            fh.seek(at)
+            if path.name.endswith(".gz"):
+                member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                pending = b""
+                while True:
+                    pending = pending or fh.read(1 << 16)
+                    if not pending:
+                        return True  # the file ended before the gzip member did
+                    member.decompress(pending, 1 << 20)
+                    if member.eof:
+                        return False
+                    pending = member.unconsumed_tail
+            head = fh.read(1 << 16)
+            at += len(head) - len(head.lstrip(b"\r\n"))
+            head = head.lstrip(b"\r\n")
+            if not head.startswith(b"WARC/"):
+                return False  # not the start of a record: something else is there
+            end = head.find(b"\r\n\r\n")
+            if end < 0:
+                return len(head) < 1 << 16  # its headers run to the end of the file
+            size = path.stat().st_size
+            for line in head[:end].split(b"\r\n"):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length" and value.strip().isdigit():
+                    return at + end + 4 + int(value) > size
+            return False
+    except (OSError, zlib.error):
+        return False
+
+
+def _next_record(path: Path, position: int) -> int:
+    """Where the next record starts after `position`, the end of one: past the blank lines that
+    follow a record in an uncompressed WARC (a gzip member holds its own)."""
+    if path.name.endswith(".gz"):
+        return position
+    try:
+        with path.open("rb") as fh:
+            while True:
+                fh.seek(position)
+                chunk = fh.read(1 << 12)
+                blank = len(chunk) - len(chunk.lstrip(b"\r\n"))
+                position += blank
+                if blank < len(chunk) or not chunk:
+                    return position
+    except OSError:
+        return position
+
+
+def _os_reason(exc: OSError) -> str:
+    import errno
+
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.EISDIR:
+        return "it is a folder"
+    return (exc.strerror or type(exc).__name__).lower()
+
+
+def _scan(path: Path, rel: str, rows: list[RecordRow], journal: list[Entry]) -> _FileScan:
+    """Read one WARC file: its records into `rows`, its journal entries into `journal`. Whatever is
+    wrong with it is said in the result, never raised; what was read before damage is kept."""
+    import contextlib
+    import io
+    import re
+
+    from warcio.archiveiterator import WARCIterator
+
+    scan = _FileScan(rel)
+    filename = path.name
+    position = 0  # where the record being read starts (the end of the last one read)
+    noise = io.StringIO()  # warcio prints its warnings (with the bytes it found) to stderr
+    try:
+        fh = path.open("rb")
+    except OSError as e:
+        scan.problem = f"cannot be read ({_os_reason(e)}); nothing from it is indexed"
+        return scan
+    try:
+        with fh, contextlib.redirect_stderr(noise):
+            it = WARCIterator(fh, check_digests=False)
             for rec in it:
-                uri = rec.rec_headers.get_header("WARC-Target-URI") or ""
+                h = rec.rec_headers
+                uri = h.get_header("WARC-Target-URI") or ""
+                payload: bytes | None = None
                 if is_journal_record(rec.rec_type, uri):
-                    payload = json.loads(rec.content_stream().read())
-                    if isinstance(payload, dict) and payload.get("journal") == JOURNAL_FORMAT:
-                        it.read_to_end(rec)
-                        journal.append(Entry(rec.rec_headers.get_header("WARC-Date") or "", filename,
-                                              it.get_record_offset(), str(payload.get("kind")), payload))
-                        found_journal = True
-                        continue
+                    payload = rec.content_stream().read()
                 it.read_to_end(rec)
-                offset = it.get_record_offset()
-                if rec.rec_type != "warcinfo":
-                    rows.append(_record_row(rec, filename, offset, it.get_record_length()))
-    except Exception as e:  # a damaged file: keep what was read before the damage
-        gaps.append(f"{rel}: unreadable after offset {offset} ({type(e).__name__}: {e}); "
-                    "the records after it are not indexed (run `archiver verify`)")
-    return found_journal
+                if h.get_header("Content-Length") is None or getattr(rec.raw_stream, "limit", 0) > 0:
+                    raise _Incomplete
+                offset, length = it.get_record_offset(), it.get_record_length()
+                position = offset + length
+                if payload is not None:
+                    try:
+                        entry = json.loads(payload)
+                    except ValueError:
+                        scan.bad_journal += 1
+                        scan.first_bad_journal = scan.first_bad_journal or offset
+                        continue
+                    if isinstance(entry, dict) and entry.get("journal") == JOURNAL_FORMAT:
+                        journal.append(Entry(h.get_header("WARC-Date") or "", filename, offset,
+                                             str(entry.get("kind")), entry))
+                        scan.journal += 1
+                        continue
+                if rec.rec_type == "warcinfo":
+                    continue
+                if not (rec.rec_type and h.get_header("WARC-Date") and h.get_header("WARC-Record-ID")):
+                    scan.undated += 1
+                    scan.first_undated = scan.first_undated or offset
+                    continue
+                rows.append(_record_row(rec, filename, offset, length))
+                scan.records += 1
+        position = _next_record(path, position)
+        if position < path.stat().st_size:  # bytes after the last record warcio found
+            raise _Incomplete
+    except Exception as e:  # damage: keep what was read before it
+        position = _next_record(path, position)
+        truncated = isinstance(e, EOFError) or _ends_inside(path, position)
+        read = scan.records + scan.journal
+        if isinstance(e, OSError) and not truncated:
+            scan.problem = f"cannot be read after offset {position} ({_os_reason(e)})"
+        elif truncated:
+            scan.problem = (f"truncated: the file ends inside the record at offset {position}"
+                            if position or read else "truncated: the file ends inside its first record")
+        elif position == 0 and not read:
+            scan.problem = "not a WARC file (no WARC record at its start)"
+        else:
+            scan.problem = f"damaged at offset {position} (no WARC record there)"
+        scan.problem += (f"; the {read} record(s) before it are kept, the rest of the file is not read "
+                         "(run `archiver verify`)" if read else "; nothing from it is indexed")
+    if scan.uneven_at is None and (found := re.search(r"Offset: (\d+)", noise.getvalue())):
+        scan.uneven_at = int(found[1])
+    return scan
 
 
 def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
@@ -119,10 +276,18 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
         summary = ReindexSummary(files=len(files))
         rows: list[RecordRow] = []
         journal: list[Entry] = []
-        older: list[str] = []
-        for path in files:
-            if not _scan(path, f"{WARC_DIR}/{path.name}", rows, journal, summary.gaps):
-                older.append(path.name)
+        scans = [_scan(path, f"{WARC_DIR}/{path.name}", rows, journal) for path in files]
+        if files and not rows and not journal and any(scan.problem for scan in scans):
+            for scan in scans:
+                for line in scan.gaps():
+                    log.error("%s", line)
+            raise NothingReadable(f"nothing could be read from the {len(files)} WARC file(s) in {warcs} (each is "
+                                  f"named above): the index was not rebuilt{'; the old one is untouched' if db_path.exists() else ''}")
+        for scan in scans:
+            summary.gaps += scan.gaps()
+        # Files read to their end without a journal entry: written before the journal existed.
+        older = [path.name for path, scan in zip(files, scans, strict=True)
+                 if scan.problem is None and scan.records and not scan.journal]
         rebuilt = rebuild_index(archive_dir, rows, journal)
         summary.records = len(rows)
         summary.journal = len(journal)
@@ -134,8 +299,9 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
 def _name_gaps(summary: ReindexSummary, older: list[str], replay: Rebuilt) -> None:
     if older:
         summary.gaps.append(
-            f"{len(older)} WARC file(s) were written before the index was journaled in the WARCs "
-            f"(first: {older[0]}): their records are indexed, but the posts, articles, citations, captures "
+            f"{len(older)} WARC file(s) hold records but no journal entry (first: {older[0]}): written before "
+            "the index was journaled in the WARCs, or cut short before their journal records; their records "
+            "are indexed, but the posts, articles, citations, captures "
             "and status history they held cannot be rebuilt; archive those articles again to restore them")
     if replay.missing_records:
         summary.gaps.append(f"{replay.missing_records} record(s) the journal names are missing from the WARCs "

@@ -38,13 +38,15 @@ def open_index(archive_dir: Path, *, create: bool = True, url: str | None = None
 
 
 def _require_known(url: str) -> None:
-    from archiver.index.postgres.url import is_postgres, redact
+    """UsageError unless `url` is a PostgreSQL URL that can name a server and database."""
+    from archiver.index.postgres.url import check, is_postgres, redact
 
     if not is_postgres(url):
         from archiver.errors import UsageError
 
         raise UsageError(f"--index {redact(url)}: not an index URL; give postgresql://USER@HOST:PORT/DATABASE, "
                          "or leave --index out for the archive's own SQLite index")
+    check(url)
 
 
 def index_name(archive_dir: Path, url: str | None = None) -> str:
@@ -78,7 +80,13 @@ def index_exists(archive_dir: Path, url: str | None = None) -> bool:
         return _postgres_version(url) > 0
     from archiver.layout import DB_NAME
 
-    return (Path(archive_dir) / DB_NAME).exists()
+    try:
+        (Path(archive_dir) / DB_NAME).stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:  # there, perhaps, but this user may not look: opening it says so
+        return True
+    return True
 
 
 def index_unusable(archive_dir: Path, url: str | None = None) -> str | None:
@@ -93,9 +101,13 @@ def index_unusable(archive_dir: Path, url: str | None = None) -> str | None:
     from archiver.layout import DB_NAME
 
     db = Path(archive_dir) / DB_NAME
-    if not db.exists():
+    try:
+        info = db.stat()
+    except (FileNotFoundError, NotADirectoryError):
         return f"{DB_NAME} is missing"
-    if db.stat().st_size == 0:
+    except OSError:  # this user may not look: opening it names the cause
+        return None
+    if info.st_size == 0:
         return f"{DB_NAME} is empty (0 bytes)"
     return None
 

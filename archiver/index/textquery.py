@@ -6,7 +6,9 @@ quotes everything is literal. A query that cannot mean what it seems to say is r
 `QuerySyntaxError` naming the character where it goes wrong: an unclosed quote, a parenthesis
 (terms are not grouped), `NOT` (nothing is excluded), an `AND`/`OR` without a term on each side.
 Operators are upper case, as in SQLite's and PostgreSQL's own query languages: `and`, `or` and
-`not` are words. Control characters are never searched for: they split words like spaces. How the
+`not` are words. Control characters are never searched for: they split words like spaces. A query
+of more than `MAX_WORDS` words (a quoted phrase counts as one) is refused too: each word is one
+condition of the query's SQL, and SQLite refuses a condition nested about a thousand deep. How the
 terms are matched (full-text index, substring) is the index implementation's business.
 """
 
@@ -22,6 +24,10 @@ _TERM_RE = re.compile(r'"(?P<phrase>[^"]*)(?P<close>"?)(?P<pstar>\*?)|(?P<word>\
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 _OPERATORS = ("AND", "OR")
+
+# The most words (terms: a quoted phrase is one) a query may hold, on every backend: SQLite's
+# expression tree of about one per word stops at a depth of 1000, PostgreSQL's goes further.
+MAX_WORDS = 200
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,10 @@ def parse(query: str) -> list[list[Term]]:
             phrase = match["phrase"].strip()
             if phrase:
                 tokens.append((Term(phrase, prefix=bool(match["pstar"])), at))
+    words = sum(isinstance(token, Term) for token, _ in tokens)
+    if words > MAX_WORDS:
+        raise QuerySyntaxError(f"--text: {words} words, more than the {MAX_WORDS} a search can take; search for "
+                               "fewer words (a quoted phrase counts as one)")
     groups: list[list[Term]] = [[]]
     for index, (token, at) in enumerate(tokens):
         if isinstance(token, Term):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.errors import ArchiverError, IndexError_, UsageError
+from archiver.index.errors import IndexUnreadable
 from archiver.layout import DB_NAME
 
 # Every table of an index, parents before children (the order a copy fills them in).
@@ -41,18 +42,23 @@ class Location:
 
 def locate(text: str) -> Location:
     """An archive folder, its `archive.db`, or a postgresql:// URL, as a `Location`."""
-    from archiver.index.postgres.url import is_postgres
+    from archiver.index.postgres.url import check, is_postgres
 
     if is_postgres(text):
+        check(text)
         return Location(Path("."), text)
     if "://" in text:
         raise UsageError(f"{text.split('://')[0]}:// is not an index; give an archive folder, its {DB_NAME}, "
                          "or a postgresql:// URL")
     path = Path(text)
-    if path.name == DB_NAME and not path.is_dir():
-        return Location(path.parent)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"{path} is not an archive folder nor its {DB_NAME}")
+    try:
+        if path.name == DB_NAME and not path.is_dir():
+            return Location(path.parent)
+        if path.exists() and not path.is_dir():
+            raise UsageError(f"{path} is not an archive folder nor its {DB_NAME}")
+    except OSError as exc:  # a folder on the way that this user may not enter
+        raise UsageError(f"cannot look at {path}: {(exc.strerror or str(exc)).lower()}; give a folder this "
+                         "user may read, or run as its owner") from None
     return Location(path)
 
 
@@ -108,16 +114,84 @@ def _refuse_full(db: Any, name: str) -> None:
 
 def copy_index(source: Location, destination: Location, *, force: bool = False) -> dict[str, int]:
     """Copy every row of the source index into the destination (created and migrated as needed);
-    the number of rows copied per table. UsageError for a non-empty destination without `force`."""
+    the number of rows copied per table. UsageError for a non-empty destination without `force`;
+    LockHeld (exit 3) while a run holds the destination's lock (its archive folder's, or the
+    PostgreSQL index's), as `archive`, `run` and `reindex` take it."""
     from archiver.index import open_index
+    from archiver.lock import run_lock
 
-    if source == destination:
+    if _same(source, destination):
         raise UsageError(f"--from and --to are the same index ({source.name})")
     with open_index(source.archive_dir, create=False, url=source.url) as reader:
         db: Any = reader.db  # type: ignore[attr-defined]
         if destination.url is not None:
-            return _into_postgres(db, destination, force=force)
-        return _into_sqlite(db, destination, force=force)
+            with run_lock(destination.archive_dir, destination.url):
+                return _into_postgres(db, destination, force=force)
+        if not os.path.lexists(destination.archive_dir):
+            counts = _into_new_folder(db, destination.archive_dir)
+            if counts is not None:
+                return counts
+        _writable_folder(destination.archive_dir)
+        with run_lock(destination.archive_dir):
+            return _into_sqlite(db, destination.archive_dir, force=force)
+
+
+def _same(a: Location, b: Location) -> bool:
+    if a.url is not None or b.url is not None:
+        return a == b
+    try:
+        return a.archive_dir.resolve() == b.archive_dir.resolve()
+    except OSError:
+        return a == b
+
+
+def _writable_folder(folder: Path) -> None:
+    """Make the destination's archive folder; UsageError when it cannot hold a new index (a file is
+    in the way, it may not be written to, or its archive.db is a folder)."""
+    import errno
+
+    from archiver.index.sqlite.index import cannot_create
+    from archiver.modes import make_dirs
+
+    target = folder / DB_NAME
+    try:
+        make_dirs(folder)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
+    except OSError as exc:
+        raise cannot_create(target, exc, "--to") from None
+    if target.is_dir():
+        raise UsageError(f"cannot write the index {target}: it is a folder, not an index file; move it away, "
+                         "or copy to another destination")
+
+
+def _into_new_folder(source: Any, folder: Path) -> dict[str, int] | None:
+    """Copy into an archive folder that does not exist yet: the folder is made beside it, filled,
+    and renamed into place, so that no run can have started in it meanwhile (no lock needed, and no
+    half-made folder is ever seen). None when the folder appeared in the meantime (nothing done)."""
+    import shutil
+    import tempfile
+
+    from archiver.index.sqlite.index import cannot_create
+    from archiver.modes import DIR_MODE, make_dirs
+    from archiver.warcstore.files import fsync_dir
+
+    try:
+        make_dirs(folder.parent)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.copy-", dir=folder.parent))
+    except OSError as exc:
+        raise cannot_create(folder / DB_NAME, exc, "--to") from None
+    try:
+        counts = _into_sqlite(source, staging, force=True, name=str(folder / DB_NAME))
+        os.chmod(staging, DIR_MODE)
+        try:
+            os.rename(staging, folder)  # refused when the folder appeared and holds something
+        except OSError:
+            return None
+        fsync_dir(folder.parent)
+        return counts
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _into_postgres(source: Any, destination: Location, *, force: bool) -> dict[str, int]:
@@ -142,20 +216,25 @@ def _into_postgres(source: Any, destination: Location, *, force: bool) -> dict[s
     return counts
 
 
-def _into_sqlite(source: Any, destination: Location, *, force: bool) -> dict[str, int]:
+def _into_sqlite(source: Any, folder: Path, *, force: bool, name: str | None = None) -> dict[str, int]:
+    """Copy into `folder`'s archive.db (`name`: how messages call it); a new file renamed over the old."""
     from archiver.index.sqlite.schema import open_database
     from archiver.modes import ensure_file
     from archiver.warcstore.files import fsync_dir
 
-    folder = destination.archive_dir
     target = folder / DB_NAME
     if target.exists() and not force and target.stat().st_size > 0:
-        existing = open_database(target, create=False)
+        try:
+            existing = open_database(target, create=False)
+        except IndexUnreadable:
+            if not (target.is_file() and os.access(target, os.R_OK)):
+                raise  # a folder, or a file this user may not read: --force would not help
+            raise UsageError(f"{target} is there and is not an archiver index: pass --force to replace it, "
+                             "or copy to another destination") from None
         try:
             _refuse_full(existing, str(target))
         finally:
             existing.close()
-    folder.mkdir(parents=True, exist_ok=True)
     temp = folder / f".{DB_NAME}.copy-{os.getpid()}"
     temp.unlink(missing_ok=True)
     ensure_file(temp)
@@ -163,18 +242,18 @@ def _into_sqlite(source: Any, destination: Location, *, force: bool) -> dict[str
         db = open_database(temp)
         try:
             with db.atomic():
-                counts = _fill(source, db, generated={}, name=str(target))
+                counts = _fill(source, db, generated={}, name=name or str(target))
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             db.execute("PRAGMA journal_mode = DELETE")  # one self-contained file to rename
         finally:
             db.close()
+        # The old index's write-ahead log must not be applied to the new file.
+        for side in (Path(f"{target}-wal"), Path(f"{target}-shm")):
+            side.unlink(missing_ok=True)
+        os.replace(temp, target)
     except BaseException:
         for left in (temp, Path(f"{temp}-wal"), Path(f"{temp}-shm")):
             left.unlink(missing_ok=True)
         raise
-    # The old index's write-ahead log must not be applied to the new file.
-    for side in (Path(f"{target}-wal"), Path(f"{target}-shm")):
-        side.unlink(missing_ok=True)
-    os.replace(temp, target)
     fsync_dir(folder)
     return counts

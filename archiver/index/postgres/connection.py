@@ -19,8 +19,8 @@ from typing import Any
 import psycopg
 from psycopg import pq
 
-from archiver.errors import IndexError_
-from archiver.index.postgres.url import place, scrub
+from archiver.errors import ArchiverError, IndexError_, UsageError
+from archiver.index.postgres.url import check, place, scrub
 from archiver.index.sql.connection import Connection, Params
 
 _TOKEN_RE = re.compile(r"""('(?:[^']|'')*')|("(?:[^"]|"")*")|(\?)|(?<![:\w]):([A-Za-z_]\w*)|(%)""")
@@ -54,8 +54,13 @@ def _no_nul(params: Params | None) -> Params:
     return [v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in params]
 
 
-def unreachable(url: str, exc: BaseException) -> IndexError_:
-    """The error for a server that refused, dropped or never answered the connection."""
+def unreachable(url: str, exc: BaseException) -> ArchiverError:
+    """The error for a server that refused, dropped or never answered the connection; a UsageError
+    instead when the URL itself cannot name a server (a port that is not a number...)."""
+    try:
+        check(url)
+    except UsageError as bad:
+        return bad
     return IndexError_(f"cannot use the PostgreSQL index at {place(url)}: {scrub(str(exc), url)} "
                        "(check that the server runs and the --index URL)")
 
@@ -120,7 +125,7 @@ class Database(Connection):
     def _run(self, sql: str, params: Params | None) -> psycopg.Cursor[Any]:
         return self.conn.execute(translate(sql), _no_nul(params))  # type: ignore[arg-type]
 
-    def _named(self, exc: BaseException) -> IndexError_:
+    def _named(self, exc: BaseException) -> ArchiverError:
         if isinstance(exc, psycopg.errors.LockNotAvailable):
             return IndexError_(f"cannot write to the PostgreSQL index at {place(self.url)}: another process "
                                "held its write lock too long, try again")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 
 from archiver.errors import IndexError_
+from archiver.index.errors import IndexUnreadable
 from archiver.index.postgres.connection import Database
 from archiver.index.postgres.url import place
 from archiver.index.sql.search import FTS_CONFIG, posts_tsvector
@@ -171,8 +172,8 @@ def open_database(url: str, *, create: bool = True) -> Database:
         refuse_newer(db, version)
         if version < SCHEMA_VERSION:
             if not create and version == 0:
-                raise IndexError_(f"no index in the PostgreSQL database {place(url)}: archive something with "
-                                  "this --index first, run `archiver index migrate`, or check the URL")
+                raise IndexUnreadable(f"no index in the PostgreSQL database {place(url)}: archive something "
+                                      "with this --index first, run `archiver index migrate`, or check the URL")
             migrate(db)
     except BaseException:
         db.close()

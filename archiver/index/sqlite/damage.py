@@ -1,8 +1,10 @@
-"""Naming a damaged or full index: SQLite's own reason, and what to do about it.
+"""Naming a damaged, unreadable or full index: SQLite's own reason, and what to do about it.
 
 A corrupt `archive.db` shows up in three ways: SQLite refuses the file ("file is not a database"),
 a page fails its checks mid-query ("database disk image is malformed"), or a text value is not
 UTF-8 (random bytes where a row was). Each becomes `IndexDamaged`; a full disk becomes `DiskFull`.
+An `archive.db` that cannot be opened at all (a folder, no permission to read it, an empty file or
+another program's SQLite file opened to be read) becomes `IndexUnreadable`: nothing could be read.
 """
 
 from __future__ import annotations
@@ -11,10 +13,25 @@ import sqlite3
 from pathlib import Path
 
 from archiver.errors import ArchiverError, DiskFull, IndexDamaged, IndexError_
+from archiver.index.errors import IndexUnreadable
 
 _CORRUPT = ("not a database", "malformed", "corrupt", "disk image", "encrypted", "unsupported file format",
             "no such table", "no such column")
 FIX = "run `archiver verify`, restore it from a backup, or rebuild it from the WARCs with `archiver reindex`"
+
+
+def unreadable(path: Path | str, exc: OSError | None = None, *, reason: str | None = None) -> IndexUnreadable:
+    """The error for an index file that cannot be opened; the cause named from `exc` or `reason`."""
+    import errno
+
+    if exc is not None:
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            reason = "permission denied: give this user read access to it (and its folder), or run as its owner"
+        elif exc.errno == errno.EISDIR:
+            reason = "it is a folder, not an index file: move it away, or pass the right --archive-dir"
+        else:
+            reason = f"{(exc.strerror or str(exc)).lower()}: check the file and its folder"
+    return IndexUnreadable(f"cannot read the index {path}: {reason}")
 
 
 def damaged(path: Path | str | None, reason: str) -> IndexDamaged:

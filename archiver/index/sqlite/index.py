@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Self
 
 from archiver.errors import ArchiverError, IndexError_
+from archiver.index.errors import IndexUnwritable
 from archiver.index.sql.dialect import SQLITE
 from archiver.index.sql.index import SQLIndex
 from archiver.index.sql.journal import Journal
@@ -15,6 +16,32 @@ from archiver.index.sqlite.connection import Database
 from archiver.index.sqlite.schema import BUSY_TIMEOUT_MS, open_database, open_memory
 from archiver.layout import DB_NAME
 from archiver.modes import ensure_file
+
+
+def cannot_create(path: Path, exc: OSError, option: str = "--archive-dir") -> ArchiverError:
+    """Why the index file could not be created: the archive folder (or one above it) is a file or
+    may not be written to (IndexUnwritable, exit 2: another --archive-dir is needed), else what the
+    system said."""
+    import errno
+    import os
+
+    from archiver.space import translate_os
+
+    folder = path.parent
+    while not os.path.exists(folder) and folder.parent != folder:  # False too where it may not look
+        folder = folder.parent
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR) and not folder.is_dir():
+        return IndexUnwritable(f"cannot create the index {path}: {folder} is a file, not a folder; "
+                               f"pass another {option}")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) or not os.access(folder, os.W_OK | os.X_OK):
+        why = "is on a read-only file system" if exc.errno == errno.EROFS else "is not writable by this user"
+        return IndexUnwritable(f"cannot create the index {path}: the folder {folder} {why}; "
+                               f"pass another {option}, or change the folder's permissions")
+    full = translate_os(exc)
+    if full is not None:
+        return full
+    return IndexError_(f"cannot create the index {path}: {exc.strerror or exc}; "
+                       f"check the folder's permissions or pass another {option}")
 
 
 class SQLiteIndex(SQLIndex):
@@ -31,8 +58,7 @@ class SQLiteIndex(SQLIndex):
             try:
                 ensure_file(self.path)
             except OSError as exc:
-                raise IndexError_(f"cannot create the index {self.path}: {exc.strerror or exc}; "
-                                  "check the folder's permissions or pass another --archive-dir") from exc
+                raise cannot_create(self.path, exc) from None
         self.db = open_database(self.path, create=create)
         self.journal = Journal()  # set journal.writer to keep the index's journal in the WARCs
 

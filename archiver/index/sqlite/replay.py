@@ -182,7 +182,7 @@ def rebuild(path: Path, records: Sequence[RecordRow], journal: list[Entry]) -> R
     except sqlite3.Error as e:
         if is_full(e):
             raise disk_full(path) from e
-        raise IndexError_(f"could not write the new index {path}: {e}; the old index is untouched") from e
+        raise IndexError_(f"could not write the new index {path}: {e}") from e
     finally:
         db.close()
     posts, captures, observations = counts
@@ -204,15 +204,28 @@ def replace_index(archive_dir: Path, records: Sequence[RecordRow], journal: list
     # Left by a reindex that was killed (the caller holds the lock: nobody else is writing one).
     for stale in archive_dir.glob(f".{DB_NAME}.reindex-*"):
         _remove(stale)
+    if db_path.is_dir():
+        from archiver.index.errors import IndexUnwritable
+
+        raise IndexUnwritable(f"cannot write the index {db_path}: it is a folder, not an index file; move it away "
+                              "and run reindex again")
+    had_old = db_path.exists()
     ensure_file(temp)  # 0640 like every index, whatever the umask (SQLite's -wal follows it)
     try:
         rebuilt = rebuild(temp, records, journal)
+    except IndexError_ as e:
+        _remove(temp)
+        raise IndexError_(f"{e}; {'the old index is untouched' if had_old else 'no index was written'}") from e
     except BaseException:
         _remove(temp)
         raise
     # The old index's write-ahead log must not be applied to the new file.
     for side in (Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
         _remove(side)
-    os.replace(temp, db_path)
+    try:
+        os.replace(temp, db_path)
+    except BaseException:
+        _remove(temp)
+        raise
     fsync_dir(archive_dir)
     return rebuilt

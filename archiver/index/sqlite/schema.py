@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from archiver.errors import DiskFull, IndexDamaged, IndexError_
+from archiver.index.errors import IndexUnreadable
 from archiver.index.sqlite import damage, rekey
 from archiver.index.sqlite.connection import Database
 
@@ -319,11 +320,47 @@ def _enable_wal(db: Database) -> None:
             time.sleep(0.02)
 
 
+def _readable(path: Path) -> bool:
+    """Whether the index file exists (False: there is none yet); IndexUnreadable when it exists but
+    cannot be opened: a folder, or a file this user may not read."""
+    import errno
+    import os
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return False
+    except OSError as exc:  # a folder on the way that this user may not enter...
+        if exc.errno == errno.ENOTDIR:
+            return False
+        raise damage.unreadable(path, exc) from None
+    if stat.S_ISDIR(mode):
+        raise damage.unreadable(path, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
+    if not os.access(path, os.R_OK):
+        raise damage.unreadable(path, PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
+    return True
+
+
+def _refuse_blank(db: Database, path: Path) -> None:
+    """An index opened to be read must already have the index's schema: an empty file, or another
+    program's SQLite file, is refused before anything is written into it."""
+    if schema_version(db) > 0:
+        return
+    if path.stat().st_size == 0:
+        raise damage.unreadable(path, reason="it is empty (0 bytes), not an index: restore it from a backup, "
+                                "or rebuild it from the WARCs with `archiver reindex`")
+    raise damage.unreadable(path, reason="it is a SQLite file without an archiver index's tables (not an "
+                            "archive.db): pass the right --archive-dir, or move it away")
+
+
 def open_database(path: Path, *, create: bool = True) -> Database:
-    """Open (and create or migrate) the index at `path`; IndexError_ with a fix when it cannot be used."""
-    if not path.exists():
+    """Open (and create or migrate) the index at `path`; IndexError_ with a fix when it cannot be used.
+    With `create` False the index must exist and have a schema (an older one is brought up to date):
+    nothing is created, and an empty file stays empty."""
+    if not _readable(path):
         if not create:
-            raise IndexError_(f"no index at {path}: archive something first, or check --archive-dir")
+            raise IndexUnreadable(f"no index at {path}: archive something there first, or check the folder given")
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
         db = Database(path)
@@ -331,6 +368,8 @@ def open_database(path: Path, *, create: bool = True) -> Database:
         raise IndexError_(f"cannot open the index {path}: {exc}") from exc
     db.conn.text_factory = damage.text_factory(path)
     try:
+        if not create:
+            _refuse_blank(db, path)
         configure(db)
         migrate(db)
     except IndexError_:

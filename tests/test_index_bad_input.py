@@ -1,0 +1,442 @@
+"""Bad input around the index, through the real command line: a malformed or out-of-range --index
+URL, an archive.db that is a folder, unreadable or empty, a --text too long for any backend, an
+`index copy` or `index migrate` pointed at the wrong place or at a locked archive, and `reindex`
+over WARC files that are garbage, truncated, unreadable or hold a record without a date.
+
+Each answers with one line per problem, prefixed `archiver: `, and the exit code every command
+shares (1 partly failed, 2 usage error or nothing readable, 3 locked); no traceback, no
+"internal error", no password; a command that reads never writes into the archive.
+
+The archives are written by the real index and WARC writer (no browser). What needs a user other
+than root (a file this user may not read) runs the command as `nobody` through `setpriv` when the
+tests run as root, and is skipped when neither is possible.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archiver.index.sqlite.index import SQLiteIndex as Index
+from archiver.index.textquery import MAX_WORDS
+from archiver.layout import DB_NAME, WARC_DIR
+from archiver.lock import LOCK_NAME
+from archiver.models import Post
+from archiver.warcstore import WarcStore
+from tests.e2e import ROOT
+from tests.services import free_port
+from tests.synthetic import add_captured_tweet
+
+PASSWORD = "pw-s3cret-9"
+NOBODY = 65534
+
+
+def _cli(*args: str, as_nobody: bool = False, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "archiver.cli", *args]
+    if as_nobody and os.geteuid() == 0:
+        argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *argv]
+    return subprocess.run(argv, capture_output=True, text=True, cwd=cwd, timeout=300,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT)})
+
+
+def _one_line(r: subprocess.CompletedProcess[str], code: int) -> str:
+    """The single line a refused command printed on stderr (asserting its exit code)."""
+    assert r.returncode == code, (r.returncode, r.stderr)
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("archiver: "), r.stderr
+    assert PASSWORD not in r.stderr + r.stdout
+    return lines[0]
+
+
+def _build(archive: Path, posts: int = 6) -> None:
+    """An archive of `posts` captured posts, its WARCs split over several files, its journal in them."""
+    archive.mkdir(parents=True)
+    with Index(archive) as index, WarcStore(archive / WARC_DIR, max_size=6_000) as store:
+        index.journal.writer = store.write_metadata_batch
+        article = index.upsert_article("https://news.example/2024/river.html", source="river.html")
+        for n in range(posts):
+            post = Post(platform="twitter", kind="embedded", source="river.html", evidence="blockquote",
+                        post_id=f"17646400000000{n:05d}", handle="RivertonDesk", posted_at="2024-03-04T12:00:00Z",
+                        text=f"The river is up again, gauge {n}")
+            add_captured_tweet(index, store, article, post, b"<html>tweet</html>" * 20, reason="OK")
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    archive = tmp_path_factory.mktemp("bad-input") / "archive"
+    _build(archive)
+    assert len(_warcs(archive)) >= 3
+    return archive
+
+
+def _copy(pristine: Path, dest: Path) -> Path:
+    shutil.copytree(pristine, dest)
+    return dest
+
+
+def _warcs(archive: Path) -> list[Path]:
+    return sorted((archive / WARC_DIR).glob("*.warc.gz"))
+
+
+def _drop_index(archive: Path) -> None:
+    for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm"):
+        (archive / name).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def open_tmp() -> Iterator[Path]:
+    """A folder outside pytest's 0700 tree, open to the `nobody` user (who runs some commands here)."""
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("as root, a permission is only tested through setpriv, which is not installed")
+    folder = Path(tempfile.mkdtemp(prefix="archiver-bad-input-"))
+    folder.chmod(0o777)
+    yield folder
+    for path in folder.rglob("*"):  # files made 000 by the test: removable again
+        if not path.is_symlink():
+            path.chmod(0o777)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _open_to_all(path: Path) -> None:
+    for p in [path, *path.rglob("*")]:
+        p.chmod(0o777 if p.is_dir() else 0o666)
+
+
+# -- --index URLs ---------------------------------------------------------------------------------------
+
+def _index_commands(tmp: Path) -> dict[str, list[str]]:
+    """Each command that takes an --index URL, with the arguments it needs to get that far."""
+    seeds = tmp / "seeds"
+    seeds.mkdir(exist_ok=True)
+    (seeds / "news.urls").write_text("https://news.example/a.html\n")
+    article = tmp / "article.html"
+    article.write_text("<p>no posts</p>")
+    archive = ["--archive-dir", str(tmp / "archive")]
+    broker = ["--broker", f"redis://127.0.0.1:{free_port()}/0"]
+    return {
+        "lookup": ["lookup", *archive, "--index"],
+        "show": ["show", "twitter:1", *archive, "--index"],
+        "export": ["export", "-o", str(tmp / "out.wacz"), *archive, "--index"],
+        "report": ["report", "-o", str(tmp / "report.html"), *archive, "--index"],
+        "verify": ["verify", *archive, "--index"],
+        "archive": ["archive", str(article), *archive, "--index"],
+        "run": ["run", "--seeds", str(seeds), *archive, "--index"],
+        "worker": ["worker", *broker, *archive, "--index"],
+        "index migrate": ["index", "migrate", "--index"],
+        "index copy --from": ["index", "copy", "--to", str(tmp / "copy"), "--from"],
+        "index copy --to": ["index", "copy", "--from", str(tmp / "archive"), "--to"],
+        "runs status": ["runs", "status", "1", *broker, "--index"],
+    }
+
+
+COMMANDS = ("lookup", "show", "export", "report", "verify", "archive", "run", "worker", "index migrate",
+            "index copy --from", "index copy --to", "runs status")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_malformed_index_url_is_a_usage_error_without_the_password(command: str, tmp_path: Path,
+                                                                     pristine: Path) -> None:
+    _copy(pristine, tmp_path / "archive")
+    url = f"postgresql://user:{PASSWORD}@[::1"
+    r = _cli(*_index_commands(tmp_path)[command], url)
+    line = _one_line(r, 2)
+    assert "postgresql://user@[::1" in line and "not valid" in line and "postgresql://USER" in line
+    assert not (tmp_path / "copy").exists()
+
+
+@pytest.mark.parametrize("command", ["lookup", "archive", "index migrate", "index copy --from"])
+def test_a_port_out_of_range_is_a_usage_error_naming_the_port_given(command: str, tmp_path: Path,
+                                                                     pristine: Path) -> None:
+    _copy(pristine, tmp_path / "archive")
+    r = _cli(*_index_commands(tmp_path)[command], f"postgresql://u:{PASSWORD}@127.0.0.1:99999/db")
+    line = _one_line(r, 2)
+    assert "99999" in line and "port" in line and "5432" not in line
+
+
+def test_index_url_helpers_never_raise_on_what_was_typed() -> None:
+    from archiver.errors import UsageError
+    from archiver.index.postgres.url import check, is_postgres, place, redact, scrub
+
+    for url in (f"postgresql://user:{PASSWORD}@[::1", f"postgres://u:{PASSWORD}@h:port/db",
+                f"postgresql://u:{PASSWORD}@[zz]/db", f"postgresql://u:{PASSWORD}@h/db?port=0"):
+        assert is_postgres(url)
+        assert PASSWORD not in redact(url) and PASSWORD not in place(url)
+        assert scrub(f"failed for {PASSWORD}", url) == "failed for ***"
+        with pytest.raises(UsageError) as refused:
+            check(url)
+        assert PASSWORD not in str(refused.value)
+    assert place(f"postgresql://u:{PASSWORD}@127.0.0.1:99999/db") == "127.0.0.1:99999/db"
+    for url in ("postgresql://h1:5432,h2:5433/db", "postgresql:///db?host=/run/postgresql",
+                "postgresql://u@[::1]:5432/db", "postgres://u:p@db.example/archive?sslmode=disable"):
+        check(url)  # well formed: accepted as they are
+
+
+# -- archive.db that cannot be read -----------------------------------------------------------------
+
+READERS = {
+    "lookup": ["lookup"],
+    "show": ["show", "twitter:1"],
+    "verify": ["verify"],
+    "report": ["report", "-o", "OUT/report.html"],
+    "datasette-metadata": ["datasette-metadata"],
+    "index migrate": ["index", "migrate"],
+    "index copy --from": ["index", "copy", "--to", "OUT/copy", "--from"],
+}
+
+
+def _reader(command: str, archive: Path, out: Path) -> list[str]:
+    args = [a.replace("OUT", str(out)) for a in READERS[command]]
+    return [*args, str(archive)] if command == "index copy --from" else [*args, "--archive-dir", str(archive)]
+
+
+@pytest.mark.parametrize("command", sorted(READERS))
+def test_an_index_that_is_a_folder_is_named_as_one(command: str, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    (archive / DB_NAME).mkdir(parents=True)
+    line = _one_line(_cli(*_reader(command, archive, tmp_path)), 2)
+    assert f"{archive / DB_NAME}" in line and "is a folder" in line
+    assert not (tmp_path / "copy").exists() and not (tmp_path / "report.html").exists()
+
+
+@pytest.mark.parametrize("command", sorted(READERS))
+def test_an_index_this_user_may_not_read_says_permission_denied(command: str, open_tmp: Path,
+                                                                pristine: Path) -> None:
+    archive = _copy(pristine, open_tmp / "archive")
+    _open_to_all(archive)
+    (archive / DB_NAME).chmod(0)
+    line = _one_line(_cli(*_reader(command, archive, open_tmp), as_nobody=True), 2)
+    assert f"{archive / DB_NAME}" in line and "permission denied" in line
+
+
+@pytest.mark.parametrize("command", sorted(set(READERS) - {"index migrate"}))
+def test_reading_an_empty_index_leaves_it_empty(command: str, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / DB_NAME).write_bytes(b"")
+    line = _one_line(_cli(*_reader(command, archive, tmp_path)), 2)
+    assert "empty" in line and f"{archive / DB_NAME}" in line
+    assert (archive / DB_NAME).stat().st_size == 0  # no schema written into it
+    assert not (tmp_path / "copy").exists()
+
+
+def test_reading_a_foreign_sqlite_file_leaves_it_alone(tmp_path: Path) -> None:
+    import sqlite3
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    conn = sqlite3.connect(archive / DB_NAME)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.commit()
+    conn.close()
+    before = (archive / DB_NAME).read_bytes()
+    line = _one_line(_cli("lookup", "--archive-dir", str(archive)), 2)
+    assert "not an archive.db" in line or "without an archiver index" in line
+    assert (archive / DB_NAME).read_bytes() == before
+
+
+# -- --text ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", [["lookup"], ["export", "-o", "OUT/out.wacz"], ["report", "-o", "OUT/r.html"]],
+                         ids=lambda c: c[0])
+def test_a_text_of_too_many_words_is_a_usage_error(command: list[str], tmp_path: Path, pristine: Path) -> None:
+    args = [a.replace("OUT", str(tmp_path)) for a in command]
+    words = " ".join(f"w{n}" for n in range(999))
+    line = _one_line(_cli(*args, "--archive-dir", str(pristine), "--text", words), 2)
+    assert "999 words" in line and str(MAX_WORDS) in line and "index" not in line
+    assert len(line) < 200
+
+
+def test_the_most_words_a_text_may_hold_are_searched(pristine: Path) -> None:
+    words = " OR ".join(["gauge", *(f"w{n}" for n in range(MAX_WORDS - 1))])
+    r = _cli("lookup", "--archive-dir", str(pristine), "--text", words, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count('"key"') == 6
+
+
+# -- index copy, index migrate ---------------------------------------------------------------------------
+
+def test_copying_from_an_archive_without_an_index_is_exit_2(tmp_path: Path) -> None:
+    for source in (tmp_path / "nowhere", tmp_path / "nowhere" / DB_NAME):
+        line = _one_line(_cli("index", "copy", "--from", str(source), "--to", str(tmp_path / "copy")), 2)
+        assert "no index at" in line
+    assert not (tmp_path / "copy").exists()
+
+
+def test_migrating_into_a_file_says_it_is_not_a_folder(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for where in (afile, afile / "deeper"):
+        line = _one_line(_cli("index", "migrate", "--archive-dir", str(where)), 2)
+        assert f"{afile} is a file, not a folder" in line
+    assert afile.read_text() == "x"
+
+
+def test_migrating_into_a_read_only_folder_says_it_is_not_writable(open_tmp: Path) -> None:
+    folder = open_tmp / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    line = _one_line(_cli("index", "migrate", "--archive-dir", str(folder), as_nobody=True), 2)
+    assert f"the folder {folder} is not writable" in line
+    assert not list(folder.iterdir())
+
+
+def test_copying_into_an_archive_whose_lock_is_held_is_exit_3(tmp_path: Path, pristine: Path) -> None:
+    destination = tmp_path / "destination"
+    destination.mkdir()
+    (destination / DB_NAME).write_bytes(b"the index a running archive is writing")
+    fd = os.open(destination / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o640)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a run holds it (archiver/lock.py)
+        r = _cli("index", "copy", "--from", str(pristine), "--to", str(destination), "--force")
+        line = _one_line(r, 3)
+        assert "another run holds the lock" in line
+    finally:
+        os.close(fd)
+    assert (destination / DB_NAME).read_bytes() == b"the index a running archive is writing"
+    assert not list(destination.glob(f".{DB_NAME}.copy-*"))
+    r = _cli("index", "copy", "--from", str(pristine), "--to", str(destination), "--force")
+    assert r.returncode == 0, r.stderr
+
+
+def test_copying_over_a_foreign_sqlite_file_needs_force(tmp_path: Path, pristine: Path) -> None:
+    import sqlite3
+
+    destination = tmp_path / "destination"
+    destination.mkdir()
+    conn = sqlite3.connect(destination / DB_NAME)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.commit()
+    conn.close()
+    before = (destination / DB_NAME).read_bytes()
+    line = _one_line(_cli("index", "copy", "--from", str(pristine), "--to", str(destination)), 2)
+    assert "not an archiver index" in line and "--force" in line
+    assert (destination / DB_NAME).read_bytes() == before
+
+
+# -- reindex over damaged WARC files -------------------------------------------------------------------
+
+def _garbage(path: Path, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    path.write_bytes(bytes(rng.randrange(256) for _ in range(3000)))
+
+
+def _reindex(archive: Path, *extra: str, as_nobody: bool = False) -> subprocess.CompletedProcess[str]:
+    r = _cli("reindex", "--archive-dir", str(archive), *extra, as_nobody=as_nobody)
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r.stderr
+    assert all(line.startswith("archiver: ") for line in r.stderr.splitlines()), r.stderr
+    assert "Remainder" not in r.stderr and "\\x" not in r.stderr
+    assert all(len(line) < 400 and line.isprintable() for line in r.stderr.splitlines()), r.stderr
+    return r
+
+
+def _lookup_keys(archive: Path) -> list[str]:
+    import json
+
+    r = _cli("lookup", "--archive-dir", str(archive), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    return [row["key"] for row in json.loads(r.stdout)]
+
+
+def test_reindex_of_garbage_only_names_each_file_and_writes_nothing(tmp_path: Path, pristine: Path) -> None:
+    archive = _copy(pristine, tmp_path / "archive")
+    _drop_index(archive)
+    files = _warcs(archive)
+    for n, path in enumerate(files):
+        _garbage(path, seed=n)
+    r = _reindex(archive)
+    assert r.returncode == 2, r.stderr
+    for path in files:
+        (line,) = [x for x in r.stderr.splitlines() if path.name in x]
+        assert "not a WARC file" in line
+    assert "nothing could be read" in r.stderr.splitlines()[-1]
+    assert not (archive / DB_NAME).exists() and not list(archive.glob(f".{DB_NAME}*"))
+
+
+def test_reindex_of_unreadable_files_only_is_exit_2_without_an_index(open_tmp: Path, pristine: Path) -> None:
+    archive = _copy(pristine, open_tmp / "archive")
+    _drop_index(archive)
+    _open_to_all(archive)
+    for path in _warcs(archive):
+        path.chmod(0)
+    r = _reindex(archive, as_nobody=True)
+    assert r.returncode == 2, r.stderr
+    assert sum("permission denied" in line for line in r.stderr.splitlines()) == len(_warcs(archive))
+    assert not (archive / DB_NAME).exists()
+
+
+def test_reindex_keeps_the_old_index_when_nothing_is_readable(tmp_path: Path, pristine: Path) -> None:
+    archive = _copy(pristine, tmp_path / "archive")
+    before = (archive / DB_NAME).read_bytes()
+    for path in _warcs(archive):
+        _garbage(path)
+    r = _reindex(archive, "--force")
+    assert r.returncode == 2, r.stderr
+    assert "the old one is untouched" in r.stderr.splitlines()[-1]
+    assert (archive / DB_NAME).read_bytes() == before
+
+
+def test_reindex_names_one_garbage_file_and_indexes_the_rest(tmp_path: Path, pristine: Path) -> None:
+    archive = _copy(pristine, tmp_path / "archive")
+    _drop_index(archive)
+    stray = archive / WARC_DIR / "archiver-20991231000000000-00009.warc.gz"
+    _garbage(stray)
+    r = _reindex(archive)
+    assert r.returncode == 1, r.stderr
+    (line,) = [x for x in r.stderr.splitlines() if stray.name in x]
+    assert "not a WARC file" in line and "journaled" not in line
+    assert len(_lookup_keys(archive)) == 6
+
+
+def test_reindex_names_a_truncated_file_truncated(tmp_path: Path, pristine: Path) -> None:
+    archive = _copy(pristine, tmp_path / "archive")
+    expected = _lookup_keys(archive)
+    _drop_index(archive)
+    last = _warcs(archive)[-1]
+    data = last.read_bytes()
+    last.write_bytes(data[: len(data) - 40])  # cut inside its last gzip member
+    r = _reindex(archive)
+    assert r.returncode == 1, r.stderr
+    (line,) = [x for x in r.stderr.splitlines() if last.name in x]
+    assert "truncated" in line and "journaled" not in line
+    assert set(_lookup_keys(archive)) <= set(expected)
+
+
+def test_reindex_skips_and_names_a_record_without_a_date(tmp_path: Path, pristine: Path) -> None:
+    archive = _copy(pristine, tmp_path / "archive")
+    expected = _lookup_keys(archive)
+    _drop_index(archive)
+    first = _warcs(archive)[0]
+    offset = first.stat().st_size
+    block = b"no date here"
+    record = (b"WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000001>\r\n"
+              b"WARC-Target-URI: https://news.example/undated.txt\r\nContent-Type: text/plain\r\n"
+              b"Content-Length: " + str(len(block)).encode() + b"\r\n\r\n" + block + b"\r\n\r\n")
+    with first.open("ab") as fh:
+        fh.write(gzip.compress(record))
+    r = _reindex(archive)
+    assert r.returncode == 1, r.stderr
+    (line,) = [x for x in r.stderr.splitlines() if first.name in x]
+    assert "without a WARC-Date" in line and str(offset) in line
+    assert "NOT NULL" not in r.stderr
+    assert _lookup_keys(archive) == expected
+
+
+def test_reindex_over_an_index_that_is_a_folder_names_it_and_leaves_nothing(tmp_path: Path, pristine: Path) -> None:
+    archive = _copy(pristine, tmp_path / "archive")
+    _drop_index(archive)
+    (archive / DB_NAME).mkdir()
+    r = _reindex(archive)
+    line = _one_line(r, 2)
+    assert f"{archive / DB_NAME}" in line and "is a folder" in line
+    assert not list(archive.glob(f".{DB_NAME}.reindex-*"))
