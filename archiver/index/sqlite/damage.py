@@ -17,7 +17,8 @@ from archiver.index.errors import IndexUnreadable
 
 _CORRUPT = ("not a database", "malformed", "corrupt", "disk image", "encrypted", "unsupported file format",
             "no such table", "no such column")
-FIX = "run `archiver verify`, restore it from a backup, or rebuild it from the WARCs with `archiver reindex`"
+# Not "run `archiver verify`": verify reads the same index, and would only say this again.
+FIX = "restore it from a backup, or rebuild it from the WARCs with `archiver reindex`"
 
 
 def unreadable(path: Path | str, exc: OSError | None = None, *, reason: str | None = None) -> IndexUnreadable:
