@@ -440,3 +440,54 @@ def test_reindex_over_an_index_that_is_a_folder_names_it_and_leaves_nothing(tmp_
     line = _one_line(r, 2)
     assert f"{archive / DB_NAME}" in line and "is a folder" in line
     assert not list(archive.glob(f".{DB_NAME}.reindex-*"))
+
+
+# -- an archive in a folder this user cannot write ------------------------------------------------------
+
+def _read_only_for_all(archive: Path) -> None:
+    for p in [*archive.rglob("*"), archive]:
+        p.chmod(0o555 if p.is_dir() else 0o444)
+
+
+@pytest.mark.parametrize("held", [False, True], ids=["closed", "open elsewhere"])
+def test_an_archive_in_a_folder_this_user_cannot_write_is_read_as_it_stands(held: bool, open_tmp: Path,
+                                                                              pristine: Path) -> None:
+    import sqlite3
+
+    archive = _copy(pristine, open_tmp / "archive")
+    expected = _cli("lookup", "--archive-dir", str(archive), "--format", "jsonl")
+    assert expected.returncode == 0 and expected.stdout.count("\n") >= 2, expected.stderr
+    _drop_index(archive)  # as a finished run leaves it: the log folded in, no side files
+    shutil.copy2(pristine / DB_NAME, archive / DB_NAME)
+    keeper = None
+    if held:  # the owner has it open meanwhile: the side files exist, and are read through
+        keeper = sqlite3.connect(archive / DB_NAME)
+        keeper.execute("PRAGMA journal_mode = wal")
+        keeper.execute("SELECT count(*) FROM posts").fetchone()
+        assert (archive / f"{DB_NAME}-shm").exists()
+    _read_only_for_all(archive)
+    try:
+        before = {p.name: p.stat().st_mtime_ns for p in archive.iterdir()}
+        r = _cli("lookup", "--archive-dir", str(archive), "--format", "jsonl", as_nobody=True)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == expected.stdout
+        checked = _cli("verify", "--archive-dir", str(archive), as_nobody=True)
+        assert checked.returncode == 0 and "is intact" in checked.stderr, checked.stderr
+        assert {p.name: p.stat().st_mtime_ns for p in archive.iterdir()} == before  # nothing written
+    finally:
+        if keeper is not None:
+            keeper.close()
+        _open_to_all(archive)
+
+
+def test_a_read_only_archive_whose_log_holds_changes_says_what_to_do(open_tmp: Path, pristine: Path) -> None:
+    archive = _copy(pristine, open_tmp / "archive")
+    _drop_index(archive)
+    shutil.copy2(pristine / DB_NAME, archive / DB_NAME)
+    (archive / f"{DB_NAME}-wal").write_bytes(b"\0" * 4096)  # a log that was never folded in
+    _read_only_for_all(archive)
+    try:
+        line = _one_line(_cli("lookup", "--archive-dir", str(archive), as_nobody=True), 2)
+        assert "not writable by this user" in line and "as its owner" in line
+    finally:
+        _open_to_all(archive)

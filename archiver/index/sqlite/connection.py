@@ -28,9 +28,16 @@ _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELE
 class Database(Connection):
     """A sqlite3 connection to the index file (or to memory): `execute`, `query`, `atomic`..."""
 
-    def __init__(self, path: Path | str | None = None, *, memory: bool = False) -> None:
+    def __init__(self, path: Path | str | None = None, *, memory: bool = False, read_only: str | None = None) -> None:
+        """`read_only`: open the file for reading only, with these URI parameters (`mode=ro`, say)."""
         self.memory = memory or path is None
-        self.conn = sqlite3.connect(":memory:" if self.memory else str(path))
+        self.read_only = read_only is not None and not self.memory
+        if self.read_only:
+            from urllib.parse import quote
+
+            self.conn = sqlite3.connect(f"file:{quote(str(Path(str(path)).resolve()))}?{read_only}", uri=True)
+        else:
+            self.conn = sqlite3.connect(":memory:" if self.memory else str(path))
         # As sqlite-utils sets it: a REPLACE's implicit delete fires the delete triggers too.
         self.conn.execute("PRAGMA recursive_triggers = on")
         self._utils: sqlite_utils.Database | None = None

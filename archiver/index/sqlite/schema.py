@@ -299,7 +299,7 @@ def configure(db: Database) -> None:
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS:d}")
     db.execute("PRAGMA foreign_keys = ON")
     _refuse_newer(db, schema_version(db), SCHEMA_VERSION)
-    if not db.memory:
+    if not db.memory and not db.read_only:
         _enable_wal(db)
     # WAL with synchronous=NORMAL is durable across process crashes (kill -9); only a power loss can
     # drop the last transactions, and never corrupts the file.
@@ -342,6 +342,27 @@ def _readable(path: Path) -> bool:
     return True
 
 
+def _read_only(path: Path) -> str | None:
+    """How to open an index to be read in a folder this user cannot write (a colleague's archive, a
+    read-only mount), where SQLite cannot make the files it keeps beside a WAL database: the URI
+    parameters (None: the folder is writable, open as usual). With the shared-memory file there (the
+    index is open elsewhere), read through it; without it, nobody has the index open, and the file
+    is read as it stands (`immutable`), unless its write-ahead log holds changes not yet folded in."""
+    import os
+
+    folder = path.parent
+    if os.access(folder, os.W_OK):
+        return None
+    if path.with_name(path.name + "-shm").exists():
+        return "mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise damage.unreadable(path, reason=f"its folder is not writable by this user, and {wal.name} holds "
+                                "changes SQLite can only read by writing beside it: run any archiver command on "
+                                "it once as its owner, or copy the archive")
+    return "mode=ro&immutable=1"
+
+
 def _refuse_blank(db: Database, path: Path) -> None:
     """An index opened to be read must already have the index's schema: an empty file, or another
     program's SQLite file, is refused before anything is written into it."""
@@ -363,7 +384,7 @@ def open_database(path: Path, *, create: bool = True) -> Database:
             raise IndexUnreadable(f"no index at {path}: archive something there first, or check the folder given")
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        db = Database(path)
+        db = Database(path, read_only=None if create else _read_only(path))
     except sqlite3.Error as exc:
         raise IndexError_(f"cannot open the index {path}: {exc}") from exc
     db.conn.text_factory = damage.text_factory(path)
@@ -371,6 +392,10 @@ def open_database(path: Path, *, create: bool = True) -> Database:
         if not create:
             _refuse_blank(db, path)
         configure(db)
+        if db.read_only and schema_version(db) < SCHEMA_VERSION:
+            raise damage.unreadable(path, reason="its tables are an older archiver's, and its folder is not writable "
+                                    "by this user to bring them up to date: run any archiver command on it once as "
+                                    "its owner, or copy the archive")
         migrate(db)
     except IndexError_:
         db.close()
