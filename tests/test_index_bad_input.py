@@ -230,15 +230,20 @@ def test_reading_an_empty_index_leaves_it_empty(command: str, tmp_path: Path) ->
     assert not (tmp_path / "copy").exists()
 
 
-def test_reading_a_foreign_sqlite_file_leaves_it_alone(tmp_path: Path) -> None:
+def _foreign_sqlite(folder: Path) -> None:
+    """Another program's SQLite file where the index would be."""
     import sqlite3
 
-    archive = tmp_path / "archive"
-    archive.mkdir()
-    conn = sqlite3.connect(archive / DB_NAME)
+    folder.mkdir()
+    conn = sqlite3.connect(folder / DB_NAME)
     conn.execute("CREATE TABLE notes (body TEXT)")
     conn.commit()
     conn.close()
+
+
+def test_reading_a_foreign_sqlite_file_leaves_it_alone(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    _foreign_sqlite(archive)
     before = (archive / DB_NAME).read_bytes()
     line = _one_line(_cli("lookup", "--archive-dir", str(archive)), 2)
     assert "not an archive.db" in line or "without an archiver index" in line
@@ -310,14 +315,8 @@ def test_copying_into_an_archive_whose_lock_is_held_is_exit_3(tmp_path: Path, pr
 
 
 def test_copying_over_a_foreign_sqlite_file_needs_force(tmp_path: Path, pristine: Path) -> None:
-    import sqlite3
-
     destination = tmp_path / "destination"
-    destination.mkdir()
-    conn = sqlite3.connect(destination / DB_NAME)
-    conn.execute("CREATE TABLE notes (body TEXT)")
-    conn.commit()
-    conn.close()
+    _foreign_sqlite(destination)
     before = (destination / DB_NAME).read_bytes()
     line = _one_line(_cli("index", "copy", "--from", str(pristine), "--to", str(destination)), 2)
     assert "not an archiver index" in line and "--force" in line
