@@ -36,6 +36,7 @@ from .cli_options import (
     CaptureTimestampOpt,
     DateOpt,
     FetchDeadlineOpt,
+    FolderPath,
     HandleOpt,
     IndexOpt,
     KindChoice,
@@ -312,7 +313,7 @@ def archive(
 
 @app.command()
 def run(
-    seeds: Annotated[Path, typer.Option("--seeds", help="Folder (or file) of seeds: *.urls lists, RSS/Atom feeds, sitemaps, articles.")] = Path("seeds"),
+    seeds: Annotated[Path, typer.Option("--seeds", click_type=FolderPath(), help="Folder (or file) of seeds: *.urls lists, RSS/Atom feeds, sitemaps, articles.")] = Path("seeds"),
     archive_dir: ArchiveDirOpt = None,
     index: IndexOpt = None,
     recheck_after: Annotated[str, typer.Option("--recheck-after", help="Re-check held posts last checked longer ago than this (30m, 12h, 7d).")] = "7d",

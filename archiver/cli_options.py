@@ -12,7 +12,7 @@ import typer
 from typer._click.core import Context, Parameter, ParameterSource
 from typer._click.exceptions import BadParameter
 from typer._click.exceptions import UsageError as ClickUsageError
-from typer._click.types import FloatRange, IntRange
+from typer._click.types import FloatRange, IntRange, ParamType
 
 from .limits import DEFAULT_CAPTURE_DEADLINE as DEFAULT_CAPTURE_DEADLINE
 from .limits import DEFAULT_FETCH_DEADLINE as DEFAULT_FETCH_DEADLINE
@@ -79,6 +79,20 @@ class _Bounded:
         if isinstance(number, float) and not math.isfinite(number):
             raise _refuse(f"{given_as(ctx, param)} {str(value)!r}: expected a finite number, {self.min} or more")
         return number
+
+
+class FolderPath(ParamType):
+    """A path naming a folder (or file) to work in: never empty. (An empty name would otherwise be
+    read as the current folder, and an archive made there by a slip of the shell.)"""
+
+    name = "path"
+
+    def convert(self, value: Any, param: Parameter | None, ctx: Context | None) -> Any:
+        if isinstance(value, Path):
+            return value
+        if not str(value).strip():
+            raise _refuse(f"{given_as(ctx, param)} '': give a folder (. for the current one)")
+        return Path(value)
 
 
 class AtLeastFloat(_Bounded, FloatRange):
@@ -163,7 +177,8 @@ def timestamp_urls(ctx: typer.Context, param: typer.CallbackParam, value: list[s
 
 ArchiveDirOpt = Annotated[
     Path | None,
-    typer.Option("--archive-dir", "-d", metavar="DIR", help="The archive (default: $ARCHIVER_HOME, else ./archives)."),
+    typer.Option("--archive-dir", "-d", metavar="DIR", click_type=FolderPath(),
+                 help="The archive (default: $ARCHIVER_HOME, else ./archives)."),
 ]
 
 IndexOpt = Annotated[

@@ -9,7 +9,7 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from .errors import ArchiverError, DiskFull
+from .errors import ArchiverError, DiskFull, UsageError
 
 FULL_ERRNOS = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
 
@@ -35,7 +35,24 @@ def disk_full(path: Path | str | None, *, needed: int | None = None, what: str |
 
 
 def translate_os(exc: OSError) -> ArchiverError | None:
-    """DiskFull for a full-disk OSError, naming its file when the error carries one; else None."""
-    if not is_full(exc):
+    """The one-line error for an OSError that names its file: DiskFull for a full disk, a usage
+    error (exit 2) for a path that cannot be used as the archive needs it (a file where a folder
+    must be, a read-only disk, no permission, a name too long); else None."""
+    if is_full(exc):
+        return disk_full(exc.filename)
+    if not exc.filename:
         return None
-    return disk_full(exc.filename)
+    name = exc.filename if isinstance(exc.filename, str) else str(exc.filename)
+    if exc.errno == errno.EEXIST and not Path(name).is_dir():
+        why = f"{name} is a file where a folder must be: move it away, or pass another --archive-dir"
+    elif exc.errno == errno.ENOTDIR:
+        why = f"{name}: a part of this path is a file, not a folder: move it away, or pass another --archive-dir"
+    elif exc.errno == errno.EROFS:
+        why = f"cannot write {name}: the file system is read-only: pass an --archive-dir on a writable disk"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        why = f"cannot write {name}: permission denied: give this user write access to it, or run as its owner"
+    elif exc.errno == errno.ENAMETOOLONG:
+        why = f"cannot use {name}: the name is too long for the file system"
+    else:
+        return None
+    return UsageError(why)

@@ -126,3 +126,29 @@ def test_unreadable_warc_files_are_named_by_verify_and_left_out_by_export(tmp_pa
                             capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False)
     _one_line(export, 2, "nothing left to export", warc.name, "cannot be read (Permission denied)")
     assert not (tmp_path / "x.wacz").exists()
+
+
+@pytest.mark.parametrize("where", ["the archive folder", "its warcs folder"])
+def test_a_file_where_the_archive_needs_a_folder_is_one_line(where: str, tmp_path: Path) -> None:
+    source = tmp_path / "article.html"
+    source.write_text("<html><body><p>Nothing cited.</p></body></html>")
+    archive = tmp_path / "archive"
+    if where == "the archive folder":
+        archive.write_text("a file")
+        blocked = archive
+    else:
+        archive.mkdir()
+        blocked = archive / "warcs"
+        blocked.write_text("a file")
+    line = _one_line(_cli("archive", str(source), "--archive-dir", str(archive)), 2, "is a file where a folder must be")
+    assert str(blocked) in line
+
+
+@pytest.mark.parametrize("option", ["--archive-dir", "--seeds"])
+def test_an_empty_folder_name_is_refused_not_read_as_the_current_folder(option: str, tmp_path: Path) -> None:
+    args = ["run", "--seeds", str(tmp_path), "--archive-dir", str(tmp_path / "a")]
+    args[args.index(option) + 1] = ""
+    _one_line(_cli(*args, cwd=tmp_path), 2, f"{option} '': give a folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    lookup = _cli("lookup", "--archive-dir", "", cwd=tmp_path)
+    _one_line(lookup, 2, "--archive-dir ''")

@@ -91,3 +91,38 @@ def test_disk_full_is_named_and_the_archive_stays_verifiable(tmp_path: Path) -> 
     assert code == 0, err
     posts = json.loads(stdout)
     assert len(posts) >= 5 and all(p["captures"] for p in posts if p["status"] == "live")
+
+
+def test_a_disk_full_before_the_index_has_its_tables_leaves_no_index(tmp_path: Path) -> None:
+    why = _can_mount(tmp_path)
+    if why:
+        pytest.skip(why)
+    mnt, out = tmp_path / "mnt", tmp_path / "out"
+    mnt.mkdir()
+    out.mkdir()
+    source = tmp_path / "article.html"
+    source.write_text("<html><body><p>Nothing cited.</p></body></html>")
+    archive = mnt / "archive"
+    exe = shlex.join([sys.executable, "-m", "archiver.cli"])
+    m = shlex.quote(str(mnt))
+    script = (
+        "set -u\n"
+        f"mount -t tmpfs -o size=1m tmpfs {m} || exit 90\n"
+        # room for the folders and the index file's first page, not for its tables
+        f"dd if=/dev/zero of={m}/filler bs=4k count=240 2>/dev/null\n"
+        f"{exe} archive {shlex.quote(str(source))} --archive-dir {shlex.quote(str(archive))}"
+        f" >{out}/full.out 2>{out}/full.err; echo $? >{out}/full.rc\n"
+        f"ls -la {shlex.quote(str(archive))} >{out}/ls.txt 2>&1\n"
+        f"{exe} lookup --archive-dir {shlex.quote(str(archive))} >{out}/lookup.out 2>{out}/lookup.err;"
+        f" echo $? >{out}/lookup.rc\n"
+    )
+    r = subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    err = (out / "full.err").read_text()
+    assert (out / "full.rc").read_text().strip() == "1", err
+    assert "no space left on device writing" in err and "Traceback" not in err, err
+    listing = (out / "ls.txt").read_text()
+    assert "archive.db" not in listing, listing  # nothing half made
+    # A later command finds no archive (and says how to make one), not a foreign file.
+    lookup = (out / "lookup.err").read_text()
+    assert (out / "lookup.rc").read_text().strip() == "2" and "no archive at" in lookup, lookup

@@ -44,6 +44,21 @@ def cannot_create(path: Path, exc: OSError, option: str = "--archive-dir") -> Ar
                        f"check the folder's permissions or pass another {option}")
 
 
+def _holds_anything(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _remove_index_files(path: Path) -> None:
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
+        try:
+            path.with_name(name).unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
 class SQLiteIndex(SQLIndex):
     """An archive's SQLite index (`<archive>/archive.db`); a context manager that always closes it."""
 
@@ -53,13 +68,20 @@ class SQLiteIndex(SQLIndex):
     def __init__(self, archive_dir: Path, *, create: bool = True) -> None:
         self.archive_dir = Path(archive_dir)
         self.path: Path | None = self.archive_dir / DB_NAME
+        new = False
         if create:
+            new = not _holds_anything(self.path)
             # made here 0640 whatever the umask: SQLite gives its -wal and -shm the same mode
             try:
                 ensure_file(self.path)
             except OSError as exc:
                 raise cannot_create(self.path, exc) from None
-        self.db = open_database(self.path, create=create)
+        try:
+            self.db = open_database(self.path, create=create)
+        except ArchiverError:
+            if new:  # a disk that filled while the tables were made: no half-made index is left
+                _remove_index_files(self.path)
+            raise
         self.journal = Journal()  # set journal.writer to keep the index's journal in the WARCs
 
     @classmethod
