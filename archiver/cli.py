@@ -77,9 +77,9 @@ EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
 
 def _fail(message: str, code: int) -> NoReturn:
     from .output import one_line
-    from .redact import scrub
+    from .redact import redact_text, scrub
 
-    typer.echo(f"archiver: {one_line(scrub(message, _SECRETS))}", err=True)
+    typer.echo(f"archiver: {one_line(redact_text(scrub(message, _SECRETS)))}", err=True)
     raise typer.Exit(code)
 
 
@@ -245,8 +245,11 @@ def _progress(total: int | None = None) -> Progress:
 
 def _print_summary(summary: Any, fmt: OutFormat) -> int:
     from .output import dumps, one_line, render
+    from .redact import redact_text
 
     data = summary.to_dict()
+    # Failures are messages (the URLs in them name sources): no credentials or tokens in them.
+    data["failures"] = [redact_text(str(f)) for f in data["failures"]]
     if fmt is OutFormat.json:
         # One line: a cron job can append each run's summary to a JSONL log.
         _write(dumps(data) + "\n")
@@ -444,6 +447,7 @@ def show(
         archiver show https://x.com/RivertonDesk/status/1764640000000000001
     """
     from .output import dumps, printable
+    from .redact import redact_url
 
     d = _archive_dir(archive_dir)
     with _open_index(d, _index_url(index)) as db:
@@ -463,7 +467,9 @@ def show(
     lines += [f"  {p(c.captured_at)}  {p(c.source):<8} {p(c.status) or '':<12} {p(c.screenshot) or '-'}  {p(c.warc) or ''}"
               for c in found.captures]
     lines.append("cited by:")
-    lines += [f"  {p(a.url)}  ({p(a.kind)}, {p(a.evidence)})" for a in found.articles]
+    # Shown to people, as in the report: an article URL's credentials and tokens are not printed
+    # (--format json gives the URLs as held, the keys `lookup --article` takes).
+    lines += [f"  {p(redact_url(a.url))}  ({p(a.kind)}, {p(a.evidence)})" for a in found.articles]
     _write("\n".join(lines) + "\n")
 
 

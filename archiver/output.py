@@ -79,14 +79,17 @@ def one_line(text: str) -> str:
 
 class TerminalSafeFormatter(logging.Formatter):
     """Log lines quote pages (URLs, titles, error text): what `inner` formats is made `terminal_safe`
-    (newlines are kept, so a traceback at -vv keeps its shape)."""
+    (newlines are kept, so a traceback at -vv keeps its shape), and every URL in it is named without
+    its credentials or secret parameters (`redact_text`)."""
 
     def __init__(self, inner: logging.Formatter | None = None) -> None:
         super().__init__()
         self.inner = inner or logging.Formatter()
 
     def format(self, record: logging.LogRecord) -> str:
-        return terminal_safe(self.inner.format(record))
+        from .redact import redact_text
+
+        return terminal_safe(redact_text(self.inner.format(record)))
 
 
 def printable(value: Any) -> Any:

@@ -58,7 +58,10 @@ class Progress:
         elif message.startswith("post "):
             self.posts_started += 1
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, description=message[:80], total=self.total, completed=self.completed)
+            from .redact import redact_text
+
+            self._progress.update(self._task, description=redact_text(message)[:80], total=self.total,
+                                  completed=self.completed)
         else:
             logging.getLogger("archiver").info("%s", message)
 

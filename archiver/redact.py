@@ -98,7 +98,12 @@ def endpoint_secrets(url: str) -> list[str]:
 
 def redact_text(text: str) -> str:
     """`text` with every http(s) URL in it redacted (titles often are, or hold, a URL)."""
-    return re.sub(r"https?://[^\s\"'<>]+", lambda m: redact_url(m.group()), text)
+    def one(m: re.Match[str]) -> str:
+        url = m.group()
+        bare = url.rstrip(".,;:!?)]}")  # the sentence's punctuation after a URL is not part of it
+        return redact_url(bare) + url[len(bare):]
+
+    return re.sub(r"https?://[^\s\"'<>]+", one, text)
 
 
 def dsn_secrets(url: str) -> list[str]:

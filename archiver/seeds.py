@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from .errors import SourceError, UsageError
+from .redact import redact_endpoint
 from .sources import DEFAULT_MAX_BYTES, expand, read_capped, shown, url_problem
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SeedList:
                 if not line:
                     continue
                 if not re.match(r"^https?://", line, re.I):
-                    out.problems.append(f"{p}:{n}: not an http(s) URL: {line!r}")
+                    out.problems.append(f"{p}:{n}: not an http(s) URL: {redact_endpoint(line)!r}")
                     continue
                 why = url_problem(line)
                 if why:

@@ -1,0 +1,63 @@
+"""URLs that carry credentials or tokens (a seed typed with them, an article behind a signed link)
+are named without them wherever they are shown to people: stderr lines, the progress log, a run's
+failures (its JSON too), `show`. The keys a command takes (`--format json` of `show`, the index)
+keep them as held."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from archiver.index.sqlite.index import SQLiteIndex as Index
+from archiver.models import Post
+from tests.fakeweb import FakeWeb
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD, TOKEN = "hunter2pw", "SECRETTOKEN123"
+SIGNED = f"https://user:{PASSWORD}@news.example/2024/nope.html?token={TOKEN}"
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archiver.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+
+
+def _clean(text: str) -> None:
+    assert PASSWORD not in text and TOKEN not in text, text
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_a_failing_seed_is_named_without_its_secrets(fmt: str, tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text(f"{SIGNED}\nftp://user:{PASSWORD}@ftp.example/x\n")
+    with FakeWeb(tmp_path / "web") as web:
+        r = _cli("run", "--seeds", str(seeds), "--archive-dir", str(tmp_path / "archive"), "-v",
+                 "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem), "--format", fmt)
+    assert r.returncode == 2, r.stderr  # nothing could be read
+    _clean(r.stdout + r.stderr)
+    failed = [line for line in r.stderr.splitlines() if line.startswith("archiver: failed: ")]
+    assert any("https://REDACTED@news.example/2024/nope.html?token=REDACTED: HTTP 404" in f for f in failed), failed
+    assert any("'ftp://user:REDACTED@ftp.example/x'" in f for f in failed), failed
+    if fmt == "json":
+        assert len(json.loads(r.stdout)["failures"]) == len(failed)
+
+
+def test_show_names_a_citing_article_without_its_secrets(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    with Index(archive) as index:
+        article = index.upsert_article(SIGNED, source="news.urls")
+        key = index.upsert_post(Post(platform="twitter", kind="embedded", source="news.urls", evidence="test",
+                                     post_id="1764640000000000201", handle="alice", text="The levee is holding"))
+        index.cite(article, key, "embedded", "blockquote.twitter-tweet")
+    shown = _cli("show", key, "--archive-dir", str(archive))
+    assert shown.returncode == 0, shown.stderr
+    _clean(shown.stdout + shown.stderr)
+    assert "https://REDACTED@news.example/2024/nope.html?token=REDACTED  (embedded" in shown.stdout
+    held = _cli("show", key, "--archive-dir", str(archive), "--format", "json")
+    assert SIGNED in held.stdout  # the data as held: the key `lookup --article` takes
