@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .errors import SourceError, UsageError
 from .redact import redact_endpoint
-from .sources import DEFAULT_MAX_BYTES, expand, read_capped, shown, url_problem
+from .sources import DEFAULT_MAX_BYTES, expand, looks_binary, read_capped, shown, url_problem
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,9 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SeedList:
             out.problems.append(str(e))
             continue
         if p.suffix == ".urls":
+            if looks_binary(data):
+                out.problems.append(f"{shown(str(p))}: binary content, not a list of URLs; skipped")
+                continue
             for n, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
                 line = line.split("#", 1)[0].strip()
                 if not line:

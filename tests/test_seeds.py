@@ -52,3 +52,14 @@ def test_seed_folder(tmp_path: Path) -> None:
 def test_missing_seeds_folder_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
         read_seeds(tmp_path / "nope")
+
+
+def test_a_binary_urls_file_is_one_problem_not_one_per_line(tmp_path: Path) -> None:
+    import random
+
+    noise = random.Random(7).randbytes(200_000)
+    (tmp_path / "big.urls").write_bytes(noise)
+    (tmp_path / "good.urls").write_text("https://news.example/a.html\n")
+    seeds = read_seeds(tmp_path)
+    assert seeds.problems == [f"{tmp_path / 'big.urls'}: binary content, not a list of URLs; skipped"]
+    assert seeds.sources == ["https://news.example/a.html"]
