@@ -306,8 +306,10 @@ def archive(
     net = _net(map_host, ca_bundle, proxy, allow_private, trusted=sources)
     limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
     STOP.install()  # a signal: finish the capture at hand, then stop with a summary
-    with _progress(total=len(list(expand(sources)))) as progress:
-        summary = _call(lambda: run_archive(sources, _archive_dir(archive_dir), net, timeout=timeout,
+    # Each article once, in the order first given (a file named twice, or inside a folder given too).
+    articles = list(dict.fromkeys(expand(sources)))
+    with _progress(total=len(articles)) as progress:
+        summary = _call(lambda: run_archive(articles, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress,
                                             limits=limits, pages_in_flight=pages_in_flight, index_url=index_url,
                                             timestamps=timestamps))

@@ -435,3 +435,14 @@ def test_verify_of_a_wacz_refuses_an_index_given_but_not_one_from_the_environmen
     assert given.stderr.decode().splitlines() == ["archiver: a WACZ is checked on its own: leave out --index"]
     from_env = _cli("verify", str(bundle), env={"ARCHIVER_INDEX": "postgresql://u@127.0.0.1:1/db"})
     assert from_env.returncode == 0, from_env.stderr
+
+
+def test_an_article_given_twice_is_archived_once(tmp_path: Path) -> None:
+    page = tmp_path / "story.html"
+    page.write_text("<html><body><p>Nothing cited.</p></body></html>")
+    r = _cli("archive", str(page), str(tmp_path), str(page), "--archive-dir", str(tmp_path / "archive"),
+             "--format", "json")
+    assert r.returncode == 0, r.stderr
+    import json
+
+    assert json.loads(r.stdout)["articles"] == 1  # named twice, and inside the folder given too
