@@ -220,8 +220,24 @@ def read_capped(path: Path, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def read_file(path: Path, max_bytes: int) -> Document:
-    return document_from_bytes(str(path), read_capped(path, max_bytes))
+# A URL of another scheme (file:, ftp:, javascript:, data:...) given as a source: not a file name.
+_OTHER_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
+
+
+def read_file(path: Path, max_bytes: int, *, given: str | None = None) -> Document:
+    """The file at `path` as a Document; `given` is the source as typed (a `file://` or `ftp://` URL
+    that names no file is refused as what it is, named without its credentials)."""
+    try:
+        data = read_capped(path, max_bytes)
+    except SourceError:
+        typed = given if given is not None else str(path)
+        if _OTHER_SCHEME_RE.match(typed) and not os.path.lexists(path):
+            from .redact import redact_endpoint
+
+            raise SourceError(f"{redact_endpoint(typed)}: not an http(s) URL, nor a file; "
+                              "give an http(s) URL, or the path of a saved page") from None
+        raise
+    return document_from_bytes(str(path), data)
 
 
 def read_stdin(max_bytes: int) -> Document:
@@ -324,6 +340,6 @@ def read_sources(specs: list[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
             elif is_url(spec):
                 yield fetch_url(spec, max_bytes, net)
             else:
-                yield read_file(Path(spec), max_bytes)
+                yield read_file(Path(spec), max_bytes, given=spec)
         except (SourceError, NetworkError) as e:
             yield SourceFailure(spec, str(e))

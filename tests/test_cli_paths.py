@@ -152,3 +152,13 @@ def test_an_empty_folder_name_is_refused_not_read_as_the_current_folder(option: 
     assert sorted(p.name for p in tmp_path.iterdir()) == []
     lookup = _cli("lookup", "--archive-dir", "", cwd=tmp_path)
     _one_line(lookup, 2, "--archive-dir ''")
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://u:pw-s3cret@ftp.example/x", "javascript:alert(1)",
+                                 "data:text/html,hi"])
+def test_a_url_of_another_scheme_is_refused_as_one_not_looked_for_as_a_file(url: str, tmp_path: Path) -> None:
+    line = _one_line(_cli("scan", url), 2, "not an http(s) URL, nor a file")
+    assert "pw-s3cret" not in line
+    assert line.startswith(f"archiver: {url.split(':')[0]}:")
+    r = _cli("archive", url, "--archive-dir", str(tmp_path / "archive"))
+    assert r.returncode == 2 and "not an http(s) URL, nor a file" in r.stderr and "pw-s3cret" not in r.stderr

@@ -90,7 +90,7 @@ class ArticleHandler:
                 raise SourceError(f"{shown(spec)}: {why}; check the address")
             batch = Batch(self.s.store)
             return Fetched(fetch_document(self.s.client, spec, self.max_bytes, batch=batch), batch)
-        return Fetched(read_file(Path(spec), self.max_bytes))
+        return Fetched(read_file(Path(spec), self.max_bytes, given=spec))
 
     def _fail(self, msg: str, *, network: bool = False) -> None:
         log.warning("%s", msg)
