@@ -45,6 +45,7 @@ UNREADABLE = "unreadable"  # a WARC file under warcs/ cannot be read through to 
 UNINDEXED = "unindexed"  # WARC records the index does not know (archive.db lost, emptied or replaced)
 
 REINDEX_HINT = "rebuild the index from the WARCs with `archiver reindex`"
+REINDEX_FORCE_HINT = "`archiver reindex --force` takes them into the index"
 
 BUF = 1 << 20
 SPOOL_IN_MEMORY = 16 * 1024 * 1024
@@ -295,12 +296,12 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
             elif path.name.endswith(".warc"):
                 problems += _walk_plain_file(path, rel)
     if whole_index:
-        unindexed = _unindexed_files(warc_root, set(by_file))
         if index_present:
-            for note in unindexed:
+            # Beside a healthy index `reindex` asks for --force: the hint says so.
+            for note in _unindexed_files(warc_root, set(by_file), hint=REINDEX_FORCE_HINT):
                 log.warning("note: %s: %s (not in the index; not an error)", note.path, note.detail)
         else:
-            problems += unindexed
+            problems += _unindexed_files(warc_root, set(by_file))
     for shot in screenshots:
         if problem := _check_screenshot(archive_dir, shot):
             problems.append(problem)
@@ -327,7 +328,7 @@ def _content_records(path: Path) -> int:
     return count
 
 
-def _unindexed_files(warc_root: Path, indexed_files: set[str]) -> list[Problem]:
+def _unindexed_files(warc_root: Path, indexed_files: set[str], hint: str = REINDEX_HINT) -> list[Problem]:
     """WARC files none of whose records is indexed: the index was lost, emptied or replaced."""
     problems: list[Problem] = []
     if not warc_root.is_dir():
@@ -337,7 +338,7 @@ def _unindexed_files(warc_root: Path, indexed_files: set[str]) -> list[Problem]:
             continue
         if count := _content_records(path):
             problems.append(Problem(UNINDEXED, f"{WARC_DIR}/{path.name}",
-                                    f"{count} records, none of them in the index: {REINDEX_HINT}"))
+                                    f"{count} records, none of them in the index: {hint}"))
     return problems
 
 

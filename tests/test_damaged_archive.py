@@ -153,8 +153,14 @@ def test_a_healthy_index_beside_a_foreign_warc_notes_it_unindexed(pristine: Path
     r = _cli("verify", archive=archive)
     assert r.returncode == 0, r.stderr
     (line,) = [line for line in r.stderr.splitlines() if "not in the index" in line]
-    assert "stray-" in line and "1 records" in line and "reindex" in line
+    assert "stray-" in line and "1 records" in line and "archiver reindex --force" in line
     assert os.path.exists(archive / DB_NAME)
+    # and what the note says to run does take them in
+    taken = _cli("reindex", "--force", archive=archive)
+    # (exit 1: the stray file carries records but no journal of posts to rebuild, and says so)
+    assert taken.returncode == 1 and "stray-" in taken.stderr and "their records are indexed" in taken.stderr
+    again = _cli("verify", archive=archive)
+    assert again.returncode == 0 and "not in the index" not in again.stderr, again.stderr
 
 
 def _export(archive: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
