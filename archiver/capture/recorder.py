@@ -11,6 +11,11 @@ Sizes: Chromium hands a body over in one message, so a body is asked for only wh
 known to fit: a declared Content-Length, or (for a body without one) the size Chromium counted
 once loading finished. A body over `max_body`, or one that would take the capture's bodies past
 `max_total`, is not asked for; its exchange is left out and named in `errors`.
+
+Truncation: a response whose request failed after its headers arrived (the connection broke
+mid-body), whose body is shorter than its Content-Length, or whose body Chromium no longer had, is
+recorded with what Chromium handed over of its body and a WARC-Truncated reason
+(traffic.truncation_reason), never as a complete answer (docs/warc.md, "Truncated responses").
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from archiver.capture.cdp import CdpResponse, CdpTap, has_body, pairs
 from archiver.capture.traffic import (
     Recorded,
     body_size,
+    declared_length,
     in_main_frame,
     is_internal_redirect,
     one_line,
@@ -35,6 +41,7 @@ from archiver.capture.traffic import (
     playwright_protocol,
     response_time,
     should_record,
+    truncation_reason,
 )
 from archiver.warcstore import Exchange
 
@@ -222,17 +229,37 @@ class TrafficRecorder:
         if is_internal_redirect(response.status, reason, response_headers, ip):
             return
         is_redirect = 300 <= response.status < 400 and request.redirected_to is not None
-        body, body_error = await self._take_body(request, response, failure)
+        body, body_error, whole = await self._take_body(request, response, failure)
         if self.max_body is not None and len(body) > self.max_body:  # read before its size was known
             self._skipped[id(request)] = f"body of {len(body)} bytes is over --max-bytes {self.max_body}"
         if id(request) in self._skipped:  # its size, known only now, is over a cap
             self.errors.append(f"{request.url}: {self._skipped.pop(id(request))}; not recorded")
             return
+        # A body known to be less than what the server sent is recorded as what it is: what arrived
+        # (Chromium keeps nothing of a failed load's body) under WARC-Truncated (docs/warc.md).
+        truncated = None
+        declared = declared_length(request.method, response.status, response_headers)
+        if request.method.upper() == "HEAD":
+            pass  # no body was to come
+        elif not whole and declared != len(body):
+            truncated = truncation_reason(failure) if failure is not None else "unspecified"
+        elif whole and declared is not None and len(body) < declared:
+            # A load Chromium called finished with less than its Content-Length: seen over h2, when
+            # the server ends its stream early (Chromium reports no error for it).
+            truncated = "unspecified"
+            self.errors.append(f"body shorter than its Content-Length ({len(body)} of {declared} bytes), "
+                               f"recorded truncated (WARC-Truncated: {truncated}): {request.url}")
         if failure is not None:
             missing = ", body unavailable" if body_error else ""
-            self.errors.append(f"response interrupted ({failure}{missing}), recorded what arrived: {request.url}")
+            if truncated is None:
+                self.errors.append(f"response interrupted ({failure}) after its whole body arrived, "
+                                   f"recorded: {request.url}")
+            else:
+                self.errors.append(f"response interrupted ({failure}{missing}), recorded truncated "
+                                   f"(WARC-Truncated: {truncated}, {len(body)} body bytes kept): {request.url}")
         elif body_error is not None:
-            self.errors.append(f"body unavailable, recorded without it: {request.url}: {body_error}")
+            marked = f" (WARC-Truncated: {truncated})" if truncated is not None else ""
+            self.errors.append(f"body unavailable, recorded without it{marked}: {request.url}: {body_error}")
         if response.status == 206:
             self.errors.append(f"partial content (206) recorded as is: {request.url}")
         try:
@@ -254,33 +281,42 @@ class TrafficRecorder:
             ip=ip,
             date=response_time(request.timing),
             decoded=True,
+            truncated=truncated,
         )
         self.recorded.append(Recorded(exchange, frame_url, main_frame,
                                       request.resource_type == "document", is_redirect, request))
 
     async def _take_body(self, request: Request, response: Response,
-                   failure: str | None) -> tuple[bytes, str | None]:
-        """The body fetched early, or fetched now; (b"", error) when it cannot be had."""
+                         failure: str | None) -> tuple[bytes, str | None, bool]:
+        """(body, error, whole): the body fetched early, or fetched now, and whether it is known to
+        be all the server sent; (b"", error, False) when it cannot be had.
+
+        A request that failed after its response began (`failure`) ended before its body did, so
+        what Chromium hands over of it is not whole, unless it is the document's copy read whole
+        at the response stage (its body was complete before the page dropped the load)."""
         key = id(request)
         if not has_body(response.status) or request.redirected_to is not None:
-            return b"", None
+            return b"", None, True
         # Take the document's paused-and-read copy in any case, so that a later document with
         # the same URL cannot be handed this one's body.
         caught = self._caught_document(request.url) if request.resource_type == "document" else None
+        if failure is not None and caught is not None:
+            self._bodies.pop(key, None)
+            return caught, None, True
         if key in self._bodies:
-            return self._bodies.pop(key), None
+            return self._bodies.pop(key), None, failure is None
         error = self._body_errors.pop(key, None)
         if error is None or failure is not None:
             # Not asked yet, or asked before the failure: after it, Chromium hands over what
-            # did arrive (e.g. a response cut short), which is worth keeping.
+            # did arrive (e.g. a response cut short), if it kept any of it.
             size = await body_size(request)
             if size is not None and self._over(request, size):
-                return b"", None
+                return b"", None, True  # left out (_skipped): nothing of it is recorded
             self._body_pending[key] = request.url  # keeps wait_idle() waiting for it
             body = b""
             try:
                 body = await response.body()
-                return body, None
+                return body, None, failure is None
             except PlaywrightError as e:
                 error = one_line(e)
             finally:
@@ -288,8 +324,8 @@ class TrafficRecorder:
                 self._body_pending.pop(key, None)
                 self._activity()
         if caught is not None:
-            return caught, None
-        return b"", error
+            return caught, None, True
+        return b"", error, False
 
     # -- sizes -------------------------------------------------------------------------------
 

@@ -109,6 +109,39 @@ async def playwright_protocol(request: Request) -> str | None:
     return {"HTTP/1.1": "http/1.1", "HTTP/2.0": "h2", "HTTP/1.0": "http/1.0"}.get(value, value.lower() or None)
 
 
+# Chromium's errors for a body that stopped coming because the connection (or its HTTP/2 or HTTP/3
+# stream) broke or closed before the body was whole: WARC-Truncated's "network disconnect".
+_DISCONNECTS = frozenset({
+    "ERR_CONTENT_LENGTH_MISMATCH", "ERR_INCOMPLETE_CHUNKED_ENCODING", "ERR_CONNECTION_RESET",
+    "ERR_CONNECTION_CLOSED", "ERR_CONNECTION_ABORTED", "ERR_CONNECTION_FAILED", "ERR_SOCKET_NOT_CONNECTED",
+    "ERR_NETWORK_CHANGED", "ERR_INTERNET_DISCONNECTED", "ERR_HTTP2_PROTOCOL_ERROR", "ERR_HTTP2_PING_FAILED",
+    "ERR_HTTP2_SERVER_REFUSED_STREAM", "ERR_QUIC_PROTOCOL_ERROR",
+})
+
+
+def truncation_reason(failure: str) -> str:
+    """The WARC-Truncated reason for a response whose request then failed with `failure`
+    (Playwright's `request.failure`, Chromium's net error): `disconnect` when the connection broke,
+    else `unspecified` (the page or the browser cancelled it, a decoding error: other or unknown).
+    Never `length` or `time`: the tool's own limits leave a body out rather than cut it."""
+    words = failure.split()
+    code = words[0].removeprefix("net::").upper() if words else ""
+    return "disconnect" if code in _DISCONNECTS else "unspecified"
+
+
+def declared_length(method: str, status: int, headers: list[tuple[str, str]]) -> int | None:
+    """The body length the response's Content-Length announced, when the body Chromium hands over
+    (decoded) can be held against it: None for HEAD, bodiless statuses, and a body sent with a
+    Content-Encoding or Transfer-Encoding (its Content-Length is not the decoded size, or void)."""
+    if method.upper() == "HEAD" or status < 200 or 300 <= status < 400 or status == 204:
+        return None
+    names = {k.lower(): v.strip() for k, v in headers}
+    if "content-encoding" in names or "transfer-encoding" in names:
+        return None
+    value = names.get("content-length", "")
+    return int(value) if value.isdigit() else None
+
+
 def in_main_frame(request: Request) -> bool:
     try:
         return request.frame.parent_frame is None

@@ -15,13 +15,14 @@ from archiver.warcstore.files import OPEN_SUFFIX, fsync_dir, try_lock, warc_path
 from archiver.warcstore.headers import payload_digest, request_headers, response_headers, warc_date
 from archiver.warcstore.members import Member, MemberError, inflate_member, starts_member, walk_members
 from archiver.warcstore.reader import StoredRecord, iter_records, read_member, read_record
-from archiver.warcstore.records import Exchange, RecordInfo
+from archiver.warcstore.records import TRUNCATED_REASONS, Exchange, RecordInfo
 from archiver.warcstore.recovery import complete_members, recover
 from archiver.warcstore.writer import REVISIT_PROFILE, WarcStore
 
 __all__ = [
     "OPEN_SUFFIX",
     "REVISIT_PROFILE",
+    "TRUNCATED_REASONS",
     "Batch",
     "Exchange",
     "Member",

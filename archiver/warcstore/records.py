@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+# The reasons WARC 1.1 gives for WARC-Truncated: over a configured maximum length, over a configured
+# maximum time, a network disconnect, other or unknown.
+TRUNCATED_REASONS = ("length", "time", "disconnect", "unspecified")
+
 
 @dataclass
 class Exchange:
@@ -13,6 +17,10 @@ class Exchange:
     `body` is the payload as received by the caller: when `decoded` is true it has already been
     un-gzipped / de-chunked, and the WARC writer renames Content-Encoding, Transfer-Encoding and
     Content-Length to X-Archive-Orig-* and sets Content-Length to len(body) (docs/warc.md).
+
+    `truncated` is set when `body` is known to be less than the body the server sent (a connection
+    that broke mid-body, a body the browser no longer had): the WARC-Truncated reason of the
+    response record, one of TRUNCATED_REASONS (docs/warc.md, "Truncated responses").
     """
 
     url: str
@@ -28,6 +36,7 @@ class Exchange:
     date: datetime | None = None  # when the response arrived (UTC)
     decoded: bool = True
     page_id: str | None = None  # the WARC-Record-ID of the page/capture this exchange belongs to, if any
+    truncated: str | None = None  # WARC-Truncated reason: the body is not all the server sent
 
 
 @dataclass

@@ -40,7 +40,7 @@ from archiver.warcstore.headers import (
     warc_date,
     warc_protocol,
 )
-from archiver.warcstore.records import Exchange, RecordInfo
+from archiver.warcstore.records import TRUNCATED_REASONS, Exchange, RecordInfo
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +215,11 @@ class WarcStore(Closing):
         status_line = f"{ex.status} {reason_phrase(ex.status, ex.reason)}"
         resp_http = StatusAndHeaders(status_line, response_headers(ex), protocol=status_protocol(ex.protocol))
         body = b"" if rec_type == "revisit" else ex.body
+        if ex.truncated is not None:
+            # The response record's block is cut short, not the request's (WARC 1.1, WARC-Truncated).
+            if ex.truncated not in TRUNCATED_REASONS:
+                raise ValueError(f"{ex.url}: WARC-Truncated reason {ex.truncated!r} is not one of {TRUNCATED_REASONS}")
+            extra = {**extra, "WARC-Truncated": ex.truncated}
         resp = writer.create_warc_record(
             ex.url, rec_type, payload=io.BytesIO(body), length=len(body),
             warc_headers_dict={**common, **extra}, http_headers=resp_http,
@@ -248,16 +253,20 @@ class WarcStore(Closing):
         return req_info, resp_info
 
     def _dedup_digest(self, ex: Exchange) -> str | None:
-        """The payload digest when this exchange may be stored as a revisit (a whole 200 body)."""
-        if self.dedup_min_bytes is None or ex.status != 200 or len(ex.body) < self.dedup_min_bytes:
+        """The payload digest when this exchange may be stored as a revisit (a whole 200 body: a
+        truncated one is neither stored as a revisit nor the original of one)."""
+        if (self.dedup_min_bytes is None or ex.status != 200 or ex.truncated is not None
+                or len(ex.body) < self.dedup_min_bytes):
             return None
         return payload_digest(ex.body)
 
     def write_revisit(self, ex: Exchange, original: RecordInfo) -> tuple[RecordInfo, RecordInfo]:
         """Write a request + identical-payload-digest revisit pointing at `original` (a stored response).
 
-        Raises ValueError when ex.body does not have the original's payload digest.
+        Raises ValueError when ex.body does not have the original's payload digest, or is truncated.
         """
+        if ex.truncated is not None:
+            raise ValueError(f"revisit of {ex.url}: a truncated body is no identical payload")
         if original.payload_digest != payload_digest(ex.body):
             raise ValueError(f"revisit of {ex.url}: payload differs from {original.record_id}")
         refers = {
