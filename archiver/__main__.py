@@ -1,5 +1,5 @@
-"""`python -m archiver ...`: the same command line as the `archiver` script."""
+"""`python -m archiver ...`: the same command line as the `archiver` script, entered the same way."""
 
-from archiver.cli import main
+from archiver.launch import main
 
 main()
