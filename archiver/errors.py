@@ -4,7 +4,8 @@
     ├── UsageError                bad arguments or options (exit 2)
     │   └── QuerySyntaxError      a --text query that cannot be parsed (exit 2)
     ├── SourceError               a source could not be read (unreadable, binary, too big, fetch failed)
-    ├── NetworkError              a request failed (DNS, connect, TLS, timeout)
+    ├── NetworkError              a request failed (connect, TLS, timeout, a broken or bad answer)
+    │   ├── NetworkUnreachable    no name resolution or no route: the network itself may be down
     │   ├── RefusedError          the network policy refused the address (not a network failure)
     │   ├── LimitExceeded         a response went over a limit (--max-bytes, a deadline)
     │   └── TimestampError        a timestamp authority did not answer with a granted, checked token
@@ -50,7 +51,15 @@ class NetworkError(ArchiverError):
     """A network request failed."""
 
     # Whether the failure says the network itself may be down (a run then treats later fetches as
-    # offline); a refusal or a broken limit says something about one server only.
+    # offline, and says so). Only NetworkUnreachable does: a server that refused one connection,
+    # answered badly (a reset, a truncated or undecodable body, a redirect loop, a TLS failure) or
+    # too slowly says something about that server only.
+    unreachable = False
+
+
+class NetworkUnreachable(NetworkError):
+    """No name could be resolved, or no route led to the address: the network itself may be down."""
+
     unreachable = True
 
 

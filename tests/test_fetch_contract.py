@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from archiver.capture.oembed import fetch_metadata
-from archiver.errors import LimitExceeded, NetworkError, RefusedError
+from archiver.errors import LimitExceeded, NetworkError, NetworkUnreachable, RefusedError
 from archiver.platforms.twitter.shortlinks import resolve_shortlink
 from archiver.platforms.twitter.syndication import fetch_oembed, fetch_syndication
 from archiver.platforms.twitter.wayback import find_snapshot
@@ -42,7 +42,8 @@ def _fetch_all(client: Failing) -> list[Any]:
 @pytest.mark.parametrize(
     ("error", "offline", "refused"),
     [
-        (NetworkError("GET https://x: could not connect"), True, False),
+        (NetworkUnreachable("GET https://x: host name not resolved"), True, False),
+        (NetworkError("GET https://x: could not connect ([Errno 111] Connection refused)"), False, False),
         (RefusedError("refused: https://x a private address (10.0.0.5)"), False, True),
         (LimitExceeded("https://x: body is over --max-bytes 10; cut off and skipped"), False, False),
     ],

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from archiver.capture.browser import Browser
-from archiver.errors import NetworkError
+from archiver.errors import NetworkUnreachable
 from archiver.index import memory_index
 from archiver.index.protocol import ArchiveIndex
 from archiver.models import Post
@@ -73,7 +73,7 @@ def twitter(synd: Answer, oembed: Answer, wayback: Answer = (200, {"archived_sna
 
 OEMBED_OK = (200, {"author_name": "Alice", "author_url": "https://twitter.com/alice", "html": "<blockquote/>"})
 GONE = (404, "")
-OFFLINE = NetworkError("GET: the network is unreachable")
+OFFLINE = NetworkUnreachable("GET: host name not resolved")
 SNAPSHOT_FOUND = (200, {"archived_snapshots": {"closest": {
     "available": True, "status": "200", "timestamp": "20240305000000",
     "url": f"http://web.archive.org/web/20240305000000/{STATUS_URL}"}}})

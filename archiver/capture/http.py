@@ -10,12 +10,17 @@ read, never held whole (a chunked body announces no length). One fetch, with its
 retries and their waits, ends at its deadline however slowly the server drips: httpx's timeouts
 apply to each read, so the deadline is checked between chunks, each request's timeouts shrink to
 the time left, and a watchdog shuts the socket of a read still blocked when the time is up. What
-broke a limit is not recorded (the WARC holds only whole exchanges) and is named in the failure.
+broke a limit is not recorded (the WARC holds only whole exchanges) and is named in the failure; so
+is a body cut short (shorter than the length it announced, or ended by the watchdog).
+
+A failure says whether the network itself may be down (NetworkUnreachable: no name resolved, no
+route) or only that one server failed (NetworkError: refused, reset, TLS, timeout, a bad body).
 """
 
 from __future__ import annotations
 
 import email.utils
+import errno
 import logging
 import socket
 import ssl
@@ -29,7 +34,7 @@ from typing import Any
 
 import httpx
 
-from archiver.errors import LimitExceeded, NetworkError, RefusedError
+from archiver.errors import LimitExceeded, NetworkError, NetworkUnreachable, RefusedError
 from archiver.limits import DEFAULT_FETCH_DEADLINE, seconds
 from archiver.net import NetOptions
 from archiver.netpolicy import AddressRefused, judge_literal
@@ -112,6 +117,26 @@ def describe_error(exc: Exception) -> tuple[str, bool]:
     return f"{type(exc).__name__}: {exc}", False
 
 
+# What a connect fails with when there is no route: the network itself may be down.
+_NO_ROUTE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN})
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """True when `exc` says the network itself may be down: no name could be resolved, or no
+    route led to the address. A refused connection, a timeout, a TLS failure or a broken answer
+    says something about one server only."""
+    if _cause(exc, socket.gaierror) is not None or "Name or service not known" in str(exc):
+        return True
+    e: BaseException | None = exc
+    seen: set[int] = set()
+    while e is not None and id(e) not in seen:
+        if isinstance(e, OSError) and e.errno in _NO_ROUTE:
+            return True
+        seen.add(id(e))
+        e = e.__cause__ or e.__context__
+    return False
+
+
 def retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None if absent/bad."""
     if not value:
@@ -175,6 +200,9 @@ class _Watchdog:
 
     def __init__(self, response: httpx.Response, left: float | None) -> None:
         self._timer: threading.Timer | None = None
+        # Set once the socket was shut: a body read up to then is cut short, however it ended (a
+        # body delimited by the connection's close would otherwise look whole).
+        self.fired = False
         stream = response.extensions.get("network_stream")
         sock = None
         if stream is not None:
@@ -183,9 +211,13 @@ class _Watchdog:
             except (OSError, AttributeError):
                 sock = None
         if left is not None and isinstance(sock, socket.socket):
-            self._timer = threading.Timer(max(left, 0.0), _shutdown, (sock,))
+            self._timer = threading.Timer(max(left, 0.0), self._fire, (sock,))
             self._timer.daemon = True
             self._timer.start()
+
+    def _fire(self, sock: socket.socket) -> None:
+        self.fired = True
+        _shutdown(sock)
 
     def cancel(self) -> None:
         if self._timer is not None:
@@ -338,7 +370,8 @@ class RecordingClient(Closing):
                             attempt += 1
                             continue
                     tries = f" (after {attempt + 1} attempts)" if attempt else ""
-                    raise NetworkError(f"GET {url}: {what}{tries}") from e
+                    kind = NetworkUnreachable if is_unreachable(e) else NetworkError
+                    raise kind(f"GET {url}: {what}{tries}") from e
                 if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
                     wait = self._delay(attempt, response)
                     if self._sleep(url, f"HTTP {response.status_code}", wait, clock):
@@ -371,6 +404,10 @@ class RecordingClient(Closing):
                 raise LimitExceeded(f"{url}: {declared} bytes is over --max-bytes {max_body}; skipped "
                                     "(raise --max-bytes to read it)")
             _read_body(response, url, max_body, clock)
+            watchdog.cancel()
+            if watchdog.fired:
+                raise clock.error()  # the body ended because its socket was shut: cut short
+            _check_length(response, url)
         except _EXCHANGE_ERRORS as e:
             if clock.passed():
                 raise clock.error() from e
@@ -420,6 +457,21 @@ def _record(batch: Batch, request: httpx.Request, response: httpx.Response, ip: 
         page_id=page_id,
     )
     response.extensions["warc_records"] = batch.write_exchange(ex)
+
+
+def _check_length(response: httpx.Response, url: str) -> None:
+    """A body that is not as long as its answer declared (not compressed) is not a whole answer:
+    never recorded or returned as one. The protocol layers check this too; this holds whatever
+    they let through."""
+    declared = response.headers.get("content-length", "").strip()
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if (not declared.isdigit() or encoding not in ("", "identity") or "transfer-encoding" in response.headers
+            or response.status_code in (204, 304) or response.status_code < 200):
+        return
+    got = response.num_bytes_downloaded
+    if got != int(declared):
+        raise NetworkError(f"GET {url}: connection broken (body cut short: {got} of the {declared} bytes "
+                           "it announced)")
 
 
 def _read_body(response: httpx.Response, url: str, max_body: int | None, clock: _Deadline) -> None:

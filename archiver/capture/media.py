@@ -1,4 +1,10 @@
-"""Media files of a post (photos, videos), downloaded through the capture's recording client."""
+"""Media files of a post (photos, videos), downloaded through the capture's recording client.
+
+A download that did not come back whole is a failure, never a file: a body shorter (or longer)
+than the length its answer declared, like one cut off by the connection or the deadline, is
+named and left out (the recording client already refuses to record one; this holds whatever
+client is given).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class MediaFile:
-    """One downloaded media file; `data` is empty and `error` set when the download failed."""
+    """One downloaded media file; `data` is empty and `error` set when the download failed.
+
+    `network_failed`: the failure says the network itself may be down (NetworkError.unreachable)."""
 
     url: str
     data: bytes
@@ -24,6 +32,7 @@ class MediaFile:
     mime: str | None
     status: int | None
     error: str | None = None
+    network_failed: bool = False
 
     @property
     def ok(self) -> bool:
@@ -38,12 +47,32 @@ def download_media(client: HttpGetter, urls: list[str]) -> list[MediaFile]:
             resp = client.get(url, follow_redirects=True)
         except (NetworkError, httpx.TransportError) as e:
             log.info("media %s: network failure: %s", url, e)
-            files.append(MediaFile(url, b"", None, None, None, error=str(e) or type(e).__name__))
+            unreachable = e.unreachable if isinstance(e, NetworkError) else False
+            files.append(MediaFile(url, b"", None, None, None, error=_without_url(str(e), url) or type(e).__name__,
+                                   network_failed=unreachable))
             continue
         mime = resp.headers.get("content-type", "").split(";")[0].strip() or None
         if resp.status_code != 200:
             files.append(MediaFile(url, b"", None, mime, resp.status_code, error=f"HTTP {resp.status_code}"))
             continue
         data = resp.content
+        short = _short_body(resp, len(data))
+        if short:
+            files.append(MediaFile(url, b"", None, mime, resp.status_code, error=short))
+            continue
         files.append(MediaFile(url, data, hashlib.sha256(data).hexdigest(), mime, resp.status_code))
     return files
+
+
+def _short_body(resp: httpx.Response, got: int) -> str | None:
+    """Why a body is not whole, when its answer declared a length (not compressed) it does not have."""
+    declared = resp.headers.get("content-length", "").strip()
+    encoding = resp.headers.get("content-encoding", "identity").strip().lower()
+    if not declared.isdigit() or encoding not in ("", "identity") or int(declared) == got:
+        return None
+    return f"body cut short: {got} of the {declared} bytes it announced"
+
+
+def _without_url(message: str, url: str) -> str:
+    """'GET URL: what failed' -> 'what failed' (the failure names the URL already)."""
+    return message.removeprefix(f"GET {url}: ")

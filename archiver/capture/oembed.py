@@ -94,6 +94,9 @@ def _probe(post: PostRef, client: HttpGetter) -> Probe:
     meta = fetch_metadata(client, post.platform, post.url or "")
     if meta is None:
         return Probe("unknown")  # no public endpoint: the rendered embed alone speaks for the post
+    if meta.status == 200 and meta.error is not None:
+        # An answer that cannot be read says nothing about the post.
+        return Probe("unknown", f"oEmbed's answer could not be read: {meta.error}")
     if meta.status == 200:
         return Probe("live", fields={"author": meta.data.get("author_name"), "data": meta.data}, found=True)
     if meta.status in (404, 410):

@@ -76,36 +76,45 @@ def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selector
         url = site.page_url(post)
         page = fetch_page(client, url) if url else None
         page_data, said = site.read_page(page.text) if page is not None and page.text else (None, None)
-        oembed_data = site.from_oembed(meta.data) if meta is not None and meta.status == 200 else None
+        code = meta.status if meta is not None else None
+        # An answer that cannot be read (not JSON, not a JSON object) says nothing about the video,
+        # whatever its status code: only one that can be read counts as oEmbed's word.
+        unreadable = meta.error if meta is not None and code == 200 and meta.error else None
+        answered = code == 200 and unreadable is None
+        heard = (f"oEmbed's answer could not be read: {unreadable}" if unreadable
+                 else f"oEmbed answered {code}" if code is not None else "oEmbed had no answer")
+        oembed_data = site.from_oembed(meta.data) if meta is not None and answered else None
         # The page is about the video itself; oEmbed fills in what it leaves out.
         data = _merge(page_data, oembed_data)
         stored = data.fields() if data is not None and data.recovered else {}
-        if meta is not None and meta.status == 200 and stored:
+        if meta is not None and answered and stored:
             stored["data"] = meta.data
         media = tuple(data.media) if data is not None and data.recovered else ()
         network_failed = (meta is None or meta.network_failed) and (page is None or page.network_failed)
         refused = bool(meta is not None and meta.refused) and bool(page is None or page.refused)
-        code = meta.status if meta is not None else None
         if said:
             found = words_status(said, site.words)
             status = found[0] if found is not None else "unavailable"
-            reason = said if code in (None, 200) else f"{said} (oEmbed answered {code})"
+            reason = said if code is None or answered else f"{said} ({heard})"
             if status == "unavailable" and found is not None and found[1] and "bot" in found[1].lower():
                 media, stored = (), {}  # a bot wall: nothing was learnt about the video
             return Probe(status, reason, fields=stored, media=media,
                          network_failed=network_failed, refused=refused, found=bool(stored))
-        if code == 200 or (page_data is not None and page_data.recovered):
+        if answered or (page_data is not None and page_data.recovered):
             # Which of the two said so; oEmbed may refuse what the page plays (embedding turned off).
             shown = page_data is not None and page_data.recovered
             said_live = (("oEmbed answered 200 and the video page shows the video" if shown else "oEmbed answered 200")
-                         if code == 200 else f"the video page plays it (oEmbed answered {code})")
+                         if answered else f"the video page plays it ({heard})")
             return Probe("live", said_live, fields=stored, media=media, found=True)
         if code is None and (page is None or page.status is None):
             why = (meta.error if meta is not None else None) or (page.error if page is not None else None)
             return Probe("unknown" if refused else "unavailable", why, network_failed=network_failed, refused=refused)
+        page_said = (f"the video page answered HTTP {page.status}"
+                     if page is not None and page.status not in (None, 200) else "")
+        if unreadable:
+            # Nothing was learnt about the video: neither its page nor oEmbed said anything.
+            return Probe("unknown", f"no source settled it: {heard}; {page_said or 'the video page did not say'}")
         reason = site.codes.get(code or 0) or (f"oEmbed answered {code}" if code else "oEmbed had no answer")
-        if page is not None and page.status not in (None, 200):
-            reason += f"; the video page answered HTTP {page.status}"
-        return Probe("unavailable", reason)
+        return Probe("unavailable", reason + (f"; {page_said}" if page_said else ""))
 
     return PostCheck(probe=probe, element_selectors=selectors, wayback=wayback)

@@ -50,6 +50,9 @@ class PostOutcome:
     error: str | None = None
     network_failed: bool = False
     fields: dict[str, Any] = field(default_factory=dict)
+    # Media files of the post that could not be downloaded, each named: a partial failure of the
+    # capture (the run names each one and exits 1), which does not change the post's status.
+    media_failures: list[str] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
         return {"key": self.key, "platform": self.platform, "url": self.url, "status": self.status,
@@ -195,8 +198,10 @@ class PostCapturer:
                         return self._render(other, key, label, batch)[0]
                     status, reason = check.after_render(probe, page, render)
 
+        media_failures: list[str] = []
         if probe.media and not network_failed:
-            self._media(key, list(probe.media), batch)
+            media_failures, media_unreachable = self._media(key, list(probe.media), batch)
+            network_failed = network_failed or media_unreachable
         self.index.observe(key, status, detail=reason)
         captures = 0
         source = "live"
@@ -210,16 +215,23 @@ class PostCapturer:
             captures += 1
             source = "wayback"
         return PostOutcome(key, platform, url, status, reason=reason, captures=captures,
-                           source=source if captures else None, error=render_error, network_failed=network_failed)
+                           source=source if captures else None, error=render_error, network_failed=network_failed,
+                           media_failures=media_failures)
 
-    def _media(self, key: str, urls: list[str], batch: Batch) -> None:
+    def _media(self, key: str, urls: list[str], batch: Batch) -> tuple[list[str], bool]:
+        """Download the post's media into its media folder, each file whole or not at all; returns
+        the downloads that failed, each named, and whether one found the network unreachable."""
         from ..capture.media import download_media
 
         files = download_media(self.client.bind(batch), urls)
         out = make_dirs(self.archive_dir / MEDIA_DIR / post_dir(self.archive_dir, key).name)
+        failures: list[str] = []
+        unreachable = False
         for f in files:
             if not f.ok or f.sha256 is None:
-                log.warning("%s: media %s: %s", key, f.url, f.error or f.status)
+                failures.append(f"media {f.url} could not be downloaded: {f.error or f'HTTP {f.status}'}")
+                unreachable = unreachable or f.network_failed
+                log.warning("%s: %s", key, failures[-1])
                 continue
             ext = {"image/jpeg": ".jpg", "image/png": ".png", "video/mp4": ".mp4", "image/webp": ".webp"}.get(
                 (f.mime or "").split(";")[0], ".bin")
@@ -237,6 +249,7 @@ class PostCapturer:
                     raise
                 os.replace(tmp, path)
             self.index.add_media(key, f.url, relative(self.archive_dir, path), f.sha256, f.mime)
+        return failures, unreachable
 
     def _wayback(self, post: Any, status_url: str, wayback: WaybackSource) -> int:
         """Capture the closest Wayback copy once; returns 1 when it really recovered the post."""

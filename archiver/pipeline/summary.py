@@ -61,11 +61,15 @@ class ArchiveSummary:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready data. `articles`: the articles captured or checked; an article
+        that could not be read (or scanned, or whose worker died) is not one of them: it counts in
+        `articles_failed`, and its failure is named in `failures`."""
+        failed = sum(1 for a in self.articles if a.error)
         return {
             "started_at": self.started_at,
             "finished_at": self.finished_at,
-            "articles": len(self.articles),
-            "articles_failed": sum(1 for a in self.articles if a.error),
+            "articles": len(self.articles) - failed,
+            "articles_failed": failed,
             "posts": len(self.posts),
             "posts_new": len(self.posts) - self.rechecked,
             "posts_rechecked": self.rechecked,

@@ -1,0 +1,290 @@
+"""What a run says when parts of it fail: each failure named, the exit code, and nothing claimed
+that is not true.
+
+- a media file of a post that could not be downloaded (it hangs, it is cut short) is a failure of
+  that post's capture: named, exit 1, and no file kept for it; the post's status stands;
+- an oEmbed answer that cannot be read says nothing about a video: it never makes it `live`;
+- "the network was unreachable" only when it was (no name resolution, no route): not after a
+  server that answered badly or refused a connection;
+- a source that could not be read is not counted among the articles captured or checked.
+
+The real CLI (Chromium, WARC files, SQLite index) against the local fake web (tests/fakeweb), one
+small article per run.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import socket
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.capture.http import RecordingClient
+from archiver.errors import LimitExceeded
+from archiver.layout import MEDIA_DIR, post_dir
+from archiver.net import NetOptions
+from archiver.warcstore import Batch, WarcStore
+from tests.e2e import cli, warc_files
+from tests.fakeweb import FakeWeb, pages, site
+
+UNREACHABLE_LINE = "the network was unreachable"
+PHOTO = site.TWEET_PHOTO
+VIDEO = site.TWEET_VIDEO
+PHOTO_KEY, VIDEO_KEY, YOUTUBE_KEY = f"twitter:{PHOTO.id}", f"twitter:{VIDEO.id}", f"youtube:{site.YOUTUBE.id}"
+PHOTO_PATH = "/media/" + PHOTO.photos[0].key  # pbs.twimg.com
+PHOTO_URL = f"https://pbs.twimg.com{PHOTO_PATH}?format=jpg&name=orig"
+assert VIDEO.video is not None and VIDEO.video.best_mp4 is not None
+VIDEO_URL = VIDEO.video.best_mp4.url  # video.twimg.com, the 1280x720 MP4
+VIDEO_PATH = httpx.URL(VIDEO_URL).path
+
+
+def fault(name: str) -> str:
+    return f"https://faults.example/{name}"
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeWeb]:
+    with FakeWeb(tmp_path_factory.mktemp("run-failures-web")) as server:
+        yield server
+
+
+def _article(web: FakeWeb, path: str, title: str, body: str) -> str:
+    """A news.example page of our own; its URL."""
+    web.set_state(("article", path), f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
+                                     f"</head><body><h1>{title}</h1>{body}</body></html>")
+    return f"https://news.example{path}"
+
+
+def _archive(web: FakeWeb, archive: Path, *args: str) -> tuple[int, dict[str, Any], list[str]]:
+    """`archiver archive ARGS --format json`: the exit code, the JSON summary, the stderr lines."""
+    r = cli(web, "archive", *args, "--format", "json", archive=archive)
+    assert "Traceback" not in r.stderr, r.stderr
+    return r.returncode, json.loads(r.stdout), r.stderr.splitlines()
+
+
+def _failed_lines(stderr: list[str]) -> list[str]:
+    return [line.removeprefix("archiver: failed: ") for line in stderr if line.startswith("archiver: failed: ")]
+
+
+def _responses(archive: Path) -> set[str]:
+    """The URLs of every response record in the archive's WARC files."""
+    out = set()
+    for path in warc_files(archive):
+        with path.open("rb") as fh:
+            out |= {r.rec_headers.get_header("WARC-Target-URI") for r in ArchiveIterator(fh) if r.rec_type == "response"}
+    return out
+
+
+def _media_urls(archive: Path) -> set[str]:
+    """The media the index holds a file of."""
+    db = sqlite3.connect(archive / "archive.db")
+    try:
+        return {url for (url,) in db.execute("SELECT url FROM media")}
+    finally:
+        db.close()
+
+
+def _media_files(archive: Path, key: str) -> list[str]:
+    folder = archive / MEDIA_DIR / post_dir(archive, key).name
+    return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+
+
+# -- 1. media that could not be downloaded ---------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_media_that_could_not_be_downloaded_are_named_failures_and_nothing_is_kept(web: FakeWeb,
+                                                                                    tmp_path: Path) -> None:
+    url = _article(web, "/run-failures/media.html", "Broken media",
+                   pages.blockquote_html(PHOTO) + pages.blockquote_html(VIDEO))
+    web.set_state(("fault", "pbs.twimg.com", PHOTO_PATH), "hang")
+    web.set_state(("fault", "video.twimg.com", VIDEO_PATH), "truncated")
+    try:
+        code, summary, stderr = _archive(web, tmp_path / "a", url, "--timeout", "5", "--fetch-deadline", "4")
+    finally:
+        web.set_state(("fault", "pbs.twimg.com", PHOTO_PATH), None)
+        web.set_state(("fault", "video.twimg.com", VIDEO_PATH), None)
+    assert code == 1, stderr
+    failures = summary["failures"]
+    assert len(failures) == 2, failures
+    photo, video = sorted(failures, key=lambda f: f.startswith(VIDEO_KEY))
+    assert photo.startswith(f"{PHOTO_KEY}: media {PHOTO_URL} could not be downloaded: ") and "gave up after 4 s" in photo
+    assert video.startswith(f"{VIDEO_KEY}: media {VIDEO_URL} could not be downloaded: ") and "connection broken" in video
+    assert sorted(_failed_lines(stderr)) == sorted(failures)
+    # The posts themselves were captured, and their status is what their data said.
+    results = {r["key"]: r for r in summary["results"]}
+    assert results[PHOTO_KEY]["status"] == results[VIDEO_KEY]["status"] == "live"
+    assert results[PHOTO_KEY]["captures"] == results[VIDEO_KEY]["captures"] == 1
+    # Nothing of either download was kept: no file (nor a part of one), no index row, no WARC record.
+    assert _media_files(tmp_path / "a", PHOTO_KEY) == [] and _media_files(tmp_path / "a", VIDEO_KEY) == []
+    assert _media_urls(tmp_path / "a") == set()
+    kept = _responses(tmp_path / "a")
+    assert PHOTO_URL not in kept and VIDEO_URL not in kept
+    assert not summary["network_unreachable"] and not any(UNREACHABLE_LINE in line for line in stderr)
+
+
+class _CloseDelimited:
+    """A server whose answer has no length (its end is the connection's close): it sends part of
+    a body, then nothing, and never closes."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.stop = threading.Event()
+        self.conns: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nConnection: close\r\n\r\n" + b"\x00" * 5000)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+        for conn in self.conns:
+            conn.close()
+
+
+def test_a_body_cut_off_at_the_deadline_is_never_kept_as_if_whole(tmp_path: Path) -> None:
+    server = _CloseDelimited()
+    net = NetOptions.from_options([f"*=127.0.0.1:{server.port}"], None, None, env={})
+    try:
+        with WarcStore(tmp_path / "warcs") as store, RecordingClient(net, max_retries=0, deadline=1) as client:
+            batch = Batch(store)
+            with pytest.raises(LimitExceeded, match=r"gave up after 1 s \(deadline"):
+                client.get("http://media.example/clip.mp4", batch=batch)
+            assert [r for r in batch.records if r.warc_type == "response"] == []
+    finally:
+        server.close()
+
+
+# -- 2. an oEmbed answer that cannot be read ------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_an_oembed_answer_that_cannot_be_read_does_not_make_a_video_live(web: FakeWeb, tmp_path: Path) -> None:
+    url = _article(web, "/run-failures/video.html", "A video", pages.youtube_iframe(site.YOUTUBE.id))
+    web.set_state(("fault", "www.youtube.com", "/oembed"), "bad-json")
+    try:
+        code, summary, stderr = _archive(web, tmp_path / "a", url)
+    finally:
+        web.set_state(("fault", "www.youtube.com", "/oembed"), None)
+    (video,) = summary["results"]
+    assert video["key"] == YOUTUBE_KEY
+    # Neither source said anything about the video: the fake watch page shows no player, and
+    # oEmbed's 200 came with JSON cut off in the middle.
+    assert video["status"] == "unknown", video
+    assert "oEmbed answered 200" not in (video["reason"] or "") and "not JSON" in (video["reason"] or ""), video
+    assert video["captures"] == 1  # the embed was still rendered and kept
+    assert code == 0 and summary["failures"] == [], stderr
+
+
+# -- 3. "the network was unreachable" only when it was --------------------------------------------
+
+
+def test_servers_that_answer_badly_or_refuse_do_not_make_the_network_unreachable(web: FakeWeb,
+                                                                                 tmp_path: Path) -> None:
+    refused = "https://refused.example/story.html"  # mapped to a port where nothing listens
+    sources = {fault("reset"): "connection broken", fault("truncated"): "connection broken",
+               fault("loop"): "more than 20 redirects", "https://badtls.example/": "TLS error",
+               fault("bad-gzip"): "could not be decoded", refused: "Connection refused"}
+    code, summary, stderr = _archive(web, tmp_path / "a", *sources, "--map-host", "refused.example=127.0.0.1:1")
+    assert code == 2, stderr  # no source could be read
+    failures = summary["failures"]
+    assert len(failures) == len(sources), failures
+    for source, words in sources.items():
+        assert any(source in f and words in f for f in failures), (source, failures)
+    assert sorted(_failed_lines(stderr)) == sorted(failures)
+    assert summary["network_unreachable"] is False
+    assert not any(UNREACHABLE_LINE in line for line in stderr), stderr
+
+
+@pytest.mark.browser
+def test_a_bad_source_before_a_good_article_is_not_an_unreachable_network(web: FakeWeb, tmp_path: Path) -> None:
+    url = _article(web, "/run-failures/good.html", "A good article", pages.blockquote_html(PHOTO))
+    code, summary, stderr = _archive(web, tmp_path / "a", fault("bad-gzip"), url, "--pages-in-flight", "1")
+    assert code == 1, stderr
+    (failure,) = summary["failures"]
+    assert failure.startswith(f"GET {fault('bad-gzip')}: body could not be decoded"), failure
+    assert _failed_lines(stderr) == [failure]
+    (post,) = summary["results"]
+    assert post["key"] == PHOTO_KEY and post["status"] == "live" and post["captures"] == 1, post
+    assert len(_media_files(tmp_path / "a", PHOTO_KEY)) == 1  # its photo came whole, and was kept
+    assert summary["network_unreachable"] is False
+    assert not any(UNREACHABLE_LINE in line for line in stderr), stderr
+    # 4. The source that could not be read is failed, not captured or checked.
+    assert summary["articles"] == 1 and summary["articles_failed"] == 1
+    assert "archiver: 1 article(s), 1 post(s) captured or checked (1 live); 0 already held" in stderr
+
+
+def test_a_name_that_does_not_resolve_is_an_unreachable_network(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    # In-process, with a resolver that resolves nothing (as on a machine without a network): no
+    # name is looked up for real, no connection opened.
+    import httpcore
+
+    from archiver.archive import archive
+    from archiver.cli import _print_summary
+    from archiver.cli_options import OutFormat
+
+    def no_names(host: str, port: int) -> list[str]:
+        raise httpcore.ConnectError(f"[Errno -2] Name or service not known: {host}")
+
+    source = "https://gone.example/story.html"
+    result = archive([source], tmp_path / "a", NetOptions(resolver=no_names))
+    capsys.readouterr()
+    assert _print_summary(result, OutFormat.json) == 2
+    printed = capsys.readouterr()
+    summary = json.loads(printed.out)
+    assert summary["failures"] == [f"GET {source}: host name not resolved"]
+    assert summary["network_unreachable"] is True
+    assert UNREACHABLE_LINE in printed.err
+
+
+def test_only_no_name_and_no_route_say_the_network_is_unreachable() -> None:
+    from archiver.capture.http import is_unreachable
+
+    request = httpx.Request("GET", "https://news.example/")
+
+    def connect_error(err: OSError) -> httpx.ConnectError:
+        try:
+            try:
+                raise err
+            except OSError as e:
+                raise httpx.ConnectError(str(e), request=request) from e
+        except httpx.ConnectError as wrapped:
+            return wrapped
+
+    for code in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        assert is_unreachable(connect_error(OSError(code, "no route")))
+    assert is_unreachable(connect_error(socket.gaierror(socket.EAI_NONAME, "Name or service not known")))
+    assert not is_unreachable(connect_error(ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused")))
+    assert not is_unreachable(httpx.ConnectTimeout("timed out", request=request))
+    assert not is_unreachable(httpx.RemoteProtocolError("peer closed connection", request=request))
+
+
+# -- 4. a source that could not be read -----------------------------------------------------------
+
+
+def test_an_unreadable_source_is_failed_not_captured_or_checked(web: FakeWeb, tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent.html"
+    code, summary, stderr = _archive(web, tmp_path / "a", str(missing))
+    assert code == 2, stderr
+    assert summary["failures"] == [f"{missing}: no such file or directory"]
+    assert _failed_lines(stderr) == summary["failures"]
+    assert summary["articles"] == 0 and summary["articles_failed"] == 1
+    assert "archiver: 0 article(s), 0 post(s) captured or checked (no posts); 0 already held" in stderr
