@@ -288,3 +288,16 @@ def test_an_unreadable_source_is_failed_not_captured_or_checked(web: FakeWeb, tm
     assert _failed_lines(stderr) == summary["failures"]
     assert summary["articles"] == 0 and summary["articles_failed"] == 1
     assert "archiver: 0 article(s), 0 post(s) captured or checked (no posts); 0 already held" in stderr
+
+
+def test_what_a_failed_article_fetch_recorded_is_indexed(web: FakeWeb, tmp_path: Path) -> None:
+    missing = "https://news.example/2024/no-such-story.html"
+    code, summary, _stderr = _archive(web, tmp_path / "a", missing)
+    assert code == 2 and summary["failures"] == [f"{missing}: HTTP 404; check the address"], summary
+    conn = sqlite3.connect(tmp_path / "a" / "archive.db")
+    indexed = conn.execute("SELECT warc_type FROM records WHERE target_uri = ?", [missing]).fetchall()
+    conn.close()
+    assert sorted(t for (t,) in indexed) == ["request", "response"]
+    # so verify finds no record the index does not know
+    checked = cli(web, "verify", archive=tmp_path / "a")
+    assert checked.returncode == 0 and "not in the index" not in checked.stderr, checked.stderr

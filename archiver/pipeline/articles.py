@@ -63,9 +63,14 @@ class ArticleHandler:
         `found`, when given, is told the posts to capture as soon as the citations are indexed,
         before the article page is captured, so that their captures can start meanwhile."""
         self._failures, self._network = [], False
+        batch = Batch(self.s.store)
         try:
-            fetched = self._read(task.spec)
+            fetched = self._read(task.spec, batch)
         except (SourceError, NetworkError) as e:
+            if batch.records:
+                # What the failed fetch did record (a 404 answer, the hops before it) stays findable
+                # through the index, as every record in the WARCs is.
+                self.s.index.add_records(None, batch.records)
             # A refusal or a broken limit is about one server: only other failures mean "offline".
             self._fail(str(e), network=isinstance(e, NetworkError) and e.unreachable)
             return ArticleResult(ArticleOutcome(task.spec, task.spec, error=str(e)), (),
@@ -79,7 +84,8 @@ class ArticleHandler:
         return ArticleResult(outcome, tuple(posts), tuple(self._failures), read=True,
                              network_unreachable=self._network)
 
-    def _read(self, spec: str) -> Fetched:
+    def _read(self, spec: str, batch: Batch) -> Fetched:
+        """The source as a Document; a URL's exchanges are recorded into `batch`."""
         if spec == "-":
             return Fetched(read_stdin(self.max_bytes))
         if is_url(spec):
@@ -88,7 +94,6 @@ class ArticleHandler:
             why = url_problem(spec)
             if why:
                 raise SourceError(f"{shown(spec)}: {why}; check the address")
-            batch = Batch(self.s.store)
             return Fetched(fetch_document(self.s.client, spec, self.max_bytes, batch=batch), batch)
         return Fetched(read_file(Path(spec), self.max_bytes, given=spec))
 
