@@ -301,3 +301,13 @@ def test_what_a_failed_article_fetch_recorded_is_indexed(web: FakeWeb, tmp_path:
     # so verify finds no record the index does not know
     checked = cli(web, "verify", archive=tmp_path / "a")
     assert checked.returncode == 0 and "not in the index" not in checked.stderr, checked.stderr
+
+
+def test_a_file_where_the_media_folder_must_be_is_named_for_each_post(web: FakeWeb, tmp_path: Path) -> None:
+    archive = tmp_path / "a"
+    archive.mkdir()
+    (archive / MEDIA_DIR).write_text("not a folder")
+    code, summary, _stderr = _archive(web, archive, site.ARTICLE_FLOOD.url)
+    assert code == 1
+    named = [f for f in summary["failures"] if "media is a file where a folder must be" in f]
+    assert named and not any("FileExistsError" in f for f in summary["failures"]), summary["failures"]

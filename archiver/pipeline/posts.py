@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import BrowserUnavailable, DiskFull
 from ..models import Post
-from ..space import disk_full, is_full
+from ..space import disk_full, is_full, translate_os
 from .postcapture import PostOutcome
 from .tasks import PostResult, PostTask
 
@@ -60,7 +60,9 @@ class PostHandler:
         except Exception as e:
             if is_full(e):
                 raise disk_full(getattr(e, "filename", None) or s.archive_dir) from e
-            result = PostOutcome(post.key, post.platform, post.url, "unknown", error=f"{type(e).__name__}: {e}")
+            named = translate_os(e) if isinstance(e, OSError) else None  # a file where a folder must be...
+            error = str(named) if named is not None else f"{type(e).__name__}: {e}"
+            result = PostOutcome(post.key, post.platform, post.url, "unknown", error=error)
             log.warning("%s: capture failed: %s", post.key, result.error)
         if result.network_failed:
             self.offline = True
