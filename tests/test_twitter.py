@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 from collections.abc import Callable, Iterator
@@ -186,12 +187,20 @@ def test_fetch_syndication_sorts_answers(status: int, body: str, kind: str, tomb
 
 
 def test_fetch_syndication_network_failure_does_not_raise() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
+    def refused(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    with client_for(handler) as client:
+    def no_route(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno 101] Network is unreachable", request=request) from OSError(
+            errno.ENETUNREACH, "Network is unreachable")
+
+    with client_for(refused) as client:
         r = fetch_syndication(client, 20)
-    assert r.network_failed and r.kind == "error" and "refused" in (r.error or "")
+    # a refused connection is one server's answer, not a network that is down
+    assert not r.network_failed and r.kind == "error" and "refused" in (r.error or "")
+    with client_for(no_route) as client:
+        r = fetch_syndication(client, 20)
+    assert r.network_failed and r.kind == "error"
 
 
 def test_fetch_oembed_ok_and_404() -> None:

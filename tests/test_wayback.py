@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -158,7 +159,9 @@ def test_nothing_archived_is_none_and_unreachable_is_a_named_failure() -> None:
     assert nothing.snapshot is None and nothing.error is None and not nothing.network_failed
 
     def down(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("no route", request=request)
+        # as a connect with no route out fails: the OSError's errno says the network is down
+        raise httpx.ConnectError("no route: [Errno 101] Network is unreachable", request=request) from OSError(
+            errno.ENETUNREACH, "Network is unreachable")
 
     with client_for(down) as c:
         unreachable = find_snapshot(c, STATUS)

@@ -33,7 +33,9 @@ class Failure(NamedTuple):
         """The failure a NetworkError (or a plain httpx client's transport error) stands for."""
         if isinstance(e, NetworkError):
             return cls(str(e) or type(e).__name__, e.unreachable, isinstance(e, RefusedError))
-        return cls(str(e) or type(e).__name__, True, False)
+        from archiver.capture.http import is_unreachable
+
+        return cls(str(e) or type(e).__name__, is_unreachable(e), False)
 
 
 class HttpGetter(Protocol):

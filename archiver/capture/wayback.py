@@ -87,10 +87,16 @@ def https_wayback_url(url: str) -> str:
 def _get(client: HttpGetter, url: str, *, follow: bool = False) -> httpx.Response:
     import httpx
 
+    from archiver.capture.http import is_unreachable
+    from archiver.errors import NetworkUnreachable
+
     try:
         return client.get(url, follow_redirects=follow)
     except httpx.TransportError as e:
-        raise NetworkError(f"GET {url}: {e or type(e).__name__}") from e
+        # (a plain httpx client's error: whether the network itself may be down, as the
+        # RecordingClient tells it)
+        kind = NetworkUnreachable if is_unreachable(e) else NetworkError
+        raise kind(f"GET {url}: {e or type(e).__name__}") from e
 
 
 def find_snapshot(client: HttpGetter, url: str, *, timestamp: str | None = None,
