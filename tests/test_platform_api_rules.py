@@ -3,6 +3,7 @@ each rule fed the answer it reads (an httpx transport answering as the platform 
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 from collections.abc import Callable
@@ -97,8 +98,15 @@ def test_bluesky_handle_that_does_not_resolve() -> None:
         "unavailable", 'resolveHandle gone.bsky.social answered InvalidRequest ("Unable to resolve handle")')
 
 
+def _no_route() -> httpx.ConnectError:
+    """What a connect raises when no route leads out: the network itself is down."""
+    e = httpx.ConnectError("[Errno 101] Network is unreachable")
+    e.__cause__ = OSError(errno.ENETUNREACH, "Network is unreachable")
+    return e
+
+
 def test_bluesky_network_down_is_unavailable_and_says_so() -> None:
-    found = bluesky_probe(BSKY, client({THREAD: (0, httpx.ConnectError("connection refused"))}))
+    found = bluesky_probe(BSKY, client({THREAD: (0, _no_route())}))
     assert (found.status, found.network_failed) == ("unavailable", True)
     assert found.reason is not None and found.reason.startswith("getPostThread: ")
 
@@ -125,6 +133,9 @@ def test_mastodon_bot_wall_is_not_a_statement_about_the_post() -> None:
 
 def test_mastodon_instance_down_is_unavailable() -> None:
     found = MASTODON.probe(TOOT, client({STATUS_API: (0, httpx.ConnectError("connection refused"))}))
+    # unavailable; and one instance refusing says nothing of the network
+    assert (found.status, found.network_failed) == ("unavailable", False)
+    found = MASTODON.probe(TOOT, client({STATUS_API: (0, _no_route())}))
     assert (found.status, found.network_failed) == ("unavailable", True)
 
 
