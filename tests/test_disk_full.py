@@ -38,13 +38,19 @@ def _can_mount(tmp: Path) -> str | None:
     return None
 
 
-def test_disk_full_is_named_and_the_archive_stays_verifiable(tmp_path: Path) -> None:
-    why = _can_mount(tmp_path)
+def _folders(tmp: Path) -> tuple[Path, Path]:
+    """Where the tmpfs goes and where the commands' output is kept (the test skips without a mount)."""
+    why = _can_mount(tmp)
     if why:
         pytest.skip(why)
-    mnt, out = tmp_path / "mnt", tmp_path / "out"
+    mnt, out = tmp / "mnt", tmp / "out"
     mnt.mkdir()
     out.mkdir()
+    return mnt, out
+
+
+def test_disk_full_is_named_and_the_archive_stays_verifiable(tmp_path: Path) -> None:
+    mnt, out = _folders(tmp_path)
     archive = mnt / "archive"
     with FakeWeb(tmp_path / "web") as web:
         exe = [sys.executable, "-m", "archiver.cli"]
@@ -94,12 +100,7 @@ def test_disk_full_is_named_and_the_archive_stays_verifiable(tmp_path: Path) -> 
 
 
 def test_a_disk_full_before_the_index_has_its_tables_leaves_no_index(tmp_path: Path) -> None:
-    why = _can_mount(tmp_path)
-    if why:
-        pytest.skip(why)
-    mnt, out = tmp_path / "mnt", tmp_path / "out"
-    mnt.mkdir()
-    out.mkdir()
+    mnt, out = _folders(tmp_path)
     source = tmp_path / "article.html"
     source.write_text("<html><body><p>Nothing cited.</p></body></html>")
     archive = mnt / "archive"
