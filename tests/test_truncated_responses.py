@@ -3,8 +3,8 @@
 WARC 1.1 (IIPC, "WARC-Truncated", and "'response' ... for 'http' and 'https' schemes"): "When a
 'response' is known to have been truncated, this shall be noted using the WARC-Truncated field",
 its reason one of `length`, `time`, `disconnect`, `unspecified`. The real `archiver archive` CLI
-runs once (module-scoped: Chromium starts once) over a local HTML file that, like the reviewer's
-hostile page, shows images whose server announces a Content-Length and stops half-way
+runs once (module-scoped: Chromium starts once) over a local HTML file that shows images whose
+server announces a Content-Length and stops half-way
 (tests/fakeweb/faults.py, `truncated`): one over HTTP/1.1 (faults.example: the connection drops,
 Chromium fails the load), one over h2 (pbs.twimg.com with the fault injected: the stream ends early,
 Chromium calls the load finished), beside a photo served whole. The WARCs are read back with
