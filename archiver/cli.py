@@ -212,6 +212,7 @@ def scan(
     """
     from .models import POST_FIELDS
     from .output import one_line, render
+    from .redact import redact_text
     from .scan import scan as run_scan
 
     urls = [s for s in sources if s.startswith(("http://", "https://"))]
@@ -221,7 +222,7 @@ def scan(
     _write(render(rows, format.value, fields=POST_FIELDS,
                   table_columns=("platform", "post_id", "handle", "posted_at", "kind", "evidence", "source", "text")))
     for failure in result.failures:  # each one named, even under --quiet
-        typer.echo(f"archiver: {one_line(failure.message)}", err=True)
+        typer.echo(f"archiver: {one_line(redact_text(failure.message))}", err=True)
     if result.sources_read == 0:
         if len(result.failures) == 1:
             raise typer.Exit(EXIT_USAGE)  # its one line above says it all

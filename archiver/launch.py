@@ -13,7 +13,7 @@ import os
 import signal
 from types import FrameType
 
-HANDLED = (signal.SIGINT, signal.SIGTERM)
+from archiver.interrupt import HANDLED  # (standard library only: nothing heavy imported yet)
 
 
 def _starting(signum: int, frame: FrameType | None) -> None:

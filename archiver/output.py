@@ -30,6 +30,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .redact import redact_text
+
 FORMATS = ("table", "json", "jsonl", "csv")
 
 # Escape sequences, 7-bit (ESC ...) and 8-bit (C1) forms, removed whole so their parameters do not
@@ -87,8 +89,6 @@ class TerminalSafeFormatter(logging.Formatter):
         self.inner = inner or logging.Formatter()
 
     def format(self, record: logging.LogRecord) -> str:
-        from .redact import redact_text
-
         return terminal_safe(redact_text(self.inner.format(record)))
 
 

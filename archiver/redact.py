@@ -50,7 +50,9 @@ def redact_url(url: str) -> str:
         return url
     netloc = parts.netloc
     userinfo, at, host = netloc.rpartition("@")
-    if at and userinfo:
+    if at and userinfo and not userinfo.endswith(f":{MASK}") and userinfo != MASK:
+        # (a user name before a password already replaced, as `redact_endpoint` names an
+        # operator's endpoint, is kept)
         netloc = f"{MASK}@{host}"
     query, fragment = _mask_pairs(parts.query), _mask_pairs(parts.fragment)
     if (netloc, query, fragment) == (parts.netloc, parts.query, parts.fragment):
@@ -96,25 +98,30 @@ def endpoint_secrets(url: str) -> list[str]:
     return sorted({s for p in found for s in (p, unquote(p)) if s}, key=len, reverse=True)
 
 
-def redact_text(text: str) -> str:
-    """`text` with every http(s) URL in it redacted (titles often are, or hold, a URL)."""
-    def one(m: re.Match[str]) -> str:
-        url = m.group()
-        bare = url.rstrip(".,;:!?)]}")  # the sentence's punctuation after a URL is not part of it
-        return redact_url(bare) + url[len(bare):]
+_URL_RE = re.compile(r"https?://[^\s\"'<>]+")
 
-    return re.sub(r"https?://[^\s\"'<>]+", one, text)
+
+def _redact_match(m: re.Match[str]) -> str:
+    url = m.group()
+    bare = url.rstrip(".,;:!?)]}")  # the sentence's punctuation after a URL is not part of it
+    return redact_url(bare) + url[len(bare):]
+
+
+def redact_text(text: str) -> str:
+    """`text` with every http(s) URL in it redacted (titles often are, or hold, a URL). Runs on every
+    line printed for people: a text without `://` is returned at once."""
+    if "://" not in text:
+        return text
+    return _URL_RE.sub(_redact_match, text)
 
 
 def dsn_secrets(url: str) -> list[str]:
     """The passwords a database URL carries (userinfo, `password=`), as typed and percent-decoded."""
     from urllib.parse import unquote
 
-    found: list[str] = []
-    try:
-        found.append(urlsplit(url).password or "")
-    except ValueError:
-        pass
+    from .index.postgres.url import passwords
+
+    found: list[str] = list(passwords(url))  # (also from URLs urllib refuses to split)
     found += re.findall(r"(?i)(?:^|[?&;\s])password\s*=\s*([^&;#\s]+)", url)
     return sorted({s for p in found for s in (p, unquote(p)) if s}, key=len, reverse=True)
 

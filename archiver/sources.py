@@ -50,7 +50,12 @@ def is_url(spec: str) -> bool:
 
 
 def shown(spec: str) -> str:
-    """A source as named in a one-line message: quoted when it holds a line break or another control character."""
+    """A source as named in a one-line message: a URL's credentials and secret parameters replaced
+    (whether or not it parses), quoted when it holds a line break or another control character."""
+    if "://" in spec:
+        from .redact import redact_endpoint
+
+        spec = redact_endpoint(spec)
     return repr(spec) if _CONTROL_RE.search(spec) else spec
 
 

@@ -61,3 +61,19 @@ def test_show_names_a_citing_article_without_its_secrets(tmp_path: Path) -> None
     assert "https://REDACTED@news.example/2024/nope.html?token=REDACTED  (embedded" in shown.stdout
     held = _cli("show", key, "--archive-dir", str(archive), "--format", "json")
     assert SIGNED in held.stdout  # the data as held: the key `lookup --article` takes
+
+
+def test_scan_names_a_source_it_could_not_use_without_its_secrets() -> None:
+    r = _cli("scan", f"http://user:{PASSWORD}@exa mple.com/x?token={TOKEN}")
+    assert r.returncode == 2
+    _clean(r.stdout + r.stderr)
+    assert r.stderr.startswith("archiver: http://user:REDACTED@exa mple.com/x?token=REDACTED")
+
+
+def test_an_endpoint_named_with_its_user_keeps_the_user_when_the_line_is_redacted_again() -> None:
+    from archiver.redact import redact_endpoint, redact_text
+
+    named = redact_endpoint(f"http://tsuser:{PASSWORD}@127.0.0.1:9/tsr?access_token={TOKEN}")
+    line = f"timestamp authority {named} could not be reached"
+    assert redact_text(line) == line == ("timestamp authority http://tsuser:REDACTED@127.0.0.1:9/tsr"
+                                         "?access_token=REDACTED could not be reached")

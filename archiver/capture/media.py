@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from archiver.capture.types import HttpGetter
+from archiver.capture.types import Failure, HttpGetter
 from archiver.errors import NetworkError
 
 log = logging.getLogger(__name__)
@@ -47,9 +47,9 @@ def download_media(client: HttpGetter, urls: list[str]) -> list[MediaFile]:
             resp = client.get(url, follow_redirects=True)
         except (NetworkError, httpx.TransportError) as e:
             log.info("media %s: network failure: %s", url, e)
-            unreachable = e.unreachable if isinstance(e, NetworkError) else False
-            files.append(MediaFile(url, b"", None, None, None, error=_without_url(str(e), url) or type(e).__name__,
-                                   network_failed=unreachable))
+            failed = Failure.of(e)  # whether the network itself may be down, as every fetcher tells it
+            files.append(MediaFile(url, b"", None, None, None, error=_without_url(failed.error, url) or type(e).__name__,
+                                   network_failed=failed.network_failed))
             continue
         mime = resp.headers.get("content-type", "").split(";")[0].strip() or None
         if resp.status_code != 200:
