@@ -218,7 +218,8 @@ def _scan(path: Path, rel: str, rows: list[RecordRow], journal: list[Entry]) -> 
                         entry = json.loads(payload)
                     except ValueError:
                         scan.bad_journal += 1
-                        scan.first_bad_journal = scan.first_bad_journal or offset
+                        if scan.bad_journal == 1:  # (offset 0 is an offset too)
+                            scan.first_bad_journal = offset
                         continue
                     if isinstance(entry, dict) and entry.get("journal") == JOURNAL_FORMAT:
                         journal.append(Entry(h.get_header("WARC-Date") or "", filename, offset,
@@ -229,7 +230,8 @@ def _scan(path: Path, rel: str, rows: list[RecordRow], journal: list[Entry]) -> 
                     continue
                 if not (rec.rec_type and h.get_header("WARC-Date") and h.get_header("WARC-Record-ID")):
                     scan.undated += 1
-                    scan.first_undated = scan.first_undated or offset
+                    if scan.undated == 1:
+                        scan.first_undated = offset
                     continue
                 rows.append(_record_row(rec, filename, offset, length))
                 scan.records += 1

@@ -411,22 +411,31 @@ def test_reindex_names_a_truncated_file_truncated(tmp_path: Path, pristine: Path
     assert set(_lookup_keys(archive)) <= set(expected)
 
 
-def test_reindex_skips_and_names_a_record_without_a_date(tmp_path: Path, pristine: Path) -> None:
+def _undated(n: int) -> bytes:
+    block = b"no date here"
+    return gzip.compress(
+        b"WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-00000000000"
+        + str(n).encode() + b">\r\nWARC-Target-URI: https://news.example/undated.txt\r\nContent-Type: text/plain\r\n"
+        b"Content-Length: " + str(len(block)).encode() + b"\r\n\r\n" + block + b"\r\n\r\n")
+
+
+@pytest.mark.parametrize("where", ["after the file's records", "first in the file"])
+def test_reindex_skips_and_names_a_record_without_a_date(where: str, tmp_path: Path, pristine: Path) -> None:
     archive = _copy(pristine, tmp_path / "archive")
     expected = _lookup_keys(archive)
     _drop_index(archive)
     first = _warcs(archive)[0]
-    offset = first.stat().st_size
-    block = b"no date here"
-    record = (b"WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000001>\r\n"
-              b"WARC-Target-URI: https://news.example/undated.txt\r\nContent-Type: text/plain\r\n"
-              b"Content-Length: " + str(len(block)).encode() + b"\r\n\r\n" + block + b"\r\n\r\n")
-    with first.open("ab") as fh:
-        fh.write(gzip.compress(record))
+    if where == "first in the file":  # at offset 0, then another one further on
+        offset = 0
+        first.write_bytes(_undated(1) + first.read_bytes() + _undated(2))
+    else:
+        offset = first.stat().st_size
+        with first.open("ab") as fh:
+            fh.write(_undated(1))
     r = _reindex(archive)
     assert r.returncode == 1, r.stderr
     (line,) = [x for x in r.stderr.splitlines() if first.name in x]
-    assert "without a WARC-Date" in line and str(offset) in line
+    assert "without a WARC-Date" in line and f"the first at offset {offset})" in line
     assert "NOT NULL" not in r.stderr
     assert _lookup_keys(archive) == expected
 
