@@ -82,11 +82,13 @@ def _server_ip(response: httpx.Response) -> str | None:
     return str(addr[0]) if addr else None
 
 
-def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+def _cause(exc: BaseException, kind: type[BaseException],
+           where: Callable[[BaseException], bool] = lambda _e: True) -> BaseException | None:
+    """The first exception of type `kind` (for which `where` holds) in `exc`'s chain of causes."""
     seen: set[int] = set()
     e: BaseException | None = exc
     while e is not None and id(e) not in seen:
-        if isinstance(e, kind):
+        if isinstance(e, kind) and where(e):
             return e
         seen.add(id(e))
         e = e.__cause__ or e.__context__
@@ -127,14 +129,7 @@ def is_unreachable(exc: BaseException) -> bool:
     says something about one server only."""
     if _cause(exc, socket.gaierror) is not None or "Name or service not known" in str(exc):
         return True
-    e: BaseException | None = exc
-    seen: set[int] = set()
-    while e is not None and id(e) not in seen:
-        if isinstance(e, OSError) and e.errno in _NO_ROUTE:
-            return True
-        seen.add(id(e))
-        e = e.__cause__ or e.__context__
-    return False
+    return _cause(exc, OSError, lambda e: getattr(e, "errno", None) in _NO_ROUTE) is not None
 
 
 def retry_after(value: str | None, now: float | None = None) -> float | None:
