@@ -26,7 +26,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -454,19 +454,35 @@ def _record(batch: Batch, request: httpx.Request, response: httpx.Response, ip: 
     response.extensions["warc_records"] = batch.write_exchange(ex)
 
 
+def declared_length(status: int, headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> int | None:
+    """The body length an answer's Content-Length announced, when a body can be held against it:
+    None for bodiless statuses (1xx, 204, 304), a body sent with a Content-Encoding other than
+    identity or with a Transfer-Encoding (its Content-Length is not the body's size, or void), and
+    no length or a malformed one. The one rule for the HTTP client, media downloads and the browser."""
+    if status < 200 or status in (204, 304):
+        return None
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    names = {k.lower(): v.strip() for k, v in pairs}
+    if names.get("content-encoding", "identity").lower() not in ("", "identity") or "transfer-encoding" in names:
+        return None
+    value = names.get("content-length", "")
+    return int(value) if value.isdigit() else None
+
+
+def cut_short(declared: int | None, got: int) -> str | None:
+    """Why a body of `got` bytes is not whole, when its answer announced another length."""
+    if declared is None or declared == got:
+        return None
+    return f"body cut short: {got} of the {declared} bytes it announced"
+
+
 def _check_length(response: httpx.Response, url: str) -> None:
     """A body that is not as long as its answer declared (not compressed) is not a whole answer:
     never recorded or returned as one. The protocol layers check this too; this holds whatever
     they let through."""
-    declared = response.headers.get("content-length", "").strip()
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
-    if (not declared.isdigit() or encoding not in ("", "identity") or "transfer-encoding" in response.headers
-            or response.status_code in (204, 304) or response.status_code < 200):
-        return
-    got = response.num_bytes_downloaded
-    if got != int(declared):
-        raise NetworkError(f"GET {url}: connection broken (body cut short: {got} of the {declared} bytes "
-                           "it announced)")
+    short = cut_short(declared_length(response.status_code, response.headers), response.num_bytes_downloaded)
+    if short:
+        raise NetworkError(f"GET {url}: connection broken ({short})")
 
 
 def _read_body(response: httpx.Response, url: str, max_body: int | None, clock: _Deadline) -> None:

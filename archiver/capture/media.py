@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from archiver.capture.http import cut_short, declared_length
 from archiver.capture.types import Failure, HttpGetter
 from archiver.errors import NetworkError
 
@@ -56,21 +57,12 @@ def download_media(client: HttpGetter, urls: list[str]) -> list[MediaFile]:
             files.append(MediaFile(url, b"", None, mime, resp.status_code, error=f"HTTP {resp.status_code}"))
             continue
         data = resp.content
-        short = _short_body(resp, len(data))
+        short = cut_short(declared_length(resp.status_code, resp.headers), len(data))
         if short:
             files.append(MediaFile(url, b"", None, mime, resp.status_code, error=short))
             continue
         files.append(MediaFile(url, data, hashlib.sha256(data).hexdigest(), mime, resp.status_code))
     return files
-
-
-def _short_body(resp: httpx.Response, got: int) -> str | None:
-    """Why a body is not whole, when its answer declared a length (not compressed) it does not have."""
-    declared = resp.headers.get("content-length", "").strip()
-    encoding = resp.headers.get("content-encoding", "identity").strip().lower()
-    if not declared.isdigit() or encoding not in ("", "identity") or int(declared) == got:
-        return None
-    return f"body cut short: {got} of the {declared} bytes it announced"
 
 
 def _without_url(message: str, url: str) -> str:

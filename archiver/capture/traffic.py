@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Request, ResourceTiming
 
+from archiver.capture.http import declared_length as http_declared_length
 from archiver.warcstore import Exchange
 
 log = logging.getLogger(__name__)
@@ -133,13 +134,11 @@ def declared_length(method: str, status: int, headers: list[tuple[str, str]]) ->
     """The body length the response's Content-Length announced, when the body Chromium hands over
     (decoded) can be held against it: None for HEAD, bodiless statuses, and a body sent with a
     Content-Encoding or Transfer-Encoding (its Content-Length is not the decoded size, or void)."""
-    if method.upper() == "HEAD" or status < 200 or 300 <= status < 400 or status == 204:
+    # The browser's own exclusions: a HEAD has no body, Chromium gives no redirect's body, and the
+    # body it hands over is decoded whatever the encoding; the rest is the shared rule.
+    if method.upper() == "HEAD" or 300 <= status < 400 or any(k.lower() == "content-encoding" for k, _ in headers):
         return None
-    names = {k.lower(): v.strip() for k, v in headers}
-    if "content-encoding" in names or "transfer-encoding" in names:
-        return None
-    value = names.get("content-length", "")
-    return int(value) if value.isdigit() else None
+    return http_declared_length(status, headers)
 
 
 def in_main_frame(request: Request) -> bool:
