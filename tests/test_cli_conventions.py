@@ -177,6 +177,7 @@ MALFORMED = [
     ("levee OR", "OR needs a term after it (character 7)"),
     ("AND levee", "AND needs a term before it (character 1)"),
     ("NOT levee", "NOT is not supported"),
+    ("bridge -levee", "'-levee' would search for 'levee', not exclude it"),
 ]
 
 

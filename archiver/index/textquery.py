@@ -4,7 +4,8 @@ Syntax: words (all must match), `"quoted phrases"`, a trailing `*` for a prefix 
 between two terms for alternatives, and `AND` between two terms (the same as a space). Inside
 quotes everything is literal. A query that cannot mean what it seems to say is refused with a
 `QuerySyntaxError` naming the character where it goes wrong: an unclosed quote, a parenthesis
-(terms are not grouped), `NOT` (nothing is excluded), an `AND`/`OR` without a term on each side.
+(terms are not grouped), `NOT` or a word behind a `-` (nothing is excluded), an `AND`/`OR`
+without a term on each side.
 Operators are upper case, as in SQLite's and PostgreSQL's own query languages: `and`, `or` and
 `not` are words. Control characters are never searched for: they split words like spaces. A query
 of more than `MAX_WORDS` words (a quoted phrase counts as one) is refused too: each word is one
@@ -62,6 +63,10 @@ def parse(query: str) -> list[list[Term]]:
                 continue
             if word == "NOT":
                 raise _refuse(query, at, "NOT is not supported: a search cannot exclude words")
+            if len(word) > 1 and word[0] == "-" and word[1].isalnum():
+                # Web search engines read `-word` as "without word"; the index would find it instead.
+                raise _refuse(query, at, f"{word!r} would search for {word[1:]!r}, not exclude it: a search "
+                                         "cannot exclude words")
             stripped = word.rstrip("*")
             if stripped:  # a lone "*" has nothing to search for
                 tokens.append((Term(stripped, prefix=stripped != word), at))
