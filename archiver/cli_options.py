@@ -235,7 +235,8 @@ UntilOpt = Annotated[str | None, typer.Option("--until", help="Posted at or befo
 PlatformOpt = Annotated[str | None, typer.Option("--platform", help="twitter, youtube, instagram, ...")]
 TextOpt = Annotated[str | None, typer.Option("--text", help="Full-text search over post text and author.")]
 StatusOpt = Annotated[str | None, typer.Option("--status", help="live, deleted, unavailable, login_required, ...")]
-ArticleOpt = Annotated[str | None, typer.Option("--article", help="Only posts cited by this article URL.")]
+ArticleOpt = Annotated[str | None, typer.Option(
+    "--article", help="Only posts cited by this article: its URL (https:// may be left out) or the path of a file archived.")]
 CapturedSinceOpt = Annotated[str | None, typer.Option("--captured-since", help="Captured at or after this date/datetime.")]
 
 

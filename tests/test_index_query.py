@@ -169,6 +169,36 @@ def test_article(index: Index) -> None:
     assert keys_of(index, article="https://news.example/none") == []
 
 
+def test_article_as_people_type_it(index: Index) -> None:
+    # Without a scheme, with http for https, upper-case host: the same article.
+    assert len(keys_of(index, article="news.example/a")) == 4
+    assert len(keys_of(index, article="http://NEWS.example/a/")) == 0  # a scheme typed is a scheme meant
+    assert keys_of(index, article="news.example/b/") == ["twitter:102", "youtube:dQw4w9WgXcQ"]
+    assert keys_of(index, article="news.example/none") == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_article_as_a_local_file(backend: str, request: pytest.FixtureRequest, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # An article archived from a file is held under its file: URL; its path, relative or not, finds it.
+    page = tmp_path / "saved page.html"
+    page.write_text("<p>saved</p>")
+    with open_test_index(request, backend, tmp_path / "archive") as idx:
+        key = idx.upsert_post(post(post_id="100", handle="RivertonDesk"))
+        idx.cite(idx.upsert_article(page.resolve().as_uri(), title="Saved"), key, "linked", "a[href]")
+        monkeypatch.chdir(tmp_path)
+        assert keys_of(idx, article="saved page.html") == ["twitter:100"]
+        assert keys_of(idx, article=str(page)) == ["twitter:100"]
+        assert keys_of(idx, article=page.as_uri()) == ["twitter:100"]
+        assert keys_of(idx, article="other.html") == []
+
+
+@pytest.mark.parametrize("given", ["", "   "])
+def test_article_that_names_nothing_is_a_usage_error(given: str) -> None:
+    with pytest.raises(UsageError, match="--article"):
+        Filters(article=given)
+
+
 def test_captured_since(index: Index) -> None:
     assert keys_of(index, captured_since="2024-03-06") == ["twitter:100", "twitter:101"]
     assert keys_of(index, captured_since="2024-03-06T10:00:00.001Z") == ["twitter:100"]

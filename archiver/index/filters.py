@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from archiver.errors import UsageError
-from archiver.index import fields, textquery
+from archiver.index import fields, textquery, urls
 from archiver.models import POST_STATUSES
 from archiver.times import parse_bound
 
@@ -49,6 +49,8 @@ class Filters:
     posted_from: str | None = field(default=None, init=False, repr=False)
     posted_to: str | None = field(default=None, init=False, repr=False)
     captured_from: str | None = field(default=None, init=False, repr=False)
+    # The article's keys in the index: the spellings `--article` may stand for (`urls.article_keys`).
+    article_keys: tuple[str, ...] = field(default=(), init=False, repr=False)
 
     def __post_init__(self) -> None:
         lows: list[str] = []
@@ -68,6 +70,10 @@ class Filters:
             raise UsageError(f"the time range is empty: {self.posted_from} is after {self.posted_to}")
         if self.captured_since is not None:
             self.captured_from = _bound("--captured-since", self.captured_since, end=False)
+        if self.article is not None:
+            self.article_keys = urls.article_keys(self.article)
+            if not self.article_keys:
+                raise UsageError("--article: expected the URL of an article (or the path of a file archived)")
         if self.handle is not None:
             handle = fields.clean_handle(self.handle)
             if handle is None:

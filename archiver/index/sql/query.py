@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from archiver.index import fields, urls
+from archiver.index import fields
 from archiver.index.filters import LOOKUP_FIELDS, Filters
 from archiver.index.rows import (
     CaptureDetail,
@@ -80,10 +80,11 @@ def _where(filters: Filters, dialect: Dialect) -> tuple[str, list[Any]]:
         conditions.append("posts.status = ?")
         params.append(filters.status)
     if filters.article is not None:
+        marks = ", ".join("?" * len(filters.article_keys))
         conditions.append(
-            "posts.id IN (SELECT c.post FROM citations c JOIN articles a ON a.id = c.article_id WHERE a.url_key = ?)"
+            f"posts.id IN (SELECT c.post FROM citations c JOIN articles a ON a.id = c.article_id WHERE a.url_key IN ({marks}))"
         )
-        params.append(urls.url_key(filters.article))
+        params.extend(filters.article_keys)
     if filters.captured_from is not None:
         conditions.append("posts.id IN (SELECT post FROM captures WHERE captured_at >= ?)")
         params.append(filters.captured_from)
