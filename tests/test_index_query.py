@@ -193,6 +193,17 @@ def test_article_as_a_local_file(backend: str, request: pytest.FixtureRequest, t
         assert keys_of(idx, article="other.html") == []
 
 
+@pytest.mark.parametrize(("given", "hint"), [
+    ("https://twitter.com/RivertonDesk", ", such as @RivertonDesk"),
+    ("x.com/RivertonDesk/", ", such as @RivertonDesk"),
+    ("https://mastodon.social/@someone", ", such as @someone"),
+    ("https://", ""),
+])
+def test_a_profile_address_is_not_a_handle(given: str, hint: str) -> None:
+    with pytest.raises(UsageError, match=f"--handle: .* is an address, not a handle; give the handle alone{hint}$"):
+        Filters(handle=given)
+
+
 @pytest.mark.parametrize("given", ["", "   "])
 def test_article_that_names_nothing_is_a_usage_error(given: str) -> None:
     with pytest.raises(UsageError, match="--article"):

@@ -78,6 +78,10 @@ class Filters:
             handle = fields.clean_handle(self.handle)
             if handle is None:
                 raise UsageError("--handle: expected a handle such as @name")
+            if "/" in handle:  # a profile's address: no platform's handles hold a slash
+                last = [part for part in handle.split("/") if part]
+                hint = f", such as @{last[-1].lstrip('@')}" if last and ":" not in last[-1] else ""
+                raise UsageError(f"--handle: {self.handle!r} is an address, not a handle; give the handle alone{hint}")
             self.handle = handle.lower()
         if self.platform is not None:
             from archiver.platforms import REGISTRY
