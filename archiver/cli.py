@@ -193,7 +193,7 @@ def _net(map_host: list[str] | None, ca_bundle: str | None, proxy: str | None,  
 
 @app.command()
 def scan(
-    sources: Annotated[list[str], typer.Argument(help="HTML or text files, directories, '-' for stdin, or http(s) URLs.", show_default=False)],
+    sources: Annotated[list[str], typer.Argument(help="HTML or text files, directories, '-' for stdin, or http(s) URLs; a post's own URL (a tweet's) is that post, not fetched.", show_default=False)],
     format: Annotated[ScanFormat, typer.Option("--format", "-f", help="Output format.")] = ScanFormat.table,
     kind: Annotated[KindChoice, typer.Option("--kind", help="Which posts to report.")] = KindChoice.all,
     max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Skip sources larger than this many bytes.")] = 50 * 1024 * 1024,
@@ -275,7 +275,7 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
 
 @app.command()
 def archive(
-    sources: Annotated[list[str], typer.Argument(help="Articles: HTML or text files, directories, '-' or URLs.", show_default=False)],
+    sources: Annotated[list[str], typer.Argument(help="Articles: HTML or text files, directories, '-' or URLs; a post's own URL (a tweet's) is that post.", show_default=False)],
     archive_dir: ArchiveDirOpt = None,
     index: IndexOpt = None,
     map_host: MapHostOpt = None,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .models import KINDS, Post
-from .sources import DEFAULT_MAX_BYTES, SourceFailure, check_specs, read_sources
+from .models import KINDS, Document, Post
+from .sources import DEFAULT_MAX_BYTES, SourceFailure, check_specs, is_url, read_sources
 
 if TYPE_CHECKING:
     from .net import NetOptions
@@ -35,7 +36,12 @@ def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BY
     check_specs(specs)
     wanted = set(KINDS) if kind == "all" else {kind}
     result = ScanResult()
-    for item in read_sources(specs, max_bytes=max_bytes, net=net):
+    for item in _read(specs, max_bytes, net):
+        if isinstance(item, Post):
+            result.sources_read += 1
+            if item.kind in wanted:
+                result.posts.append(item)
+            continue
         if isinstance(item, SourceFailure):
             log.debug("%s", item.message)  # the caller names every failure (ScanResult.failures)
             result.failures.append(item)
@@ -50,3 +56,20 @@ def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BY
             continue
         result.posts.extend(p for p in posts if p.kind in wanted)
     return result
+
+
+def _read(specs: list[str], max_bytes: int, net: NetOptions | None) -> Iterator[Post | Document | SourceFailure]:
+    """Each source read, in order; a post's own address (a tweet's URL) is that post, not fetched:
+    its page is the platform's, which shows the post to a browser, if at all, not in its markup."""
+    from .detect import post_at_address
+
+    rest: list[str] = []
+    for spec in specs:
+        post = post_at_address(spec) if is_url(spec) else None
+        if post is None:
+            rest.append(spec)
+            continue
+        yield from read_sources(rest, max_bytes=max_bytes, net=net)
+        rest = []
+        yield post
+    yield from read_sources(rest, max_bytes=max_bytes, net=net)

@@ -3,6 +3,7 @@
     detect(doc)            all posts in one document, deduplicated by key, in document order
     looks_like_html(text)  content sniffing
     platform_for_url(url)  (platform, post_id, canonical URL, handle) of one URL, or None
+    post_at_address(url)   the post a source's own address points to (a tweet's URL), or None
 
 Importing this package is cheap (selectolax and regexes); dateparser loads on the first localized
 date that has to be read.
@@ -42,6 +43,25 @@ def detect(doc: Document) -> list[Post]:
     return merged
 
 
+def post_at_address(url: str) -> Post | None:
+    """The post whose own address `url` is (a tweet's status URL, a YouTube watch URL), as a source
+    names it; None for any other page.
+
+    Only addresses on a platform's own hosts count: a page elsewhere whose path merely looks like
+    a post's (`/@user/123` on an unknown host) stays an article, whose capture must not be skipped.
+    """
+    from archiver.platforms import platform_for_host
+    from archiver.platforms.base import build_post, host_of
+
+    platform = platform_for_host(host_of(url))
+    if platform is None:
+        return None
+    match = platform.parse_url(url) or platform.embed_src(url)
+    if match is None:
+        return None
+    return build_post(platform, kind="linked", source=url, evidence="address", match=match)
+
+
 def platform_for_url(url: str) -> tuple[str, str, str, str | None] | None:
     """(platform, post_id, canonical URL, handle) for one URL, or None when it is no post.
 
@@ -61,4 +81,4 @@ def platform_for_url(url: str) -> tuple[str, str, str, str | None] | None:
     return platform.name, match.post_id, match.url, match.handle
 
 
-__all__ = ["detect", "looks_like_html", "platform_for_url"]
+__all__ = ["detect", "looks_like_html", "platform_for_url", "post_at_address"]

@@ -63,6 +63,12 @@ class ArticleHandler:
         `found`, when given, is told the posts to capture as soon as the citations are indexed,
         before the article page is captured, so that their captures can start meanwhile."""
         self._failures, self._network = [], False
+        if is_url(task.spec):
+            from ..detect import post_at_address
+
+            post = post_at_address(task.spec)
+            if post is not None:
+                return self._post_address(task.spec, post, found)
         batch = Batch(self.s.store)
         try:
             fetched = self._read(task.spec, batch)
@@ -83,6 +89,16 @@ class ArticleHandler:
             raise
         return ArticleResult(outcome, tuple(posts), tuple(self._failures), read=True,
                              network_unreachable=self._network)
+
+    def _post_address(self, spec: str, post: Post, found: Found | None) -> ArticleResult:
+        """A source that is a post's own address (a tweet's URL given to `archive`): the post, to be
+        captured as every post is (its platform's data, embed and page, the Wayback Machine's copy
+        when gone). No article is read or indexed: nothing cites the post."""
+        post.key = self.s.index.upsert_post(post)
+        if found is not None:
+            found((post,), False)
+        return ArticleResult(ArticleOutcome(spec, post.url or spec, posts=[post.key], post_address=True),
+                             (post,), read=True)
 
     def _read(self, spec: str, batch: Batch) -> Fetched:
         """The source as a Document; a URL's exchanges are recorded into `batch`."""

@@ -11,10 +11,14 @@ from .postcapture import PostOutcome
 
 @dataclass
 class ArticleOutcome:
+    """One source of a run: an article (its posts' keys), or a post's own address (`post_address`:
+    the post itself, captured as posts are, with no article page)."""
+
     source: str
     url: str
     posts: list[str] = field(default_factory=list)
     error: str | None = None
+    post_address: bool = False
 
 
 @dataclass
@@ -63,13 +67,16 @@ class ArchiveSummary:
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data. `articles`: the articles captured or checked; an article
         that could not be read (or scanned, or whose worker died) is not one of them: it counts in
-        `articles_failed`, and its failure is named in `failures`."""
-        failed = sum(1 for a in self.articles if a.error)
+        `articles_failed`, and its failure is named in `failures`. `post_addresses`: the sources that
+        were a post's own address (their posts are among `results`)."""
+        articles = [a for a in self.articles if not a.post_address]
+        failed = sum(1 for a in articles if a.error)
         return {
             "started_at": self.started_at,
             "finished_at": self.finished_at,
-            "articles": len(self.articles) - failed,
+            "articles": len(articles) - failed,
             "articles_failed": failed,
+            "post_addresses": len(self.articles) - len(articles),
             "posts": len(self.posts),
             "posts_new": len(self.posts) - self.rechecked,
             "posts_rechecked": self.rechecked,
