@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .index.filters import Filters
     from .index.protocol import IndexQueries
     from .index.rows import PostRow, RecordRow
-    from .verify import Problem
+    from .verify import Problem, TruncatedRecord
 
 log = logging.getLogger(__name__)
 
@@ -132,11 +132,13 @@ def _with_capture_stamps(index: IndexQueries, records: Sequence[RecordRow],
     return evidence
 
 
-def verify_selection(index: IndexQueries, archive_dir: Path) -> tuple[list[Problem], str]:
-    """Verify every indexed record and screenshot; returns the problems and what was checked."""
+def verify_selection(index: IndexQueries, archive_dir: Path, *,
+                     truncated: list[TruncatedRecord] | None = None) -> tuple[list[Problem], str]:
+    """Verify every indexed record and screenshot; returns the problems and what was checked.
+    Records marked WARC-Truncated are noted, and added to `truncated` when it is given."""
     from .verify import verify_archive
 
     records = list(index.all_records())
     shots = index.stored_files()
-    problems = verify_archive(archive_dir, records, shots, whole_index=True)
+    problems = verify_archive(archive_dir, records, shots, whole_index=True, truncated=truncated)
     return problems, f"{len(records)} records, {len(shots)} files checked"

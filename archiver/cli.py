@@ -543,7 +543,8 @@ def verify(
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
 ) -> None:
     """Check that every indexed WARC record and screenshot is present and intact, and that every WARC
-    record is indexed (with --index, the archive folder's WARCs against that index). Given a WACZ,
+    record is indexed (with --index, the archive folder's WARCs against that index); records marked
+    WARC-Truncated (partial responses) are noted, not failed. Given a WACZ,
     check it offline instead: every file's hash, its signature, its timestamps, and say what is proven.
 
     Example:
@@ -563,23 +564,24 @@ def verify(
     if ca_bundle is not None:
         _fail("--ca-bundle checks a WACZ's certificates: give the WACZ to check", EXIT_USAGE)
     from .bundle import verify_selection
-    from .verify import index_absent, verify_without_index
+    from .verify import TruncatedRecord, index_absent, verify_without_index
 
     d = _archive_dir(archive_dir)
     url = _index_url(index)
+    truncated: list[TruncatedRecord] = []  # sound, but partial: noted on stderr as they are found
     if url is None and index_absent(d):  # WARCs without a usable archive.db: say so, do not call them intact
-        problems, checked = _call(lambda: verify_without_index(d))
+        problems, checked = _call(lambda: verify_without_index(d, truncated=truncated))
     else:
         with _open_index(d, url) as db:
-            problems, checked = _call(lambda: verify_selection(db, d))
-    from .output import one_line
+            problems, checked = _call(lambda: verify_selection(db, d, truncated=truncated))
+    from .output import dumps, one_line
 
     if format is OutFormat.json:
-        import json
+        from dataclasses import asdict
 
-        _write(json.dumps({"archive": str(d), "intact": not problems, "checked": checked,
-                           "problems": [{"kind": p.kind, "path": p.path, "detail": p.detail} for p in problems]},
-                          ensure_ascii=False) + "\n")
+        _write(dumps({"archive": str(d), "intact": not problems, "checked": checked,
+                      "problems": [{"kind": p.kind, "path": p.path, "detail": p.detail} for p in problems],
+                      "truncated": [asdict(t) for t in truncated]}) + "\n")
     else:
         for p in problems:
             _write(f"{p.kind}\t{one_line(p.path)}\t{one_line(p.detail)}\n")

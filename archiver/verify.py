@@ -11,6 +11,10 @@ is found too, such as a half-written record left by a crash. This walk does not 
 iterator, which quietly accepts a file cut off inside its last gzip member. Files still named
 `*.open` are being written (or await the capture's recover()): their indexed records are checked,
 but they are not walked, since a record may be half-way onto the disk.
+
+Records marked `WARC-Truncated` (a response the server or the connection cut short, recorded as
+what arrived) are intact as written, so they are no problem; every one that verify reads is noted
+(`TruncatedRecord`) so that whoever checks the archive learns which answers are partial.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 from typing import IO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.index.rows import RecordRow, StoredFile
 from archiver.layout import WARC_DIR
@@ -49,6 +54,7 @@ REINDEX_FORCE_HINT = "`archiver reindex --force` takes them into the index"
 
 BUF = 1 << 20
 SPOOL_IN_MEMORY = 16 * 1024 * 1024
+NOTED_TRUNCATED = 5  # records marked WARC-Truncated named one by one on stderr; past this, a count first
 
 
 @dataclass
@@ -61,6 +67,35 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}: {self.kind}: {self.detail}"
+
+
+@dataclass(frozen=True)
+class TruncatedRecord:
+    """A record marked WARC-Truncated: intact as written, but its block is not all the server sent.
+
+    `path` is the WARC file relative to the archive, `offset` the record's place in it, `reason` the
+    field's value (`disconnect`, `unspecified`, `length` or `time` in WARC 1.1)."""
+
+    path: str
+    offset: int
+    record_id: str
+    warc_type: str
+    target_uri: str
+    reason: str
+
+    def __str__(self) -> str:
+        return (f"{self.path}: {self.warc_type} record at offset {self.offset} is marked "
+                f"WARC-Truncated: {self.reason}: {self.target_uri}")
+
+
+def _truncation(rel: str, offset: int, headers: StatusAndHeaders) -> TruncatedRecord | None:
+    """The record's WARC-Truncated mark, if its headers carry one."""
+    reason = headers.get_header("WARC-Truncated")
+    if reason is None:
+        return None
+    return TruncatedRecord(rel, offset, headers.get_header("WARC-Record-ID") or "?",
+                           headers.get_header("WARC-Type") or "?", headers.get_header("WARC-Target-URI") or "",
+                           reason.strip() or "?")
 
 
 class _Bad(Exception):
@@ -135,8 +170,8 @@ def _check_block(spool: IO[bytes], start: int, length: int, declared: str) -> No
         raise _Bad(DIGEST, f"block digest failed: {declared}")
 
 
-def _check_spooled(spool: IO[bytes], plain: bool, record_id: str | None) -> None:
-    """Check the one record held in `spool`: framing, identity, digests."""
+def _check_spooled(spool: IO[bytes], plain: bool, record_id: str | None) -> StatusAndHeaders:
+    """Check the one record held in `spool`: framing, identity, digests. Returns its WARC headers."""
     start, block_len = _framing(spool, plain)
     spool.seek(0)
     try:
@@ -156,33 +191,46 @@ def _check_spooled(spool: IO[bytes], plain: bool, record_id: str | None) -> None
         _check_block(spool, start, block_len, block_digest)
     if not block_digest and not h.get_header("WARC-Payload-Digest"):
         raise _Bad(DIGEST, "carries no digest to check")
+    return h
+
+
+def _read_record(fh: IO[bytes], rel: str, offset: int, length: int, record_id: str | None) -> StatusAndHeaders:
+    """Check the record at `[offset, offset + length)` of the open WARC file `rel`; returns its WARC
+    headers, raises _Bad when it is not intact."""
+    plain = rel.endswith(".warc")
+    with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY) as spool:
+        if plain:
+            _copy_plain(fh, offset, length, spool)
+        else:
+            try:
+                inflate_member(fh, offset, spool, length=length)
+            except MemberError as e:
+                raise _Bad(GZIP, e.reason) from None
+        return _check_spooled(spool, plain, record_id)
+
+
+def _record_problem(bad: _Bad, rel: str, offset: int, record_id: str | None) -> Problem:
+    return Problem(bad.kind, rel, f"record {record_id or '?'} at offset {offset}: {bad.reason}")
 
 
 def check_record(fh: IO[bytes], rel: str, offset: int, length: int, record_id: str | None) -> Problem | None:
     """Check the record `record_id` (None: any) at `[offset, offset + length)` of the open WARC file
     `rel`; None when it is intact."""
-    plain = rel.endswith(".warc")
     try:
-        with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY) as spool:
-            if plain:
-                _copy_plain(fh, offset, length, spool)
-            else:
-                try:
-                    inflate_member(fh, offset, spool, length=length)
-                except MemberError as e:
-                    raise _Bad(GZIP, e.reason) from None
-            _check_spooled(spool, plain, record_id)
+        _read_record(fh, rel, offset, length, record_id)
     except _Bad as bad:
-        return Problem(bad.kind, rel, f"record {record_id or '?'} at offset {offset}: {bad.reason}")
+        return _record_problem(bad, rel, offset, record_id)
     return None
 
 
-def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int]) -> list[Problem]:
+def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int],
+                    marked: list[TruncatedRecord]) -> list[Problem]:
     """Walk a per-record-gzip WARC member by member: what the index does not cover, or cannot reach.
 
     Members verified through the index (`good`: offset -> length) are skipped unread; members at
     other indexed offsets were already reported, so only their extent is needed. The walk stops
-    where the file can no longer be split into gzip members.
+    where the file can no longer be split into gzip members. Sound unindexed records marked
+    WARC-Truncated are added to `marked`.
     """
     problems: list[Problem] = []
     with path.open("rb") as fh:
@@ -191,23 +239,30 @@ def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int
                 if member.offset in indexed or member.spool is None:
                     continue
                 try:
-                    _check_spooled(member.spool, False, None)
+                    headers = _check_spooled(member.spool, False, None)
                 except _Bad as bad:
                     kind = DIGEST if bad.kind == DIGEST else UNREADABLE
                     problems.append(Problem(kind, rel, f"unindexed record at offset {member.offset}: {bad.reason}"))
+                    continue
+                if mark := _truncation(rel, member.offset, headers):
+                    marked.append(mark)
         except MemberError as e:
             problems.append(Problem(UNREADABLE, rel, f"unreadable from offset {e.offset}: {e.reason}"))
     return problems
 
 
-def _walk_plain_file(path: Path, rel: str) -> list[Problem]:
-    """Uncompressed WARC files have no member boundaries to walk: let warcio read them through."""
+def _walk_plain_file(path: Path, rel: str, indexed: set[int], marked: list[TruncatedRecord]) -> list[Problem]:
+    """Uncompressed WARC files have no member boundaries to walk: let warcio read them through.
+    Unindexed records marked WARC-Truncated are added to `marked` (indexed ones were checked, and
+    noted, through the index)."""
     offset = 0
     try:
         with path.open("rb") as fh:
             it = ArchiveIterator(fh)
-            for _record in it:
+            for record in it:
                 offset = it.get_record_offset()
+                if offset not in indexed and (mark := _truncation(rel, offset, record.rec_headers)):
+                    marked.append(mark)
     except Exception as e:
         return [Problem(UNREADABLE, rel, f"unreadable after offset {offset}: {e}")]
     return []
@@ -231,9 +286,10 @@ def _check_screenshot(archive_dir: Path, row: StoredFile) -> Problem | None:
     return None
 
 
-def _check_indexed(warc_root: Path, by_file: dict[str, list[RecordRow]],
-                   problems: list[Problem]) -> dict[str, dict[int, int]]:
-    """Check every indexed record; return, per file, the members found sound (offset -> length)."""
+def _check_indexed(warc_root: Path, by_file: dict[str, list[RecordRow]], problems: list[Problem],
+                   marked: list[TruncatedRecord]) -> dict[str, dict[int, int]]:
+    """Check every indexed record; return, per file, the members found sound (offset -> length).
+    Sound records marked WARC-Truncated are added to `marked`."""
     good: dict[str, dict[int, int]] = defaultdict(dict)
     for filename, rows in sorted(by_file.items()):
         rel = f"{WARC_DIR}/{filename}"
@@ -254,17 +310,25 @@ def _check_indexed(warc_root: Path, by_file: dict[str, list[RecordRow]],
                 if end > size:
                     problems.append(Problem(TRUNCATED, rel, f"record {row.record_id or '?'} at offset "
                                             f"{offset} ends at byte {end}, the file has {size}"))
-                elif problem := check_record(fh, rel, offset, row.length, row.record_id):
-                    problems.append(problem)
-                else:
-                    good[str(path.resolve())][offset] = row.length
+                    continue
+                try:
+                    headers = _read_record(fh, rel, offset, row.length, row.record_id)
+                except _Bad as bad:
+                    problems.append(_record_problem(bad, rel, offset, row.record_id))
+                    continue
+                good[str(path.resolve())][offset] = row.length
+                if mark := _truncation(rel, offset, headers):
+                    marked.append(mark)
     return good
 
 
 def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
                    screenshots: Iterable[StoredFile], *, whole_index: bool = False,
-                   index_present: bool = True) -> list[Problem]:
+                   index_present: bool = True, truncated: list[TruncatedRecord] | None = None) -> list[Problem]:
     """Every problem found with the indexed records, the WARC files and the screenshots.
+
+    Sound records marked WARC-Truncated are no problem: they are noted on the log and, in file and
+    offset order, added to `truncated` when it is given.
 
     With `whole_index` (the records are all the index holds), WARC files none of whose records is
     indexed are named too. Without a usable index they are problems (the index was lost or
@@ -278,7 +342,8 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
     by_file: dict[str, list[RecordRow]] = defaultdict(list)
     for row in records:
         by_file[row.filename].append(row)
-    good = _check_indexed(warc_root, by_file, problems)
+    marked: list[TruncatedRecord] = []
+    good = _check_indexed(warc_root, by_file, problems, marked)
     unopened = {p.path for p in problems if p.kind == UNREADABLE}  # named once, not walked again
     if warc_root.is_dir():
         for path in sorted(warc_root.rglob("*")):
@@ -290,11 +355,11 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
             if not os.access(path, os.R_OK):
                 problems.append(Problem(UNREADABLE, rel, "cannot be opened (permission denied)"))
                 continue
+            offsets = {r.offset for r in by_file.get(str(path.relative_to(warc_root)), [])}
             if path.name.endswith(".warc.gz"):
-                offsets = {r.offset for r in by_file.get(str(path.relative_to(warc_root)), [])}
-                problems += _walk_gzip_file(path, rel, offsets, good.get(str(path.resolve()), {}))
+                problems += _walk_gzip_file(path, rel, offsets, good.get(str(path.resolve()), {}), marked)
             elif path.name.endswith(".warc"):
-                problems += _walk_plain_file(path, rel)
+                problems += _walk_plain_file(path, rel, offsets, marked)
     if whole_index:
         if index_present:
             # Beside a healthy index `reindex` asks for --force: the hint says so.
@@ -307,7 +372,26 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
             problems.append(problem)
     for p in problems:
         log.warning("%s", p)
+    marked.sort(key=lambda m: (m.path, m.offset))
+    _note_truncated(marked)
+    if truncated is not None:
+        truncated += marked
     return problems
+
+
+def _note_truncated(marked: list[TruncatedRecord]) -> None:
+    """Name the records marked WARC-Truncated on the log: each one, or past NOTED_TRUNCATED, how
+    many and the first few."""
+    why = "partial as recorded; not an error"
+    if len(marked) <= NOTED_TRUNCATED:
+        for mark in marked:
+            log.warning("note: %s (%s)", mark, why)
+        return
+    log.warning("note: %d records are marked WARC-Truncated (%s); the first %d:", len(marked), why, NOTED_TRUNCATED)
+    for mark in marked[:NOTED_TRUNCATED]:
+        log.warning("note: %s", mark)
+    log.warning("note: ... and %d more (`archiver verify --format json` lists them all)",
+                len(marked) - NOTED_TRUNCATED)
 
 
 def _content_records(path: Path) -> int:
@@ -351,12 +435,14 @@ def index_absent(archive_dir: Path) -> str | None:
     return index_unusable(archive_dir) if has_warcs else None
 
 
-def verify_without_index(archive_dir: Path) -> tuple[list[Problem], str]:
-    """Walk every WARC file of an archive whose index is missing or empty: they are all unindexed."""
+def verify_without_index(archive_dir: Path, *, truncated: list[TruncatedRecord] | None = None,
+                         ) -> tuple[list[Problem], str]:
+    """Walk every WARC file of an archive whose index is missing or empty: they are all unindexed.
+    Records marked WARC-Truncated are noted, and added to `truncated` when it is given."""
     from archiver.index import index_name
 
     name = index_name(archive_dir)
     reason = index_absent(archive_dir) or f"{name} cannot be used"
     problems = [Problem(UNINDEXED, name, f"{reason}: the WARC files are not indexed; {REINDEX_HINT}")]
-    problems += verify_archive(archive_dir, [], [], whole_index=True, index_present=False)
+    problems += verify_archive(archive_dir, [], [], whole_index=True, index_present=False, truncated=truncated)
     return problems, "WARC files walked without an index"

@@ -8,13 +8,17 @@ server announces a Content-Length and stops half-way
 (tests/fakeweb/faults.py, `truncated`): one over HTTP/1.1 (faults.example: the connection drops,
 Chromium fails the load), one over h2 (pbs.twimg.com with the fault injected: the stream ends early,
 Chromium calls the load finished), beside a photo served whole. The WARCs are read back with
-warcio. The WARC writer is also driven directly, for the records it must never make of a cut body.
+warcio, and `archiver verify` must name the two cut responses as notes while calling the archive
+intact. The WARC writer is also driven directly, for the records it must never make of a cut body,
+and with the real index for an archive holding more cut responses than verify names one by one.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +27,12 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.index.rows import Capture
+from archiver.index.sqlite.index import SQLiteIndex
+from archiver.layout import WARC_DIR
+from archiver.verify import NOTED_TRUNCATED
 from archiver.warcstore import Batch, Exchange, WarcStore
-from tests.e2e import cli, warc_files, warcio_check
+from tests.e2e import ROOT, cli, warc_files, warcio_check
 from tests.fakeweb import FakeWeb, site
 
 CUT_H1 = "https://faults.example/truncated?type=png"  # HTTP/1.1: Content-Length 8221, 4110 bytes sent
@@ -124,6 +132,102 @@ def test_only_the_cut_responses_are_marked(run: dict[str, Any]) -> None:
     for path in warc_files(run["archive"]):
         check = warcio_check(path)
         assert check.returncode == 0, check.stdout + check.stderr
+
+
+def marked_records(archive: Path) -> list[dict[str, Any]]:
+    """Every record carrying WARC-Truncated, read with warcio, as `verify --format json` lists them."""
+    out: list[dict[str, Any]] = []
+    for path in warc_files(archive):
+        with open(path, "rb") as fh:
+            it = ArchiveIterator(fh)
+            for r in it:
+                reason = r.rec_headers.get_header("WARC-Truncated")
+                if reason is not None:
+                    out.append({"path": f"{WARC_DIR}/{path.name}", "offset": it.get_record_offset(),
+                                "record_id": r.rec_headers.get_header("WARC-Record-ID"), "warc_type": r.rec_type,
+                                "target_uri": r.rec_headers.get_header("WARC-Target-URI"), "reason": reason})
+    return out
+
+
+def verify(archive: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real `archiver verify` on the archive (it reads files only: no network to seal)."""
+    return subprocess.run([sys.executable, "-m", "archiver.cli", "verify", "--archive-dir", str(archive), *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def truncation_notes(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("archiver: note:") and "WARC-Truncated" in line]
+
+
+@pytest.mark.browser
+def test_verify_notes_each_cut_response_and_calls_the_archive_intact(run: dict[str, Any]) -> None:
+    archive: Path = run["archive"]
+    r = verify(archive)
+    # Intact: the records hold what arrived, digests and all. Notes go to stderr, like the verdict.
+    assert r.returncode == 0 and r.stdout == "", r.stdout + r.stderr
+    assert f"archiver: {archive} is intact" in r.stderr, r.stderr
+    marked = marked_records(archive)
+    assert {m["target_uri"] for m in marked} == {CUT_H1, CUT_H2}
+    notes = truncation_notes(r.stderr)
+    assert len(notes) == 2, r.stderr
+    for m in marked:
+        (note,) = [n for n in notes if m["target_uri"] in n]
+        assert (f"{m['path']}: response record at offset {m['offset']} is marked WARC-Truncated: "
+                f"{m['reason']}: {m['target_uri']}") in note, note
+    assert any(CUT_H1 in n and "WARC-Truncated: disconnect" in n for n in notes), notes
+    assert any(CUT_H2 in n and "WARC-Truncated: unspecified" in n for n in notes), notes
+    assert not any(WHOLE in n for n in notes)
+    # --format json lists them as data, the verdict unchanged.
+    j = verify(archive, "--format", "json")
+    assert j.returncode == 0, j.stderr
+    doc = json.loads(j.stdout)
+    assert doc["intact"] is True and doc["problems"] == []
+    assert doc["truncated"] == marked
+
+
+def test_verify_counts_many_cut_responses_and_names_the_first_few(tmp_path: Path) -> None:
+    # Written by the real WARC store and indexed by the real index, as a capture would; one more cut
+    # response sits in a WARC the index does not know, found by verify's walk of the files.
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    cut = [f"https://pbs.twimg.com/media/cut-{n}.jpg" for n in range(NOTED_TRUNCATED + 2)]
+    with SQLiteIndex(archive) as index, WarcStore(archive / WARC_DIR) as store:
+        index.journal.writer = store.write_metadata_batch
+        article = index.upsert_article("https://news.example/2024/river.html", source="river.html")
+        for n, url in enumerate([*cut, WHOLE]):
+            ex = _exchange(b"\xff\xd8" + b"x" * 100, None if url == WHOLE else ("disconnect", "unspecified")[n % 2])
+            ex.url = url
+            req, resp = store.write_exchange(ex)
+            with index.transaction():
+                cid = index.add_capture(Capture(source="live", url=url, status="live", article_id=article,
+                                                warc=resp.filename, page_record_id=resp.record_id))
+                index.add_records(cid, [req, resp], article_id=article)
+    with WarcStore(archive / WARC_DIR, prefix="stray") as store:
+        stray = _exchange(b"\xff\xd8", "disconnect")
+        stray.url = "https://pbs.twimg.com/media/stray.jpg"
+        store.write_exchange(stray)
+    marked = marked_records(archive)
+    assert len(marked) == len(cut) + 1
+    r = verify(archive)
+    assert r.returncode == 0 and r.stdout == "", r.stdout + r.stderr
+    assert f"archiver: {archive} is intact" in r.stderr
+    notes = truncation_notes(r.stderr)
+    total = len(marked)
+    assert notes[0] == (f"archiver: note: {total} records are marked WARC-Truncated (partial as recorded; "
+                        f"not an error); the first {NOTED_TRUNCATED}:"), notes
+    first = sorted(marked, key=lambda m: (m["path"], m["offset"]))[:NOTED_TRUNCATED]
+    assert notes[1:] == [f"archiver: note: {m['path']}: response record at offset {m['offset']} is marked "
+                         f"WARC-Truncated: {m['reason']}: {m['target_uri']}" for m in first]
+    more = [line for line in r.stderr.splitlines() if line.startswith("archiver: note: ... and")]
+    assert more == [f"archiver: note: ... and {total - NOTED_TRUNCATED} more (`archiver verify --format json` "
+                    "lists them all)"]
+    assert "not in the index" in r.stderr  # the stray file, noted as before
+    j = verify(archive, "--format", "json")
+    assert j.returncode == 0, j.stderr
+    doc = json.loads(j.stdout)
+    assert doc["intact"] is True
+    assert doc["truncated"] == sorted(marked, key=lambda m: (m["path"], m["offset"]))
+    assert {m["target_uri"] for m in doc["truncated"]} == {*cut, "https://pbs.twimg.com/media/stray.jpg"}
 
 
 # -- the writer ------------------------------------------------------------------------------------
