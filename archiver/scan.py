@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from .models import KINDS, Document, Post
@@ -12,6 +12,7 @@ from .sources import DEFAULT_MAX_BYTES, SourceFailure, check_specs, is_url, read
 
 if TYPE_CHECKING:
     from .net import NetOptions
+    from .platforms import Platform
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +60,45 @@ def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BY
 
 
 def _read(specs: list[str], max_bytes: int, net: NetOptions | None) -> Iterator[Post | Document | SourceFailure]:
-    """Each source read, in order; a post's own address (a tweet's URL) is that post, not fetched:
-    its page is the platform's, which shows the post to a browser, if at all, not in its markup."""
+    """Each source read, in order. A post's own address (a tweet's URL) is that post, not fetched:
+    its page is the platform's, which shows the post to a browser, if at all, not in its markup. A
+    short link (`t.co/CODE`) is followed to the post or the article it stands for."""
     from .detect import post_at_address
+    from .platforms import shortener_for
 
     rest: list[str] = []
     for spec in specs:
         post = post_at_address(spec) if is_url(spec) else None
-        if post is None:
+        shortener = shortener_for(spec) if is_url(spec) and post is None else None
+        if post is None and shortener is None:
             rest.append(spec)
             continue
         yield from read_sources(rest, max_bytes=max_bytes, net=net)
         rest = []
-        yield post
+        if post is not None:
+            yield post
+        elif shortener is not None:
+            yield from _past_short_link(spec, shortener, max_bytes, net)
     yield from read_sources(rest, max_bytes=max_bytes, net=net)
+
+
+def _past_short_link(spec: str, shortener: Platform, max_bytes: int,
+                     net: NetOptions | None) -> Iterator[Post | Document | SourceFailure]:
+    """A short link given as a source (`t.co/CODE`): the post or the article it leads to, named as
+    given. A shortener shows browsers a page that forwards them, with nothing of the article in it."""
+    from .capture.http import RecordingClient
+    from .detect import post_at_address
+    from .net import NetOptions
+
+    assert shortener.aliases is not None and shortener.aliases.destination is not None
+    with RecordingClient(net or NetOptions(), max_retries=0, deadline=None, max_body=max_bytes) as client:
+        found = shortener.aliases.destination(spec, client)
+    if found.failures or found.url is None:
+        yield SourceFailure(spec, found.failures[0][0] if found.failures else f"{spec}: leads nowhere")
+        return
+    post = post_at_address(found.url, spec)
+    if post is not None:
+        yield post
+        return
+    for item in read_sources([found.url], max_bytes=max_bytes, net=net):
+        yield replace(item, source=spec) if isinstance(item, Document) else SourceFailure(spec, item.message)

@@ -1,9 +1,9 @@
 """A post's own address given as a source: the post itself, not an article that cites nothing.
 
-`archive` with a tweet's status URL (and a YouTube short URL) in real Chromium against the local
-fake web: the posts are captured as every post is, once even when an article given beside them
-cites one too, and no article is made of their addresses. `scan` lists such a post without
-fetching anything.
+`archive` with tweets' status URLs and t.co short links in real Chromium against the local fake
+web: the posts are captured as every post is, once even when an article given beside them cites
+one too, no article is made of their addresses, and a short link to an article archives that
+article. `scan` lists a post by its address without fetching anything, and follows short links.
 """
 
 from __future__ import annotations
@@ -55,20 +55,44 @@ def test_scan_lists_the_post_without_fetching_it() -> None:
     assert r.stderr.strip().endswith("1 post(s) in 1 source(s)")
 
 
+def test_scan_follows_a_short_link_to_the_article_or_post_it_stands_for(tmp_path: Any) -> None:
+    # t.co shows browsers a page that forwards them: the article is the address past it.
+    with FakeWeb(tmp_path / "web") as web:
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", "scan", "https://t.co/N3wsRvtn01",
+                            "https://t.co/Qm4Lp2XvBn", "https://t.co/NoSuchCode", "--map-host", web.map_host,
+                            "--ca-bundle", str(web.ca_pem), "--format", "jsonl"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 1, r.stderr  # one source of three failed
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [(row["key"], row["source"]) for row in rows] == [
+        *((key, "https://t.co/N3wsRvtn01") for key in FLOOD_KEYS),
+        (f"twitter:{site.TWEET_PHOTO.id}", "https://t.co/Qm4Lp2XvBn"),
+    ]
+    assert "archiver: https://t.co/NoSuchCode: could not be followed (https://t.co/NoSuchCode: HTTP 404)" in r.stderr
+
+
+FLOOD_KEYS = [f"twitter:{site.TWEET_PHOTO.id}", f"twitter:{site.TWEET_VIDEO.id}", f"twitter:{site.TWEET_DELETED.id}",
+              f"youtube:{site.YOUTUBE.id}"]  # the flood story's embeds, in its order
+
+
 @pytest.mark.browser
 def test_archive_captures_a_posts_address_as_that_post(tmp_path: Any) -> None:
     archive = tmp_path / "archive"
     withheld, protected = f"twitter:{site.TWEET_WITHHELD.id}", f"twitter:{site.TWEET_PROTECTED.id}"
     with FakeWeb(tmp_path / "web") as web:
+        # A post's address; an article; a post it cites, by its address; short links to a post (the
+        # photo tweet) and to an article (the flood story, which embeds the photo tweet too).
         r = cli(web, "archive", site.TWEET_WITHHELD.status_url, site.ARTICLE_PROTECTED.url,
-                f"{site.TWEET_PROTECTED.x_url}?s=20", "--format", "json", archive=archive)
+                f"{site.TWEET_PROTECTED.x_url}?s=20", "https://t.co/Qm4Lp2XvBn", "https://t.co/N3wsRvtn01",
+                "--format", "json", archive=archive)
         assert r.returncode == 0, r.stderr
         summary = json.loads(r.stdout)
-        assert (summary["articles"], summary["post_addresses"]) == (1, 2)
-        # The protected post, cited by the article and given by its address, is captured once.
+        assert (summary["articles"], summary["post_addresses"]) == (2, 3)
+        # Each post once, however many sources named it.
         assert {row["key"]: row["status"] for row in summary["results"]} == {
-            withheld: "withheld", protected: "protected"}
-        assert "0 already held" in r.stderr and "1 article(s), 2 post(s)" in r.stderr
+            withheld: "withheld", protected: "protected", FLOOD_KEYS[0]: "live", FLOOD_KEYS[1]: "live",
+            FLOOD_KEYS[2]: "deleted", FLOOD_KEYS[3]: "live"}
+        assert "0 already held" in r.stderr and "2 article(s), 6 post(s)" in r.stderr
         shown = {}
         for key in (withheld, protected):
             out = cli(web, "show", key, "--format", "json", archive=archive)
@@ -77,8 +101,12 @@ def test_archive_captures_a_posts_address_as_that_post(tmp_path: Any) -> None:
         assert shown[withheld]["articles"] == []  # nothing cites it: no article was made of its address
         assert [a["url"] for a in shown[protected]["articles"]] == [site.ARTICLE_PROTECTED.url]
         assert all(shown[k]["captures"] for k in shown)
-        held = cli(web, "lookup", "--format", "json", "--article", site.TWEET_WITHHELD.status_url, archive=archive)
-        assert held.returncode == 0 and json.loads(held.stdout) == []
+        # The article behind the short link is held under its own address, with its posts.
+        cited = cli(web, "lookup", "--format", "json", "--article", site.ARTICLE_FLOOD.url, archive=archive)
+        assert cited.returncode == 0 and sorted(p["key"] for p in json.loads(cited.stdout)) == sorted(FLOOD_KEYS)
+        for address in (site.TWEET_WITHHELD.status_url, "https://t.co/Qm4Lp2XvBn", "https://t.co/N3wsRvtn01"):
+            held = cli(web, "lookup", "--format", "json", "--article", address, archive=archive)
+            assert held.returncode == 0 and json.loads(held.stdout) == [], address
         again = cli(web, "archive", site.TWEET_WITHHELD.status_url, "--format", "json", archive=archive)
         assert again.returncode == 0, again.stderr
         assert json.loads(again.stdout)["posts_skipped_already_captured"] == 1

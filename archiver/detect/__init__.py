@@ -43,9 +43,9 @@ def detect(doc: Document) -> list[Post]:
     return merged
 
 
-def post_at_address(url: str) -> Post | None:
+def post_at_address(url: str, source: str | None = None) -> Post | None:
     """The post whose own address `url` is (a tweet's status URL, a YouTube watch URL), as a source
-    names it; None for any other page.
+    names it (`source`: the source as given, when it led to `url`); None for any other page.
 
     Only addresses on a platform's own hosts count: a page elsewhere whose path merely looks like
     a post's (`/@user/123` on an unknown host) stays an article, whose capture must not be skipped.
@@ -59,7 +59,7 @@ def post_at_address(url: str) -> Post | None:
     match = platform.parse_url(url) or platform.embed_src(url)
     if match is None:
         return None
-    return build_post(platform, kind="linked", source=url, evidence="address", match=match)
+    return build_post(platform, kind="linked", source=source or url, evidence="address", match=match)
 
 
 def platform_for_url(url: str) -> tuple[str, str, str, str | None] | None:

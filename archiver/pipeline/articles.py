@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import times
-from ..errors import ArchiverError, BrowserUnavailable, DiskFull, NetworkError, SourceError
+from ..errors import ArchiverError, BrowserUnavailable, DiskFull, NetworkError, NetworkUnreachable, SourceError
 from ..index.rows import Capture
 from ..layout import article_dir, relative
 from ..models import Document, Post
@@ -62,16 +62,21 @@ class ArticleHandler:
 
         `found`, when given, is told the posts to capture as soon as the citations are indexed,
         before the article page is captured, so that their captures can start meanwhile."""
-        self._failures, self._network = [], False
-        if is_url(task.spec):
-            from ..detect import post_at_address
+        from ..detect import post_at_address
 
-            post = post_at_address(task.spec)
-            if post is not None:
-                return self._post_address(task.spec, post, found)
+        self._failures, self._network = [], False
+        if is_url(task.spec) and (post := post_at_address(task.spec)) is not None:
+            return self._post_address(task.spec, post, found)
         batch = Batch(self.s.store)
         try:
-            fetched = self._read(task.spec, batch)
+            target = self._past_short_link(task.spec, batch) if is_url(task.spec) else None
+            if target is not None and (post := post_at_address(target, task.spec)) is not None:
+                if batch.records:
+                    self.s.index.add_records(None, batch.records)  # the hops: findable, as every record is
+                return self._post_address(task.spec, post, found)
+            fetched = self._read(target or task.spec, batch)
+            if target is not None:
+                fetched.doc = replace(fetched.doc, source=task.spec)  # named as the user gave it
         except (SourceError, NetworkError) as e:
             if batch.records:
                 # What the failed fetch did record (a 404 answer, the hops before it) stays findable
@@ -99,6 +104,21 @@ class ArticleHandler:
             found((post,), False)
         return ArticleResult(ArticleOutcome(spec, post.url or spec, posts=[post.key], post_address=True),
                              (post,), read=True)
+
+    def _past_short_link(self, spec: str, batch: Batch) -> str | None:
+        """Where a short link given as a source leads (`t.co/CODE` -> a post's or an article's
+        address), its hops recorded into `batch`; None when `spec` is no short link. A shortener
+        shows browsers a page that forwards them, which holds nothing of the article: the article
+        is the address past it. SourceError/NetworkError when the link leads nowhere."""
+        from ..platforms import shortener_for
+
+        platform = shortener_for(spec)
+        if platform is None or platform.aliases is None or platform.aliases.destination is None:
+            return None
+        found = platform.aliases.destination(spec, self.s.client.bind(batch))
+        for message, network in found.failures:
+            raise (NetworkUnreachable if network else SourceError)(message)
+        return found.url
 
     def _read(self, spec: str, batch: Batch) -> Fetched:
         """The source as a Document; a URL's exchanges are recorded into `batch`."""

@@ -63,6 +63,17 @@ def platform_for_host(host: str | None) -> Platform | None:
     return None
 
 
+def shortener_for(url: str) -> Platform | None:
+    """The platform whose short-link hosts serve `url` (`t.co/CODE` -> twitter), when it can follow
+    such a link given as a source; None for any other address."""
+    host = host_of(url)
+    for p in REGISTRY:
+        if (p.shortlinks is not None and p.aliases is not None and p.aliases.destination is not None
+                and f"{host}/" in p.shortlinks.hints):
+            return p
+    return None
+
+
 def login_wall_for(url: str) -> LoginWall | None:
     """The login wall a page at `url` may show (its platform's), or None."""
     host = host_of(url)
@@ -97,4 +108,4 @@ def match_embed_src(url: str) -> tuple[Platform, UrlMatch] | None:
     return (platform, found) if found else None
 
 
-__all__ = ["BY_NAME", "REGISTRY", "SHORTENERS", "Platform", "UrlMatch", "match_embed_src", "login_wall_for", "match_url", "platform_for_host"]
+__all__ = ["BY_NAME", "REGISTRY", "SHORTENERS", "Platform", "UrlMatch", "match_embed_src", "login_wall_for", "match_url", "platform_for_host", "shortener_for"]

@@ -146,16 +146,27 @@ class Alias:
     failures: list[tuple[str, bool]] = field(default_factory=list)
 
 
+@dataclass
+class Destination:
+    """Where a short link given as a source leads: the first address past the platform's short-link
+    hosts (`url`, None when it leads nowhere), and the failures on the way, as in `Alias`."""
+
+    url: str | None = None
+    failures: list[tuple[str, bool]] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class Aliases:
     """Posts known by short links alone (a flattened tweet): how they learn their ID.
 
     `resolve(post, http)` follows the post's short links; `identify(post, post_id, handle)` gives
-    the post that ID (its key changes with it).
+    the post that ID (its key changes with it); `destination(link, http)` follows one short link
+    given as a source (`archiver archive https://t.co/...`) to the post or article it stands for.
     """
 
     resolve: Callable[[Any, HttpGetter], Alias]
     identify: Callable[[Any, str, str | None], None]
+    destination: Callable[[str, HttpGetter], Destination] | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from archiver.platforms.capture import Alias, Aliases
+from archiver.platforms.capture import Alias, Aliases, Destination
 from archiver.platforms.twitter.detect import canonical_url
 from archiver.platforms.twitter.shortlinks import is_shortlink, resolve_shortlink, resolved_post_id
 
@@ -38,6 +38,21 @@ def resolve(post: Post, client: HttpGetter) -> Alias:
     return out
 
 
+def destination(link: str, client: HttpGetter) -> Destination:
+    """Where a short link given as a source leads: t.co hops (and pic.twitter.com's, and the
+    unsafe-link warning's) are followed, the first address past them is not asked (the article is
+    fetched as articles are, with a browser's agent; a status URL is the post)."""
+    res = resolve_shortlink(client, link, until=lambda url: not is_shortlink(url))
+    out = Destination()
+    if res.error is not None:
+        out.failures.append((f"{link}: could not be followed ({res.error})", res.network_failed))
+    elif res.final_url is not None and not is_shortlink(res.final_url):
+        out.url = res.final_url
+    else:
+        out.failures.append((f"{link}: leads nowhere", False))
+    return out
+
+
 def identify(post: Post, pid: str, handle: str | None) -> None:
     """Give a hash-keyed tweet the ID its short link led to."""
     post.post_id, post.handle = pid, post.handle or handle
@@ -55,4 +70,4 @@ def same_author(post: Post, handle: str | None, final_url: str | None) -> bool:
     return handle.lower() == post.handle.lower()
 
 
-ALIASES = Aliases(resolve=resolve, identify=identify)
+ALIASES = Aliases(resolve=resolve, identify=identify, destination=destination)

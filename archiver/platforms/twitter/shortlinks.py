@@ -13,6 +13,7 @@ import html
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qs, urljoin, urlsplit
@@ -139,12 +140,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 def resolve_shortlink(
-    client: HttpGetter, url: str, max_hops: int = 10, *, user_agent: str | None = None
+    client: HttpGetter, url: str, max_hops: int = 10, *, user_agent: str | None = None,
+    until: Callable[[str], bool] | None = None,
 ) -> Resolution:
     """Follow a short link to the status URL (or whatever it ends at); never raises for network trouble.
 
     The default curl-like `user_agent` gets plain 3xx answers from t.co; a browser agent gets its
-    meta-refresh page, which is followed too.
+    meta-refresh page, which is followed too. `until`: stop, without asking it, at the first
+    address it is true of (the first one past the short-link hosts, say).
     """
     # Imported here: detection imports the platform registry, and a scan needs no HTTP stack.
     import httpx
@@ -161,7 +164,7 @@ def resolve_shortlink(
             res.hops.append(Hop(current, None, target))
             current = normalise_shortlink(target)
             continue
-        if parse_status_url(current):
+        if parse_status_url(current) or (until is not None and until(current)):
             res.final_url = current
             return res
         if current in seen:
