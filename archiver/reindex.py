@@ -119,22 +119,17 @@ class _Incomplete(Exception):
 def _ends_inside(path: Path, at: int) -> bool:
     """Whether the file ends inside the record that starts at `at` (it was cut short there), rather
     than holding something that is not a record."""
-    import zlib
+    from .warcstore.members import ENDS_INSIDE, MemberError, inflate_member
 
     try:
         with path.open("rb") as fh:
-            fh.seek(at)
             if path.name.endswith(".gz"):
-                member = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                pending = b""
-                while True:
-                    pending = pending or fh.read(1 << 16)
-                    if not pending:
-                        return True  # the file ended before the gzip member did
-                    member.decompress(pending, 1 << 20)
-                    if member.eof:
-                        return False
-                    pending = member.unconsumed_tail
+                try:
+                    inflate_member(fh, at)
+                except MemberError as e:
+                    return e.reason == ENDS_INSIDE
+                return False  # a whole member: it holds something that is not a record
+            fh.seek(at)
             head = fh.read(1 << 16)
             at += len(head) - len(head.lstrip(b"\r\n"))
             head = head.lstrip(b"\r\n")
@@ -149,7 +144,7 @@ def _ends_inside(path: Path, at: int) -> bool:
                 if name.strip().lower() == b"content-length" and value.strip().isdigit():
                     return at + end + 4 + int(value) > size
             return False
-    except (OSError, zlib.error):
+    except OSError:
         return False
 
 

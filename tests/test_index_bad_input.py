@@ -411,6 +411,25 @@ def test_reindex_names_a_truncated_file_truncated(tmp_path: Path, pristine: Path
     assert set(_lookup_keys(archive)) <= set(expected)
 
 
+@pytest.mark.parametrize(("tail", "said"), [(b"\x1f", "truncated: the file ends inside the record at offset"),
+                                             (b"\x00", "damaged at offset")],
+                         ids=["cut one byte into a member", "one stray byte"])
+def test_reindex_tells_a_member_cut_short_from_a_stray_byte(tail: bytes, said: str, tmp_path: Path,
+                                                            pristine: Path) -> None:
+    archive = _copy(pristine, tmp_path / "archive")
+    expected = _lookup_keys(archive)
+    _drop_index(archive)
+    last = _warcs(archive)[-1]
+    size = last.stat().st_size
+    with last.open("ab") as fh:
+        fh.write(tail)  # a gzip member starts with 1f 8b: the first byte of one, or of nothing
+    r = _reindex(archive)
+    assert r.returncode == 1, r.stderr
+    (line,) = [x for x in r.stderr.splitlines() if last.name in x]
+    assert f"{said} {size}" in line, line
+    assert set(_lookup_keys(archive)) == set(expected)
+
+
 def _undated(n: int) -> bytes:
     block = b"no date here"
     return gzip.compress(

@@ -258,6 +258,21 @@ def test_member_walk_yields_each_record_and_names_where_the_damage_starts(tmp_pa
     assert complete_members(path) == size
 
 
+@pytest.mark.parametrize(("tail", "reason"), [(b"\x1f", "file ends inside the gzip member"),
+                                              (b"\x00", "does not start a gzip member")])
+def test_a_member_cut_inside_its_magic_bytes_is_told_from_a_stray_byte(tail: bytes, reason: str, tmp_path: Path) -> None:
+    with WarcStore(tmp_path) as store:
+        store.write_resource("urn:x:0", "text/plain", b"body")
+    [path] = store.files
+    size = path.stat().st_size
+    with path.open("ab") as fh:
+        fh.write(tail)
+    with path.open("rb") as fh, pytest.raises(MemberError) as damage:
+        list(walk_members(fh, spool=False))
+    assert damage.value.offset == size and damage.value.reason == reason
+    assert complete_members(path) == size
+
+
 WRITER = r"""
 import json, os, sys
 from pathlib import Path

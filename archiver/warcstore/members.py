@@ -20,6 +20,7 @@ STEP = 1 << 16  # compressed bytes read per call: a walk re-reads what follows a
 BUF = 1 << 20  # inflated bytes produced per call
 SPOOL_IN_MEMORY = 16 * 1024 * 1024
 HEAD = 64  # inflated bytes kept in Member.head: enough for the `WARC/1.1` line
+ENDS_INSIDE = "file ends inside the gzip member"  # MemberError.reason of a member cut short
 
 
 class BinarySink(Protocol):
@@ -79,7 +80,11 @@ def inflate_member(fh: IO[bytes], offset: int, sink: BinarySink | None = None, *
     With `length` (an indexed length) the member must end exactly there; without, the member's
     own end is found. Raises MemberError when the bytes are not one whole member.
     """
-    if not starts_member(fh, offset):
+    fh.seek(offset)
+    magic = fh.read(len(GZIP_MAGIC))
+    if magic != GZIP_MAGIC:
+        if magic and GZIP_MAGIC.startswith(magic):  # cut off inside the magic bytes themselves
+            raise MemberError(offset, ENDS_INSIDE)
         raise MemberError(offset, "does not start a gzip member")
     fh.seek(offset)
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
@@ -91,7 +96,7 @@ def inflate_member(fh: IO[bytes], offset: int, sink: BinarySink | None = None, *
             if not chunk:
                 if length is not None and consumed == length:
                     raise MemberError(offset, "gzip member is incomplete")
-                raise MemberError(offset, "file ends inside the gzip member")
+                raise MemberError(offset, ENDS_INSIDE)
             consumed += len(chunk)
             out = inflater.decompress(chunk, BUF)
             while True:
