@@ -111,9 +111,13 @@ def test_bad_answers_and_network_failure() -> None:
     assert vimeo is not None and (vimeo.status, vimeo.data) == (200, {"error": "answer is not JSON"})
     assert reddit is not None and (reddit.status, reddit.data) == (200, {"error": "answer is not a JSON object"})
     assert not vimeo.network_failed and not reddit.network_failed
+    # Both callers (the oEmbed check, the video check) take this one reason for a 200 they cannot read.
+    assert vimeo.unreadable == "oEmbed's answer could not be read: answer is not JSON"
+    assert reddit.unreadable == "oEmbed's answer could not be read: answer is not a JSON object"
     # (a timeout says one server is slow, not that the network is down)
     assert down is not None and down.status is None and not down.network_failed and not down.refused
     assert down.error is not None and down.error.startswith("GET https://www.youtube.com/oembed") and "slow" in down.error
+    assert down.unreadable is None  # no answer arrived: nothing to read
 
 
 # --- against the local fake web ----------------------------------------------------------------
@@ -139,3 +143,4 @@ def test_fakeweb_youtube_oembed(fake_client: httpx.Client) -> None:
     assert found.data["author_name"] == v.author_name and found.data["title"] == v.title
     gone = fetch_metadata(fake_client, "youtube", "https://www.youtube.com/watch?v=AAAAAAAAAAA")
     assert gone is not None and (gone.status, gone.data, gone.error) == (404, {}, None)
+    assert found.unreadable is None and gone.unreadable is None

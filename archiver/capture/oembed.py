@@ -54,6 +54,14 @@ class Metadata:
     network_failed: bool = False
     refused: bool = False
 
+    @property
+    def unreadable(self) -> str | None:
+        """Why an answer that arrived (HTTP 200) cannot be read (not JSON, not a JSON object), in one
+        line; None for any other answer. Such an answer says nothing about the post, 200 or not."""
+        if self.status == 200 and self.error is not None:
+            return f"oEmbed's answer could not be read: {self.error}"
+        return None
+
 
 def fetch_metadata(client: HttpGetter, platform: str, url: str) -> Metadata | None:
     """Ask the platform's oEmbed endpoint about a post; None when it has none (nothing asked).
@@ -94,9 +102,8 @@ def _probe(post: PostRef, client: HttpGetter) -> Probe:
     meta = fetch_metadata(client, post.platform, post.url or "")
     if meta is None:
         return Probe("unknown")  # no public endpoint: the rendered embed alone speaks for the post
-    if meta.status == 200 and meta.error is not None:
-        # An answer that cannot be read says nothing about the post.
-        return Probe("unknown", f"oEmbed's answer could not be read: {meta.error}")
+    if meta.unreadable:
+        return Probe("unknown", meta.unreadable)
     if meta.status == 200:
         return Probe("live", fields={"author": meta.data.get("author_name"), "data": meta.data}, found=True)
     if meta.status in (404, 410):

@@ -77,12 +77,10 @@ def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selector
         page = fetch_page(client, url) if url else None
         page_data, said = site.read_page(page.text) if page is not None and page.text else (None, None)
         code = meta.status if meta is not None else None
-        # An answer that cannot be read (not JSON, not a JSON object) says nothing about the video,
-        # whatever its status code: only one that can be read counts as oEmbed's word.
-        unreadable = meta.error if meta is not None and code == 200 and meta.error else None
+        # Only an answer that can be read counts as oEmbed's word on the video.
+        unreadable = meta.unreadable if meta is not None else None
         answered = code == 200 and unreadable is None
-        heard = (f"oEmbed's answer could not be read: {unreadable}" if unreadable
-                 else f"oEmbed answered {code}" if code is not None else "oEmbed had no answer")
+        heard = unreadable or (f"oEmbed answered {code}" if code is not None else "oEmbed had no answer")
         oembed_data = site.from_oembed(meta.data) if meta is not None and answered else None
         # The page is about the video itself; oEmbed fills in what it leaves out.
         data = _merge(page_data, oembed_data)
