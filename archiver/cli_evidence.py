@@ -78,13 +78,13 @@ def evidence_options(archive_dir: Path, sign: bool, domain_cert: Path | None, do
                      timestamp: list[str] | None, timestamp_ca: Path | None) -> EvidenceOptions | None:
     """The export's signing and timestamping, from its options (usage errors exit 2 before any work)."""
     from .cli import EXIT_USAGE, _call, _fail
-    from .evidence import tsa
+    from .evidence import tsa, usable_tsa_url
     from .evidence.keys import load_key
     from .evidence.seal import EvidenceOptions
     from .evidence.sign import DomainIdentity
     from .redact import redact_endpoint
 
-    urls = [u for u in (timestamp or []) if u.strip()]
+    urls = [u.strip() for u in (timestamp or []) if u.strip()]  # as --timestamp checked them
     if (domain_cert is None) != (domain_key is None):
         _fail("--domain-cert and --domain-key go together: give both", EXIT_USAGE)
     if domain_cert is not None and not sign:
@@ -96,7 +96,7 @@ def evidence_options(archive_dir: Path, sign: bool, domain_cert: Path | None, do
             _fail("--timestamp-ca goes with --timestamp URL", EXIT_USAGE)
         return None
     for url in urls:
-        if not url.lower().startswith(("http://", "https://")):
+        if not usable_tsa_url(url):
             _fail(f"--timestamp {redact_endpoint(url)!r}: give the authority's http:// or https:// URL", EXIT_USAGE)
     options = EvidenceOptions(authorities=urls)
     if timestamp_ca is not None:

@@ -149,17 +149,11 @@ def timestamp_urls(ctx: typer.Context, param: typer.CallbackParam, value: list[s
     came from and never with their password or token."""
     if ctx.resilient_parsing:
         return value
-    from urllib.parse import urlsplit
-
+    from .evidence import usable_tsa_url
     from .redact import redact_endpoint
 
     for url in (u.strip() for u in value or () if u.strip()):
-        try:
-            parts = urlsplit(url)
-            usable = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
-        except ValueError:
-            usable = False
-        if not usable:
+        if not usable_tsa_url(url):
             raise _refuse(f"{given_as(ctx, param)} {redact_endpoint(url)!r}: give the timestamp authority's "
                           "http:// or https:// URL")
     return value

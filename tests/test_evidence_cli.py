@@ -102,6 +102,15 @@ def test_a_failing_authority_is_named_and_exits_1(archive: Path, tmp_path: Path,
     assert out.is_file() and run("verify", str(out)).returncode == 0
 
 
+def test_export_takes_a_timestamp_url_with_spaces_around_it_as_run_does(archive: Path, tmp_path: Path,
+                                                                         tsa_authority: Authority) -> None:
+    run("keys", "create", "--archive-dir", str(archive))
+    out = tmp_path / "alice.wacz"
+    e = run("export", "-o", str(out), "--archive-dir", str(archive), "--timestamp", f" {tsa_authority.url} ")
+    assert e.returncode == 0, e.stderr
+    assert [t["authority"] for t in digest_doc(out)["timestamps"]] == [tsa_authority.url]
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--sign"], "archiver keys create"),
     (["--domain-cert", "x.pem"], "--domain-cert and --domain-key go together"),

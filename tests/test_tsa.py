@@ -132,9 +132,21 @@ def test_unreachable_authority(tmp_path: Path) -> None:
         tsa.request_token(url, MESSAGE, timeout=30)
 
 
-def test_not_an_http_url_is_a_usage_error() -> None:
+@pytest.mark.parametrize("url", ["ftp://tsa.example/", "http:///tsa", " http://tsa.example/"])
+def test_not_an_http_url_is_a_usage_error(url: str) -> None:
     with pytest.raises(UsageError, match="not an http"):
-        tsa.request_token("ftp://tsa.example/", MESSAGE)
+        tsa.request_token(url, MESSAGE)
+
+
+@pytest.mark.parametrize(("url", "usable"), [
+    ("http://tsa.example/tsr", True), ("HTTPS://tsa.example:8443/", True), ("http://user:pw@127.0.0.1/", True),
+    ("ftp://tsa.example/", False), ("tsa.example/tsr", False), ("http://", False), ("https:///tsr", False),
+    ("http:tsa.example", False), (" http://tsa.example/", False), ("http://[::1/", False),
+])
+def test_one_rule_says_what_can_name_a_timestamp_authority(url: str, usable: bool) -> None:
+    from archiver.evidence import usable_tsa_url
+
+    assert usable_tsa_url(url) is usable
 
 
 def test_not_a_token_is_refused() -> None:

@@ -7,4 +7,24 @@
     sidecar.py       where tokens are kept: the digest file's `timestamps`, evidence/timestamps.json
     seal.py          the export's hook: sidecar before datapackage.json, signature and tokens after
     verify_wacz.py   `archiver verify X.wacz`: every hash, the signature, every token, offline
+
+`usable_tsa_url` decides, for every command and layer that takes one, what can name a timestamp
+authority; it is here so that option parsing can ask without loading the RFC 3161 libraries.
 """
+
+from __future__ import annotations
+
+
+def usable_tsa_url(url: str) -> bool:
+    """Whether `url`, as given, can name a timestamp authority: an http:// or https:// URL with a host.
+
+    Spaces around it are the caller's to strip; a URL that starts with anything else (a space, a
+    control character) is refused here, not passed on to the HTTP client.
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:  # a bracketed (IPv6) host that does not parse
+        return False
+    return url.lower().startswith(("http://", "https://")) and bool(host)

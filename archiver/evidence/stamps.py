@@ -32,6 +32,7 @@ from ..errors import UsageError
 from ..index.rows import CaptureStamp
 from ..redact import endpoint_secrets, redact_endpoint, scrub
 from ..times import format_utc, utc_now
+from . import usable_tsa_url
 
 if TYPE_CHECKING:
     from ..index.protocol import ArchiveIndex
@@ -125,11 +126,11 @@ class Authorities:
 
     @classmethod
     def of(cls, urls: Sequence[str] | None, timeout: float = TIMEOUT) -> Authorities | None:
-        """The authorities named by `urls` (None when there are none); UsageError for a URL that is
-        not http:// or https://."""
+        """The authorities named by `urls` (None when there are none); UsageError for a URL that
+        cannot name one (evidence.usable_tsa_url)."""
         found = tuple(dict.fromkeys(u.strip() for u in urls or () if u.strip()))
         for url in found:
-            if not url.lower().startswith(("http://", "https://")):
+            if not usable_tsa_url(url):
                 raise UsageError(f"--timestamp {redact_endpoint(url)!r}: a timestamp authority is an http:// or "
                                  "https:// URL")
         return cls(found, timeout) if found else None

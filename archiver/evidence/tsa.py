@@ -41,6 +41,7 @@ from rfc3161_client import (
 )
 
 from archiver.errors import TimestampError, TokenInvalid, TokenUnanchored, UsageError
+from archiver.evidence import usable_tsa_url
 from archiver.redact import endpoint_secrets, redact_endpoint, redact_text, scrub
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ def request_token(url: str, message: bytes, *, timeout: float = DEFAULT_TIMEOUT,
 
 def _post(url: str, query: bytes, *, timeout: float, verify: bool | str, client: httpx.Client | None) -> bytes:
     shown = redact_endpoint(url)
-    if not url.lower().startswith(("http://", "https://")):
+    if not usable_tsa_url(url):
         raise UsageError(f"timestamp authority {shown!r} is not an http:// or https:// URL")
     headers = {"Content-Type": CONTENT_TYPE_QUERY, "Accept": CONTENT_TYPE_REPLY}
     own = client is None
