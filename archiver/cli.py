@@ -182,7 +182,7 @@ def _limits(fetch_deadline: float, capture_deadline: float, max_bytes: int, max_
                   max_capture_bytes=max_capture_bytes)
 
 
-def _net(map_host: list[str] | None, ca_bundle: str | None, proxy: str | None,  # type: ignore[no-untyped-def]
+def _net(map_host: list[str] | None, ca_bundle: Path | None, proxy: str | None,  # type: ignore[no-untyped-def]
          allow_private: bool = False, trusted: list[str] | None = None):
     """Network options; `trusted` are the URLs the operator typed, fetched as given whatever their address."""
     from .net import NetOptions

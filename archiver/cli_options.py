@@ -124,10 +124,11 @@ def _index_url_given(ctx: typer.Context, param: typer.CallbackParam, value: str 
     return value
 
 
-def _network_option(check: str, variable: str) -> Any:
+def _network_option(check: str, variable: str, *, keep: bool = False) -> Any:
     """A callback checking a network option (or, when it is not given, its environment variable) as
     the command line is read: a bad value is refused whether or not the command then uses the network
-    (scan reads local files without it). The network module is loaded only when there is a value."""
+    (scan reads local files without it). The network module is loaded only when there is a value.
+    With `keep`, the command gets what the check returned instead of the value given."""
 
     def callback(ctx: typer.Context, value: Any) -> Any:
         if ctx.resilient_parsing or not (value or os.environ.get(variable, "").strip()):
@@ -136,12 +137,33 @@ def _network_option(check: str, variable: str) -> Any:
         from .errors import UsageError
 
         try:
-            getattr(net, check)(value or None)
+            checked = getattr(net, check)(value or None)
         except UsageError as e:
             raise _refuse(str(e)) from None
-        return value
+        return checked if keep else value
 
     return callback
+
+
+class CaBundleFile(ParamType):
+    """--ca-bundle: the PEM file of CA certificates, checked (net.ca_bundle_from) as the command line
+    is read, from the name as typed; the command gets the checked path, which is not read again
+    before it is used."""
+
+    name = "file"
+
+    def convert(self, value: Any, param: Parameter | None, ctx: Context | None) -> Any:
+        if value is None or isinstance(value, Path):
+            return value
+        if not value:
+            return None  # --ca-bundle '': as if not given (ARCHIVER_CA_BUNDLE may still name one)
+        from . import net
+        from .errors import UsageError
+
+        try:
+            return net.ca_bundle_from(str(value))
+        except UsageError as e:
+            raise _refuse(str(e)) from None
 
 
 def timestamp_urls(ctx: typer.Context, param: typer.CallbackParam, value: list[str] | None) -> list[str] | None:
@@ -192,8 +214,9 @@ MapHostOpt = Annotated[
                  help="Connect to ADDR:PORT for matching hosts, keeping the name for TLS and Host (like curl --connect-to). Repeatable. Env: ARCHIVER_MAP_HOST."),
 ]
 CaBundleOpt = Annotated[
-    str | None,
-    typer.Option("--ca-bundle", metavar="PEM", callback=_network_option("ca_bundle_from", "ARCHIVER_CA_BUNDLE"), help="Also trust the CA certificates in this PEM file (verification stays on). Env: ARCHIVER_CA_BUNDLE."),
+    Path | None,
+    typer.Option("--ca-bundle", metavar="PEM", click_type=CaBundleFile(),
+                 callback=_network_option("ca_bundle_from", "ARCHIVER_CA_BUNDLE", keep=True), help="Also trust the CA certificates in this PEM file (verification stays on). Env: ARCHIVER_CA_BUNDLE."),
 ]
 ProxyOpt = Annotated[str | None, typer.Option("--proxy", metavar="URL", callback=_network_option("proxy_from", "ARCHIVER_PROXY"),
                                               help="Send traffic through this proxy. Env: ARCHIVER_PROXY.")]

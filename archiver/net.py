@@ -237,8 +237,14 @@ def map_hosts_from(map_host: list[str] | None, env: Mapping[str, str] = os.envir
     return tuple(HostMap.parse(s, option="ARCHIVER_MAP_HOST") for s in specs)
 
 
-def ca_bundle_from(ca_bundle: str | None, env: Mapping[str, str] = os.environ) -> Path | None:
-    """--ca-bundle, else ARCHIVER_CA_BUNDLE: a readable PEM bundle of CA certificates (UsageError otherwise)."""
+def ca_bundle_from(ca_bundle: str | Path | None, env: Mapping[str, str] = os.environ) -> Path | None:
+    """--ca-bundle, else ARCHIVER_CA_BUNDLE: a readable PEM bundle of CA certificates (UsageError otherwise).
+
+    A Path is a bundle this function returned already (the command line's check): it is passed on
+    as it is, not read again.
+    """
+    if isinstance(ca_bundle, Path):
+        return ca_bundle
     if ca_bundle:
         return _check_ca_bundle(ca_bundle, "--ca-bundle")
     if env.get("ARCHIVER_CA_BUNDLE"):
@@ -321,14 +327,14 @@ class NetOptions:
     def from_options(
         cls,
         map_host: list[str] | None,
-        ca_bundle: str | None,
+        ca_bundle: str | Path | None,
         proxy: str | None,
         env: Mapping[str, str] = os.environ,
         *,
         allow_private: bool = False,
     ) -> NetOptions:
         """Options from the command line, falling back to ARCHIVER_MAP_HOST/_CA_BUNDLE/_PROXY and
-        ARCHIVER_ALLOW_PRIVATE=1."""
+        ARCHIVER_ALLOW_PRIVATE=1. `ca_bundle` as `ca_bundle_from` takes it: a Path was checked already."""
         maps = map_hosts_from(map_host, env)
         ca_path = ca_bundle_from(ca_bundle, env)
         proxy_url = proxy_from(proxy, env)

@@ -118,6 +118,38 @@ def test_env_fallbacks_and_cli_wins(tmp_path: Path) -> None:
     assert NetOptions.from_options(None, None, None, env={}) == NetOptions()
 
 
+@pytest.mark.parametrize("given", ["option", "env"])
+def test_the_command_line_reads_a_ca_bundle_once_and_passes_the_checked_path_on(
+        given: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import archiver.net
+    from archiver.cli import app
+
+    ca = tmp_path / "ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(ca))
+    checked: list[str] = []
+    built: list[NetOptions] = []
+    check, from_options = archiver.net._check_ca_bundle, NetOptions.from_options
+
+    def counted_check(value: str, option: str) -> Path:
+        checked.append(option)
+        return check(value, option)
+
+    def kept_from_options(*args: Any, **kwargs: Any) -> NetOptions:
+        built.append(from_options(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(archiver.net, "_check_ca_bundle", counted_check)
+    monkeypatch.setattr(NetOptions, "from_options", kept_from_options)
+    args = ["--ca-bundle", str(ca)] if given == "option" else []
+    env = {"ARCHIVER_CA_BUNDLE": str(ca)} if given == "env" else {}
+    r = CliRunner().invoke(app, ["scan", "https://news.example/a", "--map-host", "*=127.0.0.1:1", *args], env=env)
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.output  # (the fetch fails: no server)
+    assert checked == ["--ca-bundle" if given == "option" else "ARCHIVER_CA_BUNDLE"]
+    assert [net.ca_bundle for net in built] == [ca.resolve()]
+
+
 def _has_socksio() -> bool:
     try:
         import socksio  # noqa: F401
