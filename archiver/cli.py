@@ -84,19 +84,22 @@ def _fail(message: str, code: int) -> NoReturn:
 
 
 def _index_url(value: str | None) -> str | None:
-    """The --index URL (None: the archive's own SQLite file); its password kept out of every line printed."""
+    """The --index URL (None: the archive's own SQLite file); its password kept out of every line printed.
+
+    `value` is what the shared --index option (IndexOpt) let through: its callback refuses a URL that
+    is not PostgreSQL's, naming where it came from. Whether it names a host, port and database is
+    checked here, before the command does anything with it (open_index checks both again, for callers
+    that do not come through the command line).
+    """
     if not value:
         return None
-    from .index.postgres.url import check, is_postgres, redact
+    from .index.postgres.url import check
     from .redact import ScrubFilter, dsn_secrets
 
     _SECRETS[:] = dsn_secrets(value)
     for handler in logging.getLogger().handlers:
         if _SECRETS and not any(isinstance(f, ScrubFilter) for f in handler.filters):
             handler.addFilter(ScrubFilter(_SECRETS))
-    if not is_postgres(value):
-        _fail(f"--index {redact(value)}: not a PostgreSQL URL; give postgresql://USER@HOST:PORT/DB, "
-              "or leave --index out for the archive's own SQLite index", EXIT_USAGE)
     _call(lambda: check(value))  # a host, port and database it can name, before any command uses it
     return value
 
