@@ -225,6 +225,8 @@ class ChromiumRenderer(AsyncClosing):
                                          bool(sealed()) if callable(sealed) else None))
         result.timings["write"] = time.monotonic() - t
         result.timings["total"] = time.monotonic() - start
+        for error in result.errors:  # what the capture met: its caller decides what fails it (-vv shows all)
+            log.debug("%s: %s", url, error)
         return result
 
 
