@@ -196,7 +196,7 @@ def _net(map_host: list[str] | None, ca_bundle: Path | None, proxy: str | None, 
 
 @app.command()
 def scan(
-    sources: Annotated[list[str], typer.Argument(help="HTML or text files, directories, '-' for stdin, or http(s) URLs; a post's own URL (a tweet's) is that post, not fetched.", show_default=False)],
+    sources: Annotated[list[str], typer.Argument(help="HTML or text files, directories, *.urls lists of URLs, '-' for stdin, or http(s) URLs; a post's own URL (a tweet's) is that post, not fetched.", show_default=False)],
     format: Annotated[ScanFormat, typer.Option("--format", "-f", help="Output format.")] = ScanFormat.table,
     kind: Annotated[KindChoice, typer.Option("--kind", help="Which posts to report.")] = KindChoice.all,
     max_bytes: Annotated[int, typer.Option("--max-bytes", min=1, help="Skip sources larger than this many bytes.")] = 50 * 1024 * 1024,
@@ -217,10 +217,13 @@ def scan(
     from .output import one_line, render
     from .redact import redact_text
     from .scan import scan as run_scan
+    from .seeds import with_url_lists
 
-    urls = [s for s in sources if s.startswith(("http://", "https://"))]
+    listed = with_url_lists(sources, max_bytes)  # a `*.urls` file stands for the URLs it lists
+    urls = [s for s in listed.sources if s.startswith(("http://", "https://"))]
     net = _net(map_host, ca_bundle, proxy, allow_private, trusted=urls) if urls else None
-    result = _call(lambda: run_scan(sources, kind=kind.value, max_bytes=max_bytes, net=net))
+    result = _call(lambda: run_scan(listed.sources, kind=kind.value, max_bytes=max_bytes, net=net,
+                                    problems=listed.problems))
     rows = [p.to_dict() for p in result.posts]
     _write(render(rows, format.value, fields=POST_FIELDS,
                   table_columns=("platform", "post_id", "handle", "posted_at", "kind", "evidence", "source", "text")))
@@ -278,7 +281,7 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
 
 @app.command()
 def archive(
-    sources: Annotated[list[str], typer.Argument(help="Articles: HTML or text files, directories, '-' or URLs; a post's own URL (a tweet's) is that post.", show_default=False)],
+    sources: Annotated[list[str], typer.Argument(help="Articles: HTML or text files, directories, *.urls lists of URLs, '-' or URLs; a post's own URL (a tweet's) is that post.", show_default=False)],
     archive_dir: ArchiveDirOpt = None,
     index: IndexOpt = None,
     map_host: MapHostOpt = None,
@@ -303,20 +306,24 @@ def archive(
     """
     from .archive import archive as run_archive
     from .evidence.stamps import Authorities
-    from .sources import expand
+    from .seeds import with_url_lists
 
     index_url = _index_url(index)
     timestamps = _call(lambda: Authorities.of(timestamp))
-    net = _net(map_host, ca_bundle, proxy, allow_private, trusted=sources)
+    # Each article once, in the order first given (a file named twice, or inside a folder given
+    # too); a `*.urls` file stands for the URLs it lists, trusted as typed ones are.
+    listed = with_url_lists(sources, max_bytes)
+    net = _net(map_host, ca_bundle, proxy, allow_private, trusted=[*sources, *listed.trusted])
     limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
     STOP.install()  # a signal: finish the capture at hand, then stop with a summary
-    # Each article once, in the order first given (a file named twice, or inside a folder given too).
-    articles = list(dict.fromkeys(expand(sources)))
+    articles = listed.sources
+    if not articles and listed.problems:
+        _fail("; ".join(listed.problems), EXIT_USAGE)
     with _progress(total=len(articles)) as progress:
         summary = _call(lambda: run_archive(articles, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress,
                                             limits=limits, pages_in_flight=pages_in_flight, index_url=index_url,
-                                            timestamps=timestamps))
+                                            timestamps=timestamps, problems=listed.problems))
     raise typer.Exit(_print_summary(summary, format))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -27,8 +27,9 @@ class ScanResult:
 
 
 def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BYTES,
-         net: NetOptions | None = None) -> ScanResult:
-    """Detect posts in every source; `kind` is one of KINDS or "all".
+         net: NetOptions | None = None, problems: Sequence[str] = ()) -> ScanResult:
+    """Detect posts in every source; `kind` is one of KINDS or "all"; `problems`: sources already
+    found unusable (a bad line of a URL list), each named among the failures.
 
     `''` or a malformed URL among `specs` is a usage error, raised before anything is read.
     """
@@ -37,6 +38,7 @@ def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BY
     check_specs(specs)
     wanted = set(KINDS) if kind == "all" else {kind}
     result = ScanResult()
+    result.failures += [SourceFailure(problem.split(": ", 1)[0], problem) for problem in problems]
     for item in _read(specs, max_bytes, net):
         if isinstance(item, Post):
             result.sources_read += 1

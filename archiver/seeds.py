@@ -80,6 +80,53 @@ def feed_links(data: bytes) -> list[str] | None:
     return list(dict.fromkeys(urls))
 
 
+def _read_url_list(p: Path, data: bytes, out: SeedList) -> None:
+    """The URLs a `*.urls` file lists (one a line, `#` comments) into `out`, each bad line a problem."""
+    if looks_binary(data):
+        out.problems.append(f"{shown(str(p))}: binary content, not a list of URLs; skipped")
+        return
+    for n, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if not re.match(r"^https?://", line, re.I):
+            out.problems.append(f"{p}:{n}: not an http(s) URL: {redact_endpoint(line)!r}")
+            continue
+        why = url_problem(line)
+        if why:
+            out.problems.append(f"{shown(str(p))}:{n}: {line!r} {why}; skipped")
+            continue
+        out.sources.append(line)
+        out.trusted.append(line)
+
+
+def _is_file(p: Path) -> bool:
+    try:
+        return p.is_file()
+    except (OSError, ValueError):  # a name too long, a NUL: named when it is read as a source
+        return False
+
+
+def with_url_lists(specs: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> SeedList:
+    """Sources as given to `archive` or `scan`, folders expanded, each `*.urls` file replaced by the
+    URLs it lists (as `run` reads its seeds); every other source is left to be read as it is.
+    A list that cannot be read, or a bad line in one, is a problem named in the result."""
+    out = SeedList()
+    for spec in expand(specs):
+        p = Path(spec)
+        if p.suffix != ".urls" or not _is_file(p):
+            out.sources.append(spec)  # read, or refused and named, as every source is
+            continue
+        try:
+            data = read_capped(p, max_bytes)
+        except SourceError as e:
+            out.problems.append(str(e))
+            continue
+        _read_url_list(p, data, out)
+    out.sources = list(dict.fromkeys(out.sources))
+    return out
+
+
 def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SeedList:
     """Expand a seeds folder (or one seed file) into article sources, in a stable order.
 
@@ -104,22 +151,7 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SeedList:
             out.problems.append(str(e))
             continue
         if p.suffix == ".urls":
-            if looks_binary(data):
-                out.problems.append(f"{shown(str(p))}: binary content, not a list of URLs; skipped")
-                continue
-            for n, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
-                line = line.split("#", 1)[0].strip()
-                if not line:
-                    continue
-                if not re.match(r"^https?://", line, re.I):
-                    out.problems.append(f"{p}:{n}: not an http(s) URL: {redact_endpoint(line)!r}")
-                    continue
-                why = url_problem(line)
-                if why:
-                    out.problems.append(f"{shown(str(p))}:{n}: {line!r} {why}; skipped")
-                    continue
-                out.sources.append(line)
-                out.trusted.append(line)
+            _read_url_list(p, data, out)
             continue
         links = feed_links(data)
         if links is not None:

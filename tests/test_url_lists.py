@@ -1,0 +1,59 @@
+"""A `*.urls` file given to `archive` or `scan` stands for the URLs it lists, as in a seeds folder:
+each line a source, `#` comments, each bad line a named failure that stops nothing else."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import ROOT, cli
+from tests.fakeweb import FakeWeb, site
+
+
+def _list(tmp_path: Path, *lines: str) -> Path:
+    path = tmp_path / "cited.urls"
+    path.write_text("# what the story cites\n" + "".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def test_scan_reads_each_url_a_list_names(tmp_path: Path) -> None:
+    listed = _list(tmp_path, site.ARTICLE_PROTECTED.url, "not a url", f"{site.TWEET_WITHHELD.status_url}  # a post")
+    with FakeWeb(tmp_path / "web") as web:
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", "scan", str(listed), "--map-host", web.map_host,
+                            "--ca-bundle", str(web.ca_pem), "--format", "jsonl"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 1, r.stderr  # one line of three is no URL
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [(row["key"], row["source"]) for row in rows] == [
+        (f"twitter:{site.TWEET_PROTECTED.id}", site.ARTICLE_PROTECTED.url),
+        (f"twitter:{site.TWEET_WITHHELD.id}", site.TWEET_WITHHELD.status_url),
+    ]
+    assert f"archiver: {listed}:3: not an http(s) URL: 'not a url'" in r.stderr.splitlines()
+
+
+def test_a_list_with_no_usable_line_is_a_usage_error(tmp_path: Path) -> None:
+    listed = _list(tmp_path, "ftp://files.example/a", "news.example/no-scheme")
+    for command in ("scan", "archive"):
+        where = ["--archive-dir", str(tmp_path / "archive")] if command == "archive" else []
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", command, str(listed), *where],
+                           capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert r.returncode == 2, (command, r.stderr)
+        assert r.stdout == ""
+        assert "not an http(s) URL: 'ftp://files.example/a'" in r.stderr, command
+    assert not (tmp_path / "archive").exists()  # nothing to archive: no archive made
+
+
+@pytest.mark.browser
+def test_archive_captures_what_a_list_names(tmp_path: Path) -> None:
+    listed = _list(tmp_path, site.TWEET_WITHHELD.status_url, "", "# a line of its own", "ftp://files.example/a")
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        r = cli(web, "archive", str(listed), "--format", "json", archive=archive)
+    assert r.returncode == 1, r.stderr  # the ftp: line is named, the post captured
+    summary = json.loads(r.stdout)
+    assert [row["key"] for row in summary["results"]] == [f"twitter:{site.TWEET_WITHHELD.id}"]
+    assert summary["failures"] == [f"{listed}:5: not an http(s) URL: 'ftp://files.example/a'"]
