@@ -281,6 +281,8 @@ def test_filters_combine(index: Index) -> None:
         "https://x.com/i/web/status/100",
         "https://fxtwitter.com/RivertonDesk/status/100",
         "https://twitter.com/#!/RivertonDesk/statuses/100",
+        "x.com/RivertonDesk/status/100",  # without its scheme, as an address bar shows it
+        "mobile.twitter.com/RivertonDesk/status/100/photo/1",
     ],
 )
 def test_show_by_key_url_or_id(index: Index, ident: str) -> None:
@@ -293,6 +295,7 @@ def test_show_by_key_url_or_id(index: Index, ident: str) -> None:
 
 def test_show_other_platforms_and_hash_keys(index: Index) -> None:
     assert show(index, "https://youtu.be/dQw4w9WgXcQ")["key"] == "youtube:dQw4w9WgXcQ"  # type: ignore[index]
+    assert show(index, "youtu.be/dQw4w9WgXcQ")["key"] == "youtube:dQw4w9WgXcQ"  # type: ignore[index]
     assert show(index, "https://www.instagram.com/p/C0dE_x1/?igsh=abc")["key"] == "instagram:C0dE_x1"  # type: ignore[index]
     full = hash_key_of(index)
     assert show(index, full)["key"] == full  # type: ignore[index]

@@ -187,6 +187,10 @@ def lookup(index: Index, filters: Filters, *, limit: int | None = None, offset: 
     return _attach(index, rows, detailed=False)
 
 
+# A host name with a dot, then a path: a URL without its scheme (a key such as `twitter:1` has none).
+_SCHEMELESS_URL = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/\S*")
+
+
 def _candidate_keys(index: Index, ident: str) -> list[str]:
     """Keys the identifier may name, best guess first."""
     ident = ident.strip()
@@ -196,6 +200,8 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
     keys = [row["key"] for row in exact]
     if keys:
         return keys
+    if _SCHEMELESS_URL.fullmatch(ident):
+        ident = f"https://{ident}"  # as copied from a browser's address bar: x.com/user/status/1
     if re.fullmatch(r"https?://\S+", ident):
         # Imported here: the registry is heavy, and only URLs need its knowledge of post URLs.
         from archiver.platforms import match_embed_src, match_url
