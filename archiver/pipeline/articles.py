@@ -172,7 +172,8 @@ class ArticleHandler:
         if found is not None:
             found(tuple(wanted), self._network)
         if self.recapture or not s.index.article_captured(url):
-            self._capture_article(doc, url, article_id, batch)
+            page = self._capture_article(doc, url, article_id, batch)
+            wanted += self._rendered_posts(doc, page, article_id, outcome)
         elif batch.records:
             # Fetched again (the seed's URL, short-link hops) though the article is held: every
             # record in the WARC stays findable through the index.
@@ -212,7 +213,42 @@ class ArticleHandler:
             self._fail(message, network=network)
         return alias.found
 
-    def _capture_article(self, doc: Document, url: str, article_id: int, batch: Batch) -> None:
+    def _rendered_posts(self, doc: Document, page: object, article_id: int, outcome: ArticleOutcome) -> list[Post]:
+        """Embeds the article's own scripts put on the page that its markup does not hold (a page
+        built in the browser, an embed loaded on demand): found in the DOM as Chromium rendered it,
+        cited (evidence `rendered:...`) and returned to be captured like the others. Only embeds
+        with their post's ID: links in content scripts add (recommendations, sidebars) are not
+        the article's citations, and what the markup already cites is known."""
+        html = getattr(page, "html", None)
+        if not isinstance(html, str) or not html:
+            return []
+        from ..detect import detect
+
+        try:
+            found = detect(Document(source=doc.source, text=html, is_html=True, url=getattr(page, "final_url", None)))
+        except Exception as e:  # the capture stands; the rendered page only adds to the markup's posts
+            log.warning("%s: the rendered page could not be scanned (%s: %s)", doc.source, type(e).__name__, e)
+            return []
+        known = set(outcome.posts)
+        new: list[Post] = []
+        for post in found:
+            if post.kind != "embedded" or not post.post_id or post.key in known:
+                continue
+            post.evidence = f"rendered:{post.evidence}"
+            post.key = self.s.index.upsert_post(post)
+            if post.key in known:
+                continue
+            self.s.index.cite(article_id, post.key, post.kind, post.evidence)
+            known.add(post.key)
+            outcome.posts.append(post.key)
+            new.append(post)
+        if new:
+            log.info("%s: %d embed(s) only in the rendered page", doc.source, len(new))
+        return new
+
+    def _capture_article(self, doc: Document, url: str, article_id: int, batch: Batch) -> object:
+        """Capture the article page (HTML only) into `batch` and index the capture; returns what
+        the browser gave (None for text, or when the capture failed)."""
         s = self.s
         shots = make_dirs(article_dir(s.archive_dir, url))
         stamp = times.stamp()
@@ -246,6 +282,7 @@ class ArticleHandler:
             s.index.add_records(cid, batch.records, article_id=article_id)
         if s.stamper is not None and batch.records:
             s.stamper.stamp(s.index, cid, batch.records)  # a failure is kept, and named by the run
+        return page
 
 
 def _file_uri(source: str) -> str:

@@ -198,7 +198,12 @@ class _Flight:
                 self._found[self._position[id(task)]] = answer
                 self._choose()
             elif isinstance(task, ArticleTask):
-                self.articles[self._position[id(task)]] = (task, answer)
+                position = self._position[id(task)]
+                self.articles[position] = (task, answer)
+                if position < self._chosen and isinstance(answer, ArticleResult) and not STOP.requested:
+                    # Its posts were chosen when they were announced; the page, rendered since,
+                    # may have shown more (embeds its scripts added): those are chosen now.
+                    self._choose_from(answer)
                 self._choose()
             else:
                 self._post_answers[id(task)] = answer
@@ -209,7 +214,10 @@ class _Flight:
         """Submit the posts of every article now read in order (its posts announced, or the article
         answered); the re-checks after the last."""
         while self._chosen < len(self.articles):
-            answer: Answer | ArticlePosts | None = self._found[self._chosen] or self.articles[self._chosen][1]
+            result = self.articles[self._chosen][1]
+            # The whole result when it is in (its posts include those announced), else the announcement.
+            answer: Answer | ArticlePosts | None = (
+                result if isinstance(result, ArticleResult) else self._found[self._chosen] or result)
             if answer is None:
                 break
             self._chosen += 1
@@ -218,9 +226,7 @@ class _Flight:
             self.state.offline = self.state.offline or answer.network_unreachable
             if STOP.requested:
                 continue
-            for task in choose_posts(self.index, list(answer.posts), self.summary, self.state,
-                                     replace(self.plan, recheck_after=None), seen=self._seen):
-                self._submit(task)
+            self._choose_from(answer)
         if (self._chosen == len(self.articles) and not self._rechecks_chosen and not STOP.requested
                 and self.plan.recheck_after is not None):
             self._rechecks_chosen = True
@@ -236,6 +242,12 @@ class _Flight:
                 log.info("re-checking %d post(s) last checked before %s ago", len(due), self.plan.recheck_after)
             for key in due:
                 self._submit(PostTask(recheck_key=key, offline=self.state.offline))
+
+    def _choose_from(self, answer: ArticleResult | ArticlePosts) -> None:
+        """Submit the article's posts not chosen before (`_seen`: each post once, first citation wins)."""
+        for task in choose_posts(self.index, list(answer.posts), self.summary, self.state,
+                                 replace(self.plan, recheck_after=None), seen=self._seen):
+            self._submit(task)
 
     def _submit(self, task: PostTask) -> None:
         self.posts.append(task)
