@@ -117,6 +117,29 @@ def test_live_to_deleted_between_runs_records_both(base: Any) -> None:
     assert sorted(c["source"] for c in gone["captures"]) == ["live", "wayback"]
 
 
+def test_a_syndication_outage_changes_no_held_post_to_live_or_login_required(base: Any) -> None:
+    # Syndication answers 503 for the whole re-check (Retry-After or not, it stays down): oEmbed
+    # still answers 200 for the withheld post and x.com still shows its login wall, and neither
+    # may decide a status alone. The run says what it could not check (exit 1), and no post is
+    # called live or login_required on that evidence.
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "outage")
+    web.set_state(("fail", "cdn.syndication.twimg.com"), {"status": 503, "times": 1000})
+    try:
+        r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--fetch-deadline", "5",
+                "--format", "json", archive=copy)
+    finally:
+        web.set_state(("fail", "cdn.syndication.twimg.com"), None)
+    assert r.returncode == 1, r.stderr
+    results = {p["key"]: p for p in json.loads(r.stdout)["results"]}
+    for key in FIRST_RUN:
+        if key.startswith("twitter:"):
+            assert (results[key]["status"], key) == ("unavailable", key), results[key]
+            assert "syndication gave no usable answer (HTTP 503)" in results[key]["reason"], results[key]
+    withheld = results[f"twitter:{site.TWEET_WITHHELD.id}"]
+    assert "not enough alone: oEmbed returned the post" in withheld["reason"], withheld
+
+
 def test_second_run_is_refused_with_exit_3_or_waits(base: Any) -> None:
     web, archive, _s, _r, tmp = base
     copy = _copy(archive, tmp / "locked")

@@ -273,7 +273,12 @@ OE_NET = oe(None, error="timed out")
         # live: the post itself came back, whatever else happened
         (TWEET, GONE, True, True, None, "live", "syndication returned"),
         (EMPTY, OK, None, False, None, "live", "oEmbed returned"),
-        (NET, OK, None, False, None, "live", "oEmbed returned"),
+        # Without a usable answer from syndication, an oEmbed 200 (a withheld post has one) or a
+        # login wall (most x.com posts show one to anonymous readers) decides nothing.
+        (NET, OK, None, False, None, "unavailable", "network failure: syndication: connect failed; not enough alone: oEmbed returned"),
+        (synd("error", 503, error="HTTP 503"), OK, None, False, None, "unavailable", "syndication gave no usable answer (HTTP 503): not enough alone: oEmbed returned the post"),
+        (synd("error", 429, error="HTTP 429"), GONE, True, False, None, "unavailable", "(HTTP 429): not enough alone: oEmbed HTTP 404; the post page showed a login wall"),
+        (synd("error", 503, error="HTTP 503"), OK, None, False, "Our marsh is protected by law", "unavailable", "oEmbed returned"),
         # stated in words
         (synd("tombstone", tomb="This Post from @x has been withheld in Germany in response to a legal demand."), OK, None, False, None, "withheld", "withheld in Germany"),
         (synd("tombstone", tomb="This Post is from a suspended account. Learn more"), GONE, None, False, None, "suspended", "suspended account"),
@@ -298,13 +303,13 @@ OE_NET = oe(None, error="timed out")
         # login wall: never deleted on its own
         (EMPTY, oe(403), True, False, None, "login_required", "login wall"),
         (None, None, True, False, None, "login_required", "login wall"),
-        (NET, OE_NET, True, True, None, "login_required", "login wall"),
+        (NET, OE_NET, True, True, None, "unavailable", "network failure: syndication: connect failed; oEmbed: timed out; not enough alone: the post page showed a login wall"),
         # network failure
         (NET, OE_NET, None, False, None, "unavailable", "network failure: syndication: connect failed; oEmbed: timed out"),
         (None, None, False, True, None, "unavailable", "network failure"),
         (synd("error", 500, error="HTTP 500"), oe(500), None, True, None, "unavailable", "network failure"),
         # nothing settled it
-        (synd("error", 500, error="HTTP 500"), oe(500), None, False, None, "unknown", "syndication error (HTTP 500); oEmbed HTTP 500"),
+        (synd("error", 500, error="HTTP 500"), oe(500), None, False, None, "unavailable", "syndication gave no usable answer (HTTP 500): not enough alone: oEmbed HTTP 500"),
         (None, None, None, False, None, "unknown", "no source settled it"),
         (None, None, False, False, "Something went wrong. Try reloading.", "unknown", "no source"),
     ],

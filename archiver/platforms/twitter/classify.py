@@ -47,8 +47,9 @@ def classify(
     `live` when the post itself came back; `withheld`/`protected`/`suspended` only when a tombstone
     or `page_text` (the message the post's page shows in place of the post) says so in words;
     `deleted` only when syndication (404, or a tombstone that says deleted) AND oEmbed (404) agree;
-    `login_required` for a login wall; `unavailable` for a lone negative signal or a network
-    failure; `unknown` otherwise.
+    `login_required` for a login wall; `unavailable` for a lone negative signal, a network
+    failure, or no usable answer from syndication (then neither an oEmbed 200 nor a login wall
+    decides); `unknown` otherwise.
     """
     if synd is not None and synd.kind == "tweet":
         return "live", "syndication returned the post"
@@ -58,12 +59,18 @@ def classify(
     if said is not None:
         return said, f"syndication tombstone says {_quote(tombstone or '')}"
 
-    if oembed is not None and oembed.ok:
+    # Syndication is the one source that tells a live post from a withheld, protected or deleted
+    # one. Without a usable answer from it (no answer, an error status such as 429 or 503, no
+    # JSON), an oEmbed 200 (a withheld post has one too) or a login wall (x.com shows one to
+    # anonymous readers of most posts) would turn every held post live or login_required for
+    # as long as the outage lasts.
+    synd_failed = synd is not None and synd.kind == "error"
+    if oembed is not None and oembed.ok and not synd_failed:
         return "live", "oEmbed returned the post"
 
     # The page's own words count only when neither source returned the post: a live post's text
     # may well contain "protected" or "withheld".
-    said = _stated(page_text)
+    said = _stated(page_text) if not (oembed is not None and oembed.ok) else None
     if said is not None:
         return said, f"page says {_quote(page_text or '')}"
 
@@ -77,8 +84,17 @@ def classify(
         what = "HTTP 404" if synd.kind == "not_found" else f"tombstone {_quote(synd.tombstone_text or '')}"
         return "deleted", f"syndication {what} and oEmbed HTTP 404 agree{wall}"
 
-    if page_login_wall:
+    if page_login_wall and not synd_failed:
         return "login_required", "the post page shows a login wall to anonymous visitors"
+
+    # What else was seen, which cannot decide without syndication.
+    alone = [*(["oEmbed returned the post"] if synd_failed and oembed is not None and oembed.ok else []),
+             *(["the post page showed a login wall"] if synd_failed and page_login_wall else [])]
+    if synd_failed and synd is not None and synd.status is not None and not network_failed:  # it answered, unusably
+        said = [*([f"oEmbed HTTP {oembed.status}"] if oembed is not None and oembed.status is not None
+                  and not oembed.ok else []), *alone]
+        why = f"syndication gave no usable answer ({synd.error or f'HTTP {synd.status}'})"
+        return "unavailable", why + (": not enough alone: " + "; ".join(said) if said else "")
 
     signals = _negative_signals(synd, oembed)
     if signals:
@@ -90,7 +106,8 @@ def classify(
     if oembed is not None and oembed.status is None:
         failures.append(f"oEmbed: {oembed.error}")
     if network_failed or failures:
-        return "unavailable", "network failure" + (": " + "; ".join(failures) if failures else "")
+        return "unavailable", ("network failure" + (": " + "; ".join(failures) if failures else "")
+                               + ("; not enough alone: " + "; ".join(alone) if alone else ""))
 
     seen = []
     if synd is not None:
