@@ -261,14 +261,17 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
         # One line: a cron job can append each run's summary to a JSONL log.
         _write(dumps(data) + "\n")
     else:
-        rows = data["results"]
+        # A re-checked post whose status changed shows what it was: what a scheduled run is for.
+        rows = [{**r, "status": f"{r['status']} (was {r['previous_status'] or 'none'})" if r["changed"] else r["status"]}
+                for r in data["results"]]
         if rows:
             _write(render(rows, "table", fields=("key", "status", "captures", "source", "reason"),
                           table_columns=("key", "status", "captures", "source", "reason")))
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(data["statuses"].items())) or "no posts"
     if not _STATE["quiet"]:
+        changed = f"; {data['posts_changed']} changed since their last check" if data["posts_changed"] else ""
         typer.echo(f"archiver: {data['articles']} article(s), {data['posts']} post(s) captured or checked "
-                   f"({statuses}); {data['posts_skipped_already_captured']} already held", err=True)
+                   f"({statuses}); {data['posts_skipped_already_captured']} already held{changed}", err=True)
     for failure in data["failures"]:
         typer.echo(f"archiver: failed: {one_line(str(failure))}", err=True)
     if data["network_unreachable"]:

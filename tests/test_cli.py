@@ -115,3 +115,22 @@ def test_report_to_an_unwritable_path_is_one_line(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(UsageError, match="cannot write the report"):
         write_report([], tmp_path, blocker / "r.html")
+
+
+def test_a_run_summary_names_what_changed_since_the_last_check(capsys: pytest.CaptureFixture[str]) -> None:
+    from archiver.cli import OutFormat, _print_summary
+    from archiver.pipeline.postcapture import PostOutcome
+    from archiver.pipeline.summary import ArchiveSummary
+
+    summary = ArchiveSummary(posts=[PostOutcome("twitter:1", "twitter", None, "deleted"),
+                                    PostOutcome("twitter:2", "twitter", None, "live"),
+                                    PostOutcome("twitter:3", "twitter", None, "live")],
+                             previous={"twitter:1": "live", "twitter:2": "live"}, rechecked=2, changed=1)
+    assert _print_summary(summary, OutFormat.table) == 0
+    out, err = capsys.readouterr()
+    statuses = [line.split()[1:4] for line in out.splitlines()[1:]]
+    assert statuses == [["deleted", "(was", "live)"], ["live", "0"], ["live", "0"]]
+    assert "; 1 changed since their last check" in err
+    assert _print_summary(summary, OutFormat.json) == 0
+    rows = json.loads(capsys.readouterr()[0])["results"]
+    assert [(r["previous_status"], r["changed"]) for r in rows] == [("live", True), ("live", False), (None, False)]

@@ -96,6 +96,9 @@ def test_live_to_deleted_between_runs_records_both(base: Any) -> None:
     assert s["posts_rechecked"] == s["posts_skipped_already_captured"] == len(FIRST_RUN)
     assert s["posts_changed"] == 1
     assert {p["key"]: p["status"] for p in s["results"]} == {**FIRST_RUN, key: "deleted"}
+    # Each result says what it was before this run, and which one changed: what a cron job looks for.
+    assert {p["key"]: (p["previous_status"], p["changed"]) for p in s["results"]} == {
+        k: (before, k == key) for k, before in FIRST_RUN.items()}
     assert s["statuses"] == {"live": 3, "deleted": 2, "protected": 1, "withheld": 1}
     # Only the changed post was rendered again (one new capture); the others were checked by their
     # data endpoints alone. (It has no Wayback snapshot, so no Wayback capture either.)

@@ -38,6 +38,8 @@ class ArchiveSummary:
     interrupted: int = 0  # the signal that stopped the run early, 0 if none did
     articles_planned: int = 0
     run_id: int | None = None
+    # Re-checked posts: the status each had before this run (None: it had none recorded).
+    previous: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -86,5 +88,12 @@ class ArchiveSummary:
             "network_unreachable": self.network_unreachable,
             "interrupted": signal_name(self.interrupted) if self.interrupted else None,
             "failures": self.failures,
-            "results": [p.row() for p in self.posts],
+            "results": [self._row(p) for p in self.posts],
         }
+
+    def _row(self, post: PostOutcome) -> dict[str, Any]:
+        """A result, with the status a re-checked post had before (`previous_status`, None for a
+        post new to the archive) and whether this run found it changed."""
+        before = self.previous.get(post.key)
+        rechecked = post.key in self.previous
+        return {**post.row(), "previous_status": before, "changed": rechecked and before != post.status}

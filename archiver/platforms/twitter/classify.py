@@ -91,10 +91,10 @@ def classify(
     alone = [*(["oEmbed returned the post"] if synd_failed and oembed is not None and oembed.ok else []),
              *(["the post page showed a login wall"] if synd_failed and page_login_wall else [])]
     if synd_failed and synd is not None and synd.status is not None and not network_failed:  # it answered, unusably
-        said = [*([f"oEmbed HTTP {oembed.status}"] if oembed is not None and oembed.status is not None
+        seen = [*([f"oEmbed HTTP {oembed.status}"] if oembed is not None and oembed.status is not None
                   and not oembed.ok else []), *alone]
         why = f"syndication gave no usable answer ({synd.error or f'HTTP {synd.status}'})"
-        return "unavailable", why + (": not enough alone: " + "; ".join(said) if said else "")
+        return "unavailable", why + (": not enough alone: " + "; ".join(seen) if seen else "")
 
     signals = _negative_signals(synd, oembed)
     if signals:
@@ -109,7 +109,7 @@ def classify(
         return "unavailable", ("network failure" + (": " + "; ".join(failures) if failures else "")
                                + ("; not enough alone: " + "; ".join(alone) if alone else ""))
 
-    seen = []
+    seen = []  # what the sources answered, none of it conclusive
     if synd is not None:
         seen.append(f"syndication {synd.kind}" + (f" ({synd.error})" if synd.error else ""))
     if oembed is not None:
