@@ -39,7 +39,7 @@ def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BY
     wanted = set(KINDS) if kind == "all" else {kind}
     result = ScanResult()
     result.failures += [SourceFailure(problem.split(": ", 1)[0], problem) for problem in problems]
-    for item in _read(specs, max_bytes, net):
+    for item in _with_feeds(_read(specs, max_bytes, net), max_bytes, net):
         if isinstance(item, Post):
             result.sources_read += 1
             if item.kind in wanted:
@@ -82,6 +82,21 @@ def _read(specs: list[str], max_bytes: int, net: NetOptions | None) -> Iterator[
         elif shortener is not None:
             yield from _past_short_link(spec, shortener, max_bytes, net)
     yield from read_sources(rest, max_bytes=max_bytes, net=net)
+
+
+def _with_feeds(items: Iterator[Post | Document | SourceFailure], max_bytes: int,
+                net: NetOptions | None) -> Iterator[Post | Document | SourceFailure]:
+    """The items, each feed fetched from the web (RSS, Atom, a news sitemap) replaced by the
+    articles it lists, read; a feed file is read as it is (a seeds folder is where feeds are files)."""
+    from .seeds import document_feed_links
+
+    for item in items:
+        links = document_feed_links(item) if isinstance(item, Document) and item.url is not None else None
+        if links is None:
+            yield item
+            continue
+        log.info("%s: feed with %d article(s)", item.source, len(links))
+        yield from read_sources(links, max_bytes=max_bytes, net=net)
 
 
 def _past_short_link(spec: str, shortener: Platform, max_bytes: int,

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from .errors import SourceError, UsageError
+from .models import Document
 from .redact import redact_endpoint
 from .sources import DEFAULT_MAX_BYTES, expand, looks_binary, read_capped, shown, url_problem
 
@@ -78,6 +79,13 @@ def feed_links(data: bytes) -> list[str] | None:
             if parent is not None and etree.QName(parent).localname == "url" and el.text:
                 urls.append(el.text.strip())
     return list(dict.fromkeys(urls))
+
+
+def document_feed_links(doc: Document) -> list[str] | None:
+    """The article URLs of a source read that is a feed (RSS, Atom, a news sitemap), else None."""
+    if doc.raw is None or doc.is_html and b"<html" in doc.raw[:4096].lower():
+        return None  # an article page (the cheap test first: feeds are XML)
+    return feed_links(doc.raw)
 
 
 def _read_url_list(p: Path, data: bytes, out: SeedList) -> None:

@@ -57,3 +57,31 @@ def test_archive_captures_what_a_list_names(tmp_path: Path) -> None:
     summary = json.loads(r.stdout)
     assert [row["key"] for row in summary["results"]] == [f"twitter:{site.TWEET_WITHHELD.id}"]
     assert summary["failures"] == [f"{listed}:5: not an http(s) URL: 'ftp://files.example/a'"]
+
+
+FEED = "https://news.example/feed.xml"  # the fake news site's RSS: every article of site.ARTICLES
+
+
+def test_scan_reads_the_articles_a_feed_url_lists(tmp_path: Path) -> None:
+    with FakeWeb(tmp_path / "web") as web:
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", "scan", FEED, "--map-host", web.map_host,
+                            "--ca-bundle", str(web.ca_pem), "--format", "jsonl"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    sources = {json.loads(line)["source"] for line in r.stdout.splitlines()}
+    assert sources == {a.url for a in site.ARTICLES.values()}  # the feed's articles, read (each cites a post)
+    assert r.stderr.strip().endswith(f"in {len(site.ARTICLES)} source(s)")
+
+
+@pytest.mark.browser
+def test_a_feed_url_in_a_list_archives_its_articles_once(tmp_path: Path) -> None:
+    # The flood story is listed by the feed and given on its own: archived once.
+    listed = _list(tmp_path, FEED, site.ARTICLE_FLOOD.url)
+    with FakeWeb(tmp_path / "web") as web:
+        r = cli(web, "archive", str(listed), "--format", "json", archive=tmp_path / "archive")
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert (summary["feeds"], summary["articles"], summary["articles_failed"]) == (1, len(site.ARTICLES), 0)
+    assert len(summary["results"]) == 7  # every post the five articles cite, each once
+    held = cli(web, "lookup", "--format", "json", "--article", FEED, archive=tmp_path / "archive")
+    assert held.returncode == 0 and json.loads(held.stdout) == []  # the feed is no article

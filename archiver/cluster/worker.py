@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -141,6 +141,12 @@ class WorkerProcess:
             result = self._done_since(task, message) or self.handlers(bool(message.get("recapture"))).handle(task)
             if message.get("follow") and isinstance(result, ArticleResult) and self._session is not None:
                 from .detached import follow_up  # a run that does not wait: its posts are sent from here
+
+                if result.sources:  # its articles were counted when it was sent: a feed's cannot join
+                    result = replace(result, failures=(*result.failures, (
+                        f"{result.outcome.source if result.outcome else 'a source'}: a feed of "
+                        f"{len(result.sources)} article(s), which a run sent without waiting (--no-wait) "
+                        "does not archive; list them in a *.urls seed, or run without --no-wait")))
 
                 follow_up(self.claims.client, self.app, str(message["follow"]), result.posts,
                           since=str(message.get("since") or ""), recapture=bool(message.get("recapture")),

@@ -86,6 +86,12 @@ class ArticleHandler:
             self._fail(str(e), network=isinstance(e, NetworkError) and e.unreachable)
             return ArticleResult(ArticleOutcome(task.spec, task.spec, error=str(e)), (),
                                  tuple(self._failures), read=False, network_unreachable=self._network)
+        from ..seeds import document_feed_links
+
+        # A feed fetched from the web stands for its articles (a feed file is a seeds folder's business).
+        listed = document_feed_links(fetched.doc) if fetched.batch is not None else None
+        if listed is not None:
+            return self._feed(task.spec, fetched, listed)
         try:
             outcome, posts = self.index_document(fetched.doc, fetched.batch, found=found)
         except OSError as e:
@@ -104,6 +110,21 @@ class ArticleHandler:
             found((post,), False)
         return ArticleResult(ArticleOutcome(spec, post.url or spec, posts=[post.key], post_address=True),
                              (post,), read=True)
+
+    def _feed(self, spec: str, fetched: Fetched, listed: list[str]) -> ArticleResult:
+        """A source that is a feed (RSS, Atom, a news sitemap): the articles it lists, each to be
+        archived by the same run as if it had been given; the feed itself is no article."""
+        from ..sources import url_problem
+
+        if fetched.batch is not None and fetched.batch.records:
+            self.s.index.add_records(None, fetched.batch.records)  # the feed as fetched: findable, as every record is
+        usable = [link for link in listed if not url_problem(link)]
+        for link in listed:
+            if link not in usable:
+                self._fail(f"{spec}: article link {link[:200]!r} {url_problem(link)}; skipped")
+        log.info("%s: feed with %d article(s)", spec, len(usable))
+        return ArticleResult(ArticleOutcome(spec, fetched.doc.url or spec, feed=len(usable)),
+                             failures=tuple(self._failures), read=True, sources=tuple(usable))
 
     def _past_short_link(self, spec: str, batch: Batch) -> str | None:
         """Where a short link given as a source leads (`t.co/CODE` -> a post's or an article's

@@ -183,6 +183,7 @@ class _Flight:
         # Each article's posts when they were announced before its answer (ArticlePosts).
         self._found: list[ArticlePosts | None] = [None for _ in articles]
         self._position = {id(t): i for i, t in enumerate(articles)}
+        self._specs = {t.spec for t in articles}
         self._chosen = 0  # articles whose posts were chosen
         self._rechecks_chosen = False
         self._seen: dict[str, None] = {}  # keys of the posts cited so far, in citation order
@@ -201,6 +202,8 @@ class _Flight:
             elif isinstance(task, ArticleTask):
                 position = self._position[id(task)]
                 self.articles[position] = (task, answer)
+                if isinstance(answer, ArticleResult) and answer.sources and not STOP.requested:
+                    self._add_articles(answer.sources)  # a feed's articles
                 if position < self._chosen and isinstance(answer, ArticleResult) and not STOP.requested:
                     # Its posts were chosen when they were announced; the page, rendered since,
                     # may have shown more (embeds its scripts added): those are chosen now.
@@ -243,6 +246,21 @@ class _Flight:
                 log.info("re-checking %d post(s) last checked before %s ago", len(due), self.plan.recheck_after)
             for key in due:
                 self._submit(PostTask(recheck_key=key, offline=self.state.offline))
+
+    def _add_articles(self, specs: Sequence[str]) -> None:
+        """More articles for this run (those a feed lists), each once: submitted after the others,
+        and their posts chosen after those of every article before them."""
+        for spec in specs:
+            if spec in self._specs:
+                continue
+            self._specs.add(spec)
+            task = ArticleTask(spec)
+            self._position[id(task)] = len(self.articles)
+            self.tasks.append(task)
+            self.articles.append((task, None))
+            self._found.append(None)
+            self.summary.articles_planned += 1
+            self.executor.submit(task)
 
     def _choose_from(self, answer: ArticleResult | ArticlePosts) -> None:
         """Submit the article's posts not chosen before (`_seen`: each post once, first citation wins)."""

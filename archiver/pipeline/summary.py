@@ -11,14 +11,16 @@ from .postcapture import PostOutcome
 
 @dataclass
 class ArticleOutcome:
-    """One source of a run: an article (its posts' keys), or a post's own address (`post_address`:
-    the post itself, captured as posts are, with no article page)."""
+    """One source of a run: an article (its posts' keys), a post's own address (`post_address`:
+    the post itself, captured as posts are, with no article page), or a feed (`feed`: the number
+    of articles it listed, each a source of the same run)."""
 
     source: str
     url: str
     posts: list[str] = field(default_factory=list)
     error: str | None = None
     post_address: bool = False
+    feed: int | None = None
 
 
 @dataclass
@@ -70,15 +72,17 @@ class ArchiveSummary:
         """The summary as JSON-ready data. `articles`: the articles captured or checked; an article
         that could not be read (or scanned, or whose worker died) is not one of them: it counts in
         `articles_failed`, and its failure is named in `failures`. `post_addresses`: the sources that
-        were a post's own address (their posts are among `results`)."""
-        articles = [a for a in self.articles if not a.post_address]
+        were a post's own address (their posts are among `results`); `feeds`: the sources that were
+        feeds (their articles are counted as articles)."""
+        articles = [a for a in self.articles if not a.post_address and a.feed is None]
         failed = sum(1 for a in articles if a.error)
         return {
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "articles": len(articles) - failed,
             "articles_failed": failed,
-            "post_addresses": len(self.articles) - len(articles),
+            "post_addresses": sum(1 for a in self.articles if a.post_address),
+            "feeds": sum(1 for a in self.articles if a.feed is not None),
             "posts": len(self.posts),
             "posts_new": len(self.posts) - self.rechecked,
             "posts_rechecked": self.rechecked,

@@ -65,11 +65,12 @@ class ArticleResult:
     failures: tuple[str, ...] = ()
     read: bool = False  # the source was read (it counts in `sources_read`)
     network_unreachable: bool = False
+    sources: tuple[str, ...] = ()  # the articles a feed lists, to be archived in the same run
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "article_result", "outcome": asdict(self.outcome) if self.outcome else None,
                 "posts": [asdict(p) for p in self.posts], "failures": list(self.failures),
-                "read": self.read, "network_unreachable": self.network_unreachable}
+                "read": self.read, "network_unreachable": self.network_unreachable, "sources": list(self.sources)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ArticleResult:
@@ -77,7 +78,7 @@ class ArticleResult:
         return cls(outcome=ArticleOutcome(**outcome) if outcome else None,
                    posts=tuple(Post(**p) for p in d.get("posts", [])),
                    failures=tuple(d.get("failures", [])), read=bool(d.get("read")),
-                   network_unreachable=bool(d.get("network_unreachable")))
+                   network_unreachable=bool(d.get("network_unreachable")), sources=tuple(d.get("sources", [])))
 
 
 @dataclass(frozen=True)
