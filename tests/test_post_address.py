@@ -110,3 +110,16 @@ def test_archive_captures_a_posts_address_as_that_post(tmp_path: Any) -> None:
         again = cli(web, "archive", site.TWEET_WITHHELD.status_url, "--format", "json", archive=archive)
         assert again.returncode == 0, again.stderr
         assert json.loads(again.stdout)["posts_skipped_already_captured"] == 1
+
+
+@pytest.mark.browser
+def test_a_short_link_in_text_that_leads_to_an_article_is_no_post(tmp_path: Any) -> None:
+    # Two bare t.co links in a text source: one leads to a tweet (a post), one to an article (none).
+    text = tmp_path / "notes.txt"
+    text.write_text("Full report: https://t.co/N3wsRvtn01 and the photo https://t.co/Qm4Lp2XvBn\n")
+    with FakeWeb(tmp_path / "web") as web:
+        r = cli(web, "archive", str(text), "--format", "json", archive=tmp_path / "archive")
+        assert r.returncode == 0, r.stderr
+        assert [row["key"] for row in json.loads(r.stdout)["results"]] == [FLOOD_KEYS[0]]
+        held = cli(web, "lookup", "--format", "json", archive=tmp_path / "archive")
+    assert [p["key"] for p in json.loads(held.stdout)] == [FLOOD_KEYS[0]]  # no blank post for the article's link

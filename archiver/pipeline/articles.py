@@ -24,6 +24,7 @@ from .summary import ArticleOutcome
 from .tasks import ArticleResult, ArticleTask
 
 if TYPE_CHECKING:
+    from ..platforms.capture import Alias
     from .session import Session
 
 log = logging.getLogger(__name__)
@@ -212,8 +213,14 @@ class ArticleHandler:
                 continue
             old_key = post.key
             known = self.s.index.alias_of(old_key)  # resolved by an earlier run: no request needed
-            found = (None, known.partition(":")[2]) if known else self._resolve_post_id(post, batch)
+            alias = None if known else self._resolve_alias(post, batch)
+            found = (None, known.partition(":")[2]) if known else alias.found if alias else None
             if not found:
+                if post.kind == "shortlink" and alias is not None and alias.elsewhere:
+                    # A bare short link to an article, not to a post: nothing to cite or capture.
+                    log.info("%s: %s leads to %s, no post", post.source, post.links[0] if post.links else post.key,
+                             alias.elsewhere)
+                    continue
                 out.append(post)
                 continue
             handle, pid = found
@@ -224,7 +231,7 @@ class ArticleHandler:
             out.append(post)
         return out
 
-    def _resolve_post_id(self, post: Post, batch: Batch) -> tuple[str | None, str] | None:
+    def _resolve_alias(self, post: Post, batch: Batch) -> Alias:
         """Follow the post's short links to its ID (the platform's `aliases` hook); hops go into the
         article's `batch`, and so through its capture to the index."""
         aliases = BY_NAME[post.platform].aliases
@@ -232,7 +239,7 @@ class ArticleHandler:
         alias = aliases.resolve(post, self.s.client.bind(batch))
         for message, network in alias.failures:
             self._fail(message, network=network)
-        return alias.found
+        return alias
 
     def _rendered_posts(self, doc: Document, page: object, article_id: int, outcome: ArticleOutcome) -> list[Post]:
         """Embeds the article's own scripts put on the page that its markup does not hold (a page

@@ -21,6 +21,7 @@ def resolve(post: Post, client: HttpGetter) -> Alias:
     """Follow the post's short links to a status URL of the same author (hops go through `client`)."""
     out = Alias()
     candidates = [u for u in dict.fromkeys([*post.media, *post.links]) if is_shortlink(u)]
+    dead_end = False  # a link that led nowhere (an error): it may yet lead to a post
     for link in candidates:
         res = resolve_shortlink(client, link)
         if res.network_failed:
@@ -35,6 +36,12 @@ def resolve(post: Post, client: HttpGetter) -> Alias:
         if found:
             log.info("%s: %s leads to another account's post (%s); not this post's ID",
                      post.key, link, res.final_url)
+        elif res.error is None and res.final_url:
+            out.elsewhere = res.final_url
+        else:
+            dead_end = True
+    if dead_end or out.failures:
+        out.elsewhere = None
     return out
 
 
