@@ -244,7 +244,9 @@ def test_verify_names_a_flipped_warc_byte_and_a_flipped_screenshot_byte(base: An
     (["--date", "2024-03-04", "--platform", "twitter"], {site.TWEET_PHOTO.id, site.TWEET_FLAT.id, site.TWEET_WITHHELD.id}),
     (["--since", "2024-03-05", "--platform", "twitter"], {site.TWEET_VIDEO.id, site.TWEET_PROTECTED.id}),
     (["--until", "2024-03-03", "--platform", "twitter"], {site.TWEET_DELETED.id}),
-    (["--since", "2024-03-04T14:05:17Z", "--until", "2024-03-04T18:22:31.000Z"], {site.TWEET_PHOTO.id, site.TWEET_FLAT.id}),
+    # Bounds are inclusive to the millisecond: the photo tweet's ID says 18:22:31.417.
+    (["--since", "2024-03-04T14:05:17Z", "--until", "2024-03-04T18:22:31.417Z"], {site.TWEET_PHOTO.id, site.TWEET_FLAT.id}),
+    (["--since", "2024-03-04T14:05:17Z", "--until", "2024-03-04T18:22:31.416Z"], {site.TWEET_FLAT.id}),
     (["--status", "protected"], {site.TWEET_PROTECTED.id}),
     (["--status", "withheld"], {site.TWEET_WITHHELD.id}),
     (["--text", "sandbags"], {site.TWEET_PHOTO.id, site.TWEET_PROTECTED.id}),

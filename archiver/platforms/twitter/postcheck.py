@@ -14,7 +14,7 @@ from archiver.capture.types import given
 from archiver.platforms.capture import PostCheck, PostRef, Probe, RenderFn, WaybackSource
 from archiver.platforms.twitter import syndication
 from archiver.platforms.twitter.classify import classify
-from archiver.platforms.twitter.detect import canonical_url
+from archiver.platforms.twitter.detect import canonical_url, snowflake_time
 
 if TYPE_CHECKING:
     from archiver.capture.renderer import PageCapture
@@ -64,8 +64,10 @@ def pages_beside(found: Probe) -> tuple[tuple[str, str], ...]:
 
 
 def tweet_fields(data: syndication.TweetData, raw: dict[str, Any]) -> dict[str, Any]:
-    """The post fields the index keeps from a syndication answer."""
-    out = {"handle": data.handle, "author": data.author, "posted_at": data.posted_at, "text": data.text,
+    """The post fields the index keeps from a syndication answer. The time is the ID's where the ID
+    encodes it (to the millisecond; `created_at` is given to the second), as detection gives it."""
+    posted_at = (snowflake_time(data.post_id) if data.post_id else None) or data.posted_at
+    out = {"handle": data.handle, "author": data.author, "posted_at": posted_at, "text": data.text,
            "media": list(data.media or []), "data": raw}
     if getattr(data, "links", None):
         out["links"] = list(data.links)
