@@ -300,6 +300,7 @@ def archive(
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
     pages_in_flight: PagesInFlightOpt = None,
     timestamp: CaptureTimestampOpt = None,
+    wait: Annotated[bool, typer.Option("--wait", help="If another run holds the archive (or the PostgreSQL index), wait for it instead of exiting with code 3.")] = False,
 ) -> None:
     """Capture articles and every post they embed or link, with Chromium, into WARC + screenshots + index.
 
@@ -326,7 +327,7 @@ def archive(
         summary = _call(lambda: run_archive(articles, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress,
                                             limits=limits, pages_in_flight=pages_in_flight, index_url=index_url,
-                                            timestamps=timestamps, problems=listed.problems))
+                                            timestamps=timestamps, problems=listed.problems, wait=wait))
     raise typer.Exit(_print_summary(summary, format))
 
 

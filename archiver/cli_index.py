@@ -41,6 +41,7 @@ def copy(
     destination: Annotated[str, typer.Option("--to", metavar="DST",
                                              help="Where to copy it: an archive folder, its archive.db, or a postgresql:// URL.")],
     force: Annotated[bool, typer.Option("--force", help="Replace a destination that already holds an index.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If a run holds the destination's lock, wait for it instead of exiting with code 3.")] = False,
 ) -> None:
     """Copy every row of an index (ids, keys, timestamps kept) into another, SQLite or PostgreSQL; the
     destination is written completely or not at all. Prints the rows copied per table (JSON).
@@ -53,6 +54,6 @@ def copy(
     from .index.transfer import copy_index, locate
 
     src, dst = _call(lambda: locate(source)), _call(lambda: locate(destination))
-    counts = _call(lambda: copy_index(src, dst, force=force))
+    counts = _call(lambda: copy_index(src, dst, force=force, wait=wait))
     _write(json.dumps(counts) + "\n")
     typer.echo(f"archiver: copied {sum(counts.values())} row(s) from {src.name} to {dst.name}", err=True)

@@ -62,3 +62,28 @@ def test_wait_blocks_until_the_holder_finishes(tmp_path: Path) -> None:
         # The holder marks the moment it lets go: the waiter got the lock after that, not before.
         assert (tmp_path / "released").exists()
     p.wait()
+
+
+def test_every_command_the_refusal_sends_to_wait_can_wait(tmp_path: Path) -> None:
+    # The refusal says "pass --wait": archive and index copy, which take the lock like run, accept it.
+    text = tmp_path / "note.txt"
+    text.write_text("No posts cited here.\n")
+    archive, copy = tmp_path / "archive", tmp_path / "copy"
+    cli = [sys.executable, "-m", "archiver.cli"]
+    first = subprocess.run([*cli, "archive", str(text), "--archive-dir", str(archive)], capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    for argv, folder in (([*cli, "archive", str(text), "--archive-dir", str(archive)], archive),
+                         ([*cli, "index", "copy", "--from", str(archive), "--to", str(copy)], copy)):
+        folder.mkdir(exist_ok=True)
+        p = _holder(folder, 30)
+        try:
+            refused = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+            assert refused.returncode == 3 and "pass --wait" in refused.stderr, refused.stderr
+        finally:
+            p.kill()
+            p.wait()
+        p = _holder(folder, 1.0)
+        waited = subprocess.run([*argv, "--wait"], capture_output=True, text=True, timeout=60)
+        p.wait()
+        assert waited.returncode == 0, (argv, waited.stderr)
+        assert (folder / "released").exists()  # it ran once the holder let go, not before

@@ -112,11 +112,11 @@ def _refuse_full(db: Any, name: str) -> None:
                          "it, or copy to an empty destination")
 
 
-def copy_index(source: Location, destination: Location, *, force: bool = False) -> dict[str, int]:
+def copy_index(source: Location, destination: Location, *, force: bool = False, wait: bool = False) -> dict[str, int]:
     """Copy every row of the source index into the destination (created and migrated as needed);
     the number of rows copied per table. UsageError for a non-empty destination without `force`;
     LockHeld (exit 3) while a run holds the destination's lock (its archive folder's, or the
-    PostgreSQL index's), as `archive`, `run` and `reindex` take it."""
+    PostgreSQL index's), as `archive`, `run` and `reindex` take it, unless `wait`: then it waits."""
     from archiver.index import open_index
     from archiver.lock import run_lock
 
@@ -125,14 +125,14 @@ def copy_index(source: Location, destination: Location, *, force: bool = False) 
     with open_index(source.archive_dir, create=False, url=source.url) as reader:
         db: Any = reader.db  # type: ignore[attr-defined]
         if destination.url is not None:
-            with run_lock(destination.archive_dir, destination.url):
+            with run_lock(destination.archive_dir, destination.url, wait=wait):
                 return _into_postgres(db, destination, force=force)
         if not os.path.lexists(destination.archive_dir):
             counts = _into_new_folder(db, destination.archive_dir)
             if counts is not None:
                 return counts
         _writable_folder(destination.archive_dir)
-        with run_lock(destination.archive_dir):
+        with run_lock(destination.archive_dir, wait=wait):
             return _into_sqlite(db, destination.archive_dir, force=force)
 
 

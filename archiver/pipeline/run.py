@@ -344,14 +344,15 @@ def archive_sources(specs: list[str], archive_dir: Path, net: NetOptions, *, tim
                     recapture: bool = False, max_bytes: int, progress: Callable[[str], None] | None = None,
                     limits: Limits | None = None, pages_in_flight: int | None = None,
                     index_url: str | None = None, timestamps: Authorities | None = None,
-                    problems: Sequence[str] = ()) -> ArchiveSummary:
-    """`archive`: every source under the run lock, in this process; `max_bytes` caps every body;
+                    problems: Sequence[str] = (), wait: bool = False) -> ArchiveSummary:
+    """`archive`: every source under the run lock (`wait`: for it, while another run holds it), in
+    this process; `max_bytes` caps every body;
     `index_url` names the index (None: the archive's own SQLite file); `timestamps` the
     authorities that timestamp each capture; `problems` are named among the run's failures."""
     from ..runs import locked
 
     limits = replace(limits or Limits(), max_bytes=max_bytes)
-    with locked(archive_dir, index_url=index_url):
+    with locked(archive_dir, wait=wait, index_url=index_url):
         return execute("archive", specs, archive_dir, net, plan=Plan(recapture=recapture), problems=problems,
                        timeout=timeout,
                        limits=limits, progress=progress, pages_in_flight=pages_in_flight, index_url=index_url,
