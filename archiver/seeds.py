@@ -88,6 +88,10 @@ def document_feed_links(doc: Document) -> list[str] | None:
     return feed_links(doc.raw)
 
 
+# A host name with a dot, then a path or nothing: a URL given without its scheme (`news.example/a`).
+_SCHEMELESS = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::\d+)?(?:/\S*)?")
+
+
 def _read_url_list(p: Path, data: bytes, out: SeedList) -> None:
     """The URLs a `*.urls` file lists (one a line, `#` comments) into `out`, each bad line a problem."""
     if looks_binary(data):
@@ -97,6 +101,8 @@ def _read_url_list(p: Path, data: bytes, out: SeedList) -> None:
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
+        if _SCHEMELESS.fullmatch(line):
+            line = f"https://{line}"  # as copied from an address bar, or printed: pic.twitter.com/CODE
         if not re.match(r"^https?://", line, re.I):
             out.problems.append(f"{p}:{n}: not an http(s) URL: {redact_endpoint(line)!r}")
             continue

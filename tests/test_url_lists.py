@@ -21,7 +21,9 @@ def _list(tmp_path: Path, *lines: str) -> Path:
 
 
 def test_scan_reads_each_url_a_list_names(tmp_path: Path) -> None:
-    listed = _list(tmp_path, site.ARTICLE_PROTECTED.url, "not a url", f"{site.TWEET_WITHHELD.status_url}  # a post")
+    # An address without its scheme, as copied from an address bar, is an https URL.
+    listed = _list(tmp_path, site.ARTICLE_PROTECTED.url.removeprefix("https://"), "not a url",
+                   f"{site.TWEET_WITHHELD.status_url}  # a post")
     with FakeWeb(tmp_path / "web") as web:
         r = subprocess.run([sys.executable, "-m", "archiver.cli", "scan", str(listed), "--map-host", web.map_host,
                             "--ca-bundle", str(web.ca_pem), "--format", "jsonl"],
@@ -36,7 +38,7 @@ def test_scan_reads_each_url_a_list_names(tmp_path: Path) -> None:
 
 
 def test_a_list_with_no_usable_line_is_a_usage_error(tmp_path: Path) -> None:
-    listed = _list(tmp_path, "ftp://files.example/a", "news.example/no-scheme")
+    listed = _list(tmp_path, "ftp://files.example/a", "no address at all")
     for command in ("scan", "archive"):
         where = ["--archive-dir", str(tmp_path / "archive")] if command == "archive" else []
         r = subprocess.run([sys.executable, "-m", "archiver.cli", command, str(listed), *where],
