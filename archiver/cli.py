@@ -250,6 +250,18 @@ def _progress(total: int | None = None) -> Progress:
     return Progress(total, quiet=_STATE["quiet"])
 
 
+def _cites_posts(db: Any, address: str) -> bool:
+    """Whether `address` names an article the index holds that cites a post."""
+    from .errors import UsageError
+    from .index.filters import Filters
+
+    try:
+        filters = Filters(article=address)
+    except UsageError:
+        return False
+    return bool(db.lookup(filters, limit=1))
+
+
 def _print_summary(summary: Any, fmt: OutFormat) -> int:
     from .output import dumps, one_line, render
     from .redact import redact_text
@@ -469,6 +481,12 @@ def show(
     d = _archive_dir(archive_dir)
     with _open_index(d, _index_url(index)) as db:
         found = _call(lambda: db.show(post))
+        article = found is None and _call(lambda: _cites_posts(db, post))
+    if article:
+        import shlex
+
+        _fail(f"{post}: an article in the archive, not a post; `archiver lookup --article {shlex.quote(post)}` "
+              "lists the posts it cites", EXIT_USAGE)
     if found is None:
         _fail(f"{post}: not in the archive at {d}; try `archiver lookup` to list what is held", EXIT_USAGE)
     if format is OutFormat.json:

@@ -101,6 +101,11 @@ def test_archive_captures_a_posts_address_as_that_post(tmp_path: Any) -> None:
         assert shown[withheld]["articles"] == []  # nothing cites it: no article was made of its address
         assert [a["url"] for a in shown[protected]["articles"]] == [site.ARTICLE_PROTECTED.url]
         assert all(shown[k]["captures"] for k in shown)
+        # An article's address given to show: said to be an article, with the command that lists its posts.
+        article = cli(web, "show", site.ARTICLE_PROTECTED.url, archive=archive)
+        assert article.returncode == 2 and article.stderr == (
+            f"archiver: {site.ARTICLE_PROTECTED.url}: an article in the archive, not a post; "
+            f"`archiver lookup --article {site.ARTICLE_PROTECTED.url}` lists the posts it cites\n")
         # The article behind the short link is held under its own address, with its posts.
         cited = cli(web, "lookup", "--format", "json", "--article", site.ARTICLE_FLOOD.url, archive=archive)
         assert cited.returncode == 0 and sorted(p["key"] for p in json.loads(cited.stdout)) == sorted(FLOOD_KEYS)
