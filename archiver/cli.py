@@ -282,6 +282,9 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(data["statuses"].items())) or "no posts"
     if not _STATE["quiet"]:
         changed = f"; {data['posts_changed']} changed since their last check" if data["posts_changed"] else ""
+        if not data["posts"] and data["posts_skipped_already_captured"]:  # nothing done: say how to check them
+            changed += (" (`archiver run` re-checks held posts when due; `archiver archive --recapture` "
+                        "captures them again now)")
         typer.echo(f"archiver: {data['articles']} article(s), {data['posts']} post(s) captured or checked "
                    f"({statuses}); {data['posts_skipped_already_captured']} already held{changed}", err=True)
     for failure in data["failures"]:

@@ -134,3 +134,13 @@ def test_a_run_summary_names_what_changed_since_the_last_check(capsys: pytest.Ca
     assert _print_summary(summary, OutFormat.json) == 0
     rows = json.loads(capsys.readouterr()[0])["results"]
     assert [(r["previous_status"], r["changed"]) for r in rows] == [("live", True), ("live", False), (None, False)]
+
+
+def test_a_run_that_found_everything_held_says_how_to_check_it_again(capsys: pytest.CaptureFixture[str]) -> None:
+    from archiver.cli import OutFormat, _print_summary
+    from archiver.pipeline.summary import ArchiveSummary
+
+    assert _print_summary(ArchiveSummary(skipped_posts=1), OutFormat.table) == 0
+    assert capsys.readouterr().err == (
+        "archiver: 0 article(s), 0 post(s) captured or checked (no posts); 1 already held (`archiver run` "
+        "re-checks held posts when due; `archiver archive --recapture` captures them again now)\n")
