@@ -502,8 +502,8 @@ def show(
     lines.append("history:")
     lines += [f"  {p(h.checked_at)}  {p(h.status)}" for h in found.history]
     lines.append("captures:")
-    lines += [f"  {p(c.captured_at)}  {p(c.source):<8} {p(c.status) or '':<12} {p(c.screenshot) or '-'}  {p(c.warc) or ''}"
-              for c in found.captures]
+    lines += [f"  {p(c.captured_at)}  {p(c.source):<8} {p(c.status) or '':<14} {p(c.screenshot) or '-'}  {p(c.warc) or ''}"
+              + (f"  (the copy of {p(c.copied_at)})" if c.copied_at else "") for c in found.captures]
     lines.append("cited by:")
     # Shown to people, as in the report: an article URL's credentials and tokens are not printed
     # (--format json gives the URLs as held, the keys `lookup --article` takes).

@@ -87,9 +87,9 @@ def test_output_shape(index: Index) -> None:
     assert row["articles"] == [{"url": A, "kind": "embedded", "evidence": "blockquote.twitter-tweet"}]
     assert row["captures"] == [
         {"captured_at": "2024-03-05T10:00:00.000Z", "source": "live", "screenshot": "screenshots/twitter/100/embed.png",
-         "status": "live", "warc": "a-00000.warc.gz"},
+         "status": "live", "warc": "a-00000.warc.gz", "copied_at": None},
         {"captured_at": "2024-03-21T10:00:00.000Z", "source": "wayback", "screenshot": None, "status": "recovered",
-         "warc": "a-00001.warc.gz"},
+         "warc": "a-00001.warc.gz", "copied_at": None},  # its URL names no snapshot time (web/2024/x)
     ]
     assert row["history"] == [
         {"checked_at": "2024-03-05T10:00:00.000Z", "status": "live"},
@@ -344,3 +344,18 @@ def test_records_for_selects_posts_their_articles_and_revisit_originals(
         revisit = records_for(idx, [mine])[-1]
         assert revisit.extra == {"WARC-Refers-To-Target-URI": "https://h/shared"}
         assert records_for(idx, []) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_wayback_capture_says_when_its_copy_was_made(backend: str, request: pytest.FixtureRequest,
+                                                      tmp_path: Path) -> None:
+    with open_test_index(request, backend, tmp_path / "archive") as idx:
+        key = idx.upsert_post(post(post_id="100", handle="RivertonDesk"))
+        for source, url in (("live", "https://platform.twitter.com/embed/Tweet.html?id=100"),
+                            ("wayback", "https://web.archive.org/web/20240305101010/https://twitter.com/a/status/100")):
+            idx.add_capture(Capture(post_key=key, article_id=None, source=source, url=url, status="live",
+                                    screenshot=None, screenshot_sha256=None, error=None, warc=None,
+                                    page_record_id=None, captured_at="2026-12-05T03:49:54.056Z"))
+        for row in (lookup(idx, Filters())[0], show(idx, key)):
+            assert [(c["source"], c["copied_at"]) for c in row["captures"]] == [  # type: ignore[index]
+                ("live", None), ("wayback", "2024-03-05T10:10:10Z")]

@@ -41,7 +41,8 @@ def _posts(archive: Path) -> list[PostRow]:
          "handle": "bob", "author": "Bob", "posted_at": "2024-03-03", "text": "levee is safe",
          "status": "deleted", "articles": [{"url": "https://news.example/a.html", "kind": "embedded", "evidence": "x"}],
          "captures": [{"captured_at": "2024-03-06T00:00:00.000Z", "source": "wayback",
-                       "screenshot": "screenshots/twitter/1/a.png", "status": "recovered", "warc": "f.warc.gz"}],
+                       "screenshot": "screenshots/twitter/1/a.png", "status": "recovered", "warc": "f.warc.gz",
+                       "copied_at": "2024-03-02T09:15:00Z"}],
          "history": [{"checked_at": "2024-03-01T00:00:00.000Z", "status": "live"},
                      {"checked_at": "2024-03-06T00:00:00.000Z", "status": "deleted"}]},
     ]]
@@ -52,6 +53,13 @@ def test_report_escapes_and_never_links_javascript(tmp_path: Path) -> None:
     assert "<script>document" not in html and "onerror=\"document" not in html
     assert "&lt;script&gt;" in html
     assert "javascript:" not in html
+
+
+def test_a_wayback_picture_is_dated_by_its_copy_and_by_its_capture(tmp_path: Path) -> None:
+    html = render_report(_posts(tmp_path), tmp_path, tmp_path / "r.html")
+    caption = html.split("the Wayback Machine&#x27;s copy of ", 1)[1].split("</figcaption>", 1)[0]
+    assert caption.index('datetime="2024-03-02T09:15:00Z"') < caption.index("captured") < caption.index(
+        'datetime="2024-03-06T00:00:00Z"'), caption
 
 
 def test_report_in_chromium_shows_cards_status_and_history(tmp_path: Path) -> None:

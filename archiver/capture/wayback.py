@@ -74,6 +74,18 @@ class SnapshotLookup:
     refused: bool = False
 
 
+def copy_time(url: str) -> str | None:
+    """When the Wayback Machine made the copy a replay URL (`web.archive.org/web/<14 digits>/...`)
+    shows, as ISO 8601 UTC; None for any other URL."""
+    m = WEB_URL_RE.match(url.strip())
+    if m is None or not _TIMESTAMP.match(m.group(1)):
+        return None
+    try:
+        return Snapshot(m.group(2), m.group(1)).captured_at
+    except ValueError:  # 14 digits that are no date (month 13)
+        return None
+
+
 def raw_url(snapshot: Snapshot) -> str:
     """`https://web.archive.org/web/{ts}id_/{url}`: the archived bytes without replay rewriting."""
     return f"{WEB}/{snapshot.timestamp}id_/{snapshot.original}"

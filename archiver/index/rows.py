@@ -86,13 +86,16 @@ class CitationDetail(CitationRow):
 
 @dataclass
 class CaptureRow(_Row):
-    """A capture of a post, as `lookup` lists it."""
+    """A capture of a post, as `lookup` lists it. `copied_at`: when the copy it shows was made, for
+    a capture of the Wayback Machine's copy (its snapshot's time; `captured_at` is when archiver
+    captured that copy); None for a live capture, which shows the post at `captured_at`."""
 
     captured_at: str
     source: str
     screenshot: str | None
     status: str
     warc: str | None
+    copied_at: str | None = None
 
 
 @dataclass

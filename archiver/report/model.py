@@ -41,6 +41,7 @@ class Crop:
     source: str
     status: str
     captured_at: str
+    copied_at: str | None = None  # the Wayback Machine's copy: when it was made
 
 
 @dataclass
@@ -136,7 +137,7 @@ def crops(post: PostRow, archive_dir: Path) -> list[Crop]:
         size = png_size(archive_dir / path)
         out.append(Crop(path=path, element=bool(_ELEMENT_RE.search(path)),
                         width=size[0] if size else None, height=size[1] if size else None,
-                        source=c.source, status=c.status, captured_at=c.captured_at))
+                        source=c.source, status=c.status, captured_at=c.captured_at, copied_at=c.copied_at))
     return out
 
 

@@ -118,6 +118,9 @@ def _crop(crop: Crop, post: ReportPost, archive_dir: Path, report_dir: Path) -> 
     label = STATUS_MARK.get(crop.status, ("", crop.status))[1]
     where = SOURCE_WORDS.get(crop.source, crop.source)
     caption = f"as {_e(where)} showed it ({_e(label)}), {human_time(crop.captured_at)}"
+    if crop.copied_at:  # a copy made long before archiver captured it: both dates, the copy's first
+        caption = (f"as {_e(where)} of {human_time(crop.copied_at)} showed it ({_e(label)}), "
+                   f"captured {human_time(crop.captured_at)}")
     who = f"@{post.handle}" if post.handle else post.platform
     if crop.width is None:
         return (f'<figure class="shot"><p class="none">picture missing or unreadable: '

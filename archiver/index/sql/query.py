@@ -119,8 +119,8 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
         "JOIN posts p ON p.id = c.post WHERE p.key IN ({marks}) ORDER BY a.url",
         keys,
     )
-    capture_cols = "c.captured_at, c.source, c.screenshot, c.status, c.warc" + (
-        ", c.id, c.url, c.error, c.screenshot_sha256, c.page_record_id" if detailed else ""
+    capture_cols = "c.captured_at, c.source, c.screenshot, c.status, c.warc, c.url" + (
+        ", c.id, c.error, c.screenshot_sha256, c.page_record_id" if detailed else ""
     )
     captures = _grouped(
         index,
@@ -151,7 +151,7 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
             media=fields.load_list(row["media"]),
             reason=seen[-1]["detail"] if seen else None,
             articles=[citation(**a) for a in articles.get(row["key"], [])],
-            captures=[capture(**c) for c in captures.get(row["key"], [])],
+            captures=[capture(**_copied(c, keep_url=detailed)) for c in captures.get(row["key"], [])],
             history=[observation(**(h if detailed else {k: v for k, v in h.items() if k != "detail"})) for h in seen],
         )
         if detailed:
@@ -189,6 +189,16 @@ def lookup(index: Index, filters: Filters, *, limit: int | None = None, offset: 
 
 # A host name with a dot, then a path: a URL without its scheme (a key such as `twitter:1` has none).
 _SCHEMELESS_URL = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/\S*")
+
+
+def _copied(capture: dict[str, Any], *, keep_url: bool) -> dict[str, Any]:
+    """A capture row with `copied_at`: the Wayback snapshot's time its URL names, for a Wayback capture."""
+    url = capture["url"] if keep_url else capture.pop("url")
+    if capture["source"] == "wayback" and url:
+        from archiver.capture.wayback import copy_time
+
+        capture["copied_at"] = copy_time(url)
+    return capture
 
 
 def _candidate_keys(index: Index, ident: str) -> list[str]:
