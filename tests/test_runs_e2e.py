@@ -120,6 +120,25 @@ def test_live_to_deleted_between_runs_records_both(base: Any) -> None:
     assert sorted(c["source"] for c in gone["captures"]) == ["live", "wayback"]
 
 
+def test_a_wayback_copy_never_rewrites_what_the_platforms_data_said(base: Any) -> None:
+    # The photo tweet, captured live (syndication's JSON), is deleted; the re-check finds the
+    # Wayback Machine's copy and captures it, whose page prints the text its own way (with the
+    # t.co link): the held text, author and time stay syndication's.
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "gone-photo")
+    (before,) = [p for p in lookup(web, copy, "--handle", "RivertonDesk") if p["post_id"] == site.TWEET_PHOTO.id]
+    web.set_state(("tweet", site.TWEET_PHOTO.id), "deleted")
+    try:
+        r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
+    finally:
+        web.set_state(("tweet", site.TWEET_PHOTO.id), None)
+    assert r.returncode == 0, r.stderr
+    (after,) = [p for p in lookup(web, copy, "--handle", "RivertonDesk") if p["post_id"] == site.TWEET_PHOTO.id]
+    assert after["status"] == "deleted" and "wayback" in {c["source"] for c in after["captures"]}, after
+    assert {k: after[k] for k in ("text", "author", "handle", "posted_at")} == {
+        k: before[k] for k in ("text", "author", "handle", "posted_at")}
+
+
 def test_a_syndication_outage_changes_no_held_post_to_live_or_login_required(base: Any) -> None:
     # Syndication answers 503 for the whole re-check (Retry-After or not, it stays down): oEmbed
     # still answers 200 for the withheld post and x.com still shows its login wall, and neither

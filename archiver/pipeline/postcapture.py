@@ -276,7 +276,13 @@ class PostCapturer:
             # recover the post.
             error = "the Wayback copy does not show the post"
         if error is None and partial is not None:
-            fields = {k: getattr(partial, k, None) for k in ("handle", "author", "text", "posted_at")}
+            # The copy is the platform's own page, from before: it corrects what an article's markup
+            # said of the post, but never what the platform's data said (its `data`, such as
+            # syndication's JSON, is held): a copy's page renders text, links and times its own way.
+            held = self.index.get_post(key)
+            from_data = held is not None and bool(held.data)
+            fields = {k: getattr(partial, k, None) for k in ("handle", "author", "text", "posted_at")
+                      if not from_data or not getattr(held, k, None)}
             self.index.update_post_data(key, **{k: v for k, v in fields.items() if v})
         page, render_error = self._render(snap.url, key, "wayback", batch, wayback.element_selectors)
         error = error or render_error or (None if page is not None else "the Wayback copy did not render")
