@@ -78,7 +78,9 @@ def selection_title(filters: Filters, count: int) -> str:
     if filters.status:
         parts.append(f"status {filters.status}")
     if filters.article:
-        parts.append(f"cited by {filters.article}")
+        from .redact import redact_url
+
+        parts.append(f"cited by {redact_url(filters.article)}")  # a title is passed around: no token in it
     if filters.captured_since:
         parts.append(f"captured since {filters.captured_since.strip()}")
     counted = f"{count} post" + ("" if count == 1 else "s")

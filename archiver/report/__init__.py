@@ -23,10 +23,20 @@ __all__ = ["Report", "build_report", "render_report", "report_from_index", "writ
 
 
 def report_from_index(db: IndexQueries, filters: Filters, archive_dir: Path, *,
-                      title: str = "Archived posts") -> Report:
-    """The report of the posts `filters` select, with the titles of the articles citing them."""
+                      title: str | None = None) -> Report:
+    """The report of the posts `filters` select, with the titles of the articles citing them. Its
+    title (unless given) names the selection, as an exported bundle's does; `Archived posts` for
+    the whole archive. ExportError when nothing is selected (the page would show nothing)."""
+    from ..bundle import selection_title
+    from ..errors import ExportError
+
     posts = db.lookup(filters)
-    articles = db.citing_articles([p.key for p in posts]) if posts else []
+    if not posts:
+        raise ExportError("nothing matched the filters; try `archiver lookup` with the same filters first"
+                          if filters != type(filters)() else "the archive holds no posts yet: nothing to report")
+    if title is None:
+        title = selection_title(filters, len(posts)) if filters != type(filters)() else "Archived posts"
+    articles = db.citing_articles([p.key for p in posts])
     return build_report(posts, archive_dir, articles=articles, title=title)
 
 

@@ -20,6 +20,7 @@ Names (FAULTS):
     loop                /loop?n=N redirects to /loop?n=N+1 modulo 20: a redirect loop of 20 hops
     bad-gzip            Content-Encoding: gzip over bytes that are not gzip
     bad-json            a JSON answer cut off in the middle (application/json, 200)
+    empty-json          200 with `{}` (application/json): an answer that says nothing
     truncated           the normal answer's Content-Length, half its bytes, then the connection
                         drops (a PNG or an MP4 cut short; on faults.example ?type=png|mp4)
 
@@ -38,7 +39,7 @@ LOOP_HOPS = 20
 _CHUNK = 64 * 1024
 
 FAULTS = ("500", "503", "429", "reset", "hang", "drip", "stall", "big", "loop", "bad-gzip", "bad-json",
-          "truncated")
+          "empty-json", "truncated")
 
 
 class ServerReset(ConnectionResetError):
@@ -131,6 +132,9 @@ def respond(name: str, req: Request, normal: Callable[[], Response] | None = Non
     if name == "bad-json":
         return Response(200, b'{"__typename": "Tweet", "id_str": "1", "text": "cut off in the mid',
                         "application/json; charset=utf-8")
+    if name == "empty-json":
+        # A JSON answer that says nothing: syndication's `{}` for a post it will not describe.
+        return Response(200, b"{}", "application/json; charset=utf-8")
     if name == "truncated":
         if normal is None:
             data, ctype = _SAMPLES.get(req.query.get("type", "png"), _SAMPLES["png"])
