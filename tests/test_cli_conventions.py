@@ -447,3 +447,29 @@ def test_an_article_given_twice_is_archived_once(tmp_path: Path) -> None:
     import json
 
     assert json.loads(r.stdout)["articles"] == 1  # named twice, and inside the folder given too
+
+
+# -- report: its selection, named; an empty one refused ---------------------------------------------------
+
+def test_report_names_its_selection_and_refuses_an_empty_one(tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    out = tmp_path / "alice.html"
+    r = _cli("report", "--archive-dir", str(archive), "--handle", "alice", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "<title>Posts by @alice (1 post)</title>" in out.read_text(encoding="utf-8")
+    whole = tmp_path / "all.html"
+    assert _cli("report", "--archive-dir", str(archive), "-o", str(whole)).returncode == 0
+    assert "<title>Archived posts</title>" in whole.read_text(encoding="utf-8")
+    none = _cli("report", "--archive-dir", str(archive), "--handle", "nobody", "-o", str(tmp_path / "none.html"))
+    assert none.returncode == 2 and none.stdout == b""
+    assert none.stderr.decode().splitlines() == [
+        "archiver: nothing matched the filters; try `archiver lookup` with the same filters first"]
+    assert not (tmp_path / "none.html").exists()
+
+
+def test_a_selections_title_carries_no_token_of_an_article_url() -> None:
+    from archiver.bundle import selection_title
+    from archiver.index.filters import Filters
+
+    title = selection_title(Filters(article="https://news.example/story?access_token=SECRET123"), 2)
+    assert "SECRET123" not in title and title.startswith("Posts cited by https://news.example/story")
