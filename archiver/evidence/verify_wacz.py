@@ -141,6 +141,9 @@ def verify_wacz(path: Path, *, roots: Sequence[x509.Certificate] | None = None) 
     except FileNotFoundError:
         raise UsageError(f"{path} does not exist") from None
     except (OSError, zipfile.BadZipFile) as e:
+        if path.name.endswith((".warc.gz", ".warc")):  # an exported single WARC file: another tool's job
+            raise UsageError(f"{path} is a WARC file, not a WACZ: verify checks a WACZ, or an archive folder "
+                             "with --archive-dir; check one WARC file with `warcio check`") from None
         raise UsageError(f"{path} is not a readable WACZ (zip): {getattr(e, 'strerror', None) or e}") from None
     with zf:
         _Check(zf, result, roots).run()
