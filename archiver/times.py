@@ -137,9 +137,15 @@ def posted_bounds(posted_at: str | None) -> tuple[str | None, str | None]:
 
 
 def is_more_precise(new: str, old: str) -> bool:
-    """True when `new` is a full time and `old` only a date: the full time comes from the ID or the
-    platform's data, the date from a localized signature that may even name the previous day."""
-    return is_bare_date(old.strip()) and parse_timestamp(new) is not None
+    """True when `new` says more than `old`: a full time over a bare date (the full time comes from
+    the ID or the platform's data, the date from a localized signature that may even name the
+    previous day), or a time to the millisecond over the same time to the second (the time a
+    post's ID encodes over one a page printed)."""
+    if is_bare_date(old.strip()):
+        return parse_timestamp(new) is not None
+    fine, coarse = parse_timestamp(new), parse_timestamp(old)
+    return (fine is not None and coarse is not None and coarse.microsecond == 0 and fine.microsecond != 0
+            and fine.replace(microsecond=0) == coarse)
 
 
 def parse_bound(value: str, *, end: bool) -> str:

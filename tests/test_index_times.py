@@ -59,6 +59,10 @@ def test_precision() -> None:
     assert is_more_precise("2024-03-05T01:00:00Z", "2024-03-04")  # the ID's time wins over a printed date
     assert not is_more_precise("2024-03-04", "2024-03-04T10:00:00.000Z")
     assert not is_more_precise("not a date", "2024-03-04")
+    # The ID's time to the millisecond over the same second as a page printed it; not over another second.
+    assert is_more_precise("2024-03-03T19:47:12.305Z", "2024-03-03T19:47:12Z")
+    assert not is_more_precise("2024-03-03T19:47:12Z", "2024-03-03T19:47:12.305Z")
+    assert not is_more_precise("2024-03-03T19:47:13.305Z", "2024-03-03T19:47:12.000Z")
 
 
 def test_normalise_timestamp_rejects_dates_and_garbage() -> None:
