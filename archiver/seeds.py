@@ -136,7 +136,10 @@ def with_url_lists(specs: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> Seed
         except SourceError as e:
             out.problems.append(str(e))
             continue
+        said = len(out.sources) + len(out.problems)
         _read_url_list(p, data, out)
+        if len(out.sources) + len(out.problems) == said:  # given to be read, and it says nothing
+            out.problems.append(f"{shown(str(p))}: lists no URL (one a line; `#` starts a comment)")
     out.sources = list(dict.fromkeys(out.sources))
     return out
 

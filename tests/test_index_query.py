@@ -198,6 +198,9 @@ def test_article_as_a_local_file(backend: str, request: pytest.FixtureRequest, t
     ("x.com/RivertonDesk/", ", such as @RivertonDesk"),
     ("https://mastodon.social/@someone", ", such as @someone"),
     ("https://", ""),
+    ("https://x.com/alice/status/123", ""),  # a post's address: its last segment is no handle
+    ("https://www.youtube.com/@chan/videos", ""),
+    ("https://www.youtube.com/channel/UCxyz", ""),
 ])
 def test_a_profile_address_is_not_a_handle(given: str, hint: str) -> None:
     with pytest.raises(UsageError, match=f"--handle: .* is an address, not a handle; give the handle alone{hint}$"):

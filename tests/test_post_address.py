@@ -128,3 +128,16 @@ def test_a_short_link_in_text_that_leads_to_an_article_is_no_post(tmp_path: Any)
         assert [row["key"] for row in json.loads(r.stdout)["results"]] == [FLOOD_KEYS[0]]
         held = cli(web, "lookup", "--format", "json", archive=tmp_path / "archive")
     assert [p["key"] for p in json.loads(held.stdout)] == [FLOOD_KEYS[0]]  # no blank post for the article's link
+
+
+def test_a_short_link_to_no_web_address_and_a_feed_of_nothing_are_named(tmp_path: Any) -> None:
+    with FakeWeb(tmp_path / "web") as web:
+        web.set_state(("short", "MailTo1234"), "ftp://files.news.example/story.txt")
+        web.set_state(("article", "/empty.xml"), '<?xml version="1.0"?><rss version="2.0"><channel></channel></rss>')
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", "scan", "https://t.co/MailTo1234",
+                            "https://news.example/empty.xml", "--map-host", web.map_host, "--ca-bundle",
+                            str(web.ca_pem)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 2, r.stderr  # nothing readable
+    lines = r.stderr.splitlines()
+    assert "archiver: https://t.co/MailTo1234: leads to 'ftp://files.news.example/story.txt', not a web address" in lines
+    assert "archiver: https://news.example/empty.xml: a feed that lists no article to scan" in lines

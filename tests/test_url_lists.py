@@ -49,6 +49,16 @@ def test_a_list_with_no_usable_line_is_a_usage_error(tmp_path: Path) -> None:
     assert not (tmp_path / "archive").exists()  # nothing to archive: no archive made
 
 
+def test_a_list_that_lists_nothing_is_said_so(tmp_path: Path) -> None:
+    listed = _list(tmp_path)  # a comment, no URL
+    for command in ("scan", "archive"):
+        where = ["--archive-dir", str(tmp_path / "archive")] if command == "archive" else []
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", command, str(listed), *where],
+                           capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert r.returncode == 2, (command, r.stderr)
+        assert f"{listed}: lists no URL (one a line; `#` starts a comment)" in r.stderr, command
+
+
 @pytest.mark.browser
 def test_archive_captures_what_a_list_names(tmp_path: Path) -> None:
     listed = _list(tmp_path, site.TWEET_WITHHELD.status_url, "", "# a line of its own", "ftp://files.example/a")

@@ -79,8 +79,11 @@ class Filters:
             if handle is None:
                 raise UsageError("--handle: expected a handle such as @name")
             if "/" in handle:  # a profile's address: no platform's handles hold a slash
-                last = [part for part in handle.split("/") if part]
-                hint = f", such as @{last[-1].lstrip('@')}" if last and ":" not in last[-1] else ""
+                # The handle is named only where the address is plainly a profile: one segment after
+                # the host (x.com/alice, mastodon.social/@alice); a post's or a channel's page is not.
+                parts = [part for part in handle.split("://", 1)[-1].split("/") if part]
+                one = parts[1].lstrip("@") if len(parts) == 2 else ""
+                hint = f", such as @{one}" if one and re.fullmatch(r"[\w.-]+", one) else ""
                 raise UsageError(f"--handle: {self.handle!r} is an address, not a handle; give the handle alone{hint}")
             self.handle = handle.lower()
         if self.platform is not None:

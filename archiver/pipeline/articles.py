@@ -119,10 +119,15 @@ class ArticleHandler:
 
         if fetched.batch is not None and fetched.batch.records:
             self.s.index.add_records(None, fetched.batch.records)  # the feed as fetched: findable, as every record is
-        usable = [link for link in listed if not url_problem(link)]
+        usable: list[str] = []
         for link in listed:
-            if link not in usable:
-                self._fail(f"{spec}: article link {link[:200]!r} {url_problem(link)}; skipped")
+            why = url_problem(link)
+            if why:
+                self._fail(f"{spec}: article link {link[:200]!r} {why}; skipped")
+            else:
+                usable.append(link)
+        if not usable:  # an empty feed, a sitemap index (it lists sitemaps, not articles)
+            self._fail(f"{spec}: a feed that lists no article to archive")
         log.info("%s: feed with %d article(s)", spec, len(usable))
         return ArticleResult(ArticleOutcome(spec, fetched.doc.url or spec, feed=len(usable)),
                              failures=tuple(self._failures), read=True, sources=tuple(usable))
