@@ -261,8 +261,8 @@ CapturedSinceOpt = Annotated[str | None, typer.Option("--captured-since", help="
 PagesInFlightOpt = Annotated[int | None, typer.Option(
     "--pages-in-flight", min=1, max=16, metavar="N",
     help="Pages captured at once in the one browser (each in a context of its own, recorded apart); the posts "
-         "an article cites start as soon as it is read. Default: 3 (`run --concurrency` above 1: one page "
-         "at a time in each worker).")]
+         "an article cites start as soon as it is read. Default: 3 in one process (`run --concurrency` "
+         "above 1: one page at a time in each worker).")]
 
 
 class ReportFormat(str, Enum):

@@ -172,7 +172,10 @@ class _Flight:
     announced, or the articles answered), so the first citation still wins and the posts come out
     in the order the run has always given them. An article's page may still be being captured
     then. Re-checks of held posts are chosen once every article is read: those this run's articles
-    cite in citation order, then the others stalest first.
+    cite in citation order, then the others stalest first. A feed's articles join the run when the
+    feed is read, after the articles before them; embeds that only an article's rendered page
+    showed are chosen when its capture ends. The answers are put back in the articles' order
+    (`post_answers`), so the summary does not depend on which capture finished first.
     """
 
     def __init__(self, executor: Executor, index: ArchiveIndex, summary: ArchiveSummary, state: RunState,
@@ -184,6 +187,7 @@ class _Flight:
         self._found: list[ArticlePosts | None] = [None for _ in articles]
         self._position = {id(t): i for i, t in enumerate(articles)}
         self._specs = {t.spec for t in articles}
+        self._order: dict[int, tuple[int, int, int]] = {}  # post task -> (0, article, citation) | (1, re-check, 0)
         self._chosen = 0  # articles whose posts were chosen
         self._rechecks_chosen = False
         self._seen: dict[str, None] = {}  # keys of the posts cited so far, in citation order
@@ -207,7 +211,7 @@ class _Flight:
                 if position < self._chosen and isinstance(answer, ArticleResult) and not STOP.requested:
                     # Its posts were chosen when they were announced; the page, rendered since,
                     # may have shown more (embeds its scripts added): those are chosen now.
-                    self._choose_from(answer)
+                    self._choose_from(answer, position)
                 self._choose()
             else:
                 self._post_answers[id(task)] = answer
@@ -230,7 +234,7 @@ class _Flight:
             self.state.offline = self.state.offline or answer.network_unreachable
             if STOP.requested:
                 continue
-            self._choose_from(answer)
+            self._choose_from(answer, self._chosen - 1)
         if (self._chosen == len(self.articles) and not self._rechecks_chosen and not STOP.requested
                 and self.plan.recheck_after is not None):
             self._rechecks_chosen = True
@@ -244,8 +248,8 @@ class _Flight:
             self.before = {k: self.index.post_status(k) for k in due}
             if due:
                 log.info("re-checking %d post(s) last checked before %s ago", len(due), self.plan.recheck_after)
-            for key in due:
-                self._submit(PostTask(recheck_key=key, offline=self.state.offline))
+            for i, key in enumerate(due):
+                self._submit(PostTask(recheck_key=key, offline=self.state.offline), (1, i, 0))
 
     def _add_articles(self, specs: Sequence[str]) -> None:
         """More articles for this run (those a feed lists), each once: submitted after the others,
@@ -262,18 +266,25 @@ class _Flight:
             self.summary.articles_planned += 1
             self.executor.submit(task)
 
-    def _choose_from(self, answer: ArticleResult | ArticlePosts) -> None:
-        """Submit the article's posts not chosen before (`_seen`: each post once, first citation wins)."""
+    def _choose_from(self, answer: ArticleResult | ArticlePosts, position: int) -> None:
+        """Submit the posts of the article at `position` not chosen before (`_seen`: each post
+        once, first citation wins)."""
+        cited = {post.key: i for i, post in reversed(list(enumerate(answer.posts)))}
         for task in choose_posts(self.index, list(answer.posts), self.summary, self.state,
                                  replace(self.plan, recheck_after=None), seen=self._seen):
-            self._submit(task)
+            self._submit(task, (0, position, cited.get(task.key, 0)))
 
-    def _submit(self, task: PostTask) -> None:
+    def _submit(self, task: PostTask, order: tuple[int, int, int]) -> None:
         self.posts.append(task)
+        self._order[id(task)] = order
         self.executor.submit(task)
 
     def post_answers(self) -> list[tuple[PostTask, Answer]]:
-        return [(t, self._post_answers.get(id(t), NotStarted())) for t in self.posts]
+        """Every post task and its answer, in the order of the articles citing them (then of their
+        citations), the re-checks last: the same whatever order they were chosen or answered in,
+        though an article's embeds that only its rendered page showed are chosen after it ends."""
+        ordered = sorted(self.posts, key=lambda t: self._order[id(t)])
+        return [(t, self._post_answers.get(id(t), NotStarted())) for t in ordered]
 
 
 def choose_posts(index: ArchiveIndex, posts: list[Post], summary: ArchiveSummary, state: RunState,
