@@ -96,7 +96,7 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
 
     bundle_format(out)  # a bad name is a usage error before any work
     posts = index.lookup(filters)
-    if filters == type(filters)():  # no filter given: say what that means before the work
+    if filters.selects_all:  # no filter given: say what that means before the work
         log.warning("exporting the whole archive (%d post%s); give --handle, --since, ... to export less",
                     len(posts), "" if len(posts) == 1 else "s")
     if not posts:

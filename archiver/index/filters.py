@@ -52,6 +52,11 @@ class Filters:
     # The article's keys in the index: the spellings `--article` may stand for (`urls.article_keys`).
     article_keys: tuple[str, ...] = field(default=(), init=False, repr=False)
 
+    @property
+    def selects_all(self) -> bool:
+        """True when no filter was given: the whole archive is selected."""
+        return self == type(self)()
+
     def __post_init__(self) -> None:
         lows: list[str] = []
         highs: list[str] = []
