@@ -114,6 +114,15 @@ def _read_url_list(p: Path, data: bytes, out: SeedList) -> None:
         out.trusted.append(line)
 
 
+def _read(p: Path, max_bytes: int, out: SeedList) -> bytes | None:
+    """A seed file's bytes, read as sources are; None, and the reason a problem in `out`, when it cannot be."""
+    try:
+        return read_capped(p, max_bytes)
+    except SourceError as e:
+        out.problems.append(str(e))
+        return None
+
+
 def _is_file(p: Path) -> bool:
     try:
         return p.is_file()
@@ -131,10 +140,8 @@ def with_url_lists(specs: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> Seed
         if p.suffix != ".urls" or not _is_file(p):
             out.sources.append(spec)  # read, or refused and named, as every source is
             continue
-        try:
-            data = read_capped(p, max_bytes)
-        except SourceError as e:
-            out.problems.append(str(e))
+        data = _read(p, max_bytes, out)
+        if data is None:
             continue
         said = len(out.sources) + len(out.problems)
         _read_url_list(p, data, out)
@@ -162,10 +169,8 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SeedList:
         p = Path(spec)
         if p.name.lower() == "readme.md":
             continue
-        try:
-            data = read_capped(p, max_bytes)
-        except SourceError as e:
-            out.problems.append(str(e))
+        data = _read(p, max_bytes, out)
+        if data is None:
             continue
         if p.suffix == ".urls":
             _read_url_list(p, data, out)
