@@ -12,7 +12,6 @@ from .sources import DEFAULT_MAX_BYTES, SourceFailure, check_specs, is_url, read
 
 if TYPE_CHECKING:
     from .net import NetOptions
-    from .platforms import Platform
 
 log = logging.getLogger(__name__)
 
@@ -65,23 +64,46 @@ def _read(specs: list[str], max_bytes: int, net: NetOptions | None) -> Iterator[
     """Each source read, in order. A post's own address (a tweet's URL) is that post, not fetched:
     its page is the platform's, which shows the post to a browser, if at all, not in its markup. A
     short link (`t.co/CODE`) is followed to the post or the article it stands for."""
-    from .detect import post_at_address
-    from .platforms import shortener_for
+    from .errors import NetworkError, SourceError
 
     rest: list[str] = []
     for spec in specs:
-        post = post_at_address(spec) if is_url(spec) else None
-        shortener = shortener_for(spec) if is_url(spec) and post is None else None
-        if post is None and shortener is None:
+        if not is_url(spec):
+            rest.append(spec)
+            continue
+        try:
+            post, target = _address(spec, max_bytes, net)
+        except (SourceError, NetworkError) as e:
+            post, target = None, None
+            failure: SourceFailure | None = SourceFailure(spec, str(e))
+        else:
+            failure = None
+        if post is None and target is None and failure is None:
             rest.append(spec)
             continue
         yield from read_sources(rest, max_bytes=max_bytes, net=net)
         rest = []
-        if post is not None:
+        if failure is not None:
+            yield failure
+        elif post is not None:
             yield post
-        elif shortener is not None:
-            yield from _past_short_link(spec, shortener, max_bytes, net)
+        elif target is not None:
+            for item in read_sources([target], max_bytes=max_bytes, net=net):  # named as the user gave it
+                yield replace(item, source=spec) if isinstance(item, Document) else SourceFailure(spec, item.message)
     yield from read_sources(rest, max_bytes=max_bytes, net=net)
+
+
+def _address(spec: str, max_bytes: int, net: NetOptions | None) -> tuple[Post | None, str | None]:
+    """`detect.source_address` with an HTTP client made only when a short link is to be followed."""
+    from contextlib import ExitStack
+
+    from .capture.http import RecordingClient
+    from .detect import source_address
+    from .net import NetOptions
+
+    with ExitStack() as stack:
+        return source_address(spec, lambda: stack.enter_context(
+            RecordingClient(net or NetOptions(), max_retries=0, deadline=None, max_body=max_bytes)))
 
 
 def _with_feeds(items: Iterator[Post | Document | SourceFailure], max_bytes: int,
@@ -99,25 +121,3 @@ def _with_feeds(items: Iterator[Post | Document | SourceFailure], max_bytes: int
         if not links:  # an empty feed, a sitemap index (it lists sitemaps, not articles)
             yield SourceFailure(item.source, f"{item.source}: a feed that lists no article to scan")
         yield from read_sources(links, max_bytes=max_bytes, net=net)
-
-
-def _past_short_link(spec: str, shortener: Platform, max_bytes: int,
-                     net: NetOptions | None) -> Iterator[Post | Document | SourceFailure]:
-    """A short link given as a source (`t.co/CODE`): the post or the article it leads to, named as
-    given. A shortener shows browsers a page that forwards them, with nothing of the article in it."""
-    from .capture.http import RecordingClient
-    from .detect import post_at_address
-    from .net import NetOptions
-
-    assert shortener.aliases is not None and shortener.aliases.destination is not None
-    with RecordingClient(net or NetOptions(), max_retries=0, deadline=None, max_body=max_bytes) as client:
-        found = shortener.aliases.destination(spec, client)
-    if found.failures or found.url is None:
-        yield SourceFailure(spec, found.failures[0][0] if found.failures else f"{spec}: leads nowhere")
-        return
-    post = post_at_address(found.url, spec)
-    if post is not None:
-        yield post
-        return
-    for item in read_sources([found.url], max_bytes=max_bytes, net=net):
-        yield replace(item, source=spec) if isinstance(item, Document) else SourceFailure(spec, item.message)

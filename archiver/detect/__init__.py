@@ -4,6 +4,7 @@
     looks_like_html(text)  content sniffing
     platform_for_url(url)  (platform, post_id, canonical URL, handle) of one URL, or None
     post_at_address(url)   the post a source's own address points to (a tweet's URL), or None
+    source_address(url, http)  what a URL given as a source stands for (a post, an article past a short link)
 
 Importing this package is cheap (selectolax and regexes); dateparser loads on the first localized
 date that has to be read.
@@ -17,6 +18,9 @@ from typing import TYPE_CHECKING
 from archiver.detect.sniff import looks_like_html
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from archiver.capture.types import HttpGetter
     from archiver.models import Document, Post
 
 log = logging.getLogger(__name__)
@@ -62,6 +66,33 @@ def post_at_address(url: str, source: str | None = None) -> Post | None:
     return build_post(platform, kind="linked", source=source or url, evidence="address", match=match)
 
 
+def source_address(url: str, http: Callable[[], HttpGetter]) -> tuple[Post | None, str | None]:
+    """What a URL given as a source stands for: (the post, None) for a post's own address, or for a
+    platform's short link that leads to one; (None, the address past it) for a short link that
+    leads to an article; (None, None) for any other address, to be read as it is.
+
+    A short link (`t.co/CODE`) is followed through `http()` (asked only then), as curl would: the
+    shortener shows browsers a page that forwards them, with nothing of the article in it.
+    SourceError, or NetworkUnreachable, when it leads nowhere.
+    """
+    from archiver.errors import NetworkUnreachable, SourceError
+    from archiver.platforms import shortener_for
+
+    post = post_at_address(url)
+    if post is not None:
+        return post, None
+    platform = shortener_for(url)
+    if platform is None or platform.aliases is None or platform.aliases.destination is None:
+        return None, None
+    found = platform.aliases.destination(url, http())
+    for message, network in found.failures:
+        raise (NetworkUnreachable if network else SourceError)(message)
+    if found.url is None:
+        raise SourceError(f"{url}: leads nowhere")
+    post = post_at_address(found.url, url)
+    return (post, None) if post is not None else (None, found.url)
+
+
 def platform_for_url(url: str) -> tuple[str, str, str, str | None] | None:
     """(platform, post_id, canonical URL, handle) for one URL, or None when it is no post.
 
@@ -81,4 +112,4 @@ def platform_for_url(url: str) -> tuple[str, str, str, str | None] | None:
     return platform.name, match.post_id, match.url, match.handle
 
 
-__all__ = ["detect", "looks_like_html", "platform_for_url", "post_at_address"]
+__all__ = ["detect", "looks_like_html", "platform_for_url", "post_at_address", "source_address"]

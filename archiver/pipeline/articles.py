@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import times
-from ..errors import ArchiverError, BrowserUnavailable, DiskFull, NetworkError, NetworkUnreachable, SourceError
+from ..errors import ArchiverError, BrowserUnavailable, DiskFull, NetworkError, SourceError
 from ..index.rows import Capture
 from ..layout import article_dir, relative
 from ..models import Document, Post
@@ -63,17 +63,16 @@ class ArticleHandler:
 
         `found`, when given, is told the posts to capture as soon as the citations are indexed,
         before the article page is captured, so that their captures can start meanwhile."""
-        from ..detect import post_at_address
+        from ..detect import source_address
 
         self._failures, self._network = [], False
-        if is_url(task.spec) and (post := post_at_address(task.spec)) is not None:
-            return self._post_address(task.spec, post, found)
         batch = Batch(self.s.store)
         try:
-            target = self._past_short_link(task.spec, batch) if is_url(task.spec) else None
-            if target is not None and (post := post_at_address(target, task.spec)) is not None:
-                if batch.records:
-                    self.s.index.add_records(None, batch.records)  # the hops: findable, as every record is
+            post, target = source_address(task.spec, lambda: self.s.client.bind(batch)) if is_url(task.spec) \
+                else (None, None)
+            if post is not None:
+                if batch.records:  # a short link's hops: findable, as every record is
+                    self.s.index.add_records(None, batch.records)
                 return self._post_address(task.spec, post, found)
             fetched = self._read(target or task.spec, batch)
             if target is not None:
@@ -131,21 +130,6 @@ class ArticleHandler:
         log.info("%s: feed with %d article(s)", spec, len(usable))
         return ArticleResult(ArticleOutcome(spec, fetched.doc.url or spec, feed=len(usable)),
                              failures=tuple(self._failures), read=True, sources=tuple(usable))
-
-    def _past_short_link(self, spec: str, batch: Batch) -> str | None:
-        """Where a short link given as a source leads (`t.co/CODE` -> a post's or an article's
-        address), its hops recorded into `batch`; None when `spec` is no short link. A shortener
-        shows browsers a page that forwards them, which holds nothing of the article: the article
-        is the address past it. SourceError/NetworkError when the link leads nowhere."""
-        from ..platforms import shortener_for
-
-        platform = shortener_for(spec)
-        if platform is None or platform.aliases is None or platform.aliases.destination is None:
-            return None
-        found = platform.aliases.destination(spec, self.s.client.bind(batch))
-        for message, network in found.failures:
-            raise (NetworkUnreachable if network else SourceError)(message)
-        return found.url
 
     def _read(self, spec: str, batch: Batch) -> Fetched:
         """The source as a Document; a URL's exchanges are recorded into `batch`."""
