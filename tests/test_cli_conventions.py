@@ -465,6 +465,10 @@ def test_report_names_its_selection_and_refuses_an_empty_one(tmp_path: Path) -> 
     assert none.stderr.decode().splitlines() == [
         "archiver: nothing matched the filters; try `archiver lookup` with the same filters first"]
     assert not (tmp_path / "none.html").exists()
+    Index(tmp_path / "empty").close()  # an archive that holds no post yet
+    empty = _cli("report", "--archive-dir", str(tmp_path / "empty"), "-o", str(tmp_path / "empty.html"))
+    assert empty.returncode == 2 and empty.stderr.decode().splitlines() == [
+        "archiver: the archive holds no posts yet: nothing to report"]
 
 
 def test_a_selections_title_carries_no_token_of_an_article_url() -> None:

@@ -96,7 +96,8 @@ def _cli(*args: str, umask: int) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("umask", UMASKS, ids=[f"umask{m:03o}" for m in UMASKS])
 def test_exports_and_reports_follow_the_umask(tmp_path: Path, umask: int) -> None:
     arc = build_archive(tmp_path / "archive")
-    Index(arc.root).close()
+    with Index(arc.root) as index:  # one post, so that the report has something to show
+        index.upsert_post(Post(platform="twitter", kind="embedded", source="a.html", evidence="test", post_id="1"))
     for out in (tmp_path / "out.wacz", tmp_path / "out.warc.gz"):
         old = os.umask(umask)
         try:
