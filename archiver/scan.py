@@ -120,4 +120,4 @@ def _with_feeds(items: Iterator[Post | Document | SourceFailure], max_bytes: int
         log.info("%s: feed with %d article(s)", item.source, len(links))
         if not links:  # an empty feed, a sitemap index (it lists sitemaps, not articles)
             yield SourceFailure(item.source, f"{item.source}: a feed that lists no article to scan")
-        yield from read_sources(links, max_bytes=max_bytes, net=net)
+        yield from _read(links, max_bytes, net)  # a post's own address there is that post, as given

@@ -85,6 +85,20 @@ def test_scan_reads_the_articles_a_feed_url_lists(tmp_path: Path) -> None:
     assert r.stderr.strip().endswith(f"in {len(site.ARTICLES)} source(s)")
 
 
+def test_a_post_a_feed_lists_by_its_address_is_that_post(tmp_path: Path) -> None:
+    rss = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Picks</title>'
+           f"<item><title>A post</title><link>{site.TWEET_WITHHELD.status_url}</link></item>"
+           f"<item><title>A story</title><link>{site.ARTICLE_PROTECTED.url}</link></item></channel></rss>")
+    with FakeWeb(tmp_path / "web") as web:
+        web.set_state(("article", "/picks.xml"), rss)
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", "scan", "https://news.example/picks.xml",
+                            "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem), "--format", "jsonl"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert [(row["key"], row["evidence"]) for row in map(json.loads, r.stdout.splitlines())] == [
+        (f"twitter:{site.TWEET_WITHHELD.id}", "address"), (f"twitter:{site.TWEET_PROTECTED.id}", "blockquote.twitter-tweet")]
+
+
 @pytest.mark.browser
 def test_a_feed_url_in_a_list_archives_its_articles_once(tmp_path: Path) -> None:
     # The flood story is listed by the feed and given on its own: archived once.
