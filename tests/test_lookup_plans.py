@@ -217,3 +217,40 @@ def test_a_post_known_to_the_day_matches_a_bound_inside_that_day(index: Index) -
             keys = [r.key for r in index.lookup(filters)]
             assert row["key"] in keys
             assert keys == _expected(_all_rows(index), filters)
+
+
+# Queries the full-text index answers alone: a word a quarter of the posts hold, two of them, an
+# alternative, a phrase, and a rare word; each tested post by post along the lookup order and as
+# the set of its matches, sorted.
+TEXT_QUERIES = ("river", "river bridge", "quay OR sandbags", '"old bridge"', "river number", "7")
+
+
+@pytest.mark.parametrize("query", TEXT_QUERIES)
+@pytest.mark.parametrize(("limit", "offset"), [(1, 0), (5, 3), (50, 0), (7, 90)])
+def test_a_text_page_is_the_same_walked_or_sorted(sqlite_index: Index, query: str, limit: int, offset: int) -> None:
+    pages = []
+    for probe in (False, True):
+        sql, params = lookup_sql(Filters(text=query), limit=limit, offset=offset, probe_text=probe)
+        pages.append([row["key"] for row in sqlite_index.db.query(sql, params)])
+    assert pages[0] == pages[1]
+    assert pages[0] == [row.key for row in sqlite_index.lookup(Filters(text=query))][offset:offset + limit]
+
+
+def test_a_word_most_posts_hold_is_walked_a_rare_one_sorted(sqlite_index: Index) -> None:
+    """A page of a word a quarter of the posts hold comes off the ordering index, stopping at the
+    page's end, as a broad filter's does; a rare word's few matches are fetched and sorted; a
+    prefix (each probe would search every word it starts) and a whole lookup are never walked."""
+    from archiver.index.sql.query import probe_text
+
+    common, rare = Filters(text="river"), Filters(text="7")
+    assert probe_text(sqlite_index, common, limit=1)
+    assert not probe_text(sqlite_index, rare, limit=1)
+    assert not probe_text(sqlite_index, common, limit=None)
+    assert not probe_text(sqlite_index, Filters(text="riv*"), limit=1)
+    assert not probe_text(sqlite_index, common, limit=400)  # the page is the whole archive: sorting is cheaper
+    assert not probe_text(sqlite_index, Filters(text="river 7"), limit=1)  # the rare word bounds the matches
+    sql, params = lookup_sql(common, limit=1, probe_text=True)
+    plan = _plan(sqlite_index, sql, params)
+    assert "SCAN posts USING INDEX posts_order" in plan and not [s for s in plan if "TEMP B-TREE" in s], plan
+    sql, params = lookup_sql(rare, limit=1)
+    assert any(step.startswith("SEARCH posts USING INTEGER PRIMARY KEY") for step in _plan(sqlite_index, sql, params))
