@@ -362,3 +362,19 @@ def test_a_wayback_capture_says_when_its_copy_was_made(backend: str, request: py
         for row in (lookup(idx, Filters())[0], show(idx, key)):
             assert [(c["source"], c["copied_at"]) for c in row["captures"]] == [  # type: ignore[index]
                 ("live", None), ("wayback", "2024-03-05T10:10:10Z")]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_show_takes_an_id_with_a_slash_as_lookup_prints_it(request: pytest.FixtureRequest, backend: str,
+                                                            tmp_path: Path) -> None:
+    """A Mastodon post's ID names its instance (`mastodon.social/1120...`) and reads like an address
+    without its scheme; a Telegram post's names its channel. Each is found as it is printed."""
+    with open_test_index(request, backend, tmp_path) as idx:
+        toot = idx.upsert_post(post("mastodon", post_id="mastodon.social/112037088460800000",
+                                    url="https://mastodon.social/@rivertonwater/112037088460800000",
+                                    handle="rivertonwater@mastodon.social"))
+        channel = idx.upsert_post(post("telegram", post_id="harbournews/102", url="https://t.me/harbournews/102"))
+        assert show(idx, "mastodon.social/112037088460800000")["key"] == toot  # type: ignore[index]
+        assert show(idx, "https://mastodon.social/@rivertonwater/112037088460800000")["key"] == toot  # type: ignore[index]
+        assert show(idx, "harbournews/102")["key"] == channel  # type: ignore[index]
+        assert show(idx, "mastodon.social/999") is None

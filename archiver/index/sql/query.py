@@ -259,6 +259,12 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
     keys = [row["key"] for row in exact]
     if keys:
         return keys
+    if "/" in ident:
+        # An ID with a slash, as lookup prints it (`mastodon.social/1120...`, `harbournews/102`):
+        # itself before anything read into it (it also looks like a URL without its scheme).
+        keys = _keys_with_post_id(index, [ident])
+        if keys:
+            return keys
     if _SCHEMELESS_URL.fullmatch(ident):
         ident = f"https://{ident}"  # as copied from a browser's address bar: x.com/user/status/1
     if re.fullmatch(r"https?://\S+", ident):
