@@ -460,9 +460,15 @@ def lookup(
                        status=status, article=article, captured_since=captured_since)
     with _open_index(d, _index_url(index)) as db:
         rows = [row.to_dict() for row in _call(lambda: db.lookup(filters, limit=limit, offset=offset))]
+        # A bare user name where Mastodon's handles are name@server: say what is held, match nothing.
+        near = (db.handles_with_server(filters.handle)
+                if not rows and not offset and filters.handle and "@" not in filters.handle else [])
     _write(render(rows, format.value, fields=LOOKUP_FIELDS,
                   table_columns=("handle", "posted_at", "status", "platform", "post_id", "text", "reason")))
     typer.echo(f"archiver: {len(rows)} post(s)", err=True)
+    if near:
+        typer.echo(f"archiver: no handle {filters.handle!r}, but {', '.join(near)} (a handle on a server is "
+                   f"one account per server): give it whole, e.g. --handle {near[0]}", err=True)
 
 
 @app.command()

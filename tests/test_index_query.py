@@ -378,3 +378,41 @@ def test_show_takes_an_id_with_a_slash_as_lookup_prints_it(request: pytest.Fixtu
         assert show(idx, "https://mastodon.social/@rivertonwater/112037088460800000")["key"] == toot  # type: ignore[index]
         assert show(idx, "harbournews/102")["key"] == channel  # type: ignore[index]
         assert show(idx, "mastodon.social/999") is None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_handles_with_server_are_those_of_the_name_on_any_server(request: pytest.FixtureRequest, backend: str,
+                                                                 tmp_path: Path) -> None:
+    with open_test_index(request, backend, tmp_path) as idx:
+        for n, handle in enumerate(("RivertonWater@mastodon.social", "rivertonwater@floss.social",
+                                    "rivertonwaters@mastodon.social", "riverton_water@x.y", "rivertonwater")):
+            idx.upsert_post(post("mastodon", post_id=f"h/{n}", handle=handle))
+        assert idx.handles_with_server("RivertonWater") == ["rivertonwater@floss.social", "rivertonwater@mastodon.social"]
+        assert idx.handles_with_server("riverton%") == []  # a LIKE wildcard is a character like any other
+        assert idx.handles_with_server("riverton") == []
+
+
+def test_lookup_of_a_bare_name_points_at_the_same_name_on_a_server(tmp_path: Path) -> None:
+    """Nothing is matched across servers (one account per server); the hint says what is held."""
+    import subprocess
+    import sys
+
+    from archiver.index.sqlite.index import SQLiteIndex
+
+    with SQLiteIndex(tmp_path) as idx:
+        idx.upsert_post(post("mastodon", post_id="mastodon.social/1", handle="rivertonwater@mastodon.social",
+                             url="https://mastodon.social/@rivertonwater/1"))
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "archiver.cli", "lookup", "-d", str(tmp_path), *args],
+                              capture_output=True, text=True, timeout=120)
+
+    bare = cli("--handle", "@RivertonWater")
+    assert bare.returncode == 0 and bare.stdout == ""
+    assert bare.stderr.splitlines() == [
+        "archiver: 0 post(s)",
+        "archiver: no handle 'rivertonwater', but rivertonwater@mastodon.social (a handle on a server is one "
+        "account per server): give it whole, e.g. --handle rivertonwater@mastodon.social"]
+    whole = cli("--handle", "rivertonwater@mastodon.social", "--format", "jsonl")
+    assert whole.returncode == 0 and whole.stdout.count("\n") == 1 and whole.stderr == "archiver: 1 post(s)\n"
+    assert cli("--handle", "nobody").stderr == "archiver: 0 post(s)\n"

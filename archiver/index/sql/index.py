@@ -25,6 +25,10 @@ class SQLIndex(Store, StampStore):
         """One post by key, URL or bare ID, with everything known; None when nothing matches."""
         return query.show(self, ident)
 
+    def handles_with_server(self, name: str) -> list[str]:
+        """Handles held that are `name@server`, at most five (see `query.handles_with_server`)."""
+        return query.handles_with_server(self, name)
+
     def records_for(self, post_keys: Sequence[str], include_articles: bool = True) -> list[RecordRow]:
         """WARC records of the posts (and of the articles citing them), with the originals of revisits."""
         return query.records_for(self, post_keys, include_articles)

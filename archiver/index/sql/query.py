@@ -318,6 +318,20 @@ def show(index: Index, ident: str) -> PostDetail | None:
     return None
 
 
+def handles_with_server(index: Index, name: str) -> list[str]:
+    """Handles held that are `name@server`, at most five, in order: a user name on Mastodon or Truth
+    Social is one person per server, so a bare name is never matched to them, only pointed at."""
+    name = name.lower()
+    pattern = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "@%"
+    condition, params = f"handle_lc {index.dialect.like} ? ESCAPE '\\'", [pattern]
+    if index.dialect is SQLITE:
+        # The same posts as a stretch of the handle index ('@' sorts just before 'A'), read as such.
+        condition += " AND handle_lc >= ? AND handle_lc < ?"
+        params += [name + "@", name + "A"]
+    rows = index.db.query(f"SELECT DISTINCT handle_lc FROM posts WHERE {condition} ORDER BY handle_lc LIMIT 5", params)
+    return [row["handle_lc"] for row in rows]
+
+
 def records_for(index: Index, post_keys: Sequence[str], include_articles: bool = True) -> list[RecordRow]:
     """WARC records of the posts (and of the articles citing them), plus the originals their revisit
     records refer to; ordered by file and offset."""
