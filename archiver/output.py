@@ -172,7 +172,23 @@ def to_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> str:
 
 
 def _clip(s: str, width: int) -> str:
-    return s if len(s) <= width else s[: max(width - 1, 0)] + "…"
+    """`s` cut to `width` characters, an ellipsis where the cut is: an address loses the middle of
+    its path (its host and its last part say which page it is), other text its end."""
+    if len(s) <= width:
+        return s
+    if width >= 12 and _is_address(s):
+        host_end = s.find("/", s.find("://") + 3 if "://" in s else 0)
+        head = min(host_end if host_end > 0 else width // 2, (width - 1) * 3 // 5)
+        return s[:head] + "…" + s[len(s) - (width - 1 - head):]
+    return s[: max(width - 1, 0)] + "…"
+
+
+def _is_address(s: str) -> bool:
+    return s.startswith(("https://", "http://", "file:/"))
+
+
+# Columns of text are narrowed to this before columns of addresses are narrowed at all.
+_TEXT_FLOOR = 24
 
 
 def to_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, max_width: int | None = None) -> str:
@@ -183,10 +199,15 @@ def to_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, max_widt
     total = max_width or shutil.get_terminal_size((160, 24)).columns
     cells = [[one_line(_cell(r.get(c))) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    # Shrink the widest columns until the table fits (never below 8 characters).
+    # Shrink the widest columns until the table fits (never below 8 characters), columns of
+    # addresses (every cell one) only once the others are down to `_TEXT_FLOOR`: an address cut
+    # short no longer says which page it is.
     budget = total - 2 * (len(columns) - 1)
+    addresses = [bool(rows) and all(not v or _is_address(v) for v in (row[i] for row in cells)) and
+                 any(row[i] for row in cells) for i in range(len(columns))]
     while sum(widths) > budget and max(widths) > 8:
-        i = widths.index(max(widths))
+        others = [w if not addresses[i] and w > _TEXT_FLOOR else 0 for i, w in enumerate(widths)]
+        i = others.index(max(others)) if max(others) else widths.index(max(widths))
         widths[i] -= 1
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     for row in cells:

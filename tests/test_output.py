@@ -34,3 +34,23 @@ def test_table_clips_long_cells_to_the_width() -> None:
     assert lines[0].startswith("KEY")
     assert all(len(line) <= 160 for line in lines)
     assert "…" in lines[2]
+
+
+def test_a_narrow_table_keeps_each_address_s_host_and_last_part() -> None:
+    """Addresses that share their start (one site's articles) stay told apart when the table is
+    narrow: text columns give up their width first, and an address loses the middle of its path."""
+    rows = [{"source": f"https://news.example/2024/03/04/{name}.html", "text": "Sandbags going up on Quay Street " * 3}
+            for name in ("riverton-flood-levels-rise", "levee-rumours-denied-by-council")]
+    lines = render(rows, "table", fields=("source", "text"), table_columns=("source", "text")).splitlines()
+    assert "SOURCE" in lines[0]
+    wide = render(rows, "table", fields=("source", "text"))
+    assert "https://news.example/2024/03/04/levee-rumours-denied-by-council.html" in wide
+    from archiver.output import to_table
+
+    narrow = to_table(rows, ("source", "text"), max_width=80).splitlines()
+    assert all(len(line) <= 80 for line in narrow)
+    assert narrow[1].startswith("https://news.example…") and "rise.html" in narrow[1]
+    assert narrow[2].startswith("https://news.example…") and "council.html" in narrow[2]
+    assert narrow[1].split()[0] != narrow[2].split()[0]
+    tiny = to_table(rows, ("source", "text"), max_width=30).splitlines()
+    assert all(len(line) <= 30 for line in tiny[1:])
