@@ -482,7 +482,7 @@ def show(
 
     Example:
 
-        archiver show https://x.com/RivertonDesk/status/1764640000000000001
+        archiver show https://x.com/RivertonDesk/status/1764718078373491923
     """
     from .output import dumps, printable
     from .redact import redact_url
