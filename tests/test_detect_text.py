@@ -205,6 +205,17 @@ def test_signature_date_on_the_next_line() -> None:
     assert (post.handle, post.author, post.posted_at, post.text) == ("desk", "Desk", "2024-03-04", "Bridge closed")
 
 
+def test_a_status_url_written_after_the_date_is_the_tweet_s_own() -> None:
+    """A copied embed whose date link became text: one post, with its ID, not an ID-less post
+    beside a linked one. Another account's status URL there is a link, not this tweet's ID."""
+    (post,) = scan_text("Sandbags going up\n— Riverton News Desk (@RivertonDesk) March 4, 2024 "
+                        "https://twitter.com/rivertondesk/status/1764718078373491923\n")
+    assert (post.key, post.kind, post.text) == ("twitter:1764718078373491923", "embedded", "Sandbags going up")
+    posts = scan_text("Another one\n— Someone (@other) March 5, 2024 https://x.com/RivertonDesk/status/1764718078373491924\n")
+    assert [(p.post_id, p.kind, p.handle) for p in posts] == [
+        (None, "embedded", "other"), ("1764718078373491924", "linked", "RivertonDesk")]
+
+
 def test_long_paragraph_above_a_tweet_is_not_part_of_it() -> None:
     article = "Officials said " + "the water kept rising " * 20 + "through the night."
     text = f"{article}\nCrews on site all night.\n— City Works (@CityWorksRiv) March 4, 2024\n"

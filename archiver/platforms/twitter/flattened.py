@@ -148,6 +148,8 @@ def _tweet_post(tw: _Tweet, source: str) -> Post:
         if "/hashtag/" in url or _MENTION_RE.match(url):
             continue  # hashtags and mentions are entities, not links
         (media if is_media_shortlink(url) else links).append(url)
+    if post_id is None and (dated := _status_after_date(sig)) is not None:
+        post_id = dated
     for url in find_urls(text):
         if parse_status_url(url) is None:
             links.append(url)
@@ -169,6 +171,19 @@ def _tweet_post(tw: _Tweet, source: str) -> Post:
         links=links,
         media=media,
     )
+
+
+def _status_after_date(sig: Signature) -> str | None:
+    """The ID of the signature's own status URL written out after its date, as a copied embed
+    leaves it when its date link becomes text (`... March 4, 2024 https://twitter.com/u/status/1`):
+    the URL must come first after the date and name the signature's handle (or none)."""
+    urls = find_urls(sig.rest)
+    if not urls or not sig.rest.lstrip(" \t-–—·|:(").startswith(urls[0]):
+        return None
+    parsed = parse_status_url(urls[0])
+    if parsed is None or (parsed[0] is not None and parsed[0].lower() != sig.handle.lower()):
+        return None
+    return parsed[1]
 
 
 def _caption(text: str, source: str) -> Post | None:
