@@ -23,6 +23,7 @@ pytestmark = pytest.mark.browser
 FLOOD = site.ARTICLE_FLOOD.url
 REVIEW = site.ARTICLE_REVIEW.url
 WIRE_TXT = f"https://news.example{site.WIRE_TEXT_PATH}"
+REVIEW_SHARED = f"{REVIEW}?utm_source=twitter&utm_medium=social&fbclid=IwAR0x#comments"
 # A page saved to disk (our own markup) that embeds the withheld tweet: kept as a resource record.
 LOCAL_ARTICLE = (
     "<!doctype html><html><head><meta charset='utf-8'><title>Saved copy</title></head><body>"
@@ -42,7 +43,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Any:
         local.write_text(LOCAL_ARTICLE, encoding="utf-8")
         first = cli(web, "archive", FLOOD, REVIEW, WIRE_TXT, str(local), "--format", "json", archive=archive)
         log_after_first = list(web.log)
-        second = cli(web, "archive", REVIEW, "--format", "json", archive=archive)
+        # The same article as a social share hands it out: tracking parameters, a fragment.
+        second = cli(web, "archive", REVIEW_SHARED, "--format", "json", archive=archive)
         yield web, archive, first, second, log_after_first
 
 
@@ -171,6 +173,15 @@ def test_rearchiving_does_not_duplicate(run: Any) -> None:
     rows = lookup(web, archive, "--article", REVIEW)
     for r in rows:
         assert len([c for c in r["captures"] if c["source"] == "live"]) == 1, r["key"]
+    # One article, fetched under its own address; its source is the spelling last given.
+    import sqlite3
+
+    with sqlite3.connect(archive / "archive.db") as db:
+        held = db.execute("SELECT url, source FROM articles WHERE url LIKE ?", [REVIEW + "%"]).fetchall()
+    assert held == [(REVIEW, REVIEW_SHARED)], held
+    assert not [e for e in web.log if "utm_source" in e["path"] or "fbclid" in e["path"]]
+    for spelling in (REVIEW_SHARED, REVIEW.replace("https://", "http://")):
+        assert [r["key"] for r in lookup(web, archive, "--article", spelling)] == [r["key"] for r in rows]
 
 
 def test_screenshot_hashes_match_files(run: Any) -> None:

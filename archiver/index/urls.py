@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 
 def url_key(url: str) -> str:
@@ -20,13 +20,44 @@ def url_key(url: str) -> str:
     return url.rstrip("/")
 
 
+# Query parameters that only tell analytics where a reader came from (campaign tags, ad-click IDs,
+# mailing-list IDs): the page is the same without them. `utm_*` is matched as a prefix.
+TRACKING_PARAMETERS = frozenset({
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid", "mc_cid", "mc_eid",
+    "_ga", "_gl", "oly_anon_id", "oly_enc_id", "vero_id", "mkt_tok",
+})
+
+
+def without_tracking(url: str) -> str:
+    """An article's address without its `#fragment` (never sent to the server) and without the
+    query parameters that only track where a reader came from (`utm_source`, `fbclid`, ...): the
+    same page, as social shares and newsletters hand it out under many spellings. Every other
+    parameter stays, in its order; anything unparsable is returned as it is."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url
+    if parts.scheme.lower() not in ("http", "https") or not (parts.fragment or parts.query):
+        return url.strip() if not parts.fragment else urlunsplit(parts._replace(fragment=""))
+    # Parameters are dropped as written (the others keep their spelling and encoding).
+    kept = [pair for pair in parts.query.split("&") if not _tracks(pair.partition("=")[0])]
+    return urlunsplit(parts._replace(query="&".join(kept), fragment=""))
+
+
+def _tracks(name: str) -> bool:
+    name = unquote_plus(name).strip().lower()
+    return name.startswith("utm_") or name in TRACKING_PARAMETERS
+
+
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|urn:", re.IGNORECASE)
 
 
 def article_keys(given: str) -> tuple[str, ...]:
     """The `url_key`s an article typed as `given` may be held under.
 
-    A URL with its scheme is looked for as typed. Without one (`news.example/2024/story.html`, or a
+    A URL with its scheme is looked for as typed, under the other of http and https, and without
+    its tracking parameters and fragment (`without_tracking`: an article archived since is held
+    under that address; one archived before under the address given). Without one (`news.example/2024/story.html`, or a
     file's path as it was passed to `archive`), it may be a web address, held under https or http,
     or a local file, held under the `file:` URL of its absolute path: each is looked for.
     """
@@ -34,8 +65,14 @@ def article_keys(given: str) -> tuple[str, ...]:
     if not given:
         return ()
     if _SCHEME_RE.match(given):
-        return (url_key(given),)
-    keys = [url_key(f"https://{given}"), url_key(f"http://{given}")]
+        spellings = [given, without_tracking(given)]
+        for spelling in list(spellings):  # http and https: one article, as people type it
+            scheme, _, rest = spelling.partition("://")
+            if scheme.lower() in ("http", "https"):
+                spellings.append(("https" if scheme.lower() == "http" else "http") + "://" + rest)
+        return tuple(dict.fromkeys(url_key(s) for s in spellings))
+    keys = [url_key(spelling) for scheme in ("https", "http")
+            for spelling in (f"{scheme}://{given}", without_tracking(f"{scheme}://{given}"))]
     try:
         keys.append(url_key(Path(given).resolve().as_uri()))
     except (OSError, ValueError):

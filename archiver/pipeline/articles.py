@@ -136,12 +136,17 @@ class ArticleHandler:
         if spec == "-":
             return Fetched(read_stdin(self.max_bytes))
         if is_url(spec):
+            from ..index.urls import without_tracking
             from ..sources import fetch_document, shown, url_problem
 
             why = url_problem(spec)
             if why:
                 raise SourceError(f"{shown(spec)}: {why}; check the address")
-            return Fetched(fetch_document(self.s.client, spec, self.max_bytes, batch=batch), batch)
+            # One article however it was shared: fetched, captured and indexed without the
+            # parameters that only track the reader (`utm_source`...) and without its #fragment.
+            address = without_tracking(spec)
+            doc = fetch_document(self.s.client, address, self.max_bytes, batch=batch)
+            return Fetched(doc if address == spec else replace(doc, source=spec), batch)
         return Fetched(read_file(Path(spec), self.max_bytes, given=spec))
 
     def _fail(self, msg: str, *, network: bool = False) -> None:
