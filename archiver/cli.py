@@ -554,13 +554,14 @@ def export(
         archiver export --since 2024-03-01 -o - | ssh host 'cat > march.wacz'
     """
     from .bundle import export_selection
-    from .cli_export import staged_output, stream_to_stdout
+    from .cli_export import STDOUT, staged_output, stream_to_stdout
 
     d = _archive_dir(archive_dir)
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
     evidence = cli_evidence.evidence_options(d, sign, domain_cert, domain_key, timestamp, timestamp_ca)
     staging = _call(lambda: staged_output(out, bundle))  # a bad name or format: said before any work
+    replacing = out != STDOUT and out.is_file()  # said, so that a mistyped -o is noticed
     with _open_index(d, _index_url(index)) as db, staging as target:
         summary = _call(lambda: export_selection(db, d, filters, target, include_credentials=include_credentials,
                                                  allow_damaged=allow_damaged, evidence=evidence))
@@ -570,7 +571,8 @@ def export(
         _write(f"{out}\n")
     for line in summary.left_out:
         typer.echo(f"archiver: {line}", err=True)
-    typer.echo(f"archiver: wrote {out if target == out else 'the bundle to stdout'}: {summary}", err=True)
+    where = f"{out} (replacing the file that was there)" if replacing else str(out)
+    typer.echo(f"archiver: wrote {where if target == out else 'the bundle to stdout'}: {summary}", err=True)
     if summary.left_out:
         raise typer.Exit(EXIT_PARTIAL)
 
@@ -697,15 +699,17 @@ def report(
         # Picture links are relative to the page's folder: the current one for a page on stdout.
         out = out or Path("report.html")
         data = render_html(built, d, Path("report.html") if to_stdout else out)
+    replacing = False
     if to_stdout:
         _write(data)
     else:
         target = out
         assert target is not None
+        replacing = target.is_file()
         _call(lambda: write_text(data, target))
         _write(f"{target}\n")
-    typer.echo(f"archiver: report of {len(built.posts)} post(s)" + ("" if to_stdout else f" written to {out}"),
-               err=True)
+    typer.echo(f"archiver: report of {len(built.posts)} post(s)" + ("" if to_stdout else f" written to {out}")
+               + (" (replacing the file that was there)" if replacing else ""), err=True)
 
 
 app.add_typer(cli_index.app, name="index")

@@ -262,6 +262,15 @@ def test_a_text_of_too_many_words_is_a_usage_error(command: list[str], tmp_path:
     assert len(line) < 200
 
 
+def test_an_export_over_an_existing_file_says_it_replaced_it(tmp_path: Path, pristine: Path) -> None:
+    """A mistyped -o over a bundle made earlier (a signed one, say) is noticed on stderr."""
+    out = tmp_path / "bundle.wacz"
+    first = _cli("export", "--archive-dir", str(pristine), "-o", str(out))
+    assert first.returncode == 0 and "replacing" not in first.stderr, first.stderr
+    again = _cli("export", "--archive-dir", str(pristine), "-o", str(out))
+    assert again.returncode == 0 and f"wrote {out} (replacing the file that was there): " in again.stderr
+
+
 def test_the_most_words_a_text_may_hold_are_searched(pristine: Path) -> None:
     words = " OR ".join(["gauge", *(f"w{n}" for n in range(MAX_WORDS - 1))])
     r = _cli("lookup", "--archive-dir", str(pristine), "--text", words, "--format", "json")

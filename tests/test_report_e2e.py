@@ -178,5 +178,9 @@ def test_json_to_a_file_and_bad_format(made: SimpleNamespace) -> None:
     assert r.returncode == 0, r.stderr
     assert r.stdout == f"{target}\n" and "report of 6 post(s) written to" in r.stderr
     assert json.loads(target.read_text(encoding="utf-8"))["counts"] == made.json["counts"]
+    assert "replacing" not in r.stderr
+    again = cli(made.web, "report", "--format", "json", "-o", str(target), archive=made.archive)
+    assert again.returncode == 0 and again.stderr.rstrip().endswith(
+        f"written to {target} (replacing the file that was there)"), again.stderr
     bad = cli(made.web, "report", "--format", "pdf", archive=made.archive)
     assert bad.returncode == 2 and bad.stdout == ""
