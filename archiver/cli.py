@@ -622,9 +622,13 @@ def verify(
     if format is OutFormat.json:
         from dataclasses import asdict
 
+        from .redact import redact_url
+
+        # Notes for people, like a run's failures: a target URI is named without its credentials or
+        # tokens (the path, offset and record ID say which record it is).
         _write(dumps({"archive": str(d), "intact": not problems, "checked": checked,
                       "problems": [{"kind": p.kind, "path": p.path, "detail": p.detail} for p in problems],
-                      "truncated": [asdict(t) for t in truncated]}) + "\n")
+                      "truncated": [{**asdict(t), "target_uri": redact_url(t.target_uri)} for t in truncated]}) + "\n")
     else:
         for p in problems:
             _write(f"{p.kind}\t{one_line(p.path)}\t{one_line(p.detail)}\n")

@@ -1,6 +1,6 @@
 """URLs that carry credentials or tokens (a seed typed with them, an article behind a signed link)
 are named without them wherever they are shown to people: stderr lines, the progress log, a run's
-failures (its JSON too), `show`. The keys a command takes (`--format json` of `show`, the index)
+failures (its JSON too), the records `verify` notes as truncated (its JSON too), `show`. The keys a command takes (`--format json` of `show`, the index)
 keep them as held."""
 
 from __future__ import annotations
@@ -77,3 +77,36 @@ def test_an_endpoint_named_with_its_user_keeps_the_user_when_the_line_is_redacte
     line = f"timestamp authority {named} could not be reached"
     assert redact_text(line) == line == ("timestamp authority http://tsuser:REDACTED@127.0.0.1:9/tsr"
                                          "?access_token=REDACTED could not be reached")
+
+
+def test_verify_names_a_truncated_record_without_the_secrets_of_its_target(tmp_path: Path) -> None:
+    # A response cut short, written by the real WARC store and indexed by the real index as a
+    # capture would, fetched from a signed URL: verify notes it, on stderr and in its JSON.
+    from archiver.index.rows import Capture
+    from archiver.layout import WARC_DIR
+    from archiver.warcstore import Exchange, WarcStore
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    url = f"https://cdn.example/media/cut.jpg?access_token={TOKEN}&size=large"
+    with Index(archive) as index, WarcStore(archive / WARC_DIR) as store:
+        index.journal.writer = store.write_metadata_batch
+        article = index.upsert_article("https://news.example/2024/river.html", source="river.html")
+        req, resp = store.write_exchange(Exchange(
+            url=url, method="GET", request_headers=[("Host", "cdn.example")], status=200,
+            response_headers=[("Content-Type", "image/jpeg"), ("Content-Length", "4096")],
+            body=b"\xff\xd8" + b"x" * 100, truncated="disconnect"))
+        with index.transaction():
+            cid = index.add_capture(Capture(source="live", url=url, status="live", article_id=article,
+                                            warc=resp.filename, page_record_id=resp.record_id))
+            index.add_records(cid, [req, resp], article_id=article)
+    shown = "https://cdn.example/media/cut.jpg?access_token=REDACTED&size=large"
+    for fmt in ("table", "json"):
+        r = _cli("verify", "--archive-dir", str(archive), "--format", fmt)
+        assert r.returncode == 0, r.stderr
+        _clean(r.stdout + r.stderr)
+        assert f"is marked WARC-Truncated: disconnect: {shown}" in r.stderr, r.stderr
+    (marked,) = json.loads(r.stdout)["truncated"]
+    assert marked["target_uri"] == shown
+    assert (marked["path"], marked["offset"], marked["record_id"]) == (f"{WARC_DIR}/{resp.filename}", resp.offset,
+                                                                      resp.record_id)
