@@ -473,7 +473,7 @@ def lookup(
 
 @app.command()
 def show(
-    post: Annotated[str, typer.Argument(help="A post URL, key (twitter:123) or ID.", show_default=False)],
+    post: Annotated[str, typer.Argument(help="A post URL, key (twitter:123), ID, or a short link a run followed to it (t.co/CODE).", show_default=False)],
     archive_dir: ArchiveDirOpt = None,
     index: IndexOpt = None,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
@@ -496,6 +496,12 @@ def show(
 
         _fail(f"{post}: an article in the archive, not a post; `archiver lookup --article {shlex.quote(post)}` "
               "lists the posts it cites", EXIT_USAGE)
+    if found is None and (link := _short_link(post)):
+        import shlex
+
+        # Where it leads is only known by following it: show asks no server.
+        _fail(f"{post}: short link not in the archive at {d} (no run here followed it to a post); "
+              f"`archiver archive {shlex.quote(link)}` follows it and archives what it leads to", EXIT_USAGE)
     if found is None:
         _fail(f"{post}: not in the archive at {d}; try `archiver lookup` to list what is held", EXIT_USAGE)
     if format is OutFormat.json:
@@ -515,6 +521,17 @@ def show(
     # (--format json gives the URLs as held, the keys `lookup --article` takes).
     lines += [f"  {p(redact_url(a.url))}  ({p(a.kind)}, {p(a.evidence)})" for a in found.articles]
     _write("\n".join(lines) + "\n")
+
+
+def _short_link(given: str) -> str | None:
+    """`given` as a URL when it is a platform's short link (`https://t.co/CODE`, or as copied
+    without its scheme); None for anything else."""
+    from .platforms import shortener_for
+
+    url = given.strip()
+    url = url if "://" in url else f"https://{url}"
+    platform = shortener_for(url)
+    return url if platform is not None and platform.shortlinks and platform.shortlinks.code(url) else None
 
 
 def _plain(v: Any) -> str:

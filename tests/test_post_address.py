@@ -112,6 +112,11 @@ def test_archive_captures_a_posts_address_as_that_post(tmp_path: Any) -> None:
         for address in (site.TWEET_WITHHELD.status_url, "https://t.co/Qm4Lp2XvBn", "https://t.co/N3wsRvtn01"):
             held = cli(web, "lookup", "--format", "json", "--article", address, archive=archive)
             assert held.returncode == 0 and json.loads(held.stdout) == [], address
+        # The short link given as a source names the post it led to, as the user copied it.
+        for link in ("https://t.co/Qm4Lp2XvBn", "t.co/Qm4Lp2XvBn"):
+            out = cli(web, "show", link, "--format", "json", archive=archive)
+            assert out.returncode == 0, out.stderr
+            assert json.loads(out.stdout)["key"] == FLOOD_KEYS[0]
         again = cli(web, "archive", site.TWEET_WITHHELD.status_url, "--format", "json", archive=archive)
         assert again.returncode == 0, again.stderr
         assert json.loads(again.stdout)["posts_skipped_already_captured"] == 1
@@ -128,6 +133,55 @@ def test_a_short_link_in_text_that_leads_to_an_article_is_no_post(tmp_path: Any)
         assert [row["key"] for row in json.loads(r.stdout)["results"]] == [FLOOD_KEYS[0]]
         held = cli(web, "lookup", "--format", "json", archive=tmp_path / "archive")
     assert [p["key"] for p in json.loads(held.stdout)] == [FLOOD_KEYS[0]]  # no blank post for the article's link
+
+
+@pytest.mark.browser
+def test_show_finds_the_post_a_short_link_in_an_article_led_to(tmp_path: Any) -> None:
+    # The run followed the article's bare t.co link to the photo tweet; `show` is given that link as
+    # a reader copies it from the article (any spelling of its code), and asks no server.
+    page = tmp_path / "story.html"
+    page.write_text('<html><body><p>The photo: <a href="https://t.co/Qm4Lp2XvBn">https://t.co/Qm4Lp2XvBn</a>'
+                    "</p></body></html>\n")
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        r = cli(web, "archive", str(page), "--format", "json", archive=archive)
+        assert r.returncode == 0, r.stderr
+        assert [row["key"] for row in json.loads(r.stdout)["results"]] == [FLOOD_KEYS[0]]
+    for link in ("https://t.co/Qm4Lp2XvBn", "t.co/Qm4Lp2XvBn", "https://pic.twitter.com/Qm4Lp2XvBn"):
+        shown = subprocess.run([sys.executable, "-m", "archiver.cli", "show", link, "--format", "json",
+                                "--archive-dir", str(archive)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert shown.returncode == 0, shown.stderr
+        detail = json.loads(shown.stdout)
+        assert detail["key"] == FLOOD_KEYS[0] and detail["captures"], link
+        assert [a["url"] for a in detail["articles"]] == [page.as_uri()]
+
+
+def test_show_names_a_short_link_the_archive_does_not_know(tmp_path: Any) -> None:
+    from archiver.index.sqlite.index import SQLiteIndex
+    from archiver.platforms.twitter.detect import shortlink_post
+
+    archive = tmp_path / "archive"
+    with SQLiteIndex(archive) as index:
+        # A short link an offline run found in an article and could not follow: known by its code alone.
+        index.upsert_post(shortlink_post("https://t.co/Qm4Lp2XvBn", "story.html", "text"))
+        index.upsert_post(post_at_address(f"https://youtu.be/{site.YOUTUBE.id}"))
+
+    def show(link: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "archiver.cli", "show", link, "--format", "json",
+                               "--archive-dir", str(archive)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+    held = show("https://t.co/Qm4Lp2XvBn")
+    assert held.returncode == 0, held.stderr
+    assert json.loads(held.stdout)["links"] == ["https://t.co/Qm4Lp2XvBn"]
+    for link, url in (("https://t.co/NoSuchCode", "https://t.co/NoSuchCode"),
+                      ("t.co/NoSuchCode", "https://t.co/NoSuchCode")):
+        r = show(link)
+        assert (r.returncode, r.stdout) == (2, ""), r.stderr
+        assert r.stderr == (f"archiver: {link}: short link not in the archive at {archive} (no run here followed it "
+                            f"to a post); `archiver archive {url}` follows it and archives what it leads to\n")
+    # Its code is no post's ID, whatever post of another platform has one like it.
+    other = show(f"https://t.co/{site.YOUTUBE.id}")
+    assert other.returncode == 2 and "short link not in the archive" in other.stderr, other.stderr
 
 
 def test_a_short_link_to_no_web_address_and_a_feed_of_nothing_are_named(tmp_path: Any) -> None:

@@ -105,7 +105,14 @@ class ArticleHandler:
         """A source that is a post's own address (a tweet's URL given to `archive`): the post, to be
         captured as every post is (its platform's data, embed and page, the Wayback Machine's copy
         when gone). No article is read or indexed: nothing cites the post."""
+        from ..platforms import shortener_for
+
         post.key = self.s.index.upsert_post(post)
+        shortener = shortener_for(spec)
+        if shortener is not None and shortener.shortlinks is not None and shortener.name == post.platform:
+            # A short link followed to the post: remembered as it is when an article's short link is
+            # resolved, so that the link seen again (`show`, a bare link in an article) finds the post.
+            self.s.index.merge_post_key(shortener.shortlinks.post(spec, spec, "address").key, post.key)
         if found is not None:
             found((post,), False)
         return ArticleResult(ArticleOutcome(spec, post.url or spec, posts=[post.key], post_address=True),

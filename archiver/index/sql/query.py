@@ -8,7 +8,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from archiver.index import fields
@@ -30,6 +30,9 @@ from archiver.index.sql.dialect import SQLITE, Dialect
 from archiver.index.sql.store import RECORD_SELECT, record_row
 from archiver.index.sql.store import Store as Index
 from archiver.times import format_utc
+
+if TYPE_CHECKING:
+    from archiver.platforms.base import Platform
 
 _CHUNK = 500  # stay far below SQLite's limit on bound parameters
 # The lookup order, as the indexes of schema version 5 end (`sqlite.schema.LOOKUP_ORDER`); the key is unique,
@@ -269,8 +272,11 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
         ident = f"https://{ident}"  # as copied from a browser's address bar: x.com/user/status/1
     if re.fullmatch(r"https?://\S+", ident):
         # Imported here: the registry is heavy, and only URLs need its knowledge of post URLs.
-        from archiver.platforms import match_embed_src, match_url
+        from archiver.platforms import match_embed_src, match_url, shortener_for
 
+        shortener = shortener_for(ident)
+        if shortener is not None:  # a short link (t.co/CODE): its code is no post's ID
+            return _short_link_keys(index, shortener, ident)
         matched = match_url(ident) or match_embed_src(ident)
         if matched is not None:
             key = f"{matched[0].name}:{matched[1].post_id}"
@@ -287,6 +293,18 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
         found = [row["key"] for row in rows]
         return found if len(found) == 1 else []
     return _keys_with_post_id(index, [ident.lstrip("@")])
+
+
+def _short_link_keys(index: Index, platform: Platform, link: str) -> list[str]:
+    """Keys of the post a platform's short link stands for, as a run left them: the post it was
+    followed to (the alias recorded when its key became the post's ID key), else the post known by
+    that link alone (not followed yet). Nothing is fetched."""
+    assert platform.shortlinks is not None
+    if platform.shortlinks.code(link) is None:
+        return []
+    key = platform.shortlinks.post(link, link, "address").key
+    aliased = [row["new_key"] for row in index.db.query("SELECT new_key FROM key_aliases WHERE old_key = ?", [key])]
+    return [*aliased, key]
 
 
 def _first_platform() -> str:
@@ -308,7 +326,8 @@ def _keys_with_post_id(index: Index, candidates: list[str]) -> list[str]:
 
 
 def show(index: Index, ident: str) -> PostDetail | None:
-    """One post by key, URL (any Twitter/X variant finds the ID) or bare ID, with everything known."""
+    """One post by key, URL (any Twitter/X variant finds the ID; a short link, the post a run
+    followed it to) or bare ID, with everything known."""
     for key in _candidate_keys(index, ident):
         rows = list(index.db.query("SELECT * FROM posts WHERE key = ?", [key]))
         if rows:
