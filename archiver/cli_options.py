@@ -251,7 +251,7 @@ SinceOpt = Annotated[str | None, typer.Option("--since", help="Posted at or afte
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Posted at or before (a date includes the whole day).")]
 PlatformOpt = Annotated[str | None, typer.Option("--platform", help="twitter, youtube, instagram, ...")]
 TextOpt = Annotated[str | None, typer.Option("--text", help="Full-text search over post text and author.")]
-StatusOpt = Annotated[str | None, typer.Option("--status", help="live, deleted, unavailable, login_required, ...")]
+StatusOpt = Annotated[str | None, typer.Option("--status", help="live, deleted, unavailable, login_required, ..., or pending (not checked yet).")]
 ArticleOpt = Annotated[str | None, typer.Option(
     "--article", help="Only posts cited by this article: its URL (https:// may be left out) or the path of a file archived.")]
 CapturedSinceOpt = Annotated[str | None, typer.Option("--captured-since", help="Captured at or after this date/datetime.")]

@@ -21,6 +21,11 @@ PostStatus = Literal["live", "deleted", "removed", "withheld", "protected", "sus
 POST_STATUSES: tuple[str, ...] = (
     "live", "deleted", "removed", "withheld", "protected", "suspended", "age_restricted", "login_required",
     "unavailable", "unknown")
+# What the reading commands (lookup, show, report) call a post that no check has been made of yet
+# (its `status` in the index is NULL): an article cites it (or it was given by its address), and the
+# run that found it is still capturing, or stopped before it did; `archiver run` takes it up (a post never checked is due at
+# once). Not a check's result, so never stored and not one of POST_STATUSES; `--status` selects it.
+PENDING = "pending"
 
 # Output field order for scan; every field is always present.
 POST_FIELDS: tuple[str, ...] = (

@@ -100,7 +100,20 @@ def test_output_shape(index: Index) -> None:
 
 def test_reason_is_none_without_an_observation_detail(index: Index) -> None:
     rows = {r["key"]: r for r in lookup(index, Filters())}
-    assert rows["twitter:102"]["reason"] is None and rows["twitter:102"]["status"] is None
+    assert rows["twitter:102"]["reason"] is None
+    assert rows["twitter:101"]["reason"] is None and rows["twitter:101"]["status"] == "live"
+
+
+def test_a_post_no_check_was_made_of_is_pending(index: Index) -> None:
+    # Found (an article cites it) but not checked yet, as a run leaves a post until it captures it:
+    # the index holds no status for it, and every reading names it `pending`, never a blank.
+    rows = {r["key"]: r for r in lookup(index, Filters())}
+    assert rows["twitter:102"]["status"] == "pending" and rows["twitter:102"]["history"] == []
+    detail = show(index, "twitter:102")
+    assert detail is not None and detail["status"] == "pending"
+    assert index.post_status("twitter:102") is None  # not a check's result: nothing stored
+    assert keys_of(index, status="pending") == [hash_key_of(index), "twitter:102", "instagram:C0dE_x1"]
+    assert keys_of(index, status=" Pending ", handle="other_one") == ["twitter:102"]
 
 
 @pytest.mark.parametrize("handle", ["RivertonDesk", "@rivertondesk", "  @RIVERTONDESK ", "rivertonDESK"])

@@ -37,6 +37,7 @@ FILTERS: dict[str, dict[str, str]] = {
     "text": {"text": "sandbags"},
     "text prefix or": {"text": 'sand* OR "old bridge"'},
     "status": {"status": "deleted"},
+    "status pending": {"status": "pending"},  # no check made yet: `status IS NULL`
     "platform": {"platform": "twitter"},
     "article": {"article": ARTICLE},
     "captured since": {"captured_since": "2024-01-01"},
@@ -45,7 +46,7 @@ FILTERS: dict[str, dict[str, str]] = {
     "status and since": {"status": "live", "since": "2024-01-01"},
 }
 # Filters that can match most of an archive: their first page must come off an index in order.
-BROAD = ("handle", "date", "since", "until", "range", "status", "platform", "handle and platform",
+BROAD = ("handle", "date", "since", "until", "range", "status", "status pending", "platform", "handle and platform",
          "platform and range", "status and since")
 
 WORDS = ("river", "bridge", "sandbags", "flood", "old", "quay", "rain", "road")

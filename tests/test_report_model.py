@@ -105,3 +105,13 @@ def test_a_missing_picture_is_named_not_drawn(tmp_path: Path) -> None:
     caps = [CaptureRow("2024-03-01T00:00:00.000Z", "live", "screenshots/twitter/9/1-embed-element-00.png", "live", None)]
     html = render_report([_post("twitter:9", "live", captures=caps)], tmp_path, tmp_path / "r.html")
     assert "picture missing or unreadable" in html and "<img" not in html
+
+
+def test_a_post_not_checked_yet_is_pending(tmp_path: Path) -> None:
+    # As lookup reads it mid-run ("pending"), and as a row without a status (None) comes from elsewhere.
+    posts = [_post("twitter:1", "pending"), _post("twitter:2", None), _post("twitter:3", "live")]  # type: ignore[arg-type]
+    report = build_report(posts, tmp_path)
+    assert [p.status for p in report.posts] == ["pending", "pending", "live"]
+    assert report.counts == {"live": 1, "pending": 2}
+    html = render_report(posts, tmp_path, tmp_path / "r.html")
+    assert html.count('<span class="status pending">… pending</span>') == 2, html

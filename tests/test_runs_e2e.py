@@ -231,6 +231,62 @@ def test_kill_9_mid_body_then_resume(base: Any) -> None:
     }
 
 
+def test_lookup_during_a_run_names_a_found_post_pending(base: Any) -> None:
+    # A run indexes the posts an article cites before it captures them. While the tweet's data
+    # endpoint keeps the capture waiting, lookup and show, run beside it, say what is true of the
+    # post: found, no check made yet.
+    import sqlite3
+
+    from archiver.platforms.twitter.syndication import syndication_url
+    from tests.fakeweb import pages
+
+    web, _archive, _s, _r, tmp = base
+    archive = tmp / "in-progress"
+    path = "/2024/pending.html"
+    web.set_state(("article", path), "<!doctype html><html><head><meta charset='utf-8'><title>Pending</title>"
+                                     f"</head><body>{pages.blockquote_html(site.TWEET_PHOTO)}</body></html>")
+    synd = syndication_url(site.TWEET_PHOTO.id).removeprefix("https://cdn.syndication.twimg.com")
+    web.set_state(("fault", "cdn.syndication.twimg.com", synd), "hang")
+    key = f"twitter:{site.TWEET_PHOTO.id}"
+
+    def indexed() -> bool:
+        try:
+            with sqlite3.connect(f"file:{archive / 'archive.db'}?mode=ro", uri=True) as db:
+                return db.execute("SELECT count(*) FROM posts").fetchone()[0] > 0
+        except sqlite3.Error:  # not created yet
+            return False
+
+    seeds = _seeds(tmp, [f"https://news.example{path}"], "pending-seeds")
+    p = subprocess.Popen([sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir",
+                          str(archive), "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem), "--format", "json",
+                          "--fetch-deadline", "10", "--timeout", "5"],
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(indexed, 120)
+        table = cli(web, "lookup", archive=archive)
+        rows = lookup(web, archive)
+        pending = lookup(web, archive, "--status", "pending")
+        shown = cli(web, "show", key, archive=archive)
+        assert p.poll() is None, "the run ended before lookup read it: the test saw nothing in progress"
+        out, err = p.communicate(timeout=300)
+    finally:
+        web.set_state(("fault", "cdn.syndication.twimg.com", synd), None)
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert table.returncode == 0, table.stderr
+    header, line = table.stdout.splitlines()
+    assert line.split()[header.split().index("STATUS")] == "pending", table.stdout
+    assert [(r["key"], r["status"], r["captures"], r["history"]) for r in rows] == [(key, "pending", [], [])]
+    assert [r["key"] for r in pending] == [key]
+    assert shown.returncode == 0 and "status     pending" in shown.stdout.splitlines(), shown.stdout
+    # Once the run has checked it, the status is the check's.
+    assert p.returncode in (0, 1), err
+    after = {r["key"]: r["status"] for r in lookup(web, archive)}
+    assert after == {key: json.loads(out)["results"][0]["status"]} and after[key] != "pending"
+    assert lookup(web, archive, "--status", "pending") == []
+
+
 def test_verify_names_a_flipped_warc_byte_and_a_flipped_screenshot_byte(base: Any) -> None:
     web, archive, _s, _r, tmp = base
     copy = _copy(archive, tmp / "flipped")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from archiver.errors import UsageError
 from archiver.index import fields, textquery, urls
-from archiver.models import POST_STATUSES
+from archiver.models import PENDING, POST_STATUSES
 from archiver.times import parse_bound
 
 # Output fields of lookup, in order.
@@ -105,5 +105,6 @@ class Filters:
             raise UsageError(f"--text: nothing to search for in {self.text!r}")
         if self.status is not None:
             self.status = self.status.strip().lower()
-            if self.status not in POST_STATUSES:
-                raise UsageError(f"--status: expected one of {', '.join(POST_STATUSES)}, got {self.status!r}")
+            if self.status not in (*POST_STATUSES, PENDING):
+                raise UsageError(f"--status: expected one of {', '.join((*POST_STATUSES, PENDING))}, "
+                                 f"got {self.status!r}")

@@ -144,7 +144,7 @@ class PostRow(_Row):
     text: str | None
     links: list[str]
     media: list[str]
-    status: str | None
+    status: str | None  # the latest check's (models.POST_STATUSES), or `pending` before any check
     reason: str | None = None  # why: the latest observation's detail (the platform's own words or codes)
     articles: Sequence[CitationRow] = field(default_factory=list)
     captures: Sequence[CaptureRow] = field(default_factory=list)

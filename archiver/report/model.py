@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..capture.crops import png_dimensions
-from ..models import best_capture
+from ..models import PENDING, best_capture
 from ..redact import redact_url
 from ..times import utc_now
 
@@ -150,7 +150,7 @@ def build_report(posts: Sequence[PostRow], archive_dir: Path, *, articles: Seque
     out_posts = []
     counts: dict[str, int] = defaultdict(int)
     for p in posts:
-        status = p.status or "unknown"
+        status = p.status or PENDING  # (lookup's rows already say so; a row built elsewhere may not)
         counts[status] += 1
         urls = [a.url for a in p.articles if a.url] or [NO_ARTICLE]
         for url in dict.fromkeys(urls):

@@ -33,6 +33,7 @@ STATUS_MARK = {
     "login_required": ("🔑", "login required"),
     "unavailable": ("?", "unavailable"),
     "unknown": ("?", "unknown"),
+    "pending": ("…", "pending"),
     "error": ("!", "error"),
 }
 SOURCE_WORDS = {"live": "its embed", "wayback": "the Wayback Machine's copy"}
@@ -58,7 +59,7 @@ section.article .src{margin:2px 0 10px;font-size:13px;color:#5b6570;word-break:b
 .text{white-space:pre-wrap;word-wrap:break-word}
 .status{display:inline-block;padding:1px 8px;border-radius:10px;font-size:13px;font-weight:600;background:#e8f5e9;color:#1b5e20;align-self:flex-start}
 .status.deleted,.status.removed{background:#ffebee;color:#b71c1c}.status.recovered,.status.withheld,.status.suspended,.status.protected,.status.age_restricted{background:#fff3e0;color:#e65100}
-.status.unavailable,.status.unknown,.status.login_required,.status.error{background:#eceff1;color:#37474f}
+.status.unavailable,.status.unknown,.status.pending,.status.login_required,.status.error{background:#eceff1;color:#37474f}
 .reason{font-size:13px;color:#37474f;margin:0}
 figure.shot{margin:4px 0}figure.shot .frame{overflow-x:auto}figure.shot figcaption{font-size:12px;color:#5b6570;margin-top:2px}
 img.crop{display:block;max-width:none;border:1px dashed #c5cbd1}

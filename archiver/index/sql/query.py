@@ -29,6 +29,7 @@ from archiver.index.sql import search
 from archiver.index.sql.dialect import SQLITE, Dialect
 from archiver.index.sql.store import RECORD_SELECT, record_row
 from archiver.index.sql.store import Store as Index
+from archiver.models import PENDING
 from archiver.times import format_utc
 
 if TYPE_CHECKING:
@@ -80,7 +81,9 @@ def _where(filters: Filters, dialect: Dialect, probe_text: bool = False) -> tupl
     if filters.platform is not None:
         conditions.append("posts.platform = ?")
         params.append(filters.platform)
-    if filters.status is not None:
+    if filters.status == PENDING:
+        conditions.append("posts.status IS NULL")  # no check made yet
+    elif filters.status is not None:
         conditions.append("posts.status = ?")
         params.append(filters.status)
     if filters.article is not None:
@@ -151,6 +154,7 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
         post: dict[str, Any] = {name: row[name] for name in LOOKUP_FIELDS[:11]}
         seen = history.get(row["key"], [])
         post.update(
+            status=row["status"] or PENDING,  # found, no check made yet: not a blank
             links=fields.load_list(row["links"]),
             media=fields.load_list(row["media"]),
             reason=seen[-1]["detail"] if seen else None,
