@@ -25,6 +25,7 @@ from .cli_options import (
     DEFAULT_FETCH_DEADLINE,
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_CAPTURE_BYTES,
+    DEFAULT_MAX_FEED_ARTICLES,
     DEFAULT_TIMEOUT,
     AllowPrivateOpt,
     ArchiveDirOpt,
@@ -43,6 +44,7 @@ from .cli_options import (
     MapHostOpt,
     MaxBytesOpt,
     MaxCaptureBytesOpt,
+    MaxFeedArticlesOpt,
     OutFormat,
     PagesInFlightOpt,
     PlatformOpt,
@@ -204,6 +206,7 @@ def scan(
     ca_bundle: CaBundleOpt = None,
     proxy: ProxyOpt = None,
     allow_private: AllowPrivateOpt = False,
+    max_feed_articles: MaxFeedArticlesOpt = DEFAULT_MAX_FEED_ARTICLES,
 ) -> None:
     """Find every social post that articles embed or cite.
 
@@ -223,7 +226,7 @@ def scan(
     urls = [s for s in listed.sources if s.startswith(("http://", "https://"))]
     net = _net(map_host, ca_bundle, proxy, allow_private, trusted=urls) if urls else None
     result = _call(lambda: run_scan(listed.sources, kind=kind.value, max_bytes=max_bytes, net=net,
-                                    problems=listed.problems))
+                                    problems=listed.problems, max_feed_articles=max_feed_articles))
     rows = [p.to_dict() for p in result.posts]
     _write(render(rows, format.value, fields=POST_FIELDS,
                   table_columns=("platform", "post_id", "handle", "posted_at", "kind", "evidence", "source", "text")))
@@ -316,6 +319,7 @@ def archive(
     pages_in_flight: PagesInFlightOpt = None,
     timestamp: CaptureTimestampOpt = None,
     wait: Annotated[bool, typer.Option("--wait", help="If another run holds the archive (or the PostgreSQL index), wait for it instead of exiting with code 3.")] = False,
+    max_feed_articles: MaxFeedArticlesOpt = DEFAULT_MAX_FEED_ARTICLES,
 ) -> None:
     """Capture articles and every post they embed or link, with Chromium, into WARC + screenshots + index.
 
@@ -342,7 +346,8 @@ def archive(
         summary = _call(lambda: run_archive(articles, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress,
                                             limits=limits, pages_in_flight=pages_in_flight, index_url=index_url,
-                                            timestamps=timestamps, problems=listed.problems, wait=wait))
+                                            timestamps=timestamps, problems=listed.problems, wait=wait,
+                                            max_feed_articles=max_feed_articles))
     raise typer.Exit(_print_summary(summary, format))
 
 
@@ -368,6 +373,7 @@ def run(
     broker: Annotated[str | None, typer.Option("--broker", envvar="ARCHIVER_BROKER", metavar="URL", help="Hand the captures to the workers of a cluster (`archiver worker`) behind this Redis broker, e.g. redis://HOST:6379/0; this process keeps the run's row and summary. Env: ARCHIVER_BROKER.")] = None,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="With --broker: send the run's tasks, print its run id and exit; `archiver runs status RUN_ID` reports on it later.")] = False,
     timestamp: CaptureTimestampOpt = None,
+    max_feed_articles: MaxFeedArticlesOpt = DEFAULT_MAX_FEED_ARTICLES,
 ) -> None:
     """A scheduled pass: archive new articles from the seeds, re-check held posts, record what changed.
 
@@ -391,9 +397,10 @@ def run(
     if no_wait:
         from .cli_cluster import run_no_wait
 
-        run_no_wait(sys.modules[__name__], seeds, _archive_dir(archive_dir), broker, after, wait, index_url)
+        run_no_wait(sys.modules[__name__], seeds, _archive_dir(archive_dir), broker, after, wait, index_url,
+                    max_feed_articles)
     try:
-        total: int | None = len(read_seeds(seeds).sources)
+        total: int | None = len(read_seeds(seeds, max_feed_articles=max_feed_articles).sources)
     except ArchiverError:
         total = None  # the run itself reports the problem
     STOP.install()  # a signal: finish the capture at hand, then stop with a summary
@@ -401,7 +408,7 @@ def run(
         summary = _call(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
                                         timeout=timeout, concurrency=concurrency, progress=progress,
                                         limits=limits, pages_in_flight=pages_in_flight, index_url=index_url,
-                                        broker=broker, timestamps=timestamps))
+                                        broker=broker, timestamps=timestamps, max_feed_articles=max_feed_articles))
     raise typer.Exit(_print_summary(summary, format))
 
 

@@ -18,6 +18,7 @@ from .cli_options import (
     DEFAULT_FETCH_DEADLINE,
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_CAPTURE_BYTES,
+    DEFAULT_MAX_FEED_ARTICLES,
     DEFAULT_TIMEOUT,
     AllowPrivateOpt,
     ArchiveDirOpt,
@@ -47,7 +48,7 @@ BrokerOpt = Annotated[str, typer.Option(
 
 
 def run_no_wait(cli: ModuleType, seeds: Path, archive_dir: Path, broker: str | None, after: object,
-                wait: bool, index_url: str | None = None) -> None:
+                wait: bool, index_url: str | None = None, max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES) -> None:
     """`run --broker --no-wait`: send the tasks, print the run's ID, exit."""
     from .cluster.detached import enqueue_run
 
@@ -56,7 +57,7 @@ def run_no_wait(cli: ModuleType, seeds: Path, archive_dir: Path, broker: str | N
         return
     url = broker
     run_id = cli._call(lambda: enqueue_run(seeds, archive_dir, url, recheck_after=after, wait=wait,
-                                           index_url=index_url))
+                                           index_url=index_url, max_feed_articles=max_feed_articles))
     cli._write(f"{run_id}\n")
     typer.echo(f"archiver: run {run_id} sent to the workers; `archiver runs status {run_id}` reports on it", err=True)
     raise typer.Exit(0)

@@ -18,6 +18,7 @@ from .limits import DEFAULT_CAPTURE_DEADLINE as DEFAULT_CAPTURE_DEADLINE
 from .limits import DEFAULT_FETCH_DEADLINE as DEFAULT_FETCH_DEADLINE
 from .limits import DEFAULT_MAX_BYTES as DEFAULT_MAX_BYTES
 from .limits import DEFAULT_MAX_CAPTURE_BYTES as DEFAULT_MAX_CAPTURE_BYTES
+from .limits import DEFAULT_MAX_FEED_ARTICLES as DEFAULT_MAX_FEED_ARTICLES
 
 
 class ScanFormat(str, Enum):
@@ -242,6 +243,11 @@ MaxCaptureBytesOpt = Annotated[int, typer.Option(
     help="Record at most this many bytes of bodies in one browser capture; later bodies are skipped and named.")]
 MaxBytesOpt = Annotated[int, typer.Option(
     "--max-bytes", min=1, help="Skip sources, and any body fetched or recorded, larger than this many bytes (cut off while reading).")]
+# How many articles one feed adds (scan, archive, run): a whole-site sitemap lists every article a site has.
+MaxFeedArticlesOpt = Annotated[int, typer.Option(
+    "--max-feed-articles", click_type=AtLeastInt(1), envvar="ARCHIVER_MAX_FEED_ARTICLES", metavar="N",
+    help="Take at most N articles from each feed (RSS, Atom, a sitemap, with the sitemaps a sitemap index lists), "
+         "the newest where it dates them; what is left out is named on stderr. Env: ARCHIVER_MAX_FEED_ARTICLES.")]
 
 
 # Selection filters shared by lookup, export and report.

@@ -21,6 +21,11 @@ DEFAULT_FETCH_DEADLINE = 120.0
 DEFAULT_CAPTURE_DEADLINE = 300.0
 DEFAULT_MAX_BYTES = 50 * MIB
 DEFAULT_MAX_CAPTURE_BYTES = 500 * MIB
+# Articles one feed adds to a run (--max-feed-articles), the newest where the feed dates them. A news
+# sitemap lists at most 1,000 (Google's rule: the articles of the last two days), an RSS or Atom feed
+# some 10 to 100: none is cut. A whole-site sitemap (up to 50,000 URLs, every article the site ever
+# published) is, to its 1,000 newest each run.
+DEFAULT_MAX_FEED_ARTICLES = 1000
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from .limits import DEFAULT_MAX_FEED_ARTICLES
 from .models import KINDS, Document, Post
 from .sources import DEFAULT_MAX_BYTES, SourceFailure, check_specs, is_url, read_sources
 
@@ -26,9 +27,11 @@ class ScanResult:
 
 
 def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BYTES,
-         net: NetOptions | None = None, problems: Sequence[str] = ()) -> ScanResult:
+         net: NetOptions | None = None, problems: Sequence[str] = (),
+         max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES) -> ScanResult:
     """Detect posts in every source; `kind` is one of KINDS or "all"; `problems`: sources already
-    found unusable (a bad line of a URL list), each named among the failures.
+    found unusable (a bad line of a URL list), each named among the failures; a feed fetched from
+    the web stands for at most `max_feed_articles` of the articles it lists, the newest where dated.
 
     `''` or a malformed URL among `specs` is a usage error, raised before anything is read.
     """
@@ -38,7 +41,7 @@ def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BY
     wanted = set(KINDS) if kind == "all" else {kind}
     result = ScanResult()
     result.failures += [SourceFailure(problem.split(": ", 1)[0], problem) for problem in problems]
-    for item in _with_feeds(_read(specs, max_bytes, net), max_bytes, net):
+    for item in _with_feeds(_read(specs, max_bytes, net), max_bytes, net, max_feed_articles):
         if isinstance(item, Post):
             result.sources_read += 1
             if item.kind in wanted:
@@ -107,17 +110,22 @@ def _address(spec: str, max_bytes: int, net: NetOptions | None) -> tuple[Post | 
 
 
 def _with_feeds(items: Iterator[Post | Document | SourceFailure], max_bytes: int,
-                net: NetOptions | None) -> Iterator[Post | Document | SourceFailure]:
-    """The items, each feed fetched from the web (RSS, Atom, a news sitemap) replaced by the
-    articles it lists, read; a feed file is read as it is (a seeds folder is where feeds are files)."""
-    from .seeds import document_feed_links
+                net: NetOptions | None, room: int) -> Iterator[Post | Document | SourceFailure]:
+    """The items, each feed fetched from the web (RSS, Atom, a sitemap) replaced by at most `room`
+    of the articles it lists, read; a feed file is read as it is (a seeds folder is where feeds
+    are files)."""
+    from .seeds import document_feed, left_out_note, newest
 
     for item in items:
-        links = document_feed_links(item) if isinstance(item, Document) and item.url is not None else None
-        if links is None:
+        feed = document_feed(item) if isinstance(item, Document) and item.url is not None else None
+        if feed is None:
             yield item
             continue
-        log.info("%s: feed with %d article(s)", item.source, len(links))
-        if not links:  # an empty feed, a sitemap index (it lists sitemaps, not articles)
+        log.info("%s: feed with %d article(s)", item.source, len(feed.articles))
+        if not feed.articles:  # an empty feed, a sitemap index (it lists sitemaps, not articles)
             yield SourceFailure(item.source, f"{item.source}: a feed that lists no article to scan")
-        yield from _read(links, max_bytes, net)  # a post's own address there is that post, as given
+        taken, left_out = newest(feed.articles, room)
+        if left_out:
+            log.warning("%s", left_out_note(item.source, len(taken), left_out, room))
+        # A post's own address there is that post, as given.
+        yield from _read([e.url for e in taken], max_bytes, net)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from .errors import SourceError, UsageError
+from .limits import DEFAULT_MAX_FEED_ARTICLES
 from .models import Document
 from .redact import redact_endpoint
 from .sources import DEFAULT_MAX_BYTES, expand, looks_binary, read_capped, shown, url_problem
@@ -38,16 +40,43 @@ def parse_duration(text: str) -> timedelta:
 
 @dataclass
 class SeedList:
-    """What a seeds folder asks for: sources to archive and the seed files that could not be read."""
+    """What a seeds folder asks for: sources to archive, the seed files that could not be read, and
+    what a feed file left out (`notes`)."""
 
     sources: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     # Lines of `*.urls` files: the operator's own choice, trusted by the network policy as given.
     trusted: list[str] = field(default_factory=list)
+    # Feed files that list more articles than a run takes from one feed: a line each, and how many
+    # articles they left out in all.
+    notes: list[str] = field(default_factory=list)
+    left_out: int = 0
 
 
-def feed_links(data: bytes) -> list[str] | None:
-    """Article URLs from an RSS, Atom or sitemap document; None when it is not one."""
+@dataclass(frozen=True)
+class Entry:
+    """One thing a feed lists: its URL, and its date when the feed gives one (UTC)."""
+
+    url: str
+    date: datetime | None = None
+
+
+@dataclass
+class Feed:
+    """What an RSS, Atom or sitemap document lists: its articles, and the sitemaps a sitemap index
+    lists (`sitemaps`), each once, in the document's order."""
+
+    articles: list[Entry] = field(default_factory=list)
+    sitemaps: list[Entry] = field(default_factory=list)
+
+
+# An entry's date: when it was published (a news sitemap's, RSS's, Atom's, Dublin Core's), else when
+# it last changed (a sitemap's `<lastmod>`, Atom's `<updated>`).
+_DATES = ("publication_date", "pubDate", "published", "date", "issued", "lastmod", "updated", "modified")
+
+
+def read_feed(data: bytes) -> Feed | None:
+    """What an RSS, Atom or sitemap document lists; None when it is not one."""
     head = data[:2048].lstrip().lower()
     if not (head.startswith(b"<?xml") or head.startswith((b"<rss", b"<feed", b"<urlset", b"<sitemapindex"))):
         return None
@@ -62,30 +91,113 @@ def feed_links(data: bytes) -> list[str] | None:
         return None
     if root is None:
         return None
-    urls: list[str] = []
+    feed = Feed()
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
         tag = etree.QName(el).localname
-        if tag == "link":
-            href = el.get("href") if el.get("href") else (el.text or "").strip()
-            rel = el.get("rel", "alternate")
-            parent = el.getparent()
-            ptag = etree.QName(parent).localname if parent is not None and isinstance(parent.tag, str) else ""
-            if href and rel == "alternate" and ptag in ("item", "entry"):
-                urls.append(href)
-        elif tag == "loc":
-            parent = el.getparent()
-            if parent is not None and etree.QName(parent).localname == "url" and el.text:
-                urls.append(el.text.strip())
-    return list(dict.fromkeys(urls))
+        if tag in ("item", "entry"):
+            urls = [url for link in el if (url := _alternate(link))]
+        elif tag == "url" or tag == "sitemap" and _localname(el.getparent()) == "sitemapindex":
+            urls = [loc.text.strip() for loc in el if _localname(loc) == "loc" and loc.text and loc.text.strip()]
+        else:
+            continue
+        if urls:
+            date = _entry_date(el)
+            (feed.sitemaps if tag == "sitemap" else feed.articles).extend(Entry(url, date) for url in urls)
+    feed.articles, feed.sitemaps = _once(feed.articles), _once(feed.sitemaps)
+    return feed
 
 
-def document_feed_links(doc: Document) -> list[str] | None:
-    """The article URLs of a source read that is a feed (RSS, Atom, a news sitemap), else None."""
+def _once(entries: list[Entry]) -> list[Entry]:
+    """Each URL once, where it is first listed."""
+    seen: dict[str, Entry] = {}
+    for entry in entries:
+        seen.setdefault(entry.url, entry)
+    return list(seen.values())
+
+
+def _localname(el: Any) -> str:
+    from lxml import etree
+
+    tag = getattr(el, "tag", None)
+    return str(etree.QName(tag).localname) if isinstance(tag, str) else ""
+
+
+def _alternate(link: Any) -> str | None:
+    """The URL of an item's or entry's `<link>` to its page (RSS: the text; Atom: `href`, rel alternate)."""
+    if _localname(link) != "link":
+        return None
+    href = link.get("href") or (link.text or "").strip()
+    return str(href) if href and link.get("rel", "alternate") == "alternate" else None
+
+
+def _entry_date(el: Any) -> datetime | None:
+    """An entry's date (`_DATES`, the first it gives that reads as one), None when it gives none."""
+    found: dict[str, str] = {}
+    for child in el.iterdescendants():
+        name = _localname(child)
+        if name in _DATES and name not in found and child.text:
+            found[name] = child.text
+    for name in _DATES:
+        if name in found and (moment := feed_date(found[name])) is not None:
+            return moment
+    return None
+
+
+def feed_date(text: str) -> datetime | None:
+    """A date as feeds write it: W3C/ISO 8601 (sitemaps, Atom: `2024-03-05`, `2024-03-05T09:30:00+01:00`,
+    `2024-03`) or RFC 822 (RSS: `Tue, 05 Mar 2024 09:30:00 GMT`), in UTC; None for anything else."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            if m := re.fullmatch(r"(\d{4})(?:-(\d{2}))?", text):
+                moment = datetime(int(m.group(1)), int(m.group(2) or 1), 1)
+            else:
+                from email.utils import parsedate_to_datetime
+
+                moment = parsedate_to_datetime(text)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def newest(entries: list[Entry], room: int) -> tuple[list[Entry], int]:
+    """At most `room` of `entries`, in their own order: the newest where they are dated (undated
+    ones after every dated one, in the feed's order, which is newest first in most feeds); and how
+    many were left out."""
+    if len(entries) <= room:
+        return entries, 0
+    ranked = sorted(range(len(entries)), key=lambda i: (entries[i].date is None, _age(entries[i]), i))
+    kept = set(ranked[:max(room, 0)])
+    return [e for i, e in enumerate(entries) if i in kept], len(entries) - len(kept)
+
+
+def _age(entry: Entry) -> float:
+    return -entry.date.timestamp() if entry.date is not None else 0.0
+
+
+def left_out_note(spec: str, taken: int, left_out: int, bound: int) -> str:
+    """The one line that says a feed gave a run fewer articles than it lists."""
+    return (f"{shown(spec)}: {left_out} of its {taken + left_out} articles left out, {taken} taken (the newest "
+            f"where dated; --max-feed-articles {bound} is the bound, raise it for more)")
+
+
+def feed_links(data: bytes) -> list[str] | None:
+    """Article URLs from an RSS, Atom or sitemap document; None when it is not one."""
+    feed = read_feed(data)
+    return None if feed is None else [e.url for e in feed.articles]
+
+
+def document_feed(doc: Document) -> Feed | None:
+    """What a source read lists when it is a feed (RSS, Atom, a sitemap), else None."""
     if doc.raw is None or doc.is_html and b"<html" in doc.raw[:4096].lower():
         return None  # an article page (the cheap test first: feeds are XML)
-    return feed_links(doc.raw)
+    return read_feed(doc.raw)
 
 
 # A host name with a dot, then a path or nothing: a URL given without its scheme (`news.example/a`).
@@ -151,11 +263,14 @@ def with_url_lists(specs: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> Seed
     return out
 
 
-def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SeedList:
+def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
+               max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES) -> SeedList:
     """Expand a seeds folder (or one seed file) into article sources, in a stable order.
 
     Seed files are read like sources (regular files only, at most `max_bytes`); a file or a URL in
-    one that cannot be used is a problem named in the result, never a reason to stop.
+    one that cannot be used is a problem named in the result, never a reason to stop. A feed file
+    gives at most `max_feed_articles` articles, the newest where it dates them; what it leaves out
+    is a note in the result.
     """
     try:
         path.stat()
@@ -175,15 +290,21 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SeedList:
         if p.suffix == ".urls":
             _read_url_list(p, data, out)
             continue
-        links = feed_links(data)
-        if links is not None:
-            log.info("%s: feed with %d article(s)", p, len(links))
-            for link in links:
-                why = url_problem(link)
+        feed = read_feed(data)
+        if feed is not None:
+            log.info("%s: feed with %d article(s)", p, len(feed.articles))
+            usable = []
+            for entry in feed.articles:
+                why = url_problem(entry.url)
                 if why:
-                    out.problems.append(f"{shown(str(p))}: article link {link[:200]!r} {why}; skipped")
+                    out.problems.append(f"{shown(str(p))}: article link {entry.url[:200]!r} {why}; skipped")
                 else:
-                    out.sources.append(link)
+                    usable.append(entry)
+            taken, left_out = newest(usable, max_feed_articles)
+            if left_out:
+                out.notes.append(left_out_note(str(p), len(taken), left_out, max_feed_articles))
+                out.left_out += left_out
+            out.sources.extend(e.url for e in taken)
             continue
         out.sources.append(str(p))
     out.sources = list(dict.fromkeys(out.sources))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from archiver.errors import UsageError
-from archiver.seeds import feed_links, parse_duration, read_seeds
+from archiver.seeds import feed_date, feed_links, newest, parse_duration, read_feed, read_seeds
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://news.example/</link>
 <item><title>A</title><link>https://news.example/a.html</link></item>
@@ -63,3 +63,70 @@ def test_a_binary_urls_file_is_one_problem_not_one_per_line(tmp_path: Path) -> N
     seeds = read_seeds(tmp_path)
     assert seeds.problems == [f"{tmp_path / 'big.urls'}: binary content, not a list of URLs; skipped"]
     assert seeds.sources == ["https://news.example/a.html"]
+
+
+def _sitemap(urls: list[tuple[str, str | None]], *, news: bool = False) -> bytes:
+    """A sitemap listing (url, date) pairs: `<lastmod>`, or a news sitemap's publication date."""
+    def entry(url: str, date: str | None) -> str:
+        if date is None:
+            return f"<url><loc>{url}</loc></url>"
+        if news:
+            return (f"<url><loc>{url}</loc><news:news><news:publication_date>{date}</news:publication_date>"
+                    "</news:news></url>")
+        return f"<url><loc>{url}</loc><lastmod>{date}</lastmod></url>"
+
+    return ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
+            + "".join(entry(u, d) for u, d in urls) + "</urlset>").encode()
+
+
+def test_a_whole_site_sitemap_gives_a_run_its_newest_articles_up_to_the_bound(tmp_path: Path) -> None:
+    # 1,500 articles, one a day, listed oldest first: the 1,000 newest are taken, in the sitemap's order.
+    from datetime import date
+
+    days = [date.fromordinal(date(2020, 1, 1).toordinal() + i).isoformat() for i in range(1500)]
+    (tmp_path / "site.xml").write_bytes(_sitemap([(f"https://news.example/{i}.html", d) for i, d in enumerate(days)]))
+    seeds = read_seeds(tmp_path)
+    assert seeds.sources == [f"https://news.example/{i}.html" for i in range(500, 1500)]
+    assert seeds.left_out == 500
+    assert seeds.notes == [f"{tmp_path / 'site.xml'}: 500 of its 1500 articles left out, 1000 taken (the newest "
+                           "where dated; --max-feed-articles 1000 is the bound, raise it for more)"]
+    assert len(read_seeds(tmp_path, max_feed_articles=2000).sources) == 1500
+
+
+def test_the_bound_never_cuts_a_news_sitemap(tmp_path: Path) -> None:
+    # Google's rule: at most 1,000 URLs in a news sitemap.
+    urls = [(f"https://news.example/{i}.html", f"2024-03-05T{i // 60 % 24:02d}:{i % 60:02d}:00Z") for i in range(1000)]
+    (tmp_path / "news.xml").write_bytes(_sitemap(urls, news=True))
+    seeds = read_seeds(tmp_path)
+    assert len(seeds.sources) == 1000 and seeds.notes == [] and seeds.left_out == 0
+
+
+def test_the_newest_are_taken_by_the_dates_each_kind_of_feed_gives() -> None:
+    rss = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+    <item><link>https://news.example/old.html</link><pubDate>Mon, 04 Mar 2024 15:10:00 GMT</pubDate></item>
+    <item><link>https://news.example/new.html</link><pubDate>Tue, 05 Mar 2024 09:30:00 +0100</pubDate></item>
+    <item><link>https://news.example/undated.html</link></item></channel></rss>"""
+    atom = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>
+    <entry><link href="https://news.example/a.html"/><updated>2024-03-06T08:00:00Z</updated></entry>
+    <entry><link href="https://news.example/b.html"/><updated>2024-03-09T10:00:00+02:00</updated></entry></feed>"""
+    news = _sitemap([("https://news.example/x.html", "2024-03-09"), ("https://news.example/y.html", "2024-03-10")],
+                    news=True)
+    for data, first, second in ((rss, "new", "old"), (atom, "b", "a"), (news, "y", "x")):
+        feed = read_feed(data)
+        assert feed is not None
+        assert [e.url for e in newest(feed.articles, 1)[0]] == [f"https://news.example/{first}.html"]
+        # the two newest, in the feed's order
+        assert [e.url for e in newest(feed.articles, 2)[0]] == [f"https://news.example/{n}.html" for n in (second, first)]
+    listed = read_feed(rss)
+    assert listed is not None and newest(listed.articles, 3) == (listed.articles, 0)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2024-03-05", "2024-03-05T00:00:00+00:00"), ("2024-03", "2024-03-01T00:00:00+00:00"),
+    ("2024-03-05T09:30:00+01:00", "2024-03-05T08:30:00+00:00"), ("2024-03-05T09:30Z", "2024-03-05T09:30:00+00:00"),
+    ("Tue, 05 Mar 2024 09:30:00 GMT", "2024-03-05T09:30:00+00:00"), ("05 Mar 2024 09:30:00 -0500", "2024-03-05T14:30:00+00:00"),
+    ("yesterday", None), ("", None), ("2024-13-45", None), ("0001-01-01T00:00:00+05:00", None)])
+def test_feed_dates(text: str, expected: str | None) -> None:
+    moment = feed_date(text)
+    assert (moment.isoformat() if moment else None) == expected

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from ..limits import DEFAULT_MAX_FEED_ARTICLES
 from ..times import iso_seconds
 from .executor import QueueExecutor, read_answers
 
@@ -69,7 +70,7 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
     key = run_key(scope_of(archive_dir, index_url), run_id)
     with QueueExecutor(broker, recapture=plan.recapture) as executor:
         executor.extra = {"follow": key}
-        articles = [executor.send(ArticleTask(s)) for s in specs]
+        articles = [executor.send(ArticleTask(s, room=plan.max_feed_articles)) for s in specs]
         executor.extra = {}
         rechecks = [[executor.send(PostTask(recheck_key=k)), k] for k in due]
         record: dict[Any, Any] = {"token": executor.token, "since": executor.since, "started_at": iso_seconds(),
@@ -81,8 +82,9 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
 
 
 def enqueue_run(seeds: Path, archive_dir: Path, broker: str, *, recheck_after: Any, wait: bool = False,
-                index_url: str | None = None) -> int:
-    """`run --broker --no-wait`: the seeds' articles and the re-checks due sent; the run's ID."""
+                index_url: str | None = None, max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES) -> int:
+    """`run --broker --no-wait`: the seeds' articles and the re-checks due sent; the run's ID. A feed
+    file among the seeds gives at most `max_feed_articles` articles."""
     from ..pipeline.run import Plan
     from ..runs import locked
     from ..seeds import read_seeds
@@ -91,10 +93,13 @@ def enqueue_run(seeds: Path, archive_dir: Path, broker: str, *, recheck_after: A
 
     check_broker_url(broker)
     require_shared_index(index_url)
-    seed_list = read_seeds(seeds)
+    plan = Plan(recheck_after=recheck_after, max_feed_articles=max_feed_articles)
+    seed_list = read_seeds(seeds, max_feed_articles=plan.max_feed_articles)
+    for note in seed_list.notes:
+        log.warning("%s", note)
     with locked(archive_dir, wait=wait, index_url=index_url):
-        return enqueue("run", seed_list.sources, archive_dir, broker, plan=Plan(recheck_after=recheck_after),
-                       problems=seed_list.problems, index_url=index_url)
+        return enqueue("run", seed_list.sources, archive_dir, broker, plan=plan, problems=seed_list.problems,
+                       index_url=index_url)
 
 
 def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since: str, recapture: bool,

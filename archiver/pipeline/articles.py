@@ -25,6 +25,7 @@ from .tasks import ArticleResult, ArticleTask
 
 if TYPE_CHECKING:
     from ..platforms.capture import Alias
+    from ..seeds import Entry, Feed
     from .session import Session
 
 log = logging.getLogger(__name__)
@@ -86,12 +87,12 @@ class ArticleHandler:
             self._fail(str(e), network=isinstance(e, NetworkError) and e.unreachable)
             return ArticleResult(ArticleOutcome(task.spec, task.spec, error=str(e)), (),
                                  tuple(self._failures), read=False, network_unreachable=self._network)
-        from ..seeds import document_feed_links
+        from ..seeds import document_feed
 
         # A feed fetched from the web stands for its articles (a feed file is a seeds folder's business).
-        listed = document_feed_links(fetched.doc) if fetched.batch is not None else None
-        if listed is not None:
-            return self._feed(task.spec, fetched, listed)
+        feed = document_feed(fetched.doc) if fetched.batch is not None else None
+        if feed is not None:
+            return self._feed(task, fetched, feed)
         try:
             outcome, posts = self.index_document(fetched.doc, fetched.batch, found=found)
         except OSError as e:
@@ -118,25 +119,29 @@ class ArticleHandler:
         return ArticleResult(ArticleOutcome(spec, post.url or spec, posts=[post.key], post_address=True),
                              (post,), read=True)
 
-    def _feed(self, spec: str, fetched: Fetched, listed: list[str]) -> ArticleResult:
-        """A source that is a feed (RSS, Atom, a news sitemap): the articles it lists, each to be
-        archived by the same run as if it had been given; the feed itself is no article."""
+    def _feed(self, task: ArticleTask, fetched: Fetched, feed: Feed) -> ArticleResult:
+        """A source that is a feed (RSS, Atom, a sitemap): the articles it lists, each to be archived
+        by the same run as if it had been given, at most `task.room` of them (the newest where the
+        feed dates them; the outcome counts those left out); the feed itself is no article."""
+        from ..seeds import newest
         from ..sources import url_problem
 
+        spec = task.spec
         if fetched.batch is not None and fetched.batch.records:
             self.s.index.add_records(None, fetched.batch.records)  # the feed as fetched: findable, as every record is
-        usable: list[str] = []
-        for link in listed:
-            why = url_problem(link)
+        usable: list[Entry] = []
+        for entry in feed.articles:
+            why = url_problem(entry.url)
             if why:
-                self._fail(f"{spec}: article link {link[:200]!r} {why}; skipped")
+                self._fail(f"{spec}: article link {entry.url[:200]!r} {why}; skipped")
             else:
-                usable.append(link)
+                usable.append(entry)
         if not usable:  # an empty feed, a sitemap index (it lists sitemaps, not articles)
             self._fail(f"{spec}: a feed that lists no article to archive")
         log.info("%s: feed with %d article(s)", spec, len(usable))
-        return ArticleResult(ArticleOutcome(spec, fetched.doc.url or spec, feed=len(usable)),
-                             failures=tuple(self._failures), read=True, sources=tuple(usable))
+        taken, left_out = newest(usable, task.room)
+        return ArticleResult(ArticleOutcome(spec, fetched.doc.url or spec, feed=len(taken), left_out=left_out),
+                             failures=tuple(self._failures), read=True, sources=tuple(e.url for e in taken))
 
     def _read(self, spec: str, batch: Batch) -> Fetched:
         """The source as a Document; a URL's exchanges are recorded into `batch`."""

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..interrupt import STOP
-from ..limits import Limits
+from ..limits import DEFAULT_MAX_FEED_ARTICLES, Limits
 from ..models import Post
+from ..seeds import left_out_note
 from ..sources import expand
 from ..times import iso_seconds
 from .executors import Answer, Executor, Handlers, InlineExecutor, NotStarted, ProcessPoolExecutor, TaskFailed
@@ -68,18 +69,22 @@ class RunState:
 @dataclass(frozen=True)
 class Plan:
     """How a run captures: `recapture` held articles and posts again; re-check held posts last
-    checked longer ago than `recheck_after` (None: no re-checks)."""
+    checked longer ago than `recheck_after` (None: no re-checks); take at most `max_feed_articles`
+    articles from each feed read (the newest where it dates them)."""
 
     recapture: bool = False
     recheck_after: timedelta | None = None
+    max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES
 
 
 def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptions, *, plan: Plan,
-            problems: Sequence[str] = (), workers: int = 1, timeout: float = 30.0,
+            problems: Sequence[str] = (), seed_articles_left_out: int = 0, workers: int = 1, timeout: float = 30.0,
             limits: Limits | None = None, progress: Callable[[str], None] | None = None,
             pages_in_flight: int | None = None, broker: str | None = None,
             index_url: str | None = None, timestamps: Authorities | None = None) -> ArchiveSummary:
-    """Run `specs` as the `command` row of `runs`; the caller holds the run lock.
+    """Run `specs` as the `command` row of `runs`; the caller holds the run lock. `problems`: sources
+    already found unusable, named among the failures; `seed_articles_left_out`: the articles feed
+    files of the seeds listed beyond the bound of `plan`, counted in the summary.
 
     `broker`: over the workers of a cluster (`archiver worker`) behind that Redis URL, writing to
     the PostgreSQL index at `index_url` (required then). Otherwise `index_url` None is the archive's
@@ -133,7 +138,8 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
             else:
                 executor = stack.enter_context(InlineExecutor(Handlers(session, recapture=plan.recapture,
                                                                        progress=progress)))
-        record.summary = summary = ArchiveSummary(started_at=iso_seconds(), failures=list(problems))
+        record.summary = summary = ArchiveSummary(started_at=iso_seconds(), failures=list(problems),
+                                                  seed_articles_left_out=seed_articles_left_out)
         since = utc_now()
         run_phases(executor, index, list(expand(list(specs))), summary, plan)
         if timestamps or broker is not None:  # a cluster's workers timestamp with their own --timestamp
@@ -150,7 +156,7 @@ def run_phases(executor: Executor, index: ArchiveIndex, specs: list[str], summar
     citations whatever order the tasks ended in."""
     state = RunState()
     summary.articles_planned += len(specs)
-    flight = _Flight(executor, index, summary, state, plan, [ArticleTask(s) for s in specs])
+    flight = _Flight(executor, index, summary, state, plan, [ArticleTask(s, room=plan.max_feed_articles) for s in specs])
     flight.run()
     executor.close()
     phase_articles(flight.articles, summary, state)
@@ -206,6 +212,9 @@ class _Flight:
             elif isinstance(task, ArticleTask):
                 position = self._position[id(task)]
                 self.articles[position] = (task, answer)
+                if isinstance(answer, ArticleResult) and answer.outcome is not None and answer.outcome.left_out:
+                    log.warning("%s", left_out_note(task.spec, len(answer.sources), answer.outcome.left_out,
+                                                    task.room))
                 if isinstance(answer, ArticleResult) and answer.sources and not STOP.requested:
                     self._add_articles(answer.sources)  # a feed's articles
                 if position < self._chosen and isinstance(answer, ArticleResult) and not STOP.requested:
@@ -258,7 +267,7 @@ class _Flight:
             if spec in self._specs:
                 continue
             self._specs.add(spec)
-            task = ArticleTask(spec)
+            task = ArticleTask(spec, room=self.plan.max_feed_articles)
             self._position[id(task)] = len(self.articles)
             self.tasks.append(task)
             self.articles.append((task, None))
@@ -355,16 +364,19 @@ def archive_sources(specs: list[str], archive_dir: Path, net: NetOptions, *, tim
                     recapture: bool = False, max_bytes: int, progress: Callable[[str], None] | None = None,
                     limits: Limits | None = None, pages_in_flight: int | None = None,
                     index_url: str | None = None, timestamps: Authorities | None = None,
-                    problems: Sequence[str] = (), wait: bool = False) -> ArchiveSummary:
+                    problems: Sequence[str] = (), wait: bool = False,
+                    max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES) -> ArchiveSummary:
     """`archive`: every source under the run lock (`wait`: for it, while another run holds it), in
     this process; `max_bytes` caps every body;
     `index_url` names the index (None: the archive's own SQLite file); `timestamps` the
-    authorities that timestamp each capture; `problems` are named among the run's failures."""
+    authorities that timestamp each capture; `problems` are named among the run's failures; a feed
+    adds at most `max_feed_articles` articles."""
     from ..runs import locked
 
     limits = replace(limits or Limits(), max_bytes=max_bytes)
     with locked(archive_dir, wait=wait, index_url=index_url):
-        return execute("archive", specs, archive_dir, net, plan=Plan(recapture=recapture), problems=problems,
+        return execute("archive", specs, archive_dir, net, problems=problems,
+                       plan=Plan(recapture=recapture, max_feed_articles=max_feed_articles),
                        timeout=timeout,
                        limits=limits, progress=progress, pages_in_flight=pages_in_flight, index_url=index_url,
                        timestamps=timestamps)

@@ -13,7 +13,8 @@ from .postcapture import PostOutcome
 class ArticleOutcome:
     """One source of a run: an article (its posts' keys), a post's own address (`post_address`:
     the post itself, captured as posts are, with no article page), or a feed (`feed`: the number
-    of articles it listed, each a source of the same run)."""
+    of articles it gave, each a source of the same run; `left_out`: those it listed beyond the
+    bound on articles a feed adds to a run)."""
 
     source: str
     url: str
@@ -21,6 +22,7 @@ class ArticleOutcome:
     error: str | None = None
     post_address: bool = False
     feed: int | None = None
+    left_out: int = 0
 
 
 @dataclass
@@ -40,6 +42,7 @@ class ArchiveSummary:
     interrupted: int = 0  # the signal that stopped the run early, 0 if none did
     articles_planned: int = 0
     run_id: int | None = None
+    seed_articles_left_out: int = 0  # by feed files in the seeds folder (see ArticleOutcome.left_out)
     # Re-checked posts: the status each had before this run (None: it had none recorded).
     previous: dict[str, str | None] = field(default_factory=dict)
 
@@ -73,7 +76,8 @@ class ArchiveSummary:
         that could not be read (or scanned, or whose worker died) is not one of them: it counts in
         `articles_failed`, and its failure is named in `failures`. `post_addresses`: the sources that
         were a post's own address (their posts are among `results`); `feeds`: the sources that were
-        feeds (their articles are counted as articles)."""
+        feeds (their articles are counted as articles); `feed_articles_left_out`: the articles feeds
+        listed beyond the bound on what one feed adds to a run."""
         articles = [a for a in self.articles if not a.post_address and a.feed is None]
         failed = sum(1 for a in articles if a.error)
         return {
@@ -83,6 +87,7 @@ class ArchiveSummary:
             "articles_failed": failed,
             "post_addresses": sum(1 for a in self.articles if a.post_address),
             "feeds": sum(1 for a in self.articles if a.feed is not None),
+            "feed_articles_left_out": self.seed_articles_left_out + sum(a.left_out for a in self.articles),
             "posts": len(self.posts),
             "posts_new": len(self.posts) - self.rechecked,
             "posts_rechecked": self.rechecked,

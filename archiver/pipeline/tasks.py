@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..limits import DEFAULT_MAX_FEED_ARTICLES
 from ..models import Post
 from .postcapture import PostOutcome
 from .summary import ArticleOutcome
@@ -16,16 +17,19 @@ from .summary import ArticleOutcome
 
 @dataclass(frozen=True)
 class ArticleTask:
-    """Phase 1: read one source, detect its posts, index its citations, capture the article page."""
+    """Phase 1: read one source, detect its posts, index its citations, capture the article page.
+
+    `room`: the most articles the source adds to the run when it is a feed (the newest it lists)."""
 
     spec: str
+    room: int = DEFAULT_MAX_FEED_ARTICLES
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "article", "spec": self.spec}
+        return {"type": "article", "spec": self.spec, "room": self.room}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ArticleTask:
-        return cls(spec=d["spec"])
+        return cls(spec=d["spec"], room=int(d.get("room", DEFAULT_MAX_FEED_ARTICLES)))
 
 
 @dataclass(frozen=True)
