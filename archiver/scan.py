@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 from .limits import DEFAULT_MAX_FEED_ARTICLES
 from .models import KINDS, Document, Post
-from .sources import DEFAULT_MAX_BYTES, SourceFailure, check_specs, is_url, read_sources
+from .sources import DEFAULT_MAX_BYTES, SourceFailure, check_specs, fetch_url, is_url, read_sources
 
 if TYPE_CHECKING:
     from .net import NetOptions
+    from .seeds import Feed
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BY
     wanted = set(KINDS) if kind == "all" else {kind}
     result = ScanResult()
     result.failures += [SourceFailure(problem.split(": ", 1)[0], problem) for problem in problems]
-    for item in _with_feeds(_read(specs, max_bytes, net), max_bytes, net, max_feed_articles):
+    for item in _with_feeds(_read(specs, max_bytes, net), max_bytes, net, max_feed_articles, set(specs)):
         if isinstance(item, Post):
             result.sources_read += 1
             if item.kind in wanted:
@@ -109,23 +110,50 @@ def _address(spec: str, max_bytes: int, net: NetOptions | None) -> tuple[Post | 
             RecordingClient(net or NetOptions(), max_retries=0, deadline=None, max_body=max_bytes)))
 
 
-def _with_feeds(items: Iterator[Post | Document | SourceFailure], max_bytes: int,
-                net: NetOptions | None, room: int) -> Iterator[Post | Document | SourceFailure]:
+def _with_feeds(items: Iterator[Post | Document | SourceFailure], max_bytes: int, net: NetOptions | None,
+                room: int, seen: set[str]) -> Iterator[Post | Document | SourceFailure]:
     """The items, each feed fetched from the web (RSS, Atom, a sitemap) replaced by at most `room`
-    of the articles it lists, read; a feed file is read as it is (a seeds folder is where feeds
-    are files)."""
-    from .seeds import document_feed, left_out_note, newest
-
+    of the articles it lists, read (a sitemap index: those of the sitemaps it lists), each once
+    (`seen`: the sources given, and those read so far); a feed file is read as it is (a seeds
+    folder is where feeds are files)."""
     for item in items:
-        feed = document_feed(item) if isinstance(item, Document) and item.url is not None else None
-        if feed is None:
-            yield item
-            continue
-        log.info("%s: feed with %d article(s)", item.source, len(feed.articles))
-        if not feed.articles:  # an empty feed, a sitemap index (it lists sitemaps, not articles)
-            yield SourceFailure(item.source, f"{item.source}: a feed that lists no article to scan")
-        taken, left_out = newest(feed.articles, room)
-        if left_out:
-            log.warning("%s", left_out_note(item.source, len(taken), left_out, room))
-        # A post's own address there is that post, as given.
-        yield from _read([e.url for e in taken], max_bytes, net)
+        yield from _expanded(item, max_bytes, net, room, depth=0, left=[room], seen=seen)
+
+
+def _expanded(item: Post | Document | SourceFailure, max_bytes: int, net: NetOptions | None, bound: int, *,
+              depth: int, left: list[int], seen: set[str]) -> Iterator[Post | Document | SourceFailure]:
+    """`item`, or the articles it stands for when it is a feed fetched from the web, `depth` feeds
+    away from the source given (as `archive` and `run` take them): a feed a feed lists gives its own
+    articles, but no sitemap it lists is read, and one listed by such a feed gives nothing. `left`
+    holds what the bound still lets the source given add; an article `seen` before is not read again."""
+    from .seeds import document_feed, expand_feed, left_out_note
+
+    feed = document_feed(item) if isinstance(item, Document) and item.url is not None else None
+    if feed is None:
+        yield item
+        return
+    assert isinstance(item, Document)
+    if depth >= 2:
+        log.warning("%s: a feed listed by a feed that a feed lists: its %d entries are not read (one level of feeds "
+                    "within a feed)", item.source, len(feed.articles) + len(feed.sitemaps))
+        return
+
+    def fetch(url: str) -> Feed | None:
+        return document_feed(fetch_url(url, max_bytes, net))
+
+    got = expand_feed(item.source, feed, room=left[0], fetch=fetch if depth == 0 else None,
+                      also=(item.url,) if item.url else ())
+    log.info("%s: feed with %d article(s)", item.source, len(got.articles))
+    new = [url for url in got.articles if url not in seen]
+    seen.update(new)
+    left[0] -= len(new)
+    for problem in got.problems:
+        yield SourceFailure(item.source, problem)
+    for note in got.notes:
+        log.warning("%s", note)
+    if got.left_out or got.unread:
+        log.warning("%s", left_out_note(item.source, len(got.articles), got.left_out, bound, got.unread))
+    if got.empty:
+        yield SourceFailure(item.source, f"{item.source}: a feed that lists no article to scan")
+    for listed in _read(new, max_bytes, net):  # a post's own address there is that post, as given
+        yield from _expanded(listed, max_bytes, net, bound, depth=depth + 1, left=left, seen=seen)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .errors import SourceError, UsageError
+from .errors import NetworkError, SourceError, UsageError
 from .limits import DEFAULT_MAX_FEED_ARTICLES
 from .models import Document
 from .redact import redact_endpoint
@@ -172,19 +173,101 @@ def newest(entries: list[Entry], room: int) -> tuple[list[Entry], int]:
     many were left out."""
     if len(entries) <= room:
         return entries, 0
-    ranked = sorted(range(len(entries)), key=lambda i: (entries[i].date is None, _age(entries[i]), i))
-    kept = set(ranked[:max(room, 0)])
+    kept = set(_ranked(entries)[:max(room, 0)])
     return [e for i, e in enumerate(entries) if i in kept], len(entries) - len(kept)
+
+
+def _ranked(entries: list[Entry]) -> list[int]:
+    """The positions of `entries`, newest first (the dated ones), then the undated ones in order."""
+    return sorted(range(len(entries)), key=lambda i: (entries[i].date is None, _age(entries[i]), i))
 
 
 def _age(entry: Entry) -> float:
     return -entry.date.timestamp() if entry.date is not None else 0.0
 
 
-def left_out_note(spec: str, taken: int, left_out: int, bound: int) -> str:
-    """The one line that says a feed gave a run fewer articles than it lists."""
-    return (f"{shown(spec)}: {left_out} of its {taken + left_out} articles left out, {taken} taken (the newest "
-            f"where dated; --max-feed-articles {bound} is the bound, raise it for more)")
+def left_out_note(spec: str, taken: int, left_out: int, bound: int, unread: int = 0) -> str:
+    """The one line that says a feed gave a run fewer articles than it lists (`unread`: sitemaps
+    a sitemap index lists that were not read, the bound being reached first)."""
+    what = (f"{left_out} of the {taken + left_out} articles of the sitemaps read left out and {unread} of its "
+            f"sitemaps not read" if unread else f"{left_out} of its {taken + left_out} articles left out")
+    return (f"{shown(spec)}: {what}, {taken} taken (the newest where dated; --max-feed-articles {bound} is "
+            "the bound, raise it for more)")
+
+
+# Reads a feed a feed lists (a sitemap of a sitemap index): what it lists, None when it is no feed;
+# SourceError or NetworkError when it cannot be read.
+FetchFeed = Callable[[str], "Feed | None"]
+
+
+@dataclass
+class Expansion:
+    """The articles a feed stands for in a run (`articles`, in the feeds' order), what the bound left
+    out (`left_out` articles; `unread` sitemaps of a sitemap index), the sitemaps or links that
+    could not be used (`problems`) and what was not followed (`notes`)."""
+
+    articles: list[str] = field(default_factory=list)
+    left_out: int = 0
+    unread: int = 0
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        """The feed lists nothing at all: no article, no sitemap, not even one that could not be used."""
+        return not (self.articles or self.left_out or self.unread or self.problems or self.notes)
+
+
+def expand_feed(spec: str, feed: Feed, *, room: int, fetch: FetchFeed | None, also: tuple[str, ...] = ()) -> Expansion:
+    """The articles `feed` (read from `spec`; `also`: other addresses of it, where it was redirected)
+    stands for: those it lists, and those of the sitemaps it lists when it is a sitemap index, read
+    with `fetch`. One level deep: a sitemap index among those sitemaps is not read further, nor is
+    any when `fetch` is None (the feed is itself listed by a feed), so a sitemap that lists itself,
+    or two that list each other, end there. At most `room` articles in all, the newest where dated;
+    sitemaps are read newest first (their `<lastmod>`) until the articles read fill the room."""
+    out = Expansion()
+    found: dict[str, Entry] = {}
+    _take(spec, feed.articles, found, out)
+    if feed.sitemaps and fetch is None:
+        out.notes.append(f"{shown(spec)}: a sitemap index listed by a feed: the {len(feed.sitemaps)} sitemap(s) it "
+                         "lists are not read (one level of feeds within a feed)")
+    elif feed.sitemaps and fetch is not None:
+        seen = {spec, *also}
+        waiting = [feed.sitemaps[i] for i in _ranked(feed.sitemaps) if feed.sitemaps[i].url not in seen]
+        for n, sitemap in enumerate(waiting):
+            if len(found) >= room:
+                out.unread = len(waiting) - n
+                break
+            why = url_problem(sitemap.url)
+            if why:
+                out.problems.append(f"{shown(spec)}: sitemap link {sitemap.url[:200]!r} {why}; skipped")
+                continue
+            try:
+                listed = fetch(sitemap.url)
+            except (SourceError, NetworkError) as e:
+                out.problems.append(f"{shown(spec)}: a sitemap it lists could not be read: {e}")
+                continue
+            if listed is None:
+                out.problems.append(f"{shown(sitemap.url)}: listed as a sitemap by {shown(spec)}, but it is no "
+                                    "sitemap or feed; skipped")
+                continue
+            if listed.sitemaps:
+                out.notes.append(f"{shown(sitemap.url)}: a sitemap index within the sitemap index {shown(spec)}: the "
+                                 f"{len(listed.sitemaps)} sitemap(s) it lists are not read (one level of sitemaps)")
+            _take(sitemap.url, listed.articles, found, out)
+    taken, out.left_out = newest(list(found.values()), room)
+    out.articles = [e.url for e in taken]
+    return out
+
+
+def _take(spec: str, entries: list[Entry], found: dict[str, Entry], out: Expansion) -> None:
+    """The usable article links of `entries` into `found` (each URL once); the others named in `out`."""
+    for entry in entries:
+        why = url_problem(entry.url)
+        if why:
+            out.problems.append(f"{shown(spec)}: article link {entry.url[:200]!r} {why}; skipped")
+        else:
+            found.setdefault(entry.url, entry)
 
 
 def feed_links(data: bytes) -> list[str] | None:
@@ -293,18 +376,15 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
         feed = read_feed(data)
         if feed is not None:
             log.info("%s: feed with %d article(s)", p, len(feed.articles))
-            usable = []
-            for entry in feed.articles:
-                why = url_problem(entry.url)
-                if why:
-                    out.problems.append(f"{shown(str(p))}: article link {entry.url[:200]!r} {why}; skipped")
-                else:
-                    usable.append(entry)
-            taken, left_out = newest(usable, max_feed_articles)
-            if left_out:
-                out.notes.append(left_out_note(str(p), len(taken), left_out, max_feed_articles))
-                out.left_out += left_out
-            out.sources.extend(e.url for e in taken)
+            if feed.sitemaps:  # read from the web, where they are, by each run
+                out.problems.append(f"{shown(str(p))}: a sitemap index (it lists sitemaps, not articles); put its "
+                                    "address in a *.urls file, and each run reads the sitemaps it lists")
+            got = expand_feed(str(p), Feed(articles=feed.articles), room=max_feed_articles, fetch=None)
+            out.problems += got.problems
+            if got.left_out:
+                out.notes.append(left_out_note(str(p), len(got.articles), got.left_out, max_feed_articles))
+                out.left_out += got.left_out
+            out.sources.extend(got.articles)
             continue
         out.sources.append(str(p))
     out.sources = list(dict.fromkeys(out.sources))

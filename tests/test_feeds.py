@@ -81,3 +81,106 @@ def test_run_takes_the_newest_articles_of_a_feed_file_up_to_the_bound(tmp_path: 
     assert (summary["articles"], summary["feed_articles_left_out"]) == (1, 2)
     assert [row["key"] for row in summary["results"]] == [f"twitter:{site.TWEET_PROTECTED.id}"]  # the newest's
     assert _note(str(seeds / "sitemap.xml"), 1, 2, 1) in r.stderr.splitlines()
+
+
+# -- feeds that list feeds: one level deep, the bound over the whole --------------------------------------
+
+INDEX = "https://news.example/sitemaps.xml"  # a sitemap index: two sitemaps, itself, and an index listing it
+FEEDS = "https://news.example/feeds.xml"  # an RSS feed whose entries are an article, a sitemap and the index
+
+
+def _urlset(*articles: site.Article) -> str:
+    return ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            + "".join(f"<url><loc>{a.url}</loc><lastmod>{a.published}</lastmod></url>" for a in articles) + "</urlset>")
+
+
+def _index(*sitemaps: tuple[str, str | None]) -> str:
+    return ('<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            + "".join(f"<sitemap><loc>https://news.example{path}</loc>" + (f"<lastmod>{d}</lastmod>" if d else "")
+                      + "</sitemap>" for path, d in sitemaps) + "</sitemapindex>")
+
+
+def _nested(web: FakeWeb) -> None:
+    web.set_state(("article", "/sitemaps.xml"), _index(("/loop.xml", None), ("/sm-old.xml", "2024-03-05"),
+                                                       ("/sitemaps.xml", None), ("/sm-new.xml", "2024-03-09")))
+    web.set_state(("article", "/loop.xml"), _index(("/sitemaps.xml", None)))  # the two list each other
+    web.set_state(("article", "/sm-new.xml"), _urlset(site.ARTICLE_REVIEW, site.ARTICLE_WITHHELD))
+    web.set_state(("article", "/sm-old.xml"), _urlset(site.ARTICLE_WIRE, site.ARTICLE_FLOOD))
+    web.set_state(("article", "/feeds.xml"), (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Feeds</title>'
+        f"<item><link>{site.ARTICLE_PROTECTED.url}</link></item><item><link>https://news.example/sm-old.xml</link></item>"
+        f"<item><link>{INDEX}</link></item></channel></rss>"))
+
+
+def _sources(r: subprocess.CompletedProcess[str]) -> set[str]:
+    """The articles a scan read (those citing a post)."""
+    return {json.loads(line)["source"] for line in r.stdout.splitlines()}
+
+
+def _posts(*articles: site.Article) -> set[str]:
+    """The keys of the posts these articles cite, as `archive` captures them (its tweets, its YouTube
+    video; the wire story's flattened tweet, found by its short link)."""
+    keys = {f"twitter:{t}" for a in articles for t in a.tweet_ids}
+    keys |= {f"twitter:{site.TWEET_FLAT.id}" for a in articles if a is site.ARTICLE_WIRE}
+    return keys | {f"youtube:{site.YOUTUBE.id}" for a in articles if any(k == "youtube" for k, _ in a.blocks)}
+
+
+NOT_FOLLOWED_IN_INDEX = (f"archiver: https://news.example/loop.xml: a sitemap index within the sitemap index {INDEX}: "
+                         "the 1 sitemap(s) it lists are not read (one level of sitemaps)")
+NOT_FOLLOWED_IN_FEED = (f"archiver: {INDEX}: a sitemap index listed by a feed: the 4 sitemap(s) it lists are not read "
+                        "(one level of feeds within a feed)")
+
+
+def test_scan_reads_the_articles_of_the_sitemaps_a_sitemap_index_lists_one_level_deep(tmp_path: Path) -> None:
+    with FakeWeb(tmp_path / "web") as web:
+        _nested(web)
+        whole = _scan(web, INDEX)
+        bounded = _scan(web, INDEX, "--max-feed-articles", "2")
+        feeds = _scan(web, FEEDS)
+    assert whole.returncode == 0, whole.stderr
+    assert _sources(whole) == {a.url for a in (site.ARTICLE_REVIEW, site.ARTICLE_WITHHELD, site.ARTICLE_WIRE,
+                                               site.ARTICLE_FLOOD)}
+    assert NOT_FOLLOWED_IN_INDEX in whole.stderr.splitlines()
+    # The newest sitemap first (its <lastmod>): its two articles fill the bound, the others are not read.
+    assert bounded.returncode == 0, bounded.stderr
+    assert _sources(bounded) == {site.ARTICLE_REVIEW.url, site.ARTICLE_WITHHELD.url}
+    assert (f"archiver: {INDEX}: 0 of the 2 articles of the sitemaps read left out and 2 of its sitemaps not read, "
+            "2 taken (the newest where dated; --max-feed-articles 2 is the bound, raise it for more)"
+            ) in bounded.stderr.splitlines()
+    # A feed whose entries are feeds: the sitemap's articles are read, the index's sitemaps are not.
+    assert feeds.returncode == 0, feeds.stderr
+    assert _sources(feeds) == {site.ARTICLE_PROTECTED.url, site.ARTICLE_WIRE.url, site.ARTICLE_FLOOD.url}
+    assert NOT_FOLLOWED_IN_FEED in feeds.stderr.splitlines()
+
+
+@pytest.mark.browser
+def test_archive_takes_the_articles_scan_reads_from_feeds_that_list_feeds(tmp_path: Path) -> None:
+    cases = {  # (source, bound): the articles taken, what the summary counts
+        (INDEX, "3"): ([site.ARTICLE_REVIEW, site.ARTICLE_WITHHELD, site.ARTICLE_FLOOD], (1, 3, 1)),
+        (FEEDS, "1000"): ([site.ARTICLE_PROTECTED, site.ARTICLE_WIRE, site.ARTICLE_FLOOD], (3, 3, 0)),
+        (FEEDS, "2"): ([site.ARTICLE_PROTECTED], (2, 1, 3)),
+    }
+    with FakeWeb(tmp_path / "web") as web:
+        _nested(web)
+        runs = {(source, bound): (cli(web, "archive", source, "--format", "json", "--max-feed-articles", bound,
+                                      archive=tmp_path / f"archive-{n}"),
+                                  _scan(web, source, "--max-feed-articles", bound))
+                for n, (source, bound) in enumerate(cases)}
+    for case, (articles, counts) in cases.items():
+        archived, scanned = runs[case]
+        assert archived.returncode == 0, (case, archived.stderr)
+        assert scanned.returncode == 0, (case, scanned.stderr)
+        summary = json.loads(archived.stdout)
+        assert (summary["feeds"], summary["articles"], summary["feed_articles_left_out"]) == counts, case
+        assert {row["key"] for row in summary["results"]} == _posts(*articles), case
+        assert _sources(scanned) == {a.url for a in articles}, case
+        said = [[line for line in r.stderr.splitlines() if "left out" in line or "not read" in line]
+                for r in (archived, scanned)]
+        assert said[0] == said[1], case  # the same lines, in the same order
+    # The bound over the index and its sitemaps together: the three newest of the four read (the
+    # newest sitemap first); the index that lists the index back is not read once the bound is met.
+    assert (f"archiver: {INDEX}: 1 of the 4 articles of the sitemaps read left out and 1 of its sitemaps not read, "
+            "3 taken (the newest where dated; --max-feed-articles 3 is the bound, raise it for more)"
+            ) in runs[(INDEX, "3")][0].stderr.splitlines()
+    # A feed whose entries are feeds: the sitemap it lists gives its articles, the index it lists none.
+    assert NOT_FOLLOWED_IN_FEED in runs[(FEEDS, "1000")][0].stderr.splitlines()

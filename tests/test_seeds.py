@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from archiver.errors import UsageError
-from archiver.seeds import feed_date, feed_links, newest, parse_duration, read_feed, read_seeds
+from archiver.seeds import Feed, expand_feed, feed_date, feed_links, newest, parse_duration, read_feed, read_seeds
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://news.example/</link>
 <item><title>A</title><link>https://news.example/a.html</link></item>
@@ -130,3 +130,42 @@ def test_the_newest_are_taken_by_the_dates_each_kind_of_feed_gives() -> None:
 def test_feed_dates(text: str, expected: str | None) -> None:
     moment = feed_date(text)
     assert (moment.isoformat() if moment else None) == expected
+
+
+def _index(*locs: str) -> bytes:
+    return ('<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            + "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs) + "</sitemapindex>").encode()
+
+
+def test_a_sitemap_index_is_read_one_level_deep_and_loops_end() -> None:
+    # A lists itself, B and C; B lists A back (an index); C lists two articles. Each is read once at most.
+    web = {"https://news.example/a.xml": _index("https://news.example/a.xml", "https://news.example/b.xml",
+                                                "https://news.example/c.xml"),
+           "https://news.example/b.xml": _index("https://news.example/a.xml"),
+           "https://news.example/c.xml": _sitemap([("https://news.example/1.html", None),
+                                                   ("https://news.example/2.html", None)])}
+    fetched: list[str] = []
+
+    def fetch(url: str) -> Feed | None:
+        fetched.append(url)
+        return read_feed(web[url])
+
+    root = read_feed(web["https://news.example/a.xml"])
+    assert root is not None and root.articles == []
+    got = expand_feed("https://news.example/a.xml", root, room=10, fetch=fetch)
+    assert fetched == ["https://news.example/b.xml", "https://news.example/c.xml"]
+    assert got.articles == ["https://news.example/1.html", "https://news.example/2.html"]
+    assert got.notes == ["https://news.example/b.xml: a sitemap index within the sitemap index "
+                         "https://news.example/a.xml: the 1 sitemap(s) it lists are not read (one level of sitemaps)"]
+    # Listed by a feed, an index gives nothing of its sitemaps: no second level.
+    fetched.clear()
+    nested = expand_feed("https://news.example/a.xml", root, room=10, fetch=None)
+    assert (fetched, nested.articles, len(nested.notes)) == ([], [], 1)
+
+
+def test_a_sitemap_index_in_the_seeds_folder_is_named(tmp_path: Path) -> None:
+    (tmp_path / "sitemaps.xml").write_bytes(_index("https://news.example/s1.xml"))
+    seeds = read_seeds(tmp_path)
+    assert seeds.sources == []
+    assert seeds.problems == [f"{tmp_path / 'sitemaps.xml'}: a sitemap index (it lists sitemaps, not articles); put "
+                              "its address in a *.urls file, and each run reads the sitemaps it lists"]

@@ -25,7 +25,7 @@ from .tasks import ArticleResult, ArticleTask
 
 if TYPE_CHECKING:
     from ..platforms.capture import Alias
-    from ..seeds import Entry, Feed
+    from ..seeds import Feed
     from .session import Session
 
 log = logging.getLogger(__name__)
@@ -120,28 +120,49 @@ class ArticleHandler:
                              (post,), read=True)
 
     def _feed(self, task: ArticleTask, fetched: Fetched, feed: Feed) -> ArticleResult:
-        """A source that is a feed (RSS, Atom, a sitemap): the articles it lists, each to be archived
-        by the same run as if it had been given, at most `task.room` of them (the newest where the
-        feed dates them; the outcome counts those left out); the feed itself is no article."""
-        from ..seeds import newest
-        from ..sources import url_problem
+        """A source that is a feed (RSS, Atom, a sitemap): the articles it lists (with those of the
+        sitemaps a sitemap index lists, fetched here), each to be archived by the same run as if it
+        had been given, at most `task.room` of them (the newest where dated; the outcome counts
+        what was left out); the feed itself is no article. Feeds are followed one level deep: one
+        that a feed lists gives its own articles, but no sitemap it lists is read, and one listed
+        by such a feed gives nothing."""
+        from ..seeds import expand_feed
 
         spec = task.spec
         if fetched.batch is not None and fetched.batch.records:
             self.s.index.add_records(None, fetched.batch.records)  # the feed as fetched: findable, as every record is
-        usable: list[Entry] = []
-        for entry in feed.articles:
-            why = url_problem(entry.url)
-            if why:
-                self._fail(f"{spec}: article link {entry.url[:200]!r} {why}; skipped")
-            else:
-                usable.append(entry)
-        if not usable:  # an empty feed, a sitemap index (it lists sitemaps, not articles)
+        url = fetched.doc.url or spec
+        if task.depth >= 2:
+            note = (f"{spec}: a feed listed by a feed that a feed lists: its {len(feed.articles) + len(feed.sitemaps)} "
+                    "entries are not read (one level of feeds within a feed)")
+            return ArticleResult(ArticleOutcome(spec, url, feed=0), read=True, notes=(note,))
+        got = expand_feed(spec, feed, room=task.room, fetch=self._fetch_feed if task.depth == 0 else None,
+                          also=(url,))
+        for problem in got.problems:
+            self._fail(problem)
+        if got.empty:
             self._fail(f"{spec}: a feed that lists no article to archive")
-        log.info("%s: feed with %d article(s)", spec, len(usable))
-        taken, left_out = newest(usable, task.room)
-        return ArticleResult(ArticleOutcome(spec, fetched.doc.url or spec, feed=len(taken), left_out=left_out),
-                             failures=tuple(self._failures), read=True, sources=tuple(e.url for e in taken))
+        log.info("%s: feed with %d article(s)", spec, len(got.articles))
+        return ArticleResult(ArticleOutcome(spec, url, feed=len(got.articles), left_out=got.left_out,
+                                            sitemaps_unread=got.unread),
+                             failures=tuple(self._failures), read=True, network_unreachable=self._network,
+                             sources=tuple(got.articles), notes=tuple(got.notes))
+
+    def _fetch_feed(self, url: str) -> Feed | None:
+        """A sitemap that a sitemap index lists, fetched (recorded, and findable through the index as
+        every record is): what it lists, None when it is no feed."""
+        from ..seeds import document_feed
+
+        batch = Batch(self.s.store)
+        try:
+            fetched = self._read(url, batch)
+        except NetworkError as e:
+            self._network = self._network or e.unreachable
+            raise
+        finally:
+            if batch.records:
+                self.s.index.add_records(None, batch.records)
+        return document_feed(fetched.doc)
 
     def _read(self, spec: str, batch: Batch) -> Fetched:
         """The source as a Document; a URL's exchanges are recorded into `batch`."""

@@ -193,6 +193,10 @@ class _Flight:
         self._found: list[ArticlePosts | None] = [None for _ in articles]
         self._position = {id(t): i for i, t in enumerate(articles)}
         self._specs = {t.spec for t in articles}
+        # A feed's articles (and what they are, if feeds): the source given to the run that led to
+        # each; and the articles each such source may still add to the run.
+        self._roots: dict[int, str] = {}
+        self._room: dict[str, int] = {}
         self._order: dict[int, tuple[int, int, int]] = {}  # post task -> (0, article, citation) | (1, re-check, 0)
         self._chosen = 0  # articles whose posts were chosen
         self._rechecks_chosen = False
@@ -212,11 +216,8 @@ class _Flight:
             elif isinstance(task, ArticleTask):
                 position = self._position[id(task)]
                 self.articles[position] = (task, answer)
-                if isinstance(answer, ArticleResult) and answer.outcome is not None and answer.outcome.left_out:
-                    log.warning("%s", left_out_note(task.spec, len(answer.sources), answer.outcome.left_out,
-                                                    task.room))
-                if isinstance(answer, ArticleResult) and answer.sources and not STOP.requested:
-                    self._add_articles(answer.sources)  # a feed's articles
+                if isinstance(answer, ArticleResult) and answer.outcome is not None and answer.outcome.feed is not None:
+                    self._feed_read(task, answer, answer.outcome)
                 if position < self._chosen and isinstance(answer, ArticleResult) and not STOP.requested:
                     # Its posts were chosen when they were announced; the page, rendered since,
                     # may have shown more (embeds its scripts added): those are chosen now.
@@ -260,14 +261,38 @@ class _Flight:
             for i, key in enumerate(due):
                 self._submit(PostTask(recheck_key=key, offline=self.state.offline), (1, i, 0))
 
-    def _add_articles(self, specs: Sequence[str]) -> None:
-        """More articles for this run (those a feed lists), each once: submitted after the others,
-        and their posts chosen after those of every article before them."""
+    def _feed_read(self, task: ArticleTask, answer: ArticleResult, outcome: ArticleOutcome) -> None:
+        """A feed was read: its articles join the run, within what is left of the bound of the feed
+        given to the run that led to it (its own, or the one whose listing named it), and what it
+        left out, or did not follow, is said. (The handler took the newest up to the room left when
+        the task was made; feeds listed by the same feed, read at once, share what is left then.)"""
+        root = self._roots.get(id(task), task.spec)
+        room = self._room.setdefault(root, self.plan.max_feed_articles)
+        new = [spec for spec in dict.fromkeys(answer.sources) if spec not in self._specs]
+        if len(new) > room:
+            outcome.left_out += len(new) - room
+            outcome.feed = (outcome.feed or 0) - (len(new) - room)
+            new = new[:room]
+        for note in answer.notes:
+            log.warning("%s", note)
+        if outcome.left_out or outcome.sitemaps_unread:
+            log.warning("%s", left_out_note(task.spec, outcome.feed or 0, outcome.left_out, self.plan.max_feed_articles,
+                                            outcome.sitemaps_unread))
+        if not new or STOP.requested:
+            return
+        self._room[root] = room - len(new)
+        self._add_articles(new, depth=task.depth + 1, root=root)
+
+    def _add_articles(self, specs: Sequence[str], *, depth: int, root: str) -> None:
+        """More articles for this run (those a feed lists, `depth` feeds away from the source given
+        to the run, `root`), each once: submitted after the others, and their posts chosen after
+        those of every article before them."""
         for spec in specs:
             if spec in self._specs:
                 continue
             self._specs.add(spec)
-            task = ArticleTask(spec, room=self.plan.max_feed_articles)
+            task = ArticleTask(spec, room=self._room[root], depth=depth)
+            self._roots[id(task)] = root
             self._position[id(task)] = len(self.articles)
             self.tasks.append(task)
             self.articles.append((task, None))

@@ -14,7 +14,8 @@ class ArticleOutcome:
     """One source of a run: an article (its posts' keys), a post's own address (`post_address`:
     the post itself, captured as posts are, with no article page), or a feed (`feed`: the number
     of articles it gave, each a source of the same run; `left_out`: those it listed beyond the
-    bound on articles a feed adds to a run)."""
+    bound on articles a feed adds to a run; `sitemaps_unread`: the sitemaps a sitemap index lists
+    that were not read, the bound being reached first)."""
 
     source: str
     url: str
@@ -23,6 +24,7 @@ class ArticleOutcome:
     post_address: bool = False
     feed: int | None = None
     left_out: int = 0
+    sitemaps_unread: int = 0
 
 
 @dataclass

@@ -19,17 +19,20 @@ from .summary import ArticleOutcome
 class ArticleTask:
     """Phase 1: read one source, detect its posts, index its citations, capture the article page.
 
-    `room`: the most articles the source adds to the run when it is a feed (the newest it lists)."""
+    `room`: the most articles the source adds to the run when it is a feed (the newest it lists).
+    `depth`: 0 for a source given to the run, 1 for one a feed lists, 2 for one listed by a feed a
+    feed lists; a feed is followed one level deep, so a feed at depth 2 adds nothing."""
 
     spec: str
     room: int = DEFAULT_MAX_FEED_ARTICLES
+    depth: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"type": "article", "spec": self.spec, "room": self.room}
+        return {"type": "article", "spec": self.spec, "room": self.room, "depth": self.depth}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ArticleTask:
-        return cls(spec=d["spec"], room=int(d.get("room", DEFAULT_MAX_FEED_ARTICLES)))
+        return cls(spec=d["spec"], room=int(d.get("room", DEFAULT_MAX_FEED_ARTICLES)), depth=int(d.get("depth", 0)))
 
 
 @dataclass(frozen=True)
@@ -70,11 +73,13 @@ class ArticleResult:
     read: bool = False  # the source was read (it counts in `sources_read`)
     network_unreachable: bool = False
     sources: tuple[str, ...] = ()  # the articles a feed lists, to be archived in the same run
+    notes: tuple[str, ...] = ()  # what a feed lists that is not followed (no failure), for stderr
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "article_result", "outcome": asdict(self.outcome) if self.outcome else None,
                 "posts": [asdict(p) for p in self.posts], "failures": list(self.failures),
-                "read": self.read, "network_unreachable": self.network_unreachable, "sources": list(self.sources)}
+                "read": self.read, "network_unreachable": self.network_unreachable, "sources": list(self.sources),
+                "notes": list(self.notes)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ArticleResult:
@@ -82,7 +87,8 @@ class ArticleResult:
         return cls(outcome=ArticleOutcome(**outcome) if outcome else None,
                    posts=tuple(Post(**p) for p in d.get("posts", [])),
                    failures=tuple(d.get("failures", [])), read=bool(d.get("read")),
-                   network_unreachable=bool(d.get("network_unreachable")), sources=tuple(d.get("sources", [])))
+                   network_unreachable=bool(d.get("network_unreachable")), sources=tuple(d.get("sources", [])),
+                   notes=tuple(d.get("notes", [])))
 
 
 @dataclass(frozen=True)
