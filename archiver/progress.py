@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any
+
+# What the run says when a feed's articles join it: more steps to come.
+_FEED = re.compile(r"feed .*: \+(\d+) article\(s\)$", re.DOTALL)
+
+
+def feed_message(spec: str, added: int) -> str:
+    """The progress message for the articles a feed adds to the run."""
+    return f"feed {spec}: +{added} article(s)"
 
 
 class Progress:
     """A progress bar on stderr for people, the current step beside it; plain log lines under cron
     (no TTY) or --quiet.
 
-    The bar counts articles and posts alike: `total` articles to begin with, and each post as its
-    capture starts (a post is known only once its article is read). The pipeline says "article ..."
-    or "post ..." as it starts each one, so every step but the one in hand counts as done.
+    The bar counts sources and posts alike: the `total` sources given to begin with (each one read
+    is a step, whether it is an article, a feed, a post's own address or cannot be read), the
+    articles each feed adds ("feed ...: +N article(s)", said as the feed is read), and each post as
+    its capture starts (a post is known only once its article is read). The pipeline says
+    "article ..." or "post ..." as it starts each one, so every step but the one in hand counts as
+    done.
     """
 
     def __init__(self, total: int | None = None, *, quiet: bool = False) -> None:
@@ -57,6 +69,8 @@ class Progress:
             self.articles_started += 1
         elif message.startswith("post "):
             self.posts_started += 1
+        elif (more := _FEED.match(message)) and self.articles is not None:
+            self.articles += int(more.group(1))
         if self._progress is not None and self._task is not None:
             from .redact import redact_text
 

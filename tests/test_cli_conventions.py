@@ -346,6 +346,18 @@ def test_progress_counts_posts_as_well_as_articles() -> None:
             assert (progress.completed, progress.total) == (n, 1 + n)
 
 
+def test_progress_counts_the_articles_a_feed_adds_and_the_feed_as_one_step() -> None:
+    with Progress(total=2) as progress:
+        progress("article https://news.example/feed.xml")
+        progress("article https://x.com/a/status/1")  # a post's own address: a step too
+        assert (progress.completed, progress.total) == (1, 2)
+        progress("feed https://news.example/feed.xml: +3 article(s)")
+        assert (progress.completed, progress.total) == (1, 5)  # known as soon as the feed is read
+        for n, step in enumerate(["post twitter:1", "article a.html", "article b.html", "article c.html"], 2):
+            progress(step)
+            assert (progress.completed, progress.total) == (n, 6)
+
+
 def test_the_live_bar_moves_while_posts_are_captured(capsys: pytest.CaptureFixture[str]) -> None:
     progress = Progress(total=1)
     progress.live = True  # as on a terminal: the real rich bar

@@ -184,3 +184,33 @@ def test_archive_takes_the_articles_scan_reads_from_feeds_that_list_feeds(tmp_pa
             ) in runs[(INDEX, "3")][0].stderr.splitlines()
     # A feed whose entries are feeds: the sitemap it lists gives its articles, the index it lists none.
     assert NOT_FOLLOWED_IN_FEED in runs[(FEEDS, "1000")][0].stderr.splitlines()
+
+
+# -- the progress bar ---------------------------------------------------------------------------------------
+
+@pytest.mark.browser
+def test_the_progress_bar_counts_the_articles_a_feed_adds_and_ends_full(tmp_path: Path) -> None:
+    # A feed of five articles, a post's own address and a page that is not there: three sources given.
+    from archiver.archive import archive
+    from archiver.net import NetOptions
+    from archiver.progress import Progress
+
+    specs = [FEED, site.TWEET_WITHHELD.status_url, "https://news.example/missing.html"]
+    progress = Progress(total=len(specs), quiet=True)
+    steps: list[tuple[str, int, int | None]] = []
+
+    def told(message: str) -> None:
+        progress(message)
+        steps.append((message, progress.articles_started, progress.articles))
+
+    with FakeWeb(tmp_path / "web") as web:
+        net = NetOptions.from_options([web.map_host], web.ca_pem, None).trusting(specs)
+        summary = archive(specs, tmp_path / "archive", net, progress=told).to_dict()
+    assert (summary["articles"], summary["feeds"], summary["post_addresses"], summary["articles_failed"],
+            summary["posts"]) == (5, 1, 1, 1, 7)
+    # Each source given and each article of the feed is one step, started once; the total knows the
+    # feed's articles from when it is read, and never counts fewer than have started.
+    assert (progress.articles, progress.articles_started, progress.posts_started) == (8, 8, 7)
+    assert all(started <= (articles or 0) for _, started, articles in steps), steps
+    assert [articles for m, _, articles in steps if m.startswith("feed ")] == [8]
+    assert (progress.completed, progress.total) == (14, 15)  # every step done but the last, in hand

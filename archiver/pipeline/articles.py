@@ -66,6 +66,9 @@ class ArticleHandler:
         before the article page is captured, so that their captures can start meanwhile."""
         from ..detect import source_address
 
+        # A step of the run whatever the source turns out to be (an article, a feed, a post's own
+        # address, or unreadable): the progress bar counted it among the sources given.
+        self.progress(f"article {task.spec}")
         self._failures, self._network = [], False
         batch = Batch(self.s.store)
         try:
@@ -203,7 +206,6 @@ class ArticleHandler:
             batch = Batch(s.store)
         url = doc.url or _file_uri(doc.source)
         outcome = ArticleOutcome(doc.source, url)
-        self.progress(f"article {doc.source}")
         try:
             posts = detect(doc)
         except Exception as e:

@@ -25,6 +25,7 @@ from ..errors import UsageError
 from ..interrupt import STOP
 from ..limits import DEFAULT_MAX_FEED_ARTICLES, Limits
 from ..models import Post
+from ..progress import feed_message
 from ..seeds import left_out_note
 from ..sources import expand
 from ..times import iso_seconds
@@ -141,7 +142,7 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
         record.summary = summary = ArchiveSummary(started_at=iso_seconds(), failures=list(problems),
                                                   seed_articles_left_out=seed_articles_left_out)
         since = utc_now()
-        run_phases(executor, index, list(expand(list(specs))), summary, plan)
+        run_phases(executor, index, list(expand(list(specs))), summary, plan, progress=progress)
         if timestamps or broker is not None:  # a cluster's workers timestamp with their own --timestamp
             from ..evidence.stamps import unstamped_failures
 
@@ -150,13 +151,14 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
 
 
 def run_phases(executor: Executor, index: ArchiveIndex, specs: list[str], summary: ArchiveSummary,
-               plan: Plan) -> RunState:
+               plan: Plan, progress: Callable[[str], None] | None = None) -> RunState:
     """Every article, and the posts they cite as soon as they are read, over `executor`; then the
     bookkeeping. Fills `summary` in place, in the order of the specs and of the posts' first
-    citations whatever order the tasks ended in."""
+    citations whatever order the tasks ended in. `progress` is told the articles a feed adds."""
     state = RunState()
     summary.articles_planned += len(specs)
-    flight = _Flight(executor, index, summary, state, plan, [ArticleTask(s, room=plan.max_feed_articles) for s in specs])
+    flight = _Flight(executor, index, summary, state, plan, [ArticleTask(s, room=plan.max_feed_articles) for s in specs],
+                     progress=progress)
     flight.run()
     executor.close()
     phase_articles(flight.articles, summary, state)
@@ -185,8 +187,9 @@ class _Flight:
     """
 
     def __init__(self, executor: Executor, index: ArchiveIndex, summary: ArchiveSummary, state: RunState,
-                 plan: Plan, articles: list[ArticleTask]) -> None:
+                 plan: Plan, articles: list[ArticleTask], progress: Callable[[str], None] | None = None) -> None:
         self.executor, self.index, self.summary, self.state, self.plan = executor, index, summary, state, plan
+        self.progress = progress or (lambda _msg: None)
         self.tasks = articles
         self.articles: list[tuple[ArticleTask, Answer | None]] = [(t, None) for t in articles]
         # Each article's posts when they were announced before its answer (ArticlePosts).
@@ -282,6 +285,7 @@ class _Flight:
             return
         self._room[root] = room - len(new)
         self._add_articles(new, depth=task.depth + 1, root=root)
+        self.progress(feed_message(task.spec, len(new)))
 
     def _add_articles(self, specs: Sequence[str], *, depth: int, root: str) -> None:
         """More articles for this run (those a feed lists, `depth` feeds away from the source given
