@@ -94,9 +94,7 @@ def read_feed(data: bytes) -> Feed | None:
         return None
     feed = Feed()
     for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        tag = etree.QName(el).localname
+        tag = _localname(el)
         if tag in ("item", "entry"):
             urls = [url for link in el if (url := _alternate(link))]
         elif tag == "url" or tag == "sitemap" and _localname(el.getparent()) == "sitemapindex":
@@ -119,10 +117,10 @@ def _once(entries: list[Entry]) -> list[Entry]:
 
 
 def _localname(el: Any) -> str:
-    from lxml import etree
-
+    """An element's name without its namespace (`{http://www.sitemaps.org/...}url` -> `url`); "" for
+    a comment or a processing instruction."""
     tag = getattr(el, "tag", None)
-    return str(etree.QName(tag).localname) if isinstance(tag, str) else ""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _alternate(link: Any) -> str | None:
@@ -224,7 +222,8 @@ def expand_feed(spec: str, feed: Feed, *, room: int, fetch: FetchFeed | None, al
     with `fetch`. One level deep: a sitemap index among those sitemaps is not read further, nor is
     any when `fetch` is None (the feed is itself listed by a feed), so a sitemap that lists itself,
     or two that list each other, end there. At most `room` articles in all, the newest where dated;
-    sitemaps are read newest first (their `<lastmod>`) until the articles read fill the room."""
+    sitemaps are read newest first (their `<lastmod>`) until the articles read fill the room, and
+    no more than `room` of them (sitemaps that are empty or cannot be read count too)."""
     out = Expansion()
     found: dict[str, Entry] = {}
     _take(spec, feed.articles, found, out)
@@ -235,7 +234,7 @@ def expand_feed(spec: str, feed: Feed, *, room: int, fetch: FetchFeed | None, al
         seen = {spec, *also}
         waiting = [feed.sitemaps[i] for i in _ranked(feed.sitemaps) if feed.sitemaps[i].url not in seen]
         for n, sitemap in enumerate(waiting):
-            if len(found) >= room:
+            if len(found) >= room or n >= room:
                 out.unread = len(waiting) - n
                 break
             why = url_problem(sitemap.url)

@@ -169,3 +169,19 @@ def test_a_sitemap_index_in_the_seeds_folder_is_named(tmp_path: Path) -> None:
     assert seeds.sources == []
     assert seeds.problems == [f"{tmp_path / 'sitemaps.xml'}: a sitemap index (it lists sitemaps, not articles); put "
                               "its address in a *.urls file, and each run reads the sitemaps it lists"]
+
+
+def test_a_sitemap_index_of_dead_sitemaps_is_read_no_further_than_the_bound() -> None:
+    from archiver.errors import SourceError
+
+    fetched: list[str] = []
+
+    def fetch(url: str) -> Feed | None:
+        fetched.append(url)
+        raise SourceError(f"{url}: HTTP 404; check the address")
+
+    root = read_feed(_index(*(f"https://news.example/s{n}.xml" for n in range(50))))
+    assert root is not None
+    got = expand_feed("https://news.example/index.xml", root, room=3, fetch=fetch)
+    assert fetched == [f"https://news.example/s{n}.xml" for n in range(3)]
+    assert (got.articles, got.unread, len(got.problems)) == ([], 47, 3)
