@@ -214,3 +214,25 @@ def test_the_progress_bar_counts_the_articles_a_feed_adds_and_ends_full(tmp_path
     assert all(started <= (articles or 0) for _, started, articles in steps), steps
     assert [articles for m, _, articles in steps if m.startswith("feed ")] == [8]
     assert (progress.completed, progress.total) == (14, 15)  # every step done but the last, in hand
+
+
+def test_a_sitemap_served_gzipped_is_read(tmp_path: Path) -> None:
+    """Sites list their sitemaps as `.xml.gz` files (compressed as files, not in transit): read as
+    the sitemaps they are, given or listed by an index; a gzip file of anything else stays refused."""
+    import gzip
+
+    with FakeWeb(tmp_path / "web") as web:
+        web.set_state(("file", "/sm-1.xml.gz"), (gzip.compress(_urlset(site.ARTICLE_REVIEW).encode()), "application/x-gzip"))
+        web.set_state(("file", "/photo.gz"), (gzip.compress(b"\x89PNG\r\n\x1a\n" + bytes(range(256))), "application/gzip"))
+        web.set_state(("article", "/gz-index.xml"), _index(("/sm-1.xml.gz", None)))
+        given = _scan(web, "https://news.example/sm-1.xml.gz")
+        listed = _scan(web, "https://news.example/gz-index.xml")
+        other = _scan(web, "https://news.example/photo.gz")
+        big = ('<?xml version="1.0"?><urlset>' + "<url><loc>https://news.example/a</loc></url>" * 40_000 + "</urlset>")
+        web.set_state(("file", "/big.xml.gz"), (gzip.compress(big.encode()), "application/x-gzip"))
+        bomb = _scan(web, "https://news.example/big.xml.gz", "--max-bytes", "1000000")
+    assert bomb.returncode == 2 and "over --max-bytes 1000000 once decompressed" in bomb.stderr, bomb.stderr
+    for r in (given, listed):
+        assert r.returncode == 0, r.stderr
+        assert _sources(r) == {site.ARTICLE_REVIEW.url}
+    assert other.returncode == 2 and "binary content" in other.stderr

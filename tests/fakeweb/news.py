@@ -50,6 +50,9 @@ def news(req: Request, state: SiteState) -> Response:
     moved = state.get(("redirect", path))
     if moved is not None:
         return Response(302, b"", None, [("location", moved)])
+    served = state.get(("file", path))  # (body, content type): bytes served as they are (a .xml.gz)
+    if served is not None:
+        return Response(200, served[0], served[1])
     extra = state.get(("article", path))
     if extra is not None:
         return text(200, extra, gzip=True)
