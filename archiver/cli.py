@@ -276,25 +276,31 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
         # One line: a cron job can append each run's summary to a JSONL log.
         _write(dumps(data) + "\n")
     else:
-        # A re-checked post whose status changed shows what it was: what a scheduled run is for.
-        rows = [{**r, "status": f"{r['status']} (was {r['previous_status'] or 'none'})" if r["changed"] else r["status"]}
+        # A re-checked post whose status changed shows what it was: what a scheduled run is for. One
+        # whose check could not be made shows the status it keeps, and says so.
+        rows = [{**r, "status": f"{r['status']} (not checked)" if not r["checked"] else
+                 f"{r['status']} (was {r['previous_status'] or 'none'})" if r["changed"] else r["status"]}
                 for r in data["results"]]
         if rows:
             _write(render(rows, "table", fields=("key", "status", "captures", "source", "reason"),
                           table_columns=("key", "status", "captures", "source", "reason")))
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(data["statuses"].items())) or "no posts"
+    unchecked = data["posts_not_checked"]
     if not _STATE["quiet"]:
         changed = f"; {data['posts_changed']} changed since their last check" if data["posts_changed"] else ""
         if not data["posts"] and data["posts_skipped_already_captured"]:  # nothing done: say how to check them
             changed += (" (`archiver run` re-checks held posts when due; `archiver archive --recapture` "
                         "captures them again now)")
-        typer.echo(f"archiver: {data['articles']} article(s), {data['posts']} post(s) captured or checked "
-                   f"({statuses}); {data['posts_skipped_already_captured']} already held{changed}", err=True)
+        if unchecked:
+            changed = f"; {unchecked} could not be checked" + changed
+        typer.echo(f"archiver: {data['articles']} article(s), {data['posts'] - unchecked} post(s) captured or "
+                   f"checked ({statuses}); {data['posts_skipped_already_captured']} already held{changed}", err=True)
     for failure in data["failures"]:
         typer.echo(f"archiver: failed: {one_line(str(failure))}", err=True)
     if data["network_unreachable"]:
-        typer.echo("archiver: the network was unreachable: posts that could not be fetched are marked "
-                   "'unavailable'; run again when online", err=True)
+        kept = (f": {unchecked} post(s) could not be checked, each keeps the status it had ('unavailable' "
+                "if new to the archive)") if unchecked else ""
+        typer.echo(f"archiver: the network was unreachable{kept}; run again when online", err=True)
     if summary.interrupted:
         typer.echo(f"archiver: {summary.interruption()}", err=True)
     return int(summary.exit_code)

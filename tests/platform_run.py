@@ -28,6 +28,7 @@ class PlatformRun:
     stderr: str
     results: list[dict[str, Any]]
     web_log: list[dict[str, Any]]
+    failures: list[str] = field(default_factory=list)  # the summary's
     _shown: dict[str, Any] = field(default_factory=dict)
     _records: dict[str, list[tuple[str, int | None]]] | None = None
 
@@ -81,8 +82,9 @@ def archive_run(web: FakeWeb, archive: Path, story: str, article: str) -> Platfo
     """Serve `article` at https://news.example{story} and archive it once."""
     web.set_state(("article", story), article)
     r = cli(web, "archive", f"https://news.example{story}", "--format", "json", archive=archive)
-    results = json.loads(r.stdout)["results"] if r.stdout.strip() else []
-    return PlatformRun(web, archive, r.returncode, r.stderr, results, list(web.log))
+    summary = json.loads(r.stdout) if r.stdout.strip() else {}
+    return PlatformRun(web, archive, r.returncode, r.stderr, summary.get("results", []), list(web.log),
+                       summary.get("failures", []))
 
 
 def requests_missing_from_warc(run: PlatformRun) -> list[str]:

@@ -136,6 +136,52 @@ def test_a_run_summary_names_what_changed_since_the_last_check(capsys: pytest.Ca
     assert [(r["previous_status"], r["changed"]) for r in rows] == [("live", True), ("live", False), (None, False)]
 
 
+def test_a_check_that_could_not_be_made_claims_no_status_and_no_change(capsys: pytest.CaptureFixture[str]) -> None:
+    from archiver.cli import OutFormat, _print_summary
+    from archiver.pipeline.postcapture import PostOutcome
+    from archiver.pipeline.summary import ArchiveSummary
+
+    unchecked = PostOutcome("twitter:1", "twitter", None, "live", reason="network failure: host name not resolved",
+                            network_failed=True, checked=False)
+    summary = ArchiveSummary(posts=[unchecked, PostOutcome("twitter:2", "twitter", None, "deleted")],
+                             failures=[str(unchecked.failure())], network_unreachable=True)
+    summary.rechecks({"twitter:1": "live", "twitter:2": "live"})
+    assert (summary.rechecked, summary.changed) == (2, 1)
+    assert _print_summary(summary, OutFormat.table) == 1
+    out, err = capsys.readouterr()
+    assert [line.split()[1:3] for line in out.splitlines()[1:]] == [["live", "(not"], ["deleted", "(was"]]
+    assert err.splitlines() == [
+        "archiver: 0 article(s), 1 post(s) captured or checked (1 deleted); 0 already held; 1 could not be "
+        "checked; 1 changed since their last check",
+        "archiver: failed: twitter:1: not checked: network failure: host name not resolved",
+        "archiver: the network was unreachable: 1 post(s) could not be checked, each keeps the status it had "
+        "('unavailable' if new to the archive); run again when online"]
+    _print_summary(summary, OutFormat.json)
+    data = json.loads(capsys.readouterr()[0])
+    assert (data["statuses"], data["posts_not_checked"], data["posts_changed"]) == ({"deleted": 1}, 1, 1)
+    assert [(r["status"], r["checked"], r["changed"]) for r in data["results"]] == [
+        ("live", False, False), ("deleted", True, True)]
+
+
+def test_an_unreachable_network_says_nothing_of_posts_when_none_was_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    from archiver.cli import OutFormat, _print_summary
+    from archiver.pipeline.summary import ArchiveSummary
+
+    summary = ArchiveSummary(failures=["GET https://news.example/: host name not resolved"], network_unreachable=True)
+    assert _print_summary(summary, OutFormat.table) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == "archiver: the network was unreachable; run again when online"
+
+
+def test_each_post_the_platform_did_not_show_is_named() -> None:
+    from archiver.pipeline.postcapture import PostOutcome
+
+    gone = PostOutcome("facebook:1000000002", "facebook", None, "unavailable",
+                       reason="This Facebook post is no longer available.")
+    assert gone.failure() == "facebook:1000000002: unavailable: This Facebook post is no longer available."
+    assert PostOutcome("twitter:1", "twitter", None, "live").failure() is None
+    assert PostOutcome("twitter:1", "twitter", None, "unknown", error="boom").failure() == "twitter:1: boom"
+
+
 def test_a_run_that_found_everything_held_says_how_to_check_it_again(capsys: pytest.CaptureFixture[str]) -> None:
     from archiver.cli import OutFormat, _print_summary
     from archiver.pipeline.summary import ArchiveSummary

@@ -1,4 +1,5 @@
-"""`make run` on a machine without internet: the run completes, posts end `unavailable`, exit 1."""
+"""`make run` on a machine without internet: the run completes, posts new to the archive end
+`unavailable`, each check that could not be made is named, exit 1."""
 
 from __future__ import annotations
 
@@ -42,14 +43,20 @@ def test_offline_run_over_the_shipped_seeds(tmp_path: Path, capsys: pytest.Captu
     hashed = {k for k in keys if k.startswith("twitter:h:")}
     assert len(hashed) == 1 and set(keys) - hashed == {
         "twitter:266031293945503744", "twitter:440322224407314432", "twitter:20", "youtube:dQw4w9WgXcQ"}
-    assert summary["statuses"] == {"unavailable": 5} and set(keys.values()) == {"unavailable"}
-    # Two failures, each named: the article URL of seeds/articles.urls (not read: not counted among
-    # the articles captured or checked) and the short link.
+    # No post could be checked: each new to the archive is `unavailable` for want of better, and
+    # none counts among the statuses the run found.
+    assert set(keys.values()) == {"unavailable"} and {p["checked"] for p in summary["results"]} == {False}
+    assert summary["statuses"] == {} and summary["posts_not_checked"] == 5
+    # Each failure named: the article URL of seeds/articles.urls (not read: not counted among the
+    # articles captured or checked), the short link, and each post that could not be checked.
     assert summary["articles"] == 2 and summary["articles_failed"] == 1
-    first, second = sorted(summary["failures"])
+    first, second, *posts = summary["failures"]
     assert first.startswith("GET https://blog.python.org/: host name not resolved"), first
     assert second.startswith("pic.twitter.com/Hy3LSwqyLP: could not be resolved"), second
-    assert "the network was unreachable" in r.stderr
+    assert [f.partition(": not checked: ")[0] for f in posts] == list(keys), posts
+    assert r.stderr.splitlines()[-1] == (
+        "archiver: the network was unreachable: 5 post(s) could not be checked, each keeps the status it had "
+        "('unavailable' if new to the archive); run again when online")
     assert "Traceback" not in r.stderr
     # The local seed articles themselves were still kept: rendered and stored as resource records.
     lookup = subprocess.run([sys.executable, "-m", "archiver.cli", "lookup", "--archive-dir", str(tmp_path / "a"),

@@ -165,6 +165,23 @@ def test_an_unreachable_network_found_by_an_article_is_carried_into_the_post_tas
     assert summary.sources_read == 2
 
 
+def test_a_recheck_that_could_not_be_made_is_no_change(index: ArchiveIndex) -> None:
+    # Held and due, but never checked (its status is none): the network was down when its re-check
+    # came, so the post is `unavailable` for want of better, and that is no change found.
+    key = index.upsert_post(tweet(7))
+    index.add_capture(Capture(source="live", url="https://twitter.com/x/status/7", status="ok", post_key=key))
+
+    def handle(task: Task) -> Result | TaskFailed:
+        return PostResult(PostOutcome(task.key, "twitter", None, "unavailable", network_failed=True, checked=False),
+                          network_unreachable=True)
+
+    summary = ArchiveSummary()
+    run_phases(FakeExecutor(handle), index, [], summary, Plan(recheck_after=timedelta(0)))
+    assert summary.rechecked == 1 and summary.changed == 0
+    (row,) = summary.to_dict()["results"]
+    assert (row["previous_status"], row["status"], row["checked"], row["changed"]) == (None, "unavailable", False, False)
+
+
 def test_a_post_finding_the_network_down_is_reported(index: ArchiveIndex) -> None:
     def handle(task: Task) -> Result | TaskFailed:
         if isinstance(task, ArticleTask):

@@ -66,6 +66,12 @@ def test_each_post_gets_the_status_its_embed_page_gives_with_its_words(run: Plat
         "telegram:harbournews/102": ("deleted", "Post not found"),
         "telegram:closedharbour/7": ("protected", "Channel is private"),
     }
+    # Each of them named, with the platform's words: what exit 1 stands for.
+    named = ["facebook:1000000002: unavailable: This Facebook post is no longer available.",
+             "linkedin:7150000000000000002: unavailable: This post cannot be displayed."]
+    assert run.failures == named
+    assert [line.removeprefix("archiver: failed: ") for line in run.stderr.splitlines()
+            if line.startswith("archiver: failed: ")] == named
 
 
 @pytest.mark.parametrize(("platform", "expected"), [

@@ -153,13 +153,71 @@ def test_a_syndication_outage_changes_no_held_post_to_live_or_login_required(bas
     finally:
         web.set_state(("fail", "cdn.syndication.twimg.com"), None)
     assert r.returncode == 1, r.stderr
-    results = {p["key"]: p for p in json.loads(r.stdout)["results"]}
+    summary = json.loads(r.stdout)
+    results = {p["key"]: p for p in summary["results"]}
     for key in FIRST_RUN:
         if key.startswith("twitter:"):
             assert (results[key]["status"], key) == ("unavailable", key), results[key]
             assert "syndication gave no usable answer (HTTP 503)" in results[key]["reason"], results[key]
+            # The platform answered (its own 503, not our network): an observation, and a check made.
+            assert results[key]["checked"] is True, results[key]
+    # What exit 1 stands for: each post the platform did not show, named with what was seen.
+    assert summary["failures"] == [f"{p['key']}: unavailable: {p['reason']}" for p in summary["results"]
+                                   if p["status"] == "unavailable"], summary["failures"]
+    assert summary["network_unreachable"] is False
     withheld = results[f"twitter:{site.TWEET_WITHHELD.id}"]
     assert "not enough alone: oEmbed returned the post" in withheld["reason"], withheld
+
+
+def _no_names(host: str, port: int) -> list[str]:
+    """The system resolver on a machine without a network: no name resolves (and no query is sent)."""
+    import httpcore
+
+    raise httpcore.ConnectError(f"[Errno -2] Name or service not known: {host}")
+
+
+def test_an_offline_recheck_changes_no_post_and_names_each_check_it_could_not_make(
+        base: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # The scheduled run of a machine that lost its network: every held post is due, and no name
+    # resolves (in-process, with a resolver that resolves nothing: no lookup goes out for real).
+    # Nothing was learnt about any post: each keeps the status and the history it had, no change
+    # is counted, and each check that could not be made is named.
+    from datetime import timedelta
+
+    from archiver.cli import _print_summary
+    from archiver.cli_options import OutFormat
+    from archiver.net import NetOptions
+    from archiver.runs import run as run_job
+
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "offline-recheck")
+    before = {p["key"]: (p["status"], p["reason"], p["history"]) for p in lookup(web, copy)}
+    assert {k: v[0] for k, v in before.items()} == FIRST_RUN
+    summary = run_job(seeds, copy, NetOptions(resolver=_no_names), recheck_after=timedelta(0))
+    # The index holds what the platforms said, and nothing of this run's checks.
+    assert {p["key"]: (p["status"], p["reason"], p["history"]) for p in lookup(web, copy)} == before
+    assert {r["post_id"] for r in lookup(web, copy, "--status", "live")} == {
+        key.partition(":")[2] for key, status in FIRST_RUN.items() if status == "live"}
+    capsys.readouterr()
+    assert _print_summary(summary, OutFormat.json) == 1
+    s = json.loads(capsys.readouterr().out)
+    assert s["network_unreachable"] is True
+    assert s["posts_rechecked"] == s["posts_not_checked"] == len(FIRST_RUN)
+    assert s["posts_changed"] == 0 and s["statuses"] == {}
+    assert {p["key"]: (p["status"], p["previous_status"], p["changed"], p["checked"]) for p in s["results"]} == {
+        key: (status, status, False, False) for key, status in FIRST_RUN.items()}
+    named = {f.partition(": not checked: ")[0]: f for f in s["failures"] if ": not checked: " in f}
+    assert set(named) == set(FIRST_RUN), s["failures"]
+    assert all("host name not resolved" in f for f in named.values()), named
+    # The table and the closing lines say the same.
+    assert _print_summary(summary, OutFormat.table) == 1
+    out, err = capsys.readouterr()
+    shown = {line.split()[0]: " ".join(line.split()[1:3]) for line in out.splitlines()[1:]}
+    assert shown == {key: f"{status} (not" for key, status in FIRST_RUN.items()}, out
+    assert "(was" not in out and "changed since" not in err
+    assert f"; {len(FIRST_RUN)} could not be checked" in err
+    assert (f"archiver: the network was unreachable: {len(FIRST_RUN)} post(s) could not be checked, each keeps "
+            "the status it had ('unavailable' if new to the archive); run again when online") in err.splitlines()
 
 
 def test_second_run_is_refused_with_exit_3_or_waits(base: Any) -> None:

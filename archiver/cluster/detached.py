@@ -178,9 +178,7 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
         phase_articles([(ArticleTask(s), answers[i]) for s, i in zip(specs, article_ids, strict=True)], summary, state)
         phase_posts([(tasks[i], answers[i]) for i in post_ids + recheck_ids], summary, state)
         before = json.loads(raw["before"])
-        summary.rechecked = sum(1 for p in summary.posts if p.key in before)
-        summary.changed = sum(1 for p in summary.posts if p.key in before and before[p.key] != p.status)
-        summary.previous = {p.key: before[p.key] for p in summary.posts if p.key in before}
+        summary.rechecks(before)
         summary.skipped_posts = int(raw.get("skipped", 0))
         summary.network_unreachable = state.offline
         summary.finished_at = raw.get("finished_at") or iso_seconds()

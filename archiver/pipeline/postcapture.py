@@ -49,6 +49,10 @@ class PostOutcome:
     source: str | None = None  # live | wayback
     error: str | None = None
     network_failed: bool = False
+    # False: the platform could not be asked, our own network failed (no name resolved, no route).
+    # Nothing was learnt about the post: a post that had a status keeps it (`status` is that one,
+    # and no observation is recorded); one new to the archive is `unavailable`, for want of better.
+    checked: bool = True
     fields: dict[str, Any] = field(default_factory=dict)
     # Media files of the post that could not be downloaded, each named: a partial failure of the
     # capture (the run names each one and exits 1), which does not change the post's status.
@@ -56,7 +60,20 @@ class PostOutcome:
 
     def row(self) -> dict[str, Any]:
         return {"key": self.key, "platform": self.platform, "url": self.url, "status": self.status,
-                "captures": self.captures, "source": self.source, "reason": self.reason, "error": self.error}
+                "checked": self.checked, "captures": self.captures, "source": self.source, "reason": self.reason,
+                "error": self.error}
+
+    def failure(self) -> str | None:
+        """The post's failure as the run names it (None: it has none): a check that could not be
+        made, an error, or a post the platform did not show (`unavailable`: a bot wall, a 429, one
+        signal alone, the platform's own "no longer available"), each with what was seen."""
+        if not self.checked:
+            return f"{self.key}: not checked: {self.error or self.reason or 'the network was unreachable'}"
+        if self.error:
+            return f"{self.key}: {self.error}"
+        if self.status == "unavailable":
+            return f"{self.key}: unavailable: {self.reason or 'no reason given'}"
+        return None
 
 
 class PostCapturer:
@@ -144,21 +161,35 @@ class PostCapturer:
             self.index.observe(key, "unknown", detail=str(e))
             return PostOutcome(key, platform, post.url, "unknown", reason=str(e), error=str(e))
         except NetworkError as e:
+            if e.unreachable and (held := self.index.post_status(key)) is not None:
+                return self._not_checked(key, platform, post.url, held, error=str(e))
             self.index.observe(key, "unavailable", detail=str(e))
-            return PostOutcome(key, platform, post.url, "unavailable", error=str(e), network_failed=e.unreachable)
+            return PostOutcome(key, platform, post.url, "unavailable", error=str(e), network_failed=e.unreachable,
+                               checked=not e.unreachable)
         except ArchiverError as e:
             self.index.observe(key, "unknown", detail=str(e))
             return PostOutcome(key, platform, post.url, "unknown", error=str(e))
 
+    @staticmethod
+    def _not_checked(key: str, platform: str, url: str | None, held: str, *, reason: str | None = None,
+                     error: str | None = None) -> PostOutcome:
+        """A check our own network failed (no name resolved, no route): nothing was learnt about the
+        post, which keeps the status it had, `held`. No observation is recorded: the post's history
+        holds what the platform said, and it stays due for the next run's re-check."""
+        return PostOutcome(key, platform, url, held, reason=reason, error=error, network_failed=True, checked=False)
+
     def _unidentified(self, post: Any, offline: bool) -> PostOutcome:
         """A post known by its short links alone, which did not lead to an ID: nothing to fetch yet."""
+        if offline and (held := self.index.post_status(post.key)) is not None:
+            return self._not_checked(post.key, post.platform, post.url, held, reason=(
+                "status ID unknown: its short links could not be resolved (network unreachable)"))
         if offline:
             status, reason = "unavailable", "status ID unknown: its short links could not be resolved (network unreachable)"
         else:
             status, reason = "unknown", "status ID unknown: no short link in the text led to a post"
         self.index.observe(post.key, status, detail=reason)
         return PostOutcome(post.key, post.platform, post.url, status, reason=reason, source=None,
-                           network_failed=offline)
+                           network_failed=offline, checked=not offline)
 
     def _unchanged(self, key: str, status: str, batch: Batch) -> bool:
         """True (and the batch's records indexed) when a re-check found the status it last recorded."""
@@ -179,6 +210,9 @@ class PostCapturer:
         probe = check.probe(post, self.client.bind(batch))
         url = probe.url or post.url
         status, reason, network_failed = probe.status, probe.reason, probe.network_failed
+        if network_failed and (held := self.index.post_status(key)) is not None:
+            self.index.add_records(None, batch.records, post_key=key)  # what the failed requests recorded
+            return self._not_checked(key, platform, url, held, reason=reason)
         if recheck and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)
             return PostOutcome(key, platform, url, status, reason=reason, network_failed=network_failed)
@@ -216,7 +250,7 @@ class PostCapturer:
             source = "wayback"
         return PostOutcome(key, platform, url, status, reason=reason, captures=captures,
                            source=source if captures else None, error=render_error, network_failed=network_failed,
-                           media_failures=media_failures)
+                           checked=not probe.network_failed, media_failures=media_failures)
 
     def _media(self, key: str, urls: list[str], batch: Batch) -> tuple[list[str], bool]:
         """Download the post's media into its media folder, each file whole or not at all; returns

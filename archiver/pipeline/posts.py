@@ -66,6 +66,6 @@ class PostHandler:
             log.warning("%s: capture failed: %s", post.key, result.error)
         if result.network_failed:
             self.offline = True
-        failures = ((f"{post.key}: {result.error}",) if result.error else ()) + tuple(
-            f"{post.key}: {m}" for m in result.media_failures)
+        failure = result.failure()
+        failures = ((failure,) if failure else ()) + tuple(f"{post.key}: {m}" for m in result.media_failures)
         return PostResult(result, failures, network_unreachable=self.offline)

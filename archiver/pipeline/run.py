@@ -163,9 +163,7 @@ def run_phases(executor: Executor, index: ArchiveIndex, specs: list[str], summar
     executor.close()
     phase_articles(flight.articles, summary, state)
     phase_posts(flight.post_answers(), summary, state)
-    summary.rechecked = sum(1 for p in summary.posts if p.key in flight.before)
-    summary.changed = sum(1 for p in summary.posts if p.key in flight.before and flight.before[p.key] != p.status)
-    summary.previous = {p.key: flight.before[p.key] for p in summary.posts if p.key in flight.before}
+    summary.rechecks(flight.before)
     summary.network_unreachable = state.offline
     summary.finished_at = iso_seconds()
     summary.interrupted = STOP.signum

@@ -54,8 +54,18 @@ class ArchiveSummary:
             return exit_code(self.interrupted)
         if self.sources_read == 0 and self.failures and not self.posts:
             return 2
-        bad = self.failures or any(p.status == "unavailable" or p.error for p in self.posts)
+        # Each of these posts is named among the failures too (PostOutcome.failure).
+        bad = self.failures or any(p.status == "unavailable" or p.error or not p.checked for p in self.posts)
         return 1 if bad else 0
+
+    def rechecks(self, before: dict[str, str | None]) -> None:
+        """Count the re-checked posts among the results, given the status each had before the run
+        (`before`, every post due for a re-check), and those a check found changed: a post whose
+        check could not be made did not change."""
+        rechecked = [p for p in self.posts if p.key in before]
+        self.rechecked = len(rechecked)
+        self.changed = sum(1 for p in rechecked if p.checked and before[p.key] != p.status)
+        self.previous = {p.key: before[p.key] for p in rechecked}
 
     def interruption(self) -> str:
         """One line saying what a signal cut short (empty when none did)."""
@@ -68,9 +78,11 @@ class ArchiveSummary:
         return line
 
     def counts(self) -> dict[str, int]:
+        """The posts by the status this run found; those it could not check are not among them."""
         out: dict[str, int] = {}
         for p in self.posts:
-            out[p.status] = out.get(p.status, 0) + 1
+            if p.checked:
+                out[p.status] = out.get(p.status, 0) + 1
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +107,7 @@ class ArchiveSummary:
             "posts_rechecked": self.rechecked,
             "posts_changed": self.changed,
             "posts_skipped_already_captured": self.skipped_posts,
+            "posts_not_checked": sum(1 for p in self.posts if not p.checked),
             "statuses": self.counts(),
             "network_unreachable": self.network_unreachable,
             "interrupted": signal_name(self.interrupted) if self.interrupted else None,
@@ -104,7 +117,9 @@ class ArchiveSummary:
 
     def _row(self, post: PostOutcome) -> dict[str, Any]:
         """A result, with the status a re-checked post had before (`previous_status`, None for a
-        post new to the archive) and whether this run found it changed."""
+        post new to the archive) and whether this run found it changed (never when `checked` is
+        false: its check could not be made)."""
         before = self.previous.get(post.key)
         rechecked = post.key in self.previous
-        return {**post.row(), "previous_status": before, "changed": rechecked and before != post.status}
+        return {**post.row(), "previous_status": before,
+                "changed": rechecked and post.checked and before != post.status}
