@@ -7,6 +7,7 @@ that is not true.
 - "the network was unreachable" only when it was (no name resolution, no route): not after a
   server that answered badly or refused a connection; and it says nothing of posts none of which
   it checked;
+- each failure is said once, in the closing `failed:` list;
 - a source that could not be read is not counted among the articles captured or checked.
 
 The real CLI (Chromium, WARC files, SQLite index) against the local fake web (tests/fakeweb), one
@@ -75,6 +76,13 @@ def _failed_lines(stderr: list[str]) -> list[str]:
     return [line.removeprefix("archiver: failed: ") for line in stderr if line.startswith("archiver: failed: ")]
 
 
+def _each_said_once(failures: list[str], stderr: list[str]) -> None:
+    """Each failure is one line of stderr, in the closing `failed:` list: a cron log reads it once
+    (the lines logged as it happens show with -v)."""
+    for failure in failures:
+        assert sum(failure in line for line in stderr) == 1, (failure, stderr)
+
+
 def _responses(archive: Path) -> set[str]:
     """The URLs of every response record in the archive's WARC files."""
     out = set()
@@ -120,6 +128,7 @@ def test_media_that_could_not_be_downloaded_are_named_failures_and_nothing_is_ke
     assert photo.startswith(f"{PHOTO_KEY}: media {PHOTO_URL} could not be downloaded: ") and "gave up after 4 s" in photo
     assert video.startswith(f"{VIDEO_KEY}: media {VIDEO_URL} could not be downloaded: ") and "connection broken" in video
     assert sorted(_failed_lines(stderr)) == sorted(failures)
+    _each_said_once(failures, stderr)
     # The posts themselves were captured, and their status is what their data said.
     results = {r["key"]: r for r in summary["results"]}
     assert results[PHOTO_KEY]["status"] == results[VIDEO_KEY]["status"] == "live"
@@ -210,6 +219,7 @@ def test_servers_that_answer_badly_or_refuse_do_not_make_the_network_unreachable
     for source, words in sources.items():
         assert any(source in f and words in f for f in failures), (source, failures)
     assert sorted(_failed_lines(stderr)) == sorted(failures)
+    _each_said_once(failures, stderr)
     assert summary["network_unreachable"] is False
     assert not any(UNREACHABLE_LINE in line for line in stderr), stderr
 

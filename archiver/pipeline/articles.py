@@ -186,7 +186,7 @@ class ArticleHandler:
         return Fetched(read_file(Path(spec), self.max_bytes, given=spec))
 
     def _fail(self, msg: str, *, network: bool = False) -> None:
-        log.warning("%s", msg)
+        log.info("%s", msg)  # named among the run's failures at its end (`failed:`): once is enough
         self._failures.append(msg)
         if network:
             self._network = True

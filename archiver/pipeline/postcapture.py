@@ -265,7 +265,7 @@ class PostCapturer:
             if not f.ok or f.sha256 is None:
                 failures.append(f"media {f.url} could not be downloaded: {f.error or f'HTTP {f.status}'}")
                 unreachable = unreachable or f.network_failed
-                log.warning("%s: %s", key, failures[-1])
+                log.info("%s: %s", key, failures[-1])  # named among the run's failures
                 continue
             ext = {"image/jpeg": ".jpg", "image/png": ".png", "video/mp4": ".mp4", "image/webp": ".webp"}.get(
                 (f.mime or "").split(";")[0], ".bin")

@@ -63,7 +63,7 @@ class PostHandler:
             named = translate_os(e) if isinstance(e, OSError) else None  # a file where a folder must be...
             error = str(named) if named is not None else f"{type(e).__name__}: {e}"
             result = PostOutcome(post.key, post.platform, post.url, "unknown", error=error)
-            log.warning("%s: capture failed: %s", post.key, result.error)
+            log.info("%s: capture failed: %s", post.key, result.error)  # named among the run's failures
         if result.network_failed:
             self.offline = True
         failure = result.failure()

@@ -354,7 +354,7 @@ def phase_articles(answers: Sequence[tuple[ArticleTask, Answer | None]], summary
             continue
         if isinstance(result, TaskFailed):
             msg = f"{spec}: not archived: {result.reason}"
-            log.warning("%s", msg)
+            log.info("%s", msg)  # named among the run's failures
             summary.failures.append(msg)
             summary.articles.append(ArticleOutcome(spec, spec, error=msg))
             continue
@@ -376,7 +376,7 @@ def phase_posts(answers: Sequence[tuple[PostTask, Answer]], summary: ArchiveSumm
             platform = task.post.platform if task.post is not None else task.key.partition(":")[0]
             url = task.post.url if task.post is not None else None
             error = f"not captured: {result.reason}"
-            log.warning("%s: %s", task.key, error)
+            log.info("%s: %s", task.key, error)  # named among the run's failures
             summary.failures.append(f"{task.key}: {error}")
             summary.posts.append(PostOutcome(task.key, platform, url, "unknown", error=error))
             continue
