@@ -148,16 +148,27 @@ def is_more_precise(new: str, old: str) -> bool:
             and fine.replace(microsecond=0) == coarse)
 
 
+class NoSuchMoment(ValueError):
+    """A bound written in the right form that names no moment this tool can place: a date not on
+    the calendar (2024-02-30), a time of day that does not exist (10:61), or one past year 9999.
+    Its message says which."""
+
+
 def parse_bound(value: str, *, end: bool) -> str:
     """A user-written lower (end=False) or upper (end=True) bound in canonical form.
 
     An upper bound includes the whole unit written: `2024-03-04` runs to 23:59:59.999,
-    `2024-03-04T10:15` to 10:15:59.999, `...T10:15:30` to 10:15:30.999. ValueError when unreadable.
+    `2024-03-04T10:15` to 10:15:59.999, `...T10:15:30` to 10:15:30.999. ValueError when unreadable,
+    NoSuchMoment when written right but naming no moment.
     """
     match = _BOUND_RE.fullmatch(value.strip())
     if not match:
         raise ValueError(value)
     year, month, day = (int(part) for part in match["date"].split("-"))
+    try:
+        date(year, month, day)
+    except ValueError as e:
+        raise NoSuchMoment(f"no such date: {match['date']} ({e})") from None
     if match["hour"] is None:
         start = datetime(year, month, day, tzinfo=UTC)
         unit = timedelta(days=1)
@@ -171,17 +182,21 @@ def parse_bound(value: str, *, end: bool) -> str:
                 raise ValueError(value)
             tz = timezone(sign * tz_offset)
         micro = int((match["fraction"] or ".0")[1:7].ljust(6, "0"))
-        start = datetime(
-            year, month, day, int(match["hour"]), int(match["minute"]), int(match["second"] or 0), micro,
-            tzinfo=tz,
-        )
+        try:
+            start = datetime(
+                year, month, day, int(match["hour"]), int(match["minute"]), int(match["second"] or 0), micro,
+                tzinfo=tz,
+            )
+        except ValueError as e:
+            raise NoSuchMoment(f"no such time: {value.strip()} ({e})") from None
         if match["fraction"]:
             unit = timedelta(milliseconds=1)
         elif match["second"]:
             unit = timedelta(seconds=1)
         else:
             unit = timedelta(minutes=1)
-    if not end:
-        return format_utc(start)
-    return format_utc(start + unit - timedelta(milliseconds=1))
+    try:
+        return format_utc(start + (unit - timedelta(milliseconds=1)) if end else start)
+    except OverflowError:  # in UTC it falls before year 1 or after 9999
+        raise NoSuchMoment(f"{value.strip()} runs past the years 1 to 9999 this tool handles") from None
 

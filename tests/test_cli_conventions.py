@@ -102,6 +102,12 @@ def test_a_bad_choice_is_one_clean_line(words: list[str], allowed: str) -> None:
                            "(see `archiver lookup --help`)"),
     (["lookp"], "archiver: No such command 'lookp'. Did you mean 'lookup'? (see `archiver --help`)"),
     (["index", "copy", "--from", "a"], "archiver: missing --to (see `archiver index copy --help`)"),
+    # Written right, but no such day or time: the message names it, not the form.
+    (["lookup", "--date", "2024-02-30"], "archiver: --date: no such date: 2024-02-30 (day is out of range for month)"),
+    (["report", "--since", "2024-03-04T24:00Z", "-o", "r.html"],
+     "archiver: --since: no such time: 2024-03-04T24:00Z (hour must be in 0..23)"),
+    (["export", "--until", "2023-02-29", "-o", "x.wacz"],
+     "archiver: --until: no such date: 2023-02-29 (day is out of range for month)"),
 ])
 def test_usage_errors_are_one_line_with_exit_2(args: list[str], expected: str) -> None:
     r = _cli(*args)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from archiver.index import textquery
 from archiver.index.sql import search
 from archiver.times import (
+    NoSuchMoment,
     format_utc,
     is_more_precise,
     normalise_posted_at,
@@ -93,6 +94,23 @@ def test_parse_bound(value: str, low: str, high: str) -> None:
 def test_parse_bound_rejects(value: str) -> None:
     with pytest.raises(ValueError):
         parse_bound(value, end=False)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("2024-02-30", "no such date: 2024-02-30 (day is out of range for month)"),
+    ("2024-13-01T10:00", "no such date: 2024-13-01 (month must be in 1..12)"),
+    ("2024-03-04T10:61", "no such time: 2024-03-04T10:61 (minute must be in 0..59)"),
+    ("0001-01-01T00:30+01:00", "0001-01-01T00:30+01:00 runs past the years 1 to 9999 this tool handles"),
+])
+def test_a_bound_written_right_that_names_no_moment_says_why(value: str, message: str) -> None:
+    with pytest.raises(NoSuchMoment) as caught:
+        parse_bound(value, end=False)
+    assert str(caught.value) == message
+
+
+def test_the_last_day_a_datetime_holds_is_a_bound_like_any_other() -> None:
+    assert parse_bound("9999-12-31", end=True) == "9999-12-31T23:59:59.999Z"
+    assert parse_bound("9999-12-31T23:59", end=True) == "9999-12-31T23:59:59.999Z"
 
 
 @given(moments)

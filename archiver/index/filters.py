@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from archiver.errors import UsageError
 from archiver.index import fields, textquery, urls
 from archiver.models import PENDING, POST_STATUSES
-from archiver.times import parse_bound
+from archiver.times import NoSuchMoment, parse_bound
 
 # Output fields of lookup, in order.
 LOOKUP_FIELDS: tuple[str, ...] = (
@@ -28,6 +28,8 @@ _BOUND_HELP = "expected YYYY-MM-DD or a UTC datetime YYYY-MM-DDTHH:MM[:SS[.fff]]
 def _bound(option: str, value: str, *, end: bool) -> str:
     try:
         return parse_bound(value, end=end)
+    except NoSuchMoment as e:  # the right form, but no such day or time: say which
+        raise UsageError(f"{option}: {e}") from None
     except ValueError:
         raise UsageError(f"{option}: {_BOUND_HELP}, got {value!r}") from None
 
