@@ -32,6 +32,11 @@ from archiver.platforms import login_wall_for
 log = logging.getLogger(__name__)
 
 VIEWPORT: ViewportSize = {"width": 1280, "height": 1000}
+# Every capture's browser context is opened in this zone and locale, whatever the machine's, and
+# its capture-info record names both: embeds print local times without a zone ("9:05 AM · Mar 4,
+# 2024"), so the same post captured on two machines must show the same time, and say which.
+TIMEZONE = "UTC"
+LOCALE = "en-US"
 MAX_SHOT_HEIGHT = 16384  # Chromium's texture limit; taller pages are cut there
 # "Network settled" = nothing in flight for this long. The last step of settling only: the page's
 # load, its embeds' documents and the in-flight count reaching zero are waited for first, so the

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archiver import __version__
-from archiver.capture.pagesteps import Shots, is_http, sha256
+from archiver.capture.pagesteps import LOCALE, TIMEZONE, Shots, is_http, sha256
 from archiver.capture.renderer import ElementShot, PageCapture
 from archiver.capture.traffic import Recorded, page_document, redirect_chain
 from archiver.modes import write_file
@@ -92,6 +92,9 @@ def capture_info(result: PageCapture, provenance: Provenance) -> dict[str, str]:
         "software": f"archiver/{__version__}",
         "browser": f"Chromium {provenance.browser_version}",
         "user-agent": provenance.user_agent,
+        # The zone and locale the page's scripts saw: the times an embed prints are in this zone.
+        "timezone": TIMEZONE,
+        "locale": LOCALE,
         "url": result.url,
         "final-url": result.final_url,
         "status": "" if result.status is None else str(result.status),

@@ -20,7 +20,7 @@ from typing import Any
 from playwright.async_api import Browser, BrowserContext, Page, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
 
-from archiver.capture.pagesteps import VIEWPORT, first_line, refuse_websocket
+from archiver.capture.pagesteps import LOCALE, TIMEZONE, VIEWPORT, first_line, refuse_websocket
 from archiver.capture.recorder import TrafficRecorder
 from archiver.errors import BrowserError
 
@@ -41,10 +41,11 @@ class Tab:
 
 async def open_tab(browser: Browser, *, user_agent: str, max_body: int | None, max_total: int | None,
                    refusal: Callable[[str], str | None]) -> Tab:
-    """A new context and page, WebSockets refused, the traffic recorder attached."""
+    """A new context and page, WebSockets refused, the traffic recorder attached; the page's clock
+    reads UTC and its locale is en-US, whatever the machine's."""
     try:
         context = await browser.new_context(service_workers="block", user_agent=user_agent,
-                                            viewport=VIEWPORT, locale="en-US")
+                                            viewport=VIEWPORT, locale=LOCALE, timezone_id=TIMEZONE)
     except PlaywrightError as e:
         raise BrowserError(f"Chromium cannot open a new context: {first_line(e)}") from e
     errors: list[str] = []
