@@ -498,7 +498,7 @@ def show(
         archiver show https://x.com/RivertonDesk/status/1764718078373491923
     """
     from .output import dumps, printable
-    from .redact import redact_url
+    from .redact import redact_text, redact_url
 
     d = _archive_dir(archive_dir)
     with _open_index(d, _index_url(index)) as db:
@@ -527,8 +527,10 @@ def show(
     lines.append("history:")
     lines += [f"  {p(h.checked_at)}  {p(h.status)}" for h in found.history]
     lines.append("captures:")
+    # A capture's `error` is what went wrong, or why a Wayback copy recovered nothing.
     lines += [f"  {p(c.captured_at)}  {p(c.source):<8} {p(c.status) or '':<14} {p(c.screenshot) or '-'}  {p(c.warc) or ''}"
-              + (f"  (the copy of {p(c.copied_at)})" if c.copied_at else "") for c in found.captures]
+              + (f"  (the copy of {p(c.copied_at)})" if c.copied_at else "")
+              + (f"  — {p(redact_text(c.error))}" if c.error else "") for c in found.captures]
     lines.append("cited by:")
     # Shown to people, as in the report: an article URL's credentials and tokens are not printed
     # (--format json gives the URLs as held, the keys `lookup --article` takes).

@@ -96,6 +96,11 @@ _TABLES: dict[str, dict[str, Any]] = {
         "description": "One capture of a post (or of an article, when post is empty) into the WARC files.",
         "facets": ["source", "status"],
         "sort_desc": "captured_at",
+        "columns": {
+            "status": ("a live capture: the post's status then (an article's: ok or error); a Wayback copy: "
+                       "recovered, not_recovered (the copy shows the post already gone) or error"),
+            "error": "what went wrong, or why a Wayback copy recovered nothing",
+        },
     },
     "records": {"description": "One WARC record: file, offset, length, digest."},
     "media": {"description": "A media file downloaded for a post."},

@@ -87,9 +87,9 @@ def test_output_shape(index: Index) -> None:
     assert row["articles"] == [{"url": A, "kind": "embedded", "evidence": "blockquote.twitter-tweet"}]
     assert row["captures"] == [
         {"captured_at": "2024-03-05T10:00:00.000Z", "source": "live", "screenshot": "screenshots/twitter/100/embed.png",
-         "status": "live", "warc": "a-00000.warc.gz", "copied_at": None},
+         "status": "live", "warc": "a-00000.warc.gz", "copied_at": None, "error": None},
         {"captured_at": "2024-03-21T10:00:00.000Z", "source": "wayback", "screenshot": None, "status": "recovered",
-         "warc": "a-00001.warc.gz", "copied_at": None},  # its URL names no snapshot time (web/2024/x)
+         "warc": "a-00001.warc.gz", "copied_at": None, "error": None},  # its URL names no snapshot time (web/2024/x)
     ]
     assert row["history"] == [
         {"checked_at": "2024-03-05T10:00:00.000Z", "status": "live"},

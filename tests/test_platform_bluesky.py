@@ -100,7 +100,7 @@ def test_gone_post_recovered_from_the_wayback_machine(run: Run) -> None:
 def test_a_wayback_copy_without_the_post_does_not_count(run: Run) -> None:
     hidden = run.json("show", f"bluesky:{bsky.NOT_PUBLIC.rkey}")
     assert [(c["source"], c["status"], c["error"]) for c in hidden["captures"]] == [
-        ("live", "login_required", None), ("wayback", "error", "the Wayback copy does not show the post")]
+        ("live", "login_required", None), ("wayback", "not_recovered", "the Wayback copy does not show the post")]
     # A post of which no copy exists gets none (the look-ups are recorded all the same).
     suspended = run.json("show", f"bluesky:{bsky.TAKENDOWN_RKEY}")
     assert [c["source"] for c in suspended["captures"]] == ["live"]

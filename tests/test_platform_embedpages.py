@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e import cli
 from tests.fakeweb import archived, embedpages
 from tests.fakeweb.server import FakeWeb
 from tests.platform_run import PlatformRun, archive_run, requests_missing_from_warc
@@ -136,12 +139,30 @@ def test_a_wayback_copy_counts_only_when_it_shows_the_post(run: PlatformRun) -> 
     assert [(c["source"], c["status"]) for c in instagram["captures"]] == [("live", "deleted"), ("wayback", "recovered")]
     assert instagram["captures"][1]["url"] == (
         f"https://web.archive.org/web/{archived.STAMP}/https://www.instagram.com/p/CGoneIG0001/embed/captioned/")
-    # The copy of Telegram's own "Post not found" page is kept, but recovers nothing.
+    # The copy of Telegram's own "Post not found" page is kept: it recovers nothing, and it is no
+    # error either (it shows the post already gone when the copy was made).
     telegram = run.show("telegram:harbournews/102")
     assert [(c["source"], c["status"], c["error"]) for c in telegram["captures"]] == [
-        ("live", "deleted", None), ("wayback", "error", "the Wayback copy does not show the post")]
+        ("live", "deleted", None), ("wayback", "not_recovered", "the Wayback copy does not show the post")]
+    # Every capture written is counted; the post's source stays the live capture, which shows it best.
     assert {r["key"]: (r["captures"], r["source"]) for r in run.results if "Gone" in r["key"] or "102" in r["key"]} == {
-        "instagram:CGoneIG0001": (2, "wayback"), "threads:CGoneTH001": (1, "live"), "telegram:harbournews/102": (1, "live")}
+        "instagram:CGoneIG0001": (2, "wayback"), "threads:CGoneTH001": (1, "live"), "telegram:harbournews/102": (2, "live")}
+
+
+def test_show_and_the_report_say_why_a_wayback_copy_recovered_nothing(run: PlatformRun, tmp_path: Path) -> None:
+    shown = cli(run.web, "show", "telegram:harbournews/102", archive=run.archive)
+    assert shown.returncode == 0, shown.stderr
+    copy = next(line for line in shown.stdout.splitlines() if " wayback " in line)
+    assert " not_recovered " in copy and copy.endswith("— the Wayback copy does not show the post"), copy
+    made = cli(run.web, "report", "--platform", "telegram", "--format", "json", archive=run.archive)
+    assert made.returncode == 0, made.stderr
+    post = next(p for p in json.loads(made.stdout)["posts"] if p["key"] == "telegram:harbournews/102")
+    assert [(c["source"], c["status"], c["reason"]) for c in post["crops"]] == [
+        ("live", "deleted", None), ("wayback", "not_recovered", "the Wayback copy does not show the post")]
+    page = tmp_path / "report.html"
+    made = cli(run.web, "report", "--platform", "telegram", "-o", str(page), archive=run.archive)
+    assert made.returncode == 0, made.stderr
+    assert "showed it (not recovered: the Wayback copy does not show the post), captured " in page.read_text()
 
 
 def test_every_request_the_web_saw_is_in_the_warc(run: PlatformRun) -> None:

@@ -77,6 +77,24 @@ def test_crops_best_first_then_one_per_source_and_status(tmp_path: Path) -> None
                      ("1-embed-element-00.png", True, 500)]
 
 
+def test_a_copy_that_recovered_nothing_says_why_old_archives_error_rows_too(tmp_path: Path) -> None:
+    d = "screenshots/twitter/9"
+    names = {n: _png(tmp_path / d / n, 500, 10) for n in ("1-embed-element-00.png", "2-wayback.png")}
+    why = "the Wayback copy does not show the post"
+    live = CaptureRow("2024-03-01T00:00:00.000Z", "live", f"{d}/{names['1-embed-element-00.png']}", "deleted", None)
+    for status, label in (("not_recovered", "not recovered"), ("error", "error")):  # "error": older archives
+        copy = CaptureRow("2024-03-02T00:00:00.000Z", "wayback", f"{d}/{names['2-wayback.png']}", status, None,
+                          copied_at="2024-02-01T12:00:00Z", error=why)
+        report = build_report([_post("twitter:9", "deleted", captures=[live, copy])], tmp_path)
+        post = report.posts[0]
+        # Not a recovery: the live capture (the tombstone) shows the post best and comes first.
+        assert not post.recovered
+        assert [(c.source, c.status, c.reason) for c in post.crops] == [
+            ("live", "deleted", None), ("wayback", status, why)]
+        html = render_report([_post("twitter:9", "deleted", captures=[live, copy])], tmp_path, tmp_path / "r.html")
+        assert f"showed it ({label}: {why}), captured " in html
+
+
 def test_articles_by_title_and_json(tmp_path: Path) -> None:
     posts = [_post("twitter:1", "live", article="https://news.example/b.html"),
              _post("twitter:2", "withheld", handle="bob", article="https://news.example/a.html?token=s3cret")]

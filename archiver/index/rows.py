@@ -88,7 +88,8 @@ class CitationDetail(CitationRow):
 class CaptureRow(_Row):
     """A capture of a post, as `lookup` lists it. `copied_at`: when the copy it shows was made, for
     a capture of the Wayback Machine's copy (its snapshot's time; `captured_at` is when archiver
-    captured that copy); None for a live capture, which shows the post at `captured_at`."""
+    captured that copy); None for a live capture, which shows the post at `captured_at`. `error`:
+    what went wrong, or for a Wayback copy that is `not_recovered`, why it recovered nothing."""
 
     captured_at: str
     source: str
@@ -96,13 +97,13 @@ class CaptureRow(_Row):
     status: str
     warc: str | None
     copied_at: str | None = None
+    error: str | None = None
 
 
 @dataclass
 class CaptureDetail(CaptureRow):
     id: int = 0
     url: str = ""
-    error: str | None = None
     screenshot_sha256: str | None = None
     page_record_id: str | None = None
 

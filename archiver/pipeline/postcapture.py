@@ -36,6 +36,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The status of a capture of a Wayback copy: it shows the post; it was fetched and rendered but
+# shows the post already gone when the copy was made (a login page, the platform's "not found"),
+# with the reason in the capture's `error`; or it could not be had or rendered (`error` says why).
+# Archives made before `not_recovered` existed hold such copies as `error`, with that same reason.
+RECOVERED, NOT_RECOVERED, ERROR = "recovered", "not_recovered", "error"
+COPY_SHOWS_NO_POST = "the Wayback copy does not show the post"
+
+
 @dataclass
 class PostOutcome:
     """What happened to one post in this run."""
@@ -244,10 +252,14 @@ class PostCapturer:
             self._commit_capture(key, source="live", url=target if page is not None else (url or target or ""),
                                  status=status, page=page, error=render_error, batch=batch)
             captures += 1
-        if (check.wayback is not None and status != "live" and not network_failed and url
-                and self._wayback(post, url, check.wayback)):
-            captures += 1
-            source = "wayback"
+        if check.wayback is not None and status != "live" and not network_failed and url:
+            copy = self._wayback(post, url, check.wayback)
+            if copy is not None:
+                # Every capture written counts; the post's source is the copy when it recovered
+                # the post (or is all there is), else the live capture, which shows it best.
+                if copy == RECOVERED or not captures:
+                    source = "wayback"
+                captures += 1
         return PostOutcome(key, platform, url, status, reason=reason, captures=captures,
                            source=source if captures else None, error=render_error, network_failed=network_failed,
                            checked=not probe.network_failed, media_failures=media_failures)
@@ -285,11 +297,12 @@ class PostCapturer:
             self.index.add_media(key, f.url, relative(self.archive_dir, path), f.sha256, f.mime)
         return failures, unreachable
 
-    def _wayback(self, post: Any, status_url: str, wayback: WaybackSource) -> int:
-        """Capture the closest Wayback copy once; returns 1 when it really recovered the post."""
+    def _wayback(self, post: Any, status_url: str, wayback: WaybackSource) -> str | None:
+        """Capture the closest Wayback copy once; returns the capture's status (`recovered`,
+        `not_recovered` or `error`), or None when no capture was written."""
         key = post.key
         if self.index.has_capture(key, source="wayback"):
-            return 0  # the copy does not change: one recovery is enough (re-checks observe status only)
+            return None  # the copy does not change: one recovery is enough (re-checks observe status only)
         batch = Batch(self.store)
         http = self.client.bind(batch)
         lookup = wayback.find(http, status_url)  # a failure is named, never raised
@@ -303,13 +316,12 @@ class PostCapturer:
                 log.warning("%s: wayback: %s", key, e)
         if snap is None or resp is None:
             self.index.add_records(None, batch.records, post_key=key)  # the look-ups that found nothing
-            return 0
+            return None
         error = None if resp.status_code == 200 else f"the Wayback copy answered HTTP {resp.status_code}"
-        if error is None and partial is not None and getattr(partial, "recovered", True) is False:
-            # A login page, an error page, the platform's own "not found": kept, but it did not
-            # recover the post.
-            error = "the Wayback copy does not show the post"
-        if error is None and partial is not None:
+        # A login page, the platform's own "not found": the copy was had, and shows the post
+        # already gone when it was made. Kept as evidence of that, but it did not recover the post.
+        no_post = error is None and partial is not None and getattr(partial, "recovered", True) is False
+        if error is None and partial is not None and not no_post:
             # The copy is the platform's own page, from before: it corrects what an article's markup
             # said of the post, but never what the platform's data said (its `data`, such as
             # syndication's JSON, is held): a copy's page renders text, links and times its own way.
@@ -320,6 +332,12 @@ class PostCapturer:
             self.index.update_post_data(key, **{k: v for k, v in fields.items() if v})
         page, render_error = self._render(snap.url, key, "wayback", batch, wayback.element_selectors)
         error = error or render_error or (None if page is not None else "the Wayback copy did not render")
-        self._commit_capture(key, source="wayback", url=snap.url, status="recovered" if error is None else "error",
-                             page=page, error=error, batch=batch)
-        return 1 if error is None else 0
+        if error is not None:
+            status = ERROR
+        elif no_post:
+            status, error = NOT_RECOVERED, COPY_SHOWS_NO_POST  # the reason, as `error` carries one
+        else:
+            status = RECOVERED
+        self._commit_capture(key, source="wayback", url=snap.url, status=status, page=page, error=error,
+                             batch=batch)
+        return status

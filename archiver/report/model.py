@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .. import __version__
 from ..capture.crops import png_dimensions
 from ..models import PENDING, best_capture
-from ..redact import redact_url
+from ..redact import redact_text, redact_url
 from ..times import utc_now
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ class Crop:
     status: str
     captured_at: str
     copied_at: str | None = None  # the Wayback Machine's copy: when it was made
+    # What went wrong with the capture, or why a Wayback copy recovered nothing (URLs redacted).
+    reason: str | None = None
 
 
 @dataclass
@@ -137,7 +139,8 @@ def crops(post: PostRow, archive_dir: Path) -> list[Crop]:
         size = png_size(archive_dir / path)
         out.append(Crop(path=path, element=bool(_ELEMENT_RE.search(path)),
                         width=size[0] if size else None, height=size[1] if size else None,
-                        source=c.source, status=c.status, captured_at=c.captured_at, copied_at=c.copied_at))
+                        source=c.source, status=c.status, captured_at=c.captured_at, copied_at=c.copied_at,
+                        reason=redact_text(c.error) if c.error else None))
     return out
 
 

@@ -34,6 +34,7 @@ STATUS_MARK = {
     "unavailable": ("?", "unavailable"),
     "unknown": ("?", "unknown"),
     "pending": ("…", "pending"),
+    "not_recovered": ("∅", "not recovered"),  # a Wayback copy that shows the post already gone
     "error": ("!", "error"),
 }
 SOURCE_WORDS = {"live": "its embed", "wayback": "the Wayback Machine's copy"}
@@ -117,6 +118,8 @@ def _crop(crop: Crop, post: ReportPost, archive_dir: Path, report_dir: Path) -> 
     href = _rel(report_dir, archive_dir, crop.path)
     src = _inline(archive_dir, crop.path) or href
     label = STATUS_MARK.get(crop.status, ("", crop.status))[1]
+    if crop.reason:  # why the copy recovered nothing, or what went wrong
+        label = f"{label}: {crop.reason}"
     where = SOURCE_WORDS.get(crop.source, crop.source)
     caption = f"as {_e(where)} showed it ({_e(label)}), {human_time(crop.captured_at)}"
     if crop.copied_at:  # a copy made long before archiver captured it: both dates, the copy's first

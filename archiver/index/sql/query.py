@@ -126,8 +126,8 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
         "JOIN posts p ON p.id = c.post WHERE p.key IN ({marks}) ORDER BY a.url",
         keys,
     )
-    capture_cols = "c.captured_at, c.source, c.screenshot, c.status, c.warc, c.url" + (
-        ", c.id, c.error, c.screenshot_sha256, c.page_record_id" if detailed else ""
+    capture_cols = "c.captured_at, c.source, c.screenshot, c.status, c.warc, c.url, c.error" + (
+        ", c.id, c.screenshot_sha256, c.page_record_id" if detailed else ""
     )
     captures = _grouped(
         index,
