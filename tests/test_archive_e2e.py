@@ -227,6 +227,24 @@ def test_local_file_is_kept_as_a_resource_record(run: Any) -> None:
     assert local[0]["body"].decode() == LOCAL_ARTICLE
 
 
+def test_an_export_opens_on_a_web_page_not_on_a_local_files_path(run: Any, tmp_path: Path) -> None:
+    import zipfile
+
+    web, archive, *_ = run
+    out = tmp_path / "truth.wacz"
+    # The withheld tweet is cited by the saved page alone, read from disk: its file: URL sorts first.
+    r = cli(web, "export", "--handle", site.TWEET_WITHHELD.user.screen_name, "-o", str(out), archive=archive)
+    assert r.returncode == 0, r.stderr
+    with zipfile.ZipFile(out) as zf:
+        package = json.loads(zf.read("datapackage.json"))
+        pages = [json.loads(line) for line in zf.read("pages/pages.jsonl").decode().splitlines()[1:]]
+    local = next(p for p in pages if p["url"].startswith("file://"))
+    assert local["url"].endswith("/saved-article.html")  # still one of the bundle's pages
+    (post,) = [p for p in pages if p is not local]
+    assert post["url"].startswith("https://") and site.TWEET_WITHHELD.id in post["url"]
+    assert (package["mainPageUrl"], package["mainPageDate"]) == (post["url"], post["ts"])
+
+
 def test_recapture_adds_a_capture_without_duplicating_posts(run: Any, tmp_path: Path) -> None:
     import shutil
 

@@ -21,7 +21,7 @@ from warcio.warcwriter import WARCWriter
 from archiver.errors import DamagedRecord, ExportError, UsageError
 from archiver.export import export_bundle
 from archiver.export.cdxj import cdxj_index
-from archiver.export.wacz import pages_jsonl, rfc3339
+from archiver.export.wacz import main_page, pages_jsonl, rfc3339
 from archiver.index.rows import PageRow, RecordRow
 from tests.export_fixtures import (
     ALICE_API,
@@ -362,6 +362,27 @@ def test_keys_and_times() -> None:
         rfc3339("yesterday")
     lines = pages_jsonl([PageRow(url="https://a/", ts="2021-01-01T00:00:00Z", title="")] * 2).decode().splitlines()
     assert len(lines) == 2 and "title" not in json.loads(lines[1])
+
+
+def test_the_main_page_is_a_web_page_never_a_local_files_path() -> None:
+    local = PageRow(url="file:///home/desk/seeds/wire.txt", ts="2021-11-08T09:00:00Z", title="wire.txt")
+    stdin = PageRow(url="urn:stdin:20211108090000", ts="2021-11-08T09:00:00Z", title="stdin")
+    article, post = alice_pages()
+    # The pages' order: the citing articles by URL (file: sorts before https:), then the posts.
+    assert main_page([local, stdin, article, post]) == article
+    assert main_page([local, post]) == post
+    assert main_page([local]) == local  # nothing else to open
+
+
+def test_the_bundle_opens_on_the_article_not_the_file_before_it(arc: Archive, tmp_path: Path) -> None:
+    out = tmp_path / "alice.wacz"
+    local = PageRow(url="file:///home/desk/seeds/wire.txt", ts="2021-11-08T09:00:00Z", title="wire.txt")
+    export_bundle(arc.root, alice_selection(arc), [local, *alice_pages()], out, title="Posts by @alice")
+    with zipfile.ZipFile(out) as zf:
+        package = json.loads(zf.read("datapackage.json"))
+        pages = [json.loads(line)["url"] for line in zf.read("pages/pages.jsonl").decode().splitlines()[1:]]
+    assert pages == [local.url, ARTICLE, ALICE_EMBED]  # every page kept, in its order
+    assert (package["mainPageUrl"], package["mainPageDate"]) == (ARTICLE, "2021-11-08T10:00:00Z")
 
 
 @pytest.mark.pywb

@@ -44,6 +44,7 @@ from archiver.export.warcfile import CountingWriter, ExportedRecord, Plan, WarcR
 from archiver.export.zipnum import zipnum
 from archiver.index.rows import PageRow
 from archiver.redact import redact_text
+from archiver.sources import is_url
 from archiver.times import iso_precise, iso_seconds
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,14 @@ def pages_jsonl(pages: Iterable[PageRow]) -> bytes:
             entry["text"] = redact_text(page.text)
         lines.append(json.dumps(entry, ensure_ascii=False))
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def main_page(pages: Sequence[PageRow]) -> PageRow:
+    """The page a replay tool opens the bundle on: the first web page (http or https) in the
+    pages' order, which is the citing articles by URL, then each post's page in the selection's
+    order; an article read from a file or stdin only when there is nothing else, since its `file:`
+    URL names a path on the disk of whoever archived it, and opens nothing anyone else can see."""
+    return next((p for p in pages if is_url(p.url)), pages[0])
 
 
 def with_summary(page: PageRow, summary: str | None) -> PageRow:
@@ -175,8 +184,9 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRo
         # ReplayWeb.page names a bundle by the package's `metadata` (title, desc), else by its file name
         package["metadata"] = {"title": title, "desc": package["description"]}
         if pages:
-            package["mainPageUrl"] = pages[0].url
-            package["mainPageDate"] = rfc3339(pages[0].ts)
+            main = main_page(pages)
+            package["mainPageUrl"] = main.url
+            package["mainPageDate"] = rfc3339(main.ts)
         package_bytes = json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
         zf.writestr(_zipinfo("datapackage.json", zipfile.ZIP_DEFLATED), package_bytes)
         digest: dict[str, Any] = {"path": "datapackage.json",
