@@ -527,6 +527,10 @@ def show(
     lines.append("history:")
     lines += [f"  {p(h.checked_at)}  {p(h.status)}" for h in found.history]
     lines.append("captures:")
+    # Named columns: the source word `live` (the platform's own page, not a Wayback copy) sits
+    # next to the post's status then, which may well be `deleted`.
+    if found.captures:
+        lines.append(f"  {'CAPTURED_AT':<24}  {'FROM':<8} {'STATUS THEN':<14} SCREENSHOT  WARC")
     # A capture's `error` is what went wrong, or why a Wayback copy recovered nothing.
     lines += [f"  {p(c.captured_at)}  {p(c.source):<8} {p(c.status) or '':<14} {p(c.screenshot) or '-'}  {p(c.warc) or ''}"
               + (f"  (the copy of {p(c.copied_at)})" if c.copied_at else "")

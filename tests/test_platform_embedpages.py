@@ -152,7 +152,10 @@ def test_a_wayback_copy_counts_only_when_it_shows_the_post(run: PlatformRun) -> 
 def test_show_and_the_report_say_why_a_wayback_copy_recovered_nothing(run: PlatformRun, tmp_path: Path) -> None:
     shown = cli(run.web, "show", "telegram:harbournews/102", archive=run.archive)
     assert shown.returncode == 0, shown.stderr
-    copy = next(line for line in shown.stdout.splitlines() if " wayback " in line)
+    lines = shown.stdout.splitlines()
+    header = lines[lines.index("captures:") + 1].split()
+    assert header == ["CAPTURED_AT", "FROM", "STATUS", "THEN", "SCREENSHOT", "WARC"], header
+    copy = next(line for line in lines if " wayback " in line)
     assert " not_recovered " in copy and copy.endswith("— the Wayback copy does not show the post"), copy
     made = cli(run.web, "report", "--platform", "telegram", "--format", "json", archive=run.archive)
     assert made.returncode == 0, made.stderr
