@@ -177,7 +177,8 @@ def _no_names(host: str, port: int) -> list[str]:
 
 
 def test_an_offline_recheck_changes_no_post_and_names_each_check_it_could_not_make(
-        base: Any, capsys: pytest.CaptureFixture[str]) -> None:
+        base: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "240")  # the table below is read by its columns: none cut short
     # The scheduled run of a machine that lost its network: every held post is due, and no name
     # resolves (in-process, with a resolver that resolves nothing: no lookup goes out for real).
     # Nothing was learnt about any post: each keeps the status and the history it had, no change
