@@ -80,15 +80,20 @@ def test_first_run_summary(base: Any) -> None:
         key: ("wayback", 2) if status == "deleted" else ("live", 1) for key, status in FIRST_RUN.items()}
 
 
+def _recheck_with_deleted(web: Any, seeds: Path, copy: Path, tweet_id: str) -> Any:
+    """A run re-checking every held post while the fake web says the tweet was deleted."""
+    web.set_state(("tweet", tweet_id), "deleted")
+    try:
+        return cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
+    finally:
+        web.set_state(("tweet", tweet_id), None)
+
+
 def test_live_to_deleted_between_runs_records_both(base: Any) -> None:
     web, archive, seeds, _r, tmp = base
     copy = _copy(archive, tmp / "recheck")
     key = f"twitter:{site.TWEET_VIDEO.id}"
-    web.set_state(("tweet", site.TWEET_VIDEO.id), "deleted")
-    try:
-        r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
-    finally:
-        web.set_state(("tweet", site.TWEET_VIDEO.id), None)
+    r = _recheck_with_deleted(web, seeds, copy, site.TWEET_VIDEO.id)
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
     # --recheck-after 0s: every held post is asked again; only the video tweet changed.
@@ -127,11 +132,7 @@ def test_a_wayback_copy_never_rewrites_what_the_platforms_data_said(base: Any) -
     web, archive, seeds, _r, tmp = base
     copy = _copy(archive, tmp / "gone-photo")
     (before,) = [p for p in lookup(web, copy, "--handle", "RivertonDesk") if p["post_id"] == site.TWEET_PHOTO.id]
-    web.set_state(("tweet", site.TWEET_PHOTO.id), "deleted")
-    try:
-        r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
-    finally:
-        web.set_state(("tweet", site.TWEET_PHOTO.id), None)
+    r = _recheck_with_deleted(web, seeds, copy, site.TWEET_PHOTO.id)
     assert r.returncode == 0, r.stderr
     (after,) = [p for p in lookup(web, copy, "--handle", "RivertonDesk") if p["post_id"] == site.TWEET_PHOTO.id]
     assert after["status"] == "deleted" and "wayback" in {c["source"] for c in after["captures"]}, after
