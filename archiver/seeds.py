@@ -14,7 +14,16 @@ from .errors import NetworkError, SourceError, UsageError
 from .limits import DEFAULT_MAX_FEED_ARTICLES
 from .models import Document
 from .redact import redact_endpoint
-from .sources import DEFAULT_MAX_BYTES, expand, looks_binary, read_capped, shown, url_problem
+from .sources import (
+    DEFAULT_MAX_BYTES,
+    GZIP_MAGIC,
+    expand,
+    gunzipped_feed,
+    looks_binary,
+    read_capped,
+    shown,
+    url_problem,
+)
 
 log = logging.getLogger(__name__)
 
@@ -372,6 +381,12 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
         if p.suffix == ".urls":
             _read_url_list(p, data, out)
             continue
+        if data[:2] == GZIP_MAGIC:  # a sitemap saved as its site serves it (sitemap.xml.gz)
+            try:
+                data = gunzipped_feed(shown(str(p)), data, max_bytes) or data
+            except SourceError as e:
+                out.problems.append(str(e))
+                continue
         feed = read_feed(data)
         if feed is not None:
             log.info("%s: feed with %d article(s)", p, len(feed.articles))

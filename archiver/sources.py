@@ -268,13 +268,13 @@ def fetch_document(client: RecordingClient, url: str, max_bytes: int, *, batch: 
     if len(resp.content) > max_bytes:
         raise SourceError(f"{url}: body is over --max-bytes {max_bytes}; skipped")
     data = resp.content
-    if data[:2] == _GZIP_MAGIC:
+    if data[:2] == GZIP_MAGIC:
         data = gunzipped_feed(url, data, max_bytes) or data
     return document_from_bytes(url, data, url=str(resp.url), content_type=resp.headers.get("content-type"),
                                charset=resp.charset_encoding)
 
 
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"
 _XML_FEED_STARTS = (b"<?xml", b"<urlset", b"<sitemapindex", b"<rss", b"<feed", b"<rdf:rdf")
 
 

@@ -49,6 +49,20 @@ def test_seed_folder(tmp_path: Path) -> None:
     assert len(seeds.problems) == 1 and "not-a-url" in seeds.problems[0]
 
 
+def test_a_gzipped_sitemap_in_the_seeds_folder_is_read(tmp_path: Path) -> None:
+    """A sitemap saved as its site serves it (`sitemap.xml.gz`) gives its articles, decompressed
+    within --max-bytes (past it: named, skipped); a gzip file of anything else is a source as before."""
+    import gzip
+
+    (tmp_path / "sitemap.xml.gz").write_bytes(gzip.compress(SITEMAP))
+    (tmp_path / "big.xml.gz").write_bytes(gzip.compress(SITEMAP + b"<!-- " + b"x" * 5000 + b" -->"))
+    (tmp_path / "photo.gz").write_bytes(gzip.compress(b"\x89PNG\r\n\x1a\n" + bytes(range(256))))
+    seeds = read_seeds(tmp_path, max_bytes=4096)
+    # In the folder's order; the photo stays a source, refused as binary when it is read, as before.
+    assert seeds.sources == [str(tmp_path / "photo.gz"), "https://news.example/d.html"]
+    assert len(seeds.problems) == 1 and "big.xml.gz" in seeds.problems[0] and "once decompressed" in seeds.problems[0]
+
+
 def test_missing_seeds_folder_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
         read_seeds(tmp_path / "nope")
