@@ -126,7 +126,7 @@ def _expanded(item: Post | Document | SourceFailure, max_bytes: int, net: NetOpt
     away from the source given (as `archive` and `run` take them): a feed a feed lists gives its own
     articles, but no sitemap it lists is read, and one listed by such a feed gives nothing. `left`
     holds what the bound still lets the source given add; an article `seen` before is not read again."""
-    from .seeds import document_feed, expand_feed, left_out_note
+    from .seeds import document_feed, expand_feed, left_out_note, too_deep_note
 
     feed = document_feed(item) if isinstance(item, Document) and item.url is not None else None
     if feed is None:
@@ -134,8 +134,7 @@ def _expanded(item: Post | Document | SourceFailure, max_bytes: int, net: NetOpt
         return
     assert isinstance(item, Document)
     if depth >= 2:
-        log.warning("%s: a feed listed by a feed that a feed lists: its %d entries are not read (one level of feeds "
-                    "within a feed)", item.source, len(feed.articles) + len(feed.sitemaps))
+        log.warning("%s", too_deep_note(item.source, feed))
         return
 
     def fetch(url: str) -> Feed | None:

@@ -193,6 +193,13 @@ def _age(entry: Entry) -> float:
     return -entry.date.timestamp() if entry.date is not None else 0.0
 
 
+def too_deep_note(spec: str, feed: Feed) -> str:
+    """The line that names a feed listed by a feed that a feed lists: not read (one level of feeds
+    within a feed, so that no listing can lead a run on)."""
+    return (f"{spec}: a feed listed by a feed that a feed lists: its {len(feed.articles) + len(feed.sitemaps)} "
+            "entries are not read (one level of feeds within a feed)")
+
+
 def left_out_note(spec: str, taken: int, left_out: int, bound: int, unread: int = 0) -> str:
     """The one line that says a feed gave a run fewer articles than it lists (`unread`: sitemaps
     a sitemap index lists that were not read, the bound being reached first)."""

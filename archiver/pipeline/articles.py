@@ -129,16 +129,14 @@ class ArticleHandler:
         what was left out); the feed itself is no article. Feeds are followed one level deep: one
         that a feed lists gives its own articles, but no sitemap it lists is read, and one listed
         by such a feed gives nothing."""
-        from ..seeds import expand_feed
+        from ..seeds import expand_feed, too_deep_note
 
         spec = task.spec
         if fetched.batch is not None and fetched.batch.records:
             self.s.index.add_records(None, fetched.batch.records)  # the feed as fetched: findable, as every record is
         url = fetched.doc.url or spec
         if task.depth >= 2:
-            note = (f"{spec}: a feed listed by a feed that a feed lists: its {len(feed.articles) + len(feed.sitemaps)} "
-                    "entries are not read (one level of feeds within a feed)")
-            return ArticleResult(ArticleOutcome(spec, url, feed=0), read=True, notes=(note,))
+            return ArticleResult(ArticleOutcome(spec, url, feed=0), read=True, notes=(too_deep_note(spec, feed),))
         got = expand_feed(spec, feed, room=task.room, fetch=self._fetch_feed if task.depth == 0 else None,
                           also=(url,))
         for problem in got.problems:
