@@ -553,15 +553,6 @@ def _short_link(given: str) -> str | None:
     return url if platform is not None and platform.shortlinks and platform.shortlinks.code(url) else None
 
 
-def _is_file(path: Path) -> bool:
-    """True for a file already there; False too for a path that cannot be asked about (a name too
-    long, no permission): writing to it then fails and says why."""
-    try:
-        return path.is_file()
-    except OSError:
-        return False
-
-
 def _plain(v: Any) -> str:
     """A `printable` value on one line of `show`."""
     if v is None:
@@ -600,13 +591,14 @@ def export(
     """
     from .bundle import export_selection
     from .cli_export import STDOUT, staged_output, stream_to_stdout
+    from .sources import is_file
 
     d = _archive_dir(archive_dir)
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
     evidence = cli_evidence.evidence_options(d, sign, domain_cert, domain_key, timestamp, timestamp_ca)
     staging = _call(lambda: staged_output(out, bundle))  # a bad name or format: said before any work
-    replacing = out != STDOUT and _is_file(out)  # said, so that a mistyped -o is noticed
+    replacing = out != STDOUT and is_file(out)  # said, so that a mistyped -o is noticed
     with _open_index(d, _index_url(index)) as db, staging as target:
         summary = _call(lambda: export_selection(db, d, filters, target, include_credentials=include_credentials,
                                                  allow_damaged=allow_damaged, evidence=evidence))
@@ -735,6 +727,7 @@ def report(
     from .output import dumps
     from .report import report_from_index, write_text
     from .report.page import render_html
+    from .sources import is_file
 
     d = _archive_dir(archive_dir)
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
@@ -754,7 +747,7 @@ def report(
     else:
         target = out
         assert target is not None
-        replacing = _is_file(target)
+        replacing = is_file(target)
         _call(lambda: write_text(data, target))
         _write(f"{target}\n")
     typer.echo(f"archiver: report of {len(built.posts)} post(s)" + ("" if to_stdout else f" written to {out}")

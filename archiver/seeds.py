@@ -19,6 +19,7 @@ from .sources import (
     GZIP_MAGIC,
     expand,
     gunzipped_feed,
+    is_file,
     looks_binary,
     read_capped,
     shown,
@@ -333,13 +334,6 @@ def _read(p: Path, max_bytes: int, out: SeedList) -> bytes | None:
         return None
 
 
-def _is_file(p: Path) -> bool:
-    try:
-        return p.is_file()
-    except (OSError, ValueError):  # a name too long, a NUL: named when it is read as a source
-        return False
-
-
 def with_url_lists(specs: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> SeedList:
     """Sources as given to `archive` or `scan`, folders expanded, each `*.urls` file replaced by the
     URLs it lists (as `run` reads its seeds); every other source is left to be read as it is.
@@ -347,7 +341,7 @@ def with_url_lists(specs: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> Seed
     out = SeedList()
     for spec in expand(specs):
         p = Path(spec)
-        if p.suffix != ".urls" or not _is_file(p):
+        if p.suffix != ".urls" or not is_file(p):
             out.sources.append(spec)  # read, or refused and named, as every source is
             continue
         data = _read(p, max_bytes, out)

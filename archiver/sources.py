@@ -346,6 +346,15 @@ def expand(specs: list[str]) -> Iterator[str]:
             yield spec
 
 
+def is_file(p: Path) -> bool:
+    """Whether `p` is a regular file; a name that cannot even be looked at (too long, a NUL, no
+    permission) is not one: reading or writing it then fails and says why."""
+    try:
+        return p.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _is_dir(p: Path) -> bool:
     """Whether `p` is a directory; a name that cannot even be looked at (too long, say) is not one,
     and is named as unreadable when it is read."""
