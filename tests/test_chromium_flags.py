@@ -40,6 +40,12 @@ def test_the_list_is_read_whole_through_comments_that_hold_quotes_and_brackets()
         "AvoidUnnecessaryBeforeUnloadCheckSync", "MediaRouter", "PaintHolding")
 
 
+@pytest.mark.parametrize("prefix", ["my", "_", "$", "x2"])
+def test_a_longer_name_that_ends_like_the_list_is_not_the_list(prefix: str) -> None:
+    js = f'{prefix}disabledFeatures = ["Other"];\nconst disabledFeatures = ["Mine"];'
+    assert parse_disabled_features(js) == ("Mine",)
+
+
 @pytest.mark.parametrize("js", [
     "disabledFeatures = [\n  \"A\",\n  process.env.X ? \"B\" : \"\",\n];",  # an expression among the names
     "disabledFeatures = [\"A\"];\ndisabledFeatures = [\"B\"];",  # two lists: which one is Chromium's?

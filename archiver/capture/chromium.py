@@ -82,22 +82,35 @@ def playwright_disabled_features() -> tuple[str, ...] | None:
     return None
 
 
+# Starts with its literal name, which the regex engine then looks for as a substring: a leading `\b`
+# would make it test every position of a bundle megabytes long.
+_ASSIGNMENT = re.compile(r"disabledFeatures\s*=\s*\[")
+
+
+def _part_of_a_name(char: str) -> bool:
+    """A character that would make the match the tail of a longer JavaScript name."""
+    return bool(char) and (char.isalnum() or char in "_$")
+
+
 def parse_disabled_features(js: str) -> tuple[str, ...] | None:
     """The names in the one `disabledFeatures = [...]` array of `js`, or None unless that array is
     there once and holds nothing but string literals (and `//` comments): a list read only in
     part would switch Playwright's other features back on."""
-    starts = [m.end() for m in re.finditer(r"\bdisabledFeatures\s*=\s*\[", js)]
+    starts = [m.end() for m in _ASSIGNMENT.finditer(js) if not _part_of_a_name(js[m.start() - 1:m.start()])]
     if len(starts) != 1:
         return None
     body: list[str] = []
-    for line in js[starts[0]:].splitlines():
-        code = line.split("//", 1)[0]
+    at = starts[0]
+    while True:  # line by line from the array's start (the bundle is megabytes: no splitlines)
+        newline = js.find("\n", at)
+        code = js[at:newline if newline >= 0 else len(js)].split("//", 1)[0]
         end = code.find("]")
         body.append(code if end < 0 else code[:end])
         if end >= 0:
             break
-    else:
-        return None  # the array never ends
+        if newline < 0:
+            return None  # the array never ends
+        at = newline + 1
     names = []
     for item in " ".join(body).split(","):
         item = item.strip()
