@@ -152,3 +152,35 @@ def test_a_run_sent_without_waiting_reports_later(tmp_path: Path, broker: str, w
     assert not (archive / "archive.db").exists()
     with open_index(archive, url=postgres_url, create=False) as index:
         assert index.unfinished_runs() == []  # the summary closed the run's row
+
+
+def test_a_run_sent_without_waiting_archives_the_articles_of_a_feed(tmp_path: Path, broker: str, web: FakeWeb,
+                                                                    postgres_url: str) -> None:
+    """The worker that reads a feed sends its articles (the newest, within --max-feed-articles) and
+    their posts follow; `runs status` counts them as the run's articles."""
+    from tests.fakeweb import site
+
+    archive = tmp_path / "archive"
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    # The feed, and one of its articles given on its own too: sent once.
+    (seeds / "news.urls").write_text(f"https://news.example/feed.xml\n{site.ARTICLE_REVIEW.url}\n")
+    sent = cli(web, "run", "--broker", broker, "--index", postgres_url, "--no-wait", "--seeds", str(seeds),
+               "--max-feed-articles", "2", archive=archive, timeout=60)
+    assert sent.returncode == 0, sent.stderr
+    run_id = sent.stdout.strip()
+    status = ["runs", "status", run_id, "--broker", broker, "--index", postgres_url, "--format", "json"]
+    with Workers(web, broker, archive, 2, env=FAST, index=postgres_url) as workers:
+        def finished() -> dict[str, Any] | None:
+            r = cli(web, *status, archive=archive)
+            assert r.returncode in (0, 1), r.stderr + workers.output()
+            found = json.loads(r.stdout)
+            return None if found.get("state") == "running" else dict(found)
+
+        summary = _wait("the run's summary", finished, timeout=240)
+    assert not summary["failures"], summary
+    # The feed's two newest articles: the review (a source of the run already) and the withheld one.
+    assert (summary["feeds"], summary["feed_articles_left_out"]) == (1, 3), summary
+    assert summary["articles"] == 2, summary
+    newest = (site.ARTICLE_WITHHELD, site.ARTICLE_REVIEW)
+    assert {p["key"] for p in summary["results"]} == {f"twitter:{t}" for a in newest for t in a.tweet_ids}

@@ -8,9 +8,16 @@ it as already held. `runs status RUN_ID` reads the answers: while some are missi
 progress; once all are in, it writes the run's summary (the same fields as a run that waited;
 posts in the order their tasks were sent) into the run's row and prints it.
 
+A feed among the sources (RSS, Atom, a sitemap) is expanded by the worker that reads it: it sends
+a task for each article the feed lists that this run has not sent yet (`SET … NX` per article and
+run), within what is left of the bound on the articles that feed adds (`--max-feed-articles`, kept
+in Redis per source given to the run, so feeds listed by a feed share it), and those articles' posts
+follow as any others'.
+
 Differences from a run that waits: the posts of an article start when that article is handled,
 whatever the order of the articles, so which citation of a post is "first" is the order the
-articles ended in; and the run's row stays open until `runs status` finds every answer in.
+articles ended in; a feed's articles come after the articles handled before it; and the run's row
+stays open until `runs status` finds every answer in.
 """
 
 from __future__ import annotations
@@ -32,7 +39,8 @@ if TYPE_CHECKING:
 
     from ..models import Post
     from ..pipeline.run import Plan
-    from ..pipeline.summary import ArchiveSummary
+    from ..pipeline.summary import ArchiveSummary, ArticleOutcome
+    from ..pipeline.tasks import ArticleTask
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +77,16 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
         before = {k: index.post_status(k) for k in due}
     key = run_key(scope_of(archive_dir, index_url), run_id)
     with QueueExecutor(broker, recapture=plan.recapture) as executor:
+        for spec in specs:  # a feed listing one of these does not send it again
+            executor.client.set(_article_key(key, spec), "1", nx=True, ex=TTL)
         executor.extra = {"follow": key}
         articles = [executor.send(ArticleTask(s, room=plan.max_feed_articles)) for s in specs]
         executor.extra = {}
         rechecks = [[executor.send(PostTask(recheck_key=k)), k] for k in due]
         record: dict[Any, Any] = {"token": executor.token, "since": executor.since, "started_at": iso_seconds(),
                   "specs": json.dumps(list(specs)), "problems": json.dumps(list(problems)),
-                  "articles": json.dumps(articles), "rechecks": json.dumps(rechecks), "before": json.dumps(before)}
+                  "articles": json.dumps(articles), "rechecks": json.dumps(rechecks), "before": json.dumps(before),
+                  "max_feed_articles": plan.max_feed_articles}
         executor.client.hset(key, mapping=record)
         executor.client.expire(key, TTL)
     return run_id
@@ -128,6 +139,54 @@ def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since
         app.send_task(TASK_NAME, args=[message], task_id=task_id, queue=QUEUE)
 
 
+def follow_feed(client: Redis, app: Any, key: str, task: ArticleTask, outcome: ArticleOutcome | None,
+                sources: Sequence[str], *, since: str, recapture: bool, root: str) -> None:
+    """In a worker, once a feed of a detached run is read: a task for each article it lists that the
+    run has not sent (each once per run), within what is left of the bound of `root` (the source
+    given to the run that led to this feed); what the bound cuts is counted in `outcome`."""
+    from hashlib import sha256
+
+    from ..pipeline.tasks import ArticleTask
+    from ..seeds import left_out_note
+    from .config import QUEUE, TASK_NAME
+
+    raw = client.hmget(key, ["token", "max_feed_articles"])
+    if raw[0] is None:
+        log.warning("%s: the run's record is gone from Redis; the feed's articles are not sent", key)
+        return
+    token = _text(raw[0])
+    bound = int(_text(raw[1])) if raw[1] is not None else DEFAULT_MAX_FEED_ARTICLES
+    rooms = f"{key}:room"
+    client.hsetnx(rooms, root, bound)
+    client.expire(rooms, TTL)
+    cut = 0
+    for spec in dict.fromkeys(sources):
+        if not client.set(_article_key(key, spec), "1", nx=True, ex=TTL):
+            continue  # a source of the run, or listed by a feed read before
+        room = int(client.hincrby(rooms, root, -1))
+        if room < 0:
+            cut += 1
+            continue
+        article = ArticleTask(spec, room=room, depth=task.depth + 1)
+        task_id = f"archiver-{token}-a{sha256(spec.encode()).hexdigest()[:16]}"
+        message = {"task": article.to_dict(), "since": since, "recapture": recapture, "run": token,
+                   "follow": key, "root": root}
+        client.rpush(f"{key}:articles", json.dumps({"id": task_id, "task": message["task"]}))
+        client.expire(f"{key}:articles", TTL)
+        app.send_task(TASK_NAME, args=[message], task_id=task_id, queue=QUEUE)
+    if cut and outcome is not None:
+        outcome.left_out += cut
+        outcome.feed = (outcome.feed or 0) - cut
+        log.warning("%s", left_out_note(task.spec, outcome.feed or 0, outcome.left_out, bound,
+                                        outcome.sitemaps_unread))
+
+
+def _article_key(key: str, spec: str) -> str:
+    from hashlib import sha256
+
+    return f"{key}:article:{sha256(spec.encode()).hexdigest()}"
+
+
 @dataclass
 class Status:
     """A detached run's state: `summary` once every answer is in, else how many are."""
@@ -162,20 +221,29 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
                              "(or its record expired)")
         specs = json.loads(raw["specs"])
         article_ids = json.loads(raw["articles"])
+        article_tasks = [ArticleTask(s) for s in specs]
+        # A worker sends the tasks an answer leads to (a feed's articles, an article's posts) before
+        # it stores that answer: lists read before the answers are whole when every answer is in
+        # and the lists have not grown meanwhile.
+        listed = [json.loads(e) for e in executor.client.lrange(f"{key}:articles", 0, -1)]
         sent = [json.loads(e) for e in executor.client.lrange(f"{key}:posts", 0, -1)]
+        article_tasks += [ArticleTask.from_dict(e["task"]) for e in listed]
+        article_ids = article_ids + [e["id"] for e in listed]
         tasks = {e["id"]: PostTask.from_dict(e["task"]) for e in sent}
         tasks.update({i: PostTask(recheck_key=k) for i, k in json.loads(raw["rechecks"])})
         post_ids = [e["id"] for e in sent]
         recheck_ids = [i for i, _ in json.loads(raw["rechecks"])]
         answers = read_answers(executor.app, executor.client, article_ids + recheck_ids + post_ids)
-        done = Status(run_id, None, len(specs), sum(1 for i in article_ids if i in answers),
+        done = Status(run_id, None, len(article_ids), sum(1 for i in article_ids if i in answers),
                       len(post_ids) + len(recheck_ids), sum(1 for i in post_ids + recheck_ids if i in answers))
-        if done.articles_answered < done.articles or done.posts_answered < done.posts:
+        grown = (executor.client.llen(f"{key}:articles") != len(listed)
+                 or executor.client.llen(f"{key}:posts") != len(sent))
+        if done.articles_answered < done.articles or done.posts_answered < done.posts or grown:
             return done
         summary = ArchiveSummary(started_at=raw["started_at"], failures=json.loads(raw["problems"]),
-                                 articles_planned=len(specs), run_id=run_id)
+                                 articles_planned=len(article_tasks), run_id=run_id)
         state = RunState()
-        phase_articles([(ArticleTask(s), answers[i]) for s, i in zip(specs, article_ids, strict=True)], summary, state)
+        phase_articles([(t, answers[i]) for t, i in zip(article_tasks, article_ids, strict=True)], summary, state)
         phase_posts([(tasks[i], answers[i]) for i in post_ids + recheck_ids], summary, state)
         before = json.loads(raw["before"])
         summary.rechecks(before)

@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..limits import Limits
 from ..modes import make_dirs
-from ..pipeline.tasks import ArticleResult, PostResult, PostTask
+from ..pipeline.tasks import ArticleResult, ArticleTask, PostResult, PostTask
 from .claims import MAX_DELIVERIES, Claims, DeliveryCapReached
 from .config import DEFAULT_VISIBILITY_TIMEOUT, QUEUE, TASK_NAME, make_app
 from .storage import host_name, recover_own, warc_prefix
@@ -52,8 +52,6 @@ class WorkerSettings:
 
 
 def task_from_dict(d: dict[str, Any]) -> Task:
-    from ..pipeline.tasks import ArticleTask, PostTask
-
     if d.get("type") == "article":
         return ArticleTask.from_dict(d)
     if d.get("type") == "post":
@@ -63,8 +61,6 @@ def task_from_dict(d: dict[str, Any]) -> Task:
 
 def claim_name(task: Task) -> str:
     """What a task's claim is on: the post it captures, or the article it reads."""
-    from ..pipeline.tasks import ArticleTask
-
     return f"article:{task.spec}" if isinstance(task, ArticleTask) else f"post:{task.key}"
 
 
@@ -140,14 +136,13 @@ class WorkerProcess:
                 raise DeliveryCapReached(f"given up: its worker died on each of {n - 1} deliveries")
             result = self._done_since(task, message) or self.handlers(bool(message.get("recapture"))).handle(task)
             if message.get("follow") and isinstance(result, ArticleResult) and self._session is not None:
-                from .detached import follow_up  # a run that does not wait: its posts are sent from here
+                # A run that does not wait: a feed's articles and an article's posts are sent from here.
+                from .detached import follow_feed, follow_up
 
-                if result.sources:  # its articles were counted when it was sent: a feed's cannot join
-                    result = replace(result, failures=(*result.failures, (
-                        f"{result.outcome.source if result.outcome else 'a source'}: a feed of "
-                        f"{len(result.sources)} article(s), which a run sent without waiting (--no-wait) "
-                        "does not archive; list them in a *.urls seed, or run without --no-wait")))
-
+                if result.sources and isinstance(task, ArticleTask):
+                    follow_feed(self.claims.client, self.app, str(message["follow"]), task, result.outcome,
+                                result.sources, since=str(message.get("since") or ""),
+                                recapture=bool(message.get("recapture")), root=str(message.get("root") or task.spec))
                 follow_up(self.claims.client, self.app, str(message["follow"]), result.posts,
                           since=str(message.get("since") or ""), recapture=bool(message.get("recapture")),
                           index=self._session.index)
