@@ -175,3 +175,19 @@ def test_every_request_the_web_saw_is_in_the_warc(run: PlatformRun) -> None:
             "www.threads.net/@harbourcouncil/post/CLiveTH001/embed", "t.me/harbournews/101",
             "www.linkedin.com/embed/feed/update/urn:li:activity:7150000000000000001", "archive.org/wayback/available",
             "web.archive.org/cdx/search/cdx"} <= asked
+
+
+def test_a_wayback_copy_that_recovered_nothing_is_not_fetched_again(run: PlatformRun, tmp_path: Path) -> None:
+    """The copy does not change: captured again, the post's live page is, its Wayback copy is not."""
+    import shutil
+
+    archive = tmp_path / "archive"
+    shutil.copytree(run.archive, archive)
+    start = len(run.web.log)
+    again = cli(run.web, "archive", "https://t.me/harbournews/102", "--recapture", "--format", "json", archive=archive)
+    assert again.returncode == 0, again.stderr
+    asked = [e["host"] + e["path"] for e in run.web.log[start:]]
+    assert any(a.startswith("t.me/harbournews/102") for a in asked), asked  # captured again, live
+    assert not [a for a in asked if "archive.org" in a.split("/")[0]], asked  # nor its look-up
+    shown = json.loads(cli(run.web, "show", "telegram:harbournews/102", "--format", "json", archive=archive).stdout)
+    assert [c["source"] for c in shown["captures"]].count("wayback") == 1, shown["captures"]

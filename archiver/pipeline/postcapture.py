@@ -301,8 +301,8 @@ class PostCapturer:
         """Capture the closest Wayback copy once; returns the capture's status (`recovered`,
         `not_recovered` or `error`), or None when no capture was written."""
         key = post.key
-        if self.index.has_capture(key, source="wayback"):
-            return None  # the copy does not change: one recovery is enough (re-checks observe status only)
+        if self.index.has_wayback_copy(key, COPY_SHOWS_NO_POST):
+            return None  # the copy does not change: once had, it is not fetched again
         batch = Batch(self.store)
         http = self.client.bind(batch)
         lookup = wayback.find(http, status_url)  # a failure is named, never raised

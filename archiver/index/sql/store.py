@@ -412,6 +412,18 @@ class Store(Closing):
             params.append(source)
         return self._one(sql + " LIMIT 1", params) is not None
 
+    def has_wayback_copy(self, post_key: str, shows_no_post: str) -> bool:
+        """True when a Wayback copy of the post was had and rendered: one that recovered the post,
+        or one that shows it already gone (`not_recovered`; archives older than that status hold
+        such a copy as an error whose reason is `shows_no_post`). A copy does not change, so
+        neither is fetched again; one that could not be had or rendered does not count."""
+        row = self._one(
+            "SELECT 1 AS found FROM captures c JOIN posts p ON p.id = c.post WHERE p.key = ? AND c.source = 'wayback' "
+            "AND (c.error IS NULL OR c.status = 'not_recovered' OR c.error = ?) LIMIT 1",
+            [post_key, shows_no_post],
+        )
+        return row is not None
+
     def article_captured(self, url: str) -> bool:
         """True when the article has a capture of its own (not of a post) that completed without error."""
         row = self._one(
