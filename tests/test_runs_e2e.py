@@ -222,6 +222,45 @@ def test_an_offline_recheck_changes_no_post_and_names_each_check_it_could_not_ma
             "the status it had ('unavailable' if new to the archive); run again when online") in err.splitlines()
 
 
+def _loopback_names(host: str, port: int) -> list[str]:
+    """A resolver whose every answer is a loopback address, which the network policy refuses before
+    any connection (the articles' host is mapped onto the fake web, so it is never asked)."""
+    return ["127.0.0.1"]
+
+
+def test_a_recheck_our_network_policy_refused_changes_no_post_and_names_each_refusal(
+        base: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # Every platform endpoint resolves to a loopback address: the policy refuses each request
+    # before it is made. That says nothing of the posts: each keeps the status and history it had,
+    # no change is counted, and each check that was refused is named, with where and why. A
+    # refusal is not the network being down.
+    from datetime import timedelta
+
+    from archiver.cli import _print_summary
+    from archiver.cli_options import OutFormat
+    from archiver.net import HostMap, NetOptions
+    from archiver.runs import run as run_job
+
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "refused-recheck")
+    before = {p["key"]: (p["status"], p["reason"], p["history"]) for p in lookup(web, copy)}
+    net = NetOptions(map_hosts=(HostMap.parse(f"news.example=127.0.0.1:{web.port}"),), ca_bundle=web.ca_pem,
+                     resolver=_loopback_names)
+    summary = run_job(seeds, copy, net, recheck_after=timedelta(0))
+    assert {p["key"]: (p["status"], p["reason"], p["history"]) for p in lookup(web, copy)} == before
+    capsys.readouterr()
+    assert _print_summary(summary, OutFormat.json) == 1
+    s = json.loads(capsys.readouterr().out)
+    assert s["network_unreachable"] is False
+    assert s["posts_not_checked"] == len(FIRST_RUN)
+    assert s["posts_changed"] == 0 and s["statuses"] == {}
+    assert {p["key"]: (p["status"], p["previous_status"], p["changed"], p["checked"]) for p in s["results"]} == {
+        key: (status, status, False, False) for key, status in FIRST_RUN.items()}
+    named = {f.partition(": not checked: ")[0]: f for f in s["failures"] if ": not checked: " in f}
+    assert set(named) == set(FIRST_RUN), s["failures"]
+    assert all("refused: " in f and "resolves to a loopback address (127.0.0.1)" in f for f in named.values()), named
+
+
 def test_second_run_is_refused_with_exit_3_or_waits(base: Any) -> None:
     web, archive, _s, _r, tmp = base
     copy = _copy(archive, tmp / "locked")

@@ -57,9 +57,10 @@ class PostOutcome:
     source: str | None = None  # live | wayback
     error: str | None = None
     network_failed: bool = False
-    # False: the platform could not be asked, our own network failed (no name resolved, no route).
-    # Nothing was learnt about the post: a post that had a status keeps it (`status` is that one,
-    # and no observation is recorded); one new to the archive is `unavailable`, for want of better.
+    # False: the platform could not be asked: our own network failed (no name resolved, no route),
+    # or our network policy refused its address. Nothing was learnt about the post: a post that had
+    # a status keeps it (`status` is that one, and no observation is recorded); one new to the
+    # archive is `unavailable` for want of better (`unknown` when refused, as every refusal is).
     checked: bool = True
     fields: dict[str, Any] = field(default_factory=dict)
     # Media files of the post that could not be downloaded, each named: a partial failure of the
@@ -180,11 +181,13 @@ class PostCapturer:
 
     @staticmethod
     def _not_checked(key: str, platform: str, url: str | None, held: str, *, reason: str | None = None,
-                     error: str | None = None) -> PostOutcome:
-        """A check our own network failed (no name resolved, no route): nothing was learnt about the
+                     error: str | None = None, network_failed: bool = True) -> PostOutcome:
+        """A check our own network failed (no name resolved, no route), or our network policy refused
+        (`network_failed` false: that is not the network being down): nothing was learnt about the
         post, which keeps the status it had, `held`. No observation is recorded: the post's history
         holds what the platform said, and it stays due for the next run's re-check."""
-        return PostOutcome(key, platform, url, held, reason=reason, error=error, network_failed=True, checked=False)
+        return PostOutcome(key, platform, url, held, reason=reason, error=error, network_failed=network_failed,
+                           checked=False)
 
     def _unidentified(self, post: Any, offline: bool) -> PostOutcome:
         """A post known by its short links alone, which did not lead to an ID: nothing to fetch yet."""
@@ -218,9 +221,9 @@ class PostCapturer:
         probe = check.probe(post, self.client.bind(batch))
         url = probe.url or post.url
         status, reason, network_failed = probe.status, probe.reason, probe.network_failed
-        if network_failed and (held := self.index.post_status(key)) is not None:
+        if (network_failed or probe.refused) and (held := self.index.post_status(key)) is not None:
             self.index.add_records(None, batch.records, post_key=key)  # what the failed requests recorded
-            return self._not_checked(key, platform, url, held, reason=reason)
+            return self._not_checked(key, platform, url, held, reason=reason, network_failed=network_failed)
         if recheck and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)
             return PostOutcome(key, platform, url, status, reason=reason, network_failed=network_failed)

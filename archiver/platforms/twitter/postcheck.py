@@ -35,6 +35,10 @@ def probe(post: PostRef, client: HttpGetter) -> Probe:
     oembed = syndication.fetch_oembed(client, status_url)
     partly_offline = synd.network_failed or oembed.network_failed
     status, reason = classify(synd, oembed, None, partly_offline)
+    # No answer, and the network policy kept the tool away: its own words say where and why.
+    refused = synd.status is None and oembed.status is None and (synd.refused or oembed.refused)
+    if refused:
+        reason = "; ".join(f"{name}: {r.error}" for name, r in (("syndication", synd), ("oEmbed", oembed)) if r.error)
     fields: dict[str, Any] = {}
     media: tuple[str, ...] = ()
     if synd.kind == "tweet" and synd.json:
@@ -42,8 +46,8 @@ def probe(post: PostRef, client: HttpGetter) -> Probe:
         fields = tweet_fields(data, synd.json)
         media = tuple(data.media or ())
     return Probe(status, reason, url=status_url, fields=fields, media=media,
-                 network_failed=synd.network_failed and oembed.network_failed, found=bool(fields),
-                 state=(synd, oembed, partly_offline))
+                 network_failed=synd.network_failed and oembed.network_failed, refused=refused,
+                 found=bool(fields), state=(synd, oembed, partly_offline))
 
 
 def after_render(found: Probe, page: PageCapture | None, render: RenderFn) -> tuple[str, str | None]:
