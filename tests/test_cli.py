@@ -146,7 +146,8 @@ def test_a_check_that_could_not_be_made_claims_no_status_and_no_change(capsys: p
     summary = ArchiveSummary(posts=[unchecked, PostOutcome("twitter:2", "twitter", None, "deleted")],
                              failures=[str(unchecked.failure())], network_unreachable=True)
     summary.rechecks({"twitter:1": "live", "twitter:2": "live"})
-    assert (summary.rechecked, summary.changed) == (2, 1)
+    # twitter:1's check was not made: it counts as not checked, neither re-checked nor new.
+    assert (summary.rechecked, summary.changed) == (1, 1)
     assert _print_summary(summary, OutFormat.table) == 1
     out, err = capsys.readouterr()
     assert [line.split()[1:3] for line in out.splitlines()[1:]] == [["live", "(not"], ["deleted", "(was"]]
@@ -159,6 +160,7 @@ def test_a_check_that_could_not_be_made_claims_no_status_and_no_change(capsys: p
     _print_summary(summary, OutFormat.json)
     data = json.loads(capsys.readouterr()[0])
     assert (data["statuses"], data["posts_not_checked"], data["posts_changed"]) == ({"deleted": 1}, 1, 1)
+    assert (data["posts"], data["posts_new"], data["posts_rechecked"]) == (2, 0, 1)
     assert [(r["status"], r["checked"], r["changed"]) for r in data["results"]] == [
         ("live", False, False), ("deleted", True, True)]
 

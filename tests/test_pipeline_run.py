@@ -177,8 +177,11 @@ def test_a_recheck_that_could_not_be_made_is_no_change(index: ArchiveIndex) -> N
 
     summary = ArchiveSummary()
     run_phases(FakeExecutor(handle), index, [], summary, Plan(recheck_after=timedelta(0)))
-    assert summary.rechecked == 1 and summary.changed == 0
-    (row,) = summary.to_dict()["results"]
+    # Its re-check was not made: counted as not checked, not as re-checked (nor as new).
+    assert summary.rechecked == 0 and summary.changed == 0
+    data = summary.to_dict()
+    assert (data["posts_rechecked"], data["posts_not_checked"], data["posts_new"]) == (0, 1, 0)
+    (row,) = data["results"]
     assert (row["previous_status"], row["status"], row["checked"], row["changed"]) == (None, "unavailable", False, False)
 
 

@@ -204,7 +204,8 @@ def test_an_offline_recheck_changes_no_post_and_names_each_check_it_could_not_ma
     assert _print_summary(summary, OutFormat.json) == 1
     s = json.loads(capsys.readouterr().out)
     assert s["network_unreachable"] is True
-    assert s["posts_rechecked"] == s["posts_not_checked"] == len(FIRST_RUN)
+    # No check was made: none counts as re-checked (nor as new), each as not checked.
+    assert s["posts_not_checked"] == len(FIRST_RUN) and s["posts_rechecked"] == s["posts_new"] == 0
     assert s["posts_changed"] == 0 and s["statuses"] == {}
     assert {p["key"]: (p["status"], p["previous_status"], p["changed"], p["checked"]) for p in s["results"]} == {
         key: (status, status, False, False) for key, status in FIRST_RUN.items()}
@@ -252,7 +253,7 @@ def test_a_recheck_our_network_policy_refused_changes_no_post_and_names_each_ref
     assert _print_summary(summary, OutFormat.json) == 1
     s = json.loads(capsys.readouterr().out)
     assert s["network_unreachable"] is False
-    assert s["posts_not_checked"] == len(FIRST_RUN)
+    assert s["posts_not_checked"] == len(FIRST_RUN) and s["posts_rechecked"] == s["posts_new"] == 0
     assert s["posts_changed"] == 0 and s["statuses"] == {}
     assert {p["key"]: (p["status"], p["previous_status"], p["changed"], p["checked"]) for p in s["results"]} == {
         key: (status, status, False, False) for key, status in FIRST_RUN.items()}

@@ -37,7 +37,7 @@ class ArchiveSummary:
     sources_read: int = 0
     skipped_posts: int = 0
     network_unreachable: bool = False
-    rechecked: int = 0
+    rechecked: int = 0  # held posts whose re-check was made (one that could not be made is not counted)
     changed: int = 0
     started_at: str = ""
     finished_at: str = ""
@@ -61,9 +61,9 @@ class ArchiveSummary:
     def rechecks(self, before: dict[str, str | None]) -> None:
         """Count the re-checked posts among the results, given the status each had before the run
         (`before`, every post due for a re-check), and those a check found changed: a post whose
-        check could not be made did not change."""
+        check could not be made was not re-checked (`posts_not_checked` counts it), nor changed."""
         rechecked = [p for p in self.posts if p.key in before]
-        self.rechecked = len(rechecked)
+        self.rechecked = sum(1 for p in rechecked if p.checked)
         self.changed = sum(1 for p in rechecked if p.checked and before[p.key] != p.status)
         self.previous = {p.key: before[p.key] for p in rechecked}
 
@@ -103,7 +103,7 @@ class ArchiveSummary:
             "feeds": sum(1 for a in self.articles if a.feed is not None),
             "feed_articles_left_out": self.seed_articles_left_out + sum(a.left_out for a in self.articles),
             "posts": len(self.posts),
-            "posts_new": len(self.posts) - self.rechecked,
+            "posts_new": sum(1 for p in self.posts if p.key not in self.previous),
             "posts_rechecked": self.rechecked,
             "posts_changed": self.changed,
             "posts_skipped_already_captured": self.skipped_posts,
