@@ -146,6 +146,32 @@ def test_the_third_delivery_after_two_deaths_is_failed(redis_client: Any) -> Non
     assert not proc.claims.held("article:https://news.example/b.html")  # the claim was released
 
 
+def test_a_post_task_answered_from_the_index_names_the_same_failure(redis_client: Any) -> None:
+    # An earlier delivery checked the post (the platform did not show it) and died before answering:
+    # the next one answers from the index, and names the failure the first would have named.
+    from types import SimpleNamespace
+
+    from archiver.index import memory_index
+    from archiver.models import Post
+    from archiver.pipeline.postcapture import PostOutcome
+    from archiver.pipeline.tasks import PostTask
+
+    reason = "syndication gave no usable answer (HTTP 503)"
+    post = Post(platform="twitter", kind="embedded", source="a.html", evidence="blockquote", post_id="7",
+                url="https://twitter.com/x/status/7")
+    with memory_index() as index:
+        key = index.upsert_post(post)
+        index.observe(key, "unavailable", detail=reason)
+        proc = _Process(redis_client, _Counting())
+        proc._session = SimpleNamespace(index=index)  # type: ignore[assignment]  # the index is what it reads
+        message = {"task": PostTask(post=post).to_dict(), "since": "2024-01-01T00:00:00.000Z"}
+        answer = proc.handle("task-3", message)
+    first = PostOutcome(key, "twitter", post.url, "unavailable", reason=reason)  # as the first delivery had it
+    assert answer["failures"] == [first.failure()] == [f"{key}: unavailable: {reason}"]
+    assert (answer["outcome"]["status"], answer["outcome"]["reason"]) == ("unavailable", reason)
+    assert proc.counting.handled == []  # answered from the index, not captured again
+
+
 # -- politeness across processes -----------------------------------------------------------------
 
 _FETCHER = """

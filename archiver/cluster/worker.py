@@ -155,7 +155,9 @@ class WorkerProcess:
 
     def _done_since(self, task: Task, message: dict[str, Any]) -> Result | None:
         """The answer to a post task whose post was checked since the run began: an earlier delivery
-        captured it, then died before answering. None when the task is still to do."""
+        captured it, then died before answering. None when the task is still to do. The post's status
+        and reason are its latest observation's, so that a post the platform did not show is named
+        among the failures, with what was seen, as that delivery named it."""
         from ..pipeline.postcapture import PostOutcome
 
         since = message.get("since")
@@ -167,8 +169,12 @@ class WorkerProcess:
             return None
         captures = [c for c in index.post_captures(task.key) if c.captured_at >= since]
         log.info("%s: captured since the run began; not captured again", task.key)
-        return PostResult(PostOutcome(task.key, row.platform, row.url, row.status or "unknown",
-                                      captures=len(captures), source=captures[-1].source if captures else None))
+        shown = index.show(task.key)
+        outcome = PostOutcome(task.key, row.platform, row.url, row.status or "unknown",
+                              reason=shown.reason if shown is not None else None, captures=len(captures),
+                              source=captures[-1].source if captures else None)
+        failure = outcome.failure()
+        return PostResult(outcome, (failure,) if failure else ())
 
 
 def _outcome(answer: dict[str, Any]) -> str:
