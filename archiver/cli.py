@@ -501,15 +501,26 @@ def show(
     from .redact import redact_text, redact_url
 
     d = _archive_dir(archive_dir)
+    link = _short_link(post)
     with _open_index(d, _index_url(index)) as db:
         found = _call(lambda: db.show(post))
         article = found is None and _call(lambda: _cites_posts(db, post))
+        led_to = _call(lambda: db.article_led_to(link)) if found is None and link else None
     if article:
         import shlex
 
         _fail(f"{post}: an article in the archive, not a post; `archiver lookup --article {shlex.quote(post)}` "
               "lists the posts it cites", EXIT_USAGE)
-    if found is None and (link := _short_link(post)):
+    if led_to is not None:
+        import shlex
+
+        # What the link stands for is held: named, with the command that lists its posts (show
+        # prints posts only). Not a failure: nothing asked for is missing.
+        shown = printable(redact_url(led_to))
+        typer.echo(f"archiver: {post}: a short link a run followed to the article {shown} (not a post); "
+                   f"`archiver lookup --article {shlex.quote(shown)}` lists the posts it cites", err=True)
+        return
+    if found is None and link:
         import shlex
 
         # Where it leads is only known by following it: show asks no server.

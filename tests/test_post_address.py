@@ -156,6 +156,28 @@ def test_show_finds_the_post_a_short_link_in_an_article_led_to(tmp_path: Any) ->
         assert [a["url"] for a in detail["articles"]] == [page.as_uri()]
 
 
+@pytest.mark.browser
+def test_show_of_a_short_link_that_led_to_an_article_names_that_article(tmp_path: Any) -> None:
+    # The flood story, archived first by its own address, then through a t.co link to it: the link
+    # given to `show` (as the user copied it) names the article, and how to list what it cites.
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        for source in (site.ARTICLE_FLOOD.url, "https://t.co/N3wsRvtn01"):
+            r = cli(web, "archive", source, "--format", "json", archive=archive)
+            assert r.returncode == 0, r.stderr
+    for link in ("https://t.co/N3wsRvtn01", "t.co/N3wsRvtn01", "http://t.co/N3wsRvtn01?amp=1"):
+        shown = subprocess.run([sys.executable, "-m", "archiver.cli", "show", link, "--archive-dir", str(archive)],
+                               capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert (shown.returncode, shown.stdout) == (0, ""), shown.stderr
+        assert shown.stderr == (f"archiver: {link}: a short link a run followed to the article {site.ARTICLE_FLOOD.url} "
+                                f"(not a post); `archiver lookup --article {site.ARTICLE_FLOOD.url}` lists the posts "
+                                "it cites\n")
+    # Another code of the same shortener is still unknown.
+    other = subprocess.run([sys.executable, "-m", "archiver.cli", "show", "https://t.co/N3wsRvtn02", "--archive-dir",
+                            str(archive)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert other.returncode == 2 and "short link not in the archive" in other.stderr, other.stderr
+
+
 def test_show_names_a_short_link_the_archive_does_not_know(tmp_path: Any) -> None:
     from archiver.index.sqlite.index import SQLiteIndex
     from archiver.platforms.twitter.detect import shortlink_post

@@ -91,6 +91,9 @@ class IndexQueries(Protocol):
         """Posts matching every filter, by posted_at (unknown last) then key: the page of at most
         `limit` posts (None: all of them) after the first `offset`."""
     def show(self, ident: str) -> PostDetail | None: ...
+    def article_led_to(self, link: str) -> str | None:
+        """The URL of the article a platform's short link (`t.co/CODE`) led to when a run was given
+        that link as its source; None when no run followed it to an article."""
     def handles_with_server(self, name: str) -> list[str]:
         """Handles held that are `name@server` (Mastodon's, Truth Social's), at most five: what a bare
         user name given to `lookup --handle` may have meant."""

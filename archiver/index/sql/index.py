@@ -25,6 +25,10 @@ class SQLIndex(Store, StampStore):
         """One post by key, URL or bare ID, with everything known; None when nothing matches."""
         return query.show(self, ident)
 
+    def article_led_to(self, link: str) -> str | None:
+        """The article a short link given as a source led to (see `query.article_led_to`), or None."""
+        return query.article_led_to(self, link)
+
     def handles_with_server(self, name: str) -> list[str]:
         """Handles held that are `name@server`, at most five (see `query.handles_with_server`)."""
         return query.handles_with_server(self, name)

@@ -311,6 +311,28 @@ def _short_link_keys(index: Index, platform: Platform, link: str) -> list[str]:
     return [*aliased, key]
 
 
+def article_led_to(index: Index, link: str) -> str | None:
+    """The URL of the article a platform's short link (`https://t.co/CODE`) led to when a run was
+    given that link as its source (the article's `source`, in any spelling of the link's code; the
+    latest article when several); None when no run followed it to an article. Nothing is fetched."""
+    from archiver.platforms import shortener_for
+
+    platform = shortener_for(link)
+    if platform is None or platform.shortlinks is None or (code := platform.shortlinks.code(link)) is None:
+        return None
+    shortlinks = platform.shortlinks
+    key = shortlinks.post(link, link, "address").key
+    pattern = "%" + code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = index.db.query(f"SELECT url, source FROM articles WHERE source {index.dialect.like} ? ESCAPE '\\' "
+                          "ORDER BY first_seen DESC, id DESC", [pattern])
+    for row in rows:
+        source = row["source"]
+        if shortener_for(source) is platform and shortlinks.code(source) is not None \
+                and shortlinks.post(source, source, "address").key == key:
+            return str(row["url"])
+    return None
+
+
 def _first_platform() -> str:
     from archiver.platforms import REGISTRY
 
