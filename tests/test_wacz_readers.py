@@ -248,6 +248,7 @@ def test_exported_pages_carry_post_text_and_title_names_the_selection(captured: 
     assert "near the old bridge" in post["text"]
     assert pages[FLAT_EMBED]["text"] == post["text"]  # the post's text as indexed
     assert pages[WIRE]["text"].endswith("Cites @RivertonDesk")
+    assert pages[WIRE]["title"] == site.ARTICLE_WIRE.title  # the plain text's first line, its headline
     assert package["title"] == "Posts by @rivertondesk (1 post)"
 
 
@@ -256,7 +257,7 @@ def test_replayweb_search_finds_a_post_by_a_word_of_its_text(captured: Any, tmp_
     from tests.replayweb_harness import replayweb
 
     out, _posts = captured
-    word = "bridge"  # in the post's text only: not in any page's URL or title
+    word = "rising"  # in the post's text only: not in any page's URL or title (the text's headline has "bridge")
     with zipfile.ZipFile(out) as zf:
         entries = [json.loads(x) for x in zf.read("pages/pages.jsonl").decode().splitlines()[1:]]
     assert not any(word in (e["url"] + e.get("title", "")).lower() for e in entries)

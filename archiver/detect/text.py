@@ -9,6 +9,7 @@ scheme-less on a registered platform's host) and for the short links that platfo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from archiver.detect.units import Unit, find_urls, split_units, weighted_length
@@ -48,6 +49,28 @@ def flat_posts(units: Sequence[Unit], source: str) -> tuple[dict[int, FlatPost],
     return at, consumed
 
 
+# A first line longer than this is a paragraph, not a headline.
+HEADLINE_MAX = 200
+# What `headline` reads: a flattened post that the first line starts closes well within it.
+_HEAD_CHARS = 16_384
+_HEAD_UNITS = 24
+_HEADING_MARK_RE = re.compile(r"^#{1,6}[ \t]+")  # a Markdown heading's `# `
+
+
+def headline(text: str, source: str) -> str | None:
+    """The title of a plain-text article: its first non-empty line, when that reads as a headline
+    (at most HEADLINE_MAX characters, no `# ` of a Markdown heading); None when that line is
+    quoted, holds a URL or a short link, or is part of a post flattened into the text."""
+    units = split_units(text[:_HEAD_CHARS].lstrip("\ufeff"))[:_HEAD_UNITS]
+    if not units or units[0].quoted or units[0].links:
+        return None
+    line = _HEADING_MARK_RE.sub("", units[0].text).strip()
+    if not line or len(line) > HEADLINE_MAX or find_urls(line) or any(s.find(line) for _, s in SHORTENERS):
+        return None
+    _, consumed = flat_posts(units, source)
+    return None if 0 in consumed else line
+
+
 def _free_text(text: str, md_links: list[str], source: str) -> list[Post]:
     posts: list[Post] = []
     for url in [*md_links, *find_urls(text)]:
@@ -61,4 +84,4 @@ def _free_text(text: str, md_links: list[str], source: str) -> list[Post]:
     return posts
 
 
-__all__ = ["Unit", "detect_text", "flat_posts", "split_units", "weighted_length"]
+__all__ = ["HEADLINE_MAX", "Unit", "detect_text", "flat_posts", "headline", "split_units", "weighted_length"]

@@ -198,6 +198,7 @@ class ArticleHandler:
         `found` is also told before the page is captured.
         """
         from ..detect import detect
+        from ..detect.text import headline
 
         s = self.s
         if batch is None:
@@ -211,7 +212,9 @@ class ArticleHandler:
             self._fail(outcome.error)
             return outcome, []
         posts = self._resolve_shortlinks(posts, batch)
-        article_id = s.index.upsert_article(url, source=doc.source, title=None)
+        # An HTML page's title is the one Chromium reads when capturing it; a text's, its first line.
+        title = None if doc.is_html else headline(doc.text, doc.source)
+        article_id = s.index.upsert_article(url, source=doc.source, title=title)
         for post in posts:
             post.key = s.index.upsert_post(post)  # a known alias lands on the ID-keyed post
             s.index.cite(article_id, post.key, post.kind, post.evidence)
