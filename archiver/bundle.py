@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,10 +60,13 @@ def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
     return pages
 
 
-def selection_title(filters: Filters, count: int) -> str:
-    """The bundle's title, naming what was selected: `Posts by @alice on twitter, posted 2021-11-08
-    (3 posts)`; `Whole archive (12 posts)` when nothing was filtered."""
-    who = " ".join(filter(None, [f"by @{filters.handle}" if filters.handle else None,
+def selection_title(filters: Filters, count: int, handles: Iterable[str | None] = ()) -> str:
+    """The bundle's title, naming what was selected: `Posts by @Alice on twitter, posted 2021-11-08
+    (3 posts)`; `Whole archive (12 posts)` when nothing was filtered. The handle is named as the
+    archive holds it: the spelling most of the selected posts' `handles` carry (the handle filter
+    matches any case), else as the filter holds it, lower-cased."""
+    handle = _held_spelling(filters.handle, handles) if filters.handle else None
+    who = " ".join(filter(None, [f"by @{handle}" if handle else None,
                                   f"on {filters.platform}" if filters.platform else None]))
     parts: list[str] = [who] if who else []
     if filters.date:
@@ -87,6 +91,13 @@ def selection_title(filters: Filters, count: int) -> str:
     return f"Posts {', '.join(parts)} ({counted})" if parts else f"Whole archive ({counted})"
 
 
+def _held_spelling(handle: str, handles: Iterable[str | None]) -> str:
+    """`handle` (lower-cased) as most of `handles` spell it, the first seen among equals; itself
+    when none is that handle."""
+    spellings = Counter(h for h in handles if h and h.lower() == handle)
+    return spellings.most_common(1)[0][0] if spellings else handle
+
+
 def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, out: Path, *,
                      include_credentials: bool = False, allow_damaged: bool = False,
                      evidence: EvidenceOptions | None = None) -> ExportSummary:
@@ -102,7 +113,7 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
     if not posts:
         raise ExportError("nothing matched the filters; try `archiver lookup` with the same filters first")
     records = index.records_for([p.key for p in posts])
-    title = selection_title(filters, len(posts))
+    title = selection_title(filters, len(posts), (p.handle for p in posts))
     if bundle_format(out) == "wacz":
         evidence = _with_capture_stamps(index, records, evidence)
     sealer = None

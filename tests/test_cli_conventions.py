@@ -5,6 +5,7 @@ and writing to stdout with `-o -`; the progress bar counting posts as well as ar
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import re
@@ -187,12 +188,12 @@ MALFORMED = [
 ]
 
 
-def _archive(root: Path, padding: int = 0) -> Path:
+def _archive(root: Path, padding: int = 0, handles: tuple[str, str] = ("alice", "bob")) -> Path:
     """Two posts from two handles, each with its captured embed page (`padding` incompressible bytes
     more in each), written by the capture's own WARC writer and indexed in a real SQLite index."""
     with Index(root) as index, WarcStore(root / WARC_DIR, prefix="test") as store:
-        for post_id, handle, text in (("1764640000000000201", "alice", "The levee is holding"),
-                                      ("1764640000000000202", "bob", "Bridge closed")):
+        for post_id, handle, text in (("1764640000000000201", handles[0], "The levee is holding"),
+                                      ("1764640000000000202", handles[1], "Bridge closed")):
             key = index.upsert_post(Post(platform="twitter", kind="embedded", source="a.html", evidence="test",
                                          post_id=post_id, url=f"https://x.com/{handle}/status/{post_id}",
                                          handle=handle, author=handle.title(), text=text,
@@ -487,6 +488,18 @@ def test_report_names_its_selection_and_refuses_an_empty_one(tmp_path: Path) -> 
     empty = _cli("report", "--archive-dir", str(tmp_path / "empty"), "-o", str(tmp_path / "empty.html"))
     assert empty.returncode == 2 and empty.stderr.decode().splitlines() == [
         "archiver: the archive holds no posts yet: nothing to report"]
+
+
+def test_an_export_and_a_report_name_the_handle_as_the_archive_holds_it(tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive", handles=("RivertonDesk", "bob"))
+    wacz, html = tmp_path / "desk.wacz", tmp_path / "desk.html"
+    exported = _cli("export", "--archive-dir", str(archive), "--handle", "rivertondesk", "-o", str(wacz))
+    assert exported.returncode == 0, exported.stderr
+    with zipfile.ZipFile(wacz) as zf:
+        assert json.loads(zf.read("datapackage.json"))["title"] == "Posts by @RivertonDesk (1 post)"
+    reported = _cli("report", "--archive-dir", str(archive), "--handle", "@RIVERTONDESK", "-o", str(html))
+    assert reported.returncode == 0, reported.stderr
+    assert "<title>Posts by @RivertonDesk (1 post)</title>" in html.read_text(encoding="utf-8")
 
 
 def test_a_selections_title_carries_no_token_of_an_article_url() -> None:

@@ -87,6 +87,15 @@ def test_the_title_names_the_selection() -> None:
         "Posts posted until 2024-03-31, cited by https://news.example/a.html (2 posts)")
 
 
+def test_the_title_names_the_handle_as_the_archive_holds_it() -> None:
+    # The filter matches any case; the title spells the handle as most selected posts do.
+    held = ["RivertonDesk", "rivertondesk", "RivertonDesk", None, "MayorRuiz"]
+    assert selection_title(Filters(handle="@rivertondesk"), 3, held) == "Posts by @RivertonDesk (3 posts)"
+    assert selection_title(Filters(handle="RIVERTONDESK"), 3, ["rivertonDesk", "RivertonDesk"]) == (
+        "Posts by @rivertonDesk (3 posts)")  # the first seen among equals
+    assert selection_title(Filters(handle="Alice"), 1, ["Bob"]) == "Posts by @alice (1 post)"
+
+
 def test_an_article_page_carries_the_summary_its_html_declares(tmp_path: Path) -> None:
     arc = Archive(tmp_path / "archive")
     w = arc.warc("capture.warc.gz")
@@ -249,7 +258,7 @@ def test_exported_pages_carry_post_text_and_title_names_the_selection(captured: 
     assert pages[FLAT_EMBED]["text"] == post["text"]  # the post's text as indexed
     assert pages[WIRE]["text"].endswith("Cites @RivertonDesk")
     assert pages[WIRE]["title"] == site.ARTICLE_WIRE.title  # the plain text's first line, its headline
-    assert package["title"] == "Posts by @rivertondesk (1 post)"
+    assert package["title"] == "Posts by @RivertonDesk (1 post)"  # as the archive holds it
 
 
 @pytest.mark.browser

@@ -35,7 +35,8 @@ def report_from_index(db: IndexQueries, filters: Filters, archive_dir: Path, *,
         raise ExportError("nothing matched the filters; try `archiver lookup` with the same filters first"
                           if not filters.selects_all else "the archive holds no posts yet: nothing to report")
     if title is None:
-        title = selection_title(filters, len(posts)) if not filters.selects_all else "Archived posts"
+        title = selection_title(filters, len(posts), (p.handle for p in posts)) if not filters.selects_all \
+            else "Archived posts"
     articles = db.citing_articles([p.key for p in posts])
     return build_report(posts, archive_dir, articles=articles, title=title)
 
