@@ -514,12 +514,11 @@ def show(
     if led_to is not None:
         import shlex
 
-        # What the link stands for is held: named, with the command that lists its posts (show
-        # prints posts only). Not a failure: nothing asked for is missing.
+        # What the link stands for is held, and is an article: named, as the article's own address
+        # is, with the command that lists its posts (show prints posts only).
         shown = printable(redact_url(led_to))
-        typer.echo(f"archiver: {post}: a short link a run followed to the article {shown} (not a post); "
-                   f"`archiver lookup --article {shlex.quote(shown)}` lists the posts it cites", err=True)
-        return
+        _fail(f"{post}: a short link a run followed to the article {shown}, an article in the archive, not a post; "
+              f"`archiver lookup --article {shlex.quote(shown)}` lists the posts it cites", EXIT_USAGE)
     if found is None and link:
         import shlex
 

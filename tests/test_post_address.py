@@ -168,10 +168,11 @@ def test_show_of_a_short_link_that_led_to_an_article_names_that_article(tmp_path
     for link in ("https://t.co/N3wsRvtn01", "t.co/N3wsRvtn01", "http://t.co/N3wsRvtn01?amp=1"):
         shown = subprocess.run([sys.executable, "-m", "archiver.cli", "show", link, "--archive-dir", str(archive)],
                                capture_output=True, text=True, cwd=ROOT, timeout=60)
-        assert (shown.returncode, shown.stdout) == (0, ""), shown.stderr
-        assert shown.stderr == (f"archiver: {link}: a short link a run followed to the article {site.ARTICLE_FLOOD.url} "
-                                f"(not a post); `archiver lookup --article {site.ARTICLE_FLOOD.url}` lists the posts "
-                                "it cites\n")
+        # Exit 2, as for the article's own address: `show` shows posts.
+        assert (shown.returncode, shown.stdout) == (2, ""), shown.stderr
+        assert shown.stderr == (f"archiver: {link}: a short link a run followed to the article {site.ARTICLE_FLOOD.url}, "
+                                f"an article in the archive, not a post; `archiver lookup --article "
+                                f"{site.ARTICLE_FLOOD.url}` lists the posts it cites\n")
     # Another code of the same shortener is still unknown.
     other = subprocess.run([sys.executable, "-m", "archiver.cli", "show", "https://t.co/N3wsRvtn02", "--archive-dir",
                             str(archive)], capture_output=True, text=True, cwd=ROOT, timeout=60)
