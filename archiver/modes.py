@@ -35,6 +35,15 @@ def make_dirs(path: Path) -> Path:
             if not d.is_dir():
                 raise
             continue  # made at the same moment by another worker
+        except FileNotFoundError:
+            if not d.parent.is_dir():
+                raise  # the folder above went away meanwhile
+            from .errors import UsageError
+
+            # The folder above is there, yet no folder can be made in it: a file system of the
+            # kernel's (/proc), which holds no files of ours.
+            raise UsageError(f"cannot create the folder {d}: its file system does not hold folders of ours; "
+                             "choose a place on a disk") from None
         os.chmod(d, DIR_MODE)
     return Path(path)
 

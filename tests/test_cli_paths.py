@@ -144,6 +144,15 @@ def test_a_file_where_the_archive_needs_a_folder_is_one_line(where: str, tmp_pat
     assert str(blocked) in line
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="a kernel file system at /proc (Linux)")
+def test_an_archive_folder_on_a_kernel_file_system_is_one_line(tmp_path: Path) -> None:
+    source = tmp_path / "article.html"
+    source.write_text("<html><body><p>Nothing cited.</p></body></html>")
+    line = _one_line(_cli("archive", str(source), "--archive-dir", "/proc/archiver-test"), 2,
+                     "cannot create the folder /proc/archiver-test")
+    assert not Path("/proc/archiver-test").exists(), line
+
+
 @pytest.mark.parametrize("option", ["--archive-dir", "--seeds"])
 def test_an_empty_folder_name_is_refused_not_read_as_the_current_folder(option: str, tmp_path: Path) -> None:
     args = ["run", "--seeds", str(tmp_path), "--archive-dir", str(tmp_path / "a")]
