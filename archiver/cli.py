@@ -476,12 +476,21 @@ def lookup(
         # A bare user name where Mastodon's handles are name@server: say what is held, match nothing.
         near = (db.handles_with_server(filters.handle)
                 if not rows and not offset and filters.handle and "@" not in filters.handle else [])
+        # An article address that names nothing held (a typo, another site's copy): said, as the
+        # other filters' empty answers are not.
+        unknown_article = bool(not rows and not offset and article and not _cites_posts(db, article))
     _write(render(rows, format.value, fields=LOOKUP_FIELDS,
                   table_columns=("handle", "posted_at", "status", "platform", "post_id", "text", "reason")))
     typer.echo(f"archiver: {len(rows)} post(s)", err=True)
     if near:
         typer.echo(f"archiver: no handle {filters.handle!r}, but {', '.join(near)} (a handle on a server is "
                    f"one account per server): give it whole, e.g. --handle {near[0]}", err=True)
+    if unknown_article:
+        from .output import printable
+
+        typer.echo(f"archiver: no article {printable(str(article))!r} citing a post is held (the address is "
+                   "matched with http or https, with or without #fragment and tracking parameters): check it",
+                   err=True)
 
 
 @app.command()

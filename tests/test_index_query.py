@@ -434,3 +434,31 @@ def test_lookup_of_a_bare_name_points_at_the_same_name_on_a_server(tmp_path: Pat
     whole = cli("--handle", "rivertonwater@mastodon.social", "--format", "jsonl")
     assert whole.returncode == 0 and whole.stdout.count("\n") == 1 and whole.stderr == "archiver: 1 post(s)\n"
     assert cli("--handle", "nobody").stderr == "archiver: 0 post(s)\n"
+
+
+def test_lookup_of_an_article_not_held_says_so(tmp_path: Path) -> None:
+    """An article address that names nothing held is said; one held whose posts other filters
+    leave out is not (nothing is wrong with the address)."""
+    import subprocess
+    import sys
+
+    from archiver.index.sqlite.index import SQLiteIndex
+
+    with SQLiteIndex(tmp_path) as idx:
+        key = idx.upsert_post(post("twitter", post_id="1764718078373491923", handle="RivertonDesk"))
+        idx.cite(idx.upsert_article("https://news.example/2024/flood.html", source="seeds.urls"), key, "embedded",
+                 "blockquote.twitter-tweet")
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "archiver.cli", "lookup", "-d", str(tmp_path), *args],
+                              capture_output=True, text=True, timeout=120)
+
+    typo = cli("--article", "https://news.example/2024/fload.html")
+    assert typo.returncode == 0 and typo.stdout == ""
+    assert typo.stderr.splitlines() == [
+        "archiver: 0 post(s)",
+        "archiver: no article 'https://news.example/2024/fload.html' citing a post is held (the address is matched "
+        "with http or https, with or without #fragment and tracking parameters): check it"]
+    held = cli("--article", "http://news.example/2024/flood.html?utm_source=x", "--format", "jsonl")
+    assert held.returncode == 0 and held.stdout.count("\n") == 1, held.stderr
+    assert cli("--article", "https://news.example/2024/flood.html", "--handle", "nobody").stderr == "archiver: 0 post(s)\n"
