@@ -272,7 +272,7 @@ def test_replayweb_search_finds_a_post_by_a_word_of_its_text(captured: Any, tmp_
     assert not any(word in (e["url"] + e.get("title", "")).lower() for e in entries)
     with replayweb(tmp_path, out) as rwp:
         assert rwp.search(word) == [FLAT_EMBED]
-        assert rwp.collection()["title"] == "Posts by @rivertondesk (1 post)"  # shown as the archive's name
+        assert rwp.collection()["title"] == "Posts by @RivertonDesk (1 post)"  # shown as the archive's name
         assert rwp.search("zeppelin") == []
         # the embed page draws the post from its replayed API answer after it loads
         rwp.replay(FLAT_EMBED).get_by_text("near the old bridge").first.wait_for()
