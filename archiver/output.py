@@ -233,9 +233,12 @@ def write_file(out: Path, text: str, what: str) -> Path:
 
     if not out.name or out.name in (".", ".."):
         raise UsageError(f"-o {str(out)!r}: name a file to write {what} to")
+    if not out.parent.is_dir():
+        # As `export -o`: a mistyped folder is not made, it is named.
+        why = "is a file, not a folder" if out.parent.exists() else "does not exist"
+        raise UsageError(f"-o {out}: cannot write {what}: {out.parent} {why}; choose a path in a folder that exists")
     tmp = out.with_name(out.name + ".tmp")
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(out)
     except OSError as e:

@@ -167,6 +167,7 @@ def test_report_draws_the_same_cards(runs: Any) -> None:
     html = {}
     for name, extra in (("lite", []), ("pg", ["--index", url])):
         out = tmp / f"{name}-report" / "report.html"
+        out.parent.mkdir()
         r = cli(web, "report", "-o", str(out), *extra, archive=tmp / name)
         assert r.returncode == 0, r.stderr
         html[name] = out.read_text()

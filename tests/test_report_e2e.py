@@ -60,6 +60,7 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
         run = cli(web, "archive", *(a.url for a in STORIES), archive=archive)
         assert run.returncode == 0, run.stderr
         out = tmp / "report" / "index.html"
+        out.parent.mkdir()
         html = cli(web, "report", "-o", str(out), archive=archive)
         assert html.returncode == 0, html.stderr
         data = cli(web, "report", "--format", "json", archive=archive)
@@ -174,6 +175,11 @@ def test_report_as_json(made: SimpleNamespace) -> None:
 
 def test_json_to_a_file_and_bad_format(made: SimpleNamespace) -> None:
     target = made.tmp / "out" / "report.json"
+    missing = cli(made.web, "report", "--format", "json", "-o", str(target), archive=made.archive)
+    assert missing.returncode == 2 and missing.stderr == (
+        f"archiver: -o {target}: cannot write the report: {target.parent} does not exist; "
+        "choose a path in a folder that exists\n") and not target.parent.exists()  # a mistyped folder is not made
+    target.parent.mkdir()
     r = cli(made.web, "report", "--format", "json", "-o", str(target), archive=made.archive)
     assert r.returncode == 0, r.stderr
     assert r.stdout == f"{target}\n" and "report of 6 post(s) written to" in r.stderr
