@@ -46,10 +46,15 @@ def create(archive_dir: ArchiveDirOpt = None) -> None:
     """
     from .cli import _archive_dir, _call, _write
     from .evidence.keys import create_key
+    from .layout import DB_NAME, WARC_DIR
 
-    key = _call(lambda: create_key(_archive_dir(archive_dir)))
+    d = _archive_dir(archive_dir)
+    empty = not (d / DB_NAME).exists() and not (d / WARC_DIR).is_dir()
+    key = _call(lambda: create_key(d))
     _write(f"{key.public.fingerprint}\t{key.public.spki_b64}\n")
     typer.echo(f"archiver: signing key written to {key.path}: keep it private, publish its fingerprint", err=True)
+    if empty:  # a mistyped --archive-dir would otherwise go unnoticed until `export --sign` finds no key
+        typer.echo(f"archiver: {d} holds no archive yet: the key signs what is archived there", err=True)
 
 
 @app.command()

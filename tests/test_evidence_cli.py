@@ -40,6 +40,12 @@ def test_keys_create_then_show(archive: Path) -> None:
     assert again.returncode == 2 and "already exists" in again.stderr and "Traceback" not in again.stderr
     missing = run("keys", "show", "--archive-dir", str(archive.parent / "nowhere"))
     assert missing.returncode == 2 and "archiver keys create" in missing.stderr
+    assert "holds no archive" not in made.stderr
+    # A folder that holds no archive (a mistyped --archive-dir): the key is made, and that is said.
+    (archive.parent / "empty").mkdir()
+    elsewhere = run("keys", "create", "--archive-dir", str(archive.parent / "empty"))
+    assert elsewhere.returncode == 0 and elsewhere.stderr.splitlines()[-1] == (
+        f"archiver: {archive.parent / 'empty'} holds no archive yet: the key signs what is archived there")
 
 
 def test_export_sign_timestamp_then_verify(archive: Path, tmp_path: Path, tsa_authority: Authority) -> None:
