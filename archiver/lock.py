@@ -75,6 +75,7 @@ class ArchiveLock:
         make_dirs(self.path.parent)
         fd = open_or_create(self.path)  # 0640 whatever the umask
         start = time.monotonic()
+        said = False
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -87,6 +88,7 @@ class ArchiveLock:
                         f"another run holds the lock on {self.path.parent} ({holder}); "
                         "wait for it to finish or pass --wait"
                     ) from None
+                said = said or _waiting(str(self.path.parent), self.holder())
                 time.sleep(self.poll)
         info = {"pid": os.getpid(), "host": socket.gethostname(),
                 "since": iso_seconds()}
@@ -198,6 +200,7 @@ class IndexLock:
             schema = conn.execute("SELECT current_schema()").fetchone()
             self._key = zlib.crc32(str(schema[0] if schema else "").encode()) & 0x7FFFFFFF
             start = time.monotonic()
+            said = False
             while True:
                 self._me = f"archiver:{os.getpid()}:{_compact(iso_seconds())}:{socket.gethostname()}"
                 if self._try(conn):
@@ -205,6 +208,7 @@ class IndexLock:
                 if not self.wait or (self.timeout is not None and time.monotonic() - start > self.timeout):
                     raise LockHeld(f"another run holds the lock on the {self.label} ({self.holder()}); "
                                    "wait for it to finish or pass --wait")
+                said = said or _waiting(f"the {self.label}", self.holder())
                 time.sleep(self.poll)
         except psycopg.Error as e:
             from .index.postgres.url import scrub
@@ -282,6 +286,13 @@ class IndexLock:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+def _waiting(place: str, holder: str) -> bool:
+    """Say once, on stderr, that a run asked to `--wait` is waiting, and for whom (a run started by
+    a timer otherwise sits silent in the journal); True, for the caller to remember it was said."""
+    log.warning("waiting for the lock on %s (held by %s)", place, holder)
+    return True
 
 
 def run_lock(archive_dir: Path, index_url: str | None = None, *, wait: bool = False) -> ArchiveLock | IndexLock:

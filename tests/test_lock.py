@@ -33,6 +33,17 @@ def test_second_lock_is_refused_naming_the_holder(tmp_path: Path) -> None:
         p.wait()
 
 
+def test_a_run_that_waits_says_once_for_whom(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    p = _holder(tmp_path, 1.5)
+    with caplog.at_level("WARNING", logger="archiver.lock"):
+        lock = ArchiveLock(tmp_path, wait=True, poll=0.05)
+        lock.acquire()
+        lock.release()
+    p.wait()
+    said = [r.getMessage() for r in caplog.records if "waiting for the lock" in r.getMessage()]
+    assert len(said) == 1 and f"waiting for the lock on {tmp_path} (held by pid {p.pid} on" in said[0], said
+
+
 def test_a_holder_that_wrote_nothing_is_said_so(tmp_path: Path) -> None:
     import fcntl
     import os
