@@ -47,6 +47,14 @@ class SourceError(ArchiverError):
     """A source could not be read."""
 
 
+class HttpStatusError(SourceError):
+    """A source's server answered with an error status (`status`: 404, 410, 500...)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class NetworkError(ArchiverError):
     """A network request failed."""
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .errors import LimitExceeded, NetworkError, SourceError, UsageError
+from .errors import HttpStatusError, LimitExceeded, NetworkError, SourceError, UsageError
 from .models import Document
 
 if TYPE_CHECKING:
@@ -264,7 +264,7 @@ def fetch_document(client: RecordingClient, url: str, max_bytes: int, *, batch: 
     resp = client.get(url, headers={"User-Agent": BROWSER_UA}, follow_redirects=True, batch=batch,
                       max_body=max_bytes)
     if resp.status_code >= 400:
-        raise SourceError(f"{url}: HTTP {resp.status_code}; check the address")
+        raise HttpStatusError(f"{url}: HTTP {resp.status_code}; check the address", resp.status_code)
     if len(resp.content) > max_bytes:
         raise SourceError(f"{url}: body is over --max-bytes {max_bytes}; skipped")
     data = resp.content

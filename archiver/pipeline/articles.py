@@ -5,13 +5,14 @@ and may start while the article page is still being captured."""
 from __future__ import annotations
 
 import logging
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import times
-from ..errors import ArchiverError, BrowserUnavailable, DiskFull, NetworkError, SourceError
+from ..errors import ArchiverError, BrowserUnavailable, DiskFull, HttpStatusError, NetworkError, SourceError
 from ..index.rows import Capture
 from ..layout import article_dir, relative
 from ..models import Document, Post
@@ -82,7 +83,9 @@ class ArticleHandler:
             if target is not None:
                 fetched.doc = replace(fetched.doc, source=task.spec)  # named as the user gave it
         except (SourceError, NetworkError) as e:
-            if batch.records:
+            if isinstance(e, HttpStatusError) and (gone := self._gone(target or task.spec, e, batch)) is not None:
+                e = gone
+            elif batch.records:
                 # What the failed fetch did record (a 404 answer, the hops before it) stays findable
                 # through the index, as every record in the WARCs is.
                 self.s.index.add_records(None, batch.records)
@@ -104,6 +107,26 @@ class ArticleHandler:
             raise
         return ArticleResult(outcome, tuple(posts), tuple(self._failures), read=True,
                              network_unreachable=self._network)
+
+    def _gone(self, spec: str, e: HttpStatusError, batch: Batch) -> SourceError | None:
+        """An article this archive captured before now answers an error status (taken down, moved):
+        that answer is recorded as a capture of the article, with its date and its exchange, and
+        the failure says so (its address is not wrong). None for an article not held."""
+        from ..index.urls import without_tracking
+
+        if not is_url(spec):
+            return None
+        url = without_tracking(spec)
+        article_id = self.s.index.article_id(url)
+        if article_id is None or not self.s.index.article_captured(url):
+            return None
+        error = f"HTTP {e.status}: the page is gone from its site or moved (captured before)"
+        with self.s.index.transaction():
+            cid = self.s.index.add_capture(Capture(post_key=None, article_id=article_id, source="live", url=url,
+                                                   status="error", error=error, warc=batch.warc))
+            self.s.index.add_records(cid, batch.records, article_id=article_id)
+        return SourceError(f"{spec}: answered HTTP {e.status} now; the archive holds its earlier captures "
+                           f"(`archiver lookup --article {shlex.quote(url)}` lists the posts it cites)")
 
     def _post_address(self, spec: str, post: Post, found: Found | None) -> ArticleResult:
         """A source that is a post's own address (a tweet's URL given to `archive`): the post, to be

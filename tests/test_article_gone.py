@@ -1,0 +1,47 @@
+"""An article archived before that its site now answers with an error status (taken down, moved):
+the answer is recorded as a capture of the article, with its date and its exchange, and the
+failure says the archive holds it, instead of asking to check the address."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import cli
+from tests.fakeweb import FakeWeb
+
+pytestmark = pytest.mark.browser
+
+PATH = "/2024/pulled-story.html"
+URL = f"https://news.example{PATH}"
+HTML = ("<!doctype html><html><head><title>A story pulled later</title></head><body><h1>Pulled</h1>"
+        "<p>The council said nothing.</p></body></html>")
+
+
+def test_an_archived_article_that_now_answers_404_is_recorded_as_gone(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        web.set_state(("article", PATH), HTML)
+        first = cli(web, "archive", URL, "--format", "json", archive=archive)
+        assert first.returncode == 0, first.stderr
+        web.set_state(("article", PATH), None)  # taken down: the site answers 404
+        again = cli(web, "archive", URL, "--format", "json", archive=archive)
+        never = cli(web, "archive", "https://news.example/2024/never-was.html", archive=archive)
+    failures = json.loads(again.stdout)["failures"]
+    assert failures == [f"{URL}: answered HTTP 404 now; the archive holds its earlier captures "
+                        f"(`archiver lookup --article {URL}` lists the posts it cites)"], again.stderr
+    assert "check the address" not in again.stderr
+    with sqlite3.connect(archive / "archive.db") as db:
+        rows = db.execute("SELECT c.status, c.error, c.captured_at FROM captures c JOIN articles a ON a.id = c.article_id "
+                          "WHERE a.url = ? AND c.post IS NULL ORDER BY c.captured_at", [URL]).fetchall()
+        answers = db.execute("SELECT r.status FROM records r JOIN articles a ON a.id = r.article_id "
+                             "WHERE a.url = ? AND r.warc_type = 'response' AND r.target_uri = ?", [URL, URL]).fetchall()
+    assert [(s, e) for s, e, _ in rows] == [
+        ("ok", None), ("error", "HTTP 404: the page is gone from its site or moved (captured before)")]
+    assert rows[0][2] < rows[1][2]  # dated after the capture that held it
+    assert sorted(a for (a,) in answers) == [200, 200, 404]  # the 404 exchange is the article's, findable
+    # An address never archived is still one to check.
+    assert never.returncode == 2 and "HTTP 404; check the address" in never.stderr, never.stderr
