@@ -10,21 +10,25 @@ from typing import TYPE_CHECKING
 
 from .errors import ExportError
 from .index.rows import PageRow
-from .models import best_capture
+from .models import distinct_captures
+from .times import iso_seconds, parse_timestamp
 
 if TYPE_CHECKING:
     from .evidence.seal import EvidenceOptions
     from .export import ExportSummary
     from .index.filters import Filters
     from .index.protocol import IndexQueries
-    from .index.rows import PostRow, RecordRow
+    from .index.rows import CaptureDetail, PostRow, RecordRow
     from .verify import Problem, TruncatedRecord
 
 log = logging.getLogger(__name__)
 
 
 def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
-    """One page per citing article (its URL) and one per post (its best rendered capture).
+    """One page per citing article (its URL), and for each post one page per capture that shows it
+    its own way (`distinct_captures`: the best first, then say its tombstone and the Wayback
+    Machine's copy). A post's pages may share a URL (its embed, captured live and after it was
+    deleted): their times tell a replay tool which capture to open.
 
     Each page carries the words a reader would search it by: a post its text, an article its title
     and the handles of the selected posts it cites.
@@ -47,17 +51,32 @@ def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
                                        if cited.get(article.url) else None]))
         pages.append(PageRow(url=article.url, ts=article.first_captured, title=article.title or article.url,
                              text=text or None))
+    shown: set[tuple[str, str]] = set()  # (URL, time) of the posts' pages
     for post in posts:
-        best = best_capture(index.post_captures(post.key), post.status)
-        if best is None or best.url in seen:
-            continue
-        seen.add(best.url)
+        captures = [c for c in distinct_captures(index.post_captures(post.key), post.status)
+                    if c.url not in seen and (c.url, c.captured_at) not in shown]
         who = post.author or post.handle or post.platform
         handle = f" (@{post.handle})" if post.handle else ""
-        date = post.posted_at or "date unknown"
-        pages.append(PageRow(url=best.url, ts=best.captured_at, title=f"{who}{handle}, {date}",
-                             text=post.text or None))
+        title = f"{who}{handle}, {post.posted_at or 'date unknown'}"
+        for capture in captures:
+            shown.add((capture.url, capture.captured_at))
+            pages.append(PageRow(url=capture.url, ts=capture.captured_at,
+                                 title=f"{title}: {_as_captured(capture)}" if len(captures) > 1 else title,
+                                 text=post.text or None))
     return pages
+
+
+def _as_captured(capture: CaptureDetail) -> str:
+    """What one of a post's several pages shows, for its title: `live, captured 2024-03-05T10:10:10Z`,
+    `deleted, captured ...`, `the Wayback Machine's copy of 2024-03-04T18:30:00Z`."""
+    when = parse_timestamp(capture.captured_at)
+    captured = iso_seconds(when) if when else capture.captured_at
+    if capture.source == "wayback":
+        from .capture.wayback import copy_time
+
+        copied = copy_time(capture.url)
+        return f"the Wayback Machine's copy of {copied}" if copied else f"the Wayback Machine's copy, captured {captured}"
+    return f"{capture.status}, captured {captured}"
 
 
 def selection_title(filters: Filters, count: int, handles: Iterable[str | None] = ()) -> str:

@@ -135,16 +135,36 @@ C = TypeVar("C", bound=CaptureLike)
 
 
 def best_capture(captures: Sequence[C], post_status: str | None) -> C | None:
-    """The capture that best shows a post: the newest live one for a live post; for a post that is
-    gone, the newest Wayback copy that really recovered it (the live capture shows only
-    "unavailable"), else the newest capture. Shared by export (pages) and report (thumbnails)."""
+    """The capture that best shows a post: the newest live one for a live post. For a post that is
+    gone, the archive's own first-hand capture comes first: the newest live capture that found the
+    post live; else, when the archive never saw it live, the newest Wayback copy that really
+    recovered it; else the newest live capture (what the platform showed instead), else the newest
+    capture. Shared by export (pages) and report (thumbnails)."""
     if not captures:
         return None
     ordered = sorted(captures, key=lambda c: c.captured_at or "")
-    if post_status != "live":
-        recovered = [c for c in ordered if c.source == "wayback" and c.status == "recovered"
-                     and not getattr(c, "error", None)]
-        if recovered:
-            return recovered[-1]
     live = [c for c in ordered if c.source == "live"]
+    if post_status != "live":
+        complete = [c for c in ordered if not getattr(c, "error", None)]
+        seen_live = [c for c in complete if c.source == "live" and c.status == "live"]
+        recovered = [c for c in complete if c.source == "wayback" and c.status == "recovered"]
+        if seen_live or recovered:
+            return (seen_live or recovered)[-1]
     return (live or ordered)[-1]
+
+
+def distinct_captures(captures: Sequence[C], post_status: str | None) -> list[C]:
+    """The captures that each show a post in their own way: the best capture (`best_capture`)
+    first, then the newest complete capture of each other source and status (the post live, its
+    tombstone, the Wayback Machine's copy), newest first. Failed captures show nothing of the post
+    and are left out, unless one is the best there is."""
+    best = best_capture(captures, post_status)
+    if best is None:
+        return []
+    newest: dict[tuple[str, str], C] = {}
+    for c in sorted(captures, key=lambda c: c.captured_at or ""):
+        if not getattr(c, "error", None):
+            newest[(c.source, c.status)] = c
+    if not getattr(best, "error", None):
+        newest.pop((best.source, best.status), None)
+    return [best, *sorted(newest.values(), key=lambda c: c.captured_at or "", reverse=True)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from archiver.index.rows import CaptureDetail
-from archiver.models import POST_FIELDS, Post, best_capture, hash_key
+from archiver.models import POST_FIELDS, Post, best_capture, distinct_captures, hash_key
 
 
 def _capture(source: str, status: str, captured_at: str, url: str, error: str | None = None) -> CaptureDetail:
@@ -23,11 +23,30 @@ def test_best_capture_of_a_live_post_is_its_newest_live_capture() -> None:
     assert best_capture([LIVE_NEW, WAYBACK, LIVE_OLD], "live") == LIVE_NEW
 
 
-def test_best_capture_of_a_gone_post_is_a_real_wayback_recovery() -> None:
-    assert best_capture([LIVE_OLD, LIVE_NEW, WAYBACK, WAYBACK_FAILED], "deleted") == WAYBACK
+def test_best_capture_of_a_gone_post_is_the_archives_own_capture_of_it_live() -> None:
+    # Seen live by this archive: its own first-hand capture beats the Wayback Machine's copy.
+    assert best_capture([LIVE_OLD, LIVE_NEW, WAYBACK, WAYBACK_FAILED], "deleted") == LIVE_OLD
+    newer_live = _capture("live", "live", "2024-01-15T00:00:00.000Z", "a2")
+    assert best_capture([newer_live, LIVE_OLD, LIVE_NEW, WAYBACK], "deleted") == newer_live
+    failed_live = _capture("live", "live", "2024-01-20T00:00:00.000Z", "a3", error="timeout")
+    assert best_capture([LIVE_OLD, failed_live, LIVE_NEW], "deleted") == LIVE_OLD
+
+
+def test_best_capture_of_a_post_never_seen_live_is_a_real_wayback_recovery() -> None:
+    assert best_capture([LIVE_NEW, WAYBACK, WAYBACK_FAILED], "deleted") == WAYBACK
     # A Wayback attempt that failed recovers nothing: the live capture stands.
-    assert best_capture([LIVE_OLD, LIVE_NEW, WAYBACK_FAILED], "deleted") == LIVE_NEW
+    assert best_capture([LIVE_NEW, WAYBACK_FAILED], "deleted") == LIVE_NEW
     assert best_capture([], "deleted") is None
+
+
+def test_distinct_captures_are_the_best_then_the_newest_of_each_other_kind() -> None:
+    older_tombstone = _capture("live", "deleted", "2024-01-20T00:00:00.000Z", "b0")
+    assert distinct_captures([LIVE_OLD, older_tombstone, LIVE_NEW, WAYBACK, WAYBACK_FAILED], "deleted") == [
+        LIVE_OLD, WAYBACK, LIVE_NEW]
+    assert distinct_captures([LIVE_NEW, WAYBACK_FAILED], "deleted") == [LIVE_NEW]
+    # The one capture there is shows the post, failed or not.
+    assert distinct_captures([WAYBACK_FAILED], "deleted") == [WAYBACK_FAILED]
+    assert distinct_captures([], "live") == []
 
 
 def test_hash_keys_ignore_short_links_case_and_spacing_but_not_words() -> None:

@@ -71,10 +71,14 @@ def test_crops_best_first_then_one_per_source_and_status(tmp_path: Path) -> None
             CaptureRow("2024-03-05T00:00:00.000Z", "live", None, "withheld", None)]
     report = build_report([_post("twitter:9", "withheld", captures=caps)], tmp_path)
     crops = [(c.path.rsplit("/", 1)[1], c.element, c.width) for c in report.posts[0].crops]
-    # Gone: the Wayback copy that recovered it first; then the withheld embed (the picture of the
-    # post alone, though a newer whole-page one exists) and the live one.
-    assert crops == [("3-wayback-element-00.png", True, 900), ("2-embed-element-00.png", True, 501),
-                     ("1-embed-element-00.png", True, 500)]
+    # Gone, but once captured live here: that first-hand capture first; then the Wayback copy and
+    # the withheld embed (the picture of the post alone, though a newer whole-page one exists).
+    assert crops == [("1-embed-element-00.png", True, 500), ("3-wayback-element-00.png", True, 900),
+                     ("2-embed-element-00.png", True, 501)]
+    # Never seen live here: the Wayback copy that recovered it comes first.
+    report = build_report([_post("twitter:9", "withheld", captures=caps[1:])], tmp_path)
+    crops = [(c.path.rsplit("/", 1)[1], c.element, c.width) for c in report.posts[0].crops]
+    assert crops == [("3-wayback-element-00.png", True, 900), ("2-embed-element-00.png", True, 501)]
 
 
 def test_a_copy_that_recovered_nothing_says_why_old_archives_error_rows_too(tmp_path: Path) -> None:

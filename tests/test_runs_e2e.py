@@ -125,19 +125,59 @@ def test_live_to_deleted_between_runs_records_both(base: Any) -> None:
     assert sorted(c["source"] for c in gone["captures"]) == ["live", "wayback"]
 
 
-def test_a_wayback_copy_never_rewrites_what_the_platforms_data_said(base: Any) -> None:
-    # The photo tweet, captured live (syndication's JSON), is deleted; the re-check finds the
-    # Wayback Machine's copy and captures it, whose page prints the text its own way (with the
-    # t.co link): the held text, author and time stay syndication's.
+@pytest.fixture(scope="module")
+def gone_photo(base: Any) -> Any:
+    """A copy of the base archive re-checked while the photo tweet (captured live by the first run)
+    is deleted, and what lookup said of it before."""
     web, archive, seeds, _r, tmp = base
     copy = _copy(archive, tmp / "gone-photo")
     (before,) = [p for p in lookup(web, copy, "--handle", "RivertonDesk") if p["post_id"] == site.TWEET_PHOTO.id]
     r = _recheck_with_deleted(web, seeds, copy, site.TWEET_PHOTO.id)
+    return copy, before, r
+
+
+def test_a_wayback_copy_never_rewrites_what_the_platforms_data_said(base: Any, gone_photo: Any) -> None:
+    # The photo tweet, captured live (syndication's JSON), is deleted; the re-check finds the
+    # Wayback Machine's copy and captures it, whose page prints the text its own way (with the
+    # t.co link): the held text, author and time stay syndication's.
+    web, *_ = base
+    copy, before, r = gone_photo
     assert r.returncode == 0, r.stderr
     (after,) = [p for p in lookup(web, copy, "--handle", "RivertonDesk") if p["post_id"] == site.TWEET_PHOTO.id]
     assert after["status"] == "deleted" and "wayback" in {c["source"] for c in after["captures"]}, after
     assert {k: after[k] for k in ("text", "author", "handle", "posted_at")} == {
         k: before[k] for k in ("text", "author", "handle", "posted_at")}
+
+
+def test_a_gone_posts_own_live_capture_is_its_first_page_in_a_wacz(base: Any, gone_photo: Any) -> None:
+    # The deleted photo tweet was captured live by this archive, then as a tombstone, and its
+    # Wayback copy was captured: each is a page of the bundle, the archive's own live capture first
+    # (two pages of one embed URL, told apart by their times).
+    web, _archive, _s, _r, tmp = base
+    copy, _before, _run = gone_photo
+    (post,) = [p for p in lookup(web, copy, "--handle", "RivertonDesk") if p["post_id"] == site.TWEET_PHOTO.id]
+    captures = {(c["source"], c["status"]): c["captured_at"] for c in post["captures"]}
+    assert set(captures) == {("live", "live"), ("live", "deleted"), ("wayback", "recovered")}, captures
+    out = tmp / "gone-photo.wacz"
+    r = cli(web, "export", "--handle", "RivertonDesk", "--status", "deleted", "-o", str(out), archive=copy)
+    assert r.returncode == 0, r.stderr
+    v = subprocess.run([str(Path(sys.executable).parent / "wacz"), "validate", "-f", str(out)],
+                       capture_output=True, text=True)
+    assert v.returncode == 0, v.stdout + v.stderr
+    with zipfile.ZipFile(out) as z:
+        pages = [json.loads(x) for x in z.read("pages/pages.jsonl").decode().splitlines()[1:]]
+        package = json.loads(z.read("datapackage.json"))
+    embed = f"https://platform.twitter.com/embed/Tweet.html?id={site.TWEET_PHOTO.id}"
+    posts = [p for p in pages if site.TWEET_PHOTO.id in p["url"]]
+    assert [p["url"] for p in posts[::2]] == [embed, embed] and "web.archive.org" in posts[1]["url"], posts
+    assert len(posts) == 3 and len({p["id"] for p in pages}) == len(pages)
+    # Its pages' times are its captures' times: the live one first, then the newest first.
+    assert [p["ts"][:19] for p in posts] == [captures[k][:19] for k in (
+        ("live", "live"), ("wayback", "recovered"), ("live", "deleted"))]
+    assert posts[0]["title"].endswith(f"live, captured {captures[('live', 'live')][:19]}Z"), posts[0]
+    assert "the Wayback Machine's copy of " in posts[1]["title"] and "deleted, captured " in posts[2]["title"]
+    # The bundle opens on a citing article's page (web pages, both).
+    assert package["mainPageUrl"] in {p["url"] for p in pages} and package["mainPageUrl"].startswith("https://news.example/")
 
 
 def test_a_syndication_outage_changes_no_held_post_to_live_or_login_required(base: Any) -> None:

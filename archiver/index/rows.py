@@ -164,7 +164,7 @@ class PostDetail(PostRow):
 
 @dataclass
 class PageRow(_Row):
-    """A page an export opens on: a citing article, or a post's best capture."""
+    """A page an export opens on: a citing article, or a capture of a post (its best first)."""
 
     url: str
     ts: str
