@@ -157,6 +157,36 @@ def test_show_finds_the_post_a_short_link_in_an_article_led_to(tmp_path: Any) ->
 
 
 @pytest.mark.browser
+def test_show_finds_a_flattened_post_by_the_key_scan_gave_it_and_by_the_short_link_followed(tmp_path: Any) -> None:
+    # A flattened tweet (text and signature, its ID only behind pic.twitter.com/CODE): `scan`
+    # offline names it by a hash key; the run follows its short link to its ID. Both the old key
+    # (whole or abbreviated) and the link, in any spelling of its code, still find the post.
+    text = tmp_path / "quote.txt"
+    text.write_text(site.FLAT_TEXT + "\n")
+    closed = ["--map-host", "*=127.0.0.1:9"]
+    scanned = subprocess.run([sys.executable, "-m", "archiver.cli", "scan", str(text), *closed, "--format", "jsonl"],
+                             capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert scanned.returncode == 0, scanned.stderr
+    (row,) = [json.loads(line) for line in scanned.stdout.splitlines()]
+    old_key = row["key"]
+    assert old_key.startswith("twitter:h:"), row
+    archive = tmp_path / "archive"
+    key = f"twitter:{site.TWEET_FLAT.id}"
+    with FakeWeb(tmp_path / "web") as web:
+        r = cli(web, "archive", str(text), "--format", "json", archive=archive)
+        assert r.returncode == 0, r.stderr
+        assert [row["key"] for row in json.loads(r.stdout)["results"]] == [key]
+    code = site.TWEET_FLAT.media_tco
+    for ident in (old_key, old_key[:20], f"pic.twitter.com/{code}", f"https://t.co/{code}", f"t.co/{code}"):
+        shown = subprocess.run([sys.executable, "-m", "archiver.cli", "show", ident, "--format", "json",
+                                "--archive-dir", str(archive)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert shown.returncode == 0, (ident, shown.stderr)
+        detail = json.loads(shown.stdout)
+        assert detail["key"] == key and detail["captures"], ident
+        assert [a["url"] for a in detail["articles"]] == [text.as_uri()]
+
+
+@pytest.mark.browser
 def test_show_of_a_short_link_that_led_to_an_article_names_that_article(tmp_path: Any) -> None:
     # The flood story, archived first by its own address, then through a t.co link to it: the link
     # given to `show` (as the user copied it) names the article, and how to list what it cites.

@@ -279,6 +279,11 @@ class ArticleHandler:
             handle, pid = found
             platform.aliases.identify(post, pid, handle)
             self.s.index.merge_post_key(old_key, post.key)
+            if alias is not None and alias.link is not None and platform.shortlinks is not None:
+                # The link followed stands for the post too (`show t.co/CODE` finds it).
+                link_key = platform.shortlinks.post(alias.link, post.source, "address").key
+                if link_key != old_key:
+                    self.s.index.merge_post_key(link_key, post.key)
             if post.key in by_key and by_key[post.key] is not post:
                 continue  # already listed under its ID
             out.append(post)

@@ -144,6 +144,8 @@ class Alias:
 
     found: tuple[str | None, str] | None = None
     failures: list[tuple[str, bool]] = field(default_factory=list)
+    # The short link that led to `found`, as the post spells it.
+    link: str | None = None
     # Where the links led when none led to a post and none failed (an article): the short link
     # stands for no post at all.
     elsewhere: str | None = None

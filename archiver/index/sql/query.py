@@ -295,6 +295,12 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
         rows = index.db.query(f"SELECT key FROM posts WHERE key {index.dialect.like} ? ESCAPE '\\' ORDER BY key LIMIT 2",
                               [pattern])
         found = [row["key"] for row in rows]
+        if not found:
+            # The key of a post known by its text before a run learnt its ID (as `scan` printed
+            # it): the post it became.
+            rows = index.db.query(f"SELECT DISTINCT new_key FROM key_aliases WHERE old_key {index.dialect.like} ? "
+                                  "ESCAPE '\\' ORDER BY new_key LIMIT 2", [pattern])
+            found = [row["new_key"] for row in rows]
         return found if len(found) == 1 else []
     return _keys_with_post_id(index, [ident.lstrip("@")])
 

@@ -31,7 +31,7 @@ def resolve(post: Post, client: HttpGetter) -> Alias:
             out.failures.append((f"{link}: {res.error}", False))
         found = resolved_post_id(res)
         if found and same_author(post, found[0], res.final_url):
-            out.found = found
+            out.found, out.link = found, link
             return out
         if found:
             log.info("%s: %s leads to another account's post (%s); not this post's ID",
