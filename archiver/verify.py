@@ -2,8 +2,9 @@
 
 For every indexed record: its WARC file exists, the bytes `[offset, offset + length)` are exactly one
 gzip member that decompresses, the record inside has the indexed WARC-Record-ID, its block is as
-long as its Content-Length says, and its WARC-Block-Digest / WARC-Payload-Digest match (checked by
-warcio; revisit blocks, which warcio skips, are checked here). Every screenshot file exists and has
+long as its Content-Length says, its WARC-Block-Digest / WARC-Payload-Digest match (checked by
+warcio; revisit blocks, which warcio skips, are checked here), and its type, target URI and payload
+digest are those the index holds for it. Every screenshot file exists and has
 its recorded SHA-256.
 
 Every WARC file under warcs/ is then walked member by member, so damage outside the indexed records
@@ -316,10 +317,26 @@ def _check_indexed(warc_root: Path, by_file: dict[str, list[RecordRow]], problem
                 except _Bad as bad:
                     problems.append(_record_problem(bad, rel, offset, row.record_id))
                     continue
+                if (differs := _differs_from_index(row, headers)) is not None:
+                    problems.append(Problem(RECORD, rel, f"record {row.record_id or '?'} at offset {offset}: {differs}"))
+                    continue
                 good[str(path.resolve())][offset] = row.length
                 if mark := _truncation(rel, offset, headers):
                     marked.append(mark)
     return good
+
+
+def _differs_from_index(row: RecordRow, headers: StatusAndHeaders) -> str | None:
+    """What the index says of a record that its WARC headers do not (its type, target URI, payload
+    digest), or None when they agree: an index edited or damaged would otherwise send export,
+    show and replay to a record that is not the one it names."""
+    for label, indexed, header in (("WARC-Type", row.warc_type, "WARC-Type"),
+                                   ("WARC-Target-URI", row.target_uri, "WARC-Target-URI"),
+                                   ("WARC-Payload-Digest", row.payload_digest, "WARC-Payload-Digest")):
+        written = headers.get_header(header)
+        if indexed is not None and written is not None and indexed != written:
+            return f"the index says {label} {indexed}, the record says {written}"
+    return None
 
 
 def verify_archive(archive_dir: Path, records: Iterable[RecordRow],

@@ -107,6 +107,19 @@ def test_wrong_offset_length_or_id(arc: Archive) -> None:
         (GZIP, "gzip member ends before the indexed length"), (RECORD, f"holds {neighbour.record_id} instead")]
 
 
+@pytest.mark.parametrize("field", ["target_uri", "payload_digest", "warc_type"])
+def test_an_index_row_that_says_another_record_than_the_warc_holds(arc: Archive, field: str) -> None:
+    """An edited (or damaged) index would send export and replay to a record that is not the one it names."""
+    target = row(arc, "response", ALICE_EMBED)
+    edited = replace(target, **{field: {"target_uri": "https://example.org/else", "payload_digest": "sha1:" + "A" * 32,
+                                        "warc_type": "resource"}[field]})
+    problems = verify_archive(arc.root, [edited], [])
+    header = {"target_uri": "WARC-Target-URI", "payload_digest": "WARC-Payload-Digest", "warc_type": "WARC-Type"}[field]
+    assert [(p.kind, p.detail.split(": ", 1)[1].split(",")[0]) for p in problems] == [
+        (RECORD, f"the index says {header} {getattr(edited, field)}")], problems
+    assert verify_archive(arc.root, [target], []) == []
+
+
 def test_missing_files(arc: Archive) -> None:
     target = row(arc, "response", ALICE_EMBED)
     (arc.root / "warcs" / target.filename).unlink()
