@@ -37,6 +37,8 @@ Answer = tuple[int, Any] | Exception  # (status, JSON or text), or what the tran
 class FakeClient:
     """`get()` answers from `route(url)`; `asked` lists every URL, in order."""
 
+    no_answer: str | None = None  # as a bound RecordingClient says: every route here answers
+
     def __init__(self, route: Callable[[str], Answer]) -> None:
         self.route = route
         self.asked: list[str] = []

@@ -302,6 +302,87 @@ def test_a_recheck_our_network_policy_refused_changes_no_post_and_names_each_ref
     assert all("refused: " in f and "resolves to a loopback address (127.0.0.1)" in f for f in named.values()), named
 
 
+@pytest.fixture
+def closed_port() -> Any:
+    """A loopback port held bound but never listening: every connection to it is refused at once."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def _run_without_answers(web: Any, archive: Path, seeds: Path, *net: str) -> Any:
+    """A re-check of every held post with the network options `net` only (not the fake web's own)."""
+    return subprocess.run([sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir",
+                           str(archive), "--recheck-after", "0s", "--fetch-deadline", "1", "--format", "json", *net],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def _nothing_learnt(web: Any, copy: Path, before: Any, r: Any, why: str) -> dict[str, Any]:
+    """What every re-check that met no answer must show: each post keeps its status, reason and
+    history, none counts as re-checked or changed, each is named as not checked, with `why`."""
+    assert r.returncode == 1, r.stderr
+    assert {p["key"]: (p["status"], p["reason"], p["history"]) for p in lookup(web, copy)} == before
+    s = json.loads(r.stdout)
+    assert s["posts_not_checked"] == len(FIRST_RUN) and s["posts_rechecked"] == s["posts_new"] == 0
+    assert s["posts_changed"] == 0 and s["statuses"] == {}
+    assert {p["key"]: (p["status"], p["previous_status"], p["changed"], p["checked"]) for p in s["results"]} == {
+        key: (status, status, False, False) for key, status in FIRST_RUN.items()}
+    named = {f.partition(": not checked: ")[0]: f for f in s["failures"] if ": not checked: " in f}
+    assert set(named) == set(FIRST_RUN), s["failures"]
+    assert all(": not checked: no server answered: " in f and why in f for f in named.values()), named
+    assert "unavailable" not in {p["status"] for p in s["results"]}
+    return s
+
+
+def test_a_recheck_where_no_platform_answers_changes_no_post(base: Any, closed_port: int) -> None:
+    # The articles are read (the fake web answers for news.example), but every platform's host
+    # leads to a loopback port where nothing listens: a firewall, one dead route. No check got an
+    # answer, so none was made: the deleted, protected and withheld posts stay so. The articles did
+    # come over the network: the network is not called unreachable.
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "no-answer-recheck")
+    before = {p["key"]: (p["status"], p["reason"], p["history"]) for p in lookup(web, copy)}
+    r = _run_without_answers(web, copy, seeds, "--map-host", f"news.example=127.0.0.1:{web.port}",
+                             "--map-host", f"*=127.0.0.1:{closed_port}", "--ca-bundle", str(web.ca_pem))
+    s = _nothing_learnt(web, copy, before, r, "could not connect")
+    assert s["articles"] == len(ARTICLES) and s["network_unreachable"] is False
+    assert "the network was unreachable" not in r.stderr
+
+
+def test_a_recheck_behind_a_proxy_that_is_down_changes_no_post(base: Any, closed_port: int) -> None:
+    # Every request goes to a proxy that is not running: nothing answers, not even an article.
+    # Every check met no answer: the run says the network was unreachable.
+    web, archive, _s, _r, tmp = base
+    copy = _copy(archive, tmp / "proxy-down-recheck")
+    before = {p["key"]: (p["status"], p["reason"], p["history"]) for p in lookup(web, copy)}
+    seeds = _seeds(tmp, [], name="no-seeds")  # the held posts are due whatever the seeds cite
+    r = _run_without_answers(web, copy, seeds, "--proxy", f"http://127.0.0.1:{closed_port}",
+                             "--ca-bundle", str(web.ca_pem))
+    s = _nothing_learnt(web, copy, before, r, "GET https://")
+    assert s["network_unreachable"] is True
+    assert r.stderr.splitlines()[-1] == (
+        f"archiver: the network was unreachable: {len(FIRST_RUN)} post(s) could not be checked, each keeps the "
+        "status it had ('unavailable' if new to the archive); run again when online"), r.stderr
+
+
+def test_a_recheck_behind_a_captive_portal_changes_no_post(base: Any) -> None:
+    # Every host answers TLS with a certificate no trusted authority issued (a hotel's portal):
+    # no request gets as far as an HTTP answer, so no check was made.
+    import trustme
+
+    web, archive, _s, _r, tmp = base
+    copy = _copy(archive, tmp / "portal-recheck")
+    before = {p["key"]: (p["status"], p["reason"], p["history"]) for p in lookup(web, copy)}
+    other = tmp / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    seeds = _seeds(tmp, [], name="no-seeds-portal")
+    r = _run_without_answers(web, copy, seeds, "--map-host", web.map_host, "--ca-bundle", str(other))
+    s = _nothing_learnt(web, copy, before, r, "TLS error")
+    assert s["network_unreachable"] is True
+
+
 def test_second_run_is_refused_with_exit_3_or_waits(base: Any) -> None:
     web, archive, _s, _r, tmp = base
     copy = _copy(archive, tmp / "locked")

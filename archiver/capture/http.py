@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -308,9 +308,12 @@ class RecordingClient(Closing):
         page_id: str | None = None,
         max_body: int | None = _CLIENT_DEFAULT,
         deadline: float | None = _CLIENT_DEFAULT,
+        on_answer: Callable[[int], None] | None = None,
     ) -> httpx.Response:
         """GET `url`, recording into `batch` (None: not recorded); each redirect hop (when followed)
-        is its own request/response pair.
+        is its own request/response pair. `on_answer` is told the status of each answer whose status
+        line and headers arrived (every attempt and hop), even one whose body then failed: a server
+        that answered at all, unlike one that could not be reached.
 
         Raises NetworkError on DNS, connect, TLS and timeout failures (after retries), and its
         LimitExceeded when the body is over `max_body` or the fetch outlives its `deadline`.
@@ -320,7 +323,7 @@ class RecordingClient(Closing):
         history: list[httpx.Response] = []
         current = url
         while True:
-            response = self._fetch(current, headers, batch, page_id, limit, clock)
+            response = self._fetch(current, headers, batch, page_id, limit, clock, on_answer)
             location = response.headers.get("location")
             if not (follow_redirects and response.is_redirect and location):
                 response.history = history
@@ -331,7 +334,8 @@ class RecordingClient(Closing):
             current = str(response.url.join(location))
 
     def _fetch(self, url: str, headers: dict[str, str] | None, batch: Batch | None, page_id: str | None,
-               max_body: int | None, clock: _Deadline) -> httpx.Response:
+               max_body: int | None, clock: _Deadline,
+               on_answer: Callable[[int], None] | None = None) -> httpx.Response:
         try:
             parsed = httpx.URL(url)
         except (httpx.InvalidURL, TypeError, ValueError) as e:
@@ -351,7 +355,7 @@ class RecordingClient(Closing):
                 if clock.passed():
                     raise clock.error()
                 try:
-                    response = self._send_once(url, headers, batch, page_id, max_body, clock)
+                    response = self._send_once(url, headers, batch, page_id, max_body, clock, on_answer)
                 except _EXCHANGE_ERRORS as e:
                     refused = _cause(e, AddressRefused)
                     if isinstance(refused, AddressRefused):
@@ -385,10 +389,13 @@ class RecordingClient(Closing):
         return True
 
     def _send_once(self, url: str, headers: dict[str, str] | None, batch: Batch | None,
-                   page_id: str | None, max_body: int | None, clock: _Deadline) -> httpx.Response:
+                   page_id: str | None, max_body: int | None, clock: _Deadline,
+                   on_answer: Callable[[int], None] | None = None) -> httpx.Response:
         request = self._client.build_request("GET", url, headers=headers,
                                              timeout=clock.timeout(self._client.timeout))
         response = self._client.send(request, stream=True)
+        if on_answer is not None:
+            on_answer(response.status_code)
         watchdog = _Watchdog(response, clock.left())
         try:
             # The server address is only known while the connection is open: read it before the body.
@@ -424,14 +431,39 @@ class RecordingClient(Closing):
 
 @dataclass(frozen=True)
 class BoundClient:
-    """A RecordingClient and the Batch its get() calls record into (an HttpGetter)."""
+    """A RecordingClient and the Batch its get() calls record into (an HttpGetter).
+
+    It keeps what its get() calls met: `answered`, the status of every answer that arrived (its
+    status line and headers, whatever the status, even a 429 or a 503), and `unanswered`, what each
+    get() that met no answer at all failed with (a refused or reset connection, a TLS failure, a
+    timeout, no route, a refusal by the network policy).
+    """
 
     client: RecordingClient
     batch: Batch | None
+    answered: list[int] = field(default_factory=list, compare=False)
+    unanswered: list[str] = field(default_factory=list, compare=False)
 
     def get(self, url: str, *, headers: dict[str, str] | None = None,
             follow_redirects: bool = False) -> httpx.Response:
-        return self.client.get(url, headers=headers, follow_redirects=follow_redirects, batch=self.batch)
+        seen: list[int] = []
+        try:
+            return self.client.get(url, headers=headers, follow_redirects=follow_redirects, batch=self.batch,
+                                   on_answer=seen.append)
+        except Exception as e:
+            if not seen:
+                self.unanswered.append(str(e) or type(e).__name__)
+            raise
+        finally:
+            self.answered.extend(seen)
+
+    @property
+    def no_answer(self) -> str | None:
+        """What the requests failed with, when some were made and no server answered any of them
+        (None otherwise: nothing was asked, or something answered)."""
+        if self.answered or not self.unanswered:
+            return None
+        return "; ".join(dict.fromkeys(self.unanswered))
 
 
 def _record(batch: Batch, request: httpx.Request, response: httpx.Response, ip: str | None, date: datetime,

@@ -58,10 +58,14 @@ class PostOutcome:
     error: str | None = None
     network_failed: bool = False
     # False: the platform could not be asked: our own network failed (no name resolved, no route),
-    # or our network policy refused its address. Nothing was learnt about the post: a post that had
-    # a status keeps it (`status` is that one, and no observation is recorded); one new to the
-    # archive is `unavailable` for want of better (`unknown` when refused, as every refusal is).
+    # our network policy refused its address, or no server answered any of the check's requests (a
+    # refused or reset connection, a TLS failure, a timeout: a proxy that is down, a captive
+    # portal). Nothing was learnt about the post: a post that had a status keeps it (`status` is
+    # that one, and no observation is recorded); one new to the archive is `unavailable` for want
+    # of better (`unknown` when refused, as every refusal is).
     checked: bool = True
+    # False: the check's requests met no answer from any server (whether the post was held or new).
+    answered: bool = True
     fields: dict[str, Any] = field(default_factory=dict)
     # Media files of the post that could not be downloaded, each named: a partial failure of the
     # capture (the run names each one and exits 1), which does not change the post's status.
@@ -181,13 +185,14 @@ class PostCapturer:
 
     @staticmethod
     def _not_checked(key: str, platform: str, url: str | None, held: str, *, reason: str | None = None,
-                     error: str | None = None, network_failed: bool = True) -> PostOutcome:
-        """A check our own network failed (no name resolved, no route), or our network policy refused
-        (`network_failed` false: that is not the network being down): nothing was learnt about the
-        post, which keeps the status it had, `held`. No observation is recorded: the post's history
-        holds what the platform said, and it stays due for the next run's re-check."""
+                     error: str | None = None, network_failed: bool = True, answered: bool = True) -> PostOutcome:
+        """A check our own network failed (no name resolved, no route), our network policy refused,
+        or no server answered (`answered` false) (`network_failed` false for those two: a refusal,
+        or one server or proxy that did not answer, is not the network being down): nothing was
+        learnt about the post, which keeps the status it had, `held`. No observation is recorded:
+        the post's history holds what the platform said, and it stays due for the next run's re-check."""
         return PostOutcome(key, platform, url, held, reason=reason, error=error, network_failed=network_failed,
-                           checked=False)
+                           checked=False, answered=answered)
 
     def _unidentified(self, post: Any, offline: bool) -> PostOutcome:
         """A post known by its short links alone, which did not lead to an ID: nothing to fetch yet."""
@@ -217,12 +222,19 @@ class PostCapturer:
         if not post.post_id and found is not None and found.shortlinks is not None:
             return self._unidentified(post, offline)
         batch = Batch(self.store)
+        http = self.client.bind(batch)
         # Never raises on network trouble: a failure is named in the probe (capture/types.py).
-        probe = check.probe(post, self.client.bind(batch))
+        probe = check.probe(post, http)
         url = probe.url or post.url
         status, reason, network_failed = probe.status, probe.reason, probe.network_failed
-        if (network_failed or probe.refused) and (held := self.index.post_status(key)) is not None:
+        # No server answered any request of the check, whatever the platform's own check made of
+        # that: the platform was not asked. (One that answered anything, a 429 or a 503 included, was.)
+        no_answer = None if network_failed or probe.refused else http.no_answer
+        if (network_failed or probe.refused or no_answer) and (held := self.index.post_status(key)) is not None:
             self.index.add_records(None, batch.records, post_key=key)  # what the failed requests recorded
+            if no_answer:
+                return self._not_checked(key, platform, url, held, reason=f"no server answered: {no_answer}",
+                                         network_failed=False, answered=False)
             return self._not_checked(key, platform, url, held, reason=reason, network_failed=network_failed)
         if recheck and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)
@@ -265,7 +277,8 @@ class PostCapturer:
                 captures += 1
         return PostOutcome(key, platform, url, status, reason=reason, captures=captures,
                            source=source if captures else None, error=render_error, network_failed=network_failed,
-                           checked=not probe.network_failed, media_failures=media_failures)
+                           checked=not probe.network_failed, answered=no_answer is None,
+                           media_failures=media_failures)
 
     def _media(self, key: str, urls: list[str], batch: Batch) -> tuple[list[str], bool]:
         """Download the post's media into its media folder, each file whole or not at all; returns

@@ -77,6 +77,17 @@ class ArchiveSummary:
             line += f"; run {self.run_id} closed as interrupted"
         return line
 
+    @property
+    def nothing_answered(self) -> bool:
+        """Every post check of the run met no answer from any server, and no article or feed came
+        over the network: the run's own connection (a proxy that is down, a captive portal, a
+        firewall) is then a likelier cause than every platform at once, and the run says the
+        network was unreachable. One platform that does not answer while others do is that
+        platform's failure only, named on its posts."""
+        fetched = any(a.url.startswith(("http://", "https://")) and not a.error and not a.post_address
+                      for a in self.articles)
+        return bool(self.posts) and not fetched and not any(p.answered for p in self.posts)
+
     def counts(self) -> dict[str, int]:
         """The posts by the status this run found; those it could not check are not among them."""
         out: dict[str, int] = {}
@@ -109,7 +120,7 @@ class ArchiveSummary:
             "posts_skipped_already_captured": self.skipped_posts,
             "posts_not_checked": sum(1 for p in self.posts if not p.checked),
             "statuses": self.counts(),
-            "network_unreachable": self.network_unreachable,
+            "network_unreachable": self.network_unreachable or self.nothing_answered,
             "interrupted": signal_name(self.interrupted) if self.interrupted else None,
             "failures": self.failures,
             "results": [self._row(p) for p in self.posts],
