@@ -180,6 +180,71 @@ def test_a_gone_posts_own_live_capture_is_its_first_page_in_a_wacz(base: Any, go
     assert package["mainPageUrl"] in {p["url"] for p in pages} and package["mainPageUrl"].startswith("https://news.example/")
 
 
+def _wayback_asked(web: Any, since: int) -> int:
+    """How many requests went to the Wayback Machine's hosts since the fake web's log had `since` entries."""
+    return sum(1 for e in web.log[since:] if e["host"] in ("archive.org", "web.archive.org"))
+
+
+def test_a_wayback_lookup_archive_org_could_not_answer_is_named_and_made_on_the_next_recheck(base: Any) -> None:
+    # The photo tweet is seen gone while archive.org answers 503 to everything: the look-up was not
+    # made, which is not "no copy". The run names it (exit 1) and records it; the next re-check,
+    # the post still deleted (no status change), looks again and gets the copy; the one after that
+    # asks nothing more of the Wayback Machine.
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "wayback-503")
+    key = f"twitter:{site.TWEET_PHOTO.id}"
+    web.set_state(("tweet", site.TWEET_PHOTO.id), "deleted")
+    try:
+        for host in ("archive.org", "web.archive.org"):
+            web.set_state(("fail", host), {"status": 503, "times": 1000, "retry_after": 0})
+        try:
+            r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
+        finally:
+            for host in ("archive.org", "web.archive.org"):
+                web.set_state(("fail", host), None)
+        assert r.returncode == 1, r.stderr
+        s = json.loads(r.stdout)
+        (named,) = [f for f in s["failures"] if f.startswith(f"{key}: wayback: ")]
+        assert named.startswith(f"{key}: wayback: lookup not made: GET https://archive.org/wayback/available?")
+        assert named.endswith(": HTTP 503 (will be looked up again)"), named
+        assert s["failures"] == [named] and s["posts_changed"] == 1
+        (gone,) = [p for p in lookup(web, copy, "--handle", "RivertonDesk") if p["post_id"] == site.TWEET_PHOTO.id]
+        assert gone["status"] == "deleted"
+        (wb,) = [c for c in gone["captures"] if c["source"] == "wayback"]
+        assert wb["status"] == "error" and wb["error"].startswith("Wayback lookup not made: "), wb
+
+        mark = len(web.log)
+        again = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
+        assert again.returncode == 0, again.stderr
+        s = json.loads(again.stdout)
+        result = {p["key"]: p for p in s["results"]}[key]
+        assert (result["status"], result["changed"], result["source"], result["captures"]) == (
+            "deleted", False, "wayback", 1), result
+        assert s["failures"] == [] and _wayback_asked(web, mark) > 0
+        (gone,) = [p for p in lookup(web, copy, "--handle", "RivertonDesk") if p["post_id"] == site.TWEET_PHOTO.id]
+        assert sorted(c["status"] for c in gone["captures"] if c["source"] == "wayback") == ["error", "recovered"]
+
+        mark = len(web.log)
+        third = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
+        assert third.returncode == 0, third.stderr
+        assert _wayback_asked(web, mark) == 0  # a copy is held: not looked up again
+    finally:
+        web.set_state(("tweet", site.TWEET_PHOTO.id), None)
+
+
+def test_a_wayback_lookup_that_found_no_copy_is_not_repeated(base: Any) -> None:
+    # The video tweet has no copy in the Wayback Machine: once a look-up said so, an unchanged
+    # re-check asks nothing more of it.
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "wayback-none")
+    r = _recheck_with_deleted(web, seeds, copy, site.TWEET_VIDEO.id)
+    assert r.returncode == 0, r.stderr
+    mark = len(web.log)
+    again = _recheck_with_deleted(web, seeds, copy, site.TWEET_VIDEO.id)
+    assert again.returncode == 0, again.stderr
+    assert _wayback_asked(web, mark) == 0
+
+
 def test_a_syndication_outage_changes_no_held_post_to_live_or_login_required(base: Any) -> None:
     # Syndication answers 503 for the whole re-check (Retry-After or not, it stays down): oEmbed
     # still answers 200 for the withheld post and x.com still shows its login wall, and neither

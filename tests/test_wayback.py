@@ -166,8 +166,33 @@ def test_nothing_archived_is_none_and_unreachable_is_a_named_failure() -> None:
     with client_for(down) as c:
         unreachable = find_snapshot(c, STATUS)
     assert unreachable.snapshot is None and unreachable.network_failed and not unreachable.refused
-    assert unreachable.error is not None and unreachable.error.startswith("Wayback Machine unreachable")
+    assert unreachable.error is not None and unreachable.error.startswith("lookup not made: ")
     assert "no route" in unreachable.error
+
+
+@pytest.mark.parametrize("status", [503, 500, 429])
+def test_an_overloaded_wayback_machine_is_a_lookup_not_made_not_no_copy(status: int) -> None:
+    # archive.org answers 503 (or 429) when overloaded: that says nothing of what it holds.
+    with client_for(lambda r: httpx.Response(status, text="busy")) as c:
+        busy = find_snapshot(c, STATUS)
+    assert busy.snapshot is None and not busy.network_failed and not busy.refused
+    assert busy.error == ("lookup not made: GET https://archive.org/wayback/available?url=https%3A%2F%2Ftwitter.com"
+                          f"%2Fcllr_hartwell%2Fstatus%2F1764377001294643971: HTTP {status}"), busy.error
+
+    # One spelling answered "nothing archived", the other only 503s: not all was asked.
+    def half(request: httpx.Request) -> httpx.Response:
+        if "x.com" in str(request.url):
+            return httpx.Response(503)
+        return available(None) if request.url.host == "archive.org" else httpx.Response(200, text="")
+
+    with client_for(half) as c:
+        partly = find_snapshot(c, STATUS)
+    assert partly.snapshot is None and partly.error is not None and "HTTP 503" in partly.error
+
+    # The availability API overloaded, the CDX API answering "nothing": a look-up made, no copy.
+    with client_for(lambda r: httpx.Response(503) if r.url.host == "archive.org" else httpx.Response(200, text="")) as c:
+        cdx_only = find_snapshot(c, STATUS)
+    assert cdx_only.snapshot is None and cdx_only.error is None
 
 
 def test_fetch_snapshot_non_html_and_errors() -> None:

@@ -65,7 +65,9 @@ class Snapshot:
 class SnapshotLookup:
     """What the availability and CDX APIs said about a URL (failures: capture/types.py).
 
-    `snapshot` None without an `error`: nothing archived; with one: no look-up got an answer.
+    `snapshot` None without an `error`: nothing archived; with one: the look-up was not made (for
+    some spelling of the URL neither API answered, or each answered 5xx or 429: an overloaded
+    archive says nothing about what it holds).
     """
 
     snapshot: Snapshot | None = None
@@ -115,13 +117,13 @@ def find_snapshot(client: HttpGetter, url: str, *, timestamp: str | None = None,
                   forms: Callable[[str], list[str]] | None = None) -> SnapshotLookup:
     """The closest 200 capture of `url` (any of its spellings `forms(url)`), if there is one.
 
-    Never raises for network trouble: the lookup's `error` is set only when no look-up got an
-    answer at all.
+    Never raises for network trouble: the lookup's `error` is set when it was not made, that is
+    when for some spelling neither API gave an answer (none arrived, or a 5xx or 429 did).
     """
     import httpx
 
     forms_asked = forms(url) if forms is not None else [url]
-    answered = False
+    unanswered = set(forms_asked)
     failures: list[Failure] = []
     for lookup in (_available, _cdx):
         for form in forms_asked:
@@ -130,21 +132,34 @@ def find_snapshot(client: HttpGetter, url: str, *, timestamp: str | None = None,
             except (NetworkError, httpx.TransportError) as e:
                 failures.append(Failure.of(e))
                 continue
-            answered = True
+            unanswered.discard(form)
             if snap is not None:
                 return SnapshotLookup(snap)
-    if not answered and failures:
-        return SnapshotLookup(None, f"Wayback Machine unreachable: {failures[0].error}",
+    if unanswered and failures:
+        return SnapshotLookup(None, f"lookup not made: {failures[0].error}",
                               network_failed=all(f.network_failed for f in failures),
                               refused=all(f.refused for f in failures))
     return SnapshotLookup(None)
+
+
+def unanswered(status: int) -> bool:
+    """True for an answer of the Wayback Machine that says nothing of what it holds: a 5xx (it is
+    down or overloaded, as it often is) or a 429 (it asks us to slow down)."""
+    return status >= 500 or status == 429
+
+
+def _answer(resp: httpx.Response, api: str) -> httpx.Response:
+    """`resp`, unless it is no answer (`unanswered`): then the NetworkError that names it."""
+    if unanswered(resp.status_code):
+        raise NetworkError(f"GET {api}: HTTP {resp.status_code}")
+    return resp
 
 
 def _available(client: HttpGetter, url: str, timestamp: str | None) -> Snapshot | None:
     api = f"{AVAILABLE_API}?url={quote(url, safe='')}"
     if timestamp:
         api += f"&timestamp={timestamp}"
-    resp = _get(client, api, follow=True)
+    resp = _answer(_get(client, api, follow=True), api)
     if resp.status_code != 200:
         log.info("wayback available %s: HTTP %s", url, resp.status_code)
         return None
@@ -166,7 +181,7 @@ def _available(client: HttpGetter, url: str, timestamp: str | None) -> Snapshot 
 
 def _cdx(client: HttpGetter, url: str, timestamp: str | None) -> Snapshot | None:
     api = f"{CDX_API}?url={quote(url, safe='')}&output=json&filter=statuscode:200&limit=-5"
-    resp = _get(client, api, follow=True)
+    resp = _answer(_get(client, api, follow=True), api)
     if resp.status_code != 200 or not resp.content.strip():
         return None
     try:

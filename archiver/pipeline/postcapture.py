@@ -42,6 +42,10 @@ log = logging.getLogger(__name__)
 # Archives made before `not_recovered` existed hold such copies as `error`, with that same reason.
 RECOVERED, NOT_RECOVERED, ERROR = "recovered", "not_recovered", "error"
 COPY_SHOWS_NO_POST = "the Wayback copy does not show the post"
+# How the error of a `wayback` capture begins when the look-up could not be made (no answer, or a
+# 5xx or 429 from the availability or CDX API, or from the copy itself): the post is looked up
+# again on its next re-check, whatever its status then.
+LOOKUP_NOT_MADE = "Wayback lookup not made"
 
 
 @dataclass
@@ -70,6 +74,17 @@ class PostOutcome:
     # Media files of the post that could not be downloaded, each named: a partial failure of the
     # capture (the run names each one and exits 1), which does not change the post's status.
     media_failures: list[str] = field(default_factory=list)
+    # Why the post's Wayback look-up could not be made (a partial failure too, named by the run as
+    # `KEY: wayback: ... (will be looked up again)`); None: it was made, or not needed.
+    wayback_failure: str | None = None
+
+    def failures(self) -> list[str]:
+        """Every failure the run names for the post: `failure()`, its media, its Wayback look-up."""
+        out = [f] if (f := self.failure()) else []
+        out += [f"{self.key}: {m}" for m in self.media_failures]
+        if self.wayback_failure:
+            out.append(f"{self.key}: wayback: {self.wayback_failure} (will be looked up again)")
+        return out
 
     def row(self) -> dict[str, Any]:
         return {"key": self.key, "platform": self.platform, "url": self.url, "status": self.status,
@@ -238,7 +253,14 @@ class PostCapturer:
             return self._not_checked(key, platform, url, held, reason=reason, network_failed=network_failed)
         if recheck and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)
-            return PostOutcome(key, platform, url, status, reason=reason, network_failed=network_failed)
+            outcome = PostOutcome(key, platform, url, status, reason=reason, network_failed=network_failed)
+            if check.wayback is not None and status != "live" and url and self._lookup_due(key):
+                # A look-up that could not be made (or never was: a run killed before it) is made
+                # now, the status unchanged or not; one that found no copy is not repeated.
+                copy, outcome.wayback_failure = self._wayback(post, url, check.wayback)
+                if copy is not None:
+                    outcome.captures, outcome.source = 1, "wayback"
+            return outcome
         if probe.fields:
             self.index.update_post_data(key, **probe.fields)
 
@@ -267,8 +289,9 @@ class PostCapturer:
             self._commit_capture(key, source="live", url=target if page is not None else (url or target or ""),
                                  status=status, page=page, error=render_error, batch=batch)
             captures += 1
+        wayback_failure = None
         if check.wayback is not None and status != "live" and not network_failed and url:
-            copy = self._wayback(post, url, check.wayback)
+            copy, wayback_failure = self._wayback(post, url, check.wayback)
             if copy is not None:
                 # Every capture written counts; the post's source is the copy when it recovered
                 # the post (or is all there is), else the live capture, which shows it best.
@@ -278,7 +301,7 @@ class PostCapturer:
         return PostOutcome(key, platform, url, status, reason=reason, captures=captures,
                            source=source if captures else None, error=render_error, network_failed=network_failed,
                            checked=not probe.network_failed, answered=no_answer is None,
-                           media_failures=media_failures)
+                           media_failures=media_failures, wayback_failure=wayback_failure)
 
     def _media(self, key: str, urls: list[str], batch: Batch) -> tuple[list[str], bool]:
         """Download the post's media into its media folder, each file whole or not at all; returns
@@ -313,26 +336,55 @@ class PostCapturer:
             self.index.add_media(key, f.url, relative(self.archive_dir, path), f.sha256, f.mime)
         return failures, unreachable
 
-    def _wayback(self, post: Any, status_url: str, wayback: WaybackSource) -> str | None:
+    def _lookup_due(self, key: str) -> bool:
+        """True when the post holds no Wayback copy and its look-up is still to be made: none was
+        ever answered (a run killed before it; an archive whose look-ups all failed), or the last
+        one could not be made (a `wayback` capture whose error says so, newer than the APIs' last
+        answer for the post)."""
+        from ..capture.wayback import AVAILABLE_API, CDX_API
+        from ..times import parse_timestamp
+
+        if self.index.has_wayback_copy(key, COPY_SHOWS_NO_POST):
+            return False
+        answered, failed = self.index.wayback_lookups(key, LOOKUP_NOT_MADE, (AVAILABLE_API, CDX_API))
+        if answered is None:
+            return True
+        if failed is None:
+            return False
+        answered_at, failed_at = parse_timestamp(answered), parse_timestamp(failed)
+        return answered_at is None or failed_at is None or failed_at > answered_at
+
+    def _wayback(self, post: Any, status_url: str, wayback: WaybackSource) -> tuple[str | None, str | None]:
         """Capture the closest Wayback copy once; returns the capture's status (`recovered`,
-        `not_recovered` or `error`), or None when no capture was written."""
+        `not_recovered` or `error`; None when no capture was written), and why the look-up could
+        not be made (None: it was, or a copy is held). A look-up not made is recorded as a
+        `wayback` capture in error (LOOKUP_NOT_MADE), with the answers it got, if any."""
+        from ..capture.wayback import unanswered
+
         key = post.key
         if self.index.has_wayback_copy(key, COPY_SHOWS_NO_POST):
-            return None  # the copy does not change: once had, it is not fetched again
+            return None, None  # the copy does not change: once had, it is not fetched again
         batch = Batch(self.store)
         http = self.client.bind(batch)
         lookup = wayback.find(http, status_url)  # a failure is named, never raised
-        if lookup.error:
-            log.warning("%s: wayback: %s", key, lookup.error)
+        not_made = lookup.error
         snap, resp, partial = lookup.snapshot, None, None
         if snap is not None:
             try:
                 resp, partial = wayback.fetch(http, snap)
             except NetworkError as e:
-                log.warning("%s: wayback: %s", key, e)
+                not_made = f"the copy {snap.url} could not be had: {e}"
+            else:
+                if unanswered(resp.status_code):
+                    not_made = f"the copy {snap.url} answered HTTP {resp.status_code}"
+        if not_made is not None:
+            log.info("%s: wayback: %s", key, not_made)  # named among the run's failures
+            self._commit_capture(key, source="wayback", url=snap.url if snap is not None else status_url,
+                                 status=ERROR, page=None, error=f"{LOOKUP_NOT_MADE}: {not_made}", batch=batch)
+            return ERROR, not_made
         if snap is None or resp is None:
             self.index.add_records(None, batch.records, post_key=key)  # the look-ups that found nothing
-            return None
+            return None, None
         error = None if resp.status_code == 200 else f"the Wayback copy answered HTTP {resp.status_code}"
         # A login page, the platform's own "not found": the copy was had, and shows the post
         # already gone when it was made. Kept as evidence of that, but it did not recover the post.
@@ -356,4 +408,4 @@ class PostCapturer:
             status = RECOVERED
         self._commit_capture(key, source="wayback", url=snap.url, status=status, page=page, error=error,
                              batch=batch)
-        return status
+        return status, None

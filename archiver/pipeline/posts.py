@@ -66,6 +66,4 @@ class PostHandler:
             log.info("%s: capture failed: %s", post.key, result.error)  # named among the run's failures
         if result.network_failed:
             self.offline = True
-        failure = result.failure()
-        failures = ((failure,) if failure else ()) + tuple(f"{post.key}: {m}" for m in result.media_failures)
-        return PostResult(result, failures, network_unreachable=self.offline)
+        return PostResult(result, tuple(result.failures()), network_unreachable=self.offline)

@@ -424,6 +424,23 @@ class Store(Closing):
         )
         return row is not None
 
+    def wayback_lookups(self, post_key: str, not_made: str, apis: tuple[str, ...]) -> tuple[str | None, str | None]:
+        """When the Wayback Machine's look-up APIs (URLs beginning with one of `apis`) last answered
+        (HTTP 200) a look-up for the post, and when a look-up for it last could not be made (a
+        `wayback` capture in error whose error begins with `not_made`); None for never."""
+        answered = self._one(
+            "SELECT MAX(r.date) AS at FROM records r JOIN posts p ON p.id = r.post WHERE p.key = ? "
+            "AND r.warc_type = 'response' AND r.status = 200 AND ("
+            + " OR ".join("substr(r.target_uri, 1, ?) = ?" for _ in apis) + ")",
+            [post_key, *(x for api in apis for x in (len(api), api))],
+        ) if apis else None
+        failed = self._one(
+            "SELECT MAX(c.captured_at) AS at FROM captures c JOIN posts p ON p.id = c.post WHERE p.key = ? "
+            "AND c.source = 'wayback' AND c.status = 'error' AND substr(c.error, 1, ?) = ?",
+            [post_key, len(not_made), not_made],
+        )
+        return (answered["at"] if answered is not None else None), (failed["at"] if failed is not None else None)
+
     def article_captured(self, url: str) -> bool:
         """True when the article has a capture of its own (not of a post) that completed without error."""
         row = self._one(
