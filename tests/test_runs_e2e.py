@@ -715,6 +715,7 @@ def test_report_of_the_archive_in_chromium(base: Any) -> None:
 
     web, archive, _s, _r, tmp = base
     out = tmp / "report" / "index.html"
+    out.parent.mkdir(exist_ok=True)
     r = cli(web, "report", "-o", str(out), archive=archive)
     assert r.returncode == 0, r.stderr
     with sync_playwright() as p:
