@@ -3,6 +3,8 @@ boundaries, and the output shape, the same on both."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -410,10 +412,14 @@ def test_handles_with_server_are_those_of_the_name_on_any_server(request: pytest
         assert idx.handles_with_server("riverton") == []
 
 
+def _lookup_cli(archive: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`archiver lookup` of the archive at `archive`, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "archiver.cli", "lookup", "-d", str(archive), *args],
+                          capture_output=True, text=True, timeout=120)
+
+
 def test_lookup_of_a_bare_name_points_at_the_same_name_on_a_server(tmp_path: Path) -> None:
     """Nothing is matched across servers (one account per server); the hint says what is held."""
-    import subprocess
-    import sys
 
     from archiver.index.sqlite.index import SQLiteIndex
 
@@ -422,8 +428,7 @@ def test_lookup_of_a_bare_name_points_at_the_same_name_on_a_server(tmp_path: Pat
                              url="https://mastodon.social/@rivertonwater/1"))
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "archiver.cli", "lookup", "-d", str(tmp_path), *args],
-                              capture_output=True, text=True, timeout=120)
+        return _lookup_cli(tmp_path, *args)
 
     bare = cli("--handle", "@RivertonWater")
     assert bare.returncode == 0 and bare.stdout == ""
@@ -439,9 +444,6 @@ def test_lookup_of_a_bare_name_points_at_the_same_name_on_a_server(tmp_path: Pat
 def test_lookup_of_an_article_not_held_says_so(tmp_path: Path) -> None:
     """An article address that names nothing held is said; one held whose posts other filters
     leave out is not (nothing is wrong with the address)."""
-    import subprocess
-    import sys
-
     from archiver.index.sqlite.index import SQLiteIndex
 
     with SQLiteIndex(tmp_path) as idx:
@@ -450,8 +452,7 @@ def test_lookup_of_an_article_not_held_says_so(tmp_path: Path) -> None:
                  "blockquote.twitter-tweet")
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "archiver.cli", "lookup", "-d", str(tmp_path), *args],
-                              capture_output=True, text=True, timeout=120)
+        return _lookup_cli(tmp_path, *args)
 
     typo = cli("--article", "https://news.example/2024/fload.html")
     assert typo.returncode == 0 and typo.stdout == ""

@@ -310,12 +310,7 @@ def test_an_offline_recheck_changes_no_post_and_names_each_check_it_could_not_ma
     s = json.loads(capsys.readouterr().out)
     assert s["network_unreachable"] is True
     # No check was made: none counts as re-checked (nor as new), each as not checked.
-    assert s["posts_not_checked"] == len(FIRST_RUN) and s["posts_rechecked"] == s["posts_new"] == 0
-    assert s["posts_changed"] == 0 and s["statuses"] == {}
-    assert {p["key"]: (p["status"], p["previous_status"], p["changed"], p["checked"]) for p in s["results"]} == {
-        key: (status, status, False, False) for key, status in FIRST_RUN.items()}
-    named = {f.partition(": not checked: ")[0]: f for f in s["failures"] if ": not checked: " in f}
-    assert set(named) == set(FIRST_RUN), s["failures"]
+    named = _none_checked(s)
     assert all("host name not resolved" in f for f in named.values()), named
     # The table and the closing lines say the same.
     assert _print_summary(summary, OutFormat.table) == 1
@@ -326,6 +321,18 @@ def test_an_offline_recheck_changes_no_post_and_names_each_check_it_could_not_ma
     assert f"; {len(FIRST_RUN)} could not be checked" in err
     assert (f"archiver: the network was unreachable: {len(FIRST_RUN)} post(s) could not be checked, each keeps "
             "the status it had ('unavailable' if new to the archive); run again when online") in err.splitlines()
+
+
+def _none_checked(s: dict[str, Any]) -> dict[str, str]:
+    """A run's summary in which no held post was checked: none counts as re-checked, new or changed,
+    each keeps its status; returns the failure line naming each, by key."""
+    assert s["posts_not_checked"] == len(FIRST_RUN) and s["posts_rechecked"] == s["posts_new"] == 0
+    assert s["posts_changed"] == 0 and s["statuses"] == {}
+    assert {p["key"]: (p["status"], p["previous_status"], p["changed"], p["checked"]) for p in s["results"]} == {
+        key: (status, status, False, False) for key, status in FIRST_RUN.items()}
+    named = {f.partition(": not checked: ")[0]: f for f in s["failures"] if ": not checked: " in f}
+    assert set(named) == set(FIRST_RUN), s["failures"]
+    return named
 
 
 def _loopback_names(host: str, port: int) -> list[str]:
@@ -358,12 +365,7 @@ def test_a_recheck_our_network_policy_refused_changes_no_post_and_names_each_ref
     assert _print_summary(summary, OutFormat.json) == 1
     s = json.loads(capsys.readouterr().out)
     assert s["network_unreachable"] is False
-    assert s["posts_not_checked"] == len(FIRST_RUN) and s["posts_rechecked"] == s["posts_new"] == 0
-    assert s["posts_changed"] == 0 and s["statuses"] == {}
-    assert {p["key"]: (p["status"], p["previous_status"], p["changed"], p["checked"]) for p in s["results"]} == {
-        key: (status, status, False, False) for key, status in FIRST_RUN.items()}
-    named = {f.partition(": not checked: ")[0]: f for f in s["failures"] if ": not checked: " in f}
-    assert set(named) == set(FIRST_RUN), s["failures"]
+    named = _none_checked(s)
     assert all("refused: " in f and "resolves to a loopback address (127.0.0.1)" in f for f in named.values()), named
 
 
@@ -390,12 +392,7 @@ def _nothing_learnt(web: Any, copy: Path, before: Any, r: Any, why: str) -> dict
     assert r.returncode == 1, r.stderr
     assert {p["key"]: (p["status"], p["reason"], p["history"]) for p in lookup(web, copy)} == before
     s = json.loads(r.stdout)
-    assert s["posts_not_checked"] == len(FIRST_RUN) and s["posts_rechecked"] == s["posts_new"] == 0
-    assert s["posts_changed"] == 0 and s["statuses"] == {}
-    assert {p["key"]: (p["status"], p["previous_status"], p["changed"], p["checked"]) for p in s["results"]} == {
-        key: (status, status, False, False) for key, status in FIRST_RUN.items()}
-    named = {f.partition(": not checked: ")[0]: f for f in s["failures"] if ": not checked: " in f}
-    assert set(named) == set(FIRST_RUN), s["failures"]
+    named = _none_checked(s)
     assert all(": not checked: no server answered: " in f and why in f for f in named.values()), named
     assert "unavailable" not in {p["status"] for p in s["results"]}
     return s
