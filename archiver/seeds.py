@@ -23,6 +23,7 @@ from .sources import (
     looks_binary,
     read_capped,
     shown,
+    unique_sources,
     url_problem,
 )
 
@@ -351,7 +352,7 @@ def with_url_lists(specs: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> Seed
         _read_url_list(p, data, out)
         if len(out.sources) + len(out.problems) == said:  # given to be read, and it says nothing
             out.problems.append(f"{shown(str(p))}: lists no URL (one a line; `#` starts a comment)")
-    out.sources = list(dict.fromkeys(out.sources))
+    out.sources = unique_sources(out.sources)  # one article however it was spelt (`?utm_source=`...)
     return out
 
 
@@ -402,5 +403,5 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
             out.sources.extend(got.articles)
             continue
         out.sources.append(str(p))
-    out.sources = list(dict.fromkeys(out.sources))
+    out.sources = unique_sources(out.sources)  # one article however it was spelt (`?utm_source=`...)
     return out

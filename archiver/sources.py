@@ -8,7 +8,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -344,6 +344,25 @@ def expand(specs: list[str]) -> Iterator[str]:
                         yield at + name
         else:
             yield spec
+
+
+def source_key(spec: str) -> str:
+    """What makes two sources one source of a run: a URL without its `#fragment` and the query
+    parameters that only track the reader (`without_tracking`: the address its article is fetched
+    at), anything else as given."""
+    if not is_url(spec):
+        return spec
+    from .index.urls import without_tracking
+
+    return without_tracking(spec)
+
+
+def unique_sources(specs: Iterable[str]) -> list[str]:
+    """`specs` each once by its `source_key`, in their order, under the first spelling given."""
+    first: dict[str, str] = {}
+    for spec in specs:
+        first.setdefault(source_key(spec), spec)
+    return list(first.values())
 
 
 def is_file(p: Path) -> bool:

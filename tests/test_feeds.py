@@ -236,3 +236,29 @@ def test_a_sitemap_served_gzipped_is_read(tmp_path: Path) -> None:
         assert r.returncode == 0, r.stderr
         assert _sources(r) == {site.ARTICLE_REVIEW.url}
     assert other.returncode == 2 and "binary content" in other.stderr
+
+
+@pytest.mark.browser
+def test_an_article_a_list_spells_with_tracking_parameters_and_a_feed_lists_clean_is_captured_once(
+        tmp_path: Path) -> None:
+    """A newsletter link (`?utm_source=`) in a `.urls` list, the same article in a feed file of the
+    seeds and in a feed read from the web: one article, captured once, named as the list spells it."""
+    import sqlite3
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    shared = f"{site.ARTICLE_FLOOD.url}?utm_source=newsletter&utm_medium=email"
+    (seeds / "desk.urls").write_text(f"{shared}\n{FEED}\n")
+    (seeds / "sitemap.xml").write_text(_urlset(site.ARTICLE_FLOOD, site.ARTICLE_REVIEW))
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        r = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=archive)
+        verified = cli(web, "verify", archive=archive)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert (summary["articles"], summary["articles_failed"]) == (5, 0), summary
+    with sqlite3.connect(archive / "archive.db") as db:
+        rows = db.execute("SELECT a.url, a.source, count(c.id) FROM articles a JOIN captures c ON c.article_id = a.id "
+                          "GROUP BY a.id").fetchall()
+    assert len(rows) == 5 and (site.ARTICLE_FLOOD.url, shared, 1) in rows, rows
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -245,3 +245,38 @@ def test_failed_tasks_are_named_and_the_rest_go_on(index: ArchiveIndex) -> None:
 def test_tasks_and_results_are_plain_messages(message: Task | Result) -> None:
     assert type(message).from_dict(json.loads(json.dumps(message.to_dict()))) == message
     assert pickle.loads(pickle.dumps(message)) == message
+
+
+def test_one_article_spelt_two_ways_is_one_task_under_the_first_spelling(index: ArchiveIndex) -> None:
+    """A newsletter's `?utm_source=` link, a `#fragment` and the clean address are one article: one
+    task (its capture made once), named as first given; a feed listing it again adds nothing."""
+    clean = "https://news.example/a.html"
+    shared = f"{clean}?utm_source=newsletter#comments"
+    other = f"{clean}?id=7#top"  # a parameter that is not a tracker: another page
+    feed = "https://news.example/feed.xml"
+    inner = articles({shared: [tweet(1)], other: [tweet(2)], "https://news.example/b.html?fbclid=x": [tweet(3)]})
+
+    def handle(task: Task) -> Result | TaskFailed:
+        if isinstance(task, ArticleTask) and task.spec == feed:
+            return ArticleResult(ArticleOutcome(feed, feed, feed=4), read=True,
+                                 sources=(f"{clean}?id=7&utm_medium=email", f"{clean}?fbclid=abc", clean,
+                                          "https://news.example/b.html?fbclid=x", "https://news.example/b.html#c"))
+        return inner(task)
+
+    ex = FakeExecutor(handle)
+    summary = ArchiveSummary()
+    run_phases(ex, index, [shared, other, feed, clean, f"{clean}?utm_campaign=x&id=7"], summary, Plan())
+    specs = [t.spec for wave in ex.seen for t in wave if isinstance(t, ArticleTask)]
+    assert specs == [shared, other, feed, "https://news.example/b.html?fbclid=x"]
+    assert summary.articles_planned == 4
+    assert [a.source for a in summary.articles] == specs
+    assert summary.to_dict()["articles"] == 3 and summary.to_dict()["feeds"] == 1
+
+
+def test_a_detached_cluster_run_sends_one_article_spelt_two_ways_once() -> None:
+    """A run sent with --no-wait marks each article it sent in Redis: one mark for every spelling."""
+    from archiver.cluster.detached import _article_key
+
+    clean = "https://news.example/a.html"
+    assert _article_key("run", f"{clean}?utm_source=x#top") == _article_key("run", clean)
+    assert _article_key("run", f"{clean}?id=7") != _article_key("run", clean)

@@ -49,6 +49,16 @@ def test_seed_folder(tmp_path: Path) -> None:
     assert len(seeds.problems) == 1 and "not-a-url" in seeds.problems[0]
 
 
+def test_one_article_spelt_two_ways_in_the_seeds_is_one_source_under_the_first_spelling(tmp_path: Path) -> None:
+    """A newsletter link (`?utm_source=`...) in a `.urls` list and the feed's clean address: one source."""
+    (tmp_path / "a-desk.urls").write_text("https://news.example/a.html?utm_source=newsletter\n"
+                                          "https://news.example/b.html?fbclid=x\nhttps://news.example/b.html?page=2\n")
+    (tmp_path / "feed.xml").write_bytes(RSS)
+    assert read_seeds(tmp_path).sources == ["https://news.example/a.html?utm_source=newsletter",
+                                            "https://news.example/b.html?fbclid=x",
+                                            "https://news.example/b.html?page=2"]
+
+
 def test_a_gzipped_sitemap_in_the_seeds_folder_is_read(tmp_path: Path) -> None:
     """A sitemap saved as its site serves it (`sitemap.xml.gz`) gives its articles, decompressed
     within --max-bytes (past it: named, skipped); a gzip file of anything else is a source as before."""

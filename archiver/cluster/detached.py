@@ -66,10 +66,10 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
     """Open the run's row and send its tasks; returns the run's ID. The caller holds the run lock."""
     from ..index import open_index
     from ..pipeline.tasks import ArticleTask, PostTask
-    from ..sources import expand
+    from ..sources import expand, unique_sources
     from .storage import recover_local_runs
 
-    specs = list(expand(list(specs)))
+    specs = unique_sources(expand(list(specs)))  # one article however it was spelt: one task
     recover_local_runs(archive_dir)
     with open_index(archive_dir, url=index_url) as index:
         run_id = index.start_run(command)
@@ -160,7 +160,7 @@ def follow_feed(client: Redis, app: Any, key: str, task: ArticleTask, outcome: A
     client.hsetnx(rooms, root, bound)
     client.expire(rooms, TTL)
     cut = 0
-    for spec in dict.fromkeys(sources):
+    for spec in dict.fromkeys(sources):  # one task per article however it was spelt (`_article_key`)
         if not client.set(_article_key(key, spec), "1", nx=True, ex=TTL):
             continue  # a source of the run, or listed by a feed read before
         room = int(client.hincrby(rooms, root, -1))
@@ -182,9 +182,13 @@ def follow_feed(client: Redis, app: Any, key: str, task: ArticleTask, outcome: A
 
 
 def _article_key(key: str, spec: str) -> str:
+    """The Redis key that marks `spec` sent by the run at `key`: one for every spelling of one
+    article (`source_key`: without `?utm_source=...` or a `#fragment`)."""
     from hashlib import sha256
 
-    return f"{key}:article:{sha256(spec.encode()).hexdigest()}"
+    from ..sources import source_key
+
+    return f"{key}:article:{sha256(source_key(spec).encode()).hexdigest()}"
 
 
 @dataclass

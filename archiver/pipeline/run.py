@@ -27,7 +27,7 @@ from ..limits import DEFAULT_MAX_FEED_ARTICLES, Limits
 from ..models import Post
 from ..progress import feed_message
 from ..seeds import left_out_note
-from ..sources import expand
+from ..sources import expand, source_key, unique_sources
 from ..times import iso_seconds
 from .executors import Answer, Executor, Handlers, InlineExecutor, NotStarted, ProcessPoolExecutor, TaskFailed
 from .postcapture import PostOutcome
@@ -154,8 +154,11 @@ def run_phases(executor: Executor, index: ArchiveIndex, specs: list[str], summar
                plan: Plan, progress: Callable[[str], None] | None = None) -> RunState:
     """Every article, and the posts they cite as soon as they are read, over `executor`; then the
     bookkeeping. Fills `summary` in place, in the order of the specs and of the posts' first
-    citations whatever order the tasks ended in. `progress` is told the articles a feed adds."""
+    citations whatever order the tasks ended in. `progress` is told the articles a feed adds.
+    Sources that are one article spelt two ways (`source_key`: with `?utm_source=...`, a
+    `#fragment`) are one task, under the first spelling."""
     state = RunState()
+    specs = unique_sources(specs)
     summary.articles_planned += len(specs)
     flight = _Flight(executor, index, summary, state, plan, [ArticleTask(s, room=plan.max_feed_articles) for s in specs],
                      progress=progress)
@@ -193,7 +196,7 @@ class _Flight:
         # Each article's posts when they were announced before its answer (ArticlePosts).
         self._found: list[ArticlePosts | None] = [None for _ in articles]
         self._position = {id(t): i for i, t in enumerate(articles)}
-        self._specs = {t.spec for t in articles}
+        self._specs = {source_key(t.spec) for t in articles}  # each source once however it was spelt
         # A feed's articles (and what they are, if feeds): the source given to the run that led to
         # each; and the articles each such source may still add to the run.
         self._roots: dict[int, str] = {}
@@ -269,7 +272,7 @@ class _Flight:
         the task was made; feeds listed by the same feed, read at once, share what is left then.)"""
         root = self._roots.get(id(task), task.spec)
         room = self._room.setdefault(root, self.plan.max_feed_articles)
-        new = [spec for spec in dict.fromkeys(answer.sources) if spec not in self._specs]
+        new = [spec for spec in unique_sources(answer.sources) if source_key(spec) not in self._specs]
         if len(new) > room:
             outcome.left_out += len(new) - room
             outcome.feed = (outcome.feed or 0) - (len(new) - room)
@@ -290,9 +293,9 @@ class _Flight:
         to the run, `root`), each once: submitted after the others, and their posts chosen after
         those of every article before them."""
         for spec in specs:
-            if spec in self._specs:
+            if source_key(spec) in self._specs:
                 continue
-            self._specs.add(spec)
+            self._specs.add(source_key(spec))
             task = ArticleTask(spec, room=self._room[root], depth=depth)
             self._roots[id(task)] = root
             self._position[id(task)] = len(self.articles)
