@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
+import threading
 from pathlib import Path
 
 DB_NAME = "archive.db"
@@ -31,6 +33,32 @@ def post_dir(archive_dir: Path, key: str) -> Path:
 def article_dir(archive_dir: Path, url: str) -> Path:
     digest = hashlib.sha1(url.encode()).hexdigest()[:16]
     return archive_dir / SHOT_DIR / "articles" / digest
+
+
+# Screenshot names handed out by this process: a capture's file is written only once its page is
+# rendered, and captures in flight at once must not pick the same name meanwhile.
+_SHOTS_NAMED: set[Path] = set()
+_SHOTS_LOCK = threading.Lock()
+
+
+def screenshot_path(folder: Path, label: str = "") -> Path:
+    """The file a capture's screenshot goes to in `folder`: `<stamp>[-<label>].png` (`times.stamp`,
+    to the millisecond; its element shots are `<stamp>[-<label>]-element-NN.png`), never a name a file
+    in `folder` or another capture of this process has: `-2`, `-3`... follow the stamp then. Two
+    captures of one page in one instant keep both pictures."""
+    from glob import escape
+
+    from .times import stamp
+
+    moment, suffix = stamp(), f"-{label}" if label else ""
+    with _SHOTS_LOCK:
+        for n in itertools.count(1):
+            path = folder / f"{moment}{'' if n == 1 else f'-{n}'}{suffix}.png"
+            taken = path in _SHOTS_NAMED or path.exists() or any(folder.glob(f"{escape(path.stem)}-element-*"))
+            if not taken:
+                break
+        _SHOTS_NAMED.add(path)
+    return path
 
 
 def relative(archive_dir: Path, path: Path | None) -> str | None:

@@ -3,7 +3,7 @@
 `format_utc` / `utc_now`: the canonical form the index stores (comparing text compares time).
 `iso_seconds`: RFC 3339 to the second (`2024-03-04T18:22:31Z`), for files people and tools read.
 `iso_precise`: RFC 3339 with microseconds when there are any (WACZ page times).
-`stamp`: compact, for file names (`20240304T182231Z`). `digits14`: the 14 digits of Wayback and
+`stamp`: compact, to the millisecond, for file names (`20240304T182231.250Z`). `digits14`: the 14 digits of Wayback and
 CDX timestamps (`20240304182231`). `report_minute`: what a person reads (`2024-03-04 18:22 UTC`).
 Each takes a datetime (naive = UTC already) and defaults to now.
 
@@ -59,8 +59,9 @@ def iso_precise(moment: datetime | None = None) -> str:
 
 
 def stamp(moment: datetime | None = None) -> str:
-    """`YYYYMMDDTHHMMSSZ`, for file names."""
-    return f"{_utc(moment):%Y%m%dT%H%M%S}Z"
+    """`YYYYMMDDTHHMMSS.mmmZ`, for file names (ISO 8601's basic form, to the millisecond)."""
+    moment = _utc(moment)
+    return f"{moment:%Y%m%dT%H%M%S}.{moment.microsecond // 1000:03d}Z"
 
 
 def digits14(moment: datetime | None = None) -> str:

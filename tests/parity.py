@@ -22,7 +22,7 @@ from tests.fakeweb import FakeWeb, site
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "parity.json"
 
 _TIME_KEYS = {"started_at", "finished_at", "captured_at", "checked_at"}
-_STAMP = re.compile(r"\d{8}T\d{6}Z")
+_STAMP = re.compile(r"\d{8}T\d{6}(?:\.\d{3})?Z(?:-\d+)?")
 
 
 def _strip(value: Any) -> Any:

@@ -163,7 +163,7 @@ def test_named_formatters_write_one_moment_in_each_form() -> None:
     assert iso_seconds(moment) == "2024-03-04T18:22:31Z"
     assert iso_precise(moment) == "2024-03-04T18:22:31.250000Z"
     assert iso_precise(moment.replace(microsecond=0)) == "2024-03-04T18:22:31Z"
-    assert stamp(moment) == "20240304T182231Z"
+    assert stamp(moment) == "20240304T182231.250Z"
     assert digits14(moment) == "20240304182231"
     assert report_minute(moment) == "2024-03-04 18:22 UTC"
     assert iso_seconds(datetime(2024, 3, 4, 18, 22, 31)) == "2024-03-04T18:22:31Z"  # naive: UTC already

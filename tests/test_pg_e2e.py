@@ -34,7 +34,7 @@ LATER = [site.ARTICLE_WITHHELD.url]  # a later run over worker processes
 MOMENTS = {"captured_at", "checked_at", "started_at", "finished_at", "first_seen", "last_checked", "run_id", "id",
            "page_record_id"}
 PRESENCE = {"warc", "screenshot_sha256"}  # compared by being there or not
-STAMP = re.compile(r"\d{8}T\d{6}Z")
+STAMP = re.compile(r"\d{8}T\d{6}(?:\.\d{3})?Z(?:-\d+)?")
 
 
 def _norm(value: Any) -> Any:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .. import times
 from ..errors import ArchiverError, BrowserUnavailable, DiskFull, HttpStatusError, NetworkError, SourceError
 from ..index.rows import Capture
-from ..layout import article_dir, relative
+from ..layout import article_dir, relative, screenshot_path
 from ..models import Document, Post
 from ..modes import make_dirs
 from ..platforms import BY_NAME, REGISTRY
@@ -337,7 +337,6 @@ class ArticleHandler:
         the browser gave (None for text, or when the capture failed)."""
         s = self.s
         shots = make_dirs(article_dir(s.archive_dir, url))
-        stamp = times.stamp()
         error = None
         page = None
         if not is_url(doc.source) and doc.raw is not None:
@@ -345,7 +344,7 @@ class ArticleHandler:
             batch.write_resource(url, doc.content_type or ctype, doc.raw)
         if doc.is_html:
             try:
-                page = s.browser.capture(url, batch, screenshot_path=shots / f"{stamp}.png",
+                page = s.browser.capture(url, batch, screenshot_path=screenshot_path(shots),
                                          element_selectors=EMBED_ELEMENT_SELECTORS, element_dir=shots)
                 if page.errors and page.status is None:
                     error = "; ".join(page.errors)

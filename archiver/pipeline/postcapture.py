@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ArchiverError, BrowserUnavailable, DiskFull, NetworkError, RefusedError
 from ..index.rows import Capture
-from ..layout import MEDIA_DIR, post_dir, relative
+from ..layout import MEDIA_DIR, post_dir, relative, screenshot_path
 from ..modes import make_dirs, write_file
 from ..space import disk_full, is_full
-from ..times import stamp
 from ..warcstore import Batch
 
 if TYPE_CHECKING:
@@ -124,7 +123,7 @@ class PostCapturer:
                 selectors: tuple[str, ...] = ()) -> tuple[Any, str | None]:
         """Render a URL in a fresh browser context; returns (PageCapture | None, error)."""
         out = make_dirs(post_dir(self.archive_dir, key))
-        shot = out / f"{stamp()}-{label}.png"
+        shot = screenshot_path(out, label)
         try:
             page = self.browser.capture(url, batch, screenshot_path=shot, element_selectors=selectors,
                                         element_dir=out)
