@@ -405,16 +405,18 @@ def run(
 
         run_no_wait(sys.modules[__name__], seeds, _archive_dir(archive_dir), broker, after, wait, index_url,
                     max_feed_articles)
-    try:
-        total: int | None = len(read_seeds(seeds, max_feed_articles=max_feed_articles).sources)
+    try:  # read once: the bar's total, and the run's sources
+        seed_list = read_seeds(seeds, max_feed_articles=max_feed_articles)
     except ArchiverError:
-        total = None  # the run itself reports the problem
+        seed_list = None  # the run itself reports the problem
+    total = len(seed_list.sources) if seed_list is not None else None
     STOP.install()  # a signal: finish the capture at hand, then stop with a summary
     with _progress(total=total) as progress:
         summary = _call(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
                                         timeout=timeout, concurrency=concurrency, progress=progress,
                                         limits=limits, pages_in_flight=pages_in_flight, index_url=index_url,
-                                        broker=broker, timestamps=timestamps, max_feed_articles=max_feed_articles))
+                                        broker=broker, timestamps=timestamps, max_feed_articles=max_feed_articles,
+                                        seed_list=seed_list))
     raise typer.Exit(_print_summary(summary, format))
 
 

@@ -24,8 +24,8 @@ class Progress:
     is a step, whether it is an article, a feed, a post's own address or cannot be read), the
     articles each feed adds ("feed ...: +N article(s)", said as the feed is read), and each post as
     its capture starts (a post is known only once its article is read). The pipeline says
-    "article ..." or "post ..." as it starts each one, so every step but the one in hand counts as
-    done.
+    "article ..." (or "post address ...") as it starts each source and "post ..." as it starts each
+    post, so every step but the one in hand counts as done.
     """
 
     def __init__(self, total: int | None = None, *, quiet: bool = False) -> None:
@@ -65,7 +65,7 @@ class Progress:
         return max(self.articles_started + self.posts_started - 1, 0)
 
     def __call__(self, message: str) -> None:
-        if message.startswith("article "):
+        if message.startswith(("article ", "post address ")):
             self.articles_started += 1
         elif message.startswith("post "):
             self.posts_started += 1

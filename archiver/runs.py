@@ -24,7 +24,7 @@ from .interrupt import STOP
 from .limits import DEFAULT_MAX_FEED_ARTICLES, Limits
 from .lock import ArchiveLock, IndexLock, run_lock
 from .pipeline.summary import ArchiveSummary
-from .seeds import read_seeds
+from .seeds import SeedList, read_seeds
 from .times import iso_seconds
 
 if TYPE_CHECKING:
@@ -40,13 +40,15 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
         progress: Callable[[str], None] | None = None, limits: Limits | None = None,
         pages_in_flight: int | None = None, index_url: str | None = None,
         broker: str | None = None, timestamps: Authorities | None = None,
-        max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES) -> ArchiveSummary:
+        max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES, seed_list: SeedList | None = None) -> ArchiveSummary:
     """Archive what the seeds list, then re-check held posts whose last check is older than recheck_after;
     `pages_in_flight` pages at once in this process (None: the default), or over the cluster
     behind `broker`. `index_url` names the index (None: the archive's own SQLite file; a cluster
     needs a PostgreSQL one); `timestamps` the authorities that timestamp each capture; each feed
-    (a file of the seeds, or read from the web) adds at most `max_feed_articles` articles."""
-    seed_list = read_seeds(seeds, max_feed_articles=max_feed_articles)
+    (a file of the seeds, or read from the web) adds at most `max_feed_articles` articles.
+    `seed_list`: the seeds as the caller already read them (None: read here), read once per run."""
+    if seed_list is None:
+        seed_list = read_seeds(seeds, max_feed_articles=max_feed_articles)
     for note in seed_list.notes:
         log.warning("%s", note)
     # The operator's own URL lists are trusted as given; links read from feeds are content.
@@ -65,6 +67,7 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
         return execute("run", seed_list.sources, archive_dir, net,
                        plan=Plan(recheck_after=recheck_after, max_feed_articles=max_feed_articles),
                        problems=seed_list.problems, seed_articles_left_out=seed_list.left_out,
+                       seed_feeds=seed_list.feeds,
                        workers=concurrency, timeout=timeout, limits=limits, progress=progress, pages_in_flight=pages_in_flight, index_url=index_url,
                        broker=broker, timestamps=timestamps)
 

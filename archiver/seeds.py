@@ -63,6 +63,7 @@ class SeedList:
     # articles they left out in all.
     notes: list[str] = field(default_factory=list)
     left_out: int = 0
+    feeds: int = 0  # feed files read (their articles are among `sources`)
 
 
 @dataclass(frozen=True)
@@ -392,6 +393,7 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
         feed = read_feed(data)
         if feed is not None:
             log.info("%s: feed with %d article(s)", p, len(feed.articles))
+            out.feeds += 1
             if feed.sitemaps:  # read from the web, where they are, by each run
                 out.problems.append(f"{shown(str(p))}: a sitemap index (it lists sitemaps, not articles); put its "
                                     "address in a *.urls file, and each run reads the sitemaps it lists")

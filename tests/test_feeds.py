@@ -242,23 +242,32 @@ def test_a_sitemap_served_gzipped_is_read(tmp_path: Path) -> None:
 def test_an_article_a_list_spells_with_tracking_parameters_and_a_feed_lists_clean_is_captured_once(
         tmp_path: Path) -> None:
     """A newsletter link (`?utm_source=`) in a `.urls` list, the same article in a feed file of the
-    seeds and in a feed read from the web: one article, captured once, named as the list spells it."""
+    seeds and in a feed read from the web: one article, captured once, named as the list spells it.
+    The counts add up: the feed file is a feed, the seeds are read once (their notes said once),
+    and a post's own address is said to be one."""
     import sqlite3
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     shared = f"{site.ARTICLE_FLOOD.url}?utm_source=newsletter&utm_medium=email"
-    (seeds / "desk.urls").write_text(f"{shared}\n{FEED}\n")
+    post = site.TWEET_WITHHELD.status_url
+    (seeds / "desk.urls").write_text(f"{shared}\n{FEED}\n{post}\n")
     (seeds / "sitemap.xml").write_text(_urlset(site.ARTICLE_FLOOD, site.ARTICLE_REVIEW))
     archive = tmp_path / "archive"
     with FakeWeb(tmp_path / "web") as web:
-        r = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=archive)
+        r = cli(web, "-v", "run", "--seeds", str(seeds), "--format", "json", "--map-host", web.map_host,
+                "--ca-bundle", str(web.ca_pem), archive=archive)
         verified = cli(web, "verify", archive=archive)
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
-    assert (summary["articles"], summary["articles_failed"]) == (5, 0), summary
+    assert (summary["articles"], summary["articles_failed"], summary["feeds"], summary["post_addresses"]) == (
+        5, 0, 2, 1), summary
     with sqlite3.connect(archive / "archive.db") as db:
         rows = db.execute("SELECT a.url, a.source, count(c.id) FROM articles a JOIN captures c ON c.article_id = a.id "
                           "GROUP BY a.id").fetchall()
     assert len(rows) == 5 and (site.ARTICLE_FLOOD.url, shared, 1) in rows, rows
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    lines = r.stderr.splitlines()
+    assert lines.count(f"archiver: {seeds / 'sitemap.xml'}: feed with 2 article(s)") == 1, r.stderr
+    assert f"archiver: post address {post}" in lines and f"archiver: article {post}" not in lines, r.stderr
+    assert f"archiver: article {shared}" in lines and f"archiver: article {site.ARTICLE_FLOOD.url}" not in lines

@@ -211,7 +211,7 @@ def test_a_stop_during_phase_1_makes_no_post_tasks_and_is_recorded(index: Archiv
     run_phases(ex, index, ["a", "b"], summary, Plan(recheck_after=timedelta(0)))
     assert len(ex.seen) == 1  # no second wave: no post task was made
     assert summary.interrupted == signal.SIGTERM
-    assert summary.interruption() == "interrupted by SIGTERM: 1 of 2 articles done"
+    assert summary.interruption() == "interrupted by SIGTERM: 1 of 2 sources done"
     assert summary.posts == [] and summary.finished_at
     assert summary.exit_code == 128 + signal.SIGTERM
 

@@ -209,3 +209,11 @@ def test_a_sitemap_index_of_dead_sitemaps_is_read_no_further_than_the_bound() ->
     got = expand_feed("https://news.example/index.xml", root, room=3, fetch=fetch)
     assert fetched == [f"https://news.example/s{n}.xml" for n in range(3)]
     assert (got.articles, got.unread, len(got.problems)) == ([], 47, 3)
+
+
+def test_a_feed_file_in_the_seeds_is_counted_as_a_feed(tmp_path: Path) -> None:
+    (tmp_path / "list.urls").write_text("https://news.example/x.html\n")
+    (tmp_path / "feed.xml").write_bytes(RSS)
+    (tmp_path / "atom.xml").write_bytes(ATOM)
+    (tmp_path / "story.html").write_text("<html><p>article</p></html>")
+    assert read_seeds(tmp_path).feeds == 2

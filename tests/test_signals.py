@@ -109,7 +109,7 @@ def test_signal_finishes_the_article_at_hand_then_stops(web: FakeWeb, tmp_path: 
     assert p.returncode == code, err
     said = [line for line in err.splitlines() if "interrupted by" in line]
     assert len(said) == 1, err
-    done = re.fullmatch(rf"archiver: interrupted by {name}: (\d) of 3 articles done; run 1 closed as interrupted",
+    done = re.fullmatch(rf"archiver: interrupted by {name}: (\d) of 3 sources done; run 1 closed as interrupted",
                         said[0])
     assert done, said
     # Sequentially the slow first article is the one in hand; two workers had one article each.

@@ -65,11 +65,12 @@ class ArticleHandler:
 
         `found`, when given, is told the posts to capture as soon as the citations are indexed,
         before the article page is captured, so that their captures can start meanwhile."""
-        from ..detect import source_address
+        from ..detect import post_at_address, source_address
 
         # A step of the run whatever the source turns out to be (an article, a feed, a post's own
         # address, or unreadable): the progress bar counted it among the sources given.
-        self.progress(f"article {task.spec}")
+        address = is_url(task.spec) and post_at_address(task.spec) is not None
+        self.progress(f"{'post address' if address else 'article'} {task.spec}")
         self._failures, self._network = [], False
         batch = Batch(self.s.store)
         try:

@@ -79,13 +79,15 @@ class Plan:
 
 
 def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptions, *, plan: Plan,
-            problems: Sequence[str] = (), seed_articles_left_out: int = 0, workers: int = 1, timeout: float = 30.0,
+            problems: Sequence[str] = (), seed_articles_left_out: int = 0, seed_feeds: int = 0, workers: int = 1,
+            timeout: float = 30.0,
             limits: Limits | None = None, progress: Callable[[str], None] | None = None,
             pages_in_flight: int | None = None, broker: str | None = None,
             index_url: str | None = None, timestamps: Authorities | None = None) -> ArchiveSummary:
     """Run `specs` as the `command` row of `runs`; the caller holds the run lock. `problems`: sources
     already found unusable, named among the failures; `seed_articles_left_out`: the articles feed
-    files of the seeds listed beyond the bound of `plan`, counted in the summary.
+    files of the seeds listed beyond the bound of `plan`, and `seed_feeds` those feed files, counted
+    in the summary.
 
     `broker`: over the workers of a cluster (`archiver worker`) behind that Redis URL, writing to
     the PostgreSQL index at `index_url` (required then). Otherwise `index_url` None is the archive's
@@ -140,7 +142,7 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
                 executor = stack.enter_context(InlineExecutor(Handlers(session, recapture=plan.recapture,
                                                                        progress=progress)))
         record.summary = summary = ArchiveSummary(started_at=iso_seconds(), failures=list(problems),
-                                                  seed_articles_left_out=seed_articles_left_out)
+                                                  seed_articles_left_out=seed_articles_left_out, seed_feeds=seed_feeds)
         since = utc_now()
         run_phases(executor, index, list(expand(list(specs))), summary, plan, progress=progress)
         if timestamps or broker is not None:  # a cluster's workers timestamp with their own --timestamp

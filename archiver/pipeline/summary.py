@@ -42,9 +42,10 @@ class ArchiveSummary:
     started_at: str = ""
     finished_at: str = ""
     interrupted: int = 0  # the signal that stopped the run early, 0 if none did
-    articles_planned: int = 0
+    articles_planned: int = 0  # the sources to read: articles, feeds, post addresses (a feed's articles once read)
     run_id: int | None = None
     seed_articles_left_out: int = 0  # by feed files in the seeds folder (see ArticleOutcome.left_out)
+    seed_feeds: int = 0  # feed files in the seeds folder, read before the run (their articles are its sources)
     # Re-checked posts: the status each had before this run (None: it had none recorded).
     previous: dict[str, str | None] = field(default_factory=dict)
 
@@ -72,7 +73,7 @@ class ArchiveSummary:
         if not self.interrupted:
             return ""
         line = (f"interrupted by {signal_name(self.interrupted)}: {len(self.articles)} of "
-                f"{self.articles_planned} articles done")
+                f"{self.articles_planned} sources done")
         if self.run_id is not None:
             line += f"; run {self.run_id} closed as interrupted"
         return line
@@ -101,7 +102,7 @@ class ArchiveSummary:
         that could not be read (or scanned, or whose worker died) is not one of them: it counts in
         `articles_failed`, and its failure is named in `failures`. `post_addresses`: the sources that
         were a post's own address (their posts are among `results`); `feeds`: the sources that were
-        feeds (their articles are counted as articles); `feed_articles_left_out`: the articles feeds
+        feeds, and the feed files of a seeds folder (their articles are counted as articles); `feed_articles_left_out`: the articles feeds
         listed beyond the bound on what one feed adds to a run."""
         articles = [a for a in self.articles if not a.post_address and a.feed is None]
         failed = sum(1 for a in articles if a.error)
@@ -111,7 +112,7 @@ class ArchiveSummary:
             "articles": len(articles) - failed,
             "articles_failed": failed,
             "post_addresses": sum(1 for a in self.articles if a.post_address),
-            "feeds": sum(1 for a in self.articles if a.feed is not None),
+            "feeds": self.seed_feeds + sum(1 for a in self.articles if a.feed is not None),
             "feed_articles_left_out": self.seed_articles_left_out + sum(a.left_out for a in self.articles),
             "posts": len(self.posts),
             "posts_new": sum(1 for p in self.posts if p.key not in self.previous),
