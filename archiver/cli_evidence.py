@@ -49,8 +49,8 @@ def create(archive_dir: ArchiveDirOpt = None) -> None:
     from .layout import DB_NAME, WARC_DIR
 
     d = _archive_dir(archive_dir)
-    empty = not (d / DB_NAME).exists() and not (d / WARC_DIR).is_dir()
     key = _call(lambda: create_key(d))
+    empty = not (d / DB_NAME).exists() and not (d / WARC_DIR).is_dir()
     _write(f"{key.public.fingerprint}\t{key.public.spki_b64}\n")
     typer.echo(f"archiver: signing key written to {key.path}: keep it private, publish its fingerprint", err=True)
     if empty:  # a mistyped --archive-dir would otherwise go unnoticed until `export --sign` finds no key

@@ -70,6 +70,7 @@ def test_report_in_chromium_shows_cards_status_and_history(tmp_path: Path) -> No
     exe = find_chromium()
     if exe is None:
         pytest.fail("no Chromium: install Debian's chromium")
+    (tmp_path / "out").mkdir()
     out = write_report(_posts(tmp_path), tmp_path, tmp_path / "out" / "report.html")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe)
