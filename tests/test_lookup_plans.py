@@ -230,10 +230,10 @@ TEXT_QUERIES = ("river", "river bridge", "quay OR sandbags", '"old bridge"', "ri
 @pytest.mark.parametrize(("limit", "offset"), [(1, 0), (5, 3), (50, 0), (7, 90)])
 def test_a_text_page_is_the_same_walked_or_sorted(sqlite_index: Index, query: str, limit: int, offset: int) -> None:
     pages = []
-    for probe in (False, True):
-        sql, params = lookup_sql(Filters(text=query), limit=limit, offset=offset, probe_text=probe)
+    for probe, listed in ((False, False), (True, False), (False, True)):  # sorted, walked, listed
+        sql, params = lookup_sql(Filters(text=query), limit=limit, offset=offset, probe_text=probe, list_text=listed)
         pages.append([row["key"] for row in sqlite_index.db.query(sql, params)])
-    assert pages[0] == pages[1]
+    assert pages[0] == pages[1] == pages[2]
     assert pages[0] == [row.key for row in sqlite_index.lookup(Filters(text=query))][offset:offset + limit]
 
 
@@ -255,3 +255,22 @@ def test_a_word_most_posts_hold_is_walked_a_rare_one_sorted(sqlite_index: Index)
     assert "SCAN posts USING INDEX posts_order" in plan and not [s for s in plan if "TEMP B-TREE" in s], plan
     sql, params = lookup_sql(rare, limit=1)
     assert any(step.startswith("SEARCH posts USING INTEGER PRIMARY KEY") for step in _plan(sqlite_index, sql, params))
+
+
+def test_a_query_some_posts_hold_lists_its_matches_once_and_walks_the_order(sqlite_index: Index) -> None:
+    """Between the rare and the very common (here a quarter of the posts, a page of five): the
+    matches are listed once and the ordering index walked, each post tested against the list,
+    stopping at the page's end; only when the text is the only filter (the walk follows the one
+    index that holds every post in lookup order)."""
+    from archiver.index.sql.query import LIST, SORT, WALK, text_plan
+
+    river = Filters(text="river")
+    assert [text_plan(sqlite_index, river, limit=n) for n in (1, 5, 50)] == [WALK, LIST, SORT]
+    assert text_plan(sqlite_index, Filters(text="river number"), limit=1) == LIST  # two words: estimated
+    assert text_plan(sqlite_index, Filters(text="river", platform="twitter"), limit=5) != LIST
+    assert text_plan(sqlite_index, Filters(text="7"), limit=5) == SORT
+    sql, params = lookup_sql(river, limit=5, list_text=True)
+    plan = _plan(sqlite_index, sql, params)
+    assert any(s.startswith("SCAN posts USING") and "INDEX posts_order" in s for s in plan), plan
+    assert "LIST SUBQUERY 1" in plan and not [s for s in plan if "TEMP B-TREE" in s], plan
+    assert [r.key for r in sqlite_index.lookup(river, limit=5)] == [r.key for r in sqlite_index.lookup(river)][:5]

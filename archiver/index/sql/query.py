@@ -7,6 +7,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -172,14 +173,18 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
 
 
 def lookup_sql(filters: Filters, *, limit: int | None = None, offset: int = 0,
-               dialect: Dialect = SQLITE, probe_text: bool = False) -> tuple[str, list[Any]]:
+               dialect: Dialect = SQLITE, probe_text: bool = False, list_text: bool = False) -> tuple[str, list[Any]]:
     """The SELECT of `lookup` and its parameters (what EXPLAIN QUERY PLAN is checked on);
-    `probe_text`: the text filter asked post by post (see `probe_text()`)."""
+    `probe_text`: the text filter asked post by post, `list_text`: its matches listed once and the
+    posts walked in lookup order (see `text_plan()`)."""
     where, params = _where(filters, dialect, probe_text)
     # With a time bound every match has a known time: the same order without its constant first
     # term, which SQLite needs dropped to take a range of the index as already sorted.
     dated = filters.posted_from is not None or filters.posted_to is not None
-    sql = f"SELECT posts.* FROM posts{where} ORDER BY {ORDER_DATED if dated else ORDER}"
+    # The ordering index named, for SQLite to walk it testing each post against the list of the
+    # matches it builds once, rather than fetching every match to sort them.
+    table = "posts INDEXED BY posts_order" if list_text else "posts"
+    sql = f"SELECT posts.* FROM {table}{where} ORDER BY {ORDER_DATED if dated else ORDER}"
     if limit is not None or offset:
         sql += " LIMIT ? OFFSET ?"
         params += [dialect.no_limit if limit is None else limit, offset]
@@ -191,43 +196,74 @@ def lookup(index: Index, filters: Filters, *, limit: int | None = None, offset: 
     them (None: all) after skipping the first `offset`."""
     if limit is not None and limit < 0 or offset < 0:
         raise ValueError(f"limit and offset must not be negative, got {limit}, {offset}")
+    plan = text_plan(index, filters, limit=limit, offset=offset)
     sql, params = lookup_sql(filters, limit=limit, offset=offset, dialect=index.dialect,
-                             probe_text=probe_text(index, filters, limit=limit, offset=offset))
+                             probe_text=plan == WALK, list_text=plan == LIST)
     rows = list(index.db.query(sql, params))
     return _attach(index, rows, detailed=False)
 
 
 # Asking SQLite's full-text index whether one post matches costs some 20 times what fetching one
-# match for the sort does (at a million posts: 15 us against 0.7 us a post).
+# match for the sort does (at a million posts: 15 us against 0.7 us a post); a step along the
+# ordering index that tests a post against a list of the matches costs about what fetching and
+# sorting one match costs beyond listing it.
 _PROBE_COST = 20
+_LIST_STEP_COST = 1
+SORT, WALK, LIST = "sort", "walk", "list"
+
+
+# The share of the posts whose matches estimate a query's (the oldest ids; at least this many).
+_SAMPLE_SHARE, _SAMPLE_LEAST = 8, 20_000
+
+
+def _estimate(index: Index, expression: str, posts: int) -> int:
+    """About how many posts match `expression`, from its matches among the first eighth of the
+    ids: counting them all costs as much as listing them (some 25 ms at a million posts for three
+    common words together), and the estimate only chooses a plan, never what is found."""
+    sample = max(posts // _SAMPLE_SHARE, _SAMPLE_LEAST)
+    found = int(index.db.execute("SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ? AND rowid <= ?",
+                                 [expression, sample]).fetchone()[0])
+    return found if sample >= posts else found * posts // sample
 
 
 def probe_text(index: Index, filters: Filters, *, limit: int | None, offset: int = 0) -> bool:
-    """True when a page of a `--text` lookup is found sooner by walking the posts in lookup order,
-    asking the full-text index about each, than by fetching every match and sorting them all.
+    """True when a page of a `--text` lookup is walked along the lookup order, each post asked of
+    the full-text index (see `text_plan`)."""
+    return text_plan(index, filters, limit=limit, offset=offset) == WALK
 
-    Fetching costs one read per match; the walk about (offset + limit) x posts / matches probes,
-    each `_PROBE_COST` reads a term. A word most posts hold (a third of a million at a million
-    posts) gives its first page in some 3 ms walked against some 240 ms sorted; a rare word is
-    sorted as before. SQLite only (PostgreSQL tests a post's text without a subquery, and plans
-    by itself), and only for a page (without a limit the walk would read every post).
+
+def text_plan(index: Index, filters: Filters, *, limit: int | None, offset: int = 0) -> str:
+    """How a page of a `--text` lookup is found soonest: SORT (fetch every match and sort them),
+    WALK (walk the posts in lookup order, asking the full-text index about each) or LIST (list the
+    matches once, then walk the posts in lookup order testing each against that list).
+
+    Fetching costs one read per match; a walk about (offset + limit) x posts / matches steps, each
+    `_PROBE_COST` reads a term when it asks the full-text index, `_LIST_STEP_COST` when it tests
+    a list. A word most posts hold (a third of a million at a million posts) is walked: its first
+    page in some 3 ms against some 240 ms sorted; three common words together (3% of the posts)
+    are listed: some 25 ms against some 70 ms sorted; a rare word is sorted. SQLite only
+    (PostgreSQL tests a post's text without a subquery, and plans by itself), only for a page
+    (without a limit a walk would read every post), and a list only when the text is the only
+    filter (the walk follows the one ordering index that holds every post).
     """
     if filters.text is None or limit is None or index.dialect is not SQLITE:
-        return False
+        return SORT
     whole = search.fts5_query(filters.text)
     if whole is None:
-        return False  # some term is matched as a substring: every post is read either way
+        return SORT  # some term is matched as a substring: every post is read either way
     expression, groups = whole
     terms = [term for group in groups for term in group]
     if any(term.prefix for term in terms):
         # A prefix stands for every word it starts: asking about one post searches each of their
         # lists (`w1*` at a million posts: some 10 ms a post).
-        return False
+        return SORT
     posts = index.db.execute("SELECT max(id) FROM posts").fetchone()[0] or 0
-    # Walking wins once matches^2 > (offset + limit) x posts x cost: count the matches up to there,
-    # first by each term's own list (an upper bound, and cheap to read), then, when several
-    # terms combine, by the whole query's.
-    enough = math.isqrt((offset + limit) * posts * _PROBE_COST * len(terms)) + 1
+    # A walk wins once matches^2 > (offset + limit) x posts x its step's cost: count the matches
+    # up to there by each term's own list (an upper bound, and cheap to read), then, when several
+    # terms combine, estimate the whole query's.
+    page = offset + limit
+    enough = math.isqrt(page * posts * _PROBE_COST * len(terms)) + 1
+    listed = math.isqrt(page * posts * _LIST_STEP_COST) + 1 if replace(filters, text=None).selects_all else enough
 
     def count(fts: str) -> int:
         return int(index.db.execute("SELECT count(*) FROM (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ? LIMIT ?)",
@@ -238,9 +274,12 @@ def probe_text(index: Index, filters: Filters, *, limit: int | None, offset: int
         bound += min(count(search.fts_expression(term)) for term in group)
         if bound >= enough:
             break
-    if bound < enough:
-        return False
-    return len(terms) == 1 or count(expression) >= enough
+    if bound < min(listed, enough):
+        return SORT
+    matches = bound if len(terms) == 1 else _estimate(index, expression, posts)
+    if matches >= enough:
+        return WALK
+    return LIST if matches >= listed else SORT
 
 
 # A host name with a dot, then a path: a URL without its scheme (a key such as `twitter:1` has none).
