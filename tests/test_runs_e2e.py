@@ -213,6 +213,22 @@ def test_a_wayback_lookup_archive_org_could_not_answer_is_named_and_made_on_the_
         (wb,) = [c for c in gone["captures"] if c["source"] == "wayback"]
         assert wb["status"] == "error" and wb["error"].startswith("Wayback lookup not made: "), wb
 
+        # Re-checked while archive.org still fails: looked up again, named again; the failed look-up
+        # is a capture written, not the post's source.
+        for host in ("archive.org", "web.archive.org"):
+            web.set_state(("fail", host), {"status": 503, "times": 1000, "retry_after": 0})
+        try:
+            still = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
+        finally:
+            for host in ("archive.org", "web.archive.org"):
+                web.set_state(("fail", host), None)
+        assert still.returncode == 1, still.stderr
+        s = json.loads(still.stdout)
+        result = {p["key"]: p for p in s["results"]}[key]
+        assert (result["status"], result["changed"], result["source"], result["captures"]) == (
+            "deleted", False, None, 1), result
+        assert [f for f in s["failures"] if f.startswith(f"{key}: wayback: lookup not made: ")], s["failures"]
+
         mark = len(web.log)
         again = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
         assert again.returncode == 0, again.stderr
@@ -222,7 +238,7 @@ def test_a_wayback_lookup_archive_org_could_not_answer_is_named_and_made_on_the_
             "deleted", False, "wayback", 1), result
         assert s["failures"] == [] and _wayback_asked(web, mark) > 0
         (gone,) = [p for p in lookup(web, copy, "--handle", "RivertonDesk") if p["post_id"] == site.TWEET_PHOTO.id]
-        assert sorted(c["status"] for c in gone["captures"] if c["source"] == "wayback") == ["error", "recovered"]
+        assert sorted(c["status"] for c in gone["captures"] if c["source"] == "wayback") == ["error", "error", "recovered"]
 
         mark = len(web.log)
         third = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)

@@ -258,7 +258,8 @@ class PostCapturer:
                 # now, the status unchanged or not; one that found no copy is not repeated.
                 copy, outcome.wayback_failure = self._wayback(post, url, check.wayback)
                 if copy is not None:
-                    outcome.captures, outcome.source = 1, "wayback"
+                    # The capture written counts; the post's source is the copy only when one was had.
+                    outcome.captures, outcome.source = 1, ("wayback" if copy != ERROR else None)
             return outcome
         if probe.fields:
             self.index.update_post_data(key, **probe.fields)
