@@ -45,3 +45,24 @@ def test_an_archived_article_that_now_answers_404_is_recorded_as_gone(tmp_path: 
     assert sorted(a for (a,) in answers) == [200, 200, 404]  # the 404 exchange is the article's, findable
     # An address never archived is still one to check.
     assert never.returncode == 2 and "HTTP 404; check the address" in never.stderr, never.stderr
+
+
+def test_an_article_archived_through_a_redirect_is_found_gone_at_the_address_first_given(tmp_path: Path) -> None:
+    """Held under the address the redirect led to; the address given then answers 404 now."""
+    archive = tmp_path / "archive"
+    old = "https://news.example/2024/old-address.html"
+    with FakeWeb(tmp_path / "web") as web:
+        web.set_state(("article", PATH), HTML)
+        web.set_state(("redirect", "/2024/old-address.html"), URL)
+        first = cli(web, "archive", old, archive=archive)
+        assert first.returncode == 0, first.stderr
+        web.set_state(("redirect", "/2024/old-address.html"), None)
+        web.set_state(("article", PATH), None)
+        again = cli(web, "archive", old, "--format", "json", archive=archive)
+    assert json.loads(again.stdout)["failures"] == [
+        f"{old}: answered HTTP 404 now; the archive holds its earlier captures "
+        f"(`archiver lookup --article {URL}` lists the posts it cites)"], again.stderr
+    with sqlite3.connect(archive / "archive.db") as db:
+        rows = db.execute("SELECT c.url, c.status FROM captures c JOIN articles a ON a.id = c.article_id "
+                          "WHERE a.url = ? ORDER BY c.captured_at", [URL]).fetchall()
+    assert rows == [(URL, "ok"), (old, "error")]

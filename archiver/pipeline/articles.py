@@ -113,18 +113,19 @@ class ArticleHandler:
         """An article this archive captured before now answers an error status (taken down, moved):
         that answer is recorded as a capture of the article, with its date and its exchange, and
         the failure says so (its address is not wrong). None for an article not held."""
+        held = self.s.index.held_article(spec) if is_url(spec) else None
+        if held is None:
+            return None
         from ..index.urls import without_tracking
 
-        if not is_url(spec):
-            return None
-        url = without_tracking(spec)
-        article_id = self.s.index.article_id(url)
-        if article_id is None or not self.s.index.article_captured(url):
-            return None
+        article_id, url = held
         error = f"HTTP {e.status}: the page is gone from its site or moved (captured before)"
         with self.s.index.transaction():
-            cid = self.s.index.add_capture(Capture(post_key=None, article_id=article_id, source="live", url=url,
-                                                   status="error", error=error, warc=batch.warc))
+            # The capture is of the address that answered (where the article was first read, when a
+            # redirect took it elsewhere then).
+            cid = self.s.index.add_capture(Capture(post_key=None, article_id=article_id, source="live",
+                                                   url=without_tracking(spec), status="error", error=error,
+                                                   warc=batch.warc))
             self.s.index.add_records(cid, batch.records, article_id=article_id)
         return SourceError(f"{spec}: answered HTTP {e.status} now; the archive holds its earlier captures "
                            f"(`archiver lookup --article {shlex.quote(url)}` lists the posts it cites)")

@@ -441,6 +441,21 @@ class Store(Closing):
         )
         return (answered["at"] if answered is not None else None), (failed["at"] if failed is not None else None)
 
+    def held_article(self, address: str) -> tuple[int, str] | None:
+        """The id and URL of an article captured before (a capture of its own that completed) under this
+        address: held at it, in any spelling `urls.article_keys` gives, or first read from it (its
+        `source`, as a redirect's start); None when there is none."""
+        keys = urls.article_keys(address)
+        sources = list(dict.fromkeys((address, urls.without_tracking(address))))
+        marks, source_marks = ", ".join("?" * len(keys)) or "NULL", ", ".join("?" * len(sources))
+        row = self._one(
+            f"SELECT a.id, a.url FROM articles a WHERE (a.url_key IN ({marks}) OR a.source IN ({source_marks})) "
+            "AND EXISTS (SELECT 1 FROM captures c WHERE c.article_id = a.id AND c.post IS NULL AND c.error IS NULL) "
+            "ORDER BY a.id LIMIT 1",
+            [*keys, *sources],
+        )
+        return (int(row["id"]), str(row["url"])) if row else None
+
     def article_captured(self, url: str) -> bool:
         """True when the article has a capture of its own (not of a post) that completed without error."""
         row = self._one(
