@@ -35,8 +35,10 @@ def article_dir(archive_dir: Path, url: str) -> Path:
     return archive_dir / SHOT_DIR / "articles" / digest
 
 
-# Screenshot names handed out by this process: a capture's file is written only once its page is
-# rendered, and captures in flight at once must not pick the same name meanwhile.
+# Screenshot names handed out by this process in the current millisecond: a capture's file is
+# written only once its page is rendered, and captures in flight at once must not pick the same name
+# meanwhile. A name stamped earlier cannot be handed out again (stamps move on), so only the current
+# millisecond's are kept: a worker that runs for months holds a handful, not one per capture.
 _SHOTS_NAMED: set[Path] = set()
 _SHOTS_LOCK = threading.Lock()
 
@@ -52,6 +54,7 @@ def screenshot_path(folder: Path, label: str = "") -> Path:
 
     moment, suffix = stamp(), f"-{label}" if label else ""
     with _SHOTS_LOCK:
+        _SHOTS_NAMED.difference_update([p for p in _SHOTS_NAMED if not p.name.startswith(moment)])
         for n in itertools.count(1):
             path = folder / f"{moment}{'' if n == 1 else f'-{n}'}{suffix}.png"
             taken = path in _SHOTS_NAMED or path.exists() or any(folder.glob(f"{escape(path.stem)}-element-*"))

@@ -31,3 +31,14 @@ def test_captures_of_one_page_in_one_instant_get_names_of_their_own(tmp_path: Pa
     assert screenshot_path(post, "wayback").name == "20261205T080956.354Z-wayback.png"
     (other / "20261205T080956.354Z-x-element-00.png").write_bytes(b"an element shot")
     assert screenshot_path(other, "x").name == "20261205T080956.354Z-2-x.png"
+
+
+def test_names_of_moments_past_are_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the current millisecond's names are remembered: a long-running worker holds a handful."""
+    from archiver import layout
+
+    for n in range(50):
+        monkeypatch.setattr(times, "stamp", lambda moment=None, n=n: f"20261205T080956.{n:03d}Z")
+        screenshot_path(tmp_path)
+        screenshot_path(tmp_path)  # the same instant: -2
+    assert {p.name for p in layout._SHOTS_NAMED} == {"20261205T080956.049Z.png", "20261205T080956.049Z-2.png"}
