@@ -88,7 +88,8 @@ class ArchiveLock:
                         f"another run holds the lock on {self.path.parent} ({holder}); "
                         "wait for it to finish or pass --wait"
                     ) from None
-                said = said or _waiting(str(self.path.parent), self.holder())
+                if not said:
+                    said = _waiting(str(self.path.parent), self.holder())
                 time.sleep(self.poll)
         info = {"pid": os.getpid(), "host": socket.gethostname(),
                 "since": iso_seconds()}
@@ -208,7 +209,8 @@ class IndexLock:
                 if not self.wait or (self.timeout is not None and time.monotonic() - start > self.timeout):
                     raise LockHeld(f"another run holds the lock on the {self.label} ({self.holder()}); "
                                    "wait for it to finish or pass --wait")
-                said = said or _waiting(f"the {self.label}", self.holder())
+                if not said:
+                    said = _waiting(f"the {self.label}", self.holder())
                 time.sleep(self.poll)
         except psycopg.Error as e:
             from .index.postgres.url import scrub

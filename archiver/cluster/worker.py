@@ -173,8 +173,7 @@ class WorkerProcess:
         outcome = PostOutcome(task.key, row.platform, row.url, row.status or "unknown",
                               reason=shown.reason if shown is not None else None, captures=len(captures),
                               source=captures[-1].source if captures else None)
-        failure = outcome.failure()
-        return PostResult(outcome, (failure,) if failure else ())
+        return PostResult(outcome, tuple(outcome.failures()))
 
 
 def _outcome(answer: dict[str, Any]) -> str:
