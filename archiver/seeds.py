@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import NetworkError, SourceError, UsageError
 from .limits import DEFAULT_MAX_FEED_ARTICLES
@@ -26,6 +26,9 @@ from .sources import (
     unique_sources,
     url_problem,
 )
+
+if TYPE_CHECKING:
+    from .pipeline.summary import ArticleOutcome
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +213,18 @@ def left_out_note(spec: str, taken: int, left_out: int, bound: int, unread: int 
             f"sitemaps not read" if unread else f"{left_out} of its {taken + left_out} articles left out")
     return (f"{shown(spec)}: {what}, {taken} taken (the newest where dated; --max-feed-articles {bound} is "
             "the bound, raise it for more)")
+
+
+def say_feed_read(spec: str, outcome: ArticleOutcome, notes: Sequence[str], *, cut: int, bound: int) -> None:
+    """What a run says once the feed `spec` is read: `cut` more of its articles left out by the
+    run's bound (counted into `outcome`), then its notes and what the bound left out in all."""
+    if cut:
+        outcome.left_out += cut
+        outcome.feed = (outcome.feed or 0) - cut
+    for note in notes:
+        log.warning("%s", note)
+    if outcome.left_out or outcome.sitemaps_unread:
+        log.warning("%s", left_out_note(spec, outcome.feed or 0, outcome.left_out, bound, outcome.sitemaps_unread))
 
 
 # Reads a feed a feed lists (a sitemap of a sitemap index): what it lists, None when it is no feed;

@@ -178,7 +178,10 @@ def test_a_run_sent_without_waiting_archives_the_articles_of_a_feed(tmp_path: Pa
             return None if found.get("state") == "running" else dict(found)
 
         summary = _wait("the run's summary", finished, timeout=240)
+        logged = workers.output()
     assert not summary["failures"], summary
+    # What the bound left out is said by the worker that read the feed, as a run that waits says it.
+    assert "https://news.example/feed.xml: 3 of its 5 articles left out, 2 taken" in logged, logged[-3000:]
     # The feed's two newest articles: the review (a source of the run already) and the withheld one.
     assert (summary["feeds"], summary["feed_articles_left_out"]) == (1, 3), summary
     assert summary["articles"] == 2, summary

@@ -140,14 +140,15 @@ def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since
 
 
 def follow_feed(client: Redis, app: Any, key: str, task: ArticleTask, outcome: ArticleOutcome | None,
-                sources: Sequence[str], *, since: str, recapture: bool, root: str) -> None:
+                sources: Sequence[str], notes: Sequence[str], *, since: str, recapture: bool, root: str) -> None:
     """In a worker, once a feed of a detached run is read: a task for each article it lists that the
     run has not sent (each once per run), within what is left of the bound of `root` (the source
-    given to the run that led to this feed); what the bound cuts is counted in `outcome`."""
+    given to the run that led to this feed); what the bound cuts is counted in `outcome`, and said
+    with the feed's `notes` as a run that waits says them."""
     from hashlib import sha256
 
     from ..pipeline.tasks import ArticleTask
-    from ..seeds import left_out_note
+    from ..seeds import say_feed_read
     from .config import QUEUE, TASK_NAME
 
     raw = client.hmget(key, ["token", "max_feed_articles"])
@@ -172,13 +173,10 @@ def follow_feed(client: Redis, app: Any, key: str, task: ArticleTask, outcome: A
         message = {"task": article.to_dict(), "since": since, "recapture": recapture, "run": token,
                    "follow": key, "root": root}
         client.rpush(f"{key}:articles", json.dumps({"id": task_id, "task": message["task"]}))
-        client.expire(f"{key}:articles", TTL)
         app.send_task(TASK_NAME, args=[message], task_id=task_id, queue=QUEUE)
-    if cut and outcome is not None:
-        outcome.left_out += cut
-        outcome.feed = (outcome.feed or 0) - cut
-        log.warning("%s", left_out_note(task.spec, outcome.feed or 0, outcome.left_out, bound,
-                                        outcome.sitemaps_unread))
+    client.expire(f"{key}:articles", TTL)
+    if outcome is not None:
+        say_feed_read(task.spec, outcome, notes, cut=cut, bound=bound)
 
 
 def _article_key(key: str, spec: str) -> str:

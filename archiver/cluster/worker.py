@@ -141,7 +141,7 @@ class WorkerProcess:
 
                 if result.sources and isinstance(task, ArticleTask):
                     follow_feed(self.claims.client, self.app, str(message["follow"]), task, result.outcome,
-                                result.sources, since=str(message.get("since") or ""),
+                                result.sources, result.notes, since=str(message.get("since") or ""),
                                 recapture=bool(message.get("recapture")), root=str(message.get("root") or task.spec))
                 follow_up(self.claims.client, self.app, str(message["follow"]), result.posts,
                           since=str(message.get("since") or ""), recapture=bool(message.get("recapture")),

@@ -26,7 +26,7 @@ from ..interrupt import STOP
 from ..limits import DEFAULT_MAX_FEED_ARTICLES, Limits
 from ..models import Post
 from ..progress import feed_message
-from ..seeds import left_out_note
+from ..seeds import say_feed_read
 from ..sources import expand, source_key, unique_sources
 from ..times import iso_seconds
 from .executors import Answer, Executor, Handlers, InlineExecutor, NotStarted, ProcessPoolExecutor, TaskFailed
@@ -275,15 +275,8 @@ class _Flight:
         root = self._roots.get(id(task), task.spec)
         room = self._room.setdefault(root, self.plan.max_feed_articles)
         new = [spec for spec in unique_sources(answer.sources) if source_key(spec) not in self._specs]
-        if len(new) > room:
-            outcome.left_out += len(new) - room
-            outcome.feed = (outcome.feed or 0) - (len(new) - room)
-            new = new[:room]
-        for note in answer.notes:
-            log.warning("%s", note)
-        if outcome.left_out or outcome.sitemaps_unread:
-            log.warning("%s", left_out_note(task.spec, outcome.feed or 0, outcome.left_out, self.plan.max_feed_articles,
-                                            outcome.sitemaps_unread))
+        say_feed_read(task.spec, outcome, answer.notes, cut=max(len(new) - room, 0), bound=self.plan.max_feed_articles)
+        new = new[:room]
         if not new or STOP.requested:
             return
         self._room[root] = room - len(new)
