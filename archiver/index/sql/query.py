@@ -305,6 +305,9 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
     keys = [row["key"] for row in exact]
     if keys:
         return keys
+    aliased = index.alias_of(ident)  # a key a post had before it was merged into another (`twitter:h:...`)
+    if aliased is not None:
+        return [aliased]
     if "/" in ident:
         # An ID with a slash, as lookup prints it (`mastodon.social/1120...`, `harbournews/102`):
         # itself before anything read into it (it also looks like a URL without its scheme).
@@ -335,8 +338,8 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
                               [pattern])
         found = [row["key"] for row in rows]
         if not found:
-            # The key of a post known by its text before a run learnt its ID (as `scan` printed
-            # it): the post it became.
+            # The key, abbreviated, of a post known by its text before a run learnt its ID (as
+            # `scan` printed it): the post it became.
             rows = index.db.query(f"SELECT DISTINCT new_key FROM key_aliases WHERE old_key {index.dialect.like} ? "
                                   "ESCAPE '\\' ORDER BY new_key LIMIT 2", [pattern])
             found = [row["new_key"] for row in rows]
