@@ -330,12 +330,11 @@ def _differs_from_index(row: RecordRow, headers: StatusAndHeaders) -> str | None
     """What the index says of a record that its WARC headers do not (its type, target URI, payload
     digest), or None when they agree: an index edited or damaged would otherwise send export,
     show and replay to a record that is not the one it names."""
-    for label, indexed, header in (("WARC-Type", row.warc_type, "WARC-Type"),
-                                   ("WARC-Target-URI", row.target_uri, "WARC-Target-URI"),
-                                   ("WARC-Payload-Digest", row.payload_digest, "WARC-Payload-Digest")):
+    for header, indexed in (("WARC-Type", row.warc_type), ("WARC-Target-URI", row.target_uri),
+                            ("WARC-Payload-Digest", row.payload_digest)):
         written = headers.get_header(header)
         if indexed is not None and written is not None and indexed != written:
-            return f"the index says {label} {indexed}, the record says {written}"
+            return f"the index says {header} {indexed}, the record says {written}"
     return None
 
 

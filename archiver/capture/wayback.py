@@ -123,7 +123,7 @@ def find_snapshot(client: HttpGetter, url: str, *, timestamp: str | None = None,
     import httpx
 
     forms_asked = forms(url) if forms is not None else [url]
-    unanswered = set(forms_asked)
+    not_answered = set(forms_asked)
     failures: list[Failure] = []
     for lookup in (_available, _cdx):
         for form in forms_asked:
@@ -132,10 +132,10 @@ def find_snapshot(client: HttpGetter, url: str, *, timestamp: str | None = None,
             except (NetworkError, httpx.TransportError) as e:
                 failures.append(Failure.of(e))
                 continue
-            unanswered.discard(form)
+            not_answered.discard(form)
             if snap is not None:
                 return SnapshotLookup(snap)
-    if unanswered and failures:
+    if not_answered and failures:
         return SnapshotLookup(None, f"lookup not made: {failures[0].error}",
                               network_failed=all(f.network_failed for f in failures),
                               refused=all(f.refused for f in failures))

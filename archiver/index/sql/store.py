@@ -403,14 +403,10 @@ class Store(Closing):
             )
             self.journal.post_status(self.db, post_key)
 
-    def has_capture(self, post_key: str, *, source: str | None = None) -> bool:
-        """True when the post has a capture (from `source`, if given) that completed without error."""
-        sql = "SELECT 1 AS found FROM captures c JOIN posts p ON p.id = c.post WHERE p.key = ? AND c.error IS NULL"
-        params: list[Any] = [post_key]
-        if source is not None:
-            sql += " AND c.source = ?"
-            params.append(source)
-        return self._one(sql + " LIMIT 1", params) is not None
+    def has_capture(self, post_key: str) -> bool:
+        """True when the post has a capture that completed without error."""
+        return self._one("SELECT 1 AS found FROM captures c JOIN posts p ON p.id = c.post "
+                         "WHERE p.key = ? AND c.error IS NULL LIMIT 1", [post_key]) is not None
 
     def has_wayback_copy(self, post_key: str, shows_no_post: str) -> bool:
         """True when a Wayback copy of the post was had and rendered: one that recovered the post,
