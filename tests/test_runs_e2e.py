@@ -185,6 +185,17 @@ def _wayback_asked(web: Any, since: int) -> int:
     return sum(1 for e in web.log[since:] if e["host"] in ("archive.org", "web.archive.org"))
 
 
+def _run_while_archive_org_fails(web: Any, seeds: Path, archive: Path) -> Any:
+    """A re-checking run while the Wayback Machine's hosts answer 503 to everything."""
+    for host in ("archive.org", "web.archive.org"):
+        web.set_state(("fail", host), {"status": 503, "times": 1000, "retry_after": 0})
+    try:
+        return cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=archive)
+    finally:
+        for host in ("archive.org", "web.archive.org"):
+            web.set_state(("fail", host), None)
+
+
 def test_a_wayback_lookup_archive_org_could_not_answer_is_named_and_made_on_the_next_recheck(base: Any) -> None:
     # The photo tweet is seen gone while archive.org answers 503 to everything: the look-up was not
     # made, which is not "no copy". The run names it (exit 1) and records it; the next re-check,
@@ -195,13 +206,7 @@ def test_a_wayback_lookup_archive_org_could_not_answer_is_named_and_made_on_the_
     key = f"twitter:{site.TWEET_PHOTO.id}"
     web.set_state(("tweet", site.TWEET_PHOTO.id), "deleted")
     try:
-        for host in ("archive.org", "web.archive.org"):
-            web.set_state(("fail", host), {"status": 503, "times": 1000, "retry_after": 0})
-        try:
-            r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
-        finally:
-            for host in ("archive.org", "web.archive.org"):
-                web.set_state(("fail", host), None)
+        r = _run_while_archive_org_fails(web, seeds, copy)
         assert r.returncode == 1, r.stderr
         s = json.loads(r.stdout)
         (named,) = [f for f in s["failures"] if f.startswith(f"{key}: wayback: ")]
@@ -215,13 +220,7 @@ def test_a_wayback_lookup_archive_org_could_not_answer_is_named_and_made_on_the_
 
         # Re-checked while archive.org still fails: looked up again, named again; the failed look-up
         # is a capture written, not the post's source.
-        for host in ("archive.org", "web.archive.org"):
-            web.set_state(("fail", host), {"status": 503, "times": 1000, "retry_after": 0})
-        try:
-            still = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
-        finally:
-            for host in ("archive.org", "web.archive.org"):
-                web.set_state(("fail", host), None)
+        still = _run_while_archive_org_fails(web, seeds, copy)
         assert still.returncode == 1, still.stderr
         s = json.loads(still.stdout)
         result = {p["key"]: p for p in s["results"]}[key]
