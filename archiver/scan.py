@@ -130,6 +130,11 @@ def _expanded(item: Post | Document | SourceFailure, max_bytes: int, net: NetOpt
 
     feed = document_feed(item) if isinstance(item, Document) and item.url is not None else None
     if feed is None:
+        if depth == 0 and isinstance(item, Document) and item.url is None and (saved := document_feed(item)):
+            # A saved feed: what its entries hold is scanned, the articles it lists are not fetched.
+            log.warning("%s: a feed file listing %d article(s) or sitemap(s), read as it is; give the feed's URL to scan "
+                        "its articles, or put the file in a seeds folder for `archiver run`",
+                        item.source, len(saved.articles) + len(saved.sitemaps))
         yield item
         return
     assert isinstance(item, Document)

@@ -271,3 +271,15 @@ def test_an_article_a_list_spells_with_tracking_parameters_and_a_feed_lists_clea
     assert lines.count(f"archiver: {seeds / 'sitemap.xml'}: feed with 2 article(s)") == 1, r.stderr
     assert f"archiver: post address {post}" in lines and f"archiver: article {post}" not in lines, r.stderr
     assert f"archiver: article {shared}" in lines and f"archiver: article {site.ARTICLE_FLOOD.url}" not in lines
+
+
+def test_scan_of_a_saved_feed_file_says_its_articles_are_not_fetched(tmp_path: Path) -> None:
+    """A feed file is read as it is (what its entries hold); the articles it lists are fetched only
+    for the feed's URL, or by `run` from a seeds folder: said, rather than a silent nothing."""
+    saved = tmp_path / "feed.xml"
+    saved.write_text(_urlset(site.ARTICLE_REVIEW, site.ARTICLE_WITHHELD))
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "scan", str(saved)], capture_output=True, text=True,
+                       cwd=ROOT, timeout=60)
+    assert r.returncode == 0 and r.stdout == "", r.stderr
+    assert (f"archiver: {saved}: a feed file listing 2 article(s) or sitemap(s), read as it is; give the feed's URL "
+            "to scan its articles, or put the file in a seeds folder for `archiver run`") in r.stderr.splitlines()
