@@ -187,12 +187,15 @@ def test_show_finds_a_flattened_post_by_the_key_scan_gave_it_and_by_the_short_li
 
 
 @pytest.mark.browser
-def test_show_of_a_short_link_that_led_to_an_article_names_that_article(tmp_path: Any) -> None:
-    # The flood story, archived first by its own address, then through a t.co link to it: the link
-    # given to `show` (as the user copied it) names the article, and how to list what it cites.
+@pytest.mark.parametrize("order", ["own address first", "short link first"])
+def test_show_of_a_short_link_that_led_to_an_article_names_that_article(tmp_path: Any, order: str) -> None:
+    # The flood story, archived by its own address and through a t.co link to it, in either order
+    # (the article's latest source is then either): the link given to `show` (as the user copied
+    # it) names the article, and how to list what it cites.
     archive = tmp_path / "archive"
+    sources = [site.ARTICLE_FLOOD.url, "https://t.co/N3wsRvtn01"]
     with FakeWeb(tmp_path / "web") as web:
-        for source in (site.ARTICLE_FLOOD.url, "https://t.co/N3wsRvtn01"):
+        for source in (sources if order == "own address first" else sources[::-1]):
             r = cli(web, "archive", source, "--format", "json", archive=archive)
             assert r.returncode == 0, r.stderr
     for link in ("https://t.co/N3wsRvtn01", "t.co/N3wsRvtn01", "http://t.co/N3wsRvtn01?amp=1"):

@@ -361,8 +361,12 @@ def _short_link_keys(index: Index, platform: Platform, link: str) -> list[str]:
 
 def article_led_to(index: Index, link: str) -> str | None:
     """The URL of the article a platform's short link (`https://t.co/CODE`) led to when a run was
-    given that link as its source (the article's `source`, in any spelling of the link's code; the
-    latest article when several); None when no run followed it to an article. Nothing is fetched."""
+    given that link as its source, in any spelling of the link's code; the latest article when
+    several; None when no run followed it to an article. Nothing is fetched.
+
+    Found by the article's `source` (the link, while it is the latest source naming the article),
+    else by the link's own exchange, recorded with the article's capture (a later run given the
+    article's own address names the article by that instead)."""
     from archiver.platforms import shortener_for
 
     platform = shortener_for(link)
@@ -371,12 +375,20 @@ def article_led_to(index: Index, link: str) -> str | None:
     shortlinks = platform.shortlinks
     key = shortlinks.post(link, link, "address").key
     pattern = "%" + code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+    def same_link(other: str) -> bool:
+        return (shortener_for(other) is platform and shortlinks.code(other) is not None
+                and shortlinks.post(other, other, "address").key == key)
+
     rows = index.db.query(f"SELECT url, source FROM articles WHERE source {index.dialect.like} ? ESCAPE '\\' "
                           "ORDER BY first_seen DESC, id DESC", [pattern])
     for row in rows:
-        source = row["source"]
-        if shortener_for(source) is platform and shortlinks.code(source) is not None \
-                and shortlinks.post(source, source, "address").key == key:
+        if same_link(row["source"]):
+            return str(row["url"])
+    rows = index.db.query("SELECT a.url, r.target_uri FROM records r JOIN articles a ON a.id = r.article_id "
+                          f"WHERE r.target_uri {index.dialect.like} ? ESCAPE '\\' ORDER BY r.date DESC", [pattern])
+    for row in rows:
+        if same_link(row["target_uri"]):
             return str(row["url"])
     return None
 
