@@ -30,6 +30,7 @@ def test_an_archived_article_that_now_answers_404_is_recorded_as_gone(tmp_path: 
         web.set_state(("article", PATH), None)  # taken down: the site answers 404
         again = cli(web, "archive", URL, "--format", "json", archive=archive)
         never = cli(web, "archive", "https://news.example/2024/never-was.html", archive=archive)
+    assert again.returncode == 1, again.stderr  # partly failed: the disappearance is recorded, not "nothing read"
     failures = json.loads(again.stdout)["failures"]
     assert failures == [f"{URL}: answered HTTP 404 now; the archive holds its earlier captures "
                         f"(`archiver lookup --article {URL}` lists the posts it cites)"], again.stderr

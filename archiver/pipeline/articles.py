@@ -84,7 +84,8 @@ class ArticleHandler:
             if target is not None:
                 fetched.doc = replace(fetched.doc, source=task.spec)  # named as the user gave it
         except (SourceError, NetworkError) as e:
-            if isinstance(e, HttpStatusError) and (gone := self._gone(target or task.spec, e, batch)) is not None:
+            gone = self._gone(target or task.spec, e, batch) if isinstance(e, HttpStatusError) else None
+            if gone is not None:
                 e = gone
             elif batch.records:
                 # What the failed fetch did record (a 404 answer, the hops before it) stays findable
@@ -92,8 +93,10 @@ class ArticleHandler:
                 self.s.index.add_records(None, batch.records)
             # A refusal or a broken limit is about one server: only other failures mean "offline".
             self._fail(str(e), network=isinstance(e, NetworkError) and e.unreachable)
+            # An article found gone was read, in that its answer is recorded: a run of it alone
+            # partly failed (exit 1), it is no source that could not be read at all (exit 2).
             return ArticleResult(ArticleOutcome(task.spec, task.spec, error=str(e)), (),
-                                 tuple(self._failures), read=False, network_unreachable=self._network)
+                                 tuple(self._failures), read=gone is not None, network_unreachable=self._network)
         from ..seeds import document_feed
 
         # A feed fetched from the web stands for its articles (a feed file is a seeds folder's business).
