@@ -184,13 +184,19 @@ def _held_by(url: str) -> list[str]:
 
 
 def _drop_lock_sessions(url: str) -> None:
+    """End the sessions holding the run lock, as a server restart would, and wait until they are
+    gone: pg_terminate_backend only signals, and a session still ending still holds its lock."""
     import psycopg
 
     from archiver.lock import LOCK_NAMESPACE
 
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' "
-                     "AND l.classid::bigint = %s", (LOCK_NAMESPACE,))
+        pids = [r[0] for r in conn.execute(
+            "SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid::bigint = %s",
+            (LOCK_NAMESPACE,))]
+        for pid in pids:
+            conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        _until(lambda: not conn.execute("SELECT 1 FROM pg_stat_activity WHERE pid = ANY(%s)", (pids,)).fetchone())
 
 
 def _until(check: Any, seconds: float = 60) -> None:
