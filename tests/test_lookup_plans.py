@@ -230,8 +230,8 @@ TEXT_QUERIES = ("river", "river bridge", "quay OR sandbags", '"old bridge"', "ri
 @pytest.mark.parametrize(("limit", "offset"), [(1, 0), (5, 3), (50, 0), (7, 90)])
 def test_a_text_page_is_the_same_walked_or_sorted(sqlite_index: Index, query: str, limit: int, offset: int) -> None:
     pages = []
-    for probe, listed in ((False, False), (True, False), (False, True)):  # sorted, walked, listed
-        sql, params = lookup_sql(Filters(text=query), limit=limit, offset=offset, probe_text=probe, list_text=listed)
+    for plan in ("sort", "walk", "list"):
+        sql, params = lookup_sql(Filters(text=query), limit=limit, offset=offset, plan=plan)
         pages.append([row["key"] for row in sqlite_index.db.query(sql, params)])
     assert pages[0] == pages[1] == pages[2]
     assert pages[0] == [row.key for row in sqlite_index.lookup(Filters(text=query))][offset:offset + limit]
@@ -241,16 +241,19 @@ def test_a_word_most_posts_hold_is_walked_a_rare_one_sorted(sqlite_index: Index)
     """A page of a word a quarter of the posts hold comes off the ordering index, stopping at the
     page's end, as a broad filter's does; a rare word's few matches are fetched and sorted; a
     prefix (each probe would search every word it starts) and a whole lookup are never walked."""
-    from archiver.index.sql.query import probe_text
+    from archiver.index.sql.query import WALK, text_plan
+
+    def probe_text(filters: Filters, limit: int | None) -> bool:
+        return text_plan(sqlite_index, filters, limit=limit) == WALK
 
     common, rare = Filters(text="river"), Filters(text="7")
-    assert probe_text(sqlite_index, common, limit=1)
-    assert not probe_text(sqlite_index, rare, limit=1)
-    assert not probe_text(sqlite_index, common, limit=None)
-    assert not probe_text(sqlite_index, Filters(text="riv*"), limit=1)
-    assert not probe_text(sqlite_index, common, limit=400)  # the page is the whole archive: sorting is cheaper
-    assert not probe_text(sqlite_index, Filters(text="river 7"), limit=1)  # the rare word bounds the matches
-    sql, params = lookup_sql(common, limit=1, probe_text=True)
+    assert probe_text(common, limit=1)
+    assert not probe_text(rare, limit=1)
+    assert not probe_text(common, limit=None)
+    assert not probe_text(Filters(text="riv*"), limit=1)
+    assert not probe_text(common, limit=400)  # the page is the whole archive: sorting is cheaper
+    assert not probe_text(Filters(text="river 7"), limit=1)  # the rare word bounds the matches
+    sql, params = lookup_sql(common, limit=1, plan=WALK)
     plan = _plan(sqlite_index, sql, params)
     assert "SCAN posts USING INDEX posts_order" in plan and not [s for s in plan if "TEMP B-TREE" in s], plan
     sql, params = lookup_sql(rare, limit=1)
@@ -269,7 +272,7 @@ def test_a_query_some_posts_hold_lists_its_matches_once_and_walks_the_order(sqli
     assert text_plan(sqlite_index, Filters(text="river number"), limit=1) == LIST  # two words: estimated
     assert text_plan(sqlite_index, Filters(text="river", platform="twitter"), limit=5) != LIST
     assert text_plan(sqlite_index, Filters(text="7"), limit=5) == SORT
-    sql, params = lookup_sql(river, limit=5, list_text=True)
+    sql, params = lookup_sql(river, limit=5, plan=LIST)
     plan = _plan(sqlite_index, sql, params)
     assert any(s.startswith("SCAN posts USING") and "INDEX posts_order" in s for s in plan), plan
     assert "LIST SUBQUERY 1" in plan and not [s for s in plan if "TEMP B-TREE" in s], plan

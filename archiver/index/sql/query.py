@@ -173,17 +173,16 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
 
 
 def lookup_sql(filters: Filters, *, limit: int | None = None, offset: int = 0,
-               dialect: Dialect = SQLITE, probe_text: bool = False, list_text: bool = False) -> tuple[str, list[Any]]:
+               dialect: Dialect = SQLITE, plan: str = "sort") -> tuple[str, list[Any]]:
     """The SELECT of `lookup` and its parameters (what EXPLAIN QUERY PLAN is checked on);
-    `probe_text`: the text filter asked post by post, `list_text`: its matches listed once and the
-    posts walked in lookup order (see `text_plan()`)."""
-    where, params = _where(filters, dialect, probe_text)
+    `plan`: how the text filter is applied, SORT, WALK or LIST (see `text_plan()`)."""
+    where, params = _where(filters, dialect, plan == WALK)
     # With a time bound every match has a known time: the same order without its constant first
     # term, which SQLite needs dropped to take a range of the index as already sorted.
     dated = filters.posted_from is not None or filters.posted_to is not None
     # The ordering index named, for SQLite to walk it testing each post against the list of the
     # matches it builds once, rather than fetching every match to sort them.
-    table = "posts INDEXED BY posts_order" if list_text else "posts"
+    table = "posts INDEXED BY posts_order" if plan == LIST else "posts"
     sql = f"SELECT posts.* FROM {table}{where} ORDER BY {ORDER_DATED if dated else ORDER}"
     if limit is not None or offset:
         sql += " LIMIT ? OFFSET ?"
@@ -196,9 +195,8 @@ def lookup(index: Index, filters: Filters, *, limit: int | None = None, offset: 
     them (None: all) after skipping the first `offset`."""
     if limit is not None and limit < 0 or offset < 0:
         raise ValueError(f"limit and offset must not be negative, got {limit}, {offset}")
-    plan = text_plan(index, filters, limit=limit, offset=offset)
     sql, params = lookup_sql(filters, limit=limit, offset=offset, dialect=index.dialect,
-                             probe_text=plan == WALK, list_text=plan == LIST)
+                             plan=text_plan(index, filters, limit=limit, offset=offset))
     rows = list(index.db.query(sql, params))
     return _attach(index, rows, detailed=False)
 
@@ -224,12 +222,6 @@ def _estimate(index: Index, expression: str, posts: int) -> int:
     found = int(index.db.execute("SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ? AND rowid <= ?",
                                  [expression, sample]).fetchone()[0])
     return found if sample >= posts else found * posts // sample
-
-
-def probe_text(index: Index, filters: Filters, *, limit: int | None, offset: int = 0) -> bool:
-    """True when a page of a `--text` lookup is walked along the lookup order, each post asked of
-    the full-text index (see `text_plan`)."""
-    return text_plan(index, filters, limit=limit, offset=offset) == WALK
 
 
 def text_plan(index: Index, filters: Filters, *, limit: int | None, offset: int = 0) -> str:

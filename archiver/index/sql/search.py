@@ -82,7 +82,7 @@ def _fts5_in(table: str) -> str:
 def _fts5_probe(table: str) -> str:
     """The test of `_fts5_in`, asked of the full-text index for one post at a time: for a walk along
     the lookup order that stops after a page, cheap only when that walk is short, that is when
-    most posts match (see `query.probe_text`)."""
+    most posts match (see `query.text_plan`)."""
     return f"EXISTS (SELECT 1 FROM posts_fts WHERE posts_fts MATCH ? AND posts_fts.rowid = {table}.id)"
 
 
