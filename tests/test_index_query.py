@@ -418,6 +418,13 @@ def _lookup_cli(archive: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120)
 
 
+def _nothing_found(archive: Path, *args: str) -> list[str]:
+    """What `lookup` says on stderr when it finds nothing (exit 0, nothing on stdout)."""
+    r = _lookup_cli(archive, *args)
+    assert r.returncode == 0 and r.stdout == "", r.stderr
+    return r.stderr.splitlines()
+
+
 def test_lookup_of_a_bare_name_points_at_the_same_name_on_a_server(tmp_path: Path) -> None:
     """Nothing is matched across servers (one account per server); the hint says what is held."""
 
@@ -427,18 +434,13 @@ def test_lookup_of_a_bare_name_points_at_the_same_name_on_a_server(tmp_path: Pat
         idx.upsert_post(post("mastodon", post_id="mastodon.social/1", handle="rivertonwater@mastodon.social",
                              url="https://mastodon.social/@rivertonwater/1"))
 
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return _lookup_cli(tmp_path, *args)
-
-    bare = cli("--handle", "@RivertonWater")
-    assert bare.returncode == 0 and bare.stdout == ""
-    assert bare.stderr.splitlines() == [
+    assert _nothing_found(tmp_path, "--handle", "@RivertonWater") == [
         "archiver: 0 post(s)",
         "archiver: no handle 'rivertonwater', but rivertonwater@mastodon.social (a handle on a server is one "
         "account per server): give it whole, e.g. --handle rivertonwater@mastodon.social"]
-    whole = cli("--handle", "rivertonwater@mastodon.social", "--format", "jsonl")
+    whole = _lookup_cli(tmp_path, "--handle", "rivertonwater@mastodon.social", "--format", "jsonl")
     assert whole.returncode == 0 and whole.stdout.count("\n") == 1 and whole.stderr == "archiver: 1 post(s)\n"
-    assert cli("--handle", "nobody").stderr == "archiver: 0 post(s)\n"
+    assert _lookup_cli(tmp_path, "--handle", "nobody").stderr == "archiver: 0 post(s)\n"
 
 
 def test_lookup_of_an_article_not_held_says_so(tmp_path: Path) -> None:
@@ -451,15 +453,10 @@ def test_lookup_of_an_article_not_held_says_so(tmp_path: Path) -> None:
         idx.cite(idx.upsert_article("https://news.example/2024/flood.html", source="seeds.urls"), key, "embedded",
                  "blockquote.twitter-tweet")
 
-    def cli(*args: str) -> subprocess.CompletedProcess[str]:
-        return _lookup_cli(tmp_path, *args)
-
-    typo = cli("--article", "https://news.example/2024/fload.html")
-    assert typo.returncode == 0 and typo.stdout == ""
-    assert typo.stderr.splitlines() == [
+    assert _nothing_found(tmp_path, "--article", "https://news.example/2024/fload.html") == [
         "archiver: 0 post(s)",
         "archiver: no article 'https://news.example/2024/fload.html' citing a post is held (the address is matched "
         "with http or https, with or without #fragment and tracking parameters): check it"]
-    held = cli("--article", "http://news.example/2024/flood.html?utm_source=x", "--format", "jsonl")
+    held = _lookup_cli(tmp_path, "--article", "http://news.example/2024/flood.html?utm_source=x", "--format", "jsonl")
     assert held.returncode == 0 and held.stdout.count("\n") == 1, held.stderr
-    assert cli("--article", "https://news.example/2024/flood.html", "--handle", "nobody").stderr == "archiver: 0 post(s)\n"
+    assert _lookup_cli(tmp_path, "--article", "https://news.example/2024/flood.html", "--handle", "nobody").stderr == "archiver: 0 post(s)\n"
