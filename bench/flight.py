@@ -20,6 +20,7 @@ Playwright's driver and Chromium) are printed.
 
 The held re-run: a first run archives the articles; the second, timed, finds everything held. It
 must start no browser: the bench watches its process tree for a Chromium and says if one appeared.
+The WARC bytes each re-run adds are printed beside what the first run wrote.
 """
 
 from __future__ import annotations
@@ -107,6 +108,11 @@ class Watch:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _warc_bytes(archive_dir: Path) -> int:
+    """Bytes of every WARC file the archive holds."""
+    return sum(p.stat().st_size for p in (archive_dir / "warcs").rglob("*.warc*"))
 
 
 def archive(web: FakeWeb, urls: list[str], archive_dir: Path, extra: list[str],
@@ -206,12 +212,19 @@ def main() -> int:
             held_urls = make_articles(web, args.held, "held")
             held_dir = Path(tmp) / "held"
             archive(web, held_urls, held_dir, [])
-            runs = [archive(web, held_urls, held_dir, []) for _ in range(args.rounds)]
+            first = _warc_bytes(held_dir)
+            runs, grew = [], []
+            for _ in range(args.rounds):
+                size = _warc_bytes(held_dir)
+                runs.append(archive(web, held_urls, held_dir, []))
+                grew.append(_warc_bytes(held_dir) - size)
             took = [t for t, *_ in runs]
             print(f"\nre-run of {args.held} held articles (nothing new): {_fmt(took)} s; peak PSS "
                   f"{max(p[0] for _, p, _, _ in runs) / 1024:.0f} MiB; Chromium started: "
                   f"{'YES' if any(c for _, _, c, _ in runs) else 'no'}; posts captured "
-                  f"{sum(s['posts'] for *_, s in runs)}, skipped as held {runs[-1][3]['posts_skipped_already_captured']}")
+                  f"{sum(s['posts'] for *_, s in runs)}, skipped as held {runs[-1][3]['posts_skipped_already_captured']}; "
+                  f"WARC bytes written per re-run {statistics.median(grew) / 1024:.0f} KiB (the first run wrote "
+                  f"{first / 1024:.0f} KiB)")
     return 0
 
 

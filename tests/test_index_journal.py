@@ -62,3 +62,43 @@ def test_rolled_back_writes_leave_no_journal_and_merges_replay(tmp_path: Path) -
         assert lookup(index, Filters()) == expected
         assert show(index, "twitter:1764640000000000001") == expected_show
         assert index.alias_of(hashed) == "twitter:1764640000000000001"
+
+
+def test_writes_that_change_nothing_add_no_journal_entry_and_the_journal_still_replays(tmp_path: Path) -> None:
+    """A scheduled run reads the same articles and sees the same posts again: the journal grows with
+    what changed, not with what is held (every entry it leaves out equals one already written)."""
+    archive = tmp_path / "archive"
+    photo = "https://pbs.twimg.com/media/x.jpg"
+
+    def sightings(index: Index, text: str = "the same post") -> None:
+        """What one run writes for an article citing a flattened tweet it resolves to its ID."""
+        article = index.upsert_article("https://news.example/a.html", source="a.html", title="A")
+        hashed = index.upsert_post(_tweet(text))
+        index.merge_post_key(hashed, "twitter:1764640000000000001")
+        key = index.upsert_post(_tweet(text, post_id="1764640000000000001"))
+        index.cite(article, key, "linked", "text")
+        index.add_media(key, photo, "media/x.jpg", "ab" * 32, "image/jpeg")
+
+    with Index(archive) as index, WarcStore(archive / WARC_DIR) as store:
+        index.journal.writer = store.write_metadata_batch
+        sightings(index)
+    first = _journal(archive)
+    assert {uri.split(":")[1] for uri, _ in first} >= {"article", "post", "post-merge", "citation", "media"}
+    with Index(archive) as index, WarcStore(archive / WARC_DIR) as store:
+        index.journal.writer = store.write_metadata_batch
+        sightings(index)  # the same run again: nothing changed
+    assert _journal(archive) == first
+    with Index(archive) as index, WarcStore(archive / WARC_DIR) as store:
+        index.journal.writer = store.write_metadata_batch
+        index.upsert_article("https://news.example/a.html", title="A, updated")  # a title corrected
+        index.update_post_data("twitter:1764640000000000001", text="the text as the platform gives it")
+        index.add_media("twitter:1764640000000000001", photo, None, None, "image/png")
+        expected = lookup(index, Filters())
+    added = [uri for uri, _ in _journal(archive)[len(first):]]
+    assert sorted(added) == ["urn:article:https://news.example/a.html",
+                             f"urn:media:twitter:1764640000000000001#{photo}",
+                             "urn:post:twitter:1764640000000000001"]
+    (archive / DB_NAME).unlink()
+    assert reindex(archive).gaps == []
+    with Index(archive, create=False) as index:
+        assert lookup(index, Filters()) == expected

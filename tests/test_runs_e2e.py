@@ -779,6 +779,73 @@ def test_exported_wacz_replays_in_pywb(base: Any) -> None:
         assert site.TWEET_PROTECTED.id not in other.text  # another handle's post capture is not in the bundle
 
 
+@pytest.fixture(scope="module")
+def rerun(base: Any) -> Any:
+    """A copy of the base archive after a second run with nothing due: the WARC records and journal
+    entries that run added, and the files it found."""
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "rerun")
+    before = set(warc_files(copy))
+    r = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=copy)
+    assert r.returncode == 0, r.stderr
+    held: dict[str, str] = {}  # record ID -> target URI, of every record the first run wrote
+    for path in before:
+        for rec in ArchiveIterator(path.open("rb")):
+            held[rec.rec_headers.get_header("WARC-Record-ID")] = rec.rec_headers.get_header("WARC-Target-URI") or ""
+    added = [rec for path in sorted(set(warc_files(copy)) - before) for rec in _records(path)]
+    return web, copy, held, added, tmp
+
+
+def _records(path: Path) -> list[tuple[str, str, dict[str, str]]]:
+    """(WARC-Type, WARC-Target-URI, headers) of every record of one WARC file."""
+    out = []
+    for rec in ArchiveIterator(path.open("rb")):
+        headers = dict(rec.rec_headers.headers)
+        out.append((rec.rec_type, headers.get("WARC-Target-URI", ""), headers))
+    return out
+
+
+def test_a_run_with_nothing_new_stores_each_unchanged_article_as_a_revisit_of_the_held_one(rerun: Any) -> None:
+    _web, copy, held, added, _tmp = rerun
+    # Each article was read again, its unchanged page written as a revisit of the first run's
+    # record, not as a copy of it. (The wire text is under the 1,024 bytes a revisit starts at: its
+    # headers would weigh about as much as the body.)
+    pages = [a for a in ARTICLES if not a.endswith(site.WIRE_TEXT_PATH)]
+    assert not [uri for kind, uri, _h in added if kind == "response" and uri in pages]
+    revisits = {uri: h for kind, uri, h in added if kind == "revisit"}
+    assert set(pages) <= set(revisits)
+    for page in pages:
+        h = revisits[page]
+        assert h["WARC-Profile"] == "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+        assert held.get(h["WARC-Refers-To"]) == h["WARC-Refers-To-Target-URI"] == page
+    # Nothing that was held changed, so the index's journal says nothing new of posts, articles,
+    # citations or merges: only which records the run wrote belong to whom.
+    journal = {uri.split(":")[1] for kind, uri, _h in added if kind == "metadata" and uri.startswith("urn:")}
+    assert journal == {"records"}, journal
+    v = subprocess.run([sys.executable, "-m", "archiver.cli", "verify", "--archive-dir", str(copy)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert v.returncode == 0, v.stderr
+
+
+@pytest.mark.pywb
+def test_an_article_stored_as_a_revisit_replays_in_pywb_from_a_bundle(rerun: Any) -> None:
+    import httpx
+
+    from tests.pywb_harness import pywb_collection, require_pywb, serve
+
+    require_pywb()
+    web, copy, _held, added, tmp = rerun
+    (when,) = [h["WARC-Date"] for kind, uri, h in added if kind == "revisit" and uri == site.ARTICLE_FLOOD.url]
+    out = tmp / "rerun.wacz"
+    r = cli(web, "export", "--handle", "RivertonDesk", "-o", str(out), archive=copy)
+    assert r.returncode == 0, r.stderr
+    stamp = "".join(c for c in when if c.isdigit())[:14]
+    with pywb_collection(tmp / "pywb-rerun", "c", [out]) as wb, serve(wb) as base_url:
+        article = httpx.get(f"{base_url}/c/{stamp}id_/{site.ARTICLE_FLOOD.url}", timeout=30)
+    assert article.status_code == 200 and site.ARTICLE_FLOOD.title in article.text
+    assert article.headers.get("memento-datetime")  # pywb answered from the capture nearest that time
+
+
 def test_max_bytes_refuses_a_large_article_before_reading_it(base: Any) -> None:
     web, _archive, _s, _r, tmp = base
     url = web.drip("/2024/huge.html", 5_000_000, 50_000)  # its Content-Length says 5 MB

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..evidence.stamps import Authorities, Stamper
     from ..index.protocol import Index
     from ..net import NetOptions
+    from ..warcstore import RecordInfo
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,23 @@ def recover_warcs(archive_dir: Path) -> None:
 
     for msg in recover(make_dirs(archive_dir / WARC_DIR)):
         log.warning("%s", msg)
+
+
+def stored_original(index: Index, digest: str, warcs: Path) -> RecordInfo | None:
+    """The stored `200` response whose payload has this digest, to be the original of a revisit
+    (identical-payload-digest), or None when the index holds none or its WARC file is not in
+    `warcs` (a revisit of a record no one can read would not replay)."""
+    from ..warcstore import RecordInfo
+    from ..warcstore.files import warc_path
+
+    row = index.find_record_by_digest(digest)
+    if row is None or row.warc_type != "response" or row.status != 200:
+        return None
+    if not warc_path(warcs, row.filename).exists():
+        return None
+    return RecordInfo(record_id=row.record_id, warc_type=row.warc_type, target_uri=row.target_uri,
+                      date=row.date, filename=row.filename, offset=row.offset, length=row.length,
+                      status=row.status, mime=row.mime, payload_digest=row.payload_digest)
 
 
 class Session:
@@ -95,6 +113,9 @@ class Session:
                         on_launch=launched, pages_in_flight=self.pages_in_flight))
             # Every index write is also kept in the WARCs, so that `archiver reindex` can rebuild it.
             self.index.journal.writer = self.store.write_metadata_batch
+            # A payload an earlier run stored (an article's page unchanged since, widgets.js) is
+            # written as a revisit of that record, not as a copy of it.
+            self.store.find_original = lambda digest: stored_original(self.index, digest, warcs)
             self.client: RecordingClient = self._stack.enter_context(
                 RecordingClient(self.net, timeout=self.timeout, max_body=self.limits.max_bytes,
                                 deadline=self.limits.fetch_deadline, gate=self.host_gate))

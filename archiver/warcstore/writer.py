@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,9 @@ class WarcStore(Closing):
         # posts) become identical-payload-digest revisits (docs/warc.md); None turns this off.
         self.dedup_min_bytes = dedup_min_bytes
         self._originals: dict[str, RecordInfo] = {}
+        # Payloads stored before this writer opened (earlier runs): the archive's look-up of a stored
+        # 200 response by payload digest, asked once per digest this writer has not met; None: none.
+        self.find_original: Callable[[str], RecordInfo | None] | None = None
         self.prefix = prefix
         self.max_size = max_size
         self.software = software
@@ -240,7 +244,7 @@ class WarcStore(Closing):
     def write_exchange(self, ex: Exchange) -> tuple[RecordInfo, RecordInfo]:
         """Write a response record and its request (WARC-Concurrent-To); returns (request, response)."""
         digest = self._dedup_digest(ex)
-        original = self._originals.get(digest) if digest else None
+        original = self._original(digest) if digest else None
         if original is not None:
             return self.write_revisit(ex, original)
         with self._lock:
@@ -251,6 +255,21 @@ class WarcStore(Closing):
         if digest:
             self._originals[digest] = resp_info
         return req_info, resp_info
+
+    def _original(self, digest: str) -> RecordInfo | None:
+        """The stored response with this payload digest: one this writer wrote, else one `find_original`
+        knows of (remembered either way; a digest it does not know is asked once, and the response
+        written for it becomes the original of the next one)."""
+        found = self._originals.get(digest)
+        if found is None and self.find_original is not None:
+            try:
+                found = self.find_original(digest)
+            except Exception as e:  # a look-up that fails costs a full record, never the exchange
+                logger.warning("cannot look up stored payload %s: %s", digest, e)
+                found = None
+            if found is not None:
+                self._originals[digest] = found
+        return found
 
     def _dedup_digest(self, ex: Exchange) -> str | None:
         """The payload digest when this exchange may be stored as a revisit (a whole 200 body: a

@@ -45,13 +45,23 @@ class Journal:
 
     # -- entries ------------------------------------------------------------------------------------
 
-    def post(self, db: Database, key: str) -> None:
+    # A write that leaves a row as it was (an article read again, a post seen again with nothing new)
+    # is no entry: the store reads the row's entry before the write (`*_row`) and passes it as
+    # `before`, so the journal grows with what changed, not with what is held.
+
+    def post_row(self, db: Database, key: str) -> dict[str, Any] | None:
+        """The post's entry row as it stands (None without a writer: nothing will be written)."""
         if self.writer is None:
-            return
+            return None
         row = _row(db, "SELECT * FROM posts WHERE key = ?", [key])
         if row is not None:
             row.pop("id", None)
             row.pop("title", None)  # derived from the others by the index itself
+        return row
+
+    def post(self, db: Database, key: str, *, before: dict[str, Any] | None = None) -> None:
+        row = self.post_row(db, key)
+        if row is not None and row != before:
             self._queue("post", key, {"row": row})
 
     def post_status(self, db: Database, key: str) -> None:
@@ -62,23 +72,33 @@ class Journal:
         if row is not None:
             self._queue("post-status", key, {"row": row})
 
-    def article(self, db: Database, article_id: int | None) -> None:
+    def article_row(self, db: Database, article_id: int | None) -> dict[str, Any] | None:
         if self.writer is None or article_id is None:
-            return
+            return None
         row = _row(db, "SELECT * FROM articles WHERE id = ?", [article_id])
         if row is not None:
             row.pop("id", None)
             row.pop("url_key", None)  # derived from the URL
+        return row
+
+    def article(self, db: Database, article_id: int | None, *, before: dict[str, Any] | None = None) -> None:
+        row = self.article_row(db, article_id)
+        if row is not None and row != before:
             self._queue("article", row["url"], {"row": row})
 
-    def citation(self, db: Database, article_id: int, post_key: str) -> None:
+    def citation_row(self, db: Database, article_id: int, post_key: str) -> dict[str, Any] | None:
         if self.writer is None:
-            return
+            return None
         row = _row(db, "SELECT c.*, a.url AS article_url FROM citations c JOIN articles a ON a.id = c.article_id "
                    "JOIN posts p ON p.id = c.post WHERE c.article_id = ? AND p.key = ?", [article_id, post_key])
         if row is not None:
             row.pop("article_id", None)
             row = _keyed(row, post_key)
+        return row
+
+    def citation(self, db: Database, article_id: int, post_key: str, *, before: dict[str, Any] | None = None) -> None:
+        row = self.citation_row(db, article_id, post_key)
+        if row is not None and row != before:
             self._queue("citation", f"{row['article_url']}#{post_key}", {"row": row})
 
     def capture(self, db: Database, capture_id: int) -> None:
@@ -119,14 +139,19 @@ class Journal:
             row = _keyed(row, row.pop("post_key"))
             self._queue("observation", f"{row['post_key']}#{row['checked_at']}", {"row": row})
 
-    def media(self, db: Database, post_key: str, url: str) -> None:
+    def media_row(self, db: Database, post_key: str, url: str) -> dict[str, Any] | None:
         if self.writer is None:
-            return
+            return None
         row = _row(db, "SELECT m.* FROM media m JOIN posts p ON p.id = m.post WHERE p.key = ? AND m.url = ?",
                    [post_key, url])
         if row is not None:
             row.pop("id", None)
             row = _keyed(row, post_key)
+        return row
+
+    def media(self, db: Database, post_key: str, url: str, *, before: dict[str, Any] | None = None) -> None:
+        row = self.media_row(db, post_key, url)
+        if row is not None and row != before:
             self._queue("media", f"{post_key}#{url}", {"row": row})
 
     def merge(self, old_key: str, new_key: str, merged_at: str) -> None:

@@ -170,6 +170,8 @@ class Store(Closing):
     def upsert_article(self, url: str, *, source: str | None = None, title: str | None = None) -> int:
         """Add the article or update its source/title (None keeps what is known); return its id."""
         with self.transaction():
+            known = self.article_id(url)
+            before = self.journal.article_row(self.db, known)
             self.db.execute(
                 """
                 INSERT INTO articles (url, source, title, first_seen, url_key) VALUES (?, ?, ?, ?, ?)
@@ -179,8 +181,8 @@ class Store(Closing):
                 """,
                 [url, source, title, utc_now(), urls.url_key(url)],
             )
-            found = self.article_id(url)
-            self.journal.article(self.db, found)
+            found = known if known is not None else self.article_id(url)
+            self.journal.article(self.db, found, before=before)
         assert found is not None  # just written in this transaction
         return found
 
@@ -204,6 +206,7 @@ class Store(Closing):
                 # The ID is in the key ("twitter:<id>"); the hash-keyed sighting had none.
                 incoming["post_id"], incoming["url"] = key.partition(":")[2], None
             known = self._post_row(key)
+            before = self.journal.post_row(self.db, key) if known is not None else None
             if known is None:
                 values = fields.column_values(incoming)
                 values.update(key=key, first_seen=utc_now())
@@ -212,7 +215,7 @@ class Store(Closing):
                 self.db.execute(f"INSERT INTO posts ({names}) VALUES ({marks})", list(values.values()))
             else:
                 self._update_post(key, fields.fill_gaps(known, incoming))
-            self.journal.post(self.db, key)
+            self.journal.post(self.db, key, before=before)
         return key
 
     def alias_of(self, key: str) -> str | None:
@@ -231,8 +234,9 @@ class Store(Closing):
             raise TypeError(f"update_post_data() got unknown fields: {', '.join(sorted(unknown))}")
         with self.transaction():
             known = self._require_post(key)
+            before = self.journal.post_row(self.db, key)
             self._update_post(key, fields.authoritative(known, updates))
-            self.journal.post(self.db, key)
+            self.journal.post(self.db, key, before=before)
 
     def merge_post_key(self, old_key: str, new_key: str) -> None:
         """Absorb the post `old_key` (typically hash-keyed) into `new_key` (typically ID-keyed).
@@ -244,6 +248,8 @@ class Store(Closing):
         if old_key == new_key:
             return
         with self.transaction():
+            if self._merged_already(old_key, new_key):
+                return  # the same sighting merged again (a flattened post in an article read again)
             # Remembered even when the old post was never stored: the next sighting of the same
             # hash key goes straight to the ID-keyed post (upsert_post, alias_of).
             self.db.execute("UPDATE key_aliases SET new_key = ? WHERE new_key = ?", [new_key, old_key])
@@ -273,15 +279,21 @@ class Store(Closing):
             self.journal.post(self.db, new_key)
         log.info("merged post %s into %s", old_key, new_key)
 
+    def _merged_already(self, old_key: str, new_key: str) -> bool:
+        """True when `old_key` already leads to `new_key` and there is nothing left under it to move."""
+        return (self.alias_of(old_key) == new_key and self._post_row(old_key) is None
+                and self._one("SELECT 1 AS found FROM key_aliases WHERE new_key = ? LIMIT 1", [old_key]) is None)
+
     def cite(self, article_id: int, post_key: str, kind: str, evidence: str) -> None:
         """Record that the article cites the post (idempotent; the strongest kind is kept)."""
         with self.transaction():
+            before = self.journal.citation_row(self.db, article_id, post_key)
             self.db.execute(
                 "INSERT INTO citations (article_id, post, kind, evidence, first_seen) VALUES (?, ?, ?, ?, ?)"
                 + merge.CITATION_CONFLICT,
                 [article_id, self._require_post_id(post_key), kind, evidence, utc_now()],
             )
-            self.journal.citation(self.db, article_id, post_key)
+            self.journal.citation(self.db, article_id, post_key, before=before)
 
     def posts_for_article(self, url: str) -> list[str]:
         """Keys of the posts the article cites, in key order (the URL is matched by its `url_key`)."""
@@ -371,6 +383,7 @@ class Store(Closing):
     ) -> None:
         """Record a downloaded media file of a post (path relative to the archive dir)."""
         with self.transaction():
+            before = self.journal.media_row(self.db, post_key, url)
             self.db.execute(
                 """
                 INSERT INTO media (post, url, path, sha256, mime) VALUES (?, ?, ?, ?, ?)
@@ -381,7 +394,7 @@ class Store(Closing):
                 """,
                 [self._require_post_id(post_key), url, path, sha256, mime],
             )
-            self.journal.media(self.db, post_key, url)
+            self.journal.media(self.db, post_key, url, before=before)
 
     def observe(
         self, post_key: str, status: str, *, detail: str | None = None, checked_at: str | None = None
