@@ -5,7 +5,8 @@ gzip member that decompresses, the record inside has the indexed WARC-Record-ID,
 long as its Content-Length says, its WARC-Block-Digest / WARC-Payload-Digest match (checked by
 warcio; revisit blocks, which warcio skips, are checked here), and its type, target URI and payload
 digest are those the index holds for it. Every screenshot file exists and has
-its recorded SHA-256.
+its recorded SHA-256, and every other screenshot of the same capture beside it is byte for byte one
+of the capture's screenshot records.
 
 Every WARC file under warcs/ is then walked member by member, so damage outside the indexed records
 is found too, such as a half-written record left by a crash. This walk does not rely on warcio's
@@ -287,6 +288,54 @@ def _check_screenshot(archive_dir: Path, row: StoredFile) -> Problem | None:
     return None
 
 
+def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile], records: list[RecordRow]) -> list[Problem]:
+    """The screenshots a capture keeps beside the one the index names (the full page behind an
+    embed's picture, further element shots, a page rendered beside it): the index holds no hash of
+    them, but its WARC records hold their bytes, so each file must be one of the `urn:screenshot:`
+    records of the captures whose screenshots share its folder and time stamp
+    (`<stamp>[-<label>][-element-NN].png`).
+
+    Captures from before these records were written have none: their other files cannot be told
+    from an edited one, and are left unchecked.
+    """
+    digests: dict[int, set[str]] = defaultdict(set)
+    for row in records:
+        if (row.capture_id is not None and row.warc_type == "resource" and row.payload_digest
+                and row.target_uri.startswith("urn:screenshot:")):
+            digests[row.capture_id].add(row.payload_digest)
+    groups: dict[tuple[Path, str], set[str]] = defaultdict(set)  # (folder, stamp) -> digests
+    named: set[Path] = set()
+    for shot in screenshots:
+        if shot.capture_id is None:
+            continue
+        path = Path(shot.path) if Path(shot.path).is_absolute() else archive_dir / shot.path
+        named.add(path)
+        groups[(path.parent, _shot_stamp(path.name))] |= digests.get(shot.capture_id, set())
+    problems: list[Problem] = []
+    for (folder, stamp), known in sorted(groups.items()):
+        if not known or not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if path in named or path.suffix != ".png" or _shot_stamp(path.name) != stamp:
+                continue
+            rel = str(path.relative_to(archive_dir)) if path.is_relative_to(archive_dir) else str(path)
+            try:
+                data = path.read_bytes()
+            except OSError as e:
+                problems.append(Problem(UNREADABLE, rel, f"screenshot cannot be read ({e.strerror or e})"))
+                continue
+            hashed = {algo: hashlib.new(algo, data).digest() for algo in {d.partition(":")[0].lower() for d in known}
+                      if algo in hashlib.algorithms_available}
+            if not any(_digest_matches(d, hashed[a]) for d in known if (a := d.partition(":")[0].lower()) in hashed):
+                problems.append(Problem(DIGEST, rel, "matches none of its capture's screenshot records in the WARCs"))
+    return problems
+
+
+def _shot_stamp(name: str) -> str:
+    """The time stamp a screenshot's file name starts with (`20240304T182231.417Z-embed.png`)."""
+    return name.split("-", 1)[0].removesuffix(".png")
+
+
 def _check_indexed(warc_root: Path, by_file: dict[str, list[RecordRow]], problems: list[Problem],
                    marked: list[TruncatedRecord]) -> dict[str, dict[int, int]]:
     """Check every indexed record; return, per file, the members found sound (offset -> length).
@@ -383,9 +432,11 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
                 log.warning("note: %s: %s (not in the index; not an error)", note.path, note.detail)
         else:
             problems += _unindexed_files(warc_root, set(by_file))
+    screenshots = list(screenshots)
     for shot in screenshots:
         if problem := _check_screenshot(archive_dir, shot):
             problems.append(problem)
+    problems += _check_other_shots(archive_dir, screenshots, [r for rows in by_file.values() for r in rows])
     for p in problems:
         log.warning("%s", p)
     marked.sort(key=lambda m: (m.path, m.offset))

@@ -611,6 +611,26 @@ def test_verify_names_a_flipped_warc_byte_and_a_flipped_screenshot_byte(base: An
     assert shot.name in r.stdout
 
 
+def test_verify_names_a_changed_screenshot_the_index_holds_no_hash_of(base: Any) -> None:
+    """A capture keeps more pictures than the one the index names (the full page behind the embed's
+    picture, a page rendered beside it): each is checked against its capture's screenshot records."""
+    web, archive, _s, _r, tmp = base
+    copy = _copy(archive, tmp / "other-shots")
+    indexed = {copy / c["screenshot"] for row in lookup(web, copy) for c in row["captures"] if c["screenshot"]}
+    others = sorted(p for shot in indexed for p in shot.parent.glob(shot.name.split("-")[0] + "*.png")
+                    if p not in indexed)
+    assert others, "no capture kept a second screenshot"
+    intact = cli(web, "verify", archive=copy)
+    assert intact.returncode == 0, intact.stdout + intact.stderr
+    data = bytearray(others[0].read_bytes())
+    data[len(data) // 2] ^= 0x01
+    others[0].write_bytes(bytes(data))
+    r = cli(web, "verify", archive=copy)
+    assert r.returncode == 1
+    (line,) = [x for x in r.stdout.splitlines() if others[0].name in x]
+    assert line.startswith("digest") and "screenshot records" in line
+
+
 @pytest.mark.parametrize(("args", "expected"), [
     (["--handle", "@RIVERTONDESK"], {site.TWEET_PHOTO.id, site.TWEET_FLAT.id}),
     (["--handle", "mei_hydro"], {site.TWEET_VIDEO.id}),

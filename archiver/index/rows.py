@@ -209,10 +209,12 @@ class RecordRow(_Row):
 @dataclass
 class StoredFile(_Row):
     """A screenshot or media file the archive keeps beside its WARCs: `path` relative to the archive
-    directory, and the SHA-256 recorded when it was written (None: never recorded)."""
+    directory, and the SHA-256 recorded when it was written (None: never recorded); for a capture's
+    screenshot, the capture's id (its other shots lie beside it, their bytes in its WARC records)."""
 
     path: str
     sha256: str | None
+    capture_id: int | None = None
 
 
 @dataclass

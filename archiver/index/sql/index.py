@@ -45,8 +45,8 @@ class SQLIndex(Store, StampStore):
     def stored_files(self) -> list[StoredFile]:
         """Screenshots and media files on disk: `path` (relative to the archive) and `sha256`."""
         return [StoredFile(**row) for row in self.db.query(
-            "SELECT screenshot AS path, screenshot_sha256 AS sha256 FROM captures WHERE screenshot IS NOT NULL "
-            "UNION SELECT path, sha256 FROM media WHERE path IS NOT NULL")]
+            "SELECT screenshot AS path, screenshot_sha256 AS sha256, id AS capture_id FROM captures "
+            "WHERE screenshot IS NOT NULL UNION SELECT path, sha256, NULL FROM media WHERE path IS NOT NULL")]
 
     def citing_articles(self, post_keys: Sequence[str]) -> list[ArticlePage]:
         """The articles citing any of the posts, by URL, with their first capture of their own."""
