@@ -157,14 +157,17 @@ def test_a_run_sent_without_waiting_reports_later(tmp_path: Path, broker: str, w
 def test_a_run_sent_without_waiting_archives_the_articles_of_a_feed(tmp_path: Path, broker: str, web: FakeWeb,
                                                                     postgres_url: str) -> None:
     """The worker that reads a feed sends its articles (the newest, within --max-feed-articles) and
-    their posts follow; `runs status` counts them as the run's articles."""
-    from tests.fakeweb import site
+    their posts follow; `runs status` counts them as the run's articles, and counts a feed file of
+    the seeds folder (read before the run is sent) as a run that waits counts it."""
+    from tests.fakeweb import pages, site
 
     archive = tmp_path / "archive"
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     # The feed, and one of its articles given on its own too: sent once.
     (seeds / "news.urls").write_text(f"https://news.example/feed.xml\n{site.ARTICLE_REVIEW.url}\n")
+    # The same feed saved in the folder: its two newest articles are the ones the URL's feed gives.
+    (seeds / "saved.xml").write_text(pages.feed_xml(list(site.ARTICLES.values()), []))
     sent = cli(web, "run", "--broker", broker, "--index", postgres_url, "--no-wait", "--seeds", str(seeds),
                "--max-feed-articles", "2", archive=archive, timeout=60)
     assert sent.returncode == 0, sent.stderr
@@ -183,7 +186,8 @@ def test_a_run_sent_without_waiting_archives_the_articles_of_a_feed(tmp_path: Pa
     # What the bound left out is said by the worker that read the feed, as a run that waits says it.
     assert "https://news.example/feed.xml: 3 of its 5 articles left out, 2 taken" in logged, logged[-3000:]
     # The feed's two newest articles: the review (a source of the run already) and the withheld one.
-    assert (summary["feeds"], summary["feed_articles_left_out"]) == (1, 3), summary
+    assert f"{seeds / 'saved.xml'}: 3 of its 5 articles left out, 2 taken" in sent.stderr, sent.stderr
+    assert (summary["feeds"], summary["feed_articles_left_out"]) == (2, 6), summary
     assert summary["articles"] == 2, summary
     newest = (site.ARTICLE_WITHHELD, site.ARTICLE_REVIEW)
     assert {p["key"] for p in summary["results"]} == {f"twitter:{t}" for a in newest for t in a.tweet_ids}

@@ -62,8 +62,12 @@ def run_key(scope: str, run_id: int) -> str:
 
 
 def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, *, plan: Plan,
-            problems: Sequence[str] = (), index_url: str | None = None) -> int:
-    """Open the run's row and send its tasks; returns the run's ID. The caller holds the run lock."""
+            problems: Sequence[str] = (), index_url: str | None = None, seed_feeds: int = 0,
+            seed_articles_left_out: int = 0) -> int:
+    """Open the run's row and send its tasks; returns the run's ID. The caller holds the run lock.
+    `seed_feeds`, `seed_articles_left_out`: the feed files of a seeds folder, read before the run
+    (their articles are among `specs`), and the articles they listed beyond the bound; counted in
+    the run's summary as a run that waits counts them."""
     from ..index import open_index
     from ..pipeline.tasks import ArticleTask, PostTask
     from ..sources import expand, unique_sources
@@ -86,7 +90,8 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
         record: dict[Any, Any] = {"token": executor.token, "since": executor.since, "started_at": iso_seconds(),
                   "specs": json.dumps(list(specs)), "problems": json.dumps(list(problems)),
                   "articles": json.dumps(articles), "rechecks": json.dumps(rechecks), "before": json.dumps(before),
-                  "max_feed_articles": plan.max_feed_articles}
+                  "max_feed_articles": plan.max_feed_articles, "seed_feeds": seed_feeds,
+                  "seed_articles_left_out": seed_articles_left_out}
         executor.client.hset(key, mapping=record)
         executor.client.expire(key, TTL)
     return run_id
@@ -110,7 +115,7 @@ def enqueue_run(seeds: Path, archive_dir: Path, broker: str, *, recheck_after: A
         log.warning("%s", note)
     with locked(archive_dir, wait=wait, index_url=index_url):
         return enqueue("run", seed_list.sources, archive_dir, broker, plan=plan, problems=seed_list.problems,
-                       index_url=index_url)
+                       index_url=index_url, seed_feeds=seed_list.feeds, seed_articles_left_out=seed_list.left_out)
 
 
 def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since: str, recapture: bool,
@@ -243,7 +248,9 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
         if done.articles_answered < done.articles or done.posts_answered < done.posts or grown:
             return done
         summary = ArchiveSummary(started_at=raw["started_at"], failures=json.loads(raw["problems"]),
-                                 articles_planned=len(article_tasks), run_id=run_id)
+                                 articles_planned=len(article_tasks), run_id=run_id,
+                                 seed_feeds=int(raw.get("seed_feeds", 0)),
+                                 seed_articles_left_out=int(raw.get("seed_articles_left_out", 0)))
         state = RunState()
         phase_articles([(t, answers[i]) for t, i in zip(article_tasks, article_ids, strict=True)], summary, state)
         phase_posts([(tasks[i], answers[i]) for i in post_ids + recheck_ids], summary, state)
