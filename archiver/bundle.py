@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# What the archive found about each selected post, carried in a WACZ beside the captures.
+FINDINGS_PATH = "evidence/posts.jsonl"
+
 
 def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
     """One page per citing article (its URL), and for each post one page per capture that shows it
@@ -133,19 +136,32 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
         raise ExportError("nothing matched the filters; try `archiver lookup` with the same filters first")
     records = index.records_for([p.key for p in posts])
     title = selection_title(filters, len(posts), (p.handle for p in posts))
+    extra: dict[str, bytes] = {}
     if bundle_format(out) == "wacz":
         evidence = _with_capture_stamps(index, records, evidence)
+        extra[FINDINGS_PATH] = findings(posts)
     sealer = None
     if evidence:
         from .evidence.seal import Sealer
 
         sealer = Sealer(evidence)
+        extra.update(sealer.files())
     summary = export_bundle(archive_dir, records, _pages(index, posts), out,
                             include_credentials=include_credentials, title=title, allow_damaged=allow_damaged,
-                            extra_files=sealer.files() if sealer is not None else None, seal=sealer)
+                            extra_files=extra or None, seal=sealer)
     if sealer is not None:
         summary.left_out.extend(sealer.failures)
     return summary
+
+
+def findings(posts: Sequence[PostRow]) -> bytes:
+    """What the archive holds about each post, one JSON object a line, as `lookup --format json`
+    gives it: who posted what and when, its status and the reason, every check with its date (when
+    it was seen live, when gone), its captures and the articles citing it. Listed in the WACZ's
+    datapackage.json like every file, so the bundle's signature and timestamps cover it."""
+    from .output import to_jsonl
+
+    return to_jsonl(p.to_dict() for p in posts).encode()
 
 
 def _with_capture_stamps(index: IndexQueries, records: Sequence[RecordRow],

@@ -6,6 +6,7 @@ Real Chromium against the local fake web; one base archive per module, copied fo
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -167,6 +168,11 @@ def test_a_gone_posts_own_live_capture_is_its_first_page_in_a_wacz(base: Any, go
     with zipfile.ZipFile(out) as z:
         pages = [json.loads(x) for x in z.read("pages/pages.jsonl").decode().splitlines()[1:]]
         package = json.loads(z.read("datapackage.json"))
+        findings = [json.loads(x) for x in z.read("evidence/posts.jsonl").decode().splitlines()]
+    # Whoever receives the bundle reads when the archive saw the post live and when it found it gone.
+    (found,) = [p for p in findings if p["post_id"] == site.TWEET_PHOTO.id]
+    assert [h["status"] for h in found["history"]] == ["live", "deleted"] and found["status"] == "deleted"
+    assert found["history"] == post["history"]  # dates included, as lookup gives them
     embed = f"https://platform.twitter.com/embed/Tweet.html?id={site.TWEET_PHOTO.id}"
     posts = [p for p in pages if site.TWEET_PHOTO.id in p["url"]]
     assert [p["url"] for p in posts[::2]] == [embed, embed] and "web.archive.org" in posts[1]["url"], posts
@@ -683,7 +689,13 @@ def test_export_one_handle_as_wacz(base: Any) -> None:
     assert v.returncode == 0, v.stdout + v.stderr
     with zipfile.ZipFile(out) as z:
         assert set(z.namelist()) == {"archive/data.warc.gz", "indexes/index.cdx", "pages/pages.jsonl",
-                                     "datapackage.json", "datapackage-digest.json"}
+                                     "datapackage.json", "datapackage-digest.json", "evidence/posts.jsonl"}
+        # What the archive found about each post travels with its captures, as lookup gives it, and
+        # is listed with its hash like every file (a signature or timestamp covers it).
+        found = [json.loads(line) for line in z.read("evidence/posts.jsonl").decode().splitlines()]
+        assert found == lookup(web, archive, "--handle", "RivertonDesk")
+        listed = {r["path"]: r["hash"] for r in json.loads(z.read("datapackage.json"))["resources"]}
+        assert listed["evidence/posts.jsonl"] == "sha256:" + hashlib.sha256(z.read("evidence/posts.jsonl")).hexdigest()
         warcs = [i for i in z.infolist() if i.filename.startswith("archive/")]
         assert warcs and all(i.compress_type == zipfile.ZIP_STORED for i in warcs)
         pages = [json.loads(x) for x in z.read("pages/pages.jsonl").decode().splitlines()[1:]]
