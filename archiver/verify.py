@@ -109,7 +109,7 @@ class _Bad(Exception):
         self.reason = reason
 
 
-def _digest_matches(declared: str, raw: bytes) -> bool:
+def digest_matches(declared: str, raw: bytes) -> bool:
     """Compare a WARC digest field (`algo:value`, value base32, base16 or base64) with raw digest bytes."""
     value = declared.partition(":")[2].strip()
     # base32 and base16 are case-insensitive, base64 is not
@@ -168,7 +168,7 @@ def _check_block(spool: IO[bytes], start: int, length: int, declared: str) -> No
         chunk = spool.read(min(BUF, remaining))
         h.update(chunk)
         remaining -= len(chunk)
-    if not _digest_matches(declared, h.digest()):
+    if not digest_matches(declared, h.digest()):
         raise _Bad(DIGEST, f"block digest failed: {declared}")
 
 
@@ -326,7 +326,7 @@ def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile], records
                 continue
             hashed = {algo: hashlib.new(algo, data).digest() for algo in {d.partition(":")[0].lower() for d in known}
                       if algo in hashlib.algorithms_available}
-            if not any(_digest_matches(d, hashed[a]) for d in known if (a := d.partition(":")[0].lower()) in hashed):
+            if not any(digest_matches(d, hashed[a]) for d in known if (a := d.partition(":")[0].lower()) in hashed):
                 problems.append(Problem(DIGEST, rel, "matches none of its capture's screenshot records in the WARCs"))
     return problems
 

@@ -36,12 +36,12 @@ def test_the_manifest_is_rebuilt_from_the_records_headers_alone(tmp_path: Path) 
     with warc.open("rb") as f:
         read_back = [ManifestEntry(r.rec_headers.get_header("WARC-Record-ID"), r.rec_type,
                                    r.rec_headers.get_header("WARC-Target-URI") or "", r.rec_headers.get_header("WARC-Date"),
-                                   r.rec_headers.get_header("WARC-Block-Digest"))
+                                   r.rec_headers.get_header("WARC-Block-Digest"), r.rec_headers.get_header("WARC-Payload-Digest"))
                      for r in ArchiveIterator(f) if r.rec_type != "warcinfo"]
     assert manifest(reversed(read_back)) == at_capture  # order does not matter: lines are sorted
     lines = at_capture.split("\n")
-    assert lines[0] == "archiver-capture-records/1" and lines[-1] == "" and len(lines) == 5
-    assert all(line.count("\t") == 4 for line in lines[1:-1])
+    assert lines[0] == "archiver-capture-records/2" and lines[-1] == "" and len(lines) == 5
+    assert all(line.count("\t") == 5 for line in lines[1:-1])
     assert "https://news.example/a%09b" in at_capture and all(r.block_digest for r in batch.records)
     assert digest_of(at_capture) == "sha256:" + hashlib.sha256(at_capture.encode()).hexdigest()
     assert len(parse_manifest(at_capture)) == 3 and manifest(parse_manifest(at_capture)) == at_capture
@@ -51,6 +51,10 @@ def test_the_manifest_is_rebuilt_from_the_records_headers_alone(tmp_path: Path) 
     assert digest_of(manifest(changed)) != digest_of(at_capture)
     with pytest.raises(ValueError, match="not a capture manifest"):
         parse_manifest("something else\n")
+    # A first-version manifest (five fields, no payload digest) is still read.
+    first = "archiver-capture-records/1\n" + "".join(line.rsplit("\t", 1)[0] + "\n" for line in lines[1:-1])
+    assert [(e.record_id, e.block_digest, e.payload_digest) for e in parse_manifest(first)] == [
+        (e.record_id, e.block_digest, None) for e in parse_manifest(at_capture)]
 
 
 @pytest.fixture(params=BACKENDS)

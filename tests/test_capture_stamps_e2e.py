@@ -39,7 +39,7 @@ def _headers(archive: Path) -> dict[str, ManifestEntry]:
                 h = rec.rec_headers
                 found[h.get_header("WARC-Record-ID")] = ManifestEntry(
                     h.get_header("WARC-Record-ID"), rec.rec_type, h.get_header("WARC-Target-URI") or "",
-                    h.get_header("WARC-Date"), h.get_header("WARC-Block-Digest"))
+                    h.get_header("WARC-Date"), h.get_header("WARC-Block-Digest"), h.get_header("WARC-Payload-Digest"))
     return found
 
 
@@ -247,3 +247,107 @@ def test_a_cluster_worker_timestamps_its_captures(world: Any, redis_server: Any,
     assert failed and len(named) == len(failed), (again.stderr, named)
     assert all("HTTP 503" in f or "not asked" in f for f in named)
     assert again.returncode == 1
+
+
+def _members(data: bytes) -> list[bytes]:
+    """The records of a per-record gzipped WARC, each decompressed."""
+    import zlib
+
+    out, pos = [], 0
+    while pos < len(data):
+        member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out.append(member.decompress(data[pos:]))
+        pos = len(data) - len(member.unused_data)
+    return out
+
+
+def _sha1(data: bytes) -> str:
+    import hashlib
+
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
+
+
+def _repacked(bundle: Path, dest: Path, edit: Any) -> Path:
+    """`bundle` with each WARC record passed through `edit(record bytes) -> bytes`, and its
+    datapackage.json hashes and digest recomputed, as anyone holding an unsigned bundle can."""
+    import gzip
+    import hashlib
+    import zipfile
+
+    with zipfile.ZipFile(bundle) as src:
+        files = {i.filename: src.read(i.filename) for i in src.infolist()}
+    warc = b"".join(gzip.compress(edit(m)) for m in _members(files["archive/data.warc.gz"]))
+    files["archive/data.warc.gz"] = warc
+    package = json.loads(files["datapackage.json"])
+    for resource in package["resources"]:
+        data = files[resource["path"]]
+        resource["hash"], resource["bytes"] = "sha256:" + hashlib.sha256(data).hexdigest(), len(data)
+    files["datapackage.json"] = json.dumps(package).encode()
+    digest = json.loads(files["datapackage-digest.json"])
+    digest["hash"] = "sha256:" + hashlib.sha256(files["datapackage.json"]).hexdigest()
+    files["datapackage-digest.json"] = json.dumps(digest).encode()
+    with zipfile.ZipFile(dest, "w") as out:
+        for name, data in files.items():
+            out.writestr(name, data)
+    return dest
+
+
+def test_a_stamped_capture_made_of_revisits_covers_the_content_they_stand_for(world: Any) -> None:
+    """A capture made again (here with a token, the first time without) stores what did not change as
+    revisits of the first capture's records. Its token covers the payload each revisit stands for: an
+    unsigned bundle whose original record was changed and re-hashed, or whose stamped revisit was
+    edited, no longer verifies."""
+    import zipfile
+
+    web, authority, tmp = world
+    archive = tmp / "again"
+    url = f"https://twitter.com/{site.TWEET_PHOTO.user.screen_name}/status/{site.TWEET_PHOTO.id}"
+    assert cli(web, "archive", url, archive=archive).returncode == 0
+    again = cli(web, "archive", url, "--recapture", archive=archive, env={"ARCHIVER_TSA": authority.url})
+    assert again.returncode == 0, again.stderr
+    out = tmp / "again.wacz"
+    assert cli(web, "export", "-o", str(out), archive=archive).returncode == 0
+    with zipfile.ZipFile(out) as zf:
+        (capture,) = json.loads(zf.read("evidence/timestamps.json"))["captures"]
+    lines = [line.split("\t") for line in capture["manifest"].splitlines()]
+    assert lines[0] == ["archiver-capture-records/2"]
+    revisits = {fields[0]: fields[5] for fields in lines[1:] if fields[1] == "revisit"}
+    assert revisits and "-" not in revisits.values()
+    roots = ["--ca-bundle", str(authority.root_pem), "--format", "json"]
+    intact = cli(web, "verify", str(out), *roots)
+    assert intact.returncode == 0, intact.stdout + intact.stderr
+
+    def header(record: bytes, name: str) -> str:
+        return next(line.split(b": ", 1)[1].decode() for line in record.split(b"\r\n") if line.startswith(name.encode() + b": "))
+
+    # The original of a stamped revisit (a record of the first, unstamped capture) made to say something
+    # else, its own digests made to match.
+    target = next(iter(revisits.values()))
+
+    def change_original(record: bytes) -> bytes:
+        if b"WARC-Type: response" not in record or header(record, "WARC-Payload-Digest") != target:
+            return record
+        head, _, block = record.partition(b"\r\n\r\n")
+        block = block[:-4]  # the two CRLFs that end a record
+        http, _, payload = block.partition(b"\r\n\r\n")
+        payload = bytes([payload[0] ^ 0x20]) + payload[1:]
+        block = http + b"\r\n\r\n" + payload
+        head = head.replace(target.encode(), _sha1(payload).encode())
+        head = head.replace(header(record, "WARC-Block-Digest").encode(), _sha1(block).encode())
+        return head + b"\r\n\r\n" + block + b"\r\n\r\n"
+
+    changed = cli(web, "verify", str(_repacked(out, tmp / "original-changed.wacz", change_original)), *roots)
+    assert changed.returncode == 1, changed.stdout + changed.stderr
+    assert f"is a revisit of payload {target}, which no intact record of this bundle holds" in changed.stdout
+
+    # A stamped revisit's status line edited (its block digest left as it was).
+    edited_id = next(iter(revisits))
+
+    def edit_revisit(record: bytes) -> bytes:
+        if f"WARC-Record-ID: {edited_id}".encode() not in record:
+            return record
+        return record.replace(b" 200 OK\r\n", b" 404 XX\r\n", 1)
+
+    edited = cli(web, "verify", str(_repacked(out, tmp / "revisit-edited.wacz", edit_revisit)), *roots)
+    assert edited.returncode == 1, edited.stdout + edited.stderr
+    assert f"record {edited_id}: its block does not match its WARC-Block-Digest" in edited.stdout

@@ -2,14 +2,20 @@
 
 What a timestamp covers is the capture's *manifest*: one line per WARC record of the capture,
 
-    WARC-Record-ID <TAB> WARC-Type <TAB> WARC-Target-URI <TAB> WARC-Date <TAB> WARC-Block-Digest
+    WARC-Record-ID <TAB> WARC-Type <TAB> WARC-Target-URI <TAB> WARC-Date <TAB> WARC-Block-Digest <TAB> WARC-Payload-Digest
 
-sorted (by code point), each ending in a newline, after the first line `archiver-capture-records/1`;
-UTF-8. A tab, carriage return or newline inside a field is written %09, %0D, %0A. The block digest
-covers each record's block (HTTP headers and payload, or the resource), the other fields say which
-record it is and when and where it was made; the manifest's SHA-256 (`digest`, "sha256:<hex>") is
-what the authority signs with its time. Anyone holding the WARC records can rebuild the manifest from
-their headers alone, check each block digest against the bytes, and check the token over it.
+sorted (by code point), each ending in a newline, after the first line `archiver-capture-records/2`;
+UTF-8. A tab, carriage return or newline inside a field is written %09, %0D, %0A; a field a record
+lacks is `-`. The block digest covers each record's block (HTTP headers and payload, or the
+resource); a revisit's block is its HTTP headers only, and the payload it stands for (stored once,
+in an earlier record) is the one its payload digest names, which the manifest therefore lists too.
+The other fields say which record it is and when and where it was made; the manifest's SHA-256
+(`digest`, "sha256:<hex>") is what the authority signs with its time. Anyone holding the WARC records
+can rebuild the manifest from their headers alone, check each block digest against the bytes (and
+each revisit's original against its payload digest), and check the token over it.
+
+Manifests of the first version (`archiver-capture-records/1`, the first five fields) are still read:
+they cover a revisit's headers, not the payload it stands for.
 
 An authority that fails never fails the capture: the capture is kept, the failure is kept in the
 index with the stamp's manifest, and the run names it (exit 1). After `GIVE_UP_AFTER` failures in a
@@ -40,7 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MANIFEST_FORMAT = "archiver-capture-records/1"
+MANIFEST_FORMAT = "archiver-capture-records/2"
+MANIFEST_FORMAT_V1 = "archiver-capture-records/1"
 GIVE_UP_AFTER = 3
 TIMEOUT = 10.0
 _ESCAPES = str.maketrans({"\t": "%09", "\r": "%0D", "\n": "%0A"})
@@ -55,9 +62,11 @@ class ManifestEntry:
     target_uri: str
     date: str
     block_digest: str | None
+    payload_digest: str | None = None
 
     def line(self) -> str:
-        fields = (self.record_id, self.warc_type, self.target_uri, self.date, self.block_digest or "-")
+        fields = (self.record_id, self.warc_type, self.target_uri, self.date, self.block_digest or "-",
+                  self.payload_digest or "-")
         return "\t".join(f.translate(_ESCAPES) for f in fields)
 
 
@@ -69,8 +78,8 @@ def manifest(entries: Iterable[ManifestEntry]) -> str:
 
 def manifest_of(records: Iterable[RecordLocation]) -> str:
     """The manifest of records just written (`RecordInfo`s, which carry their block digest)."""
-    return manifest(ManifestEntry(r.record_id, r.warc_type, r.target_uri, r.date, getattr(r, "block_digest", None))
-                    for r in records)
+    return manifest(ManifestEntry(r.record_id, r.warc_type, r.target_uri, r.date, getattr(r, "block_digest", None),
+                                  r.payload_digest) for r in records)
 
 
 def digest_of(text: str) -> str:
@@ -79,17 +88,19 @@ def digest_of(text: str) -> str:
 
 
 def parse_manifest(text: str) -> list[ManifestEntry]:
-    """The entries of a manifest (ValueError when it is not one)."""
+    """The entries of a manifest of either version (ValueError when it is not one); a first-version
+    entry has no payload digest."""
     lines = text.split("\n")
-    if not lines or lines[0] != MANIFEST_FORMAT or lines[-1] != "":
+    if not lines or lines[0] not in (MANIFEST_FORMAT, MANIFEST_FORMAT_V1) or lines[-1] != "":
         raise ValueError(f"not a capture manifest (it must start with {MANIFEST_FORMAT!r} and end with a newline)")
+    width = 6 if lines[0] == MANIFEST_FORMAT else 5
     entries = []
     for line in lines[1:-1]:
         fields = line.split("\t")
-        if len(fields) != 5:
-            raise ValueError(f"a manifest line has {len(fields)} fields, not 5: {line[:80]!r}")
-        record_id, warc_type, target_uri, date, block = fields
-        entries.append(ManifestEntry(record_id, warc_type, target_uri, date, None if block == "-" else block))
+        if len(fields) != width:
+            raise ValueError(f"a manifest line has {len(fields)} fields, not {width}: {line[:80]!r}")
+        values = [None if f == "-" else f for f in fields[4:]]
+        entries.append(ManifestEntry(*fields[:4], *values))
     return entries
 
 

@@ -45,8 +45,9 @@ from archiver.evidence.sign import (
     subject_domain,
     verify_domain_signature,
 )
-from archiver.evidence.stamps import ManifestEntry
+from archiver.evidence.stamps import MANIFEST_FORMAT_V1, ManifestEntry
 from archiver.redact import redact_endpoint
+from archiver.verify import digest_matches
 
 PACKAGE = "datapackage.json"
 DIGEST = "datapackage-digest.json"
@@ -154,6 +155,7 @@ class _Check:
     def __init__(self, zf: zipfile.ZipFile, result: WaczVerification, roots: Sequence[x509.Certificate] | None):
         self.zf, self.r, self.roots = zf, result, roots
         self.names = {i.filename for i in zf.infolist() if not i.is_dir()}
+        self.payloads: dict[str, list[BundleRecord]] = {}  # payload digest -> intact records holding it
 
     def fail(self, kind: str, path: str, detail: str) -> None:
         self.r.findings.append(Finding(kind, path, detail))
@@ -352,11 +354,14 @@ class _Check:
 
     def manifest_records(self, cap: CaptureTimestamps, where: str, records: dict[str, BundleRecord]) -> None:
         lines = cap.manifest.split("\n")
-        present = rewritten = 0
+        present = rewritten = headers_only = 0
+        # The second version lists each record's payload digest too: a revisit's names the payload it
+        # stands for, which must then be held, intact, by a record of the bundle.
+        width = 5 if lines[0] == MANIFEST_FORMAT_V1 else 6
         entries = [line.split("\t") for line in lines[1:] if line]
         for fields in entries:
-            if len(fields) != 5:
-                self.fail("capture", where, "its manifest has a line that is not 5 tab-separated fields")
+            if len(fields) != width:
+                self.fail("capture", where, f"its manifest has a line that is not {width} tab-separated fields")
                 return
             record_id, block = fields[0], fields[4]
             if record_id not in records:
@@ -370,10 +375,22 @@ class _Check:
                 # type, target URI and date are never rewritten on export, credentials removed or not
                 self.fail("capture", where, f"record {record_id}: its WARC-Type, WARC-Target-URI or WARC-Date "
                                             "is not the one stamped")
+            elif width == 6 and headers[5] != fields[5]:
+                self.fail("capture", where, f"record {record_id}: its payload digest is not the one stamped")
             elif rec.redacted:
                 rewritten += 1
             elif block != "-" and headers[4] != block:
                 self.fail("capture", where, f"record {record_id}: its block digest is not the one stamped")
+            if fields[1] != "revisit":
+                continue
+            if width == 5:
+                headers_only += 1
+            elif fields[5] == "-" or not any(o.payload_intact for o in self.payloads.get(fields[5], ())):
+                self.fail("capture", where, f"record {record_id} is a revisit of payload {fields[5]}, which no intact "
+                                            "record of this bundle holds: the content it stands for cannot be shown")
+        if headers_only:
+            self.r.notes.append(f"{where}: {headers_only} revisit record(s) stamped by a first-version manifest, which "
+                                "covers their headers, not the content they stand for")
         if present < len(entries):
             self.r.notes.append(f"{where}: {present} of its {len(entries)} records are in this bundle")
         if rewritten:
@@ -381,40 +398,101 @@ class _Check:
                                 "the capture's token covers them as captured")
 
     def warc_records(self) -> dict[str, BundleRecord]:
-        """WARC-Record-ID -> what a manifest line can be checked against, for the bundle's WARCs."""
+        """WARC-Record-ID -> what a manifest line can be checked against, for the bundle's WARCs; and
+        `self.payloads`: the records holding each payload digest (the originals revisits stand for)."""
         from warcio.archiveiterator import ArchiveIterator
 
         out: dict[str, BundleRecord] = {}
         for name in sorted(n for n in self.names if n.startswith("archive/")):
             try:
                 with self.zf.open(name) as fh:
-                    _read_records(ArchiveIterator(fh, check_digests=True), out)
+                    # Blocks unparsed: each digest is computed here, a revisit's block (its HTTP
+                    # headers) included, which warcio's own check leaves out.
+                    _read_records(ArchiveIterator(fh, no_record_parse=True), out)
             except Exception as e:  # a damaged WARC is already named by its hash; say why records are missing
                 self.r.notes.append(f"{name}: its records could not all be read ({type(e).__name__})")
+        for rec in out.values():
+            if rec.payload_intact:
+                self.payloads.setdefault(rec.line.split("\t")[5], []).append(rec)
         return out
 
 
 class BundleRecord(NamedTuple):
     """A WARC record of the bundle as a capture's manifest lists it."""
 
-    line: str  # its manifest line, from its own headers
-    intact: bool  # its block matches its WARC-Block-Digest
+    line: str  # its manifest line (second version), from its own headers
+    intact: bool  # its block matches its WARC-Block-Digest (a revisit's too)
     redacted: bool  # rewritten without credential headers on export (a new block digest)
+    payload_intact: bool = False  # a response or resource whose payload matches its WARC-Payload-Digest
 
 
 def _read_records(it: Any, out: dict[str, BundleRecord]) -> None:
     for record in it:
-        rid = record.rec_headers.get_header("WARC-Record-ID")
+        h = record.rec_headers
+        rid = h.get_header("WARC-Record-ID")
+        block_digest, payload_digest = h.get_header("WARC-Block-Digest"), h.get_header("WARC-Payload-Digest")
+        uri = h.get_header("WARC-Target-URI") or ""
+        # The payload follows the HTTP headers in an http(s) response; a resource is all payload.
+        http = record.rec_type == "response" and uri.startswith(("http:", "https:"))
+        hashing = _BlockHashes(block_digest, payload_digest if record.rec_type in ("response", "resource") else None,
+                               http=http)
         stream: IO[bytes] = record.raw_stream
-        while stream.read(_CHUNK):
-            pass
-        problems = record.digest_checker.problems if record.digest_checker else []
-        intact = not any("block" in p for p in problems)
+        while chunk := stream.read(_CHUNK):
+            hashing.update(chunk)
         if rid:
-            h = record.rec_headers
-            line = ManifestEntry(rid, record.rec_type or "", h.get_header("WARC-Target-URI") or "",
-                                 h.get_header("WARC-Date") or "", h.get_header("WARC-Block-Digest")).line()
-            out[rid] = BundleRecord(line, intact, h.get_header(REDACTED_FIELD) is not None)
+            line = ManifestEntry(rid, record.rec_type or "", uri, h.get_header("WARC-Date") or "",
+                                 block_digest, payload_digest).line()
+            out[rid] = BundleRecord(line, hashing.block_matches(), h.get_header(REDACTED_FIELD) is not None,
+                                    hashing.payload_matches())
+
+
+class _BlockHashes:
+    """A record's block digest, and its payload's (the block past the HTTP headers, for an HTTP
+    response), computed as the block is read, each with the algorithm its header names."""
+
+    def __init__(self, block: str | None, payload: str | None, *, http: bool) -> None:
+        self.block, self.payload = block, payload
+        self._block = _hasher(block)
+        self._payload = _hasher(payload)
+        self._head: bytearray | None = bytearray() if http and self._payload is not None else None
+
+    def update(self, chunk: bytes) -> None:
+        if self._block is not None:
+            self._block.update(chunk)
+        if self._payload is None:
+            return
+        if self._head is None:
+            self._payload.update(chunk)
+            return
+        self._head += chunk
+        end = self._head.find(b"\r\n\r\n")
+        if end >= 0:
+            self._payload.update(bytes(self._head[end + 4:]))
+            self._head = None
+        elif len(self._head) > _MAX_HEAD:
+            self._payload = None  # no end of headers: not an HTTP message whose payload can be told
+
+    def block_matches(self) -> bool:
+        """True unless a block digest is declared and the block does not have it."""
+        if self.block is None:
+            return True
+        return self._block is not None and digest_matches(self.block, self._block.digest())
+
+    def payload_matches(self) -> bool:
+        return (self.payload is not None and self._payload is not None and self._head is None
+                and digest_matches(self.payload, self._payload.digest()))
+
+
+_MAX_HEAD = 1 << 20  # HTTP headers longer than this are not looked for further
+
+
+def _hasher(declared: str | None) -> Any:
+    """A hash object for a WARC digest field's algorithm (`sha1:…`, `sha256:…`), or None."""
+    algo = (declared or "").partition(":")[0].strip().lower().replace("-", "")
+    try:
+        return hashlib.new(algo) if declared and algo else None
+    except ValueError:
+        return None
 
 
 def _same_time(written: str, check: tsa.TokenCheck) -> None:
