@@ -126,6 +126,25 @@ def test_live_to_deleted_between_runs_records_both(base: Any) -> None:
     assert sorted(c["source"] for c in gone["captures"]) == ["live", "wayback"]
 
 
+def test_a_recapture_of_a_held_post_found_gone_says_what_it_was(base: Any) -> None:
+    """`archive --recapture` of a held post is a check of it, as a scheduled re-check is: a post the
+    archive held live and now finds deleted is told as changed, not as new."""
+    web, archive, _seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "recaptured")
+    key = f"twitter:{site.TWEET_VIDEO.id}"
+    web.set_state(("tweet", site.TWEET_VIDEO.id), "deleted")
+    try:
+        r = cli(web, "archive", "--recapture", f"https://twitter.com/mei_hydro/status/{site.TWEET_VIDEO.id}",
+                "--format", "json", archive=copy)
+    finally:
+        web.set_state(("tweet", site.TWEET_VIDEO.id), None)
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert [(p["key"], p["status"], p["previous_status"], p["changed"]) for p in s["results"]] == [
+        (key, "deleted", "live", True)]
+    assert (s["posts_new"], s["posts_rechecked"], s["posts_changed"]) == (0, 1, 1)
+
+
 @pytest.fixture(scope="module")
 def gone_photo(base: Any) -> Any:
     """A copy of the base archive re-checked while the photo tweet (captured live by the first run)

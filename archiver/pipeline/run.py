@@ -261,7 +261,7 @@ class _Flight:
             # the run's summary must not depend on which finished first.
             cited = {k: i for i, k in enumerate(self._seen)}
             due.sort(key=lambda k: cited.get(k, len(cited)))
-            self.before = {k: self.index.post_status(k) for k in due}
+            self.before.update((k, self.index.post_status(k)) for k in due)
             if due:
                 log.info("re-checking %d post(s) last checked before %s ago", len(due), self.plan.recheck_after)
             for i, key in enumerate(due):
@@ -305,7 +305,7 @@ class _Flight:
         once, first citation wins)."""
         cited = {post.key: i for i, post in reversed(list(enumerate(answer.posts)))}
         for task in choose_posts(self.index, list(answer.posts), self.summary, self.state,
-                                 replace(self.plan, recheck_after=None), seen=self._seen):
+                                 replace(self.plan, recheck_after=None), seen=self._seen, before=self.before):
             self._submit(task, (0, position, cited.get(task.key, 0)))
 
     def _submit(self, task: PostTask, order: tuple[int, int, int]) -> None:
@@ -322,19 +322,24 @@ class _Flight:
 
 
 def choose_posts(index: ArchiveIndex, posts: list[Post], summary: ArchiveSummary, state: RunState,
-                 plan: Plan, *, seen: dict[str, None] | None = None) -> list[PostTask]:
+                 plan: Plan, *, seen: dict[str, None] | None = None,
+                 before: dict[str, str | None] | None = None) -> list[PostTask]:
     """The posts to capture: each once (the first citation wins; `seen` holds the keys chosen
-    before, and gets these), only if not held yet (unless `plan.recapture`); then, with
-    `plan.recheck_after`, the held posts due for a re-check that are not captured anyway."""
+    before, and gets these), only if not held yet (unless `plan.recapture`: then a held post's
+    status before this run goes into `before`, as a re-check's does, so that a change is told);
+    then, with `plan.recheck_after`, the held posts due for a re-check that are not captured anyway."""
     tasks: list[PostTask] = []
     seen = {} if seen is None else seen
     for post in posts:
         if post.key in seen:
             continue
         seen[post.key] = None
-        if not plan.recapture and index.has_capture(post.key):
-            summary.skipped_posts += 1
-            continue
+        if index.has_capture(post.key):
+            if not plan.recapture:
+                summary.skipped_posts += 1
+                continue
+            if before is not None:
+                before[post.key] = index.post_status(post.key)
         tasks.append(PostTask(post=post, offline=state.offline))
     if plan.recheck_after is not None:
         captured = {t.key for t in tasks}
