@@ -37,7 +37,7 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.index.rows import RecordRow, StoredFile
 from archiver.layout import WARC_DIR
-from archiver.warcstore.files import warc_path
+from archiver.warcstore.files import OPEN_SUFFIX, warc_path
 from archiver.warcstore.members import MemberError, inflate_member, walk_members
 
 log = logging.getLogger(__name__)
@@ -226,13 +226,13 @@ def check_record(fh: IO[bytes], rel: str, offset: int, length: int, record_id: s
 
 
 def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int],
-                    marked: list[TruncatedRecord]) -> list[Problem]:
+                    marked: list[TruncatedRecord], ids: set[str]) -> list[Problem]:
     """Walk a per-record-gzip WARC member by member: what the index does not cover, or cannot reach.
 
     Members verified through the index (`good`: offset -> length) are skipped unread; members at
     other indexed offsets were already reported, so only their extent is needed. The walk stops
     where the file can no longer be split into gzip members. Sound unindexed records marked
-    WARC-Truncated are added to `marked`.
+    WARC-Truncated are added to `marked`, and every sound unindexed record's ID to `ids`.
     """
     problems: list[Problem] = []
     with path.open("rb") as fh:
@@ -246,6 +246,7 @@ def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int
                     kind = DIGEST if bad.kind == DIGEST else UNREADABLE
                     problems.append(Problem(kind, rel, f"unindexed record at offset {member.offset}: {bad.reason}"))
                     continue
+                ids.add(headers.get_header("WARC-Record-ID") or "")
                 if mark := _truncation(rel, member.offset, headers):
                     marked.append(mark)
         except MemberError as e:
@@ -253,17 +254,21 @@ def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int
     return problems
 
 
-def _walk_plain_file(path: Path, rel: str, indexed: set[int], marked: list[TruncatedRecord]) -> list[Problem]:
+def _walk_plain_file(path: Path, rel: str, indexed: set[int], marked: list[TruncatedRecord],
+                     ids: set[str]) -> list[Problem]:
     """Uncompressed WARC files have no member boundaries to walk: let warcio read them through.
     Unindexed records marked WARC-Truncated are added to `marked` (indexed ones were checked, and
-    noted, through the index)."""
+    noted, through the index), and their IDs to `ids`."""
     offset = 0
     try:
         with path.open("rb") as fh:
             it = ArchiveIterator(fh)
             for record in it:
                 offset = it.get_record_offset()
-                if offset not in indexed and (mark := _truncation(rel, offset, record.rec_headers)):
+                if offset in indexed:
+                    continue
+                ids.add(record.rec_headers.get_header("WARC-Record-ID") or "")
+                if mark := _truncation(rel, offset, record.rec_headers):
                     marked.append(mark)
     except Exception as e:
         return [Problem(UNREADABLE, rel, f"unreadable after offset {offset}: {e}")]
@@ -328,6 +333,23 @@ def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile], records
                       if algo in hashlib.algorithms_available}
             if not any(digest_matches(d, hashed[a]) for d in known if (a := d.partition(":")[0].lower()) in hashed):
                 problems.append(Problem(DIGEST, rel, "matches none of its capture's screenshot records in the WARCs"))
+    return problems
+
+
+def _dangling_revisits(by_file: dict[str, list[RecordRow]], walked: set[str]) -> list[Problem]:
+    """Indexed revisits whose original (`WARC-Refers-To`) no WARC file of the archive holds, indexed or
+    not: they will not replay, and no export can carry what they stand for. One line per file."""
+    held = walked | {r.record_id for rows in by_file.values() for r in rows}
+    problems = []
+    for filename, rows in sorted(by_file.items()):
+        lost = [r for r in rows if r.warc_type == "revisit" and r.extra.get("WARC-Refers-To")
+                and r.extra["WARC-Refers-To"] not in held]
+        if lost:
+            first = min(lost, key=lambda r: r.offset)
+            problems.append(Problem(MISSING, f"{WARC_DIR}/{filename}", (
+                f"{len(lost)} revisit record(s) refer to records no WARC file of the archive holds (the first: "
+                f"{first.target_uri} at offset {first.offset}, of {first.extra['WARC-Refers-To']}): they will not "
+                "replay; restore the WARC file that held them")))
     return problems
 
 
@@ -410,6 +432,7 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
     marked: list[TruncatedRecord] = []
     good = _check_indexed(warc_root, by_file, problems, marked)
     unopened = {p.path for p in problems if p.kind == UNREADABLE}  # named once, not walked again
+    walked: set[str] = set()  # IDs of the sound records the index does not list
     if warc_root.is_dir():
         for path in sorted(warc_root.rglob("*")):
             if not path.is_file():
@@ -422,9 +445,9 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
                 continue
             offsets = {r.offset for r in by_file.get(str(path.relative_to(warc_root)), [])}
             if path.name.endswith(".warc.gz"):
-                problems += _walk_gzip_file(path, rel, offsets, good.get(str(path.resolve()), {}), marked)
+                problems += _walk_gzip_file(path, rel, offsets, good.get(str(path.resolve()), {}), marked, walked)
             elif path.name.endswith(".warc"):
-                problems += _walk_plain_file(path, rel, offsets, marked)
+                problems += _walk_plain_file(path, rel, offsets, marked, walked)
     if whole_index:
         if index_present:
             # Beside a healthy index `reindex` asks for --force: the hint says so.
@@ -432,6 +455,13 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
                 log.warning("note: %s: %s (not in the index; not an error)", note.path, note.detail)
         else:
             problems += _unindexed_files(warc_root, set(by_file))
+    dangling = _dangling_revisits(by_file, walked)
+    if warc_root.is_dir() and any(warc_root.rglob(f"*{OPEN_SUFFIX}")):
+        # A file still being written is not walked: the originals may be in it, not yet indexed.
+        for note in dangling:
+            log.warning("note: %s: %s (a WARC file is still being written: they may be in it)", note.path, note.detail)
+    else:
+        problems += dangling
     screenshots = list(screenshots)
     for shot in screenshots:
         if problem := _check_screenshot(archive_dir, shot):

@@ -878,6 +878,21 @@ def test_a_run_with_nothing_new_stores_each_unchanged_article_as_a_revisit_of_th
     assert v.returncode == 0, v.stderr
 
 
+def test_verify_names_revisits_whose_originals_no_warc_file_holds(rerun: Any) -> None:
+    """A later run's revisits need the earlier run's records: a WARC file taken away, and the index
+    rebuilt without it, leaves revisits that will not replay, and verify says so."""
+    web, copy, _held, added, tmp = rerun
+    pruned = _copy(copy, tmp / "pruned")
+    ref = next(h["WARC-Refers-To"] for kind, _uri, h in added if kind == "revisit")
+    (holder,) = [p for p in warc_files(pruned) if any(h.get("WARC-Record-ID") == ref for *_, h in _records(p))]
+    holder.rename(tmp / f"taken-away-{holder.name}")
+    rebuilt = cli(web, "reindex", "--force", archive=pruned)
+    assert rebuilt.returncode in (0, 1), rebuilt.stderr
+    v = cli(web, "verify", archive=pruned)
+    assert v.returncode == 1, v.stdout + v.stderr
+    assert "revisit record(s) refer to records no WARC file of the archive holds" in v.stdout, v.stdout
+
+
 @pytest.mark.pywb
 def test_an_article_stored_as_a_revisit_replays_in_pywb_from_a_bundle(rerun: Any) -> None:
     import httpx
