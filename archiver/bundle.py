@@ -124,7 +124,7 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
                      include_credentials: bool = False, allow_damaged: bool = False,
                      evidence: EvidenceOptions | None = None) -> ExportSummary:
     """Export the posts matching `filters`, with the articles citing them; `evidence` signs and
-    timestamps the bundle (an authority that failed is named in the summary's `left_out`)."""
+    timestamps the bundle (an authority that failed is named in the summary's `unsealed`)."""
     from .export import bundle_format, export_bundle
 
     bundle_format(out)  # a bad name is a usage error before any work
@@ -150,7 +150,7 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
                             include_credentials=include_credentials, title=title, allow_damaged=allow_damaged,
                             extra_files=extra or None, seal=sealer)
     if sealer is not None:
-        summary.left_out.extend(sealer.failures)
+        summary.unsealed.extend(sealer.failures)
     return summary
 
 

@@ -627,11 +627,11 @@ def export(
             _call(lambda: stream_to_stdout(target))
     if target == out:
         _write(f"{out}\n")
-    for line in summary.left_out:
+    for line in [*summary.left_out, *summary.unsealed]:
         typer.echo(f"archiver: {line}", err=True)
     where = f"{out} (replacing the file that was there)" if replacing else str(out)
     typer.echo(f"archiver: wrote {where if target == out else 'the bundle to stdout'}: {summary}", err=True)
-    if summary.left_out:
+    if summary.left_out or summary.unsealed or summary.missing_originals:
         raise typer.Exit(EXIT_PARTIAL)
 
 

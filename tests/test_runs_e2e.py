@@ -893,6 +893,22 @@ def test_verify_names_revisits_whose_originals_no_warc_file_holds(rerun: Any) ->
     assert "revisit record(s) refer to records no WARC file of the archive holds" in v.stdout, v.stdout
 
 
+def test_an_export_missing_a_warc_file_names_it_once_and_counts_the_revisits_left_without_original(
+        rerun: Any) -> None:
+    web, copy, _held, added, tmp = rerun
+    gone = _copy(copy, tmp / "file-gone")
+    ref = next(h["WARC-Refers-To"] for kind, uri, h in added if kind == "revisit" and uri == site.ARTICLE_FLOOD.url)
+    (holder,) = [p for p in warc_files(gone) if any(h.get("WARC-Record-ID") == ref for *_, h in _records(p))]
+    holder.rename(tmp / f"gone-{holder.name}")
+    out = tmp / "file-gone.wacz"
+    r = cli(web, "export", "--handle", "RivertonDesk", "-o", str(out), archive=gone)
+    assert r.returncode == 1, r.stderr
+    lines = [line for line in r.stderr.splitlines() if holder.name in line]
+    assert len(lines) == 1 and "WARC file is missing" in lines[0] and "the originals of" in lines[0], r.stderr
+    assert "revisits without their original (will not replay)" in r.stderr, r.stderr
+    assert "record(s) left out" in r.stderr and out.exists()
+
+
 @pytest.mark.pywb
 def test_an_article_stored_as_a_revisit_replays_in_pywb_from_a_bundle(rerun: Any) -> None:
     import httpx

@@ -39,6 +39,8 @@ class ExportSummary:
     bytes: int  # size of the file written
     missing_originals: list[str] = field(default_factory=list)  # revisit URLs whose original was not found
     left_out: list[str] = field(default_factory=list)  # missing WARC files, damaged records: one line each
+    records_left_out: int = 0  # the records those lines stand for
+    unsealed: list[str] = field(default_factory=list)  # authorities that did not timestamp the bundle
 
     def __str__(self) -> str:
         parts = [f"{self.records} records"]
@@ -52,8 +54,10 @@ class ExportSummary:
         text = ", ".join(parts)
         if self.missing_originals:
             text += f"; {len(self.missing_originals)} revisits without their original (will not replay)"
-        if self.left_out:
-            text += f"; {len(self.left_out)} left out (named above)"
+        if self.records_left_out:
+            text += f"; {self.records_left_out} record(s) left out (named above)"
+        if self.unsealed:
+            text += f"; {len(self.unsealed)} timestamp(s) not had (named above)"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,6 +65,7 @@ class ExportSummary:
             "path": str(self.path), "format": self.format, "records": self.records,
             "originals_added": self.originals_added, "redacted": self.redacted, "pages": self.pages,
             "bytes": self.bytes, "missing_originals": self.missing_originals, "left_out": self.left_out,
+            "records_left_out": self.records_left_out, "unsealed": self.unsealed,
         }
 
 
@@ -125,4 +130,5 @@ def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequen
              plan.originals_added, result.redacted, out)
     return ExportSummary(path=out, format=fmt, records=result.records, originals_added=plan.originals_added,
                          redacted=result.redacted, pages=len(pages) if fmt == "wacz" else 0,
-                         bytes=out.stat().st_size, missing_originals=plan.missing_originals, left_out=plan.left_out)
+                         bytes=out.stat().st_size, missing_originals=plan.missing_originals, left_out=plan.left_out,
+                         records_left_out=plan.records_left_out)

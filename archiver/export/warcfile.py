@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -69,6 +69,10 @@ class Plan:
     originals_added: int = 0
     missing_originals: list[str] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)  # missing files, damaged records: one line each
+    records_left_out: int = 0
+    # A WARC file that is missing or cannot be read: why, and how many selected records and revisit
+    # originals it held (named once per file, in `left_out`, when the plan is done).
+    unread_files: dict[str, list[Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -120,19 +124,25 @@ def plan_records(archive_dir: Path, rows: Sequence[RecordRow], *, allow_damaged:
             log.warning("no original found for the revisit of %s (%s)", uri, loc.record_id)
             plan.missing_originals.append(uri)
         elif original.sort_key not in chosen:
-            if not _readable(archive_dir, {original.sort_key: original}, plan, allow_damaged):
+            if not _readable(archive_dir, {original.sort_key: original}, plan, allow_damaged, originals=True):
+                plan.missing_originals.append(uri)  # its original is in the archive, but cannot be read
                 continue
             chosen[original.sort_key] = original
             plan.originals_added += 1
             if original.warc_type == "revisit":
                 queue.append(original)
     plan.locations = sorted(chosen.values(), key=lambda loc: loc.sort_key)
+    for rel, (why, selected, originals) in sorted(plan.unread_files.items()):
+        held = f"{selected} selected record(s)" + (f" and the originals of {originals} revisit(s)" if originals else "")
+        plan.left_out.append(f"{rel}: {why}; its {held} were left out (run `archiver verify`)")
+        plan.records_left_out += selected + originals
     return plan
 
 
 def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: Plan,
-              allow_damaged: bool) -> dict[tuple[str, int], Location]:
-    """The locations whose file exists and whose record checks; the others are named in the plan."""
+              allow_damaged: bool, *, originals: bool = False) -> dict[tuple[str, int], Location]:
+    """The locations whose file exists and whose record checks; the others are named in the plan
+    (counted as selected records, or as the `originals` of revisits)."""
     from archiver.verify import check_record
 
     kept: dict[tuple[str, int], Location] = {}
@@ -142,15 +152,17 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
     for filename, locs in sorted(by_file.items()):
         path = warc_path(archive_dir / WARC_DIR, filename)
         rel = f"{WARC_DIR}/{filename}"
+        why = None
         if not path.is_file():
-            plan.left_out.append(f"{rel}: WARC file is missing; its {len(locs)} selected record(s) were left out "
-                                 "(run `archiver verify`)")
-            continue
-        try:
-            fh = path.open("rb")
-        except OSError as e:
-            plan.left_out.append(f"{rel}: WARC file cannot be read ({e.strerror or e}); its {len(locs)} selected "
-                                 "record(s) were left out (run `archiver verify`)")
+            why = "WARC file is missing"
+        else:
+            try:
+                fh = path.open("rb")
+            except OSError as e:
+                why = f"WARC file cannot be read ({e.strerror or e})"
+        if why is not None:
+            counts = plan.unread_files.setdefault(rel, [why, 0, 0])
+            counts[2 if originals else 1] += len(locs)
             continue
         with fh:
             for key, loc in locs:
@@ -166,6 +178,7 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
                     raise DamagedRecord(f"{what}; no bundle written: pass --allow-damaged to export without it, "
                                         "and run `archiver verify`")
                 plan.left_out.append(f"{what}; left out")
+                plan.records_left_out += 1
     return kept
 
 
