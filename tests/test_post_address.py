@@ -136,6 +136,19 @@ def test_a_short_link_in_text_that_leads_to_an_article_is_no_post(tmp_path: Any)
 
 
 @pytest.mark.browser
+def test_a_page_of_a_platform_that_is_no_post_is_archived_as_a_page_and_said_so(tmp_path: Any) -> None:
+    """A status URL with a mistyped ID is no post's address: archived as the page it is, and whoever
+    meant a post is told; an article elsewhere gets no such line."""
+    mistyped = "https://twitter.com/RivertonDesk/status/abc"
+    with FakeWeb(tmp_path / "web") as web:
+        r = cli(web, "archive", mistyped, site.ARTICLE_FLOOD.url, archive=tmp_path / "archive")
+    assert r.returncode == 0, r.stderr
+    notes = [line for line in r.stderr.splitlines() if "no post's address" in line]
+    assert notes == [f"archiver: {mistyped}: a page of twitter that is no post's address: archived as a page "
+                     "(check the address if you meant a post)"], r.stderr
+
+
+@pytest.mark.browser
 def test_show_finds_the_post_a_short_link_in_an_article_led_to(tmp_path: Any) -> None:
     # The run followed the article's bare t.co link to the photo tweet; `show` is given that link as
     # a reader copies it from the article (any spelling of its code), and asks no server.

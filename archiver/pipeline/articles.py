@@ -18,6 +18,7 @@ from ..layout import article_dir, relative, screenshot_path
 from ..models import Document, Post
 from ..modes import make_dirs
 from ..platforms import BY_NAME, REGISTRY
+from ..redact import redact_url
 from ..sources import DEFAULT_MAX_BYTES, is_url, read_file, read_stdin
 from ..space import disk_full, is_full
 from ..warcstore import Batch
@@ -80,6 +81,8 @@ class ArticleHandler:
                 if batch.records:  # a short link's hops: findable, as every record is
                     self.s.index.add_records(None, batch.records)
                 return self._post_address(task.spec, post, found)
+            if target is None and is_url(task.spec):
+                _note_platform_page(task.spec)
             fetched = self._read(target or task.spec, batch)
             if target is not None:
                 fetched.doc = replace(fetched.doc, source=task.spec)  # named as the user gave it
@@ -380,3 +383,15 @@ def _file_uri(source: str) -> str:
         return "urn:stdin:" + times.digits14()
     return Path(source).resolve().as_uri()
 
+
+def _note_platform_page(url: str) -> None:
+    """Say so when an address given as an article is on a platform's own host but no post's (a
+    profile, a search, a status URL with a mistyped ID): it is archived as a page, as any article
+    is, and whoever meant a post learns the address is not one."""
+    from ..platforms import platform_for_host
+    from ..platforms.base import host_of
+
+    platform = platform_for_host(host_of(url))
+    if platform is not None:
+        log.warning("%s: a page of %s that is no post's address: archived as a page (check the address if "
+                    "you meant a post)", redact_url(url), platform.name)
