@@ -75,10 +75,12 @@ def test_crops_best_first_then_one_per_source_and_status(tmp_path: Path) -> None
     # the withheld embed (the picture of the post alone, though a newer whole-page one exists).
     assert crops == [("1-embed-element-00.png", True, 500), ("3-wayback-element-00.png", True, 900),
                      ("2-embed-element-00.png", True, 501)]
+    assert not report.posts[0].recovered  # its headline credits no Wayback copy: the archive saw it itself
     # Never seen live here: the Wayback copy that recovered it comes first.
     report = build_report([_post("twitter:9", "withheld", captures=caps[1:])], tmp_path)
     crops = [(c.path.rsplit("/", 1)[1], c.element, c.width) for c in report.posts[0].crops]
     assert crops == [("3-wayback-element-00.png", True, 900), ("2-embed-element-00.png", True, 501)]
+    assert report.posts[0].recovered
 
 
 def test_a_copy_that_recovered_nothing_says_why_old_archives_error_rows_too(tmp_path: Path) -> None:

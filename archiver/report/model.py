@@ -158,7 +158,9 @@ def build_report(posts: Sequence[PostRow], archive_dir: Path, *, articles: Seque
         urls = [a.url for a in p.articles if a.url] or [NO_ARTICLE]
         for url in dict.fromkeys(urls):
             by_article[url].append(p.key)
-        recovered = status != "live" and any(c.source == "wayback" and c.status == "recovered" for c in p.captures)
+        # Credit to the Wayback Machine only for a post this archive never captured live itself.
+        recovered = (status != "live" and any(c.source == "wayback" and c.status == "recovered" for c in p.captures)
+                     and not any(c.source == "live" and c.status == "live" for c in p.captures))
         out_posts.append(ReportPost(
             key=p.key, platform=p.platform, url=redact_url(p.url) if p.url else None, handle=p.handle,
             author=p.author, posted_at=p.posted_at, text=p.text, status=status, reason=p.reason,
