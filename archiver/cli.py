@@ -511,6 +511,8 @@ def show(
     from .output import dumps, printable
     from .redact import redact_text, redact_url
 
+    if not post.strip():
+        _fail("show: give a post's URL, key (twitter:123) or ID; `archiver lookup` lists them", EXIT_USAGE)
     d = _archive_dir(archive_dir)
     link = _short_link(post)
     with _open_index(d, _index_url(index)) as db:

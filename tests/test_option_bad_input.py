@@ -294,3 +294,9 @@ def test_domain_key_and_timestamp_ca_that_are_not_what_they_take_name_the_option
 def test_a_malformed_broker_url_is_refused_without_its_password(broker: str) -> None:
     line = refused(run("runs", "status", "1", "--broker", broker, "--index", "postgresql://u@127.0.0.1:1/db"))
     assert line.startswith("archiver: --broker redis://") and "malformed URL" in line, line
+
+
+@pytest.mark.parametrize("ident", ["", "   "])
+def test_show_of_nothing_asks_for_a_post(ident: str, archive: Path) -> None:
+    line = refused(run("show", ident, "--archive-dir", str(archive)))
+    assert line == "archiver: show: give a post's URL, key (twitter:123) or ID; `archiver lookup` lists them"
