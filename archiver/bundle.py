@@ -58,13 +58,16 @@ def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
     for post in posts:
         captures = [c for c in distinct_captures(index.post_captures(post.key), post.status)
                     if c.url not in seen and (c.url, c.captured_at) not in shown]
-        who = post.author or post.handle or post.platform
-        handle = f" (@{post.handle})" if post.handle else ""
+        who = post.author or (f"@{post.handle}" if post.handle else post.platform)
+        handle = f" (@{post.handle})" if post.handle and post.author else ""
         title = f"{who}{handle}, {post.posted_at or 'date unknown'}"
+        # What each page shows, when there are several, or when the post is gone (its one page may
+        # be a tombstone, or a copy from the Wayback Machine).
+        say = len(captures) > 1 or post.status != "live"
         for capture in captures:
             shown.add((capture.url, capture.captured_at))
             pages.append(PageRow(url=capture.url, ts=capture.captured_at,
-                                 title=f"{title}: {_as_captured(capture)}" if len(captures) > 1 else title,
+                                 title=f"{title}: {_as_captured(capture)}" if say else title,
                                  text=post.text or None))
     return pages
 

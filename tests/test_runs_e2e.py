@@ -755,6 +755,18 @@ def test_export_one_handle_as_wacz(base: Any) -> None:
     assert any(site.TWEET_PHOTO.id in u for u in uris)
 
 
+def test_a_gone_posts_only_page_in_a_wacz_says_what_it_shows(base: Any) -> None:
+    """A withheld post captured once (its tombstone): the page's title says so, as a replay tool lists it."""
+    web, archive, _s, _r, tmp = base
+    out = tmp / "withheld.wacz"
+    r = cli(web, "export", "--status", "withheld", "-o", str(out), archive=archive)
+    assert r.returncode == 0, r.stderr
+    with zipfile.ZipFile(out) as z:
+        pages = [json.loads(x) for x in z.read("pages/pages.jsonl").decode().splitlines()[1:]]
+    (page,) = [p for p in pages if site.TWEET_WITHHELD.id in p["url"]]
+    assert ": withheld, captured " in page["title"], page
+
+
 def test_export_warc_gz_passes_warcio_check(base: Any) -> None:
     web, archive, _s, _r, tmp = base
     out = tmp / "deleted.warc.gz"
