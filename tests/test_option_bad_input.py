@@ -132,7 +132,7 @@ def test_a_failing_authority_during_a_run_is_kept_and_named_without_its_secrets(
     authorities = Authorities.of([url])
     assert authorities is not None
     record = type("Record", (), {"record_id": "<urn:uuid:1>", "warc_type": "response", "target_uri": "https://a.example/",
-                                 "date": "2026-01-01T00:00:00Z", "block_digest": "sha256:00"})()
+                                 "date": "2026-01-01T00:00:00Z", "block_digest": "sha256:00", "payload_digest": None})()
     index = Index()
     with caplog.at_level(logging.INFO, logger="archiver"):
         failures = Stamper(authorities).stamp(index, 7, [record])  # type: ignore[arg-type]
