@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -157,11 +157,20 @@ def _framing(spool: IO[bytes], plain: bool) -> tuple[int, int]:
     return start, length
 
 
-def _check_block(spool: IO[bytes], start: int, length: int, declared: str) -> None:
+def digest_hasher(declared: str | None) -> Any:
+    """A new hash object for the algorithm a WARC digest field names (`sha1:…`, `SHA-256:…`), or
+    None when it names none hashlib knows."""
+    algo = (declared or "").partition(":")[0].strip().lower().replace("-", "")
     try:
-        h = hashlib.new(declared.partition(":")[0].lower().replace("-", ""))
+        return hashlib.new(algo) if algo else None
     except ValueError:
-        raise _Bad(DIGEST, f"unknown digest algorithm in {declared}") from None
+        return None
+
+
+def _check_block(spool: IO[bytes], start: int, length: int, declared: str) -> None:
+    h = digest_hasher(declared)
+    if h is None:
+        raise _Bad(DIGEST, f"unknown digest algorithm in {declared}")
     spool.seek(start)
     remaining = length
     while remaining:
@@ -329,9 +338,7 @@ def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile], records
             except OSError as e:
                 problems.append(Problem(UNREADABLE, rel, f"screenshot cannot be read ({e.strerror or e})"))
                 continue
-            hashed = {algo: hashlib.new(algo, data).digest() for algo in {d.partition(":")[0].lower() for d in known}
-                      if algo in hashlib.algorithms_available}
-            if not any(digest_matches(d, hashed[a]) for d in known if (a := d.partition(":")[0].lower()) in hashed):
+            if not any(digest_matches(d, h.digest()) for d in known if (h := _hashed(d, data)) is not None):
                 problems.append(Problem(DIGEST, rel, "matches none of its capture's screenshot records in the WARCs"))
     return problems
 
@@ -351,6 +358,14 @@ def _dangling_revisits(by_file: dict[str, list[RecordRow]], walked: set[str]) ->
                 f"{first.target_uri} at offset {first.offset}, of {first.extra['WARC-Refers-To']}): they will not "
                 "replay; restore the WARC file that held them")))
     return problems
+
+
+def _hashed(declared: str, data: bytes) -> Any:
+    """`data` hashed with the algorithm `declared` names (None when none known)."""
+    h = digest_hasher(declared)
+    if h is not None:
+        h.update(data)
+    return h
 
 
 def _shot_stamp(name: str) -> str:

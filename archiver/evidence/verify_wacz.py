@@ -47,7 +47,7 @@ from archiver.evidence.sign import (
 )
 from archiver.evidence.stamps import MANIFEST_FORMAT_V1, ManifestEntry
 from archiver.redact import redact_endpoint
-from archiver.verify import digest_matches
+from archiver.verify import digest_hasher, digest_matches
 
 PACKAGE = "datapackage.json"
 DIGEST = "datapackage-digest.json"
@@ -452,8 +452,8 @@ class _BlockHashes:
 
     def __init__(self, block: str | None, payload: str | None, *, http: bool) -> None:
         self.block, self.payload = block, payload
-        self._block = _hasher(block)
-        self._payload = _hasher(payload)
+        self._block = digest_hasher(block)
+        self._payload = digest_hasher(payload)
         self._head: bytearray | None = bytearray() if http and self._payload is not None else None
 
     def update(self, chunk: bytes) -> None:
@@ -484,15 +484,6 @@ class _BlockHashes:
 
 
 _MAX_HEAD = 1 << 20  # HTTP headers longer than this are not looked for further
-
-
-def _hasher(declared: str | None) -> Any:
-    """A hash object for a WARC digest field's algorithm (`sha1:…`, `sha256:…`), or None."""
-    algo = (declared or "").partition(":")[0].strip().lower().replace("-", "")
-    try:
-        return hashlib.new(algo) if declared and algo else None
-    except ValueError:
-        return None
 
 
 def _same_time(written: str, check: tsa.TokenCheck) -> None:
