@@ -562,6 +562,8 @@ def show(
     # Shown to people, as in the report: an article URL's credentials and tokens are not printed
     # (--format json gives the URLs as held, the keys `lookup --article` takes).
     lines += [f"  {p(redact_url(a.url))}  ({p(a.kind)}, {p(a.evidence)})" for a in found.articles]
+    if not found.articles:
+        lines.append("  no article: archived from its own address or a short link given as a source")
     _write("\n".join(lines) + "\n")
 
 

@@ -99,6 +99,9 @@ def test_archive_captures_a_posts_address_as_that_post(tmp_path: Any) -> None:
             assert out.returncode == 0, out.stderr
             shown[key] = json.loads(out.stdout)
         assert shown[withheld]["articles"] == []  # nothing cites it: no article was made of its address
+        table = cli(web, "show", withheld, archive=archive)
+        assert table.stdout.endswith("cited by:\n  no article: archived from its own address or a short link "
+                                     "given as a source\n"), table.stdout
         assert [a["url"] for a in shown[protected]["articles"]] == [site.ARTICLE_PROTECTED.url]
         assert all(shown[k]["captures"] for k in shown)
         # An article's address given to show: said to be an article, with the command that lists its posts.
