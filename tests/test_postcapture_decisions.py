@@ -42,6 +42,12 @@ class FakeClient:
     def __init__(self, route: Callable[[str], Answer]) -> None:
         self.route = route
         self.asked: list[str] = []
+        self.statuses: list[int] = []  # of the answers given whole
+
+    @property
+    def none_usable(self) -> bool:
+        """As a bound RecordingClient says it: requests made, and none answered but with 429 or a 5xx."""
+        return bool(self.asked) and not any(s != 429 and s < 500 for s in self.statuses)
 
     def bind(self, batch: Any) -> FakeClient:
         return self
@@ -53,6 +59,7 @@ class FakeClient:
         if isinstance(answer, Exception):
             raise answer
         status, body = answer
+        self.statuses.append(status)
         content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         ctype = "text/html" if isinstance(body, str) else "application/json"
         return httpx.Response(status, content=content, headers={"content-type": ctype},

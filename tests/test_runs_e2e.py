@@ -315,6 +315,34 @@ def test_a_syndication_outage_changes_no_held_post_to_live_or_login_required(bas
     assert "not enough alone: oEmbed returned the post" in withheld["reason"], withheld
 
 
+def test_a_platform_outage_changes_no_held_post(base: Any) -> None:
+    """Every signal of the check refused (503 from syndication and oEmbed alike): the platform said
+    nothing of the posts, so a deleted post stays deleted (and found by `--status deleted`), nothing
+    is counted as changed, and each check is named as not made."""
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "platform-outage")
+    hosts = ("cdn.syndication.twimg.com", "publish.twitter.com")
+    for host in hosts:
+        web.set_state(("fail", host), {"status": 503, "times": 1000})
+    try:
+        r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--fetch-deadline", "5",
+                "--format", "json", archive=copy)
+    finally:
+        for host in hosts:
+            web.set_state(("fail", host), None)
+    assert r.returncode == 1, r.stderr
+    summary = json.loads(r.stdout)
+    results = {p["key"]: p for p in summary["results"]}
+    for key, status in FIRST_RUN.items():
+        if key.startswith("twitter:"):
+            assert (results[key]["status"], results[key]["checked"]) == (status, False), results[key]
+            assert results[key]["reason"].startswith("no usable answer: "), results[key]
+    assert summary["posts_changed"] == 0 and summary["network_unreachable"] is False
+    deleted = lookup(web, copy, "--status", "deleted")
+    assert f"twitter:{site.TWEET_DELETED.id}" in {p["key"] for p in deleted}
+    assert all(len(p["history"]) == 1 for p in deleted)  # no observation added by the outage
+
+
 def _no_names(host: str, port: int) -> list[str]:
     """The system resolver on a machine without a network: no name resolves (and no query is sent)."""
     import httpcore

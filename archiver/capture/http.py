@@ -443,19 +443,30 @@ class BoundClient:
     batch: Batch | None
     answered: list[int] = field(default_factory=list, compare=False)
     unanswered: list[str] = field(default_factory=list, compare=False)
+    completed: list[int] = field(default_factory=list, compare=False)  # statuses of answers read whole
 
     def get(self, url: str, *, headers: dict[str, str] | None = None,
             follow_redirects: bool = False) -> httpx.Response:
         seen: list[int] = []
         try:
-            return self.client.get(url, headers=headers, follow_redirects=follow_redirects, batch=self.batch,
-                                   on_answer=seen.append)
+            response = self.client.get(url, headers=headers, follow_redirects=follow_redirects, batch=self.batch,
+                                       on_answer=seen.append)
+            self.completed.append(response.status_code)
+            return response
         except Exception as e:
             if not seen:
                 self.unanswered.append(str(e) or type(e).__name__)
             raise
         finally:
             self.answered.extend(seen)
+
+    @property
+    def none_usable(self) -> bool:
+        """True when requests were made and none came back whole with an answer about what was
+        asked: each was refused by its server (429, any 5xx: overloaded, down, rate-limiting), cut
+        off mid-answer, or not answered at all."""
+        made = bool(self.answered or self.unanswered)
+        return made and not any(status != 429 and status < 500 for status in self.completed)
 
     @property
     def no_answer(self) -> str | None:

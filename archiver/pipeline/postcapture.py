@@ -244,11 +244,17 @@ class PostCapturer:
         # No server answered any request of the check, whatever the platform's own check made of
         # that: the platform was not asked. (One that answered anything, a 429 or a 503 included, was.)
         no_answer = None if network_failed or probe.refused else http.no_answer
-        if (network_failed or probe.refused or no_answer) and (held := self.index.post_status(key)) is not None:
+        # Nor was it when every answer was a refusal (429, a 5xx) or cut off: an outage of the
+        # platform says nothing of the post, and must not turn a deleted one into `unavailable`.
+        unusable = not (network_failed or probe.refused or no_answer) and http.none_usable
+        if (network_failed or probe.refused or no_answer or unusable) and (held := self.index.post_status(key)) is not None:
             self.index.add_records(None, batch.records, post_key=key)  # what the failed requests recorded
             if no_answer:
                 return self._not_checked(key, platform, url, held, reason=f"no server answered: {no_answer}",
                                          network_failed=False, answered=False)
+            if unusable:
+                return self._not_checked(key, platform, url, held, reason=f"no usable answer: {reason}",
+                                         network_failed=False)
             return self._not_checked(key, platform, url, held, reason=reason, network_failed=network_failed)
         if recheck and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)
