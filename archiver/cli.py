@@ -15,7 +15,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar, cast
 
 import typer
 
@@ -519,6 +519,7 @@ def show(
         found = _call(lambda: db.show(post))
         article = found is None and _call(lambda: _cites_posts(db, post))
         led_to = _call(lambda: db.article_led_to(link)) if found is None and link else None
+        no_copy = _call(lambda: _wayback_no_copy(db, found)) if found is not None else None
     if article:
         import shlex
 
@@ -541,7 +542,7 @@ def show(
     if found is None:
         _fail(f"{post}: not in the archive at {d}; try `archiver lookup` to list what is held", EXIT_USAGE)
     if format is OutFormat.json:
-        _write(dumps(found.to_dict(), indent=2) + "\n")
+        _write(dumps({**found.to_dict(), "wayback_no_copy_at": no_copy}, indent=2) + "\n")
         return
     # Text from pages: no escape sequence, control or bidi override reaches the terminal.
     p = printable
@@ -558,6 +559,8 @@ def show(
     lines += [f"  {p(c.captured_at)}  {p(c.source):<8} {p(c.status) or '':<14} {p(c.screenshot) or '-'}  {p(c.warc) or ''}"
               + (f"  (the copy of {p(c.copied_at)})" if c.copied_at else "")
               + (f"  — {p(redact_text(c.error))}" if c.error else "") for c in found.captures]
+    if no_copy:
+        lines.append(f"  the Wayback Machine, asked {p(no_copy)}, held no copy of it")
     lines.append("cited by:")
     # Shown to people, as in the report: an article URL's credentials and tokens are not printed
     # (--format json gives the URLs as held, the keys `lookup --article` takes).
@@ -565,6 +568,18 @@ def show(
     if not found.articles:
         lines.append("  no article: archived from its own address or a short link given as a source")
     _write("\n".join(lines) + "\n")
+
+
+def _wayback_no_copy(db: Any, found: Any) -> str | None:
+    """For a post that is not live and holds no Wayback copy: when the Wayback Machine last answered
+    a look-up for it (it had no copy then); None otherwise, and for a post never looked up."""
+    if found.status == "live" or any(c.source == "wayback" for c in found.captures):
+        return None
+    from .capture.wayback import AVAILABLE_API, CDX_API
+    from .pipeline.postcapture import LOOKUP_NOT_MADE
+
+    answered, _failed = db.wayback_lookups(found.key, LOOKUP_NOT_MADE, (AVAILABLE_API, CDX_API))
+    return cast("str | None", answered)
 
 
 def _short_link(given: str) -> str | None:

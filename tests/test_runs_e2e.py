@@ -120,9 +120,14 @@ def test_live_to_deleted_between_runs_records_both(base: Any) -> None:
     # The changed one got a new capture showing its new state.
     changed = json.loads(show.stdout)
     assert len([c for c in changed["captures"] if c["source"] == "live"]) == 2
+    # The Wayback Machine was asked for it and had no copy: said, with when it was asked.
+    assert changed["wayback_no_copy_at"] and not [c for c in changed["captures"] if c["source"] == "wayback"]
+    table = cli(web, "show", key, archive=copy).stdout
+    assert f"the Wayback Machine, asked {changed['wayback_no_copy_at']}, held no copy of it" in table
     # The already-deleted post was re-checked too, but its Wayback copy is not captured again.
     (gone,) = lookup(web, copy, "--status", "deleted", "--handle", "cllr_hartwell")
     assert [h["status"] for h in gone["history"]] == ["deleted", "deleted"]
+    assert json.loads(cli(web, "show", gone["key"], "--format", "json", archive=copy).stdout)["wayback_no_copy_at"] is None
     assert sorted(c["source"] for c in gone["captures"]) == ["live", "wayback"]
 
 
