@@ -5,7 +5,8 @@ What legitimately differs between two runs is taken out before comparing: the mo
 checked, first seen, started, finished), the time stamps in file names, the WARC files' names (the
 PostgreSQL run uses worker processes, whose files carry the worker's prefix), the record IDs (random
 UUIDs), the captures' row numbers (workers commit in no fixed order) and the screenshots' digests
-(two renderings of a page need not agree to the pixel; that there is one is kept).
+(two renderings of a page need not agree to the pixel; that there is one is kept), and when the
+Wayback Machine was asked for a copy it did not have (that it was asked is kept).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ ARTICLES = [site.ARTICLE_FLOOD.url, site.ARTICLE_PROTECTED.url, site.ARTICLE_REV
 LATER = [site.ARTICLE_WITHHELD.url]  # a later run over worker processes
 MOMENTS = {"captured_at", "checked_at", "started_at", "finished_at", "first_seen", "last_checked", "run_id", "id",
            "page_record_id"}
-PRESENCE = {"warc", "screenshot_sha256"}  # compared by being there or not
+PRESENCE = {"warc", "screenshot_sha256", "wayback_no_copy_at"}  # compared by being there or not
 STAMP = re.compile(r"\d{8}T\d{6}(?:\.\d{3})?Z(?:-\d+)?")
 
 
