@@ -15,7 +15,7 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar, cast
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -575,11 +575,9 @@ def _wayback_no_copy(db: Any, found: Any) -> str | None:
     a look-up for it (it had no copy then); None otherwise, and for a post never looked up."""
     if found.status == "live" or any(c.source == "wayback" for c in found.captures):
         return None
-    from .capture.wayback import AVAILABLE_API, CDX_API
-    from .pipeline.postcapture import LOOKUP_NOT_MADE
+    from .capture.wayback import last_lookups
 
-    answered, _failed = db.wayback_lookups(found.key, LOOKUP_NOT_MADE, (AVAILABLE_API, CDX_API))
-    return cast("str | None", answered)
+    return last_lookups(db, found.key)[0]
 
 
 def _short_link(given: str) -> str | None:

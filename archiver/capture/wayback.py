@@ -27,11 +27,17 @@ from archiver.times import iso_seconds
 if TYPE_CHECKING:
     import httpx  # imported where used: `scan` loads these modules and needs no HTTP client
 
+    from archiver.index.protocol import ArchiveIndex
+
 log = logging.getLogger(__name__)
 
 AVAILABLE_API = "https://archive.org/wayback/available"
 CDX_API = "https://web.archive.org/cdx/search/cdx"
 WEB = "https://web.archive.org/web"
+# How the error of a `wayback` capture begins when the look-up could not be made (no answer, or a
+# 5xx or 429 from the availability or CDX API, or from the copy itself): the post is looked up
+# again on its next re-check, whatever its status then.
+LOOKUP_NOT_MADE = "Wayback lookup not made"
 
 WEB_URL_RE = re.compile(r"^(?:https?:)?//web\.archive\.org/web/(\d{1,14})(?:[a-z]{2}_)?/(.+)$", re.I | re.S)
 _TIMESTAMP = re.compile(r"^\d{14}$")
@@ -215,3 +221,9 @@ def _cdx(client: HttpGetter, url: str, timestamp: str | None) -> Snapshot | None
 def fetch_raw(client: HttpGetter, snapshot: Snapshot) -> httpx.Response:
     """The archived bytes of a snapshot (raises NetworkError)."""
     return _get(client, raw_url(snapshot), follow=True)
+
+
+def last_lookups(index: ArchiveIndex, post_key: str) -> tuple[str | None, str | None]:
+    """When the Wayback Machine's look-up APIs last answered a look-up for the post, and when one
+    last could not be made (None: never)."""
+    return index.wayback_lookups(post_key, LOOKUP_NOT_MADE, (AVAILABLE_API, CDX_API))

@@ -41,10 +41,6 @@ log = logging.getLogger(__name__)
 # Archives made before `not_recovered` existed hold such copies as `error`, with that same reason.
 RECOVERED, NOT_RECOVERED, ERROR = "recovered", "not_recovered", "error"
 COPY_SHOWS_NO_POST = "the Wayback copy does not show the post"
-# How the error of a `wayback` capture begins when the look-up could not be made (no answer, or a
-# 5xx or 429 from the availability or CDX API, or from the copy itself): the post is looked up
-# again on its next re-check, whatever its status then.
-LOOKUP_NOT_MADE = "Wayback lookup not made"
 
 
 @dataclass
@@ -241,11 +237,10 @@ class PostCapturer:
         probe = check.probe(post, http)
         url = probe.url or post.url
         status, reason, network_failed = probe.status, probe.reason, probe.network_failed
-        # No server answered any request of the check, whatever the platform's own check made of
-        # that: the platform was not asked. (One that answered anything, a 429 or a 503 included, was.)
+        # The platform was not asked when no server answered any request of the check, whatever the
+        # platform's own check made of that; and nothing was learnt of the post when every answer
+        # was a refusal (429, a 5xx) or cut off: an outage must not turn a deleted post `unavailable`.
         no_answer = None if network_failed or probe.refused else http.no_answer
-        # Nor was it when every answer was a refusal (429, a 5xx) or cut off: an outage of the
-        # platform says nothing of the post, and must not turn a deleted one into `unavailable`.
         unusable = not (network_failed or probe.refused or no_answer) and http.none_usable
         if (network_failed or probe.refused or no_answer or unusable) and (held := self.index.post_status(key)) is not None:
             self.index.add_records(None, batch.records, post_key=key)  # what the failed requests recorded
@@ -347,12 +342,12 @@ class PostCapturer:
         ever answered (a run killed before it; an archive whose look-ups all failed), or the last
         one could not be made (a `wayback` capture whose error says so, newer than the APIs' last
         answer for the post)."""
-        from ..capture.wayback import AVAILABLE_API, CDX_API
+        from ..capture.wayback import last_lookups
         from ..times import parse_timestamp
 
         if self.index.has_wayback_copy(key, COPY_SHOWS_NO_POST):
             return False
-        answered, failed = self.index.wayback_lookups(key, LOOKUP_NOT_MADE, (AVAILABLE_API, CDX_API))
+        answered, failed = last_lookups(self.index, key)
         if answered is None:
             return True
         if failed is None:
@@ -365,7 +360,7 @@ class PostCapturer:
         `not_recovered` or `error`; None when no capture was written), and why the look-up could
         not be made (None: it was, or a copy is held). A look-up not made is recorded as a
         `wayback` capture in error (LOOKUP_NOT_MADE), with the answers it got, if any."""
-        from ..capture.wayback import unanswered
+        from ..capture.wayback import LOOKUP_NOT_MADE, unanswered
 
         key = post.key
         if self.index.has_wayback_copy(key, COPY_SHOWS_NO_POST):

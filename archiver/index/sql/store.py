@@ -206,16 +206,17 @@ class Store(Closing):
                 # The ID is in the key ("twitter:<id>"); the hash-keyed sighting had none.
                 incoming["post_id"], incoming["url"] = key.partition(":")[2], None
             known = self._post_row(key)
-            before = self.journal.post_row(self.db, key) if known is not None else None
             if known is None:
                 values = fields.column_values(incoming)
                 values.update(key=key, first_seen=utc_now())
                 names = ", ".join(values)
                 marks = ", ".join("?" for _ in values)
                 self.db.execute(f"INSERT INTO posts ({names}) VALUES ({marks})", list(values.values()))
-            else:
-                self._update_post(key, fields.fill_gaps(known, incoming))
-            self.journal.post(self.db, key, before=before)
+                self.journal.post(self.db, key)
+            elif updates := fields.fill_gaps(known, incoming):
+                # Each gap filled is a change: a post seen again with nothing new writes no journal entry.
+                self._update_post(key, updates)
+                self.journal.post(self.db, key)
         return key
 
     def alias_of(self, key: str) -> str | None:
