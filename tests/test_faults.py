@@ -340,3 +340,15 @@ def test_an_http2_body_shorter_than_its_length_is_a_named_failure(web: FakeWeb, 
     finally:
         web.set_state(("fault", "pbs.twimg.com", PHOTO_PATH), None)
 
+
+
+def test_a_deadline_that_ends_the_retries_names_what_the_last_attempt_met() -> None:
+    """On a loaded machine the retries of a failing request can outlast the fetch deadline: the
+    failure then still says what the server did (the deadline alone would hide it)."""
+    from archiver.capture.http import _Deadline
+
+    clock = _Deadline("https://faults.example/reset", 4)
+    assert str(clock.error("connection broken")) == (
+        "GET https://faults.example/reset: gave up after 4 s (deadline; raise --fetch-deadline to wait longer); "
+        "the last attempt: connection broken")
+    assert str(clock.error()).endswith("(deadline; raise --fetch-deadline to wait longer)")

@@ -166,10 +166,12 @@ class _Deadline:
         left = self.left()
         return left is not None and left <= _SLACK
 
-    def error(self) -> LimitExceeded:
+    def error(self, last: str | None = None) -> LimitExceeded:
+        """The deadline's failure; `last`: what the last attempt met, when one failed before it."""
         assert self.seconds is not None
+        met = f"; the last attempt: {last}" if last else ""
         return LimitExceeded(f"GET {self.url}: gave up after {seconds(self.seconds)} (deadline; "
-                             "raise --fetch-deadline to wait longer)")
+                             f"raise --fetch-deadline to wait longer){met}")
 
     def timeout(self, per_phase: httpx.Timeout) -> httpx.Timeout:
         """The client's timeouts, none longer than the time left."""
@@ -351,9 +353,10 @@ class RecordingClient(Closing):
                 raise RefusedError(f"refused: {url} {e.reason}") from e
         with self._gate(host):
             attempt = 0
+            last: str | None = None  # what the last failed attempt met
             while True:
                 if clock.passed():
-                    raise clock.error()
+                    raise clock.error(last)
                 try:
                     response = self._send_once(url, headers, batch, page_id, max_body, clock, on_answer)
                 except _EXCHANGE_ERRORS as e:
@@ -361,12 +364,14 @@ class RecordingClient(Closing):
                     if isinstance(refused, AddressRefused):
                         raise RefusedError(f"refused: {url} {refused.reason}") from e
                     if clock.passed():
-                        raise clock.error() from e
+                        # This attempt ended with the deadline (its timeout, its watchdog): what an
+                        # earlier one met, if any, is the server's own failure.
+                        raise clock.error(last) from e
                     what, transient = describe_error(e)
                     if transient and attempt < self.max_retries:
                         wait = self._delay(attempt)
                         if self._sleep(url, what, wait, clock):
-                            attempt += 1
+                            attempt, last = attempt + 1, what
                             continue
                     tries = f" (after {attempt + 1} attempts)" if attempt else ""
                     kind = NetworkUnreachable if is_unreachable(e) else NetworkError
@@ -374,7 +379,7 @@ class RecordingClient(Closing):
                 if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
                     wait = self._delay(attempt, response)
                     if self._sleep(url, f"HTTP {response.status_code}", wait, clock):
-                        attempt += 1
+                        attempt, last = attempt + 1, f"HTTP {response.status_code}"
                         continue
                 return response
 
