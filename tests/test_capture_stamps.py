@@ -105,14 +105,14 @@ def test_a_version_5_index_gains_the_stamps_table(request: pytest.FixtureRequest
     if backend == "sqlite":
         from sqlite_utils import Database
 
-        from archiver.index.sqlite.schema import MIGRATIONS, migrate
+        from archiver.index.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 
         (tmp_path / "a").mkdir()
         db = Database(tmp_path / "a" / "archive.db")
         assert migrate(db, MIGRATIONS[:5]) == 5
         db.close()
         with open_index(tmp_path / "a", create=False) as index:
-            assert index.db.execute("PRAGMA user_version").fetchone()[0] == 6  # type: ignore[attr-defined]
+            assert index.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION  # type: ignore[attr-defined]
             assert index.capture_stamps([1]) == []
         return
     from archiver.index.postgres.connection import Database as PgDatabase

@@ -175,19 +175,39 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
 def lookup_sql(filters: Filters, *, limit: int | None = None, offset: int = 0,
                dialect: Dialect = SQLITE, plan: str = "sort") -> tuple[str, list[Any]]:
     """The SELECT of `lookup` and its parameters (what EXPLAIN QUERY PLAN is checked on);
-    `plan`: how the text filter is applied, SORT, WALK or LIST (see `text_plan()`)."""
+    `plan`: how the text filter is applied, SORT, WALK or ORDERED (see `text_plan()`)."""
+    if plan == ORDERED:
+        return _ordered_text_sql(filters, limit=limit, offset=offset)
     where, params = _where(filters, dialect, plan == WALK)
     # With a time bound every match has a known time: the same order without its constant first
     # term, which SQLite needs dropped to take a range of the index as already sorted.
     dated = filters.posted_from is not None or filters.posted_to is not None
-    # The ordering index named, for SQLite to walk it testing each post against the list of the
-    # matches it builds once, rather than fetching every match to sort them.
-    table = "posts INDEXED BY posts_order" if plan == LIST else "posts"
-    sql = f"SELECT posts.* FROM {table}{where} ORDER BY {ORDER_DATED if dated else ORDER}"
+    sql = f"SELECT posts.* FROM posts{where} ORDER BY {ORDER_DATED if dated else ORDER}"
     if limit is not None or offset:
         sql += " LIMIT ? OFFSET ?"
         params += [dialect.no_limit if limit is None else limit, offset]
     return sql, params
+
+
+def _ordered_text_sql(filters: Filters, *, limit: int | None, offset: int) -> tuple[str, list[Any]]:
+    """SQLite, a page of a text search and nothing else: the first offset + limit matches off the
+    full-text index in its own order (by hour, `search.fts5_rowid`), every match of the last of
+    their hours besides, and those sorted exactly. Every match of an earlier hour is among the
+    first ones; every later hour follows the page; so the page is the one the full sort gives."""
+    whole = search.fts5_query(filters.text or "")
+    if whole is None or limit is None or not replace(filters, text=None).selects_all:
+        raise ValueError("ORDERED takes a page of a text search the full-text index answers alone, without other filters")
+    bits, mask = search.FTS_ID_BITS, search.FTS_ID_MASK
+    sql = (
+        f"WITH first (n) AS (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ? ORDER BY rowid LIMIT ?), "
+        f"edge (hour) AS (SELECT (max(n) >> {bits}) << {bits} FROM first) "
+        f"SELECT posts.* FROM posts WHERE posts.id IN ("
+        f"SELECT n & {mask} FROM first WHERE n < (SELECT hour FROM edge) UNION ALL "
+        f"SELECT rowid & {mask} FROM posts_fts WHERE posts_fts MATCH ? "
+        f"AND rowid >= (SELECT hour FROM edge) AND rowid <= (SELECT hour | {mask} FROM edge)) "
+        f"ORDER BY {ORDER} LIMIT ? OFFSET ?"
+    )
+    return sql, [whole[0], offset + limit, whole[0], limit, offset]
 
 
 def lookup(index: Index, filters: Filters, *, limit: int | None = None, offset: int = 0) -> list[PostRow]:
@@ -202,47 +222,52 @@ def lookup(index: Index, filters: Filters, *, limit: int | None = None, offset: 
 
 
 # Asking SQLite's full-text index whether one post matches costs some 20 times what fetching one
-# match for the sort does (at a million posts: 15 us against 0.7 us a post); a step along the
-# ordering index that tests a post against a list of the matches costs about what fetching and
-# sorting one match costs beyond listing it.
+# match for the sort does (at a million posts: 15 us against 0.7 us a post).
 _PROBE_COST = 20
-_LIST_STEP_COST = 1
-SORT, WALK, LIST = "sort", "walk", "list"
+SORT, WALK, ORDERED = "sort", "walk", "ordered"
 
 
-# The share of the posts whose matches estimate a query's (the oldest ids; at least this many).
-_SAMPLE_SHARE, _SAMPLE_LEAST = 8, 20_000
+# How many posts, the first in lookup order, a query's matches among estimate its share of them.
+_SAMPLE = 20_000
 
 
 def _estimate(index: Index, expression: str, posts: int) -> int:
-    """About how many posts match `expression`, from its matches among the first eighth of the
-    ids: counting them all costs as much as listing them (some 25 ms at a million posts for three
-    common words together), and the estimate only chooses a plan, never what is found."""
-    sample = max(posts // _SAMPLE_SHARE, _SAMPLE_LEAST)
-    found = int(index.db.execute("SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ? AND rowid <= ?",
-                                 [expression, sample]).fetchone()[0])
-    return found if sample >= posts else found * posts // sample
+    """About how many posts match `expression`, from its matches among the first `_SAMPLE` posts in
+    lookup order (the full-text rows up to the `_SAMPLE`th post's): counting them all costs as much
+    as listing them (some 25 ms at a million posts for three common words together), and the
+    estimate only chooses a plan, never what is found."""
+    count = "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?"
+    if posts <= _SAMPLE:
+        return int(index.db.execute(count, [expression]).fetchone()[0])
+    edge = index.db.execute(f"SELECT {search.fts5_rowid('posts')} FROM posts INDEXED BY posts_order "
+                            f"ORDER BY {ORDER} LIMIT 1 OFFSET ?", [_SAMPLE - 1]).fetchone()
+    if edge is None:
+        return 0
+    found = int(index.db.execute(count + " AND rowid <= ?", [expression, edge[0]]).fetchone()[0])
+    return found * posts // _SAMPLE
 
 
 def text_plan(index: Index, filters: Filters, *, limit: int | None, offset: int = 0) -> str:
-    """How a page of a `--text` lookup is found soonest: SORT (fetch every match and sort them),
-    WALK (walk the posts in lookup order, asking the full-text index about each) or LIST (list the
-    matches once, then walk the posts in lookup order testing each against that list).
+    """How a page of a `--text` lookup is found soonest: ORDERED (read the matches off the full-text
+    index in its own order, which is the lookup order by the hour, and stop after the page), SORT
+    (fetch every match and sort them) or WALK (walk the posts in lookup order, asking the full-text
+    index about each).
 
-    Fetching costs one read per match; a walk about (offset + limit) x posts / matches steps, each
-    `_PROBE_COST` reads a term when it asks the full-text index, `_LIST_STEP_COST` when it tests
-    a list. A word most posts hold (a third of a million at a million posts) is walked: its first
-    page in some 3 ms against some 240 ms sorted; three common words together (3% of the posts)
-    are listed: some 25 ms against some 70 ms sorted; a rare word is sorted. SQLite only
-    (PostgreSQL tests a post's text without a subquery, and plans by itself), only for a page
-    (without a limit a walk would read every post), and a list only when the text is the only
-    filter (the walk follows the one ordering index that holds every post).
+    ORDERED whenever the text is the only filter: its page costs about offset + limit entries of
+    the index's lists however many posts match (three common words together, 3% of a million
+    posts: about 1 ms, against some 60 ms sorted). With other filters as well, the matches in order
+    may fail them for long, so SORT or WALK: fetching costs one read per match, a walk about
+    (offset + limit) x posts / matches steps of `_PROBE_COST` reads a term. A word most posts hold
+    is walked; a rare word is sorted. SQLite only (PostgreSQL tests a post's text without a
+    subquery, and plans by itself), only for a page (without a limit every match is read anyway).
     """
     if filters.text is None or limit is None or index.dialect is not SQLITE:
         return SORT
     whole = search.fts5_query(filters.text)
     if whole is None:
         return SORT  # some term is matched as a substring: every post is read either way
+    if replace(filters, text=None).selects_all:
+        return ORDERED
     expression, groups = whole
     terms = [term for group in groups for term in group]
     if any(term.prefix for term in terms):
@@ -255,7 +280,6 @@ def text_plan(index: Index, filters: Filters, *, limit: int | None, offset: int 
     # terms combine, estimate the whole query's.
     page = offset + limit
     enough = math.isqrt(page * posts * _PROBE_COST * len(terms)) + 1
-    listed = math.isqrt(page * posts * _LIST_STEP_COST) + 1 if replace(filters, text=None).selects_all else enough
 
     def count(fts: str) -> int:
         return int(index.db.execute("SELECT count(*) FROM (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ? LIMIT ?)",
@@ -266,12 +290,10 @@ def text_plan(index: Index, filters: Filters, *, limit: int | None, offset: int 
         bound += min(count(search.fts_expression(term)) for term in group)
         if bound >= enough:
             break
-    if bound < min(listed, enough):
+    if bound < enough:
         return SORT
     matches = bound if len(terms) == 1 else _estimate(index, expression, posts)
-    if matches >= enough:
-        return WALK
-    return LIST if matches >= listed else SORT
+    return WALK if matches >= enough else SORT
 
 
 # A host name with a dot, then a path: a URL without its scheme (a key such as `twitter:1` has none).

@@ -75,15 +75,37 @@ def fts5_match(table: str, term: Term) -> tuple[str, list[str]]:
     return _fts5_in(table), [fts_expression(term)]
 
 
+# SQLite's full-text index numbers its rows in lookup order rather than by post id, so that the
+# first page of a text search comes off its lists in order, FTS5 stopping after the page instead of
+# listing every match to sort them. A row's number: the hour its post was posted in (hours since
+# 0000-01-01 UTC, from the canonical `posted_start`; unknown times after every known one) in the
+# high bits, the post's id in the low `FTS_ID_BITS`. The hour only rises along the lookup order;
+# within one hour the order (time, then key) is settled by sorting that hour's matches.
+FTS_ID_BITS = 36
+FTS_ID_MASK = (1 << FTS_ID_BITS) - 1
+# The hour of a post without a known time: above every hour up to year 9999 (87.6 million) and the
+# largest that keeps a row number below 2**63.
+FTS_UNKNOWN_HOUR = (1 << (63 - FTS_ID_BITS)) - 1
+
+
+def fts5_rowid(table: str) -> str:
+    """SQL: the full-text row number of `table`'s post (or a trigger's `new`/`old`). A time SQLite's
+    date functions cannot read (a year before 1000, which `times.posted_bounds` writes with three
+    digits, so that it sorts after every four-digit year) counts as the last known hour."""
+    hour = (f"CAST(round((julianday(substr({table}.posted_start, 1, 13) || ':00') - 1721059.5) * 24) AS INTEGER)")
+    return (f"((CASE WHEN {table}.posted_start IS NULL THEN {FTS_UNKNOWN_HOUR} "
+            f"ELSE coalesce({hour}, {FTS_UNKNOWN_HOUR - 1}) END) << {FTS_ID_BITS} | {table}.id)")
+
+
 def _fts5_in(table: str) -> str:
-    return f"{table}.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)"
+    return f"{table}.id IN (SELECT rowid & {FTS_ID_MASK} FROM posts_fts WHERE posts_fts MATCH ?)"
 
 
 def _fts5_probe(table: str) -> str:
     """The test of `_fts5_in`, asked of the full-text index for one post at a time: for a walk along
     the lookup order that stops after a page, cheap only when that walk is short, that is when
     most posts match (see `query.text_plan`)."""
-    return f"EXISTS (SELECT 1 FROM posts_fts WHERE posts_fts MATCH ? AND posts_fts.rowid = {table}.id)"
+    return f"EXISTS (SELECT 1 FROM posts_fts WHERE posts_fts MATCH ? AND posts_fts.rowid = {fts5_rowid(table)})"
 
 
 def fts5_query(query: str) -> tuple[str, list[list[Term]]] | None:

@@ -226,9 +226,37 @@ def _m6_capture_stamps(db: Database) -> None:
     )
 
 
+def _m7_fts_in_lookup_order(db: Database) -> None:
+    """Migration 7: the full-text index numbers its rows in lookup order (`search.fts5_rowid`: the
+    post's hour, then its id) instead of by post id, so that a page of a text search is read off it
+    in order. It becomes contentless (the posts table keeps the text; the index only finds rows),
+    rebuilt from every post, and its triggers follow the time as well as the three indexed columns."""
+    from archiver.index.sql.search import fts5_rowid
+
+    count = db.execute("SELECT count(*) FROM posts").fetchone()[0]
+    if count > 100_000:
+        log.warning("index %s: rebuilding the full-text index of %d posts in lookup order (once)", _db_name(db), count)
+    for trigger in ("posts_ai", "posts_ad", "posts_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS posts_fts")
+    db.execute(f"CREATE VIRTUAL TABLE posts_fts USING fts5 (text, author, handle, content='', "
+               f"tokenize='{FTS_TOKENIZER}')")
+    columns = "text, author, handle"
+    db.execute(f"INSERT INTO posts_fts (rowid, {columns}) SELECT {fts5_rowid('posts')}, {columns} FROM posts")
+    insert = f"INSERT INTO posts_fts (rowid, {columns}) VALUES ({fts5_rowid('new')}, new.text, new.author, new.handle);"
+    # A contentless index forgets a row only when told the values it was given.
+    delete = (f"INSERT INTO posts_fts (posts_fts, rowid, {columns}) "
+              f"VALUES ('delete', {fts5_rowid('old')}, old.text, old.author, old.handle);")
+    db.execute(f"CREATE TRIGGER posts_ai AFTER INSERT ON posts BEGIN {insert} END")
+    db.execute(f"CREATE TRIGGER posts_ad AFTER DELETE ON posts BEGIN {delete} END")
+    db.execute(f"CREATE TRIGGER posts_au AFTER UPDATE OF id, text, author, handle, posted_start ON posts "
+               f"BEGIN {delete} {insert} END")
+
+
 # Append only: never edit a migration that has shipped, add the next one instead.
 MIGRATIONS: tuple[Migration, ...] = (
-    _m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids, _m5_lookup_indexes, _m6_capture_stamps)
+    _m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids, _m5_lookup_indexes, _m6_capture_stamps,
+    _m7_fts_in_lookup_order)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
