@@ -63,6 +63,12 @@ _QUERIES: dict[str, dict[str, str]] = {
             f"Every status check made in the last N days (days, {canned.DEFAULT_DAYS} when left empty), "
             "newest first."),
     },
+    "posts_with_words": {
+        "title": "Posts holding words",
+        "description": (
+            "Posts whose text, author or handle holds every word typed (whole words, any case, accents "
+            "ignored), the earliest posted first."),
+    },
 }
 
 _TABLES: dict[str, dict[str, Any]] = {

@@ -178,9 +178,31 @@ def test_recent_checks_covers_the_last_n_days(served: tuple[Path, str]) -> None:
     assert answer() == as_tuples[:-1]
 
 
+def test_posts_with_words_finds_what_lookup_text_finds(served: tuple[Path, str]) -> None:
+    """The query reads the full-text index, whose rows are not numbered by post id: the posts it
+    lists, and their order, are `lookup --text`'s for the same words."""
+    archive, base = served
+    from archiver.index.filters import Filters
+    from archiver.index.sqlite.index import SQLiteIndex
+
+    words = re.findall(r"[a-z]{5,}", VIDEO.text.lower())[:2]
+    assert words
+    queries = [words[0], " ".join(words), f"  {words[0].upper()}  ", "mei_hydro", '"river', "#RivertonFlood"]
+    with SQLiteIndex(archive, create=False) as index:
+        expected = {query: [row.key for row in index.lookup(Filters(text=query.replace('"', " ")))]
+                    for query in queries}
+    assert _key(VIDEO) in expected[words[0]] and expected["mei_hydro"]
+    for query in queries:
+        rows = _get(base, "/archive/posts_with_words.json", words=query, _shape="array")
+        assert [row["post_key"] for row in rows] == expected[query], query
+    assert _get(base, "/archive/posts_with_words.json", words="", _shape="array") == []
+    assert _get(base, "/archive/posts_with_words.json", words="zzzqqq", _shape="array") == []
+
+
 def test_description_links_the_views_and_queries_first(served: tuple[Path, str]) -> None:
     _archive, base = served
-    expected = ["post_history", "citations_expanded", "disappeared", "citing_handle", "recent_checks"]
+    expected = ["post_history", "citations_expanded", "disappeared", "citing_handle", "recent_checks",
+                "posts_with_words"]
     for page in (f"{base}/", f"{base}/archive"):
         html = httpx.get(page, timeout=30, trust_env=False).text
         description = html.split('<div class="metadata-description">', 1)[1].split("</div>", 1)[0]
@@ -199,14 +221,14 @@ def test_yaml_and_json_are_the_same_document(tmp_path: Path) -> None:
     document = metadata()
     assert yaml.safe_load(render(document, "yaml")) == document == json.loads(render(document, "json"))
     assert set(document["databases"]) == {"archive"}
-    assert metadata("other")["databases"]["other"]["description_html"].count('href="other/') == 5
+    assert metadata("other")["databases"]["other"]["description_html"].count('href="other/') == 6
 
 
 def test_each_canned_query_runs_on_a_new_index() -> None:
     db = open_memory()
     try:
         for name, query in metadata()["databases"]["archive"]["queries"].items():
-            params = {"handle": "x", "days": "7"}
+            params = {"handle": "x", "days": "7", "words": "x"}
             rows = db.conn.execute(query["sql"], {k: v for k, v in params.items() if f":{k}" in query["sql"]})
             assert rows.fetchall() == [], name
     finally:

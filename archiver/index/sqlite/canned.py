@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from textwrap import dedent
 
+from archiver.index.sql.search import FTS_ID_MASK
+
 # A post has disappeared when its latest status is one of these: the platform (or its embed)
 # said the post is no longer shown to the public. `login_required` (a wall x.com puts in front of
 # live posts too), `unavailable` and `unknown` are not statements about the post.
@@ -54,6 +56,17 @@ _SQL: dict[str, str] = {
             WHERE o.checked_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now',
                                            '-' || coalesce(nullif(trim(:days), ''), '{DEFAULT_DAYS}') || ' days')
             ORDER BY o.checked_at DESC, o.id DESC
+        """,
+    # Posts whose text, author or handle holds every word typed (each word quoted for FTS5, so no
+    # character is an operator and nothing typed is a syntax error), in lookup order. The full-text
+    # index numbers its rows in that order rather than by post id (`search.fts5_rowid`): the post's
+    # id is the number's low bits, which is also why Datasette's own search box cannot be offered.
+    "posts_with_words": f"""
+            SELECT p.id AS post, p.key AS post_key, p.platform, p.handle, p.posted_at, p.status, p.url, p.title
+            FROM posts p
+            WHERE p.id IN (SELECT rowid & {FTS_ID_MASK} FROM posts_fts WHERE posts_fts MATCH
+                           '"' || replace(replace(trim(:words), '"', '""'), ' ', '" "') || '"')
+            ORDER BY (p.posted_start IS NULL), p.posted_start, p.key
         """,
 }
 QUERIES: dict[str, str] = {name: dedent(sql).strip() for name, sql in _SQL.items()}
