@@ -126,7 +126,7 @@ def test_a_version_5_index_gains_the_stamps_table(request: pytest.FixtureRequest
     db.close()
     with open_index(Path("."), url=url) as index:
         versions = index.db.execute("SELECT version FROM archiver_schema ORDER BY version").fetchall()  # type: ignore[attr-defined]
-        assert [row[0] for row in versions] == [5, 6]
+        assert [row[0] for row in versions] == list(range(5, max(PG_MIGRATIONS) + 1))  # 6 among them
         assert index.capture_stamps([1]) == []
 
 

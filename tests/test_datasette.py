@@ -187,7 +187,8 @@ def test_posts_with_words_finds_what_lookup_text_finds(served: tuple[Path, str])
 
     words = re.findall(r"[a-z]{5,}", VIDEO.text.lower())[:2]
     assert words
-    queries = [words[0], " ".join(words), f"  {words[0].upper()}  ", "mei_hydro", '"river', "#RivertonFlood"]
+    queries = [words[0], " ".join(words), f"  {words[0].upper()}  ", "mei_hydro", '"river', "#RivertonFlood",
+               f"{words[1]}\t{words[0]}\n"]  # words in another order, apart by a tab: words, not a phrase
     with SQLiteIndex(archive, create=False) as index:
         expected = {query: [row.key for row in index.lookup(Filters(text=query.replace('"', " ")))]
                     for query in queries}

@@ -6,7 +6,9 @@ gain times and text, are merged away, and when an archive of the previous schema
 from __future__ import annotations
 
 import re
+import sqlite3
 import tempfile
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.index.sqlite.schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 from archiver.layout import DB_NAME
 from archiver.models import Post
-from archiver.times import posted_bounds
+from archiver.times import format_utc, posted_bounds
 
 WORDS = ("tide", "gale", "pier", "moor", "surge")
 
@@ -111,6 +113,25 @@ def test_rows_are_numbered_by_the_hour_then_the_id() -> None:
     assert all(post_id == row_id for _, post_id, row_id in rows.values())
     assert hours["twitter:0"] == hours["twitter:2"] == hours["twitter:1"] - 1
     assert hours["twitter:5"] < hours["twitter:0"] < hours["twitter:4"] < hours["twitter:3"] < 2 ** (63 - FTS_ID_BITS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
+                          st.dates(min_value=date(1000, 1, 1)).map(date.isoformat)), min_size=2, max_size=8))
+def test_the_hour_rises_with_the_time_as_written(moments: list[datetime | str]) -> None:
+    """Over the years the canonical form covers, sorting by the row number's hour never contradicts
+    sorting the times as text (the order lookup gives)."""
+    starts = [posted_bounds(m if isinstance(m, str) else format_utc(m))[0] for m in moments]
+    db = sqlite3.connect(":memory:")
+    try:
+        db.execute("CREATE TABLE posts (id INTEGER PRIMARY KEY, posted_start TEXT)")
+        db.executemany("INSERT INTO posts (posted_start) VALUES (?)", [[start] for start in starts])
+        rows = db.execute(f"SELECT posted_start, {fts5_rowid('posts')} >> {FTS_ID_BITS} FROM posts").fetchall()
+    finally:
+        db.close()
+    rows.sort()
+    assert [hour for _, hour in rows] == sorted(hour for _, hour in rows), rows
+    assert len({hour for _, hour in rows}) == len({start[:13] for start, _ in rows})  # one hour per hour written
 
 
 def _write_v6(root: Path, posts: list[tuple[str, str | None, str]]) -> None:

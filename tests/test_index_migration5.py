@@ -91,7 +91,7 @@ def test_a_version_4_archive_opens_migrates_and_answers_the_same(tmp_path: Path)
     assert not {"posts_handle_lc", "posts_posted"} & indexes
 
 
-def test_the_full_text_triggers_fire_only_on_the_indexed_columns(tmp_path: Path) -> None:
+def test_the_full_text_trigger_fires_only_on_what_fills_or_numbers_a_row(tmp_path: Path) -> None:
     with Index(tmp_path) as index:
         sql = index.db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'posts_au'").fetchone()
     # The three indexed columns, and what numbers a post's full-text row: its id and time.

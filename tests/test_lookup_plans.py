@@ -308,3 +308,6 @@ def test_a_text_search_alone_reads_its_page_off_the_full_text_index_in_order(sql
     assert any(s.startswith("SEARCH posts USING INTEGER PRIMARY KEY") for s in plan), plan
     sorted_sql, sorted_params = lookup_sql(every, limit=1)
     assert _steps(sqlite_index, sql, params) * 10 < _steps(sqlite_index, sorted_sql, sorted_params)
+    # A page reaching past SQLite's largest integer is every match after the offset.
+    whole = [row.key for row in sqlite_index.lookup(every)]
+    assert [row.key for row in sqlite_index.lookup(every, limit=2**63 - 1, offset=395)] == whole[395:]

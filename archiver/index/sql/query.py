@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from archiver.platforms.base import Platform
 
 _CHUNK = 500  # stay far below SQLite's limit on bound parameters
+_SQLITE_MAX = 2**63 - 1  # the largest integer SQLite holds
 # The lookup order, as the indexes of schema version 5 end (`sqlite.schema.LOOKUP_ORDER`); the key is unique,
 # so pages of any size follow each other without gaps or repeats.
 ORDER = "(posts.posted_start IS NULL), posts.posted_start, posts.key"
@@ -207,7 +208,8 @@ def _ordered_text_sql(filters: Filters, *, limit: int | None, offset: int) -> tu
         f"AND rowid >= (SELECT hour FROM edge) AND rowid <= (SELECT hour | {mask} FROM edge)) "
         f"ORDER BY {ORDER} LIMIT ? OFFSET ?"
     )
-    return sql, [whole[0], offset + limit, whole[0], limit, offset]
+    # A page reaching past SQLite's largest integer reads every match.
+    return sql, [whole[0], min(offset + limit, _SQLITE_MAX), whole[0], limit, offset]
 
 
 def lookup(index: Index, filters: Filters, *, limit: int | None = None, offset: int = 0) -> list[PostRow]:
@@ -254,8 +256,10 @@ def text_plan(index: Index, filters: Filters, *, limit: int | None, offset: int 
     index about each).
 
     ORDERED whenever the text is the only filter: its page costs about offset + limit entries of
-    the index's lists however many posts match (three common words together, 3% of a million
-    posts: about 1 ms, against some 60 ms sorted). With other filters as well, the matches in order
+    the index's lists and the rest of the last hour's, however many posts match (three common
+    words together, 3% of a million posts: about 1 ms, against some 60 ms sorted); a page that
+    reaches the posts of unknown time, which share one hour, reads all of their matches, about
+    what sorting them costs. With other filters as well, the matches in order
     may fail them for long, so SORT or WALK: fetching costs one read per match, a walk about
     (offset + limit) x posts / matches steps of `_PROBE_COST` reads a term. A word most posts hold
     is walked; a rare word is sorted. SQLite only (PostgreSQL tests a post's text without a

@@ -89,9 +89,10 @@ FTS_UNKNOWN_HOUR = (1 << (63 - FTS_ID_BITS)) - 1
 
 
 def fts5_rowid(table: str) -> str:
-    """SQL: the full-text row number of `table`'s post (or a trigger's `new`/`old`). A time SQLite's
-    date functions cannot read (a year before 1000, which `times.posted_bounds` writes with three
-    digits, so that it sorts after every four-digit year) counts as the last known hour."""
+    """SQL: the full-text row number of `table`'s post (or a trigger's `new`/`old`), for a
+    `posted_start` in the canonical form `times.posted_bounds` writes (anything else, which the
+    index never stores, counts as the last known hour). The triggers of schema migration 7 hold
+    this formula: changing it needs a migration that numbers every row again."""
     hour = (f"CAST(round((julianday(substr({table}.posted_start, 1, 13) || ':00') - 1721059.5) * 24) AS INTEGER)")
     return (f"((CASE WHEN {table}.posted_start IS NULL THEN {FTS_UNKNOWN_HOUR} "
             f"ELSE coalesce({hour}, {FTS_UNKNOWN_HOUR - 1}) END) << {FTS_ID_BITS} | {table}.id)")

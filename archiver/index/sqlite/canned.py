@@ -65,7 +65,8 @@ _SQL: dict[str, str] = {
             SELECT p.id AS post, p.key AS post_key, p.platform, p.handle, p.posted_at, p.status, p.url, p.title
             FROM posts p
             WHERE p.id IN (SELECT rowid & {FTS_ID_MASK} FROM posts_fts WHERE posts_fts MATCH
-                           '"' || replace(replace(trim(:words), '"', '""'), ' ', '" "') || '"')
+                           '"' || replace(replace(trim(replace(replace(replace(:words, char(9), ' '), char(10), ' '), char(13), ' ')),
+                                           '"', '""'), ' ', '" "') || '"')
             ORDER BY (p.posted_start IS NULL), p.posted_start, p.key
         """,
 }
