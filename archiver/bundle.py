@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from .errors import ExportError
 from .index.rows import PageRow
-from .models import distinct_captures
+from .models import distinct_captures, shows_post
 from .times import iso_seconds, parse_timestamp
 
 if TYPE_CHECKING:
@@ -33,8 +33,9 @@ def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
     Machine's copy). A post's pages may share a URL (its embed, captured live and after it was
     deleted): their times tell a replay tool which capture to open.
 
-    Each page carries the words a reader would search it by: a post its text, an article its title
-    and the handles of the selected posts it cites.
+    Each page carries the words a reader would search it by: a post's page its text when the
+    capture shows the post (`shows_post`: not its tombstone, a login wall, or a Wayback copy of it
+    already gone), an article its title and the handles of the selected posts it cites.
     """
     pages: list[PageRow] = []
     seen: set[str] = set()
@@ -68,7 +69,7 @@ def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
             shown.add((capture.url, capture.captured_at))
             pages.append(PageRow(url=capture.url, ts=capture.captured_at,
                                  title=f"{title}: {_as_captured(capture)}" if say else title,
-                                 text=post.text or None))
+                                 text=(post.text or None) if shows_post(capture) else None))
     return pages
 
 

@@ -134,6 +134,12 @@ class CaptureLike(Protocol):
 C = TypeVar("C", bound=CaptureLike)
 
 
+def shows_post(capture: CaptureLike) -> bool:
+    """Whether the capture shows the post itself: a live capture that found it live, or a Wayback
+    copy that recovered it (not a tombstone, a login wall, or a copy of the post already gone)."""
+    return (capture.source, capture.status) in (("live", "live"), ("wayback", "recovered"))
+
+
 def best_capture(captures: Sequence[C], post_status: str | None) -> C | None:
     """The capture that best shows a post: the newest live one for a live post. For a post that is
     gone, the archive's own first-hand capture comes first: the newest live capture that found the
@@ -145,11 +151,10 @@ def best_capture(captures: Sequence[C], post_status: str | None) -> C | None:
     ordered = sorted(captures, key=lambda c: c.captured_at or "")
     live = [c for c in ordered if c.source == "live"]
     if post_status != "live":
-        complete = [c for c in ordered if not getattr(c, "error", None)]
-        seen_live = [c for c in complete if c.source == "live" and c.status == "live"]
-        recovered = [c for c in complete if c.source == "wayback" and c.status == "recovered"]
-        if seen_live or recovered:
-            return (seen_live or recovered)[-1]
+        complete = [c for c in ordered if not getattr(c, "error", None) and shows_post(c)]
+        seen_live = [c for c in complete if c.source == "live"]
+        if complete:
+            return (seen_live or complete)[-1]
     return (live or ordered)[-1]
 
 

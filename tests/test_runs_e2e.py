@@ -798,6 +798,10 @@ def test_a_gone_posts_only_page_in_a_wacz_says_what_it_shows(base: Any) -> None:
         pages = [json.loads(x) for x in z.read("pages/pages.jsonl").decode().splitlines()[1:]]
     (page,) = [p for p in pages if site.TWEET_WITHHELD.id in p["url"]]
     assert ": withheld, captured " in page["title"], page
+    # The article's embed gave the post's words, but the page is the tombstone: a search of the
+    # bundle for them must not lead there.
+    (post,) = json.loads(cli(web, "lookup", "--status", "withheld", "--format", "json", archive=archive).stdout)
+    assert post["text"] and "text" not in page, page
 
 
 def test_export_warc_gz_passes_warcio_check(base: Any) -> None:
