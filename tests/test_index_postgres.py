@@ -81,8 +81,9 @@ def test_a_newer_schema_is_refused_and_left_alone(request: pytest.FixtureRequest
     url = postgres_database(request)
     with open_index(Path("."), url=url) as index:
         index.db.execute("INSERT INTO archiver_schema VALUES (?, 'x')", [SCHEMA_VERSION + 1])  # type: ignore[attr-defined]
-    with pytest.raises(IndexError_, match=rf"schema version {SCHEMA_VERSION + 1}, newer than this archiver knows"):
+    with pytest.raises(IndexError_, match=rf"schema version {SCHEMA_VERSION + 1}, newer than this archiver knows") as caught:
         open_index(Path("."), url=url)
+    assert caught.value.exit_code == 2  # nothing of it could be read
 
 
 def test_a_later_version_adds_its_own_ddl_in_one_transaction(request: pytest.FixtureRequest) -> None:

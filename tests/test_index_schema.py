@@ -59,6 +59,7 @@ def test_newer_schema_is_refused_with_one_line_message_and_left_untouched(tmp_pa
     message = str(caught.value)
     assert "\n" not in message
     assert "newer" in message and "upgrade archiver" in message
+    assert caught.value.exit_code == 2  # nothing of it could be read
     conn = _raw(tmp_path / DB_NAME)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 5
     conn.close()

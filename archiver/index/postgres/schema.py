@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 
-from archiver.errors import IndexError_
 from archiver.index.errors import IndexUnreadable
 from archiver.index.postgres.connection import Database
 from archiver.index.postgres.url import place
@@ -138,8 +137,8 @@ def schema_version(db: Database) -> int:
 
 
 def refuse_newer(db: Database, version: int) -> None:
-    if version > SCHEMA_VERSION:
-        raise IndexError_(f"the PostgreSQL index at {place(db.url)} has schema version {version}, newer than "
+    if version > SCHEMA_VERSION:  # nothing of it can be read: exit 2, as for any input that leaves nothing to read
+        raise IndexUnreadable(f"the PostgreSQL index at {place(db.url)} has schema version {version}, newer than "
                           f"this archiver knows ({SCHEMA_VERSION}): upgrade archiver to read it")
 
 

@@ -307,8 +307,8 @@ def _migrate_locked(db: Database, migrations: Sequence[Migration], target: int) 
 
 
 def _refuse_newer(db: Database, version: int, known: int) -> None:
-    if version > known:
-        raise IndexError_(
+    if version > known:  # nothing of it can be read: exit 2, as for any input that leaves nothing to read
+        raise IndexUnreadable(
             f"{_db_name(db)} has schema version {version}, newer than this archiver knows ({known}): "
             "upgrade archiver to read it"
         )
