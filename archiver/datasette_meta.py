@@ -67,13 +67,15 @@ _QUERIES: dict[str, dict[str, str]] = {
         "title": "Posts holding words",
         "description": (
             "Posts whose text, author or handle holds every word typed (whole words, any case, accents "
-            "ignored), the earliest posted first."),
+            "ignored; Chinese, Japanese, Korean or Thai words and emoji as text anywhere), the earliest "
+            "posted first."),
     },
 }
 
 _TABLES: dict[str, dict[str, Any]] = {
     "posts": {
-        "description": "One row per social post, keyed by platform and ID; status is the latest check's.",
+        "description": ("One row per social post, keyed by platform and ID; status is the latest check's. "
+                        "To find posts by their words, use the query posts_with_words."),
         "facets": ["platform", "status", "handle"],
         "label_column": "title",
         "columns": {

@@ -188,7 +188,8 @@ def test_posts_with_words_finds_what_lookup_text_finds(served: tuple[Path, str])
     words = re.findall(r"[a-z]{5,}", VIDEO.text.lower())[:2]
     assert words
     queries = [words[0], " ".join(words), f"  {words[0].upper()}  ", "mei_hydro", '"river', "#RivertonFlood",
-               f"{words[1]}\t{words[0]}\n"]  # words in another order, apart by a tab: words, not a phrase
+               f"{words[1]}\t{words[0]}\n",  # words in another order, apart by a tab: words, not a phrase
+               "🚁"]  # no letter: looked for as text, as lookup does
     with SQLiteIndex(archive, create=False) as index:
         expected = {query: [row.key for row in index.lookup(Filters(text=query.replace('"', " ")))]
                     for query in queries}
@@ -198,6 +199,28 @@ def test_posts_with_words_finds_what_lookup_text_finds(served: tuple[Path, str])
         assert [row["post_key"] for row in rows] == expected[query], query
     assert _get(base, "/archive/posts_with_words.json", words="", _shape="array") == []
     assert _get(base, "/archive/posts_with_words.json", words="zzzqqq", _shape="array") == []
+
+
+def test_posts_with_words_looks_for_what_the_full_text_index_cannot_split_as_text(tmp_path: Path) -> None:
+    """Runs, words of scripts written without spaces and emoji are found as lookup finds them
+    (as text), `%` and `_` stand for themselves, and other words still go to the full-text index."""
+    from archiver.index.filters import Filters
+    from archiver.index.sqlite.index import SQLiteIndex
+    from archiver.models import Post
+
+    texts = ["河水上涨，洪水来了", "洪水警报", "水位 🌊 上升", "flood 50% done", "flood 50 done", "snake_case flood",
+             "snakeXcase", "Straße gesperrt", "waterfront closed"]
+    sql = metadata()["databases"]["archive"]["queries"]["posts_with_words"]["sql"]
+    with SQLiteIndex(tmp_path) as index:
+        for n, text in enumerate(texts):
+            index.upsert_post(Post(platform="twitter", kind="embedded", source="a.html", evidence="e", post_id=str(n + 1),
+                                   url=f"https://twitter.com/u/status/{n + 1}", handle="u", text=text))
+        for words in ("洪水", "河水上涨", "🌊", "50%", "snake_case", "flood", "Straße", "water"):
+            expected = [row.key for row in index.lookup(Filters(text=words))]
+            found = [row["post_key"] for row in index.db.query(sql, {"words": words})]
+            assert found == expected, words
+            assert found or words == "water", words  # each finds something (a whole word only)
+        assert [row["post_key"] for row in index.db.query(sql, {"words": "洪水"})] == ["twitter:1", "twitter:2"]
 
 
 def test_description_links_the_views_and_queries_first(served: tuple[Path, str]) -> None:

@@ -23,10 +23,11 @@ from archiver.index.textquery import Term, parse
 if TYPE_CHECKING:
     from archiver.index.sql.dialect import Dialect
 
-# Scripts written without spaces between words: unicode61 cannot split them.
-_UNSPACED_RE = re.compile(
-    r"[\u3040-\u30ff\u3100-\u312f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\u0e00-\u0e7f\u1000-\u109f]"
-)
+# Scripts written without spaces between words (code point ranges): unicode61 cannot split them.
+UNSPACED: tuple[tuple[int, int], ...] = (
+    (0x3040, 0x30FF), (0x3100, 0x312F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF),
+    (0x0E00, 0x0E7F), (0x1000, 0x109F))
+_UNSPACED_RE = re.compile("[" + "".join(f"{chr(start)}-{chr(end)}" for start, end in UNSPACED) + "]")
 
 # Characters both full-text indexes treat as spaces. FTS5's unicode61 splits words at every character
 # that is not a letter or digit; PostgreSQL's parser instead keeps URLs, hosts, e-mail addresses,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textwrap import dedent
 
-from archiver.index.sql.search import FTS_ID_MASK
+from archiver.index.sql.search import FTS_ID_MASK, UNSPACED
 
 # A post has disappeared when its latest status is one of these: the platform (or its embed)
 # said the post is no longer shown to the public. `login_required` (a wall x.com puts in front of
@@ -20,6 +20,16 @@ GONE_STATUSES: tuple[str, ...] = ("deleted", "removed", "withheld", "protected",
 DEFAULT_DAYS = 7
 
 _GONE = ", ".join(f"'{status}'" for status in GONE_STATUSES)
+
+# The words typed, tabs and line ends read as spaces.
+_WORDS = "trim(replace(replace(replace(:words, char(9), ' '), char(10), ' '), char(13), ' '))"
+# Words the full-text index cannot find, which `lookup --text` matches as text instead: a script
+# written without spaces (a Chinese or Thai run is one token to it), or no letter or digit of the
+# alphabets it splits (emoji, punctuation).
+_SUBSTRING = (f"({_WORDS} GLOB '*[{''.join(f'{chr(a)}-{chr(b)}' for a, b in UNSPACED)}]*' "
+              f"OR {_WORDS} NOT GLOB '*[0-9A-Za-z{chr(0xC0)}-{chr(0x24F)}{chr(0x370)}-{chr(0x6FF)}{chr(0x900)}-{chr(0xDFF)}]*')")
+# The words as a LIKE pattern (ESCAPE '\\'): anywhere in the text, `%` and `_` as themselves.
+_PATTERN = f"('%' || replace(replace(replace({_WORDS}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')"
 
 _SQL: dict[str, str] = {
     # Posts once seen live whose latest check (by time) has a GONE status; the latest first.
@@ -61,12 +71,19 @@ _SQL: dict[str, str] = {
     # character is an operator and nothing typed is a syntax error), in lookup order. The full-text
     # index numbers its rows in that order rather than by post id (`search.fts5_rowid`): the post's
     # id is the number's low bits, which is also why Datasette's own search box cannot be offered.
+    # Words the index cannot find (`_SUBSTRING`) are looked for as one piece of text instead.
     "posts_with_words": f"""
             SELECT p.id AS post, p.key AS post_key, p.platform, p.handle, p.posted_at, p.status, p.url, p.title
             FROM posts p
-            WHERE p.id IN (SELECT rowid & {FTS_ID_MASK} FROM posts_fts WHERE posts_fts MATCH
-                           '"' || replace(replace(trim(replace(replace(replace(:words, char(9), ' '), char(10), ' '), char(13), ' ')),
-                                           '"', '""'), ' ', '" "') || '"')
+            WHERE p.id IN (
+                SELECT rowid & {FTS_ID_MASK} FROM posts_fts
+                WHERE NOT {_SUBSTRING}
+                  AND posts_fts MATCH '"' || replace(replace({_WORDS}, '"', '""'), ' ', '" "') || '"'
+                UNION ALL
+                SELECT id FROM posts
+                WHERE {_SUBSTRING} AND {_WORDS} != ''
+                  AND (text LIKE {_PATTERN} ESCAPE '\\' OR author LIKE {_PATTERN} ESCAPE '\\'
+                       OR handle LIKE {_PATTERN} ESCAPE '\\'))
             ORDER BY (p.posted_start IS NULL), p.posted_start, p.key
         """,
 }
