@@ -468,6 +468,7 @@ def lookup(
         archiver lookup --platform twitter --limit 50 --offset 50
     """
     from .index.filters import LOOKUP_FIELDS
+    from .index.textquery import lower_case_operators
     from .output import render
 
     d = _archive_dir(archive_dir)
@@ -481,9 +482,14 @@ def lookup(
         # An article address that names nothing held (a typo, another site's copy): said, as the
         # other filters' empty answers are not.
         unknown_article = bool(not rows and not offset and article and not _cites_posts(db, article))
+    # `or`/`and` in lower case are words to search for: said when nothing holds them.
+    lowered = lower_case_operators(filters.text) if not rows and not offset and filters.text else []
     _write(render(rows, format.value, fields=LOOKUP_FIELDS,
                   table_columns=("handle", "posted_at", "status", "platform", "post_id", "text", "reason")))
     typer.echo(f"archiver: {len(rows)} post(s)", err=True)
+    if lowered:
+        typer.echo(f"archiver: --text searched for the word {lowered[0]!r}; write {lowered[0].upper()} (upper case) "
+                   "between terms to combine them", err=True)
     if near:
         typer.echo(f"archiver: no handle {filters.handle!r}, but {', '.join(near)} (a handle on a server is "
                    f"one account per server): give it whole, e.g. --handle {near[0]}", err=True)

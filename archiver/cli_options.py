@@ -256,7 +256,9 @@ DateOpt = Annotated[str | None, typer.Option("--date", help="Posted on this UTC 
 SinceOpt = Annotated[str | None, typer.Option("--since", help="Posted at or after (YYYY-MM-DD or UTC datetime).")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Posted at or before (a date includes the whole day).")]
 PlatformOpt = Annotated[str | None, typer.Option("--platform", help="twitter, youtube, instagram, ...")]
-TextOpt = Annotated[str | None, typer.Option("--text", help="Full-text search over post text and author.")]
+TextOpt = Annotated[str | None, typer.Option(
+    "--text", help='Words every post found holds in its text, author or handle (any case, accents ignored); '
+                   '"a phrase", a prefix*, A OR B (upper case): --text \'"old bridge" OR levee*\'.')]
 StatusOpt = Annotated[str | None, typer.Option("--status", help="live, deleted, unavailable, login_required, ..., or pending (not checked yet).")]
 ArticleOpt = Annotated[str | None, typer.Option(
     "--article", help="Only posts cited by this article: its URL (https:// may be left out) or the path of a file archived.")]

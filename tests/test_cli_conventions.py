@@ -230,6 +230,19 @@ def test_a_malformed_text_query_is_exit_2_with_the_parsers_message(
         assert line.startswith(f"archiver: --text {query!r}: {why}"), line
 
 
+def test_a_lower_case_or_that_finds_nothing_is_named(tmp_path: Path) -> None:
+    """`or` in lower case is a word to search for (operators are upper case): when nothing holds it,
+    stderr says how to combine terms; the upper-case query finds both posts."""
+    archive = _archive(tmp_path / "archive")
+    lowered = _cli("lookup", "--archive-dir", str(archive), "--text", "levee or bridge", "--format", "jsonl")
+    assert lowered.returncode == 0 and lowered.stdout == b""
+    assert "--text searched for the word 'or'; write OR (upper case) between terms" in lowered.stderr.decode()
+    upper = _cli("lookup", "--archive-dir", str(archive), "--text", "levee OR bridge", "--format", "jsonl")
+    assert upper.stdout.count(b"\n") == 2 and "searched for the word" not in upper.stderr.decode()
+    quoted = _cli("lookup", "--archive-dir", str(archive), "--text", '"rock and roll"', "--format", "jsonl")
+    assert "searched for the word" not in quoted.stderr.decode()  # a phrase holds its words as written
+
+
 # -- export: the whole archive, and stdout ----------------------------------------------------------------
 
 def test_export_without_a_filter_says_it_exports_the_whole_archive(tmp_path: Path) -> None:

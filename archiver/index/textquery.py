@@ -93,3 +93,10 @@ def parse(query: str) -> list[list[Term]]:
         if token == "OR":
             groups.append([])
     return [group for group in groups if group]
+
+
+def lower_case_operators(query: str) -> list[str]:
+    """The words `or` and `and` written bare between two terms: searched for as words, since the
+    operators are upper case, though a reader who types them most likely meant the operators."""
+    tokens = [match["word"] for match in _TERM_RE.finditer(_CONTROL_RE.sub(" ", query))]  # None: a phrase
+    return [word for at, word in enumerate(tokens) if word in ("or", "and") and 0 < at < len(tokens) - 1]
