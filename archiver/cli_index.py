@@ -30,8 +30,9 @@ def migrate(index: IndexOpt = None, archive_dir: ArchiveDirOpt = None) -> None:
     if index is not None and archive_dir is not None:
         _fail("give --index or --archive-dir, not both", EXIT_USAGE)
     where = Location(_archive_dir(archive_dir), index)
-    name, version = _call(lambda: migrate_index(where))
-    typer.echo(f"archiver: index {name} at schema version {version}", err=True)
+    name, before, version = _call(lambda: migrate_index(where))
+    how = "already" if before == version else "created" if before == 0 else f"migrated from schema version {before}"
+    typer.echo(f"archiver: index {name} at schema version {version} ({how})", err=True)
 
 
 @app.command()

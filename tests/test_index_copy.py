@@ -166,7 +166,7 @@ def test_cli_copy_and_migrate(request: pytest.FixtureRequest, tmp_path: Path) ->
 
     migrated = runner.invoke(app, ["index", "migrate", "--index", url])
     assert migrated.exit_code == 0, migrated.output
-    assert f"schema version {SCHEMA_VERSION}" in migrated.stderr and "s3cret" not in migrated.stderr
+    assert f"schema version {SCHEMA_VERSION} (created)" in migrated.stderr and "s3cret" not in migrated.stderr
 
     done = runner.invoke(app, ["index", "copy", "--from", str(tmp_path / "one"), "--to", url])
     assert done.exit_code == 0, done.output
@@ -185,4 +185,18 @@ def test_cli_copy_and_migrate(request: pytest.FixtureRequest, tmp_path: Path) ->
     both = runner.invoke(app, ["index", "migrate", "--index", url, "-d", str(tmp_path)])
     assert both.exit_code == 2
     local = runner.invoke(app, ["index", "migrate", "-d", str(tmp_path / "new")])
-    assert local.exit_code == 0 and f"{tmp_path / 'new' / 'archive.db'} at schema version {SCHEMA_VERSION}" in local.stderr
+    assert local.exit_code == 0 and f"{tmp_path / 'new' / 'archive.db'} at schema version {SCHEMA_VERSION} (created)" in local.stderr
+    again_local = runner.invoke(app, ["index", "migrate", "-d", str(tmp_path / "new")])
+    assert again_local.exit_code == 0 and f"at schema version {SCHEMA_VERSION} (already)" in again_local.stderr
+    # An archive of an older schema says which version it came from.
+    from sqlite_utils import Database
+
+    from archiver.index.sqlite.schema import MIGRATIONS, migrate
+
+    (tmp_path / "old").mkdir()
+    old_db = Database(tmp_path / "old" / "archive.db")
+    migrate(old_db, MIGRATIONS[:SCHEMA_VERSION - 1])
+    old_db.close()
+    older = runner.invoke(app, ["index", "migrate", "-d", str(tmp_path / "old")])
+    assert older.exit_code == 0
+    assert f"at schema version {SCHEMA_VERSION} (migrated from schema version {SCHEMA_VERSION - 1})" in older.stderr

@@ -62,17 +62,43 @@ def locate(text: str) -> Location:
     return Location(path)
 
 
-def migrate_index(where: Location) -> tuple[str, int]:
-    """Create the index or bring its schema to the current version; its name and that version."""
+def migrate_index(where: Location) -> tuple[str, int, int]:
+    """Create the index or bring its schema to the current version: its name, the version it had
+    (0: none yet) and the version it has now."""
     from archiver.index import open_index
 
+    before = _version_found(where)
     with open_index(where.archive_dir, url=where.url) as index:
         db: Any = index.db  # type: ignore[attr-defined]
         if where.url is None:
             from archiver.index.sqlite.schema import schema_version
         else:
             from archiver.index.postgres.schema import schema_version  # type: ignore[assignment]
-        return where.name, schema_version(db)
+        return where.name, before, schema_version(db)
+
+
+def _version_found(where: Location) -> int:
+    """The schema version the index has before anything opens it (0: there is none yet); an index
+    that cannot be read this way is left for opening it to name."""
+    if where.url is not None:
+        from archiver.index import _postgres_version
+
+        return _postgres_version(where.url)
+    import sqlite3
+
+    path = where.archive_dir / DB_NAME
+    if not path.is_file() or path.stat().st_size == 0:
+        return 0
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return 0
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()
 
 
 def _columns(db: Any, table: str) -> list[str]:
