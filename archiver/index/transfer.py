@@ -87,11 +87,11 @@ def _version_found(where: Location) -> int:
     import sqlite3
 
     path = where.archive_dir / DB_NAME
-    if not path.is_file() or path.stat().st_size == 0:
-        return 0
     try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return 0
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
+    except (OSError, sqlite3.Error):
         return 0
     try:
         return int(conn.execute("PRAGMA user_version").fetchone()[0])
