@@ -186,11 +186,17 @@ def _with_capture_stamps(index: IndexQueries, records: Sequence[RecordRow],
 
 def verify_selection(index: IndexQueries, archive_dir: Path, *,
                      truncated: list[TruncatedRecord] | None = None) -> tuple[list[Problem], str]:
-    """Verify every indexed record and screenshot; returns the problems and what was checked.
-    Records marked WARC-Truncated are noted, and added to `truncated` when it is given."""
+    """Verify every indexed record and screenshot, and the index against the journal the WARCs
+    carry (`journalcheck`); returns the problems and what was checked. Records marked
+    WARC-Truncated are noted, and added to `truncated` when it is given."""
+    from .index.journal import Entry
+    from .journalcheck import compare
     from .verify import verify_archive
 
     records = list(index.all_records())
     shots = index.stored_files()
-    problems = verify_archive(archive_dir, records, shots, whole_index=True, truncated=truncated)
-    return problems, f"{len(records)} records, {len(shots)} files checked"
+    journal: list[Entry] = []
+    problems = verify_archive(archive_dir, records, shots, whole_index=True, truncated=truncated, journal=journal)
+    problems += compare(index, journal)
+    checked = f"{len(records)} records, {len(shots)} files checked"
+    return problems, checked + (f", {len(journal)} journal entries compared with the index" if journal else "")

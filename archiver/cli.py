@@ -666,9 +666,10 @@ def verify(
     ca_bundle: cli_evidence.VerifyCaOpt = None,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
 ) -> None:
-    """Check that every indexed WARC record and screenshot is present and intact, and that every WARC
-    record is indexed (with --index, the archive folder's WARCs against that index); records marked
-    WARC-Truncated (partial responses) are noted, not failed. Given a WACZ,
+    """Check that every indexed WARC record and screenshot is present and intact, that every WARC
+    record is indexed (with --index, the archive folder's WARCs against that index), and that the index
+    holds what the journal in the WARCs says; records marked WARC-Truncated (partial responses) are
+    noted, not failed. Given a WACZ,
     check it offline instead: every file's hash, its signature, its timestamps, and say what is proven.
 
     Example:

@@ -21,7 +21,6 @@ archive's lock: a reader sees the old index or the new one, never half of one.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any
 
 from .errors import ArchiverError, UsageError
 from .index import index_in_use, index_name, rebuild_index
-from .index.journal import JOURNAL_FORMAT, Entry, Rebuilt, is_journal_record
+from .index.journal import Entry, Rebuilt, is_journal_record, parse_entry
 from .index.rows import RecordRow
 from .layout import WARC_DIR
 
@@ -210,15 +209,14 @@ def _scan(path: Path, rel: str, rows: list[RecordRow], journal: list[Entry]) -> 
                 position = offset + length
                 if payload is not None:
                     try:
-                        entry = json.loads(payload)
+                        entry = parse_entry(payload, h.get_header("WARC-Date") or "", filename, offset)
                     except ValueError:
                         scan.bad_journal += 1
                         if scan.bad_journal == 1:  # (offset 0 is an offset too)
                             scan.first_bad_journal = offset
                         continue
-                    if isinstance(entry, dict) and entry.get("journal") == JOURNAL_FORMAT:
-                        journal.append(Entry(h.get_header("WARC-Date") or "", filename, offset,
-                                             str(entry.get("kind")), entry))
+                    if entry is not None:
+                        journal.append(entry)
                         scan.journal += 1
                         continue
                 if rec.rec_type == "warcinfo":

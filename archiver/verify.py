@@ -35,6 +35,7 @@ from typing import IO, Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
+from archiver.index.journal import Entry, is_journal_record, parse_entry
 from archiver.index.rows import RecordRow, StoredFile
 from archiver.layout import WARC_DIR
 from archiver.warcstore.files import OPEN_SUFFIX, warc_path
@@ -235,13 +236,14 @@ def check_record(fh: IO[bytes], rel: str, offset: int, length: int, record_id: s
 
 
 def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int],
-                    marked: list[TruncatedRecord], ids: set[str]) -> list[Problem]:
+                    marked: list[TruncatedRecord], ids: set[str], journal: list[Entry] | None = None) -> list[Problem]:
     """Walk a per-record-gzip WARC member by member: what the index does not cover, or cannot reach.
 
     Members verified through the index (`good`: offset -> length) are skipped unread; members at
     other indexed offsets were already reported, so only their extent is needed. The walk stops
     where the file can no longer be split into gzip members. Sound unindexed records marked
-    WARC-Truncated are added to `marked`, and every sound unindexed record's ID to `ids`.
+    WARC-Truncated are added to `marked`, every sound unindexed record's ID to `ids`, and the
+    entries of the index's journal (records the index never lists) to `journal` when it is given.
     """
     problems: list[Problem] = []
     with path.open("rb") as fh:
@@ -258,16 +260,19 @@ def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int
                 ids.add(headers.get_header("WARC-Record-ID") or "")
                 if mark := _truncation(rel, member.offset, headers):
                     marked.append(mark)
+                if journal is not None and _is_journal(headers):
+                    member.spool.seek(0)
+                    _take_entry(next(iter(ArchiveIterator(member.spool))), path.name, member.offset, journal)
         except MemberError as e:
             problems.append(Problem(UNREADABLE, rel, f"unreadable from offset {e.offset}: {e.reason}"))
     return problems
 
 
 def _walk_plain_file(path: Path, rel: str, indexed: set[int], marked: list[TruncatedRecord],
-                     ids: set[str]) -> list[Problem]:
+                     ids: set[str], journal: list[Entry] | None = None) -> list[Problem]:
     """Uncompressed WARC files have no member boundaries to walk: let warcio read them through.
     Unindexed records marked WARC-Truncated are added to `marked` (indexed ones were checked, and
-    noted, through the index), and their IDs to `ids`."""
+    noted, through the index), their IDs to `ids`, and journal entries to `journal` when given."""
     offset = 0
     try:
         with path.open("rb") as fh:
@@ -279,9 +284,27 @@ def _walk_plain_file(path: Path, rel: str, indexed: set[int], marked: list[Trunc
                 ids.add(record.rec_headers.get_header("WARC-Record-ID") or "")
                 if mark := _truncation(rel, offset, record.rec_headers):
                     marked.append(mark)
+                if journal is not None and _is_journal(record.rec_headers):
+                    _take_entry(record, path.name, offset, journal)
     except Exception as e:
         return [Problem(UNREADABLE, rel, f"unreadable after offset {offset}: {e}")]
     return []
+
+
+def _is_journal(headers: StatusAndHeaders) -> bool:
+    return is_journal_record(headers.get_header("WARC-Type") or "", headers.get_header("WARC-Target-URI") or "")
+
+
+def _take_entry(record: Any, filename: str, offset: int, journal: list[Entry]) -> None:
+    """The journal entry `record` holds, added to `journal` (one that is no entry is left out:
+    `reindex` names those)."""
+    try:
+        entry = parse_entry(record.content_stream().read(), record.rec_headers.get_header("WARC-Date") or "",
+                            filename, offset)
+    except ValueError:
+        return
+    if entry is not None:
+        journal.append(entry)
 
 
 def _check_screenshot(archive_dir: Path, row: StoredFile) -> Problem | None:
@@ -426,11 +449,13 @@ def _differs_from_index(row: RecordRow, headers: StatusAndHeaders) -> str | None
 
 def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
                    screenshots: Iterable[StoredFile], *, whole_index: bool = False,
-                   index_present: bool = True, truncated: list[TruncatedRecord] | None = None) -> list[Problem]:
+                   index_present: bool = True, truncated: list[TruncatedRecord] | None = None,
+                   journal: list[Entry] | None = None) -> list[Problem]:
     """Every problem found with the indexed records, the WARC files and the screenshots.
 
     Sound records marked WARC-Truncated are no problem: they are noted on the log and, in file and
-    offset order, added to `truncated` when it is given.
+    offset order, added to `truncated` when it is given. The index's journal entries read on the
+    way are added to `journal` when it is given (`journalcheck` compares them with the index).
 
     With `whole_index` (the records are all the index holds), WARC files none of whose records is
     indexed are named too. Without a usable index they are problems (the index was lost or
@@ -460,9 +485,10 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
                 continue
             offsets = {r.offset for r in by_file.get(str(path.relative_to(warc_root)), [])}
             if path.name.endswith(".warc.gz"):
-                problems += _walk_gzip_file(path, rel, offsets, good.get(str(path.resolve()), {}), marked, walked)
+                problems += _walk_gzip_file(path, rel, offsets, good.get(str(path.resolve()), {}), marked, walked,
+                                            journal)
             elif path.name.endswith(".warc"):
-                problems += _walk_plain_file(path, rel, offsets, marked, walked)
+                problems += _walk_plain_file(path, rel, offsets, marked, walked, journal)
     if whole_index:
         if index_present:
             # Beside a healthy index `reindex` asks for --force: the hint says so.

@@ -61,6 +61,17 @@ class Entry:
     payload: dict[str, Any]
 
 
+def parse_entry(payload: bytes, date: str, filename: str, offset: int) -> Entry | None:
+    """The journal entry a journal record's payload holds; None when it is some other JSON (a
+    record that only looks like one); ValueError when it is no JSON at all."""
+    import json
+
+    entry = json.loads(payload)
+    if isinstance(entry, dict) and entry.get("journal") == JOURNAL_FORMAT:
+        return Entry(date, filename, offset, str(entry.get("kind")), entry)
+    return None
+
+
 @dataclass
 class Rebuilt:
     """What a rebuild wrote, and what the journal named but could not be found."""

@@ -1,0 +1,98 @@
+"""`verify` compares the index with the journal the WARCs carry: what the journal vouches for and
+the index lost or changed is a problem (exit 1, named per post); what only the index holds (a run
+stopped between its commit and the journal's write) is a note. Real index, WARC writer and CLI."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from archiver.index.sqlite.index import SQLiteIndex as Index
+from archiver.layout import DB_NAME, WARC_DIR
+from archiver.models import Post
+from archiver.warcstore import WarcStore
+from tests.e2e import ROOT
+
+ARTICLE = "https://news.example/a.html"
+GONE, KEPT = "twitter:1764640000000000001", "twitter:1764640000000000002"
+
+
+def _archive(root: Path) -> Path:
+    """Two posts cited by one article: one checked live then deleted, one live; each write journaled."""
+    with Index(root) as index, WarcStore(root / WARC_DIR) as store:
+        index.journal.writer = store.write_metadata_batch
+        article = index.upsert_article(ARTICLE, source="a.html")
+        for key in (GONE, KEPT):
+            post_id = key.partition(":")[2]
+            index.upsert_post(Post(platform="twitter", kind="embedded", source="a.html", evidence="blockquote",
+                                   post_id=post_id, url=f"https://x.com/desk/status/{post_id}", handle="desk",
+                                   text="the levee holds"))
+            index.cite(article, key, "embedded", "blockquote")
+            index.observe(key, "live", checked_at="2024-03-04T10:00:00Z")
+        index.observe(GONE, "deleted", detail="syndication: tombstone", checked_at="2024-03-10T10:00:00Z")
+    return root
+
+
+def _verify(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archiver.cli", "verify", "--archive-dir", str(root), "--format",
+                           "json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def _change(root: Path, sql: str, *params: str) -> None:
+    with sqlite3.connect(root / DB_NAME) as conn:
+        conn.execute(sql, params)
+
+
+def _problems(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return [p["detail"] for p in json.loads(result.stdout)["problems"] if p["kind"] == "journal"]
+
+
+def test_an_index_as_the_journal_says_is_intact(tmp_path: Path) -> None:
+    result = _verify(_archive(tmp_path / "archive"))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["intact"] is True
+    assert "journal entries compared with the index" in result.stderr and "note:" not in result.stderr
+
+
+def test_a_status_changed_in_the_index_alone_is_named(tmp_path: Path) -> None:
+    """Someone (or something) turned the deleted post live again in archive.db: its checks say otherwise."""
+    root = _archive(tmp_path / "archive")
+    _change(root, "UPDATE posts SET status = 'live' WHERE key = ?", GONE)
+    result = _verify(root)
+    assert result.returncode == 1, result.stderr
+    assert _problems(result) == [f"{GONE}: status live in the index, deleted in the journal in the WARCs, after "
+                                 "the same checks"]
+
+
+def test_a_check_or_a_citation_the_index_lost_is_named(tmp_path: Path) -> None:
+    root = _archive(tmp_path / "archive")
+    _change(root, "DELETE FROM observations WHERE status = 'deleted'")
+    _change(root, "DELETE FROM citations WHERE post = (SELECT id FROM posts WHERE key = ?)", KEPT)
+    result = _verify(root)
+    assert result.returncode == 1, result.stderr
+    assert sorted(_problems(result)) == [
+        f"{GONE}: the index lacks the check of 2024-03-10T10:00:00.000Z (deleted), which the journal in the WARCs holds",
+        f"{KEPT}: the index lacks the citation by {ARTICLE} (embedded), which the journal in the WARCs holds"]
+
+
+def test_a_post_the_index_lost_is_named(tmp_path: Path) -> None:
+    root = _archive(tmp_path / "archive")
+    _change(root, "DELETE FROM observations WHERE post = (SELECT id FROM posts WHERE key = ?)", KEPT)
+    _change(root, "DELETE FROM citations WHERE post = (SELECT id FROM posts WHERE key = ?)", KEPT)
+    _change(root, "DELETE FROM posts WHERE key = ?", KEPT)
+    result = _verify(root)
+    assert _problems(result) == [f"{KEPT}: the journal in the WARCs holds this post, the index does not"]
+
+
+def test_what_only_the_index_holds_is_a_note(tmp_path: Path) -> None:
+    """A check committed to the index whose journal record never reached the WARCs (the run was
+    killed in between): the index is ahead of its witness, which verify says without failing."""
+    root = _archive(tmp_path / "archive")
+    with Index(root) as index:  # no journal writer: as if killed before the WARC write
+        index.observe(KEPT, "deleted", checked_at="2024-03-12T10:00:00Z")
+    result = _verify(root)
+    assert result.returncode == 0, result.stderr
+    assert f"1 post(s) hold more than the journal in the WARCs says ({KEPT})" in result.stderr
