@@ -64,6 +64,13 @@ def test_offline_run_over_the_shipped_seeds(tmp_path: Path, capsys: pytest.Captu
     (post,) = json.loads(lookup.stdout)
     assert post["status"] == "unavailable" and [h["status"] for h in post["history"]] == ["unavailable"]
     assert post["posted_at"] == "2012-11-07T04:16:17.756Z"  # from the ID: the network was not needed
+    # Run again, still offline: the posts are held now (checked, never captured), so none is new to
+    # the archive; each says the status it had, none could be checked, none changed.
+    again = run_job(ROOT / "seeds", tmp_path / "a", NetOptions(resolver=_no_names)).to_dict()
+    assert again["posts_new"] == 0 and again["posts_rechecked"] == 0 and again["posts_changed"] == 0
+    assert again["posts_not_checked"] == 5
+    assert {(p["key"], p["previous_status"], p["changed"]) for p in again["results"]} == {
+        (key, "unavailable", False) for key in keys}
 
 
 def _run_with_stderr_on_a_terminal(args: list[str]) -> str:

@@ -325,9 +325,11 @@ def choose_posts(index: ArchiveIndex, posts: list[Post], summary: ArchiveSummary
                  plan: Plan, *, seen: dict[str, None] | None = None,
                  before: dict[str, str | None] | None = None) -> list[PostTask]:
     """The posts to capture: each once (the first citation wins; `seen` holds the keys chosen
-    before, and gets these), only if not held yet (unless `plan.recapture`: then a held post's
-    status before this run goes into `before`, as a re-check's does, so that a change is told);
-    then, with `plan.recheck_after`, the held posts due for a re-check that are not captured anyway."""
+    before, and gets these), only if not captured yet (unless `plan.recapture`). A held post's
+    status before this run goes into `before`, as a re-check's does, so that a change is told:
+    one captured again (`plan.recapture`), and one an earlier run checked but never captured (it
+    was offline, say), which is no post new to the archive. Then, with `plan.recheck_after`, the
+    held posts due for a re-check that are not captured anyway."""
     tasks: list[PostTask] = []
     seen = {} if seen is None else seen
     for post in posts:
@@ -340,6 +342,8 @@ def choose_posts(index: ArchiveIndex, posts: list[Post], summary: ArchiveSummary
                 continue
             if before is not None:
                 before[post.key] = index.post_status(post.key)
+        elif before is not None and (held := index.post_status(post.key)) is not None:
+            before[post.key] = held
         tasks.append(PostTask(post=post, offline=state.offline))
     if plan.recheck_after is not None:
         captured = {t.key for t in tasks}
