@@ -94,7 +94,21 @@ def _verbosity_options() -> list[Parameter]:
     ]
 
 
+def keep_examples(help_text: str) -> str:
+    """`help_text` with each indented paragraph (an example command) marked for Click to print as
+    written: Click re-wraps every paragraph to the terminal's width, which splits a long example
+    over lines a reader cannot paste, unless the paragraph opens with a line holding only \\b."""
+    paragraphs = help_text.split("\n\n")
+    for n, paragraph in enumerate(paragraphs):
+        first = paragraph.split("\n", 1)[0]
+        if first[:1] == " " and first.strip() and first.strip() != "\b":
+            paragraphs[n] = f"\b\n{paragraph}"  # at the margin: the lines keep their own indent
+    return "\n\n".join(paragraphs)
+
+
 def _conform(command: Command, *, root: bool) -> None:
+    if command.help:
+        command.help = keep_examples(command.help)
     for param in command.params:
         if type(param) is TyperOption:
             param.__class__ = _ClickStyleOption

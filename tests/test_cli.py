@@ -32,6 +32,19 @@ def test_every_command_has_help_with_an_example() -> None:
             result = runner.invoke(app, [*words, "--help"])
             assert result.exit_code == 0, words
             assert "Example:" in result.output, f"{' '.join(words)} --help has no example"
+            # Each example is printed as written, to be copied: no line break lost mid-command
+            # (click re-wraps a paragraph unless it is marked not to be).
+            examples = [line.strip() for line in result.output.splitlines() if line.strip().startswith("archiver ")]
+            assert examples, words
+            for line in examples:
+                assert "\\ " not in line, f"{' '.join(words)} --help joins the lines of an example: {line!r}"
+            lines = result.output.splitlines()
+            for line, after in zip(lines, lines[1:], strict=False):
+                # An example line is followed by a blank line or the next example, unless it ends in a
+                # backslash (the shell's own line break).
+                if line.strip().startswith("archiver ") and not line.rstrip().endswith("\\"):
+                    assert not after.strip() or after.strip().startswith("archiver "), (
+                        f"{' '.join(words)} --help wraps an example: {line!r} / {after!r}")
 
 
 def test_readme_lists_exactly_the_commands() -> None:
