@@ -198,5 +198,6 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *,
     journal: list[Entry] = []
     problems = verify_archive(archive_dir, records, shots, whole_index=True, truncated=truncated, journal=journal)
     problems += compare(index, journal)
-    checked = f"{len(records)} records, {len(shots)} files checked"
+    checked = (f"{len(records)} record{'s' if len(records) != 1 else ''}, "
+               f"{len(shots)} file{'s' if len(shots) != 1 else ''} checked")
     return problems, checked + (f", {len(journal)} journal entries compared with the index" if journal else "")

@@ -59,7 +59,8 @@ def run_no_wait(cli: ModuleType, seeds: Path, archive_dir: Path, broker: str | N
     run_id = cli._call(lambda: enqueue_run(seeds, archive_dir, url, recheck_after=after, wait=wait,
                                            index_url=index_url, max_feed_articles=max_feed_articles))
     cli._write(f"{run_id}\n")
-    typer.echo(f"archiver: run {run_id} sent to the workers; `archiver runs status {run_id}` reports on it", err=True)
+    typer.echo(f"archiver: run {run_id} sent to the workers; `archiver runs status {run_id}` with this run's --broker, "
+               "--index and --archive-dir (or their ARCHIVER_* variables) reports on it", err=True)
     raise typer.Exit(0)
 
 

@@ -37,8 +37,8 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
             show_default=False)] = None,
     ) -> None:
         """Print Datasette metadata for the archive's index: titles, descriptions, facets (platform,
-        status, handle) and the canned queries disappeared, citing_handle and recent_checks, with the
-        views and queries linked first on the database's page.
+        status, handle) and the canned queries disappeared, citing_handle, recent_checks and
+        posts_with_words, with the views and queries linked first on the database's page.
 
         Example:
 

@@ -4,7 +4,7 @@
 database, whose description links the two views and the canned queries first (Datasette lists
 views after every table, and canned queries last); a description, column notes and facets for the
 tables people open (posts by platform, status and handle; observations, captures and citations by
-their kind of row); and three canned queries:
+their kind of row); and four canned queries:
 
 - `disappeared`: posts once seen live whose latest check says the platform no longer shows them
   (deleted, removed, withheld, protected, suspended, age-restricted); a latest check of
@@ -12,6 +12,8 @@ their kind of row); and three canned queries:
   a statement about the post (x.com shows its login wall to every anonymous reader), and is left out.
 - `citing_handle`: the articles citing a handle's posts (parameter `handle`, with or without `@`).
 - `recent_checks`: the status checks of the last N days (parameter `days`, 7 when left empty).
+- `posts_with_words`: the posts holding every word typed (parameter `words`), as `lookup --text`
+  finds them (Datasette's own search box cannot join the full-text index, numbered in lookup order).
 
 The queries' SQL lives with the schema it reads (`archiver/index/sqlite/canned.py`).
 `render(document, fmt)` writes it as JSON or YAML. The YAML is written here, for this document's

@@ -9,6 +9,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -122,6 +123,7 @@ def test_live_to_deleted_between_runs_records_both(base: Any) -> None:
     assert len([c for c in changed["captures"] if c["source"] == "live"]) == 2
     # The Wayback Machine was asked for it and had no copy: said, with when it was asked.
     assert changed["wayback_no_copy_at"] and not [c for c in changed["captures"] if c["source"] == "wayback"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", changed["wayback_no_copy_at"])  # as every time shown
     table = cli(web, "show", key, archive=copy).stdout
     assert f"the Wayback Machine, asked {changed['wayback_no_copy_at']}, held no copy of it" in table
     # The already-deleted post was re-checked too, but its Wayback copy is not captured again.

@@ -225,5 +225,9 @@ def fetch_raw(client: HttpGetter, snapshot: Snapshot) -> httpx.Response:
 
 def last_lookups(index: ArchiveIndex, post_key: str) -> tuple[str | None, str | None]:
     """When the Wayback Machine's look-up APIs last answered a look-up for the post, and when one
-    last could not be made (None: never)."""
-    return index.wayback_lookups(post_key, LOOKUP_NOT_MADE, (AVAILABLE_API, CDX_API))
+    last could not be made (None: never), to the millisecond as every time the archive shows (the
+    answer's time is its WARC record's, written to the microsecond)."""
+    from archiver.times import normalise_timestamp
+
+    answered, failed = index.wayback_lookups(post_key, LOOKUP_NOT_MADE, (AVAILABLE_API, CDX_API))
+    return (normalise_timestamp(answered) if answered else None), (normalise_timestamp(failed) if failed else None)
