@@ -525,6 +525,9 @@ def show(
         found = _call(lambda: db.show(post))
         article = found is None and _call(lambda: _cites_posts(db, post))
         led_to = _call(lambda: db.article_led_to(link)) if found is None and link else None
+        # A page archived from its own address that cites no post (a profile page given by mistake).
+        page = (found is None and not article and led_to is None
+                and _call(lambda: db.held_article(post)) is not None)
         no_copy = _call(lambda: _wayback_no_copy(db, found)) if found is not None else None
     if article:
         import shlex
@@ -539,6 +542,8 @@ def show(
         shown = printable(redact_url(led_to))
         _fail(f"{post}: a short link a run followed to the article {shown}, an article in the archive, not a post; "
               f"`archiver lookup --article {shlex.quote(shown)}` lists the posts it cites", EXIT_USAGE)
+    if page:
+        _fail(f"{post}: a page in the archive that cites no post, not a post; `archiver show` shows posts", EXIT_USAGE)
     if found is None and link:
         import shlex
 

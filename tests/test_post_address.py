@@ -149,6 +149,11 @@ def test_a_page_of_a_platform_that_is_no_post_is_archived_as_a_page_and_said_so(
     notes = [line for line in r.stderr.splitlines() if "no post's address" in line]
     assert notes == [f"archiver: {mistyped}: a page of twitter that is no post's address: archived as a page "
                      "(check the address if you meant a post)"], r.stderr
+    # `show` of that address says what the archive holds there, as for an article's own address.
+    shown = subprocess.run([sys.executable, "-m", "archiver.cli", "show", mistyped, "--archive-dir",
+                            str(tmp_path / "archive")], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert (shown.returncode, shown.stdout) == (2, "")
+    assert shown.stderr == f"archiver: {mistyped}: a page in the archive that cites no post, not a post; `archiver show` shows posts\n"
 
 
 @pytest.mark.browser
