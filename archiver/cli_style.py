@@ -123,13 +123,17 @@ def _conform(command: Command, *, root: bool) -> None:
         command.params.extend(p for p in _verbosity_options() if not taken & set(p.opts))
 
 
-def one_line_usage(e: UsageError) -> str:
-    """A usage error as one line: the option named with what it takes, and where the help is."""
+def one_line_usage(e: UsageError, command: str | None = None) -> str:
+    """A usage error as one line: the option named with what it takes, and where the help is
+    (`command`: the command being parsed, for an error Click raised without its context, such as
+    an option given without its value)."""
     names: list[str] = []
     ctx = e.ctx
     while ctx is not None and ctx.parent is not None:  # the root is `archiver`, however it was started
         names.insert(0, ctx.info_name or "")
         ctx = ctx.parent
+    if not names and command:
+        names = [command]
     where = " ".join(["archiver", *names])
     param = getattr(e, "param", None)
     if isinstance(e, MissingParameter) and param is not None:
@@ -149,6 +153,8 @@ def one_line_usage(e: UsageError) -> str:
             message = f"{name} {invalid[1]}: expected {expected}"
         else:
             message = f"{name}: {e.message.rstrip('.')}"
+    elif needs_value := re.fullmatch(r"Option '(.+)' requires an argument\.?", e.format_message()):
+        message = f"{needs_value[1]} needs a value"
     else:
         message = e.format_message().rstrip(".")
     return f"archiver: {message} (see `{where} --help`)"
@@ -171,13 +177,13 @@ class ArchiverGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except UsageError as e:
-            _say(e)
+            _say(e, ctx.invoked_subcommand)
 
 
-def _say(e: UsageError) -> NoReturn:
+def _say(e: UsageError, command: str | None = None) -> NoReturn:
     if isinstance(e, NoArgsIsHelpError):  # `archiver index` alone: its help, as asked
         raise e
     from .output import one_line
 
-    typer.echo(one_line(one_line_usage(e)), err=True)
+    typer.echo(one_line(one_line_usage(e, command)), err=True)
     raise typer.Exit(e.exit_code)

@@ -64,6 +64,12 @@ def test_usage_error_exits_2_without_traceback() -> None:
     assert b"Traceback" not in r.stderr
 
 
+def test_an_option_without_its_value_names_the_commands_help() -> None:
+    r = _cli("lookup", "--handle")
+    assert (r.returncode, r.stdout) == (2, b"")
+    assert r.stderr.decode() == "archiver: --handle needs a value (see `archiver lookup --help`)\n"
+
+
 def test_nothing_readable_exits_2_with_one_line_per_source(tmp_path: Path) -> None:
     binary = tmp_path / "image.html"
     binary.write_bytes(bytes(range(256)) * 10)
