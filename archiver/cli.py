@@ -237,7 +237,8 @@ def scan(
             raise typer.Exit(EXIT_USAGE)  # its one line above says it all
         _fail("nothing could be read" + (f" ({len(result.failures)} source(s) failed)" if result.failures else ""), EXIT_USAGE)
     if result.failures:
-        typer.echo(f"archiver: {len(result.failures)} of {len(result.failures) + result.sources_read} sources failed", err=True)
+        typer.echo(f"archiver: {len(rows)} post(s) in {result.sources_read} source(s); {len(result.failures)} of "
+                   f"{len(result.failures) + result.sources_read} sources failed", err=True)
         raise typer.Exit(EXIT_PARTIAL)
     typer.echo(f"archiver: {len(rows)} post(s) in {result.sources_read} source(s)", err=True)
 

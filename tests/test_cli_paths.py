@@ -37,7 +37,7 @@ def _one_line(r: subprocess.CompletedProcess[str], code: int, *words: str) -> st
 
 def test_a_source_whose_name_is_too_long_is_named_as_unreadable(tmp_path: Path) -> None:
     r = _cli("scan", str(tmp_path / f"{LONG}.html"), "seeds/famous-posts.html", "--format", "jsonl")
-    _one_line(r, 1, "1 of 2 sources failed")  # the other source was read
+    _one_line(r, 1, "post(s) in 1 source(s); 1 of 2 sources failed")  # the other source was read
     (named,) = [line for line in r.stderr.splitlines() if f"{LONG}.html" in line]
     assert named.startswith("archiver: ") and "File name too long" in named and "BarackObama" in r.stdout
 
