@@ -145,7 +145,11 @@ def _post(url: str, query: bytes, *, timeout: float, verify: bool | str, client:
                     raise TimestampError(f"timestamp authority {shown} answered more than {MAX_REPLY_BYTES} bytes")
             return bytes(body)
     except (httpx.HTTPError, httpx.InvalidURL) as e:
-        why = redact_text(scrub(str(e) or type(e).__name__, endpoint_secrets(url)))
+        from archiver.capture.http import describe_error
+
+        # In the words every fetch of the tool uses ("host name not resolved", "timed out ...").
+        said = describe_error(e)[0] if isinstance(e, httpx.HTTPError) else str(e) or type(e).__name__
+        why = redact_text(scrub(said, endpoint_secrets(url)))
         raise TimestampError(f"timestamp authority {shown} could not be reached: {why}") from None
     finally:
         if own:
