@@ -191,16 +191,13 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *,
     WARC-Truncated are noted, and added to `truncated` when it is given."""
     from .index.journal import Entry
     from .journalcheck import compare
-    from .layout import WARC_DIR
-    from .verify import verify_archive
-    from .warcstore.files import OPEN_SUFFIX
+    from .verify import being_written, verify_archive
 
     records = list(index.all_records())
     shots = index.stored_files()
     journal: list[Entry] = []
     problems = verify_archive(archive_dir, records, shots, whole_index=True, truncated=truncated, journal=journal)
-    warcs = archive_dir / WARC_DIR
-    problems += compare(index, journal, writing=warcs.is_dir() and any(warcs.rglob(f"*{OPEN_SUFFIX}")))
+    problems += compare(index, journal, writing=being_written(archive_dir))
     checked = (f"{len(records)} record{'s' if len(records) != 1 else ''}, "
                f"{len(shots)} file{'s' if len(shots) != 1 else ''} checked")
     return problems, checked + (f", {len(journal)} journal entries compared with the index" if journal else "")

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 UNSPACED: tuple[tuple[int, int], ...] = (
     (0x3040, 0x30FF), (0x3100, 0x312F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xAC00, 0xD7AF), (0xF900, 0xFAFF),
     (0x0E00, 0x0E7F), (0x1000, 0x109F))
-_UNSPACED_RE = re.compile("[" + "".join(f"{chr(start)}-{chr(end)}" for start, end in UNSPACED) + "]")
+# The same as the body of a character class (`[...]`), which regular expressions and SQLite's GLOB read alike.
+UNSPACED_CLASS = "".join(f"{chr(start)}-{chr(end)}" for start, end in UNSPACED)
+_UNSPACED_RE = re.compile(f"[{UNSPACED_CLASS}]")
 
 # Characters both full-text indexes treat as spaces. FTS5's unicode61 splits words at every character
 # that is not a letter or digit; PostgreSQL's parser instead keeps URLs, hosts, e-mail addresses,
