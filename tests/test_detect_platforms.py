@@ -76,6 +76,11 @@ def test_registry_is_one_line_per_platform() -> None:
         ("https://www.reddit.com/r/pics/comments/abc123/comment/def456/", "reddit", "abc123/def456",
          "https://www.reddit.com/r/pics/comments/abc123/comment/def456/"),
         ("https://t.me/s/durov/43", "telegram", "durov/43", "https://t.me/durov/43"),
+        # Telegram channel names and Reddit IDs are read in any case: one post, one key.
+        ("https://t.me/Durov/43", "telegram", "durov/43", "https://t.me/durov/43"),
+        ("https://www.reddit.com/r/Pics/comments/ABC123/Some_Title/DEF456/", "reddit", "abc123/def456",
+         "https://www.reddit.com/r/Pics/comments/abc123/comment/def456/"),
+        ("https://redd.it/ABC123", "reddit", "abc123", "https://www.reddit.com/comments/abc123/"),
         ("https://www.linkedin.com/feed/update/urn%3Ali%3Aactivity%3A7150988713210245120/", "linkedin",
          "7150988713210245120", "https://www.linkedin.com/feed/update/urn:li:activity:7150988713210245120/"),
         ("https://vimeo.com/groups/shortfilms/videos/22439234", "vimeo", "22439234", "https://vimeo.com/22439234"),
@@ -206,6 +211,8 @@ def test_detect_sets_source_everywhere() -> None:
         ("https://www.facebook.com/plugins/post.php?href=https%3A%2F%2Fwww.facebook.com%2FPage%2Fposts%2F123456789",
          ("facebook", "123456789", "https://www.facebook.com/Page/posts/123456789/", "Page")),
         ("https://t.me/s/rivertonnews/4321", ("telegram", "rivertonnews/4321", "https://t.me/rivertonnews/4321", "rivertonnews")),
+        # The channel's name as the page wrote it stays its handle.
+        ("https://t.me/RivertonNews/4321", ("telegram", "rivertonnews/4321", "https://t.me/rivertonnews/4321", "RivertonNews")),
     ],
 )
 def test_platform_for_url(url: str, expected: tuple[str, str, str, str | None]) -> None:
@@ -224,3 +231,17 @@ def test_platform_for_url_none(url: str) -> None:
     from archiver.detect import platform_for_url
 
     assert platform_for_url(url) is None
+
+
+def test_one_telegram_post_in_two_cases_is_one_post() -> None:
+    """A channel's widget names it as its owner typed it, a link in the text another way: one post."""
+    from archiver.detect import detect
+    from archiver.models import Document
+
+    html = ('<p>As <a href="https://t.me/rivertonnews/4321">the channel said</a>:</p>'
+            '<script async src="https://telegram.org/js/telegram-widget.js?22" '
+            'data-telegram-post="RivertonNews/4321" data-width="100%"></script>'
+            '<p><a href="https://www.reddit.com/r/news/comments/Abc123/x/">thread</a> '
+            '<a href="https://redd.it/abc123">again</a></p>')
+    posts = detect(Document(source="page.html", text=html, is_html=True))
+    assert [(p.key, p.kind) for p in posts] == [("telegram:rivertonnews/4321", "embedded"), ("reddit:abc123", "linked")]

@@ -178,6 +178,26 @@ def test_merge_into_an_unknown_key_renames_and_learns_the_id(index: Index) -> No
     assert count(index, "posts") == 1
 
 
+def test_ids_kept_in_another_case_fold_into_the_lower_case_key(index: Index) -> None:
+    a = index.upsert_article("https://news.example/a")
+    for post_id in ("HarbourNews/101", "harbournews/101", "HARBOURNEWS/101", "Closed/7"):
+        key = index.upsert_post(Post(platform="telegram", kind="embedded", source="a.html",
+                                     evidence="script[data-telegram-post]", post_id=post_id))
+        index.cite(a, key, "embedded", "script[data-telegram-post]")
+    capture(index, post_key="telegram:HarbourNews/101", status="live")
+    index.upsert_post(tweet(post_id="AbC"))  # a platform whose IDs keep their case is left alone
+    assert sorted(index.fold_id_case(["telegram"])) == [
+        ("telegram:Closed/7", "telegram:closed/7"), ("telegram:HARBOURNEWS/101", "telegram:harbournews/101"),
+        ("telegram:HarbourNews/101", "telegram:harbournews/101")]
+    assert index.posts_for_article("https://news.example/a") == ["telegram:closed/7", "telegram:harbournews/101"]
+    assert index.has_capture("telegram:harbournews/101") and index.get_post("twitter:AbC") is not None
+    post = index.get_post("telegram:closed/7")
+    assert post is not None and post.post_id == "closed/7"
+    assert index.alias_of("telegram:HarbourNews/101") == "telegram:harbournews/101"
+    assert index.fold_id_case(["telegram"]) == [] and index.fold_id_case([]) == []
+    assert count(index, "posts") == 3
+
+
 def test_captures_records_and_capture_state(index: Index) -> None:
     article = index.upsert_article("https://news.example/a")
     key = index.upsert_post(tweet(post_id=ID))

@@ -52,6 +52,17 @@ def stored_original(index: Index, digest: str, warcs: Path) -> RecordInfo | None
                       status=row.status, mime=row.mime, payload_digest=row.payload_digest)
 
 
+def fold_id_case(index: Index) -> None:
+    """Fold the keys an earlier archiver wrote with IDs in the case the page used into the lower-case
+    keys of the platforms that read IDs whatever their case (see `Platform.case_free_ids`), so a post
+    held under `telegram:Durov/1` and now found as `telegram:durov/1` stays one post. Called once the
+    journal is written, so that reindex and verify replay the folds; a no-op once done."""
+    from ..platforms import REGISTRY
+
+    for old_key, new_key in index.fold_id_case([p.name for p in REGISTRY if p.case_free_ids]):
+        log.info("post %s is now %s (its platform reads IDs in any case)", old_key, new_key)
+
+
 class Session:
     """Opens (and always closes) the index, WARC store, HTTP client and one browser.
 
@@ -113,6 +124,7 @@ class Session:
                         on_launch=launched, pages_in_flight=self.pages_in_flight))
             # Every index write is also kept in the WARCs, so that `archiver reindex` can rebuild it.
             self.index.journal.writer = self.store.write_metadata_batch
+            fold_id_case(self.index)
             # A payload an earlier run stored (an article's page unchanged since, widgets.js) is
             # written as a revisit of that record, not as a copy of it.
             self.store.find_original = lambda digest: stored_original(self.index, digest, warcs)

@@ -229,6 +229,11 @@ class Platform:
     login_wall: LoginWall | None = None
     # Posts known only by short links learn their ID by following them.
     aliases: Aliases | None = None
+    # The platform reads its post IDs whatever their case (a Telegram channel's name in
+    # `channel/ID`, Reddit's base-36 IDs): `parse_url` and the rules write them lower-case, so a post
+    # linked in one case and embedded in another is one post, and the index folds the keys an earlier
+    # archiver kept as written into the lower-case ones (`fold_id_case`).
+    case_free_ids: bool = False
 
     def embed_src(self, url: str) -> UrlMatch | None:
         """A post from a player/embed URL (iframe src and its lazy-loading variants)."""

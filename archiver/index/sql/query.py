@@ -417,6 +417,12 @@ def _first_platform() -> str:
     return REGISTRY[0].name
 
 
+def _case_free_platforms() -> list[str]:
+    from archiver.platforms import REGISTRY
+
+    return [p.name for p in REGISTRY if p.case_free_ids]
+
+
 def _keys_with_post_id(index: Index, candidates: list[str]) -> list[str]:
     for candidate in candidates:
         rows = index.db.query(
@@ -424,6 +430,12 @@ def _keys_with_post_id(index: Index, candidates: list[str]) -> list[str]:
             "SELECT key FROM posts WHERE post_id = ? ORDER BY platform != ?, key", [candidate, _first_platform()]
         )
         keys = [row["key"] for row in rows]
+        if not keys and candidate != candidate.lower() and (free := _case_free_platforms()):
+            # `Durov/43` as a page wrote it: the platforms that read IDs in any case keep them lower-case.
+            marks = ", ".join("?" for _ in free)
+            rows = index.db.query(f"SELECT key FROM posts WHERE post_id = ? AND platform IN ({marks}) ORDER BY key",
+                                  [candidate.lower(), *free])
+            keys = [row["key"] for row in rows]
         if keys:
             return keys
     return []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from abc import abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -279,6 +279,26 @@ class Store(Closing):
             self.db.execute("DELETE FROM posts WHERE key = ?", [old_key])
             self.journal.post(self.db, new_key)
         log.info("merged post %s into %s", old_key, new_key)
+
+    def fold_id_case(self, platforms: Sequence[str]) -> list[tuple[str, str]]:
+        """Merge every post of `platforms` whose ID is not lower-case into the post keyed by the
+        lower-case ID (made from it when there is none); returns the (old key, new key) pairs.
+
+        Those platforms read their IDs whatever the case (`Platform.case_free_ids`), and their
+        detectors now write them lower-case; an earlier archiver kept them as the page wrote them,
+        so one post could be held twice. Each fold is a merge like any other: journaled, and its old
+        key still leads to the post (`alias_of`).
+        """
+        if not platforms:
+            return []
+        marks = ", ".join("?" for _ in platforms)
+        rows = self.db.query(
+            f"SELECT platform, post_id FROM posts WHERE platform IN ({marks}) AND post_id != lower(post_id) "
+            "ORDER BY platform, post_id", list(platforms))
+        folds = [(f"{r['platform']}:{r['post_id']}", f"{r['platform']}:{r['post_id'].lower()}") for r in rows]
+        for old_key, new_key in folds:
+            self.merge_post_key(old_key, new_key)
+        return folds
 
     def _merged_already(self, old_key: str, new_key: str) -> bool:
         """True when `old_key` already leads to `new_key` and there is nothing left under it to move."""

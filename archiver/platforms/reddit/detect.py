@@ -1,7 +1,8 @@
 """Reddit: `blockquote.reddit-embed-bq` (and older `reddit-card`), `amp-reddit`, embed iframes.
 
 A post is `/comments/<id36>/`; an embedded comment is `/comments/<id36>/<slug>/<comment36>/`, with
-post_id `<id36>/<comment36>` so it never collides with its post.
+post_id `<id36>/<comment36>` so it never collides with its post. Reddit writes its base-36 IDs
+lower-case and reads them in any case: they are lower-cased in the post ID and URL.
 """
 
 from __future__ import annotations
@@ -46,11 +47,11 @@ def parse_url(url: str) -> UrlMatch | None:
     m = COMMENTS_URL_RE.match(url)
     if m:
         cid = m.group("c1") or m.group("c2")
-        post_id = f"{m.group('id')}/{cid}" if cid else m.group("id")
+        post_id = (f"{m.group('id')}/{cid}" if cid else m.group("id")).lower()
         return UrlMatch(post_id, canonical_url(post_id, m.group("sub")))
     m = SHORT_URL_RE.match(url)
     if m:
-        return UrlMatch(m.group("id"), canonical_url(m.group("id")))
+        return UrlMatch(m.group("id").lower(), canonical_url(m.group("id").lower()))
     return None
 
 
@@ -94,4 +95,5 @@ PLATFORM = Platform(
     parse_url=parse_url,
     rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)), EmbedRule(("amp-reddit",), _amp, needs=("data-embedtype",))),
     oembed=_oembed,
+    case_free_ids=True,
 )

@@ -1,6 +1,8 @@
 """Telegram channel posts: `script[data-telegram-post]`, `iframe#telegram-post-<channel>-<id>`, t.me links.
 
-post_id is `<channel>/<id>`: message IDs are per channel.
+post_id is `<channel>/<id>`: message IDs are per channel. Telegram reads a channel's name whatever
+its case (t.me/Durov/1 is t.me/durov/1), so the name is lower-case in the post ID and URL and as
+written in the handle.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ def canonical_url(post_id: str, handle: str | None = None) -> str:
 def _match(channel: str, mid: str) -> UrlMatch | None:
     if channel.lower() in _NOT_CHANNELS:
         return None
-    post_id = f"{channel}/{mid}"
+    post_id = f"{channel.lower()}/{mid}"
     return UrlMatch(post_id, canonical_url(post_id), channel)
 
 
@@ -85,4 +87,5 @@ PLATFORM = Platform(
     canonical=canonical_url,
     markup_hints=(r"script[^>]*data-telegram",),
     embed_url=embed_url,
+    case_free_ids=True,
 )
