@@ -9,57 +9,25 @@ post page itself is the capture's job.
 
 from __future__ import annotations
 
-import html
-import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import parse_qs, urljoin, urlsplit
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
-from archiver.capture.types import Failure
-from archiver.errors import NetworkError
+from archiver.platforms.hops import Hop, Resolution, follow, led_to, page_redirect
 from archiver.platforms.twitter.detect import parse_status_url
 
 if TYPE_CHECKING:
-    import httpx
-
     from archiver.capture.types import HttpGetter
+
+__all__ = ["Hop", "Resolution", "is_shortlink", "normalise_shortlink", "page_redirect", "resolve_shortlink",
+           "resolved_post_id", "unwrap_unsafe_link"]
 
 log = logging.getLogger(__name__)
 
 _SHORT = re.compile(r"^(?:https?://)?(?P<host>t\.co|pic\.twitter\.com|pic\.x\.com)/(?P<code>[A-Za-z0-9]+)", re.I)
 _UNSAFE = re.compile(r"^https?://(?:(?:www|mobile)\.)?(?:twitter|x)\.com/safety/unsafe_link_warning\b", re.I)
-_META = re.compile(r"<meta\b[^>]*>", re.I)
-_HTTP_EQUIV_REFRESH = re.compile(r"""http-equiv\s*=\s*["']?\s*refresh\b""", re.I)
-_CONTENT = re.compile(r"""\bcontent\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
-_REFRESH_URL = re.compile(r"""^\s*\d*(?:\.\d*)?\s*[;,]?\s*url\s*=\s*(['"]?)(?P<url>.*?)\1\s*$""", re.I | re.S)
-_JS_REDIRECT = re.compile(
-    r"""\blocation(?:\.href)?\s*(?:\.replace\(\s*|=\s*)(?P<q>["'])(?P<url>(?:\\.|(?!(?P=q)).)*)(?P=q)""",
-    re.S,
-)
-_MAX_BODY = 256 * 1024  # a redirect page is tiny; never scan a whole article for one
-
-
-class Hop(NamedTuple):
-    """One step: the URL asked for, its HTTP status (None: unwrapped without a request), where it led."""
-
-    url: str
-    status: int | None
-    location: str | None
-
-
-@dataclass
-class Resolution:
-    """Where a short link led, hop by hop (failures: capture/types.py)."""
-
-    url: str  # the link as normalised before the first request
-    final_url: str | None = None
-    hops: list[Hop] = field(default_factory=list)
-    error: str | None = None
-    network_failed: bool = False
-    refused: bool = False  # the network policy refused a hop (named in `error`)
 
 
 def normalise_shortlink(link: str) -> str:
@@ -89,48 +57,6 @@ def unwrap_unsafe_link(url: str) -> str | None:
     return values[0] if values and values[0] else None
 
 
-def page_redirect(body: str, base_url: str) -> str | None:
-    """The target of a meta refresh or a `location.replace("...")` in a small HTML page."""
-    body = body[:_MAX_BODY]
-    for tag in _META.findall(body):
-        if not _HTTP_EQUIV_REFRESH.search(tag):
-            continue
-        c = _CONTENT.search(tag)
-        if not c:
-            continue
-        content = html.unescape(c.group(1) or c.group(2) or c.group(3) or "")
-        r = _REFRESH_URL.match(content)
-        target = str(r.group("url")).strip() if r else ""
-        if target:
-            return _join(base_url, target)
-    js = _JS_REDIRECT.search(body)
-    if js:
-        target = _js_string(js.group("url"))
-        if target:
-            return _join(base_url, target)
-    return None
-
-
-def _join(base_url: str, target: str) -> str | None:
-    """`target` resolved against `base_url`; None when it is no URL at all (`http://[::1`)."""
-    try:
-        return urljoin(base_url, target)
-    except ValueError:
-        log.info("%s: unparsable redirect target %r; stopping there", base_url, target[:200])
-        return None
-
-
-def _js_string(raw: str) -> str:
-    """Undo JavaScript string escapes (`\\/`, `\\u0026`, `\\x26`) as found in redirect scripts."""
-    raw = re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: "\\u00" + m.group(1), raw)
-    try:
-        value = json.loads('"' + raw.replace('"', '\\"').replace("\\'", "'") + '"')
-    except ValueError:
-        value = raw.replace("\\/", "/")
-    return str(value).strip()
-
-
-
 def __getattr__(name: str) -> Any:
     """`CURL_UA`, the default user agent, re-exported on first use (the HTTP stack loads with it)."""
     if name == "CURL_UA":
@@ -138,6 +64,7 @@ def __getattr__(name: str) -> Any:
 
         return CURL_UA
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 def resolve_shortlink(
     client: HttpGetter, url: str, max_hops: int = 10, *, user_agent: str | None = None,
@@ -147,72 +74,20 @@ def resolve_shortlink(
 
     The default curl-like `user_agent` gets plain 3xx answers from t.co; a browser agent gets its
     meta-refresh page, which is followed too. `until`: stop, without asking it, at the first
-    address it is true of (the first one past the short-link hosts, say).
+    address it is true of (the first one past the short-link hosts, say). The unsafe-link warning
+    page is passed through to the address it names.
     """
-    # Imported here: detection imports the platform registry, and a scan needs no HTTP stack.
-    import httpx
 
-    from archiver.capture.http import CURL_UA
+    def stop(current: str) -> bool:
+        return bool(parse_status_url(current)) or (until is not None and until(current))
 
-    user_agent = user_agent or CURL_UA
-    current = normalise_shortlink(url)
-    res = Resolution(url=current)
-    seen: set[str] = set()
-    for _ in range(max_hops):
+    def unwrap(current: str) -> str | None:
         target = unwrap_unsafe_link(current)
-        if target:
-            res.hops.append(Hop(current, None, target))
-            current = normalise_shortlink(target)
-            continue
-        if parse_status_url(current) or (until is not None and until(current)):
-            res.final_url = current
-            return res
-        if current in seen:
-            res.error = f"redirect loop at {current}"
-            return res
-        seen.add(current)
-        try:
-            resp = client.get(current, headers={"User-Agent": user_agent}, follow_redirects=False)
-        except (NetworkError, httpx.TransportError) as e:
-            failed = Failure.of(e)
-            res.refused, res.network_failed = failed.refused, failed.network_failed
-            res.error = failed.error if failed.refused else f"{current}: {e or type(e).__name__}"
-            log.info("resolve %s: %s", url, res.error)
-            return res
-        except httpx.InvalidURL as e:
-            res.error = f"{current}: invalid URL: {e}"
-            return res
-        nxt = _next_url(resp, current)
-        res.hops.append(Hop(current, resp.status_code, nxt))
-        if nxt is None:
-            res.final_url = current
-            if resp.status_code >= 400:
-                res.error = f"{current}: HTTP {resp.status_code}"
-            return res
-        current = nxt
-    res.error = f"more than {max_hops} hops"
-    return res
+        return normalise_shortlink(target) if target else None
 
-
-def _next_url(resp: httpx.Response, url: str) -> str | None:
-    if resp.is_redirect:
-        location = resp.headers.get("location")
-        return _join(url, location.strip()) if location else None
-    if resp.status_code != 200:
-        return None
-    ctype = resp.headers.get("content-type", "").lower()
-    head = resp.content[:_MAX_BODY]
-    if "html" not in ctype and not head.lstrip().startswith(b"<"):
-        return None
-    return page_redirect(head.decode(resp.encoding or "utf-8", errors="replace"), url)
+    return follow(client, normalise_shortlink(url), stop=stop, unwrap=unwrap, max_hops=max_hops, user_agent=user_agent)
 
 
 def resolved_post_id(resolution: Resolution) -> tuple[str | None, str] | None:
     """(handle or None, status ID) of the post the short link led to, if it led to one."""
-    candidates = [resolution.final_url] + [h.location for h in reversed(resolution.hops)]
-    for candidate in candidates:
-        if candidate:
-            found = parse_status_url(candidate)
-            if found:
-                return found
-    return None
+    return led_to(resolution, parse_status_url)
