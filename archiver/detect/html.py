@@ -117,6 +117,9 @@ _ANY_HOST_HINTS = {p.any_host_hint for p in REGISTRY if p.any_host is not None}
 _ANY_HOST_HINT = (next(iter(_ANY_HOST_HINTS)) if len(_ANY_HOST_HINTS) == 1 else "") if _ANY_HOST_HINTS else None
 # Hosts that serve nothing but a platform's short links (t.co).
 _SHORT_HOSTS = frozenset(h for _name, s in SHORTENERS for h in s.hosts)
+# A link on a platform's host that is no post's address may still be a short link spelt on a host
+# the platform shares with its posts (`www.tiktok.com/t/CODE`, `pic.twitter.com/CODE`).
+_PATH_SHORTLINKS = tuple(s for _name, s in SHORTENERS)
 _ESCAPED_MARKER_RE = re.compile(re.escape(ESCAPED_MARKER).encode())  # searched faster than `in` finds it
 
 
@@ -156,8 +159,28 @@ def posts_in_tree(tree: LexborHTMLParser, html: str, source: str, *, raw: bytes 
 
 
 def _raw_shortlink_codes(html: str, raw: bytes | None = None) -> set[tuple[str, str]]:
-    """(platform, code) of every short link in the raw page (one regex pass per platform)."""
+    """(platform, code) of every short link in the raw page (one regex pass per platform, after one
+    pass for all of them over the bytes finds any)."""
+    if raw is not None and _ANY_RAW_HINT is not None and _ANY_RAW_HINT.search(raw) is None:
+        return set()
     return {(name, code) for name, shortlinks in SHORTENERS for code in shortlinks.codes_in_page(html, raw)}
+
+
+def _any_raw_hint() -> re.Pattern[bytes] | None:
+    """Every platform's `ShortLinks.raw_hint` as one regex, or None when one has none.
+
+    Each hint is searched for over the whole page, some 40 us for an article page, as long as a
+    fifth of parsing it per platform; one regex of them all costs what one does, when the hints
+    share their first bytes (t.co's, TikTok's and Reddit's all start with the literal `.co`, which
+    the regex engine then jumps between as `bytes.find` would). Most pages hold none.
+    """
+    hints = [s.raw_hint for _name, s in SHORTENERS]
+    if not hints or any(h is None for h in hints):
+        return None
+    return re.compile(b"|".join(b"(?:" + h.pattern + b")" for h in hints if h is not None))
+
+
+_ANY_RAW_HINT = _any_raw_hint()
 
 
 def _codes_in(posts: list[Post]) -> set[tuple[str, str]]:
@@ -369,6 +392,8 @@ class _Walker:
             self.posts.append(
                 build_post(platform, kind="linked", source=self.source, evidence="a[href]", match=match)
             )
+        elif _PATH_SHORTLINKS and any(s.might_contain(href) for s in _PATH_SHORTLINKS):
+            self._shortlinks(href, "a[href]")  # a short link on a platform's own host (`tiktok.com/t/CODE`)
 
     def _text(self, node: LexborNode) -> None:
         text = node.text_content

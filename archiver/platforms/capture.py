@@ -160,6 +160,26 @@ class Destination:
     failures: list[tuple[str, bool]] = field(default_factory=list)
 
 
+def identify_with(
+    canonical: Callable[[str, str | None], str], time_from_id: Callable[[str], str | None] | None = None,
+) -> Callable[[Any, str, str | None], None]:
+    """An `Aliases.identify` for a platform whose post URL is `canonical(post ID, handle)`: the post
+    known by its short links gets the ID (and the handle, when it had none) they led to, and the key
+    that goes with them; a bare short link becomes a link to that post. `time_from_id`: the time
+    the ID holds, for a post that had none."""
+
+    def identify(post: Any, pid: str, handle: str | None) -> None:
+        post.post_id, post.handle = pid, post.handle or handle
+        post.url = canonical(pid, post.handle)
+        if time_from_id is not None and not post.posted_at:
+            post.posted_at = time_from_id(pid)
+        if post.kind == "shortlink":
+            post.kind = "linked"
+        post.key = post.compute_key()
+
+    return identify
+
+
 @dataclass(frozen=True)
 class Aliases:
     """Posts known by short links alone (a flattened tweet): how they learn their ID.

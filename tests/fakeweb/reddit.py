@@ -62,7 +62,16 @@ def _json(status: int, body: Any) -> Response:
     return text(status, json.dumps(body, ensure_ascii=False), "application/json; charset=UTF-8")
 
 
+# The app's share links (path) and the post each leads to; None: to the community's front page.
+SHARES: dict[str, str | None] = {f"/r/{SUB}/s/Rv8share1": LIVE_ID, f"/r/{SUB}/s/Rv8gone00": None}
+
+
 def www(req: Request, state: SiteState) -> Response:
+    if req.path.rstrip("/") in SHARES:
+        pid = SHARES[req.path.rstrip("/")]
+        if pid is None:
+            return redirect(f"https://www.reddit.com/r/{SUB}/")
+        return redirect(f"https://www.reddit.com{POSTS[pid]['permalink']}?share_id=Xy12&utm_medium=android_app")
     m = re.fullmatch(r"(?:/r/([A-Za-z0-9_]+))?/comments/([a-z0-9]+)(?:/(?!\.json$)[^/]*)?/?(\.json)?", req.path)
     if m is None:
         return not_found()

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from . import youtube
-from .app import Handler, Request, Response, SiteState, not_found, text
+from .app import Handler, Request, Response, SiteState, not_found, redirect, text
 from .images import image_response
 
 
@@ -64,8 +64,16 @@ TIKTOK = {v.id: v for v in (
     Video("7350000000000000002", "removed",
           said=("This video has been removed for violating our Community Guidelines.", ""), oembed=400),
     Video("7350000000000000003", "private", said=("This video is private", ""), oembed=400),
+    Video("7350000000000000004", "live", "The pier at dawn, shared from the app", "Harbour Cam", "harbourcam"),
 )}
 TIKTOK_THUMB = (720, 1280)
+# The app's share links (host + path) and the video each leads to; None: to TikTok's front page
+# (a link the app no longer resolves to a video).
+TIKTOK_SHARES: dict[str, str | None] = {
+    "vm.tiktok.com/ZMshare01/": "7350000000000000004",
+    "www.tiktok.com/t/ZTshare02/": "7350000000000000004",
+    "vt.tiktok.com/ZSnovideo/": None,
+}
 
 
 def yt_thumb(vid: str, name: str) -> str:
@@ -205,7 +213,21 @@ def tiktok_thumb(vid: str) -> str:
     return f"https://p16-sign.tiktokcdn-us.com/obj/{vid}/{w}x{h}/cover.jpeg"
 
 
+def tiktok_share(req: Request, state: SiteState) -> Response:
+    """A share link: a 301 to the video's address with the app's tracking query, as the app's links
+    are seen to answer (unknown codes: 404)."""
+    key = f"{req.host}{req.path if req.path.endswith('/') else req.path + '/'}"
+    if key not in TIKTOK_SHARES:
+        return not_found()
+    vid = TIKTOK_SHARES[key]
+    if vid is None:
+        return redirect("https://www.tiktok.com/")
+    return redirect(f"https://www.tiktok.com/@{TIKTOK[vid].handle}/video/{vid}?_r=1&_t=ZM-share")
+
+
 def www_tiktok(req: Request, state: SiteState) -> Response:
+    if req.path.startswith("/t/"):
+        return tiktok_share(req, state)
     if req.path == "/oembed":
         m = re.search(r"/video/(\d+)", req.query.get("url", ""))
         v = TIKTOK.get(m.group(1)) if m else None
@@ -233,5 +255,7 @@ HANDLERS: dict[str, Handler] = {
     "player.vimeo.com": vimeo_player,
     "i.vimeocdn.com": lambda req, state: image_response(req),
     "www.tiktok.com": www_tiktok,
+    "vm.tiktok.com": tiktok_share,
+    "vt.tiktok.com": tiktok_share,
     "p16-sign.tiktokcdn-us.com": lambda req, state: image_response(req),
 }

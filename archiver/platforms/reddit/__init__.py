@@ -1,4 +1,5 @@
-"""Reddit: how its posts appear in articles (detect.py) and how one is asked about (postcheck.py).
+"""Reddit: how its posts appear in articles (detect.py), how one is asked about (postcheck.py), and
+how a share link leads to its post (sharelinks.py).
 
 The `Platform(...)` value is built in detect.py; here it gains its capture hooks.
 """
@@ -7,7 +8,8 @@ from dataclasses import replace
 
 from archiver.platforms.reddit import detect
 from archiver.platforms.reddit.postcheck import CHECK
+from archiver.platforms.reddit.sharelinks import ALIASES, SHARELINKS
 
-PLATFORM = replace(detect.PLATFORM, check=CHECK)
+PLATFORM = replace(detect.PLATFORM, check=CHECK, shortlinks=SHARELINKS, aliases=ALIASES)
 
 __all__ = ["PLATFORM"]

@@ -6,7 +6,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from archiver.platforms.capture import Alias, Aliases, Destination
+from archiver.platforms.capture import Alias, Aliases, Destination, identify_with
 from archiver.platforms.twitter.detect import canonical_url
 from archiver.platforms.twitter.shortlinks import is_shortlink, resolve_shortlink, resolved_post_id
 
@@ -63,15 +63,6 @@ def destination(link: str, client: HttpGetter) -> Destination:
     return out
 
 
-def identify(post: Post, pid: str, handle: str | None) -> None:
-    """Give a hash-keyed tweet the ID its short link led to."""
-    post.post_id, post.handle = pid, post.handle or handle
-    post.url = canonical_url(pid, post.handle)
-    if post.kind == "shortlink":
-        post.kind = "linked"
-    post.key = post.compute_key()
-
-
 def same_author(post: Post, handle: str | None, final_url: str | None) -> bool:
     """A flattened tweet's own media link ends at its own status (`/photo/1`, `/video/1`); a link in
     its text may point at someone else's post (a quote): that ID is not this post's."""
@@ -80,4 +71,4 @@ def same_author(post: Post, handle: str | None, final_url: str | None) -> bool:
     return handle.lower() == post.handle.lower()
 
 
-ALIASES = Aliases(resolve=resolve, identify=identify, destination=destination)
+ALIASES = Aliases(resolve=resolve, identify=identify_with(canonical_url), destination=destination)
