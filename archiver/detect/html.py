@@ -430,11 +430,11 @@ def _selector(escaped: Targets, amp: bool) -> str:
     once for one selector whose `:is` holds them all, with the same matches in the same order (the
     query over the corpus's parsed pages: 0.40 of a parse as a list, 0.28 as one `:is`). Every
     entry still costs a little (custom element names and bare attribute tests the most), so the
-    list holds only what can occur: AMP components (`amp-twitter`) only
-    when the page can hold them (`amp`: an AMP document, or a fragment), other custom elements by
-    the attribute their rule needs (`[videoid]`), common elements only with their rule's attribute
-    (`div[data-href]`), plus attributes found holding escaped markup. The walk dispatches on the
-    tag name, so a stray match costs nothing more.
+    list holds only what can occur: AMP components (`amp-twitter`) only when the page can hold them
+    (`amp`: an AMP document, or a fragment), other custom elements by the attribute their rule needs
+    (`[videoid]`), common elements only with their rule's attribute (`div[data-href]`), plus
+    attributes found holding escaped markup. The walk dispatches on the tag name, so a stray match
+    costs nothing more.
     """
     extra = frozenset().union(*escaped.values()) if escaped else frozenset()
     found = _SELECTORS.get((extra, amp))
