@@ -57,6 +57,9 @@ def test_a_run_folds_keys_spelt_in_another_case_into_one_post(tmp_path: Path) ->
         assert post["status"] == "live" and post["handle"] in ("HarbourNews", "harbournews")
         assert sorted(a["url"] for a in post["articles"]) == ["https://news.example/a.html", "https://news.example/b.html"]
         assert show(index, "Abc123")["key"] == "reddit:abc123"  # type: ignore[index]  # a bare ID as a page wrote it
+        # A key in a spelling no page used (as typed, or printed by an older scan): the same post.
+        assert show(index, "telegram:HARBOURnews/101")["key"] == "telegram:harbournews/101"  # type: ignore[index]
+        assert show(index, "reddit:ABC123")["key"] == "reddit:abc123"  # type: ignore[index]
         assert index.fold_id_case(["telegram", "reddit"]) == []  # done once
         expected, expected_post = rows, post
     verify = subprocess.run([sys.executable, "-m", "archiver.cli", "verify", "--archive-dir", str(archive)],

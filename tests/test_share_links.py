@@ -14,6 +14,7 @@ import pytest
 from archiver.detect import detect
 from archiver.models import Document
 from tests.e2e import cli
+from tests.e2e import lookup as run_lookup
 from tests.fakeweb import reddit, video
 from tests.fakeweb.server import FakeWeb
 from tests.platform_run import PlatformRun, archive_run, requests_missing_from_warc
@@ -22,7 +23,8 @@ STORY = "/2024/harbour-shared.html"
 VIDEO = "tiktok:7350000000000000004"
 THREAD = f"reddit:{reddit.LIVE_ID}"
 ARTICLE = ("<!doctype html><html><head><title>Shared from the app</title></head><body><h1>What readers sent</h1>"
-           '<p>A reader filmed <a href="https://vm.tiktok.com/ZMshare01/">the pier at dawn</a>.</p>'
+           '<p>A reader filmed <a href="https://vm.tiktok.com/ZMshare01/">the pier at dawn</a> '
+           '(<a href="HTTPS://VM.TIKTOK.COM/ZMshare01/">again</a>: hosts are read in any case).</p>'
            "<p>Another sent the same clip as www.tiktok.com/t/ZTshare02/ in a message.</p>"
            '<p>A third link <a href="https://vt.tiktok.com/ZSnovideo/">no longer shows a video</a>.</p>'
            f'<p>The <a href="https://www.reddit.com/r/{reddit.SUB}/s/Rv8share1">thread</a> where it was posted, '
@@ -33,12 +35,15 @@ ARTICLE = ("<!doctype html><html><head><title>Shared from the app</title></head>
 def test_share_links_are_found_as_links_and_as_text() -> None:
     posts = detect(Document(source="a.html", text=ARTICLE, is_html=True))
     assert [(p.platform, p.kind, p.links, p.key.startswith(p.platform + ":h:")) for p in posts] == [
-        ("tiktok", "shortlink", ["https://vm.tiktok.com/ZMshare01"], True),
+        ("tiktok", "shortlink", ["https://vm.tiktok.com/ZMshare01"], True),  # both spellings, one link
         ("tiktok", "shortlink", ["www.tiktok.com/t/ZTshare02"], True),
         ("tiktok", "shortlink", ["https://vt.tiktok.com/ZSnovideo"], True),
         ("reddit", "shortlink", [f"https://www.reddit.com/r/{reddit.SUB}/s/Rv8share1"], True),
         ("reddit", "shortlink", [f"reddit.com/r/{reddit.SUB}/s/Rv8gone00"], True),
     ]
+    # A host in capitals is the same host.
+    upper = detect(Document(source="c.html", text='<a href="HTTPS://VM.TIKTOK.COM/ZMshare01/">x</a>', is_html=True))
+    assert [p.key for p in upper] == [posts[0].key]
     # One link however it is spelt: with or without its scheme, with or without "www.".
     again = detect(Document(source="b.txt", text="vm.tiktok.com/ZMshare01 and tiktok.com/t/ZTshare02", is_html=False))
     assert [p.key for p in again] == [posts[0].key, posts[1].key]
@@ -72,6 +77,52 @@ def test_each_hop_is_in_the_warc_and_the_link_finds_the_post(run: PlatformRun) -
     assert run.show("https://vm.tiktok.com/ZMshare01/")["key"] == VIDEO
     assert run.show("www.tiktok.com/t/ZTshare02")["key"] == VIDEO
     assert run.show(f"https://www.reddit.com/r/{reddit.SUB}/s/Rv8share1")["key"] == THREAD
+
+
+@pytest.mark.browser
+def test_a_link_that_led_to_no_post_names_no_article(run: PlatformRun) -> None:
+    # It led to TikTok's front page: not a post, and not the article that cited it either.
+    r = cli(run.web, "show", "https://vt.tiktok.com/ZSnovideo/", archive=run.archive)
+    assert r.returncode == 2 and "not in the archive" in r.stderr and STORY not in r.stderr, r.stderr
+    assert run.warc_status("https://vt.tiktok.com/ZSnovideo/") == 301  # the hop is kept all the same
+
+
+@pytest.mark.browser
+def test_a_link_held_unfollowed_is_followed_by_the_next_runs_recheck(tmp_path: Path) -> None:
+    """A share link that could not be followed when its article was read (here: unknown to the
+    platform then) is followed by the next run's re-check, and the post it names takes it over."""
+    later, broken, garbled = "vm.tiktok.com/ZMlater01/", "vm.tiktok.com/ZMnoloc01/", "vm.tiktok.com/ZMgarble1/"
+    story = "/2024/harbour-later.html"
+    article = (f'<!doctype html><title>Later</title><p><a href="https://{later}">a clip</a> and '
+               f'<a href="https://{broken}">another</a> and <a href="https://{garbled}">a third</a></p>')
+    with FakeWeb(tmp_path / "web", handlers=video.HANDLERS) as web:
+        web.set_state(("share", broken), "")  # a 301 without a Location
+        web.set_state(("share", garbled), "location:http://[::1")  # a Location that is no address
+        first = archive_run(web, tmp_path / "a", story, article)
+        assert first.exit_code == 1
+        assert sorted(first.failures) == [
+            f"https://{garbled.rstrip('/')}: could not be followed (https://{garbled}: answered a redirect to an "
+            "address that cannot be read (Invalid URL in location header: Invalid port: ':1'.))",
+            f"https://{later.rstrip('/')}: could not be followed (https://{later}: HTTP 404)",
+            f"https://{broken.rstrip('/')}: could not be followed (https://{broken}: HTTP 301 without an address to "
+            "go on to)"]
+        # The server's answer, asked once: no retry of what was no broken connection.
+        assert sum(1 for e in first.web_log if e["host"] + e["path"] == garbled) == 1
+        rows = run_lookup(web, tmp_path / "a")
+        assert sorted((r["platform"], r["status"], r["key"].startswith("tiktok:h:")) for r in rows) == [
+            ("tiktok", "pending", True)] * 3
+        web.set_state(("share", later), "7350000000000000004")  # the platform knows it now
+        (tmp_path / "seeds").mkdir()
+        r = cli(web, "run", "--seeds", str(tmp_path / "seeds"), "--format", "json", archive=tmp_path / "a")
+        summary = json.loads(r.stdout)
+        assert [(p["key"], p["status"]) for p in summary["results"] if not p["key"].startswith("tiktok:h:")] == [
+            (VIDEO, "live")]
+        assert summary["posts_rechecked"] == 3, summary
+        shown = cli(web, "show", f"https://{later}", "--format", "json", archive=tmp_path / "a")
+        assert shown.returncode == 0 and json.loads(shown.stdout)["key"] == VIDEO, shown.stderr
+        keys = {row["key"]: row["status"] for row in run_lookup(web, tmp_path / "a")}
+        assert keys[VIDEO] == "live" and len(keys) == 3  # the other links still name no post
+        assert [status for key, status in keys.items() if key != VIDEO] == ["unknown", "unknown"]
 
 
 @pytest.mark.browser

@@ -398,7 +398,15 @@ class RecordingClient(Closing):
                    on_answer: Callable[[int], None] | None = None) -> httpx.Response:
         request = self._client.build_request("GET", url, headers=headers,
                                              timeout=clock.timeout(self._client.timeout))
-        response = self._client.send(request, stream=True)
+        try:
+            response = self._client.send(request, stream=True)
+        except (httpx.InvalidURL, httpx.RemoteProtocolError) as e:
+            # httpx reads a redirect's Location even when it does not follow it, and gives up the
+            # answer (unrecorded) when that is no address: the server's answer, not a broken
+            # connection, and no second request would read it otherwise.
+            if isinstance(e, httpx.InvalidURL) or "location header" in str(e).lower():
+                raise NetworkError(f"GET {url}: answered a redirect to an address that cannot be read ({e})") from e
+            raise
         if on_answer is not None:
             on_answer(response.status_code)
         watchdog = _Watchdog(response, clock.left())

@@ -246,7 +246,9 @@ class _Walker:
                     key = href[:cut] if cut > 0 else href
                     relevance = relevance_of.get(key) or _host_relevance(key)
                     if relevance != _OTHER or (any_hint is not None and any_hint in href):
-                        self._link(href, relevance)
+                        # The host as a server reads it (`https://VM.TIKTOK.COM/...`): short links'
+                        # patterns are written for lower-case hosts.
+                        self._link(href if key.islower() else key.lower() + href[len(key):], relevance)
                 continue
             tag = tag_by_id.get(tid)
             if tag is None:

@@ -22,6 +22,7 @@ from ..redact import redact_url
 from ..sources import DEFAULT_MAX_BYTES, is_url, read_file, read_stdin
 from ..space import disk_full, is_full
 from ..warcstore import Batch
+from .identify import take_id
 from .summary import ArticleOutcome
 from .tasks import ArticleResult, ArticleTask
 
@@ -274,32 +275,30 @@ class ArticleHandler:
                 continue
             old_key = post.key
             known = self.s.index.alias_of(old_key)  # resolved by an earlier run: no request needed
-            alias = None if known else self._resolve_alias(post, batch)
+            hops = batch.child()
+            alias = None if known else self._resolve_alias(post, hops)
             found = (None, known.partition(":")[2]) if known else alias.found if alias else None
+            if not found and post.kind == "shortlink" and alias is not None and alias.elsewhere:
+                # A bare short link to an article, not to a post: nothing to cite or capture. Its
+                # hops stay in the WARC, findable, but not as the article's: the link did not lead
+                # to this article (`show LINK` must not name it), nor to any post.
+                log.info("%s: %s leads to %s, no post", post.source, post.links[0] if post.links else post.key,
+                         alias.elsewhere)
+                self.s.index.add_records(None, hops.records)
+                continue
+            batch.extend(hops)  # the hops that named the post (or failed to) are the article's evidence
             if not found:
-                if post.kind == "shortlink" and alias is not None and alias.elsewhere:
-                    # A bare short link to an article, not to a post: nothing to cite or capture.
-                    log.info("%s: %s leads to %s, no post", post.source, post.links[0] if post.links else post.key,
-                             alias.elsewhere)
-                    continue
                 out.append(post)
                 continue
-            handle, pid = found
-            platform.aliases.identify(post, pid, handle)
-            self.s.index.merge_post_key(old_key, post.key)
-            if alias is not None and alias.link is not None and platform.shortlinks is not None:
-                # The link followed stands for the post too (`show t.co/CODE` finds it).
-                link_key = platform.shortlinks.post(alias.link, post.source, "address").key
-                if link_key != old_key:
-                    self.s.index.merge_post_key(link_key, post.key)
+            take_id(self.s.index, platform, post, old_key, found, alias.link if alias is not None else None)
             if post.key in by_key and by_key[post.key] is not post:
                 continue  # already listed under its ID
             out.append(post)
         return out
 
     def _resolve_alias(self, post: Post, batch: Batch) -> Alias:
-        """Follow the post's short links to its ID (the platform's `aliases` hook); hops go into the
-        article's `batch`, and so through its capture to the index."""
+        """Follow the post's short links to its ID (the platform's `aliases` hook); hops go into
+        `batch`."""
         aliases = BY_NAME[post.platform].aliases
         assert aliases is not None
         alias = aliases.resolve(post, self.s.client.bind(batch))

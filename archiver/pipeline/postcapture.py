@@ -24,12 +24,14 @@ from ..layout import MEDIA_DIR, post_dir, relative, screenshot_path
 from ..modes import make_dirs, write_file
 from ..space import disk_full, is_full
 from ..warcstore import Batch
+from .identify import take_id
 
 if TYPE_CHECKING:
     from ..capture.browser import Browser
     from ..capture.http import RecordingClient
     from ..evidence.stamps import Stamper
     from ..index.protocol import ArchiveIndex
+    from ..platforms.base import Platform
     from ..platforms.capture import PostCheck, Probe, WaybackSource
     from ..warcstore import WarcStore
 
@@ -72,6 +74,8 @@ class PostOutcome:
     # Why the post's Wayback look-up could not be made (a partial failure too, named by the run as
     # `KEY: wayback: ... (will be looked up again)`); None: it was made, or not needed.
     wayback_failure: str | None = None
+    # The key the post was held under before its short links named it in this run's re-check.
+    was: str | None = None
 
     def failures(self) -> list[str]:
         """Every failure the run names for the post: `failure()`, its media, its Wayback look-up."""
@@ -174,24 +178,28 @@ class PostCapturer:
         only when the status changed (or no good capture exists): the observation is what a re-check
         is for, and an unchanged post needs no second copy.
         """
-        key, platform = post.key, post.platform
+        platform = post.platform
         try:
             return self._capture(post, offline, recheck)
         except (DiskFull, BrowserUnavailable):
             raise
-        except RefusedError as e:
+        except ArchiverError as e:
+            return self._failed(post.key, platform, post.url, e)
+
+    def _failed(self, key: str, platform: str, url: str | None, e: ArchiverError) -> PostOutcome:
+        """What a capture that raised leaves recorded of the post, and says."""
+        if isinstance(e, RefusedError):
             # The policy kept the tool away from the address: nothing was learnt about the post.
             self.index.observe(key, "unknown", detail=str(e))
-            return PostOutcome(key, platform, post.url, "unknown", reason=str(e), error=str(e))
-        except NetworkError as e:
+            return PostOutcome(key, platform, url, "unknown", reason=str(e), error=str(e))
+        if isinstance(e, NetworkError):
             if e.unreachable and (held := self.index.post_status(key)) is not None:
-                return self._not_checked(key, platform, post.url, held, error=str(e))
+                return self._not_checked(key, platform, url, held, error=str(e))
             self.index.observe(key, "unavailable", detail=str(e))
-            return PostOutcome(key, platform, post.url, "unavailable", error=str(e), network_failed=e.unreachable,
+            return PostOutcome(key, platform, url, "unavailable", error=str(e), network_failed=e.unreachable,
                                checked=not e.unreachable)
-        except ArchiverError as e:
-            self.index.observe(key, "unknown", detail=str(e))
-            return PostOutcome(key, platform, post.url, "unknown", error=str(e))
+        self.index.observe(key, "unknown", detail=str(e))
+        return PostOutcome(key, platform, url, "unknown", error=str(e))
 
     @staticmethod
     def _not_checked(key: str, platform: str, url: str | None, held: str, *, reason: str | None = None,
@@ -217,6 +225,39 @@ class PostCapturer:
         return PostOutcome(post.key, post.platform, post.url, status, reason=reason, source=None,
                            network_failed=offline, checked=not offline)
 
+    def _by_its_links(self, post: Any, platform: Platform) -> PostOutcome:
+        """A held post known by its short links alone, re-checked: the links are followed (each hop
+        kept with the post), and the post they lead to takes it over and is captured as any post;
+        else it stays as it was known, with what the links did."""
+        assert platform.aliases is not None
+        batch = Batch(self.store)
+        old_key = post.key
+        alias = platform.aliases.resolve(post, self.client.bind(batch))
+        if alias.found is None:
+            self.index.add_records(None, batch.records, post_key=old_key)
+            if any(network for _message, network in alias.failures):
+                return self._unidentified(post, offline=True)
+            if alias.failures:
+                why = "; ".join(message for message, _network in alias.failures)
+            elif alias.elsewhere:
+                why = f"its short link leads to {alias.elsewhere}, not to a post"
+            else:
+                why = "no short link in the text led to a post"
+            reason = f"status ID unknown: {why}"
+            self.index.observe(old_key, "unknown", detail=reason)
+            return PostOutcome(old_key, post.platform, post.url, "unknown", reason=reason,
+                               error=reason if alias.failures else None)
+        take_id(self.index, platform, post, old_key, alias.found, alias.link)
+        self.index.add_records(None, batch.records, post_key=post.key)
+        try:
+            outcome = self._capture(post, False, False)
+        except (DiskFull, BrowserUnavailable):
+            raise
+        except ArchiverError as e:
+            outcome = self._failed(post.key, post.platform, post.url, e)
+        outcome.was = old_key
+        return outcome
+
     def _unchanged(self, key: str, status: str, batch: Batch) -> bool:
         """True (and the batch's records indexed) when a re-check found the status it last recorded."""
         if status != self.index.post_status(key) or not self.index.has_capture(key):
@@ -230,6 +271,8 @@ class PostCapturer:
         key, platform = post.key, post.platform
         check, found = check_for(platform)
         if not post.post_id and found is not None and found.shortlinks is not None:
+            if recheck and not offline and found.aliases is not None:
+                return self._by_its_links(post, found)
             return self._unidentified(post, offline)
         batch = Batch(self.store)
         http = self.client.bind(batch)

@@ -48,6 +48,11 @@ class PostHandler:
             return PostResult()
         post = Post(platform=row.platform, kind="linked", source="recheck", evidence="recheck",
                     post_id=row.post_id, url=row.url, handle=row.handle, key=task.key)
+        if row.post_id is None:
+            # Known by its short links alone: the re-check follows them (`PostCapturer`), as a run
+            # reading the article would; a bare link (no text, no author) is no more than that link.
+            post.links, post.media, post.text, post.posted_at = list(row.links), list(row.media), row.text, row.posted_at
+            post.kind = "shortlink" if not (row.text or row.handle) else "linked"
         return self._capture(post, recheck=True)
 
     def _capture(self, post: Post, *, recheck: bool) -> PostResult:

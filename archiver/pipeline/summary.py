@@ -63,10 +63,12 @@ class ArchiveSummary:
         """Count the re-checked posts among the results, given the status each had before the run
         (`before`, every post due for a re-check), and those a check found changed: a post whose
         check could not be made was not re-checked (`posts_not_checked` counts it), nor changed."""
-        rechecked = [p for p in self.posts if p.key in before]
-        self.rechecked = sum(1 for p in rechecked if p.checked)
-        self.changed = sum(1 for p in rechecked if p.checked and before[p.key] != p.status)
-        self.previous = {p.key: before[p.key] for p in rechecked}
+        # A post known by its short links until this re-check followed them was due as its old key.
+        rechecked = [(p, before[p.key] if p.key in before else before[p.was or ""]) for p in self.posts
+                     if p.key in before or (p.was is not None and p.was in before)]
+        self.rechecked = sum(1 for p, _was in rechecked if p.checked)
+        self.changed = sum(1 for p, was in rechecked if p.checked and was != p.status)
+        self.previous = {p.key: was for p, was in rechecked}
 
     def interruption(self) -> str:
         """One line saying what a signal cut short (empty when none did)."""

@@ -312,6 +312,14 @@ def host_of(url: str) -> str | None:
     return host
 
 
+def host_lowered(url: str) -> str:
+    """`url` with its scheme and host in lower case, as a server reads them (`HTTPS://VM.TikTok.com/ZMx`
+    -> `https://vm.tiktok.com/ZMx`); the rest, whose case may matter, as it is. Scheme-less too."""
+    start = url.find("//") + 2 if "//" in url[:8] else 0
+    end = url.find("/", start)
+    return url[:end].lower() + url[end:] if end >= 0 else url.lower()
+
+
 def strip_url(url: str) -> str:
     """A URL as found in markup, without surrounding quotes/backslashes (JSON-escaped attributes)."""
     return url.strip().strip("\\\"' ").replace("\\/", "/")

@@ -139,7 +139,8 @@ def follow(
         except (NetworkError, httpx.TransportError) as e:
             failed = Failure.of(e)
             res.refused, res.network_failed = failed.refused, failed.network_failed
-            res.error = failed.error if failed.refused else f"{current}: {e or type(e).__name__}"
+            said = str(e).removeprefix(f"GET {current}: ")  # the client's errors name the address already
+            res.error = failed.error if failed.refused else f"{current}: {said or type(e).__name__}"
             log.info("resolve %s: %s", url, res.error)
             return res
         except httpx.InvalidURL as e:
@@ -151,6 +152,8 @@ def follow(
             res.final_url = current
             if resp.status_code >= 400:
                 res.error = f"{current}: HTTP {resp.status_code}"
+            elif 300 <= resp.status_code < 400:
+                res.error = f"{current}: HTTP {resp.status_code} without an address to go on to"
             return res
         current = nxt
     res.error = f"more than {max_hops} hops"

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from archiver.models import Post
-from archiver.platforms.base import ShortLinks, UrlMatch
+from archiver.platforms.base import ShortLinks, UrlMatch, host_lowered
 from archiver.platforms.capture import Alias, Aliases, Destination, identify_with
 from archiver.platforms.hops import follow, led_to
 
@@ -49,11 +49,11 @@ def share_links(
     """
 
     def at(link: str) -> str | None:
-        m = pattern.search(link)
+        m = pattern.search(host_lowered(link.strip()))
         return address(m) if m else None
 
     def is_share_link(url: str) -> bool:
-        return pattern.match(url) is not None
+        return pattern.match(host_lowered(url)) is not None
 
     def make_post(link: str, source: str, evidence: str) -> Post:
         where = at(link) or link
@@ -70,7 +70,7 @@ def share_links(
                 out.failures.append((f"{link}: could not be resolved ({res.error})", True))
                 return out
             if res.error is not None:
-                out.failures.append((f"{link}: {res.error}", False))
+                out.failures.append((f"{link}: could not be followed ({res.error})", False))
             found = led_to(res, parse_url)
             if found is not None:
                 out.found, out.link = (found.handle, found.post_id), link

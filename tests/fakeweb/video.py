@@ -215,13 +215,18 @@ def tiktok_thumb(vid: str) -> str:
 
 def tiktok_share(req: Request, state: SiteState) -> Response:
     """A share link: a 301 to the video's address with the app's tracking query, as the app's links
-    are seen to answer (unknown codes: 404)."""
+    are seen to answer (unknown codes: 404). State ("share", "host/path/") -> a video ID adds or
+    changes one, "" answers a 301 without a Location, "location:X" a 301 to X as it is."""
     key = f"{req.host}{req.path if req.path.endswith('/') else req.path + '/'}"
-    if key not in TIKTOK_SHARES:
+    vid = state.get(("share", key), TIKTOK_SHARES.get(key, "?"))
+    if vid == "?":
         return not_found()
-    vid = TIKTOK_SHARES[key]
     if vid is None:
         return redirect("https://www.tiktok.com/")
+    if vid == "":
+        return Response(301, b"", None)
+    if vid.startswith("location:"):
+        return redirect(vid.removeprefix("location:"))
     return redirect(f"https://www.tiktok.com/@{TIKTOK[vid].handle}/video/{vid}?_r=1&_t=ZM-share")
 
 

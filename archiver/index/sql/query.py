@@ -326,6 +326,12 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
     aliased = index.alias_of(ident)  # a key a post had before it was merged into another (`twitter:h:...`)
     if aliased is not None:
         return [aliased]
+    name, colon, rest = ident.partition(":")
+    if colon and rest != rest.lower() and name in _case_free_platforms():
+        # `telegram:HarbourNews/101` as a page spelt it: such platforms' keys are lower-case.
+        folded = f"{name}:{rest.lower()}"
+        if index.db.execute("SELECT 1 FROM posts WHERE key = ?", [folded]).fetchone():
+            return [folded]
     if "/" in ident:
         # An ID with a slash, as lookup prints it (`mastodon.social/1120...`, `harbournews/102`):
         # itself before anything read into it (it also looks like a URL without its scheme).
@@ -334,9 +340,12 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
             return keys
     if _SCHEMELESS_URL.fullmatch(ident):
         ident = f"https://{ident}"  # as copied from a browser's address bar: x.com/user/status/1
-    if re.fullmatch(r"https?://\S+", ident):
+    if re.fullmatch(r"(?i:https?)://\S+", ident):
         # Imported here: the registry is heavy, and only URLs need its knowledge of post URLs.
         from archiver.platforms import match_embed_src, match_url, shortener_for
+        from archiver.platforms.base import host_lowered
+
+        ident = host_lowered(ident)  # `HTTPS://VM.TIKTOK.COM/...`: hosts are read in lower case
 
         shortener = shortener_for(ident)
         if shortener is not None:  # a short link (t.co/CODE): its code is no post's ID
