@@ -64,6 +64,15 @@ def test_a_url_that_is_not_postgresql_is_a_usage_error(command: str, tmp_path: P
     assert not (tmp_path / "archive").exists()
 
 
+def test_a_libpq_key_value_string_is_refused_without_its_password(tmp_path: Path) -> None:
+    given = f"host=127.0.0.1 port=5432 dbname=archive user=archiver password={SECRET}"
+    r = _cli("index", "migrate", "--index", given)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("archiver: --index host=127.0.0.1 port=5432 dbname=archive user=archiver: not a "
+                               "PostgreSQL URL"), r.stderr
+    _no_secret(r.stderr + r.stdout)
+
+
 def test_reindex_refuses_an_index_url(tmp_path: Path) -> None:
     r = _cli("reindex", "--archive-dir", str(tmp_path), env={"ARCHIVER_INDEX": f"postgresql://u:{SECRET}@h/db"})
     assert r.returncode == 2

@@ -92,8 +92,16 @@ def check(url: str) -> None:
         raise UsageError(f"the index URL {redact(url)} is not valid: {problem}; give {EXAMPLE}")
 
 
+# `password=...` in libpq's key/value form (`host=db user=archiver password='s3 cret'`), which is
+# no URL but may be typed where one is asked for.
+_CONNINFO_PASSWORD = re.compile(r"""(?i)\s*\bpassword\s*=\s*(?:'(?:[^'\\]|\\.)*'?|\S*)""")
+
+
 def redact(url: str) -> str:
-    """The URL without its password (in the user part or as a `password=` parameter)."""
+    """The URL without its password (in the user part or as a `password=` parameter); a libpq
+    key/value string without its `password=`."""
+    if "://" not in url:
+        return _CONNINFO_PASSWORD.sub("", url).strip()
     try:
         parts = urlsplit(url)
     except ValueError:  # refused by urllib (an unclosed '['...): the same cuts, by hand
