@@ -143,6 +143,9 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
 
         index_url = cli._index_url(index)
         cli._call(lambda: require_shared_index(index_url))
+        from .cluster.executor import check_broker_url
+
+        cli._call(lambda: check_broker_url(broker))  # a typo is a usage error here as for `run --broker`
         if log_format is LogFormat.json:
             from .cluster.ops import use_json_logs
 

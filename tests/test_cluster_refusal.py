@@ -62,3 +62,13 @@ def test_a_postgresql_index_is_not_refused(tmp_path: Path) -> None:
     r = _archiver(tmp_path, "run", "--broker", "amqp://127.0.0.1/", "--seeds", _seeds(tmp_path),
                   env={"ARCHIVER_INDEX": url})
     assert r.returncode == 2 and r.stderr.startswith("archiver: --broker amqp://127.0.0.1/: not a Redis URL"), r.stderr
+
+
+@pytest.mark.parametrize("broker", ["http://127.0.0.1:6379/0", "redis://127.0.0.1:notaport/0"])
+@pytest.mark.parametrize("check", [[], ["--check"]], ids=["worker", "worker --check"])
+def test_a_worker_given_a_malformed_broker_url_says_so(tmp_path: Path, broker: str, check: list[str]) -> None:
+    url = f"postgresql://archiver@127.0.0.1:{free_port()}/archive"  # never reached
+    r = _archiver(tmp_path, "worker", "--broker", broker, *check, env={"ARCHIVER_INDEX": url})
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith(f"archiver: --broker {broker}: "), r.stderr
+    assert "internal error" not in r.stderr

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -248,6 +249,11 @@ def prepare(settings: WorkerSettings) -> None:
 def run_worker(settings: WorkerSettings) -> int:
     """Start the worker and serve until SIGTERM or SIGINT (a warm shutdown: tasks in hand finish)."""
     prepare(settings)
+    if os.geteuid() == 0:
+        # Celery's own warning asks for a --uid option this command does not have: ours says what to do.
+        warnings.filterwarnings("ignore", message="You're running the worker with superuser privileges")
+        log.warning("the worker runs as root, which is not recommended: start it as an unprivileged user that "
+                    "can write the archive folder (the systemd units in docs/systemd do)")
     app = worker_app(settings)
     worker = app.Worker(  # type: ignore[attr-defined]
         concurrency=settings.concurrency, pool="prefork", hostname=f"archiver@{host_name()}-{os.getpid()}",
