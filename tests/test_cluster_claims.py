@@ -307,3 +307,36 @@ def test_recovery_touches_only_this_hosts_dead_writers(tmp_path: Path) -> None:
         names[k] for k in ("alive here", "dead elsewhere", "one machine's run"))
     recover_local_runs(tmp_path)
     assert sorted(p.name for p in warcs.iterdir()) == sorted(names[k] for k in ("alive here", "dead elsewhere"))
+
+
+def test_a_run_whose_tasks_no_worker_takes_says_so(broker: str, caplog: pytest.LogCaptureFixture) -> None:
+    """No worker on the broker: the run, waiting, names what it waits for (once per notice period),
+    and stays quiet while a worker holds one of its tasks (a long capture is no reason to worry)."""
+    from archiver.cluster.executor import QueueExecutor
+    from archiver.cluster.worker import claim_name
+    from archiver.interrupt import STOP
+
+    task = ArticleTask("https://news.example/a.html")
+    with QueueExecutor(broker, idle_notice=0.2) as executor:
+        executor.submit(task)
+        notice = executor.waiting_notice(180.0)
+        assert notice is not None and notice.startswith(
+            "no worker has taken any of the 1 task(s) waiting, nor answered, for 3 min: is a worker running for the "
+            "broker redis://"), notice
+        claim = executor.claims.lock(claim_name(task))
+        assert claim.acquire(wait=0)
+        try:
+            assert executor.waiting_notice(180.0) is None
+        finally:
+            claim.release()
+        # As the run waits: said on the log, then the run is stopped (its task revoked).
+        timer = threading.Timer(1.0, setattr, args=(STOP, "signum", int(signal.SIGTERM)))  # as the handler does
+        timer.start()
+        try:
+            with caplog.at_level("WARNING", logger="archiver.cluster.executor"):
+                assert [type(a).__name__ for _t, a in executor.answers()] == ["NotStarted"]
+        finally:
+            timer.join()
+            STOP.reset()
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("no worker has taken")]
+    assert said, caplog.text

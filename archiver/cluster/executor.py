@@ -39,6 +39,10 @@ DEFAULT_REQUEUE_AFTER = 900.0  # seconds without any answer before unanswered ta
 BROKER_GRACE = 300.0  # seconds the broker may be away before the run gives up, naming it
 START_GRACE = 10.0  # seconds the broker may take to answer when the run starts
 POLL = 0.5
+# A run whose tasks no worker takes says so after this long without an answer, and again as long
+# as it lasts (a scheduled run waiting on no worker would otherwise wait in silence).
+IDLE_NOTICE = 120.0
+_CLAIMS_LOOKED_AT = 200  # the first tasks sent are the first taken: whether any is held tells
 
 
 def requeue_after_default() -> float:
@@ -64,7 +68,8 @@ class QueueExecutor:
     """The tasks of one run over the cluster behind `broker`."""
 
     def __init__(self, broker: str, *, recapture: bool = False, progress: Callable[[str], None] | None = None,
-                 requeue_after: float | None = None, grace: float = BROKER_GRACE) -> None:
+                 requeue_after: float | None = None, grace: float = BROKER_GRACE,
+                 idle_notice: float = IDLE_NOTICE) -> None:
         import redis
 
         check_broker_url(broker)
@@ -78,6 +83,7 @@ class QueueExecutor:
         self.progress = progress or (lambda _m: None)
         self.requeue_after = requeue_after_default() if requeue_after is None else requeue_after
         self.grace = grace
+        self.idle_notice = idle_notice
         self._count = 0
         self._pending: dict[str, Task] = {}
         self._messages: dict[str, dict[str, Any]] = {}
@@ -122,19 +128,24 @@ class QueueExecutor:
         self._call("send", lambda: self.app.send_task(TASK_NAME, args=[message], task_id=task_id, queue=QUEUE))
 
     def answers(self) -> Iterator[tuple[Task, Answer]]:
-        quiet_since = time.monotonic()
+        quiet_since = noticed = time.monotonic()
         while self._pending:
             if STOP.requested:
                 yield from self._stop()
                 return
             ready = self._ready()
             if not ready:
-                if time.monotonic() - quiet_since >= self.requeue_after:
+                now = time.monotonic()
+                if now - noticed >= self.idle_notice:
+                    noticed = now
+                    if (notice := self.waiting_notice(now - quiet_since)) is not None:
+                        log.warning("%s", notice)
+                if now - quiet_since >= self.requeue_after:
                     self._send_again()
                     quiet_since = time.monotonic()
                 time.sleep(POLL)
                 continue
-            quiet_since = time.monotonic()
+            quiet_since = noticed = time.monotonic()
             for task_id, answer in ready:
                 task = self._pending.pop(task_id, None)
                 self._messages.pop(task_id, None)
@@ -142,6 +153,16 @@ class QueueExecutor:
                     continue
                 self.progress(claim_name(task).replace(":", " ", 1))
                 yield task, answer
+
+    def waiting_notice(self, quiet_for: float) -> str | None:
+        """The line that says the run's tasks wait for a worker, when no worker holds any of them
+        (None while one is on a task: a long capture is no reason to worry)."""
+        waiting = list(self._pending.values())
+        if not waiting or any(self.claims.held(claim_name(t)) for t in waiting[:_CLAIMS_LOOKED_AT]):
+            return None
+        return (f"no worker has taken any of the {len(waiting)} task(s) waiting, nor answered, for "
+                f"{quiet_for / 60:.0f} min: is a worker running for the broker {_shown(self.broker)}? "
+                "(`archiver worker --check` on a worker's machine tells)")
 
     def _ready(self) -> list[tuple[str, Answer]]:
         ids = list(self._pending)
