@@ -99,6 +99,26 @@ def test_a_later_version_adds_its_own_ddl_in_one_transaction(request: pytest.Fix
         assert schema_version(db) == SCHEMA_VERSION + 1
 
 
+def test_indexes_in_several_schemas_of_one_database_each_search_text(request: pytest.FixtureRequest) -> None:
+    """The unaccent extension lives in the first index's schema; the next ones find its dictionary,
+    and a schema that does not exist is named with the index and what to check."""
+    import psycopg
+
+    url = postgres_database(request, migrated=False)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA news")
+        conn.execute("CREATE SCHEMA sports")
+    for schema in ("news", "sports", "public"):
+        with open_index(Path("."), url=f"{url}?options=-csearch_path%3D{schema}") as index:
+            index.upsert_post(Post(platform="twitter", kind="embedded", source="a.html", evidence="blockquote",
+                                   post_id="20", text=f"Café crème at the {schema} desk"))
+            assert [row.key for row in index.lookup(Filters(text="creme"))] == ["twitter:20"], schema
+    with pytest.raises(IndexError_) as caught:
+        open_index(Path("."), url=f"{url}?options=-csearch_path%3Dnowhere")
+    assert str(caught.value).startswith(f"cannot create the index in the PostgreSQL database {place(url)}: ")
+    assert "search_path" in str(caught.value)
+
+
 # -- naming and errors -------------------------------------------------------------------------------
 
 def test_urls_are_named_without_their_password() -> None:

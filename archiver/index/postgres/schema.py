@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
+
+from archiver.errors import IndexError_
 from archiver.index.errors import IndexUnreadable
 from archiver.index.postgres.connection import Database
-from archiver.index.postgres.url import place
+from archiver.index.postgres.url import place, scrub
 from archiver.index.sql.search import FTS_CONFIG, posts_tsvector
 from archiver.times import utc_now
 
@@ -42,7 +45,13 @@ _V5 = (
     # unaccent ships with PostgreSQL (contrib) and is a trusted extension: the database's owner may create it.
     "CREATE EXTENSION IF NOT EXISTS unaccent",
     f"CREATE TEXT SEARCH CONFIGURATION {FTS_CONFIG} (COPY = simple)",
-    f"ALTER TEXT SEARCH CONFIGURATION {FTS_CONFIG} ALTER MAPPING FOR word, hword, hword_part WITH unaccent, simple",
+    # An extension lives in one schema of the database: the first index's, when indexes live in
+    # several (`search_path` in the URL). Its dictionary is named with that schema, so that every
+    # index's configuration finds it; the configuration keeps it by identity from then on.
+    f"""DO $$ BEGIN EXECUTE format(
+        'ALTER TEXT SEARCH CONFIGURATION {FTS_CONFIG} ALTER MAPPING FOR word, hword, hword_part WITH %I.unaccent, simple',
+        (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+         WHERE e.extname = 'unaccent')); END $$""",
     f"""CREATE TABLE articles (
         id {_ID}, url {_T} NOT NULL CONSTRAINT articles_url UNIQUE, source {_T}, title {_T}, first_seen {_T} NOT NULL,
         last_captured {_T}, status {_T}, url_key {_T})""",
@@ -178,7 +187,12 @@ def open_database(url: str, *, create: bool = True) -> Database:
             if not create and version == 0:
                 raise IndexUnreadable(f"no index in the PostgreSQL database {place(url)}: archive something "
                                       "with this --index first, run `archiver index migrate`, or check the URL")
-            migrate(db)
+            try:
+                migrate(db)
+            except psycopg.Error as exc:  # (a server gone is named by Database already)
+                raise IndexError_(f"cannot create the index in the PostgreSQL database {place(url)}: "
+                                  f"{scrub(str(exc), url)} (check that the schema the URL's search_path names "
+                                  "exists and that this user may create tables in it)") from None
     except BaseException:
         db.close()
         raise
