@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from .errors import ExportError
 from .index.rows import PageRow
+from .layout import DB_NAME
 from .models import distinct_captures, shows_post
 from .times import iso_seconds, parse_timestamp
 
@@ -184,11 +185,12 @@ def _with_capture_stamps(index: IndexQueries, records: Sequence[RecordRow],
     return evidence
 
 
-def verify_selection(index: IndexQueries, archive_dir: Path, *,
-                     truncated: list[TruncatedRecord] | None = None) -> tuple[list[Problem], str]:
+def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[TruncatedRecord] | None = None,
+                     where: str = DB_NAME) -> tuple[list[Problem], str]:
     """Verify every indexed record and screenshot, and the index against the journal the WARCs
     carry (`journalcheck`); returns the problems and what was checked. Records marked
-    WARC-Truncated are noted, and added to `truncated` when it is given."""
+    WARC-Truncated are noted, and added to `truncated` when it is given. `where`: how the index is
+    named in what is said of it (its file, or its URL without the password)."""
     from .index.journal import Entry
     from .journalcheck import compare
     from .verify import being_written, verify_archive
@@ -197,7 +199,7 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *,
     shots = index.stored_files()
     journal: list[Entry] = []
     problems = verify_archive(archive_dir, records, shots, whole_index=True, truncated=truncated, journal=journal)
-    problems += compare(index, journal, writing=being_written(archive_dir))
+    problems += compare(index, journal, where=where, writing=being_written(archive_dir))
     checked = (f"{len(records)} record{'s' if len(records) != 1 else ''}, "
                f"{len(shots)} file{'s' if len(shots) != 1 else ''} checked")
     return problems, checked + (f", {len(journal)} journal entries compared with the index" if journal else "")

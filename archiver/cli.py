@@ -695,6 +695,7 @@ def verify(
     if ca_bundle is not None:
         _fail("--ca-bundle checks a WACZ's certificates: give the WACZ to check", EXIT_USAGE)
     from .bundle import verify_selection
+    from .index import index_name
     from .verify import TruncatedRecord, index_absent, verify_without_index
 
     d = _archive_dir(archive_dir)
@@ -704,7 +705,7 @@ def verify(
         problems, checked = _call(lambda: verify_without_index(d, truncated=truncated))
     else:
         with _open_index(d, url) as db:
-            problems, checked = _call(lambda: verify_selection(db, d, truncated=truncated))
+            problems, checked = _call(lambda: verify_selection(db, d, truncated=truncated, where=index_name(d, url)))
     from .output import dumps, one_line
 
     if format is OutFormat.json:

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.layout import DB_NAME, WARC_DIR
 from archiver.models import Post
@@ -65,6 +67,29 @@ def test_a_status_changed_in_the_index_alone_is_named(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert _problems(result) == [f"{GONE}: status live in the index, deleted in the journal in the WARCs, after "
                                  "the same checks"]
+
+
+def test_a_postgresql_index_is_named_by_its_url(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """The same check of an index in PostgreSQL names that index (no archive.db is in play)."""
+    from archiver.index import open_index
+    from archiver.index.postgres.url import redact
+    from tests.index_backends import postgres_database
+
+    url = postgres_database(request)
+    root = tmp_path / "archive"
+    with open_index(root, url=url) as index, WarcStore(root / WARC_DIR) as store:
+        index.journal.writer = store.write_metadata_batch
+        article = index.upsert_article(ARTICLE, source="a.html")
+        index.upsert_post(Post(platform="twitter", kind="embedded", source="a.html", evidence="blockquote",
+                               post_id=GONE.partition(":")[2], handle="desk", text="the levee holds"))
+        index.cite(article, GONE, "embedded", "blockquote")
+        index.observe(GONE, "deleted", checked_at="2024-03-10T10:00:00Z")
+        index.db.execute("UPDATE posts SET status = 'live' WHERE key = ?", [GONE])  # type: ignore[attr-defined]
+    result = subprocess.run([sys.executable, "-m", "archiver.cli", "verify", "--archive-dir", str(root), "--index",
+                             url, "--format", "json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert [(p["path"], p["detail"]) for p in json.loads(result.stdout)["problems"] if p["kind"] == "journal"] == [
+        (redact(url), f"{GONE}: status live in the index, deleted in the journal in the WARCs, after the same checks")]
 
 
 def test_a_check_or_a_citation_the_index_lost_is_named(tmp_path: Path) -> None:
