@@ -213,7 +213,8 @@ def read_capped(path: Path, max_bytes: int) -> bytes:
     except PermissionError:
         raise SourceError(f"{source}: permission denied; check the file's permissions") from None
     except FileNotFoundError:
-        raise SourceError(f"{source}: no such file or directory") from None
+        hint = f"; for a web address, give https://{source}" if _ADDRESS_RE.fullmatch(str(source)) else ""
+        raise SourceError(f"{source}: no such file or directory{hint}") from None
     except IsADirectoryError:
         raise SourceError(f"{source}: is a directory") from None
     except OSError as e:
@@ -225,6 +226,9 @@ def read_capped(path: Path, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+# A web address typed without its scheme (`vm.tiktok.com/ZMx`, `news.example/a.html`): a host name
+# with a dot and a known-looking top level, then a path.
+_ADDRESS_RE = re.compile(r"(?:www\.)?(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,24}/\S*")
 # A URL of another scheme (file:, ftp:, javascript:, data:...) given as a source: not a file name.
 _OTHER_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:")
 

@@ -66,6 +66,18 @@ def test_one_bad_source_does_not_stop_the_others(tmp_path: Path) -> None:
     assert not isinstance(items[1], SourceFailure) and items[1].text == "fine text"
 
 
+@pytest.mark.parametrize(("given", "hint"), [
+    ("vm.tiktok.com/ZMshare01", True), ("news.example/2024/a.html", True),
+    ("missing.html", False), ("notes/x.html", False), ("report.2024/x.html", False)])
+def test_a_web_address_typed_without_its_scheme_is_named_as_such(given: str, hint: bool, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # none of these is a file here
+    [failure] = list(read_sources([given]))
+    assert isinstance(failure, SourceFailure)
+    assert failure.message == f"{given}: no such file or directory" + (
+        f"; for a web address, give https://{given}" if hint else "")
+
+
 def test_unreachable_url_is_a_failure_not_a_traceback() -> None:
     # Port 9 on loopback: nothing listens, the connection is refused at once (no internet needed).
     items = list(read_sources(["http://127.0.0.1:9/article"]))
