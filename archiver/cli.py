@@ -429,7 +429,7 @@ def _filters(**kw: Any):  # type: ignore[no-untyped-def]
 
 def _open_index(archive_dir: Path, url: str | None = None):  # type: ignore[no-untyped-def]
     from .errors import UsageError
-    from .index import index_exists, index_name, index_unusable, open_index
+    from .index import index_exists, index_name, index_unusable, open_index, require_own_index
 
     if url is not None:  # an unreachable server is the index's own one line (IndexError_)
         if (reason := _call(lambda: index_unusable(archive_dir, url))) is not None:
@@ -437,6 +437,7 @@ def _open_index(archive_dir: Path, url: str | None = None):  # type: ignore[no-u
                   "into it, or check the URL", EXIT_USAGE)
         return _call(lambda: open_index(archive_dir, create=False, url=url))
 
+    _call(lambda: require_own_index(archive_dir))  # a folder indexed in PostgreSQL names that index
     if index_unusable(archive_dir) is not None:  # verify (and the WARC reader) only then: lookup starts fast
         from .verify import REINDEX_HINT, index_absent
 
@@ -701,6 +702,10 @@ def verify(
     d = _archive_dir(archive_dir)
     url = _index_url(index)
     truncated: list[TruncatedRecord] = []  # sound, but partial: noted on stderr as they are found
+    if url is None:
+        from .index import require_own_index
+
+        _call(lambda: require_own_index(d))
     if url is None and index_absent(d):  # WARCs without a usable archive.db: say so, do not call them intact
         problems, checked = _call(lambda: verify_without_index(d, truncated=truncated))
     else:

@@ -10,6 +10,9 @@ import threading
 from pathlib import Path
 
 DB_NAME = "archive.db"
+# In an archive folder whose index is in PostgreSQL: that index's URL, without its password, so that
+# a command given the folder without --index is told where its index is rather than making another.
+INDEX_NOTE = "index-url.txt"
 WARC_DIR = "warcs"
 SHOT_DIR = "screenshots"
 MEDIA_DIR = "media"

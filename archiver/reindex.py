@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ArchiverError, UsageError
-from .index import index_in_use, index_name, rebuild_index
+from .index import index_in_use, index_name, rebuild_index, require_own_index
 from .index.journal import Entry, Rebuilt, is_journal_record, parse_entry
 from .index.rows import RecordRow
-from .layout import WARC_DIR
+from .layout import INDEX_NOTE, WARC_DIR
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +257,9 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
     from .warcstore import OPEN_SUFFIX, recover
 
     archive_dir = Path(archive_dir)
+    if not force:  # its index is in PostgreSQL: an archive.db would be a second one, unless that is lost
+        require_own_index(archive_dir, other_way=", or `archiver reindex --force` to rebuild one from the WARC files "
+                                                 "(the PostgreSQL index lost, say)")
     warcs = archive_dir / WARC_DIR
     files = sorted([*warcs.glob("*.warc.gz"), *warcs.glob("*.warc")]) if warcs.is_dir() else []
     if not files and not list(warcs.glob(f"*{OPEN_SUFFIX}") if warcs.is_dir() else []):
@@ -284,6 +287,7 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
         older = [path.name for path, scan in zip(files, scans, strict=True)
                  if scan.problem is None and scan.records and not scan.journal]
         rebuilt = rebuild_index(archive_dir, rows, journal)
+        (archive_dir / INDEX_NOTE).unlink(missing_ok=True)  # indexed in its own archive.db from now on
         summary.records = len(rows)
         summary.journal = len(journal)
         summary.posts, summary.captures, summary.observations = rebuilt.posts, rebuilt.captures, rebuilt.observations

@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .index import require_own_index
 from .interrupt import STOP
 from .limits import DEFAULT_MAX_FEED_ARTICLES, Limits
 from .lock import ArchiveLock, IndexLock, run_lock
@@ -77,6 +78,10 @@ def locked(archive_dir: Path, *, wait: bool = False,
            index_url: str | None = None) -> Iterator[ArchiveLock | IndexLock]:
     """The run lock (the PostgreSQL index's when `index_url` names one, else the archive folder's);
     SIGINT/SIGTERM while waiting for it (`wait`) stop the wait at once."""
+    if index_url is None:
+        # A folder the cluster indexes in PostgreSQL: its lock is the index's, and its `.open` WARC
+        # files may be live workers'; a run here without --index would fork the index.
+        require_own_index(archive_dir)
     lock = run_lock(archive_dir, index_url, wait=wait)
     with STOP.raising():
         lock.acquire()

@@ -146,8 +146,9 @@ def test_export_gives_a_valid_wacz_of_the_same_records(runs: Any) -> None:
         out[name].parent.mkdir()
     rebuilt = tmp / "pg-rebuilt"
     shutil.copytree(tmp / "pg", rebuilt)
-    r = cli(web, "reindex", archive=rebuilt)
+    r = cli(web, "reindex", "--force", archive=rebuilt)  # forced: the folder says its index is in PostgreSQL
     assert r.returncode == 0, r.stderr
+    assert not (rebuilt / "index-url.txt").exists()  # indexed in its own archive.db from now on
     runs_ = [cli(web, "export", "--handle", "RivertonDesk", "-o", str(out["pg"]), "--index", url, archive=tmp / "pg"),
              cli(web, "export", "--handle", "RivertonDesk", "-o", str(out["rebuilt"]), archive=rebuilt),
              cli(web, "export", "--handle", "RivertonDesk", "-o", str(out["lite"]), archive=tmp / "lite")]
@@ -189,6 +190,39 @@ def test_verify_checks_the_folder_against_the_postgresql_index(runs: Any) -> Non
     r = cli(web, "verify", "--index", url, archive=damaged)
     assert r.returncode == 1, r.stderr
     assert shot.name in r.stdout and "1 problem" in r.stderr
+
+
+def test_the_folder_names_its_postgresql_index_and_is_not_used_without_it(runs: Any) -> None:
+    """A run with --index notes the index in the archive folder (no password); a command given the
+    folder without --index is told where its index is, exit 2, and makes no second index; a copy of
+    the index into the folder's own archive.db makes it a SQLite archive again."""
+    from archiver.index.postgres.url import redact
+    from archiver.layout import DB_NAME, INDEX_NOTE
+
+    web, tmp, url, *_ = runs
+    pg = tmp / "pg"
+    assert (pg / INDEX_NOTE).read_text().splitlines()[-1] == redact(url)
+    warcs = sorted(p.name for p in (pg / "warcs").iterdir())
+    for args in (("run", "--seeds", str(tmp / "seeds")), ("archive", f"https://news.example{site.ARTICLE_FLOOD.path}"),
+                 ("lookup",), ("show", f"twitter:{site.TWEET_PHOTO.id}"), ("verify",), ("reindex",), ("report", "-o",
+                 str(tmp / "r.html"))):
+        r = cli(web, *args, archive=pg, env={"ARCHIVER_INDEX": ""})
+        assert r.returncode == 2, (args, r.stderr)
+        assert r.stderr.strip().startswith(
+            f"archiver: {pg} is indexed in PostgreSQL at {redact(url)} (its {INDEX_NOTE} says so): pass --index "
+            f"{redact(url)} (or set ARCHIVER_INDEX); to index it in its own archive.db again, `archiver index copy "
+            f"--from {redact(url)} --to {pg}`"), args
+        assert len(r.stderr.strip().splitlines()) == 1
+    assert not (pg / DB_NAME).exists() and sorted(p.name for p in (pg / "warcs").iterdir()) == warcs
+    # The index lost, its WARC files are the index: a forced reindex builds an archive.db (see the
+    # export test) and the folder is indexed there from then on.
+    back = tmp / "pg-back"
+    shutil.copytree(pg, back)
+    copied = cli(web, "index", "copy", "--from", url, "--to", str(back))
+    assert copied.returncode == 0, copied.stderr
+    assert not (back / INDEX_NOTE).exists()
+    lite = cli(web, "lookup", "--format", "json", archive=back)
+    assert lite.returncode == 0 and json.loads(lite.stdout), lite.stderr
 
 
 def test_postgresql_stopped_mid_run_is_named_and_the_next_run_completes(tmp_path: Path, postgres_server: Any) -> None:

@@ -9,6 +9,7 @@ path never loads psycopg.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,11 +31,58 @@ def open_index(archive_dir: Path, *, create: bool = True, url: str | None = None
     if url is None:
         from archiver.index.sqlite.index import SQLiteIndex
 
+        require_own_index(archive_dir)
         return SQLiteIndex(archive_dir, create=create)
     _require_known(url)
     from archiver.index.postgres.index import PostgresIndex
 
     return PostgresIndex(url, archive_dir, create=create)
+
+
+def indexed_elsewhere(archive_dir: Path) -> str | None:
+    """The PostgreSQL index (its URL without the password) that the archive folder says it is
+    indexed in (`INDEX_NOTE`, written by the runs that use it), or None."""
+    from archiver.layout import INDEX_NOTE
+
+    try:
+        text = (Path(archive_dir) / INDEX_NOTE).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return lines[0] if lines else None
+
+
+def require_own_index(archive_dir: Path, *, other_way: str = "") -> None:
+    """UsageError (exit 2) when the folder is indexed in PostgreSQL: reading or writing an
+    archive.db there would show, or make, another index of the same WARC files. `other_way`: one
+    more way out, said last."""
+    url = indexed_elsewhere(archive_dir)
+    if url is None:
+        return
+    from archiver.errors import UsageError
+    from archiver.layout import INDEX_NOTE
+
+    raise UsageError(f"{archive_dir} is indexed in PostgreSQL at {url} (its {INDEX_NOTE} says so): pass --index "
+                     f"{url} (or set ARCHIVER_INDEX); to index it in its own archive.db again, `archiver index copy "
+                     f"--from {url} --to {archive_dir}`{other_way}")
+
+
+def note_index(archive_dir: Path, url: str) -> None:
+    """Write `INDEX_NOTE` in the archive folder of a run that indexes it in PostgreSQL at `url`
+    (unless it says so already): the URL without its password, and what the file is for."""
+    from archiver.index.postgres.url import redact
+    from archiver.layout import INDEX_NOTE
+    from archiver.modes import write_file
+
+    shown = redact(url)
+    if indexed_elsewhere(archive_dir) == shown:
+        return
+    text = (f"# This archive folder is indexed in PostgreSQL (archiver run/archive --index URL, or\n"
+            f"# ARCHIVER_INDEX). archiver refuses to use it without that index.\n{shown}\n")
+    target = Path(archive_dir) / INDEX_NOTE
+    temp = target.with_name(f".{INDEX_NOTE}.{os.getpid()}")
+    write_file(temp, text.encode())
+    os.replace(temp, target)
 
 
 def _require_known(url: str) -> None:

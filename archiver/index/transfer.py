@@ -18,7 +18,7 @@ from typing import Any
 
 from archiver.errors import ArchiverError, IndexError_, UsageError
 from archiver.index.errors import IndexUnreadable
-from archiver.layout import DB_NAME
+from archiver.layout import DB_NAME, INDEX_NOTE
 
 # Every table of an index, parents before children (the order a copy fills them in).
 TABLES = ("articles", "posts", "key_aliases", "citations", "captures", "observations", "records", "media", "runs",
@@ -281,5 +281,6 @@ def _into_sqlite(source: Any, folder: Path, *, force: bool, name: str | None = N
         for left in (temp, Path(f"{temp}-wal"), Path(f"{temp}-shm")):
             left.unlink(missing_ok=True)
         raise
+    (folder / INDEX_NOTE).unlink(missing_ok=True)  # indexed in its own archive.db again, not in PostgreSQL
     fsync_dir(folder)
     return counts

@@ -104,6 +104,10 @@ class Session:
 
         warcs = make_dirs(self.archive_dir / WARC_DIR)
         try:
+            if self.index_url is not None:
+                from ..index import note_index
+
+                note_index(self.archive_dir, self.index_url)  # a run without --index here is told of it
             if self.pages_in_flight > 1:
                 from .sharedindex import SharedIndex
 
