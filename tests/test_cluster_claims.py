@@ -340,3 +340,24 @@ def test_a_run_whose_tasks_no_worker_takes_says_so(broker: str, caplog: pytest.L
             STOP.reset()
     said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("no worker has taken")]
     assert said, caplog.text
+
+
+def test_a_json_log_line_names_the_exception_itself() -> None:
+    """`error` is the exception's type and words, whatever its traceback's last line is (Celery's,
+    for a pool process lost, is a closing quote)."""
+    import json
+    import logging
+
+    from archiver.cluster.ops import JsonFormatter
+
+    class WorkerLostError(Exception):
+        pass
+
+    try:
+        raise WorkerLostError("Worker exited prematurely: signal 9 (SIGKILL) Job: 10.")
+    except WorkerLostError:
+        info = sys.exc_info()
+    record = logging.LogRecord("celery.worker.request", logging.ERROR, __file__, 1, "Task handler raised error",
+                               (), info)
+    assert json.loads(JsonFormatter().format(record))["error"] == (
+        "WorkerLostError: Worker exited prematurely: signal 9 (SIGKILL) Job: 10.")

@@ -62,7 +62,11 @@ class JsonFormatter(logging.Formatter):
             if hasattr(record, name):
                 line[name] = getattr(record, name)
         if record.exc_info:
-            line["error"] = self.formatException(record.exc_info).splitlines()[-1]
+            # The exception itself: the traceback's last line may be anything (Celery's for a lost
+            # pool process is a closing quote).
+            exc = record.exc_info[1]
+            shown = f"{type(exc).__name__}: {exc}".removesuffix(": ") if exc is not None else ""
+            line["error"] = shown or self.formatException(record.exc_info).splitlines()[-1]
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
