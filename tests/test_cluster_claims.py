@@ -361,3 +361,30 @@ def test_a_json_log_line_names_the_exception_itself() -> None:
                                (), info)
     assert json.loads(JsonFormatter().format(record))["error"] == (
         "WorkerLostError: Worker exited prematurely: signal 9 (SIGKILL) Job: 10.")
+
+
+def test_a_broker_that_refuses_this_client_is_named_so_at_once(broker: str) -> None:
+    """Redis answers and refuses a client without its password, or with a wrong one: said at once
+    (not waited on as a broker that does not answer), saying where the password goes, never
+    showing the one given."""
+    import redis
+
+    from archiver.cluster.executor import QueueExecutor
+    from archiver.errors import BrokerUnavailable
+
+    client = redis.Redis.from_url(broker)
+    client.config_set("requirepass", "s3cret-broker")
+    try:
+        for given in (broker, broker.replace("redis://", "redis://:wrong-pw@")):
+            started = time.monotonic()
+            with pytest.raises(BrokerUnavailable) as caught, QueueExecutor(given):
+                pass
+            assert time.monotonic() - started < 5, "retried as a broker that does not answer"
+            said = str(caught.value)
+            assert "refused this client" in said and "redis://:PASSWORD@HOST:6379/0" in said, said
+            assert "wrong-pw" not in said and "s3cret" not in said
+    finally:
+        authed = redis.Redis.from_url(broker, password="s3cret-broker")
+        authed.config_set("requirepass", "")
+        authed.close()
+        client.close()

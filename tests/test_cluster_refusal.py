@@ -72,3 +72,4 @@ def test_a_worker_given_a_malformed_broker_url_says_so(tmp_path: Path, broker: s
     assert r.returncode == 2, r.stderr
     assert r.stderr.strip().splitlines()[-1].startswith(f"archiver: --broker {broker}: "), r.stderr
     assert "internal error" not in r.stderr
+

@@ -25,7 +25,7 @@ from ..times import utc_now
 from ..workers import NotStarted, TaskFailed
 from .claims import Claims
 from .config import QUEUE, TASK_NAME, make_app
-from .redislock import patiently, redis_errors
+from .redislock import patiently, redis_errors, refused_auth
 from .worker import claim_name
 
 if TYPE_CHECKING:
@@ -202,6 +202,9 @@ class QueueExecutor:
             patiently("broker", self.client.ping, START_GRACE)
         except redis_errors() as e:
             self.client.close()
+            if refused_auth(e):
+                raise BrokerUnavailable(f"the broker {_shown(self.broker)} refused this client ({e}): give the "
+                                        "password it asks for in --broker (redis://:PASSWORD@HOST:6379/0)") from e
             raise BrokerUnavailable(f"the broker {_shown(self.broker)} does not answer ({e}); start it, or check "
                                     "--broker") from e
         return self

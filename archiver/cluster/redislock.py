@@ -35,6 +35,16 @@ def redis_errors() -> tuple[type[BaseException], ...]:
     return (RedisConnectionError, RedisTimeoutError, OSError)
 
 
+def refused_auth(e: BaseException) -> bool:
+    """Redis answered, and refused this client: a password it asks for and the URL lacks, or a
+    wrong one (no point asking again)."""
+    from redis.exceptions import AuthenticationError, AuthorizationError
+
+    text = str(e)
+    return isinstance(e, AuthenticationError | AuthorizationError) or any(
+        word in text for word in ("NOAUTH", "WRONGPASS", "authenticated"))
+
+
 def patiently(what: str, call, grace: float):  # type: ignore[no-untyped-def]
     """`call()`, tried again while Redis does not answer, for up to `grace` seconds."""
     errors = redis_errors()
@@ -44,7 +54,7 @@ def patiently(what: str, call, grace: float):  # type: ignore[no-untyped-def]
         try:
             return call()
         except errors as e:
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or refused_auth(e):
                 raise
             log.info("%s: Redis did not answer (%s); trying again", what, e)
             time.sleep(pause)
