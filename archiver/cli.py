@@ -228,6 +228,10 @@ def scan(
     result = _call(lambda: run_scan(listed.sources, kind=kind.value, max_bytes=max_bytes, net=net,
                                     problems=listed.problems, max_feed_articles=max_feed_articles))
     rows = [p.to_dict() for p in result.posts]
+    if format is ScanFormat.table:
+        # A post known by a short link alone has no ID and no text: the table shows the link instead.
+        rows = [{**r, "text": r["links"][0]} if r["kind"] == "shortlink" and not r["text"] and r["links"] else r
+                for r in rows]
     _write(render(rows, format.value, fields=POST_FIELDS,
                   table_columns=("platform", "post_id", "handle", "posted_at", "kind", "evidence", "source", "text")))
     for failure in result.failures:  # each one named, even under --quiet

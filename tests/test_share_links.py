@@ -6,6 +6,9 @@ Real CLI, browser and fake web."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +16,7 @@ import pytest
 
 from archiver.detect import detect
 from archiver.models import Document
-from tests.e2e import cli
+from tests.e2e import ROOT, cli
 from tests.e2e import lookup as run_lookup
 from tests.fakeweb import reddit, video
 from tests.fakeweb.server import FakeWeb
@@ -47,6 +50,18 @@ def test_share_links_are_found_as_links_and_as_text() -> None:
     # One link however it is spelt: with or without its scheme, with or without "www.".
     again = detect(Document(source="b.txt", text="vm.tiktok.com/ZMshare01 and tiktok.com/t/ZTshare02", is_html=False))
     assert [p.key for p in again] == [posts[0].key, posts[1].key]
+
+
+def test_scan_shows_a_share_link_post_by_its_link(tmp_path: Path) -> None:
+    page = tmp_path / "a.html"
+    page.write_text(ARTICLE)
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "scan", str(page)], capture_output=True, text=True,
+                       cwd=ROOT, timeout=60, env={**os.environ, "COLUMNS": "300"})
+    assert r.returncode == 0, r.stderr
+    rows = [line for line in r.stdout.splitlines() if " shortlink " in line]
+    assert [row.split()[-1] for row in rows] == [
+        "https://vm.tiktok.com/ZMshare01", "www.tiktok.com/t/ZTshare02", "https://vt.tiktok.com/ZSnovideo",
+        f"https://www.reddit.com/r/{reddit.SUB}/s/Rv8share1", f"reddit.com/r/{reddit.SUB}/s/Rv8gone00"]
 
 
 @pytest.fixture(scope="module")
