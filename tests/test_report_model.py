@@ -125,6 +125,17 @@ def test_filter_rules_never_carry_page_text(tmp_path: Path) -> None:
     assert re.findall(r'body:has\(#f-(s\d+):checked\) \.card:not\(\.\1\)', style) == ["s0", "s1"]
 
 
+def test_one_handle_in_two_cases_is_one_filter(tmp_path: Path) -> None:
+    posts = [_post("telegram:harbournews/101", "live", handle="HarbourNews"),
+             _post("telegram:harbournews/102", "live", handle="harbournews"),
+             _post("telegram:harbournews/103", "live", handle="HarbourNews"), _post("twitter:2", "live", handle="bob")]
+    html = render_report(posts, tmp_path, tmp_path / "r.html")
+    labels = re.findall(r'<label for="f-h\d+">([^<]*)</label>', html)
+    assert labels == ["@bob (1)", "@HarbourNews (3)"]  # the spelling most posts use
+    cards = re.findall(r'<article class="card [^"]*\b(h\d+)\b', html)
+    assert len(cards) == 4 and len(set(cards)) == 2
+
+
 def test_a_missing_picture_is_named_not_drawn(tmp_path: Path) -> None:
     caps = [CaptureRow("2024-03-01T00:00:00.000Z", "live", "screenshots/twitter/9/1-embed-element-00.png", "live", None)]
     html = render_report([_post("twitter:9", "live", captures=caps)], tmp_path, tmp_path / "r.html")

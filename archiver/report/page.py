@@ -13,6 +13,7 @@ import base64
 import html
 import os
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -181,18 +182,29 @@ class _Filters:
     FACETS = (("s", "Status"), ("h", "Handle"), ("p", "Platform"))
 
     def __init__(self, posts: list[ReportPost]) -> None:
+        # Handles are one account whatever their case (@HarbourNews, @harbournews): one value each,
+        # shown in its most frequent spelling.
+        spellings: dict[str, Counter[str]] = {}
+        for p in posts:
+            if p.handle:
+                spellings.setdefault(p.handle.casefold(), Counter())[p.handle] += 1
+        self.shown = {"h": {key: f"@{c.most_common(1)[0][0]}" for key, c in spellings.items()}}
         self.values: dict[str, Counter[str]] = {
             "s": Counter(p.status for p in posts),
-            "h": Counter(f"@{p.handle}" for p in posts if p.handle),
+            "h": Counter(p.handle.casefold() for p in posts if p.handle),
             "p": Counter(p.platform for p in posts),
         }
         # Classes are numbered, never made from the values: no page text reaches a CSS selector.
-        self.ids = {f: {v: f"{f}{i}" for i, v in enumerate(sorted(c, key=str.casefold))} for f, c in self.values.items()}
+        self.ids = {f: {v: f"{f}{i}" for i, v in enumerate(sorted(c, key=self._label(f)))} for f, c in self.values.items()}
+
+    def _label(self, facet: str) -> Callable[[str], str]:
+        shown = self.shown.get(facet, {})
+        return lambda value: shown.get(value, value).casefold()
 
     def classes(self, post: ReportPost) -> str:
         out = [self.ids["s"][post.status], self.ids["p"][post.platform]]
         if post.handle:
-            out.append(self.ids["h"][f"@{post.handle}"])
+            out.append(self.ids["h"][post.handle.casefold()])
         return " ".join(out)
 
     def css(self) -> str:
@@ -212,10 +224,11 @@ class _Filters:
             total = sum(counts.values())
             items = [f'<input type="radio" name="f-{facet}" id="f-{facet}-all" checked>'
                      f'<label for="f-{facet}-all">all ({total})</label>']
-            for value in sorted(counts, key=str.casefold):
+            shown = self.shown.get(facet, {})
+            for value in sorted(counts, key=self._label(facet)):
                 cls = self.ids[facet][value]
                 items.append(f'<input type="radio" name="f-{facet}" id="f-{cls}">'
-                             f'<label for="f-{cls}">{_e(value)} ({counts[value]})</label>')
+                             f'<label for="f-{cls}">{_e(shown.get(value, value))} ({counts[value]})</label>')
             groups.append(f"<fieldset><legend>{legend}</legend>{''.join(items)}</fieldset>")
         return f'<nav class="filters" aria-label="filters">{"".join(groups)}</nav>'
 
