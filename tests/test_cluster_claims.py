@@ -388,3 +388,20 @@ def test_a_broker_that_refuses_this_client_is_named_so_at_once(broker: str) -> N
         authed.config_set("requirepass", "")
         authed.close()
         client.close()
+
+
+def test_a_worker_as_root_gives_its_own_advice_not_celerys(monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    import warnings
+
+    from archiver.cluster import worker
+
+    monkeypatch.setattr(worker.os, "geteuid", lambda: 0)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with caplog.at_level("WARNING", logger="archiver.cluster.worker"):
+            worker.root_warning()
+        warnings.warn("You're running the worker with superuser privileges: this is\nabsolutely not recommended!\n\n"
+                      "Please specify a different user using the --uid option.", UserWarning, stacklevel=1)
+    assert not [w for w in seen if "--uid" in str(w.message)]
+    assert [r.getMessage() for r in caplog.records if "runs as root" in r.getMessage()]

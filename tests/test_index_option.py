@@ -73,6 +73,15 @@ def test_a_libpq_key_value_string_is_refused_without_its_password(tmp_path: Path
     _no_secret(r.stderr + r.stdout)
 
 
+@pytest.mark.parametrize("given", [f"host=db password={SECRET} application_name=http://x",
+                                   f"  host=db user=archiver password='{SECRET}'"])
+def test_a_key_value_string_loses_its_password_whatever_its_values_hold(given: str) -> None:
+    from archiver.index.postgres.url import redact
+
+    _no_secret(redact(given))
+    assert "host=db" in redact(given)
+
+
 def test_reindex_refuses_an_index_url(tmp_path: Path) -> None:
     r = _cli("reindex", "--archive-dir", str(tmp_path), env={"ARCHIVER_INDEX": f"postgresql://u:{SECRET}@h/db"})
     assert r.returncode == 2
@@ -124,3 +133,15 @@ def test_reading_an_empty_database_says_it_holds_no_index(command: str, tmp_path
 
     with psycopg.connect(postgres_url) as conn:  # reading created nothing
         assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)
+
+
+def test_the_folder_note_names_the_index_without_its_password(tmp_path: Path) -> None:
+    from archiver.errors import UsageError
+    from archiver.index import indexed_elsewhere, note_index, require_own_index
+    from archiver.layout import INDEX_NOTE
+
+    note_index(tmp_path, f"postgresql://archiver:{SECRET}@db:5432/archive?password={SECRET}")
+    _no_secret((tmp_path / INDEX_NOTE).read_text())
+    assert indexed_elsewhere(tmp_path) == "postgresql://archiver@db:5432/archive"
+    with pytest.raises(UsageError, match="is indexed in PostgreSQL at postgresql://archiver@db:5432/archive"):
+        require_own_index(tmp_path)

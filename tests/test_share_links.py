@@ -64,6 +64,29 @@ def test_scan_shows_a_share_link_post_by_its_link(tmp_path: Path) -> None:
         f"https://www.reddit.com/r/{reddit.SUB}/s/Rv8share1", f"reddit.com/r/{reddit.SUB}/s/Rv8gone00"]
 
 
+@pytest.mark.parametrize(("url", "platform"), [
+    ("https://vm.tiktok.com/ZMshare01/", "tiktok"), ("HTTPS://WWW.TIKTOK.COM/t/ZTshare02/", "tiktok"),
+    (f"https://www.reddit.com/r/{reddit.SUB}/s/Rv8share1", "reddit"), ("https://t.co/AbCdEf1234", "twitter"),
+    # A post's own address that names a share link in its query is that post, not a share link.
+    ("https://www.tiktok.com/@u/video/7350000000000000001?x=vm.tiktok.com/ZMabcde", None),
+    ("https://www.tiktok.com/@harbourcam", None)])
+def test_a_short_link_is_known_by_its_own_address(url: str, platform: str | None) -> None:
+    from archiver.platforms import shortener_for
+
+    found = shortener_for(url)
+    assert (found.name if found is not None else None) == platform
+
+
+@pytest.mark.parametrize(("url", "lowered"), [
+    ("HTTPS://VM.TikTok.COM/ZMx?V=AbC", "https://vm.tiktok.com/ZMx?V=AbC"),
+    ("HTTPS://Example.COM?v=AbC", "https://example.com?v=AbC"), ("Example.COM#Top", "example.com#Top"),
+    ("VM.TIKTOK.COM/ZMx", "vm.tiktok.com/ZMx"), ("https://x.com", "https://x.com")])
+def test_only_scheme_and_host_are_lowered(url: str, lowered: str) -> None:
+    from archiver.platforms.base import host_lowered
+
+    assert host_lowered(url) == lowered
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformRun]:
     tmp = tmp_path_factory.mktemp("shares")
@@ -107,12 +130,15 @@ def test_a_link_held_unfollowed_is_followed_by_the_next_runs_recheck(tmp_path: P
     """A share link that could not be followed when its article was read (here: unknown to the
     platform then) is followed by the next run's re-check, and the post it names takes it over."""
     later, broken, garbled = "vm.tiktok.com/ZMlater01/", "vm.tiktok.com/ZMnoloc01/", "vm.tiktok.com/ZMgarble1/"
+    scripted = "vm.tiktok.com/ZMscript1/"
     story = "/2024/harbour-later.html"
     article = (f'<!doctype html><title>Later</title><p><a href="https://{later}">a clip</a> and '
-               f'<a href="https://{broken}">another</a> and <a href="https://{garbled}">a third</a></p>')
+               f'<a href="https://{broken}">another</a> and <a href="https://{garbled}">a third</a> and '
+               f'<a href="https://{scripted}">a fourth</a></p>')
     with FakeWeb(tmp_path / "web", handlers=video.HANDLERS) as web:
         web.set_state(("share", broken), "")  # a 301 without a Location
         web.set_state(("share", garbled), "location:http://[::1")  # a Location that is no address
+        web.set_state(("share", scripted), "location:javascript:alert(1)")  # nor a web address
         first = archive_run(web, tmp_path / "a", story, article)
         assert first.exit_code == 1
         assert sorted(first.failures) == [
@@ -120,24 +146,44 @@ def test_a_link_held_unfollowed_is_followed_by_the_next_runs_recheck(tmp_path: P
             "address that cannot be read (Invalid URL in location header: Invalid port: ':1'.))",
             f"https://{later.rstrip('/')}: could not be followed (https://{later}: HTTP 404)",
             f"https://{broken.rstrip('/')}: could not be followed (https://{broken}: HTTP 301 without an address to "
-            "go on to)"]
+            "go on to)",
+            f"https://{scripted.rstrip('/')}: could not be followed (https://{scripted}: answered a redirect to an "
+            "address that cannot be read (For absolute URLs, path must be empty or begin with '/'))"]
         # The server's answer, asked once: no retry of what was no broken connection.
-        assert sum(1 for e in first.web_log if e["host"] + e["path"] == garbled) == 1
+        assert [sum(1 for e in first.web_log if e["host"] + e["path"] == link) for link in (garbled, scripted)] == [1, 1]
         rows = run_lookup(web, tmp_path / "a")
         assert sorted((r["platform"], r["status"], r["key"].startswith("tiktok:h:")) for r in rows) == [
-            ("tiktok", "pending", True)] * 3
+            ("tiktok", "pending", True)] * 4
         web.set_state(("share", later), "7350000000000000004")  # the platform knows it now
         (tmp_path / "seeds").mkdir()
         r = cli(web, "run", "--seeds", str(tmp_path / "seeds"), "--format", "json", archive=tmp_path / "a")
         summary = json.loads(r.stdout)
         assert [(p["key"], p["status"]) for p in summary["results"] if not p["key"].startswith("tiktok:h:")] == [
             (VIDEO, "live")]
-        assert summary["posts_rechecked"] == 3, summary
+        assert summary["posts_rechecked"] == 4, summary
         shown = cli(web, "show", f"https://{later}", "--format", "json", archive=tmp_path / "a")
         assert shown.returncode == 0 and json.loads(shown.stdout)["key"] == VIDEO, shown.stderr
         keys = {row["key"]: row["status"] for row in run_lookup(web, tmp_path / "a")}
-        assert keys[VIDEO] == "live" and len(keys) == 3  # the other links still name no post
-        assert [status for key, status in keys.items() if key != VIDEO] == ["unknown", "unknown"]
+        assert keys[VIDEO] == "live" and len(keys) == 4  # the other links still name no post
+        assert [status for key, status in keys.items() if key != VIDEO] == ["unknown"] * 3
+        assert r.returncode == 0, r.stderr  # what their servers answered is the check's result, no failure
+
+
+@pytest.mark.browser
+def test_a_link_that_now_names_a_post_held_already_adds_no_second_copy(tmp_path: Path) -> None:
+    link, archive = "vm.tiktok.com/ZMheld001/", tmp_path / "a"
+    with FakeWeb(tmp_path / "web", handlers=video.HANDLERS) as web:
+        held = cli(web, "archive", "https://www.tiktok.com/@harbourcam/video/7350000000000000004", archive=archive)
+        assert held.returncode == 0, held.stderr
+        first = archive_run(web, archive, "/2024/harbour-held.html", f'<p><a href="https://{link}">the clip</a></p>')
+        assert first.exit_code == 1  # its share link answered 404 then
+        web.set_state(("share", link), "7350000000000000004")
+        (tmp_path / "seeds").mkdir()
+        r = cli(web, "run", "--seeds", str(tmp_path / "seeds"), "--format", "json", archive=archive)
+        assert r.returncode == 0, r.stderr
+        post = json.loads(cli(web, "show", f"https://{link}", "--format", "json", archive=archive).stdout)
+        assert post["key"] == VIDEO and [c["status"] for c in post["captures"]] == ["live"]  # no second copy
+        assert [a["url"] for a in post["articles"]] == ["https://news.example/2024/harbour-held.html"]
 
 
 @pytest.mark.browser

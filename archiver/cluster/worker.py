@@ -246,14 +246,20 @@ def prepare(settings: WorkerSettings) -> None:
             settings.net.chromium_launch(workdir)
 
 
+def root_warning() -> None:
+    """A worker running as root says so, in its own words: Celery's warning (filtered out) asks for
+    a --uid option this command does not have."""
+    if os.geteuid() != 0:
+        return
+    warnings.filterwarnings("ignore", message="You're running the worker with superuser privileges")
+    log.warning("the worker runs as root, which is not recommended: start it as an unprivileged user that can "
+                "write the archive folder (the systemd units in docs/systemd do)")
+
+
 def run_worker(settings: WorkerSettings) -> int:
     """Start the worker and serve until SIGTERM or SIGINT (a warm shutdown: tasks in hand finish)."""
     prepare(settings)
-    if os.geteuid() == 0:
-        # Celery's own warning asks for a --uid option this command does not have: ours says what to do.
-        warnings.filterwarnings("ignore", message="You're running the worker with superuser privileges")
-        log.warning("the worker runs as root, which is not recommended: start it as an unprivileged user that "
-                    "can write the archive folder (the systemd units in docs/systemd do)")
+    root_warning()
     app = worker_app(settings)
     worker = app.Worker(  # type: ignore[attr-defined]
         concurrency=settings.concurrency, pool="prefork", hostname=f"archiver@{host_name()}-{os.getpid()}",

@@ -41,6 +41,7 @@ from archiver.platforms.base import (
     EmbedRule,
     Platform,
     build_post,
+    host_lowered,
     host_of,
     strip_url,
 )
@@ -248,7 +249,7 @@ class _Walker:
                     if relevance != _OTHER or (any_hint is not None and any_hint in href):
                         # The host as a server reads it (`https://VM.TIKTOK.COM/...`): short links'
                         # patterns are written for lower-case hosts.
-                        self._link(href if key.islower() else key.lower() + href[len(key):], relevance)
+                        self._link(href if key.islower() else host_lowered(href), relevance)
                 continue
             tag = tag_by_id.get(tid)
             if tag is None:

@@ -243,14 +243,16 @@ class PostCapturer:
                 why = f"its short link leads to {alias.elsewhere}, not to a post"
             else:
                 why = "no short link in the text led to a post"
+            # What the links' servers answered (a 404, a loop, a redirect to no address) is this
+            # check's result, not a failure of the run: the post is due again at the next re-check.
             reason = f"status ID unknown: {why}"
             self.index.observe(old_key, "unknown", detail=reason)
-            return PostOutcome(old_key, post.platform, post.url, "unknown", reason=reason,
-                               error=reason if alias.failures else None)
+            return PostOutcome(old_key, post.platform, post.url, "unknown", reason=reason)
         take_id(self.index, platform, post, old_key, alias.found, alias.link)
         self.index.add_records(None, batch.records, post_key=post.key)
         try:
-            outcome = self._capture(post, False, False)
+            # A re-check still: a post held under its ID already gets no second copy unless its status changed.
+            outcome = self._capture(post, False, True)
         except (DiskFull, BrowserUnavailable):
             raise
         except ArchiverError as e:

@@ -66,10 +66,14 @@ def platform_for_host(host: str | None) -> Platform | None:
 def shortener_for(url: str) -> Platform | None:
     """The platform whose short link `url` is (`t.co/CODE` -> twitter, `www.tiktok.com/t/CODE` ->
     tiktok), when it can follow such a link given as a source; None for any other address."""
+    from archiver.platforms.base import host_lowered
+
     host = host_of(url)
     for p in REGISTRY:
         if (p.shortlinks is not None and p.aliases is not None and p.aliases.destination is not None
-                and (f"{host}/" in p.shortlinks.hints or (platform_for_host(host) is p and p.shortlinks.code(url)))):
+                and (f"{host}/" in p.shortlinks.hints
+                     # the address itself a short link, not one named in its query
+                     or (platform_for_host(host) is p and p.shortlinks.pattern.match(host_lowered(url.strip()))))):
             return p
     return None
 

@@ -316,8 +316,8 @@ def host_lowered(url: str) -> str:
     """`url` with its scheme and host in lower case, as a server reads them (`HTTPS://VM.TikTok.com/ZMx`
     -> `https://vm.tiktok.com/ZMx`); the rest, whose case may matter, as it is. Scheme-less too."""
     start = url.find("//") + 2 if "//" in url[:8] else 0
-    end = url.find("/", start)
-    return url[:end].lower() + url[end:] if end >= 0 else url.lower()
+    end = min((i for i in (url.find(c, start) for c in "/?#") if i >= 0), default=len(url))
+    return url[:end].lower() + url[end:]
 
 
 def strip_url(url: str) -> str:

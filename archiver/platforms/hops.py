@@ -3,7 +3,7 @@ of a redirect (a meta refresh, `location.replace(...)`) that shorteners show bro
 
 Nothing is followed automatically: each hop is one request through the caller's client (a
 RecordingClient records it), so every hop of a short link is in the WARC. Used by the platforms'
-short links (t.co, TikTok's share links): each says where to stop (the first post URL it knows).
+short links (t.co, TikTok's and Reddit's share links): each says where to stop.
 """
 
 from __future__ import annotations
@@ -98,7 +98,6 @@ def _js_string(raw: str) -> str:
     except ValueError:
         value = raw.replace("\\/", "/")
     return str(value).strip()
-
 
 
 def follow(

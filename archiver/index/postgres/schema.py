@@ -47,7 +47,9 @@ _V5 = (
     f"CREATE TEXT SEARCH CONFIGURATION {FTS_CONFIG} (COPY = simple)",
     # An extension lives in one schema of the database: the first index's, when indexes live in
     # several (`search_path` in the URL). Its dictionary is named with that schema, so that every
-    # index's configuration finds it; the configuration keeps it by identity from then on.
+    # index's configuration finds it; the configuration keeps it by identity from then on. (Edited
+    # after version 5 shipped, the one exception to the rule below: a database that ran the old
+    # statement has the same mapping, and a second schema could never get past it.)
     f"""DO $$ BEGIN EXECUTE format(
         'ALTER TEXT SEARCH CONFIGURATION {FTS_CONFIG} ALTER MAPPING FOR word, hword, hword_part WITH %I.unaccent, simple',
         (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace

@@ -94,13 +94,14 @@ def check(url: str) -> None:
 
 # `password=...` in libpq's key/value form (`host=db user=archiver password='s3 cret'`), which is
 # no URL but may be typed where one is asked for.
+_URL_START = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]*://")
 _CONNINFO_PASSWORD = re.compile(r"""(?i)\s*\bpassword\s*=\s*(?:'(?:[^'\\]|\\.)*'?|\S*)""")
 
 
 def redact(url: str) -> str:
     """The URL without its password (in the user part or as a `password=` parameter); a libpq
     key/value string without its `password=`."""
-    if "://" not in url:
+    if not _URL_START.match(url):  # (a key/value string's values may hold "://": application_name=http://x)
         return _CONNINFO_PASSWORD.sub("", url).strip()
     try:
         parts = urlsplit(url)

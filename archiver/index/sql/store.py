@@ -293,9 +293,9 @@ class Store(Closing):
             return []
         marks = ", ".join("?" for _ in platforms)
         rows = self.db.query(
-            f"SELECT platform, post_id FROM posts WHERE platform IN ({marks}) AND post_id != lower(post_id) "
+            f"SELECT key, platform, post_id FROM posts WHERE platform IN ({marks}) AND post_id != lower(post_id) "
             "ORDER BY platform, post_id", list(platforms))
-        folds = [(f"{r['platform']}:{r['post_id']}", f"{r['platform']}:{r['post_id'].lower()}") for r in rows]
+        folds = [(r["key"], f"{r['platform']}:{r['post_id'].lower()}") for r in rows]
         for old_key, new_key in folds:
             self.merge_post_key(old_key, new_key)
         return folds

@@ -9,7 +9,6 @@ post page itself is the capture's job.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["Hop", "Resolution", "is_shortlink", "normalise_shortlink", "page_redirect", "resolve_shortlink",
            "resolved_post_id", "unwrap_unsafe_link"]
 
-log = logging.getLogger(__name__)
 
 _SHORT = re.compile(r"^(?:https?://)?(?P<host>t\.co|pic\.twitter\.com|pic\.x\.com)/(?P<code>[A-Za-z0-9]+)", re.I)
 _UNSAFE = re.compile(r"^https?://(?:(?:www|mobile)\.)?(?:twitter|x)\.com/safety/unsafe_link_warning\b", re.I)
