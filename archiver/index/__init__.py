@@ -80,7 +80,7 @@ def note_index(archive_dir: Path, url: str) -> None:
     text = (f"# This archive folder is indexed in PostgreSQL (archiver run/archive --index URL, or\n"
             f"# ARCHIVER_INDEX). archiver refuses to use it without that index.\n{shown}\n")
     target = Path(archive_dir) / INDEX_NOTE
-    temp = target.with_name(f".{INDEX_NOTE}.{os.getpid()}")
+    temp = target.with_name(f".{INDEX_NOTE}.{os.getpid()}-{os.urandom(4).hex()}")  # workers on several hosts
     write_file(temp, text.encode())
     os.replace(temp, target)
 
