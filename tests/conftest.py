@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,21 @@ _NET_ENV = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", 
 def _clean_net_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _NET_ENV:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_logging_to_closed_streams() -> Iterator[None]:
+    """The CLI run in-process (CliRunner) points the root logger at the runner's stderr, closed once
+    the command returns: after the test, such handlers go, and archiver's logger gets back the level
+    it had, so that a thread of a later test (a browser's network gate) logs nowhere closed."""
+    ours = logging.getLogger("archiver")
+    level = ours.level
+    yield
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.StreamHandler) and getattr(handler.stream, "closed", False):
+            root.removeHandler(handler)
+    ours.setLevel(level)
 
 
 def corpus_dir() -> Path:
