@@ -391,6 +391,28 @@ def test_one_request_in_flight_per_host(server: TLSServer) -> None:
     assert server.state.counters["/slow/0.3"] == 3
 
 
+def test_the_deadline_counts_the_servers_time_not_the_wait_behind_other_requests_to_its_host(
+        server: TLSServer) -> None:
+    """Three fetches to one host at once go one after the other; each answer takes 0.6 s, within the
+    1 s deadline, though the last one starts 1.2 s after it was asked for."""
+    failed: list[str] = []
+
+    def fetch(client: RecordingClient) -> None:
+        try:
+            client.get("https://twitter.com/slow/0.6")
+        except NetworkError as e:
+            failed.append(str(e))
+
+    with RecordingClient(server.net(), max_retries=0, deadline=1.0) as client:
+        threads = [threading.Thread(target=fetch, args=(client,)) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert failed == []
+    assert server.state.max_in_flight["twitter.com"] == 1 and server.state.counters["/slow/0.6"] == 3
+
+
 def test_without_gate_requests_to_one_host_overlap(server: TLSServer) -> None:
     # The converse of the test above, so that one cannot pass by accident.
     with RecordingClient(server.net(), per_host=False) as client:

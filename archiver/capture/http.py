@@ -162,6 +162,12 @@ class _Deadline:
     def left(self) -> float | None:
         return None if self.end is None else self.end - time.monotonic()
 
+    def extend(self, seconds_: float) -> None:
+        """Move the end later by `seconds_`: time the fetch spent waiting on this process, not on
+        the server (queued behind its other requests to the same host)."""
+        if self.end is not None:
+            self.end += seconds_
+
     def passed(self) -> bool:
         left = self.left()
         return left is not None and left <= _SLACK
@@ -351,7 +357,12 @@ class RecordingClient(Closing):
                 judge_literal(self.net, host, parsed.port or (443 if parsed.scheme == "https" else 80))
             except AddressRefused as e:
                 raise RefusedError(f"refused: {url} {e.reason}") from e
+        queued = time.monotonic()
         with self._gate(host):
+            # The deadline bounds the server's time: waiting here, behind this process's own requests to
+            # the host (one at a time, politely), is not the server's, and would fail a fast answer
+            # as one that took too long.
+            clock.extend(time.monotonic() - queued)
             attempt = 0
             last: str | None = None  # what the last failed attempt met
             while True:
