@@ -213,6 +213,9 @@ def test_the_folder_names_its_postgresql_index_and_is_not_used_without_it(runs: 
             f"{redact(url)} (or set ARCHIVER_INDEX); to index it in its own archive.db again, `archiver index copy "
             f"--from {redact(url)} --to {pg}`"), args
         assert len(r.stderr.strip().splitlines()) == 1
+    from_folder = cli(web, "index", "copy", "--from", str(pg), "--to", str(tmp / "pg-elsewhere"))
+    assert from_folder.returncode == 2 and f"copy from that index: --from {redact(url)};" in from_folder.stderr
+    assert not (tmp / "pg-elsewhere").exists()
     assert not (pg / DB_NAME).exists() and sorted(p.name for p in (pg / "warcs").iterdir()) == warcs
     # The index lost, its WARC files are the index: a forced reindex builds an archive.db (see the
     # export test) and the folder is indexed there from then on.

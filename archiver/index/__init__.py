@@ -52,18 +52,20 @@ def indexed_elsewhere(archive_dir: Path) -> str | None:
     return lines[0] if lines else None
 
 
-def require_own_index(archive_dir: Path, *, other_way: str = "") -> None:
+def require_own_index(archive_dir: Path, *, give: str = "pass --index {url} (or set ARCHIVER_INDEX)",
+                      other_way: str = "") -> None:
     """UsageError (exit 2) when the folder is indexed in PostgreSQL: reading or writing an
-    archive.db there would show, or make, another index of the same WARC files. `other_way`: one
-    more way out, said last."""
+    archive.db there would show, or make, another index of the same WARC files. `give`: how the
+    command is given the index instead (`{url}` stands for it); `other_way`: one more way out, said
+    last."""
     url = indexed_elsewhere(archive_dir)
     if url is None:
         return
     from archiver.errors import UsageError
     from archiver.layout import INDEX_NOTE
 
-    raise UsageError(f"{archive_dir} is indexed in PostgreSQL at {url} (its {INDEX_NOTE} says so): pass --index "
-                     f"{url} (or set ARCHIVER_INDEX); to index it in its own archive.db again, `archiver index copy "
+    raise UsageError(f"{archive_dir} is indexed in PostgreSQL at {url} (its {INDEX_NOTE} says so): "
+                     f"{give.format(url=url)}; to index it in its own archive.db again, `archiver index copy "
                      f"--from {url} --to {archive_dir}`{other_way}")
 
 

@@ -143,11 +143,13 @@ def copy_index(source: Location, destination: Location, *, force: bool = False, 
     the number of rows copied per table. UsageError for a non-empty destination without `force`;
     LockHeld (exit 3) while a run holds the destination's lock (its archive folder's, or the
     PostgreSQL index's), as `archive`, `run` and `reindex` take it, unless `wait`: then it waits."""
-    from archiver.index import open_index
+    from archiver.index import open_index, require_own_index
     from archiver.lock import run_lock
 
     if _same(source, destination):
         raise UsageError(f"--from and --to are the same index ({source.name})")
+    if source.url is None:
+        require_own_index(source.archive_dir, give="copy from that index: --from {url}")
     with open_index(source.archive_dir, create=False, url=source.url) as reader:
         db: Any = reader.db  # type: ignore[attr-defined]
         if destination.url is not None:
