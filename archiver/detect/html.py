@@ -118,9 +118,6 @@ _ANY_HOST_HINTS = {p.any_host_hint for p in REGISTRY if p.any_host is not None}
 _ANY_HOST_HINT = (next(iter(_ANY_HOST_HINTS)) if len(_ANY_HOST_HINTS) == 1 else "") if _ANY_HOST_HINTS else None
 # Hosts that serve nothing but a platform's short links (t.co).
 _SHORT_HOSTS = frozenset(h for _name, s in SHORTENERS for h in s.hosts)
-# A link on a platform's host that is no post's address may still be a short link spelt on a host
-# the platform shares with its posts (`www.tiktok.com/t/CODE`, `pic.twitter.com/CODE`).
-_PATH_SHORTLINKS = tuple(s for _name, s in SHORTENERS)
 _ESCAPED_MARKER_RE = re.compile(re.escape(ESCAPED_MARKER).encode())  # searched faster than `in` finds it
 
 
@@ -395,8 +392,10 @@ class _Walker:
             self.posts.append(
                 build_post(platform, kind="linked", source=self.source, evidence="a[href]", match=match)
             )
-        elif _PATH_SHORTLINKS and any(s.might_contain(href) for s in _PATH_SHORTLINKS):
-            self._shortlinks(href, "a[href]")  # a short link on a platform's own host (`tiktok.com/t/CODE`)
+        elif any(shortlinks.might_contain(href) for _name, shortlinks in SHORTENERS):
+            # A link on a platform's host that is no post's address may still be a short link spelt
+            # on a host the platform shares with its posts (`www.tiktok.com/t/CODE`, `pic.twitter.com/CODE`).
+            self._shortlinks(href, "a[href]")
 
     def _text(self, node: LexborNode) -> None:
         text = node.text_content

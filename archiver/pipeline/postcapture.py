@@ -212,15 +212,17 @@ class PostCapturer:
         return PostOutcome(key, platform, url, held, reason=reason, error=error, network_failed=network_failed,
                            checked=False, answered=answered)
 
-    def _unidentified(self, post: Any, offline: bool) -> PostOutcome:
-        """A post known by its short links alone, which did not lead to an ID: nothing to fetch yet."""
+    def _unidentified(self, post: Any, offline: bool,
+                      why: str = "no short link in the text led to a post") -> PostOutcome:
+        """A post known by its short links alone, which did not lead to an ID (`why`, when the
+        network was not down): nothing to fetch yet."""
         if offline and (held := self.index.post_status(post.key)) is not None:
             return self._not_checked(post.key, post.platform, post.url, held, reason=(
                 "status ID unknown: its short links could not be resolved (network unreachable)"))
         if offline:
             status, reason = "unavailable", "status ID unknown: its short links could not be resolved (network unreachable)"
         else:
-            status, reason = "unknown", "status ID unknown: no short link in the text led to a post"
+            status, reason = "unknown", f"status ID unknown: {why}"
         self.index.observe(post.key, status, detail=reason)
         return PostOutcome(post.key, post.platform, post.url, status, reason=reason, source=None,
                            network_failed=offline, checked=not offline)
@@ -237,17 +239,13 @@ class PostCapturer:
             self.index.add_records(None, batch.records, post_key=old_key)
             if any(network for _message, network in alias.failures):
                 return self._unidentified(post, offline=True)
-            if alias.failures:
-                why = "; ".join(message for message, _network in alias.failures)
-            elif alias.elsewhere:
-                why = f"its short link leads to {alias.elsewhere}, not to a post"
-            else:
-                why = "no short link in the text led to a post"
             # What the links' servers answered (a 404, a loop, a redirect to no address) is this
             # check's result, not a failure of the run: the post is due again at the next re-check.
-            reason = f"status ID unknown: {why}"
-            self.index.observe(old_key, "unknown", detail=reason)
-            return PostOutcome(old_key, post.platform, post.url, "unknown", reason=reason)
+            if alias.failures:
+                return self._unidentified(post, False, why="; ".join(message for message, _net in alias.failures))
+            if alias.elsewhere:
+                return self._unidentified(post, False, why=f"its short link leads to {alias.elsewhere}, not to a post")
+            return self._unidentified(post, False)
         take_id(self.index, platform, post, old_key, alias.found, alias.link)
         self.index.add_records(None, batch.records, post_key=post.key)
         try:

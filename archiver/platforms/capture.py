@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from archiver.capture.embedpage import PostData
     from archiver.capture.renderer import PageCapture
     from archiver.capture.types import HttpGetter
+    from archiver.platforms.hops import Resolution
 
 
 class PostRef(Protocol):
@@ -158,6 +159,22 @@ class Destination:
 
     url: str | None = None
     failures: list[tuple[str, bool]] = field(default_factory=list)
+
+    @classmethod
+    def past(cls, link: str, res: Resolution, still_short: Callable[[str], bool]) -> Destination:
+        """Where the hops of `link` led (`res`, followed until an address `still_short` is false of):
+        that address when it is a web address, else the failure that says why there is none."""
+        out = cls()
+        if res.error is not None:
+            out.failures.append((f"{link}: could not be followed ({res.error})", res.network_failed))
+        elif res.final_url is not None and not still_short(res.final_url):
+            if res.final_url.split(":", 1)[0].lower() in ("http", "https"):
+                out.url = res.final_url
+            else:  # an app's scheme, mailto:, ftp: ... nothing to read as an article
+                out.failures.append((f"{link}: leads to {res.final_url[:200]!r}, not a web address", False))
+        else:
+            out.failures.append((f"{link}: leads nowhere", False))
+        return out
 
 
 def identify_with(

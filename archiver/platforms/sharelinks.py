@@ -83,19 +83,10 @@ def share_links(
 
     def destination(link: str, client: HttpGetter) -> Destination:
         """Where a share link given as a source leads: the first address past the share links."""
-        out = Destination()
         start = at(link)
         if start is None:
-            out.failures.append((f"{link}: not a {platform} share link", False))
-            return out
-        res = follow(client, start, stop=lambda url: not is_share_link(url))
-        if res.error is not None:
-            out.failures.append((f"{link}: could not be followed ({res.error})", res.network_failed))
-        elif res.final_url is not None and not is_share_link(res.final_url):
-            out.url = res.final_url
-        else:
-            out.failures.append((f"{link}: leads nowhere", False))
-        return out
+            return Destination(failures=[(f"{link}: not a {platform} share link", False)])
+        return Destination.past(link, follow(client, start, stop=lambda url: not is_share_link(url)), is_share_link)
 
     links = ShortLinks(hosts=hosts, hints=hints, pattern=pattern, media_hints=(), make_post=make_post,
                        raw_pattern=raw_pattern, raw_hint=raw_hint)

@@ -50,17 +50,7 @@ def destination(link: str, client: HttpGetter) -> Destination:
     unsafe-link warning's) are followed, the first address past them is not asked (the article is
     fetched as articles are, with a browser's agent; a status URL is the post)."""
     res = resolve_shortlink(client, link, until=lambda url: not is_shortlink(url))
-    out = Destination()
-    if res.error is not None:
-        out.failures.append((f"{link}: could not be followed ({res.error})", res.network_failed))
-    elif res.final_url is not None and not is_shortlink(res.final_url):
-        if res.final_url.split(":", 1)[0].lower() in ("http", "https"):
-            out.url = res.final_url
-        else:  # an app's scheme, mailto:, ftp: ... nothing to read as an article
-            out.failures.append((f"{link}: leads to {res.final_url[:200]!r}, not a web address", False))
-    else:
-        out.failures.append((f"{link}: leads nowhere", False))
-    return out
+    return Destination.past(link, res, is_shortlink)
 
 
 def same_author(post: Post, handle: str | None, final_url: str | None) -> bool:
