@@ -531,6 +531,7 @@ def show(
         found = _call(lambda: db.show(post))
         article = found is None and _call(lambda: _cites_posts(db, post))
         led_to = _call(lambda: db.article_led_to(link)) if found is None and link else None
+        went = _call(lambda: db.link_led_to(link)) if found is None and link and led_to is None else None
         # A page archived from its own address that cites no post (a profile page given by mistake).
         page = (found is None and not article and led_to is None
                 and _call(lambda: db.held_article(post)) is not None)
@@ -550,6 +551,13 @@ def show(
               f"`archiver lookup --article {shlex.quote(shown)}` lists the posts it cites", EXIT_USAGE)
     if page:
         _fail(f"{post}: a page in the archive that cites no post, not a post; `archiver show` shows posts", EXIT_USAGE)
+    if went is not None:
+        import shlex
+
+        # Followed from an article that cites it; where it led is no post (its hops are in the WARC).
+        shown = printable(redact_url(went[0]))
+        _fail(f"{post}: a short link a run followed on {went[1][:10]} to {shown}, which is no post; "
+              f"`archiver archive {shlex.quote(shown)}` archives that page", EXIT_USAGE)
     if found is None and link:
         import shlex
 

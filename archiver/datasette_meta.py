@@ -116,6 +116,7 @@ _TABLES: dict[str, dict[str, Any]] = {
     "media": {"description": "A media file downloaded for a post."},
     "runs": {"description": "One archive or run invocation and its summary.", "sort_desc": "started_at"},
     "key_aliases": {"description": "A post's hash key that became its ID key once the ID was known."},
+    "link_destinations": {"description": "Where a short link that names no post led, and when it was followed."},
 }
 
 _VIEW_TABLES: dict[str, dict[str, Any]] = {

@@ -23,7 +23,8 @@ from archiver.warcstore import RecordInfo
 from tests.index_backends import postgres_database
 
 runner = CliRunner()
-ORDER = {"citations": "article_id, post", "records": "record_id", "key_aliases": "old_key"}
+ORDER = {"citations": "article_id, post", "records": "record_id", "key_aliases": "old_key",
+         "link_destinations": "link_key"}
 
 
 def post(**kw: Any) -> Post:
@@ -41,6 +42,7 @@ def populate(index: Any) -> None:
                                  posted_at="2024-03-04T10:00:00Z", links=["https://t.co/x"], media=["m.jpg"]))
     index.cite(a, flat, "linked", "a[href]")
     index.merge_post_key(flat, key)
+    index.note_destination("twitter:h:elsewhere", "https://news.example/report")
     other = index.upsert_post(Post(platform="youtube", kind="embedded", source="b.html", evidence="iframe",
                                    post_id="dQw4w9WgXcQ", text="東京の洪水 🌊"))
     index.cite(a, key, "embedded", "blockquote.twitter-tweet")

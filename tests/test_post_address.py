@@ -135,7 +135,22 @@ def test_a_short_link_in_text_that_leads_to_an_article_is_no_post(tmp_path: Any)
         assert r.returncode == 0, r.stderr
         assert [row["key"] for row in json.loads(r.stdout)["results"]] == [FLOOD_KEYS[0]]
         held = cli(web, "lookup", "--format", "json", archive=tmp_path / "archive")
-    assert [p["key"] for p in json.loads(held.stdout)] == [FLOOD_KEYS[0]]  # no blank post for the article's link
+        assert [p["key"] for p in json.loads(held.stdout)] == [FLOOD_KEYS[0]]  # no blank post for the article's link
+
+        # Read again (a scheduled run over the same seeds): the link is not followed again, since a
+        # short link does not change where it leads; `--recapture` follows it once more.
+        def asked() -> int:
+            return sum(1 for e in web.log if e["host"] == "t.co" and e["path"] == "/N3wsRvtn01")
+
+        assert asked() == 1
+        again = cli(web, "archive", str(text), "-v", "--format", "json", archive=tmp_path / "archive")
+        assert again.returncode == 0, again.stderr
+        assert asked() == 1
+        assert "https://t.co/N3wsRvtn01 led to https://news.example/" in again.stderr
+        assert "no post; not followed again" in again.stderr, again.stderr
+        forced = cli(web, "archive", str(text), "--recapture", "--format", "json", archive=tmp_path / "archive")
+        assert forced.returncode == 0, forced.stderr
+        assert asked() == 2
 
 
 @pytest.mark.browser

@@ -275,6 +275,14 @@ class ArticleHandler:
                 continue
             old_key = post.key
             known = self.s.index.alias_of(old_key)  # resolved by an earlier run: no request needed
+            if not known and post.kind == "shortlink" and not self.recapture:
+                went = self.s.index.destination_of(old_key)
+                if went is not None:
+                    # Followed by an earlier run to a page that is no post: its hops are in the WARC
+                    # already, and a short link does not change where it leads.
+                    log.info("%s: %s led to %s when followed on %s, no post; not followed again", post.source,
+                             post.links[0] if post.links else old_key, went[0], went[1][:10])
+                    continue
             hops = batch.child()
             alias = None if known else self._resolve_alias(post, hops)
             found = (None, known.partition(":")[2]) if known else alias.found if alias else None
@@ -285,6 +293,7 @@ class ArticleHandler:
                 log.info("%s: %s leads to %s, no post", post.source, post.links[0] if post.links else post.key,
                          alias.elsewhere)
                 self.s.index.add_records(None, hops.records)
+                self.s.index.note_destination(old_key, alias.elsewhere)
                 continue
             batch.extend(hops)  # the hops that named the post (or failed to) are the article's evidence
             if not found:

@@ -29,6 +29,10 @@ class SQLIndex(Store, StampStore):
         """The article a short link given as a source led to (see `query.article_led_to`), or None."""
         return query.article_led_to(self, link)
 
+    def link_led_to(self, link: str) -> tuple[str, str] | None:
+        """Where a short link that names no post led, and when (see `query.link_led_to`), or None."""
+        return query.link_led_to(self, link)
+
     def handles_with_server(self, name: str) -> list[str]:
         """Handles held that are `name@server`, at most five (see `query.handles_with_server`)."""
         return query.handles_with_server(self, name)

@@ -420,6 +420,18 @@ def article_led_to(index: Index, link: str) -> str | None:
     return None
 
 
+def link_led_to(index: Index, link: str) -> tuple[str, str] | None:
+    """(where it led, when it was followed) for a platform's short link, in any spelling of its
+    code, that a run followed to a page that is no post (`ArchiveIndex.note_destination`); None
+    otherwise. Nothing is fetched."""
+    from archiver.platforms import shortener_for
+
+    platform = shortener_for(link)
+    if platform is None or platform.shortlinks is None or platform.shortlinks.code(link) is None:
+        return None
+    return index.destination_of(platform.shortlinks.post(link, link, "address").key)
+
+
 def _first_platform() -> str:
     from archiver.platforms import REGISTRY
 

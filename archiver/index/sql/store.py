@@ -224,6 +224,25 @@ class Store(Closing):
         row = self._one("SELECT new_key FROM key_aliases WHERE old_key = ?", [key])
         return row["new_key"] if row else None
 
+    def destination_of(self, link_key: str) -> tuple[str, str] | None:
+        """(where it led, when it was followed) for a short link that named no post
+        (`note_destination`), by the key of the post the link alone stood for; None otherwise."""
+        row = self._one("SELECT url, followed_at FROM link_destinations WHERE link_key = ?", [link_key])
+        return (row["url"], row["followed_at"]) if row else None
+
+    def note_destination(self, link_key: str, url: str) -> None:
+        """Remember that the short link keyed `link_key` led to `url`, no post, as followed now.
+
+        A record of a request's answer, kept so that an article read again does not send it again;
+        the answer itself is in the WARC with the hops. Not journaled: an index rebuilt from the
+        WARCs follows such a link once more and notes it again.
+        """
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO link_destinations (link_key, url, followed_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (link_key) DO UPDATE SET url = excluded.url, followed_at = excluded.followed_at",
+                [link_key, url, utc_now()])
+
     def update_post_data(self, key: str, **updates: Any) -> None:
         """Overwrite fields with the platform's own structured data (syndication JSON, Wayback copy).
 

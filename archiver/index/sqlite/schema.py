@@ -253,10 +253,17 @@ def _m7_fts_in_lookup_order(db: Database) -> None:
                f"BEGIN {delete} {insert} END")
 
 
+def _m8_link_destinations(db: Database) -> None:
+    """Migration 8: where a short link that names no post led (an article, a shop, a page that
+    is gone), by the key the link's post would have had, and when it was followed: an article read
+    again does not follow it again (`ArchiveIndex.destination_of`)."""
+    db.execute("CREATE TABLE link_destinations (link_key TEXT PRIMARY KEY, url TEXT NOT NULL, "
+               "followed_at TEXT NOT NULL)")
+
 # Append only: never edit a migration that has shipped, add the next one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     _m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids, _m5_lookup_indexes, _m6_capture_stamps,
-    _m7_fts_in_lookup_order)
+    _m7_fts_in_lookup_order, _m8_link_destinations)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
