@@ -571,7 +571,8 @@ def show(
         return
     # Text from pages: no escape sequence, control or bidi override reaches the terminal.
     p = printable
-    lines = [f"{k:<10} {_plain(p(getattr(found, k)))}"
+    # A reason may name a request's URL, a text may hold a link: shown without their secrets.
+    lines = [f"{k:<10} {_plain(p(redact_text(v) if isinstance(v := getattr(found, k), str) else v))}"
              for k in ("key", "url", "platform", "handle", "author", "posted_at", "status", "reason", "text")]
     lines.append("history:")
     lines += [f"  {p(h.checked_at)}  {p(h.status)}" for h in found.history]

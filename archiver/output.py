@@ -4,7 +4,8 @@ Everything printed comes from pages the tool read, so none of it is trusted:
 
 - table (and `show`): `terminal_safe` removes what a terminal would act on instead of print —
   escape sequences (colours, OSC window titles, hyperlinks), other C0/C1 controls and DEL — and the
-  bidi controls that reorder what a reader sees (U+202A–U+202E, U+2066–U+2069).
+  bidi controls that reorder what a reader sees (U+202A–U+202E, U+2066–U+2069); URLs in cells are
+  shown without credentials or secret parameters (`redact_text`), as on stderr.
 - json / jsonl: the data exactly as held; JSON already escapes C0 controls and ESC, and `dumps`
   also escapes DEL, C1 controls, the bidi controls and U+2028/U+2029 as \\u escapes (\\u007f), so printed JSON
   cannot steer a terminal yet parses back to the same strings.
@@ -197,7 +198,7 @@ def to_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, max_widt
     if not rows:
         return ""
     total = max_width or shutil.get_terminal_size((160, 24)).columns
-    cells = [[one_line(_cell(r.get(c))) for c in columns] for r in rows]
+    cells = [[one_line(redact_text(_cell(r.get(c)))) for c in columns] for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
     # Shrink the widest columns until the table fits (never below 8 characters), columns of
     # addresses (every cell one) only once the others are down to `_TEXT_FLOOR`: an address cut

@@ -521,3 +521,24 @@ def test_a_selections_title_carries_no_token_of_an_article_url() -> None:
 
     title = selection_title(Filters(article="https://news.example/story?access_token=SECRET123"), 2)
     assert "SECRET123" not in title and title.startswith("Posts cited by https://news.example/story")
+
+
+def test_a_reason_naming_a_request_is_shown_without_its_token(tmp_path: Path) -> None:
+    """A check's reason may name the request it made, token included: tables and `show` print it for
+    people without the secret, `--format json` as held."""
+    url = "https://cdn.syndication.twimg.com/tweet-result?id=1764640000000000301&lang=en&token=4ab9kq2"
+    with Index(tmp_path / "a") as index:
+        key = index.upsert_post(Post(platform="twitter", kind="embedded", source="a.html", evidence="test",
+                                     post_id="1764640000000000301", handle="alice"))
+        index.observe(key, "unknown", detail=f"GET {url}: HTTP 503")
+    shown = _cli("show", key, "--archive-dir", str(tmp_path / "a"))
+    listed = _cli("lookup", "--archive-dir", str(tmp_path / "a"), env={"COLUMNS": "300"})
+    for r in (shown, listed):
+        assert r.returncode == 0, r.stderr
+        out = r.stdout.decode()
+        assert "token=REDACTED" in out and "4ab9kq2" not in out, out
+    held = _cli("show", key, "--format", "json", "--archive-dir", str(tmp_path / "a"))
+    assert json.loads(held.stdout)["reason"] == f"GET {url}: HTTP 503"
+    page = tmp_path / "report.html"
+    assert _cli("report", "--archive-dir", str(tmp_path / "a"), "-o", str(page)).returncode == 0
+    assert "token=REDACTED" in page.read_text(encoding="utf-8") and "4ab9kq2" not in page.read_text(encoding="utf-8")

@@ -163,7 +163,8 @@ def build_report(posts: Sequence[PostRow], archive_dir: Path, *, articles: Seque
                      and not any(c.source == "live" and c.status == "live" for c in p.captures))
         out_posts.append(ReportPost(
             key=p.key, platform=p.platform, url=redact_url(p.url) if p.url else None, handle=p.handle,
-            author=p.author, posted_at=p.posted_at, text=p.text, status=status, reason=p.reason,
+            author=p.author, posted_at=p.posted_at, text=p.text, status=status,
+            reason=redact_text(p.reason) if p.reason else None,
             recovered=recovered, articles=[redact_url(u) if u != NO_ARTICLE else u for u in dict.fromkeys(urls)],
             crops=crops(p, archive_dir), timeline=timeline(p.history)))
     out_articles = []
