@@ -308,3 +308,23 @@ def test_a_link_to_another_accounts_post_is_not_this_posts_id() -> None:
     assert _same_author(quoting, "Alice", "https://twitter.com/Alice/status/2/photo/1")
     bare = Post(platform="twitter", kind="shortlink", source="s", evidence="text-shortlink")
     assert _same_author(bare, "bob", "https://twitter.com/bob/status/1")
+
+
+def test_one_page_in_flight_stores_an_earlier_run_s_payloads_as_revisits(tmp_path: Path) -> None:
+    """With one page in flight too, a payload an earlier run stored (the embed's scripts) is written
+    as a revisit of that record: the WARC writer asks the index from the browser's thread."""
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        first = cli(web, "archive", FLOOD, "--pages-in-flight", "1", archive=archive)
+        before = {p.name for p in warc_files(archive)}
+        second = cli(web, "archive", REVIEW, "--pages-in-flight", "1", archive=archive)
+    for r in (first, second):
+        assert r.returncode == 0, r.stderr
+        assert "cannot look up" not in r.stderr, r.stderr
+    later = [p for p in warc_files(archive) if p.name not in before]
+    revisits = []
+    for path in later:
+        with path.open("rb") as fh:
+            revisits += [rec.rec_headers.get_header("WARC-Refers-To-Target-URI") for rec in ArchiveIterator(fh)
+                         if rec.rec_type == "revisit"]
+    assert "https://platform.twitter.com/widgets.js" in revisits, revisits

@@ -108,13 +108,12 @@ class Session:
                 from ..index import note_index
 
                 note_index(self.archive_dir, self.index_url)  # a run without --index here is told of it
-            if self.pages_in_flight > 1:
-                from .sharedindex import SharedIndex
+            from .sharedindex import SharedIndex
 
-                shared = self._stack.enter_context(SharedIndex(lambda: open_index(self.archive_dir, url=self.index_url)))
-                self.index: Index = cast("Index", shared)  # answers every call of the index it wraps
-            else:
-                self.index = self._stack.enter_context(open_index(self.archive_dir, url=self.index_url))
+            # Shared even with one page in flight: the WARC writer asks the index for stored
+            # payloads (revisits) from the browser's thread, whatever the number of pages.
+            shared = self._stack.enter_context(SharedIndex(lambda: open_index(self.archive_dir, url=self.index_url)))
+            self.index: Index = cast("Index", shared)  # answers every call of the index it wraps
             self.store = self._stack.enter_context(WarcStore(warcs, prefix=self.warc_prefix))
 
             def launched(browser: Browser) -> None:
