@@ -58,7 +58,7 @@ from .cli_options import (
     UntilOpt,
 )
 from .cli_style import STATE as _STATE
-from .cli_style import ArchiverGroup, set_verbosity
+from .cli_style import ArchiverGroup, say, set_verbosity
 from .errors import ArchiverError
 from .interrupt import STOP, Interrupted
 from .progress import Progress
@@ -244,7 +244,7 @@ def scan(
         typer.echo(f"archiver: {len(rows)} post(s) in {result.sources_read} source(s); {len(result.failures)} of "
                    f"{len(result.failures) + result.sources_read} sources failed", err=True)
         raise typer.Exit(EXIT_PARTIAL)
-    typer.echo(f"archiver: {len(rows)} post(s) in {result.sources_read} source(s)", err=True)
+    say(f"{len(rows)} post(s) in {result.sources_read} source(s)")
 
 
 
@@ -492,19 +492,18 @@ def lookup(
     lowered = lower_case_operators(filters.text) if not rows and not offset and filters.text else []
     _write(render(rows, format.value, fields=LOOKUP_FIELDS,
                   table_columns=("handle", "posted_at", "status", "platform", "post_id", "text", "reason")))
-    typer.echo(f"archiver: {len(rows)} post(s)", err=True)
+    say(f"{len(rows)} post(s)")
     if lowered:
-        typer.echo(f"archiver: --text searched for the word {lowered[0]!r}; write {lowered[0].upper()} (upper case) "
-                   "between terms to combine them", err=True)
+        say(f"--text searched for the word {lowered[0]!r}; write {lowered[0].upper()} (upper case) "
+            "between terms to combine them")
     if near:
-        typer.echo(f"archiver: no handle {filters.handle!r}, but {', '.join(near)} (a handle on a server is "
-                   f"one account per server): give it whole, e.g. --handle {near[0]}", err=True)
+        say(f"no handle {filters.handle!r}, but {', '.join(near)} (a handle on a server is "
+            f"one account per server): give it whole, e.g. --handle {near[0]}")
     if unknown_article:
         from .output import printable
 
-        typer.echo(f"archiver: no article {printable(str(article))!r} citing a post is held (the address is "
-                   "matched with http or https, with or without #fragment and tracking parameters): check it",
-                   err=True)
+        say(f"no article {printable(str(article))!r} citing a post is held (the address is "
+            "matched with http or https, with or without #fragment and tracking parameters): check it")
 
 
 @app.command()
@@ -673,7 +672,7 @@ def export(
     for line in [*summary.left_out, *summary.unsealed]:
         typer.echo(f"archiver: {line}", err=True)
     where = f"{out} (replacing the file that was there)" if replacing else str(out)
-    typer.echo(f"archiver: wrote {where if target == out else 'the bundle to stdout'}: {summary}", err=True)
+    say(f"wrote {where if target == out else 'the bundle to stdout'}: {summary}")
     if summary.left_out or summary.unsealed or summary.missing_originals:
         raise typer.Exit(EXIT_PARTIAL)
 
@@ -742,7 +741,7 @@ def verify(
     if problems:
         typer.echo(f"archiver: {len(problems)} problem(s) in {d}", err=True)
         raise typer.Exit(EXIT_PARTIAL)
-    typer.echo(f"archiver: {d} is intact ({checked})", err=True)
+    say(f"{d} is intact ({checked})")
 
 
 @app.command()
@@ -767,7 +766,7 @@ def reindex(
     summary = _call(lambda: run_reindex(d, force=force))
     for gap in summary.gaps:
         typer.echo(f"archiver: not rebuilt: {gap}", err=True)
-    typer.echo(f"archiver: rebuilt {d / index_name(d)}: {summary}", err=True)
+    say(f"rebuilt {d / index_name(d)}: {summary}")
     raise typer.Exit(summary.exit_code)
 
 
@@ -820,8 +819,8 @@ def report(
         replacing = is_file(target)
         _call(lambda: write_text(data, target))
         _write(f"{target}\n")
-    typer.echo(f"archiver: report of {len(built.posts)} post(s)" + ("" if to_stdout else f" written to {out}")
-               + (" (replacing the file that was there)" if replacing else ""), err=True)
+    say(f"report of {len(built.posts)} post(s)" + ("" if to_stdout else f" written to {out}")
+        + (" (replacing the file that was there)" if replacing else ""))
 
 
 app.add_typer(cli_index.app, name="index")

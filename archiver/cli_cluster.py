@@ -35,6 +35,7 @@ from .cli_options import (
     ProxyOpt,
     TimeoutOpt,
 )
+from .cli_style import say
 
 
 class LogFormat(str, Enum):
@@ -59,8 +60,8 @@ def run_no_wait(cli: ModuleType, seeds: Path, archive_dir: Path, broker: str | N
     run_id = cli._call(lambda: enqueue_run(seeds, archive_dir, url, recheck_after=after, wait=wait,
                                            index_url=index_url, max_feed_articles=max_feed_articles))
     cli._write(f"{run_id}\n")
-    typer.echo(f"archiver: run {run_id} sent to the workers; `archiver runs status {run_id}` with this run's --broker, "
-               "--index and --archive-dir (or their ARCHIVER_* variables) reports on it", err=True)
+    say(f"run {run_id} sent to the workers; `archiver runs status {run_id}` with this run's --broker, "
+        "--index and --archive-dir (or their ARCHIVER_* variables) reports on it")
     raise typer.Exit(0)
 
 
@@ -97,8 +98,8 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         p = found.progress()
         if format is OutFormat.json:
             cli._write(dumps(p) + "\n")
-        typer.echo(f"archiver: run {run_id}: running: {p['articles_answered']} of {p['articles']} article(s) and "
-                   f"{p['posts_answered']} of {p['posts']} post(s) answered", err=True)
+        say(f"run {run_id}: running: {p['articles_answered']} of {p['articles']} article(s) and "
+            f"{p['posts_answered']} of {p['posts']} post(s) answered")
         raise typer.Exit(0)
 
     @app.command()

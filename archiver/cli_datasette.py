@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from .cli_options import ArchiveDirOpt
+from .cli_style import say
 
 
 class MetadataFormat(str, Enum):
@@ -62,5 +63,4 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
             return
         cli._call(lambda: write_file(out, text, "the metadata"))
         cli._write(f"{out}\n")
-        typer.echo(f"archiver: wrote {out}; serve the archive with: datasette {d / DB_NAME} --metadata {out}",
-                   err=True)
+        say(f"wrote {out}; serve the archive with: datasette {d / DB_NAME} --metadata {out}")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from .cli_options import ArchiveDirOpt, OutFormat, timestamp_urls
+from .cli_style import say
 
 if TYPE_CHECKING:
     from .evidence.seal import EvidenceOptions
@@ -52,9 +53,9 @@ def create(archive_dir: ArchiveDirOpt = None) -> None:
     key = _call(lambda: create_key(d))
     empty = not (d / DB_NAME).exists() and not (d / WARC_DIR).is_dir()
     _write(f"{key.public.fingerprint}\t{key.public.spki_b64}\n")
-    typer.echo(f"archiver: signing key written to {key.path}: keep it private, publish its fingerprint", err=True)
+    say(f"signing key written to {key.path}: keep it private, publish its fingerprint")
     if empty:  # a mistyped --archive-dir would otherwise go unnoticed until `export --sign` finds no key
-        typer.echo(f"archiver: {d} holds no archive yet: the key signs what is archived there", err=True)
+        say(f"{d} holds no archive yet: the key signs what is archived there")
 
 
 @app.command()
@@ -128,7 +129,10 @@ def verify_bundle(bundle: Path, ca_bundle: Path | None, format: OutFormat) -> No
         for f in result.findings:
             _write(f"{f.kind}\t{one_line(f.path)}\t{one_line(f.detail)}\n")
     for note in result.notes:
-        typer.echo(f"archiver: note: {one_line(note)}", err=True)
-    typer.echo(f"archiver: {one_line(result.sentence())}", err=True)
+        say(f"note: {one_line(note)}")
+    if result.ok:
+        say(one_line(result.sentence()))
+    else:  # what is wrong with the bundle: said under -q too
+        typer.echo(f"archiver: {one_line(result.sentence())}", err=True)
     if not result.ok:
         raise typer.Exit(EXIT_PARTIAL)

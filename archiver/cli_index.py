@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from .cli_options import ArchiveDirOpt, IndexOpt
+from .cli_style import say
 
 app = typer.Typer(name="index", help="Manage the index itself: migrate its schema, copy it to another database.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -32,7 +33,7 @@ def migrate(index: IndexOpt = None, archive_dir: ArchiveDirOpt = None) -> None:
     where = Location(_archive_dir(archive_dir), index)
     name, before, version = _call(lambda: migrate_index(where))
     how = "already" if before == version else "created" if before == 0 else f"migrated from schema version {before}"
-    typer.echo(f"archiver: index {name} at schema version {version} ({how})", err=True)
+    say(f"index {name} at schema version {version} ({how})")
 
 
 @app.command()
@@ -57,4 +58,4 @@ def copy(
     src, dst = _call(lambda: locate(source)), _call(lambda: locate(destination))
     counts = _call(lambda: copy_index(src, dst, force=force, wait=wait))
     _write(json.dumps(counts) + "\n")
-    typer.echo(f"archiver: copied {sum(counts.values())} row(s) from {src.name} to {dst.name}", err=True)
+    say(f"copied {sum(counts.values())} row(s) from {src.name} to {dst.name}")

@@ -31,6 +31,13 @@ _TYPE_METAVARS = {"str": "TEXT", "int": "INTEGER", "int range": "INTEGER", "floa
 _EXPECTED = {"int": "an integer", "int range": "an integer", "float": "a number", "float range": "a number"}
 
 
+def say(message: str) -> None:
+    """A line for people on stderr ("archiver: ..."): what a command did, a hint, a note; none under -q,
+    which keeps stderr to errors (each failure a command names, and its count, are printed whatever)."""
+    if not STATE["quiet"]:
+        typer.echo(f"archiver: {message}", err=True)
+
+
 def set_verbosity(verbose: int = 0, quiet: bool = False, *, added: bool = False) -> None:
     """Apply -v and -q to the tool's own loggers (libraries stay at WARNING); `added`: given after
     the command, on top of what was given before it."""

@@ -542,3 +542,23 @@ def test_a_reason_naming_a_request_is_shown_without_its_token(tmp_path: Path) ->
     page = tmp_path / "report.html"
     assert _cli("report", "--archive-dir", str(tmp_path / "a"), "-o", str(page)).returncode == 0
     assert "token=REDACTED" in page.read_text(encoding="utf-8") and "4ab9kq2" not in page.read_text(encoding="utf-8")
+
+
+def test_quiet_leaves_stderr_to_errors_on_every_reading_command(tmp_path: Path) -> None:
+    """-q (before or after the command): a command that succeeds says nothing on stderr; its data
+    still goes to stdout, and a failure is still named."""
+    archive = _archive(tmp_path / "archive")
+    page = tmp_path / "a.html"
+    page.write_text("<p><a href='https://x.com/alice/status/1764640000000000201'>a post</a></p>")
+    a = str(archive)
+    commands = [["scan", str(page)], ["lookup", "--archive-dir", a], ["verify", "--archive-dir", a],
+                ["export", "--archive-dir", a, "-o", str(tmp_path / "x.wacz")],
+                ["report", "--archive-dir", a, "-o", str(tmp_path / "r.html")],
+                ["datasette-metadata", "--archive-dir", a, "-o", str(tmp_path / "m.json")]]
+    for words in commands:
+        for args in (["-q", *words], [*words, "--quiet"]):
+            r = _cli(*args)
+            assert r.returncode == 0 and r.stderr == b"", (args, r.stderr)
+            assert r.stdout or words[0] == "verify", args  # the data (the file written) still on stdout
+    missing = _cli("-q", "scan", str(tmp_path / "nowhere.html"))
+    assert missing.returncode == 2 and b"nowhere.html" in missing.stderr
