@@ -305,7 +305,14 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
     if data["network_unreachable"]:
         kept = (f": {unchecked} post(s) could not be checked, each keeps the status it had ('unavailable' "
                 "if new to the archive)") if unchecked else ""
-        typer.echo(f"archiver: the network was unreachable{kept}; run again when online", err=True)
+        if summary.anything_answered:
+            line = (f"some servers could not be reached (named above; check any address mistyped){kept}; run again "
+                    "when online if the network went down during the run")
+        else:
+            line = f"the network was unreachable{kept}; run again when online"
+            if any("host name not resolved" in str(f) for f in data["failures"]):
+                line += "; or check the addresses named above, if mistyped"
+        typer.echo(f"archiver: {line}", err=True)
     if summary.interrupted:
         typer.echo(f"archiver: {summary.interruption()}", err=True)
     return int(summary.exit_code)

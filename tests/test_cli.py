@@ -174,8 +174,9 @@ def test_a_check_that_could_not_be_made_claims_no_status_and_no_change(capsys: p
         "archiver: 0 article(s), 1 post(s) captured or checked (1 deleted); 0 already held; 1 could not be "
         "checked; 1 changed since their last check",
         "archiver: failed: twitter:1: not checked: network failure: host name not resolved",
-        "archiver: the network was unreachable: 1 post(s) could not be checked, each keeps the status it had "
-        "('unavailable' if new to the archive); run again when online"]
+        "archiver: some servers could not be reached (named above; check any address mistyped): 1 post(s) could "
+        "not be checked, each keeps the status it had ('unavailable' if new to the archive); run again when online "
+        "if the network went down during the run"]
     _print_summary(summary, OutFormat.json)
     data = json.loads(capsys.readouterr()[0])
     assert (data["statuses"], data["posts_not_checked"], data["posts_changed"]) == ({"deleted": 1}, 1, 1)
@@ -190,7 +191,8 @@ def test_an_unreachable_network_says_nothing_of_posts_when_none_was_checked(caps
 
     summary = ArchiveSummary(failures=["GET https://news.example/: host name not resolved"], network_unreachable=True)
     assert _print_summary(summary, OutFormat.table) == 2
-    assert capsys.readouterr().err.splitlines()[-1] == "archiver: the network was unreachable; run again when online"
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "archiver: the network was unreachable; run again when online; or check the addresses named above, if mistyped")
 
 
 def test_each_post_the_platform_did_not_show_is_named() -> None:

@@ -56,7 +56,7 @@ def test_offline_run_over_the_shipped_seeds(tmp_path: Path, capsys: pytest.Captu
     assert [f.partition(": not checked: ")[0] for f in posts] == list(keys), posts
     assert r.stderr.splitlines()[-1] == (
         "archiver: the network was unreachable: 5 post(s) could not be checked, each keeps the status it had "
-        "('unavailable' if new to the archive); run again when online")
+        "('unavailable' if new to the archive); run again when online; or check the addresses named above, if mistyped")
     assert "Traceback" not in r.stderr
     # The local seed articles themselves were still kept: rendered and stored as resource records.
     lookup = subprocess.run([sys.executable, "-m", "archiver.cli", "lookup", "--archive-dir", str(tmp_path / "a"),

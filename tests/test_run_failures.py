@@ -264,7 +264,46 @@ def test_a_name_that_does_not_resolve_is_an_unreachable_network(tmp_path: Path,
     assert summary["failures"] == [f"GET {source}: host name not resolved"]
     assert summary["network_unreachable"] is True
     # No post was checked: the line says nothing of posts.
-    assert printed.err.splitlines()[-1] == "archiver: the network was unreachable; run again when online"
+    assert printed.err.splitlines()[-1] == (
+        "archiver: the network was unreachable; run again when online; or check the addresses named above, "
+        "if mistyped")
+
+
+@pytest.mark.browser
+def test_a_mistyped_host_beside_a_good_article_says_so_not_that_the_network_was_down(
+        web: FakeWeb, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The mistyped name "does not resolve": its map leads to a stand-in port whose dial fails as a
+    # name lookup does on any machine; nothing is looked up for real.
+    import dataclasses
+
+    import httpcore
+
+    from archiver.archive import archive
+    from archiver.cli import _print_summary
+    from archiver.cli_options import OutFormat
+
+    def dial(addr: str, port: int) -> tuple[str, int]:
+        if port == 1:
+            raise httpcore.ConnectError("[Errno -2] Name or service not known: news.exmaple.com")
+        return addr, port
+
+    typo = "https://news.exmaple.com/2024/story.html"
+    good = _article(web, "/run-failures/typo-neighbour.html", "Next door", "<p>Nothing embedded.</p>")
+    net = NetOptions.from_options(["news.exmaple.com=127.0.0.1:1", web.map_host], web.ca_pem, None)
+    result = archive([typo, good], tmp_path / "a", dataclasses.replace(net, dialer=dial))
+    capsys.readouterr()
+    assert _print_summary(result, OutFormat.json) == 1
+    printed = capsys.readouterr()
+    assert json.loads(printed.out)["failures"] == [f"GET {typo}: host name not resolved"]
+    assert printed.err.splitlines()[-1] == (
+        "archiver: some servers could not be reached (named above; check any address mistyped); run again when "
+        "online if the network went down during the run")
+    # Alone, it cannot be told from a machine offline: both are said.
+    alone = archive([typo], tmp_path / "b", dataclasses.replace(net, dialer=dial))
+    assert _print_summary(alone, OutFormat.json) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "archiver: the network was unreachable; run again when online; or check the addresses named above, "
+        "if mistyped")
 
 
 def test_only_no_name_and_no_route_say_the_network_is_unreachable() -> None:

@@ -395,7 +395,8 @@ def test_an_offline_recheck_changes_no_post_and_names_each_check_it_could_not_ma
     assert "(was" not in out and "changed since" not in err
     assert f"; {len(FIRST_RUN)} could not be checked" in err
     assert (f"archiver: the network was unreachable: {len(FIRST_RUN)} post(s) could not be checked, each keeps "
-            "the status it had ('unavailable' if new to the archive); run again when online") in err.splitlines()
+            "the status it had ('unavailable' if new to the archive); run again when online; or check the addresses "
+            "named above, if mistyped") in err.splitlines()
 
 
 def _none_checked(s: dict[str, Any]) -> dict[str, str]:

@@ -81,6 +81,14 @@ class ArchiveSummary:
         return line
 
     @property
+    def anything_answered(self) -> bool:
+        """Some server answered this run: an article or feed came over the network, or a post check
+        met an answer. A host that could not be reached beside it was that host's failure (a
+        mistyped name), or the network went down during the run."""
+        return any(a.url.startswith(("http://", "https://")) and not a.error and not a.post_address
+                   for a in self.articles) or any(p.checked and p.answered for p in self.posts)
+
+    @property
     def nothing_answered(self) -> bool:
         """Every post check of the run met no answer from any server, and no article or feed came
         over the network: the run's own connection (a proxy that is down, a captive portal, a
