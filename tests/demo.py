@@ -12,6 +12,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from archiver.evidence.keys import KEY_DIR
+from archiver.modes import make_dirs
 from tests.fakeweb import FakeWeb, site
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,9 +42,19 @@ def write_seeds(seeds: Path) -> Path:
 
 
 def main() -> int:
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    OUT.mkdir(parents=True)
+    # Each demo starts from an empty archive, but a signing key made for it (`archiver keys create
+    # --archive-dir archives/demo/archive`) is kept: its fingerprint may have been published.
+    keys = OUT / "archive" / KEY_DIR
+    with tempfile.TemporaryDirectory(dir=OUT.parent if OUT.parent.exists() else None) as kept:
+        if keys.is_dir():
+            shutil.move(keys, Path(kept) / KEY_DIR)
+        if OUT.exists():
+            shutil.rmtree(OUT)
+        OUT.mkdir(parents=True)
+        if (Path(kept) / KEY_DIR).is_dir():
+            make_dirs(OUT / "archive")  # the folder an archive run would make, with its mode
+            shutil.move(Path(kept) / KEY_DIR, keys)
+            _say(f"kept the signing key in {keys.relative_to(ROOT)}; everything else in {REL} is made again")
     write_seeds(OUT / "seeds")
     with tempfile.TemporaryDirectory() as tmp, FakeWeb(Path(tmp)) as web:
         _say("DEMO: invented posts served by the local impersonating test server on 127.0.0.1 "
