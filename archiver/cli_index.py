@@ -59,3 +59,8 @@ def copy(
     counts = _call(lambda: copy_index(src, dst, force=force, wait=wait))
     _write(json.dumps(counts) + "\n")
     say(f"copied {sum(counts.values())} row(s) from {src.name} to {dst.name}")
+    if src.url is None and dst.url is not None:
+        from .layout import INDEX_NOTE
+
+        say(f"{src.archive_dir} is now indexed there ({INDEX_NOTE}): give its commands --index with that URL; "
+            f"`archiver index copy --from URL --to {src.archive_dir}` makes its own archive.db its index again")

@@ -118,7 +118,7 @@ def test_a_non_empty_destination_is_refused_without_force(request: pytest.Fixtur
     with open_index(tmp_path / "b") as index:
         index.upsert_post(post(post_id="999"))
     copy_index(locate(str(tmp_path / "a")), locate(url))
-    for source, destination in ((tmp_path / "a", url), (url, str(tmp_path / "b"))):
+    for source, destination in ((tmp_path / "b", url), (url, str(tmp_path / "b"))):
         with pytest.raises(UsageError, match="already holds an index .*--force"):
             copy_index(locate(str(source)), locate(destination))
     copy_index(locate(url), locate(str(tmp_path / "b")), force=True)
@@ -170,10 +170,18 @@ def test_cli_copy_and_migrate(request: pytest.FixtureRequest, tmp_path: Path) ->
     assert migrated.exit_code == 0, migrated.output
     assert f"schema version {SCHEMA_VERSION} (created)" in migrated.stderr and "s3cret" not in migrated.stderr
 
+    with open_index(tmp_path / "spare") as index:
+        populate(index)
     done = runner.invoke(app, ["index", "copy", "--from", str(tmp_path / "one"), "--to", url])
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["posts"] == 2 and "s3cret" not in done.stderr
-    again = runner.invoke(app, ["index", "copy", "--from", str(tmp_path / "one"), "--to", url])
+    # The folder's index has moved: a command without --index is refused there, not served a stale copy.
+    assert f"{tmp_path / 'one'} is now indexed there (index-url.txt)" in done.stderr
+    stale = runner.invoke(app, ["lookup", "-d", str(tmp_path / "one")])
+    assert stale.exit_code == 2 and "is indexed in PostgreSQL at" in stale.stderr and "s3cret" not in stale.stderr
+    moved = runner.invoke(app, ["lookup", "-d", str(tmp_path / "one"), "--index", url, "--format", "json"])
+    assert moved.exit_code == 0 and json.loads(moved.stdout) == json.loads(before.stdout)
+    again = runner.invoke(app, ["index", "copy", "--from", str(tmp_path / "spare"), "--to", url])
     assert again.exit_code == 2 and "--force" in again.stderr and "s3cret" not in again.stderr
 
     back = runner.invoke(app, ["index", "copy", "--from", url, "--to", str(tmp_path / "two")])

@@ -142,8 +142,11 @@ def copy_index(source: Location, destination: Location, *, force: bool = False, 
     """Copy every row of the source index into the destination (created and migrated as needed);
     the number of rows copied per table. UsageError for a non-empty destination without `force`;
     LockHeld (exit 3) while a run holds the destination's lock (its archive folder's, or the
-    PostgreSQL index's), as `archive`, `run` and `reindex` take it, unless `wait`: then it waits."""
-    from archiver.index import open_index, require_own_index
+    PostgreSQL index's), as `archive`, `run` and `reindex` take it, unless `wait`: then it waits.
+
+    An archive folder's index copied into PostgreSQL has moved there: the folder records it
+    (`note_index`), so that no command goes on writing its archive.db without `--index`."""
+    from archiver.index import note_index, open_index, require_own_index
     from archiver.lock import run_lock
 
     if _same(source, destination):
@@ -154,7 +157,10 @@ def copy_index(source: Location, destination: Location, *, force: bool = False, 
         db: Any = reader.db  # type: ignore[attr-defined]
         if destination.url is not None:
             with run_lock(destination.archive_dir, destination.url, wait=wait):
-                return _into_postgres(db, destination, force=force)
+                counts = _into_postgres(db, destination, force=force)
+            if source.url is None:
+                note_index(source.archive_dir, destination.url)
+            return counts
         if not os.path.lexists(destination.archive_dir):
             counts = _into_new_folder(db, destination.archive_dir)
             if counts is not None:
