@@ -157,10 +157,10 @@ def copy_index(source: Location, destination: Location, *, force: bool = False, 
         db: Any = reader.db  # type: ignore[attr-defined]
         if destination.url is not None:
             with run_lock(destination.archive_dir, destination.url, wait=wait):
-                counts = _into_postgres(db, destination, force=force)
+                copied = _into_postgres(db, destination, force=force)
             if source.url is None:
                 note_index(source.archive_dir, destination.url)
-            return counts
+            return copied
         if not os.path.lexists(destination.archive_dir):
             counts = _into_new_folder(db, destination.archive_dir)
             if counts is not None:
