@@ -172,3 +172,37 @@ def test_authority_serves_concurrent_queries(tsa_authority: Authority) -> None:
     roots = tsa.load_certificates(tsa_authority.root_pem)
     for i, t in enumerate(tokens):
         tsa.check_token(t.der, message=b"m%d" % i, roots=roots)
+
+
+def test_an_authority_that_redirects_to_a_dead_address_names_it() -> None:
+    """A timestamp URL that answers with a redirect (http:// to https://, another port) whose target
+    fails: the message names both, not the first as if it were the one that refused."""
+    import http.server
+    import socket
+    import threading
+
+    with socket.socket() as probe:  # a loopback port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            self.send_response(301)
+            self.send_header("Location", f"http://127.0.0.1:{dead}/tsr")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/tsr"
+        with pytest.raises(TimestampError) as e:
+            tsa.request_token(url, MESSAGE, timeout=10)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert str(e.value).startswith(f"timestamp authority {url} could not be reached: it redirected to "
+                                   f"http://127.0.0.1:{dead}/tsr, which failed: could not connect"), str(e.value)

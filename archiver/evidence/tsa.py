@@ -150,10 +150,22 @@ def _post(url: str, query: bytes, *, timeout: float, verify: bool | str, client:
         # In the words every fetch of the tool uses ("host name not resolved", "timed out ...").
         said = describe_error(e)[0] if isinstance(e, httpx.HTTPError) else str(e) or type(e).__name__
         why = redact_text(scrub(said, endpoint_secrets(url)))
+        where = _asked(e)
+        if where is not None and where != str(httpx.URL(url)):
+            # A redirect led elsewhere (http:// to https://, another host): the address that failed is named.
+            why = f"it redirected to {redact_text(scrub(where, endpoint_secrets(url)))}, which failed: {why}"
         raise TimestampError(f"timestamp authority {shown} could not be reached: {why}") from None
     finally:
         if own:
             http.close()
+
+
+def _asked(e: Exception) -> str | None:
+    """The URL of the request an HTTP error happened on (after any redirect), when it says."""
+    try:
+        return str(e.request.url) if isinstance(e, httpx.RequestError) else None
+    except RuntimeError:  # an error raised before any request was made
+        return None
 
 
 def parse_token(der: bytes) -> Token:
