@@ -186,7 +186,7 @@ def test_an_authority_that_redirects_to_a_dead_address_names_it() -> None:
         dead = probe.getsockname()[1]
 
     class Redirect(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             self.send_response(301)
             self.send_header("Location", f"http://127.0.0.1:{dead}/tsr")
             self.send_header("Content-Length", "0")
