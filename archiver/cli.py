@@ -239,7 +239,10 @@ def scan(
     if result.sources_read == 0:
         if len(result.failures) == 1:
             raise typer.Exit(EXIT_USAGE)  # its one line above says it all
-        _fail("nothing could be read" + (f" ({len(result.failures)} source(s) failed)" if result.failures else ""), EXIT_USAGE)
+        if not result.failures:  # a folder with nothing in it to read
+            _fail(f"nothing to read in {', '.join(sources)}: give article files (HTML, text), folders of them, "
+                  "URLs or *.urls lists", EXIT_USAGE)
+        _fail(f"nothing could be read ({len(result.failures)} source(s) failed)", EXIT_USAGE)
     if result.failures:
         typer.echo(f"archiver: {len(rows)} post(s) in {result.sources_read} source(s); {len(result.failures)} of "
                    f"{len(result.failures) + result.sources_read} sources failed", err=True)
@@ -585,10 +588,13 @@ def show(
     lines.append("captures:")
     # Named columns: the source word `live` (the platform's own page, not a Wayback copy) sits
     # next to the post's status then, which may well be `deleted`.
+    # The screenshot column as wide as its longest path, so that WARC sits over its column.
+    shot = max((len(p(c.screenshot) or "-") for c in found.captures), default=0)
     if found.captures:
-        lines.append(f"  {'CAPTURED_AT':<24}  {'FROM':<8} {'STATUS THEN':<14} SCREENSHOT  WARC")
+        lines.append(f"  {'CAPTURED_AT':<24}  {'FROM':<8} {'STATUS THEN':<14} {'SCREENSHOT':<{shot}}  WARC")
     # A capture's `error` is what went wrong, or why a Wayback copy recovered nothing.
-    lines += [f"  {p(c.captured_at)}  {p(c.source):<8} {p(c.status) or '':<14} {p(c.screenshot) or '-'}  {p(c.warc) or ''}"
+    lines += [f"  {p(c.captured_at)}  {p(c.source):<8} {p(c.status) or '':<14} {p(c.screenshot) or '-':<{shot}}  "
+              f"{p(c.warc) or ''}"
               + (f"  (the copy of {p(c.copied_at)})" if c.copied_at else "")
               + (f"  — {p(redact_text(c.error))}" if c.error else "") for c in found.captures]
     if no_copy:

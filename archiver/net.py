@@ -208,11 +208,14 @@ def _nss_home(workdir: Path, pems: list[str]) -> Path | None:
 
 
 def _make_nss_db(certutil: str, db: Path, pems: list[str], base: Path | None) -> None:
+    from archiver.modes import make_dirs
+
     shutil.rmtree(db, ignore_errors=True)
+    make_dirs(db.parent)  # the archive's folders' mode, as every folder it makes
     if base is not None:
         shutil.copytree(base, db)
     else:
-        db.mkdir(parents=True)
+        make_dirs(db)
         subprocess.run([certutil, "-N", "-d", f"sql:{db}", "--empty-password"], check=True, capture_output=True)
     for i, pem in enumerate(pems):
         # certutil -A imports only the first certificate of a file: one file per CA.

@@ -52,6 +52,10 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
         seed_list = read_seeds(seeds, max_feed_articles=max_feed_articles)
     for note in seed_list.notes:
         log.warning("%s", note)
+    if not seed_list.sources and not seed_list.problems:
+        # Not an error (a run re-checks the held posts whatever the seeds), but seldom what was meant.
+        log.warning("--seeds %s holds no seed (article files, *.urls lists, feeds): only held posts due for a "
+                    "re-check are looked at", seeds)
     # The operator's own URL lists are trusted as given; links read from feeds are content.
     net = net.trusting(seed_list.trusted)
     from .pipeline.run import Plan, execute, pages_in_flight_for

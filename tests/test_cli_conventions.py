@@ -562,3 +562,15 @@ def test_quiet_leaves_stderr_to_errors_on_every_reading_command(tmp_path: Path) 
             assert r.stdout or words[0] == "verify", args  # the data (the file written) still on stdout
     missing = _cli("-q", "scan", str(tmp_path / "nowhere.html"))
     assert missing.returncode == 2 and b"nowhere.html" in missing.stderr
+
+
+def test_an_empty_folder_is_named_by_scan_and_by_run(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    scanned = _cli("scan", str(empty))
+    assert scanned.returncode == 2 and scanned.stderr.decode().splitlines() == [
+        f"archiver: nothing to read in {empty}: give article files (HTML, text), folders of them, URLs or *.urls lists"]
+    ran = _cli("run", "--seeds", str(empty), "--archive-dir", str(tmp_path / "a"))
+    assert ran.returncode == 0, ran.stderr  # held posts are still re-checked: not an error
+    assert (f"archiver: --seeds {empty} holds no seed (article files, *.urls lists, feeds): only held posts due for "
+            "a re-check are looked at") in ran.stderr.decode().splitlines()

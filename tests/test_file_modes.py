@@ -132,7 +132,11 @@ def test_a_real_run_writes_nothing_world_readable(tmp_path: Path) -> None:
         here = Path(dirpath)
         seen["dirs"].add(mode(here))
         if here.name == ".browser":
-            dirnames[:] = []  # Chromium's home and CA database: their own business, behind a 0750 folder
+            dirnames[:] = []  # Chromium's profiles: its own business, behind a 0750 folder
+            # The home of the CA database for --ca-bundle is archiver's: its folders as every other
+            # (Chromium, which runs with that home, makes its own in it).
+            nss = [here / "nss-home", here / "nss-home" / ".pki", here / "nss-home" / ".pki" / "nssdb"]
+            assert [mode(d) for d in nss] == [DIR_MODE] * 3
             continue
         for name in filenames:
             f = here / name

@@ -43,7 +43,7 @@ def detect(doc: Document) -> list[Post]:
     else:
         posts = detect_text(doc.text, doc.source)
     merged = merge_posts(posts)
-    log.debug("%s: %d posts (%d before merging)", doc.source, len(merged), len(posts))
+    log.debug("%s: %d post(s) (%d before merging)", doc.source, len(merged), len(posts))
     return merged
 
 
