@@ -303,6 +303,9 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
             changed = f"; {unchecked} could not be checked" + changed
         typer.echo(f"archiver: {data['articles']} article(s), {data['posts'] - unchecked} post(s) captured or "
                    f"checked ({statuses}); {data['posts_skipped_already_captured']} already held{changed}", err=True)
+    if summary.no_seeds:
+        say("the seeds folder holds no seed (article files, *.urls lists, feeds): only held posts due for a re-check "
+            "were looked at")
     for failure in data["failures"]:
         typer.echo(f"archiver: failed: {one_line(str(failure))}", err=True)
     if data["network_unreachable"]:

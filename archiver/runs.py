@@ -52,10 +52,6 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
         seed_list = read_seeds(seeds, max_feed_articles=max_feed_articles)
     for note in seed_list.notes:
         log.warning("%s", note)
-    if not seed_list.sources and not seed_list.problems:
-        # Not an error (a run re-checks the held posts whatever the seeds), but seldom what was meant.
-        log.warning("--seeds %s holds no seed (article files, *.urls lists, feeds): only held posts due for a "
-                    "re-check are looked at", seeds)
     # The operator's own URL lists are trusted as given; links read from feeds are content.
     net = net.trusting(seed_list.trusted)
     from .pipeline.run import Plan, execute, pages_in_flight_for
@@ -69,12 +65,15 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
         require_shared_index(index_url)
 
     with locked(archive_dir, wait=wait, index_url=index_url):
-        return execute("run", seed_list.sources, archive_dir, net,
-                       plan=Plan(recheck_after=recheck_after, max_feed_articles=max_feed_articles),
-                       problems=seed_list.problems, seed_articles_left_out=seed_list.left_out,
-                       seed_feeds=seed_list.feeds,
-                       workers=concurrency, timeout=timeout, limits=limits, progress=progress, pages_in_flight=pages_in_flight, index_url=index_url,
-                       broker=broker, timestamps=timestamps)
+        summary = execute("run", seed_list.sources, archive_dir, net,
+                          plan=Plan(recheck_after=recheck_after, max_feed_articles=max_feed_articles),
+                          problems=seed_list.problems, seed_articles_left_out=seed_list.left_out,
+                          seed_feeds=seed_list.feeds, workers=concurrency, timeout=timeout, limits=limits,
+                          progress=progress, pages_in_flight=pages_in_flight, index_url=index_url,
+                          broker=broker, timestamps=timestamps)
+    # Not an error (a run re-checks the held posts whatever the seeds), but seldom what was meant.
+    summary.no_seeds = not seed_list.sources and not seed_list.problems
+    return summary
 
 
 @contextmanager

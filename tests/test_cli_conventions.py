@@ -572,5 +572,5 @@ def test_an_empty_folder_is_named_by_scan_and_by_run(tmp_path: Path) -> None:
         f"archiver: nothing to read in {empty}: give article files (HTML, text), folders of them, URLs or *.urls lists"]
     ran = _cli("run", "--seeds", str(empty), "--archive-dir", str(tmp_path / "a"))
     assert ran.returncode == 0, ran.stderr  # held posts are still re-checked: not an error
-    assert (f"archiver: --seeds {empty} holds no seed (article files, *.urls lists, feeds): only held posts due for "
-            "a re-check are looked at") in ran.stderr.decode().splitlines()
+    assert ("archiver: the seeds folder holds no seed (article files, *.urls lists, feeds): only held posts due "
+            "for a re-check were looked at") in ran.stderr.decode().splitlines()

@@ -37,6 +37,7 @@ class ArchiveSummary:
     sources_read: int = 0
     skipped_posts: int = 0
     network_unreachable: bool = False
+    no_seeds: bool = False  # a run's seeds folder held none: only held posts were due
     rechecked: int = 0  # held posts whose re-check was made (one that could not be made is not counted)
     changed: int = 0
     started_at: str = ""
