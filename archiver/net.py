@@ -351,10 +351,11 @@ class NetOptions:
         for url in urls:
             try:
                 parsed = httpx.URL(url)
-            except (httpx.InvalidURL, TypeError):
+                host = parsed.host  # an `xn--` label that is no punycode fails only here
+            except (httpx.InvalidURL, TypeError, ValueError):
                 continue
-            if parsed.scheme in ("http", "https") and parsed.host:
-                origins.add((parsed.host.lower().rstrip("."), parsed.port or (443 if parsed.scheme == "https" else 80)))
+            if parsed.scheme in ("http", "https") and host:
+                origins.add((host.lower().rstrip("."), parsed.port or (443 if parsed.scheme == "https" else 80)))
         return replace(self, trusted_origins=frozenset(origins))
 
     def is_sealed(self) -> bool:

@@ -85,7 +85,7 @@ def url_problem(url: str) -> str | None:
     import httpx
 
     try:
-        httpx.URL(url)
+        httpx.URL(url).host  # noqa: B018 (the host is decoded, and checked, only when asked for)
     except (httpx.InvalidURL, ValueError) as e:  # idna's errors are ValueErrors
         return f"is not a valid URL ({e})"
     return None

@@ -362,3 +362,25 @@ def test_a_file_where_the_media_folder_must_be_is_named_for_each_post(web: FakeW
     assert code == 1
     named = [f for f in summary["failures"] if "media is a file where a folder must be" in f]
     assert named and not any("FileExistsError" in f for f in summary["failures"]), summary["failures"]
+
+
+def test_a_host_name_that_is_no_valid_idna_is_named_never_a_crash(web: FakeWeb, tmp_path: Path) -> None:
+    """`xn--a.example` looks like punycode and is none: given as a source (on the command line, in
+    a `*.urls` list) it is a usage error naming it; met as a redirect's target, the article's
+    failure, and the run goes on."""
+    bad = "http://xn--a.example/story.html"
+    r = cli(web, "scan", bad)
+    assert r.returncode == 2 and r.stderr.startswith(f"archiver: {bad}: is not a valid URL") and "Traceback" not in r.stderr
+    listed = tmp_path / "news.urls"
+    good = _article(web, "/run-failures/idn-neighbour.html", "Next door", "<p>Nothing embedded.</p>")
+    listed.write_text(f"{bad}\n{good}\n")
+    scanned = cli(web, "scan", str(listed), "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem))
+    assert scanned.returncode == 1 and "Traceback" not in scanned.stderr, scanned.stderr
+    assert f"news.urls:1: '{bad}' is not a valid URL" in scanned.stderr
+    web.set_state(("redirect", "/run-failures/moved-to-idn.html"), "http://xn--a.example/x")
+    moved = "https://news.example/run-failures/moved-to-idn.html"
+    code, summary, stderr = _archive(web, tmp_path / "a", moved, good)
+    assert code == 1, stderr
+    (failure,) = summary["failures"]
+    assert failure.startswith(f"GET {moved}: led to an address whose host name is not valid"), failure
+    assert summary["articles"] == 1 and not any("internal error" in line for line in stderr), stderr

@@ -418,6 +418,10 @@ class RecordingClient(Closing):
             if isinstance(e, httpx.InvalidURL) or "location header" in str(e).lower():
                 raise NetworkError(f"GET {url}: answered a redirect to an address that cannot be read ({e})") from e
             raise
+        except UnicodeError as e:
+            # A host name that is no valid IDNA (`xn--a.example`), met where a redirect led:
+            # idna's error, raised as that request is sent.
+            raise NetworkError(f"GET {url}: led to an address whose host name is not valid ({e})") from e
         if on_answer is not None:
             on_answer(response.status_code)
         watchdog = _Watchdog(response, clock.left())
