@@ -18,6 +18,7 @@ from archiver.platforms.base import (
     UrlMatch,
     has_class,
     iso_from_ms,
+    plausible_ms,
     query_param,
 )
 
@@ -58,6 +59,7 @@ _MENTION_RE = re.compile(r"^(?:https?:)?//(?:www\.|mobile\.)?(?:twitter|x)\.com/
 _NOT_HANDLES = frozenset({"i", "intent", "share", "search", "hashtag", "home", "web"})
 SNOWFLAKE_EPOCH_MS = 1288834974657
 FIRST_SNOWFLAKE = 29700859247  # IDs below this predate snowflakes (2010-11-04): no time inside
+SNOWFLAKE_YEAR = 2010
 
 # t.co and pic.twitter.com share their code; pic.x.com is the new spelling.
 SHORTLINK_RE = re.compile(
@@ -97,14 +99,16 @@ def canonical_url(post_id: str, handle: str | None = None) -> str:
 
 
 def snowflake_time(post_id: str | int) -> str | None:
-    """ISO 8601 UTC (ms, `Z`) encoded in a snowflake ID; None for pre-snowflake or non-numeric IDs."""
+    """ISO 8601 UTC (ms, `Z`) encoded in a snowflake ID; None for pre-snowflake or non-numeric IDs,
+    and for an ID whose time is past tomorrow (a mistyped or made-up ID, no post yet)."""
     try:
         n = int(post_id)
     except (TypeError, ValueError):
         return None
     if n < FIRST_SNOWFLAKE:
         return None
-    return iso_from_ms((n >> 22) + SNOWFLAKE_EPOCH_MS)
+    ms = (n >> 22) + SNOWFLAKE_EPOCH_MS
+    return iso_from_ms(ms) if plausible_ms(ms, SNOWFLAKE_YEAR) else None
 
 
 def find_shortlinks(text: str) -> list[str]:
