@@ -192,9 +192,14 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[
     WARC-Truncated are noted, and added to `truncated` when it is given. `where`: how the index is
     named in what is said of it (its file, or its URL without the password)."""
     from .index.journal import Entry
+    from .index.sqlite.damage import FIX
     from .journalcheck import compare
-    from .verify import being_written, verify_archive
+    from .verify import INDEX, Problem, being_written, verify_archive
 
+    # The index's own storage first: a damaged page that no query below happens to read.
+    found = index.self_check()
+    if found:
+        return [Problem(INDEX, where, f"the database's own check fails: {'; '.join(found)}; {FIX}")], "index checked"
     records = list(index.all_records())
     shots = index.stored_files()
     journal: list[Entry] = []

@@ -51,6 +51,7 @@ RECORD = "record"  # not a well-formed WARC record, or not the indexed one
 DIGEST = "digest"  # a WARC digest or a screenshot hash does not match
 UNREADABLE = "unreadable"  # a WARC file under warcs/ cannot be read through to its end
 UNINDEXED = "unindexed"  # WARC records the index does not know (archive.db lost, emptied or replaced)
+INDEX = "index"  # the index's own storage fails the database's check (a damaged archive.db page)
 
 REINDEX_HINT = "rebuild the index from the WARCs with `archiver reindex`"
 REINDEX_FORCE_HINT = "`archiver reindex --force` takes them into the index"

@@ -574,3 +574,26 @@ def test_an_empty_folder_is_named_by_scan_and_by_run(tmp_path: Path) -> None:
     assert ran.returncode == 0, ran.stderr  # held posts are still re-checked: not an error
     assert ("archiver: the seeds folder holds no seed (article files, *.urls lists, feeds): only held posts due "
             "for a re-check were looked at") in ran.stderr.decode().splitlines()
+
+
+def test_verify_finds_a_damaged_index_page_no_query_reads(tmp_path: Path) -> None:
+    """A page of archive.db that fails SQLite's own check is a problem for verify, even where no
+    record or screenshot query reads it (here: the root page of an index on records' posts)."""
+    import sqlite3
+
+    archive = _archive(tmp_path / "archive")
+    assert _cli("verify", "--archive-dir", str(archive)).returncode == 0
+    db = archive / "archive.db"
+    with sqlite3.connect(db) as conn:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        (root,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'records_post'").fetchone()
+    conn.close()
+    with db.open("r+b") as fh:  # the page's cell pointers and cells, past its 12-byte header
+        fh.seek((root - 1) * page_size + 12)
+        fh.write(bytes(range(256)) * ((page_size - 12) // 256))
+    r = _cli("verify", "--archive-dir", str(archive), "--format", "json")
+    assert r.returncode == 1, r.stderr
+    (problem,) = json.loads(r.stdout)["problems"]
+    assert problem["kind"] == "index" and problem["path"] == "archive.db"
+    assert problem["detail"].startswith("the database's own check fails: ")
+    assert "rebuild it from the WARCs with `archiver reindex`" in problem["detail"]

@@ -22,6 +22,11 @@ class PostgresIndex(SQLIndex):
     dialect = POSTGRES
     db: Database
 
+    def self_check(self) -> list[str]:
+        """Nothing: PostgreSQL checks its pages as it reads them, and its own tools (amcheck,
+        `pg_checksums`) are the database administrator's."""
+        return []
+
     def __init__(self, url: str, archive_dir: Path | str = ".", *, create: bool = True) -> None:
         self.archive_dir = Path(archive_dir)
         self.url = url
