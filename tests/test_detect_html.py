@@ -135,6 +135,14 @@ def test_amp_placeholder_on_a_non_amp_page_is_still_the_tweet() -> None:
     assert rows(posts) == [("embedded", "twitter", "1660000000000000007", "blockquote.twitter-tweet")]
 
 
+def test_amp_components_on_a_non_amp_page_stay_unread_whatever_else_the_page_holds() -> None:
+    # A bare short link makes the walker read the page's text nodes too: the AMP rule still holds.
+    bare = '<html><body><amp-twitter data-tweetid="1660000000000000007"></amp-twitter></body></html>'
+    with_link = bare.replace("</body>", "<p>see t.co/AbCd1234</p></body>")
+    assert detect(Document(source="a", text=bare, is_html=True)) == []
+    assert [p.kind for p in detect(Document(source="b", text=with_link, is_html=True))] == ["shortlink"]
+
+
 def test_gutenberg_figure_with_blockquote_inside_is_one_post_with_signature() -> None:
     post = by_id(scan("twitter_variants.html"), "1650000000000000006")
     assert post.evidence == "blockquote.twitter-tweet"

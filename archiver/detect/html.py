@@ -72,6 +72,8 @@ for _tag, _pairs in _RULES.items():
 _HIDDEN = frozenset({"textarea", "template", "noscript", "script"})
 _FRAMES = frozenset({"iframe", "amp-iframe"})
 _TAGS = frozenset({"a"}) | _HIDDEN | _FRAMES | frozenset(_RULES)
+# AMP components (`amp-twitter`, `amp-iframe`) count only where the page can hold them (`may_hold_amp`).
+_TAGS_WITHOUT_AMP = frozenset(t for t in _TAGS if not t.startswith("amp-"))
 
 
 def _tag_ids() -> tuple[dict[int, str], int]:
@@ -216,6 +218,7 @@ class _Walker:
         a_id, div_ids, div_needs, text_id, custom_min = _A_ID, _DIV_IDS, _DIV_NEEDS, _TEXT_ID, CUSTOM_ID_MIN
         relevance_of = _HOST_RELEVANCE
         any_hint = _ANY_HOST_HINT
+        custom_tags = _TAGS if self.amp else _TAGS_WITHOUT_AMP  # (the CSS query names only these too)
         nodes: Iterable[LexborNode]
         if self.with_text:
             nodes = root.traverse(include_text=True)
@@ -254,7 +257,7 @@ class _Walker:
                     if not (claimed and node.mem_id in claimed):
                         self._text(node)
                     continue
-                if tid >= custom_min and node.tag in _TAGS:
+                if tid >= custom_min and node.tag in custom_tags:
                     tag = node.tag
                 else:
                     continue
