@@ -110,3 +110,16 @@ def test_verify_names_a_truncated_record_without_the_secrets_of_its_target(tmp_p
     assert marked["target_uri"] == shown
     assert (marked["path"], marked["offset"], marked["record_id"]) == (f"{WARC_DIR}/{resp.filename}", resp.offset,
                                                                       resp.record_id)
+
+
+def test_the_capture_info_record_names_failed_requests_without_their_secrets() -> None:
+    """A capture's errors are our words, kept in its capture-info record: a URL in them goes
+    without its password and secret parameters (the request itself is recorded as made)."""
+    from archiver.capture.pagewrite import Provenance, capture_info
+    from archiver.capture.renderer import PageCapture
+
+    result = PageCapture(url="https://news.example/a", final_url="https://news.example/a", status=200, title=None,
+                         page_record_id=None)
+    result.errors.append(f"request failed: GET https://user:{PASSWORD}@news.example/img.png?token=SEKRET&x=1: origin")
+    errors = json.loads(capture_info(result, Provenance("131.0", "Mozilla/5.0", True))["errors"])
+    assert errors == ["request failed: GET https://REDACTED@news.example/img.png?token=REDACTED&x=1: origin"]

@@ -18,6 +18,7 @@ from archiver.capture.pagesteps import LOCALE, TIMEZONE, Shots, is_http, sha256
 from archiver.capture.renderer import ElementShot, PageCapture
 from archiver.capture.traffic import Recorded, page_document, redirect_chain
 from archiver.modes import write_file
+from archiver.redact import redact_text
 from archiver.warcstore import RecordInfo
 
 if TYPE_CHECKING:
@@ -101,7 +102,9 @@ def capture_info(result: PageCapture, provenance: Provenance) -> dict[str, str]:
         "title": result.title or "",
         "login-wall": "true" if result.login_wall else "false",
         "timings": json.dumps({k: round(v, 3) for k, v in result.timings.items()}),
-        "errors": json.dumps(result.errors, ensure_ascii=False),
+        # Our own words on what went wrong: the URLs in them without credentials or secret
+        # parameters (the requests themselves are recorded as made, in their own records).
+        "errors": json.dumps([redact_text(e) for e in result.errors], ensure_ascii=False),
         "frames": json.dumps([f.url for f in result.frames]),
         # Each element screenshot: its record, what matched it, and the element's text as read
         # when it was shot (an iframe's document text), so the picture can be told by its words.
