@@ -548,36 +548,32 @@ def show(
         page = (found is None and not article and led_to is None
                 and _call(lambda: db.held_article(post)) is not None)
         no_copy = _call(lambda: _wayback_no_copy(db, found)) if found is not None else None
-    if article:
-        import shlex
+    import shlex
 
-        _fail(f"{post}: an article in the archive, not a post; `archiver lookup --article {shlex.quote(post)}` "
+    # The commands suggested name the archive asked about, unless it is the default one.
+    here = f" --archive-dir {shlex.quote(str(archive_dir))}" if archive_dir is not None else ""
+    if article:
+        _fail(f"{post}: an article in the archive, not a post; `archiver lookup{here} --article {shlex.quote(post)}` "
               "lists the posts it cites", EXIT_USAGE)
     if led_to is not None:
-        import shlex
-
         # What the link stands for is held, and is an article: named, as the article's own address
         # is, with the command that lists its posts (show prints posts only).
         shown = printable(redact_url(led_to))
         _fail(f"{post}: a short link a run followed to the article {shown}, an article in the archive, not a post; "
-              f"`archiver lookup --article {shlex.quote(shown)}` lists the posts it cites", EXIT_USAGE)
+              f"`archiver lookup{here} --article {shlex.quote(shown)}` lists the posts it cites", EXIT_USAGE)
     if page:
         _fail(f"{post}: a page in the archive that cites no post, not a post; `archiver show` shows posts", EXIT_USAGE)
     if went is not None:
-        import shlex
-
         # Followed from an article that cites it; where it led is no post (its hops are in the WARC).
         shown = printable(redact_url(went[0]))
         _fail(f"{post}: a short link a run followed on {went[1][:10]} to {shown}, which is no post; "
-              f"`archiver archive {shlex.quote(shown)}` archives that page", EXIT_USAGE)
+              f"`archiver archive{here} {shlex.quote(shown)}` archives that page", EXIT_USAGE)
     if found is None and link:
-        import shlex
-
         # Where it leads is only known by following it: show asks no server.
         _fail(f"{post}: short link not in the archive at {d} (no run here followed it to a post); "
-              f"`archiver archive {shlex.quote(link)}` follows it and archives what it leads to", EXIT_USAGE)
+              f"`archiver archive{here} {shlex.quote(link)}` follows it and archives what it leads to", EXIT_USAGE)
     if found is None:
-        _fail(f"{post}: not in the archive at {d}; try `archiver lookup` to list what is held", EXIT_USAGE)
+        _fail(f"{post}: not in the archive at {d}; try `archiver lookup{here}` to list what is held", EXIT_USAGE)
     if format is OutFormat.json:
         _write(dumps({**found.to_dict(), "wayback_no_copy_at": no_copy}, indent=2) + "\n")
         return

@@ -108,7 +108,8 @@ def test_archive_captures_a_posts_address_as_that_post(tmp_path: Any) -> None:
         article = cli(web, "show", site.ARTICLE_PROTECTED.url, archive=archive)
         assert article.returncode == 2 and article.stderr == (
             f"archiver: {site.ARTICLE_PROTECTED.url}: an article in the archive, not a post; "
-            f"`archiver lookup --article {site.ARTICLE_PROTECTED.url}` lists the posts it cites\n")
+            f"`archiver lookup --archive-dir {archive} --article {site.ARTICLE_PROTECTED.url}` lists the posts it "
+            "cites\n")
         # The article behind the short link is held under its own address, with its posts.
         cited = cli(web, "lookup", "--format", "json", "--article", site.ARTICLE_FLOOD.url, archive=archive)
         assert cited.returncode == 0 and sorted(p["key"] for p in json.loads(cited.stdout)) == sorted(FLOOD_KEYS)
@@ -240,8 +241,8 @@ def test_show_of_a_short_link_that_led_to_an_article_names_that_article(tmp_path
         # Exit 2, as for the article's own address: `show` shows posts.
         assert (shown.returncode, shown.stdout) == (2, ""), shown.stderr
         assert shown.stderr == (f"archiver: {link}: a short link a run followed to the article {site.ARTICLE_FLOOD.url}, "
-                                f"an article in the archive, not a post; `archiver lookup --article "
-                                f"{site.ARTICLE_FLOOD.url}` lists the posts it cites\n")
+                                f"an article in the archive, not a post; `archiver lookup --archive-dir {archive} "
+                                f"--article {site.ARTICLE_FLOOD.url}` lists the posts it cites\n")
     # Another code of the same shortener is still unknown.
     other = subprocess.run([sys.executable, "-m", "archiver.cli", "show", "https://t.co/N3wsRvtn02", "--archive-dir",
                             str(archive)], capture_output=True, text=True, cwd=ROOT, timeout=60)
@@ -270,7 +271,8 @@ def test_show_names_a_short_link_the_archive_does_not_know(tmp_path: Any) -> Non
         r = show(link)
         assert (r.returncode, r.stdout) == (2, ""), r.stderr
         assert r.stderr == (f"archiver: {link}: short link not in the archive at {archive} (no run here followed it "
-                            f"to a post); `archiver archive {url}` follows it and archives what it leads to\n")
+                            f"to a post); `archiver archive --archive-dir {archive} {url}` follows it and archives "
+                            "what it leads to\n")
     # Its code is no post's ID, whatever post of another platform has one like it.
     other = show(f"https://t.co/{site.YOUTUBE.id}")
     assert other.returncode == 2 and "short link not in the archive" in other.stderr, other.stderr

@@ -124,8 +124,8 @@ def test_a_link_that_led_to_no_post_names_no_article(run: PlatformRun) -> None:
     assert r.returncode == 2 and STORY not in r.stderr, r.stderr
     # Where it led is said, as the run found it: show asks no server.
     assert r.stderr.startswith("archiver: https://vt.tiktok.com/ZSnovideo/: a short link a run followed on "), r.stderr
-    assert r.stderr.endswith(" to https://www.tiktok.com/, which is no post; `archiver archive https://www.tiktok.com/` "
-                             "archives that page\n"), r.stderr
+    assert r.stderr.endswith(f" to https://www.tiktok.com/, which is no post; `archiver archive --archive-dir "
+                             f"{run.archive} https://www.tiktok.com/` archives that page\n"), r.stderr
     assert run.warc_status("https://vt.tiktok.com/ZSnovideo/") == 301  # the hop is kept all the same
 
 
