@@ -717,7 +717,7 @@ def verify(
             _fail("a WACZ is checked on its own: leave out --index", EXIT_USAGE)
         cli_evidence.verify_bundle(bundle, ca_bundle, format)
         return
-    if ca_bundle is not None:
+    if ca_bundle:
         _fail("--ca-bundle checks a WACZ's certificates: give the WACZ to check", EXIT_USAGE)
     from .bundle import verify_selection
     from .index import index_name

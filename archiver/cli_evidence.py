@@ -32,9 +32,10 @@ TimestampOpt = Annotated[list[str] | None, typer.Option(
 TimestampCaOpt = Annotated[Path | None, typer.Option(
     "--timestamp-ca", metavar="PEM",
     help="The timestamp authorities' CA certificates: checked against and stored with their tokens.")]
-VerifyCaOpt = Annotated[Path | None, typer.Option(
+VerifyCaOpt = Annotated[list[Path] | None, typer.Option(
     "--ca-bundle", metavar="PEM",
-    help="Check certificates (domain, timestamp authorities) against the CA certificates in this PEM file.")]
+    help="Check certificates (domain, timestamp authorities) against the CA certificates in this PEM file "
+         "(repeat it for several files: a domain's CA and a timestamp authority's).")]
 
 
 @app.command()
@@ -116,7 +117,7 @@ def evidence_options(archive_dir: Path, sign: bool, domain_cert: Path | None, do
     return options
 
 
-def verify_bundle(bundle: Path, ca_bundle: Path | None, format: OutFormat) -> None:
+def verify_bundle(bundle: Path, ca_bundle: list[Path] | None, format: OutFormat) -> None:
     """`archiver verify X.wacz`: the findings on stdout (or one JSON document), the verdict on stderr."""
     from .cli import EXIT_PARTIAL, _call, _write
     from .evidence.verify_wacz import verify_path

@@ -96,6 +96,11 @@ def test_export_with_a_domain_certificate(archive: Path, tmp_path: Path, tsa_aut
     v = run("verify", str(out), "--ca-bundle", str(bundle))
     assert v.returncode == 0, v.stdout + v.stderr
     assert f"signed by {DOMAIN} (its certificate chaining to your CA bundle)" in v.stderr
+    # The two CAs as two files, each given: both trusted (the second does not replace the first).
+    both = run("verify", str(out), "--ca-bundle", str(domain.ca.root_pem), "--ca-bundle", str(tsa_authority.root_pem))
+    assert both.returncode == 0 and f"signed by {DOMAIN}" in both.stderr, both.stdout + both.stderr
+    alone = run("verify", str(out), "--ca-bundle", str(tsa_authority.root_pem))
+    assert alone.returncode == 1, alone.stdout + alone.stderr
 
 
 def test_a_failing_authority_is_named_and_exits_1(archive: Path, tmp_path: Path, tsa_authority: Authority) -> None:

@@ -541,9 +541,10 @@ def _chains_to(chain: Sequence[x509.Certificate], roots: Sequence[x509.Certifica
     return False
 
 
-def verify_path(path: Path, ca_bundle: Path | None = None) -> WaczVerification:
-    """`archiver verify X.wacz [--ca-bundle PEM]`."""
+def verify_path(path: Path, ca_bundles: Sequence[Path] | None = None) -> WaczVerification:
+    """`archiver verify X.wacz [--ca-bundle PEM]...`: the CA certificates of every file given are trusted."""
     roots = None
-    if ca_bundle is not None:
-        roots = tsa.load_certificates(ca_bundle, option="--ca-bundle", expected="CA certificates in PEM form")
+    if ca_bundles:
+        roots = [cert for pem in ca_bundles
+                 for cert in tsa.load_certificates(pem, option="--ca-bundle", expected="CA certificates in PEM form")]
     return verify_wacz(path, roots=roots)
