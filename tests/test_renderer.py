@@ -184,3 +184,20 @@ def test_renders_in_flight_at_once_write_only_into_their_own_batch(kind: str, we
         notes = PAGES[target[len("https://news.example"):]][2]
         assert [e.text for e in page.elements] == list(notes)
     assert len({page.page_record_id for page, _ in results}) == len(targets)
+
+
+def test_a_page_that_did_not_load_is_failed_by_its_cause_alone() -> None:
+    from archiver.capture.renderer import PageCapture
+
+    def capture(status: int | None, *errors: str) -> PageCapture:
+        return PageCapture(url="https://m.example/@a/1", final_url="https://m.example/@a/1", status=status,
+                           title=None, page_record_id=None, errors=list(errors))
+
+    load = "page load: Page.goto: net::ERR_TUNNEL_CONNECTION_FAILED at https://m.example/@a/1"
+    after = ["scrolling: Page.evaluate: Execution context was destroyed", "no screenshots: the page did not load"]
+    failed = "request failed: GET https://m.example/@a/1: net::ERR_TUNNEL_CONNECTION_FAILED"
+    assert capture(None, failed, load, *after).load_failure() == load
+    refused = "refused: https://m.example/@a/1 resolves to a loopback address (127.0.0.1)"
+    assert capture(None, refused, failed, load, *after).load_failure() == f"{refused}; {load}"
+    assert capture(None, "something else").load_failure() == "something else"  # nothing better to say
+    assert capture(200, failed).load_failure() is None  # the page loaded: its errors fail nothing

@@ -70,6 +70,16 @@ class PageCapture:
     timings: dict[str, float] = field(default_factory=dict)
     login_wall: bool = False
 
+    def load_failure(self) -> str | None:
+        """Why the page did not load (`status` None), in the errors that say so: a request the
+        network policy refused, the load's own error. What followed from it (no screenshots, a
+        scroll through a page that was gone, the page's other requests failing) is left out; it
+        stays in the capture-info record. None when the page loaded."""
+        if self.status is not None or not self.errors:
+            return None
+        causes = [e for e in self.errors if e.startswith(("refused:", "page load:"))]
+        return "; ".join(causes or self.errors)
+
 
 class Renderer(Protocol):
     """Renders pages into WARC records; several `render()` calls may be in flight at once.

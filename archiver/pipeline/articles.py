@@ -362,8 +362,7 @@ class ArticleHandler:
             try:
                 page = s.browser.capture(url, batch, screenshot_path=screenshot_path(shots),
                                          element_selectors=EMBED_ELEMENT_SELECTORS, element_dir=shots)
-                if page.errors and page.status is None:
-                    error = "; ".join(page.errors)
+                error = page.load_failure()
             except (DiskFull, BrowserUnavailable):
                 raise
             except ArchiverError as e:

@@ -131,8 +131,7 @@ class PostCapturer:
             raise
         except ArchiverError as e:
             return None, str(e)
-        err = "; ".join(page.errors) if page.errors and page.status is None else None
-        return page, err
+        return page, page.load_failure()
 
     def _commit_capture(self, key: str, *, source: str, url: str, status: str, page: Any,
                         error: str | None, batch: Batch) -> int:
