@@ -387,3 +387,13 @@ def test_timings_cover_every_phase(captured: dict[str, Any]) -> None:
     assert all(v >= 0 for v in timings.values())
     # /slow.json answers 0.8 s after load: settling must have waited for it.
     assert timings["settle"] >= 0.5
+
+
+def test_an_empty_answer_is_whole_in_any_encoding() -> None:
+    from archiver.capture.traffic import declared_length
+
+    gzip_empty = [("content-encoding", "gzip"), ("content-length", "0")]
+    assert declared_length("GET", 404, gzip_empty) == 0  # nothing was to come: not cut short
+    assert declared_length("GET", 404, [("content-encoding", "gzip"), ("content-length", "20")]) is None
+    assert declared_length("GET", 200, [("content-length", "20")]) == 20
+    assert declared_length("HEAD", 200, gzip_empty) is None
