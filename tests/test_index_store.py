@@ -255,6 +255,23 @@ def test_posts_due_for_recheck(index: Index) -> None:
     assert index.posts_due_for_recheck(timedelta(hours=1), now=now) == [never, stale, fresh]
 
 
+def test_a_post_checked_late_in_a_run_is_due_with_the_rest_of_that_run(index: Index) -> None:
+    # Cron every 24 hours, --recheck-after 24h: the run of the 3rd started at 23:50 and checked this
+    # post 40 minutes in; the run of the 4th starts at 23:55, 24 hours after 23:55 of the 3rd. The
+    # post was checked by a run that started more than 24 hours ago: due, not left for the 5th.
+    late = index.upsert_post(tweet(post_id="1"))
+    run = index.start_run()
+    index.finish_run(run, {})
+    index.db.execute("UPDATE runs SET started_at = ?, finished_at = ? WHERE id = ?",  # type: ignore[attr-defined]
+                     ["2024-03-03T23:50:00.000Z", "2024-03-04T01:00:00.000Z", run])
+    index.observe(late, "live", checked_at="2024-03-04T00:30:00.000Z")
+    now = datetime(2024, 3, 4, 23, 55, tzinfo=UTC)
+    assert index.posts_due_for_recheck(timedelta(hours=24), now=now) == [late]
+    # Checked after that run, by hand or by a later run: not due yet.
+    index.observe(late, "live", checked_at="2024-03-04T09:00:00.000Z")
+    assert index.posts_due_for_recheck(timedelta(hours=24), now=now) == []
+
+
 def test_runs(index: Index) -> None:
     first = index.start_run()
     second = index.start_run()

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..interrupt import STOP
-from ..limits import DEFAULT_MAX_FEED_ARTICLES, Limits
+from ..limits import DEFAULT_MAX_FEED_ARTICLES, Limits, seconds
 from ..models import Post
 from ..progress import feed_message
 from ..seeds import say_feed_read
@@ -263,7 +263,8 @@ class _Flight:
             due.sort(key=lambda k: cited.get(k, len(cited)))
             self.before.update((k, self.index.post_status(k)) for k in due)
             if due:
-                log.info("re-checking %d post(s) last checked before %s ago", len(due), self.plan.recheck_after)
+                log.info("re-checking %d post(s) last checked %s ago or more", len(due),
+                         seconds(self.plan.recheck_after.total_seconds()))
             for i, key in enumerate(due):
                 self._submit(PostTask(recheck_key=key, offline=self.state.offline), (1, i, 0))
 

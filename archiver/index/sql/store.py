@@ -515,8 +515,20 @@ class Store(Closing):
         return row is not None
 
     def posts_due_for_recheck(self, older_than: timedelta, now: datetime | None = None) -> list[str]:
-        """Keys of posts never checked or last checked before now - older_than; stalest first."""
+        """Keys of posts never checked, or last checked `older_than` ago or more; stalest first.
+
+        "Ago" counts from the start of the run that made the check: a post checked late in a long
+        run is due again with the others of that run. Otherwise, with runs every `older_than` (cron
+        every 6 hours, `--recheck-after 6h`), the checks made a few minutes into one run would not
+        be due at the next, and wait for the one after: a deletion dated a period late.
+        """
         cutoff = format_utc((now or datetime.now(UTC)) - older_than)
+        # Runs never overlap on one index (the run lock): a check made before the end of a run
+        # that started before the cutoff was made by that run, or an earlier one.
+        row = self._one("SELECT max(finished_at) AS finished FROM runs WHERE started_at < ? AND finished_at IS NOT NULL",
+                        [cutoff])
+        if row is not None and row["finished"] and row["finished"] > cutoff:
+            cutoff = row["finished"]
         rows = self.db.query(
             "SELECT key FROM posts WHERE last_checked IS NULL OR last_checked < ? "
             "ORDER BY last_checked IS NOT NULL, last_checked, key",
