@@ -184,11 +184,13 @@ def test_offline_is_carried_forward_without_a_render(rig: Rig) -> None:
 
 def test_a_login_wall_alone_is_never_deleted(rig: Rig) -> None:
     post = rig.post()
-    # Syndication says nothing ({}: a wrong token gives the same), oEmbed refuses: no two signals agree.
+    # Syndication says nothing ({}: a wrong token gives the same), oEmbed refuses: no two signals
+    # agree, and without a usable answer from syndication the wall decides nothing either.
     rig.client.route = twitter((200, {}), (403, ""))
     out = rig.capturer.capture(post)
-    assert out.status == "login_required"
-    assert out.reason == "the post page shows a login wall to anonymous visitors"
+    assert out.status == "unavailable"
+    assert out.reason == ("syndication gave no usable answer (it answered {}): not enough alone: oEmbed HTTP 403; "
+                          "the post page showed a login wall")
     assert rig.renderer.rendered[:2] == [EMBED, STATUS_URL]
 
 

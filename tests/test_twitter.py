@@ -272,7 +272,8 @@ OE_NET = oe(None, error="timed out")
     [
         # live: the post itself came back, whatever else happened
         (TWEET, GONE, True, True, None, "live", "syndication returned"),
-        (EMPTY, OK, None, False, None, "live", "oEmbed returned"),
+        # `{}` is no usable answer (a wrong token gets it too): an oEmbed 200 beside it decides nothing.
+        (EMPTY, OK, None, False, None, "unavailable", "syndication gave no usable answer (it answered {}): not enough alone: oEmbed returned the post"),
         # Without a usable answer from syndication, an oEmbed 200 (a withheld post has one) or a
         # login wall (most x.com posts show one to anonymous readers) decides nothing.
         (NET, OK, None, False, None, "unavailable", "network failure: syndication: connect failed; not enough alone: oEmbed returned"),
@@ -301,7 +302,11 @@ OE_NET = oe(None, error="timed out")
         (synd("tombstone"), None, None, False, None, "unavailable", "without text"),
         (synd("error", 500, error="HTTP 500"), oe(403), None, False, None, "unavailable", "oEmbed HTTP 403"),
         # login wall: never deleted on its own
-        (EMPTY, oe(403), True, False, None, "login_required", "login wall"),
+        (EMPTY, oe(403), True, False, None, "unavailable", "(it answered {}): not enough alone: oEmbed HTTP 403; the post page showed a login wall"),
+        (TOMB := synd("tombstone"), oe(403), True, False, None, "login_required", "login wall"),
+        # Nor with oEmbed down: a syndication 404 and the wall x.com shows everyone are no login wall.
+        (NOT_FOUND, oe(503), True, False, None, "unavailable", "no two signals agree that it is gone: syndication HTTP 404"),
+        (NOT_FOUND, OE_NET, True, False, None, "unavailable", "syndication HTTP 404"),
         (None, None, True, False, None, "login_required", "login wall"),
         (NET, OE_NET, True, True, None, "unavailable", "network failure: syndication: connect failed; oEmbed: timed out; not enough alone: the post page showed a login wall"),
         # network failure
@@ -323,10 +328,11 @@ def test_classify(
 
 
 def test_classify_live_post_whose_text_says_protected_stays_live() -> None:
-    # A wrong token gives `{}`; oEmbed still returns the post: its own words must not decide.
+    # oEmbed returns the post: its own words must not decide.
     ok = OEmbedResult(url="https://publish.twitter.com/oembed", status=200, author_name="A", author_url=None,
                       html="<blockquote>the marsh is protected</blockquote>", error=None)
-    assert classify(EMPTY, ok, None, False, page_text="Our marsh is protected by law")[0] == "live"
+    assert classify(NOT_FOUND, ok, None, False, page_text="Our marsh is protected by law")[0] == "live"
+    assert classify(EMPTY, ok, None, False, page_text="Our marsh is protected by law")[0] == "unavailable"
 
 
 def test_classify_never_deleted_from_empty_answer_even_with_oembed_404() -> None:
@@ -364,8 +370,9 @@ def test_fakeweb_token_matters(fake_client: tuple[Any, httpx.Client]) -> None:
     data = parse_tweet(right.json or {})
     assert (data.post_id, data.handle, data.author, data.posted_at) == (t.id, t.user.screen_name, t.user.name, t.created_at)
     assert data.photos == [p.orig_url for p in t.photos]
-    # The wrong token alone, with oEmbed still answering, never reads as gone.
-    assert classify(wrong, fetch_oembed(client, t.status_url))[0] == "live"
+    # The wrong token alone, with oEmbed still answering, never reads as gone, nor as live (a
+    # withheld post has an oEmbed 200 too): syndication's `{}` settles nothing.
+    assert classify(wrong, fetch_oembed(client, t.status_url))[0] == "unavailable"
     assert classify(wrong, oe(404))[0] == "unavailable"
 
 

@@ -64,7 +64,8 @@ def classify(
     # JSON), an oEmbed 200 (a withheld post has one too) or a login wall (x.com shows one to
     # anonymous readers of most posts) would turn every held post live or login_required for
     # as long as the outage lasts.
-    synd_failed = synd is not None and synd.kind == "error"
+    # An empty object (`{}`) is no usable answer either: a wrong or missing token gets it too.
+    synd_failed = synd is not None and synd.kind in ("error", "empty")
     if oembed is not None and oembed.ok and not synd_failed:
         return "live", "oEmbed returned the post"
 
@@ -84,7 +85,11 @@ def classify(
         what = "HTTP 404" if synd.kind == "not_found" else f"tombstone {_quote(synd.tombstone_text or '')}"
         return "deleted", f"syndication {what} and oEmbed HTTP 404 agree{wall}"
 
-    if page_login_wall and not synd_failed:
+    # A login wall decides only beside answers from both sources that settle nothing: with
+    # oEmbed down (no answer, a 5xx, a 429), a syndication 404 beside the wall x.com shows
+    # anonymous readers would turn a deleted post login_required for as long as the outage lasts.
+    oembed_failed = oembed is not None and (oembed.status is None or oembed.status == 429 or oembed.status >= 500)
+    if page_login_wall and not synd_failed and not oembed_failed:
         return "login_required", "the post page shows a login wall to anonymous visitors"
 
     # What else was seen, which cannot decide without syndication.
@@ -93,7 +98,8 @@ def classify(
     if synd_failed and synd is not None and synd.status is not None and not network_failed:  # it answered, unusably
         seen = [*([f"oEmbed HTTP {oembed.status}"] if oembed is not None and oembed.status is not None
                   and not oembed.ok else []), *alone]
-        why = f"syndication gave no usable answer ({synd.error or f'HTTP {synd.status}'})"
+        answered = "it answered {}" if synd.kind == "empty" else synd.error or f"HTTP {synd.status}"
+        why = f"syndication gave no usable answer ({answered})"
         return "unavailable", why + (": not enough alone: " + "; ".join(seen) if seen else "")
 
     signals = _negative_signals(synd, oembed)
