@@ -48,6 +48,25 @@ def test_an_archived_article_that_now_answers_404_is_recorded_as_gone(tmp_path: 
     assert never.returncode == 2 and "HTTP 404; check the address" in never.stderr, never.stderr
 
 
+def test_an_article_back_after_a_404_is_captured_again(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        web.set_state(("article", PATH), HTML)
+        assert cli(web, "archive", URL, archive=archive).returncode == 0
+        web.set_state(("article", PATH), None)  # taken down for a while
+        assert cli(web, "archive", URL, archive=archive).returncode == 1
+        web.set_state(("article", PATH), HTML.replace("said nothing", "said it would appeal"))  # back, changed
+        back = cli(web, "archive", URL, archive=archive)
+        assert back.returncode == 0, back.stderr
+        held = cli(web, "archive", URL, archive=archive)  # and held again: not captured a fourth time
+        assert held.returncode == 0, held.stderr
+    with sqlite3.connect(archive / "archive.db") as db:
+        rows = db.execute("SELECT c.status FROM captures c JOIN articles a ON a.id = c.article_id "
+                          "WHERE a.url = ? AND c.post IS NULL ORDER BY c.captured_at", [URL]).fetchall()
+        (status,) = db.execute("SELECT status FROM articles WHERE url = ?", [URL]).fetchone()
+    assert [s for (s,) in rows] == ["ok", "error", "ok"] and status == "ok"
+
+
 def test_an_article_archived_through_a_redirect_is_found_gone_at_the_address_first_given(tmp_path: Path) -> None:
     """Held under the address the redirect led to; the address given then answers 404 now."""
     archive = tmp_path / "archive"

@@ -506,13 +506,15 @@ class Store(Closing):
         return (int(row["id"]), str(row["url"])) if row else None
 
     def article_captured(self, url: str) -> bool:
-        """True when the article has a capture of its own (not of a post) that completed without error."""
+        """True when the article's latest capture of its own (not of a post) completed without
+        error. An article whose latest read failed (taken down from its site for a while, a load
+        that failed) is captured again once it answers: what it shows on its return is evidence."""
         row = self._one(
-            "SELECT 1 AS found FROM captures c JOIN articles a ON a.id = c.article_id "
-            "WHERE a.url = ? AND c.post IS NULL AND c.error IS NULL LIMIT 1",
+            "SELECT c.error IS NULL AS ok FROM captures c JOIN articles a ON a.id = c.article_id "
+            "WHERE a.url = ? AND c.post IS NULL ORDER BY c.captured_at DESC, c.id DESC LIMIT 1",
             [url],
         )
-        return row is not None
+        return row is not None and bool(row["ok"])
 
     def posts_due_for_recheck(self, older_than: timedelta, now: datetime | None = None) -> list[str]:
         """Keys of posts never checked, or last checked `older_than` ago or more; stalest first.
