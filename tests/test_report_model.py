@@ -83,6 +83,21 @@ def test_crops_best_first_then_one_per_source_and_status(tmp_path: Path) -> None
     assert report.posts[0].recovered
 
 
+def test_the_wayback_copy_stays_in_view_after_statuses_came_and_went(tmp_path: Path) -> None:
+    d = "screenshots/twitter/9"
+    names = {n: _png(tmp_path / d / n, 500, 10) for n in (
+        "1-embed-element-00.png", "2-wayback-element-00.png", "3-embed-element-00.png", "4-embed-element-00.png",
+        "5-embed-element-00.png")}
+    caps = [CaptureRow(f"2024-03-0{n}T00:00:00.000Z", source, f"{d}/{names[f'{n}-{kind}-element-00.png']}", status, None)
+            for n, source, kind, status in ((1, "live", "embed", "live"), (2, "wayback", "wayback", "recovered"),
+                                             (3, "live", "embed", "suspended"), (4, "live", "embed", "login_required"),
+                                             (5, "live", "embed", "unavailable"))]
+    report = build_report([_post("twitter:9", "suspended", captures=caps)], tmp_path)
+    crops = [c.path.rsplit("/", 1)[1] for c in report.posts[0].crops]
+    # The first-hand live capture, then the Wayback copy, whatever came after it; then the newest.
+    assert crops == ["1-embed-element-00.png", "2-wayback-element-00.png", "5-embed-element-00.png"]
+
+
 def test_a_copy_that_recovered_nothing_says_why_old_archives_error_rows_too(tmp_path: Path) -> None:
     d = "screenshots/twitter/9"
     names = {n: _png(tmp_path / d / n, 500, 10) for n in ("1-embed-element-00.png", "2-wayback.png")}

@@ -133,6 +133,12 @@ def crops(post: PostRow, archive_dir: Path) -> list[Crop]:
     ordered = [pick(groups[first])] if first is not None else []
     ordered += sorted((pick(g) for k, g in groups.items() if k != first),
                       key=lambda c: c.captured_at or "", reverse=True)
+    # A copy the Wayback Machine held of a post gone since is kept in view whatever the captures
+    # after it (statuses that came and went push the oldest pictures out).
+    copy = next((c for c in ordered if c.source == "wayback" and c.status == "recovered"), None)
+    if copy is not None and copy not in ordered[:MAX_CROPS]:
+        ordered.remove(copy)
+        ordered.insert(1, copy)
     out = []
     for c in ordered[:MAX_CROPS]:
         path = c.screenshot or ""
