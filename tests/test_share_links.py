@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -197,3 +198,35 @@ def test_a_share_link_given_as_a_source_is_its_post(run: PlatformRun, tmp_path: 
     r = cli(run.web, "archive", link, "--format", "json", archive=tmp_path / "a")
     assert r.returncode == 0, r.stderr
     assert [(p["key"], p["status"]) for p in json.loads(r.stdout)["results"]] == [(key, "live")]
+
+
+@pytest.mark.browser
+def test_a_held_link_found_to_lead_to_no_post_is_not_followed_again(tmp_path: Path) -> None:
+    """A share link held unfollowed, which the next re-check follows to an article (no post): that
+    is noted, and later re-checks say so without asking its server again (a link does not move)."""
+    link, archive = "vm.tiktok.com/ZMelse001/", tmp_path / "a"
+    with FakeWeb(tmp_path / "web", handlers=video.HANDLERS) as web:
+        web.set_state(("share", link), "")  # a 301 without a Location: held, not followed
+        first = archive_run(web, archive, "/2024/harbour-else.html", f'<p><a href="https://{link}">a clip</a></p>')
+        assert first.exit_code == 1
+        web.set_state(("share", link), "location:https://news.example/2024/harbour-story.html")
+        (tmp_path / "seeds").mkdir()
+
+        def recheck() -> dict[str, Any]:
+            r = cli(web, "run", "--seeds", str(tmp_path / "seeds"), "--recheck-after", "0s", "--format", "json",
+                    archive=archive)
+            assert r.returncode == 0, r.stderr
+            (post,) = json.loads(r.stdout)["results"]
+            return dict(post)
+
+        def asked() -> int:
+            return sum(1 for e in web.log if e["host"] + e["path"] == link)
+
+        followed = recheck()
+        assert followed["status"] == "unknown" and followed["reason"] == (
+            "status ID unknown: its short link leads to https://news.example/2024/harbour-story.html, not to a post")
+        before = asked()
+        again = recheck()
+        assert asked() == before  # not asked again
+        assert again["status"] == "unknown" and again["reason"].startswith(
+            "status ID unknown: its short link led to https://news.example/2024/harbour-story.html (followed on ")

@@ -231,8 +231,13 @@ class PostCapturer:
         kept with the post), and the post they lead to takes it over and is captured as any post;
         else it stays as it was known, with what the links did."""
         assert platform.aliases is not None
-        batch = Batch(self.store)
         old_key = post.key
+        went = self.index.destination_of(old_key)
+        if went is not None:
+            # Its links were followed to a page that is no post: they lead there still.
+            return self._unidentified(post, False, why=f"its short link led to {went[0]} (followed on "
+                                                       f"{went[1][:10]}), not to a post")
+        batch = Batch(self.store)
         alias = platform.aliases.resolve(post, self.client.bind(batch))
         if alias.found is None:
             self.index.add_records(None, batch.records, post_key=old_key)
@@ -243,6 +248,7 @@ class PostCapturer:
             if alias.failures:
                 return self._unidentified(post, False, why="; ".join(message for message, _net in alias.failures))
             if alias.elsewhere:
+                self.index.note_destination(old_key, alias.elsewhere)
                 return self._unidentified(post, False, why=f"its short link leads to {alias.elsewhere}, not to a post")
             return self._unidentified(post, False)
         take_id(self.index, platform, post, old_key, alias.found, alias.link)
