@@ -529,13 +529,16 @@ def declared_length(status: int, headers: Mapping[str, str] | Iterable[tuple[str
     """The body length an answer's Content-Length announced, when a body can be held against it:
     None for bodiless statuses (1xx, 204, 304), a body sent with a Content-Encoding other than
     identity or with a Transfer-Encoding (its Content-Length is not the body's size, or void), and
-    no length or a malformed one. The one rule for the HTTP client, media downloads and the browser."""
+    no length or a malformed one. An empty body (`Content-Length: 0`) is empty in any encoding.
+    The one rule for the HTTP client, media downloads and the browser."""
     if status < 200 or status in (204, 304):
         return None
     pairs = headers.items() if isinstance(headers, Mapping) else headers
     names = {k.lower(): v.strip() for k, v in pairs}
-    if names.get("content-encoding", "identity").lower() not in ("", "identity") or "transfer-encoding" in names:
+    if "transfer-encoding" in names:
         return None
+    if names.get("content-encoding", "identity").lower() not in ("", "identity"):
+        return 0 if names.get("content-length") == "0" else None
     value = names.get("content-length", "")
     return int(value) if value.isdigit() else None
 

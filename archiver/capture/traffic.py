@@ -134,15 +134,10 @@ def declared_length(method: str, status: int, headers: list[tuple[str, str]]) ->
     """The body length the response's Content-Length announced, when the body Chromium hands over
     (decoded) can be held against it: None for HEAD, bodiless statuses, and a body sent with a
     Content-Encoding or Transfer-Encoding (its Content-Length is not the decoded size, or void)."""
-    # The browser's own exclusions: a HEAD has no body, Chromium gives no redirect's body, and the
-    # body it hands over is decoded whatever the encoding; the rest is the shared rule.
+    # The browser's own exclusions: a HEAD has no body, Chromium gives no redirect's body; the rest
+    # (an encoded body's Content-Length is not the decoded size) is the shared rule.
     if method.upper() == "HEAD" or 300 <= status < 400:
         return None
-    if any(k.lower() == "content-encoding" for k, _ in headers):
-        # An empty body is empty in any encoding (a 404 that says nothing, the script that asked
-        # dropping the load at once): nothing of it can have been cut short.
-        length = next((v.strip() for k, v in headers if k.lower() == "content-length"), None)
-        return 0 if length == "0" and not any(k.lower() == "transfer-encoding" for k, _ in headers) else None
     return http_declared_length(status, headers)
 
 

@@ -81,13 +81,17 @@ class ArchiveSummary:
             line += f"; run {self.run_id} closed as interrupted"
         return line
 
+    def _fetched(self) -> bool:
+        """An article or feed came over the network this run."""
+        return any(a.url.startswith(("http://", "https://")) and not a.error and not a.post_address
+                   for a in self.articles)
+
     @property
     def anything_answered(self) -> bool:
         """Some server answered this run: an article or feed came over the network, or a post check
         met an answer. A host that could not be reached beside it was that host's failure (a
         mistyped name), or the network went down during the run."""
-        return any(a.url.startswith(("http://", "https://")) and not a.error and not a.post_address
-                   for a in self.articles) or any(p.checked and p.answered for p in self.posts)
+        return self._fetched() or any(p.checked and p.answered for p in self.posts)
 
     @property
     def nothing_answered(self) -> bool:
@@ -96,9 +100,7 @@ class ArchiveSummary:
         firewall) is then a likelier cause than every platform at once, and the run says the
         network was unreachable. One platform that does not answer while others do is that
         platform's failure only, named on its posts."""
-        fetched = any(a.url.startswith(("http://", "https://")) and not a.error and not a.post_address
-                      for a in self.articles)
-        return bool(self.posts) and not fetched and not any(p.answered for p in self.posts)
+        return bool(self.posts) and not self._fetched() and not any(p.answered for p in self.posts)
 
     def counts(self) -> dict[str, int]:
         """The posts by the status this run found; those it could not check are not among them."""
