@@ -196,10 +196,14 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[
     from .journalcheck import compare
     from .verify import INDEX, Problem, being_written, verify_archive
 
-    # The index's own storage first: a damaged page that no query below happens to read.
+    # The index's own storage first: a damaged page that no query below happens to read. Its
+    # answers cannot be trusted then, but the WARCs can still be checked on their own: each record
+    # read through, its digests compared, as for an archive without an index.
     found = index.self_check()
     if found:
-        return [Problem(INDEX, where, f"the database's own check fails: {'; '.join(found)}; {FIX}")], "index checked"
+        problems = [Problem(INDEX, where, f"the database's own check fails: {'; '.join(found)}; {FIX}")]
+        problems += verify_archive(archive_dir, [], [], truncated=truncated)
+        return problems, "index checked; WARC files walked without it"
     records = list(index.all_records())
     shots = index.stored_files()
     journal: list[Entry] = []

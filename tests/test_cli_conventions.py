@@ -597,3 +597,31 @@ def test_verify_finds_a_damaged_index_page_no_query_reads(tmp_path: Path) -> Non
     assert problem["kind"] == "index" and problem["path"] == "archive.db"
     assert problem["detail"].startswith("the database's own check fails: ")
     assert "rebuild it from the WARCs with `archiver reindex`" in problem["detail"]
+
+
+def test_verify_still_checks_the_warcs_beside_a_damaged_index(tmp_path: Path) -> None:
+    """An index that fails its own check cannot say which records the WARCs should hold, but the
+    WARCs can still be read through: a record damaged there is named too, not hidden behind the
+    index's problem."""
+    import sqlite3
+
+    archive = _archive(tmp_path / "archive")
+    db = archive / "archive.db"
+    with sqlite3.connect(db) as conn:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        (root,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'records_post'").fetchone()
+    conn.close()
+    with db.open("r+b") as fh:
+        fh.seek((root - 1) * page_size + 12)
+        fh.write(bytes(range(256)) * ((page_size - 12) // 256))
+    (warc,) = (archive / WARC_DIR).glob("*.warc.gz")
+    data = bytearray(warc.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # inside one record's gzip member
+    warc.write_bytes(bytes(data))
+    r = _cli("verify", "--archive-dir", str(archive), "--format", "json")
+    assert r.returncode == 1, r.stderr
+    problems = json.loads(r.stdout)["problems"]
+    assert problems[0]["kind"] == "index" and problems[0]["path"] == "archive.db"
+    damaged = [p for p in problems[1:] if p["path"] == f"{WARC_DIR}/{warc.name}"]
+    assert damaged and all(p["kind"] in ("digest", "unreadable") for p in damaged), problems
+    assert not [p for p in problems if p["kind"] == "unindexed"], problems  # the index is there, if damaged
