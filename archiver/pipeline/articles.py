@@ -247,6 +247,7 @@ class ArticleHandler:
         # An HTML page's title is the one Chromium reads when capturing it; a text's, its first line.
         title = None if doc.is_html else headline(doc.text, doc.source)
         article_id = s.index.upsert_article(url, source=doc.source, title=title)
+        cited_before = set(s.index.posts_for_article(url))
         for post in posts:
             post.key = s.index.upsert_post(post)  # a known alias lands on the ID-keyed post
             s.index.cite(article_id, post.key, post.kind, post.evidence)
@@ -255,7 +256,16 @@ class ArticleHandler:
         wanted = [p for p in posts if p.kind != "shortlink"]
         if found is not None:
             found(tuple(wanted), self._network)
-        if self.recapture or not s.index.article_captured(url):
+        held = s.index.article_captured(url)
+        if held:
+            # An article read again that cites posts it did not cite before has changed where it
+            # matters here (a live blog adding posts, an edit swapping one): its page is captured
+            # again, to show them in place. What it no longer cites is not told apart this way.
+            outcome.new_citations = sum(1 for key in dict.fromkeys(outcome.posts) if key not in cited_before)
+            if outcome.new_citations:
+                log.info("%s: cites %d post(s) it did not cite before: captured again", doc.source,
+                         outcome.new_citations)
+        if self.recapture or not held or outcome.new_citations:
             page = self._capture_article(doc, url, article_id, batch)
             wanted += self._rendered_posts(doc, page, article_id, outcome)
         elif batch.records:

@@ -1,0 +1,55 @@
+"""An article held before that now cites posts it did not (a live blog adding posts, an edit
+swapping an embed): read again by a later run, its page is captured again so the archive shows the
+new posts in place, and the run's summary counts it among `articles_changed`. An article read again
+unchanged is not captured again."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.e2e import cli
+from tests.fakeweb import FakeWeb, pages, site
+
+pytestmark = pytest.mark.browser
+
+PATH = "/2024/live-blog.html"
+URL = f"https://news.example{PATH}"
+
+
+def _page(*tweets: site.Tweet) -> str:
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>Flood: live</title></head><body>"
+            "<h1>Flood: live</h1>" + "".join(pages.blockquote_html(t) for t in tweets) + "</body></html>")
+
+
+def _article_captures(archive: Path) -> list[str]:
+    with sqlite3.connect(archive / "archive.db") as db:
+        rows = db.execute("SELECT c.status FROM captures c JOIN articles a ON a.id = c.article_id "
+                          "WHERE a.url = ? AND c.post IS NULL ORDER BY c.captured_at, c.id", [URL]).fetchall()
+    return [status for (status,) in rows]
+
+
+def test_an_article_that_cites_a_new_post_is_captured_again(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        web.set_state(("article", PATH), _page(site.TWEET_PHOTO))
+        first = cli(web, "archive", URL, "--format", "json", archive=archive)
+        assert first.returncode == 0, first.stderr
+        same = cli(web, "archive", URL, "--format", "json", archive=archive)  # read again, unchanged
+        assert same.returncode == 0, same.stderr
+        assert _article_captures(archive) == ["ok"]
+        web.set_state(("article", PATH), _page(site.TWEET_PHOTO, site.TWEET_VIDEO))  # a post added
+        grown = cli(web, "archive", URL, "-v", "--format", "json", archive=archive)
+        assert grown.returncode == 0, grown.stderr
+        again = cli(web, "archive", URL, "--format", "json", archive=archive)  # held as it is now
+        assert again.returncode == 0, again.stderr
+    assert [json.loads(r.stdout)["articles_changed"] for r in (first, same, grown, again)] == [0, 0, 1, 0]
+    assert _article_captures(archive) == ["ok", "ok"]
+    assert f"{URL}: cites 1 post(s) it did not cite before: captured again" in grown.stderr
+    with sqlite3.connect(archive / "archive.db") as db:
+        shots = db.execute("SELECT c.screenshot FROM captures c JOIN articles a ON a.id = c.article_id "
+                           "WHERE a.url = ? AND c.post IS NULL", [URL]).fetchall()
+    assert len({s for (s,) in shots}) == 2 and all(s and (archive / s).is_file() for (s,) in shots)
