@@ -296,6 +296,8 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
     unchecked = data["posts_not_checked"]
     if not _STATE["quiet"]:
         changed = f"; {data['posts_changed']} changed since their last check" if data["posts_changed"] else ""
+        if data["articles_changed"]:
+            changed += f"; {data['articles_changed']} article(s) cite posts they did not before (captured again)"
         if not data["posts"] and data["posts_skipped_already_captured"]:  # nothing done: say how to check them
             changed += (" (`archiver run` re-checks held posts when due; `archiver archive --recapture` "
                         "captures them again now)")

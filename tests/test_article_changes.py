@@ -49,6 +49,8 @@ def test_an_article_that_cites_a_new_post_is_captured_again(tmp_path: Path) -> N
     assert [json.loads(r.stdout)["articles_changed"] for r in (first, same, grown, again)] == [0, 0, 1, 0]
     assert _article_captures(archive) == ["ok", "ok"]
     assert f"{URL}: cites 1 post(s) it did not cite before: captured again" in grown.stderr
+    assert "; 1 article(s) cite posts they did not before (captured again)" in grown.stderr
+    assert "cite posts they did not before" not in again.stderr
     with sqlite3.connect(archive / "archive.db") as db:
         shots = db.execute("SELECT c.screenshot FROM captures c JOIN articles a ON a.id = c.article_id "
                            "WHERE a.url = ? AND c.post IS NULL", [URL]).fetchall()
