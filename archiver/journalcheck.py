@@ -26,6 +26,7 @@ from archiver.index.filters import Filters
 from archiver.index.journal import Entry
 from archiver.index.protocol import IndexQueries
 from archiver.index.rows import PostRow
+from archiver.index.spool import Spool
 from archiver.layout import DB_NAME
 from archiver.verify import Problem
 
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 JOURNAL = "journal"
 # Posts named one by one in the notes of what only the index holds; past this, a count.
 NAMED = 5
+# The journal entries read from the WARCs: kept on disk by verify, or a list of them.
+Journal = Spool | list[Entry]
 
 
 @dataclass(frozen=True)
@@ -57,18 +60,20 @@ def _posts(index: IndexQueries) -> dict[str, _Facts]:
     return {row.key: _Facts.of(row) for row in index.lookup(Filters())}
 
 
-def _replayed(journal: list[Entry]) -> dict[str, _Facts]:
+def _replayed(journal: Journal) -> dict[str, _Facts]:
     """The posts the journal describes, replayed into a scratch index."""
+    from archiver.index.journal import written_order
     from archiver.index.sqlite.index import SQLiteIndex
     from archiver.index.sqlite.replay import rebuild
 
     with tempfile.TemporaryDirectory(prefix="archiver-journal-") as scratch:
-        rebuild(Path(scratch) / DB_NAME, [], list(journal))
+        entries = journal.entries() if isinstance(journal, Spool) else sorted(journal, key=written_order)
+        rebuild(Path(scratch) / DB_NAME, [], entries)
         with SQLiteIndex(Path(scratch), create=False) as replayed:
             return _posts(replayed)
 
 
-def compare(index: IndexQueries, journal: list[Entry], *, where: str = DB_NAME, writing: bool = False) -> list[Problem]:
+def compare(index: IndexQueries, journal: Journal, *, where: str = DB_NAME, writing: bool = False) -> list[Problem]:
     """The problems of `index` against the journal entries read from the WARCs (none when there is
     no journal to compare with); what only the index holds is noted on the log. `writing`: a WARC
     file is still being written (`.open`, not read), whose journal entries may be what explains a
@@ -84,7 +89,7 @@ def compare(index: IndexQueries, journal: list[Entry], *, where: str = DB_NAME, 
     return problems
 
 
-def _differences(index: IndexQueries, journal: list[Entry], where: str) -> list[Problem]:
+def _differences(index: IndexQueries, journal: Journal, where: str) -> list[Problem]:
     held, vouched = _posts(index), _replayed(journal)
     problems: list[Problem] = []
     ahead: list[str] = []

@@ -16,7 +16,8 @@ the bytes they found, never reach the terminal. When not one record could be rea
 nothing is rebuilt (exit 2) and the old index, if any, stays as it was.
 
 The new index is built beside the old one and takes its place only once complete, under the
-archive's lock: a reader sees the old index or the new one, never half of one.
+archive's lock: a reader sees the old index or the new one, never half of one. What the files give
+waits for it on disk (`archiver.index.spool`), not in memory, however large the archive.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from typing import Any
 
 from .errors import ArchiverError, UsageError
 from .index import index_in_use, index_name, rebuild_index, require_own_index
-from .index.journal import Entry, Rebuilt, is_journal_record, parse_entry
+from .index.journal import Rebuilt, is_journal_record, parse_entry
 from .index.rows import RecordRow
+from .index.spool import Spool
 from .layout import INDEX_NOTE, WARC_DIR
 
 log = logging.getLogger(__name__)
@@ -175,9 +177,9 @@ def _os_reason(exc: OSError) -> str:
     return (exc.strerror or type(exc).__name__).lower()
 
 
-def _scan(path: Path, rel: str, rows: list[RecordRow], journal: list[Entry]) -> _FileScan:
-    """Read one WARC file: its records into `rows`, its journal entries into `journal`. Whatever is
-    wrong with it is said in the result, never raised; what was read before damage is kept."""
+def _scan(path: Path, rel: str, spool: Spool) -> _FileScan:
+    """Read one WARC file: its records and its journal entries into `spool`. Whatever is wrong
+    with it is said in the result, never raised; what was read before damage is kept."""
     import contextlib
     import io
     import re
@@ -216,7 +218,7 @@ def _scan(path: Path, rel: str, rows: list[RecordRow], journal: list[Entry]) -> 
                             scan.first_bad_journal = offset
                         continue
                     if entry is not None:
-                        journal.append(entry)
+                        spool.append(entry)
                         scan.journal += 1
                         continue
                 if rec.rec_type == "warcinfo":
@@ -226,7 +228,7 @@ def _scan(path: Path, rel: str, rows: list[RecordRow], journal: list[Entry]) -> 
                     if scan.undated == 1:
                         scan.first_undated = offset
                     continue
-                rows.append(_record_row(rec, filename, offset, length))
+                spool.add_record(_record_row(rec, filename, offset, length))
                 scan.records += 1
         position = _next_record(path, position)
         if position < path.stat().st_size:  # bytes after the last record warcio found
@@ -272,27 +274,34 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
             log.warning("%s", message)
         files = sorted([*warcs.glob("*.warc.gz"), *warcs.glob("*.warc")])
         summary = ReindexSummary(files=len(files))
-        rows: list[RecordRow] = []
-        journal: list[Entry] = []
-        scans = [_scan(path, f"{WARC_DIR}/{path.name}", rows, journal) for path in files]
-        if files and not rows and not journal and any(scan.problem for scan in scans):
-            for scan in scans:
-                for line in scan.gaps():
-                    log.error("%s", line)
-            raise NothingReadable(f"nothing could be read from the {len(files)} WARC file(s) in {warcs} (each is "
-                                  f"named above): the index was not rebuilt{'; the old one is untouched' if db_path.exists() else ''}")
-        for scan in scans:
-            summary.gaps += scan.gaps()
-        # Files read to their end without a journal entry: written before the journal existed.
-        older = [path.name for path, scan in zip(files, scans, strict=True)
-                 if scan.problem is None and scan.records and not scan.journal]
-        rebuilt = rebuild_index(archive_dir, rows, journal)
-        (archive_dir / INDEX_NOTE).unlink(missing_ok=True)  # indexed in its own archive.db from now on
-        summary.records = len(rows)
-        summary.journal = len(journal)
+        with Spool() as spool:
+            rebuilt = _rebuild(archive_dir, files, warcs, db_path, spool, summary)
         summary.posts, summary.captures, summary.observations = rebuilt.posts, rebuilt.captures, rebuilt.observations
-        _name_gaps(summary, older, rebuilt)
     return summary
+
+
+def _rebuild(archive_dir: Path, files: list[Path], warcs: Path, db_path: Path, spool: Spool,
+             summary: ReindexSummary) -> Rebuilt:
+    """Read every file into `spool`, then write the new index from it; `summary` takes the counts
+    and the gaps."""
+    scans = [_scan(path, f"{WARC_DIR}/{path.name}", spool) for path in files]
+    if files and not spool.record_count and not spool.entry_count and any(scan.problem for scan in scans):
+        for scan in scans:
+            for line in scan.gaps():
+                log.error("%s", line)
+        raise NothingReadable(f"nothing could be read from the {len(files)} WARC file(s) in {warcs} (each is "
+                              f"named above): the index was not rebuilt{'; the old one is untouched' if db_path.exists() else ''}")
+    for scan in scans:
+        summary.gaps += scan.gaps()
+    # Files read to their end without a journal entry: written before the journal existed.
+    older = [path.name for path, scan in zip(files, scans, strict=True)
+             if scan.problem is None and scan.records and not scan.journal]
+    rebuilt = rebuild_index(archive_dir, spool.records(), spool.entries())
+    (archive_dir / INDEX_NOTE).unlink(missing_ok=True)  # indexed in its own archive.db from now on
+    summary.records = spool.record_count
+    summary.journal = spool.entry_count
+    _name_gaps(summary, older, rebuilt)
+    return rebuilt
 
 
 def _name_gaps(summary: ReindexSummary, older: list[str], replay: Rebuilt) -> None:

@@ -10,7 +10,7 @@ path never loads psycopg.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -169,9 +169,10 @@ def memory_index() -> Index:
     return SQLiteIndex.in_memory()
 
 
-def rebuild_index(archive_dir: Path, records: Sequence[RecordRow], journal: list[Entry]) -> Rebuilt:
+def rebuild_index(archive_dir: Path, records: Iterable[RecordRow], journal: Iterable[Entry]) -> Rebuilt:
     """Replace the archive's index with one built from the WARC records (see `reindex`) and the replayed
-    journal; the old index stays until the new one is complete. Call it under the archive's lock."""
+    journal (its entries in the order they were written); the old index stays until the new one is
+    complete. Call it under the archive's lock."""
     from archiver.index.sqlite.replay import replace_index
 
     return replace_index(archive_dir, records, journal)

@@ -52,12 +52,9 @@ def is_journal_record(rec_type: str, uri: str) -> bool:
 
 @dataclass(slots=True)
 class Entry:
-    """One journal entry, where it was read and what it says.
-
-    A rebuild and verify hold every entry of an archive at once (they are replayed in the order
-    they were written, which is known only once all are read): each keeps its record's JSON as the
-    bytes it was read as, a third of the memory of the parsed object, and is parsed again when
-    replayed (`payload`)."""
+    """One journal entry, where it was read and what it says: its record's JSON as the bytes it
+    was read as (a rebuild and verify keep every entry of an archive on disk until all are read,
+    `archiver.index.spool`), parsed when replayed (`payload`)."""
 
     date: str
     filename: str
@@ -71,6 +68,11 @@ class Entry:
 
         parsed: dict[str, Any] = json.loads(self.raw)
         return parsed
+
+
+def written_order(entry: Entry) -> tuple[str, str, int]:
+    """The key that sorts entries in the order they were written: by date, then file and offset."""
+    return entry.date, entry.filename, entry.offset
 
 
 def parse_entry(payload: bytes, date: str, filename: str, offset: int) -> Entry | None:

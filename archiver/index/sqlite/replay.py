@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -163,16 +163,16 @@ def _record_values(r: RecordRow) -> tuple[Any, ...]:
             r.offset, r.length, fields.dump(r.extra) if r.extra else None)
 
 
-def rebuild(path: Path, records: Sequence[RecordRow], journal: list[Entry]) -> Rebuilt:
-    """Write a new index at `path`: the WARC records' rows, then the journal replayed in the order it
-    was written. DiskFull or IndexError_ when it cannot be written (`path` is then to be removed)."""
+def rebuild(path: Path, records: Iterable[RecordRow], journal: Iterable[Entry]) -> Rebuilt:
+    """Write a new index at `path`: the WARC records' rows, then the journal replayed, its entries
+    given in the order they were written (`Spool.entries`, `written_order`). DiskFull or IndexError_
+    when it cannot be written (`path` is then to be removed)."""
     db = open_database(path)
     try:
         db.execute("PRAGMA foreign_keys = OFF")  # a gap in the journal must not stop the rest
         replay = _Replay(db)
         with db.conn:
             db.conn.executemany(_RECORD_INSERT, map(_record_values, records))
-            journal.sort(key=lambda e: (e.date, e.filename, e.offset))
             for entry in journal:
                 replay.apply(entry)
         counts = [int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
@@ -196,7 +196,7 @@ def _remove(path: Path) -> None:
         pass
 
 
-def replace_index(archive_dir: Path, records: Sequence[RecordRow], journal: list[Entry]) -> Rebuilt:
+def replace_index(archive_dir: Path, records: Iterable[RecordRow], journal: Iterable[Entry]) -> Rebuilt:
     """Build a new index beside the archive's and rename it over the old one once it is complete
     (the caller holds the archive's lock). A failure leaves the old index as it was."""
     db_path = archive_dir / DB_NAME

@@ -1,0 +1,133 @@
+"""Scratch files for what a check or a rebuild of a whole archive reads from its WARC files.
+
+`reindex` and `verify` read every WARC file before they can use what they read: the index's journal
+is replayed in the order it was written (its date, then its file and offset), known only once every
+file is read; a rebuild writes nothing before it knows that something could be read at all; verify
+learns whether a revisit's original exists only once every file is read. An archive of a million
+posts holds tens of millions of records and journal entries, gigabytes once held in memory. A
+scratch file keeps them on disk instead: a SQLite file in a folder of its own in the temporary folder
+(TMPDIR; readable by this user only), removed when it is closed. It takes about as much disk as
+what it holds (the journal's JSON, the records' index rows, their IDs).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from archiver.index import fields
+from archiver.index.journal import Entry
+from archiver.index.rows import RecordRow
+
+_BATCH = 2000  # rows written to the file at a time
+
+
+class Scratch:
+    """A scratch SQLite file with the given tables (name -> columns): rows are added in batches
+    (`add`) and read back with SQL (`query`, which writes what is pending first)."""
+
+    def __init__(self, tables: dict[str, Sequence[str]]) -> None:
+        self._folder = Path(tempfile.mkdtemp(prefix="archiver-scratch-"))
+        try:
+            self._db = sqlite3.connect(self._folder / "scratch.db", isolation_level=None)
+            # Nothing in it outlives the process that reads it back: no journal, no syncing.
+            self._db.execute("PRAGMA journal_mode = OFF")
+            self._db.execute("PRAGMA synchronous = OFF")
+            for name, columns in tables.items():
+                self._db.execute(f"CREATE TABLE {name} ({', '.join(columns)})")
+        except BaseException:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            raise
+        self._pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in tables}
+        self._marks = {name: ", ".join("?" for _ in columns) for name, columns in tables.items()}
+        self.counts = dict.fromkeys(tables, 0)
+
+    def add(self, table: str, values: tuple[Any, ...]) -> None:
+        pending = self._pending[table]
+        pending.append(values)
+        self.counts[table] += 1
+        if len(pending) >= _BATCH:
+            self._flush()
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        self._flush()
+        yield from self._db.execute(sql, params)
+
+    def execute(self, sql: str) -> None:
+        self._flush()
+        self._db.execute(sql)
+
+    def _flush(self) -> None:
+        if not any(self._pending.values()):
+            return
+        self._db.execute("BEGIN")
+        for table, rows in self._pending.items():
+            if rows:
+                self._db.executemany(f"INSERT INTO {table} VALUES ({self._marks[table]})", rows)
+                rows.clear()
+        self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        try:
+            self._db.close()
+        finally:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+_RECORD_COLUMNS = ("record_id", "warc_type", "target_uri", "date", "filename", '"offset"', "length", "status", "mime",
+                   "payload_digest", "capture_id", "post_key", "article_id", "extra")
+_RECORD_FIELDS = tuple(c.strip('"') for c in _RECORD_COLUMNS)
+
+
+class Spool(Scratch):
+    """Journal entries (`append`, as a list takes them) and records' index rows (`add_record`)."""
+
+    def __init__(self) -> None:
+        super().__init__({"entries": ("date", "filename", '"offset"', "kind", "raw"), "records": _RECORD_COLUMNS})
+
+    def append(self, entry: Entry) -> None:
+        """Keep one journal entry."""
+        self.add("entries", (entry.date, entry.filename, entry.offset, entry.kind, entry.raw))
+
+    def add_record(self, row: RecordRow) -> None:
+        """Keep one record's index row."""
+        self.add("records", (row.record_id, row.warc_type, row.target_uri, row.date, row.filename, row.offset,
+                             row.length, row.status, row.mime, row.payload_digest, row.capture_id, row.post_key,
+                             row.article_id, fields.dump(row.extra) if row.extra else None))
+
+    @property
+    def entry_count(self) -> int:
+        return self.counts["entries"]
+
+    @property
+    def record_count(self) -> int:
+        return self.counts["records"]
+
+    def __len__(self) -> int:
+        """The journal entries kept (as a list of them would say)."""
+        return self.entry_count
+
+    def entries(self) -> Iterator[Entry]:
+        """The journal entries in the order they were written: by date, then file and offset."""
+        for date, filename, offset, kind, raw in self.query(
+                'SELECT date, filename, "offset", kind, raw FROM entries ORDER BY date, filename, "offset"'):
+            yield Entry(date, filename, offset, kind, bytes(raw))
+
+    def records(self) -> Iterator[RecordRow]:
+        """The record rows in the order they were kept."""
+        for values in self.query("SELECT * FROM records ORDER BY rowid"):
+            row = dict(zip(_RECORD_FIELDS, values, strict=True))
+            row["extra"] = fields.load_dict(row["extra"]) or {}
+            yield RecordRow(**row)
