@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import ExportError
-from .index.rows import PageRow
+from .index.rows import PageRow, RecordRow
 from .layout import DB_NAME
 from .models import distinct_captures, shows_post
 from .times import iso_seconds, parse_timestamp
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .export import ExportSummary
     from .index.filters import Filters
     from .index.protocol import IndexQueries
-    from .index.rows import CaptureDetail, PostRow, RecordRow
+    from .index.rows import CaptureDetail, PostRow
     from .verify import Problem, TruncatedRecord
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[
     carry (`journalcheck`); returns the problems and what was checked. Records marked
     WARC-Truncated are noted, and added to `truncated` when it is given. `where`: how the index is
     named in what is said of it (its file, or its URL without the password)."""
-    from .index.journal import Entry
+    from .index.spool import Spool
     from .index.sqlite.damage import FIX
     from .journalcheck import compare
     from .verify import INDEX, Problem, being_written, verify_archive
@@ -204,11 +204,19 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[
         problems = [Problem(INDEX, where, f"the database's own check fails: {'; '.join(found)}; {FIX}")]
         problems += verify_archive(archive_dir, [], [], truncated=truncated)
         return problems, "index checked; WARC files walked without it"
-    records = list(index.all_records())
     shots = index.stored_files()
-    journal: list[Entry] = []
-    problems = verify_archive(archive_dir, records, shots, whole_index=True, truncated=truncated, journal=journal)
-    problems += compare(index, journal, where=where, writing=being_written(archive_dir))
-    checked = (f"{len(records)} record{'s' if len(records) != 1 else ''}, "
+    counted = [0]
+
+    def records() -> Iterator[RecordRow]:  # read as checked, file by file: never all at once
+        for row in index.all_records():
+            counted[0] += 1
+            yield row
+
+    with Spool() as journal:  # the journal entries, on disk until replayed
+        problems = verify_archive(archive_dir, records(), shots, whole_index=True, truncated=truncated,
+                                  journal=journal)
+        problems += compare(index, journal, where=where, writing=being_written(archive_dir))
+        entries = len(journal)
+    checked = (f"{counted[0]} record{'s' if counted[0] != 1 else ''}, "
                f"{len(shots)} file{'s' if len(shots) != 1 else ''} checked")
-    return problems, checked + (f", {len(journal)} journal entries compared with the index" if journal else "")
+    return problems, checked + (f", {entries} journal entries compared with the index" if entries else "")

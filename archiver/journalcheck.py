@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archiver.index.filters import Filters
-from archiver.index.journal import Entry
 from archiver.index.protocol import IndexQueries
 from archiver.index.rows import PostRow
 from archiver.index.spool import Spool
 from archiver.layout import DB_NAME
-from archiver.verify import Problem
+from archiver.verify import Journal, Problem
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +35,6 @@ log = logging.getLogger(__name__)
 JOURNAL = "journal"
 # Posts named one by one in the notes of what only the index holds; past this, a count.
 NAMED = 5
-# The journal entries read from the WARCs: kept on disk by verify, or a list of them.
-Journal = Spool | list[Entry]
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,10 @@ import logging
 import os
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,6 +39,7 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.index.journal import Entry, is_journal_record, parse_entry
 from archiver.index.rows import RecordRow, StoredFile
+from archiver.index.spool import Scratch, Spool
 from archiver.layout import WARC_DIR
 from archiver.warcstore.files import OPEN_SUFFIX, warc_path
 from archiver.warcstore.members import MemberError, inflate_member, walk_members
@@ -59,6 +62,8 @@ REINDEX_FORCE_HINT = "`archiver reindex --force` takes them into the index"
 BUF = 1 << 20
 SPOOL_IN_MEMORY = 16 * 1024 * 1024
 NOTED_TRUNCATED = 5  # records marked WARC-Truncated named one by one on stderr; past this, a count first
+# The journal entries read on the way: kept on disk (a spool), or a list of them.
+Journal = Spool | list[Entry]
 
 
 @dataclass
@@ -237,13 +242,13 @@ def check_record(fh: IO[bytes], rel: str, offset: int, length: int, record_id: s
 
 
 def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int],
-                    marked: list[TruncatedRecord], ids: set[str], journal: list[Entry] | None = None) -> list[Problem]:
+                    marked: list[TruncatedRecord], seen: _Seen, journal: Journal | None = None) -> list[Problem]:
     """Walk a per-record-gzip WARC member by member: what the index does not cover, or cannot reach.
 
     Members verified through the index (`good`: offset -> length) are skipped unread; members at
     other indexed offsets were already reported, so only their extent is needed. The walk stops
     where the file can no longer be split into gzip members. Sound unindexed records marked
-    WARC-Truncated are added to `marked`, every sound unindexed record's ID to `ids`, and the
+    WARC-Truncated are added to `marked`, every sound unindexed record's ID to `seen`, and the
     entries of the index's journal (records the index never lists) to `journal` when it is given.
     """
     problems: list[Problem] = []
@@ -258,7 +263,7 @@ def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int
                     kind = DIGEST if bad.kind == DIGEST else UNREADABLE
                     problems.append(Problem(kind, rel, f"unindexed record at offset {member.offset}: {bad.reason}"))
                     continue
-                ids.add(headers.get_header("WARC-Record-ID") or "")
+                seen.record_id(headers.get_header("WARC-Record-ID") or "")
                 if mark := _truncation(rel, member.offset, headers):
                     marked.append(mark)
                 if journal is not None and _is_journal(headers):
@@ -270,10 +275,10 @@ def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int
 
 
 def _walk_plain_file(path: Path, rel: str, indexed: set[int], marked: list[TruncatedRecord],
-                     ids: set[str], journal: list[Entry] | None = None) -> list[Problem]:
+                     seen: _Seen, journal: Journal | None = None) -> list[Problem]:
     """Uncompressed WARC files have no member boundaries to walk: let warcio read them through.
     Unindexed records marked WARC-Truncated are added to `marked` (indexed ones were checked, and
-    noted, through the index), their IDs to `ids`, and journal entries to `journal` when given."""
+    noted, through the index), their IDs to `seen`, and journal entries to `journal` when given."""
     offset = 0
     try:
         with path.open("rb") as fh:
@@ -282,7 +287,7 @@ def _walk_plain_file(path: Path, rel: str, indexed: set[int], marked: list[Trunc
                 offset = it.get_record_offset()
                 if offset in indexed:
                     continue
-                ids.add(record.rec_headers.get_header("WARC-Record-ID") or "")
+                seen.record_id(record.rec_headers.get_header("WARC-Record-ID") or "")
                 if mark := _truncation(rel, offset, record.rec_headers):
                     marked.append(mark)
                 if journal is not None and _is_journal(record.rec_headers):
@@ -296,7 +301,7 @@ def _is_journal(headers: StatusAndHeaders) -> bool:
     return is_journal_record(headers.get_header("WARC-Type") or "", headers.get_header("WARC-Target-URI") or "")
 
 
-def _take_entry(record: Any, filename: str, offset: int, journal: list[Entry]) -> None:
+def _take_entry(record: Any, filename: str, offset: int, journal: Journal) -> None:
     """The journal entry `record` holds, added to `journal` (one that is no entry is left out:
     `reindex` names those)."""
     try:
@@ -326,7 +331,8 @@ def _check_screenshot(archive_dir: Path, row: StoredFile) -> Problem | None:
     return None
 
 
-def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile], records: list[RecordRow]) -> list[Problem]:
+def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile],
+                       digests_of: Callable[[int], set[str]]) -> list[Problem]:
     """The screenshots a capture keeps beside the one the index names (the full page behind an
     embed's picture, further element shots, a page rendered beside it): the index holds no hash of
     them, but its WARC records hold their bytes, so each file must be one of the `urn:screenshot:`
@@ -334,28 +340,27 @@ def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile], records
     (`<stamp>[-<label>][-element-NN].png`).
 
     Captures from before these records were written have none: their other files cannot be told
-    from an edited one, and are left unchecked.
+    from an edited one, and are left unchecked. `digests_of` gives a capture's screenshot records'
+    payload digests.
     """
-    digests: dict[int, set[str]] = defaultdict(set)
-    for row in records:
-        if (row.capture_id is not None and row.warc_type == "resource" and row.payload_digest
-                and row.target_uri.startswith("urn:screenshot:")):
-            digests[row.capture_id].add(row.payload_digest)
-    groups: dict[tuple[Path, str], set[str]] = defaultdict(set)  # (folder, stamp) -> digests
+    groups: dict[tuple[Path, str], set[int]] = defaultdict(set)  # (folder, stamp) -> capture ids
     named: set[Path] = set()
     for shot in screenshots:
         if shot.capture_id is None:
             continue
         path = Path(shot.path) if Path(shot.path).is_absolute() else archive_dir / shot.path
         named.add(path)
-        groups[(path.parent, _shot_stamp(path.name))] |= digests.get(shot.capture_id, set())
+        groups[(path.parent, _shot_stamp(path.name))].add(shot.capture_id)
     problems: list[Problem] = []
-    for (folder, stamp), known in sorted(groups.items()):
-        if not known or not folder.is_dir():
+    for (folder, stamp), captures in sorted(groups.items()):
+        if not folder.is_dir():
             continue
-        for path in sorted(folder.iterdir()):
-            if path in named or path.suffix != ".png" or _shot_stamp(path.name) != stamp:
-                continue
+        others = [path for path in sorted(folder.iterdir())
+                  if path not in named and path.suffix == ".png" and _shot_stamp(path.name) == stamp]
+        known = set().union(*(digests_of(c) for c in captures)) if others else set()
+        if not known:
+            continue
+        for path in others:
             rel = str(path.relative_to(archive_dir)) if path.is_relative_to(archive_dir) else str(path)
             try:
                 data = path.read_bytes()
@@ -367,20 +372,15 @@ def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile], records
     return problems
 
 
-def _dangling_revisits(by_file: dict[str, list[RecordRow]], walked: set[str]) -> list[Problem]:
+def _dangling_revisits(seen: _Seen) -> list[Problem]:
     """Indexed revisits whose original (`WARC-Refers-To`) no WARC file of the archive holds, indexed or
     not: they will not replay, and no export can carry what they stand for. One line per file."""
-    held = walked | {r.record_id for rows in by_file.values() for r in rows}
     problems = []
-    for filename, rows in sorted(by_file.items()):
-        lost = [r for r in rows if r.warc_type == "revisit" and r.extra.get("WARC-Refers-To")
-                and r.extra["WARC-Refers-To"] not in held]
-        if lost:
-            first = min(lost, key=lambda r: r.offset)
-            problems.append(Problem(MISSING, f"{WARC_DIR}/{filename}", (
-                f"{len(lost)} revisit record(s) refer to records no WARC file of the archive holds (the first: "
-                f"{first.target_uri} at offset {first.offset}, of {first.extra['WARC-Refers-To']}): they will not "
-                "replay; restore the WARC file that held them")))
+    for filename, lost, target_uri, offset, refers_to in seen.lost_revisits():
+        problems.append(Problem(MISSING, f"{WARC_DIR}/{filename}", (
+            f"{lost} revisit record(s) refer to records no WARC file of the archive holds (the first: "
+            f"{target_uri} at offset {offset}, of {refers_to}): they will not "
+            "replay; restore the WARC file that held them")))
     return problems
 
 
@@ -397,43 +397,100 @@ def _shot_stamp(name: str) -> str:
     return name.split("-", 1)[0].removesuffix(".png")
 
 
-def _check_indexed(warc_root: Path, by_file: dict[str, list[RecordRow]], problems: list[Problem],
-                   marked: list[TruncatedRecord]) -> dict[str, dict[int, int]]:
-    """Check every indexed record; return, per file, the members found sound (offset -> length).
-    Sound records marked WARC-Truncated are added to `marked`."""
-    good: dict[str, dict[int, int]] = defaultdict(dict)
-    for filename, rows in sorted(by_file.items()):
-        rel = f"{WARC_DIR}/{filename}"
-        path = warc_path(warc_root, filename)
-        if not path.is_file():
-            problems.append(Problem(MISSING, rel, f"WARC file is missing ({len(rows)} indexed records)"))
-            continue
-        try:
-            fh = path.open("rb")
-        except OSError as e:
-            problems.append(Problem(UNREADABLE, rel, f"cannot be opened ({e.strerror or e}); "
-                                    f"its {len(rows)} indexed records were not checked"))
-            continue
-        size = os.fstat(fh.fileno()).st_size
-        with fh:
-            for row in sorted(rows, key=lambda r: r.offset):
-                offset, end = row.offset, row.offset + row.length
-                if end > size:
-                    problems.append(Problem(TRUNCATED, rel, f"record {row.record_id or '?'} at offset "
-                                            f"{offset} ends at byte {end}, the file has {size}"))
-                    continue
-                try:
-                    headers = _read_record(fh, rel, offset, row.length, row.record_id)
-                except _Bad as bad:
-                    problems.append(_record_problem(bad, rel, offset, row.record_id))
-                    continue
-                if (differs := _differs_from_index(row, headers)) is not None:
-                    problems.append(Problem(RECORD, rel, f"record {row.record_id or '?'} at offset {offset}: {differs}"))
-                    continue
-                good[str(path.resolve())][offset] = row.length
-                if mark := _truncation(rel, offset, headers):
-                    marked.append(mark)
-    return good
+def _check_indexed_file(warc_root: Path, filename: str, rows: Iterable[RecordRow], problems: list[Problem],
+                        marked: list[TruncatedRecord], seen: _Seen) -> tuple[dict[int, int], set[int], bool]:
+    """Check the indexed records of one file (`rows`, by offset); return the members found sound
+    (offset -> length), the offsets of every indexed record, and whether the file could not be
+    opened at all. Sound records marked WARC-Truncated are added to `marked`; every row is noted in
+    `seen`."""
+    rel = f"{WARC_DIR}/{filename}"
+    path = warc_path(warc_root, filename)
+    good: dict[int, int] = {}
+    offsets: set[int] = set()
+    if not path.is_file():
+        problems.append(Problem(MISSING, rel, f"WARC file is missing ({_note_all(rows, seen)} indexed records)"))
+        return good, offsets, False
+    try:
+        fh = path.open("rb")
+    except OSError as e:
+        problems.append(Problem(UNREADABLE, rel, f"cannot be opened ({e.strerror or e}); "
+                                f"its {_note_all(rows, seen)} indexed records were not checked"))
+        return good, offsets, True
+    size = os.fstat(fh.fileno()).st_size
+    with fh:
+        for row in rows:
+            seen.note(row)
+            offsets.add(row.offset)
+            offset, end = row.offset, row.offset + row.length
+            if end > size:
+                problems.append(Problem(TRUNCATED, rel, f"record {row.record_id or '?'} at offset "
+                                        f"{offset} ends at byte {end}, the file has {size}"))
+                continue
+            try:
+                headers = _read_record(fh, rel, offset, row.length, row.record_id)
+            except _Bad as bad:
+                problems.append(_record_problem(bad, rel, offset, row.record_id))
+                continue
+            if (differs := _differs_from_index(row, headers)) is not None:
+                problems.append(Problem(RECORD, rel, f"record {row.record_id or '?'} at offset {offset}: {differs}"))
+                continue
+            good[offset] = row.length
+            if mark := _truncation(rel, offset, headers):
+                marked.append(mark)
+    return good, offsets, False
+
+
+def _note_all(rows: Iterable[RecordRow], seen: _Seen) -> int:
+    """Note every row in `seen`; how many there were."""
+    count = 0
+    for row in rows:
+        seen.note(row)
+        count += 1
+    return count
+
+
+class _Seen(Scratch):
+    """What verify learns across files, kept on disk (`archiver.index.spool`): the ID of every
+    record (indexed, or a sound one walked), the indexed revisits whose originals are looked for
+    once every file is read, and the payload digests of the captures' screenshot records."""
+
+    def __init__(self) -> None:
+        super().__init__({"ids": ("id",), "revisits": ("filename", '"offset"', "target_uri", "refers_to"),
+                          "shots": ("capture_id", "digest")})
+        self._shots_indexed = False
+
+    def record_id(self, record_id: str) -> None:
+        self.add("ids", (record_id,))
+
+    def note(self, row: RecordRow) -> None:
+        """An indexed record: its ID, and what it is to the checks made at the end."""
+        self.add("ids", (row.record_id,))
+        if row.warc_type == "revisit" and row.extra.get("WARC-Refers-To"):
+            self.add("revisits", (row.filename, row.offset, row.target_uri, row.extra["WARC-Refers-To"]))
+        elif (row.capture_id is not None and row.warc_type == "resource" and row.payload_digest
+                and row.target_uri.startswith("urn:screenshot:")):
+            self.add("shots", (row.capture_id, row.payload_digest))
+
+    def lost_revisits(self) -> list[tuple[str, int, str, int, str]]:
+        """Per file (in name order), the revisits whose original no record holds: (file, how many,
+        and the first's target URI, offset and original's ID)."""
+        if not self.counts["revisits"]:
+            return []
+        self.execute("CREATE INDEX ids_id ON ids (id)")
+        lost = 'FROM revisits WHERE refers_to NOT IN (SELECT id FROM ids)'
+        out = []
+        for filename, count, first in list(self.query(f'SELECT filename, count(*), min("offset") {lost} '
+                                                      "GROUP BY filename ORDER BY filename")):
+            target_uri, refers_to = next(self.query(f'SELECT target_uri, refers_to {lost} AND filename = ? '
+                                                    'AND "offset" = ?', [filename, first]))
+            out.append((filename, count, target_uri, first, refers_to))
+        return out
+
+    def screenshot_digests(self, capture_id: int) -> set[str]:
+        if not self._shots_indexed:
+            self.execute("CREATE INDEX shots_capture ON shots (capture_id)")
+            self._shots_indexed = True
+        return {digest for (digest,) in self.query("SELECT digest FROM shots WHERE capture_id = ?", [capture_id])}
 
 
 def _differs_from_index(row: RecordRow, headers: StatusAndHeaders) -> str | None:
@@ -451,12 +508,13 @@ def _differs_from_index(row: RecordRow, headers: StatusAndHeaders) -> str | None
 def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
                    screenshots: Iterable[StoredFile], *, whole_index: bool = False,
                    index_present: bool = True, truncated: list[TruncatedRecord] | None = None,
-                   journal: list[Entry] | None = None) -> list[Problem]:
+                   journal: Journal | None = None) -> list[Problem]:
     """Every problem found with the indexed records, the WARC files and the screenshots.
 
     Sound records marked WARC-Truncated are no problem: they are noted on the log and, in file and
     offset order, added to `truncated` when it is given. The index's journal entries read on the
     way are added to `journal` when it is given (`journalcheck` compares them with the index).
+    `records` are best given by file and offset (as `all_records` gives them): a list is sorted.
 
     With `whole_index` (the records are all the index holds), WARC files none of whose records is
     indexed are named too. Without a usable index they are problems (the index was lost or
@@ -465,50 +523,17 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
     the archive's state), and so does a WARC copied in from elsewhere; `reindex --force` takes them in.
     """
     archive_dir = Path(archive_dir)
-    warc_root = archive_dir / WARC_DIR
-    problems: list[Problem] = []
-    by_file: dict[str, list[RecordRow]] = defaultdict(list)
-    for row in records:
-        by_file[row.filename].append(row)
+    if isinstance(records, Sequence):
+        records = sorted(records, key=lambda r: (r.filename, r.offset))
     marked: list[TruncatedRecord] = []
-    good = _check_indexed(warc_root, by_file, problems, marked)
-    unopened = {p.path for p in problems if p.kind == UNREADABLE}  # named once, not walked again
-    walked: set[str] = set()  # IDs of the sound records the index does not list
-    if warc_root.is_dir():
-        for path in sorted(warc_root.rglob("*")):
-            if not path.is_file():
-                continue
-            rel = f"{WARC_DIR}/{path.relative_to(warc_root)}"
-            if rel in unopened:
-                continue
-            if not os.access(path, os.R_OK):
-                problems.append(Problem(UNREADABLE, rel, "cannot be opened (permission denied)"))
-                continue
-            offsets = {r.offset for r in by_file.get(str(path.relative_to(warc_root)), [])}
-            if path.name.endswith(".warc.gz"):
-                problems += _walk_gzip_file(path, rel, offsets, good.get(str(path.resolve()), {}), marked, walked,
-                                            journal)
-            elif path.name.endswith(".warc"):
-                problems += _walk_plain_file(path, rel, offsets, marked, walked, journal)
-    if whole_index:
-        if index_present:
-            # Beside a healthy index `reindex` asks for --force: the hint says so.
-            for note in _unindexed_files(warc_root, set(by_file), hint=REINDEX_FORCE_HINT):
-                log.warning("note: %s: %s (not in the index; not an error)", note.path, note.detail)
-        else:
-            problems += _unindexed_files(warc_root, set(by_file))
-    dangling = _dangling_revisits(by_file, walked)
-    if being_written(archive_dir):
-        # A file still being written is not walked: the originals may be in it, not yet indexed.
-        for note in dangling:
-            log.warning("note: %s: %s (a WARC file is still being written: they may be in it)", note.path, note.detail)
-    else:
-        problems += dangling
-    screenshots = list(screenshots)
-    for shot in screenshots:
-        if problem := _check_screenshot(archive_dir, shot):
-            problems.append(problem)
-    problems += _check_other_shots(archive_dir, screenshots, [r for rows in by_file.values() for r in rows])
+    with _Seen() as seen:
+        problems = _verify(archive_dir, records, seen, whole_index=whole_index, index_present=index_present,
+                           journal=journal, marked=marked)
+        screenshots = list(screenshots)
+        for shot in screenshots:
+            if problem := _check_screenshot(archive_dir, shot):
+                problems.append(problem)
+        problems += _check_other_shots(archive_dir, screenshots, seen.screenshot_digests)
     for p in problems:
         log.warning("%s", p)
     marked.sort(key=lambda m: (m.path, m.offset))
@@ -516,6 +541,61 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
     if truncated is not None:
         truncated += marked
     return problems
+
+
+def _verify(archive_dir: Path, records: Iterable[RecordRow], seen: _Seen, *, whole_index: bool,
+            index_present: bool, journal: Journal | None, marked: list[TruncatedRecord]) -> list[Problem]:
+    """The WARC side of `verify_archive`: each file's indexed records (taken file by file, by offset,
+    as `all_records` gives them: a file's records are held at once, never the archive's), then the
+    file walked; then the files no record is indexed in; then the revisits' originals."""
+    warc_root = archive_dir / WARC_DIR
+    files = sorted(p for p in warc_root.rglob("*") if p.is_file()) if warc_root.is_dir() else []
+    on_disk = {f"{WARC_DIR}/{path.relative_to(warc_root)}": path for path in files}
+    checked: list[Problem] = []  # the indexed records' problems
+    walked: list[Problem] = []  # the walks' problems
+    done: set[str] = set()  # files walked, or that could not be opened (named once, not walked again)
+    indexed_files: set[str] = set()
+    for filename, rows in groupby(records, key=attrgetter("filename")):
+        indexed_files.add(filename)
+        rel = f"{WARC_DIR}/{filename}"
+        good, offsets, unopened = _check_indexed_file(warc_root, filename, rows, checked, marked, seen)
+        if unopened:
+            done.add(rel)
+        elif rel in on_disk and rel not in done:
+            done.add(rel)
+            walked += _walk(on_disk[rel], rel, offsets, good, marked, seen, journal)
+    for rel, path in on_disk.items():
+        if rel not in done:
+            walked += _walk(path, rel, set(), {}, marked, seen, journal)
+    # Each list by file (a file's own problems in the order found), as the files are named.
+    problems = sorted(checked, key=attrgetter("path")) + sorted(walked, key=attrgetter("path"))
+    if whole_index:
+        if index_present:
+            # Beside a healthy index `reindex` asks for --force: the hint says so.
+            for note in _unindexed_files(warc_root, indexed_files, hint=REINDEX_FORCE_HINT):
+                log.warning("note: %s: %s (not in the index; not an error)", note.path, note.detail)
+        else:
+            problems += _unindexed_files(warc_root, indexed_files)
+    dangling = _dangling_revisits(seen)
+    if being_written(archive_dir):
+        # A file still being written is not walked: the originals may be in it, not yet indexed.
+        for note in dangling:
+            log.warning("note: %s: %s (a WARC file is still being written: they may be in it)", note.path, note.detail)
+    else:
+        problems += dangling
+    return problems
+
+
+def _walk(path: Path, rel: str, offsets: set[int], good: dict[int, int], marked: list[TruncatedRecord],
+          seen: _Seen, journal: Journal | None) -> list[Problem]:
+    """Walk one file under warcs/ (see `_walk_gzip_file`); files that are no WARC are only opened."""
+    if not os.access(path, os.R_OK):
+        return [Problem(UNREADABLE, rel, "cannot be opened (permission denied)")]
+    if path.name.endswith(".warc.gz"):
+        return _walk_gzip_file(path, rel, offsets, good, marked, seen, journal)
+    if path.name.endswith(".warc"):
+        return _walk_plain_file(path, rel, offsets, marked, seen, journal)
+    return []
 
 
 def being_written(archive_dir: Path) -> bool:
