@@ -16,9 +16,13 @@ WARCs vouch for, and `reindex` would not give it back as it is.
 
 from __future__ import annotations
 
+import hashlib
+import heapq
 import logging
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +39,7 @@ log = logging.getLogger(__name__)
 JOURNAL = "journal"
 # Posts named one by one in the notes of what only the index holds; past this, a count.
 NAMED = 5
+PAGE = 1000  # posts read at a time from each index
 
 
 @dataclass(frozen=True)
@@ -52,13 +57,33 @@ class _Facts:
                    Counter((c.captured_at, c.source, c.status) for c in row.captures),
                    frozenset((a.url, a.kind) for a in row.articles))
 
+    def digest(self) -> bytes:
+        """16 bytes that differ when the facts do (what is kept of each post while comparing)."""
+        told = (self.status, sorted(self.checks.items()), sorted(self.captures.items()), sorted(self.citations))
+        return hashlib.blake2b(repr(told).encode(), digest_size=16).digest()
 
-def _posts(index: IndexQueries) -> dict[str, _Facts]:
-    return {row.key: _Facts.of(row) for row in index.lookup(Filters())}
+
+def _digests(index: IndexQueries) -> Iterator[tuple[str, bytes]]:
+    """Each post's key and the digest of its facts, read a page of posts at a time."""
+    offset = 0
+    while True:
+        rows = index.lookup(Filters(), limit=PAGE, offset=offset)
+        for row in rows:
+            yield row.key, _Facts.of(row).digest()
+        if len(rows) < PAGE:
+            return
+        offset += len(rows)
 
 
-def _replayed(journal: Journal) -> dict[str, _Facts]:
-    """The posts the journal describes, replayed into a scratch index."""
+def _facts(index: IndexQueries, key: str) -> _Facts | None:
+    """The facts of the post held under `key` (None when there is none)."""
+    detail = index.show(key)
+    return _Facts.of(detail) if detail is not None and detail.key == key else None
+
+
+@contextmanager
+def _replayed(journal: Journal) -> Iterator[IndexQueries]:
+    """The posts the journal describes, replayed into a scratch index (removed on the way out)."""
     from archiver.index.journal import written_order
     from archiver.index.sqlite.index import SQLiteIndex
     from archiver.index.sqlite.replay import rebuild
@@ -67,7 +92,7 @@ def _replayed(journal: Journal) -> dict[str, _Facts]:
         entries = journal.entries() if isinstance(journal, Spool) else sorted(journal, key=written_order)
         rebuild(Path(scratch) / DB_NAME, [], entries)
         with SQLiteIndex(Path(scratch), create=False) as replayed:
-            return _posts(replayed)
+            yield replayed
 
 
 def compare(index: IndexQueries, journal: Journal, *, where: str = DB_NAME, writing: bool = False) -> list[Problem]:
@@ -87,30 +112,57 @@ def compare(index: IndexQueries, journal: Journal, *, where: str = DB_NAME, writ
 
 
 def _differences(index: IndexQueries, journal: Journal, where: str) -> list[Problem]:
-    held, vouched = _posts(index), _replayed(journal)
+    """Compared post by post, holding a digest of each post the journal describes (never every
+    post's facts): the facts of a post are read again, from both sides, where the digests differ."""
     problems: list[Problem] = []
-    ahead: list[str] = []
-    for key, told in vouched.items():
-        facts = held.get(key)
-        if facts is None:
-            problems.append(Problem(JOURNAL, where, f"{key}: the journal in the WARCs holds this post, the index does not"))
-            continue
-        lost = [f"the check of {at} ({status})" for at, status in sorted((told.checks - facts.checks).elements())]
-        lost += [f"the {source} capture of {at} ({status})"
-                 for at, source, status in sorted((told.captures - facts.captures).elements())]
-        lost += [f"the citation by {url} ({kind})" for url, kind in sorted(told.citations - facts.citations)]
-        if lost:
-            problems.append(Problem(JOURNAL, where, f"{key}: the index lacks {', '.join(lost)}, which the journal "
-                                                    "in the WARCs holds"))
-        elif facts.checks == told.checks and facts.status != told.status:
-            problems.append(Problem(JOURNAL, where, f"{key}: status {facts.status} in the index, {told.status} in "
-                                                    "the journal in the WARCs, after the same checks"))
-        elif facts != told:
-            ahead.append(key)
-    ahead += sorted(set(held) - set(vouched))
-    if ahead:
-        named = ", ".join(ahead[:NAMED]) + (f" and {len(ahead) - NAMED} more" if len(ahead) > NAMED else "")
+    ahead: list[str] = []  # differing posts the index holds more of, in the order found
+    extra = 0  # posts only the index holds; the first few by key are named
+    first_extra: list[str] = []
+    with _replayed(journal) as replayed:
+        vouched = dict(_digests(replayed))
+        differing: list[str] = []
+        for key, digest in _digests(index):
+            told = vouched.pop(key, None)
+            if told is None:
+                extra += 1
+                first_extra = heapq.nsmallest(NAMED, [*first_extra, key])
+            elif told != digest:
+                differing.append(key)
+        differing += vouched  # the journal's posts the index did not list
+        del vouched
+        for key in differing:
+            told_facts = _facts(replayed, key)
+            if told_facts is None:
+                continue
+            facts = _facts(index, key)
+            problem = _difference(key, facts, told_facts, where)
+            if problem is not None:
+                problems.append(problem)
+            elif facts != told_facts:
+                ahead.append(key)
+    count = len(ahead) + extra
+    if count:
+        listed = (ahead + first_extra)[:NAMED]
+        named = ", ".join(listed) + (f" and {count - len(listed)} more" if count > len(listed) else "")
         log.warning("note: %s: %d post(s) hold more than the journal in the WARCs says (%s): a run stopped "
                     "between writing the index and its journal, still running, or written before the index was "
-                    "journaled; not an error, but `archiver reindex` would not give it back", where, len(ahead), named)
+                    "journaled; not an error, but `archiver reindex` would not give it back", where, count, named)
     return problems
+
+
+def _difference(key: str, facts: _Facts | None, told: _Facts, where: str) -> Problem | None:
+    """The problem of a post whose facts in the index (`facts`, None: not held) are not those the
+    journal tells; None when the index only holds more."""
+    if facts is None:
+        return Problem(JOURNAL, where, f"{key}: the journal in the WARCs holds this post, the index does not")
+    lost = [f"the check of {at} ({status})" for at, status in sorted((told.checks - facts.checks).elements())]
+    lost += [f"the {source} capture of {at} ({status})"
+             for at, source, status in sorted((told.captures - facts.captures).elements())]
+    lost += [f"the citation by {url} ({kind})" for url, kind in sorted(told.citations - facts.citations)]
+    if lost:
+        return Problem(JOURNAL, where, f"{key}: the index lacks {', '.join(lost)}, which the journal "
+                                       "in the WARCs holds")
+    if facts.checks == told.checks and facts.status != told.status:
+        return Problem(JOURNAL, where, f"{key}: status {facts.status} in the index, {told.status} in "
+                                       "the journal in the WARCs, after the same checks")
+    return None

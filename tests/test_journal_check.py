@@ -133,3 +133,19 @@ def test_a_difference_while_a_warc_file_is_still_written_is_a_note(tmp_path: Pat
     assert result.returncode == 0, result.stderr
     assert f"{GONE}: status live in the index, deleted in the journal in the WARCs, after the same checks (a WARC " \
            "file is still being written: its journal entries may explain it)" in result.stderr
+
+
+def test_many_posts_only_the_index_holds_are_counted_and_the_first_named(tmp_path: Path) -> None:
+    """Posts the journal never described (written by an index that was not journaling): counted,
+    the first few by key named after the posts that differ."""
+    root = _archive(tmp_path / "archive")
+    extra = [f"twitter:17646400000000001{n:02d}" for n in range(6, 0, -1)]  # given in reverse key order
+    with Index(root) as index:  # no journal writer
+        index.observe(KEPT, "deleted", checked_at="2024-03-12T10:00:00Z")
+        for key in extra:
+            index.upsert_post(Post(platform="twitter", kind="embedded", source="a.html", evidence="blockquote",
+                                   post_id=key.partition(":")[2], handle="desk", text="the bridge"))
+    result = _verify(root)
+    assert result.returncode == 0, result.stderr
+    named = ", ".join([KEPT, *sorted(extra)[:4]])
+    assert f"7 post(s) hold more than the journal in the WARCs says ({named} and 2 more)" in result.stderr, result.stderr
