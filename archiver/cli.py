@@ -221,9 +221,10 @@ def scan(
     from .redact import redact_text
     from .scan import scan as run_scan
     from .seeds import with_url_lists
+    from .sources import is_url
 
     listed = with_url_lists(sources, max_bytes)  # a `*.urls` file stands for the URLs it lists
-    urls = [s for s in listed.sources if s.startswith(("http://", "https://"))]
+    urls = [s for s in listed.sources if is_url(s)]  # (a scheme in any case: `HTTPS://...`)
     net = _net(map_host, ca_bundle, proxy, allow_private, trusted=urls) if urls else None
     result = _call(lambda: run_scan(listed.sources, kind=kind.value, max_bytes=max_bytes, net=net,
                                     problems=listed.problems, max_feed_articles=max_feed_articles))

@@ -358,3 +358,13 @@ def test_scan_follows_no_redirect_into_a_loopback_service(web: FakeWeb, service:
     # Typed by the operator, the same address is fetched as given.
     r = cli(web, "scan", f"http://127.0.0.1:{service.port}/typed")
     assert service.paths == ["/typed"], r.stderr
+
+
+@pytest.mark.parametrize("scheme", ["HTTPS", "Https"])
+def test_scan_takes_its_network_options_for_a_url_whose_scheme_is_in_capitals(web: FakeWeb, scheme: str) -> None:
+    """A scheme is read in any case (RFC 3986): `HTTPS://...` is fetched through the same host
+    mapping, CA bundle and proxy as `https://...`, never straight onto the network."""
+    r = cli(web, "scan", f"{scheme}://NEWS.EXAMPLE/2024/riverton-flood.html", "--map-host", web.map_host,
+            "--ca-bundle", str(web.ca_pem), "--format", "jsonl")
+    assert r.returncode == 0, r.stderr
+    assert any(json.loads(line)["platform"] == "twitter" for line in r.stdout.splitlines()), r.stdout

@@ -86,7 +86,7 @@ class ArchiveSummary:
 
     def _fetched(self) -> bool:
         """An article or feed came over the network this run."""
-        return any(a.url.startswith(("http://", "https://")) and not a.error and not a.post_address
+        return any(a.url.lower().startswith(("http://", "https://")) and not a.error and not a.post_address
                    for a in self.articles)
 
     @property
