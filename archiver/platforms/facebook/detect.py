@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 _HOST = r"^(?:https?:)?//(?:[a-z0-9-]+\.)*(?:facebook\.com|fb\.com)"
 _PAGE = r"(?P<page>[A-Za-z0-9_.-]{1,80})"
 PATH_POST_RE = re.compile(
-    _HOST + r"/" + _PAGE + r"/(?P<kind>posts|videos|photos(?:/[A-Za-z0-9_.-]+)?)/(?P<id>pfbid[A-Za-z0-9]+|\d{5,25})(?![0-9A-Za-z_])",
+    # (videos and photos may have a segment before their ID: an album `a.123`, a video list
+    # `vb.123`, a video's title)
+    _HOST + r"/" + _PAGE + r"/(?P<kind>posts|(?:videos|photos)(?:/[^/?#]+)?)/(?P<id>pfbid[A-Za-z0-9]+|\d{5,25})"
+    r"(?![0-9A-Za-z_])",
     re.IGNORECASE,
 )
 REEL_RE = re.compile(_HOST + r"/(?P<kind>reel|watch/live)/(?P<id>\d{5,25})(?![0-9A-Za-z_])", re.IGNORECASE)
@@ -41,7 +44,7 @@ def parse_url(url: str) -> UrlMatch | None:
     m = PATH_POST_RE.match(url)
     if m and m.group("page").lower() not in _NOT_PAGES:
         page, post_id = m.group("page"), m.group("id")
-        kind = "videos" if m.group("kind").lower() == "videos" else m.group("kind").split("/")[0].lower()
+        kind = m.group("kind").split("/")[0].lower()
         return UrlMatch(post_id, f"https://www.facebook.com/{page}/{kind}/{post_id}/", page)
     m = REEL_RE.match(url)
     if m:

@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 POST_URL_RE = re.compile(
     r"^(?:https?:)?//(?:[a-z0-9-]+\.)*(?:instagram\.com|instagr\.am)"
-    r"/(?:[A-Za-z0-9_.]{1,30}/)?(?P<kind>p|reels?|tv)/(?P<code>[A-Za-z0-9_-]{5,64})(?=[/?#]|$)",
+    # (`/reels/audio/ID`, a sound's page, and `/reels/videos/`: pages, not posts)
+    r"/(?:[A-Za-z0-9_.]{1,30}/)?(?P<kind>p|reels?|tv)/(?!(?:audio|videos)(?=[/?#]|$))"
+    r"(?P<code>[A-Za-z0-9_-]{5,64})(?=[/?#]|$)",
     re.IGNORECASE,
 )
 # "A post shared by Name (@handle)" in the embed's languages; anything else keeps the handle only.

@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 COMMENTS_URL_RE = re.compile(
     r"^(?:https?:)?//(?:[a-z0-9-]+\.)*reddit(?:media)?\.com"
     r"(?:/r/(?P<sub>[A-Za-z0-9_]{2,32}))?/comments/(?P<id>[a-z0-9]{4,12})"
-    r"(?:/(?:comment/(?P<c1>[a-z0-9]{4,12})|[^/?#]*/(?P<c2>[a-z0-9]{4,12}))?)?(?=[/?#]|$)",
+    # a comment: `/comment/CID`, `/slug/comment/CID`, or the older `/slug/CID` (where `comment` and
+    # `related`, the pages under a post's address, are no comment's ID)
+    r"(?:/(?:[^/?#]*/)?comment/(?P<c1>[a-z0-9]{4,12})"
+    r"|/[^/?#]*/(?!(?:comment|related)(?=[/?#]|$))(?P<c2>[a-z0-9]{4,12}))?(?=[/?#]|$)",
     re.IGNORECASE,
 )
 SHORT_URL_RE = re.compile(r"^(?:https?:)?//redd\.it/(?P<id>[a-z0-9]{4,12})(?=[/?#]|$)", re.IGNORECASE)

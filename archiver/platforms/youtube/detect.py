@@ -27,6 +27,9 @@ PATH_URL_RE = re.compile(_HOST + r"youtube\.com/(?:shorts|live)/" + _ID, re.IGNO
 SHORT_URL_RE = re.compile(_HOST + r"youtu\.be/" + _ID, re.IGNORECASE)
 WATCH_URL_RE = re.compile(_HOST + r"youtube\.com/(?:watch|attribution_link)\b", re.IGNORECASE)
 _VALID_ID = re.compile(r"[A-Za-z0-9_-]{11}")
+# Eleven characters in a video ID's place that name no video: a playlist (`embed/videoseries?list=`)
+# and a channel's current live stream (`embed/live_stream?channel=`), whichever video that is today.
+_NOT_VIDEOS = frozenset({"videoseries", "live_stream"})
 
 
 def canonical_url(video_id: str, handle: str | None = None) -> str:
@@ -37,18 +40,19 @@ def canonical_url(video_id: str, handle: str | None = None) -> str:
 def parse_url(url: str) -> UrlMatch | None:
     """A video ID from embed, nocookie, watch, youtu.be, shorts and live URLs.
 
-    `/embed/videoseries?list=` (a playlist) is not one video: no match.
+    `/embed/videoseries?list=` (a playlist) and `/embed/live_stream?channel=` (whatever a channel
+    streams now) are not one video: no match.
     """
     for regex in (EMBED_URL_RE, SHORT_URL_RE, PATH_URL_RE):
         m = regex.match(url)
         if m:
             vid = m.group("id")
-            if vid.lower() == "videoseries":
+            if vid.lower() in _NOT_VIDEOS:
                 return None
             return UrlMatch(vid, canonical_url(vid))
     if WATCH_URL_RE.match(url):
         vid = query_param(url, "v")
-        if vid and _VALID_ID.fullmatch(vid):
+        if vid and _VALID_ID.fullmatch(vid) and vid.lower() not in _NOT_VIDEOS:
             return UrlMatch(vid, canonical_url(vid))
     return None
 
@@ -56,7 +60,7 @@ def parse_url(url: str) -> UrlMatch | None:
 def _id_element(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
     attr = "videoid" if node.tag == "lite-youtube" else "data-videoid"
     vid = (attrs.get(attr) or "").strip()
-    if not _VALID_ID.fullmatch(vid):
+    if not _VALID_ID.fullmatch(vid) or vid.lower() in _NOT_VIDEOS:
         return None
     return [ctx.embedded(PLATFORM, f"{node.tag}[{attr}]", UrlMatch(vid, canonical_url(vid)))]
 
