@@ -94,6 +94,10 @@ def test_registry_is_one_line_per_platform() -> None:
         ("https://www.linkedin.com/feed/update/urn%3Ali%3Aactivity%3A7150988713210245120/", "linkedin",
          "7150988713210245120", "https://www.linkedin.com/feed/update/urn:li:activity:7150988713210245120/"),
         ("https://vimeo.com/groups/shortfilms/videos/22439234", "vimeo", "22439234", "https://vimeo.com/22439234"),
+        # unlisted: the privacy hash stays with the video's address
+        ("https://player.vimeo.com/video/100000001?h=ABCDEF1234&badge=0", "vimeo", "100000001",
+         "https://vimeo.com/100000001/abcdef1234"),
+        ("https://vimeo.com/100000006/abcdef1234", "vimeo", "100000006", "https://vimeo.com/100000006/abcdef1234"),
     ],
 )
 def test_post_urls(url: str, platform: str, post_id: str, canonical: str) -> None:
@@ -258,3 +262,18 @@ def test_one_telegram_post_in_two_cases_is_one_post() -> None:
             '<a href="https://redd.it/abc123">again</a></p>')
     posts = detect(Document(source="page.html", text=html, is_html=True))
     assert [(p.key, p.kind) for p in posts] == [("telegram:rivertonnews/4321", "embedded"), ("reddit:abc123", "linked")]
+
+
+def test_an_unlisted_vimeo_video_is_asked_about_with_its_hash() -> None:
+    """Vimeo plays an unlisted video, and oEmbed answers for it, only with its privacy hash: without
+    it the video "does not exist", which would read a live video deleted."""
+    from archiver.capture.oembed import metadata_url
+    from archiver.platforms.vimeo.detect import embed_url
+
+    (post,) = detect(Document(source="a.html", text='<iframe src="https://player.vimeo.com/video/100000001?h=abcdef1234">'
+                                                  "</iframe>", is_html=True))
+    assert (post.post_id, post.url) == ("100000001", "https://vimeo.com/100000001/abcdef1234")
+    assert embed_url(post.post_id, post.url) == "https://player.vimeo.com/video/100000001?h=abcdef1234"
+    assert metadata_url("vimeo", post.url) == ("https://vimeo.com/api/oembed.json?url="
+                                               "https%3A%2F%2Fvimeo.com%2F100000001%2Fabcdef1234")
+    assert embed_url("100000006", "https://vimeo.com/100000006") == "https://player.vimeo.com/video/100000006"

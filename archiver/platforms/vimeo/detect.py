@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 
-from archiver.platforms.base import Platform, UrlMatch
+from archiver.platforms.base import Platform, UrlMatch, query_param
 
 PLAYER_URL_RE = re.compile(r"^(?:https?:)?//player\.vimeo\.com/video/(?P<id>\d{3,12})(?!\d)", re.IGNORECASE)
 PAGE_URL_RE = re.compile(
     r"^(?:https?:)?//(?:www\.)?vimeo\.com/(?:channels/[\w-]+/|groups/[\w-]+/videos/|album/\d+/video/|video/)?"
-    r"(?P<id>\d{3,12})(?=[/?#]|$)",
+    r"(?P<id>\d{3,12})(?:/(?P<hash>[0-9a-f]{6,20}))?(?=[/?#]|$)",
     re.IGNORECASE,
 )
+# An unlisted video is played, and answered by oEmbed, only with its privacy hash: `vimeo.com/ID/HASH`,
+# `player.vimeo.com/video/ID?h=HASH`. Without it Vimeo says the video "does not exist".
+_HASH_RE = re.compile(r"[0-9a-f]{6,20}", re.IGNORECASE)
 
 
 def canonical_url(video_id: str, handle: str | None = None) -> str:
@@ -19,18 +22,36 @@ def canonical_url(video_id: str, handle: str | None = None) -> str:
     return f"https://vimeo.com/{video_id}"
 
 
+def _id_and_hash(url: str) -> tuple[str, str | None] | None:
+    """The video's ID and its privacy hash (None for a public video's URL), or None."""
+    m = PLAYER_URL_RE.match(url)
+    if m:
+        given = query_param(url, "h")
+        return m.group("id"), (given if given and _HASH_RE.fullmatch(given) else None)
+    m = PAGE_URL_RE.match(url)
+    return (m.group("id"), m.group("hash")) if m else None
+
+
 def parse_url(url: str) -> UrlMatch | None:
-    """A Vimeo player or page URL -> (video ID, canonical URL)."""
-    m = PLAYER_URL_RE.match(url) or PAGE_URL_RE.match(url)
-    return UrlMatch(m.group("id"), canonical_url(m.group("id"))) if m else None
+    """A Vimeo player or page URL -> (video ID, its page: `vimeo.com/ID`, or `vimeo.com/ID/HASH`
+    for an unlisted one)."""
+    found = _id_and_hash(url)
+    if found is None:
+        return None
+    vid, secret = found
+    return UrlMatch(vid, f"{canonical_url(vid)}/{secret.lower()}" if secret else canonical_url(vid))
 
 
 def embed_url(post_id: str | None, url: str | None) -> str | None:
-    """The player page of a video."""
+    """The player page of a video (with the hash of an unlisted one, as its URL holds it)."""
     from archiver.platforms.tiktok import numeric_id
 
     vid = numeric_id(post_id, url)
-    return f"https://player.vimeo.com/video/{vid}" if vid else None
+    if not vid:
+        return None
+    found = _id_and_hash(url or "")
+    secret = found[1] if found is not None and found[0] == vid else None
+    return f"https://player.vimeo.com/video/{vid}" + (f"?h={secret.lower()}" if secret else "")
 
 
 def _oembed(_url: str) -> str | None:
@@ -41,7 +62,8 @@ PLATFORM = Platform(
     name="vimeo",
     hosts=("vimeo.com",),
     parse_url=parse_url,
-    canonical=canonical_url,
+    # No `canonical`: a video's address is the one its URL gives (`parse_url`), which keeps an
+    # unlisted video's hash; a video known by its ID alone would lose it.
     embed_url=embed_url,
     oembed=_oembed,
     embed_selectors=("iframe[src*='player.vimeo.com']",),
