@@ -356,6 +356,22 @@ def test_added_and_removed_files_are_named(sealed: tuple[Path, list], tmp_path: 
     assert _kinds(bad, roots) == [("missing", "pages/pages.jsonl")]
 
 
+def test_a_forged_file_under_a_vouched_name_is_named(sealed: tuple[Path, list], tmp_path: Path) -> None:  # type: ignore[type-arg]
+    """A second entry of the same name put first in the zip: `unzip` reads it, Python's zipfile the
+    vouched one after it. The bundle does not check: the name is held twice."""
+    import warnings
+    import zipfile
+
+    wacz, roots = sealed
+    forged = tmp_path / "forged.wacz"
+    with zipfile.ZipFile(wacz) as src, zipfile.ZipFile(forged, "w") as dst, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name it is asked to write
+        dst.writestr("pages/pages.jsonl", b'{"forged": true}\n')
+        for info in src.infolist():
+            dst.writestr(info, src.read(info.filename))
+    assert _kinds(forged, roots) == [("duplicate", "pages/pages.jsonl")]
+
+
 def test_not_a_wacz_is_a_usage_error(tmp_path: Path) -> None:
     junk = tmp_path / "junk.wacz"
     junk.write_bytes(b"not a zip")

@@ -16,6 +16,7 @@ import hashlib
 import json
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -59,7 +60,7 @@ _CHUNK = 1 << 20
 class Finding:
     """One thing that does not hold: its kind, the file (or capture) concerned, and why."""
 
-    kind: str  # missing, damaged, hash, size, unlisted, digest, signature, timestamp, capture
+    kind: str  # missing, damaged, hash, size, unlisted, duplicate, digest, signature, timestamp, capture
     path: str
     detail: str
 
@@ -154,7 +155,11 @@ def verify_wacz(path: Path, *, roots: Sequence[x509.Certificate] | None = None) 
 class _Check:
     def __init__(self, zf: zipfile.ZipFile, result: WaczVerification, roots: Sequence[x509.Certificate] | None):
         self.zf, self.r, self.roots = zf, result, roots
-        self.names = {i.filename for i in zf.infolist() if not i.is_dir()}
+        entries = [i.filename for i in zf.infolist() if not i.is_dir()]
+        self.names = set(entries)
+        # A name the zip holds twice: readers differ on which entry they take (unzip the first,
+        # Python's zipfile the last), so only one of them can be the file vouched for.
+        self.twice = sorted(name for name, n in Counter(entries).items() if n > 1)
         self.payloads: dict[str, list[BundleRecord]] = {}  # payload digest -> intact records holding it
 
     def fail(self, kind: str, path: str, detail: str) -> None:
@@ -223,6 +228,9 @@ class _Check:
                 self.fail("size", name, f"{size} bytes, not the {res.get('bytes')} {PACKAGE} names")
         for name in sorted(self.names - listed):
             self.fail("unlisted", name, f"not listed in {PACKAGE}: nothing vouches for it")
+        for name in self.twice:
+            self.fail("duplicate", name, "the zip holds more than one file of this name: tools differ on which "
+                                         "they read, and nothing vouches for the others")
 
     def hash_entry(self, name: str) -> tuple[str, int] | None:
         h, size = hashlib.sha256(), 0
