@@ -668,10 +668,11 @@ def export(
         archiver export --since 2024-03-01 -o - | ssh host 'cat > march.wacz'
     """
     from .bundle import export_selection
-    from .cli_export import STDOUT, staged_output, stream_to_stdout
+    from .cli_export import STDOUT, outside_archive, staged_output, stream_to_stdout
     from .sources import is_file
 
     d = _archive_dir(archive_dir)
+    _call(lambda: outside_archive(d, out))
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
     evidence = cli_evidence.evidence_options(d, sign, domain_cert, domain_key, timestamp, timestamp_ca)
@@ -807,13 +808,16 @@ def report(
 
     The same report as data: `archiver report --handle @RivertonDesk --format json`.
     """
-    from .cli_export import STDOUT
+    from .cli_export import STDOUT, outside_archive
     from .output import dumps
     from .report import report_from_index, write_text
     from .report.page import render_html
     from .sources import is_file
 
     d = _archive_dir(archive_dir)
+    if out is not None:
+        given = out
+        _call(lambda: outside_archive(d, given))
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
     with _open_index(d, _index_url(index)) as db:

@@ -47,6 +47,7 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
 
             datasette archives/archive.db --metadata metadata.yml
         """
+        from .cli_export import outside_archive
         from .datasette_meta import format_for, metadata, render
         from .layout import DB_NAME
         from .output import write_file
@@ -54,6 +55,9 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         d = cli._archive_dir(archive_dir)
         if out == Path("-"):
             out = None  # standard output, as without -o
+        if out is not None:
+            written = out
+            cli._call(lambda: outside_archive(d, written))
         fmt = cli._call(lambda: format_for(out, format.value if format else None))
         with cli._open_index(d):  # it exists, at the current schema: the views the metadata links are there
             pass

@@ -22,6 +22,16 @@ from .errors import ExportError, UsageError
 STDOUT = Path("-")
 
 
+def outside_archive(archive_dir: Path, out: Path) -> None:
+    """UsageError when `-o` names one of the archive's own files or folders (its WARCs, its
+    index...), which the output would overwrite."""
+    from .layout import archive_own
+
+    if out != STDOUT and (what := archive_own(archive_dir, out)) is not None:
+        raise UsageError(f"-o {out}: that is {what}, which writing there would destroy; name a file outside "
+                         "them (beside them in the archive folder will do)")
+
+
 def staged_output(out: Path, fmt: Enum | None) -> AbstractContextManager[Path]:
     """The path the bundle is written to: `out` itself, or for `-o -` a temporary file of format
     `fmt` (default wacz). A --format that contradicts the file's ending is a usage error."""

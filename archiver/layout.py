@@ -18,6 +18,32 @@ SHOT_DIR = "screenshots"
 MEDIA_DIR = "media"
 
 
+# What an archive folder holds of its own: its folders, and its index's and lock's files.
+_OWN_FOLDERS = (WARC_DIR, SHOT_DIR, MEDIA_DIR, "keys")
+_OWN_FILES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal", INDEX_NOTE)
+
+
+def archive_own(archive_dir: Path, path: Path) -> str | None:
+    """What `path` is of the archive in `archive_dir` (`its WARC folder`, `its index`...) when it is
+    one of the files or folders the archive keeps, which an output written there would destroy;
+    None for any other path (a file beside them in the archive folder is the user's)."""
+    try:
+        root = Path(archive_dir).resolve()
+        target = Path(path).resolve()
+    except (OSError, RuntimeError):
+        return None
+    if not target.is_relative_to(root) or target == root:
+        return "the archive folder itself" if target == root else None
+    first = target.relative_to(root).parts[0]
+    if first in _OWN_FOLDERS:
+        return f"inside the archive's {first}/ folder"
+    from archiver.lock import LOCK_NAME
+
+    if first in (*_OWN_FILES, LOCK_NAME) and len(target.relative_to(root).parts) == 1:
+        return "the archive's index" if first.startswith(DB_NAME) else f"the archive's {first}"
+    return None
+
+
 def default_archive_dir() -> Path:
     """`$ARCHIVER_HOME`, else ./archives."""
     return Path(os.environ.get("ARCHIVER_HOME") or "archives")

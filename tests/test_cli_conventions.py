@@ -625,3 +625,22 @@ def test_verify_still_checks_the_warcs_beside_a_damaged_index(tmp_path: Path) ->
     damaged = [p for p in problems[1:] if p["path"] == f"{WARC_DIR}/{warc.name}"]
     assert damaged and all(p["kind"] in ("digest", "unreadable") for p in damaged), problems
     assert not [p for p in problems if p["kind"] == "unindexed"], problems  # the index is there, if damaged
+
+
+@pytest.mark.parametrize("command", [["export"], ["report"], ["datasette-metadata"]])
+def test_an_output_onto_the_archives_own_files_is_refused(tmp_path: Path, command: list[str]) -> None:
+    """-o naming a WARC file, the index or a file in the archive's own folders would destroy what the
+    archive holds: a usage error (exit 2, one line), the file untouched. Beside them is fine."""
+    archive = _archive(tmp_path / "archive")
+    (warc,) = (archive / WARC_DIR).glob("*.warc.gz")
+    kept = {p: p.read_bytes() for p in (warc, archive / "archive.db")}
+    for target, what in ((warc, "inside the archive's warcs/ folder"), (archive / "archive.db", "the archive's index"),
+                         (archive / "screenshots" / "x.html", "inside the archive's screenshots/ folder")):
+        r = _cli(*command, "--archive-dir", str(archive), "-o", str(target))
+        err = r.stderr.decode().strip()
+        assert r.returncode == 2 and len(err.splitlines()) == 1, err
+        assert f"-o {target}: that is {what}, which writing there would destroy" in err, err
+    assert {p: p.read_bytes() for p in kept} == kept
+    beside = archive / ("out.wacz" if command == ["export"] else "out.json" if command != ["report"] else "out.html")
+    assert _cli(*command, "--archive-dir", str(archive), "-o", str(beside)).returncode == 0
+    assert beside.is_file()
