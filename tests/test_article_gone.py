@@ -86,3 +86,39 @@ def test_an_article_archived_through_a_redirect_is_found_gone_at_the_address_fir
         rows = db.execute("SELECT c.url, c.status FROM captures c JOIN articles a ON a.id = c.article_id "
                           "WHERE a.url = ? ORDER BY c.captured_at", [URL]).fetchall()
     assert rows == [(URL, "ok"), (old, "error")]
+
+
+def test_an_article_whose_page_could_not_be_captured_is_a_named_failure(tmp_path: Path) -> None:
+    """Read, its posts found, but its page not loaded by the browser (here: the file went away
+    between the read and the capture): a failure of the run, named, not only a line on the log."""
+    from archiver.net import NetOptions
+    from archiver.pipeline.articles import ArticleHandler
+    from archiver.pipeline.session import Session
+    from archiver.pipeline.tasks import ArticleTask
+
+    page = tmp_path / "story.html"
+    page.write_text(HTML)
+    with Session(tmp_path / "archive", NetOptions()) as session:
+        result = ArticleHandler(session).handle(ArticleTask(str(page)), found=lambda _posts, _net: page.unlink())
+    (failure,) = result.failures
+    assert failure.startswith(f"{page}: the page could not be captured: page load: "), failure
+    assert "ERR_FILE_NOT_FOUND" in failure, failure
+
+
+def test_an_html_page_from_stdin_is_kept_as_read_and_said_not_rendered(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.e2e import ROOT
+
+    archive = tmp_path / "archive"
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "archive", "-", "--archive-dir", str(archive),
+                        "--format", "json"], input=HTML, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert ("archiver: -: an HTML page read from stdin is kept as read, not rendered (no screenshot); save it to a "
+            "file and give that to have it rendered") in r.stderr
+    assert json.loads(r.stdout)["failures"] == []
+    with sqlite3.connect(archive / "archive.db") as db:
+        rows = db.execute("SELECT c.status, c.error, c.screenshot FROM captures c").fetchall()
+        kept = db.execute("SELECT warc_type FROM records WHERE target_uri LIKE 'urn:stdin:%'").fetchall()
+    assert rows == [("ok", None, None)] and kept == [("resource",)]

@@ -368,7 +368,12 @@ class ArticleHandler:
         if not is_url(doc.source) and doc.raw is not None:
             ctype = "text/html; charset=utf-8" if doc.is_html else "text/plain; charset=utf-8"
             batch.write_resource(url, doc.content_type or ctype, doc.raw)
-        if doc.is_html:
+        if doc.is_html and doc.source == "-":
+            # Its bytes are kept (above), but a browser loads a page from an address, which a page
+            # read from stdin does not have.
+            log.warning("-: an HTML page read from stdin is kept as read, not rendered (no screenshot); save it to a "
+                        "file and give that to have it rendered")
+        elif doc.is_html:
             try:
                 page = s.browser.capture(url, batch, screenshot_path=screenshot_path(shots),
                                          element_selectors=EMBED_ELEMENT_SELECTORS, element_dir=shots)
@@ -378,7 +383,7 @@ class ArticleHandler:
             except ArchiverError as e:
                 error = str(e)
         if error:
-            log.warning("%s: %s", doc.source, error)
+            self._fail(f"{doc.source}: the page could not be captured: {error}")
         title = getattr(page, "title", None)
         if title:
             s.index.upsert_article(url, title=title)
