@@ -29,7 +29,8 @@ FINDINGS_PATH = "evidence/posts.jsonl"
 
 
 def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
-    """One page per citing article (its URL), and for each post one page per capture that shows it
+    """One page per citing article (its URL, at the capture that shows the selected posts it cites),
+    and for each post one page per capture that shows it
     its own way (`distinct_captures`: the best first, then say its tombstone and the Wayback
     Machine's copy). A post's pages may share a URL (its embed, captured live and after it was
     deleted): their times tell a replay tool which capture to open.
@@ -54,8 +55,10 @@ def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
         seen.add(article.url)
         text = "\n".join(filter(None, [article.title, "Cites " + ", ".join(cited[article.url])
                                        if cited.get(article.url) else None]))
-        pages.append(PageRow(url=article.url, ts=article.first_captured, title=article.title or article.url,
-                             text=text or None))
+        # The capture that shows the selected posts (an article that later cited more was captured
+        # again): the one a reader of the bundle meets them in.
+        pages.append(PageRow(url=article.url, ts=article.showing or article.first_captured,
+                             title=article.title or article.url, text=text or None))
     shown: set[tuple[str, str]] = set()  # (URL, time) of the posts' pages
     for post in posts:
         captures = [c for c in distinct_captures(index.post_captures(post.key), post.status)

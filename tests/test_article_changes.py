@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,10 @@ def test_an_article_that_cites_a_new_post_is_captured_again(tmp_path: Path) -> N
         assert grown.returncode == 0, grown.stderr
         again = cli(web, "archive", URL, "--format", "json", archive=archive)  # held as it is now
         assert again.returncode == 0, again.stderr
+        for handle in (site.TWEET_PHOTO.user.screen_name, site.TWEET_VIDEO.user.screen_name):
+            out = tmp_path / f"{handle}.wacz"
+            exported = cli(web, "export", "--handle", handle, "-o", str(out), archive=archive)
+            assert exported.returncode == 0, exported.stderr
     assert [json.loads(r.stdout)["articles_changed"] for r in (first, same, grown, again)] == [0, 0, 1, 0]
     assert _article_captures(archive) == ["ok", "ok"]
     assert f"{URL}: cites 1 post(s) it did not cite before: captured again" in grown.stderr
@@ -55,3 +60,28 @@ def test_an_article_that_cites_a_new_post_is_captured_again(tmp_path: Path) -> N
         shots = db.execute("SELECT c.screenshot FROM captures c JOIN articles a ON a.id = c.article_id "
                            "WHERE a.url = ? AND c.post IS NULL", [URL]).fetchall()
     assert len({s for (s,) in shots}) == 2 and all(s and (archive / s).is_file() for (s,) in shots)
+    # A bundle of a post opens the article on the capture that shows it: the first for the post it
+    # cited from the start, the second for the one it cited later.
+    with sqlite3.connect(archive / "archive.db") as db:
+        times = [t for (t,) in db.execute("SELECT c.captured_at FROM captures c JOIN articles a ON a.id = c.article_id "
+                                          "WHERE a.url = ? AND c.post IS NULL ORDER BY c.captured_at", [URL])]
+    for tweet, when in ((site.TWEET_PHOTO, times[0]), (site.TWEET_VIDEO, times[1])):
+        with zipfile.ZipFile(tmp_path / f"{tweet.user.screen_name}.wacz") as wacz:
+            pages = [json.loads(line) for line in wacz.read("pages/pages.jsonl").splitlines()[1:]]
+        (article,) = [p for p in pages if p["url"] == URL]
+        assert article["ts"].startswith(when[:19]), (tweet.id, article, times)
+
+
+def test_the_capture_showing_a_post_is_the_first_after_its_citation() -> None:
+    from archiver.index.rows import showing_capture
+
+    caps = ["2024-03-01T10:00:00Z", "2024-03-02T10:00:00Z", "2024-03-03T10:00:00Z"]
+    assert showing_capture([], [("2024-03-01T09:00:00Z", "blockquote")]) is None
+    assert showing_capture(caps, []) == caps[0]
+    assert showing_capture(caps, [("2024-03-01T09:00:00Z", "blockquote")]) == caps[0]
+    assert showing_capture(caps, [("2024-03-01T09:00:00Z", "a"), ("2024-03-02T09:00:00Z", "b")]) == caps[1]
+    # found in the rendered page of the capture just before its citation
+    assert showing_capture(caps, [("2024-03-02T10:00:05Z", "rendered:blockquote.twitter-tweet")]) == caps[1]
+    # cited after the last capture (read again, not captured again): the latest there is
+    assert showing_capture(caps, [("2024-03-04T09:00:00Z", "a")]) == caps[2]
+    assert showing_capture(list(reversed(caps)), [("2024-03-01T09:00:00Z", "a")]) == caps[0]

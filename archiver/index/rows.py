@@ -174,11 +174,35 @@ class PageRow(_Row):
 
 @dataclass
 class ArticlePage(_Row):
-    """An article citing some of the selected posts, and when it was first captured (None: never)."""
+    """An article citing some of the selected posts, when it was first captured (None: never), and
+    the capture that shows those posts (`showing_capture`; None: none completed)."""
 
     url: str
     title: str | None
     first_captured: str | None
+    showing: str | None = None
+
+
+def showing_capture(captured: Sequence[str], citations: Sequence[tuple[str, str]]) -> str | None:
+    """Of an article's completed captures (`captured`, their times), the first that shows every post
+    of `citations` ((first seen, evidence) of each): a post the markup cites appears in the
+    captures from the read that first cited it on (an article held before is captured again when
+    it cites a new post); one only the rendered page held (evidence `rendered:...`) was found in
+    the capture made just before it was cited. Without such a capture, the latest (the article
+    was read again citing the post, but not captured again); None when there is no capture."""
+    times = sorted(captured)
+    if not times:
+        return None
+    if not citations:
+        return times[0]
+    needed = []
+    for first_seen, evidence in citations:
+        if evidence.startswith("rendered:"):
+            before = [t for t in times if t <= first_seen]
+            needed.append(before[-1] if before else times[0])
+        else:
+            needed.append(next((t for t in times if t >= first_seen), times[-1]))
+    return max(needed)
 
 
 @dataclass

@@ -6,7 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from archiver.index.filters import Filters
-from archiver.index.rows import ArticlePage, CaptureDetail, PostDetail, PostRow, RecordRow, StoredFile
+from archiver.index.rows import (
+    ArticlePage,
+    CaptureDetail,
+    PostDetail,
+    PostRow,
+    RecordRow,
+    StoredFile,
+    showing_capture,
+)
 from archiver.index.sql import query
 from archiver.index.sql.stamps import StampStore
 from archiver.index.sql.store import RECORD_SELECT, Store, record_row
@@ -53,18 +61,24 @@ class SQLIndex(Store, StampStore):
             "WHERE screenshot IS NOT NULL UNION SELECT path, sha256, NULL FROM media WHERE path IS NOT NULL")]
 
     def citing_articles(self, post_keys: Sequence[str]) -> list[ArticlePage]:
-        """The articles citing any of the posts, by URL, with their first capture of their own."""
-        found: dict[str, ArticlePage] = {}
+        """The articles citing any of the posts, by URL, with their first capture of their own and
+        the one showing those posts (`showing_capture`)."""
+        cited: dict[int, tuple[str, str | None, list[tuple[str, str]]]] = {}  # id -> url, title, citations
         for chunk in query.chunks(list(post_keys)):
             marks = ", ".join("?" for _ in chunk)
             for row in self.db.query(
-                    "SELECT a.url, a.title, MIN(c.captured_at) AS ts FROM articles a "
+                    "SELECT a.id, a.url, a.title, ci.first_seen, ci.evidence FROM articles a "
                     "JOIN citations ci ON ci.article_id = a.id "
-                    "LEFT JOIN captures c ON c.article_id = a.id AND c.post IS NULL "
-                    f"WHERE ci.post IN (SELECT id FROM posts WHERE key IN ({marks})) GROUP BY a.id", list(chunk)):
-                known = found.get(row["url"])
-                first = min(filter(None, (row["ts"], known.first_captured if known else None)), default=None)
-                found[row["url"]] = ArticlePage(url=row["url"], title=row["title"], first_captured=first)
+                    f"WHERE ci.post IN (SELECT id FROM posts WHERE key IN ({marks}))", list(chunk)):
+                cited.setdefault(row["id"], (row["url"], row["title"], []))[2].append(
+                    (row["first_seen"], row["evidence"] or ""))
+        found: dict[str, ArticlePage] = {}
+        for article_id, (url, title, citations) in cited.items():
+            rows = list(self.db.query("SELECT captured_at, error FROM captures WHERE article_id = ? AND post IS NULL",
+                                      [article_id]))
+            first = min((r["captured_at"] for r in rows), default=None)
+            found[url] = ArticlePage(url=url, title=title, first_captured=first, showing=showing_capture(
+                [r["captured_at"] for r in rows if r["error"] is None], citations))
         return [found[url] for url in sorted(found)]
 
     def post_captures(self, post_key: str) -> list[CaptureDetail]:
