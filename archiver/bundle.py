@@ -188,6 +188,30 @@ def _with_capture_stamps(index: IndexQueries, records: Sequence[RecordRow],
     return evidence
 
 
+def index_damage(archive_dir: Path) -> str | None:
+    """Why the archive's own index (archive.db) cannot even be opened, when it is damaged (a file
+    cut short, its header overwritten); None when it opens. Other failures are raised."""
+    from .errors import IndexDamaged
+    from .index.sqlite.index import SQLiteIndex
+
+    try:
+        SQLiteIndex(archive_dir, create=False).close()
+    except IndexDamaged as e:
+        return str(e)
+    return None
+
+
+def beside_damaged_index(archive_dir: Path, damage: str, *, truncated: list[TruncatedRecord] | None = None,
+                         where: str = DB_NAME) -> tuple[list[Problem], str]:
+    """An index whose answers cannot be trusted is a problem of kind `index`, but the WARCs can still
+    be checked on their own: each record read through, its digests compared, as without an index."""
+    from .verify import INDEX, Problem, verify_archive
+
+    problems = [Problem(INDEX, where, damage)]
+    problems += verify_archive(archive_dir, [], [], truncated=truncated)
+    return problems, "index checked; WARC files walked without it"
+
+
 def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[TruncatedRecord] | None = None,
                      where: str = DB_NAME) -> tuple[list[Problem], str]:
     """Verify every indexed record and screenshot, and the index against the journal the WARCs
@@ -197,16 +221,15 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[
     from .index.spool import Spool
     from .index.sqlite.damage import FIX
     from .journalcheck import compare
-    from .verify import INDEX, Problem, being_written, verify_archive
+    from .verify import being_written, verify_archive
 
     # The index's own storage first: a damaged page that no query below happens to read. Its
     # answers cannot be trusted then, but the WARCs can still be checked on their own: each record
     # read through, its digests compared, as for an archive without an index.
     found = index.self_check()
     if found:
-        problems = [Problem(INDEX, where, f"the database's own check fails: {'; '.join(found)}; {FIX}")]
-        problems += verify_archive(archive_dir, [], [], truncated=truncated)
-        return problems, "index checked; WARC files walked without it"
+        return beside_damaged_index(archive_dir, f"the database's own check fails: {'; '.join(found)}; {FIX}",
+                                    truncated=truncated, where=where)
     shots = index.stored_files()
     counted = [0]
 

@@ -644,3 +644,22 @@ def test_an_output_onto_the_archives_own_files_is_refused(tmp_path: Path, comman
     beside = archive / ("out.wacz" if command == ["export"] else "out.json" if command != ["report"] else "out.html")
     assert _cli(*command, "--archive-dir", str(archive), "-o", str(beside)).returncode == 0
     assert beside.is_file()
+
+
+@pytest.mark.parametrize("damage", ["cut short", "header overwritten"])
+def test_verify_reads_the_warcs_through_beside_an_index_that_will_not_open(tmp_path: Path, damage: str) -> None:
+    """An archive.db cut short (an interrupted copy) or with its header overwritten cannot be opened
+    at all: verify names it (kind `index`, exit 1) and still reads every WARC file through."""
+    archive = _archive(tmp_path / "archive")
+    db = archive / "archive.db"
+    data = db.read_bytes()
+    db.write_bytes(data[: len(data) // 2] if damage == "cut short" else b"not a database!!" + data[16:])
+    (warc,) = (archive / WARC_DIR).glob("*.warc.gz")
+    broken = bytearray(warc.read_bytes())
+    broken[len(broken) // 2] ^= 0xFF
+    warc.write_bytes(bytes(broken))
+    r = _cli("verify", "--archive-dir", str(archive), "--format", "json")
+    assert r.returncode == 1, r.stderr
+    problems = json.loads(r.stdout)["problems"]
+    assert problems[0]["kind"] == "index" and "archive.db is damaged: " in problems[0]["detail"], problems
+    assert [p for p in problems[1:] if p["path"] == f"{WARC_DIR}/{warc.name}"], problems
