@@ -287,6 +287,19 @@ def test_a_description_is_read_from_the_head_alone() -> None:
     assert html_description(b"<p>" + bytes(range(256)) * 64 + b"</p>") is None
 
 
+def test_a_description_is_read_in_the_pages_own_charset() -> None:
+    """Older news sites serve Latin-1 or windows-1252: declared by the response, or by the page's
+    own <meta charset>, or by neither. The words replay tools search are the page's words."""
+    words = "Résumé of the café story"
+    page = (f'<html><head><meta charset="iso-8859-1"><meta name="description" content="{words}">'
+            "</head><body></body></html>").encode("latin-1")
+    assert html_description(page, "iso-8859-1") == words  # as the response declared it
+    assert html_description(page) == words  # as the page declares it
+    bare = page.replace(b'<meta charset="iso-8859-1">', b"")
+    assert html_description(bare) == words  # neither: windows-1252, the web's default
+    assert html_description(words.encode().join([b'<meta name="description" content="', b'">'])) == words
+
+
 def test_the_head_is_read_up_to_the_body_tag_only() -> None:
     body = b"<Body>" + b"x" * (3 * 64 * 1024)
     stream = io.BytesIO(b"<head>" + b"h" * (100 * 1024) + body)

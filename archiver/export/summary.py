@@ -31,22 +31,27 @@ MAX_HTML = 1 << 20  # the head is at the top: a larger page is read up to here
 SUMMARY_CHARS = 1000
 _PROPS = ("description", "og:description", "twitter:description")
 _BODY_RE = re.compile(rb"<body", re.IGNORECASE)
+_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_\-:.]+)""", re.IGNORECASE)
 _CHUNK = 64 * 1024
 
 
-def html_description(html: bytes) -> str | None:
+def html_description(html: bytes, charset: str | None = None) -> str | None:
     """The page's declared description (the first of description, og:, twitter:), whitespace folded.
 
     Only the head is parsed, and only when it holds the word: every name looked for contains
     "description", and the selectors match attribute values as written (a name spelt with
-    character references, `&#100;escription`, is not read).
+    character references, `&#100;escription`, is not read). The bytes are read in the charset the
+    response declared (`charset`), else as an article read from the web is (`sources.decode`:
+    UTF-8, else the page's `<meta charset>`, else windows-1252).
     """
+    from archiver.sources import decode
+
     # the meta tags are in the head: parse only that, whatever the body holds (nesting, size)
     end = _BODY_RE.search(html)
     head = html[:end.start()] if end is not None else html
     if b"description" not in head:
         return None  # no description named: nothing to parse
-    tree = LexborHTMLParser(head)
+    tree = LexborHTMLParser(decode(head, charset))
     for prop in _PROPS:
         node = tree.css_first(f'meta[name="{prop}"]') or tree.css_first(f'meta[property="{prop}"]')
         value = node.attributes.get("content") if node is not None else None
@@ -96,7 +101,8 @@ def page_summaries(archive_dir: Path, entries: Iterable[ExportedRecord], urls: I
                 try:
                     record = parse_member(fh, loc)
                     ctype = (record.http_headers.get_header("Content-Type") or "") if record.http_headers else ""
-                    if "html" in ctype.lower() and (text := html_description(_head(record.content_stream()))):
+                    charset = m.group(1) if (m := _CHARSET_RE.search(ctype)) else None
+                    if "html" in ctype.lower() and (text := html_description(_head(record.content_stream()), charset)):
                         found[url] = text
                 except (OSError, ValueError, EOFError, zlib.error, ArchiveLoadFailed, ExportError) as e:
                     # a page without a summary is still a page: never fail the export for it
