@@ -71,6 +71,15 @@ def test_registry_is_one_line_per_platform() -> None:
          "https://mastodon.social/@Gargron/109876543210987654"),
         ("https://mastodon.social/users/Gargron/statuses/109876543210987654", "mastodon",
          "mastodon.social/109876543210987654", "https://mastodon.social/@Gargron/109876543210987654"),
+        # an account of another server, as mastodon.social shows its post; a status by its ID alone
+        ("https://mastodon.social/@someone@other.example/112037462016000000", "mastodon",
+         "mastodon.social/112037462016000000", "https://mastodon.social/@someone@other.example/112037462016000000"),
+        ("https://mastodon.social/web/statuses/112036911513600000", "mastodon",
+         "mastodon.social/112036911513600000", "https://mastodon.social/web/statuses/112036911513600000"),
+        ("https://truthsocial.com/web/statuses/111222333444555666", "truthsocial", "111222333444555666",
+         "https://truthsocial.com/web/statuses/111222333444555666"),
+        ("https://www.tiktok.com/@/video/7340000000000000001", "tiktok", "7340000000000000001",
+         "https://www.tiktok.com/@/video/7340000000000000001"),
         ("https://truthsocial.com/@someone/posts/111222333444555666", "truthsocial", "111222333444555666",
          "https://truthsocial.com/@someone/111222333444555666"),
         ("https://www.threads.net/@zuck/post/C4ThReAdS01/?xmt=1", "threads", "C4ThReAdS01",
@@ -277,3 +286,15 @@ def test_an_unlisted_vimeo_video_is_asked_about_with_its_hash() -> None:
     assert metadata_url("vimeo", post.url) == ("https://vimeo.com/api/oembed.json?url="
                                                "https%3A%2F%2Fvimeo.com%2F100000001%2Fabcdef1234")
     assert embed_url("100000006", "https://vimeo.com/100000006") == "https://player.vimeo.com/video/100000006"
+
+
+def test_a_remote_accounts_post_is_by_that_account() -> None:
+    """`mastodon.social/@someone@other.example/ID`: the post of other.example's someone, as
+    mastodon.social shows it (the ID is mastodon.social's)."""
+    found = match_url("https://mastodon.social/@someone@other.example/112037462016000000")
+    assert found is not None and found[1].handle == "someone@other.example"
+    local = match_url("https://mastodon.social/@someone@mastodon.social/112037462016000000")
+    assert local is not None and (local[1].handle, local[1].url) == (
+        "someone@mastodon.social", "https://mastodon.social/@someone/112037462016000000")
+    bare = match_url("https://mastodon.social/web/statuses/112036911513600000")
+    assert bare is not None and bare[1].handle is None

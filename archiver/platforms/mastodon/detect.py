@@ -55,7 +55,10 @@ KNOWN_INSTANCES: tuple[str, ...] = (
 )
 STATUS_PATH_RE = re.compile(
     r"^(?:https?:)?//(?P<host>[a-z0-9.-]+\.[a-z]{2,})(?::\d+)?"
-    r"/(?:web/)?(?:@(?P<user>[A-Za-z0-9_.]{1,64})(?:@[a-z0-9.-]+)?|users/(?P<user2>[A-Za-z0-9_.]{1,64})/statuses)"
+    # `/@user/ID`, `/@user@server/ID` (an account of another server, as this one shows it),
+    # `/users/user/statuses/ID`, `/web/@user/ID`, `/web/statuses/ID` (no user named)
+    r"/(?:web/)?(?:@(?P<user>[A-Za-z0-9_.]{1,64})(?:@(?P<server>[a-z0-9.-]+\.[a-z]{2,}))?"
+    r"|users/(?P<user2>[A-Za-z0-9_.]{1,64})/statuses|(?P<web>web/statuses))"
     r"/(?:posts/)?(?P<id>\d{1,20})(?P<embed>/embed)?(?=[/?#]|$)",
     re.IGNORECASE,
 )
@@ -74,28 +77,38 @@ def status_time(numeric_id: str) -> str | None:
     return iso_from_ms(ms) if plausible_ms(ms, 2016) else None
 
 
-def match_status(url: str) -> tuple[str, str, str] | None:
-    """(host, user, numeric ID) of a Mastodon-style status URL on any host, else None."""
+def match_status(url: str) -> tuple[str, str | None, str] | None:
+    """(host, user, numeric ID) of a Mastodon-style status URL on any host, else None. The user is
+    `user@server` for an account of another server than the host's, None when the URL names none."""
     m = STATUS_PATH_RE.match(url)
     if not m:
         return None
     host = host_of(url) or m.group("host").lower()
-    return host, m.group("user") or m.group("user2"), m.group("id")
+    user = m.group("user") or m.group("user2")
+    server = (m.group("server") or "").lower()
+    if user and server and server != host:
+        user = f"{user}@{server}"
+    return host, user, m.group("id")
 
 
 def _canonical(post_id: str, handle: str | None) -> str:
+    """The status as its host shows it: `/@user/ID` for its own account, `/@user@server/ID` for
+    another server's, `/web/statuses/ID` when the account is not known."""
     host, _, sid = post_id.partition("/")
-    user = (handle or "").split("@")[0]
-    return f"https://{host}/@{user}/{sid}" if user else f"https://{host}/web/statuses/{sid}"
+    user, _, server = (handle or "").partition("@")
+    if not user:
+        return f"https://{host}/web/statuses/{sid}"
+    return f"https://{host}/@{user}/{sid}" if server in ("", host) else f"https://{host}/@{user}@{server}/{sid}"
 
 
 def _time(post_id: str) -> str | None:
     return status_time(post_id.rpartition("/")[2])
 
 
-def _match(host: str, user: str, sid: str) -> UrlMatch:
+def _match(host: str, user: str | None, sid: str) -> UrlMatch:
     post_id = f"{host}/{sid}"
-    return UrlMatch(post_id, _canonical(post_id, user), f"{user}@{host}")
+    handle = (user if "@" in user else f"{user}@{host}") if user else None
+    return UrlMatch(post_id, _canonical(post_id, handle), handle)
 
 
 def parse_url(url: str) -> UrlMatch | None:

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from archiver.detect.units import Unit
 
 VIDEO_URL_RE = re.compile(
-    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/@(?P<handle>[A-Za-z0-9_.]{1,64})/(?:video|photo)/(?P<id>\d{8,25})(?![0-9A-Za-z_])",
+    # (`@/video/ID`, without a user, is how TikTok routes a video known by its ID alone)
+    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/@(?P<handle>[A-Za-z0-9_.]{0,64})/(?:video|photo)/(?P<id>\d{8,25})(?![0-9A-Za-z_])",
     re.IGNORECASE,
 )
 PLAYER_URL_RE = re.compile(
@@ -56,7 +57,8 @@ def parse_url(url: str) -> UrlMatch | None:
     """A TikTok video URL or player URL -> (ID, canonical URL, handle)."""
     m = VIDEO_URL_RE.match(url)
     if m:
-        return UrlMatch(m.group("id"), canonical_url(m.group("id"), m.group("handle")), m.group("handle"))
+        handle = m.group("handle") or None
+        return UrlMatch(m.group("id"), canonical_url(m.group("id"), handle), handle)
     m = PLAYER_URL_RE.match(url)
     if m:
         return UrlMatch(m.group("id"), canonical_url(m.group("id")))
