@@ -298,3 +298,17 @@ def test_a_remote_accounts_post_is_by_that_account() -> None:
         "someone@mastodon.social", "https://mastodon.social/@someone/112037462016000000")
     bare = match_url("https://mastodon.social/web/statuses/112036911513600000")
     assert bare is not None and bare[1].handle is None
+
+
+def test_a_bluesky_snippets_text_keeps_its_lines_without_the_media_placeholder() -> None:
+    """The official snippet: the post's lines as `<br>`, then `[image or embed]` linking the post
+    where it had media or quoted a post (not words of the post)."""
+    html = ('<blockquote class="bluesky-embed" data-bluesky-uri="at://did:plc:abc123/app.bsky.feed.post/3kq2vhxyzab2c">'
+            '<p lang="en">Our street is dry for now.<br>Thanks, volunteers.<br><br>'
+            '<a href="https://bsky.app/profile/did:plc:abc123/post/3kq2vhxyzab2c?ref_src=embed">[image or embed]</a></p>'
+            '&mdash; Riverton Desk (<a href="https://bsky.app/profile/did:plc:abc123">@desk.bsky.social</a>) '
+            '<a href="https://bsky.app/profile/did:plc:abc123/post/3kq2vhxyzab2c">March 4, 2024 at 9:05 AM</a>'
+            '</blockquote>')
+    (post,) = detect(Document(source="a.html", text=html, is_html=True))
+    assert post.text == "Our street is dry for now.\nThanks, volunteers."
+    assert post.handle == "desk.bsky.social"

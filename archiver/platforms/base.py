@@ -429,6 +429,22 @@ def iso_from_datetime_attr(value: str | None) -> str | None:
     return iso_seconds(dt)
 
 
+def text_and_links(node: LexborNode) -> tuple[str, list[tuple[str, str]]]:
+    """(text with `<br>` and paragraphs as line breaks, [(href, label)] of its links) of an embed's
+    paragraph, in one pass over `node`: a post's lines stay lines."""
+    parts: list[str] = []
+    links: list[tuple[str, str]] = []
+    for n in node.traverse(include_text=True):
+        tag = n.tag
+        if tag == "-text":
+            parts.append(n.text_content or "")
+        elif tag == "br" or tag == "p" and parts:
+            parts.append("\n")
+        elif tag == "a":
+            links.append((n.attributes.get("href") or "", n.text().strip()))
+    return "".join(parts), links
+
+
 def has_class(attrs: Attrs, *names: str) -> bool:
     """True when the element's class list (from its attribute dict) contains any of `names`."""
     cls = attrs.get("class") or ""

@@ -20,6 +20,7 @@ from archiver.platforms.base import (
     UrlMatch,
     build_post,
     has_class,
+    text_and_links,
 )
 
 if TYPE_CHECKING:
@@ -77,7 +78,9 @@ def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post]
     text = None
     paragraphs = node.css("p")
     if paragraphs:
-        text = paragraphs[0].text()
+        # Its lines as lines, without the link the snippet puts in place of media or a quoted post.
+        text = text_and_links(paragraphs[0])[0].rstrip()
+        text = text.removesuffix(_MEDIA_LINE).rstrip() or None
     tail = " ".join(node.text().split())
     sig = _SIG_RE.search(tail)
     if sig:

@@ -20,6 +20,7 @@ from archiver.platforms.base import (
     iso_from_ms,
     plausible_ms,
     query_param,
+    text_and_links,
 )
 
 if TYPE_CHECKING:
@@ -197,21 +198,6 @@ def _flattened(units: Sequence[Unit], source: str) -> list[FlatPost]:
 # --- HTML embed rules ----------------------------------------------------------------------------
 
 
-def _paragraph(node: LexborNode) -> tuple[str, list[tuple[str, str]]]:
-    """(text with `<br>` as line breaks, [(href, label)] of its links) in one pass over `node`."""
-    parts: list[str] = []
-    links: list[tuple[str, str]] = []
-    for n in node.traverse(include_text=True):
-        tag = n.tag
-        if tag == "-text":
-            parts.append(n.text_content or "")
-        elif tag == "br" or tag == "p" and parts:
-            parts.append("\n")
-        elif tag == "a":
-            links.append((n.attributes.get("href") or "", n.text().strip()))
-    return "".join(parts), links
-
-
 def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
     classes = (attrs.get("class") or "").split()
     kind = "twitter-video" if "twitter-video" in classes else "twitter-tweet"
@@ -254,7 +240,7 @@ def _tweet_from_blockquote(
         if tag == "br":
             loose.append("\n")
             continue
-        ptext, plinks = _paragraph(child)
+        ptext, plinks = text_and_links(child)
         for href, _label in plinks:
             status = parse_status_url(href) or status
         stripped = ptext.strip()
