@@ -230,3 +230,15 @@ def test_a_held_link_found_to_lead_to_no_post_is_not_followed_again(tmp_path: Pa
         assert asked() == before  # not asked again
         assert again["status"] == "unknown" and again["reason"].startswith(
             "status ID unknown: its short link led to https://news.example/2024/harbour-story.html (followed on ")
+
+
+@pytest.mark.browser
+def test_a_share_link_given_whose_destination_fails_is_named_as_given(tmp_path: Path) -> None:
+    """A share link given as a source leads to the community's front page, which answers 404: the
+    failure names the link as it was given, and where it led."""
+    gone = f"https://www.reddit.com/r/{reddit.SUB}/s/Rv8gone00"
+    with FakeWeb(tmp_path / "web", handlers=reddit.HANDLERS) as web:
+        r = cli(web, "archive", gone, "--format", "json", archive=tmp_path / "a")
+    assert r.returncode == 2, r.stderr  # the only source could not be read
+    (failure,) = json.loads(r.stdout)["failures"]
+    assert failure.startswith(f"{gone} led to https://www.reddit.com/r/{reddit.SUB}/: "), failure

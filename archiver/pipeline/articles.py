@@ -19,7 +19,7 @@ from ..models import Document, Post
 from ..modes import make_dirs
 from ..platforms import BY_NAME, REGISTRY
 from ..redact import redact_url
-from ..sources import DEFAULT_MAX_BYTES, is_url, read_file, read_stdin
+from ..sources import DEFAULT_MAX_BYTES, is_url, read_file, read_stdin, shown
 from ..space import disk_full, is_full
 from ..warcstore import Batch
 from .identify import take_id
@@ -95,11 +95,13 @@ class ArticleHandler:
                 # What the failed fetch did record (a 404 answer, the hops before it) stays findable
                 # through the index, as every record in the WARCs is.
                 self.s.index.add_records(None, batch.records)
+            # A short link's destination that failed is named as where the link given led.
+            message = str(e) if target is None else f"{shown(task.spec)} led to {e}"
             # A refusal or a broken limit is about one server: only other failures mean "offline".
-            self._fail(str(e), network=isinstance(e, NetworkError) and e.unreachable)
+            self._fail(message, network=isinstance(e, NetworkError) and e.unreachable)
             # An article found gone was read, in that its answer is recorded: a run of it alone
             # partly failed (exit 1), it is no source that could not be read at all (exit 2).
-            return ArticleResult(ArticleOutcome(task.spec, task.spec, error=str(e)), (),
+            return ArticleResult(ArticleOutcome(task.spec, task.spec, error=message), (),
                                  tuple(self._failures), read=gone is not None, network_unreachable=self._network)
         from ..seeds import document_feed
 
