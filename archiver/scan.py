@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from .limits import DEFAULT_MAX_FEED_ARTICLES
 from .models import KINDS, Document, Post
-from .sources import DEFAULT_MAX_BYTES, SourceFailure, check_specs, fetch_url, is_url, read_sources
+from .sources import DEFAULT_MAX_BYTES, SourceFailure, check_specs, fetch_url, is_url, read_sources, shown
 
 if TYPE_CHECKING:
     from .net import NetOptions
@@ -93,7 +93,8 @@ def _read(specs: list[str], max_bytes: int, net: NetOptions | None) -> Iterator[
             yield post
         elif target is not None:
             for item in read_sources([target], max_bytes=max_bytes, net=net):  # named as the user gave it
-                yield replace(item, source=spec) if isinstance(item, Document) else SourceFailure(spec, item.message)
+                yield (replace(item, source=spec) if isinstance(item, Document)
+                       else SourceFailure(spec, f"{shown(spec)} led to {item.message}"))
     yield from read_sources(rest, max_bytes=max_bytes, net=net)
 
 

@@ -239,6 +239,8 @@ def test_a_share_link_given_whose_destination_fails_is_named_as_given(tmp_path: 
     gone = f"https://www.reddit.com/r/{reddit.SUB}/s/Rv8gone00"
     with FakeWeb(tmp_path / "web", handlers=reddit.HANDLERS) as web:
         r = cli(web, "archive", gone, "--format", "json", archive=tmp_path / "a")
+        scanned = cli(web, "scan", gone, "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem))
     assert r.returncode == 2, r.stderr  # the only source could not be read
     (failure,) = json.loads(r.stdout)["failures"]
     assert failure.startswith(f"{gone} led to https://www.reddit.com/r/{reddit.SUB}/: "), failure
+    assert scanned.returncode == 2 and f"{gone} led to https://www.reddit.com/r/{reddit.SUB}/: " in scanned.stderr
