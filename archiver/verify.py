@@ -314,17 +314,20 @@ def _take_entry(record: Any, filename: str, offset: int, journal: Journal) -> No
 
 
 def _check_screenshot(archive_dir: Path, row: StoredFile) -> Problem | None:
+    """A stored file against its SHA-256: a capture's screenshot, or a post's media file (one
+    named by no capture)."""
     rel = row.path
     path = Path(rel) if Path(rel).is_absolute() else archive_dir / rel
+    what = "screenshot" if row.capture_id is not None else "media file"
     if not path.is_file():
-        return Problem(MISSING, rel, "screenshot file is missing")
+        return Problem(MISSING, rel, f"{what} is missing")
     h = hashlib.sha256()
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(BUF):
                 h.update(chunk)
     except OSError as e:
-        return Problem(UNREADABLE, rel, f"screenshot cannot be read ({e.strerror or e})")
+        return Problem(UNREADABLE, rel, f"{what} cannot be read ({e.strerror or e})")
     expected = (row.sha256 or "").lower()
     if h.hexdigest() != expected:
         return Problem(DIGEST, rel, f"sha256 is {h.hexdigest()}, the index says {expected or 'nothing'}")

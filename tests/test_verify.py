@@ -168,3 +168,14 @@ def test_file_still_being_written_is_found_by_its_open_name(arc: Archive) -> Non
     assert verify(arc) == []
     flip(path.with_name(path.name + ".open"), target.offset + target.length // 2)
     assert [p.kind for p in verify(arc)] == [GZIP]
+
+
+def test_a_missing_screenshot_and_a_missing_media_file_are_named_as_what_they_are(arc: Archive) -> None:
+    from archiver.index.rows import StoredFile
+
+    stored = [StoredFile(path="screenshots/twitter/1/gone.png", sha256="00", capture_id=1),
+              StoredFile(path="media/twitter_1/gone.jpg", sha256="00", capture_id=None)]
+    problems = verify_archive(arc.root, arc.rows, stored)
+    assert [(p.kind, p.path, p.detail) for p in problems] == [
+        ("missing", "screenshots/twitter/1/gone.png", "screenshot is missing"),
+        ("missing", "media/twitter_1/gone.jpg", "media file is missing")]
