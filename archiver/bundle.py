@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from .errors import ExportError
 from .index.rows import PageRow, RecordRow
-from .layout import DB_NAME
+from .layout import DB_NAME, WARC_DIR
 from .models import distinct_captures, shows_post
 from .times import iso_seconds, parse_timestamp
 
@@ -241,7 +241,8 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[
     with Spool() as journal:  # the journal entries, on disk until replayed
         problems = verify_archive(archive_dir, records(), shots, whole_index=True, truncated=truncated,
                                   journal=journal)
-        problems += compare(index, journal, where=where, writing=being_written(archive_dir))
+        damaged = any(p.path.startswith(f"{WARC_DIR}/") for p in problems)
+        problems += compare(index, journal, where=where, writing=being_written(archive_dir), damaged=damaged)
         entries = len(journal)
     checked = (f"{counted[0]} record{'s' if counted[0] != 1 else ''}, "
                f"{len(shots)} file{'s' if len(shots) != 1 else ''} checked")

@@ -95,15 +95,17 @@ def _replayed(journal: Journal) -> Iterator[IndexQueries]:
             yield replayed
 
 
-def compare(index: IndexQueries, journal: Journal, *, where: str = DB_NAME, writing: bool = False) -> list[Problem]:
+def compare(index: IndexQueries, journal: Journal, *, where: str = DB_NAME, writing: bool = False,
+            damaged: bool = False) -> list[Problem]:
     """The problems of `index` against the journal entries read from the WARCs (none when there is
     no journal to compare with); what only the index holds is noted on the log. `writing`: a WARC
     file is still being written (`.open`, not read), whose journal entries may be what explains a
     difference (a post merged into another by the run in progress): differences are then noted,
-    not failed."""
+    not failed. `damaged`: some WARC file could not be read whole, so journal records in it were
+    not read (the note on what only the index holds says so)."""
     if not journal:
         return []
-    problems = _differences(index, journal, where)
+    problems = _differences(index, journal, where, damaged)
     if writing:
         for problem in problems:
             log.warning("note: %s (a WARC file is still being written: its journal entries may explain it)", problem)
@@ -111,7 +113,7 @@ def compare(index: IndexQueries, journal: Journal, *, where: str = DB_NAME, writ
     return problems
 
 
-def _differences(index: IndexQueries, journal: Journal, where: str) -> list[Problem]:
+def _differences(index: IndexQueries, journal: Journal, where: str, damaged: bool = False) -> list[Problem]:
     """Compared post by post, holding a digest of each post the journal describes (never every
     post's facts): the facts of a post are read again, from both sides, where the digests differ."""
     problems: list[Problem] = []
@@ -144,9 +146,11 @@ def _differences(index: IndexQueries, journal: Journal, where: str) -> list[Prob
     if count:
         listed = (ahead + first_extra)[:NAMED]
         named = ", ".join(listed) + (f" and {count - len(listed)} more" if count > len(listed) else "")
-        log.warning("note: %s: %d post(s) hold more than the journal in the WARCs says (%s): a run stopped "
-                    "between writing the index and its journal, still running, or written before the index was "
-                    "journaled; not an error, but `archiver reindex` would not give it back", where, count, named)
+        why = ("its journal records may be in the damaged WARC file(s) named above, or a run stopped between "
+               "writing the index and its journal" if damaged else "a run stopped between writing the index and "
+               "its journal, still running, or written before the index was journaled")
+        log.warning("note: %s: %d post(s) hold more than the journal in the WARCs says (%s): %s; not an error, but "
+                    "`archiver reindex` would not give it back", where, count, named, why)
     return problems
 
 

@@ -149,3 +149,16 @@ def test_many_posts_only_the_index_holds_are_counted_and_the_first_named(tmp_pat
     assert result.returncode == 0, result.stderr
     named = ", ".join([KEPT, *sorted(extra)[:4]])
     assert f"7 post(s) hold more than the journal in the WARCs says ({named} and 2 more)" in result.stderr, result.stderr
+
+
+def test_posts_whose_journal_was_in_a_damaged_warc_are_noted_as_such(tmp_path: Path) -> None:
+    """A WARC file cut short loses the journal records at its end: the posts the index holds more
+    of are noted with that likelier cause, beside the file's own problem."""
+    root = _archive(tmp_path / "archive")
+    (warc,) = (root / WARC_DIR).glob("*.warc.gz")
+    data = warc.read_bytes()
+    warc.write_bytes(data[: len(data) * 2 // 3])
+    result = _verify(root)
+    assert result.returncode == 1, result.stderr
+    assert any(p["path"] == f"{WARC_DIR}/{warc.name}" for p in json.loads(result.stdout)["problems"])
+    assert "its journal records may be in the damaged WARC file(s) named above" in result.stderr, result.stderr
