@@ -312,3 +312,21 @@ def test_a_bluesky_snippets_text_keeps_its_lines_without_the_media_placeholder()
     (post,) = detect(Document(source="a.html", text=html, is_html=True))
     assert post.text == "Our street is dry for now.\nThanks, volunteers."
     assert post.handle == "desk.bsky.social"
+
+
+def test_amp_components_of_facebook_vimeo_and_tiktok_are_posts() -> None:
+    html = ('<!doctype html><html amp><head></head><body>'
+            '<amp-facebook width="552" height="310" layout="responsive" '
+            'data-href="https://www.facebook.com/harbourcouncil/posts/1234567890"></amp-facebook>'
+            '<amp-facebook data-embed-as="video" '
+            'data-href="https://www.facebook.com/harbourcouncil/videos/2000000007/"></amp-facebook>'
+            '<amp-vimeo data-videoid="22439234" layout="responsive" width="500" height="281"></amp-vimeo>'
+            '<amp-tiktok width="325" height="575" data-src="https://www.tiktok.com/@harbourcam/video/7350000000000000004">'
+            '</amp-tiktok><amp-tiktok data-src="7350000000000000005"></amp-tiktok></body></html>')
+    posts = detect(Document(source="a.html", text=html, is_html=True))
+    assert [(p.key, p.evidence) for p in posts] == [
+        ("facebook:1234567890", "amp-facebook"), ("facebook:2000000007", "amp-facebook"),
+        ("vimeo:22439234", "amp-vimeo"), ("tiktok:7350000000000000004", "amp-tiktok"),
+        ("tiktok:7350000000000000005", "amp-tiktok")]
+    # Outside an AMP document the components are not rendered: not posts there.
+    assert detect(Document(source="b.html", text=html.replace("<html amp>", "<html>"), is_html=True)) == []

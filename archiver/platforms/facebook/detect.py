@@ -101,6 +101,12 @@ def _posted_by(node: LexborNode) -> tuple[str | None, str | None]:
     return m.group("author"), m.group("date")
 
 
+def _amp(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    """`<amp-facebook data-href="...">`: a post or (`data-embed-as="video"`) a video."""
+    match = parse_url(absolutize((attrs.get("data-href") or "").strip()))
+    return [ctx.embedded(PLATFORM, "amp-facebook", match)] if match else None
+
+
 def embed_url(post_id: str | None, url: str | None) -> str | None:
     """The post or video plugin page (Facebook's oEmbed needs a token: none is asked)."""
     if not url:
@@ -114,7 +120,7 @@ PLATFORM = Platform(
     hosts=("facebook.com", "fb.com"),
     parse_url=parse_url,
     parse_embed_src=parse_embed_src,
-    rules=(EmbedRule(("div",), _div, needs=("data-href",)),),
+    rules=(EmbedRule(("div",), _div, needs=("data-href",)), EmbedRule(("amp-facebook",), _amp, needs=("data-href",))),
     markup_hints=(r"div[^>]*fb-",),  # <div class="fb-post" ...>
     embed_url=embed_url,
 )

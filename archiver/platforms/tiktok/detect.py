@@ -180,11 +180,18 @@ def _flattened(units: Sequence[Unit], source: str) -> list[FlatPost]:
     return found
 
 
+def _amp(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    """`<amp-tiktok data-src="...">`: the video's URL, or its ID."""
+    src = (attrs.get("data-src") or "").strip()
+    match = UrlMatch(src, canonical_url(src)) if src.isdigit() and 8 <= len(src) <= 25 else parse_url(src)
+    return [ctx.embedded(PLATFORM, "amp-tiktok", match)] if match else None
+
+
 PLATFORM = Platform(
     name="tiktok",
     hosts=("tiktok.com",),
     parse_url=parse_url,
-    rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)),),
+    rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)), EmbedRule(("amp-tiktok",), _amp, needs=("data-src",))),
     time_from_id=video_time,
     canonical=canonical_url,
     embed_url=embed_url,

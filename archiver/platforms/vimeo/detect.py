@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from archiver.platforms.base import Platform, UrlMatch, query_param
+from archiver.models import Post
+from archiver.platforms.base import Attrs, EmbedContext, EmbedRule, Platform, UrlMatch, query_param
+
+if TYPE_CHECKING:
+    from selectolax.lexbor import LexborNode
 
 PLAYER_URL_RE = re.compile(r"^(?:https?:)?//player\.vimeo\.com/video/(?P<id>\d{3,12})(?!\d)", re.IGNORECASE)
 PAGE_URL_RE = re.compile(
@@ -15,6 +20,7 @@ PAGE_URL_RE = re.compile(
 # An unlisted video is played, and answered by oEmbed, only with its privacy hash: `vimeo.com/ID/HASH`,
 # `player.vimeo.com/video/ID?h=HASH`. Without it Vimeo says the video "does not exist".
 _HASH_RE = re.compile(r"[0-9a-f]{6,20}", re.IGNORECASE)
+_ID_RE = re.compile(r"\d{3,12}")
 
 
 def canonical_url(video_id: str, handle: str | None = None) -> str:
@@ -54,6 +60,12 @@ def embed_url(post_id: str | None, url: str | None) -> str | None:
     return f"https://player.vimeo.com/video/{vid}" + (f"?h={secret.lower()}" if secret else "")
 
 
+def _amp(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    """`<amp-vimeo data-videoid="ID">`."""
+    vid = (attrs.get("data-videoid") or "").strip()
+    return [ctx.embedded(PLATFORM, "amp-vimeo", UrlMatch(vid, canonical_url(vid)))] if _ID_RE.fullmatch(vid) else None
+
+
 def _oembed(_url: str) -> str | None:
     return "https://vimeo.com/api/oembed.json?url="
 
@@ -64,6 +76,7 @@ PLATFORM = Platform(
     parse_url=parse_url,
     # No `canonical`: a video's address is the one its URL gives (`parse_url`), which keeps an
     # unlisted video's hash; a video known by its ID alone would lose it.
+    rules=(EmbedRule(("amp-vimeo",), _amp, needs=("data-videoid",)),),
     embed_url=embed_url,
     oembed=_oembed,
     embed_selectors=("iframe[src*='player.vimeo.com']",),
