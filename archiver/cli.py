@@ -724,7 +724,7 @@ def verify(
     if ca_bundle:
         _fail("--ca-bundle checks a WACZ's certificates: give the WACZ to check", EXIT_USAGE)
     from .bundle import beside_damaged_index, index_damage, verify_selection
-    from .index import index_name
+    from .index import index_exists, index_name
     from .verify import TruncatedRecord, index_absent, verify_without_index
 
     d = _archive_dir(archive_dir)
@@ -736,7 +736,8 @@ def verify(
         _call(lambda: require_own_index(d))
     if url is None and index_absent(d):  # WARCs without a usable archive.db: say so, do not call them intact
         problems, checked = _call(lambda: verify_without_index(d, truncated=truncated))
-    elif url is None and (damage := _call(lambda: index_damage(d))) is not None:  # cut short, its header lost
+    elif url is None and index_exists(d) and (damage := _call(lambda: index_damage(d))) is not None:
+        # cut short, its header lost: it cannot even be opened
         problems, checked = _call(lambda: beside_damaged_index(d, damage, truncated=truncated,
                                                                where=index_name(d, url)))
     else:
