@@ -72,13 +72,17 @@ class SQLIndex(Store, StampStore):
                     f"WHERE ci.post IN (SELECT id FROM posts WHERE key IN ({marks}))", list(chunk)):
                 cited.setdefault(row["id"], (row["url"], row["title"], []))[2].append(
                     (row["first_seen"], row["evidence"] or ""))
+        captured: dict[int, list[tuple[str, bool]]] = {}  # id -> (time, completed) of its own captures
+        for ids in query.chunks(list(cited)):
+            marks = ", ".join("?" for _ in ids)
+            for row in self.db.query("SELECT article_id, captured_at, error FROM captures "
+                                     f"WHERE post IS NULL AND article_id IN ({marks})", list(ids)):
+                captured.setdefault(row["article_id"], []).append((row["captured_at"], row["error"] is None))
         found: dict[str, ArticlePage] = {}
         for article_id, (url, title, citations) in cited.items():
-            rows = list(self.db.query("SELECT captured_at, error FROM captures WHERE article_id = ? AND post IS NULL",
-                                      [article_id]))
-            first = min((r["captured_at"] for r in rows), default=None)
-            found[url] = ArticlePage(url=url, title=title, first_captured=first, showing=showing_capture(
-                [r["captured_at"] for r in rows if r["error"] is None], citations))
+            rows = captured.get(article_id, [])
+            found[url] = ArticlePage(url=url, title=title, first_captured=min((t for t, _ok in rows), default=None),
+                                     showing=showing_capture([t for t, ok in rows if ok], citations))
         return [found[url] for url in sorted(found)]
 
     def post_captures(self, post_key: str) -> list[CaptureDetail]:

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from archiver.index import fields
@@ -104,7 +104,10 @@ def _where(filters: Filters, dialect: Dialect, probe_text: bool = False) -> tupl
     return (" WHERE " + " AND ".join(conditions)) if conditions else "", params
 
 
-def chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T]) -> Iterable[Sequence[T]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
 
