@@ -94,6 +94,7 @@ def test_registry_is_one_line_per_platform() -> None:
          "https://www.reddit.com/r/pics/comments/abc123/"),
         ("https://www.reddit.com/r/pics/comments/abc123/comment/", "reddit", "abc123",
          "https://www.reddit.com/r/pics/comments/abc123/"),
+        ("https://www.reddit.com/gallery/Abc123", "reddit", "abc123", "https://www.reddit.com/comments/abc123/"),
         ("https://t.me/s/durov/43", "telegram", "durov/43", "https://t.me/durov/43"),
         # Telegram channel names and Reddit IDs are read in any case: one post, one key.
         ("https://t.me/Durov/43", "telegram", "durov/43", "https://t.me/durov/43"),

@@ -95,6 +95,8 @@ def test_gone_post_recovered_from_the_wayback_machine(run: Run) -> None:
         ("live", "deleted", f"https://embed.bsky.app/embed/{DESK.did}/app.bsky.feed.post/{bsky.DELETED_RKEY}", None),
         ("wayback", "recovered", copy, None)]
     assert (gone["author"], gone["text"]) == (DESK.name, "Levee at Ashford Road is holding, no need to leave tonight.")
+    # the post's at:// URI, as its embed carries it, names it too
+    assert run.json("show", f"at://{DESK.did}/app.bsky.feed.post/{bsky.DELETED_RKEY}")["key"] == gone["key"]
 
 
 def test_a_wayback_copy_without_the_post_does_not_count(run: Run) -> None:

@@ -317,6 +317,9 @@ def _copied(capture: dict[str, Any], *, keep_url: bool) -> dict[str, Any]:
     return capture
 
 
+_OTHER_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
 def _candidate_keys(index: Index, ident: str) -> list[str]:
     """Keys the identifier may name, best guess first."""
     ident = ident.strip()
@@ -361,6 +364,17 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
         # Otherwise the ID is one of the URL's path segments (shortcode, numeric ID, rkey).
         segments = [s for s in urlsplit(ident).path.split("/") if s]
         return _keys_with_post_id(index, list(reversed(segments)))
+    if _OTHER_SCHEME.match(ident):
+        # A post's address in a platform's own scheme (Bluesky's `at://DID/app.bsky.feed.post/RKEY`,
+        # which its embeds carry).
+        from archiver.platforms import REGISTRY
+
+        for platform in REGISTRY:
+            named = platform.parse_url(ident)
+            if named is not None:
+                key = f"{platform.name}:{named.post_id}"
+                return [key] if index.db.execute("SELECT 1 FROM posts WHERE key = ?", [key]).fetchone() else []
+        return []
     if ":h:" in ident and len(ident.partition(":h:")[2]) >= 8:
         # An abbreviated hash key, as people copy them from tables.
         pattern = ident.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

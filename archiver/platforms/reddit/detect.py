@@ -33,6 +33,9 @@ COMMENTS_URL_RE = re.compile(
     re.IGNORECASE,
 )
 SHORT_URL_RE = re.compile(r"^(?:https?:)?//redd\.it/(?P<id>[a-z0-9]{4,12})(?=[/?#]|$)", re.IGNORECASE)
+# A gallery post's own address (`reddit.com/gallery/ID`): the post of that ID.
+GALLERY_URL_RE = re.compile(r"^(?:https?:)?//(?:[a-z0-9-]+\.)*reddit\.com/gallery/(?P<id>[a-z0-9]{4,12})(?=[/?#]|$)",
+                            re.IGNORECASE)
 # "by u/USER in r/SUB"; the generator's markup leaves no space before its links ("by<a>u/USER</a>")
 # and may print the subreddit without "r/".
 _BY_RE = re.compile(r"by\s*u/(?P<user>[A-Za-z0-9_-]{2,32})(?:\s*in\s*(?:r/)?(?P<sub>[A-Za-z0-9_]{2,32}))?")
@@ -46,13 +49,13 @@ def canonical_url(post_id: str, sub: str | None = None) -> str:
 
 
 def parse_url(url: str) -> UrlMatch | None:
-    """A Reddit post or comment permalink (or redd.it short link) -> (ID, canonical URL)."""
+    """A Reddit post or comment permalink (or redd.it short link, or gallery address) -> (ID, canonical URL)."""
     m = COMMENTS_URL_RE.match(url)
     if m:
         cid = m.group("c1") or m.group("c2")
         post_id = (f"{m.group('id')}/{cid}" if cid else m.group("id")).lower()
         return UrlMatch(post_id, canonical_url(post_id, m.group("sub")))
-    m = SHORT_URL_RE.match(url)
+    m = SHORT_URL_RE.match(url) or GALLERY_URL_RE.match(url)
     if m:
         return UrlMatch(m.group("id").lower(), canonical_url(m.group("id").lower()))
     return None
