@@ -298,7 +298,7 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
     if not _STATE["quiet"]:
         changed = f"; {data['posts_changed']} changed since their last check" if data["posts_changed"] else ""
         if data["articles_changed"]:
-            changed += f"; {data['articles_changed']} article(s) cite posts they did not before (captured again)"
+            changed += (f"; {data['articles_changed']} article(s) changed the posts they cite (captured again)")
         if not data["posts"] and data["posts_skipped_already_captured"]:  # nothing done: say how to check them
             changed += (" (`archiver run` re-checks held posts when due; `archiver archive --recapture` "
                         "captures them again now)")
@@ -604,7 +604,9 @@ def show(
     lines.append("cited by:")
     # Shown to people, as in the report: an article URL's credentials and tokens are not printed
     # (--format json gives the URLs as held, the keys `lookup --article` takes).
-    lines += [f"  {p(redact_url(a.url))}  ({p(a.kind)}, {p(a.evidence)})" for a in found.articles]
+    lines += [f"  {p(redact_url(a.url))}  ({p(a.kind)}, {p(a.evidence)})"
+              + (f"  — no longer cited since {p(dropped)}" if (dropped := getattr(a, "dropped_at", None)) else "")
+              for a in found.articles]
     if not found.articles:
         lines.append("  no article: archived from its own address or a short link given as a source")
     _write("\n".join(lines) + "\n")

@@ -1,7 +1,7 @@
-"""An article held before that now cites posts it did not (a live blog adding posts, an edit
-swapping an embed): read again by a later run, its page is captured again so the archive shows the
-new posts in place, and the run's summary counts it among `articles_changed`. An article read again
-unchanged is not captured again."""
+"""An article held before that now cites posts it did not at its latest read (a live blog adding
+posts, an edit swapping an embed), or no longer cites some: read again by a later run, its page is
+captured again so the archive shows it as it is, and the run's summary counts it among
+`articles_changed`. An article read again unchanged is not captured again."""
 
 from __future__ import annotations
 
@@ -53,9 +53,9 @@ def test_an_article_that_cites_a_new_post_is_captured_again(tmp_path: Path) -> N
             assert exported.returncode == 0, exported.stderr
     assert [json.loads(r.stdout)["articles_changed"] for r in (first, same, grown, again)] == [0, 0, 1, 0]
     assert _article_captures(archive) == ["ok", "ok"]
-    assert f"{URL}: cites 1 post(s) it did not cite before: captured again" in grown.stderr
-    assert "; 1 article(s) cite posts they did not before (captured again)" in grown.stderr
-    assert "cite posts they did not before" not in again.stderr
+    assert f"{URL}: cites 1 post(s) it did not cite at its latest read, no longer cites 0: captured again" in grown.stderr
+    assert "; 1 article(s) changed the posts they cite (captured again)" in grown.stderr
+    assert "changed the posts they cite" not in again.stderr
     with sqlite3.connect(archive / "archive.db") as db:
         shots = db.execute("SELECT c.screenshot FROM captures c JOIN articles a ON a.id = c.article_id "
                            "WHERE a.url = ? AND c.post IS NULL", [URL]).fetchall()
@@ -85,3 +85,30 @@ def test_the_capture_showing_a_post_is_the_first_after_its_citation() -> None:
     # cited after the last capture (read again, not captured again): the latest there is
     assert showing_capture(caps, [("2024-03-04T09:00:00Z", "a")]) == caps[2]
     assert showing_capture(list(reversed(caps)), [("2024-03-01T09:00:00Z", "a")]) == caps[0]
+
+
+def test_an_embed_taken_out_is_dated_and_the_article_captured_again(tmp_path: Path) -> None:
+    """An edit takes an embed out: the citation is dated as dropped (the post stays cited, as the
+    article once did), the article captured again; put back, it is cited again."""
+    archive = tmp_path / "archive"
+    photo = f"twitter:{site.TWEET_PHOTO.id}"
+    with FakeWeb(tmp_path / "web") as web:
+        web.set_state(("article", PATH), _page(site.TWEET_PHOTO, site.TWEET_VIDEO))
+        assert cli(web, "archive", URL, archive=archive).returncode == 0
+        web.set_state(("article", PATH), _page(site.TWEET_VIDEO))  # the photo tweet taken out
+        cut = cli(web, "archive", URL, "--format", "json", archive=archive)
+        shown = cli(web, "show", photo, archive=archive)
+        # the journal in the WARCs keeps it: an index rebuilt from them says the same
+        assert cli(web, "reindex", "--force", archive=archive).returncode == 0
+        rebuilt = cli(web, "show", photo, archive=archive)
+        again = cli(web, "archive", URL, "--format", "json", archive=archive)  # as it is now: no change
+        web.set_state(("article", PATH), _page(site.TWEET_PHOTO, site.TWEET_VIDEO))  # put back
+        back = cli(web, "archive", URL, "--format", "json", archive=archive)
+        detail = cli(web, "show", photo, "--format", "json", archive=archive)
+    assert [json.loads(r.stdout)["articles_changed"] for r in (cut, again, back)] == [1, 0, 1], cut.stderr
+    assert _article_captures(archive) == ["ok", "ok", "ok"]
+    (line,) = [x for x in shown.stdout.splitlines() if URL in x]
+    assert "— no longer cited since 20" in line, shown.stdout
+    assert line in rebuilt.stdout.splitlines(), rebuilt.stdout
+    (article,) = json.loads(detail.stdout)["articles"]
+    assert article["url"] == URL and article["dropped_at"] is None  # cited again

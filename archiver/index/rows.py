@@ -82,6 +82,7 @@ class CitationRow(_Row):
 class CitationDetail(CitationRow):
     title: str | None = None
     first_seen: str | None = None
+    dropped_at: str | None = None  # when a read found the article no longer citing it (None: it still does)
 
 
 @dataclass

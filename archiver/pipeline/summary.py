@@ -15,8 +15,9 @@ class ArticleOutcome:
     the post itself, captured as posts are, with no article page), or a feed (`feed`: the number
     of articles it gave, each a source of the same run; `left_out`: those it listed beyond the
     bound on articles a feed adds to a run; `sitemaps_unread`: the sitemaps a sitemap index lists
-    that were not read, the bound being reached first; `new_citations`: the posts an article
-    held before cites now and did not at its earlier reads, which have it captured again)."""
+    that were not read, the bound being reached first; `new_citations`, `dropped_citations`: the
+    posts an article held before cites now and did not at its latest read, and those it no longer
+    cites, either of which has it captured again)."""
 
     source: str
     url: str
@@ -26,8 +27,10 @@ class ArticleOutcome:
     feed: int | None = None
     left_out: int = 0
     sitemaps_unread: int = 0
-    # An article held before that now cites posts it did not (and was captured again): how many.
+    # An article held before that now cites posts it did not at its latest read (and was captured
+    # again): how many; and how many it no longer cites.
     new_citations: int = 0
+    dropped_citations: int = 0
 
 
 @dataclass
@@ -120,7 +123,8 @@ class ArchiveSummary:
         were a post's own address (their posts are among `results`); `feeds`: the sources that were
         feeds, and the feed files of a seeds folder (their articles are counted as articles); `feed_articles_left_out`: the articles feeds
         listed beyond the bound on what one feed adds to a run. `articles_changed`: articles held
-        before that cite posts they did not cite at earlier reads (each captured again)."""
+        before that cite posts they did not cite at their latest read, or no longer cite some (each
+        captured again)."""
         articles = [a for a in self.articles if not a.post_address and a.feed is None]
         failed = sum(1 for a in articles if a.error)
         return {
@@ -128,7 +132,7 @@ class ArchiveSummary:
             "finished_at": self.finished_at,
             "articles": len(articles) - failed,
             "articles_failed": failed,
-            "articles_changed": sum(1 for a in articles if a.new_citations and not a.error),
+            "articles_changed": sum(1 for a in articles if (a.new_citations or a.dropped_citations) and not a.error),
             "post_addresses": sum(1 for a in self.articles if a.post_address),
             "feeds": self.seed_feeds + sum(1 for a in self.articles if a.feed is not None),
             "feed_articles_left_out": self.seed_articles_left_out + sum(a.left_out for a in self.articles),

@@ -131,8 +131,11 @@ _V7: tuple[str, ...] = ()
 # Where short links that name no post led (the SQLite index's migration 8).
 _V8 = (f"CREATE TABLE link_destinations (link_key {_T} PRIMARY KEY, url {_T} NOT NULL, followed_at {_T} NOT NULL)",)
 
+# When a read found that an article no longer cites a post (the SQLite index's migration 9).
+_V9 = (f"ALTER TABLE citations ADD COLUMN dropped_at {_T}",)
+
 # Version number: its DDL. Append only: never edit a version that has shipped, add the next one.
-MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5, 6: _V6, 7: _V7, 8: _V8}
+MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5, 6: _V6, 7: _V7, 8: _V8, 9: _V9}
 SCHEMA_VERSION = max(MIGRATIONS)
 # Columns the database computes itself (a copy never writes them).
 GENERATED: dict[str, tuple[str, ...]] = {"posts": ("title",)}

@@ -10,13 +10,17 @@ from archiver.index.sql.rank import kind_rank_sql
 
 _OLD_RANK = kind_rank_sql("citations.kind")
 _NEW_RANK = kind_rank_sql("excluded.kind")
-# An article both embedding and linking a post keeps the strongest kind and that kind's evidence.
+# An article both embedding and linking a post keeps the strongest kind and that kind's evidence; a
+# post cited again is no longer dropped, and two citations merged are dropped only if both were.
 CITATION_CONFLICT = f"""
     ON CONFLICT (article_id, post) DO UPDATE SET
         kind = CASE WHEN {_NEW_RANK} > {_OLD_RANK} THEN excluded.kind ELSE citations.kind END,
         evidence = CASE WHEN {_NEW_RANK} > {_OLD_RANK} THEN excluded.evidence ELSE citations.evidence END,
         first_seen = CASE WHEN excluded.first_seen < citations.first_seen THEN excluded.first_seen
-                     ELSE citations.first_seen END
+                     ELSE citations.first_seen END,
+        dropped_at = CASE WHEN excluded.dropped_at IS NULL OR citations.dropped_at IS NULL THEN NULL
+                     WHEN excluded.dropped_at > citations.dropped_at THEN excluded.dropped_at
+                     ELSE citations.dropped_at END
 """
 
 
@@ -43,8 +47,8 @@ def move_children(db: Database, old_post: int, new_post: int) -> None:
     """Re-point citations, media, captures, observations and records from post id `old_post` to `new_post`."""
     params = {"old": old_post, "new": new_post}
     db.execute(
-        "INSERT INTO citations (article_id, post, kind, evidence, first_seen) "
-        "SELECT article_id, :new, kind, evidence, first_seen FROM citations WHERE post = :old"
+        "INSERT INTO citations (article_id, post, kind, evidence, first_seen, dropped_at) "
+        "SELECT article_id, :new, kind, evidence, first_seen, dropped_at FROM citations WHERE post = :old"
         + CITATION_CONFLICT,
         params,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from abc import abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -334,6 +334,31 @@ class Store(Closing):
                 [article_id, self._require_post_id(post_key), kind, evidence, utc_now()],
             )
             self.journal.citation(self.db, article_id, post_key, before=before)
+
+    def current_citations(self, article_id: int) -> set[str]:
+        """Keys of the posts the article cites as its latest read found it (not dropped)."""
+        rows = self.db.query("SELECT p.key FROM citations c JOIN posts p ON p.id = c.post "
+                             "WHERE c.article_id = ? AND c.dropped_at IS NULL", [article_id])
+        return {row["key"] for row in rows}
+
+    def drop_citations(self, article_id: int, found: Collection[str]) -> list[str]:
+        """Mark as dropped now the article's citations that a read of it no longer found (`found`:
+        the keys it did), each journaled; those only its rendered page held are kept (a read of
+        its markup cannot find them). The keys dropped, in key order."""
+        rows = self.db.query("SELECT p.key, c.evidence FROM citations c JOIN posts p ON p.id = c.post "
+                             "WHERE c.article_id = ? AND c.dropped_at IS NULL", [article_id])
+        gone = sorted(row["key"] for row in rows
+                      if row["key"] not in found and not (row["evidence"] or "").startswith("rendered:"))
+        if not gone:
+            return []
+        now = utc_now()
+        with self.transaction():
+            for key in gone:
+                before = self.journal.citation_row(self.db, article_id, key)
+                self.db.execute("UPDATE citations SET dropped_at = ? WHERE article_id = ? AND post = ?",
+                                [now, article_id, self._require_post_id(key)])
+                self.journal.citation(self.db, article_id, key, before=before)
+        return gone
 
     def posts_for_article(self, url: str) -> list[str]:
         """Keys of the posts the article cites, in key order (the URL is matched by its `url_key`)."""

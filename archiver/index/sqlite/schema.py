@@ -260,10 +260,16 @@ def _m8_link_destinations(db: Database) -> None:
     db.execute("CREATE TABLE link_destinations (link_key TEXT PRIMARY KEY, url TEXT NOT NULL, "
                "followed_at TEXT NOT NULL)")
 
+def _m9_citations_dropped(db: Database) -> None:
+    """Migration 9: when a read of an article found that it no longer cites a post it cited
+    (`citations.dropped_at`; NULL while it still does): an embed taken out of an article."""
+    db.execute("ALTER TABLE citations ADD COLUMN dropped_at TEXT")
+
+
 # Append only: never edit a migration that has shipped, add the next one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     _m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids, _m5_lookup_indexes, _m6_capture_stamps,
-    _m7_fts_in_lookup_order, _m8_link_destinations)
+    _m7_fts_in_lookup_order, _m8_link_destinations, _m9_citations_dropped)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
