@@ -98,6 +98,8 @@ def test_an_embed_taken_out_is_dated_and_the_article_captured_again(tmp_path: Pa
         web.set_state(("article", PATH), _page(site.TWEET_VIDEO))  # the photo tweet taken out
         cut = cli(web, "archive", URL, "--format", "json", archive=archive)
         shown = cli(web, "show", photo, archive=archive)
+        listed = cli(web, "lookup", "--format", "json", archive=archive)
+        report = cli(web, "report", "-o", str(tmp_path / "report.html"), archive=archive)
         # the journal in the WARCs keeps it: an index rebuilt from them says the same
         assert cli(web, "reindex", "--force", archive=archive).returncode == 0
         rebuilt = cli(web, "show", photo, archive=archive)
@@ -110,5 +112,10 @@ def test_an_embed_taken_out_is_dated_and_the_article_captured_again(tmp_path: Pa
     (line,) = [x for x in shown.stdout.splitlines() if URL in x]
     assert "— no longer cited since 20" in line, shown.stdout
     assert line in rebuilt.stdout.splitlines(), rebuilt.stdout
+    (row,) = [r for r in json.loads(listed.stdout) if r["key"] == photo]
+    assert [a["dropped_at"] is not None for a in row["articles"]] == [True]
+    assert report.returncode == 0, report.stderr
+    page = (tmp_path / "report.html").read_text()
+    assert page.count("no longer in this article since ") == 1, page
     (article,) = json.loads(detail.stdout)["articles"]
     assert article["url"] == URL and article["dropped_at"] is None  # cited again

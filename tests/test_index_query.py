@@ -86,7 +86,7 @@ def test_output_shape(index: Index) -> None:
     row = next(r for r in lookup(index, Filters()) if r["key"] == "twitter:100")
     assert tuple(row) == LOOKUP_FIELDS
     assert row["links"] == [] and isinstance(row["media"], list)
-    assert row["articles"] == [{"url": A, "kind": "embedded", "evidence": "blockquote.twitter-tweet"}]
+    assert row["articles"] == [{"url": A, "kind": "embedded", "evidence": "blockquote.twitter-tweet", "dropped_at": None}]
     assert row["captures"] == [
         {"captured_at": "2024-03-05T10:00:00.000Z", "source": "live", "screenshot": "screenshots/twitter/100/embed.png",
          "status": "live", "warc": "a-00000.warc.gz", "copied_at": None, "error": None},

@@ -71,18 +71,19 @@ class _Row:
 
 @dataclass
 class CitationRow(_Row):
-    """An article citing a post, as `lookup` lists it under the post."""
+    """An article citing a post, as `lookup` lists it under the post; `dropped_at`: when a read
+    found the article no longer citing it (None while it does)."""
 
     url: str
     kind: str
     evidence: str | None
+    dropped_at: str | None = None
 
 
 @dataclass
 class CitationDetail(CitationRow):
     title: str | None = None
     first_seen: str | None = None
-    dropped_at: str | None = None  # when a read found the article no longer citing it (None: it still does)
 
 
 @dataclass

@@ -79,6 +79,7 @@ class ReportArticle:
     title: str | None
     first_captured: str | None
     posts: list[str]
+    dropped: dict[str, str] = field(default_factory=dict)  # post key -> when a read no longer found it
 
 
 @dataclass
@@ -156,6 +157,7 @@ def build_report(posts: Sequence[PostRow], archive_dir: Path, *, articles: Seque
     capture times of the citing articles (as `citing_articles` returns them)."""
     known: Mapping[str, ArticlePage] = {a.url: a for a in articles}
     by_article: dict[str, list[str]] = defaultdict(list)
+    dropped: dict[str, dict[str, str]] = defaultdict(dict)  # article URL -> post key -> when no longer cited
     out_posts = []
     counts: dict[str, int] = defaultdict(int)
     for p in posts:
@@ -164,6 +166,9 @@ def build_report(posts: Sequence[PostRow], archive_dir: Path, *, articles: Seque
         urls = [a.url for a in p.articles if a.url] or [NO_ARTICLE]
         for url in dict.fromkeys(urls):
             by_article[url].append(p.key)
+        for a in p.articles:
+            if a.url and a.dropped_at:
+                dropped[a.url][p.key] = a.dropped_at
         # Credit to the Wayback Machine only for a post this archive never captured live itself.
         recovered = (status != "live" and any(c.source == "wayback" and c.status == "recovered" for c in p.captures)
                      and not any(c.source == "live" and c.status == "live" for c in p.captures))
@@ -178,7 +183,8 @@ def build_report(posts: Sequence[PostRow], archive_dir: Path, *, articles: Seque
         page = known.get(url)
         out_articles.append(ReportArticle(
             url=redact_url(url) if url != NO_ARTICLE else url, title=page.title if page else None,
-            first_captured=page.first_captured if page else None, posts=by_article[url]))
+            first_captured=page.first_captured if page else None, posts=by_article[url],
+            dropped=dropped.get(url, {})))
     return Report(title=title, made_at=utc_now(), archiver=__version__, counts=dict(sorted(counts.items())),
                   articles=out_articles, posts=out_posts)
 

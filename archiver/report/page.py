@@ -63,6 +63,7 @@ section.article .src{margin:2px 0 10px;font-size:13px;color:#5b6570;word-break:b
 .status.deleted,.status.removed{background:#ffebee;color:#b71c1c}.status.recovered,.status.withheld,.status.suspended,.status.protected,.status.age_restricted{background:#fff3e0;color:#e65100}
 .status.unavailable,.status.unknown,.status.pending,.status.login_required,.status.error{background:#eceff1;color:#37474f}
 .reason{font-size:13px;color:#37474f;margin:0}
+.dropped{font-size:13px;color:#8a4b00;margin:0}
 figure.shot{margin:4px 0}figure.shot .frame{overflow-x:auto}figure.shot figcaption{font-size:12px;color:#5b6570;margin-top:2px}
 img.crop{display:block;max-width:none;border:1px dashed #c5cbd1}
 img.page{display:block;max-width:100%;max-height:260px;object-fit:contain;object-position:top left;border:1px solid #eee;border-radius:6px}
@@ -151,7 +152,8 @@ def _span(span: Span) -> str:
     return f'<li class="{tone}"><b>{_e(label)}</b> {when}</li>'
 
 
-def _card(post: ReportPost, classes: str, archive_dir: Path, report_dir: Path) -> str:
+def _card(post: ReportPost, classes: str, archive_dir: Path, report_dir: Path, dropped: str | None = None) -> str:
+    """One post's card; `dropped`: when a read found the article it sits under no longer citing it."""
     mark, label = STATUS_MARK.get(post.status, ("?", post.status))
     cls = "recovered" if post.recovered else post.status
     parts = [f'<article class="card {_e(cls)} {classes}" data-key="{_e(post.key)}" data-status="{_e(post.status)}">']
@@ -163,6 +165,8 @@ def _card(post: ReportPost, classes: str, archive_dir: Path, report_dir: Path) -
     parts.append(f'<span class="status {_e(post.status)}">{_e(status_text)}</span>')
     if post.reason and post.status != "live":
         parts.append(f'<p class="reason">{_e(post.reason)}</p>')
+    if dropped:
+        parts.append(f'<p class="dropped">no longer in this article since {_e(human_time(dropped))}</p>')
     parts += [_crop(c, post, archive_dir, report_dir) for c in post.crops]
     if post.text:
         parts.append(f'<div class="text">{_e(post.text)}</div>')
@@ -252,7 +256,8 @@ def render_html(report: Report, archive_dir: Path, out: Path) -> str:
     filters = _Filters(report.posts)
     body = []
     for article in report.articles:
-        cards = "".join(_card(by_key[k], filters.classes(by_key[k]), archive_dir, report_dir) for k in article.posts)
+        cards = "".join(_card(by_key[k], filters.classes(by_key[k]), archive_dir, report_dir, article.dropped.get(k))
+                        for k in article.posts)
         body.append(_article(article, cards))
     if not body:
         body.append('<p class="none">No posts match.</p>')

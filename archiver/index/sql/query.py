@@ -124,7 +124,7 @@ def _grouped(index: Index, sql: str, keys: Sequence[str]) -> dict[str, list[dict
 
 def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list[PostRow]:
     keys = [row["key"] for row in rows]
-    article_cols = "a.url, c.kind, c.evidence" + (", a.title, c.first_seen, c.dropped_at" if detailed else "")
+    article_cols = "a.url, c.kind, c.evidence, c.dropped_at" + (", a.title, c.first_seen" if detailed else "")
     articles = _grouped(
         index,
         f"SELECT p.key AS post_key, {article_cols} FROM citations c JOIN articles a ON a.id = c.article_id "
