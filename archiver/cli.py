@@ -605,7 +605,7 @@ def show(
     # Shown to people, as in the report: an article URL's credentials and tokens are not printed
     # (--format json gives the URLs as held, the keys `lookup --article` takes).
     lines += [f"  {p(redact_url(a.url))}  ({p(a.kind)}, {p(a.evidence)})"
-              + (f"  — no longer cited since {p(dropped)}" if (dropped := getattr(a, "dropped_at", None)) else "")
+              + (f"  — no longer cited since {p(a.dropped_at)}" if a.dropped_at else "")
               for a in found.articles]
     if not found.articles:
         lines.append("  no article: archived from its own address or a short link given as a source")
