@@ -61,6 +61,11 @@ def test_registry_is_one_line_per_platform() -> None:
          "https://www.facebook.com/permalink.php?story_fbid=123456&id=789"),
         ("https://m.facebook.com/watch/?v=555444333", "facebook", "555444333", "https://www.facebook.com/watch/?v=555444333"),
         ("https://www.facebook.com/reel/1234567890", "facebook", "1234567890", "https://www.facebook.com/reel/1234567890/"),
+        # A group's post: the group is no author, so no handle; both spellings are one address.
+        ("https://www.facebook.com/groups/harbourresidents/posts/1234567890123/?comment_id=77", "facebook",
+         "1234567890123", "https://www.facebook.com/groups/harbourresidents/posts/1234567890123/"),
+        ("https://m.facebook.com/groups/987654321/permalink/1234567890/", "facebook", "1234567890",
+         "https://www.facebook.com/groups/987654321/posts/1234567890/"),
         ("https://www.facebook.com/harbourcouncil/videos/vb.100064000000001/2000000007/", "facebook", "2000000007",
          "https://www.facebook.com/harbourcouncil/videos/2000000007/"),
         ("https://www.facebook.com/harbourcouncil/videos/levee-at-night/2000000006/", "facebook", "2000000006",
@@ -129,6 +134,8 @@ def test_post_urls(url: str, platform: str, post_id: str, canonical: str) -> Non
         "https://www.youtube.com/watch?v=live_stream&channel=UCabcdefghijklmnopqrstuv",
         "https://www.facebook.com/sharer/sharer.php?u=https://example.org",
         "https://www.facebook.com/groups/123/posts/456",
+        "https://www.facebook.com/groups/harbourresidents/about/",
+        "https://www.facebook.com/share/p/1HbrShare1/",  # a share link: no post until followed
         "https://bsky.app/profile/alice.bsky.social",
         "https://t.me/share/url?url=https://example.org",
         "https://t.me/joinchat/AAAA",

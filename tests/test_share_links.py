@@ -244,3 +244,62 @@ def test_a_share_link_given_whose_destination_fails_is_named_as_given(tmp_path: 
     (failure,) = json.loads(r.stdout)["failures"]
     assert failure.startswith(f"{gone} led to https://www.reddit.com/r/{reddit.SUB}/: "), failure
     assert scanned.returncode == 2 and f"{gone} led to https://www.reddit.com/r/{reddit.SUB}/: " in scanned.stderr
+
+
+# -- Facebook: share links (`facebook.com/share/p/CODE/`) and fb.watch links to videos ----------------
+
+FB_STORY = "/2024/harbour-facebook.html"
+FB_POST, FB_VIDEO = "facebook:1000000001", "facebook:1000000004"
+FB_ARTICLE = ("<!doctype html><html><head><title>From the council's page</title></head><body>"
+              '<p>The council <a href="https://www.facebook.com/share/p/1HbrShare1/">announced it</a>; '
+              "its video of the ferry went round as fb.watch/hbrClip01/ and as "
+              '<a href="HTTPS://FB.WATCH/hbrClip01">this link</a>.</p>'
+              '<p>An <a href="https://www.facebook.com/share/p/1GoneShar1/">earlier post</a> is gone.</p>'
+              "</body></html>")
+
+
+def test_facebook_share_links_are_found_as_links_and_as_text() -> None:
+    posts = detect(Document(source="a.html", text=FB_ARTICLE, is_html=True))
+    assert [(p.platform, p.kind, p.links, p.key.startswith("facebook:h:")) for p in posts] == [
+        ("facebook", "shortlink", ["https://www.facebook.com/share/p/1HbrShare1"], True),
+        # Spelt twice, once as text: one post (the text is not walked for a code a link holds).
+        ("facebook", "shortlink", ["https://fb.watch/hbrClip01"], True),
+        ("facebook", "shortlink", ["https://www.facebook.com/share/p/1GoneShar1"], True),
+    ]
+    text = detect(Document(source="a.txt", text="facebook.com/share/p/1HbrShare1 and https://fb.watch/hbrClip01/",
+                           is_html=False))
+    assert [p.key for p in text] == [posts[0].key, posts[1].key]
+
+
+@pytest.fixture(scope="module")
+def fb_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformRun]:
+    from tests.fakeweb import embedpages
+
+    tmp = tmp_path_factory.mktemp("fbshares")
+    with FakeWeb(tmp / "web", handlers=embedpages.HANDLERS) as web:
+        yield archive_run(web, tmp / "archive", FB_STORY, FB_ARTICLE)
+
+
+@pytest.mark.browser
+def test_facebook_share_links_lead_to_their_posts_which_are_captured(fb_run: PlatformRun) -> None:
+    assert fb_run.exit_code == 0, fb_run.stderr
+    assert fb_run.statuses() == {FB_POST: ("live", "the embed page shows the post"),
+                                 FB_VIDEO: ("live", "the embed page shows the post")}
+    # The video keeps the address its link led to: a Facebook address is not rebuilt from an ID.
+    assert fb_run.show(FB_VIDEO)["url"] == "https://www.facebook.com/watch/?v=1000000004"
+    assert fb_run.show(FB_POST)["url"] == "https://www.facebook.com/harbourcouncil/posts/1000000001/"
+    assert fb_run.lookup("facebook")[FB_VIDEO][1:3] == ("Harbour Council", "2024-04-03T18:30:00.000Z")
+    for hop in ("https://www.facebook.com/share/p/1HbrShare1/", "https://fb.watch/hbrClip01/",
+                "https://www.facebook.com/share/p/1GoneShar1/"):
+        assert fb_run.warc_status(hop) == 302, hop
+    assert fb_run.show("https://fb.watch/hbrClip01/")["key"] == FB_VIDEO
+    assert fb_run.show("facebook.com/share/p/1HbrShare1")["key"] == FB_POST
+    r = cli(fb_run.web, "show", "https://www.facebook.com/share/p/1GoneShar1/", archive=fb_run.archive)
+    assert r.returncode == 2 and "which is no post" in r.stderr, r.stderr
+
+
+@pytest.mark.browser
+def test_a_facebook_share_link_given_as_a_source_is_its_post(fb_run: PlatformRun, tmp_path: Path) -> None:
+    r = cli(fb_run.web, "archive", "https://fb.watch/hbrClip01/", "--format", "json", archive=tmp_path / "a")
+    assert r.returncode == 0, r.stderr
+    assert [(p["key"], p["status"]) for p in json.loads(r.stdout)["results"]] == [(FB_VIDEO, "live")]

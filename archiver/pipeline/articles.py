@@ -314,7 +314,8 @@ class ArticleHandler:
             if not found:
                 out.append(post)
                 continue
-            take_id(self.s.index, platform, post, old_key, found, alias.link if alias is not None else None)
+            take_id(self.s.index, platform, post, old_key, found, alias.link if alias is not None else None,
+                    alias.url if alias is not None else None)
             if post.key in by_key and by_key[post.key] is not post:
                 continue  # already listed under its ID
             out.append(post)

@@ -11,13 +11,16 @@ if TYPE_CHECKING:
 
 
 def take_id(index: ArchiveIndex, platform: Platform, post: Any, old_key: str, found: tuple[str | None, str],
-            link: str | None) -> None:
+            link: str | None, url: str | None = None) -> None:
     """Give `post` (held as `old_key`) the (handle, ID) its links led to, and merge what the index
     holds under `old_key` into the ID-keyed post (a journaled merge). The short link followed,
-    `link`, stands for the post too: `show LINK` finds it."""
+    `link`, stands for the post too: `show LINK` finds it. `url`: the post's address as the links
+    led to it, kept over the one the platform builds from the ID and handle."""
     assert platform.aliases is not None
     handle, pid = found
     platform.aliases.identify(post, pid, handle)
+    if url:
+        post.url = url
     index.merge_post_key(old_key, post.key)
     if link is not None and platform.shortlinks is not None:
         link_key = platform.shortlinks.post(link, post.source, "address").key

@@ -251,7 +251,7 @@ class PostCapturer:
                 self.index.note_destination(old_key, alias.elsewhere)
                 return self._unidentified(post, False, why=f"its short link leads to {alias.elsewhere}, not to a post")
             return self._unidentified(post, False)
-        take_id(self.index, platform, post, old_key, alias.found, alias.link)
+        take_id(self.index, platform, post, old_key, alias.found, alias.link, alias.url)
         self.index.add_records(None, batch.records, post_key=post.key)
         try:
             # A re-check still: a post held under its ID already gets no second copy unless its status changed.

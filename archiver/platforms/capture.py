@@ -147,6 +147,9 @@ class Alias:
     failures: list[tuple[str, bool]] = field(default_factory=list)
     # The short link that led to `found`, as the post spells it.
     link: str | None = None
+    # The post's own address as the links led to it (its canonical form), when the platform's
+    # addresses cannot all be told from the ID and handle alone (a Facebook video, a group's post).
+    url: str | None = None
     # Where the links led when none led to a post and none failed (an article): the short link
     # stands for no post at all.
     elsewhere: str | None = None

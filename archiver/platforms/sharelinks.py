@@ -73,7 +73,7 @@ def share_links(
                 out.failures.append((f"{link}: could not be followed ({res.error})", False))
             found = led_to(res, parse_url)
             if found is not None:
-                out.found, out.link = (found.handle, found.post_id), link
+                out.found, out.link, out.url = (found.handle, found.post_id), link, found.url
                 return out
             if res.error is None and res.final_url:
                 out.elsewhere = res.final_url

@@ -95,15 +95,37 @@ FACEBOOK = {p.key: p for p in (
          "2024-04-02T08:00:00Z", 1712044800, "fb/1000000001"),
     Post("1000000002", "unavailable"),
     Post("1000000003", "login"),
+    Post("1000000004", "live", "Harbour Council", "harbourcouncil", "The ferry leaving at dusk, filmed from the pier.",
+         "2024-04-03T18:30:00Z", 1712169000, "fb/1000000004"),
 )}
+# The share button's links (host + path) and the address each leads to, with the tracking query
+# Facebook adds; None: to the front page (a link to a post no longer there).
+FB_SHARES: dict[str, str | None] = {
+    "www.facebook.com/share/p/1HbrShare1/": "https://www.facebook.com/harbourcouncil/posts/1000000001/",
+    "fb.watch/hbrClip01/": "https://www.facebook.com/watch/?v=1000000004",
+    "www.facebook.com/share/p/1GoneShar1/": None,
+}
 
 
 def _fb_post(href: str) -> Post | None:
-    m = re.search(r"facebook\.com/[^/]+/posts/(\d+)", href)
+    m = re.search(r"facebook\.com/(?:[^/]+/posts/|watch/?\?v=)(\d+)", href)
     return FACEBOOK.get(m.group(1)) if m else None
 
 
+def fb_share(req: Request, state: SiteState) -> Response:
+    """A share link: a 302 to the post's address (unknown codes: 404)."""
+    key = req.host + req.path.rstrip("/") + "/"
+    if key not in FB_SHARES:
+        return not_found()
+    to = FB_SHARES[key]
+    if to is None:
+        return redirect("https://www.facebook.com/", 302)
+    return redirect(to + ("&" if "?" in to else "?") + "rdid=Hb7xQ2&share_url=" + quote("https://" + key, safe=""), 302)
+
+
 def www_facebook(req: Request, state: SiteState) -> Response:
+    if req.path.startswith("/share/"):
+        return fb_share(req, state)
     if req.path.startswith("/login"):
         return _page("Log in to Facebook", "<h2>You must log in to continue.</h2><form><input name=email></form>")
     if req.path not in ("/plugins/post.php", "/plugins/video.php"):
@@ -228,6 +250,7 @@ def _cdn(req: Request, state: SiteState) -> Response:
 HANDLERS: dict[str, Handler] = {
     "www.instagram.com": www_instagram,
     "www.facebook.com": www_facebook,
+    "fb.watch": fb_share,
     "www.threads.net": www_threads,
     "www.linkedin.com": www_linkedin,
     "t.me": t_me,

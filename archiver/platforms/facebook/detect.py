@@ -33,6 +33,12 @@ PATH_POST_RE = re.compile(
     r"(?![0-9A-Za-z_])",
     re.IGNORECASE,
 )
+# A group's post: `/groups/GROUP/posts/ID` or `/groups/GROUP/permalink/ID` (GROUP its name or number).
+GROUP_POST_RE = re.compile(
+    _HOST + r"/groups/(?P<group>[A-Za-z0-9_.-]{1,80})/(?:posts|permalink)/(?P<id>pfbid[A-Za-z0-9]+|\d{5,25})"
+    r"(?![0-9A-Za-z_])",
+    re.IGNORECASE,
+)
 REEL_RE = re.compile(_HOST + r"/(?P<kind>reel|watch/live)/(?P<id>\d{5,25})(?![0-9A-Za-z_])", re.IGNORECASE)
 QUERY_POST_RE = re.compile(_HOST + r"/(?P<path>permalink\.php|story\.php|photo\.php|photo/?|watch/?|video\.php)(?=[?#]|$)", re.IGNORECASE)
 PLUGIN_RE = re.compile(_HOST + r"/(?:v[\d.]+/)?plugins/(?P<kind>post|video)\.php", re.IGNORECASE)
@@ -46,6 +52,10 @@ def parse_url(url: str) -> UrlMatch | None:
         page, post_id = m.group("page"), m.group("id")
         kind = m.group("kind").split("/")[0].lower()
         return UrlMatch(post_id, f"https://www.facebook.com/{page}/{kind}/{post_id}/", page)
+    m = GROUP_POST_RE.match(url)
+    if m:
+        # The group is where it was posted, not who posted it: no handle.
+        return UrlMatch(m.group("id"), f"https://www.facebook.com/groups/{m.group('group')}/posts/{m.group('id')}/")
     m = REEL_RE.match(url)
     if m:
         return UrlMatch(m.group("id"), f"https://www.facebook.com/{m.group('kind')}/{m.group('id')}/")
