@@ -87,6 +87,20 @@ def test_the_capture_showing_a_post_is_the_first_after_its_citation() -> None:
     assert showing_capture(list(reversed(caps)), [("2024-03-01T09:00:00Z", "a")]) == caps[0]
 
 
+def _viewed(archive: Path, handle: str) -> dict[str, list[tuple[str, ...]]]:
+    """The article's rows of `citations_expanded` (key, first seen, dropped), and the rows of the
+    canned `citing_handle` query for `handle` (key, no longer cited since)."""
+    from archiver.datasette_meta import metadata
+
+    sql = metadata()["databases"]["archive"]["queries"]["citing_handle"]["sql"]
+    with sqlite3.connect(archive / "archive.db") as db:
+        view = db.execute("SELECT post_key, first_seen, dropped_at FROM citations_expanded WHERE article_url = ?",
+                          [URL]).fetchall()
+        db.row_factory = sqlite3.Row
+        cited = [(r["post_key"], r["no_longer_cited_since"]) for r in db.execute(sql, {"handle": handle})]
+    return {"view": view, "citing_handle": cited}
+
+
 def test_an_embed_taken_out_is_dated_and_the_article_captured_again(tmp_path: Path) -> None:
     """An edit takes an embed out: the citation is dated as dropped (the post stays cited, as the
     article once did), the article captured again; put back, it is cited again."""
@@ -99,6 +113,7 @@ def test_an_embed_taken_out_is_dated_and_the_article_captured_again(tmp_path: Pa
         cut = cli(web, "archive", URL, "--format", "json", archive=archive)
         shown = cli(web, "show", photo, archive=archive)
         listed = cli(web, "lookup", "--format", "json", archive=archive)
+        viewed = _viewed(archive, site.TWEET_PHOTO.user.screen_name)
         report = cli(web, "report", "-o", str(tmp_path / "report.html"), archive=archive)
         # the journal in the WARCs keeps it: an index rebuilt from them says the same
         assert cli(web, "reindex", "--force", archive=archive).returncode == 0
@@ -114,6 +129,11 @@ def test_an_embed_taken_out_is_dated_and_the_article_captured_again(tmp_path: Pa
     assert line in rebuilt.stdout.splitlines(), rebuilt.stdout
     (row,) = [r for r in json.loads(listed.stdout) if r["key"] == photo]
     assert [a["dropped_at"] is not None for a in row["articles"]] == [True]
+    # Who reads the index directly sees it too: the view and the canned query of Datasette.
+    video = f"twitter:{site.TWEET_VIDEO.id}"
+    assert {k: (first is not None, dropped is not None) for k, first, dropped in viewed["view"]} == {
+        photo: (True, True), video: (True, False)}
+    assert [(k, dropped is not None) for k, dropped in viewed["citing_handle"] if k == photo] == [(photo, True)]
     assert report.returncode == 0, report.stderr
     page = (tmp_path / "report.html").read_text()
     assert page.count("no longer in this article since ") == 1, page

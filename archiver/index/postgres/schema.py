@@ -24,6 +24,7 @@ from archiver.index.errors import IndexUnreadable
 from archiver.index.postgres.connection import Database
 from archiver.index.postgres.url import place, scrub
 from archiver.index.sql.search import FTS_CONFIG, posts_tsvector
+from archiver.index.sql.views import CITATIONS_VIEW
 from archiver.times import utc_now
 
 log = logging.getLogger(__name__)
@@ -134,8 +135,11 @@ _V8 = (f"CREATE TABLE link_destinations (link_key {_T} PRIMARY KEY, url {_T} NOT
 # When a read found that an article no longer cites a post (the SQLite index's migration 9).
 _V9 = (f"ALTER TABLE citations ADD COLUMN dropped_at {_T}",)
 
+# `citations_expanded` shows each citation's first_seen and dropped_at.
+_V10 = ("DROP VIEW citations_expanded", CITATIONS_VIEW)
+
 # Version number: its DDL. Append only: never edit a version that has shipped, add the next one.
-MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5, 6: _V6, 7: _V7, 8: _V8, 9: _V9}
+MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5, 6: _V6, 7: _V7, 8: _V8, 9: _V9, 10: _V10}
 SCHEMA_VERSION = max(MIGRATIONS)
 # Columns the database computes itself (a copy never writes them).
 GENERATED: dict[str, tuple[str, ...]] = {"posts": ("title",)}

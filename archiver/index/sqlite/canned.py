@@ -50,7 +50,8 @@ _SQL: dict[str, str] = {
     # The articles citing any post by a handle, typed with or without @, in any ASCII case.
     "citing_handle": """
             SELECT a.title AS article_title, a.url AS article_url, p.key AS post_key, p.handle,
-                   p.status AS post_status, c.kind, c.first_seen AS cited_since, p.title AS post_title
+                   p.status AS post_status, c.kind, c.first_seen AS cited_since,
+                   c.dropped_at AS no_longer_cited_since, p.title AS post_title
             FROM citations c
             JOIN articles a ON a.id = c.article_id
             JOIN posts p ON p.id = c.post

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from archiver.errors import DiskFull, IndexDamaged, IndexError_
 from archiver.index.errors import IndexUnreadable
+from archiver.index.sql.views import CITATIONS_VIEW
 from archiver.index.sqlite import damage, rekey
 from archiver.index.sqlite.connection import Database
 
@@ -266,10 +267,17 @@ def _m9_citations_dropped(db: Database) -> None:
     db.execute("ALTER TABLE citations ADD COLUMN dropped_at TEXT")
 
 
+def _m10_citations_view_dates(db: Database) -> None:
+    """Migration 10: `citations_expanded` shows when each citation was first seen and when a read
+    of the article no longer found it (`first_seen`, `dropped_at`)."""
+    db.execute("DROP VIEW IF EXISTS citations_expanded")
+    db.execute(CITATIONS_VIEW)
+
+
 # Append only: never edit a migration that has shipped, add the next one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     _m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids, _m5_lookup_indexes, _m6_capture_stamps,
-    _m7_fts_in_lookup_order, _m8_link_destinations, _m9_citations_dropped)
+    _m7_fts_in_lookup_order, _m8_link_destinations, _m9_citations_dropped, _m10_citations_view_dates)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
