@@ -249,3 +249,19 @@ def test_run_rows_of_an_older_archive_get_an_outcome_and_dead_ones_are_closed(tm
         index.finish_run(run, {"articles": 0}, "interrupted")
         rows = index.db.execute("SELECT id, outcome, command, finished_at IS NOT NULL FROM runs").fetchall()
     assert rows == [(1, "done", None, 1), (2, "killed", None, 1), (3, "interrupted", "archive", 1)]
+
+
+def test_a_run_sent_without_waiting_is_not_closed_as_killed(tmp_path: Path) -> None:
+    """A run sent to a cluster without waiting keeps its row open (its workers hold no lock) until
+    `runs status` closes it: the next run closes only the rows of runs that died."""
+    from archiver.index.rows import DETACHED_RUN
+    from archiver.index.sqlite.index import SQLiteIndex as Index
+
+    with Index(tmp_path) as index:
+        sent = index.start_run(DETACHED_RUN)
+        died = index.start_run("run")
+        assert [r.id for r in index.close_unfinished_runs()] == [died]
+        assert index.unfinished_runs() == [sent]
+        index.finish_run(sent, {"articles": 1})
+        rows = index.db.execute("SELECT id, outcome, command FROM runs ORDER BY id").fetchall()
+    assert rows == [(sent, "done", DETACHED_RUN), (died, "killed", "run")]

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from ..index.rows import DETACHED_RUN
 from ..limits import DEFAULT_MAX_FEED_ARTICLES
 from ..times import iso_seconds
 from .executor import QueueExecutor, read_answers
@@ -114,7 +115,7 @@ def enqueue_run(seeds: Path, archive_dir: Path, broker: str, *, recheck_after: A
     for note in seed_list.notes:
         log.warning("%s", note)
     with locked(archive_dir, wait=wait, index_url=index_url):
-        return enqueue("run", seed_list.sources, archive_dir, broker, plan=plan, problems=seed_list.problems,
+        return enqueue(DETACHED_RUN, seed_list.sources, archive_dir, broker, plan=plan, problems=seed_list.problems,
                        index_url=index_url, seed_feeds=seed_list.feeds, seed_articles_left_out=seed_list.left_out)
 
 

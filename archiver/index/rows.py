@@ -243,6 +243,11 @@ class StoredFile(_Row):
     capture_id: int | None = None
 
 
+# The command a run sent to a cluster without waiting is recorded under: its row stays open, by
+# design, until `runs status` finds every answer in, so no later run closes it as killed.
+DETACHED_RUN = "run --no-wait"
+
+
 @dataclass
 class RunRow(_Row):
     """A closed-by-force run: its id, start and command."""

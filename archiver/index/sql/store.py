@@ -19,7 +19,7 @@ from typing import Any
 
 from archiver.errors import ArchiverError
 from archiver.index import fields, urls
-from archiver.index.rows import Capture, RecordLocation, RecordRow, RunRow, StoredPost
+from archiver.index.rows import DETACHED_RUN, Capture, RecordLocation, RecordRow, RunRow, StoredPost
 from archiver.index.sql import merge
 from archiver.index.sql.connection import Connection
 from archiver.index.sql.dialect import Dialect
@@ -566,7 +566,7 @@ class Store(Closing):
     # -- runs ----------------------------------------------------------------------------------------
 
     def start_run(self, command: str = "run") -> int:
-        """Record the start of a run (`command`: 'run' or 'archive'); return its id."""
+        """Record the start of a run (`command`: 'run', 'archive' or `DETACHED_RUN`); return its id."""
         with self.transaction():
             return self.db.insert_id("INSERT INTO runs (started_at, command) VALUES (?, ?)", [utc_now(), command])
 
@@ -586,11 +586,13 @@ class Store(Closing):
         """Close every unfinished run as `outcome`; return their rows (id, started_at, command).
 
         Only for the holder of the archive's lock: a run still going holds the lock, so an unfinished
-        row seen under it belongs to a process that died.
+        row seen under it belongs to a process that died. A run sent to a cluster without waiting
+        (`DETACHED_RUN`) is left open: its workers hold no lock, and `runs status` closes it.
         """
+        unfinished = "finished_at IS NULL AND (command IS NULL OR command <> ?)"
         with self.transaction():
             rows = list(self.db.query(
-                "SELECT id, started_at, command FROM runs WHERE finished_at IS NULL ORDER BY id"))
-            self.db.execute("UPDATE runs SET finished_at = ?, outcome = ? WHERE finished_at IS NULL",
-                            [utc_now(), outcome])
+                f"SELECT id, started_at, command FROM runs WHERE {unfinished} ORDER BY id", [DETACHED_RUN]))
+            self.db.execute(f"UPDATE runs SET finished_at = ?, outcome = ? WHERE {unfinished}",
+                            [utc_now(), outcome, DETACHED_RUN])
         return [RunRow(**row) for row in rows]
