@@ -26,7 +26,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from archiver.index.filters import Filters
 from archiver.index.protocol import IndexQueries
 from archiver.index.rows import PostRow
 from archiver.index.spool import Spool
@@ -64,15 +63,15 @@ class _Facts:
 
 
 def _digests(index: IndexQueries) -> Iterator[tuple[str, bytes]]:
-    """Each post's key and the digest of its facts, read a page of posts at a time."""
-    offset = 0
+    """Each post's key and the digest of its facts, read a page of posts at a time in key order."""
+    last: str | None = None
     while True:
-        rows = index.lookup(Filters(), limit=PAGE, offset=offset)
+        rows = index.posts_after(last, PAGE)
         for row in rows:
             yield row.key, _Facts.of(row).digest()
         if len(rows) < PAGE:
             return
-        offset += len(rows)
+        last = rows[-1].key
 
 
 def _facts(index: IndexQueries, key: str) -> _Facts | None:

@@ -460,3 +460,21 @@ def test_lookup_of_an_article_not_held_says_so(tmp_path: Path) -> None:
     held = _lookup_cli(tmp_path, "--article", "http://news.example/2024/flood.html?utm_source=x", "--format", "jsonl")
     assert held.returncode == 0 and held.stdout.count("\n") == 1, held.stderr
     assert _lookup_cli(tmp_path, "--article", "https://news.example/2024/flood.html", "--handle", "nobody").stderr == "archiver: 0 post(s)\n"
+
+
+def test_posts_after_pages_through_every_post_once_in_key_order(index: Index) -> None:
+    """Keyset pages: each starts after the last key of the one before, and together they hold
+    every post once, each as `lookup` gives it."""
+    whole = index.posts_after(None, 1000)
+    pages: list[list[str]] = []
+    last: str | None = None
+    while True:
+        page = index.posts_after(last, 2)
+        pages.append([row.key for row in page])
+        if len(page) < 2:
+            break
+        last = page[-1].key
+    assert [key for page in pages for key in page] == [row.key for row in whole]
+    assert all(len(page) <= 2 for page in pages) and len(pages) == len(whole) // 2 + 1
+    assert sorted(whole, key=lambda r: r.key) == sorted(index.lookup(Filters()), key=lambda r: r.key)
+    assert index.posts_after(whole[-1].key, 5) == []

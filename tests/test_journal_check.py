@@ -162,3 +162,21 @@ def test_posts_whose_journal_was_in_a_damaged_warc_are_noted_as_such(tmp_path: P
     assert result.returncode == 1, result.stderr
     assert any(p["path"] == f"{WARC_DIR}/{warc.name}" for p in json.loads(result.stdout)["problems"])
     assert "its journal records may be in the damaged WARC file(s) named above" in result.stderr, result.stderr
+
+
+def test_posts_are_compared_across_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The index and the journal are read a page of posts at a time, each page after the last key
+    of the one before: with one post a page, a change to the post of the second page is found."""
+    from archiver import journalcheck
+    from archiver.bundle import verify_selection
+
+    root = _archive(tmp_path / "archive")
+    monkeypatch.setattr(journalcheck, "PAGE", 1)
+    with Index(root, create=False) as index:
+        assert [row.key for row in index.posts_after(None, 1)] == [GONE]  # KEPT is on the second page
+        assert verify_selection(index, root)[0] == []
+    _change(root, "UPDATE posts SET status = 'deleted' WHERE key = ?", KEPT)
+    with Index(root, create=False) as index:
+        problems, _ = verify_selection(index, root)
+    assert [(p.kind, p.detail) for p in problems] == [
+        ("journal", f"{KEPT}: status deleted in the index, live in the journal in the WARCs, after the same checks")]

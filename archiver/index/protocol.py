@@ -98,6 +98,10 @@ class IndexQueries(Protocol):
         """Posts matching every filter, by posted_at (unknown last) then key: the page of at most
         `limit` posts (None: all of them) after the first `offset`."""
     def show(self, ident: str) -> PostDetail | None: ...
+    def posts_after(self, key: str | None, limit: int) -> list[PostRow]:
+        """Every post in key order, a page at a time: at most `limit` posts whose key sorts after
+        `key` (None: from the first). Each page costs the same however far into the index it
+        starts, where a lookup's `offset` steps over every post before it."""
     def article_led_to(self, link: str) -> str | None:
         """The URL of the article a platform's short link (`t.co/CODE`) led to when a run was given
         that link as its source; None when no run followed it to an article."""

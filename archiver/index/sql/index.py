@@ -33,6 +33,10 @@ class SQLIndex(Store, StampStore):
         """One post by key, URL or bare ID, with everything known; None when nothing matches."""
         return query.show(self, ident)
 
+    def posts_after(self, key: str | None, limit: int) -> list[PostRow]:
+        """At most `limit` posts whose key sorts after `key` (None: from the first), in key order."""
+        return query.posts_after(self, key, limit)
+
     def article_led_to(self, link: str) -> str | None:
         """The article a short link given as a source led to (see `query.article_led_to`), or None."""
         return query.article_led_to(self, link)

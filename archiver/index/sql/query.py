@@ -226,6 +226,16 @@ def lookup(index: Index, filters: Filters, *, limit: int | None = None, offset: 
     return _attach(index, rows, detailed=False)
 
 
+def posts_after(index: Index, key: str | None, limit: int) -> list[PostRow]:
+    """At most `limit` posts whose key sorts after `key` (None: from the first), in key order: a
+    page read off the unique index of keys from where the last one ended."""
+    if limit < 0:
+        raise ValueError(f"limit must not be negative, got {limit}")
+    after, params = ("", [limit]) if key is None else (" WHERE key > ?", [key, limit])
+    rows = list(index.db.query(f"SELECT posts.* FROM posts{after} ORDER BY key LIMIT ?", params))
+    return _attach(index, rows, detailed=False)
+
+
 # Asking SQLite's full-text index whether one post matches costs some 20 times what fetching one
 # match for the sort does (at a million posts: 15 us against 0.7 us a post).
 _PROBE_COST = 20
