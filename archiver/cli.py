@@ -117,7 +117,9 @@ def _safe_log_lines() -> None:
 def _call(fn: Callable[[], T]) -> T:
     """Run one core call; an ArchiverError becomes its one-line message and exit code."""
     try:
-        return fn()
+        done = fn()
+        STOP.check()  # a signal Python dropped where it was raised: the command still stops on it
+        return done
     except ArchiverError as e:
         _fail(str(e), e.exit_code)
     except Interrupted as e:

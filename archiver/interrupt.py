@@ -21,16 +21,22 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
 
 
-class Interrupted(Exception):
-    """A signal asked the process to stop where stopping at once is safe."""
+class Interrupted(BaseException):
+    """A signal asked the process to stop where stopping at once is safe.
+
+    A BaseException, as KeyboardInterrupt is: raised at whatever bytecode runs, it must not be taken
+    for the failure of the work at hand by an `except Exception` (a record that does not parse, a
+    source that cannot be read), which would report damage that is not there and go on."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(f"interrupted by {signal_name(signum)}")
@@ -78,6 +84,9 @@ class StopFlag:
         if threading.current_thread() is not threading.main_thread():
             return
         self._raising = 1 if raising else 0
+        if sys.unraisablehook is not _quiet_when_interrupted:
+            _DEFAULT_HOOK[0] = sys.unraisablehook
+            sys.unraisablehook = _quiet_when_interrupted
         for signum in HANDLED:
             current = signal.getsignal(signum)
             if current is signal.SIG_IGN:
@@ -100,6 +109,12 @@ class StopFlag:
         finally:
             self._raising -= 1
 
+    def check(self) -> None:
+        """Raise `Interrupted` for a signal received in raising mode that was not raised where it
+        came (Python drops an exception raised in a finalizer)."""
+        if self.signum and self._raising:
+            raise Interrupted(self.signum)
+
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         if self.signum == signum:
             # The second of the same kind: the user means it. What the first one was finishing is
@@ -114,3 +129,13 @@ class StopFlag:
 
 
 STOP = StopFlag()
+_DEFAULT_HOOK: list[Callable[[Any], object]] = [sys.__unraisablehook__]
+
+
+def _quiet_when_interrupted(unraisable: Any) -> None:
+    """`Interrupted` raised where Python can only drop it (a finalizer ran when the signal came):
+    nothing to print, the signal is recorded in `STOP` and the command stops on it
+    (`StopFlag.check`); anything else goes to the hook there was."""
+    if isinstance(unraisable.exc_value, Interrupted):
+        return
+    _DEFAULT_HOOK[0](unraisable)

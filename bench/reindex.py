@@ -21,26 +21,14 @@ sys.path.insert(0, str(ROOT))
 
 from warcio.archiveiterator import ArchiveIterator  # noqa: E402
 
-from archiver.index.sqlite.index import SQLiteIndex as Index  # noqa: E402
 from archiver.layout import DB_NAME, WARC_DIR  # noqa: E402
-from archiver.models import Post  # noqa: E402
 from archiver.reindex import reindex  # noqa: E402
-from archiver.warcstore import WarcStore  # noqa: E402
-from tests.synthetic import add_captured_tweet  # noqa: E402
+from tests.synthetic import synthetic_archive  # noqa: E402
 
 
 def build(archive: Path, posts: int, journal: bool) -> float:
-    archive.mkdir(parents=True)
     start = time.perf_counter()
-    with Index(archive) as index, WarcStore(archive / WARC_DIR) as store:
-        if journal:
-            index.journal.writer = store.write_metadata_batch
-        article = index.upsert_article("https://news.example/bench.html", source="bench.html")
-        for n in range(posts):
-            post = Post(platform="twitter", kind="embedded", source="bench.html", evidence="blockquote",
-                        post_id=f"18{n:017d}", handle="Bench", posted_at="2024-03-04T12:00:00Z",
-                        text=f"post {n} " + "x" * 200)
-            add_captured_tweet(index, store, article, post, (f"<p>{n}</p>" * 2000).encode()[:20_000], checks=2)
+    synthetic_archive(archive, posts, journal=journal)
     return time.perf_counter() - start
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from archiver.index.rows import Capture
@@ -28,3 +29,21 @@ def add_captured_tweet(index: Any, store: WarcStore, article_id: int, post: Post
     for _ in range(checks):
         index.observe(key, "live")
     return key
+
+
+def synthetic_archive(archive: Path, posts: int, *, journal: bool = True) -> None:
+    """A new archive of `posts` tweets cited by one article, each captured with one exchange of
+    20 kB and observed twice, written (and journaled, with `journal`) as a run writes them."""
+    from archiver.index.sqlite.index import SQLiteIndex
+    from archiver.layout import WARC_DIR
+
+    archive.mkdir(parents=True)
+    with SQLiteIndex(archive) as index, WarcStore(archive / WARC_DIR) as store:
+        if journal:
+            index.journal.writer = store.write_metadata_batch
+        article = index.upsert_article("https://news.example/bench.html", source="bench.html")
+        for n in range(posts):
+            post = Post(platform="twitter", kind="embedded", source="bench.html", evidence="blockquote",
+                        post_id=f"18{n:017d}", handle="Bench", posted_at="2024-03-04T12:00:00Z",
+                        text=f"post {n} " + "x" * 200)
+            add_captured_tweet(index, store, article, post, (f"<p>{n}</p>" * 2000).encode()[:20_000], checks=2)

@@ -56,7 +56,10 @@ class Scratch:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
         self._flush()
-        yield from self._db.execute(sql, params)
+        # Not `yield from`: closing a generator left unfinished (a command interrupted) would
+        # close the cursor too, on a database that may be closed already.
+        for row in self._db.execute(sql, params):  # noqa: UP028
+            yield row
 
     def execute(self, sql: str) -> None:
         self._flush()
