@@ -146,10 +146,20 @@ _ROW_MAX = 2**63 - 1  # the largest row count or offset an index (SQLite's, Post
 
 
 def _write(text: str) -> None:
-    """Data to stdout, flushed; stdout closed or unwritable (a full disk) ends the command in one line."""
+    """Data to stdout, flushed; stdout closed or unwritable (a full disk) ends the command in one line.
+    Written as bytes through stdout's binary layer, every byte accounted for (`output.write_all`)."""
     try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        out = sys.stdout
+        binary = getattr(out, "buffer", None)
+        if binary is None:  # a stream with no bytes under it (a test's capture)
+            out.write(text)
+            out.flush()
+            return
+        from .output import write_all
+
+        out.flush()
+        write_all(binary, text.encode(out.encoding or "utf-8", out.errors or "strict"))
+        binary.flush()
     except OSError as e:
         _stdout_failed(e)
 

@@ -7,7 +7,6 @@ reaches stdout is a complete bundle or nothing, and an export that fails writes 
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
 import tempfile
@@ -15,9 +14,9 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import BinaryIO
 
 from .errors import ExportError, UsageError
+from .output import write_all
 
 STDOUT = Path("-")
 
@@ -76,16 +75,6 @@ def stream_to_stdout(path: Path) -> None:
         silence_stdout()
         why = "it was closed" if isinstance(e, BrokenPipeError) else (e.strerror or type(e).__name__)
         raise ExportError(f"could not write the whole bundle to stdout ({why}); nothing usable was written") from None
-
-
-def write_all(out: BinaryIO, data: bytes) -> None:
-    """Write all of `data` to `out`, raw or buffered, however many calls it takes."""
-    view = memoryview(data)
-    while view:
-        n = out.write(view)
-        if n is None:  # a non-blocking stream that took nothing
-            raise BlockingIOError(errno.EAGAIN, "stdout would block")
-        view = view[n:]
 
 
 def silence_stdout() -> None:

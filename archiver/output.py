@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import json
 import logging
@@ -29,7 +30,7 @@ import re
 import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .redact import redact_text
 
@@ -247,3 +248,16 @@ def write_file(out: Path, text: str, what: str) -> Path:
             tmp.unlink(missing_ok=True)
         raise UsageError(f"-o {out}: cannot write {what} ({e.strerror or e}); choose a writable path") from None
     return out
+
+
+def write_all(out: BinaryIO, data: bytes) -> None:
+    """Write all of `data` to `out`, raw or buffered, however many calls it takes: with
+    PYTHONUNBUFFERED (common in containers) stdout's binary layer is the raw file, whose `write`
+    may take only part of what it is given (a pipe's buffer, a disk filling up), and the text
+    layer above it drops the rest without a word."""
+    view = memoryview(data)
+    while view:
+        n = out.write(view)
+        if n is None:  # a non-blocking stream that took nothing
+            raise BlockingIOError(errno.EAGAIN, "stdout would block")
+        view = view[n:]

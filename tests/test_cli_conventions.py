@@ -319,6 +319,35 @@ def test_stdout_that_cannot_be_written_is_one_line_and_exit_2(words: list[str], 
     assert len(lines) == 1 and lines[0].startswith("archiver: could not write") and "No space left" in lines[0]
 
 
+@pytest.mark.parametrize("unbuffered", ["", "1"], ids=["buffered", "PYTHONUNBUFFERED"])
+@pytest.mark.parametrize("words", [["lookup", "--format", "jsonl"], ["report", "-o", "-"]], ids=" ".join)
+def test_stdout_cut_short_is_named_however_python_buffers_it(words: list[str], unbuffered: str,
+                                                             tmp_path: Path) -> None:
+    """A file that takes only part of a write (here the file-size limit; a disk filling up does the
+    same): the rest is written or the command fails in one line, never a cut output and exit 0."""
+    import resource
+    import signal
+
+    from tests.synthetic import synthetic_archive
+
+    archive = tmp_path / "archive"
+    synthetic_archive(archive, 200)
+    limit = 64 * 1024  # above what the index's shared-memory file needs (32 kB), below the output
+
+    def limited() -> None:  # in the child: writes past `limit` bytes fail (EFBIG) instead of killing it
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    with open(tmp_path / "out", "wb") as out:
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", *words, "--archive-dir", str(archive)], cwd=ROOT,
+                           stdout=out, stderr=subprocess.PIPE, timeout=120, check=False, preexec_fn=limited,
+                           env={**os.environ, "PYTHONUNBUFFERED": unbuffered, "PYTHONDONTWRITEBYTECODE": "1"})
+    lines = r.stderr.decode().splitlines()
+    assert (tmp_path / "out").stat().st_size == limit  # the file took what it could
+    assert r.returncode == 2, lines
+    assert lines[-1] == "archiver: could not write to stdout (File too large): the output is incomplete", lines
+
+
 def test_export_format_must_agree_with_the_file_name(tmp_path: Path) -> None:
     archive = _archive(tmp_path / "archive")
     r = _cli("export", "--archive-dir", str(archive), "-o", str(tmp_path / "x.wacz"), "--format", "warc.gz")
