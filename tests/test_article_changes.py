@@ -137,5 +137,7 @@ def test_an_embed_taken_out_is_dated_and_the_article_captured_again(tmp_path: Pa
     assert report.returncode == 0, report.stderr
     page = (tmp_path / "report.html").read_text()
     assert page.count("no longer in this article since ") == 1, page
+    # the date as the page's other dates are: a <time> element, not its markup shown as text
+    assert page.count('no longer in this article since <time datetime="20') == 1 and "&lt;time" not in page
     (article,) = json.loads(detail.stdout)["articles"]
     assert article["url"] == URL and article["dropped_at"] is None  # cited again

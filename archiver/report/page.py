@@ -166,7 +166,7 @@ def _card(post: ReportPost, classes: str, archive_dir: Path, report_dir: Path, d
     if post.reason and post.status != "live":
         parts.append(f'<p class="reason">{_e(post.reason)}</p>')
     if dropped:
-        parts.append(f'<p class="dropped">no longer in this article since {_e(human_time(dropped))}</p>')
+        parts.append(f'<p class="dropped">no longer in this article since {human_time(dropped)}</p>')
     parts += [_crop(c, post, archive_dir, report_dir) for c in post.crops]
     if post.text:
         parts.append(f'<div class="text">{_e(post.text)}</div>')
