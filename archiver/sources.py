@@ -353,12 +353,13 @@ def expand(specs: list[str]) -> Iterator[str]:
 def source_key(spec: str) -> str:
     """What makes two sources one source of a run: a URL without its `#fragment` and the query
     parameters that only track the reader (`without_tracking`: the address its article is fetched
-    at), anything else as given."""
+    at), its scheme and host in any case, its scheme's default port or none (`same_server`);
+    anything else as given."""
     if not is_url(spec):
         return spec
-    from .index.urls import without_tracking
+    from .index.urls import same_server, without_tracking
 
-    return without_tracking(spec)
+    return same_server(without_tracking(spec))
 
 
 def unique_sources(specs: Iterable[str]) -> list[str]:

@@ -35,8 +35,21 @@ def test_without_tracking_never_raises_and_is_idempotent(text: str) -> None:
 def test_an_article_is_found_under_either_scheme_and_without_tracking() -> None:
     held = url_key("https://news.example/2024/story.html")
     for typed in ("http://news.example/2024/story.html", "https://news.example/2024/story.html?utm_source=x",
-                  "HTTP://News.Example/2024/story.html#c", "news.example/2024/story.html?fbclid=1"):
+                  "HTTP://News.Example/2024/story.html#c", "news.example/2024/story.html?fbclid=1",
+                  "news.example:443/2024/story.html", "https://NEWS.example:443/2024/story.html"):
         assert held in article_keys(typed), typed
     # An article archived before with its parameters is still found by the address as typed.
     assert url_key("https://news.example/s?utm_source=x") in article_keys("https://news.example/s?utm_source=x")
     assert article_keys("file:///tmp/a.html") == ("file:///tmp/a.html",)
+
+
+def test_a_source_is_one_source_however_its_server_is_spelt() -> None:
+    from archiver.sources import source_key
+
+    clean = source_key("https://news.example/2024/story.html")
+    for typed in ("HTTPS://News.Example/2024/story.html", "https://news.example:443/2024/story.html?utm_source=x#c"):
+        assert source_key(typed) == clean, typed
+    # another scheme, another port, another path: another address to fetch
+    for other in ("http://news.example/2024/story.html", "https://news.example:8443/2024/story.html",
+                  "https://news.example/2024/STORY.html"):
+        assert source_key(other) != clean, other

@@ -265,7 +265,9 @@ def test_one_article_spelt_two_ways_is_one_task_under_the_first_spelling(index: 
 
     ex = FakeExecutor(handle)
     summary = ArchiveSummary()
-    run_phases(ex, index, [shared, other, feed, clean, f"{clean}?utm_campaign=x&id=7"], summary, Plan())
+    # The host in capitals, the scheme's default port: the same server, the same article.
+    more = ["HTTPS://NEWS.example/a.html", "https://news.example:443/a.html"]
+    run_phases(ex, index, [shared, other, feed, clean, f"{clean}?utm_campaign=x&id=7", *more], summary, Plan())
     specs = [t.spec for wave in ex.seen for t in wave if isinstance(t, ArticleTask)]
     assert specs == [shared, other, feed, "https://news.example/b.html?fbclid=x"]
     assert summary.articles_planned == 4
@@ -280,3 +282,4 @@ def test_a_detached_cluster_run_sends_one_article_spelt_two_ways_once() -> None:
     clean = "https://news.example/a.html"
     assert _article_key("run", f"{clean}?utm_source=x#top") == _article_key("run", clean)
     assert _article_key("run", f"{clean}?id=7") != _article_key("run", clean)
+    assert _article_key("run", "HTTPS://News.Example:443/a.html") == _article_key("run", clean)

@@ -8,16 +8,30 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 
 def url_key(url: str) -> str:
-    """The URL with surrounding space and trailing slashes removed, scheme and host lower-cased:
-    the spellings of one article's address that people type interchangeably."""
-    url = url.strip()
+    """The URL with surrounding space and trailing slashes removed, scheme and host lower-cased,
+    the scheme's default port dropped: the spellings of one article's address that people type
+    interchangeably."""
+    return same_server(url.strip()).rstrip("/")
+
+
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def same_server(url: str) -> str:
+    """`url` with its scheme and host in lower case and without its scheme's default port
+    (`HTTPS://News.Example:443/a` -> `https://news.example/a`): what names the same server the
+    same way (RFC 3986, 6.2.2.1 and 6.2.3); the rest as written. Unparsable: as it is."""
     try:
         parts = urlsplit(url)
     except ValueError:
-        return url.rstrip("/")
-    if parts.scheme and parts.netloc:
-        url = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, parts.fragment))
-    return url.rstrip("/")
+        return url
+    if not (parts.scheme and parts.netloc):
+        return url
+    scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
+    default = _DEFAULT_PORTS.get(scheme)
+    if default and netloc.endswith(default):
+        netloc = netloc[: -len(default)]
+    return urlunsplit((scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 # Query parameters that only tell analytics where a reader came from (campaign tags, ad-click IDs,
