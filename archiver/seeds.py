@@ -17,6 +17,7 @@ from .redact import redact_endpoint
 from .sources import (
     DEFAULT_MAX_BYTES,
     GZIP_MAGIC,
+    decode,
     expand,
     gunzipped_feed,
     is_file,
@@ -325,7 +326,9 @@ def _read_url_list(p: Path, data: bytes, out: SeedList) -> None:
     if looks_binary(data):
         out.problems.append(f"{shown(str(p))}: binary content, not a list of URLs; skipped")
         return
-    for n, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+    # Decoded as any text source is: a byte-order mark (Notepad, Excel's exports) is no part of the
+    # first URL, and a list saved as UTF-16 is read as such.
+    for n, line in enumerate(decode(data).splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue

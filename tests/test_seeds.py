@@ -217,3 +217,15 @@ def test_a_feed_file_in_the_seeds_is_counted_as_a_feed(tmp_path: Path) -> None:
     (tmp_path / "atom.xml").write_bytes(ATOM)
     (tmp_path / "story.html").write_text("<html><p>article</p></html>")
     assert read_seeds(tmp_path).feeds == 2
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be"])
+def test_a_urls_file_saved_with_a_byte_order_mark_is_read_whole(tmp_path: Path, encoding: str) -> None:
+    """Notepad and Excel's exports start a file with a byte-order mark, or save it as UTF-16."""
+    text = "https://news.example/a.html\r\nhttps://news.example/ü.html\r\n"
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    (tmp_path / "desk.urls").write_bytes(data)
+    seeds = read_seeds(tmp_path)
+    assert (seeds.sources, seeds.problems) == (["https://news.example/a.html", "https://news.example/ü.html"], [])
