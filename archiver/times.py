@@ -196,6 +196,9 @@ def parse_bound(value: str, *, end: bool) -> str:
             unit = timedelta(seconds=1)
         else:
             unit = timedelta(minutes=1)
+    if not end and start.microsecond % 1000:
+        # Times are held to the millisecond: `...17.6491` is first met at `...17.650`.
+        start += timedelta(microseconds=1000 - start.microsecond % 1000)
     try:
         return format_utc(start + (unit - timedelta(milliseconds=1)) if end else start)
     except OverflowError:  # in UTC it falls before year 1 or after 9999
