@@ -476,6 +476,9 @@ def _open_index(archive_dir: Path, url: str | None = None):  # type: ignore[no-u
         if reason := index_absent(archive_dir):  # WARC files, but no usable index beside them
             _fail(f"{archive_dir}: {reason} beside the WARC files: {REINDEX_HINT}", EXIT_USAGE)
     if not index_exists(archive_dir):
+        if archive_dir.is_file():
+            _fail(f"{archive_dir} is a file, not an archive folder: pass the folder the archive is in "
+                  "as --archive-dir", EXIT_USAGE)
         _fail(str(UsageError(f"no archive at {archive_dir} (no {index_name(archive_dir)}); run `archiver archive` or `archiver run` first, or pass --archive-dir")), EXIT_USAGE)
     return _call(lambda: open_index(archive_dir, create=False))
 

@@ -213,3 +213,21 @@ def test_a_run_that_found_everything_held_says_how_to_check_it_again(capsys: pyt
     assert capsys.readouterr().err == (
         "archiver: 0 article(s), 0 post(s) captured or checked (no posts); 1 already held (`archiver run` "
         "re-checks held posts when due; `archiver archive --recapture` captures them again now)\n")
+
+
+@pytest.mark.parametrize("cmd", [["lookup"], ["verify"], ["report"], ["export", "-o", "x.wacz"]], ids=" ".join)
+def test_an_archive_dir_that_is_a_file_is_named_as_one(tmp_path: Path, cmd: list[str]) -> None:
+    afile = tmp_path / "notes.txt"
+    afile.write_text("not an archive\n")
+    r = _cli(*cmd, "--archive-dir", str(afile))
+    assert r.returncode == 2
+    assert r.stderr.decode() == (f"archiver: {afile} is a file, not an archive folder: pass the folder the archive "
+                                 "is in as --archive-dir\n")
+
+
+def test_export_into_a_folder_asks_for_the_bundle_s_name(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    assert _cli("index", "migrate", "--archive-dir", str(archive)).returncode == 0  # an empty archive
+    r = _cli("export", "-o", str(tmp_path), "--archive-dir", str(archive))
+    assert r.returncode == 2
+    assert r.stderr.decode() == f"archiver: {tmp_path} is a folder: name the bundle to write in it, e.g. {tmp_path / 'archive.wacz'}\n"

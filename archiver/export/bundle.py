@@ -76,6 +76,8 @@ def bundle_format(out: Path) -> str:
         return "wacz"
     if name.endswith(".warc.gz"):
         return "warc.gz"
+    if out.is_dir():
+        raise UsageError(f"{out} is a folder: name the bundle to write in it, e.g. {out / 'archive.wacz'}")
     raise UsageError(f"cannot tell the bundle format from {out.name!r}: name the output *.wacz or *.warc.gz")
 
 
