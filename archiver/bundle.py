@@ -221,7 +221,7 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[
     from .index.spool import Spool
     from .index.sqlite.damage import FIX
     from .journalcheck import compare
-    from .verify import being_written, verify_archive
+    from .verify import INDEX, Problem, being_written, verify_archive
 
     # The index's own storage first: a damaged page that no query below happens to read. Its
     # answers cannot be trusted then, but the WARCs can still be checked on their own: each record
@@ -243,6 +243,10 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[
                                   journal=journal)
         damaged = any(p.path.startswith(f"{WARC_DIR}/") for p in problems)
         problems += compare(index, journal, where=where, writing=being_written(archive_dir), damaged=damaged)
+        problems += [Problem(INDEX, where, f"the capture of {what} at {at} names its page record {rid}, which the "
+                                           "index does not hold: `archiver reindex --force` rebuilds the index "
+                                           "from the WARC files")
+                     for what, at, rid in index.unheld_page_records()]
         entries = len(journal)
     checked = (f"{counted[0]} record{'s' if counted[0] != 1 else ''}, "
                f"{len(shots)} file{'s' if len(shots) != 1 else ''} checked")

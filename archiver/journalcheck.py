@@ -49,17 +49,27 @@ class _Facts:
     checks: Counter[tuple[str, str]]  # (checked_at, status)
     captures: Counter[tuple[str, str, str]]  # (captured_at, source, status)
     citations: frozenset[tuple[str, str]]  # (article URL, kind)
+    # What the post says, as (field, value): who posted it, when, and its words.
+    said: tuple[tuple[str, str | None], ...] = ()
+    # The screenshot each capture shows: (captured_at, source, path).
+    shots: frozenset[tuple[str, str, str | None]] = frozenset()
 
     @classmethod
     def of(cls, row: PostRow) -> _Facts:
         return cls(row.status, Counter((h.checked_at, h.status) for h in row.history),
                    Counter((c.captured_at, c.source, c.status) for c in row.captures),
-                   frozenset((a.url, a.kind) for a in row.articles))
+                   frozenset((a.url, a.kind) for a in row.articles),
+                   tuple((name, getattr(row, name)) for name in _SAID),
+                   frozenset((c.captured_at, c.source, c.screenshot) for c in row.captures))
 
     def digest(self) -> bytes:
         """16 bytes that differ when the facts do (what is kept of each post while comparing)."""
-        told = (self.status, sorted(self.checks.items()), sorted(self.captures.items()), sorted(self.citations))
+        told = (self.status, sorted(self.checks.items()), sorted(self.captures.items()), sorted(self.citations),
+                self.said, sorted(self.shots, key=repr))
         return hashlib.blake2b(repr(told).encode(), digest_size=16).digest()
+
+
+_SAID = ("handle", "author", "posted_at", "text")
 
 
 def _digests(index: IndexQueries) -> Iterator[tuple[str, bytes]]:
@@ -168,4 +178,20 @@ def _difference(key: str, facts: _Facts | None, told: _Facts, where: str) -> Pro
     if facts.checks == told.checks and facts.status != told.status:
         return Problem(JOURNAL, where, f"{key}: status {facts.status} in the index, {told.status} in "
                                        "the journal in the WARCs, after the same checks")
+    if facts.checks != told.checks or facts.captures != told.captures:
+        return None  # the index holds more: what it says of the post may come from those
+    changed = [f"{name} {_shown(mine)} in the index, {_shown(theirs)} in the journal in the WARCs"
+               for (name, mine), (_name, theirs) in zip(facts.said, told.said, strict=True) if mine != theirs]
+    changed += [f"the {source} capture of {at} shows {_shown(path)} in the index, {_shown(vouched)} in the journal"
+                for at, source, path in sorted(facts.shots - told.shots, key=repr)
+                for t_at, t_source, vouched in told.shots if (t_at, t_source) == (at, source)]
+    if changed:
+        return Problem(JOURNAL, where, f"{key}: {'; '.join(changed)}, after the same checks and captures")
     return None
+
+
+def _shown(value: str | None) -> str:
+    """A value as a problem quotes it: none, or its first 80 characters."""
+    if value is None:
+        return "none"
+    return repr(value if len(value) <= 80 else value[:79] + "…")

@@ -180,3 +180,53 @@ def test_posts_are_compared_across_pages(tmp_path: Path, monkeypatch: pytest.Mon
         problems, _ = verify_selection(index, root)
     assert [(p.kind, p.detail) for p in problems] == [
         ("journal", f"{KEPT}: status deleted in the index, live in the journal in the WARCs, after the same checks")]
+
+
+@pytest.mark.parametrize(("sql", "said"), [
+    ("UPDATE posts SET text = 'The levee is NOT safe', author = 'Someone Else' WHERE key = ?",
+     "author 'Someone Else' in the index, none in the journal in the WARCs; text 'The levee is NOT safe' in the "
+     "index, 'the levee holds' in the journal in the WARCs"),
+    ("UPDATE posts SET handle = 'someone', handle_lc = 'someone' WHERE key = ?",
+     "handle 'someone' in the index, 'desk' in the journal in the WARCs"),
+    ("UPDATE posts SET posted_at = '2020-01-01', posted_start = '2020-01-01T00:00:00.000Z', "
+     "posted_end = '2020-01-01T23:59:59.999Z' WHERE key = ?",
+     "posted_at '2020-01-01' in the index, none in the journal in the WARCs"),
+], ids=["text and author", "handle", "time"])
+def test_what_a_post_says_changed_in_the_index_alone_is_named(tmp_path: Path, sql: str, said: str) -> None:
+    """Who posted it, when and its words are what `show`, the report and an export tell: changed in
+    archive.db alone, under the same checks and captures, they are a problem."""
+    root = _archive(tmp_path / "archive")
+    _change(root, sql, GONE)
+    result = _verify(root)
+    assert result.returncode == 1, result.stderr
+    assert _problems(result) == [f"{GONE}: {said}, after the same checks and captures"]
+
+
+def test_a_capture_shown_with_another_screenshot_is_named(tmp_path: Path) -> None:
+    from tests.synthetic import synthetic_archive
+
+    root = tmp_path / "archive"
+    synthetic_archive(root, 2)
+    _change(root, "UPDATE captures SET screenshot = 'screenshots/twitter/other/embed.png' WHERE id = 1")
+    result = _verify(root)
+    assert result.returncode == 1, result.stderr
+    (problem,) = _problems(result)
+    assert problem.startswith("twitter:180000000000000000") and (
+        " capture of 20") in problem and problem.endswith(" shows 'screenshots/twitter/other/embed.png' in the index, "
+                                                          "none in the journal, after the same checks and captures")
+
+
+def test_a_capture_whose_page_record_the_index_lost_is_named(tmp_path: Path) -> None:
+    from tests.synthetic import synthetic_archive
+
+    root = tmp_path / "archive"
+    synthetic_archive(root, 2)
+    with sqlite3.connect(root / DB_NAME) as conn:
+        (rid,) = conn.execute("SELECT page_record_id FROM captures WHERE id = 1").fetchone()
+        conn.execute("DELETE FROM records WHERE record_id = ?", [rid])
+    result = _verify(root)
+    assert result.returncode == 1, result.stderr
+    details = [p["detail"] for p in json.loads(result.stdout)["problems"] if p["kind"] == "index"]
+    assert len(details) == 1 and details[0].startswith("the capture of twitter:180000000000000000") and details[0].endswith(
+        f"names its page record {rid}, which the index does not hold: `archiver reindex --force` rebuilds the index "
+        "from the WARC files")

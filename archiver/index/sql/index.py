@@ -29,6 +29,16 @@ class SQLIndex(Store, StampStore):
         is answered from an index (schema version 5)."""
         return query.lookup(self, filters, limit=limit, offset=offset)
 
+    def unheld_page_records(self) -> list[tuple[str, str, str]]:
+        """(a post's key or an article's URL, captured_at, record ID) of every capture whose page
+        record no row of `records` holds."""
+        rows = self.db.query(
+            "SELECT coalesce(p.key, a.url, '?') AS what, c.captured_at, c.page_record_id FROM captures c "
+            "LEFT JOIN posts p ON p.id = c.post LEFT JOIN articles a ON a.id = c.article_id "
+            "WHERE c.page_record_id IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM records r WHERE r.record_id = c.page_record_id) ORDER BY c.id")
+        return [(str(r["what"]), str(r["captured_at"]), str(r["page_record_id"])) for r in rows]
+
     def show(self, ident: str) -> PostDetail | None:
         """One post by key, URL or bare ID, with everything known; None when nothing matches."""
         return query.show(self, ident)
