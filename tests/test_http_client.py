@@ -107,6 +107,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         elif path.startswith("/slow"):
             time.sleep(float(path.rsplit("/", 1)[1]))
             self._send(200, b"slow")
+        elif path.startswith("/cookie-then/"):  # a session cookie, then on to where the path says
+            self._send(302, b"moved", [("Set-Cookie", "sessionid=SECRET_SESSION_111; Path=/"),
+                                       ("Location", "/" + path.split("/", 2)[2]), ("Content-Type", "text/plain")])
+        elif path.startswith("/set-cookie"):
+            self._send(200, b"here", [("Set-Cookie", "sessionid=SECRET_SESSION_111; Path=/"),
+                                      ("Content-Type", "text/plain")])
         elif path.startswith("/headers"):
             self._send(200, json.dumps(dict(self.headers)).encode(), [("Content-Type", "application/json")])
         else:
@@ -310,6 +316,18 @@ def test_redirect_hops_are_each_recorded(server: TLSServer, tmp_path: Path) -> N
     assert resps[0].http_headers.get_header("Location") == "/redirect/2"
     assert sum(1 for x in all_records(store) if x.rec_type == "request") == 5
     warcio_check(store.files)
+
+
+def test_a_cookie_lives_for_one_fetch_only(server: TLSServer) -> None:
+    """A cookie a server sets goes with the hops of that fetch (a site that sets one and redirects
+    to itself), never with a later fetch: each source and each post is read as a first visit, and
+    no session of one reaches another (nor its WARC request record)."""
+    with RecordingClient(server.net()) as client:
+        hops = client.get("https://t.co/cookie-then/headers", follow_redirects=True)
+        client.get("https://t.co/set-cookie")
+        later = client.get("https://t.co/headers")
+    assert json.loads(hops.content).get("Cookie") == "sessionid=SECRET_SESSION_111"
+    assert "Cookie" not in json.loads(later.content)
 
 
 def test_http2_response_stored_as_http11_with_warc_protocol_h2(h2_server: tuple[int, Path], tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.cookiejar import Cookie, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -239,6 +240,16 @@ def _shutdown(sock: socket.socket) -> None:
 _CLIENT_DEFAULT: Any = object()
 
 
+class _KeepNone(DefaultCookiePolicy):
+    """A cookie policy that accepts no cookie (the client's own jar stays empty)."""
+
+    def set_ok(self, cookie: Cookie, request: Any) -> bool:
+        return False
+
+
+_KEEP_NONE = _KeepNone()
+
+
 class RecordingClient(Closing):
     """An httpx client (from NetOptions.httpx_client) that writes each exchange into the Batch a
     get() is handed.
@@ -274,6 +285,9 @@ class RecordingClient(Closing):
         self.max_sleep = max_sleep
         self.per_host = per_host
         self._client = net.httpx_client(timeout=timeout, user_agent=user_agent, http2=http2)
+        # The client keeps no cookie: each get() has a jar of its own (`_Jar`), so a session one
+        # source or post was given never reaches another, nor its WARC request record.
+        self._client.cookies.jar.set_policy(_KEEP_NONE)
         self._gates: dict[str, threading.Lock] = {}
         self._gates_lock = threading.Lock()
         self._shared_gate = gate
@@ -330,8 +344,9 @@ class RecordingClient(Closing):
         clock = _Deadline(url, self.deadline if deadline is _CLIENT_DEFAULT else deadline)
         history: list[httpx.Response] = []
         current = url
+        jar = httpx.Cookies()  # what the servers of this fetch's hops set, for its later hops only
         while True:
-            response = self._fetch(current, headers, batch, page_id, limit, clock, on_answer)
+            response = self._fetch(current, headers, batch, page_id, limit, clock, on_answer, jar)
             location = response.headers.get("location")
             if not (follow_redirects and response.is_redirect and location):
                 response.history = history
@@ -343,7 +358,7 @@ class RecordingClient(Closing):
 
     def _fetch(self, url: str, headers: dict[str, str] | None, batch: Batch | None, page_id: str | None,
                max_body: int | None, clock: _Deadline,
-               on_answer: Callable[[int], None] | None = None) -> httpx.Response:
+               on_answer: Callable[[int], None] | None = None, jar: httpx.Cookies | None = None) -> httpx.Response:
         try:
             parsed = httpx.URL(url)
         except (httpx.InvalidURL, TypeError, ValueError) as e:
@@ -369,7 +384,7 @@ class RecordingClient(Closing):
                 if clock.passed():
                     raise clock.error(last)
                 try:
-                    response = self._send_once(url, headers, batch, page_id, max_body, clock, on_answer)
+                    response = self._send_once(url, headers, batch, page_id, max_body, clock, on_answer, jar)
                 except _EXCHANGE_ERRORS as e:
                     refused = _cause(e, AddressRefused)
                     if isinstance(refused, AddressRefused):
@@ -406,8 +421,9 @@ class RecordingClient(Closing):
 
     def _send_once(self, url: str, headers: dict[str, str] | None, batch: Batch | None,
                    page_id: str | None, max_body: int | None, clock: _Deadline,
-                   on_answer: Callable[[int], None] | None = None) -> httpx.Response:
-        request = self._client.build_request("GET", url, headers=headers,
+                   on_answer: Callable[[int], None] | None = None,
+                   jar: httpx.Cookies | None = None) -> httpx.Response:
+        request = self._client.build_request("GET", url, headers=headers, cookies=jar,
                                              timeout=clock.timeout(self._client.timeout))
         try:
             response = self._client.send(request, stream=True)
@@ -424,6 +440,8 @@ class RecordingClient(Closing):
             raise NetworkError(f"GET {url}: led to an address whose host name is not valid ({e})") from e
         if on_answer is not None:
             on_answer(response.status_code)
+        if jar is not None:
+            jar.extract_cookies(response)
         watchdog = _Watchdog(response, clock.left())
         try:
             # The server address is only known while the connection is open: read it before the body.
