@@ -430,6 +430,9 @@ def run(
         from .cluster import require_shared_index
 
         _call(lambda: require_shared_index(index_url))
+        if timestamps:
+            say("note: --timestamp (ARCHIVER_TSA) is the workers' own in a cluster: this run's captures are "
+                "timestamped by the workers started with it (`archiver worker --timestamp URL`), whatever is given here")
     net = _net(map_host, ca_bundle, proxy, allow_private)
     limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
     after = _call(lambda: parse_duration(recheck_after))

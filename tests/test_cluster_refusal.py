@@ -73,3 +73,15 @@ def test_a_worker_given_a_malformed_broker_url_says_so(tmp_path: Path, broker: s
     assert r.stderr.strip().splitlines()[-1].startswith(f"archiver: --broker {broker}: "), r.stderr
     assert "internal error" not in r.stderr
 
+
+
+def test_a_timestamp_given_to_a_cluster_run_is_said_to_be_the_workers(tmp_path: Path) -> None:
+    """The workers make the captures, so they timestamp them: the scheduler's --timestamp is said to
+    do nothing, before the run stops at the broker it cannot reach."""
+    url = f"postgresql://archiver@127.0.0.1:{free_port()}/archive"  # nothing listens there either
+    r = _archiver(tmp_path, "run", "--broker", "amqp://127.0.0.1/", "--seeds", _seeds(tmp_path),
+                  "--timestamp", "https://tsa.example/tsr", env={"ARCHIVER_INDEX": url})
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines()[0] == (
+        "archiver: note: --timestamp (ARCHIVER_TSA) is the workers' own in a cluster: this run's captures are "
+        "timestamped by the workers started with it (`archiver worker --timestamp URL`), whatever is given here")
