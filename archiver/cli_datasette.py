@@ -59,6 +59,12 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
             written = out
             cli._call(lambda: outside_archive(d, written))
         fmt = cli._call(lambda: format_for(out, format.value if format else None))
+        from .index import require_own_index
+
+        # Datasette reads SQLite alone: an index in PostgreSQL is served from a copy.
+        cli._call(lambda: require_own_index(d, give="Datasette reads an archive.db: copy the index into one in "
+                                                    "another folder (`archiver index copy --from {url} --to DIR`) "
+                                                    "and make the metadata there"))
         with cli._open_index(d):  # it exists, at the current schema: the views the metadata links are there
             pass
         text = render(cli._call(lambda: metadata(database)), fmt)

@@ -294,3 +294,17 @@ def test_the_command_prints_yaml_writes_json_and_names_a_missing_archive(tmp_pat
     assert yaml.safe_load(renamed.stdout) == metadata("evidence-2024")
     unsafe = _metadata_cli("--archive-dir", str(archive), "--database", "a/b")
     assert unsafe.returncode == 2 and unsafe.stdout == "" and "--database 'a/b'" in unsafe.stderr
+
+
+def test_a_folder_indexed_in_postgresql_is_told_to_serve_a_copy(tmp_path: Path) -> None:
+    """The command has no --index: what it says to do must be what Datasette can read, a copy."""
+    from archiver.index import note_index
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    note_index(archive, "postgresql://archiver@db:5432/archive")
+    r = _metadata_cli("--archive-dir", str(archive))
+    assert r.returncode == 2 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert ("Datasette reads an archive.db: copy the index into one in another folder (`archiver index copy "
+            "--from postgresql://archiver@db:5432/archive --to DIR`) and make the metadata there") in r.stderr
+    assert "--index" not in r.stderr.replace("archiver index copy", "")
