@@ -221,7 +221,14 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[
     from .index.spool import Spool
     from .index.sqlite.damage import FIX
     from .journalcheck import compare
-    from .verify import INDEX, Problem, being_written, verify_archive
+    from .verify import (
+        INDEX,
+        REINDEX_ELSEWHERE_HINT,
+        REINDEX_FORCE_HINT,
+        Problem,
+        being_written,
+        verify_archive,
+    )
 
     # The index's own storage first: a damaged page that no query below happens to read. Its
     # answers cannot be trusted then, but the WARCs can still be checked on their own: each record
@@ -240,7 +247,8 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[
 
     with Spool() as journal:  # the journal entries, on disk until replayed
         problems = verify_archive(archive_dir, records(), shots, whole_index=True, truncated=truncated,
-                                  journal=journal)
+                                  journal=journal,
+                                  reindex_hint=REINDEX_FORCE_HINT if where == DB_NAME else REINDEX_ELSEWHERE_HINT)
         damaged = any(p.path.startswith(f"{WARC_DIR}/") for p in problems)
         problems += compare(index, journal, where=where, writing=being_written(archive_dir), damaged=damaged)
         problems += [Problem(INDEX, where, f"the capture of {what} at {at} names its page record {rid}, which the "

@@ -58,6 +58,9 @@ INDEX = "index"  # the index's own storage fails the database's check (a damaged
 
 REINDEX_HINT = "rebuild the index from the WARCs with `archiver reindex`"
 REINDEX_FORCE_HINT = "`archiver reindex --force` takes them into the index"
+# Beside an index in PostgreSQL, which `reindex` (it rebuilds an archive.db) does not write.
+REINDEX_ELSEWHERE_HINT = ("`archiver reindex` rebuilds an archive.db, not this index: rebuild one in a copy of the "
+                          "folder and `archiver index copy` it here to take them in")
 
 BUF = 1 << 20
 SPOOL_IN_MEMORY = 16 * 1024 * 1024
@@ -511,7 +514,7 @@ def _differs_from_index(row: RecordRow, headers: StatusAndHeaders) -> str | None
 def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
                    screenshots: Iterable[StoredFile], *, whole_index: bool = False,
                    index_present: bool = True, truncated: list[TruncatedRecord] | None = None,
-                   journal: Journal | None = None) -> list[Problem]:
+                   journal: Journal | None = None, reindex_hint: str = REINDEX_FORCE_HINT) -> list[Problem]:
     """Every problem found with the indexed records, the WARC files and the screenshots.
 
     Sound records marked WARC-Truncated are no problem: they are noted on the log and, in file and
@@ -531,7 +534,7 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
     marked: list[TruncatedRecord] = []
     with _Seen() as seen:
         problems = _verify(archive_dir, records, seen, whole_index=whole_index, index_present=index_present,
-                           journal=journal, marked=marked)
+                           journal=journal, marked=marked, reindex_hint=reindex_hint)
         screenshots = list(screenshots)
         for shot in screenshots:
             if problem := _check_screenshot(archive_dir, shot):
@@ -547,7 +550,8 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
 
 
 def _verify(archive_dir: Path, records: Iterable[RecordRow], seen: _Seen, *, whole_index: bool,
-            index_present: bool, journal: Journal | None, marked: list[TruncatedRecord]) -> list[Problem]:
+            index_present: bool, journal: Journal | None, marked: list[TruncatedRecord],
+            reindex_hint: str = REINDEX_FORCE_HINT) -> list[Problem]:
     """The WARC side of `verify_archive`: each file's indexed records (taken file by file, by offset,
     as `all_records` gives them: a file's records are held at once, never the archive's), then the
     file walked; then the files no record is indexed in; then the revisits' originals."""
@@ -575,7 +579,7 @@ def _verify(archive_dir: Path, records: Iterable[RecordRow], seen: _Seen, *, who
     if whole_index:
         if index_present:
             # Beside a healthy index `reindex` asks for --force: the hint says so.
-            for note in _unindexed_files(warc_root, indexed_files, hint=REINDEX_FORCE_HINT):
+            for note in _unindexed_files(warc_root, indexed_files, hint=reindex_hint):
                 log.warning("note: %s: %s (not in the index; not an error)", note.path, note.detail)
         else:
             problems += _unindexed_files(warc_root, indexed_files)

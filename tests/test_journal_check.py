@@ -90,6 +90,19 @@ def test_a_postgresql_index_is_named_by_its_url(tmp_path: Path, request: pytest.
     assert result.returncode == 1, result.stderr
     assert [(p["path"], p["detail"]) for p in json.loads(result.stdout)["problems"] if p["kind"] == "journal"] == [
         (redact(url), f"{GONE}: status live in the index, deleted in the journal in the WARCs, after the same checks")]
+    # A WARC file none of whose records this index holds: `reindex`, which rebuilds an archive.db,
+    # is not what takes them into it.
+    from tests.synthetic import synthetic_archive
+
+    other = tmp_path / "other"
+    synthetic_archive(other, 1, journal=False)
+    for warc in (other / WARC_DIR).iterdir():
+        warc.rename(root / WARC_DIR / f"copied-{warc.name}")
+    again = subprocess.run([sys.executable, "-m", "archiver.cli", "verify", "--archive-dir", str(root), "--index",
+                            url], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    (note,) = [line for line in again.stderr.splitlines() if "copied-" in line and "none of them in the index" in line] or [again.stderr]
+    assert note.endswith("`archiver reindex` rebuilds an archive.db, not this index: rebuild one in a copy of the "
+                         "folder and `archiver index copy` it here to take them in (not in the index; not an error)")
 
 
 def test_a_check_or_a_citation_the_index_lost_is_named(tmp_path: Path) -> None:
