@@ -22,10 +22,11 @@ waits for it on disk (`archiver.index.spool`), not in memory, however large the 
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import ArchiverError, UsageError
 from .index import index_in_use, index_name, rebuild_index, require_own_index
@@ -179,24 +180,53 @@ def _os_reason(exc: OSError) -> str:
 
 def _scan(path: Path, rel: str, spool: Spool) -> _FileScan:
     """Read one WARC file: its records and its journal entries into `spool`. Whatever is wrong
-    with it is said in the result, never raised; what was read before damage is kept."""
-    import contextlib
-    import io
+    with it is said in the result, never raised; what was read before damage is kept, and in a
+    gzipped WARC (a gzip member a record) so is every whole record after it."""
     import re
 
-    from warcio.archiveiterator import WARCIterator
-
     scan = _FileScan(rel)
-    filename = path.name
-    position = 0  # where the record being read starts (the end of the last one read)
     noise = io.StringIO()  # warcio prints its warnings (with the bytes it found) to stderr
     try:
         fh = path.open("rb")
     except OSError as e:
         scan.problem = f"cannot be read ({_os_reason(e)}); nothing from it is indexed"
         return scan
+    skipped: list[tuple[int, int]] = []  # (from, to): damaged bytes stepped over
+    with fh:
+        start = 0
+        while True:
+            position, damage = _read_from(fh, start, path.name, spool, scan, noise)
+            if damage is None:
+                break
+            resume = _next_whole_record(fh, path, position) if not isinstance(damage, (EOFError, OSError)) else None
+            if resume is None:
+                _say_damage(scan, path, position, damage, skipped)
+                break
+            skipped.append((position, resume))
+            start = resume
+    if skipped and scan.problem is None:
+        (first, _), more = skipped[0], len(skipped) - 1
+        scan.problem = (f"damaged at offset {first} (no WARC record there): bytes {first}-{skipped[0][1]} stepped "
+                        f"over{f' and {more} more damaged stretch(es)' if more else ''}; every whole record around "
+                        "them is kept (run `archiver verify`)")
+    if scan.uneven_at is None and (found := re.search(r"Offset: (\d+)", noise.getvalue())):
+        scan.uneven_at = int(found[1])
+    return scan
+
+
+def _read_from(fh: BinaryIO, start: int, filename: str, spool: Spool, scan: _FileScan,
+               noise: io.StringIO) -> tuple[int, BaseException | None]:
+    """Read records from offset `start` on into `spool`: (where reading stopped, the damage that
+    stopped it, None at the file's end)."""
+    import contextlib
+
+    from warcio.archiveiterator import WARCIterator
+
+    position = start  # where the record being read starts (the end of the last one read)
+    path = Path(fh.name)
     try:
-        with fh, contextlib.redirect_stderr(noise):
+        fh.seek(start)
+        with contextlib.redirect_stderr(noise):
             it = WARCIterator(fh, check_digests=False)
             for rec in it:
                 h = rec.rec_headers
@@ -207,7 +237,7 @@ def _scan(path: Path, rel: str, spool: Spool) -> _FileScan:
                 it.read_to_end(rec)
                 if h.get_header("Content-Length") is None or getattr(rec.raw_stream, "limit", 0) > 0:
                     raise _Incomplete
-                offset, length = it.get_record_offset(), it.get_record_length()
+                offset, length = start + it.get_record_offset(), it.get_record_length()
                 position = offset + length
                 if payload is not None:
                     try:
@@ -233,24 +263,67 @@ def _scan(path: Path, rel: str, spool: Spool) -> _FileScan:
         position = _next_record(path, position)
         if position < path.stat().st_size:  # bytes after the last record warcio found
             raise _Incomplete
-    except Exception as e:  # damage: keep what was read before it
-        position = _next_record(path, position)
-        truncated = isinstance(e, EOFError) or _ends_inside(path, position)
-        read = scan.records + scan.journal
-        if isinstance(e, OSError) and not truncated:
-            scan.problem = f"cannot be read after offset {position} ({_os_reason(e)})"
-        elif truncated:
-            scan.problem = (f"truncated: the file ends inside the record at offset {position}"
-                            if position or read else "truncated: the file ends inside its first record")
-        elif position == 0 and not read:
-            scan.problem = "not a WARC file (no WARC record at its start)"
-        else:
-            scan.problem = f"damaged at offset {position} (no WARC record there)"
-        scan.problem += (f"; the {read} record(s) before it are kept, the rest of the file is not read "
-                         "(run `archiver verify`)" if read else "; nothing from it is indexed")
-    if scan.uneven_at is None and (found := re.search(r"Offset: (\d+)", noise.getvalue())):
-        scan.uneven_at = int(found[1])
-    return scan
+    except Exception as e:  # damage: what was read before it is kept
+        return _next_record(path, position), e
+    return position, None
+
+
+def _next_whole_record(fh: BinaryIO, path: Path, after: int) -> int | None:
+    """In a gzipped WARC, the offset of the first whole gzip member past `after` that holds a WARC
+    record (each record is a member of its own); None when there is none, or the file is not gzipped."""
+    from .warcstore.members import GZIP_MAGIC, MemberError, inflate_member
+
+    if not path.name.endswith(".gz"):
+        return None
+    at = after
+    while True:
+        fh.seek(at + 1)
+        window = fh.read(1 << 20)
+        found = window.find(GZIP_MAGIC + b"\x08")
+        if found < 0:
+            if len(window) < 1 << 20:
+                return None  # the file's end
+            at += len(window) - 2  # the magic may straddle two windows
+            continue
+        at += 1 + found
+        head = _Head()
+        try:
+            inflate_member(fh, at, head)
+        except MemberError:
+            continue
+        if head.data.startswith(b"WARC/"):
+            return at
+
+
+class _Head:
+    """A sink keeping a member's first bytes (is it a WARC record?)."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def write(self, data: bytes, /) -> int:
+        if len(self.data) < 8:
+            self.data += data[:8]
+        return len(data)
+
+
+def _say_damage(scan: _FileScan, path: Path, position: int, e: BaseException, skipped: list[tuple[int, int]]) -> None:
+    """What stopped the reading of a file, and what was kept."""
+    truncated = isinstance(e, EOFError) or _ends_inside(path, position)
+    read = scan.records + scan.journal
+    if isinstance(e, OSError) and not truncated:
+        scan.problem = f"cannot be read after offset {position} ({_os_reason(e)})"
+    elif truncated:
+        scan.problem = (f"truncated: the file ends inside the record at offset {position}"
+                        if position or read else "truncated: the file ends inside its first record")
+    elif position == 0 and not read:
+        scan.problem = "not a WARC file (no WARC record at its start)"
+    else:
+        scan.problem = f"damaged at offset {position} (no WARC record there)"
+    if skipped:
+        scan.problem += f" (after {len(skipped)} damaged stretch(es) stepped over, the first at offset {skipped[0][0]})"
+    scan.problem += (f"; the {read} record(s) before it are kept, the rest of the file is not read "
+                     "(run `archiver verify`)" if read else "; nothing from it is indexed")
 
 
 def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:

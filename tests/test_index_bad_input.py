@@ -19,6 +19,7 @@ import gzip
 import os
 import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -527,3 +528,35 @@ def test_a_read_only_archive_whose_log_holds_changes_says_what_to_do(open_tmp: P
         assert "not writable by this user" in line and "as its owner" in line
     finally:
         _open_to_all(archive)
+
+
+def test_reindex_steps_over_a_damaged_record_and_keeps_those_after_it(tmp_path: Path) -> None:
+    """Bytes flipped inside one record of a gzipped WARC (bit rot): each record is a gzip member of
+    its own, so the whole records after the damage are read as well; only the damaged one is lost."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from tests.synthetic import synthetic_archive
+
+    archive = tmp_path / "archive"
+    synthetic_archive(archive, 40)
+    expected = _lookup_keys(archive)
+    (warc,) = _warcs(archive)
+    with warc.open("rb") as fh:
+        it = ArchiveIterator(fh)
+        responses = [(it.get_record_offset(), it.get_record_length()) for rec in it
+                     if rec.rec_type == "response" and it.read_to_end(rec) is None]
+    # A response record halfway through the file: the post it holds keeps its journal entries
+    # (other members), so only that capture's page is lost from the index.
+    offset, length = responses[len(responses) // 2]
+    data = bytearray(warc.read_bytes())
+    for i in range(offset + length // 2, offset + length // 2 + 3):
+        data[i] ^= 0xFF
+    warc.write_bytes(bytes(data))
+    r = _reindex(archive, "--force")
+    assert r.returncode == 1, r.stderr
+    (line,) = [x for x in r.stderr.splitlines() if warc.name in x]
+    assert f"damaged at offset {offset} (no WARC record there): bytes {offset}-{offset + length} stepped over" in line, line
+    assert line.endswith("every whole record around them is kept (run `archiver verify`)"), line
+    assert set(_lookup_keys(archive)) == set(expected)  # every post is still there
+    with sqlite3.connect(archive / DB_NAME) as db:
+        assert db.execute("SELECT count(*) FROM records").fetchone()[0] == 40 * 2 - 1  # the damaged record alone
