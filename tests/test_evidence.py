@@ -517,3 +517,19 @@ def test_hostile_digest_files_are_named_not_crashed_on(arc: Archive, tmp_path: P
     result = verify_wacz(bad)
     assert not result.ok and all(f.kind in ("digest", "signature", "timestamp") for f in result.findings)
     json.dumps(result.to_dict())
+
+
+def test_a_key_others_can_read_is_refused_with_the_way_to_a_new_one(tmp_path: Path) -> None:
+    from archiver.errors import EvidenceError
+    from archiver.evidence.keys import create_key, key_path, load_key
+
+    create_key(tmp_path)
+    path = key_path(tmp_path)
+    path.chmod(0o644)
+    with pytest.raises(EvidenceError) as refused:
+        load_key(tmp_path)
+    said = str(refused.value)
+    assert f"run `chmod 600 {path}`; if others may have read it, move it away" in said
+    path.rename(tmp_path / "old-key.pem")  # what it says to do: moved away, a new key can be made
+    create_key(tmp_path)
+    assert load_key(tmp_path) is not None

@@ -162,7 +162,8 @@ def load_key(archive_dir: Path) -> SigningKey:
         raise EvidenceError(f"cannot read {path}: {e.strerror or e}") from None
     if stat.S_IMODE(mode) & 0o077:
         raise EvidenceError(f"{path} is readable by others (mode {stat.S_IMODE(mode):04o}): "
-                            f"run `chmod 600 {path}`, and make a new key if others may have read it")
+                            f"run `chmod 600 {path}`; if others may have read it, move it away (bundles it "
+                            "signed still name its public key) and `archiver keys create` a new one")
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
