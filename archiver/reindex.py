@@ -271,7 +271,7 @@ def _read_from(fh: BinaryIO, start: int, filename: str, spool: Spool, scan: _Fil
 def _next_whole_record(fh: BinaryIO, path: Path, after: int) -> int | None:
     """In a gzipped WARC, the offset of the first whole gzip member past `after` that holds a WARC
     record (each record is a member of its own); None when there is none, or the file is not gzipped."""
-    from .warcstore.members import GZIP_MAGIC, MemberError, inflate_member
+    from .warcstore.members import GZIP_MAGIC, MemberError, member_head
 
     if not path.name.endswith(".gz"):
         return None
@@ -286,25 +286,11 @@ def _next_whole_record(fh: BinaryIO, path: Path, after: int) -> int | None:
             at += len(window) - 2  # the magic may straddle two windows
             continue
         at += 1 + found
-        head = _Head()
         try:
-            inflate_member(fh, at, head)
+            if member_head(fh, at).startswith(b"WARC/"):
+                return at
         except MemberError:
             continue
-        if head.data.startswith(b"WARC/"):
-            return at
-
-
-class _Head:
-    """A sink keeping a member's first bytes (is it a WARC record?)."""
-
-    def __init__(self) -> None:
-        self.data = b""
-
-    def write(self, data: bytes, /) -> int:
-        if len(self.data) < 8:
-            self.data += data[:8]
-        return len(data)
 
 
 def _say_damage(scan: _FileScan, path: Path, position: int, e: BaseException, skipped: list[tuple[int, int]]) -> None:

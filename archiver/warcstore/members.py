@@ -113,6 +113,13 @@ def inflate_member(fh: IO[bytes], offset: int, sink: BinarySink | None = None, *
     return member_length
 
 
+def member_head(fh: IO[bytes], offset: int) -> bytes:
+    """The first HEAD inflated bytes of the whole gzip member at `offset` (MemberError otherwise)."""
+    head = _Head(None)
+    inflate_member(fh, offset, head)
+    return head.data
+
+
 def walk_members(fh: IO[bytes], *, skip: Mapping[int, int] | None = None,
                  spool: bool = True) -> Iterator[Member]:
     """Every gzip member of an open file, in order, from its start to its end.
