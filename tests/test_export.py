@@ -106,6 +106,9 @@ def test_wacz_holds_exactly_the_selection_and_validates(arc: Archive, tmp_path: 
     assert package["profile"] == "data-package" and package["wacz_version"] == "1.1.1"
     assert package["title"] == "Posts by @alice" and package["mainPageUrl"] == ARTICLE
     assert package["created"] and package["software"].startswith("archiver ")
+    # what is removed, said as it is: headers (a URL's own userinfo or token stays, for replay)
+    assert package["description"].endswith("; credential headers (cookies, Authorization, tokens, keys, sessions) "
+                                           "removed; addresses kept as captured, for replay.")
     contents = {"archive/data.warc.gz": warc, "indexes/index.cdx": index,
                 "pages/pages.jsonl": "\n".join(pages).encode() + b"\n"}
     assert {r["path"] for r in package["resources"]} == set(contents)

@@ -169,9 +169,10 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRo
             "profile": "data-package",
             "wacz_version": WACZ_VERSION,
             "title": title,
-            "description": (f"{result.records} WARC records exported by archiver; credentials "
+            "description": (f"{result.records} WARC records exported by archiver; credential headers "
                             + ("kept." if include_credentials
-                               else "(cookies, Authorization, tokens, keys, sessions) removed.")),
+                               else "(cookies, Authorization, tokens, keys, sessions) removed; addresses kept "
+                                    "as captured, for replay.")),
             "created": created,
             "software": f"archiver {__version__}",
             "resources": [
