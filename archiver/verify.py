@@ -28,6 +28,7 @@ import os
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import groupby
 from operator import attrgetter
@@ -337,14 +338,21 @@ def _check_screenshot(archive_dir: Path, row: StoredFile) -> Problem | None:
     return None
 
 
+def _relative(archive_dir: Path, path: Path) -> str:
+    """A file's path as the index names it: relative to the archive when inside it."""
+    return str(path.relative_to(archive_dir)) if path.is_relative_to(archive_dir) else str(path)
+
+
 def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile],
-                       digests_of: Callable[[int], set[str]]) -> list[Problem]:
+                       digests_of: Callable[[int], set[str]], matched: AbstractSet[str] = frozenset()) -> list[Problem]:
     """The screenshots a capture keeps beside the one the index names (the full page behind an
     embed's picture, further element shots, a page rendered beside it): the index holds no hash of
     them, but its WARC records hold their bytes, so each file must be one of the `urn:screenshot:`
     records of the captures whose screenshots share its folder and time stamp
     (`<stamp>[-<label>][-element-NN].png`).
 
+    The screenshot the index names is held to the same: matching the hash the index gives
+    (`matched`: the paths that did) proves nothing when the index was edited with the file.
     Captures from before these records were written have none: their other files cannot be told
     from an edited one, and are left unchecked. `digests_of` gives a capture's screenshot records'
     payload digests.
@@ -362,12 +370,13 @@ def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile],
         if not folder.is_dir():
             continue
         others = [path for path in sorted(folder.iterdir())
-                  if path not in named and path.suffix == ".png" and _shot_stamp(path.name) == stamp]
+                  if (path not in named or _relative(archive_dir, path) in matched)
+                  and path.suffix == ".png" and _shot_stamp(path.name) == stamp]
         known = set().union(*(digests_of(c) for c in captures)) if others else set()
         if not known:
             continue
         for path in others:
-            rel = str(path.relative_to(archive_dir)) if path.is_relative_to(archive_dir) else str(path)
+            rel = _relative(archive_dir, path)
             try:
                 data = path.read_bytes()
             except OSError as e:
@@ -536,10 +545,13 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
         problems = _verify(archive_dir, records, seen, whole_index=whole_index, index_present=index_present,
                            journal=journal, marked=marked, reindex_hint=reindex_hint)
         screenshots = list(screenshots)
+        matched: set[str] = set()  # the screenshots whose bytes are the ones the index says
         for shot in screenshots:
             if problem := _check_screenshot(archive_dir, shot):
                 problems.append(problem)
-        problems += _check_other_shots(archive_dir, screenshots, seen.screenshot_digests)
+            else:
+                matched.add(shot.path)
+        problems += _check_other_shots(archive_dir, screenshots, seen.screenshot_digests, matched)
     for p in problems:
         log.warning("%s", p)
     marked.sort(key=lambda m: (m.path, m.offset))

@@ -692,6 +692,26 @@ def test_verify_names_a_changed_screenshot_the_index_holds_no_hash_of(base: Any)
     assert line.startswith("digest") and "screenshot records" in line
 
 
+def test_verify_names_a_screenshot_replaced_with_its_hash_in_the_index(base: Any) -> None:
+    """The picture the index names, swapped for another and its hash in archive.db with it: it
+    matches the index, but none of its capture's screenshot records in the WARCs."""
+    import hashlib
+    import sqlite3
+
+    web, archive, _s, _r, tmp = base
+    copy = _copy(archive, tmp / "swapped")
+    shots = sorted({c["screenshot"] for row in lookup(web, copy) for c in row["captures"] if c["screenshot"]})
+    target, other = copy / shots[0], copy / shots[1]
+    target.write_bytes(other.read_bytes())
+    with sqlite3.connect(copy / "archive.db") as db:
+        db.execute("UPDATE captures SET screenshot_sha256 = ? WHERE screenshot = ?",
+                   [hashlib.sha256(other.read_bytes()).hexdigest(), shots[0]])
+    r = cli(web, "verify", archive=copy)
+    assert r.returncode == 1, r.stdout + r.stderr
+    (line,) = [x for x in r.stdout.splitlines() if target.name in x]
+    assert line.startswith("digest") and "matches none of its capture's screenshot records in the WARCs" in line
+
+
 @pytest.mark.parametrize(("args", "expected"), [
     (["--handle", "@RIVERTONDESK"], {site.TWEET_PHOTO.id, site.TWEET_FLAT.id}),
     (["--handle", "mei_hydro"], {site.TWEET_VIDEO.id}),
