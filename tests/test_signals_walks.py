@@ -36,9 +36,7 @@ def _posts(archive: Path) -> int:
 
 @pytest.mark.parametrize("command", [["reindex", "--force"], ["verify"], ["export", "-o", "{tmp}/all.wacz"]],
                          ids=["reindex", "verify", "export"])
-@pytest.mark.parametrize("after", [0.15, 0.4])
-def test_a_signal_in_a_warc_walk_is_an_interruption_not_damage(built: Path, tmp_path: Path, command: list[str],
-                                                                after: float) -> None:
+def test_a_signal_in_a_warc_walk_is_an_interruption_not_damage(built: Path, tmp_path: Path, command: list[str]) -> None:
     archive = tmp_path / "archive"
     shutil.copytree(built, archive)
     args = [sys.executable, "-m", "archiver.cli", *(a.format(tmp=tmp_path) for a in command), "--archive-dir",
@@ -46,7 +44,7 @@ def test_a_signal_in_a_warc_walk_is_an_interruption_not_damage(built: Path, tmp_
     p = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         _wait_for(lambda: _catches(p.pid, signal.SIGTERM), 60, p)  # archiver's handler is in
-        time.sleep(after)  # test pacing: the command is reading its WARC file by then
+        time.sleep(0.3)  # test pacing: the command is reading its WARC file by then
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=120)
     finally:
