@@ -195,7 +195,7 @@ def _scan(path: Path, rel: str, spool: Spool) -> _FileScan:
     with fh:
         start = 0
         while True:
-            position, damage = _read_from(fh, start, path.name, spool, scan, noise)
+            position, damage = _read_from(fh, path, start, spool, scan, noise)
             if damage is None:
                 break
             resume = _next_whole_record(fh, path, position) if not isinstance(damage, (EOFError, OSError)) else None
@@ -214,7 +214,7 @@ def _scan(path: Path, rel: str, spool: Spool) -> _FileScan:
     return scan
 
 
-def _read_from(fh: BinaryIO, start: int, filename: str, spool: Spool, scan: _FileScan,
+def _read_from(fh: BinaryIO, path: Path, start: int, spool: Spool, scan: _FileScan,
                noise: io.StringIO) -> tuple[int, BaseException | None]:
     """Read records from offset `start` on into `spool`: (where reading stopped, the damage that
     stopped it, None at the file's end)."""
@@ -223,7 +223,7 @@ def _read_from(fh: BinaryIO, start: int, filename: str, spool: Spool, scan: _Fil
     from warcio.archiveiterator import WARCIterator
 
     position = start  # where the record being read starts (the end of the last one read)
-    path = Path(fh.name)
+    filename = path.name
     try:
         fh.seek(start)
         with contextlib.redirect_stderr(noise):
