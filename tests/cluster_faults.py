@@ -28,7 +28,7 @@ from tests.test_cluster import tool_requests
 ARTICLES = [site.ARTICLE_FLOOD, site.ARTICLE_REVIEW]
 TWEETS = {f"twitter:{t.id}" for t in (site.TWEET_PHOTO, site.TWEET_VIDEO, site.TWEET_DELETED)}
 POSTS = TWEETS | {f"youtube:{site.YOUTUBE.id}"}
-FAST = {"ARCHIVER_CLAIM_TTL": "3"}  # a dead holder's claim frees itself within seconds
+FAST = {"ARCHIVER_CLAIM_TTL": "3", "ARCHIVER_HOST_TTL": "3"}  # a dead holder's claim and host lock free themselves within seconds
 
 
 

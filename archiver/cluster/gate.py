@@ -11,6 +11,7 @@ degrades to one machine's, work goes on.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,14 +27,22 @@ log = logging.getLogger(__name__)
 HOST_TTL = 30.0  # seconds: a dead holder's host lock frees itself this soon (held ones are renewed)
 
 
+def host_ttl() -> float:
+    """`HOST_TTL`, or the seconds `ARCHIVER_HOST_TTL` gives (at least one)."""
+    try:
+        return max(1.0, float(os.environ.get("ARCHIVER_HOST_TTL", "") or HOST_TTL))
+    except ValueError:
+        return HOST_TTL
+
+
 class RedisHostGate:
     """A `RecordingClient` gate: `with gate(host): ...` holds the host's cluster-wide lock."""
 
-    def __init__(self, client: Redis, *, prefix: str = "archiver", ttl: float = HOST_TTL,
+    def __init__(self, client: Redis, *, prefix: str = "archiver", ttl: float | None = None,
                  grace: float = 60.0) -> None:
         self.client = client
         self.prefix = prefix
-        self.ttl = ttl
+        self.ttl = host_ttl() if ttl is None else ttl
         self.grace = grace
         self._local: dict[str, threading.Lock] = {}
         self._local_lock = threading.Lock()
