@@ -293,13 +293,13 @@ def test_a_wayback_lookup_that_found_no_copy_is_not_repeated(base: Any) -> None:
 
 
 def test_a_syndication_outage_changes_no_held_post_to_live_or_login_required(base: Any) -> None:
-    # Syndication answers 503 for the whole re-check (Retry-After or not, it stays down): oEmbed
+    # Syndication answers 503 for the whole re-check (retry at once, it says; it stays down): oEmbed
     # still answers 200 for the withheld post and x.com still shows its login wall, and neither
     # may decide a status alone. The run says what it could not check (exit 1), and no post is
     # called live or login_required on that evidence.
     web, archive, seeds, _r, tmp = base
     copy = _copy(archive, tmp / "outage")
-    web.set_state(("fail", "cdn.syndication.twimg.com"), {"status": 503, "times": 1000})
+    web.set_state(("fail", "cdn.syndication.twimg.com"), {"status": 503, "times": 1000, "retry_after": 0})
     try:
         r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--fetch-deadline", "5",
                 "--format", "json", archive=copy)
@@ -330,7 +330,7 @@ def test_a_platform_outage_changes_no_held_post(base: Any) -> None:
     copy = _copy(archive, tmp / "platform-outage")
     hosts = ("cdn.syndication.twimg.com", "publish.twitter.com")
     for host in hosts:
-        web.set_state(("fail", host), {"status": 503, "times": 1000})
+        web.set_state(("fail", host), {"status": 503, "times": 1000, "retry_after": 0})  # no wait between tries
     try:
         r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--fetch-deadline", "5",
                 "--format", "json", archive=copy)
@@ -533,6 +533,7 @@ def test_second_run_is_refused_with_exit_3_or_waits(base: Any) -> None:
         second = cli(web, "run", "--seeds", str(slow), archive=copy)
         assert second.returncode == 3, second.stderr
         assert "holds the lock" in second.stderr and f"pid {first.pid}" in second.stderr
+        web.drip("/2024/slow-lock.html", 600_000, 10_000_000)  # the loads from now on are quick
         waiter = cli(web, "run", "--seeds", str(slow), "--wait", archive=copy, timeout=300)
         assert waiter.returncode == 0, waiter.stderr
         assert first.poll() is not None, "the waiting run finished before the holder"
