@@ -42,7 +42,7 @@ SLOW = "/2024/slow-report.html"
 
 
 def _seeds(tmp: Path, web: FakeWeb) -> tuple[Path, str]:
-    slow = web.drip(SLOW, 2000, 400)  # five seconds a load: time to kill its worker
+    slow = web.drip(SLOW, 2000, 800)  # two and a half seconds a load: time to kill its worker
     seeds = tmp / "seeds"
     seeds.mkdir()
     (seeds / "news.urls").write_text("\n".join([slow] + [a.url for a in ARTICLES]) + "\n")
