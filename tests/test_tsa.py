@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.errors import TimestampError, TokenInvalid, UsageError
+from archiver.errors import TimestampError, TokenInvalid, TokenUnanchored, UsageError
 from archiver.evidence import tsa
 from tests.tsa_authority import Authority, make_ca
 
@@ -114,15 +114,29 @@ def test_failing_authority_is_named(tsa_authority: Authority, fail: str, reason:
     assert tsa_authority.url in str(e.value) and "\n" not in str(e.value)
 
 
-def test_a_corrupt_token_is_refused_when_its_ca_is_at_hand(tsa_authority: Authority) -> None:
+def test_a_corrupt_token_is_refused_with_or_without_its_ca(tsa_authority: Authority) -> None:
     tsa_authority.fail = "corrupt"
     roots = tsa.load_certificates(tsa_authority.root_pem)
     with pytest.raises(TimestampError, match="sent a token that does not check: its signature does not check"):
         tsa.request_token(tsa_authority.url, MESSAGE, roots=roots)
-    # without the CA it cannot be checked at request time; it is refused when checked
+    # Without the CA, the signature is checked with the signing certificate's own key.
+    with pytest.raises(TimestampError, match="sent a token that does not check: its signature does not check"):
+        tsa.request_token(tsa_authority.url, MESSAGE)
+
+
+def test_without_a_ca_a_broken_signature_is_invalid_and_a_sound_one_unanchored(tsa_authority: Authority) -> None:
     token = tsa.request_token(tsa_authority.url, MESSAGE)
-    with pytest.raises(TokenInvalid, match="signature does not check"):
-        tsa.check_token(token.der, message=MESSAGE, roots=roots)
+    with pytest.raises(TokenUnanchored):
+        tsa.check_token(token.der, message=MESSAGE)
+    der = token.der
+    gen_time = der.index(token.time.strftime("%Y%m%d%H%M%S").encode())
+    # the authority's time (signed through the content's digest) and the signature itself
+    for i in [*range(gen_time, gen_time + 14), *range(len(der) - 256, len(der))]:
+        bad = bytearray(der)
+        bad[i] ^= 0x01
+        with pytest.raises(TokenInvalid) as e:
+            tsa.check_token(bytes(bad), message=MESSAGE)
+        assert not isinstance(e.value, TokenUnanchored), (i, e.value)
 
 
 def test_unreachable_authority(tmp_path: Path) -> None:
@@ -206,3 +220,29 @@ def test_an_authority_that_redirects_to_a_dead_address_names_it() -> None:
         server.server_close()
     assert str(e.value).startswith(f"timestamp authority {url} could not be reached: it redirected to "
                                    f"http://127.0.0.1:{dead}/tsr, which failed: could not connect"), str(e.value)
+
+
+@pytest.mark.parametrize("kind", ["ec", "rsa"])
+def test_a_cms_signature_checks_with_the_signers_key_and_fails_on_a_changed_byte(kind: str, tmp_path: Path) -> None:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    from archiver.evidence import cms
+
+    ca = make_ca(tmp_path / "ca")
+    key = ec.generate_private_key(ec.SECP256R1()) if kind == "ec" else rsa.generate_private_key(65537, 2048)
+    cert = ca.issue("A Signer", key)
+    content = b"what the authority signs: " + MESSAGE
+    der = (pkcs7.PKCS7SignatureBuilder().set_data(content).add_signer(cert, key, hashes.SHA256())
+           .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary]))
+    cms.check_signature(der, cert)
+    with pytest.raises(InvalidSignature):
+        cms.check_signature(der, ca.cert)  # another key
+    changed = bytearray(der)
+    changed[der.index(content)] ^= 0x01
+    with pytest.raises(InvalidSignature):
+        cms.check_signature(bytes(changed), cert)
+    with pytest.raises(cms.Malformed):
+        cms.check_signature(der[: len(der) // 2], cert)

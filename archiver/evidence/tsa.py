@@ -9,7 +9,10 @@ Keeping the response rather than the bare token is what the WACZ signing spec do
 Checking a token proves that the authority's key signed "these bytes existed at that time". With
 CA certificates (`roots`), it also proves the signing certificate chains to one of them; without,
 the chain is anchored at a self-signed certificate carried with the token, which proves the
-signature but not who the authority is — `TokenCheck.anchored` says which one was done.
+signature but not who the authority is — `TokenCheck.anchored` says which one was done. With
+neither, the signature is still checked with the signing certificate's own key (`cms`), when a
+token arrives and when it is checked: a token whose signature is broken is refused, one that
+checks is called unanchored.
 
 Tokens must be DER: a token whose embedded certificates are not in DER's SET OF order (some
 authorities send them in chain order) cannot be read by the parser and is refused as such.
@@ -41,7 +44,7 @@ from rfc3161_client import (
 )
 
 from archiver.errors import TimestampError, TokenInvalid, TokenUnanchored, UsageError
-from archiver.evidence import usable_tsa_url
+from archiver.evidence import cms, usable_tsa_url
 from archiver.redact import endpoint_secrets, redact_endpoint, redact_text, scrub
 
 log = logging.getLogger(__name__)
@@ -92,9 +95,9 @@ def request_token(url: str, message: bytes, *, timeout: float = DEFAULT_TIMEOUT,
                   verify: bool | str = True, client: httpx.Client | None = None) -> Token:
     """Ask the authority at `url` for a token over SHA-256(`message`) and return it.
 
-    The answer must be granted and carry the request's nonce and imprint. When `roots` (or a
-    self-signed certificate among the embedded ones and `certificates`) is at hand, the token's
-    signature and chain are checked too. Raises TimestampError naming the authority and what
+    The answer must be granted and carry the request's nonce and imprint, and its signature must
+    check with the signing certificate's key. When `roots` (or a self-signed certificate among the
+    embedded ones and `certificates`) is at hand, the chain is checked too. Raises TimestampError naming the authority and what
     went wrong. `verify` is httpx's TLS setting for an https authority.
     """
     if not message:
@@ -119,6 +122,8 @@ def request_token(url: str, message: bytes, *, timeout: float = DEFAULT_TIMEOUT,
         chain = list(token.certificates) + list(certificates)
         if roots is not None or any(_self_signed(c) for c in chain):
             _verify(token, response, token.digest, roots=roots, certificates=certificates)
+        else:
+            _signature_alone(token, response)  # no CA at hand: the signature is the signer's, at least
     except TokenInvalid as e:
         raise TimestampError(f"timestamp authority {shown} sent a token that does not check: {e}") from None
     except ValueError:  # the parser reads the token's parts on access
@@ -246,6 +251,7 @@ def _verify(token: Token, response: TimeStampResponse, digest: bytes, *, roots: 
     if roots is None:
         anchors = [c for c in pool if _self_signed(c)]
         if not anchors:
+            _signature_alone(token, response)  # a broken signature is named as such, CA or not
             raise TokenUnanchored("no CA certificate to check it against: give the authority's CA certificate")
     else:
         anchors = list(roots)
@@ -263,6 +269,23 @@ def _verify(token: Token, response: TimeStampResponse, digest: bytes, *, roots: 
         log.debug("token check failed: %s", e)
         raise TokenInvalid("its signature does not check") from None
     return path[-1].subject.rfc4514_string()
+
+
+def _signature_alone(token: Token, response: TimeStampResponse) -> None:
+    """Check the token's signature with its signer's own key (`cms.check_signature`); TokenInvalid
+    if it does not check. A signer or algorithm this cannot check passes: the check with a CA
+    certificate still can."""
+    signer = token.signer
+    if signer is None:
+        raise TokenInvalid("it does not embed the certificate that signed it")
+    try:
+        cms.check_signature(response.time_stamp_token(), signer)
+    except InvalidSignature:
+        raise TokenInvalid("its signature does not check") from None
+    except cms.Malformed as e:
+        raise TokenInvalid(f"not a readable RFC 3161 timestamp token ({e})") from None
+    except cms.Unsupported as e:
+        log.debug("token signature not checked without its CA: %s", e)
 
 
 def _path(cert: x509.Certificate, pool: Sequence[x509.Certificate],
