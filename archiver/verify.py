@@ -14,6 +14,11 @@ iterator, which quietly accepts a file cut off inside its last gzip member. File
 `*.open` are being written (or await the capture's recover()): their indexed records are checked,
 but they are not walked, since a record may be half-way onto the disk.
 
+Each capture's timestamp tokens (`capture_stamps`), when the index is given for them: the token
+is over its manifest, its signature checks (with its CA where one is carried, else with the signing
+certificate's own key), and every record the manifest lists is one of the capture's sound records
+with the very headers listed.
+
 Records marked `WARC-Truncated` (a response the server or the connection cut short, recorded as
 what arrived) are intact as written, so they are no problem; every one that verify reads is noted
 (`TruncatedRecord`) so that whoever checks the archive learns which answers are partial.
@@ -38,10 +43,12 @@ from typing import IO, Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
+from archiver.evidence.stamps import ManifestEntry, digest_of, parse_manifest
 from archiver.index.journal import Entry, is_journal_record, parse_entry
-from archiver.index.rows import RecordRow, StoredFile
+from archiver.index.rows import CaptureStamp, RecordRow, StoredFile
 from archiver.index.spool import Scratch, Spool
 from archiver.layout import WARC_DIR
+from archiver.redact import redact_endpoint
 from archiver.warcstore.files import OPEN_SUFFIX, warc_path
 from archiver.warcstore.members import MemberError, inflate_member, walk_members
 
@@ -56,6 +63,7 @@ DIGEST = "digest"  # a WARC digest or a screenshot hash does not match
 UNREADABLE = "unreadable"  # a WARC file under warcs/ cannot be read through to its end
 UNINDEXED = "unindexed"  # WARC records the index does not know (archive.db lost, emptied or replaced)
 INDEX = "index"  # the index's own storage fails the database's check (a damaged archive.db page)
+STAMP = "timestamp"  # a capture's timestamp token does not check, or not over the records it names
 
 REINDEX_HINT = "rebuild the index from the WARCs with `archiver reindex`"
 REINDEX_FORCE_HINT = "`archiver reindex --force` takes them into the index"
@@ -450,6 +458,8 @@ def _check_indexed_file(warc_root: Path, filename: str, rows: Iterable[RecordRow
                 problems.append(Problem(RECORD, rel, f"record {row.record_id or '?'} at offset {offset}: {differs}"))
                 continue
             good[offset] = row.length
+            if row.capture_id is not None:
+                seen.sound(row.capture_id, headers)
             if mark := _truncation(rel, offset, headers):
                 marked.append(mark)
     return good, offsets, False
@@ -471,7 +481,8 @@ class _Seen(Scratch):
 
     def __init__(self) -> None:
         super().__init__({"ids": ("id",), "revisits": ("filename", '"offset"', "target_uri", "refers_to"),
-                          "shots": ("capture_id", "digest")})
+                          "shots": ("capture_id", "digest"),
+                          "sound": ("capture_id", "record_id", "line")})
         self._shots_indexed = False
 
     def record_id(self, record_id: str) -> None:
@@ -485,6 +496,24 @@ class _Seen(Scratch):
         elif (row.capture_id is not None and row.warc_type == "resource" and row.payload_digest
                 and row.target_uri.startswith("urn:screenshot:")):
             self.add("shots", (row.capture_id, row.payload_digest))
+
+    def sound(self, capture_id: int, headers: StatusAndHeaders) -> None:
+        """A capture's indexed record found sound: its manifest line, from its own headers."""
+        entry = ManifestEntry(headers.get_header("WARC-Record-ID") or "", headers.get_header("WARC-Type") or "",
+                              headers.get_header("WARC-Target-URI") or "", headers.get_header("WARC-Date") or "",
+                              headers.get_header("WARC-Block-Digest"), headers.get_header("WARC-Payload-Digest"))
+        self.add("sound", (capture_id, entry.record_id, entry.line()))
+
+    def stamped_captures(self) -> list[int]:
+        """The captures with a sound record, in order."""
+        if not self.counts["sound"]:
+            return []
+        self.execute("CREATE INDEX sound_capture ON sound (capture_id, record_id)")
+        return [cid for (cid,) in self.query("SELECT DISTINCT capture_id FROM sound ORDER BY capture_id")]
+
+    def sound_lines(self, capture_id: int) -> dict[str, str]:
+        """Record ID -> manifest line of the capture's sound records."""
+        return dict(self.query("SELECT record_id, line FROM sound WHERE capture_id = ?", [capture_id]))
 
     def lost_revisits(self) -> list[tuple[str, int, str, int, str]]:
         """Per file (in name order), the revisits whose original no record holds: (file, how many,
@@ -508,6 +537,52 @@ class _Seen(Scratch):
         return {digest for (digest,) in self.query("SELECT digest FROM shots WHERE capture_id = ?", [capture_id])}
 
 
+def _check_stamps(seen: _Seen, stamps: Callable[[Sequence[int]], Sequence[CaptureStamp]]) -> list[Problem]:
+    """The problems of the captures' timestamp tokens (see the module's docstring); a token that
+    checks without a CA at hand to say whose it is, is no problem."""
+    from archiver.errors import TokenInvalid, TokenUnanchored
+    from archiver.evidence import tsa
+
+    problems: list[Problem] = []
+    captures = seen.stamped_captures()
+    for start in range(0, len(captures), 500):
+        for stamp in stamps(captures[start:start + 500]):
+            if not stamp.token:
+                continue  # a request that brought no token: the run named it
+            where = f"capture {stamp.capture_id} ({stamp.post_key or stamp.article_url or stamp.capture_url})"
+            shown = redact_endpoint(stamp.tsa)
+
+            def fail(detail: str, where: str = where, shown: str = shown) -> None:
+                problems.append(Problem(STAMP, where, f"its timestamp by {shown} {detail}"))
+
+            if digest_of(stamp.manifest) != stamp.digest:
+                fail("is over a manifest that is not the one kept with it (their digests differ)")
+                continue
+            try:
+                tsa.check_token(base64.b64decode(stamp.token), message=stamp.manifest.encode("utf-8"))
+            except TokenUnanchored:
+                pass  # sound, whoever signed it: verify X.wacz --ca-bundle says who
+            except (TokenInvalid, ValueError) as e:
+                fail(f"does not check: {e}")
+                continue
+            try:
+                entries = parse_manifest(stamp.manifest)
+            except ValueError as e:
+                fail(f"is over a manifest that cannot be read: {e}")
+                continue
+            held = seen.sound_lines(stamp.capture_id)
+            for entry in entries:
+                line = held.get(entry.record_id)
+                if line is not None and entry.payload_digest is None:  # a first-version manifest
+                    line = line.rsplit("\t", 1)[0] + "\t-"
+                if line != entry.line():
+                    fail(f"covers record {entry.record_id}, which " + (
+                        "is not among the capture's sound records" if line is None
+                        else "now has other headers than those stamped"))
+                    break
+    return problems
+
+
 def _differs_from_index(row: RecordRow, headers: StatusAndHeaders) -> str | None:
     """What the index says of a record that its WARC headers do not (its type, target URI, payload
     digest), or None when they agree: an index edited or damaged would otherwise send export,
@@ -523,8 +598,10 @@ def _differs_from_index(row: RecordRow, headers: StatusAndHeaders) -> str | None
 def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
                    screenshots: Iterable[StoredFile], *, whole_index: bool = False,
                    index_present: bool = True, truncated: list[TruncatedRecord] | None = None,
-                   journal: Journal | None = None, reindex_hint: str = REINDEX_FORCE_HINT) -> list[Problem]:
-    """Every problem found with the indexed records, the WARC files and the screenshots.
+                   journal: Journal | None = None, reindex_hint: str = REINDEX_FORCE_HINT,
+                   stamps: Callable[[Sequence[int]], Sequence[CaptureStamp]] | None = None) -> list[Problem]:
+    """Every problem found with the indexed records, the WARC files and the screenshots, and with
+    the timestamps `stamps` gives for the captures of those records (`ArchiveIndex.capture_stamps`).
 
     Sound records marked WARC-Truncated are no problem: they are noted on the log and, in file and
     offset order, added to `truncated` when it is given. The index's journal entries read on the
@@ -552,6 +629,8 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
             else:
                 matched.add(shot.path)
         problems += _check_other_shots(archive_dir, screenshots, seen.screenshot_digests, matched)
+        if stamps is not None:
+            problems += _check_stamps(seen, stamps)
     for p in problems:
         log.warning("%s", p)
     marked.sort(key=lambda m: (m.path, m.offset))

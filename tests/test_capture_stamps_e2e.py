@@ -100,6 +100,53 @@ def test_reindex_keeps_the_timestamps(world: Any, stamped: Any) -> None:
     assert _rows(archive, _BY_CAPTURE) == before
 
 
+def test_verify_of_the_folder_checks_each_capture_token_against_its_records(world: Any, stamped: Any) -> None:
+    import dataclasses
+    import shutil
+
+    from archiver.evidence.stamps import parse_manifest
+
+    web, authority, tmp = world
+    done, archive, _ = stamped
+    assert done.returncode == 0, done.stderr
+    clean = cli(web, "verify", archive=archive)
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    stamp = _rows(archive, "SELECT * FROM capture_stamps ORDER BY capture_id")[0]
+    which = f"capture {stamp['capture_id']} "
+
+    def tampered(name: str, **values: str) -> Any:
+        copy = tmp / name
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(archive, copy)
+        with sqlite3.connect(copy / "archive.db") as conn:
+            sets = ", ".join(f"{k} = ?" for k in values)
+            conn.execute(f"UPDATE capture_stamps SET {sets} WHERE capture_id = ?", [*values.values(), stamp["capture_id"]])
+        conn.close()
+        return cli(web, "verify", archive=copy)
+
+    def named(r: Any) -> list[str]:
+        return [line for line in r.stderr.splitlines() if ": timestamp: " in line]
+
+    # The token's signature broken: no CA is at hand, the signer's own key says so.
+    der = bytearray(base64.b64decode(stamp["token"]))
+    der[-1] ^= 0x01
+    broken = tampered("broken-token", token=base64.b64encode(bytes(der)).decode())
+    assert broken.returncode == 1, broken.stderr
+    assert [line for line in named(broken) if which in line and "does not check: its signature does not check" in line]
+    # A manifest stamped for real, whose line of one record says another date than the record does.
+    entries = parse_manifest(stamp["manifest"])
+    entries[0] = dataclasses.replace(entries[0], date="2001-01-01T00:00:00Z")
+    other = manifest(entries)
+    token = tsa.request_token(authority.url, other.encode())
+    moved = tampered("other-headers", manifest=other, digest=digest_of(other), token=base64.b64encode(token.der).decode())
+    assert moved.returncode == 1, moved.stderr
+    assert [line for line in named(moved) if which in line
+            and f"covers record {entries[0].record_id}, which now has other headers than those stamped" in line]
+    # The manifest kept with the token changed, its digest not.
+    kept = tampered("other-manifest", manifest=other)
+    assert [line for line in named(kept) if which in line and "not the one kept with it" in line], kept.stderr
+
+
 def x509_roots(authority: Authority) -> list[Any]:
     return tsa.load_certificates(authority.root_pem)
 
