@@ -64,3 +64,18 @@ def test_youtube_error_screen_words_are_joined() -> None:
 
 def test_telegram_error_page_shows_no_post() -> None:
     assert telegram_page('<div class="tgme_widget_message_error">Post not found</div>') is None
+
+
+def test_a_heading_without_a_full_stop_is_a_sentence_of_its_own() -> None:
+    # Instagram's private account: a heading-like paragraph, then what to do; the reason is the first.
+    from archiver.capture.embedpage import visible_text
+    from archiver.platforms.instagram.check import WORDS
+
+    page = ('<div class="EmbedIsPrivate"><p>This Account is Private</p>'
+            "<p>Follow to see their photos and videos.</p></div>")
+    assert visible_text(page) == "This Account is Private Follow to see their photos and videos."
+    assert words_status(visible_text(page, blocks=True), WORDS) == ("protected", "This Account is Private")
+    gone = Fetched("https://www.instagram.com/p/CPrivIG0001/embed/captioned/", 200, page)
+    assert page_status(gone, None, WORDS, (), "the embed page") == ("protected", "This Account is Private")
+    # Sentences of one paragraph still end at their full stop.
+    assert words_status("Oops. This Account is Private. Follow them.", WORDS) == ("protected", "This Account is Private.")

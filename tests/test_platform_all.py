@@ -189,7 +189,7 @@ EXPECTED: dict[str, tuple[str, str | None, str | None, str | None, str | None, s
                               "Low tide at the old pier.\nShot at dawn."),
     "instagram:CGoneIG0001": ("deleted", "The link you followed may be broken, or the page may have been removed.",
                               "harbourphotos", "Harbour Photos", "2024-03-01T12:00:00.000Z", "The pier before the storm."),
-    "instagram:CPrivIG0001": ("protected", "This Account is Private Follow to see their photos and videos.",
+    "instagram:CPrivIG0001": ("protected", "This Account is Private",
                               None, None, None, None),
     "facebook:1000000001": ("live", SHOWN, "harbourcouncil", "Harbour Council", "2024-04-02T08:00:00.000Z",
                             "The east wall reopens on Monday.\nThank you for your patience."),

@@ -55,7 +55,7 @@ def test_each_post_gets_the_status_its_embed_page_gives_with_its_words(run: Plat
     assert run.statuses() == {
         "instagram:CLiveIG0001": ("live", "the embed page shows the post"),
         "instagram:CGoneIG0001": ("deleted", "The link you followed may be broken, or the page may have been removed."),
-        "instagram:CPrivIG0001": ("protected", "This Account is Private Follow to see their photos and videos."),
+        "instagram:CPrivIG0001": ("protected", "This Account is Private"),
         "facebook:1000000001": ("live", "the embed page shows the post"),
         "facebook:1000000002": ("unavailable", "This Facebook post is no longer available."),
         "facebook:1000000003": ("login_required", f"the embed page sent an anonymous reader to log in ({fb_login})"),

@@ -91,24 +91,36 @@ def fetch_page(client: HttpGetter, url: str) -> Fetched:
 
 
 _TAGS = re.compile(r"<(script|style|title)\b.*?</\1\s*>|<[^>]+>", re.S | re.I)
+# Tags that start or end a block of text: the words on either side are not one sentence.
+_BLOCKS = re.compile(r"</?(?:p|div|h[1-6]|li|ul|ol|br|hr|tr|td|th|table|section|article|header|footer|main|nav|"
+                     r"aside|blockquote|figure|figcaption|dl|dt|dd|pre|form|fieldset|legend|address)\b[^>]*>", re.I)
 
 
-def visible_text(page: str) -> str:
-    """The words of an HTML page, markup and scripts dropped, spaces folded."""
-    return " ".join(_html.unescape(_TAGS.sub(" ", page)).split())
+def visible_text(page: str, *, blocks: bool = False) -> str:
+    """The words of an HTML page, markup and scripts dropped, spaces folded; with `blocks`, each
+    block of text (a paragraph, a heading, a list item...) on a line of its own."""
+    if not blocks:
+        return " ".join(_html.unescape(_TAGS.sub(" ", page)).split())
+    text = _html.unescape(_TAGS.sub(" ", _BLOCKS.sub("\n", page)))
+    return "\n".join(line for line in (" ".join(part.split()) for part in text.split("\n")) if line)
 
 
 def words_status(text: str, words: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
-    """(status, the sentence that said it) for the first of `words` (lower-case phrase, status) in text."""
+    """(status, the sentence that said it) for the first of `words` (lower-case phrase, status) in
+    text. A sentence ends at ". " or at the end of a line (a heading has no full stop)."""
     low = text.lower()
     for phrase, status in (*BOT_WALL_WORDS, *words):
         at = low.find(phrase)
         if at < 0:
             continue
         dot = low.rfind(". ", 0, at)
-        start = max(dot + 2 if dot >= 0 else 0, at - 200)
-        end = low.find(". ", at + len(phrase))
-        end = len(text) if end < 0 else end + 1
+        start = max(dot + 2 if dot >= 0 else 0, low.rfind("\n", 0, at) + 1, at - 200)
+        after = at + len(phrase)
+        dot, line = low.find(". ", after), low.find("\n", after)
+        if dot >= 0 and (line < 0 or dot < line):
+            end = dot + 1  # the full stop kept
+        else:
+            end = len(text) if line < 0 else line
         return status, " ".join(text[start:end].split())[:300]
     return None
 
@@ -203,7 +215,7 @@ def page_status(fetched: Fetched, data: PostData | None, words: Sequence[tuple[s
         return "live", f"{what} shows the post"
     if fetched.final_url and _is_login(fetched.final_url, login_paths):
         return "login_required", f"{what} sent an anonymous reader to log in ({fetched.final_url})"
-    said = words_status(visible_text(fetched.text), words)
+    said = words_status(visible_text(fetched.text, blocks=True), words)
     if said is not None:
         return said
     if fetched.status in (429, 403) or fetched.status >= 500:
