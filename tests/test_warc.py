@@ -273,6 +273,20 @@ def test_a_member_cut_inside_its_magic_bytes_is_told_from_a_stray_byte(tail: byt
     assert complete_members(path) == size
 
 
+def test_an_offset_past_the_files_end_is_named_as_such(tmp_path: Path) -> None:
+    from archiver.warcstore.members import inflate_member
+
+    with WarcStore(tmp_path) as store:
+        store.write_resource("urn:x:0", "text/plain", b"body")
+    [path] = store.files
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        for offset in (size, size + 100):
+            with pytest.raises(MemberError) as damage:
+                inflate_member(fh, offset)
+            assert (damage.value.offset, damage.value.reason) == (offset, "lies at or past the file's end")
+
+
 WRITER = r"""
 import json, os, sys
 from pathlib import Path

@@ -83,7 +83,9 @@ def inflate_member(fh: IO[bytes], offset: int, sink: BinarySink | None = None, *
     fh.seek(offset)
     magic = fh.read(len(GZIP_MAGIC))
     if magic != GZIP_MAGIC:
-        if magic and GZIP_MAGIC.startswith(magic):  # cut off inside the magic bytes themselves
+        if not magic:  # an offset an index names in a file since cut shorter
+            raise MemberError(offset, "lies at or past the file's end")
+        if GZIP_MAGIC.startswith(magic):  # cut off inside the magic bytes themselves
             raise MemberError(offset, ENDS_INSIDE)
         raise MemberError(offset, "does not start a gzip member")
     fh.seek(offset)
