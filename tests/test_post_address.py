@@ -289,3 +289,22 @@ def test_a_short_link_to_no_web_address_and_a_feed_of_nothing_are_named(tmp_path
     lines = r.stderr.splitlines()
     assert "archiver: https://t.co/MailTo1234: leads to 'ftp://files.news.example/story.txt', not a web address" in lines
     assert "archiver: https://news.example/empty.xml: a feed that lists no article to scan" in lines
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("order", ["own address first", "short link first"])
+def test_an_article_given_by_its_address_and_a_short_link_in_one_run_is_captured_once(tmp_path: Any,
+                                                                                       order: str) -> None:
+    import sqlite3
+
+    archive = tmp_path / "archive"
+    sources = [site.ARTICLE_FLOOD.url, "https://t.co/N3wsRvtn01"]
+    with FakeWeb(tmp_path / "web") as web:
+        r = cli(web, "archive", *(sources if order == "own address first" else sources[::-1]),
+                "--pages-in-flight", "3", "--format", "json", archive=archive)
+    assert r.returncode == 0, r.stderr
+    assert sorted(row["key"] for row in json.loads(r.stdout)["results"]) == sorted(FLOOD_KEYS)
+    with sqlite3.connect(archive / "archive.db") as db:
+        pages = db.execute("SELECT a.url, count(*) FROM captures c JOIN articles a ON a.id = c.article_id "
+                           "WHERE c.post IS NULL GROUP BY a.url").fetchall()
+    assert pages == [(site.ARTICLE_FLOOD.url, 1)]

@@ -248,35 +248,38 @@ class ArticleHandler:
         posts = self._resolve_shortlinks(posts, batch)
         # An HTML page's title is the one Chromium reads when capturing it; a text's, its first line.
         title = None if doc.is_html else headline(doc.text, doc.source)
-        article_id = s.index.upsert_article(url, source=doc.source, title=title)
-        cited_before = s.index.current_citations(article_id)  # as its latest read found them
-        for post in posts:
-            post.key = s.index.upsert_post(post)  # a known alias lands on the ID-keyed post
-            s.index.cite(article_id, post.key, post.kind, post.evidence)
-            outcome.posts.append(post.key)
-        # Unresolved short links have no post to capture.
-        wanted = [p for p in posts if p.kind != "shortlink"]
-        if found is not None:
-            found(tuple(wanted), self._network)
-        held = s.index.article_captured(url)
-        if cited_before:
-            # What a read no longer finds is dropped (dated); a post cited again is cited again.
-            outcome.dropped_citations = len(s.index.drop_citations(article_id, set(outcome.posts)))
-        if held:
-            # An article read again that cites posts it did not cite at its latest read, or no
-            # longer cites some, has changed where it matters here (a live blog adding posts, an
-            # edit swapping or taking out an embed): its page is captured again, to show it so.
-            outcome.new_citations = sum(1 for key in dict.fromkeys(outcome.posts) if key not in cited_before)
-            if outcome.new_citations or outcome.dropped_citations:
-                log.info("%s: cites %d post(s) it did not cite at its latest read, no longer cites %d: captured again",
-                         doc.source, outcome.new_citations, outcome.dropped_citations)
-        if self.recapture or not held or outcome.new_citations or outcome.dropped_citations:
-            page = self._capture_article(doc, url, article_id, batch)
-            wanted += self._rendered_posts(doc, page, article_id, outcome)
-        elif batch.records:
-            # Fetched again (the seed's URL, short-link hops) though the article is held: every
-            # record in the WARC stays findable through the index.
-            s.index.add_records(None, batch.records, article_id=article_id)
+        # One page in flight at a time per article (an article given by its address and by a short
+        # link to it): the second reads what the first cited and captured, and finds it held.
+        with s.article_turn(url):
+            article_id = s.index.upsert_article(url, source=doc.source, title=title)
+            cited_before = s.index.current_citations(article_id)  # as its latest read found them
+            for post in posts:
+                post.key = s.index.upsert_post(post)  # a known alias lands on the ID-keyed post
+                s.index.cite(article_id, post.key, post.kind, post.evidence)
+                outcome.posts.append(post.key)
+            # Unresolved short links have no post to capture.
+            wanted = [p for p in posts if p.kind != "shortlink"]
+            if found is not None:
+                found(tuple(wanted), self._network)
+            held = s.index.article_captured(url)
+            if cited_before:
+                # What a read no longer finds is dropped (dated); a post cited again is cited again.
+                outcome.dropped_citations = len(s.index.drop_citations(article_id, set(outcome.posts)))
+            if held:
+                # An article read again that cites posts it did not cite at its latest read, or no
+                # longer cites some, has changed where it matters here (a live blog adding posts, an
+                # edit swapping or taking out an embed): its page is captured again, to show it so.
+                outcome.new_citations = sum(1 for key in dict.fromkeys(outcome.posts) if key not in cited_before)
+                if outcome.new_citations or outcome.dropped_citations:
+                    log.info("%s: cites %d post(s) it did not cite at its latest read, no longer cites %d: captured again",
+                             doc.source, outcome.new_citations, outcome.dropped_citations)
+            if self.recapture or not held or outcome.new_citations or outcome.dropped_citations:
+                page = self._capture_article(doc, url, article_id, batch)
+                wanted += self._rendered_posts(doc, page, article_id, outcome)
+            elif batch.records:
+                # Fetched again (the seed's URL, short-link hops) though the article is held: every
+                # record in the WARC stays findable through the index.
+                s.index.add_records(None, batch.records, article_id=article_id)
         return outcome, wanted
 
     def _resolve_shortlinks(self, posts: list[Post], batch: Batch) -> list[Post]:

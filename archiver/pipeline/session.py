@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -95,6 +96,31 @@ class Session:
         # A capture found the network unreachable: later ones go offline, in every page in flight.
         self.network_unreachable = False
         self._stack = ExitStack()
+        self._turns: dict[str, threading.Event] = {}  # articles being read and captured, by source_key
+        self._turns_lock = threading.Lock()
+
+    @contextmanager
+    def article_turn(self, url: str) -> Iterator[None]:
+        """The turn of the article at `url` in this session: a page in flight that reaches an
+        article another one is deciding on or capturing waits until that one is done, then finds
+        it held (an article given in one run by its address and by a short link to it is captured
+        once). Not across processes: workers of a run may still both capture it."""
+        from ..sources import source_key
+
+        key = source_key(url)
+        while True:
+            with self._turns_lock:
+                busy = self._turns.get(key)
+                if busy is None:
+                    mine = self._turns[key] = threading.Event()
+                    break
+            busy.wait()  # the other page's capture ends (or fails) and sets it
+        try:
+            yield
+        finally:
+            with self._turns_lock:
+                del self._turns[key]
+            mine.set()
 
     def __enter__(self) -> Session:
         from ..capture.browser import Browser
