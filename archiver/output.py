@@ -26,8 +26,10 @@ import io
 import json
 import logging
 import math
+import os
 import re
 import shutil
+import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -228,21 +230,49 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, *, fields: Sequence[str],
     return to_table(rows, table_columns or fields)
 
 
+def special_file(path: Path) -> bool:
+    """Whether `path`, its links followed, is a device, a pipe or a socket (`/dev/stdout`, a FIFO):
+    written into as it is, never replaced by a file."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def landing(path: Path) -> Path:
+    """Where a file renamed into place at `path` must land: a symbolic link's target (the link
+    stays a link), else `path` itself."""
+    try:
+        return Path(os.path.realpath(path)) if path.is_symlink() else path
+    except (OSError, ValueError):  # a name too long, a loop: the write that follows names it
+        return path
+
+
 def write_file(out: Path, text: str, what: str) -> Path:
     """Write `text` to `out` atomically (a temporary file beside it, then a rename); a path that
-    cannot be written is a usage error naming `what` was being written."""
+    cannot be written is a usage error naming `what` was being written. A symbolic link's target
+    is written (the link stays); a device or a pipe is written into, never replaced."""
     from .errors import UsageError
 
     if not out.name or out.name in (".", ".."):
         raise UsageError(f"-o {str(out)!r}: name a file to write {what} to")
-    if not out.parent.is_dir():
+    if special_file(out):
+        try:
+            with open(out, "wb") as fh:
+                write_all(fh, text.encode("utf-8"))
+        except OSError as e:
+            raise UsageError(f"-o {out}: cannot write {what} ({e.strerror or e}); choose a writable path") from None
+        return out
+    target = landing(out)
+    if not target.parent.is_dir():
         # As `export -o`: a mistyped folder is not made, it is named.
-        why = "is a file, not a folder" if out.parent.exists() else "does not exist"
-        raise UsageError(f"-o {out}: cannot write {what}: {out.parent} {why}; choose a path in a folder that exists")
-    tmp = out.with_name(out.name + ".tmp")
+        why = "is a file, not a folder" if target.parent.exists() else "does not exist"
+        raise UsageError(f"-o {out}: cannot write {what}: {target.parent} {why}; choose a path in a folder that exists")
+    tmp = target.with_name(target.name + ".tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
-        tmp.replace(out)
+        tmp.replace(target)
     except OSError as e:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)

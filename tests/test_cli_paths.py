@@ -171,3 +171,60 @@ def test_a_url_of_another_scheme_is_refused_as_one_not_looked_for_as_a_file(url:
     assert line.startswith(f"archiver: {url.split(':')[0]}:")
     r = _cli("archive", url, "--archive-dir", str(tmp_path / "archive"))
     assert r.returncode == 2 and "not an http(s) URL, nor a file" in r.stderr and "pw-s3cret" not in r.stderr
+
+
+_WRITERS = [["report"], ["datasette-metadata"], ["export"]]
+
+
+def _named(command: list[str], stem: str) -> str:
+    return stem + (".warc.gz" if command[0] == "export" else ".out")  # export reads its format from the name
+
+
+@pytest.mark.parametrize("command", _WRITERS, ids=" ".join)
+def test_an_output_through_a_symbolic_link_writes_its_target_and_keeps_the_link(command: list[str],
+                                                                                 tmp_path: Path) -> None:
+    archive = _archive(tmp_path / "archive")
+    real = tmp_path / _named(command, "real")
+    real.write_text("old")
+    link = tmp_path / _named(command, "link")
+    link.symlink_to(real.name)
+    r = _cli(*command, "--archive-dir", str(archive), "-o", str(link), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert link.is_symlink() and os.readlink(link) == real.name
+    assert real.stat().st_size > 100
+
+
+@pytest.mark.parametrize("command", _WRITERS, ids=" ".join)
+def test_an_output_that_is_a_pipe_is_written_into_not_replaced(command: list[str], tmp_path: Path) -> None:
+    import stat
+    import threading
+
+    archive = _archive(tmp_path / "archive")
+    fifo = tmp_path / _named(command, "fifo")
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    try:
+        r = _cli(*command, "--archive-dir", str(archive), "-o", str(fifo), cwd=tmp_path)
+    finally:
+        if reader.is_alive():  # the command never opened the pipe: open it once so the reader ends
+            with open(fifo, "wb"):
+                pass
+        reader.join(30)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert len(got[0]) > 100, got
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a device node of its own needs root")
+@pytest.mark.parametrize("command", _WRITERS, ids=" ".join)
+def test_an_output_device_that_is_full_is_one_line_and_stays_a_device(command: list[str], tmp_path: Path) -> None:
+    import stat
+
+    archive = _archive(tmp_path / "archive")
+    full = tmp_path / _named(command, "full")  # a node of the kernel's "full" device (1, 7), made in the test's own folder
+    os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    _one_line(_cli(*command, "--archive-dir", str(archive), "-o", str(full), cwd=tmp_path), 2, str(full),
+              "No space left on device")
+    assert stat.S_ISCHR(full.stat().st_mode)

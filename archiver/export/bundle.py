@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,8 +21,11 @@ from archiver.export.warcfile import (
 )
 from archiver.index.rows import PageRow, RecordRow
 from archiver.modes import user_file_mode
+from archiver.output import landing, special_file
 
 log = logging.getLogger(__name__)
+
+BUF = 1 << 20
 
 DEFAULT_TITLE = "archiver export"
 
@@ -98,14 +102,17 @@ def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequen
         raise ExportError("nothing matched: no archived record fits the selection; try `archiver lookup` "
                           "with the same filters")
     out = Path(out)
-    if not out.parent.is_dir():
-        raise ExportError(f"cannot write {out}: directory {out.parent} does not exist")
+    in_place = special_file(out)  # a device or a pipe: the bundle is made aside, then written into it
+    target = out if in_place else landing(out)  # a symbolic link's target is replaced, the link kept
+    if not in_place and not target.parent.is_dir():
+        raise ExportError(f"cannot write {out}: directory {target.parent} does not exist")
     plan = plan_records(Path(archive_dir), list(records), allow_damaged=allow_damaged)
     if not plan.locations:
         raise ExportError("nothing left to export: " + "; ".join(plan.left_out))
     title = title or DEFAULT_TITLE
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+        fd, tmp_name = tempfile.mkstemp(dir=None if in_place else target.parent, prefix=f".{out.name}.",
+                                        suffix=".part")
     except OSError as e:  # a folder that takes no files, a name too long with the temporary suffix
         raise ExportError(f"cannot write {out}: {e.strerror or e}; choose a writable path for -o") from None
     tmp = Path(tmp_name)
@@ -119,11 +126,16 @@ def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequen
             with os.fdopen(fd, "wb") as fh:
                 result = write_export_warc(CountingWriter(fh), Path(archive_dir), plan, filename=out.name,
                                            title=title, include_credentials=include_credentials)
-        with tmp.open("rb+") as fh:
-            os.fsync(fh.fileno())
-            # mkstemp made it 0600; the export is the user's file like any other: 0666 & ~umask
-            os.fchmod(fh.fileno(), user_file_mode())
-        os.replace(tmp, out)
+        size = tmp.stat().st_size
+        if in_place:
+            with tmp.open("rb") as src, open(out, "wb") as dst:
+                shutil.copyfileobj(src, dst, BUF)
+        else:
+            with tmp.open("rb+") as fh:
+                os.fsync(fh.fileno())
+                # mkstemp made it 0600; the export is the user's file like any other: 0666 & ~umask
+                os.fchmod(fh.fileno(), user_file_mode())
+            os.replace(tmp, target)
     except OSError as e:
         raise ExportError(f"cannot write {out}: {e.strerror or e}") from e
     finally:
@@ -132,5 +144,5 @@ def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequen
              plan.originals_added, result.redacted, out)
     return ExportSummary(path=out, format=fmt, records=result.records, originals_added=plan.originals_added,
                          redacted=result.redacted, pages=len(pages) if fmt == "wacz" else 0,
-                         bytes=out.stat().st_size, missing_originals=plan.missing_originals, left_out=plan.left_out,
+                         bytes=size, missing_originals=plan.missing_originals, left_out=plan.left_out,
                          records_left_out=plan.records_left_out)
