@@ -135,9 +135,27 @@ def _decode(data: bytes, declared: str | None) -> tuple[str, bool]:
         except (UnicodeDecodeError, LookupError):
             continue
         return text, enc == "utf-8" or codecs.lookup(enc).name == "utf-8"
+    # A page that says what it is (the HTTP header, else its <meta charset>) is read as it says,
+    # as a browser reads it: a stray byte becomes U+FFFD, not the whole page another encoding.
+    for enc in _declared(data, declared):
+        try:
+            text = data.decode(enc, errors="replace")
+        except LookupError:
+            continue
+        log.info("bytes that are not %s replaced (U+FFFD) as the page declares %s", enc, enc)
+        return text, False
     # Legacy pages without a usable declaration: cp1252 is the web's de-facto default (WHATWG).
     log.info("no declared encoding fits; decoding as windows-1252")
     return data.decode("cp1252", errors="replace"), False
+
+
+def _declared(data: bytes, declared: str | None) -> Iterator[str]:
+    """The encodings the page declares: the HTTP header's, then its <meta charset>."""
+    if declared:
+        yield declared
+    m = _META_CHARSET.search(data[:4096])
+    if m:
+        yield m.group(1).decode("ascii", "ignore")
 
 
 def _candidates(data: bytes, declared: str | None) -> Iterator[str]:

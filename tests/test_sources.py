@@ -42,6 +42,16 @@ def test_legacy_encodings_decode_via_meta_or_cp1252() -> None:
     assert decode("\ufeffBOM text".encode("utf-8")) == "BOM text"
 
 
+def test_a_stray_byte_in_a_page_declared_utf8_is_replaced_not_read_as_another_encoding() -> None:
+    page = '<meta charset="utf-8"><p>Grüße aus München</p>'.encode().replace(b"aus", b"a\xffs")
+    assert decode(page) == '<meta charset="utf-8"><p>Grüße a\ufffds München</p>'
+    # Declared by the HTTP header alone, the same.
+    bare = "Grüße aus München".encode().replace(b"aus", b"a\xffs")
+    assert decode(bare, "utf-8") == "Grüße a\ufffds München"
+    # Declared nowhere: the web's default for such bytes, windows-1252, as before.
+    assert decode(bare) == bare.decode("cp1252", errors="replace")
+
+
 def test_utf16_with_bom_is_text_not_binary() -> None:
     data = "Hello — world".encode("utf-16")
     assert not looks_binary(data)
