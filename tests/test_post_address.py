@@ -308,3 +308,25 @@ def test_an_article_given_by_its_address_and_a_short_link_in_one_run_is_captured
         pages = db.execute("SELECT a.url, count(*) FROM captures c JOIN articles a ON a.id = c.article_id "
                            "WHERE c.post IS NULL GROUP BY a.url").fetchall()
     assert pages == [(site.ARTICLE_FLOOD.url, 1)]
+
+
+@pytest.mark.browser
+def test_show_of_a_short_link_no_run_could_follow_names_the_post_that_carries_it(tmp_path: Any) -> None:
+    # Beside a flattened tweet whose photo link leads to its post, one whose link the platform
+    # does not know (the fake web answers 404): `show` of that link names the post known by it,
+    # never the article it was read in as if the link had led there.
+    text = tmp_path / "quotes.txt"
+    unknown = "pic.twitter.com/Qq99Qq99Qq"
+    text.write_text(site.FLAT_TEXT + "\n\nThe levee held overnight " + unknown +
+                    "\n— Someone (@someone_x) March 4, 2024\n")
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        r = cli(web, "archive", str(text), "--format", "json", archive=archive)
+    assert r.returncode in (0, 1), r.stderr
+    for ident in (unknown, "https://t.co/Qq99Qq99Qq", "t.co/Qq99Qq99Qq"):
+        shown = subprocess.run([sys.executable, "-m", "archiver.cli", "show", ident, "--format", "json",
+                                "--archive-dir", str(archive)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert shown.returncode == 0, (ident, shown.stderr)
+        detail = json.loads(shown.stdout)
+        assert detail["key"].startswith("twitter:h:") and detail["handle"] == "someone_x", detail
+        assert unknown in detail["media"], detail

@@ -406,11 +406,21 @@ def _short_link_keys(index: Index, platform: Platform, link: str) -> list[str]:
     followed to (the alias recorded when its key became the post's ID key), else the post known by
     that link alone (not followed yet). Nothing is fetched."""
     assert platform.shortlinks is not None
-    if platform.shortlinks.code(link) is None:
+    shortlinks = platform.shortlinks
+    code = shortlinks.code(link)
+    if code is None:
         return []
-    key = platform.shortlinks.post(link, link, "address").key
+    key = shortlinks.post(link, link, "address").key
     aliased = [row["new_key"] for row in index.db.query("SELECT new_key FROM key_aliases WHERE old_key = ?", [key])]
-    return [*aliased, key]
+    if aliased or index.db.execute("SELECT 1 FROM posts WHERE key = ?", [key]).fetchone():
+        return [*aliased, key]
+    # Not followed, and no post known by the link alone: a post that carries it (a flattened
+    # tweet's photo link, its text read by the text index), not yet resolved to the post it names.
+    from archiver.index.filters import Filters
+
+    return [row.key for row in lookup(index, Filters(text=f'"{code}"'))
+            if any(shortlinks.code(other) == code and shortlinks.post(other, other, "address").key == key
+                   for other in (*row.media, *row.links))]
 
 
 def article_led_to(index: Index, link: str) -> str | None:
@@ -439,8 +449,13 @@ def article_led_to(index: Index, link: str) -> str | None:
     for row in rows:
         if same_link(row["source"]):
             return str(row["url"])
+    if index.destination_of(key) is not None:
+        return None  # followed from an article's text to a page that is no post: not a source given
+    # The link's own exchange, recorded with the article it led to: a redirect (a link read in an
+    # article and not followed is recorded under that article too, answered otherwise).
     rows = index.db.query("SELECT a.url, r.target_uri FROM records r JOIN articles a ON a.id = r.article_id "
-                          f"WHERE r.target_uri {index.dialect.like} ? ESCAPE '\\' ORDER BY r.date DESC", [pattern])
+                          f"WHERE r.target_uri {index.dialect.like} ? ESCAPE '\\' AND r.warc_type = 'response' "
+                          "AND r.status BETWEEN 300 AND 399 ORDER BY r.date DESC", [pattern])
     for row in rows:
         if same_link(row["target_uri"]):
             return str(row["url"])
