@@ -133,6 +133,24 @@ def test_markdown_quotes_links_and_wrapped_dates() -> None:
     assert second.text == "Sandbag points tonight:\nLincoln High gym\nCivic Center garage"  # hard breaks kept
 
 
+def test_a_signature_written_under_a_quote_block_closes_that_block() -> None:
+    # Two different tweets by one handle on one day, each quoted with its signature outside the
+    # quote: each keeps its text (and so its own key); a blank line still parts quote and signature.
+    posts = scan_text("> First claim the levee will hold\n— Q (@qqq) March 5, 2024\n\nArticle text.\n\n"
+                      "> Second, different tweet\n— Q (@qqq) March 5, 2024\n\n> Not its text\n\n"
+                      "Its text\n— Q (@qqq) March 6, 2024\n")
+    assert [(p.handle, p.text) for p in posts] == [
+        ("qqq", "First claim the levee will hold"), ("qqq", "Second, different tweet"), ("qqq", "Its text")]
+    assert len({p.key for p in posts}) == 3
+
+
+def test_a_post_address_in_a_flattened_tweets_text_is_cited_too() -> None:
+    posts = scan_text("Look at this https://twitter.com/other/status/1764653344456642016\n— Foo (@foo) March 4, 2024\n")
+    assert [(p.key, p.kind, p.handle) for p in posts] == [
+        ("twitter:1764653344456642016", "linked", "other"), (posts[1].key, "embedded", "foo")]
+    assert posts[1].text == "Look at this https://twitter.com/other/status/1764653344456642016"
+
+
 def test_units_join_quoted_paragraphs_and_strip_markdown() -> None:
     units = split_units("> a [x\\.y](https://e.com/1) b\n> c\n>\n> d\n\nplain \\- line\n")
     assert [(u.text, u.quoted, u.links) for u in units] == [

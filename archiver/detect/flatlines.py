@@ -2,9 +2,9 @@
 of a run of units, and the post ID those links name.
 
 A flattened post ends on a line only its platform writes (a signature, a byline, a sound credit);
-its text is the lines above: the whole quote block when that line is quoted, else the lines up to a
-blank line (once there is one), a line an earlier post spans, a lead-in ending in ":", a list item
-or heading, or the platform's length limit.
+its text is the lines above: the whole quote block when that line is quoted or written right under
+one, else the lines up to a blank line (once there is one), a line an earlier post spans, a lead-in
+ending in ":", a list item or heading, or the platform's length limit.
 """
 
 from __future__ import annotations
@@ -35,6 +35,15 @@ def body_above(
     body: list[str] = []
     first = i
     j = i - 1
+    if not unit.quoted and j >= 0 and units[j].quoted and j not in stop and not unit.blank_before:
+        # A closing line written under a quote block, outside it: the block is the text.
+        block = units[j].block
+        while j >= 0 and units[j].quoted and units[j].block == block and j not in stop:
+            if not skip(units[j].text):
+                body.insert(0, units[j].text)
+            first = j
+            j -= 1
+        return first, body
     if unit.quoted:
         while j >= 0 and units[j].block == unit.block and j not in stop:
             if not skip(units[j].text):

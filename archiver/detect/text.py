@@ -24,6 +24,9 @@ def detect_text(text: str, source: str) -> list[Post]:
     """Every post in a plain text, in text order (not yet deduplicated)."""
     units = split_units(text)
     at, consumed = flat_posts(units, source)
+    # Each body line's post: a post's address in a flattened post's text (a tweet quoting or
+    # answering another) is a post the text cites too; its short links are the post's own.
+    owner = {k: flat.post.key for flat in at.values() for k in range(flat.first, flat.at)}
     posts: list[Post] = []
     for i, unit in enumerate(units):
         flat = at.get(i)
@@ -33,6 +36,9 @@ def detect_text(text: str, source: str) -> list[Post]:
                 posts.extend(_free_text(flat.rest, [], source))
         elif i not in consumed:
             posts.extend(_free_text(unit.text, unit.links, source))
+        elif i in owner:
+            posts.extend(p for p in _free_text(unit.text, unit.links, source, short_links=False)
+                         if p.key != owner[i])
     return posts
 
 
@@ -71,14 +77,14 @@ def headline(text: str, source: str) -> str | None:
     return None if 0 in consumed else line
 
 
-def _free_text(text: str, md_links: list[str], source: str) -> list[Post]:
+def _free_text(text: str, md_links: list[str], source: str, *, short_links: bool = True) -> list[Post]:
     posts: list[Post] = []
     for url in [*md_links, *find_urls(text)]:
         found = match_url(absolutize(url))
         if found is not None:
             platform, match = found
             posts.append(build_post(platform, kind="linked", source=source, evidence="text-url", match=match))
-    for _name, shortlinks in SHORTENERS:
+    for _name, shortlinks in SHORTENERS if short_links else ():
         for link in shortlinks.find(text) + [u for u in md_links if shortlinks.find(u)]:
             posts.append(shortlinks.post(link, source, "text-shortlink"))
     return posts

@@ -3,7 +3,7 @@
 When an article is turned into text (copy-paste, html2text, trafilatura) an embedded tweet keeps its
 text and its signature line; the status link survives only as a markdown link or not at all.
 A signature line closes a tweet; its body is the units above it: the whole quote block when the
-signature is quoted, else up to a blank line, an earlier signature, a heading/list item/lead-in
+signature is quoted or written right under one, else up to a blank line, an earlier signature, a heading/list item/lead-in
 ending in ":", or the 280-weighted-character limit (a hint, not a wall: paid accounts post longer).
 A saved tweet page's title (`Name (@handle) on X: "text" / X`) is a post of its own (a caption).
 """
@@ -85,9 +85,13 @@ def _find_tweets(units: Sequence[Unit]) -> list[_Tweet]:
         glued = unit.text[: sig.start].strip()
         body: list[str] = [glued] if glued else []
         first = i
-        if unit.quoted:
+        above = units[i - 1] if i > 0 else None
+        if unit.quoted or (above is not None and above.quoted and not glued and not unit.blank_before
+                           and i - 1 not in signatures):
+            # The quote block the signature closes, whether it is inside the block or written under it.
+            block = unit.block if unit.quoted else above.block if above is not None else 0
             j = i - 1
-            while j >= 0 and units[j].block == unit.block and j not in signatures:
+            while j >= 0 and units[j].quoted and units[j].block == block and j not in signatures:
                 body.insert(0, units[j].text)
                 first = j
                 j -= 1
