@@ -323,6 +323,11 @@ def test_show_other_platforms_and_hash_keys(index: Index) -> None:
     full = hash_key_of(index)
     assert show(index, full)["key"] == full  # type: ignore[index]
     assert show(index, full[:20])["key"] == full  # type: ignore[index]
+    # Keys typed in capitals: the platform's name and a hash key's hex digits are read in any case.
+    for typed in ("TWITTER:100", "Twitter:100"):
+        assert show(index, typed)["key"] == "twitter:100", typed  # type: ignore[index]
+    for typed in (full.upper(), full[:20].upper(), "twitter:H:" + full.removeprefix("twitter:h:").upper()):
+        assert show(index, typed)["key"] == full, typed  # type: ignore[index]
     assert show(index, "https://x.com/a/status/999") is None
     assert show(index, "nothing-like-this") is None
     assert show(index, "") is None

@@ -343,6 +343,11 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
     if aliased is not None:
         return [aliased]
     name, colon, rest = ident.partition(":")
+    hashed = rest[:2].lower() == "h:"
+    if colon and (name != name.lower() or (hashed and rest != rest.lower())) and name.lower() in _platform_names():
+        # `TWITTER:1764…`, `twitter:H:1BA7…` as typed: platform names are lower case, and so are a
+        # hash key's hex digits.
+        return _candidate_keys(index, f"{name.lower()}:{rest.lower() if hashed else rest}")
     if colon and rest != rest.lower() and name in _case_free_platforms():
         # `telegram:HarbourNews/101` as a page spelt it: such platforms' keys are lower-case.
         folded = f"{name}:{rest.lower()}"
@@ -478,6 +483,12 @@ def _first_platform() -> str:
     from archiver.platforms import REGISTRY
 
     return REGISTRY[0].name
+
+
+def _platform_names() -> list[str]:
+    from archiver.platforms import REGISTRY
+
+    return [p.name for p in REGISTRY]
 
 
 def _case_free_platforms() -> list[str]:
