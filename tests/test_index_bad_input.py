@@ -560,3 +560,19 @@ def test_reindex_steps_over_a_damaged_record_and_keeps_those_after_it(tmp_path: 
     assert set(_lookup_keys(archive)) == set(expected)  # every post is still there
     with sqlite3.connect(archive / DB_NAME) as db:
         assert db.execute("SELECT count(*) FROM records").fetchone()[0] == 40 * 2 - 1  # the damaged record alone
+
+
+@pytest.mark.parametrize("text", ["*", "''", "--", '"!!"', "'' -- ?"])
+def test_a_text_of_punctuation_alone_has_nothing_to_search_for(text: str) -> None:
+    from archiver.errors import UsageError
+    from archiver.index.filters import Filters
+
+    with pytest.raises(UsageError, match="--text: nothing to search for"):
+        Filters(text=text)
+
+
+@pytest.mark.parametrize("text", ["C++", "#Riverton", "🌊", "a''"])
+def test_words_with_punctuation_are_searched(text: str) -> None:
+    from archiver.index.filters import Filters
+
+    assert Filters(text=text).text == text

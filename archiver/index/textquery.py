@@ -16,6 +16,7 @@ terms are matched (full-text index, substring) is the index implementation's bus
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 
 from archiver.errors import QuerySyntaxError
@@ -37,6 +38,10 @@ class Term:
 
     text: str
     prefix: bool = False
+
+
+# ASCII punctuation alone is no word of any text: the index's words are letters, digits, emoji.
+_PUNCTUATION = string.punctuation
 
 
 def _refuse(query: str, at: int, why: str) -> QuerySyntaxError:
@@ -68,14 +73,14 @@ def parse(query: str) -> list[list[Term]]:
                 raise _refuse(query, at, f"{word!r} would search for {word[1:]!r}, not exclude it: a search "
                                          "cannot exclude words")
             stripped = word.rstrip("*")
-            if stripped:  # a lone "*" has nothing to search for
+            if stripped.strip(_PUNCTUATION):  # a lone "*", or `''`, has nothing to search for
                 tokens.append((Term(stripped, prefix=stripped != word), at))
         else:
             if not match["close"]:
                 raise QuerySyntaxError(f"--text {query!r}: unclosed quote (character {at + 1}); "
                                        'end the phrase with "')
             phrase = match["phrase"].strip()
-            if phrase:
+            if phrase.strip(_PUNCTUATION + " "):
                 tokens.append((Term(phrase, prefix=bool(match["pstar"])), at))
     words = sum(isinstance(token, Term) for token, _ in tokens)
     if words > MAX_WORDS:
