@@ -18,6 +18,11 @@ from archiver.platforms.base import UrlMatch
 _LIST_RE = re.compile(r"^(?:[-*•·–]\s|\d{1,2}[.)]\s|#{1,6}\s)")
 
 
+def joined_length(lines: Sequence[str]) -> int:
+    """The weighted length of lines as one text."""
+    return weighted_length("\n".join(lines))
+
+
 def body_above(
     units: Sequence[Unit],
     i: int,
@@ -25,17 +30,21 @@ def body_above(
     limit: int,
     stop: Collection[int] = (),
     skip: Callable[[str], bool] = lambda _text: False,
+    weigh: Callable[[Sequence[str]], int] = joined_length,
+    glued: str = "",
 ) -> tuple[int, list[str]]:
     """(index of the first body unit, body lines) above closing unit `i`; `i` itself when none.
 
     `stop`: units that cannot be in the body (other posts' lines); `skip(text)`: boilerplate lines
-    that belong to the post but not to its text ("View this post on Instagram").
+    that belong to the post but not to its text ("View this post on Instagram"); `weigh(lines)`:
+    their length as the platform counts it against `limit`; `glued`: text on the closing line
+    before what closes it, the body's last line.
     """
     unit = units[i]
-    body: list[str] = []
+    body: list[str] = [glued] if glued else []
     first = i
     j = i - 1
-    if not unit.quoted and j >= 0 and units[j].quoted and j not in stop and not unit.blank_before:
+    if not unit.quoted and not body and j >= 0 and units[j].quoted and j not in stop and not unit.blank_before:
         # A closing line written under a quote block, outside it: the block is the text.
         block = units[j].block
         while j >= 0 and units[j].quoted and units[j].block == block and j not in stop:
@@ -64,12 +73,12 @@ def body_above(
             continue
         if body and (text.endswith(":") or _LIST_RE.match(text)):
             break
-        if body and weighted_length("\n".join([text, *body])) > limit:
+        if body and weigh([text, *body]) > limit:
             break
         body.insert(0, text)
         first = j
         j -= 1
-        if weighted_length("\n".join(body)) > limit:
+        if weigh(body) > limit:
             break
     return first, body
 

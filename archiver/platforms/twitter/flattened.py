@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from archiver.detect.flatlines import body_above
 from archiver.detect.signature import Signature, find_signature
 from archiver.detect.units import Unit, find_urls, weighted_length
 from archiver.models import Post
@@ -32,7 +33,6 @@ _TRAILING_LINKS_RE = re.compile(
 )
 _DATE_NEXT_RE = re.compile(r"\(@[A-Za-z0-9_]{1,15}\)(?:\s+on\s+(?:Twitter|X))?\s*$")
 _X_TITLE_END_RE = re.compile(r"[\"”]\s*/\s*X\s*$")
-_LIST_RE = re.compile(r"^(?:[-*•·–]\s|\d{1,2}[.)]\s|#{1,6}\s)")
 _MENTION_RE = re.compile(r"^https?://(www\.)?(twitter|x)\.com/\w+/?(\?|$)")
 CAPTION_RE = re.compile(
     r"^(?P<name>[^\"“”\n]{1,60}?)\s*(?:\(@(?P<handle>[A-Za-z0-9_]{1,15})\)\s*)?on\s+(?:Twitter|X)\s*:\s*"
@@ -83,20 +83,7 @@ def _find_tweets(units: Sequence[Unit]) -> list[_Tweet]:
     for i, sig in signatures.items():
         unit = units[i]
         glued = unit.text[: sig.start].strip()
-        body: list[str] = [glued] if glued else []
-        first = i
-        above = units[i - 1] if i > 0 else None
-        if unit.quoted or (above is not None and above.quoted and not glued and not unit.blank_before
-                           and i - 1 not in signatures):
-            # The quote block the signature closes, whether it is inside the block or written under it.
-            block = unit.block if unit.quoted else above.block if above is not None else 0
-            j = i - 1
-            while j >= 0 and units[j].quoted and units[j].block == block and j not in signatures:
-                body.insert(0, units[j].text)
-                first = j
-                j -= 1
-        else:
-            first = _plain_body(units, i, signatures, body)
+        first, body = body_above(units, i, limit=TWEET_LIMIT, stop=signatures, weigh=_tweet_weight, glued=glued)
         links = list(unit.links)
         for k in range(first, i):
             links.extend(units[k].links)
@@ -106,31 +93,7 @@ def _find_tweets(units: Sequence[Unit]) -> list[_Tweet]:
     return tweets
 
 
-def _plain_body(units: Sequence[Unit], i: int, signatures: dict[int, Signature], body: list[str]) -> int:
-    """Collect the body lines above signature unit `i` into `body`; return the first unit index."""
-    first = i
-    j = i - 1
-    while j >= 0:
-        cand = units[j]
-        below = units[j + 1]
-        if j in signatures or cand.quoted:
-            break
-        if body and below.blank_before:
-            break  # a blank line ends the body once there is one
-        text = cand.text
-        if body and (text.endswith(":") or _LIST_RE.match(text)):
-            break  # "She wrote:" / list items / headings introduce a tweet, they are not in it
-        if body and _tweet_weight([text, *body]) > TWEET_LIMIT:
-            break
-        body.insert(0, text)
-        first = j
-        j -= 1
-        if _tweet_weight(body) > TWEET_LIMIT:
-            break  # a long (paid) post directly above the signature: take it, nothing more
-    return first
-
-
-def _tweet_weight(lines: list[str]) -> int:
+def _tweet_weight(lines: Sequence[str]) -> int:
     """Weighted length of a candidate body; trailing links (attached media, a quoted tweet) are
     free on Twitter, so they are not counted."""
     text = "\n".join(lines)
