@@ -247,7 +247,8 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[
 
     with Spool() as journal:  # the journal entries, on disk until replayed
         problems = verify_archive(archive_dir, records(), shots, whole_index=True, truncated=truncated,
-                                  journal=journal, stamps=index.capture_stamps,
+                                  journal=journal,
+                                  stamps=index.capture_stamps if index.has_tokens() else None,
                                   reindex_hint=REINDEX_FORCE_HINT if where == DB_NAME else REINDEX_ELSEWHERE_HINT)
         damaged = any(p.path.startswith(f"{WARC_DIR}/") for p in problems)
         problems += compare(index, journal, where=where, writing=being_written(archive_dir), damaged=damaged)

@@ -458,7 +458,7 @@ def _check_indexed_file(warc_root: Path, filename: str, rows: Iterable[RecordRow
                 problems.append(Problem(RECORD, rel, f"record {row.record_id or '?'} at offset {offset}: {differs}"))
                 continue
             good[offset] = row.length
-            if row.capture_id is not None:
+            if row.capture_id is not None and seen.keep_lines:
                 seen.sound(row.capture_id, headers)
             if mark := _truncation(rel, offset, headers):
                 marked.append(mark)
@@ -484,6 +484,7 @@ class _Seen(Scratch):
                           "shots": ("capture_id", "digest"),
                           "sound": ("capture_id", "record_id", "line")})
         self._shots_indexed = False
+        self.keep_lines = False  # the sound records' manifest lines, kept when tokens are checked
 
     def record_id(self, record_id: str) -> None:
         self.add("ids", (record_id,))
@@ -499,9 +500,7 @@ class _Seen(Scratch):
 
     def sound(self, capture_id: int, headers: StatusAndHeaders) -> None:
         """A capture's indexed record found sound: its manifest line, from its own headers."""
-        entry = ManifestEntry(headers.get_header("WARC-Record-ID") or "", headers.get_header("WARC-Type") or "",
-                              headers.get_header("WARC-Target-URI") or "", headers.get_header("WARC-Date") or "",
-                              headers.get_header("WARC-Block-Digest"), headers.get_header("WARC-Payload-Digest"))
+        entry = ManifestEntry.of(headers)
         self.add("sound", (capture_id, entry.record_id, entry.line()))
 
     def stamped_captures(self) -> list[int]:
@@ -619,6 +618,7 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
         records = sorted(records, key=lambda r: (r.filename, r.offset))
     marked: list[TruncatedRecord] = []
     with _Seen() as seen:
+        seen.keep_lines = stamps is not None
         problems = _verify(archive_dir, records, seen, whole_index=whole_index, index_present=index_present,
                            journal=journal, marked=marked, reindex_hint=reindex_hint)
         screenshots = list(screenshots)

@@ -32,7 +32,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import UsageError
 from ..index.rows import CaptureStamp
@@ -63,6 +63,13 @@ class ManifestEntry:
     date: str
     block_digest: str | None
     payload_digest: str | None = None
+
+    @classmethod
+    def of(cls, headers: Any, warc_type: str | None = None) -> ManifestEntry:
+        """The entry of a record, from its own WARC headers (warcio's `StatusAndHeaders`)."""
+        return cls(headers.get_header("WARC-Record-ID") or "", warc_type or headers.get_header("WARC-Type") or "",
+                   headers.get_header("WARC-Target-URI") or "", headers.get_header("WARC-Date") or "",
+                   headers.get_header("WARC-Block-Digest"), headers.get_header("WARC-Payload-Digest"))
 
     def line(self) -> str:
         fields = (self.record_id, self.warc_type, self.target_uri, self.date, self.block_digest or "-",

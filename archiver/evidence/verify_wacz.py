@@ -448,8 +448,7 @@ def _read_records(it: Any, out: dict[str, BundleRecord]) -> None:
         while chunk := stream.read(_CHUNK):
             hashing.update(chunk)
         if rid:
-            line = ManifestEntry(rid, record.rec_type or "", uri, h.get_header("WARC-Date") or "",
-                                 block_digest, payload_digest).line()
+            line = ManifestEntry.of(h, record.rec_type).line()
             out[rid] = BundleRecord(line, hashing.block_matches(), h.get_header(REDACTED_FIELD) is not None,
                                     hashing.payload_matches())
 

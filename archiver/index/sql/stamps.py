@@ -44,6 +44,10 @@ class StampStore:
                  requested])
             self.journal.stamp(self.db, stamp.capture_id, stamp.tsa)
 
+    def has_tokens(self) -> bool:
+        """Whether any capture has a token (verify then checks them against their records)."""
+        return self.db.execute("SELECT 1 FROM capture_stamps WHERE token IS NOT NULL LIMIT 1").fetchone() is not None
+
     def capture_stamps(self, capture_ids: Sequence[int]) -> list[CaptureStamp]:
         """The timestamps of these captures (failed requests included), by capture then authority."""
         found: list[CaptureStamp] = []
