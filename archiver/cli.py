@@ -877,13 +877,38 @@ from .cli_datasette import register as _register_datasette  # noqa: E402
 _register_datasette(app, sys.modules[__name__])  # archiver datasette-metadata
 
 
+def _for_command_line(args: list[str]) -> typer.Typer:
+    """The command line `app`, holding only the command `args` name when they name one.
+
+    Typer builds every command's Click parameters from its signature each time the program starts,
+    some 20 ms for all of them, while a run uses one. The options before a command are flags
+    (-v, -q, --version), so the first argument not starting with "-" is the command's name; with no
+    name, or one that no command has, the whole app answers (the list of commands, "No such command").
+    """
+    from copy import copy
+
+    from typer.main import get_command_name
+
+    name = next((a for a in args if not a.startswith("-")), None)
+    if name is None:
+        return app
+    commands = [c for c in app.registered_commands
+                if (c.name or (c.callback is not None and get_command_name(c.callback.__name__))) == name]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if len(commands) + len(groups) != 1:
+        return app
+    lean = copy(app)
+    lean.registered_commands, lean.registered_groups = commands, groups
+    return lean
+
+
 def main() -> None:
     """Console-script entry point."""
     # SIGINT/SIGTERM: one line and exit 130/143, output files never half written; `archive` and
     # `run` switch to finishing the capture at hand first (archiver/interrupt.py).
     STOP.install(raising=True)
     try:
-        app()
+        _for_command_line(sys.argv[1:])()
     except Interrupted as e:  # outside any core call: between parsing and the call
         typer.echo(f"archiver: {e}", err=True)
         sys.exit(e.exit_code)

@@ -47,7 +47,7 @@ def _probe(ref: Ref) -> Probe:
     from archiver.net import NetOptions
     from archiver.platforms import BY_NAME
 
-    check = BY_NAME[ref.platform].check
+    check = BY_NAME[ref.platform].post_check()
     assert check is not None
     with NetOptions().httpx_client() as client:
         return check.probe(ref, client)

@@ -122,4 +122,5 @@ OEMBED_CHECK = PostCheck(probe=_probe)
 def check_for(platform: str) -> tuple[PostCheck, Platform | None]:
     """The post check of a platform (its own, or the oEmbed one), and the platform if registered."""
     found = _platform(platform)
-    return (found.check if found is not None and found.check is not None else OEMBED_CHECK), found
+    own = found.post_check() if found is not None else None
+    return (own if own is not None else OEMBED_CHECK), found

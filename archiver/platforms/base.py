@@ -223,8 +223,11 @@ class Platform:
     oembed: OEmbedEndpoint | None = None
     # Rendered embeds of the platform on an article page that get an element screenshot of their own.
     embed_selectors: tuple[str, ...] = ()
-    # The platform's own way of asking about a post; None: the generic oEmbed check.
+    # The platform's own way of asking about a post; None: the generic oEmbed check (see `post_check`).
     check: PostCheck | None = None
+    # Or the module holding it as `CHECK`, imported at the first question: the modules that ask pull
+    # in the capture code, which a scan never needs.
+    check_module: str = ""
     # Pages that may show a login wall instead of the post.
     login_wall: LoginWall | None = None
     # Posts known only by short links learn their ID by following them.
@@ -234,6 +237,15 @@ class Platform:
     # linked in one case and embedded in another is one post, and the index folds the keys an earlier
     # archiver kept as written into the lower-case ones (`fold_id_case`).
     case_free_ids: bool = False
+
+    def post_check(self) -> PostCheck | None:
+        """The platform's own way of asking about a post (`check`, or `check_module`'s), or None."""
+        if self.check is None and self.check_module:
+            from importlib import import_module
+
+            found: PostCheck = import_module(self.check_module).CHECK
+            return found
+        return self.check
 
     def embed_src(self, url: str) -> UrlMatch | None:
         """A post from a player/embed URL (iframe src and its lazy-loading variants)."""

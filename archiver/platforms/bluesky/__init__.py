@@ -6,8 +6,7 @@ The `Platform(...)` value is built in detect.py; here it gains its capture hooks
 from dataclasses import replace
 
 from archiver.platforms.bluesky import detect
-from archiver.platforms.bluesky.postcheck import CHECK
 
-PLATFORM = replace(detect.PLATFORM, check=CHECK)
+PLATFORM = replace(detect.PLATFORM, check_module="archiver.platforms.bluesky.postcheck")
 
 __all__ = ["PLATFORM"]

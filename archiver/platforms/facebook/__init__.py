@@ -3,10 +3,9 @@
 from dataclasses import replace
 
 from archiver.platforms.facebook import detect
-from archiver.platforms.facebook.check import CHECK
 from archiver.platforms.facebook.detect import embed_url, parse_embed_src, parse_url
 from archiver.platforms.facebook.sharelinks import ALIASES, SHARELINKS
 
-PLATFORM = replace(detect.PLATFORM, check=CHECK, shortlinks=SHARELINKS, aliases=ALIASES)
+PLATFORM = replace(detect.PLATFORM, check_module="archiver.platforms.facebook.check", shortlinks=SHARELINKS, aliases=ALIASES)
 
 __all__ = ["PLATFORM", "embed_url", "parse_embed_src", "parse_url"]

@@ -3,9 +3,8 @@
 from dataclasses import replace
 
 from archiver.platforms.instagram import detect
-from archiver.platforms.instagram.check import CHECK
 from archiver.platforms.instagram.detect import embed_url, parse_url
 
-PLATFORM = replace(detect.PLATFORM, check=CHECK)
+PLATFORM = replace(detect.PLATFORM, check_module="archiver.platforms.instagram.check")
 
 __all__ = ["PLATFORM", "embed_url", "parse_url"]

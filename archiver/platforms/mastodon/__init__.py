@@ -8,8 +8,7 @@ from dataclasses import replace
 
 from archiver.platforms.mastodon import detect
 from archiver.platforms.mastodon.detect import embed_url, make_embed_rules, match_status, status_time
-from archiver.platforms.mastodon.postcheck import CHECK
 
-PLATFORM = replace(detect.PLATFORM, check=CHECK)
+PLATFORM = replace(detect.PLATFORM, check_module="archiver.platforms.mastodon.postcheck")
 
 __all__ = ["PLATFORM", "embed_url", "make_embed_rules", "match_status", "status_time"]

@@ -7,9 +7,8 @@ The `Platform(...)` value is built in detect.py; here it gains its capture hooks
 from dataclasses import replace
 
 from archiver.platforms.reddit import detect
-from archiver.platforms.reddit.postcheck import CHECK
 from archiver.platforms.reddit.sharelinks import ALIASES, SHARELINKS
 
-PLATFORM = replace(detect.PLATFORM, check=CHECK, shortlinks=SHARELINKS, aliases=ALIASES)
+PLATFORM = replace(detect.PLATFORM, check_module="archiver.platforms.reddit.postcheck", shortlinks=SHARELINKS, aliases=ALIASES)
 
 __all__ = ["PLATFORM"]

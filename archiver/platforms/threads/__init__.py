@@ -3,9 +3,8 @@
 from dataclasses import replace
 
 from archiver.platforms.threads import detect
-from archiver.platforms.threads.check import CHECK, embed_url
-from archiver.platforms.threads.detect import canonical_url, parse_url
+from archiver.platforms.threads.detect import canonical_url, embed_url, parse_url
 
-PLATFORM = replace(detect.PLATFORM, check=CHECK, embed_url=embed_url)
+PLATFORM = replace(detect.PLATFORM, check_module="archiver.platforms.threads.check")
 
 __all__ = ["PLATFORM", "canonical_url", "embed_url", "parse_url"]

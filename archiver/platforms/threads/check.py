@@ -23,7 +23,7 @@ from archiver.capture.embedpage import (
     wayback_source,
 )
 from archiver.platforms.base import iso_from_datetime_attr
-from archiver.platforms.threads.detect import POST_URL_RE
+from archiver.platforms.threads.detect import embed_url
 
 WORDS: tuple[tuple[str, str], ...] = (
     ("this profile is private", "protected"),
@@ -34,12 +34,6 @@ WORDS: tuple[tuple[str, str], ...] = (
     ("post isn’t available", "unavailable"),
 )
 _TITLE = re.compile(r"^(?P<name>.*?)\s*\(@(?P<handle>[A-Za-z0-9_.]{1,30})\)(?:\s+on Threads)?", re.S)
-
-
-def embed_url(post_id: str | None, url: str | None) -> str | None:
-    """The embed page of a post: its URL on threads.net with `/embed` after it."""
-    m = POST_URL_RE.match(url or "")
-    return f"https://www.threads.net/@{m.group('handle')}/post/{m.group('code')}/embed" if m else None
 
 
 def parse_embed(page: str) -> PostData | None:

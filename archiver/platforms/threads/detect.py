@@ -58,10 +58,17 @@ def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post]
     ]
 
 
+def embed_url(post_id: str | None, url: str | None) -> str | None:
+    """The embed page of a post: its URL on threads.net with `/embed` after it."""
+    m = POST_URL_RE.match(url or "")
+    return f"https://www.threads.net/@{m.group('handle')}/post/{m.group('code')}/embed" if m else None
+
+
 PLATFORM = Platform(
     name="threads",
     hosts=("threads.net", "threads.com"),
     parse_url=parse_url,
     rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)),),
     canonical=canonical_url,
+    embed_url=embed_url,
 )

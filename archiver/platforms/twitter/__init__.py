@@ -10,8 +10,8 @@ from dataclasses import replace
 from archiver.platforms.twitter import detect
 from archiver.platforms.twitter.aliases import ALIASES
 from archiver.platforms.twitter.loginwall import LOGIN_WALL
-from archiver.platforms.twitter.postcheck import CHECK
 
-PLATFORM = replace(detect.PLATFORM, other_names=("x",), check=CHECK, login_wall=LOGIN_WALL, aliases=ALIASES)
+PLATFORM = replace(detect.PLATFORM, other_names=("x",), check_module="archiver.platforms.twitter.postcheck",
+                   login_wall=LOGIN_WALL, aliases=ALIASES)
 
 __all__ = ["PLATFORM"]

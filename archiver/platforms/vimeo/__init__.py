@@ -3,9 +3,8 @@
 from dataclasses import replace
 
 from archiver.platforms.vimeo import detect
-from archiver.platforms.vimeo.check import CHECK
 from archiver.platforms.vimeo.detect import canonical_url, embed_url, parse_url
 
-PLATFORM = replace(detect.PLATFORM, check=CHECK)
+PLATFORM = replace(detect.PLATFORM, check_module="archiver.platforms.vimeo.check")
 
 __all__ = ["PLATFORM", "canonical_url", "embed_url", "parse_url"]

@@ -1,15 +1,13 @@
 """Truth Social: a Mastodon fork on one host; its embed is Mastodon's (own class name UNVERIFIED).
 
 Accepts `truthsocial.com/@user/ID`, `/@user/posts/ID` and their `/embed` iframes, and both
-`blockquote.truthsocial-embed` and a `mastodon-embed` that points at truthsocial.com.
+`blockquote.truthsocial-embed` and a `mastodon-embed` that points at truthsocial.com. How a post is
+asked about is in check.py.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from archiver.platforms.base import Platform, UrlMatch
-from archiver.platforms.capture import PostCheck, PostRef
 from archiver.platforms.mastodon.detect import (
     embed_url as mastodon_embed_url,
 )
@@ -18,7 +16,6 @@ from archiver.platforms.mastodon.detect import (
     match_status,
     status_time,
 )
-from archiver.platforms.mastodon.postcheck import WAYBACK, make_probe
 
 HOST = "truthsocial.com"
 
@@ -39,21 +36,6 @@ def parse_url(url: str) -> UrlMatch | None:
     return UrlMatch(sid, canonical_url(sid, user), user)
 
 
-def _locate(post: PostRef) -> tuple[str, str, str] | None:
-    sid = post.post_id or ""
-    return (HOST, sid, post.url or canonical_url(sid, post.handle)) if sid.isdigit() else None
-
-
-def _handle(account: dict[str, Any], host: str) -> str | None:
-    """Truth Social handles are written without the host (its accounts are all local)."""
-    acct = account.get("acct") or account.get("username")
-    return str(acct) if acct else None
-
-
-# Truth Social's own API is Mastodon's (`/api/v1/statuses/ID`); see docs/platforms.md for what of it
-# is verified.
-CHECK = PostCheck(probe=make_probe(_locate, _handle), wayback=WAYBACK)
-
 PLATFORM: Platform = Platform(
     name="truthsocial",
     hosts=(HOST,),
@@ -63,5 +45,5 @@ PLATFORM: Platform = Platform(
     time_from_id=status_time,
     canonical=canonical_url,
     embed_url=mastodon_embed_url,
-    check=CHECK,
+    check_module="archiver.platforms.truthsocial.check",
 )
