@@ -32,8 +32,7 @@ import logging
 import os
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from operator import attrgetter
@@ -176,10 +175,15 @@ def _framing(spool: IO[bytes], plain: bool) -> tuple[int, int]:
     return start, length
 
 
+def _algorithm(declared: str | None) -> str:
+    """The hash algorithm a WARC digest field names, as hashlib spells it (`SHA-256:…` -> sha256)."""
+    return (declared or "").partition(":")[0].strip().lower().replace("-", "")
+
+
 def digest_hasher(declared: str | None) -> Any:
     """A new hash object for the algorithm a WARC digest field names (`sha1:…`, `SHA-256:…`), or
     None when it names none hashlib knows."""
-    algo = (declared or "").partition(":")[0].strip().lower().replace("-", "")
+    algo = _algorithm(declared)
     try:
         return hashlib.new(algo) if algo else None
     except ValueError:
@@ -325,24 +329,28 @@ def _take_entry(record: Any, filename: str, offset: int, journal: Journal) -> No
         journal.append(entry)
 
 
-def _check_screenshot(archive_dir: Path, row: StoredFile) -> Problem | None:
+def _check_screenshot(archive_dir: Path, row: StoredFile, digests: dict[str, bytes]) -> Problem | None:
     """A stored file against its SHA-256: a capture's screenshot, or a post's media file (one
-    named by no capture)."""
+    named by no capture). The file is read once: `digests` gets its SHA-256 and SHA-1 (the WARC
+    records' usual digest), for the check against its capture's records (`_check_other_shots`)."""
     rel = row.path
     path = Path(rel) if Path(rel).is_absolute() else archive_dir / rel
     what = "screenshot" if row.capture_id is not None else "media file"
     if not path.is_file():
         return Problem(MISSING, rel, f"{what} is missing")
-    h = hashlib.sha256()
+    hashes = {"sha256": hashlib.sha256(), "sha1": hashlib.sha1()} if row.capture_id is not None else {"sha256": hashlib.sha256()}
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(BUF):
-                h.update(chunk)
+                for h in hashes.values():
+                    h.update(chunk)
     except OSError as e:
         return Problem(UNREADABLE, rel, f"{what} cannot be read ({e.strerror or e})")
     expected = (row.sha256 or "").lower()
-    if h.hexdigest() != expected:
-        return Problem(DIGEST, rel, f"sha256 is {h.hexdigest()}, the index says {expected or 'nothing'}")
+    found = hashes["sha256"].hexdigest()
+    if found != expected:
+        return Problem(DIGEST, rel, f"sha256 is {found}, the index says {expected or 'nothing'}")
+    digests.update((name, h.digest()) for name, h in hashes.items())
     return None
 
 
@@ -352,7 +360,8 @@ def _relative(archive_dir: Path, path: Path) -> str:
 
 
 def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile],
-                       digests_of: Callable[[int], set[str]], matched: AbstractSet[str] = frozenset()) -> list[Problem]:
+                       digests_of: Callable[[int], set[str]],
+                       matched: Mapping[str, Mapping[str, bytes]] | None = None) -> list[Problem]:
     """The screenshots a capture keeps beside the one the index names (the full page behind an
     embed's picture, further element shots, a page rendered beside it): the index holds no hash of
     them, but its WARC records hold their bytes, so each file must be one of the `urn:screenshot:`
@@ -360,11 +369,13 @@ def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile],
     (`<stamp>[-<label>][-element-NN].png`).
 
     The screenshot the index names is held to the same: matching the hash the index gives
-    (`matched`: the paths that did) proves nothing when the index was edited with the file.
+    (`matched`: the paths that did, with their digests by algorithm, taken as the file was read for
+    that) proves nothing when the index was edited with the file.
     Captures from before these records were written have none: their other files cannot be told
     from an edited one, and are left unchecked. `digests_of` gives a capture's screenshot records'
     payload digests.
     """
+    matched = matched or {}
     groups: dict[tuple[Path, str], set[int]] = defaultdict(set)  # (folder, stamp) -> capture ids
     named: set[Path] = set()
     for shot in screenshots:
@@ -385,6 +396,8 @@ def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile],
             continue
         for path in others:
             rel = _relative(archive_dir, path)
+            if (had := matched.get(rel)) and any(digest_matches(d, had[a]) for d in known if (a := _algorithm(d)) in had):
+                continue  # the digest taken as it was read for the index's hash is one of the records'
             try:
                 data = path.read_bytes()
             except OSError as e:
@@ -622,12 +635,13 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
         problems = _verify(archive_dir, records, seen, whole_index=whole_index, index_present=index_present,
                            journal=journal, marked=marked, reindex_hint=reindex_hint)
         screenshots = list(screenshots)
-        matched: set[str] = set()  # the screenshots whose bytes are the ones the index says
+        matched: dict[str, dict[str, bytes]] = {}  # the screenshots whose bytes are the ones the index says
         for shot in screenshots:
-            if problem := _check_screenshot(archive_dir, shot):
+            digests: dict[str, bytes] = {}
+            if problem := _check_screenshot(archive_dir, shot, digests):
                 problems.append(problem)
             else:
-                matched.add(shot.path)
+                matched[shot.path] = digests
         problems += _check_other_shots(archive_dir, screenshots, seen.screenshot_digests, matched)
         if stamps is not None:
             problems += _check_stamps(seen, stamps)

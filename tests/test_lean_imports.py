@@ -67,7 +67,7 @@ def test_a_platforms_post_check_is_there_when_asked_for() -> None:
 def test_the_command_line_holds_only_the_command_named() -> None:
     from typer.main import get_command
 
-    from archiver.cli import _for_command_line, app
+    from archiver.cli import _for_command_line
 
     def names(args: list[str]) -> list[str]:
         return sorted(get_command(_for_command_line(args)).commands)  # type: ignore[attr-defined]

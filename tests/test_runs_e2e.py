@@ -693,6 +693,31 @@ def test_verify_names_a_changed_screenshot_the_index_holds_no_hash_of(base: Any)
     assert line.startswith("digest") and "screenshot records" in line
 
 
+def test_verify_reads_each_screenshot_once(base: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The picture the index names is hashed against the index, then held to its capture's screenshot
+    records: the digests taken in the one read serve both (pictures are large). Counted at the file
+    opens (`read_bytes` opens too)."""
+    from typer.testing import CliRunner
+
+    from archiver.cli import app
+
+    web, archive, _s, _r, tmp = base
+    copy = _copy(archive, tmp / "read-once")
+    opened: list[Path] = []
+    real_open = Path.open
+
+    def counting_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self.suffix == ".png":
+            opened.append(self)
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    r = CliRunner().invoke(app, ["verify", "--archive-dir", str(copy)])
+    assert r.exit_code == 0, r.output
+    on_disk = sorted(copy.glob("screenshots/**/*.png"))
+    assert on_disk and sorted(opened) == on_disk  # every picture checked, each read once
+
+
 def test_verify_names_a_screenshot_replaced_with_its_hash_in_the_index(base: Any) -> None:
     """The picture the index names, swapped for another and its hash in archive.db with it: it
     matches the index, but none of its capture's screenshot records in the WARCs."""
