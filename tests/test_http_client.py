@@ -93,6 +93,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 chunk = data[i : i + 100]
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.write(b"0\r\n\r\n")
+        elif path.startswith("/broken-redirect/"):  # a 301 whose body cannot be read whole
+            self.send_response(301)
+            self.send_header("Location", "/final")
+            self.send_header("Content-Type", "text/html")
+            if path.endswith("/bad-gzip"):  # the whole body arrives, but it is no gzip
+                body = b"this is not gzip \x00\xff" * 10
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(len(body)))
+            else:  # announces 500 bytes, sends 20, then the connection drops
+                body = b"<a href=/final>moved"
+                self.send_header("Content-Length", "500")
+            self.end_headers()
+            self.wfile.write(body)
+            self.wfile.flush()
+            self.close_connection = True
         elif path.startswith("/redirect/"):
             left = int(path.rsplit("/", 1)[1])
             target = f"/redirect/{left - 1}" if left > 1 else "/final"
@@ -373,6 +388,29 @@ def test_503_gives_up_after_max_retries(server: TLSServer, tmp_path: Path) -> No
     assert r.status_code == 503
     assert server.state.counters["/unavailable"] == 2
     assert sum(1 for x in all_records(store) if x.rec_type == "response") == 2
+
+
+def test_a_redirect_whose_body_breaks_is_recorded_truncated_and_named(server: TLSServer, tmp_path: Path) -> None:
+    """Its status line and Location arrived: they are in the WARC, marked WARC-Truncated, and the
+    failure is still raised."""
+    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net(), max_retries=0) as client:
+        batch = Batch(store)
+        with pytest.raises(NetworkError, match="connection broken"):
+            client.get("https://t.co/broken-redirect/cut", batch=batch)
+        with pytest.raises(NetworkError, match="could not be decoded"):
+            client.get("https://t.co/broken-redirect/bad-gzip", batch=batch)
+    resps = {x.rec_headers.get_header("WARC-Target-URI"): x for x in all_records(store) if x.rec_type == "response"}
+    assert set(resps) == {"https://t.co/broken-redirect/cut", "https://t.co/broken-redirect/bad-gzip"}
+    cut, bad = resps["https://t.co/broken-redirect/cut"], resps["https://t.co/broken-redirect/bad-gzip"]
+    for rec in (cut, bad):
+        assert rec.http_headers.get_statuscode() == "301"
+        assert rec.http_headers.get_header("Location") == "/final"
+    assert cut.rec_headers.get_header("WARC-Truncated") == "disconnect"
+    assert cut.payload == b"<a href=/final>moved"
+    assert cut.http_headers.get_header("X-Archive-Orig-Content-Length") == "500"
+    assert bad.rec_headers.get_header("WARC-Truncated") == "unspecified"
+    assert sum(1 for x in all_records(store) if x.rec_type == "request") == 2
+    warcio_check(store.files)
 
 
 def test_connect_error_is_retried_then_one_line_network_error(tmp_path: Path) -> None:

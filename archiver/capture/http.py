@@ -10,8 +10,10 @@ read, never held whole (a chunked body announces no length). One fetch, with its
 retries and their waits, ends at its deadline however slowly the server drips: httpx's timeouts
 apply to each read, so the deadline is checked between chunks, each request's timeouts shrink to
 the time left, and a watchdog shuts the socket of a read still blocked when the time is up. What
-broke a limit is not recorded (the WARC holds only whole exchanges) and is named in the failure; so
-is a body cut short (shorter than the length it announced, or ended by the watchdog).
+broke a limit (a body over `max_body`, the deadline) is not recorded and is named in the failure.
+An answer whose status line and headers arrived but whose body could not be read whole (the
+connection broke, a body shorter than the length it announced, bad gzip) is named too, and recorded
+as what it is: its headers and the body bytes read, marked `WARC-Truncated` (docs/warc.md).
 
 A failure says whether the network itself may be down (NetworkUnreachable: no name resolved, no
 route) or only that one server failed (NetworkError: refused, reset, TLS, timeout, a bad body).
@@ -443,6 +445,7 @@ class RecordingClient(Closing):
         if jar is not None:
             jar.extract_cookies(response)
         watchdog = _Watchdog(response, clock.left())
+        got: list[bytes] = []  # the body as read so far (decoded)
         try:
             # The server address is only known while the connection is open: read it before the body.
             ip = _server_ip(response)
@@ -451,14 +454,24 @@ class RecordingClient(Closing):
             if max_body is not None and declared.isdigit() and int(declared) > max_body:
                 raise LimitExceeded(f"{url}: {declared} bytes is over --max-bytes {max_body}; skipped "
                                     "(raise --max-bytes to read it)")
-            _read_body(response, url, max_body, clock)
+            _read_body(response, url, max_body, clock, got)
             watchdog.cancel()
             if watchdog.fired:
                 raise clock.error()  # the body ended because its socket was shut: cut short
-            _check_length(response, url)
+            try:
+                _check_length(response, url)
+            except NetworkError:
+                if batch is not None:
+                    _record(batch, request, response, ip, date, page_id, b"".join(got), "disconnect")
+                raise
         except _EXCHANGE_ERRORS as e:
             if clock.passed():
                 raise clock.error() from e
+            if batch is not None and not isinstance(e, httpx.TimeoutException):
+                # The status line and headers arrived, the body could not be read whole: what came is
+                # recorded as what it is (docs/warc.md, "Truncated responses"), and the failure named.
+                reason = "unspecified" if isinstance(e, httpx.DecodingError) else "disconnect"
+                _record(batch, request, response, ip, date, page_id, b"".join(got), reason)
             raise
         finally:
             watchdog.cancel()
@@ -524,14 +537,14 @@ class BoundClient:
 
 
 def _record(batch: Batch, request: httpx.Request, response: httpx.Response, ip: str | None, date: datetime,
-            page_id: str | None) -> None:
+            page_id: str | None, body: bytes | None = None, truncated: str | None = None) -> None:
     ex = Exchange(
         url=str(request.url),
         method=request.method,
         request_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
         status=response.status_code,
         response_headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw],
-        body=response.content,
+        body=response.content if body is None else body,
         request_body=request.content or None,
         reason=response.reason_phrase,
         protocol=_protocol(response.http_version),
@@ -539,6 +552,7 @@ def _record(batch: Batch, request: httpx.Request, response: httpx.Response, ip: 
         date=date,
         decoded=True,
         page_id=page_id,
+        truncated=truncated,
     )
     response.extensions["warc_records"] = batch.write_exchange(ex)
 
@@ -577,11 +591,11 @@ def _check_length(response: httpx.Response, url: str) -> None:
         raise NetworkError(f"GET {url}: connection broken ({short})")
 
 
-def _read_body(response: httpx.Response, url: str, max_body: int | None, clock: _Deadline) -> None:
+def _read_body(response: httpx.Response, url: str, max_body: int | None, clock: _Deadline,
+               chunks: list[bytes]) -> None:
     """Read the body chunk by chunk, decoded (gzip/br/deflate, de-chunked: the Exchange is
     decoded=True), stopping at `max_body` decoded bytes (which also bounds a compression bomb)
     or at the deadline; on success the body is `response.content`."""
-    chunks: list[bytes] = []
     total = 0
     for chunk in response.iter_bytes():
         total += len(chunk)
