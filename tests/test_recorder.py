@@ -186,6 +186,43 @@ def _broken(h: _Handler) -> None:
     h.close_connection = True
 
 
+# A page whose script fetches an empty 404 it never reads (as Twitter's widget does for a deleted
+# post's syndication JSON): Chromium then cancels the load (net::ERR_ABORTED) although the whole,
+# empty, body had arrived. And a fetch the page aborts after 2000 bytes of a longer body: cut short.
+UNREAD_HTML = """<!DOCTYPE html><html><head><title>unread</title></head><body><p>x</p><script>
+fetch("http://api.test/gone.json").then((r) => { document.title = "got " + r.status; });
+const c = new AbortController();
+fetch("http://api.test/part.json", {signal: c.signal})
+  .then(async (r) => { await r.body.getReader().read(); c.abort(); }).catch(() => {});
+</script></body></html>"""
+
+
+def _gone(h: _Handler) -> None:
+    # gzip-encoded and chunked: no Content-Length to hold the (empty) body against.
+    data = gzip.compress(b"", mtime=0)
+    h.record(404)
+    h.send_response(404)
+    h.send_header("Content-Type", "application/json; charset=utf-8")
+    h.send_header("Content-Encoding", "gzip")
+    h.send_header("Transfer-Encoding", "chunked")
+    h.send_header("Access-Control-Allow-Origin", "*")
+    h.end_headers()
+    h.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data))
+
+
+def _part_then_hold(h: _Handler) -> None:
+    h.record(200)
+    h.send_response(200)
+    h.send_header("Content-Type", "application/json")
+    h.send_header("Transfer-Encoding", "chunked")
+    h.send_header("Access-Control-Allow-Origin", "*")
+    h.end_headers()
+    part = b'{"first": "' + b"x" * 2000
+    h.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+    h.wfile.flush()
+    threading.Event().wait(2)  # the rest never comes before the page gives up on it
+
+
 class LocalSite:
     """A threaded HTTP/1.1 server answering for news.test, embed.test and api.test on one port
 (any other host gets a 404)."""
@@ -200,6 +237,9 @@ class LocalSite:
             ("news.test", "/part"): _partial,
             ("news.test", "/broken.js"): _broken,
             ("embed.test", "/frame"): lambda h: h._plain(200, FRAME_HTML.encode(), "text/html"),
+            ("news.test", "/unread"): lambda h: h._plain(200, UNREAD_HTML.encode(), "text/html"),
+            ("api.test", "/gone.json"): _gone,
+            ("api.test", "/part.json"): _part_then_hold,
             ("api.test", "/data.json"): lambda h: h._plain(
                 200, json.dumps({"text": FRAME_TEXT}).encode(), "application/json",
                 {"Access-Control-Allow-Origin": "*"}),
@@ -397,3 +437,17 @@ def test_an_empty_answer_is_whole_in_any_encoding() -> None:
     assert declared_length("GET", 404, [("content-encoding", "gzip"), ("content-length", "20")]) is None
     assert declared_length("GET", 200, [("content-length", "20")]) == 20
     assert declared_length("HEAD", 200, gzip_empty) is None
+
+
+@pytest.mark.browser
+def test_an_unread_empty_answer_chromium_cancels_is_not_marked_truncated(
+        site: LocalSite, browser: Browser, tmp_path: Path) -> None:
+    with WarcStore(tmp_path / "warc", prefix="test") as store:
+        page = browser.capture("http://news.test/unread", Batch(store), screenshot_path=None)
+    records = read_warcs(tmp_path / "warc")
+    (gone,) = [r for r in records if r.type == "response" and r.uri == "http://api.test/gone.json"]
+    assert gone.status == 404 and gone.payload == b""
+    assert "WARC-Truncated" not in gone.headers, (gone.headers, page.errors)
+    # A body the page cut off after some of it arrived is still marked.
+    cut = [r for r in records if r.type == "response" and r.uri == "http://api.test/part.json"]
+    assert len(cut) == 1 and cut[0].headers.get("WARC-Truncated") == "unspecified", ([r.headers for r in cut], page.errors)

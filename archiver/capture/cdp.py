@@ -50,6 +50,7 @@ class CdpResponse:
     finished: bool = False
     when: datetime | None = None
     encoded_length: int | None = None  # bytes received, headers included (Network.loadingFinished)
+    received: int = 0  # body bytes Chromium counted arriving (Network.dataReceived, decoded)
 
 
 class CdpTap:
@@ -72,6 +73,7 @@ class CdpTap:
         session.on("Network.responseReceived", tap._on_response)
         session.on("Network.responseReceivedExtraInfo", tap._on_response_extra)
         session.on("Network.loadingFinished", tap._on_finished)
+        session.on("Network.dataReceived", tap._on_data)
         await session.send("Network.enable")
         # A fresh context has an empty cache, but the memory cache would still serve repeated
         # resources without an exchange to record.
@@ -135,6 +137,11 @@ class CdpTap:
             entry.finished = True
             length = event.get("encodedDataLength")
             entry.encoded_length = int(length) if isinstance(length, (int, float)) else None
+
+    def _on_data(self, event: dict[str, Any]) -> None:
+        entry = self.requests.get(event["requestId"])
+        if entry is not None:
+            entry.received += int(event.get("dataLength") or 0)
 
     async def _on_paused(self, event: dict[str, Any]) -> None:
         paused_id = event["requestId"]

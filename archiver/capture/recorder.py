@@ -241,7 +241,7 @@ class TrafficRecorder:
         declared = declared_length(request.method, response.status, response_headers)
         if request.method.upper() == "HEAD":
             pass  # no body was to come
-        elif not whole and declared != len(body):
+        elif not whole and declared != len(body) and not self._cancelled_empty(request, failure, body, declared):
             truncated = truncation_reason(failure) if failure is not None else "unspecified"
         elif whole and declared is not None and len(body) < declared:
             # A load Chromium called finished with less than its Content-Length: seen over h2, when
@@ -326,6 +326,15 @@ class TrafficRecorder:
         if caught is not None:
             return caught, None, True
         return b"", error, False
+
+    def _cancelled_empty(self, request: Request, failure: str | None, body: bytes, declared: int | None) -> bool:
+        """An empty answer of no stated length that Chromium cancelled (net::ERR_ABORTED) before
+        counting a byte of its body: what fetch() does to an empty body the page never reads (a 404
+        whose status is all the page wanted). Nothing shows a body was cut, so it is not marked."""
+        if body or declared is not None or failure is None or not failure.startswith("net::ERR_ABORTED"):
+            return False
+        return not any(e.received for tap in self._taps for e in tap.requests.values()
+                       if e.url == request.url and e.method == request.method)
 
     # -- sizes -------------------------------------------------------------------------------
 
