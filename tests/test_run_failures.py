@@ -92,6 +92,17 @@ def _responses(archive: Path) -> set[str]:
     return out
 
 
+def _truncated(archive: Path) -> dict[str, str]:
+    """The URL and WARC-Truncated reason of every response record so marked in the archive's WARC files."""
+    out = {}
+    for path in warc_files(archive):
+        with path.open("rb") as fh:
+            for r in ArchiveIterator(fh):
+                if r.rec_type == "response" and (reason := r.rec_headers.get_header("WARC-Truncated")):
+                    out[r.rec_headers.get_header("WARC-Target-URI")] = reason
+    return out
+
+
 def _media_urls(archive: Path) -> set[str]:
     """The media the index holds a file of."""
     db = sqlite3.connect(archive / "archive.db")
@@ -133,11 +144,14 @@ def test_media_that_could_not_be_downloaded_are_named_failures_and_nothing_is_ke
     results = {r["key"]: r for r in summary["results"]}
     assert results[PHOTO_KEY]["status"] == results[VIDEO_KEY]["status"] == "live"
     assert results[PHOTO_KEY]["captures"] == results[VIDEO_KEY]["captures"] == 1
-    # Nothing of either download was kept: no file (nor a part of one), no index row, no WARC record.
+    # Neither download was kept as media: no file (nor a part of one), no index row. The WARC holds
+    # what was exchanged: nothing of the photo its deadline cut off (a limit of the tool's own), the
+    # video's answer as far as it came, marked cut short by the connection.
     assert _media_files(tmp_path / "a", PHOTO_KEY) == [] and _media_files(tmp_path / "a", VIDEO_KEY) == []
     assert _media_urls(tmp_path / "a") == set()
     kept = _responses(tmp_path / "a")
-    assert PHOTO_URL not in kept and VIDEO_URL not in kept
+    assert PHOTO_URL not in kept
+    assert _truncated(tmp_path / "a") == {VIDEO_URL: "disconnect"}
     assert not summary["network_unreachable"] and not any(UNREACHABLE_LINE in line for line in stderr)
 
 
