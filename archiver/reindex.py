@@ -228,6 +228,9 @@ def _read_from(fh: BinaryIO, path: Path, start: int, spool: Spool, scan: _FileSc
         fh.seek(start)
         with contextlib.redirect_stderr(noise):
             it = WARCIterator(fh, check_digests=False)
+            # warcio counts offsets from where the file stood when the iterator was made (it asks
+            # the file; some versions start at 0): records found past damage sit `start` bytes on.
+            base = start - it.offset
             for rec in it:
                 h = rec.rec_headers
                 uri = h.get_header("WARC-Target-URI") or ""
@@ -237,7 +240,7 @@ def _read_from(fh: BinaryIO, path: Path, start: int, spool: Spool, scan: _FileSc
                 it.read_to_end(rec)
                 if h.get_header("Content-Length") is None or getattr(rec.raw_stream, "limit", 0) > 0:
                     raise _Incomplete
-                offset, length = start + it.get_record_offset(), it.get_record_length()
+                offset, length = base + it.get_record_offset(), it.get_record_length()
                 position = offset + length
                 if payload is not None:
                     try:

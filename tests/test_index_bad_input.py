@@ -560,6 +560,14 @@ def test_reindex_steps_over_a_damaged_record_and_keeps_those_after_it(tmp_path: 
     assert set(_lookup_keys(archive)) == set(expected)  # every post is still there
     with sqlite3.connect(archive / DB_NAME) as db:
         assert db.execute("SELECT count(*) FROM records").fetchone()[0] == 40 * 2 - 1  # the damaged record alone
+        stored = db.execute("SELECT \"offset\", length FROM records WHERE warc_type = 'response'").fetchall()
+    # Every record after the damage is indexed where it lies: verify finds it there, nothing else amiss.
+    assert sorted(stored) == sorted(r for r in responses if r[0] != offset)
+    v = subprocess.run([sys.executable, "-m", "archiver", "verify", "--archive-dir", str(archive)],
+                       capture_output=True, text=True, timeout=120)
+    # The damaged member, and the capture whose page record it held; not the records past it.
+    assert v.returncode == 1 and v.stdout.count("\n") <= 3, v.stdout
+    assert f"offset {offset}" in v.stdout.splitlines()[0] and "gzip member" not in v.stdout, v.stdout
 
 
 @pytest.mark.parametrize("text", ["*", "''", "--", '"!!"', "'' -- ?"])
