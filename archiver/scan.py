@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .limits import DEFAULT_MAX_FEED_ARTICLES
 from .models import KINDS, Document, Post
-from .sources import DEFAULT_MAX_BYTES, SourceFailure, check_specs, fetch_url, is_url, read_sources, shown
+from .sources import (
+    DEFAULT_MAX_BYTES,
+    LocalFile,
+    SourceFailure,
+    check_specs,
+    fetch_url,
+    is_url,
+    pending_sources,
+    read_sources,
+    shown,
+)
 
 if TYPE_CHECKING:
     from .net import NetOptions
@@ -29,42 +42,119 @@ class ScanResult:
 
 def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BYTES,
          net: NetOptions | None = None, problems: Sequence[str] = (),
-         max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES) -> ScanResult:
+         max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES, jobs: int | None = 1) -> ScanResult:
     """Detect posts in every source; `kind` is one of KINDS or "all"; `problems`: sources already
     found unusable (a bad line of a URL list), each named among the failures; a feed fetched from
     the web stands for at most `max_feed_articles` of the articles it lists, the newest where dated.
 
+    `jobs`: processes that read and scan files at once (None: as many as this process may use CPUs,
+    at most `MAX_JOBS`); a run of files takes more than one only when each gets `FILES_PER_JOB`
+    of them. What is found, and named, is the same in the same order whatever the number.
+
     `''` or a malformed URL among `specs` is a usage error, raised before anything is read.
     """
-    from .detect import detect
-
     check_specs(specs)
     wanted = set(KINDS) if kind == "all" else {kind}
     result = ScanResult()
     result.failures += [SourceFailure(problem.split(": ", 1)[0], problem) for problem in problems]
-    for item in _with_feeds(_read(specs, max_bytes, net), max_bytes, net, max_feed_articles, set(specs)):
-        if isinstance(item, Post):
-            result.sources_read += 1
-            if item.kind in wanted:
-                result.posts.append(item)
-            continue
-        if isinstance(item, SourceFailure):
-            log.debug("%s", item.message)  # the caller names every failure (ScanResult.failures)
-            result.failures.append(item)
-            continue
-        result.sources_read += 1
-        try:
-            posts = detect(item)
-        except Exception as e:
-            msg = f"{item.source}: could not be scanned ({type(e).__name__}: {e})"
-            log.debug("%s", msg, exc_info=True)
-            result.failures.append(SourceFailure(item.source, msg))
-            continue
+    files: list[str] = []  # a run of files given or listed in a row, not read yet
+
+    def take(outcome: _Outcome) -> None:
+        read, posts, failure = outcome
+        result.sources_read += read
+        if failure is not None:
+            log.debug("%s", failure.message)  # the caller names every failure (ScanResult.failures)
+            result.failures.append(failure)
         result.posts.extend(p for p in posts if p.kind in wanted)
+
+    for item in _with_feeds(_read(specs, max_bytes, net), max_bytes, net, max_feed_articles, set(specs)):
+        if isinstance(item, LocalFile):
+            files.append(item.spec)
+            continue
+        if files:
+            for outcome in _scan_files(files, max_bytes, jobs):
+                take(outcome)
+            files = []
+        if isinstance(item, Post):
+            take((True, [item], None))
+        elif isinstance(item, SourceFailure):
+            take((False, [], item))
+        else:
+            take((True, *_detected(item)))
+    for outcome in _scan_files(files, max_bytes, jobs):
+        take(outcome)
     return result
 
 
-def _read(specs: list[str], max_bytes: int, net: NetOptions | None) -> Iterator[Post | Document | SourceFailure]:
+# What became of one source: whether it was read, the posts found in it, and its failure if any.
+_Outcome = tuple[bool, list[Post], SourceFailure | None]
+MAX_JOBS = 8
+FILES_PER_JOB = 16  # fewer files than this each, and starting a process costs more than it saves
+
+
+def _detected(doc: Document) -> tuple[list[Post], SourceFailure | None]:
+    """The posts in a document, or the failure that stopped its scan (one page never sinks the rest)."""
+    from .detect import detect
+
+    try:
+        return detect(doc), None
+    except Exception as e:
+        msg = f"{doc.source}: could not be scanned ({type(e).__name__}: {e})"
+        log.debug("%s", msg, exc_info=True)
+        return [], SourceFailure(doc.source, msg)
+
+
+def _scan_file(spec: str, max_bytes: int) -> _Outcome:
+    """Read one file and scan it (in a worker process, or in this one)."""
+    from .errors import SourceError
+    from .sources import read_file
+
+    try:
+        doc = read_file(Path(spec), max_bytes, given=spec)
+    except SourceError as e:
+        return False, [], SourceFailure(spec, str(e))
+    _note_saved_feed(doc)
+    return (True, *_detected(doc))
+
+
+def _scan_files(specs: list[str], max_bytes: int, jobs: int | None) -> Iterator[_Outcome]:
+    """Each file read and scanned, in order: by worker processes when there are enough files for
+    more than one (see `scan`), each file read in the worker that scans it."""
+    workers = _workers(jobs, len(specs))
+    if workers <= 1:
+        yield from (_scan_file(spec, max_bytes) for spec in specs)
+        return
+    import multiprocessing
+
+    # Forked workers start at once, with the detector already imported; a worker leaves Ctrl-C
+    # to this process, which stops them all on its way out (the pool's end terminates them).
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
+        chunk = max(1, min(16, len(specs) // (workers * 8)))
+        yield from pool.imap(partial(_scan_file, max_bytes=max_bytes), specs, chunksize=chunk)
+
+
+def _workers(jobs: int | None, files: int) -> int:
+    """How many processes scan `files` files: `jobs` (None: the CPUs this process may use, at most
+    MAX_JOBS), no more than give each FILES_PER_JOB files, one where processes cannot be forked."""
+    import multiprocessing
+
+    if jobs is None:
+        usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        jobs = min(usable, MAX_JOBS)
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(jobs, files // FILES_PER_JOB))
+
+
+def _worker_signals() -> None:
+    """In a scanning worker: Ctrl-C is the parent's to answer; SIGTERM (the pool's end) ends it quietly."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _read(specs: list[str], max_bytes: int, net: NetOptions | None) -> Iterator[Post | Document | SourceFailure | LocalFile]:
     """Each source read, in order. A post's own address (a tweet's URL) is that post, not fetched:
     its page is the platform's, which shows the post to a browser, if at all, not in its markup. A
     short link (`t.co/CODE`) is followed to the post or the article it stands for."""
@@ -85,7 +175,7 @@ def _read(specs: list[str], max_bytes: int, net: NetOptions | None) -> Iterator[
         if post is None and target is None and failure is None:
             rest.append(spec)
             continue
-        yield from read_sources(rest, max_bytes=max_bytes, net=net)
+        yield from pending_sources(rest, max_bytes=max_bytes, net=net)
         rest = []
         if failure is not None:
             yield failure
@@ -95,7 +185,7 @@ def _read(specs: list[str], max_bytes: int, net: NetOptions | None) -> Iterator[
             for item in read_sources([target], max_bytes=max_bytes, net=net):  # named as the user gave it
                 yield (replace(item, source=spec) if isinstance(item, Document)
                        else SourceFailure(spec, f"{shown(spec)} led to {item.message}"))
-    yield from read_sources(rest, max_bytes=max_bytes, net=net)
+    yield from pending_sources(rest, max_bytes=max_bytes, net=net)
 
 
 def _address(spec: str, max_bytes: int, net: NetOptions | None) -> tuple[Post | None, str | None]:
@@ -111,8 +201,8 @@ def _address(spec: str, max_bytes: int, net: NetOptions | None) -> tuple[Post | 
             RecordingClient(net or NetOptions(), max_retries=0, deadline=None, max_body=max_bytes)))
 
 
-def _with_feeds(items: Iterator[Post | Document | SourceFailure], max_bytes: int, net: NetOptions | None,
-                room: int, seen: set[str]) -> Iterator[Post | Document | SourceFailure]:
+def _with_feeds(items: Iterator[Post | Document | SourceFailure | LocalFile], max_bytes: int, net: NetOptions | None,
+                room: int, seen: set[str]) -> Iterator[Post | Document | SourceFailure | LocalFile]:
     """The items, each feed fetched from the web (RSS, Atom, a sitemap) replaced by at most `room`
     of the articles it lists, read (a sitemap index: those of the sitemaps it lists), each once
     (`seen`: the sources given, and those read so far); a feed file is read as it is (a seeds
@@ -121,8 +211,19 @@ def _with_feeds(items: Iterator[Post | Document | SourceFailure], max_bytes: int
         yield from _expanded(item, max_bytes, net, room, depth=0, left=[room], seen=seen)
 
 
-def _expanded(item: Post | Document | SourceFailure, max_bytes: int, net: NetOptions | None, bound: int, *,
-              depth: int, left: list[int], seen: set[str]) -> Iterator[Post | Document | SourceFailure]:
+def _note_saved_feed(doc: Document) -> None:
+    """Say so when a document read from a file or stdin is a feed: what its entries hold is scanned,
+    the articles it lists are not fetched."""
+    from .seeds import document_feed
+
+    if doc.url is None and (saved := document_feed(doc)):
+        log.warning("%s: a feed file listing %d article(s) or sitemap(s), read as it is; give the feed's URL to scan "
+                    "its articles, or put the file in a seeds folder for `archiver run`",
+                    doc.source, len(saved.articles) + len(saved.sitemaps))
+
+
+def _expanded(item: Post | Document | SourceFailure | LocalFile, max_bytes: int, net: NetOptions | None, bound: int, *,
+              depth: int, left: list[int], seen: set[str]) -> Iterator[Post | Document | SourceFailure | LocalFile]:
     """`item`, or the articles it stands for when it is a feed fetched from the web, `depth` feeds
     away from the source given (as `archive` and `run` take them): a feed a feed lists gives its own
     articles, but no sitemap it lists is read, and one listed by such a feed gives nothing. `left`
@@ -131,11 +232,8 @@ def _expanded(item: Post | Document | SourceFailure, max_bytes: int, net: NetOpt
 
     feed = document_feed(item) if isinstance(item, Document) and item.url is not None else None
     if feed is None:
-        if depth == 0 and isinstance(item, Document) and item.url is None and (saved := document_feed(item)):
-            # A saved feed: what its entries hold is scanned, the articles it lists are not fetched.
-            log.warning("%s: a feed file listing %d article(s) or sitemap(s), read as it is; give the feed's URL to scan "
-                        "its articles, or put the file in a seeds folder for `archiver run`",
-                        item.source, len(saved.articles) + len(saved.sitemaps))
+        if depth == 0 and isinstance(item, Document):
+            _note_saved_feed(item)
         yield item
         return
     assert isinstance(item, Document)

@@ -45,6 +45,14 @@ class SourceFailure:
     message: str
 
 
+@dataclass(frozen=True)
+class LocalFile:
+    """A file among the sources, not read yet: whoever takes it reads it (`read_file`), in another
+    process if it likes."""
+
+    spec: str
+
+
 def is_url(spec: str) -> bool:
     return bool(URL_RE.match(spec))
 
@@ -425,3 +433,13 @@ def read_sources(specs: list[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
                 yield read_file(Path(spec), max_bytes, given=spec)
         except (SourceError, NetworkError) as e:
             yield SourceFailure(spec, str(e))
+
+
+def pending_sources(specs: list[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
+                    net: NetOptions | None = None) -> Iterator[Document | SourceFailure | LocalFile]:
+    """`read_sources`, but each file (a folder's, or one given) comes as a LocalFile, unread."""
+    for spec in expand(specs):
+        if spec in ("", "-") or is_url(spec):
+            yield from read_sources([spec], max_bytes=max_bytes, net=net)
+        else:
+            yield LocalFile(spec)

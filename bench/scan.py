@@ -11,7 +11,8 @@ round, best and median of N rounds, wall clock and CPU time:
 - in-process, the whole scan: `archiver.scan.scan(pile)` plus its JSON-lines rows against reading
   each file and parsing its bytes (figure only);
 - whole process: `archiver scan PILE --format jsonl` against a Python process that reads and parses
-  every file of the pile (target: <= 2.0x);
+  every file of the pile (target: <= 2.0x), with the default `--jobs` (the pile's files scanned by
+  as many processes as there are CPUs: the CPU columns add them all up) and with `--jobs 1`;
 - start-up of `archiver --help` and of importing the detector (target: under 0.3 s);
 - with `--before DIR` (a checkout of an earlier archiver): the in-process detection ratio of this
   archiver and of DIR's, each in processes of its own taking turns, and this one's ratio over the
@@ -197,12 +198,16 @@ def main() -> int:
 
         bare_cmd = [sys.executable, "-c", BARE_PROCESS, str(pile)]
         scan_cmd = [*archiver_command(), "scan", str(pile), "--format", "jsonl"]
+        one_cmd = [*scan_cmd, "--jobs", "1"]
 
         def run(cmd: list[str]) -> Callable[[], None]:
             return lambda: subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-        show("whole process", "(target <= 2.0x)", ("python: read + parse every file", "archiver scan PILE --format jsonl"),
-             interleaved(args.rounds, [run(bare_cmd), run(scan_cmd)], children=True))
+        bare_t, scan_t, one_t = interleaved(args.rounds, [run(bare_cmd), run(scan_cmd), run(one_cmd)], children=True)
+        show(f"whole process, the default --jobs ({os.cpu_count()} CPUs here): wall time, and CPU time of all its processes",
+             "(target <= 2.0x)", ("python: read + parse every file", "archiver scan PILE --format jsonl"), [bare_t, scan_t])
+        show("whole process, one process scanning (--jobs 1)", "(figure only)",
+             ("python: read + parse every file", "archiver scan PILE --format jsonl --jobs 1"), [bare_t, one_t])
         if args.before is not None:
             against_before(pile, args.before.resolve(), args.rounds)
         print(f"load average {os.getloadavg()[0]:.2f} at the end")
