@@ -218,8 +218,30 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[
     carry (`journalcheck`); returns the problems and what was checked. Records marked
     WARC-Truncated are noted, and added to `truncated` when it is given. `where`: how the index is
     named in what is said of it (its file, or its URL without the password)."""
-    from .index.spool import Spool
+    from .errors import IndexDamaged
     from .index.sqlite.damage import FIX
+
+    # The index's own storage first: a damaged page that no query below happens to read. Its
+    # answers cannot be trusted then, but the WARCs can still be checked on their own: each record
+    # read through, its digests compared, as for an archive without an index.
+    found = index.self_check()
+    if found:
+        return beside_damaged_index(archive_dir, f"the database's own check fails: {'; '.join(found)}; {FIX}",
+                                    truncated=truncated, where=where)
+    try:
+        return _verify_indexed(index, archive_dir, truncated=truncated, where=where)
+    except IndexDamaged as e:
+        # Damage SQLite's own check passes (garbage bytes where a row's text was) stops the read of
+        # the index at that row: the WARCs are checked on their own, and what was noted is noted again.
+        if truncated is not None:
+            truncated.clear()
+        return beside_damaged_index(archive_dir, str(e), truncated=truncated, where=where)
+
+
+def _verify_indexed(index: IndexQueries, archive_dir: Path, *, truncated: list[TruncatedRecord] | None,
+                    where: str) -> tuple[list[Problem], str]:
+    """`verify_selection` of an index SQLite's own check finds sound."""
+    from .index.spool import Spool
     from .journalcheck import compare
     from .verify import (
         INDEX,
@@ -230,13 +252,6 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[
         verify_archive,
     )
 
-    # The index's own storage first: a damaged page that no query below happens to read. Its
-    # answers cannot be trusted then, but the WARCs can still be checked on their own: each record
-    # read through, its digests compared, as for an archive without an index.
-    found = index.self_check()
-    if found:
-        return beside_damaged_index(archive_dir, f"the database's own check fails: {'; '.join(found)}; {FIX}",
-                                    truncated=truncated, where=where)
     shots = index.stored_files()
     counted = [0]
 

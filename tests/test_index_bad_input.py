@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import gzip
+import json
 import os
 import random
 import shutil
@@ -584,3 +585,26 @@ def test_words_with_punctuation_are_searched(text: str) -> None:
     from archiver.index.filters import Filters
 
     assert Filters(text=text).text == text
+
+
+def test_a_row_of_garbage_text_is_damage_verify_names_and_reindex_repairs(tmp_path: Path, pristine: Path) -> None:
+    """Bytes that are no UTF-8 where a post's text was pass SQLite's own check, but stop every
+    command that reads the row: verify names the index damaged and still checks the WARCs (exit 1),
+    and reindex, told to by the message, rebuilds it without --force."""
+    archive = _copy(pristine, tmp_path / "archive")
+    expected = _lookup_keys(archive)
+    with sqlite3.connect(archive / DB_NAME) as db:
+        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            db.execute(f'DROP TRIGGER "{name}"')  # a row's bytes overwritten, not an update
+        db.execute("UPDATE posts SET text = CAST(X'DEADBEEFDEADBEEF' AS TEXT) WHERE rowid = (SELECT min(rowid) FROM posts)")
+    looked = _cli("lookup", "--archive-dir", str(archive))
+    assert looked.returncode == 2 and "not UTF-8" in looked.stderr and "archiver reindex" in looked.stderr, looked.stderr
+    v = _cli("verify", "--archive-dir", str(archive), "--format", "json")
+    assert v.returncode == 1, v.stderr
+    report = json.loads(v.stdout)
+    assert [p["kind"] for p in report["problems"]] == ["index"] and "not UTF-8" in report["problems"][0]["detail"]
+    assert "WARC files walked" in report["checked"]
+    r = _reindex(archive)
+    assert r.returncode == 0, r.stderr
+    assert sorted(_lookup_keys(archive)) == sorted(expected)
+    assert _cli("verify", "--archive-dir", str(archive)).returncode == 0
