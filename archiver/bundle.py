@@ -260,17 +260,19 @@ def _verify_indexed(index: IndexQueries, archive_dir: Path, *, truncated: list[T
             counted[0] += 1
             yield row
 
+    unheld = index.unheld_page_records()  # named one by one below
     with Spool() as journal:  # the journal entries, on disk until replayed
         problems = verify_archive(archive_dir, records(), shots, whole_index=True, truncated=truncated,
                                   journal=journal,
                                   stamps=index.capture_stamps if index.has_tokens() else None,
-                                  reindex_hint=REINDEX_FORCE_HINT if where == DB_NAME else REINDEX_ELSEWHERE_HINT)
+                                  reindex_hint=REINDEX_FORCE_HINT if where == DB_NAME else REINDEX_ELSEWHERE_HINT,
+                                  where=where, named_lost=[rid for _what, _at, rid in unheld])
         damaged = any(p.path.startswith(f"{WARC_DIR}/") for p in problems)
         problems += compare(index, journal, where=where, writing=being_written(archive_dir), damaged=damaged)
         problems += [Problem(INDEX, where, f"the capture of {what} at {at} names its page record {rid}, which the "
                                            "index does not hold: `archiver reindex --force` rebuilds the index "
                                            "from the WARC files")
-                     for what, at, rid in index.unheld_page_records()]
+                     for what, at, rid in unheld]
         entries = len(journal)
     checked = (f"{counted[0]} record{'s' if counted[0] != 1 else ''}, "
                f"{len(shots)} file{'s' if len(shots) != 1 else ''} checked")

@@ -408,6 +408,19 @@ def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile],
     return problems
 
 
+def _lost_from_index(seen: _Seen, journal: Journal, reindex_hint: str, where: str,
+                     named: Iterable[str]) -> list[Problem]:
+    """Sound records in the WARCs that the index does not hold although the journal it wrote says
+    it took them in: rows lost from the index (deleted, or an older copy put back). An export would
+    leave them out without a word."""
+    seen.journaled(journal)
+    count, first = seen.lost_from_index(named)
+    if not count:
+        return []
+    return [Problem(INDEX, where, f"{count} record(s) of the WARC files that the index held, as its journal says, "
+                                    f"are not in it (the first: {first}); {reindex_hint}")]
+
+
 def _dangling_revisits(seen: _Seen) -> list[Problem]:
     """Indexed revisits whose original (`WARC-Refers-To`) no WARC file of the archive holds, indexed or
     not: they will not replay, and no export can carry what they stand for. One line per file."""
@@ -495,12 +508,42 @@ class _Seen(Scratch):
     def __init__(self) -> None:
         super().__init__({"ids": ("id",), "revisits": ("filename", '"offset"', "target_uri", "refers_to"),
                           "shots": ("capture_id", "digest"),
-                          "sound": ("capture_id", "record_id", "line")})
+                          "sound": ("capture_id", "record_id", "line"),
+                          "unindexed": ("id",), "journaled": ("id",), "named_lost": ("id",)})
         self._shots_indexed = False
         self.keep_lines = False  # the sound records' manifest lines, kept when tokens are checked
 
     def record_id(self, record_id: str) -> None:
+        """A sound record walked that the index does not hold."""
         self.add("ids", (record_id,))
+        self.add("unindexed", (record_id,))
+
+    def journaled(self, journal: Journal) -> None:
+        """The records the journal's `records` entries name: the index held each once."""
+        import json
+
+        entries = journal.entries() if isinstance(journal, Spool) else journal
+        for entry in entries:
+            if entry.kind == "records":
+                try:
+                    ids = json.loads(entry.raw).get("record_ids") or []
+                except (ValueError, AttributeError):
+                    continue  # (an unreadable entry is the journal check's to name)
+                for record_id in ids:
+                    self.add("journaled", (str(record_id),))
+
+    def lost_from_index(self, named: Iterable[str] = ()) -> tuple[int, str | None]:
+        """How many walked records the index does not hold although its journal named them, and the
+        first; records `named` (in a problem of their own) left out."""
+        if not (self.counts["unindexed"] and self.counts["journaled"]):
+            return 0, None
+        for record_id in named:
+            self.add("named_lost", (record_id,))
+        self.execute("CREATE INDEX journaled_id ON journaled (id)")
+        count, first = next(self.query(
+            "SELECT count(DISTINCT id), min(id) FROM unindexed WHERE id IN (SELECT id FROM journaled) "
+            "AND id NOT IN (SELECT id FROM named_lost)"))
+        return int(count), first
 
     def note(self, row: RecordRow) -> None:
         """An indexed record: its ID, and what it is to the checks made at the end."""
@@ -611,9 +654,12 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
                    screenshots: Iterable[StoredFile], *, whole_index: bool = False,
                    index_present: bool = True, truncated: list[TruncatedRecord] | None = None,
                    journal: Journal | None = None, reindex_hint: str = REINDEX_FORCE_HINT,
-                   stamps: Callable[[Sequence[int]], Sequence[CaptureStamp]] | None = None) -> list[Problem]:
+                   stamps: Callable[[Sequence[int]], Sequence[CaptureStamp]] | None = None,
+                   where: str = "archive.db", named_lost: Iterable[str] = ()) -> list[Problem]:
     """Every problem found with the indexed records, the WARC files and the screenshots, and with
     the timestamps `stamps` gives for the captures of those records (`ArchiveIndex.capture_stamps`).
+    `where` names the index in what is said of it; `named_lost`: records the index lost that the
+    caller names in problems of their own (a capture's page record), not counted again.
 
     Sound records marked WARC-Truncated are no problem: they are noted on the log and, in file and
     offset order, added to `truncated` when it is given. The index's journal entries read on the
@@ -645,6 +691,8 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
         problems += _check_other_shots(archive_dir, screenshots, seen.screenshot_digests, matched)
         if stamps is not None:
             problems += _check_stamps(seen, stamps)
+        if journal is not None and whole_index and index_present:
+            problems += _lost_from_index(seen, journal, reindex_hint, where, named_lost)
     for p in problems:
         log.warning("%s", p)
     marked.sort(key=lambda m: (m.path, m.offset))

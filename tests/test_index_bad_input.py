@@ -608,3 +608,22 @@ def test_a_row_of_garbage_text_is_damage_verify_names_and_reindex_repairs(tmp_pa
     assert r.returncode == 0, r.stderr
     assert sorted(_lookup_keys(archive)) == sorted(expected)
     assert _cli("verify", "--archive-dir", str(archive)).returncode == 0
+
+
+def test_records_lost_from_the_index_that_its_journal_named_are_a_problem(tmp_path: Path, pristine: Path) -> None:
+    """Rows gone from the index's records (deleted, an older copy put back) whose records the WARCs
+    hold whole, and whose taking-in the journal vouches for: export would leave them out silently."""
+    archive = _copy(pristine, tmp_path / "archive")
+    with sqlite3.connect(archive / DB_NAME) as db:
+        gone = [rid for (rid,) in db.execute(
+            "SELECT record_id FROM records WHERE warc_type = 'request' ORDER BY record_id LIMIT 3")]
+        assert len(gone) == 3  # no capture's own page record (the loss of one is named as such)
+        db.execute(f"DELETE FROM records WHERE record_id IN ({', '.join('?' for _ in gone)})", gone)
+    v = _cli("verify", "--archive-dir", str(archive), "--format", "json")
+    assert v.returncode == 1, v.stdout + v.stderr
+    (problem,) = json.loads(v.stdout)["problems"]
+    assert problem["kind"] == "index" and problem["path"] == DB_NAME
+    assert problem["detail"].startswith("3 record(s) of the WARC files that the index held, as its journal says, "
+                                        f"are not in it (the first: {gone[0]})"), problem
+    assert _reindex(archive, "--force").returncode == 0
+    assert _cli("verify", "--archive-dir", str(archive)).returncode == 0
