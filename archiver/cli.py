@@ -793,6 +793,7 @@ def reindex(
     archive_dir: ArchiveDirOpt = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an index that is healthy and not empty.")] = False,
     index: IndexOpt = None,
+    wait: Annotated[bool, typer.Option("--wait", help="If a run holds the archive, wait for it instead of exiting with code 3.")] = False,
 ) -> None:
     """Rebuild archive.db from the archive's WARC files (after it was lost or damaged).
 
@@ -807,7 +808,7 @@ def reindex(
     if _index_url(index) is not None:
         _fail("reindex rebuilds the archive's own SQLite index only: run it without --index (and without "
               "ARCHIVER_INDEX), then `archiver index copy` the rebuilt archive.db into PostgreSQL", EXIT_USAGE)
-    summary = _call(lambda: run_reindex(d, force=force))
+    summary = _call(lambda: run_reindex(d, force=force, wait=wait))
     for gap in summary.gaps:
         typer.echo(f"archiver: not rebuilt: {gap}", err=True)
     say(f"rebuilt {d / index_name(d)}: {summary}")

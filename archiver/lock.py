@@ -27,6 +27,7 @@ unless it is a member of `pg_read_all_stats`.)
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import logging
@@ -73,7 +74,7 @@ class ArchiveLock:
 
     def acquire(self) -> None:
         make_dirs(self.path.parent)
-        fd = open_or_create(self.path)  # 0640 whatever the umask
+        fd = self._open()
         start = time.monotonic()
         said = False
         while True:
@@ -96,6 +97,26 @@ class ArchiveLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
         self._fd = fd
+
+    def _open(self) -> int:
+        """The lock file's descriptor (0640 whatever the umask); a usage error, naming it, when what
+        is at its path is no file the lock can be kept in (a folder, a FIFO, a dangling link)."""
+        import stat
+
+        from .errors import UsageError
+
+        fix = "remove it (the archive keeps its lock file there), or pass another --archive-dir"
+        try:
+            fd = open_or_create(self.path)
+        except OSError as e:
+            if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC):
+                raise  # said as the archive folder's own trouble (archiver.space)
+            why = e.strerror.lower() if e.strerror and e.errno != errno.ENOENT else (e.strerror or "not found")
+            raise UsageError(f"cannot use {self.path} as the archive's lock file ({why}): {fix}") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise UsageError(f"cannot use {self.path} as the archive's lock file (it is not a regular file): {fix}")
+        return fd
 
     def release(self) -> None:
         if self._fd is not None:

@@ -12,6 +12,7 @@ their shell would create.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from pathlib import Path
 
@@ -60,7 +61,11 @@ def create_file(path: Path, flags: int = os.O_WRONLY) -> int:
 
 
 def open_or_create(path: Path, flags: int = os.O_RDWR) -> int:
-    """Open `path`, creating it with FILE_MODE when it does not exist yet."""
+    """Open `path`, creating it with FILE_MODE when it does not exist yet.
+
+    A symbolic link whose target does not exist can neither be created (the link is there) nor
+    opened: FileNotFoundError, naming it, rather than trying again for ever.
+    """
     while True:
         try:
             return create_file(path, flags)
@@ -69,6 +74,8 @@ def open_or_create(path: Path, flags: int = os.O_RDWR) -> int:
         try:
             return os.open(path, flags)
         except FileNotFoundError:
+            if os.path.islink(path):
+                raise FileNotFoundError(errno.ENOENT, "a symbolic link to a file that does not exist", str(path)) from None
             continue  # removed in between: create it after all
 
 

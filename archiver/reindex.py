@@ -315,8 +315,9 @@ def _say_damage(scan: _FileScan, path: Path, position: int, e: BaseException, sk
                      "(run `archiver verify`)" if read else "; nothing from it is indexed")
 
 
-def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
-    """Rebuild the archive's index from its WARC files, under the archive's lock."""
+def reindex(archive_dir: Path, *, force: bool = False, wait: bool = False) -> ReindexSummary:
+    """Rebuild the archive's index from its WARC files, under the archive's lock (`wait`: for
+    another run holding it to finish, rather than LockHeld)."""
     from .lock import ArchiveLock
     from .warcstore import OPEN_SUFFIX, recover
 
@@ -329,7 +330,7 @@ def reindex(archive_dir: Path, *, force: bool = False) -> ReindexSummary:
     if not files and not list(warcs.glob(f"*{OPEN_SUFFIX}") if warcs.is_dir() else []):
         raise UsageError(f"no WARC files in {warcs}: nothing to rebuild the index from; check --archive-dir")
     db_path = archive_dir / index_name(archive_dir)
-    with ArchiveLock(archive_dir):
+    with ArchiveLock(archive_dir, wait=wait):
         if not force and index_in_use(archive_dir):
             raise UsageError(f"{db_path} is a healthy index already: pass --force to rebuild it from the WARCs anyway")
         for message in recover(warcs):

@@ -76,7 +76,7 @@ def test_wait_blocks_until_the_holder_finishes(tmp_path: Path) -> None:
 
 
 def test_every_command_the_refusal_sends_to_wait_can_wait(tmp_path: Path) -> None:
-    # The refusal says "pass --wait": archive and index copy, which take the lock like run, accept it.
+    # The refusal says "pass --wait": archive, index copy and reindex, which take the lock like run, accept it.
     text = tmp_path / "note.txt"
     text.write_text("No posts cited here.\n")
     archive, copy = tmp_path / "archive", tmp_path / "copy"
@@ -84,8 +84,10 @@ def test_every_command_the_refusal_sends_to_wait_can_wait(tmp_path: Path) -> Non
     first = subprocess.run([*cli, "archive", str(text), "--archive-dir", str(archive)], capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     for argv, folder in (([*cli, "archive", str(text), "--archive-dir", str(archive)], archive),
-                         ([*cli, "index", "copy", "--from", str(archive), "--to", str(copy)], copy)):
+                         ([*cli, "index", "copy", "--from", str(archive), "--to", str(copy)], copy),
+                         ([*cli, "reindex", "--archive-dir", str(archive), "--force"], archive)):
         folder.mkdir(exist_ok=True)
+        (folder / "released").unlink(missing_ok=True)
         p = _holder(folder, 30)
         try:
             refused = subprocess.run(argv, capture_output=True, text=True, timeout=60)
@@ -98,3 +100,25 @@ def test_every_command_the_refusal_sends_to_wait_can_wait(tmp_path: Path) -> Non
         p.wait()
         assert waited.returncode == 0, (argv, waited.stderr)
         assert (folder / "released").exists()  # it ran once the holder let go, not before
+
+
+@pytest.mark.parametrize("odd", ["dangling link", "folder", "fifo"])
+def test_a_lock_path_that_holds_no_file_is_a_one_line_usage_error(tmp_path: Path, odd: str) -> None:
+    import os
+
+    text = tmp_path / "note.txt"
+    text.write_text("No posts cited here.\n")
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    lock = archive / ".lock"
+    if odd == "dangling link":
+        lock.symlink_to(tmp_path / "nowhere")  # could neither be made nor opened: tried for ever
+    elif odd == "folder":
+        lock.mkdir()
+    else:
+        os.mkfifo(lock)
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "archive", str(text), "--archive-dir", str(archive)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, r.stderr
+    (line,) = r.stderr.splitlines()
+    assert line.startswith(f"archiver: cannot use {lock} as the archive's lock file (") and "remove it" in line, line
