@@ -150,6 +150,10 @@ def _write(text: str) -> None:
     Written as bytes through stdout's binary layer, every byte accounted for (`output.write_all`)."""
     try:
         out = sys.stdout
+        if out is None:  # descriptor 1 was closed when the program started (see launch.py)
+            import errno
+
+            raise OSError(errno.EBADF, "it was closed")
         binary = getattr(out, "buffer", None)
         if binary is None:  # a stream with no bytes under it (a test's capture)
             out.write(text)

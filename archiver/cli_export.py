@@ -79,6 +79,8 @@ def stream_to_stdout(path: Path) -> None:
 
 def silence_stdout() -> None:
     """Point stdout at /dev/null: what is left in Python's buffer would otherwise fail again at exit."""
+    if sys.stdout is None:
+        return  # closed when the program started: nothing of ours is buffered for it
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

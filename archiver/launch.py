@@ -29,8 +29,24 @@ def install_early() -> None:
             signal.signal(signum, _starting)
 
 
+def hold_standard_descriptors() -> None:
+    """Open /dev/null on descriptor 0, 1 or 2 when it was closed before the program started
+    (`archiver run >&-`). Otherwise the first file opened takes its number: the index or a WARC
+    file would be the standard output of the browser and its driver. `sys.stdout` stays None, so
+    data written to it still fails as a closed stdout does (one line, exit 2)."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)  # the lowest free number: `fd`, the ones below are open
+            if null != fd:
+                os.dup2(null, fd)
+                os.close(null)
+
+
 def main() -> None:
     install_early()
+    hold_standard_descriptors()
     from archiver.cli import main as run
 
     run()

@@ -692,3 +692,30 @@ def test_verify_reads_the_warcs_through_beside_an_index_that_will_not_open(tmp_p
     problems = json.loads(r.stdout)["problems"]
     assert problems[0]["kind"] == "index" and "archive.db is damaged: " in problems[0]["detail"], problems
     assert [p for p in problems[1:] if p["path"] == f"{WARC_DIR}/{warc.name}"], problems
+
+
+def test_a_stdout_closed_before_the_start_is_named_and_no_file_of_the_archive_takes_its_place(tmp_path: Path) -> None:
+    """`archiver ... >&-`: data written is one line and exit 2, and descriptor 1 does not become the
+    first file the command opens (the index, a WARC file: the browser's and its driver's output)."""
+    from tests.synthetic import synthetic_archive
+
+    archive = tmp_path / "archive"
+    synthetic_archive(archive, 3)
+
+    def closed(*words: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "archiver", *words], cwd=ROOT, capture_output=True, text=True,
+                              timeout=120, preexec_fn=lambda: os.close(1),
+                              env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+
+    for words in (["lookup", "--archive-dir", str(archive)], ["--version"]):
+        r = closed(*words)
+        assert r.returncode == 2, (words, r.stderr)
+        assert r.stderr.splitlines() == ["archiver: could not write to stdout (it was closed): the output is incomplete"]
+    # A command whose work opens files: the archive's own files keep their contents.
+    page = tmp_path / "note.txt"
+    page.write_text("No posts cited here.\n")
+    r = closed("archive", str(page), "--archive-dir", str(archive), "--format", "json")
+    assert r.returncode == 2 and r.stderr.splitlines()[-1].startswith("archiver: could not write to stdout"), r.stderr
+    v = subprocess.run([sys.executable, "-m", "archiver", "verify", "--archive-dir", str(archive)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert v.returncode == 0, v.stdout + v.stderr
