@@ -56,6 +56,9 @@ class Document:
     raw: bytes | None = None  # the original bytes, kept for archiving local files
     content_type: str | None = None
     utf8: bool = False  # `text` is exactly `raw` decoded as UTF-8 (no BOM): a parser may read `raw` as it is
+    # A file's path as the system names it, when `source` had to spell bytes of its name that are no
+    # UTF-8 (`sources.text_safe`); None: `source` is the path, or the source is no file.
+    path: str | None = None
 
 
 @functools.cache

@@ -321,6 +321,13 @@ def document_feed(doc: Document) -> Feed | None:
 _SCHEMELESS = re.compile(r"(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?::\d+)?(?:/\S*)?")
 
 
+def _quoted(line: str, limit: int = 200) -> str:
+    """A line of a URL list as a problem quotes it: its credentials and secret parameters replaced,
+    at most `limit` characters of it (a line can be megabytes long)."""
+    shown_line = redact_endpoint(line)
+    return repr(shown_line[:limit]) + (f" (cut at {limit} of {len(shown_line)} characters)" if len(shown_line) > limit else "")
+
+
 def _read_url_list(p: Path, data: bytes, out: SeedList) -> None:
     """The URLs a `*.urls` file lists (one a line, `#` comments) into `out`, each bad line a problem."""
     if looks_binary(data):
@@ -335,11 +342,11 @@ def _read_url_list(p: Path, data: bytes, out: SeedList) -> None:
         if _SCHEMELESS.fullmatch(line):
             line = f"https://{line}"  # as copied from an address bar, or printed: pic.twitter.com/CODE
         if not re.match(r"^https?://", line, re.I):
-            out.problems.append(f"{p}:{n}: not an http(s) URL: {redact_endpoint(line)!r}")
+            out.problems.append(f"{shown(str(p))}:{n}: not an http(s) URL: {_quoted(line)}")
             continue
         why = url_problem(line)
         if why:
-            out.problems.append(f"{shown(str(p))}:{n}: {line!r} {why}; skipped")
+            out.problems.append(f"{shown(str(p))}:{n}: {_quoted(line)} {why}; skipped")
             continue
         out.sources.append(line)
         out.trusted.append(line)

@@ -57,9 +57,26 @@ def is_url(spec: str) -> bool:
     return bool(URL_RE.match(spec))
 
 
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def text_safe(name: str) -> str:
+    """A file's name as text that can be stored, printed and written as JSON: the bytes of it that
+    are no UTF-8 (which Python keeps as lone surrogates) written as `\\xNN`. Most names are returned
+    as they are."""
+    if not _SURROGATE_RE.search(name):
+        return name
+    try:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that stands for no byte of a name
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def shown(spec: str) -> str:
     """A source as named in a one-line message: a URL's credentials and secret parameters replaced
-    (whether or not it parses), quoted when it holds a line break or another control character."""
+    (whether or not it parses), quoted when it holds a line break or another control character,
+    bytes that are no UTF-8 written as `\\xNN` (`text_safe`)."""
+    spec = text_safe(spec)
     if "://" in spec:
         from .redact import redact_endpoint
 
@@ -182,14 +199,15 @@ def _sniff_html(text: str) -> bool:
 
 
 def document_from_bytes(source: str, data: bytes, *, url: str | None = None,
-                        content_type: str | None = None, charset: str | None = None) -> Document:
+                        content_type: str | None = None, charset: str | None = None,
+                        path: str | None = None) -> Document:
     if looks_binary(data):
         raise SourceError(f"{shown(source)}: binary content, not HTML or text; give an article page or a text file")
     text, utf8 = _decode(data, charset)
     if not text or text.isspace():  # `strip()` would copy the whole text
         raise SourceError(f"{shown(source)}: empty; nothing to scan")
     return Document(source=source, text=text, is_html=_sniff_html(text), url=url, raw=data,
-                    content_type=content_type, utf8=utf8)
+                    content_type=content_type, utf8=utf8, path=path)
 
 
 def _not_a_file(mode: int) -> str | None:
@@ -272,7 +290,8 @@ def read_file(path: Path, max_bytes: int, *, given: str | None = None) -> Docume
             raise SourceError(f"{redact_endpoint(typed)}: not an http(s) URL, nor a file; "
                               "give an http(s) URL, or the path of a saved page") from None
         raise
-    return document_from_bytes(str(path), data)
+    name = text_safe(str(path))
+    return document_from_bytes(name, data, path=str(path) if name != str(path) else None)
 
 
 def read_stdin(max_bytes: int) -> Document:

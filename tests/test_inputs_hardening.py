@@ -6,8 +6,10 @@ Subprocess timeouts below are generous safety nets, not measurements (bench/ hol
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -273,3 +275,29 @@ def test_feeds_with_malformed_links_still_parse(links: list[str]) -> None:
     data = f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'.encode("utf-8", "replace")
     found = feed_links(data)
     assert found is None or all(isinstance(u, str) for u in found)
+
+
+def test_file_names_that_are_no_utf8_are_named_escaped_and_stored(tmp_path: Path) -> None:
+    """A name's bytes that are no UTF-8 (Python keeps them as lone surrogates) stopped a run at its
+    first write of the name (index, JSON): they are written `\\xNN`, and the run goes on."""
+    folder = tmp_path / "pile"
+    folder.mkdir()
+    good = os.fsdecode(bytes(folder) + b"/note\xff.txt")
+    Path(good).write_text("No posts cited here.\n")
+    Path(os.fsdecode(bytes(folder) + b"/list\xfe.urls")).write_text("nonsense\n" + "x" * 5000 + "\n")
+    archive = tmp_path / "archive"
+    r = _cli("archive", str(folder), "--archive-dir", str(archive), "--format", "json")
+    assert r.returncode == 1, r.stderr  # the list's two lines named
+    assert "internal error" not in r.stderr and "\\udc" not in r.stderr, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["articles"] == 1 and len(summary["failures"]) == 2, summary
+    assert f"{folder}/list\\xfe.urls:1: not an http(s) URL: 'nonsense'" in summary["failures"]
+    assert any(f.startswith(f"{folder}/list\\xfe.urls:2: not an http(s) URL: 'xxx") and f.endswith(
+        "(cut at 200 of 5000 characters)") for f in summary["failures"]), summary["failures"]
+    shown = _cli("lookup", "--archive-dir", str(archive), "--format", "json")
+    assert shown.returncode == 0, shown.stderr
+    with sqlite3.connect(archive / "archive.db") as db:
+        (source, url), = db.execute("SELECT source, url FROM articles").fetchall()
+    assert source == f"{folder}/note\\xff.txt" and url == Path(good).as_uri() and url.endswith("/note%FF.txt")
+    scanned = _cli("scan", str(folder), "--format", "jsonl")
+    assert scanned.returncode == 1 and "\\udc" not in scanned.stderr and f"{folder}/list\\xfe.urls:1" in scanned.stderr

@@ -237,7 +237,7 @@ class ArticleHandler:
         s = self.s
         if batch is None:
             batch = Batch(s.store)
-        url = doc.url or _file_uri(doc.source)
+        url = doc.url or _file_uri(doc.path or doc.source)
         outcome = ArticleOutcome(doc.source, url)
         try:
             posts = detect(doc)
