@@ -384,8 +384,11 @@ def expand(specs: list[str]) -> Iterator[str]:
             continue
         p = Path(spec)
         if _is_dir(p):
-            for root, dirs, files in os.walk(p, onerror=_walk_error):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            # Links to folders are followed, as links to files are; a folder reached again (a link
+            # to a folder above it, two links to one folder) is named and not read twice.
+            read = {_identity(p)}
+            for root, dirs, files in os.walk(p, onerror=_walk_error, followlinks=True):
+                dirs[:] = [d for d in sorted(dirs) if not d.startswith(".") and _first_visit(root, d, read)]
                 # Named as `str(Path(root) / name)` would name them (no leading "./"), without the cost.
                 at = "" if root == "." else root[2:] + "/" if root.startswith("./") else os.path.join(root, "")
                 for name in sorted(files):
@@ -431,6 +434,27 @@ def _is_dir(p: Path) -> bool:
         return stat.S_ISDIR(p.stat().st_mode)
     except (OSError, ValueError):
         return False
+
+
+def _identity(path: Path | str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
+def _first_visit(root: str, name: str, read: set[tuple[int, int]]) -> bool:
+    """Whether the folder `name` in `root` is one not read yet (`read`: those read), now counted."""
+    path = os.path.join(root, name)
+    try:
+        key = _identity(path)
+    except OSError as e:
+        _walk_error(e)
+        return False
+    if key in read:
+        log.warning("%s: a link to a folder read already (%s); skipped", text_safe(path),
+                    text_safe(os.path.realpath(path)))
+        return False
+    read.add(key)
+    return True
 
 
 def _walk_error(e: OSError) -> None:

@@ -301,3 +301,20 @@ def test_file_names_that_are_no_utf8_are_named_escaped_and_stored(tmp_path: Path
     assert source == f"{folder}/note\\xff.txt" and url == Path(good).as_uri() and url.endswith("/note%FF.txt")
     scanned = _cli("scan", str(folder), "--format", "jsonl")
     assert scanned.returncode == 1 and "\\udc" not in scanned.stderr and f"{folder}/list\\xfe.urls:1" in scanned.stderr
+
+
+def test_links_to_folders_are_followed_and_a_folder_reached_again_is_named_once(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "story.html").write_text('<p><a href="https://twitter.com/jack/status/20">the first tweet</a></p>')
+    pile = tmp_path / "pile"
+    pile.mkdir()
+    (pile / "shared").symlink_to(shared)  # a seeds folder kept elsewhere: read as the docs say
+    (pile / "again").symlink_to(shared)  # the same folder twice
+    (pile / "loop").symlink_to(".")  # the folder itself
+    r = _cli("scan", str(pile), "--format", "jsonl")
+    assert r.returncode == 0, r.stderr
+    (post,) = [json.loads(line) for line in r.stdout.splitlines()]
+    assert post["post_id"] == "20" and post["source"] == f"{pile}/again/story.html"  # (sorted: again, loop, shared)
+    assert f"archiver: {pile}/loop: a link to a folder read already ({pile}); skipped" in r.stderr.splitlines()
+    assert f"archiver: {pile}/shared: a link to a folder read already ({shared}); skipped" in r.stderr.splitlines()
