@@ -318,3 +318,13 @@ def test_links_to_folders_are_followed_and_a_folder_reached_again_is_named_once(
     assert post["post_id"] == "20" and post["source"] == f"{pile}/again/story.html"  # (sorted: again, loop, shared)
     assert f"archiver: {pile}/loop: a link to a folder read already ({pile}); skipped" in r.stderr.splitlines()
     assert f"archiver: {pile}/shared: a link to a folder read already ({shared}); skipped" in r.stderr.splitlines()
+
+
+def test_an_archive_folder_whose_name_is_no_utf8_is_an_archive_like_any(tmp_path: Path) -> None:
+    page = tmp_path / "note.txt"
+    page.write_text("No posts cited here.\n")
+    archive = os.fsdecode(bytes(tmp_path) + b"/arch\xffive")  # was called "archive.db is damaged: not UTF-8"
+    for words in (["archive", str(page)], ["lookup"], ["verify"]):
+        r = _cli(*words, "--archive-dir", archive)
+        assert r.returncode == 0, (words, r.stderr)
+        assert "damaged" not in r.stderr and "internal error" not in r.stderr, r.stderr

@@ -336,8 +336,12 @@ def _refuse_newer(db: Database, version: int, known: int) -> None:
 
 
 def _db_name(db: Database) -> str:
-    row = db.execute("PRAGMA database_list").fetchone()
-    return str(row[2]) if row and row[2] else ":memory:"
+    """The main database's file name (read as bytes: a folder's name need not be UTF-8, and the
+    text of a row that is no UTF-8 is taken for damage)."""
+    import os
+
+    row = db.execute("SELECT CAST(file AS BLOB) FROM pragma_database_list WHERE name = 'main'").fetchone()
+    return os.fsdecode(row[0]) if row and row[0] else ":memory:"
 
 
 def configure(db: Database) -> None:
