@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import times
-from ..errors import ArchiverError, BrowserUnavailable, DiskFull, HttpStatusError, NetworkError, SourceError
+from ..errors import (
+    ArchiverError,
+    BrowserUnavailable,
+    DiskFull,
+    HttpStatusError,
+    LimitExceeded,
+    NetworkError,
+    RefusedError,
+    SourceError,
+)
 from ..index.rows import Capture
 from ..layout import article_dir, relative, screenshot_path
 from ..models import Document, Post
@@ -99,9 +108,13 @@ class ArticleHandler:
             message = str(e) if target is None else f"{shown(task.spec)} led to {e}"
             # A refusal or a broken limit is about one server: only other failures mean "offline".
             self._fail(message, network=isinstance(e, NetworkError) and e.unreachable)
+            # No server answered the fetch: a network failure before any answer's head was recorded
+            # (an answer cut short, a redirect loop, a body that would not decode: a server answered).
+            unanswered = (isinstance(e, NetworkError) and not isinstance(e, (RefusedError, LimitExceeded))
+                          and not batch.records)
             # An article found gone was read, in that its answer is recorded: a run of it alone
             # partly failed (exit 1), it is no source that could not be read at all (exit 2).
-            return ArticleResult(ArticleOutcome(task.spec, task.spec, error=message), (),
+            return ArticleResult(ArticleOutcome(task.spec, task.spec, error=message, unanswered=unanswered), (),
                                  tuple(self._failures), read=gone is not None, network_unreachable=self._network)
         from ..seeds import document_feed
 

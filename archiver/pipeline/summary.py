@@ -31,6 +31,9 @@ class ArticleOutcome:
     # again): how many; and how many it no longer cites.
     new_citations: int = 0
     dropped_citations: int = 0
+    # Its fetch met no answer from any server (none's head recorded: refused, reset, a TLS failure,
+    # timed out, no name resolved); not a refusal of the network policy, nor a limit of ours.
+    unanswered: bool = False
 
 
 @dataclass
@@ -101,12 +104,16 @@ class ArchiveSummary:
 
     @property
     def nothing_answered(self) -> bool:
-        """Every post check of the run met no answer from any server, and no article or feed came
-        over the network: the run's own connection (a proxy that is down, a captive portal, a
-        firewall) is then a likelier cause than every platform at once, and the run says the
-        network was unreachable. One platform that does not answer while others do is that
-        platform's failure only, named on its posts."""
-        return bool(self.posts) and not self._fetched() and not any(p.answered for p in self.posts)
+        """Every post check and every article fetched from the web met no answer from any server
+        (a run of posts, or of articles that all failed so): the run's own connection (a proxy that
+        is down, a captive portal, a firewall) is then a likelier cause than every server at once,
+        and the run says the network was unreachable. One server that does not answer while others
+        do is that server's failure only, named on what it serves. An article that came, or whose
+        server answered with an error, is an answer."""
+        web = [a for a in self.articles if a.url.lower().startswith(("http://", "https://")) and not a.post_address]
+        if any(not a.unanswered for a in web) or any(p.answered for p in self.posts):
+            return False
+        return bool(self.posts) or bool(web)
 
     def counts(self) -> dict[str, int]:
         """The posts by the status this run found; those it could not check are not among them."""
