@@ -361,6 +361,33 @@ def _read(p: Path, max_bytes: int, out: SeedList) -> bytes | None:
         return None
 
 
+ARCHIVE_INSIDE = "the archive folder "
+
+
+def _archive_files(seeds: Path, archive_dir: Path | None) -> Callable[[Path], bool] | None:
+    """A test telling the archive's files among the seeds folder's, or None when the archive lies
+    elsewhere: the whole folder when it lies in the seeds folder, its index and its folders of
+    records, screenshots and media when it is the seeds folder itself."""
+    from .layout import DB_NAME, MEDIA_DIR, SHOT_DIR, WARC_DIR
+
+    if archive_dir is None:
+        return None
+    try:
+        home, top = archive_dir.resolve(), seeds.resolve()
+    except (OSError, RuntimeError):
+        return None
+    if home == top:
+        kept = tuple(home / name for name in (WARC_DIR, SHOT_DIR, MEDIA_DIR))
+
+        def own(p: Path) -> bool:
+            where = p.resolve()
+            return where.name.startswith(DB_NAME) and where.parent == home or any(where.is_relative_to(k) for k in kept)
+        return own
+    if home.is_relative_to(top):
+        return lambda p: p.resolve().is_relative_to(home)
+    return None
+
+
 def with_url_lists(specs: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> SeedList:
     """Sources as given to `archive` or `scan`, folders expanded, each `*.urls` file replaced by the
     URLs it lists (as `run` reads its seeds); every other source is left to be read as it is.
@@ -383,13 +410,14 @@ def with_url_lists(specs: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> Seed
 
 
 def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
-               max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES) -> SeedList:
+               max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES, *, archive_dir: Path | None = None) -> SeedList:
     """Expand a seeds folder (or one seed file) into article sources, in a stable order.
 
     Seed files are read like sources (regular files only, at most `max_bytes`); a file or a URL in
     one that cannot be used is a problem named in the result, never a reason to stop. A feed file
     gives at most `max_feed_articles` articles, the newest where it dates them; what it leaves out
-    is a note in the result.
+    is a note in the result. The files of the archive (`archive_dir`), when it lies in the seeds
+    folder or is that folder, are no seeds: they are left out, with a note.
     """
     try:
         path.stat()
@@ -399,9 +427,15 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
         cause = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
         raise UsageError(f"--seeds: {path} cannot be read ({cause}); point --seeds at a folder of seeds") from None
     out = SeedList()
+    archive_file = _archive_files(path, archive_dir)
     for spec in expand([str(path)]):
         p = Path(spec)
         if p.name.lower() == "readme.md":
+            continue
+        if archive_file is not None and archive_file(p):
+            if not any(note.startswith(ARCHIVE_INSIDE) for note in out.notes):
+                out.notes.append(f"{ARCHIVE_INSIDE}{shown(str(archive_dir))} lies in the seeds folder: its files "
+                                 "are not read as seeds")
             continue
         data = _read(p, max_bytes, out)
         if data is None:

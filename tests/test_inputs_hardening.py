@@ -328,3 +328,18 @@ def test_an_archive_folder_whose_name_is_no_utf8_is_an_archive_like_any(tmp_path
         r = _cli(*words, "--archive-dir", archive)
         assert r.returncode == 0, (words, r.stderr)
         assert "damaged" not in r.stderr and "internal error" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("where", ["inside", "same"])
+def test_an_archive_kept_in_its_seeds_folder_is_not_read_as_seeds(tmp_path: Path, where: str) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "note.txt").write_text("No posts cited here.\n")
+    archive = seeds / "archive" if where == "inside" else seeds
+    for _ in range(2):  # the second run finds the first one's index, WARCs and screenshots there
+        r = _cli("run", "--seeds", str(seeds), "--archive-dir", str(archive), "--format", "json")
+        assert r.returncode == 0, r.stderr
+        summary = json.loads(r.stdout)
+        assert summary["failures"] == [] and summary["articles"] == 1, summary
+    note = f"archiver: the archive folder {archive} lies in the seeds folder: its files are not read as seeds"
+    assert r.stderr.splitlines().count(note) == 1, r.stderr

@@ -111,7 +111,7 @@ def enqueue_run(seeds: Path, archive_dir: Path, broker: str, *, recheck_after: A
     check_broker_url(broker)
     require_shared_index(index_url)
     plan = Plan(recheck_after=recheck_after, max_feed_articles=max_feed_articles)
-    seed_list = read_seeds(seeds, max_feed_articles=plan.max_feed_articles)
+    seed_list = read_seeds(seeds, max_feed_articles=plan.max_feed_articles, archive_dir=archive_dir)
     for note in seed_list.notes:
         log.warning("%s", note)
     with locked(archive_dir, wait=wait, index_url=index_url):
