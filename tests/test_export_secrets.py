@@ -51,6 +51,9 @@ AVATAR = "https://pbs.twimg.com/profile_images/alice.jpg"
     "X-Auth-Token", "X-Csrf-Token", "X-Guest-Token", "X-Amz-Security-Token", "X-Session-Id", "Signature",
     "Signature-Input", "X-Client-Secret", "Ocp-Apim-Subscription-Key", "Authentication-Info",
     "X-Archive-Orig-Set-Cookie", "x-archive-orig-authorization", "X-Archive-Orig-X-Api-Key",
+    # the words the redaction of URLs takes for secrets
+    "X-Password", "X-Passwd", "Cookie2", "X-Cookie", "X-Jwt-Assertion", "DPoP", "X-Credentials",
+    "X-Amz-Credential", "X-Archive-Orig-X-Password",
 ])
 def test_credentials_by_name_and_by_pattern(name: str) -> None:
     assert is_credential(name)

@@ -6,9 +6,11 @@ shared, so by default every credential header is removed from request, response 
 records alike. The rule:
 
 - by name: Cookie, Set-Cookie, Set-Cookie2, Authorization, Proxy-Authorization;
-- by pattern: any header whose name contains `token`, `auth`, `key`, `secret`, `session`, `csrf`
-  or `signature`, in any case (X-Api-Key, X-Auth-Token, X-Csrf-Token, X-Guest-Token,
-  X-Amz-Security-Token, X-Session-Id, Signature, ...);
+- by pattern: any header whose name contains `token`, `auth`, `key`, `secret`, `session`, `csrf`,
+  `signature`, `cookie`, `password`, `passwd`, `credential`, `jwt` or `dpop`, in any case (X-Api-Key,
+  X-Auth-Token, X-Csrf-Token, X-Guest-Token, X-Amz-Security-Token, X-Amz-Credential, X-Session-Id,
+  Signature, Cookie2, X-Cookie, X-Password, X-Jwt-Assertion, DPoP, ...): the words the redaction of
+  URLs takes for secrets, so a header is held to what its query parameter would be;
 - both also under the `X-Archive-Orig-` prefix the capture gives renamed headers;
 - except the standard headers the pattern catches that carry no secret: WWW-Authenticate and
   Proxy-Authenticate (a server's challenge: scheme and realm), Sec-WebSocket-Key (a public
@@ -30,7 +32,8 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 CREDENTIAL_NAMES = ("cookie", "set-cookie", "set-cookie2", "authorization", "proxy-authorization")
-CREDENTIAL_PATTERN = re.compile(r"token|auth|key|secret|session|csrf|signature", re.IGNORECASE)
+CREDENTIAL_PATTERN = re.compile(r"token|auth|key|secret|session|csrf|signature|cookie|passw(?:or)?d|credential|jwt|dpop",
+                                re.IGNORECASE)
 NOT_CREDENTIALS = frozenset({"www-authenticate", "proxy-authenticate", "sec-websocket-key", "public-key-pins",
                              "public-key-pins-report-only"})
 # Records whose HTTP headers warcio parses: the only ones that can hold a header.
@@ -38,8 +41,9 @@ HTTP_RECORD_TYPES = ("request", "response", "revisit")
 
 # The rule in one line, for the export's warcinfo record.
 RULE = ("headers Cookie, Set-Cookie, Set-Cookie2, Authorization, Proxy-Authorization, and any header whose name "
-        "contains token, auth, key, secret, session, csrf or signature (but WWW-Authenticate, Proxy-Authenticate, "
-        "Sec-WebSocket-Key, Public-Key-Pins), also with the X-Archive-Orig- prefix, in requests and responses")
+        "contains token, auth, key, secret, session, csrf, signature, cookie, password, passwd, credential, jwt or "
+        "dpop (but WWW-Authenticate, Proxy-Authenticate, Sec-WebSocket-Key, Public-Key-Pins), also with the "
+        "X-Archive-Orig- prefix, in requests and responses")
 
 # The capture renames some headers with this prefix; a renamed credential is still a credential.
 _ORIG_PREFIX = "x-archive-orig-"
