@@ -72,16 +72,17 @@ _SHOTS_NAMED: set[Path] = set()
 _SHOTS_LOCK = threading.Lock()
 
 
-def screenshot_path(folder: Path, label: str = "") -> Path:
+def screenshot_path(folder: Path, label: str = "", *, moment: str | None = None) -> Path:
     """The file a capture's screenshot goes to in `folder`: `<stamp>[-<label>].png` (`times.stamp`,
-    to the millisecond; its element shots are `<stamp>[-<label>]-element-NN.png`), never a name a file
-    in `folder` or another capture of this process has: `-2`, `-3`... follow the stamp then. Two
-    captures of one page in one instant keep both pictures."""
+    to the millisecond, or `moment`: the one stamp of all the pages one capture renders; its element
+    shots are `<stamp>[-<label>]-element-NN.png`), never a name a file in `folder` or another capture
+    of this process has: `-2`, `-3`... follow the stamp then. Two captures of one page in one instant
+    keep both pictures."""
     from glob import escape
 
     from .times import stamp
 
-    moment, suffix = stamp(), f"-{label}" if label else ""
+    moment, suffix = moment or stamp(), f"-{label}" if label else ""
     with _SHOTS_LOCK:
         _SHOTS_NAMED.difference_update([p for p in _SHOTS_NAMED if not p.name.startswith(moment)])
         for n in itertools.count(1):

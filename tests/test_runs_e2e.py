@@ -733,6 +733,26 @@ def test_verify_reads_each_screenshot_once(base: Any, monkeypatch: pytest.Monkey
     assert named <= set(opened)
 
 
+def test_the_pages_one_capture_renders_share_its_time_stamp_and_verify_checks_each(base: Any) -> None:
+    """x.com's page, rendered beside a tweet's embed in the same capture, is named by the embed's
+    stamp: verify knows it for one of that capture's pictures (it was left unchecked when the two
+    renders took stamps a millisecond apart)."""
+    web, archive, _s, _r, tmp = base
+    copy = _copy(archive, tmp / "beside-shots")
+    beside = sorted(copy.glob("screenshots/twitter/*/*-x.png"))
+    assert beside, "no capture rendered x.com's page beside the embed"
+    for shot in beside:
+        stamp = shot.name.split("-", 1)[0]
+        assert list(shot.parent.glob(f"{stamp}*-embed*.png")), (shot.name, sorted(p.name for p in shot.parent.iterdir()))
+    data = bytearray(beside[0].read_bytes())
+    data.append(0)
+    beside[0].write_bytes(bytes(data))
+    r = cli(web, "verify", archive=copy)
+    assert r.returncode == 1, r.stdout + r.stderr
+    (line,) = [x for x in r.stdout.splitlines() if beside[0].name in x]
+    assert line.startswith("digest") and "screenshot records" in line
+
+
 def test_verify_names_a_screenshot_replaced_with_its_hash_in_the_index(base: Any) -> None:
     """The picture the index names, swapped for another and its hash in archive.db with it: it
     matches the index, but none of its capture's screenshot records in the WARCs."""

@@ -23,6 +23,7 @@ from ..index.rows import Capture
 from ..layout import MEDIA_DIR, post_dir, relative, screenshot_path
 from ..modes import make_dirs, write_file
 from ..space import disk_full, is_full
+from ..times import stamp
 from ..warcstore import Batch
 from .identify import take_id
 
@@ -120,10 +121,12 @@ class PostCapturer:
 
     # -- helpers ---------------------------------------------------------------------------
     def _render(self, url: str, key: str, label: str, batch: Batch,
-                selectors: tuple[str, ...] = ()) -> tuple[Any, str | None]:
-        """Render a URL in a fresh browser context; returns (PageCapture | None, error)."""
+                selectors: tuple[str, ...] = (), *, moment: str | None = None) -> tuple[Any, str | None]:
+        """Render a URL in a fresh browser context; returns (PageCapture | None, error). `moment`:
+        the time stamp the capture's pictures are named by (every page one capture renders shares
+        one, so that its pictures are known for its own beside one another)."""
         out = make_dirs(post_dir(self.archive_dir, key))
-        shot = screenshot_path(out, label)
+        shot = screenshot_path(out, label, moment=moment)
         try:
             page = self.browser.capture(url, batch, screenshot_path=shot, element_selectors=selectors,
                                         element_dir=out)
@@ -153,8 +156,8 @@ class PostCapturer:
         return cid
 
     @contextmanager
-    def _beside(self, check: PostCheck, probe: Probe, key: str,
-                batch: Batch) -> Iterator[dict[tuple[str, str], Future[tuple[Any, str | None]]]]:
+    def _beside(self, check: PostCheck, probe: Probe, key: str, batch: Batch,
+                moment: str) -> Iterator[dict[tuple[str, str], Future[tuple[Any, str | None]]]]:
         """The pages the platform will ask for whatever the embed shows (`render_beside`), each
         rendering in a thread of its own while the embed renders, when the browser's page budget
         is two or more (without one, they render after the embed, when asked for). On the way
@@ -164,7 +167,8 @@ class PostCapturer:
             yield {}
             return
         with ThreadPoolExecutor(len(pages), thread_name_prefix="archiver-beside") as pool:
-            ahead = {(url, label): pool.submit(self._render, url, key, label, batch) for url, label in pages}
+            ahead = {(url, label): pool.submit(self._render, url, key, label, batch, moment=moment)
+                     for url, label in pages}
             yield ahead
             for rest in ahead.values():
                 rest.result()  # rendered but never asked for: a full disk or a dead browser still counts
@@ -316,14 +320,15 @@ class PostCapturer:
         target = embed_url(platform, post.post_id, url) or url
         page = render_error = None
         if target and not network_failed:
-            with self._beside(check, probe, key, batch) as beside:
-                page, render_error = self._render(target, key, "embed", batch, check.element_selectors)
+            moment = stamp()  # the capture's pictures: <moment>-embed.png, <moment>-x.png...
+            with self._beside(check, probe, key, batch, moment) as beside:
+                page, render_error = self._render(target, key, "embed", batch, check.element_selectors, moment=moment)
                 if check.after_render is not None:
                     def render(other: str, label: str) -> Any:
                         ahead = beside.pop((other, label), None)
                         if ahead is not None:
                             return ahead.result()[0]
-                        return self._render(other, key, label, batch)[0]
+                        return self._render(other, key, label, batch, moment=moment)[0]
                     status, reason = check.after_render(probe, page, render)
 
         media_failures: list[str] = []
