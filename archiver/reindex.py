@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -331,6 +332,10 @@ def reindex(archive_dir: Path, *, force: bool = False, wait: bool = False) -> Re
         raise UsageError(f"no WARC files in {warcs}: nothing to rebuild the index from; check --archive-dir")
     db_path = archive_dir / index_name(archive_dir)
     with ArchiveLock(archive_dir, wait=wait):
+        if not force and db_path.is_file() and not os.access(db_path, os.R_OK):
+            # Not damage: what the WARCs cannot give back (the runs' history) would go with it.
+            raise UsageError(f"cannot read {db_path}: permission denied: give this user read access to it, or pass "
+                             "--force to replace it with one rebuilt from the WARCs (the runs' history is lost then)")
         if not force and index_in_use(archive_dir):
             raise UsageError(f"{db_path} is a healthy index already: pass --force to rebuild it from the WARCs anyway")
         for message in recover(warcs):

@@ -627,3 +627,14 @@ def test_records_lost_from_the_index_that_its_journal_named_are_a_problem(tmp_pa
                                         f"are not in it (the first: {gone[0]})"), problem
     assert _reindex(archive, "--force").returncode == 0
     assert _cli("verify", "--archive-dir", str(archive)).returncode == 0
+
+
+def test_reindex_does_not_replace_an_index_this_user_may_not_read(open_tmp: Path, pristine: Path) -> None:
+    """It may be whole: the runs' history it holds is in no WARC. Only --force replaces it."""
+    archive = _copy(pristine, open_tmp / "archive")
+    _open_to_all(archive)
+    (archive / DB_NAME).chmod(0)
+    before = (archive / DB_NAME).read_bytes()
+    line = _one_line(_reindex(archive, as_nobody=True), 2)
+    assert f"cannot read {archive / DB_NAME}: permission denied" in line and "--force" in line, line
+    assert (archive / DB_NAME).read_bytes() == before
