@@ -240,6 +240,13 @@ def special_file(path: Path) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
+def folder_problem(target: Path) -> str | None:
+    """Why `target`'s folder cannot take it (it "does not exist", or "is a file, not a folder"), or None."""
+    if target.parent.is_dir():
+        return None
+    return "is a file, not a folder" if target.parent.exists() else "does not exist"
+
+
 def landing(path: Path) -> Path:
     """Where a file renamed into place at `path` must land: a symbolic link's target (the link
     stays a link), else `path` itself."""
@@ -265,9 +272,8 @@ def write_file(out: Path, text: str, what: str) -> Path:
             raise UsageError(f"-o {out}: cannot write {what} ({e.strerror or e}); choose a writable path") from None
         return out
     target = landing(out)
-    if not target.parent.is_dir():
+    if (why := folder_problem(target)) is not None:
         # As `export -o`: a mistyped folder is not made, it is named.
-        why = "is a file, not a folder" if target.parent.exists() else "does not exist"
         raise UsageError(f"-o {out}: cannot write {what}: {target.parent} {why}; choose a path in a folder that exists")
     tmp = target.with_name(target.name + ".tmp")
     try:

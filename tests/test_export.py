@@ -236,6 +236,9 @@ def test_output_name_decides_the_format(arc: Archive, tmp_path: Path) -> None:
         export_bundle(arc.root, alice_selection(arc), [], tmp_path / "out.zip")
     with pytest.raises(ExportError, match="does not exist"):
         export_bundle(arc.root, alice_selection(arc), [], tmp_path / "nowhere" / "out.wacz")
+    (tmp_path / "all.wacz").write_bytes(b"a bundle already")
+    with pytest.raises(ExportError, match=f"{tmp_path / 'all.wacz'} is a file, not a folder"):
+        export_bundle(arc.root, alice_selection(arc), [], tmp_path / "all.wacz" / "out.wacz")
 
 
 def test_failure_midway_leaves_no_file(arc: Archive, tmp_path: Path) -> None:
