@@ -179,3 +179,19 @@ def test_a_missing_screenshot_and_a_missing_media_file_are_named_as_what_they_ar
     assert [(p.kind, p.path, p.detail) for p in problems] == [
         ("missing", "screenshots/twitter/1/gone.png", "screenshot is missing"),
         ("missing", "media/twitter_1/gone.jpg", "media file is missing")]
+
+
+def test_a_full_disk_under_the_scratch_file_is_named_as_that() -> None:
+    """verify and reindex keep what they read in a scratch file in TMPDIR: when that disk fills,
+    the error names the scratch file, not the archive's index (whose disk may have room)."""
+    from archiver.errors import DiskFull
+    from archiver.index.spool import Scratch
+
+    with Scratch({"ids": ("id",)}) as scratch:
+        scratch._db.execute("PRAGMA max_page_count = 2")  # SQLite's own "database or disk is full"
+        with pytest.raises(DiskFull) as full:
+            for i in range(20_000):
+                scratch.add("ids", (f"<urn:uuid:{i:032d}>",))
+            scratch.execute("CREATE INDEX ids_id ON ids (id)")
+    message = str(full.value)
+    assert "scratch file" in message and "TMPDIR" in message and "archive.db" not in message, message

@@ -16,6 +16,7 @@ import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -58,22 +59,40 @@ class Scratch:
         self._flush()
         # Not `yield from`: closing a generator left unfinished (a command interrupted) would
         # close the cursor too, on a database that may be closed already.
-        for row in self._db.execute(sql, params):  # noqa: UP028
-            yield row
+        with self._named_when_full():
+            for row in self._db.execute(sql, params):  # noqa: UP028
+                yield row
 
     def execute(self, sql: str) -> None:
         self._flush()
-        self._db.execute(sql)
+        with self._named_when_full():
+            self._db.execute(sql)
 
     def _flush(self) -> None:
         if not any(self._pending.values()):
             return
-        self._db.execute("BEGIN")
-        for table, rows in self._pending.items():
-            if rows:
-                self._db.executemany(f"INSERT INTO {table} VALUES ({self._marks[table]})", rows)
-                rows.clear()
-        self._db.execute("COMMIT")
+        with self._named_when_full():
+            self._db.execute("BEGIN")
+            for table, rows in self._pending.items():
+                if rows:
+                    self._db.executemany(f"INSERT INTO {table} VALUES ({self._marks[table]})", rows)
+                    rows.clear()
+            self._db.execute("COMMIT")
+
+    @contextmanager
+    def _named_when_full(self) -> Iterator[None]:
+        """A full disk under the scratch file is named as that, not as the archive's (whose disk
+        may have room to spare): DiskFull saying where TMPDIR put it."""
+        try:
+            yield
+        except sqlite3.OperationalError as e:
+            if "full" not in str(e).lower():
+                raise
+            from archiver.errors import DiskFull
+
+            raise DiskFull(f"no space left on device writing the scratch file {self._folder / 'scratch.db'} (in the "
+                           "temporary folder, TMPDIR): free some space there, or point TMPDIR at a larger disk, "
+                           "and run again") from None
 
     def close(self) -> None:
         try:
