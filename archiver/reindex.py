@@ -275,26 +275,9 @@ def _read_from(fh: BinaryIO, path: Path, start: int, spool: Spool, scan: _FileSc
 def _next_whole_record(fh: BinaryIO, path: Path, after: int) -> int | None:
     """In a gzipped WARC, the offset of the first whole gzip member past `after` that holds a WARC
     record (each record is a member of its own); None when there is none, or the file is not gzipped."""
-    from .warcstore.members import GZIP_MAGIC, MemberError, member_head
+    from .warcstore.members import next_record_member
 
-    if not path.name.endswith(".gz"):
-        return None
-    at = after
-    while True:
-        fh.seek(at + 1)
-        window = fh.read(1 << 20)
-        found = window.find(GZIP_MAGIC + b"\x08")
-        if found < 0:
-            if len(window) < 1 << 20:
-                return None  # the file's end
-            at += len(window) - 2  # the magic may straddle two windows
-            continue
-        at += 1 + found
-        try:
-            if member_head(fh, at).startswith(b"WARC/"):
-                return at
-        except MemberError:
-            continue
+    return next_record_member(fh, after) if path.name.endswith(".gz") else None
 
 
 def _say_damage(scan: _FileScan, path: Path, position: int, e: BaseException, skipped: list[tuple[int, int]]) -> None:

@@ -49,7 +49,7 @@ from archiver.index.spool import Scratch, Spool
 from archiver.layout import WARC_DIR
 from archiver.redact import redact_endpoint
 from archiver.warcstore.files import OPEN_SUFFIX, warc_path
-from archiver.warcstore.members import MemberError, inflate_member, walk_members
+from archiver.warcstore.members import MemberError, inflate_member, next_record_member, walk_members
 
 log = logging.getLogger(__name__)
 
@@ -268,25 +268,37 @@ def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int
     entries of the index's journal (records the index never lists) to `journal` when it is given.
     """
     problems: list[Problem] = []
+    start = 0
     with path.open("rb") as fh:
-        try:
-            for member in walk_members(fh, skip=good):
-                if member.offset in indexed or member.spool is None:
-                    continue
-                try:
-                    headers = _check_spooled(member.spool, False, None)
-                except _Bad as bad:
-                    kind = DIGEST if bad.kind == DIGEST else UNREADABLE
-                    problems.append(Problem(kind, rel, f"unindexed record at offset {member.offset}: {bad.reason}"))
-                    continue
-                seen.record_id(headers.get_header("WARC-Record-ID") or "")
-                if mark := _truncation(rel, member.offset, headers):
-                    marked.append(mark)
-                if journal is not None and _is_journal(headers):
-                    member.spool.seek(0)
-                    _take_entry(next(iter(ArchiveIterator(member.spool))), path.name, member.offset, journal)
-        except MemberError as e:
-            problems.append(Problem(UNREADABLE, rel, f"unreadable from offset {e.offset}: {e.reason}"))
+        while True:
+            try:
+                for member in walk_members(fh, skip=good, start=start):
+                    if member.offset in indexed or member.spool is None:
+                        continue
+                    try:
+                        headers = _check_spooled(member.spool, False, None)
+                    except _Bad as bad:
+                        kind = DIGEST if bad.kind == DIGEST else UNREADABLE
+                        problems.append(Problem(kind, rel, f"unindexed record at offset {member.offset}: {bad.reason}"))
+                        continue
+                    seen.record_id(headers.get_header("WARC-Record-ID") or "")
+                    if mark := _truncation(rel, member.offset, headers):
+                        marked.append(mark)
+                    if journal is not None and _is_journal(headers):
+                        member.spool.seek(0)
+                        _take_entry(next(iter(ArchiveIterator(member.spool))), path.name, member.offset, journal)
+                break
+            except MemberError as e:
+                # As reindex does: the whole records past the damage are read on (each record is a
+                # member of its own). A damaged indexed member was named by the index's check.
+                resume = next_record_member(fh, e.offset)
+                if e.offset not in indexed:
+                    past = (f"; bytes {e.offset}-{resume} stepped over, the records after them read on"
+                            if resume is not None else "")
+                    problems.append(Problem(UNREADABLE, rel, f"unreadable from offset {e.offset}: {e.reason}{past}"))
+                if resume is None:
+                    break
+                start = resume
     return problems
 
 

@@ -122,9 +122,30 @@ def member_head(fh: IO[bytes], offset: int) -> bytes:
     return head.data
 
 
+def next_record_member(fh: IO[bytes], after: int) -> int | None:
+    """The offset of the first whole gzip member past `after` that holds a WARC record (in a WARC
+    file of one member a record, what follows damage); None when there is none."""
+    at = after
+    while True:
+        fh.seek(at + 1)
+        window = fh.read(1 << 20)
+        found = window.find(GZIP_MAGIC + b"\x08")
+        if found < 0:
+            if len(window) < 1 << 20:
+                return None  # the file's end
+            at += len(window) - 2  # the magic may straddle two windows
+            continue
+        at += 1 + found
+        try:
+            if member_head(fh, at).startswith(b"WARC/"):
+                return at
+        except MemberError:
+            continue
+
+
 def walk_members(fh: IO[bytes], *, skip: Mapping[int, int] | None = None,
-                 spool: bool = True) -> Iterator[Member]:
-    """Every gzip member of an open file, in order, from its start to its end.
+                 spool: bool = True, start: int = 0) -> Iterator[Member]:
+    """Every gzip member of an open file, in order, from `start` (a member's offset) to its end.
 
     Members at the offsets in `skip` (offset -> length, already known to be sound) are stepped
     over unread and not yielded. With `spool`, each member's inflated record is kept in
@@ -134,7 +155,7 @@ def walk_members(fh: IO[bytes], *, skip: Mapping[int, int] | None = None,
     """
     skip = skip or {}
     size = fh.seek(0, 2)
-    pos = 0
+    pos = start
     while pos < size:
         if pos in skip:
             pos += skip[pos]
