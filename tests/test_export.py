@@ -259,6 +259,7 @@ def test_failure_midway_leaves_no_file(arc: Archive, tmp_path: Path) -> None:
     assert summary.records - summary.originals_added == len({(r.filename, r.offset) for r in rows}) - 1
     (line,) = summary.left_out
     assert last.record_id in line and "left out" in line
+    assert line.count(last.record_id) == 1 and line.count(f"offset {last.offset}") == 1, line  # said once
     with zipfile.ZipFile(out) as z:
         ids = [r.rec_headers.get_header("WARC-Record-ID")
                for r in ArchiveIterator(io.BytesIO(z.read("archive/data.warc.gz")))]

@@ -173,7 +173,8 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
                 if problem.kind == "record" and problem.detail.endswith("instead"):
                     raise ExportError(f"{rel} offset {loc.offset} does not hold {loc.record_id} ({problem.detail}): "
                                       "the index is out of step with the WARC files; run `archiver verify`")
-                what = f"{rel}: record {loc.record_id or '?'} at offset {loc.offset} is damaged ({problem.detail})"
+                named = f"record {loc.record_id or '?'} at offset {loc.offset}"
+                what = f"{rel}: {named} is damaged ({problem.detail.removeprefix(f'{named}: ')})"
                 if not allow_damaged:
                     raise DamagedRecord(f"{what}; no bundle written: pass --allow-damaged to export without it, "
                                         "and run `archiver verify`")
