@@ -362,6 +362,7 @@ def _read(p: Path, max_bytes: int, out: SeedList) -> bytes | None:
 
 
 ARCHIVE_INSIDE = "the archive folder "
+LISTS_NO_URL = "lists no URL (one a line; `#` starts a comment)"
 
 
 def _archive_files(seeds: Path, archive_dir: Path | None) -> Callable[[Path], bool] | None:
@@ -404,7 +405,7 @@ def with_url_lists(specs: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> Seed
         said = len(out.sources) + len(out.problems)
         _read_url_list(p, data, out)
         if len(out.sources) + len(out.problems) == said:  # given to be read, and it says nothing
-            out.problems.append(f"{shown(str(p))}: lists no URL (one a line; `#` starts a comment)")
+            out.problems.append(f"{shown(str(p))}: {LISTS_NO_URL}")
     out.sources = unique_sources(out.sources)  # one article however it was spelt (`?utm_source=`...)
     return out
 
@@ -441,7 +442,11 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
         if data is None:
             continue
         if p.suffix == ".urls":
+            said = len(out.sources) + len(out.problems)
             _read_url_list(p, data, out)
+            if spec == str(path) and len(out.sources) + len(out.problems) == said:
+                # The one seed file given, and it says nothing: as `archive` and `scan` name such a list.
+                out.problems.append(f"{shown(str(p))}: {LISTS_NO_URL}")
             continue
         if data[:2] == GZIP_MAGIC:  # a sitemap saved as its site serves it (sitemap.xml.gz)
             try:

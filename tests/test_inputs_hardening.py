@@ -343,3 +343,12 @@ def test_an_archive_kept_in_its_seeds_folder_is_not_read_as_seeds(tmp_path: Path
         assert summary["failures"] == [] and summary["articles"] == 1, summary
     note = f"archiver: the archive folder {archive} lies in the seeds folder: its files are not read as seeds"
     assert r.stderr.splitlines().count(note) == 1, r.stderr
+
+
+def test_a_seed_list_given_as_the_seeds_that_lists_nothing_is_named(tmp_path: Path) -> None:
+    seeds = tmp_path / "news.urls"
+    seeds.write_text("# nothing yet\n\n")
+    r = _cli("run", "--seeds", str(seeds), "--archive-dir", str(tmp_path / "archive"))
+    assert r.returncode == 2, r.stderr  # nothing to read, as `scan news.urls` says
+    assert f"archiver: failed: {seeds}: lists no URL (one a line; `#` starts a comment)" in r.stderr.splitlines()
+    assert "seeds folder" not in r.stderr
