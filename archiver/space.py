@@ -7,6 +7,7 @@ Writers stop at the first ENOSPC (or EDQUOT) and raise `DiskFull`; what they wro
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 
 from .errors import ArchiverError, DiskFull, UsageError
@@ -43,7 +44,10 @@ def translate_os(exc: OSError) -> ArchiverError | None:
     if not exc.filename:
         return None
     name = exc.filename if isinstance(exc.filename, str) else str(exc.filename)
-    if exc.errno == errno.EEXIST and not Path(name).is_dir():
+    if exc.errno == errno.EEXIST and Path(name).is_symlink() and not Path(name).exists():
+        why = (f"{name} is a symbolic link to {os.readlink(name)}, which does not exist: create that folder, "
+               "remove the link, or pass another --archive-dir")
+    elif exc.errno == errno.EEXIST and not Path(name).is_dir():
         why = f"{name} is a file where a folder must be: move it away, or pass another --archive-dir"
     elif exc.errno == errno.ENOTDIR:
         why = f"{name}: a part of this path is a file, not a folder: move it away, or pass another --archive-dir"

@@ -352,3 +352,14 @@ def test_a_seed_list_given_as_the_seeds_that_lists_nothing_is_named(tmp_path: Pa
     assert r.returncode == 2, r.stderr  # nothing to read, as `scan news.urls` says
     assert f"archiver: failed: {seeds}: lists no URL (one a line; `#` starts a comment)" in r.stderr.splitlines()
     assert "seeds folder" not in r.stderr
+
+
+def test_an_archive_dir_that_is_a_link_to_nothing_is_named_as_one(tmp_path: Path) -> None:
+    page = tmp_path / "note.txt"
+    page.write_text("No posts cited here.\n")
+    archive = tmp_path / "archive"
+    archive.symlink_to(tmp_path / "elsewhere")
+    r = _cli("archive", str(page), "--archive-dir", str(archive))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines() == [f"archiver: {archive} is a symbolic link to {tmp_path / 'elsewhere'}, which does "
+                                     "not exist: create that folder, remove the link, or pass another --archive-dir"]
