@@ -581,15 +581,22 @@ def show(
 
     # The commands suggested name the archive asked about, unless it is the default one.
     here = f" --archive-dir {shlex.quote(str(archive_dir))}" if archive_dir is not None else ""
+    def listed_by(url: str) -> str:
+        """The command listing an article's posts; an address holding a secret (the messages print it
+        without) is named ADDRESS rather than given in a form the command would not find."""
+        if redact_url(url) != url:
+            return (f"`archiver lookup{here} --article ADDRESS`, ADDRESS the article's address with its credentials, "
+                    "lists the posts it cites")
+        return f"`archiver lookup{here} --article {shlex.quote(url)}` lists the posts it cites"
+
     if article:
-        _fail(f"{post}: an article in the archive, not a post; `archiver lookup{here} --article {shlex.quote(post)}` "
-              "lists the posts it cites", EXIT_USAGE)
+        _fail(f"{post}: an article in the archive, not a post; {listed_by(post)}", EXIT_USAGE)
     if led_to is not None:
         # What the link stands for is held, and is an article: named, as the article's own address
         # is, with the command that lists its posts (show prints posts only).
         shown = printable(redact_url(led_to))
         _fail(f"{post}: a short link a run followed to the article {shown}, an article in the archive, not a post; "
-              f"`archiver lookup{here} --article {shlex.quote(shown)}` lists the posts it cites", EXIT_USAGE)
+              f"{listed_by(led_to)}", EXIT_USAGE)
     if page:
         _fail(f"{post}: a page in the archive that cites no post, not a post; `archiver show` shows posts", EXIT_USAGE)
     if went is not None:

@@ -63,6 +63,24 @@ def test_show_names_a_citing_article_without_its_secrets(tmp_path: Path) -> None
     assert SIGNED in held.stdout  # the data as held: the key `lookup --article` takes
 
 
+def test_show_of_an_article_with_secrets_suggests_a_command_that_works(tmp_path: Path) -> None:
+    """The suggested `lookup --article` names no secret, and no redacted address it would not find."""
+    archive = tmp_path / "archive"
+    with Index(archive) as index:
+        article = index.upsert_article(SIGNED, source="news.urls")
+        key = index.upsert_post(Post(platform="twitter", kind="embedded", source="news.urls", evidence="test",
+                                     post_id="1764640000000000201", handle="alice", text="The levee is holding"))
+        index.cite(article, key, "embedded", "blockquote.twitter-tweet")
+    r = _cli("show", SIGNED, "--archive-dir", str(archive))
+    assert r.returncode == 2, r.stderr
+    _clean(r.stderr)
+    assert "REDACTED@news.example/2024/nope.html?token=REDACTED: an article in the archive, not a post" in r.stderr
+    assert (f"`archiver lookup --archive-dir {archive} --article ADDRESS`, ADDRESS the article's address with its "
+            "credentials, lists the posts it cites") in r.stderr
+    listed = _cli("lookup", "--archive-dir", str(archive), "--article", SIGNED, "--format", "json")
+    assert [row["key"] for row in json.loads(listed.stdout)] == [key]
+
+
 def test_scan_names_a_source_it_could_not_use_without_its_secrets() -> None:
     r = _cli("scan", f"http://user:{PASSWORD}@exa mple.com/x?token={TOKEN}")
     assert r.returncode == 2
