@@ -148,20 +148,25 @@ def _redirect(h: _Handler) -> None:
     h.end_headers()
 
 
-def _article(h: _Handler) -> None:
-    # gzip-encoded and chunked on the wire: the browser hands over the decoded body.
-    data = gzip.compress(ARTICLE_HTML.encode(), mtime=0)
-    h.record(200)
-    h.send_response(200)
-    h.send_header("Content-Type", "text/html; charset=utf-8")
+def _gzip_chunked(h: _Handler, status: int, body: bytes, content_type: str, header: tuple[str, str]) -> None:
+    """An answer gzip-encoded and chunked on the wire (no Content-Length), in chunks of 100 bytes."""
+    data = gzip.compress(body, mtime=0)
+    h.record(status)
+    h.send_response(status)
+    h.send_header("Content-Type", content_type)
     h.send_header("Content-Encoding", "gzip")
     h.send_header("Transfer-Encoding", "chunked")
-    h.send_header("Set-Cookie", "session=abc; Path=/")
+    h.send_header(*header)
     h.end_headers()
     for i in range(0, len(data), 100):
         chunk = data[i:i + 100]
         h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
     h.wfile.write(b"0\r\n\r\n")
+
+
+def _article(h: _Handler) -> None:
+    # gzip-encoded and chunked on the wire: the browser hands over the decoded body.
+    _gzip_chunked(h, 200, ARTICLE_HTML.encode(), "text/html; charset=utf-8", ("Set-Cookie", "session=abc; Path=/"))
 
 
 def _slow(h: _Handler) -> None:
@@ -199,15 +204,7 @@ fetch("http://api.test/part.json", {signal: c.signal})
 
 def _gone(h: _Handler) -> None:
     # gzip-encoded and chunked: no Content-Length to hold the (empty) body against.
-    data = gzip.compress(b"", mtime=0)
-    h.record(404)
-    h.send_response(404)
-    h.send_header("Content-Type", "application/json; charset=utf-8")
-    h.send_header("Content-Encoding", "gzip")
-    h.send_header("Transfer-Encoding", "chunked")
-    h.send_header("Access-Control-Allow-Origin", "*")
-    h.end_headers()
-    h.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data))
+    _gzip_chunked(h, 404, b"", "application/json; charset=utf-8", ("Access-Control-Allow-Origin", "*"))
 
 
 def _part_then_hold(h: _Handler) -> None:

@@ -48,13 +48,19 @@ def test_a_failing_seed_is_named_without_its_secrets(fmt: str, tmp_path: Path) -
         assert len(json.loads(r.stdout)["failures"]) == len(failed)
 
 
-def test_show_names_a_citing_article_without_its_secrets(tmp_path: Path) -> None:
-    archive = tmp_path / "archive"
+def _cited_by_signed(archive: Path) -> str:
+    """An archive where the article at the signed address cites one post; that post's key."""
     with Index(archive) as index:
         article = index.upsert_article(SIGNED, source="news.urls")
         key = index.upsert_post(Post(platform="twitter", kind="embedded", source="news.urls", evidence="test",
                                      post_id="1764640000000000201", handle="alice", text="The levee is holding"))
         index.cite(article, key, "embedded", "blockquote.twitter-tweet")
+    return key
+
+
+def test_show_names_a_citing_article_without_its_secrets(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    key = _cited_by_signed(archive)
     shown = _cli("show", key, "--archive-dir", str(archive))
     assert shown.returncode == 0, shown.stderr
     _clean(shown.stdout + shown.stderr)
@@ -66,11 +72,7 @@ def test_show_names_a_citing_article_without_its_secrets(tmp_path: Path) -> None
 def test_show_of_an_article_with_secrets_suggests_a_command_that_works(tmp_path: Path) -> None:
     """The suggested `lookup --article` names no secret, and no redacted address it would not find."""
     archive = tmp_path / "archive"
-    with Index(archive) as index:
-        article = index.upsert_article(SIGNED, source="news.urls")
-        key = index.upsert_post(Post(platform="twitter", kind="embedded", source="news.urls", evidence="test",
-                                     post_id="1764640000000000201", handle="alice", text="The levee is holding"))
-        index.cite(article, key, "embedded", "blockquote.twitter-tweet")
+    key = _cited_by_signed(archive)
     r = _cli("show", SIGNED, "--archive-dir", str(archive))
     assert r.returncode == 2, r.stderr
     _clean(r.stderr)
