@@ -315,11 +315,15 @@ def _walk_plain_file(path: Path, rel: str, indexed: set[int], marked: list[Trunc
                 offset = it.get_record_offset()
                 if offset in indexed:
                     continue
+                if journal is not None and _is_journal(record.rec_headers):
+                    _take_entry(record, path.name, offset, journal)
+                it.read_to_end(record)
+                if record.rec_headers.get_header("Content-Length") is None or getattr(record.raw_stream, "limit", 0) > 0:
+                    # As reindex reads it: a record the file ends inside is no record to take in.
+                    return [Problem(UNREADABLE, rel, f"unindexed record at offset {offset}: the file ends inside it")]
                 seen.record_id(record.rec_headers.get_header("WARC-Record-ID") or "")
                 if mark := _truncation(rel, offset, record.rec_headers):
                     marked.append(mark)
-                if journal is not None and _is_journal(record.rec_headers):
-                    _take_entry(record, path.name, offset, journal)
     except Exception as e:
         return [Problem(UNREADABLE, rel, f"unreadable after offset {offset}: {e}")]
     return []

@@ -213,3 +213,12 @@ def test_a_full_disk_under_the_scratch_file_is_named_as_that() -> None:
             scratch.execute("CREATE INDEX ids_id ON ids (id)")
     message = str(full.value)
     assert "scratch file" in message and "TMPDIR" in message and "archive.db" not in message, message
+
+
+def test_a_plain_warc_file_that_ends_inside_its_record_is_named_not_offered_to_reindex(arc: Archive) -> None:
+    """reindex takes nothing from such a file: verify does not say `reindex --force` would."""
+    stray = arc.root / "warcs" / "partial.warc"
+    stray.write_bytes(b"WARC/1.1\r\n")
+    problems = verify_archive(arc.root, arc.rows, arc.screenshots, whole_index=True)
+    assert [(p.kind, p.path, p.detail) for p in problems] == [
+        (UNREADABLE, "warcs/partial.warc", "unindexed record at offset 0: the file ends inside it")]
