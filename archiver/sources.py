@@ -366,7 +366,7 @@ def fetch_url(url: str, max_bytes: int, net: NetOptions | None = None, timeout: 
         cause = e.__cause__
         if isinstance(cause, (httpx.InvalidURL, ValueError)):
             raise SourceError(f"{url}: invalid URL on the way ({cause}); check the address") from None
-        what = describe_error(cause)[0] if isinstance(cause, Exception) else str(e)
+        what = describe_error(cause, net.proxy)[0] if isinstance(cause, Exception) else str(e)
         raise NetworkError(f"{url}: {what}") from None
     except (httpx.InvalidURL, ValueError) as e:  # e.g. a redirect to a URL that cannot be parsed
         raise SourceError(f"{url}: invalid URL on the way ({e}); check the address") from None

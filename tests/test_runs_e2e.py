@@ -517,6 +517,8 @@ def test_a_run_of_articles_alone_behind_a_proxy_that_is_down_says_the_network_wa
     s = json.loads(r.stdout)
     assert s["network_unreachable"] is True and s["articles_failed"] == 2, s
     assert r.stderr.splitlines()[-1] == "archiver: the network was unreachable; run again when online", r.stderr
+    # Each failure says whose connection failed: the proxy's, not the article's server.
+    assert all(f"(the proxy http://127.0.0.1:{closed_port})" in f for f in s["failures"]), s["failures"]
 
 
 def test_a_recheck_behind_a_captive_portal_changes_no_post(base: Any) -> None:

@@ -98,11 +98,17 @@ def _cause(exc: BaseException, kind: type[BaseException],
     return None
 
 
-def describe_error(exc: Exception) -> tuple[str, bool]:
-    """(what failed, in a few words; whether trying again may help)."""
+def describe_error(exc: Exception, proxy: str | None = None) -> tuple[str, bool]:
+    """(what failed, in a few words; whether trying again may help). With a `proxy`, every
+    connection is the proxy's: a connection that failed names it (without its credentials)."""
     refused = _cause(exc, AddressRefused)
     if isinstance(refused, AddressRefused):
         return f"refused: {refused.host}:{refused.port} {refused.reason}", False
+    if proxy and isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        from archiver.redact import redact_endpoint
+
+        what, transient = describe_error(exc)
+        return f"{what} (the proxy {redact_endpoint(proxy)})", transient
     if _cause(exc, socket.gaierror) is not None or "Name or service not known" in str(exc):
         return "host name not resolved", False
     tls = _cause(exc, ssl.SSLError)
@@ -395,7 +401,7 @@ class RecordingClient(Closing):
                         # This attempt ended with the deadline (its timeout, its watchdog): what an
                         # earlier one met, if any, is the server's own failure.
                         raise clock.error(last) from e
-                    what, transient = describe_error(e)
+                    what, transient = describe_error(e, self.net.proxy)
                     if transient and attempt < self.max_retries:
                         wait = self._delay(attempt)
                         if self._sleep(url, what, wait, clock):
