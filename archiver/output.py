@@ -240,11 +240,18 @@ def special_file(path: Path) -> bool:
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
-def folder_problem(target: Path) -> str | None:
-    """Why `target`'s folder cannot take it (it "does not exist", or "is a file, not a folder"), or None."""
-    if target.parent.is_dir():
-        return None
-    return "is a file, not a folder" if target.parent.exists() else "does not exist"
+def landing_problem(target: Path) -> str | None:
+    """Why a file cannot be renamed into place at `target` (its folder does not exist or is a file;
+    the file there is read-only, which a rename would replace, mode and all), or None."""
+    if not target.parent.is_dir():
+        return f"{target.parent} {'is a file, not a folder' if target.parent.exists() else 'does not exist'}"
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return None  # nothing there yet (or nothing that can be looked at: the write names it)
+    if stat.S_ISREG(mode) and not mode & 0o222:
+        return f"{target} is read-only (make it writable to replace it)"
+    return None
 
 
 def landing(path: Path) -> Path:
@@ -272,9 +279,9 @@ def write_file(out: Path, text: str, what: str) -> Path:
             raise UsageError(f"-o {out}: cannot write {what} ({e.strerror or e}); choose a writable path") from None
         return out
     target = landing(out)
-    if (why := folder_problem(target)) is not None:
-        # As `export -o`: a mistyped folder is not made, it is named.
-        raise UsageError(f"-o {out}: cannot write {what}: {target.parent} {why}; choose a path in a folder that exists")
+    if (why := landing_problem(target)) is not None:
+        # As `export -o`: a mistyped folder is not made, a read-only file not replaced; each is named.
+        raise UsageError(f"-o {out}: cannot write {what}: {why}; choose another path")
     tmp = target.with_name(target.name + ".tmp")
     try:
         tmp.write_text(text, encoding="utf-8")

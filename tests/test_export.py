@@ -239,6 +239,11 @@ def test_output_name_decides_the_format(arc: Archive, tmp_path: Path) -> None:
     (tmp_path / "all.wacz").write_bytes(b"a bundle already")
     with pytest.raises(ExportError, match=f"{tmp_path / 'all.wacz'} is a file, not a folder"):
         export_bundle(arc.root, alice_selection(arc), [], tmp_path / "all.wacz" / "out.wacz")
+    # A read-only file is not replaced (a rename would, and give it the bundle's mode).
+    (tmp_path / "all.wacz").chmod(0o444)
+    with pytest.raises(ExportError, match=f"{tmp_path / 'all.wacz'} is read-only"):
+        export_bundle(arc.root, alice_selection(arc), [], tmp_path / "all.wacz")
+    assert (tmp_path / "all.wacz").read_bytes() == b"a bundle already"
 
 
 def test_failure_midway_leaves_no_file(arc: Archive, tmp_path: Path) -> None:

@@ -178,7 +178,7 @@ def test_json_to_a_file_and_bad_format(made: SimpleNamespace) -> None:
     missing = cli(made.web, "report", "--format", "json", "-o", str(target), archive=made.archive)
     assert missing.returncode == 2 and missing.stderr == (
         f"archiver: -o {target}: cannot write the report: {target.parent} does not exist; "
-        "choose a path in a folder that exists\n") and not target.parent.exists()  # a mistyped folder is not made
+        "choose another path\n") and not target.parent.exists()  # a mistyped folder is not made
     target.parent.mkdir()
     r = cli(made.web, "report", "--format", "json", "-o", str(target), archive=made.archive)
     assert r.returncode == 0, r.stderr

@@ -21,7 +21,7 @@ from archiver.export.warcfile import (
 )
 from archiver.index.rows import PageRow, RecordRow
 from archiver.modes import user_file_mode
-from archiver.output import folder_problem, landing, special_file
+from archiver.output import landing, landing_problem, special_file
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +104,8 @@ def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequen
     out = Path(out)
     in_place = special_file(out)  # a device or a pipe: the bundle is made aside, then written into it
     target = out if in_place else landing(out)  # a symbolic link's target is replaced, the link kept
-    if not in_place and (why := folder_problem(target)) is not None:
-        raise ExportError(f"cannot write {out}: {target.parent} {why}; choose a path in a folder that exists")
+    if not in_place and (why := landing_problem(target)) is not None:
+        raise ExportError(f"cannot write {out}: {why}; choose another path")
     plan = plan_records(Path(archive_dir), list(records), allow_damaged=allow_damaged)
     if not plan.locations:
         raise ExportError("nothing left to export: " + "; ".join(plan.left_out))
