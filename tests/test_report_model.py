@@ -155,6 +155,26 @@ def test_a_missing_picture_is_named_not_drawn(tmp_path: Path) -> None:
     caps = [CaptureRow("2024-03-01T00:00:00.000Z", "live", "screenshots/twitter/9/1-embed-element-00.png", "live", None)]
     html = render_report([_post("twitter:9", "live", captures=caps)], tmp_path, tmp_path / "r.html")
     assert "picture missing or unreadable" in html and "<img" not in html
+    assert "1-embed-element-00.png" in html and "<a href=" not in html.split("picture missing", 1)[1].split("</p>")[0]
+
+
+def test_captured_words_carry_no_secret_escape_or_bidi_override_into_the_report(tmp_path: Path) -> None:
+    """Post text and article titles are the web's words: a token in a URL they quote is redacted
+    (as in every other output), and what would steer the display (escape sequences, control
+    characters, a right-to-left override that reverses the handle after it) is dropped."""
+    from dataclasses import replace
+
+    post = replace(_post("twitter:1", "live"), author="Real News \u202e", text=(
+        "see https://x.example/p?token=TEXTSECRET \x1b[31mRED\x1b[0m \x1b]0;TITLE\x07 \x00end"))
+    pages = [ArticlePage(url="https://news.example/a.html", title="Read https://news.example/c?access_token=TITLESECRET",
+                         first_captured="2024-03-05T00:00:00.000Z")]
+    html = render_report([post], tmp_path, tmp_path / "r.html", articles=pages)
+    data = json.dumps(build_report([post], tmp_path, articles=pages).to_dict())
+    for out in (html, data):
+        assert "TEXTSECRET" not in out and "TITLESECRET" not in out
+    assert "token=REDACTED" in html and "access_token=REDACTED" in html
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]", html)
+    assert "RED" in html and "end" in html and "Real News" in html
 
 
 def test_a_post_not_checked_yet_is_pending(tmp_path: Path) -> None:

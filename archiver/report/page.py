@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..output import terminal_safe
 from ..times import is_bare_date, parse_timestamp
 from .model import NO_ARTICLE, Crop, Report, ReportArticle, ReportPost, Span
 
@@ -77,7 +78,10 @@ ol.timeline li.gone::before{background:#c62828}ol.timeline li.other::before{back
 
 
 def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    """A value as HTML text or attribute: escaped, and without what captured content may carry to
+    steer how it shows (control characters, escape sequences, bidi overrides and isolates that would
+    reverse the text after them), as the terminal's tables show it (`output.terminal_safe`)."""
+    return html.escape(terminal_safe("" if value is None else str(value)), quote=True)
 
 
 def _safe_href(url: str | None) -> str | None:
@@ -129,8 +133,9 @@ def _crop(crop: Crop, post: ReportPost, archive_dir: Path, report_dir: Path) -> 
                    f"captured {human_time(crop.captured_at)}")
     who = f"@{post.handle}" if post.handle else post.platform
     if crop.width is None:
+        # Named, not linked: a link to a file that is not there leads nowhere.
         return (f'<figure class="shot"><p class="none">picture missing or unreadable: '
-                f'<a href="{href}">{_e(crop.path)}</a></p><figcaption>{caption}</figcaption></figure>')
+                f'<code>{_e(crop.path)}</code></p><figcaption>{caption}</figcaption></figure>')
     if crop.element:
         # Natural size: one image pixel per CSS pixel, never scaled down (the frame scrolls instead).
         img = (f'<img class="thumb crop" width="{crop.width}" height="{crop.height}" '
