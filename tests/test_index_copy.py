@@ -157,6 +157,9 @@ def test_locations() -> None:
     assert locate("archives") == Location(Path("archives"))
     with pytest.raises(UsageError, match="not an index"):
         locate("mysql://h/db")
+    for empty in ("", "  "):  # was the current folder: `index copy --to ""` wrote ./archive.db
+        with pytest.raises(UsageError, match="an empty name is no index"):
+            locate(empty)
 
 
 def test_cli_copy_and_migrate(request: pytest.FixtureRequest, tmp_path: Path) -> None:

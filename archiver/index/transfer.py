@@ -44,6 +44,9 @@ def locate(text: str) -> Location:
     """An archive folder, its `archive.db`, or a postgresql:// URL, as a `Location`."""
     from archiver.index.postgres.url import check, is_postgres
 
+    if not text.strip():
+        raise UsageError("an empty name is no index (nor the current folder): give an archive folder, its "
+                         f"{DB_NAME}, or a postgresql:// URL")
     if is_postgres(text):
         check(text)
         return Location(Path("."), text)
