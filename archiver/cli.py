@@ -75,6 +75,7 @@ app = typer.Typer(
 T = TypeVar("T")
 _SECRETS: list[str] = []  # the --index URL's password: never printed, in messages or log lines
 EXIT_OK, EXIT_PARTIAL, EXIT_USAGE, EXIT_LOCKED = 0, 1, 2, 3
+MAX_SHOWN_KEY = 8192  # longer than any address a browser takes (Chromium's limit is 2 MB; servers stop at 8-16 kB)
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -566,6 +567,8 @@ def show(
 
     if not post.strip():
         _fail("show: give a post's URL, key (twitter:123) or ID; `archiver lookup` lists them", EXIT_USAGE)
+    if len(post) > MAX_SHOWN_KEY:  # no post's address is this long; and every message below would quote it
+        _fail(f"show: {len(post)} characters is no post's URL, key or ID; `archiver lookup` lists them", EXIT_USAGE)
     d = _archive_dir(archive_dir)
     link = _short_link(post)
     with _open_index(d, _index_url(index)) as db:

@@ -363,3 +363,10 @@ def test_an_archive_dir_that_is_a_link_to_nothing_is_named_as_one(tmp_path: Path
     assert r.returncode == 2, r.stderr
     assert r.stderr.splitlines() == [f"archiver: {archive} is a symbolic link to {tmp_path / 'elsewhere'}, which does "
                                      "not exist: create that folder, remove the link, or pass another --archive-dir"]
+
+
+def test_show_of_a_key_longer_than_any_address_is_one_short_line(tmp_path: Path) -> None:
+    r = _cli("show", "x" * 100_000, "--archive-dir", str(tmp_path / "archive"))
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == ["archiver: show: 100000 characters is no post's URL, key or ID; "
+                                     "`archiver lookup` lists them"]
