@@ -370,3 +370,20 @@ def test_show_of_a_key_longer_than_any_address_is_one_short_line(tmp_path: Path)
     assert r.returncode == 2
     assert r.stderr.splitlines() == ["archiver: show: 100000 characters is no post's URL, key or ID; "
                                      "`archiver lookup` lists them"]
+
+
+def test_a_short_link_source_that_cannot_be_followed_is_named_and_the_run_goes_on(tmp_path: Path) -> None:
+    import socket
+
+    page = tmp_path / "note.txt"
+    page.write_text("No posts cited here.\n")
+    with socket.socket() as closed:  # bound, never listening: t.co refuses at once, on loopback
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        r = _cli("archive", "https://t.co/Qm4Lp2XvBn", str(page), "--archive-dir", str(tmp_path / "archive"),
+                 "--map-host", f"t.co=127.0.0.1:{port}", "--format", "json")
+    assert r.returncode == 1, r.stderr  # was "internal error: UnboundLocalError", nothing else done
+    summary = json.loads(r.stdout)
+    assert summary["articles"] == 1 and summary["articles_failed"] == 1, summary
+    (failure,) = summary["failures"]
+    assert failure.startswith("https://t.co/Qm4Lp2XvBn: could not be followed ("), failure

@@ -84,6 +84,7 @@ class ArticleHandler:
         self.progress(f"{'post address' if address else 'article'} {task.spec}")
         self._failures, self._network = [], False
         batch = Batch(self.s.store)
+        target: str | None = None  # where a short link given as the source led (None: not one, or not followed)
         try:
             post, target = source_address(task.spec, lambda: self.s.client.bind(batch)) if is_url(task.spec) \
                 else (None, None)
