@@ -521,6 +521,23 @@ def test_a_run_of_articles_alone_behind_a_proxy_that_is_down_says_the_network_wa
     assert all(f"(the proxy http://127.0.0.1:{closed_port})" in f for f in s["failures"]), s["failures"]
 
 
+def test_a_post_new_to_the_archive_whose_check_no_server_answered_is_not_checked(
+        tmp_path: Path, closed_port: int) -> None:
+    # Every host refuses at once: nothing was learnt of the post, so nothing is rendered on the
+    # strength of that check, and the run names it as a check not made (as for a held post).
+    url = "https://twitter.com/RivertonDesk/status/1764718078373491923"
+    r = subprocess.run([sys.executable, "-m", "archiver", "archive", url, "--archive-dir", str(tmp_path / "archive"),
+                        "--map-host", f"*=127.0.0.1:{closed_port}", "--format", "json"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1, r.stderr
+    s = json.loads(r.stdout)
+    (post,) = s["results"]
+    assert post["checked"] is False and post["status"] == "unavailable" and post["captures"] == 0, post
+    assert s["posts_not_checked"] == 1 and s["statuses"] == {}, s
+    (failure,) = s["failures"]
+    assert failure.startswith("twitter:1764718078373491923: not checked: no server answered: "), failure
+
+
 def test_a_recheck_behind_a_captive_portal_changes_no_post(base: Any) -> None:
     # Every host answers TLS with a certificate no trusted authority issued (a hotel's portal):
     # no request gets as far as an HTTP answer, so no check was made.

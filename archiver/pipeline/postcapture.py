@@ -317,9 +317,14 @@ class PostCapturer:
         if probe.fields:
             self.index.update_post_data(key, **probe.fields)
 
+        # A post new to the archive whose check no server answered is as one our network failed:
+        # not checked, nothing rendered or downloaded on the strength of it (a held one returned above).
+        unanswered = no_answer is not None
+        if unanswered:
+            status, reason = "unavailable", f"no server answered: {no_answer}"
         target = embed_url(platform, post.post_id, url) or url
         page = render_error = None
-        if target and not network_failed:
+        if target and not network_failed and not unanswered:
             moment = stamp()  # the capture's pictures: <moment>-embed.png, <moment>-x.png...
             with self._beside(check, probe, key, batch, moment) as beside:
                 page, render_error = self._render(target, key, "embed", batch, check.element_selectors, moment=moment)
@@ -332,7 +337,7 @@ class PostCapturer:
                     status, reason = check.after_render(probe, page, render)
 
         media_failures: list[str] = []
-        if probe.media and not network_failed:
+        if probe.media and not network_failed and not unanswered:
             media_failures, media_unreachable = self._media(key, list(probe.media), batch)
             network_failed = network_failed or media_unreachable
         self.index.observe(key, status, detail=reason)
@@ -344,7 +349,7 @@ class PostCapturer:
                                  status=status, page=page, error=render_error, batch=batch)
             captures += 1
         wayback_failure = None
-        if check.wayback is not None and status != "live" and not network_failed and url:
+        if check.wayback is not None and status != "live" and not network_failed and not unanswered and url:
             copy, wayback_failure = self._wayback(post, url, check.wayback)
             if copy is not None:
                 # Every capture written counts; the post's source is the copy when it recovered
@@ -354,7 +359,7 @@ class PostCapturer:
                 captures += 1
         return PostOutcome(key, platform, url, status, reason=reason, captures=captures,
                            source=source if captures else None, error=render_error, network_failed=network_failed,
-                           checked=not probe.network_failed, answered=no_answer is None,
+                           checked=not (probe.network_failed or unanswered), answered=not unanswered,
                            media_failures=media_failures, wayback_failure=wayback_failure)
 
     def _media(self, key: str, urls: list[str], batch: Batch) -> tuple[list[str], bool]:
