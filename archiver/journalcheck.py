@@ -180,7 +180,7 @@ def _difference(key: str, facts: _Facts | None, told: _Facts, where: str) -> Pro
                                        "the journal in the WARCs, after the same checks")
     if facts.checks != told.checks or facts.captures != told.captures:
         return None  # the index holds more: what it says of the post may come from those
-    changed = [f"{name} {_shown(mine)} in the index, {_shown(theirs)} in the journal in the WARCs"
+    changed = [f"{name} {' in the index, '.join(_apart(mine, theirs))} in the journal in the WARCs"
                for (name, mine), (_name, theirs) in zip(facts.said, told.said, strict=True) if mine != theirs]
     changed += [f"the {source} capture of {at} shows {_shown(path)} in the index, {_shown(vouched)} in the journal"
                 for at, source, path in sorted(facts.shots - told.shots, key=repr)
@@ -188,6 +188,18 @@ def _difference(key: str, facts: _Facts | None, told: _Facts, where: str) -> Pro
     if changed:
         return Problem(JOURNAL, where, f"{key}: {'; '.join(changed)}, after the same checks and captures")
     return None
+
+
+def _apart(mine: str | None, theirs: str | None) -> tuple[str, str]:
+    """Two values that differ, as a problem quotes them: from a little before where they part when
+    that lies past what `_shown` shows (two long texts alike in their first 80 characters)."""
+    if mine is None or theirs is None:
+        return _shown(mine), _shown(theirs)
+    at = next((i for i, (a, b) in enumerate(zip(mine, theirs)) if a != b), min(len(mine), len(theirs)))
+    if at < 60:
+        return _shown(mine), _shown(theirs)
+    start = at - 20  # "…" before the quote: the text's first characters, alike in both, left out
+    return f"…{_shown(mine[start:])}", f"…{_shown(theirs[start:])}"
 
 
 def _shown(value: str | None) -> str:

@@ -243,3 +243,13 @@ def test_a_capture_whose_page_record_the_index_lost_is_named(tmp_path: Path) -> 
     assert len(details) == 1 and details[0].startswith("the capture of twitter:180000000000000000") and details[0].endswith(
         f"names its page record {rid}, which the index does not hold: `archiver reindex --force` rebuilds the index "
         "from the WARC files")
+
+
+def test_two_long_texts_alike_in_their_first_characters_are_quoted_where_they_part() -> None:
+    from archiver.journalcheck import _apart
+
+    text = "Sandbags going up on Ashford Road as the river keeps rising through the night, residents told to stay"
+    mine, theirs = _apart(text, text[:-4] + "move")
+    assert mine != theirs and mine.endswith("stay'") and theirs.endswith("move'") and mine.startswith("…")
+    assert _apart("short", "shirt") == ("'short'", "'shirt'")
+    assert _apart(None, "x") == ("none", "'x'")
