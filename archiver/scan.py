@@ -126,6 +126,8 @@ def _scan_files(specs: list[str], max_bytes: int, jobs: int | None) -> Iterator[
         return
     import multiprocessing
 
+    from .detect import html  # noqa: F401  # imported here, before the fork: no worker imports it again
+
     # Forked workers start at once, with the detector already imported; a worker leaves Ctrl-C
     # to this process, which stops them all on its way out (the pool's end terminates them).
     with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
