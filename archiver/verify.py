@@ -382,46 +382,73 @@ def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile],
     embed's picture, further element shots, a page rendered beside it): the index holds no hash of
     them, but its WARC records hold their bytes, so each file must be one of the `urn:screenshot:`
     records of the captures whose screenshots share its folder and time stamp
-    (`<stamp>[-<label>][-element-NN].png`).
+    (`<stamp>[-<label>][-element-NN].png`), and each of those records must have its file there.
 
     The screenshot the index names is held to the same: matching the hash the index gives
     (`matched`: the paths that did, with their digests by algorithm, taken as the file was read for
-    that) proves nothing when the index was edited with the file.
+    that) proves nothing when the index was edited with the file. A record is also found in a
+    picture of the folder whose stamp no indexed capture has (an archiver before one stamp named all
+    of a capture's renders gave a page rendered beside the embed a stamp of its own).
     Captures from before these records were written have none: their other files cannot be told
     from an edited one, and are left unchecked. `digests_of` gives a capture's screenshot records'
     payload digests.
     """
     matched = matched or {}
-    groups: dict[tuple[Path, str], set[int]] = defaultdict(set)  # (folder, stamp) -> capture ids
-    named: set[Path] = set()
+    groups: dict[Path, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))  # folder -> stamp -> captures
+    named: dict[Path, str] = {}  # the pictures the index names -> their stamps
     for shot in screenshots:
         if shot.capture_id is None:
             continue
         path = Path(shot.path) if Path(shot.path).is_absolute() else archive_dir / shot.path
-        named.add(path)
-        groups[(path.parent, _shot_stamp(path.name))].add(shot.capture_id)
+        named[path] = _shot_stamp(path.name)
+        groups[path.parent][_shot_stamp(path.name)].add(shot.capture_id)
     problems: list[Problem] = []
-    for (folder, stamp), captures in sorted(groups.items()):
+    for folder, stamps in sorted(groups.items()):
         if not folder.is_dir():
             continue
-        others = [path for path in sorted(folder.iterdir())
-                  if (path not in named or _relative(archive_dir, path) in matched)
-                  and path.suffix == ".png" and _shot_stamp(path.name) == stamp]
-        known = set().union(*(digests_of(c) for c in captures)) if others else set()
-        if not known:
-            continue
-        for path in others:
-            rel = _relative(archive_dir, path)
-            if (had := matched.get(rel)) and any(digest_matches(d, had[a]) for d in known if (a := _algorithm(d)) in had):
-                continue  # the digest taken as it was read for the index's hash is one of the records'
-            try:
-                data = path.read_bytes()
-            except OSError as e:
-                problems.append(Problem(UNREADABLE, rel, f"screenshot cannot be read ({e.strerror or e})"))
+        pictures = [path for path in sorted(folder.iterdir()) if path.suffix == ".png"]
+        strays = [path for path in pictures if _shot_stamp(path.name) not in stamps]
+        for stamp, captures in sorted(stamps.items()):
+            known = set().union(*(digests_of(c) for c in captures))
+            if not known:
                 continue
-            if not any(digest_matches(d, h.digest()) for d in known if (h := _hashed(d, data)) is not None):
-                problems.append(Problem(DIGEST, rel, "matches none of its capture's screenshot records in the WARCs"))
+            found: set[str] = set()  # the records a file here holds
+            failed = sum(1 for path, at in named.items() if path.parent == folder and at == stamp
+                         and _relative(archive_dir, path) not in matched)  # named already: missing, changed
+            for path in pictures:
+                if _shot_stamp(path.name) != stamp or (path in named and _relative(archive_dir, path) not in matched):
+                    continue
+                rel = _relative(archive_dir, path)
+                if had := matched.get(rel):
+                    hits = {d for d in known if (a := _algorithm(d)) in had and digest_matches(d, had[a])}
+                    if hits:  # the digest taken as it was read for the index's hash is one of the records'
+                        found |= hits
+                        continue
+                try:
+                    hits = _records_held(known, path.read_bytes())
+                except OSError as e:
+                    problems.append(Problem(UNREADABLE, rel, f"screenshot cannot be read ({e.strerror or e})"))
+                    failed += 1
+                    continue
+                if not hits:
+                    problems.append(Problem(DIGEST, rel, "matches none of its capture's screenshot records in the WARCs"))
+                    failed += 1
+                found |= hits
+            for path in strays if len(known - found) > failed else ():
+                try:
+                    found |= _records_held(known - found, path.read_bytes())
+                except OSError:
+                    continue  # not this capture's to name
+            if (lost := len(known - found) - failed) > 0:
+                problems.append(Problem(MISSING, _relative(archive_dir, folder),
+                                        f"{lost} picture(s) of the capture at {stamp} are in its screenshot records in "
+                                        "the WARCs but not in this folder (`archiver export` carries the records)"))
     return problems
+
+
+def _records_held(known: set[str], data: bytes) -> set[str]:
+    """The digests among `known` (WARC digest fields) that `data` has."""
+    return {d for d in known if (h := _hashed(d, data)) is not None and digest_matches(d, h.digest())}
 
 
 def _lost_from_index(seen: _Seen, journal: Journal, reindex_hint: str, where: str,

@@ -772,6 +772,33 @@ def test_the_pages_one_capture_renders_share_its_time_stamp_and_verify_checks_ea
     assert line.startswith("digest") and "screenshot records" in line
 
 
+def test_verify_names_a_picture_its_capture_records_that_is_gone_from_disk(base: Any) -> None:
+    """A picture the index does not name (x.com's page beside the embed, an element shot) deleted:
+    its bytes are in its capture's screenshot records, so its absence is named."""
+    web, archive, _s, _r, tmp = base
+    copy = _copy(archive, tmp / "gone-shot")
+    indexed = {copy / c["screenshot"] for row in lookup(web, copy) for c in row["captures"] if c["screenshot"]}
+    others = sorted(p for shot in indexed for p in shot.parent.glob(shot.name.split("-")[0] + "*.png")
+                    if p not in indexed)
+    assert others, "no capture kept a second screenshot"
+    gone = others[0]
+    gone.unlink()
+    r = cli(web, "verify", "--format", "json", archive=copy)
+    assert r.returncode == 1, r.stdout + r.stderr
+    (problem,) = json.loads(r.stdout)["problems"]
+    stamp = gone.name.split("-")[0]
+    assert problem["kind"] == "missing" and problem["path"] == str(gone.parent.relative_to(copy)), problem
+    assert problem["detail"].startswith(f"1 picture(s) of the capture at {stamp} are in its screenshot records"), problem
+    # As an archiver before one stamp named all of a capture's renders left it: the picture under a
+    # stamp of its own, a millisecond on. It is found there, nothing is missing.
+    older = _copy(archive, tmp / "own-stamp-shot")
+    moved = older / gone.relative_to(copy)
+    later = f"{stamp[:-4]}{(int(stamp[-4:-1]) + 1) % 1000:03d}Z"
+    moved.rename(moved.with_name(moved.name.replace(stamp, later, 1)))
+    intact = cli(web, "verify", archive=older)
+    assert intact.returncode == 0, intact.stdout + intact.stderr
+
+
 def test_verify_names_a_screenshot_replaced_with_its_hash_in_the_index(base: Any) -> None:
     """The picture the index names, swapped for another and its hash in archive.db with it: it
     matches the index, but none of its capture's screenshot records in the WARCs."""
