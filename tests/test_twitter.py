@@ -295,6 +295,9 @@ OE_NET = oe(None, error="timed out")
         (NOT_FOUND, OE_NET, None, False, None, "unavailable", "syndication HTTP 404"),
         (NOT_FOUND, None, None, False, None, "unavailable", "no two signals agree"),
         (NET, GONE, None, False, None, "unavailable", "oEmbed HTTP 404"),
+        # ... and the source that gave no answer is named beside it: the reason it stands alone
+        (NET, oe(403), None, False, None, "unavailable", "oEmbed HTTP 403; syndication gave no answer (connect failed)"),
+        (NOT_FOUND, OE_NET, None, False, None, "unavailable", "syndication HTTP 404; oEmbed gave no answer (timed out)"),
         (synd("tombstone", tomb="This Post was deleted by the Post author."), oe(500), None, False, None, "unavailable", "tombstone"),
         # A tombstone AND an oEmbed 404 agree; the tombstone's words are the reason.
         (synd("tombstone", tomb="This Post violated the X Rules. Learn more"), GONE, None, False, None, "deleted", "violated the X Rules"),

@@ -104,7 +104,10 @@ def classify(
 
     signals = _negative_signals(synd, oembed)
     if signals:
-        return "unavailable", "no two signals agree that it is gone: " + "; ".join(signals)
+        # A source that gave no answer at all (timed out, refused) is why one signal stands alone.
+        silent = [f"{name} gave no answer ({got.error})" for name, got in (("syndication", synd), ("oEmbed", oembed))
+                  if got is not None and got.status is None and got.error]
+        return "unavailable", "no two signals agree that it is gone: " + "; ".join(signals + silent)
 
     failures = []  # sources that gave no answer at all, whatever kept it away
     if synd is not None and synd.status is None:
