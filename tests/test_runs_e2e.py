@@ -706,15 +706,21 @@ def test_verify_names_a_flipped_warc_byte_and_a_flipped_screenshot_byte(base: An
     assert shot.name in r.stdout
 
 
+def _unnamed_pictures(web: Any, archive: Path) -> list[Path]:
+    """The pictures the captures keep beside the one the index names for each (same stamp)."""
+    indexed = {archive / c["screenshot"] for row in lookup(web, archive) for c in row["captures"] if c["screenshot"]}
+    others = sorted(p for shot in indexed for p in shot.parent.glob(shot.name.split("-")[0] + "*.png")
+                    if p not in indexed)
+    assert others, "no capture kept a second screenshot"
+    return others
+
+
 def test_verify_names_a_changed_screenshot_the_index_holds_no_hash_of(base: Any) -> None:
     """A capture keeps more pictures than the one the index names (the full page behind the embed's
     picture, a page rendered beside it): each is checked against its capture's screenshot records."""
     web, archive, _s, _r, tmp = base
     copy = _copy(archive, tmp / "other-shots")
-    indexed = {copy / c["screenshot"] for row in lookup(web, copy) for c in row["captures"] if c["screenshot"]}
-    others = sorted(p for shot in indexed for p in shot.parent.glob(shot.name.split("-")[0] + "*.png")
-                    if p not in indexed)
-    assert others, "no capture kept a second screenshot"
+    others = _unnamed_pictures(web, copy)
     intact = cli(web, "verify", archive=copy)
     assert intact.returncode == 0, intact.stdout + intact.stderr
     data = bytearray(others[0].read_bytes())
@@ -777,10 +783,7 @@ def test_verify_names_a_picture_its_capture_records_that_is_gone_from_disk(base:
     its bytes are in its capture's screenshot records, so its absence is named."""
     web, archive, _s, _r, tmp = base
     copy = _copy(archive, tmp / "gone-shot")
-    indexed = {copy / c["screenshot"] for row in lookup(web, copy) for c in row["captures"] if c["screenshot"]}
-    others = sorted(p for shot in indexed for p in shot.parent.glob(shot.name.split("-")[0] + "*.png")
-                    if p not in indexed)
-    assert others, "no capture kept a second screenshot"
+    others = _unnamed_pictures(web, copy)
     gone = others[0]
     gone.unlink()
     r = cli(web, "verify", "--format", "json", archive=copy)
