@@ -408,8 +408,11 @@ def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile],
             continue
         pictures = [path for path in sorted(folder.iterdir()) if path.suffix == ".png"]
         strays = [path for path in pictures if _shot_stamp(path.name) not in stamps]
-        for stamp, captures in sorted(stamps.items()):
-            known = set().union(*(digests_of(c) for c in captures))
+        knowns = {stamp: set().union(*(digests_of(c) for c in captures)) for stamp, captures in stamps.items()}
+        every: set[str] = set().union(*knowns.values())
+        stray_hits: dict[Path, set[str]] = {}  # each stray read once, against the folder's records
+        for stamp in sorted(stamps):
+            known = knowns[stamp]
             if not known:
                 continue
             found: set[str] = set()  # the records a file here holds
@@ -435,15 +438,28 @@ def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile],
                     failed += 1
                 found |= hits
             for path in strays if len(known - found) > failed else ():
-                try:
-                    found |= _records_held(known - found, path.read_bytes())
-                except OSError:
-                    continue  # not this capture's to name
+                found |= _held_once(path, every, stray_hits) & known
             if (lost := len(known - found) - failed) > 0:
                 problems.append(Problem(MISSING, _relative(archive_dir, folder),
                                         f"{lost} picture(s) of the capture at {stamp} are in its screenshot records in "
                                         "the WARCs but not in this folder (`archiver export` carries the records)"))
+        if strays and all(knowns.values()):  # every capture here has records to hold a picture to
+            for path in strays:
+                if not _held_once(path, every, stray_hits):
+                    # Not an error: a capture cut short (a run killed) leaves its pictures unindexed.
+                    log.warning("note: %s: a picture that no capture's screenshot records hold (left by a capture "
+                                "cut short, or put there since); not an error", _relative(archive_dir, path))
     return problems
+
+
+def _held_once(path: Path, known: set[str], held: dict[Path, set[str]]) -> set[str]:
+    """`_records_held` of the file at `path` (none when it cannot be read), read once (`held` keeps it)."""
+    if path not in held:
+        try:
+            held[path] = _records_held(known, path.read_bytes())
+        except OSError:
+            held[path] = set()
+    return held[path]
 
 
 def _records_held(known: set[str], data: bytes) -> set[str]:

@@ -802,6 +802,20 @@ def test_verify_names_a_picture_its_capture_records_that_is_gone_from_disk(base:
     assert intact.returncode == 0, intact.stdout + intact.stderr
 
 
+def test_verify_notes_a_picture_no_capture_records(base: Any) -> None:
+    """A picture under a capture time no indexed capture has, and whose bytes no screenshot record
+    holds (made up, or left by a capture a killed run never indexed): noted, not an error."""
+    web, archive, _s, _r, tmp = base
+    copy = _copy(archive, tmp / "made-up-shot")
+    named = _unnamed_pictures(web, copy)[0]
+    planted = named.with_name("20000101T000000.000Z-embed.png")
+    planted.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not a capture's picture" * 10)
+    r = cli(web, "verify", archive=copy)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (f"archiver: note: {planted.relative_to(copy)}: a picture that no capture's screenshot records hold "
+            "(left by a capture cut short, or put there since); not an error") in r.stderr.splitlines(), r.stderr
+
+
 def test_verify_names_a_screenshot_replaced_with_its_hash_in_the_index(base: Any) -> None:
     """The picture the index names, swapped for another and its hash in archive.db with it: it
     matches the index, but none of its capture's screenshot records in the WARCs."""
