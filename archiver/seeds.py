@@ -328,8 +328,10 @@ def _quoted(line: str, limit: int = 200) -> str:
     return repr(shown_line[:limit]) + (f" (cut at {limit} of {len(shown_line)} characters)" if len(shown_line) > limit else "")
 
 
-def _read_url_list(p: Path, data: bytes, out: SeedList) -> None:
-    """The URLs a `*.urls` file lists (one a line, `#` comments) into `out`, each bad line a problem."""
+def _read_url_list(p: Path, data: bytes, out: SeedList, *, say_empty: bool = False) -> None:
+    """The URLs a `*.urls` file lists (one a line, `#` comments) into `out`, each bad line a problem;
+    with `say_empty`, a list with no line at all is a problem too (a list given to be read)."""
+    said = len(out.sources) + len(out.problems)
     if looks_binary(data):
         out.problems.append(f"{shown(str(p))}: binary content, not a list of URLs; skipped")
         return
@@ -350,6 +352,8 @@ def _read_url_list(p: Path, data: bytes, out: SeedList) -> None:
             continue
         out.sources.append(line)
         out.trusted.append(line)
+    if say_empty and len(out.sources) + len(out.problems) == said:
+        out.problems.append(f"{shown(str(p))}: {LISTS_NO_URL}")
 
 
 def _read(p: Path, max_bytes: int, out: SeedList) -> bytes | None:
@@ -402,10 +406,7 @@ def with_url_lists(specs: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> Seed
         data = _read(p, max_bytes, out)
         if data is None:
             continue
-        said = len(out.sources) + len(out.problems)
-        _read_url_list(p, data, out)
-        if len(out.sources) + len(out.problems) == said:  # given to be read, and it says nothing
-            out.problems.append(f"{shown(str(p))}: {LISTS_NO_URL}")
+        _read_url_list(p, data, out, say_empty=True)  # given to be read: one that says nothing is named
     out.sources = unique_sources(out.sources)  # one article however it was spelt (`?utm_source=`...)
     return out
 
@@ -442,11 +443,8 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
         if data is None:
             continue
         if p.suffix == ".urls":
-            said = len(out.sources) + len(out.problems)
-            _read_url_list(p, data, out)
-            if spec == str(path) and len(out.sources) + len(out.problems) == said:
-                # The one seed file given, and it says nothing: as `archive` and `scan` name such a list.
-                out.problems.append(f"{shown(str(p))}: {LISTS_NO_URL}")
+            # The one seed file given that says nothing is named, as `archive` and `scan` name such a list.
+            _read_url_list(p, data, out, say_empty=spec == str(path))
             continue
         if data[:2] == GZIP_MAGIC:  # a sitemap saved as its site serves it (sitemap.xml.gz)
             try:

@@ -31,7 +31,7 @@ import hashlib
 import logging
 import os
 import tempfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
@@ -345,16 +345,21 @@ def _take_entry(record: Any, filename: str, offset: int, journal: Journal) -> No
         journal.append(entry)
 
 
-def _check_screenshot(archive_dir: Path, row: StoredFile, digests: dict[str, bytes]) -> Problem | None:
+def _check_screenshot(archive_dir: Path, row: StoredFile, digests: dict[str, bytes],
+                      also: Iterable[str] = ()) -> Problem | None:
     """A stored file against its SHA-256: a capture's screenshot, or a post's media file (one
-    named by no capture). The file is read once: `digests` gets its SHA-256 and SHA-1 (the WARC
-    records' usual digest), for the check against its capture's records (`_check_other_shots`)."""
+    named by no capture). The file is read once: `digests` gets its SHA-256 and its digests by the
+    algorithms `also` names (its capture's screenshot records' own), for the check against those
+    records (`_check_other_shots`)."""
     rel = row.path
     path = Path(rel) if Path(rel).is_absolute() else archive_dir / rel
     what = "screenshot" if row.capture_id is not None else "media file"
     if not path.is_file():
         return Problem(MISSING, rel, f"{what} is missing")
-    hashes = {"sha256": hashlib.sha256(), "sha1": hashlib.sha1()} if row.capture_id is not None else {"sha256": hashlib.sha256()}
+    hashes = {"sha256": hashlib.sha256()}
+    for algorithm in set(also) - {"sha256"}:
+        if (h := digest_hasher(f"{algorithm}:")) is not None:
+            hashes[algorithm] = h
     try:
         with path.open("rb") as fh:
             while chunk := fh.read(BUF):
@@ -395,13 +400,16 @@ def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile],
     """
     matched = matched or {}
     groups: dict[Path, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))  # folder -> stamp -> captures
-    named: dict[Path, str] = {}  # the pictures the index names -> their stamps
+    named: set[Path] = set()  # the pictures the index names
+    reported: Counter[tuple[Path, str]] = Counter()  # (folder, stamp) -> named pictures already reported
     for shot in screenshots:
         if shot.capture_id is None:
             continue
         path = Path(shot.path) if Path(shot.path).is_absolute() else archive_dir / shot.path
-        named[path] = _shot_stamp(path.name)
+        named.add(path)
         groups[path.parent][_shot_stamp(path.name)].add(shot.capture_id)
+        if shot.path not in matched:  # missing, unreadable or changed: named by `_check_screenshot`
+            reported[(path.parent, _shot_stamp(path.name))] += 1
     problems: list[Problem] = []
     for folder, stamps in sorted(groups.items()):
         if not folder.is_dir():
@@ -416,12 +424,11 @@ def _check_other_shots(archive_dir: Path, screenshots: list[StoredFile],
             if not known:
                 continue
             found: set[str] = set()  # the records a file here holds
-            failed = sum(1 for path, at in named.items() if path.parent == folder and at == stamp
-                         and _relative(archive_dir, path) not in matched)  # named already: missing, changed
+            failed = reported[(folder, stamp)]  # named already: missing, changed
             for path in pictures:
-                if _shot_stamp(path.name) != stamp or (path in named and _relative(archive_dir, path) not in matched):
-                    continue
                 rel = _relative(archive_dir, path)
+                if _shot_stamp(path.name) != stamp or (path in named and rel not in matched):
+                    continue
                 if had := matched.get(rel):
                     hits = {d for d in known if (a := _algorithm(d)) in had and digest_matches(d, had[a])}
                     if hits:  # the digest taken as it was read for the index's hash is one of the records'
@@ -743,7 +750,9 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
         matched: dict[str, dict[str, bytes]] = {}  # the screenshots whose bytes are the ones the index says
         for shot in screenshots:
             digests: dict[str, bytes] = {}
-            if problem := _check_screenshot(archive_dir, shot, digests):
+            also = ({_algorithm(d) for d in seen.screenshot_digests(shot.capture_id)}
+                    if shot.capture_id is not None else ())
+            if problem := _check_screenshot(archive_dir, shot, digests, also):
                 problems.append(problem)
             else:
                 matched[shot.path] = digests

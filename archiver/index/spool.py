@@ -86,9 +86,11 @@ class Scratch:
         try:
             yield
         except sqlite3.OperationalError as e:
-            if "full" not in str(e).lower():
-                raise
             from archiver.errors import DiskFull
+            from archiver.index.sqlite.damage import is_full
+
+            if not is_full(e):
+                raise
 
             raise DiskFull(f"no space left on device writing the scratch file {self._folder / 'scratch.db'} (in the "
                            "temporary folder, TMPDIR): free some space there, or point TMPDIR at a larger disk, "

@@ -152,24 +152,24 @@ def healthy_and_full(path: Path) -> bool:
                 return False
             if not any(conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in ("records", "posts")):
                 return False
-            return _every_text_decodes(conn)
+            _read_every_row(conn)  # a text value that is no UTF-8 raises: no healthy index
+            return True
         finally:
             conn.close()
     except (sqlite3.Error, UnicodeDecodeError):
         return False
 
 
-def _every_text_decodes(conn: sqlite3.Connection) -> bool:
-    """True when every text value of every table is UTF-8. SQLite's own check passes a page whose
-    row bytes were overwritten with garbage, which then stops every command that reads that row
-    ("a text value is not UTF-8"): such an index is no healthy one to keep. Every row is read (the
-    sqlite3 module decodes in C), only when an index that looks healthy would be kept."""
+def _read_every_row(conn: sqlite3.Connection) -> None:
+    """Read every row of every table, its text decoded (the sqlite3 module does it in C, raising
+    for a value that is no UTF-8). SQLite's own check passes a page whose row bytes were overwritten
+    with garbage, which then stops every command that reads that row: such an index is no healthy
+    one to keep. Read only when an index that looks healthy would be kept."""
     tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
     for table in tables:
         cursor = conn.execute(f'SELECT * FROM "{table}"')
         while cursor.fetchmany(4096):
             pass
-    return True
 
 
 def _record_values(r: RecordRow) -> tuple[Any, ...]:
