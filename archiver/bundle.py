@@ -130,12 +130,13 @@ def _held_spelling(handle: str, handles: Iterable[str | None]) -> str:
 
 def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, out: Path, *,
                      include_credentials: bool = False, allow_damaged: bool = False,
-                     evidence: EvidenceOptions | None = None) -> ExportSummary:
+                     evidence: EvidenceOptions | None = None, fmt: str | None = None) -> ExportSummary:
     """Export the posts matching `filters`, with the articles citing them; `evidence` signs and
-    timestamps the bundle (an authority that failed is named in the summary's `unsealed`)."""
+    timestamps the bundle (an authority that failed is named in the summary's `unsealed`). `fmt`
+    is the format asked for where the output's name cannot tell (`bundle_format`)."""
     from .export import bundle_format, export_bundle
 
-    bundle_format(out)  # a bad name is a usage error before any work
+    fmt = bundle_format(out, fmt)  # a bad name is a usage error before any work
     posts = index.lookup(filters)
     if filters.selects_all:  # no filter given: say what that means before the work
         log.warning("exporting the whole archive (%d post%s); give --handle, --since, ... to export less",
@@ -145,7 +146,7 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
     records = index.records_for([p.key for p in posts])
     title = selection_title(filters, len(posts), (p.handle for p in posts))
     extra: dict[str, bytes] = {}
-    if bundle_format(out) == "wacz":
+    if fmt == "wacz":
         evidence = _with_capture_stamps(index, records, evidence)
         extra[FINDINGS_PATH] = findings(posts)
     sealer = None
@@ -156,7 +157,7 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
         extra.update(sealer.files())
     summary = export_bundle(archive_dir, records, _pages(index, posts), out,
                             include_credentials=include_credentials, title=title, allow_damaged=allow_damaged,
-                            extra_files=extra or None, seal=sealer)
+                            extra_files=extra or None, seal=sealer, fmt=fmt)
     if sealer is not None:
         summary.unsealed.extend(sealer.failures)
     return summary

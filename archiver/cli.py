@@ -680,6 +680,7 @@ def _plain(v: Any) -> str:
 
 @app.command()
 def export(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option("--output", "-o", metavar="OUT", show_default=False,
                                       help="OUT.wacz for a WACZ bundle, OUT.warc.gz for one WARC, '-' for stdout (WACZ unless --format warc.gz).")],
     archive_dir: ArchiveDirOpt = None,
@@ -694,7 +695,7 @@ def export(
     domain_key: cli_evidence.DomainKeyOpt = None,
     timestamp: cli_evidence.TimestampOpt = None,
     timestamp_ca: cli_evidence.TimestampCaOpt = None,
-    bundle: Annotated[BundleFormat | None, typer.Option("--format", "-f", show_default=False, help="The bundle written to stdout by `-o -` (default: wacz); with a file name, its ending decides.")] = None,
+    bundle: Annotated[BundleFormat | None, typer.Option("--format", "-f", show_default=False, help="The bundle written to stdout by `-o -` or into a device or pipe (default: wacz); with a file name, its ending decides.")] = None,
 ) -> None:
     """Export the selected posts, and the articles citing them, as WACZ or a single WARC. With no
     filter, the whole archive is exported (stderr says so, with the number of posts).
@@ -706,19 +707,25 @@ def export(
         archiver export --since 2024-03-01 -o - | ssh host 'cat > march.wacz'
     """
     from .bundle import export_selection
-    from .cli_export import STDOUT, outside_archive, staged_output, stream_to_stdout
+    from .cli_export import STDOUT, output_format, outside_archive, staged_output, stream_to_stdout
     from .sources import is_file
 
     d = _archive_dir(archive_dir)
     _call(lambda: outside_archive(d, out))
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
-    evidence = cli_evidence.evidence_options(d, sign, domain_cert, domain_key, timestamp, timestamp_ca)
     staging = _call(lambda: staged_output(out, bundle))  # a bad name or format: said before any work
+    if timestamp and not sign and getattr(ctx.get_parameter_source("timestamp"), "name", "") == "ENVIRONMENT" \
+            and _call(lambda: output_format(out, bundle)) != "wacz":
+        # ARCHIVER_TSA, set for runs' captures, is no request to seal a WARC (which cannot hold a seal).
+        say("note: ARCHIVER_TSA not applied: a single WARC holds no timestamp over it (export *.wacz to stamp one)")
+        timestamp = None
+    evidence = cli_evidence.evidence_options(d, sign, domain_cert, domain_key, timestamp, timestamp_ca)
     replacing = out != STDOUT and is_file(out)  # said, so that a mistyped -o is noticed
     with _open_index(d, _index_url(index)) as db, staging as target:
         summary = _call(lambda: export_selection(db, d, filters, target, include_credentials=include_credentials,
-                                                 allow_damaged=allow_damaged, evidence=evidence))
+                                                 allow_damaged=allow_damaged, evidence=evidence,
+                                                 fmt=bundle.value if bundle is not None else None))
         if target != out:
             _call(lambda: stream_to_stdout(target))
     if target == out:

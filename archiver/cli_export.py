@@ -31,20 +31,27 @@ def outside_archive(archive_dir: Path, out: Path) -> None:
                          "them (beside them in the archive folder will do)")
 
 
+def output_format(out: Path, fmt: Enum | None) -> str:
+    """'wacz' or 'warc.gz': what `-o OUT` with `--format FMT` writes (a usage error if it cannot tell)."""
+    from .export import bundle_format
+
+    if out == STDOUT:
+        return str(fmt.value) if fmt is not None else "wacz"
+    return bundle_format(out, str(fmt.value) if fmt is not None else None)
+
+
 def staged_output(out: Path, fmt: Enum | None) -> AbstractContextManager[Path]:
     """The path the bundle is written to: `out` itself, or for `-o -` a temporary file of format
     `fmt` (default wacz). A --format that contradicts the file's ending is a usage error."""
-    from .export import bundle_format
-
     if out != STDOUT:
-        if fmt is not None and bundle_format(out) != fmt.value:
+        if fmt is not None and output_format(out, fmt) != fmt.value:
             raise UsageError(f"--format {fmt.value} contradicts the output name {out.name!r}: "
                              f"name it *.{fmt.value}, or leave --format out (the name decides)")
         return _as_is(out)
     if sys.stdout.isatty():
         raise UsageError("-o -: not writing a binary bundle to a terminal; redirect stdout "
                          "(`-o - > out.wacz`) or name a file with -o")
-    return _temporary(f"export.{fmt.value if fmt is not None else 'wacz'}")
+    return _temporary(f"export.{output_format(out, fmt)}")
 
 
 @contextmanager

@@ -250,6 +250,20 @@ def test_a_wacz_export_carries_the_capture_tokens_and_verify_checks_them(world: 
     problems = json.loads(bad.stdout)["problems"]
     assert any(f"capture {first['capture']}" in json.dumps(p) and "other content" in json.dumps(p) for p in problems), problems
 
+    # A byte changed inside the bundle's WARC: named by its hash and the captures it breaks, and
+    # nothing of the WARC reader's own complaints (zlib's "incorrect data check") on stderr.
+    damaged = tmp / "damaged.wacz"
+    with zipfile.ZipFile(out) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "archive/data.warc.gz":
+                data = data[:len(data) // 2] + bytes([data[len(data) // 2] ^ 0xFF]) + data[len(data) // 2 + 1:]
+            dst.writestr(item, data)
+    broken = cli(web, "verify", str(damaged), "--ca-bundle", str(authority.root_pem))
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "archive/data.warc.gz" in broken.stdout
+    assert all(line.startswith("archiver: ") for line in broken.stderr.splitlines()), broken.stderr
+
 
 @pytest.mark.cluster
 def test_a_cluster_worker_timestamps_its_captures(world: Any, redis_server: Any, postgres_url: str) -> None:

@@ -122,5 +122,8 @@ def test_a_capture_browser_opens_no_omnibox_popup_and_keeps_playwrights_features
     kept = set(flags[-1].removeprefix("--disable-features=").split(","))
     assert set(playwright_disabled_features() or ()) | set(EXTRA_DISABLED_FEATURES) <= kept
     assert popups == []
-    # The same Chromium launched by Playwright alone builds the popups for its context's window.
-    assert asyncio.run(plain_browser())
+    # The same Chromium launched by Playwright alone builds the popups for its context's window;
+    # a headless shell (chromium-headless-shell, ARCHIVER_CHROMIUM) has no window to build them for.
+    if not asyncio.run(plain_browser()):
+        pytest.skip(f"{find_chromium()} builds no address-bar popups of its own (a headless shell): "
+                    "the flags are checked, the popups cannot be")

@@ -217,6 +217,47 @@ def test_an_output_that_is_a_pipe_is_written_into_not_replaced(command: list[str
     assert len(got[0]) > 100, got
 
 
+@pytest.mark.parametrize(("options", "magic"), [([], b"PK"), (["--format", "warc.gz"], b"\x1f\x8b"),
+                                                 (["--format", "wacz"], b"PK")])
+def test_an_export_into_a_pipe_whose_name_tells_no_format_takes_the_format_asked(
+        options: list[str], magic: bytes, tmp_path: Path) -> None:
+    # A device or a pipe (`/dev/stdout`) has a name of its own: --format says what to write into it,
+    # a WACZ by default as for `-o -`.
+    import threading
+
+    archive = _archive(tmp_path / "archive")
+    fifo = tmp_path / "bundle-pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    try:
+        r = _cli("export", "--archive-dir", str(archive), "-o", str(fifo), *options, cwd=tmp_path)
+    finally:
+        if reader.is_alive():
+            with open(fifo, "wb"):
+                pass
+        reader.join(30)
+    assert r.returncode == 0, r.stderr
+    assert got[0][:2] == magic, got[0][:8]
+
+
+def test_a_timestamp_authority_from_the_environment_is_not_asked_to_stamp_a_single_warc(tmp_path: Path) -> None:
+    # ARCHIVER_TSA is set for runs' captures; a WARC export cannot hold a timestamp over it, and the
+    # user asked for none on its command line. (Nothing listens at the address: it is never asked.)
+    archive = _archive(tmp_path / "archive")
+    out = tmp_path / "selection.warc.gz"
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "export", "--archive-dir", str(archive), "-o", str(out)],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=120, check=False,
+                       env={**os.environ, "PYTHONPATH": str(ROOT), "ARCHIVER_TSA": "http://127.0.0.1:9/tsa"})
+    assert r.returncode == 0, r.stderr
+    assert "ARCHIVER_TSA not applied" in r.stderr
+    assert out.read_bytes()[:2] == b"\x1f\x8b"
+    # Asked on the command line, it stays a usage error: a seal needs a WACZ.
+    _one_line(_cli("export", "--archive-dir", str(archive), "-o", str(out), "--timestamp", "http://127.0.0.1:9/tsa",
+                   cwd=tmp_path), 2, "*.wacz")
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="a device node of its own needs root")
 @pytest.mark.parametrize("command", _WRITERS, ids=" ".join)
 def test_an_output_device_that_is_full_is_one_line_and_stays_a_device(command: list[str], tmp_path: Path) -> None:

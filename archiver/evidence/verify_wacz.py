@@ -408,12 +408,17 @@ class _Check:
     def warc_records(self) -> dict[str, BundleRecord]:
         """WARC-Record-ID -> what a manifest line can be checked against, for the bundle's WARCs; and
         `self.payloads`: the records holding each payload digest (the originals revisits stand for)."""
+        import contextlib
+        import io
+
         from warcio.archiveiterator import ArchiveIterator
 
         out: dict[str, BundleRecord] = {}
         for name in sorted(n for n in self.names if n.startswith("archive/")):
             try:
-                with self.zf.open(name) as fh:
+                # warcio writes what it could not decompress to stderr and reads on: the damage is
+                # this check's to name (by the file's hash and the records missing), once.
+                with self.zf.open(name) as fh, contextlib.redirect_stderr(io.StringIO()):
                     # Blocks unparsed: each digest is computed here, a revisit's block (its HTTP
                     # headers) included, which warcio's own check leaves out.
                     _read_records(ArchiveIterator(fh, no_record_parse=True), out)

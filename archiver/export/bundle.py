@@ -73,29 +73,37 @@ class ExportSummary:
         }
 
 
-def bundle_format(out: Path) -> str:
-    """'wacz' or 'warc.gz' from the output name; anything else is a usage error."""
-    name = out.name.lower()
-    if name.endswith(".wacz"):
-        return "wacz"
-    if name.endswith(".warc.gz"):
-        return "warc.gz"
+def bundle_format(out: Path, fmt: str | None = None) -> str:
+    """'wacz' or 'warc.gz': from the output's name; for a name that tells nothing (`/dev/stdout`, a
+    pipe, a link to a file named otherwise), from `fmt` (`--format`), a device or pipe defaulting to
+    'wacz' as `-o -` does. A regular file named otherwise is a usage error."""
+    for name in (out.name, landing(out).name):
+        lowered = name.lower()
+        if lowered.endswith(".wacz"):
+            return "wacz"
+        if lowered.endswith(".warc.gz"):
+            return "warc.gz"
     if out.is_dir():
         raise UsageError(f"{out} is a folder: name the bundle to write in it, e.g. {out / 'archive.wacz'}")
+    if special_file(out) or out.is_symlink():
+        if fmt is not None:
+            return fmt
+        if special_file(out):
+            return "wacz"
     raise UsageError(f"cannot tell the bundle format from {out.name!r}: name the output *.wacz or *.warc.gz")
 
 
 def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequence[PageRow],
                   out: Path, *, include_credentials: bool = False, title: str | None = None,
                   allow_damaged: bool = False, extra_files: dict[str, bytes] | None = None,
-                  seal: Seal | None = None) -> ExportSummary:
+                  seal: Seal | None = None, fmt: str | None = None) -> ExportSummary:
     """Write `records` (plus the originals their revisits need) to `out`, atomically.
 
     `out` ending in .wacz gives WACZ 1.1.1, ending in .warc.gz one WARC file. Nothing appears at
     `out` unless the whole bundle was written. A WACZ also holds `extra_files` (path: bytes, listed in
     its datapackage.json), and `seal` adds its signature and timestamps to its digest.
     """
-    fmt = bundle_format(out)
+    fmt = bundle_format(out, fmt)
     if (seal is not None or extra_files) and fmt != "wacz":
         raise UsageError("--sign and --timestamp seal a WACZ's digest: name the output *.wacz")
     if not records:
