@@ -175,12 +175,47 @@ def _decode(data: bytes, declared: str | None) -> tuple[str, bool]:
 
 
 def _declared(data: bytes, declared: str | None) -> Iterator[str]:
-    """The encodings the page declares: the HTTP header's, then its <meta charset>."""
+    """The encodings the page declares: the HTTP header's, then its <meta charset>, each label
+    read as a browser reads it (`codec_for_label`)."""
     if declared:
-        yield declared
+        yield codec_for_label(declared)
     m = _META_CHARSET.search(data[:4096])
     if m:
-        yield m.group(1).decode("ascii", "ignore")
+        yield codec_for_label(m.group(1).decode("ascii", "ignore"))
+
+
+# The labels a browser reads as another encoding than Python's codec of that name does (the
+# WHATWG Encoding Standard, "Names and labels"): a page saying iso-8859-1 or us-ascii is read as
+# windows-1252 (its curly quotes and dashes are not C1 controls), gb2312 as GBK (its decoder is
+# gb18030's), shift_jis as Microsoft's superset, euc-kr as windows-949, big5 with HKSCS. Other
+# labels Python knows by the same name.
+_WHATWG_LABELS: dict[str, str] = {
+    **dict.fromkeys(("ansi_x3.4-1968", "ascii", "cp1252", "cp819", "csisolatin1", "ibm819", "iso-8859-1",
+                     "iso-ir-100", "iso8859-1", "iso88591", "iso_8859-1", "iso_8859-1:1987", "l1", "latin1",
+                     "us-ascii", "windows-1252", "x-cp1252"), "cp1252"),
+    **dict.fromkeys(("cp1254", "csisolatin5", "iso-8859-9", "iso-ir-148", "iso8859-9", "iso88599", "iso_8859-9",
+                     "iso_8859-9:1989", "l5", "latin5", "windows-1254", "x-cp1254"), "cp1254"),
+    **dict.fromkeys(("dos-874", "iso-8859-11", "iso8859-11", "iso885911", "tis-620", "windows-874"), "cp874"),
+    **dict.fromkeys(("chinese", "csgb2312", "csiso58gb231280", "gb2312", "gb_2312", "gb_2312-80", "gbk",
+                     "iso-ir-58", "x-gbk", "gb18030"), "gb18030"),
+    **dict.fromkeys(("csshiftjis", "ms932", "ms_kanji", "shift-jis", "shift_jis", "sjis", "windows-31j",
+                     "x-sjis"), "cp932"),
+    **dict.fromkeys(("cseuckr", "csksc56011987", "euc-kr", "iso-ir-149", "korean", "ks_c_5601-1987",
+                     "ks_c_5601-1989", "ksc5601", "ksc_5601", "windows-949"), "cp949"),
+    **dict.fromkeys(("big5", "big5-hkscs", "cn-big5", "csbig5", "x-x-big5"), "big5hkscs"),
+    **dict.fromkeys(("csmacintosh", "mac", "macintosh", "x-mac-roman"), "mac_roman"),
+    **dict.fromkeys(("x-mac-cyrillic", "x-mac-ukrainian"), "mac_cyrillic"),
+    **dict.fromkeys(("koi8-ru", "koi8-u"), "koi8_u"),
+    **dict.fromkeys(("csiso88598i", "iso-8859-8-i", "logical"), "iso8859_8"),
+    **dict.fromkeys(("unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf8", "x-unicode20utf8"), "utf-8"),
+}
+
+
+def codec_for_label(label: str) -> str:
+    """Python's codec for an encoding label as a browser reads the label (`_WHATWG_LABELS`); a
+    label not listed there is passed on as it is (an unknown one is then skipped by the caller)."""
+    key = label.strip().lower()
+    return _WHATWG_LABELS.get(key, key)
 
 
 def _candidates(data: bytes, declared: str | None) -> Iterator[str]:

@@ -60,6 +60,14 @@ def test_registry_is_one_line_per_platform() -> None:
         ("https://www.facebook.com/story.php?story_fbid=123456&id=789", "facebook", "123456",
          "https://www.facebook.com/permalink.php?story_fbid=123456&id=789"),
         ("https://m.facebook.com/watch/?v=555444333", "facebook", "555444333", "https://www.facebook.com/watch/?v=555444333"),
+        # a live video's address as Facebook writes it
+        ("https://www.facebook.com/watch/live/?v=1234567891&ref=watch_permalink", "facebook", "1234567891",
+         "https://www.facebook.com/watch/?v=1234567891"),
+        # a shared video's attribution link: the video's address is its `u` parameter, encoded or not
+        ("https://www.youtube.com/attribution_link?a=abc&u=%2Fwatch%3Fv%3DdQw4w9WgXcQ%26feature%3Dshare", "youtube",
+         "dQw4w9WgXcQ", "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
+        ("https://www.youtube.com/attribution_link?a=abc&u=/watch?v=dQw4w9WgXcQ", "youtube",
+         "dQw4w9WgXcQ", "https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
         ("https://www.facebook.com/reel/1234567890", "facebook", "1234567890", "https://www.facebook.com/reel/1234567890/"),
         # A group's post: the group is no author, so no handle; both spellings are one address.
         ("https://www.facebook.com/groups/harbourresidents/posts/1234567890123/?comment_id=77", "facebook",
@@ -338,3 +346,10 @@ def test_amp_components_of_facebook_vimeo_and_tiktok_are_posts() -> None:
         ("tiktok:7350000000000000005", "amp-tiktok")]
     # Outside an AMP document the components are not rendered: not posts there.
     assert detect(Document(source="b.html", text=html.replace("<html amp>", "<html>"), is_html=True)) == []
+
+
+@pytest.mark.parametrize("src", ["https://PLATFORM.TWITTER.COM/embed/Tweet.html?id=1581661660728950860",
+                                 "https://platform.X.com/embed/Tweet.html?id=1581661660728950860"])
+def test_a_tweet_player_with_its_host_in_capitals_is_the_tweet(src: str) -> None:
+    found = match_embed_src(src)
+    assert found is not None and found[0].name == "twitter" and found[1].post_id == "1581661660728950860"

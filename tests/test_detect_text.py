@@ -299,3 +299,40 @@ def test_long_line_full_of_dashes_is_linear() -> None:
     started = time.process_time()
     assert scan_text(line) == []
     assert time.process_time() - started < 4.0  # linear: ~0.2 s; the quadratic version took ~10 s
+
+
+@pytest.mark.parametrize(("line", "key"), [
+    # A post's address runs into the punctuation after it: dashes, CJK and fullwidth marks end it.
+    ("see https://vimeo.com/76979871\u2014it's great", "vimeo:76979871"),
+    ("see https://t.me/durov/123\u2014it's great", "telegram:durov/123"),
+    ("see https://www.instagram.com/p/CzAbCdEfGhI\u2014it's great", "instagram:CzAbCdEfGhI"),
+    ("see https://mastodon.social/@Gargron/112345678901234567\u2014it's great", "mastodon:mastodon.social/112345678901234567"),
+    ("\u898b\u3066 https://bsky.app/profile/jay.bsky.team/post/3l6oveex3ii2l\u3002", "bluesky:3l6oveex3ii2l"),
+    ("\uff08https://t.me/durov/124\uff09", "telegram:durov/124"),
+    ("\u00abhttps://vimeo.com/76979872\u00bb", "vimeo:76979872"),
+    ("https://vimeo.com/76979873| next", "vimeo:76979873"),
+])
+def test_a_post_address_ends_where_the_punctuation_after_it_begins(line: str, key: str) -> None:
+    assert [p.key for p in scan_text(line, "t.txt")] == [key]
+
+
+@pytest.mark.parametrize(("line", "link"), [
+    # Short links with their host in capitals, as some pages shout them.
+    ("HTTPS://T.CO/UpperCase1", "https://t.co/UpperCase1"),
+    ("Https://Pic.Twitter.com/UpperCase2", "https://pic.twitter.com/UpperCase2"),
+    ("HTTPS://VM.TIKTOK.COM/ZMeAbCdEf/", "https://vm.tiktok.com/ZMeAbCdEf/"),
+    ("HTTPS://FB.WATCH/abcDEF123/", "https://fb.watch/abcDEF123/"),
+    # Chinese and Japanese text runs into a link with no space between.
+    ("\u8a73\u7d30\u306f\u3053\u3061\u3089https://t.co/AbCdEf1234", "https://t.co/AbCdEf1234"),
+    ("\u3053\u3053https://vm.tiktok.com/ZMeAbCdEf/", "https://vm.tiktok.com/ZMeAbCdEf/"),
+])
+def test_short_links_in_capitals_or_run_into_cjk_text_are_found(line: str, link: str) -> None:
+    (post,) = scan_text(line, "t.txt")
+    assert [u.rstrip("/") for u in post.links] == [link.rstrip("/")]
+
+
+def test_a_media_link_run_into_cjk_text_belongs_to_its_flattened_tweet() -> None:
+    text = ("\u6771\u4eac\u3067\u5927\u96e8\u5199\u771fpic.twitter.com/ZyXwVu9876\n"
+            "\u2014 \u5c71\u7530 (@yamada) 2022\u5e7410\u670816\u65e5")
+    (post,) = scan_text(text, "t.txt")
+    assert post.handle == "yamada" and [m.rsplit("/", 1)[1] for m in post.media] == ["ZyXwVu9876"]

@@ -42,6 +42,22 @@ def test_legacy_encodings_decode_via_meta_or_cp1252() -> None:
     assert decode("\ufeffBOM text".encode("utf-8")) == "BOM text"
 
 
+@pytest.mark.parametrize(("label", "text", "encoded_as"), [
+    ("iso-8859-1", "\u201cQuoted\u201d \u2014 caf\xe9 \u20ac5", "cp1252"),  # curly quotes, not C1 controls
+    ("us-ascii", "\u201cQuoted\u201d \u2014 caf\xe9", "cp1252"),
+    ("latin1", "na\xefve \u2013 \u2018x\u2019", "cp1252"),
+    ("gb2312", "\u9555\u57fa", "gbk"),  # 镕 is GBK's, not GB 2312's
+    ("x-sjis", "\u5c71\u7530\u3055\u3093", "shift_jis"),  # a label Python does not know
+    ("windows-874", "\u0e2a\u0e27\u0e31\u0e2a\u0e14\u0e35", "cp874"),
+    ("ISO-8859-9", "\u0130stanbul \u2014 \u201c\u015fehir\u201d", "cp1254"),
+])
+def test_a_charset_label_is_read_as_a_browser_reads_it(label: str, text: str, encoded_as: str) -> None:
+    page = f'<meta charset="{label}"><p>{text}</p>'.encode(encoded_as)
+    assert decode(page) == f'<meta charset="{label}"><p>{text}</p>'
+    # The same label in the HTTP header.
+    assert decode(f"<p>{text}</p>".encode(encoded_as), label) == f"<p>{text}</p>"
+
+
 def test_a_stray_byte_in_a_page_declared_utf8_is_replaced_not_read_as_another_encoding() -> None:
     page = '<meta charset="utf-8"><p>Grüße aus München</p>'.encode().replace(b"aus", b"a\xffs")
     assert decode(page) == '<meta charset="utf-8"><p>Grüße a\ufffds München</p>'

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from archiver.detect.units import Unit, find_urls, split_units, weighted_length
 from archiver.models import Post
 from archiver.platforms import REGISTRY, SHORTENERS, match_url
-from archiver.platforms.base import FlatPost, Flattener, absolutize, build_post
+from archiver.platforms.base import FlatPost, Flattener, absolutize, build_post, host_lowered, unique
 
 _FLATTENERS: tuple[Flattener, ...] = tuple(p.flattened for p in REGISTRY if p.flattened is not None)
 
@@ -79,13 +79,17 @@ def headline(text: str, source: str) -> str | None:
 
 def _free_text(text: str, md_links: list[str], source: str, *, short_links: bool = True) -> list[Post]:
     posts: list[Post] = []
+    shouted: list[str] = []  # `HTTPS://T.CO/CODE`: short links' patterns are written for lower-case hosts
     for url in [*md_links, *find_urls(text)]:
         found = match_url(absolutize(url))
         if found is not None:
             platform, match = found
             posts.append(build_post(platform, kind="linked", source=source, evidence="text-url", match=match))
+        elif (lowered := host_lowered(url)) != url:
+            shouted.append(lowered)
     for _name, shortlinks in SHORTENERS if short_links else ():
-        for link in shortlinks.find(text) + [u for u in md_links if shortlinks.find(u)]:
+        links = shortlinks.find(text) + [u for u in [*md_links, *shouted] if shortlinks.find(u)]
+        for link in unique(links):
             posts.append(shortlinks.post(link, source, "text-shortlink"))
     return posts
 

@@ -115,7 +115,16 @@ def url_re() -> re.Pattern[str]:
     hosts = sorted({h for p in REGISTRY for h in p.hosts}, key=lambda h: (-len(h), h))
     # The prefixes a host may carry are the ones `host_of` strips (www., m., mobile.).
     bare = r"(?:www\.|m\.|mobile\.)?(?:" + "|".join(re.escape(h) for h in hosts) + r")/"
-    return re.compile(r"(?:https?://|(?<![\w@./-])" + bare + r")[^\s<>\"'\[\]()]*", re.IGNORECASE)
+    # A host written straight after a word is part of it (`example.x.com/`), but only an ASCII word:
+    # Chinese and Japanese text runs into a link with no space between (`写真pic.twitter.com/...`).
+    return re.compile(r"(?:https?://|(?<![A-Za-z0-9_@./-])" + bare + r")[^\s<>\"'\[\](){}|" + _URL_STOPS + r"]*",
+                      re.IGNORECASE)
+
+
+# Characters that end a URL in running text besides ASCII's (a URL carries them percent-encoded
+# only): dashes, curly quotes and ellipsis, guillemets, CJK and fullwidth punctuation, as in
+# `.../status/1—it's great` or `…/p/CODE。`. Letters of any script stay (an IRI's path may hold them).
+_URL_STOPS = "\u00ab\u00bb\u2010-\u2027\u2039\u203a\u3000-\u303f\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65"
 
 
 def find_urls(text: str) -> list[str]:

@@ -40,7 +40,8 @@ GROUP_POST_RE = re.compile(
     re.IGNORECASE,
 )
 REEL_RE = re.compile(_HOST + r"/(?P<kind>reel|watch/live)/(?P<id>\d{5,25})(?![0-9A-Za-z_])", re.IGNORECASE)
-QUERY_POST_RE = re.compile(_HOST + r"/(?P<path>permalink\.php|story\.php|photo\.php|photo/?|watch/?|video\.php)(?=[?#]|$)", re.IGNORECASE)
+QUERY_POST_RE = re.compile(_HOST + r"/(?P<path>permalink\.php|story\.php|photo\.php|photo/?|watch/live/?|watch/?|video\.php)(?=[?#]|$)",
+                           re.IGNORECASE)
 PLUGIN_RE = re.compile(_HOST + r"/(?:v[\d.]+/)?plugins/(?P<kind>post|video)\.php", re.IGNORECASE)
 _NOT_PAGES = frozenset({"groups", "events", "hashtag", "sharer", "share", "dialog", "plugins", "pages"})
 
@@ -68,7 +69,7 @@ def parse_url(url: str) -> UrlMatch | None:
                 return UrlMatch(
                     story, f"https://www.facebook.com/permalink.php?story_fbid={story}&id={owner}"
                 )
-        elif path in ("watch", "video.php"):
+        elif path in ("watch", "watch/live", "video.php"):
             vid = query_param(url, "v") or query_param(url, "video_id")
             if vid and vid.isdigit():
                 return UrlMatch(vid, f"https://www.facebook.com/watch/?v={vid}")

@@ -18,7 +18,7 @@ from archiver.platforms.sharelinks import share_links
 # The link as written, with or without its scheme or `www.`: where it points (`fb.watch` or
 # `facebook.com/share[/KIND]`) and the code.
 SHARE_RE = re.compile(
-    r"(?<![\w.@/-])(?:https?://)?(?P<at>fb\.watch|(?:(?:www|m|web)\.)?facebook\.com/share(?:/(?P<kind>[prv]))?)"
+    r"(?<![A-Za-z0-9_.@/-])(?:https?://)?(?P<at>fb\.watch|(?:(?:www|m|web)\.)?facebook\.com/share(?:/(?P<kind>[prv]))?)"
     r"/(?P<code>[A-Za-z0-9_-]{5,24})(?![A-Za-z0-9_-])"
 )
 

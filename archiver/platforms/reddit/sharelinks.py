@@ -12,7 +12,7 @@ from archiver.platforms.sharelinks import share_links
 
 # The link as written, with or without its scheme or `www.`; the community and the code.
 SHARE_RE = re.compile(
-    r"(?<![\w.@/-])(?:https?://)?(?:(?:www|old|new|m|np)\.)?reddit\.com/r/(?P<sub>[A-Za-z0-9_]{2,32})/s/"
+    r"(?<![A-Za-z0-9_.@/-])(?:https?://)?(?:(?:www|old|new|m|np)\.)?reddit\.com/r/(?P<sub>[A-Za-z0-9_]{2,32})/s/"
     r"(?P<code>[A-Za-z0-9]{6,16})\b"
 )
 

@@ -12,7 +12,7 @@ from archiver.platforms.tiktok.detect import canonical_url, parse_url, video_tim
 
 # The link as written, with or without its scheme; the form (`vm.`, `vt.`, `/t/`) and the code.
 SHARE_RE = re.compile(
-    r"(?<![\w.@/-])(?:https?://)?(?:(?P<sub>vm|vt)\.tiktok\.com|(?:www\.|m\.)?tiktok\.com/t)/(?P<code>[A-Za-z0-9]{5,16})\b"
+    r"(?<![A-Za-z0-9_.@/-])(?:https?://)?(?:(?P<sub>vm|vt)\.tiktok\.com|(?:www\.|m\.)?tiktok\.com/t)/(?P<code>[A-Za-z0-9]{5,16})\b"
 )
 
 

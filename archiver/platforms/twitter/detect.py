@@ -17,6 +17,7 @@ from archiver.platforms.base import (
     ShortLinks,
     UrlMatch,
     has_class,
+    host_lowered,
     iso_from_ms,
     plausible_ms,
     query_param,
@@ -64,7 +65,7 @@ SNOWFLAKE_YEAR = 2010
 
 # t.co and pic.twitter.com share their code; pic.x.com is the new spelling.
 SHORTLINK_RE = re.compile(
-    r"(?<![\w.@/-])(?:https?://)?(?:www\.)?(?:pic\.twitter\.com|pic\.x\.com|t\.co)/(?P<code>[A-Za-z0-9]{4,16})\b"
+    r"(?<![A-Za-z0-9_.@/-])(?:https?://)?(?:www\.)?(?:pic\.twitter\.com|pic\.x\.com|t\.co)/(?P<code>[A-Za-z0-9]{4,16})\b"
 )
 # The same links in a whole raw page, in one pass. The three spellings share ".co": a pattern that
 # starts with that literal lets the regex engine jump between occurrences like str.find does, and the
@@ -172,7 +173,8 @@ def _parse_url(url: str) -> UrlMatch | None:
 
 def _parse_embed_src(url: str) -> UrlMatch | None:
     # platform.twitter.com/embed/Tweet.html?...&id=ID (the widget once widgets.js has run)
-    if "/embed/" in url and ("twitter.com" in url or "x.com" in url):
+    lowered = host_lowered(url)  # `https://PLATFORM.TWITTER.COM/embed/...` is the same player
+    if "/embed/" in url and ("twitter.com" in lowered or "x.com" in lowered):
         tid = query_param(url, "id")
         if tid and tid.isdigit():
             return UrlMatch(tid, canonical_url(tid))

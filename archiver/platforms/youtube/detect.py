@@ -52,6 +52,9 @@ def parse_url(url: str) -> UrlMatch | None:
             return UrlMatch(vid, canonical_url(vid))
     if WATCH_URL_RE.match(url):
         vid = query_param(url, "v")
+        if vid is None and (inner := query_param(url, "u")) is not None:
+            # attribution_link?a=...&u=/watch?v=ID: the video's own address is in `u`
+            vid = query_param("https://www.youtube.com" + inner, "v") if inner.startswith("/watch") else None
         if vid and _VALID_ID.fullmatch(vid) and vid.lower() not in _NOT_VIDEOS:
             return UrlMatch(vid, canonical_url(vid))
     return None
