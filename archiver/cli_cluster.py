@@ -6,6 +6,7 @@ helpers (error mapping, network options, limits) these commands share.
 
 from __future__ import annotations
 
+import logging
 from enum import Enum
 from pathlib import Path
 from types import ModuleType
@@ -151,6 +152,10 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
             from .cluster.ops import use_json_logs
 
             use_json_logs()
+        elif logging.getLogger("archiver").getEffectiveLevel() > logging.DEBUG:  # -vv keeps tracebacks
+            from .cluster.ops import use_one_line_logs
+
+            use_one_line_logs()
         if visibility_timeout <= capture_deadline:
             cli._fail(str(UsageError(
                 f"--visibility-timeout {visibility_timeout:g} must be longer than --capture-deadline "

@@ -55,12 +55,14 @@ class Workers:
         self._trees: dict[int, tuple[int, str]] = {}  # every process seen under a worker
         self.logs: list[Path] = []
         archive.mkdir(parents=True, exist_ok=True)
+        self.stdouts: list[Path] = []  # a worker writes no data: each stays empty
         for i in range(n):
             log = archive.parent / f"worker{i}-{time.monotonic_ns()}.log"
             self.logs.append(log)
-            with open(log, "wb") as fh:
+            self.stdouts.append(log.with_suffix(".stdout"))
+            with open(log, "wb") as fh, open(self.stdouts[-1], "wb") as out:
                 self.procs.append(subprocess.Popen(
-                    worker_argv(web, broker, archive, *extra), cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT,
+                    worker_argv(web, broker, archive, *extra), cwd=ROOT, stdout=out, stderr=fh,
                     env={**os.environ, **(env or {})}, start_new_session=True))
 
     def pool_children(self, i: int) -> list[int]:

@@ -102,5 +102,11 @@ def test_a_task_that_killed_two_workers_is_failed_and_named(tmp_path: Path, brok
     assert summary["articles_failed"] == 1
     assert summary["failures"] == [f"{slow}: not archived: given up: its worker died on each of 2 deliveries"]
     assert f"{slow}: not archived: given up" in err  # named on stderr too
+    # The workers said it in lines of their own: the task given up as an expected outcome, each
+    # lost pool process on one line; no traceback. Stopped (SIGTERM), they wrote nothing on stdout.
+    logs = workers.output()
+    assert "Traceback" not in logs and "raised unexpected" not in logs, logs
+    assert "WorkerLostError" in logs, logs
+    assert all(out.read_bytes() == b"" for out in workers.stdouts), [out.read_bytes() for out in workers.stdouts]
 
 

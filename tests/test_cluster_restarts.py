@@ -135,6 +135,17 @@ def test_a_run_sent_without_waiting_reports_later(tmp_path: Path, broker: str, w
     waiting = cli(web, *status, archive=archive)  # no worker yet: nothing answered
     assert waiting.returncode == 0, waiting.stderr
     assert json.loads(waiting.stdout)["state"] == "running"
+    # The same index spelt otherwise (`postgres://`) is the same run's.
+    respelt = postgres_url.replace("postgresql://", "postgres://", 1)
+    assert respelt != postgres_url
+    again = cli(web, *[respelt if a == postgres_url else a for a in status], archive=archive)
+    assert again.returncode == 0 and json.loads(again.stdout)["state"] == "running", again.stderr
+    # An index that cannot be used is named, not called a run not found.
+    from tests.services import free_port
+
+    down = cli(web, *[f"postgresql://postgres@127.0.0.1:{free_port()}/x" if a == postgres_url else a
+                      for a in status], archive=archive)
+    assert down.returncode != 0 and "cannot use the PostgreSQL index" in down.stderr, down.stderr
     start = len(web.log)
     with Workers(web, broker, archive, 2, env=FAST, index=postgres_url) as workers:
         def finished() -> dict[str, Any] | None:

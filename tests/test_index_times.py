@@ -154,6 +154,17 @@ def test_search_parse() -> None:
     assert search.fts_searchable(T("Zoë"))
 
 
+@pytest.mark.parametrize("query", ['water -"old bridge"', "Drone -#RivertonFlood", "Drone -@mei_hydro",
+                                   "Drone -_levee", "Drone -\U0001f681", "bridge -levee", "-\u6797"])
+def test_a_word_behind_a_minus_is_refused_whatever_it_starts_with(query: str) -> None:
+    # A web search's "without": the index would find the very posts meant to be left out.
+    from archiver.errors import QuerySyntaxError
+
+    with pytest.raises(QuerySyntaxError, match="not exclude it"):
+        textquery.parse(query)
+    assert textquery.parse("levee - bridge --") == [[textquery.Term("levee"), textquery.Term("bridge")]]
+
+
 def test_text_condition_rejects_empty_queries() -> None:
     with pytest.raises(ValueError):
         search.text_condition("   ")

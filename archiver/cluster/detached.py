@@ -49,12 +49,16 @@ TTL = 30 * 24 * 3600
 
 
 def scope_of(archive_dir: Path, index_url: str | None) -> str:
-    """What runs are numbered in: the index (its URL without a password), else the archive folder."""
+    """What runs are numbered in: the index (its URL without a password, `postgres://` and
+    `postgresql://` alike, the host in lower case, PostgreSQL's port when none is written), else
+    the archive folder."""
     if index_url:
         from urllib.parse import urlsplit
 
         u = urlsplit(index_url)
-        return f"{u.scheme}://{u.hostname}:{u.port or ''}{u.path}"
+        scheme = "postgresql" if u.scheme.lower() in ("postgres", "postgresql") else u.scheme.lower()
+        port = u.port or (5432 if scheme == "postgresql" else "")
+        return f"{scheme}://{(u.hostname or '').lower()}:{port}{u.path}"
     return str(archive_dir.resolve())
 
 
@@ -225,8 +229,11 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
     with QueueExecutor(broker) as executor:
         raw = {_text(k): _text(v) for k, v in executor.client.hgetall(key).items()}
         if not raw:
-            raise UsageError(f"run {run_id} is not a run sent with --no-wait to this broker for this archive "
-                             "(or its record expired)")
+            if index_url:
+                with open_index(archive_dir, url=index_url):
+                    pass  # an index that cannot be used is named as such, not as a run not found
+            raise UsageError(f"run {run_id} is not a run sent with --no-wait to this broker for this index (named "
+                             "by the host it was sent with) or for this archive, or its record expired")
         specs = json.loads(raw["specs"])
         article_ids = json.loads(raw["articles"])
         article_tasks = [ArticleTask(s) for s in specs]

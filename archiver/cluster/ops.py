@@ -62,12 +62,47 @@ class JsonFormatter(logging.Formatter):
             if hasattr(record, name):
                 line[name] = getattr(record, name)
         if record.exc_info:
-            # The exception itself: the traceback's last line may be anything (Celery's for a lost
-            # pool process is a closing quote).
-            exc = record.exc_info[1]
-            shown = f"{type(exc).__name__}: {exc}".removesuffix(": ") if exc is not None else ""
-            line["error"] = shown or self.formatException(record.exc_info).splitlines()[-1]
+            line["error"] = _exception_named(self, record)
         return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def _exception_named(formatter: logging.Formatter, record: logging.LogRecord) -> str:
+    """`Type: message` of the exception a log record carries. The exception itself: the traceback's
+    last line may be anything (Celery's for a lost pool process is a closing quote)."""
+    assert record.exc_info
+    exc = record.exc_info[1]
+    # billiard hands a pool's exception over wrapped, the traceback's text in the wrapper's message
+    inner = getattr(exc, "exc", None)
+    if isinstance(inner, BaseException):
+        exc = inner
+    message = str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else ""
+    shown = f"{type(exc).__name__}: {message}".removesuffix(": ") if exc is not None else ""
+    return shown or formatter.formatException(record.exc_info).splitlines()[-1]
+
+
+class OneLineErrors(logging.Formatter):
+    """Text log lines as `inner` writes them, an exception named on its record's line (`Type:
+    message`) instead of its traceback below: a worker's stderr is read line by line (journald,
+    a terminal), and Celery logs a lost pool process or a task's failure with a traceback."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        if record.exc_info or record.stack_info:
+            copy = logging.makeLogRecord(record.__dict__)
+            if record.exc_info:
+                copy.msg, copy.args = f"{record.getMessage()} ({_exception_named(self, record)})", None
+            copy.exc_info = copy.exc_text = copy.stack_info = None
+            record = copy
+        return self.inner.format(record)
+
+
+def use_one_line_logs() -> None:
+    """Every handler of the root logger names exceptions on one line (`OneLineErrors`)."""
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(OneLineErrors(handler.formatter or logging.Formatter()))
 
 
 def use_json_logs() -> None:

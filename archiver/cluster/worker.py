@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -194,7 +195,8 @@ def worker_app(settings: WorkerSettings) -> Celery:
 
     app = make_app(settings.broker, visibility_timeout=settings.visibility_timeout)
 
-    @app.task(name=TASK_NAME, bind=True)  # type: ignore[untyped-decorator]
+    # DeliveryCapReached is a designed outcome (the run names the task given up): logged as expected.
+    @app.task(name=TASK_NAME, bind=True, throws=(DeliveryCapReached,))  # type: ignore[untyped-decorator]
     def handle(self: Any, message: dict[str, Any]) -> dict[str, Any]:
         proc = _PROCESS.get("current")
         if proc is None:  # the pool process could not open its session
@@ -260,6 +262,10 @@ def run_worker(settings: WorkerSettings) -> int:
     """Start the worker and serve until SIGTERM or SIGINT (a warm shutdown: tasks in hand finish)."""
     prepare(settings)
     root_warning()
+    # A worker writes no data: Celery's own messages (its shutdown, written to the process's
+    # original stdout) go where its logs go.
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     app = worker_app(settings)
     worker = app.Worker(  # type: ignore[attr-defined]
         concurrency=settings.concurrency, pool="prefork", hostname=f"archiver@{host_name()}-{os.getpid()}",

@@ -68,8 +68,9 @@ def parse(query: str) -> list[list[Term]]:
                 continue
             if word == "NOT":
                 raise _refuse(query, at, "NOT is not supported: a search cannot exclude words")
-            if len(word) > 1 and word[0] == "-" and word[1].isalnum():
-                # Web search engines read `-word` as "without word"; the index would find it instead.
+            if word[0] == "-" and word[1:].strip(_PUNCTUATION):
+                # Web search engines read `-word` (`-#tag`, `-@handle`, `-"a phrase"`, `-🚁`) as
+                # "without"; the index would find it instead.
                 raise _refuse(query, at, f"{word!r} would search for {word[1:]!r}, not exclude it: a search "
                                          "cannot exclude words")
             stripped = word.rstrip("*")
