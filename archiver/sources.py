@@ -407,11 +407,22 @@ def fetch_url(url: str, max_bytes: int, net: NetOptions | None = None, timeout: 
         raise SourceError(f"{url}: invalid URL on the way ({e}); check the address") from None
 
 
+# What a browser saves beside a page ("Save page, complete": `page_files/`), by the name's ending:
+# pictures, media, fonts, scripts and styles are no article, and a folder's are not read as sources.
+_PAGE_ASSETS = frozenset({
+    "jpg", "jpeg", "png", "gif", "webp", "avif", "bmp", "ico", "svg", "tif", "tiff", "heic",
+    "mp4", "webm", "m4v", "mov", "mp3", "m4a", "ogg", "oga", "opus", "wav", "flac",
+    "woff", "woff2", "ttf", "otf", "eot", "js", "mjs", "css", "map", "wasm",
+})
+
+
 def expand(specs: list[str]) -> Iterator[str]:
-    """Directories become their files (recursively, sorted, hidden files skipped).
+    """Directories become their files (recursively, sorted, hidden files and page assets skipped:
+    `_PAGE_ASSETS`, counted in the log).
 
     Every other entry is yielded as it is, to be read or refused (and named) by whoever reads it:
-    a FIFO or a socket in a directory, a malformed URL, `''` (which is not the current directory).
+    a FIFO or a socket in a directory, a malformed URL, `''` (which is not the current directory),
+    a picture named on the command line.
     """
     for spec in specs:
         if spec in ("-", "") or is_url(spec):
@@ -422,13 +433,22 @@ def expand(specs: list[str]) -> Iterator[str]:
             # Links to folders are followed, as links to files are; a folder reached again (a link
             # to a folder above it, two links to one folder) is named and not read twice.
             read = {_identity(p)}
+            assets = 0
             for root, dirs, files in os.walk(p, onerror=_walk_error, followlinks=True):
                 dirs[:] = [d for d in sorted(dirs) if not d.startswith(".") and _first_visit(root, d, read)]
                 # Named as `str(Path(root) / name)` would name them (no leading "./"), without the cost.
                 at = "" if root == "." else root[2:] + "/" if root.startswith("./") else os.path.join(root, "")
                 for name in sorted(files):
-                    if not name.startswith("."):
-                        yield at + name
+                    if name.startswith("."):
+                        continue
+                    _, dot, ending = name.rpartition(".")
+                    if dot and ending.lower() in _PAGE_ASSETS:
+                        assets += 1
+                        continue
+                    yield at + name
+            if assets:
+                log.info("%s: %d file(s) left out as page assets (pictures, media, fonts, scripts, styles)",
+                         shown(spec), assets)
         else:
             yield spec
 

@@ -202,11 +202,21 @@ def test_looks_like_html(text: str) -> None:
         "I <3 rivers and 3 < 4 > 2.",
         "> quoted markdown\n> [link](https://example.com)",
         "Use the <b> tag for bold, they said.",
+        # Markdown with inline formatting: its bare post addresses are read as text's are
+        "# Newsletter\n\nWe loved <b>this</b> tweet: https://x.com/a/status/1581661660728950802\n\n"
+        "And <i>this</i> video<br>https://youtu.be/dQw4w9WgXcQ <em>wow</em> <strong>!</strong>\n",
         "",
     ],
 )
 def test_looks_like_text(text: str) -> None:
     assert not looks_like_html(text)
+
+
+def test_markdown_with_inline_tags_keeps_its_post_addresses() -> None:
+    text = ("# Newsletter\n\nWe loved <b>this</b> tweet: https://x.com/a/status/1581661660728950802\n\n"
+            "And <i>this</i> video https://youtu.be/dQw4w9WgXcQ\n")
+    posts = detect(Document(source="n.md", text=text, is_html=looks_like_html(text)))
+    assert [p.key for p in posts] == ["twitter:1581661660728950802", "youtube:dQw4w9WgXcQ"]
 
 
 # --- merging -----------------------------------------------------------------------------------------

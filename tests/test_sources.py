@@ -145,3 +145,19 @@ def test_looks_binary_counts_control_bytes_exactly(data: bytes, prefix: bytes) -
     else:
         expected = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27)) / len(head) > 0.05
     assert looks_binary(prefix + data) is expected
+
+
+def test_a_saved_page_folder_yields_its_pages_not_their_assets(tmp_path: Path) -> None:
+    # "Save page, complete": the page, and beside it a folder of what it loaded.
+    saved = tmp_path / "saved"
+    (saved / "article_files").mkdir(parents=True)
+    (saved / "article.html").write_text("<html><body><p>x</p></body></html>")
+    (saved / "notes.txt").write_text("see https://youtu.be/dQw4w9WgXcQ")
+    (saved / "article_files" / "photo.JPG").write_bytes(b"\xff\xd8\xff" + bytes(range(256)) * 8)
+    (saved / "article_files" / "widgets.js").write_text('var a = "https://t.co/abcdef123"; /* https://youtu.be/dQw4w9WgXcZ */')
+    (saved / "article_files" / "style.css").write_text("body { color: red }")
+    (saved / "article_files" / "js").write_text("a file named like an ending is read")
+    assert list(expand([str(saved)])) == [str(saved / "article.html"), str(saved / "notes.txt"),
+                                          str(saved / "article_files" / "js")]
+    # Named on its own, a picture is still read, and refused as what it is.
+    assert list(expand([str(saved / "article_files" / "photo.JPG")])) == [str(saved / "article_files" / "photo.JPG")]
