@@ -370,6 +370,9 @@ def test_post_bodies_fold_into_the_index_keys() -> None:
 def test_keys_and_times() -> None:
     assert rfc3339("2021-11-08T10:00:00+01:00") == "2021-11-08T09:00:00Z"
     assert rfc3339("2021-11-08T10:00:00.250") == "2021-11-08T10:00:00.250000Z"
+    # written as RFC 3339 UTC already (a capture's `captured_at`): kept as written, to the letter
+    assert rfc3339("2021-11-08T10:00:00.250Z") == "2021-11-08T10:00:00.250Z"
+    assert rfc3339("2021-11-08T10:00:00Z") == "2021-11-08T10:00:00Z"
     with pytest.raises(ExportError):
         rfc3339("yesterday")
     lines = pages_jsonl([PageRow(url="https://a/", ts="2021-01-01T00:00:00Z", title="")] * 2).decode().splitlines()

@@ -203,8 +203,8 @@ def test_a_gone_posts_own_live_capture_is_its_first_page_in_a_wacz(base: Any, go
     posts = [p for p in pages if site.TWEET_PHOTO.id in p["url"]]
     assert [p["url"] for p in posts[::2]] == [embed, embed] and "web.archive.org" in posts[1]["url"], posts
     assert len(posts) == 3 and len({p["id"] for p in pages}) == len(pages)
-    # Its pages' times are its captures' times: the live one first, then the newest first.
-    assert [p["ts"][:19] for p in posts] == [captures[k][:19] for k in (
+    # Its pages' times are its captures' times, to the letter: the live one first, then the newest first.
+    assert [p["ts"] for p in posts] == [captures[k] for k in (
         ("live", "live"), ("wayback", "recovered"), ("live", "deleted"))]
     assert posts[0]["title"].endswith(f"live, captured {captures[('live', 'live')][:19]}Z"), posts[0]
     assert "the Wayback Machine's copy of " in posts[1]["title"] and "deleted, captured " in posts[2]["title"]

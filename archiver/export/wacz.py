@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -63,13 +64,18 @@ PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}
 Seal = Callable[[bytes, str], dict[str, Any]]
 
 
+_RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z")
+
+
 def rfc3339(value: str) -> str:
-    """An ISO 8601 time as RFC 3339 UTC (`2021-11-08T10:00:00Z`); naive times are taken as UTC."""
+    """An ISO 8601 time as RFC 3339 UTC (`2021-11-08T10:00:00Z`); naive times are taken as UTC. A
+    time written so already is kept as written (a page's `ts` is then its capture's `captured_at`
+    exactly, as the bundle's findings write it)."""
     try:
         dt = datetime.fromisoformat(value)
     except ValueError as e:
         raise ExportError(f"page time {value!r} is not an ISO 8601 date") from e
-    return iso_precise(dt)
+    return value if _RFC3339_UTC.fullmatch(value) else iso_precise(dt)
 
 
 def pages_jsonl(pages: Iterable[PageRow]) -> bytes:
