@@ -20,7 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .index import require_own_index
+from .index import require_noted_index, require_own_index
 from .interrupt import STOP
 from .limits import DEFAULT_MAX_FEED_ARTICLES, Limits
 from .lock import ArchiveLock, IndexLock, run_lock
@@ -85,6 +85,8 @@ def locked(archive_dir: Path, *, wait: bool = False,
         # A folder the cluster indexes in PostgreSQL: its lock is the index's, and its `.open` WARC
         # files may be live workers'; a run here without --index would fork the index.
         require_own_index(archive_dir)
+    else:
+        require_noted_index(archive_dir, index_url)  # nor one with another index
     lock = run_lock(archive_dir, index_url, wait=wait)
     with STOP.raising():
         lock.acquire()

@@ -213,6 +213,18 @@ def test_the_folder_names_its_postgresql_index_and_is_not_used_without_it(runs: 
             f"{redact(url)} (or set ARCHIVER_INDEX); to index it in its own archive.db again, `archiver index copy "
             f"--from {redact(url)} --to {pg}`"), args
         assert len(r.stderr.strip().splitlines()) == 1
+    # Nor is it written into another PostgreSQL index (the same one spelt postgres:// is the same).
+    other = url.rsplit("/", 1)[0] + "/another_database"
+    for args in (("run", "--seeds", str(tmp / "seeds")), ("archive", f"https://news.example{site.ARTICLE_FLOOD.path}")):
+        r = cli(web, *args, "--index", other, archive=pg)
+        assert r.returncode == 2, (args, r.stderr)
+        assert r.stderr.strip() == (
+            f"archiver: {pg} is indexed in PostgreSQL at {redact(url)} (its {INDEX_NOTE} says so), not at "
+            f"{redact(other)}: give --index {redact(url)}; once its index is moved there (`archiver index copy "
+            f"--from {redact(url)} --to {redact(other)}`), delete {pg / INDEX_NOTE}"), args
+    assert (pg / INDEX_NOTE).read_text().splitlines()[-1] == redact(url)
+    respelt = cli(web, "lookup", "--format", "json", "--index", url.replace("postgresql://", "postgres://", 1), archive=pg)
+    assert respelt.returncode == 0, respelt.stderr
     from_folder = cli(web, "index", "copy", "--from", str(pg), "--to", str(tmp / "pg-elsewhere"))
     assert from_folder.returncode == 2 and f"copy from that index: --from {redact(url)};" in from_folder.stderr
     assert not (tmp / "pg-elsewhere").exists()

@@ -53,12 +53,9 @@ def scope_of(archive_dir: Path, index_url: str | None) -> str:
     `postgresql://` alike, the host in lower case, PostgreSQL's port when none is written), else
     the archive folder."""
     if index_url:
-        from urllib.parse import urlsplit
+        from ..index.postgres.url import place
 
-        u = urlsplit(index_url)
-        scheme = "postgresql" if u.scheme.lower() in ("postgres", "postgresql") else u.scheme.lower()
-        port = u.port or (5432 if scheme == "postgresql" else "")
-        return f"{scheme}://{(u.hostname or '').lower()}:{port}{u.path}"
+        return f"postgresql://{place(index_url)}"
     return str(archive_dir.resolve())
 
 

@@ -69,9 +69,29 @@ def require_own_index(archive_dir: Path, *, give: str = "pass --index {url} (or 
                      f"--from {url} --to {archive_dir}`{other_way}")
 
 
+def require_noted_index(archive_dir: Path, url: str) -> None:
+    """UsageError (exit 2) when the folder is indexed in another PostgreSQL index than `url`
+    (`INDEX_NOTE`; the same server and database spelt otherwise is the same index): its WARC files
+    would be indexed partly there, partly here. An index moved (`archiver index copy`) is followed
+    once the note is deleted."""
+    from archiver.index.postgres.url import place
+
+    noted = indexed_elsewhere(archive_dir)
+    if noted is None or place(noted) == place(url):
+        return
+    from archiver.errors import UsageError
+    from archiver.index.postgres.url import redact
+    from archiver.layout import INDEX_NOTE
+
+    raise UsageError(f"{archive_dir} is indexed in PostgreSQL at {noted} (its {INDEX_NOTE} says so), not at "
+                     f"{redact(url)}: give --index {noted}; once its index is moved there (`archiver index copy "
+                     f"--from {noted} --to {redact(url)}`), delete {Path(archive_dir) / INDEX_NOTE}")
+
+
 def note_index(archive_dir: Path, url: str) -> None:
     """Write `INDEX_NOTE` in the archive folder of a run that indexes it in PostgreSQL at `url`
-    (unless it says so already): the URL without its password, and what the file is for."""
+    (unless it says so already): the URL without its password, and what the file is for. A folder
+    noted as indexed elsewhere is refused (`require_noted_index`)."""
     from archiver.index.postgres.url import redact
     from archiver.layout import INDEX_NOTE
     from archiver.modes import write_file
@@ -79,6 +99,7 @@ def note_index(archive_dir: Path, url: str) -> None:
     shown = redact(url)
     if indexed_elsewhere(archive_dir) == shown:
         return
+    require_noted_index(archive_dir, url)
     text = (f"# This archive folder is indexed in PostgreSQL (archiver run/archive --index URL, or\n"
             f"# ARCHIVER_INDEX). archiver refuses to use it without that index.\n{shown}\n")
     target = Path(archive_dir) / INDEX_NOTE
