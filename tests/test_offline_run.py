@@ -73,6 +73,21 @@ def test_offline_run_over_the_shipped_seeds(tmp_path: Path, capsys: pytest.Captu
         (key, "unavailable", False) for key in keys}
 
 
+def test_an_offline_run_of_article_addresses_alone_completes_with_exit_1(tmp_path: Path) -> None:
+    # Seeds that are all web addresses: nothing is read, because the network did not answer. The
+    # run completed and says so (a scheduled unit and `make run` take 1 as done); 2 is for input
+    # that can never be read.
+    from archiver.net import NetOptions
+    from archiver.runs import run as run_job
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text("https://news.example/a.html\nhttps://news.example/b.html\n")
+    result = run_job(seeds, tmp_path / "a", NetOptions(resolver=_no_names))
+    assert result.sources_read == 0 and len(result.failures) == 2 and result.nothing_answered
+    assert result.exit_code == 1
+
+
 def _run_with_stderr_on_a_terminal(args: list[str]) -> str:
     import os
     import pty

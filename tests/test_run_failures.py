@@ -272,7 +272,7 @@ def test_a_name_that_does_not_resolve_is_an_unreachable_network(tmp_path: Path,
     source = "https://gone.example/story.html"
     result = archive([source], tmp_path / "a", NetOptions(resolver=no_names))
     capsys.readouterr()
-    assert _print_summary(result, OutFormat.json) == 2
+    assert _print_summary(result, OutFormat.json) == 1  # completed, offline: not input that can never be read
     printed = capsys.readouterr()
     summary = json.loads(printed.out)
     assert summary["failures"] == [f"GET {source}: host name not resolved"]
@@ -312,9 +312,9 @@ def test_a_mistyped_host_beside_a_good_article_says_so_not_that_the_network_was_
     assert printed.err.splitlines()[-1] == (
         "archiver: some servers could not be reached (named above; check any address mistyped); run again when "
         "online if the network went down during the run")
-    # Alone, it cannot be told from a machine offline: both are said.
+    # Alone, it cannot be told from a machine offline: both are said, and the run completed (1).
     alone = archive([typo], tmp_path / "b", dataclasses.replace(net, dialer=dial))
-    assert _print_summary(alone, OutFormat.json) == 2
+    assert _print_summary(alone, OutFormat.json) == 1
     assert capsys.readouterr().err.splitlines()[-1] == (
         "archiver: the network was unreachable; run again when online; or check the addresses named above, "
         "if mistyped")

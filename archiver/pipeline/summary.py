@@ -63,8 +63,9 @@ class ArchiveSummary:
     def exit_code(self) -> int:
         if self.interrupted:
             return exit_code(self.interrupted)
-        if self.sources_read == 0 and self.failures and not self.posts:
-            return 2
+        if self.sources_read == 0 and self.failures and not self.posts \
+                and not (self.network_unreachable or self.nothing_answered):
+            return 2  # nothing could be read; a network that did not answer is a run that completed (1)
         # Each of these posts is named among the failures too (PostOutcome.failure).
         bad = self.failures or any(p.status == "unavailable" or p.error or not p.checked for p in self.posts)
         return 1 if bad else 0
