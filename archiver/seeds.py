@@ -92,20 +92,35 @@ class Feed:
 _DATES = ("publication_date", "pubDate", "published", "date", "issued", "lastmod", "updated", "modified")
 
 
-def read_feed(data: bytes) -> Feed | None:
-    """What an RSS, Atom or sitemap document lists; None when it is not one."""
-    head = data[:2048].lstrip().lower()
-    if not (head.startswith(b"<?xml") or head.startswith((b"<rss", b"<feed", b"<urlset", b"<sitemapindex"))):
-        return None
-    if not any(tag in data[:4096] for tag in (b"<rss", b"<feed", b"<urlset", b"<sitemapindex", b"<rdf:RDF")):
+def read_feed(data: bytes, name: str = "a feed") -> Feed | None:
+    """What an RSS, Atom or sitemap document lists; None when it is not one.
+
+    Feeds in the wild break XML's rules as HTML allows: a bare `&` in a link (`?id=5&utm=1`), an
+    HTML entity (`&eacute;`). Read by the rules, such a link loses what follows the `&`; so a feed
+    that is not well-formed is read again with those repaired (`_repaired`), and only if that fails
+    too, as far as the parser can recover it, which is said (a warning naming `name`)."""
+    from .sources import looks_like_feed
+
+    if not looks_like_feed(data):
         return None
     from lxml import etree
 
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
+    def parse(text: bytes, recover: bool) -> Any:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=recover, huge_tree=False)
+        return etree.fromstring(text, parser)
+
     try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError:
-        return None
+        root = parse(data, False)
+    except etree.XMLSyntaxError as first:
+        try:
+            root = parse(_repaired(data), False)
+        except etree.XMLSyntaxError:
+            log.warning("%s: not well-formed XML (%s); its links are read as far as the parser recovers them",
+                        name, str(first).splitlines()[0][:200])
+            try:
+                root = parse(data, True)
+            except etree.XMLSyntaxError:
+                return None
     if root is None:
         return None
     feed = Feed()
@@ -122,6 +137,24 @@ def read_feed(data: bytes) -> Feed | None:
             (feed.sitemaps if tag == "sitemap" else feed.articles).extend(Entry(url, date) for url in urls)
     feed.articles, feed.sitemaps = _once(feed.articles), _once(feed.sitemaps)
     return feed
+
+
+# `&` that starts no reference XML knows (a bare one, or an HTML entity such as `&eacute;`).
+_LOOSE_AMP = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)(?:([A-Za-z][A-Za-z0-9]{1,31});)?")
+
+
+def _repaired(data: bytes) -> bytes:
+    """`data` with each `&` XML would refuse written as the character it stands for: an HTML
+    entity as its character reference, a bare `&` as `&amp;`."""
+    import html.entities
+
+    def fix(m: re.Match[bytes]) -> bytes:
+        entity = m.group(1)
+        if entity is not None and (char := html.entities.html5.get(entity.decode("ascii") + ";")) is not None:
+            return "".join(f"&#{ord(c)};" for c in char).encode("ascii")
+        return b"&amp;" + (m.group(0)[1:])
+
+    return _LOOSE_AMP.sub(fix, data)
 
 
 def _once(entries: list[Entry]) -> list[Entry]:
@@ -314,7 +347,7 @@ def document_feed(doc: Document) -> Feed | None:
     """What a source read lists when it is a feed (RSS, Atom, a sitemap), else None."""
     if doc.raw is None or doc.is_html and b"<html" in doc.raw[:4096].lower():
         return None  # an article page (the cheap test first: feeds are XML)
-    return read_feed(doc.raw)
+    return read_feed(doc.raw, shown(doc.source))
 
 
 # A host name with a dot, then a path or nothing: a URL given without its scheme (`news.example/a`).
@@ -452,7 +485,7 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
             except SourceError as e:
                 out.problems.append(str(e))
                 continue
-        feed = read_feed(data)
+        feed = read_feed(data, shown(str(p)))
         if feed is not None:
             log.info("%s: feed with %d article(s)", p, len(feed.articles))
             out.feeds += 1

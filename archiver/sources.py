@@ -359,7 +359,22 @@ def fetch_document(client: RecordingClient, url: str, max_bytes: int, *, batch: 
 
 
 GZIP_MAGIC = b"\x1f\x8b"
-_XML_FEED_STARTS = (b"<?xml", b"<urlset", b"<sitemapindex", b"<rss", b"<feed", b"<rdf:rdf")
+# An RSS, RSS 1.0 (RDF), Atom or sitemap document: its first element, after what may come before it
+# (a byte-order mark, the XML declaration, comments, processing instructions, a doctype).
+_FEED_START = re.compile(
+    rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)*"
+    rb"<(?:[A-Za-z_][\w.-]*:)?(?:rss|feed|urlset|sitemapindex|RDF)[\s>/]",
+    re.DOTALL | re.IGNORECASE,
+)
+
+
+def looks_like_feed(data: bytes) -> bool:
+    """Whether `data` opens as a feed or sitemap document does (`_FEED_START`), in UTF-8 or, with
+    its byte-order mark, UTF-16."""
+    head = data[:16384]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", errors="ignore").encode("utf-8")
+    return _FEED_START.match(head) is not None
 
 
 def gunzipped_feed(url: str, data: bytes, max_bytes: int) -> bytes | None:
@@ -376,7 +391,7 @@ def gunzipped_feed(url: str, data: bytes, max_bytes: int) -> bytes | None:
         return None
     if len(out) > max_bytes:
         raise SourceError(f"{url}: over --max-bytes {max_bytes} once decompressed; skipped")
-    if not inflater.eof or not out[:2048].lstrip().lower().startswith(_XML_FEED_STARTS):
+    if not inflater.eof or not looks_like_feed(out):
         return None
     return out
 
