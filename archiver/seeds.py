@@ -92,13 +92,14 @@ class Feed:
 _DATES = ("publication_date", "pubDate", "published", "date", "issued", "lastmod", "updated", "modified")
 
 
-def read_feed(data: bytes, name: str = "a feed") -> Feed | None:
+def read_feed(data: bytes, name: str = "a feed", base_url: str | None = None) -> Feed | None:
     """What an RSS, Atom or sitemap document lists; None when it is not one.
 
     Feeds in the wild break XML's rules as HTML allows: a bare `&` in a link (`?id=5&utm=1`), an
     HTML entity (`&eacute;`). Read by the rules, such a link loses what follows the `&`; so a feed
     that is not well-formed is read again with those repaired (`_repaired`), and only if that fails
-    too, as far as the parser can recover it, which is said (a warning naming `name`)."""
+    too, as far as the parser can recover it, which is said (a warning naming `name`). A relative
+    link is read against the feed's `xml:base`, else `base_url` (where the feed was fetched from)."""
     from .sources import looks_like_feed
 
     if not looks_like_feed(data):
@@ -107,7 +108,7 @@ def read_feed(data: bytes, name: str = "a feed") -> Feed | None:
 
     def parse(text: bytes, recover: bool) -> Any:
         parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=recover, huge_tree=False)
-        return etree.fromstring(text, parser)
+        return etree.fromstring(text, parser, base_url=base_url)
 
     try:
         root = parse(data, False)
@@ -177,7 +178,13 @@ def _alternate(link: Any) -> str | None:
     if _localname(link) != "link":
         return None
     href = link.get("href") or (link.text or "").strip()
-    return str(href) if href and link.get("rel", "alternate") == "alternate" else None
+    if not href or link.get("rel", "alternate") != "alternate":
+        return None
+    if link.base and not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", href):  # relative: against xml:base or the feed's URL
+        from urllib.parse import urljoin
+
+        return urljoin(str(link.base), str(href))
+    return str(href)
 
 
 def _entry_date(el: Any) -> datetime | None:
@@ -347,7 +354,7 @@ def document_feed(doc: Document) -> Feed | None:
     """What a source read lists when it is a feed (RSS, Atom, a sitemap), else None."""
     if doc.raw is None or doc.is_html and b"<html" in doc.raw[:4096].lower():
         return None  # an article page (the cheap test first: feeds are XML)
-    return read_feed(doc.raw, shown(doc.source))
+    return read_feed(doc.raw, shown(doc.source), base_url=doc.url)
 
 
 # A host name with a dot, then a path or nothing: a URL given without its scheme (`news.example/a`).
@@ -361,6 +368,9 @@ def _quoted(line: str, limit: int = 200) -> str:
     return repr(shown_line[:limit]) + (f" (cut at {limit} of {len(shown_line)} characters)" if len(shown_line) > limit else "")
 
 
+_COMMENT = re.compile(r"(?:^|(?<=\s))#")
+
+
 def _read_url_list(p: Path, data: bytes, out: SeedList, *, say_empty: bool = False) -> None:
     """The URLs a `*.urls` file lists (one a line, `#` comments) into `out`, each bad line a problem;
     with `say_empty`, a list with no line at all is a problem too (a list given to be read)."""
@@ -371,13 +381,19 @@ def _read_url_list(p: Path, data: bytes, out: SeedList, *, say_empty: bool = Fal
     # Decoded as any text source is: a byte-order mark (Notepad, Excel's exports) is no part of the
     # first URL, and a list saved as UTF-16 is read as such.
     for n, line in enumerate(decode(data).splitlines(), 1):
-        line = line.split("#", 1)[0].strip()
+        # A comment starts a line or follows a space: a `#` inside an address is part of it
+        # (`https://twitter.com/#!/jack/status/20`, an old post's address).
+        line = _COMMENT.split(line, maxsplit=1)[0].strip()
         if not line:
             continue
         if _SCHEMELESS.fullmatch(line):
             line = f"https://{line}"  # as copied from an address bar, or printed: pic.twitter.com/CODE
         if not re.match(r"^https?://", line, re.I):
             out.problems.append(f"{shown(str(p))}:{n}: not an http(s) URL: {_quoted(line)}")
+            continue
+        if any(c.isspace() for c in line):  # (an address holds no space: two of them, or words after one)
+            out.problems.append(f"{shown(str(p))}:{n}: more than one word on the line (one URL a line): "
+                                f"{_quoted(line)}; skipped")
             continue
         why = url_problem(line)
         if why:

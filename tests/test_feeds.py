@@ -323,3 +323,18 @@ def test_links_a_loose_feed_writes_as_html_would_are_read_whole(caplog: pytest.L
                        b"https://a.example/w</link></channel></rss>", "feeds/news.xml")
     assert broken is not None and "https://a.example/z" in [e.url for e in broken.articles]
     assert any("feeds/news.xml: not well-formed XML" in r.getMessage() for r in caplog.records)
+
+
+def test_a_relative_link_in_a_feed_is_read_against_its_base() -> None:
+    from archiver.seeds import read_feed
+
+    rss = b'<rss version="2.0"><channel><item><link>/2024/riverton-flood.html</link></item></channel></rss>'
+    fetched = read_feed(rss, base_url="https://news.example/feeds/rss.xml")
+    assert fetched is not None and [e.url for e in fetched.articles] == ["https://news.example/2024/riverton-flood.html"]
+    atom = (b'<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://news.example/"><entry>'
+            b'<link href="2024/wire-story.html"/></entry><entry><link href="https://other.example/x.html"/></entry></feed>')
+    based = read_feed(atom)  # a saved file: its xml:base alone
+    assert based is not None and [e.url for e in based.articles] == [
+        "https://news.example/2024/wire-story.html", "https://other.example/x.html"]
+    alone = read_feed(rss)  # no base at all: left as written, for the caller to name
+    assert alone is not None and [e.url for e in alone.articles] == ["/2024/riverton-flood.html"]

@@ -111,3 +111,17 @@ def test_a_feed_url_in_a_list_archives_its_articles_once(tmp_path: Path) -> None
     assert len(summary["results"]) == 7  # every post the five articles cite, each once
     held = cli(web, "lookup", "--format", "json", "--article", FEED, archive=tmp_path / "archive")
     assert held.returncode == 0 and json.loads(held.stdout) == []  # the feed is no article
+
+
+def test_a_hash_inside_an_address_is_part_of_it_and_two_addresses_on_a_line_are_named(tmp_path: Path) -> None:
+    from archiver.seeds import SeedList, _read_url_list
+
+    path = tmp_path / "news.urls"
+    path.write_text("https://twitter.com/#!/jack/status/20   # the first tweet, an old address\n"
+                    "https://news.example/a.html https://news.example/b.html\n"
+                    "https://news.example/c.html#section\n# a comment\n   # an indented one\n", encoding="utf-8")
+    out = SeedList()
+    _read_url_list(path, path.read_bytes(), out)
+    assert out.sources == ["https://twitter.com/#!/jack/status/20", "https://news.example/c.html#section"]
+    assert out.problems == [f"{path}:2: more than one word on the line (one URL a line): "
+                            "'https://news.example/a.html https://news.example/b.html'; skipped"]
