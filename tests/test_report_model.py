@@ -151,6 +151,13 @@ def test_one_handle_in_two_cases_is_one_filter(tmp_path: Path) -> None:
     assert len(cards) == 4 and len(set(cards)) == 2
 
 
+def test_every_filters_all_counts_every_post_those_without_a_handle_too(tmp_path: Path) -> None:
+    posts = [_post("twitter:1", "live", handle="alice"), _post("twitter:2", "live", handle="bob"),
+             _post("youtube:dQw4w9WgXcQ", "live", handle="")]
+    html = render_report(posts, tmp_path, tmp_path / "r.html")
+    assert re.findall(r'<label for="f-([shp])-all">all \((\d+)\)</label>', html) == [("s", "3"), ("h", "3")]
+
+
 def test_a_missing_picture_is_named_not_drawn(tmp_path: Path) -> None:
     caps = [CaptureRow("2024-03-01T00:00:00.000Z", "live", "screenshots/twitter/9/1-embed-element-00.png", "live", None)]
     html = render_report([_post("twitter:9", "live", captures=caps)], tmp_path, tmp_path / "r.html")

@@ -203,6 +203,7 @@ class _Filters:
             "h": Counter(p.handle.casefold() for p in posts if p.handle),
             "p": Counter(p.platform for p in posts),
         }
+        self.total = len(posts)  # "all" of every facet: posts without a handle too
         # Classes are numbered, never made from the values: no page text reaches a CSS selector.
         self.ids = {f: {v: f"{f}{i}" for i, v in enumerate(sorted(c, key=self._label(f)))} for f, c in self.values.items()}
 
@@ -230,9 +231,8 @@ class _Filters:
             counts = self.values[facet]
             if len(counts) < 2 and facet != "s":
                 continue
-            total = sum(counts.values())
             items = [f'<input type="radio" name="f-{facet}" id="f-{facet}-all" checked>'
-                     f'<label for="f-{facet}-all">all ({total})</label>']
+                     f'<label for="f-{facet}-all">all ({self.total})</label>']
             shown = self.shown.get(facet, {})
             for value in sorted(counts, key=self._label(facet)):
                 cls = self.ids[facet][value]
