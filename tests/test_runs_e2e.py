@@ -107,9 +107,12 @@ def test_live_to_deleted_between_runs_records_both(base: Any) -> None:
     assert {p["key"]: (p["previous_status"], p["changed"]) for p in s["results"]} == {
         k: (before, k == key) for k, before in FIRST_RUN.items()}
     assert s["statuses"] == {"live": 3, "deleted": 2, "protected": 1, "withheld": 1}
-    # Only the changed post was rendered again (one new capture); the others were checked by their
-    # data endpoints alone. (It has no Wayback snapshot, so no Wayback capture either.)
-    assert {p["key"]: p["captures"] for p in s["results"] if p["captures"]} == {key: 1}
+    # The changed post was rendered again (one new capture), and so was each tweet whose data no
+    # longer comes back (deleted, protected, withheld: only the render can tell those apart, or from
+    # a suspended account); the others were checked by their data endpoints alone. (The changed one
+    # has no Wayback snapshot, so no Wayback capture either.)
+    rendered = {f"twitter:{t.id}": 1 for t in (site.TWEET_DELETED, site.TWEET_PROTECTED, site.TWEET_WITHHELD)}
+    assert {p["key"]: p["captures"] for p in s["results"] if p["captures"]} == {key: 1, **rendered}
     show = cli(web, "show", key, "--format", "json", archive=copy)
     assert show.returncode == 0, show.stderr
     history = [h["status"] for h in json.loads(show.stdout)["history"]]
@@ -126,11 +129,28 @@ def test_live_to_deleted_between_runs_records_both(base: Any) -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", changed["wayback_no_copy_at"])  # as every time shown
     table = cli(web, "show", key, archive=copy).stdout
     assert f"the Wayback Machine, asked {changed['wayback_no_copy_at']}, held no copy of it" in table
-    # The already-deleted post was re-checked too, but its Wayback copy is not captured again.
+    # The already-deleted post was re-checked and rendered too, but its Wayback copy is not captured again.
     (gone,) = lookup(web, copy, "--status", "deleted", "--handle", "cllr_hartwell")
     assert [h["status"] for h in gone["history"]] == ["deleted", "deleted"]
     assert json.loads(cli(web, "show", gone["key"], "--format", "json", archive=copy).stdout)["wayback_no_copy_at"] is None
-    assert sorted(c["source"] for c in gone["captures"]) == ["live", "wayback"]
+    assert sorted(c["source"] for c in gone["captures"]) == ["live", "live", "wayback"]
+
+
+def test_a_recheck_renders_a_tweet_whose_data_is_gone_and_its_embed_decides(base: Any) -> None:
+    """The deleted tweet's data endpoints answer as before (404s); its embed now shows the account
+    suspended. Only the render can tell: a re-check renders it, and the status follows the embed."""
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "suspended")
+    key = f"twitter:{site.TWEET_DELETED.id}"
+    web.set_state(("embed", site.TWEET_DELETED.id), "This Post is from a suspended account. Learn more")
+    try:
+        r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
+    finally:
+        web.set_state(("embed", site.TWEET_DELETED.id), None)
+    assert r.returncode == 0, r.stderr
+    (post,) = [p for p in json.loads(r.stdout)["results"] if p["key"] == key]
+    assert (post["status"], post["previous_status"], post["changed"], post["captures"]) == ("suspended", "deleted", True, 1)
+    assert "suspended account" in post["reason"], post
 
 
 def test_a_recapture_of_a_held_post_found_gone_says_what_it_was(base: Any) -> None:

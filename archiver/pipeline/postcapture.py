@@ -303,7 +303,11 @@ class PostCapturer:
                 return self._not_checked(key, platform, url, held, reason=f"no usable answer: {reason}",
                                          network_failed=False)
             return self._not_checked(key, platform, url, held, reason=reason, network_failed=network_failed)
-        if recheck and self._unchanged(key, status, batch):
+        # Without the post's data (a tweet syndication and oEmbed no longer return) the status is
+        # the render's to decide (its embed's words, x.com's page): a re-check renders it, whatever
+        # the data alone suggests, and keeps that render as a capture.
+        decided_by_render = check.after_render is not None and not probe.found
+        if recheck and not decided_by_render and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)
             outcome = PostOutcome(key, platform, url, status, reason=reason, network_failed=network_failed)
             if check.wayback is not None and status != "live" and url and self._lookup_due(key):

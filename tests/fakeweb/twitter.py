@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
@@ -63,6 +64,10 @@ def platform(req: Request, state: SiteState) -> Response:
     if req.path == "/widgets.js":
         return text(200, widget.WIDGETS_JS, "application/javascript; charset=utf-8", headers=cors, gzip=True)
     if req.path == "/embed/Tweet.html":
+        said = state.get(("embed", req.query.get("id", "")))
+        if said:  # the embed shows these words whatever the tweet's data says (a test's own state)
+            return text(200, '<!doctype html><html><head><meta charset="utf-8"><title>Embedded post</title></head>'
+                             f'<body><div data-testid="tombstone"><p>{html.escape(said)}</p></div></body></html>')
         return text(200, widget.TWEET_HTML, headers=[("cache-control", "public, max-age=600")], gzip=True)
     return not_found()
 
