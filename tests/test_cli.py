@@ -231,3 +231,16 @@ def test_export_into_a_folder_asks_for_the_bundle_s_name(tmp_path: Path) -> None
     r = _cli("export", "-o", str(tmp_path), "--archive-dir", str(archive))
     assert r.returncode == 2
     assert r.stderr.decode() == f"archiver: {tmp_path} is a folder: name the bundle to write in it, e.g. {tmp_path / 'archive.wacz'}\n"
+
+
+def test_a_pending_post_checked_at_last_has_not_changed_since_a_check_it_never_had() -> None:
+    # Known by a short link never followed (`pending`: no check, no history), its re-check finds a
+    # status: it is re-checked, not changed, and says it had none before.
+    from archiver.pipeline.postcapture import PostOutcome
+    from archiver.pipeline.summary import ArchiveSummary
+
+    summary = ArchiveSummary(posts=[PostOutcome("twitter:h:abc", "twitter", None, "unknown")])
+    summary.rechecks({"twitter:h:abc": None})
+    assert (summary.rechecked, summary.changed) == (1, 0)
+    (row,) = summary.to_dict()["results"]
+    assert (row["previous_status"], row["changed"]) == (None, False)

@@ -269,6 +269,7 @@ def test_a_wayback_lookup_archive_org_could_not_answer_is_named_and_made_on_the_
         assert gone["status"] == "deleted"
         (wb,) = [c for c in gone["captures"] if c["source"] == "wayback"]
         assert wb["status"] == "error" and wb["error"].startswith("Wayback lookup not made: "), wb
+        assert wb["error"].count("lookup not made") == 1, wb  # said once
 
         # Re-checked while archive.org still fails: looked up again, named again; the failed look-up
         # is a capture written, not the post's source.

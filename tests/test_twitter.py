@@ -308,7 +308,9 @@ OE_NET = oe(None, error="timed out")
         (EMPTY, oe(403), True, False, None, "unavailable", "(it answered {}): not enough alone: oEmbed HTTP 403; the post page showed a login wall"),
         (TOMB := synd("tombstone"), oe(403), True, False, None, "login_required", "login wall"),
         # Nor with oEmbed down: a syndication 404 and the wall x.com shows everyone are no login wall.
-        (NOT_FOUND, oe(503), True, False, None, "unavailable", "no two signals agree that it is gone: syndication HTTP 404"),
+        (NOT_FOUND, oe(503), True, False, None, "unavailable",
+         "no two signals agree that it is gone: syndication HTTP 404; oEmbed gave no usable answer (HTTP 503)"),
+        (NOT_FOUND, oe(429), None, False, None, "unavailable", "syndication HTTP 404; oEmbed gave no usable answer (HTTP 429)"),
         (NOT_FOUND, OE_NET, True, False, None, "unavailable", "syndication HTTP 404"),
         (None, None, True, False, None, "login_required", "login wall"),
         (NET, OE_NET, True, True, None, "unavailable", "network failure: syndication: connect failed; oEmbed: timed out; not enough alone: the post page showed a login wall"),

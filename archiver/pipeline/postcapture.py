@@ -443,7 +443,8 @@ class PostCapturer:
         if not_made is not None:
             log.info("%s: wayback: %s", key, not_made)  # named among the run's failures
             self._commit_capture(key, source="wayback", url=snap.url if snap is not None else status_url,
-                                 status=ERROR, page=None, error=f"{LOOKUP_NOT_MADE}: {not_made}", batch=batch)
+                                 status=ERROR, page=None, batch=batch,
+                                 error=f"{LOOKUP_NOT_MADE}: {not_made.removeprefix('lookup not made: ')}")
             return ERROR, not_made
         if snap is None or resp is None:
             self.index.add_records(None, batch.records, post_key=key)  # the look-ups that found nothing

@@ -78,7 +78,9 @@ class ArchiveSummary:
         rechecked = [(p, before[p.key] if p.key in before else before[p.was or ""]) for p in self.posts
                      if p.key in before or (p.was is not None and p.was in before)]
         self.rechecked = sum(1 for p, _was in rechecked if p.checked)
-        self.changed = sum(1 for p, was in rechecked if p.checked and was != p.status)
+        # A post with no status before (`pending`: known by a short link that was never followed)
+        # had no check to change since.
+        self.changed = sum(1 for p, was in rechecked if p.checked and was is not None and was != p.status)
         self.previous = {p.key: was for p, was in rechecked}
 
     def interruption(self) -> str:
@@ -164,4 +166,4 @@ class ArchiveSummary:
         before = self.previous.get(post.key)
         rechecked = post.key in self.previous
         return {**post.row(), "previous_status": before,
-                "changed": rechecked and post.checked and before != post.status}
+                "changed": rechecked and post.checked and before is not None and before != post.status}

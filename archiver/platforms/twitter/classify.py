@@ -104,9 +104,13 @@ def classify(
 
     signals = _negative_signals(synd, oembed)
     if signals:
-        # A source that gave no answer at all (timed out, refused) is why one signal stands alone.
-        silent = [f"{name} gave no answer ({got.error})" for name, got in (("syndication", synd), ("oEmbed", oembed))
-                  if got is not None and got.status is None and got.error]
+        # A source that gave no answer at all (timed out, refused), or none usable (a 429, a 5xx:
+        # an outage), is why one signal stands alone.
+        silent = [f"{name} gave no answer ({got.error})" if got.status is None else
+                  f"{name} gave no usable answer (HTTP {got.status})"
+                  for name, got in (("syndication", synd), ("oEmbed", oembed))
+                  if got is not None and (got.status is None and got.error
+                                          or got.status is not None and (got.status == 429 or got.status >= 500))]
         return "unavailable", "no two signals agree that it is gone: " + "; ".join(signals + silent)
 
     failures = []  # sources that gave no answer at all, whatever kept it away
