@@ -271,14 +271,14 @@ def test_a_wayback_lookup_archive_org_could_not_answer_is_named_and_made_on_the_
         assert wb["status"] == "error" and wb["error"].startswith("Wayback lookup not made: "), wb
         assert wb["error"].count("lookup not made") == 1, wb  # said once
 
-        # Re-checked while archive.org still fails: looked up again, named again; the failed look-up
-        # is a capture written, not the post's source.
+        # Re-checked while archive.org still fails: rendered (its data is gone: the render decides),
+        # looked up again, named again; the failed look-up is a capture written, not the post's source.
         still = _run_while_archive_org_fails(web, seeds, copy)
         assert still.returncode == 1, still.stderr
         s = json.loads(still.stdout)
         result = {p["key"]: p for p in s["results"]}[key]
         assert (result["status"], result["changed"], result["source"], result["captures"]) == (
-            "deleted", False, None, 1), result
+            "deleted", False, "live", 2), result
         assert [f for f in s["failures"] if f.startswith(f"{key}: wayback: lookup not made: ")], s["failures"]
 
         mark = len(web.log)
@@ -287,7 +287,7 @@ def test_a_wayback_lookup_archive_org_could_not_answer_is_named_and_made_on_the_
         s = json.loads(again.stdout)
         result = {p["key"]: p for p in s["results"]}[key]
         assert (result["status"], result["changed"], result["source"], result["captures"]) == (
-            "deleted", False, "wayback", 1), result
+            "deleted", False, "wayback", 2), result
         assert s["failures"] == [] and _wayback_asked(web, mark) > 0
         (gone,) = [p for p in lookup(web, copy, "--handle", "RivertonDesk") if p["post_id"] == site.TWEET_PHOTO.id]
         assert sorted(c["status"] for c in gone["captures"] if c["source"] == "wayback") == ["error", "error", "recovered"]

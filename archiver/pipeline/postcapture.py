@@ -307,6 +307,7 @@ class PostCapturer:
         # the render's to decide (its embed's words, x.com's page): a re-check renders it, whatever
         # the data alone suggests, and keeps that render as a capture.
         decided_by_render = check.after_render is not None and not probe.found
+        held = self.index.post_status(key) if recheck else None  # what the re-check finds changed, or not
         if recheck and not decided_by_render and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)
             outcome = PostOutcome(key, platform, url, status, reason=reason, network_failed=network_failed)
@@ -353,7 +354,10 @@ class PostCapturer:
                                  status=status, page=page, error=render_error, batch=batch)
             captures += 1
         wayback_failure = None
-        if check.wayback is not None and status != "live" and not network_failed and not unanswered and url:
+        # A re-check that found the status it held (a render that decided as before) looks the post
+        # up only when that is still to be made, as an unchanged status does above.
+        if check.wayback is not None and status != "live" and not network_failed and not unanswered and url \
+                and (held != status or not self.index.has_capture(key) or self._lookup_due(key)):
             copy, wayback_failure = self._wayback(post, url, check.wayback)
             if copy is not None:
                 # Every capture written counts; the post's source is the copy when it recovered
