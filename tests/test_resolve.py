@@ -193,6 +193,29 @@ def test_dead_link_network_failure_loop_and_hop_limit() -> None:
     assert short.error == "more than 1 hops"
 
 
+def test_a_flattened_tweets_links_that_lead_nowhere_are_named_and_its_articles_not_asked() -> None:
+    # Its links: one t.co code nobody minted (404), a loop, and one to the article it cites. The
+    # article is no post and is not fetched; the 404 and the loop are failures the run names.
+    from archiver.models import Post
+    from archiver.platforms.twitter.aliases import resolve
+
+    seen: list[httpx.Request] = []
+    routes = {
+        "https://t.co/L1": httpx.Response(302, headers={"location": "https://t.co/L2"}),
+        "https://t.co/L2": httpx.Response(302, headers={"location": "https://t.co/L1"}),
+        "https://t.co/N": httpx.Response(301, headers={"location": "https://news.example/a.html"}),
+    }
+    post = Post(platform="twitter", kind="embedded", source="s.txt", evidence="text-signature", handle="RivertonDesk",
+                links=["https://t.co/missing", "https://t.co/L1", "https://t.co/N"])
+    with serve(routes, seen) as client:
+        alias = resolve(post, client)
+    assert alias.found is None and alias.elsewhere is None
+    assert [(m.split(":", 2)[0] + ":" + m.split(":", 2)[1], net) for m, net in alias.failures] == [
+        ("https://t.co/missing", False), ("https://t.co/L1", False)]
+    assert all(": could not be followed (" in m for m, _ in alias.failures)
+    assert "https://news.example/a.html" not in [str(r.url) for r in seen]
+
+
 # --- against the local fake web (real TLS server, real client) ---------------------------------
 
 

@@ -23,12 +23,16 @@ def resolve(post: Post, client: HttpGetter) -> Alias:
     candidates = [u for u in dict.fromkeys([*post.media, *post.links]) if is_shortlink(u)]
     dead_end = False  # a link that led nowhere (an error): it may yet lead to a post
     for link in candidates:
-        res = resolve_shortlink(client, link)
+        # Followed through the short-link hosts to the first address past them, which is not asked:
+        # a status URL is the post; anything else (an article the tweet cites) is no post of its own.
+        res = resolve_shortlink(client, link, until=lambda url: not is_shortlink(url))
         if res.network_failed:
             out.failures.append((f"{link}: could not be resolved ({res.error})", True))
             return out
         if res.refused:
             out.failures.append((f"{link}: {res.error}", False))
+        elif res.error is not None:  # a 404, a loop, a server that did not answer in time: named by the run
+            out.failures.append((f"{link}: could not be followed ({res.error})", False))
         found = resolved_post_id(res)
         if found and same_author(post, found[0], res.final_url):
             out.found, out.link = found, link
