@@ -371,6 +371,11 @@ def _quoted(line: str, limit: int = 200) -> str:
 _COMMENT = re.compile(r"(?:^|(?<=\s))#")
 
 
+def is_url_list(p: Path) -> bool:
+    """A list of URLs by its name: `*.urls`, in any case, or `*.urls.txt` as Windows' Notepad saves it."""
+    return p.name.lower().endswith((".urls", ".urls.txt"))
+
+
 def _read_url_list(p: Path, data: bytes, out: SeedList, *, say_empty: bool = False) -> None:
     """The URLs a `*.urls` file lists (one a line, `#` comments) into `out`, each bad line a problem;
     with `say_empty`, a list with no line at all is a problem too (a list given to be read)."""
@@ -449,7 +454,7 @@ def with_url_lists(specs: list[str], max_bytes: int = DEFAULT_MAX_BYTES) -> Seed
     out = SeedList()
     for spec in expand(specs):
         p = Path(spec)
-        if p.suffix != ".urls" or not is_file(p):
+        if not is_url_list(p) or not is_file(p):
             out.sources.append(spec)  # read, or refused and named, as every source is
             continue
         data = _read(p, max_bytes, out)
@@ -491,7 +496,7 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
         data = _read(p, max_bytes, out)
         if data is None:
             continue
-        if p.suffix == ".urls":
+        if is_url_list(p):
             # The one seed file given that says nothing is named, as `archive` and `scan` name such a list.
             _read_url_list(p, data, out, say_empty=spec == str(path))
             continue

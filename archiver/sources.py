@@ -432,8 +432,8 @@ _PAGE_ASSETS = frozenset({
 
 
 def expand(specs: list[str]) -> Iterator[str]:
-    """Directories become their files (recursively, sorted, hidden files and page assets skipped:
-    `_PAGE_ASSETS`, counted in the log).
+    """Directories become their files (recursively, sorted; hidden files, editors' backups and page
+    assets skipped: `_PAGE_ASSETS`, counted in the log).
 
     Every other entry is yielded as it is, to be read or refused (and named) by whoever reads it:
     a FIFO or a socket in a directory, a malformed URL, `''` (which is not the current directory),
@@ -454,8 +454,8 @@ def expand(specs: list[str]) -> Iterator[str]:
                 # Named as `str(Path(root) / name)` would name them (no leading "./"), without the cost.
                 at = "" if root == "." else root[2:] + "/" if root.startswith("./") else os.path.join(root, "")
                 for name in sorted(files):
-                    if name.startswith("."):
-                        continue
+                    if name.startswith(".") or name.endswith("~") or name.startswith("#") and name.endswith("#"):
+                        continue  # hidden, and editors' backups and autosaves (`story.html~`, `#story.html#`)
                     _, dot, ending = name.rpartition(".")
                     if dot and ending.lower() in _PAGE_ASSETS:
                         assets += 1

@@ -125,3 +125,18 @@ def test_a_hash_inside_an_address_is_part_of_it_and_two_addresses_on_a_line_are_
     assert out.sources == ["https://twitter.com/#!/jack/status/20", "https://news.example/c.html#section"]
     assert out.problems == [f"{path}:2: more than one word on the line (one URL a line): "
                             "'https://news.example/a.html https://news.example/b.html'; skipped"]
+
+
+def test_a_list_is_known_by_its_name_in_any_case_or_as_notepad_saves_it(tmp_path: Path) -> None:
+    from archiver.seeds import is_url_list
+
+    assert all(is_url_list(Path(n)) for n in ("news.urls", "NEWS.URLS", "news.urls.txt", "News.Urls.TXT"))
+    assert not any(is_url_list(Path(n)) for n in ("news.txt", "urls", "news.urls~", "news.urlsx"))
+
+
+def test_editors_backups_in_a_folder_are_no_sources(tmp_path: Path) -> None:
+    from archiver.sources import expand
+
+    for name in ("news.urls", "news.urls~", "#news.urls#", "story.html", "story.html~"):
+        (tmp_path / name).write_text("x")
+    assert list(expand([str(tmp_path)])) == [str(tmp_path / "news.urls"), str(tmp_path / "story.html")]
