@@ -93,7 +93,7 @@ _DATES = ("publication_date", "pubDate", "published", "date", "issued", "lastmod
 
 
 def read_feed(data: bytes, name: str = "a feed", base_url: str | None = None) -> Feed | None:
-    """What an RSS, Atom or sitemap document lists; None when it is not one.
+    """What an RSS, Atom, JSON Feed or sitemap document lists; None when it is not one.
 
     Feeds in the wild break XML's rules as HTML allows: a bare `&` in a link (`?id=5&utm=1`), an
     HTML entity (`&eacute;`). Read by the rules, such a link loses what follows the `&`; so a feed
@@ -102,6 +102,8 @@ def read_feed(data: bytes, name: str = "a feed", base_url: str | None = None) ->
     link is read against the feed's `xml:base`, else `base_url` (where the feed was fetched from)."""
     from .sources import looks_like_feed
 
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+        return _json_feed(data, base_url)
     if not looks_like_feed(data):
         return None
     from lxml import etree
@@ -137,6 +139,35 @@ def read_feed(data: bytes, name: str = "a feed", base_url: str | None = None) ->
             date = _entry_date(el)
             (feed.sitemaps if tag == "sitemap" else feed.articles).extend(Entry(url, date) for url in urls)
     feed.articles, feed.sitemaps = _once(feed.articles), _once(feed.sitemaps)
+    return feed
+
+
+def _json_feed(data: bytes, base_url: str | None) -> Feed | None:
+    """What a JSON Feed (jsonfeed.org, versions 1 and 1.1) lists: each item's `url` (its page), else
+    its `external_url`, dated by `date_published`, else `date_modified`; None for other JSON."""
+    import json
+
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not (isinstance(doc, dict) and str(doc.get("version", "")).startswith("https://jsonfeed.org/version/")
+            and isinstance(doc.get("items"), list)):
+        return None
+    from urllib.parse import urljoin
+
+    feed = Feed()
+    for item in doc["items"]:
+        if not isinstance(item, dict):
+            continue
+        url = item.get("url") or item.get("external_url")
+        if not isinstance(url, str) or not url.strip():
+            continue
+        url = urljoin(base_url, url.strip()) if base_url else url.strip()
+        dates = [item.get(k) for k in ("date_published", "date_modified")]
+        date = next((d for d in (feed_date(v) for v in dates if isinstance(v, str)) if d is not None), None)
+        feed.articles.append(Entry(url, date))
+    feed.articles = _once(feed.articles)
     return feed
 
 

@@ -338,3 +338,22 @@ def test_a_relative_link_in_a_feed_is_read_against_its_base() -> None:
         "https://news.example/2024/wire-story.html", "https://other.example/x.html"]
     alone = read_feed(rss)  # no base at all: left as written, for the caller to name
     assert alone is not None and [e.url for e in alone.articles] == ["/2024/riverton-flood.html"]
+
+
+def test_a_json_feed_lists_its_items_pages() -> None:
+    import json as _json
+
+    from archiver.seeds import read_feed
+
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "News", "items": [
+        {"id": "1", "url": "https://news.example/2024/riverton-flood.html", "date_published": "2024-03-04T10:00:00Z"},
+        {"id": "2", "external_url": "https://other.example/b.html"},
+        {"id": "3", "url": "/2024/wire-story.html", "date_modified": "2024-03-05"},
+        {"id": "4", "content_text": "no page"}, "not an item"]}
+    feed = read_feed(b"\xef\xbb\xbf" + _json.dumps(doc).encode(), base_url="https://news.example/feed.json")
+    assert feed is not None and [(e.url, e.date.isoformat() if e.date else None) for e in feed.articles] == [
+        ("https://news.example/2024/riverton-flood.html", "2024-03-04T10:00:00+00:00"),
+        ("https://other.example/b.html", None),
+        ("https://news.example/2024/wire-story.html", "2024-03-05T00:00:00+00:00")]
+    assert read_feed(b'{"version": "1.0", "items": []}') is None  # other JSON is no feed
+    assert read_feed(b"{not json") is None
