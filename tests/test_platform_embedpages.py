@@ -191,3 +191,23 @@ def test_a_wayback_copy_that_recovered_nothing_is_not_fetched_again(run: Platfor
     assert not [a for a in asked if "archive.org" in a.split("/")[0]], asked  # nor its look-up
     shown = json.loads(cli(run.web, "show", "telegram:harbournews/102", "--format", "json", archive=archive).stdout)
     assert [c["source"] for c in shown["captures"]].count("wayback") == 1, shown["captures"]
+
+
+def test_a_recheck_renders_no_post_whose_fetched_embed_page_settled_its_status(run: PlatformRun, tmp_path: Path) -> None:
+    """Each embed page's words (deleted, private...) settle the status without a render: a re-check
+    that finds them unchanged writes no capture, as for any post whose status did not change. A page
+    that said nothing (Facebook's and LinkedIn's gone posts: `unavailable`) leaves it to the render,
+    which is made, and kept, at each re-check."""
+    import shutil
+
+    archive = tmp_path / "archive"
+    shutil.copytree(run.archive, archive)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "story.urls").write_text(STORY + "\n")
+    again = cli(run.web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=archive)
+    results = json.loads(again.stdout)["results"]
+    assert results and not [r for r in results if r["changed"]], results
+    assert {r["key"]: r["captures"] for r in results if r["captures"]} == {
+        r["key"]: 1 for r in results if r["status"] in ("unknown", "unavailable")}, results
+    assert {r["key"] for r in results if r["captures"]} == {"facebook:1000000002", "linkedin:7150000000000000002"}

@@ -261,15 +261,20 @@ def embed_check(page: EmbedPage, wayback: WaybackSource, selectors: tuple[str, .
                      media=tuple(data.media) if found and data else (), network_failed=fetched.network_failed,
                      refused=fetched.refused, found=found)
 
+    def left_open(found: Probe) -> bool:
+        """The fetched page left the status open: the rendered embed's words may settle it."""
+        return not found.found and found.status in ("unknown", "unavailable")
+
     def after_render(found: Probe, rendered: PageCapture | None, render: RenderFn) -> tuple[str, str | None]:
         """The rendered embed's words, when the fetched page left the status open."""
-        if found.found or found.status not in ("unknown", "unavailable") or rendered is None:
+        if not left_open(found) or rendered is None:
             return found.status, found.reason
         text = " ".join(f.text for f in rendered.frames)[:5000]
         said = words_status(text, page.words)
         return said if said is not None else (found.status, found.reason)
 
-    return PostCheck(probe=probe, element_selectors=selectors, after_render=after_render, wayback=wayback)
+    return PostCheck(probe=probe, element_selectors=selectors, after_render=after_render, wayback=wayback,
+                     render_decides=left_open)
 
 
 # --- Wayback -----------------------------------------------------------------------------------

@@ -303,10 +303,11 @@ class PostCapturer:
                 return self._not_checked(key, platform, url, held, reason=f"no usable answer: {reason}",
                                          network_failed=False)
             return self._not_checked(key, platform, url, held, reason=reason, network_failed=network_failed)
-        # Without the post's data (a tweet syndication and oEmbed no longer return) the status is
-        # the render's to decide (its embed's words, x.com's page): a re-check renders it, whatever
-        # the data alone suggests, and keeps that render as a capture.
-        decided_by_render = check.after_render is not None and not probe.found
+        # When the probe left the status to the render (a tweet whose data syndication and oEmbed
+        # no longer return: its embed's words and x.com's page decide; an embed page whose fetched
+        # words settle nothing), a re-check renders it whatever the probe alone suggests, and keeps
+        # that render as a capture.
+        decided_by_render = check.render_decides is not None and check.render_decides(probe)
         held = self.index.post_status(key) if recheck else None  # what the re-check finds changed, or not
         if recheck and not decided_by_render and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)

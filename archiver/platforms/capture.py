@@ -116,6 +116,9 @@ class PostCheck:
     # The pages (url, label) that `after_render` will ask for whatever the embed shows, known from
     # the probe alone: rendered at the same time as the embed when the browser has pages to spare.
     render_beside: Callable[[Probe], tuple[tuple[str, str], ...]] | None = None
+    # True when the probe left the status to the render (`after_render`): a re-check then renders
+    # the post even though the status it holds looks unchanged (None: the probe decides alone).
+    render_decides: Callable[[Probe], bool] | None = None
 
 
 @dataclass(frozen=True)

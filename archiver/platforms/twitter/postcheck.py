@@ -93,6 +93,6 @@ def _fetch_snapshot(client: HttpGetter, snapshot: Any) -> Any:
 
 
 CHECK = PostCheck(probe=probe, element_selectors=TWEET_SELECTORS, after_render=after_render,
-                  render_beside=pages_beside,
+                  render_beside=pages_beside, render_decides=lambda found: not found.found,
                   wayback=WaybackSource(find=_find_snapshot, fetch=_fetch_snapshot,
                                         element_selectors=WAYBACK_SELECTORS))
