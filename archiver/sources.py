@@ -361,8 +361,10 @@ def fetch_document(client: RecordingClient, url: str, max_bytes: int, *, batch: 
 GZIP_MAGIC = b"\x1f\x8b"
 # An RSS, RSS 1.0 (RDF), Atom or sitemap document: its first element, after what may come before it
 # (a byte-order mark, the XML declaration, comments, processing instructions, a doctype).
+# Each part of the prolog is matched once and never given back (atomic, possessive): a text that
+# is no feed (a run of spaces, of comments) is turned down in linear time.
 _FEED_START = re.compile(
-    rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>)*"
+    rb"(?:\xef\xbb\xbf)?(?>\s++|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*+(?:\[.*?\])?\s*>)*+"
     rb"<(?:[A-Za-z_][\w.-]*:)?(?:rss|feed|urlset|sitemapindex|RDF)[\s>/]",
     re.DOTALL | re.IGNORECASE,
 )

@@ -357,3 +357,14 @@ def test_a_json_feed_lists_its_items_pages() -> None:
         ("https://news.example/2024/wire-story.html", "2024-03-05T00:00:00+00:00")]
     assert read_feed(b'{"version": "1.0", "items": []}') is None  # other JSON is no feed
     assert read_feed(b"{not json") is None
+
+
+def test_a_text_that_is_no_feed_is_turned_down_whatever_its_opening() -> None:
+    # Runs of spaces, processing instructions or comments before anything else: each is matched once,
+    # never tried again in every other split (which took twice as long for each further space).
+    # The child must end at all: a bound of a minute, not a measure of speed.
+    code = ("from archiver.sources import looks_like_feed; from archiver.detect.sniff import looks_like_html\n"
+            "for opening in (' ' * 400, '<?a?>' * 200, '<!---->' * 200, '<!--' * 200):\n"
+            "    assert not looks_like_feed(opening.encode() + b'x') and not looks_like_html(opening + 'x')\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

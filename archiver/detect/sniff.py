@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
-_DOC_START_RE = re.compile(r"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.IGNORECASE | re.DOTALL)
+# Each comment is matched once and never given back (atomic): a page of many comments, or one
+# never closed, is turned down in linear time.
+_DOC_START_RE = re.compile(r"^(?:<\?xml[^>]*>\s*)?(?><!--.*?-->\s*)*+<(?:!doctype\s+html|html|head|body)\b",
+                           re.IGNORECASE | re.DOTALL)
 # Elements that only occur as markup; an article in plain text may mention "<3" or "a < b".
 # Inline formatting (`<b>`, `<em>`, `<br>`) is not counted: Markdown and e-mailed newsletters carry
 # it in plain text, whose bare post addresses a reading as HTML would not look for.
