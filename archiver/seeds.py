@@ -114,6 +114,10 @@ def read_feed(data: bytes, name: str = "a feed", base_url: str | None = None) ->
 
     try:
         root = parse(data, False)
+        if root is not None and next(root.iter(etree.Entity), None) is not None:
+            # An HTML entity where a doctype names an outside DTD (RSS 0.91's) is kept as an entity
+            # node, which no text holds: the link would end at it.
+            root = parse(_repaired(data), False)
     except etree.XMLSyntaxError as first:
         try:
             root = parse(_repaired(data), False)
@@ -172,16 +176,25 @@ def _json_feed(data: bytes, base_url: str | None) -> Feed | None:
 
 
 # `&` that starts no reference XML knows (a bare one, or an HTML entity such as `&eacute;`).
-_LOOSE_AMP = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)(?:([A-Za-z][A-Za-z0-9]{1,31});)?")
+# (CDATA sections and comments are matched to be left as they are: an `&` there is text.)
+_LOOSE_AMP = re.compile(rb"(<!\[CDATA\[.*?\]\]>|<!--.*?-->)|&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)"
+                        rb"(?:([A-Za-z][A-Za-z0-9]{1,31});)?", re.DOTALL)
+_ENCODING_DECLARED = re.compile(rb"""^(\s*<\?xml[^>]*?\sencoding\s*=\s*)(["'])[^"']*\2""")
 
 
 def _repaired(data: bytes) -> bytes:
     """`data` with each `&` XML would refuse written as the character it stands for: an HTML
-    entity as its character reference, a bare `&` as `&amp;`."""
+    entity as its character reference, a bare `&` as `&amp;` (in CDATA sections and comments an
+    `&` is text, left as it is). A UTF-16 document is repaired as UTF-8, which it then declares."""
     import html.entities
 
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        data = _ENCODING_DECLARED.sub(rb"\1\2UTF-8\2", data.decode("utf-16", errors="replace").encode("utf-8"))
+
     def fix(m: re.Match[bytes]) -> bytes:
-        entity = m.group(1)
+        if m.group(1) is not None:
+            return m.group(1)
+        entity = m.group(2)
         if entity is not None and (char := html.entities.html5.get(entity.decode("ascii") + ";")) is not None:
             return "".join(f"&#{ord(c)};" for c in char).encode("ascii")
         return b"&amp;" + (m.group(0)[1:])

@@ -368,3 +368,18 @@ def test_a_text_that_is_no_feed_is_turned_down_whatever_its_opening() -> None:
             "    assert not looks_like_feed(opening.encode() + b'x') and not looks_like_html(opening + 'x')\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_loose_feed_is_repaired_around_cdata_in_utf_16_and_under_a_doctype() -> None:
+    from archiver.seeds import read_feed
+
+    cdata = read_feed(b'<rss version="2.0"><channel><title>A & B news</title><item>'
+                      b"<link><![CDATA[https://a.example/x?id=5&utm=1]]></link></item></channel></rss>")
+    assert cdata is not None and [e.url for e in cdata.articles] == ["https://a.example/x?id=5&utm=1"]
+    utf16 = read_feed('<?xml version="1.0" encoding="UTF-16"?><rss version="2.0"><channel><item>'
+                      "<link>https://a.example/z?a=1&b=2</link></item></channel></rss>".encode("utf-16"))
+    assert utf16 is not None and [e.url for e in utf16.articles] == ["https://a.example/z?a=1&b=2"]
+    doctype = read_feed(b'<?xml version="1.0"?>\n<!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+                        b'"http://my.netscape.com/publish/formats/rss-0.91.dtd">\n<rss version="0.91"><channel><item>'
+                        b"<link>https://a.example/caf&eacute;-x?a=1</link></item></channel></rss>")
+    assert doctype is not None and [e.url for e in doctype.articles] == ["https://a.example/caf\xe9-x?a=1"]
