@@ -156,7 +156,7 @@ def _decode(data: bytes, declared: str | None) -> tuple[str, bool]:
             return data.decode(enc, errors="replace"), False
     for enc in _candidates(data, declared):
         try:
-            text = data.decode(enc)
+            text = _decoded(data, enc)
         except (UnicodeDecodeError, LookupError):
             continue
         return text, enc == "utf-8" or codecs.lookup(enc).name == "utf-8"
@@ -164,14 +164,14 @@ def _decode(data: bytes, declared: str | None) -> tuple[str, bool]:
     # as a browser reads it: a stray byte becomes U+FFFD, not the whole page another encoding.
     for enc in _declared(data, declared):
         try:
-            text = data.decode(enc, errors="replace")
+            text = _decoded(data, enc, errors="replace")
         except LookupError:
             continue
         log.info("bytes that are not %s replaced (U+FFFD) as the page declares %s", enc, enc)
         return text, False
-    # Legacy pages without a usable declaration: cp1252 is the web's de-facto default (WHATWG).
+    # Legacy pages without a usable declaration: windows-1252 is the web's de-facto default (WHATWG).
     log.info("no declared encoding fits; decoding as windows-1252")
-    return data.decode("cp1252", errors="replace"), False
+    return _decoded(data, "cp1252"), False
 
 
 def _declared(data: bytes, declared: str | None) -> Iterator[str]:
@@ -188,7 +188,7 @@ def _declared(data: bytes, declared: str | None) -> Iterator[str]:
 # WHATWG Encoding Standard, "Names and labels"): a page saying iso-8859-1 or us-ascii is read as
 # windows-1252 (its curly quotes and dashes are not C1 controls), gb2312 as GBK (its decoder is
 # gb18030's), shift_jis as Microsoft's superset, euc-kr as windows-949, big5 with HKSCS. Other
-# labels Python knows by the same name.
+# labels Python knows by the same name, and the labels after those it does not know so.
 _WHATWG_LABELS: dict[str, str] = {
     **dict.fromkeys(("ansi_x3.4-1968", "ascii", "cp1252", "cp819", "csisolatin1", "ibm819", "iso-8859-1",
                      "iso-ir-100", "iso8859-1", "iso88591", "iso_8859-1", "iso_8859-1:1987", "l1", "latin1",
@@ -208,14 +208,50 @@ _WHATWG_LABELS: dict[str, str] = {
     **dict.fromkeys(("koi8-ru", "koi8-u"), "koi8_u"),
     **dict.fromkeys(("csiso88598i", "iso-8859-8-i", "logical"), "iso8859_8"),
     **dict.fromkeys(("unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf8", "x-unicode20utf8"), "utf-8"),
+    # Labels Python does not know under these names.
+    **{f"x-cp125{n}": f"cp125{n}" for n in range(9)},
+    **{f"iso8859{n}": f"iso8859_{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15)},
+    **dict.fromkeys(("koi", "koi8", "cskoi8r"), "koi8_r"),
+    **dict.fromkeys(("x-euc-jp", "cseucpkdfmtjapanese"), "euc_jp"),
+    **dict.fromkeys(("visual", "iso-8859-8-e", "csiso88598e"), "iso8859_8"),
+    **dict.fromkeys(("iso-8859-6-e", "iso-8859-6-i", "csiso88596e", "csiso88596i"), "iso8859_6"),
+    "csisolatin9": "iso8859_15", "sun_eu_greek": "iso8859_7",
+    **dict.fromkeys(("ucs-2", "unicode", "csunicode", "iso-10646-ucs-2", "unicodefeff"), "utf-16-le"),
+    "unicodefffe": "utf-16-be",
+    # The "replacement" encoding: a browser shows such a page as one U+FFFD; here the label is not used.
+    **dict.fromkeys(("csiso2022kr", "hz-gb-2312", "iso-2022-cn", "iso-2022-cn-ext", "iso-2022-kr", "replacement"),
+                    "-"),
 }
 
 
 def codec_for_label(label: str) -> str:
     """Python's codec for an encoding label as a browser reads the label (`_WHATWG_LABELS`); a
-    label not listed there is passed on as it is (an unknown one is then skipped by the caller)."""
+    label not listed there is passed on as it is (an unknown one is then skipped by the caller).
+    windows-1252 is decoded as browsers decode it (`WINDOWS_1252_ERRORS`)."""
     key = label.strip().lower()
     return _WHATWG_LABELS.get(key, key)
+
+
+def _c1_controls(e: UnicodeError) -> tuple[str, int]:
+    """The five bytes Python's cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) as the C1
+    controls of the same number, as the WHATWG windows-1252 decoder reads them."""
+    if isinstance(e, UnicodeDecodeError) and all(b in _C1_UNDEFINED for b in e.object[e.start:e.end]):
+        return "".join(chr(b) for b in e.object[e.start:e.end]), e.end
+    raise e
+
+
+_C1_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+
+
+WINDOWS_1252_ERRORS = "archiver-c1"
+codecs.register_error(WINDOWS_1252_ERRORS, _c1_controls)
+
+
+def _decoded(data: bytes, enc: str, errors: str = "strict") -> str:
+    """`data` in the codec `enc`; windows-1252 as a browser reads it (no byte undecodable)."""
+    if codecs.lookup(enc).name == "cp1252":
+        return data.decode("cp1252", errors=WINDOWS_1252_ERRORS)
+    return data.decode(enc, errors=errors)
 
 
 def _candidates(data: bytes, declared: str | None) -> Iterator[str]:

@@ -50,6 +50,10 @@ def test_legacy_encodings_decode_via_meta_or_cp1252() -> None:
     ("x-sjis", "\u5c71\u7530\u3055\u3093", "shift_jis"),  # a label Python does not know
     ("windows-874", "\u0e2a\u0e27\u0e31\u0e2a\u0e14\u0e35", "cp874"),
     ("ISO-8859-9", "\u0130stanbul \u2014 \u201c\u015fehir\u201d", "cp1254"),
+    ("x-cp1250", "\u017elu\u0165ou\u010dk\u00fd \u2014 k\u016f\u0148", "cp1250"),  # labels Python does not know
+    ("iso88592", "\u017elu\u0165ou\u010dk\u00fd", "iso8859_2"),
+    ("koi8", "\u041f\u0440\u0438\u0432\u0435\u0442", "koi8_r"),
+    ("x-euc-jp", "\u5c71\u7530", "euc_jp"),
 ])
 def test_a_charset_label_is_read_as_a_browser_reads_it(label: str, text: str, encoded_as: str) -> None:
     page = f'<meta charset="{label}"><p>{text}</p>'.encode(encoded_as)
@@ -161,3 +165,13 @@ def test_a_saved_page_folder_yields_its_pages_not_their_assets(tmp_path: Path) -
                                           str(saved / "article_files" / "js")]
     # Named on its own, a picture is still read, and refused as what it is.
     assert list(expand([str(saved / "article_files" / "photo.JPG")])) == [str(saved / "article_files" / "photo.JPG")]
+
+
+def test_windows_1252_reads_every_byte_as_a_browser_does() -> None:
+    # Python's cp1252 leaves five bytes undefined; a browser reads them as C1 controls. A page whose
+    # header says iso-8859-1 (windows-1252) is read so, not as UTF-8, whatever bytes it holds.
+    page = "<p>\u00c1 caf\u00e9</p>".encode()  # UTF-8 bytes: \xc3\x81 holds one of the five
+    assert decode(page, "iso-8859-1") == "<p>\u00c3\x81 caf\u00c3\u00a9</p>"
+    assert decode(b"a\x81b\x8dc\x8fd\x90e\x9df\x80", "windows-1252") == "a\x81b\x8dc\x8fd\x90e\x9df\u20ac"
+    # A label that names the "replacement" encoding is not used: the bytes are read as if undeclared.
+    assert decode("caf\u00e9".encode(), "iso-2022-kr") == "caf\u00e9"
