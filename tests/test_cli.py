@@ -187,9 +187,12 @@ def test_a_check_that_could_not_be_made_claims_no_status_and_no_change(capsys: p
 
 def test_an_unreachable_network_says_nothing_of_posts_when_none_was_checked(capsys: pytest.CaptureFixture[str]) -> None:
     from archiver.cli import OutFormat, _print_summary
-    from archiver.pipeline.summary import ArchiveSummary
+    from archiver.pipeline.summary import ArchiveSummary, ArticleOutcome
 
-    summary = ArchiveSummary(failures=["GET https://news.example/: host name not resolved"], network_unreachable=True)
+    failure = "GET https://news.example/: host name not resolved"
+    summary = ArchiveSummary(articles=[ArticleOutcome("https://news.example/", "https://news.example/", error=failure,
+                                                      unanswered=True)],
+                             failures=[failure], network_unreachable=True)
     assert _print_summary(summary, OutFormat.table) == 1  # a run that completed offline, not unreadable input
     assert capsys.readouterr().err.splitlines()[-1] == (
         "archiver: the network was unreachable; run again when online; or check the addresses named above, if mistyped")

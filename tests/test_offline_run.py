@@ -86,6 +86,10 @@ def test_an_offline_run_of_article_addresses_alone_completes_with_exit_1(tmp_pat
     result = run_job(seeds, tmp_path / "a", NetOptions(resolver=_no_names))
     assert result.sources_read == 0 and len(result.failures) == 2 and result.nothing_answered
     assert result.exit_code == 1
+    # Beside a file that does not exist, input that can never be read: nothing readable (2).
+    (seeds / "gone.html").symlink_to(tmp_path / "nowhere.html")
+    beside = run_job(seeds, tmp_path / "b", NetOptions(resolver=_no_names))
+    assert beside.sources_read == 0 and beside.exit_code == 2, beside.failures
 
 
 def _run_with_stderr_on_a_terminal(args: list[str]) -> str:

@@ -63,8 +63,7 @@ class ArchiveSummary:
     def exit_code(self) -> int:
         if self.interrupted:
             return exit_code(self.interrupted)
-        if self.sources_read == 0 and self.failures and not self.posts \
-                and not (self.network_unreachable or self.nothing_answered):
+        if self.sources_read == 0 and self.failures and not self.posts and not self._offline_only():
             return 2  # nothing could be read; a network that did not answer is a run that completed (1)
         # Each of these posts is named among the failures too (PostOutcome.failure).
         bad = self.failures or any(p.status == "unavailable" or p.error or not p.checked for p in self.posts)
@@ -92,6 +91,12 @@ class ArchiveSummary:
         if self.run_id is not None:
             line += f"; run {self.run_id} closed as interrupted"
         return line
+
+    def _offline_only(self) -> bool:
+        """Nothing was read only because no server answered: the network did not, and every source
+        that failed was an address the network did not answer (not a file, not a refusal)."""
+        unanswered = sum(1 for a in self.articles if a.error and a.unanswered)
+        return (self.network_unreachable or self.nothing_answered) and unanswered == len(self.failures)
 
     def _fetched(self) -> bool:
         """An article or feed came over the network this run."""
