@@ -336,3 +336,11 @@ def test_a_media_link_run_into_cjk_text_belongs_to_its_flattened_tweet() -> None
             "\u2014 \u5c71\u7530 (@yamada) 2022\u5e7410\u670816\u65e5")
     (post,) = scan_text(text, "t.txt")
     assert post.handle == "yamada" and [m.rsplit("/", 1)[1] for m in post.media] == ["ZyXwVu9876"]
+
+
+@pytest.mark.parametrize("line", ["see \u00f1t.co/AbCdEf12 now", "bit.co/AbCdEf12", "caf\u00e9pic.twitter.com/AbCdEf12",
+                                  "\u0434\u0430vm.tiktok.com/ZMeAbCdEf/"])
+def test_a_short_link_host_inside_a_word_is_no_short_link(line: str) -> None:
+    # Only Chinese, Japanese and Korean text runs into a link; a letter of any other script is part
+    # of a word whose ending merely looks like the host.
+    assert scan_text(line, "t.txt") == []

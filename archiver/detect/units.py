@@ -111,13 +111,13 @@ def _unit(text: str, quoted: bool, block: int, blank_before: bool) -> Unit:
 def url_re() -> re.Pattern[str]:
     """URLs in running text: `http(s)://...`, or scheme-less on a registered platform's host."""
     from archiver.platforms import REGISTRY
+    from archiver.platforms.base import LINK_START
 
     hosts = sorted({h for p in REGISTRY for h in p.hosts}, key=lambda h: (-len(h), h))
     # The prefixes a host may carry are the ones `host_of` strips (www., m., mobile.).
     bare = r"(?:www\.|m\.|mobile\.)?(?:" + "|".join(re.escape(h) for h in hosts) + r")/"
-    # A host written straight after a word is part of it (`example.x.com/`), but only an ASCII word:
-    # Chinese and Japanese text runs into a link with no space between (`写真pic.twitter.com/...`).
-    return re.compile(r"(?:https?://|(?<![A-Za-z0-9_@./-])" + bare + r")[^\s<>\"'\[\](){}|" + _URL_STOPS + r"]*",
+    # A host written straight after a word is part of it (`example.x.com/`), unless after CJK text.
+    return re.compile(r"(?:https?://|" + LINK_START + bare + r")[^\s<>\"'\[\](){}|" + _URL_STOPS + r"]*",
                       re.IGNORECASE)
 
 

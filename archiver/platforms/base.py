@@ -324,6 +324,12 @@ def host_of(url: str) -> str | None:
     return host
 
 
+# Where a link written without a space before it may start: not inside a word, a host or an
+# address (`bit.co/...`, `ñt.co/...`), except straight after Chinese, Japanese or Korean text, which
+# runs into a link with no space between (`写真pic.twitter.com/...`).
+LINK_START = r"(?:(?<![\w.@/-])|(?<=[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef]))"
+
+
 def host_lowered(url: str) -> str:
     """`url` with its scheme and host in lower case, as a server reads them (`HTTPS://VM.TikTok.com/ZMx`
     -> `https://vm.tiktok.com/ZMx`); the rest, whose case may matter, as it is. Scheme-less too."""

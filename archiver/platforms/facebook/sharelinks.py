@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 
+from archiver.platforms.base import LINK_START
 from archiver.platforms.facebook.detect import parse_url
 from archiver.platforms.sharelinks import share_links
 
 # The link as written, with or without its scheme or `www.`: where it points (`fb.watch` or
 # `facebook.com/share[/KIND]`) and the code.
 SHARE_RE = re.compile(
-    r"(?<![A-Za-z0-9_.@/-])(?:https?://)?(?P<at>fb\.watch|(?:(?:www|m|web)\.)?facebook\.com/share(?:/(?P<kind>[prv]))?)"
+    LINK_START + r"(?:https?://)?(?P<at>fb\.watch|(?:(?:www|m|web)\.)?facebook\.com/share(?:/(?P<kind>[prv]))?)"
     r"/(?P<code>[A-Za-z0-9_-]{5,24})(?![A-Za-z0-9_-])"
 )
 

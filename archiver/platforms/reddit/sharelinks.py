@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 
+from archiver.platforms.base import LINK_START
 from archiver.platforms.reddit.detect import canonical_url, parse_url
 from archiver.platforms.sharelinks import share_links
 
 # The link as written, with or without its scheme or `www.`; the community and the code.
 SHARE_RE = re.compile(
-    r"(?<![A-Za-z0-9_.@/-])(?:https?://)?(?:(?:www|old|new|m|np)\.)?reddit\.com/r/(?P<sub>[A-Za-z0-9_]{2,32})/s/"
+    LINK_START + r"(?:https?://)?(?:(?:www|old|new|m|np)\.)?reddit\.com/r/(?P<sub>[A-Za-z0-9_]{2,32})/s/"
     r"(?P<code>[A-Za-z0-9]{6,16})\b"
 )
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 
+from archiver.platforms.base import LINK_START
 from archiver.platforms.sharelinks import share_links
 from archiver.platforms.tiktok.detect import canonical_url, parse_url, video_time
 
 # The link as written, with or without its scheme; the form (`vm.`, `vt.`, `/t/`) and the code.
 SHARE_RE = re.compile(
-    r"(?<![A-Za-z0-9_.@/-])(?:https?://)?(?:(?P<sub>vm|vt)\.tiktok\.com|(?:www\.|m\.)?tiktok\.com/t)/(?P<code>[A-Za-z0-9]{5,16})\b"
+    LINK_START + r"(?:https?://)?(?:(?P<sub>vm|vt)\.tiktok\.com|(?:www\.|m\.)?tiktok\.com/t)/(?P<code>[A-Za-z0-9]{5,16})\b"
 )
 
 

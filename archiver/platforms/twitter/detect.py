@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from archiver.detect.signature import find_signature
 from archiver.models import Post
 from archiver.platforms.base import (
+    LINK_START,
     Attrs,
     EmbedContext,
     EmbedRule,
@@ -65,7 +66,7 @@ SNOWFLAKE_YEAR = 2010
 
 # t.co and pic.twitter.com share their code; pic.x.com is the new spelling.
 SHORTLINK_RE = re.compile(
-    r"(?<![A-Za-z0-9_.@/-])(?:https?://)?(?:www\.)?(?:pic\.twitter\.com|pic\.x\.com|t\.co)/(?P<code>[A-Za-z0-9]{4,16})\b"
+    LINK_START + r"(?:https?://)?(?:www\.)?(?:pic\.twitter\.com|pic\.x\.com|t\.co)/(?P<code>[A-Za-z0-9]{4,16})\b"
 )
 # The same links in a whole raw page, in one pass. The three spellings share ".co": a pattern that
 # starts with that literal lets the regex engine jump between occurrences like str.find does, and the
