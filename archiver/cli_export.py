@@ -47,11 +47,32 @@ def staged_output(out: Path, fmt: Enum | None) -> AbstractContextManager[Path]:
         if fmt is not None and output_format(out, fmt) != fmt.value:
             raise UsageError(f"--format {fmt.value} contradicts the output name {out.name!r}: "
                              f"name it *.{fmt.value}, or leave --format out (the name decides)")
+        if _is_terminal(out):
+            raise UsageError(f"-o {out}: not writing a binary bundle to a terminal; redirect it to a file, or "
+                             "name a file with -o")
         return _as_is(out)
     if sys.stdout.isatty():
         raise UsageError("-o -: not writing a binary bundle to a terminal; redirect stdout "
                          "(`-o - > out.wacz`) or name a file with -o")
     return _temporary(f"export.{output_format(out, fmt)}")
+
+
+def _is_terminal(out: Path) -> bool:
+    """Whether `out` is a terminal (`/dev/stdout` or `/dev/tty` on one); a pipe is never opened here
+    (opening one for writing waits for its reader)."""
+    import os
+    import stat
+
+    try:
+        if not stat.S_ISCHR(out.stat().st_mode):
+            return False
+        fd = os.open(out, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return False  # what cannot be opened is named by the write itself
+    try:
+        return os.isatty(fd)
+    finally:
+        os.close(fd)
 
 
 @contextmanager

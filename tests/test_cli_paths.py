@@ -242,6 +242,19 @@ def test_an_export_into_a_pipe_whose_name_tells_no_format_takes_the_format_asked
     assert got[0][:2] == magic, got[0][:8]
 
 
+def test_an_export_to_a_terminal_device_is_refused_as_minus_o_is(tmp_path: Path) -> None:
+    import pty
+
+    archive = _archive(tmp_path / "archive")
+    master, slave = pty.openpty()  # a terminal of the test's own, named as /dev/pts/N
+    try:
+        _one_line(_cli("export", "--archive-dir", str(archive), "-o", os.ttyname(slave), cwd=tmp_path), 2,
+                  "not writing a binary bundle to a terminal")
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
 def test_a_timestamp_authority_from_the_environment_is_not_asked_to_stamp_a_single_warc(tmp_path: Path) -> None:
     # ARCHIVER_TSA is set for runs' captures; a WARC export cannot hold a timestamp over it, and the
     # user asked for none on its command line. (Nothing listens at the address: it is never asked.)

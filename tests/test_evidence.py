@@ -245,15 +245,12 @@ def _kinds(wacz: Path, roots: list) -> list[tuple[str, str]]:  # type: ignore[ty
 
 
 @pytest.mark.parametrize("name", RESOURCES)
-def test_a_flipped_byte_in_any_file_is_named(sealed: tuple[Path, list], tmp_path: Path, name: str,  # type: ignore[type-arg]
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_flipped_byte_in_any_file_is_named(sealed: tuple[Path, list], tmp_path: Path, name: str) -> None:  # type: ignore[type-arg]
     wacz, roots = sealed
     data = read(wacz, name)
     for at in (0, len(data) // 2, len(data) - 1):
         bad = rewrite(wacz, tmp_path / "bad.wacz", {name: flip(data, at)})
         assert _kinds(bad, roots) == [("hash", name)]
-        # Named once, as a finding: nothing of the WARC reader's own complaints on stderr.
-        assert capsys.readouterr().err == ""
 
 
 def test_a_changed_datapackage_is_named(sealed: tuple[Path, list], tmp_path: Path) -> None:  # type: ignore[type-arg]

@@ -227,7 +227,7 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
         raw = {_text(k): _text(v) for k, v in executor.client.hgetall(key).items()}
         if not raw:
             if index_url:
-                with open_index(archive_dir, url=index_url):
+                with open_index(archive_dir, url=index_url, create=False):
                     pass  # an index that cannot be used is named as such, not as a run not found
             raise UsageError(f"run {run_id} is not a run sent with --no-wait to this broker for this index (named "
                              "by the host it was sent with) or for this archive, or its record expired")

@@ -264,8 +264,9 @@ def run_worker(settings: WorkerSettings) -> int:
     root_warning()
     # A worker writes no data: Celery's own messages (its shutdown, written to the process's
     # original stdout) go where its logs go.
-    sys.stdout.flush()
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    if sys.stdout is not None:
+        sys.stdout.flush()
+    os.dup2(2, 1)
     app = worker_app(settings)
     worker = app.Worker(  # type: ignore[attr-defined]
         concurrency=settings.concurrency, pool="prefork", hostname=f"archiver@{host_name()}-{os.getpid()}",

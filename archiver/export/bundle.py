@@ -77,7 +77,9 @@ def bundle_format(out: Path, fmt: str | None = None) -> str:
     """'wacz' or 'warc.gz': from the output's name; for a name that tells nothing (`/dev/stdout`, a
     pipe, a link to a file named otherwise), from `fmt` (`--format`), a device or pipe defaulting to
     'wacz' as `-o -` does. A regular file named otherwise is a usage error."""
-    for name in (out.name, landing(out).name):
+    # The name given decides; through a link or a device's name (`/dev/stdout` redirected to a
+    # file), the target's name, unless --format says what to write there.
+    for name in (out.name,) if fmt is not None else (out.name, landing(out).name):
         lowered = name.lower()
         if lowered.endswith(".wacz"):
             return "wacz"

@@ -258,7 +258,8 @@ class PostCapturer:
         take_id(self.index, platform, post, old_key, alias.found, alias.link, alias.url)
         self.index.add_records(None, batch.records, post_key=post.key)
         try:
-            # A re-check still: a post held under its ID already gets no second copy unless its status changed.
+            # A re-check still: a post held under its ID already gets no second copy unless its status
+            # changed or its render decides it (`_capture`).
             outcome = self._capture(post, False, True)
         except (DiskFull, BrowserUnavailable):
             raise
@@ -358,7 +359,7 @@ class PostCapturer:
         # A re-check that found the status it held (a render that decided as before) looks the post
         # up only when that is still to be made, as an unchanged status does above.
         if check.wayback is not None and status != "live" and not network_failed and not unanswered and url \
-                and (held != status or not self.index.has_capture(key) or self._lookup_due(key)):
+                and (held != status or self._lookup_due(key)):
             copy, wayback_failure = self._wayback(post, url, check.wayback)
             if copy is not None:
                 # Every capture written counts; the post's source is the copy when it recovered
