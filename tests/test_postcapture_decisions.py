@@ -233,3 +233,49 @@ def test_a_lone_oembed_404_is_unavailable_not_deleted(tmp_path: Path) -> None:
             f"https://web.archive.org/cdx/search/cdx?url={embed}&output=json&filter=statuscode:200&limit=-5"]
     finally:
         r.close()
+
+
+# -- an outage of the answer that decides: nothing learnt, whatever else answered -------------------
+
+
+def _probe(platform: str, post: Post, route: Callable[[str], Answer]) -> Any:
+    from archiver.capture.oembed import check_for
+
+    check, _ = check_for(platform)
+    return check.probe(post, FakeClient(route))
+
+
+def test_a_bluesky_thread_that_failed_is_no_word_on_the_post_though_its_handle_resolved() -> None:
+    post = Post(platform="bluesky", kind="linked", source="s", evidence="e", post_id="3kmgone1riv9z",
+                url="https://bsky.app/profile/rivertondesk.bsky.social/post/3kmgone1riv9z", handle="rivertondesk.bsky.social")
+
+    def route(url: str) -> Answer:
+        if "resolveHandle" in url:
+            return 200, {"did": "did:plc:riverton"}
+        return (503, {"error": "InternalServerError"}) if "getPostThread" in url else (404, "nope")
+
+    probe = _probe("bluesky", post, route)
+    assert probe.status == "unavailable" and probe.unusable, probe
+    assert not _probe("bluesky", post, lambda url: (200, {"did": "did:plc:riverton"}) if "resolveHandle" in url
+                      else (400, {"error": "InvalidRequest", "message": "bad"})).unusable
+
+
+def test_a_video_whose_oembed_failed_and_whose_page_said_nothing_is_not_checked() -> None:
+    post = Post(platform="tiktok", kind="linked", source="s", evidence="e", post_id="7350000000000000001",
+                url="https://www.tiktok.com/@harbourcam/video/7350000000000000001", handle="harbourcam")
+    probe = _probe("tiktok", post, lambda url: (503, "busy") if "oembed" in url else (200, "<html><body><main>"
+                                                                                         "a player</main></body></html>"))
+    assert probe.status == "unavailable" and probe.unusable, probe
+
+
+def test_a_player_page_that_failed_does_not_speak_for_vimeo() -> None:
+    post = Post(platform="vimeo", kind="linked", source="s", evidence="e", post_id="100000001",
+                url="https://vimeo.com/100000001")
+
+    def route(url: str) -> Answer:
+        if "oembed" in url:
+            return 200, {"type": "video", "title": "Levee at dusk", "author_name": "Harbour"}
+        return 503, "<html><body><h1>Service Unavailable</h1></body></html>"
+
+    probe = _probe("vimeo", post, route)
+    assert (probe.status, probe.reason) == ("live", "oEmbed answered 200"), probe

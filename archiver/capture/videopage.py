@@ -67,7 +67,7 @@ def _merge(first: PostData | None, second: PostData | None) -> PostData | None:
 def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selectors: tuple[str, ...]) -> PostCheck:
     """The post check of a video platform: oEmbed plus the video page's words."""
     # Here, not at the top: the platform packages import this module while the registry loads.
-    from archiver.platforms.capture import PostCheck, Probe
+    from archiver.platforms.capture import PostCheck, Probe, outage
 
     def probe(post: PostRef, client: HttpGetter) -> Probe:
         from archiver.capture.oembed import fetch_metadata  # it imports the registry, which imports this
@@ -75,7 +75,10 @@ def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selector
         meta = fetch_metadata(client, platform, post.url or "")
         url = site.page_url(post)
         page = fetch_page(client, url) if url else None
-        page_data, said = site.read_page(page.text) if page is not None and page.text else (None, None)
+        # A page its server refused (429) or failed to make (5xx) is no word of the platform's: its
+        # text ("Service Unavailable") says nothing of the video.
+        page_usable = page is not None and page.text and not outage(page.status)
+        page_data, said = site.read_page(page.text) if page_usable and page is not None else (None, None)
         code = meta.status if meta is not None else None
         # Only an answer that can be read counts as oEmbed's word on the video.
         unreadable = meta.unreadable if meta is not None else None
@@ -113,6 +116,8 @@ def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selector
             # Nothing was learnt about the video: neither its page nor oEmbed said anything.
             return Probe("unknown", f"no source settled it: {heard}; {page_said or 'the video page did not say'}")
         reason = site.codes.get(code or 0) or (f"oEmbed answered {code}" if code else "oEmbed had no answer")
-        return Probe("unavailable", reason + (f"; {page_said}" if page_said else ""))
+        # oEmbed refused or failed and the page showed nothing either way: nothing was learnt.
+        return Probe("unavailable", reason + (f"; {page_said}" if page_said else ""), unusable=outage(code))
 
     return PostCheck(probe=probe, element_selectors=selectors, wayback=wayback)
+

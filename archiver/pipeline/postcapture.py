@@ -294,7 +294,7 @@ class PostCapturer:
         # platform's own check made of that; and nothing was learnt of the post when every answer
         # was a refusal (429, a 5xx) or cut off: an outage must not turn a deleted post `unavailable`.
         no_answer = None if network_failed or probe.refused else http.no_answer
-        unusable = not (network_failed or probe.refused or no_answer) and http.none_usable
+        unusable = not (network_failed or probe.refused or no_answer) and (http.none_usable or probe.unusable)
         if (network_failed or probe.refused or no_answer or unusable) and (held := self.index.post_status(key)) is not None:
             self.index.add_records(None, batch.records, post_key=key)  # what the failed requests recorded
             if no_answer:

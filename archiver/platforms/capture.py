@@ -52,8 +52,10 @@ class Probe:
     `status`/`reason`: the status they settle on (models.POST_STATUSES) and why. `url`: the post's own
     URL (None: the post's URL as known). `fields`: post data to store (handle, author, text,
     posted_at, media, links, data), stored once a re-check decided to go on. `media`: URLs to
-    download. `found`: the post's own data came back. `state`: what the platform's `after_render`
-    needs of the answers (opaque to the capture).
+    download. `found`: the post's own data came back. `unusable`: the answer that decides was
+    no usable one (a 429, a 5xx: an outage), whatever else answered; a held post then keeps the
+    status it had (not checked). `state`: what the platform's `after_render` needs of the answers
+    (opaque to the capture).
     """
 
     status: str
@@ -65,6 +67,12 @@ class Probe:
     refused: bool = False
     found: bool = False
     state: Any = None
+    unusable: bool = False
+
+
+def outage(status: int | None) -> bool:
+    """An answer that says nothing of the post: its server refused (429) or failed (5xx)."""
+    return status is not None and (status == 429 or status >= 500)
 
 
 # (url, label) -> the rendered page (None when it did not render); writes into the post's capture.

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from archiver.capture.types import given
 from archiver.platforms.bluesky.detect import embed_url, parse_url
-from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, archived_copy, ask
+from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, archived_copy, ask, outage
 
 if TYPE_CHECKING:
     from archiver.capture.types import HttpGetter
@@ -80,7 +80,8 @@ def probe(post: PostRef, client: HttpGetter) -> Probe:
         return Probe("unavailable", "getPostThread answered blockedPost (an anonymous reader blocks no one)", url=url)
     if kind.endswith("#notFoundPost") or thread.error_code()[0] == "NotFound":
         return _not_found(client, did, url, "NotFound" if not kind else "notFoundPost")
-    return Probe("unavailable", f"getPostThread answered {_said(thread)}", url=url)
+    return Probe("unavailable", f"getPostThread answered {_said(thread)}", url=url, unusable=outage(thread.status))
+
 
 
 def _with_url(found: Probe, url: str) -> Probe:
@@ -106,7 +107,8 @@ def _not_found(client: HttpGetter, did: str, url: str, said: str) -> Probe:
     if profile.status == 400:
         return Probe("deleted", f"getPostThread answered {said}; getProfile answered {_said(profile)}: the post and "
                                 "its account are gone", url=url)
-    return Probe("unavailable", f"getPostThread answered {said}; getProfile answered {_said(profile)}", url=url)
+    return Probe("unavailable", f"getPostThread answered {said}; getProfile answered {_said(profile)}", url=url,
+                 unusable=outage(profile.status))
 
 
 def _labels(*holders: Any) -> list[str]:
