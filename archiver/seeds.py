@@ -176,9 +176,11 @@ def _json_feed(data: bytes, base_url: str | None) -> Feed | None:
 
 
 # `&` that starts no reference XML knows (a bare one, or an HTML entity such as `&eacute;`).
-# (CDATA sections and comments are matched to be left as they are: an `&` there is text.)
-_LOOSE_AMP = re.compile(rb"(<!\[CDATA\[.*?\]\]>|<!--.*?-->)|&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)"
-                        rb"(?:([A-Za-z][A-Za-z0-9]{1,31});)?", re.DOTALL)
+# (CDATA sections and comments are matched to be left as they are: an `&` there is text. One left
+# open runs to the end, so that the next opening is never searched from again: linear time.)
+_LOOSE_AMP = re.compile(rb"(<!\[CDATA\[(?:.*?\]\]>|.*)|<!--(?:.*?-->|.*))"
+                        rb"|&(?!(?:amp|lt|gt|quot|apos|#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6});)(?:([A-Za-z][A-Za-z0-9]{1,31});)?",
+                        re.DOTALL)
 _ENCODING_DECLARED = re.compile(rb"""^(\s*<\?xml[^>]*?\sencoding\s*=\s*)(["'])[^"']*\2""")
 
 

@@ -365,7 +365,10 @@ def test_a_text_that_is_no_feed_is_turned_down_whatever_its_opening() -> None:
     # The child must end at all: a bound of a minute, not a measure of speed.
     code = ("from archiver.sources import looks_like_feed; from archiver.detect.sniff import looks_like_html\n"
             "for opening in (' ' * 400, '<?a?>' * 200, '<!---->' * 200, '<!--' * 200):\n"
-            "    assert not looks_like_feed(opening.encode() + b'x') and not looks_like_html(opening + 'x')\n")
+            "    assert not looks_like_feed(opening.encode() + b'x') and not looks_like_html(opening + 'x')\n"
+            # a loose feed's repair: each comment or CDATA section left open is searched once
+            "from archiver.seeds import _repaired\n"
+            "assert _repaired(b'<!--' * 100000).count(b'<!--') == 100000 and _repaired(b'<![CDATA[' * 50000)\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 
