@@ -58,21 +58,18 @@ def staged_output(out: Path, fmt: Enum | None) -> AbstractContextManager[Path]:
 
 
 def _is_terminal(out: Path) -> bool:
-    """Whether `out` is a terminal (`/dev/stdout` or `/dev/tty` on one); a pipe is never opened here
-    (opening one for writing waits for its reader)."""
+    """Whether `out` is a terminal (`/dev/stdout` or `/dev/tty` on one), told by its device's
+    numbers, without opening it (opening a device may act: a tape rewinds on close, a serial line
+    hangs up). Linux numbers terminals 4 and 5 (consoles, /dev/tty) and 136-143 (pseudo-terminals)."""
     import os
     import stat
 
     try:
-        if not stat.S_ISCHR(out.stat().st_mode):
-            return False
-        fd = os.open(out, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        st = out.stat()
     except OSError:
-        return False  # what cannot be opened is named by the write itself
-    try:
-        return os.isatty(fd)
-    finally:
-        os.close(fd)
+        return False  # what cannot be looked at is named by the write itself
+    major = os.major(st.st_rdev)
+    return stat.S_ISCHR(st.st_mode) and (major in (4, 5) or 136 <= major <= 143)
 
 
 @contextmanager

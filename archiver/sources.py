@@ -181,7 +181,10 @@ def _declared(data: bytes, declared: str | None) -> Iterator[str]:
         yield codec_for_label(declared)
     m = _META_CHARSET.search(data[:4096])
     if m:
-        yield codec_for_label(m.group(1).decode("ascii", "ignore"))
+        codec = codec_for_label(m.group(1).decode("ascii", "ignore"))
+        # A <meta> is read in bytes that are ASCII where it stands: one naming UTF-16 is wrong about
+        # them, and a browser reads such a page as UTF-8.
+        yield "utf-8" if codec.replace("_", "-").startswith("utf-16") else codec
 
 
 # The labels a browser reads as another encoding than Python's codec of that name does (the
@@ -227,20 +230,22 @@ _WHATWG_LABELS: dict[str, str] = {
 def codec_for_label(label: str) -> str:
     """Python's codec for an encoding label as a browser reads the label (`_WHATWG_LABELS`); a
     label not listed there is passed on as it is (an unknown one is then skipped by the caller).
-    windows-1252 is decoded as browsers decode it (`WINDOWS_1252_ERRORS`)."""
+    Windows code pages are decoded as browsers decode them (`WINDOWS_1252_ERRORS`)."""
     key = label.strip().lower()
     return _WHATWG_LABELS.get(key, key)
 
 
 def _c1_controls(e: UnicodeError) -> tuple[str, int]:
-    """The five bytes Python's cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) as the C1
-    controls of the same number, as the WHATWG windows-1252 decoder reads them."""
-    if isinstance(e, UnicodeDecodeError) and all(b in _C1_UNDEFINED for b in e.object[e.start:e.end]):
+    """The bytes 0x80-0x9F Python's Windows code pages leave undefined (cp1252's 0x81, 0x8D, 0x8F,
+    0x90, 0x9D; cp1251's 0x98...) as the C1 controls of the same number, as the WHATWG decoders of
+    those encodings read them."""
+    if isinstance(e, UnicodeDecodeError) and all(0x80 <= b <= 0x9F for b in e.object[e.start:e.end]):
         return "".join(chr(b) for b in e.object[e.start:e.end]), e.end
     raise e
 
 
-_C1_UNDEFINED = frozenset(b"\x81\x8d\x8f\x90\x9d")
+# The single-byte Windows code pages a browser reads whole (no byte undecodable).
+_WINDOWS_PAGES = frozenset({*(f"cp125{n}" for n in range(9)), "cp874"})
 
 
 WINDOWS_1252_ERRORS = "archiver-c1"
@@ -248,9 +253,13 @@ codecs.register_error(WINDOWS_1252_ERRORS, _c1_controls)
 
 
 def _decoded(data: bytes, enc: str, errors: str = "strict") -> str:
-    """`data` in the codec `enc`; windows-1252 as a browser reads it (no byte undecodable)."""
-    if codecs.lookup(enc).name == "cp1252":
-        return data.decode("cp1252", errors=WINDOWS_1252_ERRORS)
+    """`data` in the codec `enc`; a Windows code page as a browser reads it (`_c1_controls`)."""
+    name = codecs.lookup(enc).name
+    if name in _WINDOWS_PAGES:
+        try:
+            return data.decode(name, errors=WINDOWS_1252_ERRORS)
+        except UnicodeDecodeError:  # a byte past 0x9F the page leaves undefined (cp1255's 0xCA...)
+            return data.decode(name, errors=errors)
     return data.decode(enc, errors=errors)
 
 
@@ -400,7 +409,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 # Each part of the prolog is matched once and never given back (atomic, possessive): a text that
 # is no feed (a run of spaces, of comments) is turned down in linear time.
 _FEED_START = re.compile(
-    rb"(?:\xef\xbb\xbf)?(?>\s++|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*+(?:\[.*?\])?\s*>)*+"
+    rb"(?:\xef\xbb\xbf)?(?>\s++|<\?.*?\?>|<!--.*?-->"
+    rb"|<!DOCTYPE[^>\[]*+(?:\[(?:[^\]\"'<]|\"[^\"]*\"|'[^']*'|<!--.*?-->|<)*+\])?\s*>)*+"
     rb"<(?:[A-Za-z_][\w.-]*:)?(?:rss|feed|urlset|sitemapindex|RDF)[\s>/]",
     re.DOTALL | re.IGNORECASE,
 )

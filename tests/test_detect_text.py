@@ -344,3 +344,12 @@ def test_a_short_link_host_inside_a_word_is_no_short_link(line: str) -> None:
     # Only Chinese, Japanese and Korean text runs into a link; a letter of any other script is part
     # of a word whose ending merely looks like the host.
     assert scan_text(line, "t.txt") == []
+
+
+def test_a_short_link_run_into_cjk_text_is_found_in_an_html_page_too() -> None:
+    # The raw page's short-link codes decide whether its text is read at all.
+    page = "<html><body><p>\u4eca\u65e5\u306e\u5199\u771fpic.twitter.com/AbCdEf1234</p></body></html>"
+    (post,) = detect(Document(source="p.html", text=page, is_html=True))
+    assert [m.rsplit("/", 1)[1] for m in [*post.links, *post.media]][:1] == ["AbCdEf1234"]
+    thai = "<p>\u0e14\u0e39\u0e17\u0e35\u0e48\u0e19\u0e35\u0e48https://t.co/AbCdEf5678</p>"
+    assert [p.links for p in detect(Document(source="t.html", text=thai, is_html=True))] == [["https://t.co/AbCdEf5678"]]

@@ -279,3 +279,37 @@ def test_a_player_page_that_failed_does_not_speak_for_vimeo() -> None:
 
     probe = _probe("vimeo", post, route)
     assert (probe.status, probe.reason) == ("live", "oEmbed answered 200"), probe
+
+
+def test_an_embed_page_whose_words_settled_it_leaves_nothing_to_the_render() -> None:
+    from archiver.capture.oembed import check_for
+
+    check, _ = check_for("instagram")
+    post = Post(platform="instagram", kind="embedded", source="s", evidence="e", post_id="CGoneIG0001",
+                url="https://www.instagram.com/p/CGoneIG0001/")
+    worded = check.probe(post, FakeClient(lambda url: (404, "<html><body><h2>Sorry, this page isn't available."
+                                                             "</h2></body></html>")))
+    silent = check.probe(post, FakeClient(lambda url: (404, "<html><body></body></html>")))
+    assert worded.status == silent.status == "unavailable", (worded, silent)
+    assert check.render_decides is not None
+    assert (check.render_decides(worded), check.render_decides(silent)) == (False, True)
+
+
+def test_a_held_post_whose_deciding_answer_was_an_outage_is_not_checked(rig: Rig) -> None:
+    # Bluesky: the handle resolves (a usable answer), the thread fails (503): nothing was learnt of
+    # the post, which keeps the status it had.
+    url = "https://bsky.app/profile/rivertondesk.bsky.social/post/3kmgone1riv9z"
+    post = rig.post("bluesky", "3kmgone1riv9z", url, "rivertondesk.bsky.social")
+    rig.index.observe(post.key, "deleted", detail="getPostThread answered NotFound")
+
+    def route(url: str) -> Answer:
+        if "resolveHandle" in url:
+            return 200, {"did": "did:plc:riverton"}
+        return (503, {"error": "InternalServerError"}) if "getPostThread" in url else (404, "nope")
+
+    rig.client.route = route
+    again = rig.capturer.capture(post, recheck=True)
+    assert (again.status, again.checked, again.captures) == ("deleted", False, 0), again
+    assert again.reason is not None and again.reason.startswith("no usable answer: getPostThread answered"), again
+    assert rig.renderer.rendered == []
+    assert [h.status for h in rig.detail(post.key).history] == ["deleted"]

@@ -173,5 +173,15 @@ def test_windows_1252_reads_every_byte_as_a_browser_does() -> None:
     page = "<p>\u00c1 caf\u00e9</p>".encode()  # UTF-8 bytes: \xc3\x81 holds one of the five
     assert decode(page, "iso-8859-1") == "<p>\u00c3\x81 caf\u00c3\u00a9</p>"
     assert decode(b"a\x81b\x8dc\x8fd\x90e\x9df\x80", "windows-1252") == "a\x81b\x8dc\x8fd\x90e\x9df\u20ac"
-    # A label that names the "replacement" encoding is not used: the bytes are read as if undeclared.
-    assert decode("caf\u00e9".encode(), "iso-2022-kr") == "caf\u00e9"
+    # A label that names the "replacement" encoding is not used: the bytes are read as if undeclared
+    # (Python's HZ codec would read these as Chinese).
+    assert decode(b"<p>~{VPND~}</p>", "hz-gb-2312") == "<p>~{VPND~}</p>"
+    # The other Windows code pages alike: cp1251's 0x98 is a C1 control, not a reason to read UTF-8.
+    assert decode(b"<p>\xd0\x98x\x98</p>", "windows-1251") == "<p>\u0420\u0098x\x98</p>"
+
+
+def test_a_meta_naming_utf16_is_wrong_about_the_bytes_it_is_written_in() -> None:
+    # A <meta> is found in ASCII bytes: a browser reads such a page as UTF-8.
+    page = b'<html><head><meta charset="unicode"></head><body>caf\xe9</body></html>'  # not UTF-8 either
+    assert decode(page).endswith("<body>caf\ufffd</body></html>")
+    assert decode(page.replace(b"unicode", b"utf-16le")).endswith("<body>caf\ufffd</body></html>")

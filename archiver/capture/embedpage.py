@@ -207,22 +207,23 @@ def _is_login(final_url: str, login_paths: tuple[str, ...]) -> bool:
 
 
 def page_status(fetched: Fetched, data: PostData | None, words: Sequence[tuple[str, str]],
-                login_paths: tuple[str, ...], what: str) -> tuple[str, str | None]:
-    """The status one fetched page gives a post (see the module docstring)."""
+                login_paths: tuple[str, ...], what: str) -> tuple[str, str | None, bool]:
+    """The status one fetched page gives a post (see the module docstring), its reason, and
+    whether it is settled (the post shown, a login page, the platform's own words)."""
     if fetched.status is None:
-        return ("unknown" if fetched.refused else "unavailable"), fetched.error
+        return ("unknown" if fetched.refused else "unavailable"), fetched.error, False
     if fetched.status == 200 and data is not None and data.recovered:
-        return "live", f"{what} shows the post"
+        return "live", f"{what} shows the post", True
     if fetched.final_url and _is_login(fetched.final_url, login_paths):
-        return "login_required", f"{what} sent an anonymous reader to log in ({fetched.final_url})"
+        return "login_required", f"{what} sent an anonymous reader to log in ({fetched.final_url})", True
     said = words_status(visible_text(fetched.text, blocks=True), words)
     if said is not None:
-        return said
+        return *said, True
     if fetched.status in (429, 403) or fetched.status >= 500:
-        return "unavailable", f"{what} answered HTTP {fetched.status}"
+        return "unavailable", f"{what} answered HTTP {fetched.status}", False
     if fetched.status in (404, 410):
-        return "unavailable", f"{what} answered HTTP {fetched.status} without saying why"
-    return "unknown", f"{what} answered HTTP {fetched.status} and showed no post"
+        return "unavailable", f"{what} answered HTTP {fetched.status} without saying why", False
+    return "unknown", f"{what} answered HTTP {fetched.status} and showed no post", False
 
 
 def embed_page_of(embed_url: Callable[[str | None, str | None], str | None]) -> Callable[[PostRef], str | None]:
@@ -255,15 +256,16 @@ def embed_check(page: EmbedPage, wayback: WaybackSource, selectors: tuple[str, .
             return Probe("unknown", "no embed page is known for this post")
         fetched = fetch_page(client, url)
         data = page.parse(fetched.text) if fetched.status == 200 and fetched.text else None
-        status, reason = page_status(fetched, data, page.words, page.login_paths, "the embed page")
+        status, reason, settled = page_status(fetched, data, page.words, page.login_paths, "the embed page")
         found = status == "live" and data is not None
         return Probe(status, reason, fields=data.fields() if found and data else {},
                      media=tuple(data.media) if found and data else (), network_failed=fetched.network_failed,
-                     refused=fetched.refused, found=found)
+                     refused=fetched.refused, found=found, state=settled)
 
     def left_open(found: Probe) -> bool:
-        """The fetched page left the status open: the rendered embed's words may settle it."""
-        return not found.found and found.status in ("unknown", "unavailable")
+        """The fetched page left the status open (`state`: nothing on it settled it, no words of
+        the platform's): the rendered embed's words may."""
+        return not found.found and not found.state and found.status in ("unknown", "unavailable")
 
     def after_render(found: Probe, rendered: PageCapture | None, render: RenderFn) -> tuple[str, str | None]:
         """The rendered embed's words, when the fetched page left the status open."""

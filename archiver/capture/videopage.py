@@ -120,4 +120,3 @@ def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selector
         return Probe("unavailable", reason + (f"; {page_said}" if page_said else ""), unusable=outage(code))
 
     return PostCheck(probe=probe, element_selectors=selectors, wayback=wayback)
-

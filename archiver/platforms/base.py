@@ -325,9 +325,11 @@ def host_of(url: str) -> str | None:
 
 
 # Where a link written without a space before it may start: not inside a word, a host or an
-# address (`bit.co/...`, `ñt.co/...`), except straight after Chinese, Japanese or Korean text, which
-# runs into a link with no space between (`写真pic.twitter.com/...`).
-LINK_START = r"(?:(?<![\w.@/-])|(?<=[\u2e80-\u9fff\uac00-\ud7af\uff00-\uffef]))"
+# address (`bit.co/...`, `ñt.co/...`), except straight after text of a script written without
+# spaces (Chinese, Japanese, Korean, Thai, Lao, Burmese, Khmer), which runs into a link
+# (`写真pic.twitter.com/...`).
+LINK_START = (r"(?:(?<![\w.@/-])|(?<=[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\u9fff\uac00-\ud7af"
+              r"\uf900-\ufaff\uff00-\uffef\U00020000-\U0003134f]))")
 
 
 def host_lowered(url: str) -> str:

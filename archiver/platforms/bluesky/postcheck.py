@@ -83,7 +83,6 @@ def probe(post: PostRef, client: HttpGetter) -> Probe:
     return Probe("unavailable", f"getPostThread answered {_said(thread)}", url=url, unusable=outage(thread.status))
 
 
-
 def _with_url(found: Probe, url: str) -> Probe:
     return Probe(found.status, found.reason, url=url, network_failed=found.network_failed, refused=found.refused)
 
