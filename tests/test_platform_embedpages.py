@@ -195,9 +195,8 @@ def test_a_wayback_copy_that_recovered_nothing_is_not_fetched_again(run: Platfor
 
 def test_a_recheck_renders_no_post_whose_fetched_embed_page_settled_its_status(run: PlatformRun, tmp_path: Path) -> None:
     """Each embed page's words (deleted, private...) settle the status without a render: a re-check
-    that finds them unchanged writes no capture, as for any post whose status did not change. A page
-    that said nothing (Facebook's and LinkedIn's gone posts: `unavailable`) leaves it to the render,
-    which is made, and kept, at each re-check."""
+    that finds them unchanged writes no capture, as for any post whose status did not change (only a
+    page that said nothing at all leaves the status to the render: tests/test_postcapture_decisions.py)."""
     import shutil
 
     archive = tmp_path / "archive"
@@ -208,6 +207,5 @@ def test_a_recheck_renders_no_post_whose_fetched_embed_page_settled_its_status(r
     again = cli(run.web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=archive)
     results = json.loads(again.stdout)["results"]
     assert results and not [r for r in results if r["changed"]], results
-    assert {r["key"]: r["captures"] for r in results if r["captures"]} == {
-        r["key"]: 1 for r in results if r["status"] in ("unknown", "unavailable")}, results
-    assert {r["key"] for r in results if r["captures"]} == {"facebook:1000000002", "linkedin:7150000000000000002"}
+    assert {r["key"]: r["captures"] for r in results if r["captures"]} == {}, results
+    assert {r["status"] for r in results} >= {"unavailable", "login_required"}  # Facebook's, LinkedIn's words too
