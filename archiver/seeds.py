@@ -102,7 +102,7 @@ def read_feed(data: bytes, name: str = "a feed", base_url: str | None = None) ->
     link is read against the feed's `xml:base`, else `base_url` (where the feed was fetched from)."""
     from .sources import looks_like_feed
 
-    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+    if _JSON_START.match(data):
         return _json_feed(data, base_url)
     if not looks_like_feed(data):
         return None
@@ -144,6 +144,9 @@ def read_feed(data: bytes, name: str = "a feed", base_url: str | None = None) ->
             (feed.sitemaps if tag == "sitemap" else feed.articles).extend(Entry(url, date) for url in urls)
     feed.articles, feed.sitemaps = _once(feed.articles), _once(feed.sitemaps)
     return feed
+
+
+_JSON_START = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*+\{")  # (looked at in place: a page is never copied)
 
 
 def _json_feed(data: bytes, base_url: str | None) -> Feed | None:

@@ -69,14 +69,14 @@ def require_own_index(archive_dir: Path, *, give: str = "pass --index {url} (or 
                      f"--from {url} --to {archive_dir}`{other_way}")
 
 
-def require_noted_index(archive_dir: Path, url: str) -> None:
+def require_noted_index(archive_dir: Path, url: str, noted: str | None = None) -> None:
     """UsageError (exit 2) when the folder is indexed in another PostgreSQL index than `url`
-    (`INDEX_NOTE`; the same server and database spelt otherwise is the same index): its WARC files
-    would be indexed partly there, partly here. An index moved (`archiver index copy`) is followed
-    once the note is deleted."""
+    (`INDEX_NOTE`, or `noted` when the caller read it already; the same server and database spelt
+    otherwise is the same index): its WARC files would be indexed partly there, partly here. An
+    index moved (`archiver index copy`) is followed once the note is deleted."""
     from archiver.index.postgres.url import place
 
-    noted = indexed_elsewhere(archive_dir)
+    noted = noted if noted is not None else indexed_elsewhere(archive_dir)
     if noted is None or place(noted) == place(url):
         return
     from archiver.errors import UsageError
@@ -97,9 +97,10 @@ def note_index(archive_dir: Path, url: str) -> None:
     from archiver.modes import write_file
 
     shown = redact(url)
-    if indexed_elsewhere(archive_dir) == shown:
+    noted = indexed_elsewhere(archive_dir)
+    if noted == shown:
         return
-    require_noted_index(archive_dir, url)
+    require_noted_index(archive_dir, url, noted)
     text = (f"# This archive folder is indexed in PostgreSQL (archiver run/archive --index URL, or\n"
             f"# ARCHIVER_INDEX). archiver refuses to use it without that index.\n{shown}\n")
     target = Path(archive_dir) / INDEX_NOTE
