@@ -44,8 +44,10 @@ def test_the_first_matching_words_decide_and_their_sentence_is_the_reason() -> N
     (Fetched("u", 200, "<p>hello</p>", "u"), "unknown"),
 ])
 def test_page_status(fetched: Fetched, expected: str) -> None:
-    status, _ = page_status(fetched, None, (("post not found", "deleted"),), ("/authwall",), "the embed page")
+    status, _, settled = page_status(fetched, None, (("post not found", "deleted"),), ("/authwall",), "the embed page")
     assert status == expected
+    # Settled by the page itself (a login page, the platform's words), or left to the render.
+    assert settled == (expected in ("login_required", "deleted"))
 
 
 def test_a_page_showing_the_post_is_live() -> None:
@@ -76,6 +78,6 @@ def test_a_heading_without_a_full_stop_is_a_sentence_of_its_own() -> None:
     assert visible_text(page) == "This Account is Private Follow to see their photos and videos."
     assert words_status(visible_text(page, blocks=True), WORDS) == ("protected", "This Account is Private")
     gone = Fetched("https://www.instagram.com/p/CPrivIG0001/embed/captioned/", 200, page)
-    assert page_status(gone, None, WORDS, (), "the embed page") == ("protected", "This Account is Private")
+    assert page_status(gone, None, WORDS, (), "the embed page") == ("protected", "This Account is Private", True)
     # Sentences of one paragraph still end at their full stop.
     assert words_status("Oops. This Account is Private. Follow them.", WORDS) == ("protected", "This Account is Private.")
