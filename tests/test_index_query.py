@@ -403,6 +403,11 @@ def test_show_takes_an_id_with_a_slash_as_lookup_prints_it(request: pytest.Fixtu
         assert show(idx, "https://mastodon.social/@rivertonwater/112037088460800000")["key"] == toot  # type: ignore[index]
         assert show(idx, "harbournews/102")["key"] == channel  # type: ignore[index]
         assert show(idx, "mastodon.social/999") is None
+        # Its number alone, as the post's page shows it: the one server holding such an ID.
+        assert show(idx, "112037088460800000")["key"] == toot  # type: ignore[index]
+        idx.upsert_post(post("mastodon", post_id="floss.social/112037088460800000",
+                             url="https://floss.social/@someone/112037088460800000", handle="someone@floss.social"))
+        assert show(idx, "112037088460800000") is None  # two servers: which one, only an address says
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -403,7 +403,24 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
                                   "ESCAPE '\\' ORDER BY new_key LIMIT 2", [pattern])
             found = [row["new_key"] for row in rows]
         return found if len(found) == 1 else []
-    return _keys_with_post_id(index, [ident.lstrip("@")])
+    keys = _keys_with_post_id(index, [ident.lstrip("@")])
+    return keys or (_on_one_server(index, ident) if ident.isdigit() else [])
+
+
+def _on_one_server(index: Index, number: str) -> list[str]:
+    """The post whose ID is `number` on the one server that holds it, for platforms whose IDs are
+    their server's (Mastodon's `mastodon.social/1120...`, a bare ID as a post's page shows it);
+    nothing when no server, or several, hold such an ID (which server's, only its address says)."""
+    from archiver.platforms import REGISTRY
+
+    scoped = [p.name for p in REGISTRY if p.any_host is not None]
+    if not scoped:
+        return []
+    marks = ", ".join("?" for _ in scoped)
+    rows = index.db.query(f"SELECT key FROM posts WHERE platform IN ({marks}) AND post_id {index.dialect.like} ? "
+                          "ORDER BY key LIMIT 2", [*scoped, f"%/{number}"])
+    found = [row["key"] for row in rows]
+    return found if len(found) == 1 else []
 
 
 def _short_link_keys(index: Index, platform: Platform, link: str) -> list[str]:
