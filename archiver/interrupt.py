@@ -66,6 +66,7 @@ class StopFlag:
         self.signum: int = 0
         self._raising = 0
         self._installed = False
+        self._held = False
 
     @property
     def requested(self) -> bool:
@@ -95,8 +96,9 @@ class StopFlag:
         self._installed = True
 
     def reset(self) -> None:
-        """Forget a signal received (a test, or a process reused for another run)."""
+        """Forget a signal received, and a hold (a test, or a process reused for another run)."""
         self.signum = 0
+        self._held = False
 
     @contextmanager
     def raising(self) -> Iterator[None]:
@@ -109,10 +111,15 @@ class StopFlag:
         finally:
             self._raising -= 1
 
+    def hold(self) -> None:
+        """From now on a signal is recorded and not raised: the command's work is done (its output
+        renamed into place), and an interruption now would only say "interrupted" of a whole file."""
+        self._held = True
+
     def check(self) -> None:
         """Raise `Interrupted` for a signal received in raising mode that was not raised where it
         came (Python drops an exception raised in a finalizer)."""
-        if self.signum and self._raising:
+        if self.signum and self._raising and not self._held:
             raise Interrupted(self.signum)
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
@@ -124,7 +131,7 @@ class StopFlag:
             os._exit(exit_code(signum))
         if not self.signum:
             self.signum = signum
-        if self._raising:
+        if self._raising and not self._held:
             raise Interrupted(signum)
 
 

@@ -20,6 +20,7 @@ from archiver.export.warcfile import (
     write_export_warc,
 )
 from archiver.index.rows import PageRow, RecordRow
+from archiver.interrupt import STOP
 from archiver.modes import user_file_mode
 from archiver.output import landing, landing_problem, special_file
 
@@ -145,6 +146,8 @@ def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequen
                 os.fsync(fh.fileno())
                 # mkstemp made it 0600; the export is the user's file like any other: 0666 & ~umask
                 os.fchmod(fh.fileno(), user_file_mode())
+            STOP.check()  # a signal before the bundle is in place stops it (raised here if not yet)
+            STOP.hold()  # once in place, the export is done: a signal after this is no interruption
             os.replace(tmp, target)
     except OSError as e:
         raise ExportError(f"cannot write {out}: {e.strerror or e}") from e
