@@ -25,7 +25,7 @@ def resolve(post: Post, client: HttpGetter) -> Alias:
     for link in candidates:
         # Followed through the short-link hosts to the first address past them, which is not asked:
         # a status URL is the post; anything else (an article the tweet cites) is no post of its own.
-        res = resolve_shortlink(client, link, until=lambda url: not is_shortlink(url))
+        res = resolve_shortlink(client, link, until=_past_short_links)
         if res.network_failed:
             out.failures.append((f"{link}: could not be resolved ({res.error})", True))
             return out
@@ -53,8 +53,13 @@ def destination(link: str, client: HttpGetter) -> Destination:
     """Where a short link given as a source leads: t.co hops (and pic.twitter.com's, and the
     unsafe-link warning's) are followed, the first address past them is not asked (the article is
     fetched as articles are, with a browser's agent; a status URL is the post)."""
-    res = resolve_shortlink(client, link, until=lambda url: not is_shortlink(url))
+    res = resolve_shortlink(client, link, until=_past_short_links)
     return Destination.past(link, res, is_shortlink)
+
+
+def _past_short_links(url: str) -> bool:
+    """The first address past the short-link hosts, where following stops without asking it."""
+    return not is_shortlink(url)
 
 
 def same_author(post: Post, handle: str | None, final_url: str | None) -> bool:

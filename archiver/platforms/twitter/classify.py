@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from archiver.models import PostStatus
+from archiver.platforms.capture import outage
 from archiver.platforms.twitter.syndication import OEmbedResult, SyndicationResult
 
 # --- status ------------------------------------------------------------------------------------
@@ -88,7 +89,7 @@ def classify(
     # A login wall decides only beside answers from both sources that settle nothing: with
     # oEmbed down (no answer, a 5xx, a 429), a syndication 404 beside the wall x.com shows
     # anonymous readers would turn a deleted post login_required for as long as the outage lasts.
-    oembed_failed = oembed is not None and (oembed.status is None or oembed.status == 429 or oembed.status >= 500)
+    oembed_failed = oembed is not None and (oembed.status is None or outage(oembed.status))
     if page_login_wall and not synd_failed and not oembed_failed:
         return "login_required", "the post page shows a login wall to anonymous visitors"
 
@@ -110,7 +111,7 @@ def classify(
                   f"{name} gave no usable answer (HTTP {got.status})"
                   for name, got in (("syndication", synd), ("oEmbed", oembed))
                   if got is not None and (got.status is None and got.error
-                                          or got.status is not None and (got.status == 429 or got.status >= 500))]
+                                          or outage(got.status))]
         return "unavailable", "no two signals agree that it is gone: " + "; ".join(signals + silent)
 
     failures = []  # sources that gave no answer at all, whatever kept it away
