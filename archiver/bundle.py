@@ -256,9 +256,13 @@ def _verify_indexed(index: IndexQueries, archive_dir: Path, *, truncated: list[T
     shots = index.stored_files()
     counted = [0]
 
+    captures: set[int] = set()  # those holding records, whose timestamps the journal may vouch for
+
     def records() -> Iterator[RecordRow]:  # read as checked, file by file: never all at once
         for row in index.all_records():
             counted[0] += 1
+            if row.capture_id is not None:
+                captures.add(row.capture_id)
             yield row
 
     unheld = index.unheld_page_records()  # named one by one below
@@ -269,7 +273,8 @@ def _verify_indexed(index: IndexQueries, archive_dir: Path, *, truncated: list[T
                                   reindex_hint=REINDEX_FORCE_HINT if where == DB_NAME else REINDEX_ELSEWHERE_HINT,
                                   where=where, named_lost=[rid for _what, _at, rid in unheld])
         damaged = any(p.path.startswith(f"{WARC_DIR}/") for p in problems)
-        problems += compare(index, journal, where=where, writing=being_written(archive_dir), damaged=damaged)
+        problems += compare(index, journal, where=where, writing=being_written(archive_dir), damaged=damaged,
+                            captures=captures)
         problems += [Problem(INDEX, where, f"the capture of {what} at {at} names its page record {rid}, which the "
                                            "index does not hold: `archiver reindex --force` rebuilds the index "
                                            "from the WARC files")

@@ -21,16 +21,21 @@ import heapq
 import logging
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from archiver.index.protocol import IndexQueries
 from archiver.index.rows import PostRow
 from archiver.index.spool import Spool
 from archiver.layout import DB_NAME
+from archiver.redact import redact_endpoint
 from archiver.verify import Journal, Problem
+
+if TYPE_CHECKING:
+    from archiver.index.sqlite.index import SQLiteIndex
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +96,7 @@ def _facts(index: IndexQueries, key: str) -> _Facts | None:
 
 
 @contextmanager
-def _replayed(journal: Journal) -> Iterator[IndexQueries]:
+def _replayed(journal: Journal) -> Iterator[SQLiteIndex]:
     """The posts the journal describes, replayed into a scratch index (removed on the way out)."""
     from archiver.index.journal import written_order
     from archiver.index.sqlite.index import SQLiteIndex
@@ -105,16 +110,17 @@ def _replayed(journal: Journal) -> Iterator[IndexQueries]:
 
 
 def compare(index: IndexQueries, journal: Journal, *, where: str = DB_NAME, writing: bool = False,
-            damaged: bool = False) -> list[Problem]:
+            damaged: bool = False, captures: Collection[int] = ()) -> list[Problem]:
     """The problems of `index` against the journal entries read from the WARCs (none when there is
     no journal to compare with); what only the index holds is noted on the log. `writing`: a WARC
     file is still being written (`.open`, not read), whose journal entries may be what explains a
     difference (a post merged into another by the run in progress): differences are then noted,
     not failed. `damaged`: some WARC file could not be read whole, so journal records in it were
-    not read (the note on what only the index holds says so)."""
+    not read (the note on what only the index holds says so). `captures`: the IDs of the index's
+    captures that hold records, whose timestamps are compared with those the journal holds."""
     if not journal:
         return []
-    problems = _differences(index, journal, where, damaged)
+    problems = _differences(index, journal, where, damaged, captures)
     if writing:
         for problem in problems:
             log.warning("note: %s (a WARC file is still being written: its journal entries may explain it)", problem)
@@ -122,14 +128,17 @@ def compare(index: IndexQueries, journal: Journal, *, where: str = DB_NAME, writ
     return problems
 
 
-def _differences(index: IndexQueries, journal: Journal, where: str, damaged: bool = False) -> list[Problem]:
+def _differences(index: IndexQueries, journal: Journal, where: str, damaged: bool = False,
+                 captures: Collection[int] = ()) -> list[Problem]:
     """Compared post by post, holding a digest of each post the journal describes (never every
-    post's facts): the facts of a post are read again, from both sides, where the digests differ."""
+    post's facts): the facts of a post are read again, from both sides, where the digests differ.
+    Then the captures' timestamps (`_stamp_differences`)."""
     problems: list[Problem] = []
     ahead: list[str] = []  # differing posts the index holds more of, in the order found
     extra = 0  # posts only the index holds; the first few by key are named
     first_extra: list[str] = []
     with _replayed(journal) as replayed:
+        problems += _stamp_differences(index, replayed, captures, where)
         vouched = dict(_digests(replayed))
         differing: list[str] = []
         for key, digest in _digests(index):
@@ -161,6 +170,41 @@ def _differences(index: IndexQueries, journal: Journal, where: str, damaged: boo
         log.warning("note: %s: %d post(s) hold more than the journal in the WARCs says (%s): %s; not an error, but "
                     "`archiver reindex` would not give it back", where, count, named, why)
     return problems
+
+
+def _stamp_differences(index: IndexQueries, replayed: SQLiteIndex, captures: Collection[int],
+                       where: str) -> list[Problem]:
+    """The timestamp tokens the journal holds that the index lacks, or holds another of.
+
+    A capture is known on both sides by what it captured and when (its IDs differ), a token by its
+    capture and authority. A request the journal saw fail that the index holds a token for was
+    retried since (the index ahead of the journal): no problem."""
+    told = _stamps(replayed, [cid for (cid,) in replayed.db.execute("SELECT DISTINCT capture_id FROM capture_stamps")])
+    if not any(token for token, _digest in told.values()):
+        return []
+    held = _stamps(index, sorted(captures))
+    problems = []
+    for (who, url, at, authority), (token, digest) in sorted(told.items()):
+        if token is None:
+            continue
+        mine = held.get((who, url, at, authority))
+        if mine == (token, digest):
+            continue
+        what = f"the timestamp by {redact_endpoint(authority)} of its capture of {url} at {at}"
+        problems.append(Problem(JOURNAL, where, (
+            f"{who}: the index lacks {what}, which the journal in the WARCs holds" if mine is None or mine[0] is None
+            else f"{who}: {what} in the index is not the one the journal in the WARCs holds")))
+    return problems
+
+
+def _stamps(index: IndexQueries, capture_ids: Sequence[int]) -> dict[tuple[str, str, str, str], tuple[str | None, str]]:
+    """(post key or article URL, capture URL, captured at, authority) -> (token, manifest digest)."""
+    found = {}
+    for start in range(0, len(capture_ids), PAGE):
+        for stamp in index.capture_stamps(capture_ids[start:start + PAGE]):
+            who = stamp.post_key or stamp.article_url or ""
+            found[(who, stamp.capture_url or "", stamp.captured_at or "", stamp.tsa)] = (stamp.token, stamp.digest)
+    return found
 
 
 def _difference(key: str, facts: _Facts | None, told: _Facts, where: str) -> Problem | None:

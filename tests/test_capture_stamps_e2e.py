@@ -111,7 +111,8 @@ def test_verify_of_the_folder_checks_each_capture_token_against_its_records(worl
     assert done.returncode == 0, done.stderr
     clean = cli(web, "verify", archive=archive)
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    stamp = _rows(archive, "SELECT * FROM capture_stamps ORDER BY capture_id")[0]
+    stamp = _rows(archive, "SELECT s.*, c.url AS capture_url, c.captured_at FROM capture_stamps s "
+                           "JOIN captures c ON c.id = s.capture_id ORDER BY s.capture_id")[0]
     which = f"capture {stamp['capture_id']} "
 
     def tampered(name: str, **values: str) -> Any:
@@ -119,8 +120,11 @@ def test_verify_of_the_folder_checks_each_capture_token_against_its_records(worl
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(archive, copy)
         with sqlite3.connect(copy / "archive.db") as conn:
-            sets = ", ".join(f"{k} = ?" for k in values)
-            conn.execute(f"UPDATE capture_stamps SET {sets} WHERE capture_id = ?", [*values.values(), stamp["capture_id"]])
+            if values:
+                sets = ", ".join(f"{k} = ?" for k in values)
+                conn.execute(f"UPDATE capture_stamps SET {sets} WHERE capture_id = ?", [*values.values(), stamp["capture_id"]])
+            else:
+                conn.execute("DELETE FROM capture_stamps WHERE capture_id = ?", [stamp["capture_id"]])
         conn.close()
         return cli(web, "verify", archive=copy)
 
@@ -145,6 +149,15 @@ def test_verify_of_the_folder_checks_each_capture_token_against_its_records(worl
     # The manifest kept with the token changed, its digest not.
     kept = tampered("other-manifest", manifest=other)
     assert [line for line in named(kept) if which in line and "not the one kept with it" in line], kept.stderr
+    # The other token is one the journal in the WARCs never held either.
+    of_capture = f"of its capture of {stamp['capture_url']} at {stamp['captured_at']}"
+    assert [line for line in moved.stdout.splitlines() if line.startswith("journal\t") and of_capture in line
+            and "is not the one the journal in the WARCs holds" in line], moved.stdout
+    # The token gone from the index: nothing in the index is left to check, the journal still holds it.
+    lost = tampered("token-lost")
+    assert lost.returncode == 1, lost.stderr
+    assert [line for line in lost.stdout.splitlines() if line.startswith("journal\t") and of_capture in line
+            and "the index lacks the timestamp by" in line], lost.stdout
 
 
 def x509_roots(authority: Authority) -> list[Any]:
