@@ -218,6 +218,16 @@ def test_glued_signature_body_and_following_text() -> None:
     ]
 
 
+@pytest.mark.parametrize("printed", ["February 30, 2024", "31 June 2024", "April 31, 2019"])
+def test_a_signature_whose_date_no_calendar_holds_is_still_a_tweet_of_no_known_day(printed: str) -> None:
+    (post,) = scan_text(f"Intro.\n\nBridge closed pic.twitter.com/AbCdEf1234\n— Desk (@desk) {printed}\nMore.\n")
+    assert (post.kind, post.handle, post.author, post.posted_at, post.text) == (
+        "embedded", "desk", "Desk", None, "Bridge closed pic.twitter.com/AbCdEf1234")
+    # A byline's date after a dash, or a day past any month's, is still no signature.
+    assert find_signature("Jane Roe (@janeroe) — November 30, 2024") is None
+    assert find_signature("— Desk (@desk) February 32, 2024") is None
+
+
 def test_signature_date_on_the_next_line() -> None:
     (post,) = scan_text("Intro.\n\nBridge closed\n— Desk (@desk)\nMarch 4, 2024\nNext paragraph of the article.\n")
     assert (post.handle, post.author, post.posted_at, post.text) == ("desk", "Desk", "2024-03-04", "Bridge closed")

@@ -35,6 +35,12 @@ _CJK_DAY_END_RE = re.compile(r"[日일]")
 _YEAR_FIRST_END_RE = re.compile(r"(?<!\d)(?:19[89]\d|20\d\d|21\d\d)([-/.])\d{1,2}\1\d{1,2}(?!\d)")
 
 
+_MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+_IMPOSSIBLE_DATE_RE = re.compile(
+    rf"(?:{_MONTHS}{_GAP}+(?:3[01]|[12]\d|0?[1-9]),{_GAP}*|(?:3[01]|[12]\d|0?[1-9]){_GAP}+{_MONTHS}{_GAP}+)"
+    r"(?:19[89]\d|20\d\d|21\d\d)(?!\d)")
+
+
 @dataclass(frozen=True)
 class Signature:
     """A parsed signature: where it starts in its line, who, and when (bare ISO date or None)."""
@@ -63,7 +69,12 @@ def find_signature(line: str, lang: str | None = None, need_date: bool = True) -
             # The date follows the handle directly: "(@janeroe) — November 12, 2024" is a byline.
             date, date_text, _ = split_date(tail, lang) if starts_like_date(tail) else (None, None, "")
             if date is None:
-                continue
+                # A date in an embed's own English shape that no calendar holds ("February 30,
+                # 2024", an editor's slip in a retyped embed): still a signature, of no known day.
+                impossible = _IMPOSSIBLE_DATE_RE.match(tail.lstrip())
+                if impossible is None:
+                    continue
+                date_text = impossible.group(0)
             after = line[m.start("tail") :].lstrip()
             rest = after[len(date_text or "") :].strip() if after.startswith(date_text or "") else ""
         else:
