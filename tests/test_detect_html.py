@@ -196,6 +196,24 @@ def test_textarea_tweet_keeps_its_signature() -> None:
     assert (post.handle, post.author) == ("TextAreaUser", "Text Area")
 
 
+def test_an_embed_s_code_beside_its_flattened_copy_is_one_post() -> None:
+    # A how-to page: the embed code in a textarea (the status ID), and the tweet as readers see it
+    # once flattened (no ID). Same handle, same words: one post, with its ID.
+    code = ('<blockquote class="twitter-tweet"><p lang="en">Water levels are rising fast near the old bridge '
+            'pic.twitter.com/Zx81QmPa0c</p>&mdash; Riverton News Desk (@RivertonDesk) <a href="https://twitter.com/'
+            'RivertonDesk/status/1764718078373491923">March 4, 2024</a></blockquote>')
+    shown = ("<p>Water levels are rising fast near the old bridge pic.twitter.com/Zx81QmPa0c<br>"
+             "— Riverton News Desk (@RivertonDesk) March 4, 2024</p>")
+    page = f"<html><body><p>Copy this:</p><textarea>{code.replace('<', '&lt;')}</textarea>{shown}</body></html>"
+    posts = detect(Document(source="howto.html", text=page, is_html=True))
+    assert [(p.key, p.handle, p.posted_at[:10] if p.posted_at else None) for p in posts] == [
+        ("twitter:1764718078373491923", "RivertonDesk", "2024-03-04")]
+    # Other words under the same handle are another post.
+    other = detect(Document(source="howto.html", text=page.replace("near the old bridge pic", "downtown pic", 1),
+                            is_html=True))
+    assert len(other) == 2 and other[1].post_id is None
+
+
 # --- every other platform ---------------------------------------------------------------------------
 
 PLATFORMS_EXPECTED = [

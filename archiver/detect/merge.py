@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from archiver.models import Post
+from archiver.models import Post, normalise_text
 from archiver.platforms import BY_NAME, SHORTENERS
 
 _RANK = {"embedded": 3, "linked": 2, "shortlink": 1}
@@ -17,6 +17,7 @@ def merge_posts(posts: list[Post]) -> list[Post]:
             by_key[post.key] = post
         else:
             _absorb(have, post)
+    _fold_copies(by_key)
     # A platform's short link inside a post (its text, links or media) is that post, not another one.
     owned: set[tuple[str, str]] = set()
     for post in by_key.values():
@@ -36,6 +37,25 @@ def merge_posts(posts: list[Post]) -> list[Post]:
                 continue
         out.append(post)
     return out
+
+
+def _fold_copies(by_key: dict[str, Post]) -> None:
+    """A post known only by its words (hash-keyed: a flattened copy) that a post with an ID in the
+    same document says word for word under the same handle is that post: a page showing an
+    embed's code (in a textarea, say) beside its flattened text shows one post. Its printed date
+    is left out of the comparison: it is the embedder's day, which the ID's UTC time may not be."""
+    with_id: dict[tuple[str, str, str], str] = {}
+    for key, post in by_key.items():
+        if post.post_id and post.handle and (words := normalise_text(post.text)):
+            with_id.setdefault((post.platform, post.handle.lower(), words), key)
+    if not with_id:
+        return
+    for key, post in list(by_key.items()):
+        if post.post_id or not post.handle or ":h:" not in key:
+            continue
+        same = with_id.get((post.platform, post.handle.lower(), normalise_text(post.text)))
+        if same is not None:
+            _absorb(by_key[same], by_key.pop(key))
 
 
 def _absorb(into: Post, other: Post) -> None:
