@@ -153,6 +153,31 @@ def test_a_recheck_renders_a_tweet_whose_data_is_gone_and_its_embed_decides(base
     assert "suspended account" in post["reason"], post
 
 
+def test_a_recheck_finding_a_live_post_s_words_changed_captures_the_new_words(base: Any) -> None:
+    """A post edited since its capture is still live: the re-check captures it again and the index
+    holds its new words; a re-check finding the words unchanged captures nothing."""
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "edited")
+    key = f"twitter:{site.TWEET_VIDEO.id}"
+    edited = site.TWEET_VIDEO.text.replace("this morning", "this afternoon (corrected)")
+    assert edited != site.TWEET_VIDEO.text
+    web.set_state(("text", site.TWEET_VIDEO.id), edited)
+    try:
+        r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
+    finally:
+        web.set_state(("text", site.TWEET_VIDEO.id), None)
+    assert r.returncode == 0, r.stderr
+    results = {p["key"]: p for p in json.loads(r.stdout)["results"]}
+    post = results[key]
+    assert (post["status"], post["changed"], post["captures"]) == ("live", False, 1), post
+    assert "edited since?" in post["reason"], post
+    # The other live posts said the same words: checked, not captured again.
+    assert [p["captures"] for k, p in results.items() if k != key and p["status"] == "live"] == [0, 0, 0]
+    (after,) = [p for p in lookup(web, copy, "--handle", site.TWEET_VIDEO.user.screen_name)
+                if p["post_id"] == site.TWEET_VIDEO.id]
+    assert "this afternoon (corrected)" in after["text"] and len(after["captures"]) == 2, after
+
+
 def test_a_recapture_of_a_held_post_found_gone_says_what_it_was(base: Any) -> None:
     """`archive --recapture` of a held post is a check of it, as a scheduled re-check is: a post the
     archive held live and now finds deleted is told as changed, not as new."""

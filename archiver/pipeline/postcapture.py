@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ArchiverError, BrowserUnavailable, DiskFull, NetworkError, RefusedError
 from ..index.rows import Capture
 from ..layout import MEDIA_DIR, post_dir, relative, screenshot_path
+from ..models import normalise_text
 from ..modes import make_dirs, write_file
 from ..space import disk_full, is_full
 from ..times import stamp
@@ -275,6 +276,15 @@ class PostCapturer:
         self.index.add_records(None, batch.records, post_key=key)
         return True
 
+    def _words_changed(self, key: str, fields: dict[str, Any]) -> bool:
+        """True when the platform's data gives the post words other than those held (links, case and
+        spacing aside: an embed's `pic.twitter.com/…` and the data's `https://t.co/…` are alike)."""
+        words = normalise_text(fields.get("text"))
+        if not words:
+            return False
+        held = self.index.get_post(key)
+        return held is not None and bool(held.text) and normalise_text(held.text) != words
+
     def _capture(self, post: Any, offline: bool, recheck: bool) -> PostOutcome:
         from ..capture.oembed import check_for, embed_url
 
@@ -310,7 +320,10 @@ class PostCapturer:
         # that render as a capture.
         decided_by_render = check.render_decides is not None and check.render_decides(probe)
         held = self.index.post_status(key) if recheck else None  # what the re-check finds changed, or not
-        if recheck and not decided_by_render and self._unchanged(key, status, batch):
+        # Words the platform now gives that are not those held (a post edited since): a capture of
+        # the new words, whatever the status says.
+        edited = recheck and not network_failed and self._words_changed(key, probe.fields)
+        if recheck and not decided_by_render and not edited and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)
             outcome = PostOutcome(key, platform, url, status, reason=reason, network_failed=network_failed)
             if check.wayback is not None and status != "live" and url and self._lookup_due(key):
@@ -343,6 +356,8 @@ class PostCapturer:
                         return self._render(other, key, label, batch, moment=moment)[0]
                     status, reason = check.after_render(probe, page, render)
 
+        if edited:
+            reason = f"{reason}; its text is not the one held before (edited since?): captured again"
         media_failures: list[str] = []
         if probe.media and not network_failed and not unanswered:
             media_failures, media_unreachable = self._media(key, list(probe.media), batch)

@@ -97,7 +97,8 @@ class SiteState:
     removes it); ("redirect", PATH) -> where that news.example path redirects (302); ("short", CODE) ->
     the target of an extra t.co code; ("drip", PATH) -> (total_bytes, bytes_per_sec); ("fail", HOST) -> dict(status=503,
     times=1, retry_after=1): the next `times` requests to HOST get that status; ("fault", HOST,
-    PATH) -> a fault name of faults.FAULTS.
+    PATH) -> a fault name of faults.FAULTS; ("text", ID) -> the words syndication gives a live tweet
+    instead of its own (the post edited since).
     """
 
     def __init__(self) -> None:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import re
@@ -88,6 +89,9 @@ def syndication_api(req: Request, state: SiteState) -> Response:
     if tweet is None or tweet_state == site.DELETED:
         return Response(404, b"", "application/json; charset=utf-8", headers, gzip=True)
     if tweet_state == site.LIVE:
+        edited = state.get(("text", tweet_id))  # the post's words as edited since
+        if edited is not None:
+            tweet = dataclasses.replace(tweet, text=edited)
         return _json(200, syndication.tweet_json(tweet), headers=headers, gzip=True)
     return _json(200, syndication.tombstone_json(tweet, str(tweet_state)), headers=headers, gzip=True)
 
