@@ -220,6 +220,29 @@ def _part_then_hold(h: _Handler) -> None:
     threading.Event().wait(2)  # the rest never comes before the page gives up on it
 
 
+# Text in the encodings pages still come in: each body must reach the WARC as the server sent it,
+# not as Chromium decoded it for its own use (text handed over by CDP, encoded again as UTF-8).
+LEGACY_HTML = ("<!DOCTYPE html><html><head><title>洪水のニュース</title></head><body><p>日本語の記事です。</p>"
+               '<script src="/legacy.js"></script><iframe src="/legacy-frame"></iframe>'
+               '<script>fetch("/legacy.txt").then((r) => r.text()).then((t) => { document.title += t.length; });'
+               "</script></body></html>").encode("shift_jis")
+LEGACY_JS = "window.headline = 'Наводнение в городе';".encode("windows-1251")
+LEGACY_TXT = "Café ☃ in UTF-8, served without a charset".encode()
+LEGACY_FRAME = ('<!DOCTYPE html><html><head><meta charset="windows-1252"><title>“Flood” café</title></head>'
+                "<body><p>Rivers rose — fast.</p></body></html>").encode("cp1252")
+LEGACY = {
+    "/legacy": (LEGACY_HTML, "text/html; charset=shift_jis"),
+    "/legacy.js": (LEGACY_JS, "text/javascript; charset=windows-1251"),
+    "/legacy.txt": (LEGACY_TXT, "text/plain"),
+    "/legacy-frame": (LEGACY_FRAME, "text/html"),
+}
+
+
+def _legacy_unsized(h: _Handler) -> None:
+    # The page's own document, gzip-encoded and chunked: no length to go by.
+    _gzip_chunked(h, 200, LEGACY_HTML, "text/html; charset=shift_jis", ("X-Case", "unsized"))
+
+
 class LocalSite:
     """A threaded HTTP/1.1 server answering for news.test, embed.test and api.test on one port
 (any other host gets a 404)."""
@@ -237,6 +260,9 @@ class LocalSite:
             ("news.test", "/unread"): lambda h: h._plain(200, UNREAD_HTML.encode(), "text/html"),
             ("api.test", "/gone.json"): _gone,
             ("api.test", "/part.json"): _part_then_hold,
+            **{("news.test", path): (lambda h, body=body, ctype=ctype: h._plain(200, body, ctype))
+               for path, (body, ctype) in LEGACY.items()},
+            ("news.test", "/legacy-unsized"): _legacy_unsized,
             ("api.test", "/data.json"): lambda h: h._plain(
                 200, json.dumps({"text": FRAME_TEXT}).encode(), "application/json",
                 {"Access-Control-Allow-Origin": "*"}),
@@ -448,3 +474,17 @@ def test_an_unread_empty_answer_chromium_cancels_is_not_marked_truncated(
     # A body the page cut off after some of it arrived is still marked.
     cut = [r for r in records if r.type == "response" and r.uri == "http://api.test/part.json"]
     assert len(cut) == 1 and cut[0].headers.get("WARC-Truncated") == "unspecified", ([r.headers for r in cut], page.errors)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("start", ["/legacy", "/legacy-unsized"])
+def test_text_in_any_encoding_is_recorded_as_the_server_sent_it(
+        site: LocalSite, browser: Browser, tmp_path: Path, start: str) -> None:
+    with WarcStore(tmp_path / "warc", prefix="test") as store:
+        page = browser.capture(f"http://news.test{start}", Batch(store), screenshot_path=None)
+    assert page.status == 200, page.errors
+    bodies = {r.uri: r.payload for r in read_warcs(tmp_path / "warc") if r.type == "response"}
+    sent = {f"http://news.test{path}": body for path, (body, _ctype) in LEGACY.items() if path != "/legacy"}
+    sent[f"http://news.test{start}"] = LEGACY_HTML
+    assert {uri: bodies.get(uri) == body for uri, body in sent.items()} == dict.fromkeys(sent, True), {
+        uri: bodies.get(uri, b"")[:60] for uri in sent}

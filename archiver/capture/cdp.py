@@ -61,12 +61,17 @@ class CdpTap:
         self.label = label
         self.requests: dict[str, CdpResponse] = {}
         self.order: list[str] = []
-        self.documents: dict[str, list[bytes]] = {}  # url -> bodies caught by _on_paused
+        # (method, URL, request body) -> the text bodies caught by _on_paused, in the order paused
+        # (each a one-item list once read, empty until then or if the read failed)
+        self.caught: dict[tuple[str, str, bytes | None], list[list[bytes]]] = {}
         self.main_frame_id: str | None = None
+        self.main = False
 
     @classmethod
-    async def attach(cls, session: CDPSession, label: str, *, keep_documents: bool = False) -> CdpTap:
-        """A tap listening on `session`, the network domain enabled (and documents paused)."""
+    async def attach(cls, session: CDPSession, label: str, *, main: bool = False) -> CdpTap:
+        """A tap listening on `session`, the network domain enabled, text answers paused to read
+        their bodies as sent (`main`: the page's own session, whose document is read whatever its
+        size)."""
         tap = cls(session, label)
         session.on("Network.requestWillBeSent", tap._on_request)
         session.on("Network.requestWillBeSentExtraInfo", tap._on_request_extra)
@@ -78,18 +83,24 @@ class CdpTap:
         # A fresh context has an empty cache, but the memory cache would still serve repeated
         # resources without an exchange to record.
         await session.send("Network.setCacheDisabled", {"cacheDisabled": True})
-        if keep_documents:
-            # A document that a script or meta refresh replaces at once (t.co) is gone from
-            # Chromium before anyone can ask for its body; pausing documents at the response
-            # stage lets us read it first (browsertrix-crawler intercepts the same way).
+        # Answers are paused at the response stage and their text bodies read there, as sent
+        # (browsertrix-crawler intercepts the same way). Two things nothing else gives: a document
+        # that a script or meta refresh replaces at once (t.co) is gone from Chromium before anyone
+        # can ask for its body; and Network.getResponseBody hands text over decoded by its charset
+        # (a Shift_JIS or windows-1252 page), which encoded again is not what the server sent.
+        if main:
             try:
                 tree = await session.send("Page.getFrameTree")
                 tap.main_frame_id = tree["frameTree"]["frame"]["id"]
             except (PlaywrightError, KeyError, TypeError):
                 tap.main_frame_id = None
-            session.on("Fetch.requestPaused", tap._on_paused)
+        tap.main = main
+        session.on("Fetch.requestPaused", tap._on_paused)
+        try:
             await session.send("Fetch.enable", {"patterns": [
-                {"urlPattern": "*", "resourceType": "Document", "requestStage": "Response"}]})
+                {"urlPattern": "*", "resourceType": kind, "requestStage": "Response"} for kind in PAUSED_TYPES]})
+        except PlaywrightError as e:  # the tap still tells protocols and addresses
+            log.debug("answers on %s not paused: %s", label, e)
         return tap
 
     def _entry(self, request_id: str, url: str = "") -> CdpResponse:
@@ -145,28 +156,44 @@ class CdpTap:
 
     async def _on_paused(self, event: dict[str, Any]) -> None:
         paused_id = event["requestId"]
-        url = event.get("request", {}).get("url", "")
+        request = event.get("request", {})
+        url = request.get("url", "")
         try:
             status = event.get("responseStatusCode")
             headers = {h["name"].lower(): h["value"] for h in event.get("responseHeaders", [])}
-            # A body without a length is read whole: only the page's own document is worth that
-            # (an iframe's is read later, once its size is known).
-            main = self.main_frame_id is None or event.get("frameId") == self.main_frame_id
+            # A body without a length is read whole only for the page's own document: another
+            # answer may be a stream that never ends (a long poll), which pausing would hold up for
+            # good (an iframe's document is read later, once its size is known).
+            main = self.main and event.get("resourceType") == "Document" and (
+                self.main_frame_id is None or event.get("frameId") == self.main_frame_id)
             if status is not None and has_body(status) and _small_text(headers, unsized=main):
+                slot: list[bytes] = []  # the order paused, whichever body is read first
+                self.caught.setdefault(_caught_key(request.get("method", "GET"), url, _post_data(request)),
+                                       []).append(slot)
                 result = await self.session.send("Fetch.getResponseBody", {"requestId": paused_id})
-                self.documents.setdefault(url, []).append(_decode_body(result))
+                slot.append(_decode_body(result))
         except PlaywrightError as e:
-            log.debug("document body of %s not caught: %s", url, e)
+            log.debug("body of %s not caught: %s", url, e)
         finally:
             try:
                 await self.session.send("Fetch.continueResponse", {"requestId": paused_id})
             except PlaywrightError as e:  # the page is closing: nothing left to hold up
                 log.debug("could not release %s: %s", url, e)
 
-    def document_body(self, url: str) -> bytes | None:
-        """A body caught at the response stage for this document URL (oldest first)."""
-        bodies = self.documents.get(url)
-        return bodies.pop(0) if bodies else None
+    def caught_body(self, method: str, url: str, post_data: bytes | None) -> bytes | None:
+        """The body caught at the response stage for this request (the oldest paused first), or
+        None (not caught: not text, too large, or not read)."""
+        key = _caught_key(method, url, post_data)
+        slots = self.caught.get(key, [])
+        # The first one read: an answer goes on to the page (and its response event) only once its
+        # body was read, so one paused earlier but still being read is another request's.
+        for i, slot in enumerate(slots):
+            if slot:
+                del slots[i]
+                if not slots:
+                    del self.caught[key]
+                return slot[0]
+        return None
 
     async def body(self, request_id: str) -> bytes:
         return _decode_body(await self.session.send("Network.getResponseBody", {"requestId": request_id}))
@@ -179,6 +206,25 @@ class CdpTap:
 
 
 _MAX_DOCUMENT_BODY = 5_000_000
+# The requests whose text answers are paused and read (an EventSource's never ends; pictures, media
+# and fonts are not text, and Chromium hands their bytes over as they are).
+PAUSED_TYPES = ("Document", "Stylesheet", "Script", "XHR", "Fetch", "Other")
+
+
+def _caught_key(method: str, url: str, post_data: bytes | None) -> tuple[str, str, bytes | None]:
+    return method.upper(), url, post_data or None
+
+
+def _post_data(request: Mapping[str, Any]) -> bytes | None:
+    """The request body CDP shows (Network.Request.postData / postDataEntries), as bytes."""
+    entries = request.get("postDataEntries")
+    if isinstance(entries, list) and entries:
+        try:
+            return b"".join(base64.b64decode(e.get("bytes", "")) for e in entries)
+        except (ValueError, TypeError, AttributeError):
+            pass
+    data = request.get("postData")
+    return str(data).encode("utf-8") if data else None
 
 
 def _small_text(headers: Mapping[str, str], *, unsized: bool = True) -> bool:

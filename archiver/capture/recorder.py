@@ -86,6 +86,7 @@ class TrafficRecorder:
         self._busy = 0  # listeners building an exchange (see the class docstring)
         # Bodies fetched early (see _on_response) and finished requests waiting for theirs.
         self._bodies: dict[int, bytes] = {}
+        self._as_sent: dict[int, bytes] = {}  # bodies the taps read at the response stage
         self._body_errors: dict[int, str] = {}
         self._body_pending: dict[int, str] = {}
         self._deferred: dict[int, tuple[Request, str | None]] = {}
@@ -101,7 +102,7 @@ class TrafficRecorder:
         except PlaywrightError as e:
             log.debug("CDP session on the page unusable: %s", e)
         else:
-            await recorder._add_tap(session, "page", keep_documents=True)
+            await recorder._add_tap(session, "page", main=True)
         page.on("request", recorder._on_request)
         page.on("response", recorder._on_response)
         page.on("requestfinished", recorder._on_finished)
@@ -111,9 +112,9 @@ class TrafficRecorder:
 
     # -- events ----------------------------------------------------------------------------
 
-    async def _add_tap(self, session: CDPSession, label: str, *, keep_documents: bool = False) -> None:
+    async def _add_tap(self, session: CDPSession, label: str, *, main: bool = False) -> None:
         try:
-            self._taps.append(await CdpTap.attach(session, label, keep_documents=keep_documents))
+            self._taps.append(await CdpTap.attach(session, label, main=main))
         except PlaywrightError as e:
             log.debug("CDP session %s unusable: %s", label, e)
 
@@ -150,6 +151,14 @@ class TrafficRecorder:
         request = response.request
         key = id(request)
         if not should_record(request.url, request.resource_type) or not has_body(response.status):
+            return
+        # The body read as sent while the answer was paused (read before Chromium let it go on,
+        # so before this event): no need to ask Chromium again, which would hand text over decoded.
+        caught = self._caught(request)
+        if caught is not None:
+            if not self._over(request, len(caught)):  # over a cap: marked skipped, not recorded
+                self._as_sent[key] = caught
+            self._activity()
             return
         declared = response.headers.get("content-length", "")
         reserved = 0
@@ -297,11 +306,10 @@ class TrafficRecorder:
         key = id(request)
         if not has_body(response.status) or request.redirected_to is not None:
             return b"", None, True
-        # Take the document's paused-and-read copy in any case, so that a later document with
-        # the same URL cannot be handed this one's body.
-        caught = self._caught_document(request.url) if request.resource_type == "document" else None
-        if failure is not None and caught is not None:
-            self._bodies.pop(key, None)
+        caught = self._as_sent.pop(key, None)
+        if caught is not None:
+            # Read whole at the response stage, before the page could drop the load: whole even
+            # when the request failed after it (a document a script replaced at once).
             return caught, None, True
         if key in self._bodies:
             return self._bodies.pop(key), None, failure is None
@@ -323,8 +331,6 @@ class TrafficRecorder:
                 self._count(size or 0, body)
                 self._body_pending.pop(key, None)
                 self._activity()
-        if caught is not None:
-            return caught, None, True
         return b"", error, False
 
     def _cancelled_empty(self, request: Request, failure: str | None, body: bytes, declared: int | None) -> bool:
@@ -357,9 +363,15 @@ class TrafficRecorder:
         """Replace a reserved size by the size of the body that came (b"" if none did)."""
         self.body_bytes += len(body) - reserved
 
-    def _caught_document(self, url: str) -> bytes | None:
+    def _caught(self, request: Request) -> bytes | None:
+        """The request's body as a tap read it at the response stage, taken from the tap (so that
+        a later request for the same URL cannot be handed it), or None."""
+        try:
+            post_data = request.post_data_buffer
+        except (PlaywrightError, ValueError):
+            post_data = None
         for tap in self._taps:
-            caught = tap.document_body(url)
+            caught = tap.caught_body(request.method, request.url, post_data)
             if caught is not None:
                 return caught
         return None
