@@ -10,6 +10,7 @@ dialled through a loopback stand-in, never the public address itself.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -152,6 +153,46 @@ def test_content_cannot_reach_a_loopback_service_and_each_refusal_is_named(
     assert r.returncode == 0, r.stderr
     with zipfile.ZipFile(bundle) as z:
         assert all(SECRET not in z.read(name) for name in z.namelist())
+
+
+def test_a_local_page_is_rendered_without_the_other_local_files_it_names(web: FakeWeb, tmp_path: Path) -> None:
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "secret.txt").write_bytes(SECRET)
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "beside.txt").write_bytes(SECRET)
+    page = saved / "article.html"
+    page.write_text(f"""<!doctype html><title>Saved</title><p>A saved article.</p>
+<iframe src="{(private / 'secret.txt').as_uri()}"></iframe><iframe src="beside.txt"></iframe>
+<blockquote class="twitter-tweet"><p>x</p>&mdash; Desk <a href="{site.TWEET_PHOTO.status_url}">March 4, 2024</a></blockquote>""")
+    archive_dir = tmp_path / "archive"
+    r = cli(web, "archive", str(page), "--format", "json", archive=archive_dir)
+    assert r.returncode == 0, r.stderr
+    _blob, provenance = _warc_text(archive_dir)
+    (capture,) = [p for p in provenance if p.get("url") == page.as_uri()]
+    errors = json.loads(capture["errors"])
+    for other in ((private / "secret.txt").as_uri(), (saved / "beside.txt").as_uri()):
+        assert f"refused: {other} (a local page is shown without the other local files it names)" in errors, errors
+    shown = json.loads(capture.get("frames") or "[]")
+    assert not [u for u in shown if u.startswith("file:") and u != page.as_uri()], shown
+
+
+def test_webrtc_sends_nothing_past_the_gate(web: FakeWeb, tmp_path: Path) -> None:
+    # A page asking a STUN server on a loopback UDP port for its addresses: UDP goes past any proxy.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.bind(("127.0.0.1", 0))
+        udp.setblocking(False)
+        port = udp.getsockname()[1]
+        web.set_state(("article", "/rtc.html"), f"""<!doctype html><title>rtc</title><p>Talking.</p><script>
+const pc = new RTCPeerConnection({{iceServers: [{{urls: "stun:127.0.0.1:{port}"}}]}});
+pc.createDataChannel("x");
+pc.createOffer().then((o) => pc.setLocalDescription(o));
+</script>""")
+        r = cli(web, "archive", "https://news.example/rtc.html", archive=tmp_path / "archive")
+        assert r.returncode == 0, r.stderr
+        with pytest.raises(BlockingIOError):
+            udp.recvfrom(2048)
 
 
 def test_allow_private_lets_the_loopback_service_be_captured(

@@ -30,7 +30,7 @@ from archiver.capture.gate import Gate
 from archiver.capture.pagesteps import Shots, first_line
 from archiver.capture.pagewrite import Provenance, write_page
 from archiver.capture.renderer import PageCapture
-from archiver.capture.tabs import Tab, Tabs, open_tab
+from archiver.capture.tabs import Tab, Tabs, confine_local, open_tab
 from archiver.capture.traffic import Recorded
 from archiver.errors import BrowserError
 from archiver.limits import DEFAULT_CAPTURE_DEADLINE, seconds
@@ -176,6 +176,7 @@ class ChromiumRenderer(AsyncClosing):
         full_png: bytes | None = None
         recorded: list[Recorded] = []
         try:
+            await confine_local(tab, url)
             t = time.monotonic()
             await pagesteps.load(page, url, wait_for, clock.ms(), result)
             result.timings["load"] = time.monotonic() - t

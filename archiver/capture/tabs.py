@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Page, WebSocketRoute
+from playwright.async_api import Browser, BrowserContext, Page, Route, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
 
 from archiver.capture.pagesteps import LOCALE, TIMEZONE, VIEWPORT, first_line, refuse_websocket
@@ -27,6 +27,16 @@ from archiver.errors import BrowserError
 log = logging.getLogger(__name__)
 
 _ANY_URL = re.compile(r".*")
+# WebRTC is the one traffic no proxy carries: its UDP (a STUN request to any address a page names,
+# an intranet's or the machine's own) would pass the network gate unjudged, and Chromium's switch
+# for sending it through the proxy only (--force-webrtc-ip-handling-policy) is not honoured by
+# these builds. So pages get no peer connections: the constructors are gone from every frame's
+# window (a fresh iframe's too) before any script of the page runs.
+_NO_WEBRTC_JS = """(() => {
+  for (const name of ["RTCPeerConnection", "webkitRTCPeerConnection"]) {
+    try { delete window[name]; } catch (e) {}
+  }
+})();"""
 
 
 @dataclass
@@ -54,6 +64,7 @@ async def open_tab(browser: Browser, *, user_agent: str, max_body: int | None, m
         await refuse_websocket(ws, errors)
 
     try:
+        await context.add_init_script(_NO_WEBRTC_JS)
         await context.route_web_socket(_ANY_URL, refuse)
         page = await context.new_page()
         recorder = await TrafficRecorder.attach(context, page, max_body=max_body, max_total=max_total,
@@ -62,6 +73,24 @@ async def open_tab(browser: Browser, *, user_agent: str, max_body: int | None, m
         await _close_context(context)
         raise
     return Tab(context, page, recorder, errors)
+
+
+async def confine_local(tab: Tab, url: str) -> None:
+    """A local page (`file:`) is shown without any other local file it names: an iframe or a
+    picture pointing at `file:///etc/passwd`, or at a file beside the page, would otherwise put that
+    file into the screenshot, the WARC and every export. Each such load is refused and named."""
+    if not url[:5].lower() == "file:":
+        return
+    own = url.split("#", 1)[0]
+
+    async def refuse(route: Route) -> None:
+        tab.errors.append(f"refused: {route.request.url} (a local page is shown without the other local files it names)")
+        try:
+            await route.abort("accessdenied")
+        except PlaywrightError:
+            pass  # the page went away first
+
+    await tab.page.route(lambda other: other[:5].lower() == "file:" and other.split("#", 1)[0] != own, refuse)
 
 
 async def close_tab(tab: Tab) -> None:
