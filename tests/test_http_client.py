@@ -21,7 +21,7 @@ import trustme
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.capture.http import CURL_UA, RecordingClient, retry_after
-from archiver.errors import NetworkError
+from archiver.errors import LimitExceeded, NetworkError
 from archiver.net import NetOptions
 from archiver.warcstore import Batch, WarcStore
 
@@ -93,6 +93,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 chunk = data[i : i + 100]
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.write(b"0\r\n\r\n")
+        elif path.startswith("/stacked-gzip"):  # two layers of gzip: 2 KB for 1 GB in a real bomb
+            self._send(200, gzip.compress(gzip.compress(PAGE)), [("Content-Type", "text/html"),
+                                                                 ("Content-Encoding", "gzip, gzip")])
         elif path.startswith("/broken-redirect/"):  # a 301 whose body cannot be read whole
             self.send_response(301)
             self.send_header("Location", "/final")
@@ -411,6 +414,14 @@ def test_a_redirect_whose_body_breaks_is_recorded_truncated_and_named(server: TL
     assert bad.rec_headers.get_header("WARC-Truncated") == "unspecified"
     assert sum(1 for x in all_records(store) if x.rec_type == "request") == 2
     warcio_check(store.files)
+
+
+def test_a_body_under_stacked_codings_is_refused_before_it_is_decoded(server: TLSServer, tmp_path: Path) -> None:
+    with WarcStore(tmp_path / "w") as store, RecordingClient(server.net()) as client, \
+            pytest.raises(LimitExceeded) as e:
+        client.get("https://t.co/stacked-gzip", batch=Batch(store))
+    assert str(e.value) == ("https://t.co/stacked-gzip: its body is under 2 content codings (gzip, gzip); not decoded: "
+                            "stacked codings are a decompression bomb's shape")
 
 
 def test_connect_error_is_retried_then_one_line_network_error(tmp_path: Path) -> None:

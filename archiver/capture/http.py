@@ -460,6 +460,7 @@ class RecordingClient(Closing):
             if max_body is not None and declared.isdigit() and int(declared) > max_body:
                 raise LimitExceeded(f"{url}: {declared} bytes is over --max-bytes {max_body}; skipped "
                                     "(raise --max-bytes to read it)")
+            _refuse_stacked_codings(response, url)
             _read_body(response, url, max_body, clock, got)
             watchdog.cancel()
             if watchdog.fired:
@@ -595,6 +596,20 @@ def _check_length(response: httpx.Response, url: str) -> None:
     short = cut_short(declared_length(response.status_code, response.headers), response.num_bytes_downloaded)
     if short:
         raise NetworkError(f"GET {url}: connection broken ({short})")
+
+
+def _refuse_stacked_codings(response: httpx.Response, url: str) -> None:
+    """LimitExceeded for a body under more than one content coding (`gzip, gzip`).
+
+    Each layer of gzip multiplies what one chunk read from the socket decodes to (some 1,000 times
+    a layer): two layers turn 2 KB into 1 GB inside a single decoding step, before `--max-bytes`
+    can count any of it. Servers do not stack codings; a decompression bomb does."""
+    codings = [c.strip().lower() for value in response.headers.get_list("content-encoding")
+               for c in value.split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if len(codings) > 1:
+        raise LimitExceeded(f"{url}: its body is under {len(codings)} content codings "
+                            f"({', '.join(codings)}); not decoded: stacked codings are a decompression bomb's shape")
 
 
 def _read_body(response: httpx.Response, url: str, max_body: int | None, clock: _Deadline,
