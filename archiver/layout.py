@@ -49,8 +49,21 @@ def default_archive_dir() -> Path:
     return Path(os.environ.get("ARCHIVER_HOME") or "archives")
 
 
+# What a key's part may hold and still name its folder as it is, apart from ":" and "/" (which
+# become "_": a Mastodon key's server and ID, a Bluesky key's DID).
+_PLAIN_PART = re.compile(r"[A-Za-z0-9_.:/-]{1,80}")
+
+
 def _safe(part: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", part)[:80] or "_"
+    """A folder name for one part of a post's key: the part itself, its ":" and "/" as "_"; a part
+    with anything else in it (look-alike digits, spaces), over 80 characters, or nothing but dots
+    ("..": the folder above) gets a digest of the whole part after what is kept of it, so two keys
+    never share a folder and none leaves its platform's."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "_", part)
+    if _PLAIN_PART.fullmatch(part) and cleaned.strip("."):
+        return cleaned
+    kept = cleaned.strip(".")[:60] or "_"
+    return f"{kept}-{hashlib.sha256(part.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}"
 
 
 def post_dir(archive_dir: Path, key: str) -> Path:

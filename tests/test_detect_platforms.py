@@ -155,6 +155,17 @@ def test_post_urls(url: str, platform: str, post_id: str, canonical: str) -> Non
         "https://www.tiktok.com/@u/video/7106594312292453675abc",
         "https://www.linkedin.com/feed/update/urn:li:activity:7150988713210245120x",
         "mailto:someone@example.com",
+        # "." and ".." are no record keys; IDs are ASCII digits, not their look-alikes
+        "https://bsky.app/profile/did:plc:abc/post/.",
+        "https://bsky.app/profile/did:plc:abc/post/..",
+        "https://www.tiktok.com/@user/video/\uff17\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19\uff10",
+        "https://www.tiktok.com/@user/video/\u0667\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669\u0660",
+        "https://mastodon.social/@user/\uff11\uff11\uff11\uff12\uff12\uff12\uff13\uff13\uff13",
+        "https://player.vimeo.com/video/\uff17\uff16\uff19\uff17\uff19\uff18",
+        "https://www.facebook.com/reel/\uff11\uff12\uff13\uff14\uff15\uff16",
+        "https://t.me/durov/\uff11\uff12\uff13",
+        "https://www.linkedin.com/feed/update/urn:li:activity:\uff17\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19\uff10",
+        "https://twitter.com/jack/status/\uff12\uff10",
     ],
 )
 def test_non_post_urls(url: str) -> None:
@@ -363,3 +374,18 @@ def test_amp_components_of_facebook_vimeo_and_tiktok_are_posts() -> None:
 def test_a_tweet_player_with_its_host_in_capitals_is_the_tweet(src: str) -> None:
     found = match_embed_src(src)
     assert found is not None and found[0].name == "twitter" and found[1].post_id == "1581661660728950860"
+
+
+def test_each_key_has_a_folder_of_its_own_inside_its_platform_s(tmp_path: Path) -> None:
+    from archiver.layout import SHOT_DIR, post_dir
+
+    keys = ["twitter:20", "mastodon:mastodon.social/111", "bluesky:did:plc:abc/3l6oveex3ii2l", "bluesky:..",
+            "bluesky:.", "tiktok:\uff17\uff12\uff13", "tiktok:\u0667\u0662\u0663", "tiktok:___", "x:" + "9" * 200,
+            "x:" + "9" * 201, "twitter:h:2e3abd731f583c2c7ce778618c183f751a920b560c04e1b0a6a507eae929fa89"]
+    folders = [post_dir(tmp_path, key) for key in keys]
+    assert len(set(folders)) == len(keys)
+    for key, folder in zip(keys, folders, strict=True):
+        assert folder.parent.parent == tmp_path / SHOT_DIR and folder.name not in (".", "..", ""), (key, folder)
+        assert folder.resolve().parent == (tmp_path / SHOT_DIR / key.split(":")[0]).resolve(), (key, folder)
+    # Plain keys keep the folders they always had.
+    assert [f.name for f in folders[:3]] == ["20", "mastodon.social_111", "did_plc_abc_3l6oveex3ii2l"]

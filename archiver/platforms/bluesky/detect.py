@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
     from archiver.detect.units import Unit
 
-_RKEY = r"(?P<rkey>[A-Za-z0-9._:~-]{1,512})"
+# "." and ".." are no record keys (AT Protocol): as a key's folder they would name the folder above.
+_RKEY = r"(?P<rkey>(?!\.\.?(?![A-Za-z0-9._:~-]))[A-Za-z0-9._:~-]{1,512})"
 _ACTOR = r"(?P<actor>did:[a-z]+:[A-Za-z0-9._:%-]+|[A-Za-z0-9.-]+\.[A-Za-z0-9-]+)"
 PROFILE_URL_RE = re.compile(
     r"^(?:https?:)?//(?:[a-z0-9-]+\.)*bsky\.app/profile/" + _ACTOR + r"/post/" + _RKEY + r"(?=[/?#]|$)",

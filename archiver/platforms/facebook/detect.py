@@ -29,20 +29,20 @@ _PAGE = r"(?P<page>[A-Za-z0-9_.-]{1,80})"
 PATH_POST_RE = re.compile(
     # (videos and photos may have a segment before their ID: an album `a.123`, a video list
     # `vb.123`, a video's title)
-    _HOST + r"/" + _PAGE + r"/(?P<kind>posts|(?:videos|photos)(?:/[^/?#]+)?)/(?P<id>pfbid[A-Za-z0-9]+|\d{5,25})"
+    _HOST + r"/" + _PAGE + r"/(?P<kind>posts|(?:videos|photos)(?:/[^/?#]+)?)/(?P<id>pfbid[A-Za-z0-9]+|[0-9]{5,25})"
     r"(?![0-9A-Za-z_])",
     re.IGNORECASE,
 )
 # A group's post: `/groups/GROUP/posts/ID` or `/groups/GROUP/permalink/ID` (GROUP its name or number).
 GROUP_POST_RE = re.compile(
-    _HOST + r"/groups/(?P<group>[A-Za-z0-9_.-]{1,80})/(?:posts|permalink)/(?P<id>pfbid[A-Za-z0-9]+|\d{5,25})"
+    _HOST + r"/groups/(?P<group>[A-Za-z0-9_.-]{1,80})/(?:posts|permalink)/(?P<id>pfbid[A-Za-z0-9]+|[0-9]{5,25})"
     r"(?![0-9A-Za-z_])",
     re.IGNORECASE,
 )
-REEL_RE = re.compile(_HOST + r"/(?P<kind>reel|watch/live)/(?P<id>\d{5,25})(?![0-9A-Za-z_])", re.IGNORECASE)
+REEL_RE = re.compile(_HOST + r"/(?P<kind>reel|watch/live)/(?P<id>[0-9]{5,25})(?![0-9A-Za-z_])", re.IGNORECASE)
 QUERY_POST_RE = re.compile(_HOST + r"/(?P<path>permalink\.php|story\.php|photo\.php|photo/?|watch/live/?|watch/?|video\.php)(?=[?#]|$)",
                            re.IGNORECASE)
-PLUGIN_RE = re.compile(_HOST + r"/(?:v[\d.]+/)?plugins/(?P<kind>post|video)\.php", re.IGNORECASE)
+PLUGIN_RE = re.compile(_HOST + r"/(?:v[0-9.]+/)?plugins/(?P<kind>post|video)\.php", re.IGNORECASE)
 _NOT_PAGES = frozenset({"groups", "events", "hashtag", "sharer", "share", "dialog", "plugins", "pages"})
 
 

@@ -8,11 +8,11 @@ from urllib.parse import unquote
 from archiver.platforms.base import Platform, UrlMatch, iso_from_ms, plausible_ms
 
 UPDATE_URL_RE = re.compile(
-    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*linkedin\.com/(?:embed/)?feed/update/urn:li:(?P<type>activity|share|ugcPost):(?P<id>\d{10,25})(?![0-9A-Za-z_])",
+    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*linkedin\.com/(?:embed/)?feed/update/urn:li:(?P<type>activity|share|ugcPost):(?P<id>[0-9]{10,25})(?![0-9A-Za-z_])",
     re.IGNORECASE,
 )
 POSTS_URL_RE = re.compile(
-    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*linkedin\.com/posts/(?P<slug>[^/?#]+)-(?P<type>activity|share|ugcPost)-(?P<id>\d{10,25})(?![0-9A-Za-z_])",
+    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*linkedin\.com/posts/(?P<slug>[^/?#]+)-(?P<type>activity|share|ugcPost)-(?P<id>[0-9]{10,25})(?![0-9A-Za-z_])",
     re.IGNORECASE,
 )
 
@@ -39,7 +39,7 @@ def parse_url(url: str) -> UrlMatch | None:
     return UrlMatch(m.group("id"), _canonical(m.group("id"), m.group("type")))
 
 
-_EMBED_URN = re.compile(r"urn:li:(activity|share|ugcPost):(\d+)", re.I)
+_EMBED_URN = re.compile(r"urn:li:(activity|share|ugcPost):([0-9]+)", re.I)
 
 
 def embed_url(post_id: str | None, url: str | None) -> str | None:

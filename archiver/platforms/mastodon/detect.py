@@ -54,12 +54,12 @@ KNOWN_INSTANCES: tuple[str, ...] = (
     "troet.cafe",
 )
 STATUS_PATH_RE = re.compile(
-    r"^(?:https?:)?//(?P<host>[a-z0-9.-]+\.[a-z]{2,})(?::\d+)?"
+    r"^(?:https?:)?//(?P<host>[a-z0-9.-]+\.[a-z]{2,})(?::[0-9]+)?"
     # `/@user/ID`, `/@user@server/ID` (an account of another server, as this one shows it),
     # `/users/user/statuses/ID`, `/web/@user/ID`, `/web/statuses/ID` (no user named)
     r"/(?:web/)?(?:@(?P<user>[A-Za-z0-9_.]{1,64})(?:@(?P<server>[a-z0-9.-]+\.[a-z]{2,}))?"
     r"|users/(?P<user2>[A-Za-z0-9_.]{1,64})/statuses|(?P<web>web/statuses))"
-    r"/(?:posts/)?(?P<id>\d{1,20})(?P<embed>/embed)?(?=[/?#]|$)",
+    r"/(?:posts/)?(?P<id>[0-9]{1,20})(?P<embed>/embed)?(?=[/?#]|$)",
     re.IGNORECASE,
 )
 SNOWFLAKE_MIN = 1 << 40  # below this an ID is sequential (pre-2.0), never a time
@@ -167,7 +167,7 @@ def make_embed_rules(
     )
 
 
-_EMBED_STATUS = re.compile(r"^https://([^/]+)/@([A-Za-z0-9_]+)(?:@[^/]+)?/(\d+)(?:[/?#]|$)", re.I)
+_EMBED_STATUS = re.compile(r"^https://([^/]+)/@([A-Za-z0-9_]+)(?:@[^/]+)?/([0-9]+)(?:[/?#]|$)", re.I)
 
 
 def embed_url(post_id: str | None, url: str | None) -> str | None:

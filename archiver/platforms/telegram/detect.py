@@ -24,11 +24,11 @@ if TYPE_CHECKING:
 
 _CHANNEL = r"(?P<channel>[A-Za-z][A-Za-z0-9_]{3,31})"
 POST_URL_RE = re.compile(
-    r"^(?:https?:)?//(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/(?:s/)?" + _CHANNEL + r"/(?P<id>\d{1,12})(?=[/?#]|$)",
+    r"^(?:https?:)?//(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/(?:s/)?" + _CHANNEL + r"/(?P<id>[0-9]{1,12})(?=[/?#]|$)",
     re.IGNORECASE,
 )
-_DATA_RE = re.compile(r"^" + _CHANNEL + r"/(?P<id>\d{1,12})$")
-_IFRAME_ID_RE = re.compile(r"^telegram-post-" + _CHANNEL + r"-(?P<id>\d{1,12})$")
+_DATA_RE = re.compile(r"^" + _CHANNEL + r"/(?P<id>[0-9]{1,12})$")
+_IFRAME_ID_RE = re.compile(r"^telegram-post-" + _CHANNEL + r"-(?P<id>[0-9]{1,12})$")
 # Not channels: t.me/share/url?..., t.me/joinchat/..., t.me/addstickers/...
 _NOT_CHANNELS = frozenset({"share", "joinchat", "addstickers", "proxy", "socks", "iv", "login"})
 
@@ -69,7 +69,7 @@ def _parse_embed_src(url: str) -> UrlMatch | None:
     return parse_url(url)
 
 
-_EMBED_POST = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/(?:s/)?([A-Za-z0-9_]{4,64})/(\d+)", re.I)
+_EMBED_POST = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/(?:s/)?([A-Za-z0-9_]{4,64})/([0-9]+)", re.I)
 
 
 def embed_url(post_id: str | None, url: str | None) -> str | None:

@@ -28,11 +28,11 @@ if TYPE_CHECKING:
 
 VIDEO_URL_RE = re.compile(
     # (`@/video/ID`, without a user, is how TikTok routes a video known by its ID alone)
-    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/@(?P<handle>[A-Za-z0-9_.]{0,64})/(?:video|photo)/(?P<id>\d{8,25})(?![0-9A-Za-z_])",
+    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/@(?P<handle>[A-Za-z0-9_.]{0,64})/(?:video|photo)/(?P<id>[0-9]{8,25})(?![0-9A-Za-z_])",
     re.IGNORECASE,
 )
 PLAYER_URL_RE = re.compile(
-    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/(?:player/v1|embed/v2|embed)/(?P<id>\d{8,25})(?![0-9A-Za-z_])",
+    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/(?:player/v1|embed/v2|embed)/(?P<id>[0-9]{8,25})(?![0-9A-Za-z_])",
     re.IGNORECASE,
 )
 
@@ -106,7 +106,7 @@ def _loose_caption(node: LexborNode) -> str | None:
     return text or None
 
 
-_NUMERIC_TAIL = re.compile(r"/(?:video|videos)/(\d+)|/(\d+)(?:[/?#]|$)")
+_NUMERIC_TAIL = re.compile(r"/(?:video|videos)/([0-9]+)|/([0-9]+)(?:[/?#]|$)")
 
 
 def numeric_id(post_id: str | None, url: str | None) -> str | None:

@@ -66,7 +66,7 @@ def same_author(post: Post, handle: str | None, final_url: str | None) -> bool:
     """A flattened tweet's own media link ends at its own status (`/photo/1`, `/video/1`); a link in
     its text may point at someone else's post (a quote): that ID is not this post's."""
     if post.handle is None or handle is None:
-        return post.kind == "shortlink" or bool(final_url and re.search(r"/(photo|video)/\d+", final_url))
+        return post.kind == "shortlink" or bool(final_url and re.search(r"/(photo|video)/[0-9]+", final_url))
     return handle.lower() == post.handle.lower()
 
 

@@ -53,9 +53,9 @@ STATUS_URL_RE = re.compile(
     + r"(?:"
     + _HOSTS_RE
     + r"|nitter\.[a-z0-9.-]+|[a-z0-9-]*nitter[a-z0-9-]*\.[a-z0-9.-]+)"
-    + r"(?::\d+)?/(?:#!/)?"
+    + r"(?::[0-9]+)?/(?:#!/)?"
     + r"(?:i/web/|i/|(?P<handle>[A-Za-z0-9_]{1,15})/)"
-    + r"status(?:es)?/(?P<id>\d{1,20})(?![0-9A-Za-z_])",  # "123abc" is no status ID
+    + r"status(?:es)?/(?P<id>[0-9]{1,20})(?![0-9A-Za-z_])",  # "123abc" is no status ID
     re.IGNORECASE,
 )
 _MENTION_RE = re.compile(r"^(?:https?:)?//(?:www\.|mobile\.)?(?:twitter|x)\.com/\w{1,15}/?(?:[?#]|$)", re.IGNORECASE)

@@ -11,16 +11,16 @@ from archiver.platforms.base import Attrs, EmbedContext, EmbedRule, Platform, Ur
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
 
-PLAYER_URL_RE = re.compile(r"^(?:https?:)?//player\.vimeo\.com/video/(?P<id>\d{3,12})(?!\d)", re.IGNORECASE)
+PLAYER_URL_RE = re.compile(r"^(?:https?:)?//player\.vimeo\.com/video/(?P<id>[0-9]{3,12})(?![0-9])", re.IGNORECASE)
 PAGE_URL_RE = re.compile(
-    r"^(?:https?:)?//(?:www\.)?vimeo\.com/(?:channels/[\w-]+/|groups/[\w-]+/videos/|album/\d+/video/|video/)?"
-    r"(?P<id>\d{3,12})(?:/(?P<hash>[0-9a-f]{6,20}))?(?=[/?#]|$)",
+    r"^(?:https?:)?//(?:www\.)?vimeo\.com/(?:channels/[A-Za-z0-9_-]+/|groups/[A-Za-z0-9_-]+/videos/|album/[0-9]+/video/|video/)?"
+    r"(?P<id>[0-9]{3,12})(?:/(?P<hash>[0-9a-f]{6,20}))?(?=[/?#]|$)",
     re.IGNORECASE,
 )
 # An unlisted video is played, and answered by oEmbed, only with its privacy hash: `vimeo.com/ID/HASH`,
 # `player.vimeo.com/video/ID?h=HASH`. Without it Vimeo says the video "does not exist".
 _HASH_RE = re.compile(r"[0-9a-f]{6,20}", re.IGNORECASE)
-_ID_RE = re.compile(r"\d{3,12}")
+_ID_RE = re.compile(r"[0-9]{3,12}")
 
 
 def canonical_url(video_id: str, handle: str | None = None) -> str:
