@@ -263,6 +263,9 @@ class LocalSite:
             **{("news.test", path): (lambda h, body=body, ctype=ctype: h._plain(200, body, ctype))
                for path, (body, ctype) in LEGACY.items()},
             ("news.test", "/legacy-unsized"): _legacy_unsized,
+            ("news.test", "/tall"): lambda h: h._plain(
+                200, b'<!DOCTYPE html><body style="margin:0"><div style="height:2000000px;width:20000px;'
+                     b'background:linear-gradient(#fee,#eef)"></div><p>end</p></body>', "text/html"),
             ("api.test", "/data.json"): lambda h: h._plain(
                 200, json.dumps({"text": FRAME_TEXT}).encode(), "application/json",
                 {"Access-Control-Allow-Origin": "*"}),
@@ -488,3 +491,15 @@ def test_text_in_any_encoding_is_recorded_as_the_server_sent_it(
     sent[f"http://news.test{start}"] = LEGACY_HTML
     assert {uri: bodies.get(uri) == body for uri, body in sent.items()} == dict.fromkeys(sent, True), {
         uri: bodies.get(uri, b"")[:60] for uri in sent}
+
+
+@pytest.mark.browser
+def test_a_page_too_large_to_draw_whole_gets_its_top_left_corner(site: LocalSite, browser: Browser, tmp_path: Path) -> None:
+    from archiver.capture.pagesteps import MAX_FULL_PAGE, MAX_FULL_PAGE_PIXELS
+
+    with WarcStore(tmp_path / "warc", prefix="test") as store:
+        page = browser.capture("http://news.test/tall", Batch(store), screenshot_path=tmp_path / "tall.png")
+    cut = (MAX_FULL_PAGE[0], MAX_FULL_PAGE_PIXELS // MAX_FULL_PAGE[0])
+    assert png_size((tmp_path / "tall.png").read_bytes()) == cut, page.errors
+    assert [e for e in page.errors if e.startswith("full-page screenshot")] == [
+        f"full-page screenshot: the page is 20000x2000050 px; its picture is cut at {cut[0]}x{cut[1]} px"]

@@ -12,6 +12,7 @@ ends settling, which is itself woken by traffic events (`TrafficRecorder.wait_id
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import logging
 import time
@@ -37,7 +38,11 @@ VIEWPORT: ViewportSize = {"width": 1280, "height": 1000}
 # 2024"), so the same post captured on two machines must show the same time, and say which.
 TIMEZONE = "UTC"
 LOCALE = "en-US"
-MAX_SHOT_HEIGHT = 16384  # Chromium's texture limit; taller pages are cut there
+MAX_SHOT_HEIGHT = 16384  # Chromium's texture limit: the viewport grows no taller for screenshots
+# A full-page picture covers at most this much (width, height) of the page, from its top left.
+# Chromium draws a 1280 x 100,000 px page here (measured); at 2,000,000 px it draws nothing.
+MAX_FULL_PAGE = (16384, 65536)
+MAX_FULL_PAGE_PIXELS = 1280 * 65536  # and this many pixels in all (16384 x 65536 fails: measured)
 # "Network settled" = nothing in flight for this long. The last step of settling only: the page's
 # load, its embeds' documents and the in-flight count reaching zero are waited for first, so the
 # window only has to catch a script that starts one more request right after the others ended.
@@ -79,6 +84,10 @@ _DOCUMENT_BOX_JS = """(e) => {
   return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height];
 }"""
 _BODY_TEXT_JS = "() => document.body ? document.body.innerText : ''"
+_SIZE_JS = """() => {
+  const d = document.documentElement, b = document.body;
+  return [Math.ceil(Math.max(d.scrollWidth, b ? b.scrollWidth : 0)), Math.ceil(Math.max(d.scrollHeight, b ? b.scrollHeight : 0))];
+}"""
 _HEIGHT_JS = "Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"
 
 Shots = list[tuple[ElementShot, bytes]]
@@ -214,10 +223,31 @@ async def _show_oopifs(page: Page, recorder: TrafficRecorder, result: PageCaptur
 
 
 async def _full_screenshot(page: Page, result: PageCapture, clock: CaptureClock) -> bytes | None:
+    """The whole page, or its top left corner of at most MAX_FULL_PAGE pixels a side (a page
+    millions of pixels tall gets no picture at all from Chromium, which then also crashes a
+    process); a cut or missing picture is named."""
     try:
-        return await page.screenshot(full_page=True, type="png", timeout=clock.ms())
-    except PlaywrightError as e:
+        width, height = await page.evaluate(_SIZE_JS)
+        cut_width = min(width, MAX_FULL_PAGE[0])
+        cut_height = min(height, MAX_FULL_PAGE[1], MAX_FULL_PAGE_PIXELS // max(cut_width, 1))
+        if (cut_width, cut_height) == (width, height):
+            return await page.screenshot(full_page=True, type="png", timeout=clock.ms())
+        result.errors.append(f"full-page screenshot: the page is {width}x{height} px; its picture is cut at "
+                             f"{cut_width}x{cut_height} px")
+        # Playwright draws a full page at its whole size before cutting, which is what fails:
+        # Chromium is asked for the corner alone, drawn beyond the viewport.
+        session = await page.context.new_cdp_session(page)
+        try:
+            async with asyncio.timeout(clock.ms() / 1000):
+                shot = await session.send("Page.captureScreenshot", {
+                    "format": "png", "captureBeyondViewport": True,
+                    "clip": {"x": 0, "y": 0, "width": cut_width, "height": cut_height, "scale": 1}})
+        finally:
+            await session.detach()
+        return base64.b64decode(shot["data"])
+    except (PlaywrightError, TimeoutError) as e:
         result.errors.append(f"full-page screenshot: {first_line(e)}")
+        log.warning("%s: no full-page screenshot: %s", page.url, first_line(e))
         return None
 
 
