@@ -243,6 +243,23 @@ def _legacy_unsized(h: _Handler) -> None:
     _gzip_chunked(h, 200, LEGACY_HTML, "text/html; charset=shift_jis", ("X-Case", "unsized"))
 
 
+def _endless_download(h: _Handler) -> None:
+    # A file to save, of no stated length, that goes on and on: Chromium makes it a download.
+    h.record(200)
+    h.send_response(200)
+    h.send_header("Content-Type", "application/octet-stream")
+    h.send_header("Content-Disposition", 'attachment; filename="../../x"')
+    h.send_header("Transfer-Encoding", "chunked")
+    h.end_headers()
+    try:
+        for _ in range(200):
+            chunk = b"A" * 65536
+            h.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            threading.Event().wait(0.01)
+    except OSError:
+        pass  # Chromium let go of it
+
+
 class LocalSite:
     """A threaded HTTP/1.1 server answering for news.test, embed.test and api.test on one port
 (any other host gets a 404)."""
@@ -263,6 +280,10 @@ class LocalSite:
             **{("news.test", path): (lambda h, body=body, ctype=ctype: h._plain(200, body, ctype))
                for path, (body, ctype) in LEGACY.items()},
             ("news.test", "/legacy-unsized"): _legacy_unsized,
+            ("news.test", "/download"): lambda h: h._plain(
+                200, b'<!DOCTYPE html><title>dl</title><p>A page with a download in a frame.</p>'
+                     b'<iframe src="/endless.bin"></iframe>', "text/html"),
+            ("news.test", "/endless.bin"): _endless_download,
             ("news.test", "/tall"): lambda h: h._plain(
                 200, b'<!DOCTYPE html><body style="margin:0"><div style="height:2000000px;width:20000px;'
                      b'background:linear-gradient(#fee,#eef)"></div><p>end</p></body>', "text/html"),
@@ -503,3 +524,12 @@ def test_a_page_too_large_to_draw_whole_gets_its_top_left_corner(site: LocalSite
     assert png_size((tmp_path / "tall.png").read_bytes()) == cut, page.errors
     assert [e for e in page.errors if e.startswith("full-page screenshot")] == [
         f"full-page screenshot: the page is 20000x2000050 px; its picture is cut at {cut[0]}x{cut[1]} px"]
+
+
+@pytest.mark.browser
+def test_a_download_cut_off_is_never_a_whole_empty_answer(site: LocalSite, browser: Browser, tmp_path: Path) -> None:
+    with WarcStore(tmp_path / "warc", prefix="test") as store:
+        page = browser.capture("http://news.test/download", Batch(store), screenshot_path=None)
+    assert page.status == 200, page.errors
+    cut = [r for r in read_warcs(tmp_path / "warc") if r.type == "response" and r.uri == "http://news.test/endless.bin"]
+    assert all(r.headers.get("WARC-Truncated") for r in cut), ([r.headers for r in cut], page.errors)

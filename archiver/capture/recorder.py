@@ -336,8 +336,12 @@ class TrafficRecorder:
     def _cancelled_empty(self, request: Request, failure: str | None, body: bytes, declared: int | None) -> bool:
         """An empty answer of no stated length that Chromium cancelled (net::ERR_ABORTED) before
         counting a byte of its body: what fetch() does to an empty body the page never reads (a 404
-        whose status is all the page wanted). Nothing shows a body was cut, so it is not marked."""
+        whose status is all the page wanted). Nothing shows a body was cut, so it is not marked.
+        Only a script's request is read so: a document Chromium cancels at once (a download, which
+        is no page to show) is cancelled before its body, whatever its length."""
         if body or declared is not None or failure is None or not failure.startswith("net::ERR_ABORTED"):
+            return False
+        if request.resource_type not in ("fetch", "xhr"):
             return False
         return not any(e.received for tap in self._taps for e in tap.requests.values()
                        if e.url == request.url and e.method == request.method)
