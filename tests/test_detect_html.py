@@ -365,3 +365,14 @@ def test_page_full_of_escaped_markup_stays_linear() -> None:
     started = time.process_time()
     assert detect(Document(source="big", text=page, is_html=True)) == []
     assert time.process_time() - started < 2.0  # bounded look-backs: ~0.05 s; unbounded took ~1.5 s
+
+
+def test_status_links_on_an_unlisted_instance_in_every_spelling_are_found_as_in_text() -> None:
+    links = ["https://example.social/users/alice/statuses/109876543210987655",
+             "https://example.social/web/statuses/109876543210987657",
+             "https://example.social/%40carol/109876543210987659",
+             "https://example.social/@dave/109876543210987661"]
+    page = "<html><body><p>" + " ".join(f'<a href="{u}">{i}</a>' for i, u in enumerate(links)) + "</p></body></html>"
+    in_html = [p.key for p in detect(Document(source="a.html", text=page, is_html=True))]
+    in_text = [p.key for p in detect(Document(source="a.txt", text="\n".join(links), is_html=False))]
+    assert in_html == in_text == [f"mastodon:example.social/{u.rsplit('/', 1)[1]}" for u in links]

@@ -114,10 +114,21 @@ _PLAIN_JS = _JS_TYPES - {"application/ld+json"}
 _SCRIPT_MARKERS = tuple(sorted((_NEEDS.get("script") or frozenset()) - {"type"}))
 _EVERY_SCRIPT = "script" in _NEEDS and _NEEDS["script"] is None  # a rule wants every script
 # Links on hosts no platform owns go to the platforms with posts on any host (`Platform.any_host`)
-# when they hold the `any_host_hint` (Mastodon's "/@"): one substring test per link. Several different
-# hints give "" (every such link is offered); no such platform gives None (none is).
-_ANY_HOST_HINTS = {p.any_host_hint for p in REGISTRY if p.any_host is not None}
-_ANY_HOST_HINT = (next(iter(_ANY_HOST_HINTS)) if len(_ANY_HOST_HINTS) == 1 else "") if _ANY_HOST_HINTS else None
+# when they hold one of their `any_host_hint`s (Mastodon's "/@", "/users/"...): a few substring
+# tests per link. A platform with no hint gives () (every such link is offered); no such platform
+# gives None (none is).
+def _any_host_hints() -> tuple[str, ...] | None:
+    hints: list[str] = []
+    platforms = [p for p in REGISTRY if p.any_host is not None]
+    for p in platforms:
+        own = (p.any_host_hint,) if isinstance(p.any_host_hint, str) else tuple(p.any_host_hint)
+        if not all(own):
+            return ()
+        hints += own
+    return tuple(dict.fromkeys(hints)) if platforms else None
+
+
+_ANY_HOST_HINTS = _any_host_hints()
 # Hosts that serve nothing but a platform's short links (t.co).
 _SHORT_HOSTS = frozenset(h for _name, s in SHORTENERS for h in s.hosts)
 _ESCAPED_MARKER_RE = re.compile(re.escape(ESCAPED_MARKER).encode())  # searched faster than `in` finds it
@@ -217,7 +228,7 @@ class _Walker:
         tag_by_id = _TAG_BY_ID
         a_id, div_ids, div_needs, text_id, custom_min = _A_ID, _DIV_IDS, _DIV_NEEDS, _TEXT_ID, CUSTOM_ID_MIN
         relevance_of = _HOST_RELEVANCE
-        any_hint = _ANY_HOST_HINT
+        any_hints = _ANY_HOST_HINTS
         custom_tags = _TAGS if self.amp else _TAGS_WITHOUT_AMP  # (the CSS query names only these too)
         nodes: Iterable[LexborNode]
         if self.with_text:
@@ -246,7 +257,8 @@ class _Walker:
                     cut = href.find("/", 8)
                     key = href[:cut] if cut > 0 else href
                     relevance = relevance_of.get(key) or _host_relevance(key)
-                    if relevance != _OTHER or (any_hint is not None and any_hint in href):
+                    if relevance != _OTHER or (any_hints is not None and (
+                            not any_hints or any(hint in href for hint in any_hints))):
                         # The host as a server reads it (`https://VM.TIKTOK.COM/...`): short links'
                         # patterns are written for lower-case hosts.
                         self._link(href if key.islower() else host_lowered(href), relevance)

@@ -200,9 +200,10 @@ class Platform:
     canonical: Callable[[str, str | None], str] | None = None
     # Instance-based networks (Mastodon) have posts on hosts nobody can list in advance.
     any_host: Callable[[str], UrlMatch | None] | None = field(default=None)
-    # What every post URL `any_host` accepts contains (`/@`). The HTML walker offers a link on a host
-    # no platform owns to `any_host` only when it holds this; empty offers every such link (slower).
-    any_host_hint: str = ""
+    # What every post URL `any_host` accepts contains (`/@`), or several such substrings one of which
+    # each contains. The HTML walker offers a link on a host no platform owns to `any_host` only
+    # when it holds one; empty offers every such link (slower).
+    any_host_hint: str | tuple[str, ...] = ""
     # Short links the platform mints, if any (see `ShortLinks`).
     shortlinks: ShortLinks | None = None
     # Posts that survive flattened into plain text (an embed's text, signature and date link after
@@ -310,6 +311,16 @@ def build_post(
 
 _HOST_RE = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//([^/?#\s]+)", re.IGNORECASE)
 _SPACE_RE = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
+
+
+_AT_OR_COLON = re.compile(r"%(?:40|3a)", re.IGNORECASE)
+
+
+def unquote_at(url: str) -> str:
+    """`url` with `%40` read as `@` and `%3A` as `:`, as the servers read them: a link copied from
+    some editors spells `/@user/ID` as `/%40user/ID` and a DID `did:plc:` as `did%3Aplc%3A`. No
+    other escape is touched (`%2F` is not a path's `/`)."""
+    return _AT_OR_COLON.sub(lambda m: "@" if m.group(0) == "%40" else ":", url) if "%" in url else url
 
 
 def host_of(url: str) -> str | None:

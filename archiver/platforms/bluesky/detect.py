@@ -21,6 +21,7 @@ from archiver.platforms.base import (
     build_post,
     has_class,
     text_and_links,
+    unquote_at,
 )
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ def _match(m: re.Match[str]) -> UrlMatch:
 
 def parse_url(url: str) -> UrlMatch | None:
     """A bsky.app post URL, an `at://` post URI or an embed.bsky.app URL -> (rkey, URL, handle)."""
+    url = unquote_at(url)
     for regex in (PROFILE_URL_RE, AT_URI_RE, EMBED_URL_RE):
         m = regex.match(url)
         if m:

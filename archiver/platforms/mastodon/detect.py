@@ -21,9 +21,9 @@ from archiver.platforms.base import (
     UrlMatch,
     build_post,
     has_class,
-    host_of,
     iso_from_ms,
     plausible_ms,
+    unquote_at,
 )
 
 if TYPE_CHECKING:
@@ -57,8 +57,8 @@ STATUS_PATH_RE = re.compile(
     r"^(?:https?:)?//(?P<host>[a-z0-9.-]+\.[a-z]{2,})(?::[0-9]+)?"
     # `/@user/ID`, `/@user@server/ID` (an account of another server, as this one shows it),
     # `/users/user/statuses/ID`, `/web/@user/ID`, `/web/statuses/ID` (no user named)
-    r"/(?:web/)?(?:@(?P<user>[A-Za-z0-9_.]{1,64})(?:@(?P<server>[a-z0-9.-]+\.[a-z]{2,}))?"
-    r"|users/(?P<user2>[A-Za-z0-9_.]{1,64})/statuses|(?P<web>web/statuses))"
+    r"/(?:web/)?(?:@(?P<user>[A-Za-z0-9_.-]{1,64})(?:@(?P<server>[a-z0-9.-]+\.[a-z]{2,}))?"
+    r"|users/(?P<user2>[A-Za-z0-9_.-]{1,64})/statuses|(?P<web>web/statuses))"
     r"/(?:posts/)?(?P<id>[0-9]{1,20})(?P<embed>/embed)?(?=[/?#]|$)",
     re.IGNORECASE,
 )
@@ -80,10 +80,12 @@ def status_time(numeric_id: str) -> str | None:
 def match_status(url: str) -> tuple[str, str | None, str] | None:
     """(host, user, numeric ID) of a Mastodon-style status URL on any host, else None. The user is
     `user@server` for an account of another server than the host's, None when the URL names none."""
-    m = STATUS_PATH_RE.match(url)
+    m = STATUS_PATH_RE.match(unquote_at(url))
     if not m:
         return None
-    host = host_of(url) or m.group("host").lower()
+    # The instance's own name, `m.` or `www.` and all: status IDs are each server's own, and
+    # m.cmx.im is one server, cmx.im another.
+    host = m.group("host").lower()
     user = m.group("user") or m.group("user2")
     server = (m.group("server") or "").lower()
     if user and server and server != host:
@@ -228,7 +230,9 @@ PLATFORM: Platform = Platform(
     time_from_id=_time,
     canonical=_canonical,
     any_host=parse_any_host,
-    any_host_hint="/@",  # status links on unlisted instances: /@user/ID, /@user@host/ID
+    # status links on unlisted instances: /@user/ID, /@user@host/ID (%40 for @), /users/user/statuses/ID,
+    # /web/statuses/ID
+    any_host_hint=("/@", "/%40", "/users/", "/web/statuses/"),
     embed_url=embed_url,
     oembed=oembed_endpoint,
     flattened=_flattened,

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 COMMENTS_URL_RE = re.compile(
     r"^(?:https?:)?//(?:[a-z0-9-]+\.)*reddit(?:media)?\.com"
-    r"(?:/r/(?P<sub>[A-Za-z0-9_]{2,32}))?/comments/(?P<id>[a-z0-9]{4,12})"
+    # a subreddit's post, or a post to a user's profile (`/user/NAME/comments/ID`, `/u/NAME/...`)
+    r"(?:/r/(?P<sub>[A-Za-z0-9_]{2,32})|/(?:user|u)/[A-Za-z0-9_-]{2,32})?/comments/(?P<id>[a-z0-9]{4,12})"
     # a comment: `/comment/CID`, `/slug/comment/CID`, or the older `/slug/CID` (where `comment` and
     # `related`, the pages under a post's address, are no comment's ID)
     r"(?:/(?:[^/?#]*/)?comment/(?P<c1>[a-z0-9]{4,12})"

@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 _CHANNEL = r"(?P<channel>[A-Za-z][A-Za-z0-9_]{3,31})"
 POST_URL_RE = re.compile(
-    r"^(?:https?:)?//(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/(?:s/)?" + _CHANNEL + r"/(?P<id>[0-9]{1,12})(?=[/?#]|$)",
+    r"^(?:https?:)?//(?:www\.)?(?:t\.me|telegram\.me|telegram\.dog)/(?:s/)?" + _CHANNEL
+    # a message in a forum topic: `/CHANNEL/TOPIC/MESSAGE` (message IDs are the chat's own)
+    + r"/(?:[0-9]{1,12}/)?(?P<id>[0-9]{1,12})(?=[/?#]|$)",
     re.IGNORECASE,
 )
 _DATA_RE = re.compile(r"^" + _CHANNEL + r"/(?P<id>[0-9]{1,12})$")

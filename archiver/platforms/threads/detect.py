@@ -13,26 +13,31 @@ from archiver.platforms.base import (
     Platform,
     UrlMatch,
     has_class,
+    unquote_at,
 )
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
 
+# `/@user/post/CODE`, and `/t/CODE`, the short address Threads gave posts at first, which leads to
+# the same code under its author (unverified: the code is taken to be the post's).
 POST_URL_RE = re.compile(
-    r"^(?:https?:)?//(?:www\.)?threads\.(?:net|com)/@(?P<handle>[A-Za-z0-9_.]{1,30})/post/(?P<code>[A-Za-z0-9_-]{5,64})",
+    r"^(?:https?:)?//(?:www\.)?threads\.(?:net|com)/(?:@(?P<handle>[A-Za-z0-9_.]{1,30})/post|t)/"
+    r"(?P<code>[A-Za-z0-9_-]{5,64})(?![A-Za-z0-9_-])",
     re.IGNORECASE,
 )
 _POST_BY_RE = re.compile(r"Post by @(?P<handle>[A-Za-z0-9_.]{1,30})", re.IGNORECASE)
 
 
 def canonical_url(code: str, handle: str | None = None) -> str:
-    """`https://www.threads.net/@{handle}/post/{code}` (threads.com serves the same path)."""
-    return f"https://www.threads.net/@{handle or ''}/post/{code}"
+    """`https://www.threads.net/@{handle}/post/{code}` (threads.com serves the same path), or
+    `https://www.threads.net/t/{code}` when the author is not known."""
+    return f"https://www.threads.net/@{handle}/post/{code}" if handle else f"https://www.threads.net/t/{code}"
 
 
 def parse_url(url: str) -> UrlMatch | None:
     """A Threads post URL -> (shortcode, canonical URL, handle)."""
-    m = POST_URL_RE.match(url)
+    m = POST_URL_RE.match(unquote_at(url))
     if not m:
         return None
     return UrlMatch(m.group("code"), canonical_url(m.group("code"), m.group("handle")), m.group("handle"))

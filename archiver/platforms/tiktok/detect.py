@@ -17,6 +17,7 @@ from archiver.platforms.base import (
     has_class,
     iso_from_seconds,
     plausible_ms,
+    unquote_at,
 )
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ def video_time(post_id: str) -> str | None:
 
 def parse_url(url: str) -> UrlMatch | None:
     """A TikTok video URL or player URL -> (ID, canonical URL, handle)."""
+    url = unquote_at(url)
     m = VIDEO_URL_RE.match(url)
     if m:
         handle = m.group("handle") or None

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 PLAYER_URL_RE = re.compile(r"^(?:https?:)?//player\.vimeo\.com/video/(?P<id>[0-9]{3,12})(?![0-9])", re.IGNORECASE)
 PAGE_URL_RE = re.compile(
-    r"^(?:https?:)?//(?:www\.)?vimeo\.com/(?:channels/[A-Za-z0-9_-]+/|groups/[A-Za-z0-9_-]+/videos/|album/[0-9]+/video/|video/)?"
+    r"^(?:https?:)?//(?:www\.)?vimeo\.com/(?:channels/[A-Za-z0-9_-]+/|groups/[A-Za-z0-9_-]+/videos/|(?:album|showcase)/[0-9]+/video/|video/)?"
     r"(?P<id>[0-9]{3,12})(?:/(?P<hash>[0-9a-f]{6,20}))?(?=[/?#]|$)",
     re.IGNORECASE,
 )
