@@ -386,7 +386,7 @@ def archive(
     listed = with_url_lists(sources, max_bytes)
     net = _net(map_host, ca_bundle, proxy, allow_private, trusted=[*sources, *listed.trusted])
     limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
-    STOP.install()  # a signal: finish the capture at hand, then stop with a summary
+    STOP.install(announce=True)  # a signal: finish the capture at hand, then stop with a summary
     articles = listed.sources
     if not articles and listed.problems:
         _fail("; ".join(listed.problems), EXIT_USAGE)
@@ -455,7 +455,7 @@ def run(
     except ArchiverError:
         seed_list = None  # the run itself reports the problem
     total = len(seed_list.sources) if seed_list is not None else None
-    STOP.install()  # a signal: finish the capture at hand, then stop with a summary
+    STOP.install(announce=True)  # a signal: finish the capture at hand, then stop with a summary
     with _progress(total=total) as progress:
         summary = _call(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
                                         timeout=timeout, concurrency=concurrency, progress=progress,

@@ -67,6 +67,7 @@ class StopFlag:
         self._raising = 0
         self._installed = False
         self._held = False
+        self._announce = False
 
     @property
     def requested(self) -> bool:
@@ -76,15 +77,19 @@ class StopFlag:
     def name(self) -> str:
         return signal_name(self.signum) if self.signum else ""
 
-    def install(self, *, raising: bool = False) -> None:
+    def install(self, *, raising: bool = False, announce: bool = False) -> None:
         """Handle SIGINT and SIGTERM from now on (main thread only).
 
         `raising=True` for commands with nothing to finish: every signal raises `Interrupted`.
+        `announce`: a first signal that is recorded says so on stderr at once (what is in hand may
+        take a while to finish; the person who pressed Ctrl-C must know it was heard). A worker
+        process, whose parent speaks for the run, stays quiet.
         A signal the process was started ignoring (`nohup`, a shell's background job) stays ignored.
         """
         if threading.current_thread() is not threading.main_thread():
             return
         self._raising = 1 if raising else 0
+        self._announce = announce
         if sys.unraisablehook is not _quiet_when_interrupted:
             _DEFAULT_HOOK[0] = sys.unraisablehook
             sys.unraisablehook = _quiet_when_interrupted
@@ -133,6 +138,10 @@ class StopFlag:
             self.signum = signum
         if self._raising and not self._held:
             raise Interrupted(signum)
+        if self._announce and self.signum == signum:
+            name = signal_name(signum)
+            os.write(2, (f"{chr(10) if os.isatty(2) else ''}archiver: {name}: finishing what is in hand, then stopping (a second {name} "
+                         "stops at once)\n").encode())
 
 
 STOP = StopFlag()

@@ -11,6 +11,10 @@ from typing import Any
 _FEED = re.compile(r"feed .*: \+(\d+) article\(s\)$", re.DOTALL)
 
 
+# What a step's handler says when the step ends: the step's own message after it.
+DONE = "done: "
+
+
 def feed_message(spec: str, added: int) -> str:
     """The progress message for the articles a feed adds to the run."""
     return f"feed {spec}: +{added} article(s)"
@@ -33,6 +37,8 @@ class Progress:
         self.articles = total
         self.articles_started = 0
         self.posts_started = 0
+        self.done = 0
+        self._in_hand: dict[str, int] = {}  # steps started and not ended (how many of each), oldest first
         self._progress: Any = None
         self._task: Any = None
 
@@ -61,10 +67,30 @@ class Progress:
 
     @property
     def completed(self) -> int:
-        """Steps started, but the one in hand."""
-        return max(self.articles_started + self.posts_started - 1, 0)
+        """Steps ended."""
+        return self.done
 
     def __call__(self, message: str) -> None:
+        if message.startswith(DONE):
+            # A step ended: the bar names the oldest still in hand, not the last one started
+            # (which may have ended long since: an unreadable file fails at once).
+            step = message[len(DONE):]
+            if self._in_hand.get(step, 0) > 1:
+                self._in_hand[step] -= 1
+            else:
+                self._in_hand.pop(step, None)
+            self.done += 1
+            if self._progress is not None and self._task is not None:
+                shown = next(iter(self._in_hand), None)
+                if shown is not None:
+                    from .redact import redact_text
+
+                    self._progress.update(self._task, description=redact_text(shown)[:80], completed=self.completed)
+                else:
+                    self._progress.update(self._task, completed=self.completed)
+            return
+        if message.startswith(("article ", "post address ", "post ")):
+            self._in_hand[message] = self._in_hand.get(message, 0) + 1
         if message.startswith(("article ", "post address ")):
             self.articles_started += 1
         elif message.startswith("post "):

@@ -26,7 +26,7 @@ from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.layout import WARC_DIR
 from archiver.limits import Limits
 from archiver.models import Post
-from archiver.progress import Progress
+from archiver.progress import DONE, Progress
 from archiver.warcstore import Exchange, RecordInfo, WarcStore
 from tests.index_backends import postgres_database
 
@@ -391,19 +391,26 @@ def test_progress_counts_posts_as_well_as_articles() -> None:
         assert (progress.completed, progress.total) == (0, 1)
         for n in range(1, 5):
             progress(f"post twitter:{n}")
-            # every post started is a step; the ones before it are done
+            # every post started is a step; it is done when it says so
+            assert (progress.completed, progress.total) == (n - 1, 1 + n)
+            progress(f"{DONE}post twitter:{n}")
             assert (progress.completed, progress.total) == (n, 1 + n)
+        progress(f"{DONE}article story.html")
+        assert (progress.completed, progress.total) == (5, 5)
 
 
 def test_progress_counts_the_articles_a_feed_adds_and_the_feed_as_one_step() -> None:
     with Progress(total=2) as progress:
         progress("article https://news.example/feed.xml")
         progress("article https://x.com/a/status/1")  # a post's own address: a step too
+        progress(f"{DONE}article https://x.com/a/status/1")
         assert (progress.completed, progress.total) == (1, 2)
         progress("feed https://news.example/feed.xml: +3 article(s)")
         assert (progress.completed, progress.total) == (1, 5)  # known as soon as the feed is read
-        for n, step in enumerate(["post twitter:1", "article a.html", "article b.html", "article c.html"], 2):
+        progress(f"{DONE}article https://news.example/feed.xml")
+        for n, step in enumerate(["post twitter:1", "article a.html", "article b.html", "article c.html"], 3):
             progress(step)
+            progress(f"{DONE}{step}")
             assert (progress.completed, progress.total) == (n, 6)
 
 
@@ -414,9 +421,14 @@ def test_the_live_bar_moves_while_posts_are_captured(capsys: pytest.CaptureFixtu
         progress("article story.html")
         for n in range(1, 5):
             progress(f"post twitter:{n}")
+        progress(f"{DONE}post twitter:4")
+        progress(f"{DONE}post twitter:2")
         (task,) = progress._progress.tasks
-        assert (task.completed, task.total) == (4, 5)
-        assert task.description == "post twitter:4"
+        assert (task.completed, task.total) == (2, 5)
+        # The step named is the oldest still in hand, not the last one started.
+        assert task.description == "article story.html"
+        progress(f"{DONE}article story.html")
+        assert progress._progress.tasks[0].description == "post twitter:1"
 
 
 def test_export_to_stdout_refuses_a_terminal(tmp_path: Path) -> None:

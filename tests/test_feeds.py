@@ -213,7 +213,7 @@ def test_the_progress_bar_counts_the_articles_a_feed_adds_and_ends_full(tmp_path
     assert (progress.articles, progress.articles_started, progress.posts_started) == (8, 8, 7)
     assert all(started <= (articles or 0) for _, started, articles in steps), steps
     assert [articles for m, _, articles in steps if m.startswith("feed ")] == [8]
-    assert (progress.completed, progress.total) == (14, 15)  # every step done but the last, in hand
+    assert (progress.completed, progress.total) == (15, 15)  # every step done
 
 
 def test_a_sitemap_served_gzipped_is_read(tmp_path: Path) -> None:

@@ -115,6 +115,9 @@ def test_signal_finishes_the_article_at_hand_then_stops(web: FakeWeb, tmp_path: 
     # Sequentially the slow first article is the one in hand; two workers had one article each.
     assert int(done.group(1)) == (1 if "--concurrency" not in extra else 2), err
     assert "Traceback" not in err and "again" not in err and "failed" not in err, err
+    # Heard at once, said once (the worker processes, which got the signal too, leave it to the run).
+    heard = f"archiver: {name}: finishing what is in hand, then stopping (a second {name} stops at once)"
+    assert err.splitlines().count(heard) == 1, err
     summary = json.loads(out)  # the summary is still written, on one line
     assert summary["interrupted"] == name and summary["articles"] == int(done.group(1))
     assert summary["articles_failed"] == 0

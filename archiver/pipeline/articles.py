@@ -27,6 +27,7 @@ from ..layout import article_dir, relative, screenshot_path
 from ..models import Document, Post
 from ..modes import make_dirs
 from ..platforms import BY_NAME, REGISTRY
+from ..progress import DONE
 from ..redact import redact_url
 from ..sources import DEFAULT_MAX_BYTES, is_url, read_file, read_stdin, shown
 from ..space import disk_full, is_full
@@ -76,12 +77,21 @@ class ArticleHandler:
 
         `found`, when given, is told the posts to capture as soon as the citations are indexed,
         before the article page is captured, so that their captures can start meanwhile."""
-        from ..detect import post_at_address, source_address
+        from ..detect import post_at_address
 
         # A step of the run whatever the source turns out to be (an article, a feed, a post's own
         # address, or unreadable): the progress bar counted it among the sources given.
         address = is_url(task.spec) and post_at_address(task.spec) is not None
-        self.progress(f"{'post address' if address else 'article'} {task.spec}")
+        step = f"{'post address' if address else 'article'} {task.spec}"
+        self.progress(step)
+        try:
+            return self._handle(task, found)
+        finally:
+            self.progress(f"{DONE}{step}")
+
+    def _handle(self, task: ArticleTask, found: Found | None) -> ArticleResult:
+        from ..detect import source_address
+
         self._failures, self._network = [], False
         batch = Batch(self.s.store)
         target: str | None = None  # where a short link given as the source led (None: not one, or not followed)
