@@ -129,6 +129,17 @@ def test_articles_by_title_and_json(tmp_path: Path) -> None:
     assert re.search(r"<h2><a [^>]*>A story</a></h2>", html)
 
 
+def test_posts_no_article_cites_are_under_an_article_of_no_url(tmp_path: Path) -> None:
+    alone = _post("twitter:3", "live")
+    alone.articles = []  # given by its own address
+    data = build_report([_post("twitter:1", "live"), alone], tmp_path).to_dict()
+    assert [(a["url"], a["posts"]) for a in data["articles"]] == [
+        ("https://news.example/a.html", ["twitter:1"]), (None, ["twitter:3"])]
+    assert [p["articles"] for p in data["posts"]] == [["https://news.example/a.html"], []]
+    html = render_report([alone], tmp_path, tmp_path / "r.html")
+    assert "<h2>Posts cited by no article</h2>" in html
+
+
 def test_filter_rules_never_carry_page_text(tmp_path: Path) -> None:
     evil = 'x"]{}</style><script>alert(1)</script>'
     html = render_report([_post("twitter:1", "live", handle=evil), _post("twitter:2", "deleted")], tmp_path,

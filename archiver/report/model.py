@@ -75,7 +75,7 @@ class ReportPost:
 
 @dataclass
 class ReportArticle:
-    url: str
+    url: str | None  # None: the posts no article cites (given by their own address)
     title: str | None
     first_captured: str | None
     posts: list[str]
@@ -177,13 +177,13 @@ def build_report(posts: Sequence[PostRow], archive_dir: Path, *, articles: Seque
             # Post text and titles quote the web: URLs in them are named without their secrets.
             author=p.author, posted_at=p.posted_at, text=redact_text(p.text) if p.text else p.text, status=status,
             reason=redact_text(p.reason) if p.reason else None,
-            recovered=recovered, articles=[redact_url(u) if u != NO_ARTICLE else u for u in dict.fromkeys(urls)],
+            recovered=recovered, articles=[redact_url(u) for u in dict.fromkeys(urls) if u != NO_ARTICLE],
             crops=crops(p, archive_dir), timeline=timeline(p.history)))
     out_articles = []
     for url in sorted(by_article, key=lambda u: (u == NO_ARTICLE, _sort_title(known.get(u), u))):
         page = known.get(url)
         out_articles.append(ReportArticle(
-            url=redact_url(url) if url != NO_ARTICLE else url, title=redact_text(page.title) if page and page.title else None,
+            url=redact_url(url) if url != NO_ARTICLE else None, title=redact_text(page.title) if page and page.title else None,
             first_captured=page.first_captured if page else None, posts=by_article[url],
             dropped=dropped.get(url, {})))
     return Report(title=title, made_at=utc_now(), archiver=__version__, counts=dict(sorted(counts.items())),

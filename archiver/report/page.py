@@ -20,7 +20,7 @@ from typing import Any
 
 from ..output import terminal_safe
 from ..times import is_bare_date, parse_timestamp
-from .model import NO_ARTICLE, Crop, Report, ReportArticle, ReportPost, Span
+from .model import Crop, Report, ReportArticle, ReportPost, Span
 
 MAX_INLINE_BYTES = 400_000  # pictures bigger than this are linked, not inlined
 STATUS_MARK = {
@@ -243,7 +243,7 @@ class _Filters:
 
 
 def _article(article: ReportArticle, cards: str) -> str:
-    if article.url == NO_ARTICLE:
+    if article.url is None:
         return f'<section class="article"><h2>Posts cited by no article</h2><div class="cards">{cards}</div></section>'
     href = _safe_href(article.url)
     name = _e(article.title or article.url)
@@ -267,7 +267,7 @@ def render_html(report: Report, archive_dir: Path, out: Path) -> str:
     if not body:
         body.append('<p class="none">No posts match.</p>')
     summary = ", ".join(f"{n} {s}" for s, n in report.counts.items())
-    n_articles = sum(1 for a in report.articles if a.url != NO_ARTICLE)
+    n_articles = sum(1 for a in report.articles if a.url is not None)
     return (
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data: file: *; style-src 'unsafe-inline'\">"
