@@ -238,7 +238,7 @@ def scan(
         curl -s https://example.com/story | archiver scan - --kind embedded
     """
     from .models import POST_FIELDS
-    from .output import one_line, render
+    from .output import keyed_when_unidentified, one_line, render
     from .redact import redact_text
     from .scan import scan as run_scan
     from .seeds import with_url_lists
@@ -253,7 +253,7 @@ def scan(
     if format is ScanFormat.table:
         # A post known by a short link alone has no ID and no text: the table shows the link instead.
         rows = [{**r, "text": r["links"][0]} if r["kind"] == "shortlink" and not r["text"] and r["links"] else r
-                for r in rows]
+                for r in keyed_when_unidentified(rows)]
     _write(render(rows, format.value, fields=POST_FIELDS,
                   table_columns=("platform", "post_id", "handle", "posted_at", "kind", "evidence", "source", "text")))
     for failure in result.failures:  # each one named, even under --quiet
@@ -518,7 +518,7 @@ def lookup(
     """
     from .index.filters import LOOKUP_FIELDS
     from .index.textquery import lower_case_operators
-    from .output import render
+    from .output import keyed_when_unidentified, render
 
     d = _archive_dir(archive_dir)
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
@@ -533,7 +533,8 @@ def lookup(
         unknown_article = bool(not rows and not offset and article and not _cites_posts(db, article))
     # `or`/`and` in lower case are words to search for: said when nothing holds them.
     lowered = lower_case_operators(filters.text) if not rows and not offset and filters.text else []
-    _write(render(rows, format.value, fields=LOOKUP_FIELDS,
+    _write(render(keyed_when_unidentified(rows) if format is ScanFormat.table else rows, format.value,
+                  fields=LOOKUP_FIELDS,
                   table_columns=("handle", "posted_at", "status", "platform", "post_id", "text", "reason")))
     say(f"{len(rows)} post(s)")
     if lowered:

@@ -191,6 +191,15 @@ def _is_address(s: str) -> bool:
     return s.startswith(("https://", "http://", "file:/"))
 
 
+_KEY = re.compile(r"[a-z][a-z0-9]{1,20}:h:[0-9a-f]{64}")
+
+
+def keyed_when_unidentified(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Table rows whose post has no ID yet show its key in the ID's place: the one thing of it that
+    `show` can be given."""
+    return [{**r, "post_id": r.get("key")} if not r.get("post_id") and r.get("key") else dict(r) for r in rows]
+
+
 # Columns of text are narrowed to this before columns of addresses are narrowed at all.
 _TEXT_FLOOR = 24
 
@@ -209,10 +218,15 @@ def to_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, max_widt
     budget = total - 2 * (len(columns) - 1)
     addresses = [bool(rows) and all(not v or _is_address(v) for v in (row[i] for row in cells)) and
                  any(row[i] for row in cells) for i in range(len(columns))]
-    while sum(widths) > budget and max(widths) > 8:
-        others = [w if not addresses[i] and w > _TEXT_FLOOR else 0 for i, w in enumerate(widths)]
-        i = others.index(max(others)) if max(others) else widths.index(max(widths))
+    # A column holding a post's hash key is never cut: the key, whole, is what `show` is given (the
+    # table is then wider than the terminal rather than useless).
+    whole = [any(_KEY.fullmatch(row[i]) for row in cells) for i in range(len(columns))]
+    shrinkable = [w if not whole[i] else 0 for i, w in enumerate(widths)]
+    while sum(widths) > budget and max(shrinkable) > 8:
+        others = [w if not addresses[i] and not whole[i] and w > _TEXT_FLOOR else 0 for i, w in enumerate(widths)]
+        i = others.index(max(others)) if max(others) else shrinkable.index(max(shrinkable))
         widths[i] -= 1
+        shrinkable[i] -= 1
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     for row in cells:
         lines.append("  ".join(_clip(v, w).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())

@@ -55,3 +55,18 @@ def test_a_narrow_table_keeps_each_address_s_host_and_last_part() -> None:
     assert narrow[1].split()[0] != narrow[2].split()[0]
     tiny = to_table(rows, ("source", "text"), max_width=30).splitlines()
     assert all(len(line) <= 30 for line in tiny[1:])
+
+
+def test_a_post_known_without_an_id_shows_its_whole_key_where_the_id_would_be() -> None:
+    from archiver.output import keyed_when_unidentified, to_table
+
+    key = "twitter:h:" + "2e3abd731f583c2c7ce778618c183f751a920b560c04e1b0a6a507eae929fa89"
+    rows = [{"key": key, "post_id": None, "text": "Water levels are rising fast near the old bridge " * 3},
+            {"key": "twitter:20", "post_id": "20", "text": "just setting up my twttr"}]
+    shown = keyed_when_unidentified(rows)
+    assert [r["post_id"] for r in shown] == [key, "20"] and rows[0]["post_id"] is None
+    for width in (60, 100):
+        lines = to_table(shown, ("post_id", "text"), max_width=width).splitlines()
+        assert lines[1].split()[0] == key  # whole, however narrow the terminal: what `show` is given
+    # The KEY column of a run's table, likewise.
+    assert to_table(rows, ("key", "text"), max_width=60).splitlines()[1].split()[0] == key
