@@ -261,7 +261,7 @@ TextOpt = Annotated[str | None, typer.Option(
                    '"a phrase", a prefix*, A OR B (upper case): --text \'"old bridge" OR levee*\'.')]
 StatusOpt = Annotated[str | None, typer.Option("--status", help="live, deleted, unavailable, login_required, ..., or pending (not checked yet).")]
 ArticleOpt = Annotated[str | None, typer.Option(
-    "--article", help="Only posts cited by this article: its URL (https:// may be left out) or the path of a file archived.")]
+    "--article", help="Only posts this article cites or once cited (each citation it dropped dated: dropped_at): its URL (https:// may be left out) or the path of a file archived.")]
 CapturedSinceOpt = Annotated[str | None, typer.Option("--captured-since", help="Captured at or after this date/datetime.")]
 
 
