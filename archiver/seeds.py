@@ -469,6 +469,7 @@ def _read(p: Path, max_bytes: int, out: SeedList) -> bytes | None:
 
 
 ARCHIVE_INSIDE = "the archive folder "
+_REPORT_MARK = b'<meta name="generator" content="archiver report">'  # archiver.report.page.GENERATOR
 LISTS_NO_URL = "lists no URL (one a line; `#` starts a comment)"
 
 
@@ -544,6 +545,9 @@ def read_seeds(path: Path, max_bytes: int = DEFAULT_MAX_BYTES,
             continue
         data = _read(p, max_bytes, out)
         if data is None:
+            continue
+        if _REPORT_MARK in data[:1024]:
+            out.notes.append(f"{shown(str(p))}: a report of archiver's own, not an article: not read as a seed")
             continue
         if is_url_list(p):
             # The one seed file given that says nothing is named, as `archive` and `scan` name such a list.

@@ -49,6 +49,21 @@ def test_seed_folder(tmp_path: Path) -> None:
     assert len(seeds.problems) == 1 and "not-a-url" in seeds.problems[0]
 
 
+def test_a_report_saved_in_the_seeds_folder_is_no_seed(tmp_path: Path) -> None:
+    from archiver.index.rows import CitationRow, PostRow
+    from archiver.report import render_report
+
+    post = PostRow(key="twitter:20", platform="twitter", post_id="20", url="https://x.com/jack/status/20", handle="jack",
+                   author=None, posted_at=None, text="just setting up", links=[], media=[], status="live",
+                   articles=[CitationRow(url="https://news.example/a.html", kind="embedded", evidence=None)],
+                   captures=[], history=[])
+    (tmp_path / "report.html").write_text(render_report([post], tmp_path, tmp_path / "report.html"))
+    (tmp_path / "story.html").write_text("<html><p>article</p></html>")
+    seeds = read_seeds(tmp_path)
+    assert [Path(s).name for s in seeds.sources] == ["story.html"] and not seeds.problems
+    assert seeds.notes == [f"{tmp_path / 'report.html'}: a report of archiver's own, not an article: not read as a seed"]
+
+
 def test_one_article_spelt_two_ways_in_the_seeds_is_one_source_under_the_first_spelling(tmp_path: Path) -> None:
     """A newsletter link (`?utm_source=`...) in a `.urls` list and the feed's clean address: one source."""
     (tmp_path / "a-desk.urls").write_text("https://news.example/a.html?utm_source=newsletter\n"

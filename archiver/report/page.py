@@ -22,6 +22,9 @@ from ..output import terminal_safe
 from ..times import is_bare_date, parse_timestamp
 from .model import Crop, Report, ReportArticle, ReportPost, Span
 
+# Said at the top of every report page: a run whose seeds folder holds a report saved there reads it
+# as no article (it would cite every post in it).
+GENERATOR = '<meta name="generator" content="archiver report">'
 MAX_INLINE_BYTES = 400_000  # pictures bigger than this are linked, not inlined
 STATUS_MARK = {
     "live": ("●", "live"),
@@ -269,7 +272,7 @@ def render_html(report: Report, archive_dir: Path, out: Path) -> str:
     summary = ", ".join(f"{n} {s}" for s, n in report.counts.items())
     n_articles = sum(1 for a in report.articles if a.url is not None)
     return (
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">{GENERATOR}"
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data: file: *; style-src 'unsafe-inline'\">"
         f"<meta name=\"viewport\" content=\"width=device-width\"><title>{_e(report.title)}</title>"
         f"<style>{CSS}{filters.css()}</style></head><body>"
