@@ -26,6 +26,7 @@ from .cli_options import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_CAPTURE_BYTES,
     DEFAULT_MAX_FEED_ARTICLES,
+    DEFAULT_MAX_POSTS,
     DEFAULT_TIMEOUT,
     AllowPrivateOpt,
     ArchiveDirOpt,
@@ -45,6 +46,7 @@ from .cli_options import (
     MaxBytesOpt,
     MaxCaptureBytesOpt,
     MaxFeedArticlesOpt,
+    MaxPostsOpt,
     OutFormat,
     PagesInFlightOpt,
     PlatformOpt,
@@ -197,11 +199,12 @@ def _main(
     set_verbosity(verbose, quiet)
 
 
-def _limits(fetch_deadline: float, capture_deadline: float, max_bytes: int, max_capture_bytes: int):  # type: ignore[no-untyped-def]
+def _limits(fetch_deadline: float, capture_deadline: float, max_bytes: int, max_capture_bytes: int,  # type: ignore[no-untyped-def]
+            max_posts: int = DEFAULT_MAX_POSTS):
     from .limits import Limits
 
     return Limits(fetch_deadline=fetch_deadline, capture_deadline=capture_deadline, max_bytes=max_bytes,
-                  max_capture_bytes=max_capture_bytes)
+                  max_capture_bytes=max_capture_bytes, max_posts=max_posts)
 
 
 def _net(map_host: list[str] | None, ca_bundle: Path | None, proxy: str | None,  # type: ignore[no-untyped-def]
@@ -363,6 +366,7 @@ def archive(
     fetch_deadline: FetchDeadlineOpt = DEFAULT_FETCH_DEADLINE,
     capture_deadline: CaptureDeadlineOpt = DEFAULT_CAPTURE_DEADLINE,
     max_capture_bytes: MaxCaptureBytesOpt = DEFAULT_MAX_CAPTURE_BYTES,
+    max_posts: MaxPostsOpt = DEFAULT_MAX_POSTS,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
     pages_in_flight: PagesInFlightOpt = None,
     timestamp: CaptureTimestampOpt = None,
@@ -385,7 +389,7 @@ def archive(
     # too); a `*.urls` file stands for the URLs it lists, trusted as typed ones are.
     listed = with_url_lists(sources, max_bytes)
     net = _net(map_host, ca_bundle, proxy, allow_private, trusted=[*sources, *listed.trusted])
-    limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
+    limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes, max_posts)
     STOP.install(announce=True)  # a signal: finish the capture at hand, then stop with a summary
     articles = listed.sources
     if not articles and listed.problems:
@@ -416,6 +420,7 @@ def run(
     fetch_deadline: FetchDeadlineOpt = DEFAULT_FETCH_DEADLINE,
     capture_deadline: CaptureDeadlineOpt = DEFAULT_CAPTURE_DEADLINE,
     max_capture_bytes: MaxCaptureBytesOpt = DEFAULT_MAX_CAPTURE_BYTES,
+    max_posts: MaxPostsOpt = DEFAULT_MAX_POSTS,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format of the summary.")] = OutFormat.table,
     pages_in_flight: PagesInFlightOpt = None,
     broker: Annotated[str | None, typer.Option("--broker", envvar="ARCHIVER_BROKER", metavar="URL", help="Hand the captures to the workers of a cluster (`archiver worker`) behind this Redis broker, e.g. redis://HOST:6379/0; this process keeps the run's row and summary. Env: ARCHIVER_BROKER.")] = None,
@@ -443,7 +448,7 @@ def run(
             say("note: --timestamp (ARCHIVER_TSA) is the workers' own in a cluster: this run's captures are "
                 "timestamped by the workers started with it (`archiver worker --timestamp URL`), whatever is given here")
     net = _net(map_host, ca_bundle, proxy, allow_private)
-    limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes)
+    limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes, max_posts)
     after = _call(lambda: parse_duration(recheck_after))
     if no_wait:
         from .cli_cluster import run_no_wait

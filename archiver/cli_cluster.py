@@ -20,6 +20,7 @@ from .cli_options import (
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_CAPTURE_BYTES,
     DEFAULT_MAX_FEED_ARTICLES,
+    DEFAULT_MAX_POSTS,
     DEFAULT_TIMEOUT,
     AllowPrivateOpt,
     ArchiveDirOpt,
@@ -32,6 +33,7 @@ from .cli_options import (
     MapHostOpt,
     MaxBytesOpt,
     MaxCaptureBytesOpt,
+    MaxPostsOpt,
     OutFormat,
     ProxyOpt,
     TimeoutOpt,
@@ -118,6 +120,7 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         fetch_deadline: FetchDeadlineOpt = DEFAULT_FETCH_DEADLINE,
         capture_deadline: CaptureDeadlineOpt = DEFAULT_CAPTURE_DEADLINE,
         max_capture_bytes: MaxCaptureBytesOpt = DEFAULT_MAX_CAPTURE_BYTES,
+        max_posts: MaxPostsOpt = DEFAULT_MAX_POSTS,
         visibility_timeout: Annotated[float, typer.Option(
             "--visibility-timeout", click_type=AtLeastFloat(1), envvar="ARCHIVER_VISIBILITY_TIMEOUT", metavar="SECONDS",
             help="A task held by a worker that died is given to another after this long; must outlast "
@@ -163,7 +166,7 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         settings = WorkerSettings(
             broker=broker, archive_dir=cli._archive_dir(archive_dir),
             net=cli._net(map_host, ca_bundle, proxy, allow_private), timeout=timeout,
-            limits=cli._limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes),
+            limits=cli._limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes, max_posts),
             index_url=index_url, concurrency=concurrency, visibility_timeout=visibility_timeout,
             timestamps=cli._call(lambda: Authorities.of(timestamp)))
         if check:

@@ -19,6 +19,7 @@ from .limits import DEFAULT_FETCH_DEADLINE as DEFAULT_FETCH_DEADLINE
 from .limits import DEFAULT_MAX_BYTES as DEFAULT_MAX_BYTES
 from .limits import DEFAULT_MAX_CAPTURE_BYTES as DEFAULT_MAX_CAPTURE_BYTES
 from .limits import DEFAULT_MAX_FEED_ARTICLES as DEFAULT_MAX_FEED_ARTICLES
+from .limits import DEFAULT_MAX_POSTS as DEFAULT_MAX_POSTS
 
 
 class ScanFormat(str, Enum):
@@ -241,6 +242,10 @@ CaptureDeadlineOpt = Annotated[float, typer.Option(
 MaxCaptureBytesOpt = Annotated[int, typer.Option(
     "--max-capture-bytes", click_type=AtLeastInt(1), envvar="ARCHIVER_MAX_CAPTURE_BYTES", metavar="BYTES",
     help="Record at most this many bytes of bodies in one browser capture; later bodies are skipped and named.")]
+MaxPostsOpt = Annotated[int, typer.Option(
+    "--max-posts", click_type=AtLeastInt(1), envvar="ARCHIVER_MAX_POSTS", metavar="N",
+    help="Archive at most N posts of one article, the first in the page's order; the rest are named as left out "
+         "(exit 1). Env: ARCHIVER_MAX_POSTS.")]
 MaxBytesOpt = Annotated[int, typer.Option(
     "--max-bytes", min=1, help="Skip sources, and any body fetched or recorded, larger than this many bytes (cut off while reading).")]
 # How many articles one feed adds (scan, archive, run): a whole-site sitemap lists every article a site has.

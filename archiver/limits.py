@@ -9,6 +9,8 @@ Content-Length can be of any size: these limits bound a run however the far end 
     max_bytes           bytes of any one body (source, media, browser resource), enforced while
                         reading: a longer body is cut off there and not recorded
     max_capture_bytes   bytes of all the bodies one browser capture records
+    max_posts           posts one article may have archived: a page of half a million status
+                        links (or short links, each followed) would take a run over for days
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ DEFAULT_MAX_CAPTURE_BYTES = 500 * MIB
 # some 10 to 100: none is cut. A whole-site sitemap (up to 50,000 URLs, every article the site ever
 # published) is, to its 1,000 newest each run.
 DEFAULT_MAX_FEED_ARTICLES = 1000
+# Posts archived from one article (--max-posts), the first in the page's order. A live blog embeds
+# some hundreds at most.
+DEFAULT_MAX_POSTS = 1000
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class Limits:
     capture_deadline: float = DEFAULT_CAPTURE_DEADLINE
     max_bytes: int = DEFAULT_MAX_BYTES
     max_capture_bytes: int = DEFAULT_MAX_CAPTURE_BYTES
+    max_posts: int = DEFAULT_MAX_POSTS
 
 
 def seconds(value: float) -> str:

@@ -398,3 +398,15 @@ def test_a_host_name_that_is_no_valid_idna_is_named_never_a_crash(web: FakeWeb, 
     (failure,) = summary["failures"]
     assert failure.startswith(f"GET {moved}: led to an address whose host name is not valid"), failure
     assert summary["articles"] == 1 and not any("internal error" in line for line in stderr), stderr
+
+
+def test_an_article_citing_more_posts_than_max_posts_gets_the_first_archived_and_the_rest_named(
+        web: FakeWeb, tmp_path: Path) -> None:
+    links = "".join(f'<p><a href="https://twitter.com/someone/status/{n}">post {n}</a></p>'
+                    for n in (1764718078373491923, 1764919062983508363, 20, 21, 22))
+    url = _article(web, "/many-posts.html", "Many posts", links)
+    code, summary, stderr = _archive(web, tmp_path / "a", url, "--max-posts", "2")
+    assert code == 1, stderr
+    assert [p["key"] for p in summary["results"]] == ["twitter:1764718078373491923", "twitter:1764919062983508363"]
+    named = f"{url}: cites 5 posts; the first 2 in the page's order are archived, 3 left out (raise --max-posts to take more)"
+    assert _failed_lines(stderr) == [named], stderr

@@ -269,6 +269,12 @@ class ArticleHandler:
             outcome.error = f"{doc.source}: could not be scanned ({type(e).__name__}: {e})"
             self._fail(outcome.error)
             return outcome, []
+        cap = s.limits.max_posts
+        if len(posts) > cap:
+            # Before any short link is followed: a hostile page's half a million would each be a request.
+            self._fail(f"{doc.source}: cites {len(posts)} posts; the first {cap} in the page's order are archived, "
+                       f"{len(posts) - cap} left out (raise --max-posts to take more)")
+            posts = posts[:cap]
         posts = self._resolve_shortlinks(posts, batch)
         # An HTML page's title is the one Chromium reads when capturing it; a text's, its first line.
         title = None if doc.is_html else headline(doc.text, doc.source)
