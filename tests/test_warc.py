@@ -401,3 +401,21 @@ def test_a_repeated_payload_becomes_a_revisit_of_the_first(tmp_path: Path) -> No
     r = subprocess.run([str(Path(sys.executable).parent / "warcio"), "check", "-v", str(files[0])],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout
+
+
+def test_an_answer_to_a_post_is_stored_whole_never_as_a_revisit_or_its_original(tmp_path: Path) -> None:
+    from archiver.warcstore import Exchange, WarcStore
+
+    body = b'{"ok": true}' + b" " * 4096
+
+    def ex(method: str, data: bytes | None) -> Exchange:
+        return Exchange(url="https://api.example/answer", method=method, request_headers=[("Host", "api.example")],
+                        status=200, response_headers=[("Content-Type", "application/json")], body=body,
+                        request_body=data)
+    with WarcStore(tmp_path) as store:
+        _, one = store.write_exchange(ex("POST", b"a=1"))
+        _, two = store.write_exchange(ex("POST", b"a=2"))
+        _, got = store.write_exchange(ex("GET", None))
+    # Replay finds each answer by its request's body (`__wb_method=post&a=2` in its key), which
+    # indexers fold in for response records only.
+    assert [r.warc_type for r in (one, two, got)] == ["response", "response", "response"]

@@ -272,10 +272,12 @@ class WarcStore(Closing):
         return found
 
     def _dedup_digest(self, ex: Exchange) -> str | None:
-        """The payload digest when this exchange may be stored as a revisit (a whole 200 body: a
-        truncated one is neither stored as a revisit nor the original of one)."""
+        """The payload digest when this exchange may be stored as a revisit (a whole 200 body to a
+        GET: a truncated one is neither stored as a revisit nor the original of one, and an answer to
+        a POST is stored whole: replay finds it by its request's body, which indexers such as
+        cdxj-indexer and pywb fold into its key only for a response record, never a revisit)."""
         if (self.dedup_min_bytes is None or ex.status != 200 or ex.truncated is not None
-                or len(ex.body) < self.dedup_min_bytes):
+                or ex.method.upper() != "GET" or len(ex.body) < self.dedup_min_bytes):
             return None
         return payload_digest(ex.body)
 
