@@ -419,3 +419,24 @@ def test_an_answer_to_a_post_is_stored_whole_never_as_a_revisit_or_its_original(
     # Replay finds each answer by its request's body (`__wb_method=post&a=2` in its key), which
     # indexers fold in for response records only.
     assert [r.warc_type for r in (one, two, got)] == ["response", "response", "response"]
+
+
+def test_a_header_sent_in_utf8_is_stored_as_utf8_not_read_twice() -> None:
+    from archiver.warcstore.headers import header_text
+
+    assert header_text('attachment; filename="rÃ©sumÃ©.txt"') == 'attachment; filename="résumé.txt"'  # as handed over
+    assert header_text('attachment; filename="résumé.txt"') == 'attachment; filename="résumé.txt"'  # Latin-1 as sent
+    assert header_text("café ☃") == "café ☃" and header_text("plain") == "plain"
+
+
+def test_non_ascii_response_headers_reach_the_warc_as_rfc_8187_of_their_own_utf8(tmp_path: Path) -> None:
+    from archiver.warcstore import Exchange, WarcStore
+
+    sent = 'attachment; filename="résumé.txt"'.encode().decode("latin-1")  # the bytes, one character each
+    with WarcStore(tmp_path) as store:
+        store.write_exchange(Exchange(url="https://a.example/cv", method="GET", request_headers=[], status=200,
+                                      response_headers=[("Content-Disposition", sent)], body=b"x"))
+    (path,) = tmp_path.glob("*.warc.gz")
+    with path.open("rb") as fh:
+        (resp,) = [r for r in ArchiveIterator(fh) if r.rec_type == "response"]
+        assert resp.http_headers.get_header("Content-Disposition") == "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.txt"

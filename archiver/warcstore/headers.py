@@ -58,12 +58,28 @@ def content_mime(headers: list[tuple[str, str]]) -> str | None:
     return None
 
 
+def header_text(value: str) -> str:
+    """A header value as its sender wrote it. Chromium hands over header bytes one character per
+    byte (as Latin-1): a UTF-8 `résumé` comes as `rÃ©sumÃ©`, which warcio would percent-encode
+    (RFC 8187) as those four characters' UTF-8, twice over. A value whose characters are bytes that
+    make UTF-8 is read as that UTF-8; anything else stays as it is (Latin-1 text almost never
+    makes valid multi-byte UTF-8)."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 def response_headers(ex: Exchange) -> list[tuple[str, str]]:
-    """The response headers as stored: no pseudo headers; transfer headers renamed when decoded."""
+    """The response headers as stored: no pseudo headers; transfer headers renamed when decoded;
+    values whose bytes are UTF-8 read as UTF-8 (`header_text`)."""
     out: list[tuple[str, str]] = []
     for k, v in ex.response_headers:
         if k.startswith(":"):
             continue
+        v = header_text(v)
         if ex.decoded and k.lower() in _TRANSFER_HEADERS:
             out.append((f"X-Archive-Orig-{k}", v))
         else:
