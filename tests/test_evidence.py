@@ -250,7 +250,9 @@ def test_a_flipped_byte_in_any_file_is_named(sealed: tuple[Path, list], tmp_path
     data = read(wacz, name)
     for at in (0, len(data) // 2, len(data) - 1):
         bad = rewrite(wacz, tmp_path / "bad.wacz", {name: flip(data, at)})
-        assert _kinds(bad, roots) == [("hash", name)]
+        kinds = _kinds(bad, roots)
+        # Named by its hash first; what the change does to the records and the index besides.
+        assert kinds[0] == ("hash", name) and all(kind in ("damaged", "record", "index") for kind, _ in kinds[1:]), kinds
 
 
 def test_a_changed_datapackage_is_named(sealed: tuple[Path, list], tmp_path: Path) -> None:  # type: ignore[type-arg]
@@ -351,7 +353,7 @@ def test_swapped_time_signature_is_named(arc: Archive, tmp_path: Path, tsa_autho
 def test_added_and_removed_files_are_named(sealed: tuple[Path, list], tmp_path: Path) -> None:  # type: ignore[type-arg]
     wacz, roots = sealed
     bad = rewrite(wacz, tmp_path / "bad.wacz", {}, add={"archive/extra.warc.gz": b"not vouched for"})
-    assert _kinds(bad, roots) == [("unlisted", "archive/extra.warc.gz")]
+    assert _kinds(bad, roots) == [("unlisted", "archive/extra.warc.gz"), ("damaged", "archive/extra.warc.gz")]
     bad = rewrite(wacz, tmp_path / "bad2.wacz", {"pages/pages.jsonl": None})
     assert _kinds(bad, roots) == [("missing", "pages/pages.jsonl")]
 
@@ -533,3 +535,49 @@ def test_a_key_others_can_read_is_refused_with_the_way_to_a_new_one(tmp_path: Pa
     path.rename(tmp_path / "old-key.pem")  # what it says to do: moved away, a new key can be made
     create_key(tmp_path)
     assert load_key(tmp_path) is not None
+
+
+def _rehashed(wacz: Path, out: Path, changes: dict[str, bytes]) -> Path:
+    """`wacz` with files changed and datapackage.json (and its digest) made again over them, as a
+    tool repackaging the bundle would: every file then matches the hashes."""
+    package = json.loads(read(wacz, "datapackage.json"))
+    for res in package["resources"]:
+        if res["path"] in changes:
+            res["hash"] = "sha256:" + hashlib.sha256(changes[res["path"]]).hexdigest()
+            res["bytes"] = len(changes[res["path"]])
+    text = json.dumps(package).encode()
+    digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(text).hexdigest()}
+    return rewrite(wacz, out, {**changes, "datapackage.json": text,
+                               "datapackage-digest.json": json.dumps(digest).encode()})
+
+
+def test_damage_under_hashes_made_again_is_still_named(arc: Archive, tmp_path: Path) -> None:
+    import gzip
+
+    wacz, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
+    assert verify_wacz(wacz).ok
+    warc, index = read(wacz, "archive/data.warc.gz"), read(wacz, "indexes/index.cdx")
+    lines = index.splitlines(keepends=True)
+    # A byte flipped inside a record (its gzip member decompressed, changed, compressed again).
+    target = max(range(len(lines)), key=lambda i: json.loads(lines[i].split(b" ", 2)[2])["length"])
+    entry = json.loads(lines[target].split(b" ", 2)[2])
+    start, length = int(entry["offset"]), int(entry["length"])
+    member = bytearray(gzip.decompress(warc[start:start + length]))
+    member[-10] ^= 0x01
+    changed = warc[:start] + gzip.compress(bytes(member)) + warc[start + length:]
+    cases = {
+        "flipped": {"archive/data.warc.gz": changed},
+        "cut short": {"archive/data.warc.gz": warc[:-3000]},
+        "line deleted": {"indexes/index.cdx": b"".join(lines[:target] + lines[target + 1:])},
+        "offset moved": {"indexes/index.cdx": b"".join(
+            lines[:target] + [lines[target].replace(f'"offset": "{start}"'.encode(), f'"offset": "{start + 1}"'.encode())
+                              .replace(f'"offset": {start}'.encode(), f'"offset": {start + 1}'.encode())]
+            + lines[target + 1:])},
+    }
+    for case, changes in cases.items():
+        result = verify_wacz(_rehashed(wacz, tmp_path / "bad.wacz", changes))
+        kinds = {f.kind for f in result.findings}
+        assert not result.ok and not kinds & {"hash", "digest"}, (case, result.findings)
+        # (a file cut short reads as fewer records: the index names where they were)
+        expected = {"flipped": {"record"}, "cut short": {"index"}, "line deleted": {"index"}, "offset moved": {"index"}}
+        assert expected[case] <= kinds, (case, result.findings)

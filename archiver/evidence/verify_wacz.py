@@ -12,6 +12,7 @@ Every failure is a `Finding` with a kind and a reason; `sentence()` says what is
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import zipfile
@@ -54,6 +55,7 @@ PACKAGE = "datapackage.json"
 DIGEST = "datapackage-digest.json"
 REDACTED_FIELD = "WARC-Archiver-Removed-Headers"
 _CHUNK = 1 << 20
+NAMED_RECORDS = 5  # records or index lines named one by one in the problems; past this, a count
 
 
 @dataclass
@@ -161,6 +163,8 @@ class _Check:
         # Python's zipfile the last), so only one of them can be the file vouched for.
         self.twice = sorted(name for name, n in Counter(entries).items() if n > 1)
         self.payloads: dict[str, list[BundleRecord]] = {}  # payload digest -> intact records holding it
+        self._records: dict[str, BundleRecord] | None = None
+        self.starts: dict[tuple[str, int], tuple[str, str, int]] = {}  # (WARC, offset) -> (URI, type, length)
 
     def fail(self, kind: str, path: str, detail: str) -> None:
         self.r.findings.append(Finding(kind, path, detail))
@@ -192,6 +196,7 @@ class _Check:
             if digest.get("path") != PACKAGE:
                 self.fail("digest", DIGEST, f"names {digest.get('path')!r} instead of {PACKAGE!r}")
         self.files(package)
+        self.contents()
         if isinstance(digest, dict) and digest.get("signedData") is not None:
             self.signature(digest["signedData"], str(digest.get("hash")))
         if isinstance(digest, dict) and digest.get(DIGEST_TIMESTAMPS) is not None:
@@ -407,27 +412,109 @@ class _Check:
 
     def warc_records(self) -> dict[str, BundleRecord]:
         """WARC-Record-ID -> what a manifest line can be checked against, for the bundle's WARCs; and
-        `self.payloads`: the records holding each payload digest (the originals revisits stand for)."""
+        `self.payloads`: the records holding each payload digest (the originals revisits stand for).
+        Read once (`contents`), with where each record starts, for the index to be checked against."""
+        if self._records is not None:
+            return self._records
         import contextlib
         import io
 
         from warcio.archiveiterator import ArchiveIterator
 
         out: dict[str, BundleRecord] = {}
+        self.starts = {}
         for name in sorted(n for n in self.names if n.startswith("archive/")):
             try:
                 # warcio writes what it could not decompress to stderr and reads on: the damage is
-                # this check's to name (by the file's hash and the records missing), once.
+                # this check's to name, once.
                 with self.zf.open(name) as fh, contextlib.redirect_stderr(io.StringIO()):
                     # Blocks unparsed: each digest is computed here, a revisit's block (its HTTP
                     # headers) included, which warcio's own check leaves out.
-                    _read_records(ArchiveIterator(fh, no_record_parse=True), out)
-            except Exception as e:  # a damaged WARC is already named by its hash; say why records are missing
-                self.r.notes.append(f"{name}: its records could not all be read ({type(e).__name__})")
+                    _read_records(ArchiveIterator(fh, no_record_parse=True), out, name, self.starts)
+            except Exception as e:
+                self.fail("damaged", name, f"its records cannot all be read ({type(e).__name__}: {str(e).strip().splitlines()[0][:200] if str(e).strip() else ''}); "
+                                           "what follows the damage is lost to replay")
         for rec in out.values():
             if rec.payload_intact:
                 self.payloads.setdefault(rec.line.split("\t")[5], []).append(rec)
+        self._records = out
         return out
+
+    # -- contents ---------------------------------------------------------------------------------
+
+    def contents(self) -> None:
+        """What the hashes of datapackage.json cannot tell, once they were made again over changed
+        files: every record of the WARCs reads whole and matches its WARC-Block-Digest, and the
+        index points at records that are there, for every answer replay looks up."""
+        records = self.warc_records()
+        broken = [r for r in records.values() if not r.intact]
+        for rec in broken[:NAMED_RECORDS]:
+            fields = rec.line.split("\t")
+            self.fail("record", rec.file, f"record {fields[0]} ({fields[2][:120]}) at offset {rec.offset}: its "
+                                          "block does not match its WARC-Block-Digest")
+        if len(broken) > NAMED_RECORDS:
+            self.fail("record", broken[NAMED_RECORDS].file,
+                      f"and {len(broken) - NAMED_RECORDS} more record(s) whose block does not match its digest")
+        self.index_lines()
+
+    def index_lines(self) -> None:
+        """Each index line at the start of a record of its URL, of its length; each answer (response
+        and revisit record of an http(s) URL) with a line."""
+        names = sorted(n for n in self.names if n.startswith("indexes/") and n.endswith((".cdx", ".cdxj", ".cdx.gz")))
+        if not names:
+            if self.starts:
+                self.fail("index", "indexes/", "the bundle holds no CDXJ index: replay tools cannot find its records")
+            return
+        pointed: set[tuple[str, int]] = set()
+        wrong: list[str] = []
+        for name in names:
+            data = self.read(name)
+            if data is None:
+                continue
+            if name.endswith(".gz"):
+                try:
+                    data = gzip.decompress(data)
+                except (OSError, EOFError, zlib.error) as e:
+                    self.fail("index", name, f"cannot be decompressed ({e})")
+                    continue
+            for n, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+                if not line or line.startswith("!"):
+                    continue
+                why = self.index_line(line, pointed)
+                if why is not None:
+                    wrong.append(f"{name}:{n}: {why}")
+        for why in wrong[:NAMED_RECORDS]:
+            path, _, detail = why.partition(": ")
+            self.fail("index", path, detail)
+        if len(wrong) > NAMED_RECORDS:
+            self.fail("index", names[0], f"and {len(wrong) - NAMED_RECORDS} more index line(s) pointing at no such record")
+        unindexed = [(where, uri) for where, (uri, kind, _length) in sorted(self.starts.items())
+                     if kind in ("response", "revisit") and uri.startswith(("http:", "https:")) and where not in pointed]
+        if unindexed:
+            (file, offset), uri = unindexed[0]
+            self.fail("index", names[0], f"{len(unindexed)} answer(s) of the WARCs have no index line, so replay cannot "
+                                         f"find them (the first: {uri[:120]}, offset {offset} of {file})")
+
+    def index_line(self, line: str, pointed: set[tuple[str, int]]) -> str | None:
+        """Why one CDXJ line points at no record of its URL (None: it does)."""
+        _key, _, rest = line.partition(" ")
+        _stamp, _, fields = rest.partition(" ")
+        try:
+            entry = json.loads(fields)
+            where = ("archive/" + str(entry["filename"]), int(entry["offset"]))
+            length = int(entry["length"])
+        except (ValueError, KeyError, TypeError):
+            return "not a CDXJ line with a filename, an offset and a length"
+        found = self.starts.get(where)
+        if found is None:
+            return f"{str(entry.get('url'))[:120]} at offset {where[1]} of {where[0]}, where no record starts"
+        uri, _kind, size = found
+        if entry.get("url") is not None and entry["url"] != uri:
+            return f"{str(entry['url'])[:120]} at offset {where[1]} of {where[0]}, where the record is of {uri[:120]}"
+        if length != size:
+            return f"{uri[:120]}: {length} bytes long, the record at offset {where[1]} of {where[0]} {size}"
+        pointed.add(where)
+        return None
 
 
 class BundleRecord(NamedTuple):
@@ -437,9 +524,14 @@ class BundleRecord(NamedTuple):
     intact: bool  # its block matches its WARC-Block-Digest (a revisit's too)
     redacted: bool  # rewritten without credential headers on export (a new block digest)
     payload_intact: bool = False  # a response or resource whose payload matches its WARC-Payload-Digest
+    file: str = ""  # the WARC in the bundle
+    offset: int = 0  # where it starts in it
 
 
-def _read_records(it: Any, out: dict[str, BundleRecord]) -> None:
+def _read_records(it: Any, out: dict[str, BundleRecord], file: str = "",
+                  starts: dict[tuple[str, int], tuple[str, str, int]] | None = None) -> None:
+    """Each record's manifest line and digests into `out`; where each starts (file, offset) ->
+    (target URI, type, length) into `starts`."""
     for record in it:
         h = record.rec_headers
         rid = h.get_header("WARC-Record-ID")
@@ -452,10 +544,14 @@ def _read_records(it: Any, out: dict[str, BundleRecord]) -> None:
         stream: IO[bytes] = record.raw_stream
         while chunk := stream.read(_CHUNK):
             hashing.update(chunk)
+        offset = it.get_record_offset()
+        if starts is not None:
+            it.read_to_end(record)
+            starts[(file, offset)] = (uri, record.rec_type, it.get_record_length())
         if rid:
             line = ManifestEntry.of(h, record.rec_type).line()
             out[rid] = BundleRecord(line, hashing.block_matches(), h.get_header(REDACTED_FIELD) is not None,
-                                    hashing.payload_matches())
+                                    hashing.payload_matches(), file, offset)
 
 
 class _BlockHashes:
