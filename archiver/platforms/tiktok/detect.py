@@ -32,8 +32,11 @@ VIDEO_URL_RE = re.compile(
     r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/@(?P<handle>[A-Za-z0-9_.]{0,64})/(?:video|photo)/(?P<id>[0-9]{8,25})(?![0-9A-Za-z_])",
     re.IGNORECASE,
 )
+# The players, and the addresses TikTok gave a video before `@user/video/ID` (`m.tiktok.com/v/ID.html`,
+# `/share/video/ID`), which still lead to it.
 PLAYER_URL_RE = re.compile(
-    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/(?:player/v1|embed/v2|embed)/(?P<id>[0-9]{8,25})(?![0-9A-Za-z_])",
+    r"^(?:https?:)?//(?:[a-z0-9-]+\.)*tiktok\.com/(?:player/v1|embed/v2|embed|share/video|v)/(?P<id>[0-9]{8,25})"
+    r"(?:\.html)?(?![0-9A-Za-z_])",
     re.IGNORECASE,
 )
 

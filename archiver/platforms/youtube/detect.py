@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 _ID = r"(?P<id>[A-Za-z0-9_-]{11})(?![A-Za-z0-9_-])"
 _HOST = r"^(?:https?:)?//(?:[a-z0-9-]+\.)*"
 EMBED_URL_RE = re.compile(_HOST + r"(?:youtube\.com|youtube-nocookie\.com)/(?:embed|v|e)/" + _ID, re.IGNORECASE)
-PATH_URL_RE = re.compile(_HOST + r"youtube\.com/(?:shorts|live)/" + _ID, re.IGNORECASE)
+PATH_URL_RE = re.compile(_HOST + r"youtube\.com/(?:shorts|live|watch)/" + _ID, re.IGNORECASE)
 SHORT_URL_RE = re.compile(_HOST + r"youtu\.be/" + _ID, re.IGNORECASE)
 WATCH_URL_RE = re.compile(_HOST + r"youtube\.com/(?:watch|attribution_link)\b", re.IGNORECASE)
 _VALID_ID = re.compile(r"[A-Za-z0-9_-]{11}")
