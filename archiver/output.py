@@ -296,14 +296,22 @@ def write_file(out: Path, text: str, what: str) -> Path:
     if (why := landing_problem(target)) is not None:
         # As `export -o`: a mistyped folder is not made, a read-only file not replaced; each is named.
         raise UsageError(f"-o {out}: cannot write {what}: {why}; choose another path")
+    from .interrupt import STOP
+
     tmp = target.with_name(target.name + ".tmp")
     try:
         tmp.write_text(text, encoding="utf-8")
+        STOP.check()  # a signal before the file is in place stops it (raised here if not yet)
+        STOP.hold()  # once in place, the command is done: a signal after this is no interruption
         tmp.replace(target)
     except OSError as e:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
         raise UsageError(f"-o {out}: cannot write {what} ({e.strerror or e}); choose a writable path") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)  # interrupted: nothing half-written is left beside it
+        raise
     return out
 
 
