@@ -8,7 +8,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -187,6 +187,25 @@ def _declared(data: bytes, declared: str | None) -> Iterator[str]:
         yield "utf-8" if codec.replace("_", "-").startswith("utf-16") else codec
 
 
+# WHATWG's x-user-defined: ASCII, and each byte 0x80-0xFF as U+F780-U+F7FF (a private-use code
+# point per byte, so a page's bytes survive as they are). Python has no codec of it.
+X_USER_DEFINED = "x_user_defined"
+_X_USER_DEFINED_TABLE = "".join(chr(b) if b < 0x80 else chr(0xF700 + b) for b in range(256))
+
+
+def _x_user_defined(name: str) -> codecs.CodecInfo | None:
+    if name != X_USER_DEFINED:
+        return None
+    return codecs.CodecInfo(
+        name=X_USER_DEFINED,
+        encode=lambda text, errors="strict": codecs.charmap_encode(
+            text, errors, codecs.charmap_build(_X_USER_DEFINED_TABLE)),
+        decode=lambda data, errors="strict": codecs.charmap_decode(data, errors, _X_USER_DEFINED_TABLE))
+
+
+codecs.register(_x_user_defined)
+
+
 # The labels a browser reads as another encoding than Python's codec of that name does (the
 # WHATWG Encoding Standard, "Names and labels"): a page saying iso-8859-1 or us-ascii is read as
 # windows-1252 (its curly quotes and dashes are not C1 controls), gb2312 as GBK (its decoder is
@@ -221,6 +240,7 @@ _WHATWG_LABELS: dict[str, str] = {
     "csisolatin9": "iso8859_15", "sun_eu_greek": "iso8859_7",
     **dict.fromkeys(("ucs-2", "unicode", "csunicode", "iso-10646-ucs-2", "unicodefeff"), "utf-16-le"),
     "unicodefffe": "utf-16-be",
+    "x-user-defined": X_USER_DEFINED,
     # The "replacement" encoding: a browser shows such a page as one U+FFFD; here the label is not used.
     **dict.fromkeys(("csiso2022kr", "hz-gb-2312", "iso-2022-cn", "iso-2022-cn-ext", "iso-2022-kr", "replacement"),
                     "-"),
@@ -230,26 +250,36 @@ _WHATWG_LABELS: dict[str, str] = {
 def codec_for_label(label: str) -> str:
     """Python's codec for an encoding label as a browser reads the label (`_WHATWG_LABELS`); a
     label not listed there is passed on as it is (an unknown one is then skipped by the caller).
-    Windows code pages are decoded as browsers decode them (`WINDOWS_1252_ERRORS`)."""
+    Windows code pages are decoded as browsers decode them (`WINDOWS_ERRORS`)."""
     key = label.strip().lower()
     return _WHATWG_LABELS.get(key, key)
 
 
-def _c1_controls(e: UnicodeError) -> tuple[str, int]:
-    """The bytes 0x80-0x9F Python's Windows code pages leave undefined (cp1252's 0x81, 0x8D, 0x8F,
-    0x90, 0x9D; cp1251's 0x98...) as the C1 controls of the same number, as the WHATWG decoders of
-    those encodings read them."""
-    if isinstance(e, UnicodeDecodeError) and all(0x80 <= b <= 0x9F for b in e.object[e.start:e.end]):
-        return "".join(chr(b) for b in e.object[e.start:e.end]), e.end
-    raise e
+# Bytes past 0x9F that a WHATWG decoder reads and Python's code page leaves undefined.
+_WHATWG_ONLY = {("cp1255", 0xCA): "\u05ba"}  # windows-1255: HEBREW POINT HOLAM HASER FOR VAV
+
+
+def _c1_controls(page: str) -> Callable[[UnicodeError], tuple[str, int]]:
+    """The error handler that reads the bytes 0x80-0x9F Python's Windows code page `page` leaves
+    undefined (cp1252's 0x81, 0x8D, 0x8F, 0x90, 0x9D; cp1251's 0x98...) as the C1 controls of the
+    same number, as the WHATWG decoders of those encodings read them; and the few bytes past them
+    the WHATWG decoders read (`_WHATWG_ONLY`; the error names no code page, only "charmap")."""
+    def handler(e: UnicodeError) -> tuple[str, int]:
+        if isinstance(e, UnicodeDecodeError):
+            bad = e.object[e.start:e.end]
+            if all(0x80 <= b <= 0x9F or (page, b) in _WHATWG_ONLY for b in bad):
+                return "".join(_WHATWG_ONLY.get((page, b), chr(b)) for b in bad), e.end
+        raise e
+    return handler
 
 
 # The single-byte Windows code pages a browser reads whole (no byte undecodable).
 _WINDOWS_PAGES = frozenset({*(f"cp125{n}" for n in range(9)), "cp874"})
 
 
-WINDOWS_1252_ERRORS = "archiver-c1"
-codecs.register_error(WINDOWS_1252_ERRORS, _c1_controls)
+WINDOWS_ERRORS = "archiver-c1"  # "archiver-c1-<page>": the error handler of each page
+for _page in _WINDOWS_PAGES:
+    codecs.register_error(f"{WINDOWS_ERRORS}-{_page}", _c1_controls(_page))
 
 
 def _decoded(data: bytes, enc: str, errors: str = "strict") -> str:
@@ -257,7 +287,7 @@ def _decoded(data: bytes, enc: str, errors: str = "strict") -> str:
     name = codecs.lookup(enc).name
     if name in _WINDOWS_PAGES:
         try:
-            return data.decode(name, errors=WINDOWS_1252_ERRORS)
+            return data.decode(name, errors=f"{WINDOWS_ERRORS}-{name}")
         except UnicodeDecodeError:  # a byte past 0x9F the page leaves undefined (cp1255's 0xCA...)
             return data.decode(name, errors=errors)
     return data.decode(enc, errors=errors)

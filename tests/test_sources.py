@@ -178,6 +178,10 @@ def test_windows_1252_reads_every_byte_as_a_browser_does() -> None:
     assert decode(b"<p>~{VPND~}</p>", "hz-gb-2312") == "<p>~{VPND~}</p>"
     # The other Windows code pages alike: cp1251's 0x98 is a C1 control, not a reason to read UTF-8.
     assert decode(b"<p>\xd0\x98x\x98</p>", "windows-1251") == "<p>\u0420\u0098x\x98</p>"
+    # windows-1255's 0xCA is a Hebrew point to a browser, undefined to Python.
+    assert decode(b"<p>\xe5\xca\xec</p>", "windows-1255") == "<p>\u05d5\u05ba\u05dc</p>"
+    # x-user-defined: ASCII, and each other byte as a private-use code point, U+F780 + (byte - 0x80).
+    assert decode(b"<p>ab\x80\xff</p>", "x-user-defined") == "<p>ab\uf780\uf7ff</p>"
 
 
 def test_a_meta_naming_utf16_is_wrong_about_the_bytes_it_is_written_in() -> None:
