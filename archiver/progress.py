@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 # What the run says when a feed's articles join it: more steps to come.
@@ -13,6 +15,16 @@ _FEED = re.compile(r"feed .*: \+(\d+) article\(s\)$", re.DOTALL)
 
 # What a step's handler says when the step ends: the step's own message after it.
 DONE = "done: "
+
+
+@contextmanager
+def step(progress: Callable[[str], None], message: str) -> Iterator[None]:
+    """Say `message` as a step starts and that it is done when it ends, however it ends."""
+    progress(message)
+    try:
+        yield
+    finally:
+        progress(f"{DONE}{message}")
 
 
 def feed_message(spec: str, added: int) -> str:

@@ -207,13 +207,19 @@ def _gone(h: _Handler) -> None:
     _gzip_chunked(h, 404, b"", "application/json; charset=utf-8", ("Access-Control-Allow-Origin", "*"))
 
 
-def _part_then_hold(h: _Handler) -> None:
+def _chunked_head(h: _Handler, content_type: str, *headers: tuple[str, str]) -> None:
+    """A 200's status line and headers, its body to come chunked."""
     h.record(200)
     h.send_response(200)
-    h.send_header("Content-Type", "application/json")
+    h.send_header("Content-Type", content_type)
     h.send_header("Transfer-Encoding", "chunked")
-    h.send_header("Access-Control-Allow-Origin", "*")
+    for header in headers:
+        h.send_header(*header)
     h.end_headers()
+
+
+def _part_then_hold(h: _Handler) -> None:
+    _chunked_head(h, "application/json", ("Access-Control-Allow-Origin", "*"))
     part = b'{"first": "' + b"x" * 2000
     h.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
     h.wfile.flush()
@@ -245,12 +251,7 @@ def _legacy_unsized(h: _Handler) -> None:
 
 def _endless_download(h: _Handler) -> None:
     # A file to save, of no stated length, that goes on and on: Chromium makes it a download.
-    h.record(200)
-    h.send_response(200)
-    h.send_header("Content-Type", "application/octet-stream")
-    h.send_header("Content-Disposition", 'attachment; filename="../../x"')
-    h.send_header("Transfer-Encoding", "chunked")
-    h.end_headers()
+    _chunked_head(h, "application/octet-stream", ("Content-Disposition", 'attachment; filename="../../x"'))
     try:
         for _ in range(200):
             chunk = b"A" * 65536

@@ -27,7 +27,7 @@ from ..layout import article_dir, relative, screenshot_path
 from ..models import Document, Post
 from ..modes import make_dirs
 from ..platforms import BY_NAME, REGISTRY
-from ..progress import DONE
+from ..progress import step
 from ..redact import redact_url
 from ..sources import DEFAULT_MAX_BYTES, is_url, read_file, read_stdin, shown
 from ..space import disk_full, is_full
@@ -82,12 +82,8 @@ class ArticleHandler:
         # A step of the run whatever the source turns out to be (an article, a feed, a post's own
         # address, or unreadable): the progress bar counted it among the sources given.
         address = is_url(task.spec) and post_at_address(task.spec) is not None
-        step = f"{'post address' if address else 'article'} {task.spec}"
-        self.progress(step)
-        try:
+        with step(self.progress, f"{'post address' if address else 'article'} {task.spec}"):
             return self._handle(task, found)
-        finally:
-            self.progress(f"{DONE}{step}")
 
     def _handle(self, task: ArticleTask, found: Found | None) -> ArticleResult:
         from ..detect import source_address

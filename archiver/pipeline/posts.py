@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import BrowserUnavailable, DiskFull
 from ..models import Post
-from ..progress import DONE
+from ..progress import step
 from ..space import disk_full, is_full, translate_os
 from .postcapture import PostOutcome
 from .tasks import PostResult, PostTask
@@ -57,12 +57,8 @@ class PostHandler:
         return self._capture(post, recheck=True)
 
     def _capture(self, post: Post, *, recheck: bool) -> PostResult:
-        step = f"post {post.key}"
-        self.progress(step)
-        try:
+        with step(self.progress, f"post {post.key}"):
             return self._captured(post, recheck)
-        finally:
-            self.progress(f"{DONE}{step}")
 
     def _captured(self, post: Post, recheck: bool) -> PostResult:
         s = self.s
