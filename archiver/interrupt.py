@@ -19,6 +19,7 @@ SIGTERM. Library code; the CLI installs the handler.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -131,8 +132,9 @@ class StopFlag:
         if self.signum == signum:
             # The second of the same kind: the user means it. What the first one was finishing is
             # left as a kill -9 would leave it, and the next run repairs it.
-            os.write(2, (f"archiver: {signal_name(signum)} again: stopping at once; the next run repairs "
-                         "the WARC file and closes this run as killed\n").encode())
+            with contextlib.suppress(OSError):  # stderr closed or a broken pipe: stop all the same
+                os.write(2, (f"archiver: {signal_name(signum)} again: stopping at once; the next run repairs "
+                             "the WARC file and closes this run as killed\n").encode())
             os._exit(exit_code(signum))
         if not self.signum:
             self.signum = signum
@@ -140,8 +142,9 @@ class StopFlag:
             raise Interrupted(signum)
         if self._announce and self.signum == signum:
             name = signal_name(signum)
-            os.write(2, (f"{chr(10) if os.isatty(2) else ''}archiver: {name}: finishing what is in hand, then stopping (a second {name} "
-                         "stops at once)\n").encode())
+            with contextlib.suppress(OSError):  # no stderr to say it on: the signal is recorded all the same
+                os.write(2, (f"{chr(10) if os.isatty(2) else ''}archiver: {name}: finishing what is in hand, then "
+                             f"stopping (a second {name} stops at once)\n").encode())
 
 
 STOP = StopFlag()

@@ -581,3 +581,17 @@ def test_damage_under_hashes_made_again_is_still_named(arc: Archive, tmp_path: P
         # (a file cut short reads as fewer records: the index names where they were)
         expected = {"flipped": {"record"}, "cut short": {"index"}, "line deleted": {"index"}, "offset moved": {"index"}}
         assert expected[case] <= kinds, (case, result.findings)
+
+
+def test_a_bundle_made_by_wacz_create_is_read_by_its_own_index(tmp_path: Path) -> None:
+    from archiver.warcstore import Exchange, WarcStore
+
+    with WarcStore(tmp_path / "w") as store:
+        for i in range(3):
+            store.write_exchange(Exchange(url=f"https://a.example/{i}", method="GET", request_headers=[], status=200,
+                                          response_headers=[("Content-Type", "text/html")], body=b"<p>%d</p>" % i))
+    made = tmp_path / "made.wacz"
+    subprocess.run([str(WACZ), "create", "-o", str(made), *map(str, (tmp_path / "w").glob("*.warc.gz"))],
+                   check=True, capture_output=True, timeout=120)
+    result = verify_wacz(made)
+    assert result.ok, result.findings  # its ZipNum index (index.cdx.gz + index.idx) points at every answer

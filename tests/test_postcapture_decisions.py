@@ -155,6 +155,21 @@ def test_recheck_of_a_changed_post_captures_it_again(rig: Rig) -> None:
     assert [c.status for c in rig.detail(post.key).captures] == ["live", "deleted"]
 
 
+def test_recheck_finding_other_words_captures_them_but_fewer_of_the_same_is_no_edit(rig: Rig) -> None:
+    post = rig.post()
+    rig.client.route = twitter((200, TWEET), OEMBED_OK)
+    rig.capturer.capture(post)
+    # The data gives part of the words held (a source that says less this time): no edit.
+    rig.client.route = twitter((200, {**TWEET, "text": "The bridge reopens"}), OEMBED_OK)
+    same = rig.capturer.capture(post, recheck=True)
+    assert (same.status, same.captures) == ("live", 0) and "edited" not in (same.reason or "")
+    # Other words: edited since, captured again, and held.
+    rig.client.route = twitter((200, {**TWEET, "text": "The bridge stays closed."}), OEMBED_OK)
+    edited = rig.capturer.capture(post, recheck=True)
+    assert (edited.status, edited.captures) == ("live", 1) and "(edited since?)" in (edited.reason or "")
+    assert rig.detail(post.key).text == "The bridge stays closed."
+
+
 def test_the_wayback_copy_is_fetched_once(rig: Rig) -> None:
     post = rig.post()
     rig.client.route = twitter(GONE, GONE, SNAPSHOT_FOUND)

@@ -410,3 +410,21 @@ def test_an_article_citing_more_posts_than_max_posts_gets_the_first_archived_and
     assert [p["key"] for p in summary["results"]] == ["twitter:1764718078373491923", "twitter:1764919062983508363"]
     named = f"{url}: cites 5 posts; the first 2 in the page's order are archived, 3 left out (raise --max-posts to take more)"
     assert _failed_lines(stderr) == [named], stderr
+
+
+def test_posts_left_out_at_max_posts_are_not_dated_as_dropped(web: FakeWeb, tmp_path: Path) -> None:
+    links = "".join(f'<p><a href="https://twitter.com/someone/status/{n}">post {n}</a></p>'
+                    for n in (1764718078373491923, 1764919062983508363, 20))
+    url = _article(web, "/capped.html", "Capped", links)
+    archive = tmp_path / "a"
+    code, _summary, stderr = _archive(web, archive, url)
+    assert code == 0, stderr
+    # Read again with a lower cap (a live blog that grew past it): the page still cites all three.
+    code, summary, stderr = _archive(web, archive, url, "--recapture", "--max-posts", "2")
+    assert code == 1 and summary["articles"] == 1, stderr
+    db = sqlite3.connect(archive / "archive.db")
+    try:
+        dropped = db.execute("SELECT count(*) FROM citations WHERE dropped_at IS NOT NULL").fetchone()[0]
+    finally:
+        db.close()
+    assert dropped == 0

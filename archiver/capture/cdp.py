@@ -66,9 +66,11 @@ class CdpTap:
         self.caught: dict[tuple[str, str, bytes | None], list[list[bytes]]] = {}
         self.main_frame_id: str | None = None
         self.main = False
+        self.max_body: int | None = None  # answers stated longer than this are not read paused
 
     @classmethod
-    async def attach(cls, session: CDPSession, label: str, *, main: bool = False) -> CdpTap:
+    async def attach(cls, session: CDPSession, label: str, *, main: bool = False,
+                     max_body: int | None = None) -> CdpTap:
         """A tap listening on `session`, the network domain enabled, text answers paused to read
         their bodies as sent (`main`: the page's own session, whose document is read whatever its
         size)."""
@@ -94,7 +96,7 @@ class CdpTap:
                 tap.main_frame_id = tree["frameTree"]["frame"]["id"]
             except (PlaywrightError, KeyError, TypeError):
                 tap.main_frame_id = None
-        tap.main = main
+        tap.main, tap.max_body = main, max_body
         session.on("Fetch.requestPaused", tap._on_paused)
         try:
             await session.send("Fetch.enable", {"patterns": [
@@ -166,7 +168,7 @@ class CdpTap:
             # good (an iframe's document is read later, once its size is known).
             main = self.main and event.get("resourceType") == "Document" and (
                 self.main_frame_id is None or event.get("frameId") == self.main_frame_id)
-            if status is not None and has_body(status) and _small_text(headers, unsized=main):
+            if status is not None and has_body(status) and _small_text(headers, unsized=main, max_body=self.max_body):
                 slot: list[bytes] = []  # the order paused, whichever body is read first
                 self.caught.setdefault(_caught_key(request.get("method", "GET"), url, _post_data(request)),
                                        []).append(slot)
@@ -206,6 +208,7 @@ class CdpTap:
 
 
 _MAX_DOCUMENT_BODY = 5_000_000
+_MAX_ENCODED_BODY = 16_384  # gzip/deflate read paused: at most some 17 MB once inflated
 # The requests whose text answers are paused and read (an EventSource's never ends; pictures, media
 # and fonts are not text, and Chromium hands their bytes over as they are).
 PAUSED_TYPES = ("Document", "Stylesheet", "Script", "XHR", "Fetch", "Other")
@@ -227,14 +230,23 @@ def _post_data(request: Mapping[str, Any]) -> bytes | None:
     return str(data).encode("utf-8") if data else None
 
 
-def _small_text(headers: Mapping[str, str], *, unsized: bool = True) -> bool:
-    """Documents worth holding up to read: HTML/XML/text of modest size (not PDFs, downloads);
-    one without a Content-Length only when `unsized`."""
+def _small_text(headers: Mapping[str, str], *, unsized: bool = True, max_body: int | None = None) -> bool:
+    """Answers worth holding up to read: HTML/XML/text (not PDFs, downloads) whose body, as
+    Fetch.getResponseBody hands it over (decoded, whole, in one message), is bounded: of a stated
+    length up to 5 MB (and `max_body`); gzip or deflate of a stated length up to 16 KB (gzip inflates
+    some 1,000 times at most: a few hundred KB of it can be a bomb that would take the browser's
+    driver down); one of no stated length only when `unsized` and not encoded at all."""
     ctype = headers.get("content-type", "").lower()
     if not (ctype.startswith("text/") or "html" in ctype or "xml" in ctype):
         return False
-    length = headers.get("content-length", "")
-    return unsized if not length.isdigit() else int(length) <= _MAX_DOCUMENT_BODY
+    coding = headers.get("content-encoding", "").strip().lower()
+    length = headers.get("content-length", "").strip()
+    if not length.isdigit():
+        return unsized and coding in ("", "identity")
+    size = int(length)
+    if coding in ("", "identity"):
+        return size <= min(_MAX_DOCUMENT_BODY, max_body if max_body is not None else _MAX_DOCUMENT_BODY)
+    return coding in ("gzip", "x-gzip", "deflate") and size <= _MAX_ENCODED_BODY
 
 
 def _decode_body(result: Mapping[str, Any]) -> bytes:

@@ -114,7 +114,7 @@ class TrafficRecorder:
 
     async def _add_tap(self, session: CDPSession, label: str, *, main: bool = False) -> None:
         try:
-            self._taps.append(await CdpTap.attach(session, label, main=main))
+            self._taps.append(await CdpTap.attach(session, label, main=main, max_body=self.max_body))
         except PlaywrightError as e:
             log.debug("CDP session %s unusable: %s", label, e)
 
@@ -308,9 +308,11 @@ class TrafficRecorder:
             return b"", None, True
         caught = self._as_sent.pop(key, None)
         if caught is not None:
-            # Read whole at the response stage, before the page could drop the load: whole even
-            # when the request failed after it (a document a script replaced at once).
-            return caught, None, True
+            # Read at the response stage, before the page could drop the load: whole even when the
+            # page dropped it after (a document a script replaced at once: net::ERR_ABORTED). Any
+            # other failure broke the body while it was read, which hands over what had arrived.
+            dropped = failure is not None and failure.startswith("net::ERR_ABORTED") and request.resource_type == "document"
+            return caught, None, failure is None or dropped
         if key in self._bodies:
             return self._bodies.pop(key), None, failure is None
         error = self._body_errors.pop(key, None)

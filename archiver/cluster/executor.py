@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import BrokerUnavailable, UsageError
 from ..interrupt import STOP
+from ..progress import DONE
 from ..times import utc_now
 from ..workers import NotStarted, TaskFailed
 from .claims import Claims
@@ -151,7 +152,10 @@ class QueueExecutor:
                 self._messages.pop(task_id, None)
                 if task is None:
                     continue
-                self.progress(claim_name(task).replace(":", " ", 1))
+                # Answered: a step begun and ended, as far as this machine can tell.
+                said = claim_name(task).replace(":", " ", 1)
+                self.progress(said)
+                self.progress(f"{DONE}{said}")
                 yield task, answer
 
     def waiting_notice(self, quiet_for: float) -> str | None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..limits import Limits
 from ..modes import make_dirs
 from ..pipeline.tasks import ArticleResult, ArticleTask, PostResult, PostTask
+from ..progress import DONE
 from .claims import MAX_DELIVERIES, Claims, DeliveryCapReached
 from .config import DEFAULT_VISIBILITY_TIMEOUT, QUEUE, TASK_NAME, make_app
 from .storage import host_name, recover_own, warc_prefix
@@ -103,7 +104,7 @@ class WorkerProcess:
         assert self._session is not None, "open() first"
         made = self._handlers.get(recapture)
         if made is None:
-            made = self._handlers[recapture] = Handlers(self._session, recapture=recapture, progress=log.info)
+            made = self._handlers[recapture] = Handlers(self._session, recapture=recapture, progress=_say)
         return made
 
     def handle(self, task_id: str, message: dict[str, Any]) -> dict[str, Any]:
@@ -274,3 +275,9 @@ def run_worker(settings: WorkerSettings) -> int:
         loglevel="WARNING")
     worker.start()
     return int(worker.exitcode or 0)
+
+
+def _say(message: str) -> None:
+    """A step's start on the worker's log (its end is the answer sent, said apart)."""
+    if not message.startswith(DONE):
+        log.info("%s", message)

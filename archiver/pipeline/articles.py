@@ -266,7 +266,8 @@ class ArticleHandler:
             self._fail(outcome.error)
             return outcome, []
         cap = s.limits.max_posts
-        if len(posts) > cap:
+        capped = len(posts) > cap
+        if capped:
             # Before any short link is followed: a hostile page's half a million would each be a request.
             self._fail(f"{doc.source}: cites {len(posts)} posts; the first {cap} in the page's order are archived, "
                        f"{len(posts) - cap} left out (raise --max-posts to take more)")
@@ -288,8 +289,9 @@ class ArticleHandler:
             if found is not None:
                 found(tuple(wanted), self._network)
             held = s.index.article_captured(url)
-            if cited_before:
+            if cited_before and not capped:
                 # What a read no longer finds is dropped (dated); a post cited again is cited again.
+                # (A read cut at --max-posts still cites what it left out: nothing is dropped then.)
                 outcome.dropped_citations = len(s.index.drop_citations(article_id, set(outcome.posts)))
             if held:
                 # An article read again that cites posts it did not cite at its latest read, or no

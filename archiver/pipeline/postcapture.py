@@ -278,12 +278,15 @@ class PostCapturer:
 
     def _words_changed(self, key: str, fields: dict[str, Any]) -> bool:
         """True when the platform's data gives the post words other than those held (links, case and
-        spacing aside: an embed's `pic.twitter.com/…` and the data's `https://t.co/…` are alike)."""
+        spacing aside: an embed's `pic.twitter.com/…` and the data's `https://t.co/…` are alike).
+        Words that hold the others, or that the others hold, are no edit: a video's title alone
+        (its watch page unusable, oEmbed's title only) against its title and description."""
         words = normalise_text(fields.get("text"))
         if not words:
             return False
-        held = self.index.get_post(key)
-        return held is not None and bool(held.text) and normalise_text(held.text) != words
+        held_post = self.index.get_post(key)
+        held = normalise_text(held_post.text) if held_post is not None else ""
+        return bool(held) and words not in held and held not in words
 
     def _capture(self, post: Any, offline: bool, recheck: bool) -> PostOutcome:
         from ..capture.oembed import check_for, embed_url
