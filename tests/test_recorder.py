@@ -520,8 +520,9 @@ def test_text_in_any_encoding_is_recorded_as_the_server_sent_it(
         page = browser.capture(f"http://news.test{start}", Batch(store), screenshot_path=None)
     assert page.status == 200, page.errors
     bodies = {r.uri: r.payload for r in read_warcs(tmp_path / "warc") if r.type == "response"}
-    sent = {f"http://news.test{path}": body for path, (body, _ctype) in LEGACY.items() if path != "/legacy"}
-    sent[f"http://news.test{start}"] = LEGACY_HTML
+    # The documents: the page's and its frame's. (A script's or a fetched text's body is what Chromium
+    # hands over, decoded by its charset: the same bytes only when that is UTF-8; docs/warc.md.)
+    sent = {f"http://news.test{start}": LEGACY_HTML, "http://news.test/legacy-frame": LEGACY_FRAME}
     assert {uri: bodies.get(uri) == body for uri, body in sent.items()} == dict.fromkeys(sent, True), {
         uri: bodies.get(uri, b"")[:60] for uri in sent}
 
@@ -564,3 +565,32 @@ def test_only_answers_of_bounded_size_are_read_paused() -> None:
     assert _small_text(told(), unsized=True) and not _small_text(told(), unsized=False)
     assert not _small_text(told(content_encoding="gzip"), unsized=True)
     assert not _small_text({"content-type": "image/png", "content-length": "10"})
+
+
+CONCURRENT_HTML = """<!DOCTYPE html><title>same</title><iframe src="/same-doc?x"></iframe><iframe src="/same-doc?x"></iframe>
+<iframe src="/same-doc?x"></iframe>"""
+
+
+@pytest.mark.browser
+def test_frames_loading_one_address_at_once_each_keep_their_own_answer(
+        site: LocalSite, browser: Browser, tmp_path: Path) -> None:
+    served: list[bytes] = []
+
+    def same_doc(h: _Handler) -> None:
+        body = b"<!DOCTYPE html><p>answer %d</p>" % len(served) + b"x" * (1000 * (len(served) + 1))
+        served.append(body)
+        threading.Event().wait(0.05 * (3 - len(served)))  # the later ones answer first
+        h._plain(200, body, "text/html")
+
+    site.routes[("news.test", "/same")] = lambda h: h._plain(200, CONCURRENT_HTML.encode(), "text/html")
+    site.routes[("news.test", "/same-doc?x")] = same_doc
+    with WarcStore(tmp_path / "warc", prefix="test") as store:
+        page = browser.capture("http://news.test/same", Batch(store), screenshot_path=None)
+    answers = [r for r in read_warcs(tmp_path / "warc") if r.type in ("response", "revisit")
+               and r.uri == "http://news.test/same-doc?x"]
+    assert len(answers) == 3 and len(served) == 3, page.errors
+    # Each record's body is one the server sent, and each sent body is in one record: none swapped
+    # onto another's headers (its Content-Length says which it is).
+    for r in answers:
+        assert r.type == "response" and r.payload in served and int(dict(r.http)["Content-Length"]) == len(r.payload)
+    assert sorted(r.payload for r in answers) == sorted(served)

@@ -61,9 +61,9 @@ class CdpTap:
         self.label = label
         self.requests: dict[str, CdpResponse] = {}
         self.order: list[str] = []
-        # (method, URL, request body) -> the text bodies caught by _on_paused, in the order paused
+        # (method, URL, request body) -> the bodies caught by _on_paused, in the order paused
         # (each a one-item list once read, empty until then or if the read failed)
-        self.caught: dict[tuple[str, str, bytes | None], list[list[bytes]]] = {}
+        self.caught_slots: dict[tuple[str, str, bytes | None], list[list[bytes]]] = {}
         self.main_frame_id: str | None = None
         self.main = False
         self.max_body: int | None = None  # answers stated longer than this are not read paused
@@ -85,11 +85,13 @@ class CdpTap:
         # A fresh context has an empty cache, but the memory cache would still serve repeated
         # resources without an exchange to record.
         await session.send("Network.setCacheDisabled", {"cacheDisabled": True})
-        # Answers are paused at the response stage and their text bodies read there, as sent
+        # Documents are paused at the response stage and their bodies read there, as sent
         # (browsertrix-crawler intercepts the same way). Two things nothing else gives: a document
         # that a script or meta refresh replaces at once (t.co) is gone from Chromium before anyone
         # can ask for its body; and Network.getResponseBody hands text over decoded by its charset
         # (a Shift_JIS or windows-1252 page), which encoded again is not what the server sent.
+        # Only documents: pausing every text answer held streams and aborted fetches up, and
+        # concurrent requests for one URL could not be told apart.
         if main:
             try:
                 tree = await session.send("Page.getFrameTree")
@@ -170,8 +172,8 @@ class CdpTap:
                 self.main_frame_id is None or event.get("frameId") == self.main_frame_id)
             if status is not None and has_body(status) and _small_text(headers, unsized=main, max_body=self.max_body):
                 slot: list[bytes] = []  # the order paused, whichever body is read first
-                self.caught.setdefault(_caught_key(request.get("method", "GET"), url, _post_data(request)),
-                                       []).append(slot)
+                self.caught_slots.setdefault(_caught_key(request.get("method", "GET"), url, _post_data(request)),
+                                             []).append(slot)
                 result = await self.session.send("Fetch.getResponseBody", {"requestId": paused_id})
                 slot.append(_decode_body(result))
         except PlaywrightError as e:
@@ -182,20 +184,14 @@ class CdpTap:
             except PlaywrightError as e:  # the page is closing: nothing left to hold up
                 log.debug("could not release %s: %s", url, e)
 
-    def caught_body(self, method: str, url: str, post_data: bytes | None) -> bytes | None:
-        """The body caught at the response stage for this request (the oldest paused first), or
-        None (not caught: not text, too large, or not read)."""
-        key = _caught_key(method, url, post_data)
-        slots = self.caught.get(key, [])
-        # The first one read: an answer goes on to the page (and its response event) only once its
-        # body was read, so one paused earlier but still being read is another request's.
-        for i, slot in enumerate(slots):
-            if slot:
-                del slots[i]
-                if not slots:
-                    del self.caught[key]
-                return slot[0]
-        return None
+    def caught(self, method: str, url: str, post_data: bytes | None) -> list[list[bytes]]:
+        """The answers to such a request paused here (each its body once read; empty until then,
+        or if it could not be read)."""
+        return self.caught_slots.get(_caught_key(method, url, post_data), [])
+
+    def forget(self, method: str, url: str, post_data: bytes | None) -> None:
+        """Drop what was paused for such a request (its requests all answered)."""
+        self.caught_slots.pop(_caught_key(method, url, post_data), None)
 
     async def body(self, request_id: str) -> bytes:
         return _decode_body(await self.session.send("Network.getResponseBody", {"requestId": request_id}))
@@ -209,9 +205,8 @@ class CdpTap:
 
 _MAX_DOCUMENT_BODY = 5_000_000
 _MAX_ENCODED_BODY = 16_384  # gzip/deflate read paused: at most some 17 MB once inflated
-# The requests whose text answers are paused and read (an EventSource's never ends; pictures, media
-# and fonts are not text, and Chromium hands their bytes over as they are).
-PAUSED_TYPES = ("Document", "Stylesheet", "Script", "XHR", "Fetch", "Other")
+# The requests whose answers are paused and read.
+PAUSED_TYPES = ("Document",)
 
 
 def _caught_key(method: str, url: str, post_data: bytes | None) -> tuple[str, str, bytes | None]:

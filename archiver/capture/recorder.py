@@ -87,6 +87,8 @@ class TrafficRecorder:
         # Bodies fetched early (see _on_response) and finished requests waiting for theirs.
         self._bodies: dict[int, bytes] = {}
         self._as_sent: dict[int, bytes] = {}  # bodies the taps read at the response stage
+        self._documents_asked: dict[int, tuple[str, str, bytes | None]] = {}  # awaiting their answer
+        self._documents_awaiting: Counter[tuple[str, str, bytes | None]] = Counter()
         self._body_errors: dict[int, str] = {}
         self._body_pending: dict[int, str] = {}
         self._deferred: dict[int, tuple[Request, str | None]] = {}
@@ -135,6 +137,10 @@ class TrafficRecorder:
     def _on_request(self, request: Request) -> None:
         if should_record(request.url, request.resource_type):
             self._inflight[id(request)] = request.url
+            if request.resource_type == "document":
+                key = _request_key(request)
+                self._documents_asked[id(request)] = key
+                self._documents_awaiting[key] += 1
         self.requests_started += 1
         self._activity()
 
@@ -154,7 +160,7 @@ class TrafficRecorder:
             return
         # The body read as sent while the answer was paused (read before Chromium let it go on,
         # so before this event): no need to ask Chromium again, which would hand text over decoded.
-        caught = self._caught(request)
+        caught = self._caught(request, answered=True)
         if caught is not None:
             if not self._over(request, len(caught)):  # over a cap: marked skipped, not recorded
                 self._as_sent[key] = caught
@@ -204,6 +210,7 @@ class TrafficRecorder:
 
     def _done(self, request: Request) -> None:
         self._inflight.pop(id(request), None)
+        self._caught(request, answered=False)  # a document that had no response: its count ends
         self._activity()
 
     # -- building exchanges --------------------------------------------------------------------
@@ -369,18 +376,24 @@ class TrafficRecorder:
         """Replace a reserved size by the size of the body that came (b"" if none did)."""
         self.body_bytes += len(body) - reserved
 
-    def _caught(self, request: Request) -> bytes | None:
-        """The request's body as a tap read it at the response stage, taken from the tap (so that
-        a later request for the same URL cannot be handed it), or None."""
-        try:
-            post_data = request.post_data_buffer
-        except (PlaywrightError, ValueError):
-            post_data = None
-        for tap in self._taps:
-            caught = tap.caught_body(request.method, request.url, post_data)
-            if caught is not None:
-                return caught
-        return None
+    def _caught(self, request: Request, *, answered: bool) -> bytes | None:
+        """A document's body as a tap read it at the response stage, when it is surely this
+        request's: the only one of its method, URL and body awaiting an answer, and the only one
+        paused (two frames loading one URL at once cannot be told apart: each then takes the body
+        Chromium hands over for it). None otherwise, and for any other request. Once no request of
+        its kind awaits an answer, what the taps hold of it is dropped."""
+        key = self._documents_asked.pop(id(request), None)
+        if key is None:
+            return None
+        sole = self._documents_awaiting[key] == 1
+        self._documents_awaiting[key] -= 1
+        slots = [slot for tap in self._taps for slot in tap.caught(*key)]
+        body = slots[0][0] if answered and sole and len(slots) == 1 and slots[0] else None
+        if self._documents_awaiting[key] <= 0:
+            del self._documents_awaiting[key]
+            for tap in self._taps:
+                tap.forget(*key)
+        return body
 
     # -- waiting -----------------------------------------------------------------------------
 
@@ -512,3 +525,12 @@ class TrafficRecorder:
         self._taps.clear()
 
 
+
+
+def _request_key(request: Request) -> tuple[str, str, bytes | None]:
+    """(method, URL, body) of a request, as a tap keys what it paused."""
+    try:
+        post_data = request.post_data_buffer
+    except (PlaywrightError, ValueError):
+        post_data = None
+    return request.method.upper(), request.url, post_data or None
