@@ -353,7 +353,7 @@ def test_swapped_time_signature_is_named(arc: Archive, tmp_path: Path, tsa_autho
 def test_added_and_removed_files_are_named(sealed: tuple[Path, list], tmp_path: Path) -> None:  # type: ignore[type-arg]
     wacz, roots = sealed
     bad = rewrite(wacz, tmp_path / "bad.wacz", {}, add={"archive/extra.warc.gz": b"not vouched for"})
-    assert _kinds(bad, roots) == [("unlisted", "archive/extra.warc.gz"), ("damaged", "archive/extra.warc.gz")]
+    assert _kinds(bad, roots) == [("unlisted", "archive/extra.warc.gz")]  # named, and never read into
     bad = rewrite(wacz, tmp_path / "bad2.wacz", {"pages/pages.jsonl": None})
     assert _kinds(bad, roots) == [("missing", "pages/pages.jsonl")]
 
@@ -595,3 +595,77 @@ def test_a_bundle_made_by_wacz_create_is_read_by_its_own_index(tmp_path: Path) -
                    check=True, capture_output=True, timeout=120)
     result = verify_wacz(made)
     assert result.ok, result.findings  # its ZipNum index (index.cdx.gz + index.idx) points at every answer
+
+
+def _patched(wacz: Path, out: Path, name: str, *, flags: int = 0, method: int | None = None) -> Path:
+    """A copy of `wacz` whose entry `name` has header bits set (`flags`) or another compression
+    method, in both its local and its central header: what a hostile zip says of an entry."""
+    import struct
+    import zipfile
+
+    data = bytearray(wacz.read_bytes())
+    with zipfile.ZipFile(wacz) as zf:
+        info = zf.getinfo(name)
+    local = info.header_offset
+    central = next(i for i in range(len(data)) if data.startswith(b"PK\x01\x02", i)
+                   and struct.unpack_from("<I", data, i + 42)[0] == local)
+    for at, flag_at, method_at in ((local, 6, 8), (central, 8, 10)):
+        struct.pack_into("<H", data, at + flag_at, struct.unpack_from("<H", data, at + flag_at)[0] | flags)
+        if method is not None:
+            struct.pack_into("<H", data, at + method_at, method)
+    out.write_bytes(bytes(data))
+    return out
+
+
+def test_a_hostile_zip_is_named_never_a_crash_nor_read_into(arc: Archive, tmp_path: Path) -> None:
+    import time
+    import zipfile
+
+    wacz, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
+    for case, bad in (("an unknown compression method", _patched(wacz, tmp_path / "m.wacz", "pages/pages.jsonl", method=99)),
+                      ("an encrypted entry", _patched(wacz, tmp_path / "e.wacz", "archive/data.warc.gz", flags=1))):
+        result = verify_wacz(bad)
+        assert not result.ok and {f.kind for f in result.findings} & {"damaged", "hash"}, (case, result.findings)
+    # What no hash covers and unzip shows or makes: a comment, a symbolic link, a folder holding data.
+    odd = tmp_path / "odd.wacz"
+    odd.write_bytes(wacz.read_bytes())
+    with zipfile.ZipFile(odd, "a") as zf:
+        zf.comment = b"forged by mallory"
+        link = zipfile.ZipInfo("pages/extra")
+        link.create_system, link.external_attr = 3, 0o120777 << 16
+        zf.writestr(link, b"/etc/passwd")
+        zf.writestr(zipfile.ZipInfo("hidden/"), b"fourteen bytes")
+    kinds = {(f.kind, f.path) for f in verify_wacz(odd).findings}
+    assert {("unlisted", "(zip comment)"), ("entry", "pages/extra"), ("unlisted", "hidden/")} <= kinds, kinds
+    # An unlisted entry of gigabytes' worth of nothing is named, not read: quick whatever its size.
+    bomb = tmp_path / "bomb.wacz"
+    bomb.write_bytes(wacz.read_bytes())
+    with zipfile.ZipFile(bomb, "a") as zf, zf.open(zipfile.ZipInfo("archive/zzz.warc.gz"), "w", force_zip64=True) as fh:
+        for _ in range(256):
+            fh.write(b"\0" * (1 << 20))
+    started = time.monotonic()
+    result = verify_wacz(bomb)
+    assert [(f.kind, f.path) for f in result.findings] == [("unlisted", "archive/zzz.warc.gz")]
+    assert time.monotonic() - started < 30  # a bound against hours, not a timing of the check
+
+
+def test_a_sidecar_that_is_not_what_it_says_is_named() -> None:
+    from archiver.evidence.sidecar import FORMAT, read_sidecar
+
+    for doc, said in ((json.dumps({"format": FORMAT, "captures": {}}), "its captures are not a list"),
+                      (json.dumps({"format": FORMAT, "captures": [{"capture": 1, "manifest": "\ud800", "digest": "x",
+                                                                    "tokens": []}]}), "not text")):
+        with pytest.raises(EvidenceError, match=said):
+            read_sidecar(doc.encode())
+
+
+def test_the_sentence_counts_what_it_did_not_check_and_what_no_capture_token_covers() -> None:
+    from archiver.evidence.verify_wacz import Stamp, WaczVerification
+
+    bundle = Stamp(over="bundle", authority="CN=TSA", time="2026-12-06T10:00:00Z", root="CN=Root", anchored=True)
+    capture = Stamp(over="capture 1", authority="CN=TSA", time="2026-12-06T09:00:00Z", root="CN=Root", anchored=True)
+    said = WaczVerification(path="x.wacz", files=5, stamps=[bundle, capture], captures=1, unchecked=7,
+                            unstamped=3).sentence()
+    assert "content unchanged since 2026-12-06T10:00Z" in said
+    assert "7 timestamp(s) not checked: give their authority's CA certificate with --ca-bundle" in said
+    assert "3 record(s) of the bundle are in no capture's timestamp, which proves nothing of them" in said

@@ -112,10 +112,17 @@ def read_sidecar(data: bytes) -> list[CaptureTimestamps]:
         raise EvidenceError("it is not JSON") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise EvidenceError(f"it is not in the {FORMAT} format")
+    listed = doc.get("captures")
+    if listed is not None and not isinstance(listed, list):
+        raise EvidenceError("its captures are not a list")
     captures = []
-    for i, c in enumerate(doc.get("captures") or [], 1):
+    for i, c in enumerate(listed or [], 1):
         if not isinstance(c, dict) or not isinstance(c.get("manifest"), str) or not isinstance(c.get("digest"), str):
             raise EvidenceError(f"capture entry {i} has no manifest or digest")
+        try:
+            c["manifest"].encode("utf-8")
+        except UnicodeEncodeError:
+            raise EvidenceError(f"capture entry {i} has a manifest that is not text (a lone surrogate)") from None
         captures.append(CaptureTimestamps(
             capture=c.get("capture", i), manifest=c["manifest"], digest=c["digest"],
             tokens=read_tokens(c.get("tokens"), f"capture {c.get('capture', i)} tokens"),

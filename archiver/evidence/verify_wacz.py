@@ -18,7 +18,7 @@ import json
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -55,6 +55,10 @@ PACKAGE = "datapackage.json"
 DIGEST = "datapackage-digest.json"
 REDACTED_FIELD = "WARC-Archiver-Removed-Headers"
 _CHUNK = 1 << 20
+# What reading one entry of a hostile zip raises besides damage: a compression method zipfile does
+# not know, an encrypted entry, a name that is not the UTF-8 it claims.
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, UnicodeError)
+_MAX_LINE = 1 << 16  # an index line longer than this is no CDXJ line (read no further into it)
 NAMED_RECORDS = 5  # records or index lines named one by one in the problems; past this, a count
 
 
@@ -92,6 +96,7 @@ class WaczVerification:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     unchecked: int = 0  # tokens whose authority's CA certificate was not at hand
+    unstamped: int = 0  # records of the bundle that no capture's timestamp covers (when any does)
     anchored: bool = False  # a CA bundle was given
 
     @property
@@ -121,20 +126,23 @@ class WaczVerification:
             trust = "checked against your CA bundle" if first.anchored else \
                 f"certificate chain to {first.root} carried in the bundle, not checked against a CA you trust"
             parts.append(f"content unchanged since {first.time[:16]}Z per TSA {first.authority} ({trust})")
-        elif self.unchecked:
-            parts.append(f"{self.unchecked} timestamp(s) not checked: give their authority's CA certificate with --ca-bundle")
-        else:
+        elif not self.unchecked:
             parts.append("no timestamp: nothing proves when it was made")
+        if self.unchecked:
+            parts.append(f"{self.unchecked} timestamp(s) not checked: give their authority's CA certificate with --ca-bundle")
         captures = [s for s in self.stamps if s.over.startswith("capture")]
         if self.captures:
             parts.append(f"{self.captures} capture(s) timestamped when made ({len(captures)} token(s) checked)")
+            if self.unstamped:
+                parts.append(f"{self.unstamped} record(s) of the bundle are in no capture's timestamp, which proves "
+                             "nothing of them")
         return "; ".join(parts) + "."
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "verified": self.ok, "files": self.files, "hash": self.hash,
                 "signature": self.signature, "timestamps": [asdict(s) for s in self.stamps],
                 "captures": self.captures, "problems": [asdict(f) for f in self.findings],
-                "notes": self.notes, "unchecked_timestamps": self.unchecked, "ca_bundle": self.anchored, "proven": self.sentence()}
+                "notes": self.notes, "unchecked_timestamps": self.unchecked, "unstamped_records": self.unstamped, "ca_bundle": self.anchored, "proven": self.sentence()}
 
 
 def verify_wacz(path: Path, *, roots: Sequence[x509.Certificate] | None = None) -> WaczVerification:
@@ -144,7 +152,7 @@ def verify_wacz(path: Path, *, roots: Sequence[x509.Certificate] | None = None) 
         zf = zipfile.ZipFile(path)
     except FileNotFoundError:
         raise UsageError(f"{path} does not exist") from None
-    except (OSError, zipfile.BadZipFile) as e:
+    except (OSError, zipfile.BadZipFile, UnicodeError, NotImplementedError, RuntimeError) as e:
         if path.name.endswith((".warc.gz", ".warc")):  # an exported single WARC file: another tool's job
             raise UsageError(f"{path} is a WARC file, not a WACZ: verify checks a WACZ, or an archive folder "
                              "with --archive-dir; check one WARC file with `warcio check`") from None
@@ -159,11 +167,26 @@ class _Check:
         self.zf, self.r, self.roots = zf, result, roots
         entries = [i.filename for i in zf.infolist() if not i.is_dir()]
         self.names = set(entries)
+        self.listed: set[str] = set()  # what datapackage.json vouches for: the only entries read into
+        # What no signature covers and an unzip shows or makes: a folder entry holding data, a
+        # symbolic link, the zip's comment.
+        for info in zf.infolist():
+            if info.is_dir() and info.file_size:
+                result.findings.append(Finding("unlisted", info.filename, f"a folder entry holding {info.file_size} "
+                                                                          "bytes: nothing vouches for them"))
+            elif info.create_system == 3 and (info.external_attr >> 16) & 0o170000 == 0o120000:
+                result.findings.append(Finding("entry", info.filename, "a symbolic link: unzipped, it points "
+                                                                       "elsewhere, and no hash covers where"))
+        if zf.comment:
+            result.findings.append(Finding("unlisted", "(zip comment)", f"the zip carries a comment of {len(zf.comment)} "
+                                                                        "bytes that nothing vouches for, which "
+                                                                        "unzip shows"))
         # A name the zip holds twice: readers differ on which entry they take (unzip the first,
         # Python's zipfile the last), so only one of them can be the file vouched for.
         self.twice = sorted(name for name, n in Counter(entries).items() if n > 1)
         self.payloads: dict[str, list[BundleRecord]] = {}  # payload digest -> intact records holding it
         self._records: dict[str, BundleRecord] | None = None
+        self.covered: set[str] = set()  # records some capture's timestamped manifest lists
         self.starts: dict[tuple[str, int], tuple[str, str, int]] = {}  # (WARC, offset) -> (URI, type, length)
 
     def fail(self, kind: str, path: str, detail: str) -> None:
@@ -175,7 +198,7 @@ class _Check:
             return None
         try:
             return self.zf.read(name)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+        except _UNREADABLE as e:
             self.fail("damaged", name, f"cannot be read from the zip ({e})")
             return None
 
@@ -218,6 +241,9 @@ class _Check:
                 self.fail("hash", PACKAGE, "a resource has no path")
                 continue
             name = res["path"]
+            if name in listed:
+                self.fail("duplicate", name, f"{PACKAGE} lists it more than once")
+                continue
             listed.add(name)
             if name not in self.names:
                 self.fail("missing", name, f"listed in {PACKAGE} but not in the bundle")
@@ -233,6 +259,7 @@ class _Check:
                 self.fail("size", name, f"{size} bytes, not the {res.get('bytes')} {PACKAGE} names")
         for name in sorted(self.names - listed):
             self.fail("unlisted", name, f"not listed in {PACKAGE}: nothing vouches for it")
+        self.listed = listed & self.names
         for name in self.twice:
             self.fail("duplicate", name, "the zip holds more than one file of this name: tools differ on which "
                                          "they read, and nothing vouches for the others")
@@ -244,7 +271,7 @@ class _Check:
                 while chunk := fh.read(_CHUNK):
                     h.update(chunk)
                     size += len(chunk)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as e:
+        except _UNREADABLE as e:
             self.fail("damaged", name, f"cannot be read from the zip ({e})")
             return None
         return h.hexdigest(), size
@@ -354,6 +381,15 @@ class _Check:
 
     def captures(self, captures: list[CaptureTimestamps]) -> None:
         records = self.warc_records()
+        try:
+            self.capture_tokens(captures, records)
+        finally:
+            # Records beside the stamped ones (another capture's, made without a token; or one put
+            # in by whoever made the bundle): said, as the stamps prove nothing of them.
+            self.r.unstamped = sum(1 for rid, rec in records.items()
+                                   if rid not in self.covered and rec.line.split("\t")[1] != "warcinfo")
+
+    def capture_tokens(self, captures: list[CaptureTimestamps], records: dict[str, BundleRecord]) -> None:
         for cap in captures:
             where = f"capture {cap.capture} ({cap.owner})"
             if "sha256:" + hashlib.sha256(cap.manifest.encode("utf-8")).hexdigest() != cap.digest:
@@ -379,6 +415,7 @@ class _Check:
             record_id, block = fields[0], fields[4]
             if record_id not in records:
                 continue
+            self.covered.add(record_id)
             present += 1
             rec = records[record_id]
             headers = rec.line.split("\t")
@@ -423,7 +460,9 @@ class _Check:
 
         out: dict[str, BundleRecord] = {}
         self.starts = {}
-        for name in sorted(n for n in self.names if n.startswith("archive/")):
+        for name in sorted(n for n in self.listed if n.startswith("archive/")):  # never an unlisted entry
+            if not self.looks_like_warc(name):
+                continue
             try:
                 # warcio writes what it could not decompress to stderr and reads on: the damage is
                 # this check's to name, once.
@@ -462,7 +501,7 @@ class _Check:
         and revisit record of an http(s) URL) with a line."""
         # Any name: the spec allows any under indexes/ (cdxj-indexer's ZipNum blocks are
         # index.cdxj.gz, ours index.cdx.gz); a ZipNum's .idx only says where its blocks start.
-        names = sorted(n for n in self.names if n.startswith("indexes/") and not n.endswith((".idx", "/")))
+        names = sorted(n for n in self.listed if n.startswith("indexes/") and not n.endswith((".idx", "/")))
         if not names:
             if self.starts:
                 self.fail("index", "indexes/", "the bundle holds no CDXJ index: replay tools cannot find its records")
@@ -470,21 +509,18 @@ class _Check:
         pointed: set[tuple[str, int]] = set()
         wrong: list[str] = []
         for name in names:
-            data = self.read(name)
-            if data is None:
-                continue
-            if data[:2] == b"\x1f\x8b":  # gzip members back to back (ZipNum blocks)
-                try:
-                    data = gzip.decompress(data)
-                except (OSError, EOFError, zlib.error) as e:
-                    self.fail("index", name, f"cannot be decompressed ({e})")
-                    continue
-            for n, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
-                if not line or line.startswith("!"):
-                    continue
-                why = self.index_line(line, pointed)
-                if why is not None:
-                    wrong.append(f"{name}:{n}: {why}")
+            try:
+                for n, line in enumerate(self.index_file_lines(name), 1):
+                    if line is None:
+                        wrong.append(f"{name}:{n}: a line longer than {_MAX_LINE} bytes, no CDXJ line; read no further")
+                        break
+                    if not line or line.startswith("!"):
+                        continue
+                    why = self.index_line(line, pointed)
+                    if why is not None:
+                        wrong.append(f"{name}:{n}: {why}")
+            except _UNREADABLE as e:
+                self.fail("index", name, f"cannot be read ({type(e).__name__}: {e})")
         for why in wrong[:NAMED_RECORDS]:
             path, _, detail = why.partition(": ")
             self.fail("index", path, detail)
@@ -496,6 +532,37 @@ class _Check:
             (file, offset), uri = unindexed[0]
             self.fail("index", names[0], f"{len(unindexed)} answer(s) of the WARCs have no index line, so replay cannot "
                                          f"find them (the first: {uri[:120]}, offset {offset} of {file})")
+
+    def index_file_lines(self, name: str) -> Iterator[str | None]:
+        """The lines of one index file (gzip members back to back, as ZipNum blocks are, or plain),
+        read as a stream; None for a line past `_MAX_LINE` bytes (and nothing after it)."""
+        with self.zf.open(name) as raw:
+            head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+        with self.zf.open(name) as raw:
+            stream: Any = gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw
+            while line := stream.readline(_MAX_LINE + 1):
+                if len(line) > _MAX_LINE and not line.endswith(b"\n"):
+                    yield None
+                    return
+                yield line.decode("utf-8", "replace").rstrip("\r\n")
+
+    def looks_like_warc(self, name: str) -> bool:
+        """Whether an entry starts as a WARC file does (a gzip member, or `WARC/`); one that does not
+        is named and not read (a reader of WARC headers hunting a line end through gigabytes of one
+        byte takes hours)."""
+        try:
+            with self.zf.open(name) as fh:
+                head = fh.read(5)
+            if head[:2] == b"\x1f\x8b":
+                with self.zf.open(name) as fh, gzip.GzipFile(fileobj=fh) as inflated:
+                    head = inflated.read(5)
+        except _UNREADABLE as e:
+            self.fail("damaged", name, f"cannot be read ({type(e).__name__}: {e})")
+            return False
+        if head == b"WARC/":
+            return True
+        self.fail("damaged", name, "not a WARC file: it does not start with a WARC record")
+        return False
 
     def index_line(self, line: str, pointed: set[tuple[str, int]]) -> str | None:
         """Why one CDXJ line points at no record of its URL (None: it does)."""
