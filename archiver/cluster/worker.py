@@ -84,8 +84,15 @@ class WorkerProcess:
         from .gate import RedisHostGate
 
         s = self.settings
+        from redis.backoff import ExponentialBackoff
+        from redis.retry import Retry
+
+        # A command that meets the broker restarting (its claims, answers, the hosts' turns of a
+        # fetch in hand) is tried again for up to a minute instead of failing the task in hand.
         client = redis.Redis.from_url(s.broker, socket_timeout=30, socket_connect_timeout=10,
-                                      health_check_interval=30)
+                                      health_check_interval=30,
+                                      retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), BROKER_RETRIES),
+                                      retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError])
         self.claims = Claims(client)
         recover_own(s.archive_dir)  # a pool process that died before this one left its file
         session = Session(s.archive_dir, s.net, timeout=s.timeout, warc_prefix=warc_prefix(), limits=s.limits,
@@ -188,6 +195,7 @@ def _outcome(answer: dict[str, Any]) -> str:
 
 
 _PROCESS: dict[str, WorkerProcess] = {}
+BROKER_RETRIES = 40  # with the backoff above (0.1 s doubling, at most 2 s): a minute or so
 
 
 def worker_app(settings: WorkerSettings) -> Celery:
