@@ -125,6 +125,9 @@ def compare(index: IndexQueries, journal: Journal, *, where: str = DB_NAME, writ
         for problem in problems:
             log.warning("note: %s (a WARC file is still being written: its journal entries may explain it)", problem)
         return []
+    if problems:
+        log.warning("%s: the index lost or changed what the journal in the WARC files holds: `archiver reindex "
+                    "--force` rebuilds it from them", where)
     return problems
 
 

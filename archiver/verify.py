@@ -186,7 +186,7 @@ def digest_hasher(declared: str | None) -> Any:
     algo = _algorithm(declared)
     try:
         return hashlib.new(algo) if algo else None
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: a name holding NUL or a lone surrogate (a damaged row)
         return None
 
 

@@ -95,11 +95,12 @@ class SQLiteIndex(SQLIndex):
         return index
 
     def self_check(self) -> list[str]:
-        """What SQLite's own check of the file finds wrong (`PRAGMA quick_check`: every page and
-        every index entry, without comparing index contents to their tables), at most ten lines;
+        """What SQLite's own check of the file finds wrong (`PRAGMA integrity_check`: every page,
+        and every index against its table: a row whose bytes changed under an index that still
+        holds the old values reads one way by the index and another by the row), at most ten lines;
         empty when the file is sound. A damaged page that no query happens to read is found here."""
         try:
-            rows = [str(row[0]) for row in self.db.execute("PRAGMA quick_check(10)").fetchall()]
+            rows = [str(row[0]) for row in self.db.execute("PRAGMA integrity_check(10)").fetchall()]
         except sqlite3.DatabaseError as exc:
             return [str(exc)]
         return [] if rows == ["ok"] else rows

@@ -148,7 +148,7 @@ def healthy_and_full(path: Path) -> bool:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            if conn.execute("PRAGMA integrity_check(1)").fetchone()[0] != "ok":  # indexes against their rows too
                 return False
             if not any(conn.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in ("records", "posts")):
                 return False
