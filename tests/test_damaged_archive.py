@@ -77,6 +77,7 @@ DAMAGE = {
     "every-page-flipped": lambda p: _flip_pages(p, keep_first=False),
     "pages-after-the-header-flipped": lambda p: _flip_pages(p, keep_first=True),
     "random-garbage": _garbage,
+    "cut-to-one-byte": lambda p: p.write_bytes(p.read_bytes()[:1]),  # an interrupted copy
 }
 
 COMMANDS = [

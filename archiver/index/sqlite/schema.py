@@ -424,8 +424,22 @@ def _refuse_blank(db: Database, path: Path) -> None:
     if path.stat().st_size == 0:
         raise damage.unreadable(path, reason="it is empty (0 bytes), not an index: restore it from a backup, "
                                 "or rebuild it from the WARCs with `archiver reindex`")
+    _refuse_headless(path)
     raise damage.unreadable(path, reason="it is a SQLite file without an archiver index's tables (not an "
                             "archive.db): pass the right --archive-dir, or move it away")
+
+
+def _refuse_headless(path: Path) -> None:
+    """A file that is not empty and has no SQLite file's header (less than one, or another one: cut
+    short by an interrupted copy, or overwritten) is damage, never a file to make an index in."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return  # not there, or not readable: named where it is opened
+    if size and (size < 100 or head != b"SQLite format 3\x00"):
+        raise damage.damaged(path, f"cut short or overwritten ({size} bytes, no SQLite file's header)")
 
 
 def open_database(path: Path, *, create: bool = True) -> Database:
@@ -436,6 +450,8 @@ def open_database(path: Path, *, create: bool = True) -> Database:
         if not create:
             raise IndexUnreadable(f"no index at {path}: archive something there first, or check the folder given")
         path.parent.mkdir(parents=True, exist_ok=True)
+    elif create:
+        _refuse_headless(path)
     try:
         db = Database(path, read_only=None if create else _read_only(path))
     except sqlite3.Error as exc:
