@@ -95,7 +95,7 @@ def no_stop() -> Iterator[None]:
     STOP.reset()
 
 
-def hold(index: ArchiveIndex, post: Post, *, checked_at: str = "2020-01-01T00:00:00Z", status: str = "available") -> None:
+def hold(index: ArchiveIndex, post: Post, *, checked_at: str = "2020-01-01T00:00:00Z", status: str = "live") -> None:
     """The archive already holds a capture of `post`, last checked at `checked_at`."""
     key = index.upsert_post(post)
     index.add_capture(Capture(source="live", url=post.url or "", status="ok", post_key=key))

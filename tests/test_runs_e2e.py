@@ -325,6 +325,27 @@ def test_a_wayback_lookup_archive_org_could_not_answer_is_named_and_made_on_the_
         web.set_state(("tweet", site.TWEET_PHOTO.id), None)
 
 
+def test_a_gone_post_s_lookup_left_to_make_is_made_by_the_next_run_not_the_next_recheck(base: Any) -> None:
+    # A run that could not make the look-up (archive.org down; or one killed between the post's
+    # capture and its look-up): the next run makes it, though the post is not due for a re-check.
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "wayback-left")
+    web.set_state(("tweet", site.TWEET_PHOTO.id), "deleted")
+    try:
+        assert _run_while_archive_org_fails(web, seeds, copy).returncode == 1
+        mark = len(web.log)
+        nxt = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=copy)  # nothing due for a re-check
+        assert nxt.returncode == 0, nxt.stderr
+        assert _wayback_asked(web, mark) > 0
+        (gone,) = [p for p in lookup(web, copy, "--handle", "RivertonDesk") if p["post_id"] == site.TWEET_PHOTO.id]
+        assert "recovered" in [c["status"] for c in gone["captures"] if c["source"] == "wayback"], gone
+        mark = len(web.log)
+        assert cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=copy).returncode == 0
+        assert _wayback_asked(web, mark) == 0  # a copy is held: nothing more to make
+    finally:
+        web.set_state(("tweet", site.TWEET_PHOTO.id), None)
+
+
 def test_a_wayback_lookup_that_found_no_copy_is_not_repeated(base: Any) -> None:
     # The video tweet has no copy in the Wayback Machine: once a look-up said so, an unchanged
     # re-check asks nothing more of it.

@@ -47,6 +47,39 @@ RECOVERED, NOT_RECOVERED, ERROR = "recovered", "not_recovered", "error"
 COPY_SHOWS_NO_POST = "the Wayback copy does not show the post"
 
 
+def lookup_due(index: ArchiveIndex, key: str) -> bool:
+    """True when the post holds no Wayback copy and its look-up is still to be made: none was
+    ever answered (a run killed before it; an archive whose look-ups all failed), or the last
+    one could not be made (a `wayback` capture whose error says so, newer than the APIs' last
+    answer for the post)."""
+    from ..capture.wayback import last_lookups
+    from ..times import parse_timestamp
+
+    if index.has_wayback_copy(key, COPY_SHOWS_NO_POST):
+        return False
+    answered, failed = last_lookups(index, key)
+    if answered is None:
+        return True
+    if failed is None:
+        return False
+    answered_at, failed_at = parse_timestamp(answered), parse_timestamp(failed)
+    return answered_at is None or failed_at is None or failed_at > answered_at
+
+
+def wayback_left(index: ArchiveIndex, post_key: str, platform: str) -> bool:
+    """A held post that is not live (nor still to check) whose Wayback look-up is still to be made
+    (`lookup_due`), on a platform that looks its gone posts up there: a run killed between the
+    post's capture and its look-up, or one whose look-up failed. The next run makes it, whether or
+    not the post is due for a re-check."""
+    status = index.post_status(post_key)
+    if status in (None, "live", "pending"):
+        return False
+    from ..capture.oembed import check_for
+
+    check, _found = check_for(platform)
+    return check.wayback is not None and lookup_due(index, post_key)
+
+
 @dataclass
 class PostOutcome:
     """What happened to one post in this run."""
@@ -424,22 +457,7 @@ class PostCapturer:
         return failures, unreachable
 
     def _lookup_due(self, key: str) -> bool:
-        """True when the post holds no Wayback copy and its look-up is still to be made: none was
-        ever answered (a run killed before it; an archive whose look-ups all failed), or the last
-        one could not be made (a `wayback` capture whose error says so, newer than the APIs' last
-        answer for the post)."""
-        from ..capture.wayback import last_lookups
-        from ..times import parse_timestamp
-
-        if self.index.has_wayback_copy(key, COPY_SHOWS_NO_POST):
-            return False
-        answered, failed = last_lookups(self.index, key)
-        if answered is None:
-            return True
-        if failed is None:
-            return False
-        answered_at, failed_at = parse_timestamp(answered), parse_timestamp(failed)
-        return answered_at is None or failed_at is None or failed_at > answered_at
+        return lookup_due(self.index, key)
 
     def _wayback(self, post: Any, status_url: str, wayback: WaybackSource) -> tuple[str | None, str | None]:
         """Capture the closest Wayback copy once; returns the capture's status (`recovered`,

@@ -30,7 +30,7 @@ from ..seeds import say_feed_read
 from ..sources import expand, source_key, unique_sources
 from ..times import iso_seconds
 from .executors import Answer, Executor, Handlers, InlineExecutor, NotStarted, ProcessPoolExecutor, TaskFailed
-from .postcapture import PostOutcome
+from .postcapture import PostOutcome, wayback_left
 from .session import Session, recover_warcs
 from .summary import ArchiveSummary, ArticleOutcome
 from .tasks import ArticlePosts, ArticleResult, ArticleTask, PostResult, PostTask
@@ -339,6 +339,11 @@ def choose_posts(index: ArchiveIndex, posts: list[Post], summary: ArchiveSummary
         seen[post.key] = None
         if index.has_capture(post.key):
             if not plan.recapture:
+                if wayback_left(index, post.key, post.platform):
+                    # Gone, its Wayback look-up still to make (a run killed before it): made now,
+                    # by a re-check, which makes nothing else of an unchanged status.
+                    tasks.append(PostTask(recheck_key=post.key, offline=state.offline))
+                    continue
                 summary.skipped_posts += 1
                 continue
             if before is not None:
