@@ -120,6 +120,18 @@ def test_bad_answers_and_network_failure() -> None:
     assert down.unreadable is None  # no answer arrived: nothing to read
 
 
+def test_an_answer_of_none_of_oembeds_fields_says_nothing_of_the_post() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={} if "youtube" in request.url.host else {"status": "ok"})
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as c:
+        empty = fetch_metadata(c, "youtube", "https://www.youtube.com/watch?v=kX3f9TqLm2A")
+        other = fetch_metadata(c, "vimeo", "https://vimeo.com/76979871")
+    for meta in (empty, other):
+        assert meta is not None and meta.status == 200
+        assert meta.unreadable == "oEmbed's answer holds none of oEmbed's fields (no type, title, author or html)"
+
+
 # --- against the local fake web ----------------------------------------------------------------
 
 

@@ -170,6 +170,17 @@ def test_recheck_finding_other_words_captures_them_but_fewer_of_the_same_is_no_e
     assert rig.detail(post.key).text == "The bridge stays closed."
 
 
+def test_syndication_s_data_of_another_tweet_says_nothing_of_this_one(rig: Rig) -> None:
+    post = rig.post()
+    rig.client.route = twitter((200, TWEET), OEMBED_OK)
+    rig.capturer.capture(post)
+    other = {**TWEET, "id_str": "1790000000000000999", "text": "Someone else's words."}
+    rig.client.route = twitter((200, other), OEMBED_OK)
+    again = rig.capturer.capture(post, recheck=True)
+    assert "edited" not in (again.reason or "")
+    assert rig.detail(post.key).text == "The bridge reopens today."  # nothing of the other post is held
+
+
 def test_the_wayback_copy_is_fetched_once(rig: Rig) -> None:
     post = rig.post()
     rig.client.route = twitter(GONE, GONE, SNAPSHOT_FOUND)
@@ -328,3 +339,30 @@ def test_a_held_post_whose_deciding_answer_was_an_outage_is_not_checked(rig: Rig
     assert again.reason is not None and again.reason.startswith("no usable answer: getPostThread answered"), again
     assert rig.renderer.rendered == []
     assert [h.status for h in rig.detail(post.key).history] == ["deleted"]
+
+
+def test_an_answer_about_another_post_is_no_word_on_this_one() -> None:
+    """A cache or a proxy that mixes answers up: the data names another post than the one asked
+    about. Nothing is learnt (a held post is not checked), and nothing of it is stored."""
+    masto = Post(platform="mastodon", kind="linked", source="s", evidence="e",
+                 post_id="mastodon.social/112036911513600000",
+                 url="https://mastodon.social/@alice/112036911513600000", handle="alice@mastodon.social")
+    other_toot = {"id": "112036911513600999", "content": "<p>Someone else</p>", "created_at": "2024-03-09T10:00:00.000Z",
+                  "account": {"acct": "someoneelse", "display_name": "Someone", "url": "https://mastodon.social/@someoneelse"}}
+    reddit = Post(platform="reddit", kind="linked", source="s", evidence="e", post_id="1b6riv1",
+                  url="https://www.reddit.com/comments/1b6riv1/")
+    listing = [{"kind": "Listing", "data": {"children": [{"kind": "t3", "data": {
+        "id": "1b6gone", "name": "t3_1b6gone", "title": "Other", "removed_by_category": "moderator"}}]}}]
+    bsky = Post(platform="bluesky", kind="linked", source="s", evidence="e", post_id="3kmlive2riv1a",
+                url="https://bsky.app/profile/rivertondesk.bsky.social/post/3kmlive2riv1a", handle="rivertondesk.bsky.social")
+    thread = {"thread": {"$type": "app.bsky.feed.defs#threadViewPost", "post": {
+        "uri": "at://did:plc:riverton/app.bsky.feed.post/3kmother9zz9z", "record": {"text": "Other words"},
+        "author": {"did": "did:plc:riverton", "handle": "rivertondesk.bsky.social"}}}}
+    cases = [("mastodon", masto, lambda url: (200, other_toot) if "/api/v1/statuses/" in url else (404, "")),
+             ("reddit", reddit, lambda url: (200, listing)),
+             ("bluesky", bsky, lambda url: (200, {"did": "did:plc:riverton"}) if "resolveHandle" in url
+              else (200, thread) if "getPostThread" in url else (404, ""))]
+    for platform, post, route in cases:
+        probe = _probe(platform, post, route)
+        assert probe.status == "unavailable" and probe.unusable and not probe.fields, (platform, probe)
+        assert "another" in (probe.reason or ""), (platform, probe.reason)

@@ -60,7 +60,15 @@ class Metadata:
         line; None for any other answer. Such an answer says nothing about the post, 200 or not."""
         if self.status == 200 and self.error is not None:
             return f"oEmbed's answer could not be read: {self.error}"
+        if self.status == 200 and not any(self.data.get(k) for k in _OEMBED_FIELDS):
+            # `{}`, or an object of none of oEmbed's fields: it says nothing of the post.
+            return "oEmbed's answer holds none of oEmbed's fields (no type, title, author or html)"
         return None
+
+
+# What every oEmbed answer holds some of (oEmbed 1.0: `type` and `version` are required; a rich or
+# video answer has `html`; the others describe the post).
+_OEMBED_FIELDS = ("type", "version", "html", "title", "author_name", "author_url", "thumbnail_url")
 
 
 def fetch_metadata(client: HttpGetter, platform: str, url: str) -> Metadata | None:

@@ -75,6 +75,11 @@ def probe(post: PostRef, client: HttpGetter) -> Probe:
     view = thread.data.get("thread") if thread.status == 200 and isinstance(thread.data, dict) else None
     kind = str(view.get("$type", "")) if isinstance(view, dict) else ""
     if thread.status == 200 and isinstance(view, dict) and isinstance(view.get("post"), dict):
+        said_uri = str(view["post"].get("uri") or "")
+        if said_uri and said_uri.rpartition("/")[2] != rkey:
+            # Another post's thread (a cache or a proxy that mixed answers up): nothing of this one.
+            return Probe("unavailable", f"getPostThread answered about another post ({said_uri[:120]})", url=url,
+                         unusable=True)
         return _found(view["post"], url)
     if kind.endswith("#blockedPost"):
         return Probe("unavailable", "getPostThread answered blockedPost (an anonymous reader blocks no one)", url=url)

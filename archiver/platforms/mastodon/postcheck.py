@@ -115,6 +115,10 @@ def make_probe(locate: Locate, handle_of: HandleOf) -> Callable[[PostRef, HttpGe
         if api.status is None:
             return api.unanswered(f"{host} did not answer")
         if api.status == 200 and isinstance(api.data, dict) and api.data.get("id"):
+            if str(api.data["id"]) != sid:
+                # Another status's data (a cache or a proxy that mixed answers up): nothing of this one.
+                return Probe("unavailable", f"the status API answered about another status ({str(api.data['id'])[:30]})",
+                             url=post.url, unusable=True)
             fields = status_fields(api.data, host, handle_of)
             return Probe("live", "the status API returned the post", url=post.url, fields=fields,
                          media=tuple(fields.get("media") or ()), found=True)

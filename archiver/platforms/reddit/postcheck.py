@@ -142,6 +142,10 @@ def probe(post: PostRef, client: HttpGetter) -> Probe:
         thing = _thing(answer.data, comment="/" in pid)
         if thing is None:
             return Probe("unavailable", "the listing holds no post", url=url)
+        said_id = str(thing.get("id") or "").lower()
+        if said_id and said_id != pid.rpartition("/")[2].lower():
+            # Another post's listing (a cache or a proxy that mixed answers up): nothing of this one.
+            return Probe("unavailable", f"the listing is about another post ({said_id[:30]})", url=url, unusable=True)
         status, reason = classify(thing)
         fields = thing_fields(thing)
         media = tuple(fields.get("media") or ()) if status in ("live", "age_restricted") else ()

@@ -137,10 +137,10 @@ def fetch_syndication(
         failed = Failure.of(e)
         return SyndicationResult(url, None, "error", error=failed.error, network_failed=failed.network_failed,
                                  refused=failed.refused)
-    return _sort_syndication(url, resp)
+    return _sort_syndication(url, resp, str(post_id))
 
 
-def _sort_syndication(url: str, resp: httpx.Response) -> SyndicationResult:
+def _sort_syndication(url: str, resp: httpx.Response, post_id: str | None = None) -> SyndicationResult:
     status = resp.status_code
     if status == 404:
         return SyndicationResult(url, status, "not_found")
@@ -161,6 +161,11 @@ def _sort_syndication(url: str, resp: httpx.Response) -> SyndicationResult:
     if typename == "TweetTombstone":
         return SyndicationResult(url, status, "tombstone", json=data, tombstone_text=_tombstone_text(data))
     if typename == "Tweet" or (typename is None and data.get("id_str")):
+        said = str(data.get("id_str") or "")
+        if post_id is not None and said and said != post_id:
+            # Another post's data (a cache or a proxy that mixed answers up): nothing of this one.
+            return SyndicationResult(url, status, "error", json=data,
+                                     error=f"the answer is about another post (id_str {said[:30]})")
         return SyndicationResult(url, status, "tweet", json=data)
     return SyndicationResult(url, status, "error", json=data, error=f"unexpected __typename {typename!r}")
 
