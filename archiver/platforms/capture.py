@@ -75,6 +75,13 @@ def outage(status: int | None) -> bool:
     return status is not None and (status == 429 or status >= 500)
 
 
+def about_another_post(answer: str, url: str | None) -> Probe:
+    """The probe of an answer about another post than the one asked about (a cache or a proxy that
+    mixed answers up; `answer` says which and names the other): no usable answer, nothing of it
+    stored, so a held post is not checked."""
+    return Probe("unavailable", f"{answer} answered about another post", url=url, unusable=True)
+
+
 # (url, label) -> the rendered page (None when it did not render); writes into the post's capture.
 RenderFn = Callable[[str, str], "PageCapture | None"]
 # (probe, the rendered embed or None, render) -> (status, reason) once the page was seen.

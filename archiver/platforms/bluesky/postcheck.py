@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from archiver.capture.types import given
 from archiver.platforms.bluesky.detect import embed_url, parse_url
-from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, archived_copy, ask, outage
+from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, about_another_post, archived_copy, ask, outage
 
 if TYPE_CHECKING:
     from archiver.capture.types import HttpGetter
@@ -77,9 +77,7 @@ def probe(post: PostRef, client: HttpGetter) -> Probe:
     if thread.status == 200 and isinstance(view, dict) and isinstance(view.get("post"), dict):
         said_uri = str(view["post"].get("uri") or "")
         if said_uri and said_uri.rpartition("/")[2] != rkey:
-            # Another post's thread (a cache or a proxy that mixed answers up): nothing of this one.
-            return Probe("unavailable", f"getPostThread answered about another post ({said_uri[:120]})", url=url,
-                         unusable=True)
+            return about_another_post(f"getPostThread ({said_uri[:120]})", url)
         return _found(view["post"], url)
     if kind.endswith("#blockedPost"):
         return Probe("unavailable", "getPostThread answered blockedPost (an anonymous reader blocks no one)", url=url)

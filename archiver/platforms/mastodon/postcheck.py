@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from archiver.capture.types import given
-from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, archived_copy, ask
+from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, about_another_post, archived_copy, ask
 from archiver.platforms.mastodon.detect import embed_url, match_status
 
 if TYPE_CHECKING:
@@ -116,9 +116,7 @@ def make_probe(locate: Locate, handle_of: HandleOf) -> Callable[[PostRef, HttpGe
             return api.unanswered(f"{host} did not answer")
         if api.status == 200 and isinstance(api.data, dict) and api.data.get("id"):
             if str(api.data["id"]) != sid:
-                # Another status's data (a cache or a proxy that mixed answers up): nothing of this one.
-                return Probe("unavailable", f"the status API answered about another status ({str(api.data['id'])[:30]})",
-                             url=post.url, unusable=True)
+                return about_another_post(f"the status API (status {str(api.data['id'])[:30]})", post.url)
             fields = status_fields(api.data, host, handle_of)
             return Probe("live", "the status API returned the post", url=post.url, fields=fields,
                          media=tuple(fields.get("media") or ()), found=True)

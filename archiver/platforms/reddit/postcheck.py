@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from archiver.capture.types import given
 from archiver.platforms.base import iso_from_given_seconds
-from archiver.platforms.capture import PostCheck, PostRef, Probe, archived_copy, ask
+from archiver.platforms.capture import PostCheck, PostRef, Probe, about_another_post, archived_copy, ask
 from archiver.platforms.reddit.detect import canonical_url
 
 if TYPE_CHECKING:
@@ -144,8 +144,7 @@ def probe(post: PostRef, client: HttpGetter) -> Probe:
             return Probe("unavailable", "the listing holds no post", url=url)
         said_id = str(thing.get("id") or "").lower()
         if said_id and said_id != pid.rpartition("/")[2].lower():
-            # Another post's listing (a cache or a proxy that mixed answers up): nothing of this one.
-            return Probe("unavailable", f"the listing is about another post ({said_id[:30]})", url=url, unusable=True)
+            return about_another_post(f"the listing ({said_id[:30]})", url)
         status, reason = classify(thing)
         fields = thing_fields(thing)
         media = tuple(fields.get("media") or ()) if status in ("live", "age_restricted") else ()
