@@ -307,6 +307,20 @@ def test_a_player_page_that_failed_does_not_speak_for_vimeo() -> None:
     assert (probe.status, probe.reason) == ("live", "oEmbed answered 200"), probe
 
 
+def test_a_player_page_vimeo_did_not_write_is_no_word_of_vimeo_s() -> None:
+    post = Post(platform="vimeo", kind="linked", source="s", evidence="e", post_id="100000001",
+                url="https://vimeo.com/100000001")
+    for page in ("{}", "<html><body><main>Tide tables explained</main><footer>Vimeo · Terms · Privacy</footer>"
+                       "</body></html>"):
+        probe = _probe("vimeo", post, lambda url, page=page: (503, "busy") if "oembed" in url else (200, page))
+        # Nothing settled it: no reason made of a page's stray text, no status read off it.
+        assert "Tide tables" not in (probe.reason or "") and probe.reason != "{}", probe
+    said = _probe("vimeo", post, lambda url: (503, "busy") if "oembed" in url else (
+        200, '<html><body><div class="exception-message">Sorry, because of its privacy settings, this video cannot be '
+             'played here.</div></body></html>'))
+    assert "privacy settings" in (said.reason or ""), said
+
+
 def test_an_embed_page_whose_words_settled_it_leaves_nothing_to_the_render() -> None:
     from archiver.capture.oembed import check_for
 

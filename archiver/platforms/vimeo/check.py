@@ -19,6 +19,7 @@ from archiver.capture.embedpage import (
     post_and_embed_urls,
     visible_text,
     wayback_source,
+    words_status,
 )
 from archiver.capture.videopage import VideoSite, json_after, video_check
 from archiver.platforms.base import iso_from_datetime_attr
@@ -50,8 +51,13 @@ def read_player_page(page: str) -> tuple[PostData | None, str | None]:
     config = json_after(page, _CONFIG)
     if not isinstance(config, dict):
         tree = parse_html(page)
-        node = tree.css_first(".exception-message") or tree.css_first("main") or tree.body
+        message = tree.css_first(".exception-message")
+        node = message or tree.css_first("main") or tree.body
         said = visible_text(node.html or "") if node is not None else None
+        # Vimeo's own message element is its word; any other text of the page (a footer, an answer
+        # that is no page at all) only when it says one of Vimeo's phrases.
+        if said and message is None and words_status(said, WORDS) is None:
+            said = None
         return None, said or None
     video = _dict(config.get("video"))
     owner, thumbs = _dict(video.get("owner")), _dict(video.get("thumbs"))
