@@ -380,3 +380,16 @@ def test_an_answer_about_another_post_is_no_word_on_this_one() -> None:
         probe = _probe(platform, post, route)
         assert probe.status == "unavailable" and probe.unusable and not probe.fields, (platform, probe)
         assert "another" in (probe.reason or ""), (platform, probe.reason)
+
+
+def test_a_reason_says_when_the_answer_came_from_a_sign_in_page_or_was_no_json() -> None:
+    from archiver.platforms.capture import Answer
+
+    led = Answer("https://mastodon.social/api/v1/statuses/1", 200, None, "<html>",
+                 final_url="https://mastodon.social/auth/sign_in")
+    assert led.how() == " (after a redirect to https://mastodon.social/auth/sign_in, its body not JSON)"
+    assert Answer("https://x.example/a", 200, {"ok": 1}, final_url="https://x.example/a").how() == ""
+    masto = Post(platform="mastodon", kind="linked", source="s", evidence="e",
+                 post_id="mastodon.social/112036911513600000", url="https://mastodon.social/@alice/112036911513600000")
+    probe = _probe("mastodon", masto, lambda url: (200, "<html>sign in</html>"))
+    assert "its body not JSON" in (probe.reason or ""), probe

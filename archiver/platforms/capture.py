@@ -247,6 +247,17 @@ class Answer:
     error: str | None = None
     network_failed: bool = False
     refused: bool = False
+    final_url: str | None = None  # where redirects led, when they did
+
+    def how(self) -> str:
+        """What a reason should add of an answer that came other than asked: after a redirect (to a
+        sign-in page, say), or a 200 whose body is not JSON; "" otherwise."""
+        parts = []
+        if self.final_url and self.final_url != self.url:
+            parts.append(f"after a redirect to {self.final_url[:160]}")
+        if self.status == 200 and self.data is None:
+            parts.append("its body not JSON")
+        return f" ({', '.join(parts)})" if parts else ""
 
     def error_code(self) -> tuple[str | None, str | None]:
         """(`error`, `message`) of a JSON error body (`{"error": "NotFound", "message": "..."}`)."""
@@ -273,7 +284,11 @@ def ask(client: HttpGetter, url: str, *, follow_redirects: bool = True) -> Answe
         data = resp.json()
     except ValueError:
         data = None
-    return Answer(url, resp.status_code, data, resp.text[:2000])
+    try:
+        final: str | None = str(resp.url)
+    except RuntimeError:  # an answer made without its request (a test's)
+        final = None
+    return Answer(url, resp.status_code, data, resp.text[:2000], final_url=final)
 
 
 _OG_TITLE = re.compile(r"^(?P<name>.*?)\s*\(@(?P<handle>[^()\s]+)\)")

@@ -42,7 +42,7 @@ def _actor(post: PostRef) -> str | None:
 def _said(answer: Answer) -> str:
     code, message = answer.error_code()
     if code is None:
-        return f"HTTP {answer.status}"
+        return f"HTTP {answer.status}{answer.how()}"
     return f'{code} ("{message}")' if message else code
 
 

@@ -87,7 +87,7 @@ def status_fields(status: dict[str, Any], host: str, handle_of: HandleOf) -> dic
 
 def _said(answer: Answer) -> str:
     code = answer.error_code()[0]
-    return f'HTTP {answer.status} ("{code}")' if code else f"HTTP {answer.status}"
+    return (f'HTTP {answer.status} ("{code}")' if code else f"HTTP {answer.status}") + answer.how()
 
 
 def _page_gone(client: HttpGetter, page_url: str, api: Answer, url: str) -> Probe:

@@ -141,7 +141,7 @@ def probe(post: PostRef, client: HttpGetter) -> Probe:
     if answer.status == 200:
         thing = _thing(answer.data, comment="/" in pid)
         if thing is None:
-            return Probe("unavailable", "the listing holds no post", url=url)
+            return Probe("unavailable", f"the listing holds no post{answer.how()}", url=url)
         said_id = str(thing.get("id") or "").lower()
         if said_id and said_id != pid.rpartition("/")[2].lower():
             return about_another_post(f"the listing ({said_id[:30]})", url)
