@@ -172,7 +172,7 @@ class CdpTap:
                 self.main_frame_id is None or event.get("frameId") == self.main_frame_id)
             if status is not None and has_body(status) and _small_text(headers, unsized=main, max_body=self.max_body):
                 slot: list[bytes] = []  # the order paused, whichever body is read first
-                self.caught_slots.setdefault(_caught_key(request.get("method", "GET"), url, _post_data(request)),
+                self.caught_slots.setdefault(caught_key(request.get("method", "GET"), url, _post_data(request)),
                                              []).append(slot)
                 result = await self.session.send("Fetch.getResponseBody", {"requestId": paused_id})
                 slot.append(_decode_body(result))
@@ -187,11 +187,11 @@ class CdpTap:
     def caught(self, method: str, url: str, post_data: bytes | None) -> list[list[bytes]]:
         """The answers to such a request paused here (each its body once read; empty until then,
         or if it could not be read)."""
-        return self.caught_slots.get(_caught_key(method, url, post_data), [])
+        return self.caught_slots.get(caught_key(method, url, post_data), [])
 
     def forget(self, method: str, url: str, post_data: bytes | None) -> None:
         """Drop what was paused for such a request (its requests all answered)."""
-        self.caught_slots.pop(_caught_key(method, url, post_data), None)
+        self.caught_slots.pop(caught_key(method, url, post_data), None)
 
     async def body(self, request_id: str) -> bytes:
         return _decode_body(await self.session.send("Network.getResponseBody", {"requestId": request_id}))
@@ -209,7 +209,7 @@ _MAX_ENCODED_BODY = 16_384  # gzip/deflate read paused: at most some 17 MB once 
 PAUSED_TYPES = ("Document",)
 
 
-def _caught_key(method: str, url: str, post_data: bytes | None) -> tuple[str, str, bytes | None]:
+def caught_key(method: str, url: str, post_data: bytes | None) -> tuple[str, str, bytes | None]:
     return method.upper(), url, post_data or None
 
 

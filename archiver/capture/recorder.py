@@ -29,7 +29,7 @@ from collections.abc import Callable
 from playwright.async_api import BrowserContext, CDPSession, Frame, Page, Request, Response
 from playwright.async_api import Error as PlaywrightError
 
-from archiver.capture.cdp import CdpResponse, CdpTap, has_body, pairs
+from archiver.capture.cdp import CdpResponse, CdpTap, caught_key, has_body, pairs
 from archiver.capture.traffic import (
     Recorded,
     body_size,
@@ -528,9 +528,9 @@ class TrafficRecorder:
 
 
 def _request_key(request: Request) -> tuple[str, str, bytes | None]:
-    """(method, URL, body) of a request, as a tap keys what it paused."""
+    """(method, URL, body) of a request, as a tap keys what it paused (`cdp.caught_key`)."""
     try:
         post_data = request.post_data_buffer
     except (PlaywrightError, ValueError):
         post_data = None
-    return request.method.upper(), request.url, post_data or None
+    return caught_key(request.method, request.url, post_data)

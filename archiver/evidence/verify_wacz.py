@@ -536,10 +536,9 @@ class _Check:
     def index_file_lines(self, name: str) -> Iterator[str | None]:
         """The lines of one index file (gzip members back to back, as ZipNum blocks are, or plain),
         read as a stream; None for a line past `_MAX_LINE` bytes (and nothing after it)."""
-        with self.zf.open(name) as raw:
-            head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
-        with self.zf.open(name) as raw:
-            stream: Any = gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw
+        with self.zf.open(name) as opened:
+            raw: Any = opened  # a ZipExtFile, which peeks (its stubs say IO[bytes])
+            stream: Any = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == b"\x1f\x8b" else raw
             while line := stream.readline(_MAX_LINE + 1):
                 if len(line) > _MAX_LINE and not line.endswith(b"\n"):
                     yield None
