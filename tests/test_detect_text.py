@@ -144,6 +144,17 @@ def test_a_signature_written_under_a_quote_block_closes_that_block() -> None:
     assert len({p.key for p in posts}) == 3
 
 
+def test_a_list_bullet_before_a_flattened_tweet_is_not_its_text() -> None:
+    # Reactions gathered as a Markdown list: "- " / "* " is the list's, not the tweet's; a dash
+    # inside the text, or one with no space after it, stays.
+    posts = scan_text("Reactions:\n\n- Flood waters rising - stay safe\n— Jane (@jane) March 4, 2024\n\n"
+                      "* Second one\n— Bob (@bob) March 5, 2024\n\n"
+                      "-5 degrees tonight\n— Cat (@cat) March 6, 2024\n")
+    assert [(p.handle, p.text) for p in posts] == [
+        ("jane", "Flood waters rising - stay safe"), ("bob", "Second one"),
+        ("cat", "-5 degrees tonight")]
+
+
 def test_a_post_address_in_a_flattened_tweets_text_is_cited_too() -> None:
     posts = scan_text("Look at this https://twitter.com/other/status/1764653344456642016\n— Foo (@foo) March 4, 2024\n")
     assert [(p.key, p.kind, p.handle) for p in posts] == [

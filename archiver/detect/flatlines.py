@@ -16,6 +16,8 @@ from archiver.detect.units import Unit, weighted_length
 from archiver.platforms.base import UrlMatch
 
 _LIST_RE = re.compile(r"^(?:[-*•·–]\s|\d{1,2}[.)]\s|#{1,6}\s)")
+# A bullet a list put before the post's first line ("- ", "* "), which is not the post's text.
+_BULLET_RE = re.compile(r"^[-*+•]\s+(?=\S)")
 
 
 def joined_length(lines: Sequence[str]) -> int:
@@ -38,8 +40,25 @@ def body_above(
     `stop`: units that cannot be in the body (other posts' lines); `skip(text)`: boilerplate lines
     that belong to the post but not to its text ("View this post on Instagram"); `weigh(lines)`:
     their length as the platform counts it against `limit`; `glued`: text on the closing line
-    before what closes it, the body's last line.
+    before what closes it, the body's last line. A list's bullet before the first line ("- ",
+    "* ", a post quoted as a list item) is not part of the text.
     """
+    first, body = _body_above(units, i, limit=limit, stop=stop, skip=skip, weigh=weigh, glued=glued)
+    if body and (bullet := _BULLET_RE.match(body[0])):
+        body[0] = body[0][bullet.end():]
+    return first, body
+
+
+def _body_above(
+    units: Sequence[Unit],
+    i: int,
+    *,
+    limit: int,
+    stop: Collection[int],
+    skip: Callable[[str], bool],
+    weigh: Callable[[Sequence[str]], int],
+    glued: str,
+) -> tuple[int, list[str]]:
     unit = units[i]
     body: list[str] = [glued] if glued else []
     first = i
