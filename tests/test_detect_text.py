@@ -144,6 +144,19 @@ def test_a_signature_written_under_a_quote_block_closes_that_block() -> None:
     assert len({p.key for p in posts}) == 3
 
 
+def test_scheme_less_links_on_sub_domains_and_in_capitals() -> None:
+    # As written in running text: a platform's sub-domain (old.reddit.com) and short links whose
+    # host is in capitals are the same posts as their plain spellings.
+    posts = scan_text("See old.reddit.com/r/news/comments/abc123/flood and T.CO/AbC123xyz, "
+                      "PIC.TWITTER.COM/Kp9WeirPic and Mobile.Twitter.com/jack/status/20.\n")
+    assert {p.key for p in posts} == {
+        "reddit:abc123", "twitter:20",
+        *(p.key for p in scan_text("t.co/AbC123xyz pic.twitter.com/Kp9WeirPic"))}
+    assert len(posts) == 4
+    # A host run into a word is that word's (`notx.com`), not a platform's.
+    assert scan_text("notx.com/jack/status/20 and bit.co/AbC123xyz\n") == []
+
+
 def test_a_list_bullet_before_a_flattened_tweet_is_not_its_text() -> None:
     # Reactions gathered as a Markdown list: "- " / "* " is the list's, not the tweet's; a dash
     # inside the text, or one with no space after it, stays.

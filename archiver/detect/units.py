@@ -109,13 +109,16 @@ def _unit(text: str, quoted: bool, block: int, blank_before: bool) -> Unit:
 
 @cache
 def url_re() -> re.Pattern[str]:
-    """URLs in running text: `http(s)://...`, or scheme-less on a registered platform's host."""
-    from archiver.platforms import REGISTRY
+    """URLs in running text: `http(s)://...`, or scheme-less on a registered platform's host, one
+    of its sub-domains (`old.reddit.com/...`, `pic.twitter.com/...`) or a short-link host (`t.co/...`),
+    in any case (`T.CO/...`)."""
+    from archiver.platforms import REGISTRY, SHORTENERS
     from archiver.platforms.base import LINK_START
 
-    hosts = sorted({h for p in REGISTRY for h in p.hosts}, key=lambda h: (-len(h), h))
-    # The prefixes a host may carry are the ones `host_of` strips (www., m., mobile.).
-    bare = r"(?:www\.|m\.|mobile\.)?(?:" + "|".join(re.escape(h) for h in hosts) + r")/"
+    hosts = sorted({h for p in REGISTRY for h in p.hosts} | {h for _name, s in SHORTENERS for h in s.hosts},
+                   key=lambda h: (-len(h), h))
+    # Any sub-domain, as `platform_for_host` reads it with a scheme (`www.`, `m.`, `old.`).
+    bare = r"(?:[a-z0-9-]+\.)*?(?:" + "|".join(re.escape(h) for h in hosts) + r")/"
     # A host written straight after a word is part of it (`example.x.com/`), unless after CJK text.
     return re.compile(r"(?:https?://|" + LINK_START + bare + r")[^\s<>\"'\[\](){}|" + _URL_STOPS + r"]*",
                       re.IGNORECASE)
