@@ -736,8 +736,10 @@ def export(
             _call(lambda: stream_to_stdout(target))
     if target == out:
         _write(f"{out}\n")
+    from .output import one_line
+
     for line in [*summary.left_out, *summary.unsealed]:
-        typer.echo(f"archiver: {line}", err=True)
+        typer.echo(f"archiver: {one_line(line)}", err=True)
     where = f"{out} (replacing the file that was there)" if replacing else str(out)
     say(f"wrote {where if target == out else 'the bundle to stdout'}: {summary}")
     if summary.left_out or summary.unsealed or summary.missing_originals:
@@ -836,8 +838,10 @@ def reindex(
         _fail("reindex rebuilds the archive's own SQLite index only: run it without --index (and without "
               "ARCHIVER_INDEX), then `archiver index copy` the rebuilt archive.db into PostgreSQL", EXIT_USAGE)
     summary = _call(lambda: run_reindex(d, force=force, wait=wait))
+    from .output import one_line
+
     for gap in summary.gaps:
-        typer.echo(f"archiver: not rebuilt: {gap}", err=True)
+        typer.echo(f"archiver: not rebuilt: {one_line(gap)}", err=True)
     say(f"rebuilt {d / index_name(d)}: {summary}")
     raise typer.Exit(summary.exit_code)
 

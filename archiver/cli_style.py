@@ -22,6 +22,8 @@ from typer._click.core import Command, Context, Parameter
 from typer._click.exceptions import BadParameter, MissingParameter, NoArgsIsHelpError, UsageError
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from archiver.output import terminal_safe
+
 # -q given anywhere makes the command quiet; the -v given before and after the command add up.
 STATE: dict[str, Any] = {"quiet": False, "verbose": 0}
 
@@ -33,9 +35,10 @@ _EXPECTED = {"int": "an integer", "int range": "an integer", "float": "a number"
 
 def say(message: str) -> None:
     """A line for people on stderr ("archiver: ..."): what a command did, a hint, a note; none under -q,
-    which keeps stderr to errors (each failure a command names, and its count, are printed whatever)."""
+    which keeps stderr to errors (each failure a command names, and its count, are printed whatever).
+    What it quotes of the archive (a handle a server chose) reaches the terminal as text only."""
     if not STATE["quiet"]:
-        typer.echo(f"archiver: {message}", err=True)
+        typer.echo(f"archiver: {terminal_safe(message)}", err=True)
 
 
 def set_verbosity(verbose: int = 0, quiet: bool = False, *, added: bool = False) -> None:

@@ -30,7 +30,9 @@ import os
 import re
 import shutil
 import stat
+import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -176,15 +178,47 @@ def to_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> str:
 
 
 def _clip(s: str, width: int) -> str:
-    """`s` cut to `width` characters, an ellipsis where the cut is: an address loses the middle of
-    its path (its host and its last part say which page it is), other text its end."""
-    if len(s) <= width:
+    """`s` cut to `width` terminal columns, an ellipsis where the cut is: an address loses the
+    middle of its path (its host and its last part say which page it is), other text its end."""
+    if cell_width(s) <= width:
         return s
     if width >= 12 and _is_address(s):
         host_end = s.find("/", s.find("://") + 3 if "://" in s else 0)
-        head = min(host_end if host_end > 0 else width // 2, (width - 1) * 3 // 5)
-        return s[:head] + "…" + s[len(s) - (width - 1 - head):]
-    return s[: max(width - 1, 0)] + "…"
+        head = _head(s, min(host_end if host_end > 0 else width // 2, (width - 1) * 3 // 5))
+        return head + "…" + _tail(s, width - 1 - cell_width(head))
+    return _head(s, max(width - 1, 0)) + "…"
+
+
+def cell_width(s: str) -> int:
+    """The terminal columns `s` takes: two for a wide character (CJK, most emoji), none for a
+    combining mark or a zero-width format character (U+200B, U+200D, U+FEFF), one for the rest."""
+    return len(s) if s.isascii() else sum(map(_char_width, s))
+
+
+@lru_cache(maxsize=4096)
+def _char_width(c: str) -> int:
+    if unicodedata.category(c) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+
+
+def _head(s: str, width: int) -> str:
+    """The longest start of `s` that takes at most `width` columns."""
+    used = 0
+    for i, c in enumerate(s):
+        used += _char_width(c)
+        if used > width:
+            return s[:i]
+    return s
+
+
+def _tail(s: str, width: int) -> str:
+    """The longest end of `s` that takes at most `width` columns."""
+    return _head(s[::-1], width)[::-1]
+
+
+def _pad(s: str, width: int) -> str:
+    return s + " " * (width - cell_width(s))
 
 
 def _is_address(s: str) -> bool:
@@ -206,12 +240,12 @@ _TEXT_FLOOR = 24
 
 def to_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, max_width: int | None = None) -> str:
     """A plain aligned table for people: cells made `terminal_safe` and folded onto one line, long
-    ones clipped to fit the terminal."""
+    ones clipped to fit the terminal, widths counted in terminal columns (`cell_width`)."""
     if not rows:
         return ""
     total = max_width or shutil.get_terminal_size((160, 24)).columns
     cells = [[one_line(redact_text(_cell(r.get(c)))) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    widths = [max(len(c), *(cell_width(row[i]) for row in cells)) for i, c in enumerate(columns)]
     # Shrink the widest columns until the table fits (never below 8 characters), columns of
     # addresses (every cell one) only once the others are down to `_TEXT_FLOOR`: an address cut
     # short no longer says which page it is.
@@ -229,7 +263,7 @@ def to_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, max_widt
         shrinkable[i] -= 1
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     for row in cells:
-        lines.append("  ".join(_clip(v, w).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        lines.append("  ".join(_pad(_clip(v, w), w) for v, w in zip(row, widths, strict=True)).rstrip())
     return "\n".join(lines) + "\n"
 
 

@@ -32,6 +32,15 @@ def feed_message(spec: str, added: int) -> str:
     return f"feed {spec}: +{added} article(s)"
 
 
+def _shown(message: str) -> str:
+    """A step as the bar shows it: a page's address or title is text, never markup (`[link=...]`
+    in a feed's article URL) nor terminal control, and its secrets are not shown."""
+    from .output import one_line
+    from .redact import redact_text
+
+    return one_line(redact_text(message))[:80]
+
+
 class Progress:
     """A progress bar on stderr for people, the current step beside it; plain log lines under cron
     (no TTY) or --quiet.
@@ -67,7 +76,7 @@ class Progress:
             )
 
             self._progress = Progress(SpinnerColumn(), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                      TextColumn("{task.description}"), console=Console(stderr=True), transient=True)
+                                      TextColumn("{task.description}", markup=False), console=Console(stderr=True), transient=True)
             self._progress.__enter__()
             self._task = self._progress.add_task("starting", total=self.total)
         return self
@@ -95,9 +104,7 @@ class Progress:
             if self._progress is not None and self._task is not None:
                 shown = next(iter(self._in_hand), None)
                 if shown is not None:
-                    from .redact import redact_text
-
-                    self._progress.update(self._task, description=redact_text(shown)[:80], completed=self.completed)
+                    self._progress.update(self._task, description=_shown(shown), completed=self.completed)
                 else:
                     self._progress.update(self._task, completed=self.completed)
             return
@@ -110,9 +117,7 @@ class Progress:
         elif (more := _FEED.match(message)) and self.articles is not None:
             self.articles += int(more.group(1))
         if self._progress is not None and self._task is not None:
-            from .redact import redact_text
-
-            self._progress.update(self._task, description=redact_text(message)[:80], total=self.total,
+            self._progress.update(self._task, description=_shown(message), total=self.total,
                                   completed=self.completed)
         else:
             logging.getLogger("archiver").info("%s", message)

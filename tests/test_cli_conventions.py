@@ -414,6 +414,26 @@ def test_progress_counts_the_articles_a_feed_adds_and_the_feed_as_one_step() -> 
             assert (progress.completed, progress.total) == (n, 6)
 
 
+def test_the_live_bar_shows_a_step_as_text_not_as_markup_or_terminal_control() -> None:
+    # A feed names its articles' addresses: brackets in one are Rich markup to a bar that reads
+    # them so (a closing tag crashed the run as the bar stopped; `[link=...]` planted a hyperlink).
+    progress = Progress(total=3)
+    progress.live = True
+    hostile = ["article https://news.example/2024/[/x]a.html",
+               "article https://news.example/[link=https://evil.example/]x[/link]",
+               "article https://news.example/\x1b]0;PWNED\x07\u202ea.html"]
+    with progress:
+        (column,) = [c for c in progress._progress.columns if getattr(c, "text_format", "") == "{task.description}"]
+        for step, expected in zip(hostile, [hostile[0], hostile[1], "article https://news.example/a.html"],
+                                  strict=True):
+            progress(step)
+            (task,) = progress._progress.tasks
+            shown = column.render(task)
+            assert (shown.plain, shown.spans) == (expected, [])
+        for step in hostile:
+            progress(f"{DONE}{step}")
+
+
 def test_the_live_bar_moves_while_posts_are_captured(capsys: pytest.CaptureFixture[str]) -> None:
     progress = Progress(total=1)
     progress.live = True  # as on a terminal: the real rich bar

@@ -36,6 +36,24 @@ def test_table_clips_long_cells_to_the_width() -> None:
     assert "…" in lines[2]
 
 
+def test_a_table_is_measured_in_terminal_columns() -> None:
+    """CJK and emoji take two columns, zero-width characters none: a row of Japanese clipped by
+    characters ran past the terminal and wrapped; a zero-width joiner shifted the next column."""
+    from archiver.output import cell_width, to_table
+
+    assert cell_width("地震 🌊a") == 8 and cell_width("a\u200bb\u200d\ufeff") == 2
+    rows = [{"text": "地震速報：東京で震度５強 🌊 " + "長" * 500, "n": "1"},
+            {"text": "plain\u200b\u200b\u200b text", "n": "2"},
+            {"text": "https://例え.example/" + "パス/" * 40 + "end", "n": "3"}]
+    for width in (150, 80, 31):
+        lines = to_table(rows, ("text", "n"), max_width=width).splitlines()
+        assert all(cell_width(line) <= width for line in lines), width
+        # the second column starts at one place on every line
+        starts = {cell_width(line[:line.rindex(" ") + 1]) for line in lines}
+        assert len(starts) == 1, (width, lines)
+    assert lines[3].endswith("end  3") or "…" in lines[3]
+
+
 def test_a_narrow_table_keeps_each_address_s_host_and_last_part() -> None:
     """Addresses that share their start (one site's articles) stay told apart when the table is
     narrow: text columns give up their width first, and an address loses the middle of its path."""

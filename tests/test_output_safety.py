@@ -218,3 +218,18 @@ def test_log_lines_are_terminal_safe() -> None:
                                None)
     line = TerminalSafeFormatter(logging.Formatter("archiver: %(message)s")).format(record)
     assert line == "archiver: page t: x\ny"
+
+
+def test_a_hint_quoting_a_held_handle_reaches_the_terminal_as_text(tmp_path: Path) -> None:
+    # A Mastodon handle is what the instance's API said it is: `lookup --handle alice` names the
+    # held `alice@server` handles on stderr, where its escapes and bidi overrides must not act.
+    root = tmp_path / "archive"
+    with Index(root) as index:
+        article = index.upsert_article("https://news.example/m.html", title="T")
+        key = index.upsert_post(Post(platform="mastodon", kind="embedded", source="t", evidence="e", post_id="111",
+                                     handle=f"alice@mastodon.example{OSC_TITLE}{RLO}", text="hi"))
+        index.cite(article, key, "embedded", "iframe")
+        index.observe(key, "live")
+    r = _cli("lookup", "--archive-dir", str(root), "--handle", "alice")
+    err = r.stderr.decode("utf-8")
+    assert "alice@mastodon.example" in err and not _forbidden(err.replace("\n", "")), err

@@ -94,3 +94,32 @@ def test_report_in_chromium_shows_cards_status_and_history(tmp_path: Path) -> No
         assert href == "../screenshots/twitter/1/a.png"
         assert (out.parent / href).resolve().is_file()
         browser.close()
+
+
+def test_a_card_holds_long_words_within_its_border(tmp_path: Path) -> None:
+    """A reason quoting two API addresses, a long handle, author or article title has no place to
+    break: without wrapping anywhere it ran out of its card and the page scrolled sideways."""
+    import dataclasses
+
+    from playwright.sync_api import sync_playwright
+
+    from archiver.capture.browser import find_chromium
+
+    exe = find_chromium()
+    if exe is None:
+        pytest.fail("no Chromium: install Debian's chromium")
+    long = "https://cdn.syndication.twimg.com/tweet-result?id=1764377001294643971&token=" + "a" * 300
+    first, second = _posts(tmp_path)
+    second = dataclasses.replace(second, reason=f"network failure: syndication: GET {long}", author="B" * 300,
+                                 handle="h" * 300, articles=[CitationRow(url="https://news.example/" + "t" * 400,
+                                                                         kind="embedded", evidence="x")])
+    (tmp_path / "out").mkdir()
+    out = write_report([first, second], tmp_path, tmp_path / "out" / "report.html")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(out.as_uri())
+        widths = page.evaluate("[...document.querySelectorAll('article.card')].map(c => [c.scrollWidth, c.clientWidth])")
+        assert len(widths) == 2 and all(scroll <= client for scroll, client in widths), widths
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        browser.close()

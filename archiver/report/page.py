@@ -45,7 +45,7 @@ STATUS_MARK = {
 SOURCE_WORDS = {"live": "its embed", "wayback": "the Wayback Machine's copy"}
 
 CSS = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK JP","Noto Color Emoji",sans-serif;margin:0;background:#f5f6f8;color:#1d2125}
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK JP","Noto Color Emoji",sans-serif;margin:0;background:#f5f6f8;color:#1d2125;overflow-wrap:anywhere}
 header{background:#1d2125;color:#fff;padding:16px 24px}header h1{margin:0;font-size:20px}header p{margin:4px 0 0;color:#c8ccd0}
 main{max-width:1240px;margin:0 auto;padding:8px 24px 24px}
 time[title]{text-decoration:underline dotted;text-underline-offset:2px;cursor:help}
