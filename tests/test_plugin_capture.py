@@ -123,7 +123,7 @@ def test_warc_holds_every_pebble_exchange(run: tuple[FakeWeb, Path, Any]) -> Non
         ("request", photo, None): 2, ("response", photo, 200): 2,
         ("metadata", f"urn:media:pebble:101#{photo}", None): 1,
         ("resource", f"urn:screenshot:{embed}101", None): 1,
-        ("resource", f"urn:screenshot:{embed}101#element-0", None): 1,
+        ("resource", f"urn:screenshot:element-0:{embed}101", None): 1,
         ("resource", f"urn:screenshot:{embed}202", None): 2,
         ("resource", f"urn:screenshot:{embed}303", None): 1,
         ("metadata", f"urn:capture-info:{embed}101", None): 1,

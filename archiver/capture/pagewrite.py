@@ -77,8 +77,10 @@ def write_page(result: PageCapture, recorded: list[Recorded], batch: Batch, full
     for n, (shot, png) in enumerate(shots):
         if shot.path is not None:
             write_file(shot.path, png)
+        # Not `<page URL>#element-N`: indexers (cdxj-indexer, pywb) drop a fragment, which made each
+        # element's picture one key with the full page's, and replay served the full page for it.
         uri = (f"urn:screenshot:{shot.frame_url}" if is_http(shot.frame_url)
-               else f"urn:screenshot:{result.url}#element-{n}")
+               else f"urn:screenshot:element-{n}:{result.url}")
         shot.record = keep(batch.write_resource(uri, "image/png", png,
                                                 concurrent_to=result.page_record_id))
         result.elements.append(shot)
