@@ -32,7 +32,7 @@ import logging
 import os
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from operator import attrgetter
@@ -282,6 +282,7 @@ def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int
                         problems.append(Problem(kind, rel, f"unindexed record at offset {member.offset}: {bad.reason}"))
                         continue
                     seen.record_id(headers.get_header("WARC-Record-ID") or "")
+                    seen.stray(rel, member.offset, headers)
                     if mark := _truncation(rel, member.offset, headers):
                         marked.append(mark)
                     if journal is not None and _is_journal(headers):
@@ -322,6 +323,7 @@ def _walk_plain_file(path: Path, rel: str, indexed: set[int], marked: list[Trunc
                     # As reindex reads it: a record the file ends inside is no record to take in.
                     return [Problem(UNREADABLE, rel, f"unindexed record at offset {offset}: the file ends inside it")]
                 seen.record_id(record.rec_headers.get_header("WARC-Record-ID") or "")
+                seen.stray(rel, offset, record.rec_headers)
                 if mark := _truncation(rel, offset, record.rec_headers):
                     marked.append(mark)
     except Exception as e:
@@ -487,6 +489,19 @@ def _lost_from_index(seen: _Seen, journal: Journal, reindex_hint: str, where: st
                                     f"are not in it (the first: {first}); {reindex_hint}")]
 
 
+def _note_unjournaled(seen: _Seen, where: str) -> None:
+    """Indexed records tied to their captures that no journal entry in the WARCs names: the index ran
+    ahead of its journal (a run stopped between the two, or the journal record was lost with the
+    end of a WARC file). Not an error, but `reindex` would not tie them to their captures again."""
+    count, first = seen.unjournaled()
+    if count:
+        log.warning("note: %s: %d record(s) the index ties to their captures are named by no journal entry in "
+                    "the WARC files (the first: %s): a run stopped between writing the index and its journal, "
+                    "or the journal record went with the end of a WARC file; not an error, but `archiver "
+                    "reindex` would not tie them to their captures (an export of a post or an article would "
+                    "leave them out)", where, count, first)
+
+
 def _dangling_revisits(seen: _Seen) -> list[Problem]:
     """Indexed revisits whose original (`WARC-Refers-To`) no WARC file of the archive holds, indexed or
     not: they will not replay, and no export can carry what they stand for. One line per file."""
@@ -575,7 +590,8 @@ class _Seen(Scratch):
         super().__init__({"ids": ("id",), "revisits": ("filename", '"offset"', "target_uri", "refers_to"),
                           "shots": ("capture_id", "digest"),
                           "sound": ("capture_id", "record_id", "line"),
-                          "unindexed": ("id",), "journaled": ("id",), "named_lost": ("id",)})
+                          "unindexed": ("id",), "journaled": ("id",), "named_lost": ("id",),
+                          "tied": ("id",), "stray": ("rel", '"offset"')})
         self._shots_indexed = False
         self.keep_lines = False  # the sound records' manifest lines, kept when tokens are checked
 
@@ -583,6 +599,19 @@ class _Seen(Scratch):
         """A sound record walked that the index does not hold."""
         self.add("ids", (record_id,))
         self.add("unindexed", (record_id,))
+
+    def stray(self, rel: str, offset: int, headers: StatusAndHeaders) -> None:
+        """A sound record walked that the index does not hold, and that it would hold had it been
+        taken in (every record but a file's `warcinfo` and the journal's own)."""
+        if (headers.get_header("WARC-Type") or "") != "warcinfo" and not _is_journal(headers):
+            self.add("stray", (rel, offset))
+
+    def strays(self, files: Collection[str]) -> list[tuple[str, int, int]]:
+        """(file, how many, first offset) of the stray records in each of `files`."""
+        if not self.counts["stray"]:
+            return []
+        return [(rel, int(n), int(first)) for rel, n, first in self.query(
+            'SELECT rel, count(*), min("offset") FROM stray GROUP BY rel ORDER BY rel') if rel in files]
 
     def journaled(self, journal: Journal) -> None:
         """The records the journal's `records` entries name: the index held each once."""
@@ -605,15 +634,26 @@ class _Seen(Scratch):
             return 0, None
         for record_id in named:
             self.add("named_lost", (record_id,))
-        self.execute("CREATE INDEX journaled_id ON journaled (id)")
+        self.execute("CREATE INDEX IF NOT EXISTS journaled_id ON journaled (id)")
         count, first = next(self.query(
             "SELECT count(DISTINCT id), min(id) FROM unindexed WHERE id IN (SELECT id FROM journaled) "
             "AND id NOT IN (SELECT id FROM named_lost)"))
         return int(count), first
 
+    def unjournaled(self) -> tuple[int, str | None]:
+        """How many indexed records tied to a capture no journal `records` entry names, and the first."""
+        if not (self.counts["tied"] and self.counts["journaled"]):
+            return 0, None
+        self.execute("CREATE INDEX IF NOT EXISTS journaled_id ON journaled (id)")
+        count, first = next(self.query(
+            "SELECT count(DISTINCT id), min(id) FROM tied WHERE id NOT IN (SELECT id FROM journaled)"))
+        return int(count), first
+
     def note(self, row: RecordRow) -> None:
         """An indexed record: its ID, and what it is to the checks made at the end."""
         self.add("ids", (row.record_id,))
+        if row.capture_id is not None:
+            self.add("tied", (row.record_id,))
         if row.warc_type == "revisit" and row.extra.get("WARC-Refers-To"):
             self.add("revisits", (row.filename, row.offset, row.target_uri, row.extra["WARC-Refers-To"]))
         elif (row.capture_id is not None and row.warc_type == "resource" and row.payload_digest
@@ -761,6 +801,7 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
             problems += _check_stamps(seen, stamps)
         if journal is not None and whole_index and index_present:
             problems += _lost_from_index(seen, journal, reindex_hint, where, named_lost)
+            _note_unjournaled(seen, where)
     for p in problems:
         log.warning("%s", p)
     marked.sort(key=lambda m: (m.path, m.offset))
@@ -802,6 +843,11 @@ def _verify(archive_dir: Path, records: Iterable[RecordRow], seen: _Seen, *, who
             # Beside a healthy index `reindex` asks for --force: the hint says so.
             for note in _unindexed_files(warc_root, indexed_files, hint=reindex_hint):
                 log.warning("note: %s: %s (not in the index; not an error)", note.path, note.detail)
+            for rel, count, first in seen.strays({f"{WARC_DIR}/{f}" for f in indexed_files}):
+                log.warning("note: %s: %d record(s) not in the index (the first at offset %d): a run stopped "
+                            "between writing them and indexing them, or they were put there since; not an "
+                            "error (replay tools reading the file do serve them); %s", rel, count, first,
+                            reindex_hint)
         else:
             problems += _unindexed_files(warc_root, indexed_files)
     dangling = _dangling_revisits(seen)
