@@ -83,6 +83,18 @@ def test_bluesky_a_negated_label_does_not_count() -> None:
                 "and its account are gone"),
     ({THREAD: (400, {"error": "NotFound", "message": "Post not found"}), PROFILE: (502, b"Bad gateway")},
      "unavailable", "getPostThread answered NotFound; getProfile answered HTTP 502"),
+    ({THREAD: (400, {"error": "NotFound", "message": "Post not found"}), PROFILE: (200, {"did": DID, "handle": "a"})},
+     "deleted", "getPostThread answered NotFound while the author's profile answers: the post was deleted by its "
+                "author or taken down (Bluesky answers both alike)"),
+    # A proxy's or CDN's page is no signal of Bluesky's: the post is not called gone on its word.
+    ({THREAD: (400, {"error": "NotFound", "message": "Post not found"}),
+      PROFILE: (400, b"<html><title>400 Bad Request</title>nginx</html>")},
+     "unavailable", "getPostThread answered NotFound; getProfile answered HTTP 400 (not Bluesky's error)"),
+    ({THREAD: (400, {"error": "NotFound", "message": "Post not found"}), PROFILE: (200, b"<title>Sign in</title>")},
+     "unavailable", "getPostThread answered NotFound; getProfile answered HTTP 200 (its body not JSON)"),
+    ({THREAD: (400, {"error": "NotFound", "message": "Post not found"}),
+      PROFILE: (200, {"did": "did:plc:someoneelse", "handle": "b"})},
+     "unavailable", "getPostThread answered NotFound; getProfile answered HTTP 200 (about another account)"),
     ({THREAD: (500, b"oops")}, "unavailable", "getPostThread answered HTTP 500"),
 ])
 def test_bluesky_answers(answers: dict[str, tuple[int, Any]], status: str, reason: str) -> None:
@@ -143,6 +155,18 @@ def test_mastodon_one_404_and_an_unreachable_page_is_one_signal() -> None:
     found = MASTODON.probe(TOOT, client({STATUS_API: (404, {"error": "Record not found"}),
                                          "/@w/112036911513600000": (0, httpx.ConnectError("reset"))}))
     assert found.status == "unavailable"
+
+
+def test_mastodon_a_404_that_is_no_mastodon_error_is_no_signal() -> None:
+    # An instance shut down and its domain parked: every path 404s with a page of the registrar's.
+    parked = (404, b"<!doctype html><title>Domain parked</title><h1>404</h1>")
+    found = MASTODON.probe(TOOT, client({STATUS_API: parked, "/@w/112036911513600000": parked}))
+    assert (found.status, found.reason) == (
+        "unavailable", "the status API answered HTTP 404, not the error of a Mastodon server (is mastodon.social "
+                       "one, still?)")
+    found = MASTODON.probe(TOOT, client({STATUS_API: (404, {"error": "Record not found"}),
+                                         "/@w/112036911513600000": parked}))
+    assert found.status == "deleted"
 
 
 def test_mastodon_content_as_text_and_links() -> None:
@@ -218,3 +242,50 @@ def test_an_archived_page_shows_the_post_only_through_its_open_graph_text() -> N
     assert read_open_graph(page) == PostData(text="Boil-water notice lifted.", author="Riverton Water Board",
                                              handle="rivertonwater@mastodon.social")
     assert read_open_graph('<meta property="og:title" content="Bluesky"><p>Sign in to see this post</p>') is None
+
+
+# --- Video platforms: an answer about another video ----------------------------------------------
+
+def _video_checks() -> list[Any]:
+    from archiver.platforms.tiktok.check import CHECK as TIKTOK
+    from archiver.platforms.vimeo.check import CHECK as VIMEO
+    from archiver.platforms.youtube.check import CHECK as YOUTUBE
+
+    other_watch = ('<script>var ytInitialPlayerResponse = {"playabilityStatus": {"status": "OK"}, "videoDetails": '
+                   '{"videoId": "zzzzzzzzzzz", "title": "Other", "author": "O"}};</script>').encode()
+    other_config = b'<script>window.playerConfig = {"video": {"id": 100000001, "title": "Other"}};</script>'
+    return [
+        (VIMEO, post("vimeo", "100000009", "https://vimeo.com/100000009"),
+         {"/api/oembed.json": (200, {"type": "video", "title": "Other", "video_id": 100000001})},
+         "oEmbed (video 100000001) answered about another post"),
+        (VIMEO, post("vimeo", "100000009", "https://vimeo.com/100000009"),
+         {"/api/oembed.json": (404, b"Not Found"), "/video/100000009": (200, other_config)},
+         "the video page (video 100000001) answered about another post"),
+        (TIKTOK, post("tiktok", "7350000000000000009", "https://www.tiktok.com/@a/video/7350000000000000009"),
+         {"/oembed": (200, {"type": "video", "title": "Other", "author_name": "O",
+                            "html": '<blockquote class="tiktok-embed" data-video-id="7350000000000000001">'})},
+         "oEmbed (video 7350000000000000001) answered about another post"),
+        (YOUTUBE, post("youtube", "kX3f9TqLm2A", "https://www.youtube.com/watch?v=kX3f9TqLm2A"),
+         {"/oembed": (200, {"type": "video", "title": "Other",
+                            "html": '<iframe src="https://www.youtube.com/embed/zzzzzzzzzzz?feature=oembed">'})},
+         "oEmbed (video zzzzzzzzzzz) answered about another post"),
+        (YOUTUBE, post("youtube", "kX3f9TqLm2A", "https://www.youtube.com/watch?v=kX3f9TqLm2A"),
+         {"/oembed": (404, b"Not Found"), "/watch": (200, other_watch)},
+         "the video page (video zzzzzzzzzzz) answered about another post"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_a_video_answer_about_another_video_is_no_answer(case: int) -> None:
+    """A cache or proxy that mixed answers up: the other video's title and author are not stored
+    under the key asked about, the post not called live, and a held one not checked."""
+    check, video, answers, reason = _video_checks()[case]
+    found = check.probe(video, client(answers))
+    assert (found.status, found.reason, found.unusable, found.fields) == ("unavailable", reason, True, {})
+
+
+def test_a_video_answer_about_the_video_asked_about_stands() -> None:
+    check, video, _answers, _reason = _video_checks()[0]
+    found = check.probe(video, client({"/api/oembed.json": (200, {"type": "video", "title": "Tide",
+                                                                   "video_id": 100000009})}))
+    assert (found.status, found.fields.get("text")) == ("live", "Tide")

@@ -34,7 +34,10 @@ class VideoSite:
     `page_url(post)`: the page whose words speak for the video; `read_page(html)`; `words`:
     (lower-case phrase, status) of the page's statements; `codes`: what an oEmbed error code says
     when the page says nothing (always `unavailable`, the reason naming what the code covers).
-    `from_oembed(data)`: post fields of an oEmbed answer.
+    `from_oembed(data)`: post fields of an oEmbed answer. `oembed_about(data)` and
+    `page_about(html)`: the ID of the video an oEmbed answer or the page is about, when it says
+    (an answer about another video than the one asked about is no answer: a cache or proxy mixed
+    them up).
     """
 
     page_url: Callable[[PostRef], str | None]
@@ -42,6 +45,8 @@ class VideoSite:
     words: tuple[tuple[str, str], ...]
     codes: dict[int, str]
     from_oembed: Callable[[dict[str, Any]], PostData]
+    oembed_about: Callable[[dict[str, Any]], str | None] = lambda _data: None
+    page_about: Callable[[str], str | None] = lambda _page: None
 
 
 def json_after(page: str, marker: re.Pattern[str]) -> Any:
@@ -67,7 +72,7 @@ def _merge(first: PostData | None, second: PostData | None) -> PostData | None:
 def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selectors: tuple[str, ...]) -> PostCheck:
     """The post check of a video platform: oEmbed plus the video page's words."""
     # Here, not at the top: the platform packages import this module while the registry loads.
-    from archiver.platforms.capture import PostCheck, Probe, outage
+    from archiver.platforms.capture import PostCheck, Probe, about_another_post, outage
 
     def probe(post: PostRef, client: HttpGetter) -> Probe:
         from archiver.capture.oembed import fetch_metadata  # it imports the registry, which imports this
@@ -84,6 +89,12 @@ def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selector
         unreadable = meta.unreadable if meta is not None else None
         answered = code == 200 and unreadable is None
         heard = unreadable or (f"oEmbed answered {code}" if code is not None else "oEmbed had no answer")
+        other = _another(post.post_id, site.oembed_about(meta.data) if meta is not None and answered else None)
+        if other is not None:
+            return about_another_post(f"oEmbed (video {other})", post.url)
+        other = _another(post.post_id, site.page_about(page.text) if page_usable and page is not None else None)
+        if other is not None:
+            return about_another_post(f"the video page (video {other})", post.url)
         oembed_data = site.from_oembed(meta.data) if meta is not None and answered else None
         # The page is about the video itself; oEmbed fills in what it leaves out.
         data = _merge(page_data, oembed_data)
@@ -120,3 +131,18 @@ def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selector
         return Probe("unavailable", reason + (f"; {page_said}" if page_said else ""), unusable=outage(code))
 
     return PostCheck(probe=probe, element_selectors=selectors, wayback=wayback)
+
+
+def _another(wanted: str | None, about: str | None) -> str | None:
+    """The other video an answer is about (its ID, as shown), or None when it is about `wanted` or
+    does not say."""
+    if not wanted or not about or about == wanted:
+        return None
+    return about[:40]
+
+
+def embed_src_id(data: dict[str, Any], pattern: re.Pattern[str]) -> str | None:
+    """The video ID in an oEmbed answer's `html` (its player's address), by `pattern`'s first group."""
+    html = data.get("html")
+    m = pattern.search(html) if isinstance(html, str) else None
+    return m.group(1) if m else None

@@ -97,20 +97,28 @@ def _not_found(client: HttpGetter, did: str, url: str, said: str) -> Probe:
         return Probe("unknown" if profile.refused else "unavailable",
                      f"getPostThread answered {said}; getProfile: {profile.error}", url=url,
                      network_failed=profile.network_failed, refused=profile.refused)
-    code = profile.error_code()[0]
+    code, message = profile.error_code()
     if code == "AccountTakedown":
         return Probe("suspended", f"getPostThread answered {said}; getProfile answered {_said(profile)}", url=url)
     if code == "AccountDeactivated":
         return Probe("unavailable", f"getPostThread answered {said}; getProfile answered {_said(profile)} "
                                     "(the author may come back)", url=url)
-    if profile.status == 200:
+    # Only Bluesky's own answers are a second signal: the author's profile itself, or its error
+    # "Profile not found"; a proxy's or CDN's page (a 400 of HTML, a 200 sign-in page) says nothing.
+    if profile.status == 200 and isinstance(profile.data, dict) and profile.data.get("did") == did:
         return Probe("deleted", f"getPostThread answered {said} while the author's profile answers: the post was "
                                 "deleted by its author or taken down (Bluesky answers both alike)", url=url)
-    if profile.status == 400:
+    if profile.status == 400 and code is not None and "not found" in (message or "").lower():
         return Probe("deleted", f"getPostThread answered {said}; getProfile answered {_said(profile)}: the post and "
                                 "its account are gone", url=url)
-    return Probe("unavailable", f"getPostThread answered {said}; getProfile answered {_said(profile)}", url=url,
-                 unusable=outage(profile.status))
+    if profile.status == 200 and isinstance(profile.data, dict):
+        why = " (about another account)"
+    elif profile.status == 400 and code is None:
+        why = " (not Bluesky's error)"
+    else:
+        why = ""
+    return Probe("unavailable", f"getPostThread answered {said}; getProfile answered {_said(profile)}{why}",
+                 url=url, unusable=outage(profile.status))
 
 
 def _labels(*holders: Any) -> list[str]:

@@ -122,8 +122,13 @@ def make_probe(locate: Locate, handle_of: HandleOf) -> Callable[[PostRef, HttpGe
                          media=tuple(fields.get("media") or ()), found=True)
         if api.status == 401:
             return Probe("login_required", f"{host} requires login for its whole API ({_said(api)})", url=post.url)
-        if api.status in _GONE:
+        if api.status in _GONE and api.error_code()[0] is not None:
             return _page_gone(client, page_url, api, post.url or page_url)
+        if api.status in _GONE:
+            # Not Mastodon's `{"error": "Record not found"}`: a parked domain or a site that only looks
+            # like an instance 404s everything, which says nothing of the post.
+            return Probe("unavailable", f"the status API answered {_said(api)}, not the error of a Mastodon server "
+                                        f"(is {host} one, still?)", url=post.url)
         if api.status in (403, 429) and not isinstance(api.data, dict):
             return Probe("unavailable", f"{host} turned an anonymous client away (HTTP {api.status}): a bot wall or "
                                         "challenge says nothing about the post", url=post.url)

@@ -8,6 +8,7 @@ Community Guidelines", "Video currently unavailable"), which decide the status (
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from archiver.capture.embedpage import (
@@ -19,7 +20,7 @@ from archiver.capture.embedpage import (
     visible_text,
     wayback_source,
 )
-from archiver.capture.videopage import VideoSite, video_check
+from archiver.capture.videopage import VideoSite, embed_src_id, video_check
 from archiver.platforms.tiktok.detect import canonical_url, embed_url, numeric_id
 
 WORDS: tuple[tuple[str, str], ...] = (
@@ -55,10 +56,22 @@ def from_oembed(data: dict[str, Any]) -> PostData:
                     media=[thumb] if isinstance(thumb, str) else [])
 
 
+_VIDEO_ID_ATTR = re.compile(r'data-video-id="(\d+)"')
+
+
+def oembed_about(data: dict[str, Any]) -> str | None:
+    """The video an oEmbed answer is about: its `embed_product_id`, or its blockquote's data-video-id."""
+    vid = data.get("embed_product_id")
+    if isinstance(vid, str) and vid.isdigit():
+        return vid
+    return embed_src_id(data, _VIDEO_ID_ATTR)
+
+
 def read_archived(page: str) -> PostData | None:
     return og_post(page)
 
 
-SITE = VideoSite(page_url=embed_page_of(embed_url), read_page=read_embed_page, words=WORDS, codes=CODES, from_oembed=from_oembed)
+SITE = VideoSite(page_url=embed_page_of(embed_url), read_page=read_embed_page, words=WORDS, codes=CODES,
+                 from_oembed=from_oembed, oembed_about=oembed_about)
 FORMS = post_and_embed_urls(embed_url, id_of=numeric_id, canonical=canonical_url)  # post, canonical, embed
 CHECK = video_check("tiktok", SITE, wayback_source(FORMS, read_archived), ("#main", "main"))

@@ -78,11 +78,25 @@ def from_oembed(data: dict[str, Any]) -> PostData:
                     media=[thumb] if isinstance(thumb, str) else [])
 
 
+def oembed_about(data: dict[str, Any]) -> str | None:
+    """The video an oEmbed answer is about (its `video_id`)."""
+    vid = data.get("video_id")
+    return str(vid) if isinstance(vid, (int, str)) and not isinstance(vid, bool) and str(vid) else None
+
+
+def page_about(page: str) -> str | None:
+    """The video a player page's config is about."""
+    config = json_after(page, _CONFIG)
+    vid = _dict(_dict(config).get("video")).get("id") if isinstance(config, dict) else None
+    return str(vid) if isinstance(vid, (int, str)) and not isinstance(vid, bool) and str(vid) else None
+
+
 def read_archived(page: str) -> PostData | None:
     data, _ = read_player_page(page)
     return data or og_post(page)
 
 
-SITE = VideoSite(page_url=embed_page_of(embed_url), read_page=read_player_page, words=WORDS, codes=CODES, from_oembed=from_oembed)
+SITE = VideoSite(page_url=embed_page_of(embed_url), read_page=read_player_page, words=WORDS, codes=CODES,
+                 from_oembed=from_oembed, oembed_about=oembed_about, page_about=page_about)
 FORMS = post_and_embed_urls(embed_url, id_of=numeric_id, canonical=canonical_url)  # post, canonical, embed
 CHECK = video_check("vimeo", SITE, wayback_source(FORMS, read_archived), ("#player",))

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from archiver.capture.embedpage import PostData, og_post, post_and_embed_urls, wayback_source
-from archiver.capture.videopage import VideoSite, json_after, video_check
+from archiver.capture.videopage import VideoSite, embed_src_id, json_after, video_check
 from archiver.platforms.base import iso_from_datetime_attr
 from archiver.platforms.capture import PostRef
 from archiver.platforms.youtube.detect import canonical_url, embed_url, parse_url
@@ -94,6 +94,21 @@ def from_oembed(data: dict[str, Any]) -> PostData:
                     text=_text(data.get("title")), media=[thumb] if isinstance(thumb, str) else [])
 
 
+_EMBED_SRC_ID = re.compile(r"youtube(?:-nocookie)?\.com/embed/([A-Za-z0-9_-]{11})")
+
+
+def oembed_about(data: dict[str, Any]) -> str | None:
+    """The video an oEmbed answer is about: the one its player (`html`) plays."""
+    return embed_src_id(data, _EMBED_SRC_ID)
+
+
+def page_about(page: str) -> str | None:
+    """The video a watch page is about (its player's `videoDetails.videoId`)."""
+    player = json_after(page, _PLAYER)
+    vid = _get(player, "videoDetails", "videoId") if isinstance(player, dict) else None
+    return vid if isinstance(vid, str) and vid else None
+
+
 def page_url(post: PostRef) -> str | None:
     found = parse_url(post.url or "") if post.url else None
     vid = found.post_id if found else post.post_id
@@ -105,7 +120,8 @@ def read_archived(page: str) -> PostData | None:
     return data or og_post(page)
 
 
-SITE = VideoSite(page_url=page_url, read_page=read_watch_page, words=WORDS, codes=CODES, from_oembed=from_oembed)
+SITE = VideoSite(page_url=page_url, read_page=read_watch_page, words=WORDS, codes=CODES, from_oembed=from_oembed,
+                 oembed_about=oembed_about, page_about=page_about)
 # The embed page is the player alone: its full-page screenshot is the picture.
 CHECK = video_check("youtube", SITE, wayback_source(post_and_embed_urls(embed_url), read_archived), ())
 
