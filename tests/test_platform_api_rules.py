@@ -251,8 +251,8 @@ def _video_checks() -> list[Any]:
     from archiver.platforms.vimeo.check import CHECK as VIMEO
     from archiver.platforms.youtube.check import CHECK as YOUTUBE
 
-    other_watch = ('<script>var ytInitialPlayerResponse = {"playabilityStatus": {"status": "OK"}, "videoDetails": '
-                   '{"videoId": "zzzzzzzzzzz", "title": "Other", "author": "O"}};</script>').encode()
+    other_watch = (b'<script>var ytInitialPlayerResponse = {"playabilityStatus": {"status": "OK"}, "videoDetails": '
+                   b'{"videoId": "zzzzzzzzzzz", "title": "Other", "author": "O"}};</script>')
     other_config = b'<script>window.playerConfig = {"video": {"id": 100000001, "title": "Other"}};</script>'
     return [
         (VIMEO, post("vimeo", "100000009", "https://vimeo.com/100000009"),
