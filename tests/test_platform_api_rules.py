@@ -289,3 +289,27 @@ def test_a_video_answer_about_the_video_asked_about_stands() -> None:
     found = check.probe(video, client({"/api/oembed.json": (200, {"type": "video", "title": "Tide",
                                                                    "video_id": 100000009})}))
     assert (found.status, found.fields.get("text")) == ("live", "Tide")
+
+
+def test_an_embed_page_showing_another_post_is_no_answer() -> None:
+    """Telegram's widget says which message it shows (`data-post`), Instagram's embed page links
+    its post: a page about another one is not taken for the post asked about."""
+    from archiver.platforms.instagram.check import CHECK as INSTAGRAM
+    from archiver.platforms.telegram.check import CHECK as TELEGRAM
+
+    widget = ('<div class="tgme_widget_message" data-post="{}"><a class="tgme_widget_message_owner_name">'
+              'Desk</a><div class="tgme_widget_message_text">levee holds</div></div>')
+    tg = post("telegram", "rivertondesk/42", "https://t.me/RivertonDesk/42")
+    found = TELEGRAM.probe(tg, client({"/RivertonDesk/42": (200, widget.format("RivertonDesk/41").encode())}))
+    assert (found.status, found.reason, found.fields) == (
+        "unavailable", "the embed page (post rivertondesk/41) answered about another post", {})
+    found = TELEGRAM.probe(tg, client({"/RivertonDesk/42": (200, widget.format("RivertonDesk/42").encode())}))
+    assert (found.status, found.fields.get("text")) == ("live", "levee holds")
+
+    page = ('<div class="Embed"><a class="Username" href="https://www.instagram.com/desk/">desk</a>'
+            '<div class="Caption">the levee</div><a href="https://www.instagram.com/p/{}/">View all</a></div>')
+    ig = post("instagram", "C4AbCdEfGhI", "https://www.instagram.com/p/C4AbCdEfGhI/")
+    path = "/p/C4AbCdEfGhI/embed/captioned/"
+    found = INSTAGRAM.probe(ig, client({path: (200, page.format("C4ZzZzZzZzZ").encode())}))
+    assert (found.status, found.reason) == ("unavailable", "the embed page (post C4ZzZzZzZzZ) answered about another post")
+    assert INSTAGRAM.probe(ig, client({path: (200, page.format("C4AbCdEfGhI").encode())})).status == "live"

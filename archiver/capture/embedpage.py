@@ -193,12 +193,15 @@ class EmbedPage:
     `url(post)`: the embed page of a post. `parse(html)`: the post it shows (None or not
     `recovered`: no post). `words`: (lower-case phrase, status) the page uses when it shows no post.
     `login_paths`: path fragments of the login form an anonymous reader is sent to.
+    `about(html)`: the ID of the post the page shows, as the post's `post_id` spells it, when the
+    page says (a page about another post is no answer: a cache or proxy mixed answers up).
     """
 
     url: Callable[[PostRef], str | None]
     parse: Callable[[str], PostData | None]
     words: tuple[tuple[str, str], ...]
     login_paths: tuple[str, ...] = ("/login", "/authwall", "/accounts/login")
+    about: Callable[[str], str | None] = lambda _page: None
 
 
 def _is_login(final_url: str, login_paths: tuple[str, ...]) -> bool:
@@ -248,13 +251,16 @@ def post_and_embed_urls(embed_url: Callable[[str | None, str | None], str | None
 def embed_check(page: EmbedPage, wayback: WaybackSource, selectors: tuple[str, ...]) -> PostCheck:
     """The post check of a platform read from its embed page."""
     # Here, not at the top: the platform packages import this module while the registry loads.
-    from archiver.platforms.capture import PostCheck, Probe
+    from archiver.platforms.capture import PostCheck, Probe, about_another_post
 
     def probe(post: PostRef, client: HttpGetter) -> Probe:
         url = page.url(post)
         if not url:
             return Probe("unknown", "no embed page is known for this post")
         fetched = fetch_page(client, url)
+        shown = page.about(fetched.text) if fetched.status == 200 and fetched.text else None
+        if shown and post.post_id and shown != post.post_id:
+            return about_another_post(f"the embed page (post {shown[:60]})", post.url)
         data = page.parse(fetched.text) if fetched.status == 200 and fetched.text else None
         status, reason, settled = page_status(fetched, data, page.words, page.login_paths, "the embed page")
         found = status == "live" and data is not None

@@ -64,5 +64,15 @@ def parse_embed(page: str) -> PostData | None:
     return data
 
 
-CHECK = embed_check(EmbedPage(url=embed_page_of(embed_url), parse=parse_embed, words=WORDS), wayback_source(post_and_embed_urls(embed_url), parse_embed),
+_PERMALINK = re.compile(r'href="https://www\.instagram\.com/(?:p|reel|tv)/([A-Za-z0-9_-]{5,40})/')
+
+
+def shown_post(page: str) -> str | None:
+    """The post an embed page shows: the one its links to a post lead to, when they all lead to
+    one (its "View this post" and comments links); None when it names none, or several."""
+    codes = set(_PERMALINK.findall(page))
+    return codes.pop() if len(codes) == 1 else None
+
+
+CHECK = embed_check(EmbedPage(url=embed_page_of(embed_url), parse=parse_embed, words=WORDS, about=shown_post), wayback_source(post_and_embed_urls(embed_url), parse_embed),
                     (".Embed",))

@@ -49,5 +49,13 @@ def parse_embed(page: str) -> PostData | None:
                     media=list(dict.fromkeys(media)))
 
 
-CHECK = embed_check(EmbedPage(url=embed_page_of(embed_url), parse=parse_embed, words=WORDS), wayback_source(post_and_embed_urls(embed_url), parse_embed),
+def shown_post(page: str) -> str | None:
+    """The post a widget page shows (its message's `data-post`, `channel/ID`, as keys spell it)."""
+    message = parse_html(page).css_first(".tgme_widget_message[data-post]")
+    said = (message.attributes.get("data-post") or "").strip() if message is not None else ""
+    channel, _, number = said.partition("/")
+    return f"{channel.lower()}/{number}" if channel and number.isdigit() else None
+
+
+CHECK = embed_check(EmbedPage(url=embed_page_of(embed_url), parse=parse_embed, words=WORDS, about=shown_post), wayback_source(post_and_embed_urls(embed_url), parse_embed),
                     (".tgme_widget_message",))
