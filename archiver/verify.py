@@ -239,8 +239,23 @@ def _read_record(fh: IO[bytes], rel: str, offset: int, length: int, record_id: s
             try:
                 inflate_member(fh, offset, spool, length=length)
             except MemberError as e:
+                _blame_the_length(fh, offset, length, record_id)
                 raise _Bad(GZIP, e.reason) from None
         return _check_spooled(spool, plain, record_id)
+
+
+def _blame_the_length(fh: IO[bytes], offset: int, length: int, record_id: str | None) -> None:
+    """Raise when the index's length is what is wrong: the member at `offset` is whole at another
+    length, and the record in it is sound and the one indexed (else the WARC is to blame)."""
+    with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY) as spool:
+        try:
+            actual = inflate_member(fh, offset, spool)
+            _check_spooled(spool, False, record_id)
+        except (MemberError, _Bad):
+            return
+    if actual != length:
+        raise _Bad(INDEX, f"the index gives it {length} bytes, but the record there is whole and sound at {actual} "
+                          f"bytes: the index's row is wrong ({REINDEX_HINT})")
 
 
 def _record_problem(bad: _Bad, rel: str, offset: int, record_id: str | None) -> Problem:

@@ -13,6 +13,7 @@ import pytest
 from archiver.verify import (
     DIGEST,
     GZIP,
+    INDEX,
     MISSING,
     RECORD,
     TRUNCATED,
@@ -104,8 +105,19 @@ def test_wrong_offset_length_or_id(arc: Archive) -> None:
     wrong_id = replace(neighbour, record_id=target.record_id)
     too_long = replace(target, length=target.length + neighbour.length)
     problems = verify_archive(arc.root, [wrong_id, too_long], [])
+    # A length the record there does not have, whole and sound at its own: the index's row is to
+    # blame, not the WARC (`reindex` rebuilds the row; nothing in the WARC is damaged).
+    blamed = (INDEX, f"the index gives it {too_long.length} bytes, but the record there is whole and sound at "
+                     f"{target.length} bytes: the index's row is wrong (rebuild the index from the WARCs with "
+                     "`archiver reindex`)")
     assert sorted((p.kind, p.detail.split(": ", 1)[1]) for p in problems) == [
-        (GZIP, "gzip member ends before the indexed length"), (RECORD, f"holds {neighbour.record_id} instead")]
+        blamed, (RECORD, f"holds {neighbour.record_id} instead")]
+    too_short = replace(target, length=target.length - 1)
+    assert [(p.kind, p.detail.split(": ", 1)[1]) for p in verify_archive(arc.root, [too_short], [])] == [
+        (INDEX, blamed[1].replace(str(too_long.length), str(too_short.length)))]
+    # The same length over a member whose bytes were damaged: the WARC is to blame.
+    flip(arc.root / "warcs" / target.filename, target.offset + target.length // 2)
+    assert [p.kind for p in verify_archive(arc.root, [too_short], [])] == [GZIP]
 
 
 @pytest.mark.parametrize("field", ["target_uri", "payload_digest", "warc_type"])
