@@ -272,6 +272,26 @@ def test_a_post_checked_late_in_a_run_is_due_with_the_rest_of_that_run(index: In
     assert index.posts_due_for_recheck(timedelta(hours=24), now=now) == []
 
 
+def test_a_run_started_a_little_early_still_rechecks_the_previous_run_s_posts(index: Index) -> None:
+    # Cron every 6 hours, --recheck-after 6h: the earlier run's start was recorded 0.7 s into its
+    # process, this run's `now` 0.3 s into its own. That run started 0.4 s "after" the cutoff, and
+    # its checks must still be due: a timer or a process start a little early is no new period.
+    post = index.upsert_post(tweet(post_id="1"))
+    run = index.start_run()
+    index.finish_run(run, {})
+    index.db.execute("UPDATE runs SET started_at = ?, finished_at = ? WHERE id = ?",  # type: ignore[attr-defined]
+                     ["2024-03-04T00:00:00.700Z", "2024-03-04T00:03:00.000Z", run])
+    index.observe(post, "live", checked_at="2024-03-04T00:01:00.000Z")
+    now = datetime(2024, 3, 4, 6, 0, 0, 300_000, tzinfo=UTC)
+    assert index.posts_due_for_recheck(timedelta(hours=6), now=now) == [post]
+    # A run that started well into the period (20 minutes past the cutoff; the slack is 15 at
+    # most) is this period's: what it checked is not due yet.
+    index.db.execute("UPDATE runs SET started_at = ? WHERE id = ?",  # type: ignore[attr-defined]
+                     ["2024-03-04T00:20:00.300Z", run])
+    index.observe(post, "live", checked_at="2024-03-04T00:21:00.000Z")
+    assert index.posts_due_for_recheck(timedelta(hours=6), now=now) == []
+
+
 def test_runs(index: Index) -> None:
     first = index.start_run()
     second = index.start_run()

@@ -41,6 +41,10 @@ DATA_FIELDS: frozenset[str] = frozenset(
     {"platform", "post_id", "url", "handle", "author", "posted_at", "text", "links", "media", "data"}
 )
 
+# A run that started up to this share of the re-check period after the cutoff (at most
+# MAX_RUN_START_SLACK) still counts as the previous period's (see `posts_due_for_recheck`).
+RUN_START_SLACK = 0.05
+MAX_RUN_START_SLACK = timedelta(minutes=15)
 _RECORD_COLUMNS = (
     "record_id", "capture_id", "post", "article_id", "warc_type", "target_uri", "date", "status",
     "mime", "payload_digest", "filename", "offset", "length", "extra",
@@ -549,11 +553,15 @@ class Store(Closing):
         every 6 hours, `--recheck-after 6h`), the checks made a few minutes into one run would not
         be due at the next, and wait for the one after: a deletion dated a period late.
         """
-        cutoff = format_utc((now or datetime.now(UTC)) - older_than)
+        at = (now or datetime.now(UTC)) - older_than
+        cutoff = format_utc(at)
         # Runs never overlap on one index (the run lock): a check made before the end of a run
-        # that started before the cutoff was made by that run, or an earlier one.
+        # that started before the cutoff was made by that run, or an earlier one. "Before" with
+        # some slack: the scheduler starting this run a little early (a timer's accuracy, the
+        # time a process takes to start) must not leave the previous run's checks for the next.
+        slack = format_utc(at + min(older_than * RUN_START_SLACK, MAX_RUN_START_SLACK))
         row = self._one("SELECT max(finished_at) AS finished FROM runs WHERE started_at < ? AND finished_at IS NOT NULL",
-                        [cutoff])
+                        [slack])
         if row is not None and row["finished"] and row["finished"] > cutoff:
             cutoff = row["finished"]
         rows = self.db.query(
