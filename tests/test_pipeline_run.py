@@ -185,6 +185,31 @@ def test_a_recheck_that_could_not_be_made_is_no_change(index: ArchiveIndex) -> N
     assert (row["previous_status"], row["status"], row["checked"], row["changed"]) == (None, "unavailable", False, False)
 
 
+def test_a_post_an_article_of_this_run_brought_in_is_new_even_when_checked_as_due(index: ArchiveIndex) -> None:
+    # A short link in the article that did not resolve: the article step holds it as a post of its
+    # own, which no capture takes; due as never checked, it is checked by the re-checks, and it is
+    # new to the archive, not re-checked. A post held from before the run is re-checked.
+    held = tweet(5)
+    hold(index, held)
+    pending = Post(platform="twitter", kind="shortlink", source="a.html", evidence="a[href]",
+                   links=["https://t.co/Nope12345"])
+
+    def handle(task: Task) -> Result | TaskFailed:
+        if isinstance(task, ArticleTask):
+            key = index.upsert_post(pending)
+            index.cite(index.upsert_article("a"), key, "linked", "a[href]")
+            return ArticleResult(ArticleOutcome(task.spec, task.spec, []), (), read=True)
+        assert isinstance(task, PostTask)
+        return PostResult(PostOutcome(task.key, "twitter", None, "unknown"))
+
+    summary = ArchiveSummary()
+    run_phases(FakeExecutor(handle), index, ["a"], summary, Plan(recheck_after=timedelta(0)))
+    data = summary.to_dict()
+    assert (data["posts"], data["posts_new"], data["posts_rechecked"]) == (2, 1, 1)
+    previous = {r["key"]: r["previous_status"] for r in data["results"]}
+    assert previous == {held.key: "live", pending.key: None}
+
+
 def test_a_post_finding_the_network_down_is_reported(index: ArchiveIndex) -> None:
     def handle(task: Task) -> Result | TaskFailed:
         if isinstance(task, ArticleTask):

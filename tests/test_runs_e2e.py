@@ -290,6 +290,9 @@ def test_a_wayback_lookup_archive_org_could_not_answer_is_named_and_made_on_the_
         assert named.startswith(f"{key}: wayback: lookup not made: GET https://archive.org/wayback/available?")
         assert named.endswith(": HTTP 503 (will be looked up again)"), named
         assert s["failures"] == [named] and s["posts_changed"] == 1
+        # The post's own result names it too (a log reader looks there for what became of it).
+        assert [r["failures"] for r in s["results"] if r["key"] == key] == [[named]]
+        assert all(r["failures"] == [] for r in s["results"] if r["key"] != key)
         (gone,) = [p for p in lookup(web, copy, "--handle", "RivertonDesk") if p["post_id"] == site.TWEET_PHOTO.id]
         assert gone["status"] == "deleted"
         (wb,) = [c for c in gone["captures"] if c["source"] == "wayback"]

@@ -123,7 +123,7 @@ class PostOutcome:
     def row(self) -> dict[str, Any]:
         return {"key": self.key, "platform": self.platform, "url": self.url, "status": self.status,
                 "checked": self.checked, "captures": self.captures, "source": self.source, "reason": self.reason,
-                "error": self.error}
+                "error": self.error, "failures": self.failures()}
 
     def failure(self) -> str | None:
         """The post's failure as the run names it (None: it has none): a check that could not be

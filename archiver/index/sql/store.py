@@ -571,6 +571,12 @@ class Store(Closing):
         )
         return [row["key"] for row in rows]
 
+    def unchecked_since(self, since: str) -> set[str]:
+        """Keys of the posts first seen at or after `since` (UTC, as `utc_now` writes it) and never
+        checked: new to the archive in the run that started then."""
+        return {row["key"] for row in self.db.query(
+            "SELECT key FROM posts WHERE first_seen >= ? AND last_checked IS NULL", [since])}
+
     # -- runs ----------------------------------------------------------------------------------------
 
     def start_run(self, command: str = "run") -> int:
