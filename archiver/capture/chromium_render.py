@@ -29,6 +29,7 @@ from archiver.capture.deadline import CaptureClock, DeadlinePassed, finish_quick
 from archiver.capture.gate import Gate
 from archiver.capture.pagesteps import Shots, first_line
 from archiver.capture.pagewrite import Provenance, write_page
+from archiver.capture.recorder import TrafficRecorder
 from archiver.capture.renderer import PageCapture
 from archiver.capture.tabs import Tab, Tabs, confine_local, open_tab
 from archiver.capture.traffic import Recorded
@@ -180,12 +181,14 @@ class ChromiumRenderer(AsyncClosing):
             t = time.monotonic()
             await pagesteps.load(page, url, wait_for, clock.ms(), result)
             result.timings["load"] = time.monotonic() - t
+            loaded, _ = await recorder.main_document()
 
             t = time.monotonic()
             clock.check("settling")
             await pagesteps.settle(page, recorder, clock.cap(settle_ms), result, element_selectors)
             result.timings["settle"] = time.monotonic() - t
 
+            await _left_after_load(recorder, loaded, result)
             t = time.monotonic()
             clock.check("screenshots")
             if page.url.startswith("chrome-error://"):
@@ -199,6 +202,7 @@ class ChromiumRenderer(AsyncClosing):
             t = time.monotonic()
             clock.check("reading the page")
             await pagesteps.describe(page, result)
+            await _left_after_load(recorder, loaded, result)
             recorded = await recorder.finish()
             result.timings["collect"] = time.monotonic() - t
         except DeadlinePassed as e:
@@ -229,6 +233,18 @@ class ChromiumRenderer(AsyncClosing):
         for error in result.errors:  # what the capture met: its caller decides what fails it (-vv shows all)
             log.debug("%s: %s", url, error)
         return result
+
+
+async def _left_after_load(recorder: TrafficRecorder, loaded: str | None, result: PageCapture) -> None:
+    """Note it in `result` when the page shows another document than the one that loaded: a
+    script or a meta refresh took the page elsewhere by itself (an ad-block check's redirect)."""
+    if loaded is None or result.left_for is not None:
+        return
+    now, where = await recorder.main_document()
+    if now is not None and now != loaded:
+        result.left_for = where or "another address"
+        result.errors.append(f"the page went to {result.left_for} by itself after it loaded: what was shown and read "
+                             "after that is that page's")
 
 
 if TYPE_CHECKING:

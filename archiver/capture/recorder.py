@@ -519,6 +519,19 @@ class TrafficRecorder:
         log.debug("recorded browser-made request %s from CDP (%s)", entry.url, tap.label)
         self.recorded.append(Recorded(exchange, None, False, False, False, None))
 
+    async def main_document(self) -> tuple[str | None, str | None]:
+        """(loader ID, URL) of the document the page shows now: a new loader is a new document
+        (a navigation), the same one a document whose address a script changed (`pushState`).
+        (None, None) when the page's session cannot say."""
+        tap = next((t for t in self._taps if t.main), None)
+        if tap is None:
+            return None, None
+        try:
+            frame = (await tap.session.send("Page.getFrameTree"))["frameTree"]["frame"]
+            return str(frame["loaderId"]), str(frame.get("url") or "")
+        except (PlaywrightError, KeyError, TypeError):
+            return None, None
+
     async def close(self) -> None:
         for tap in self._taps:
             await tap.detach()

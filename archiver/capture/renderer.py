@@ -69,6 +69,9 @@ class PageCapture:
     # collect (DOM, frame texts, bodies), write, total.
     timings: dict[str, float] = field(default_factory=dict)
     login_wall: bool = False
+    # The address the page went to by itself after it loaded (a script's or a meta refresh's
+    # redirect): what was shown and read after that is that page's, not `url`'s. None: it stayed.
+    left_for: str | None = None
 
     def load_failure(self) -> str | None:
         """Why the page did not load (`status` None), in the errors that say so: a request the

@@ -369,8 +369,8 @@ class ArticleHandler:
         with their post's ID: links in content scripts add (recommendations, sidebars) are not
         the article's citations, and what the markup already cites is known."""
         html = getattr(page, "html", None)
-        if not isinstance(html, str) or not html:
-            return []
+        if not isinstance(html, str) or not html or getattr(page, "left_for", None) is not None:
+            return []  # (a page the article's script went to is not the article)
         from ..detect import detect
 
         try:
@@ -415,13 +415,18 @@ class ArticleHandler:
                 page = s.browser.capture(url, batch, screenshot_path=screenshot_path(shots),
                                          element_selectors=EMBED_ELEMENT_SELECTORS, element_dir=shots)
                 error = page.load_failure()
+                if error is None and page.left_for is not None:
+                    # The article's own script sent the browser elsewhere (an ad-block or consent
+                    # check's redirect): what it showed after is no view of the article.
+                    error = (f"it went to {redact_url(page.left_for)} by itself after it loaded; the screenshot "
+                             "shows that page, and neither its title nor its embeds are the article's")
             except (DiskFull, BrowserUnavailable):
                 raise
             except ArchiverError as e:
                 error = str(e)
         if error:
             self._fail(f"{doc.source}: the page could not be captured: {error}")
-        title = getattr(page, "title", None)
+        title = getattr(page, "title", None) if getattr(page, "left_for", None) is None else None
         if title:
             s.index.upsert_article(url, title=title)
         with s.index.transaction():
