@@ -134,7 +134,7 @@ def read_feed(data: bytes, name: str = "a feed", base_url: str | None = None) ->
     for el in root.iter():
         tag = _localname(el)
         if tag in ("item", "entry"):
-            urls = [url for link in el if (url := _alternate(link))]
+            urls = [url for link in el if (url := _alternate(link))] or _permalink(el)
         elif tag == "url" or tag == "sitemap" and _localname(el.getparent()) == "sitemapindex":
             urls = [loc.text.strip() for loc in el if _localname(loc) == "loc" and loc.text and loc.text.strip()]
         else:
@@ -226,7 +226,9 @@ def _alternate(link: Any) -> str | None:
     """The URL of an item's or entry's `<link>` to its page (RSS: the text; Atom: `href`, rel alternate)."""
     if _localname(link) != "link":
         return None
-    href = link.get("href") or (link.text or "").strip()
+    # Spaces around an address are no part of it (a browser strips them too): kept, `" https://..."`
+    # would be no URL, and read as the name of a local file.
+    href = (link.get("href") or link.text or "").strip()
     if not href or link.get("rel", "alternate") != "alternate":
         return None
     if link.base and not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", href):  # relative: against xml:base or the feed's URL
@@ -234,6 +236,17 @@ def _alternate(link: Any) -> str | None:
 
         return urljoin(str(link.base), str(href))
     return str(href)
+
+
+def _permalink(item: Any) -> list[str]:
+    """An RSS item's `<guid>`, when it gives no `<link>`: a guid is its page's address unless it
+    says `isPermaLink="false"` (RSS 2.0), when it reads as a web address."""
+    for guid in item:
+        if _localname(guid) == "guid" and (guid.get("isPermaLink") or "true").strip().lower() != "false":
+            text = (guid.text or "").strip()
+            if re.match(r"https?://", text, re.IGNORECASE):
+                return [text]
+    return []
 
 
 def _entry_date(el: Any) -> datetime | None:
@@ -401,8 +414,13 @@ def feed_links(data: bytes) -> list[str] | None:
 
 def document_feed(doc: Document) -> Feed | None:
     """What a source read lists when it is a feed (RSS, Atom, a sitemap), else None."""
-    if doc.raw is None or doc.is_html and b"<html" in doc.raw[:4096].lower():
-        return None  # an article page (the cheap test first: feeds are XML)
+    from .sources import looks_like_feed
+
+    if doc.raw is None or (doc.is_html and b"<html" in doc.raw[:4096].lower() and not looks_like_feed(doc.raw)
+                           and not _JSON_START.match(doc.raw)):
+        # An article page (the cheap test first: feeds are XML); a feed whose items hold whole
+        # pages (`<content:encoded>` with an `<html>` in it) still opens as a feed does.
+        return None
     return read_feed(doc.raw, shown(doc.source), base_url=doc.url)
 
 

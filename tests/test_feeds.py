@@ -340,6 +340,49 @@ def test_a_relative_link_in_a_feed_is_read_against_its_base() -> None:
     assert alone is not None and [e.url for e in alone.articles] == ["/2024/riverton-flood.html"]
 
 
+def test_an_address_with_spaces_around_it_or_given_as_a_permalink_guid_is_read() -> None:
+    """`<link href=" https://..."/>` is that address (kept whole, it read as the name of a local
+    file); an RSS item with no `<link>` is at its `<guid>` unless the guid says it is no permalink."""
+    from archiver.seeds import read_feed
+
+    atom = (b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href=" https://news.example/a.html "/></entry>'
+            b"<entry><link href='\n\thttps://news.example/b.html'/></entry></feed>")
+    feed = read_feed(atom)
+    assert feed is not None and [e.url for e in feed.articles] == ["https://news.example/a.html", "https://news.example/b.html"]
+    rss = (b'<rss version="2.0"><channel><item><guid isPermaLink="true"> https://news.example/c.html </guid></item>'
+           b"<item><guid>https://news.example/d.html</guid></item>"
+           b'<item><guid isPermaLink="false">https://news.example/e.html</guid></item>'
+           b"<item><guid>tag:news.example,2024:42</guid></item>"
+           b"<item><link>https://news.example/f.html</link><guid>https://news.example/other.html</guid></item>"
+           b"</channel></rss>")
+    feed = read_feed(rss)
+    assert feed is not None and [e.url for e in feed.articles] == [
+        "https://news.example/c.html", "https://news.example/d.html", "https://news.example/f.html"]
+
+
+def test_a_feed_whose_items_hold_whole_pages_is_a_feed() -> None:
+    """Full-text feeds put each article's page in `<content:encoded>` (or a JSON Feed's
+    `content_html`): an `<html>` near the top does not make the feed an article."""
+    import json as _json
+
+    from archiver.models import Document
+    from archiver.seeds import document_feed
+
+    rss = ('<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+           "<channel><title>F</title><item><link>https://news.example/a.html</link><content:encoded><![CDATA["
+           "<!DOCTYPE html><html><body><p>full text</p></body></html>]]></content:encoded></item>"
+           "<item><link>https://news.example/b.html</link></item></channel></rss>")
+    jf = _json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [
+        {"id": "1", "url": "https://news.example/a.html", "content_html": "<html><body>x</body></html>"}]})
+    for text, expected in ((rss, ["https://news.example/a.html", "https://news.example/b.html"]),
+                           (jf, ["https://news.example/a.html"])):
+        doc = Document(source="https://news.example/feed", text=text, is_html=True, raw=text.encode())
+        feed = document_feed(doc)
+        assert feed is not None and [e.url for e in feed.articles] == expected
+    page = "<!doctype html><html><body><p>an article</p></body></html>"
+    assert document_feed(Document(source="a.html", text=page, is_html=True, raw=page.encode())) is None
+
+
 def test_a_json_feed_lists_its_items_pages() -> None:
     import json as _json
 
