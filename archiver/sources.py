@@ -238,7 +238,7 @@ _WHATWG_LABELS: dict[str, str] = {
     **dict.fromkeys(("visual", "iso-8859-8-e", "csiso88598e"), "iso8859_8"),
     **dict.fromkeys(("iso-8859-6-e", "iso-8859-6-i", "csiso88596e", "csiso88596i"), "iso8859_6"),
     "csisolatin9": "iso8859_15", "sun_eu_greek": "iso8859_7",
-    **dict.fromkeys(("ucs-2", "unicode", "csunicode", "iso-10646-ucs-2", "unicodefeff"), "utf-16-le"),
+    **dict.fromkeys(("ucs-2", "unicode", "csunicode", "iso-10646-ucs-2", "unicodefeff", "utf-16"), "utf-16-le"),
     "unicodefffe": "utf-16-be",
     "x-user-defined": X_USER_DEFINED,
     # The "replacement" encoding: a browser shows such a page as one U+FFFD; here the label is not used.
@@ -247,12 +247,31 @@ _WHATWG_LABELS: dict[str, str] = {
 }
 
 
+# Python's names of the encodings a browser decodes (the WHATWG Encoding Standard's): a label
+# naming any other codec Python has (utf-7, EBCDIC's cp037, unicode_escape) is no encoding to a
+# browser, which reads such a page as if it declared none. Honoured, it would let a page show the
+# scanner links no reader sees (`+ADw-a href=...` in UTF-7), or hide the ones they do.
+_BROWSER_CODECS = frozenset({
+    "utf-8", "cp866", "koi8-r", "koi8-u", "mac-roman", "mac-cyrillic", "cp874", "gb18030", "gbk", "big5hkscs",
+    "euc_jp", "iso2022_jp", "cp932", "cp949", "utf-16-le", "utf-16-be",
+    *(f"iso8859-{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)), *(f"cp125{n}" for n in range(9))})
+
+
 def codec_for_label(label: str) -> str:
     """Python's codec for an encoding label as a browser reads the label (`_WHATWG_LABELS`); a
-    label not listed there is passed on as it is (an unknown one is then skipped by the caller).
-    Windows code pages are decoded as browsers decode them (`WINDOWS_ERRORS`)."""
+    label not listed there is passed on as it is when it names an encoding browsers decode (an
+    unknown one is then skipped by the caller), and as "-" (no codec: skipped alike) when it names
+    one they do not (`_BROWSER_CODECS`). Windows code pages are decoded as browsers decode them
+    (`WINDOWS_ERRORS`)."""
     key = label.strip().lower()
-    return _WHATWG_LABELS.get(key, key)
+    name = _WHATWG_LABELS.get(key, key)
+    if name in ("-", X_USER_DEFINED):
+        return name
+    try:
+        known = codecs.lookup(name).name
+    except LookupError:
+        return name
+    return name if known in _BROWSER_CODECS else "-"
 
 
 # Bytes past 0x9F that a WHATWG decoder reads and Python's code page leaves undefined.

@@ -184,6 +184,17 @@ def test_windows_1252_reads_every_byte_as_a_browser_does() -> None:
     assert decode(b"<p>ab\x80\xff</p>", "x-user-defined") == "<p>ab\uf780\uf7ff</p>"
 
 
+@pytest.mark.parametrize("label", ["utf-7", "cp037", "unicode_escape", "rot13", "base64", "hex", "utf-32"])
+def test_a_label_naming_no_encoding_a_browser_knows_is_not_used(label: str) -> None:
+    # A browser reads such a page as if it declared nothing; honoured, UTF-7 would show the scanner
+    # a link no reader sees (`+ADw-a href=...`), EBCDIC hide every link they do see.
+    hidden = b"<p>caf\xe9</p>+ADw-a href=+ACI-https://twitter.com/ghost/status/4242+ACI-+AD4-x+ADw-/a+AD4-"
+    as_undeclared = decode(hidden)
+    assert decode(f'<meta charset="{label}">'.encode() + hidden) == f'<meta charset="{label}">' + as_undeclared
+    assert decode(hidden, label) == as_undeclared
+    assert "<a href" not in as_undeclared
+
+
 def test_a_meta_naming_utf16_is_wrong_about_the_bytes_it_is_written_in() -> None:
     # A <meta> is found in ASCII bytes: a browser reads such a page as UTF-8.
     page = b'<html><head><meta charset="unicode"></head><body>caf\xe9</body></html>'  # not UTF-8 either
