@@ -454,9 +454,10 @@ def run(
         from .cli_cluster import run_no_wait
 
         run_no_wait(sys.modules[__name__], seeds, _archive_dir(archive_dir), broker, after, wait, index_url,
-                    max_feed_articles)
+                    max_feed_articles, limits.max_bytes)
     try:  # read once: the bar's total, and the run's sources
-        seed_list = read_seeds(seeds, max_feed_articles=max_feed_articles, archive_dir=_archive_dir(archive_dir))
+        seed_list = read_seeds(seeds, limits.max_bytes, max_feed_articles=max_feed_articles,
+                               archive_dir=_archive_dir(archive_dir))
     except ArchiverError:
         seed_list = None  # the run itself reports the problem
     total = len(seed_list.sources) if seed_list is not None else None

@@ -52,7 +52,8 @@ BrokerOpt = Annotated[str, typer.Option(
 
 
 def run_no_wait(cli: ModuleType, seeds: Path, archive_dir: Path, broker: str | None, after: object,
-                wait: bool, index_url: str | None = None, max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES) -> None:
+                wait: bool, index_url: str | None = None, max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES,
+                max_bytes: int = DEFAULT_MAX_BYTES) -> None:
     """`run --broker --no-wait`: send the tasks, print the run's ID, exit."""
     from .cluster.detached import enqueue_run
 
@@ -61,7 +62,8 @@ def run_no_wait(cli: ModuleType, seeds: Path, archive_dir: Path, broker: str | N
         return
     url = broker
     run_id = cli._call(lambda: enqueue_run(seeds, archive_dir, url, recheck_after=after, wait=wait,
-                                           index_url=index_url, max_feed_articles=max_feed_articles))
+                                           index_url=index_url, max_feed_articles=max_feed_articles,
+                                           max_bytes=max_bytes))
     cli._write(f"{run_id}\n")
     say(f"run {run_id} sent to the workers; `archiver runs status {run_id}` with this run's --broker, "
         "--index and --archive-dir (or their ARCHIVER_* variables) reports on it")

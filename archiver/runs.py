@@ -49,7 +49,8 @@ def run(seeds: Path, archive_dir: Path, net: NetOptions, *, recheck_after: timed
     (a file of the seeds, or read from the web) adds at most `max_feed_articles` articles.
     `seed_list`: the seeds as the caller already read them (None: read here), read once per run."""
     if seed_list is None:
-        seed_list = read_seeds(seeds, max_feed_articles=max_feed_articles, archive_dir=archive_dir)
+        seed_list = read_seeds(seeds, (limits or Limits()).max_bytes, max_feed_articles=max_feed_articles,
+                               archive_dir=archive_dir)
     for note in seed_list.notes:
         log.warning("%s", note)
     # The operator's own URL lists are trusted as given; links read from feeds are content.

@@ -387,3 +387,14 @@ def test_a_short_link_source_that_cannot_be_followed_is_named_and_the_run_goes_o
     assert summary["articles"] == 1 and summary["articles_failed"] == 1, summary
     (failure,) = summary["failures"]
     assert failure.startswith("https://t.co/Qm4Lp2XvBn: could not be followed ("), failure
+
+
+def test_run_reads_its_seed_files_within_its_own_max_bytes(tmp_path: Path) -> None:
+    # The seeds folder is read with the run's --max-bytes, not the default (it was read up to 50 MiB
+    # whatever was given, and named against that figure when the user had raised it).
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text("".join(f"https://news.example/2024/story-{n}.html\n" for n in range(10)))
+    r = _cli("run", "--seeds", str(seeds), "--archive-dir", str(tmp_path / "a"), "--max-bytes", "200",
+             "--map-host", "*=127.0.0.1:9")  # (nothing is fetched: a loopback stand-in all the same)
+    assert r.returncode == 2 and "news.urls: 390 bytes is over --max-bytes 200" in r.stderr, r.stderr

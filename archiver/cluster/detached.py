@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..index.rows import DETACHED_RUN
-from ..limits import DEFAULT_MAX_FEED_ARTICLES
+from ..limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_FEED_ARTICLES
 from ..times import iso_seconds
 from .executor import QueueExecutor, read_answers
 
@@ -100,9 +100,11 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
 
 
 def enqueue_run(seeds: Path, archive_dir: Path, broker: str, *, recheck_after: Any, wait: bool = False,
-                index_url: str | None = None, max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES) -> int:
+                index_url: str | None = None, max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES,
+                max_bytes: int = DEFAULT_MAX_BYTES) -> int:
     """`run --broker --no-wait`: the seeds' articles and the re-checks due sent; the run's ID. A feed
-    file among the seeds gives at most `max_feed_articles` articles."""
+    file among the seeds gives at most `max_feed_articles` articles; a seed file is read up to
+    `max_bytes`."""
     from ..pipeline.run import Plan
     from ..runs import locked
     from ..seeds import read_seeds
@@ -112,7 +114,7 @@ def enqueue_run(seeds: Path, archive_dir: Path, broker: str, *, recheck_after: A
     check_broker_url(broker)
     require_shared_index(index_url)
     plan = Plan(recheck_after=recheck_after, max_feed_articles=max_feed_articles)
-    seed_list = read_seeds(seeds, max_feed_articles=plan.max_feed_articles, archive_dir=archive_dir)
+    seed_list = read_seeds(seeds, max_bytes, max_feed_articles=plan.max_feed_articles, archive_dir=archive_dir)
     for note in seed_list.notes:
         log.warning("%s", note)
     with locked(archive_dir, wait=wait, index_url=index_url):
