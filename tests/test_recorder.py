@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import http.server
 import json
+import logging
 import struct
 import subprocess
 import sys
@@ -528,11 +529,15 @@ def test_text_in_any_encoding_is_recorded_as_the_server_sent_it(
 
 
 @pytest.mark.browser
-def test_a_page_too_large_to_draw_whole_gets_its_top_left_corner(site: LocalSite, browser: Browser, tmp_path: Path) -> None:
+def test_a_page_too_large_to_draw_whole_gets_its_top_left_corner(site: LocalSite, browser: Browser, tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
     from archiver.capture.pagesteps import MAX_FULL_PAGE, MAX_FULL_PAGE_PIXELS
 
-    with WarcStore(tmp_path / "warc", prefix="test") as store:
+    with WarcStore(tmp_path / "warc", prefix="test") as store, caplog.at_level(logging.WARNING, "archiver"):
         page = browser.capture("http://news.test/tall", Batch(store), screenshot_path=tmp_path / "tall.png")
+    # Said, not only recorded: the picture shows less of the page than was captured.
+    assert [r.levelno for r in caplog.records if "its picture is cut at" in r.getMessage()] == [logging.WARNING], \
+        caplog.text
     cut = (MAX_FULL_PAGE[0], MAX_FULL_PAGE_PIXELS // MAX_FULL_PAGE[0])
     assert png_size((tmp_path / "tall.png").read_bytes()) == cut, page.errors
     assert [e for e in page.errors if e.startswith("full-page screenshot")] == [

@@ -27,7 +27,7 @@ from archiver.capture import pagesteps
 from archiver.capture.chromium import NO_CHROMIUM, disable_features_flag, find_chromium, without_service_hosts
 from archiver.capture.deadline import CaptureClock, DeadlinePassed, finish_quickly
 from archiver.capture.gate import Gate
-from archiver.capture.pagesteps import Shots, first_line
+from archiver.capture.pagesteps import CUT_SCREENSHOT, Shots, first_line
 from archiver.capture.pagewrite import Provenance, write_page
 from archiver.capture.recorder import TrafficRecorder
 from archiver.capture.renderer import PageCapture
@@ -231,7 +231,8 @@ class ChromiumRenderer(AsyncClosing):
         result.timings["write"] = time.monotonic() - t
         result.timings["total"] = time.monotonic() - start
         for error in result.errors:  # what the capture met: its caller decides what fails it (-vv shows all)
-            log.debug("%s: %s", url, error)
+            # A picture cut short shows less of the page than was captured: said, not only recorded.
+            log.log(logging.WARNING if error.startswith(CUT_SCREENSHOT) else logging.DEBUG, "%s: %s", url, error)
         return result
 
 

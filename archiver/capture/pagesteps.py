@@ -49,6 +49,7 @@ MAX_FULL_PAGE_PIXELS = 1280 * 65536  # and this many pixels in all (16384 x 6553
 QUIET_MS = 200
 PAINT_CEILING_MS = 2000  # at most this long for out-of-process iframes to paint a frame
 _ELEMENT_SHOT_TIMEOUT_MS = 10_000
+CUT_SCREENSHOT = "full-page screenshot:"  # how the error saying a page's picture was cut starts
 
 # Scroll the page a screen at a time so lazy iframes (WordPress adds loading="lazy" to embeds) and
 # lazy images start loading before the network-settle wait; then back to the top. Each screen is
@@ -232,7 +233,7 @@ async def _full_screenshot(page: Page, result: PageCapture, clock: CaptureClock)
         cut_height = min(height, MAX_FULL_PAGE[1], MAX_FULL_PAGE_PIXELS // max(cut_width, 1))
         if (cut_width, cut_height) == (width, height):
             return await page.screenshot(full_page=True, type="png", timeout=clock.ms())
-        result.errors.append(f"full-page screenshot: the page is {width}x{height} px; its picture is cut at "
+        result.errors.append(f"{CUT_SCREENSHOT} the page is {width}x{height} px; its picture is cut at "
                              f"{cut_width}x{cut_height} px")
         # Playwright draws a full page at its whole size before cutting, which is what fails:
         # Chromium is asked for the corner alone, drawn beyond the viewport.
