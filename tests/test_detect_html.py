@@ -376,3 +376,12 @@ def test_status_links_on_an_unlisted_instance_in_every_spelling_are_found_as_in_
     in_html = [p.key for p in detect(Document(source="a.html", text=page, is_html=True))]
     in_text = [p.key for p in detect(Document(source="a.txt", text="\n".join(links), is_html=False))]
     assert in_html == in_text == [f"mastodon:example.social/{u.rsplit('/', 1)[1]}" for u in links]
+
+
+def test_a_line_break_in_an_embed_s_markup_is_a_space_and_a_br_one_line_break() -> None:
+    # As a browser shows the blockquote: "<br>" then the markup's newline is one line break, and a
+    # newline inside a sentence of the markup is a space (it made blank lines in a post's text).
+    (post,) = html('<blockquote class="twitter-tweet"><p lang="de">„Ich kann nicht mehr.“<br>\n'
+                   "In dem Satz steckt\nalles.</p><p>Zweiter\r\nAbsatz</p>&mdash; H (@herr) "
+                   '<a href="https://twitter.com/herr/status/1043850000000000000">23. September 2018</a></blockquote>')
+    assert post.text == "„Ich kann nicht mehr.“\nIn dem Satz steckt alles.\nZweiter Absatz"

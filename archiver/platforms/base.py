@@ -460,15 +460,19 @@ def iso_from_datetime_attr(value: str | None) -> str | None:
     return iso_seconds(dt)
 
 
+_MARKUP_BREAKS = str.maketrans("\n\r\t\f", "    ")
+
+
 def text_and_links(node: LexborNode) -> tuple[str, list[tuple[str, str]]]:
     """(text with `<br>` and paragraphs as line breaks, [(href, label)] of its links) of an embed's
-    paragraph, in one pass over `node`: a post's lines stay lines."""
+    paragraph, in one pass over `node`: a post's lines stay lines. A line break in the markup's
+    own text is a space, as a browser shows it (`<br>` then a newline is one line break, not two)."""
     parts: list[str] = []
     links: list[tuple[str, str]] = []
     for n in node.traverse(include_text=True):
         tag = n.tag
         if tag == "-text":
-            parts.append(n.text_content or "")
+            parts.append((n.text_content or "").translate(_MARKUP_BREAKS))
         elif tag == "br" or tag == "p" and parts:
             parts.append("\n")
         elif tag == "a":
