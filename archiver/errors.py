@@ -116,6 +116,11 @@ class BrokerUnavailable(ArchiverError):
     """The queue of a cluster run (its Redis broker) did not answer in time."""
 
 
+class ClockBehind(ArchiverError):
+    """The machine's clock reads earlier than what the archive already holds: what this run
+    checked or captured would be dated before earlier checks (and lost to them)."""
+
+
 class LockHeld(ArchiverError):
     """Another run holds the archive's lock."""
 

@@ -16,17 +16,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .errors import ClockBehind
 from .index import require_noted_index, require_own_index
 from .interrupt import STOP
-from .limits import DEFAULT_MAX_FEED_ARTICLES, Limits
+from .limits import DEFAULT_MAX_FEED_ARTICLES, Limits, seconds
 from .lock import ArchiveLock, IndexLock, run_lock
 from .pipeline.summary import ArchiveSummary
 from .seeds import SeedList, read_seeds
-from .times import iso_seconds
+from .times import format_utc, iso_seconds
 
 if TYPE_CHECKING:
     from .evidence.stamps import Authorities
@@ -97,6 +98,29 @@ def locked(archive_dir: Path, *, wait: bool = False,
         lock.release()
 
 
+# How far the clock may read before the archive's latest run or check (another machine's clock, a
+# step of NTP) before a run is refused.
+CLOCK_SLACK = timedelta(minutes=5)
+
+
+def _clock_not_behind(index: ArchiveIndex) -> None:
+    """Refuse a run whose clock reads before what the archive already holds (ClockBehind): its
+    checks would be dated before earlier ones, and an earlier check dated later would outrank them
+    (the post's status would stay what it was), its captures' WARC dates out of order."""
+    latest = index.latest_moment()
+    if latest is None:
+        return
+    try:
+        held = datetime.fromisoformat(latest.replace("Z", "+00:00"))
+    except ValueError:
+        return
+    now = datetime.now(UTC)
+    if held - now > CLOCK_SLACK:
+        raise ClockBehind(f"this machine's clock reads {format_utc(now)}, {seconds(round((held - now).total_seconds()))} "
+                          f"before the archive's latest run or check ({latest}): set the clock right (NTP) and run "
+                          "again; what this run found would be dated before what is held")
+
+
 class RunRecord:
     """The run row being written; `summary` is what `recorded_run` stores when the run ends."""
 
@@ -114,6 +138,7 @@ def recorded_run(index: ArchiveIndex, command: str) -> Iterator[RunRecord]:
     closed as 'done', as 'interrupted' when a signal stopped the run early, or as 'failed' when the
     run ended with an error.
     """
+    _clock_not_behind(index)
     for row in index.close_unfinished_runs("killed"):
         what = "run" if row.command in (None, "run") else f"{row.command} run"
         log.warning("%s %s (started %s) did not finish, and could not record why (killed, or stopped by a full "

@@ -292,6 +292,16 @@ def test_a_run_started_a_little_early_still_rechecks_the_previous_run_s_posts(in
     assert index.posts_due_for_recheck(timedelta(hours=6), now=now) == []
 
 
+def test_the_latest_moment_is_the_latest_run_start_or_check(index: Index) -> None:
+    assert index.latest_moment() is None
+    run = index.start_run()
+    index.db.execute("UPDATE runs SET started_at = ? WHERE id = ?", ["2024-03-04T10:00:00.000Z", run])  # type: ignore[attr-defined]
+    assert index.latest_moment() == "2024-03-04T10:00:00.000Z"
+    key = index.upsert_post(tweet(post_id="1"))
+    index.observe(key, "live", checked_at="2024-03-05T09:00:00.000Z")
+    assert index.latest_moment() == "2024-03-05T09:00:00.000Z"
+
+
 def test_runs(index: Index) -> None:
     first = index.start_run()
     second = index.start_run()

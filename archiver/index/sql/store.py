@@ -577,6 +577,13 @@ class Store(Closing):
         return {row["key"] for row in self.db.query(
             "SELECT key FROM posts WHERE first_seen >= ? AND last_checked IS NULL", [since])}
 
+    def latest_moment(self) -> str | None:
+        """The latest time the archive holds of its own doing: a run's start, a post's check (None:
+        none yet). Both columns are indexed: no scan."""
+        row = self._one("SELECT max(m) AS m FROM (SELECT max(started_at) AS m FROM runs "
+                        "UNION ALL SELECT max(last_checked) FROM posts) AS latest", [])
+        return row["m"] if row is not None and row["m"] else None
+
     # -- runs ----------------------------------------------------------------------------------------
 
     def start_run(self, command: str = "run") -> int:
