@@ -587,6 +587,9 @@ def show(
         page = (found is None and not article and led_to is None
                 and _call(lambda: db.held_article(post)) is not None)
         no_copy = _call(lambda: _wayback_no_copy(db, found)) if found is not None else None
+        # The citing articles whose latest capture failed (their site took them down, say).
+        failing = ({a.url: a for a in _call(lambda: db.citing_articles([found.key])) if a.failing_since}
+                   if found is not None else {})
     import shlex
 
     # The commands suggested name the archive asked about, unless it is the default one.
@@ -649,6 +652,8 @@ def show(
     # (--format json gives the URLs as held, the keys `lookup --article` takes).
     lines += [f"  {p(redact_url(a.url))}  ({p(a.kind)}, {p(a.evidence)})"
               + (f"  — no longer cited since {p(a.dropped_at)}" if a.dropped_at else "")
+              + (f"  — could not be captured since {p(f.failing_since)}: {p(redact_text(f.failure or ''))}"
+                 if (f := failing.get(a.url)) is not None else "")
               for a in found.articles]
     if not found.articles:
         lines.append("  no article: archived from its own address or a short link given as a source")

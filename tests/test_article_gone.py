@@ -122,3 +122,29 @@ def test_an_html_page_from_stdin_is_kept_as_read_and_said_not_rendered(tmp_path:
         rows = db.execute("SELECT c.status, c.error, c.screenshot FROM captures c").fetchall()
         kept = db.execute("SELECT warc_type FROM records WHERE target_uri LIKE 'urn:stdin:%'").fetchall()
     assert rows == [("ok", None, None)] and kept == [("resource",)]
+
+
+def test_a_taken_down_article_is_shown_so_in_the_report_and_show(tmp_path: Path) -> None:
+    """Readers of the report and of `show` learn that the article citing a post is gone, and since
+    when (only the run that saw the 404 said so); once it answers again, no more."""
+    from tests.fakeweb import pages, site
+
+    archive = tmp_path / "archive"
+    key = f"twitter:{site.TWEET_PHOTO.id}"
+    cited = HTML.replace("</body>", pages.blockquote_html(site.TWEET_PHOTO) + "</body>")
+    with FakeWeb(tmp_path / "web") as web:
+        web.set_state(("article", PATH), cited)
+        assert cli(web, "archive", URL, archive=archive).returncode == 0
+        web.set_state(("article", PATH), None)  # taken down
+        assert cli(web, "archive", URL, archive=archive).returncode == 1
+        report = json.loads(cli(web, "report", "--format", "json", archive=archive).stdout)
+        shown = cli(web, "show", key, archive=archive).stdout
+        web.set_state(("article", PATH), cited)  # back
+        assert cli(web, "archive", URL, archive=archive).returncode == 0
+        back = json.loads(cli(web, "report", "--format", "json", archive=archive).stdout)
+    (article,) = [a for a in report["articles"] if a["url"] == URL]
+    assert article["failing_since"] and article["failure"].startswith("HTTP 404: the page is gone from its site")
+    (line,) = [ln for ln in shown.splitlines() if URL in ln]
+    assert f"could not be captured since {article['failing_since']}: HTTP 404" in line, shown
+    (article,) = [a for a in back["articles"] if a["url"] == URL]
+    assert (article["failing_since"], article["failure"]) == (None, None)

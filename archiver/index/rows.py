@@ -177,12 +177,16 @@ class PageRow(_Row):
 @dataclass
 class ArticlePage(_Row):
     """An article citing some of the selected posts, when it was first captured (None: never), and
-    the capture that shows those posts (`showing_capture`; None: none completed)."""
+    the capture that shows those posts (`showing_capture`; None: none completed); when its latest
+    capture failed (its site took it down, say), since when its captures fail (`failing_since`,
+    the first failure after its last completed capture) and the latest one's error (`failure`)."""
 
     url: str
     title: str | None
     first_captured: str | None
     showing: str | None = None
+    failing_since: str | None = None
+    failure: str | None = None
 
 
 def showing_capture(captured: Sequence[str], citations: Sequence[tuple[str, str]]) -> str | None:

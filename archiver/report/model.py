@@ -80,6 +80,10 @@ class ReportArticle:
     first_captured: str | None
     posts: list[str]
     dropped: dict[str, str] = field(default_factory=dict)  # post key -> when a read no longer found it
+    # Since when its captures fail (its site took it down, say), and the latest one's error;
+    # None while its latest capture completed.
+    failing_since: str | None = None
+    failure: str | None = None
 
 
 @dataclass
@@ -185,7 +189,8 @@ def build_report(posts: Sequence[PostRow], archive_dir: Path, *, articles: Seque
         out_articles.append(ReportArticle(
             url=redact_url(url) if url != NO_ARTICLE else None, title=redact_text(page.title) if page and page.title else None,
             first_captured=page.first_captured if page else None, posts=by_article[url],
-            dropped=dropped.get(url, {})))
+            dropped=dropped.get(url, {}), failing_since=page.failing_since if page else None,
+            failure=redact_text(page.failure) if page and page.failure else None))
     return Report(title=title, made_at=utc_now(), archiver=__version__, counts=dict(sorted(counts.items())),
                   articles=out_articles, posts=out_posts)
 

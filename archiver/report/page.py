@@ -252,7 +252,9 @@ def _article(article: ReportArticle, cards: str) -> str:
     name = _e(article.title or article.url)
     head = f'<a href="{href}" rel="noreferrer noopener">{name}</a>' if href else name
     first = f" · first captured {human_time(article.first_captured)}" if article.first_captured else ""
-    return (f'<section class="article"><h2>{head}</h2><p class="src">{_e(article.url)}{first}</p>'
+    failing = (f'<p class="dropped">could not be captured since {human_time(article.failing_since)}: '
+               f'{_e(article.failure or "")}</p>' if article.failing_since else "")
+    return (f'<section class="article"><h2>{head}</h2><p class="src">{_e(article.url)}{first}</p>{failing}'
             f'<div class="cards">{cards}</div></section>')
 
 

@@ -4,6 +4,7 @@ SQL every backend shares."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import takewhile
 
 from archiver.index.filters import Filters
 from archiver.index.rows import (
@@ -86,17 +87,20 @@ class SQLIndex(Store, StampStore):
                     f"WHERE ci.post IN (SELECT id FROM posts WHERE key IN ({marks}))", list(chunk)):
                 cited.setdefault(row["id"], (row["url"], row["title"], []))[2].append(
                     (row["first_seen"], row["evidence"] or ""))
-        captured: dict[int, list[tuple[str, bool]]] = {}  # id -> (time, completed) of its own captures
+        captured: dict[int, list[tuple[str, int, str | None]]] = {}  # id -> (time, id, error) of its own captures
         for ids in query.chunks(list(cited)):
             marks = ", ".join("?" for _ in ids)
-            for row in self.db.query("SELECT article_id, captured_at, error FROM captures "
+            for row in self.db.query("SELECT article_id, id, captured_at, error FROM captures "
                                      f"WHERE post IS NULL AND article_id IN ({marks})", list(ids)):
-                captured.setdefault(row["article_id"], []).append((row["captured_at"], row["error"] is None))
+                captured.setdefault(row["article_id"], []).append((row["captured_at"], row["id"], row["error"]))
         found: dict[str, ArticlePage] = {}
         for article_id, (url, title, citations) in cited.items():
-            rows = captured.get(article_id, [])
-            found[url] = ArticlePage(url=url, title=title, first_captured=min((t for t, _ok in rows), default=None),
-                                     showing=showing_capture([t for t, ok in rows if ok], citations))
+            rows = sorted(captured.get(article_id, []))
+            failing = list(takewhile(lambda r: r[2] is not None, reversed(rows)))
+            found[url] = ArticlePage(url=url, title=title, first_captured=rows[0][0] if rows else None,
+                                     showing=showing_capture([t for t, _id, error in rows if error is None], citations),
+                                     failing_since=failing[-1][0] if failing else None,
+                                     failure=failing[0][2] if failing else None)
         return [found[url] for url in sorted(found)]
 
     def post_captures(self, post_key: str) -> list[CaptureDetail]:
