@@ -8,10 +8,12 @@ after `load`, a 206, a response cut short, and a data: URL.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.server
 import json
 import logging
+import socket
 import struct
 import subprocess
 import sys
@@ -257,6 +259,17 @@ def _legacy_gzip(h: _Handler) -> None:
     h._plain(200, body, "text/html; charset=shift_jis", {"Content-Encoding": "gzip"})
 
 
+def _cut_document(h: _Handler) -> None:
+    # The page's own document, chunked, its connection closed mid-body (no closing chunk).
+    _chunked_head(h, "text/html; charset=utf-8")
+    part = b"<!DOCTYPE html><title>cut</title><p>The river rose " + b"x" * 3000
+    h.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+    h.wfile.flush()
+    h.close_connection = True
+    with contextlib.suppress(OSError):
+        h.connection.shutdown(socket.SHUT_RDWR)
+
+
 def _endless_download(h: _Handler) -> None:
     # A file to save, of no stated length, that goes on and on: Chromium makes it a download.
     _chunked_head(h, "application/octet-stream", ("Content-Disposition", 'attachment; filename="../../x"'))
@@ -294,6 +307,7 @@ class LocalSite:
                 200, b'<!DOCTYPE html><title>dl</title><p>A page with a download in a frame.</p>'
                      b'<iframe src="/endless.bin"></iframe>', "text/html"),
             ("news.test", "/endless.bin"): _endless_download,
+            ("news.test", "/cut"): _cut_document,
             ("news.test", "/tall"): lambda h: h._plain(
                 200, b'<!DOCTYPE html><body style="margin:0"><div style="height:2000000px;width:20000px;'
                      b'background:linear-gradient(#fee,#eef)"></div><p>end</p></body>', "text/html"),
@@ -542,6 +556,21 @@ def test_a_page_too_large_to_draw_whole_gets_its_top_left_corner(site: LocalSite
     assert png_size((tmp_path / "tall.png").read_bytes()) == cut, page.errors
     assert [e for e in page.errors if e.startswith("full-page screenshot")] == [
         f"full-page screenshot: the page is 20000x2000050 px; its picture is cut at {cut[0]}x{cut[1]} px"]
+
+
+@pytest.mark.browser
+def test_a_document_cut_mid_body_ends_the_load_wait(site: LocalSite, browser: Browser, tmp_path: Path) -> None:
+    """Chromium fires no `load` for a document whose chunked body was cut: the capture stops
+    waiting when the failure comes (it waited out the whole timeout) and keeps what arrived."""
+    with WarcStore(tmp_path / "warc", prefix="test") as store:
+        page = browser.capture("http://news.test/cut", Batch(store), screenshot_path=tmp_path / "cut.png")
+    assert page.status == 200
+    assert "page load: the page's document was cut short (net::ERR_INCOMPLETE_CHUNKED_ENCODING): kept what arrived " \
+        "of it, its load event never came" in page.errors, page.errors
+    assert not any("Timeout" in e for e in page.errors), page.errors
+    assert (tmp_path / "cut.png").is_file() and "The river rose" in (page.html or "")
+    (doc,) = [r for r in read_warcs(tmp_path / "warc") if r.type == "response" and r.uri == "http://news.test/cut"]
+    assert doc.headers.get("WARC-Truncated") == "disconnect" and doc.payload.startswith(b"<!DOCTYPE html><title>cut")
 
 
 @pytest.mark.browser

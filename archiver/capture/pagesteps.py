@@ -19,9 +19,10 @@ import time
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.async_api import ElementHandle, Frame, Page, ViewportSize, WebSocketRoute
+from playwright.async_api import ElementHandle, Frame, Page, Request, ViewportSize, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
 
 from archiver.capture.crops import Rect, cut, png_dimensions, rect_in
@@ -106,21 +107,53 @@ async def refuse_websocket(ws: WebSocketRoute, errors: list[str]) -> None:
 
 async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, result: PageCapture) -> None:
     """Navigate to `url` and wait for `load` (and `wait_for`); a load that never ends is an error
-    in `result`, not an exception, unless the browser itself is gone."""
+    in `result`, not an exception, unless the browser itself is gone.
+
+    A document whose body is cut short after it began (a chunked answer whose connection closes
+    mid-body: net::ERR_INCOMPLETE_CHUNKED_ENCODING) never gets its `load` event from Chromium (as
+    measured): the wait ends when that failure comes, with what arrived on the page."""
+    cut: asyncio.Future[Request] = asyncio.get_running_loop().create_future()
+
+    def on_failed(request: Request) -> None:
+        if (not cut.done() and request.is_navigation_request() and request.frame is page.main_frame
+                and not (request.failure or "").startswith("net::ERR_ABORTED")):
+            cut.set_result(request)
+
+    page.on("requestfailed", on_failed)
+    going = asyncio.ensure_future(page.goto(url, wait_until="load", timeout=timeout_ms))
+    either: set[asyncio.Future[Any]] = {going, cut}
     try:
-        response = await page.goto(url, wait_until="load", timeout=timeout_ms)
-        if response is not None:
-            result.status = response.status
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if not going.done() and (answered := await cut.result().response()) is not None:
+            going.cancel()  # Chromium would let it wait out its timeout
+            going.add_done_callback(_retrieved)
+            result.status = answered.status
+            result.errors.append(f"page load: the page's document was cut short ({cut.result().failure}): "
+                                 "kept what arrived of it, its load event never came")
+        else:
+            response = await going
+            if response is not None:
+                result.status = response.status
     except PlaywrightError as e:
         if not page.context.browser or not page.context.browser.is_connected():
             raise
         # A load event that never comes (a hanging resource) still leaves a page worth keeping.
         result.errors.append(f"page load: {first_line(e)}")
+    finally:
+        page.remove_listener("requestfailed", on_failed)
+        if not cut.done():
+            cut.cancel()
     if wait_for:
         try:
             await page.wait_for_selector(wait_for, timeout=timeout_ms)
         except PlaywrightError as e:
             result.errors.append(f"waiting for {wait_for!r}: {first_line(e)}")
+
+
+def _retrieved(task: asyncio.Future[Any]) -> None:
+    """Done callback of a task given up on: its outcome is read, so that none is reported as lost."""
+    if not task.cancelled():
+        task.exception()
 
 
 async def settle(page: Page, recorder: TrafficRecorder, settle_ms: int, result: PageCapture,
