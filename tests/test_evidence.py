@@ -9,9 +9,11 @@ form ReplayWeb.page verifies (P-384 SPKI public key, raw r||s signature over the
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,7 +39,7 @@ from tests.evidence_fixtures import (
     tsa_roots,
 )
 from tests.export_fixtures import Archive, build_archive
-from tests.tsa_authority import Authority, make_ca
+from tests.tsa_authority import Authority, make_ca, timestamp_authority
 
 ROOT = Path(__file__).resolve().parents[1]
 WACZ = ROOT / ".venv" / "bin" / "wacz"
@@ -47,6 +49,17 @@ RESOURCES = ("archive/data.warc.gz", "indexes/index.cdx", "pages/pages.jsonl")
 @pytest.fixture
 def arc(tmp_path: Path) -> Archive:
     return build_archive(tmp_path / "archive")
+
+
+# The export fixtures' records were captured in November 2021: the authority's certificates are valid
+# since before, so that a capture can be stamped when it was made (`Authority.token_at`).
+AUTHORITY_SINCE = datetime.datetime(2021, 1, 1, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def tsa_authority(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Authority]:
+    with timestamp_authority(tmp_path_factory.mktemp("tsa"), since=AUTHORITY_SINCE) as authority:
+        yield authority
 
 
 def wacz_validate(path: Path) -> None:
@@ -407,11 +420,13 @@ def _bundle_records(wacz: Path) -> list[tuple[str, str, str, str, str]]:
 
 
 def _capture(authority: Authority, records: list[tuple[str, str, str, str, str]], capture: int = 7):  # type: ignore[no-untyped-def]
+    """The capture of these records, stamped as a capture is: seconds after its last record was written."""
     from archiver.evidence import tsa
     from archiver.evidence.sidecar import CaptureTimestamps, StoredToken
 
     manifest = _manifest(records)
-    token = tsa.request_token(authority.url, manifest.encode())
+    latest = max(datetime.datetime.fromisoformat(r[3].replace("Z", "+00:00")) for r in records)
+    token = tsa.parse_token(authority.token_at(manifest.encode(), latest + datetime.timedelta(seconds=2)))
     return CaptureTimestamps(capture=capture, manifest=manifest,
                              digest="sha256:" + hashlib.sha256(manifest.encode()).hexdigest(),
                              tokens=[StoredToken(authority=authority.url, time=token.time.isoformat(),

@@ -14,6 +14,10 @@ critical timeStamping extended key usage RFC 3161 requires). Each POSTed query i
 
 Use the `tsa_authority` fixture (registered in tests/conftest.py), or `with timestamp_authority(folder) as tsa:`.
 `make_ca()` also serves tests that need a CA of their own (a domain certificate for signing).
+
+`Authority.token_at(message, when)` makes a token as the authority would have at another time (its
+reply, the time in it changed and signed again with its key): for records captured long ago (the
+export fixtures' are from 2021), give the authority certificates valid then (`since`).
 """
 
 from __future__ import annotations
@@ -69,15 +73,17 @@ class CA:
         return b.sign(self.key, hashes.SHA256())
 
 
-def make_ca(folder: Path, name: str = "Archiver Test Root CA") -> CA:
-    """A self-signed root CA (EC P-256), its certificate written to folder/root.pem."""
+def make_ca(folder: Path, name: str = "Archiver Test Root CA", *, since: datetime.datetime | None = None) -> CA:
+    """A self-signed root CA (EC P-256), its certificate written to folder/root.pem; valid from a day
+    ago, or from `since`."""
     folder.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=3650))
+            .not_valid_before(since or now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=3650))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
                                          data_encipherment=False, key_agreement=False, key_cert_sign=True,
@@ -153,6 +159,41 @@ class Authority:
                 raise RuntimeError(f"openssl ts -reply failed: {proc.stderr.decode(errors='replace').strip()}")
             return out.read_bytes()
 
+    def token_at(self, message: bytes, when: datetime.datetime) -> bytes:
+        """A granted reply over SHA-256(`message`) that says `when`: the authority's own reply, the
+        time of its TSTInfo (and its signing time) changed and signed again with the authority's key,
+        as the authority would have signed it then. Its certificate must be valid at `when` for the
+        token to check (`timestamp_authority(since=...)`)."""
+        from cryptography.hazmat.primitives.asymmetric import padding
+        from pyasn1.codec.der import decoder, encoder
+        from pyasn1.type import univ, useful
+        from pyasn1_modules import rfc3161, rfc5652
+        from rfc3161_client import HashAlgorithm, TimestampRequestBuilder
+
+        query = TimestampRequestBuilder().data(message).hash_algorithm(HashAlgorithm.SHA256).build()
+        resp, _ = decoder.decode(self.reply(query.as_bytes()), asn1Spec=rfc3161.TimeStampResp())
+        token = resp["timeStampToken"]
+        signed, _ = decoder.decode(token["content"], asn1Spec=rfc5652.SignedData())
+        info, _ = decoder.decode(bytes(signed["encapContentInfo"]["eContent"]), asn1Spec=rfc3161.TSTInfo())
+        when = when.astimezone(datetime.UTC)
+        info["genTime"] = useful.GeneralizedTime(when.strftime("%Y%m%d%H%M%SZ"))
+        info_der = encoder.encode(info)
+        signed["encapContentInfo"]["eContent"] = signed["encapContentInfo"]["eContent"].clone(info_der)
+        signer = signed["signerInfos"][0]
+        for attr in signer["signedAttrs"]:
+            if attr["attrType"] == rfc5652.id_messageDigest:
+                attr["attrValues"][0] = encoder.encode(univ.OctetString(_sha256(info_der)))
+            elif attr["attrType"] == rfc5652.id_signingTime:
+                attr["attrValues"][0] = encoder.encode(rfc5652.SigningTime().setComponentByName(
+                    "utcTime", useful.UTCTime(when.strftime("%y%m%d%H%M%SZ"))))
+        attrs = bytearray(encoder.encode(signer["signedAttrs"]))
+        attrs[0] = 0x31  # signed as a SET OF, not with the [0] tag it is stored under
+        key = serialization.load_pem_private_key((self.folder / "tsa.key").read_bytes(), password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        signer["signature"] = signer["signature"].clone(key.sign(bytes(attrs), padding.PKCS1v15(), hashes.SHA256()))
+        token["content"] = encoder.encode(signed)
+        return bytes(encoder.encode(resp))
+
     def other_reply(self) -> bytes:
         """A granted reply to a query over other content."""
         q = self.folder / "other.tsq"
@@ -200,15 +241,23 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def _sha256(data: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(data).digest()
+
+
 @contextmanager
-def timestamp_authority(folder: Path, *, name: str = "Archiver Test TSA", ca: CA | None = None) -> Iterator[Authority]:
-    """Start an authority on a free 127.0.0.1 port, with a CA of its own unless one is given."""
+def timestamp_authority(folder: Path, *, name: str = "Archiver Test TSA", ca: CA | None = None,
+                        since: datetime.datetime | None = None, days: int = 3650) -> Iterator[Authority]:
+    """Start an authority on a free 127.0.0.1 port, with a CA of its own unless one is given; its
+    certificates valid from `since` (else from now, a few minutes back) for `days`."""
     if OPENSSL is None:
         raise RuntimeError("openssl is not installed: the test timestamp authority needs `openssl ts`")
     folder.mkdir(parents=True, exist_ok=True)
-    ca = ca or make_ca(folder / "ca", name=f"{name} Root")
+    ca = ca or make_ca(folder / "ca", name=f"{name} Root", since=since)
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = ca.issue(name, key, eku=ExtendedKeyUsageOID.TIME_STAMPING, days=3650)
+    cert = ca.issue(name, key, eku=ExtendedKeyUsageOID.TIME_STAMPING, not_before=since, days=days)
     write_key(key, folder / "tsa.key")
     (folder / "tsa.pem").write_bytes(cert.public_bytes(_PEM))
     (folder / "chain.pem").write_bytes(cert.public_bytes(_PEM) + ca.cert.public_bytes(_PEM))

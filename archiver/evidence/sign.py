@@ -58,6 +58,19 @@ def created_now() -> str:
     return datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def duration(delta: timedelta) -> str:
+    """How long, as people read it: `3 day(s) 4 h`, `2 h 5 min`, `12 min 30 s`."""
+    seconds = int(abs(delta).total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} day(s) {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s"
+
+
 def parse_created(value: object) -> datetime:
     if not isinstance(value, str):
         raise EvidenceError("signedData.created is missing")

@@ -18,7 +18,7 @@ import json
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,6 +43,7 @@ from archiver.evidence.sign import (
     DOMAIN_FIELDS,
     STAMP_WINDOW,
     check_chain,
+    duration,
     parse_created,
     subject_domain,
     verify_domain_signature,
@@ -54,6 +55,9 @@ from archiver.verify import digest_hasher, digest_matches
 PACKAGE = "datapackage.json"
 DIGEST = "datapackage-digest.json"
 REDACTED_FIELD = "WARC-Archiver-Removed-Headers"
+# The records export rewrites without credential headers (archiver/export/credentials.py): those
+# with HTTP headers. The field on any other record is no export's doing.
+REWRITTEN_TYPES = ("request", "response", "revisit")
 _CHUNK = 1 << 20
 # What reading one entry of a hostile zip raises besides damage: a compression method zipfile does
 # not know, an encrypted entry, a name that is not the UTF-8 it claims.
@@ -132,7 +136,10 @@ class WaczVerification:
             parts.append(f"{self.unchecked} timestamp(s) not checked: give their authority's CA certificate with --ca-bundle")
         captures = [s for s in self.stamps if s.over.startswith("capture")]
         if self.captures:
-            parts.append(f"{self.captures} capture(s) timestamped when made ({len(captures)} token(s) checked)")
+            loose = sorted({s.root for s in captures if not s.anchored})
+            trust = "checked against your CA bundle" if not loose else \
+                f"certificate chain to {', '.join(loose)} carried in the bundle, not checked against a CA you trust"
+            parts.append(f"{self.captures} capture(s) timestamped when made ({len(captures)} token(s) checked, {trust})")
             if self.unstamped:
                 parts.append(f"{self.unstamped} record(s) of the bundle are in no capture's timestamp, which proves "
                              "nothing of them")
@@ -185,7 +192,7 @@ class _Check:
         # Python's zipfile the last), so only one of them can be the file vouched for.
         self.twice = sorted(name for name, n in Counter(entries).items() if n > 1)
         self.payloads: dict[str, list[BundleRecord]] = {}  # payload digest -> intact records holding it
-        self._records: dict[str, BundleRecord] | None = None
+        self._records: dict[str, list[BundleRecord]] | None = None
         self.covered: set[str] = set()  # records some capture's timestamped manifest lists
         self.starts: dict[tuple[str, int], tuple[str, str, int]] = {}  # (WARC, offset) -> (URI, type, length)
 
@@ -344,9 +351,10 @@ class _Check:
         self.tokens(tokens, package, kind="timestamp", where=DIGEST, name="timestamp", over="bundle")
 
     def tokens(self, tokens: Sequence[StoredToken], message: bytes, *, kind: str, where: str, name: str,
-               over: str) -> int:
+               over: str, late: Callable[[datetime], str | None] | None = None) -> int:
         """Check each token over `message`; failures are findings of `kind` at `where`, tokens whose
-        authority's CA is not at hand are noted. Returns how many were proven."""
+        authority's CA is not at hand are noted. `late` says why a token's time is too late for what
+        it stamps (a `timestamp` finding), or None. Returns how many were proven."""
         good = 0
         for i, stored in enumerate(tokens, 1):
             label = f"{name} {i} ({redact_endpoint(stored.authority)})"
@@ -362,6 +370,10 @@ class _Check:
                 continue
             except EvidenceError as e:
                 self.fail(kind, where, f"{label}: {e}")
+                continue
+            why = late(check.time) if late is not None else None
+            if why is not None:
+                self.fail("timestamp", where, f"{label}: {why}")
                 continue
             good += 1
             self.r.stamps.append(_stamp(over, check))
@@ -386,24 +398,24 @@ class _Check:
         finally:
             # Records beside the stamped ones (another capture's, made without a token; or one put
             # in by whoever made the bundle): said, as the stamps prove nothing of them.
-            self.r.unstamped = sum(1 for rid, rec in records.items()
+            self.r.unstamped = sum(1 for rid, recs in records.items() for rec in recs
                                    if rid not in self.covered and rec.line.split("\t")[1] != "warcinfo")
 
-    def capture_tokens(self, captures: list[CaptureTimestamps], records: dict[str, BundleRecord]) -> None:
+    def capture_tokens(self, captures: list[CaptureTimestamps], records: dict[str, list[BundleRecord]]) -> None:
         for cap in captures:
             where = f"capture {cap.capture} ({cap.owner})"
             if "sha256:" + hashlib.sha256(cap.manifest.encode("utf-8")).hexdigest() != cap.digest:
                 self.fail("capture", where, "its manifest does not match its digest")
                 continue
             good = self.tokens(cap.tokens, cap.manifest.encode("utf-8"), kind="capture", where=where, name="token",
-                               over=f"capture {cap.capture}")
+                               over=f"capture {cap.capture}", late=_made_late(cap))
             if good:
                 self.r.captures += 1
             self.manifest_records(cap, where, records)
 
-    def manifest_records(self, cap: CaptureTimestamps, where: str, records: dict[str, BundleRecord]) -> None:
+    def manifest_records(self, cap: CaptureTimestamps, where: str, records: dict[str, list[BundleRecord]]) -> None:
         lines = cap.manifest.split("\n")
-        present = rewritten = headers_only = 0
+        present = rewritten = headers_only = unproven = 0
         # The second version lists each record's payload digest too: a revisit's names the payload it
         # stands for, which must then be held, intact, by a record of the bundle.
         width = 5 if lines[0] == MANIFEST_FORMAT_V1 else 6
@@ -412,25 +424,17 @@ class _Check:
             if len(fields) != width:
                 self.fail("capture", where, f"its manifest has a line that is not {width} tab-separated fields")
                 return
-            record_id, block = fields[0], fields[4]
+            record_id = fields[0]
             if record_id not in records:
                 continue
-            self.covered.add(record_id)
             present += 1
-            rec = records[record_id]
-            headers = rec.line.split("\t")
-            if not rec.intact:
-                self.fail("capture", where, f"record {record_id}: its block does not match its WARC-Block-Digest")
-            elif headers[1:4] != fields[1:4]:
-                # type, target URI and date are never rewritten on export, credentials removed or not
-                self.fail("capture", where, f"record {record_id}: its WARC-Type, WARC-Target-URI or WARC-Date "
-                                            "is not the one stamped")
-            elif width == 6 and headers[5] != fields[5]:
-                self.fail("capture", where, f"record {record_id}: its payload digest is not the one stamped")
-            elif rec.redacted:
-                rewritten += 1
-            elif block != "-" and headers[4] != block:
-                self.fail("capture", where, f"record {record_id}: its block digest is not the one stamped")
+            # Every record of that ID is checked (a second one is a `record` problem besides).
+            outcomes = [self.manifest_record(rec, fields, width, where) for rec in records[record_id]]
+            if "unproven" in outcomes:
+                unproven += 1  # what the token says of it cannot be checked: not covered
+            else:
+                self.covered.add(record_id)
+                rewritten += "rewritten" in outcomes
             if fields[1] != "revisit":
                 continue
             if width == 5:
@@ -445,12 +449,59 @@ class _Check:
             self.r.notes.append(f"{where}: {present} of its {len(entries)} records are in this bundle")
         if rewritten:
             self.r.notes.append(f"{where}: {rewritten} record(s) rewritten without credential headers on export; "
-                                "the capture's token covers them as captured")
+                                "their payload is the one stamped, the token covers their headers as captured")
+        if unproven:
+            self.r.notes.append(f"{where}: {unproven} record(s) rewritten without credential headers on export, "
+                                "stamped by a first-version manifest, which holds no payload digest to check what is "
+                                "left of them against: the token proves nothing of them")
 
-    def warc_records(self) -> dict[str, BundleRecord]:
-        """WARC-Record-ID -> what a manifest line can be checked against, for the bundle's WARCs; and
-        `self.payloads`: the records holding each payload digest (the originals revisits stand for).
-        Read once (`contents`), with where each record starts, for the index to be checked against."""
+    def manifest_record(self, rec: BundleRecord, fields: list[str], width: int, where: str) -> str:
+        """Check one record against its manifest line; "ok", "rewritten" (credential headers removed
+        on export, what is left checked), "unproven" (rewritten, and the line cannot tell what is
+        left) or "failed" (named)."""
+        record_id, block = fields[0], fields[4]
+        headers = rec.line.split("\t")
+        kind = headers[1]
+        if not rec.intact:
+            self.fail("capture", where, f"record {record_id}: its block does not match its WARC-Block-Digest")
+        elif headers[1:4] != fields[1:4]:
+            # type, target URI and date are never rewritten on export, credentials removed or not
+            self.fail("capture", where, f"record {record_id}: its WARC-Type, WARC-Target-URI or WARC-Date "
+                                        "is not the one stamped")
+        elif width == 6 and headers[5] != fields[5]:
+            self.fail("capture", where, f"record {record_id}: its payload digest is not the one stamped")
+        elif not rec.redacted:
+            if block != "-" and headers[4] != block:
+                self.fail("capture", where, f"record {record_id}: its block digest is not the one stamped")
+                return "failed"
+            return "ok"
+        elif kind not in REWRITTEN_TYPES:
+            # Export removes headers from the HTTP headers of requests, responses and revisits only.
+            self.fail("capture", where, f"record {record_id}: a {kind} record carrying {REDACTED_FIELD}, which "
+                                        "export never writes on one: its block is not the one stamped")
+        elif block != "-" and headers[4] == block:
+            return "ok"  # carries the field, yet its block is as stamped
+        elif width == 5:
+            return "unproven"
+        elif kind == "revisit":
+            # Its block is HTTP headers alone; the payload it stands for is checked as every revisit's.
+            return "rewritten"
+        elif fields[5] == "-" or not rec.payload_ok:
+            # Removing credential headers leaves the HTTP body as it was: its digest, computed from
+            # its bytes, must be the one stamped.
+            self.fail("capture", where, f"record {record_id}: rewritten on export without credential headers, "
+                                        "but its HTTP body is not the one stamped (its digest, computed from its "
+                                        f"bytes, is not the stamped {fields[5]})")
+        else:
+            return "rewritten"
+        return "failed"
+
+    def warc_records(self) -> dict[str, list[BundleRecord]]:
+        """WARC-Record-ID -> what a manifest line can be checked against, for the bundle's WARCs (every
+        record of that ID, in the order read: an ID is one record's, and a second one is a problem
+        that `contents` names); and `self.payloads`: the records holding each payload digest (the
+        originals revisits stand for). Read once (`contents`), with where each record starts, for the
+        index to be checked against."""
         if self._records is not None:
             return self._records
         import contextlib
@@ -458,7 +509,7 @@ class _Check:
 
         from warcio.archiveiterator import ArchiveIterator
 
-        out: dict[str, BundleRecord] = {}
+        out: dict[str, list[BundleRecord]] = {}
         self.starts = {}
         for name in sorted(n for n in self.listed if n.startswith("archive/")):  # never an unlisted entry
             if not self.looks_like_warc(name):
@@ -473,9 +524,10 @@ class _Check:
             except Exception as e:
                 self.fail("damaged", name, f"its records cannot all be read ({type(e).__name__}: {str(e).strip().splitlines()[0][:200] if str(e).strip() else ''}); "
                                            "what follows the damage is lost to replay")
-        for rec in out.values():
-            if rec.payload_intact:
-                self.payloads.setdefault(rec.line.split("\t")[5], []).append(rec)
+        for recs in out.values():
+            for rec in recs:
+                if rec.payload_intact:
+                    self.payloads.setdefault(rec.line.split("\t")[5], []).append(rec)
         self._records = out
         return out
 
@@ -486,7 +538,12 @@ class _Check:
         files: every record of the WARCs reads whole and matches its WARC-Block-Digest, and the
         index points at records that are there, for every answer replay looks up."""
         records = self.warc_records()
-        broken = [r for r in records.values() if not r.intact]
+        for rid, recs in records.items():
+            if len(recs) > 1:
+                places = ", ".join(f"offset {r.offset} of {r.file}" for r in recs[:NAMED_RECORDS])
+                self.fail("record", recs[1].file, f"{len(recs)} records have the WARC-Record-ID {rid[:120]} ({places}): "
+                                                  "an ID names one record, and tools differ on which they take")
+        broken = [r for recs in records.values() for r in recs if not r.intact]
         for rec in broken[:NAMED_RECORDS]:
             fields = rec.line.split("\t")
             self.fail("record", rec.file, f"record {fields[0]} ({fields[2][:120]}) at offset {rec.offset}: its "
@@ -594,21 +651,23 @@ class BundleRecord(NamedTuple):
     payload_intact: bool = False  # a response or resource whose payload matches its WARC-Payload-Digest
     file: str = ""  # the WARC in the bundle
     offset: int = 0  # where it starts in it
+    payload_ok: bool = False  # a request, response or resource whose payload (the HTTP body of an
+    # http(s) request or response) has the WARC-Payload-Digest it declares, computed from its bytes
 
 
-def _read_records(it: Any, out: dict[str, BundleRecord], file: str = "",
+def _read_records(it: Any, out: dict[str, list[BundleRecord]], file: str = "",
                   starts: dict[tuple[str, int], tuple[str, str, int]] | None = None) -> None:
-    """Each record's manifest line and digests into `out`; where each starts (file, offset) ->
-    (target URI, type, length) into `starts`."""
+    """Each record's manifest line and digests into `out` (by WARC-Record-ID, every record of an ID);
+    where each starts (file, offset) -> (target URI, type, length) into `starts`."""
     for record in it:
         h = record.rec_headers
         rid = h.get_header("WARC-Record-ID")
         block_digest, payload_digest = h.get_header("WARC-Block-Digest"), h.get_header("WARC-Payload-Digest")
         uri = h.get_header("WARC-Target-URI") or ""
-        # The payload follows the HTTP headers in an http(s) response; a resource is all payload.
-        http = record.rec_type == "response" and uri.startswith(("http:", "https:"))
-        hashing = _BlockHashes(block_digest, payload_digest if record.rec_type in ("response", "resource") else None,
-                               http=http)
+        # The payload follows the HTTP headers in an http(s) request or response; a resource is all payload.
+        http = record.rec_type in ("response", "request") and uri.startswith(("http:", "https:"))
+        hashing = _BlockHashes(block_digest, payload_digest if record.rec_type in ("response", "resource")
+                               or http else None, http=http)
         stream: IO[bytes] = record.raw_stream
         while chunk := stream.read(_CHUNK):
             hashing.update(chunk)
@@ -618,8 +677,10 @@ def _read_records(it: Any, out: dict[str, BundleRecord], file: str = "",
             starts[(file, offset)] = (uri, record.rec_type, it.get_record_length())
         if rid:
             line = ManifestEntry.of(h, record.rec_type).line()
-            out[rid] = BundleRecord(line, hashing.block_matches(), h.get_header(REDACTED_FIELD) is not None,
-                                    hashing.payload_matches(), file, offset)
+            payload_ok = hashing.payload_matches()
+            out.setdefault(rid, []).append(BundleRecord(
+                line, hashing.block_matches(), h.get_header(REDACTED_FIELD) is not None,
+                payload_ok and record.rec_type in ("response", "resource"), file, offset, payload_ok))
 
 
 class _BlockHashes:
@@ -672,6 +733,50 @@ def _same_time(written: str, check: tsa.TokenCheck) -> None:
         same = False
     if not same:
         raise TokenInvalid(f"the time written beside it ({written}) is not the token's own")
+
+
+def _manifest_times(manifest: str) -> list[datetime]:
+    """The WARC-Date of each line of a capture's manifest that has one that reads as a time."""
+    times = []
+    for line in manifest.split("\n")[1:]:
+        fields = line.split("\t")
+        if len(fields) < 4:
+            continue
+        try:
+            times.append(parse_created(fields[3]))
+        except EvidenceError:
+            continue
+    return times
+
+
+def _made_late(cap: CaptureTimestamps) -> Callable[[datetime], str | None]:
+    """Why a token over this capture's manifest was not made when the capture was (None: it was).
+
+    A capture is stamped as soon as its records are written: a token made more than STAMP_WINDOW
+    after the latest WARC-Date its manifest lists (or after the capture's `captured_at`) stamps
+    records as they were then, which could have been changed, their manifest made again and
+    stamped anew by the same authority, in the meantime.
+    """
+    times = _manifest_times(cap.manifest)
+    latest = max(times) if times else None
+    try:
+        captured = parse_created(cap.captured_at) if cap.captured_at else None
+    except EvidenceError:
+        captured = None
+    minutes = int(STAMP_WINDOW.total_seconds() // 60)
+
+    def late(when: datetime) -> str | None:
+        if latest is None:
+            return "its manifest gives no WARC-Date to tell when the capture was made: the token does not show it " \
+                   "was timestamped when made"
+        for what, made in (("the latest WARC-Date its manifest lists", latest), ("the capture's captured_at", captured)):
+            if made is not None and when - made > STAMP_WINDOW:
+                return (f"made at {when:%Y-%m-%dT%H:%M:%SZ}, {duration(when - made)} after {what} "
+                        f"({made:%Y-%m-%dT%H:%M:%SZ}), more than the {minutes} minutes a capture is stamped within: "
+                        "not timestamped when made (the records could have changed before it)")
+        return None
+
+    return late
 
 
 def _stamp(over: str, check: tsa.TokenCheck) -> Stamp:

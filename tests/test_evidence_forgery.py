@@ -1,0 +1,284 @@
+"""Bundles changed by someone who can recompute every hash, index and manifest, and ask a public
+authority for fresh tokens: what `archiver verify X.wacz` must still name, and what `export` must
+refuse to sign. Made from the small export archive (records of November 2021), stamped by the local
+authority as each capture would have been (`Authority.token_at`).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import gzip
+import hashlib
+import io
+import json
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archiver.evidence import tsa
+from archiver.evidence.seal import EvidenceOptions
+from archiver.evidence.sidecar import CaptureTimestamps, StoredToken
+from archiver.evidence.stamps import ManifestEntry, digest_of, manifest
+from archiver.evidence.verify_wacz import WaczVerification, verify_wacz
+from archiver.export.cdxj import cdxj_index
+from tests.evidence_fixtures import export, read, tsa_roots
+from tests.export_fixtures import ALICE_API, Archive, build_archive
+from tests.tsa_authority import Authority, timestamp_authority
+
+ROOT = Path(__file__).resolve().parents[1]
+SINCE = datetime.datetime(2021, 1, 1, tzinfo=datetime.UTC)
+REMOVED = "WARC-Archiver-Removed-Headers"
+
+
+@pytest.fixture
+def arc(tmp_path: Path) -> Archive:
+    return build_archive(tmp_path / "archive")
+
+
+@pytest.fixture
+def authority(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Authority]:
+    """The local authority, its certificates valid since before the fixture records were captured."""
+    with timestamp_authority(tmp_path_factory.mktemp("tsa"), since=SINCE) as a:
+        yield a
+
+
+# -- helpers: the capture's manifest, its token, and a bundle changed under recomputed hashes -------------
+
+
+def _archive_entries(arc: Archive) -> dict[str, ManifestEntry]:
+    """Every record of the archive's own WARCs, as captured (before any export rewrote it)."""
+    found = {}
+    for path in sorted(arc.root.rglob("*.warc.gz")):
+        with path.open("rb") as fh:
+            for rec in ArchiveIterator(fh):
+                entry = ManifestEntry.of(rec.rec_headers, rec.rec_type)
+                found[entry.record_id] = entry
+    return found
+
+
+def _bundle_ids(wacz: Path) -> list[str]:
+    return [rec.rec_headers.get_header("WARC-Record-ID")
+            for rec in ArchiveIterator(io.BytesIO(read(wacz, "archive/data.warc.gz"))) if rec.rec_type != "warcinfo"]
+
+
+def _when(entry: ManifestEntry) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(entry.date.replace("Z", "+00:00"))
+
+
+def _capture(authority: Authority, entries: list[ManifestEntry], *, at: datetime.datetime | None = None,
+             captured_at: str | None = None, certificates: str = "") -> CaptureTimestamps:
+    """The capture of these records, its (second-version) manifest stamped at `at`: by default two
+    seconds after its last record, as a capture is stamped once its records are written."""
+    text = manifest(entries)
+    when = at or max(_when(e) for e in entries) + datetime.timedelta(seconds=2)
+    token = tsa.parse_token(authority.token_at(text.encode(), when))
+    return CaptureTimestamps(capture=7, manifest=text, digest=digest_of(text), post_key="twitter:1111111111111111111",
+                             captured_at=captured_at,
+                             tokens=[StoredToken(authority=authority.url, time=token.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                                 token=base64.b64encode(token.der).decode(), certificates=certificates)])
+
+
+def _stamped(arc: Archive, tmp_path: Path, authority: Authority, **capture: object) -> tuple[Path, CaptureTimestamps]:
+    """A bundle of Alice's captures whose records are all in one stamped capture (credential
+    headers removed from some on export, as by default)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    plain, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
+    entries = _archive_entries(arc)
+    cap = _capture(authority, [entries[rid] for rid in _bundle_ids(plain)], **capture)  # type: ignore[arg-type]
+    wacz, _ = export(arc, tmp_path / "stamped.wacz", EvidenceOptions(captures=[cap]))
+    return wacz, cap
+
+
+def _members(data: bytes) -> list[bytes]:
+    out, pos = [], 0
+    while pos < len(data):
+        member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out.append(member.decompress(data[pos:]))
+        pos = len(data) - len(member.unused_data)
+    return out
+
+
+def _repacked(wacz: Path, out: Path, edit: Callable[[list[bytes]], list[bytes]]) -> Path:
+    """`wacz` with its WARC's records (each one's bytes) passed through `edit`, and the index,
+    datapackage.json and its digest made again over them: every hash and index line matches."""
+    with zipfile.ZipFile(wacz) as src:
+        files = {i.filename: src.read(i.filename) for i in src.infolist()}
+    warc = b"".join(gzip.compress(m) for m in edit(_members(files["archive/data.warc.gz"])))
+    files["archive/data.warc.gz"] = warc
+    files["indexes/index.cdx"] = cdxj_index(io.BytesIO(warc), "data.warc.gz")
+    package = json.loads(files["datapackage.json"])
+    for resource in package["resources"]:
+        data = files[resource["path"]]
+        resource["hash"], resource["bytes"] = "sha256:" + hashlib.sha256(data).hexdigest(), len(data)
+    files["datapackage.json"] = json.dumps(package).encode()
+    files["datapackage-digest.json"] = json.dumps({"path": "datapackage.json",
+                                                   "hash": "sha256:" + hashlib.sha256(files["datapackage.json"]).hexdigest()}).encode()
+    with zipfile.ZipFile(out, "w") as dst:
+        for name, data in files.items():
+            dst.writestr(name, data)
+    return out
+
+
+def _header(record: bytes, name: str) -> str | None:
+    head = record.partition(b"\r\n\r\n")[0]
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b": ")
+        if key.decode().lower() == name.lower():
+            return value.decode()
+    return None
+
+
+def _sha1(data: bytes) -> str:
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
+
+
+def _forged(record: bytes, *, field: str | None = REMOVED, digest: bool = True) -> bytes:
+    """`record` with the last byte of its content changed (length kept), `field` added to its WARC
+    headers, and its block digest made again (when `digest`); its payload digest left as stamped."""
+    head, _, rest = record.partition(b"\r\n\r\n")
+    block = rest[:-4]  # the two CRLFs that end a record
+    block = block[:-1] + bytes([block[-1] ^ 0x01])
+    if digest:
+        old = _header(record, "WARC-Block-Digest")
+        assert old and old.startswith("sha1:")
+        head = head.replace(f"WARC-Block-Digest: {old}".encode(), f"WARC-Block-Digest: {_sha1(block)}".encode())
+    if field is not None:
+        head += f"\r\n{field}: Cookie".encode()
+    return head + b"\r\n\r\n" + block + b"\r\n\r\n"
+
+
+def _verify(wacz: Path, authority: Authority) -> WaczVerification:
+    return verify_wacz(wacz, roots=tsa_roots(authority))
+
+
+# -- a record that says its credential headers were removed --------------------------------------------------
+
+
+def test_records_rewritten_without_credentials_still_check_against_their_stamp(arc: Archive, tmp_path: Path,
+                                                                               authority: Authority) -> None:
+    wacz, _ = _stamped(arc, tmp_path, authority)
+    rewritten = [m for m in _members(read(wacz, "archive/data.warc.gz")) if _header(m, REMOVED)]
+    assert {_header(m, "WARC-Type") for m in rewritten} == {"request", "response"}
+    result = _verify(wacz, authority)
+    assert result.ok, result.findings
+    assert result.captures == 1 and result.unstamped == 0
+    assert any(f"{len(rewritten)} record(s) rewritten without credential headers" in n for n in result.notes), result.notes
+
+
+@pytest.mark.parametrize("kind", ["response", "request"])
+def test_a_record_made_to_say_its_headers_were_removed_is_checked_by_its_payload(
+        arc: Archive, tmp_path: Path, authority: Authority, kind: str) -> None:
+    """The field added to a record, its HTTP body changed, its block digest made again: removing
+    credential headers never changes a body, whose digest (from its bytes) must be the stamped one."""
+    wacz, _ = _stamped(arc, tmp_path, authority)
+    members = _members(read(wacz, "archive/data.warc.gz"))
+    # A response export left whole (whose body no revisit stands for); a request export rewrote (its
+    # field already there), given a body.
+    if kind == "response":
+        target = next(m for m in members if _header(m, "WARC-Type") == "response"
+                      and _header(m, "WARC-Target-URI") == ALICE_API)
+        assert not _header(target, REMOVED)
+        edit = _forged(target)
+    else:
+        target = next(m for m in members if _header(m, "WARC-Type") == "request" and _header(m, REMOVED))
+        head, _, rest = target.partition(b"\r\n\r\n")
+        block = rest[:-4] + b"x"  # a body where the stamped request had none
+        length = _header(target, "Content-Length")
+        head = head.replace(f"Content-Length: {length}".encode(), f"Content-Length: {len(block)}".encode())
+        head = head.replace(f"WARC-Block-Digest: {_header(target, 'WARC-Block-Digest')}".encode(),
+                            f"WARC-Block-Digest: {_sha1(block)}".encode())
+        edit = head + b"\r\n\r\n" + block + b"\r\n\r\n"
+    rid = _header(target, "WARC-Record-ID")
+    bad = _repacked(wacz, tmp_path / "bad.wacz", lambda ms: [edit if m == target else m for m in ms])
+    result = _verify(bad, authority)
+    assert [(f.kind, f.path) for f in result.findings] == [("capture", "capture 7 (twitter:1111111111111111111)")], \
+        result.findings
+    assert f"record {rid}: rewritten on export without credential headers, but its HTTP body is not the one stamped" \
+        in result.findings[0].detail
+    assert "does NOT verify" in result.sentence() and "timestamped when made" not in result.sentence()
+
+
+@pytest.mark.parametrize("kind", ["resource", "metadata"])
+def test_the_field_on_a_record_export_never_rewrites_is_a_forgery(arc: Archive, tmp_path: Path, authority: Authority,
+                                                                 kind: str) -> None:
+    wacz, _ = _stamped(arc, tmp_path, authority)
+    members = _members(read(wacz, "archive/data.warc.gz"))
+    target = next(m for m in members if _header(m, "WARC-Type") == kind)
+    rid = _header(target, "WARC-Record-ID")
+    bad = _repacked(wacz, tmp_path / "bad.wacz", lambda ms: [_forged(m) if m == target else m for m in ms])
+    result = _verify(bad, authority)
+    assert [f.kind for f in result.findings] == ["capture"], result.findings
+    assert f"record {rid}: a {kind} record carrying {REMOVED}, which export never writes on one" in result.findings[0].detail
+
+
+# -- two records of one ID -------------------------------------------------------------------------------------
+
+
+def test_two_records_of_one_id_are_named_and_each_is_checked(arc: Archive, tmp_path: Path) -> None:
+    """A forged copy of a record put before it (the index then finds the copy first): named, whether
+    its digests were made again or not, and the copy's block is checked like any record's."""
+    plain, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
+    members = _members(read(plain, "archive/data.warc.gz"))
+    target = next(m for m in members if _header(m, "WARC-Type") == "response")
+    rid = _header(target, "WARC-Record-ID")
+
+    def copied(digest: bool) -> Callable[[list[bytes]], list[bytes]]:
+        return lambda ms: [x for m in ms for x in ([_forged(m, field=None, digest=digest), m] if m == target else [m])]
+
+    resigned = verify_wacz(_repacked(plain, tmp_path / "copy.wacz", copied(True)))
+    assert [f.kind for f in resigned.findings] == ["record"], resigned.findings
+    assert f"2 records have the WARC-Record-ID {rid}" in resigned.findings[0].detail
+    broken = verify_wacz(_repacked(plain, tmp_path / "broken.wacz", copied(False)))
+    details = [f.detail for f in broken.findings if f.kind == "record"]
+    assert any(f"2 records have the WARC-Record-ID {rid}" in d for d in details), broken.findings
+    assert any(f"record {rid}" in d and "its block does not match its WARC-Block-Digest" in d for d in details), details
+
+
+# -- a token made long after the records it stamps ------------------------------------------------------------
+
+
+def test_a_capture_stamped_long_after_its_records_is_not_timestamped_when_made(arc: Archive, tmp_path: Path,
+                                                                               authority: Authority) -> None:
+    """Records changed, their manifest made again and stamped today by the same public authority:
+    the token checks, but it was not made when the capture was."""
+    now = datetime.datetime.now(datetime.UTC)
+    wacz, _ = _stamped(arc, tmp_path, authority, at=now)
+    result = _verify(wacz, authority)
+    assert [(f.kind, f.path) for f in result.findings] == [("timestamp", "capture 7 (twitter:1111111111111111111)")]
+    detail = result.findings[0].detail
+    assert "after the latest WARC-Date its manifest lists (2021-11-08T10:00:07Z)" in detail
+    assert "more than the 10 minutes a capture is stamped within: not timestamped when made" in detail
+    assert result.captures == 0 and not [s for s in result.stamps if s.over.startswith("capture")]
+    assert "timestamped when made" not in result.sentence() and "does NOT verify" in result.sentence()
+    assert result.to_dict()["captures"] == 0
+
+    # Within the window of its records, but long after the capture's captured_at: not when made either.
+    late, _ = _stamped(arc, tmp_path / "b", authority, at=datetime.datetime(2021, 11, 8, 10, 5, tzinfo=datetime.UTC),
+                       captured_at="2021-11-08T09:40:00Z")
+    result = _verify(late, authority)
+    assert [f.kind for f in result.findings] == ["timestamp"]
+    assert "after the capture's captured_at (2021-11-08T09:40:00Z)" in result.findings[0].detail
+    # Nine minutes after the last record: made when the capture was.
+    prompt, _ = _stamped(arc, tmp_path / "c", authority,
+                         at=datetime.datetime(2021, 11, 8, 10, 9, 7, tzinfo=datetime.UTC))
+    assert _verify(prompt, authority).ok
+
+
+# -- capture tokens checked against a certificate the bundle carries -------------------------------------------
+
+
+def test_capture_tokens_anchored_in_the_bundle_say_so(arc: Archive, tmp_path: Path, authority: Authority) -> None:
+    chain = authority.chain_pem.read_text()
+    wacz, _ = _stamped(arc, tmp_path, authority, certificates=chain)
+    result = verify_wacz(wacz)  # no CA bundle: the authority's root is the one carried beside the token
+    assert result.ok, result.findings
+    assert result.captures == 1 and not result.stamps[0].anchored
+    assert ("1 capture(s) timestamped when made (1 token(s) checked, certificate chain to CN=Archiver Test TSA Root "
+            "carried in the bundle, not checked against a CA you trust)") in result.sentence()
+    anchored = _verify(wacz, authority)
+    assert anchored.ok and "(1 token(s) checked, checked against your CA bundle)" in anchored.sentence()
