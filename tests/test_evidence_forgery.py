@@ -12,23 +12,33 @@ import gzip
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.errors import EvidenceError
 from archiver.evidence import tsa
 from archiver.evidence.seal import EvidenceOptions
 from archiver.evidence.sidecar import CaptureTimestamps, StoredToken
+from archiver.evidence.sign import DomainIdentity
 from archiver.evidence.stamps import ManifestEntry, digest_of, manifest
 from archiver.evidence.verify_wacz import WaczVerification, verify_wacz
 from archiver.export.cdxj import cdxj_index
-from tests.evidence_fixtures import export, read, tsa_roots
+from tests.evidence_fixtures import DOMAIN, export, indexed_archive, read, tsa_roots
 from tests.export_fixtures import ALICE_API, Archive, build_archive
-from tests.tsa_authority import Authority, timestamp_authority
+from tests.tsa_authority import Authority, make_ca, timestamp_authority, write_key
 
 ROOT = Path(__file__).resolve().parents[1]
 SINCE = datetime.datetime(2021, 1, 1, tzinfo=datetime.UTC)
@@ -282,3 +292,81 @@ def test_capture_tokens_anchored_in_the_bundle_say_so(arc: Archive, tmp_path: Pa
             "carried in the bundle, not checked against a CA you trust)") in result.sentence()
     anchored = _verify(wacz, authority)
     assert anchored.ok and "(1 token(s) checked, checked against your CA bundle)" in anchored.sentence()
+
+
+# -- a certificate issued by one that is no CA's ----------------------------------------------------------------
+
+
+def _issued_by_leaf(tmp_path: Path, *, key_cert_sign: bool = True, leaf_ca: bool = False) -> tuple[Path, Path, x509.Certificate]:
+    """A certificate for DOMAIN issued by an ordinary certificate of another name (a leaf the test CA
+    issued for `someone.example`): the chain (forged, leaf, root) and the forged one's key."""
+    ca = make_ca(tmp_path / "ca", name="Archiver Test Domain Root")
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (x509.CertificateBuilder()
+               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "someone.example")]))
+               .issuer_name(ca.cert.subject).public_key(leaf_key.public_key())
+               .serial_number(x509.random_serial_number())
+               .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(days=7))
+               .add_extension(x509.BasicConstraints(ca=leaf_ca, path_length=None), critical=True)
+               .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                            data_encipherment=False, key_agreement=False, key_cert_sign=key_cert_sign,
+                                            crl_sign=False, encipher_only=False, decipher_only=False), critical=True))
+    leaf = builder.sign(ca.key, hashes.SHA256())
+    forged_key = ec.generate_private_key(ec.SECP256R1())
+    forged = (x509.CertificateBuilder()
+              .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, DOMAIN)]))
+              .issuer_name(leaf.subject).public_key(forged_key.public_key())
+              .serial_number(x509.random_serial_number())
+              .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=7))
+              .add_extension(x509.SubjectAlternativeName([x509.DNSName(DOMAIN)]), critical=False)
+              .sign(leaf_key, hashes.SHA256()))
+    pem = tmp_path / "forged.pem"
+    pem.write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in (forged, leaf, ca.cert)))
+    return pem, write_key(forged_key, tmp_path / "forged.key"), ca.cert
+
+
+@pytest.mark.parametrize(("key_cert_sign", "leaf_ca", "why"), [
+    (True, False, "it is not a CA (its basicConstraints do not say cA)"),
+    (False, True, "keyCertSign is not among its key usages"),
+])
+def test_a_domain_certificate_issued_by_no_ca_is_refused_at_export_and_named_by_verify(
+        arc: Archive, tmp_path: Path, authority: Authority, key_cert_sign: bool, leaf_ca: bool, why: str) -> None:
+    pem, key, root = _issued_by_leaf(tmp_path, key_cert_sign=key_cert_sign, leaf_ca=leaf_ca)
+    said = f"CN={DOMAIN} is issued by CN=someone.example, which cannot issue certificates: {why}"
+    with pytest.raises(EvidenceError) as refused:
+        DomainIdentity.load(pem, key)
+    assert said in str(refused.value)
+    # A bundle signed with it all the same (the identity made without its checks): verify names it.
+    chain = tuple(tsa.load_certificates(pem))
+    private = serialization.load_pem_private_key(key.read_bytes(), password=None)
+    assert isinstance(private, ec.EllipticCurvePrivateKey)
+    identity = DomainIdentity(chain=chain, key=private)
+    wacz, _ = export(arc, tmp_path / "d.wacz", EvidenceOptions(domain=identity, authorities=[authority.url],
+                                                               tsa_certificates=tsa_roots(authority)))
+    for roots in ([root, *tsa_roots(authority)], None):
+        result = verify_wacz(wacz, roots=roots)
+        assert [(f.kind, f.path) for f in result.findings] == [("signature", "datapackage-digest.json")], result.findings
+        assert said in result.findings[0].detail
+    # The chain without its root, checked against the CA bundle: the leaf is the last certificate.
+    short = tmp_path / "short.pem"
+    short.write_bytes(b"".join(c.public_bytes(Encoding.PEM) for c in chain[:2]))
+    wacz2, _ = export(arc, tmp_path / "d2.wacz", EvidenceOptions(
+        domain=DomainIdentity(chain=chain[:2], key=identity.key), authorities=[authority.url],
+        tsa_certificates=tsa_roots(authority)))
+    result = verify_wacz(wacz2, roots=[root, *tsa_roots(authority)])
+    assert [f.kind for f in result.findings] == ["signature"] and said in result.findings[0].detail
+
+
+def test_export_refuses_a_domain_certificate_issued_by_no_ca(tmp_path: Path, authority: Authority) -> None:
+    archive = indexed_archive(tmp_path / "archive")
+    pem, key, _root = _issued_by_leaf(tmp_path)
+    out = tmp_path / "d.wacz"
+    asked = authority.queries
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "export", "-o", str(out), "--archive-dir", str(archive),
+                        "--sign", "--domain-cert", str(pem), "--domain-key", str(key), "--timestamp", authority.url],
+                       capture_output=True, text=True, cwd=ROOT, timeout=180, env=dict(os.environ))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip().splitlines() == [f"archiver: {pem}: CN={DOMAIN} is issued by CN=someone.example, which "
+                                             "cannot issue certificates: it is not a CA (its basicConstraints do not say cA)"]
+    assert not out.exists() and authority.queries == asked

@@ -121,7 +121,7 @@ class DomainIdentity:
         if chain[0].public_key() != key.public_key():
             raise EvidenceError(f"the first certificate of {cert_path} is not the certificate of {key_path}'s key: "
                                 "put the domain's own certificate first, then its issuers")
-        check_chain(chain, what=str(cert_path))
+        check_chain(chain, what=str(cert_path), at=datetime.now(UTC))
         if not subject_domain(chain[0]):
             raise EvidenceError(f"the certificate in {cert_path} names no domain (no CN, no DNS name)")
         return cls(chain=chain, key=key)
@@ -144,14 +144,18 @@ def subject_domain(cert: x509.Certificate) -> str:
     return dns[0] if dns else ""
 
 
-def check_chain(chain: Sequence[x509.Certificate], *, what: str) -> None:
-    """Each certificate signed by the next one (the last one may be a root or not)."""
+def check_chain(chain: Sequence[x509.Certificate], *, what: str, at: datetime | None = None) -> None:
+    """Each certificate signed by the next one (the last one may be a root or not), and each one that
+    signs another a CA's certificate (`tsa.issuer_problem`), valid at `at` (the signing time) when given."""
     for cert, issuer in zip(chain, chain[1:]):
         try:
             cert.verify_directly_issued_by(issuer)
         except (ValueError, TypeError, InvalidSignature):
             raise EvidenceError(f"{what}: {cert.subject.rfc4514_string()} is not issued by the next certificate, "
                                 f"{issuer.subject.rfc4514_string()}") from None
+        refused = tsa.issuer_refused(cert, issuer, at)
+        if refused is not None:
+            raise EvidenceError(f"{what}: {refused}")
 
 
 def verify_domain_signature(cert: x509.Certificate, signature_b64: str, hash_: str) -> None:

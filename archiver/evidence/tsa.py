@@ -290,7 +290,8 @@ def _signature_alone(token: Token, response: TimeStampResponse) -> None:
 
 def _path(cert: x509.Certificate, pool: Sequence[x509.Certificate],
           anchors: Sequence[x509.Certificate]) -> list[x509.Certificate] | None:
-    """cert, its issuers from `pool`, ending at one of `anchors` (each link's signature checked), or None."""
+    """cert, its issuers from `pool`, ending at one of `anchors` (each link's signature checked), or
+    None; TokenInvalid when a certificate on the way is issued by one that is no CA's."""
     path = [cert]
     while path[-1] not in anchors:
         current = path[-1]
@@ -298,8 +299,47 @@ def _path(cert: x509.Certificate, pool: Sequence[x509.Certificate],
                        and _issued_by(current, c)), None)
         if issuer is None:
             return None
+        refused = issuer_refused(current, issuer)
+        if refused is not None:
+            raise TokenInvalid(f"its certificate chain does not hold: {refused}")
         path.append(issuer)
     return path
+
+
+def issuer_problem(issuer: x509.Certificate, at: datetime | None = None) -> str | None:
+    """Why `issuer` cannot have issued another certificate (at the time `at`, when given), or None.
+
+    Only a CA's certificate issues others (RFC 5280 4.2.1.9, 4.2.1.3): basicConstraints with cA
+    true, and keyCertSign among its key usages when it lists them. Anyone holding an ordinary
+    certificate (a leaf, cA false) could otherwise issue one for any name.
+    """
+    try:
+        constraints = issuer.extensions.get_extension_for_class(x509.BasicConstraints).value
+    except x509.ExtensionNotFound:
+        constraints = None
+    except ValueError:  # an extension that does not parse
+        return "its extensions cannot be read"
+    if constraints is None or not constraints.ca:
+        return "it is not a CA (its basicConstraints do not say cA)"
+    try:
+        usage: x509.KeyUsage | None = issuer.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        usage = None
+    if usage is not None and not usage.key_cert_sign:
+        return "keyCertSign is not among its key usages"
+    if at is not None and not issuer.not_valid_before_utc <= at <= issuer.not_valid_after_utc:
+        return (f"it was not valid at {at:%Y-%m-%dT%H:%M:%SZ} (valid {issuer.not_valid_before_utc:%Y-%m-%d} "
+                f"to {issuer.not_valid_after_utc:%Y-%m-%d})")
+    return None
+
+
+def issuer_refused(cert: x509.Certificate, issuer: x509.Certificate, at: datetime | None = None) -> str | None:
+    """`issuer_problem` as a sentence naming both certificates, or None."""
+    why = issuer_problem(issuer, at)
+    if why is None:
+        return None
+    return (f"{cert.subject.rfc4514_string()} is issued by {issuer.subject.rfc4514_string()}, which cannot issue "
+            f"certificates: {why}")
 
 
 def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:

@@ -313,7 +313,7 @@ class _Check:
 
     def domain_signature(self, signed: dict[str, Any], hash_: str, created: datetime) -> None:
         chain = _pem_chain(signed.get("domainCert"), "domainCert")
-        check_chain(chain, what="domainCert")
+        check_chain(chain, what="domainCert", at=created)
         leaf = chain[0]
         if subject_domain(leaf) != signed.get("domain"):
             raise EvidenceError(f"the certificate names {subject_domain(leaf)!r}, not the signed domain {signed.get('domain')!r}")
@@ -323,7 +323,7 @@ class _Check:
                                 f"certificate's start ({leaf.not_valid_before_utc:%Y-%m-%dT%H:%MZ})")
         anchored = False
         if self.roots is not None:
-            if not _chains_to(chain, self.roots):
+            if not _chains_to(chain, self.roots, at=created):
                 raise EvidenceError("the domain certificate does not chain to the given CA bundle")
             anchored = True
         ts_chain = _pem_chain(signed.get("timestampCert"), "timestampCert")
@@ -808,7 +808,10 @@ def _pem_chain(value: Any, what: str) -> list[x509.Certificate]:
     return chain
 
 
-def _chains_to(chain: Sequence[x509.Certificate], roots: Sequence[x509.Certificate]) -> bool:
+def _chains_to(chain: Sequence[x509.Certificate], roots: Sequence[x509.Certificate], *,
+               at: datetime | None = None) -> bool:
+    """Whether the chain ends at one of `roots`, or at a certificate one of them issued; EvidenceError
+    when the root that issued it cannot issue certificates (no CA's, or not valid at `at`)."""
     last = chain[-1]
     if last in roots:
         return True
@@ -816,9 +819,12 @@ def _chains_to(chain: Sequence[x509.Certificate], roots: Sequence[x509.Certifica
         if root.subject == last.issuer:
             try:
                 last.verify_directly_issued_by(root)
-                return True
             except Exception:
                 continue
+            refused = tsa.issuer_refused(last, root, at)
+            if refused is not None:
+                raise EvidenceError(f"domainCert: {refused}")
+            return True
     return False
 
 
