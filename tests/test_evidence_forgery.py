@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.errors import EvidenceError
+from archiver.errors import EvidenceError, TokenInvalid
 from archiver.evidence import tsa
 from archiver.evidence.seal import EvidenceOptions
 from archiver.evidence.sidecar import CaptureTimestamps, StoredToken
@@ -370,3 +370,45 @@ def test_export_refuses_a_domain_certificate_issued_by_no_ca(tmp_path: Path, aut
     assert r.stderr.strip().splitlines() == [f"archiver: {pem}: CN={DOMAIN} is issued by CN=someone.example, which "
                                              "cannot issue certificates: it is not a CA (its basicConstraints do not say cA)"]
     assert not out.exists() and authority.queries == asked
+
+
+# -- a domain signature whose timestamp its verifiers would refuse ----------------------------------------------
+
+
+@pytest.mark.parametrize(("offset", "said"), [(-20, "behind"), (20, "ahead of")])
+def test_export_refuses_a_domain_signature_when_the_clock_is_off(arc: Archive, tmp_path: Path, authority: Authority,
+                                                                monkeypatch: pytest.MonkeyPatch, offset: int,
+                                                                said: str) -> None:
+    import archiver.export.wacz as wacz_module
+
+    ca = make_ca(tmp_path / "ca", name="Archiver Test Domain Root")
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = ca.issue(DOMAIN, key, san=DOMAIN, days=7,
+                    not_before=datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1))
+    pem = tmp_path / "domain.pem"
+    pem.write_bytes(leaf.public_bytes(Encoding.PEM) + ca.cert.public_bytes(Encoding.PEM))
+    identity = DomainIdentity.load(pem, write_key(key, tmp_path / "domain.key"))
+    skewed = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=offset)
+    monkeypatch.setattr(wacz_module, "iso_seconds", lambda: skewed.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    out = tmp_path / "d.wacz"
+    with pytest.raises(EvidenceError) as refused:
+        export(arc, out, EvidenceOptions(domain=identity, authorities=[authority.url],
+                                         tsa_certificates=tsa_roots(authority)))
+    message = str(refused.value)
+    assert message.startswith("no timestamp for the domain signature: ") and "\n" not in message
+    assert f"this machine's clock said {skewed:%Y-%m-%dT%H:%M:%SZ} (created): it is 19 min" in message \
+        or f"this machine's clock said {skewed:%Y-%m-%dT%H:%M:%SZ} (created): it is 20 min" in message, message
+    assert f"{said} the authority's" in message and "set this machine's clock right" in message
+    assert refused.value.exit_code == 2 and not out.exists()
+
+
+# -- a token signed while the authority's certificate had expired ------------------------------------------------
+
+
+def test_a_token_signed_with_an_expired_certificate_names_its_validity(tmp_path: Path) -> None:
+    with timestamp_authority(tmp_path / "tsa", since=SINCE, days=30) as old:
+        der = old.token_at(b"message", datetime.datetime.now(datetime.UTC))
+        with pytest.raises(TokenInvalid) as e:
+            tsa.check_token(der, message=b"message", roots=tsa_roots(old))
+    assert "CN=Archiver Test TSA's certificate was not valid at the token's time" in str(e.value)
+    assert "(valid 2021-01-01T00:00:00Z to 2021-01-31T00:00:00Z)" in str(e.value)

@@ -37,6 +37,7 @@ from archiver import __version__
 from archiver.errors import EvidenceError, TimestampError
 from archiver.evidence import tsa
 from archiver.evidence.keys import SigningKey
+from archiver.redact import redact_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -187,9 +188,11 @@ def chain_for(signer: x509.Certificate, pool: Sequence[x509.Certificate]) -> lis
 def sign_domain(identity: DomainIdentity, hash_: str, authorities: Sequence[str], *, created: str | None = None,
                 tsa_certificates: Sequence[x509.Certificate] = (), timeout: float = tsa.DEFAULT_TIMEOUT,
                 failures: list[str] | None = None) -> dict[str, Any]:
-    """The `signedData` of a domain signature, timestamped by the first authority that answers.
+    """The `signedData` of a domain signature, timestamped by the first authority that answers with
+    a time at most STAMP_WINDOW after `created` (what verifiers accept).
 
-    Raises EvidenceError when none does (a domain signature without its timestamp is not one).
+    Raises EvidenceError when none does (a domain signature without its timestamp is not one), naming
+    how far this machine's clock is from an authority's when that is why.
     """
     if not authorities:
         raise EvidenceError("domain signing needs a timestamp authority: give --timestamp URL (or ARCHIVER_TSA)")
@@ -217,6 +220,15 @@ def sign_domain(identity: DomainIdentity, hash_: str, authorities: Sequence[str]
         chain = chain_for(token.signer, [*token.certificates, *tsa_certificates])
         if len(chain) < 2 and chain[0].issuer != chain[0].subject:
             errors.append(f"timestamp authority {url}: its CA certificate is unknown: give it with --timestamp-ca PEM")
+            continue
+        if not when <= token.time <= when + STAMP_WINDOW:
+            # Verifiers refuse it (`created` must come at most STAMP_WINDOW before the timestamp):
+            # this machine's clock and the authority's disagree.
+            ahead = "behind" if token.time > when else "ahead of"
+            errors.append(f"timestamp authority {redact_endpoint(url)} says {token.time:%Y-%m-%dT%H:%M:%SZ}, "
+                          f"this machine's clock said {created} (created): it is {duration(token.time - when)} "
+                          f"{ahead} the authority's, and a domain signature's timestamp must come within "
+                          f"{int(STAMP_WINDOW.total_seconds() // 60)} minutes after created: set this machine's clock right")
             continue
         if failures is not None:
             failures.extend(errors)

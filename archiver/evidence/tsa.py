@@ -262,6 +262,11 @@ def _verify(token: Token, response: TimeStampResponse, digest: bytes, *, roots: 
         if roots is None:
             raise TokenUnanchored("its signer's certificate does not chain to a CA certificate carried with it")
         raise TokenInvalid("its signer does not chain to the given CA certificates")
+    for cert in path:  # named as such (the verifier below would only say the signature does not check)
+        if not cert.not_valid_before_utc <= token.time <= cert.not_valid_after_utc:
+            raise TokenInvalid(f"{cert.subject.rfc4514_string()}'s certificate was not valid at the token's time "
+                               f"{token.time:%Y-%m-%dT%H:%M:%SZ} (valid {cert.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ} "
+                               f"to {cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ})")
     verifier = VerifierBuilder(roots=[path[-1]], intermediates=path[:-1]).build()
     try:
         verifier.verify(response, digest)
