@@ -718,6 +718,7 @@ def _check_stamps(seen: _Seen, stamps: Callable[[Sequence[int]], Sequence[Captur
     checks without a CA at hand to say whose it is, is no problem."""
     from archiver.errors import TokenInvalid, TokenUnanchored
     from archiver.evidence import tsa
+    from archiver.evidence.verify_wacz import made_late
 
     problems: list[Problem] = []
     captures = seen.stamped_captures()
@@ -735,11 +736,17 @@ def _check_stamps(seen: _Seen, stamps: Callable[[Sequence[int]], Sequence[Captur
                 fail("is over a manifest that is not the one kept with it (their digests differ)")
                 continue
             try:
-                tsa.check_token(base64.b64decode(stamp.token), message=stamp.manifest.encode("utf-8"))
+                der = base64.b64decode(stamp.token)
+                made = tsa.check_token(der, message=stamp.manifest.encode("utf-8")).time
             except TokenUnanchored:
-                pass  # sound, whoever signed it: verify X.wacz --ca-bundle says who
+                made = tsa.parse_token(der).time  # sound, whoever signed it: verify X.wacz --ca-bundle says who
             except (TokenInvalid, ValueError) as e:
                 fail(f"does not check: {e}")
+                continue
+            # A token made long after the capture stamps records as they were then (changed, their
+            # manifest made again and stamped anew): no proof of what was captured.
+            if late := made_late(stamp.manifest, stamp.captured_at)(made):
+                fail(f"is {late}")
                 continue
             try:
                 entries = parse_manifest(stamp.manifest)

@@ -8,6 +8,7 @@ import base64
 import json
 import sqlite3
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,13 @@ def test_verify_of_the_folder_checks_each_capture_token_against_its_records(worl
     of_capture = f"of its capture of {stamp['capture_url']} at {stamp['captured_at']}"
     assert [line for line in moved.stdout.splitlines() if line.startswith("journal\t") and of_capture in line
             and "is not the one the journal in the WARCs holds" in line], moved.stdout
+    # A token by the same authority over the same manifest, made an hour after the capture: it no
+    # longer shows the records were as they are when they were captured.
+    made = datetime.fromisoformat(stamp["captured_at"].replace("Z", "+00:00")) + timedelta(hours=1)
+    later = tampered("stamped-later", token=base64.b64encode(authority.token_at(stamp["manifest"].encode(), made)).decode())
+    assert later.returncode == 1, later.stderr
+    assert [line for line in named(later) if which in line and f"is made at {made:%Y-%m-%dT%H:%M:%SZ}, " in line
+            and "not timestamped when made" in line], later.stderr
     # The token gone from the index: nothing in the index is left to check, the journal still holds it.
     lost = tampered("token-lost")
     assert lost.returncode == 1, lost.stderr

@@ -408,7 +408,7 @@ class _Check:
                 self.fail("capture", where, "its manifest does not match its digest")
                 continue
             good = self.tokens(cap.tokens, cap.manifest.encode("utf-8"), kind="capture", where=where, name="token",
-                               over=f"capture {cap.capture}", late=_made_late(cap))
+                               over=f"capture {cap.capture}", late=made_late(cap.manifest, cap.captured_at))
             if good:
                 self.r.captures += 1
             self.manifest_records(cap, where, records)
@@ -749,18 +749,18 @@ def _manifest_times(manifest: str) -> list[datetime]:
     return times
 
 
-def _made_late(cap: CaptureTimestamps) -> Callable[[datetime], str | None]:
-    """Why a token over this capture's manifest was not made when the capture was (None: it was).
+def made_late(manifest: str, captured_at: str | None) -> Callable[[datetime], str | None]:
+    """Why a token over a capture's `manifest` was not made when the capture was (None: it was).
 
     A capture is stamped as soon as its records are written: a token made more than STAMP_WINDOW
     after the latest WARC-Date its manifest lists (or after the capture's `captured_at`) stamps
     records as they were then, which could have been changed, their manifest made again and
     stamped anew by the same authority, in the meantime.
     """
-    times = _manifest_times(cap.manifest)
+    times = _manifest_times(manifest)
     latest = max(times) if times else None
     try:
-        captured = parse_created(cap.captured_at) if cap.captured_at else None
+        captured = parse_created(captured_at) if captured_at else None
     except EvidenceError:
         captured = None
     minutes = int(STAMP_WINDOW.total_seconds() // 60)
