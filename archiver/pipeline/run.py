@@ -28,7 +28,7 @@ from ..models import Post
 from ..progress import feed_message
 from ..seeds import say_feed_read
 from ..sources import expand, source_key, unique_sources
-from ..times import iso_seconds, utc_now
+from ..times import iso_seconds
 from .executors import Answer, Executor, Handlers, InlineExecutor, NotStarted, ProcessPoolExecutor, TaskFailed
 from .postcapture import PostOutcome, wayback_left
 from .session import Session, recover_warcs
@@ -210,7 +210,8 @@ class _Flight:
         self.posts: list[PostTask] = []
         self._post_answers: dict[int, Answer] = {}
         self.before: dict[str, str | None] = {}  # re-checked posts: their status before this run
-        self._started = utc_now()  # posts first seen since are new to the archive, re-checked or not
+        # Posts added to the index after this (their IDs past it) are new to the archive, re-checked or not.
+        self._held_up_to = index.last_post_id()
 
     def run(self) -> None:
         for article in self.tasks:
@@ -264,7 +265,7 @@ class _Flight:
             due.sort(key=lambda k: cited.get(k, len(cited)))
             # A post this run's articles brought in that no capture took (a short link that did
             # not resolve) is due as never checked: it is checked, but new to the archive.
-            new = self.index.unchecked_since(self._started) if due else set()
+            new = self.index.unchecked_after(self._held_up_to) if due else set()
             self.before.update((k, self.index.post_status(k)) for k in due if k not in new)
             if due:
                 log.info("re-checking %d post(s) last checked %s ago or more", len(due),

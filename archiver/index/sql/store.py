@@ -571,11 +571,16 @@ class Store(Closing):
         )
         return [row["key"] for row in rows]
 
-    def unchecked_since(self, since: str) -> set[str]:
-        """Keys of the posts first seen at or after `since` (UTC, as `utc_now` writes it) and never
-        checked: new to the archive in the run that started then."""
+    def last_post_id(self) -> int:
+        """The highest row ID of the posts held (0: none): posts added later have higher ones."""
+        row = self._one("SELECT max(id) AS id FROM posts", [])
+        return int(row["id"]) if row is not None and row["id"] is not None else 0
+
+    def unchecked_after(self, post_id: int) -> set[str]:
+        """Keys of the posts added after the one with row ID `post_id` and never checked: new to the
+        archive in the run that started when `post_id` was the last (`last_post_id`)."""
         return {row["key"] for row in self.db.query(
-            "SELECT key FROM posts WHERE first_seen >= ? AND last_checked IS NULL", [since])}
+            "SELECT key FROM posts WHERE id > ? AND last_checked IS NULL", [post_id])}
 
     def latest_moment(self) -> str | None:
         """The latest time the archive holds of its own doing: a run's start, a post's check (None:
