@@ -45,3 +45,21 @@ def test_an_article_that_goes_elsewhere_by_itself_is_no_view_of_the_article(tmp_
                                "WHERE a.url = ? AND c.post IS NULL", [URL]).fetchone()
     assert title in (None, "Flood: live")  # never the other page's
     assert cited == {f"twitter:{site.TWEET_PHOTO.id}"} and status == "error"
+
+
+@pytest.mark.parametrize("script", [
+    "if (!sessionStorage.getItem('r')) { sessionStorage.setItem('r', '1'); location.reload(); }",
+    "if (!location.search) { location.href = location.pathname + '/?consent=1'; }",
+])
+def test_an_article_that_loads_itself_again_is_still_the_article(tmp_path: Path, script: str) -> None:
+    # A consent script's reload, or the same address with a query and a trailing slash: the page
+    # shown is the article's own, captured as such.
+    page = _page("").replace("setTimeout(function () { location.href = ''; }, 300)",
+                             f"setTimeout(function () {{ {script} }}, 300)")
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        web.set_state(("article", PATH), page)
+        web.set_state(("article", PATH + "/"), page)
+        r = cli(web, "archive", URL, "--format", "json", archive=archive)
+    assert r.returncode == 0, r.stderr
+    assert not [f for f in json.loads(r.stdout)["failures"] if f.startswith(URL)]

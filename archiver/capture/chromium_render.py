@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from playwright.async_api import Browser as PlaywrightBrowser
 from playwright.async_api import Error as PlaywrightError
@@ -181,7 +182,7 @@ class ChromiumRenderer(AsyncClosing):
             t = time.monotonic()
             await pagesteps.load(page, url, wait_for, clock.ms(), result)
             result.timings["load"] = time.monotonic() - t
-            loaded, _ = await recorder.main_document()
+            loaded = await recorder.main_document()
 
             t = time.monotonic()
             clock.check("settling")
@@ -236,16 +237,30 @@ class ChromiumRenderer(AsyncClosing):
         return result
 
 
-async def _left_after_load(recorder: TrafficRecorder, loaded: str | None, result: PageCapture) -> None:
-    """Note it in `result` when the page shows another document than the one that loaded: a
-    script or a meta refresh took the page elsewhere by itself (an ad-block check's redirect)."""
-    if loaded is None or result.left_for is not None:
+async def _left_after_load(recorder: TrafficRecorder, loaded: tuple[str | None, str | None],
+                           result: PageCapture) -> None:
+    """Note it in `result` when the page shows another page than the one that loaded: a script or
+    a meta refresh took it elsewhere by itself (an ad-block check's redirect). A new document of
+    the same page (a reload by a consent script, the same address with another query or without
+    its trailing slash, on its host with or without `www.`/`m.`) is still that page."""
+    loader, address = loaded
+    if loader is None or result.left_for is not None:
         return
     now, where = await recorder.main_document()
-    if now is not None and now != loaded:
+    if now is not None and now != loader and not same_page(address or "", where or ""):
         result.left_for = where or "another address"
         result.errors.append(f"the page went to {result.left_for} by itself after it loaded: what was shown and read "
                              "after that is that page's")
+
+
+def same_page(one: str, other: str) -> bool:
+    """Whether two addresses are one page's: the same scheme, host (`www.`, `m.` aside) and path
+    (a trailing slash aside); the query and fragment are not compared."""
+    from archiver.platforms.base import host_of
+
+    a, b = urlsplit(one), urlsplit(other)
+    return (a.scheme.lower() == b.scheme.lower() and host_of(one) == host_of(other)
+            and (a.path.rstrip("/") or "/") == (b.path.rstrip("/") or "/"))
 
 
 if TYPE_CHECKING:
