@@ -48,3 +48,17 @@ def test_a_clock_a_little_behind_another_machine_s_is_no_reason_to_refuse(tmp_pa
     _archive(root, datetime.now(UTC) + timedelta(minutes=2))  # within the slack (another worker's clock)
     r = _archive_page(root, tmp_path)
     assert r.returncode == 0, r.stderr
+
+
+def test_a_clock_set_right_runs_over_an_archive_that_holds_a_time_from_ahead_when_told_to(tmp_path: Path) -> None:
+    import os
+
+    root = tmp_path / "archive"
+    _archive(root, datetime.now(UTC) + timedelta(hours=1))
+    refused = _archive_page(root, tmp_path)
+    assert refused.returncode == 1 and "ARCHIVER_CLOCK_BEHIND_OK=1" in refused.stderr, refused.stderr
+    page = tmp_path / "story.txt"
+    told = subprocess.run([sys.executable, "-m", "archiver.cli", "archive", str(page), "--archive-dir", str(root)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env={**os.environ, "ARCHIVER_CLOCK_BEHIND_OK": "1"})
+    assert told.returncode == 0, told.stderr

@@ -72,12 +72,14 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
     the run's summary as a run that waits counts them."""
     from ..index import open_index
     from ..pipeline.tasks import ArticleTask, PostTask
+    from ..runs import clock_not_behind
     from ..sources import expand, unique_sources
     from .storage import recover_local_runs
 
     specs = unique_sources(expand(list(specs)))  # one article however it was spelt: one task
     recover_local_runs(archive_dir)
     with open_index(archive_dir, url=index_url) as index:
+        clock_not_behind(index)
         run_id = index.start_run(command)
         due = index.posts_due_for_recheck(plan.recheck_after) if plan.recheck_after is not None else []
         before = {k: index.post_status(k) for k in due}
