@@ -255,7 +255,7 @@ def _blame_the_length(fh: IO[bytes], offset: int, length: int, record_id: str | 
             return
     if actual != length:
         raise _Bad(INDEX, f"the index gives it {length} bytes, but the record there is whole and sound at {actual} "
-                          f"bytes: the index's row is wrong ({REINDEX_HINT})")
+                          "bytes: the index's row is wrong, the WARC is not (an index rebuilt from the WARCs mends it)")
 
 
 def _record_problem(bad: _Bad, rel: str, offset: int, record_id: str | None) -> Problem:
@@ -504,6 +504,15 @@ def _lost_from_index(seen: _Seen, journal: Journal, reindex_hint: str, where: st
                                     f"are not in it (the first: {first}); {reindex_hint}")]
 
 
+def _note_strays(seen: _Seen, reindex_hint: str) -> None:
+    """Sound records in files the index holds records of, that it does not hold itself (nor its
+    journal names: those are problems of their own)."""
+    for rel, count, first in seen.strays(seen.indexed_files):
+        log.warning("note: %s: %d record(s) not in the index (the first at offset %d): a run stopped between "
+                    "writing them and indexing them, or they were put there since; not an error (replay tools "
+                    "reading the file do serve them); %s", rel, count, first, reindex_hint)
+
+
 def _note_unjournaled(seen: _Seen, where: str) -> None:
     """Indexed records tied to their captures that no journal entry in the WARCs names: the index ran
     ahead of its journal (a run stopped between the two, or the journal record was lost with the
@@ -606,7 +615,9 @@ class _Seen(Scratch):
                           "shots": ("capture_id", "digest"),
                           "sound": ("capture_id", "record_id", "line"),
                           "unindexed": ("id",), "journaled": ("id",), "named_lost": ("id",),
-                          "tied": ("id",), "stray": ("rel", '"offset"')})
+                          "tied": ("id", "filename"), "stray": ("rel", '"offset"', "id"),
+                          "journal_files": ("filename",)})
+        self.indexed_files: set[str] = set()  # the files of which the index holds records
         self._shots_indexed = False
         self.keep_lines = False  # the sound records' manifest lines, kept when tokens are checked
 
@@ -619,21 +630,25 @@ class _Seen(Scratch):
         """A sound record walked that the index does not hold, and that it would hold had it been
         taken in (every record but a file's `warcinfo` and the journal's own)."""
         if (headers.get_header("WARC-Type") or "") != "warcinfo" and not _is_journal(headers):
-            self.add("stray", (rel, offset))
+            self.add("stray", (rel, offset, headers.get_header("WARC-Record-ID") or ""))
 
     def strays(self, files: Collection[str]) -> list[tuple[str, int, int]]:
-        """(file, how many, first offset) of the stray records in each of `files`."""
+        """(file, how many, first offset) of the stray records in each of `files`, but those the
+        journal names (the index lost them: a problem of their own, `lost_from_index`)."""
         if not self.counts["stray"]:
             return []
         return [(rel, int(n), int(first)) for rel, n, first in self.query(
-            'SELECT rel, count(*), min("offset") FROM stray GROUP BY rel ORDER BY rel') if rel in files]
+            'SELECT rel, count(*), min("offset") FROM stray WHERE id NOT IN (SELECT id FROM journaled) '
+            "GROUP BY rel ORDER BY rel") if rel in files]
 
     def journaled(self, journal: Journal) -> None:
         """The records the journal's `records` entries name: the index held each once."""
         import json
 
         entries = journal.entries() if isinstance(journal, Spool) else journal
+        files: set[str] = set()
         for entry in entries:
+            files.add(entry.filename)
             if entry.kind == "records":
                 try:
                     ids = json.loads(entry.raw).get("record_ids") or []
@@ -641,6 +656,8 @@ class _Seen(Scratch):
                     continue  # (an unreadable entry is the journal check's to name)
                 for record_id in ids:
                     self.add("journaled", (str(record_id),))
+        for filename in files:
+            self.add("journal_files", (filename,))
 
     def lost_from_index(self, named: Iterable[str] = ()) -> tuple[int, str | None]:
         """How many walked records the index does not hold although its journal named them, and the
@@ -656,19 +673,22 @@ class _Seen(Scratch):
         return int(count), first
 
     def unjournaled(self) -> tuple[int, str | None]:
-        """How many indexed records tied to a capture no journal `records` entry names, and the first."""
+        """How many indexed records tied to a capture no journal `records` entry names, and the
+        first; only in files that hold journal entries (a file written before the index was
+        journaled holds none, and its records none name)."""
         if not (self.counts["tied"] and self.counts["journaled"]):
             return 0, None
         self.execute("CREATE INDEX IF NOT EXISTS journaled_id ON journaled (id)")
         count, first = next(self.query(
-            "SELECT count(DISTINCT id), min(id) FROM tied WHERE id NOT IN (SELECT id FROM journaled)"))
+            "SELECT count(DISTINCT id), min(id) FROM tied WHERE id NOT IN (SELECT id FROM journaled) "
+            "AND filename IN (SELECT filename FROM journal_files)"))
         return int(count), first
 
     def note(self, row: RecordRow) -> None:
         """An indexed record: its ID, and what it is to the checks made at the end."""
         self.add("ids", (row.record_id,))
         if row.capture_id is not None:
-            self.add("tied", (row.record_id,))
+            self.add("tied", (row.record_id, row.filename))
         if row.warc_type == "revisit" and row.extra.get("WARC-Refers-To"):
             self.add("revisits", (row.filename, row.offset, row.target_uri, row.extra["WARC-Refers-To"]))
         elif (row.capture_id is not None and row.warc_type == "resource" and row.payload_digest
@@ -824,6 +844,8 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
         if journal is not None and whole_index and index_present:
             problems += _lost_from_index(seen, journal, reindex_hint, where, named_lost)
             _note_unjournaled(seen, where)
+        if whole_index and index_present:
+            _note_strays(seen, reindex_hint)
     for p in problems:
         log.warning("%s", p)
     marked.sort(key=lambda m: (m.path, m.offset))
@@ -865,11 +887,7 @@ def _verify(archive_dir: Path, records: Iterable[RecordRow], seen: _Seen, *, who
             # Beside a healthy index `reindex` asks for --force: the hint says so.
             for note in _unindexed_files(warc_root, indexed_files, hint=reindex_hint):
                 log.warning("note: %s: %s (not in the index; not an error)", note.path, note.detail)
-            for rel, count, first in seen.strays({f"{WARC_DIR}/{f}" for f in indexed_files}):
-                log.warning("note: %s: %d record(s) not in the index (the first at offset %d): a run stopped "
-                            "between writing them and indexing them, or they were put there since; not an "
-                            "error (replay tools reading the file do serve them); %s", rel, count, first,
-                            reindex_hint)
+            seen.indexed_files = {f"{WARC_DIR}/{f}" for f in indexed_files}
         else:
             problems += _unindexed_files(warc_root, indexed_files)
     dangling = _dangling_revisits(seen)

@@ -243,6 +243,7 @@ def test_a_capture_whose_page_record_the_index_lost_is_named(tmp_path: Path) -> 
     assert len(details) == 1 and details[0].startswith("the capture of twitter:180000000000000000") and details[0].endswith(
         f"names its page record {rid}, which the index does not hold: `archiver reindex --force` rebuilds the index "
         "from the WARC files")
+    assert "record(s) not in the index (the first at offset" not in result.stderr  # named once, as a problem
 
 
 def test_two_long_texts_alike_in_their_first_characters_are_quoted_where_they_part() -> None:

@@ -108,8 +108,8 @@ def test_wrong_offset_length_or_id(arc: Archive) -> None:
     # A length the record there does not have, whole and sound at its own: the index's row is to
     # blame, not the WARC (`reindex` rebuilds the row; nothing in the WARC is damaged).
     blamed = (INDEX, f"the index gives it {too_long.length} bytes, but the record there is whole and sound at "
-                     f"{target.length} bytes: the index's row is wrong (rebuild the index from the WARCs with "
-                     "`archiver reindex`)")
+                     f"{target.length} bytes: the index's row is wrong, the WARC is not (an index rebuilt from the "
+                     "WARCs mends it)")
     assert sorted((p.kind, p.detail.split(": ", 1)[1]) for p in problems) == [
         blamed, (RECORD, f"holds {neighbour.record_id} instead")]
     too_short = replace(target, length=target.length - 1)
@@ -234,3 +234,25 @@ def test_a_plain_warc_file_that_ends_inside_its_record_is_named_not_offered_to_r
     problems = verify_archive(arc.root, arc.rows, arc.screenshots, whole_index=True)
     assert [(p.kind, p.path, p.detail) for p in problems] == [
         (UNREADABLE, "warcs/partial.warc", "unindexed record at offset 0: the file ends inside it")]
+
+
+def test_records_of_a_file_written_before_the_index_was_journaled_are_no_unjournaled_records() -> None:
+    """An archive older than its journal: the records of its first WARC files are named by no
+    journal entry, and are not noted as such (only files holding journal entries are looked at)."""
+    import json
+
+    from archiver.index.journal import Entry
+    from archiver.index.rows import RecordRow
+    from archiver.verify import _Seen
+
+    def row(record_id: str, filename: str) -> RecordRow:
+        return RecordRow(record_id=record_id, warc_type="response", target_uri="https://news.example/",
+                         date="2021-11-08T10:00:00Z", filename=filename, offset=0, length=1, capture_id=1)
+
+    with _Seen() as seen:
+        for rid, name in (("<urn:uuid:old>", "old.warc.gz"), ("<urn:uuid:named>", "new.warc.gz"),
+                          ("<urn:uuid:lost-entry>", "new.warc.gz")):
+            seen.note(row(rid, name))
+        seen.journaled([Entry("2024-03-04T10:00:00Z", "new.warc.gz", 10, "records",
+                              json.dumps({"record_ids": ["<urn:uuid:named>"]}).encode())])
+        assert seen.unjournaled() == (1, "<urn:uuid:lost-entry>")
