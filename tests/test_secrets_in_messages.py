@@ -143,3 +143,21 @@ def test_the_capture_info_record_names_failed_requests_without_their_secrets() -
     result.errors.append(f"request failed: GET https://user:{PASSWORD}@news.example/img.png?token=SEKRET&x=1: origin")
     errors = json.loads(capture_info(result, Provenance("131.0", "Mozilla/5.0", True))["errors"])
     assert errors == ["request failed: GET https://REDACTED@news.example/img.png?token=REDACTED&x=1: origin"]
+
+
+def test_a_run_summary_names_each_post_s_failures_without_their_secrets() -> None:
+    # The run's failures were redacted where printed; a result's own (error, reason, failures) and
+    # the summary kept in the runs table were not.
+    from archiver.pipeline.postcapture import PostOutcome
+    from archiver.pipeline.summary import ArchiveSummary
+
+    asked = "https://api.example/status?id=1&access_token=s3cr3t"
+    post = PostOutcome("twitter:1", "twitter", None, "unavailable", reason=f"GET {asked}: HTTP 503",
+                       error=f"GET {asked}: timed out", wayback_failure=f"lookup not made: GET {asked}: HTTP 503")
+    summary = ArchiveSummary(failures=[f"a.html: GET {asked}: refused"])
+    summary.posts.append(post)
+    data = summary.to_dict()
+    assert "s3cr3t" not in json.dumps(data)
+    (row,) = data["results"]
+    assert row["error"] == "GET https://api.example/status?id=1&access_token=REDACTED: timed out"
+    assert len(row["failures"]) == 2 and all("access_token=REDACTED" in f for f in row["failures"])

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..interrupt import exit_code, signal_name
+from ..redact import redact_text
 from .postcapture import PostOutcome
 
 
@@ -160,7 +161,7 @@ class ArchiveSummary:
             "statuses": self.counts(),
             "network_unreachable": self.network_unreachable or self.nothing_answered,
             "interrupted": signal_name(self.interrupted) if self.interrupted else None,
-            "failures": self.failures,
+            "failures": [redact_text(str(f)) for f in self.failures],
             "results": [self._row(p) for p in self.posts],
         }
 
@@ -170,5 +171,12 @@ class ArchiveSummary:
         false: its check could not be made)."""
         before = self.previous.get(post.key)
         rechecked = post.key in self.previous
-        return {**post.row(), "previous_status": before,
+        row = post.row()
+        # Messages quote requests (an API's URL with its token): named without their secrets, as
+        # the run's failures are, here and in the runs table the summary is kept in.
+        for name in ("reason", "error"):
+            if isinstance(row.get(name), str):
+                row[name] = redact_text(row[name])
+        row["failures"] = [redact_text(f) for f in row.get("failures", [])]
+        return {**row, "previous_status": before,
                 "changed": rechecked and post.checked and before is not None and before != post.status}
