@@ -344,15 +344,41 @@ def _rebuild(archive_dir: Path, files: list[Path], warcs: Path, db_path: Path, s
                               f"named above): the index was not rebuilt{'; the old one is untouched' if db_path.exists() else ''}")
     for scan in scans:
         summary.gaps += scan.gaps()
-    # Files read to their end without a journal entry: written before the journal existed.
-    older = [path.name for path, scan in zip(files, scans, strict=True)
-             if scan.problem is None and scan.records and not scan.journal]
+    # Files read to their end without a journal entry: written before the journal existed, unless
+    # the journal another file holds names their records (a run's records in one file, its
+    # journal's in the next: the two files of an `archive --recapture`, say).
+    older = _unjournaled([path.name for path, scan in zip(files, scans, strict=True)
+                          if scan.problem is None and scan.records and not scan.journal], spool)
     rebuilt = rebuild_index(archive_dir, spool.records(), spool.entries())
     (archive_dir / INDEX_NOTE).unlink(missing_ok=True)  # indexed in its own archive.db from now on
     summary.records = spool.record_count
     summary.journal = spool.entry_count
     _name_gaps(summary, older, rebuilt)
     return rebuilt
+
+
+def _unjournaled(names: list[str], spool: Spool) -> list[str]:
+    """Of the files `names` (none holding a journal entry), those no journal entry names a record
+    of. Only their records are held while the journal is read: memory as their size, not the archive's."""
+    if not names:
+        return []
+    import json
+
+    marks = ", ".join("?" for _ in names)
+    owner = {rid: name for rid, name in spool.query(
+        f"SELECT record_id, filename FROM records WHERE filename IN ({marks})", names)}
+    named: set[str] = set()
+    for entry in spool.entries():
+        if entry.kind != "records":
+            continue
+        try:
+            ids = json.loads(entry.raw).get("record_ids") or []
+        except (ValueError, AttributeError):
+            continue
+        named.update(owner[rid] for rid in ids if isinstance(rid, str) and rid in owner)
+        if len(named) == len(names):
+            break
+    return [name for name in names if name not in named]
 
 
 def _name_gaps(summary: ReindexSummary, older: list[str], replay: Rebuilt) -> None:

@@ -159,3 +159,20 @@ def test_reindex_after_a_parallel_run_reproduces_lookup(rebuilt: Any) -> None:
     r = cli(web, "reindex", archive=archive)
     assert r.returncode == 0, r.stderr
     assert lookup(web, archive) == before
+
+
+@pytest.mark.browser
+def test_a_recaptured_article_s_files_rebuild_whole_and_say_nothing_is_missing(tmp_path: Path) -> None:
+    """`archive --recapture` writes a file whose records the journal of the next file names: no
+    file of it is 'written before the index was journaled', and the rebuild exits 0."""
+    archive = tmp_path / "archive"
+    url = site.ARTICLE_FLOOD.url
+    with FakeWeb(tmp_path / "web") as web:
+        assert cli(web, "archive", url, archive=archive).returncode == 0
+        again = cli(web, "archive", "--recapture", url, archive=archive)
+        assert again.returncode == 0, again.stderr
+        before = lookup(web, archive)
+        r = cli(web, "reindex", "--force", archive=archive)
+        assert r.returncode == 0, r.stderr
+        assert "no journal entry" not in r.stderr
+        assert lookup(web, archive) == before
