@@ -210,18 +210,20 @@ def test_posts_with_words_looks_for_what_the_full_text_index_cannot_split_as_tex
     from archiver.models import Post
 
     texts = ["河水上涨，洪水来了", "洪水警报", "水位 🌊 上升", "flood 50% done", "flood 50 done", "snake_case flood",
-             "snakeXcase", "Straße gesperrt", "waterfront closed"]
+             "snakeXcase", "Straße gesperrt", "waterfront closed", "flood 🌊 here"]
     sql = metadata()["databases"]["archive"]["queries"]["posts_with_words"]["sql"]
     with SQLiteIndex(tmp_path) as index:
         for n, text in enumerate(texts):
             index.upsert_post(Post(platform="twitter", kind="embedded", source="a.html", evidence="e", post_id=str(n + 1),
                                    url=f"https://twitter.com/u/status/{n + 1}", handle="u", text=text))
-        for words in ("洪水", "河水上涨", "🌊", "50%", "snake_case", "flood", "Straße", "water"):
+        for words in ("洪水", "河水上涨", "🌊", "50%", "snake_case", "flood", "Straße", "water", "flood 🌊"):
             expected = [row.key for row in index.lookup(Filters(text=words))]
             found = [row["post_key"] for row in index.db.query(sql, {"words": words})]
             assert found == expected, words
             assert found or words == "water", words  # each finds something (a whole word only)
         assert [row["post_key"] for row in index.db.query(sql, {"words": "洪水"})] == ["twitter:1", "twitter:2"]
+        # An emoji with words makes them one piece of text: not every post saying "flood".
+        assert [row["post_key"] for row in index.db.query(sql, {"words": "flood 🌊"})] == ["twitter:10"]
 
 
 def test_description_links_the_views_and_queries_first(served: tuple[Path, str]) -> None:

@@ -256,6 +256,10 @@ def test_captured_since(index: Index) -> None:
         ("100%_", ["twitter:101"]),
         ("洪水", ["youtube:dQw4w9WgXcQ"]),  # CJK inside a run: substring match
         ("🌊", ["youtube:dQw4w9WgXcQ"]),
+        # An emoji in a phrase is part of it (the tokenizer drops emoji: "live 🌊" found every
+        # "live", "rising 🌊" posts with no 🌊 at all).
+        ('"live 🌊"', ["youtube:dQw4w9WgXcQ"]),
+        ('"rising 🌊"', []),
         ("rising flood", []),
     ],
 )

@@ -10,7 +10,8 @@ FTS5: every term is a double-quoted string, the only FTS5 form in which no chara
 no input can produce an FTS5 syntax error. PostgreSQL: a term is a phrase (`phraseto_tsquery`,
 which takes any text); a prefix term's last word is a quoted `to_tsquery` lexeme with `:*`. Terms
 neither tokenizer splits as a reader expects — CJK runs (unicode61 keeps a whole run as one
-token), emoji and punctuation-only terms — are matched as substrings instead.
+token), terms holding an emoji (dropped by both) and punctuation-only terms — are matched as
+substrings instead.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ UNSPACED: tuple[tuple[int, int], ...] = (
 # The same as the body of a character class (`[...]`), which regular expressions and SQLite's GLOB read alike.
 UNSPACED_CLASS = "".join(f"{chr(start)}-{chr(end)}" for start, end in UNSPACED)
 _UNSPACED_RE = re.compile(f"[{UNSPACED_CLASS}]")
+# Emoji and pictographs (code point ranges): neither tokenizer keeps them, so a term holding one
+# ("levee 🌊") would match posts without it.
+PICTOGRAPHS: tuple[tuple[int, int], ...] = ((0x2300, 0x23FF), (0x2600, 0x27BF), (0x2B00, 0x2BFF), (0x1F000, 0x1FAFF))
+PICTOGRAPHS_CLASS = "".join(f"{chr(start)}-{chr(end)}" for start, end in PICTOGRAPHS)
+_PICTOGRAPH_RE = re.compile(f"[{PICTOGRAPHS_CLASS}]")
 
 # Characters both full-text indexes treat as spaces. FTS5's unicode61 splits words at every character
 # that is not a letter or digit; PostgreSQL's parser instead keeps URLs, hosts, e-mail addresses,
@@ -63,8 +69,10 @@ def posts_tsvector(table: str) -> str:
 
 
 def fts_searchable(term: Term) -> bool:
-    """True when the full-text tokenizer turns the term into the tokens a reader expects."""
-    return any(ch.isalnum() for ch in term.text) and not _UNSPACED_RE.search(term.text)
+    """True when the full-text tokenizer turns the term into the tokens a reader expects (not
+    when it holds a script written without spaces, or an emoji, which it would drop)."""
+    return (any(ch.isalnum() for ch in term.text) and not _UNSPACED_RE.search(term.text)
+            and not _PICTOGRAPH_RE.search(term.text))
 
 
 def fts_expression(term: Term) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from textwrap import dedent
 
-from archiver.index.sql.search import FTS_ID_MASK, UNSPACED_CLASS
+from archiver.index.sql.search import FTS_ID_MASK, PICTOGRAPHS_CLASS, UNSPACED_CLASS
 
 # A post has disappeared when its latest status is one of these: the platform (or its embed)
 # said the post is no longer shown to the public. `login_required` (a wall x.com puts in front of
@@ -24,9 +24,9 @@ _GONE = ", ".join(f"'{status}'" for status in GONE_STATUSES)
 # The words typed, tabs and line ends read as spaces.
 _WORDS = "trim(replace(replace(replace(:words, char(9), ' '), char(10), ' '), char(13), ' '))"
 # Words the full-text index cannot find, which `lookup --text` matches as text instead: a script
-# written without spaces (a Chinese or Thai run is one token to it), or no letter or digit of the
-# alphabets it splits (emoji, punctuation).
-_SUBSTRING = (f"({_WORDS} GLOB '*[{UNSPACED_CLASS}]*' "
+# written without spaces (a Chinese or Thai run is one token to it), an emoji (which it drops), or
+# no letter or digit of the alphabets it splits (punctuation).
+_SUBSTRING = (f"({_WORDS} GLOB '*[{UNSPACED_CLASS}]*' OR {_WORDS} GLOB '*[{PICTOGRAPHS_CLASS}]*' "
               f"OR {_WORDS} NOT GLOB '*[0-9A-Za-z{chr(0xC0)}-{chr(0x24F)}{chr(0x370)}-{chr(0x6FF)}{chr(0x900)}-{chr(0xDFF)}]*')")
 # The words as a LIKE pattern (ESCAPE '\\'): anywhere in the text, `%` and `_` as themselves.
 _PATTERN = f"('%' || replace(replace(replace({_WORDS}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')"
