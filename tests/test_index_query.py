@@ -335,6 +335,11 @@ def test_show_other_platforms_and_hash_keys(index: Index) -> None:
     assert show(index, "https://x.com/a/status/999") is None
     assert show(index, "nothing-like-this") is None
     assert show(index, "") is None
+    # A number in the path of a page of no platform's, or of another platform's address, names no
+    # post (it showed the tweet whose ID the number was).
+    for other in ("https://news.example/2024/100", "https://mastodon.social/@someone/100",
+                  "https://www.youtube.com/channel/100"):
+        assert show(index, other) is None, other
 
 
 def _rec(rid: str, offset: int, warc_type: str = "response", **kw: object) -> RecordInfo:

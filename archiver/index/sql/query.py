@@ -376,9 +376,17 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
             key = f"{matched[0].name}:{matched[1].post_id}"
             if index.db.execute("SELECT 1 FROM posts WHERE key = ?", [key]).fetchone():
                 return [key]
-        # Otherwise the ID is one of the URL's path segments (shortcode, numeric ID, rkey).
+        # Otherwise the ID is one of the URL's path segments (shortcode, numeric ID, rkey), of a post
+        # of the platform whose host it is: a page of no platform's (`news.example/2024/102`) names
+        # no post by a number in its path, nor does one platform's address another's post.
+        from archiver.platforms import platform_for_host
+        from archiver.platforms.base import host_of
+
+        owner = platform_for_host(host_of(ident))
+        if owner is None:
+            return []
         segments = [s for s in urlsplit(ident).path.split("/") if s]
-        return _keys_with_post_id(index, list(reversed(segments)))
+        return _keys_with_post_id(index, list(reversed(segments)), platform=owner.name)
     if _OTHER_SCHEME.match(ident):
         # A post's address in a platform's own scheme (Bluesky's `at://DID/app.bsky.feed.post/RKEY`,
         # which its embeds carry).
@@ -514,14 +522,21 @@ def _case_free_platforms() -> list[str]:
     return [p.name for p in REGISTRY if p.case_free_ids]
 
 
-def _keys_with_post_id(index: Index, candidates: list[str]) -> list[str]:
+def _keys_with_post_id(index: Index, candidates: list[str], *, platform: str | None = None) -> list[str]:
+    """The keys of the posts whose ID is the first of `candidates` any post has (of `platform`'s
+    posts only, when it is given)."""
     for candidate in candidates:
         rows = index.db.query(
             # A bare ID that several platforms hold names the first platform's post (the registry's order).
             "SELECT key FROM posts WHERE post_id = ? ORDER BY platform != ?, key", [candidate, _first_platform()]
-        )
+        ) if platform is None else index.db.query(
+            "SELECT key FROM posts WHERE post_id = ? AND platform = ? ORDER BY key", [candidate, platform])
         keys = [row["key"] for row in rows]
-        if not keys and candidate != candidate.lower() and (free := _case_free_platforms()):
+        if platform is not None and platform not in _case_free_platforms():
+            free: list[str] = []
+        else:
+            free = [p for p in _case_free_platforms() if platform is None or p == platform]
+        if not keys and candidate != candidate.lower() and free:
             # `Durov/43` as a page wrote it: the platforms that read IDs in any case keep them lower-case.
             marks = ", ".join("?" for _ in free)
             rows = index.db.query(f"SELECT key FROM posts WHERE post_id = ? AND platform IN ({marks}) ORDER BY key",
