@@ -342,6 +342,14 @@ def test_show_other_platforms_and_hash_keys(index: Index) -> None:
         assert show(index, other) is None, other
 
 
+def test_show_reads_a_mastodon_key_s_server_in_any_case(index: Index) -> None:
+    key = index.upsert_post(Post(platform="mastodon", kind="embedded", source="a.html", evidence="iframe",
+                                 post_id="mastodon.social/112036911513600000",
+                                 url="https://mastodon.social/@w/112036911513600000"))
+    for typed in ("mastodon:MASTODON.SOCIAL/112036911513600000", "MASTODON:Mastodon.Social/112036911513600000"):
+        assert show(index, typed)["key"] == key, typed  # type: ignore[index]
+
+
 def _rec(rid: str, offset: int, warc_type: str = "response", **kw: object) -> RecordInfo:
     base: dict[str, object] = {"record_id": f"<urn:uuid:{rid}>", "warc_type": warc_type, "target_uri": f"https://h/{rid}",
                                    "date": "2024-03-04T10:00:00Z", "filename": "f.warc.gz", "offset": offset, "length": 10,

@@ -353,6 +353,13 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
         folded = f"{name}:{rest.lower()}"
         if index.db.execute("SELECT 1 FROM posts WHERE key = ?", [folded]).fetchone():
             return [folded]
+    if colon and "/" in rest and name in _hosted_platforms():
+        # `mastodon:MASTODON.SOCIAL/1120...`: a server's name is read in any case.
+        server, _, number = rest.partition("/")
+        if server != server.lower():
+            folded = f"{name}:{server.lower()}/{number}"
+            if index.db.execute("SELECT 1 FROM posts WHERE key = ?", [folded]).fetchone():
+                return [folded]
     if "/" in ident:
         # An ID with a slash, as lookup prints it (`mastodon.social/1120...`, `harbournews/102`):
         # itself before anything read into it (it also looks like a URL without its scheme).
@@ -514,6 +521,13 @@ def _platform_names() -> list[str]:
     from archiver.platforms import REGISTRY
 
     return [p.name for p in REGISTRY]
+
+
+def _hosted_platforms() -> list[str]:
+    """The platforms whose posts' IDs start with their server's name (posts on any host: Mastodon)."""
+    from archiver.platforms import REGISTRY
+
+    return [p.name for p in REGISTRY if p.any_host is not None]
 
 
 def _case_free_platforms() -> list[str]:
