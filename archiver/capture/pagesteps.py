@@ -115,9 +115,12 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
     cut: asyncio.Future[Request] = asyncio.get_running_loop().create_future()
 
     def on_failed(request: Request) -> None:
-        if (not cut.done() and request.is_navigation_request() and request.frame is page.main_frame
-                and not (request.failure or "").startswith("net::ERR_ABORTED")):
-            cut.set_result(request)
+        try:
+            if (not cut.done() and request.is_navigation_request() and request.frame is page.main_frame
+                    and not (request.failure or "").startswith("net::ERR_ABORTED")):
+                cut.set_result(request)
+        except PlaywrightError:
+            pass  # a frame already detached: no document of the page's
 
     page.on("requestfailed", on_failed)
     going = asyncio.ensure_future(page.goto(url, wait_until="load", timeout=timeout_ms))
