@@ -38,3 +38,15 @@ def warc_files(archive: Path) -> list[Path]:
 def warcio_check(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(Path(sys.executable).parent / "warcio"), "check", "-v", str(path)],
                           capture_output=True, text=True, timeout=120)
+
+
+def gzip_members(data: bytes) -> list[bytes]:
+    """The records of a per-record gzipped WARC, each decompressed."""
+    import zlib
+
+    out, pos = [], 0
+    while pos < len(data):
+        member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out.append(member.decompress(data[pos:]))
+        pos = len(data) - len(member.unused_data)
+    return out

@@ -17,7 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.evidence import tsa
 from archiver.evidence.stamps import ManifestEntry, digest_of, manifest
-from tests.e2e import cli, warc_files
+from tests.e2e import cli, gzip_members, warc_files
 from tests.fakeweb import FakeWeb, site
 from tests.tsa_authority import Authority, timestamp_authority
 
@@ -331,18 +331,6 @@ def test_a_cluster_worker_timestamps_its_captures(world: Any, redis_server: Any,
     assert again.returncode == 1
 
 
-def _members(data: bytes) -> list[bytes]:
-    """The records of a per-record gzipped WARC, each decompressed."""
-    import zlib
-
-    out, pos = [], 0
-    while pos < len(data):
-        member = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out.append(member.decompress(data[pos:]))
-        pos = len(data) - len(member.unused_data)
-    return out
-
-
 def _sha1(data: bytes) -> str:
     import hashlib
 
@@ -358,7 +346,7 @@ def _repacked(bundle: Path, dest: Path, edit: Any) -> Path:
 
     with zipfile.ZipFile(bundle) as src:
         files = {i.filename: src.read(i.filename) for i in src.infolist()}
-    warc = b"".join(gzip.compress(edit(m)) for m in _members(files["archive/data.warc.gz"]))
+    warc = b"".join(gzip.compress(edit(m)) for m in gzip_members(files["archive/data.warc.gz"]))
     files["archive/data.warc.gz"] = warc
     package = json.loads(files["datapackage.json"])
     for resource in package["resources"]:

@@ -16,7 +16,6 @@ import os
 import subprocess
 import sys
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from archiver.evidence.sign import DomainIdentity
 from archiver.evidence.stamps import ManifestEntry, digest_of, manifest
 from archiver.evidence.verify_wacz import WaczVerification, verify_wacz
 from archiver.export.cdxj import cdxj_index
+from tests.e2e import gzip_members
 from tests.evidence_fixtures import DOMAIN, export, indexed_archive, read, tsa_roots
 from tests.export_fixtures import ALICE_API, Archive, build_archive
 from tests.tsa_authority import Authority, make_ca, timestamp_authority, write_key
@@ -104,21 +104,12 @@ def _stamped(arc: Archive, tmp_path: Path, authority: Authority, **capture: obje
     return wacz, cap
 
 
-def _members(data: bytes) -> list[bytes]:
-    out, pos = [], 0
-    while pos < len(data):
-        member = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out.append(member.decompress(data[pos:]))
-        pos = len(data) - len(member.unused_data)
-    return out
-
-
 def _repacked(wacz: Path, out: Path, edit: Callable[[list[bytes]], list[bytes]]) -> Path:
     """`wacz` with its WARC's records (each one's bytes) passed through `edit`, and the index,
     datapackage.json and its digest made again over them: every hash and index line matches."""
     with zipfile.ZipFile(wacz) as src:
         files = {i.filename: src.read(i.filename) for i in src.infolist()}
-    warc = b"".join(gzip.compress(m) for m in edit(_members(files["archive/data.warc.gz"])))
+    warc = b"".join(gzip.compress(m) for m in edit(gzip_members(files["archive/data.warc.gz"])))
     files["archive/data.warc.gz"] = warc
     files["indexes/index.cdx"] = cdxj_index(io.BytesIO(warc), "data.warc.gz")
     package = json.loads(files["datapackage.json"])
@@ -172,7 +163,7 @@ def _verify(wacz: Path, authority: Authority) -> WaczVerification:
 def test_records_rewritten_without_credentials_still_check_against_their_stamp(arc: Archive, tmp_path: Path,
                                                                                authority: Authority) -> None:
     wacz, _ = _stamped(arc, tmp_path, authority)
-    rewritten = [m for m in _members(read(wacz, "archive/data.warc.gz")) if _header(m, REMOVED)]
+    rewritten = [m for m in gzip_members(read(wacz, "archive/data.warc.gz")) if _header(m, REMOVED)]
     assert {_header(m, "WARC-Type") for m in rewritten} == {"request", "response"}
     result = _verify(wacz, authority)
     assert result.ok, result.findings
@@ -186,7 +177,7 @@ def test_a_record_made_to_say_its_headers_were_removed_is_checked_by_its_payload
     """The field added to a record, its HTTP body changed, its block digest made again: removing
     credential headers never changes a body, whose digest (from its bytes) must be the stamped one."""
     wacz, _ = _stamped(arc, tmp_path, authority)
-    members = _members(read(wacz, "archive/data.warc.gz"))
+    members = gzip_members(read(wacz, "archive/data.warc.gz"))
     # A response export left whole (whose body no revisit stands for); a request export rewrote (its
     # field already there), given a body.
     if kind == "response":
@@ -217,7 +208,7 @@ def test_a_record_made_to_say_its_headers_were_removed_is_checked_by_its_payload
 def test_the_field_on_a_record_export_never_rewrites_is_a_forgery(arc: Archive, tmp_path: Path, authority: Authority,
                                                                  kind: str) -> None:
     wacz, _ = _stamped(arc, tmp_path, authority)
-    members = _members(read(wacz, "archive/data.warc.gz"))
+    members = gzip_members(read(wacz, "archive/data.warc.gz"))
     target = next(m for m in members if _header(m, "WARC-Type") == kind)
     rid = _header(target, "WARC-Record-ID")
     bad = _repacked(wacz, tmp_path / "bad.wacz", lambda ms: [_forged(m) if m == target else m for m in ms])
@@ -233,7 +224,7 @@ def test_two_records_of_one_id_are_named_and_each_is_checked(arc: Archive, tmp_p
     """A forged copy of a record put before it (the index then finds the copy first): named, whether
     its digests were made again or not, and the copy's block is checked like any record's."""
     plain, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
-    members = _members(read(plain, "archive/data.warc.gz"))
+    members = gzip_members(read(plain, "archive/data.warc.gz"))
     target = next(m for m in members if _header(m, "WARC-Type") == "response")
     rid = _header(target, "WARC-Record-ID")
 

@@ -255,15 +255,21 @@ def test_posts_due_for_recheck(index: Index) -> None:
     assert index.posts_due_for_recheck(timedelta(hours=1), now=now) == [never, stale, fresh]
 
 
+def _run_between(index: Index, started: str, finished: str) -> int:
+    """A finished run, dated as given; its ID."""
+    run = index.start_run()
+    index.finish_run(run, {})
+    index.db.execute("UPDATE runs SET started_at = ?, finished_at = ? WHERE id = ?",  # type: ignore[attr-defined]
+                     [started, finished, run])
+    return run
+
+
 def test_a_post_checked_late_in_a_run_is_due_with_the_rest_of_that_run(index: Index) -> None:
     # Cron every 24 hours, --recheck-after 24h: the run of the 3rd started at 23:50 and checked this
     # post 40 minutes in; the run of the 4th starts at 23:55, 24 hours after 23:55 of the 3rd. The
     # post was checked by a run that started more than 24 hours ago: due, not left for the 5th.
     late = index.upsert_post(tweet(post_id="1"))
-    run = index.start_run()
-    index.finish_run(run, {})
-    index.db.execute("UPDATE runs SET started_at = ?, finished_at = ? WHERE id = ?",  # type: ignore[attr-defined]
-                     ["2024-03-03T23:50:00.000Z", "2024-03-04T01:00:00.000Z", run])
+    _run_between(index, "2024-03-03T23:50:00.000Z", "2024-03-04T01:00:00.000Z")
     index.observe(late, "live", checked_at="2024-03-04T00:30:00.000Z")
     now = datetime(2024, 3, 4, 23, 55, tzinfo=UTC)
     assert index.posts_due_for_recheck(timedelta(hours=24), now=now) == [late]
@@ -277,10 +283,7 @@ def test_a_run_started_a_little_early_still_rechecks_the_previous_run_s_posts(in
     # process, this run's `now` 0.3 s into its own. That run started 0.4 s "after" the cutoff, and
     # its checks must still be due: a timer or a process start a little early is no new period.
     post = index.upsert_post(tweet(post_id="1"))
-    run = index.start_run()
-    index.finish_run(run, {})
-    index.db.execute("UPDATE runs SET started_at = ?, finished_at = ? WHERE id = ?",  # type: ignore[attr-defined]
-                     ["2024-03-04T00:00:00.700Z", "2024-03-04T00:03:00.000Z", run])
+    run = _run_between(index, "2024-03-04T00:00:00.700Z", "2024-03-04T00:03:00.000Z")
     index.observe(post, "live", checked_at="2024-03-04T00:01:00.000Z")
     now = datetime(2024, 3, 4, 6, 0, 0, 300_000, tzinfo=UTC)
     assert index.posts_due_for_recheck(timedelta(hours=6), now=now) == [post]
