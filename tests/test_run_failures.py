@@ -428,3 +428,17 @@ def test_posts_left_out_at_max_posts_are_not_dated_as_dropped(web: FakeWeb, tmp_
     finally:
         db.close()
     assert dropped == 0
+
+
+def test_max_posts_holds_for_the_embeds_the_rendered_page_shows_too(web: FakeWeb, tmp_path: Path) -> None:
+    # The rendered page shows every embed the markup holds: those past the cap were captured all
+    # the same ("3 left out", and all four archived).
+    from tests.fakeweb import pages, site
+
+    embeds = "".join(pages.blockquote_html(t) for t in (site.TWEET_PHOTO, site.TWEET_VIDEO, site.TWEET_DELETED))
+    url = _article(web, "/capped-embeds.html", "Capped embeds", embeds)
+    code, summary, stderr = _archive(web, tmp_path / "a", url, "--max-posts", "1")
+    assert code == 1, stderr
+    assert [p["key"] for p in summary["results"]] == [f"twitter:{site.TWEET_PHOTO.id}"], summary["results"]
+    assert _failed_lines(stderr) == [
+        f"{url}: cites 3 posts; the first 1 in the page's order are archived, 2 left out (raise --max-posts to take more)"]

@@ -303,7 +303,8 @@ class ArticleHandler:
                              doc.source, outcome.new_citations, outcome.dropped_citations)
             if self.recapture or not held or outcome.new_citations or outcome.dropped_citations:
                 page = self._capture_article(doc, url, article_id, batch)
-                wanted += self._rendered_posts(doc, page, article_id, outcome)
+                wanted += self._rendered_posts(doc, page, article_id, outcome, room=cap - len(set(outcome.posts)),
+                                               capped=capped)
             elif batch.records:
                 # Fetched again (the seed's URL, short-link hops) though the article is held: every
                 # record in the WARC stays findable through the index.
@@ -362,12 +363,15 @@ class ArticleHandler:
             self._fail(message, network=network)
         return alias
 
-    def _rendered_posts(self, doc: Document, page: object, article_id: int, outcome: ArticleOutcome) -> list[Post]:
+    def _rendered_posts(self, doc: Document, page: object, article_id: int, outcome: ArticleOutcome,
+                        *, room: int, capped: bool = False) -> list[Post]:
         """Embeds the article's own scripts put on the page that its markup does not hold (a page
         built in the browser, an embed loaded on demand): found in the DOM as Chromium rendered it,
         cited (evidence `rendered:...`) and returned to be captured like the others. Only embeds
         with their post's ID: links in content scripts add (recommendations, sidebars) are not
-        the article's citations, and what the markup already cites is known."""
+        the article's citations, and what the markup already cites is known. At most `room` of
+        them (what --max-posts leaves): the others are left out, named unless the markup's own
+        were cut already (`capped`: the run named that)."""
         html = getattr(page, "html", None)
         if not isinstance(html, str) or not html or getattr(page, "left_for", None) is not None:
             return []  # (a page the article's script went to is not the article)
@@ -380,8 +384,12 @@ class ArticleHandler:
             return []
         known = set(outcome.posts)
         new: list[Post] = []
+        left_out = 0
         for post in found:
             if post.kind != "embedded" or not post.post_id or post.key in known:
+                continue
+            if len(new) >= room:
+                left_out += 1
                 continue
             post.evidence = f"rendered:{post.evidence}"
             post.key = self.s.index.upsert_post(post)
@@ -393,6 +401,9 @@ class ArticleHandler:
             new.append(post)
         if new:
             log.info("%s: %d embed(s) only in the rendered page", doc.source, len(new))
+        if left_out and not capped:
+            self._fail(f"{doc.source}: its rendered page shows {left_out} more embed(s) past --max-posts, left out "
+                       "(raise --max-posts to take more)")
         return new
 
     def _capture_article(self, doc: Document, url: str, article_id: int, batch: Batch) -> object:
