@@ -85,3 +85,14 @@ def test_a_timestamp_given_to_a_cluster_run_is_said_to_be_the_workers(tmp_path: 
     assert r.stderr.splitlines()[0] == (
         "archiver: note: --timestamp (ARCHIVER_TSA) is the workers' own in a cluster: this run's captures are "
         "timestamped by the workers started with it (`archiver worker --timestamp URL`), whatever is given here")
+
+
+def test_a_worker_given_another_index_than_the_folder_s_stops_at_once(tmp_path: Path) -> None:
+    # It started, took tasks, and failed each one ("no session") for as long as it ran.
+    port = free_port()  # nothing listens: the refusal comes before anything is reached
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "index-url.txt").write_text(f"postgresql://archiver@127.0.0.1:{port}/one\n")
+    r = _archiver(tmp_path, "worker", "--broker", BROKER, "--index", f"postgresql://archiver@127.0.0.1:{port}/two")
+    assert r.returncode == 2, r.stderr
+    (line,) = r.stderr.splitlines()
+    assert f"is indexed in PostgreSQL at postgresql://archiver@127.0.0.1:{port}/one" in line, line

@@ -118,6 +118,32 @@ def test_postgresql_stopped_mid_run_is_named_and_the_next_run_completes(
     _whole(archive)
 
 
+def test_a_pool_process_restarted_while_postgresql_is_down_works_once_it_is_back(
+        tmp_path: Path, broker: str, web: FakeWeb, postgres_server: Any, postgres_url: str) -> None:
+    """Celery starts a new pool process for one that died; if PostgreSQL is down then, it cannot
+    open its session. It opens it with its next task once PostgreSQL is back (it failed every task
+    it took for good: "this worker process has no session")."""
+    import os
+    import signal
+    import time
+
+    archive = tmp_path / "archive"
+    seeds, _slow = _seeds(tmp_path, web)
+    with Workers(web, broker, archive, 1, env=FAST, index=postgres_url) as workers:
+        workers.wait_ready()
+        (pool,) = workers.pool_children(0)
+        postgres_server.stop()
+        try:
+            os.kill(pool, signal.SIGKILL)
+            _wait("a new pool process", lambda: workers.pool_children(0) not in ([], [pool]))
+            time.sleep(3)  # it tries to open its session, and cannot
+        finally:
+            postgres_server.start()
+        _quick(web)
+        summary = _finish(_start_run(web, seeds, archive, broker, postgres_url), workers)
+    assert summary["articles_failed"] == 0 and not summary["failures"], summary
+
+
 def test_a_run_sent_without_waiting_reports_later(tmp_path: Path, broker: str, web: FakeWeb,
                                                   postgres_url: str) -> None:
     from archiver.index import open_index

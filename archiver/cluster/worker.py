@@ -208,21 +208,34 @@ def worker_app(settings: WorkerSettings) -> Celery:
     @app.task(name=TASK_NAME, bind=True, throws=(DeliveryCapReached,))  # type: ignore[untyped-decorator]
     def handle(self: Any, message: dict[str, Any]) -> dict[str, Any]:
         proc = _PROCESS.get("current")
-        if proc is None:  # the pool process could not open its session
-            raise RuntimeError("this worker process has no session (see the worker's log)")
+        if proc is None:
+            # The pool process could not open its session when it started (PostgreSQL down while
+            # it was restarted): opened now, once what it needs is back, rather than failing every
+            # task it takes for good.
+            try:
+                proc = _opened()
+            except Exception as e:
+                raise RuntimeError(f"this worker process could not open its session: {e}") from None
         return proc.handle(self.request.id, message)
 
-    @signals.worker_process_init.connect(weak=False)  # type: ignore[untyped-decorator]
-    def _open(**_: Any) -> None:
+    def _opened() -> WorkerProcess:
         proc = WorkerProcess(settings)
         proc.app = app
         try:
             proc.open()
-        except Exception as e:
-            log.error("worker process %d could not open its session: %s", os.getpid(), e)
+        except Exception:
             proc.close()
             raise
         _PROCESS["current"] = proc
+        return proc
+
+    @signals.worker_process_init.connect(weak=False)  # type: ignore[untyped-decorator]
+    def _open(**_: Any) -> None:
+        try:
+            _opened()
+        except Exception as e:
+            log.error("worker process %d could not open its session (tried again with its next task): %s",
+                      os.getpid(), e)
 
     @signals.worker_ready.connect(weak=False)  # type: ignore[untyped-decorator]
     def _ready(**_: Any) -> None:
@@ -240,10 +253,14 @@ def worker_app(settings: WorkerSettings) -> Celery:
 def prepare(settings: WorkerSettings) -> None:
     """What the main process does before its pool starts: leftovers of dead workers of this host
     finished, the index opened (and so migrated) once, Chromium's certificate database built."""
-    from ..index import open_index
+    from ..index import open_index, require_noted_index
     from . import require_shared_index
 
     require_shared_index(settings.index_url)
+    if settings.index_url is not None:
+        # A folder indexed in another database: refused here, before any task is taken (each one
+        # taken would fail).
+        require_noted_index(settings.archive_dir, settings.index_url)
     recover_own(settings.archive_dir)
     with open_index(settings.archive_dir, url=settings.index_url):
         pass
