@@ -449,6 +449,17 @@ def run(
                 "timestamped by the workers started with it (`archiver worker --timestamp URL`), whatever is given here")
     net = _net(map_host, ca_bundle, proxy, allow_private)
     limits = _limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes, max_posts)
+    if broker is not None:
+        from dataclasses import fields as _fields
+
+        from .limits import Limits
+
+        given = [f"--{f.name.replace('_', '-')}" for f in _fields(Limits)
+                 if f.name != "max_bytes" and getattr(limits, f.name) != getattr(Limits(), f.name)]
+        if given:
+            say(f"note: {', '.join(given)} {'is' if len(given) == 1 else 'are'} the workers' own in a cluster: "
+                "this run's captures keep to the limits the workers were started with (`archiver worker "
+                f"{given[0]} ...`), whatever is given here")
     after = _call(lambda: parse_duration(recheck_after))
     if no_wait:
         from .cli_cluster import run_no_wait

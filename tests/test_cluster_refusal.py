@@ -96,3 +96,14 @@ def test_a_worker_given_another_index_than_the_folder_s_stops_at_once(tmp_path: 
     assert r.returncode == 2, r.stderr
     (line,) = r.stderr.splitlines()
     assert f"is indexed in PostgreSQL at postgresql://archiver@127.0.0.1:{port}/one" in line, line
+
+
+def test_capture_limits_given_to_a_cluster_run_are_said_to_be_the_workers(tmp_path: Path) -> None:
+    # Accepted and silently ignored, they were: the workers' own limits are the ones that hold.
+    url = f"postgresql://archiver@127.0.0.1:{free_port()}/archive"  # nothing listens there either
+    r = _archiver(tmp_path, "run", "--broker", "amqp://127.0.0.1/", "--seeds", _seeds(tmp_path),
+                  "--max-posts", "1", "--capture-deadline", "60", env={"ARCHIVER_INDEX": url})
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines()[0] == (
+        "archiver: note: --capture-deadline, --max-posts are the workers' own in a cluster: this run's captures keep "
+        "to the limits the workers were started with (`archiver worker --capture-deadline ...`), whatever is given here")
