@@ -150,8 +150,8 @@ def recorded_run(index: ArchiveIndex, command: str) -> Iterator[RunRecord]:
     clock_not_behind(index)
     for row in index.close_unfinished_runs("killed"):
         what = "run" if row.command in (None, "run") else f"{row.command} run"
-        log.warning("%s %s (started %s) did not finish, and could not record why (killed, or stopped by a full "
-                    "disk): closed as killed", what, row.id, row.started_at)
+        log.warning("%s %s (started %s) did not finish, and could not record why (killed, stopped by a full "
+                    "disk, or its index unreachable as it ended): closed as killed", what, row.id, row.started_at)
     record = RunRecord(index.start_run(command))
     try:
         yield record

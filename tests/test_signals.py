@@ -183,7 +183,8 @@ def test_kill_9_leaves_no_browser_and_the_next_run_closes_the_row(web: FakeWeb, 
     assert r.returncode == 0, r.stderr
     closed = [line for line in r.stderr.splitlines() if "did not finish" in line]
     assert len(closed) == 1 and closed[0].startswith("archiver: run 2 (started "), r.stderr
-    assert closed[0].endswith("did not finish, and could not record why (killed, or stopped by a full disk): closed as killed")
+    assert closed[0].endswith("did not finish, and could not record why (killed, stopped by a full disk, "
+                                "or its index unreachable as it ended): closed as killed")
     assert _runs(archive)[1:] == [(2, 1, "killed", "run"), (3, 1, "done", "run")]
     v = cli(web, "verify", archive=archive)
     assert v.returncode == 0, v.stdout + v.stderr
