@@ -33,7 +33,8 @@ def format_utc(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     moment = moment.astimezone(UTC)
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    # The year written with four digits whatever the C library's %Y does (glibc writes year 99 as "99").
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
 def utc_now() -> str:
@@ -49,13 +50,14 @@ def _utc(moment: datetime | None) -> datetime:
 
 def iso_seconds(moment: datetime | None = None) -> str:
     """`YYYY-MM-DDTHH:MM:SSZ` (now, by default)."""
-    return f"{_utc(moment):%Y-%m-%dT%H:%M:%S}Z"
+    moment = _utc(moment)
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}Z"
 
 
 def iso_precise(moment: datetime | None = None) -> str:
     """`YYYY-MM-DDTHH:MM:SS[.ffffff]Z`: microseconds only when there are some."""
     moment = _utc(moment)
-    return f"{moment:%Y-%m-%dT%H:%M:%S.%f}Z" if moment.microsecond else iso_seconds(moment)
+    return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S.%f}Z" if moment.microsecond else iso_seconds(moment)
 
 
 def stamp(moment: datetime | None = None) -> str:

@@ -28,6 +28,10 @@ moments = st.datetimes(
 def test_format_utc_is_canonical_milliseconds() -> None:
     assert format_utc(datetime(2023, 9, 17, 15, 52, 15, 446999, tzinfo=UTC)) == "2023-09-17T15:52:15.446Z"
     assert format_utc(datetime(2023, 9, 17, 15, 52, 15)) == "2023-09-17T15:52:15.000Z"  # naive = UTC
+    # Four digits of year whatever the C library's %Y writes (glibc: "99"): the text sorts as time.
+    assert format_utc(datetime(99, 5, 5, 10, tzinfo=UTC)) == "0099-05-05T10:00:00.000Z"
+    assert normalise_posted_at("0099-05-05T10:00:00Z") == "0099-05-05T10:00:00.000Z"
+    assert posted_bounds("0001-01-01") == ("0001-01-01T00:00:00.000Z", "0001-01-01T23:59:59.999Z")
 
 
 @pytest.mark.parametrize(

@@ -123,3 +123,12 @@ def test_a_card_holds_long_words_within_its_border(tmp_path: Path) -> None:
         assert len(widths) == 2 and all(scroll <= client for scroll, client in widths), widths
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
         browser.close()
+
+
+def test_a_picture_s_address_is_a_url_whatever_the_folder_is_named() -> None:
+    # A folder named "case #12": the browser read "#12/..." as the page's fragment; every picture
+    # that is linked rather than inlined, and every click-through link, broke.
+    from archiver.report.page import _rel
+
+    assert _rel(Path("/tmp/r/reports"), Path("/tmp/r/case #12/archive"), "screenshots/a b?.png") == \
+        "../case%20%2312/archive/screenshots/a%20b%3F.png"

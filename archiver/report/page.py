@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from ..output import terminal_safe
 from ..times import is_bare_date, parse_timestamp
@@ -100,17 +101,20 @@ def human_time(value: str | None, *, unknown: str = "date unknown") -> str:
     text = value.strip()
     if is_bare_date(text):
         day = datetime.fromisoformat(text)
-        return f'<time datetime="{_e(text)}" title="{_e(text)} (a day, UTC)">{day.day} {day:%b %Y}</time>'
+        return f'<time datetime="{_e(text)}" title="{_e(text)} (a day, UTC)">{day.day} {day:%b} {day.year}</time>'
     moment = parse_timestamp(text)
     if moment is None:
         return _e(value)
     utc = moment.astimezone(UTC)
-    return (f'<time datetime="{utc:%Y-%m-%dT%H:%M:%SZ}" title="{utc:%Y-%m-%d %H:%M:%S} UTC">'
-            f"{utc.day} {utc:%b %Y, %H:%M}</time>")
+    year = f"{utc.year:04d}"  # (glibc's %Y writes year 99 as "99")
+    return (f'<time datetime="{year}-{utc:%m-%dT%H:%M:%SZ}" title="{year}-{utc:%m-%d %H:%M:%S} UTC">'
+            f"{utc.day} {utc:%b} {utc.year}, {utc:%H:%M}</time>")
 
 
 def _rel(report_dir: Path, archive_dir: Path, rel_path: str) -> str:
-    return _e(os.path.relpath(archive_dir / rel_path, report_dir))
+    """A file's address relative to the report, as a URL: a folder named `case #12` or `a?b` is a
+    path, not a fragment or a query."""
+    return _e(quote(os.path.relpath(archive_dir / rel_path, report_dir)))
 
 
 def _inline(archive_dir: Path, rel_path: str) -> str | None:
