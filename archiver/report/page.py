@@ -27,6 +27,10 @@ from .model import Crop, Report, ReportArticle, ReportPost, Span
 # as no article (it would cite every post in it).
 GENERATOR = '<meta name="generator" content="archiver report">'
 MAX_INLINE_BYTES = 400_000  # pictures bigger than this are linked, not inlined
+# Pictures inlined into one page, at most (their bytes before base64): past it they are linked, so
+# that a report of a whole archive stays a page a browser opens and a machine can write (tens of
+# thousands of posts inlined made pages of gigabytes).
+INLINE_BUDGET = 30_000_000
 STATUS_MARK = {
     "live": ("●", "live"),
     "deleted": ("✖", "deleted"),
@@ -117,19 +121,44 @@ def _rel(report_dir: Path, archive_dir: Path, rel_path: str) -> str:
     return _e(quote(os.path.relpath(archive_dir / rel_path, report_dir)))
 
 
-def _inline(archive_dir: Path, rel_path: str) -> str | None:
-    try:
-        data = (archive_dir / rel_path).read_bytes()
-    except OSError:
-        return None
-    if len(data) > MAX_INLINE_BYTES:
-        return None
-    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+class _Pictures:
+    """Where a page's pictures come from: inlined (`data:` URIs, each file read once however many
+    cards show it) while they fit MAX_INLINE_BYTES and the page's INLINE_BUDGET, else linked
+    relative to the page (`linked` counts those)."""
+
+    def __init__(self, archive_dir: Path, report_dir: Path, budget: int | None = None) -> None:
+        self.archive_dir, self.report_dir = archive_dir, report_dir
+        self.left = INLINE_BUDGET if budget is None else budget
+        self._inlined: dict[str, str] = {}
+        self._linked: set[str] = set()
+
+    @property
+    def linked(self) -> int:
+        return len(self._linked)
+
+    def href(self, rel_path: str) -> str:
+        return _rel(self.report_dir, self.archive_dir, rel_path)
+
+    def src(self, rel_path: str) -> str:
+        """The picture's `src`: its data, or its address when it does not fit (or cannot be read)."""
+        found = self._inlined.get(rel_path)
+        if found is not None:
+            return found
+        try:
+            data = (self.archive_dir / rel_path).read_bytes()
+        except OSError:
+            return self.href(rel_path)
+        if len(data) > min(MAX_INLINE_BYTES, self.left):
+            self._linked.add(rel_path)
+            return self.href(rel_path)
+        self.left -= len(data)
+        found = self._inlined[rel_path] = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        return found
 
 
-def _crop(crop: Crop, post: ReportPost, archive_dir: Path, report_dir: Path) -> str:
-    href = _rel(report_dir, archive_dir, crop.path)
-    src = _inline(archive_dir, crop.path) or href
+def _crop(crop: Crop, post: ReportPost, pictures: _Pictures) -> str:
+    href = pictures.href(crop.path)
+    src = pictures.src(crop.path)
     label = STATUS_MARK.get(crop.status, ("", crop.status))[1]
     if crop.reason:  # why the copy recovered nothing, or what went wrong
         label = f"{label}: {crop.reason}"
@@ -164,7 +193,7 @@ def _span(span: Span) -> str:
     return f'<li class="{tone}"><b>{_e(label)}</b> {when}</li>'
 
 
-def _card(post: ReportPost, classes: str, archive_dir: Path, report_dir: Path, dropped: str | None = None) -> str:
+def _card(post: ReportPost, classes: str, pictures: _Pictures, dropped: str | None = None) -> str:
     """One post's card; `dropped`: when a read found the article it sits under no longer citing it."""
     mark, label = STATUS_MARK.get(post.status, ("?", post.status))
     cls = "recovered" if post.recovered else post.status
@@ -179,7 +208,7 @@ def _card(post: ReportPost, classes: str, archive_dir: Path, report_dir: Path, d
         parts.append(f'<p class="reason">{_e(post.reason)}</p>')
     if dropped:
         parts.append(f'<p class="dropped">no longer in this article since {human_time(dropped)}</p>')
-    parts += [_crop(c, post, archive_dir, report_dir) for c in post.crops]
+    parts += [_crop(c, post, pictures) for c in post.crops]
     if post.text:
         parts.append(f'<div class="text">{_e(post.text)}</div>')
     if post.timeline:
@@ -268,9 +297,10 @@ def render_html(report: Report, archive_dir: Path, out: Path) -> str:
     archive_dir = archive_dir.resolve()
     by_key = {p.key: p for p in report.posts}
     filters = _Filters(report.posts)
+    pictures = _Pictures(archive_dir, report_dir)
     body = []
     for article in report.articles:
-        cards = "".join(_card(by_key[k], filters.classes(by_key[k]), archive_dir, report_dir, article.dropped.get(k))
+        cards = "".join(_card(by_key[k], filters.classes(by_key[k]), pictures, article.dropped.get(k))
                         for k in article.posts)
         body.append(_article(article, cards))
     if not body:
@@ -284,6 +314,10 @@ def render_html(report: Report, archive_dir: Path, out: Path) -> str:
         f"<style>{CSS}{filters.css()}</style></head><body>"
         f"<header><h1>{_e(report.title)}</h1><p>{len(report.posts)} post(s) in {n_articles} article(s): {_e(summary)} · "
         f"made {human_time(report.made_at)} by archiver {_e(report.archiver)} · times are UTC "
-        "(hover over one for the exact second)</p></header>"
+        "(hover over one for the exact second)</p>"
+        + (f"<p>{pictures.linked} picture(s) are linked, not held in this page (each over "
+           f"{MAX_INLINE_BYTES // 1000} kB, or past the {INLINE_BUDGET // 1_000_000} MB of pictures one page holds): "
+           "they show while the page stays where it was written, beside the archive</p>" if pictures.linked else "")
+        + "</header>"
         f"<main>{filters.nav() if report.posts else ''}{''.join(body)}</main></body></html>\n"
     )
