@@ -34,7 +34,12 @@ def pauses(source: str, filename: str) -> list[str]:
             if name in _PAUSES:
                 what = f"{name}()"
             elif name == "wait" and (node.args or node.keywords):
-                what = "wait(timeout)"  # threading.Event.wait(t) / Condition.wait(t): a pause
+                # threading.Event.wait(t) / Condition.wait(t): a pause. asyncio.wait(tasks) waits for
+                # the first or all of them to end, a pause only with a timeout.
+                gather = (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                          and func.value.id == "asyncio")
+                if not gather or any(k.arg == "timeout" for k in node.keywords):
+                    what = "wait(timeout)"
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             timer = next((t for t in _JS_TIMERS if t in node.value), None)
             if timer is not None:
@@ -68,6 +73,7 @@ def test_each_kind_of_pause_is_caught() -> None:
         "import asyncio\nasync def f():\n    await asyncio.sleep(0.05)\n": "sleep()",
         "async def f(page):\n    await page.wait_for_timeout(400)\n": "wait_for_timeout()",
         "def f(event):\n    event.wait(0.5)\n": "wait(timeout)",
+        "import asyncio\nasync def f(t):\n    await asyncio.wait({t}, timeout=0.5)\n": "wait(timeout)",
         "JS = 'async () => { await new Promise((r) => setTimeout(r, 50)); }'\n": "setTimeout in a page script",
         "JS = 'setInterval(poll, 100)'\n": "setInterval in a page script",
     }
@@ -76,3 +82,6 @@ def test_each_kind_of_pause_is_caught() -> None:
         assert what in found, (source, found)
     # Waiting on an event with no time limit, or under a ceiling, is not a pause.
     assert pauses("async def f(e):\n    async with asyncio.timeout_at(t):\n        await e.wait()\n", "x.py") == []
+    # Waiting for the first of two things to end is none either.
+    assert pauses("import asyncio\nasync def f(a, b):\n    await asyncio.wait({a, b}, return_when=asyncio.FIRST_COMPLETED)\n",
+                  "x.py") == []

@@ -7,6 +7,7 @@ favicon), the cache switch, and the bodies of documents replaced before they can
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import Mapping, Sequence
@@ -198,8 +199,10 @@ class CdpTap:
 
     async def detach(self) -> None:
         try:
-            await self.session.detach()
-        except PlaywrightError:
+            # A session on a renderer that was ended may never answer (it took a minute).
+            async with asyncio.timeout(5):
+                await self.session.detach()
+        except (PlaywrightError, TimeoutError):
             pass  # the target is already gone with its frame
 
 

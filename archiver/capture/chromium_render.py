@@ -11,10 +11,11 @@ Playwright driver and Chromium if this process dies without closing them (archiv
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -177,42 +178,63 @@ class ChromiumRenderer(AsyncClosing):
         shots: Shots = []
         full_png: bytes | None = None
         recorded: list[Recorded] = []
+        step = "loading"
         try:
-            await confine_local(tab, url)
-            t = time.monotonic()
-            await pagesteps.load(page, url, wait_for, clock.ms(), result)
-            result.timings["load"] = time.monotonic() - t
-            loaded = await recorder.main_document()
+            # Each wait below is capped by the time left, but a page whose scripts never yield (a
+            # busy loop) never answers an evaluation at all: the deadline itself ends the step.
+            async with asyncio.timeout(clock.left_s(grace=_STEP_GRACE_S)):
+                await confine_local(tab, url)
+                t = time.monotonic()
+                await pagesteps.load(page, url, wait_for, clock.ms(), result)
+                result.timings["load"] = time.monotonic() - t
+                loaded = await recorder.main_document()
 
-            t = time.monotonic()
-            clock.check("settling")
-            await pagesteps.settle(page, recorder, clock.cap(settle_ms), result, element_selectors)
-            result.timings["settle"] = time.monotonic() - t
+                t = time.monotonic()
+                step = "settling"
+                clock.check(step)
+                await pagesteps.settle(page, recorder, clock.cap(settle_ms), result, element_selectors)
+                result.timings["settle"] = time.monotonic() - t
 
-            await _left_after_load(recorder, loaded, result)
-            t = time.monotonic()
-            clock.check("screenshots")
-            if page.url.startswith("chrome-error://"):
-                # Chromium's own "site can't be reached" page is not a view of the URL.
-                result.errors.append("no screenshots: the page did not load")
-            else:
-                full_png, shots = await pagesteps.screenshots(page, recorder, screenshot_path, element_selectors,
-                                                              element_dir, settle_ms, result, clock)
-            result.timings["screenshots"] = time.monotonic() - t
+                await _left_after_load(recorder, loaded, result)
+                t = time.monotonic()
+                step = "screenshots"
+                clock.check(step)
+                if page.url.startswith("chrome-error://"):
+                    # Chromium's own "site can't be reached" page is not a view of the URL.
+                    result.errors.append("no screenshots: the page did not load")
+                else:
+                    full_png, shots = await pagesteps.screenshots(page, recorder, screenshot_path, element_selectors,
+                                                                  element_dir, settle_ms, result, clock)
+                result.timings["screenshots"] = time.monotonic() - t
 
-            t = time.monotonic()
-            clock.check("reading the page")
-            await pagesteps.describe(page, result)
-            await _left_after_load(recorder, loaded, result)
-            recorded = await recorder.finish()
-            result.timings["collect"] = time.monotonic() - t
+                t = time.monotonic()
+                step = "reading the page"
+                clock.check(step)
+                await pagesteps.describe(page, result)
+                await _left_after_load(recorder, loaded, result)
+                step = "collecting its traffic"
+                recorded = await recorder.finish()
+                result.timings["collect"] = time.monotonic() - t
+        except TimeoutError:
+            # The deadline passed inside a step: the page stopped answering (its scripts never yield).
+            assert self.capture_deadline is not None
+            msg = (f"capture stopped at its {seconds(self.capture_deadline)} deadline while {step} (the page did not "
+                   "answer); kept what was complete (raise --capture-deadline to wait longer)")
+            log.warning("%s: %s", url, msg)
+            result.errors.append(msg)
+            result.cut_short = msg
+            recorded = await _within_s(finish_quickly(recorder, result.errors), _STEP_GRACE_S, recorder.recorded)
+            # A renderer busy for good would hold its tab's closing (and the browser's) for a minute:
+            # it is ended at once, its page being of no more use.
+            await recorder.end_page()
         except DeadlinePassed as e:
             assert self.capture_deadline is not None
             msg = (f"capture stopped at its {seconds(self.capture_deadline)} deadline before {e}; "
                    "kept what was complete (raise --capture-deadline to wait longer)")
             log.warning("%s: %s", url, msg)
             result.errors.append(msg)
-            recorded = await finish_quickly(recorder, result.errors)
+            result.cut_short = msg
+            recorded = await _within_s(finish_quickly(recorder, result.errors), _STEP_GRACE_S, recorder.recorded)
         except PlaywrightError as e:
             if not browser.is_connected():
                 raise BrowserError(f"Chromium exited while capturing {url}: {first_line(e)}") from e
@@ -235,6 +257,20 @@ class ChromiumRenderer(AsyncClosing):
             # A picture cut short shows less of the page than was captured: said, not only recorded.
             log.log(logging.WARNING if error.startswith(CUT_SCREENSHOT) else logging.DEBUG, "%s: %s", url, error)
         return result
+
+
+# Past the deadline, a step still running is given this long before it is cut off; and so is
+# collecting what was recorded, after.
+_STEP_GRACE_S = 5.0
+
+
+async def _within_s(step: Awaitable[list[Recorded]], seconds_: float, otherwise: list[Recorded]) -> list[Recorded]:
+    """`step`'s result, or `otherwise` when it takes longer than `seconds_` (a page that does not answer)."""
+    try:
+        async with asyncio.timeout(seconds_):
+            return await step
+    except TimeoutError:
+        return otherwise
 
 
 async def _left_after_load(recorder: TrafficRecorder, loaded: tuple[str | None, str | None],

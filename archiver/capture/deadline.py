@@ -29,6 +29,10 @@ class CaptureClock:
     def left_ms(self) -> int | None:
         return None if self.end is None else int((self.end - time.monotonic()) * 1000)
 
+    def left_s(self, *, grace: float = 0.0) -> float | None:
+        """Seconds left before the deadline, and `grace` more (None: no deadline; never below 0)."""
+        return None if self.end is None else max(0.0, self.end - time.monotonic() + grace)
+
     def passed(self) -> bool:
         left = self.left_ms()
         return left is not None and left <= 0

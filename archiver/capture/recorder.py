@@ -532,6 +532,18 @@ class TrafficRecorder:
         except (PlaywrightError, KeyError, TypeError):
             return None, None
 
+    async def end_page(self) -> None:
+        """End the page's renderer (CDP `Page.crash`): for a page whose scripts never yield, which
+        would hold up closing its tab. What was recorded is kept; the page answers nothing more."""
+        tap = next((t for t in self._taps if t.main), None)
+        if tap is None:
+            return
+        try:
+            async with asyncio.timeout(2):
+                await tap.session.send("Page.crash")
+        except (PlaywrightError, TimeoutError):
+            pass  # gone already, or it went as it was asked (the answer never comes)
+
     async def close(self) -> None:
         for tap in self._taps:
             await tap.detach()

@@ -72,6 +72,8 @@ class PageCapture:
     # The address the page went to by itself after it loaded (a script's or a meta refresh's
     # redirect): what was shown and read after that is that page's, not `url`'s. None: it stayed.
     left_for: str | None = None
+    # Why the capture stopped before its steps were done (its deadline passed): what was complete is kept.
+    cut_short: str | None = None
 
     def load_failure(self) -> str | None:
         """Why the page did not load (`status` None), in the errors that say so: a request the

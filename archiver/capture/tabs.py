@@ -101,11 +101,19 @@ async def close_tab(tab: Tab) -> None:
         await _close_context(tab.context)
 
 
+# A context whose page's renderer was ended (a page that never yielded) can take Playwright a
+# minute to call closed: past this it is left to the browser's own closing.
+_CONTEXT_CLOSE_S = 10.0
+
+
 async def _close_context(context: BrowserContext) -> None:
     try:
-        await context.close()
+        async with asyncio.timeout(_CONTEXT_CLOSE_S):
+            await context.close()
     except PlaywrightError as e:
         log.debug("context not closed: %s", first_line(e))  # the browser is gone
+    except TimeoutError:
+        log.debug("context not closed within %g s: left to the browser's closing", _CONTEXT_CLOSE_S)
 
 
 class Tabs:

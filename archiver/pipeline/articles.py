@@ -425,7 +425,7 @@ class ArticleHandler:
             try:
                 page = s.browser.capture(url, batch, screenshot_path=screenshot_path(shots),
                                          element_selectors=EMBED_ELEMENT_SELECTORS, element_dir=shots)
-                error = page.load_failure()
+                error = page.load_failure() or page.cut_short
                 if error is None and page.left_for is not None:
                     # The article's own script sent the browser elsewhere (an ad-block or consent
                     # check's redirect): what it showed after is no view of the article.
