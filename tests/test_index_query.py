@@ -260,6 +260,7 @@ def test_captured_since(index: Index) -> None:
         # "live", "rising 🌊" posts with no 🌊 at all).
         ('"live 🌊"', ["youtube:dQw4w9WgXcQ"]),
         ('"rising 🌊"', []),
+        ('"rising ▶️"', []),  # emoji outside the pictograph blocks too (▶, ↔, ™, a keycap)
         ("rising flood", []),
     ],
 )

@@ -138,19 +138,24 @@ def test_a_page_holds_its_pictures_up_to_a_budget_and_links_the_rest(tmp_path: P
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A report of a whole archive inlined every picture: tens of thousands of posts made pages of
     gigabytes no browser opened (or no page at all: out of memory). Past the budget pictures are
-    linked, and the page says so; a picture shown on several cards is held once."""
+    linked, and the page says so; a picture on several cards counts as often as it is shown."""
+    import base64
     import dataclasses
 
     from archiver.report import page
 
     posts = _posts(tmp_path)  # both posts show the same 1x1 picture
-    monkeypatch.setattr(page, "INLINE_BUDGET", len(PNG))  # room for it once
+    shown = len("data:image/png;base64,") + len(base64.b64encode(PNG))
+    monkeypatch.setattr(page, "INLINE_BUDGET", 2 * shown)  # room for it twice: on both cards
     html = render_report(posts, tmp_path, tmp_path / "r.html")
-    assert html.count("data:image/png;base64,") == 2 and "picture(s) are linked" not in html  # one file, inlined
+    assert html.count("data:image/png;base64,") == 2 and "picture(s) are linked" not in html
+    monkeypatch.setattr(page, "INLINE_BUDGET", shown)  # room for it once: each showing counts
+    html = render_report(posts, tmp_path, tmp_path / "r.html")
+    assert html.count("data:image/png;base64,") == 1 and "1 picture(s) are linked" in html
     other = tmp_path / "screenshots" / "twitter" / "1" / "b.png"
     other.write_bytes(PNG + b"\0")
     second = dataclasses.replace(posts[1], captures=[dataclasses.replace(posts[1].captures[0],
                                                                          screenshot="screenshots/twitter/1/b.png")])
-    html = render_report([posts[0], second], tmp_path, tmp_path / "r.html")
+    html = render_report([posts[0], second], tmp_path, tmp_path / "r.html")  # room for one of the two files
     assert html.count("data:image/png;base64,") == 1 and 'src="screenshots/twitter/1/b.png"' in html
     assert "1 picture(s) are linked, not held in this page" in html

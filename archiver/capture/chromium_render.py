@@ -182,7 +182,7 @@ class ChromiumRenderer(AsyncClosing):
         try:
             # Each wait below is capped by the time left, but a page whose scripts never yield (a
             # busy loop) never answers an evaluation at all: the deadline itself ends the step.
-            async with asyncio.timeout(clock.left_s(grace=_STEP_GRACE_S)):
+            async with asyncio.timeout(clock.left_s(grace=_STEP_GRACE_S)) as hard:
                 await confine_local(tab, url)
                 t = time.monotonic()
                 await pagesteps.load(page, url, wait_for, clock.ms(), result)
@@ -213,9 +213,15 @@ class ChromiumRenderer(AsyncClosing):
                 await pagesteps.describe(page, result)
                 await _left_after_load(recorder, loaded, result)
                 step = "collecting its traffic"
+                if hard.when() is not None:
+                    # The page answered everything so far: what it recorded is read in full (a
+                    # browser-made request's body each), however near the deadline.
+                    hard.reschedule(asyncio.get_running_loop().time() + _COLLECT_S)
                 recorded = await recorder.finish()
                 result.timings["collect"] = time.monotonic() - t
         except TimeoutError:
+            if not hard.expired():
+                raise
             # The deadline passed inside a step: the page stopped answering (its scripts never yield).
             assert self.capture_deadline is not None
             msg = (f"capture stopped at its {seconds(self.capture_deadline)} deadline while {step} (the page did not "
@@ -233,7 +239,6 @@ class ChromiumRenderer(AsyncClosing):
                    "kept what was complete (raise --capture-deadline to wait longer)")
             log.warning("%s: %s", url, msg)
             result.errors.append(msg)
-            result.cut_short = msg
             recorded = await _within_s(finish_quickly(recorder, result.errors), _STEP_GRACE_S, recorder.recorded)
         except PlaywrightError as e:
             if not browser.is_connected():
@@ -262,6 +267,7 @@ class ChromiumRenderer(AsyncClosing):
 # Past the deadline, a step still running is given this long before it is cut off; and so is
 # collecting what was recorded, after.
 _STEP_GRACE_S = 5.0
+_COLLECT_S = 60.0  # reading what a page that answered everything recorded, at most
 
 
 async def _within_s(step: Awaitable[list[Recorded]], seconds_: float, otherwise: list[Recorded]) -> list[Recorded]:

@@ -146,6 +146,9 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
         page.remove_listener("requestfailed", on_failed)
         if not cut.done():
             cut.cancel()
+        if not going.done():  # (the capture itself cancelled: its deadline, a signal)
+            going.cancel()
+            going.add_done_callback(_retrieved)
     if wait_for:
         try:
             await page.wait_for_selector(wait_for, timeout=timeout_ms)
@@ -229,8 +232,11 @@ async def screenshots(page: Page, recorder: TrafficRecorder, screenshot_path: Pa
     finally:
         if grown:
             try:
-                await page.set_viewport_size(VIEWPORT)
-            except PlaywrightError:
+                # Bounded: a page that stopped answering (the capture's deadline cutting this step)
+                # would never answer this either.
+                async with asyncio.timeout(2):
+                    await page.set_viewport_size(VIEWPORT)
+            except (PlaywrightError, TimeoutError):
                 pass
     # Screenshots resize and scroll the page: lazy content may have started loading.
     if recorder.requests_started != started or not recorder.idle():

@@ -384,12 +384,13 @@ class ArticleHandler:
             return []
         known = set(outcome.posts)
         new: list[Post] = []
-        left_out = 0
+        left_out: set[str] = set()
         for post in found:
             if post.kind != "embedded" or not post.post_id or post.key in known:
                 continue
             if len(new) >= room:
-                left_out += 1
+                if (self.s.index.alias_of(post.key) or post.key) not in known:
+                    left_out.add(post.key)  # (each once: an embed shown twice, or held under an alias, is not more)
                 continue
             post.evidence = f"rendered:{post.evidence}"
             post.key = self.s.index.upsert_post(post)
@@ -402,7 +403,7 @@ class ArticleHandler:
         if new:
             log.info("%s: %d embed(s) only in the rendered page", doc.source, len(new))
         if left_out and not capped:
-            self._fail(f"{doc.source}: its rendered page shows {left_out} more embed(s) past --max-posts, left out "
+            self._fail(f"{doc.source}: its rendered page shows {len(left_out)} more embed(s) past --max-posts, left out "
                        "(raise --max-posts to take more)")
         return new
 

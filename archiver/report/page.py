@@ -122,9 +122,9 @@ def _rel(report_dir: Path, archive_dir: Path, rel_path: str) -> str:
 
 
 class _Pictures:
-    """Where a page's pictures come from: inlined (`data:` URIs, each file read once however many
-    cards show it) while they fit MAX_INLINE_BYTES and the page's INLINE_BUDGET, else linked
-    relative to the page (`linked` counts those)."""
+    """Where a page's pictures come from: inlined (`data:` URIs; each file read once, each showing
+    counted against the budget) while they fit MAX_INLINE_BYTES and what is left of the page's
+    INLINE_BUDGET, else linked relative to the page (`linked` counts the files linked)."""
 
     def __init__(self, archive_dir: Path, report_dir: Path, budget: int | None = None) -> None:
         self.archive_dir, self.report_dir = archive_dir, report_dir
@@ -142,17 +142,20 @@ class _Pictures:
     def src(self, rel_path: str) -> str:
         """The picture's `src`: its data, or its address when it does not fit (or cannot be read)."""
         found = self._inlined.get(rel_path)
-        if found is not None:
-            return found
-        try:
-            data = (self.archive_dir / rel_path).read_bytes()
-        except OSError:
-            return self.href(rel_path)
-        if len(data) > min(MAX_INLINE_BYTES, self.left):
+        if found is None:
+            try:
+                data = (self.archive_dir / rel_path).read_bytes()
+            except OSError:
+                return self.href(rel_path)
+            if len(data) > MAX_INLINE_BYTES:
+                self._linked.add(rel_path)
+                return self.href(rel_path)
+            found = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        if len(found) > self.left:  # (a picture on many cards is in the page as many times)
             self._linked.add(rel_path)
             return self.href(rel_path)
-        self.left -= len(data)
-        found = self._inlined[rel_path] = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        self.left -= len(found)
+        self._inlined[rel_path] = found
         return found
 
 

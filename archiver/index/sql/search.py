@@ -33,7 +33,10 @@ UNSPACED_CLASS = "".join(f"{chr(start)}-{chr(end)}" for start, end in UNSPACED)
 _UNSPACED_RE = re.compile(f"[{UNSPACED_CLASS}]")
 # Emoji and pictographs (code point ranges): neither tokenizer keeps them, so a term holding one
 # ("levee 🌊") would match posts without it.
-PICTOGRAPHS: tuple[tuple[int, int], ...] = ((0x2300, 0x23FF), (0x2600, 0x27BF), (0x2B00, 0x2BFF), (0x1F000, 0x1FAFF))
+PICTOGRAPHS: tuple[tuple[int, int], ...] = (
+    (0x203C, 0x203C), (0x2049, 0x2049), (0x20E3, 0x20E3), (0x2122, 0x2122), (0x2139, 0x2139), (0x2190, 0x21FF),
+    (0x2300, 0x23FF), (0x24C2, 0x24C2), (0x25A0, 0x27BF), (0x2900, 0x297F), (0x2B00, 0x2BFF), (0x3030, 0x3030),
+    (0x303D, 0x303D), (0x3297, 0x3299), (0x1F000, 0x1FAFF))
 PICTOGRAPHS_CLASS = "".join(f"{chr(start)}-{chr(end)}" for start, end in PICTOGRAPHS)
 _PICTOGRAPH_RE = re.compile(f"[{PICTOGRAPHS_CLASS}]")
 
