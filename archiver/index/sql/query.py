@@ -354,7 +354,7 @@ def _candidate_keys(index: Index, ident: str) -> list[str]:
         if index.db.execute("SELECT 1 FROM posts WHERE key = ?", [folded]).fetchone():
             return [folded]
     if colon and "/" in rest and name in _hosted_platforms():
-        # `mastodon:MASTODON.SOCIAL/1120...`: a server's name is read in any case.
+        # `mastodon:Mastodon.Social/1120...`: a server's name is read in any case.
         server, _, number = rest.partition("/")
         if server != server.lower():
             folded = f"{name}:{server.lower()}/{number}"
