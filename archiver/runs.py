@@ -28,7 +28,7 @@ from .limits import DEFAULT_MAX_FEED_ARTICLES, Limits, seconds
 from .lock import ArchiveLock, IndexLock, run_lock
 from .pipeline.summary import ArchiveSummary
 from .seeds import SeedList, read_seeds
-from .times import format_utc, iso_seconds
+from .times import format_utc, iso_seconds, parse_timestamp
 
 if TYPE_CHECKING:
     from .evidence.stamps import Authorities
@@ -118,9 +118,8 @@ def clock_not_behind(index: ArchiveIndex) -> None:
     latest = index.latest_moment()
     if latest is None:
         return
-    try:
-        held = datetime.fromisoformat(latest.replace("Z", "+00:00"))
-    except ValueError:
+    held = parse_timestamp(latest)
+    if held is None:
         return
     now = datetime.now(UTC)
     if held - now > CLOCK_SLACK:
