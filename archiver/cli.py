@@ -900,9 +900,10 @@ def report(
     if format is ReportFormat.json:
         data = dumps(built.to_dict(), indent=2) + "\n"
     else:
-        # Picture links are relative to the page's folder: the current one for a page on stdout.
+        # Picture links are relative to the page's folder; a page on stdout may be saved anywhere,
+        # so its links name the files by absolute file: URI.
         out = out or Path("report.html")
-        data = render_html(built, d, Path("report.html") if to_stdout else out)
+        data = render_html(built, d, None if to_stdout else out)
     replacing = False
     if to_stdout:
         _write(data)

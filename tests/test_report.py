@@ -159,3 +159,20 @@ def test_a_page_holds_its_pictures_up_to_a_budget_and_links_the_rest(tmp_path: P
     html = render_report([posts[0], second], tmp_path, tmp_path / "r.html")  # room for one of the two files
     assert html.count("data:image/png;base64,") == 1 and 'src="screenshots/twitter/1/b.png"' in html
     assert "1 picture(s) are linked, not held in this page" in html
+
+
+def test_a_page_on_standard_output_links_its_pictures_by_absolute_address(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """`report -o -` linked pictures relative to the current folder: the page, saved anywhere else
+    (`> ~/cases/page.html`), showed none of them. Its links are absolute `file:` URIs."""
+    from archiver.report import page
+    from archiver.report.model import build_report
+
+    archive = tmp_path / "case #12" / "archive"
+    posts = _posts(archive)
+    monkeypatch.setattr(page, "INLINE_BUDGET", 0)  # every picture linked
+    monkeypatch.chdir(tmp_path)
+    html = page.render_html(build_report(posts, archive), archive, None)
+    shot = (archive / "screenshots" / "twitter" / "1" / "a.png").as_uri()
+    assert f'src="{shot}"' in html and "%2312" in shot
+    assert "they show while the archive stays where it is" in html

@@ -115,9 +115,12 @@ def human_time(value: str | None, *, unknown: str = "date unknown") -> str:
             f"{utc.day} {utc:%b} {utc.year}, {utc:%H:%M}</time>")
 
 
-def _rel(report_dir: Path, archive_dir: Path, rel_path: str) -> str:
+def _rel(report_dir: Path | None, archive_dir: Path, rel_path: str) -> str:
     """A file's address relative to the report, as a URL: a folder named `case #12` or `a?b` is a
-    path, not a fragment or a query."""
+    path, not a fragment or a query. With no `report_dir` (a page written to standard output, which
+    may be saved anywhere) the file's absolute `file:` URI."""
+    if report_dir is None:
+        return _e((archive_dir / rel_path).as_uri())
     return _e(quote(os.path.relpath(archive_dir / rel_path, report_dir)))
 
 
@@ -126,7 +129,7 @@ class _Pictures:
     counted against the budget) while they fit MAX_INLINE_BYTES and what is left of the page's
     INLINE_BUDGET, else linked relative to the page (`linked` counts the files linked)."""
 
-    def __init__(self, archive_dir: Path, report_dir: Path, budget: int | None = None) -> None:
+    def __init__(self, archive_dir: Path, report_dir: Path | None, budget: int | None = None) -> None:
         self.archive_dir, self.report_dir = archive_dir, report_dir
         self.left = INLINE_BUDGET if budget is None else budget
         self._inlined: dict[str, str] = {}
@@ -294,9 +297,10 @@ def _article(article: ReportArticle, cards: str) -> str:
             f'<div class="cards">{cards}</div></section>')
 
 
-def render_html(report: Report, archive_dir: Path, out: Path) -> str:
-    """The page of a built report; picture links are relative to where `out` is written."""
-    report_dir = out.resolve().parent
+def render_html(report: Report, archive_dir: Path, out: Path | None) -> str:
+    """The page of a built report; picture links are relative to where `out` is written, or (with
+    `out` None: a page on standard output, whose place is not known) absolute `file:` URIs."""
+    report_dir = out.resolve().parent if out is not None else None
     archive_dir = archive_dir.resolve()
     by_key = {p.key: p for p in report.posts}
     filters = _Filters(report.posts)
@@ -320,7 +324,8 @@ def render_html(report: Report, archive_dir: Path, out: Path) -> str:
         "(hover over one for the exact second)</p>"
         + (f"<p>{pictures.linked} picture(s) are linked, not held in this page (each over "
            f"{MAX_INLINE_BYTES // 1000} kB, or past the {INLINE_BUDGET // 1_000_000} MB of pictures one page holds): "
-           "they show while the page stays where it was written, beside the archive</p>" if pictures.linked else "")
+           + ("they show while the page stays where it was written, beside the archive</p>" if report_dir is not None
+              else "they show while the archive stays where it is</p>") if pictures.linked else "")
         + "</header>"
         f"<main>{filters.nav() if report.posts else ''}{''.join(body)}</main></body></html>\n"
     )
