@@ -148,6 +148,13 @@ def _named(e: Exception) -> ArchiverError | None:
 _ROW_MAX = 2**63 - 1  # the largest row count or offset an index (SQLite's, PostgreSQL's) takes
 
 
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(getattr(stream, "isatty", lambda: False)())
+    except (OSError, ValueError):
+        return False
+
+
 def _write(text: str) -> None:
     """Data to stdout, flushed; stdout closed or unwritable (a full disk) ends the command in one line.
     Written as bytes through stdout's binary layer, every byte accounted for (`output.write_all`)."""
@@ -162,8 +169,12 @@ def _write(text: str) -> None:
             out.write(text)
             out.flush()
             return
-        from .output import write_all
+        from .output import terminal_safe, write_all
 
+        if _is_terminal(out):
+            # Data read off pages reaches a person, not a program: nothing in it may act on the
+            # terminal (csv and a report's HTML hold it as it was; table and JSON are clean already).
+            text = terminal_safe(text)
         out.flush()
         write_all(binary, text.encode(out.encoding or "utf-8", out.errors or "strict"))
         binary.flush()

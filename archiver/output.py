@@ -10,7 +10,8 @@ Everything printed comes from pages the tool read, so none of it is trusted:
   also escapes DEL, C1 controls, the bidi controls and U+2028/U+2029 as \\u escapes (\\u007f), so printed JSON
   cannot steer a terminal yet parses back to the same strings.
 - csv: the data exactly as held, except that `csv_safe` defuses cells a spreadsheet would run as a
-  formula. CSV has no escapes: read it in a spreadsheet or a program, and use `table` on a terminal.
+  formula. CSV has no escapes: on a terminal (stdout a tty) the CLI prints it `terminal_safe`, as it
+  prints any data on a terminal; piped or written to a file it is exact.
 - log lines and messages on stderr: `terminal_safe` too (`TerminalSafeFormatter`).
 
 `write_file` writes a document the user asked for with `-o` (a report, Datasette metadata) whole or

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 import unicodedata
@@ -233,3 +234,32 @@ def test_a_hint_quoting_a_held_handle_reaches_the_terminal_as_text(tmp_path: Pat
     r = _cli("lookup", "--archive-dir", str(root), "--handle", "alice")
     err = r.stderr.decode("utf-8")
     assert "alice@mastodon.example" in err and not _forbidden(err.replace("\n", "")), err
+
+
+@pytest.mark.parametrize("args", [("lookup", "--format", "csv"), ("report", "-o", "-")], ids=" ".join)
+def test_data_printed_on_a_terminal_cannot_steer_it(archive: Path, args: tuple[str, ...]) -> None:
+    """csv holds the text as it was: on a terminal its escape sequences ran (an OSC title, colours,
+    a carriage return overwriting a line). On a terminal they are printed inert; piped, the data
+    stays exact (test_lookup_csv_neutralises_formulas). A report's HTML cleans its text itself."""
+    import pty
+
+    master, slave = pty.openpty()  # a terminal of the test's own
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "archiver.cli", *args, "--archive-dir", str(archive)],
+                                stdout=slave, stderr=subprocess.PIPE, cwd=ROOT)
+        os.close(slave)
+        out = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # the terminal's other end closed: all was read
+                break
+            if not chunk:
+                break
+            out += chunk
+        assert proc.wait(120) == 0, proc.stderr.read() if proc.stderr else ""
+    finally:
+        os.close(master)
+    text = out.decode("utf-8").replace("\r\n", "\n")  # (the terminal turns each \n into \r\n)
+    assert "Flood warning" in text
+    assert "\x1b" not in text and "\x07" not in text and RLO not in text and "\r" not in text
