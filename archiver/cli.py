@@ -148,6 +148,15 @@ def _named(e: Exception) -> ArchiverError | None:
 _ROW_MAX = 2**63 - 1  # the largest row count or offset an index (SQLite's, PostgreSQL's) takes
 
 
+def _wrote(path: Path) -> None:
+    """Name on stdout the file a command wrote, for scripts; not when that file is a device or a
+    pipe (`-o /dev/stdout`), which may be stdout itself, where the name would join the data."""
+    from .output import special_file
+
+    if not special_file(path):
+        _write(f"{path}\n")
+
+
 def _is_terminal(stream: object) -> bool:
     try:
         return bool(getattr(stream, "isatty", lambda: False)())
@@ -760,7 +769,7 @@ def export(
         if target != out:
             _call(lambda: stream_to_stdout(target))
     if target == out:
-        _write(f"{out}\n")
+        _wrote(out)
     from .output import one_line
 
     for line in [*summary.left_out, *summary.unsealed]:
@@ -923,7 +932,7 @@ def report(
         assert target is not None
         replacing = is_file(target)
         _call(lambda: write_text(data, target))
-        _write(f"{target}\n")
+        _wrote(target)
     say(f"report of {len(built.posts)} post(s)" + ("" if to_stdout else f" written to {out}")
         + (" (replacing the file that was there)" if replacing else ""))
 

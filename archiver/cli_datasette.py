@@ -72,5 +72,5 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
             cli._write(text)
             return
         cli._call(lambda: write_file(out, text, "the metadata"))
-        cli._write(f"{out}\n")
+        cli._wrote(out)
         say(f"wrote {out}; serve the archive with: datasette {d / DB_NAME} --metadata {out}")

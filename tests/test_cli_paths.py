@@ -6,6 +6,7 @@ hold. Each case runs the real command line in a process of its own."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import subprocess
@@ -215,6 +216,25 @@ def test_an_output_that_is_a_pipe_is_written_into_not_replaced(command: list[str
     assert r.returncode == 0, r.stderr
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert len(got[0]) > 100, got
+
+
+@pytest.mark.parametrize("command", _WRITERS, ids=" ".join)
+def test_output_to_dev_stdout_is_the_data_alone(command: list[str], tmp_path: Path) -> None:
+    # `-o /dev/stdout | ...`: the command named the file it wrote on stdout after the data, which
+    # was stdout itself: a stray "/dev/stdout" line ended the YAML, the page, the bundle.
+    archive = _archive(tmp_path / "archive")
+    options = ["--format", "warc.gz"] if command == ["export"] else []
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", *command, "--archive-dir", str(archive), "-o",
+                        "/dev/stdout", *options], capture_output=True, cwd=tmp_path, timeout=120, check=False,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 0, r.stderr
+    assert b"/dev/stdout" not in r.stdout[-40:]
+    if command == ["export"]:
+        assert gzip.decompress(r.stdout)[:8] == b"WARC/1.1"  # every byte is the bundle's
+    elif command == ["report"]:
+        assert r.stdout.rstrip().endswith(b"</html>")
+    else:
+        assert not r.stdout.decode().rstrip().splitlines()[-1].startswith("/")
 
 
 @pytest.mark.parametrize(("options", "magic"), [([], b"PK"), (["--format", "warc.gz"], b"\x1f\x8b"),
