@@ -111,8 +111,15 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
 
     A document whose body is cut short after it began (a chunked answer whose connection closes
     mid-body: net::ERR_INCOMPLETE_CHUNKED_ENCODING) never gets its `load` event from Chromium (as
-    measured): the wait ends when that failure comes, with what arrived on the page."""
+    measured): the wait ends when that failure comes, with what arrived on the page.
+
+    A script that sends the page to a file to save while it loads (`location.href` set to a
+    `Content-Disposition: attachment` answer) starts a download instead, and the page stays; but
+    Playwright's wait then never sees a `load` (as measured: it waited out its whole timeout). Once a
+    download is seen (the tab names it, archiver.capture.tabs), the wait is for the page's own
+    `load` event, read in the page itself."""
     cut: asyncio.Future[Request] = asyncio.get_running_loop().create_future()
+    downloaded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def on_failed(request: Request) -> None:
         try:
@@ -122,12 +129,37 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
         except PlaywrightError:
             pass  # a frame already detached: no document of the page's
 
+    def on_download(_download: object) -> None:
+        if not downloaded.done():
+            downloaded.set_result(None)
+
     page.on("requestfailed", on_failed)
+    page.on("download", on_download)
     going = asyncio.ensure_future(page.goto(url, wait_until="load", timeout=timeout_ms))
-    either: set[asyncio.Future[Any]] = {going, cut}
+    either: set[asyncio.Future[Any]] = {going, cut, downloaded}
+    gave_up = False  # on Playwright's wait, once the page's own load came
     try:
         await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-        if not going.done() and (answered := await cut.result().response()) is not None:
+        if not going.done() and not cut.done():
+            # A download: the page's own load event (at once if it came already), or the load's end
+            # as Playwright sees it.
+            loaded: asyncio.Future[Any] = asyncio.ensure_future(page.evaluate(
+                "() => document.readyState === 'complete' || new Promise((r) => "
+                "addEventListener('load', () => r(true), {once: true}))"))
+            loaded.add_done_callback(_retrieved)
+            waits: set[asyncio.Future[Any]] = {going, cut, loaded}
+            await asyncio.wait(waits, timeout=timeout_ms / 1000, return_when=asyncio.FIRST_COMPLETED)
+            if not loaded.done():
+                loaded.cancel()
+            if not going.done() and not cut.done():
+                gave_up = True
+                going.cancel()  # its status is the page's document's, read from what was recorded
+                going.add_done_callback(_retrieved)
+                if not (loaded.done() and not loaded.cancelled() and loaded.exception() is None):
+                    result.errors.append(f"page load: its load event did not come within {timeout_ms} ms")
+        if gave_up:
+            pass  # the status is read from what was recorded (archiver.capture.pagewrite)
+        elif not going.done() and (answered := await cut.result().response()) is not None:
             going.cancel()  # Chromium would let it wait out its timeout
             going.add_done_callback(_retrieved)
             result.status = answered.status
@@ -144,8 +176,10 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
         result.errors.append(f"page load: {first_line(e)}")
     finally:
         page.remove_listener("requestfailed", on_failed)
-        if not cut.done():
-            cut.cancel()
+        page.remove_listener("download", on_download)
+        for waiting in (cut, downloaded):
+            if not waiting.done():
+                waiting.cancel()
         if not going.done():  # (the capture itself cancelled: its deadline, a signal)
             going.cancel()
             going.add_done_callback(_retrieved)

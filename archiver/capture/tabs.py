@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Page, Route, WebSocketRoute
+from playwright.async_api import Browser, BrowserContext, Download, Page, Route, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
 
 from archiver.capture.pagesteps import LOCALE, TIMEZONE, VIEWPORT, first_line, refuse_websocket
@@ -46,16 +46,24 @@ class Tab:
     context: BrowserContext
     page: Page
     recorder: TrafficRecorder
-    errors: list[str] = field(default_factory=list)  # WebSockets refused; the capture's to report
+    # WebSockets refused, pop-ups closed, downloads not kept: the capture's to report.
+    errors: list[str] = field(default_factory=list)
+    # Pop-ups being closed: held here so that no task is lost before it ends.
+    closing: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 async def open_tab(browser: Browser, *, user_agent: str, max_body: int | None, max_total: int | None,
                    refusal: Callable[[str], str | None]) -> Tab:
     """A new context and page, WebSockets refused, the traffic recorder attached; the page's clock
-    reads UTC and its locale is en-US, whatever the machine's."""
+    reads UTC and its locale is en-US, whatever the machine's. A pop-up the page opens is closed
+    at once and a download it starts is not kept (`watch_strays`)."""
     try:
+        # accept_downloads=False: Chromium is told to refuse every download, so none of its bytes
+        # is written anywhere (Playwright would keep an accepted one in a folder of its own under
+        # the system's temporary folder until the context closes).
         context = await browser.new_context(service_workers="block", user_agent=user_agent,
-                                            viewport=VIEWPORT, locale=LOCALE, timezone_id=TIMEZONE)
+                                            viewport=VIEWPORT, locale=LOCALE, timezone_id=TIMEZONE,
+                                            accept_downloads=False)
     except PlaywrightError as e:
         raise BrowserError(f"Chromium cannot open a new context: {first_line(e)}") from e
     errors: list[str] = []
@@ -72,7 +80,51 @@ async def open_tab(browser: Browser, *, user_agent: str, max_body: int | None, m
     except BaseException:
         await _close_context(context)
         raise
-    return Tab(context, page, recorder, errors)
+    tab = Tab(context, page, recorder, errors)
+    watch_strays(tab)
+    return tab
+
+
+def watch_strays(tab: Tab) -> None:
+    """Name, and end, what the page starts beside itself: a pop-up (`window.open`, a link with
+    target=_blank a script clicks) is closed at once, never captured; a download is refused.
+
+    The capture is of one page: a pop-up is a page of its own, whose traffic the recorder does not
+    see (it listens on the capture's page), whose screenshot nobody takes, and which would go on
+    loading, and asking the network, while the capture lasts. Closing it leaves the page as it
+    would be with a pop-up blocker; the line in `errors` says that it opened one, and where to."""
+    def popup(other: Page) -> None:
+        if other is tab.page:
+            return
+        tab.errors.append(f"the page opened a pop-up ({_address(other)}): closed, not captured")
+        task = asyncio.ensure_future(_close_popup(other))
+        tab.closing.add(task)
+        task.add_done_callback(tab.closing.discard)
+
+    def download(started: Download) -> None:
+        tab.errors.append(f"the page started a download ({started.url}): not kept")
+
+    tab.context.on("page", popup)
+    tab.page.on("download", download)
+
+
+def _address(page: Page) -> str:
+    """Where a pop-up was sent: Playwright announces it once its first address is known."""
+    try:
+        return page.url or "about:blank"
+    except PlaywrightError:
+        return "an unknown address"
+
+
+_POPUP_CLOSE_S = 5.0  # a pop-up whose renderer never answers is left to its context's closing
+
+
+async def _close_popup(page: Page) -> None:
+    try:
+        async with asyncio.timeout(_POPUP_CLOSE_S):
+            await page.close()
+    except (PlaywrightError, TimeoutError) as e:
+        log.debug("pop-up not closed: %s", first_line(e) if isinstance(e, PlaywrightError) else "no answer")
 
 
 async def confine_local(tab: Tab, url: str) -> None:

@@ -64,11 +64,19 @@ class Recorded:
 
 def page_document(recorded: list[Recorded]) -> Recorded | None:
     """The exchange of the document the page ended on: the last main-frame document that is not
-    a redirect hop (a meta-refresh or script navigation ends on a later document)."""
+    a redirect hop (a meta-refresh or script navigation ends on a later document), nor a file the
+    server said to save (`Content-Disposition: attachment`): the browser makes that a download,
+    and the page stays on the document it had."""
     for rec in reversed(recorded):
-        if rec.main_frame and rec.is_document and not rec.is_redirect:
+        if rec.main_frame and rec.is_document and not rec.is_redirect and not is_attachment(rec.exchange):
             return rec
     return None
+
+
+def is_attachment(exchange: Exchange) -> bool:
+    """Whether the answer says it is a file to save (RFC 6266), which a browser downloads."""
+    return any(k.lower() == "content-disposition" and v.strip().lower().startswith("attachment")
+               for k, v in exchange.response_headers)
 
 
 def redirect_chain(recorded: list[Recorded], main: Recorded | None) -> list[Recorded]:

@@ -13,6 +13,7 @@
         web.set_state(("tweet", ID), "deleted")   # states in site.TWEET_STATES; None resets
         web.set_state(("wayback", ID), ("20240306000000",))   # snapshot timestamps of a post
         web.set_state(("article", "/2024/new.html"), HTML)  # extra news.example page (also in the feed)
+        web.set_state(("attachment", "/f.bin"), (BYTES, "f.bin"))  # a news.example download (Content-Disposition)
         web.set_state(("fail", HOST), {"status": 503, "times": 2, "retry_after": 1})
         web.drip(path, total_bytes, bytes_per_sec)   # returns https://news.example/<path>
         web.url("faults.example", "/drip")           # a fault: see faults.py for every name

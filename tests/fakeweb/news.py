@@ -41,6 +41,18 @@ def _drip(total: int, rate: int) -> AsyncIterator[bytes]:
     return gen()
 
 
+def _drip_bytes(body: bytes, rate: int) -> AsyncIterator[bytes]:
+    """`body` at `rate` bytes a second, ten pieces a second."""
+
+    async def gen() -> AsyncIterator[bytes]:
+        step = max(1, rate // 10)
+        for i in range(0, len(body), step):
+            await asyncio.sleep(0.1)
+            yield body[i : i + step]
+
+    return gen()
+
+
 def news(req: Request, state: SiteState) -> Response:
     path = req.path
     drip = state.get(("drip", path))
@@ -50,6 +62,14 @@ def news(req: Request, state: SiteState) -> Response:
     moved = state.get(("redirect", path))
     if moved is not None:
         return Response(302, b"", None, [("location", moved)])
+    # (body, file name[, content type[, bytes a second]]): a download, sent slowly with a rate
+    attached = state.get(("attachment", path))
+    if attached is not None:
+        body, name, ctype, rate = (*attached, *("application/octet-stream", None)[len(attached) - 2:])
+        disposition = [("content-disposition", f'attachment; filename="{name}"')]
+        if rate is not None:  # a download still running while the page loads
+            return Response(200, b"", ctype, disposition, stream=lambda: _drip_bytes(body, rate), length=len(body))
+        return Response(200, body, ctype, disposition)
     served = state.get(("file", path))  # (body, content type): bytes served as they are (a .xml.gz)
     if served is not None:
         return Response(200, served[0], served[1])

@@ -1,0 +1,153 @@
+"""What a captured page starts beside itself: a pop-up (`window.open`, a target=_blank link a script
+clicks) is closed at once, named in the capture's errors and kept out of its records; a download
+(a script's `<a download>` click, an iframe or the page itself sent to a file to save) is named, its
+bytes kept nowhere on disk, and the load does not wait out its timeout for it. Neither fails the
+capture nor the run. A real Chromium against FakeWeb."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archiver.capture.chromium_render import ChromiumRenderer
+from archiver.capture.renderer import PageCapture
+from archiver.net import NetOptions
+from archiver.warcstore import Batch, WarcStore
+from tests.e2e import cli
+from tests.fakeweb import FakeWeb
+from tests.test_recorder import read_warcs
+
+pytestmark = pytest.mark.browser
+
+NEWS = "https://news.example"
+OTHER = "/2024/stray-other.html"  # what a pop-up is sent to
+OTHER_HTML = "<!doctype html><title>Other</title><h1>Another page</h1><img src='/2024/stray-other.png'>"
+FILE = b"saved bytes " * 400
+SLOW = b"slowly saved " * 20_000  # 260 KB at 26 KB/s: still arriving when the capture ends
+PAGES = {
+    "/2024/opens.html": ("<!doctype html><title>Opens</title><h1>Opens a pop-up</h1><script>"
+                         f"addEventListener('load', () => window.open('{NEWS}{OTHER}?by=open'));</script>"),
+    "/2024/blank.html": ("<!doctype html><title>Blank</title><h1>A link in a new tab</h1>"
+                         f"<a id=a target=_blank href='{NEWS}{OTHER}?by=link'>more</a>"
+                         "<script>addEventListener('load', () => document.getElementById('a').click());</script>"),
+    "/2024/saves.html": ("<!doctype html><title>Saves</title><a id=a download href='/2024/file.bin'>file</a>"
+                         "<script>document.getElementById('a').click();</script><h1>Clicked a download</h1>"),
+    "/2024/frame-saves.html": ("<!doctype html><title>Frame saves</title><iframe id=f></iframe>"
+                               "<script>document.getElementById('f').src = '/2024/file.bin';</script><h1>A frame</h1>"),
+    "/2024/goes-to-file.html": ("<!doctype html><title>Goes to a file</title>"
+                                "<script>location.href = '/2024/file.bin';</script><h1>Sent to a file</h1>"),
+    "/2024/slow-save.html": ("<!doctype html><title>Slow save</title><a id=a download href='/2024/slow.bin'>file</a>"
+                             "<script>document.getElementById('a').click();</script><h1>A slow download</h1>"),
+    OTHER: OTHER_HTML,
+}
+TIMEOUT_S = 20  # the per-step timeout the renderers below run with
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeWeb]:
+    with FakeWeb(tmp_path_factory.mktemp("fakeweb")) as w:
+        for path, html in PAGES.items():
+            w.set_state(("article", path), html)
+        w.set_state(("attachment", "/2024/file.bin"), (FILE, "file.bin"))
+        w.set_state(("attachment", "/2024/slow.bin"), (SLOW, "slow.bin", "application/octet-stream", 26_000))
+        yield w
+
+
+def render(web: FakeWeb, tmp_path: Path, path: str, *, after: list[Path] | None = None,
+           shot: bool = True) -> PageCapture:
+    """One render of `path` into tmp_path/warc; `after`, when given, gets every file under the
+    driver's downloads folder (under TMPDIR) as the render returns, before its tab is closed."""
+    async def go() -> PageCapture:
+        net = NetOptions.from_options([web.map_host], str(web.ca_pem), None, env={})
+        async with await ChromiumRenderer.launch(net, workdir=tmp_path / "browser", timeout=TIMEOUT_S) as renderer:
+            with WarcStore(tmp_path / "warc", prefix="t") as store:
+                page = await renderer.render(f"{NEWS}{path}", Batch(store), screenshot_path=tmp_path / "page.png" if shot else None)
+                if after is not None:
+                    # Where Playwright keeps the downloads it accepts.
+                    after.extend(p for p in Path(os.environ["TMPDIR"]).glob("playwright-artifacts-*/*"))
+                return page
+    return asyncio.run(go())
+
+
+def uris(tmp_path: Path) -> list[str]:
+    return [r.uri for r in read_warcs(tmp_path / "warc") if r.type in ("request", "response")]
+
+
+@pytest.mark.parametrize(("path", "how"), [("/2024/opens.html", "open"), ("/2024/blank.html", "link")])
+def test_a_popup_is_closed_named_and_kept_out_of_the_records(web: FakeWeb, tmp_path: Path, path: str, how: str) -> None:
+    page = render(web, tmp_path, path)
+    assert page.status == 200 and page.load_failure() is None and page.cut_short is None
+    assert f"the page opened a pop-up ({NEWS}{OTHER}?by={how}): closed, not captured" in page.errors, page.errors
+    # The pop-up asked the network through the gate, but none of it is the page's.
+    assert any(e["path"].startswith(OTHER) for e in web.log)
+    assert not [u for u in uris(tmp_path) if "stray-other" in u], uris(tmp_path)
+    assert page.screenshot is not None and page.final_url == f"{NEWS}{path}"
+
+
+def test_a_page_sent_to_a_file_while_it_loads_does_not_wait_out_the_timeout(web: FakeWeb, tmp_path: Path) -> None:
+    """Playwright's load wait never saw `load` once the page's own navigation became a download:
+    it waited its whole timeout (20 s here; 30 s by default), and the page's record was the file's.
+    (No screenshot: Chromium draws no frame of such a page any more, and a screenshot waits out its
+    own timeout.)"""
+    path = "/2024/goes-to-file.html"
+    started = time.monotonic()
+    page = render(web, tmp_path, path, shot=False)
+    took = time.monotonic() - started
+    assert page.timings["load"] < TIMEOUT_S / 2 and took < TIMEOUT_S, (page.timings, page.errors)
+    assert not [e for e in page.errors if e.startswith("page load:")], page.errors
+    assert f"the page started a download ({NEWS}/2024/file.bin): not kept" in page.errors
+    assert page.status == 200 and page.title == "Goes to a file" and page.load_failure() is None
+    # The page's record is its own document, not the file's answer.
+    (doc,) = [r for r in read_warcs(tmp_path / "warc")
+              if r.type == "response" and r.headers["WARC-Record-ID"] == page.page_record_id]
+    assert doc.uri == f"{NEWS}{path}"
+
+
+@pytest.mark.parametrize("path", ["/2024/saves.html", "/2024/frame-saves.html"])
+def test_a_download_a_script_starts_is_named_and_not_kept(web: FakeWeb, tmp_path: Path, path: str) -> None:
+    page = render(web, tmp_path, path)
+    assert page.status == 200 and page.load_failure() is None, page.errors
+    assert f"the page started a download ({NEWS}/2024/file.bin): not kept" in page.errors, page.errors
+    assert not [e for e in page.errors if e.startswith("page load:")], page.errors
+    stored = b"".join(r.payload for r in read_warcs(tmp_path / "warc") if r.type == "response")
+    assert FILE[:100] not in stored  # (a frame's aborted request is recorded, without the file's bytes)
+
+
+def test_a_download_writes_nothing_to_disk(web: FakeWeb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Playwright keeps an accepted download under the driver's temporary folder while its context
+    lives; a refused one is never written."""
+    tmp = Path(tempfile.mkdtemp(prefix="strays-"))  # short: Chromium's socket path under it must be
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    files: list[Path] = []
+    page = render(web, tmp_path, "/2024/slow-save.html", after=files)
+    assert f"the page started a download ({NEWS}/2024/slow.bin): not kept" in page.errors, page.errors
+    assert not files, files
+    assert not [p for p in (tmp_path / "browser").rglob("*") if p.is_file() and p.read_bytes()[:13] == SLOW[:13]]
+    shutil.rmtree(tmp)
+
+
+def test_a_run_over_pages_with_popups_and_downloads_succeeds(web: FakeWeb, tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    urls = [f"{NEWS}{p}" for p in ("/2024/opens.html", "/2024/saves.html")]
+    tmp = Path(tempfile.mkdtemp(prefix="strays-"))
+    try:
+        r = cli(web, "archive", *urls, "--format", "json", archive=archive, timeout=120, env={"TMPDIR": str(tmp)})
+        left = [p for p in tmp.glob("playwright-artifacts-*/*")]
+    finally:
+        shutil.rmtree(tmp)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["failures"] == []
+    infos = [json.loads(rec.payload) for rec in read_warcs(archive / "warcs")
+             if rec.type == "metadata" and rec.uri.startswith("urn:capture-info:")]
+    errors = {info["url"]: json.loads(info["errors"]) for info in infos}
+    assert f"the page opened a pop-up ({NEWS}{OTHER}?by=open): closed, not captured" in errors[urls[0]]
+    assert f"the page started a download ({NEWS}/2024/file.bin): not kept" in errors[urls[1]]
+    assert not left and not [p for p in (archive / ".browser").rglob("*") if p.is_file() and FILE[:24] in p.read_bytes()]
