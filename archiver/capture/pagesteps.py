@@ -148,7 +148,11 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
                 "addEventListener('load', () => r(true), {once: true}))"))
             loaded.add_done_callback(_retrieved)
             waits: set[asyncio.Future[Any]] = {going, cut, loaded}
-            await asyncio.wait(waits, timeout=timeout_ms / 1000, return_when=asyncio.FIRST_COMPLETED)
+            try:
+                async with asyncio.timeout(timeout_ms / 1000):  # a ceiling: each of them ends it sooner
+                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            except TimeoutError:
+                pass  # named below
             if not loaded.done():
                 loaded.cancel()
             if not going.done() and not cut.done():
