@@ -210,7 +210,7 @@ class ChromiumRenderer(AsyncClosing):
                 t = time.monotonic()
                 step = "reading the page"
                 clock.check(step)
-                await pagesteps.describe(page, result)
+                await pagesteps.describe(page, result, recorder)
                 await _left_after_load(recorder, loaded, result)
                 step = "collecting its traffic"
                 if hard.when() is not None:

@@ -7,6 +7,10 @@ No step pauses for a fixed time. Each waits for something the page reports (its 
 rendered frame, the embeds' documents loaded, fonts ready, the traffic recorder's in-flight count
 reaching zero), bounded by a ceiling; the one timed condition is the short quiet window that
 ends settling, which is itself woken by traffic events (`TrafficRecorder.wait_idle`).
+
+What the steps measure (the page's size, where its elements are, which element is which) and the
+text they record are taken where the page's scripts cannot reach: the browser's own node identity
+and layout over CDP, and JavaScript run in an isolated world, never the page's (archiver.capture.isolated).
 """
 
 from __future__ import annotations
@@ -16,17 +20,19 @@ import base64
 import hashlib
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.async_api import ElementHandle, Frame, Page, Request, ViewportSize, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Frame, Page, Request, ViewportSize, WebSocketRoute
 
 from archiver.capture.crops import Rect, cut, png_dimensions, rect_in
 from archiver.capture.deadline import CaptureClock
+from archiver.capture.isolated import Found, MeasureError, PageReader
 from archiver.capture.recorder import TrafficRecorder
 from archiver.capture.renderer import ElementShot, FrameInfo, PageCapture
 from archiver.platforms import login_wall_for
@@ -75,24 +81,19 @@ _AUTOSCROLL_JS = """async (maxSteps) => {
 # Two rendered frames of one frame's document: after a resize, proof that it has painted.
 _PAINTED_JS = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 _FONTS_JS = "() => document.fonts ? document.fonts.ready.then(() => true) : true"
-# Where an iframe element ends, from the top of the document (not of the viewport).
-_BOTTOM_JS = "(e) => e.getBoundingClientRect().bottom + window.scrollY"
-_SAME_ELEMENT_JS = "(e, seen) => seen.includes(e)"
-# An element's border box from the top of the document, or null when it is not shown (hidden,
-# display:none, visibility:hidden): such an element is left to the element screenshot's own checks.
-_DOCUMENT_BOX_JS = """(e) => {
-  if (e.checkVisibility && !e.checkVisibility({visibilityProperty: true, checkVisibilityCSS: true})) return null;
-  const r = e.getBoundingClientRect();
-  return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height];
-}"""
-_BODY_TEXT_JS = "() => document.body ? document.body.innerText : ''"
-_SIZE_JS = """() => {
-  const d = document.documentElement, b = document.body;
-  return [Math.ceil(Math.max(d.scrollWidth, b ? b.scrollWidth : 0)), Math.ceil(Math.max(d.scrollHeight, b ? b.scrollHeight : 0))];
-}"""
-_HEIGHT_JS = "Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"
-
 Shots = list[tuple[ElementShot, bytes]]
+Failure = (PlaywrightError, MeasureError)  # what reading a page can raise short of the browser dying
+
+_readers: weakref.WeakKeyDictionary[TrafficRecorder, PageReader] = weakref.WeakKeyDictionary()
+
+
+def reader(page: Page, recorder: TrafficRecorder) -> PageReader:
+    """The page's reader (archiver.capture.isolated), one per capture: its isolated worlds are made
+    once, the first time each frame is read, on the CDP sessions the recorder holds."""
+    found = _readers.get(recorder)
+    if found is None or found.page is not page:
+        found = _readers[recorder] = PageReader(page, recorder)
+    return found
 
 
 async def refuse_websocket(ws: WebSocketRoute, errors: list[str]) -> None:
@@ -211,8 +212,8 @@ async def settle(page: Page, recorder: TrafficRecorder, settle_ms: int, result: 
         return max(0.0, deadline - time.monotonic())
 
     try:
-        await _within(page.evaluate(_AUTOSCROLL_JS, 40), left())
-    except PlaywrightError as e:
+        await _within(reader(page, recorder).autoscroll(_AUTOSCROLL_JS, 40), left())
+    except Failure as e:
         result.errors.append(f"scrolling: {first_line(e)}")
     await recorder.wait_idle(0, max_ms=int(left() * 1000))
     await _within(_embeds_ready(page, selectors), left())
@@ -264,9 +265,10 @@ async def screenshots(page: Page, recorder: TrafficRecorder, screenshot_path: Pa
     started = recorder.requests_started
     grown = await _show_oopifs(page, recorder, result, clock)
     try:
-        full_png = await _full_screenshot(page, result, clock) if screenshot_path is not None else None
+        sight = reader(page, recorder)
+        full_png = await _full_screenshot(page, sight, result, clock) if screenshot_path is not None else None
         prefix = f"{screenshot_path.stem}-" if screenshot_path is not None else ""
-        shots = await _element_shots(page, selectors, element_dir, prefix, result, clock, full_png)
+        shots = await _element_shots(sight, selectors, element_dir, prefix, result, clock, full_png)
     finally:
         if grown:
             try:
@@ -291,24 +293,24 @@ async def _show_oopifs(page: Page, recorder: TrafficRecorder, result: PageCaptur
     render in another process, only when visible). Element screenshots are taken in the grown
     viewport too: every embed is then painted already, and none needs scrolling into view."""
     try:
-        height = int(await page.evaluate(_HEIGHT_JS))
-        below = await _oopifs_below_fold(page, recorder) if height > VIEWPORT["height"] else []
+        (_width, height), (_x, scrolled) = await reader(page, recorder).layout()
+        below = await _oopifs_below_fold(page, recorder, scrolled) if height > VIEWPORT["height"] else []
         if not below:
             return False
         await page.set_viewport_size({"width": VIEWPORT["width"], "height": min(height, MAX_SHOT_HEIGHT)})
-    except PlaywrightError as e:
+    except Failure as e:
         result.errors.append(f"growing the viewport for screenshots: {first_line(e)}")
         return False
     await _within(_painted([page.main_frame, *below]), clock.cap(PAINT_CEILING_MS) / 1000)
     return True
 
 
-async def _full_screenshot(page: Page, result: PageCapture, clock: CaptureClock) -> bytes | None:
+async def _full_screenshot(page: Page, sight: PageReader, result: PageCapture, clock: CaptureClock) -> bytes | None:
     """The whole page, or its top left corner of at most MAX_FULL_PAGE pixels a side (a page
     millions of pixels tall gets no picture at all from Chromium, which then also crashes a
     process); a cut or missing picture is named."""
     try:
-        width, height = await page.evaluate(_SIZE_JS)
+        (width, height), _scrolled = await sight.layout()
         cut_width = min(width, MAX_FULL_PAGE[0])
         cut_height = min(height, MAX_FULL_PAGE[1], MAX_FULL_PAGE_PIXELS // max(cut_width, 1))
         if (cut_width, cut_height) == (width, height):
@@ -326,15 +328,19 @@ async def _full_screenshot(page: Page, result: PageCapture, clock: CaptureClock)
         finally:
             await session.detach()
         return base64.b64decode(shot["data"])
-    except (PlaywrightError, TimeoutError) as e:
+    except (*Failure, TimeoutError) as e:
         result.errors.append(f"full-page screenshot: {first_line(e)}")
         log.warning("%s: no full-page screenshot: %s", page.url, first_line(e))
         return None
 
 
-async def _oopifs_below_fold(page: Page, recorder: TrafficRecorder) -> list[Frame]:
+async def _oopifs_below_fold(page: Page, recorder: TrafficRecorder, scrolled: float) -> list[Frame]:
     """The out-of-process iframes that reach below the first screen (their top-level iframe
-    element's bottom, for one nested in another)."""
+    element's bottom, for one nested in another), the page being scrolled down by `scrolled`.
+
+    Found by the protocol alone: the iframe element is the frame's owner (DOM.getFrameOwner) and
+    its box the browser's (DOM.getBoxModel), as Playwright's frame_element() and bounding_box()
+    give them."""
     below: list[Frame] = []
     for frame in recorder.oopif_frames:
         if frame.is_detached():
@@ -343,11 +349,10 @@ async def _oopifs_below_fold(page: Page, recorder: TrafficRecorder) -> list[Fram
         while outer.parent_frame is not None and outer.parent_frame is not page.main_frame:
             outer = outer.parent_frame
         try:
-            element = await outer.frame_element()
-            bottom = float(await element.evaluate(_BOTTOM_JS))
+            box = await (await outer.frame_element()).bounding_box()
         except PlaywrightError:
             continue  # detached meanwhile
-        if bottom > VIEWPORT["height"]:
+        if box is not None and box["y"] + box["height"] + scrolled > VIEWPORT["height"]:
             below.append(frame)
     return below
 
@@ -365,82 +370,101 @@ async def _painted(frames: Sequence[Frame]) -> None:
 @dataclass
 class _Taken:
     """One element as taken: its picture (shot on its own, or cut out of the full-page one, where
-    `rect` says), the text read right after, and its box's size in CSS pixels."""
+    `rect` says), its text, and its box's size in CSS pixels."""
 
-    selector: str
-    index: int
-    element: ElementHandle
+    element: Found
+    text: str = ""
     png: bytes | None = None
     frame_url: str | None = None
-    text: str = ""
     dims: tuple[float, float] | None = None
     rect: Rect | None = None  # where to cut it out of the full-page picture (None: shot on its own)
 
-    async def shoot_alone(self, clock: CaptureClock) -> None:
-        """The element's own screenshot, then its (frame URL, text) and its box's size."""
-        self.png = await self.element.screenshot(type="png", timeout=clock.cap(_ELEMENT_SHOT_TIMEOUT_MS))
-        self.frame_url, self.text = await _element_content(self.element)
-        bounds = await self.element.bounding_box()
-        self.dims = (bounds["width"], bounds["height"]) if bounds else None
+    @property
+    def selector(self) -> str:
+        return self.element.selector
+
+    @property
+    def index(self) -> int:
+        return self.element.index
+
+    async def shoot_alone(self, sight: PageReader, clock: CaptureClock, result: PageCapture) -> bool:
+        """The element's own screenshot, its box's size and (not showing a frame) its text read
+        with it; False, the failure named in `result`, when it could not be taken."""
+        ceiling = clock.cap(_ELEMENT_SHOT_TIMEOUT_MS)
+        try:
+            async with asyncio.timeout(ceiling / 1000):
+                self.png, self.dims, text = await sight.shoot(self.element)
+        except TimeoutError:
+            result.errors.append(f"element screenshot {self.selector!r}[{self.index}]: not taken within {ceiling} ms")
+            return False
+        except Failure as e:
+            result.errors.append(f"element screenshot {self.selector!r}[{self.index}]: {first_line(e)}")
+            return False
+        if self.element.frame_id is None:
+            self.text = text
+        return True
 
 
-async def _element_shots(page: Page, selectors: Sequence[str], element_dir: Path | None,
+async def _element_shots(sight: PageReader, selectors: Sequence[str], element_dir: Path | None,
                          prefix: str, result: PageCapture, clock: CaptureClock,
                          full_png: bytes | None = None) -> Shots:
     """Each element matched by any selector, once (an iframe two selectors match is one element,
     one shot, under the first selector that matched it); files are named after the page
     screenshot so that a re-capture into the same directory never overwrites an earlier
-    capture's files. Each shot keeps the element's text as read right after it was taken.
+    capture's files. Each shot keeps the element's text as read when it was taken.
 
     With the full-page screenshot at hand, an element it shows whole is cut out of it
     (archiver.capture.crops): the picture is the page as that screenshot caught it, and the
     element's text is read right after. Any other element is shot on its own.
+
+    Which element is which is the browser's node identity, and boxes, scale and texts are read in
+    an isolated world (archiver.capture.isolated): nothing the page's scripts replace in its own
+    world moves a cut, doubles or drops a shot, or changes the text recorded.
     """
-    taken: list[_Taken] = []
-    seen: list[ElementHandle] = []
-    scale: float | None = None
-    if selectors:
-        try:
-            scale = float(await page.evaluate("devicePixelRatio"))
-        except PlaywrightError:
-            scale = None
-    size = png_dimensions(full_png) if full_png is not None and scale else None
+    found: list[Found] = []
+    seen: set[int] = set()
     for selector in selectors:
         try:
-            handles = await page.query_selector_all(selector)
-        except PlaywrightError as e:
+            matched = await sight.find(selector)
+        except Failure as e:
             result.errors.append(f"selector {selector!r}: {first_line(e)}")
             continue
-        for index, element in enumerate(handles):
-            if clock.passed():
-                result.errors.append(f"element screenshot {selector!r}[{index}] and later ones: "
-                                     "not taken, the capture deadline passed")
-                return await _cut_out(taken, full_png, element_dir, prefix, scale, result, clock)
-            one = _Taken(selector, index, element)
-            try:
-                if seen and await element.evaluate(_SAME_ELEMENT_JS, seen):
-                    continue  # already shot under an earlier selector
-                seen.append(element)
-                if size is not None and scale:
-                    box = await element.evaluate(_DOCUMENT_BOX_JS)
-                    one.rect = rect_in(tuple(box), scale, size, MAX_SHOT_HEIGHT) if box else None
-                if one.rect is None:
-                    await one.shoot_alone(clock)
-                else:
-                    one.frame_url, one.text = await _element_content(element)
-                    one.dims = (box[2], box[3])
-            except PlaywrightError as e:
-                result.errors.append(f"element screenshot {selector!r}[{index}]: {first_line(e)}")
+        for element in matched:
+            if element.node not in seen:  # else already shot under an earlier selector
+                seen.add(element.node)
+                found.append(element)
+    if not found:
+        return []
+    try:
+        scale, measured = await sight.measure(found)
+    except Failure as e:
+        result.errors.append(f"element screenshots: {first_line(e)}")
+        return []
+    size = png_dimensions(full_png) if full_png is not None and scale > 0 else None
+    taken: list[_Taken] = []
+    for element, where in zip(found, measured, strict=True):
+        if clock.passed():
+            result.errors.append(f"element screenshot {element.selector!r}[{element.index}] and later ones: "
+                                 "not taken, the capture deadline passed")
+            break
+        one = _Taken(element, text=where.text)
+        if size is not None and where.box is not None:
+            one.rect = rect_in(where.box, scale, size, MAX_SHOT_HEIGHT)
+        if one.rect is None:
+            if not await one.shoot_alone(sight, clock, result):
                 continue
-            taken.append(one)
-    return await _cut_out(taken, full_png, element_dir, prefix, scale, result, clock)
+        elif where.box is not None:
+            one.dims = (where.box[2], where.box[3])
+        taken.append(one)
+    return await _cut_out(sight, taken, full_png, element_dir, prefix, scale, result, clock)
 
 
-async def _cut_out(taken: list[_Taken], full_png: bytes | None, element_dir: Path | None, prefix: str,
-                   scale: float | None, result: PageCapture, clock: CaptureClock) -> Shots:
+async def _cut_out(sight: PageReader, taken: list[_Taken], full_png: bytes | None, element_dir: Path | None,
+                   prefix: str, scale: float, result: PageCapture, clock: CaptureClock) -> Shots:
     """The shots in the order taken, those with a `rect` cut out of the full-page picture (in a
-    thread: the event loop drives other pages meanwhile). Should the cutting fail, those elements
-    are shot on their own after all."""
+    thread: the event loop drives other pages meanwhile), each iframe's with its document's
+    address and text read right after. Should the cutting fail, those elements are shot on their
+    own after all."""
     to_cut = [one for one in taken if one.rect is not None and one.png is None]
     if to_cut and full_png is not None:
         try:
@@ -451,14 +475,18 @@ async def _cut_out(taken: list[_Taken], full_png: bytes | None, element_dir: Pat
         for one, picture in zip(to_cut, pictures, strict=False):
             one.png = picture
         for one in to_cut[len(pictures):]:
-            try:
-                await one.shoot_alone(clock)
-            except PlaywrightError as e:
-                result.errors.append(f"element screenshot {one.selector!r}[{one.index}]: {first_line(e)}")
+            await one.shoot_alone(sight, clock, result)
+    kept = [one for one in taken if one.png is not None]  # else neither cut out nor shot (named in `errors`)
+    try:
+        contents = await sight.frame_contents(one.element.frame_id for one in kept if one.element.frame_id)
+    except Failure as e:
+        log.debug("frames of the element shots not read: %s", first_line(e))
+        contents = {}
     shots: Shots = []
-    for one in taken:
-        if one.png is None:
-            continue  # neither cut out nor shot (named in `errors`)
+    for one in kept:
+        assert one.png is not None
+        if one.element.frame_id is not None:
+            one.frame_url, one.text = contents.get(one.element.frame_id, (None, ""))
         path = None
         if element_dir is not None:
             path = element_dir / f"{prefix}element-{len(shots):02d}.png"
@@ -468,20 +496,25 @@ async def _cut_out(taken: list[_Taken], full_png: bytes | None, element_dir: Pat
     return shots
 
 
-async def describe(page: Page, result: PageCapture) -> None:
-    """Final URL, title, DOM and every frame's text, read before the page closes."""
+async def describe(page: Page, result: PageCapture, recorder: TrafficRecorder | None = None) -> None:
+    """Final URL, title, DOM and every frame's text, read before the page closes (each frame's text
+    in an isolated world of its own; a frame that cannot be read is left out)."""
     result.final_url = page.url
     try:
         result.title = await page.title() or None
         result.html = await page.content()
     except PlaywrightError as e:
         result.errors.append(f"reading the page: {first_line(e)}")
-    for frame in page.frames:
-        try:
-            text = str(await frame.evaluate(_BODY_TEXT_JS))
-        except PlaywrightError:
-            continue  # detached or navigating: nothing to read
-        result.frames.append(FrameInfo(url=frame.url, name=frame.name, text=text))
+    sight = reader(page, recorder) if recorder is not None else PageReader(page, _NoSessions())
+    try:
+        frames = await sight.frames()
+    except Failure as e:
+        result.errors.append(f"reading the page's frames: {first_line(e)}")
+        frames = []
+    finally:
+        if recorder is None:
+            await sight.close()
+    result.frames.extend(FrameInfo(url=f.url, name=f.name, text=f.text) for f in frames)
     wall = login_wall_for(result.final_url)
     if wall is None:
         return  # no platform's login wall is shown on this host
@@ -493,15 +526,11 @@ async def describe(page: Page, result: PageCapture) -> None:
     result.login_wall = wall.detect(result.final_url, main_text, has_post)
 
 
-async def _element_content(element: ElementHandle) -> tuple[str | None, str]:
-    """(frame URL, text) of an element: an iframe's document and its body text, or its own text."""
-    frame = await element.content_frame()
-    if frame is not None:
-        try:
-            return frame.url, str(await frame.evaluate(_BODY_TEXT_JS))
-        except PlaywrightError:
-            return frame.url, ""
-    return None, await element.inner_text()
+class _NoSessions:
+    """No recorder's sessions: the page's own is opened by the reader, out-of-process iframes are not read."""
+
+    page_session = None
+    frame_sessions: tuple[()] = ()
 
 
 def sha256(data: bytes) -> str:

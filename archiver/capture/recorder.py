@@ -83,6 +83,8 @@ class TrafficRecorder:
         # Frames with a CDP session of their own: the out-of-process (cross-site) iframes, which
         # Chromium paints in another process, only while they are in the viewport.
         self.oopif_frames: list[Frame] = []
+        self._frame_sessions: list[CDPSession] = []  # theirs, in the same order
+        self._page_session: CDPSession | None = None
         self._busy = 0  # listeners building an exchange (see the class docstring)
         # Bodies fetched early (see _on_response) and finished requests waiting for theirs.
         self._bodies: dict[int, bytes] = {}
@@ -104,6 +106,7 @@ class TrafficRecorder:
         except PlaywrightError as e:
             log.debug("CDP session on the page unusable: %s", e)
         else:
+            recorder._page_session = session
             await recorder._add_tap(session, "page", main=True)
         page.on("request", recorder._on_request)
         page.on("response", recorder._on_response)
@@ -111,6 +114,17 @@ class TrafficRecorder:
         page.on("requestfailed", recorder._on_failed)
         page.on("framenavigated", recorder._on_frame)
         return recorder
+
+    @property
+    def page_session(self) -> CDPSession | None:
+        """The CDP session on the page itself (None if it could not be opened)."""
+        return self._page_session
+
+    @property
+    def frame_sessions(self) -> list[CDPSession]:
+        """The CDP sessions on the out-of-process iframes, in the order of `oopif_frames` (some may
+        be gone with their frames)."""
+        return list(self._frame_sessions)
 
     # -- events ----------------------------------------------------------------------------
 
@@ -132,6 +146,7 @@ class TrafficRecorder:
             self._tapped_frames.discard(id(frame))
             return
         self.oopif_frames.append(frame)
+        self._frame_sessions.append(session)
         await self._add_tap(session, f"frame {frame.url}")
 
     def _on_request(self, request: Request) -> None:

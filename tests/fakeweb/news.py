@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
+from urllib.parse import parse_qs
 
 from . import pages, site
 from .app import Handler, Request, Response, SiteState, not_found, text
@@ -79,6 +80,9 @@ def news(req: Request, state: SiteState) -> Response:
     article = site.ARTICLES.get(path)
     if article is not None:
         return text(200, pages.article_html(article), headers=[("last-modified", "Tue, 05 Mar 2024 09:30:00 GMT")], gzip=True)
+    if path == site.FORGING_PATH:
+        lies = [name for part in parse_qs(req.query_string).get("lies", []) for name in part.split(",")]
+        return text(200, pages.forging_article_html(site.ARTICLE_FLOOD, lies), gzip=True)
     if path == site.WIRE_TEXT_PATH:
         return text(200, pages.article_text(site.ARTICLE_WIRE), "text/plain; charset=utf-8", gzip=True)
     if path in ("/", "/index.html"):

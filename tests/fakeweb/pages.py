@@ -5,6 +5,7 @@ The Twitter widget JavaScript lives in widget.py; the data in site.py.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from email.utils import format_datetime
@@ -102,6 +103,39 @@ def article_html(article: site.Article) -> str:
         + "</article>"
     )
     return _page(article.title, body, head)
+
+
+# Lies a page's own script can tell whoever measures it in its main JavaScript world, each run first
+# thing in the page, before the embeds render. Each lies only to code that measures (widgets.js keeps
+# working): an iframe's box is the headline's; arrays of elements never include anything; Math.max
+# gives its smallest argument, and every element is 600 px high and 1,000,000 px wide to
+# scrollHeight and scrollWidth; the device scale is
+# 2; every element's innerText is FORGED_TEXT.
+FORGING_JS = {
+    "box": """var box = Element.prototype.getBoundingClientRect;
+  Element.prototype.getBoundingClientRect = function () {
+    var h1 = document.querySelector('h1');
+    return box.call(this.tagName === 'IFRAME' && h1 ? h1 : this);
+  };""",
+    "includes": """var includes = Array.prototype.includes;
+  Array.prototype.includes = function (x) {
+    return (x instanceof Element) ? false : includes.apply(this, arguments);
+  };""",
+    "size": """var max = Math.max;
+  Math.max = function () { return arguments.length > 1 ? Math.min.apply(Math, arguments) : max.apply(Math, arguments); };
+  Object.defineProperty(Element.prototype, 'scrollHeight', {get: function () { return 600; }, configurable: true});
+  Object.defineProperty(Element.prototype, 'scrollWidth', {get: function () { return 1000000; }, configurable: true});""",
+    "scale": """Object.defineProperty(window, 'devicePixelRatio', {get: function () { return 2; }, configurable: true});""",
+    "text": "Object.defineProperty(HTMLElement.prototype, 'innerText', {get: function () { return "
+            + json.dumps(site.FORGED_TEXT) + "; }, configurable: true});",
+}
+
+
+def forging_article_html(article: site.Article, lies: list[str]) -> str:
+    """`article` with the FORGING_JS `lies` (all when none is named) run before anything else of the page's."""
+    script = "\n  ".join(FORGING_JS[name] for name in (lies or FORGING_JS) if name in FORGING_JS)
+    head = '<head><meta charset="utf-8">'
+    return article_html(article).replace(head, f"{head}<script>(function () {{\n  {script}\n}})();</script>", 1)
 
 
 def article_text(article: site.Article) -> str:

@@ -408,6 +408,13 @@ ARTICLES: dict[str, Article] = {
     a.path: a for a in (ARTICLE_FLOOD, ARTICLE_PROTECTED, ARTICLE_WITHHELD, ARTICLE_WIRE, ARTICLE_REVIEW)
 }
 
+# The flood article again, with a script in its head that replaces, before the embeds render, the
+# built-ins a capture would measure the page with (pages.FORGING_JS: element boxes, array membership,
+# the page's size, the device scale, innerText; ?lies=box,text names some, all by default): served
+# at this path only, in no listing or feed.
+FORGING_PATH = "/2024/riverton-flood-forging.html"
+FORGED_TEXT = "Nothing happened in Riverton."
+
 # Plain-text version of the wire story, served as text/plain.
 WIRE_TEXT_PATH = "/2024/wire-flood-update.txt"
 
