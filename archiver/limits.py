@@ -45,5 +45,9 @@ class Limits:
 
 
 def seconds(value: float) -> str:
-    """120.0 -> "120 s", 2.5 -> "2.5 s" (for failure messages)."""
-    return f"{value:g} s"
+    """120.0 -> "120 s", 2.5 -> "2.5 s", 96881700 -> "96881700 s (1121 days)" (for failure messages:
+    never in scientific notation)."""
+    if abs(value) < 1000:
+        return f"{value:g} s"
+    days = f" ({abs(value) / 86400:.0f} days)" if abs(value) >= 2 * 86400 else ""
+    return f"{value:.0f} s{days}"

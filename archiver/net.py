@@ -203,12 +203,14 @@ def _nss_home(workdir: Path, pems: list[str]) -> Path | None:
     except subprocess.CalledProcessError as e:
         msg = (e.stderr or b"").decode(errors="replace").strip().splitlines()
         raise BrowserError(f"certutil could not add the --ca-bundle to Chromium's NSS database: {msg[-1] if msg else e}") from e
-    stamp.write_text(digest)
+    from archiver.modes import write_file
+
+    write_file(stamp, digest.encode())
     return home
 
 
 def _make_nss_db(certutil: str, db: Path, pems: list[str], base: Path | None) -> None:
-    from archiver.modes import make_dirs
+    from archiver.modes import make_dirs, write_file
 
     shutil.rmtree(db, ignore_errors=True)
     make_dirs(db.parent)  # the archive's folders' mode, as every folder it makes
@@ -220,7 +222,7 @@ def _make_nss_db(certutil: str, db: Path, pems: list[str], base: Path | None) ->
     for i, pem in enumerate(pems):
         # certutil -A imports only the first certificate of a file: one file per CA.
         cert_file = db / f"ca-{i}.pem"
-        cert_file.write_text(pem + "\n")
+        write_file(cert_file, (pem + "\n").encode())
         subprocess.run(
             [certutil, "-A", "-n", f"archiver-ca-{i}", "-t", "C,,", "-i", str(cert_file), "-d", f"sql:{db}"],
             check=True,

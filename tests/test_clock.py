@@ -62,3 +62,14 @@ def test_a_clock_set_right_runs_over_an_archive_that_holds_a_time_from_ahead_whe
                           capture_output=True, text=True, cwd=ROOT, timeout=120,
                           env={**os.environ, "ARCHIVER_CLOCK_BEHIND_OK": "1"})
     assert told.returncode == 0, told.stderr
+
+
+def test_a_clock_years_behind_is_said_in_seconds_and_days_not_scientific_notation(tmp_path: Path) -> None:
+    from archiver.limits import seconds
+
+    assert seconds(2.5) == "2.5 s" and seconds(120.0) == "120 s"
+    assert seconds(96881700) == "96881700 s (1121 days)"  # was "9.68817e+07 s"
+    root = tmp_path / "archive"
+    _archive(root, datetime.now(UTC) + timedelta(days=3 * 365))
+    (line,) = _archive_page(root, tmp_path).stderr.splitlines()
+    assert "e+0" not in line and " days) before the archive's latest" in line, line

@@ -137,6 +137,9 @@ def test_a_real_run_writes_nothing_world_readable(tmp_path: Path) -> None:
             # (Chromium, which runs with that home, makes its own in it).
             nss = [here / "nss-home", here / "nss-home" / ".pki", here / "nss-home" / ".pki" / "nssdb"]
             assert [mode(d) for d in nss] == [DIR_MODE] * 3
+            # and the files archiver writes there (the CA, the stamp of what the database trusts)
+            ours = [*nss[2].glob("ca-*.pem"), nss[2] / "archiver-ca.sha256"]
+            assert len(ours) >= 2 and {mode(f) for f in ours} == {FILE_MODE}, [(f.name, oct(mode(f))) for f in ours]
             continue
         for name in filenames:
             f = here / name
