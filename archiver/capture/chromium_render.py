@@ -15,7 +15,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -27,7 +27,7 @@ from playwright.async_api import Playwright, async_playwright
 from archiver import watchdog
 from archiver.capture import pagesteps
 from archiver.capture.chromium import NO_CHROMIUM, disable_features_flag, find_chromium, without_service_hosts
-from archiver.capture.deadline import CaptureClock, DeadlinePassed, finish_quickly
+from archiver.capture.deadline import CaptureClock, DeadlinePassed, finish_quickly, within
 from archiver.capture.gate import Gate
 from archiver.capture.pagesteps import CUT_SCREENSHOT, Shots, first_line
 from archiver.capture.pagewrite import Provenance, write_page
@@ -229,7 +229,7 @@ class ChromiumRenderer(AsyncClosing):
             log.warning("%s: %s", url, msg)
             result.errors.append(msg)
             result.cut_short = msg
-            recorded = await _within_s(finish_quickly(recorder, result.errors), _STEP_GRACE_S, recorder.recorded)
+            recorded = await within(finish_quickly(recorder, result.errors), _STEP_GRACE_S, recorder.recorded)
             # A renderer busy for good would hold its tab's closing (and the browser's) for a minute:
             # it is ended at once, its page being of no more use.
             await recorder.end_page()
@@ -239,7 +239,7 @@ class ChromiumRenderer(AsyncClosing):
                    "kept what was complete (raise --capture-deadline to wait longer)")
             log.warning("%s: %s", url, msg)
             result.errors.append(msg)
-            recorded = await _within_s(finish_quickly(recorder, result.errors), _STEP_GRACE_S, recorder.recorded)
+            recorded = await within(finish_quickly(recorder, result.errors), _STEP_GRACE_S, recorder.recorded)
         except PlaywrightError as e:
             if not browser.is_connected():
                 raise BrowserError(f"Chromium exited while capturing {url}: {first_line(e)}") from e
@@ -268,15 +268,6 @@ class ChromiumRenderer(AsyncClosing):
 # collecting what was recorded, after.
 _STEP_GRACE_S = 5.0
 _COLLECT_S = 60.0  # reading what a page that answered everything recorded, at most
-
-
-async def _within_s(step: Awaitable[list[Recorded]], seconds_: float, otherwise: list[Recorded]) -> list[Recorded]:
-    """`step`'s result, or `otherwise` when it takes longer than `seconds_` (a page that does not answer)."""
-    try:
-        async with asyncio.timeout(seconds_):
-            return await step
-    except TimeoutError:
-        return otherwise
 
 
 async def _left_after_load(recorder: TrafficRecorder, loaded: tuple[str | None, str | None],

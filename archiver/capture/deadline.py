@@ -7,12 +7,27 @@ and the capture checks it between steps.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable
+from typing import TypeVar
 
 from playwright.async_api import Error as PlaywrightError
 
 from archiver.capture.recorder import TrafficRecorder
 from archiver.capture.traffic import Recorded
+
+T = TypeVar("T")
+
+
+async def within(step: Awaitable[T], seconds: float | None, otherwise: T) -> T:
+    """`step`'s result, or `otherwise` when it has not finished within `seconds` (a ceiling, not a
+    pause: a page that stopped answering, a wait that would outlast the capture); None: no ceiling."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await step
+    except TimeoutError:
+        return otherwise
 
 
 class DeadlinePassed(Exception):

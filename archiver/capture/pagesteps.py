@@ -21,7 +21,7 @@ import hashlib
 import logging
 import time
 import weakref
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Frame, Page, Request, ViewportSize, WebSocketRoute
 
 from archiver.capture.crops import Rect, cut, png_dimensions, rect_in
-from archiver.capture.deadline import CaptureClock
+from archiver.capture.deadline import CaptureClock, within
 from archiver.capture.isolated import Found, MeasureError, PageReader
 from archiver.capture.recorder import TrafficRecorder
 from archiver.capture.renderer import ElementShot, FrameInfo, PageCapture
@@ -212,22 +212,12 @@ async def settle(page: Page, recorder: TrafficRecorder, settle_ms: int, result: 
         return max(0.0, deadline - time.monotonic())
 
     try:
-        await _within(reader(page, recorder).autoscroll(_AUTOSCROLL_JS, 40), left())
+        await within(reader(page, recorder).autoscroll(_AUTOSCROLL_JS, 40), left(), 0)
     except Failure as e:
         result.errors.append(f"scrolling: {first_line(e)}")
     await recorder.wait_idle(0, max_ms=int(left() * 1000))
-    await _within(_embeds_ready(page, selectors), left())
+    await within(_embeds_ready(page, selectors), left(), None)
     await recorder.wait_idle(QUIET_MS, max_ms=max(int(left() * 1000), QUIET_MS))
-
-
-async def _within(step: Awaitable[object], seconds: float) -> bool:
-    """Run `step` for at most `seconds` (a ceiling, not a pause); False when it did not finish."""
-    try:
-        async with asyncio.timeout(seconds):
-            await step
-        return True
-    except TimeoutError:
-        return False
 
 
 async def _embeds_ready(page: Page, selectors: Sequence[str]) -> None:
@@ -301,7 +291,7 @@ async def _show_oopifs(page: Page, recorder: TrafficRecorder, result: PageCaptur
     except Failure as e:
         result.errors.append(f"growing the viewport for screenshots: {first_line(e)}")
         return False
-    await _within(_painted([page.main_frame, *below]), clock.cap(PAINT_CEILING_MS) / 1000)
+    await within(_painted([page.main_frame, *below]), clock.cap(PAINT_CEILING_MS) / 1000, None)
     return True
 
 
