@@ -48,6 +48,9 @@ class CdpResponse:
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     raw_response_headers: list[tuple[str, str]] | None = None
     post_data: bytes | None = None
+    # A body CDP did not include in the request event (one holding a Blob or a file: sendBeacon of
+    # a Blob, a FormData upload), to be asked for with Network.getRequestPostData.
+    post_data_held: bool = False
     finished: bool = False
     when: datetime | None = None
     encoded_length: int | None = None  # bytes received, headers included (Network.loadingFinished)
@@ -125,8 +128,8 @@ class CdpTap:
         entry.url = req.get("url", entry.url)
         entry.method = req.get("method", "GET")
         entry.request_headers = pairs(req.get("headers", {}))
-        if req.get("postData"):
-            entry.post_data = str(req["postData"]).encode()
+        entry.post_data = _post_data(req)
+        entry.post_data_held = bool(req.get("hasPostData")) and entry.post_data is None
 
     def _on_request_extra(self, event: dict[str, Any]) -> None:
         entry = self._entry(event["requestId"])
@@ -197,6 +200,15 @@ class CdpTap:
     async def body(self, request_id: str) -> bytes:
         return _decode_body(await self.session.send("Network.getResponseBody", {"requestId": request_id}))
 
+    async def request_body(self, request_id: str) -> bytes | None:
+        """A request's body that its event did not carry (a Blob's, a file's), as Chromium holds it;
+        None when Chromium hands it over as text that lost bytes (an older Chromium gives binary
+        bodies as text, each byte that is not UTF-8 replaced)."""
+        result = await self.session.send("Network.getRequestPostData", {"requestId": request_id})
+        if not result.get("base64Encoded") and "\ufffd" in str(result.get("postData", "")):
+            return None
+        return _decode_body(result, text_key="postData")
+
     async def detach(self) -> None:
         try:
             # A session on a renderer that was ended may never answer (it took a minute).
@@ -247,8 +259,8 @@ def _small_text(headers: Mapping[str, str], *, unsized: bool = True, max_body: i
     return coding in ("gzip", "x-gzip", "deflate") and size <= _MAX_ENCODED_BODY
 
 
-def _decode_body(result: Mapping[str, Any]) -> bytes:
-    data = result.get("body", "")
+def _decode_body(result: Mapping[str, Any], *, text_key: str = "body") -> bytes:
+    data = result.get(text_key, "")
     if result.get("base64Encoded"):
         return base64.b64decode(data)
     return str(data).encode("utf-8")

@@ -473,9 +473,46 @@ class TrafficRecorder:
                 ex.protocol = await playwright_protocol(rec.request)
             if ex.ip is None:
                 ex.ip = next((m.ip for m in matches if m.ip), None)
+        await self._held_request_bodies()
         if orphans:
             await self._add_orphans()
         return self.recorded
+
+    async def _held_request_bodies(self) -> None:
+        """Request bodies Chromium left out of its request events (a Blob's: sendBeacon of a JSON
+        Blob, a FormData upload), asked for now, while the page lives: Playwright reports such a
+        request with no body, which a record would claim was empty. A body goes to the requests to
+        its method and address that have none when it is surely theirs: all such requests sent the
+        same bytes, or there was one. Otherwise each is named in `errors`, recorded without it."""
+        held: dict[tuple[str, str], dict[str, tuple[CdpTap, CdpResponse]]] = {}
+        for tap in self._taps:
+            for rid in tap.order:
+                entry = tap.requests.get(rid)
+                if entry is not None and entry.post_data_held:
+                    # (a navigation keeps its request id across the parent's and the iframe's sessions)
+                    held.setdefault((entry.method, entry.url), {}).setdefault(rid, (tap, entry))
+        for (method, url), entries in held.items():
+            bodies: list[bytes | None] = []
+            for tap, entry in entries.values():
+                size = declared_length(method, 200, entry.raw_request_headers or entry.request_headers)
+                if size is not None and self.max_body is not None and size > self.max_body:
+                    bodies.append(None)
+                    continue
+                try:
+                    entry.post_data = await tap.request_body(entry.request_id)
+                except PlaywrightError as e:
+                    log.debug("request body of %s not read: %s", url, one_line(e))
+                bodies.append(entry.post_data)
+            waiting = [r.exchange for r in self.recorded
+                       if r.exchange.method == method and r.exchange.url == url and not r.exchange.request_body]
+            if not waiting:
+                continue
+            if None not in bodies and len(set(bodies)) == 1 and len(waiting) == len(bodies):
+                for exchange in waiting:
+                    exchange.request_body = bodies[0]
+            else:
+                self.errors.append(f"request body not recorded ({len(waiting)} request(s) whose body the browser "
+                                   f"held as a Blob or file, not read or not told apart): {method} {url}")
 
     async def _add_orphans(self) -> None:
         seen = Counter((r.exchange.method, r.exchange.url, r.exchange.status) for r in self.recorded
