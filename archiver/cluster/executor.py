@@ -39,6 +39,7 @@ REQUEUE_ENV = "ARCHIVER_REQUEUE_AFTER"
 DEFAULT_REQUEUE_AFTER = 900.0  # seconds without any answer before unanswered tasks are sent again
 BROKER_GRACE = 300.0  # seconds the broker may be away before the run gives up, naming it
 START_GRACE = 10.0  # seconds the broker may take to answer when the run starts
+STOP_GRACE = 5.0  # seconds the broker may take to say what is done when the run is stopped
 POLL = 0.5
 # A run whose tasks no worker takes says so after this long without an answer, and again as long
 # as it lasts (a scheduled run waiting on no worker would otherwise wait in silence).
@@ -89,6 +90,10 @@ class QueueExecutor:
         self._pending: dict[str, Task] = {}
         self._messages: dict[str, dict[str, Any]] = {}
         self.sent_again = 0
+        # When the run was stopped: what a worker still held (it finishes), and what was still
+        # queued (skipped); each as `claim_name` names it.
+        self.left_running: list[str] = []
+        self.left_pending: list[str] = []
         self.extra: dict[str, Any] = {}  # more fields for the messages sent (a detached run's record)
 
     def _call(self, what: str, call):  # type: ignore[no-untyped-def]
@@ -183,7 +188,13 @@ class QueueExecutor:
         self.sent_again += len(again)
 
     def _stop(self) -> Iterator[tuple[Task, Answer]]:
-        """Asked to stop: tasks not answered are revoked (a worker holding one finishes it)."""
+        """Asked to stop: tasks not answered are revoked (a worker holding one finishes it).
+
+        What is known then is said as it is: the tasks answered by now (read once more after the
+        stop, so that an answer that came since the last look is counted, not taken for work not
+        done), those a worker holds (`left_running`: it finishes them, and indexes what it
+        captures, whatever this process does), and those still queued (`left_pending`: the
+        workers skip them; the next run does their work)."""
         ids = list(self._pending)
         try:
             # Workers skip what is still queued of a stopped run, including workers started later
@@ -192,9 +203,41 @@ class QueueExecutor:
             self.app.control.revoke(ids)
         except Exception as e:  # the broker is away: they stay queued, and a later run takes them up
             log.warning("could not revoke %d task(s): %s", len(ids), e)
+        try:
+            # (briefly: a broker that is away now is named, the run does not wait minutes on it)
+            claims = Claims(self.client, grace=STOP_GRACE)
+            found = self.answered(ids, claims)
+            held = {i for i in ids if i not in found and claims.held(claim_name(self._pending[i]))}
+        except redis_errors() as e:
+            log.warning("the broker did not answer (%s): whether the %d task(s) not answered are done, held by a "
+                        "worker or still queued is not known", e, len(ids))
+            found, held = {}, set()
         for task_id in ids:
-            yield self._pending.pop(task_id), NotStarted()
+            task = self._pending.pop(task_id)
+            answer = found.get(task_id)
+            if answer is not None and not isinstance(answer, NotStarted):
+                said = claim_name(task).replace(":", " ", 1)
+                self.progress(said)
+                self.progress(f"{DONE}{said}")
+                yield task, answer
+                continue
+            (self.left_running if task_id in held else self.left_pending).append(claim_name(task))
+            yield task, NotStarted()
         self._messages.clear()
+
+    def answered(self, ids: Sequence[str], claims: Claims | None = None) -> dict[str, Answer]:
+        """The answers of `ids` there are: Celery's results, and the answers workers store before
+        their results are written (claims.py), read once each."""
+        from ..pipeline.tasks import ArticleResult, PostResult
+
+        found = read_answers(self.app, self.client, ids)
+        for task_id in ids:
+            if task_id not in found and (stored := (claims or self.claims).answer(task_id)) is not None:
+                if stored.get("type") == "article_result":
+                    found[task_id] = ArticleResult.from_dict(stored)
+                elif stored.get("type") == "post_result":
+                    found[task_id] = PostResult.from_dict(stored)
+        return found
 
     def close(self) -> None:
         self._pending.clear()
@@ -221,8 +264,9 @@ class QueueExecutor:
             pass
 
 
-def read_answers(app: Any, client: Any, ids: Sequence[str]) -> dict[str, Answer]:
-    """The answers in Redis of the tasks `ids` (one MGET); those still running are left out."""
+def read_answers(app: Any, client: Any, ids: Sequence[str], ended: list[str] | None = None) -> dict[str, Answer]:
+    """The answers in Redis of the tasks `ids` (one MGET); those still running are left out.
+    `ended`, when given, gets the time each answer was written (by its worker, ISO 8601)."""
     if not ids:
         return {}
     backend = app.backend
@@ -230,9 +274,12 @@ def read_answers(app: Any, client: Any, ids: Sequence[str]) -> dict[str, Answer]
     out: dict[str, Answer] = {}
     for task_id, raw in zip(ids, values, strict=True):
         if raw is not None:
-            answer = _answer(backend.decode_result(raw))
+            meta = backend.decode_result(raw)
+            answer = _answer(meta)
             if answer is not None:
                 out[task_id] = answer
+                if ended is not None and meta.get("date_done"):
+                    ended.append(str(meta["date_done"]))
     return out
 
 

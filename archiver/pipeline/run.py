@@ -145,6 +145,9 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
                                                   seed_articles_left_out=seed_articles_left_out, seed_feeds=seed_feeds)
         since = utc_now()
         run_phases(executor, index, list(expand(list(specs))), summary, plan, progress=progress)
+        if broker is not None:  # stopped: what the cluster's workers still held, and what they skip
+            summary.left_running = list(getattr(executor, "left_running", []))
+            summary.left_pending = list(getattr(executor, "left_pending", []))
         if timestamps or broker is not None:  # a cluster's workers timestamp with their own --timestamp
             from ..evidence.stamps import unstamped_failures
 

@@ -9,6 +9,8 @@ from ..interrupt import exit_code, signal_name
 from ..redact import redact_text
 from .postcapture import PostOutcome
 
+SHOWN_LEFT = 5  # tasks left running named on the line that says a run was interrupted; JSON has them all
+
 
 @dataclass
 class ArticleOutcome:
@@ -59,6 +61,11 @@ class ArchiveSummary:
     seed_feeds: int = 0  # feed files in the seeds folder, read before the run (their articles are its sources)
     # Re-checked posts: the status each had before this run (None: it had none recorded).
     previous: dict[str, str | None] = field(default_factory=dict)
+    # A cluster run stopped by a signal: the tasks its workers still held (they finish them and
+    # index what they capture) and those still queued (the workers skip them), as
+    # `article:<source>` / `post:<key>`.
+    left_running: list[str] = field(default_factory=list)
+    left_pending: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -89,9 +96,17 @@ class ArchiveSummary:
             return ""
         line = (f"interrupted by {signal_name(self.interrupted)}: {len(self.articles)} of "
                 f"{self.articles_planned} sources done")
+        if self.left_running:
+            named = [t.replace(":", " ", 1) for t in self.left_running[:SHOWN_LEFT]]
+            more = len(self.left_running) - len(named)
+            line += (f"; {len(self.left_running)} task(s) left running on the workers, which finish them and index "
+                     f"what they capture: {', '.join(named)}{f' and {more} more' if more else ''}")
+        if self.left_pending:
+            line += (f"; {len(self.left_pending)} task(s) not started (the workers skip them; the next run "
+                     "does their work)")
         if self.run_id is not None:
             line += f"; run {self.run_id} closed as interrupted"
-        return line
+        return redact_text(line)
 
     def _offline_only(self) -> bool:
         """Nothing was read only because no server answered: the network did not, and every source
@@ -163,6 +178,10 @@ class ArchiveSummary:
             "interrupted": signal_name(self.interrupted) if self.interrupted else None,
             "failures": [redact_text(str(f)) for f in self.failures],
             "results": [self._row(p) for p in self.posts],
+            # (only a cluster run stopped with tasks not answered has them)
+            **({"left_running": [redact_text(t) for t in self.left_running],
+                "left_pending": [redact_text(t) for t in self.left_pending]}
+               if self.left_running or self.left_pending else {}),
         }
 
     def _row(self, post: PostOutcome) -> dict[str, Any]:
