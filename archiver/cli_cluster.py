@@ -103,8 +103,11 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         p = found.progress()
         if format is OutFormat.json:
             cli._write(dumps(p) + "\n")
+        if found.state != "running":  # closed without a summary (abandoned, its sending failed): said, exit 1
+            typer.echo(f"archiver: run {run_id} (sent {found.started_at}): {found.note}", err=True)
+            raise typer.Exit(0 if found.state == "done" else 1)
         say(f"run {run_id}: running: {p['articles_answered']} of {p['articles']} article(s) and "
-            f"{p['posts_answered']} of {p['posts']} post(s) answered")
+            f"{p['posts_answered']} of {p['posts']} post(s) answered" + (f" ({found.note})" if found.note else ""))
         raise typer.Exit(0)
 
     @app.command()

@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,3 +69,124 @@ def test_a_scheduler_stopped_names_what_its_workers_still_hold(tmp_path: Path, b
         _wait("the worker idle", lambda: _holder(broker, f"article:{ARTICLES[1].url}") is None)
         queued = ARTICLES[1].url.removeprefix("https://news.example")
         assert queued not in [e["path"] for e in web.log[start:]], "the queued article was read"
+
+
+def _no_wait(web: FakeWeb, tmp_path: Path, broker: str, index: str, archive: Path) -> tuple[str, list[str]]:
+    """A run sent without waiting, of the two articles; its ID and the `runs status` command line."""
+    from tests.e2e import cli
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir(exist_ok=True)
+    (seeds / "news.urls").write_text("\n".join(a.url for a in ARTICLES) + "\n")
+    sent = cli(web, "run", "--broker", broker, "--index", index, "--no-wait", "--seeds", str(seeds),
+               archive=archive, timeout=60)
+    assert sent.returncode == 0, sent.stderr
+    run_id = sent.stdout.strip()
+    return run_id, ["runs", "status", run_id, "--broker", broker, "--index", index, "--format", "json"]
+
+
+def _runs(index_url: str) -> list[tuple[Any, ...]]:
+    import psycopg
+
+    with psycopg.connect(index_url) as conn:
+        return list(conn.execute("SELECT id, outcome, started_at, finished_at FROM runs ORDER BY id").fetchall())
+
+
+def test_a_run_not_waited_for_is_closed_once_postgresql_is_back_ended_when_its_last_task_did(
+        tmp_path: Path, broker: str, web: FakeWeb, postgres_server: Any, postgres_url: str) -> None:
+    """`runs status` finding the run complete while PostgreSQL is down names the index (exit 1) and
+    leaves the row to the next `runs status`, which closes it; the run ended when its workers wrote
+    their last answer, not when someone asked."""
+    import time
+
+    import redis
+
+    from archiver.cluster.config import make_app
+    from archiver.times import format_utc, parse_timestamp
+    from tests.e2e import cli
+
+    archive = tmp_path / "archive"
+    run_id, status = _no_wait(web, tmp_path, broker, postgres_url, archive)
+    client = redis.Redis.from_url(broker)
+    backend = make_app(broker).backend
+    key = next(k.decode() for k in client.scan_iter(f"archiver:run:*:{run_id}"))
+
+    def answered() -> list[str] | None:
+        """The times the run's answers were written, once every task of it is answered."""
+        ids = json.loads(client.hget(key, "articles")) + [json.loads(e)["id"] for e in client.lrange(f"{key}:posts", 0, -1)]
+        metas = [client.get(backend.get_key_for_task(i)) for i in ids]
+        if len(ids) < len(ARTICLES) + 1 or any(m is None for m in metas):
+            return None
+        decoded = [backend.decode_result(m) for m in metas]
+        return [d["date_done"] for d in decoded] if all(d["status"] == "SUCCESS" for d in decoded) else None
+
+    try:
+        with Workers(web, broker, archive, 1, env=FAST, index=postgres_url):
+            ended = _wait("every task answered", answered, timeout=240)
+    finally:
+        client.close()
+    last = max(t for t in (parse_timestamp(x) for x in ended) if t is not None)
+    time.sleep(2)  # asked later than it ended
+    postgres_server.stop()
+    try:
+        down = cli(web, *status, archive=archive, timeout=120)
+    finally:
+        postgres_server.start()
+    assert down.returncode == 1 and "cannot use the PostgreSQL index" in down.stderr, down.stderr
+    assert [r[1] for r in _runs(postgres_url)] == [None]  # still open: nothing closed it
+    back = cli(web, *status, archive=archive, timeout=120)
+    assert back.returncode == 0, back.stderr
+    summary = json.loads(back.stdout)
+    assert summary["articles"] == len(ARTICLES) and not summary["failures"], summary
+    ((_, outcome, _started, finished),) = _runs(postgres_url)
+    assert outcome == "done" and finished == format_utc(last), (finished, last)
+    assert summary["finished_at"] == f"{format_utc(last)[:19]}Z"
+    again = cli(web, *status, archive=archive, timeout=120)  # asked again: the same end
+    assert json.loads(again.stdout)["finished_at"] == summary["finished_at"]
+    assert _runs(postgres_url)[0][3] == finished
+
+
+def test_a_run_not_waited_for_whose_broker_is_down_closes_its_row(tmp_path: Path, web: FakeWeb,
+                                                                  postgres_url: str) -> None:
+    from tests.e2e import cli
+    from tests.services import free_port
+
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text(f"{ARTICLES[0].url}\n")
+    sent = cli(web, "run", "--broker", dead, "--index", postgres_url, "--no-wait", "--seeds", str(seeds),
+               archive=tmp_path / "archive", timeout=120)
+    assert sent.returncode == 1 and f"the broker {dead} does not answer" in sent.stderr, sent.stderr
+    assert [r[1] for r in _runs(postgres_url)] == ["failed"]
+
+
+def test_a_run_not_waited_for_whose_record_the_broker_lost_is_closed_as_abandoned(
+        tmp_path: Path, broker: str, web: FakeWeb, postgres_url: str) -> None:
+    import psycopg
+    import redis
+
+    from tests.e2e import cli
+
+    archive = tmp_path / "archive"
+    run_id, status = _no_wait(web, tmp_path, broker, postgres_url, archive)
+    young, young_status = _no_wait(web, tmp_path, broker, postgres_url, archive)
+    client = redis.Redis.from_url(broker)
+    try:
+        client.flushdb()  # a broker restarted without its data
+    finally:
+        client.close()
+    # The first was sent two hours ago; the second just now (its tasks may still be being sent).
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("UPDATE runs SET started_at = '2020-01-01T00:00:00.000Z' WHERE id = %s", (int(run_id),))
+    r = cli(web, *status, archive=archive, timeout=120)
+    assert r.returncode == 1, r.stderr
+    assert json.loads(r.stdout)["state"] == "abandoned"
+    assert (f"run {run_id} (sent 2020-01-01T00:00:00.000Z): closed as abandoned at "
+            f"{json.loads(r.stdout)['finished_at']}") in r.stderr, r.stderr
+    rows = {str(row[0]): row for row in _runs(postgres_url)}
+    assert rows[run_id][1] == "abandoned" and rows[run_id][3] is not None
+    assert rows[young][1] is None  # not an hour old: left open, said to be unknown yet
+    y = cli(web, *young_status, archive=archive, timeout=120)
+    assert y.returncode == 0 and json.loads(y.stdout)["state"] == "running", y.stdout + y.stderr
+    assert "the broker holds no record of it yet" in y.stderr

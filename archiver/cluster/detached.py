@@ -26,18 +26,21 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..index.rows import DETACHED_RUN
 from ..limits import DEFAULT_MAX_BYTES, DEFAULT_MAX_FEED_ARTICLES
-from ..times import iso_seconds
+from ..times import format_utc, iso_seconds
+from .config import RESULT_EXPIRES
 from .executor import QueueExecutor, read_answers
 
 if TYPE_CHECKING:
     from redis import Redis
 
+    from ..index.protocol import ArchiveIndex
     from ..models import Post
     from ..pipeline.run import Plan
     from ..pipeline.summary import ArchiveSummary, ArticleOutcome
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TTL = 30 * 24 * 3600
+RESULT_DAYS = RESULT_EXPIRES // (24 * 3600)
 
 
 def scope_of(archive_dir: Path, index_url: str | None) -> str:
@@ -71,7 +75,6 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
     (their articles are among `specs`), and the articles they listed beyond the bound; counted in
     the run's summary as a run that waits counts them."""
     from ..index import open_index
-    from ..pipeline.tasks import ArticleTask, PostTask
     from ..runs import clock_not_behind
     from ..sources import expand, unique_sources
     from .storage import recover_local_runs
@@ -84,6 +87,21 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
         due = index.posts_due_for_recheck(plan.recheck_after) if plan.recheck_after is not None else []
         before = {k: index.post_status(k) for k in due}
     key = run_key(scope_of(archive_dir, index_url), run_id)
+    try:
+        _send(key, broker, specs, due, before, plan, problems, seed_feeds, seed_articles_left_out)
+    except BaseException as e:
+        # Nothing would ever close the row of a run whose tasks were not all sent (`runs status`
+        # finds no record of it): closed now, saying why.
+        _close_unsent(archive_dir, index_url, run_id, e)
+        raise
+    return run_id
+
+
+def _send(key: str, broker: str, specs: Sequence[str], due: Sequence[str], before: dict[str, str | None],
+          plan: Plan, problems: Sequence[str], seed_feeds: int, seed_articles_left_out: int) -> None:
+    """A detached run's tasks sent, and its record (`key`) written into Redis."""
+    from ..pipeline.tasks import ArticleTask, PostTask
+
     with QueueExecutor(broker, recapture=plan.recapture) as executor:
         for spec in specs:  # a feed listing one of these does not send it again
             executor.client.set(_article_key(key, spec), "1", nx=True, ex=TTL)
@@ -98,7 +116,24 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
                   "seed_articles_left_out": seed_articles_left_out}
         executor.client.hset(key, mapping=record)
         executor.client.expire(key, TTL)
-    return run_id
+
+
+def _close_unsent(archive_dir: Path, index_url: str | None, run_id: int, error: BaseException) -> None:
+    """Close the row of a detached run whose sending stopped on `error` (its broker did not answer,
+    a signal): 'interrupted' or 'failed', the error in its summary. An index that cannot be used now
+    leaves it open: `runs status` closes it later as abandoned (`close_abandoned`)."""
+    from ..index import open_index
+    from ..interrupt import Interrupted
+    from ..redact import redact_text
+
+    outcome = "interrupted" if isinstance(error, Interrupted | KeyboardInterrupt) else "failed"
+    why = redact_text(f"{type(error).__name__}: {error}")
+    try:
+        with open_index(archive_dir, url=index_url) as index:
+            index.finish_run(run_id, {"error": f"its tasks could not all be sent: {why}"}, outcome)
+    except Exception as e:
+        log.warning("run %d: its row could not be closed (%s); `archiver runs status` closes it as abandoned "
+                    "later", run_id, redact_text(str(e)))
 
 
 def enqueue_run(seeds: Path, archive_dir: Path, broker: str, *, recheck_after: Any, wait: bool = False,
@@ -200,9 +235,16 @@ def _article_key(key: str, spec: str) -> str:
     return f"{key}:article:{sha256(source_key(spec).encode()).hexdigest()}"
 
 
+# A detached run's row that has no record in the broker this long after it started is closed as
+# abandoned: its sending died before the record was written, or the broker lost it (restarted
+# without its data) or let it expire. (Sending takes seconds to minutes; the record is written last.)
+ABANDON_AFTER = timedelta(hours=1)
+
+
 @dataclass
 class Status:
-    """A detached run's state: `summary` once every answer is in, else how many are."""
+    """A detached run's state: `summary` once every answer is in, else how many are; `state` is
+    'running', or how its row was closed without a summary ('abandoned', 'failed'...)."""
 
     run_id: int
     summary: ArchiveSummary | None
@@ -210,15 +252,24 @@ class Status:
     articles_answered: int = 0
     posts: int = 0
     posts_answered: int = 0
+    state: str = "running"
+    started_at: str | None = None
+    finished_at: str | None = None
+    note: str = ""
 
     def progress(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "state": "running", "articles": self.articles,
-                "articles_answered": self.articles_answered, "posts": self.posts,
-                "posts_answered": self.posts_answered}
+        out: dict[str, Any] = {"run_id": self.run_id, "state": self.state, "articles": self.articles,
+                               "articles_answered": self.articles_answered, "posts": self.posts,
+                               "posts_answered": self.posts_answered}
+        if self.state != "running":
+            out.update(started_at=self.started_at, finished_at=self.finished_at, note=self.note)
+        return out
 
 
 def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None = None) -> Status:
-    """Where the detached run `run_id` stands; its summary is written to its row once complete."""
+    """Where the detached run `run_id` stands; its summary is written to its row once complete (its
+    end the time its last task's answer was written), and the rows of runs abandoned are closed
+    then (`close_abandoned`)."""
     from ..index import open_index
     from ..pipeline.run import RunState, phase_articles, phase_posts
     from ..pipeline.summary import ArchiveSummary
@@ -226,15 +277,12 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
     from . import require_shared_index
 
     require_shared_index(index_url)
-    key = run_key(scope_of(archive_dir, index_url), run_id)
+    scope = scope_of(archive_dir, index_url)
+    key = run_key(scope, run_id)
     with QueueExecutor(broker) as executor:
         raw = {_text(k): _text(v) for k, v in executor.client.hgetall(key).items()}
         if not raw:
-            if index_url:
-                with open_index(archive_dir, url=index_url, create=False):
-                    pass  # an index that cannot be used is named as such, not as a run not found
-            raise UsageError(f"run {run_id} is not a run sent with --no-wait to this broker for this index (named "
-                             "by the host it was sent with) or for this archive, or its record expired")
+            return _without_record(run_id, archive_dir, index_url, executor.client, scope)
         specs = json.loads(raw["specs"])
         article_ids = json.loads(raw["articles"])
         article_tasks = [ArticleTask(s) for s in specs]
@@ -249,12 +297,16 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
         tasks.update({i: PostTask(recheck_key=k) for i, k in json.loads(raw["rechecks"])})
         post_ids = [e["id"] for e in sent]
         recheck_ids = [i for i, _ in json.loads(raw["rechecks"])]
-        answers = read_answers(executor.app, executor.client, article_ids + recheck_ids + post_ids)
+        ended: list[str] = []
+        answers = read_answers(executor.app, executor.client, article_ids + recheck_ids + post_ids, ended)
         done = Status(run_id, None, len(article_ids), sum(1 for i in article_ids if i in answers),
-                      len(post_ids) + len(recheck_ids), sum(1 for i in post_ids + recheck_ids if i in answers))
+                      len(post_ids) + len(recheck_ids), sum(1 for i in post_ids + recheck_ids if i in answers),
+                      started_at=raw["started_at"])
         grown = (executor.client.llen(f"{key}:articles") != len(listed)
                  or executor.client.llen(f"{key}:posts") != len(sent))
         if done.articles_answered < done.articles or done.posts_answered < done.posts or grown:
+            if _answers_expired(raw["started_at"]):
+                return _abandon_incomplete(done, archive_dir, index_url, executor.client, key)
             return done
         summary = ArchiveSummary(started_at=raw["started_at"], failures=json.loads(raw["problems"]),
                                  articles_planned=len(article_tasks), run_id=run_id,
@@ -267,12 +319,97 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
         summary.rechecks(before)
         summary.skipped_posts = int(raw.get("skipped", 0))
         summary.network_unreachable = state.offline
-        summary.finished_at = raw.get("finished_at") or iso_seconds()
-        if executor.client.hsetnx(key, "finished_at", summary.finished_at):
+        # The run ended when its last task's answer was written (by its worker), not when asked.
+        end = _latest([raw["finished_at"]] if raw.get("finished_at") else ended) or datetime.now(UTC)
+        summary.finished_at = iso_seconds(end)
+        if not raw.get("closed"):
+            # The row first, then the mark that it is written: an index that cannot be used now
+            # (named, exit 1) leaves both to the next `runs status`.
             with open_index(archive_dir, url=index_url) as index:
-                index.finish_run(run_id, summary.to_dict(), "done")
+                index.finish_run(run_id, summary.to_dict(), "done", finished_at=format_utc(end))
+                close_abandoned(index, executor.client, scope)
+            executor.client.hset(key, mapping={"finished_at": summary.finished_at, "closed": "1"})
         done.summary = summary
+        done.state = "done"
         return done
+
+
+def _latest(times: Sequence[str]) -> datetime | None:
+    """The latest of ISO 8601 `times` (None: none parses)."""
+    from ..times import parse_timestamp
+
+    parsed = [t for t in (parse_timestamp(x) for x in times) if t is not None]
+    return max(parsed) if parsed else None
+
+
+def _answers_expired(started_at: str) -> bool:
+    """The run began longer ago than its tasks' answers are kept: those still missing never come."""
+    from ..times import parse_timestamp
+
+    started = parse_timestamp(started_at)
+    return started is not None and datetime.now(UTC) - started > timedelta(seconds=RESULT_EXPIRES)
+
+
+def _abandon_incomplete(done: Status, archive_dir: Path, index_url: str | None, client: Redis, key: str) -> Status:
+    """A run whose missing answers can no longer come: its row closed as abandoned with what is known."""
+    from ..index import open_index
+
+    done.state, done.finished_at = "abandoned", iso_seconds()
+    done.note = (f"its tasks' answers are kept {RESULT_DAYS} days and {done.articles - done.articles_answered} "
+                 f"article(s) and {done.posts - done.posts_answered} post(s) never answered: closed as abandoned "
+                 f"at {done.finished_at}; what its workers captured is in the index")
+    if not client.hget(key, "closed"):
+        with open_index(archive_dir, url=index_url) as index:
+            index.finish_run(done.run_id, {**done.progress(), "error": done.note}, "abandoned")
+        client.hset(key, mapping={"closed": "1"})
+    return done
+
+
+def _without_record(run_id: int, archive_dir: Path, index_url: str | None, client: Redis, scope: str) -> Status:
+    """`runs status` of a run the broker holds no record of: a row left open is closed as abandoned
+    (`close_abandoned`), a closed row says how it ended; no such row is a usage error."""
+    from ..index import open_index
+
+    with open_index(archive_dir, url=index_url, create=False) as index:  # one that cannot be used is named
+        close_abandoned(index, client, scope, asked=run_id)
+        row = index.run_end(run_id) if index_url else None
+        known = {r.id for r in index.open_runs(DETACHED_RUN)} if row is not None else set()
+    if row is None or (row[1] is None and run_id not in known):
+        raise UsageError(f"run {run_id} is not a run sent with --no-wait to this broker for this index (named "
+                         "by the host it was sent with) or for this archive, or its record expired")
+    started_at, finished_at, outcome = row
+    if finished_at is None:  # opened less than ABANDON_AFTER ago: its tasks may still be being sent
+        return Status(run_id, None, started_at=started_at,
+                      note="the broker holds no record of it yet: its tasks are being sent, or the process sending "
+                           "them stopped first (then it is closed as abandoned an hour after it started)")
+    return Status(run_id, None, state=outcome or "done", started_at=started_at, finished_at=finished_at,
+                  note=f"closed as {outcome or 'done'} at {finished_at}; the broker holds no record of it (the process "
+                       "sending its tasks stopped before it was done, or the broker lost its data or let the record "
+                       "expire); what its workers captured is in the index")
+
+
+def close_abandoned(index: ArchiveIndex, client: Redis, scope: str, asked: int | None = None) -> list[int]:
+    """Close as abandoned the open rows of detached runs whose record this broker does not hold,
+    started longer than `ABANDON_AFTER` ago (their sending died, or the broker lost the record);
+    each is named once, with when it started and when it was closed (but the run `asked` about,
+    whose status says it). Returns their IDs."""
+    from ..times import parse_timestamp, utc_now
+
+    closed: list[int] = []
+    now = datetime.now(UTC)
+    for row in index.open_runs(DETACHED_RUN):
+        started = parse_timestamp(row.started_at)
+        if client.exists(run_key(scope, row.id)) or (started is not None and now - started < ABANDON_AFTER):
+            continue
+        at = utc_now()
+        why = ("the broker holds no record of it (the process sending its tasks stopped before it was done, or the "
+               "broker lost its data or let the record expire)")
+        index.finish_run(row.id, {"started_at": row.started_at, "error": why}, "abandoned", finished_at=at)
+        if row.id != asked:
+            log.warning("run %d (sent %s): %s: closed as abandoned at %s; what its workers captured is in the index",
+                        row.id, row.started_at, why, at)
+        closed.append(row.id)
+    return closed
 
 
 def _text(value: bytes | str) -> str:

@@ -596,17 +596,31 @@ class Store(Closing):
         with self.transaction():
             return self.db.insert_id("INSERT INTO runs (started_at, command) VALUES (?, ?)", [utc_now(), command])
 
-    def finish_run(self, run_id: int, summary: dict[str, Any], outcome: str = "done") -> None:
-        """Record the end of a run, how it ended ('done', 'interrupted', 'failed') and its summary (JSON)."""
+    def finish_run(self, run_id: int, summary: dict[str, Any], outcome: str = "done",
+                   finished_at: str | None = None) -> None:
+        """Record the end of a run, how it ended ('done', 'interrupted', 'failed', 'abandoned') and its
+        summary (JSON); `finished_at` (canonical form) when it ended before now (a run whose workers
+        finished it before anyone asked), else now."""
         with self.transaction():
             self.db.execute(
                 "UPDATE runs SET finished_at = ?, summary = ?, outcome = ? WHERE id = ?",
-                [utc_now(), fields.dump(summary), outcome, run_id],
+                [finished_at or utc_now(), fields.dump(summary), outcome, run_id],
             )
 
     def unfinished_runs(self) -> list[int]:
         """Ids of runs that started and never finished (killed or crashed), oldest first."""
         return [row["id"] for row in self.db.query("SELECT id FROM runs WHERE finished_at IS NULL ORDER BY id")]
+
+    def run_end(self, run_id: int) -> tuple[str, str | None, str | None] | None:
+        """(started_at, finished_at, outcome) of run `run_id`; None when there is no such run."""
+        row = self._one("SELECT started_at, finished_at, outcome FROM runs WHERE id = ?", [run_id])
+        return (row["started_at"], row["finished_at"], row["outcome"]) if row is not None else None
+
+    def open_runs(self, command: str) -> list[RunRow]:
+        """The rows of the runs of `command` not finished yet (id, started_at, command), oldest first."""
+        return [RunRow(**row) for row in self.db.query(
+            "SELECT id, started_at, command FROM runs WHERE finished_at IS NULL AND command = ? ORDER BY id",
+            [command])]
 
     def close_unfinished_runs(self, outcome: str = "killed") -> list[RunRow]:
         """Close every unfinished run as `outcome`; return their rows (id, started_at, command).
