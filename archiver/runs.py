@@ -109,24 +109,36 @@ CLOCK_SLACK = timedelta(minutes=5)
 CLOCK_OVERRIDE = "ARCHIVER_CLOCK_BEHIND_OK"
 
 
-def clock_not_behind(index: ArchiveIndex) -> None:
+def clock_not_behind(index: ArchiveIndex, *, who: str = "this run", how: str = "run") -> None:
     """Refuse a run whose clock reads before what the archive already holds (ClockBehind): its
     checks would be dated before earlier ones, and an earlier check dated later would outrank them
-    (the post's status would stay what it was), its captures' WARC dates out of order."""
-    if os.environ.get(CLOCK_OVERRIDE, "") not in ("", "0"):
+    (the post's status would stay what it was), its captures' WARC dates out of order. `who` does
+    the work (a cluster's worker), started as `how` says when the override is set."""
+    if clock_behind_ok():
         return
     latest = index.latest_moment()
     if latest is None:
         return
+    clock_not_before(latest, "the archive's latest run or check", who=who, how=how)
+
+
+def clock_behind_ok() -> bool:
+    """The operator said the clock is right whatever the archive holds (`CLOCK_OVERRIDE`)."""
+    return os.environ.get(CLOCK_OVERRIDE, "") not in ("", "0")
+
+
+def clock_not_before(latest: str, what: str, *, who: str = "this run", how: str = "run") -> None:
+    """ClockBehind when this machine's clock reads more than `CLOCK_SLACK` before `latest` (an ISO
+    8601 time: `what` it is)."""
     held = parse_timestamp(latest)
     if held is None:
         return
     now = datetime.now(UTC)
     if held - now > CLOCK_SLACK:
         raise ClockBehind(f"this machine's clock reads {format_utc(now)}, {seconds(round((held - now).total_seconds()))} "
-                          f"before the archive's latest run or check ({latest}): what this run found would be dated "
+                          f"before {what} ({latest}): what {who} found would be dated "
                           "before what is held; set the clock right (NTP), or, if it is right and the archive holds "
-                          f"a time from a clock that was ahead then, run with {CLOCK_OVERRIDE}=1")
+                          f"a time from a clock that was ahead then, {how} with {CLOCK_OVERRIDE}=1")
 
 
 class RunRecord:

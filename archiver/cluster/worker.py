@@ -76,6 +76,7 @@ class WorkerProcess:
         self._handlers: dict[bool, Handlers] = {}
         self.claims: Claims | None = None
         self.app: Any = None  # the Celery app, for the tasks a worker sends itself
+        self.refused = False  # its clock was found behind the index's: it asked its worker to stop
 
     def open(self) -> None:
         import redis
@@ -130,6 +131,7 @@ class WorkerProcess:
         if stored is not None:
             said("answered by an earlier delivery")
             return stored
+        self._clock_not_behind()
         if self.claims.run_stopped(message.get("run")):
             said("skipped: its run was stopped")
             return {"type": "not_started"}
@@ -162,6 +164,31 @@ class WorkerProcess:
             return answer
         finally:
             claim.release()
+
+    def _clock_not_behind(self) -> None:
+        """Refuse the task when this machine's clock reads before the index's latest run or check
+        (another machine's clock ahead, or this one stepped back since the worker started): the
+        checks it would make would be dated before those, and reorder the posts' histories. The
+        task goes back to the queue for another worker, and this worker stops (its main process
+        says why, once, and exits 1: `run_worker`)."""
+        from ..errors import ClockBehind
+        from ..runs import clock_behind_ok, clock_not_behind
+
+        if clock_behind_ok() or self._session is None:
+            return
+        try:
+            clock_not_behind(self._session.index, who="this worker", how="start it")
+        except ClockBehind:
+            from celery.exceptions import Reject  # type: ignore[import-untyped]
+
+            if not self.refused:
+                self.refused = True
+                import signal
+
+                os.kill(os.getppid(), signal.SIGTERM)  # the main process: a warm shutdown, then exit 1
+            # (Celery logs the reason on the task's line: short, the whole of it is said once by the main process)
+            raise Reject("this machine's clock is behind the index's latest time: back to the queue, this worker "
+                         "stops", requeue=True) from None
 
     def _done_since(self, task: Task, message: dict[str, Any]) -> Result | None:
         """The answer to a post task whose post was checked since the run began: an earlier delivery
@@ -254,6 +281,7 @@ def prepare(settings: WorkerSettings) -> None:
     """What the main process does before its pool starts: leftovers of dead workers of this host
     finished, the index opened (and so migrated) once, Chromium's certificate database built."""
     from ..index import open_index, require_noted_index
+    from ..runs import clock_not_behind
     from . import require_shared_index
 
     require_shared_index(settings.index_url)
@@ -262,8 +290,10 @@ def prepare(settings: WorkerSettings) -> None:
         # taken would fail).
         require_noted_index(settings.archive_dir, settings.index_url)
     recover_own(settings.archive_dir)
-    with open_index(settings.archive_dir, url=settings.index_url):
-        pass
+    with open_index(settings.archive_dir, url=settings.index_url) as index:
+        # A clock behind the index's latest time would date this worker's checks before earlier
+        # ones: refused before any task is taken, as a run on one machine is (exit 1, override).
+        clock_not_behind(index, who="this worker", how="start it")
     if settings.net.ca_bundle is not None:
         import fcntl
 
@@ -299,6 +329,20 @@ def run_worker(settings: WorkerSettings) -> int:
         queues=[QUEUE], quiet=True, without_mingle=True, without_gossip=True, optimization="fair",
         loglevel="WARNING")
     worker.start()
+    # A pool process that found this machine's clock behind the index's stopped the worker: said
+    # here, once, with the exit code of a run refused for it.
+    from ..errors import ClockBehind
+    from ..index import open_index
+    from ..runs import clock_behind_ok, clock_not_behind
+
+    if not clock_behind_ok():
+        try:
+            with open_index(settings.archive_dir, url=settings.index_url) as index:
+                clock_not_behind(index, who="this worker", how="start it")
+        except ClockBehind:
+            raise
+        except Exception as e:  # the index away as the worker stops: nothing to say of its clock
+            log.debug("clock not checked as the worker stopped: %s", e)
     return int(worker.exitcode or 0)
 
 
