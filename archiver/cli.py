@@ -620,15 +620,20 @@ def show(
                    if found is not None else {})
     import shlex
 
-    # The commands suggested name the archive asked about, unless it is the default one.
-    here = f" --archive-dir {shlex.quote(str(archive_dir))}" if archive_dir is not None else ""
+    from .cli_style import index_words, with_notes
+
+    # The commands suggested name the archive asked about, unless it is the default one, and the
+    # index given (one whose URL holds a password is named by ARCHIVER_INDEX: it is never printed).
+    indexes, index_note = index_words(_index_url(index))
+    here = (f" --archive-dir {shlex.quote(str(archive_dir))}" if archive_dir is not None else "") + indexes
+    noted = with_notes(index_note)
     def listed_by(url: str) -> str:
         """The command listing an article's posts; an address holding a secret (the messages print it
         without) is named ADDRESS rather than given in a form the command would not find."""
         if redact_url(url) != url:
-            return (f"`archiver lookup{here} --article ADDRESS`, ADDRESS the article's address with its credentials, "
-                    "lists the posts it cites")
-        return f"`archiver lookup{here} --article {shlex.quote(url)}` lists the posts it cites"
+            return (f"`archiver lookup{here} --article ADDRESS`{noted}, ADDRESS the article's address with its "
+                    "credentials, lists the posts it cites")
+        return f"`archiver lookup{here} --article {shlex.quote(url)}`{noted} lists the posts it cites"
 
     if article:
         _fail(f"{post}: an article in the archive, not a post; {listed_by(post)}", EXIT_USAGE)
@@ -644,13 +649,14 @@ def show(
         # Followed from an article that cites it; where it led is no post (its hops are in the WARC).
         shown = printable(redact_url(went[0]))
         _fail(f"{post}: a short link a run followed on {went[1][:10]} to {shown}, which is no post; "
-              f"`archiver archive{here} {shlex.quote(shown)}` archives that page", EXIT_USAGE)
+              f"`archiver archive{here} {shlex.quote(shown)}`{noted} archives that page", EXIT_USAGE)
     if found is None and link:
         # Where it leads is only known by following it: show asks no server.
         _fail(f"{post}: short link not in the archive at {d} (no run here followed it to a post); "
-              f"`archiver archive{here} {shlex.quote(link)}` follows it and archives what it leads to", EXIT_USAGE)
+              f"`archiver archive{here} {shlex.quote(link)}`{noted} follows it and archives what it leads to",
+              EXIT_USAGE)
     if found is None:
-        _fail(f"{post}: not in the archive at {d}; try `archiver lookup{here}` to list what is held", EXIT_USAGE)
+        _fail(f"{post}: not in the archive at {d}; try `archiver lookup{here}`{noted} to list what is held", EXIT_USAGE)
     if format is OutFormat.json:
         _write(dumps({**found.to_dict(), "wayback_no_copy_at": no_copy}, indent=2) + "\n")
         return

@@ -65,8 +65,17 @@ def run_no_wait(cli: ModuleType, seeds: Path, archive_dir: Path, broker: str | N
                                            index_url=index_url, max_feed_articles=max_feed_articles,
                                            max_bytes=max_bytes))
     cli._write(f"{run_id}\n")
-    say(f"run {run_id} sent to the workers; `archiver runs status {run_id}` with this run's --broker, "
-        "--index and --archive-dir (or their ARCHIVER_* variables) reports on it")
+    import shlex
+
+    from .cli_style import index_words, url_words, with_notes
+    from .redact import endpoint_secrets
+
+    # The command as it can be run: this run's broker, index and folder (a URL holding a password
+    # is left to the variable that stands for it: messages never print one).
+    brokers, broker_note = url_words("--broker", url, "ARCHIVER_BROKER", secrets=endpoint_secrets(url))
+    indexes, index_note = index_words(index_url)
+    say(f"run {run_id} sent to the workers; `archiver runs status {run_id}{brokers}{indexes} --archive-dir "
+        f"{shlex.quote(str(archive_dir))}`{with_notes(broker_note, index_note)} reports on it")
     raise typer.Exit(0)
 
 

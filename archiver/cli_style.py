@@ -197,3 +197,29 @@ def _say(e: UsageError, command: str | None = None) -> NoReturn:
 
     typer.echo(one_line(one_line_usage(e, command)), err=True)
     raise typer.Exit(e.exit_code)
+
+
+def url_words(option: str, url: str | None, env: str, *, secrets: list[str]) -> tuple[str, str]:
+    """What a command printed as a hint adds for a URL option (`--index`, `--broker`): ` OPTION URL`
+    and no note; for a URL that holds a password (`secrets`: what it holds), which a message never
+    prints, nothing, and a note that the variable `env` stands for it. ("", "") without a URL."""
+    import shlex
+
+    if not url:
+        return "", ""
+    if secrets:
+        return "", f"{env} set to the {option} URL (it holds a password, not printed here)"
+    return f" {option} {shlex.quote(url)}", ""
+
+
+def index_words(index_url: str | None) -> tuple[str, str]:
+    """`url_words` of an `--index` URL (ARCHIVER_INDEX stands for one with a password)."""
+    from .redact import dsn_secrets
+
+    return url_words("--index", index_url, "ARCHIVER_INDEX", secrets=dsn_secrets(index_url) if index_url else [])
+
+
+def with_notes(*notes: str) -> str:
+    """The notes `url_words` gave, as words said after a command: ` (with A and B)`, or ""."""
+    given = [n for n in notes if n]
+    return f" (with {' and '.join(given)})" if given else ""

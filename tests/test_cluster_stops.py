@@ -190,3 +190,65 @@ def test_a_run_not_waited_for_whose_record_the_broker_lost_is_closed_as_abandone
     y = cli(web, *young_status, archive=archive, timeout=120)
     assert y.returncode == 0 and json.loads(y.stdout)["state"] == "running", y.stdout + y.stderr
     assert "the broker holds no record of it yet" in y.stderr
+
+
+def _hinted(stderr: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the command a message put between backquotes, as printed."""
+    import os
+    import re
+    import shlex
+    import sys
+
+    from tests.e2e import ROOT
+
+    (command,) = re.findall(r"`(archiver [^`]*)`", stderr)
+    argv = [sys.executable, "-m", "archiver.cli", *shlex.split(command)[1:]]
+    clean = {k: v for k, v in os.environ.items() if k not in ("ARCHIVER_INDEX", "ARCHIVER_BROKER", "ARCHIVER_HOME")}
+    return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120, env={**clean, **(env or {})})
+
+
+@pytest.mark.parametrize("password", ["", "s3cret-pw"])
+def test_the_hint_after_a_run_not_waited_for_names_its_index(tmp_path: Path, broker: str, web: FakeWeb,
+                                                              postgres_url: str, password: str) -> None:
+    """The `runs status` a run sent without waiting points at is the one to run: with its --broker,
+    --index and --archive-dir; an index URL with a password is left to ARCHIVER_INDEX, not printed."""
+    index = postgres_url.replace("postgres@", f"postgres:{password}@") if password else postgres_url
+    archive = tmp_path / "archive"
+    from tests.e2e import cli
+
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "news.urls").write_text(f"{ARTICLES[0].url}\n")
+    sent = cli(web, "run", "--broker", broker, "--index", index, "--no-wait", "--seeds", str(tmp_path / "seeds"),
+               archive=archive, timeout=60)
+    assert sent.returncode == 0, sent.stderr
+    run_id = sent.stdout.strip()
+    if password:
+        assert password not in sent.stderr and "with ARCHIVER_INDEX set to the --index URL" in sent.stderr, sent.stderr
+        assert _hinted(sent.stderr).returncode == 2  # as printed, without the variable: no index to ask
+    else:
+        assert f"--index {index}" in sent.stderr, sent.stderr
+    r = _hinted(sent.stderr, {"ARCHIVER_INDEX": index} if password else None)
+    assert r.returncode == 0 and f"run {run_id}: running" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("password", ["", "s3cret-pw"])
+def test_the_lookup_show_points_at_asks_the_same_index(tmp_path: Path, postgres_url: str, password: str) -> None:
+    import os
+    import sys
+
+    from archiver.index import open_index
+    from tests.e2e import ROOT
+
+    index = postgres_url.replace("postgres@", f"postgres:{password}@") if password else postgres_url
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    with open_index(archive, url=index):
+        pass
+    clean = {k: v for k, v in os.environ.items() if k not in ("ARCHIVER_INDEX", "ARCHIVER_HOME")}
+    shown = subprocess.run([sys.executable, "-m", "archiver.cli", "show", "twitter:1", "--archive-dir", str(archive),
+                            "--index", index], cwd=ROOT, capture_output=True, text=True, timeout=120, env=clean)
+    assert shown.returncode == 2 and "not in the archive" in shown.stderr, shown.stderr
+    if password:
+        assert password not in shown.stderr and "ARCHIVER_INDEX set to the --index URL" in shown.stderr
+    r = _hinted(shown.stderr, {"ARCHIVER_INDEX": index} if password else None)
+    assert r.returncode == 0 and "0 post(s)" in r.stderr, r.stderr
