@@ -673,3 +673,23 @@ def test_request_bodies_the_browser_holds_as_blobs_are_recorded(site: LocalSite,
     assert requests["http://news.test/twice"] == [b"", b""]
     assert ("request body not recorded (2 request(s) whose body the browser held as a Blob or file, not read or "
             "not told apart): POST http://news.test/twice") in page.errors, page.errors
+
+
+@pytest.mark.browser
+def test_no_capture_is_kept_alive_after_it_ends(site: LocalSite, browser: Browser, tmp_path: Path) -> None:
+    """A capture's recorder holds every body it recorded: once its tab is closed nothing may keep it
+    (a long run or a worker grew by each page's bodies: the page reader, held in a table keyed by
+    the recorder, held the recorder itself)."""
+    import gc
+
+    from archiver.capture.recorder import TrafficRecorder
+
+    with WarcStore(tmp_path / "warc", prefix="test") as store:
+        for _ in range(5):
+            # element shots: the page is measured (its reader made) as every capture of a post's is
+            browser.capture("http://news.test/article", Batch(store), screenshot_path=tmp_path / "p.png",
+                            element_selectors=["iframe[data-embed]"], element_dir=tmp_path / "el")
+    gc.collect()
+    alive = [o for o in gc.get_objects() if isinstance(o, TrafficRecorder)]
+    # the standby tab's recorder, the last capture's (its tab still closing), at most
+    assert len(alive) <= 2, [len(r.recorded) for r in alive]

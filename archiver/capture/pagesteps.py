@@ -20,7 +20,6 @@ import base64
 import hashlib
 import logging
 import time
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,15 +83,13 @@ _FONTS_JS = "() => document.fonts ? document.fonts.ready.then(() => true) : true
 Shots = list[tuple[ElementShot, bytes]]
 Failure = (PlaywrightError, MeasureError)  # what reading a page can raise short of the browser dying
 
-_readers: weakref.WeakKeyDictionary[TrafficRecorder, PageReader] = weakref.WeakKeyDictionary()
-
-
 def reader(page: Page, recorder: TrafficRecorder) -> PageReader:
-    """The page's reader (archiver.capture.isolated), one per capture: its isolated worlds are made
-    once, the first time each frame is read, on the CDP sessions the recorder holds."""
-    found = _readers.get(recorder)
-    if found is None or found.page is not page:
-        found = _readers[recorder] = PageReader(page, recorder)
+    """The page's reader (archiver.capture.isolated), one per capture, held by its recorder (and
+    dropped with it: nothing of a capture outlives its tab): its isolated worlds are made once,
+    the first time each frame is read, on the CDP sessions the recorder holds."""
+    found = recorder.reader
+    if not isinstance(found, PageReader) or found.page is not page:
+        found = recorder.reader = PageReader(page, recorder)
     return found
 
 

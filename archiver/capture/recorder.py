@@ -25,6 +25,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from playwright.async_api import BrowserContext, CDPSession, Frame, Page, Request, Response
 from playwright.async_api import Error as PlaywrightError
@@ -79,6 +80,9 @@ class TrafficRecorder:
         self._changed = asyncio.Event()  # set on every change of what is in flight
         self.requests_started = 0
         self._taps: list[CdpTap] = []
+        # What measures the page outside its scripts' reach (archiver.capture.isolated.PageReader),
+        # made on first use by archiver.capture.pagesteps; closed and dropped with the recorder.
+        self.reader: Any = None
         self._tapped_frames: set[int] = set()
         # Frames with a CDP session of their own: the out-of-process (cross-site) iframes, which
         # Chromium paints in another process, only while they are in the viewport.
@@ -597,6 +601,9 @@ class TrafficRecorder:
             pass  # gone already, or it went as it was asked (the answer never comes)
 
     async def close(self) -> None:
+        reader, self.reader = self.reader, None  # (it holds this recorder: no cycle left behind)
+        if reader is not None:
+            await reader.close()
         for tap in self._taps:
             await tap.detach()
         self._taps.clear()
