@@ -46,6 +46,13 @@ PAGES = {
                                 "<script>location.href = '/2024/file.bin';</script><h1>Sent to a file</h1>"),
     "/2024/slow-save.html": ("<!doctype html><title>Slow save</title><a id=a download href='/2024/slow.bin'>file</a>"
                              "<script>document.getElementById('a').click();</script><h1>A slow download</h1>"),
+    "/2024/saves-then-goes.html": ("<!doctype html><title>Saves, then goes</title><a id=a download "
+                                   "href='/2024/file.bin'>file</a><script>document.getElementById('a').click();"
+                                   f"setTimeout(() => location.href = '{NEWS}{OTHER}?by=script', 300);</script>"
+                                   "<h1>Clicked a download, then sent on</h1>"),
+    "/2024/opens-many.html": ("<!doctype html><title>Opens many</title><h1>Opens pop-ups on a timer</h1><script>"
+                              f"let n = 0; const t = setInterval(() => {{ window.open('{NEWS}{OTHER}?n=' + n);"
+                              " if (++n === 12) clearInterval(t); }, 5);</script>"),
     OTHER: OTHER_HTML,
 }
 TIMEOUT_S = 20  # the per-step timeout the renderers below run with
@@ -151,3 +158,23 @@ def test_a_run_over_pages_with_popups_and_downloads_succeeds(web: FakeWeb, tmp_p
     assert f"the page opened a pop-up ({NEWS}{OTHER}?by=open): closed, not captured" in errors[urls[0]]
     assert f"the page started a download ({NEWS}/2024/file.bin): not kept" in errors[urls[1]]
     assert not left and not [p for p in (archive / ".browser").rglob("*") if p.is_file() and FILE[:24] in p.read_bytes()]
+
+
+def test_a_page_sent_on_after_starting_a_download_is_waited_for(web: FakeWeb, tmp_path: Path) -> None:
+    """A download, then a script sending the page on: the question "has the page loaded?" failed
+    with its document, which ended the load wait at once with a false "load event did not come"
+    (and the capture of a page still on its way)."""
+    page = render(web, tmp_path, "/2024/saves-then-goes.html")
+    assert not [e for e in page.errors if e.startswith("page load:")], page.errors
+    assert f"the page started a download ({NEWS}/2024/file.bin): not kept" in page.errors, page.errors
+    assert page.final_url == f"{NEWS}{OTHER}?by=script" and page.title == "Other", (page.final_url, page.errors)
+
+
+def test_a_page_opening_pop_ups_on_a_timer_gets_a_few_named_not_one_line_each(web: FakeWeb, tmp_path: Path) -> None:
+    """setInterval(window.open): one error line per pop-up made a capture of a page that opens
+    them for its whole deadline a record of thousands of lines."""
+    page = render(web, tmp_path, "/2024/opens-many.html")
+    named = [e for e in page.errors if e.startswith("the page opened a pop-up")]
+    assert len(named) == 5, page.errors
+    assert "the page started more than 5 pop-ups: each ended the same way, the others not named" in page.errors
+    assert page.status == 200 and page.load_failure() is None

@@ -141,16 +141,20 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
         if not going.done() and not cut.done():
             # A download: the page's own load event (at once if it came already), or the load's end
             # as Playwright sees it.
-            loaded: asyncio.Future[Any] = asyncio.ensure_future(page.evaluate(
-                "() => document.readyState === 'complete' || new Promise((r) => "
-                "addEventListener('load', () => r(true), {once: true}))"))
-            loaded.add_done_callback(_retrieved)
-            waits: set[asyncio.Future[Any]] = {going, cut, loaded}
-            try:
-                async with asyncio.timeout(timeout_ms / 1000):  # a ceiling: each of them ends it sooner
-                    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-            except TimeoutError:
-                pass  # named below
+            ceiling = asyncio.get_running_loop().time() + timeout_ms / 1000
+            for _ in range(_LOAD_ASKS):
+                loaded: asyncio.Future[Any] = asyncio.ensure_future(page.evaluate(_LOADED_JS))
+                loaded.add_done_callback(_retrieved)
+                waits: set[asyncio.Future[Any]] = {going, cut, loaded}
+                try:
+                    async with asyncio.timeout_at(ceiling):  # a ceiling: each of them ends it sooner
+                        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                except TimeoutError:
+                    break  # named below
+                if going.done() or cut.done() or loaded.cancelled() or loaded.exception() is None:
+                    break
+                # The question failed with its document: a script sent the page on (after starting
+                # the download); the next document is asked, as Playwright's wait goes on too.
             if not loaded.done():
                 loaded.cancel()
             if not going.done() and not cut.done():
@@ -190,6 +194,13 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
             await page.wait_for_selector(wait_for, timeout=timeout_ms)
         except PlaywrightError as e:
             result.errors.append(f"waiting for {wait_for!r}: {first_line(e)}")
+
+
+# Whether the page's document has loaded (at once if it had): asked after a download began, at
+# most this many times (each document the page is sent on to is asked anew).
+_LOADED_JS = ("() => document.readyState === 'complete' || new Promise((r) => "
+              "addEventListener('load', () => r(true), {once: true}))")
+_LOAD_ASKS = 20
 
 
 def _retrieved(task: asyncio.Future[Any]) -> None:

@@ -92,20 +92,35 @@ def watch_strays(tab: Tab) -> None:
     The capture is of one page: a pop-up is a page of its own, whose traffic the recorder does not
     see (it listens on the capture's page), whose screenshot nobody takes, and which would go on
     loading, and asking the network, while the capture lasts. Closing it leaves the page as it
-    would be with a pop-up blocker; the line in `errors` says that it opened one, and where to."""
+    would be with a pop-up blocker; the line in `errors` says that it opened one, and where to.
+    A page that keeps opening them (a timer) gets its first `_NAMED_STRAYS` named, then one line
+    saying more were closed: the capture's errors stay a list to read, not one line per pop-up."""
+    seen = {"pop-up": 0, "download": 0}
+
+    def name(kind: str, line: str) -> None:
+        seen[kind] += 1
+        if seen[kind] <= _NAMED_STRAYS:
+            tab.errors.append(line)
+        elif seen[kind] == _NAMED_STRAYS + 1:
+            tab.errors.append(f"the page started more than {_NAMED_STRAYS} {kind}s: each ended the same way, "
+                              "the others not named")
+
     def popup(other: Page) -> None:
         if other is tab.page:
             return
-        tab.errors.append(f"the page opened a pop-up ({_address(other)}): closed, not captured")
+        name("pop-up", f"the page opened a pop-up ({_address(other)}): closed, not captured")
         task = asyncio.ensure_future(_close_popup(other))
         tab.closing.add(task)
         task.add_done_callback(tab.closing.discard)
 
     def download(started: Download) -> None:
-        tab.errors.append(f"the page started a download ({started.url}): not kept")
+        name("download", f"the page started a download ({started.url}): not kept")
 
     tab.context.on("page", popup)
     tab.page.on("download", download)
+
+
+_NAMED_STRAYS = 5  # pop-ups (and downloads) named one by one in a capture's errors
 
 
 def _address(page: Page) -> str:
