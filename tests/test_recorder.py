@@ -693,3 +693,25 @@ def test_no_capture_is_kept_alive_after_it_ends(site: LocalSite, browser: Browse
     alive = [o for o in gc.get_objects() if isinstance(o, TrafficRecorder)]
     # the standby tab's recorder, the last capture's (its tab still closing), at most
     assert len(alive) <= 2, [len(r.recorded) for r in alive]
+
+
+@pytest.mark.browser
+def test_a_page_s_frames_are_listed_in_the_order_they_attached(site: LocalSite, browser: Browser,
+                                                               tmp_path: Path) -> None:
+    """Frames are read per renderer (the page's own process, then each cross-site iframe's); they
+    are listed as before, as Playwright lists `page.frames`: in the order they attached (the first
+    5,000 characters of an embed page's frames' text are what its probe reads)."""
+    site.routes[("news.test", "/tree")] = lambda h: h._plain(200, (
+        b'<!DOCTYPE html><title>tree</title><iframe name="a" src="http://embed.test/outer"></iframe>'
+        b'<iframe name="b" src="/leaf-b"></iframe>'), "text/html")
+    site.routes[("embed.test", "/outer")] = lambda h: h._plain(
+        200, b'<!DOCTYPE html><p>outer</p><iframe name="c" src="http://news.test/leaf-c"></iframe>', "text/html")
+    for leaf in ("b", "c"):
+        site.routes[("news.test", f"/leaf-{leaf}")] = (
+            lambda h, leaf=leaf: h._plain(200, f"<!DOCTYPE html><p>leaf {leaf}</p>".encode(), "text/html"))
+    with WarcStore(tmp_path / "warc", prefix="test") as store:
+        page = browser.capture("http://news.test/tree", Batch(store), screenshot_path=None)
+    assert [(f.name, f.url) for f in page.frames] == [
+        ("", "http://news.test/tree"), ("a", "http://embed.test/outer"), ("b", "http://news.test/leaf-b"),
+        ("c", "http://news.test/leaf-c")], page.frames
+    assert [f.text for f in page.frames][1:] == ["outer", "leaf b", "leaf c"]

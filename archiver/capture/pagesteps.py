@@ -31,7 +31,7 @@ from playwright.async_api import Frame, Page, Request, ViewportSize, WebSocketRo
 
 from archiver.capture.crops import Rect, cut, png_dimensions, rect_in
 from archiver.capture.deadline import CaptureClock, within
-from archiver.capture.isolated import Found, MeasureError, PageReader
+from archiver.capture.isolated import Found, FrameRead, MeasureError, PageReader
 from archiver.capture.recorder import TrafficRecorder
 from archiver.capture.renderer import ElementShot, FrameInfo, PageCapture
 from archiver.platforms import login_wall_for
@@ -512,7 +512,7 @@ async def describe(page: Page, result: PageCapture, recorder: TrafficRecorder | 
     finally:
         if recorder is None:
             await sight.close()
-    result.frames.extend(FrameInfo(url=f.url, name=f.name, text=f.text) for f in frames)
+    result.frames.extend(FrameInfo(url=f.url, name=f.name, text=f.text) for f in _in_page_order(page, frames))
     wall = login_wall_for(result.final_url)
     if wall is None:
         return  # no platform's login wall is shown on this host
@@ -522,6 +522,24 @@ async def describe(page: Page, result: PageCapture, recorder: TrafficRecorder | 
     except PlaywrightError:
         has_post = False
     result.login_wall = wall.detect(result.final_url, main_text, has_post)
+
+
+def _in_page_order(page: Page, frames: Sequence[FrameRead]) -> list[FrameRead]:
+    """`frames` (read session by session: the page's own process first, then each out-of-process
+    iframe's) in the order Playwright lists `page.frames` (the order they attached): each frame
+    matched by its address and name; any left unmatched follow, as read."""
+    left = list(frames)
+    ordered: list[FrameRead] = []
+    for frame in page.frames:
+        try:
+            url, name = frame.url, frame.name
+        except PlaywrightError:
+            continue
+        match = next((f for f in left if f.url == url and f.name == name), None)
+        if match is not None:
+            left.remove(match)
+            ordered.append(match)
+    return ordered + left
 
 
 class _NoSessions:
