@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import httpcore
 import pytest
@@ -90,6 +91,78 @@ def test_an_offline_run_of_article_addresses_alone_completes_with_exit_1(tmp_pat
     (seeds / "gone.html").symlink_to(tmp_path / "nowhere.html")
     beside = run_job(seeds, tmp_path / "b", NetOptions(resolver=_no_names))
     assert beside.sources_read == 0 and beside.exit_code == 2, beside.failures
+
+
+@pytest.fixture
+def closed_port() -> Any:
+    """A loopback port held bound but never listening: every connection to it is refused at once."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def _run(seeds: Path, archive: Path, port: int, *more: str) -> subprocess.CompletedProcess[str]:
+    """`archiver run` with every host led to `port` on loopback, where nothing answers."""
+    return subprocess.run([sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir",
+                           str(archive), "--map-host", f"*=127.0.0.1:{port}", "--fetch-deadline", "1",
+                           "--format", "json", *more], capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def _history(archive: Path, key: str) -> list[str]:
+    shown = subprocess.run([sys.executable, "-m", "archiver.cli", "show", key, "--archive-dir", str(archive),
+                            "--format", "json"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    return [h["status"] for h in json.loads(shown.stdout)["history"]]
+
+
+def test_a_flattened_post_whose_short_links_no_server_answered_is_not_checked(tmp_path: Path,
+                                                                               closed_port: int) -> None:
+    # The shipped seeds' files (no article address) with every host refusing connections (a proxy
+    # or a firewall down, a port where nothing listens): the flattened tweet's pic.twitter.com link
+    # got no HTTP answer, so its status ID, and the post's status, were not learnt, as for the
+    # posts with IDs, whose checks met no answer either.
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name in ("wire-story.txt", "famous-posts.html"):
+        (seeds / name).write_bytes((ROOT / "seeds" / name).read_bytes())
+    archive = tmp_path / "a"
+    r = _run(seeds, archive, closed_port)
+    assert r.returncode == 1, r.stderr
+    s = json.loads(r.stdout)
+    (flat,) = [p for p in s["results"] if p["key"].startswith("twitter:h:")]
+    key = flat["key"]
+    link = "https://pic.twitter.com/Hy3LSwqyLP: could not connect"
+    assert (flat["status"], flat["checked"], flat["captures"]) == ("unavailable", False, 0), flat
+    assert flat["reason"].startswith(f"status ID unknown: no server answered its short links: {link}"), flat
+    assert flat["failures"] == [f"{key}: not checked: {flat['reason']}"], flat
+    assert f"{key}: not checked: status ID unknown: no server answered its short links: {link}" in r.stderr
+    # No post check met an answer, nor did any article come over the network: the run says the
+    # network was unreachable, counting the flattened post among those not checked.
+    assert s["posts_not_checked"] == 5 and s["statuses"] == {} and s["network_unreachable"] is True, s
+    assert r.stderr.splitlines()[-1] == (
+        "archiver: the network was unreachable: 5 post(s) could not be checked, each keeps the status it had "
+        "('unavailable' if new to the archive); run again when online"), r.stderr
+    assert _history(archive, key) == ["unavailable"]
+
+    # Run again, still without answers: the post keeps the status it had, and its history gains
+    # nothing (no check was made); so does a re-check of it alone, which follows its links again.
+    again = _run(seeds, archive, closed_port)
+    assert again.returncode == 1, again.stderr
+    (flat,) = [p for p in json.loads(again.stdout)["results"] if p["key"] == key]
+    assert (flat["status"], flat["checked"], flat["previous_status"], flat["changed"]) == (
+        "unavailable", False, "unavailable", False), flat
+    assert flat["reason"].startswith(f"status ID unknown: no server answered its short links: {link}"), flat
+    empty = tmp_path / "no-seeds"
+    empty.mkdir()
+    recheck = _run(empty, archive, closed_port, "--recheck-after", "0s")
+    assert recheck.returncode == 1, recheck.stderr
+    (flat,) = [p for p in json.loads(recheck.stdout)["results"] if p["key"] == key]
+    assert (flat["status"], flat["checked"]) == ("unavailable", False), flat
+    (failure,) = flat["failures"]
+    assert failure.startswith(f"{key}: not checked: status ID unknown: no server answered its short links: {link}"), flat
+    assert _history(archive, key) == ["unavailable"]
 
 
 def _run_with_stderr_on_a_terminal(args: list[str]) -> str:

@@ -32,7 +32,7 @@ from archiver.pipeline import (
     run_phases,
 )
 from archiver.pipeline.executors import Answer, Waves
-from archiver.pipeline.postcapture import PostOutcome
+from archiver.pipeline.postcapture import LinksUnanswered, PostOutcome
 from archiver.pipeline.summary import ArticleOutcome
 from archiver.pipeline.tasks import Result, Task
 
@@ -265,6 +265,10 @@ def test_failed_tasks_are_named_and_the_rest_go_on(index: ArchiveIndex) -> None:
     PostTask(post=tweet(5), offline=True),
     PostTask(recheck_key="twitter:9"),
     ArticleResult(ArticleOutcome("a", "file:///a", ["twitter:5"]), (tweet(5),), ("a: broken",), read=True),
+    # A post known by short links that met no answer: what they met goes with its task.
+    PostTask(post=tweet(5), unanswered=LinksUnanswered("https://t.co/x: could not connect", answered=True)),
+    ArticleResult(ArticleOutcome("a", "file:///a", ["twitter:5"]), (tweet(5),), read=True,
+                  unanswered={"twitter:5": LinksUnanswered("https://t.co/x: could not connect")}),
     PostResult(PostOutcome("twitter:5", "twitter", None, "available", fields={"text": "hi"}), ("x",), True),
 ])
 def test_tasks_and_results_are_plain_messages(message: Task | Result) -> None:

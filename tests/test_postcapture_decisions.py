@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from archiver.capture.browser import Browser
-from archiver.errors import NetworkUnreachable
+from archiver.errors import NetworkError, NetworkUnreachable
 from archiver.index import memory_index
 from archiver.index.protocol import ArchiveIndex
 from archiver.models import Post
@@ -37,12 +37,19 @@ Answer = tuple[int, Any] | Exception  # (status, JSON or text), or what the tran
 class FakeClient:
     """`get()` answers from `route(url)`; `asked` lists every URL, in order."""
 
-    no_answer: str | None = None  # as a bound RecordingClient says: every route here answers
-
     def __init__(self, route: Callable[[str], Answer]) -> None:
         self.route = route
         self.asked: list[str] = []
         self.statuses: list[int] = []  # of the answers given whole
+        # As a bound RecordingClient keeps them: every answer that came, and what each request that
+        # met none failed with (what the route raised).
+        self.answered: list[int] = []
+        self.unanswered: list[str] = []
+
+    @property
+    def no_answer(self) -> str | None:
+        """As a bound RecordingClient says it: requests made, and none of them answered."""
+        return None if self.answered or not self.unanswered else "; ".join(self.unanswered)
 
     @property
     def none_usable(self) -> bool:
@@ -57,9 +64,11 @@ class FakeClient:
         self.asked.append(url)
         answer = self.route(url)
         if isinstance(answer, Exception):
+            self.unanswered.append(str(answer))
             raise answer
         status, body = answer
         self.statuses.append(status)
+        self.answered.append(status)
         content = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         ctype = "text/html" if isinstance(body, str) else "application/json"
         return httpx.Response(status, content=content, headers={"content-type": ctype},
@@ -236,6 +245,50 @@ def test_an_unidentified_post_is_not_fetched(rig: Rig) -> None:
     out = rig.capturer.capture(post, offline=True)
     assert (out.status, out.network_failed) == ("unavailable", True)
     assert rig.client.asked == [] and rig.renderer.rendered == []
+
+
+def _flattened(rig: Rig, *links: str, words: str = "A flattened tweet") -> Post:
+    """A tweet known by its short links alone, held (`pending`: found, never checked)."""
+    return rig.post(post_id=None, url=None, handle="alice", text=" ".join([words, *links]), media=list(links))
+
+
+def refused(url: str) -> NetworkError:
+    """What the transport raises for a connection refused before any answer (a proxy that is down)."""
+    return NetworkError(f"GET {url}: could not connect ([Errno 111] Connection refused)")
+
+
+def test_a_recheck_whose_short_links_no_server_answered_is_not_checked(rig: Rig) -> None:
+    # Every hop refused before any answer (a proxy down): where the link leads is not known, so
+    # nothing was learnt of the post. It is no dead end: not checked, and no observation recorded.
+    post = _flattened(rig, "pic.twitter.com/abc")
+    rig.client.route = refused
+    out = rig.capturer.capture(post, recheck=True)
+    assert (out.status, out.checked, out.answered, out.network_failed) == ("unavailable", False, False, False), out
+    assert out.reason == ("status ID unknown: no server answered its short links: https://pic.twitter.com/abc: "
+                          "could not connect ([Errno 111] Connection refused)")
+    assert out.failures() == [f"{post.key}: not checked: {out.reason}"]
+    assert [h.status for h in rig.detail(post.key).history] == ["unavailable"]  # new: held as offline ones are
+    # Held now: the same again keeps its status and adds nothing to its history.
+    again = rig.capturer.capture(post, recheck=True)
+    assert (again.status, again.checked) == ("unavailable", False)
+    assert [h.status for h in rig.detail(post.key).history] == ["unavailable"]
+
+
+def test_a_short_link_that_answered_no_post_is_a_dead_end_but_one_unanswered_beside_it_is_not(rig: Rig) -> None:
+    # A 404 is the link's server's answer: the link leads nowhere, which the check learnt.
+    post = _flattened(rig, "pic.twitter.com/abc")
+    rig.client.route = lambda url: (404, "not found")
+    out = rig.capturer.capture(post, recheck=True)
+    assert (out.status, out.checked) == ("unknown", True), out
+    assert out.reason == "status ID unknown: pic.twitter.com/abc: could not be followed (https://pic.twitter.com/abc: HTTP 404)"
+    # Beside it, a second link whose server did not answer may still lead to the post: not checked,
+    # though a server answered (so the run does not count it among checks that met no answer).
+    other = _flattened(rig, "pic.twitter.com/abc", "https://t.co/xyz", words="Another flattened tweet")
+    rig.client.route = lambda url: refused(url) if "t.co" in url else (404, "not found")
+    out = rig.capturer.capture(other, recheck=True)
+    assert (out.status, out.checked, out.answered) == ("unavailable", False, True), out
+    assert out.reason == ("status ID unknown: no server answered its short links: https://t.co/xyz: "
+                          "could not connect ([Errno 111] Connection refused)")
 
 
 def test_a_lone_oembed_404_is_unavailable_not_deleted(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ from ..sources import DEFAULT_MAX_BYTES, is_url, read_file, read_stdin, shown
 from ..space import disk_full, is_full
 from ..warcstore import Batch
 from .identify import take_id
+from .postcapture import LinksUnanswered
 from .summary import ArticleOutcome
 from .tasks import ArticleResult, ArticleTask
 
@@ -43,9 +44,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Told an article's posts to capture, and whether the network was found unreachable, before its
-# page is captured.
-Found = Callable[[tuple[Post, ...], bool], None]
+# Told an article's posts to capture, whether the network was found unreachable, and the posts
+# (by key) known by short links that met no answer, before its page is captured.
+Found = Callable[[tuple[Post, ...], bool, dict[str, LinksUnanswered]], None]
 
 # Rendered embeds on an article page that get their own element screenshot: each platform's own.
 EMBED_ELEMENT_SELECTORS = tuple(sel for p in REGISTRY for sel in p.embed_selectors)
@@ -71,6 +72,8 @@ class ArticleHandler:
         self.progress = progress or (lambda _msg: None)
         self._failures: list[str] = []
         self._network = False
+        # Posts known by their short links alone whose links met no answer (by the post's id()).
+        self._unanswered: dict[int, LinksUnanswered] = {}
 
     def handle(self, task: ArticleTask, found: Found | None = None) -> ArticleResult:
         """Archive one source without capturing its posts; failures are named in the result.
@@ -88,7 +91,7 @@ class ArticleHandler:
     def _handle(self, task: ArticleTask, found: Found | None) -> ArticleResult:
         from ..detect import source_address
 
-        self._failures, self._network = [], False
+        self._failures, self._network, self._unanswered = [], False, {}
         batch = Batch(self.s.store)
         target: str | None = None  # where a short link given as the source led (None: not one, or not followed)
         try:
@@ -136,7 +139,7 @@ class ArticleHandler:
                 raise disk_full(e.filename or self.s.archive_dir) from e
             raise
         return ArticleResult(outcome, tuple(posts), tuple(self._failures), read=True,
-                             network_unreachable=self._network)
+                             network_unreachable=self._network, unanswered=self._links_unanswered(posts))
 
     def _gone(self, spec: str, e: HttpStatusError, batch: Batch) -> SourceError | None:
         """An article this archive captured before now answers an error status (taken down, moved):
@@ -172,7 +175,7 @@ class ArticleHandler:
             # resolved, so that the link seen again (`show`, a bare link in an article) finds the post.
             self.s.index.merge_post_key(shortener.shortlinks.post(spec, spec, "address").key, post.key)
         if found is not None:
-            found((post,), False)
+            found((post,), False, {})
         return ArticleResult(ArticleOutcome(spec, post.url or spec, posts=[post.key], post_address=True),
                              (post,), read=True)
 
@@ -287,7 +290,7 @@ class ArticleHandler:
             # Unresolved short links have no post to capture.
             wanted = [p for p in posts if p.kind != "shortlink"]
             if found is not None:
-                found(tuple(wanted), self._network)
+                found(tuple(wanted), self._network, self._links_unanswered(wanted))
             held = s.index.article_captured(url)
             if cited_before and not capped:
                 # What a read no longer finds is dropped (dated); a post cited again is cited again.
@@ -355,13 +358,22 @@ class ArticleHandler:
 
     def _resolve_alias(self, post: Post, batch: Batch) -> Alias:
         """Follow the post's short links to its ID (the platform's `aliases` hook); hops go into
-        `batch`."""
+        `batch`. Links that met no answer, none leading to the ID, are noted for the post's capture
+        (`_links_unanswered`): nothing was learnt of the post then."""
         aliases = BY_NAME[post.platform].aliases
         assert aliases is not None
-        alias = aliases.resolve(post, self.s.client.bind(batch))
+        http = self.s.client.bind(batch)
+        alias = aliases.resolve(post, http)
         for message, network in alias.failures:
             self._fail(message, network=network)
+        if alias.found is None and alias.unanswered and not any(network for _m, network in alias.failures):
+            self._unanswered[id(post)] = LinksUnanswered("; ".join(alias.unanswered),
+                                                         answered=http.no_answer is None)
         return alias
+
+    def _links_unanswered(self, posts: list[Post]) -> dict[str, LinksUnanswered]:
+        """Of `posts`, those known by short links that met no answer, by their keys as indexed."""
+        return {p.key: self._unanswered[id(p)] for p in posts if id(p) in self._unanswered}
 
     def _rendered_posts(self, doc: Document, page: object, article_id: int, outcome: ArticleOutcome,
                         *, room: int, capped: bool = False) -> list[Post]:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from ..models import Post
     from ..net import NetOptions
     from ..workers import WorkerPool
+    from .postcapture import LinksUnanswered
 
 Answer = Result | NotStarted | TaskFailed
 # Inside InlineExecutor: a task's end, or an article's posts announced before it.
@@ -148,8 +149,9 @@ class InlineExecutor:
     def _handle_in_pool(self, task: Task, events: queue.SimpleQueue[Event]) -> Result:
         handlers = self.handlers
         if isinstance(task, ArticleTask) and isinstance(handlers, Handlers):
-            def found(posts: tuple[Post, ...], unreachable: bool) -> None:
-                events.put((task, ArticlePosts(posts, unreachable)))
+            def found(posts: tuple[Post, ...], unreachable: bool,
+                      unanswered: dict[str, LinksUnanswered] | None = None) -> None:
+                events.put((task, ArticlePosts(posts, unreachable, unanswered or {})))
             return handlers.handle(task, found)
         return handlers.handle(task)
 

@@ -80,6 +80,18 @@ def wayback_left(index: ArchiveIndex, post_key: str, platform: str) -> bool:
     return check.wayback is not None and lookup_due(index, post_key)
 
 
+@dataclass(frozen=True)
+class LinksUnanswered:
+    """A post known by its short links alone whose links met no answer from any server when they
+    were followed (a refused or reset connection, a TLS failure, a timeout: a proxy that is down),
+    and none led to its ID: `met`, what they met, each link named; `answered`, whether a server
+    answered any request on the way (a hop before, another link), for the run's count of checks
+    that met no answer at all."""
+
+    met: str
+    answered: bool = False
+
+
 @dataclass
 class PostOutcome:
     """What happened to one post in this run."""
@@ -208,8 +220,11 @@ class PostCapturer:
                 rest.result()  # rendered but never asked for: a full disk or a dead browser still counts
 
     # -- the one flow, driven by the platform's hooks ----------------------------------------
-    def capture(self, post: Any, *, offline: bool = False, recheck: bool = False) -> PostOutcome:
-        """Capture one post (a Post or a StoredPost); `offline` when the network is known to be down.
+    def capture(self, post: Any, *, offline: bool = False, recheck: bool = False,
+                unanswered: LinksUnanswered | None = None) -> PostOutcome:
+        """Capture one post (a Post or a StoredPost); `offline` when the network is known to be down;
+        `unanswered`: a post known by its short links alone, whose links met no answer when its
+        article was read.
 
         A `recheck` of a held post asks the platform's data endpoints only, and renders a new capture
         only when the status changed (or no good capture exists): the observation is what a re-check
@@ -217,7 +232,7 @@ class PostCapturer:
         """
         platform = post.platform
         try:
-            return self._capture(post, offline, recheck)
+            return self._capture(post, offline, recheck, unanswered)
         except (DiskFull, BrowserUnavailable):
             raise
         except ArchiverError as e:
@@ -249,10 +264,21 @@ class PostCapturer:
         return PostOutcome(key, platform, url, held, reason=reason, error=error, network_failed=network_failed,
                            checked=False, answered=answered)
 
-    def _unidentified(self, post: Any, offline: bool,
-                      why: str = "no short link in the text led to a post") -> PostOutcome:
+    def _unidentified(self, post: Any, offline: bool, why: str = "no short link in the text led to a post",
+                      *, unanswered: LinksUnanswered | None = None) -> PostOutcome:
         """A post known by its short links alone, which did not lead to an ID (`why`, when the
-        network was not down): nothing to fetch yet."""
+        network was not down): nothing to fetch yet. When links met no answer (`unanswered`),
+        nothing was learnt of the post: it is not checked, as a check no server answered is not
+        (a held post keeps its status, a new one is `unavailable`), and the failure names what
+        the links met."""
+        if unanswered is not None and not offline:
+            reason = f"status ID unknown: no server answered its short links: {unanswered.met}"
+            if (held := self.index.post_status(post.key)) is not None:
+                return self._not_checked(post.key, post.platform, post.url, held, reason=reason,
+                                         network_failed=False, answered=unanswered.answered)
+            self.index.observe(post.key, "unavailable", detail=reason)
+            return PostOutcome(post.key, post.platform, post.url, "unavailable", reason=reason, checked=False,
+                               answered=unanswered.answered)
         if offline and (held := self.index.post_status(post.key)) is not None:
             return self._not_checked(post.key, post.platform, post.url, held, reason=(
                 "status ID unknown: its short links could not be resolved (network unreachable)"))
@@ -276,11 +302,16 @@ class PostCapturer:
             return self._unidentified(post, False, why=f"its short link led to {went[0]} (followed on "
                                                        f"{went[1][:10]}), not to a post")
         batch = Batch(self.store)
-        alias = platform.aliases.resolve(post, self.client.bind(batch))
+        http = self.client.bind(batch)
+        alias = platform.aliases.resolve(post, http)
         if alias.found is None:
             self.index.add_records(None, batch.records, post_key=old_key)
             if any(network for _message, network in alias.failures):
                 return self._unidentified(post, offline=True)
+            if alias.unanswered:
+                # Links no server answered may yet lead to the post: nothing was learnt of it.
+                return self._unidentified(post, False, unanswered=LinksUnanswered(
+                    "; ".join(alias.unanswered), answered=http.no_answer is None))
             # What the links' servers answered (a 404, a loop, a redirect to no address) is this
             # check's result, not a failure of the run: the post is due again at the next re-check.
             if alias.failures:
@@ -321,7 +352,8 @@ class PostCapturer:
         held = normalise_text(held_post.text) if held_post is not None else ""
         return bool(held) and words not in held and held not in words
 
-    def _capture(self, post: Any, offline: bool, recheck: bool) -> PostOutcome:
+    def _capture(self, post: Any, offline: bool, recheck: bool,
+                 links: LinksUnanswered | None = None) -> PostOutcome:
         from ..capture.oembed import check_for, embed_url
 
         key, platform = post.key, post.platform
@@ -329,7 +361,7 @@ class PostCapturer:
         if not post.post_id and found is not None and found.shortlinks is not None:
             if recheck and not offline and found.aliases is not None:
                 return self._by_its_links(post, found)
-            return self._unidentified(post, offline)
+            return self._unidentified(post, offline, unanswered=links)
         batch = Batch(self.store)
         http = self.client.bind(batch)
         # Never raises on network trouble: a failure is named in the probe (capture/types.py).

@@ -10,7 +10,7 @@ from ..errors import BrowserUnavailable, DiskFull
 from ..models import Post
 from ..progress import step
 from ..space import disk_full, is_full, translate_os
-from .postcapture import PostOutcome
+from .postcapture import LinksUnanswered, PostOutcome
 from .tasks import PostResult, PostTask
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class PostHandler:
         """Capture the task's post; the parent already chose it, so held or not is not asked again."""
         self.offline = self.offline or task.offline
         if task.post is not None:
-            return self._capture(task.post, recheck=False)
+            return self._capture(task.post, recheck=False, unanswered=task.unanswered)
         row = self.s.index.get_post(task.key)
         if row is None:
             return PostResult()
@@ -56,14 +56,14 @@ class PostHandler:
             post.kind = "shortlink" if not (row.text or row.handle) else "linked"
         return self._capture(post, recheck=True)
 
-    def _capture(self, post: Post, *, recheck: bool) -> PostResult:
+    def _capture(self, post: Post, *, recheck: bool, unanswered: LinksUnanswered | None = None) -> PostResult:
         with step(self.progress, f"post {post.key}"):
-            return self._captured(post, recheck)
+            return self._captured(post, recheck, unanswered)
 
-    def _captured(self, post: Post, recheck: bool) -> PostResult:
+    def _captured(self, post: Post, recheck: bool, unanswered: LinksUnanswered | None) -> PostResult:
         s = self.s
         try:
-            result = s.posts.capture(post, offline=self.offline, recheck=recheck)
+            result = s.posts.capture(post, offline=self.offline, recheck=recheck, unanswered=unanswered)
         except (DiskFull, BrowserUnavailable):
             raise  # every later write would fail too: stop the run, naming the file
         except Exception as e:

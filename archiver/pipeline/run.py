@@ -14,7 +14,7 @@ results into the tasks made after them, and only written to the summary at the e
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -30,7 +30,7 @@ from ..seeds import say_feed_read
 from ..sources import expand, source_key, unique_sources
 from ..times import iso_seconds
 from .executors import Answer, Executor, Handlers, InlineExecutor, NotStarted, ProcessPoolExecutor, TaskFailed
-from .postcapture import PostOutcome, wayback_left
+from .postcapture import LinksUnanswered, PostOutcome, wayback_left
 from .session import Session, recover_warcs
 from .summary import ArchiveSummary, ArticleOutcome
 from .tasks import ArticlePosts, ArticleResult, ArticleTask, PostResult, PostTask
@@ -314,7 +314,8 @@ class _Flight:
         once, first citation wins)."""
         cited = {post.key: i for i, post in reversed(list(enumerate(answer.posts)))}
         for task in choose_posts(self.index, list(answer.posts), self.summary, self.state,
-                                 replace(self.plan, recheck_after=None), seen=self._seen, before=self.before):
+                                 replace(self.plan, recheck_after=None), seen=self._seen, before=self.before,
+                                 unanswered=answer.unanswered):
             self._submit(task, (0, position, cited.get(task.key, 0)))
 
     def _submit(self, task: PostTask, order: tuple[int, int, int]) -> None:
@@ -332,13 +333,15 @@ class _Flight:
 
 def choose_posts(index: ArchiveIndex, posts: list[Post], summary: ArchiveSummary, state: RunState,
                  plan: Plan, *, seen: dict[str, None] | None = None,
-                 before: dict[str, str | None] | None = None) -> list[PostTask]:
+                 before: dict[str, str | None] | None = None,
+                 unanswered: Mapping[str, LinksUnanswered] | None = None) -> list[PostTask]:
     """The posts to capture: each once (the first citation wins; `seen` holds the keys chosen
     before, and gets these), only if not captured yet (unless `plan.recapture`). A held post's
     status before this run goes into `before`, as a re-check's does, so that a change is told:
     one captured again (`plan.recapture`), and one an earlier run checked but never captured (it
     was offline, say), which is no post new to the archive. Then, with `plan.recheck_after`, the
-    held posts due for a re-check that are not captured anyway."""
+    held posts due for a re-check that are not captured anyway. `unanswered`: the posts (by key)
+    known by short links that met no answer, which their tasks carry."""
     tasks: list[PostTask] = []
     seen = {} if seen is None else seen
     for post in posts:
@@ -358,7 +361,7 @@ def choose_posts(index: ArchiveIndex, posts: list[Post], summary: ArchiveSummary
                 before[post.key] = index.post_status(post.key)
         elif before is not None and (held := index.post_status(post.key)) is not None:
             before[post.key] = held
-        tasks.append(PostTask(post=post, offline=state.offline))
+        tasks.append(PostTask(post=post, offline=state.offline, unanswered=(unanswered or {}).get(post.key)))
     if plan.recheck_after is not None:
         captured = {t.key for t in tasks}
         tasks += [PostTask(recheck_key=k, offline=state.offline)

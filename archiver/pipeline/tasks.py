@@ -11,7 +11,7 @@ from typing import Any
 
 from ..limits import DEFAULT_MAX_FEED_ARTICLES
 from ..models import Post
-from .postcapture import PostOutcome
+from .postcapture import LinksUnanswered, PostOutcome
 from .summary import ArticleOutcome
 
 
@@ -40,12 +40,14 @@ class PostTask:
     """Phase 2: capture one post not held yet (`post`), or re-check a held one (`recheck_key`).
 
     `offline`: the run found the network unreachable before this task was made; the capture then
-    asks only what it still can (nothing is retried against a dead network).
+    asks only what it still can (nothing is retried against a dead network). `unanswered`: a post
+    known by its short links alone, whose links met no answer when its article was read.
     """
 
     post: Post | None = None
     recheck_key: str | None = None
     offline: bool = False
+    unanswered: LinksUnanswered | None = None
 
     @property
     def key(self) -> str:
@@ -53,13 +55,15 @@ class PostTask:
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "post", "post": asdict(self.post) if self.post is not None else None,
-                "recheck_key": self.recheck_key, "offline": self.offline}
+                "recheck_key": self.recheck_key, "offline": self.offline,
+                "unanswered": asdict(self.unanswered) if self.unanswered is not None else None}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> PostTask:
-        post = d.get("post")
+        post, unanswered = d.get("post"), d.get("unanswered")
         return cls(post=Post(**post) if post is not None else None, recheck_key=d.get("recheck_key"),
-                   offline=bool(d.get("offline")))
+                   offline=bool(d.get("offline")),
+                   unanswered=LinksUnanswered(**unanswered) if unanswered is not None else None)
 
 
 @dataclass(frozen=True)
@@ -74,12 +78,14 @@ class ArticleResult:
     network_unreachable: bool = False
     sources: tuple[str, ...] = ()  # the articles a feed lists, to be archived in the same run
     notes: tuple[str, ...] = ()  # what a feed lists that is not followed (no failure), for stderr
+    # Of `posts`, those known by short links alone that met no answer (by key): see PostTask.
+    unanswered: dict[str, LinksUnanswered] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"type": "article_result", "outcome": asdict(self.outcome) if self.outcome else None,
                 "posts": [asdict(p) for p in self.posts], "failures": list(self.failures),
                 "read": self.read, "network_unreachable": self.network_unreachable, "sources": list(self.sources),
-                "notes": list(self.notes)}
+                "notes": list(self.notes), "unanswered": {k: asdict(v) for k, v in self.unanswered.items()}}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ArticleResult:
@@ -88,7 +94,8 @@ class ArticleResult:
                    posts=tuple(Post(**p) for p in d.get("posts", [])),
                    failures=tuple(d.get("failures", [])), read=bool(d.get("read")),
                    network_unreachable=bool(d.get("network_unreachable")), sources=tuple(d.get("sources", [])),
-                   notes=tuple(d.get("notes", [])))
+                   notes=tuple(d.get("notes", [])),
+                   unanswered={k: LinksUnanswered(**v) for k, v in (d.get("unanswered") or {}).items()})
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,7 @@ class ArticlePosts:
 
     posts: tuple[Post, ...] = ()
     network_unreachable: bool = False
+    unanswered: dict[str, LinksUnanswered] = field(default_factory=dict)  # as in ArticleResult
 
 
 @dataclass(frozen=True)

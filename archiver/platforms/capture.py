@@ -171,6 +171,11 @@ class Alias:
     # Where the links led when none led to a post and none failed (an article): the short link
     # stands for no post at all.
     elsewhere: str | None = None
+    # The links whose requests met no answer from any server (a refused or reset connection, a TLS
+    # failure, a timeout: a proxy that is down), each named with what it met, among `failures`
+    # too. Where they lead is not known: with `found` None the post's ID is still to learn, and
+    # nothing was learnt of the post (it is not checked, as a check no server answered is not).
+    unanswered: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 from urllib.parse import urljoin
 
 from archiver.capture.types import Failure
-from archiver.errors import NetworkError
+from archiver.errors import NetworkError, NetworkUnreachable
 
 if TYPE_CHECKING:
     import httpx
@@ -57,6 +57,15 @@ class Resolution:
     error: str | None = None
     network_failed: bool = False
     refused: bool = False  # the network policy refused a hop (named in `error`)
+    # The hop that failed met no answer from its server (a refused or reset connection, a TLS
+    # failure, a timeout, no name resolved): where the link leads is not known, which an answer
+    # that leads nowhere (a 404, a loop) would have told. A refusal of the policy is not one.
+    unanswered: bool = False
+
+    def said(self, link: str) -> str:
+        """The failure, named by the address that met it: `link` first when that was a later hop."""
+        error = self.error or "no error"
+        return error if error.startswith(self.url) else f"{link}: {error}"
 
 
 def page_redirect(body: str, base_url: str) -> str | None:
@@ -133,11 +142,13 @@ def follow(
             res.error = f"redirect loop at {current}"
             return res
         seen.add(current)
+        answers = _answers(client)
         try:
             resp = client.get(current, headers={"User-Agent": user_agent}, follow_redirects=False)
         except (NetworkError, httpx.TransportError) as e:
             failed = Failure.of(e)
             res.refused, res.network_failed = failed.refused, failed.network_failed
+            res.unanswered = not failed.refused and _met_no_answer(client, answers, e)
             said = str(e).removeprefix(f"GET {current}: ")  # the client's errors name the address already
             res.error = failed.error if failed.refused else f"{current}: {said or type(e).__name__}"
             log.info("resolve %s: %s", url, res.error)
@@ -157,6 +168,37 @@ def follow(
         current = nxt
     res.error = f"more than {max_hops} hops"
     return res
+
+
+def _answers(client: object) -> int | None:
+    """How many answers `client` has met so far, when it keeps count (a RecordingClient bound to a
+    batch does: `answered`, the status of every answer whose head arrived); None when it does not."""
+    answered = getattr(client, "answered", None)
+    return len(answered) if isinstance(answered, list) else None
+
+
+def _met_no_answer(client: object, before: int | None, e: BaseException) -> bool:
+    """Whether the request that raised `e` met no answer at all (no status line came): told by the
+    client's count of answers when it keeps one (an answer cut off mid-body was an answer), else by
+    what failed: the network, or a connection that could not be made (through a proxy too). An
+    address that cannot be asked (a redirect's `Location` that is no address, whose answer the
+    HTTP library gives up unread and uncounted; a host name that is not valid) is where the link
+    led: a dead end, not a server that did not answer."""
+    import httpx
+
+    causes: list[BaseException] = []
+    cause: BaseException | None = e
+    while cause is not None and len(causes) < 10:
+        causes.append(cause)
+        cause = cause.__cause__
+    if any(isinstance(c, httpx.InvalidURL | ValueError | TypeError)
+           or (isinstance(c, httpx.RemoteProtocolError) and "location header" in str(c).lower()) for c in causes):
+        return False
+    after = _answers(client)
+    if before is not None and after is not None:
+        return after == before
+    return any(isinstance(c, NetworkUnreachable | httpx.ConnectError | httpx.ConnectTimeout | httpx.ProxyError)
+               for c in causes)
 
 
 def _next_url(resp: httpx.Response, url: str) -> str | None:

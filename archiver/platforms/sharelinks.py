@@ -71,6 +71,8 @@ def share_links(
                 return out
             if res.error is not None:
                 out.failures.append((f"{link}: could not be followed ({res.error})", False))
+                if res.unanswered:  # no server answered: where the link leads is still to learn
+                    out.unanswered.append(res.said(link))
             found = led_to(res, parse_url)
             if found is not None:
                 out.found, out.link, out.url = (found.handle, found.post_id), link, found.url
