@@ -49,6 +49,9 @@ class FakePage:
     text: str = "A fake page."  # the main frame's visible text
     elements: Mapping[str, Sequence[str]] = field(default_factory=dict)  # selector -> texts of its matches
     delay: float = 0.0  # seconds the render takes (other renders run meanwhile)
+    # The page stopped answering (a busy loop) and its capture was cut at the deadline: said so in
+    # `errors` and `cut_short`, as the Chromium renderer says it.
+    cut_short: str | None = None
 
 
 def png(width: int = 1, height: int = 1, shade: int = 0) -> bytes:
@@ -102,6 +105,9 @@ class FakeRenderer(AsyncClosing):
         result.title = page.title
         result.login_wall = page.login_wall
         result.errors.extend(page.errors)
+        if page.cut_short is not None:
+            result.errors.append(page.cut_short)
+            result.cut_short = page.cut_short
         result.html = page.body.decode("utf-8", "replace")
         result.frames.append(FrameInfo(url=result.final_url, name="", text=page.text))
         recorded: list[Recorded] = []

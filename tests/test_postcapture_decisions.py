@@ -291,6 +291,86 @@ def test_a_short_link_that_answered_no_post_is_a_dead_end_but_one_unanswered_bes
                           "could not connect ([Errno 111] Connection refused)")
 
 
+CUT = ("capture stopped at its 5 s deadline while settling (the page did not answer); kept what was complete "
+       "(raise --capture-deadline to wait longer)")
+
+
+def _busy(pages: dict[str, FakePage], *urls: str) -> dict[str, FakePage]:
+    """`pages` with those at `urls` cut short: they stopped answering (a busy loop)."""
+    return {url: (FakePage(text=page.text, elements=page.elements, login_wall=page.login_wall, cut_short=CUT)
+                  if url in urls else page) for url, page in pages.items()}
+
+
+PAGES = {EMBED: FakePage(text="Alice: The bridge reopens today.", elements={"article": ["The bridge reopens today."]}),
+         STATUS_URL: FakePage(text="Log in  Sign up", login_wall=True),
+         SNAPSHOT: FakePage(title="Alice on X", text="Old words")}
+
+
+def test_an_embed_cut_short_with_nothing_else_to_show_the_post_fails_it(tmp_path: Path) -> None:
+    r = Rig(tmp_path, _busy(PAGES, EMBED))
+    try:
+        post = r.post()
+        r.client.route = twitter(GONE, GONE)  # no data, and no Wayback copy
+        out = r.capturer.capture(post)
+        assert out.status == "deleted" and out.error == f"the embed page {EMBED} stopped answering: {CUT}", out
+        assert out.failures() == [f"{post.key}: {out.error}"]
+        assert [c.error for c in r.detail(post.key).captures] == [out.error]  # the capture says it, too
+    finally:
+        r.close()
+
+
+def test_an_embed_cut_short_beside_the_post_s_data_or_a_recovered_copy_is_named_not_failed(tmp_path: Path) -> None:
+    r = Rig(tmp_path, _busy(PAGES, EMBED))
+    try:
+        post = r.post()
+        r.client.route = twitter((200, TWEET), OEMBED_OK)  # the post's data came
+        out = r.capturer.capture(post)
+        cut = f"the embed page {EMBED} stopped answering: {CUT}"
+        assert (out.status, out.error, out.page_failures) == ("live", None, [cut]), out
+        assert out.failures() == [f"{post.key}: {cut}"]
+        assert [c.error for c in r.detail(post.key).captures] == [cut]
+        gone = r.post(post_id="1790000000000000002", url="https://x.com/alice/status/1790000000000000002")
+        r.renderer.pages[f"https://platform.twitter.com/embed/Tweet.html?id={gone.post_id}"] = FakePage(cut_short=CUT)
+        r.renderer.pages[gone.url] = FakePage(text="Log in", login_wall=True)
+        copy = f"https://web.archive.org/web/20240305000000/{gone.url}"
+        r.renderer.pages[copy] = FakePage(title="Alice on X", text="Old words")
+        r.client.route = twitter(GONE, GONE, (200, {"archived_snapshots": {"closest": {
+            "available": True, "status": "200", "timestamp": "20240305000000", "url": copy}}}))
+        out = r.capturer.capture(gone)  # no data, but a Wayback copy recovered the post
+        assert (out.status, out.source, out.error) == ("deleted", "wayback", None), out
+        assert len(out.page_failures) == 1 and "stopped answering" in out.page_failures[0], out
+    finally:
+        r.close()
+
+
+def test_a_page_beside_the_embed_cut_short_is_named_but_does_not_fail_the_post(tmp_path: Path) -> None:
+    # x.com's page, asked for beside a good embed (the tweet's data did not come back), hung.
+    r = Rig(tmp_path, _busy(PAGES, STATUS_URL))
+    try:
+        post = r.post()
+        r.client.route = twitter(GONE, GONE, SNAPSHOT_FOUND)
+        out = r.capturer.capture(post)
+        cut = f"the x page {STATUS_URL} stopped answering: {CUT}"
+        assert (out.status, out.error, out.page_failures) == ("deleted", None, [cut]), out
+        assert out.failures() == [f"{post.key}: {cut}"]
+        assert [c.error for c in r.detail(post.key).captures if c.source == "live"] == [None]  # the embed is whole
+    finally:
+        r.close()
+
+
+def test_a_wayback_copy_that_stopped_answering_recovered_nothing(tmp_path: Path) -> None:
+    r = Rig(tmp_path, _busy(PAGES, SNAPSHOT))
+    try:
+        post = r.post()
+        r.client.route = twitter(GONE, GONE, SNAPSHOT_FOUND)
+        out = r.capturer.capture(post)
+        assert (out.status, out.source, out.error) == ("deleted", "live", None), out
+        (copy,) = [c for c in r.detail(post.key).captures if c.source == "wayback"]
+        assert (copy.status, copy.error) == ("error", f"the wayback page {SNAPSHOT} stopped answering: {CUT}")
+    finally:
+        r.close()
+
+
 def test_a_lone_oembed_404_is_unavailable_not_deleted(tmp_path: Path) -> None:
     vid = "kX3f9TqLm2A"
     r = Rig(tmp_path, {f"https://www.youtube.com/embed/{vid}": FakePage(text="Video unavailable")})

@@ -121,12 +121,19 @@ class PostOutcome:
     # Why the post's Wayback look-up could not be made (a partial failure too, named by the run as
     # `KEY: wayback: ... (will be looked up again)`); None: it was made, or not needed.
     wayback_failure: str | None = None
+    # Pages of the capture that stopped answering (a busy loop: cut at the capture deadline), each
+    # named, whose loss the post's capture stood without: a page rendered beside the embed (x.com's),
+    # or the embed itself when the platform's data or a Wayback copy gave the post. A partial
+    # failure, as a media file is (named by the run, exit 1); the post's status stands.
+    page_failures: list[str] = field(default_factory=list)
     # The key the post was held under before its short links named it in this run's re-check.
     was: str | None = None
 
     def failures(self) -> list[str]:
-        """Every failure the run names for the post: `failure()`, its media, its Wayback look-up."""
+        """Every failure the run names for the post: `failure()`, its pages cut short, its media, its
+        Wayback look-up."""
         out = [f] if (f := self.failure()) else []
+        out += [f"{self.key}: {m}" for m in self.page_failures]
         out += [f"{self.key}: {m}" for m in self.media_failures]
         if self.wayback_failure:
             out.append(f"{self.key}: wayback: {self.wayback_failure} (will be looked up again)")
@@ -148,6 +155,13 @@ class PostOutcome:
         if self.status == "unavailable":
             return f"{self.key}: unavailable: {self.reason or 'no reason given'}"
         return None
+
+
+def cut_short(page: Any, label: str, url: str | None) -> str | None:
+    """Why a rendered page's capture was cut short by the page itself (it stopped answering: its
+    scripts busy for good, ended at the capture deadline), named with the page; None when it was not."""
+    why = getattr(page, "cut_short", None)
+    return f"the {label} page {url} stopped answering: {why}" if why else None
 
 
 class PostCapturer:
@@ -202,12 +216,13 @@ class PostCapturer:
         return cid
 
     @contextmanager
-    def _beside(self, check: PostCheck, probe: Probe, key: str, batch: Batch,
-                moment: str) -> Iterator[dict[tuple[str, str], Future[tuple[Any, str | None]]]]:
+    def _beside(self, check: PostCheck, probe: Probe, key: str, batch: Batch, moment: str,
+                rendered: list[tuple[str, str, Any]]) -> Iterator[dict[tuple[str, str], Future[tuple[Any, str | None]]]]:
         """The pages the platform will ask for whatever the embed shows (`render_beside`), each
         rendering in a thread of its own while the embed renders, when the browser's page budget
         is two or more (without one, they render after the embed, when asked for). On the way
-        out every one of them has ended, so that nothing writes into the batch once it is committed."""
+        out every one of them has ended, so that nothing writes into the batch once it is committed;
+        those never asked for join `rendered` (url, label, page)."""
         pages = check.render_beside(probe) if check.render_beside is not None else ()
         if not pages or (self.browser.pages_in_flight or 1) < 2:
             yield {}
@@ -216,8 +231,9 @@ class PostCapturer:
             ahead = {(url, label): pool.submit(self._render, url, key, label, batch, moment=moment)
                      for url, label in pages}
             yield ahead
-            for rest in ahead.values():
-                rest.result()  # rendered but never asked for: a full disk or a dead browser still counts
+            for (url, label), rest in ahead.items():
+                # Rendered but never asked for: a full disk or a dead browser still counts.
+                rendered.append((url, label, rest.result()[0]))
 
     # -- the one flow, driven by the platform's hooks ----------------------------------------
     def capture(self, post: Any, *, offline: bool = False, recheck: bool = False,
@@ -412,17 +428,26 @@ class PostCapturer:
             status, reason = "unavailable", f"no server answered: {no_answer}"
         target = embed_url(platform, post.post_id, url) or url
         page = render_error = None
+        others: list[tuple[str, str, Any]] = []  # the other pages rendered into the capture: (url, label, page)
         if target and not network_failed and not unanswered:
             moment = stamp()  # the capture's pictures: <moment>-embed.png, <moment>-x.png...
-            with self._beside(check, probe, key, batch, moment) as beside:
+            with self._beside(check, probe, key, batch, moment, others) as beside:
                 page, render_error = self._render(target, key, "embed", batch, check.element_selectors, moment=moment)
                 if check.after_render is not None:
                     def render(other: str, label: str) -> Any:
                         ahead = beside.pop((other, label), None)
-                        if ahead is not None:
-                            return ahead.result()[0]
-                        return self._render(other, key, label, batch, moment=moment)[0]
+                        got = ahead.result()[0] if ahead is not None else \
+                            self._render(other, key, label, batch, moment=moment)[0]
+                        others.append((other, label, got))
+                        return got
                     status, reason = check.after_render(probe, page, render)
+        # A page that stopped answering (its scripts busy for good) was cut at the capture deadline:
+        # the embed so cut leaves the capture in error (decided below whether the post fails too);
+        # a page beside it is named among the post's failures.
+        embed_cut = cut_short(page, "embed", target)
+        if embed_cut is not None:
+            render_error = None  # (what a page cut while loading failed with is the cut)
+        page_failures = [m for other, label, got in others if (m := cut_short(got, label, other))]
 
         if edited:
             reason = f"{reason}; its text is not the one held before (edited since?): captured again"
@@ -436,9 +461,9 @@ class PostCapturer:
         if page is not None or batch.records:
             # The capture's URL is the page that was rendered (the embed), so exports point at it.
             self._commit_capture(key, source="live", url=target if page is not None else (url or target or ""),
-                                 status=status, page=page, error=render_error, batch=batch)
+                                 status=status, page=page, error=render_error or embed_cut, batch=batch)
             captures += 1
-        wayback_failure = None
+        wayback_failure = copy = None
         # A re-check that found the status it held (a render that decided as before) looks the post
         # up only when that is still to be made, as an unchanged status does above.
         if check.wayback is not None and status != "live" and not network_failed and not unanswered and url \
@@ -450,10 +475,18 @@ class PostCapturer:
                 if copy == RECOVERED or not captures:
                     source = "wayback"
                 captures += 1
+        if embed_cut is not None:
+            # The embed is the post's own capture: cut short, it fails the post unless something
+            # else gave the post (the platform's data, a Wayback copy that recovered it).
+            if probe.found or copy == RECOVERED:
+                page_failures.insert(0, embed_cut)
+            else:
+                render_error = embed_cut
         return PostOutcome(key, platform, url, status, reason=reason, captures=captures,
                            source=source if captures else None, error=render_error, network_failed=network_failed,
                            checked=not (probe.network_failed or unanswered), answered=not unanswered,
-                           media_failures=media_failures, wayback_failure=wayback_failure)
+                           media_failures=media_failures, wayback_failure=wayback_failure,
+                           page_failures=page_failures)
 
     def _media(self, key: str, urls: list[str], batch: Batch) -> tuple[list[str], bool]:
         """Download the post's media into its media folder, each file whole or not at all; returns
@@ -537,7 +570,9 @@ class PostCapturer:
                       if not from_data or not getattr(held, k, None)}
             self.index.update_post_data(key, **{k: v for k, v in fields.items() if v})
         page, render_error = self._render(snap.url, key, "wayback", batch, wayback.element_selectors)
-        error = error or render_error or (None if page is not None else "the Wayback copy did not render")
+        # A copy whose page stopped answering (cut at the capture deadline) is not known to show the post.
+        error = error or render_error or cut_short(page, "wayback", snap.url) or (
+            None if page is not None else "the Wayback copy did not render")
         if error is not None:
             status = ERROR
         elif no_post:

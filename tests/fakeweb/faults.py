@@ -23,6 +23,9 @@ Names (FAULTS):
     empty-json          200 with `{}` (application/json): an answer that says nothing
     truncated           the normal answer's Content-Length, half its bytes, then the connection
                         drops (a PNG or an MP4 cut short; on faults.example ?type=png|mp4)
+    busy                a small HTML page whose script, once the page has loaded, never yields (a
+                        busy loop): the browser's page answers nothing more, and its capture is cut
+                        at the capture deadline
 
 Also: badtls.example aborts every TLS handshake (tls.HANDSHAKE_FAIL_HOSTS).
 """
@@ -39,7 +42,10 @@ LOOP_HOPS = 20
 _CHUNK = 64 * 1024
 
 FAULTS = ("500", "503", "429", "reset", "hang", "drip", "stall", "big", "loop", "bad-gzip", "bad-json",
-          "empty-json", "truncated")
+          "empty-json", "truncated", "busy")
+
+BUSY_PAGE = ("<!doctype html><title>Busy</title><h1>Busy</h1>"
+             "<script>addEventListener('load', () => setTimeout(() => { while (true) {} }, 0));</script>")
 
 
 class ServerReset(ConnectionResetError):
@@ -135,6 +141,8 @@ def respond(name: str, req: Request, normal: Callable[[], Response] | None = Non
     if name == "empty-json":
         # A JSON answer that says nothing: syndication's `{}` for a post it will not describe.
         return Response(200, b"{}", "application/json; charset=utf-8")
+    if name == "busy":
+        return text(200, BUSY_PAGE)
     if name == "truncated":
         if normal is None:
             data, ctype = _SAMPLES.get(req.query.get("type", "png"), _SAMPLES["png"])
