@@ -252,3 +252,38 @@ def test_the_lookup_show_points_at_asks_the_same_index(tmp_path: Path, postgres_
         assert password not in shown.stderr and "ARCHIVER_INDEX set to the --index URL" in shown.stderr
     r = _hinted(shown.stderr, {"ARCHIVER_INDEX": index} if password else None)
     assert r.returncode == 0 and "0 post(s)" in r.stderr, r.stderr
+
+
+def test_a_detached_run_s_post_known_by_unanswered_links_carries_what_they_met(tmp_path: Path, broker: str) -> None:
+    """A run not waited for sends each article's posts from the worker that read it: a post known by
+    its short links alone whose links met no answer went out without that, and was recorded as a
+    dead end ("no short link led to a post") instead of not checked."""
+    import redis
+
+    from archiver.cluster.detached import follow_up
+    from archiver.index import open_index
+    from archiver.models import Post
+    from archiver.pipeline.postcapture import LinksUnanswered
+    from archiver.pipeline.tasks import PostTask
+
+    class Sent:  # the Celery app's one call here: what was sent is what the test reads
+        def __init__(self) -> None:
+            self.messages: list[dict[str, Any]] = []
+
+        def send_task(self, name: str, *, args: list[Any], task_id: str, queue: str) -> None:
+            self.messages.extend(args)
+
+    flat = Post(platform="twitter", kind="embedded", source="a.txt", evidence="text-signature", handle="desk",
+                text="Levee holding", media=["https://pic.twitter.com/Hy3LSwqyLP"])
+    met = LinksUnanswered("https://pic.twitter.com/Hy3LSwqyLP: could not connect")
+    client = redis.Redis.from_url(broker)
+    app = Sent()
+    try:
+        client.hset("archiver:run:t", "token", "t")
+        with open_index(tmp_path / "archive") as index:
+            follow_up(client, app, "archiver:run:t", [flat], since="", recapture=False, index=index,
+                      unanswered={flat.key: met})
+    finally:
+        client.close()
+    (message,) = app.messages
+    assert PostTask.from_dict(message["task"]).unanswered == met

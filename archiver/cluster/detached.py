@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
     from ..index.protocol import ArchiveIndex
     from ..models import Post
+    from ..pipeline.postcapture import LinksUnanswered
     from ..pipeline.run import Plan
     from ..pipeline.summary import ArchiveSummary, ArticleOutcome
     from ..pipeline.tasks import ArticleTask
@@ -160,8 +161,9 @@ def enqueue_run(seeds: Path, archive_dir: Path, broker: str, *, recheck_after: A
 
 
 def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since: str, recapture: bool,
-              index: Any) -> None:
-    """In a worker, once an article of a detached run is handled: its posts' tasks, each once per run."""
+              index: Any, unanswered: Mapping[str, LinksUnanswered] | None = None) -> None:
+    """In a worker, once an article of a detached run is handled: its posts' tasks, each once per run
+    (`unanswered`: of those posts, the ones known by short links alone whose links met no answer)."""
     from hashlib import sha256
 
     from ..pipeline.tasks import PostTask
@@ -179,7 +181,8 @@ def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since
             client.hincrby(key, "skipped", 1)
             continue
         task_id = f"archiver-{token}-p{sha256(post.key.encode()).hexdigest()[:16]}"
-        message = {"task": PostTask(post=post).to_dict(), "since": since, "recapture": recapture, "run": token}
+        task = PostTask(post=post, unanswered=(unanswered or {}).get(post.key))
+        message = {"task": task.to_dict(), "since": since, "recapture": recapture, "run": token}
         client.rpush(f"{key}:posts", json.dumps({"id": task_id, "task": message["task"]}))
         client.expire(f"{key}:posts", TTL)
         app.send_task(TASK_NAME, args=[message], task_id=task_id, queue=QUEUE)

@@ -157,7 +157,7 @@ class WorkerProcess:
                                 recapture=bool(message.get("recapture")), root=str(message.get("root") or task.spec))
                 follow_up(self.claims.client, self.app, str(message["follow"]), result.posts,
                           since=str(message.get("since") or ""), recapture=bool(message.get("recapture")),
-                          index=self._session.index)
+                          index=self._session.index, unanswered=result.unanswered)
             answer = result.to_dict()
             self.claims.store(task_id, answer)
             said(_outcome(answer), n)
