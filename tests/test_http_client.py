@@ -111,6 +111,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
             self.wfile.flush()
             self.close_connection = True
+        elif path.startswith("/unreadable-redirect"):  # a Location that is no address
+            self._send(302, b"moved", [("Location", "http://[::1"), ("Content-Type", "text/plain")])
         elif path.startswith("/redirect/"):
             left = int(path.rsplit("/", 1)[1])
             target = f"/redirect/{left - 1}" if left > 1 else "/final"
@@ -535,3 +537,16 @@ def test_retry_after_parsing() -> None:
     assert retry_after(None) is None and retry_after("soon") is None
     assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0) == 10.0
     assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412490.0) == 0.0
+
+
+def test_a_redirect_to_no_address_is_an_answer_not_a_network_failure(server: TLSServer) -> None:
+    """httpx gives up a redirect whose Location is no address before the answer is handed over:
+    the server answered, so what the requests met is not "no answer" (a post whose only link did
+    this is a dead end, not a check the network prevented)."""
+    from archiver.capture.http import BoundClient
+
+    with RecordingClient(server.net(), max_retries=0) as client:
+        bound = BoundClient(client, None)
+        with pytest.raises(NetworkError, match="answered a redirect to an address that cannot be read"):
+            bound.get("https://t.co/unreadable-redirect")
+    assert bound.answered and bound.no_answer is None, (bound.answered, bound.unanswered)

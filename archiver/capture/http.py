@@ -46,6 +46,8 @@ from archiver.warcstore import Batch, Exchange
 from ..resource import Closing
 
 logger = logging.getLogger(__name__)
+# The status counted for a redirect httpx gave up on (its Location no address): some 3xx.
+_UNREAD_REDIRECT = 300
 
 try:  # HTTP/2 (the h2 package) may be absent: httpx then speaks HTTP/1.1 only
     from h2.exceptions import H2Error
@@ -440,6 +442,8 @@ class RecordingClient(Closing):
             # answer (unrecorded) when that is no address: the server's answer, not a broken
             # connection, and no second request would read it otherwise.
             if isinstance(e, httpx.InvalidURL) or "location header" in str(e).lower():
+                if on_answer is not None:
+                    on_answer(_UNREAD_REDIRECT)  # a server did answer: the network is not what failed
                 raise NetworkError(f"GET {url}: answered a redirect to an address that cannot be read ({e})") from e
             raise
         except UnicodeError as e:
