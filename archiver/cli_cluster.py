@@ -91,9 +91,13 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         archive_dir: ArchiveDirOpt = None,
         index: IndexOpt = None,
         format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
+        abandon: Annotated[bool, typer.Option("--abandon", help="Close the run's row as abandoned if it is still "
+                                              "open: one whose record the broker lost, or whose answers will not "
+                                              "all come (what its workers captured stays in the index).")] = False,
     ) -> None:
         """Where a run sent with `run --broker --no-wait` stands: its progress, or its summary once done
-        (written to its row then). Exit 0 while it runs; once done, the run's own exit code.
+        (written to its row then). Exit 0 while it runs; once done, the run's own exit code; 1 for a
+        run closed as abandoned or failed.
 
         Example:
 
@@ -106,7 +110,8 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
 
         index_url = cli._index_url(index)
         cli._call(lambda: require_shared_index(index_url))
-        found = cli._call(lambda: status(run_id, cli._archive_dir(archive_dir), broker, index_url=index_url))
+        found = cli._call(lambda: status(run_id, cli._archive_dir(archive_dir), broker, index_url=index_url,
+                                         abandon=abandon))
         if found.summary is not None:
             raise typer.Exit(cli._print_summary(found.summary, format))
         p = found.progress()

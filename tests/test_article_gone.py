@@ -99,7 +99,7 @@ def test_an_article_whose_page_could_not_be_captured_is_a_named_failure(tmp_path
     page = tmp_path / "story.html"
     page.write_text(HTML)
     with Session(tmp_path / "archive", NetOptions()) as session:
-        result = ArticleHandler(session).handle(ArticleTask(str(page)), found=lambda _posts, _net: page.unlink())
+        result = ArticleHandler(session).handle(ArticleTask(str(page)), found=lambda _posts, _net, _unanswered: page.unlink())
     (failure,) = result.failures
     assert failure.startswith(f"{page}: the page could not be captured: page load: "), failure
     assert "ERR_FILE_NOT_FOUND" in failure, failure

@@ -91,3 +91,44 @@ def test_a_worker_whose_clock_falls_behind_refuses_tasks_once_and_stops(tmp_path
             wait_for("both tasks back in the queue", lambda: client.llen(QUEUE) == 2, timeout=60)
         finally:
             client.close()
+
+
+def test_a_worker_that_refused_for_its_clock_exits_1_however_long_its_shutdown_takes(
+        tmp_path: Path, broker: str, postgres_url: str) -> None:
+    """The refusal is said, and the worker exits 1, even when its warm shutdown waits for another
+    task in hand long enough for the clock to catch up with the index's time: it checked the clock
+    again as it exited, found it right by then, and exited 0 without a word (a service manager
+    restarting on failure left it down)."""
+    import psycopg
+    import redis
+
+    from archiver.cluster.config import QUEUE, TASK_NAME, make_app
+    from archiver.pipeline.tasks import ArticleTask
+    from archiver.runs import CLOCK_SLACK
+    from archiver.times import format_utc
+    from tests.cluster_faults import _holder
+
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web, \
+            Workers(web, broker, archive, 1, "--concurrency", "2", index=postgres_url) as workers:
+        workers.wait_ready()
+        slow = web.drip("/2024/slow-clock.html", 2000, 250)  # eight seconds a load
+        app = make_app(broker)
+        app.send_task(TASK_NAME, args=[{"task": ArticleTask(slow).to_dict(), "run": "r", "since": ""}],
+                      task_id="clock-slow", queue=QUEUE)
+        wait_for("the slow article taken", lambda: _holder(broker, f"article:{slow}") is not None, timeout=60)
+        with psycopg.connect(postgres_url) as conn:  # just past the slack: behind now, no longer by the end
+            ahead = format_utc(datetime.now(UTC) + CLOCK_SLACK + timedelta(seconds=3))
+            conn.execute("INSERT INTO runs (started_at, finished_at, command) VALUES (%s, %s, 'run')", (ahead, ahead))
+        app.send_task(TASK_NAME, args=[{"task": ArticleTask(site.ARTICLE_FLOOD.url).to_dict(), "run": "r",
+                                        "since": ""}], task_id="clock-refused", queue=QUEUE)
+        proc = workers.procs[0]
+        proc.wait(180)
+        assert proc.returncode == 1, workers.output()
+        said = [x for x in workers.output().splitlines() if "this machine's clock reads" in x]
+        assert len(said) == 1, workers.output()
+        client = redis.Redis.from_url(broker)
+        try:
+            wait_for("the refused task back in the queue", lambda: client.llen(QUEUE) == 1, timeout=60)
+        finally:
+            client.close()

@@ -146,6 +146,32 @@ def test_a_run_not_waited_for_is_closed_once_postgresql_is_back_ended_when_its_l
     assert _runs(postgres_url)[0][3] == finished
 
 
+def test_a_run_not_waited_for_never_ends_before_it_began(tmp_path: Path, broker: str, web: FakeWeb,
+                                                         postgres_url: str) -> None:
+    """Its end is when its workers wrote their last answer, by their clocks, which may lag the
+    machine that sent it by the slack allowed: never before the run began."""
+    import redis
+
+    from tests.e2e import cli
+
+    archive = tmp_path / "archive"
+    run_id, status = _no_wait(web, tmp_path, broker, postgres_url, archive)
+    with Workers(web, broker, archive, 1, env=FAST, index=postgres_url):
+        _wait("the run answered", lambda: json.loads(cli(web, *status, archive=archive, timeout=120).stdout)
+              .get("state", "done") != "running", timeout=240)
+    client = redis.Redis.from_url(broker)
+    try:
+        key = next(k.decode() for k in client.scan_iter(f"archiver:run:*:{run_id}"))
+        # as if sent by a clock four minutes ahead of the workers'
+        client.hset(key, mapping={"started_at": "2999-01-01T00:00:00Z"})
+        client.hdel(key, "closed", "finished_at")
+    finally:
+        client.close()
+    r = cli(web, *status, archive=archive, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["finished_at"] >= "2999-01-01T00:00:00Z", r.stdout
+
+
 def test_a_run_not_waited_for_whose_broker_is_down_closes_its_row(tmp_path: Path, web: FakeWeb,
                                                                   postgres_url: str) -> None:
     from tests.e2e import cli
@@ -161,8 +187,12 @@ def test_a_run_not_waited_for_whose_broker_is_down_closes_its_row(tmp_path: Path
     assert [r[1] for r in _runs(postgres_url)] == ["failed"]
 
 
-def test_a_run_not_waited_for_whose_record_the_broker_lost_is_closed_as_abandoned(
+def test_a_run_not_waited_for_whose_record_the_broker_lost_is_closed_only_when_asked(
         tmp_path: Path, broker: str, web: FakeWeb, postgres_url: str) -> None:
+    """A broker that holds no record of a run is no proof the run is dead (another broker, the index
+    named another way): `runs status` says so (exit 2, the row left open) and closes the row as
+    abandoned only when told (`--abandon`); it closes no other run; a run that ended keeps how it
+    ended; a run not sent without waiting is no such run."""
     import psycopg
     import redis
 
@@ -170,26 +200,34 @@ def test_a_run_not_waited_for_whose_record_the_broker_lost_is_closed_as_abandone
 
     archive = tmp_path / "archive"
     run_id, status = _no_wait(web, tmp_path, broker, postgres_url, archive)
-    young, young_status = _no_wait(web, tmp_path, broker, postgres_url, archive)
+    other, _ = _no_wait(web, tmp_path, broker, postgres_url, archive)
     client = redis.Redis.from_url(broker)
     try:
         client.flushdb()  # a broker restarted without its data
     finally:
         client.close()
-    # The first was sent two hours ago; the second just now (its tasks may still be being sent).
     with psycopg.connect(postgres_url) as conn:
-        conn.execute("UPDATE runs SET started_at = '2020-01-01T00:00:00.000Z' WHERE id = %s", (int(run_id),))
-    r = cli(web, *status, archive=archive, timeout=120)
-    assert r.returncode == 1, r.stderr
-    assert json.loads(r.stdout)["state"] == "abandoned"
-    assert (f"run {run_id} (sent 2020-01-01T00:00:00.000Z): closed as abandoned at "
-            f"{json.loads(r.stdout)['finished_at']}") in r.stderr, r.stderr
+        conn.execute("UPDATE runs SET started_at = '2020-01-01T00:00:00.000Z'")
+    asked = cli(web, *status, archive=archive, timeout=120)
+    assert asked.returncode == 2, asked.stderr
+    assert "this broker holds no record of it" in asked.stderr and "--abandon" in asked.stderr, asked.stderr
+    assert {r[1] for r in _runs(postgres_url)} == {None}  # nothing closed
+    closed = cli(web, *status, "--abandon", archive=archive, timeout=120)
+    assert closed.returncode == 1, closed.stderr
+    out = json.loads(closed.stdout)
+    assert out["state"] == "abandoned"
+    assert f"run {run_id} (sent 2020-01-01T00:00:00.000Z): the broker holds no record of it: closed as abandoned at " \
+        f"{out['finished_at']}, as asked" in closed.stderr, closed.stderr
     rows = {str(row[0]): row for row in _runs(postgres_url)}
-    assert rows[run_id][1] == "abandoned" and rows[run_id][3] is not None
-    assert rows[young][1] is None  # not an hour old: left open, said to be unknown yet
-    y = cli(web, *young_status, archive=archive, timeout=120)
-    assert y.returncode == 0 and json.loads(y.stdout)["state"] == "running", y.stdout + y.stderr
-    assert "the broker holds no record of it yet" in y.stderr
+    assert rows[run_id][1] == "abandoned" and rows[other][1] is None  # only the run asked about
+    again = cli(web, *status, "--abandon", archive=archive, timeout=120)  # closed once: left as it is
+    assert json.loads(again.stdout)["finished_at"] == out["finished_at"], again.stdout
+    # A run on one machine is no run sent without waiting, whatever its row says.
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("UPDATE runs SET command = 'archive', finished_at = started_at, outcome = 'done' WHERE id = %s",
+                     (int(other),))
+    plain = cli(web, "runs", "status", other, "--broker", broker, "--index", postgres_url, archive=archive, timeout=120)
+    assert plain.returncode == 2 and "is not a run sent with --no-wait" in plain.stderr, plain.stderr
 
 
 def _hinted(stderr: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -287,3 +325,24 @@ def test_a_detached_run_s_post_known_by_unanswered_links_carries_what_they_met(t
         client.close()
     (message,) = app.messages
     assert PostTask.from_dict(message["task"]).unanswered == met
+
+
+def test_a_scheduler_stopped_while_its_broker_is_away_says_nothing_it_does_not_know(
+        tmp_path: Path, broker: str, redis_server: Any) -> None:
+    """Stopped with the broker away, the scheduler cannot tell a task a worker holds from one still
+    queued, nor revoke either: it called them all "not started (the workers skip them)", which
+    they would not (nothing stopped them)."""
+    from archiver.cluster.executor import QueueExecutor
+    from archiver.pipeline.tasks import ArticleTask
+    from archiver.workers import NotStarted
+
+    with QueueExecutor(broker) as executor:
+        for n in range(2):
+            executor.send(ArticleTask(f"https://news.example/2024/away-{n}.html"))
+        redis_server.stop()
+        try:
+            answers = list(executor._stop())
+        finally:
+            redis_server.start()
+    assert [type(a) for _t, a in answers] == [NotStarted, NotStarted]
+    assert executor.left_running == [] and executor.left_pending == []

@@ -40,7 +40,6 @@ from .executor import QueueExecutor, read_answers
 if TYPE_CHECKING:
     from redis import Redis
 
-    from ..index.protocol import ArchiveIndex
     from ..models import Post
     from ..pipeline.postcapture import LinksUnanswered
     from ..pipeline.run import Plan
@@ -122,7 +121,7 @@ def _send(key: str, broker: str, specs: Sequence[str], due: Sequence[str], befor
 def _close_unsent(archive_dir: Path, index_url: str | None, run_id: int, error: BaseException) -> None:
     """Close the row of a detached run whose sending stopped on `error` (its broker did not answer,
     a signal): 'interrupted' or 'failed', the error in its summary. An index that cannot be used now
-    leaves it open: `runs status` closes it later as abandoned (`close_abandoned`)."""
+    leaves it open, and says so: `runs status N --abandon` closes it then."""
     from ..index import open_index
     from ..interrupt import Interrupted
     from ..redact import redact_text
@@ -133,8 +132,8 @@ def _close_unsent(archive_dir: Path, index_url: str | None, run_id: int, error: 
         with open_index(archive_dir, url=index_url) as index:
             index.finish_run(run_id, {"error": f"its tasks could not all be sent: {why}"}, outcome)
     except Exception as e:
-        log.warning("run %d: its row could not be closed (%s); `archiver runs status` closes it as abandoned "
-                    "later", run_id, redact_text(str(e)))
+        log.warning("run %d: its row could not be closed (%s); `archiver runs status %d --abandon` closes it "
+                    "as abandoned", run_id, redact_text(str(e)), run_id)
 
 
 def enqueue_run(seeds: Path, archive_dir: Path, broker: str, *, recheck_after: Any, wait: bool = False,
@@ -238,12 +237,6 @@ def _article_key(key: str, spec: str) -> str:
     return f"{key}:article:{sha256(source_key(spec).encode()).hexdigest()}"
 
 
-# A detached run's row that has no record in the broker this long after it started is closed as
-# abandoned: its sending died before the record was written, or the broker lost it (restarted
-# without its data) or let it expire. (Sending takes seconds to minutes; the record is written last.)
-ABANDON_AFTER = timedelta(hours=1)
-
-
 @dataclass
 class Status:
     """A detached run's state: `summary` once every answer is in, else how many are; `state` is
@@ -269,10 +262,12 @@ class Status:
         return out
 
 
-def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None = None) -> Status:
+def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None = None,
+           abandon: bool = False) -> Status:
     """Where the detached run `run_id` stands; its summary is written to its row once complete (its
-    end the time its last task's answer was written), and the rows of runs abandoned are closed
-    then (`close_abandoned`)."""
+    end the time its last task's answer was written). With `abandon`, a run this broker holds no
+    record of, or one still waiting for answers, has its row closed as abandoned (if it is open:
+    a run that ended keeps how it ended); nothing is ever closed that was not asked about."""
     from ..index import open_index
     from ..pipeline.run import RunState, phase_articles, phase_posts
     from ..pipeline.summary import ArchiveSummary
@@ -285,7 +280,7 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
     with QueueExecutor(broker) as executor:
         raw = {_text(k): _text(v) for k, v in executor.client.hgetall(key).items()}
         if not raw:
-            return _without_record(run_id, archive_dir, index_url, executor.client, scope)
+            return _without_record(run_id, archive_dir, index_url, abandon=abandon)
         specs = json.loads(raw["specs"])
         article_ids = json.loads(raw["articles"])
         article_tasks = [ArticleTask(s) for s in specs]
@@ -308,8 +303,13 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
         grown = (executor.client.llen(f"{key}:articles") != len(listed)
                  or executor.client.llen(f"{key}:posts") != len(sent))
         if done.articles_answered < done.articles or done.posts_answered < done.posts or grown:
+            if abandon:
+                return _abandoned(done, archive_dir, index_url, "it was abandoned with answers missing: "
+                                  f"{done.articles - done.articles_answered} article(s) and "
+                                  f"{done.posts - done.posts_answered} post(s)")
             if _answers_expired(raw["started_at"]):
-                return _abandon_incomplete(done, archive_dir, index_url, executor.client, key)
+                done.note = (f"its tasks' answers are kept {RESULT_DAYS} days and it began longer ago: some may "
+                             "have expired; `--abandon` closes its row with what is known")
             return done
         summary = ArchiveSummary(started_at=raw["started_at"], failures=json.loads(raw["problems"]),
                                  articles_planned=len(article_tasks), run_id=run_id,
@@ -324,13 +324,14 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
         summary.network_unreachable = state.offline
         # The run ended when its last task's answer was written (by its worker), not when asked.
         end = _latest([raw["finished_at"]] if raw.get("finished_at") else ended) or datetime.now(UTC)
+        # (never before it began: a worker's clock may lag the scheduler's by up to the slack allowed)
+        end = max(end, _latest([raw["started_at"]]) or end)
         summary.finished_at = iso_seconds(end)
         if not raw.get("closed"):
             # The row first, then the mark that it is written: an index that cannot be used now
             # (named, exit 1) leaves both to the next `runs status`.
             with open_index(archive_dir, url=index_url) as index:
                 index.finish_run(run_id, summary.to_dict(), "done", finished_at=format_utc(end))
-                close_abandoned(index, executor.client, scope)
             executor.client.hset(key, mapping={"finished_at": summary.finished_at, "closed": "1"})
         done.summary = summary
         done.state = "done"
@@ -353,66 +354,53 @@ def _answers_expired(started_at: str) -> bool:
     return started is not None and datetime.now(UTC) - started > timedelta(seconds=RESULT_EXPIRES)
 
 
-def _abandon_incomplete(done: Status, archive_dir: Path, index_url: str | None, client: Redis, key: str) -> Status:
-    """A run whose missing answers can no longer come: its row closed as abandoned with what is known."""
+def _abandoned(done: Status, archive_dir: Path, index_url: str | None, why: str) -> Status:
+    """Close the run's row as abandoned, as asked (`runs status --abandon`), if it is still open; a
+    row already closed keeps how it ended, and says so."""
     from ..index import open_index
+    from ..times import utc_now
 
-    done.state, done.finished_at = "abandoned", iso_seconds()
-    done.note = (f"its tasks' answers are kept {RESULT_DAYS} days and {done.articles - done.articles_answered} "
-                 f"article(s) and {done.posts - done.posts_answered} post(s) never answered: closed as abandoned "
-                 f"at {done.finished_at}; what its workers captured is in the index")
-    if not client.hget(key, "closed"):
-        with open_index(archive_dir, url=index_url) as index:
-            index.finish_run(done.run_id, {**done.progress(), "error": done.note}, "abandoned")
-        client.hset(key, mapping={"closed": "1"})
+    at = utc_now()
+    with open_index(archive_dir, url=index_url) as index:
+        closed = index.finish_run(done.run_id, {**done.progress(), "error": why}, "abandoned", finished_at=at,
+                                  only_open=True)
+        row = index.run_end(done.run_id)
+    if not closed and row is not None:
+        started_at, finished_at, outcome = row
+        done.state, done.started_at, done.finished_at = outcome or "done", started_at, finished_at
+        done.note = f"already closed as {done.state} at {finished_at}: left as it was"
+        return done
+    done.state, done.finished_at = "abandoned", at
+    done.note = f"{why}: closed as abandoned at {at}, as asked; what its workers captured is in the index"
     return done
 
 
-def _without_record(run_id: int, archive_dir: Path, index_url: str | None, client: Redis, scope: str) -> Status:
-    """`runs status` of a run the broker holds no record of: a row left open is closed as abandoned
-    (`close_abandoned`), a closed row says how it ended; no such row is a usage error."""
+def _without_record(run_id: int, archive_dir: Path, index_url: str | None, *, abandon: bool) -> Status:
+    """`runs status` of a run the broker holds no record of (for this index, named by the host it
+    was sent with): a detached run's closed row says how it ended; an open one is closed as
+    abandoned only when asked (`abandon`): the broker not knowing a run is no proof it is dead (it
+    may be another broker's, or the index named another way). Anything else is a usage error."""
     from ..index import open_index
 
     with open_index(archive_dir, url=index_url, create=False) as index:  # one that cannot be used is named
-        close_abandoned(index, client, scope, asked=run_id)
         row = index.run_end(run_id) if index_url else None
-        known = {r.id for r in index.open_runs(DETACHED_RUN)} if row is not None else set()
-    if row is None or (row[1] is None and run_id not in known):
+        detached = row is not None and run_id in {r.id for r in index.detached_runs()}
+    if row is None or not detached:
         raise UsageError(f"run {run_id} is not a run sent with --no-wait to this broker for this index (named "
                          "by the host it was sent with) or for this archive, or its record expired")
     started_at, finished_at, outcome = row
-    if finished_at is None:  # opened less than ABANDON_AFTER ago: its tasks may still be being sent
-        return Status(run_id, None, started_at=started_at,
-                      note="the broker holds no record of it yet: its tasks are being sent, or the process sending "
-                           "them stopped first (then it is closed as abandoned an hour after it started)")
-    return Status(run_id, None, state=outcome or "done", started_at=started_at, finished_at=finished_at,
-                  note=f"closed as {outcome or 'done'} at {finished_at}; the broker holds no record of it (the process "
-                       "sending its tasks stopped before it was done, or the broker lost its data or let the record "
-                       "expire); what its workers captured is in the index")
-
-
-def close_abandoned(index: ArchiveIndex, client: Redis, scope: str, asked: int | None = None) -> list[int]:
-    """Close as abandoned the open rows of detached runs whose record this broker does not hold,
-    started longer than `ABANDON_AFTER` ago (their sending died, or the broker lost the record);
-    each is named once, with when it started and when it was closed (but the run `asked` about,
-    whose status says it). Returns their IDs."""
-    from ..times import parse_timestamp, utc_now
-
-    closed: list[int] = []
-    now = datetime.now(UTC)
-    for row in index.open_runs(DETACHED_RUN):
-        started = parse_timestamp(row.started_at)
-        if client.exists(run_key(scope, row.id)) or (started is not None and now - started < ABANDON_AFTER):
-            continue
-        at = utc_now()
-        why = ("the broker holds no record of it (the process sending its tasks stopped before it was done, or the "
-               "broker lost its data or let the record expire)")
-        index.finish_run(row.id, {"started_at": row.started_at, "error": why}, "abandoned", finished_at=at)
-        if row.id != asked:
-            log.warning("run %d (sent %s): %s: closed as abandoned at %s; what its workers captured is in the index",
-                        row.id, row.started_at, why, at)
-        closed.append(row.id)
-    return closed
+    if finished_at is None and not abandon:
+        raise UsageError(f"run {run_id} (sent {started_at}) is open, but this broker holds no record of it for this "
+                         "index (named by the host it was sent with): ask with the --broker and --index it was sent "
+                         "with; if its sending stopped before it was done, or the broker lost its data, "
+                         "`--abandon` closes its row as abandoned")
+    done = Status(run_id, None, started_at=started_at)
+    if finished_at is None:
+        return _abandoned(done, archive_dir, index_url, "the broker holds no record of it")
+    done.state, done.finished_at = outcome or "done", finished_at
+    done.note = (f"closed as {done.state} at {finished_at}; the broker holds no record of it any more (a record "
+                 "is kept 30 days)")
+    return done
 
 
 def _text(value: bytes | str) -> str:

@@ -211,7 +211,9 @@ class QueueExecutor:
         except redis_errors() as e:
             log.warning("the broker did not answer (%s): whether the %d task(s) not answered are done, held by a "
                         "worker or still queued is not known", e, len(ids))
-            found, held = {}, set()
+            found, held, known = {}, set(), False
+        else:
+            known = True
         for task_id in ids:
             task = self._pending.pop(task_id)
             answer = found.get(task_id)
@@ -221,7 +223,8 @@ class QueueExecutor:
                 self.progress(f"{DONE}{said}")
                 yield task, answer
                 continue
-            (self.left_running if task_id in held else self.left_pending).append(claim_name(task))
+            if known:  # (not known: neither said to be running nor to be skipped)
+                (self.left_running if task_id in held else self.left_pending).append(claim_name(task))
             yield task, NotStarted()
         self._messages.clear()
 

@@ -178,13 +178,16 @@ class WorkerProcess:
             return
         try:
             clock_not_behind(self._session.index, who="this worker", how="start it")
-        except ClockBehind:
+        except ClockBehind as e:
             from celery.exceptions import Reject  # type: ignore[import-untyped]
 
             if not self.refused:
                 self.refused = True
                 import signal
 
+                # What the main process says as it exits (1), whatever its clock reads by then: a
+                # warm shutdown may wait minutes for another task in hand.
+                _refusal_note(os.getppid()).write_text(str(e), encoding="utf-8")
                 os.kill(os.getppid(), signal.SIGTERM)  # the main process: a warm shutdown, then exit 1
             # (Celery logs the reason on the task's line: short, the whole of it is said once by the main process)
             raise Reject("this machine's clock is behind the index's latest time: back to the queue, this worker "
@@ -277,6 +280,14 @@ def worker_app(settings: WorkerSettings) -> Celery:
     return app
 
 
+def _refusal_note(main_pid: int) -> Path:
+    """Where a pool process leaves, for the worker's main process (`main_pid`), why it refused a
+    task for this machine's clock (a local temporary file: the archive may be shared by machines)."""
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / f"archiver-worker-{main_pid}.clock-behind"
+
+
 def prepare(settings: WorkerSettings) -> None:
     """What the main process does before its pool starts: leftovers of dead workers of this host
     finished, the index opened (and so migrated) once, Chromium's certificate database built."""
@@ -328,21 +339,19 @@ def run_worker(settings: WorkerSettings) -> int:
         concurrency=settings.concurrency, pool="prefork", hostname=f"archiver@{host_name()}-{os.getpid()}",
         queues=[QUEUE], quiet=True, without_mingle=True, without_gossip=True, optimization="fair",
         loglevel="WARNING")
-    worker.start()
-    # A pool process that found this machine's clock behind the index's stopped the worker: said
-    # here, once, with the exit code of a run refused for it.
-    from ..errors import ClockBehind
-    from ..index import open_index
-    from ..runs import clock_behind_ok, clock_not_behind
+    note = _refusal_note(os.getpid())
+    note.unlink(missing_ok=True)
+    try:
+        worker.start()
+    finally:
+        # A pool process that found this machine's clock behind the index's stopped the worker: said
+        # here, once, with the exit code of a run refused for it.
+        said = note.read_text(encoding="utf-8") if note.is_file() else None
+        note.unlink(missing_ok=True)
+    if said is not None:
+        from ..errors import ClockBehind
 
-    if not clock_behind_ok():
-        try:
-            with open_index(settings.archive_dir, url=settings.index_url) as index:
-                clock_not_behind(index, who="this worker", how="start it")
-        except ClockBehind:
-            raise
-        except Exception as e:  # the index away as the worker stops: nothing to say of its clock
-            log.debug("clock not checked as the worker stopped: %s", e)
+        raise ClockBehind(said)
     return int(worker.exitcode or 0)
 
 

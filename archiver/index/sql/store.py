@@ -597,15 +597,18 @@ class Store(Closing):
             return self.db.insert_id("INSERT INTO runs (started_at, command) VALUES (?, ?)", [utc_now(), command])
 
     def finish_run(self, run_id: int, summary: dict[str, Any], outcome: str = "done",
-                   finished_at: str | None = None) -> None:
+                   finished_at: str | None = None, *, only_open: bool = False) -> bool:
         """Record the end of a run, how it ended ('done', 'interrupted', 'failed', 'abandoned') and its
         summary (JSON); `finished_at` (canonical form) when it ended before now (a run whose workers
-        finished it before anyone asked), else now."""
+        finished it before anyone asked), else now. With `only_open`, a run already closed is left as
+        it is (in the same statement: two callers at once close it once). Whether a row was written."""
         with self.transaction():
-            self.db.execute(
-                "UPDATE runs SET finished_at = ?, summary = ?, outcome = ? WHERE id = ?",
+            cursor = self.db.execute(
+                "UPDATE runs SET finished_at = ?, summary = ?, outcome = ? WHERE id = ?"
+                + (" AND finished_at IS NULL" if only_open else ""),
                 [finished_at or utc_now(), fields.dump(summary), outcome, run_id],
             )
+            return bool(getattr(cursor, "rowcount", 1))
 
     def unfinished_runs(self) -> list[int]:
         """Ids of runs that started and never finished (killed or crashed), oldest first."""
@@ -616,11 +619,10 @@ class Store(Closing):
         row = self._one("SELECT started_at, finished_at, outcome FROM runs WHERE id = ?", [run_id])
         return (row["started_at"], row["finished_at"], row["outcome"]) if row is not None else None
 
-    def open_runs(self, command: str) -> list[RunRow]:
-        """The rows of the runs of `command` not finished yet (id, started_at, command), oldest first."""
+    def detached_runs(self) -> list[RunRow]:
+        """The rows of the runs sent without waiting (id, started_at, command), oldest first."""
         return [RunRow(**row) for row in self.db.query(
-            "SELECT id, started_at, command FROM runs WHERE finished_at IS NULL AND command = ? ORDER BY id",
-            [command])]
+            "SELECT id, started_at, command FROM runs WHERE command = ? ORDER BY id", [DETACHED_RUN])]
 
     def close_unfinished_runs(self, outcome: str = "killed") -> list[RunRow]:
         """Close every unfinished run as `outcome`; return their rows (id, started_at, command).
