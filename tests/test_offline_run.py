@@ -138,6 +138,8 @@ def test_a_flattened_post_whose_short_links_no_server_answered_is_not_checked(tm
     assert flat["reason"].startswith(f"status ID unknown: no server answered its short links: {link}"), flat
     assert flat["failures"] == [f"{key}: not checked: {flat['reason']}"], flat
     assert f"{key}: not checked: status ID unknown: no server answered its short links: {link}" in r.stderr
+    # The link is named once, with the post it leaves unchecked (not also as the article's failure).
+    assert [f for f in s["failures"] if "Hy3LSwqyLP" in f] == flat["failures"], s["failures"]
     # No post check met an answer, nor did any article come over the network: the run says the
     # network was unreachable, counting the flattened post among those not checked.
     assert s["posts_not_checked"] == 5 and s["statuses"] == {} and s["network_unreachable"] is True, s

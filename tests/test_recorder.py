@@ -648,6 +648,12 @@ fetch("/upload", {method: "POST", body: form});
 fetch("/raw", {method: "POST", body: new Blob([bytes])});
 fetch("/twice", {method: "POST", body: new Blob(["one"])});
 fetch("/twice", {method: "POST", body: new Blob(["two"])});
+fetch("/text", {method: "POST", body: new Blob(["café \\ufffd ok"], {type: "text/plain"})});
+// A request with no body, and one with a held body aborted before it was sent: neither is the other's.
+fetch("/api", {method: "POST"});
+const stop = new AbortController();
+fetch("/api", {method: "POST", body: new Blob(["NEVER-SENT"]), signal: stop.signal}).catch(() => {});
+stop.abort();
 </script>"""
 
 
@@ -666,13 +672,34 @@ def test_request_bodies_the_browser_holds_as_blobs_are_recorded(site: LocalSite,
         if r.type == "request" and r.uri.startswith("http://news.test/") and r.uri != "http://news.test/beacons":
             requests.setdefault(r.uri, []).append(r.payload)
     sent = dict(site.posted)
-    assert set(sent) == {"/beacon", "/upload", "/raw", "/twice"}, site.posted
-    for path in ("/beacon", "/upload", "/raw"):
+    assert set(sent) == {"/beacon", "/upload", "/raw", "/twice", "/text", "/api"}, site.posted
+    for path in ("/beacon", "/upload", "/raw", "/text"):
         assert requests[f"http://news.test{path}"] == [sent[path]], (path, requests.get(f"http://news.test{path}"))
-    assert sent["/raw"] == bytes(range(256))
+    assert sent["/raw"] == bytes(range(256)) and "\ufffd".encode() in sent["/text"]
     assert requests["http://news.test/twice"] == [b"", b""]
-    assert ("request body not recorded (2 request(s) whose body the browser held as a Blob or file, not read or "
-            "not told apart): POST http://news.test/twice") in page.errors, page.errors
+    assert ("request body not recorded (2 request(s) whose body the browser held as a Blob or file: not told "
+            "apart: the requests to that address sent different bodies): POST http://news.test/twice") in page.errors, \
+        page.errors
+    # The bodiless request is recorded as sent, not with the aborted one's body; that one is named.
+    assert sent["/api"] == b"" and requests["http://news.test/api"] == [b""], requests.get("http://news.test/api")
+    assert ("request body not recorded (1 request(s) whose body the browser held as a Blob or file: not told apart "
+            "from other requests to that address): POST http://news.test/api") in page.errors, page.errors
+
+
+@pytest.mark.browser
+def test_held_request_bodies_count_towards_the_capture_s_bytes(site: LocalSite, tmp_path: Path) -> None:
+    """A page posting Blob after Blob just under --max-bytes: they were each read over CDP and
+    written, whatever --max-capture-bytes said."""
+    site.routes[("news.test", "/blobs")] = lambda h: h._plain(200, (
+        b"<!DOCTYPE html><title>blobs</title><script>for (let i = 0; i < 6; i++) "
+        b"fetch('/part' + i, {method: 'POST', body: new Blob([new Uint8Array(90000)])});</script>"),
+        "text/html")
+    with Browser(sealed_net(site.port), workdir=tmp_path / "browser", timeout=15, max_body=100_000,
+                 max_capture_bytes=200_000) as small, WarcStore(tmp_path / "warc", prefix="test") as store:
+        page = small.capture("http://news.test/blobs", Batch(store), screenshot_path=None)
+    bodies = [r.payload for r in read_warcs(tmp_path / "warc") if r.type == "request" and "/part" in r.uri]
+    assert len(bodies) == 6 and sum(len(b) for b in bodies) <= 200_000, [len(b) for b in bodies]
+    assert any("would take this capture over --max-capture-bytes 200000" in e for e in page.errors), page.errors
 
 
 @pytest.mark.browser

@@ -202,10 +202,11 @@ class CdpTap:
 
     async def request_body(self, request_id: str) -> bytes | None:
         """A request's body that its event did not carry (a Blob's, a file's), as Chromium holds it;
-        None when Chromium hands it over as text that lost bytes (an older Chromium gives binary
-        bodies as text, each byte that is not UTF-8 replaced)."""
+        None when Chromium may have handed it over as text that lost bytes (one too old to say
+        whether it is base64, `base64Encoded`, gives binary bodies as text, each byte that is not
+        UTF-8 replaced by U+FFFD)."""
         result = await self.session.send("Network.getRequestPostData", {"requestId": request_id})
-        if not result.get("base64Encoded") and "\ufffd" in str(result.get("postData", "")):
+        if "base64Encoded" not in result and "\ufffd" in str(result.get("postData", "")):
             return None
         return _decode_body(result, text_key="postData")
 

@@ -485,38 +485,62 @@ class TrafficRecorder:
     async def _held_request_bodies(self) -> None:
         """Request bodies Chromium left out of its request events (a Blob's: sendBeacon of a JSON
         Blob, a FormData upload), asked for now, while the page lives: Playwright reports such a
-        request with no body, which a record would claim was empty. A body goes to the requests to
-        its method and address that have none when it is surely theirs: all such requests sent the
-        same bytes, or there was one. Otherwise each is named in `errors`, recorded without it."""
-        held: dict[tuple[str, str], dict[str, tuple[CdpTap, CdpResponse]]] = {}
+        request with no body, which a record would claim was empty. Playwright's requests cannot be
+        matched to Chromium's by identity, so a body is given only where nothing else could be
+        meant: every request to that method and address held a body, all the same bytes, and as
+        many were recorded. Bodies count towards the capture's caps like the answers'. Any other
+        case is named in `errors`, the requests recorded without a body."""
+        every: dict[tuple[str, str], dict[str, tuple[CdpTap, CdpResponse]]] = {}
         for tap in self._taps:
             for rid in tap.order:
                 entry = tap.requests.get(rid)
-                if entry is not None and entry.post_data_held:
+                if entry is not None:
                     # (a navigation keeps its request id across the parent's and the iframe's sessions)
-                    held.setdefault((entry.method, entry.url), {}).setdefault(rid, (tap, entry))
-        for (method, url), entries in held.items():
-            bodies: list[bytes | None] = []
-            for tap, entry in entries.values():
-                size = declared_length(method, 200, entry.raw_request_headers or entry.request_headers)
-                if size is not None and self.max_body is not None and size > self.max_body:
-                    bodies.append(None)
-                    continue
-                try:
-                    entry.post_data = await tap.request_body(entry.request_id)
-                except PlaywrightError as e:
-                    log.debug("request body of %s not read: %s", url, one_line(e))
-                bodies.append(entry.post_data)
+                    every.setdefault((entry.method, entry.url), {}).setdefault(rid, (tap, entry))
+        for (method, url), entries in every.items():
+            held = [(tap, entry) for tap, entry in entries.values() if entry.post_data_held]
+            if not held:
+                continue
             waiting = [r.exchange for r in self.recorded
                        if r.exchange.method == method and r.exchange.url == url and not r.exchange.request_body]
-            if not waiting:
-                continue
-            if None not in bodies and len(set(bodies)) == 1 and len(waiting) == len(bodies):
+            why = None
+            if len(held) != len(entries) or len(waiting) != len(held):
+                why = "not told apart from other requests to that address"
+            bodies: list[bytes] = []
+            for tap, entry in held if why is None else []:
+                body, why = await self._held_body(tap, entry)
+                if body is None:
+                    break
+                bodies.append(body)
+            if why is None and len(set(bodies)) > 1:
+                why = "not told apart: the requests to that address sent different bodies"
+            if why is None:
                 for exchange in waiting:
                     exchange.request_body = bodies[0]
-            else:
+            elif waiting:
                 self.errors.append(f"request body not recorded ({len(waiting)} request(s) whose body the browser "
-                                   f"held as a Blob or file, not read or not told apart): {method} {url}")
+                                   f"held as a Blob or file: {why}): {method} {url}")
+            for body in bodies if why is not None else []:
+                self._count(len(body), b"")  # reserved for a body not recorded after all
+
+    async def _held_body(self, tap: CdpTap, entry: CdpResponse) -> tuple[bytes | None, str | None]:
+        """One held request body, read within the capture's caps; (None, why) when it is not."""
+        declared = declared_length(entry.method, 200, entry.raw_request_headers or entry.request_headers)
+        if declared is not None and (why := self._over(None, declared)) is not None:
+            return None, why
+        try:
+            body = await tap.request_body(entry.request_id)
+        except PlaywrightError as e:
+            body = None
+            log.debug("request body of %s not read: %s", entry.url, one_line(e))
+        finally:
+            if declared is not None:
+                self._count(declared, b"")  # the reservation, replaced by the body's size below
+        if body is None:
+            return None, "the browser did not hand it over"
+        if (why := self._over(None, len(body))) is not None:
+            return None, why
+        return body, None
 
     async def _add_orphans(self) -> None:
         seen = Counter((r.exchange.method, r.exchange.url, r.exchange.status) for r in self.recorded

@@ -364,9 +364,11 @@ class ArticleHandler:
         assert aliases is not None
         http = self.s.client.bind(batch)
         alias = aliases.resolve(post, http)
+        carried = alias.found is None and alias.unanswered and not any(network for _m, network in alias.failures)
         for message, network in alias.failures:
-            self._fail(message, network=network)
-        if alias.found is None and alias.unanswered and not any(network for _m, network in alias.failures):
+            if not (carried and message in alias.unanswered_failures):  # (else named with the post, once)
+                self._fail(message, network=network)
+        if carried:
             self._unanswered[id(post)] = LinksUnanswered("; ".join(alias.unanswered),
                                                          answered=http.no_answer is None)
         return alias

@@ -176,6 +176,15 @@ class Alias:
     # too. Where they lead is not known: with `found` None the post's ID is still to learn, and
     # nothing was learnt of the post (it is not checked, as a check no server answered is not).
     unanswered: list[str] = field(default_factory=list)
+    # Of `failures`, the messages of those links (a run names them with the post they leave
+    # unchecked, when it is carried to its capture, not twice).
+    unanswered_failures: set[str] = field(default_factory=set)
+
+    def link_unanswered(self, message: str, said: str) -> None:
+        """A link whose requests met no answer: `message` among the failures, `said` among `unanswered`."""
+        self.failures.append((message, False))
+        self.unanswered.append(said)
+        self.unanswered_failures.add(message)
 
 
 @dataclass

@@ -69,10 +69,10 @@ def share_links(
             if res.network_failed:
                 out.failures.append((f"{link}: could not be resolved ({res.error})", True))
                 return out
-            if res.error is not None:
+            if res.error is not None and res.unanswered:  # no server answered: where it leads is still to learn
+                out.link_unanswered(f"{link}: could not be followed ({res.error})", res.said(link))
+            elif res.error is not None:
                 out.failures.append((f"{link}: could not be followed ({res.error})", False))
-                if res.unanswered:  # no server answered: where the link leads is still to learn
-                    out.unanswered.append(res.said(link))
             found = led_to(res, parse_url)
             if found is not None:
                 out.found, out.link, out.url = (found.handle, found.post_id), link, found.url

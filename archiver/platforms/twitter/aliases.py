@@ -31,10 +31,10 @@ def resolve(post: Post, client: HttpGetter) -> Alias:
             return out
         if res.refused:
             out.failures.append((f"{link}: {res.error}", False))
-        elif res.error is not None:  # a 404, a loop, no answer at all: named by the run
+        elif res.error is not None and res.unanswered:  # no server answered: where it leads is still to learn
+            out.link_unanswered(f"{link}: could not be followed ({res.error})", res.said(link))
+        elif res.error is not None:  # a 404, a loop: named by the run
             out.failures.append((f"{link}: could not be followed ({res.error})", False))
-            if res.unanswered:  # no server answered: where the link leads is still to learn
-                out.unanswered.append(res.said(link))
         found = resolved_post_id(res)
         if found and same_author(post, found[0], res.final_url):
             out.found, out.link = found, link
