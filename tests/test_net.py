@@ -333,3 +333,32 @@ def test_chromium_reaches_impersonated_twitter_with_bundle_only(server: TLSServe
         finally:
             browser.close()
     assert {s.sni for s in server.state.log} == {"twitter.com", "platform.twitter.com"}
+
+
+def test_the_gate_closing_on_open_tunnels_prints_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    """Closing the gate cancels the tunnels it still carries: asyncio's stream server asked each
+    cancelled task for its exception, which raised, and Python printed "Exception in callback ..."
+    with a traceback on stderr as a run stopped (a SIGTERM's summary followed by one)."""
+    import logging
+    import socket
+
+    from archiver.capture.gate import Gate
+
+    held = socket.create_server(("127.0.0.1", 0))  # a server that accepts and never answers
+    port = held.getsockname()[1]
+    gate = Gate(NetOptions.from_options([f"*=127.0.0.1:{port}"], None, None, env={}))
+    clients = []
+    try:
+        with caplog.at_level(logging.ERROR, "asyncio"):
+            for _ in range(3):
+                c = socket.create_connection(("127.0.0.1", gate.port), timeout=10)
+                c.sendall(b"CONNECT example.test:443 HTTP/1.1\r\nHost: example.test:443\r\n\r\n")
+                assert c.recv(100).startswith(b"HTTP/1.1 200"), "no tunnel"
+                clients.append(c)
+            gate.close()
+        assert not [r for r in caplog.records if r.name == "asyncio"], caplog.text
+    finally:
+        for c in clients:
+            c.close()
+        held.close()
+        gate.close()

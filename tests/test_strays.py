@@ -46,8 +46,10 @@ PAGES = {
                                 "<script>location.href = '/2024/file.bin';</script><h1>Sent to a file</h1>"),
     "/2024/slow-save.html": ("<!doctype html><title>Slow save</title><a id=a download href='/2024/slow.bin'>file</a>"
                              "<script>document.getElementById('a').click();</script><h1>A slow download</h1>"),
+    # (a frame taking seconds holds its load event back: the script sends it on before it comes)
     "/2024/saves-then-goes.html": ("<!doctype html><title>Saves, then goes</title><a id=a download "
-                                   "href='/2024/file.bin'>file</a><script>document.getElementById('a').click();"
+                                   "href='/2024/file.bin'>file</a><iframe src='/2024/slow-frame'></iframe>"
+                                   "<script>document.getElementById('a').click();"
                                    f"setTimeout(() => location.href = '{NEWS}{OTHER}?by=script', 300);</script>"
                                    "<h1>Clicked a download, then sent on</h1>"),
     "/2024/opens-many.html": ("<!doctype html><title>Opens many</title><h1>Opens pop-ups on a timer</h1><script>"
@@ -65,6 +67,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeWeb]:
             w.set_state(("article", path), html)
         w.set_state(("attachment", "/2024/file.bin"), (FILE, "file.bin"))
         w.set_state(("attachment", "/2024/slow.bin"), (SLOW, "slow.bin", "application/octet-stream", 26_000))
+        w.drip("/2024/slow-frame", 4000, 1000)  # four seconds
         yield w
 
 

@@ -91,6 +91,11 @@ class Gate(Closing):
             await self._handle(reader, writer)
         except (TimeoutError, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError, ValueError) as e:
             log.debug("gate: connection ended: %s", e)
+        except asyncio.CancelledError:
+            # The gate closing: the connection ends here. Not passed on: asyncio's stream server asks
+            # the task for its exception when it ends, which for a cancelled task raises, and Python
+            # 3.11 then prints "Exception in callback ..." with a traceback on stderr.
+            log.debug("gate: connection ended: the gate closed")
         finally:
             writer.close()
             if task is not None:
