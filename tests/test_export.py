@@ -367,6 +367,34 @@ def test_post_bodies_fold_into_the_index_keys() -> None:
     assert by_n["0"].startswith("com,example,api)/graphql?__wb_method=post&a=1&b=two%20words&n=0 ")
 
 
+def test_an_answer_to_head_is_keyed_with_its_method_not_as_a_get() -> None:
+    """cdxj-indexer keys every method but POST and PUT as a GET: a HEAD answer (no body) stood under
+    the address's GET key, where a replayed GET could be given it. pywb asks `__wb_method=HEAD` for
+    a HEAD; the GET keeps its plain key."""
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=True, warc_version="1.1")
+    url = "https://news.example/story.html"
+    for method, body in (("GET", b"<p>the story</p>"), ("HEAD", b"")):
+        resp = writer.create_warc_record(
+            url, "response", payload=io.BytesIO(body), length=len(body),
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1"))
+        req = writer.create_warc_record(
+            url, "request", payload=io.BytesIO(b""), length=0,
+            http_headers=StatusAndHeaders(f"{method} /story.html HTTP/1.1", [("Host", "news.example")],
+                                          is_http_request=True),
+            warc_headers_dict={"WARC-Concurrent-To": resp.rec_headers.get_header("WARC-Record-ID")})
+        writer.write_record(resp)
+        writer.write_record(req)
+    buf.seek(0)
+    lines = cdxj_index(buf, "t.warc.gz").decode().splitlines()
+    assert lines == sorted(lines, key=str.encode)
+    keys = {line.split(" ", 1)[0]: json.loads(line.split(" ", 2)[2]) for line in lines}
+    assert set(keys) == {"example,news)/story.html", "example,news)/story.html?__wb_method=head"}, lines
+    assert keys["example,news)/story.html?__wb_method=head"]["method"] == "HEAD"
+    assert "method" not in keys["example,news)/story.html"]
+    assert keys["example,news)/story.html"]["offset"] < keys["example,news)/story.html?__wb_method=head"]["offset"]
+
+
 def test_keys_and_times() -> None:
     assert rfc3339("2021-11-08T10:00:00+01:00") == "2021-11-08T09:00:00Z"
     assert rfc3339("2021-11-08T10:00:00.250") == "2021-11-08T10:00:00.250000Z"
