@@ -429,3 +429,27 @@ def test_a_loose_feed_is_repaired_around_cdata_in_utf_16_and_under_a_doctype() -
                         b'"http://my.netscape.com/publish/formats/rss-0.91.dtd">\n<rss version="0.91"><channel><item>'
                         b"<link>https://a.example/caf&eacute;-x?a=1</link></item></channel></rss>")
     assert doctype is not None and [e.url for e in doctype.articles] == ["https://a.example/caf\xe9-x?a=1"]
+
+
+def test_a_feed_s_own_entities_are_read_and_no_other(tmp_path: Path) -> None:
+    """An entity the feed declares in its doctype ended every link at it (`&site;/a.html` read as
+    nothing); one naming a file or a URL must never be read, nor one that expands a billion times."""
+    import time
+
+    from archiver.seeds import read_feed
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do-not-read")
+    feed = read_feed(b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY site "https://news.example">]>'
+                     b'<rss version="2.0"><channel><item><link>&site;/2024/a.html</link></item></channel></rss>')
+    assert feed is not None and [e.url for e in feed.articles] == ["https://news.example/2024/a.html"]
+    outside = read_feed(f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "{secret.as_uri()}">]>'
+                        '<rss version="2.0"><channel><item><link>https://news.example/b.html</link><title>&x;</title>'
+                        '</item></channel></rss>'.encode())
+    assert outside is None or all("do-not-read" not in e.url for e in outside.articles)
+    lol = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    started = time.monotonic()
+    bomb = read_feed(f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY l0 "lol">{lol}]><rss version="2.0"><channel>'
+                     '<item><link>https://news.example/c.html</link><title>&l9;</title></item></channel></rss>'.encode())
+    assert time.monotonic() - started < 5
+    assert bomb is None or all(len(e.url) < 100 for e in bomb.articles)
