@@ -36,6 +36,9 @@ def test_an_article_that_goes_elsewhere_by_itself_is_no_view_of_the_article(tmp_
     summary = json.loads(r.stdout)
     (failure,) = [f for f in summary["failures"] if f.startswith(URL)]
     assert f"went to {other} by itself after it loaded" in failure, failure
+    # counted as the failed article it is named as (it was counted among those captured)
+    assert (summary["articles"], summary["articles_failed"]) == (0, 1), summary
+    assert "archiver: 0 article(s), " in r.stderr, r.stderr
     with sqlite3.connect(archive / "archive.db") as db:
         (title,) = db.execute("SELECT title FROM articles WHERE url = ?", [URL]).fetchone()
         cited = {key for (key,) in db.execute(

@@ -305,7 +305,7 @@ class ArticleHandler:
                     log.info("%s: cites %d post(s) it did not cite at its latest read, no longer cites %d: captured again",
                              doc.source, outcome.new_citations, outcome.dropped_citations)
             if self.recapture or not held or outcome.new_citations or outcome.dropped_citations:
-                page = self._capture_article(doc, url, article_id, batch)
+                page = self._capture_article(doc, url, article_id, batch, outcome)
                 wanted += self._rendered_posts(doc, page, article_id, outcome, room=cap - len(set(outcome.posts)),
                                                capped=capped)
             elif batch.records:
@@ -421,9 +421,11 @@ class ArticleHandler:
                        "(raise --max-posts to take more)")
         return new
 
-    def _capture_article(self, doc: Document, url: str, article_id: int, batch: Batch) -> object:
+    def _capture_article(self, doc: Document, url: str, article_id: int, batch: Batch,
+                         outcome: ArticleOutcome) -> object:
         """Capture the article page (HTML only) into `batch` and index the capture; returns what
-        the browser gave (None for text, or when the capture failed)."""
+        the browser gave (None for text, or when the capture failed); a failed capture is noted in
+        `outcome` (a failed article) and named."""
         s = self.s
         shots = make_dirs(article_dir(s.archive_dir, url))
         error = None
@@ -452,6 +454,7 @@ class ArticleHandler:
                 error = str(e)
         if error:
             self._fail(f"{doc.source}: the page could not be captured: {error}")
+            outcome.capture_failed = True
         title = getattr(page, "title", None) if getattr(page, "left_for", None) is None else None
         if title:
             s.index.upsert_article(url, title=title)

@@ -37,6 +37,9 @@ class ArticleOutcome:
     # Its fetch met no answer from any server (none's head recorded: refused, reset, a TLS failure,
     # timed out, no name resolved); not a refusal of the network policy, nor a limit of ours.
     unanswered: bool = False
+    # Read, its posts found, but its page could not be captured (a load that failed, a page that
+    # stopped answering or went elsewhere by itself): a failed article, named in `failures`.
+    capture_failed: bool = False
 
 
 @dataclass
@@ -149,15 +152,15 @@ class ArchiveSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data. `articles`: the articles captured or checked; an article
-        that could not be read (or scanned, or whose worker died) is not one of them: it counts in
-        `articles_failed`, and its failure is named in `failures`. `post_addresses`: the sources that
+        that could not be read (or scanned, or captured, or whose worker died) is not one of them: it
+        counts in `articles_failed`, and its failure is named in `failures`. `post_addresses`: the sources that
         were a post's own address (their posts are among `results`); `feeds`: the sources that were
         feeds, and the feed files of a seeds folder (their articles are counted as articles); `feed_articles_left_out`: the articles feeds
         listed beyond the bound on what one feed adds to a run. `articles_changed`: articles held
         before that cite posts they did not cite at their latest read, or no longer cite some (each
         captured again)."""
         articles = [a for a in self.articles if not a.post_address and a.feed is None]
-        failed = sum(1 for a in articles if a.error)
+        failed = sum(1 for a in articles if a.error or a.capture_failed)
         return {
             "started_at": self.started_at,
             "finished_at": self.finished_at,
