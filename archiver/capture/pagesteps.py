@@ -316,15 +316,13 @@ async def _full_screenshot(page: Page, sight: PageReader, result: PageCapture, c
         result.errors.append(f"{CUT_SCREENSHOT} the page is {width}x{height} px; its picture is cut at "
                              f"{cut_width}x{cut_height} px")
         # Playwright draws a full page at its whole size before cutting, which is what fails:
-        # Chromium is asked for the corner alone, drawn beyond the viewport.
-        session = await page.context.new_cdp_session(page)
-        try:
-            async with asyncio.timeout(clock.ms() / 1000):
-                shot = await session.send("Page.captureScreenshot", {
-                    "format": "png", "captureBeyondViewport": True,
-                    "clip": {"x": 0, "y": 0, "width": cut_width, "height": cut_height, "scale": 1}})
-        finally:
-            await session.detach()
+        # Chromium is asked for the corner alone, drawn beyond the viewport (on the page's CDP
+        # session the reader already holds).
+        session = await sight.session()
+        async with asyncio.timeout(clock.ms() / 1000):
+            shot = await session.send("Page.captureScreenshot", {
+                "format": "png", "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": cut_width, "height": cut_height, "scale": 1}})
         return base64.b64decode(shot["data"])
     except (*Failure, TimeoutError) as e:
         result.errors.append(f"full-page screenshot: {first_line(e)}")

@@ -366,7 +366,7 @@ def _abandoned(done: Status, archive_dir: Path, index_url: str | None, why: str)
                                   only_open=True)
         row = index.run_end(done.run_id)
     if not closed and row is not None:
-        started_at, finished_at, outcome = row
+        started_at, finished_at, outcome, _command = row
         done.state, done.started_at, done.finished_at = outcome or "done", started_at, finished_at
         done.note = f"already closed as {done.state} at {finished_at}: left as it was"
         return done
@@ -384,11 +384,10 @@ def _without_record(run_id: int, archive_dir: Path, index_url: str | None, *, ab
 
     with open_index(archive_dir, url=index_url, create=False) as index:  # one that cannot be used is named
         row = index.run_end(run_id) if index_url else None
-        detached = row is not None and run_id in {r.id for r in index.detached_runs()}
-    if row is None or not detached:
+    if row is None or row[3] != DETACHED_RUN:
         raise UsageError(f"run {run_id} is not a run sent with --no-wait to this broker for this index (named "
                          "by the host it was sent with) or for this archive, or its record expired")
-    started_at, finished_at, outcome = row
+    started_at, finished_at, outcome, _command = row
     if finished_at is None and not abandon:
         raise UsageError(f"run {run_id} (sent {started_at}) is open, but this broker holds no record of it for this "
                          "index (named by the host it was sent with): ask with the --broker and --index it was sent "

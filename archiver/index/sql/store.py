@@ -614,15 +614,10 @@ class Store(Closing):
         """Ids of runs that started and never finished (killed or crashed), oldest first."""
         return [row["id"] for row in self.db.query("SELECT id FROM runs WHERE finished_at IS NULL ORDER BY id")]
 
-    def run_end(self, run_id: int) -> tuple[str, str | None, str | None] | None:
-        """(started_at, finished_at, outcome) of run `run_id`; None when there is no such run."""
-        row = self._one("SELECT started_at, finished_at, outcome FROM runs WHERE id = ?", [run_id])
-        return (row["started_at"], row["finished_at"], row["outcome"]) if row is not None else None
-
-    def detached_runs(self) -> list[RunRow]:
-        """The rows of the runs sent without waiting (id, started_at, command), oldest first."""
-        return [RunRow(**row) for row in self.db.query(
-            "SELECT id, started_at, command FROM runs WHERE command = ? ORDER BY id", [DETACHED_RUN])]
+    def run_end(self, run_id: int) -> tuple[str, str | None, str | None, str] | None:
+        """(started_at, finished_at, outcome, command) of run `run_id`; None when there is no such run."""
+        row = self._one("SELECT started_at, finished_at, outcome, command FROM runs WHERE id = ?", [run_id])
+        return (row["started_at"], row["finished_at"], row["outcome"], row["command"]) if row is not None else None
 
     def close_unfinished_runs(self, outcome: str = "killed") -> list[RunRow]:
         """Close every unfinished run as `outcome`; return their rows (id, started_at, command).
