@@ -209,3 +209,31 @@ def test_a_recheck_renders_no_post_whose_fetched_embed_page_settled_its_status(r
     assert results and not [r for r in results if r["changed"]], results
     assert {r["key"]: r["captures"] for r in results if r["captures"]} == {}, results
     assert {r["status"] for r in results} >= {"unavailable", "login_required"}  # Facebook's, LinkedIn's words too
+
+
+def test_a_threads_short_address_asks_for_no_embed_page_of_an_unknown_author(run: PlatformRun, tmp_path: Path) -> None:
+    """`/t/CODE` names no author, and the embed page's path needs one: it is taken from what is
+    known of the post (the article's "Post by @user"), never spelled `@None`."""
+    web = run.web
+    start = len(web.log)
+    alone = cli(web, "archive", "https://www.threads.net/t/CLiveTH001", "--format", "json", archive=tmp_path / "a")
+    assert "Traceback" not in alone.stderr
+    asked = [e["host"] + e["path"] for e in web.log[start:]]
+    assert not [a for a in asked if "None" in a], asked
+    assert not [a for a in asked if a.endswith("/embed")], asked
+    shown = json.loads(cli(web, "show", "threads:CLiveTH001", "--format", "json", archive=tmp_path / "a").stdout)
+    assert shown["status"] == "unknown", shown
+    assert "no embed page is known" in (shown["reason"] or ""), shown
+
+    web.set_state(("article", "/2024/threads-short.html"),
+                  '<!doctype html><title>T</title><blockquote class="text-post-media" '
+                  'data-text-post-permalink="https://www.threads.net/t/CLiveTH001">'
+                  '<a href="https://www.threads.net/t/CLiveTH001">Post by @harbourcouncil</a></blockquote>')
+    start = len(web.log)
+    cited = cli(web, "archive", "https://news.example/2024/threads-short.html", "--format", "json", archive=tmp_path / "b")
+    assert "Traceback" not in cited.stderr
+    asked = [e["host"] + e["path"] for e in web.log[start:]]
+    assert not [a for a in asked if "None" in a], asked
+    assert "www.threads.net/@harbourcouncil/post/CLiveTH001/embed" in asked, asked
+    shown = json.loads(cli(web, "show", "threads:CLiveTH001", "--format", "json", archive=tmp_path / "b").stdout)
+    assert shown["status"] == "live", shown

@@ -9,6 +9,7 @@ docs/platforms.md.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from archiver.capture.embedpage import (
     EmbedPage,
@@ -23,7 +24,10 @@ from archiver.capture.embedpage import (
     wayback_source,
 )
 from archiver.platforms.base import iso_from_datetime_attr
-from archiver.platforms.threads.detect import embed_url
+from archiver.platforms.threads.detect import embed_of, embed_url
+
+if TYPE_CHECKING:
+    from archiver.platforms.capture import PostRef
 
 WORDS: tuple[tuple[str, str], ...] = (
     ("this profile is private", "protected"),
@@ -55,5 +59,13 @@ def parse_embed(page: str) -> PostData | None:
     return data if data.text or data.media else None
 
 
-CHECK = embed_check(EmbedPage(url=embed_page_of(embed_url), parse=parse_embed, words=WORDS), wayback_source(post_and_embed_urls(embed_url), parse_embed),
+
+
+def embed_page(post: PostRef) -> str | None:
+    """The post's embed page: from its address, else (a `/t/CODE` address) from the handle known
+    for it (the article's "Post by @user", an index row); None when no author is known."""
+    return embed_page_of(embed_url)(post) or embed_of(post.handle, post.post_id)
+
+
+CHECK = embed_check(EmbedPage(url=embed_page, parse=parse_embed, words=WORDS), wayback_source(post_and_embed_urls(embed_url), parse_embed),
                     (".ThreadsEmbed",))

@@ -64,9 +64,15 @@ def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post]
 
 
 def embed_url(post_id: str | None, url: str | None) -> str | None:
-    """The embed page of a post: its URL on threads.net with `/embed` after it."""
+    """The embed page of a post: its URL on threads.net with `/embed` after it; None for a `/t/CODE`
+    address, which names no author, and the embed page's path needs one."""
     m = POST_URL_RE.match(url or "")
-    return f"https://www.threads.net/@{m.group('handle')}/post/{m.group('code')}/embed" if m else None
+    return embed_of(m.group("handle"), m.group("code")) if m else None
+
+
+def embed_of(handle: str | None, code: str | None) -> str | None:
+    """`https://www.threads.net/@{handle}/post/{code}/embed`, or None without either."""
+    return f"https://www.threads.net/@{handle}/post/{code}/embed" if handle and code else None
 
 
 PLATFORM = Platform(
