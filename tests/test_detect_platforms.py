@@ -417,3 +417,38 @@ def test_each_key_has_a_folder_of_its_own_inside_its_platform_s(tmp_path: Path) 
         assert folder.resolve().parent == (tmp_path / SHOT_DIR / key.split(":")[0]).resolve(), (key, folder)
     # Plain keys keep the folders they always had.
     assert [f.name for f in folders[:3]] == ["20", "mastodon.social_111", "did_plc_abc_3l6oveex3ii2l"]
+
+
+@pytest.mark.parametrize(("markup", "key", "evidence"), [
+    # The old Reddit card, labelled by its own class, not by the newer embed's.
+    ('<blockquote class="reddit-card" data-card-created="1500000000"><a href="https://www.reddit.com/r/pics/'
+     'comments/6abcde/old_card/?ref=share&ref_source=embed">Old card</a> from <a href="http://www.reddit.com/r/pics">'
+     "r/pics</a></blockquote>", "reddit:6abcde", "blockquote.reddit-card"),
+    ('<blockquote class="reddit-embed-bq"><a href="https://www.reddit.com/r/pics/comments/6abcdf/new/">New</a>'
+     "</blockquote>", "reddit:6abcdf", "blockquote.reddit-embed-bq"),
+    # A Mastodon embed of a Truth Social post is named by the class the page gives it.
+    ('<blockquote class="mastodon-embed" data-embed-url="https://truthsocial.com/@someone/113000000000000009/embed">'
+     "x</blockquote>", "truthsocial:113000000000000009", "blockquote.mastodon-embed"),
+    ('<blockquote class="truthsocial-embed" data-embed-url="https://truthsocial.com/@someone/113000000000000010/embed">'
+     "x</blockquote>", "truthsocial:113000000000000010", "blockquote.truthsocial-embed"),
+    ('<blockquote data-embed-url="https://truthsocial.com/@someone/113000000000000011/embed">x</blockquote>',
+     "truthsocial:113000000000000011", "blockquote[data-embed-url]"),
+    # truthsocial.com written with www. is the same server.
+    ('<a href="https://www.truthsocial.com/@x/113000000000000012">www</a>', "truthsocial:113000000000000012", "a[href]"),
+])
+def test_an_embed_is_named_by_what_the_page_holds(markup: str, key: str, evidence: str) -> None:
+    posts = detect(Document(source="page.html", text=f"<!doctype html><body>{markup}</body>", is_html=True))
+    assert [(p.key, p.evidence) for p in posts] == [(key, evidence)]
+
+
+def test_a_bluesky_post_without_its_record_key_says_so_not_that_its_author_is_unknown() -> None:
+    from types import SimpleNamespace
+
+    from archiver.platforms.bluesky.postcheck import probe
+
+    post = SimpleNamespace(key="bluesky:h:503e62", platform="bluesky", post_id=None, url=None,
+                           handle="rivertondesk.bsky.social")
+    found = probe(post, None)  # type: ignore[arg-type]  # nothing is asked: the record key is missing
+    assert (found.status, found.reason) == ("unknown", "the post's record key (the last part of its address) is not known")
+    nobody = SimpleNamespace(key="bluesky:h:1", platform="bluesky", post_id="3kabc", url=None, handle=None)
+    assert probe(nobody, None).reason == "the post's author (handle or DID) is not known"  # type: ignore[arg-type]

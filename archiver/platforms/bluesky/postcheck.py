@@ -62,8 +62,10 @@ def _resolve(client: HttpGetter, actor: str) -> tuple[str | None, Probe | None]:
 def probe(post: PostRef, client: HttpGetter) -> Probe:
     """resolveHandle, getPostThread, and getProfile when the post was not found."""
     actor, rkey = _actor(post), post.post_id
-    if not actor or not rkey:
+    if not actor:
         return Probe("unknown", "the post's author (handle or DID) is not known")
+    if not rkey:
+        return Probe("unknown", "the post's record key (the last part of its address) is not known")
     did, ended = _resolve(client, actor)
     if ended is not None or did is None:
         return ended or Probe("unknown")

@@ -150,7 +150,7 @@ def make_embed_rules(
         p = node.css_first("p")
         if p is not None and not p.text().strip().lower().startswith("post by"):
             text = p.text()
-        return [ctx.embedded(plat, f"blockquote.{css_class}", match, text=text)]
+        return [ctx.embedded(plat, _blockquote_label(attrs, css_class), match, text=text)]
 
     def iframe(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
         src = attrs.get("src") or attrs.get("data-src") or ""
@@ -167,6 +167,15 @@ def make_embed_rules(
         EmbedRule(("blockquote",), blockquote, needs=("class", "data-embed-url")),
         EmbedRule(("iframe",), iframe, needs=("src", "data-src")),
     )
+
+
+def _blockquote_label(attrs: Attrs, css_class: str) -> str:
+    """The evidence naming an embed blockquote by what it holds: the network's class, another
+    `*-embed` class (a Mastodon embed of a Truth Social post), else its `data-embed-url`."""
+    if has_class(attrs, css_class):
+        return f"blockquote.{css_class}"
+    other = next((c for c in (attrs.get("class") or "").split() if c.lower().endswith("-embed")), None)
+    return f"blockquote.{other}" if other else "blockquote[data-embed-url]"
 
 
 _EMBED_STATUS = re.compile(r"^https://([^/]+)/@([A-Za-z0-9_]+)(?:@[^/]+)?/([0-9]+)(?:[/?#]|$)", re.I)

@@ -79,7 +79,7 @@ def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post]
     return [
         ctx.embedded(
             PLATFORM,
-            "blockquote.reddit-embed-bq",
+            "blockquote.reddit-embed-bq" if has_class(attrs, "reddit-embed-bq") else "blockquote.reddit-card",
             match,
             handle=by.group("user") if by else None,
             text=first.text() if first is not None else None,

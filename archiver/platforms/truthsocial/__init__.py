@@ -30,18 +30,23 @@ def canonical_url(post_id: str, handle: str | None = None) -> str:
 def parse_url(url: str) -> UrlMatch | None:
     """A truthsocial.com status URL -> (numeric ID, canonical URL, handle)."""
     found = match_status(url)
-    if found is None or found[0] != HOST:
+    if found is None or not _ours(found[0]):
         return None
     _, user, sid = found
     return UrlMatch(sid, canonical_url(sid, user), user)
+
+
+def _ours(host: str) -> bool:
+    """truthsocial.com, written with `www.` or not (every status of either is the one server's)."""
+    return host.removeprefix("www.") == HOST
 
 
 PLATFORM: Platform = Platform(
     name="truthsocial",
     hosts=(HOST,),
     parse_url=parse_url,
-    rules=make_embed_rules(lambda: PLATFORM, lambda host: host == HOST, "truthsocial-embed")
-    + make_embed_rules(lambda: PLATFORM, lambda host: host == HOST, "mastodon-embed"),
+    rules=make_embed_rules(lambda: PLATFORM, _ours, "truthsocial-embed")
+    + make_embed_rules(lambda: PLATFORM, _ours, "mastodon-embed"),
     time_from_id=status_time,
     canonical=canonical_url,
     embed_url=mastodon_embed_url,
