@@ -55,8 +55,20 @@ PAGES = {
     "/2024/opens-many.html": ("<!doctype html><title>Opens many</title><h1>Opens pop-ups on a timer</h1><script>"
                               f"let n = 0; const t = setInterval(() => {{ window.open('{NEWS}{OTHER}?n=' + n);"
                               " if (++n === 12) clearInterval(t); }, 5);</script>"),
+    # (a link made and followed in the <head>: the parser stops there too)
+    "/2024/clicks-to-file.html": ("<!doctype html><title>Clicks to a file</title><script>"
+                                  "const a = document.createElement('a'); a.href = '/2024/file.bin'; a.click();"
+                                  "</script><h1>Followed a link to a file</h1>"),
+    "/2024/opens-opener.html": ("<!doctype html><title>Opens an opener</title><h1>Its pop-up opens another</h1><script>"
+                                "addEventListener('load', () => { const w = window.open('');"
+                                f" w.document.write(\"<script>window.open('{NEWS}{OTHER}?by=popup')<\\/script>\"); }});"
+                                "</script>"),
+    "/2024/opens-noopener.html": ("<!doctype html><title>No opener</title><h1>Opens one without an opener</h1><script>"
+                                  f"addEventListener('load', () => window.open('{NEWS}{OTHER}?by=noopener', '_blank',"
+                                  " 'noopener'));</script>"),
     OTHER: OTHER_HTML,
 }
+ARTICLE_FILE = b"<!doctype html><title>A file</title><h1>An article served as a file to save</h1>"
 TIMEOUT_S = 20  # the per-step timeout the renderers below run with
 
 
@@ -66,6 +78,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeWeb]:
         for path, html in PAGES.items():
             w.set_state(("article", path), html)
         w.set_state(("attachment", "/2024/file.bin"), (FILE, "file.bin"))
+        w.set_state(("attachment", "/2024/article-file.html"), (ARTICLE_FILE, "article.html", "text/html; charset=utf-8"))
         w.set_state(("attachment", "/2024/slow.bin"), (SLOW, "slow.bin", "application/octet-stream", 26_000))
         w.drip("/2024/slow-frame", 4000, 1000)  # four seconds
         yield w
@@ -171,6 +184,74 @@ def test_a_page_sent_on_after_starting_a_download_is_waited_for(web: FakeWeb, tm
     assert not [e for e in page.errors if e.startswith("page load:")], page.errors
     assert f"the page started a download ({NEWS}/2024/file.bin): not kept" in page.errors, page.errors
     assert page.final_url == f"{NEWS}{OTHER}?by=script" and page.title == "Other", (page.final_url, page.errors)
+
+
+@pytest.mark.parametrize("path", ["/2024/goes-to-file.html", "/2024/clicks-to-file.html"])
+def test_a_page_that_draws_no_frames_after_going_to_a_file_gets_no_picture_at_once(web: FakeWeb, tmp_path: Path,
+                                                                                    path: str) -> None:
+    """A script in the <head> sending the page to a file to save stops the parser before the
+    <body>, and Chromium never draws such a page: the full-page screenshot waited its whole
+    timeout (20 s here, 30 s by default) for a frame, and failed."""
+    started = time.monotonic()
+    page = render(web, tmp_path, path)
+    took = time.monotonic() - started
+    assert page.timings["screenshots"] < TIMEOUT_S / 4 and took < TIMEOUT_S, (page.timings, page.errors)
+    assert page.screenshot is None
+    assert (f"full-page screenshot: not taken: the page draws no frames: its own navigation became a download "
+            f"({NEWS}/2024/file.bin) before it drew its first, and Chromium stopped reading it then") in page.errors
+    # Named as before, and the rest of the capture as it was.
+    assert f"the page started a download ({NEWS}/2024/file.bin): not kept" in page.errors, page.errors
+    assert page.status == 200 and page.load_failure() is None and page.final_url == f"{NEWS}{path}"
+    info = [json.loads(r.payload) for r in read_warcs(tmp_path / "warc")
+            if r.type == "metadata" and r.uri.startswith("urn:capture-info:")]
+    assert any(e.startswith("full-page screenshot: not taken:") for e in json.loads(info[0]["errors"]))
+
+
+def test_a_page_going_to_a_file_after_it_drew_is_pictured(web: FakeWeb, tmp_path: Path) -> None:
+    """The page of a download started once it was drawn keeps drawing: its picture is taken."""
+    page = render(web, tmp_path, "/2024/saves.html")
+    assert page.screenshot is not None and not [e for e in page.errors if "screenshot" in e], page.errors
+
+
+def test_a_pop_up_opened_by_a_pop_up_is_named_by_its_opener(web: FakeWeb, tmp_path: Path) -> None:
+    """A pop-up's own pop-up was named as if the captured page had opened it. (Its opener is
+    closed at once, and Playwright knows no opener of a page announced after its opener's target
+    went: then it is named as of an unknown opener, never as the page's.)"""
+    page = render(web, tmp_path, "/2024/opens-opener.html")
+    assert "the page opened a pop-up (about:blank): closed, not captured" in page.errors, page.errors
+    second = [e for e in page.errors if f"({NEWS}{OTHER}?by=popup)" in e]
+    assert second in ([f"a pop-up the page opened (about:blank) opened a pop-up ({NEWS}{OTHER}?by=popup): closed, "
+                       "not captured"],
+                      [f"a pop-up whose opener is unknown was opened ({NEWS}{OTHER}?by=popup): closed, not captured"]), page.errors
+    assert not [e for e in page.errors if e.startswith("the page opened a pop-up (https:")], page.errors
+    assert not [u for u in uris(tmp_path) if "stray-other" in u], uris(tmp_path)
+    assert page.status == 200 and page.load_failure() is None
+
+
+def test_a_pop_up_without_an_opener_is_named_as_such_or_by_its_page(web: FakeWeb, tmp_path: Path) -> None:
+    page = render(web, tmp_path, "/2024/opens-noopener.html")
+    named = [e for e in page.errors if "pop-up" in e]
+    assert named in ([f"the page opened a pop-up ({NEWS}{OTHER}?by=noopener): closed, not captured"],
+                     [f"a pop-up whose opener is unknown was opened ({NEWS}{OTHER}?by=noopener): closed, not captured"]), named
+    assert not [u for u in uris(tmp_path) if "stray-other" in u], uris(tmp_path)
+
+
+def test_an_article_that_is_a_file_to_save_is_named_so(web: FakeWeb, tmp_path: Path) -> None:
+    """An article address answered as a file to save: `archive` keeps the file as fetched over
+    HTTP; the browser shows nothing of it. The failure said "Page.goto: Download is starting", and
+    the blank tab's picture was kept as the article's screenshot."""
+    url = f"{NEWS}/2024/article-file.html"
+    archive = tmp_path / "archive"
+    r = cli(web, "archive", url, "--format", "json", archive=archive, timeout=120)
+    assert r.returncode == 1, r.stderr
+    (failure,) = json.loads(r.stdout)["failures"]
+    assert failure == (f"{url}: the page could not be captured: page load: the address is a file to save, not a page "
+                       "to show (its server answers with Content-Disposition: attachment, which a browser downloads "
+                       "instead of showing): no screenshot; the file is kept in the archive as fetched"), failure
+    records = read_warcs(archive / "warcs")
+    assert any(rec.type == "response" and rec.uri == url and rec.payload == ARTICLE_FILE for rec in records)
+    assert not [rec for rec in records if rec.uri.startswith("urn:screenshot:")]
+    assert not list(archive.rglob("*.png"))
 
 
 def test_a_page_opening_pop_ups_on_a_timer_gets_a_few_named_not_one_line_each(web: FakeWeb, tmp_path: Path) -> None:

@@ -199,12 +199,14 @@ class ChromiumRenderer(AsyncClosing):
                 t = time.monotonic()
                 step = "screenshots"
                 clock.check(step)
-                if page.url.startswith("chrome-error://"):
-                    # Chromium's own "site can't be reached" page is not a view of the URL.
+                if page.url.startswith("chrome-error://") or (result.status is None and page.url == "about:blank"):
+                    # Chromium's own "site can't be reached" page, or the blank page a tab opens on
+                    # (its load failed, or its address was a file to save), is not a view of the URL.
                     result.errors.append("no screenshots: the page did not load")
                 else:
                     full_png, shots = await pagesteps.screenshots(page, recorder, screenshot_path, element_selectors,
-                                                                  element_dir, settle_ms, result, clock)
+                                                                  element_dir, settle_ms, result, clock,
+                                                                  own_downloads=tab.own_downloads)
                 result.timings["screenshots"] = time.monotonic() - t
 
                 t = time.monotonic()

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Frame, Page, Request, ViewportSize, WebSocketRoute
+from playwright.async_api import Frame, Page, Request, Response, ViewportSize, WebSocketRoute
 
 from archiver.capture.crops import Rect, cut, png_dimensions, rect_in
 from archiver.capture.deadline import CaptureClock, within
@@ -131,8 +131,20 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
         if not downloaded.done():
             downloaded.set_result(None)
 
+    saved: list[str] = []  # the page's own navigations answered as files to save
+
+    def on_response(response: Response) -> None:
+        try:
+            request = response.request
+            if (request.is_navigation_request() and request.frame is page.main_frame
+                    and _says_attachment(response.headers.get("content-disposition", ""))):
+                saved.append(response.url)
+        except PlaywrightError:
+            pass  # a frame already detached: no document of the page's
+
     page.on("requestfailed", on_failed)
     page.on("download", on_download)
+    page.on("response", on_response)
     going = asyncio.ensure_future(page.goto(url, wait_until="load", timeout=timeout_ms))
     either: set[asyncio.Future[Any]] = {going, cut, downloaded}
     gave_up = False  # on Playwright's wait, once the page's own load came
@@ -178,11 +190,19 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
     except PlaywrightError as e:
         if not page.context.browser or not page.context.browser.is_connected():
             raise
-        # A load event that never comes (a hanging resource) still leaves a page worth keeping.
-        result.errors.append(f"page load: {first_line(e)}")
+        if saved and page.url == "about:blank":
+            # The address (or the last of its redirects) is a file to save: Chromium made the
+            # load a download and shows nothing of it, the tab staying on its blank page
+            # (Playwright's "Download is starting").
+            result.file_to_save = saved[-1]
+            result.errors.append(f"page load: {FILE_TO_SAVE}")
+        else:
+            # A load event that never comes (a hanging resource) still leaves a page worth keeping.
+            result.errors.append(f"page load: {first_line(e)}")
     finally:
         page.remove_listener("requestfailed", on_failed)
         page.remove_listener("download", on_download)
+        page.remove_listener("response", on_response)
         for waiting in (cut, downloaded):
             if not waiting.done():
                 waiting.cancel()
@@ -194,6 +214,15 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
             await page.wait_for_selector(wait_for, timeout=timeout_ms)
         except PlaywrightError as e:
             result.errors.append(f"waiting for {wait_for!r}: {first_line(e)}")
+
+
+FILE_TO_SAVE = ("the address is a file to save, not a page to show (its server answers with Content-Disposition: "
+                "attachment, which a browser downloads instead of showing): no screenshot")
+
+
+def _says_attachment(disposition: str) -> bool:
+    """Whether a Content-Disposition value says the answer is a file to save (RFC 6266)."""
+    return disposition.strip().lower().startswith("attachment")
 
 
 # Whether the page's document has loaded (at once if it had): asked after a download began, at
@@ -258,8 +287,21 @@ async def _embeds_ready(page: Page, selectors: Sequence[str]) -> None:
 
 async def screenshots(page: Page, recorder: TrafficRecorder, screenshot_path: Path | None,
                       selectors: Sequence[str], element_dir: Path | None, settle_ms: int,
-                      result: PageCapture, clock: CaptureClock) -> tuple[bytes | None, Shots]:
-    """The full page and each selected element; then wait for what they set loading."""
+                      result: PageCapture, clock: CaptureClock,
+                      own_downloads: Sequence[str] = ()) -> tuple[bytes | None, Shots]:
+    """The full page and each selected element; then wait for what they set loading.
+
+    `own_downloads`: the addresses the page's own navigation went to that became downloads. Such
+    a navigation can leave a page that Chromium never draws (`_draws`); it then gets no pictures,
+    and its errors say why, instead of each screenshot waiting out its timeout for a frame."""
+    if own_downloads and not await _draws(reader(page, recorder), clock):
+        why = (f"the page draws no frames: its own navigation became a download ({own_downloads[0]}) before it "
+               "drew its first, and Chromium stopped reading it then")
+        result.errors.append(f"full-page screenshot: not taken: {why}" if screenshot_path is not None
+                             else f"no screenshots: {why}")
+        if screenshot_path is not None and selectors:
+            result.errors.append("element screenshots: not taken: the page draws no frames")
+        return None, []
     started = recorder.requests_started
     grown = await _show_oopifs(page, recorder, result, clock)
     try:
@@ -281,6 +323,28 @@ async def screenshots(page: Page, recorder: TrafficRecorder, screenshot_path: Pa
         await recorder.wait_idle(QUIET_MS, max_ms=clock.cap(max(settle_ms, QUIET_MS)))
     result.errors.extend(f"still loading when the page closed: {u}" for u in recorder.inflight_urls())
     return full_png, shots
+
+
+# A rendered frame: asked in the isolated world, so that no page script can answer it or hold it.
+_DRAWN_JS = "new Promise((r) => requestAnimationFrame(() => r(true)))"
+
+
+async def _draws(sight: PageReader, clock: CaptureClock) -> bool:
+    """Whether the page renders a frame within PAINT_CEILING_MS (capped by the time left).
+
+    Chromium begins rendering a document when the parser inserts its `<body>` (Blink's
+    `Document::WillInsertBody` begins its lifecycle updates). A script in the `<head>` that sends
+    the page elsewhere stops the parser there (the document is aborted as its navigation
+    begins); when that navigation then becomes a download, the page stays, complete, loaded and
+    without a body, and no frame of it is ever drawn: `requestAnimationFrame` never calls back and
+    `Page.captureScreenshot` never answers (as measured). A page that drew its first frame before
+    going to a file draws on."""
+    try:
+        return bool(await within(sight.evaluate(_DRAWN_JS, await_promise=True),
+                                 clock.cap(PAINT_CEILING_MS) / 1000, False))
+    except Failure as e:
+        log.debug("whether the page draws not known: %s", first_line(e))
+        return True  # the screenshots say what fails
 
 
 async def _show_oopifs(page: Page, recorder: TrafficRecorder, result: PageCapture, clock: CaptureClock) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Download, Page, Route, WebSocketRoute
+from playwright.async_api import Browser, BrowserContext, Download, Page, Request, Route, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
 
 from archiver.capture.pagesteps import LOCALE, TIMEZONE, VIEWPORT, first_line, refuse_websocket
@@ -50,6 +50,10 @@ class Tab:
     errors: list[str] = field(default_factory=list)
     # Pop-ups being closed: held here so that no task is lost before it ends.
     closing: set[asyncio.Task[None]] = field(default_factory=set)
+    # The addresses the page's own navigation (its main frame's: a script setting `location`, a
+    # link followed, the load itself) went to and that became downloads: files to save, which
+    # Chromium does not show, the page staying on the document it had.
+    own_downloads: list[str] = field(default_factory=list)
 
 
 async def open_tab(browser: Browser, *, user_agent: str, max_body: int | None, max_total: int | None,
@@ -92,10 +96,20 @@ def watch_strays(tab: Tab) -> None:
     The capture is of one page: a pop-up is a page of its own, whose traffic the recorder does not
     see (it listens on the capture's page), whose screenshot nobody takes, and which would go on
     loading, and asking the network, while the capture lasts. Closing it leaves the page as it
-    would be with a pop-up blocker; the line in `errors` says that it opened one, and where to.
+    would be with a pop-up blocker; the line in `errors` says who opened it and where to: the page
+    (`the page opened a pop-up (URL)`), a pop-up it opened, which can open one of its own before
+    its closing comes (`a pop-up the page opened (URL) opened a pop-up (URL)`), or nobody the
+    browser named (`a pop-up whose opener is unknown was opened (URL)`: `noopener`, or a pop-up
+    of a pop-up past the first `_KNOWN_POPUPS`).
     A page that keeps opening them (a timer) gets its first `_NAMED_STRAYS` named, then one line
-    saying more were closed: the capture's errors stay a list to read, not one line per pop-up."""
+    saying more were closed: the capture's errors stay a list to read, not one line per pop-up.
+
+    A download whose address is one the page's own navigation went to is noted in
+    `tab.own_downloads` too (the download is named the same way)."""
     seen = {"pop-up": 0, "download": 0}
+    # The pop-ups seen (Playwright's objects, which openers are held as), each as a line names it.
+    popups: dict[object, str] = {}
+    navigations: set[str] = set()  # addresses the page's main frame was sent to
 
     def name(kind: str, line: str) -> None:
         seen[kind] += 1
@@ -108,16 +122,57 @@ def watch_strays(tab: Tab) -> None:
     def popup(other: Page) -> None:
         if other is tab.page:
             return
-        name("pop-up", f"the page opened a pop-up ({_address(other)}): closed, not captured")
+        where = _address(other)
+        by = _opener(other)
+        if by is not None and by is _impl(tab.page):
+            line = f"the page opened a pop-up ({where}): closed, not captured"
+            popups[_impl(other)] = f"a pop-up the page opened ({where})"
+        elif by is not None and by in popups:
+            line = f"{popups[by]} opened a pop-up ({where}): closed, not captured"
+            popups[_impl(other)] = f"a pop-up opened by {popups[by]}"[:_LABEL_CHARS] + f" ({where})"
+        else:
+            line = f"a pop-up whose opener is unknown was opened ({where}): closed, not captured"
+            popups[_impl(other)] = f"a pop-up whose opener is unknown ({where})"
+        if len(popups) > _KNOWN_POPUPS:
+            popups.pop(_impl(other))
+        name("pop-up", line)
         task = asyncio.ensure_future(_close_popup(other))
         tab.closing.add(task)
         task.add_done_callback(tab.closing.discard)
 
+    def navigating(request: Request) -> None:
+        try:
+            if request.is_navigation_request() and request.frame is tab.page.main_frame:
+                navigations.add(request.url)
+        except PlaywrightError:
+            pass  # a worker's request, or a frame gone: not the page's navigation
+
     def download(started: Download) -> None:
         name("download", f"the page started a download ({started.url}): not kept")
+        if started.url in navigations:
+            tab.own_downloads.append(started.url)
 
     tab.context.on("page", popup)
+    tab.page.on("request", navigating)
     tab.page.on("download", download)
+
+
+def _impl(page: Page) -> object:
+    """Playwright's own object behind `page` (the one a page's opener is held as)."""
+    return getattr(page, "_impl_obj", page)
+
+
+def _opener(page: Page) -> object | None:
+    """Playwright's object of the page that opened `page`, as the browser said when it announced
+    it (CDP's `openerId`), even when that page is closed by now. Playwright's `Page.opener()` says
+    None for a closed opener, and a pop-up opened by a pop-up is announced after its opener's
+    closing began, often after it ended; so the opener Playwright holds is read. None when the
+    browser named none (`noopener`), or when this Playwright holds none where it is read."""
+    return getattr(_impl(page), "_opener", None)
+
+
+_KNOWN_POPUPS = 100  # pop-ups held to name the pop-ups they open (a timer opening them: no more held)
+_LABEL_CHARS = 400  # a chain of pop-ups each opening the next is named by its first links only
 
 
 _NAMED_STRAYS = 5  # pop-ups (and downloads) named one by one in a capture's errors

@@ -443,6 +443,9 @@ class ArticleHandler:
                 page = s.browser.capture(url, batch, screenshot_path=screenshot_path(shots),
                                          element_selectors=EMBED_ELEMENT_SELECTORS, element_dir=shots)
                 error = page.load_failure() or page.cut_short
+                if error is not None and page.file_to_save is not None and is_url(doc.source):
+                    # What a browser saves instead of showing was fetched, and recorded, before.
+                    error += "; the file is kept in the archive as fetched"
                 if error is None and page.left_for is not None:
                     # The article's own script sent the browser elsewhere (an ad-block or consent
                     # check's redirect): what it showed after is no view of the article.
