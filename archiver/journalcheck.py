@@ -3,15 +3,18 @@
 Every write of the index is also written, once its transaction commits, as a journal record in the
 WARCs (`archiver.index.journal`), which `archiver reindex` replays. The journal is the witness the
 WARCs carry: this module replays it into a scratch index and compares, post by post, what a reader
-of the archive is told: the posts, each one's dated checks and current status, its captures and the
-articles citing it.
+of the archive is told: the posts, each one's dated checks and current status, its captures, its
+media files and the articles citing it; then, article by article, the articles' own captures; then
+the key aliases (a flattened post's hash key, an ID as a page spelt it, leading to the post it was
+merged into).
 
 The index may run ahead of the journal: a run killed between its commit and the journal's WARC
 write, a run still going, a journal record in a file still being written or one that cannot be read,
 files written before the index was journaled. What only the index holds is noted, never failed.
 What the journal holds and the index does not, or says otherwise (a check, a capture, a citation,
-a post, a status changed under the same checks), is a problem: the index lost or changed what the
-WARCs vouch for, and `reindex` would not give it back as it is.
+a post, a media file, an article's capture, a key alias, a status changed under the same checks),
+is a problem: the index lost or changed what the WARCs vouch for, and `reindex` would not give it
+back as it is.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archiver.index.protocol import IndexQueries
-from archiver.index.rows import PostRow
+from archiver.index.rows import CaptureDetail, MediaRow, PostRow
 from archiver.index.spool import Spool
 from archiver.layout import DB_NAME
 from archiver.redact import redact_endpoint
@@ -58,20 +61,28 @@ class _Facts:
     said: tuple[tuple[str, str | None], ...] = ()
     # The screenshot each capture shows: (captured_at, source, path).
     shots: frozenset[tuple[str, str, str | None]] = frozenset()
+    # Its media files: (url, path, sha256, mime), one a URL.
+    media: frozenset[tuple[str, str | None, str | None, str | None]] = frozenset()
 
     @classmethod
-    def of(cls, row: PostRow) -> _Facts:
+    def of(cls, row: PostRow, media: Sequence[MediaRow] = ()) -> _Facts:
         return cls(row.status, Counter((h.checked_at, h.status) for h in row.history),
                    Counter((c.captured_at, c.source, c.status) for c in row.captures),
                    frozenset((a.url, a.kind) for a in row.articles),
                    tuple((name, getattr(row, name)) for name in _SAID),
-                   frozenset((c.captured_at, c.source, c.screenshot) for c in row.captures))
+                   frozenset((c.captured_at, c.source, c.screenshot) for c in row.captures),
+                   frozenset((m.url, m.path, m.sha256, m.mime) for m in media))
 
     def digest(self) -> bytes:
         """16 bytes that differ when the facts do (what is kept of each post while comparing)."""
         told = (self.status, sorted(self.checks.items()), sorted(self.captures.items()), sorted(self.citations),
-                self.said, sorted(self.shots, key=repr))
-        return hashlib.blake2b(repr(told).encode(), digest_size=16).digest()
+                self.said, sorted(self.shots, key=repr), sorted(self.media, key=repr))
+        return _digest(told)
+
+
+def _digest(facts: object) -> bytes:
+    """16 bytes of what `facts` (built of strings, None, numbers, tuples, lists) says."""
+    return hashlib.blake2b(repr(facts).encode(), digest_size=16).digest()
 
 
 _SAID = ("handle", "author", "posted_at", "text")
@@ -82,8 +93,9 @@ def _digests(index: IndexQueries) -> Iterator[tuple[str, bytes]]:
     last: str | None = None
     while True:
         rows = index.posts_after(last, PAGE)
+        media = index.post_media([row.key for row in rows]) if rows else {}
         for row in rows:
-            yield row.key, _Facts.of(row).digest()
+            yield row.key, _Facts.of(row, media.get(row.key, ())).digest()
         if len(rows) < PAGE:
             return
         last = rows[-1].key
@@ -92,7 +104,7 @@ def _digests(index: IndexQueries) -> Iterator[tuple[str, bytes]]:
 def _facts(index: IndexQueries, key: str) -> _Facts | None:
     """The facts of the post held under `key` (None when there is none)."""
     detail = index.show(key)
-    return _Facts.of(detail) if detail is not None and detail.key == key else None
+    return _Facts.of(detail, detail.media_files) if detail is not None and detail.key == key else None
 
 
 @contextmanager
@@ -135,7 +147,8 @@ def _differences(index: IndexQueries, journal: Journal, where: str, damaged: boo
                  captures: Collection[int] = ()) -> list[Problem]:
     """Compared post by post, holding a digest of each post the journal describes (never every
     post's facts): the facts of a post are read again, from both sides, where the digests differ.
-    Then the captures' timestamps (`_stamp_differences`)."""
+    Then the articles' own captures and the key aliases, the same way; and the captures'
+    timestamps first (`_stamp_differences`)."""
     problems: list[Problem] = []
     ahead: list[str] = []  # differing posts the index holds more of, in the order found
     extra = 0  # posts only the index holds; the first few by key are named
@@ -163,16 +176,175 @@ def _differences(index: IndexQueries, journal: Journal, where: str, damaged: boo
                 problems.append(problem)
             elif facts != told_facts:
                 ahead.append(key)
+        found, articles_ahead = _article_differences(index, replayed, where)
+        problems += found
+        found, aliases_ahead = _alias_differences(index, replayed, where)
+        problems += found
+    why = ("its journal records may be in the damaged WARC file(s) named above, or a run stopped between "
+           "writing the index and its journal" if damaged else "a run stopped between writing the index and "
+           "its journal, still running, or written before the index was journaled")
     count = len(ahead) + extra
     if count:
-        listed = (ahead + first_extra)[:NAMED]
-        named = ", ".join(listed) + (f" and {count - len(listed)} more" if count > len(listed) else "")
-        why = ("its journal records may be in the damaged WARC file(s) named above, or a run stopped between "
-               "writing the index and its journal" if damaged else "a run stopped between writing the index and "
-               "its journal, still running, or written before the index was journaled")
         log.warning("note: %s: %d post(s) hold more than the journal in the WARCs says (%s): %s; not an error, but "
-                    "`archiver reindex` would not give it back", where, count, named, why)
+                    "`archiver reindex` would not give it back", where, count, _named(ahead, first_extra, count), why)
+    for (count, named), what in ((articles_ahead, "article(s) hold captures"), (aliases_ahead, "key alias(es)")):
+        if count:
+            log.warning("note: %s: %d %s the journal in the WARCs does not hold (%s): %s; not an error, but "
+                        "`archiver reindex` would not give them back", where, count, what, named, why)
     return problems
+
+
+def _named(ahead: list[str], first_extra: list[str], count: int) -> str:
+    """The first few of `count` keys or URLs: those found differing, then those only the index holds."""
+    listed = (ahead + first_extra)[:NAMED]
+    return ", ".join(listed) + (f" and {count - len(listed)} more" if count > len(listed) else "")
+
+
+class _Tally:
+    """What only the index holds of some kind (articles' captures, key aliases): how many, and the
+    first few named (those found differing in the order found, then the smallest others)."""
+
+    def __init__(self) -> None:
+        self.ahead: list[str] = []
+        self.extra = 0
+        self.first_extra: list[str] = []
+
+    def add_extra(self, name: str) -> None:
+        self.extra += 1
+        self.first_extra = heapq.nsmallest(NAMED, [*self.first_extra, name])
+
+    def said(self) -> tuple[int, str]:
+        count = len(self.ahead) + self.extra
+        return count, _named(self.ahead, self.first_extra, count)
+
+
+# What the index and the journal each say of an article's capture, as the journal writes it.
+_CAPTURED = ("captured_at", "source", "url", "status", "error", "screenshot", "screenshot_sha256", "warc",
+             "page_record_id")
+_Shot = tuple[str | None, ...]
+
+
+def _article_captures(index: IndexQueries) -> Iterator[tuple[str, Counter[_Shot]]]:
+    """Each captured article's URL and its own captures, read a page of articles at a time in URL order."""
+    last: str | None = None
+    while True:
+        page = index.article_captures_after(last, PAGE)
+        for url, captures in page:
+            yield url, Counter(_captured(c) for c in captures)
+        if len(page) < PAGE:
+            return
+        last = page[-1][0]
+
+
+def _captured(capture: CaptureDetail) -> _Shot:
+    return tuple(getattr(capture, name) for name in _CAPTURED)
+
+
+def _captures_of(index: IndexQueries, url: str) -> Counter[_Shot]:
+    """The captures of the article at `url` (empty when it has none)."""
+    return Counter(_captured(c) for c in index.article_captures(url))
+
+
+def _article_differences(index: IndexQueries, replayed: SQLiteIndex, where: str) -> tuple[list[Problem], tuple[int, str]]:
+    """The articles' own captures the journal holds that the index lacks or says otherwise of,
+    compared article by article as the posts are (a digest held of each article the journal
+    describes); and what only the index holds, as (count, the first named)."""
+    tally = _Tally()
+    vouched = {url: _digest(sorted(captures.items(), key=repr)) for url, captures in _article_captures(replayed)}
+    differing: list[str] = []
+    for url, captures in _article_captures(index):
+        told = vouched.pop(url, None)
+        if told is None:
+            tally.add_extra(url)
+        elif told != _digest(sorted(captures.items(), key=repr)):
+            differing.append(url)
+    differing += vouched
+    del vouched
+    problems: list[Problem] = []
+    for url in differing:
+        found = _captures_difference(url, _captures_of(index, url), _captures_of(replayed, url), where)
+        if found:
+            problems += found
+        else:
+            tally.ahead.append(url)
+    return problems, tally.said()
+
+
+def _captures_difference(url: str, mine: Counter[_Shot], told: Counter[_Shot], where: str) -> list[Problem]:
+    """The problems of an article whose captures in the index (`mine`) are not those the journal
+    tells: a capture the index lacks, or holds otherwise (found by its time and source, else by its
+    page record); none when the index only holds more."""
+    lost, extra = told - mine, mine - told
+    lacked: list[str] = []
+    changed: list[str] = []
+    at, source, status, record = (_CAPTURED.index(name) for name in ("captured_at", "source", "status",
+                                                                      "page_record_id"))
+    for capture in sorted(lost.elements(), key=repr):
+        match = next((c for c in extra if c[at] == capture[at] and c[source] == capture[source]), None) or next(
+            (c for c in extra if capture[record] is not None and c[record] == capture[record]), None)
+        if match is None:
+            lacked.append(f"the {capture[source]} capture of {capture[at]} ({capture[status]})")
+            continue
+        extra -= Counter([match])
+        said = [f"{name} {' in the index, '.join(_apart(m, t))} in the journal in the WARCs"
+                for name, m, t in zip(_CAPTURED, match, capture, strict=True) if m != t]
+        changed.append(f"{url}: the {capture[source]} capture of {capture[at]}: {'; '.join(said)}")
+    problems = [Problem(JOURNAL, where, f"{url}: the index lacks {', '.join(lacked)}, which the journal in the "
+                                        "WARCs holds")] if lacked else []
+    return problems + [Problem(JOURNAL, where, detail) for detail in changed]
+
+
+def _aliases(index: IndexQueries) -> Iterator[tuple[str, str, str]]:
+    """Each key alias (old key, new key, merged at), read a page at a time in old key order."""
+    last: str | None = None
+    while True:
+        page = index.aliases_after(last, PAGE)
+        for alias in page:
+            yield alias.old_key, alias.new_key, alias.merged_at
+        if len(page) < PAGE:
+            return
+        last = page[-1].old_key
+
+
+def _alias_differences(index: IndexQueries, replayed: SQLiteIndex, where: str) -> tuple[list[Problem], tuple[int, str]]:
+    """The key aliases the journal holds that the index lacks or leads elsewhere, holding a digest
+    of each alias the journal describes; and what only the index holds, as (count, the first named).
+
+    An alias the index leads further than the journal (the journal's post merged since into the
+    one the index names, a merge whose journal record the WARCs lack), or remembered again later,
+    is the index ahead of its journal."""
+    tally = _Tally()
+    vouched = {old: _digest((new, at)) for old, new, at in _aliases(replayed)}
+    differing: list[tuple[str, tuple[str, str] | None]] = []  # with the index's (new key, merged at)
+    for old, new, at in _aliases(index):
+        told = vouched.pop(old, None)
+        if told is None:
+            tally.add_extra(old)
+        elif told != _digest((new, at)):
+            differing.append((old, (new, at)))
+    differing += [(old, None) for old in vouched]
+    del vouched
+    problems: list[Problem] = []
+    for old, mine in differing:
+        row = replayed.db.execute("SELECT new_key, merged_at FROM key_aliases WHERE old_key = ?", [old]).fetchone()
+        if row is None:
+            continue
+        new, at = str(row[0]), str(row[1])
+        if mine is None:
+            problems.append(Problem(JOURNAL, where, f"{old}: the index lacks its alias to {new}, which the journal "
+                                                    "in the WARCs holds"))
+        elif mine[0] != new:
+            if index.alias_of(new) == mine[0]:
+                tally.ahead.append(old)
+            else:
+                problems.append(Problem(JOURNAL, where, f"{old}: alias to {mine[0]} in the index, to {new} in the "
+                                                        "journal in the WARCs"))
+        elif mine[1] > at:
+            tally.ahead.append(old)
+        else:
+            problems.append(Problem(JOURNAL, where, f"{old}: alias to {new} merged at {mine[1]} in the index, at "
+                                                    f"{at} in the journal in the WARCs"))
+    return problems, tally.said()
 
 
 def _stamp_differences(index: IndexQueries, replayed: SQLiteIndex, captures: Collection[int],
@@ -219,21 +391,31 @@ def _difference(key: str, facts: _Facts | None, told: _Facts, where: str) -> Pro
     lost += [f"the {source} capture of {at} ({status})"
              for at, source, status in sorted((told.captures - facts.captures).elements())]
     lost += [f"the citation by {url} ({kind})" for url, kind in sorted(told.citations - facts.citations)]
+    held = {url: rest for url, *rest in facts.media}
+    lost += [f"the media file {url}" for url, *_rest in sorted(told.media, key=repr) if url not in held]
     if lost:
         return Problem(JOURNAL, where, f"{key}: the index lacks {', '.join(lost)}, which the journal "
                                        "in the WARCs holds")
     if facts.checks == told.checks and facts.status != told.status:
         return Problem(JOURNAL, where, f"{key}: status {facts.status} in the index, {told.status} in "
                                        "the journal in the WARCs, after the same checks")
+    # A media file's path, digest and type: one the journal gives is the one the index must hold (one
+    # it does not give yet, the index may: a later download whose journal record the WARCs lack).
+    media = [f"the media file {url}: {'; '.join(changed)}" for url, *vouched in sorted(told.media, key=repr)
+             if (changed := [f"{name} {' in the index, '.join(_apart(mine, theirs))} in the journal in the WARCs"
+                             for name, mine, theirs in zip(("path", "sha256", "mime"), held[url], vouched, strict=True)
+                             if theirs is not None and mine != theirs])]
     if facts.checks != told.checks or facts.captures != told.captures:
-        return None  # the index holds more: what it says of the post may come from those
+        # the index holds more: what it says of the post may come from those
+        return Problem(JOURNAL, where, f"{key}: {'; '.join(media)}") if media else None
     changed = [f"{name} {' in the index, '.join(_apart(mine, theirs))} in the journal in the WARCs"
                for (name, mine), (_name, theirs) in zip(facts.said, told.said, strict=True) if mine != theirs]
     changed += [f"the {source} capture of {at} shows {_shown(path)} in the index, {_shown(vouched)} in the journal"
                 for at, source, path in sorted(facts.shots - told.shots, key=repr)
                 for t_at, t_source, vouched in told.shots if (t_at, t_source) == (at, source)]
-    if changed:
-        return Problem(JOURNAL, where, f"{key}: {'; '.join(changed)}, after the same checks and captures")
+    said = [f"{'; '.join(changed)}, after the same checks and captures"] if changed else []
+    if said or media:
+        return Problem(JOURNAL, where, f"{key}: {'; '.join(said + media)}")
     return None
 
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archiver.errors import UsageError
-from archiver.index.rows import Capture
+from archiver.index.rows import Capture, MediaRow
 from archiver.index.sqlite.index import SQLiteIndex as Index
 from archiver.models import Post
 from archiver.warcstore import RecordInfo
@@ -506,3 +506,40 @@ def test_posts_after_pages_through_every_post_once_in_key_order(index: Index) ->
     assert all(len(page) <= 2 for page in pages) and len(pages) == len(whole) // 2 + 1
     assert sorted(whole, key=lambda r: r.key) == sorted(index.lookup(Filters()), key=lambda r: r.key)
     assert index.posts_after(whole[-1].key, 5) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_article_captures_aliases_and_media_page_through_in_key_order(request: pytest.FixtureRequest, backend: str,
+                                                                     tmp_path: Path) -> None:
+    """What `verify` compares with the journal beside the posts, read a page at a time: the captured
+    articles in URL order, each with its own captures (never its posts'), and the key aliases in old
+    key order; a post's media files by its key."""
+    urls = [f"{A}/{n}" for n in (3, 1, 2, 0)]
+    with open_test_index(request, backend, tmp_path) as idx:
+        ids = {url: idx.upsert_article(url) for url in urls}
+        for url, at in ((urls[0], "2024-03-06T10:00:00Z"), (urls[1], "2024-03-05T10:00:00Z"),
+                        (urls[0], "2024-03-04T10:00:00Z")):
+            idx.add_capture(Capture(article_id=ids[url], source="live", url=url, status="ok", captured_at=at))
+        key = idx.upsert_post(post(post_id="100"))
+        idx.add_capture(Capture(post_key=key, article_id=ids[urls[2]], source="live", url="u", status="live"))
+        idx.add_media(key, "https://pbs.twimg.com/media/b.jpg", "media/b.jpg", "bb" * 32, "image/jpeg")
+        idx.add_media(key, "https://pbs.twimg.com/media/a.jpg", None, None, None)
+        for old, new in (("twitter:h:b", "twitter:h:c"), ("twitter:h:a", "twitter:100"), ("twitter:h:c", "twitter:100")):
+            idx.merge_post_key(old, new)
+        pages: list[list[tuple[str, list[tuple[str, str]]]]] = []
+        last: str | None = None
+        while page := idx.article_captures_after(last, 1):
+            pages.append([(url, [(c.captured_at, c.url) for c in captures]) for url, captures in page])
+            last = page[-1][0]
+        assert pages == [[(urls[1], [("2024-03-05T10:00:00.000Z", urls[1])])],
+                         [(urls[0], [("2024-03-04T10:00:00.000Z", urls[0]), ("2024-03-06T10:00:00.000Z", urls[0])])]]
+        assert [c.captured_at for c in idx.article_captures(urls[0])] == ["2024-03-04T10:00:00.000Z",
+                                                                          "2024-03-06T10:00:00.000Z"]
+        assert idx.article_captures(urls[2]) == [] and idx.article_captures("https://news.example/none") == []
+        assert [(url, len(c)) for url, c in idx.article_captures_after(None, 5)] == [(urls[1], 1), (urls[0], 2)]
+        aliases = [idx.aliases_after(None, 2), idx.aliases_after("twitter:h:b", 2)]
+        assert [[(a.old_key, a.new_key) for a in page] for page in aliases] == [
+            [("twitter:h:a", "twitter:100"), ("twitter:h:b", "twitter:100")], [("twitter:h:c", "twitter:100")]]
+        assert idx.post_media([key, "twitter:999"]) == {key: [
+            MediaRow("https://pbs.twimg.com/media/b.jpg", "media/b.jpg", "bb" * 32, "image/jpeg"),
+            MediaRow("https://pbs.twimg.com/media/a.jpg", None, None, None)]}

@@ -313,3 +313,235 @@ def test_a_record_put_into_an_indexed_warc_file_is_a_note(tmp_path: Path) -> Non
     result = _verify(root)
     assert result.returncode == 0, result.stderr
     assert f"1 record(s) not in the index (the first at offset {end})" in result.stderr.replace("\n", " "), result.stderr
+
+
+# -- article captures, media files and key aliases ---------------------------------------------------
+
+PHOTO = "https://pbs.twimg.com/media/levee.jpg"
+FLAT = "twitter:h:0f5e2b7c9d1a3e4f"  # a flattened tweet's key before its ID was known
+SHOWN, FAILED = "2024-03-04T09:00:00.000Z", "2024-03-10T09:00:00.000Z"
+
+
+def _write_more(root: Path, *, journaled: bool = True, at: tuple[str, str] = (SHOWN, FAILED),
+                photo: str = PHOTO, flat: str = FLAT) -> None:
+    """The article captured twice (once whole, with its records in the WARCs; once failed), a media
+    file of KEPT on disk, and a flattened tweet merged into GONE, written as a run writes them
+    (journaled, or as by an index whose journal never reached the WARCs)."""
+    import hashlib
+
+    from archiver.index.rows import Capture
+    from archiver.warcstore import Exchange
+
+    with Index(root) as index, WarcStore(root / WARC_DIR) as store:
+        if journaled:
+            index.journal.writer = store.write_metadata_batch
+        article = index.upsert_article(ARTICLE, source="a.html")
+        req, resp = store.write_exchange(Exchange(
+            url=ARTICLE, method="GET", request_headers=[], status=200, response_headers=[("Content-Type", "text/html")],
+            body=f"<p>the levee holds ({at[0]})</p>".encode()))
+        with index.transaction():
+            cid = index.add_capture(Capture(source="live", url=ARTICLE, status="ok", article_id=article,
+                                            warc=resp.filename, page_record_id=resp.record_id, captured_at=at[0]))
+            index.add_records(cid, [req, resp], article_id=article)
+        index.add_capture(Capture(source="live", url=ARTICLE, status="error", article_id=article,
+                                  error="net::ERR_CONNECTION_RESET", captured_at=at[1]))
+        body = f"jpeg of {photo}".encode()
+        path = root / "media" / f"{hashlib.sha256(photo.encode()).hexdigest()[:8]}.jpg"
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(body)
+        index.add_media(KEPT, photo, f"media/{path.name}", hashlib.sha256(body).hexdigest(), "image/jpeg")
+        index.upsert_post(Post(platform="twitter", kind="linked", source="a.html", evidence="text", key=flat,
+                               handle="desk", text="the levee holds"))
+        index.merge_post_key(flat, GONE)
+
+
+def _full_archive(root: Path) -> Path:
+    _archive(root)
+    _write_more(root)
+    return root
+
+
+def _media_sha(root: Path) -> str:
+    with sqlite3.connect(root / DB_NAME) as conn:
+        (sha,) = conn.execute("SELECT sha256 FROM media").fetchone()
+    return str(sha)
+
+
+def test_an_archive_with_article_captures_media_and_aliases_as_the_journal_says_is_intact(tmp_path: Path) -> None:
+    root = _full_archive(tmp_path / "archive")
+    with sqlite3.connect(root / DB_NAME) as conn:  # what the damages below change is there to change
+        assert conn.execute("SELECT count(*) FROM captures WHERE post IS NULL").fetchone() == (2,)
+        assert conn.execute("SELECT old_key, new_key FROM key_aliases").fetchall() == [(FLAT, GONE)]
+        assert conn.execute("SELECT url FROM media").fetchall() == [(PHOTO,)]
+    result = _verify(root)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["intact"] is True and "note:" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(("sql", "said"), [
+    ("DELETE FROM captures WHERE post IS NULL AND status = 'error'",
+     f"{ARTICLE}: the index lacks the live capture of {FAILED} (error), which the journal in the WARCs holds"),
+    ("UPDATE captures SET warc = 'archiver-20240101000000000-00009.warc.gz' WHERE post IS NULL AND status = 'ok'",
+     f"{ARTICLE}: the live capture of {SHOWN}: warc 'archiver-20240101000000000-00009.warc.gz' in the index, "
+     "'{warc}' in the journal in the WARCs"),
+    ("UPDATE captures SET captured_at = '2024-03-05T09:00:00.000Z' WHERE post IS NULL AND status = 'ok'",
+     f"{ARTICLE}: the live capture of {SHOWN}: captured_at '2024-03-05T09:00:00.000Z' in the index, '{SHOWN}' in "
+     "the journal in the WARCs"),
+    ("UPDATE captures SET status = 'ok', error = NULL WHERE post IS NULL AND status = 'error'",
+     f"{ARTICLE}: the live capture of {FAILED}: status 'ok' in the index, 'error' in the journal in the WARCs; "
+     "error none in the index, 'net::ERR_CONNECTION_RESET' in the journal in the WARCs"),
+], ids=["lost", "warc", "time", "status"])
+def test_an_article_capture_lost_or_changed_in_the_index_is_named(tmp_path: Path, sql: str, said: str) -> None:
+    """Where an article's capture is in the WARCs and when it was made are what `show`, the report
+    and an export go by: lost or changed in archive.db alone, they are a problem."""
+    root = _full_archive(tmp_path / "archive")
+    with sqlite3.connect(root / DB_NAME) as conn:
+        (warc,) = conn.execute("SELECT warc FROM captures WHERE post IS NULL AND status = 'ok'").fetchone()
+    _change(root, sql)
+    result = _verify(root)
+    assert result.returncode == 1, result.stderr
+    assert _problems(result) == [said.replace("{warc}", warc)]
+
+
+def test_a_media_file_lost_or_changed_in_the_index_is_named(tmp_path: Path) -> None:
+    root = _full_archive(tmp_path / "archive")
+    sha = _media_sha(root)
+    _change(root, "DELETE FROM media")
+    result = _verify(root)
+    assert result.returncode == 1, result.stderr
+    assert _problems(result) == [f"{KEPT}: the index lacks the media file {PHOTO}, which the journal in the WARCs "
+                                 "holds"]
+
+    other = _full_archive(tmp_path / "other")
+    # Another file of the archive, with its own digest: the file check finds nothing wrong with it.
+    with sqlite3.connect(other / DB_NAME) as conn:
+        (path,) = conn.execute("SELECT path FROM media").fetchone()
+    (other / "media" / "other.jpg").write_bytes(b"another picture")
+    import hashlib
+
+    swapped = hashlib.sha256(b"another picture").hexdigest()
+    _change(other, "UPDATE media SET path = 'media/other.jpg', sha256 = ?", swapped)
+    result = _verify(other)
+    assert result.returncode == 1, result.stderr
+    assert [p["kind"] for p in json.loads(result.stdout)["problems"]] == ["journal"]
+    assert _problems(result) == [f"{KEPT}: the media file {PHOTO}: path 'media/other.jpg' in the index, '{path}' in "
+                                 f"the journal in the WARCs; sha256 '{swapped}' in the index, '{sha}' in the journal "
+                                 "in the WARCs"]
+
+
+@pytest.mark.parametrize(("sql", "said"), [
+    ("DELETE FROM key_aliases", f"{FLAT}: the index lacks its alias to {GONE}, which the journal in the WARCs holds"),
+    (f"UPDATE key_aliases SET new_key = '{KEPT}'",
+     f"{FLAT}: alias to {KEPT} in the index, to {GONE} in the journal in the WARCs"),
+], ids=["lost", "wrong post"])
+def test_a_key_alias_lost_or_changed_in_the_index_is_named(tmp_path: Path, sql: str, said: str) -> None:
+    """A flattened tweet's key leads to the post it was merged into (`show`, `lookup`, the next
+    sighting of the same tweet): lost, or pointing at another post, it is a problem."""
+    root = _full_archive(tmp_path / "archive")
+    _change(root, sql)
+    result = _verify(root)
+    assert result.returncode == 1, result.stderr
+    assert _problems(result) == [said]
+
+
+def test_article_captures_media_and_aliases_only_the_index_holds_are_notes(tmp_path: Path) -> None:
+    """Written by an index whose journal never reached the WARCs (a run killed in between, or an
+    archiver older than the journal): the index is ahead of its witness, said without failing."""
+    root = _archive(tmp_path / "archive")
+    _write_more(root, journaled=False)
+    result = _verify(root)
+    assert result.returncode == 0, result.stderr
+    notes = result.stderr.replace("\n", " ")
+    assert f"1 article(s) hold captures the journal in the WARCs does not hold ({ARTICLE})" in notes, notes
+    assert f"1 key alias(es) the journal in the WARCs does not hold ({FLAT})" in notes, notes
+    assert f"1 post(s) hold more than the journal in the WARCs says ({KEPT})" in notes, notes  # its media file
+    # Journaled after all, another capture, media file and alias besides: only those are noted.
+    root = _full_archive(tmp_path / "more")
+    _write_more(root, journaled=False, at=("2024-03-20T09:00:00.000Z", "2024-03-21T09:00:00.000Z"),
+                photo=PHOTO + "?2", flat=FLAT + "2")
+    result = _verify(root)
+    assert result.returncode == 0, result.stderr
+    notes = result.stderr.replace("\n", " ")
+    assert f"1 article(s) hold captures the journal in the WARCs does not hold ({ARTICLE})" in notes, notes
+    assert f"1 key alias(es) the journal in the WARCs does not hold ({FLAT}2)" in notes, notes
+
+
+def test_an_alias_the_index_leads_on_through_a_later_merge_is_a_note(tmp_path: Path) -> None:
+    """A short link's key merged into a key the journal knows, which a later merge (whose journal
+    record the WARCs lack) took into another post: the index leads the link on to that post, ahead
+    of its journal, not against it."""
+    root = _archive(tmp_path / "archive")
+    middle = "twitter:h:77aa"
+    with Index(root) as index, WarcStore(root / WARC_DIR) as store:
+        index.journal.writer = store.write_metadata_batch
+        index.merge_post_key(FLAT, middle)  # neither held as a post: remembered all the same
+    with Index(root) as index:  # no journal writer
+        index.merge_post_key(middle, GONE)
+        assert index.alias_of(FLAT) == GONE
+    result = _verify(root)
+    assert result.returncode == 0, result.stderr
+    assert f"2 key alias(es) the journal in the WARCs does not hold ({FLAT}, {middle})" in result.stderr.replace(
+        "\n", " "), result.stderr
+    _change(root, "UPDATE key_aliases SET new_key = ? WHERE old_key = ?", KEPT, FLAT)  # led elsewhere: a problem
+    assert _problems(_verify(root)) == [f"{FLAT}: alias to {KEPT} in the index, to {middle} in the journal in the WARCs"]
+
+
+def test_articles_and_aliases_are_compared_across_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read a page at a time, as the posts are: with one a page, a change on the second page is found."""
+    from archiver import journalcheck
+    from archiver.bundle import verify_selection
+
+    root = _full_archive(tmp_path / "archive")
+    second = "https://news.example/b.html"
+    with Index(root) as index, WarcStore(root / WARC_DIR) as store:
+        index.journal.writer = store.write_metadata_batch
+        from archiver.index.rows import Capture
+
+        index.add_capture(Capture(source="live", url=second, status="error", error="timeout", captured_at=SHOWN,
+                                  article_id=index.upsert_article(second, source="b.html")))
+        index.upsert_post(Post(platform="twitter", kind="linked", source="b.html", evidence="text", key=FLAT + "9",
+                               handle="desk", text="the bridge"))
+        index.merge_post_key(FLAT + "9", KEPT)
+    monkeypatch.setattr(journalcheck, "PAGE", 1)
+    with Index(root, create=False) as index:
+        assert verify_selection(index, root)[0] == []
+    _change(root, "UPDATE captures SET error = 'none at all' WHERE error = 'timeout'")
+    _change(root, "UPDATE key_aliases SET new_key = ? WHERE old_key = ?", GONE, FLAT + "9")
+    with Index(root, create=False) as index:
+        problems, _ = verify_selection(index, root)
+    assert [(p.kind, p.detail) for p in problems] == [
+        ("journal", f"{second}: the live capture of {SHOWN}: error 'none at all' in the index, 'timeout' in the "
+                    "journal in the WARCs"),
+        ("journal", f"{FLAT}9: alias to {GONE} in the index, to {KEPT} in the journal in the WARCs")]
+
+
+def test_a_postgresql_index_that_lost_an_article_capture_is_named(tmp_path: Path,
+                                                                 request: pytest.FixtureRequest) -> None:
+    from archiver.index import open_index
+    from archiver.index.rows import Capture
+    from tests.index_backends import postgres_database
+
+    url = postgres_database(request)
+    root = tmp_path / "archive"
+    with open_index(root, url=url) as index, WarcStore(root / WARC_DIR) as store:
+        index.journal.writer = store.write_metadata_batch
+        article = index.upsert_article(ARTICLE, source="a.html")
+        index.add_capture(Capture(source="live", url=ARTICLE, status="error", error="timeout", article_id=article,
+                                  captured_at=FAILED))
+        index.upsert_post(Post(platform="twitter", kind="embedded", source="a.html", evidence="blockquote",
+                               post_id=GONE.partition(":")[2], handle="desk", text="the levee holds"))
+        index.add_media(GONE, PHOTO, None, None, "image/jpeg")
+        index.merge_post_key(FLAT, GONE)
+    command = [sys.executable, "-m", "archiver.cli", "verify", "--archive-dir", str(root), "--index", url,
+               "--format", "json"]
+    intact = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert intact.returncode == 0 and "note:" not in intact.stderr, intact.stderr
+    with open_index(root, url=url) as index:
+        for sql in ("DELETE FROM captures", "UPDATE media SET mime = 'text/html'", "DELETE FROM key_aliases"):
+            index.db.execute(sql)  # type: ignore[attr-defined]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert _problems(result) == [
+        f"{GONE}: the media file {PHOTO}: mime 'text/html' in the index, 'image/jpeg' in the journal in the WARCs",
+        f"{ARTICLE}: the index lacks the live capture of {FAILED} (error), which the journal in the WARCs holds",
+        f"{FLAT}: the index lacks its alias to {GONE}, which the journal in the WARCs holds"]

@@ -22,6 +22,8 @@ from archiver.index.rows import (
     Capture,
     CaptureDetail,
     CaptureStamp,
+    KeyAlias,
+    MediaRow,
     PostDetail,
     PostRow,
     RecordLocation,
@@ -107,6 +109,18 @@ class IndexQueries(Protocol):
         """Every post in key order, a page at a time: at most `limit` posts whose key sorts after
         `key` (None: from the first). Each page costs the same however far into the index it
         starts, where a lookup's `offset` steps over every post before it."""
+    def post_media(self, post_keys: Sequence[str]) -> dict[str, list[MediaRow]]:
+        """The media files of the posts, by post key (a post without any is left out)."""
+    def article_captures_after(self, url: str | None, limit: int) -> list[tuple[str, list[CaptureDetail]]]:
+        """Every article captured at least once, in URL order, a page at a time: at most `limit`
+        articles whose URL sorts after `url` (None: from the first), each with its own captures."""
+    def article_captures(self, url: str) -> list[CaptureDetail]:
+        """The captures of the article at `url` (not of its posts), oldest first."""
+    def aliases_after(self, key: str | None, limit: int) -> list[KeyAlias]:
+        """Every key alias in old key order, a page at a time: at most `limit` after `key` (None:
+        from the first)."""
+    def alias_of(self, key: str) -> str | None:
+        """The key the post once keyed `key` was merged into; None when it was not."""
     def article_led_to(self, link: str) -> str | None:
         """The URL of the article a platform's short link (`t.co/CODE`) led to when a run was given
         that link as its source; None when no run followed it to an article."""

@@ -134,6 +134,16 @@ class MediaRow(_Row):
 
 
 @dataclass
+class KeyAlias(_Row):
+    """A key that leads to another post's (`key_aliases`): a hash key, or an ID as a page spelt it,
+    merged into the post keyed `new_key` at `merged_at`."""
+
+    old_key: str
+    new_key: str
+    merged_at: str
+
+
+@dataclass
 class PostRow(_Row):
     """A post with the articles citing it, its captures and its status history (`lookup`)."""
 

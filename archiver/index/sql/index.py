@@ -10,6 +10,8 @@ from archiver.index.filters import Filters
 from archiver.index.rows import (
     ArticlePage,
     CaptureDetail,
+    KeyAlias,
+    MediaRow,
     PostDetail,
     PostRow,
     RecordRow,
@@ -47,6 +49,22 @@ class SQLIndex(Store, StampStore):
     def posts_after(self, key: str | None, limit: int) -> list[PostRow]:
         """At most `limit` posts whose key sorts after `key` (None: from the first), in key order."""
         return query.posts_after(self, key, limit)
+
+    def post_media(self, post_keys: Sequence[str]) -> dict[str, list[MediaRow]]:
+        """The media files of the posts, by post key (see `query.post_media`)."""
+        return query.post_media(self, post_keys)
+
+    def article_captures_after(self, url: str | None, limit: int) -> list[tuple[str, list[CaptureDetail]]]:
+        """Captured articles in URL order after `url`, with their captures (see `query.article_captures_after`)."""
+        return query.article_captures_after(self, url, limit)
+
+    def article_captures(self, url: str) -> list[CaptureDetail]:
+        """The article's own captures, oldest first (see `query.article_captures`)."""
+        return query.article_captures(self, url)
+
+    def aliases_after(self, key: str | None, limit: int) -> list[KeyAlias]:
+        """Key aliases in old key order after `key` (see `query.aliases_after`)."""
+        return query.aliases_after(self, key, limit)
 
     def article_led_to(self, link: str) -> str | None:
         """The article a short link given as a source led to (see `query.article_led_to`), or None."""

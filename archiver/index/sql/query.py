@@ -19,6 +19,7 @@ from archiver.index.rows import (
     CaptureRow,
     CitationDetail,
     CitationRow,
+    KeyAlias,
     MediaRow,
     ObservationDetail,
     ObservationRow,
@@ -234,6 +235,52 @@ def posts_after(index: Index, key: str | None, limit: int) -> list[PostRow]:
     after, params = ("", [limit]) if key is None else (" WHERE key > ?", [key, limit])
     rows = list(index.db.query(f"SELECT posts.* FROM posts{after} ORDER BY key LIMIT ?", params))
     return _attach(index, rows, detailed=False)
+
+
+def post_media(index: Index, post_keys: Sequence[str]) -> dict[str, list[MediaRow]]:
+    """The media files of the posts, by post key, each post's in the order they were recorded."""
+    grouped = _grouped(index, "SELECT p.key AS post_key, m.url, m.path, m.sha256, m.mime FROM media m "
+                       "JOIN posts p ON p.id = m.post WHERE p.key IN ({marks}) ORDER BY m.id", post_keys)
+    return {key: [MediaRow(**m) for m in rows] for key, rows in grouped.items()}
+
+
+def article_captures_after(index: Index, url: str | None, limit: int) -> list[tuple[str, list[CaptureDetail]]]:
+    """At most `limit` articles captured at least once, whose URL sorts after `url` (None: from the
+    first), in URL order, each with its own captures (not its posts'), oldest first."""
+    if limit < 0:
+        raise ValueError(f"limit must not be negative, got {limit}")
+    after, params = ("", [limit]) if url is None else ("a.url > ? AND ", [url, limit])
+    articles = [(int(row["id"]), str(row["url"])) for row in index.db.query(
+        f"SELECT a.id, a.url FROM articles a WHERE {after}"
+        "EXISTS (SELECT 1 FROM captures c WHERE c.article_id = a.id AND c.post IS NULL) ORDER BY a.url LIMIT ?",
+        params)]
+    captures: dict[int, list[CaptureDetail]] = defaultdict(list)
+    for chunk in chunks([article_id for article_id, _url in articles]):
+        marks = ", ".join("?" for _ in chunk)
+        for row in index.db.query(_ARTICLE_CAPTURES.format(where=f"c.article_id IN ({marks})"), list(chunk)):
+            captures[row.pop("article_id")].append(CaptureDetail(**row))
+    return [(article_url, captures[article_id]) for article_id, article_url in articles]
+
+
+_ARTICLE_CAPTURES = (
+    "SELECT c.article_id, c.captured_at, c.source, c.screenshot, c.status, c.warc, c.id, c.url, c.error, "
+    "c.screenshot_sha256, c.page_record_id FROM captures c WHERE c.post IS NULL AND {where} ORDER BY c.captured_at, c.id")
+
+
+def article_captures(index: Index, url: str) -> list[CaptureDetail]:
+    """The article's own captures (not its posts'), oldest first; none when it is not held."""
+    rows = index.db.query(_ARTICLE_CAPTURES.format(where="c.article_id = (SELECT id FROM articles WHERE url = ?)"),
+                          [url])
+    return [CaptureDetail(**{name: value for name, value in row.items() if name != "article_id"}) for row in rows]
+
+
+def aliases_after(index: Index, key: str | None, limit: int) -> list[KeyAlias]:
+    """At most `limit` key aliases whose old key sorts after `key` (None: from the first), in that order."""
+    if limit < 0:
+        raise ValueError(f"limit must not be negative, got {limit}")
+    after, params = ("", [limit]) if key is None else (" WHERE old_key > ?", [key, limit])
+    return [KeyAlias(**row) for row in index.db.query(
+        f"SELECT old_key, new_key, merged_at FROM key_aliases{after} ORDER BY old_key LIMIT ?", params)]
 
 
 # Asking SQLite's full-text index whether one post matches costs some 20 times what fetching one
