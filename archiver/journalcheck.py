@@ -147,8 +147,8 @@ def _differences(index: IndexQueries, journal: Journal, where: str, damaged: boo
                  captures: Collection[int] = ()) -> list[Problem]:
     """Compared post by post, holding a digest of each post the journal describes (never every
     post's facts): the facts of a post are read again, from both sides, where the digests differ.
-    Then the articles' own captures and the key aliases, the same way; and the captures'
-    timestamps first (`_stamp_differences`)."""
+    The captures' timestamps before (`_stamp_differences`); the articles' own captures and the key
+    aliases after, the same way as the posts."""
     problems: list[Problem] = []
     ahead: list[str] = []  # differing posts the index holds more of, in the order found
     extra = 0  # posts only the index holds; the first few by key are named
@@ -221,10 +221,10 @@ class _Tally:
 # What the index and the journal each say of an article's capture, as the journal writes it.
 _CAPTURED = ("captured_at", "source", "url", "status", "error", "screenshot", "screenshot_sha256", "warc",
              "page_record_id")
-_Shot = tuple[str | None, ...]
+_Captured = tuple[str | None, ...]
 
 
-def _article_captures(index: IndexQueries) -> Iterator[tuple[str, Counter[_Shot]]]:
+def _article_captures(index: IndexQueries) -> Iterator[tuple[str, Counter[_Captured]]]:
     """Each captured article's URL and its own captures, read a page of articles at a time in URL order."""
     last: str | None = None
     while True:
@@ -236,11 +236,11 @@ def _article_captures(index: IndexQueries) -> Iterator[tuple[str, Counter[_Shot]
         last = page[-1][0]
 
 
-def _captured(capture: CaptureDetail) -> _Shot:
+def _captured(capture: CaptureDetail) -> _Captured:
     return tuple(getattr(capture, name) for name in _CAPTURED)
 
 
-def _captures_of(index: IndexQueries, url: str) -> Counter[_Shot]:
+def _captures_of(index: IndexQueries, url: str) -> Counter[_Captured]:
     """The captures of the article at `url` (empty when it has none)."""
     return Counter(_captured(c) for c in index.article_captures(url))
 
@@ -270,7 +270,7 @@ def _article_differences(index: IndexQueries, replayed: SQLiteIndex, where: str)
     return problems, tally.said()
 
 
-def _captures_difference(url: str, mine: Counter[_Shot], told: Counter[_Shot], where: str) -> list[Problem]:
+def _captures_difference(url: str, mine: Counter[_Captured], told: Counter[_Captured], where: str) -> list[Problem]:
     """The problems of an article whose captures in the index (`mine`) are not those the journal
     tells: a capture the index lacks, or holds otherwise (found by its time and source, else by its
     page record); none when the index only holds more."""
