@@ -433,6 +433,10 @@ def test_each_key_has_a_folder_of_its_own_inside_its_platform_s(tmp_path: Path) 
      "x</blockquote>", "truthsocial:113000000000000010", "blockquote.truthsocial-embed"),
     ('<blockquote data-embed-url="https://truthsocial.com/@someone/113000000000000011/embed">x</blockquote>',
      "truthsocial:113000000000000011", "blockquote[data-embed-url]"),
+    ('<iframe src="https://mastodon.social/@someone/113000000000000019/embed"></iframe>',
+     "mastodon:mastodon.social/113000000000000019", "iframe[src]"),
+    ('<iframe class="mastodon-embed" src="https://mastodon.social/@someone/113000000000000020/embed"></iframe>',
+     "mastodon:mastodon.social/113000000000000020", "iframe.mastodon-embed"),
     # truthsocial.com written with www. is the same server.
     ('<a href="https://www.truthsocial.com/@x/113000000000000012">www</a>', "truthsocial:113000000000000012", "a[href]"),
 ])

@@ -161,7 +161,8 @@ def make_embed_rules(
             return None
         plat = platform()
         match = plat.parse_url(src) or _match(*found)
-        return [ctx.embedded(plat, f"iframe.{css_class}", match)]
+        label = f"iframe.{css_class}" if has_class(attrs, css_class) else "iframe[src]"  # by its /embed address
+        return [ctx.embedded(plat, label, match)]
 
     return (
         EmbedRule(("blockquote",), blockquote, needs=("class", "data-embed-url")),
