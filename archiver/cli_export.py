@@ -79,8 +79,21 @@ def _as_is(out: Path) -> Iterator[Path]:
 
 @contextmanager
 def _temporary(name: str) -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="archiver-export-") as folder:
-        yield Path(folder) / name
+    """A folder of its own in $TMPDIR, named with this process's PID and locked while in use, so
+    that a later `-o -` removes it if this process is killed (export/leftovers.py)."""
+    from .export.leftovers import STAGE_PATTERN, hold, remove_stale, stage_prefix
+
+    remove_stale(Path(tempfile.gettempdir()), STAGE_PATTERN)
+    with tempfile.TemporaryDirectory(prefix=stage_prefix()) as folder:
+        try:
+            held: int | None = hold(folder)
+        except OSError:
+            held = None  # a file system without locks: the PID in its name still says so
+        try:
+            yield Path(folder) / name
+        finally:
+            if held is not None:
+                os.close(held)
 
 
 def stream_to_stdout(path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from archiver.errors import ExportError, UsageError
+from archiver.export.leftovers import hold_open, part_pattern, part_prefix, remove_stale
 from archiver.export.wacz import Seal, write_wacz
 from archiver.export.warcfile import (
     CountingWriter,
@@ -121,12 +122,19 @@ def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequen
     if not plan.locations:
         raise ExportError("nothing left to export: " + "; ".join(plan.left_out))
     title = title or DEFAULT_TITLE
+    folder = Path(tempfile.gettempdir()) if in_place else target.parent
+    # What an export to the same place left when it was killed (a full-size hidden file), unless
+    # a live export is writing it.
+    remove_stale(folder, part_pattern(out.name))
     try:
-        fd, tmp_name = tempfile.mkstemp(dir=None if in_place else target.parent, prefix=f".{out.name}.",
-                                        suffix=".part")
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=part_prefix(out.name), suffix=".part")
     except OSError as e:  # a folder that takes no files, a name too long with the temporary suffix
         raise ExportError(f"cannot write {out}: {e.strerror or e}; choose a writable path for -o") from None
     tmp = Path(tmp_name)
+    try:
+        held = hold_open(fd)  # tells a later export that this file is being written
+    except OSError:
+        held = None  # a file system without locks: the PID in its name still says so
     try:
         result: WarcResult
         if fmt == "wacz":
@@ -153,6 +161,8 @@ def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequen
         raise ExportError(f"cannot write {out}: {e.strerror or e}") from e
     finally:
         tmp.unlink(missing_ok=True)
+        if held is not None:
+            os.close(held)
     log.info("exported %d records (%d revisit originals added, %d redacted) to %s", result.records,
              plan.originals_added, result.redacted, out)
     return ExportSummary(path=out, format=fmt, records=result.records, originals_added=plan.originals_added,

@@ -1,0 +1,111 @@
+"""What a killed export leaves, and how the next one tells it from a live export's file.
+
+An export writes its bundle to a hidden file beside the output (`.NAME.PID.XXXXXXXX.part`) and
+renames it into place when complete; `-o -` stages it in a folder of the temporary directory
+(`archiver-export-PID-XXXXXXXX/`). Killed (SIGKILL, out of memory, a power cut), the process
+leaves that file or folder, full size. Each is named with its writer's PID and held under an
+exclusive `flock` for as long as it is written, so a later export to the same place removes a
+leftover of its own kind only when both say nobody writes it: no process of that PID is alive
+(on this machine; a file made moments ago is not locked yet, but its PID is alive), and its lock
+can be taken (a writer on another machine sharing the folder holds it). A PID reused by an
+unrelated process keeps a leftover until that process ends: left, never wrongly removed.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import re
+import shutil
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# mkstemp's and mkdtemp's random part: eight of [a-z0-9_]
+_RANDOM = r"[a-z0-9_]{8}"
+STAGE_PREFIX = "archiver-export-"
+
+
+def part_prefix(name: str) -> str:
+    """The start of the name of an export's partial file for the output `name` (mkstemp adds the rest)."""
+    return f".{name}.{os.getpid()}."
+
+
+def part_pattern(name: str) -> re.Pattern[str]:
+    """Names of partial files of exports to the output `name`, the writer's PID the first group."""
+    return re.compile(rf"\.{re.escape(name)}\.(\d+)\.{_RANDOM}\.part")
+
+
+def stage_prefix() -> str:
+    """The start of the name of the folder `-o -` stages its bundle in (mkdtemp adds the rest)."""
+    return f"{STAGE_PREFIX}{os.getpid()}-"
+
+
+STAGE_PATTERN = re.compile(rf"{re.escape(STAGE_PREFIX)}(\d+)-{_RANDOM}")
+
+
+def hold(path: Path | str) -> int:
+    """A descriptor of `path` (a file or a folder) holding its exclusive lock: close it to release."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def hold_open(fd: int) -> int:
+    """A second descriptor of the file open at `fd`, holding its exclusive lock: the lock lasts,
+    whatever the writer does with `fd`, until this one is closed (once the bundle is in place)."""
+    held = os.dup(fd)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(held)
+        raise
+    return held
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process writes nothing yet: a leftover of an earlier one of that PID
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process
+    return True
+
+
+def remove_stale(folder: Path, pattern: re.Pattern[str]) -> list[Path]:
+    """Remove the entries of `folder` whose whole name matches `pattern` (group 1: the writer's PID)
+    that no live process writes; the paths removed. What cannot be looked at or removed is left."""
+    removed: list[Path] = []
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m is None or _alive(int(m.group(1))):
+            continue
+        path = folder / name
+        try:
+            fd = hold(path)
+        except OSError:
+            continue  # locked: written right now (from another machine, or a PID this one reuses)
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(path)
+            log.info("removed %s, left by an export that was stopped before it finished", path)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed

@@ -1,0 +1,149 @@
+"""What a killed export leaves (its hidden `.part` file beside the output, or the folder `-o -`
+stages its bundle in) is removed by the next export to the same place, unless a live export is
+writing it: its writer's PID is alive, or it holds the file's lock (a writer on another machine).
+
+The leftovers are made by real exports killed with SIGKILL while writing (the real WARC writer
+and zip, in a child process); live ones by a child process holding a lock, as an export does.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from archiver.export import export_bundle
+from archiver.export.leftovers import STAGE_PATTERN, part_pattern
+from tests.export_fixtures import ALICE_KEY, alice_pages, build_archive
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A real export to OUT, SIGKILLed once its bundle is written but before it is sealed and renamed.
+KILLED_EXPORT = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    from archiver.export import export_bundle
+    from tests.export_fixtures import ALICE_KEY, alice_pages, build_archive
+    arc = build_archive(Path(sys.argv[1]))
+    def killed(package, digest):
+        os.kill(os.getpid(), signal.SIGKILL)
+    export_bundle(arc.root, arc.rows_for(ALICE_KEY, article_ids=(1,)), alice_pages(), Path(sys.argv[2]), seal=killed)
+""")
+
+# `-o -`'s staging folder, SIGKILLed while the bundle is in it.
+KILLED_STAGING = textwrap.dedent("""
+    import os, signal
+    from archiver.cli_export import _temporary
+    with _temporary("export.wacz") as path:
+        path.write_bytes(b"PK" * 50000)
+        os.kill(os.getpid(), signal.SIGKILL)
+""")
+
+# Holds the exclusive lock of argv[1] (as a writing export does) until its stdin closes.
+HOLDER = textwrap.dedent("""
+    import fcntl, os, sys
+    fd = os.open(sys.argv[1], os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    print("held", flush=True)
+    sys.stdin.read()
+""")
+
+
+def _python(code: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=120)
+
+
+def _dead_pid() -> int:
+    """The PID of a process that ended (and was reaped): no process of it is left."""
+    done = subprocess.Popen(["true"])
+    assert done.wait(timeout=30) == 0
+    return done.pid
+
+
+def _holding(path: Path) -> subprocess.Popen[str]:
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def _release(holder: subprocess.Popen[str]) -> None:
+    assert holder.stdin is not None
+    holder.stdin.close()
+    holder.wait(timeout=30)
+
+
+def test_a_killed_exports_part_file_is_removed_by_the_next_export_never_a_live_ones(tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "alice.wacz"
+    killed = _python(KILLED_EXPORT, str(tmp_path / "killed-archive"), str(out))
+    assert killed.returncode == -9, killed.stderr
+    (left,) = [p for p in out_dir.iterdir()]
+    assert part_pattern(out.name).fullmatch(left.name), left.name
+    assert left.stat().st_size > 1000 and not out.exists()  # a full-size bundle, hidden
+
+    # Live writers' files: one whose writer is on another machine (its PID means nothing here,
+    # it holds the lock), one just made (its writer alive here, not locked yet); and another
+    # output's, whose name starts alike.
+    dead = _dead_pid()
+    elsewhere = out_dir / f".alice.wacz.{dead}.abcd1234.part"
+    elsewhere.write_bytes(b"x" * 100)
+    holder = _holding(elsewhere)
+    try:
+        fresh = out_dir / f".alice.wacz.{holder.pid}.efgh5678.part"
+        fresh.write_bytes(b"y" * 100)
+        other = out_dir / f".alice.wacz.x.wacz.{dead}.ijkl9012.part"
+        other.write_bytes(b"z" * 100)
+
+        arc = build_archive(tmp_path / "archive")
+        summary = export_bundle(arc.root, arc.rows_for(ALICE_KEY, article_ids=(1,)), alice_pages(), out)
+        assert summary.records > 0
+        with zipfile.ZipFile(out) as z:
+            assert "datapackage.json" in z.namelist()
+        assert not left.exists()
+        assert elsewhere.exists() and fresh.exists() and other.exists()
+    finally:
+        _release(holder)
+    # Once their writers are gone, the next export removes them; the other output's stays.
+    export_bundle(arc.root, arc.rows_for(ALICE_KEY, article_ids=(1,)), alice_pages(), out)
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted([out.name, other.name])
+
+
+def test_a_killed_stdout_exports_folder_is_removed_by_the_next_one(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    killed = _python(KILLED_STAGING, env={"TMPDIR": str(tmp)})
+    assert killed.returncode == -9, killed.stderr
+    (left,) = list(tmp.iterdir())
+    assert STAGE_PATTERN.fullmatch(left.name) and (left / "export.wacz").stat().st_size == 100000
+
+    elsewhere = tmp / f"archiver-export-{_dead_pid()}-abcd1234"
+    elsewhere.mkdir()
+    holder = _holding(elsewhere)
+    try:
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+        from archiver.cli_export import _temporary
+
+        with _temporary("export.wacz") as path:
+            assert path.parent.parent == tmp
+            assert not left.exists() and elsewhere.exists()
+            # this one is live: another export now leaves it alone
+            assert _python(textwrap.dedent("""
+                from archiver.cli_export import _temporary
+                with _temporary("export.wacz"):
+                    pass
+            """), env={"TMPDIR": str(tmp)}).returncode == 0
+            assert path.parent.exists()
+        assert not path.parent.exists()
+    finally:
+        _release(holder)
