@@ -128,6 +128,18 @@ def _held_spelling(handle: str, handles: Iterable[str | None]) -> str:
     return spellings.most_common(1)[0][0] if spellings else handle
 
 
+def require_sound(index: IndexQueries) -> None:
+    """IndexDamaged (exit 2) when the database's quick check of every page finds damage. SQLite
+    reads a damaged page of a table by row id as "no such row" rather than as an error (only a scan
+    of it fails), so a command reading the archive through its rows (an export, a report) would
+    otherwise leave out whatever such a page held (a post's citing articles, say) and succeed."""
+    found = index.quick_check()
+    if found:
+        from .index.sqlite.damage import damaged
+
+        raise damaged(getattr(index, "path", None), "the database's own check fails: " + "; ".join(found))
+
+
 def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, out: Path, *,
                      include_credentials: bool = False, allow_damaged: bool = False,
                      evidence: EvidenceOptions | None = None, fmt: str | None = None) -> ExportSummary:
@@ -137,6 +149,7 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
     from .export import bundle_format, export_bundle
 
     fmt = bundle_format(out, fmt)  # a bad name is a usage error before any work
+    require_sound(index)
     posts = index.lookup(filters)
     if filters.selects_all:  # no filter given: say what that means before the work
         log.warning("exporting the whole archive (%d post%s); give --handle, --since, ... to export less",

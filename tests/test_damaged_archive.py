@@ -253,3 +253,56 @@ def test_a_garbled_digest_name_is_no_algorithm_not_a_crash() -> None:
     # A row cut short by an interrupted copy holds NULs; hashlib raises TypeError for such a name.
     assert digest_hasher("sha1\x00:X") is None and digest_hasher("\ud800:X") is None
     assert digest_hasher("sha1:ABC") is not None
+
+
+def _overwrite(db: Path, at: int, length: int) -> None:
+    with db.open("r+b") as f:
+        f.seek(at)
+        f.write(b"A" * length)
+
+
+def test_a_damaged_articles_page_is_named_not_read_as_no_article(pristine: Path, tmp_path: Path) -> None:
+    """Page 2 (the articles table's root) overwritten: SQLite reads an article by its row id there
+    as "no such row", so a post's citing article vanished from an export, a report and `show`,
+    all exiting 0. Each now names the damage (exit 2), and no bundle is written."""
+    archive = _copy(pristine, tmp_path / "archive")
+    import sqlite3
+
+    conn = sqlite3.connect(archive / DB_NAME)
+    root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'articles'").fetchone()[0]
+    conn.close()
+    assert root == 2
+    _overwrite(archive / DB_NAME, 5000, 4000)  # as found: 904 bytes into page 2, on into page 3
+    out = tmp_path / "out"
+    out.mkdir()
+    for command in (("export", "-o", str(out / "all.wacz")),
+                    ("export", "--handle", "RivertonDesk", "-o", str(out / "one.wacz")),
+                    ("report", "-o", str(out / "report.html")),
+                    ("show", "twitter:1764640000000000001"),
+                    ("lookup", "--format", "json")):
+        r = _cli(*command, archive=archive)
+        assert r.returncode == 2, (command, r.returncode, r.stderr[-500:])
+        (line,) = [x for x in r.stderr.splitlines() if "archive.db is damaged: " in x]
+        assert "archiver reindex" in line and "Traceback" not in r.stderr, (command, r.stderr)
+        assert "no article" not in r.stdout
+    assert list(out.iterdir()) == []
+
+
+def test_export_checks_every_page_first(pristine: Path, tmp_path: Path) -> None:
+    """A leaf page of the records table overwritten: lookup never reads it (and passes), but an
+    export reads its rows by id, and would leave out the records it held. The export's quick check
+    of every page refuses it first (exit 2, nothing written)."""
+    import sqlite3
+
+    archive = _copy(pristine, tmp_path / "archive")
+    conn = sqlite3.connect(archive / DB_NAME)
+    page = conn.execute("SELECT min(pageno) FROM dbstat WHERE name = 'records' AND pagetype = 'leaf'").fetchone()[0]
+    conn.close()
+    _overwrite(archive / DB_NAME, (page - 1) * PAGE + 100, PAGE - 200)
+    assert _cli("lookup", "--format", "json", archive=archive).returncode == 0
+    out = tmp_path / "out.wacz"
+    r = _export(archive, out)
+    assert r.returncode == 2, r.stderr
+    (line,) = [x for x in r.stderr.splitlines() if "archive.db is damaged: the database's own check fails" in x]
+    assert f"page {page}" in line and "archiver reindex" in line
+    assert not out.exists() and not list(tmp_path.glob(".out.wacz*"))

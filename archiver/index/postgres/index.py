@@ -27,6 +27,10 @@ class PostgresIndex(SQLIndex):
         `pg_checksums`) are the database administrator's."""
         return []
 
+    def quick_check(self) -> list[str]:
+        """Nothing, as `self_check`."""
+        return []
+
     def __init__(self, url: str, archive_dir: Path | str = ".", *, create: bool = True) -> None:
         self.archive_dir = Path(archive_dir)
         self.url = url

@@ -126,12 +126,23 @@ def _grouped(index: Index, sql: str, keys: Sequence[str]) -> dict[str, list[dict
 def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list[PostRow]:
     keys = [row["key"] for row in rows]
     article_cols = "a.url, c.kind, c.evidence, c.dropped_at" + (", a.title, c.first_seen" if detailed else "")
+    # The article a citation names is looked up by its row id, which SQLite answers from a damaged
+    # page of the articles table as "no such row": a left join shows that, where a join would drop
+    # the citation and the post would read as cited by no article. A citation's article is never
+    # removed while it stands (the schema's reference), so a citation without one is damage.
     articles = _grouped(
         index,
-        f"SELECT p.key AS post_key, {article_cols} FROM citations c JOIN articles a ON a.id = c.article_id "
-        "JOIN posts p ON p.id = c.post WHERE p.key IN ({marks}) ORDER BY a.url",
+        f"SELECT p.key AS post_key, c.article_id AS article_named, a.id AS article_held, {article_cols} "
+        "FROM posts p JOIN citations c ON c.post = p.id LEFT JOIN articles a ON a.id = c.article_id "
+        "WHERE p.key IN ({marks}) ORDER BY a.url",
         keys,
     )
+    for key, cited in articles.items():
+        for a in cited:
+            if a.pop("article_held") is None:
+                raise _damaged(index, f"post {key} is cited by article {a['article_named']}, which the index "
+                                      "does not hold (a damaged page of its articles table reads as no row)")
+            a.pop("article_named")
     capture_cols = "c.captured_at, c.source, c.screenshot, c.status, c.warc, c.url, c.error" + (
         ", c.id, c.screenshot_sha256, c.page_record_id" if detailed else ""
     )
@@ -175,6 +186,13 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
         else:
             result.append(PostRow(**post))
     return result
+
+
+def _damaged(index: Index, reason: str) -> Exception:
+    """The error naming damage found in what a query read: the archive's file, or the database."""
+    from archiver.index.sqlite.damage import damaged
+
+    return damaged(getattr(index, "path", None) or getattr(index, "name", None), reason)
 
 
 def lookup_sql(filters: Filters, *, limit: int | None = None, offset: int = 0,

