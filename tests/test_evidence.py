@@ -265,7 +265,7 @@ def test_a_flipped_byte_in_any_file_is_named(sealed: tuple[Path, list], tmp_path
         bad = rewrite(wacz, tmp_path / "bad.wacz", {name: flip(data, at)})
         kinds = _kinds(bad, roots)
         # Named by its hash first; what the change does to the records and the index besides.
-        assert kinds[0] == ("hash", name) and all(kind in ("damaged", "record", "index") for kind, _ in kinds[1:]), kinds
+        assert kinds[0] == ("hash", name) and all(kind in ("damaged", "record", "index", "pages") for kind, _ in kinds[1:]), kinds
 
 
 def test_a_changed_datapackage_is_named(sealed: tuple[Path, list], tmp_path: Path) -> None:  # type: ignore[type-arg]
@@ -596,6 +596,75 @@ def test_damage_under_hashes_made_again_is_still_named(arc: Archive, tmp_path: P
         # (a file cut short reads as fewer records: the index names where they were)
         expected = {"flipped": {"record"}, "cut short": {"index"}, "line deleted": {"index"}, "offset moved": {"index"}}
         assert expected[case] <= kinds, (case, result.findings)
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_bytes_before_or_after_the_zip_are_named(arc: Archive, tmp_path: Path, signed: bool) -> None:
+    """What no hash covers and unzip shows: bytes put before the zip (zipfile reads on, past them)
+    or after its end, as the zip's comment is named; exit 1 from the command too."""
+    import os
+    import sys
+
+    options = EvidenceOptions(key=create_key(arc.root)) if signed else EvidenceOptions()
+    wacz, _ = export(arc, tmp_path / "plain.wacz", options)
+    assert verify_wacz(wacz).ok
+    data = wacz.read_bytes()
+    for case, bytes_, where in (("before", b"JUNK" * 100 + data, "(before the zip)"),
+                                ("after", data + b"JUNK" * 100, "(after the zip)"),
+                                ("a few after", data + b"J", "(after the zip)")):
+        bad = tmp_path / f"{case}.wacz"
+        bad.write_bytes(bytes_)
+        result = verify_wacz(bad)
+        assert [(f.kind, f.path) for f in result.findings] == [("unlisted", where)], (case, result.findings)
+        assert str(len(bytes_) - len(data)) in result.findings[0].detail
+        if signed:
+            assert result.signature is not None  # the signature itself still checks: it is what it covers
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "verify", str(tmp_path / "before.wacz")],
+                       capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[1],
+                       env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert r.returncode == 1 and "unlisted\t(before the zip)\t400 bytes" in r.stdout, (r.stdout, r.stderr)
+
+
+def test_an_index_and_pages_edited_under_hashes_made_again_are_named(arc: Archive, tmp_path: Path) -> None:
+    """A bundle edited and its hashes made again (unsigned: nothing else vouches for it): CDXJ lines
+    saying another time, status or type than their record, lines out of order (replay tools' binary
+    search then misses lines), a pages.jsonl that is not JSON, the WARC compressed in the zip (replay
+    reads records by offset). Each is named; nothing else is."""
+    import zipfile
+
+    wacz, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
+    assert verify_wacz(wacz).ok
+    index, pages = read(wacz, "indexes/index.cdx"), read(wacz, "pages/pages.jsonl")
+    lines = index.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if b'"status": "200"' in line and b'"mime": "text/html"' in line)
+    key, stamp, fields = lines[at].split(b" ", 2)
+
+    def line_with(new: bytes) -> dict[str, bytes]:
+        return {"indexes/index.cdx": b"".join(lines[:at] + [new] + lines[at + 1:])}
+
+    cases: dict[str, tuple[dict[str, bytes], str, str]] = {
+        "timestamp": (line_with(b" ".join([key, b"%014d" % (int(stamp) + 1), fields])), "index", "timestamp"),
+        "status": (line_with(lines[at].replace(b'"status": "200"', b'"status": "404"')), "index", "status 404"),
+        "mime": (line_with(lines[at].replace(b'"mime": "text/html"', b'"mime": "image/png"')), "index", "mime image/png"),
+        "order": ({"indexes/index.cdx": b"".join(reversed(lines))}, "index", "out of order"),
+        "pages": ({"pages/pages.jsonl": pages.replace(b'{"id"', b'{id', 1)}, "pages", "not JSON"),
+    }
+    assert len(lines) > 2 and pages.count(b'{"id"') >= 1
+    for case, (changes, kind, said) in cases.items():
+        result = verify_wacz(_rehashed(wacz, tmp_path / "bad.wacz", changes))
+        found = [f for f in result.findings if f.kind == kind and said in f.detail]
+        assert found and not {f.kind for f in result.findings} - {kind}, (case, result.findings)
+    # The WARC entry DEFLATED instead of STORED: every byte of it the same, every hash still true.
+    deflated = tmp_path / "deflated.wacz"
+    with zipfile.ZipFile(wacz) as src, zipfile.ZipFile(deflated, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "archive/data.warc.gz":
+                info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, data)
+    result = verify_wacz(deflated)
+    assert [(f.kind, f.path) for f in result.findings] == [("entry", "archive/data.warc.gz")], result.findings
+    assert "STORED" in result.findings[0].detail
 
 
 def test_a_bundle_made_by_wacz_create_is_read_by_its_own_index(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import zipfile
 import zlib
 from collections import Counter
@@ -54,6 +55,8 @@ from archiver.verify import digest_hasher, digest_matches
 
 PACKAGE = "datapackage.json"
 DIGEST = "datapackage-digest.json"
+PAGES = "pages/pages.jsonl"
+_MAX_PAGE = 1 << 24  # a pages.jsonl line longer than this is no page's (read no further into it)
 REDACTED_FIELD = "WARC-Archiver-Removed-Headers"
 # The records export rewrites without credential headers (archiver/export/credentials.py): those
 # with HTTP headers. The field on any other record is no export's doing.
@@ -70,7 +73,8 @@ NAMED_RECORDS = 5  # records or index lines named one by one in the problems; pa
 class Finding:
     """One thing that does not hold: its kind, the file (or capture) concerned, and why."""
 
-    kind: str  # missing, damaged, hash, size, unlisted, duplicate, digest, signature, timestamp, capture
+    kind: str  # missing, damaged, hash, size, unlisted, duplicate, digest, record, index, pages, entry,
+    # signature, timestamp, capture
     path: str
     detail: str
 
@@ -165,8 +169,41 @@ def verify_wacz(path: Path, *, roots: Sequence[x509.Certificate] | None = None) 
                              "with --archive-dir; check one WARC file with `warcio check`") from None
         raise UsageError(f"{path} is not a readable WACZ (zip): {getattr(e, 'strerror', None) or e}") from None
     with zf:
+        _outside_zip(path, zf, result)
         _Check(zf, result, roots).run()
     return result
+
+
+_END_OF_ZIP = b"PK\x05\x06"  # the end of central directory record's signature
+_END_SIZE = 22  # its size before the comment
+
+
+def _outside_zip(path: Path, zf: zipfile.ZipFile, result: WaczVerification) -> None:
+    """Bytes before the zip's first entry, or after its end (past the comment it declares): no hash
+    covers them, unzip warns of them, and a reader of the file meets them (before the zip, they are
+    what the file's type is told by). Named as `unlisted`, as a zip's comment is."""
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            tail_from = max(size - (1 << 16) - _END_SIZE, 0)  # where zipfile looks for the end, too
+            fh.seek(tail_from)
+            tail = fh.read()
+    except OSError:
+        return  # what cannot be read again is named by the check that follows
+    at = tail.rfind(_END_OF_ZIP)
+    if at < 0 or len(tail) < at + _END_SIZE:
+        return
+    comment = int.from_bytes(tail[at + 20:at + 22], "little")
+    after = size - (tail_from + at + _END_SIZE + comment)
+    infos = zf.infolist()
+    before = min(i.header_offset for i in infos) if infos else getattr(zf, "start_dir", 0)
+    if before > 0:
+        result.findings.append(Finding("unlisted", "(before the zip)", f"{before} bytes before the zip's first entry "
+                                       "that nothing vouches for (unzip warns of them; a reader of the file meets "
+                                       "them first)"))
+    if after > 0:
+        result.findings.append(Finding("unlisted", "(after the zip)", f"{after} bytes after the zip's end that nothing "
+                                       "vouches for (unzip warns of them)"))
 
 
 class _Check:
@@ -194,7 +231,7 @@ class _Check:
         self.payloads: dict[str, list[BundleRecord]] = {}  # payload digest -> intact records holding it
         self._records: dict[str, list[BundleRecord]] | None = None
         self.covered: set[str] = set()  # records some capture's timestamped manifest lists
-        self.starts: dict[tuple[str, int], tuple[str, str, int]] = {}  # (WARC, offset) -> (URI, type, length)
+        self.starts: dict[tuple[str, int], Start] = {}  # (WARC, offset) -> what its index line must say
 
     def fail(self, kind: str, path: str, detail: str) -> None:
         self.r.findings.append(Finding(kind, path, detail))
@@ -226,7 +263,9 @@ class _Check:
             if digest.get("path") != PACKAGE:
                 self.fail("digest", DIGEST, f"names {digest.get('path')!r} instead of {PACKAGE!r}")
         self.files(package)
+        self.stored()
         self.contents()
+        self.pages()
         if isinstance(digest, dict) and digest.get("signedData") is not None:
             self.signature(digest["signedData"], str(digest.get("hash")))
         if isinstance(digest, dict) and digest.get(DIGEST_TIMESTAMPS) is not None:
@@ -531,6 +570,56 @@ class _Check:
         self._records = out
         return out
 
+    def stored(self) -> None:
+        """The WARCs stored uncompressed in the zip (`STORED`), as WACZ requires: replay tools read a
+        record by its offset in the entry, which they cannot seek to in a compressed one."""
+        for info in self.zf.infolist():
+            if info.filename in self.listed and info.filename.startswith("archive/") \
+                    and info.compress_type != zipfile.ZIP_STORED:
+                method = {zipfile.ZIP_DEFLATED: "DEFLATED", zipfile.ZIP_BZIP2: "BZIP2",
+                          zipfile.ZIP_LZMA: "LZMA"}.get(info.compress_type, f"method {info.compress_type}")
+                self.fail("entry", info.filename, f"compressed in the zip ({method}): WACZ stores a WARC "
+                                                  "uncompressed (STORED), so that replay tools can read its records "
+                                                  "by offset; they cannot seek into this one")
+
+    def pages(self) -> None:
+        """pages/pages.jsonl is what replay tools list and search: a header line, then a JSON object a
+        line, each with the `url` and `ts` of its page."""
+        if PAGES not in self.listed:
+            return
+        bad: list[str] = []
+        lines = 0
+        try:
+            with self.zf.open(PAGES) as fh:
+                for n, raw in enumerate(iter(lambda: fh.readline(_MAX_PAGE + 1), b""), 1):
+                    if len(raw) > _MAX_PAGE and not raw.endswith(b"\n"):
+                        bad.append(f"line {n} is longer than {_MAX_PAGE} bytes; read no further")
+                        break
+                    if not raw.strip():
+                        continue
+                    lines += 1
+                    try:
+                        doc = json.loads(raw)
+                    except ValueError:
+                        bad.append(f"line {n} is not JSON")
+                        continue
+                    if not isinstance(doc, dict):
+                        bad.append(f"line {n} is not a JSON object")
+                    elif lines == 1:
+                        if not str(doc.get("format", "")).startswith("json-pages-"):
+                            bad.append(f"line {n}, its first, is not the header (a \"format\": \"json-pages-1.0\" object)")
+                    elif not isinstance(doc.get("url"), str) or not isinstance(doc.get("ts"), str):
+                        bad.append(f"line {n} gives no page (a \"url\" and a \"ts\")")
+        except _UNREADABLE as e:
+            self.fail("pages", PAGES, f"cannot be read ({type(e).__name__}: {e})")
+            return
+        if not lines:
+            bad.append("it is empty: no header line, no page")
+        for why in bad[:NAMED_RECORDS]:
+            self.fail("pages", PAGES, f"{why}: replay tools list and search the pages from it")
+        if len(bad) > NAMED_RECORDS:
+            self.fail("pages", PAGES, f"and {len(bad) - NAMED_RECORDS} more line(s) that are no page")
+
     # -- contents ---------------------------------------------------------------------------------
 
     def contents(self) -> None:
@@ -566,6 +655,8 @@ class _Check:
         pointed: set[tuple[str, int]] = set()
         wrong: list[str] = []
         for name in names:
+            before: str | None = None  # the line above: replay tools find lines by binary search
+            unordered = 0
             try:
                 for n, line in enumerate(self.index_file_lines(name), 1):
                     if line is None:
@@ -573,18 +664,28 @@ class _Check:
                         break
                     if not line or line.startswith("!"):
                         continue
+                    if before is not None and line < before:
+                        unordered += 1
+                        if unordered == 1:
+                            self.fail("index", f"{name}:{n}", "out of order: the line sorts before the one above it, "
+                                                               "and replay tools find lines by binary search, which then "
+                                                               "misses lines (the index must be sorted bytewise)")
+                    before = line
                     why = self.index_line(line, pointed)
                     if why is not None:
                         wrong.append(f"{name}:{n}: {why}")
             except _UNREADABLE as e:
                 self.fail("index", name, f"cannot be read ({type(e).__name__}: {e})")
+            if unordered > 1:
+                self.fail("index", name, f"{unordered} lines in all sort before the line above them")
         for why in wrong[:NAMED_RECORDS]:
             path, _, detail = why.partition(": ")
             self.fail("index", path, detail)
         if len(wrong) > NAMED_RECORDS:
             self.fail("index", names[0], f"and {len(wrong) - NAMED_RECORDS} more index line(s) pointing at no such record")
-        unindexed = [(where, uri) for where, (uri, kind, _length) in sorted(self.starts.items())
-                     if kind in ("response", "revisit") and uri.startswith(("http:", "https:")) and where not in pointed]
+        unindexed = [(where, start.uri) for where, start in sorted(self.starts.items())
+                     if start.kind in ("response", "revisit") and start.uri.startswith(("http:", "https:"))
+                     and where not in pointed]
         if unindexed:
             (file, offset), uri = unindexed[0]
             self.fail("index", names[0], f"{len(unindexed)} answer(s) of the WARCs have no index line, so replay cannot "
@@ -621,9 +722,10 @@ class _Check:
         return False
 
     def index_line(self, line: str, pointed: set[tuple[str, int]]) -> str | None:
-        """Why one CDXJ line points at no record of its URL (None: it does)."""
+        """Why one CDXJ line points at no record of its URL, or says of it what the record does not
+        (None: it points at one, and says what it holds)."""
         _key, _, rest = line.partition(" ")
-        _stamp, _, fields = rest.partition(" ")
+        stamp, _, fields = rest.partition(" ")
         try:
             entry = json.loads(fields)
             where = ("archive/" + str(entry["filename"]), int(entry["offset"]))
@@ -633,13 +735,33 @@ class _Check:
         found = self.starts.get(where)
         if found is None:
             return f"{str(entry.get('url'))[:120]} at offset {where[1]} of {where[0]}, where no record starts"
-        uri, _kind, size = found
+        uri, size = found.uri, found.length
         if entry.get("url") is not None and entry["url"] != uri:
             return f"{str(entry['url'])[:120]} at offset {where[1]} of {where[0]}, where the record is of {uri[:120]}"
         if length != size:
             return f"{uri[:120]}: {length} bytes long, the record at offset {where[1]} of {where[0]} {size}"
         pointed.add(where)
+        # What replay shows and filters by (the time a reader picks, the status, the type): the record's own.
+        said = [(what, "none" if given is None else str(given)[:40], "none" if held is None else held)
+                for what, given, held in (("timestamp", stamp, found.timestamp), ("status", entry.get("status"), found.status),
+                                          ("mime", entry.get("mime"), found.mime))
+                if (None if given is None else str(given)) != held]
+        if said:
+            return (f"{uri[:120]} at offset {where[1]} of {where[0]}: the line gives "
+                    + ", ".join(f"{what} {given}" for what, given, _held in said) + "; the record says "
+                    + ", ".join(f"{what} {held}" for what, _given, held in said))
         return None
+
+
+class Start(NamedTuple):
+    """A record of the bundle's WARCs as its index line must describe it."""
+
+    uri: str
+    kind: str  # WARC-Type
+    length: int
+    timestamp: str  # its WARC-Date as 14 digits, as a CDXJ line gives it
+    status: str | None  # its HTTP status (a response's, a revisit's with HTTP headers), as cdxj-indexer reads it
+    mime: str | None  # the media type cdxj-indexer gives it: `warc/revisit`, the HTTP or the record's Content-Type
 
 
 class BundleRecord(NamedTuple):
@@ -656,9 +778,9 @@ class BundleRecord(NamedTuple):
 
 
 def _read_records(it: Any, out: dict[str, list[BundleRecord]], file: str = "",
-                  starts: dict[tuple[str, int], tuple[str, str, int]] | None = None) -> None:
+                  starts: dict[tuple[str, int], Start] | None = None) -> None:
     """Each record's manifest line and digests into `out` (by WARC-Record-ID, every record of an ID);
-    where each starts (file, offset) -> (target URI, type, length) into `starts`."""
+    where each starts (file, offset) -> what its index line must say, into `starts`."""
     for record in it:
         h = record.rec_headers
         rid = h.get_header("WARC-Record-ID")
@@ -669,12 +791,19 @@ def _read_records(it: Any, out: dict[str, list[BundleRecord]], file: str = "",
         hashing = _BlockHashes(block_digest, payload_digest if record.rec_type in ("response", "resource")
                                or http else None, http=http)
         stream: IO[bytes] = record.raw_stream
+        # The HTTP head of an answer, for the status and type its index line gives.
+        head: bytearray | None = (bytearray() if record.rec_type in ("response", "revisit")
+                                  and uri.startswith(("http:", "https:")) else None)
         while chunk := stream.read(_CHUNK):
             hashing.update(chunk)
+            if head is not None and len(head) <= _MAX_HEAD and b"\r\n\r\n" not in head:
+                head += chunk[:_MAX_HEAD + 1 - len(head)]
         offset = it.get_record_offset()
         if starts is not None:
             it.read_to_end(record)
-            starts[(file, offset)] = (uri, record.rec_type, it.get_record_length())
+            status, mime = _indexed_fields(record.rec_type, h.get_header("Content-Type"), head)
+            starts[(file, offset)] = Start(uri, record.rec_type, it.get_record_length(),
+                                           _timestamp(h.get_header("WARC-Date") or ""), status, mime)
         if rid:
             line = ManifestEntry.of(h, record.rec_type).line()
             payload_ok = hashing.payload_matches()
@@ -721,6 +850,39 @@ class _BlockHashes:
 
 
 _MAX_HEAD = 1 << 20  # HTTP headers longer than this are not looked for further
+_TYPE_END = re.compile(r"[;\s]")  # where cdxj-indexer ends a Content-Type's media type
+
+
+def _timestamp(warc_date: str) -> str:
+    """A WARC-Date as the 14 digits a CDXJ line gives it (cdxj-indexer's `iso_date_to_timestamp`)."""
+    from warcio.timeutils import iso_date_to_timestamp
+
+    try:
+        return str(iso_date_to_timestamp(warc_date))
+    except (ValueError, TypeError, IndexError):
+        return ""
+
+
+def _indexed_fields(kind: str, content_type: str | None, head: bytearray | None) -> tuple[str | None, str | None]:
+    """(status, mime) as cdxj-indexer writes them for a record of type `kind`: the HTTP status of a
+    response or revisit; `warc/revisit` for a revisit, else the HTTP Content-Type of a response, the
+    record's own for the others, cut at its first `;` or space. None where it writes none."""
+    status = http_type = None
+    if head is not None:
+        end = head.find(b"\r\n\r\n")
+        lines = bytes(head[:end if end >= 0 else len(head)]).decode("latin-1").split("\r\n")
+        first = lines[0].split(None, 2) if lines and lines[0] else []
+        if len(first) >= 2 and first[0].upper().startswith("HTTP/"):
+            status = first[1]
+            for line in lines[1:]:
+                name, colon, value = line.partition(":")
+                if colon and name.strip().lower() == "content-type":
+                    http_type = value.strip()
+                    break
+    if kind == "revisit":
+        return status, "warc/revisit"
+    given = http_type if kind in ("response", "request") else content_type
+    return status, (_TYPE_END.split(given, maxsplit=1)[0].strip() if given is not None else None)
 
 
 def _same_time(written: str, check: tsa.TokenCheck) -> None:
