@@ -3,8 +3,10 @@
 For every indexed record: its WARC file exists, the bytes `[offset, offset + length)` are exactly one
 gzip member that decompresses, the record inside has the indexed WARC-Record-ID, its block is as
 long as its Content-Length says, its WARC-Block-Digest / WARC-Payload-Digest match (checked by
-warcio; revisit blocks, which warcio skips, are checked here), and its type, target URI and payload
-digest are those the index holds for it. Every screenshot file exists and has
+warcio; revisit blocks, which warcio skips, are checked here), and its type, target URI, payload
+digest and date are those the index holds for it. A record the index ties to a capture names, in its
+WARC-Concurrent-To and WARC-Page-ID, only records of that capture (a screenshot its page). Every
+screenshot file exists and has
 its recorded SHA-256, and every other screenshot of the same capture beside it is byte for byte one
 of the capture's screenshot records.
 
@@ -32,7 +34,7 @@ import logging
 import os
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from operator import attrgetter
@@ -63,6 +65,9 @@ UNREADABLE = "unreadable"  # a WARC file under warcs/ cannot be read through to 
 UNINDEXED = "unindexed"  # WARC records the index does not know (archive.db lost, emptied or replaced)
 INDEX = "index"  # the index's own storage fails the database's check (a damaged archive.db page)
 STAMP = "timestamp"  # a capture's timestamp token does not check, or not over the records it names
+
+# The headers by which a record names another of its own capture.
+CAPTURE_LINKS = ("WARC-Concurrent-To", "WARC-Page-ID")
 
 REINDEX_HINT = "rebuild the index from the WARCs with `archiver reindex`"
 REINDEX_FORCE_HINT = "`archiver reindex --force` takes them into the index"
@@ -589,8 +594,10 @@ def _check_indexed_file(warc_root: Path, filename: str, rows: Iterable[RecordRow
                 problems.append(Problem(RECORD, rel, f"record {row.record_id or '?'} at offset {offset}: {differs}"))
                 continue
             good[offset] = row.length
-            if row.capture_id is not None and seen.keep_lines:
-                seen.sound(row.capture_id, headers)
+            if row.capture_id is not None:
+                seen.links(rel, row, headers)
+                if seen.keep_lines:
+                    seen.sound(row.capture_id, headers)
             if mark := _truncation(rel, offset, headers):
                 marked.append(mark)
     return good, offsets, False
@@ -615,8 +622,9 @@ class _Seen(Scratch):
                           "shots": ("capture_id", "digest"),
                           "sound": ("capture_id", "record_id", "line"),
                           "unindexed": ("id",), "journaled": ("id",), "named_lost": ("id",),
-                          "tied": ("id", "filename"), "stray": ("rel", '"offset"', "id"),
-                          "journal_files": ("filename",)})
+                          "tied": ("id", "filename", "capture_id"), "stray": ("rel", '"offset"', "id"),
+                          "journal_files": ("filename",),
+                          "links": ("rel", '"offset"', "id", "capture_id", "header", "target")})
         self.indexed_files: set[str] = set()  # the files of which the index holds records
         self._shots_indexed = False
         self.keep_lines = False  # the sound records' manifest lines, kept when tokens are checked
@@ -688,12 +696,35 @@ class _Seen(Scratch):
         """An indexed record: its ID, and what it is to the checks made at the end."""
         self.add("ids", (row.record_id,))
         if row.capture_id is not None:
-            self.add("tied", (row.record_id, row.filename))
+            self.add("tied", (row.record_id, row.filename, row.capture_id))
         if row.warc_type == "revisit" and row.extra.get("WARC-Refers-To"):
             self.add("revisits", (row.filename, row.offset, row.target_uri, row.extra["WARC-Refers-To"]))
         elif (row.capture_id is not None and row.warc_type == "resource" and row.payload_digest
                 and row.target_uri.startswith("urn:screenshot:")):
             self.add("shots", (row.capture_id, row.payload_digest))
+
+    def links(self, rel: str, row: RecordRow, headers: StatusAndHeaders) -> None:
+        """The records a sound indexed record of a capture names as its own capture's in its headers
+        (`WARC-Concurrent-To`: a request's response, a screenshot's or capture-info's page;
+        `WARC-Page-ID`: the page of an exchange the page made)."""
+        for name, value in headers.headers:
+            header = next((h for h in CAPTURE_LINKS if h.lower() == name.strip().lower()), None)
+            if header is not None and value.strip():
+                self.add("links", (rel, row.offset, row.record_id, row.capture_id, header, value.strip()))
+
+    def linked_elsewhere(self) -> Iterator[tuple[str, int, str, int, str, str, int | None]]:
+        """(file, offset, record ID, its capture, header, the record it names, that record's capture:
+        None when no record of the archive holds it) of every link `links` took that leads out of
+        the record's own capture, by file and offset."""
+        if not self.counts["links"]:
+            return
+        self.execute("CREATE INDEX IF NOT EXISTS tied_id ON tied (id)")
+        self.execute("CREATE INDEX IF NOT EXISTS ids_id ON ids (id)")
+        yield from self.query(
+            'SELECT l.rel, l."offset", l.id, l.capture_id, l.header, l.target, '
+            "(SELECT t.capture_id FROM tied t WHERE t.id = l.target LIMIT 1) AS theirs FROM links l "
+            "WHERE theirs IS NOT NULL AND theirs != l.capture_id "
+            'OR theirs IS NULL AND l.target NOT IN (SELECT id FROM ids) ORDER BY l.rel, l."offset", l.header')
 
     def sound(self, capture_id: int, headers: StatusAndHeaders) -> None:
         """A capture's indexed record found sound: its manifest line, from its own headers."""
@@ -716,7 +747,7 @@ class _Seen(Scratch):
         and the first's target URI, offset and original's ID)."""
         if not self.counts["revisits"]:
             return []
-        self.execute("CREATE INDEX ids_id ON ids (id)")
+        self.execute("CREATE INDEX IF NOT EXISTS ids_id ON ids (id)")
         lost = 'FROM revisits WHERE refers_to NOT IN (SELECT id FROM ids)'
         out = []
         for filename, count, first in list(self.query(f'SELECT filename, count(*), min("offset") {lost} '
@@ -788,14 +819,15 @@ def _check_stamps(seen: _Seen, stamps: Callable[[Sequence[int]], Sequence[Captur
 
 def _differs_from_index(row: RecordRow, headers: StatusAndHeaders) -> str | None:
     """What the index says of a record that its WARC headers do not (its type, target URI, payload
-    digest), or None when they agree: an index edited or damaged would otherwise send export,
-    show and replay to a record that is not the one it names."""
-    for header, indexed in (("WARC-Type", row.warc_type), ("WARC-Target-URI", row.target_uri),
-                            ("WARC-Payload-Digest", row.payload_digest)):
-        written = headers.get_header(header)
-        if indexed is not None and written is not None and indexed != written:
-            return f"the index says {header} {indexed}, the record says {written}"
-    return None
+    digest, date), or None when they agree: an index edited or damaged would otherwise send export,
+    show and replay to a record that is not the one it names, and a record whose WARC-Date was
+    rewritten in place (its digests cover its block, not its headers) would carry the new date
+    into every export's CDXJ and every replay."""
+    said = [f"the index says {header} {indexed}, the record says {written}"
+            for header, indexed in (("WARC-Type", row.warc_type), ("WARC-Target-URI", row.target_uri),
+                                    ("WARC-Payload-Digest", row.payload_digest), ("WARC-Date", row.date))
+            if indexed is not None and (written := headers.get_header(header)) is not None and indexed != written]
+    return "; ".join(said) or None
 
 
 def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
@@ -891,13 +923,32 @@ def _verify(archive_dir: Path, records: Iterable[RecordRow], seen: _Seen, *, who
         else:
             problems += _unindexed_files(warc_root, indexed_files)
     dangling = _dangling_revisits(seen)
+    linked, unheld = _linked_elsewhere(seen)
+    problems += linked
     if being_written(archive_dir):
         # A file still being written is not walked: the originals may be in it, not yet indexed.
-        for note in dangling:
+        for note in dangling + unheld:
             log.warning("note: %s: %s (a WARC file is still being written: they may be in it)", note.path, note.detail)
     else:
-        problems += dangling
+        problems += dangling + unheld
     return problems
+
+
+def _linked_elsewhere(seen: _Seen) -> tuple[list[Problem], list[Problem]]:
+    """The indexed records of a capture whose headers tie them to another capture than the one the
+    index ties them to (a screenshot pointed at another capture's page: an export would show it
+    as that capture's), and those whose headers name a record no WARC file of the archive holds."""
+    elsewhere: list[Problem] = []
+    unheld: list[Problem] = []
+    for rel, offset, record_id, capture, header, target, theirs in seen.linked_elsewhere():
+        where = f"record {record_id} at offset {offset}: its {header} names {target}, "
+        if theirs is None:
+            unheld.append(Problem(RECORD, rel, where + f"which no WARC file of the archive holds (the index ties the "
+                                                       f"record to capture {capture})"))
+        else:
+            elsewhere.append(Problem(RECORD, rel, where + f"a record of capture {theirs}, but the index ties this "
+                                                          f"record to capture {capture}"))
+    return elsewhere, unheld
 
 
 def _walk(path: Path, rel: str, offsets: set[int], good: dict[int, int], marked: list[TruncatedRecord],

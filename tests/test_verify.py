@@ -256,3 +256,107 @@ def test_records_of_a_file_written_before_the_index_was_journaled_are_no_unjourn
         seen.journaled([Entry("2024-03-04T10:00:00Z", "new.warc.gz", 10, "records",
                               json.dumps({"record_ids": ["<urn:uuid:named>"]}).encode())])
         assert seen.unjournaled() == (1, "<urn:uuid:lost-entry>")
+
+
+# -- an archive written by the real index and WARC store, its records rewritten in place -------------
+
+PAGES = ("https://news.example/2024/levee.html", "https://news.example/2024/bridge.html")
+
+
+def _captured_articles(root: Path) -> list[dict[str, Any]]:
+    """Two articles, each captured as a run captures one: its page's exchange, a screenshot and a
+    capture-info record concurrent to the page; every write journaled. Returns, per capture, its
+    page's and screenshot's RecordInfo."""
+    from archiver.index.rows import Capture
+    from archiver.index.sqlite.index import SQLiteIndex
+    from archiver.layout import WARC_DIR
+    from archiver.warcstore import Exchange, WarcStore
+    from tests.export_fixtures import png_bytes
+
+    made = []
+    with SQLiteIndex(root) as index, WarcStore(root / WARC_DIR) as store:
+        index.journal.writer = store.write_metadata_batch
+        for n, url in enumerate(PAGES):
+            article = index.upsert_article(url, source="seeds.txt")
+            req, page = store.write_exchange(Exchange(
+                url=url, method="GET", request_headers=[("Accept", "text/html")], status=200,
+                response_headers=[("Content-Type", "text/html")], body=f"<p>article {n}: the river</p>".encode()))
+            shot = store.write_resource(f"urn:screenshot:{url}", "image/png", png_bytes(4 + n, 3),
+                                        concurrent_to=page.record_id)
+            info = store.write_metadata(f"urn:capture-info:{url}", {"url": url}, concurrent_to=page.record_id)
+            with index.transaction():
+                cid = index.add_capture(Capture(source="live", url=url, status="ok", article_id=article,
+                                                warc=page.filename, page_record_id=page.record_id))
+                index.add_records(cid, [req, page, shot, info], article_id=article)
+            made.append({"page": page, "shot": shot})
+    return made
+
+
+def _rewrite_in_place(path: Path, offset: int, length: int, edit: Any) -> None:
+    """Re-compress the record of the gzip member at `offset` after `edit(bytes) -> bytes` into a
+    member of exactly `length` bytes (its gzip comment takes up the slack), as a tool re-writing a
+    record in place would: nothing after it moves, the index's offsets all still hold."""
+    data = path.read_bytes()
+    record = edit(gzip.decompress(data[offset:offset + length]))
+    packings = [zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, memory, strategy)
+                for level in range(1, 10) for memory in range(1, 10)
+                for strategy in (zlib.Z_DEFAULT_STRATEGY, zlib.Z_FILTERED, zlib.Z_RLE, zlib.Z_FIXED)]
+    deflated = min((packer.compress(record) + packer.flush() for packer in packings), key=len)
+    slack = length - 10 - 1 - len(deflated) - 8  # header, the comment's NUL, trailer
+    assert slack >= 0, "the edited record does not compress into the member's length"
+    member = (b"\x1f\x8b\x08\x10\x00\x00\x00\x00\x00\xff" + b" " * slack + b"\x00" + deflated
+              + zlib.crc32(record).to_bytes(4, "little") + (len(record) & 0xFFFFFFFF).to_bytes(4, "little"))
+    assert len(member) == length and gzip.decompress(member) == record
+    path.write_bytes(data[:offset] + member + data[offset + length:])
+
+
+def _verify_folder(root: Path) -> list[Problem]:
+    from archiver.bundle import verify_selection
+    from archiver.index.sqlite.index import SQLiteIndex
+
+    with SQLiteIndex(root, create=False) as index:
+        return verify_selection(index, root)[0]
+
+
+def test_a_record_whose_date_was_rewritten_in_place_is_named(tmp_path: Path) -> None:
+    """Its digests cover its block, not its headers: the record checks, and only what the index
+    holds of it (its date) tells that it is not the record that was captured."""
+    from archiver.verify import check_record
+
+    root = tmp_path / "archive"
+    made = _captured_articles(root)
+    assert _verify_folder(root) == []
+    page = made[0]["page"]
+    path = root / "warcs" / page.filename
+    forged = "2000-01-01T00:00:00.000000Z"  # (zeros: it compresses into the member's length)
+    assert len(forged) == len(page.date)
+    _rewrite_in_place(path, page.offset, page.length, lambda rec: rec.replace(page.date.encode(), forged.encode(), 1))
+    with path.open("rb") as fh:  # sound as a WARC record: digests and framing as before
+        assert check_record(fh, "warcs/" + page.filename, page.offset, page.length, page.record_id) is None
+    problems = _verify_folder(root)
+    assert [(p.kind, p.path, p.detail) for p in problems] == [
+        (RECORD, "warcs/" + page.filename, f"record {page.record_id} at offset {page.offset}: the index says "
+                                           f"WARC-Date {page.date}, the record says {forged}")]
+
+
+def test_a_screenshot_pointed_at_another_capture_s_page_is_named(tmp_path: Path) -> None:
+    """A capture's screenshots are the records concurrent to its page: one re-pointed at another
+    capture's page would be shown as that capture's by an export."""
+    root = tmp_path / "archive"
+    made = _captured_articles(root)
+    shot, mine, theirs = made[1]["shot"], made[1]["page"], made[0]["page"]
+    path = root / "warcs" / shot.filename
+    _rewrite_in_place(path, shot.offset, shot.length,
+                      lambda rec: rec.replace(mine.record_id.encode(), theirs.record_id.encode()))
+    problems = _verify_folder(root)
+    assert [(p.kind, p.path, p.detail) for p in problems] == [
+        (RECORD, "warcs/" + shot.filename, f"record {shot.record_id} at offset {shot.offset}: its WARC-Concurrent-To "
+                                           f"names {theirs.record_id}, a record of capture 1, but the index ties this "
+                                           "record to capture 2")]
+    # Pointed at a record no WARC file holds, it belongs to no capture any more: named too.
+    nowhere = "<urn:uuid:00000000-0000-4000-8000-000000000000>"
+    _rewrite_in_place(path, shot.offset, shot.length,
+                      lambda rec: rec.replace(theirs.record_id.encode(), nowhere.encode()))
+    assert [p.detail for p in _verify_folder(root)] == [
+        f"record {shot.record_id} at offset {shot.offset}: its WARC-Concurrent-To names {nowhere}, which no WARC file "
+        "of the archive holds (the index ties the record to capture 2)"]
