@@ -11,7 +11,8 @@ kind of gap.
 A damaged WARC file is named in one short line saying how (it cannot be read, it is not a WARC
 file, it is truncated inside a record, it holds something that is not a record at some offset)
 and the records read before the damage are kept; a record without the headers its row needs
-(WARC-Date, WARC-Record-ID, WARC-Type) is left out and counted. warcio's own warnings, which quote
+(WARC-Date, WARC-Record-ID, WARC-Type) is left out and counted, and so is every record with the
+WARC-Record-ID of one read before it (the first is indexed, the others named). warcio's own warnings, which quote
 the bytes they found, never reach the terminal. When not one record could be read from any file,
 nothing is rebuilt (exit 2) and the old index, if any, stays as it was.
 
@@ -349,9 +350,18 @@ def _rebuild(archive_dir: Path, files: list[Path], warcs: Path, db_path: Path, s
     # journal's in the next: the two files of an `archive --recapture`, say).
     older = _unjournaled([path.name for path, scan in zip(files, scans, strict=True)
                           if scan.problem is None and scan.records and not scan.journal], spool)
-    rebuilt = rebuild_index(archive_dir, spool.records(), spool.entries())
+    # Records sharing one WARC-Record-ID (a record appended twice, a file concatenated with a copy
+    # of itself): the first is indexed, the others are named, never one of them chosen unsaid.
+    twice, first = spool.duplicates()
+    rebuilt = rebuild_index(archive_dir, spool.records(first_of_each_id=bool(twice)), spool.entries())
     (archive_dir / INDEX_NOTE).unlink(missing_ok=True)  # indexed in its own archive.db from now on
-    summary.records = spool.record_count
+    summary.records = spool.record_count - twice
+    if first is not None:
+        record_id, filename, offset, kept, kept_offset = first
+        at = f"offset {kept_offset}" + (f" of {WARC_DIR}/{kept}" if kept != filename else "")
+        summary.gaps.append(f"{WARC_DIR}/{filename}: {twice} record(s) have the WARC-Record-ID of a record before "
+                            f"them, left out of the index (the first: {record_id} at offset {offset}, the same ID "
+                            f"as the record at {at}, which is indexed); `archiver verify` names them")
     summary.journal = spool.entry_count
     _name_gaps(summary, older, rebuilt)
     return rebuilt

@@ -301,7 +301,7 @@ def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int
                         kind = DIGEST if bad.kind == DIGEST else UNREADABLE
                         problems.append(Problem(kind, rel, f"unindexed record at offset {member.offset}: {bad.reason}"))
                         continue
-                    seen.record_id(headers.get_header("WARC-Record-ID") or "")
+                    seen.record_id(headers.get_header("WARC-Record-ID") or "", rel, member.offset, member.length)
                     seen.stray(rel, member.offset, headers)
                     if mark := _truncation(rel, member.offset, headers):
                         marked.append(mark)
@@ -342,7 +342,8 @@ def _walk_plain_file(path: Path, rel: str, indexed: set[int], marked: list[Trunc
                 if record.rec_headers.get_header("Content-Length") is None or getattr(record.raw_stream, "limit", 0) > 0:
                     # As reindex reads it: a record the file ends inside is no record to take in.
                     return [Problem(UNREADABLE, rel, f"unindexed record at offset {offset}: the file ends inside it")]
-                seen.record_id(record.rec_headers.get_header("WARC-Record-ID") or "")
+                seen.record_id(record.rec_headers.get_header("WARC-Record-ID") or "", rel, offset,
+                               it.get_record_length())
                 seen.stray(rel, offset, record.rec_headers)
                 if mark := _truncation(rel, offset, record.rec_headers):
                     marked.append(mark)
@@ -594,6 +595,7 @@ def _check_indexed_file(warc_root: Path, filename: str, rows: Iterable[RecordRow
                 problems.append(Problem(RECORD, rel, f"record {row.record_id or '?'} at offset {offset}: {differs}"))
                 continue
             good[offset] = row.length
+            seen.placed(row)
             if row.capture_id is not None:
                 seen.links(rel, row, headers)
                 if seen.keep_lines:
@@ -618,21 +620,41 @@ class _Seen(Scratch):
     once every file is read, and the payload digests of the captures' screenshot records."""
 
     def __init__(self) -> None:
-        super().__init__({"ids": ("id",), "revisits": ("filename", '"offset"', "target_uri", "refers_to"),
+        super().__init__({"ids": ("id", "indexed"), "revisits": ("filename", '"offset"', "target_uri", "refers_to"),
                           "shots": ("capture_id", "digest"),
                           "sound": ("capture_id", "record_id", "line"),
                           "unindexed": ("id",), "journaled": ("id",), "named_lost": ("id",),
                           "tied": ("id", "filename", "capture_id"), "stray": ("rel", '"offset"', "id"),
                           "journal_files": ("filename",),
-                          "links": ("rel", '"offset"', "id", "capture_id", "header", "target")})
+                          "links": ("rel", '"offset"', "id", "capture_id", "header", "target"),
+                          "placed": ("id", "rel", '"offset"', "length", "indexed")})
         self.indexed_files: set[str] = set()  # the files of which the index holds records
         self._shots_indexed = False
         self.keep_lines = False  # the sound records' manifest lines, kept when tokens are checked
 
-    def record_id(self, record_id: str) -> None:
-        """A sound record walked that the index does not hold."""
-        self.add("ids", (record_id,))
+    def record_id(self, record_id: str, rel: str, offset: int, length: int) -> None:
+        """A sound record walked that the index does not hold, at `[offset, offset + length)` of `rel`."""
+        self.add("ids", (record_id, 0))
         self.add("unindexed", (record_id,))
+        self.add("placed", (record_id, rel, offset, length, 0))
+
+    def placed(self, row: RecordRow) -> None:
+        """An indexed record found sound where the index says it is."""
+        self.add("placed", (row.record_id, f"{WARC_DIR}/{row.filename}", row.offset, row.length, 1))
+
+    def duplicates(self) -> Iterator[tuple[str, int, int, str, str, int, int, int]]:
+        """Every sound record whose WARC-Record-ID another sound record has: (file, offset, length,
+        ID, and the file, offset, length of the record that keeps the ID, and whether the index
+        holds that one), by file and offset. The record that keeps the ID is the one the index holds,
+        else the first in file name and offset order (the one `reindex` takes)."""
+        if not self.counts["placed"]:
+            return
+        self.execute("CREATE INDEX placed_id ON placed (id)")
+        yield from self.query(
+            "WITH ranked AS (SELECT *, row_number() OVER (PARTITION BY id ORDER BY indexed DESC, rel, \"offset\") AS n "
+            "FROM placed WHERE id IN (SELECT id FROM placed GROUP BY id HAVING count(*) > 1)) "
+            'SELECT c.rel, c."offset", c.length, c.id, k.rel, k."offset", k.length, k.indexed FROM ranked c '
+            'JOIN ranked k ON k.id = c.id AND k.n = 1 WHERE c.n > 1 ORDER BY c.rel, c."offset"')
 
     def stray(self, rel: str, offset: int, headers: StatusAndHeaders) -> None:
         """A sound record walked that the index does not hold, and that it would hold had it been
@@ -642,12 +664,13 @@ class _Seen(Scratch):
 
     def strays(self, files: Collection[str]) -> list[tuple[str, int, int]]:
         """(file, how many, first offset) of the stray records in each of `files`, but those the
-        journal names (the index lost them: a problem of their own, `lost_from_index`)."""
+        journal names (the index lost them: a problem of their own, `lost_from_index`) or whose ID
+        the index holds elsewhere (two records with one ID: a problem of their own, `duplicates`)."""
         if not self.counts["stray"]:
             return []
         return [(rel, int(n), int(first)) for rel, n, first in self.query(
             'SELECT rel, count(*), min("offset") FROM stray WHERE id NOT IN (SELECT id FROM journaled) '
-            "GROUP BY rel ORDER BY rel") if rel in files]
+            "AND id NOT IN (SELECT id FROM ids WHERE indexed = 1) GROUP BY rel ORDER BY rel") if rel in files]
 
     def journaled(self, journal: Journal) -> None:
         """The records the journal's `records` entries name: the index held each once."""
@@ -669,7 +692,8 @@ class _Seen(Scratch):
 
     def lost_from_index(self, named: Iterable[str] = ()) -> tuple[int, str | None]:
         """How many walked records the index does not hold although its journal named them, and the
-        first; records `named` (in a problem of their own) left out."""
+        first; records `named` (in a problem of their own) left out, and records whose ID the index
+        holds elsewhere (two records with one ID: `duplicates`)."""
         if not (self.counts["unindexed"] and self.counts["journaled"]):
             return 0, None
         for record_id in named:
@@ -677,7 +701,7 @@ class _Seen(Scratch):
         self.execute("CREATE INDEX IF NOT EXISTS journaled_id ON journaled (id)")
         count, first = next(self.query(
             "SELECT count(DISTINCT id), min(id) FROM unindexed WHERE id IN (SELECT id FROM journaled) "
-            "AND id NOT IN (SELECT id FROM named_lost)"))
+            "AND id NOT IN (SELECT id FROM named_lost) AND id NOT IN (SELECT id FROM ids WHERE indexed = 1)"))
         return int(count), first
 
     def unjournaled(self) -> tuple[int, str | None]:
@@ -694,7 +718,7 @@ class _Seen(Scratch):
 
     def note(self, row: RecordRow) -> None:
         """An indexed record: its ID, and what it is to the checks made at the end."""
-        self.add("ids", (row.record_id,))
+        self.add("ids", (row.record_id, 1))
         if row.capture_id is not None:
             self.add("tied", (row.record_id, row.filename, row.capture_id))
         if row.warc_type == "revisit" and row.extra.get("WARC-Refers-To"):
@@ -924,7 +948,7 @@ def _verify(archive_dir: Path, records: Iterable[RecordRow], seen: _Seen, *, who
             problems += _unindexed_files(warc_root, indexed_files)
     dangling = _dangling_revisits(seen)
     linked, unheld = _linked_elsewhere(seen)
-    problems += linked
+    problems += linked + _duplicates(warc_root, seen)
     if being_written(archive_dir):
         # A file still being written is not walked: the originals may be in it, not yet indexed.
         for note in dangling + unheld:
@@ -932,6 +956,49 @@ def _verify(archive_dir: Path, records: Iterable[RecordRow], seen: _Seen, *, who
     else:
         problems += dangling + unheld
     return problems
+
+
+def _duplicates(warc_root: Path, seen: _Seen) -> list[Problem]:
+    """Records that share their WARC-Record-ID with another (a record appended twice, a file
+    concatenated with a copy of itself): one problem per file, naming the first and how many. Replay
+    tools cannot tell such records apart, `reindex` takes the first of them (and says so), an export
+    carries the one the index holds."""
+    found: dict[str, tuple[int, tuple[int, int, str, str, int, int, int]]] = {}
+    for rel, offset, length, record_id, kept_rel, kept_offset, kept_length, indexed in seen.duplicates():
+        count, first = found.get(rel, (0, (offset, length, record_id, kept_rel, kept_offset, kept_length, indexed)))
+        found[rel] = (count + 1, first)
+    problems = []
+    for rel, (count, (offset, length, record_id, kept_rel, kept_offset, kept_length, indexed)) in found.items():
+        other = f"the record at offset {kept_offset}" + (f" of {kept_rel}" if kept_rel != rel else "")
+        held = "which the index holds" if indexed else "which the index does not hold either"
+        copy = _same_bytes(warc_root, (rel, offset, length), (kept_rel, kept_offset, kept_length))
+        what = (f"record {record_id} at offset {offset} has the WARC-Record-ID of {other}, {held}: two records with "
+                f"one ID, which replay tools cannot tell apart; this one "
+                + ("is a byte-for-byte copy of it" if copy else "holds other bytes than it")
+                + (" (an export carries the one the index holds)" if indexed else ""))
+        problems.append(Problem(RECORD, rel, what if count == 1 else
+                                f"{count} records have the WARC-Record-ID of another record; the first: {what}"))
+    return problems
+
+
+def _same_bytes(warc_root: Path, one: tuple[str, int, int], other: tuple[str, int, int]) -> bool:
+    """Whether two stretches (file under the archive, offset, length) of the WARC files hold the same bytes."""
+    if one[2] != other[2]:
+        return False
+    try:
+        with (warc_path(warc_root, one[0].removeprefix(f"{WARC_DIR}/")).open("rb") as a,
+              warc_path(warc_root, other[0].removeprefix(f"{WARC_DIR}/")).open("rb") as b):
+            a.seek(one[1])
+            b.seek(other[1])
+            remaining = one[2]
+            while remaining:
+                chunk = a.read(min(BUF, remaining))
+                if not chunk or chunk != b.read(len(chunk)):
+                    return False
+                remaining -= len(chunk)
+    except OSError:
+        return False
+    return True
 
 
 def _linked_elsewhere(seen: _Seen) -> tuple[list[Problem], list[Problem]]:

@@ -360,3 +360,33 @@ def test_a_screenshot_pointed_at_another_capture_s_page_is_named(tmp_path: Path)
     assert [p.detail for p in _verify_folder(root)] == [
         f"record {shot.record_id} at offset {shot.offset}: its WARC-Concurrent-To names {nowhere}, which no WARC file "
         "of the archive holds (the index ties the record to capture 2)"]
+
+
+def test_two_records_with_one_id_are_named_as_such_and_reindex_says_which_it_took(tmp_path: Path) -> None:
+    """A copy of a record's gzip member appended to its WARC file: not a record the index lost
+    (whose advice, `reindex --force`, would be given again after every rebuild), but two records
+    with one WARC-Record-ID, which reindex takes the first of and says so."""
+    import sqlite3
+
+    from archiver.layout import DB_NAME
+    from archiver.reindex import reindex
+
+    root = tmp_path / "archive"
+    page = _captured_articles(root)[0]["page"]
+    path = root / "warcs" / page.filename
+    data = path.read_bytes()
+    path.write_bytes(data + data[page.offset:page.offset + page.length])
+    named = [(RECORD, "warcs/" + page.filename,
+              f"record {page.record_id} at offset {len(data)} has the WARC-Record-ID of the record at offset "
+              f"{page.offset}, which the index holds: two records with one ID, which replay tools cannot tell "
+              "apart; this one is a byte-for-byte copy of it (an export carries the one the index holds)")]
+    assert [(p.kind, p.path, p.detail) for p in _verify_folder(root)] == named
+    summary = reindex(root, force=True)
+    assert summary.exit_code == 1 and summary.gaps == [
+        f"warcs/{page.filename}: 1 record(s) have the WARC-Record-ID of a record before them, left out of the "
+        f"index (the first: {page.record_id} at offset {len(data)}, the same ID as the record at offset "
+        f"{page.offset}, which is indexed); `archiver verify` names them"]
+    with sqlite3.connect(root / DB_NAME) as conn:
+        assert conn.execute('SELECT "offset" FROM records WHERE record_id = ?', [page.record_id]).fetchall() == [
+            (page.offset,)]
+    assert [(p.kind, p.path, p.detail) for p in _verify_folder(root)] == named  # the same, not a loop

@@ -149,9 +149,27 @@ class Spool(Scratch):
                 'SELECT date, filename, "offset", kind, raw FROM entries ORDER BY date, filename, "offset"'):
             yield Entry(date, filename, offset, kind, bytes(raw))
 
-    def records(self) -> Iterator[RecordRow]:
-        """The record rows in the order they were kept."""
-        for values in self.query("SELECT * FROM records ORDER BY rowid"):
+    def records(self, *, first_of_each_id: bool = False) -> Iterator[RecordRow]:
+        """The record rows in the order they were kept; with `first_of_each_id`, of the rows sharing
+        a WARC-Record-ID only the first kept (`duplicates` names the others)."""
+        where = (" WHERE rowid IN (SELECT min(rowid) FROM records GROUP BY record_id)" if first_of_each_id else "")
+        for values in self.query(f"SELECT * FROM records{where} ORDER BY rowid"):
             row = dict(zip(_RECORD_FIELDS, values, strict=True))
             row["extra"] = fields.load_dict(row["extra"]) or {}
             yield RecordRow(**row)
+
+    def duplicates(self) -> tuple[int, tuple[str, str, int, str, int] | None]:
+        """How many record rows have the WARC-Record-ID of a row kept before them, and the first of
+        them: (its ID, file and offset, and the file and offset of the row kept first)."""
+        if not self.record_count:
+            return 0, None
+        self.execute("CREATE INDEX IF NOT EXISTS records_id ON records (record_id)")
+        later = ('FROM records r JOIN (SELECT record_id, min(rowid) AS first FROM records GROUP BY record_id '
+                 "HAVING count(*) > 1) d ON d.record_id = r.record_id JOIN records k ON k.rowid = d.first "
+                 "WHERE r.rowid != d.first")
+        ((count,),) = self.query(f"SELECT count(*) {later}")
+        if not count:
+            return 0, None
+        first = next(self.query(f'SELECT r.record_id, r.filename, r."offset", k.filename, k."offset" {later} '
+                                "ORDER BY r.rowid LIMIT 1"))
+        return int(count), (str(first[0]), str(first[1]), int(first[2]), str(first[3]), int(first[4]))
