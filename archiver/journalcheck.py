@@ -3,16 +3,18 @@
 Every write of the index is also written, once its transaction commits, as a journal record in the
 WARCs (`archiver.index.journal`), which `archiver reindex` replays. The journal is the witness the
 WARCs carry: this module replays it into a scratch index and compares, post by post, what a reader
-of the archive is told: the posts, each one's dated checks and current status, its captures, its
-media files and the articles citing it; then, article by article, the articles' own captures; then
-the key aliases (a flattened post's hash key, an ID as a page spelt it, leading to the post it was
-merged into).
+of the archive is told: the posts, each one's dated checks and current status, its captures (every
+field the journal writes of one), its media files and the articles citing it; then, article by
+article, the articles' own captures, and their own rows (title, source, first seen, last captured,
+status); then the key aliases (a flattened post's hash key, an ID as a page spelt it, leading to
+the post it was merged into).
 
 The index may run ahead of the journal: a run killed between its commit and the journal's WARC
 write, a run still going, a journal record in a file still being written or one that cannot be read,
 files written before the index was journaled. What only the index holds is noted, never failed.
 What the journal holds and the index does not, or says otherwise (a check, a capture, a citation,
-a post, a media file, an article's capture, a key alias, a status changed under the same checks),
+a post, a media file, an article's capture, a key alias, a status changed under the same checks,
+an article's title or status changed under the same captures),
 is a problem: the index lost or changed what the WARCs vouch for, and `reindex` would not give it
 back as it is.
 """
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archiver.index.protocol import IndexQueries
-from archiver.index.rows import CaptureDetail, MediaRow, PostRow
+from archiver.index.rows import ArticleRow, CaptureDetail, MediaRow, PostRow
 from archiver.index.spool import Spool
 from archiver.layout import DB_NAME
 from archiver.redact import redact_endpoint
@@ -55,28 +57,27 @@ class _Facts:
 
     status: str | None
     checks: Counter[tuple[str, str]]  # (checked_at, status)
-    captures: Counter[tuple[str, str, str]]  # (captured_at, source, status)
+    # Its captures, each as the journal writes it (`_CAPTURED`: time, source, URL, status, error,
+    # screenshot and its SHA-256, WARC file, page record).
+    captures: Counter[_Captured]
     citations: frozenset[tuple[str, str]]  # (article URL, kind)
     # What the post says, as (field, value): who posted it, when, and its words.
     said: tuple[tuple[str, str | None], ...] = ()
-    # The screenshot each capture shows: (captured_at, source, path).
-    shots: frozenset[tuple[str, str, str | None]] = frozenset()
     # Its media files: (url, path, sha256, mime), one a URL.
     media: frozenset[tuple[str, str | None, str | None, str | None]] = frozenset()
 
     @classmethod
-    def of(cls, row: PostRow, media: Sequence[MediaRow] = ()) -> _Facts:
+    def of(cls, row: PostRow, media: Sequence[MediaRow] = (), captures: Sequence[CaptureDetail] = ()) -> _Facts:
         return cls(row.status, Counter((h.checked_at, h.status) for h in row.history),
-                   Counter((c.captured_at, c.source, c.status) for c in row.captures),
+                   Counter(_captured(c) for c in captures),
                    frozenset((a.url, a.kind) for a in row.articles),
                    tuple((name, getattr(row, name)) for name in _SAID),
-                   frozenset((c.captured_at, c.source, c.screenshot) for c in row.captures),
                    frozenset((m.url, m.path, m.sha256, m.mime) for m in media))
 
     def digest(self) -> bytes:
         """16 bytes that differ when the facts do (what is kept of each post while comparing)."""
-        told = (self.status, sorted(self.checks.items()), sorted(self.captures.items()), sorted(self.citations),
-                self.said, sorted(self.shots, key=repr), sorted(self.media, key=repr))
+        told = (self.status, sorted(self.checks.items()), sorted(self.captures.items(), key=repr),
+                sorted(self.citations), self.said, sorted(self.media, key=repr))
         return _digest(told)
 
 
@@ -94,8 +95,9 @@ def _digests(index: IndexQueries) -> Iterator[tuple[str, bytes]]:
     while True:
         rows = index.posts_after(last, PAGE)
         media = index.post_media([row.key for row in rows]) if rows else {}
+        captures = index.post_captures_of([row.key for row in rows]) if rows else {}
         for row in rows:
-            yield row.key, _Facts.of(row, media.get(row.key, ())).digest()
+            yield row.key, _Facts.of(row, media.get(row.key, ()), captures.get(row.key, ())).digest()
         if len(rows) < PAGE:
             return
         last = rows[-1].key
@@ -104,7 +106,9 @@ def _digests(index: IndexQueries) -> Iterator[tuple[str, bytes]]:
 def _facts(index: IndexQueries, key: str) -> _Facts | None:
     """The facts of the post held under `key` (None when there is none)."""
     detail = index.show(key)
-    return _Facts.of(detail, detail.media_files) if detail is not None and detail.key == key else None
+    if detail is None or detail.key != key:
+        return None
+    return _Facts.of(detail, detail.media_files, index.post_captures_of([key]).get(key, ()))
 
 
 @contextmanager
@@ -171,12 +175,14 @@ def _differences(index: IndexQueries, journal: Journal, where: str, damaged: boo
             if told_facts is None:
                 continue
             facts = _facts(index, key)
-            problem = _difference(key, facts, told_facts, where)
-            if problem is not None:
-                problems.append(problem)
+            found = _difference(key, facts, told_facts, where)
+            if found:
+                problems += found
             elif facts != told_facts:
                 ahead.append(key)
         found, articles_ahead = _article_differences(index, replayed, where)
+        problems += found
+        found, rows_ahead = _article_row_differences(index, replayed, where)
         problems += found
         found, aliases_ahead = _alias_differences(index, replayed, where)
         problems += found
@@ -187,7 +193,9 @@ def _differences(index: IndexQueries, journal: Journal, where: str, damaged: boo
     if count:
         log.warning("note: %s: %d post(s) hold more than the journal in the WARCs says (%s): %s; not an error, but "
                     "`archiver reindex` would not give it back", where, count, _named(ahead, first_extra, count), why)
-    for (count, named), what in ((articles_ahead, "article(s) hold captures"), (aliases_ahead, "key alias(es)")):
+    for (count, named), what in ((articles_ahead, "article(s) hold captures"),
+                                 (rows_ahead, "article(s) hold a title, source or status"),
+                                 (aliases_ahead, "key alias(es)")):
         if count:
             log.warning("note: %s: %d %s the journal in the WARCs does not hold (%s): %s; not an error, but "
                         "`archiver reindex` would not give them back", where, count, what, named, why)
@@ -274,6 +282,16 @@ def _captures_difference(url: str, mine: Counter[_Captured], told: Counter[_Capt
     """The problems of an article whose captures in the index (`mine`) are not those the journal
     tells: a capture the index lacks, or holds otherwise (found by its time and source, else by its
     page record); none when the index only holds more."""
+    lacked, changed, _extra = _matched(mine, told)
+    problems = [Problem(JOURNAL, where, f"{url}: the index lacks {', '.join(lacked)}, which the journal in the "
+                                        "WARCs holds")] if lacked else []
+    return problems + [Problem(JOURNAL, where, f"{url}: {detail}") for detail in changed]
+
+
+def _matched(mine: Counter[_Captured], told: Counter[_Captured]) -> tuple[list[str], list[str], Counter[_Captured]]:
+    """The journal's captures (`told`) set against the index's (`mine`), each found by its time and
+    source, else by its page record: those the index lacks, those it holds otherwise (field by
+    field), and the index's captures the journal does not tell of."""
     lost, extra = told - mine, mine - told
     lacked: list[str] = []
     changed: list[str] = []
@@ -288,10 +306,70 @@ def _captures_difference(url: str, mine: Counter[_Captured], told: Counter[_Capt
         extra -= Counter([match])
         said = [f"{name} {' in the index, '.join(_apart(m, t))} in the journal in the WARCs"
                 for name, m, t in zip(_CAPTURED, match, capture, strict=True) if m != t]
-        changed.append(f"{url}: the {capture[source]} capture of {capture[at]}: {'; '.join(said)}")
-    problems = [Problem(JOURNAL, where, f"{url}: the index lacks {', '.join(lacked)}, which the journal in the "
-                                        "WARCs holds")] if lacked else []
-    return problems + [Problem(JOURNAL, where, detail) for detail in changed]
+        changed.append(f"the {capture[source]} capture of {capture[at]}: {'; '.join(said)}")
+    return lacked, changed, extra
+
+
+# What the index and the journal each say of an article itself (its row, as the journal writes it).
+_ARTICLE = ("source", "title", "first_seen", "last_captured", "status")
+# Of those, what a later read or capture of the article changes (the index may be ahead).
+_LATER = ("source", "title", "last_captured", "status")
+
+
+def _articles(index: IndexQueries) -> Iterator[ArticleRow]:
+    """Each article's own row, read a page at a time in URL order."""
+    last: str | None = None
+    while True:
+        page = index.articles_after(last, PAGE)
+        yield from page
+        if len(page) < PAGE:
+            return
+        last = page[-1].url
+
+
+def _article_said(row: ArticleRow) -> tuple[str | None, ...]:
+    return tuple(getattr(row, name) for name in _ARTICLE)
+
+
+def _article_row_differences(index: IndexQueries, replayed: SQLiteIndex,
+                             where: str) -> tuple[list[Problem], tuple[int, str]]:
+    """The articles the journal holds that the index lacks, or whose own row (title, source, when
+    first seen, when last captured, status) it holds otherwise, holding a digest of each article
+    the journal describes; and what only the index holds, as (count, the first named).
+
+    When first seen is written once. What a later read or capture changes (title, source, status,
+    last captured) is the index ahead of its journal when the index holds captures of the article
+    the journal does not, or a title or source where the journal has none; otherwise a problem."""
+    tally = _Tally()
+    vouched = {row.url: _digest(_article_said(row)) for row in _articles(replayed)}
+    differing: dict[str, tuple[str | None, ...] | None] = {}  # URL -> the index's row (None: not held)
+    for row in _articles(index):
+        told = vouched.pop(row.url, None)
+        if told is None:
+            tally.add_extra(row.url)
+        elif told != _digest(_article_said(row)):
+            differing[row.url] = _article_said(row)
+    differing.update(dict.fromkeys(vouched))
+    del vouched
+    problems: list[Problem] = []
+    for url, mine in differing.items():
+        found = replayed.db.execute(f"SELECT {', '.join(_ARTICLE)} FROM articles WHERE url = ?", [url]).fetchone()
+        if found is None:
+            continue
+        theirs: tuple[str | None, ...] = tuple(found)
+        if mine is None:
+            problems.append(Problem(JOURNAL, where, f"{url}: the journal in the WARCs holds this article, the index "
+                                                    "does not"))
+            continue
+        recaptured = bool(_matched(_captures_of(index, url), _captures_of(replayed, url))[2])
+        said = [f"{name} {' in the index, '.join(_apart(m, t))} in the journal in the WARCs"
+                for name, m, t in zip(_ARTICLE, mine, theirs, strict=True)
+                if m != t and not (name in _LATER and (recaptured or (t is None and name in ("source", "title"))))]
+        if said:
+            problems.append(Problem(JOURNAL, where, f"{url}: {'; '.join(said)}"))
+        else:
+            tally.ahead.append(url)
+    return problems, tally.said()
 
 
 def _aliases(index: IndexQueries) -> Iterator[tuple[str, str, str]]:
@@ -382,41 +460,41 @@ def _stamps(index: IndexQueries, capture_ids: Sequence[int]) -> dict[tuple[str, 
     return found
 
 
-def _difference(key: str, facts: _Facts | None, told: _Facts, where: str) -> Problem | None:
-    """The problem of a post whose facts in the index (`facts`, None: not held) are not those the
-    journal tells; None when the index only holds more."""
+def _difference(key: str, facts: _Facts | None, told: _Facts, where: str) -> list[Problem]:
+    """The problems of a post whose facts in the index (`facts`, None: not held) are not those the
+    journal tells: what it lacks, then each capture it holds otherwise (a capture row is written
+    once, so any field of it changed is a problem, however far the index is ahead), then what the
+    post says; none when the index only holds more."""
     if facts is None:
-        return Problem(JOURNAL, where, f"{key}: the journal in the WARCs holds this post, the index does not")
+        return [Problem(JOURNAL, where, f"{key}: the journal in the WARCs holds this post, the index does not")]
+    lacked, changed, extra = _matched(facts.captures, told.captures)
+    recaptured = [Problem(JOURNAL, where, f"{key}: {detail}") for detail in changed]
     lost = [f"the check of {at} ({status})" for at, status in sorted((told.checks - facts.checks).elements())]
-    lost += [f"the {source} capture of {at} ({status})"
-             for at, source, status in sorted((told.captures - facts.captures).elements())]
+    lost += lacked
     lost += [f"the citation by {url} ({kind})" for url, kind in sorted(told.citations - facts.citations)]
     held = {url: rest for url, *rest in facts.media}
     lost += [f"the media file {url}" for url, *_rest in sorted(told.media, key=repr) if url not in held]
     if lost:
-        return Problem(JOURNAL, where, f"{key}: the index lacks {', '.join(lost)}, which the journal "
-                                       "in the WARCs holds")
+        return [Problem(JOURNAL, where, f"{key}: the index lacks {', '.join(lost)}, which the journal "
+                                        "in the WARCs holds"), *recaptured]
     if facts.checks == told.checks and facts.status != told.status:
-        return Problem(JOURNAL, where, f"{key}: status {facts.status} in the index, {told.status} in "
-                                       "the journal in the WARCs, after the same checks")
+        return [Problem(JOURNAL, where, f"{key}: status {facts.status} in the index, {told.status} in "
+                                        "the journal in the WARCs, after the same checks"), *recaptured]
     # A media file's path, digest and type: one the journal gives is the one the index must hold (one
     # it does not give yet, the index may: a later download whose journal record the WARCs lack).
     media = [f"the media file {url}: {'; '.join(changed)}" for url, *vouched in sorted(told.media, key=repr)
              if (changed := [f"{name} {' in the index, '.join(_apart(mine, theirs))} in the journal in the WARCs"
                              for name, mine, theirs in zip(("path", "sha256", "mime"), held[url], vouched, strict=True)
                              if theirs is not None and mine != theirs])]
-    if facts.checks != told.checks or facts.captures != told.captures:
+    if facts.checks != told.checks or extra:
         # the index holds more: what it says of the post may come from those
-        return Problem(JOURNAL, where, f"{key}: {'; '.join(media)}") if media else None
-    changed = [f"{name} {' in the index, '.join(_apart(mine, theirs))} in the journal in the WARCs"
-               for (name, mine), (_name, theirs) in zip(facts.said, told.said, strict=True) if mine != theirs]
-    changed += [f"the {source} capture of {at} shows {_shown(path)} in the index, {_shown(vouched)} in the journal"
-                for at, source, path in sorted(facts.shots - told.shots, key=repr)
-                for t_at, t_source, vouched in told.shots if (t_at, t_source) == (at, source)]
-    said = [f"{'; '.join(changed)}, after the same checks and captures"] if changed else []
+        return ([Problem(JOURNAL, where, f"{key}: {'; '.join(media)}")] if media else []) + recaptured
+    words = [f"{name} {' in the index, '.join(_apart(mine, theirs))} in the journal in the WARCs"
+             for (name, mine), (_name, theirs) in zip(facts.said, told.said, strict=True) if mine != theirs]
+    said = [f"{'; '.join(words)}, after the same checks and captures"] if words else []
     if said or media:
-        return Problem(JOURNAL, where, f"{key}: {'; '.join(said + media)}")
-    return None
+        return [Problem(JOURNAL, where, f"{key}: {'; '.join(said + media)}"), *recaptured]
+    return recaptured
 
 
 def _apart(mine: str | None, theirs: str | None) -> tuple[str, str]:

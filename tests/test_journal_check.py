@@ -225,8 +225,30 @@ def test_a_capture_shown_with_another_screenshot_is_named(tmp_path: Path) -> Non
     assert result.returncode == 1, result.stderr
     (problem,) = _problems(result)
     assert problem.startswith("twitter:180000000000000000") and (
-        " capture of 20") in problem and problem.endswith(" shows 'screenshots/twitter/other/embed.png' in the index, "
-                                                          "none in the journal, after the same checks and captures")
+        ": the live capture of 20") in problem and problem.endswith(
+        ": screenshot 'screenshots/twitter/other/embed.png' in the index, none in the journal in the WARCs")
+
+
+@pytest.mark.parametrize("field", ["warc", "url", "page_record_id", "screenshot_sha256"])
+def test_a_post_s_capture_changed_in_the_index_alone_is_named(tmp_path: Path, field: str) -> None:
+    """Where a post's capture is in the WARCs (its file, its page record), what it captured and the
+    hash of the picture it shows are what `show`, an export and a reader go by: a capture row is
+    written once, so any of them changed in archive.db alone is a problem, field by field."""
+    from tests.synthetic import synthetic_archive
+
+    root = tmp_path / "archive"
+    synthetic_archive(root, 2)
+    with sqlite3.connect(root / DB_NAME) as conn:
+        key, at, was = conn.execute(f"SELECT p.key, c.captured_at, c.{field} FROM captures c JOIN posts p "
+                                    "ON p.id = c.post WHERE c.id = 1").fetchone()
+    value = {"warc": "archiver-20240101000000000-00009.warc.gz", "url": "https://platform.twitter.com/embed/other",
+             "page_record_id": "<urn:uuid:00000000-0000-4000-8000-000000000000>", "screenshot_sha256": "0" * 64}[field]
+    _change(root, f"UPDATE captures SET {field} = ? WHERE id = 1", value)
+    result = _verify(root)
+    assert result.returncode == 1, result.stderr
+    shown = "none" if was is None else repr(was)
+    assert _problems(result) == [f"{key}: the live capture of {at}: {field} {value!r} in the index, {shown} in the "
+                                 "journal in the WARCs"]
 
 
 def test_a_capture_whose_page_record_the_index_lost_is_named(tmp_path: Path) -> None:
@@ -545,3 +567,43 @@ def test_a_postgresql_index_that_lost_an_article_capture_is_named(tmp_path: Path
         f"{GONE}: the media file {PHOTO}: mime 'text/html' in the index, 'image/jpeg' in the journal in the WARCs",
         f"{ARTICLE}: the index lacks the live capture of {FAILED} (error), which the journal in the WARCs holds",
         f"{FLAT}: the index lacks its alias to {GONE}, which the journal in the WARCs holds"]
+
+
+@pytest.mark.parametrize(("sql", "said"), [
+    ("UPDATE articles SET title = 'A forged title'", "title 'A forged title' in the index, 'The levee' in the journal "
+                                                     "in the WARCs"),
+    ("UPDATE articles SET status = 'ok'", "status 'ok' in the index, 'error' in the journal in the WARCs"),
+    ("UPDATE articles SET last_captured = '2024-03-20T09:00:00.000Z'",
+     f"last_captured '2024-03-20T09:00:00.000Z' in the index, '{SHOWN}' in the journal in the WARCs"),
+    ("UPDATE articles SET first_seen = '2020-01-01T00:00:00.000Z'", "first_seen '2020-01-01T00:00:00.000Z' in the "
+                                                                     "index, '{first_seen}' in the journal in the WARCs"),
+], ids=["title", "status", "last captured", "first seen"])
+def test_an_article_s_own_row_changed_in_the_index_alone_is_named(tmp_path: Path, sql: str, said: str) -> None:
+    """An article's title, when it was first seen and last captured whole, and how its latest
+    capture went are what the report and `show` tell of it: changed in archive.db alone, under the
+    same captures, they are a problem."""
+    root = _full_archive(tmp_path / "archive")
+    with Index(root) as index, WarcStore(root / WARC_DIR) as store:
+        index.journal.writer = store.write_metadata_batch
+        index.upsert_article(ARTICLE, title="The levee")
+    assert _verify(root).returncode == 0
+    with sqlite3.connect(root / DB_NAME) as conn:
+        (first_seen,) = conn.execute("SELECT first_seen FROM articles").fetchone()
+    _change(root, sql)
+    result = _verify(root)
+    assert result.returncode == 1, result.stderr
+    assert _problems(result) == [f"{ARTICLE}: " + said.replace("{first_seen}", first_seen)]
+
+
+def test_an_article_s_later_title_or_status_only_the_index_holds_is_a_note(tmp_path: Path) -> None:
+    """A title found by a later read, a status and last capture from captures whose journal records
+    the WARCs lack: the index ahead of its journal, noted; an older journal's article row, without
+    a title, is read as such."""
+    root = _archive(tmp_path / "archive")
+    _write_more(root, journaled=False)
+    _change(root, "UPDATE articles SET title = 'The levee'")
+    result = _verify(root)
+    assert result.returncode == 0, result.stderr
+    assert f"1 article(s) hold a title, source or status the journal in the WARCs does not hold ({ARTICLE})" in (
+        result.stderr.replace("\n", " ")), result.stderr
+

@@ -19,6 +19,7 @@ from archiver.index.filters import Filters
 from archiver.index.journal import Writer
 from archiver.index.rows import (
     ArticlePage,
+    ArticleRow,
     Capture,
     CaptureDetail,
     CaptureStamp,
@@ -111,6 +112,11 @@ class IndexQueries(Protocol):
         starts, where a lookup's `offset` steps over every post before it."""
     def post_media(self, post_keys: Sequence[str]) -> dict[str, list[MediaRow]]:
         """The media files of the posts, by post key (a post without any is left out)."""
+    def post_captures_of(self, post_keys: Sequence[str]) -> dict[str, list[CaptureDetail]]:
+        """The captures of the posts, by post key, with every field (a post without any is left out)."""
+    def articles_after(self, url: str | None, limit: int) -> list[ArticleRow]:
+        """Every article's own row in URL order, a page at a time: at most `limit` articles whose
+        URL sorts after `url` (None: from the first)."""
     def article_captures_after(self, url: str | None, limit: int) -> list[tuple[str, list[CaptureDetail]]]:
         """Every article captured at least once, in URL order, a page at a time: at most `limit`
         articles whose URL sorts after `url` (None: from the first), each with its own captures."""

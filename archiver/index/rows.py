@@ -134,6 +134,19 @@ class MediaRow(_Row):
 
 
 @dataclass
+class ArticleRow(_Row):
+    """An article's own row: where the URL list or a run found it (`source`), its title, when it
+    was first seen, when last captured whole, and how its latest capture went (`status`)."""
+
+    url: str
+    source: str | None
+    title: str | None
+    first_seen: str
+    last_captured: str | None
+    status: str | None
+
+
+@dataclass
 class KeyAlias(_Row):
     """A key that leads to another post's (`key_aliases`): a hash key, or an ID as a page spelt it,
     merged into the post keyed `new_key` at `merged_at`."""

@@ -9,6 +9,7 @@ from itertools import takewhile
 from archiver.index.filters import Filters
 from archiver.index.rows import (
     ArticlePage,
+    ArticleRow,
     CaptureDetail,
     KeyAlias,
     MediaRow,
@@ -53,6 +54,14 @@ class SQLIndex(Store, StampStore):
     def post_media(self, post_keys: Sequence[str]) -> dict[str, list[MediaRow]]:
         """The media files of the posts, by post key (see `query.post_media`)."""
         return query.post_media(self, post_keys)
+
+    def post_captures_of(self, post_keys: Sequence[str]) -> dict[str, list[CaptureDetail]]:
+        """The captures of the posts, by post key, with every field (see `query.post_captures_of`)."""
+        return query.post_captures_of(self, post_keys)
+
+    def articles_after(self, url: str | None, limit: int) -> list[ArticleRow]:
+        """The articles' own rows in URL order, a page at a time (see `query.articles_after`)."""
+        return query.articles_after(self, url, limit)
 
     def article_captures_after(self, url: str | None, limit: int) -> list[tuple[str, list[CaptureDetail]]]:
         """Captured articles in URL order after `url`, with their captures (see `query.article_captures_after`)."""

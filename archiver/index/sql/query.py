@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from archiver.index import fields
 from archiver.index.filters import LOOKUP_FIELDS, Filters
 from archiver.index.rows import (
+    ArticleRow,
     CaptureDetail,
     CaptureRow,
     CitationDetail,
@@ -260,6 +261,24 @@ def post_media(index: Index, post_keys: Sequence[str]) -> dict[str, list[MediaRo
     grouped = _grouped(index, "SELECT p.key AS post_key, m.url, m.path, m.sha256, m.mime FROM media m "
                        "JOIN posts p ON p.id = m.post WHERE p.key IN ({marks}) ORDER BY m.id", post_keys)
     return {key: [MediaRow(**m) for m in rows] for key, rows in grouped.items()}
+
+
+def post_captures_of(index: Index, post_keys: Sequence[str]) -> dict[str, list[CaptureDetail]]:
+    """The captures of the posts, by post key, each post's oldest first, with every field."""
+    grouped = _grouped(index, "SELECT p.key AS post_key, c.captured_at, c.source, c.screenshot, c.status, c.warc, "
+                       "c.id, c.url, c.error, c.screenshot_sha256, c.page_record_id FROM captures c "
+                       "JOIN posts p ON p.id = c.post WHERE p.key IN ({marks}) ORDER BY c.captured_at, c.id", post_keys)
+    return {key: [CaptureDetail(**_copied(c, keep_url=True)) for c in rows] for key, rows in grouped.items()}
+
+
+def articles_after(index: Index, url: str | None, limit: int) -> list[ArticleRow]:
+    """At most `limit` articles whose URL sorts after `url` (None: from the first), in URL order."""
+    if limit < 0:
+        raise ValueError(f"limit must not be negative, got {limit}")
+    after, params = ("", [limit]) if url is None else (" WHERE url > ?", [url, limit])
+    return [ArticleRow(**row) for row in index.db.query(
+        f"SELECT url, source, title, first_seen, last_captured, status FROM articles{after} ORDER BY url LIMIT ?",
+        params)]
 
 
 def article_captures_after(index: Index, url: str | None, limit: int) -> list[tuple[str, list[CaptureDetail]]]:
