@@ -34,7 +34,7 @@ from archiver.capture.pagewrite import Provenance, write_page
 from archiver.capture.recorder import TrafficRecorder
 from archiver.capture.renderer import PageCapture
 from archiver.capture.tabs import Tab, Tabs, confine_local, open_tab
-from archiver.capture.traffic import Recorded
+from archiver.capture.traffic import Recorded, page_document
 from archiver.errors import BrowserError
 from archiver.limits import DEFAULT_CAPTURE_DEADLINE, seconds
 from archiver.modes import make_dirs
@@ -185,7 +185,7 @@ class ChromiumRenderer(AsyncClosing):
             async with asyncio.timeout(clock.left_s(grace=_STEP_GRACE_S)) as hard:
                 await confine_local(tab, url)
                 t = time.monotonic()
-                await pagesteps.load(page, url, wait_for, clock.ms(), result)
+                await pagesteps.load(page, url, wait_for, clock.ms(), result, tab.downloads)
                 result.timings["load"] = time.monotonic() - t
                 loaded = await recorder.main_document()
 
@@ -199,9 +199,13 @@ class ChromiumRenderer(AsyncClosing):
                 t = time.monotonic()
                 step = "screenshots"
                 clock.check(step)
-                if page.url.startswith("chrome-error://") or (result.status is None and page.url == "about:blank"):
+                if (page.url.startswith("chrome-error://") or result.file_to_save is not None
+                        or (page.url == "about:blank"
+                            and page_document(recorder.recorded, tab.downloads.requests) is None)):
                     # Chromium's own "site can't be reached" page, or the blank page a tab opens on
-                    # (its load failed, or its address was a file to save), is not a view of the URL.
+                    # (its load failed before any document came, or its address was a file to
+                    # save), is not a view of the URL. (A page that loaded and then sent itself
+                    # to about:blank is pictured as it is.)
                     result.errors.append("no screenshots: the page did not load")
                 else:
                     full_png, shots = await pagesteps.screenshots(page, recorder, screenshot_path, element_selectors,
@@ -250,12 +254,14 @@ class ChromiumRenderer(AsyncClosing):
         finally:
             # Copies: the page lives on until its tab is closed, in the background.
             recorded = list(recorded)
+            await tab.named(_STEP_GRACE_S)  # each pop-up's line, its opener asked of the browser
             result.errors[:0] = [*recorder.errors, *tab.errors]
             self._tabs.release(tab)
 
         t = time.monotonic()
         sealed = getattr(self.net, "is_sealed", None)
         write_page(result, recorded, batch, full_png, screenshot_path, shots, address=gate.address,
+                   downloaded=tab.downloads.requests,
                    provenance=Provenance(self.browser_version, self.user_agent,
                                          bool(sealed()) if callable(sealed) else None))
         result.timings["write"] = time.monotonic() - t

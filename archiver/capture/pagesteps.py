@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Frame, Page, Request, Response, ViewportSize, WebSocketRoute
+from playwright.async_api import Frame, Page, Request, ViewportSize, WebSocketRoute
 
 from archiver.capture.crops import Rect, cut, png_dimensions, rect_in
 from archiver.capture.deadline import CaptureClock, within
@@ -103,7 +103,82 @@ async def refuse_websocket(ws: WebSocketRoute, errors: list[str]) -> None:
         pass  # the page went away first
 
 
-async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, result: PageCapture) -> None:
+class OwnDownloads:
+    """The page's own navigations that became downloads, told by the request that did.
+
+    A main-frame navigation whose answer Chromium makes a download (a file to save: the server
+    said `Content-Disposition: attachment`, or sent a type no page shows) fails with
+    `net::ERR_ABORTED` after its answer came, and the browser announces a download of its address
+    (with the fragment the navigation had, which its request has not). Each such request is paired
+    with that download here, one with one (archiver.capture.tabs watches both); a download a page
+    starts otherwise (an `<a download>` click, even of the page's own address; an iframe sent to a
+    file) has no such request and is not the page's own."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []  # the downloads' addresses, as the browser announced them
+        self.requests: list[Request] = []  # the navigation requests that became them, in the same order
+        self.aborted: list[Request] = []  # answered, then aborted: a download of theirs not seen yet
+        self._downloads: list[str] = []  # downloads not paired yet
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def navigation_aborted(self, request: Request) -> None:
+        self.aborted.append(request)
+        self._pair()
+
+    def download(self, url: str) -> None:
+        self._downloads.append(url)
+        self._pair()
+
+    def _pair(self) -> None:
+        for url in list(self._downloads):
+            request = next((r for r in self.aborted if _sans_fragment(r.url) == _sans_fragment(url)), None)
+            if request is None:
+                continue
+            self._downloads.remove(url)
+            self.aborted.remove(request)
+            self.urls.append(url)
+            self.requests.append(request)
+            waiters, self._waiters = self._waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    def of(self, first: Request) -> str | None:
+        """The download the navigation begun by `first` became (`first` or the last of its
+        redirects); None if it became none."""
+        for url, request in zip(self.urls, self.requests, strict=True):
+            if _first_of(request) is first:
+                return url
+        return None
+
+    async def became(self, first: Request, within_s: float) -> str | None:
+        """`of(first)`, waiting up to `within_s` for its download to be announced when its
+        navigation was answered and aborted already (the browser names the download after it)."""
+        deadline = asyncio.get_running_loop().time() + within_s
+        while (found := self.of(first)) is None and any(_first_of(r) is first for r in self.aborted):
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await waiter
+            except TimeoutError:
+                return None
+        return found
+
+
+def _sans_fragment(url: str) -> str:
+    return url.split("#", 1)[0]
+
+
+def _first_of(request: Request) -> Request:
+    """The request that began `request`'s redirect chain."""
+    while (before := request.redirected_from) is not None:
+        request = before
+    return request
+
+
+async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, result: PageCapture,
+               downloads: OwnDownloads | None = None) -> None:
     """Navigate to `url` and wait for `load` (and `wait_for`); a load that never ends is an error
     in `result`, not an exception, unless the browser itself is gone.
 
@@ -111,13 +186,34 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
     mid-body: net::ERR_INCOMPLETE_CHUNKED_ENCODING) never gets its `load` event from Chromium (as
     measured): the wait ends when that failure comes, with what arrived on the page.
 
-    A script that sends the page to a file to save while it loads (`location.href` set to a
-    `Content-Disposition: attachment` answer) starts a download instead, and the page stays; but
-    Playwright's wait then never sees a `load` (as measured: it waited out its whole timeout). Once a
-    download is seen (the tab names it, archiver.capture.tabs), the wait is for the page's own
-    `load` event, read in the page itself."""
-    cut: asyncio.Future[Request] = asyncio.get_running_loop().create_future()
-    downloaded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    A document can also end complete without a `load` event, which Playwright's wait then never
+    sees (as measured: it waited out its whole timeout): one that stops its own loading
+    (`window.stop()`), and one whose script sends the page to a file to save while it loads
+    (`location.href` set to a `Content-Disposition: attachment` answer), a navigation that becomes
+    a download, the page staying on the document it had. So the page's own document is asked,
+    from when it committed, whether it is complete, and whether its load event came (the
+    navigation timing says): complete without one ends the wait; once a download was seen (the
+    tab names it, archiver.capture.tabs), complete at all does. A document the page is sent on
+    to is asked anew.
+
+    An address that is itself a file to save never shows a document: the load's navigation became
+    a download (`downloads` tells which did), and `result.file_to_save` names it."""
+    loop = asyncio.get_running_loop()
+    cut: asyncio.Future[Request] = loop.create_future()
+    downloaded: asyncio.Future[None] = loop.create_future()
+    committed: asyncio.Future[None] = loop.create_future()  # the page's first document of this load
+    first: list[Request] = []  # the request the load's navigation began with
+
+    def on_request(request: Request) -> None:
+        try:
+            if not first and request.is_navigation_request() and request.frame is page.main_frame:
+                first.append(request)
+        except PlaywrightError:
+            pass  # a worker's request, or a frame gone: not the page's navigation
+
+    def on_navigated(frame: Frame) -> None:
+        if frame is page.main_frame and not committed.done():
+            committed.set_result(None)
 
     def on_failed(request: Request) -> None:
         try:
@@ -131,52 +227,42 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
         if not downloaded.done():
             downloaded.set_result(None)
 
-    saved: list[str] = []  # the page's own navigations answered as files to save
+    async def complete() -> bool | None:
+        """Whether the page's document, once complete, had its load event; None: not known."""
+        await committed
+        for _ in range(_LOAD_ASKS):
+            try:
+                return bool(await page.evaluate(_COMPLETE_JS))
+            except PlaywrightError:
+                if not page.context.browser or not page.context.browser.is_connected():
+                    return None
+                # The question failed with its document: a script sent the page on; the next
+                # document is asked, as Playwright's wait goes on too.
+        return None
 
-    def on_response(response: Response) -> None:
-        try:
-            request = response.request
-            if (request.is_navigation_request() and request.frame is page.main_frame
-                    and _says_attachment(response.headers.get("content-disposition", ""))):
-                saved.append(response.url)
-        except PlaywrightError:
-            pass  # a frame already detached: no document of the page's
-
+    page.on("request", on_request)
+    page.on("framenavigated", on_navigated)
     page.on("requestfailed", on_failed)
     page.on("download", on_download)
-    page.on("response", on_response)
     going = asyncio.ensure_future(page.goto(url, wait_until="load", timeout=timeout_ms))
-    either: set[asyncio.Future[Any]] = {going, cut, downloaded}
-    gave_up = False  # on Playwright's wait, once the page's own load came
+    asking: asyncio.Future[bool | None] = asyncio.ensure_future(complete())
+    gave_up = False  # on Playwright's wait, once the page's own document was complete
     try:
-        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
-        if not going.done() and not cut.done():
-            # A download: the page's own load event (at once if it came already), or the load's end
-            # as Playwright sees it.
-            ceiling = asyncio.get_running_loop().time() + timeout_ms / 1000
-            for _ in range(_LOAD_ASKS):
-                loaded: asyncio.Future[Any] = asyncio.ensure_future(page.evaluate(_LOADED_JS))
-                loaded.add_done_callback(_retrieved)
-                waits: set[asyncio.Future[Any]] = {going, cut, loaded}
-                try:
-                    async with asyncio.timeout_at(ceiling):  # a ceiling: each of them ends it sooner
-                        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-                except TimeoutError:
-                    break  # named below
-                if going.done() or cut.done() or loaded.cancelled() or loaded.exception() is None:
-                    break
-                # The question failed with its document: a script sent the page on (after starting
-                # the download); the next document is asked, as Playwright's wait goes on too.
-            if not loaded.done():
-                loaded.cancel()
-            if not going.done() and not cut.done():
-                gave_up = True
-                going.cancel()  # its status is the page's document's, read from what was recorded
-                going.add_done_callback(_retrieved)
-                if not (loaded.done() and not loaded.cancelled() and loaded.exception() is None):
-                    result.errors.append(f"page load: its load event did not come within {timeout_ms} ms")
+        while not going.done() and not cut.done():
+            waits: set[asyncio.Future[Any]] = {going, cut}
+            waits |= {f for f in (downloaded, asking) if not f.done()}
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            if going.done() or cut.done() or not asking.done():
+                continue
+            had_load = asking.result()
+            if had_load is False or (had_load is True and downloaded.done()):
+                gave_up = True  # Playwright's wait would see no load event (or none more)
+                break
+            if had_load is None and downloaded.done():
+                break  # not known: Playwright's wait says
         if gave_up:
-            pass  # the status is read from what was recorded (archiver.capture.pagewrite)
+            going.cancel()  # its status is the page's document's, read from what was recorded
+            going.add_done_callback(_retrieved)
         elif not going.done() and (answered := await cut.result().response()) is not None:
             going.cancel()  # Chromium would let it wait out its timeout
             going.add_done_callback(_retrieved)
@@ -190,25 +276,30 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
     except PlaywrightError as e:
         if not page.context.browser or not page.context.browser.is_connected():
             raise
-        if saved and page.url == "about:blank":
-            # The address (or the last of its redirects) is a file to save: Chromium made the
-            # load a download and shows nothing of it, the tab staying on its blank page
-            # (Playwright's "Download is starting").
-            result.file_to_save = saved[-1]
+        saved = None
+        if downloads is not None and first and not committed.done():
+            # Chromium made the load's own navigation (the address, or the last of its redirects)
+            # a download and shows nothing of it, the tab staying on its blank page (Playwright's
+            # "Download is starting"); the browser announces the download right after.
+            saved = await downloads.became(first[0], _DOWNLOAD_ANNOUNCED_S)
+        if saved is not None:
+            result.file_to_save = saved
             result.errors.append(f"page load: {FILE_TO_SAVE}")
         else:
             # A load event that never comes (a hanging resource) still leaves a page worth keeping.
             result.errors.append(f"page load: {first_line(e)}")
     finally:
+        page.remove_listener("request", on_request)
+        page.remove_listener("framenavigated", on_navigated)
         page.remove_listener("requestfailed", on_failed)
         page.remove_listener("download", on_download)
-        page.remove_listener("response", on_response)
-        for waiting in (cut, downloaded):
+        for waiting in (cut, downloaded, committed):
             if not waiting.done():
                 waiting.cancel()
-        if not going.done():  # (the capture itself cancelled: its deadline, a signal)
-            going.cancel()
-            going.add_done_callback(_retrieved)
+        for task in (going, asking):  # (going: the capture itself cancelled, its deadline, a signal)
+            if not task.done():
+                task.cancel()
+                task.add_done_callback(_retrieved)
     if wait_for:
         try:
             await page.wait_for_selector(wait_for, timeout=timeout_ms)
@@ -216,20 +307,29 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
             result.errors.append(f"waiting for {wait_for!r}: {first_line(e)}")
 
 
-FILE_TO_SAVE = ("the address is a file to save, not a page to show (its server answers with Content-Disposition: "
-                "attachment, which a browser downloads instead of showing): no screenshot")
+FILE_TO_SAVE = ("the address is a file to save, not a page to show (its answer is one a browser downloads instead "
+                "of showing: Content-Disposition: attachment, or a type no page is): no screenshot")
+_DOWNLOAD_ANNOUNCED_S = 5.0  # at most this long for the download a load's navigation became to be announced
 
 
-def _says_attachment(disposition: str) -> bool:
-    """Whether a Content-Disposition value says the answer is a file to save (RFC 6266)."""
-    return disposition.strip().lower().startswith("attachment")
-
-
-# Whether the page's document has loaded (at once if it had): asked after a download began, at
-# most this many times (each document the page is sent on to is asked anew).
-_LOADED_JS = ("() => document.readyState === 'complete' || new Promise((r) => "
-              "addEventListener('load', () => r(true), {once: true}))")
-_LOAD_ASKS = 20
+# Whether the page's document, once complete, had its load event: answered at once when it is
+# complete; else when it becomes so, a task later (Chromium dispatches `load`, when it does, in
+# the task that makes the document complete; one stopped, by `window.stop()` or by a navigation
+# that became a download, gets none). A document without navigation timing counts as loaded.
+_COMPLETE_JS = """() => new Promise((resolve) => {
+  const loaded = () => {
+    const n = performance.getEntriesByType('navigation')[0];
+    return !n || n.loadEventStart > 0;
+  };
+  if (document.readyState === 'complete') return resolve(loaded());
+  document.addEventListener('readystatechange', () => {
+    if (document.readyState !== 'complete') return;
+    const next = new MessageChannel();
+    next.port1.onmessage = () => resolve(loaded());
+    next.port2.postMessage(null);
+  });
+})"""
+_LOAD_ASKS = 20  # documents asked at most (each one the page is sent on to is asked anew)
 
 
 def _retrieved(task: asyncio.Future[Any]) -> None:
@@ -291,12 +391,16 @@ async def screenshots(page: Page, recorder: TrafficRecorder, screenshot_path: Pa
                       own_downloads: Sequence[str] = ()) -> tuple[bytes | None, Shots]:
     """The full page and each selected element; then wait for what they set loading.
 
-    `own_downloads`: the addresses the page's own navigation went to that became downloads. Such
-    a navigation can leave a page that Chromium never draws (`_draws`); it then gets no pictures,
-    and its errors say why, instead of each screenshot waiting out its timeout for a frame."""
-    if own_downloads and not await _draws(reader(page, recorder), clock):
-        why = (f"the page draws no frames: its own navigation became a download ({own_downloads[0]}) before it "
-               "drew its first, and Chromium stopped reading it then")
+    A page whose document stopped before its `<body>` is never drawn (`_never_drawn`): it gets no
+    pictures, and its errors say why, instead of each screenshot waiting out its timeout for a
+    frame. `own_downloads`: the addresses the page's own navigation went to that became downloads
+    (archiver.capture.pagesteps.OwnDownloads), which is how most such pages came to stop."""
+    if await _never_drawn(reader(page, recorder), clock):
+        why = ("the page draws no frames: its document stopped before its <body> (Chromium draws a page from its "
+               "<body> on)")
+        if own_downloads:
+            why = (f"the page draws no frames: its own navigation became a download ({own_downloads[0]}) before it "
+                   "drew its first, and Chromium stopped reading it then")
         result.errors.append(f"full-page screenshot: not taken: {why}" if screenshot_path is not None
                              else f"no screenshots: {why}")
         if screenshot_path is not None and selectors:
@@ -325,26 +429,36 @@ async def screenshots(page: Page, recorder: TrafficRecorder, screenshot_path: Pa
     return full_png, shots
 
 
+# A document whose parser stopped before its <body>: complete, an HTML document, and no body.
+# (An SVG or XML document has no body, and is drawn.)
+_BODYLESS_JS = ("document.readyState === 'complete' && document.body === null && document.documentElement !== null"
+                " && document.documentElement.namespaceURI === 'http://www.w3.org/1999/xhtml'")
 # A rendered frame: asked in the isolated world, so that no page script can answer it or hold it.
 _DRAWN_JS = "new Promise((r) => requestAnimationFrame(() => r(true)))"
 
 
-async def _draws(sight: PageReader, clock: CaptureClock) -> bool:
-    """Whether the page renders a frame within PAINT_CEILING_MS (capped by the time left).
+async def _never_drawn(sight: PageReader, clock: CaptureClock) -> bool:
+    """Whether the page is one Chromium never draws: its document stopped before its `<body>`
+    (and no frame of it is rendered within PAINT_CEILING_MS, to confirm it).
 
     Chromium begins rendering a document when the parser inserts its `<body>` (Blink's
-    `Document::WillInsertBody` begins its lifecycle updates). A script in the `<head>` that sends
-    the page elsewhere stops the parser there (the document is aborted as its navigation
-    begins); when that navigation then becomes a download, the page stays, complete, loaded and
-    without a body, and no frame of it is ever drawn: `requestAnimationFrame` never calls back and
-    `Page.captureScreenshot` never answers (as measured). A page that drew its first frame before
-    going to a file draws on."""
+    `Document::WillInsertBody` begins its lifecycle updates). A document whose parser stops in
+    its `<head>` (a script there calling `window.stop()`, or sending the page to a file to save:
+    the document is stopped as its navigation begins, and the navigation becomes a download)
+    stays complete and without a body, and no frame of it is ever drawn: `requestAnimationFrame`
+    never calls back and `Page.captureScreenshot` never answers (as measured). Decided by that
+    structure, read in the isolated world, not by time: a page that is merely slow to draw (its
+    scripts busy, the machine too) has its body, and is pictured; a question left unanswered
+    (a page too busy to answer it) leaves the screenshots to say what fails, as before."""
     try:
-        return bool(await within(sight.evaluate(_DRAWN_JS, await_promise=True),
-                                 clock.cap(PAINT_CEILING_MS) / 1000, False))
+        bodyless = await within(sight.evaluate(_BODYLESS_JS), clock.cap(PAINT_CEILING_MS) / 1000, None)
+        if bodyless is not True:
+            return False
+        return not await within(sight.evaluate(_DRAWN_JS, await_promise=True),
+                                clock.cap(PAINT_CEILING_MS) / 1000, False)
     except Failure as e:
-        log.debug("whether the page draws not known: %s", first_line(e))
-        return True  # the screenshots say what fails
+        log.debug("whether the page is drawn not known: %s", first_line(e))
+        return False  # the screenshots say what fails
 
 
 async def _show_oopifs(page: Page, recorder: TrafficRecorder, result: PageCapture, clock: CaptureClock) -> bool:

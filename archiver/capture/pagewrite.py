@@ -8,7 +8,7 @@ exchanges, the full-page screenshot, the element screenshots, and the capture-in
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,8 @@ from archiver.redact import redact_text
 from archiver.warcstore import RecordInfo
 
 if TYPE_CHECKING:
+    from playwright.async_api import Request
+
     from archiver.warcstore import Batch
 
 
@@ -36,10 +38,11 @@ class Provenance:
 
 def write_page(result: PageCapture, recorded: list[Recorded], batch: Batch, full_png: bytes | None,
                screenshot_path: Path | None, shots: Shots, *, address: Callable[[str], str | None],
-               provenance: Provenance) -> None:
+               provenance: Provenance, downloaded: Collection[Request] = ()) -> None:
     """Write what was rendered into `batch`; each record also goes to `result.records`.
 
-    `address(url)` is the server address the gate connected to for that URL.
+    `address(url)` is the server address the gate connected to for that URL; `downloaded`, the
+    page's own navigations the browser made downloads, none of which is the page's document.
     """
     def keep(info: RecordInfo) -> RecordInfo:
         result.records.append(info)
@@ -48,7 +51,7 @@ def write_page(result: PageCapture, recorded: list[Recorded], batch: Batch, full
     for rec in recorded:
         # The browser's peer is the gate; the server's address is what the gate connected to.
         rec.exchange.ip = address(rec.exchange.url)
-    main = page_document(recorded)
+    main = page_document(recorded, downloaded)
     chain = redirect_chain(recorded, main)
     for rec in chain:
         request_info, response_info = batch.write_exchange(rec.exchange)

@@ -72,8 +72,9 @@ class PageCapture:
     # The address the page went to by itself after it loaded (a script's or a meta refresh's
     # redirect): what was shown and read after that is that page's, not `url`'s. None: it stayed.
     left_for: str | None = None
-    # The address downloaded when the page's address itself was a file to save (its answer said
-    # `Content-Disposition: attachment`): nothing of it was shown. None: it was a page.
+    # The address downloaded when the page's address itself was a file to save (the load's own
+    # navigation became a download: `Content-Disposition: attachment`, a type no page is): nothing
+    # of it was shown. None: it was a page.
     file_to_save: str | None = None
     # Why the capture stopped before its steps were done (its deadline passed): what was complete is kept.
     cut_short: str | None = None

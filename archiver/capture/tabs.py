@@ -17,10 +17,21 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Download, Page, Request, Route, WebSocketRoute
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    CDPSession,
+    Download,
+    Page,
+    Request,
+    Response,
+    Route,
+    WebSocketRoute,
+)
 from playwright.async_api import Error as PlaywrightError
 
-from archiver.capture.pagesteps import LOCALE, TIMEZONE, VIEWPORT, first_line, refuse_websocket
+from archiver.capture.deadline import within
+from archiver.capture.pagesteps import LOCALE, TIMEZONE, VIEWPORT, OwnDownloads, first_line, refuse_websocket
 from archiver.capture.recorder import TrafficRecorder
 from archiver.errors import BrowserError
 
@@ -50,10 +61,88 @@ class Tab:
     errors: list[str] = field(default_factory=list)
     # Pop-ups being closed: held here so that no task is lost before it ends.
     closing: set[asyncio.Task[None]] = field(default_factory=set)
-    # The addresses the page's own navigation (its main frame's: a script setting `location`, a
-    # link followed, the load itself) went to and that became downloads: files to save, which
-    # Chromium does not show, the page staying on the document it had.
-    own_downloads: list[str] = field(default_factory=list)
+    # The page's own navigations (its main frame's: a script setting `location`, a link followed,
+    # the load itself) that became downloads: files to save, which Chromium does not show, the
+    # page staying on the document it had.
+    downloads: OwnDownloads = field(default_factory=OwnDownloads)
+    # Who opened each page of the context, as the browser says (None: not known here).
+    openers: Openers | None = None
+    # The lines naming the pop-ups, each written once its opener is known, in the order announced.
+    naming: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @property
+    def own_downloads(self) -> list[str]:
+        """The addresses of the downloads the page's own navigations became."""
+        return self.downloads.urls
+
+    async def named(self, within_s: float) -> None:
+        """Wait, at most `within_s`, until each pop-up announced so far is named in `errors`."""
+        if self.naming:
+            await within(asyncio.gather(*self.naming, return_exceptions=True), within_s, None)
+
+
+class Openers:
+    """Each page of one browser context and the page that opened it, as Chromium announces them
+    (CDP `Target.targetCreated` and its `openerId`), heard on a browser-level session of its own.
+
+    Playwright holds a pop-up's opener only while the opener's own page is open: a pop-up opened
+    by a pop-up, announced once that pop-up was closed (and pop-ups are closed at once), has none
+    there. The browser names the opener as it creates the target, which is before any closing."""
+
+    def __init__(self, session: CDPSession, context_id: str, page_target: str) -> None:
+        self.session = session
+        self.context_id = context_id
+        self.page_target = page_target  # the captured page's own target
+        self._opener_of: dict[str, str | None] = {}
+        self._waiters: list[asyncio.Future[None]] = []
+
+    @classmethod
+    async def watch(cls, browser: Browser, page_session: CDPSession) -> Openers:
+        info = (await page_session.send("Target.getTargetInfo"))["targetInfo"]
+        session = await browser.new_browser_cdp_session()
+        openers = cls(session, str(info["browserContextId"]), str(info["targetId"]))
+        session.on("Target.targetCreated", openers._created)
+        try:
+            await session.send("Target.setDiscoverTargets", {"discover": True, "filter": [{"type": "page"}]})
+        except BaseException:
+            await openers.close()
+            raise
+        return openers
+
+    def _created(self, event: dict[str, Any]) -> None:
+        info = event.get("targetInfo") or {}
+        if info.get("browserContextId") != self.context_id or "targetId" not in info:
+            return
+        self._opener_of[str(info["targetId"])] = str(info["openerId"]) if info.get("openerId") else None
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def opener(self, target: str, within_s: float) -> str | None | object:
+        """The target that opened `target`; None when the browser named none; UNKNOWN when its
+        creation was not heard within `within_s`."""
+        deadline = asyncio.get_running_loop().time() + within_s
+        while target not in self._opener_of:
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await waiter
+            except TimeoutError:
+                return UNKNOWN
+        return self._opener_of[target]
+
+    async def close(self) -> None:
+        try:
+            async with asyncio.timeout(_LOOKUP_S):
+                await self.session.detach()
+        except (PlaywrightError, TimeoutError):
+            pass  # the browser is gone, or closing
+
+
+UNKNOWN = object()  # not known here (no answer, no session), as against None: none there
+_LOOKUP_S = 5.0  # at most this long for the browser to say a pop-up's target, or its opener
 
 
 async def open_tab(browser: Browser, *, user_agent: str, max_body: int | None, max_total: int | None,
@@ -85,6 +174,11 @@ async def open_tab(browser: Browser, *, user_agent: str, max_body: int | None, m
         await _close_context(context)
         raise
     tab = Tab(context, page, recorder, errors)
+    if recorder.page_session is not None:
+        try:
+            tab.openers = await Openers.watch(browser, recorder.page_session)
+        except (PlaywrightError, KeyError, TypeError) as e:
+            log.debug("pop-ups' openers not known in this tab: %s", first_line(e))
     watch_strays(tab)
     return tab
 
@@ -96,82 +190,126 @@ def watch_strays(tab: Tab) -> None:
     The capture is of one page: a pop-up is a page of its own, whose traffic the recorder does not
     see (it listens on the capture's page), whose screenshot nobody takes, and which would go on
     loading, and asking the network, while the capture lasts. Closing it leaves the page as it
-    would be with a pop-up blocker; the line in `errors` says who opened it and where to: the page
-    (`the page opened a pop-up (URL)`), a pop-up it opened, which can open one of its own before
-    its closing comes (`a pop-up the page opened (URL) opened a pop-up (URL)`), or nobody the
-    browser named (`a pop-up whose opener is unknown was opened (URL)`: `noopener`, or a pop-up
-    of a pop-up past the first `_KNOWN_POPUPS`).
+    would be with a pop-up blocker; the line in `errors` says who opened it and where to, as the
+    browser names its opener (`Openers`): the page (`the page opened a pop-up (URL)`; Chromium
+    names the page so even for a `noopener` pop-up), a pop-up it opened, which can open one of its
+    own before its closing comes (`a pop-up the page opened (URL) opened a pop-up (URL)`), or,
+    where the browser named no opener, `a pop-up whose opener is unknown was opened (URL)`. When
+    the browser could not be asked, the page is named, as it opened all but a few.
     A page that keeps opening them (a timer) gets its first `_NAMED_STRAYS` named, then one line
     saying more were closed: the capture's errors stay a list to read, not one line per pop-up.
 
-    A download whose address is one the page's own navigation went to is noted in
-    `tab.own_downloads` too (the download is named the same way)."""
+    A download that the page's own navigation became is noted in `tab.downloads` too, told by
+    its request (`OwnDownloads`); the download is named the same way."""
     seen = {"pop-up": 0, "download": 0}
-    # The pop-ups seen (Playwright's objects, which openers are held as), each as a line names it.
-    popups: dict[object, str] = {}
-    navigations: set[str] = set()  # addresses the page's main frame was sent to
+    labels: dict[str, str] = {}  # a named pop-up's target: how a line names it as an opener
+    answered: set[Request] = set()  # the page's own navigation requests that had an answer
 
-    def name(kind: str, line: str) -> None:
+    def counted(kind: str) -> bool:
+        """Count one; True if it is to be named, one by one."""
         seen[kind] += 1
-        if seen[kind] <= _NAMED_STRAYS:
-            tab.errors.append(line)
-        elif seen[kind] == _NAMED_STRAYS + 1:
-            tab.errors.append(f"the page started more than {_NAMED_STRAYS} {kind}s: each ended the same way, "
-                              "the others not named")
+        return seen[kind] <= _NAMED_STRAYS
+
+    def more(kind: str) -> str | None:
+        if seen[kind] == _NAMED_STRAYS + 1:
+            return f"the page started more than {_NAMED_STRAYS} {kind}s: each ended the same way, the others not named"
+        return None
 
     def popup(other: Page) -> None:
         if other is tab.page:
             return
-        where = _address(other)
-        by = _opener(other)
-        if by is not None and by is _impl(tab.page):
-            line = f"the page opened a pop-up ({where}): closed, not captured"
-            popups[_impl(other)] = f"a pop-up the page opened ({where})"
-        elif by is not None and by in popups:
-            line = f"{popups[by]} opened a pop-up ({where}): closed, not captured"
-            popups[_impl(other)] = f"a pop-up opened by {popups[by]}"[:_LABEL_CHARS] + f" ({where})"
+        before = tab.naming[-1] if tab.naming else None
+        if counted("pop-up"):
+            task = asyncio.ensure_future(name_popup(other, before))
+            tab.naming.append(task)
         else:
-            line = f"a pop-up whose opener is unknown was opened ({where}): closed, not captured"
-            popups[_impl(other)] = f"a pop-up whose opener is unknown ({where})"
-        if len(popups) > _KNOWN_POPUPS:
-            popups.pop(_impl(other))
-        name("pop-up", line)
-        task = asyncio.ensure_future(_close_popup(other))
+            closing(asyncio.ensure_future(_close_popup(other)))
+            if (line := more("pop-up")) is not None:
+                tab.naming.append(asyncio.ensure_future(write(line, before)))
+
+    def closing(task: asyncio.Task[None]) -> None:
         tab.closing.add(task)
         task.add_done_callback(tab.closing.discard)
 
-    def navigating(request: Request) -> None:
+    async def name_popup(other: Page, before: asyncio.Task[None] | None) -> None:
+        where = _address(other)
+        target = None
+        if tab.openers is not None:
+            target = await within(_target_of(tab.context, other), _LOOKUP_S, None)  # while it is open
+        closing(asyncio.ensure_future(_close_popup(other)))
+        opener: object = UNKNOWN
+        if tab.openers is not None and target is not None:
+            opener = await tab.openers.opener(target, _LOOKUP_S)
+        if before is not None:
+            await asyncio.gather(before, return_exceptions=True)  # its opener named first
+        if opener is UNKNOWN or (tab.openers is not None and opener == tab.openers.page_target):
+            line = f"the page opened a pop-up ({where}): closed, not captured"
+            label = f"a pop-up the page opened ({where})"
+        elif isinstance(opener, str) and opener in labels:
+            line = f"{labels[opener]} opened a pop-up ({where}): closed, not captured"
+            label = f"a pop-up opened by {labels[opener]}"[:_LABEL_CHARS] + f" ({where})"
+        else:
+            line = f"a pop-up whose opener is unknown was opened ({where}): closed, not captured"
+            label = f"a pop-up whose opener is unknown ({where})"
+        if target is not None:
+            labels[target] = label
+        tab.errors.append(line)
+
+    async def write(line: str, before: asyncio.Task[None] | None) -> None:
+        if before is not None:
+            await asyncio.gather(before, return_exceptions=True)
+        tab.errors.append(line)
+
+    def navigation_answered(response: Response) -> None:
         try:
+            request = response.request
             if request.is_navigation_request() and request.frame is tab.page.main_frame:
-                navigations.add(request.url)
+                answered.add(request)
         except PlaywrightError:
-            pass  # a worker's request, or a frame gone: not the page's navigation
+            pass  # a frame gone: not the page's navigation
+
+    def failed(request: Request) -> None:
+        if request in answered:
+            answered.discard(request)
+            if (request.failure or "").startswith("net::ERR_ABORTED"):
+                # Answered, then aborted: made a download, or stopped (a newer navigation, window.stop()).
+                tab.downloads.navigation_aborted(request)
 
     def download(started: Download) -> None:
-        name("download", f"the page started a download ({started.url}): not kept")
-        if started.url in navigations:
-            tab.own_downloads.append(started.url)
+        if counted("download"):
+            tab.errors.append(f"the page started a download ({started.url}): not kept")
+        elif (line := more("download")) is not None:
+            tab.errors.append(line)
+        tab.downloads.download(started.url)
+
+    def finished(request: Request) -> None:
+        answered.discard(request)
 
     tab.context.on("page", popup)
-    tab.page.on("request", navigating)
+    tab.page.on("response", navigation_answered)
+    tab.page.on("requestfailed", failed)
+    tab.page.on("requestfinished", finished)
     tab.page.on("download", download)
 
 
-def _impl(page: Page) -> object:
-    """Playwright's own object behind `page` (the one a page's opener is held as)."""
-    return getattr(page, "_impl_obj", page)
+async def _target_of(context: BrowserContext, page: Page) -> str | None:
+    """The browser's id of `page`'s target (CDP `Target.getTargetInfo` on a session of its own)."""
+    try:
+        session = await context.new_cdp_session(page)
+    except PlaywrightError:
+        return None  # closed already
+    try:
+        info = await session.send("Target.getTargetInfo")
+        return str(info["targetInfo"]["targetId"])
+    except (PlaywrightError, KeyError, TypeError):
+        return None
+    finally:
+        try:
+            await session.detach()
+        except PlaywrightError:
+            pass
 
 
-def _opener(page: Page) -> object | None:
-    """Playwright's object of the page that opened `page`, as the browser said when it announced
-    it (CDP's `openerId`), even when that page is closed by now. Playwright's `Page.opener()` says
-    None for a closed opener, and a pop-up opened by a pop-up is announced after its opener's
-    closing began, often after it ended; so the opener Playwright holds is read. None when the
-    browser named none (`noopener`), or when this Playwright holds none where it is read."""
-    return getattr(_impl(page), "_opener", None)
-
-
-_KNOWN_POPUPS = 100  # pop-ups held to name the pop-ups they open (a timer opening them: no more held)
 _LABEL_CHARS = 400  # a chain of pop-ups each opening the next is named by its first links only
 
 
@@ -220,6 +358,8 @@ async def close_tab(tab: Tab) -> None:
     try:
         await tab.recorder.close()
     finally:
+        if tab.openers is not None:
+            await tab.openers.close()
         await _close_context(tab.context)
 
 

@@ -8,7 +8,7 @@ from Playwright's request objects. Used by archiver.capture.recorder and archive
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -62,13 +62,15 @@ class Recorded:
     request: Request | None = None
 
 
-def page_document(recorded: list[Recorded]) -> Recorded | None:
+def page_document(recorded: list[Recorded], downloaded: Collection[Request] = ()) -> Recorded | None:
     """The exchange of the document the page ended on: the last main-frame document that is not
-    a redirect hop (a meta-refresh or script navigation ends on a later document), nor a file the
-    server said to save (`Content-Disposition: attachment`): the browser makes that a download,
-    and the page stays on the document it had."""
+    a redirect hop (a meta-refresh or script navigation ends on a later document), nor a file to
+    save: one the server said to save (`Content-Disposition: attachment`), or one whose request
+    is among `downloaded`, the navigations the browser made downloads (a type no page is, say);
+    the page stays on the document it had."""
     for rec in reversed(recorded):
-        if rec.main_frame and rec.is_document and not rec.is_redirect and not is_attachment(rec.exchange):
+        if (rec.main_frame and rec.is_document and not rec.is_redirect and not is_attachment(rec.exchange)
+                and not (rec.request is not None and rec.request in downloaded)):
             return rec
     return None
 
