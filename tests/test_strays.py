@@ -108,6 +108,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeWeb]:
         w.set_state(("attachment", "/2024/article-file.html"), (ARTICLE_FILE, "article.html", "text/html; charset=utf-8"))
         w.set_state(("attachment", "/2024/slow.bin"), (SLOW, "slow.bin", "application/octet-stream", 26_000))
         w.set_state(("file", "/2024/article.zip"), (ZIP, "application/zip"))  # no Content-Disposition
+        w.set_state(("redirect", "/2024/to-zip"), "/2024/article.zip")
         w.drip("/2024/slow-frame", 4000, 1000)  # four seconds
         yield w
 
@@ -346,11 +347,14 @@ def test_an_article_that_is_a_file_to_save_is_named_so(web: FakeWeb, tmp_path: P
     assert not list(archive.rglob("*.png"))
 
 
-def test_an_address_the_browser_downloads_by_its_type_is_a_file_to_save(web: FakeWeb, tmp_path: Path) -> None:
-    """An address answered as application/zip without Content-Disposition is downloaded by
-    Chromium all the same: it was reported as 'page load: Page.goto: Download is starting'."""
+@pytest.mark.parametrize("path", ["/2024/article.zip", "/2024/to-zip"])
+def test_an_address_the_browser_downloads_by_its_type_is_a_file_to_save(web: FakeWeb, tmp_path: Path,
+                                                                        path: str) -> None:
+    """An address (or the last of its redirects) answered as application/zip without
+    Content-Disposition is downloaded by Chromium all the same: it was reported as 'page load:
+    Page.goto: Download is starting'."""
     url = f"{NEWS}/2024/article.zip"
-    page = render(web, tmp_path, "/2024/article.zip")
+    page = render(web, tmp_path, path)
     assert page.file_to_save == url, page.errors
     assert f"page load: {FILE_TO_SAVE}" in page.errors and "no screenshots: the page did not load" in page.errors
     assert page.load_failure() == f"page load: {FILE_TO_SAVE}" and page.screenshot is None

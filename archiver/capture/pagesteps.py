@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Frame, Page, Request, ViewportSize, WebSocketRoute
+from playwright.async_api import Frame, Page, Request, Response, ViewportSize, WebSocketRoute
 
 from archiver.capture.crops import Rect, cut, png_dimensions, rect_in
 from archiver.capture.deadline import CaptureClock, within
@@ -152,10 +152,11 @@ class OwnDownloads:
         return None
 
     async def became(self, first: Request, within_s: float) -> str | None:
-        """`of(first)`, waiting up to `within_s` for its download to be announced when its
-        navigation was answered and aborted already (the browser names the download after it)."""
+        """`of(first)`, waiting up to `within_s` for the navigation's abort and its download to
+        be announced (a navigation answered that showed no document: the browser names them
+        after its answer, in no set order)."""
         deadline = asyncio.get_running_loop().time() + within_s
-        while (found := self.of(first)) is None and any(_first_of(r) is first for r in self.aborted):
+        while (found := self.of(first)) is None:
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
@@ -203,6 +204,7 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
     downloaded: asyncio.Future[None] = loop.create_future()
     committed: asyncio.Future[None] = loop.create_future()  # the page's first document of this load
     first: list[Request] = []  # the request the load's navigation began with
+    reached: list[Request] = []  # the answer of that navigation (or of its last redirect) came
 
     def on_request(request: Request) -> None:
         try:
@@ -210,6 +212,11 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
                 first.append(request)
         except PlaywrightError:
             pass  # a worker's request, or a frame gone: not the page's navigation
+
+    def on_response(response: Response) -> None:
+        if (first and not reached and response.status not in _REDIRECTS
+                and _first_of(response.request) is first[0]):
+            reached.append(response.request)
 
     def on_navigated(frame: Frame) -> None:
         if frame is page.main_frame and not committed.done():
@@ -241,6 +248,7 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
         return None
 
     page.on("request", on_request)
+    page.on("response", on_response)
     page.on("framenavigated", on_navigated)
     page.on("requestfailed", on_failed)
     page.on("download", on_download)
@@ -277,10 +285,10 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
         if not page.context.browser or not page.context.browser.is_connected():
             raise
         saved = None
-        if downloads is not None and first and not committed.done():
-            # Chromium made the load's own navigation (the address, or the last of its redirects)
-            # a download and shows nothing of it, the tab staying on its blank page (Playwright's
-            # "Download is starting"); the browser announces the download right after.
+        if downloads is not None and reached and not committed.done():
+            # Answered, and no document shown: Chromium made the load's own navigation (the
+            # address, or the last of its redirects) a download, the tab staying on its blank
+            # page (Playwright's "Download is starting"); the browser announces it about now.
             saved = await downloads.became(first[0], _DOWNLOAD_ANNOUNCED_S)
         if saved is not None:
             result.file_to_save = saved
@@ -290,6 +298,7 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
             result.errors.append(f"page load: {first_line(e)}")
     finally:
         page.remove_listener("request", on_request)
+        page.remove_listener("response", on_response)
         page.remove_listener("framenavigated", on_navigated)
         page.remove_listener("requestfailed", on_failed)
         page.remove_listener("download", on_download)
@@ -309,6 +318,7 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
 
 FILE_TO_SAVE = ("the address is a file to save, not a page to show (its answer is one a browser downloads instead "
                 "of showing: Content-Disposition: attachment, or a type no page is): no screenshot")
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _DOWNLOAD_ANNOUNCED_S = 5.0  # at most this long for the download a load's navigation became to be announced
 
 

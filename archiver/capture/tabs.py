@@ -193,9 +193,10 @@ def watch_strays(tab: Tab) -> None:
     would be with a pop-up blocker; the line in `errors` says who opened it and where to, as the
     browser names its opener (`Openers`): the page (`the page opened a pop-up (URL)`; Chromium
     names the page so even for a `noopener` pop-up), a pop-up it opened, which can open one of its
-    own before its closing comes (`a pop-up the page opened (URL) opened a pop-up (URL)`), or,
-    where the browser named no opener, `a pop-up whose opener is unknown was opened (URL)`. When
-    the browser could not be asked, the page is named, as it opened all but a few.
+    own before its closing comes (`a pop-up the page opened (URL) opened a pop-up (URL)`), a pop-up
+    one not named opened (`a pop-up opened by another pop-up (URL)`), or, where the browser named no
+    opener, `a pop-up whose opener is unknown was opened (URL)`. When the browser could not be
+    asked (no session, no answer), the page is named, as it opened all but a few.
     A page that keeps opening them (a timer) gets its first `_NAMED_STRAYS` named, then one line
     saying more were closed: the capture's errors stay a list to read, not one line per pop-up.
 
@@ -248,6 +249,9 @@ def watch_strays(tab: Tab) -> None:
         elif isinstance(opener, str) and opener in labels:
             line = f"{labels[opener]} opened a pop-up ({where}): closed, not captured"
             label = f"a pop-up opened by {labels[opener]}"[:_LABEL_CHARS] + f" ({where})"
+        elif isinstance(opener, str):
+            line = f"a pop-up opened by another pop-up ({where}): closed, not captured"  # one not named
+            label = f"a pop-up opened by another pop-up ({where})"
         else:
             line = f"a pop-up whose opener is unknown was opened ({where}): closed, not captured"
             label = f"a pop-up whose opener is unknown ({where})"
