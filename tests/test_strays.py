@@ -322,6 +322,23 @@ def test_a_pop_up_opened_by_a_pop_up_is_named_by_its_opener(web: FakeWeb, tmp_pa
     assert page.status == 200 and page.load_failure() is None
 
 
+def test_the_openers_of_finished_captures_are_not_held(web: FakeWeb, tmp_path: Path) -> None:
+    """One browser-level session hears every capture's pop-ups; what it keeps of a capture's
+    context goes with its tab, so a long run holds only the tabs open (the next capture's,
+    opened ahead, and at most the last one's, closing behind its result)."""
+    async def go() -> tuple[list[PageCapture], int]:
+        net = NetOptions.from_options([web.map_host], str(web.ca_pem), None, env={})
+        async with await ChromiumRenderer.launch(net, workdir=tmp_path / "browser", timeout=TIMEOUT_S) as renderer:
+            with WarcStore(tmp_path / "warc", prefix="t") as store:
+                pages = [await renderer.render(f"{NEWS}/2024/opens-opener.html", Batch(store), screenshot_path=None)
+                         for _ in range(4)]
+                assert renderer._openers is not None
+                return pages, len(renderer._openers._contexts)
+    pages, held = asyncio.run(go())
+    assert all(any("opened a pop-up" in e for e in p.errors) for p in pages), [p.errors for p in pages]
+    assert held <= 2, held  # the last capture's tab, maybe still closing, and the one opened ahead
+
+
 def test_a_noopener_pop_up_is_named_by_its_page(web: FakeWeb, tmp_path: Path) -> None:
     """`noopener` hides the opener from the pop-up's scripts, not from the browser, which names it."""
     page = render(web, tmp_path, "/2024/opens-noopener.html")

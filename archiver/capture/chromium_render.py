@@ -33,7 +33,7 @@ from archiver.capture.pagesteps import CUT_SCREENSHOT, Shots, first_line
 from archiver.capture.pagewrite import Provenance, write_page
 from archiver.capture.recorder import TrafficRecorder
 from archiver.capture.renderer import PageCapture
-from archiver.capture.tabs import Tab, Tabs, confine_local, open_tab
+from archiver.capture.tabs import BrowserOpeners, Tab, Tabs, confine_local, open_tab
 from archiver.capture.traffic import Recorded, page_document
 from archiver.errors import BrowserError
 from archiver.limits import DEFAULT_CAPTURE_DEADLINE, seconds
@@ -69,6 +69,7 @@ class ChromiumRenderer(AsyncClosing):
         self._pw: Playwright | None = None
         self._browser: PlaywrightBrowser | None = None
         self._watchdog: watchdog.Watchdog | None = None
+        self._openers: BrowserOpeners | None = None
         self._tabs = Tabs(self._open_tab)
 
     @classmethod
@@ -113,7 +114,13 @@ class ChromiumRenderer(AsyncClosing):
             raise BrowserError(f"Chromium at {executable} did not start: {first_line(e)}") from e
         if self._watchdog is not None:
             self._watchdog.look()  # Chromium's processes are ours now too
-        version = await (await self._browser.new_browser_cdp_session()).send("Browser.getVersion")
+        session = await self._browser.new_browser_cdp_session()
+        version = await session.send("Browser.getVersion")
+        try:
+            # Who opened each pop-up, heard once for every capture's context.
+            self._openers = await BrowserOpeners.start(session)
+        except PlaywrightError as e:
+            log.debug("pop-ups' openers not known: %s", first_line(e))
         self.browser_version = self._browser.version
         # Headless Chromium announces itself as "HeadlessChrome", which many sites answer with a
         # bot wall; send the ordinary browser's agent instead and record exactly what was sent.
@@ -152,7 +159,7 @@ class ChromiumRenderer(AsyncClosing):
         if self._browser is None or self.gate is None:
             raise BrowserError("the browser is closed")
         return await open_tab(self._browser, user_agent=self.user_agent, max_body=self.max_body,
-                              max_total=self.max_capture_bytes, refusal=self.gate.refusal)
+                              max_total=self.max_capture_bytes, refusal=self.gate.refusal, openers=self._openers)
 
     async def render(self, url: str, batch: Batch, *, screenshot_path: Path | None,
                      element_selectors: Sequence[str] = (), element_dir: Path | None = None,

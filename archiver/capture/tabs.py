@@ -81,49 +81,56 @@ class Tab:
             await within(asyncio.gather(*self.naming, return_exceptions=True), within_s, None)
 
 
-class Openers:
-    """Each page of one browser context and the page that opened it, as Chromium announces them
-    (CDP `Target.targetCreated` and its `openerId`), heard on a browser-level session of its own.
+class BrowserOpeners:
+    """Each page the browser creates in a watched context and the page that opened it, as
+    Chromium announces them (CDP `Target.targetCreated` and its `openerId`), heard on one
+    browser-level session for all captures.
 
     Playwright holds a pop-up's opener only while the opener's own page is open: a pop-up opened
     by a pop-up, announced once that pop-up was closed (and pop-ups are closed at once), has none
-    there. The browser names the opener as it creates the target, which is before any closing."""
+    there. The browser names the opener as it creates the target, which is before any closing.
+    Only the contexts of open tabs are kept (`watch`, `Openers.close`): a long run holds nothing
+    of the captures it is done with."""
 
-    def __init__(self, session: CDPSession, context_id: str, page_target: str) -> None:
+    def __init__(self, session: CDPSession) -> None:
         self.session = session
-        self.context_id = context_id
-        self.page_target = page_target  # the captured page's own target
-        self._opener_of: dict[str, str | None] = {}
+        self._contexts: dict[str, dict[str, str | None]] = {}  # context -> target -> its opener
         self._waiters: list[asyncio.Future[None]] = []
 
     @classmethod
-    async def watch(cls, browser: Browser, page_session: CDPSession) -> Openers:
+    async def start(cls, session: CDPSession) -> BrowserOpeners:
+        """Listen on `session`, a browser-level session (the renderer's own)."""
+        shared = cls(session)
+        session.on("Target.targetCreated", shared._created)
+        await session.send("Target.setDiscoverTargets", {"discover": True, "filter": [{"type": "page"}]})
+        return shared
+
+    async def watch(self, page_session: CDPSession) -> Openers:
+        """The pages opened in the context of the page `page_session` is attached to, from now on."""
         info = (await page_session.send("Target.getTargetInfo"))["targetInfo"]
-        session = await browser.new_browser_cdp_session()
-        openers = cls(session, str(info["browserContextId"]), str(info["targetId"]))
-        session.on("Target.targetCreated", openers._created)
-        try:
-            await session.send("Target.setDiscoverTargets", {"discover": True, "filter": [{"type": "page"}]})
-        except BaseException:
-            await openers.close()
-            raise
-        return openers
+        context_id = str(info["browserContextId"])
+        self._contexts[context_id] = {}
+        return Openers(self, context_id, str(info["targetId"]))
+
+    def forget(self, context_id: str) -> None:
+        self._contexts.pop(context_id, None)
 
     def _created(self, event: dict[str, Any]) -> None:
         info = event.get("targetInfo") or {}
-        if info.get("browserContextId") != self.context_id or "targetId" not in info:
+        targets = self._contexts.get(str(info.get("browserContextId")))
+        if targets is None or "targetId" not in info:
             return
-        self._opener_of[str(info["targetId"])] = str(info["openerId"]) if info.get("openerId") else None
+        targets[str(info["targetId"])] = str(info["openerId"]) if info.get("openerId") else None
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
 
-    async def opener(self, target: str, within_s: float) -> str | None | object:
-        """The target that opened `target`; None when the browser named none; UNKNOWN when its
-        creation was not heard within `within_s`."""
+    async def opener(self, context_id: str, target: str, within_s: float) -> str | None | object:
+        """The target that opened `target` (of the context `context_id`); None when the browser
+        named none; UNKNOWN when its creation was not heard within `within_s`."""
         deadline = asyncio.get_running_loop().time() + within_s
-        while target not in self._opener_of:
+        while target not in (targets := self._contexts.get(context_id, {})):
             waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
@@ -131,14 +138,22 @@ class Openers:
                     await waiter
             except TimeoutError:
                 return UNKNOWN
-        return self._opener_of[target]
+        return targets[target]
 
-    async def close(self) -> None:
-        try:
-            async with asyncio.timeout(_LOOKUP_S):
-                await self.session.detach()
-        except (PlaywrightError, TimeoutError):
-            pass  # the browser is gone, or closing
+
+@dataclass
+class Openers:
+    """One tab's view of `BrowserOpeners`: the pages opened in its context."""
+
+    shared: BrowserOpeners
+    context_id: str
+    page_target: str  # the captured page's own target
+
+    async def opener(self, target: str, within_s: float) -> str | None | object:
+        return await self.shared.opener(self.context_id, target, within_s)
+
+    def close(self) -> None:
+        self.shared.forget(self.context_id)
 
 
 UNKNOWN = object()  # not known here (no answer, no session), as against None: none there
@@ -146,7 +161,7 @@ _LOOKUP_S = 5.0  # at most this long for the browser to say a pop-up's target, o
 
 
 async def open_tab(browser: Browser, *, user_agent: str, max_body: int | None, max_total: int | None,
-                   refusal: Callable[[str], str | None]) -> Tab:
+                   refusal: Callable[[str], str | None], openers: BrowserOpeners | None = None) -> Tab:
     """A new context and page, WebSockets refused, the traffic recorder attached; the page's clock
     reads UTC and its locale is en-US, whatever the machine's. A pop-up the page opens is closed
     at once and a download it starts is not kept (`watch_strays`)."""
@@ -174,9 +189,9 @@ async def open_tab(browser: Browser, *, user_agent: str, max_body: int | None, m
         await _close_context(context)
         raise
     tab = Tab(context, page, recorder, errors)
-    if recorder.page_session is not None:
+    if openers is not None and recorder.page_session is not None:
         try:
-            tab.openers = await Openers.watch(browser, recorder.page_session)
+            tab.openers = await openers.watch(recorder.page_session)
         except (PlaywrightError, KeyError, TypeError) as e:
             log.debug("pop-ups' openers not known in this tab: %s", first_line(e))
     watch_strays(tab)
@@ -363,7 +378,7 @@ async def close_tab(tab: Tab) -> None:
         await tab.recorder.close()
     finally:
         if tab.openers is not None:
-            await tab.openers.close()
+            tab.openers.close()
         await _close_context(tab.context)
 
 
