@@ -28,11 +28,30 @@ _BOUND_RE = re.compile(
 )
 
 
-def format_utc(moment: datetime) -> str:
-    """The canonical text of a datetime; a naive datetime is taken to be UTC already."""
+def in_utc(moment: datetime) -> datetime | None:
+    """`moment` in UTC (naive = UTC already); None when UTC has no such moment within the years 1 to
+    9999 a datetime holds (`0001-01-01T00:00+05:00` falls in year 0, `9999-12-31T23:59-05:00` in
+    year 10000): such a time, read from a page or a platform's data, is no date."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return None
+
+
+def _placed(moment: datetime) -> datetime:
+    """`moment` in UTC; NoSuchMoment (a ValueError) when UTC has no such moment in years 1 to 9999."""
+    utc = in_utc(moment)
+    if utc is None:
+        raise NoSuchMoment(f"{moment.isoformat()} falls outside the years 1 to 9999 in UTC")
+    return utc
+
+
+def format_utc(moment: datetime) -> str:
+    """The canonical text of a datetime; a naive datetime is taken to be UTC already. NoSuchMoment
+    (a ValueError) for a moment UTC cannot hold within the years 1 to 9999."""
+    moment = _placed(moment)
     # The year written with four digits whatever the C library's %Y does (glibc writes year 99 as "99").
     return f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
@@ -45,7 +64,7 @@ def utc_now() -> str:
 def _utc(moment: datetime | None) -> datetime:
     if moment is None:
         return datetime.now(UTC)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return _placed(moment)
 
 
 def iso_seconds(moment: datetime | None = None) -> str:
@@ -92,9 +111,9 @@ def is_bare_date(value: str) -> bool:
     return True
 
 
-def parse_timestamp(value: str) -> datetime | None:
-    """An ISO 8601 datetime (with `Z`, an offset, or naive = UTC) as an aware datetime; None otherwise."""
-    text = value.strip()
+def _iso_datetime(text: str) -> datetime | None:
+    """`text` read as an ISO 8601 datetime (naive = UTC), whether or not UTC can hold it; None when it
+    is no ISO datetime (a bare date included)."""
     if not text or is_bare_date(text):
         return None
     try:
@@ -102,6 +121,13 @@ def parse_timestamp(value: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_timestamp(value: str) -> datetime | None:
+    """An ISO 8601 datetime (with `Z`, an offset, or naive = UTC) as an aware datetime; None otherwise,
+    and None for one UTC cannot hold within the years 1 to 9999 (`0001-01-01T00:00:00+05:00`)."""
+    moment = _iso_datetime(value.strip())
+    return moment if moment is not None and in_utc(moment) is not None else None
 
 
 def normalise_timestamp(value: str) -> str:
@@ -113,7 +139,8 @@ def normalise_timestamp(value: str) -> str:
 
 
 def normalise_posted_at(value: str | None) -> str | None:
-    """A bare date stays a bare date, a datetime becomes canonical UTC, anything else is kept as given."""
+    """A bare date stays a bare date, a datetime becomes canonical UTC, anything else is kept as given;
+    a datetime UTC cannot hold within the years 1 to 9999 is no date (None)."""
     if value is None:
         return None
     text = value.strip()
@@ -121,8 +148,11 @@ def normalise_posted_at(value: str | None) -> str | None:
         return None
     if is_bare_date(text):
         return text
-    moment = parse_timestamp(text)
-    return format_utc(moment) if moment else value
+    moment = _iso_datetime(text)
+    if moment is None:
+        return value
+    utc = in_utc(moment)
+    return format_utc(utc) if utc is not None else None
 
 
 def posted_bounds(posted_at: str | None) -> tuple[str | None, str | None]:
@@ -153,7 +183,8 @@ def is_more_precise(new: str, old: str) -> bool:
 
 class NoSuchMoment(ValueError):
     """A bound written in the right form that names no moment this tool can place: a date not on
-    the calendar (2024-02-30), a time of day that does not exist (10:61), or one past year 9999.
+    the calendar (2024-02-30), a time of day that does not exist (10:61), or one past year 9999
+    (also what `format_utc` and the other formatters raise for a moment UTC cannot hold).
     Its message says which."""
 
 
@@ -203,6 +234,6 @@ def parse_bound(value: str, *, end: bool) -> str:
         start += timedelta(microseconds=1000 - start.microsecond % 1000)
     try:
         return format_utc(start + (unit - timedelta(milliseconds=1)) if end else start)
-    except OverflowError:  # in UTC it falls before year 1 or after 9999
+    except (OverflowError, NoSuchMoment):  # in UTC it falls before year 1 or after 9999
         raise NoSuchMoment(f"{value.strip()} runs past the years 1 to 9999 this tool handles") from None
 

@@ -84,6 +84,18 @@ def test_upsert_fills_gaps_and_never_erases(index: Index) -> None:
     assert index.get_post(key).posted_at == "2019-07-03T18:13:49.000Z"  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize("unplaceable", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_a_time_utc_cannot_hold_is_written_as_no_time(index: Index, unplaceable: str) -> None:
+    # Year 0 or 10000 once in UTC: no date, and the write goes through with the rest of the post.
+    key = index.upsert_post(tweet(post_id=ID, text="kept", posted_at=unplaceable))
+    post = index.get_post(key)
+    assert post is not None and (post.text, post.posted_at) == ("kept", None)
+    index.update_post_data(key, posted_at="2019-07-03T18:13:49.446Z")
+    index.update_post_data(key, posted_at=unplaceable, text="from the platform")
+    post = index.get_post(key)
+    assert post is not None and (post.text, post.posted_at) == ("from the platform", "2019-07-03T18:13:49.446Z")
+
+
 def test_update_post_data_overwrites_with_structured_data(index: Index) -> None:
     key = index.upsert_post(tweet(post_id=ID, handle="old", text="scraped", posted_at="2019-07-03T18:13:49.446Z",
                                   media=["pic.twitter.com/x"]))

@@ -38,6 +38,7 @@ from archiver.errors import EvidenceError, TimestampError
 from archiver.evidence import tsa
 from archiver.evidence.keys import SigningKey
 from archiver.redact import redact_endpoint
+from archiver.times import in_utc
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,10 @@ def parse_created(value: object) -> datetime:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise EvidenceError(f"signedData.created {value!r} is not an ISO 8601 time") from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    utc = in_utc(when)
+    if utc is None:
+        raise EvidenceError(f"signedData.created {value!r} falls outside the years 1 to 9999 in UTC")
+    return utc
 
 
 def sign_anonymous(key: SigningKey, hash_: str, *, created: str | None = None) -> dict[str, Any]:

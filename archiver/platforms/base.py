@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from archiver.models import Post
-from archiver.times import from_epoch_ms, iso_seconds
+from archiver.times import from_epoch_ms, in_utc, iso_seconds, normalise_posted_at
 
 if TYPE_CHECKING:
     from selectolax.lexbor import LexborNode
@@ -444,6 +444,13 @@ def plausible_ms(ms: int, earliest_year: int) -> bool:
     return earliest <= ms <= (time.time() + 2 * 86400) * 1000
 
 
+def posted_from_data(value: object) -> str | None:
+    """A post's time as a platform's data gives it (Bluesky's author-set `createdAt`, Mastodon's
+    `created_at`): text, normalised as the index keeps it; None for anything that is not text, or a
+    datetime UTC cannot hold within the years 1 to 9999 (data is content: it may say anything)."""
+    return normalise_posted_at(value) if isinstance(value, str) else None
+
+
 def iso_from_datetime_attr(value: str | None) -> str | None:
     """A machine-readable `datetime="..."` attribute as ISO UTC; a bare date stays a bare date."""
     if not value:
@@ -456,8 +463,10 @@ def iso_from_datetime_attr(value: str | None) -> str | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        return dt.strftime("%Y-%m-%d")  # no zone: the day is all we can say in UTC terms honestly
-    return iso_seconds(dt)
+        return dt.date().isoformat()  # no zone: the day is all we can say in UTC terms honestly
+    # A zone that carries the moment out of the years 1 to 9999 in UTC (`0001-01-01T00:00+05:00`): no date.
+    utc = in_utc(dt)
+    return iso_seconds(utc) if utc is not None else None
 
 
 _MARKUP_BREAKS = str.maketrans("\n\r\t\f", "    ")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from archiver.capture.types import given
+from archiver.platforms.base import posted_from_data
 from archiver.platforms.bluesky.detect import embed_url, parse_url
 from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, about_another_post, archived_copy, ask, outage
 
@@ -178,7 +179,7 @@ def post_fields(view: dict[str, Any]) -> dict[str, Any]:
     author = _obj(view.get("author"))
     embed = view.get("embed")
     out = {"handle": author.get("handle"), "author": author.get("displayName"), "text": record.get("text"),
-           "posted_at": record.get("createdAt"), "media": full_size_images(embed), "links": _links(record, embed),
+           "posted_at": posted_from_data(record.get("createdAt")), "media": full_size_images(embed), "links": _links(record, embed),
            "data": view}
     return given(out)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from archiver.capture.types import given
+from archiver.platforms.base import posted_from_data
 from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, about_another_post, archived_copy, ask
 from archiver.platforms.mastodon.detect import embed_url, match_status
 
@@ -80,7 +81,7 @@ def status_fields(status: dict[str, Any], host: str, handle_of: HandleOf) -> dic
     if isinstance(card, dict) and card.get("url"):
         links = list(dict.fromkeys([*links, str(card["url"])]))
     out = {"handle": handle_of(account, host), "author": account.get("display_name") or None,
-           "text": html_text(status.get("content")), "posted_at": status.get("created_at"), "media": media,
+           "text": html_text(status.get("content")), "posted_at": posted_from_data(status.get("created_at")), "media": media,
            "links": links, "data": status}
     return given(out)
 

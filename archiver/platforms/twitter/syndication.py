@@ -20,7 +20,7 @@ from archiver.capture.types import Failure, HttpGetter
 from archiver.errors import NetworkError
 from archiver.models import POST_STATUSES
 from archiver.platforms.twitter.token import syndication_token
-from archiver.times import format_utc
+from archiver.times import format_utc, in_utc
 
 if TYPE_CHECKING:
     import httpx
@@ -192,7 +192,8 @@ def iso_utc(created_at: str | None) -> str | None:
             return None
     if dt.tzinfo is None:
         return None  # a time without a zone would be a guess
-    return format_utc(dt)
+    utc = in_utc(dt)  # None: a zone that carries it out of the years 1 to 9999 in UTC, no date
+    return format_utc(utc) if utc is not None else None
 
 
 def parse_tweet(data: JSON) -> TweetData:
