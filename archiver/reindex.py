@@ -303,6 +303,7 @@ def _say_damage(scan: _FileScan, path: Path, position: int, e: BaseException, sk
 def reindex(archive_dir: Path, *, force: bool = False, wait: bool = False) -> ReindexSummary:
     """Rebuild the archive's index from its WARC files, under the archive's lock (`wait`: for
     another run holding it to finish, rather than LockHeld)."""
+    from .index.sqlite.schema import refuse_newer_file
     from .lock import ArchiveLock
     from .warcstore import OPEN_SUFFIX, recover
 
@@ -316,6 +317,8 @@ def reindex(archive_dir: Path, *, force: bool = False, wait: bool = False) -> Re
         raise UsageError(f"no WARC files in {warcs}: nothing to rebuild the index from; check --archive-dir")
     db_path = archive_dir / index_name(archive_dir)
     with ArchiveLock(archive_dir, wait=wait):
+        # A newer archiver's index, forced or not: rebuilt at this schema it would lose what it keeps.
+        refuse_newer_file(db_path)
         if not force and db_path.is_file() and not os.access(db_path, os.R_OK):
             # Not damage: what the WARCs cannot give back (the runs' history) would go with it.
             raise UsageError(f"cannot read {db_path}: permission denied: give this user read access to it, or pass "

@@ -638,3 +638,31 @@ def test_reindex_does_not_replace_an_index_this_user_may_not_read(open_tmp: Path
     line = _one_line(_reindex(archive, as_nobody=True), 2)
     assert f"cannot read {archive / DB_NAME}: permission denied" in line and "--force" in line, line
     assert (archive / DB_NAME).read_bytes() == before
+
+
+@pytest.mark.parametrize("extra", [(), ("--force",)], ids=["plain", "forced"])
+@pytest.mark.parametrize("in_wal", [False, True], ids=["in the file", "in the write-ahead log"])
+def test_reindex_refuses_an_index_of_a_newer_schema_and_leaves_it(tmp_path: Path, pristine: Path,
+                                                                  extra: tuple[str, ...], in_wal: bool) -> None:
+    # Rebuilt at this archiver's older schema, it would lose what the newer archiver keeps.
+    from archiver.index.sqlite.schema import SCHEMA_VERSION
+
+    archive = _copy(pristine, tmp_path / "archive")
+    conn = sqlite3.connect(archive / DB_NAME)
+    if in_wal:  # the new version not yet copied into the file's header: a connection still holds the log
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 3}")
+    conn.commit()
+    try:
+        before = (archive / DB_NAME).read_bytes()
+        line = _one_line(_reindex(archive, *extra), 2)
+        assert line == (f"archiver: {archive / DB_NAME} has schema version {SCHEMA_VERSION + 3}, newer than this "
+                        f"archiver knows ({SCHEMA_VERSION}): upgrade archiver to read it")
+        assert (archive / DB_NAME).read_bytes() == before
+        assert not list(archive.glob(f".{DB_NAME}.reindex-*"))
+    finally:
+        conn.close()
+    check = sqlite3.connect(archive / DB_NAME)
+    assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 3
+    check.close()

@@ -335,6 +335,37 @@ def _refuse_newer(db: Database, version: int, known: int) -> None:
         )
 
 
+def refuse_newer_file(path: Path) -> None:
+    """IndexUnreadable when the regular file `path` is an SQLite database whose schema version is newer
+    than this archiver's: what would replace it (a reindex, forced or not) would lose what a newer
+    archiver keeps and the WARCs cannot give back. Anything else (no file, not SQLite, unreadable)
+    passes: the caller's own checks name it. The version is read from the file's header, and through
+    SQLite when it opens (a change still in the write-ahead log)."""
+    import stat
+
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return
+        with path.open("rb") as f:
+            header = f.read(100)
+    except OSError:
+        return
+    if len(header) < 64 or not header.startswith(b"SQLite format 3\x00"):
+        return
+    version = int.from_bytes(header[60:64], "big")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = max(version, int(conn.execute("PRAGMA user_version").fetchone()[0]))
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        pass
+    if version > SCHEMA_VERSION:
+        raise IndexUnreadable(f"{path} has schema version {version}, newer than this archiver knows "
+                              f"({SCHEMA_VERSION}): upgrade archiver to read it")
+
+
 def _db_name(db: Database) -> str:
     """The main database's file name (read as bytes: a folder's name need not be UTF-8, and the
     text of a row that is no UTF-8 is taken for damage)."""
