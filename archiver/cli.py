@@ -282,18 +282,45 @@ def scan(
     for failure in result.failures:  # each one named, even under --quiet
         typer.echo(f"archiver: {one_line(redact_text(failure.message))}", err=True)
     if result.sources_read == 0:
-        if len(result.failures) == 1:
-            raise typer.Exit(EXIT_USAGE)  # its one line above says it all
-        if not result.failures:  # a folder with nothing in it to read
-            _fail(f"nothing to read in {', '.join(sources)}: give article files (HTML, text), folders of them, "
-                  "URLs or *.urls lists", EXIT_USAGE)
-        _fail(f"nothing could be read ({len(result.failures)} source(s) failed)", EXIT_USAGE)
+        _nothing_read(sources, len(result.failures))
     if result.failures:
         typer.echo(f"archiver: {len(rows)} post(s) in {result.sources_read} source(s); {len(result.failures)} of "
                    f"{len(result.failures) + result.sources_read} sources failed", err=True)
         raise typer.Exit(EXIT_PARTIAL)
     say(f"{len(rows)} post(s) in {result.sources_read} source(s)")
 
+
+
+def _nothing_read(sources: list[str], failures: int) -> NoReturn:
+    """Exit 2 for sources of which none could be read, each failure already named on its line."""
+    if failures == 1:
+        raise typer.Exit(EXIT_USAGE)  # its one line says it all
+    if not failures:  # a folder with nothing in it to read
+        _fail(f"nothing to read in {', '.join(sources)}: give article files (HTML, text), folders of them, "
+              "URLs or *.urls lists", EXIT_USAGE)
+    _fail(f"nothing could be read ({failures} source(s) failed)", EXIT_USAGE)
+
+
+def _refuse_unreadable_files(sources: list[str], articles: list[str]) -> None:
+    """Exit 2, as `scan` would, when none of `articles` can be read and that is known before any
+    is read: none at all (an empty folder, a folder of pictures), or local files that are not
+    there or are no regular files. Nothing is created then (no archive folder). A URL or `-` is
+    read later, over the network or the pipe: with one among them, the run goes ahead."""
+    from .output import one_line
+    from .redact import redact_text
+    from .sources import is_url, unreadable_file
+
+    failures: list[str] = []
+    for spec in articles:
+        if spec in ("", "-") or is_url(spec):
+            return
+        why = unreadable_file(spec)
+        if why is None:
+            return
+        failures.append(why)
+    for failure in failures:
+        typer.echo(f"archiver: {one_line(redact_text(failure))}", err=True)
+    _nothing_read(sources, len(failures))
 
 
 def _archive_dir(value: Path | None) -> Path:
@@ -411,6 +438,8 @@ def archive(
     articles = listed.sources
     if not articles and listed.problems:
         _fail("; ".join(listed.problems), EXIT_USAGE)
+    if not listed.problems:
+        _refuse_unreadable_files(sources, articles)
     with _progress(total=len(articles)) as progress:
         summary = _call(lambda: run_archive(articles, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress,

@@ -351,6 +351,20 @@ def _not_a_file(mode: int) -> str | None:
     return "is not a regular file"
 
 
+def _read_error(source: str, e: OSError | ValueError) -> SourceError:
+    """The one line that says why the file `source` (as shown) could not be read."""
+    if isinstance(e, PermissionError):
+        return SourceError(f"{source}: permission denied; check the file's permissions")
+    if isinstance(e, FileNotFoundError):
+        hint = f"; for a web address, give https://{source}" if _ADDRESS_RE.fullmatch(str(source)) else ""
+        return SourceError(f"{source}: no such file or directory{hint}")
+    if isinstance(e, IsADirectoryError):
+        return SourceError(f"{source}: is a directory")
+    if isinstance(e, OSError):
+        return SourceError(f"{source}: cannot read ({e.strerror or e})")
+    return SourceError(f"{source}: cannot read ({e})")  # a NUL byte in the name
+
+
 def read_capped(path: Path, max_bytes: int) -> bytes:
     """The bytes of a regular file, refused once it holds more than `max_bytes`.
 
@@ -383,17 +397,8 @@ def read_capped(path: Path, max_bytes: int) -> bytes:
                 total += len(chunk)
         finally:
             os.close(fd)
-    except PermissionError:
-        raise SourceError(f"{source}: permission denied; check the file's permissions") from None
-    except FileNotFoundError:
-        hint = f"; for a web address, give https://{source}" if _ADDRESS_RE.fullmatch(str(source)) else ""
-        raise SourceError(f"{source}: no such file or directory{hint}") from None
-    except IsADirectoryError:
-        raise SourceError(f"{source}: is a directory") from None
-    except OSError as e:
-        raise SourceError(f"{source}: cannot read ({e.strerror or e})") from None
-    except ValueError as e:  # a NUL byte in the name
-        raise SourceError(f"{source}: cannot read ({e})") from None
+    except (OSError, ValueError) as e:
+        raise _read_error(source, e) from None
     if total > max_bytes:
         raise SourceError(f"{source}: more than --max-bytes {max_bytes} bytes; skipped (raise --max-bytes to read it)")
     return b"".join(chunks)
@@ -421,6 +426,38 @@ def read_file(path: Path, max_bytes: int, *, given: str | None = None) -> Docume
         raise
     name = text_safe(str(path))
     return document_from_bytes(name, data, path=str(path) if name != str(path) else None)
+
+
+def unreadable_file(spec: str) -> str | None:
+    """Why the local source `spec` cannot be read, known from its name and `stat` alone, before
+    anything is read (the line `read_file` would fail with: no such file, not a regular file, no
+    permission); None when it may be read (its content may still be refused when it is)."""
+    try:
+        read_file_checks(Path(spec), given=spec)
+    except SourceError as e:
+        return str(e)
+    return None
+
+
+def read_file_checks(path: Path, given: str | None = None) -> None:
+    """SourceError, as `read_file` words it, for a file that cannot be opened for reading; reads
+    nothing (a FIFO is refused from its `stat`, never opened)."""
+    source = shown(str(path))
+    try:
+        why = _not_a_file(os.stat(path).st_mode)
+        if why:
+            raise SourceError(f"{source}: {why}")
+        if not os.access(path, os.R_OK):
+            raise PermissionError
+    except (OSError, ValueError) as e:
+        error = _read_error(source, e)
+        typed = given if given is not None else str(path)
+        if _OTHER_SCHEME_RE.match(typed) and not os.path.lexists(path):
+            from .redact import redact_endpoint
+
+            error = SourceError(f"{redact_endpoint(typed)}: not an http(s) URL, nor a file; "
+                                "give an http(s) URL, or the path of a saved page")
+        raise error from None
 
 
 def read_stdin(max_bytes: int) -> Document:

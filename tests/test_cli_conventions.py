@@ -637,6 +637,29 @@ def test_an_empty_folder_is_named_by_scan_and_by_run(tmp_path: Path) -> None:
             "for a re-check were looked at") in ran.stderr.decode().splitlines()
 
 
+def test_archive_of_sources_known_unreadable_says_what_scan_says_and_makes_no_archive(tmp_path: Path) -> None:
+    """Nothing any work could read (an empty folder, a folder of pictures, a file not there, a FIFO):
+    `archive` refuses as `scan` does, exit 2, before the archive folder exists."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    pictures = tmp_path / "pictures"
+    pictures.mkdir()
+    (pictures / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (pictures / "b.jpg").write_bytes(b"\xff\xd8\xff")
+    fifo = tmp_path / "pipe.html"
+    os.mkfifo(fifo)
+    cases = [[str(empty)], [str(pictures)], [str(tmp_path / "typo.html")], [str(tmp_path / "typo.html"), str(fifo)],
+             [str(empty), str(tmp_path / "typo.html")]]
+    for n, sources in enumerate(cases):
+        scanned = _cli("scan", *sources)
+        assert scanned.returncode == 2, (sources, scanned.stderr)
+        archive = tmp_path / f"new{n}"
+        archived = _cli("archive", *sources, "--archive-dir", str(archive))
+        assert archived.returncode == 2, (sources, archived.stderr)
+        assert archived.stderr == scanned.stderr and archived.stdout == b"", (sources, archived.stderr)
+        assert not archive.exists(), sources
+
+
 def test_verify_finds_a_damaged_index_page_no_query_reads(tmp_path: Path) -> None:
     """A page of archive.db that fails SQLite's own check is a problem for verify, even where no
     record or screenshot query reads it (here: the root page of an index on records' posts)."""

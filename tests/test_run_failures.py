@@ -347,12 +347,20 @@ def test_only_no_name_and_no_route_say_the_network_is_unreachable() -> None:
 
 def test_an_unreadable_source_is_failed_not_captured_or_checked(web: FakeWeb, tmp_path: Path) -> None:
     missing = tmp_path / "nonexistent.html"
-    code, summary, stderr = _archive(web, tmp_path / "a", str(missing))
-    assert code == 2, stderr
+    page = tmp_path / "story.html"
+    page.write_text("<html><head><title>Story</title></head><body><p>No post here.</p></body></html>")
+    code, summary, stderr = _archive(web, tmp_path / "a", str(missing), str(page))
+    assert code == 1, stderr
     assert summary["failures"] == [f"{missing}: no such file or directory"]
     assert _failed_lines(stderr) == summary["failures"]
-    assert summary["articles"] == 0 and summary["articles_failed"] == 1
-    assert "archiver: 0 article(s), 0 post(s) captured or checked (no posts); 0 already held" in stderr
+    assert summary["articles"] == 1 and summary["articles_failed"] == 1
+
+
+def test_a_missing_file_alone_is_refused_before_the_archive_is_made(web: FakeWeb, tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent.html"
+    r = cli(web, "archive", str(missing), "--format", "json", archive=tmp_path / "a")
+    assert (r.returncode, r.stdout, r.stderr) == (2, "", f"archiver: {missing}: no such file or directory\n")
+    assert not (tmp_path / "a").exists()
 
 
 def test_what_a_failed_article_fetch_recorded_is_indexed(web: FakeWeb, tmp_path: Path) -> None:
