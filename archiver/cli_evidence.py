@@ -119,10 +119,13 @@ def evidence_options(archive_dir: Path, sign: bool, domain_cert: Path | None, do
 
 def verify_bundle(bundle: Path, ca_bundle: list[Path] | None, format: OutFormat) -> None:
     """`archiver verify X.wacz`: the findings on stdout (or one JSON document), the verdict on stderr."""
-    from .cli import EXIT_PARTIAL, _call, _write
+    from .cli import EXIT_PARTIAL, EXIT_USAGE, _call, _fail, _write
     from .evidence.verify_wacz import verify_path
     from .output import one_line
+    from .sources import special_file
 
+    if why := special_file(bundle):  # a FIFO: opened to read it as a zip, it would wait for a writer for ever
+        _fail(f"{one_line(str(bundle))} {why}", EXIT_USAGE)
     result = _call(lambda: verify_path(bundle, ca_bundle))
     if format is OutFormat.json:
         _write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")

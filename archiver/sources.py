@@ -339,16 +339,31 @@ def document_from_bytes(source: str, data: bytes, *, url: str | None = None,
                     content_type=content_type, utf8=utf8, path=path)
 
 
-def _not_a_file(mode: int) -> str | None:
-    """Why a file of this mode is not read (a phrase), or None for a regular file."""
+def _not_a_file(mode: int, *, pipe_in: bool = True) -> str | None:
+    """Why a file of this mode is not read (a phrase), or None for a regular file; `pipe_in`: the
+    command reads standard input too (`-`), and the phrase says so."""
     if stat.S_ISREG(mode):
         return None
     if stat.S_ISDIR(mode):
         return "is a directory"
     for test, what in _SPECIAL:
         if test(mode):
-            return f"is {what}, not a file; give a regular file (or pipe it in with '-')"
+            return f"is {what}, not a file; give a regular file" + (" (or pipe it in with '-')" if pipe_in else "")
     return "is not a regular file"
+
+
+def special_file(path: Path) -> str | None:
+    """Why `path` is no file to open (a phrase: `is a named pipe (FIFO), not a file; give a regular
+    file`) when it is a FIFO, a device or a socket, known from its `stat` (a FIFO's open would
+    block); None for anything else, a regular file, a folder, or a name not there (whose reader names
+    it)."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return _not_a_file(mode, pipe_in=False)
 
 
 def _read_error(source: str, e: OSError | ValueError) -> SourceError:

@@ -145,6 +145,27 @@ def test_sealing_a_warc_gz_is_a_usage_error(archive: Path, tmp_path: Path) -> No
     assert r.returncode == 2 and "name the output *.wacz" in r.stderr
 
 
+def test_verify_refuses_a_named_pipe_at_once(tmp_path: Path) -> None:
+    # Opened as a zip, a FIFO with no writer would wait for ever; piped in (`verify <(cat b.wacz)`)
+    # its bytes would be read as no zip. Either way: not a file, said at once.
+    fifo = tmp_path / "p.wacz"
+    os.mkfifo(fifo)
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "verify", str(fifo)], capture_output=True, text=True,
+                       cwd=ROOT, timeout=60)
+    assert (r.returncode, r.stdout, r.stderr) == (
+        2, "", f"archiver: {fifo} is a named pipe (FIFO), not a file; give a regular file\n")
+    read_end, write_end = os.pipe()  # what a shell's process substitution hands over: /dev/fd/N
+    try:
+        os.write(write_end, b"PK\x03\x04")
+        os.close(write_end)
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", "verify", f"/dev/fd/{read_end}"], capture_output=True,
+                           text=True, cwd=ROOT, timeout=60, pass_fds=(read_end,))
+    finally:
+        os.close(read_end)
+    assert (r.returncode, r.stderr) == (2, f"archiver: /dev/fd/{read_end} is a named pipe (FIFO), not a file; "
+                                           "give a regular file\n")
+
+
 def test_verify_usage(archive: Path, tmp_path: Path) -> None:
     junk = tmp_path / "junk.wacz"
     junk.write_bytes(b"nope")
