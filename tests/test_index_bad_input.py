@@ -21,6 +21,7 @@ import os
 import random
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
@@ -209,6 +210,41 @@ def test_an_index_that_is_a_folder_is_named_as_one(command: str, tmp_path: Path)
     line = _one_line(_cli(*_reader(command, archive, tmp_path)), 2)
     assert f"{archive / DB_NAME}" in line and "is a folder" in line
     assert not (tmp_path / "copy").exists() and not (tmp_path / "report.html").exists()
+
+
+FIFO_COMMANDS = {**READERS, "export": ["export", "-o", "OUT/x.wacz"], "archive": ["archive", "PAGE"]}
+
+
+@pytest.mark.parametrize("command", sorted(FIFO_COMMANDS))
+def test_an_index_that_is_a_named_pipe_is_named_at_once_and_left(command: str, tmp_path: Path) -> None:
+    # Opened, a FIFO waits for a writer (or SQLite says 'disk I/O error'): it is named from its stat.
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    os.mkfifo(archive / DB_NAME)
+    page = tmp_path / "page.html"
+    page.write_text("<p>No post here.</p>")
+    args = [a.replace("OUT", str(tmp_path)).replace("PAGE", str(page)) for a in FIFO_COMMANDS[command]]
+    args = [*args, str(archive)] if command == "index copy --from" else [*args, "--archive-dir", str(archive)]
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                       timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    line = _one_line(r, 2)
+    assert line == (f"archiver: cannot read the index {archive / DB_NAME}: it is a named pipe (FIFO), not an index "
+                    "file: move it away, or pass the right --archive-dir")
+    assert stat.S_ISFIFO((archive / DB_NAME).lstat().st_mode)  # never removed nor replaced
+    assert not (tmp_path / "copy").exists() and not (tmp_path / "report.html").exists()
+    assert not (tmp_path / "x.wacz").exists()
+
+
+def test_copying_over_an_index_that_is_a_named_pipe_needs_force(tmp_path: Path, pristine: Path) -> None:
+    destination = tmp_path / "copy"
+    destination.mkdir()
+    os.mkfifo(destination / DB_NAME)
+    line = _one_line(_cli("index", "copy", "--from", str(pristine), "--to", str(destination)), 2)
+    assert f"{destination / DB_NAME}" in line and "named pipe (FIFO)" in line
+    assert stat.S_ISFIFO((destination / DB_NAME).lstat().st_mode)
+    r = _cli("index", "copy", "--from", str(pristine), "--to", str(destination), "--force")
+    assert r.returncode == 0, r.stderr
+    assert (destination / DB_NAME).is_file()
 
 
 @pytest.mark.parametrize("command", sorted(READERS))

@@ -170,6 +170,8 @@ def index_unusable(archive_dir: Path, url: str | None = None) -> str | None:
 
             return f"the PostgreSQL database {place(url)} holds no index"
         return None
+    import stat
+
     from archiver.layout import DB_NAME
 
     db = Path(archive_dir) / DB_NAME
@@ -178,6 +180,8 @@ def index_unusable(archive_dir: Path, url: str | None = None) -> str | None:
     except (FileNotFoundError, NotADirectoryError):
         return f"{DB_NAME} is missing"
     except OSError:  # this user may not look: opening it names the cause
+        return None
+    if not stat.S_ISREG(info.st_mode):  # a folder, a FIFO...: opening it names what it is
         return None
     if info.st_size == 0:
         return f"{DB_NAME} is empty (0 bytes)"

@@ -260,7 +260,7 @@ def _into_sqlite(source: Any, folder: Path, *, force: bool, name: str | None = N
     from archiver.warcstore.files import fsync_dir
 
     target = folder / DB_NAME
-    if target.exists() and not force and target.stat().st_size > 0:
+    if target.exists() and not force and (target.stat().st_size > 0 or not target.is_file()):  # a FIFO: named
         try:
             existing = open_database(target, create=False)
         except IndexUnreadable:

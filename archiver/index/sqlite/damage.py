@@ -35,6 +35,17 @@ def unreadable(path: Path | str, exc: OSError | None = None, *, reason: str | No
     return IndexUnreadable(f"cannot read the index {path}: {reason}")
 
 
+def not_a_file(path: Path | str, mode: int) -> IndexUnreadable:
+    """The error for an index "file" that is a FIFO, a device or a socket (never opened: a FIFO's
+    open waits for a writer)."""
+    import stat
+
+    kinds = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    kind = next((what for test, what in kinds if test(mode)), "not a regular file")
+    return unreadable(path, reason=f"it is {kind}, not an index file: move it away, or pass the right --archive-dir")
+
+
 def damaged(path: Path | str | None, reason: str) -> IndexDamaged:
     """The error for a corrupt index, with SQLite's reason."""
     name = str(path) if path else "archive.db"

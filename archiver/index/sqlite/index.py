@@ -45,10 +45,15 @@ def cannot_create(path: Path, exc: OSError, option: str = "--archive-dir") -> Ar
 
 
 def _holds_anything(path: Path) -> bool:
+    """False for no file or an empty regular one (an index made here, removed again if its making
+    fails); True for anything else, a FIFO or a folder included, which is never removed."""
+    import stat
+
     try:
-        return path.stat().st_size > 0
+        info = path.stat()
     except OSError:
         return False
+    return info.st_size > 0 or not stat.S_ISREG(info.st_mode)
 
 
 def _remove_index_files(path: Path) -> None:

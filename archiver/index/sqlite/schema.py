@@ -406,7 +406,7 @@ def _enable_wal(db: Database) -> None:
 
 def _readable(path: Path) -> bool:
     """Whether the index file exists (False: there is none yet); IndexUnreadable when it exists but
-    cannot be opened: a folder, or a file this user may not read."""
+    cannot be opened: a folder, a FIFO, a device or a socket, or a file this user may not read."""
     import errno
     import os
     import stat
@@ -421,6 +421,8 @@ def _readable(path: Path) -> bool:
         raise damage.unreadable(path, exc) from None
     if stat.S_ISDIR(mode):
         raise damage.unreadable(path, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
+    if not stat.S_ISREG(mode):  # a FIFO, a device, a socket: never opened (a FIFO's open would wait)
+        raise damage.not_a_file(path, mode)
     if not os.access(path, os.R_OK):
         raise damage.unreadable(path, PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
     return True
