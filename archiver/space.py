@@ -35,6 +35,18 @@ def disk_full(path: Path | str | None, *, needed: int | None = None, what: str |
                     "what was written before stays readable (`archiver verify` checks it)")
 
 
+def read_only_disk(path: Path) -> bool:
+    """Whether the file system `path` (or the nearest folder above it that exists) is on is mounted
+    read-only; False when that cannot be told."""
+    folder = path
+    while not os.path.exists(folder) and folder.parent != folder:
+        folder = folder.parent
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
 def translate_os(exc: OSError) -> ArchiverError | None:
     """The one-line error for an OSError that names its file: DiskFull for a full disk, a usage
     error (exit 2) for a path that cannot be used as the archive needs it (a file where a folder

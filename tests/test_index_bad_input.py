@@ -702,3 +702,41 @@ def test_reindex_refuses_an_index_of_a_newer_schema_and_leaves_it(tmp_path: Path
     check = sqlite3.connect(archive / DB_NAME)
     assert check.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 3
     check.close()
+
+
+# -- an archive on a read-only mount ---------------------------------------------------------------------
+
+def _on_read_only_mount(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`archiver ARGS` in a mount namespace of its own where `folder` is bind-mounted read-only onto
+    itself: a real read-only file system (EROFS), which a chmod'ed folder is not for root. Skipped
+    where this user may not make such a namespace (not root, or a container without the capability)."""
+    if shutil.which("unshare") is None or shutil.which("mount") is None:
+        pytest.skip("unshare or mount is not installed")
+    script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
+    probe = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", str(folder), "true"],
+                           capture_output=True, text=True, timeout=60)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a read-only bind mount here: {probe.stderr.strip()}")
+    return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", str(folder),
+                           sys.executable, "-m", "archiver.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=300, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT)})
+
+
+def test_migrating_an_archive_on_a_read_only_mount_says_so(tmp_path: Path, pristine: Path) -> None:
+    archive = _copy(pristine, tmp_path / "archive")
+    before = (archive / DB_NAME).read_bytes()
+    line = _one_line(_on_read_only_mount(archive, "index", "migrate", "--archive-dir", str(archive)), 2)
+    assert line == (f"archiver: cannot write {archive / DB_NAME}: the file system is read-only: pass an --archive-dir "
+                    "on a writable disk")
+    # reindex says the same of the same archive
+    said = _one_line(_on_read_only_mount(archive, "reindex", "--force", "--archive-dir", str(archive)), 2)
+    assert "the file system is read-only: pass an --archive-dir on a writable disk" in said
+    assert (archive / DB_NAME).read_bytes() == before
+
+
+def test_copying_into_a_folder_on_a_read_only_mount_names_the_read_only_disk(tmp_path: Path, pristine: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    line = _one_line(_on_read_only_mount(folder, "index", "copy", "--from", str(pristine), "--to", str(folder)), 2)
+    assert line == (f"archiver: cannot create the index {folder / DB_NAME}: the folder {folder} is on a read-only file "
+                    "system; pass another --to, or change the folder's permissions")

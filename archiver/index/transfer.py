@@ -70,6 +70,8 @@ def migrate_index(where: Location) -> tuple[str, int, int]:
     (0: none yet) and the version it has now."""
     from archiver.index import open_index
 
+    if where.url is None:
+        _refuse_read_only_disk(where.archive_dir / DB_NAME)
     before = _version_found(where)
     with open_index(where.archive_dir, url=where.url) as index:
         db: Any = index.db  # type: ignore[attr-defined]
@@ -78,6 +80,19 @@ def migrate_index(where: Location) -> tuple[str, int, int]:
         else:
             from archiver.index.postgres.schema import schema_version  # type: ignore[assignment]
         return where.name, before, schema_version(db)
+
+
+def _refuse_read_only_disk(target: Path) -> None:
+    """The usage error `archive`, `run` and `reindex` give for an archive on a read-only mount, before
+    SQLite fails to open `target` for writing ('unable to open database file')."""
+    import errno
+
+    from archiver.space import read_only_disk, translate_os
+
+    if read_only_disk(target):
+        error = translate_os(OSError(errno.EROFS, os.strerror(errno.EROFS), str(target)))
+        assert error is not None  # EROFS with a file name is always translated
+        raise error
 
 
 def _version_found(where: Location) -> int:

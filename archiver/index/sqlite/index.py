@@ -25,7 +25,7 @@ def cannot_create(path: Path, exc: OSError, option: str = "--archive-dir") -> Ar
     import errno
     import os
 
-    from archiver.space import translate_os
+    from archiver.space import read_only_disk, translate_os
 
     folder = path.parent
     while not os.path.exists(folder) and folder.parent != folder:  # False too where it may not look
@@ -34,7 +34,9 @@ def cannot_create(path: Path, exc: OSError, option: str = "--archive-dir") -> Ar
         return IndexUnwritable(f"cannot create the index {path}: {folder} is a file, not a folder; "
                                f"pass another {option}")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) or not os.access(folder, os.W_OK | os.X_OK):
-        why = "is on a read-only file system" if exc.errno == errno.EROFS else "is not writable by this user"
+
+        read_only = exc.errno == errno.EROFS or read_only_disk(folder)
+        why = "is on a read-only file system" if read_only else "is not writable by this user"
         return IndexUnwritable(f"cannot create the index {path}: the folder {folder} {why}; "
                                f"pass another {option}, or change the folder's permissions")
     full = translate_os(exc)
