@@ -125,6 +125,47 @@ def test_a_card_holds_long_words_within_its_border(tmp_path: Path) -> None:
         browser.close()
 
 
+def test_a_very_long_text_is_cut_in_its_card_and_the_page_opens_at_once(tmp_path: Path) -> None:
+    """A megabyte of text with no place to wrap kept Chromium laying the page out for a minute or
+    more (60 s on a 2-core machine; the same text cut: under a second). The card shows the first
+    CARD_TEXT_CHARS characters, the whole length, and where the whole text is."""
+    import dataclasses
+    import random
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    from archiver.capture.browser import find_chromium
+    from archiver.report.page import CARD_TEXT_CHARS
+
+    exe = find_chromium()
+    if exe is None:
+        pytest.fail("no Chromium: install Debian's chromium")
+    rng = random.Random(7)
+    huge = "".join(rng.choice("abcdé漢字🙂ابت123-_/") for _ in range(1_000_000))
+    first, second = _posts(tmp_path)
+    whole = dataclasses.replace(first, text="w" * CARD_TEXT_CHARS)
+    second = dataclasses.replace(second, text=huge)
+    html = render_report([whole, second], tmp_path, tmp_path / "r.html")
+    assert f'<div class="text">{"w" * CARD_TEXT_CHARS}</div>' in html  # up to the limit: whole, no note
+    assert html.count('class="cut"') == 1
+    assert huge[:CARD_TEXT_CHARS] in html and huge[:CARD_TEXT_CHARS + 1] not in html
+    (tmp_path / "out").mkdir()
+    out = write_report([whole, second], tmp_path, tmp_path / "out" / "report.html")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        started = time.monotonic()
+        page.goto(out.as_uri(), timeout=300_000)
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        took = time.monotonic() - started
+        note = page.locator("article.card.recovered p.cut").inner_text()
+        browser.close()
+    assert took < 20, f"the page took {took:.1f} s to lay out"
+    assert note == (f"the text is cut here: it is 1,000,000 characters long, the first {CARD_TEXT_CHARS:,} shown; "
+                    "the whole text: archiver show twitter:2 (or this report as JSON)")
+
+
 def test_a_picture_s_address_is_a_url_whatever_the_folder_is_named() -> None:
     # A folder named "case #12": the browser read "#12/..." as the page's fragment; every picture
     # that is linked rather than inlined, and every click-through link, broke.

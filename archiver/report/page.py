@@ -48,6 +48,9 @@ STATUS_MARK = {
     "error": ("!", "error"),
 }
 SOURCE_WORDS = {"live": "its embed", "wayback": "the Wayback Machine's copy"}
+# The most of a post's text a card shows: more than any platform lets a post hold (Facebook's
+# 63,206 characters), far less than a text that would keep a browser laying it out for minutes.
+CARD_TEXT_CHARS = 64_000
 
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK JP","Noto Color Emoji",sans-serif;margin:0;background:#f5f6f8;color:#1d2125;overflow-wrap:anywhere}
@@ -73,6 +76,7 @@ section.article .src{margin:2px 0 10px;font-size:13px;color:#5b6570;word-break:b
 .status.unavailable,.status.unknown,.status.pending,.status.login_required,.status.error{background:#eceff1;color:#37474f}
 .reason{font-size:13px;color:#37474f;margin:0}
 .dropped{font-size:13px;color:#8a4b00;margin:0}
+.cut{font-size:13px;color:#5b6570;margin:0}
 figure.shot{margin:4px 0}figure.shot .frame{overflow-x:auto}figure.shot figcaption{font-size:12px;color:#5b6570;margin-top:2px}
 img.crop{display:block;max-width:none;border:1px dashed #c5cbd1}
 img.page{display:block;max-width:100%;max-height:260px;object-fit:contain;object-position:top left;border:1px solid #eee;border-radius:6px}
@@ -199,6 +203,17 @@ def _span(span: Span) -> str:
     return f'<li class="{tone}"><b>{_e(label)}</b> {when}</li>'
 
 
+def _text(post: ReportPost) -> str:
+    """The post's text; past CARD_TEXT_CHARS characters cut, saying its whole length and where the
+    whole text is: a browser lays out a text of a megabyte without a place to wrap in minutes."""
+    text = post.text or ""
+    if len(text) <= CARD_TEXT_CHARS:
+        return f'<div class="text">{_e(text)}</div>'
+    return (f'<div class="text">{_e(text[:CARD_TEXT_CHARS])}…</div>'
+            f'<p class="cut">the text is cut here: it is {len(text):,} characters long, the first {CARD_TEXT_CHARS:,} '
+            f'shown; the whole text: <code>archiver show {_e(post.key)}</code> (or this report as JSON)</p>')
+
+
 def _card(post: ReportPost, classes: str, pictures: _Pictures, dropped: str | None = None) -> str:
     """One post's card; `dropped`: when a read found the article it sits under no longer citing it."""
     mark, label = STATUS_MARK.get(post.status, ("?", post.status))
@@ -216,7 +231,7 @@ def _card(post: ReportPost, classes: str, pictures: _Pictures, dropped: str | No
         parts.append(f'<p class="dropped">no longer in this article since {human_time(dropped)}</p>')
     parts += [_crop(c, post, pictures) for c in post.crops]
     if post.text:
-        parts.append(f'<div class="text">{_e(post.text)}</div>')
+        parts.append(_text(post))
     if post.timeline:
         items = "".join(_span(s) for s in post.timeline)
         parts.append(f'<ol class="timeline" aria-label="status over time">{items}</ol>')
