@@ -194,7 +194,15 @@ def _yaml(value: Any, indent: int) -> list[str]:
     pad = " " * indent
     lines: list[str] = []
     for key, item in value.items():
-        head = f"{pad}{_scalar(str(key))}:"
+        written = _scalar(str(key))
+        if len(written) > _IMPLICIT_KEY_MAX:
+            # YAML reads a key written before its ':' on one line up to 1024 characters only (PyYAML:
+            # "could not find expected ':'"); a longer one is an explicit key, '?' then the key, ':' on
+            # the next line.
+            lines.append(f"{pad}? {written}\n")
+            head = f"{pad}:"
+        else:
+            head = f"{pad}{written}:"
         if isinstance(item, dict):
             lines.append(head + "\n")
             lines.extend(_yaml(item, indent + 2))
@@ -210,6 +218,8 @@ def _yaml(value: Any, indent: int) -> list[str]:
     return lines
 
 
+# The longest key written the usual way, `key: value` (YAML allows 1024 characters, quotes included).
+_IMPLICIT_KEY_MAX = 1000
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Words YAML 1.1 readers (PyYAML, which Datasette uses) take for booleans or null.
 _RESERVED = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}

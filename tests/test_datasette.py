@@ -251,6 +251,16 @@ def test_yaml_and_json_are_the_same_document(tmp_path: Path) -> None:
     assert metadata("other")["databases"]["other"]["description_html"].count('href="other/') == 6
 
 
+@pytest.mark.parametrize("length", [1000, 1001, 1023, 1025, 5000])
+def test_a_database_name_over_a_thousand_characters_is_still_yaml_that_reads_back(length: int) -> None:
+    # YAML reads a `key: value` key of 1024 characters at most (PyYAML: "could not find expected ':'").
+    for name in ("a" * length, "evidence-" + "a" * length, "2024" + "a" * length):
+        document = metadata(name)
+        assert yaml.safe_load(render(document, "yaml")) == document
+    nested = {"x" * 2000: {"y" * 1500: ["a", "b"], "z" * 1200: "v", "q" * 1100: "two\nlines", "k": {"w" * 1300: "d"}}}
+    assert yaml.safe_load(render(nested, "yaml")) == nested
+
+
 def test_each_canned_query_runs_on_a_new_index() -> None:
     db = open_memory()
     try:
