@@ -114,12 +114,14 @@ def _facts(index: IndexQueries, key: str) -> _Facts | None:
 @contextmanager
 def _replayed(journal: Journal) -> Iterator[SQLiteIndex]:
     """The posts the journal describes, replayed into a scratch index (removed on the way out)."""
-    from archiver.index.journal import written_order
+    from archiver.index.journal import first_of_each_id, written_order
     from archiver.index.sqlite.index import SQLiteIndex
     from archiver.index.sqlite.replay import rebuild
 
     with tempfile.TemporaryDirectory(prefix="archiver-journal-") as scratch:
-        entries = journal.entries() if isinstance(journal, Spool) else sorted(journal, key=written_order)
+        # A journal record appended twice holds one write: replayed once, as `reindex` replays it.
+        entries = (journal.entries() if isinstance(journal, Spool)
+                   else sorted(first_of_each_id(journal), key=written_order))
         rebuild(Path(scratch) / DB_NAME, [], entries)
         with SQLiteIndex(Path(scratch), create=False) as replayed:
             yield replayed

@@ -12,7 +12,9 @@ A damaged WARC file is named in one short line saying how (it cannot be read, it
 file, it is truncated inside a record, it holds something that is not a record at some offset)
 and the records read before the damage are kept; a record without the headers its row needs
 (WARC-Date, WARC-Record-ID, WARC-Type) is left out and counted, and so is every record with the
-WARC-Record-ID of one read before it (the first is indexed, the others named). warcio's own warnings, which quote
+WARC-Record-ID of one read before it (the first is indexed, the others named); a journal record
+with the WARC-Record-ID of one read before it holds the same write, replayed once (the others
+named: a capture replayed twice would be two captures). warcio's own warnings, which quote
 the bytes they found, never reach the terminal. When not one record could be read from any file,
 nothing is rebuilt (exit 2) and the old index, if any, stays as it was.
 
@@ -246,7 +248,8 @@ def _read_from(fh: BinaryIO, path: Path, start: int, spool: Spool, scan: _FileSc
                 position = offset + length
                 if payload is not None:
                     try:
-                        entry = parse_entry(payload, h.get_header("WARC-Date") or "", filename, offset)
+                        entry = parse_entry(payload, h.get_header("WARC-Date") or "", filename, offset,
+                                            h.get_header("WARC-Record-ID"))
                     except ValueError:
                         scan.bad_journal += 1
                         if scan.bad_journal == 1:  # (offset 0 is an offset too)
@@ -365,7 +368,17 @@ def _rebuild(archive_dir: Path, files: list[Path], warcs: Path, db_path: Path, s
         summary.gaps.append(f"{WARC_DIR}/{filename}: {twice} record(s) have the WARC-Record-ID of a record before "
                             f"them, left out of the index (the first: {record_id} at offset {offset}, the same ID "
                             f"as the record at {at}, which is indexed); `archiver verify` names them")
-    summary.journal = spool.entry_count
+    # Journal records sharing one WARC-Record-ID hold one write: replayed once (`Spool.entries`), the
+    # others named (a capture replayed twice would be two captures).
+    again, first = spool.duplicate_entries()
+    summary.journal = spool.entry_count - again
+    if first is not None:
+        record_id, filename, offset, kept, kept_offset = first
+        at = f"offset {kept_offset}" + (f" of {WARC_DIR}/{kept}" if kept != filename else "")
+        summary.gaps.append(f"{WARC_DIR}/{filename}: {again} journal record(s) have the WARC-Record-ID of a journal "
+                            f"record before them, left out of the replay (the first: {record_id} at offset {offset}, "
+                            f"the same ID as the journal record at {at}, which is replayed); `archiver verify` names "
+                            "them")
     _name_gaps(summary, older, rebuilt)
     return rebuilt
 

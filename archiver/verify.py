@@ -361,7 +361,7 @@ def _take_entry(record: Any, filename: str, offset: int, journal: Journal) -> No
     `reindex` names those)."""
     try:
         entry = parse_entry(record.content_stream().read(), record.rec_headers.get_header("WARC-Date") or "",
-                            filename, offset)
+                            filename, offset, record.rec_headers.get_header("WARC-Record-ID"))
     except ValueError:
         return
     if entry is not None:

@@ -390,3 +390,67 @@ def test_two_records_with_one_id_are_named_as_such_and_reindex_says_which_it_too
         assert conn.execute('SELECT "offset" FROM records WHERE record_id = ?', [page.record_id]).fetchall() == [
             (page.offset,)]
     assert [(p.kind, p.path, p.detail) for p in _verify_folder(root)] == named  # the same, not a loop
+
+
+def test_a_journal_record_appended_twice_is_replayed_once(tmp_path: Path) -> None:
+    """A copy of a `urn:capture:` journal record's gzip member appended to its WARC file holds the
+    same write, not a second capture: verify names the two records with one ID and nothing else
+    (not a capture the index lacks, with the advice `reindex --force`); reindex replays it once and
+    names the copy (exit 1), leaving the captures as they were."""
+    import sqlite3
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archiver.layout import DB_NAME
+    from archiver.reindex import reindex
+
+    root = tmp_path / "archive"
+    page = _captured_articles(root)[0]["page"]
+    path = root / "warcs" / page.filename
+    with path.open("rb") as fh:
+        it = ArchiveIterator(fh)
+        for rec in it:
+            if (rec.rec_headers.get_header("WARC-Target-URI") or "").startswith("urn:capture:"):
+                record_id = rec.rec_headers.get_header("WARC-Record-ID")
+                it.read_to_end(rec)
+                offset, length = it.get_record_offset(), it.get_record_length()
+                break
+    data = path.read_bytes()
+    path.write_bytes(data + data[offset:offset + length])
+    with sqlite3.connect(root / DB_NAME) as conn:
+        captures = conn.execute("SELECT url, captured_at FROM captures ORDER BY id").fetchall()
+    assert len(captures) == 2
+    named = [(RECORD, "warcs/" + page.filename,
+              f"record {record_id} at offset {len(data)} has the WARC-Record-ID of the record at offset {offset}, "
+              "which the index does not hold either: two records with one ID, which replay tools cannot tell "
+              "apart; this one is a byte-for-byte copy of it")]
+    assert [(p.kind, p.path, p.detail) for p in _verify_folder(root)] == named
+    summary = reindex(root, force=True)
+    assert summary.exit_code == 1 and summary.gaps == [
+        f"warcs/{page.filename}: 1 journal record(s) have the WARC-Record-ID of a journal record before them, left "
+        f"out of the replay (the first: {record_id} at offset {len(data)}, the same ID as the journal record at "
+        f"offset {offset}, which is replayed); `archiver verify` names them"]
+    assert summary.captures == 2
+    with sqlite3.connect(root / DB_NAME) as conn:
+        assert conn.execute("SELECT url, captured_at FROM captures ORDER BY id").fetchall() == captures
+    assert [(p.kind, p.path, p.detail) for p in _verify_folder(root)] == named  # the same, not a loop
+
+
+def test_journal_entries_sharing_an_id_are_replayed_once_in_file_and_offset_order(tmp_path: Path) -> None:
+    """The journal as a list (not spooled) is replayed as a spool replays it: the first of each
+    record ID by file name and offset, entries without an ID each on their own."""
+    from archiver.index.journal import Entry, first_of_each_id
+    from archiver.index.spool import Spool
+
+    entries = [Entry("2024-03-04T10:00:02Z", "b.warc.gz", 5, "post", b"{}", "<urn:uuid:1>"),
+               Entry("2024-03-04T10:00:01Z", "a.warc.gz", 90, "post", b"{}", "<urn:uuid:1>"),
+               Entry("2024-03-04T10:00:00Z", "a.warc.gz", 10, "post", b"{}", None),
+               Entry("2024-03-04T10:00:00Z", "a.warc.gz", 20, "post", b"{}", None),
+               Entry("2024-03-04T10:00:03Z", "a.warc.gz", 95, "post", b"{}", "<urn:uuid:1>")]
+    kept = [(e.filename, e.offset) for e in first_of_each_id(entries)]
+    assert kept == [("a.warc.gz", 10), ("a.warc.gz", 20), ("a.warc.gz", 90)]
+    with Spool() as spool:
+        for entry in entries:
+            spool.append(entry)
+        assert sorted((e.filename, e.offset) for e in spool.entries()) == kept
+        assert spool.duplicate_entries() == (2, ("<urn:uuid:1>", "a.warc.gz", 95, "a.warc.gz", 90))

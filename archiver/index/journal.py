@@ -26,7 +26,7 @@ and the WARC write loses that one journal entry, and the index keeps the write.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +61,9 @@ class Entry:
     offset: int
     kind: str
     raw: bytes
+    # Its record's WARC-Record-ID (None: the record has none): a record appended twice holds the
+    # same entry twice, replayed once (the first in file name and offset order).
+    record_id: str | None = None
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -75,7 +78,21 @@ def written_order(entry: Entry) -> tuple[str, str, int]:
     return entry.date, entry.filename, entry.offset
 
 
-def parse_entry(payload: bytes, date: str, filename: str, offset: int) -> Entry | None:
+def first_of_each_id(entries: Iterable[Entry]) -> list[Entry]:
+    """`entries` but those whose record has the WARC-Record-ID of an entry's record before it in file
+    name and offset order (a journal record appended twice holds one write, replayed once)."""
+    seen: set[str] = set()
+    kept = []
+    for entry in sorted(entries, key=lambda e: (e.filename, e.offset)):
+        if entry.record_id is not None:
+            if entry.record_id in seen:
+                continue
+            seen.add(entry.record_id)
+        kept.append(entry)
+    return kept
+
+
+def parse_entry(payload: bytes, date: str, filename: str, offset: int, record_id: str | None = None) -> Entry | None:
     """The journal entry a journal record's payload holds; None when it is some other JSON (a
     record that only looks like one); ValueError when it is no JSON at all."""
     import json
@@ -84,7 +101,7 @@ def parse_entry(payload: bytes, date: str, filename: str, offset: int) -> Entry 
     entry = json.loads(payload)
     if isinstance(entry, dict) and entry.get("journal") == JOURNAL_FORMAT:
         # (the file's name is the same string for each of its entries, kept once)
-        return Entry(date, sys.intern(filename), offset, str(entry.get("kind")), bytes(payload))
+        return Entry(date, sys.intern(filename), offset, str(entry.get("kind")), bytes(payload), record_id or None)
     return None
 
 

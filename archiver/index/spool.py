@@ -113,17 +113,24 @@ class Scratch:
 _RECORD_COLUMNS = ("record_id", "warc_type", "target_uri", "date", "filename", '"offset"', "length", "status", "mime",
                    "payload_digest", "capture_id", "post_key", "article_id", "extra")
 _RECORD_FIELDS = tuple(c.strip('"') for c in _RECORD_COLUMNS)
+# The journal entries that have a WARC-Record-ID, each numbered among those sharing it in file name
+# and offset order (1: the one replayed).
+_RANKED_ENTRIES = ('SELECT rowid AS id, record_id, filename, "offset", row_number() OVER (PARTITION BY record_id '
+                   'ORDER BY filename, "offset") AS n FROM entries WHERE record_id IS NOT NULL')
+_FIRST_ENTRIES = f"SELECT id FROM ({_RANKED_ENTRIES}) WHERE n = 1"
 
 
 class Spool(Scratch):
     """Journal entries (`append`, as a list takes them) and records' index rows (`add_record`)."""
 
     def __init__(self) -> None:
-        super().__init__({"entries": ("date", "filename", '"offset"', "kind", "raw"), "records": _RECORD_COLUMNS})
+        super().__init__({"entries": ("date", "filename", '"offset"', "kind", "raw", "record_id"),
+                          "records": _RECORD_COLUMNS})
+        self._entry_duplicates: tuple[int, tuple[int, tuple[str, str, int, str, int] | None]] | None = None
 
     def append(self, entry: Entry) -> None:
         """Keep one journal entry."""
-        self.add("entries", (entry.date, entry.filename, entry.offset, entry.kind, entry.raw))
+        self.add("entries", (entry.date, entry.filename, entry.offset, entry.kind, entry.raw, entry.record_id))
 
     def add_record(self, row: RecordRow) -> None:
         """Keep one record's index row."""
@@ -144,10 +151,35 @@ class Spool(Scratch):
         return self.entry_count
 
     def entries(self) -> Iterator[Entry]:
-        """The journal entries in the order they were written: by date, then file and offset."""
-        for date, filename, offset, kind, raw in self.query(
-                'SELECT date, filename, "offset", kind, raw FROM entries ORDER BY date, filename, "offset"'):
-            yield Entry(date, filename, offset, kind, bytes(raw))
+        """The journal entries in the order they were written: by date, then file and offset. Of the
+        entries whose records share a WARC-Record-ID (a journal record appended twice: one write),
+        only the first in file name and offset order (`duplicate_entries` names the others)."""
+        where = f" WHERE record_id IS NULL OR rowid IN ({_FIRST_ENTRIES})" if self.duplicate_entries()[0] else ""
+        for date, filename, offset, kind, raw, record_id in self.query(
+                f'SELECT date, filename, "offset", kind, raw, record_id FROM entries{where} '
+                'ORDER BY date, filename, "offset"'):
+            yield Entry(date, filename, offset, kind, bytes(raw), record_id)
+
+    def duplicate_entries(self) -> tuple[int, tuple[str, str, int, str, int] | None]:
+        """How many journal entries have the WARC-Record-ID of an entry before them in file name and
+        offset order (left out of `entries`), and the first of them: (its ID, file and offset, and
+        the file and offset of the entry kept)."""
+        if self._entry_duplicates is not None and self._entry_duplicates[0] == self.entry_count:
+            return self._entry_duplicates[1]
+        found: tuple[int, tuple[str, str, int, str, int] | None] = (0, None)
+        if self.entry_count:
+            self.execute('CREATE INDEX IF NOT EXISTS entries_id ON entries (record_id, filename, "offset")')
+            # One pass over the index; the entries themselves are ranked only when some share an ID.
+            ((count,),) = self.query("SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM entries "
+                                     "WHERE record_id IS NOT NULL GROUP BY record_id HAVING n > 1)")
+            if count:
+                later = (f"FROM ({_RANKED_ENTRIES}) r JOIN ({_RANKED_ENTRIES}) k ON k.record_id = r.record_id "
+                         "AND k.n = 1 WHERE r.n > 1")
+                first = next(self.query(f'SELECT r.record_id, r.filename, r."offset", k.filename, k."offset" {later} '
+                                        'ORDER BY r.filename, r."offset" LIMIT 1'))
+                found = (int(count), (str(first[0]), str(first[1]), int(first[2]), str(first[3]), int(first[4])))
+        self._entry_duplicates = (self.entry_count, found)
+        return found
 
     def records(self, *, first_of_each_id: bool = False) -> Iterator[RecordRow]:
         """The record rows in the order they were kept; with `first_of_each_id`, of the rows sharing
