@@ -13,10 +13,11 @@ The index may run ahead of the journal: a run killed between its commit and the 
 write, a run still going, a journal record in a file still being written or one that cannot be read,
 files written before the index was journaled. What only the index holds is noted, never failed.
 What the journal holds and the index does not, or says otherwise (a check, a capture, a citation,
-a post, a media file, an article's capture, a key alias, a status changed under the same checks,
-an article's title or status changed under the same captures),
-is a problem: the index lost or changed what the WARCs vouch for, and `reindex` would not give it
-back as it is.
+a post, a media file or a value of one, an article's capture, a key alias, a status changed under
+the same checks, an article's first-seen time, a value of an article's row the index holds as NULL,
+an article's status or last capture its own captures do not give), is a problem: the index lost or
+changed what the WARCs vouch for, and `reindex` would not give it back as it is. What a later write
+changes (an article's title or source, a media file's path, digest or type) is the index ahead.
 """
 
 from __future__ import annotations
@@ -339,9 +340,12 @@ def _article_row_differences(index: IndexQueries, replayed: SQLiteIndex,
     first seen, when last captured, status) it holds otherwise, holding a digest of each article
     the journal describes; and what only the index holds, as (count, the first named).
 
-    When first seen is written once. What a later read or capture changes (title, source, status,
-    last captured) is the index ahead of its journal when the index holds captures of the article
-    the journal does not, or a title or source where the journal has none; otherwise a problem."""
+    When first seen is written once, and no write clears a value: one changed, or a value the index
+    holds as NULL where the journal has one, is a problem. What a later read or capture changes is
+    the index ahead of its journal (a run killed between the index's commit and the journal's
+    write; the article given later by another spelling, `?utm_source=rss`, changes its source
+    without a capture): another title or source, a status and last capture as the index's own
+    captures of the article give them (`_article_ahead`)."""
     tally = _Tally()
     vouched = {row.url: _digest(_article_said(row)) for row in _articles(replayed)}
     differing: dict[str, tuple[str | None, ...] | None] = {}  # URL -> the index's row (None: not held)
@@ -363,15 +367,32 @@ def _article_row_differences(index: IndexQueries, replayed: SQLiteIndex,
             problems.append(Problem(JOURNAL, where, f"{url}: the journal in the WARCs holds this article, the index "
                                                     "does not"))
             continue
-        recaptured = bool(_matched(_captures_of(index, url), _captures_of(replayed, url))[2])
+        held = index.article_captures(url)
         said = [f"{name} {' in the index, '.join(_apart(m, t))} in the journal in the WARCs"
                 for name, m, t in zip(_ARTICLE, mine, theirs, strict=True)
-                if m != t and not (name in _LATER and (recaptured or (t is None and name in ("source", "title"))))]
+                if m != t and not _article_ahead(name, m, held)]
         if said:
             problems.append(Problem(JOURNAL, where, f"{url}: {'; '.join(said)}"))
         else:
             tally.ahead.append(url)
     return problems, tally.said()
+
+
+def _article_ahead(name: str, mine: str | None, held: Sequence[CaptureDetail]) -> bool:
+    """Whether the index's `mine` for the article's field `name`, not the journal's, may be a later
+    write whose journal record the WARCs lack. Never for a NULL (the upserts never clear a value:
+    that is a loss) nor for when first seen (written once). A source or title: any other (the
+    article given later by another spelling, read again). A status and a last capture: the ones the
+    index's own captures of the article give (`held`: its status is the last capture's, its last
+    capture the latest made without error), as a later capture sets them; another is not ahead of
+    anything, but changed."""
+    if mine is None or name not in _LATER:
+        return False
+    if name == "status":
+        return bool(held) and mine == max(held, key=lambda c: c.id).status
+    if name == "last_captured":
+        return mine == max((c.captured_at for c in held if c.error is None), default=None)
+    return True
 
 
 def _aliases(index: IndexQueries) -> Iterator[tuple[str, str, str]]:
@@ -482,12 +503,14 @@ def _difference(key: str, facts: _Facts | None, told: _Facts, where: str) -> lis
     if facts.checks == told.checks and facts.status != told.status:
         return [Problem(JOURNAL, where, f"{key}: status {facts.status} in the index, {told.status} in "
                                         "the journal in the WARCs, after the same checks"), *recaptured]
-    # A media file's path, digest and type: one the journal gives is the one the index must hold (one
-    # it does not give yet, the index may: a later download whose journal record the WARCs lack).
+    # A media file's path, digest and type: one the journal gives, the index holds too (`add_media`
+    # never clears one: a NULL is a loss). Another one may be a later download whose journal record
+    # the WARCs lack (the index ahead); a file that is not what the index says it is, the check of
+    # the files against their SHA-256 names.
     media = [f"the media file {url}: {'; '.join(changed)}" for url, *vouched in sorted(told.media, key=repr)
              if (changed := [f"{name} {' in the index, '.join(_apart(mine, theirs))} in the journal in the WARCs"
                              for name, mine, theirs in zip(("path", "sha256", "mime"), held[url], vouched, strict=True)
-                             if theirs is not None and mine != theirs])]
+                             if theirs is not None and mine is None])]
     if facts.checks != told.checks or extra:
         # the index holds more: what it says of the post may come from those
         return ([Problem(JOURNAL, where, f"{key}: {'; '.join(media)}")] if media else []) + recaptured
