@@ -1,9 +1,11 @@
 """What a killed export leaves (its hidden `.part` file beside the output, or the folder `-o -`
 stages its bundle in) is removed by the next export to the same place, unless a live export is
-writing it: its writer's PID is alive, or it holds the file's lock (a writer on another machine).
+writing it: its writer's PID is alive, it was written within the grace period, or it holds the
+file's lock (a writer on another machine).
 
 The leftovers are made by real exports killed with SIGKILL while writing (the real WARC writer
-and zip, in a child process); live ones by a child process holding a lock, as an export does.
+and zip, in a child process), then aged past the grace period; live ones by a child process
+holding a lock, as an export does.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from archiver.export import export_bundle
-from archiver.export.leftovers import STAGE_PATTERN, part_pattern
+from archiver.export.leftovers import GRACE, STAGE_PATTERN, part_pattern
 from tests.export_fixtures import ALICE_KEY, alice_pages, build_archive
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,9 +48,9 @@ KILLED_STAGING = textwrap.dedent("""
 
 # Holds the exclusive lock of argv[1] (as a writing export does) until its stdin closes.
 HOLDER = textwrap.dedent("""
-    import fcntl, os, sys
-    fd = os.open(sys.argv[1], os.O_RDONLY)
-    fcntl.flock(fd, fcntl.LOCK_EX)
+    import sys
+    from archiver.export.leftovers import hold
+    fd = hold(sys.argv[1])
     print("held", flush=True)
     sys.stdin.read()
 """)
@@ -66,9 +68,19 @@ def _dead_pid() -> int:
     return done.pid
 
 
+def _aged(path: Path) -> Path:
+    """`path` (and what a folder holds) last written twice the grace period ago."""
+    import time
+
+    then = time.time() - 2 * GRACE
+    for each in [*(path.iterdir() if path.is_dir() else ()), path]:
+        os.utime(each, (then, then))
+    return path
+
+
 def _holding(path: Path) -> subprocess.Popen[str]:
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     return holder
 
@@ -88,14 +100,18 @@ def test_a_killed_exports_part_file_is_removed_by_the_next_export_never_a_live_o
     (left,) = [p for p in out_dir.iterdir()]
     assert part_pattern(out.name).fullmatch(left.name), left.name
     assert left.stat().st_size > 1000 and not out.exists()  # a full-size bundle, hidden
+    _aged(left)
 
     # Live writers' files: one whose writer is on another machine (its PID means nothing here,
-    # it holds the lock), one just made (its writer alive here, not locked yet); and another
-    # output's, whose name starts alike.
+    # it holds the lock), one just made (its writer alive here, not locked yet), one written
+    # lately by a writer whose lock this machine cannot see (a mount with client-local locks);
+    # and another output's, whose name starts alike.
     dead = _dead_pid()
     elsewhere = out_dir / f".alice.wacz.{dead}.abcd1234.part"
     elsewhere.write_bytes(b"x" * 100)
-    holder = _holding(elsewhere)
+    holder = _holding(_aged(elsewhere))
+    lately = out_dir / f".alice.wacz.{dead}.mnop3456.part"
+    lately.write_bytes(b"w" * 100)
     try:
         fresh = out_dir / f".alice.wacz.{holder.pid}.efgh5678.part"
         fresh.write_bytes(b"y" * 100)
@@ -108,10 +124,15 @@ def test_a_killed_exports_part_file_is_removed_by_the_next_export_never_a_live_o
         with zipfile.ZipFile(out) as z:
             assert "datapackage.json" in z.namelist()
         assert not left.exists()
-        assert elsewhere.exists() and fresh.exists() and other.exists()
+        assert elsewhere.exists() and fresh.exists() and lately.exists() and other.exists()
     finally:
         _release(holder)
-    # Once their writers are gone, the next export removes them; the other output's stays.
+    _aged(fresh)
+    # Once their writers are gone, the next export removes them, but the one written lately (still
+    # within the grace period); the other output's stays.
+    export_bundle(arc.root, arc.rows_for(ALICE_KEY, article_ids=(1,)), alice_pages(), out)
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted([out.name, other.name, lately.name])
+    _aged(lately)
     export_bundle(arc.root, arc.rows_for(ALICE_KEY, article_ids=(1,)), alice_pages(), out)
     assert sorted(p.name for p in out_dir.iterdir()) == sorted([out.name, other.name])
 
@@ -126,10 +147,12 @@ def test_a_killed_stdout_exports_folder_is_removed_by_the_next_one(tmp_path: Pat
     assert killed.returncode == -9, killed.stderr
     (left,) = list(tmp.iterdir())
     assert STAGE_PATTERN.fullmatch(left.name) and (left / "export.wacz").stat().st_size == 100000
+    _aged(left)
 
     elsewhere = tmp / f"archiver-export-{_dead_pid()}-abcd1234"
     elsewhere.mkdir()
     holder = _holding(elsewhere)
+    _aged(elsewhere)
     try:
         monkeypatch.setattr(tempfile, "tempdir", str(tmp))
         from archiver.cli_export import _temporary
@@ -147,3 +170,45 @@ def test_a_killed_stdout_exports_folder_is_removed_by_the_next_one(tmp_path: Pat
         assert not path.parent.exists()
     finally:
         _release(holder)
+
+
+def test_a_killed_stdout_export_s_folder_written_lately_is_left(tmp_path: Path) -> None:
+    """Its writer's PID dead here and no lock held, but its bundle written within the grace period:
+    maybe a live export on a machine whose locks this one cannot see. Left until the grace period
+    has passed."""
+    from archiver.export.leftovers import remove_stale
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    killed = _python(KILLED_STAGING, env={"TMPDIR": str(tmp)})
+    assert killed.returncode == -9, killed.stderr
+    (left,) = list(tmp.iterdir())
+    _aged(left)
+    (left / "export.wacz").write_bytes(b"PK" * 60000)  # written again, the folder's own time old
+    assert remove_stale(tmp, STAGE_PATTERN) == [] and left.exists()
+    _aged(left)
+    assert remove_stale(tmp, STAGE_PATTERN) == [left] and not left.exists()
+
+
+@pytest.mark.parametrize("kind", ["part file", "staging folder"])
+def test_the_lock_an_export_holds_is_one_nfs_can_share(tmp_path: Path, kind: str) -> None:
+    """On NFS flock is emulated with POSIX locks, whose exclusive lock needs a descriptor open for
+    writing (a folder cannot be opened so): the descriptor `hold` gives takes a POSIX exclusive
+    lock, on the file itself or on a file inside the staging folder."""
+    import fcntl
+
+    from archiver.export.leftovers import hold
+
+    if kind == "part file":
+        path = tmp_path / ".alice.wacz.1.abcd1234.part"
+        path.write_bytes(b"x" * 100)
+    else:
+        path = tmp_path / "archiver-export-1-abcd1234"
+        path.mkdir()
+    fd = hold(path)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # EBADF on a descriptor open for reading only
+        held = Path(os.readlink(f"/proc/self/fd/{fd}"))
+        assert held == path if kind == "part file" else held.parent == path
+    finally:
+        os.close(fd)

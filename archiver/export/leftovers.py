@@ -4,11 +4,20 @@ An export writes its bundle to a hidden file beside the output (`.NAME.PID.XXXXX
 renames it into place when complete; `-o -` stages it in a folder of the temporary directory
 (`archiver-export-PID-XXXXXXXX/`). Killed (SIGKILL, out of memory, a power cut), the process
 leaves that file or folder, full size. Each is named with its writer's PID and held under an
-exclusive `flock` for as long as it is written, so a later export to the same place removes a
-leftover of its own kind only when both say nobody writes it: no process of that PID is alive
-(on this machine; a file made moments ago is not locked yet, but its PID is alive), and its lock
-can be taken (a writer on another machine sharing the folder holds it). A PID reused by an
-unrelated process keeps a leftover until that process ends: left, never wrongly removed.
+exclusive `flock` for as long as it is written (the file itself; a folder's lock file inside it,
+`LOCK_NAME`), so a later export to the same place removes a leftover of its own kind only when
+all say nobody writes it: no process of that PID is alive (on this machine; a file made moments
+ago is not locked yet, but its PID is alive), nothing in it was written within the last `GRACE`
+seconds, and its lock can be taken (a writer on another machine sharing the folder holds it). A
+PID reused by an unrelated process keeps a leftover until that process ends: left, never wrongly
+removed.
+
+On NFS, flock is emulated with POSIX byte-range locks, which the server shares between machines:
+an exclusive one needs a descriptor open for writing (so the lock is taken on a file opened for
+reading and writing, and a folder, which cannot be opened so, by a file inside it). A mount whose
+locks are local to each client (`local_lock=flock`/`all`, or a file system that does not share
+locks at all) shows a writer on another machine nothing: there the grace period alone keeps its
+file, as long as the writer writes to it at least once in that time.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import logging
 import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -25,6 +35,11 @@ log = logging.getLogger(__name__)
 # mkstemp's and mkdtemp's random part: eight of [a-z0-9_]
 _RANDOM = r"[a-z0-9_]{8}"
 STAGE_PREFIX = "archiver-export-"
+# The file inside a staging folder that its writer holds the lock of.
+LOCK_NAME = ".lock"
+# A leftover written to within this many seconds is left (a live writer on another machine whose
+# locks this one cannot see), whatever its PID and lock say.
+GRACE = 3600.0
 
 
 def part_prefix(name: str) -> str:
@@ -46,8 +61,14 @@ STAGE_PATTERN = re.compile(rf"{re.escape(STAGE_PREFIX)}(\d+)-{_RANDOM}")
 
 
 def hold(path: Path | str) -> int:
-    """A descriptor of `path` (a file or a folder) holding its exclusive lock: close it to release."""
-    fd = os.open(path, os.O_RDONLY)
+    """A descriptor holding the exclusive lock of `path` (a file), or of the lock file inside it (a
+    folder; made if missing): close it to release. Open for reading and writing, as NFS's
+    emulation of flock by POSIX locks needs for an exclusive lock."""
+    path = Path(path)
+    if path.is_dir() and not path.is_symlink():
+        fd = os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    else:
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -80,19 +101,37 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _written_lately(path: Path, now: float) -> bool:
+    """Whether `path`, or an entry of it (a folder), was modified within the last GRACE seconds (or
+    claims a time to come: another machine's clock); True when it cannot be looked at."""
+    try:
+        newest = path.lstat().st_mtime
+        if path.is_dir() and not path.is_symlink():
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    newest = max(newest, entry.stat(follow_symlinks=False).st_mtime)
+    except OSError:
+        return True
+    return now - newest < GRACE
+
+
 def remove_stale(folder: Path, pattern: re.Pattern[str]) -> list[Path]:
     """Remove the entries of `folder` whose whole name matches `pattern` (group 1: the writer's PID)
-    that no live process writes; the paths removed. What cannot be looked at or removed is left."""
+    that no live process writes (see the module's docstring); the paths removed. What cannot be
+    looked at or removed is left."""
     removed: list[Path] = []
     try:
         names = os.listdir(folder)
     except OSError:
         return removed
+    now = time.time()
     for name in names:
         m = pattern.fullmatch(name)
         if m is None or _alive(int(m.group(1))):
             continue
         path = folder / name
+        if _written_lately(path, now):
+            continue  # maybe written right now, from a machine whose locks this one cannot see
         try:
             fd = hold(path)
         except OSError:
