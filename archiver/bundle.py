@@ -128,12 +128,29 @@ def _held_spelling(handle: str, handles: Iterable[str | None]) -> str:
     return spellings.most_common(1)[0][0] if spellings else handle
 
 
-def require_sound(index: IndexQueries) -> None:
-    """IndexDamaged (exit 2) when the database's quick check of every page finds damage. SQLite
+# The tables an export of a selection reads (the posts and their checks, citing articles and
+# captures: `lookup`; their records and the captures' timestamps), and a report; with --text, the
+# full-text index too. tests/test_damaged_archive.py asks SQLite which tables each reads.
+EXPORT_READS = ("posts", "citations", "articles", "observations", "captures", "capture_stamps", "records")
+REPORT_READS = ("posts", "citations", "articles", "observations", "captures")
+TEXT_READS = ("posts_fts",)
+
+
+def tables_read(filters: Filters, reads: Sequence[str]) -> tuple[str, ...] | None:
+    """The tables a command reading `reads` reads for the selection `filters`; None (every table)
+    for the whole archive."""
+    if filters.selects_all:
+        return None
+    return (*reads, *TEXT_READS) if filters.text else tuple(reads)
+
+
+def require_sound(index: IndexQueries, tables: Sequence[str] | None = None) -> None:
+    """IndexDamaged (exit 2) when the database's quick check of every page (with `tables`: of the
+    pages of those tables and their indexes, those the command reads) finds damage. SQLite
     reads a damaged page of a table by row id as "no such row" rather than as an error (only a scan
     of it fails), so a command reading the archive through its rows (an export, a report) would
     otherwise leave out whatever such a page held (a post's citing articles, say) and succeed."""
-    found = index.quick_check()
+    found = index.quick_check(tables)
     if found:
         from .index.sqlite.damage import damaged
 
@@ -149,7 +166,7 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
     from .export import bundle_format, export_bundle
 
     fmt = bundle_format(out, fmt)  # a bad name is a usage error before any work
-    require_sound(index)
+    require_sound(index, tables_read(filters, EXPORT_READS))
     posts = index.lookup(filters)
     if filters.selects_all:  # no filter given: say what that means before the work
         log.warning("exporting the whole archive (%d post%s); give --handle, --since, ... to export less",

@@ -306,3 +306,88 @@ def test_export_checks_every_page_first(pristine: Path, tmp_path: Path) -> None:
     (line,) = [x for x in r.stderr.splitlines() if "archive.db is damaged: the database's own check fails" in x]
     assert f"page {page}" in line and "archiver reindex" in line
     assert not out.exists() and not list(tmp_path.glob(".out.wacz*"))
+
+
+_SELECTIONS = {"handle": {"handle": "RivertonDesk"}, "date": {"date": "2024-03-04"}, "since": {"since": "2024-01-01"},
+               "article": {"article": "https://news.example/2024/river.html"}, "text": {"text": "river gauge"},
+               "status": {"status": "live"}, "platform": {"platform": "twitter"},
+               "captured since": {"captured_since": "2020-01-01"}}
+
+
+@pytest.mark.parametrize("selection", sorted(_SELECTIONS))
+def test_a_selection_s_export_and_report_check_the_tables_they_read(pristine: Path, tmp_path: Path,
+                                                                    selection: str) -> None:
+    """An export or a report of a selection checks the pages of the tables it reads (SQLite says
+    which, through its authorizer), each with its indexes, not the whole file; the whole archive's
+    checks the whole file."""
+    import sqlite3
+
+    from archiver.bundle import export_selection
+    from archiver.index.filters import Filters
+    from archiver.report import report_from_index
+
+    for filters in (Filters(**_SELECTIONS[selection]), Filters()):
+        for command in ("export", "report"):
+            read: set[str] = set()
+            checks: list[str] = []
+
+            def authorize(action: int, table: str | None, *_rest: object, read: set[str] = read) -> int:
+                if action == sqlite3.SQLITE_READ and table:
+                    read.add(table)
+                return sqlite3.SQLITE_OK
+
+            with Index(pristine, create=False) as index:
+                conn = index.db.conn
+                shadows = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name "
+                                                      "LIKE 'posts^_fts^_%' ESCAPE '^'")]
+                conn.set_authorizer(authorize)
+                conn.set_trace_callback(lambda sql, checks=checks: checks.append(sql)
+                                        if sql.startswith("PRAGMA quick_check") else None)
+                if command == "export":
+                    export_selection(index, pristine, filters, tmp_path / f"{selection}.wacz")
+                else:
+                    report_from_index(index, filters, pristine)
+            if filters.selects_all:
+                assert checks == ["PRAGMA quick_check(10)"], (command, checks)
+                continue
+            checked = {c.removeprefix('PRAGMA quick_check("').removesuffix('")') for c in checks}
+            assert "PRAGMA quick_check(10)" not in checks and len(checked) == len(checks), (command, checks)
+            # posts_fts is read through the tables that hold it; sqlite_master is read at every open
+            read = {t for t in read if t != "sqlite_master"}
+            if "posts_fts" in read:
+                assert set(shadows) <= checked, (command, checks)
+                read -= {"posts_fts", *shadows}
+            assert read and read <= checked, (command, sorted(read - checked))
+            assert ("records" in checked) == (command == "export"), (command, checks)
+
+
+def test_damage_in_a_table_a_selection_does_not_read_stops_only_what_reads_it(pristine: Path,
+                                                                              tmp_path: Path) -> None:
+    """A leaf page of the full-text index overwritten: an export of one handle's posts reads none of
+    it and goes ahead; the whole archive's export, and a selection by words, refuse (exit 2). A
+    leaf of the records table overwritten: the export of the handle refuses, its report (which
+    reads no record) goes ahead."""
+    import sqlite3
+
+    archive = _copy(pristine, tmp_path / "archive")
+    conn = sqlite3.connect(archive / DB_NAME)
+    fts, records = (conn.execute("SELECT min(pageno) FROM dbstat WHERE name = ? AND pagetype = 'leaf'",
+                                 [name]).fetchone()[0] for name in ("posts_fts_data", "records"))
+    conn.close()
+    _overwrite(archive / DB_NAME, (fts - 1) * PAGE + 100, PAGE - 200)
+    out = tmp_path / "out"
+    out.mkdir()
+    one = _cli("export", "--handle", "RivertonDesk", "-o", str(out / "one.wacz"), archive=archive)
+    assert one.returncode == 0 and (out / "one.wacz").is_file(), one.stderr[-500:]
+    for command in (("export", "-o", str(out / "all.wacz")),
+                    ("export", "--text", "gauge", "-o", str(out / "words.wacz"))):
+        r = _cli(*command, archive=archive)
+        assert r.returncode == 2 and f"page {fts}" in r.stderr, (command, r.stderr[-500:])
+    assert sorted(p.name for p in out.iterdir()) == ["one.wacz"]
+
+    archive = _copy(pristine, tmp_path / "second")
+    _overwrite(archive / DB_NAME, (records - 1) * PAGE + 100, PAGE - 200)
+    r = _cli("export", "--handle", "RivertonDesk", "-o", str(out / "two.wacz"), archive=archive)
+    assert r.returncode == 2 and f"page {records}" in r.stderr, r.stderr[-500:]
+    r = _cli("report", "--handle", "RivertonDesk", "-o", str(out / "report.html"), archive=archive)
+    assert r.returncode == 0 and (out / "report.html").is_file(), r.stderr[-500:]

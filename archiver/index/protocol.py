@@ -141,9 +141,10 @@ class IndexQueries(Protocol):
     def stored_files(self) -> list[StoredFile]: ...
     def self_check(self) -> list[str]:
         """What the database's own check of the index's storage finds wrong; empty when sound."""
-    def quick_check(self) -> list[str]:
-        """What the database's quick check of every page of the index finds wrong (not each index
-        against its rows, which `self_check` adds); empty when sound. Linear in the index's size."""
+    def quick_check(self, tables: Collection[str] | None = None) -> list[str]:
+        """What the database's quick check of every page of the index (with `tables`: of those
+        tables and their indexes) finds wrong (not each index against its rows, which `self_check`
+        adds); empty when sound. Linear in the size of what it checks."""
     def unheld_page_records(self) -> list[tuple[str, str, str]]:
         """(what was captured: a post's key or an article's URL, when, record ID) of every capture
         whose page record the index does not hold."""

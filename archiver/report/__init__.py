@@ -27,10 +27,10 @@ def report_from_index(db: IndexQueries, filters: Filters, archive_dir: Path, *,
     """The report of the posts `filters` select, with the titles of the articles citing them. Its
     title (unless given) names the selection, as an exported bundle's does; `Archived posts` for
     the whole archive. ExportError when nothing is selected (the page would show nothing)."""
-    from ..bundle import require_sound, selection_title
+    from ..bundle import REPORT_READS, require_sound, selection_title, tables_read
     from ..errors import ExportError
 
-    require_sound(db)  # a damaged page would leave out what it held, unsaid
+    require_sound(db, tables_read(filters, REPORT_READS))  # a damaged page would leave out what it held, unsaid
     posts = db.lookup(filters)
     if not posts:
         raise ExportError("nothing matched the filters; try `archiver lookup` with the same filters first"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from archiver.index.postgres.connection import Database
@@ -27,7 +28,7 @@ class PostgresIndex(SQLIndex):
         `pg_checksums`) are the database administrator's."""
         return []
 
-    def quick_check(self) -> list[str]:
+    def quick_check(self, tables: Collection[str] | None = None) -> list[str]:
         """Nothing, as `self_check`."""
         return []
 
