@@ -910,7 +910,7 @@ def reindex(
     from .output import one_line
 
     for gap in summary.gaps:
-        typer.echo(f"archiver: not rebuilt: {one_line(gap)}", err=True)
+        typer.echo(f"archiver: left out of the rebuilt index: {one_line(gap)}", err=True)
     say(f"rebuilt {d / index_name(d)}: {summary}")
     raise typer.Exit(summary.exit_code)
 

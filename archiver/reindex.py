@@ -322,6 +322,7 @@ def reindex(archive_dir: Path, *, force: bool = False, wait: bool = False) -> Re
     with ArchiveLock(archive_dir, wait=wait):
         # A newer archiver's index, forced or not: rebuilt at this schema it would lose what it keeps.
         refuse_newer_file(db_path)
+        _refuse_special(db_path)
         if not force and db_path.is_file() and not os.access(db_path, os.R_OK):
             # Not damage: what the WARCs cannot give back (the runs' history) would go with it.
             raise UsageError(f"cannot read {db_path}: permission denied: give this user read access to it, or pass "
@@ -336,6 +337,21 @@ def reindex(archive_dir: Path, *, force: bool = False, wait: bool = False) -> Re
             rebuilt = _rebuild(archive_dir, files, warcs, db_path, spool, summary)
         summary.posts, summary.captures, summary.observations = rebuilt.posts, rebuilt.captures, rebuilt.observations
     return summary
+
+
+def _refuse_special(db_path: Path) -> None:
+    """A named pipe, a device or a socket where the index goes is someone's, forced or not: named,
+    never replaced by the rebuilt index (as every other command names it, never opening it)."""
+    import stat
+
+    from .index.sqlite.damage import not_a_file
+
+    try:
+        mode = db_path.stat().st_mode
+    except OSError:
+        return  # none there (or unreadable: the rebuild's own checks say so)
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise not_a_file(db_path, mode)
 
 
 def _rebuild(archive_dir: Path, files: list[Path], warcs: Path, db_path: Path, spool: Spool,

@@ -235,6 +235,18 @@ def test_an_index_that_is_a_named_pipe_is_named_at_once_and_left(command: str, t
     assert not (tmp_path / "x.wacz").exists()
 
 
+@pytest.mark.parametrize("force", [[], ["--force"]])
+def test_reindex_leaves_an_index_that_is_a_named_pipe(force: list[str], tmp_path: Path, pristine: Path) -> None:
+    """A FIFO where the index goes is someone's: forced or not, reindex names it and leaves it."""
+    archive = tmp_path / "archive"
+    shutil.copytree(pristine / "warcs", archive / "warcs")
+    os.mkfifo(archive / DB_NAME)
+    line = _one_line(_cli("reindex", *force, "--archive-dir", str(archive)), 2)
+    assert line == (f"archiver: cannot read the index {archive / DB_NAME}: it is a named pipe (FIFO), not an index "
+                    "file: move it away, or pass the right --archive-dir")
+    assert stat.S_ISFIFO((archive / DB_NAME).lstat().st_mode)
+
+
 def test_copying_over_an_index_that_is_a_named_pipe_needs_force(tmp_path: Path, pristine: Path) -> None:
     destination = tmp_path / "copy"
     destination.mkdir()
