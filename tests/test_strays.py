@@ -92,6 +92,14 @@ PAGES = {
     "/2024/goes-then-blank.html": ("<!doctype html><title>Goes, then blank</title><script>"
                                    "location.href = '/2024/file.bin'; setTimeout(() => location.href = 'about:blank', 300);"
                                    "</script><h1>Sent to a file, then to a blank page</h1>"),
+    # (its own world lies: its document complete, without a load event, while a frame still drips)
+    "/2024/lies-complete.html": ("<!doctype html><title>Lies</title><script>Object.defineProperty(document, 'readyState',"
+                                 " {get: () => 'complete'}); performance.getEntriesByType = () => [{loadEventStart: 0}];"
+                                 "</script><h1>Says it is complete</h1><iframe src='/2024/slow-frame'></iframe>"),
+    # (a download started, the load held back by a frame dripping for seconds)
+    "/2024/saves-slowly.html": ("<!doctype html><title>Saves, slowly</title><a id=a download href='/2024/file.bin'>"
+                                "file</a><iframe src='/2024/slow-frame'></iframe>"
+                                "<script>document.getElementById('a').click();</script><h1>Clicked, still loading</h1>"),
     OTHER: OTHER_HTML,
 }
 ZIP = b"PK\x03\x04" + b"\x00" * 400  # a type no page is: Chromium downloads it
@@ -110,6 +118,8 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeWeb]:
         w.set_state(("file", "/2024/article.zip"), (ZIP, "application/zip"))  # no Content-Disposition
         w.set_state(("redirect", "/2024/to-zip"), "/2024/article.zip")
         w.drip("/2024/slow-frame", 4000, 1000)  # four seconds
+        w.set_state(("status", "/2024/no-content"), 204)
+        w.set_state(("status", "/2024/reset-content"), 205)
         yield w
 
 
@@ -387,3 +397,26 @@ def test_a_page_opening_pop_ups_on_a_timer_gets_a_few_named_not_one_line_each(we
     assert len(named) == 5, page.errors
     assert "the page started more than 5 pop-ups: each ended the same way, the others not named" in page.errors
     assert page.status == 200 and page.load_failure() is None
+
+
+def test_a_page_cannot_answer_for_its_own_document_being_loaded(web: FakeWeb, tmp_path: Path) -> None:
+    """Whether the page's document is complete, and had its load event, was asked in the page's
+    own world: a page saying it is complete without one (its `document.readyState` and
+    `performance` redefined) ended the load at once, its frame still arriving (a frame taking
+    4 s: the load ended after a quarter of a second). It is asked where no page script reaches."""
+    page = render(web, tmp_path, "/2024/lies-complete.html", shot=False)
+    assert page.timings["load"] > 3, (page.timings, page.errors)
+    assert not [e for e in page.errors if e.startswith("page load:")], page.errors
+    assert page.status == 200 and page.load_failure() is None
+
+
+@pytest.mark.parametrize("path", ["/2024/no-content", "/2024/reset-content"])
+def test_an_address_answered_with_no_content_is_not_pictured_nor_waited_for(web: FakeWeb, tmp_path: Path,
+                                                                           path: str) -> None:
+    """An answer 204 or 205 shows nothing: the tab stays blank. The load waited 5 s for a download
+    it took it to be, and the blank tab's picture was stored as the page's screenshot."""
+    page = render(web, tmp_path, path)
+    assert page.timings["load"] < 3, (page.timings, page.errors)
+    assert "no screenshots: the page did not load" in page.errors, page.errors
+    assert page.screenshot is None and page.file_to_save is None
+    assert [e for e in page.errors if e.startswith("page load:")], page.errors

@@ -192,7 +192,8 @@ class ChromiumRenderer(AsyncClosing):
             async with asyncio.timeout(clock.left_s(grace=_STEP_GRACE_S)) as hard:
                 await confine_local(tab, url)
                 t = time.monotonic()
-                await pagesteps.load(page, url, wait_for, clock.ms(), result, tab.downloads)
+                committed = await pagesteps.load(page, url, wait_for, clock.ms(), result, tab.downloads,
+                                                 pagesteps.reader(page, recorder))
                 result.timings["load"] = time.monotonic() - t
                 loaded = await recorder.main_document()
 
@@ -208,11 +209,11 @@ class ChromiumRenderer(AsyncClosing):
                 clock.check(step)
                 if (page.url.startswith("chrome-error://") or result.file_to_save is not None
                         or (page.url == "about:blank"
-                            and page_document(recorder.recorded, tab.downloads.requests) is None)):
+                            and (not committed or page_document(recorder.recorded, tab.downloads.requests) is None))):
                     # Chromium's own "site can't be reached" page, or the blank page a tab opens on
-                    # (its load failed before any document came, or its address was a file to
-                    # save), is not a view of the URL. (A page that loaded and then sent itself
-                    # to about:blank is pictured as it is.)
+                    # (its load failed before any document came, its address was a file to save,
+                    # or was answered 204/205, which shows nothing), is not a view of the URL. (A
+                    # page that loaded and then sent itself to about:blank is pictured as it is.)
                     result.errors.append("no screenshots: the page did not load")
                 else:
                     full_png, shots = await pagesteps.screenshots(page, recorder, screenshot_path, element_selectors,

@@ -179,7 +179,7 @@ def _first_of(request: Request) -> Request:
 
 
 async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, result: PageCapture,
-               downloads: OwnDownloads | None = None) -> None:
+               downloads: OwnDownloads | None = None, sight: PageReader | None = None) -> bool:
     """Navigate to `url` and wait for `load` (and `wait_for`); a load that never ends is an error
     in `result`, not an exception, unless the browser itself is gone.
 
@@ -197,14 +197,24 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
     tab names it, archiver.capture.tabs), complete at all does. A document the page is sent on
     to is asked anew.
 
+    The page's document is asked in an isolated world (`sight`, the page's reader; one of its own
+    when none is given), where no script of the page can answer for it or hold the answer back.
+
     An address that is itself a file to save never shows a document: the load's navigation became
-    a download (`downloads` tells which did), and `result.file_to_save` names it."""
+    a download (`downloads` tells which did), and `result.file_to_save` names it. An address
+    answered 204 or 205 shows none either, and is no download: Chromium stays on the tab's blank
+    page.
+
+    Returns whether the load's own navigation committed a document (a blank tab then is the
+    page's doing, not a load that showed nothing)."""
     loop = asyncio.get_running_loop()
     cut: asyncio.Future[Request] = loop.create_future()
     downloaded: asyncio.Future[None] = loop.create_future()
     committed: asyncio.Future[None] = loop.create_future()  # the page's first document of this load
     first: list[Request] = []  # the request the load's navigation began with
-    reached: list[Request] = []  # the answer of that navigation (or of its last redirect) came
+    reached: list[Response] = []  # the answer of that navigation (or of its last redirect) came
+    own = sight is None
+    asker = PageReader(page, _NoSessions()) if sight is None else sight
 
     def on_request(request: Request) -> None:
         try:
@@ -216,7 +226,7 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
     def on_response(response: Response) -> None:
         if (first and not reached and response.status not in _REDIRECTS
                 and _first_of(response.request) is first[0]):
-            reached.append(response.request)
+            reached.append(response)
 
     def on_navigated(frame: Frame) -> None:
         if frame is page.main_frame and not committed.done():
@@ -239,8 +249,8 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
         await committed
         for _ in range(_LOAD_ASKS):
             try:
-                return bool(await page.evaluate(_COMPLETE_JS))
-            except PlaywrightError:
+                return bool(await asker.evaluate(f"({_COMPLETE_JS})()", await_promise=True))
+            except Failure:
                 if not page.context.browser or not page.context.browser.is_connected():
                     return None
                 # The question failed with its document: a script sent the page on; the next
@@ -271,7 +281,7 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
         if gave_up:
             going.cancel()  # its status is the page's document's, read from what was recorded
             going.add_done_callback(_retrieved)
-        elif not going.done() and (answered := await cut.result().response()) is not None:
+        elif not going.done() and cut.done() and (answered := await cut.result().response()) is not None:
             going.cancel()  # Chromium would let it wait out its timeout
             going.add_done_callback(_retrieved)
             result.status = answered.status
@@ -285,10 +295,14 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
         if not page.context.browser or not page.context.browser.is_connected():
             raise
         saved = None
-        if downloads is not None and reached and not committed.done():
+        if (downloads is not None and reached and not committed.done()
+                and reached[0].status not in _NO_CONTENT
+                and ("Download is starting" in str(e) or "net::ERR_ABORTED" in str(e))):
             # Answered, and no document shown: Chromium made the load's own navigation (the
             # address, or the last of its redirects) a download, the tab staying on its blank
-            # page (Playwright's "Download is starting"); the browser announces it about now.
+            # page (Playwright's "Download is starting", or the navigation's abort when the browser
+            # announced that first); the download is announced about now. (An answer 204 or 205
+            # shows no document either, and is no download: not waited for.)
             saved = await downloads.became(first[0], _DOWNLOAD_ANNOUNCED_S)
         if saved is not None:
             result.file_to_save = saved
@@ -309,16 +323,20 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
             if not task.done():
                 task.cancel()
                 task.add_done_callback(_retrieved)
+        if own:
+            await asker.close()
     if wait_for:
         try:
             await page.wait_for_selector(wait_for, timeout=timeout_ms)
         except PlaywrightError as e:
             result.errors.append(f"waiting for {wait_for!r}: {first_line(e)}")
+    return committed.done() and not committed.cancelled()
 
 
 FILE_TO_SAVE = ("the address is a file to save, not a page to show (its answer is one a browser downloads instead "
                 "of showing: Content-Disposition: attachment, or a type no page is): no screenshot")
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_NO_CONTENT = frozenset({204, 205})  # answers a browser neither shows nor downloads: the tab stays as it was
 _DOWNLOAD_ANNOUNCED_S = 5.0  # at most this long for the download a load's navigation became to be announced
 
 
@@ -326,6 +344,8 @@ _DOWNLOAD_ANNOUNCED_S = 5.0  # at most this long for the download a load's navig
 # complete; else when it becomes so, a task later (Chromium dispatches `load`, when it does, in
 # the task that makes the document complete; one stopped, by `window.stop()` or by a navigation
 # that became a download, gets none). A document without navigation timing counts as loaded.
+# Asked in an isolated world: `document`, `performance` and `MessageChannel` there are the
+# browser's own, whatever the page's scripts redefine in theirs.
 _COMPLETE_JS = """() => new Promise((resolve) => {
   const loaded = () => {
     const n = performance.getEntriesByType('navigation')[0];

@@ -71,6 +71,9 @@ def news(req: Request, state: SiteState) -> Response:
         if rate is not None:  # a download still running while the page loads
             return Response(200, b"", ctype, disposition, stream=lambda: _drip_bytes(body, rate), length=len(body))
         return Response(200, body, ctype, disposition)
+    bare = state.get(("status", path))  # a bare status, no body (204, 205)
+    if bare is not None:
+        return Response(int(bare), b"", None)
     served = state.get(("file", path))  # (body, content type): bytes served as they are (a .xml.gz)
     if served is not None:
         return Response(200, served[0], served[1])
