@@ -100,6 +100,9 @@ PAGES = {
     "/2024/saves-slowly.html": ("<!doctype html><title>Saves, slowly</title><a id=a download href='/2024/file.bin'>"
                                 "file</a><iframe src='/2024/slow-frame'></iframe>"
                                 "<script>document.getElementById('a').click();</script><h1>Clicked, still loading</h1>"),
+    # (stops itself in its <head>, then sends itself on to the article by script)
+    "/2024/stops-then-goes.html": ("<script>window.stop(); setTimeout(() => "
+                                   "location.replace('https://news.example/2024/riverton-flood.html'), 800)</script>"),
     OTHER: OTHER_HTML,
 }
 ZIP = b"PK\x03\x04" + b"\x00" * 400  # a type no page is: Chromium downloads it
@@ -420,3 +423,15 @@ def test_an_address_answered_with_no_content_is_not_pictured_nor_waited_for(web:
     assert "no screenshots: the page did not load" in page.errors, page.errors
     assert page.screenshot is None and page.file_to_save is None
     assert [e for e in page.errors if e.startswith("page load:")], page.errors
+
+
+def test_a_page_that_stops_itself_then_goes_on_by_script_is_captured_where_it_went(web: FakeWeb,
+                                                                                   tmp_path: Path) -> None:
+    """`window.stop()`, then a script's redirect to the article: the load ended on the stopped
+    page, which was captured, with a false 'the page went to ... by itself after it loaded'. A
+    page the stopped one goes on to before the load's timeout is the load going on."""
+    page = render(web, tmp_path, "/2024/stops-then-goes.html")
+    assert page.final_url == f"{NEWS}/2024/riverton-flood.html", (page.final_url, page.errors)
+    assert not [e for e in page.errors if "by itself after it loaded" in e or "draws no frames" in e], page.errors
+    assert page.screenshot is not None and page.title and "Riverton" in page.title, (page.title, page.errors)
+    assert page.timings["load"] < TIMEOUT_S / 2, page.timings

@@ -29,6 +29,7 @@ from archiver.capture import pagesteps
 from archiver.capture.chromium import NO_CHROMIUM, disable_features_flag, find_chromium, without_service_hosts
 from archiver.capture.deadline import CaptureClock, DeadlinePassed, finish_quickly, within
 from archiver.capture.gate import Gate
+from archiver.capture.isolated import PageReader
 from archiver.capture.pagesteps import CUT_SCREENSHOT, Shots, first_line
 from archiver.capture.pagewrite import Provenance, write_page
 from archiver.capture.recorder import TrafficRecorder
@@ -185,6 +186,7 @@ class ChromiumRenderer(AsyncClosing):
         shots: Shots = []
         full_png: bytes | None = None
         recorded: list[Recorded] = []
+        onward: pagesteps.Onward | None = None
         step = "loading"
         try:
             # Each wait below is capped by the time left, but a page whose scripts never yield (a
@@ -192,34 +194,54 @@ class ChromiumRenderer(AsyncClosing):
             async with asyncio.timeout(clock.left_s(grace=_STEP_GRACE_S)) as hard:
                 await confine_local(tab, url)
                 t = time.monotonic()
-                committed = await pagesteps.load(page, url, wait_for, clock.ms(), result, tab.downloads,
-                                                 pagesteps.reader(page, recorder))
+                sight = pagesteps.reader(page, recorder)
+                until = asyncio.get_running_loop().time() + clock.ms() / 1000
+                how = await pagesteps.load(page, url, wait_for, clock.ms(), result, tab.downloads, sight)
+                if how.stopped:
+                    # Its document stopped without a load event: a page it goes on to before the
+                    # load's timeout is its load going on (a script's redirect after window.stop()).
+                    onward = pagesteps.Onward(page, until)
                 result.timings["load"] = time.monotonic() - t
                 loaded = await recorder.main_document()
+                shown = len(result.errors)
+                while True:
+                    t = time.monotonic()
+                    step = "settling"
+                    clock.check(step)
+                    await pagesteps.settle(page, recorder, clock.cap(settle_ms), result, element_selectors)
+                    result.timings["settle"] = time.monotonic() - t
+                    if onward is not None and onward.pending():
+                        await _went_on(onward, sight, recorder, result, t)
+                        loaded = await recorder.main_document()
+                        continue
 
-                t = time.monotonic()
-                step = "settling"
-                clock.check(step)
-                await pagesteps.settle(page, recorder, clock.cap(settle_ms), result, element_selectors)
-                result.timings["settle"] = time.monotonic() - t
-
-                await _left_after_load(recorder, loaded, result)
-                t = time.monotonic()
-                step = "screenshots"
-                clock.check(step)
-                if (page.url.startswith("chrome-error://") or result.file_to_save is not None
-                        or (page.url == "about:blank"
-                            and (not committed or page_document(recorder.recorded, tab.downloads.requests) is None))):
-                    # Chromium's own "site can't be reached" page, or the blank page a tab opens on
-                    # (its load failed before any document came, its address was a file to save,
-                    # or was answered 204/205, which shows nothing), is not a view of the URL. (A
-                    # page that loaded and then sent itself to about:blank is pictured as it is.)
-                    result.errors.append("no screenshots: the page did not load")
-                else:
-                    full_png, shots = await pagesteps.screenshots(page, recorder, screenshot_path, element_selectors,
-                                                                  element_dir, settle_ms, result, clock,
-                                                                  own_downloads=tab.own_downloads)
-                result.timings["screenshots"] = time.monotonic() - t
+                    await _left_after_load(recorder, loaded, result)
+                    shown = len(result.errors)
+                    t = time.monotonic()
+                    step = "screenshots"
+                    clock.check(step)
+                    if (page.url.startswith("chrome-error://") or result.file_to_save is not None
+                            or (page.url == "about:blank" and (
+                                not how.committed or page_document(recorder.recorded, tab.downloads.requests) is None))):
+                        # Chromium's own "site can't be reached" page, or the blank page a tab opens
+                        # on (its load failed before any document came, its address was a file to
+                        # save, or was answered 204/205, which shows nothing), is not a view of the
+                        # URL. (A page that loaded and then sent itself to about:blank is pictured
+                        # as it is.)
+                        result.errors.append("no screenshots: the page did not load")
+                    else:
+                        full_png, shots = await pagesteps.screenshots(page, recorder, screenshot_path,
+                                                                      element_selectors, element_dir, settle_ms,
+                                                                      result, clock, own_downloads=tab.own_downloads)
+                    result.timings["screenshots"] = time.monotonic() - t
+                    if onward is not None and onward.pending():
+                        # The pictures were of the stopped page: taken again of the one it went to.
+                        del result.errors[shown:]
+                        full_png, shots = None, []
+                        await _went_on(onward, sight, recorder, result, t)
+                        loaded = await recorder.main_document()
+                        continue
+                    break
 
                 t = time.monotonic()
                 step = "reading the page"
@@ -260,6 +282,8 @@ class ChromiumRenderer(AsyncClosing):
             result.errors.append(f"capture interrupted: {first_line(e)}")
             recorded = recorder.recorded  # what was complete before the interruption
         finally:
+            if onward is not None:
+                onward.close()
             # Copies: the page lives on until its tab is closed, in the background.
             recorded = list(recorded)
             await tab.named(_STEP_GRACE_S)  # each pop-up's line, its opener asked of the browser
@@ -284,6 +308,13 @@ class ChromiumRenderer(AsyncClosing):
 # collecting what was recorded, after.
 _STEP_GRACE_S = 5.0
 _COLLECT_S = 60.0  # reading what a page that answered everything recorded, at most
+
+
+async def _went_on(onward: pagesteps.Onward, sight: PageReader, recorder: TrafficRecorder,
+                   result: PageCapture, started: float) -> None:
+    """The page went on from its stopped document before the load's timeout: its load goes on."""
+    await onward.follow(sight)
+    result.timings["load"] = result.timings.get("load", 0.0) + time.monotonic() - started
 
 
 async def _left_after_load(recorder: TrafficRecorder, loaded: tuple[str | None, str | None],

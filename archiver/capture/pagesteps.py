@@ -179,7 +179,7 @@ def _first_of(request: Request) -> Request:
 
 
 async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, result: PageCapture,
-               downloads: OwnDownloads | None = None, sight: PageReader | None = None) -> bool:
+               downloads: OwnDownloads | None = None, sight: PageReader | None = None) -> Loaded:
     """Navigate to `url` and wait for `load` (and `wait_for`); a load that never ends is an error
     in `result`, not an exception, unless the browser itself is gone.
 
@@ -206,7 +206,9 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
     page.
 
     Returns whether the load's own navigation committed a document (a blank tab then is the
-    page's doing, not a load that showed nothing)."""
+    page's doing, not a load that showed nothing), and whether the load ended on a document that
+    stopped without its load event (a navigation the page starts next is its load going on:
+    `Onward`)."""
     loop = asyncio.get_running_loop()
     cut: asyncio.Future[Request] = loop.create_future()
     downloaded: asyncio.Future[None] = loop.create_future()
@@ -265,6 +267,7 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
     going = asyncio.ensure_future(page.goto(url, wait_until="load", timeout=timeout_ms))
     asking: asyncio.Future[bool | None] = asyncio.ensure_future(complete())
     gave_up = False  # on Playwright's wait, once the page's own document was complete
+    stopped = False  # the load ended on a document complete without its load event
     try:
         while not going.done() and not cut.done():
             waits: set[asyncio.Future[Any]] = {going, cut}
@@ -275,6 +278,7 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
             had_load = asking.result()
             if had_load is False or (had_load is True and downloaded.done()):
                 gave_up = True  # Playwright's wait would see no load event (or none more)
+                stopped = had_load is False
                 break
             if had_load is None and downloaded.done():
                 break  # not known: Playwright's wait says
@@ -330,7 +334,86 @@ async def load(page: Page, url: str, wait_for: str | None, timeout_ms: int, resu
             await page.wait_for_selector(wait_for, timeout=timeout_ms)
         except PlaywrightError as e:
             result.errors.append(f"waiting for {wait_for!r}: {first_line(e)}")
-    return committed.done() and not committed.cancelled()
+    return Loaded(committed.done() and not committed.cancelled(), stopped)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """How `load` ended."""
+
+    committed: bool  # the load's own navigation committed a document
+    stopped: bool  # on a document complete without its load event (`window.stop()`)
+
+
+class Onward:
+    """The main-frame navigations the page starts after a load that ended on a stopped document
+    (complete without its load event: `window.stop()`), until the load's timeout: such a page
+    often sends itself on by script (`window.stop(); setTimeout(() => location.replace(...))`),
+    and the page it goes to is the one its address shows, as when a load event is waited for.
+    Heard from its creation on; `follow` waits for the document the page went on to."""
+
+    def __init__(self, page: Page, until: float) -> None:
+        self.page = page
+        self.until = until  # event loop time: the load's timeout
+        self.commits = 0  # main-frame documents committed since
+        self._handled = 0  # commits followed already
+        self._going: set[Request] = set()  # main-frame navigations on their way
+        self._changed = asyncio.Event()
+        page.on("request", self._request)
+        page.on("requestfailed", self._ended)
+        page.on("framenavigated", self._navigated)
+
+    def _request(self, request: Request) -> None:
+        try:
+            if request.is_navigation_request() and request.frame is self.page.main_frame:
+                if request.redirected_from is not None:
+                    self._going.discard(request.redirected_from)
+                self._going.add(request)
+                self._changed.set()
+        except PlaywrightError:
+            pass  # a frame gone: not the page's navigation
+
+    def _ended(self, request: Request) -> None:
+        if request in self._going:  # failed: aborted, a file to save, an answer 204
+            self._going.discard(request)
+            self._changed.set()
+
+    def _navigated(self, frame: Frame) -> None:
+        if frame is self.page.main_frame:
+            self.commits += 1
+            self._going.clear()
+            self._changed.set()
+
+    def pending(self) -> bool:
+        """Whether the page went on (a navigation begun or committed) before the load's timeout."""
+        return (bool(self._going) or self.commits > self._handled) and asyncio.get_running_loop().time() < self.until
+
+    async def follow(self, sight: PageReader) -> None:
+        """Wait, until the load's timeout, for the document the page went on to: committed, then
+        complete (asked in the isolated world; asked anew on each newer commit). A navigation
+        that commits nothing (a file to save, an answer 204) ends the wait."""
+        loop = asyncio.get_running_loop()
+        while (left := self.until - loop.time()) > 0:
+            self._changed.clear()
+            if self.commits == self._handled:
+                if not self._going:
+                    return  # it committed nothing
+                await within(self._changed.wait(), left, None)
+                continue
+            seen = self.commits
+            try:
+                await within(sight.evaluate(f"({_COMPLETE_JS})()", await_promise=True), left, None)
+            except Failure:
+                continue  # its document replaced: the next is asked
+            if self.commits == seen:
+                self._handled = seen
+                if not self._going:
+                    return
+
+    def close(self) -> None:
+        for event, handler in (("request", self._request), ("requestfailed", self._ended),
+                               ("framenavigated", self._navigated)):
+            self.page.remove_listener(event, handler)
 
 
 FILE_TO_SAVE = ("the address is a file to save, not a page to show (its answer is one a browser downloads instead "
