@@ -435,3 +435,24 @@ def test_a_page_that_stops_itself_then_goes_on_by_script_is_captured_where_it_we
     assert not [e for e in page.errors if "by itself after it loaded" in e or "draws no frames" in e], page.errors
     assert page.screenshot is not None and page.title and "Riverton" in page.title, (page.title, page.errors)
     assert page.timings["load"] < TIMEOUT_S / 2, page.timings
+
+
+def test_pop_up_openers_wait_for_nothing_they_cannot_hear(web: FakeWeb, tmp_path: Path) -> None:
+    """A lookup that timed out left its waiter behind until some pop-up came; and once the
+    browser-level session stopped answering (detached), each pop-up still waited its whole
+    lookup (5 s) for an announcement that could not come."""
+    async def go() -> tuple[object, int, object, float, bool]:
+        net = NetOptions.from_options([web.map_host], str(web.ca_pem), None, env={})
+        async with await ChromiumRenderer.launch(net, workdir=tmp_path / "browser", timeout=TIMEOUT_S) as renderer:
+            openers = renderer._openers
+            assert openers is not None
+            missed = await openers.opener("no such context", "no such target", 0.2)
+            left = len(openers._waiters)
+            await openers.session.detach()
+            started = time.monotonic()
+            gone = await openers.opener("no such context", "no such target", 5)
+            return missed, left, gone, time.monotonic() - started, getattr(openers, "dead", False)
+    from archiver.capture.tabs import UNKNOWN
+    missed, left, gone, took, dead = asyncio.run(go())
+    assert missed is UNKNOWN and left == 0
+    assert gone is UNKNOWN and dead and took < 2, took

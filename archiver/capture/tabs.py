@@ -96,6 +96,9 @@ class BrowserOpeners:
         self.session = session
         self._contexts: dict[str, dict[str, str | None]] = {}  # context -> target -> its opener
         self._waiters: list[asyncio.Future[None]] = []
+        # The session failed a question: its events are not to be waited for any more (each
+        # pop-up would wait its whole lookup for an announcement that never comes).
+        self.dead = False
 
     @classmethod
     async def start(cls, session: CDPSession) -> BrowserOpeners:
@@ -121,23 +124,49 @@ class BrowserOpeners:
         if targets is None or "targetId" not in info:
             return
         targets[str(info["targetId"])] = str(info["openerId"]) if info.get("openerId") else None
+        self._wake()
+
+    def _wake(self) -> None:
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
 
+    async def _alive(self) -> bool:
+        """Whether the session still answers (its answer comes after any event sent before it);
+        once it does not, it is dead for good."""
+        if not self.dead:
+            try:
+                await self.session.send("Target.getTargetInfo")
+            except PlaywrightError as e:
+                log.debug("pop-ups' openers no longer heard: %s", first_line(e))
+                self.dead = True
+                self._wake()
+        return not self.dead
+
     async def opener(self, context_id: str, target: str, within_s: float) -> str | None | object:
         """The target that opened `target` (of the context `context_id`); None when the browser
-        named none; UNKNOWN when its creation was not heard within `within_s`."""
-        deadline = asyncio.get_running_loop().time() + within_s
+        named none; UNKNOWN when its creation was not heard within `within_s`, or at once when the
+        session no longer answers."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within_s
+        asked = False
         while target not in (targets := self._contexts.get(context_id, {})):
-            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            if self.dead or (not asked and not await within(self._alive(), within_s, False)):
+                return UNKNOWN
+            asked = True
+            if target in self._contexts.get(context_id, {}):
+                continue
+            waiter: asyncio.Future[None] = loop.create_future()
             self._waiters.append(waiter)
             try:
                 async with asyncio.timeout_at(deadline):
                     await waiter
             except TimeoutError:
                 return UNKNOWN
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
         return targets[target]
 
 
@@ -194,6 +223,9 @@ async def open_tab(browser: Browser, *, user_agent: str, max_body: int | None, m
             tab.openers = await openers.watch(recorder.page_session)
         except (PlaywrightError, KeyError, TypeError) as e:
             log.debug("pop-ups' openers not known in this tab: %s", first_line(e))
+        except BaseException:  # cancelled (a standby tab, by Tabs.aclose): nothing of it is kept
+            await close_tab(tab)
+            raise
     watch_strays(tab)
     return tab
 
