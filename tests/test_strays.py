@@ -103,6 +103,10 @@ PAGES = {
     # (stops itself in its <head>, then sends itself on to the article by script)
     "/2024/stops-then-goes.html": ("<script>window.stop(); setTimeout(() => "
                                    "location.replace('https://news.example/2024/riverton-flood.html'), 800)</script>"),
+    # (opens a pop-up at once, its load held back by a frame dripping for seconds)
+    "/2024/opens-slowly.html": ("<!doctype html><title>Opens, slowly</title><script>"
+                                f"window.open('{NEWS}{OTHER}?by=slow');</script><iframe src='/2024/slow-frame'></iframe>"
+                                "<h1>Opened one, still loading</h1>"),
     OTHER: OTHER_HTML,
 }
 ZIP = b"PK\x03\x04" + b"\x00" * 400  # a type no page is: Chromium downloads it
@@ -456,3 +460,29 @@ def test_pop_up_openers_wait_for_nothing_they_cannot_hear(web: FakeWeb, tmp_path
     missed, left, gone, took, dead = asyncio.run(go())
     assert missed is UNKNOWN and left == 0
     assert gone is UNKNOWN and dead and took < 2, took
+
+
+def test_a_capture_cancelled_while_naming_its_pop_ups_still_closes_its_tab(web: FakeWeb, tmp_path: Path) -> None:
+    """A capture cancelled (a signal, a caller's timeout), then cancelled again while it waited
+    for its pop-ups' lines, never released its tab: its context stayed open, and what the shared
+    openers kept of it too."""
+    async def go() -> tuple[int, int]:
+        net = NetOptions.from_options([web.map_host], str(web.ca_pem), None, env={})
+        async with await ChromiumRenderer.launch(net, workdir=tmp_path / "browser", timeout=TIMEOUT_S) as renderer:
+            with WarcStore(tmp_path / "warc", prefix="t") as store:
+                assert renderer._browser is not None and renderer._openers is not None
+                capture = asyncio.ensure_future(renderer.render(f"{NEWS}/2024/opens-slowly.html", Batch(store),
+                                                                screenshot_path=None))
+                while not capture.done() and not any(len(c.pages) > 1 for c in renderer._browser.contexts):
+                    await asyncio.wait({capture}, timeout=0.01)
+                capture.cancel()  # the pop-up announced: its line being written
+                await asyncio.wait({capture}, timeout=0.001)
+                capture.cancel()
+                await asyncio.gather(capture, return_exceptions=True)
+                await asyncio.gather(*renderer._tabs._closing, return_exceptions=True)
+                standby = await renderer._tabs.take() if renderer._tabs._standby is not None else None
+                held = len(renderer._openers._contexts) - (standby is not None)
+                contexts = len(renderer._browser.contexts) - (standby is not None)
+                return held, contexts
+    held, contexts = asyncio.run(go())
+    assert held == 0 and contexts == 0, (held, contexts)

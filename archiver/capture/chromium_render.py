@@ -187,6 +187,7 @@ class ChromiumRenderer(AsyncClosing):
         full_png: bytes | None = None
         recorded: list[Recorded] = []
         onward: pagesteps.Onward | None = None
+        cut = False  # by the capture deadline
         step = "loading"
         try:
             # Each wait below is capped by the time left, but a page whose scripts never yield (a
@@ -265,6 +266,7 @@ class ChromiumRenderer(AsyncClosing):
             log.warning("%s: %s", url, msg)
             result.errors.append(msg)
             result.cut_short = msg
+            cut = True
             recorded = await within(finish_quickly(recorder, result.errors), _STEP_GRACE_S, recorder.recorded)
             # A renderer busy for good would hold its tab's closing (and the browser's) for a minute:
             # it is ended at once, its page being of no more use.
@@ -275,6 +277,7 @@ class ChromiumRenderer(AsyncClosing):
                    "kept what was complete (raise --capture-deadline to wait longer)")
             log.warning("%s: %s", url, msg)
             result.errors.append(msg)
+            cut = True
             recorded = await within(finish_quickly(recorder, result.errors), _STEP_GRACE_S, recorder.recorded)
         except PlaywrightError as e:
             if not browser.is_connected():
@@ -286,9 +289,13 @@ class ChromiumRenderer(AsyncClosing):
                 onward.close()
             # Copies: the page lives on until its tab is closed, in the background.
             recorded = list(recorded)
-            await tab.named(_STEP_GRACE_S)  # each pop-up's line, its opener asked of the browser
-            result.errors[:0] = [*recorder.errors, *tab.errors]
-            self._tabs.release(tab)
+            try:
+                # Each pop-up's line, its opener asked of the browser; a capture its deadline cut
+                # already waits no more (the lines written by then are kept).
+                await tab.named(0 if cut else _STEP_GRACE_S)
+                result.errors[:0] = [*recorder.errors, *tab.errors]
+            finally:
+                self._tabs.release(tab)  # even when cancelled while naming them
 
         t = time.monotonic()
         sealed = getattr(self.net, "is_sealed", None)

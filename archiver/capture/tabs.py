@@ -76,8 +76,9 @@ class Tab:
         return self.downloads.urls
 
     async def named(self, within_s: float) -> None:
-        """Wait, at most `within_s`, until each pop-up announced so far is named in `errors`."""
-        if self.naming:
+        """Wait, at most `within_s`, until each pop-up announced so far is named in `errors`
+        (0: no wait, the lines written so far kept)."""
+        if self.naming and within_s > 0:
             await within(asyncio.gather(*self.naming, return_exceptions=True), within_s, None)
 
 
