@@ -348,7 +348,7 @@ class Loaded:
 class Onward:
     """The main-frame navigations the page starts after a load that ended on a stopped document
     (complete without its load event: `window.stop()`), until the load's timeout: such a page
-    often sends itself on by script (`window.stop(); setTimeout(() => location.replace(...))`),
+    often sends itself on by script (`window.stop()`, then `location.replace(...)` on a timer),
     and the page it goes to is the one its address shows, as when a load event is waited for.
     Heard from its creation on; `follow` waits for the document the page went on to."""
 
