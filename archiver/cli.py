@@ -247,6 +247,7 @@ def scan(
     proxy: ProxyOpt = None,
     allow_private: AllowPrivateOpt = False,
     max_feed_articles: MaxFeedArticlesOpt = DEFAULT_MAX_FEED_ARTICLES,
+    fetch_deadline: FetchDeadlineOpt = DEFAULT_FETCH_DEADLINE,
     jobs: Annotated[int | None, typer.Option(
         "--jobs", "-j", min=1, show_default=False,
         help="Processes reading and scanning files at once. Default: as many as the CPUs this process may use "
@@ -271,7 +272,8 @@ def scan(
     urls = [s for s in listed.sources if is_url(s)]  # (a scheme in any case: `HTTPS://...`)
     net = _net(map_host, ca_bundle, proxy, allow_private, trusted=urls) if urls else None
     result = _call(lambda: run_scan(listed.sources, kind=kind.value, max_bytes=max_bytes, net=net,
-                                    problems=listed.problems, max_feed_articles=max_feed_articles, jobs=jobs))
+                                    problems=listed.problems, max_feed_articles=max_feed_articles, jobs=jobs,
+                                    fetch_deadline=fetch_deadline))
     rows = [p.to_dict() for p in result.posts]
     if format is ScanFormat.table:
         # A post known by a short link alone has no ID and no text: the table shows the link instead.

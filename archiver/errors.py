@@ -8,6 +8,7 @@
     │   ├── NetworkUnreachable    no name resolution or no route: the network itself may be down
     │   ├── RefusedError          the network policy refused the address (not a network failure)
     │   ├── LimitExceeded         a response went over a limit (--max-bytes, a deadline)
+    │   │   └── DeadlineExceeded  a fetch ran past its --fetch-deadline
     │   └── TimestampError        a timestamp authority did not answer with a granted, checked token
     ├── BrowserError              no usable Chromium, or the browser crashed
     │   └── BrowserUnavailable    Chromium could not be started: no capture can be made (ends a run)
@@ -81,6 +82,10 @@ class LimitExceeded(NetworkError):
     """A response went over a limit (--max-bytes, --fetch-deadline); nothing of it was recorded."""
 
     unreachable = False
+
+
+class DeadlineExceeded(LimitExceeded):
+    """A fetch ran past its --fetch-deadline (`GET URL: gave up after N s (deadline; ...)`)."""
 
 
 class TimestampError(NetworkError):

@@ -22,7 +22,9 @@ import shutil
 import ssl
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -266,13 +268,80 @@ def proxy_from(proxy: str | None, env: Mapping[str, str] = os.environ) -> str | 
     return None
 
 
+class _Bound(threading.local):
+    """The time left to the fetch this thread is making (None: none is bounded)."""
+
+    left: Callable[[], float | None] | None = None
+
+
+_BOUND = _Bound()
+
+
+@contextmanager
+def fetch_bound(left: Callable[[], float | None]) -> Iterator[None]:
+    """Within the block, every connect, TLS handshake, read and write this thread makes through a
+    client of `NetOptions.httpx_client` ends by the time `left()` says is left (None: unbounded).
+
+    httpx's timeouts bound one of them each, and a server can answer each in time and never be done:
+    `HTTP/1.1 100 Continue` heads one after another, a head one header line a second, a body a byte
+    a second. Each step is given no more than the time left, and none starts once it is gone
+    (httpcore's ReadTimeout, WriteTimeout or ConnectTimeout), so one fetch ends at its deadline
+    wherever it is, from the connect to the last byte of the body."""
+    before = _BOUND.left
+    _BOUND.left = left
+    try:
+        yield
+    finally:
+        _BOUND.left = before
+
+
+def _within(timeout: float | None, expired: type[Exception]) -> float | None:
+    """`timeout`, or the time left to this thread's fetch when that is shorter; `expired` raised
+    when none is left."""
+    if _BOUND.left is None:
+        return timeout
+    left = _BOUND.left()
+    if left is None:
+        return timeout
+    if left <= 0:
+        raise expired("the fetch's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _BoundedStream(httpcore.NetworkStream):
+    """A connection each of whose steps ends by the deadline of the fetch taking it (`fetch_bound`);
+    a connection kept alive for a later fetch is bound by that fetch's."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _within(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _within(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        # Python's handshake takes its socket's timeout as its whole duration, however it drips.
+        return _BoundedStream(self._stream.start_tls(ssl_context, server_hostname,
+                                                     _within(timeout, httpcore.ConnectTimeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
 class _PolicyBackend(httpcore.SyncBackend):
     """Opens TCP connections only to addresses the network policy allows (archiver.netpolicy),
     applying the maps; TLS SNI and Host still come from the URL.
 
     Names are resolved here and the judged addresses are what is connected to, so nothing can
     re-resolve a name between the judgement and the connection. Through a proxy, the connection
-    opened here is the one to the proxy: the operator's own endpoint, not judged.
+    opened here is the one to the proxy: the operator's own endpoint, not judged. Each connection
+    it opens is bound by the deadline of the fetch it is made for (`fetch_bound`).
     """
 
     def __init__(self, net: NetOptions) -> None:
@@ -287,18 +356,23 @@ class _PolicyBackend(httpcore.SyncBackend):
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
         if self._net.proxy:
-            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+            return self._connect(host, port, timeout, local_address, socket_options)
         targets = connect_targets(self._net, host, port)
         error: Exception | None = None
         for addr, addr_port in targets:
             if (addr, addr_port) != (host, port):
                 logger.debug("connect %s:%s via %s:%s", host, port, addr, addr_port)
             try:
-                return super().connect_tcp(addr, addr_port, timeout, local_address, socket_options)
+                return self._connect(addr, addr_port, timeout, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
                 error = e
         assert error is not None
         raise error
+
+    def _connect(self, host: str, port: int, timeout: float | None, local_address: str | None,
+                 socket_options: Any) -> httpcore.NetworkStream:
+        timeout = _within(timeout, httpcore.ConnectTimeout)
+        return _BoundedStream(super().connect_tcp(host, port, timeout, local_address, socket_options))
 
 
 class _PolicyTransport(httpx.HTTPTransport):

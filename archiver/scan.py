@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .limits import DEFAULT_MAX_FEED_ARTICLES
+from .limits import DEFAULT_FETCH_DEADLINE, DEFAULT_MAX_FEED_ARTICLES
 from .models import KINDS, Document, Post
 from .sources import (
     DEFAULT_MAX_BYTES,
@@ -42,10 +42,12 @@ class ScanResult:
 
 def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BYTES,
          net: NetOptions | None = None, problems: Sequence[str] = (),
-         max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES, jobs: int | None = 1) -> ScanResult:
+         max_feed_articles: int = DEFAULT_MAX_FEED_ARTICLES, jobs: int | None = 1,
+         fetch_deadline: float | None = DEFAULT_FETCH_DEADLINE) -> ScanResult:
     """Detect posts in every source; `kind` is one of KINDS or "all"; `problems`: sources already
     found unusable (a bad line of a URL list), each named among the failures; a feed fetched from
     the web stands for at most `max_feed_articles` of the articles it lists, the newest where dated.
+    Each fetch (a URL, a feed, a short link's hops) ends by `fetch_deadline` seconds, everything included.
 
     `jobs`: processes that read and scan files at once (None: as many as this process may use CPUs,
     at most `MAX_JOBS`); a run of files takes more than one only when each gets `FILES_PER_JOB`
@@ -67,7 +69,8 @@ def scan(specs: list[str], *, kind: str = "all", max_bytes: int = DEFAULT_MAX_BY
             result.failures.append(failure)
         result.posts.extend(p for p in posts if p.kind in wanted)
 
-    for item in _with_feeds(_read(specs, max_bytes, net), max_bytes, net, max_feed_articles, set(specs)):
+    reading = _Reading(max_bytes, net, fetch_deadline)
+    for item in _with_feeds(_read(specs, reading), reading, max_feed_articles, set(specs)):
         if isinstance(item, LocalFile):
             files.append(item.spec)
             continue
@@ -156,7 +159,17 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _read(specs: list[str], max_bytes: int, net: NetOptions | None) -> Iterator[Post | Document | SourceFailure | LocalFile]:
+@dataclass(frozen=True)
+class _Reading:
+    """How sources are read: at most `max_bytes` each, URLs through `net`, each fetch ending by
+    `deadline` seconds (None: none)."""
+
+    max_bytes: int
+    net: NetOptions | None
+    deadline: float | None
+
+
+def _read(specs: list[str], how: _Reading) -> Iterator[Post | Document | SourceFailure | LocalFile]:
     """Each source read, in order. A post's own address (a tweet's URL) is that post, not fetched:
     its page is the platform's, which shows the post to a browser, if at all, not in its markup. A
     short link (`t.co/CODE`) is followed to the post or the article it stands for."""
@@ -168,7 +181,7 @@ def _read(specs: list[str], max_bytes: int, net: NetOptions | None) -> Iterator[
             rest.append(spec)
             continue
         try:
-            post, target = _address(spec, max_bytes, net)
+            post, target = _address(spec, how)
         except (SourceError, NetworkError) as e:
             post, target = None, None
             failure: SourceFailure | None = SourceFailure(spec, str(e))
@@ -177,20 +190,21 @@ def _read(specs: list[str], max_bytes: int, net: NetOptions | None) -> Iterator[
         if post is None and target is None and failure is None:
             rest.append(spec)
             continue
-        yield from pending_sources(rest, max_bytes=max_bytes, net=net)
+        yield from pending_sources(rest, max_bytes=how.max_bytes, net=how.net, deadline=how.deadline)
         rest = []
         if failure is not None:
             yield failure
         elif post is not None:
             yield post
         elif target is not None:
-            for item in read_sources([target], max_bytes=max_bytes, net=net):  # named as the user gave it
+            # named as the user gave it
+            for item in read_sources([target], max_bytes=how.max_bytes, net=how.net, deadline=how.deadline):
                 yield (replace(item, source=spec) if isinstance(item, Document)
                        else SourceFailure(spec, f"{shown(spec)} led to {item.message}"))
-    yield from pending_sources(rest, max_bytes=max_bytes, net=net)
+    yield from pending_sources(rest, max_bytes=how.max_bytes, net=how.net, deadline=how.deadline)
 
 
-def _address(spec: str, max_bytes: int, net: NetOptions | None) -> tuple[Post | None, str | None]:
+def _address(spec: str, how: _Reading) -> tuple[Post | None, str | None]:
     """`detect.source_address` with an HTTP client made only when a short link is to be followed."""
     from contextlib import ExitStack
 
@@ -200,17 +214,17 @@ def _address(spec: str, max_bytes: int, net: NetOptions | None) -> tuple[Post | 
 
     with ExitStack() as stack:
         return source_address(spec, lambda: stack.enter_context(
-            RecordingClient(net or NetOptions(), max_retries=0, deadline=None, max_body=max_bytes)))
+            RecordingClient(how.net or NetOptions(), max_retries=0, deadline=how.deadline, max_body=how.max_bytes)))
 
 
-def _with_feeds(items: Iterator[Post | Document | SourceFailure | LocalFile], max_bytes: int, net: NetOptions | None,
+def _with_feeds(items: Iterator[Post | Document | SourceFailure | LocalFile], how: _Reading,
                 room: int, seen: set[str]) -> Iterator[Post | Document | SourceFailure | LocalFile]:
     """The items, each feed fetched from the web (RSS, Atom, a sitemap) replaced by at most `room`
     of the articles it lists, read (a sitemap index: those of the sitemaps it lists), each once
     (`seen`: the sources given, and those read so far); a feed file is read as it is (a seeds
     folder is where feeds are files)."""
     for item in items:
-        yield from _expanded(item, max_bytes, net, room, depth=0, left=[room], seen=seen)
+        yield from _expanded(item, how, room, depth=0, left=[room], seen=seen)
 
 
 def _note_saved_feed(doc: Document) -> None:
@@ -224,7 +238,7 @@ def _note_saved_feed(doc: Document) -> None:
                     doc.source, len(saved.articles) + len(saved.sitemaps))
 
 
-def _expanded(item: Post | Document | SourceFailure | LocalFile, max_bytes: int, net: NetOptions | None, bound: int, *,
+def _expanded(item: Post | Document | SourceFailure | LocalFile, how: _Reading, bound: int, *,
               depth: int, left: list[int], seen: set[str]) -> Iterator[Post | Document | SourceFailure | LocalFile]:
     """`item`, or the articles it stands for when it is a feed fetched from the web, `depth` feeds
     away from the source given (as `archive` and `run` take them): a feed a feed lists gives its own
@@ -244,7 +258,7 @@ def _expanded(item: Post | Document | SourceFailure | LocalFile, max_bytes: int,
         return
 
     def fetch(url: str) -> Feed | None:
-        return document_feed(fetch_url(url, max_bytes, net))
+        return document_feed(fetch_url(url, how.max_bytes, how.net, deadline=how.deadline))
 
     got = expand_feed(item.source, feed, room=left[0], fetch=fetch if depth == 0 else None,
                       also=(item.url,) if item.url else ())
@@ -260,5 +274,5 @@ def _expanded(item: Post | Document | SourceFailure | LocalFile, max_bytes: int,
         log.warning("%s", left_out_note(item.source, len(got.articles), got.left_out, bound, got.unread))
     if got.empty:
         yield SourceFailure(item.source, f"{item.source}: a feed that lists no article to scan")
-    for listed in _read(new, max_bytes, net):  # a post's own address there is that post, as given
-        yield from _expanded(listed, max_bytes, net, bound, depth=depth + 1, left=left, seen=seen)
+    for listed in _read(new, how):  # a post's own address there is that post, as given
+        yield from _expanded(listed, how, bound, depth=depth + 1, left=left, seen=seen)

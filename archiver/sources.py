@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from .errors import HttpStatusError, LimitExceeded, NetworkError, SourceError, UsageError
+from .errors import DeadlineExceeded, HttpStatusError, LimitExceeded, NetworkError, SourceError, UsageError
+from .limits import DEFAULT_FETCH_DEADLINE
 from .models import Document
 
 if TYPE_CHECKING:
@@ -545,8 +546,10 @@ def gunzipped_feed(url: str, data: bytes, max_bytes: int) -> bytes | None:
     return out
 
 
-def fetch_url(url: str, max_bytes: int, net: NetOptions | None = None, timeout: float = 30.0) -> Document:
-    """Fetch an article for `scan`: fetch_document without recording, one attempt, no deadline."""
+def fetch_url(url: str, max_bytes: int, net: NetOptions | None = None, timeout: float = 30.0,
+              deadline: float | None = DEFAULT_FETCH_DEADLINE) -> Document:
+    """Fetch an article for `scan`: fetch_document without recording, one attempt, ending by its
+    `deadline` (seconds, everything included; None: none) as `archive`'s fetches do."""
     import httpx
 
     from .capture.http import RecordingClient, describe_error
@@ -557,8 +560,10 @@ def fetch_url(url: str, max_bytes: int, net: NetOptions | None = None, timeout: 
     if why:
         raise SourceError(f"{shown(url)}: {why}; check the address")
     try:
-        with RecordingClient(net, timeout=timeout, max_retries=0, deadline=None, max_body=max_bytes) as client:
+        with RecordingClient(net, timeout=timeout, max_retries=0, deadline=deadline, max_body=max_bytes) as client:
             return fetch_document(client, url, max_bytes)
+    except DeadlineExceeded:
+        raise  # `GET URL: gave up after N s (deadline; ...)`
     except LimitExceeded:
         raise SourceError(f"{url}: body is over --max-bytes {max_bytes}; skipped") from None
     except NetworkError as e:
@@ -680,9 +685,10 @@ def _walk_error(e: OSError) -> None:
     log.warning("%s: cannot list the directory (%s); skipped", e.filename, e.strerror or e)
 
 
-def read_sources(specs: list[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
-                 net: NetOptions | None = None) -> Iterator[Document | SourceFailure]:
-    """Each source as a Document, or a SourceFailure naming it; one bad source never stops the rest."""
+def read_sources(specs: list[str], *, max_bytes: int = DEFAULT_MAX_BYTES, net: NetOptions | None = None,
+                 deadline: float | None = DEFAULT_FETCH_DEADLINE) -> Iterator[Document | SourceFailure]:
+    """Each source as a Document, or a SourceFailure naming it; one bad source never stops the rest.
+    A URL's fetch ends by its `deadline` (`fetch_url`)."""
     for spec in expand(specs):
         try:
             if spec == "":
@@ -690,18 +696,18 @@ def read_sources(specs: list[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
             if spec == "-":
                 yield read_stdin(max_bytes)
             elif is_url(spec):
-                yield fetch_url(spec, max_bytes, net)
+                yield fetch_url(spec, max_bytes, net, deadline=deadline)
             else:
                 yield read_file(Path(spec), max_bytes, given=spec)
         except (SourceError, NetworkError) as e:
             yield SourceFailure(spec, str(e))
 
 
-def pending_sources(specs: list[str], *, max_bytes: int = DEFAULT_MAX_BYTES,
-                    net: NetOptions | None = None) -> Iterator[Document | SourceFailure | LocalFile]:
+def pending_sources(specs: list[str], *, max_bytes: int = DEFAULT_MAX_BYTES, net: NetOptions | None = None,
+                    deadline: float | None = DEFAULT_FETCH_DEADLINE) -> Iterator[Document | SourceFailure | LocalFile]:
     """`read_sources`, but each file (a folder's, or one given) comes as a LocalFile, unread."""
     for spec in expand(specs):
         if spec in ("", "-") or is_url(spec):
-            yield from read_sources([spec], max_bytes=max_bytes, net=net)
+            yield from read_sources([spec], max_bytes=max_bytes, net=net, deadline=deadline)
         else:
             yield LocalFile(spec)

@@ -8,8 +8,9 @@ errors and timeouts and on 429/503 (honouring Retry-After); every attempt is rec
 Limits (archiver.limits): bodies are streamed, and a body over `max_body` is cut off while it is
 read, never held whole (a chunked body announces no length). One fetch, with its redirect hops,
 retries and their waits, ends at its deadline however slowly the server drips: httpx's timeouts
-apply to each read, so the deadline is checked between chunks, each request's timeouts shrink to
-the time left, and a watchdog shuts the socket of a read still blocked when the time is up. What
+apply to each read, so every step of the exchange (connect, TLS handshake, each read of the head
+and of the body) is given no more than the time left and none starts once it is gone
+(`net.fetch_bound`), and a watchdog shuts the socket of a read still blocked when the time is up. What
 broke a limit (a body over `max_body`, the deadline) is not recorded and is named in the failure.
 An answer whose status line and headers arrived but whose body could not be read whole (the
 connection broke, a body shorter than the length it announced, bad gzip) is named too, and recorded
@@ -37,9 +38,9 @@ from typing import Any
 
 import httpx
 
-from archiver.errors import LimitExceeded, NetworkError, NetworkUnreachable, RefusedError
+from archiver.errors import DeadlineExceeded, LimitExceeded, NetworkError, NetworkUnreachable, RefusedError
 from archiver.limits import DEFAULT_FETCH_DEADLINE, seconds
-from archiver.net import NetOptions
+from archiver.net import NetOptions, fetch_bound
 from archiver.netpolicy import AddressRefused, judge_literal
 from archiver.warcstore import Batch, Exchange
 
@@ -183,11 +184,11 @@ class _Deadline:
         left = self.left()
         return left is not None and left <= _SLACK
 
-    def error(self, last: str | None = None) -> LimitExceeded:
+    def error(self, last: str | None = None) -> DeadlineExceeded:
         """The deadline's failure; `last`: what the last attempt met, when one failed before it."""
         assert self.seconds is not None
         met = f"; the last attempt: {last}" if last else ""
-        return LimitExceeded(f"GET {self.url}: gave up after {seconds(self.seconds)} (deadline; "
+        return DeadlineExceeded(f"GET {self.url}: gave up after {seconds(self.seconds)} (deadline; "
                              f"raise --fetch-deadline to wait longer){met}")
 
     def timeout(self, per_phase: httpx.Timeout) -> httpx.Timeout:
@@ -433,6 +434,16 @@ class RecordingClient(Closing):
                    page_id: str | None, max_body: int | None, clock: _Deadline,
                    on_answer: Callable[[int], None] | None = None,
                    jar: httpx.Cookies | None = None) -> httpx.Response:
+        # From the connect to the last byte of the body, no step of the exchange outlasts the
+        # deadline: not the connect or the TLS handshake, not the wait for the head (a server can
+        # send `100 Continue` heads, or one header line a second, for ever), not the body.
+        with fetch_bound(clock.left):
+            return self._exchange(url, headers, batch, page_id, max_body, clock, on_answer, jar)
+
+    def _exchange(self, url: str, headers: dict[str, str] | None, batch: Batch | None,
+                  page_id: str | None, max_body: int | None, clock: _Deadline,
+                  on_answer: Callable[[int], None] | None = None,
+                  jar: httpx.Cookies | None = None) -> httpx.Response:
         request = self._client.build_request("GET", url, headers=headers, cookies=jar,
                                              timeout=clock.timeout(self._client.timeout))
         try:
