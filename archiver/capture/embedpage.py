@@ -178,9 +178,13 @@ def json_string(escaped: str) -> str | None:
 
 
 def parse_html(page: str) -> Any:
+    """A platform's page parsed, held to the detector's caps (nesting, a tag's attributes) first:
+    what it holds is the platform's, or whoever answered for it."""
     from selectolax.lexbor import LexborHTMLParser  # lazy: keeps `archiver --help` fast
 
-    return LexborHTMLParser(page)
+    from archiver.detect.depth import for_parser
+
+    return LexborHTMLParser(for_parser(page))
 
 
 # --- the embed-page check ---------------------------------------------------------------------

@@ -124,14 +124,108 @@ _CHEAP_TAGS = 10_000
 
 def for_parser(html: str) -> str:
     """`html` as the detector hands it to the parser: depth-capped when it has enough tags for
-    nesting to cost anything, as it is otherwise."""
-    return html if html.count("<") <= _CHEAP_TAGS else cap_depth(html)
+    nesting to cost anything, and with no tag of more than `MAX_ATTRIBUTES` attributes; as it is
+    otherwise (the same object)."""
+    tags = html.count("<")
+    capped = html if tags <= _CHEAP_TAGS else cap_depth(html)
+    return cap_attributes(capped, tags if capped is html else None)
 
 
 def few_tags(raw: bytes) -> bool:
-    """True when a document, as its UTF-8 bytes, has too few tags for nesting to cost anything:
-    `for_parser` hands such a document over as it is. (Counting bytes is cheaper than characters.)"""
-    return raw.count(b"<") <= _CHEAP_TAGS
+    """True when a document, as its UTF-8 bytes, has too few tags for nesting to cost anything and
+    no tag that may have more than `MAX_ATTRIBUTES` attributes: `for_parser` hands such a document
+    over as it is. (Counting bytes is cheaper than characters.)"""
+    tags = raw.count(b"<")
+    return tags <= _CHEAP_TAGS and not _over_cap(raw, tags)
+
+
+# -- attributes ---------------------------------------------------------------------------------------
+#
+# lexbor checks each attribute of a start tag against those before it (a duplicate is dropped), so a
+# tag of N attributes costs it N x N: 20,000 take a second, 200,000 (1.8 MB) two minutes. No embed
+# has more than a few dozen; past MAX_ATTRIBUTES a tag's attributes are dropped before parsing, as
+# deep nesting is capped (what lexbor keeps of a tag is the same up to there: the first of
+# duplicates).
+MAX_ATTRIBUTES = 256
+# The tokenizer's whitespace (CR is read as LF), a start tag's name and one attribute as it reads
+# them: a name (its first character may be `=`; quotes and `<` are part of it), then maybe `=` and a
+# value, quoted or not. Each part possessive: the regular expression splits a tag where the tokenizer
+# does, never anywhere else.
+_WS = r"\t\n\f\r "
+_TAG_NAME = rf"<[A-Za-z][^{_WS}/>]*+"
+_ATTRIBUTE = (rf"""(?>[{_WS}/]*+[^{_WS}/>][^{_WS}/>=]*+"""
+              rf"""(?:[{_WS}]*+=[{_WS}]*+(?>"[^"]*+"|'[^']*+'|[^{_WS}>]*+))?+)""")
+# A start tag of more than MAX_ATTRIBUTES attributes ends where its first MAX_ATTRIBUTES do.
+_MANY_ATTRIBUTES_RE = re.compile(rf"{_TAG_NAME}{_ATTRIBUTE}{{{MAX_ATTRIBUTES}}}(?=[{_WS}/]*+[^{_WS}/>])")
+_MORE_ATTRIBUTES_RE = re.compile(rf"{_ATTRIBUTE}*+")
+# Which start tags may have more than MAX_ATTRIBUTES attributes is asked only of pages where such a
+# tag can be much of the page: more than _BYTES_PER_TAG bytes a tag (ordinary pages have 30 to 100),
+# or more tags than _CHEAP_TAGS (where the depth cap's count costs more already). Elsewhere it would
+# cost a quarter to a half of a parse (any regular expression over every tag does), a tenth of
+# detection: a page must have few tags for its size for a tag of very many attributes to be found.
+# Where asked, two searches find them, and only the tags found are counted, exactly:
+# - one that runs on for twice as many characters without a `>` (an attribute takes two at least: a
+#   name and what ends it);
+# - one whose first `>` is inside a quoted value (outside one, `>` ends the tag), found from each
+#   quoted value holding a `>`.
+_SPAN = 2 * MAX_ATTRIBUTES
+_BYTES_PER_TAG = 256
+_LONG_TAG = rf"<[A-Za-z][^>]{{{_SPAN}}}"
+_QUOTED_GT = rf"""=[{_WS}]*+(?:"[^">]*+|'[^'>]*+)>"""
+_TAG_START = r"<[A-Za-z]"
+_LONG_TAG_RE, _LONG_TAG_RE_B = re.compile(_LONG_TAG), re.compile(_LONG_TAG.encode())
+_QUOTED_GT_RE, _QUOTED_GT_RE_B = re.compile(_QUOTED_GT), re.compile(_QUOTED_GT.encode())
+_TAG_START_RE, _TAG_START_RE_B = re.compile(_TAG_START), re.compile(_TAG_START.encode())
+_MANY_ATTRIBUTES_RE_B = re.compile(_MANY_ATTRIBUTES_RE.pattern.encode())
+
+
+def _over_cap(doc: str | bytes, tags: int) -> list[int]:
+    """Where the start tags of more than MAX_ATTRIBUTES attributes begin, in order; `tags`: the
+    document's count of `<`."""
+    if len(doc) <= _SPAN or (len(doc) <= _BYTES_PER_TAG * tags and tags <= _CHEAP_TAGS):
+        return []
+    text = isinstance(doc, str)
+    long_tag, quoted_gt, tag_start, many = (
+        (_LONG_TAG_RE, _QUOTED_GT_RE, _TAG_START_RE, _MANY_ATTRIBUTES_RE) if text
+        else (_LONG_TAG_RE_B, _QUOTED_GT_RE_B, _TAG_START_RE_B, _MANY_ATTRIBUTES_RE_B))
+    starts = {hit.start() for hit in long_tag.finditer(doc)  # type: ignore[arg-type]
+              if many.match(doc, hit.start())}  # type: ignore[arg-type]
+    gt = ">" if text else b">"
+    tried: set[int] = set()
+    for hit in quoted_gt.finditer(doc):  # type: ignore[arg-type]
+        # The tag holding a tag's first quoted `>` starts after the `>` before it (there is none
+        # between), within _SPAN characters (a longer run is a long tag, found above).
+        low = max(0, hit.start() - _SPAN)
+        low = max(low, doc.rfind(gt, low, hit.start()) + 1)  # type: ignore[arg-type]
+        tag = tag_start.search(doc, low, hit.start())  # type: ignore[arg-type]
+        if tag is not None and tag.start() not in tried:
+            tried.add(tag.start())
+            if many.match(doc, tag.start()):  # type: ignore[arg-type]
+                starts.add(tag.start())
+    return sorted(starts)
+
+
+def cap_attributes(html: str, tags: int | None = None) -> str:
+    """`html` with the attributes of each start tag past the first MAX_ATTRIBUTES dropped; `html`
+    itself when no tag has more (or none could be much of it: see `_BYTES_PER_TAG`). `tags`: its
+    count of `<`, when taken already."""
+    starts = _over_cap(html, html.count("<") if tags is None else tags)
+    if not starts:
+        return html
+    out: list[str] = []
+    done = 0
+    for start in starts:
+        if start < done:
+            continue  # inside what was dropped already
+        m = _MANY_ATTRIBUTES_RE.match(html, start)
+        if m is None:
+            continue
+        rest = _MORE_ATTRIBUTES_RE.match(html, m.end())
+        assert rest is not None  # (it matches the empty string)
+        out.append(html[done : m.end()])
+        done = rest.end()
+    out.append(html[done:])
+    return "".join(out)
 
 
 def cap_depth(html: str, limit: int = LIMIT) -> str:

@@ -19,6 +19,7 @@ from typing import Protocol
 from selectolax.lexbor import LexborHTMLParser
 from warcio.recordloader import ArchiveLoadFailed
 
+from archiver.detect.depth import cap_attributes
 from archiver.errors import ExportError
 from archiver.export.source import Location, parse_member
 from archiver.export.warcfile import ExportedRecord
@@ -51,7 +52,8 @@ def html_description(html: bytes, charset: str | None = None) -> str | None:
     head = html[:end.start()] if end is not None else html
     if b"description" not in head:
         return None  # no description named: nothing to parse
-    tree = LexborHTMLParser(decode(head, charset))
+    # A tag of very many attributes costs the parser their square: held to the detector's cap.
+    tree = LexborHTMLParser(cap_attributes(decode(head, charset)))
     for prop in _PROPS:
         node = tree.css_first(f'meta[name="{prop}"]') or tree.css_first(f'meta[property="{prop}"]')
         value = node.attributes.get("content") if node is not None else None

@@ -62,7 +62,9 @@ def parse_archived_tweet(html: str, post_id: str | None = None) -> TweetData:
     """Author, handle, text, time and photos from a saved twitter.com / x.com status page."""
     from selectolax.lexbor import LexborHTMLParser  # lazy: keeps `archiver --help` fast
 
-    tree = LexborHTMLParser(html)
+    from archiver.detect.depth import for_parser
+
+    tree = LexborHTMLParser(for_parser(html))  # held to the detector's caps: nesting, a tag's attributes
     data = TweetData(post_id=post_id, source="wayback")
     for reader in (_from_json_ld, _from_new_markup, _from_old_markup, _from_meta):
         reader(tree, data)
