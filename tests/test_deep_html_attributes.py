@@ -116,3 +116,30 @@ def test_a_page_of_many_tags_for_its_size_is_not_searched_for_such_tags() -> Non
     tag = "<div " + " ".join(f"a{i}" for i in range(MAX_ATTRIBUTES * 2)) + ">"
     padded = f"<html><body>{tag}x</div>" + "<b>y</b>" * 2000 + "</body></html>"
     assert for_parser(padded) is padded
+
+
+_MANY = " ".join(f"a{i}" for i in range(20_000))
+
+
+def test_platform_pages_read_to_check_an_embed_hold_the_cap() -> None:
+    from archiver.capture.embedpage import parse_html
+
+    div = parse_html(f"<html><body><div {_MANY}>x</div></body></html>").css_first("div")
+    assert div is not None and len(div.attributes) == MAX_ATTRIBUTES
+
+
+def test_the_page_head_export_reads_holds_the_cap() -> None:
+    """A description named past the 256th attribute is dropped with them; one named before is read."""
+    from archiver.export.summary import html_description
+
+    late = f'<html><head><meta {_MANY} name="description" content="late"></head><body></body></html>'
+    early = f'<html><head><meta name="description" content="early" {_MANY}></head><body></body></html>'
+    assert html_description(late.encode()) is None
+    assert html_description(early.encode()) == "early"
+
+
+def test_archived_tweet_pages_hold_the_cap() -> None:
+    from archiver.platforms.twitter.wayback import parse_archived_tweet
+
+    page = f'<html><head><meta {_MANY} property="og:description" content="late"></head><body></body></html>'
+    assert parse_archived_tweet(page, post_id="20").text is None
