@@ -143,3 +143,14 @@ def test_archived_tweet_pages_hold_the_cap() -> None:
 
     page = f'<html><head><meta {_MANY} property="og:description" content="late"></head><body></body></html>'
     assert parse_archived_tweet(page, post_id="20").text is None
+
+
+def test_a_page_measured_in_bytes_is_capped_whatever_its_characters() -> None:
+    """Over 256 bytes a tag but under 256 characters (CJK text: three bytes a character): the tag
+    found in the page's bytes is capped in the text handed to the parser too."""
+    tag = "<div " + " ".join(f"a{i}" for i in range(5_000)) + ">"
+    html = "<html><body>" + tag + "x</div>" + "".join("<p>" + "漢" * 250 + "</p>" for _ in range(600)) + "</body></html>"
+    raw = html.encode()
+    assert len(raw) > 256 * raw.count(b"<") > len(html)
+    div = parse_page(html, raw).css_first("div")
+    assert div is not None and len(div.attributes) == MAX_ATTRIBUTES

@@ -122,13 +122,14 @@ class _Entry:
 _CHEAP_TAGS = 10_000
 
 
-def for_parser(html: str) -> str:
+def for_parser(html: str, size: int | None = None) -> str:
     """`html` as the detector hands it to the parser: depth-capped when it has enough tags for
     nesting to cost anything, and with no tag of more than `MAX_ATTRIBUTES` attributes; as it is
-    otherwise (the same object)."""
+    otherwise (the same object). `size`: its length in UTF-8 bytes, when known (as `few_tags`
+    measures a page)."""
     tags = html.count("<")
     capped = html if tags <= _CHEAP_TAGS else cap_depth(html)
-    return cap_attributes(capped, tags if capped is html else None)
+    return cap_attributes(capped, tags if capped is html else None, size=size if capped is html else None)
 
 
 def few_tags(raw: bytes) -> bool:
@@ -179,10 +180,11 @@ _TAG_START_RE, _TAG_START_RE_B = re.compile(_TAG_START), re.compile(_TAG_START.e
 _MANY_ATTRIBUTES_RE_B = re.compile(_MANY_ATTRIBUTES_RE.pattern.encode())
 
 
-def _over_cap(doc: str | bytes, tags: int) -> list[int]:
+def _over_cap(doc: str | bytes, tags: int, size: int | None = None) -> list[int]:
     """Where the start tags of more than MAX_ATTRIBUTES attributes begin, in order; `tags`: the
-    document's count of `<`."""
-    if len(doc) <= _SPAN or (len(doc) <= _BYTES_PER_TAG * tags and tags <= _CHEAP_TAGS):
+    document's count of `<`; `size`: its length in UTF-8 bytes when it is text (else its length)."""
+    size = len(doc) if size is None else size
+    if size <= _SPAN or (size <= _BYTES_PER_TAG * tags and tags <= _CHEAP_TAGS):
         return []
     text = isinstance(doc, str)
     long_tag, quoted_gt, tag_start, many = (
@@ -205,11 +207,11 @@ def _over_cap(doc: str | bytes, tags: int) -> list[int]:
     return sorted(starts)
 
 
-def cap_attributes(html: str, tags: int | None = None) -> str:
+def cap_attributes(html: str, tags: int | None = None, *, size: int | None = None) -> str:
     """`html` with the attributes of each start tag past the first MAX_ATTRIBUTES dropped; `html`
     itself when no tag has more (or none could be much of it: see `_BYTES_PER_TAG`). `tags`: its
-    count of `<`, when taken already."""
-    starts = _over_cap(html, html.count("<") if tags is None else tags)
+    count of `<`, when taken already; `size`: its length in UTF-8 bytes, when known."""
+    starts = _over_cap(html, html.count("<") if tags is None else tags, size)
     if not starts:
         return html
     out: list[str] = []
@@ -222,7 +224,8 @@ def cap_attributes(html: str, tags: int | None = None) -> str:
             continue
         rest = _MORE_ATTRIBUTES_RE.match(html, m.end())
         assert rest is not None  # (it matches the empty string)
-        out.append(html[done : m.end()])
+        # A space where the dropped ones began: an unquoted value is not run on into a `/` after them.
+        out.append(html[done : m.end()] + " ")
         done = rest.end()
     out.append(html[done:])
     return "".join(out)

@@ -150,9 +150,12 @@ def detect_html(html: str, source: str, *, raw: bytes | None = None) -> list[Pos
 
 def parse_page(html: str, raw: bytes | None = None) -> LexborHTMLParser:
     """The page's one parse (see `detect_html` for `raw`)."""
-    if raw is not None and (few_tags(raw) or for_parser(html) is html):
+    if raw is not None and few_tags(raw):
         return LexborHTMLParser(raw)
-    return LexborHTMLParser(for_parser(html))  # a page nested deeper than browsers nest would parse in quadratic time
+    # A page nested deeper than browsers nest, or a tag of very many attributes, would parse in
+    # quadratic time. (Measured in bytes, as `few_tags` measures it, when they are at hand.)
+    held = for_parser(html, size=len(raw) if raw is not None else None)
+    return LexborHTMLParser(raw if raw is not None and held is html else held)
 
 
 def posts_in_tree(tree: LexborHTMLParser, html: str, source: str, *, raw: bytes | None = None) -> list[Post]:
