@@ -339,6 +339,15 @@ def reindex(archive_dir: Path, *, force: bool = False, wait: bool = False) -> Re
     return summary
 
 
+def _shared_ids(count: int, kind: str, left: str, kept_as: str, first: tuple[str, str, int, str, int]) -> str:
+    """The gap naming `count` records (of `kind`) that share the WARC-Record-ID of one before them."""
+    record_id, filename, offset, kept, kept_offset = first
+    at = f"offset {kept_offset}" + (f" of {WARC_DIR}/{kept}" if kept != filename else "")
+    return (f"{WARC_DIR}/{filename}: {count} {kind}(s) have the WARC-Record-ID of a {kind} before them, {left} "
+            f"(the first: {record_id} at offset {offset}, the same ID as the {kind} at {at}, {kept_as}); "
+            "`archiver verify` names them")
+
+
 def _refuse_special(db_path: Path) -> None:
     """A named pipe, a device or a socket where the index goes is someone's, forced or not: named,
     never replaced by the rebuilt index (as every other command names it, never opening it)."""
@@ -379,22 +388,13 @@ def _rebuild(archive_dir: Path, files: list[Path], warcs: Path, db_path: Path, s
     (archive_dir / INDEX_NOTE).unlink(missing_ok=True)  # indexed in its own archive.db from now on
     summary.records = spool.record_count - twice
     if first is not None:
-        record_id, filename, offset, kept, kept_offset = first
-        at = f"offset {kept_offset}" + (f" of {WARC_DIR}/{kept}" if kept != filename else "")
-        summary.gaps.append(f"{WARC_DIR}/{filename}: {twice} record(s) have the WARC-Record-ID of a record before "
-                            f"them, left out of the index (the first: {record_id} at offset {offset}, the same ID "
-                            f"as the record at {at}, which is indexed); `archiver verify` names them")
+        summary.gaps.append(_shared_ids(twice, "record", "left out of the index", "which is indexed", first))
     # Journal records sharing one WARC-Record-ID hold one write: replayed once (`Spool.entries`), the
     # others named (a capture replayed twice would be two captures).
     again, first = spool.duplicate_entries()
     summary.journal = spool.entry_count - again
     if first is not None:
-        record_id, filename, offset, kept, kept_offset = first
-        at = f"offset {kept_offset}" + (f" of {WARC_DIR}/{kept}" if kept != filename else "")
-        summary.gaps.append(f"{WARC_DIR}/{filename}: {again} journal record(s) have the WARC-Record-ID of a journal "
-                            f"record before them, left out of the replay (the first: {record_id} at offset {offset}, "
-                            f"the same ID as the journal record at {at}, which is replayed); `archiver verify` names "
-                            "them")
+        summary.gaps.append(_shared_ids(again, "journal record", "left out of the replay", "which is replayed", first))
     _name_gaps(summary, older, rebuilt)
     return rebuilt
 

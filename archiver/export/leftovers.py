@@ -69,24 +69,23 @@ def hold(path: Path | str) -> int:
         fd = os.open(path / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     else:
         fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    return _locked(fd)
+
+
+def hold_open(fd: int) -> int:
+    """A second descriptor of the file open at `fd`, holding its exclusive lock: the lock lasts,
+    whatever the writer does with `fd`, until this one is closed (once the bundle is in place)."""
+    return _locked(os.dup(fd))
+
+
+def _locked(fd: int) -> int:
+    """`fd`, holding its file's exclusive lock at once; closed if the lock is another's."""
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         os.close(fd)
         raise
     return fd
-
-
-def hold_open(fd: int) -> int:
-    """A second descriptor of the file open at `fd`, holding its exclusive lock: the lock lasts,
-    whatever the writer does with `fd`, until this one is closed (once the bundle is in place)."""
-    held = os.dup(fd)
-    try:
-        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(held)
-        raise
-    return held
 
 
 def _alive(pid: int) -> bool:
