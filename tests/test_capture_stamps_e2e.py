@@ -287,7 +287,7 @@ def test_a_wacz_export_carries_the_capture_tokens_and_verify_checks_them(world: 
 
 
 @pytest.mark.cluster
-def test_a_cluster_worker_timestamps_its_captures(world: Any, redis_server: Any, postgres_url: str) -> None:
+def test_a_cluster_worker_timestamps_its_captures(world: Any, broker: str, postgres_url: str) -> None:
     import subprocess
 
     from archiver.index import open_index
@@ -300,9 +300,9 @@ def test_a_cluster_worker_timestamps_its_captures(world: Any, redis_server: Any,
     (seeds / "news.urls").write_text(site.ARTICLE_REVIEW.url + "\n")
     archive = tmp / "cluster"
     # The scheduler is given no authority: timestamping is the workers' own setting.
-    with Workers(web, redis_server.url, archive, 1, "--timestamp", authority.url, index=postgres_url) as workers:
+    with Workers(web, broker, archive, 1, "--timestamp", authority.url, index=postgres_url) as workers:
         workers.wait_ready()
-        r = subprocess.run(run_argv(web, redis_server.url, postgres_url, seeds, archive), cwd=ROOT,
+        r = subprocess.run(run_argv(web, broker, postgres_url, seeds, archive), cwd=ROOT,
                            capture_output=True, text=True, timeout=600)
         assert r.returncode == 0, r.stderr + workers.output()
         assert not json.loads(r.stdout)["failures"]
@@ -312,7 +312,7 @@ def test_a_cluster_worker_timestamps_its_captures(world: Any, redis_server: Any,
         (later / "news.urls").write_text(site.ARTICLE_FLOOD.url + "\n")
         authority.fail = "http"
         try:
-            again = subprocess.run(run_argv(web, redis_server.url, postgres_url, later, archive), cwd=ROOT,
+            again = subprocess.run(run_argv(web, broker, postgres_url, later, archive), cwd=ROOT,
                                    capture_output=True, text=True, timeout=600)
         finally:
             authority.fail = None

@@ -58,7 +58,8 @@ def comparable(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in _strip(summary).items() if k != "run_id"}
 
 
-def test_two_workers_give_the_local_answers(tmp_path: Path, redis_server: Any, postgres_url: str) -> None:
+def test_two_workers_give_the_local_answers(tmp_path: Path, broker: str, postgres_url: str) -> None:
+    # `broker`: the session's Redis emptied, so that no task another test left queued reaches these workers.
     import subprocess
 
     from archiver.index import open_index
@@ -70,9 +71,9 @@ def test_two_workers_give_the_local_answers(tmp_path: Path, redis_server: Any, p
         assert local.returncode == 0, local.stderr
         start = len(web.log)
         archive = tmp_path / "cluster"
-        with Workers(web, redis_server.url, archive, 2, "--log-format", "json", index=postgres_url) as workers:
+        with Workers(web, broker, archive, 2, "--log-format", "json", index=postgres_url) as workers:
             workers.wait_ready()
-            r = subprocess.run(run_argv(web, redis_server.url, postgres_url, seeds, archive), cwd=ROOT,
+            r = subprocess.run(run_argv(web, broker, postgres_url, seeds, archive), cwd=ROOT,
                                capture_output=True, text=True, timeout=600)
             assert r.returncode == 0, r.stderr + workers.output()
         s = json.loads(r.stdout)
