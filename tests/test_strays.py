@@ -451,7 +451,7 @@ def test_pop_up_openers_wait_for_nothing_they_cannot_hear(web: FakeWeb, tmp_path
             openers = renderer._openers
             assert openers is not None
             missed = await openers.opener("no such context", "no such target", 0.2)
-            left = len(openers._waiters)
+            left = len(openers._wakeups)
             await openers.session.detach()
             started = time.monotonic()
             gone = await openers.opener("no such context", "no such target", 5)

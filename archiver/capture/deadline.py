@@ -66,6 +66,39 @@ class CaptureClock:
         return self.cap(self.timeout_ms)
 
 
+class Wakeups:
+    """Waiters on something an event handler learns (a download announced, a page created): the
+    handler calls `wake()`, and each waiter looks again at what it waits for (`next`), until its
+    deadline. No polling: a waiter wakes only on an event or at its deadline."""
+
+    def __init__(self) -> None:
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def next(self, deadline: float) -> bool:
+        """Wait for the next `wake()`, at most until `deadline` (the running loop's time): False
+        when the deadline came first. The waiter is dropped either way."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout_at(deadline):
+                await waiter
+            return True
+        except TimeoutError:
+            return False
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    def __len__(self) -> int:
+        return len(self._waiters)
+
+
 async def finish_quickly(recorder: TrafficRecorder, result_errors: list[str]) -> list[Recorded]:
     """What the recorder holds, protocols filled in, without asking Chromium for more bodies."""
     try:

@@ -30,7 +30,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Frame, Page, Request, Response, ViewportSize, WebSocketRoute
 
 from archiver.capture.crops import Rect, cut, png_dimensions, rect_in
-from archiver.capture.deadline import CaptureClock, within
+from archiver.capture.deadline import CaptureClock, Wakeups, within
 from archiver.capture.isolated import Found, FrameRead, MeasureError, PageReader
 from archiver.capture.recorder import TrafficRecorder
 from archiver.capture.renderer import ElementShot, FrameInfo, PageCapture
@@ -119,7 +119,7 @@ class OwnDownloads:
         self.requests: list[Request] = []  # the navigation requests that became them, in the same order
         self.aborted: list[Request] = []  # answered, then aborted: a download of theirs not seen yet
         self._downloads: list[str] = []  # downloads not paired yet
-        self._waiters: list[asyncio.Future[None]] = []
+        self._wakeups = Wakeups()
 
     def navigation_aborted(self, request: Request) -> None:
         self.aborted.append(request)
@@ -138,10 +138,7 @@ class OwnDownloads:
             self.aborted.remove(request)
             self.urls.append(url)
             self.requests.append(request)
-            waiters, self._waiters = self._waiters, []
-            for waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
+            self._wakeups.wake()
 
     def of(self, first: Request) -> str | None:
         """The download the navigation begun by `first` became (`first` or the last of its
@@ -157,12 +154,7 @@ class OwnDownloads:
         after its answer, in no set order)."""
         deadline = asyncio.get_running_loop().time() + within_s
         while (found := self.of(first)) is None:
-            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                async with asyncio.timeout_at(deadline):
-                    await waiter
-            except TimeoutError:
+            if not await self._wakeups.next(deadline):
                 return None
         return found
 

@@ -30,7 +30,7 @@ from playwright.async_api import (
 )
 from playwright.async_api import Error as PlaywrightError
 
-from archiver.capture.deadline import within
+from archiver.capture.deadline import Wakeups, within
 from archiver.capture.pagesteps import LOCALE, TIMEZONE, VIEWPORT, OwnDownloads, first_line, refuse_websocket
 from archiver.capture.recorder import TrafficRecorder
 from archiver.errors import BrowserError
@@ -96,7 +96,7 @@ class BrowserOpeners:
     def __init__(self, session: CDPSession) -> None:
         self.session = session
         self._contexts: dict[str, dict[str, str | None]] = {}  # context -> target -> its opener
-        self._waiters: list[asyncio.Future[None]] = []
+        self._wakeups = Wakeups()
         # The session failed a question: its events are not to be waited for any more (each
         # pop-up would wait its whole lookup for an announcement that never comes).
         self.dead = False
@@ -128,10 +128,7 @@ class BrowserOpeners:
         self._wake()
 
     def _wake(self) -> None:
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
-            if not waiter.done():
-                waiter.set_result(None)
+        self._wakeups.wake()
 
     async def _alive(self) -> bool:
         """Whether the session still answers (its answer comes after any event sent before it);
@@ -158,16 +155,8 @@ class BrowserOpeners:
             asked = True
             if target in self._contexts.get(context_id, {}):
                 continue
-            waiter: asyncio.Future[None] = loop.create_future()
-            self._waiters.append(waiter)
-            try:
-                async with asyncio.timeout_at(deadline):
-                    await waiter
-            except TimeoutError:
+            if not await self._wakeups.next(deadline):
                 return UNKNOWN
-            finally:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
         return targets[target]
 
 
