@@ -23,7 +23,10 @@ URL = f"https://news.example{PATH}"
 def _page(target: str) -> str:
     return ("<!doctype html><html><head><meta charset='utf-8'><title>Flood: live</title></head><body>"
             "<h1>Flood: live</h1>" + pages.blockquote_html(site.TWEET_PHOTO)
-            + f"<script>setTimeout(function () {{ location.href = '{target}'; }}, 300)</script></body></html>")
+            # Once it has loaded, as the case is: a timer alone could fire before `load` on a busy machine,
+            # making the move part of the load (a script redirect, followed as t.co's are).
+            + f"<script>addEventListener('load', function () {{ setTimeout(function () {{ location.href = '{target}'; }}, 300); }});"
+            "</script></body></html>")
 
 
 def test_an_article_that_goes_elsewhere_by_itself_is_no_view_of_the_article(tmp_path: Path) -> None:
