@@ -212,3 +212,55 @@ def test_the_lock_an_export_holds_is_one_nfs_can_share(tmp_path: Path, kind: str
         assert held == path if kind == "part file" else held.parent == path
     finally:
         os.close(fd)
+
+
+def test_leftovers_of_the_naming_without_a_pid_are_removed_once_old_and_unlocked(tmp_path: Path) -> None:
+    """Archivers before the PID was put in these names left `.NAME.XXXXXXXX.part` beside the output
+    and `archiver-export-XXXXXXXX/` in the temporary folder. A killed export's bundle under that
+    name, last written before the grace period, is removed by the next export to the same output
+    (and such a folder by the next `-o -`); one written lately, one whose lock is held, and another
+    output's are left."""
+    from archiver.export.leftovers import remove_stale
+
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "alice.wacz"
+    killed = _python(KILLED_EXPORT, str(tmp_path / "killed-archive"), str(out))
+    assert killed.returncode == -9, killed.stderr
+    (left,) = list(out_dir.iterdir())
+    old = left.rename(out_dir / ".alice.wacz.k3j_9x2a.part")  # the same bundle, as the older naming had it
+    assert part_pattern(out.name).fullmatch(old.name) and old.stat().st_size > 1000
+    _aged(old)
+    lately = out_dir / ".alice.wacz.q8w7e6r5.part"
+    lately.write_bytes(b"w" * 100)
+    locked = out_dir / ".alice.wacz.z1x2c3v4.part"
+    locked.write_bytes(b"l" * 100)
+    _aged(locked)
+    other = out_dir / ".bob.wacz.a1b2c3d4.part"
+    other.write_bytes(b"o" * 100)
+    _aged(other)
+    holder = _holding(locked)
+    try:
+        arc = build_archive(tmp_path / "archive")
+        export_bundle(arc.root, arc.rows_for(ALICE_KEY, article_ids=(1,)), alice_pages(), out)
+        assert sorted(p.name for p in out_dir.iterdir()) == sorted([out.name, lately.name, locked.name, other.name])
+    finally:
+        _release(holder)
+    _aged(lately)
+    export_bundle(arc.root, arc.rows_for(ALICE_KEY, article_ids=(1,)), alice_pages(), out)
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted([out.name, other.name])
+
+    # `-o -`'s folder of that naming: a killed one's bundle in it.
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    killed = _python(KILLED_STAGING, env={"TMPDIR": str(tmp)})
+    assert killed.returncode == -9, killed.stderr
+    (staged,) = list(tmp.iterdir())
+    staged.joinpath(".lock").unlink()  # the older archiver kept no lock file in it
+    old_folder = staged.rename(tmp / "archiver-export-u7i8o9p0")
+    assert STAGE_PATTERN.fullmatch(old_folder.name)
+    (tmp / "archiver-export-notes").mkdir()  # not an export's: its name has no eight-character tail
+    assert remove_stale(tmp, STAGE_PATTERN) == [] and old_folder.exists()  # written lately
+    _aged(old_folder)
+    assert remove_stale(tmp, STAGE_PATTERN) == [old_folder] and not old_folder.exists()
+    assert (tmp / "archiver-export-notes").exists()

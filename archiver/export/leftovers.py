@@ -12,6 +12,13 @@ seconds, and its lock can be taken (a writer on another machine sharing the fold
 PID reused by an unrelated process keeps a leftover until that process ends: left, never wrongly
 removed.
 
+Archivers before this naming named these `.NAME.XXXXXXXX.part` and `archiver-export-XXXXXXXX/`,
+without a PID, and took no lock. Such a leftover is recognised by that naming, as a leftover of the
+same output (a part file) in the same folder, and removed on the two tests that need no PID: nothing
+in it was written within the last `GRACE` seconds (a live export of that archiver writes its bundle
+on until it renames it), and its lock can be taken (it is no file of a live export that these
+patterns also fit: a part file of the output `NAME.PID`, written by an export to `NAME` as `PID`).
+
 On NFS, flock is emulated with POSIX byte-range locks, which the server shares between machines:
 an exclusive one needs a descriptor open for writing (so the lock is taken on a file opened for
 reading and writing, and a folder, which cannot be opened so, by a file inside it). A mount whose
@@ -48,8 +55,9 @@ def part_prefix(name: str) -> str:
 
 
 def part_pattern(name: str) -> re.Pattern[str]:
-    """Names of partial files of exports to the output `name`, the writer's PID the first group."""
-    return re.compile(rf"\.{re.escape(name)}\.(\d+)\.{_RANDOM}\.part")
+    """Names of partial files of exports to the output `name`, the writer's PID the first group
+    (None: a name of the older naming, with no PID)."""
+    return re.compile(rf"\.{re.escape(name)}\.(?:(\d+)\.)?{_RANDOM}\.part")
 
 
 def stage_prefix() -> str:
@@ -57,7 +65,8 @@ def stage_prefix() -> str:
     return f"{STAGE_PREFIX}{os.getpid()}-"
 
 
-STAGE_PATTERN = re.compile(rf"{re.escape(STAGE_PREFIX)}(\d+)-{_RANDOM}")
+# The writer's PID the first group (None: the older naming, `archiver-export-XXXXXXXX`).
+STAGE_PATTERN = re.compile(rf"{re.escape(STAGE_PREFIX)}(?:(\d+)-)?{_RANDOM}")
 
 
 def hold(path: Path | str) -> int:
@@ -115,9 +124,9 @@ def _written_lately(path: Path, now: float) -> bool:
 
 
 def remove_stale(folder: Path, pattern: re.Pattern[str]) -> list[Path]:
-    """Remove the entries of `folder` whose whole name matches `pattern` (group 1: the writer's PID)
-    that no live process writes (see the module's docstring); the paths removed. What cannot be
-    looked at or removed is left."""
+    """Remove the entries of `folder` whose whole name matches `pattern` (group 1: the writer's PID;
+    None for the older naming, which names none) that no live process writes (see the module's
+    docstring); the paths removed. What cannot be looked at or removed is left."""
     removed: list[Path] = []
     try:
         names = os.listdir(folder)
@@ -126,7 +135,7 @@ def remove_stale(folder: Path, pattern: re.Pattern[str]) -> list[Path]:
     now = time.time()
     for name in names:
         m = pattern.fullmatch(name)
-        if m is None or _alive(int(m.group(1))):
+        if m is None or m.group(1) is not None and _alive(int(m.group(1))):
             continue
         path = folder / name
         if _written_lately(path, now):
