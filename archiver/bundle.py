@@ -301,7 +301,8 @@ def _verify_indexed(index: IndexQueries, archive_dir: Path, *, truncated: list[T
                                   journal=journal,
                                   stamps=index.capture_stamps if index.has_tokens() else None,
                                   reindex_hint=REINDEX_FORCE_HINT if where == DB_NAME else REINDEX_ELSEWHERE_HINT,
-                                  where=where, named_lost=[rid for _what, _at, rid in unheld])
+                                  where=where, named_lost=[rid for _what, _at, rid in unheld],
+                                  names=index.capture_names)
         damaged = any(p.path.startswith(f"{WARC_DIR}/") for p in problems)
         problems += compare(index, journal, where=where, writing=being_written(archive_dir), damaged=damaged,
                             captures=captures)

@@ -46,7 +46,7 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.evidence.stamps import ManifestEntry, digest_of, parse_manifest
 from archiver.index.journal import Entry, is_journal_record, parse_entry
-from archiver.index.rows import CaptureStamp, RecordRow, StoredFile
+from archiver.index.rows import CaptureName, CaptureStamp, RecordRow, StoredFile
 from archiver.index.spool import Scratch, Spool
 from archiver.layout import WARC_DIR
 from archiver.redact import redact_endpoint
@@ -71,6 +71,7 @@ CAPTURE_LINKS = ("WARC-Concurrent-To", "WARC-Page-ID")
 
 REINDEX_HINT = "rebuild the index from the WARCs with `archiver reindex`"
 REINDEX_FORCE_HINT = "`archiver reindex --force` takes them into the index"
+REBUILD_HINT = "`archiver reindex --force` rebuilds the index from the WARC files"
 # Beside an index in PostgreSQL, which `reindex` (it rebuilds an archive.db) does not write.
 REINDEX_ELSEWHERE_HINT = ("`archiver reindex` rebuilds an archive.db, not this index: rebuild one in a copy of the "
                           "folder and `archiver index copy` it here to take them in")
@@ -736,19 +737,22 @@ class _Seen(Scratch):
             if header is not None and value.strip():
                 self.add("links", (rel, row.offset, row.record_id, row.capture_id, header, value.strip()))
 
-    def linked_elsewhere(self) -> Iterator[tuple[str, int, str, int, str, str, int | None]]:
-        """(file, offset, record ID, its capture, header, the record it names, that record's capture:
-        None when no record of the archive holds it) of every link `links` took that leads out of
-        the record's own capture, by file and offset."""
+    def linked_elsewhere(self) -> Iterator[tuple[str, int, str, int, str, str, int | None, bool]]:
+        """(file, offset, record ID, its capture, header, the record it names, that record's capture,
+        and whether the index holds that record) of every link `links` took that leads out of the
+        record's own capture: to another capture's record, to a record the index holds as no
+        capture's, or to a record no WARC file of the archive holds; by file and offset."""
         if not self.counts["links"]:
             return
         self.execute("CREATE INDEX IF NOT EXISTS tied_id ON tied (id)")
         self.execute("CREATE INDEX IF NOT EXISTS ids_id ON ids (id)")
-        yield from self.query(
-            'SELECT l.rel, l."offset", l.id, l.capture_id, l.header, l.target, '
-            "(SELECT t.capture_id FROM tied t WHERE t.id = l.target LIMIT 1) AS theirs FROM links l "
-            "WHERE theirs IS NOT NULL AND theirs != l.capture_id "
-            'OR theirs IS NULL AND l.target NOT IN (SELECT id FROM ids) ORDER BY l.rel, l."offset", l.header')
+        for rel, offset, record_id, capture, header, target, theirs, held in self.query(
+                'SELECT l.rel, l."offset", l.id, l.capture_id, l.header, l.target, '
+                "(SELECT t.capture_id FROM tied t WHERE t.id = l.target LIMIT 1) AS theirs, "
+                "EXISTS (SELECT 1 FROM ids WHERE ids.id = l.target AND ids.indexed = 1) AS held FROM links l "
+                "WHERE theirs IS NOT NULL AND theirs != l.capture_id OR theirs IS NULL AND (held "
+                'OR l.target NOT IN (SELECT id FROM ids)) ORDER BY l.rel, l."offset", l.header'):
+            yield rel, offset, record_id, capture, header, target, theirs, bool(held)
 
     def sound(self, capture_id: int, headers: StatusAndHeaders) -> None:
         """A capture's indexed record found sound: its manifest line, from its own headers."""
@@ -788,24 +792,24 @@ class _Seen(Scratch):
         return {digest for (digest,) in self.query("SELECT digest FROM shots WHERE capture_id = ?", [capture_id])}
 
 
-def _check_stamps(seen: _Seen, stamps: Callable[[Sequence[int]], Sequence[CaptureStamp]]) -> list[Problem]:
+def _check_stamps(seen: _Seen, stamps: Callable[[Sequence[int]], Sequence[CaptureStamp]],
+                  names: Callable[[Sequence[int]], Mapping[int, CaptureName]] | None = None) -> list[Problem]:
     """The problems of the captures' timestamp tokens (see the module's docstring); a token that
     checks without a CA at hand to say whose it is, is no problem."""
     from archiver.errors import TokenInvalid, TokenUnanchored
     from archiver.evidence import tsa
     from archiver.evidence.verify_wacz import made_late
 
-    problems: list[Problem] = []
     captures = seen.stamped_captures()
+    failed: list[tuple[CaptureStamp, str]] = []  # named once all are checked, the captures all at once
     for start in range(0, len(captures), 500):
         for stamp in stamps(captures[start:start + 500]):
             if not stamp.token:
                 continue  # a request that brought no token: the run named it
-            where = f"capture {stamp.capture_id} ({stamp.post_key or stamp.article_url or stamp.capture_url})"
             shown = redact_endpoint(stamp.tsa)
 
-            def fail(detail: str, where: str = where, shown: str = shown) -> None:
-                problems.append(Problem(STAMP, where, f"its timestamp by {shown} {detail}"))
+            def fail(detail: str, stamp: CaptureStamp = stamp, shown: str = shown) -> None:
+                failed.append((stamp, f"its timestamp by {shown} {detail}"))
 
             if digest_of(stamp.manifest) != stamp.digest:
                 fail("is over a manifest that is not the one kept with it (their digests differ)")
@@ -838,7 +842,11 @@ def _check_stamps(seen: _Seen, stamps: Callable[[Sequence[int]], Sequence[Captur
                         "is not among the capture's sound records" if line is None
                         else "now has other headers than those stamped"))
                     break
-    return problems
+    if names is not None:
+        name = _capture_namer(names, [stamp.capture_id for stamp, _ in failed])
+        return [Problem(STAMP, name(stamp.capture_id), detail) for stamp, detail in failed]
+    return [Problem(STAMP, f"capture {stamp.capture_id} ({stamp.post_key or stamp.article_url or stamp.capture_url})",
+                    detail) for stamp, detail in failed]
 
 
 def _differs_from_index(row: RecordRow, headers: StatusAndHeaders) -> str | None:
@@ -859,11 +867,14 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
                    index_present: bool = True, truncated: list[TruncatedRecord] | None = None,
                    journal: Journal | None = None, reindex_hint: str = REINDEX_FORCE_HINT,
                    stamps: Callable[[Sequence[int]], Sequence[CaptureStamp]] | None = None,
-                   where: str = "archive.db", named_lost: Iterable[str] = ()) -> list[Problem]:
+                   where: str = "archive.db", named_lost: Iterable[str] = (),
+                   names: Callable[[Sequence[int]], Mapping[int, CaptureName]] | None = None) -> list[Problem]:
     """Every problem found with the indexed records, the WARC files and the screenshots, and with
     the timestamps `stamps` gives for the captures of those records (`ArchiveIndex.capture_stamps`).
     `where` names the index in what is said of it; `named_lost`: records the index lost that the
-    caller names in problems of their own (a capture's page record), not counted again.
+    caller names in problems of their own (a capture's page record), not counted again. `names`
+    (`IndexQueries.capture_names`) says what each capture named in a problem is: its post or
+    article, URL, time, WARC file and page record (without it, a capture is named by its row id).
 
     Sound records marked WARC-Truncated are no problem: they are noted on the log and, in file and
     offset order, added to `truncated` when it is given. The index's journal entries read on the
@@ -883,7 +894,7 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
     with _Seen() as seen:
         seen.keep_lines = stamps is not None
         problems = _verify(archive_dir, records, seen, whole_index=whole_index, index_present=index_present,
-                           journal=journal, marked=marked, reindex_hint=reindex_hint)
+                           journal=journal, marked=marked, reindex_hint=reindex_hint, names=names)
         screenshots = list(screenshots)
         matched: dict[str, dict[str, bytes]] = {}  # the screenshots whose bytes are the ones the index says
         for shot in screenshots:
@@ -896,7 +907,7 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
                 matched[shot.path] = digests
         problems += _check_other_shots(archive_dir, screenshots, seen.screenshot_digests, matched)
         if stamps is not None:
-            problems += _check_stamps(seen, stamps)
+            problems += _check_stamps(seen, stamps, names)
         if journal is not None and whole_index and index_present:
             problems += _lost_from_index(seen, journal, reindex_hint, where, named_lost)
             _note_unjournaled(seen, where)
@@ -913,7 +924,8 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
 
 def _verify(archive_dir: Path, records: Iterable[RecordRow], seen: _Seen, *, whole_index: bool,
             index_present: bool, journal: Journal | None, marked: list[TruncatedRecord],
-            reindex_hint: str = REINDEX_FORCE_HINT) -> list[Problem]:
+            reindex_hint: str = REINDEX_FORCE_HINT,
+            names: Callable[[Sequence[int]], Mapping[int, CaptureName]] | None = None) -> list[Problem]:
     """The WARC side of `verify_archive`: each file's indexed records (taken file by file, by offset,
     as `all_records` gives them: a file's records are held at once, never the archive's), then the
     file walked; then the files no record is indexed in; then the revisits' originals."""
@@ -947,7 +959,7 @@ def _verify(archive_dir: Path, records: Iterable[RecordRow], seen: _Seen, *, who
         else:
             problems += _unindexed_files(warc_root, indexed_files)
     dangling = _dangling_revisits(seen)
-    linked, unheld = _linked_elsewhere(seen)
+    linked, unheld = _linked_elsewhere(seen, names, reindex_hint)
     problems += linked + _duplicates(warc_root, seen)
     if being_written(archive_dir):
         # A file still being written is not walked: the originals may be in it, not yet indexed.
@@ -1001,20 +1013,39 @@ def _same_bytes(warc_root: Path, one: tuple[str, int, int], other: tuple[str, in
     return True
 
 
-def _linked_elsewhere(seen: _Seen) -> tuple[list[Problem], list[Problem]]:
+def _capture_namer(names: Callable[[Sequence[int]], Mapping[int, CaptureName]] | None,
+                   ids: Iterable[int]) -> Callable[[int], str]:
+    """How a problem names each of the captures `ids`: what `names` says of it (its post or
+    article, URL, time, WARC file and page record), else its row id."""
+    known = dict(names(sorted(set(ids)))) if names is not None else {}
+    return lambda capture_id: str(known[capture_id]) if capture_id in known else f"capture {capture_id}"
+
+
+def _linked_elsewhere(seen: _Seen, names: Callable[[Sequence[int]], Mapping[int, CaptureName]] | None = None,
+                      reindex_hint: str = REINDEX_FORCE_HINT) -> tuple[list[Problem], list[Problem]]:
     """The indexed records of a capture whose headers tie them to another capture than the one the
     index ties them to (a screenshot pointed at another capture's page: an export would show it
-    as that capture's), and those whose headers name a record no WARC file of the archive holds."""
+    as that capture's), or to a record the index holds as no capture's (an export of the capture
+    would leave it out), and those whose headers name a record no WARC file of the archive holds."""
     elsewhere: list[Problem] = []
     unheld: list[Problem] = []
-    for rel, offset, record_id, capture, header, target, theirs in seen.linked_elsewhere():
+    # The journal in the WARCs ties a capture's records together: a rebuilt index ties them again.
+    rebuild = REBUILD_HINT if reindex_hint == REINDEX_FORCE_HINT else reindex_hint
+    found = list(seen.linked_elsewhere())
+    name = _capture_namer(names, [c for row in found for c in (row[3], row[6]) if c is not None])
+    for rel, offset, record_id, capture, header, target, theirs, held in found:
         where = f"record {record_id} at offset {offset}: its {header} names {target}, "
-        if theirs is None:
-            unheld.append(Problem(RECORD, rel, where + f"which no WARC file of the archive holds (the index ties the "
-                                                       f"record to capture {capture})"))
+        if theirs is not None:
+            elsewhere.append(Problem(RECORD, rel, where + f"a record of {name(theirs)}, but the index ties this "
+                                                          f"record to {name(capture)}"))
+        elif held:
+            elsewhere.append(Problem(RECORD, rel, where + "a record the index holds but ties to no capture, while it "
+                                                          f"ties this record to {name(capture)}: the two records of "
+                                                          "one capture are not one capture's in the index (an export "
+                                                          f"of it would leave that record out); {rebuild}"))
         else:
-            elsewhere.append(Problem(RECORD, rel, where + f"a record of capture {theirs}, but the index ties this "
-                                                          f"record to capture {capture}"))
+            unheld.append(Problem(RECORD, rel, where + f"which no WARC file of the archive holds (the index ties the "
+                                                       f"record to {name(capture)})"))
     return elsewhere, unheld
 
 

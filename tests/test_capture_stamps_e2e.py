@@ -112,9 +112,13 @@ def test_verify_of_the_folder_checks_each_capture_token_against_its_records(worl
     assert done.returncode == 0, done.stderr
     clean = cli(web, "verify", archive=archive)
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    stamp = _rows(archive, "SELECT s.*, c.url AS capture_url, c.captured_at FROM capture_stamps s "
-                           "JOIN captures c ON c.id = s.capture_id ORDER BY s.capture_id")[0]
-    which = f"capture {stamp['capture_id']} "
+    stamp = _rows(archive, "SELECT s.*, c.url AS capture_url, c.captured_at, c.source, p.key AS post_key, "
+                           "a.url AS article_url FROM capture_stamps s JOIN captures c ON c.id = s.capture_id "
+                           "LEFT JOIN posts p ON p.id = c.post LEFT JOIN articles a ON a.id = c.article_id "
+                           "ORDER BY s.capture_id")[0]
+    # The capture named by what it captured and when, not by its row id in archive.db.
+    what = f"post {stamp['post_key']}" if stamp["post_key"] else f"article {stamp['article_url']}"
+    which = f"the {stamp['source']} capture of {what} at {stamp['captured_at']}"
 
     def tampered(name: str, **values: str) -> Any:
         copy = tmp / name

@@ -288,7 +288,7 @@ def _captured_articles(root: Path) -> list[dict[str, Any]]:
                 cid = index.add_capture(Capture(source="live", url=url, status="ok", article_id=article,
                                                 warc=page.filename, page_record_id=page.record_id))
                 index.add_records(cid, [req, page, shot, info], article_id=article)
-            made.append({"page": page, "shot": shot})
+            made.append({"request": req, "page": page, "shot": shot, "info": info})
     return made
 
 
@@ -349,17 +349,54 @@ def test_a_screenshot_pointed_at_another_capture_s_page_is_named(tmp_path: Path)
     _rewrite_in_place(path, shot.offset, shot.length,
                       lambda rec: rec.replace(mine.record_id.encode(), theirs.record_id.encode()))
     problems = _verify_folder(root)
+    # Each capture named by what a person can act on (its article, time, WARC file and page
+    # record), not by its row id in archive.db, which names nothing outside it.
+    first, second = (_capture_named(root, page) for page in (theirs, mine))
     assert [(p.kind, p.path, p.detail) for p in problems] == [
         (RECORD, "warcs/" + shot.filename, f"record {shot.record_id} at offset {shot.offset}: its WARC-Concurrent-To "
-                                           f"names {theirs.record_id}, a record of capture 1, but the index ties this "
-                                           "record to capture 2")]
+                                           f"names {theirs.record_id}, a record of {first}, but the index ties this "
+                                           f"record to {second}")]
+    assert "capture 1" not in problems[0].detail and "capture 2" not in problems[0].detail
     # Pointed at a record no WARC file holds, it belongs to no capture any more: named too.
     nowhere = "<urn:uuid:00000000-0000-4000-8000-000000000000>"
     _rewrite_in_place(path, shot.offset, shot.length,
                       lambda rec: rec.replace(theirs.record_id.encode(), nowhere.encode()))
     assert [p.detail for p in _verify_folder(root)] == [
         f"record {shot.record_id} at offset {shot.offset}: its WARC-Concurrent-To names {nowhere}, which no WARC file "
-        "of the archive holds (the index ties the record to capture 2)"]
+        f"of the archive holds (the index ties the record to {second})"]
+
+
+def _capture_named(root: Path, page: Any) -> str:
+    """How verify names the capture whose page record is `page`, from archive.db's own rows."""
+    import sqlite3
+
+    with sqlite3.connect(root / "archive.db") as conn:
+        url, at, warc = conn.execute("SELECT a.url, c.captured_at, c.warc FROM captures c JOIN articles a "
+                                     "ON a.id = c.article_id WHERE c.page_record_id = ?", [page.record_id]).fetchone()
+    return f"the live capture of article {url} at {at} (page record {page.record_id} in warcs/{warc})"
+
+
+def test_a_link_to_a_record_the_index_holds_as_no_capture_s_is_named(tmp_path: Path) -> None:
+    """A capture's screenshot names its page (WARC-Concurrent-To); the index holds that page, but
+    tied to no capture (its row's capture lost): an export of the capture would leave its page
+    out. Named, with the capture the screenshot is the index's."""
+    import sqlite3
+
+    root = tmp_path / "archive"
+    made = _captured_articles(root)
+    shot, page = made[1]["shot"], made[1]["page"]
+    mine = _capture_named(root, page)
+    with sqlite3.connect(root / "archive.db") as conn:
+        conn.execute("UPDATE records SET capture_id = NULL WHERE record_id = ?", [page.record_id])
+    # Each record of the capture that names its page (its request, screenshot and capture-info) is
+    # named, and nothing else: the rows, the journal and the WARC files otherwise agree.
+    assert [(p.kind, p.path, p.detail) for p in _verify_folder(root)] == [
+        (RECORD, "warcs/" + record.filename,
+         f"record {record.record_id} at offset {record.offset}: its WARC-Concurrent-To names {page.record_id}, a "
+         f"record the index holds but ties to no capture, while it ties this record to {mine}: the two records of "
+         "one capture are not one capture's in the index (an export of it would leave that record out); "
+         "`archiver reindex --force` rebuilds the index from the WARC files")
+        for record in (made[1]["request"], shot, made[1]["info"])]
 
 
 def test_two_records_with_one_id_are_named_as_such_and_reindex_says_which_it_took(tmp_path: Path) -> None:

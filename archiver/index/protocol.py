@@ -22,6 +22,7 @@ from archiver.index.rows import (
     ArticleRow,
     Capture,
     CaptureDetail,
+    CaptureName,
     CaptureStamp,
     KeyAlias,
     MediaRow,
@@ -148,6 +149,8 @@ class IndexQueries(Protocol):
     def unheld_page_records(self) -> list[tuple[str, str, str]]:
         """(what was captured: a post's key or an article's URL, when, record ID) of every capture
         whose page record the index does not hold."""
+    def capture_names(self, capture_ids: Sequence[int]) -> dict[int, CaptureName]:
+        """What names each of these captures to a person, by row id (`CaptureName`)."""
     def citing_articles(self, post_keys: Sequence[str]) -> list[ArticlePage]: ...
     def post_captures(self, post_key: str) -> list[CaptureDetail]: ...
     def posts_for_article(self, url: str) -> list[str]: ...

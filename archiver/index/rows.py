@@ -260,6 +260,38 @@ class RecordRow(_Row):
 
 
 @dataclass
+class CaptureName(_Row):
+    """What names a capture to a person (its row id names it to no one, and changes with every
+    rebuild): what it captured (`post_key` or `article_url`), how (`source`:
+    `live`, `wayback`, an article's page), its `url` and time, and its WARC file and page record
+    when it has them. `held` is False for a row id no capture of the index has."""
+
+    capture_id: int
+    held: bool = True
+    source: str | None = None
+    url: str | None = None
+    captured_at: str | None = None
+    post_key: str | None = None
+    article_url: str | None = None
+    warc: str | None = None
+    page_record_id: str | None = None
+
+    def __str__(self) -> str:
+        if not self.held:
+            return f"a capture the index does not hold (row {self.capture_id})"
+        if self.post_key is not None:  # its key: platform and ID, what `archiver show` is given
+            what = f"post {self.post_key}"
+        elif self.article_url is not None:
+            what = f"article {self.article_url}"
+        else:
+            what = "nothing the index holds"
+        said = [self.url] if self.url and self.url != self.article_url else []  # a post's page, a Wayback copy
+        if self.warc or self.page_record_id:
+            said.append("page record " + (self.page_record_id or "?") + (f" in warcs/{self.warc}" if self.warc else ""))
+        return f"the {self.source} capture of {what} at {self.captured_at}" + (f" ({'; '.join(said)})" if said else "")
+
+
+@dataclass
 class StoredFile(_Row):
     """A screenshot or media file the archive keeps beside its WARCs: `path` relative to the archive
     directory, and the SHA-256 recorded when it was written (None: never recorded); for a capture's

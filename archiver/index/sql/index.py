@@ -11,6 +11,7 @@ from archiver.index.rows import (
     ArticlePage,
     ArticleRow,
     CaptureDetail,
+    CaptureName,
     KeyAlias,
     MediaRow,
     PostDetail,
@@ -42,6 +43,21 @@ class SQLIndex(Store, StampStore):
             "WHERE c.page_record_id IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM records r WHERE r.record_id = c.page_record_id) ORDER BY c.id")
         return [(str(r["what"]), str(r["captured_at"]), str(r["page_record_id"])) for r in rows]
+
+    def capture_names(self, capture_ids: Sequence[int]) -> dict[int, CaptureName]:
+        """What names each of these captures to a person (`CaptureName`), by row id; a row id no
+        capture has is named as such."""
+        names: dict[int, CaptureName] = {}
+        ids = sorted(set(capture_ids))
+        for chunk in query.chunks(ids):
+            marks = ", ".join("?" for _ in chunk)
+            for row in self.db.query(
+                    "SELECT c.id AS capture_id, c.source, c.url, c.captured_at, p.key AS post_key, "
+                    "a.url AS article_url, c.warc, c.page_record_id FROM captures c "
+                    "LEFT JOIN posts p ON p.id = c.post LEFT JOIN articles a ON a.id = c.article_id "
+                    f"WHERE c.id IN ({marks})", list(chunk)):
+                names[row["capture_id"]] = CaptureName(**row)
+        return {cid: names.get(cid, CaptureName(cid, held=False)) for cid in ids}
 
     def show(self, ident: str) -> PostDetail | None:
         """One post by key, URL or bare ID, with everything known; None when nothing matches."""
