@@ -23,7 +23,8 @@ import ssl
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
@@ -36,7 +37,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from archiver.errors import BrowserError, UsageError
-from archiver.netpolicy import Dialer, Resolver, connect_targets
+from archiver.netpolicy import Dialer, Resolver, connect_targets, lookup, parse_ip, system_resolver
 from archiver.redact import endpoint_secrets, redact_endpoint, scrub
 
 logger = logging.getLogger(__name__)
@@ -279,8 +280,9 @@ _BOUND = _Bound()
 
 @contextmanager
 def fetch_bound(left: Callable[[], float | None]) -> Iterator[None]:
-    """Within the block, every connect, TLS handshake, read and write this thread makes through a
-    client of `NetOptions.httpx_client` ends by the time `left()` says is left (None: unbounded).
+    """Within the block, every host name look-up, connect, TLS handshake, read and write this thread
+    makes through a client of `NetOptions.httpx_client` ends by the time `left()` says is left (None:
+    unbounded).
 
     httpx's timeouts bound one of them each, and a server can answer each in time and never be done:
     `HTTP/1.1 100 Continue` heads one after another, a head one header line a second, a body a byte
@@ -334,14 +336,57 @@ class _BoundedStream(httpcore.NetworkStream):
         return self._stream.get_extra_info(info)
 
 
-class _PolicyBackend(httpcore.SyncBackend):
+class _BoundedBackend(httpcore.SyncBackend):
+    """httpcore's backend whose connections are bound by the deadline of the fetch they are made
+    for (`fetch_bound`), name look-up included: a host name is looked up in a thread of its own
+    (`netpolicy.lookup`) and waited for no longer than the connect may take (the time left, else the
+    connect timeout), since the system resolver can block for tens of seconds when no DNS server
+    answers and no socket timeout covers it. Then each address is tried in turn, as
+    `socket.create_connection` would."""
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.NetworkStream:
+        budget = _within(timeout, httpcore.ConnectTimeout)
+        end = None if budget is None else time.monotonic() + budget
+        if parse_ip(host) is not None:
+            addresses: Sequence[str] = [host]
+        else:
+            addresses = lookup(system_resolver, host, port, budget)
+        error: Exception | None = None
+        for addr in addresses:
+            left = None if end is None else end - time.monotonic()
+            if left is not None and left <= 0:
+                raise httpcore.ConnectTimeout(f"connecting to {host}:{port} took longer than {budget:.3g} s")
+            try:
+                return self._connect(addr, port, left, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
+                error = e
+        if error is None:
+            raise httpcore.ConnectError(f"Name or service not known: {host}")
+        raise error
+
+    def _connect(self, host: str, port: int, timeout: float | None, local_address: str | None,
+                 socket_options: Any) -> httpcore.NetworkStream:
+        """A connection to an address (an IP literal), each of its steps bound by `fetch_bound`."""
+        timeout = _within(timeout, httpcore.ConnectTimeout)
+        return _BoundedStream(super().connect_tcp(host, port, timeout, local_address, socket_options))
+
+
+class _PolicyBackend(_BoundedBackend):
     """Opens TCP connections only to addresses the network policy allows (archiver.netpolicy),
     applying the maps; TLS SNI and Host still come from the URL.
 
     Names are resolved here and the judged addresses are what is connected to, so nothing can
     re-resolve a name between the judgement and the connection. Through a proxy, the connection
     opened here is the one to the proxy: the operator's own endpoint, not judged. Each connection
-    it opens is bound by the deadline of the fetch it is made for (`fetch_bound`).
+    it opens is bound by the deadline of the fetch it is made for (`fetch_bound`), the look-up of
+    the name (the policy's, the proxy's, a map's address given as a name) included.
     """
 
     def __init__(self, net: NetOptions) -> None:
@@ -356,23 +401,22 @@ class _PolicyBackend(httpcore.SyncBackend):
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
         if self._net.proxy:
-            return self._connect(host, port, timeout, local_address, socket_options)
-        targets = connect_targets(self._net, host, port)
+            return super().connect_tcp(host, port, timeout, local_address, socket_options)
+        budget = _within(timeout, httpcore.ConnectTimeout)
+        end = None if budget is None else time.monotonic() + budget
+        targets = connect_targets(self._net, host, port, timeout=budget)
         error: Exception | None = None
         for addr, addr_port in targets:
             if (addr, addr_port) != (host, port):
                 logger.debug("connect %s:%s via %s:%s", host, port, addr, addr_port)
+            left = None if end is None else end - time.monotonic()
             try:
-                return self._connect(addr, addr_port, timeout, local_address, socket_options)
+                # A judged address is a literal; a map's may be a name (`localhost`), looked up there.
+                return super().connect_tcp(addr, addr_port, left, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
                 error = e
         assert error is not None
         raise error
-
-    def _connect(self, host: str, port: int, timeout: float | None, local_address: str | None,
-                 socket_options: Any) -> httpcore.NetworkStream:
-        timeout = _within(timeout, httpcore.ConnectTimeout)
-        return _BoundedStream(super().connect_tcp(host, port, timeout, local_address, socket_options))
 
 
 class _PolicyTransport(httpx.HTTPTransport):
@@ -540,3 +584,4 @@ class NetOptions:
             follow_redirects=False,
             trust_env=False,
         )
+

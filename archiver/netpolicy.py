@@ -21,12 +21,16 @@ where they lead is not), and the operator's own endpoints (the proxy). IP litera
 their address in every spelling browsers accept (`2130706433`, `0x7f.1`, `0177.0.0.1`,
 `[::ffff:127.0.0.1]`), even when a wildcard map would match them. `--allow-private` lifts the
 policy for intranets.
+
+A name is looked up within the time the connection may take (`lookup`): the system resolver can
+block for tens of seconds when no DNS server answers, and no socket timeout covers it.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -142,6 +146,48 @@ def forbidden(ip: IPAddress) -> str | None:
     return None
 
 
+class LookupTimeout(httpcore.ConnectError):
+    """A host name lookup that did not end within the time the connection had (`lookup`).
+
+    A name not resolved, as `system_resolver` names one, and as the system resolver itself ends
+    when no DNS server answers: the callers' messages say "host name not resolved"."""
+
+    def __init__(self, host: str, timeout: float) -> None:
+        shown = f"{timeout:.3g}" if timeout > 0 else "0"
+        super().__init__(f"Name or service not known: {host} (no answer within {shown} s)")
+        self.host = host
+
+
+def lookup(resolver: Resolver, host: str, port: int, timeout: float | None) -> Sequence[str]:
+    """`resolver(host, port)`, given at most `timeout` seconds (None: as long as it takes).
+
+    The look-up runs in a thread of its own, waited for no longer than `timeout`; one still running
+    then is left to end on its own (a daemon thread: it holds nothing, and never holds up the
+    process's exit) and LookupTimeout is raised."""
+    if timeout is None:
+        return resolver(host, port)
+    if timeout <= 0:
+        raise LookupTimeout(host, timeout)
+    done = threading.Event()
+    outcome: list[Sequence[str] | BaseException] = []
+
+    def resolve() -> None:
+        try:
+            outcome.append(resolver(host, port))
+        except BaseException as e:  # handed to the waiting caller, raised there
+            outcome.append(e)
+        finally:
+            done.set()
+
+    threading.Thread(target=resolve, name=f"archiver-lookup-{host}", daemon=True).start()
+    if not done.wait(timeout):
+        raise LookupTimeout(host, timeout)
+    (result,) = outcome
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
 def system_resolver(host: str, port: int) -> list[str]:
     """Every address the system resolver gives for host (both families, TCP), in its order."""
     try:
@@ -151,10 +197,11 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-def connect_targets(net: NetOptions, host: str, port: int) -> list[tuple[str, int]]:
+def connect_targets(net: NetOptions, host: str, port: int, *, timeout: float | None = None) -> list[tuple[str, int]]:
     """Where to open the TCP connection for host:port, in order to try; raises AddressRefused.
 
-    The addresses returned are the ones judged: callers connect to them, never to the name.
+    The addresses returned are the ones judged: callers connect to them, never to the name. The
+    name's look-up is given at most `timeout` seconds (LookupTimeout; None: no bound).
     """
     host = host.strip().lower().strip("[]").rstrip(".") or host
     literal = parse_ip(host)
@@ -169,7 +216,7 @@ def connect_targets(net: NetOptions, host: str, port: int) -> list[tuple[str, in
     if mapped != (host, port):
         return [_dial(net, *mapped)]  # the operator's choice of where this name goes
     resolver: Resolver = net.resolver or system_resolver
-    answers = list(resolver(host, port))
+    answers = list(lookup(resolver, host, port, timeout))
     if not answers:
         raise httpcore.ConnectError(f"Name or service not known: {host}")
     if not (net.allow_private or trusted):
