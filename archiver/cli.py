@@ -22,11 +22,13 @@ import typer
 from . import __version__, cli_evidence, cli_index
 from .cli_options import (
     DEFAULT_CAPTURE_DEADLINE,
+    DEFAULT_EXPORT_STAMP_DEADLINE,
     DEFAULT_FETCH_DEADLINE,
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_CAPTURE_BYTES,
     DEFAULT_MAX_FEED_ARTICLES,
     DEFAULT_MAX_POSTS,
+    DEFAULT_STAMP_DEADLINE,
     DEFAULT_TIMEOUT,
     AllowPrivateOpt,
     ArchiveDirOpt,
@@ -57,6 +59,7 @@ from .cli_options import (
     StatusOpt,
     TextOpt,
     TimeoutOpt,
+    TimestampDeadlineOpt,
     UntilOpt,
 )
 from .cli_style import STATE as _STATE
@@ -416,6 +419,7 @@ def archive(
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
     pages_in_flight: PagesInFlightOpt = None,
     timestamp: CaptureTimestampOpt = None,
+    timestamp_deadline: TimestampDeadlineOpt = DEFAULT_STAMP_DEADLINE,
     wait: Annotated[bool, typer.Option("--wait", help="If another run holds the archive (or the PostgreSQL index), wait for it instead of exiting with code 3.")] = False,
     max_feed_articles: MaxFeedArticlesOpt = DEFAULT_MAX_FEED_ARTICLES,
 ) -> None:
@@ -430,7 +434,7 @@ def archive(
     from .seeds import with_url_lists
 
     index_url = _index_url(index)
-    timestamps = _call(lambda: Authorities.of(timestamp))
+    timestamps = _call(lambda: Authorities.of(timestamp, timestamp_deadline))
     # Each article once, in the order first given (a file named twice, or inside a folder given
     # too); a `*.urls` file stands for the URLs it lists, trusted as typed ones are.
     listed = with_url_lists(sources, max_bytes)
@@ -474,6 +478,7 @@ def run(
     broker: Annotated[str | None, typer.Option("--broker", envvar="ARCHIVER_BROKER", metavar="URL", help="Hand the captures to the workers of a cluster (`archiver worker`) behind this Redis broker, e.g. redis://HOST:6379/0; this process keeps the run's row and summary. Env: ARCHIVER_BROKER.")] = None,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="With --broker: send the run's tasks, print its run id and exit; `archiver runs status RUN_ID` reports on it later.")] = False,
     timestamp: CaptureTimestampOpt = None,
+    timestamp_deadline: TimestampDeadlineOpt = DEFAULT_STAMP_DEADLINE,
     max_feed_articles: MaxFeedArticlesOpt = DEFAULT_MAX_FEED_ARTICLES,
 ) -> None:
     """A scheduled pass: archive new articles from the seeds, re-check held posts, record what changed.
@@ -487,7 +492,7 @@ def run(
     from .seeds import parse_duration, read_seeds
 
     index_url = _index_url(index)
-    timestamps = _call(lambda: Authorities.of(timestamp))
+    timestamps = _call(lambda: Authorities.of(timestamp, timestamp_deadline))
     if broker is not None:  # before anything starts: a cluster's index is PostgreSQL
         from .cluster import require_shared_index
 
@@ -772,6 +777,7 @@ def export(
     domain_key: cli_evidence.DomainKeyOpt = None,
     timestamp: cli_evidence.TimestampOpt = None,
     timestamp_ca: cli_evidence.TimestampCaOpt = None,
+    timestamp_deadline: TimestampDeadlineOpt = DEFAULT_EXPORT_STAMP_DEADLINE,
     bundle: Annotated[BundleFormat | None, typer.Option("--format", "-f", show_default=False, help="The bundle written to stdout by `-o -` or into a device or pipe (default: wacz); with a file name, its ending decides.")] = None,
 ) -> None:
     """Export the selected posts, and the articles citing them, as WACZ or a single WARC. With no
@@ -797,7 +803,8 @@ def export(
         # ARCHIVER_TSA, set for runs' captures, is no request to seal a WARC (which cannot hold a seal).
         say("note: ARCHIVER_TSA not applied: a single WARC holds no timestamp over it (export *.wacz to stamp one)")
         timestamp = None
-    evidence = cli_evidence.evidence_options(d, sign, domain_cert, domain_key, timestamp, timestamp_ca)
+    evidence = cli_evidence.evidence_options(d, sign, domain_cert, domain_key, timestamp, timestamp_ca,
+                                             timestamp_deadline)
     replacing = out != STDOUT and is_file(out)  # said, so that a mistyped -o is noticed
     with _open_index(d, _index_url(index)) as db, staging as target:
         summary = _call(lambda: export_selection(db, d, filters, target, include_credentials=include_credentials,

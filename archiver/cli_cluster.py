@@ -21,6 +21,7 @@ from .cli_options import (
     DEFAULT_MAX_CAPTURE_BYTES,
     DEFAULT_MAX_FEED_ARTICLES,
     DEFAULT_MAX_POSTS,
+    DEFAULT_STAMP_DEADLINE,
     DEFAULT_TIMEOUT,
     AllowPrivateOpt,
     ArchiveDirOpt,
@@ -37,6 +38,7 @@ from .cli_options import (
     OutFormat,
     ProxyOpt,
     TimeoutOpt,
+    TimestampDeadlineOpt,
 )
 from .cli_style import say
 
@@ -147,6 +149,7 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         check: Annotated[bool, typer.Option("--check", help="Check that the broker, the index and Chromium answer, print one line each, and exit (0: all answer, 1: not all).")] = False,
         log_format: Annotated[LogFormat, typer.Option("--log-format", help="text, or json: one JSON object a line on stderr, with one line per task handled (its id, outcome, seconds).")] = LogFormat.text,
         timestamp: CaptureTimestampOpt = None,
+        timestamp_deadline: TimestampDeadlineOpt = DEFAULT_STAMP_DEADLINE,
     ) -> None:
         """Take capture tasks from the cluster's queue until stopped (SIGTERM: finish the tasks in hand).
 
@@ -187,7 +190,7 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
             net=cli._net(map_host, ca_bundle, proxy, allow_private), timeout=timeout,
             limits=cli._limits(fetch_deadline, capture_deadline, max_bytes, max_capture_bytes, max_posts),
             index_url=index_url, concurrency=concurrency, visibility_timeout=visibility_timeout,
-            timestamps=cli._call(lambda: Authorities.of(timestamp)))
+            timestamps=cli._call(lambda: Authorities.of(timestamp, timestamp_deadline)))
         if check:
             from .cluster.ops import check as check_parts
             from .output import one_line

@@ -82,8 +82,10 @@ def show(
 
 
 def evidence_options(archive_dir: Path, sign: bool, domain_cert: Path | None, domain_key: Path | None,
-                     timestamp: list[str] | None, timestamp_ca: Path | None) -> EvidenceOptions | None:
-    """The export's signing and timestamping, from its options (usage errors exit 2 before any work)."""
+                     timestamp: list[str] | None, timestamp_ca: Path | None,
+                     timestamp_deadline: float | None = None) -> EvidenceOptions | None:
+    """The export's signing and timestamping, from its options (usage errors exit 2 before any work);
+    `timestamp_deadline`: seconds for one request to an authority (None: the default)."""
     from .cli import EXIT_USAGE, _call, _fail
     from .evidence import tsa, usable_tsa_url
     from .evidence.keys import load_key
@@ -106,6 +108,8 @@ def evidence_options(archive_dir: Path, sign: bool, domain_cert: Path | None, do
         if not usable_tsa_url(url):
             _fail(f"--timestamp {redact_endpoint(url)!r}: give the authority's http:// or https:// URL", EXIT_USAGE)
     options = EvidenceOptions(authorities=urls)
+    if timestamp_deadline is not None:
+        options.deadline = timestamp_deadline
     if timestamp_ca is not None:
         options.tsa_certificates = _call(lambda: tsa.load_certificates(
             timestamp_ca, option="--timestamp-ca", expected="the timestamp authorities' CA certificates in PEM form"))

@@ -14,6 +14,8 @@ from typer._click.exceptions import BadParameter
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer._click.types import FloatRange, IntRange, ParamType
 
+from .evidence import DEFAULT_EXPORT_STAMP_DEADLINE as DEFAULT_EXPORT_STAMP_DEADLINE
+from .evidence import DEFAULT_STAMP_DEADLINE as DEFAULT_STAMP_DEADLINE
 from .limits import DEFAULT_CAPTURE_DEADLINE as DEFAULT_CAPTURE_DEADLINE
 from .limits import DEFAULT_FETCH_DEADLINE as DEFAULT_FETCH_DEADLINE
 from .limits import DEFAULT_MAX_BYTES as DEFAULT_MAX_BYTES
@@ -284,6 +286,13 @@ class ReportFormat(str, Enum):
     html = "html"
     json = "json"
 
+
+# How long one request to a timestamp authority may take (archive, run, worker: each capture's;
+# export: the bundle's), from the look-up of its name to the token's last byte.
+TimestampDeadlineOpt = Annotated[float, typer.Option(
+    "--timestamp-deadline", click_type=AtLeastFloat(1), envvar="ARCHIVER_TIMESTAMP_DEADLINE", metavar="SECONDS",
+    help="Give up on one request to a timestamp authority (name look-up, connect, TLS, redirects, the answer) "
+         "after this long. Env: ARCHIVER_TIMESTAMP_DEADLINE.")]
 
 # The authorities that timestamp each capture's records as it is committed (archive, run).
 CaptureTimestampOpt = Annotated[list[str] | None, typer.Option(

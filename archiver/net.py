@@ -281,8 +281,8 @@ _BOUND = _Bound()
 @contextmanager
 def fetch_bound(left: Callable[[], float | None]) -> Iterator[None]:
     """Within the block, every host name look-up, connect, TLS handshake, read and write this thread
-    makes through a client of `NetOptions.httpx_client` ends by the time `left()` says is left (None:
-    unbounded).
+    makes through a client of `NetOptions.httpx_client` or `endpoint_client` ends by the time
+    `left()` says is left (None: unbounded).
 
     httpx's timeouts bound one of them each, and a server can answer each in time and never be done:
     `HTTP/1.1 100 Continue` heads one after another, a head one header line a second, a body a byte
@@ -585,3 +585,21 @@ class NetOptions:
             trust_env=False,
         )
 
+
+def endpoint_client(*, timeout: float, verify: bool | str = True, follow_redirects: bool = True) -> httpx.Client:
+    """An httpx.Client for an operator's own endpoint (a timestamp authority): no network policy,
+    no maps, and the environment's proxy and CA settings as httpx reads them, as for any client the
+    operator points at a service; but, like `NetOptions.httpx_client`'s, every step of its fetches
+    (the name's look-up, the connect, TLS, each read and write) ends by the deadline of the fetch
+    taking it (`fetch_bound`), through a proxy of the environment too."""
+    client = httpx.Client(timeout=timeout, verify=verify, follow_redirects=follow_redirects)
+    transports: list[object] = [client._transport, *client._mounts.values()]
+    for transport in transports:
+        if transport is None:
+            continue
+        pool = getattr(transport, "_pool", None)
+        if pool is None or not hasattr(pool, "_network_backend"):  # fail loudly if an httpx upgrade moves it
+            client.close()
+            raise RuntimeError("httpx transport has no connection pool backend: its fetches cannot be bounded")
+        pool._network_backend = _BoundedBackend()
+    return client

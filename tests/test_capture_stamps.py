@@ -141,7 +141,7 @@ def test_the_stamper_keeps_each_answer_and_names_each_failure(tmp_path: Path, ts
         article = index.upsert_article("https://news.example/a")
         captures = [index.add_capture(Capture(source="live", url="https://news.example/a", status="ok",
                                               article_id=article)) for _ in range(6)]
-        stamper = Stamper(Authorities((tsa_authority.url,), timeout=30))
+        stamper = Stamper(Authorities((tsa_authority.url,), deadline=30))
         assert stamper.stamp(index, captures[0], batch.records) == []
         reasons = {}
         for capture, fail in zip(captures[1:4], ("http", "garbage", "other"), strict=True):
@@ -154,7 +154,7 @@ def test_the_stamper_keeps_each_answer_and_names_each_failure(tmp_path: Path, ts
         assert tsa_authority.queries == asked and "not asked" in later and tsa_authority.url in later
         stamps = {s.capture_id: s for s in index.capture_stamps(captures)}
         # A stamper of a new run asks again.
-        assert Stamper(Authorities((tsa_authority.url,), timeout=30)).stamp(index, captures[5], batch.records) == []
+        assert Stamper(Authorities((tsa_authority.url,), deadline=30)).stamp(index, captures[5], batch.records) == []
     assert "HTTP 503" in reasons["http"] and "not an RFC 3161 reply" in reasons["garbage"]
     assert "another request" in reasons["other"]
     assert all(f"capture {c} " in reasons[f] for c, f in zip(captures[1:4], ("http", "garbage", "other"), strict=True))

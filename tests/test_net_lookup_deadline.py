@@ -166,3 +166,16 @@ def test_the_look_up_of_the_proxys_name_is_bounded(slow_dns: SlowResolver, serve
     assert str(out[0]).startswith(f"GET {url}: gave up after 1 s (deadline"), out
     assert took < 1 + 5, took
 
+
+def test_the_timestamp_authoritys_name_is_looked_up_within_the_requests_deadline(slow_dns: SlowResolver,
+                                                                                 server: int) -> None:
+    from archiver.errors import TimestampError
+    from archiver.evidence import tsa
+
+    url = f"http://{SLOW}:{server}/tsr"
+    out, took = _in_thread(lambda: tsa.request_token(url, b"sha256:0123", deadline=1))
+    assert out, f"POST {url} still waiting {WAIT} s after its 1 s deadline"
+    assert isinstance(out[0], TimestampError), out
+    assert str(out[0]) == (f"timestamp authority {url}: gave up after 1 s (deadline; raise --timestamp-deadline "
+                           "to wait longer)")
+    assert took < 1 + 5, took

@@ -110,7 +110,7 @@ def test_swapped_tokens_are_refused(tsa_authority: Authority) -> None:
 def test_failing_authority_is_named(tsa_authority: Authority, fail: str, reason: str) -> None:
     tsa_authority.fail = fail
     with pytest.raises(TimestampError, match=reason) as e:
-        tsa.request_token(tsa_authority.url, MESSAGE, timeout=30)
+        tsa.request_token(tsa_authority.url, MESSAGE, deadline=30)
     assert tsa_authority.url in str(e.value) and "\n" not in str(e.value)
 
 
@@ -144,7 +144,7 @@ def test_unreachable_authority(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/tsa"
     # In the words every fetch of the tool says it with, not the socket's errno text.
     with pytest.raises(TimestampError, match="could not be reached: could not connect"):
-        tsa.request_token(url, MESSAGE, timeout=30)
+        tsa.request_token(url, MESSAGE, deadline=30)
 
 
 @pytest.mark.parametrize("url", ["ftp://tsa.example/", "http:///tsa", " http://tsa.example/"])
@@ -214,7 +214,7 @@ def test_an_authority_that_redirects_to_a_dead_address_names_it() -> None:
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/tsr"
         with pytest.raises(TimestampError) as e:
-            tsa.request_token(url, MESSAGE, timeout=10)
+            tsa.request_token(url, MESSAGE, deadline=10)
     finally:
         server.shutdown()
         server.server_close()

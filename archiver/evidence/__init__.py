@@ -14,6 +14,12 @@ authority; it is here so that option parsing can ask without loading the RFC 316
 
 from __future__ import annotations
 
+# How long one request to a timestamp authority may take, everything included (--timestamp-deadline):
+# each capture's, made as a run goes (an authority that stopped answering holds up each capture by
+# that much, three times, before it is not asked again in the run), and the bundle's at export.
+DEFAULT_STAMP_DEADLINE = 10.0
+DEFAULT_EXPORT_STAMP_DEADLINE = 30.0
+
 
 def usable_tsa_url(url: str) -> bool:
     """Whether `url`, as given, can name a timestamp authority: an http:// or https:// URL with a host.

@@ -37,7 +37,7 @@ class EvidenceOptions:
     authorities: Sequence[str] = ()  # RFC 3161 authorities: the digest is stamped by each
     tsa_certificates: Sequence[x509.Certificate] = ()  # their CA certificates (stored with the tokens)
     captures: Sequence[CaptureTimestamps] = ()  # per-capture tokens exported with the bundle
-    timeout: float = tsa.DEFAULT_TIMEOUT
+    deadline: float = tsa.DEFAULT_DEADLINE  # seconds for one request to an authority (--timestamp-deadline)
 
     def __bool__(self) -> bool:
         return bool(self.key or self.domain or self.authorities or self.captures)
@@ -61,12 +61,12 @@ class Sealer:
         created = json.loads(package).get("created") or created_now()
         if o.domain is not None:
             self.signed = sign_domain(o.domain, hash_, o.authorities, created=created,
-                                      tsa_certificates=o.tsa_certificates, timeout=o.timeout, failures=self.failures)
+                                      tsa_certificates=o.tsa_certificates, deadline=o.deadline, failures=self.failures)
         elif o.key is not None:
             self.signed = sign_anonymous(o.key, hash_, created=created)
         for url in o.authorities:
             try:
-                token = tsa.request_token(url, package, timeout=o.timeout, certificates=o.tsa_certificates)
+                token = tsa.request_token(url, package, deadline=o.deadline, certificates=o.tsa_certificates)
             except TimestampError as e:
                 self.failures.append(f"bundle not timestamped: {e}")  # named once, by the export's summary
                 log.debug("%s", self.failures[-1])

@@ -190,7 +190,7 @@ def chain_for(signer: x509.Certificate, pool: Sequence[x509.Certificate]) -> lis
 
 
 def sign_domain(identity: DomainIdentity, hash_: str, authorities: Sequence[str], *, created: str | None = None,
-                tsa_certificates: Sequence[x509.Certificate] = (), timeout: float = tsa.DEFAULT_TIMEOUT,
+                tsa_certificates: Sequence[x509.Certificate] = (), deadline: float = tsa.DEFAULT_DEADLINE,
                 failures: list[str] | None = None) -> dict[str, Any]:
     """The `signedData` of a domain signature, timestamped by the first authority that answers with
     a time at most STAMP_WINDOW after `created` (what verifiers accept).
@@ -214,7 +214,7 @@ def sign_domain(identity: DomainIdentity, hash_: str, authorities: Sequence[str]
     errors: list[str] = []
     for url in authorities:
         try:
-            token = tsa.request_token(url, signature.encode("ascii"), timeout=timeout, certificates=tsa_certificates)
+            token = tsa.request_token(url, signature.encode("ascii"), deadline=deadline, certificates=tsa_certificates)
         except TimestampError as e:
             errors.append(str(e))
             continue

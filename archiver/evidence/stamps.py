@@ -38,7 +38,7 @@ from ..errors import UsageError
 from ..index.rows import CaptureStamp
 from ..redact import endpoint_secrets, redact_endpoint, scrub
 from ..times import format_utc, utc_now
-from . import usable_tsa_url
+from . import DEFAULT_STAMP_DEADLINE, usable_tsa_url
 
 if TYPE_CHECKING:
     from ..index.protocol import ArchiveIndex
@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 MANIFEST_FORMAT = "archiver-capture-records/2"
 MANIFEST_FORMAT_V1 = "archiver-capture-records/1"
 GIVE_UP_AFTER = 3
-TIMEOUT = 10.0
+DEADLINE = DEFAULT_STAMP_DEADLINE  # seconds for one request, from the name's look-up to the token's last byte
 _ESCAPES = str.maketrans({"\t": "%09", "\r": "%0D", "\n": "%0A"})
 
 
@@ -120,30 +120,31 @@ class Token(Protocol):
     def time(self) -> datetime: ...
 
 
-# Asks the authority at a URL for a token over SHA-256(message), within a timeout.
+# Asks the authority at a URL for a token over SHA-256(message), within a deadline (seconds).
 Request = Callable[[str, bytes, float], Token]
 
 
-def default_request(url: str, message: bytes, timeout: float) -> Token:
+def default_request(url: str, message: bytes, deadline: float) -> Token:
     from . import tsa
 
-    return tsa.request_token(url, message, timeout=timeout)
+    return tsa.request_token(url, message, deadline=deadline)
 
 
 @dataclass(frozen=True)
 class Authorities:
     """The timestamp authorities a run asks (`--timestamp URL`, or ARCHIVER_TSA): plain settings,
     so that they travel to worker processes. Their URLs are the operator's own endpoints: the
-    network policy that guards captures does not apply to them."""
+    network policy that guards captures does not apply to them. Each request ends by `deadline`
+    seconds (--timestamp-deadline), however the authority answers."""
 
     urls: tuple[str, ...]
-    timeout: float = TIMEOUT
+    deadline: float = DEADLINE
 
     def __bool__(self) -> bool:
         return bool(self.urls)
 
     @classmethod
-    def of(cls, urls: Sequence[str] | None, timeout: float = TIMEOUT) -> Authorities | None:
+    def of(cls, urls: Sequence[str] | None, deadline: float = DEADLINE) -> Authorities | None:
         """The authorities named by `urls` (None when there are none); UsageError for a URL that
         cannot name one (evidence.usable_tsa_url)."""
         found = tuple(dict.fromkeys(u.strip() for u in urls or () if u.strip()))
@@ -151,7 +152,7 @@ class Authorities:
             if not usable_tsa_url(url):
                 raise UsageError(f"--timestamp {redact_endpoint(url)!r}: a timestamp authority is an http:// or "
                                  "https:// URL")
-        return cls(found, timeout) if found else None
+        return cls(found, deadline) if found else None
 
 
 class Stamper:
@@ -193,7 +194,7 @@ class Stamper:
                                     f"(last: {last})")
             self._pending[url] = pending + 1
         try:
-            answer = self.request(url, message, self.authorities.timeout)
+            answer = self.request(url, message, self.authorities.deadline)
         except Exception as exc:  # an authority's failure, whatever it is, never fails the capture
             error = scrub(str(exc) or type(exc).__name__, endpoint_secrets(url))
             with self._lock:

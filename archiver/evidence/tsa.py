@@ -18,12 +18,16 @@ Tokens must be DER: a token whose embedded certificates are not in DER's SET OF 
 authorities send them in chain order) cannot be read by the parser and is refused as such.
 
 The authority's URL is an operator endpoint, not content: the network policy does not apply to it.
+One request, from the look-up of the authority's name to the last byte of its answer, redirects
+included, ends by its deadline (`net.fetch_bound`): an authority that drips its answer's head a line
+at a time, sends `100 Continue` for ever or never answers fails the request when the time is up.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,14 +48,17 @@ from rfc3161_client import (
 )
 
 from archiver.errors import TimestampError, TokenInvalid, TokenUnanchored, UsageError
-from archiver.evidence import cms, usable_tsa_url
+from archiver.evidence import DEFAULT_EXPORT_STAMP_DEADLINE, cms, usable_tsa_url
+from archiver.limits import seconds
+from archiver.net import endpoint_client, fetch_bound
 from archiver.redact import endpoint_secrets, redact_endpoint, redact_text, scrub
 
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE_QUERY = "application/timestamp-query"
 CONTENT_TYPE_REPLY = "application/timestamp-reply"
-DEFAULT_TIMEOUT = 30.0
+DEFAULT_DEADLINE = DEFAULT_EXPORT_STAMP_DEADLINE  # seconds for one request, everything included
+_SLACK = 0.05  # seconds: a socket's timeout may end a hair before the clock reads the deadline
 MAX_REPLY_BYTES = 1 << 20  # a reply is a few kilobytes; anything larger is not one
 _SHA256_OID = x509.ObjectIdentifier("2.16.840.1.101.3.4.2.1")
 
@@ -90,7 +97,7 @@ def sha256(message: bytes) -> bytes:
     return hashlib.sha256(message).digest()
 
 
-def request_token(url: str, message: bytes, *, timeout: float = DEFAULT_TIMEOUT,
+def request_token(url: str, message: bytes, *, deadline: float = DEFAULT_DEADLINE,
                   roots: Sequence[x509.Certificate] | None = None, certificates: Sequence[x509.Certificate] = (),
                   verify: bool | str = True, client: httpx.Client | None = None) -> Token:
     """Ask the authority at `url` for a token over SHA-256(`message`) and return it.
@@ -98,13 +105,15 @@ def request_token(url: str, message: bytes, *, timeout: float = DEFAULT_TIMEOUT,
     The answer must be granted and carry the request's nonce and imprint, and its signature must
     check with the signing certificate's key. When `roots` (or a self-signed certificate among the
     embedded ones and `certificates`) is at hand, the chain is checked too. Raises TimestampError naming the authority and what
-    went wrong. `verify` is httpx's TLS setting for an https authority.
+    went wrong. `verify` is httpx's TLS setting for an https authority. The request, from the
+    name's look-up to the answer's last byte, ends by `deadline` seconds (a `client` given must be
+    `net.endpoint_client`'s for that to hold).
     """
     if not message:
         raise UsageError("nothing to timestamp: the message is empty")
     shown = redact_endpoint(url)  # messages and log lines never show the URL's password or token
     request = TimestampRequestBuilder().data(message).hash_algorithm(HashAlgorithm.SHA256).build()
-    body = _post(url, request.as_bytes(), timeout=timeout, verify=verify, client=client)
+    body = _post(url, request.as_bytes(), deadline=deadline, verify=verify, client=client)
     try:
         response = decode_timestamp_response(body)
     except ValueError as e:
@@ -132,15 +141,22 @@ def request_token(url: str, message: bytes, *, timeout: float = DEFAULT_TIMEOUT,
     return token
 
 
-def _post(url: str, query: bytes, *, timeout: float, verify: bool | str, client: httpx.Client | None) -> bytes:
+def _post(url: str, query: bytes, *, deadline: float, verify: bool | str, client: httpx.Client | None) -> bytes:
     shown = redact_endpoint(url)
     if not usable_tsa_url(url):
         raise UsageError(f"timestamp authority {shown!r} is not an http:// or https:// URL")
     headers = {"Content-Type": CONTENT_TYPE_QUERY, "Accept": CONTENT_TYPE_REPLY}
+    end = time.monotonic() + deadline
+
+    def left() -> float:
+        return end - time.monotonic()
+
     own = client is None
-    http = client or httpx.Client(timeout=timeout, verify=verify, follow_redirects=True)
+    http = client or endpoint_client(timeout=deadline, verify=verify)
     try:
-        with http.stream("POST", url, content=query, headers=headers, timeout=timeout) as r:
+        # Every step, from the name's look-up to the last byte, on every redirect hop, ends by the
+        # deadline: per-read timeouts never trip on a head sent one line a second.
+        with fetch_bound(left), http.stream("POST", url, content=query, headers=headers, timeout=deadline) as r:
             if r.status_code != 200:
                 raise TimestampError(f"timestamp authority {shown} answered HTTP {r.status_code}")
             body = bytearray()
@@ -150,6 +166,9 @@ def _post(url: str, query: bytes, *, timeout: float, verify: bool | str, client:
                     raise TimestampError(f"timestamp authority {shown} answered more than {MAX_REPLY_BYTES} bytes")
             return bytes(body)
     except (httpx.HTTPError, httpx.InvalidURL) as e:
+        if left() <= _SLACK:  # whatever it met, the deadline ended it (a read, a look-up cut short)
+            raise TimestampError(f"timestamp authority {shown}: gave up after {seconds(deadline)} (deadline; "
+                                 "raise --timestamp-deadline to wait longer)") from None
         from archiver.capture.http import describe_error
 
         # In the words every fetch of the tool uses ("host name not resolved", "timed out ...").
