@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Browser as PlaywrightBrowser
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Playwright, async_playwright
+from playwright.async_api import Page, Playwright, async_playwright
 
 from archiver import watchdog
 from archiver.capture import pagesteps
@@ -33,7 +33,7 @@ from archiver.capture.isolated import PageReader
 from archiver.capture.pagesteps import CUT_SCREENSHOT, Shots, first_line
 from archiver.capture.pagewrite import Provenance, write_page
 from archiver.capture.recorder import TrafficRecorder
-from archiver.capture.renderer import PageCapture
+from archiver.capture.renderer import RENDERER_CRASHED, PageCapture
 from archiver.capture.tabs import BrowserOpeners, Tab, Tabs, confine_local, open_tab
 from archiver.capture.traffic import Recorded, page_document
 from archiver.errors import BrowserError
@@ -187,12 +187,15 @@ class ChromiumRenderer(AsyncClosing):
         full_png: bytes | None = None
         recorded: list[Recorded] = []
         onward: pagesteps.Onward | None = None
-        cut = False  # by the capture deadline
+        cut = False  # by the capture deadline, or by the page's renderer crashing
         step = "loading"
+        crash: _Crash | None = None
         try:
             # Each wait below is capped by the time left, but a page whose scripts never yield (a
             # busy loop) never answers an evaluation at all: the deadline itself ends the step.
             async with asyncio.timeout(clock.left_s(grace=_STEP_GRACE_S)) as hard:
+                # A page whose renderer crashed answers nothing more either: the crash ends the step.
+                crash = _Crash(page, hard)
                 await confine_local(tab, url)
                 t = time.monotonic()
                 sight = pagesteps.reader(page, recorder)
@@ -259,18 +262,25 @@ class ChromiumRenderer(AsyncClosing):
         except TimeoutError:
             if not hard.expired():
                 raise
-            # The deadline passed inside a step: the page stopped answering (its scripts never yield).
-            assert self.capture_deadline is not None
-            msg = (f"capture stopped at its {seconds(self.capture_deadline)} deadline while {step} (the page did not "
-                   "answer); kept what was complete (raise --capture-deadline to wait longer)")
+            crashed = crash is not None and crash.seen
+            if crashed:
+                # Nothing of the page answers any more (a question asked over CDP is never answered
+                # at all): what it recorded before is what there is.
+                msg = f"{RENDERER_CRASHED} while {step}: kept what was recorded before it"
+            else:
+                # The deadline passed inside a step: the page stopped answering (its scripts never yield).
+                assert self.capture_deadline is not None
+                msg = (f"capture stopped at its {seconds(self.capture_deadline)} deadline while {step} (the page did "
+                       "not answer); kept what was complete (raise --capture-deadline to wait longer)")
             log.warning("%s: %s", url, msg)
             result.errors.append(msg)
             result.cut_short = msg
             cut = True
             recorded = await within(finish_quickly(recorder, result.errors), _STEP_GRACE_S, recorder.recorded)
-            # A renderer busy for good would hold its tab's closing (and the browser's) for a minute:
-            # it is ended at once, its page being of no more use.
-            await recorder.end_page()
+            if not crashed:
+                # A renderer busy for good would hold its tab's closing (and the browser's) for a
+                # minute: it is ended at once, its page being of no more use.
+                await recorder.end_page()
         except DeadlinePassed as e:
             assert self.capture_deadline is not None
             msg = (f"capture stopped at its {seconds(self.capture_deadline)} deadline before {e}; "
@@ -282,9 +292,17 @@ class ChromiumRenderer(AsyncClosing):
         except PlaywrightError as e:
             if not browser.is_connected():
                 raise BrowserError(f"Chromium exited while capturing {url}: {first_line(e)}") from e
-            result.errors.append(f"capture interrupted: {first_line(e)}")
+            if crash is not None and crash.seen:
+                msg = f"{RENDERER_CRASHED} while {step}: kept what was recorded before it"
+                result.errors.append(msg)
+                result.cut_short = msg
+                cut = True
+            else:
+                result.errors.append(f"capture interrupted: {first_line(e)}")
             recorded = recorder.recorded  # what was complete before the interruption
         finally:
+            if crash is not None:
+                crash.close()
             if onward is not None:
                 onward.close()
             # Copies: the page lives on until its tab is closed, in the background.
@@ -315,6 +333,30 @@ class ChromiumRenderer(AsyncClosing):
 # collecting what was recorded, after.
 _STEP_GRACE_S = 5.0
 _COLLECT_S = 60.0  # reading what a page that answered everything recorded, at most
+
+
+class _Crash:
+    """Ends a capture's steps (`steps`, the timeout they run under) as soon as its page's renderer
+    crashes (Chromium's renderer process died: out of memory, a bug, killed): Playwright's own calls
+    on the page fail at once then, but a question asked over one of the page's CDP sessions (the
+    recorder's, the isolated reader's) is never answered, and a request in flight never ends, so
+    each step would wait out its ceiling, and the next one too, until the capture deadline."""
+
+    def __init__(self, page: Page, steps: asyncio.Timeout) -> None:
+        self.page = page
+        self.steps = steps
+        self.seen = False
+        page.on("crash", self._crashed)
+
+    def _crashed(self, _page: Page) -> None:
+        self.seen = True
+        try:
+            self.steps.reschedule(asyncio.get_running_loop().time())
+        except RuntimeError:
+            pass  # the steps were over already: nothing waits on the page
+
+    def close(self) -> None:
+        self.page.remove_listener("crash", self._crashed)
 
 
 async def _went_on(onward: pagesteps.Onward, sight: PageReader, recorder: TrafficRecorder,

@@ -98,6 +98,8 @@ class TrafficRecorder:
         self._body_errors: dict[int, str] = {}
         self._body_pending: dict[int, str] = {}
         self._deferred: dict[int, tuple[Request, str | None]] = {}
+        # The page's renderer crashed: its CDP sessions never answer again (not even a detach).
+        self.crashed = False
 
     @classmethod
     async def attach(cls, context: BrowserContext, page: Page, *, max_body: int | None = None,
@@ -117,6 +119,7 @@ class TrafficRecorder:
         page.on("requestfinished", recorder._on_finished)
         page.on("requestfailed", recorder._on_failed)
         page.on("framenavigated", recorder._on_frame)
+        page.on("crash", recorder._on_crash)
         return recorder
 
     @property
@@ -152,6 +155,9 @@ class TrafficRecorder:
         self.oopif_frames.append(frame)
         self._frame_sessions.append(session)
         await self._add_tap(session, f"frame {frame.url}")
+
+    def _on_crash(self, _page: Page) -> None:
+        self.crashed = True
 
     def _on_request(self, request: Request) -> None:
         if should_record(request.url, request.resource_type):
@@ -628,8 +634,9 @@ class TrafficRecorder:
         reader, self.reader = self.reader, None  # (it holds this recorder: no cycle left behind)
         if reader is not None:
             await reader.close()
-        for tap in self._taps:
-            await tap.detach()
+        if not self.crashed:  # (a session on a crashed renderer would hold each detach for its ceiling)
+            for tap in self._taps:
+                await tap.detach()
         self._taps.clear()
 
 

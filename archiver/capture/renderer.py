@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from archiver.warcstore import Batch
 
 
+# How a capture says its page's renderer crashed (Chromium's renderer process died), ending it.
+RENDERER_CRASHED = "the page's renderer crashed"
+
+
 @dataclass
 class FrameInfo:
     """One frame of the captured page (the main frame first) and its visible text."""

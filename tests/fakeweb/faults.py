@@ -26,6 +26,9 @@ Names (FAULTS):
     busy                a small HTML page whose script, once the page has loaded, never yields (a
                         busy loop): the browser's page answers nothing more, and its capture is cut
                         at the capture deadline
+    oom                 a small HTML page whose script, while the page loads, takes memory until its
+                        renderer runs out and crashes (Chromium ends the renderer process): the
+                        page's own load event never comes
 
 Also: badtls.example aborts every TLS handshake (tls.HANDSHAKE_FAIL_HOSTS).
 """
@@ -42,10 +45,13 @@ LOOP_HOPS = 20
 _CHUNK = 64 * 1024
 
 FAULTS = ("500", "503", "429", "reset", "hang", "drip", "stall", "big", "loop", "bad-gzip", "bad-json",
-          "empty-json", "truncated", "busy")
+          "empty-json", "truncated", "busy", "oom")
 
 BUSY_PAGE = ("<!doctype html><title>Busy</title><h1>Busy</h1>"
              "<script>addEventListener('load', () => setTimeout(() => { while (true) {} }, 0));</script>")
+
+OOM_PAGE = ("<!doctype html><title>Runs out</title><h1>Runs out of memory</h1>"
+            "<script>const kept = []; for (;;) kept.push(new Array(100000).fill(0.5));</script>")
 
 
 class ServerReset(ConnectionResetError):
@@ -143,6 +149,8 @@ def respond(name: str, req: Request, normal: Callable[[], Response] | None = Non
         return Response(200, b"{}", "application/json; charset=utf-8")
     if name == "busy":
         return text(200, BUSY_PAGE)
+    if name == "oom":
+        return text(200, OOM_PAGE)
     if name == "truncated":
         if normal is None:
             data, ctype = _SAMPLES.get(req.query.get("type", "png"), _SAMPLES["png"])
