@@ -94,8 +94,9 @@ def test_a_crashed_page_ends_its_capture_at_once_and_the_next_ones_go_on(
         assert page.status == 200 and page.errors == [] and page.cut_short is None and page.title == "Fine"
         assert page.screenshot is not None and page.screenshot.stat().st_size > 0
     # The last crashed page's tab, closed as the browser closes, no longer waits to detach its
-    # CDP sessions from the dead renderer (each waited out its 5 s ceiling).
-    assert last.cut_short == early.cut_short and closing < 3, closing
+    # CDP sessions from the dead renderer (each waited out its 5 s ceiling: closing took 5.1 s).
+    assert last.cut_short == early.cut_short, last.errors
+    assert closing < 4.5, closing  # (0.3 s, measured)
     records = read_warcs(tmp_path / "warc")  # every record whole: a reader reads them all
     infos = [r.uri for r in records if r.type == "metadata" and r.uri.startswith("urn:capture-info:")]
     assert infos == [f"urn:capture-info:{NEWS}{p}" for p in paths]  # (each page's, the crashed ones too)
