@@ -362,3 +362,33 @@ def test_the_gate_closing_on_open_tunnels_prints_no_traceback(caplog: pytest.Log
             c.close()
         held.close()
         gate.close()
+
+
+def test_the_gate_gives_a_name_look_up_no_longer_than_a_connection() -> None:
+    """The browser's gate looks names up off its loop, in a thread of the loop's pool: with no bound,
+    a resolver that never answers held the page's CONNECT (and that thread) for good. The look-up
+    is now given the gate's connect timeout, and the tunnel fails while the resolver still waits.
+    (The resolver is a stand-in that blocks until released: nothing is looked up or sent.)"""
+    import dataclasses
+    import socket
+    import threading
+
+    from archiver.capture.gate import Gate
+
+    released = threading.Event()
+
+    def never_answers(host: str, port: int) -> list[str]:
+        released.wait(120)
+        return ["127.0.0.1"]
+
+    net = dataclasses.replace(NetOptions.from_options([], None, None, env={}), resolver=never_answers)
+    gate = Gate(net, connect_timeout=1.0)
+    try:
+        with socket.create_connection(("127.0.0.1", gate.port), timeout=60) as c:
+            c.sendall(b"CONNECT slow-dns.example:443 HTTP/1.1\r\nHost: slow-dns.example:443\r\n\r\n")
+            answer = c.recv(100)
+        assert answer.startswith(b"HTTP/1.1 403"), answer
+        assert not released.is_set()  # (answered while the look-up still waited)
+    finally:
+        released.set()
+        gate.close()

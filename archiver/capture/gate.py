@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import ipaddress
 import logging
 import struct
@@ -147,8 +148,11 @@ class Gate(Closing):
             if self.net.proxy:
                 judge_literal(self.net, host, port)
                 return await asyncio.wait_for(self._through_proxy(host, port), self.connect_timeout)
-            # Name resolution blocks: off the loop, so one slow DNS answer holds up nothing else.
-            targets = await loop.run_in_executor(None, connect_targets, self.net, host, port)
+            # Name resolution blocks: off the loop, so one slow DNS answer holds up nothing else,
+            # and given no longer than a connection is (a resolver that never answers would hold
+            # the page's request, and a thread of the loop's pool, for good).
+            targets = await loop.run_in_executor(
+                None, functools.partial(connect_targets, self.net, host, port, timeout=self.connect_timeout))
         except AddressRefused as e:
             self.refused[(host, port)] = e.reason
             log.info("refused: %s:%s %s", host, port, e.reason)
