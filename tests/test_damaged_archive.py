@@ -391,3 +391,36 @@ def test_damage_in_a_table_a_selection_does_not_read_stops_only_what_reads_it(pr
     assert r.returncode == 2 and f"page {records}" in r.stderr, r.stderr[-500:]
     r = _cli("report", "--handle", "RivertonDesk", "-o", str(out / "report.html"), archive=archive)
     assert r.returncode == 0 and (out / "report.html").is_file(), r.stderr[-500:]
+
+
+@pytest.mark.parametrize("table", ["captures", "observations"])
+def test_show_and_lookup_name_a_damaged_page_of_a_post_s_captures_or_checks(pristine: Path, tmp_path: Path,
+                                                                           table: str) -> None:
+    """The leaf page of the index `show` and `lookup` find a post's captures (or checks) through
+    overwritten: SQLite reads the post's rows there as none, and the post showed no captures (or
+    no history, no reason) with exit 0. Both now run the quick check of those tables once they
+    have read a post, and name the damage in one line (exit 2, as every command reading a damaged
+    index), saying what to do."""
+    import json
+    import sqlite3
+
+    key = "twitter:1764640000000000015"
+    healthy = json.loads(_cli("show", key, "--format", "json", archive=pristine).stdout)
+    assert healthy["captures"] and healthy["history"]
+    archive = _copy(pristine, tmp_path / "archive")
+    conn = sqlite3.connect(archive / DB_NAME)
+    (page,) = [p for (p,) in conn.execute("SELECT pageno FROM dbstat WHERE name = ? AND pagetype = 'leaf'",
+                                          [f"{table}_post"])]
+    conn.close()
+    _overwrite(archive / DB_NAME, (page - 1) * PAGE + 100, PAGE - 200)
+    for command in (("show", key), ("show", key, "--format", "json"), ("lookup", "--format", "json"),
+                    ("lookup", "--handle", "RivertonDesk")):
+        r = _cli(*command, archive=archive)
+        assert r.returncode == 2, (command, r.returncode, r.stdout[-300:], r.stderr[-300:])
+        (line,) = r.stderr.splitlines()
+        assert "archive.db is damaged: the database's own check fails" in line and f"page {page}" in line, line
+        assert "archiver reindex" in line and "Traceback" not in r.stderr
+        assert r.stdout == ""
+    # Nothing held is read: nothing to check, nothing said of damage.
+    r = _cli("lookup", "--handle", "nobody", archive=archive)
+    assert r.returncode == 0 and "damaged" not in r.stderr, r.stderr
