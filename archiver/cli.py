@@ -594,12 +594,8 @@ def lookup(
     filters = _filters(handle=handle, date=date, since=since, until=until, platform=platform, text=text,
                        status=status, article=article, captured_since=captured_since)
     with _open_index(d, _index_url(index)) as db:
-        rows = [row.to_dict() for row in _call(lambda: db.lookup(filters, limit=limit, offset=offset))]
-        if rows:  # their captures and checks were read through indexes whose damage reads as no rows
-            from .bundle import require_sound
-            from .index.sql.query import LOOKUP_READS
-
-            _call(lambda: require_sound(db, LOOKUP_READS))
+        rows = [row.to_dict() for row in _call(lambda: db.lookup(filters, limit=limit, offset=offset,
+                                                                 check_captures=True))]
         # A bare user name where Mastodon's handles are name@server: say what is held, match nothing.
         near = (db.handles_with_server(filters.handle)
                 if not rows and not offset and filters.handle and "@" not in filters.handle else [])
@@ -649,11 +645,6 @@ def show(
     link = _short_link(post)
     with _open_index(d, _index_url(index)) as db:
         found = _call(lambda: db.show(post))
-        if found is not None:  # its captures, checks and media were read through indexes whose damage reads as no rows
-            from .bundle import require_sound
-            from .index.sql.query import SHOW_READS
-
-            _call(lambda: require_sound(db, SHOW_READS))
         article = found is None and _call(lambda: _cites_posts(db, post))
         led_to = _call(lambda: db.article_led_to(link)) if found is None and link else None
         went = _call(lambda: db.link_led_to(link)) if found is None and link and led_to is None else None

@@ -289,9 +289,10 @@ def test_a_damaged_articles_page_is_named_not_read_as_no_article(pristine: Path,
 
 
 def test_export_checks_every_page_first(pristine: Path, tmp_path: Path) -> None:
-    """A leaf page of the records table overwritten: lookup never reads it (and passes), but an
-    export reads its rows by id, and would leave out the records it held. The export's quick check
-    of every page refuses it first (exit 2, nothing written)."""
+    """A leaf page of the records table overwritten: an export reads its rows by id, and would leave
+    out the records it held. The export's quick check of every page refuses it first (exit 2,
+    nothing written), naming the page. (`lookup` reads one record of each post it lists, the first
+    naming a capture, to check its captures: the damage fails that read, named too.)"""
     import sqlite3
 
     archive = _copy(pristine, tmp_path / "archive")
@@ -299,7 +300,8 @@ def test_export_checks_every_page_first(pristine: Path, tmp_path: Path) -> None:
     page = conn.execute("SELECT min(pageno) FROM dbstat WHERE name = 'records' AND pagetype = 'leaf'").fetchone()[0]
     conn.close()
     _overwrite(archive / DB_NAME, (page - 1) * PAGE + 100, PAGE - 200)
-    assert _cli("lookup", "--format", "json", archive=archive).returncode == 0
+    r = _cli("lookup", "--format", "json", archive=archive)
+    assert r.returncode == 2 and "archive.db is damaged: " in r.stderr and r.stdout == "", r.stderr
     out = tmp_path / "out.wacz"
     r = _export(archive, out)
     assert r.returncode == 2, r.stderr
@@ -398,9 +400,10 @@ def test_show_and_lookup_name_a_damaged_page_of_a_post_s_captures_or_checks(pris
                                                                            table: str) -> None:
     """The leaf page of the index `show` and `lookup` find a post's captures (or checks) through
     overwritten: SQLite reads the post's rows there as none, and the post showed no captures (or
-    no history, no reason) with exit 0. Both now run the quick check of those tables once they
-    have read a post, and name the damage in one line (exit 2, as every command reading a damaged
-    index), saying what to do."""
+    no history, no reason) with exit 0. Both now check what they read against what the index
+    holds by other paths (the capture a post's WARC records name; the check at its `last_checked`),
+    and on a contradiction name the damaged page in one line (exit 2, as every command reading a
+    damaged index), saying what to do."""
     import json
     import sqlite3
 
@@ -424,3 +427,26 @@ def test_show_and_lookup_name_a_damaged_page_of_a_post_s_captures_or_checks(pris
     # Nothing held is read: nothing to check, nothing said of damage.
     r = _cli("lookup", "--handle", "nobody", archive=archive)
     assert r.returncode == 0 and "damaged" not in r.stderr, r.stderr
+
+
+def test_a_history_without_its_latest_check_on_sound_pages_is_said_not_taken_for_damage(pristine: Path,
+                                                                                        tmp_path: Path) -> None:
+    """A post whose `last_checked` names a check its history does not hold, every page sound (an
+    index rebuilt from a journal that lost that check's entry can hold it): `lookup` and `show`
+    say so in a warning and show what is held (exit 0), rather than send the user to a reindex
+    that would rebuild the same."""
+    import json
+    import sqlite3
+
+    key = "twitter:1764640000000000015"
+    archive = _copy(pristine, tmp_path / "archive")
+    conn = sqlite3.connect(archive / DB_NAME)
+    with conn:
+        conn.execute("DELETE FROM observations WHERE post = (SELECT id FROM posts WHERE key = ?)", [key])
+    conn.close()
+    r = _cli("show", key, "--format", "json", archive=archive)
+    assert r.returncode == 0 and json.loads(r.stdout)["history"] == [], r.stderr
+    assert f"post {key} was last checked at" in r.stderr and "finds no damage" in r.stderr, r.stderr
+    r = _cli("lookup", "--handle", "RivertonDesk", "--format", "json", archive=archive)
+    assert r.returncode == 0 and len(json.loads(r.stdout)) == 60, r.stderr
+    assert "damaged" not in r.stderr and "last checked at" in r.stderr, r.stderr

@@ -103,9 +103,11 @@ class ArchiveIndex(Protocol):
 class IndexQueries(Protocol):
     """Typed answers for the commands that read an archive."""
 
-    def lookup(self, filters: Filters, *, limit: int | None = None, offset: int = 0) -> list[PostRow]:
+    def lookup(self, filters: Filters, *, limit: int | None = None, offset: int = 0,
+               check_captures: bool = False) -> list[PostRow]:
         """Posts matching every filter, by posted_at (unknown last) then key: the page of at most
-        `limit` posts (None: all of them) after the first `offset`."""
+        `limit` posts (None: all of them) after the first `offset`; with `check_captures`, each
+        post's captures checked against what its WARC records name (IndexDamaged when short)."""
     def show(self, ident: str) -> PostDetail | None: ...
     def posts_after(self, key: str | None, limit: int) -> list[PostRow]:
         """Every post in key order, a page at a time: at most `limit` posts whose key sorts after

@@ -28,11 +28,12 @@ from archiver.index.sql.store import RECORD_SELECT, Store, record_row
 class SQLIndex(Store, StampStore):
     """An archive's index: every write of `ArchiveIndex`, every read of `IndexQueries`."""
 
-    def lookup(self, filters: Filters, *, limit: int | None = None, offset: int = 0) -> list[PostRow]:
+    def lookup(self, filters: Filters, *, limit: int | None = None, offset: int = 0,
+               check_captures: bool = False) -> list[PostRow]:
         """Posts matching every filter, ordered by posted_at (unknown last), then key; at most `limit`
         (None: all) after the first `offset`. Every filter, and the first page of a broad selection,
-        is answered from an index (schema version 5)."""
-        return query.lookup(self, filters, limit=limit, offset=offset)
+        is answered from an index (schema version 5). `check_captures`: see `query.lookup`."""
+        return query.lookup(self, filters, limit=limit, offset=offset, check_captures=check_captures)
 
     def unheld_page_records(self) -> list[tuple[str, str, str]]:
         """(a post's key or an article's URL, captured_at, record ID) of every capture whose page

@@ -3,6 +3,7 @@ captures and status history, as typed rows (`archiver.index.rows`)."""
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import defaultdict
@@ -37,6 +38,8 @@ from archiver.times import format_utc
 
 if TYPE_CHECKING:
     from archiver.platforms.base import Platform
+
+log = logging.getLogger(__name__)
 
 _CHUNK = 500  # stay far below SQLite's limit on bound parameters
 _SQLITE_MAX = 2**63 - 1  # the largest integer SQLite holds
@@ -124,17 +127,7 @@ def _grouped(index: Index, sql: str, keys: Sequence[str]) -> dict[str, list[dict
     return grouped
 
 
-# The tables whose rows `lookup` and `show` read through an index of theirs (a post's captures and
-# checks, and for `show` its media files): a damaged page of that index reads as no rows, so that a
-# post shows fewer captures or a shorter history, where a damaged page elsewhere fails the query.
-# The commands run SQLite's quick check of these tables (`bundle.require_sound`) once they have read
-# a post: their pages only, a cost that grows with them (about 0.3 ms at 5,000 posts, 7 ms at
-# 100,000 with a check each), not with the whole file's.
-LOOKUP_READS = ("captures", "observations")
-SHOW_READS = (*LOOKUP_READS, "media")
-
-
-def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list[PostRow]:
+def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool, check_captures: bool = False) -> list[PostRow]:
     keys = [row["key"] for row in rows]
     article_cols = "a.url, c.kind, c.evidence, c.dropped_at" + (", a.title, c.first_seen" if detailed else "")
     # The article a citation names is looked up by its row id, which SQLite answers from a damaged
@@ -154,8 +147,8 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
                 raise _damaged(index, f"post {key} is cited by article {a['article_named']}, which the index "
                                       "does not hold (a damaged page of its articles table reads as no row)")
             a.pop("article_named")
-    capture_cols = "c.captured_at, c.source, c.screenshot, c.status, c.warc, c.url, c.error" + (
-        ", c.id, c.screenshot_sha256, c.page_record_id" if detailed else ""
+    capture_cols = "c.id, c.captured_at, c.source, c.screenshot, c.status, c.warc, c.url, c.error" + (
+        ", c.screenshot_sha256, c.page_record_id" if detailed else ""
     )
     captures = _grouped(
         index,
@@ -170,6 +163,7 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
         "JOIN posts p ON p.id = o.post WHERE p.key IN ({marks}) ORDER BY o.checked_at, o.id",
         keys,
     )
+    _check_read_whole(index, rows, captures, history, check_captures=check_captures)
     media = (
         _grouped(index, "SELECT p.key AS post_key, m.url, m.path, m.sha256, m.mime FROM media m "
                  "JOIN posts p ON p.id = m.post WHERE p.key IN ({marks}) ORDER BY m.id", keys)
@@ -187,7 +181,8 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
             media=fields.load_list(row["media"]),
             reason=seen[-1]["detail"] if seen else None,
             articles=[citation(**a) for a in articles.get(row["key"], [])],
-            captures=[capture(**_copied(c, keep_url=detailed)) for c in captures.get(row["key"], [])],
+            captures=[capture(**_copied(c if detailed else _without_id(c), keep_url=detailed))
+                      for c in captures.get(row["key"], [])],
             history=[observation(**(h if detailed else {k: v for k, v in h.items() if k != "detail"})) for h in seen],
         )
         if detailed:
@@ -197,6 +192,86 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool) -> list
         else:
             result.append(PostRow(**post))
     return result
+
+
+def _without_id(capture: dict[str, Any]) -> dict[str, Any]:
+    capture.pop("id")
+    return capture
+
+
+def _check_read_whole(index: Index, rows: list[dict[str, Any]], captures: dict[str, list[dict[str, Any]]],
+                      history: dict[str, list[dict[str, Any]]], *, check_captures: bool) -> None:
+    """IndexDamaged when the posts' captures or checks, read through the indexes of those tables by
+    post, leave out rows the index holds by other paths. SQLite reads a damaged page of such an index
+    as holding no rows (where a damaged page of a table fails the read), so that a post would show
+    no captures, or a history without its latest check, with nothing said.
+
+    Facts read by other paths, at a cost that follows the posts read, not the archive:
+    - a post's `last_checked` is the time of an observation of it (`observe` writes both in one
+      transaction; a merge moves the observations with the later time): its history, read here,
+      holds a check at that time;
+    - a WARC record of a post that names a capture names one of that post's captures
+      (`add_capture` and `add_records` in one transaction; a merge moves both; a reindex sets
+      both from the same journal entry), and captures are never removed: with `check_captures`,
+      for each post the first of its records naming a capture is read (through the records' index
+      by post, one probe a post) and that capture must be among those read, its row read by id
+      otherwise. (`lookup` and `show` ask for it; an export or a report runs the quick check of
+      the tables it reads first, and a report reads no record.)
+
+    Neither sees every loss: a post captured with no record written (a capture that failed before
+    any request) or never checked holds no such fact, and a damaged page holding only some of a
+    post's captures or checks goes unseen when it holds neither its latest check nor the capture of
+    its first record. On a contradiction the quick check of that table names the damaged page.
+    """
+    ids = {int(row["id"]): str(row["key"]) for row in rows}
+    unseen = [(row["key"], row["last_checked"]) for row in rows if row["last_checked"] is not None
+              and not any(h["checked_at"] == row["last_checked"] for h in history.get(row["key"], ()))]
+    if unseen:
+        key, when = unseen[0]
+        more = f" (and {len(unseen) - 1} other post(s) likewise)" if len(unseen) > 1 else ""
+        _contradiction(index, "observations", f"post {key} was last checked at {when}, and the index reads no check "
+                       f"of it at that time{more}", "a damaged page of its checks' index reads as no rows", certain=False)
+    named: dict[int, str] = {}
+    for chunk in chunks(list(ids) if check_captures else []):
+        marks = ", ".join("?" for _ in chunk)
+        for probe in index.db.query(
+                "SELECT p.id, (SELECT r.capture_id FROM records r WHERE r.post = p.id AND r.capture_id IS NOT NULL "
+                f"LIMIT 1) AS named FROM posts p WHERE p.id IN ({marks})", list(chunk)):
+            key = ids[int(probe["id"])]
+            if probe["named"] is not None and all(c["id"] != probe["named"] for c in captures.get(key, ())):
+                named[int(probe["named"])] = key
+    if not named:
+        return
+    held: dict[int, Any] = {}
+    for chunk in chunks(list(named)):
+        marks = ", ".join("?" for _ in chunk)
+        held.update((int(c["id"]), c["post"]) for c in
+                    index.db.query(f"SELECT id, post FROM captures WHERE id IN ({marks})", list(chunk)))
+    keys = {key: post for post, key in ids.items()}
+    for capture_id, key in named.items():
+        if capture_id not in held:
+            _contradiction(index, "captures", f"post {key}'s WARC records name its capture {capture_id}, which the "
+                           "index does not hold", "a damaged page of its captures table reads as no row")
+        elif held[capture_id] == keys[key]:
+            _contradiction(index, "captures", f"post {key} reads as without its capture {capture_id}, which the index "
+                           "holds", "a damaged page of its captures' index reads as no rows")
+        # A capture of another post named by this post's record: no damage this check can name.
+
+
+def _contradiction(index: Index, table: str, what: str, why: str, *, certain: bool = True) -> None:
+    """Raise the damage `what` (`why`: how damage leads to it) found in what a query read, naming the
+    damaged page when the quick check of `table` finds it (run only here, on a contradiction: its
+    cost follows the table). When the check finds none and the contradiction is not `certain` (an
+    index rebuilt from a journal missing some of its entries can hold it), say so and go on."""
+    check = getattr(index, "quick_check", None)
+    found = check((table,)) if check is not None else []
+    if found:
+        shown = "; ".join(found[:3]) + ("; …" if len(found) > 3 else "")
+        raise _damaged(index, f"the database's own check fails: {shown} ({what}: {why})")
+    if certain:
+        raise _damaged(index, f"{what} ({why})")
+    log.warning("%s; the database's own check of its %s finds no damage: `archiver verify` compares the index "
+                "with the journal its WARCs hold", what, table)
 
 
 def _damaged(index: Index, reason: str) -> Exception:
@@ -245,15 +320,17 @@ def _ordered_text_sql(filters: Filters, *, limit: int | None, offset: int) -> tu
     return sql, [whole[0], min(offset + limit, _SQLITE_MAX), whole[0], limit, offset]
 
 
-def lookup(index: Index, filters: Filters, *, limit: int | None = None, offset: int = 0) -> list[PostRow]:
+def lookup(index: Index, filters: Filters, *, limit: int | None = None, offset: int = 0,
+           check_captures: bool = False) -> list[PostRow]:
     """Posts matching every filter, ordered by posted_at (unknown last), then key; at most `limit` of
-    them (None: all) after skipping the first `offset`."""
+    them (None: all) after skipping the first `offset`. With `check_captures`, each post's captures
+    are checked against the one its first WARC record naming a capture names (`_check_read_whole`)."""
     if limit is not None and limit < 0 or offset < 0:
         raise ValueError(f"limit and offset must not be negative, got {limit}, {offset}")
     sql, params = lookup_sql(filters, limit=limit, offset=offset, dialect=index.dialect,
                              plan=text_plan(index, filters, limit=limit, offset=offset))
     rows = list(index.db.query(sql, params))
-    return _attach(index, rows, detailed=False)
+    return _attach(index, rows, detailed=False, check_captures=check_captures)
 
 
 def posts_after(index: Index, key: str | None, limit: int) -> list[PostRow]:
@@ -661,7 +738,7 @@ def show(index: Index, ident: str) -> PostDetail | None:
     for key in _candidate_keys(index, ident):
         rows = list(index.db.query("SELECT * FROM posts WHERE key = ?", [key]))
         if rows:
-            found = _attach(index, rows, detailed=True)[0]
+            found = _attach(index, rows, detailed=True, check_captures=True)[0]
             assert isinstance(found, PostDetail)
             return found
     return None
