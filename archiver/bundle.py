@@ -28,12 +28,13 @@ log = logging.getLogger(__name__)
 FINDINGS_PATH = "evidence/posts.jsonl"
 
 
-def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
+def _pages(index: IndexQueries, posts: list[PostRow], records: Sequence[RecordRow]) -> list[PageRow]:
     """One page per citing article (its URL, at the capture that shows the selected posts it cites),
     and for each post one page per capture that shows it
     its own way (`distinct_captures`: the best first, then say its tombstone and the Wayback
     Machine's copy). A post's pages may share a URL (its embed, captured live and after it was
-    deleted): their times tell a replay tool which capture to open.
+    deleted): their times tell a replay tool which capture to open, each page's time being
+    its own capture's (`_page_time`, read from `records`: the selection's records).
 
     Each page carries the words a reader would search it by: a post's page its text when the
     capture shows the post (`shows_post`: not its tombstone, a login wall, or a Wayback copy of it
@@ -43,6 +44,10 @@ def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
     seen: set[str] = set()
     if not posts:
         return pages
+    by_capture: dict[int, list[RecordRow]] = {}
+    for record in records:
+        if record.capture_id is not None:
+            by_capture.setdefault(record.capture_id, []).append(record)
     cited: dict[str, list[str]] = {}  # article URL -> who of the selection it cites
     for post in posts:
         name = f"@{post.handle}" if post.handle else (post.author or post.platform)
@@ -57,7 +62,10 @@ def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
                                        if cited.get(article.url) else None]))
         # The capture that shows the selected posts (an article that later cited more was captured
         # again): the one a reader of the bundle meets them in.
-        pages.append(PageRow(url=article.url, ts=article.showing or article.first_captured,
+        when = article.showing or article.first_captured
+        capture = next((c for c in index.article_captures(article.url)
+                        if c.captured_at == when and (c.error is None or not article.showing)), None)
+        pages.append(PageRow(url=article.url, ts=_page_time(capture, by_capture) if capture else when,
                              title=article.title or article.url, text=text or None))
     shown: set[tuple[str, str]] = set()  # (URL, time) of the posts' pages
     for post in posts:
@@ -71,10 +79,40 @@ def _pages(index: IndexQueries, posts: list[PostRow]) -> list[PageRow]:
         say = len(captures) > 1 or post.status != "live"
         for capture in captures:
             shown.add((capture.url, capture.captured_at))
-            pages.append(PageRow(url=capture.url, ts=capture.captured_at,
+            pages.append(PageRow(url=capture.url, ts=_page_time(capture, by_capture),
                                  title=f"{title}: {_as_captured(capture)}" if say else title,
                                  text=(post.text or None) if shows_post(capture) else None))
     return pages
+
+
+_PAGE_TYPES = ("response", "revisit", "resource")
+
+
+def _page_time(capture: CaptureDetail, by_capture: dict[int, list[RecordRow]]) -> str:
+    """The time of a capture's page: the `WARC-Date` of its page record (the response record of
+    its main document, which its screenshots' `WARC-Concurrent-To` names). Replay tools open a page
+    at its URL and time; ReplayWeb.page takes the URL's first record at or after that time, so the
+    capture's own `captured_at` (taken when it ends, after its records) would open the next capture
+    of that URL. When the page record is at another address than the page (its URL redirected
+    there), the capture's last record of the page's own URL written at or before it (the hop that
+    led there); without a page record, the capture's first record of its URL; without any, its
+    `captured_at`."""
+    records = by_capture.get(capture.id, [])
+    page = next((r for r in records if capture.page_record_id and r.record_id == capture.page_record_id), None)
+    if page is not None and page.target_uri == capture.url:
+        return page.date
+    own = sorted((r for r in records if r.target_uri == capture.url and r.warc_type in _PAGE_TYPES),
+                 key=lambda r: _instant(r.date))
+    if page is not None:
+        before = [r for r in own if _instant(r.date) <= _instant(page.date)]
+        return before[-1].date if before else page.date
+    return own[0].date if own else capture.captured_at
+
+
+def _instant(value: str) -> float:
+    """A WARC-Date as seconds, to order dates written with different precisions (unreadable: last)."""
+    when = parse_timestamp(value)
+    return when.timestamp() if when else float("inf")
 
 
 def _as_captured(capture: CaptureDetail) -> str:
@@ -185,7 +223,7 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
 
         sealer = Sealer(evidence)
         extra.update(sealer.files())
-    summary = export_bundle(archive_dir, records, _pages(index, posts), out,
+    summary = export_bundle(archive_dir, records, _pages(index, posts, records), out,
                             include_credentials=include_credentials, title=title, allow_damaged=allow_damaged,
                             extra_files=extra or None, seal=sealer, fmt=fmt)
     if sealer is not None:

@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -248,8 +249,14 @@ def test_a_gone_posts_own_live_capture_is_its_first_page_in_a_wacz(base: Any, go
     posts = [p for p in pages if site.TWEET_PHOTO.id in p["url"]]
     assert [p["url"] for p in posts[::2]] == [embed, embed] and "web.archive.org" in posts[1]["url"], posts
     assert len(posts) == 3 and len({p["id"] for p in pages}) == len(pages)
-    # Its pages' times are its captures' times, to the letter: the live one first, then the newest first.
-    assert [p["ts"] for p in posts] == [captures[k] for k in (
+    # Its pages' times are its captures' page records' WARC-Dates, to the letter (what replay opens
+    # at a page's time is the record at or after it): the live one first, then the newest first.
+    with sqlite3.connect(copy / "archive.db") as db:
+        dated = {(source, status): date for source, status, date in db.execute(
+            "SELECT c.source, c.status, r.date FROM captures c JOIN posts p ON p.id = c.post "
+            "JOIN records r ON r.record_id = c.page_record_id WHERE p.post_id = ? ORDER BY c.captured_at",
+            [site.TWEET_PHOTO.id])}
+    assert [p["ts"] for p in posts] == [dated[k] for k in (
         ("live", "live"), ("wayback", "recovered"), ("live", "deleted"))]
     assert posts[0]["title"].endswith(f"live, captured {captures[('live', 'live')][:19]}Z"), posts[0]
     assert "the Wayback Machine's copy of " in posts[1]["title"] and "deleted, captured " in posts[2]["title"]

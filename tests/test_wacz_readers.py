@@ -307,3 +307,67 @@ def test_the_head_is_read_up_to_the_body_tag_only() -> None:
     assert head.startswith(b"<head>") and b"<Body>" in head
     assert stream.tell() < 3 * 64 * 1024  # the rest of the body was never read
     assert _head(io.BytesIO(b"a" * (2 * MAX_HTML))) == b"a" * MAX_HTML
+
+
+@pytest.fixture(scope="module")
+def recaptured(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The wire story captured with its tweet live, then, the tweet deleted, captured again
+    (`--recapture`): two captures of one embed URL, and of one article URL. Exported by handle."""
+    tmp = tmp_path_factory.mktemp("recaptured")
+    archive = tmp / "archive"
+    with FakeWeb(tmp / "web") as web:
+        r = cli(web, "archive", site.ARTICLE_WIRE.url, archive=archive)
+        assert r.returncode == 0, r.stderr
+        web.set_state(("tweet", site.TWEET_FLAT.id), "deleted")
+        r = cli(web, "archive", "--recapture", site.ARTICLE_WIRE.url, archive=archive)
+        assert r.returncode == 0, r.stderr
+        out = tmp / "desk.wacz"
+        r = cli(web, "export", "--handle", "RivertonDesk", "-o", str(out), archive=archive)
+        assert r.returncode == 0, r.stderr
+    return archive, out
+
+
+def _first_at_or_after(cdxj: bytes, url: str, ts: str) -> dict[str, Any]:
+    """The CDXJ entry ReplayWeb.page opens for `url` at `ts`: the URL's first response or revisit
+    whose 14-digit time is at or after `ts` (to the second)."""
+    want = "".join(ch for ch in ts if ch.isdigit())[:14]
+    entries = sorted(((line.split(" ", 2)[1], json.loads(line.split(" ", 2)[2]))
+                      for line in cdxj.decode().splitlines() if line.strip()), key=lambda e: e[0])
+    found = [e for t, e in entries if e["url"] == url and e.get("mime") != "warc/request" and t >= want]
+    assert found, (url, ts)
+    return found[0]
+
+
+def test_each_page_opens_its_own_capture_of_a_url_captured_twice(recaptured: Any) -> None:
+    import sqlite3
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    archive, out = recaptured
+    with sqlite3.connect(archive / "archive.db") as db:
+        held = db.execute("SELECT c.url, c.page_record_id, r.date, c.post IS NULL FROM captures c "
+                          "JOIN records r ON r.record_id = c.page_record_id ORDER BY c.captured_at").fetchall()
+    page_records = {rid: (url, date) for url, rid, date, _ in held}
+    embed_records = [rid for url, rid, _, _ in held if url == FLAT_EMBED]
+    article_records = [rid for url, rid, _, is_article in held if url == site.ARTICLE_WIRE.url and is_article]
+    assert len(embed_records) == 2 and len(article_records) == 2, held
+    with zipfile.ZipFile(out) as zf:
+        pages = [json.loads(x) for x in zf.read("pages/pages.jsonl").decode().splitlines()[1:]]
+        package = json.loads(zf.read("datapackage.json"))
+        cdxj = zf.read("indexes/index.cdx")
+        warc = zf.read("archive/data.warc.gz")
+    # The live capture's page, then the deleted one's: each at its own page record's WARC-Date
+    # (captured_at is written when the capture ends, after its records: the next capture's time).
+    embeds = [p for p in pages if p["url"] == FLAT_EMBED]
+    assert [p["ts"] for p in embeds] == [page_records[rid][1] for rid in embed_records], (embeds, held)
+    (article,) = [p for p in pages if p["url"] == site.ARTICLE_WIRE.url]
+    assert article["ts"] == page_records[article_records[0]][1]  # the capture that shows the post: the first
+    assert (package["mainPageUrl"], package["mainPageDate"]) == (site.ARTICLE_WIRE.url, article["ts"])
+    # What ReplayWeb.page opens at each page's time is that capture's own page record.
+    ids = {}
+    it = ArchiveIterator(io.BytesIO(warc))
+    for rec in it:
+        ids[it.get_record_offset()] = rec.rec_headers.get_header("WARC-Record-ID")
+    for page, rid in [*zip(embeds, embed_records), (article, article_records[0])]:
+        entry = _first_at_or_after(cdxj, page["url"], page["ts"])
+        assert ids[int(entry["offset"])] == rid, (page, entry)

@@ -69,8 +69,8 @@ _RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z")
 
 def rfc3339(value: str) -> str:
     """An ISO 8601 time as RFC 3339 UTC (`2021-11-08T10:00:00Z`); naive times are taken as UTC. A
-    time written so already is kept as written (a page's `ts` is then its capture's `captured_at`
-    exactly, as the bundle's findings write it)."""
+    time written so already is kept as written (a page's `ts` is then its page record's `WARC-Date`
+    exactly, as the bundle's WARC writes it)."""
     try:
         dt = datetime.fromisoformat(value)
     except ValueError as e:
