@@ -63,14 +63,35 @@ def _tracks(name: str) -> bool:
     return name.startswith("utm_") or name in TRACKING_PARAMETERS
 
 
+# What a URL holds as written, encoded or not: RFC 3986's unreserved and reserved characters and `%`.
+_URL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%")
+
+
+def as_fetched(url: str) -> str | None:
+    """`url` as the archive holds an address it fetched, when that differs from how it is written:
+    the address its HTTP client (httpx) answered from, its host in IDNA (`bücher.example` ->
+    `xn--bcher-kva.example`), the rest percent-encoded as UTF-8 (`?x=ü` -> `?x=%C3%BC`). None when
+    it is written so already, or when the client could not fetch it either."""
+    if all(ch in _URL_CHARS for ch in url):
+        return None  # what httpx would change is none of it: no need to load it (lookup stays light)
+    import httpx
+
+    try:
+        encoded = str(httpx.URL(url))
+    except (httpx.InvalidURL, ValueError):  # idna's errors are ValueErrors
+        return None
+    return encoded if encoded != url else None
+
+
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|urn:", re.IGNORECASE)
 
 
 def article_keys(given: str) -> tuple[str, ...]:
     """The `url_key`s an article typed as `given` may be held under.
 
-    A URL with its scheme is looked for as typed, under the other of http and https, and without
-    its tracking parameters and fragment (`without_tracking`: an article archived since is held
+    A URL with its scheme is looked for as typed, as the archive's fetch spells it (`as_fetched`:
+    `https://bücher.example/seite?x=ü` is held as `https://xn--bcher-kva.example/seite?x=%C3%BC`),
+    under the other of http and https, and without its tracking parameters and fragment (`without_tracking`: an article archived since is held
     under that address; one archived before under the address given). Without one (`news.example/2024/story.html`, or a
     file's path as it was passed to `archive`), it may be a web address, held under https or http,
     or a local file, held under the `file:` URL of its absolute path: each is looked for.
@@ -80,13 +101,15 @@ def article_keys(given: str) -> tuple[str, ...]:
         return ()
     if _SCHEME_RE.match(given):
         spellings = [given, without_tracking(given)]
+        spellings += [encoded for s in spellings if (encoded := as_fetched(s)) is not None]
         for spelling in list(spellings):  # http and https: one article, as people type it
             scheme, _, rest = spelling.partition("://")
             if scheme.lower() in ("http", "https"):
                 spellings.append(("https" if scheme.lower() == "http" else "http") + "://" + rest)
         return tuple(dict.fromkeys(url_key(s) for s in spellings))
     keys = [url_key(spelling) for scheme in ("https", "http")
-            for spelling in (f"{scheme}://{given}", without_tracking(f"{scheme}://{given}"))]
+            for typed in (f"{scheme}://{given}", without_tracking(f"{scheme}://{given}"))
+            for spelling in (typed, as_fetched(typed)) if spelling is not None]
     try:
         keys.append(url_key(Path(given).resolve().as_uri()))
     except (OSError, ValueError):
