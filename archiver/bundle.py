@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,12 +29,14 @@ log = logging.getLogger(__name__)
 FINDINGS_PATH = "evidence/posts.jsonl"
 
 
-def _pages(index: IndexQueries, posts: list[PostRow], records: Sequence[RecordRow]) -> list[PageRow]:
+def _pages(index: IndexQueries, posts: list[PostRow], records: Sequence[RecordRow],
+           alone: Sequence[ArticleAlone] = ()) -> list[PageRow]:
     """One page per citing article (its URL, at the capture that shows the selected posts it cites),
     and for each post one page per capture that shows it
     its own way (`distinct_captures`: the best first, then say its tombstone and the Wayback
-    Machine's copy). A post's pages may share a URL (its embed, captured live and after it was
-    deleted): their times tell a replay tool which capture to open, each page's time being
+    Machine's copy); then one page per article of `alone` (captured articles the selection holds
+    that cite none of its posts). A post's pages may share a URL (its embed, captured live and after
+    it was deleted): their times tell a replay tool which capture to open, each page's time being
     its own capture's (`_page_time`, read from `records`: the selection's records).
 
     Each page carries the words a reader would search it by: a post's page its text when the
@@ -42,8 +45,6 @@ def _pages(index: IndexQueries, posts: list[PostRow], records: Sequence[RecordRo
     """
     pages: list[PageRow] = []
     seen: set[str] = set()
-    if not posts:
-        return pages
     by_capture: dict[int, list[RecordRow]] = {}
     for record in records:
         if record.capture_id is not None:
@@ -54,7 +55,7 @@ def _pages(index: IndexQueries, posts: list[PostRow], records: Sequence[RecordRo
         for citation in post.articles:
             if name not in cited.setdefault(citation.url, []):
                 cited[citation.url].append(name)
-    for article in index.citing_articles([p.key for p in posts]):
+    for article in index.citing_articles([p.key for p in posts]) if posts else []:
         if article.url in seen or not article.first_captured:
             continue
         seen.add(article.url)
@@ -82,6 +83,12 @@ def _pages(index: IndexQueries, posts: list[PostRow], records: Sequence[RecordRo
             pages.append(PageRow(url=capture.url, ts=_page_time(capture, by_capture),
                                  title=f"{title}: {_as_captured(capture)}" if say else title,
                                  text=(post.text or None) if shows_post(capture) else None))
+    for other in alone:
+        if other.url in seen:
+            continue
+        seen.add(other.url)
+        pages.append(PageRow(url=other.url, ts=_page_time(other.capture, by_capture),
+                             title=other.title or other.url, text=other.title or None))
     return pages
 
 
@@ -115,6 +122,63 @@ def _instant(value: str) -> float:
     return when.timestamp() if when else float("inf")
 
 
+@dataclass(frozen=True)
+class ArticleAlone:
+    """A captured article that cites none of the selected posts, and the capture its page opens
+    (the first that completed, else its first)."""
+
+    url: str
+    title: str | None
+    capture: CaptureDetail
+
+
+def _articles_alone(index: IndexQueries, filters: Filters, posts: Sequence[PostRow]) -> list[ArticleAlone]:
+    """The captured articles the selection holds that cite none of its posts: for the whole archive,
+    every captured article citing no post; for `--article` alone (no other filter), the article it
+    names when it cites no post. Other filters select posts, and an article by what it cites."""
+    article_only = filters.article is not None and replace(filters, article=None).selects_all
+    if not filters.selects_all and not (article_only and not posts):
+        return []
+    citing = {c.url for p in posts for c in p.articles}
+    wanted = set(filters.article_keys)
+    from .index.urls import url_key
+
+    found: dict[str, CaptureDetail] = {}
+    after: str | None = None
+    while batch := index.article_captures_after(after, _PAGE):
+        for url, captures in batch:
+            if url in citing or not captures or (wanted and url_key(url) not in wanted):
+                continue
+            found[url] = next((c for c in captures if c.error is None), captures[0])
+        after = batch[-1][0]
+    titles: dict[str, str | None] = {}
+    after = None
+    while found and (rows := index.articles_after(after, _PAGE)):
+        titles.update((r.url, r.title) for r in rows if r.url in found)
+        after = rows[-1].url
+    return [ArticleAlone(url, titles.get(url), capture) for url, capture in found.items()]
+
+
+_PAGE = 1000  # articles read at a time
+
+
+def _records_alone(index: IndexQueries, articles: Sequence[ArticleAlone]) -> list[RecordRow]:
+    """The records of `articles` (their own captures', and those held as theirs outside a capture),
+    in one read of every indexed record."""
+    captures = {a.capture.id for a in articles}
+    for article in articles:
+        captures.update(c.id for c in index.article_captures(article.url))
+    own: list[RecordRow] = []
+    loose: list[RecordRow] = []  # an article's records outside any capture, until its id is known
+    for r in index.all_records():
+        if r.post_key is None and r.capture_id in captures:
+            own.append(r)
+        elif r.post_key is None and r.capture_id is None and r.article_id is not None:
+            loose.append(r)
+    ids = {r.article_id for r in own if r.article_id is not None}
+    return sorted([*own, *(r for r in loose if r.article_id in ids)], key=lambda r: (r.filename, r.offset))
+
+
 def _as_captured(capture: CaptureDetail) -> str:
     """What one of a post's several pages shows, for its title: `live, captured 2024-03-05T10:10:10Z`,
     `deleted, captured ...`, `the Wayback Machine's copy of 2024-03-04T18:30:00Z`."""
@@ -128,9 +192,11 @@ def _as_captured(capture: CaptureDetail) -> str:
     return f"{capture.status}, captured {captured}"
 
 
-def selection_title(filters: Filters, count: int, handles: Iterable[str | None] = ()) -> str:
+def selection_title(filters: Filters, count: int, handles: Iterable[str | None] = (), *, articles: int = 0) -> str:
     """The bundle's title, naming what was selected: `Posts by @Alice on twitter, posted 2021-11-08
-    (3 posts)`; `Whole archive (12 posts)` when nothing was filtered. The handle is named as the
+    (3 posts)`; `Whole archive (12 posts)` when nothing was filtered, `Whole archive (12 posts, 2
+    articles citing none)` when it holds `articles` that cite no post; `Article URL (it cites no
+    post)` for `--article` naming one. The handle is named as the
     archive holds it: the spelling most of the selected posts' `handles` carry (the handle filter
     matches any case), else as the filter holds it, lower-cased."""
     handle = _held_spelling(filters.handle, handles) if filters.handle else None
@@ -155,8 +221,20 @@ def selection_title(filters: Filters, count: int, handles: Iterable[str | None] 
         parts.append(f"cited by {redact_url(filters.article)}")  # a title is passed around: no token in it
     if filters.captured_since:
         parts.append(f"captured since {filters.captured_since.strip()}")
-    counted = f"{count} post" + ("" if count == 1 else "s")
+    if filters.article and not count and articles:
+        from .redact import redact_url
+
+        return f"Article {redact_url(filters.article)} (it cites no post)"
+    counted = _counted(count, articles)
     return f"Posts {', '.join(parts)} ({counted})" if parts else f"Whole archive ({counted})"
+
+
+def _counted(posts: int, articles: int = 0) -> str:
+    """`3 posts`, or `3 posts, 1 article citing none` with `articles` that cite none of them."""
+    said = f"{posts} post" + ("" if posts == 1 else "s")
+    if articles:
+        said += f", {articles} article" + (" citing none" if articles == 1 else "s citing none")
+    return said
 
 
 def _held_spelling(handle: str, handles: Iterable[str | None]) -> str:
@@ -206,24 +284,31 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
     fmt = bundle_format(out, fmt)  # a bad name is a usage error before any work
     require_sound(index, tables_read(filters, EXPORT_READS))
     posts = index.lookup(filters)
+    alone = _articles_alone(index, filters, posts)
     if filters.selects_all:  # no filter given: say what that means before the work
-        log.warning("exporting the whole archive (%d post%s); give --handle, --since, ... to export less",
-                    len(posts), "" if len(posts) == 1 else "s")
-    if not posts:
+        log.warning("exporting the whole archive (%s); give --handle, --since, ... to export less",
+                    _counted(len(posts), len(alone)))
+    if not posts and not alone:
         raise ExportError("nothing matched the filters; try `archiver lookup` with the same filters first")
-    records = index.records_for([p.key for p in posts])
-    title = selection_title(filters, len(posts), (p.handle for p in posts))
+    if filters.selects_all:
+        records = list(index.all_records())  # every record: the articles' and posts', and any other
+    else:
+        records = index.records_for([p.key for p in posts]) if posts else []
+        if alone:
+            records = sorted([*records, *_records_alone(index, alone)], key=lambda r: (r.filename, r.offset))
+    title = selection_title(filters, len(posts), (p.handle for p in posts), articles=len(alone))
     extra: dict[str, bytes] = {}
     if fmt == "wacz":
         evidence = _with_capture_stamps(index, records, evidence)
-        extra[FINDINGS_PATH] = findings(posts)
+        if posts:  # a bundle of an article citing no post has no findings (an empty file is no JSON lines)
+            extra[FINDINGS_PATH] = findings(posts)
     sealer = None
     if evidence:
         from .evidence.seal import Sealer
 
         sealer = Sealer(evidence)
         extra.update(sealer.files())
-    summary = export_bundle(archive_dir, records, _pages(index, posts, records), out,
+    summary = export_bundle(archive_dir, records, _pages(index, posts, records, alone), out,
                             include_credentials=include_credentials, title=title, allow_damaged=allow_damaged,
                             extra_files=extra or None, seal=sealer, fmt=fmt)
     if sealer is not None:
