@@ -42,7 +42,7 @@ KILLED_STAGING = textwrap.dedent("""
     import os, signal
     from archiver.cli_export import _temporary
     with _temporary("export.wacz") as path:
-        path.write_bytes(b"PK" * 50000)
+        path.write_bytes(b"PK\\x03\\x04" + b"z" * 99996)  # a zip's first bytes, as a WACZ's
         os.kill(os.getpid(), signal.SIGKILL)
 """)
 
@@ -232,9 +232,9 @@ def test_leftovers_of_the_naming_without_a_pid_are_removed_once_old_and_unlocked
     assert part_pattern(out.name).fullmatch(old.name) and old.stat().st_size > 1000
     _aged(old)
     lately = out_dir / ".alice.wacz.q8w7e6r5.part"
-    lately.write_bytes(b"w" * 100)
+    lately.write_bytes(old.read_bytes())
     locked = out_dir / ".alice.wacz.z1x2c3v4.part"
-    locked.write_bytes(b"l" * 100)
+    locked.write_bytes(old.read_bytes())
     _aged(locked)
     other = out_dir / ".bob.wacz.a1b2c3d4.part"
     other.write_bytes(b"o" * 100)
@@ -264,3 +264,78 @@ def test_leftovers_of_the_naming_without_a_pid_are_removed_once_old_and_unlocked
     _aged(old_folder)
     assert remove_stale(tmp, STAGE_PATTERN) == [old_folder] and not old_folder.exists()
     assert (tmp / "archiver-export-notes").exists()
+
+
+def test_a_persons_own_entries_of_the_older_names_are_left(tmp_path: Path) -> None:
+    """Eight characters of [a-z0-9_] are names a person gives too: `archiver export -o - >
+    $TMPDIR/archiver-export-20240301` (a file), a folder `archiver-export-old_runs/`, a partial
+    download `.alice.wacz.20240301.part` beside the output. Old and unlocked as they are, none of
+    them is what an interrupted export of the naming without a PID left, and none is removed (nor
+    is a `.lock` made inside a folder); the real leftover beside them is."""
+    import shutil
+
+    from archiver.export.leftovers import remove_stale
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    killed = _python(KILLED_STAGING, env={"TMPDIR": str(tmp)})
+    assert killed.returncode == -9, killed.stderr
+    (staged,) = list(tmp.iterdir())
+    staged.joinpath(".lock").unlink()  # the older archiver kept no lock file in it
+    leftover = staged.rename(tmp / "archiver-export-u7i8o9p0")
+    bundle = (leftover / "export.wacz").read_bytes()
+
+    # A person's export to stdout, redirected to a file of that name: a bundle, but a file.
+    user_file = tmp / "archiver-export-20240301"
+    user_file.write_bytes(bundle)
+    # ... and a file named as the PID naming names a staging folder.
+    pid_file = tmp / f"archiver-export-{_dead_pid()}-20240301"
+    pid_file.write_bytes(bundle)
+    # A person's folder of runs, one with a file named as the staged bundle but no bundle, one
+    # holding a bundle and more, an empty one, and a real leftover's copy of another user's.
+    runs = tmp / "archiver-export-old_runs"
+    runs.mkdir()
+    (runs / "notes.txt").write_text("keep me")
+    not_bundle = tmp / "archiver-export-20240302"
+    not_bundle.mkdir()
+    (not_bundle / "export.wacz").write_text("my own notes, named oddly")
+    more = tmp / "archiver-export-20240303"
+    more.mkdir()
+    (more / "export.wacz").write_bytes(bundle)
+    (more / "list.txt").write_text("what I exported")
+    empty = tmp / "archiver-export-20240304"
+    empty.mkdir()
+    others = tmp / "archiver-export-20240305"
+    shutil.copytree(leftover, others)
+    for each in (others / "export.wacz", others):
+        os.chown(each, os.getuid() + 1000, -1)
+    for path in tmp.iterdir():
+        _aged(path)
+
+    assert remove_stale(tmp, STAGE_PATTERN) == [leftover]
+    assert user_file.read_bytes() == bundle and pid_file.read_bytes() == bundle
+    assert sorted(p.name for p in runs.iterdir()) == ["notes.txt"]  # no .lock made in it
+    assert sorted(p.name for p in not_bundle.iterdir()) == ["export.wacz"]
+    assert sorted(p.name for p in more.iterdir()) == ["export.wacz", "list.txt"]
+    assert list(empty.iterdir()) == []
+    assert sorted(p.name for p in others.iterdir()) == ["export.wacz"]
+
+    # Beside the output: a person's partial download and text under the older part name, and a
+    # folder so named, are left; a killed export's bundle under that name is removed.
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    download = out_dir / ".alice.wacz.20240301.part"
+    download.write_bytes(b"<html>half a page")
+    folder = out_dir / ".alice.wacz.20240302.part"
+    folder.mkdir()
+    (folder / "export.wacz").write_bytes(bundle)
+    others_part = out_dir / ".alice.wacz.20240303.part"
+    others_part.write_bytes(bundle)
+    os.chown(others_part, os.getuid() + 1000, -1)
+    killed_part = out_dir / ".alice.wacz.20240304.part"
+    killed_part.write_bytes(bundle)
+    for path in out_dir.iterdir():
+        _aged(path)
+    assert remove_stale(out_dir, part_pattern("alice.wacz")) == [killed_part]
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted([download.name, folder.name, others_part.name])
+    assert download.read_bytes() == b"<html>half a page" and (folder / "export.wacz").exists()

@@ -13,11 +13,21 @@ PID reused by an unrelated process keeps a leftover until that process ends: lef
 removed.
 
 Archivers before this naming named these `.NAME.XXXXXXXX.part` and `archiver-export-XXXXXXXX/`,
-without a PID, and took no lock. Such a leftover is recognised by that naming, as a leftover of the
-same output (a part file) in the same folder, and removed on the two tests that need no PID: nothing
-in it was written within the last `GRACE` seconds (a live export of that archiver writes its bundle
-on until it renames it), and its lock can be taken (it is no file of a live export that these
-patterns also fit: a part file of the output `NAME.PID`, written by an export to `NAME` as `PID`).
+without a PID, and took no lock. Names that short are names a person may give too (`archiver export
+-o - > $TMPDIR/archiver-export-20240301`, a folder `archiver-export-old_runs/`), so such an entry is
+removed only when it is, by all that can be seen, what an interrupted export of that naming left:
+a part file is a regular file of this user whose first bytes are a bundle's (a zip's, as a WACZ
+starts, or a gzip member's, as a WARC.gz does); a staging folder is a folder of this user, without
+a `.lock` file, holding one entry only, the bundle `-o -` wrote (`export.wacz`, `export.warc.gz`) or
+was writing (`.export.wacz.XXXXXXXX.part`), a regular file of this user with a bundle's first bytes.
+Then the two tests that need no PID: nothing in it written within the last `GRACE` seconds (a live
+export of that archiver writes its bundle on until it renames it), and (a part file) its lock can be
+taken (it is no file of a live export that these patterns also fit: a part file of the output
+`NAME.PID`, written by an export to `NAME` as `PID`). Anything else of these names is left as it is.
+
+The sweep makes no file: a staging folder of the PID naming is taken for one only as a folder of
+this user holding nothing but its `.lock` and the bundle `-o -` stages, and is locked by that `.lock`;
+an entry of either naming that is a file is never taken for a staging folder.
 
 On NFS, flock is emulated with POSIX byte-range locks, which the server shares between machines:
 an exclusive one needs a descriptor open for writing (so the lock is taken on a file opened for
@@ -33,7 +43,7 @@ import fcntl
 import logging
 import os
 import re
-import shutil
+import stat
 import time
 from pathlib import Path
 
@@ -47,6 +57,11 @@ LOCK_NAME = ".lock"
 # A leftover written to within this many seconds is left (a live writer on another machine whose
 # locks this one cannot see), whatever its PID and lock say.
 GRACE = 3600.0
+# The first bytes of a bundle: a zip's local file header (WACZ), a gzip member (WARC.gz).
+_BUNDLE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b")
+# What `-o -` stages in its folder: the bundle written (`export.FMT`), or being written (its part
+# file, of either naming).
+_STAGED = re.compile(rf"export\.(?:wacz|warc\.gz)|\.export\.(?:wacz|warc\.gz)\.(?:\d+\.)?{_RANDOM}\.part")
 
 
 def part_prefix(name: str) -> str:
@@ -123,10 +138,56 @@ def _written_lately(path: Path, now: float) -> bool:
     return now - newest < GRACE
 
 
+def _own_bundle(path: Path) -> bool:
+    """Whether `path` is a regular file (not a link) of this user that starts as a bundle does."""
+    try:
+        st = path.lstat()
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+            return False
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            head = os.read(fd, 4)
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
+    return head.startswith(_BUNDLE_MAGIC)
+
+
+def _staged_entries(path: Path, pid_named: bool) -> list[Path] | None:
+    """The entries of the staging folder `path`, when it is one an export of its naming left (the
+    module's docstring), else None: a folder of this user holding its writer's `.lock` (the PID
+    naming) or none (the older naming, which kept none), and else only the bundle `-o -` stages;
+    of the older naming exactly that bundle, a regular file of this user with a bundle's first bytes."""
+    try:
+        st = path.lstat()
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+            return None
+        names = os.listdir(path)
+    except OSError:
+        return None
+    if (LOCK_NAME in names) != pid_named:
+        return None
+    bundles = [name for name in names if name != LOCK_NAME]
+    if not all(_STAGED.fullmatch(name) for name in bundles):
+        return None
+    if not pid_named and not (len(bundles) == 1 and _own_bundle(path / bundles[0])):
+        return None
+    return [path / name for name in names]
+
+
+def _hold_existing(path: Path, staging: bool) -> int:
+    """Like `hold`, but making nothing: a staging folder is locked by the `.lock` already in it."""
+    target = path / LOCK_NAME if staging else path
+    return _locked(os.open(target, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC))
+
+
 def remove_stale(folder: Path, pattern: re.Pattern[str]) -> list[Path]:
     """Remove the entries of `folder` whose whole name matches `pattern` (group 1: the writer's PID;
     None for the older naming, which names none) that no live process writes (see the module's
-    docstring); the paths removed. What cannot be looked at or removed is left."""
+    docstring); the paths removed. `STAGE_PATTERN` names staging folders, any other pattern part
+    files. What cannot be looked at or removed, or is not what an export of its naming leaves, is left."""
+    staging = pattern is STAGE_PATTERN
     removed: list[Path] = []
     try:
         names = os.listdir(folder)
@@ -135,18 +196,38 @@ def remove_stale(folder: Path, pattern: re.Pattern[str]) -> list[Path]:
     now = time.time()
     for name in names:
         m = pattern.fullmatch(name)
-        if m is None or m.group(1) is not None and _alive(int(m.group(1))):
+        if m is None:
+            continue
+        pid_named = m.group(1) is not None
+        if pid_named and _alive(int(m.group(1))):
             continue
         path = folder / name
+        entries: list[Path] | None = None
+        if staging:
+            entries = _staged_entries(path, pid_named)
+            if entries is None:
+                continue  # a file, or a folder holding what no export left there: not an export's
+        else:
+            try:
+                if not stat.S_ISREG(path.lstat().st_mode):
+                    continue
+            except OSError:
+                continue
+            if not pid_named and not _own_bundle(path):
+                continue  # a person's own file of that name, not a bundle written by this user
         if _written_lately(path, now):
             continue  # maybe written right now, from a machine whose locks this one cannot see
+        fd: int | None = None
+        if pid_named or not staging:
+            try:
+                fd = _hold_existing(path, staging)
+            except OSError:
+                continue  # locked: written right now (from another machine, or a PID this one reuses)
         try:
-            fd = hold(path)
-        except OSError:
-            continue  # locked: written right now (from another machine, or a PID this one reuses)
-        try:
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
+            if entries is not None:
+                for entry in entries:
+                    entry.unlink()
+                path.rmdir()  # fails, leaving it, if anything was put in it meanwhile
             else:
                 path.unlink()
             removed.append(path)
@@ -154,5 +235,6 @@ def remove_stale(folder: Path, pattern: re.Pattern[str]) -> list[Path]:
         except OSError:
             pass
         finally:
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
     return removed
