@@ -23,7 +23,6 @@ import ssl
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -339,10 +338,11 @@ class _BoundedStream(httpcore.NetworkStream):
 class _BoundedBackend(httpcore.SyncBackend):
     """httpcore's backend whose connections are bound by the deadline of the fetch they are made
     for (`fetch_bound`), name look-up included: a host name is looked up in a thread of its own
-    (`netpolicy.lookup`) and waited for no longer than the connect may take (the time left, else the
-    connect timeout), since the system resolver can block for tens of seconds when no DNS server
-    answers and no socket timeout covers it. Then each address is tried in turn, as
-    `socket.create_connection` would."""
+    (`netpolicy.lookup`) and waited for no longer than the connect timeout (or the time left to the
+    fetch, when shorter), since the system resolver can block for tens of seconds when no DNS server
+    answers and no socket timeout covers it. Then each address is tried in turn with a connect
+    timeout of its own, as `socket.create_connection` does (an address that never answers leaves
+    the next its chance), the time left to the fetch bounding every attempt and so the whole."""
 
     def connect_tcp(
         self,
@@ -352,19 +352,14 @@ class _BoundedBackend(httpcore.SyncBackend):
         local_address: str | None = None,
         socket_options: Any = None,
     ) -> httpcore.NetworkStream:
-        budget = _within(timeout, httpcore.ConnectTimeout)
-        end = None if budget is None else time.monotonic() + budget
         if parse_ip(host) is not None:
             addresses: Sequence[str] = [host]
         else:
-            addresses = lookup(system_resolver, host, port, budget)
+            addresses = lookup(system_resolver, host, port, _within(timeout, httpcore.ConnectTimeout))
         error: Exception | None = None
         for addr in addresses:
-            left = None if end is None else end - time.monotonic()
-            if left is not None and left <= 0:
-                raise httpcore.ConnectTimeout(f"connecting to {host}:{port} took longer than {budget:.3g} s")
             try:
-                return self._connect(addr, port, left, local_address, socket_options)
+                return self._connect(addr, port, timeout, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
                 error = e
         if error is None:
@@ -386,7 +381,8 @@ class _PolicyBackend(_BoundedBackend):
     re-resolve a name between the judgement and the connection. Through a proxy, the connection
     opened here is the one to the proxy: the operator's own endpoint, not judged. Each connection
     it opens is bound by the deadline of the fetch it is made for (`fetch_bound`), the look-up of
-    the name (the policy's, the proxy's, a map's address given as a name) included.
+    the name (the policy's, the proxy's, a map's address given as a name) included; each address
+    judged is tried in turn with a connect timeout of its own, as `_BoundedBackend` tries them.
     """
 
     def __init__(self, net: NetOptions) -> None:
@@ -402,17 +398,14 @@ class _PolicyBackend(_BoundedBackend):
     ) -> httpcore.NetworkStream:
         if self._net.proxy:
             return super().connect_tcp(host, port, timeout, local_address, socket_options)
-        budget = _within(timeout, httpcore.ConnectTimeout)
-        end = None if budget is None else time.monotonic() + budget
-        targets = connect_targets(self._net, host, port, timeout=budget)
+        targets = connect_targets(self._net, host, port, timeout=_within(timeout, httpcore.ConnectTimeout))
         error: Exception | None = None
         for addr, addr_port in targets:
             if (addr, addr_port) != (host, port):
                 logger.debug("connect %s:%s via %s:%s", host, port, addr, addr_port)
-            left = None if end is None else end - time.monotonic()
             try:
                 # A judged address is a literal; a map's may be a name (`localhost`), looked up there.
-                return super().connect_tcp(addr, addr_port, left, local_address, socket_options)
+                return super().connect_tcp(addr, addr_port, timeout, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
                 error = e
         assert error is not None

@@ -179,3 +179,55 @@ def test_the_timestamp_authoritys_name_is_looked_up_within_the_requests_deadline
     assert str(out[0]) == (f"timestamp authority {url}: gave up after 1 s (deadline; raise --timestamp-deadline "
                            "to wait longer)")
     assert took < 1 + 5, took
+
+
+@pytest.fixture
+def unanswered() -> Iterator[tuple[str, int]]:
+    """A loopback address whose connects are never answered, as a blackholed address's: a listener
+    whose queue of connections not yet accepted is full drops every further SYN, so a connect waits
+    out its timeout (traffic stays on loopback)."""
+    import select
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    address = listener.getsockname()
+    filling: list[socket.socket] = []
+    try:
+        for _ in range(16):
+            s = socket.socket()
+            s.setblocking(False)
+            filling.append(s)
+            s.connect_ex(address)
+            if not select.select([], [s], [], 0.5)[1]:
+                break  # this one was not answered: the queue is full
+        else:
+            pytest.fail("the listener's queue never filled")
+        yield address
+    finally:
+        for s in filling:
+            s.close()
+        listener.close()
+
+
+def test_each_address_of_a_name_gets_its_own_connect_timeout(unanswered: tuple[str, int], server: int) -> None:
+    """A name with two addresses whose first does not answer: the first is given the connect
+    timeout, then the second is tried with a connect timeout of its own (as
+    `socket.create_connection` does), the fetch's deadline bounding the whole."""
+    first, second = "93.184.216.7", "93.184.216.8"  # public, as judged; dialled on loopback below
+
+    def dialer(addr: str, port: int) -> tuple[str, int]:
+        return unanswered if addr == first else ("127.0.0.1", server)
+
+    net = NetOptions(resolver=lambda host, port: [first, second], dialer=dialer)
+    url = "http://two-addresses.example/"
+    out, took = _in_thread(lambda: _get(net, url, timeout=2, deadline=30))
+    assert out, f"GET {url} still waiting {WAIT} s"
+    (got,) = out
+    assert getattr(got, "status_code", None) == 200, repr(got)  # the second address answered
+    assert 2 <= took < 2 + 10, took
+
+    # The deadline still bounds the whole: shorter than one connect timeout, it ends the fetch there.
+    out, took = _in_thread(lambda: _get(net, url, timeout=5, deadline=1))
+    assert out and isinstance(out[0], LimitExceeded), out
+    assert took < 1 + 5, took
