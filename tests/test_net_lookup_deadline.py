@@ -12,8 +12,7 @@ from __future__ import annotations
 import http.server
 import socket
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,9 +21,9 @@ from archiver.capture.http import RecordingClient
 from archiver.errors import LimitExceeded, NetworkUnreachable
 from archiver.net import HostMap, NetOptions
 from archiver.netpolicy import AddressRefused, connect_targets
+from tests.dripping import WAIT, in_thread
 
 SLOW = "slow-dns.example"  # looked up in SlowResolver.delay seconds, as 127.0.0.1
-WAIT = 60.0  # how long a fetch with a deadline of a second may take on a loaded machine
 PAGE = b"<!doctype html><title>fine</title><p>an answer</p>"
 
 
@@ -77,24 +76,6 @@ def server() -> Iterator[int]:
         httpd.server_close()
 
 
-def _in_thread(call: Callable[[], object]) -> tuple[list[object], float]:
-    """Run `call()` in a thread for at most WAIT seconds: ([its result or exception], seconds taken),
-    or [] when it was still running."""
-    out: list[object] = []
-
-    def go() -> None:
-        try:
-            out.append(call())
-        except Exception as e:  # what it raised is its result
-            out.append(e)
-
-    started = time.monotonic()
-    t = threading.Thread(target=go, daemon=True)
-    t.start()
-    t.join(WAIT)
-    return out, time.monotonic() - started
-
-
 def _get(net: NetOptions, url: str, **kw: Any) -> object:
     with RecordingClient(net, max_retries=0, **kw) as client:
         return client.get(url)
@@ -103,7 +84,7 @@ def _get(net: NetOptions, url: str, **kw: Any) -> object:
 def test_a_fetch_gives_up_at_its_deadline_while_its_host_name_is_looked_up(slow_dns: SlowResolver,
                                                                           server: int) -> None:
     url = f"http://{SLOW}:{server}/"
-    out, took = _in_thread(lambda: _get(NetOptions().trusting([url]), url, deadline=1))
+    out, took = in_thread(lambda: _get(NetOptions().trusting([url]), url, deadline=1))
     assert out, f"GET {url} still waiting {WAIT} s after its 1 s deadline"
     (got,) = out
     assert isinstance(got, LimitExceeded), repr(got)
@@ -116,7 +97,7 @@ def test_without_a_deadline_the_connect_timeout_bounds_the_look_up(slow_dns: Slo
     """A look-up that outlasts the connect timeout is a name not resolved, as the resolver itself
     says when no DNS server answers: the network may be down."""
     url = f"http://{SLOW}:{server}/"
-    out, took = _in_thread(lambda: _get(NetOptions().trusting([url]), url, deadline=None, timeout=1))
+    out, took = in_thread(lambda: _get(NetOptions().trusting([url]), url, deadline=None, timeout=1))
     assert out, f"GET {url} still waiting {WAIT} s after its 1 s connect timeout"
     (got,) = out
     assert isinstance(got, NetworkUnreachable), repr(got)
@@ -127,7 +108,7 @@ def test_without_a_deadline_the_connect_timeout_bounds_the_look_up(slow_dns: Slo
 def test_a_look_up_that_ends_in_time_is_used(slow_dns: SlowResolver, server: int) -> None:
     slow_dns.delay = 0.3
     url = f"http://{SLOW}:{server}/"
-    out, _ = _in_thread(lambda: _get(NetOptions().trusting([url]), url, deadline=20))
+    out, _ = in_thread(lambda: _get(NetOptions().trusting([url]), url, deadline=20))
     (got,) = out
     assert getattr(got, "status_code", None) == 200, repr(got)
 
@@ -136,7 +117,7 @@ def test_the_policys_look_up_is_bounded_and_still_judges_what_the_name_points_to
     from archiver.netpolicy import LookupTimeout
 
     net = NetOptions()
-    out, took = _in_thread(lambda: connect_targets(net, SLOW, 443, timeout=1))
+    out, took = in_thread(lambda: connect_targets(net, SLOW, 443, timeout=1))
     assert out and isinstance(out[0], LookupTimeout), out
     assert took < 1 + 5, took
     # In time, the name's answer is judged as ever: a loopback address is refused, unless trusted.
@@ -150,18 +131,18 @@ def test_the_look_up_of_a_maps_address_is_bounded(slow_dns: SlowResolver, server
     """`--map-host HOST=ADDR:PORT` with ADDR a name: that name is looked up within the deadline too."""
     url = "http://news.example/story.html"
     net = NetOptions(map_hosts=(HostMap.parse(f"news.example={SLOW}:{server}"),))
-    out, took = _in_thread(lambda: _get(net, url, deadline=1))
+    out, took = in_thread(lambda: _get(net, url, deadline=1))
     assert out and isinstance(out[0], LimitExceeded), out
     assert took < 1 + 5, took
     slow_dns.delay = 0.2
-    out, _ = _in_thread(lambda: _get(net, url, deadline=20))
+    out, _ = in_thread(lambda: _get(net, url, deadline=20))
     assert getattr(out[0], "status_code", None) == 200, out  # the map still leads there
 
 
 def test_the_look_up_of_the_proxys_name_is_bounded(slow_dns: SlowResolver, server: int) -> None:
     url = "http://news.example/story.html"
     net = NetOptions(proxy=f"http://{SLOW}:{server}")
-    out, took = _in_thread(lambda: _get(net, url, deadline=1))
+    out, took = in_thread(lambda: _get(net, url, deadline=1))
     assert out and isinstance(out[0], LimitExceeded), out
     assert str(out[0]).startswith(f"GET {url}: gave up after 1 s (deadline"), out
     assert took < 1 + 5, took
@@ -173,7 +154,7 @@ def test_the_timestamp_authoritys_name_is_looked_up_within_the_requests_deadline
     from archiver.evidence import tsa
 
     url = f"http://{SLOW}:{server}/tsr"
-    out, took = _in_thread(lambda: tsa.request_token(url, b"sha256:0123", deadline=1))
+    out, took = in_thread(lambda: tsa.request_token(url, b"sha256:0123", deadline=1))
     assert out, f"POST {url} still waiting {WAIT} s after its 1 s deadline"
     assert isinstance(out[0], TimestampError), out
     assert str(out[0]) == (f"timestamp authority {url}: gave up after 1 s (deadline; raise --timestamp-deadline "
@@ -221,13 +202,13 @@ def test_each_address_of_a_name_gets_its_own_connect_timeout(unanswered: tuple[s
 
     net = NetOptions(resolver=lambda host, port: [first, second], dialer=dialer)
     url = "http://two-addresses.example/"
-    out, took = _in_thread(lambda: _get(net, url, timeout=2, deadline=30))
+    out, took = in_thread(lambda: _get(net, url, timeout=2, deadline=30))
     assert out, f"GET {url} still waiting {WAIT} s"
     (got,) = out
     assert getattr(got, "status_code", None) == 200, repr(got)  # the second address answered
     assert 2 <= took < 2 + 10, took
 
     # The deadline still bounds the whole: shorter than one connect timeout, it ends the fetch there.
-    out, took = _in_thread(lambda: _get(net, url, timeout=5, deadline=1))
+    out, took = in_thread(lambda: _get(net, url, timeout=5, deadline=1))
     assert out and isinstance(out[0], LimitExceeded), out
     assert took < 1 + 5, took

@@ -4,19 +4,17 @@ An authority that accepts the connection and then sends its answer's head one li
 `HTTP/1.1 100 Continue` heads for ever, or its body a byte at a time, answers every read in time:
 no per-read timeout trips, and without a deadline `export --timestamp` (and each capture's stamp)
 waited for ever. The authority here is a small socket server on 127.0.0.1 that keeps answering so
-as long as the test lasts; each request is waited for well past its deadline, and one still running
-then is the failure.
+as long as the test lasts (tests/dripping.py); each request is waited for well past its deadline,
+and one still running then is the failure.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,108 +22,17 @@ import pytest
 
 from archiver.errors import TimestampError
 from archiver.evidence import tsa
+from tests.dripping import WAIT, DrippingServer, dripping_server, in_thread
 from tests.evidence_fixtures import indexed_archive, make_domain
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGE = b"sha256:0123456789abcdef"
-WAIT = 60.0  # how long a request with a deadline of a few seconds may take on a loaded machine
-
-
-class HostileAuthority:
-    """Answers POSTs on 127.0.0.1 until stopped: /lines with `200 OK` then a header line every 0.5 s,
-    /continue with a `100 Continue` head every 0.1 s, /body with a head announcing 4096 bytes and
-    then a byte every 0.2 s, /silent with nothing at all, /hop with a redirect to /lines."""
-
-    def __init__(self) -> None:
-        self.stop = threading.Event()
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.threads: list[threading.Thread] = []
-        accepting = threading.Thread(target=self._accept, daemon=True)
-        accepting.start()
-        self.threads.append(accepting)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def _accept(self) -> None:
-        self.sock.settimeout(0.2)
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def _serve(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                conn.settimeout(10)
-                head = b""
-                while b"\r\n\r\n" not in head:
-                    data = conn.recv(65536)
-                    if not data:
-                        return
-                    head += data
-                path = head.split(b" ", 2)[1].decode()
-                if path == "/hop":
-                    conn.sendall(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /lines\r\nContent-Length: 0\r\n"
-                                 b"Connection: close\r\n\r\n")
-                    return
-                if path == "/lines":
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/timestamp-reply\r\n")
-                if path == "/body":
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/timestamp-reply\r\n"
-                                 b"Content-Length: 4096\r\n\r\n")
-                pause = {"/lines": 0.5, "/continue": 0.1, "/body": 0.2}.get(path, 0.5)
-                n = 0
-                while not self.stop.wait(pause):
-                    if path == "/lines":
-                        conn.sendall(b"X-Line-%d: more to come\r\n" % n)
-                    elif path == "/continue":
-                        conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
-                    elif path == "/body":
-                        conn.sendall(b"\x30")
-                    n += 1
-            except OSError:
-                return  # the client went away
-
-    def close(self) -> None:
-        self.stop.set()
-        self.sock.close()
-        for t in self.threads:
-            t.join(timeout=5)
 
 
 @pytest.fixture
-def hostile() -> Iterator[HostileAuthority]:
-    server = HostileAuthority()
-    try:
+def hostile() -> Iterator[DrippingServer]:
+    with dripping_server() as server:
         yield server
-    finally:
-        server.close()
-
-
-def _in_thread(call: Callable[[], object]) -> tuple[list[object], float]:
-    """Run `call()` in a thread for at most WAIT seconds: ([its result or exception], seconds taken),
-    or [] when it was still running."""
-    out: list[object] = []
-
-    def go() -> None:
-        try:
-            out.append(call())
-        except Exception as e:  # what it raised is its result
-            out.append(e)
-
-    started = time.monotonic()
-    t = threading.Thread(target=go, daemon=True)
-    t.start()
-    t.join(WAIT)
-    return out, time.monotonic() - started
 
 
 def _gave_up(url: str, after: str) -> str:
@@ -133,9 +40,9 @@ def _gave_up(url: str, after: str) -> str:
 
 
 @pytest.mark.parametrize("path", ["/lines", "/continue", "/body", "/silent", "/hop"])
-def test_a_request_ends_at_its_deadline_however_the_authority_drips(hostile: HostileAuthority, path: str) -> None:
+def test_a_request_ends_at_its_deadline_however_the_authority_drips(hostile: DrippingServer, path: str) -> None:
     url = hostile.url(path)
-    out, took = _in_thread(lambda: tsa.request_token(url, MESSAGE, deadline=2))
+    out, took = in_thread(lambda: tsa.request_token(url, MESSAGE, deadline=2))
     assert out, f"POST {path} still waiting {WAIT} s after its 2 s deadline"
     (got,) = out
     assert isinstance(got, TimestampError), repr(got)
@@ -143,14 +50,73 @@ def test_a_request_ends_at_its_deadline_however_the_authority_drips(hostile: Hos
     assert took < 2 + 5, took  # the deadline, not some later timeout
 
 
-def test_the_capture_stamper_names_the_deadline_and_gives_up_on_the_authority(hostile: HostileAuthority) -> None:
-    """Each capture's stamp is bound by the authorities' deadline; the capture's failure says so."""
-    from archiver.evidence.stamps import Authorities, default_request
+def test_the_capture_stamper_names_the_deadline_and_gives_up_on_the_authority(hostile: DrippingServer,
+                                                                             tmp_path: Path) -> None:
+    """Each capture's stamp is bound by the authorities' deadline: the capture is kept, its stamp's
+    failure names the deadline, and after GIVE_UP_AFTER such failures in a row the authority is not
+    asked again in this process (nor waited for)."""
+    from archiver.evidence.stamps import GIVE_UP_AFTER, Authorities, Stamper
+    from archiver.index import open_index
+    from archiver.index.rows import Capture
+    from archiver.warcstore import Batch, WarcStore
 
+    with WarcStore(tmp_path / "warcs", prefix="t") as store:
+        batch = Batch(store)
+        batch.write_resource("https://news.example/a", "text/html", b"<p>the river is up</p>")
     url = hostile.url("/lines")
-    out, _ = _in_thread(lambda: default_request(url, MESSAGE, Authorities((url,), deadline=1.5).deadline))
-    assert out, f"the capture's stamp still waiting {WAIT} s after its 1.5 s deadline"
-    assert isinstance(out[0], TimestampError) and str(out[0]) == _gave_up(url, "1.5 s"), repr(out[0])
+    stamper = Stamper(Authorities((url,), deadline=1.5))
+    with open_index(tmp_path / "archive") as index:
+        article = index.upsert_article("https://news.example/a")
+        captures = [index.add_capture(Capture(source="live", url="https://news.example/a", status="ok",
+                                              article_id=article)) for _ in range(GIVE_UP_AFTER + 1)]
+
+    def stamp(capture: int) -> list[str]:
+        with open_index(tmp_path / "archive") as index:  # an index is used in the thread that opened it
+            return stamper.stamp(index, capture, batch.records)
+
+    said: list[str] = []
+    for capture in captures[:GIVE_UP_AFTER]:
+        out, took = in_thread(lambda c=capture: stamp(c))  # type: ignore[misc]
+        assert out, f"the capture's stamp still waiting {WAIT} s after its 1.5 s deadline"
+        assert isinstance(out[0], list), repr(out[0])
+        said.extend(out[0])
+        assert 1.5 <= took < 1.5 + 5, took  # the deadline ended it, not some later timeout
+    out, took = in_thread(lambda: stamp(captures[-1]))
+    assert out and isinstance(out[0], list), repr(out)
+    said.extend(out[0])
+    assert took < 1.5, took  # not asked: given up on
+    with open_index(tmp_path / "archive") as index:
+        stamps = {s.capture_id: s for s in index.capture_stamps(captures)}
+    assert said[:GIVE_UP_AFTER] == [f"capture {c} not timestamped: {_gave_up(url, '1.5 s')}"
+                                    for c in captures[:GIVE_UP_AFTER]]
+    assert said[-1] == (f"capture {captures[-1]} not timestamped: not asked: the authority failed {GIVE_UP_AFTER} "
+                        f"time(s) in a row in this run (last: {_gave_up(url, '1.5 s')})")
+    assert all(stamps[c].token is None and stamps[c].error for c in captures)
+
+
+def test_archive_takes_the_capture_stamps_deadline_from_the_environment(hostile: DrippingServer,
+                                                                        tmp_path: Path) -> None:
+    """`archive` with ARCHIVER_TSA and ARCHIVER_TIMESTAMP_DEADLINE: the capture's stamp gives up at
+    that deadline (2 s, not the 10 s default), is named, and the capture is kept (exit 1)."""
+    import json
+
+    from tests.e2e import cli
+    from tests.fakeweb import FakeWeb, site
+
+    url = hostile.url("/continue")
+    with FakeWeb(tmp_path / "web") as web:
+        started = time.monotonic()
+        r = cli(web, "archive", site.ARTICLE_WIRE.url, "--format", "json", archive=tmp_path / "a",
+                env={"ARCHIVER_TSA": url, "ARCHIVER_TIMESTAMP_DEADLINE": "2"})
+        took = time.monotonic() - started
+    assert r.returncode == 1, r.stderr
+    summary = json.loads(r.stdout)
+    named = [f for f in summary["failures"] if "not timestamped" in f]
+    # Each capture named: the first ones by the deadline of 2 s, any after three such by "not asked".
+    assert named and named[0].endswith(f"not timestamped: {_gave_up(url, '2 s')}"), summary["failures"]
+    assert all(f.endswith(_gave_up(url, "2 s")) or "not asked" in f for f in named), named
+    assert (summary["articles"], summary["articles_failed"]) == (1, 0), summary  # the capture is kept
+    assert took < 3 * 10, took  # three requests at the 10 s default would take longer
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -164,7 +130,7 @@ def archive(tmp_path: Path) -> Path:
 
 
 def test_export_names_the_authority_that_ran_out_its_deadline_and_writes_the_bundle(
-        hostile: HostileAuthority, archive: Path, tmp_path: Path) -> None:
+        hostile: DrippingServer, archive: Path, tmp_path: Path) -> None:
     out = tmp_path / "b.wacz"
     url = hostile.url("/continue")
     r = _cli("export", "-o", str(out), "--archive-dir", str(archive), "--timestamp", url, "--timestamp-deadline", "2")
@@ -173,7 +139,7 @@ def test_export_names_the_authority_that_ran_out_its_deadline_and_writes_the_bun
     assert out.is_file()  # written, without that token
 
 
-def test_export_takes_the_deadline_from_the_environment(hostile: HostileAuthority, archive: Path,
+def test_export_takes_the_deadline_from_the_environment(hostile: DrippingServer, archive: Path,
                                                         tmp_path: Path) -> None:
     out = tmp_path / "b.wacz"
     url = hostile.url("/lines")
@@ -184,7 +150,7 @@ def test_export_takes_the_deadline_from_the_environment(hostile: HostileAuthorit
 
 
 def test_a_domain_signature_whose_authority_ran_out_its_deadline_fails_the_export(
-        hostile: HostileAuthority, archive: Path, tmp_path: Path) -> None:
+        hostile: DrippingServer, archive: Path, tmp_path: Path) -> None:
     domain = make_domain(tmp_path / "domain")
     out = tmp_path / "d.wacz"
     url = hostile.url("/lines")
