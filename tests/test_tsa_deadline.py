@@ -11,6 +11,7 @@ and one still running then is the failure.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -149,17 +150,44 @@ def test_export_takes_the_deadline_from_the_environment(hostile: DrippingServer,
     assert f"archiver: bundle not timestamped: {_gave_up(url, '2 s')}\n" in r.stderr
 
 
-def test_a_domain_signature_whose_authority_ran_out_its_deadline_fails_the_export(
-        hostile: DrippingServer, archive: Path, tmp_path: Path) -> None:
+def _refused_url() -> str:
+    """The URL of a port of 127.0.0.1 nothing listens on: a connection there is refused."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/tsr"
+
+
+@pytest.mark.parametrize("failure", ["deadline", "refused"])
+def test_a_domain_signature_whose_authority_failed_fails_the_export_as_a_failure_not_a_usage_error(
+        hostile: DrippingServer, archive: Path, tmp_path: Path, failure: str) -> None:
+    """A domain signature no authority timestamped is no signature: nothing is written. The authority's
+    failure is named, and the exit code is 1 (a failure, which the same command may get past later),
+    not 2, which says the command was wrong."""
     domain = make_domain(tmp_path / "domain")
     out = tmp_path / "d.wacz"
-    url = hostile.url("/lines")
+    url = hostile.url("/lines") if failure == "deadline" else _refused_url()
     r = _cli("export", "-o", str(out), "--archive-dir", str(archive), "--sign", "--domain-cert", str(domain.cert_pem),
              "--domain-key", str(domain.key_pem), "--timestamp", url, "--timestamp-deadline", "2")
-    assert r.returncode == 2, r.stderr
+    assert r.returncode == 1, r.stderr
     lines = r.stderr.strip().splitlines()
-    assert lines[-1] == f"archiver: no timestamp for the domain signature: {_gave_up(url, '2 s')}", lines
+    if failure == "deadline":
+        assert lines[-1] == f"archiver: no timestamp for the domain signature: {_gave_up(url, '2 s')}", lines
+    else:
+        assert lines[-1].startswith(f"archiver: no timestamp for the domain signature: timestamp authority {url}"), lines
     assert not out.exists()
+
+
+def test_a_domain_signature_with_a_bad_key_file_is_still_a_usage_error(hostile: DrippingServer, archive: Path,
+                                                                       tmp_path: Path) -> None:
+    domain = make_domain(tmp_path / "domain")
+    bad_key = tmp_path / "not-a-key.pem"
+    bad_key.write_text("not a key\n")
+    out = tmp_path / "d.wacz"
+    r = _cli("export", "-o", str(out), "--archive-dir", str(archive), "--sign", "--domain-cert", str(domain.cert_pem),
+             "--domain-key", str(bad_key), "--timestamp", hostile.url("/lines"))
+    assert r.returncode == 2, r.stderr
+    assert "not an unencrypted PEM private key" in r.stderr and not out.exists()
 
 
 @pytest.mark.parametrize(("given", "env", "said"), [

@@ -189,6 +189,15 @@ def chain_for(signer: x509.Certificate, pool: Sequence[x509.Certificate]) -> lis
     return chain
 
 
+class DomainUnstamped(EvidenceError):
+    """No authority timestamped a domain signature because of the authorities: unreachable, refused,
+    an error, a reply that is no usable token, or no reply by the deadline. The export writes nothing
+    (a domain signature without its timestamp is not one); a run's failure, not a usage error, that
+    the same command may get past later."""
+
+    exit_code = 1
+
+
 def sign_domain(identity: DomainIdentity, hash_: str, authorities: Sequence[str], *, created: str | None = None,
                 tsa_certificates: Sequence[x509.Certificate] = (), deadline: float = tsa.DEFAULT_DEADLINE,
                 failures: list[str] | None = None) -> dict[str, Any]:
@@ -196,7 +205,10 @@ def sign_domain(identity: DomainIdentity, hash_: str, authorities: Sequence[str]
     a time at most STAMP_WINDOW after `created` (what verifiers accept).
 
     Raises EvidenceError when none does (a domain signature without its timestamp is not one), naming
-    how far this machine's clock is from an authority's when that is why.
+    how far this machine's clock is from an authority's when that is why: DomainUnstamped (exit 1)
+    when an authority failed as a network endpoint does (unreachable, refused, an error, a reply that
+    is no usable token, its deadline), EvidenceError itself (exit 2) when each failure is the
+    operator's to set right first (its CA not given, this machine's clock).
     """
     if not authorities:
         raise EvidenceError("domain signing needs a timestamp authority: give --timestamp URL (or ARCHIVER_TSA)")
@@ -212,14 +224,17 @@ def sign_domain(identity: DomainIdentity, hash_: str, authorities: Sequence[str]
                     CERT_WINDOW.days)
     signature = identity.sign(hash_)
     errors: list[str] = []
+    authority_failed = False  # an authority's own failure (not the operator's to set right first)
     for url in authorities:
         try:
             token = tsa.request_token(url, signature.encode("ascii"), deadline=deadline, certificates=tsa_certificates)
         except TimestampError as e:
             errors.append(str(e))
+            authority_failed = True
             continue
         if token.signer is None:
             errors.append(f"timestamp authority {url} sent a token without its certificate")
+            authority_failed = True
             continue
         chain = chain_for(token.signer, [*token.certificates, *tsa_certificates])
         if len(chain) < 2 and chain[0].issuer != chain[0].subject:
@@ -241,5 +256,6 @@ def sign_domain(identity: DomainIdentity, hash_: str, authorities: Sequence[str]
                 "domainCert": tsa.certificates_pem(identity.chain),
                 "timeSignature": base64.b64encode(token.der).decode("ascii"),
                 "timestampCert": tsa.certificates_pem(chain)}
-    raise EvidenceError("no timestamp for the domain signature: " + "; ".join(errors))
+    message = "no timestamp for the domain signature: " + "; ".join(errors)
+    raise DomainUnstamped(message) if authority_failed else EvidenceError(message)
 
