@@ -305,6 +305,11 @@ def test_a_persons_own_entries_of_the_older_names_are_left(tmp_path: Path) -> No
     (more / "list.txt").write_text("what I exported")
     empty = tmp / "archiver-export-20240304"
     empty.mkdir()
+    pid_folder = tmp / f"archiver-export-{_dead_pid()}-20240306"  # the PID naming's, holding more than a bundle
+    pid_folder.mkdir()
+    (pid_folder / ".lock").touch()
+    (pid_folder / "export.wacz").write_bytes(bundle)
+    (pid_folder / "notes.txt").write_text("keep me")
     others = tmp / "archiver-export-20240305"
     shutil.copytree(leftover, others)
     for each in (others / "export.wacz", others):
@@ -319,6 +324,7 @@ def test_a_persons_own_entries_of_the_older_names_are_left(tmp_path: Path) -> No
     assert sorted(p.name for p in more.iterdir()) == ["export.wacz", "list.txt"]
     assert list(empty.iterdir()) == []
     assert sorted(p.name for p in others.iterdir()) == ["export.wacz"]
+    assert sorted(p.name for p in pid_folder.iterdir()) == [".lock", "export.wacz", "notes.txt"]
 
     # Beside the output: a person's partial download and text under the older part name, and a
     # folder so named, are left; a killed export's bundle under that name is removed.

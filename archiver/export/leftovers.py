@@ -169,11 +169,19 @@ def _staged_entries(path: Path, pid_named: bool) -> list[Path] | None:
     if (LOCK_NAME in names) != pid_named:
         return None
     bundles = [name for name in names if name != LOCK_NAME]
-    if not all(_STAGED.fullmatch(name) for name in bundles):
+    if not all(_STAGED.fullmatch(name) and _regular(path / name) for name in bundles):
         return None
     if not pid_named and not (len(bundles) == 1 and _own_bundle(path / bundles[0])):
         return None
-    return [path / name for name in names]
+    # The bundle first, the .lock last: a removal cut short leaves a folder the next sweep still knows.
+    return [path / name for name in bundles] + ([path / LOCK_NAME] if pid_named else [])
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.lstat().st_mode)
+    except OSError:
+        return False
 
 
 def _hold_existing(path: Path, staging: bool) -> int:
