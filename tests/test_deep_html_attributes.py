@@ -1,11 +1,12 @@
 """The attribute cap put on HTML before it is parsed: a tag's attributes past MAX_ATTRIBUTES are
-dropped (lexbor's parse is quadratic in a tag's attributes), nothing changes within the cap. The cap
-is looked for on pages of few tags for their size (over 256 bytes a tag), where such a tag can be
-much of the page."""
+dropped (lexbor's parse is quadratic in a tag's attributes), nothing changes within the cap. Every
+tag is searched on pages of few tags for their size (over 256 bytes a tag), where such a tag can be
+much of the page; on the others, probes find the tags long enough to cost the parser anything (over
+10 KB)."""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
@@ -13,6 +14,7 @@ from archiver.detect import detect
 from archiver.detect.depth import MAX_ATTRIBUTES, cap_attributes, few_tags, for_parser
 from archiver.detect.html import parse_page
 from archiver.models import Document
+from tests.conftest import corpus_dir
 
 TWEET = ('<blockquote class="twitter-tweet"><p lang="en" dir="ltr">After the crowd</p>&mdash; Jack (@jack) '
          '<a href="https://twitter.com/jack/status/20">March 21, 2006</a></blockquote>')
@@ -110,12 +112,104 @@ def test_markup_parsed_again_out_of_a_hidden_container_is_capped_too() -> None:
     assert [p.post_id for p in posts] == ["20"]
 
 
-def test_a_page_of_many_tags_for_its_size_is_not_searched_for_such_tags() -> None:
-    """The limit of the cap, as docs/safety.md says: the search would cost a tenth of detection on
-    every page, so a page padded with tags (under 256 bytes a tag) keeps its tag whole."""
+def _padded(tag: str, before: int = 0, after: int = 3000) -> str:
+    """A page of many small tags for its size (under 256 bytes a tag): `tag` after `before`
+    characters of them and before `after` of them, a post last."""
+    pad = "<b>y</b>"
+    html = "<html><body>" + pad * (before // len(pad)) + f"{tag}x</div>" + pad * after + TWEET + "</body></html>"
+    raw = html.encode()
+    assert len(raw) <= 256 * raw.count(b"<") and raw.count(b"<") <= 10_000  # not every tag searched
+    return html
+
+
+def test_a_page_padded_with_small_tags_has_its_long_tag_capped() -> None:
+    """The page QA timed: 100,000 attributes beside 3,000 small tags (713 KB) took lexbor 10.5 s,
+    its tag too short for the page's size to be searched among every tag; a probe finds it."""
+    html = _padded("<div " + " ".join(f"a{i}" for i in range(100_000)) + ">")
+    raw = html.encode()
+    assert not few_tags(raw)  # (before a parse that would take seconds, when the tag is missed)
+    held = for_parser(html, size=len(raw))
+    assert held is not html and len(held) < 100_000
+    div = parse_page(html, raw).css_first("div")
+    assert div is not None and len(div.attributes) == MAX_ATTRIBUTES
+    assert list(div.attributes)[-1] == f"a{MAX_ATTRIBUTES - 1}"
+    posts = detect(Document(source="padded.html", text=html, is_html=True, raw=raw, utf8=True))
+    assert [p.post_id for p in posts] == ["20"]
+
+
+def test_a_long_tag_holding_quoted_gts_is_found_too() -> None:
+    """`>` inside quoted values, and `<i>` in some, make the tag look like many short ones to a
+    search for long runs without `>`; or one at its start makes the rest look like text."""
+    for value in ('=">"', "='a > b'", '="<i>"', "= \n '<i>'"):
+        for every in (50, 1000, 30_000):
+            attrs = " ".join(f"a{i}{value}" if i % every == 0 else f"a{i}" for i in range(30_000))
+            html = _padded(f"<div {attrs}>")
+            assert not few_tags(html.encode()), (value, every)
+            assert len(_attributes(for_parser(html))) == MAX_ATTRIBUTES, (value, every)
+
+
+# A tag of 16 KB (longer than any the probes may miss: 10 KB), spelt every way `_tags` spells one and
+# with markup in its values, at any offset from the probes (8 KB apart).
+_LONG = 16 * 1024
+_LONG_VALUES = st.sampled_from(['=">"', "='>'", '="<i>"', "='<p>x</p>'", '="a > b"', "", "=x", '="v"'])
+
+
+@st.composite
+def _long_tags(draw: st.DrawFn) -> str:
+    unit = []
+    for _ in range(draw(st.integers(min_value=1, max_value=6))):
+        value = draw(_VALUES | _LONG_VALUES)
+        sep = draw(st.sampled_from(["", " ", "/"])) if value.endswith(('"', "'")) else \
+            draw(_SEPARATORS if not value else _SPACES)
+        unit.append((draw(_NAMES), value, sep))
+    parts: list[str] = []
+    size, i = 0, 0
+    while size < _LONG:
+        for name, value, sep in unit:
+            part = name.format(i) + value + sep
+            parts.append(part)
+            size += len(part)
+            i += 1
+    if not parts[-1].endswith((" ", "\n", "\t", "\f", "/")):
+        parts[-1] += " "
+    return "<div " + "".join(parts) + draw(st.sampled_from([">", "/>", " >"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(_long_tags(), st.integers(min_value=0, max_value=_LONG))
+def test_a_long_tag_on_a_padded_page_is_capped_wherever_it_lies_and_however_spelt(tag: str, before: int) -> None:
+    html = _padded(tag, before, after=1000)
+    whole = _attributes(html)
+    assume(len(whole) > MAX_ATTRIBUTES)  # (not when a value swallows what follows: `a =b=">"` ends at `>`)
+    assert not few_tags(html.encode())
+    capped = for_parser(html)
+    # The parser's reading of the first MAX_ATTRIBUTES: fewer when some are duplicates it drops
+    # (`"s` twice in `=a0= "s p"a1 =a2= "s p"`, which it reads as `=a0="s p" a1="a2=" "s p"a3`...).
+    kept = _attributes(capped)
+    assert kept == whole[: len(kept)] and 0 < len(kept) <= MAX_ATTRIBUTES
+    assert len(capped) <= len(html) - len(tag) + 32 * MAX_ATTRIBUTES  # (none of these is longer than 32)
+
+
+def test_a_padded_page_keeps_a_tag_too_short_to_cost_the_parser_whole() -> None:
+    """The limit of the cap, as docs/safety.md says: on a page of many tags for its size, a tag that
+    begins and ends between two probes keeps its attributes (it parses in a hundredth of a second
+    or less)."""
     tag = "<div " + " ".join(f"a{i}" for i in range(MAX_ATTRIBUTES * 2)) + ">"
-    padded = f"<html><body>{tag}x</div>" + "<b>y</b>" * 2000 + "</body></html>"
+    padded = _padded(tag)
     assert for_parser(padded) is padded
+    assert few_tags(padded.encode())
+
+
+def test_ordinary_pages_are_handed_to_the_parser_as_they_are() -> None:
+    """The probes find something to search on a few corpus pages (long scripts and texts), and
+    nothing to cap: every page is parsed as it is, from its bytes."""
+    pages = sorted((corpus_dir() / "articles").glob("*.html"))
+    assert len(pages) == 30
+    for page in pages:
+        raw = page.read_bytes()
+        html = raw.decode("utf-8", errors="replace")
+        assert few_tags(raw), page.name
+        assert for_parser(html) is html, page.name
 
 
 _MANY = " ".join(f"a{i}" for i in range(20_000))

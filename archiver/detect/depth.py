@@ -25,6 +25,7 @@ count by a small factor, never by an unbounded amount.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 LIMIT = 512  # Chromium's kMaximumHTMLParserDOMTreeDepth
 _SOFT_MARGIN = 64  # room under LIMIT for the small subtrees of elements with attributes
@@ -124,7 +125,8 @@ _CHEAP_TAGS = 10_000
 
 def for_parser(html: str, size: int | None = None) -> str:
     """`html` as the detector hands it to the parser: depth-capped when it has enough tags for
-    nesting to cost anything, and with no tag of more than `MAX_ATTRIBUTES` attributes; as it is
+    nesting to cost anything, and with no tag of more than `MAX_ATTRIBUTES` attributes (on pages of
+    many tags for their size, none long enough to cost anything: see `_over_cap`); as it is
     otherwise (the same object). `size`: its length in UTF-8 bytes, when known (as `few_tags`
     measures a page)."""
     tags = html.count("<")
@@ -134,8 +136,8 @@ def for_parser(html: str, size: int | None = None) -> str:
 
 def few_tags(raw: bytes) -> bool:
     """True when a document, as its UTF-8 bytes, has too few tags for nesting to cost anything and
-    no tag that may have more than `MAX_ATTRIBUTES` attributes: `for_parser` hands such a document
-    over as it is. (Counting bytes is cheaper than characters.)"""
+    no tag of more than `MAX_ATTRIBUTES` attributes that `cap_attributes` would cap: `for_parser`
+    hands such a document over as it is. (Counting bytes is cheaper than characters.)"""
     tags = raw.count(b"<")
     return tags <= _CHEAP_TAGS and not _over_cap(raw, tags)
 
@@ -153,18 +155,20 @@ MAX_ATTRIBUTES = 256
 # value, quoted or not. Each part possessive: the regular expression splits a tag where the tokenizer
 # does, never anywhere else.
 _WS = r"\t\n\f\r "
+_WS_CHARS, _WS_BYTES = "\t\n\f\r ", b"\t\n\f\r "
+_EQUALS = ord("=")  # (an item of bytes is an int)
 _TAG_NAME = rf"<[A-Za-z][^{_WS}/>]*+"
 _ATTRIBUTE = (rf"""(?>[{_WS}/]*+[^{_WS}/>][^{_WS}/>=]*+"""
               rf"""(?:[{_WS}]*+=[{_WS}]*+(?>"[^"]*+"|'[^']*+'|[^{_WS}>]*+))?+)""")
 # A start tag of more than MAX_ATTRIBUTES attributes ends where its first MAX_ATTRIBUTES do.
 _MANY_ATTRIBUTES_RE = re.compile(rf"{_TAG_NAME}{_ATTRIBUTE}{{{MAX_ATTRIBUTES}}}(?=[{_WS}/]*+[^{_WS}/>])")
 _MORE_ATTRIBUTES_RE = re.compile(rf"{_ATTRIBUTE}*+")
-# Which start tags may have more than MAX_ATTRIBUTES attributes is asked only of pages where such a
-# tag can be much of the page: more than _BYTES_PER_TAG bytes a tag (ordinary pages have 30 to 100),
-# or more tags than _CHEAP_TAGS (where the depth cap's count costs more already). Elsewhere it would
-# cost a quarter to a half of a parse (any regular expression over every tag does), a tenth of
-# detection: a page must have few tags for its size for a tag of very many attributes to be found.
-# Where asked, two searches find them, and only the tags found are counted, exactly:
+# Which start tags have more than MAX_ATTRIBUTES attributes is asked of every tag only on pages where
+# such a tag can be much of the page: more than _BYTES_PER_TAG bytes a tag (ordinary pages have 30 to
+# 100), or more tags than _CHEAP_TAGS (where the depth cap's count costs more already). Elsewhere
+# that would cost a quarter to a half of a parse (any regular expression over every tag does), a
+# tenth of detection. Where asked, two searches find them, and only the tags found are counted,
+# exactly:
 # - one that runs on for twice as many characters without a `>` (an attribute takes two at least: a
 #   name and what ends it);
 # - one whose first `>` is inside a quoted value (outside one, `>` ends the tag), found from each
@@ -178,38 +182,111 @@ _LONG_TAG_RE, _LONG_TAG_RE_B = re.compile(_LONG_TAG), re.compile(_LONG_TAG.encod
 _QUOTED_GT_RE, _QUOTED_GT_RE_B = re.compile(_QUOTED_GT), re.compile(_QUOTED_GT.encode())
 _TAG_START_RE, _TAG_START_RE_B = re.compile(_TAG_START), re.compile(_TAG_START.encode())
 _MANY_ATTRIBUTES_RE_B = re.compile(_MANY_ATTRIBUTES_RE.pattern.encode())
+# On the other pages (many tags for their size) what costs is a long tag: lexbor's time goes with
+# the square of a tag's length at worst (a tag of 10 KB took it 0.01 s of CPU at most, 64 KB 0.45 s,
+# 100 KB a second: short names, the last one repeated). Such a tag is found by probes, one every _PROBE
+# characters, each a few calls that search at C speed (a hundredth of detection in all). A probe
+# looks for a start tag begun since the probe before it (one begun earlier was open at that one) and
+# still open: between the `>` before the probe and the first `>` after it, or holding one of them
+# in a quoted value (the value's opening quote is the last of its kind before the `>`, after `=` and
+# whitespace). Where a `>` may be quoted, the searches above run over the _PROBE characters before
+# the probe, where such a tag begins; where the `>`s are _RUN characters apart or more, the one tag
+# that can begin between them is counted. A start tag found by no probe begins and ends between two
+# probes, or is shorter than _PROBE + _RUN characters (10 KB: about a hundredth of a second).
+_PROBE = 8192
+_RUN = 2048
 
 
 def _over_cap(doc: str | bytes, tags: int, size: int | None = None) -> list[int]:
-    """Where the start tags of more than MAX_ATTRIBUTES attributes begin, in order; `tags`: the
-    document's count of `<`; `size`: its length in UTF-8 bytes when it is text (else its length)."""
+    """Where the start tags of more than MAX_ATTRIBUTES attributes begin, in order (on pages of many
+    tags for their size, those the probes find: see `_probe`); `tags`: the document's count of `<`;
+    `size`: its length in UTF-8 bytes when it is text (else its length)."""
     size = len(doc) if size is None else size
-    if size <= _SPAN or (size <= _BYTES_PER_TAG * tags and tags <= _CHEAP_TAGS):
+    if size <= _SPAN:
         return []
     text = isinstance(doc, str)
     long_tag, quoted_gt, tag_start, many = (
         (_LONG_TAG_RE, _QUOTED_GT_RE, _TAG_START_RE, _MANY_ATTRIBUTES_RE) if text
         else (_LONG_TAG_RE_B, _QUOTED_GT_RE_B, _TAG_START_RE_B, _MANY_ATTRIBUTES_RE_B))
-    starts = {hit.start() for hit in long_tag.finditer(doc)  # type: ignore[arg-type]
-              if many.match(doc, hit.start())}  # type: ignore[arg-type]
+    starts: set[int] = set()
+    if size <= _BYTES_PER_TAG * tags and tags <= _CHEAP_TAGS:
+        spans = _probe(doc, starts, tag_start, many)
+    else:
+        spans = [(0, len(doc))]
     gt = ">" if text else b">"
     tried: set[int] = set()
-    for hit in quoted_gt.finditer(doc):  # type: ignore[arg-type]
-        # The tag holding a tag's first quoted `>` starts after the `>` before it (there is none
-        # between), within _SPAN characters (a longer run is a long tag, found above).
-        low = max(0, hit.start() - _SPAN)
-        low = max(low, doc.rfind(gt, low, hit.start()) + 1)  # type: ignore[arg-type]
-        tag = tag_start.search(doc, low, hit.start())  # type: ignore[arg-type]
-        if tag is not None and tag.start() not in tried:
-            tried.add(tag.start())
-            if many.match(doc, tag.start()):  # type: ignore[arg-type]
-                starts.add(tag.start())
+    for low_span, high_span in spans:
+        # Every tag beginning in the span is found whole: a search reads on past its end as far as
+        # such a tag needs (a long tag's first _SPAN characters, the first quoted `>` within them).
+        end = min(len(doc), high_span + 2 * _SPAN + 2)
+        starts.update(hit.start() for hit in long_tag.finditer(doc, low_span, end)  # type: ignore[arg-type]
+                      if many.match(doc, hit.start()))  # type: ignore[arg-type]
+        for hit in quoted_gt.finditer(doc, low_span, end):  # type: ignore[arg-type]
+            # The tag holding a tag's first quoted `>` starts after the `>` before it (there is none
+            # between), within _SPAN characters (a longer run is a long tag, found above).
+            low = max(0, hit.start() - _SPAN)
+            low = max(low, doc.rfind(gt, low, hit.start()) + 1)  # type: ignore[arg-type]
+            tag = tag_start.search(doc, low, hit.start())  # type: ignore[arg-type]
+            if tag is not None and tag.start() not in tried:
+                tried.add(tag.start())
+                if many.match(doc, tag.start()):  # type: ignore[arg-type]
+                    starts.add(tag.start())
     return sorted(starts)
+
+
+def _probe(doc: str | bytes, starts: set[int], tag_start: re.Pattern[Any], many: re.Pattern[Any]
+           ) -> list[tuple[int, int]]:
+    """The probes of `doc`: the tags of more than MAX_ATTRIBUTES attributes they find added to
+    `starts`, and the spans (start, end) where such a tag may begin returned, adjacent ones joined
+    (none on ordinary pages)."""
+    gt = ">" if isinstance(doc, str) else b">"
+    find, rfind = doc.find, doc.rfind
+    spans: list[tuple[int, int]] = []
+    for p in range(_PROBE, len(doc), _PROBE):
+        low = p - _PROBE
+        after = find(gt, p, p + _RUN)  # type: ignore[arg-type]
+        if after >= 0 and _in_value(doc, low, after):
+            quoted = True
+        else:
+            before = rfind(gt, low, p)  # type: ignore[arg-type]
+            if after >= 0 and after - max(before, low) < _RUN:
+                continue  # a tag open at `p` (and begun since `low`) is short, or holds `before`
+            quoted = before > low and _in_value(doc, low, before)
+        if quoted:
+            if spans and spans[-1][1] == low:
+                spans[-1] = (spans[-1][0], p)
+            else:
+                spans.append((low, p))
+        else:
+            # Far from any `>` a tag holds, the tag open at `p` is the first to begin after `before`.
+            tag = tag_start.search(doc, max(before + 1, low), p)
+            if tag is not None and many.match(doc, tag.start()):
+                starts.add(tag.start())
+    return spans
+
+
+def _in_value(doc: str | bytes, low: int, at: int) -> bool:
+    """Whether the `>` at `at` may be inside a quoted value of a tag begun after `low`: the last quote
+    of either kind before it opens a value (it follows `=`, and maybe whitespace)."""
+    if isinstance(doc, str):
+        for quote in ('"', "'"):
+            r = doc.rfind(quote, low, at)
+            if r > low and (doc[r - 1] == "=" or (
+                    doc[r - 1] in _WS_CHARS and doc[low:r].rstrip(_WS_CHARS).endswith("="))):
+                return True
+        return False
+    for quote_b in (b'"', b"'"):
+        r = doc.rfind(quote_b, low, at)
+        if r > low and (doc[r - 1] == _EQUALS or (
+                doc[r - 1] in _WS_BYTES and doc[low:r].rstrip(_WS_BYTES).endswith(b"="))):
+            return True
+    return False
 
 
 def cap_attributes(html: str, tags: int | None = None, *, size: int | None = None) -> str:
     """`html` with the attributes of each start tag past the first MAX_ATTRIBUTES dropped; `html`
-    itself when no tag has more (or none could be much of it: see `_BYTES_PER_TAG`). `tags`: its
+    itself when no tag has more (or, on pages of many tags for their size, none long enough to cost
+    the parser anything: see `_PROBE`). `tags`: its
     count of `<`, when taken already; `size`: its length in UTF-8 bytes, when known."""
     starts = _over_cap(html, html.count("<") if tags is None else tags, size)
     if not starts:
