@@ -112,6 +112,16 @@ def test_markup_parsed_again_out_of_a_hidden_container_is_capped_too() -> None:
     assert [p.post_id for p in posts] == ["20"]
 
 
+def test_text_with_a_quote_before_the_tag_does_not_hide_it() -> None:
+    """`x="y ` in the text before a tag whose first `>` is in a single-quoted value: the search for
+    quoted `>`s read one value from the text's `="` to that `>`, and looked for the tag before it."""
+    many = " ".join(f"a{i}" for i in range(MAX_ATTRIBUTES * 4))
+    text = "words " * 5000  # few tags for the page's size: every tag is searched
+    for before in ('x="y ', 'x = "y ', "x='y ", "x=\"y\" "):
+        html = f"<html><body><p>{before}<div c='>' {many}>in</div></p><p>{text}</p></body></html>"
+        assert len(_attributes(for_parser(html))) == MAX_ATTRIBUTES, before
+
+
 def _padded(tag: str, before: int = 0, after: int = 3000) -> str:
     """A page of many small tags for its size (under 256 bytes a tag): `tag` after `before`
     characters of them and before `after` of them, a post last."""

@@ -223,10 +223,13 @@ def _over_cap(doc: str | bytes, tags: int, size: int | None = None) -> list[int]
                       if many.match(doc, hit.start()))  # type: ignore[arg-type]
         for hit in quoted_gt.finditer(doc, low_span, end):  # type: ignore[arg-type]
             # The tag holding a tag's first quoted `>` starts after the `>` before it (there is none
-            # between), within _SPAN characters (a longer run is a long tag, found above).
-            low = max(0, hit.start() - _SPAN)
-            low = max(low, doc.rfind(gt, low, hit.start()) + 1)  # type: ignore[arg-type]
-            tag = tag_start.search(doc, low, hit.start())  # type: ignore[arg-type]
+            # between), within _SPAN characters (a longer run is a long tag, found above); maybe
+            # after the `=` the hit begins with, when that one is not the tag's (`x="y <div a='>'`:
+            # the hit runs from the text's `=`, the tag's own is inside it).
+            close = hit.end() - 1
+            low = max(0, close - _SPAN - 2)
+            low = max(low, doc.rfind(gt, low, close) + 1)  # type: ignore[arg-type]
+            tag = tag_start.search(doc, low, close)  # type: ignore[arg-type]
             if tag is not None and tag.start() not in tried:
                 tried.add(tag.start())
                 if many.match(doc, tag.start()):  # type: ignore[arg-type]
