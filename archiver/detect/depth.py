@@ -210,7 +210,7 @@ def _over_cap(doc: str | bytes, tags: int, size: int | None = None) -> list[int]
         else (_LONG_TAG_RE_B, _QUOTED_GT_RE_B, _TAG_START_RE_B, _MANY_ATTRIBUTES_RE_B))
     starts: set[int] = set()
     if size <= _BYTES_PER_TAG * tags and tags <= _CHEAP_TAGS:
-        spans = _probe(doc, starts, tag_start, many)
+        spans = _probe(doc, starts, many)
     else:
         spans = [(0, len(doc))]
     gt = ">" if text else b">"
@@ -237,53 +237,59 @@ def _over_cap(doc: str | bytes, tags: int, size: int | None = None) -> list[int]
     return sorted(starts)
 
 
-def _probe(doc: str | bytes, starts: set[int], tag_start: re.Pattern[Any], many: re.Pattern[Any]
-           ) -> list[tuple[int, int]]:
+def _probe(doc: str | bytes, starts: set[int], many: re.Pattern[Any]) -> list[tuple[int, int]]:
     """The probes of `doc`: the tags of more than MAX_ATTRIBUTES attributes they find added to
     `starts`, and the spans (start, end) where such a tag may begin returned, adjacent ones joined
     (none on ordinary pages)."""
-    gt = ">" if isinstance(doc, str) else b">"
+    # Whether a `>` may be inside a quoted value of a tag begun after `low`: the last quote of either
+    # kind before it opens a value (it follows `=`, and maybe whitespace). Written out twice below,
+    # as calls would cost a third of the probes' time. (An item of bytes is an int.)
+    marks: tuple[Any, ...] = ((">", "<", '"', "'", "=", _WS_CHARS) if isinstance(doc, str)
+                              else (b">", b"<", b'"', b"'", _EQUALS, _WS_BYTES))
+    gt, lt, dq, sq, eq, ws = marks
     find, rfind = doc.find, doc.rfind
     spans: list[tuple[int, int]] = []
     for p in range(_PROBE, len(doc), _PROBE):
         low = p - _PROBE
-        after = find(gt, p, p + _RUN)  # type: ignore[arg-type]
-        if after >= 0 and _in_value(doc, low, after):
-            quoted = True
-        else:
-            before = rfind(gt, low, p)  # type: ignore[arg-type]
+        after = find(gt, p, p + _RUN)
+        quoted = False
+        if after >= 0:
+            r = rfind(dq, low, after)
+            quoted = r > low and ((c := doc[r - 1]) == eq or c in ws and _after_equals(doc, low, r))
+            if not quoted:
+                r = rfind(sq, low, after)
+                quoted = r > low and ((c := doc[r - 1]) == eq or c in ws and _after_equals(doc, low, r))
+        if not quoted:
+            before = rfind(gt, low, p)
             if after >= 0 and after - max(before, low) < _RUN:
                 continue  # a tag open at `p` (and begun since `low`) is short, or holds `before`
-            quoted = before > low and _in_value(doc, low, before)
+            if before > low:
+                for quote in (dq, sq):
+                    r = rfind(quote, low, before)
+                    if r > low and ((c := doc[r - 1]) == eq or c in ws and _after_equals(doc, low, r)):
+                        quoted = True
+                        break
         if quoted:
             if spans and spans[-1][1] == low:
                 spans[-1] = (spans[-1][0], p)
             else:
                 spans.append((low, p))
         else:
-            # Far from any `>` a tag holds, the tag open at `p` is the first to begin after `before`.
-            tag = tag_start.search(doc, max(before + 1, low), p)
-            if tag is not None and many.match(doc, tag.start()):
-                starts.add(tag.start())
+            # Far from any `>` a tag holds, the tag open at `p` is the first to begin after `before`
+            # (each `<` is looked at by one probe at most).
+            at = find(lt, max(before + 1, low), p)
+            while at >= 0 and not (doc[at + 1 : at + 2].isalpha() and doc[at + 1 : at + 2].isascii()):
+                at = find(lt, at + 1, p)
+            if at >= 0 and many.match(doc, at):
+                starts.add(at)
     return spans
 
 
-def _in_value(doc: str | bytes, low: int, at: int) -> bool:
-    """Whether the `>` at `at` may be inside a quoted value of a tag begun after `low`: the last quote
-    of either kind before it opens a value (it follows `=`, and maybe whitespace)."""
+def _after_equals(doc: str | bytes, low: int, r: int) -> bool:
+    """Whether `doc[r]` follows `=` and whitespace, within `doc[low:r]`."""
     if isinstance(doc, str):
-        for quote in ('"', "'"):
-            r = doc.rfind(quote, low, at)
-            if r > low and (doc[r - 1] == "=" or (
-                    doc[r - 1] in _WS_CHARS and doc[low:r].rstrip(_WS_CHARS).endswith("="))):
-                return True
-        return False
-    for quote_b in (b'"', b"'"):
-        r = doc.rfind(quote_b, low, at)
-        if r > low and (doc[r - 1] == _EQUALS or (
-                doc[r - 1] in _WS_BYTES and doc[low:r].rstrip(_WS_BYTES).endswith(b"="))):
-            return True
-    return False
+        return doc[low:r].rstrip(_WS_CHARS).endswith("=")
+    return doc[low:r].rstrip(_WS_BYTES).endswith(b"=")
 
 
 def cap_attributes(html: str, tags: int | None = None, *, size: int | None = None) -> str:
