@@ -2,7 +2,7 @@
 dropped (lexbor's parse is quadratic in a tag's attributes), nothing changes within the cap. Every
 tag is searched on pages of few tags for their size (over 256 bytes a tag), where such a tag can be
 much of the page; on the others, probes find the tags long enough to cost the parser anything (over
-10 KB)."""
+18 KB)."""
 
 from __future__ import annotations
 
@@ -125,8 +125,9 @@ def test_text_with_a_quote_before_the_tag_does_not_hide_it() -> None:
 def _padded(tag: str, before: int = 0, after: int = 3000) -> str:
     """A page of many small tags for its size (under 256 bytes a tag): `tag` after `before`
     characters of them and before `after` of them, a post last."""
-    pad = "<b>y</b>"
-    html = "<html><body>" + pad * (before // len(pad)) + f"{tag}x</div>" + pad * after + TWEET + "</body></html>"
+    pad, wide = "<b>y</b>", "<b>" + "y" * 57 + "</b>"  # (the wide one: fewer tags before, for long offsets)
+    html = ("<html><body>" + wide * (before // len(wide)) + "y" * (before % len(wide)) + f"{tag}x</div>"
+            + pad * after + TWEET + "</body></html>")
     raw = html.encode()
     assert len(raw) <= 256 * raw.count(b"<") and raw.count(b"<") <= 10_000  # not every tag searched
     return html
@@ -158,9 +159,9 @@ def test_a_long_tag_holding_quoted_gts_is_found_too() -> None:
             assert len(_attributes(for_parser(html))) == MAX_ATTRIBUTES, (value, every)
 
 
-# A tag of 16 KB (longer than any the probes may miss: 10 KB), spelt every way `_tags` spells one and
-# with markup in its values, at any offset from the probes (8 KB apart).
-_LONG = 16 * 1024
+# A tag of 20 KB (longer than any the probes may miss: 18 KB), spelt every way `_tags` spells one and
+# with markup in its values, at any offset from the probes (16 KB apart).
+_LONG = 20 * 1024
 _LONG_VALUES = st.sampled_from(['=">"', "='>'", '="<i>"', "='<p>x</p>'", '="a > b"', "", "=x", '="v"'])
 
 
@@ -202,8 +203,8 @@ def test_a_long_tag_on_a_padded_page_is_capped_wherever_it_lies_and_however_spel
 
 def test_a_padded_page_keeps_a_tag_too_short_to_cost_the_parser_whole() -> None:
     """The limit of the cap, as docs/safety.md says: on a page of many tags for its size, a tag that
-    begins and ends between two probes keeps its attributes (it parses in a hundredth of a second
-    or less)."""
+    begins and ends between two probes keeps its attributes (it parses in a few hundredths of a
+    second at most)."""
     tag = "<div " + " ".join(f"a{i}" for i in range(MAX_ATTRIBUTES * 2)) + ">"
     padded = _padded(tag)
     assert for_parser(padded) is padded

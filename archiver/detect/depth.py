@@ -183,18 +183,18 @@ _QUOTED_GT_RE, _QUOTED_GT_RE_B = re.compile(_QUOTED_GT), re.compile(_QUOTED_GT.e
 _TAG_START_RE, _TAG_START_RE_B = re.compile(_TAG_START), re.compile(_TAG_START.encode())
 _MANY_ATTRIBUTES_RE_B = re.compile(_MANY_ATTRIBUTES_RE.pattern.encode())
 # On the other pages (many tags for their size) what costs is a long tag: lexbor's time goes with
-# the square of a tag's length at worst (a tag of 10 KB took it 0.01 s of CPU at most, 64 KB
+# the square of a tag's length at worst (a tag of 16 KB took it 0.024 s of CPU at most, 64 KB
 # 0.45 s, 100 KB a second: short names, the last one repeated). Such a tag is found by probes, one
-# every _PROBE characters, each a few calls that search at C speed (1.5% of detection in all, on
-# the corpus). A probe looks for a start tag begun since the probe before it (one begun earlier was
-# open at that one) and still open: between the `>` before the probe and the first `>` after it,
-# or holding one of them in a quoted value (the value's opening quote is the last of its kind
+# every _PROBE characters, each a few calls that search at C speed (about 1% of detection in all,
+# on the corpus). A probe looks for a start tag begun since the probe before it (one begun earlier
+# was open at that one) and still open: between the `>` before the probe and the first `>` after
+# it, or holding one of them in a quoted value (the value's opening quote is the last of its kind
 # before the `>`, after `=` and whitespace). Where a `>` may be quoted, the searches above run over
 # the _PROBE characters before the probe, where such a tag begins; where the `>`s are _RUN
 # characters apart or more, the one tag that can begin between them is counted. A start tag found
 # by no probe begins and ends between two probes, or is shorter than _PROBE + _RUN characters
-# (10 KB: about a hundredth of a second).
-_PROBE = 8192
+# (18 KB: a few hundredths of a second).
+_PROBE = 16384
 _RUN = 2048
 
 
