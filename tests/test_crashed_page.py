@@ -26,6 +26,10 @@ from tests.test_recorder import read_warcs
 pytestmark = pytest.mark.browser
 
 NEWS = "https://news.example"
+VIDEO = "kX3f9TqLm2A"  # the fake web's one YouTube video
+WATCH = f"https://www.youtube.com/watch?v={VIDEO}"
+EMBED = f"https://www.youtube.com/embed/{VIDEO}"
+EMBED_FAULT = ("fault", "www.youtube.com", f"/embed/{VIDEO}")
 RUNS_OUT = "const kept = []; for (;;) kept.push(new Array(100000).fill(0.5));"
 PAGES = {
     # (runs out while its document is still parsed: its load event never comes)
@@ -36,6 +40,9 @@ PAGES = {
                                   "addEventListener('load', () => { fetch('https://faults.example/hang');"
                                   f" setTimeout(() => {{ {RUNS_OUT} }}, 100); }});</script>"),
     "/2024/fine.html": "<!doctype html><title>Fine</title><h1>A page that stays</h1>",
+    # (a healthy page, whose cross-site embed, in a renderer of its own, runs out: see EMBED_FAULT)
+    "/2024/embeds-one.html": ("<!doctype html><title>With an embed</title><h1>An article with a video</h1>"
+                              f'<iframe src="{EMBED}" width="560" height="315"></iframe>'),
 }
 DEADLINE_S = 30  # the capture deadline the crashed pages waited out
 
@@ -113,23 +120,18 @@ def test_a_crashed_page_ends_its_capture_at_once_and_the_next_ones_go_on(
     assert early.cut_short in json.loads(info["errors"])
 
 
-VIDEO = "kX3f9TqLm2A"  # the fake web's one YouTube video
-WATCH = f"https://www.youtube.com/watch?v={VIDEO}"
-EMBED = f"https://www.youtube.com/embed/{VIDEO}"
-
-
 def test_a_run_names_each_crashed_page_as_failed_and_captures_the_rest(web: FakeWeb, small_heap: Path,
                                                                         tmp_path: Path) -> None:
     archive = tmp_path / "archive"
     crashing, fine = f"{NEWS}/2024/runs-out.html", f"{NEWS}/2024/fine.html"
-    web.set_state(("fault", "www.youtube.com", f"/embed/{VIDEO}"), "oom")  # the post's embed page crashes too
+    web.set_state(EMBED_FAULT, "oom")  # the post's embed page crashes too
     try:
         started = time.monotonic()
         r = cli(web, "archive", crashing, fine, WATCH, "--capture-deadline", str(DEADLINE_S), "--format", "json",
                 archive=archive, timeout=300, env={"ARCHIVER_CHROMIUM": str(small_heap)})
         took = time.monotonic() - started
     finally:
-        web.set_state(("fault", "www.youtube.com", f"/embed/{VIDEO}"), None)
+        web.set_state(EMBED_FAULT, None)
     assert r.returncode == 1, r.stderr
     assert took < DEADLINE_S, took  # (each crashed page waited out the deadline: over a minute)
     summary = json.loads(r.stdout)
@@ -143,3 +145,27 @@ def test_a_run_names_each_crashed_page_as_failed_and_captures_the_rest(web: Fake
     assert not list((archive / "warcs").glob("*.open"))  # the run's WARC closed whole
     checked = cli(web, "verify", archive=archive)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_an_embedded_frames_crash_is_named_as_the_frames_not_the_pages(
+        web: FakeWeb, small_heap: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cross-site iframe runs in a renderer of its own: its crash fires the page's `crash` event
+    too (Playwright's), while the page's own renderer lives. Playwright gives the page up all the
+    same (its calls on it fail), so the capture ends: named for the embed, not for the page, with
+    the page's records kept and completed from its sessions, which still answer."""
+    monkeypatch.setenv("ARCHIVER_CHROMIUM", str(small_heap))
+    web.set_state(EMBED_FAULT, "oom")
+    try:
+        ((page, took), (fine, _)), _ = _render_all(web, tmp_path, ["/2024/embeds-one.html", "/2024/fine.html"])
+    finally:
+        web.set_state(EMBED_FAULT, None)
+    assert page.cut_short == (f"an embedded frame's renderer crashed ({EMBED}) while loading, and the browser's "
+                              "driver gives the page up with it: kept what was recorded before it"), page.errors
+    assert page.cut_short in page.errors and page.status == 200 and took < DEADLINE_S / 3, (took, page.errors)
+    assert fine.status == 200 and fine.errors == [] and fine.screenshot is not None  # the next tab
+    records = read_warcs(tmp_path / "warc")
+    (document,) = [r for r in records if r.type == "response" and r.uri == f"{NEWS}/2024/embeds-one.html"]
+    assert document.payload == PAGES["/2024/embeds-one.html"].encode()
+    # Completed as any cut capture's records are: the protocol, which only the CDP sessions tell.
+    assert document.headers.get("WARC-Protocol"), document.headers
+    assert document.headers.get("WARC-IP-Address"), document.headers

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from playwright.async_api import Browser as PlaywrightBrowser
+from playwright.async_api import CDPSession, Frame, Page, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Page, Playwright, async_playwright
 
 from archiver import watchdog
 from archiver.capture import pagesteps
@@ -33,7 +33,7 @@ from archiver.capture.isolated import PageReader
 from archiver.capture.pagesteps import CUT_SCREENSHOT, Shots, first_line
 from archiver.capture.pagewrite import Provenance, write_page
 from archiver.capture.recorder import TrafficRecorder
-from archiver.capture.renderer import RENDERER_CRASHED, PageCapture
+from archiver.capture.renderer import EMBED_CRASHED, RENDERER_CRASHED, PageCapture
 from archiver.capture.tabs import BrowserOpeners, Tab, Tabs, confine_local, open_tab
 from archiver.capture.traffic import Recorded, page_document
 from archiver.errors import BrowserError
@@ -195,7 +195,7 @@ class ChromiumRenderer(AsyncClosing):
             # busy loop) never answers an evaluation at all: the deadline itself ends the step.
             async with asyncio.timeout(clock.left_s(grace=_STEP_GRACE_S)) as hard:
                 # A page whose renderer crashed answers nothing more either: the crash ends the step.
-                crash = _Crash(page, hard)
+                crash = _Crash(page, hard, recorder)
                 await confine_local(tab, url)
                 t = time.monotonic()
                 sight = pagesteps.reader(page, recorder)
@@ -262,22 +262,18 @@ class ChromiumRenderer(AsyncClosing):
         except TimeoutError:
             if not hard.expired():
                 raise
-            crashed = crash is not None and crash.seen
-            if crashed:
-                # Nothing of the page answers any more (a question asked over CDP is never answered
-                # at all): what it recorded before is what there is.
-                msg = f"{RENDERER_CRASHED} while {step}: kept what was recorded before it"
+            cut = True
+            if crash is not None and crash.seen:
+                recorded = await _after_crash(crash, step, url, result, recorder)
             else:
                 # The deadline passed inside a step: the page stopped answering (its scripts never yield).
                 assert self.capture_deadline is not None
                 msg = (f"capture stopped at its {seconds(self.capture_deadline)} deadline while {step} (the page did "
                        "not answer); kept what was complete (raise --capture-deadline to wait longer)")
-            log.warning("%s: %s", url, msg)
-            result.errors.append(msg)
-            result.cut_short = msg
-            cut = True
-            recorded = await within(finish_quickly(recorder, result.errors), _STEP_GRACE_S, recorder.recorded)
-            if not crashed:
+                log.warning("%s: %s", url, msg)
+                result.errors.append(msg)
+                result.cut_short = msg
+                recorded = await within(finish_quickly(recorder, result.errors), _STEP_GRACE_S, recorder.recorded)
                 # A renderer busy for good would hold its tab's closing (and the browser's) for a
                 # minute: it is ended at once, its page being of no more use.
                 await recorder.end_page()
@@ -293,13 +289,12 @@ class ChromiumRenderer(AsyncClosing):
             if not browser.is_connected():
                 raise BrowserError(f"Chromium exited while capturing {url}: {first_line(e)}") from e
             if crash is not None and crash.seen:
-                msg = f"{RENDERER_CRASHED} while {step}: kept what was recorded before it"
-                result.errors.append(msg)
-                result.cut_short = msg
+                # (Playwright's call on the page failed at once, before the steps' timeout ended them)
                 cut = True
+                recorded = await _after_crash(crash, step, url, result, recorder)
             else:
                 result.errors.append(f"capture interrupted: {first_line(e)}")
-            recorded = recorder.recorded  # what was complete before the interruption
+                recorded = recorder.recorded  # what was complete before the interruption
         finally:
             if crash is not None:
                 crash.close()
@@ -336,15 +331,20 @@ _COLLECT_S = 60.0  # reading what a page that answered everything recorded, at m
 
 
 class _Crash:
-    """Ends a capture's steps (`steps`, the timeout they run under) as soon as its page's renderer
-    crashes (Chromium's renderer process died: out of memory, a bug, killed): Playwright's own calls
-    on the page fail at once then, but a question asked over one of the page's CDP sessions (the
-    recorder's, the isolated reader's) is never answered, and a request in flight never ends, so
-    each step would wait out its ceiling, and the next one too, until the capture deadline."""
+    """Ends a capture's steps (`steps`, the timeout they run under) as soon as a renderer of its page
+    crashes (a Chromium renderer process died: out of memory, a bug, killed), and tells whose it was.
 
-    def __init__(self, page: Page, steps: asyncio.Timeout) -> None:
+    Playwright's page `crash` event fires for the page's own renderer and for each out-of-process
+    (cross-site) iframe's alike, and either way Playwright gives the page up: every call on it
+    after (goto, evaluate, content, a full-page screenshot) fails at once ("Page crashed"), and the
+    call in hand too. A question asked over one of the page's CDP sessions on the dead renderer (the
+    recorder's, the isolated reader's) is never answered, and a request in flight there never ends,
+    so each step would wait out its ceiling, and the next one too, until the capture deadline."""
+
+    def __init__(self, page: Page, steps: asyncio.Timeout, recorder: TrafficRecorder) -> None:
         self.page = page
         self.steps = steps
+        self.recorder = recorder
         self.seen = False
         page.on("crash", self._crashed)
 
@@ -355,8 +355,65 @@ class _Crash:
         except RuntimeError:
             pass  # the steps were over already: nothing waits on the page
 
+    async def whose(self) -> str:
+        """Whose renderer crashed, as the capture names it: the page's own, or an embedded frame's
+        (its address, when one embedded frame alone no longer answers). The page's own CDP session
+        is asked something cheap: an answer within `_PROBE_S` means the page's renderer lives. (A
+        page whose own scripts never yield does not answer either: it is named as crashed too.)"""
+        page_session = self.recorder.page_session
+        if page_session is None:
+            return RENDERER_CRASHED
+        frames = list(zip(self.recorder.oopif_frames, self.recorder.frame_sessions, strict=False))
+        page_says, *frames_say = await asyncio.gather(_probe(page_session), *(_probe(s) for _, s in frames))
+        if page_says != "answered":
+            return RENDERER_CRASHED
+        silent = [frame for (frame, _), says in zip(frames, frames_say, strict=False) if says == "silent"]
+        where = f" ({_frame_url(silent[0])})" if len(silent) == 1 else ""
+        return f"{EMBED_CRASHED}{where}"
+
     def close(self) -> None:
         self.page.remove_listener("crash", self._crashed)
+
+
+_PROBE_S = 1.0  # a renderer alive answers a question at once; a crashed one never does
+
+
+async def _probe(session: CDPSession) -> str:
+    """'answered' when the renderer behind `session` answers within `_PROBE_S`; 'silent' when it
+    does not (crashed, or busy for good); 'gone' when the session is closed (its frame gone)."""
+    try:
+        async with asyncio.timeout(_PROBE_S):
+            await session.send("Runtime.evaluate", {"expression": "0", "returnByValue": True})
+        return "answered"
+    except TimeoutError:
+        return "silent"
+    except PlaywrightError:
+        return "gone"
+
+
+def _frame_url(frame: Frame) -> str:
+    try:
+        return frame.url or "address unknown"
+    except PlaywrightError:
+        return "address unknown"
+
+
+async def _after_crash(crash: _Crash, step: str, url: str, result: PageCapture,
+                       recorder: TrafficRecorder) -> list[Recorded]:
+    """A capture whose page's renderer, or an embedded frame's, crashed during `step`: it is named
+    (`result.cut_short`), and what the recorder holds is kept, its protocols and addresses filled
+    in from the sessions that still answer."""
+    who = await crash.whose()
+    if who == RENDERER_CRASHED:
+        msg = f"{who} while {step}: kept what was recorded before it"
+    else:
+        # The page lives, but Playwright answers nothing more of it: its steps cannot go on.
+        msg = (f"{who} while {step}, and the browser's driver gives the page up with it: kept what was "
+               "recorded before it")
+    log.warning("%s: %s", url, msg)
+    result.errors.append(msg)
+    result.cut_short = msg
+    return await within(finish_quickly(recorder, result.errors), _STEP_GRACE_S, recorder.recorded)
 
 
 async def _went_on(onward: pagesteps.Onward, sight: PageReader, recorder: TrafficRecorder,

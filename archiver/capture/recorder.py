@@ -98,7 +98,9 @@ class TrafficRecorder:
         self._body_errors: dict[int, str] = {}
         self._body_pending: dict[int, str] = {}
         self._deferred: dict[int, tuple[Request, str | None]] = {}
-        # The page's renderer crashed: its CDP sessions never answer again (not even a detach).
+        # A renderer of the page crashed (its own, or an out-of-process iframe's: Playwright's page
+        # `crash` event does not tell them apart): a session on it never answers again (not even a
+        # detach), and the tab is closed whole without detaching any.
         self.crashed = False
 
     @classmethod

@@ -22,8 +22,10 @@ if TYPE_CHECKING:
     from archiver.warcstore import Batch
 
 
-# How a capture says its page's renderer crashed (Chromium's renderer process died), ending it.
+# How a capture says its page's renderer crashed (Chromium's renderer process died), ending it; and
+# an out-of-process (cross-site) iframe's, which ends it too (the browser's driver gives the page up).
 RENDERER_CRASHED = "the page's renderer crashed"
+EMBED_CRASHED = "an embedded frame's renderer crashed"
 
 
 @dataclass
