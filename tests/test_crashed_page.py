@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shlex
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from archiver.capture.cdp import CdpTap
 from archiver.capture.chromium import find_chromium
 from archiver.capture.chromium_render import ChromiumRenderer
+from archiver.capture.recorder import TrafficRecorder
 from archiver.capture.renderer import PageCapture
 from archiver.net import NetOptions
 from archiver.warcstore import Batch, WarcStore
@@ -35,10 +38,12 @@ PAGES = {
     # (runs out while its document is still parsed: its load event never comes)
     "/2024/runs-out.html": ("<!doctype html><title>Runs out</title><h1>Runs out of memory</h1>"
                             f"<script>{RUNS_OUT}</script>"),
-    # (runs out once loaded, a request of its still in flight: the capture is settling)
-    "/2024/runs-out-later.html": ("<!doctype html><title>Runs out later</title><h1>Runs out later</h1><script>"
-                                  "addEventListener('load', () => { fetch('https://faults.example/hang');"
-                                  f" setTimeout(() => {{ {RUNS_OUT} }}, 100); }});</script>"),
+    # (runs out once loaded, a request of its still in flight, when it is first scrolled: only the
+    # capture's settling scrolls it, through the page once, so the crash comes while it settles)
+    "/2024/runs-out-later.html": ("<!doctype html><title>Runs out later</title><h1>Runs out later</h1>"
+                                  '<div style="height: 3000px">A long page</div><script>'
+                                  "addEventListener('load', () => fetch('https://faults.example/hang'));"
+                                  f" addEventListener('scroll', () => {{ {RUNS_OUT} }}, {{once: true}});</script>"),
     "/2024/fine.html": "<!doctype html><title>Fine</title><h1>A page that stays</h1>",
     # (a healthy page, whose cross-site embed, in a renderer of its own, runs out: see EMBED_FAULT)
     "/2024/embeds-one.html": ("<!doctype html><title>With an embed</title><h1>An article with a video</h1>"
@@ -62,15 +67,37 @@ def small_heap(tmp_path_factory: pytest.TempPathFactory) -> Path:
     chromium = find_chromium()
     assert chromium is not None
     wrapper = tmp_path_factory.mktemp("chromium") / "chromium"
-    wrapper.write_text(f'#!/bin/sh\nexec {chromium} --js-flags=--max-old-space-size=32 "$@"\n')
+    wrapper.write_text(f'#!/bin/sh\nexec {shlex.quote(chromium)} --js-flags=--max-old-space-size=32 "$@"\n')
     wrapper.chmod(0o755)
     return wrapper
 
 
-def _render_all(web: FakeWeb, tmp_path: Path, paths: list[str]) -> tuple[list[tuple[PageCapture, float]], float]:
-    """Each path rendered in turn in one browser, with how long each took; and how long closing
-    the browser took (its used tabs closed first) once the last render returned."""
-    async def go() -> tuple[list[tuple[PageCapture, float]], float]:
+@pytest.fixture
+def detached(monkeypatch: pytest.MonkeyPatch) -> list[tuple[set[str], int]]:
+    """For each page's recorder closed (its tab closing): the addresses its CDP sessions saw, and
+    how many of those sessions it detached (the real detach, counted)."""
+    closed: list[tuple[set[str], int]] = []
+    detaching: list[CdpTap] = []
+    real_close, real_detach = TrafficRecorder.close, CdpTap.detach
+
+    async def detach(tap: CdpTap) -> None:
+        detaching.append(tap)
+        await real_detach(tap)
+
+    async def close(recorder: TrafficRecorder) -> None:
+        taps = list(recorder._taps)
+        seen = {entry.url for tap in taps for entry in tap.requests.values()}
+        await real_close(recorder)
+        closed.append((seen, sum(1 for tap in detaching if any(tap is t for t in taps))))
+
+    monkeypatch.setattr(CdpTap, "detach", detach)
+    monkeypatch.setattr(TrafficRecorder, "close", close)
+    return closed
+
+
+def _render_all(web: FakeWeb, tmp_path: Path, paths: list[str]) -> list[tuple[PageCapture, float]]:
+    """Each path rendered in turn in one browser, with how long each took; the browser closed."""
+    async def go() -> list[tuple[PageCapture, float]]:
         net = NetOptions.from_options([web.map_host], str(web.ca_pem), None, env={})
         out = []
         async with await ChromiumRenderer.launch(net, workdir=tmp_path / "browser", timeout=20,
@@ -80,17 +107,17 @@ def _render_all(web: FakeWeb, tmp_path: Path, paths: list[str]) -> tuple[list[tu
                     started = time.monotonic()
                     page = await renderer.render(f"{NEWS}{path}", Batch(store), screenshot_path=tmp_path / f"{n}.png")
                     out.append((page, time.monotonic() - started))
-            closing = time.monotonic()
-        return out, time.monotonic() - closing
+        return out
     return asyncio.run(go())
 
 
 def test_a_crashed_page_ends_its_capture_at_once_and_the_next_ones_go_on(
-        web: FakeWeb, small_heap: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        web: FakeWeb, small_heap: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        detached: list[tuple[set[str], int]]) -> None:
     monkeypatch.setenv("ARCHIVER_CHROMIUM", str(small_heap))
     paths = ["/2024/runs-out.html", "/2024/fine.html", "/2024/runs-out-later.html", "/2024/fine.html",
              "/2024/runs-out.html"]
-    rendered, closing = _render_all(web, tmp_path, paths)
+    rendered = _render_all(web, tmp_path, paths)
     (early, took_early), (fine, _), (later, took_later), (fine_again, _), (last, _) = rendered
     for page, took, step in ((early, took_early, "loading"), (later, took_later, "settling")):
         assert took < DEADLINE_S / 3, (took, page.timings, page.errors)  # (it took DEADLINE_S and 5 s of grace)
@@ -100,10 +127,13 @@ def test_a_crashed_page_ends_its_capture_at_once_and_the_next_ones_go_on(
     for page in (fine, fine_again):  # the same browser, the next tabs
         assert page.status == 200 and page.errors == [] and page.cut_short is None and page.title == "Fine"
         assert page.screenshot is not None and page.screenshot.stat().st_size > 0
-    # The last crashed page's tab, closed as the browser closes, no longer waits to detach its
-    # CDP sessions from the dead renderer (each waited out its 5 s ceiling: closing took 5.1 s).
     assert last.cut_short == early.cut_short, last.errors
-    assert closing < 4.5, closing  # (0.3 s, measured)
+    # A crashed page's tab (the last one's closed as the browser closes) no longer waits to detach
+    # its CDP sessions from the dead renderer (each waited out its 5 s ceiling, holding the
+    # browser's closing); the others' tabs detach theirs as before.
+    crashed = [n for seen, n in detached if any("/2024/runs-out" in u for u in seen)]
+    healthy = [n for seen, n in detached if f"{NEWS}/2024/fine.html" in seen]
+    assert crashed == [0, 0, 0] and len(healthy) == 2 and all(healthy), detached
     records = read_warcs(tmp_path / "warc")  # every record whole: a reader reads them all
     infos = [r.uri for r in records if r.type == "metadata" and r.uri.startswith("urn:capture-info:")]
     assert infos == [f"urn:capture-info:{NEWS}{p}" for p in paths]  # (each page's, the crashed ones too)
@@ -133,7 +163,8 @@ def test_a_run_names_each_crashed_page_as_failed_and_captures_the_rest(web: Fake
     finally:
         web.set_state(EMBED_FAULT, None)
     assert r.returncode == 1, r.stderr
-    assert took < DEADLINE_S, took  # (each crashed page waited out the deadline: over a minute)
+    # (each crashed page waited out the deadline: over a minute; 13 s measured on a loaded machine)
+    assert took < 50, took
     summary = json.loads(r.stdout)
     crashed = "the page's renderer crashed while loading: kept what was recorded before it"
     assert summary["failures"] == [
@@ -156,7 +187,7 @@ def test_an_embedded_frames_crash_is_named_as_the_frames_not_the_pages(
     monkeypatch.setenv("ARCHIVER_CHROMIUM", str(small_heap))
     web.set_state(EMBED_FAULT, "oom")
     try:
-        ((page, took), (fine, _)), _ = _render_all(web, tmp_path, ["/2024/embeds-one.html", "/2024/fine.html"])
+        (page, took), (fine, _) = _render_all(web, tmp_path, ["/2024/embeds-one.html", "/2024/fine.html"])
     finally:
         web.set_state(EMBED_FAULT, None)
     assert page.cut_short == (f"an embedded frame's renderer crashed ({EMBED}) while loading, and the browser's "
