@@ -28,7 +28,10 @@ Names (FAULTS):
                         at the capture deadline
     oom                 a small HTML page whose script, while the page loads, takes memory until its
                         renderer runs out and crashes (Chromium ends the renderer process): the
-                        page's own load event never comes
+                        page's own load event never comes. Only for a browser whose pages' heap is
+                        capped small (tests/test_crashed_page.py starts Chromium with
+                        --js-flags=--max-old-space-size=32): in an ordinary Chromium the page takes
+                        gigabytes of the machine's memory, for many seconds, before it crashes
 
 Also: badtls.example aborts every TLS handshake (tls.HANDSHAKE_FAIL_HOSTS).
 """
