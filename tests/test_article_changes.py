@@ -143,3 +143,54 @@ def test_an_embed_taken_out_is_dated_and_the_article_captured_again(tmp_path: Pa
     assert page.count('no longer in this article since <time datetime="20') == 1 and "&lt;time" not in page
     (article,) = json.loads(detail.stdout)["articles"]
     assert article["url"] == URL and article["dropped_at"] is None  # cited again
+
+
+def test_a_change_read_by_a_run_killed_before_the_page_was_captured_is_captured_by_the_next(tmp_path: Path) -> None:
+    """The run indexes the new citation, then captures the page; killed in between (kill -9 while
+    the page hangs on an image), the next run finds the citation indexed already but no complete
+    capture of the page since: it captures the page. A run after that captures nothing more."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.e2e import ROOT
+
+    archive, seeds = tmp_path / "archive", tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text(URL + "\n")
+    new_key = f"twitter:{site.TWEET_VIDEO.id}"
+
+    def cited() -> bool:
+        try:
+            with sqlite3.connect(f"file:{archive / 'archive.db'}?mode=ro", uri=True) as db:
+                return db.execute("SELECT count(*) FROM citations c JOIN posts p ON p.id = c.post WHERE p.key = ?",
+                                  [new_key]).fetchone()[0] > 0
+        except sqlite3.Error:
+            return False
+
+    with FakeWeb(tmp_path / "web") as web:
+        web.set_state(("article", PATH), _page(site.TWEET_PHOTO))
+        assert cli(web, "run", "--seeds", str(seeds), archive=archive).returncode == 0
+        grown = _page(site.TWEET_PHOTO, site.TWEET_VIDEO)
+        web.set_state(("article", PATH), grown.replace("</body>", '<img src="https://faults.example/hang"></body>'))
+        args = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir", str(archive),
+                "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem)]
+        p = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            end = time.monotonic() + 120
+            while not cited():
+                assert p.poll() is None and time.monotonic() < end, "the run never indexed the new citation"
+                time.sleep(0.05)
+            p.send_signal(signal.SIGKILL)  # the page's capture is waiting for the image that hangs
+        finally:
+            p.wait()
+        assert _article_captures(archive) == ["ok"]  # (killed before the capture was indexed)
+        web.set_state(("article", PATH), grown)
+        resumed = cli(web, "run", "--seeds", str(seeds), "-v", "--format", "json", archive=archive)
+        assert resumed.returncode == 0, resumed.stderr
+        assert _article_captures(archive) == ["ok", "ok"], resumed.stderr
+        assert f"{URL}: its citations changed after its latest complete capture" in resumed.stderr
+        held = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=archive)
+        assert held.returncode == 0, held.stderr
+    assert _article_captures(archive) == ["ok", "ok"]  # held as it is now: not captured a third time

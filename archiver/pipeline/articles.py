@@ -283,6 +283,9 @@ class ArticleHandler:
         with s.article_turn(url):
             article_id = s.index.upsert_article(url, source=doc.source, title=title)
             cited_before = s.index.current_citations(article_id)  # as its latest read found them
+            # A change of its citations indexed by an earlier read whose capture of the page never
+            # completed (the run killed in between): the page is still to be captured to show it.
+            behind = s.index.citations_changed_since_capture(article_id)
             for post in posts:
                 post.key = s.index.upsert_post(post)  # a known alias lands on the ID-keyed post
                 s.index.cite(article_id, post.key, post.kind, post.evidence)
@@ -304,7 +307,10 @@ class ArticleHandler:
                 if outcome.new_citations or outcome.dropped_citations:
                     log.info("%s: cites %d post(s) it did not cite at its latest read, no longer cites %d: captured again",
                              doc.source, outcome.new_citations, outcome.dropped_citations)
-            if self.recapture or not held or outcome.new_citations or outcome.dropped_citations:
+                elif behind:
+                    log.info("%s: its citations changed after its latest complete capture (a run that read the change "
+                             "ended before capturing it): captured again", doc.source)
+            if self.recapture or not held or behind or outcome.new_citations or outcome.dropped_citations:
                 page = self._capture_article(doc, url, article_id, batch, outcome)
                 wanted += self._rendered_posts(doc, page, article_id, outcome, room=cap - len(set(outcome.posts)),
                                                capped=capped)

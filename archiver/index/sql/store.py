@@ -545,6 +545,23 @@ class Store(Closing):
         )
         return row is not None and bool(row["ok"])
 
+    def citations_changed_since_capture(self, article_id: int) -> bool:
+        """True when the article's citations changed after its latest capture of its own that
+        completed: one first cited, or dropped, after it (a run that indexed the change and died
+        before the page's capture ended leaves it so). Citations its rendered page gave are left
+        out (they are found by the capture itself, and indexed after it); an article never captured
+        to the end gives False (`article_captured` says so)."""
+        row = self._one(
+            "SELECT max(c.captured_at) AS at FROM captures c WHERE c.article_id = ? AND c.post IS NULL "
+            "AND c.error IS NULL", [article_id])
+        if row is None or not row["at"]:
+            return False
+        changed = self._one(
+            "SELECT 1 AS found FROM citations WHERE article_id = ? AND ("
+            "(dropped_at IS NULL AND first_seen > ? AND (evidence IS NULL OR evidence NOT LIKE 'rendered:%')) "
+            "OR dropped_at > ?) LIMIT 1", [article_id, row["at"], row["at"]])
+        return changed is not None
+
     def posts_due_for_recheck(self, older_than: timedelta, now: datetime | None = None) -> list[str]:
         """Keys of posts never checked, or last checked `older_than` ago or more; stalest first.
 
