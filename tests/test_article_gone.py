@@ -148,3 +148,33 @@ def test_a_taken_down_article_is_shown_so_in_the_report_and_show(tmp_path: Path)
     assert f"could not be captured since {article['failing_since']}: HTTP 404" in line, shown
     (article,) = [a for a in back["articles"] if a["url"] == URL]
     assert (article["failing_since"], article["failure"]) == (None, None)
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_a_held_article_whose_site_refuses_is_not_recorded_as_gone(tmp_path: Path, status: int) -> None:
+    """A 503 (down, overloaded) or a 429 (rate-limiting) says nothing of the article, as of a post:
+    the run names the refusal (exit 1), the answer is kept as the article's, and no capture of it
+    says it failed (the report shows no failure); the next run that gets it reads it as usual."""
+    from tests.fakeweb import pages, site
+
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        web.set_state(("article", PATH), HTML.replace("</body>", pages.blockquote_html(site.TWEET_PHOTO) + "</body>"))
+        assert cli(web, "archive", URL, archive=archive).returncode == 0
+        web.set_state(("fail", "news.example"), {"status": status, "times": 100, "retry_after": 0})
+        refused = cli(web, "archive", URL, "--format", "json", archive=archive)
+        report = json.loads(cli(web, "report", "--format", "json", archive=archive).stdout)
+    assert refused.returncode == 1, refused.stderr
+    assert json.loads(refused.stdout)["failures"] == [
+        f"{URL}: not read: its server answered HTTP {status} (down, overloaded or rate-limiting: nothing learnt of "
+        f"the article); the archive holds its earlier captures (`archiver lookup --article {URL}` lists the posts "
+        "it cites)"], refused.stderr
+    (article,) = [a for a in report["articles"] if a["url"] == URL]
+    assert (article["failing_since"], article["failure"]) == (None, None), article
+    with sqlite3.connect(archive / "archive.db") as db:
+        rows = db.execute("SELECT c.status FROM captures c JOIN articles a ON a.id = c.article_id "
+                          "WHERE a.url = ? AND c.post IS NULL", [URL]).fetchall()
+        answers = db.execute("SELECT r.status FROM records r JOIN articles a ON a.id = r.article_id "
+                             "WHERE a.url = ? AND r.warc_type = 'response' AND r.target_uri = ?", [URL, URL]).fetchall()
+    assert rows == [("ok",)]
+    assert status in {a for (a,) in answers}  # the refusal is findable as the article's

@@ -144,13 +144,24 @@ class ArticleHandler:
     def _gone(self, spec: str, e: HttpStatusError, batch: Batch) -> SourceError | None:
         """An article this archive captured before now answers an error status (taken down, moved):
         that answer is recorded as a capture of the article, with its date and its exchange, and
-        the failure says so (its address is not wrong). None for an article not held."""
+        the failure says so (its address is not wrong). A refusal (429, a 5xx) says nothing of the
+        article: its answer is kept as the article's, no capture is added, and the failure names
+        the outage. None for an article not held."""
         held = self.s.index.held_article(spec) if is_url(spec) else None
         if held is None:
             return None
         from ..index.urls import without_tracking
 
         article_id, url = held
+        lookup = f"`archiver lookup --article {shlex.quote(url)}` lists the posts it cites"
+        if refusal(e.status):
+            # Its server refused or failed to answer (overloaded, down, rate-limiting): that tells
+            # nothing of the article, as with a post; its answer stays findable as the article's,
+            # but no capture says it failed, and the next run reads it again.
+            self.s.index.add_records(None, batch.records, article_id=article_id)
+            return SourceError(f"{spec}: not read: its server answered HTTP {e.status} (down, overloaded or "
+                               f"rate-limiting: nothing learnt of the article); the archive holds its earlier "
+                               f"captures ({lookup})")
         error = f"HTTP {e.status}: the page is gone from its site or moved (captured before)"
         with self.s.index.transaction():
             # The capture is of the address that answered (where the article was first read, when a
@@ -159,8 +170,7 @@ class ArticleHandler:
                                                    url=without_tracking(spec), status="error", error=error,
                                                    warc=batch.warc))
             self.s.index.add_records(cid, batch.records, article_id=article_id)
-        return SourceError(f"{spec}: answered HTTP {e.status} now; the archive holds its earlier captures "
-                           f"(`archiver lookup --article {shlex.quote(url)}` lists the posts it cites)")
+        return SourceError(f"{spec}: answered HTTP {e.status} now; the archive holds its earlier captures ({lookup})")
 
     def _post_address(self, spec: str, post: Post, found: Found | None) -> ArticleResult:
         """A source that is a post's own address (a tweet's URL given to `archive`): the post, to be
@@ -478,6 +488,12 @@ class ArticleHandler:
         if s.stamper is not None and batch.records:
             s.stamper.stamp(s.index, cid, batch.records)  # a failure is kept, and named by the run
         return page
+
+
+def refusal(status: int) -> bool:
+    """An answer that is its server's refusal or failure (a 429, any 5xx: overloaded, down,
+    rate-limiting), not a word about the page it was asked for."""
+    return status == 429 or status >= 500
 
 
 def _file_uri(source: str) -> str:
