@@ -33,6 +33,7 @@ from .times import format_utc, iso_seconds, parse_timestamp
 if TYPE_CHECKING:
     from .evidence.stamps import Authorities
     from .index.protocol import ArchiveIndex
+    from .index.rows import RunRow
     from .net import NetOptions
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,16 @@ def clock_not_before(latest: str, what: str, *, who: str = "this run", how: str 
                           f"a time from a clock that was ahead then, {how} with {CLOCK_OVERRIDE}=1")
 
 
+def _life(row: RunRow) -> str:
+    """What a run that died did, as the index tells: `; last sign of life ..., N capture(s) ...`."""
+    did = row.did or {}
+    if row.finished_at is None or row.finished_at == row.started_at:
+        return "; it indexed nothing"
+    captures = int(did.get("post_captures", 0)) + int(did.get("article_captures", 0))
+    return (f"; last sign of life {row.finished_at}: {captures} capture(s), {did.get('checks', 0)} check(s) "
+            "indexed")
+
+
 class RunRecord:
     """The run row being written; `summary` is what `recorded_run` stores when the run ends."""
 
@@ -161,8 +172,9 @@ def recorded_run(index: ArchiveIndex, command: str) -> Iterator[RunRecord]:
     clock_not_behind(index)
     for row in index.close_unfinished_runs("killed"):
         what = "run" if row.command in (None, "run") else f"{row.command} run"
-        log.warning("%s %s (started %s) did not finish, and could not record why (killed, stopped by a full "
-                    "disk, or its index unreachable as it ended): closed as killed", what, row.id, row.started_at)
+        log.warning("%s %s (started %s%s) did not finish, and could not record why (killed, stopped by a full "
+                    "disk, or its index unreachable as it ended): closed as killed", what, row.id, row.started_at,
+                    _life(row))
     record = RunRecord(index.start_run(command))
     try:
         yield record

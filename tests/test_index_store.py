@@ -307,6 +307,30 @@ def test_a_run_started_a_little_early_still_rechecks_the_previous_run_s_posts(in
     assert index.posts_due_for_recheck(timedelta(hours=6), now=now) == []
 
 
+def test_a_killed_run_is_closed_at_its_last_check_and_its_checks_are_due_with_its_period(index: Index) -> None:
+    # Cron every 6 hours: the run of 00:00 checked two posts, the latest at 00:05, and was killed.
+    # The next run closes it at 00:05 (not at its own start), counting what it did; the run of
+    # 06:01 finds both checks due, the one made at the very end of the dead run too.
+    first, last = index.upsert_post(tweet(post_id="1")), index.upsert_post(tweet(post_id="2"))
+    run = index.start_run()
+    index.db.execute("UPDATE runs SET started_at = ? WHERE id = ?",  # type: ignore[attr-defined]
+                     ["2024-03-04T00:00:00.000Z", run])
+    index.observe(first, "live", checked_at="2024-03-04T00:01:00.000Z")
+    index.observe(last, "live", checked_at="2024-03-04T00:05:00.000Z")
+    (closed,) = index.close_unfinished_runs()
+    assert (closed.id, closed.finished_at) == (run, "2024-03-04T00:05:00.000Z")
+    assert closed.did is not None and (closed.did["checks"], closed.did["post_captures"]) == (2, 0)
+    assert index.run_end(run) == ("2024-03-04T00:00:00.000Z", "2024-03-04T00:05:00.000Z", "killed", "run")
+    now = datetime(2024, 3, 4, 6, 1, tzinfo=UTC)
+    assert index.posts_due_for_recheck(timedelta(hours=6), now=now) == [first, last]
+    # A run that indexed nothing is closed at its start.
+    empty = index.start_run()
+    index.db.execute("UPDATE runs SET started_at = ? WHERE id = ?",  # type: ignore[attr-defined]
+                     ["2024-03-05T00:00:00.000Z", empty])
+    (closed,) = index.close_unfinished_runs()
+    assert closed.finished_at == "2024-03-05T00:00:00.000Z" and closed.did is not None and closed.did["checks"] == 0
+
+
 def test_the_latest_moment_is_the_latest_run_start_or_check(index: Index) -> None:
     assert index.latest_moment() is None
     run = index.start_run()

@@ -269,3 +269,57 @@ def test_a_run_sent_without_waiting_is_not_closed_as_killed(tmp_path: Path) -> N
         index.finish_run(sent, {"articles": 1})
         rows = index.db.execute("SELECT id, outcome, command FROM runs ORDER BY id").fetchall()
     assert rows == [(sent, "done", DETACHED_RUN), (died, "killed", "run")]
+
+
+def test_a_killed_run_is_closed_at_its_last_sign_of_life_with_what_it_did(web: FakeWeb, tmp_path: Path) -> None:
+    """Killed once its article's capture is indexed (a post's capture hanging): the next run closes
+    its row at the time of the last thing it indexed, not at the next run's start, and its summary
+    counts what the index holds of it and says the time is no clean end."""
+    from archiver.platforms.twitter.syndication import syndication_url
+
+    archive = tmp_path / "archive"
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text(site.ARTICLE_FLOOD.url + "\n")
+    synd = syndication_url(site.TWEET_PHOTO.id).removeprefix("https://cdn.syndication.twimg.com")
+    fault = ("fault", "cdn.syndication.twimg.com", synd)
+
+    def article_captured() -> bool:
+        try:
+            with sqlite3.connect(f"file:{archive / 'archive.db'}?mode=ro", uri=True) as db:
+                return db.execute("SELECT count(*) FROM captures WHERE post IS NULL").fetchone()[0] > 0
+        except sqlite3.Error:
+            return False
+
+    web.set_state(fault, "hang")
+    try:
+        p = _start(web, seeds, archive, output=False)
+        try:
+            _wait_for(article_captured, 120, p)
+            os.killpg(p.pid, signal.SIGKILL)  # (its own group: Chromium with it)
+        finally:
+            p.kill()
+            p.wait()
+    finally:
+        web.set_state(fault, None)
+    r = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=archive)
+    assert r.returncode == 0, r.stderr
+    with sqlite3.connect(archive / "archive.db") as db:
+        (started, finished, outcome, summary), (next_start,) = (
+            db.execute("SELECT started_at, finished_at, outcome, summary FROM runs WHERE id = 1").fetchone(),
+            db.execute("SELECT started_at FROM runs WHERE id = 2").fetchone())
+        latest = db.execute("SELECT max(captured_at), count(*) FROM captures WHERE captured_at < ?",
+                            [next_start]).fetchone()
+        articles = db.execute("SELECT count(*) FROM captures WHERE post IS NULL AND captured_at < ?",
+                              [next_start]).fetchone()[0]
+        checks = db.execute("SELECT max(checked_at), count(*) FROM observations WHERE checked_at < ?",
+                            [next_start]).fetchone()
+    did = json.loads(summary)
+    assert outcome == "killed" and started < finished < next_start, (started, finished, next_start)
+    assert finished == max(t for t in (latest[0], checks[0]) if t), (finished, latest, checks)
+    assert did["article_captures"] == articles == 1, did
+    assert did["post_captures"] + did["article_captures"] == latest[1] and did["checks"] == checks[1], did
+    assert did["finished_at_is"].startswith("its last sign of life"), did
+    (closed,) = [line for line in r.stderr.splitlines() if "did not finish" in line]
+    assert closed.startswith(f"archiver: run 1 (started {started}; last sign of life {finished}: "
+                             f"{latest[1]} capture(s), {checks[1]} check(s) indexed) did not finish"), closed

@@ -309,11 +309,14 @@ DETACHED_RUN = "run --no-wait"
 
 @dataclass
 class RunRow(_Row):
-    """A closed-by-force run: its id, start and command."""
+    """A closed-by-force run: its id, start and command; when it closed it (its last sign of life)
+    and what it did, as the index tells (the row's summary)."""
 
     id: int
     started_at: str
     command: str | None
+    finished_at: str | None = None
+    did: dict[str, Any] | None = None
 
 
 @dataclass

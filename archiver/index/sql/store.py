@@ -579,10 +579,12 @@ class Store(Closing):
         slack = format_utc(at + min(older_than * RUN_START_SLACK, MAX_RUN_START_SLACK))
         row = self._one("SELECT max(finished_at) AS finished FROM runs WHERE started_at < ? AND finished_at IS NOT NULL",
                         [slack])
+        before = "<"
         if row is not None and row["finished"] and row["finished"] > cutoff:
-            cutoff = row["finished"]
+            # (Up to its end: a killed run's is the time of the last thing it wrote, a check maybe.)
+            cutoff, before = row["finished"], "<="
         rows = self.db.query(
-            "SELECT key FROM posts WHERE last_checked IS NULL OR last_checked < ? "
+            f"SELECT key FROM posts WHERE last_checked IS NULL OR last_checked {before} ? "
             "ORDER BY last_checked IS NOT NULL, last_checked, key",
             [cutoff],
         )
@@ -644,9 +646,51 @@ class Store(Closing):
         (`DETACHED_RUN`) is left open: its workers hold no lock, and `runs status` closes it.
         """
         unfinished = "finished_at IS NULL AND (command IS NULL OR command <> ?)"
+        closed: list[RunRow] = []
         with self.transaction():
             rows = list(self.db.query(
                 f"SELECT id, started_at, command FROM runs WHERE {unfinished} ORDER BY id", [DETACHED_RUN]))
-            self.db.execute(f"UPDATE runs SET finished_at = ?, outcome = ? WHERE {unfinished}",
-                            [utc_now(), outcome, DETACHED_RUN])
-        return [RunRow(**row) for row in rows]
+            for row in rows:
+                end, did = self._last_sign_of_life(int(row["id"]), row["started_at"])
+                self.db.execute("UPDATE runs SET finished_at = ?, outcome = ?, summary = ? WHERE id = ?",
+                                [end, outcome, fields.dump(did), row["id"]])
+                closed.append(RunRow(**row, finished_at=end, did=did))
+        return closed
+
+    def _last_sign_of_life(self, run_id: int, started_at: str) -> tuple[str, dict[str, Any]]:
+        """When a run that died last wrote to the index, and what it wrote, as the index tells.
+
+        Runs never overlap (the run lock): what the index dates from the run's start to the start
+        of the next run (or now) is that run's: its captures, its checks, the citations it found or
+        dropped. The time is the latest of them (its start when there is none), the summary counts
+        them and says that the time is the last sign of life, not the run's end."""
+        nxt = self._one("SELECT min(started_at) AS at FROM runs WHERE id > ?", [run_id])
+        bound = (nxt["at"] if nxt is not None and nxt["at"] else None) or utc_now()
+        window = [started_at, bound]
+
+        def one(sql: str, params: list[Any]) -> Any:
+            row = self._one(sql, params)
+            return row["n"] if row is not None else None
+
+        latest = [
+            one("SELECT max(captured_at) AS n FROM captures WHERE captured_at >= ? AND captured_at < ?", window),
+            one("SELECT max(checked_at) AS n FROM observations WHERE checked_at >= ? AND checked_at < ?", window),
+            one("SELECT max(first_seen) AS n FROM citations WHERE first_seen >= ? AND first_seen < ?", window),
+            one("SELECT max(dropped_at) AS n FROM citations WHERE dropped_at >= ? AND dropped_at < ?", window),
+        ]
+        end = max([t for t in latest if t] or [started_at])
+        did = {
+            "finished_at_is": "its last sign of life: the latest capture, check or citation it indexed (its start "
+                              "when none), not a clean end",
+            "post_captures": int(one("SELECT count(*) AS n FROM captures WHERE post IS NOT NULL "
+                                     "AND captured_at >= ? AND captured_at < ?", window) or 0),
+            "article_captures": int(one("SELECT count(*) AS n FROM captures WHERE post IS NULL "
+                                        "AND captured_at >= ? AND captured_at < ?", window) or 0),
+            "checks": int(one("SELECT count(*) AS n FROM observations WHERE checked_at >= ? AND checked_at < ?",
+                              window) or 0),
+            "citations_found": int(one("SELECT count(*) AS n FROM citations WHERE first_seen >= ? AND first_seen < ?",
+                                       window) or 0),
+            "citations_dropped": int(one("SELECT count(*) AS n FROM citations WHERE dropped_at >= ? "
+                                         "AND dropped_at < ?", window) or 0),
+        }
+        return end, did
