@@ -190,3 +190,25 @@ def test_json_to_a_file_and_bad_format(made: SimpleNamespace) -> None:
         f"written to {target} (replacing the file that was there)"), again.stderr
     bad = cli(made.web, "report", "--format", "pdf", archive=made.archive)
     assert bad.returncode == 2 and bad.stdout == ""
+
+
+def test_a_post_shows_a_picture_of_each_status_it_went_through(tmp_path: Path) -> None:
+    """Live, deleted (its Wayback copy held), live again, withheld: four runs, four sources and
+    statuses, each with its picture, the deletion's tombstone among them."""
+    key = f"twitter:{site.TWEET_PHOTO.id}"
+    archive, seeds = tmp_path / "archive", tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text(site.ARTICLE_FLOOD.url + "\n")
+    with FakeWeb(tmp_path / "web") as web:
+        for state in (None, "deleted", None, "withheld"):
+            web.set_state(("tweet", site.TWEET_PHOTO.id), state)
+            r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "1s", archive=archive)
+            assert r.returncode in (0, 1), r.stderr
+        report = cli(web, "report", "--format", "json", archive=archive)
+        html = cli(web, "report", "-o", str(tmp_path / "report.html"), archive=archive)
+    assert report.returncode == 0 and html.returncode == 0, report.stderr + html.stderr
+    (post,) = [p for p in json.loads(report.stdout)["posts"] if p["key"] == key]
+    assert [s["status"] for s in post["timeline"]] == ["live", "deleted", "live", "withheld"], post["timeline"]
+    pictured = {(c["source"], c["status"]) for c in post["crops"]}
+    assert {("live", "live"), ("live", "deleted"), ("wayback", "recovered"), ("live", "withheld")} <= pictured, pictured
+    assert post["crops_left_out"] == 0

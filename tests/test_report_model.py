@@ -84,18 +84,40 @@ def test_crops_best_first_then_one_per_source_and_status(tmp_path: Path) -> None
 
 
 def test_the_wayback_copy_stays_in_view_after_statuses_came_and_went(tmp_path: Path) -> None:
+    from archiver.report.model import MAX_CROPS
+    from archiver.report.page import render_html
+
     d = "screenshots/twitter/9"
-    names = {n: _png(tmp_path / d / n, 500, 10) for n in (
-        "1-embed-element-00.png", "2-wayback-element-00.png", "3-embed-element-00.png", "4-embed-element-00.png",
-        "5-embed-element-00.png")}
-    caps = [CaptureRow(f"2024-03-0{n}T00:00:00.000Z", source, f"{d}/{names[f'{n}-{kind}-element-00.png']}", status, None)
-            for n, source, kind, status in ((1, "live", "embed", "live"), (2, "wayback", "wayback", "recovered"),
-                                             (3, "live", "embed", "suspended"), (4, "live", "embed", "login_required"),
-                                             (5, "live", "embed", "unavailable"))]
+    later = ("suspended", "login_required", "unavailable", "withheld", "protected", "deleted", "unknown", "age_gated",
+             "live_again", "private")[:MAX_CROPS]  # (statuses enough to pass the bound by two)
+    steps = [(1, "live", "embed", "live"), (2, "wayback", "wayback", "recovered"),
+             *((n, "live", "embed", status) for n, status in enumerate(later, start=3))]
+    names = {n: _png(tmp_path / d / f"{n:02d}-{kind}-element-00.png", 500, 10) for n, _s, kind, _st in steps}
+    caps = [CaptureRow(f"2024-03-{n:02d}T00:00:00.000Z", source, f"{d}/{names[n]}", status, None)
+            for n, source, _kind, status in steps]
     report = build_report([_post("twitter:9", "suspended", captures=caps)], tmp_path)
     crops = [c.path.rsplit("/", 1)[1] for c in report.posts[0].crops]
-    # The first-hand live capture, then the Wayback copy, whatever came after it; then the newest.
-    assert crops == ["1-embed-element-00.png", "2-wayback-element-00.png", "5-embed-element-00.png"]
+    # The best capture (the first-hand live one), then the Wayback copy, whatever came after it;
+    # then the newest, up to the bound: the oldest of the others left out, and counted.
+    assert len(crops) == MAX_CROPS and crops[:2] == ["01-embed-element-00.png", "02-wayback-element-00.png"]
+    assert crops[2:] == [f"{n:02d}-embed-element-00.png" for n in range(len(steps), len(steps) - MAX_CROPS + 2, -1)]
+    assert report.posts[0].crops_left_out == 2
+    page = render_html(report, tmp_path, None)
+    assert "2 older picture(s) of other sources and statuses left out here" in page
+
+
+def test_each_status_a_post_went_through_keeps_its_picture(tmp_path: Path) -> None:
+    # Live, deleted (the Wayback copy held), live again, withheld: four sources and statuses, four pictures.
+    d = "screenshots/twitter/8"
+    steps = [(1, "live", "live"), (2, "live", "deleted"), (3, "wayback", "recovered"), (4, "live", "live"),
+             (5, "live", "withheld")]
+    caps = [CaptureRow(f"2024-03-0{n}T00:00:00.000Z", source,
+                       f"{d}/{_png(tmp_path / d / f'{n}-embed-element-00.png', 500, 10)}", status, None)
+            for n, source, status in steps]
+    (post,) = build_report([_post("twitter:8", "withheld", captures=caps)], tmp_path).posts
+    assert {(c.source, c.status) for c in post.crops} == {("live", "live"), ("live", "deleted"), ("wayback", "recovered"),
+                                                          ("live", "withheld")}
+    assert post.crops_left_out == 0
 
 
 def test_a_copy_that_recovered_nothing_says_why_old_archives_error_rows_too(tmp_path: Path) -> None:

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from ..index.rows import ArticlePage, CaptureRow, PostRow
 
 NO_ARTICLE = "(no article)"
-MAX_CROPS = 3  # pictures per post: the best one, then the newest of each other (source, status)
+# Pictures per post: the best one, then the newest of each other (source, status) it went through,
+# at most this many (the others, oldest first, are left out, and the report says how many).
+MAX_CROPS = 8
 # An element screenshot is named after its page's screenshot: `<stamp>-<label>-element-NN.png`.
 _ELEMENT_RE = re.compile(r"-element-\d+\.png$")
 
@@ -71,6 +73,8 @@ class ReportPost:
     articles: list[str]
     crops: list[Crop] = field(default_factory=list)
     timeline: list[Span] = field(default_factory=list)
+    # Pictures of other sources and statuses past MAX_CROPS, not in `crops` (`show` lists them all).
+    crops_left_out: int = 0
 
 
 @dataclass
@@ -122,8 +126,13 @@ def timeline(history: Sequence[Any]) -> list[Span]:
 
 def crops(post: PostRow, archive_dir: Path) -> list[Crop]:
     """The pictures a reader sees of a post: the capture that best shows it first, then the newest
-    capture of each other source and status (a live tweet before it was withheld, say). Within a
-    source and status, a picture of the post alone beats a newer picture of the whole page."""
+    capture of each other source and status (a live tweet before it was withheld, say), at most
+    MAX_CROPS of them (`ReportPost.crops_left_out` counts the others). Within a source and status, a picture
+    of the post alone beats a newer picture of the whole page."""
+    return _crops(post, archive_dir)[0]
+
+
+def _crops(post: PostRow, archive_dir: Path) -> tuple[list[Crop], int]:
     shots = sorted((c for c in post.captures if c.screenshot), key=lambda c: c.captured_at or "")
     groups: dict[tuple[str, str], list[CaptureRow]] = defaultdict(list)
     for c in shots:
@@ -152,7 +161,7 @@ def crops(post: PostRow, archive_dir: Path) -> list[Crop]:
                         width=size[0] if size else None, height=size[1] if size else None,
                         source=c.source, status=c.status, captured_at=c.captured_at, copied_at=c.copied_at,
                         reason=redact_text(c.error) if c.error else None))
-    return out
+    return out, max(0, len(ordered) - MAX_CROPS)
 
 
 def build_report(posts: Sequence[PostRow], archive_dir: Path, *, articles: Sequence[ArticlePage] = (),
@@ -174,6 +183,7 @@ def build_report(posts: Sequence[PostRow], archive_dir: Path, *, articles: Seque
             if a.url and a.dropped_at:
                 dropped[a.url][p.key] = a.dropped_at
         # Credit to the Wayback Machine only for a post this archive never captured live itself.
+        shown, left_out = _crops(p, archive_dir)
         recovered = (status != "live" and any(c.source == "wayback" and c.status == "recovered" for c in p.captures)
                      and not any(c.source == "live" and c.status == "live" for c in p.captures))
         out_posts.append(ReportPost(
@@ -182,7 +192,7 @@ def build_report(posts: Sequence[PostRow], archive_dir: Path, *, articles: Seque
             author=p.author, posted_at=p.posted_at, text=redact_text(p.text) if p.text else p.text, status=status,
             reason=redact_text(p.reason) if p.reason else None,
             recovered=recovered, articles=[redact_url(u) for u in dict.fromkeys(urls) if u != NO_ARTICLE],
-            crops=crops(p, archive_dir), timeline=timeline(p.history)))
+            crops=shown, timeline=timeline(p.history), crops_left_out=left_out))
     out_articles = []
     for url in sorted(by_article, key=lambda u: (u == NO_ARTICLE, _sort_title(known.get(u), u))):
         page = known.get(url)

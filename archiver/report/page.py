@@ -230,6 +230,9 @@ def _card(post: ReportPost, classes: str, pictures: _Pictures, dropped: str | No
     if dropped:
         parts.append(f'<p class="dropped">no longer in this article since {human_time(dropped)}</p>')
     parts += [_crop(c, post, pictures) for c in post.crops]
+    if post.crops_left_out:
+        parts.append(f'<p class="reason left-out">{post.crops_left_out} older picture(s) of other sources and statuses '
+                     f'left out here: <code>archiver show {_e(post.key)}</code> lists every capture</p>')
     if post.text:
         parts.append(_text(post))
     if post.timeline:
