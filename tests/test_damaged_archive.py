@@ -450,3 +450,67 @@ def test_a_history_without_its_latest_check_on_sound_pages_is_said_not_taken_for
     r = _cli("lookup", "--handle", "RivertonDesk", "--format", "json", archive=archive)
     assert r.returncode == 0 and len(json.loads(r.stdout)) == 60, r.stderr
     assert "damaged" not in r.stderr and "last checked at" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_capture_committed_between_lookup_s_reads_is_not_taken_for_damage(tmp_path: Path, backend: str,
+                                                                            request: pytest.FixtureRequest,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """`lookup` and `show` read a post's captures in one statement and the capture its first record
+    names in a later one. A run committing a capture and its records between the two (another
+    process: lookups take no lock) made the records name a capture the first read did not see:
+    "post ... reads as without its capture N, which the index holds", exit 2, on a sound index.
+    All of their reads now see one snapshot. The interleaving is forced: right after the captures
+    are read, a second connection to the same index commits a capture with its records for a post
+    that had none (and, the reader holding no write lock, that commit goes through)."""
+    from archiver.index import open_index
+    from archiver.index.filters import Filters
+    from archiver.index.rows import Capture
+    from archiver.index.sql import query
+    from archiver.warcstore import Exchange
+    from tests.index_backends import postgres_database
+
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    url = postgres_database(request) if backend == "postgresql" else None
+    post = Post(platform="twitter", kind="embedded", source="river.html", evidence="blockquote",
+                post_id="1764640000000000001", handle="RivertonDesk", posted_at="2024-03-04T12:00:00Z",
+                text="The river is up again")
+    with open_index(archive, url=url) as index:
+        article = index.upsert_article("https://news.example/2024/river.html", source="river.html")
+        key = index.upsert_post(post)
+        index.cite(article, key, "embedded", "blockquote")
+        index.observe(key, "live")
+
+    def capture_now() -> None:
+        with open_index(archive, url=url) as writer, WarcStore(archive / WARC_DIR) as store:
+            ex = Exchange(url=f"https://platform.twitter.com/embed/Tweet.html?id={post.post_id}", method="GET",
+                          status=200, reason="OK", request_headers=[], response_headers=[("Content-Type", "text/html")],
+                          body=b"<html>tweet</html>")
+            req, resp = store.write_exchange(ex)
+            with writer.transaction():
+                cid = writer.add_capture(Capture(post_key=key, article_id=None, source="live", url=ex.url, status="live",
+                                                 screenshot=None, screenshot_sha256=None, error=None,
+                                                 warc=resp.filename, page_record_id=resp.record_id))
+                writer.add_records(cid, [req, resp], post_key=key)
+
+    grouped = query._grouped
+    written: list[str] = []
+
+    def grouped_then_a_run_commits(index: object, sql: str, keys: list[str]) -> dict[str, list[dict[str, object]]]:
+        found = grouped(index, sql, keys)  # type: ignore[arg-type]
+        if "FROM captures c" in sql and not written:
+            capture_now()
+            written.append(sql)
+        return found
+
+    monkeypatch.setattr(query, "_grouped", grouped_then_a_run_commits)
+    with open_index(archive, url=url) as index:
+        (row,) = index.lookup(Filters(), check_captures=True)
+        assert written and row.key == key and row.captures == []  # what the index held when the lookup began
+        assert [c.source for c in index.lookup(Filters(), check_captures=True)[0].captures] == ["live"]
+        written.clear()
+        index.db.execute("DELETE FROM records")  # type: ignore[attr-defined]
+        index.db.execute("DELETE FROM captures")  # type: ignore[attr-defined]
+        detail = index.show(key)
+        assert written and detail is not None and detail.captures == []

@@ -68,6 +68,9 @@ def unreachable(url: str, exc: BaseException) -> ArchiverError:
 class Database(Connection):
     """A psycopg connection to the index's database: `execute`, `query`, `atomic`..."""
 
+    # READ COMMITTED, PostgreSQL's default, takes a new snapshot for each statement.
+    BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.conn = self._connect()

@@ -46,6 +46,25 @@ class Connection(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    # What opens a read transaction: every read in it sees the database as it was at its first read,
+    # whatever other connections commit meanwhile, and it takes no write lock.
+    BEGIN_READ = "BEGIN"
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """One snapshot for several reads: a read-only transaction (joined when one is already open,
+        whose reads are already one view). Reads that check one another (a post's captures against
+        the capture its records name) must not see a write committed between them."""
+        if self.in_transaction:
+            yield
+            return
+        self.execute(self.BEGIN_READ)
+        try:
+            yield
+        finally:
+            if self.in_transaction:
+                self.execute("ROLLBACK")
+
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """A transaction, or a savepoint of the one already open."""

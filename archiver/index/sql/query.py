@@ -136,6 +136,10 @@ def _grouped(index: Index, sql: str, keys: Sequence[str]) -> dict[str, list[dict
 
 
 def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool, check_captures: bool = False) -> list[PostRow]:
+    """The posts of `rows` with their articles, captures and history. Its reads check one another
+    (`_check_read_whole`): the caller runs them, and the read of `rows`, in one snapshot
+    (`index.db.reading()`), else a capture and its records committed between two of them would
+    read as damage."""
     keys = [row["key"] for row in rows]
     article_cols = "a.url, c.kind, c.evidence, c.dropped_at" + (", a.title, c.first_seen" if detailed else "")
     # The article a citation names is looked up by its row id, which SQLite answers from a damaged
@@ -335,10 +339,11 @@ def lookup(index: Index, filters: Filters, *, limit: int | None = None, offset: 
     are checked against the one its first WARC record naming a capture names (`_check_read_whole`)."""
     if limit is not None and limit < 0 or offset < 0:
         raise ValueError(f"limit and offset must not be negative, got {limit}, {offset}")
-    sql, params = lookup_sql(filters, limit=limit, offset=offset, dialect=index.dialect,
-                             plan=text_plan(index, filters, limit=limit, offset=offset))
-    rows = list(index.db.query(sql, params))
-    return _attach(index, rows, detailed=False, check_captures=check_captures)
+    with index.db.reading():  # the posts and all `_attach` reads of them: one snapshot
+        sql, params = lookup_sql(filters, limit=limit, offset=offset, dialect=index.dialect,
+                                 plan=text_plan(index, filters, limit=limit, offset=offset))
+        rows = list(index.db.query(sql, params))
+        return _attach(index, rows, detailed=False, check_captures=check_captures)
 
 
 def posts_after(index: Index, key: str | None, limit: int) -> list[PostRow]:
@@ -347,8 +352,9 @@ def posts_after(index: Index, key: str | None, limit: int) -> list[PostRow]:
     if limit < 0:
         raise ValueError(f"limit must not be negative, got {limit}")
     after, params = ("", [limit]) if key is None else (" WHERE key > ?", [key, limit])
-    rows = list(index.db.query(f"SELECT posts.* FROM posts{after} ORDER BY key LIMIT ?", params))
-    return _attach(index, rows, detailed=False)
+    with index.db.reading():
+        rows = list(index.db.query(f"SELECT posts.* FROM posts{after} ORDER BY key LIMIT ?", params))
+        return _attach(index, rows, detailed=False)
 
 
 def post_media(index: Index, post_keys: Sequence[str]) -> dict[str, list[MediaRow]]:
@@ -744,11 +750,12 @@ def show(index: Index, ident: str) -> PostDetail | None:
     """One post by key, URL (any Twitter/X variant finds the ID; a short link, the post a run
     followed it to) or bare ID, with everything known."""
     for key in _candidate_keys(index, ident):
-        rows = list(index.db.query("SELECT * FROM posts WHERE key = ?", [key]))
-        if rows:
-            found = _attach(index, rows, detailed=True, check_captures=True)[0]
-            assert isinstance(found, PostDetail)
-            return found
+        with index.db.reading():
+            rows = list(index.db.query("SELECT * FROM posts WHERE key = ?", [key]))
+            if rows:
+                found = _attach(index, rows, detailed=True, check_captures=True)[0]
+                assert isinstance(found, PostDetail)
+                return found
     return None
 
 
