@@ -108,7 +108,8 @@ class IndexQueries(Protocol):
                check_captures: bool = False) -> list[PostRow]:
         """Posts matching every filter, by posted_at (unknown last) then key: the page of at most
         `limit` posts (None: all of them) after the first `offset`; with `check_captures`, each
-        post's captures checked against what its WARC records name (IndexDamaged when short)."""
+        post's captures checked against what its WARC records name (IndexDamaged when short), and
+        its history against its `last_checked` (a warning when short on sound pages)."""
     def show(self, ident: str) -> PostDetail | None: ...
     def posts_after(self, key: str | None, limit: int) -> list[PostRow]:
         """Every post in key order, a page at a time: at most `limit` posts whose key sorts after

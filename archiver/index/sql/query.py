@@ -224,17 +224,21 @@ def _check_read_whole(index: Index, rows: list[dict[str, Any]], captures: dict[s
       holds a check at that time;
     - a WARC record of a post that names a capture names one of that post's captures
       (`add_capture` and `add_records` in one transaction; a merge moves both; a reindex sets
-      both from the same journal entry), and captures are never removed: with `check_captures`,
-      for each post the first of its records naming a capture is read (through the records' index
+      both from the same journal entry), and captures are never removed: for each post the first of its records naming a capture is read (through the records' index
       by post, one probe a post) and that capture must be among those read, its row read by id
-      otherwise. (`lookup` and `show` ask for it; an export or a report runs the quick check of
-      the tables it reads first, and a report reads no record.)
+      otherwise.
+
+    Only with `check_captures` (`lookup` and `show` ask for it): an export or a report runs the
+    quick check of the tables it reads first, and `verify` compares the index with its journal
+    (reading every post a page at a time, where a check of each page would warn on each).
 
     Neither sees every loss: a post captured with no record written (a capture that failed before
     any request) or never checked holds no such fact, and a damaged page holding only some of a
     post's captures or checks goes unseen when it holds neither its latest check nor the capture of
     its first record. On a contradiction the quick check of that table names the damaged page.
     """
+    if not check_captures:
+        return
     ids = {int(row["id"]): str(row["key"]) for row in rows}
     unseen = [(row["key"], row["last_checked"]) for row in rows if row["last_checked"] is not None
               and not any(h["checked_at"] == row["last_checked"] for h in history.get(row["key"], ()))]
@@ -244,7 +248,7 @@ def _check_read_whole(index: Index, rows: list[dict[str, Any]], captures: dict[s
         _contradiction(index, "observations", f"post {key} was last checked at {when}, and the index reads no check "
                        f"of it at that time{more}", "a damaged page of its checks' index reads as no rows", certain=False)
     named: dict[int, str] = {}
-    for chunk in chunks(list(ids) if check_captures else []):
+    for chunk in chunks(list(ids)):
         marks = ", ".join("?" for _ in chunk)
         for probe in index.db.query(
                 "SELECT p.id, (SELECT r.capture_id FROM records r WHERE r.post = p.id AND r.capture_id IS NOT NULL "
@@ -270,13 +274,24 @@ def _check_read_whole(index: Index, rows: list[dict[str, Any]], captures: dict[s
         # A capture of another post named by this post's record: no damage this check can name.
 
 
+# (index, table) whose quick check this process ran and found sound.
+_found_sound: set[tuple[str, str]] = set()
+
+
 def _contradiction(index: Index, table: str, what: str, why: str, *, certain: bool = True) -> None:
     """Raise the damage `what` (`why`: how damage leads to it) found in what a query read, naming the
     damaged page when the quick check of `table` finds it (run only here, on a contradiction: its
     cost follows the table). When the check finds none and the contradiction is not `certain` (an
-    index rebuilt from a journal missing some of its entries can hold it), say so and go on."""
+    index rebuilt from a journal missing some of its entries can hold it), say so and go on; such a
+    contradiction runs the quick check of a table at most once a process."""
     check = getattr(index, "quick_check", None)
-    found = check((table,)) if check is not None else []
+    where = (str(getattr(index, "path", None) or getattr(index, "name", None)), table)
+    if not certain and where in _found_sound:
+        found: list[str] = []  # checked in this process already: a table's check costs as much as the table
+    else:
+        found = check((table,)) if check is not None else []
+        if not found:
+            _found_sound.add(where)
     if found:
         shown = "; ".join(found[:3]) + ("; …" if len(found) > 3 else "")
         raise _damaged(index, f"the database's own check fails: {shown} ({what}: {why})")
@@ -336,7 +351,7 @@ def lookup(index: Index, filters: Filters, *, limit: int | None = None, offset: 
            check_captures: bool = False) -> list[PostRow]:
     """Posts matching every filter, ordered by posted_at (unknown last), then key; at most `limit` of
     them (None: all) after skipping the first `offset`. With `check_captures`, each post's captures
-    are checked against the one its first WARC record naming a capture names (`_check_read_whole`)."""
+    and checks are checked against what the index holds by other paths (`_check_read_whole`)."""
     if limit is not None and limit < 0 or offset < 0:
         raise ValueError(f"limit and offset must not be negative, got {limit}, {offset}")
     with index.db.reading():  # the posts and all `_attach` reads of them: one snapshot
