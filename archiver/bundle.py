@@ -135,21 +135,21 @@ class ArticleAlone:
 def _articles_alone(index: IndexQueries, filters: Filters, posts: Sequence[PostRow]) -> list[ArticleAlone]:
     """The captured articles the selection holds that cite none of its posts: for the whole archive,
     every captured article citing no post; for `--article` alone (no other filter), the article it
-    names when it cites no post. Other filters select posts, and an article by what it cites."""
+    names when it cites no post (looked up by its URL keys, not among every article). Other filters
+    select posts, and an article by what it cites."""
     article_only = filters.article is not None and replace(filters, article=None).selects_all
-    if not filters.selects_all and not (article_only and not posts):
+    if article_only and not posts:
+        return [ArticleAlone(row.url, row.title, _page_capture(captures))
+                for row, captures in index.articles_keyed(filters.article_keys) if captures]
+    if not filters.selects_all:
         return []
     citing = {c.url for p in posts for c in p.articles}
-    wanted = set(filters.article_keys)
-    from .index.urls import url_key
-
     found: dict[str, CaptureDetail] = {}
     after: str | None = None
     while batch := index.article_captures_after(after, _PAGE):
         for url, captures in batch:
-            if url in citing or not captures or (wanted and url_key(url) not in wanted):
-                continue
-            found[url] = next((c for c in captures if c.error is None), captures[0])
+            if url not in citing and captures:
+                found[url] = _page_capture(captures)
         after = batch[-1][0]
     titles: dict[str, str | None] = {}
     after = None
@@ -159,24 +159,12 @@ def _articles_alone(index: IndexQueries, filters: Filters, posts: Sequence[PostR
     return [ArticleAlone(url, titles.get(url), capture) for url, capture in found.items()]
 
 
+def _page_capture(captures: Sequence[CaptureDetail]) -> CaptureDetail:
+    """The capture an article's page opens: its first that completed, else its first."""
+    return next((c for c in captures if c.error is None), captures[0])
+
+
 _PAGE = 1000  # articles read at a time
-
-
-def _records_alone(index: IndexQueries, articles: Sequence[ArticleAlone]) -> list[RecordRow]:
-    """The records of `articles` (their own captures', and those held as theirs outside a capture),
-    in one read of every indexed record."""
-    captures = {a.capture.id for a in articles}
-    for article in articles:
-        captures.update(c.id for c in index.article_captures(article.url))
-    own: list[RecordRow] = []
-    loose: list[RecordRow] = []  # an article's records outside any capture, until its id is known
-    for r in index.all_records():
-        if r.post_key is None and r.capture_id in captures:
-            own.append(r)
-        elif r.post_key is None and r.capture_id is None and r.article_id is not None:
-            loose.append(r)
-    ids = {r.article_id for r in own if r.article_id is not None}
-    return sorted([*own, *(r for r in loose if r.article_id in ids)], key=lambda r: (r.filename, r.offset))
 
 
 def _as_captured(capture: CaptureDetail) -> str:
@@ -295,7 +283,8 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
     else:
         records = index.records_for([p.key for p in posts]) if posts else []
         if alone:
-            records = sorted([*records, *_records_alone(index, alone)], key=lambda r: (r.filename, r.offset))
+            records = sorted({r.record_id: r for r in [*records, *index.article_records([a.url for a in alone])]}.values(),
+                             key=lambda r: (r.filename, r.offset))
     title = selection_title(filters, len(posts), (p.handle for p in posts), articles=len(alone))
     extra: dict[str, bytes] = {}
     if fmt == "wacz":

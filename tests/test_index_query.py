@@ -537,6 +537,12 @@ def test_article_captures_aliases_and_media_page_through_in_key_order(request: p
                                                                           "2024-03-06T10:00:00.000Z"]
         assert idx.article_captures(urls[2]) == [] and idx.article_captures("https://news.example/none") == []
         assert [(url, len(c)) for url, c in idx.article_captures_after(None, 5)] == [(urls[1], 1), (urls[0], 2)]
+        from archiver.index.urls import article_keys
+
+        keyed = idx.articles_keyed([*article_keys(urls[0].replace("https://news.", "http://NEWS.")), *article_keys(urls[2])])
+        assert [(row.url, [c.captured_at for c in captures]) for row, captures in keyed] == [
+            (urls[2], []), (urls[0], ["2024-03-04T10:00:00.000Z", "2024-03-06T10:00:00.000Z"])]
+        assert idx.articles_keyed(article_keys("https://news.example/none")) == []
         aliases = [idx.aliases_after(None, 2), idx.aliases_after("twitter:h:b", 2)]
         assert [[(a.old_key, a.new_key) for a in page] for page in aliases] == [
             [("twitter:h:a", "twitter:100"), ("twitter:h:b", "twitter:100")], [("twitter:h:c", "twitter:100")]]

@@ -142,6 +142,12 @@ class IndexQueries(Protocol):
         """Handles held that are `name@server` (Mastodon's, Truth Social's), at most five: what a bare
         user name given to `lookup --handle` may have meant."""
     def records_for(self, post_keys: Sequence[str], include_articles: bool = True) -> list[RecordRow]: ...
+    def article_records(self, urls: Sequence[str]) -> list[RecordRow]:
+        """WARC records of the articles at `urls` themselves (those `records_for` takes for an article
+        citing its posts), with the originals of their revisits, by file and offset."""
+    def articles_keyed(self, url_keys: Sequence[str]) -> list[tuple[ArticleRow, list[CaptureDetail]]]:
+        """The articles whose URL key is one of `url_keys` (the spellings of an `--article`), in URL
+        order, each with its own captures, oldest first; found through the index of URL keys."""
     def all_records(self) -> Iterator[RecordRow]: ...
     def stored_files(self) -> list[StoredFile]: ...
     def self_check(self) -> list[str]:

@@ -108,6 +108,14 @@ class SQLIndex(Store, StampStore):
         """WARC records of the posts (and of the articles citing them), with the originals of revisits."""
         return query.records_for(self, post_keys, include_articles)
 
+    def article_records(self, urls: Sequence[str]) -> list[RecordRow]:
+        """WARC records of the articles themselves, with the originals of revisits (see `query.article_records`)."""
+        return query.article_records(self, urls)
+
+    def articles_keyed(self, url_keys: Sequence[str]) -> list[tuple[ArticleRow, list[CaptureDetail]]]:
+        """The articles of these URL keys with their own captures (see `query.articles_keyed`)."""
+        return query.articles_keyed(self, url_keys)
+
     def all_records(self) -> Iterator[RecordRow]:
         """Every indexed WARC record, by file and offset (what `verify` checks)."""
         for row in self.db.query(f'{RECORD_SELECT} ORDER BY r.filename, r."offset"'):

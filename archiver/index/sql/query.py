@@ -407,12 +407,32 @@ def article_captures_after(index: Index, url: str | None, limit: int) -> list[tu
         f"SELECT a.id, a.url FROM articles a WHERE {after}"
         "EXISTS (SELECT 1 FROM captures c WHERE c.article_id = a.id AND c.post IS NULL) ORDER BY a.url LIMIT ?",
         params)]
+    captures = _own_captures(index, [article_id for article_id, _url in articles])
+    return [(article_url, captures[article_id]) for article_id, article_url in articles]
+
+
+def articles_keyed(index: Index, url_keys: Sequence[str]) -> list[tuple[ArticleRow, list[CaptureDetail]]]:
+    """The articles whose `url_key` is one of `url_keys` (`urls.article_keys`: the spellings an
+    `--article` stands for), in URL order, each with its own captures (not its posts'), oldest
+    first; read through the index of url_key, not a walk of every article."""
+    found: list[tuple[int, ArticleRow]] = []
+    for chunk in chunks(list(dict.fromkeys(url_keys))):
+        marks = ", ".join("?" for _ in chunk)
+        for row in index.db.query("SELECT id, url, source, title, first_seen, last_captured, status FROM articles "
+                                  f"WHERE url_key IN ({marks})", list(chunk)):
+            found.append((int(row.pop("id")), ArticleRow(**row)))
+    captures = _own_captures(index, [article_id for article_id, _row in found])
+    return [(row, captures[article_id]) for article_id, row in sorted(found, key=lambda f: f[1].url)]
+
+
+def _own_captures(index: Index, article_ids: Sequence[int]) -> dict[int, list[CaptureDetail]]:
+    """The articles' own captures (not their posts'), by article id, oldest first."""
     captures: dict[int, list[CaptureDetail]] = defaultdict(list)
-    for chunk in chunks([article_id for article_id, _url in articles]):
+    for chunk in chunks(article_ids):
         marks = ", ".join("?" for _ in chunk)
         for row in index.db.query(_ARTICLE_CAPTURES.format(where=f"c.article_id IN ({marks})"), list(chunk)):
             captures[row.pop("article_id")].append(CaptureDetail(**row))
-    return [(article_url, captures[article_id]) for article_id, article_url in articles]
+    return captures
 
 
 _ARTICLE_CAPTURES = (
@@ -793,29 +813,47 @@ def records_for(index: Index, post_keys: Sequence[str], include_articles: bool =
     records refer to; ordered by file and offset."""
     keys = list(dict.fromkeys(post_keys))
     found: dict[str, RecordRow] = {}
-
-    def collect(sql: str, params: Sequence[Any]) -> None:
-        for row in index.db.query(sql, list(params)):
-            if row["record_id"] not in found:
-                found[row["record_id"]] = record_row(row)
-
     for chunk in chunks(keys):
         marks = ", ".join("?" for _ in chunk)
         ids = f"SELECT id FROM posts WHERE key IN ({marks})"
-        collect(
-            f"{RECORD_SELECT} WHERE r.post IN ({ids}) "
-            f"OR r.capture_id IN (SELECT id FROM captures WHERE post IN ({ids}))",
-            [*chunk, *chunk],
-        )
+        _collect(index, found,
+                 f"{RECORD_SELECT} WHERE r.post IN ({ids}) "
+                 f"OR r.capture_id IN (SELECT id FROM captures WHERE post IN ({ids}))",
+                 [*chunk, *chunk])
         if include_articles:
-            citing = f"SELECT article_id FROM citations WHERE post IN ({ids})"
-            # Only the articles' own records: records of other posts captured from the same article
-            # belong to those posts (an export by handle holds no other handle's posts).
-            collect(
-                f"{RECORD_SELECT} WHERE r.post IS NULL AND (r.article_id IN ({citing}) "
-                f"OR r.capture_id IN (SELECT id FROM captures WHERE post IS NULL AND article_id IN ({citing})))",
-                [*chunk, *chunk],
-            )
+            _collect_articles(index, found, f"SELECT article_id FROM citations WHERE post IN ({ids})", chunk)
+    return _with_originals(index, found)
+
+
+def article_records(index: Index, urls: Sequence[str]) -> list[RecordRow]:
+    """WARC records of the articles at `urls` themselves (not of their posts), plus the originals
+    their revisit records refer to; ordered by file and offset. The same records `records_for`
+    takes for the articles citing its posts."""
+    found: dict[str, RecordRow] = {}
+    for chunk in chunks(list(dict.fromkeys(urls))):
+        marks = ", ".join("?" for _ in chunk)
+        _collect_articles(index, found, f"SELECT id FROM articles WHERE url IN ({marks})", chunk)
+    return _with_originals(index, found)
+
+
+def _collect(index: Index, found: dict[str, RecordRow], sql: str, params: Sequence[Any]) -> None:
+    for row in index.db.query(sql, list(params)):
+        if row["record_id"] not in found:
+            found[row["record_id"]] = record_row(row)
+
+
+def _collect_articles(index: Index, found: dict[str, RecordRow], articles: str, params: Sequence[Any]) -> None:
+    """Add to `found` the records of the articles `articles` (a SELECT of their ids) selects."""
+    # Only the articles' own records: records of other posts captured from the same article
+    # belong to those posts (an export by handle holds no other handle's posts).
+    _collect(index, found,
+             f"{RECORD_SELECT} WHERE r.post IS NULL AND (r.article_id IN ({articles}) "
+             f"OR r.capture_id IN (SELECT id FROM captures WHERE post IS NULL AND article_id IN ({articles})))",
+             [*params, *params])
+
+
+def _with_originals(index: Index, found: dict[str, RecordRow]) -> list[RecordRow]:
+    """The records of `found` with the originals their revisit records refer to, by file and offset."""
     for record in list(found.values()):
         if record.warc_type != "revisit":
             continue
