@@ -273,14 +273,18 @@ def export_selection(index: IndexQueries, archive_dir: Path, filters: Filters, o
     require_sound(index, tables_read(filters, EXPORT_READS))
     posts = index.lookup(filters)
     alone = _articles_alone(index, filters, posts)
-    if filters.selects_all:  # no filter given: say what that means before the work
-        log.warning("exporting the whole archive (%s); give --handle, --since, ... to export less",
-                    _counted(len(posts), len(alone)))
-    if not posts and not alone:
-        raise ExportError("nothing matched the filters; try `archiver lookup` with the same filters first")
     if filters.selects_all:
         records = list(index.all_records())  # every record: the articles' and posts', and any other
-    else:
+        # Records of no post or article (a feed as fetched, a failed fetch, a short link's hops): the
+        # whole archive holds them, though no page leads to them.
+        others = sum(1 for r in records if r.post_key is None and r.article_id is None)
+        # No filter given: say what that means before the work.
+        log.warning("exporting the whole archive (%s%s); give --handle, --since, ... to export less",
+                    _counted(len(posts), len(alone)), f", {others} record{'' if others == 1 else 's'} of no post "
+                    "or article: feeds, failed fetches, short links' hops" if others else "")
+    if not posts and not alone:
+        raise ExportError("nothing matched the filters; try `archiver lookup` with the same filters first")
+    if not filters.selects_all:
         records = index.records_for([p.key for p in posts]) if posts else []
         if alone:
             records = sorted({r.record_id: r for r in [*records, *index.article_records([a.url for a in alone])]}.values(),

@@ -35,13 +35,17 @@ COOKIE, BEARER = "SECRET-COOKIE-3", "SECRET-BEARER-4"
 SET_COOKIE, CSRF = "SECRET-SET-COOKIE-5", "SECRET-CSRF-6"
 RESP_TOKEN, REVISIT_COOKIE = "SECRET-RESPONSE-TOKEN-7", "SECRET-REVISIT-COOKIE-8"
 RENAMED = "SECRET-RENAMED-9"
-HEADER_SECRETS = (API_KEY, AUTH_TOKEN, COOKIE, BEARER, SET_COOKIE, CSRF, RESP_TOKEN, REVISIT_COOKIE, RENAMED)
+FEED_COOKIE, HOP_BEARER = "SECRET-FEED-COOKIE-10", "SECRET-HOP-BEARER-11"
+HEADER_SECRETS = (API_KEY, AUTH_TOKEN, COOKIE, BEARER, SET_COOKIE, CSRF, RESP_TOKEN, REVISIT_COOKIE, RENAMED,
+                  FEED_COOKIE, HOP_BEARER)
 URL_TOKEN, URL_PASSWORD = "SECRETURLTOKEN", "SECRETURLPASS"
 
 ARTICLE = f"https://reader:{URL_PASSWORD}@news.example/story.html?access_token={URL_TOKEN}&page=2"
 EMBED = "https://platform.twitter.com/embed/Tweet.html?id=1764640000000000201"
 API = "https://api.example/1.1/statuses/show.json?id=1764640000000000201"
 AVATAR = "https://pbs.twimg.com/profile_images/alice.jpg"
+FEED = "https://news.example/feed.xml"  # fetched by a run, held by no post or article
+HOP = "https://t.co/abc123"  # a short link's hop, likewise
 
 
 # -- the rule -------------------------------------------------------------------------------------
@@ -129,6 +133,10 @@ def archive(tmp_path: Path) -> Path:
                                 screenshot=None, screenshot_sha256=None, error=None,
                                 warc=post[0].filename, page_record_id=None))
         index.add_records(cid, post, post_key=key)
+        # What a whole export carries besides: records of no post or article.
+        index.add_records(None, [*store.write_exchange(_exchange(FEED, b"<rss/>", mime="application/rss+xml",
+                                                                 req=(("Cookie", f"s={FEED_COOKIE}"),))),
+                                 *store.write_exchange(_exchange(HOP, b"", req=(("Authorization", f"Bearer {HOP_BEARER}"),)))])
     raw = b"".join(gzip.decompress(p.read_bytes()) for p in (root / WARC_DIR).glob("*.warc.gz"))
     assert all(s.encode() in raw for s in HEADER_SECRETS)  # the archive itself keeps everything
     return root
@@ -139,9 +147,10 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
                           cwd=ROOT, timeout=120)
 
 
-def _export(archive: Path, out: Path, *flags: str) -> None:
+def _export(archive: Path, out: Path, *flags: str) -> str:
     r = _cli("export", "--archive-dir", str(archive), "-o", str(out), *flags)
     assert r.returncode == 0, r.stderr
+    return r.stderr
 
 
 def _headers_by_record(warc: bytes) -> list[tuple[str, str, list[tuple[str, str]], str | None]]:
@@ -156,7 +165,10 @@ def _headers_by_record(warc: bytes) -> list[tuple[str, str, list[tuple[str, str]
 @pytest.mark.parametrize("name", ["alice.wacz", "alice.warc.gz"])
 def test_export_holds_no_credential(archive: Path, tmp_path: Path, name: str) -> None:
     out = tmp_path / name
-    _export(archive, out)
+    said = _export(archive, out)
+    # The whole archive holds the records no page leads to, and says how many.
+    assert ("exporting the whole archive (1 post, 4 records of no post or article: feeds, failed fetches, "
+            "short links' hops)") in said, said
     if name.endswith(".wacz"):
         with zipfile.ZipFile(out) as zf:
             warc = zf.read("archive/data.warc.gz")
@@ -169,7 +181,7 @@ def test_export_holds_no_credential(archive: Path, tmp_path: Path, name: str) ->
     records = _headers_by_record(warc)
     kinds = {(t, u) for t, u, _, removed in records if removed}
     assert {("request", ARTICLE), ("response", ARTICLE), ("request", EMBED), ("request", API),
-            ("response", API), ("revisit", AVATAR)} <= kinds
+            ("response", API), ("revisit", AVATAR), ("request", FEED), ("request", HOP)} <= kinds
     kept = {k.lower() for _, _, headers, _ in records for k, _ in headers}
     assert {"user-agent", "accept", "keep-alive", "content-type", "x-archive-orig-content-encoding"} <= kept
     # URLs stay as fetched: replay looks them up exactly
