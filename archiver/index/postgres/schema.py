@@ -138,8 +138,12 @@ _V9 = (f"ALTER TABLE citations ADD COLUMN dropped_at {_T}",)
 # `citations_expanded` shows each citation's first_seen and dropped_at.
 _V10 = ("DROP VIEW citations_expanded", CITATIONS_VIEW)
 
+# The captures each post's records name, by post (the SQLite index's migration 11): the probe of
+# lookup's and show's check of a post's captures reads this index alone.
+_V11 = ("CREATE INDEX records_post_capture ON records (post, capture_id) WHERE capture_id IS NOT NULL",)
+
 # Version number: its DDL. Append only: never edit a version that has shipped, add the next one.
-MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5, 6: _V6, 7: _V7, 8: _V8, 9: _V9, 10: _V10}
+MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5, 6: _V6, 7: _V7, 8: _V8, 9: _V9, 10: _V10, 11: _V11}
 SCHEMA_VERSION = max(MIGRATIONS)
 # Columns the database computes itself (a copy never writes them).
 GENERATED: dict[str, tuple[str, ...]] = {"posts": ("title",)}

