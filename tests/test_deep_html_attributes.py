@@ -263,3 +263,27 @@ def test_a_page_measured_in_bytes_is_capped_whatever_its_characters() -> None:
     assert len(raw) > 256 * raw.count(b"<") > len(html)
     div = parse_page(html, raw).css_first("div")
     assert div is not None and len(div.attributes) == MAX_ATTRIBUTES
+
+
+def test_repeated_html_and_body_tags_keep_the_cap_in_all() -> None:
+    """lexbor copies the attributes of every later `<html>` / `<body>` onto the first element,
+    checking each against those there: 235 tags of 256 attributes each took 7 s, though no tag is
+    over the cap. The first tag's first MAX_ATTRIBUTES are kept, in any case of the name."""
+    for name in ("html", "body", "BoDy"):
+        tags = "".join(f"<{name} " + " ".join(f"a{k * 200 + i}" for i in range(200)) + ">" for k in range(40))
+        html = tags + f"<p>x</p>{TWEET}"
+        raw = html.encode()
+        assert not few_tags(raw), name
+        tree = parse_page(html, raw)
+        root = tree.css_first(name.lower())
+        assert root is not None
+        assert list(root.attributes) == [f"a{i}" for i in range(MAX_ATTRIBUTES)], name
+        posts = detect(Document(source="roots.html", text=html, is_html=True, raw=raw, utf8=True))
+        assert [p.post_id for p in posts] == ["20"]
+
+
+def test_one_html_and_one_body_tag_or_repeats_within_the_cap_are_unchanged() -> None:
+    html = ('<html lang="en" class="a"><head></head><body class="b" id="c">'
+            + "".join(f'<body data-k{k}="v">' for k in range(3)) + f"{TWEET}</body></html>")
+    assert few_tags(html.encode())
+    assert for_parser(html) is html

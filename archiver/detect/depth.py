@@ -139,7 +139,7 @@ def few_tags(raw: bytes) -> bool:
     no tag of more than `MAX_ATTRIBUTES` attributes that `cap_attributes` would cap: `for_parser`
     hands such a document over as it is. (Counting bytes is cheaper than characters.)"""
     tags = raw.count(b"<")
-    return tags <= _CHEAP_TAGS and not _over_cap(raw, tags)
+    return tags <= _CHEAP_TAGS and not _over_cap(raw, tags) and not _root_cuts(raw)
 
 
 # -- attributes ---------------------------------------------------------------------------------------
@@ -238,6 +238,60 @@ def _over_cap(doc: str | bytes, tags: int, size: int | None = None) -> list[int]
     return sorted(starts)
 
 
+# lexbor copies the attributes of every later `<html>` start tag onto the first `html` element (those
+# it lacks: each is checked against those it has), and of every later `<body>` onto the first body:
+# quadratic in their total, however few each tag has (60,000 attributes over 235 `<html>` tags of 256
+# took 7 s, twice as many 35 s). Such tags keep MAX_ATTRIBUTES in all, the first tag's first; where
+# there is one of each (every ordinary page), or their attributes are within that, nothing changes.
+# They are found by a search at C speed for their start (in scripts and comments too, where the count
+# can only be higher than the parser's).
+_ROOT_RE = re.compile(rf"<(html|body)(?=[{_WS}/>])", re.IGNORECASE)
+_ROOT_RE_B = re.compile(_ROOT_RE.pattern.encode(), re.IGNORECASE)
+_ONE_ATTRIBUTE_RE, _ONE_ATTRIBUTE_RE_B = re.compile(_ATTRIBUTE), re.compile(_ATTRIBUTE.encode())
+_MORE_ATTRIBUTES_RE_B = re.compile(_MORE_ATTRIBUTES_RE.pattern.encode())
+
+
+def _root_cuts(doc: str | bytes) -> list[tuple[int, int]]:
+    """The spans of attributes to drop from repeated `<html>` and `<body>` start tags, in order: those
+    past the first MAX_ATTRIBUTES of all the tags of each name (none when there is one of each)."""
+    text = isinstance(doc, str)
+    root, one, more = ((_ROOT_RE, _ONE_ATTRIBUTE_RE, _MORE_ATTRIBUTES_RE) if text
+                       else (_ROOT_RE_B, _ONE_ATTRIBUTE_RE_B, _MORE_ATTRIBUTES_RE_B))
+    found: dict[Any, list[int]] = {}
+    for hit in root.finditer(doc):  # type: ignore[arg-type]
+        found.setdefault(hit.group(1).lower(), []).append(hit.end())
+    cuts: list[tuple[int, int]] = []
+    for ends in found.values():
+        if len(ends) < 2:
+            continue
+        left = MAX_ATTRIBUTES
+        for at in ends:
+            while left and (m := one.match(doc, at)) is not None:  # type: ignore[arg-type]
+                at = m.end()
+                left -= 1
+            rest = more.match(doc, at)  # type: ignore[arg-type]
+            assert rest is not None  # (it matches the empty string)
+            if rest.end() > at:
+                cuts.append((at, rest.end()))
+    return sorted(cuts)
+
+
+def _cut(html: str, cuts: list[tuple[int, int]]) -> str:
+    """`html` without the spans `cuts` (in order), each replaced by a space (an unquoted value is not
+    run on into a `/` after it); spans inside one cut already are left out."""
+    if not cuts:
+        return html
+    out: list[str] = []
+    done = 0
+    for start, end in cuts:
+        if start < done:
+            continue
+        out.append(html[done:start] + " ")
+        done = end
+    out.append(html[done:])
+    return "".join(out)
+
+
 def _probe(doc: str | bytes, starts: set[int], many: re.Pattern[Any]) -> list[tuple[int, int]]:
     """The probes of `doc`: the tags of more than MAX_ATTRIBUTES attributes they find added to
     `starts`, and the spans (start, end) where such a tag may begin returned, adjacent ones joined
@@ -294,14 +348,13 @@ def _after_equals(doc: str | bytes, low: int, r: int) -> bool:
 
 
 def cap_attributes(html: str, tags: int | None = None, *, size: int | None = None) -> str:
-    """`html` with the attributes of each start tag past the first MAX_ATTRIBUTES dropped; `html`
-    itself when no tag has more (or, on pages of many tags for their size, none long enough to cost
-    the parser anything: see `_PROBE`). `tags`: its
-    count of `<`, when taken already; `size`: its length in UTF-8 bytes, when known."""
+    """`html` with the attributes of each start tag past the first MAX_ATTRIBUTES dropped, and those of
+    repeated `<html>` and `<body>` tags past the first MAX_ATTRIBUTES of all of each name (see
+    `_root_cuts`); `html` itself when there are none to drop (or, on pages of many tags for their
+    size, no tag long enough to cost the parser anything: see `_PROBE`). `tags`: its count of `<`,
+    when taken already; `size`: its length in UTF-8 bytes, when known."""
     starts = _over_cap(html, html.count("<") if tags is None else tags, size)
-    if not starts:
-        return html
-    out: list[str] = []
+    cuts: list[tuple[int, int]] = []
     done = 0
     for start in starts:
         if start < done:
@@ -311,11 +364,10 @@ def cap_attributes(html: str, tags: int | None = None, *, size: int | None = Non
             continue
         rest = _MORE_ATTRIBUTES_RE.match(html, m.end())
         assert rest is not None  # (it matches the empty string)
-        # A space where the dropped ones began: an unquoted value is not run on into a `/` after them.
-        out.append(html[done : m.end()] + " ")
+        cuts.append((m.end(), rest.end()))
         done = rest.end()
-    out.append(html[done:])
-    return "".join(out)
+    capped = _cut(html, cuts)
+    return _cut(capped, _root_cuts(capped))
 
 
 def cap_depth(html: str, limit: int = LIMIT) -> str:
