@@ -6,11 +6,15 @@ much of the page; on the others, probes find the tags long enough to cost the pa
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from archiver.detect import detect
+from archiver.detect import depth, detect
 from archiver.detect.depth import MAX_ATTRIBUTES, cap_attributes, few_tags, for_parser
 from archiver.detect.html import parse_page
 from archiver.models import Document
@@ -287,3 +291,36 @@ def test_one_html_and_one_body_tag_or_repeats_within_the_cap_are_unchanged() -> 
             + "".join(f'<body data-k{k}="v">' for k in range(3)) + f"{TWEET}</body></html>")
     assert few_tags(html.encode())
     assert for_parser(html) is html
+
+
+class _Counting:
+    """A compiled pattern that counts its `match` calls."""
+
+    def __init__(self, pattern: re.Pattern[Any]) -> None:
+        self.pattern, self.calls = pattern, 0
+
+    def match(self, *args: Any) -> Any:
+        self.calls += 1
+        return self.pattern.match(*args)
+
+
+@pytest.mark.parametrize("html", [
+    "<a b='>'" * 20_000,  # one tag of 40,000 attributes: a quoted `>` every 8 characters
+    ("<" + "a" * 513 + " ") * 400,  # one tag of 400 long names, each a long run without `>`
+    '<html><body><x a="' + ("<b" + "c" * 600) * 400 + '">y</x><p>' + "w " * 3000 + "</p>",  # a long name
+    '<html><body><x a="' + ("<b" + "c" * 200) * 1200 + '">y</x>',  # the same on a page probed
+], ids=["quoted-gts", "long-names", "long-name-run", "long-name-run-probed"])
+def test_the_attributes_of_a_tag_are_counted_once_however_many_places_it_may_begin(
+        html: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each place a search finds where a tag may begin (a long run without `>`, a quoted `>`) was
+    counted from afresh, reading up to 256 attributes or to the tag's end each time: quadratic in a
+    tag holding many such places (1.4 s a MB of `<a b='>'`, 2.1 s for 1.8 MB of one long name).
+    A place inside a tag counted already, or inside a name that has too few attributes after it, is
+    not counted again."""
+    counters = {name: _Counting(getattr(depth, name)) for name in ("_MANY_ATTRIBUTES_RE", "_MANY_ATTRIBUTES_RE_B")}
+    for name, counter in counters.items():
+        monkeypatch.setattr(depth, name, counter)
+    few_tags(html.encode())
+    capped = for_parser(html)
+    assert sum(c.calls for c in counters.values()) <= 4
+    assert len(capped) <= len(html)

@@ -182,6 +182,8 @@ _LONG_TAG_RE, _LONG_TAG_RE_B = re.compile(_LONG_TAG), re.compile(_LONG_TAG.encod
 _QUOTED_GT_RE, _QUOTED_GT_RE_B = re.compile(_QUOTED_GT), re.compile(_QUOTED_GT.encode())
 _TAG_START_RE, _TAG_START_RE_B = re.compile(_TAG_START), re.compile(_TAG_START.encode())
 _MANY_ATTRIBUTES_RE_B = re.compile(_MANY_ATTRIBUTES_RE.pattern.encode())
+_MORE_ATTRIBUTES_RE_B = re.compile(_MORE_ATTRIBUTES_RE.pattern.encode())
+_TAG_NAME_RE, _TAG_NAME_RE_B = re.compile(_TAG_NAME), re.compile(_TAG_NAME.encode())
 # On the other pages (many tags for their size) what costs is a long tag: lexbor's time goes with
 # the square of a tag's length at worst (a tag of 16 KB took it 0.024 s of CPU at most, 64 KB
 # 0.45 s, 100 KB a second: short names, the last one repeated). Such a tag is found by probes, one
@@ -199,29 +201,27 @@ _RUN = 2048
 
 
 def _over_cap(doc: str | bytes, tags: int, size: int | None = None) -> list[int]:
-    """Where the start tags of more than MAX_ATTRIBUTES attributes begin, in order (on pages of many
-    tags for their size, those the probes find: see `_probe`); `tags`: the document's count of `<`;
-    `size`: its length in UTF-8 bytes when it is text (else its length)."""
+    """Where the start tags of more than MAX_ATTRIBUTES attributes begin, in order, each after the
+    end of the one before (as `cap_attributes` caps them; on pages of many tags for their size,
+    those the probes find: see `_probe`); `tags`: the document's count of `<`; `size`: its length in
+    UTF-8 bytes when it is text (else its length)."""
     size = len(doc) if size is None else size
     if size <= _SPAN:
         return []
     text = isinstance(doc, str)
-    long_tag, quoted_gt, tag_start, many = (
-        (_LONG_TAG_RE, _QUOTED_GT_RE, _TAG_START_RE, _MANY_ATTRIBUTES_RE) if text
-        else (_LONG_TAG_RE_B, _QUOTED_GT_RE_B, _TAG_START_RE_B, _MANY_ATTRIBUTES_RE_B))
-    starts: set[int] = set()
+    long_tag, quoted_gt, tag_start = (
+        (_LONG_TAG_RE, _QUOTED_GT_RE, _TAG_START_RE) if text else (_LONG_TAG_RE_B, _QUOTED_GT_RE_B, _TAG_START_RE_B))
+    candidates: set[int] = set()  # where a tag to count may begin
     if size <= _BYTES_PER_TAG * tags and tags <= _CHEAP_TAGS:
-        spans = _probe(doc, starts, many)
+        spans = _probe(doc, candidates)
     else:
         spans = [(0, len(doc))]
     gt = ">" if text else b">"
-    tried: set[int] = set()
     for low_span, high_span in spans:
         # Every tag beginning in the span is found whole: a search reads on past its end as far as
         # such a tag needs (a long tag's first _SPAN characters, the first quoted `>` within them).
         end = min(len(doc), high_span + 2 * _SPAN + 2)
-        starts.update(hit.start() for hit in long_tag.finditer(doc, low_span, end)  # type: ignore[arg-type]
-                      if many.match(doc, hit.start()))  # type: ignore[arg-type]
+        candidates.update(hit.start() for hit in long_tag.finditer(doc, low_span, end))  # type: ignore[arg-type]
         for hit in quoted_gt.finditer(doc, low_span, end):  # type: ignore[arg-type]
             # The tag holding a tag's first quoted `>` starts after the `>` before it (there is none
             # between), within _SPAN characters (a longer run is a long tag, found above); maybe
@@ -231,11 +231,32 @@ def _over_cap(doc: str | bytes, tags: int, size: int | None = None) -> list[int]
             low = max(0, close - _SPAN - 2)
             low = max(low, doc.rfind(gt, low, close) + 1)  # type: ignore[arg-type]
             tag = tag_start.search(doc, low, close)  # type: ignore[arg-type]
-            if tag is not None and tag.start() not in tried:
-                tried.add(tag.start())
-                if many.match(doc, tag.start()):  # type: ignore[arg-type]
-                    starts.add(tag.start())
-    return sorted(starts)
+            if tag is not None:
+                candidates.add(tag.start())
+    return _counted(doc, sorted(candidates))
+
+
+def _counted(doc: str | bytes, candidates: list[int]) -> list[int]:
+    """Those of `candidates` (in order) where a start tag of more than MAX_ATTRIBUTES attributes
+    begins, each after the end of the one before: one inside a tag found is not counted (its
+    attributes are dropped with the tag's), so each character is read about once, however many
+    candidates a tag holds. Nor is one inside the name of a tag that has too few: it reads as the
+    rest of that name, then the same attributes."""
+    text = isinstance(doc, str)
+    many, more, name = ((_MANY_ATTRIBUTES_RE, _MORE_ATTRIBUTES_RE, _TAG_NAME_RE) if text
+                        else (_MANY_ATTRIBUTES_RE_B, _MORE_ATTRIBUTES_RE_B, _TAG_NAME_RE_B))
+    found: list[int] = []
+    past = 0
+    for at in candidates:
+        if at < past:
+            continue
+        m = many.match(doc, at)  # type: ignore[arg-type]
+        if m is None:
+            past = name.match(doc, at).end()  # type: ignore[arg-type,union-attr]
+            continue
+        found.append(at)
+        past = more.match(doc, m.end()).end()  # type: ignore[arg-type,union-attr]
+    return found
 
 
 # lexbor copies the attributes of every later `<html>` start tag onto the first `html` element (those
@@ -248,7 +269,6 @@ def _over_cap(doc: str | bytes, tags: int, size: int | None = None) -> list[int]
 _ROOT_RE = re.compile(rf"<(html|body)(?=[{_WS}/>])", re.IGNORECASE)
 _ROOT_RE_B = re.compile(_ROOT_RE.pattern.encode(), re.IGNORECASE)
 _ONE_ATTRIBUTE_RE, _ONE_ATTRIBUTE_RE_B = re.compile(_ATTRIBUTE), re.compile(_ATTRIBUTE.encode())
-_MORE_ATTRIBUTES_RE_B = re.compile(_MORE_ATTRIBUTES_RE.pattern.encode())
 
 
 def _root_cuts(doc: str | bytes) -> list[tuple[int, int]]:
@@ -292,10 +312,10 @@ def _cut(html: str, cuts: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def _probe(doc: str | bytes, starts: set[int], many: re.Pattern[Any]) -> list[tuple[int, int]]:
-    """The probes of `doc`: the tags of more than MAX_ATTRIBUTES attributes they find added to
-    `starts`, and the spans (start, end) where such a tag may begin returned, adjacent ones joined
-    (none on ordinary pages)."""
+def _probe(doc: str | bytes, candidates: set[int]) -> list[tuple[int, int]]:
+    """The probes of `doc`: the tags they find open added to `candidates` (to be counted), and the
+    spans (start, end) where such a tag may begin returned, adjacent ones joined (none on ordinary
+    pages)."""
     # Whether a `>` may be inside a quoted value of a tag begun after `low`: the last quote of either
     # kind before it opens a value (it follows `=`, and maybe whitespace). Written out twice below,
     # as calls would cost a third of the probes' time. (An item of bytes is an int.)
@@ -335,8 +355,8 @@ def _probe(doc: str | bytes, starts: set[int], many: re.Pattern[Any]) -> list[tu
             at = find(lt, max(before + 1, low), p)
             while at >= 0 and not (doc[at + 1 : at + 2].isalpha() and doc[at + 1 : at + 2].isascii()):
                 at = find(lt, at + 1, p)
-            if at >= 0 and many.match(doc, at):
-                starts.add(at)
+            if at >= 0:
+                candidates.add(at)
     return spans
 
 
@@ -355,17 +375,12 @@ def cap_attributes(html: str, tags: int | None = None, *, size: int | None = Non
     when taken already; `size`: its length in UTF-8 bytes, when known."""
     starts = _over_cap(html, html.count("<") if tags is None else tags, size)
     cuts: list[tuple[int, int]] = []
-    done = 0
-    for start in starts:
-        if start < done:
-            continue  # inside what was dropped already
+    for start in starts:  # (each after the end of the one before)
         m = _MANY_ATTRIBUTES_RE.match(html, start)
-        if m is None:
-            continue
+        assert m is not None
         rest = _MORE_ATTRIBUTES_RE.match(html, m.end())
         assert rest is not None  # (it matches the empty string)
         cuts.append((m.end(), rest.end()))
-        done = rest.end()
     capped = _cut(html, cuts)
     return _cut(capped, _root_cuts(capped))
 
