@@ -324,3 +324,26 @@ def test_the_attributes_of_a_tag_are_counted_once_however_many_places_it_may_beg
     capped = for_parser(html)
     assert sum(c.calls for c in counters.values()) <= 4
     assert len(capped) <= len(html)
+
+
+def _cjk_page(tags: int) -> str:
+    """A page of many tags for its size whose long tags (16 KB characters, 32 KB of UTF-8: 8,189
+    one-character names) each begin on a multiple of 16,384 characters and end before the next."""
+    tag = "<div " + " ".join(chr(0x4E00 + i) for i in range(8189)) + " >"
+    pad = ("<b>" + "y" * 57 + "</b>") * 256  # 16,384 characters
+    assert len(tag) == len(pad) == 16_384
+    return "".join(pad + tag for _ in range(tags)) + "x</div>" + TWEET
+
+
+def test_probes_are_as_far_apart_in_bytes_whatever_the_characters() -> None:
+    """lexbor's cost goes with a tag's bytes; a tag of 16,384 characters of CJK names (0.08 s of
+    parsing each) fell between probes 16,384 characters apart and was kept whole, in text given
+    without its size in bytes (a page not in UTF-8, markup parsed again, platform pages)."""
+    html = _cjk_page(4)
+    raw = html.encode()
+    assert len(raw) <= 256 * raw.count(b"<") and raw.count(b"<") <= 10_000  # probed, not searched
+    for held in (for_parser(html), for_parser(html, size=len(raw)), parse_page(html, raw).html or ""):
+        divs = LexborHTMLParser(held).css("div")
+        assert [len(d.attributes) for d in divs] == [MAX_ATTRIBUTES] * 4
+    assert not few_tags(raw)
+    assert [p.post_id for p in detect(Document(source="cjk.html", text=html, is_html=True))] == ["20"]

@@ -185,17 +185,18 @@ _MANY_ATTRIBUTES_RE_B = re.compile(_MANY_ATTRIBUTES_RE.pattern.encode())
 _MORE_ATTRIBUTES_RE_B = re.compile(_MORE_ATTRIBUTES_RE.pattern.encode())
 _TAG_NAME_RE, _TAG_NAME_RE_B = re.compile(_TAG_NAME), re.compile(_TAG_NAME.encode())
 # On the other pages (many tags for their size) what costs is a long tag: lexbor's time goes with
-# the square of a tag's length at worst (a tag of 16 KB took it 0.024 s of CPU at most, 64 KB
-# 0.45 s, 100 KB a second: short names, the last one repeated). Such a tag is found by probes, one
-# every _PROBE characters, each a few calls that search at C speed (about 1% of detection in all,
-# on the corpus). A probe looks for a start tag begun since the probe before it (one begun earlier
-# was open at that one) and still open: between the `>` before the probe and the first `>` after
-# it, or holding one of them in a quoted value (the value's opening quote is the last of its kind
-# before the `>`, after `=` and whitespace). Where a `>` may be quoted, the searches above run over
-# the _PROBE characters before the probe, where such a tag begins; where the `>`s are _RUN
-# characters apart or more, the one tag that can begin between them is counted. A start tag found
-# by no probe begins and ends between two probes, or is shorter than _PROBE + _RUN characters
-# (18 KB: a few hundredths of a second).
+# the square of a tag's length in bytes at worst (a tag of 16 KB took it 0.024 s of CPU at most, 64 KB
+# 0.45 s, 100 KB a second: short names, the last one repeated; 32 KB of one-character CJK names
+# 0.08 s). Such a tag is found by probes, one every _PROBE bytes (in text, every _PROBE / 4
+# characters unless it is ASCII: a character is four bytes of UTF-8 at most), each a few calls that
+# search at C speed (about 1% of detection in all, on the corpus). A probe looks for a start tag
+# begun since the probe before it (one begun earlier was open at that one) and still open: between
+# the `>` before the probe and the first `>` after it, or holding one of them in a quoted value (the
+# value's opening quote is the last of its kind before the `>`, after `=` and whitespace). Where a
+# `>` may be quoted, the searches above run over the stretch since the probe before, where such a
+# tag begins; where the `>`s are _RUN bytes apart or more (_RUN / 4 characters), the one tag that
+# can begin between them is counted. A start tag found by no probe begins and ends between two
+# probes, or is shorter than _PROBE + _RUN bytes (18 KB: a few hundredths of a second).
 _PROBE = 16384
 _RUN = 2048
 
@@ -205,10 +206,11 @@ def _over_cap(doc: str | bytes, tags: int, size: int | None = None) -> list[int]
     end of the one before (as `cap_attributes` caps them; on pages of many tags for their size,
     those the probes find: see `_probe`); `tags`: the document's count of `<`; `size`: its length in
     UTF-8 bytes when it is text (else its length)."""
-    size = len(doc) if size is None else size
+    text = isinstance(doc, str)
+    if size is None:
+        size = len(doc) if not text or doc.isascii() else len(doc.encode("utf-8", "surrogatepass"))  # type: ignore[union-attr]
     if size <= _SPAN:
         return []
-    text = isinstance(doc, str)
     long_tag, quoted_gt, tag_start = (
         (_LONG_TAG_RE, _QUOTED_GT_RE, _TAG_START_RE) if text else (_LONG_TAG_RE_B, _QUOTED_GT_RE_B, _TAG_START_RE_B))
     candidates: set[int] = set()  # where a tag to count may begin
@@ -323,10 +325,13 @@ def _probe(doc: str | bytes, candidates: set[int]) -> list[tuple[int, int]]:
                               else (b">", b"<", b'"', b"'", _EQUALS, _WS_BYTES))
     gt, lt, dq, sq, eq, ws = marks
     find, rfind = doc.find, doc.rfind
+    # In text, a character may be four bytes of UTF-8 (as the parser reads it): the probes are as
+    # many characters apart as leaves them _PROBE bytes apart at most.
+    step, run = (_PROBE, _RUN) if isinstance(doc, bytes) or doc.isascii() else (_PROBE // 4, _RUN // 4)
     spans: list[tuple[int, int]] = []
-    for p in range(_PROBE, len(doc), _PROBE):
-        low = p - _PROBE
-        after = find(gt, p, p + _RUN)
+    for p in range(step, len(doc), step):
+        low = p - step
+        after = find(gt, p, p + run)
         quoted = False
         if after >= 0:
             r = rfind(dq, low, after)
@@ -336,7 +341,7 @@ def _probe(doc: str | bytes, candidates: set[int]) -> list[tuple[int, int]]:
                 quoted = r > low and ((c := doc[r - 1]) == eq or c in ws and _after_equals(doc, low, r))
         if not quoted:
             before = rfind(gt, low, p)
-            if after >= 0 and after - max(before, low) < _RUN:
+            if after >= 0 and after - max(before, low) < run:
                 continue  # a tag open at `p` (and begun since `low`) is short, or holds `before`
             if before > low:
                 for quote in (dq, sq):
