@@ -347,3 +347,20 @@ def test_probes_are_as_far_apart_in_bytes_whatever_the_characters() -> None:
         assert [len(d.attributes) for d in divs] == [MAX_ATTRIBUTES] * 4
     assert not few_tags(raw)
     assert [p.post_id for p in detect(Document(source="cjk.html", text=html, is_html=True))] == ["20"]
+
+
+def test_an_unclosed_quoted_value_keeps_what_follows_out_of_the_page() -> None:
+    """A quoted value with no closing quote runs to the end of the document: the parser drops the
+    tag and all after it. The cap read the lone quote as an unquoted value, so its `>` ended the tag
+    and the embed after it came into the tree only on pages whose tag was over the cap."""
+    for n in (200, 300):
+        attrs = " ".join(f"a{i}" for i in range(n))
+        html = (f'<html><body><p>{"words " * 3000}</p><div {attrs} x="> <p>after</p><blockquote class=twitter-tweet>'
+                "<p>After the crowd</p><a href=https://twitter.com/jack/status/20>March 21, 2006</a></blockquote>"
+                "</body></html>")  # (no other `"`)
+        held = for_parser(html)
+        assert (held is html) == (n <= MAX_ATTRIBUTES)
+        tree = LexborHTMLParser(held)
+        assert tree.css_first("blockquote") is None and tree.css_first("a") is None, n
+        assert "after" not in tree.text(), n
+        assert detect(Document(source="q.html", text=html, is_html=True)) == [], n

@@ -159,7 +159,7 @@ _WS_CHARS, _WS_BYTES = "\t\n\f\r ", b"\t\n\f\r "
 _EQUALS = ord("=")  # (an item of bytes is an int)
 _TAG_NAME = rf"<[A-Za-z][^{_WS}/>]*+"
 _ATTRIBUTE = (rf"""(?>[{_WS}/]*+[^{_WS}/>][^{_WS}/>=]*+"""
-              rf"""(?:[{_WS}]*+=[{_WS}]*+(?>"[^"]*+"|'[^']*+'|[^{_WS}>]*+))?+)""")
+              rf"""(?:[{_WS}]*+=[{_WS}]*+(?>"[^"]*+(?:"|\Z)|'[^']*+(?:'|\Z)|[^{_WS}>]*+))?+)""")
 # A start tag of more than MAX_ATTRIBUTES attributes ends where its first MAX_ATTRIBUTES do.
 _MANY_ATTRIBUTES_RE = re.compile(rf"{_TAG_NAME}{_ATTRIBUTE}{{{MAX_ATTRIBUTES}}}(?=[{_WS}/]*+[^{_WS}/>])")
 _MORE_ATTRIBUTES_RE = re.compile(rf"{_ATTRIBUTE}*+")
