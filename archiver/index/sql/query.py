@@ -242,7 +242,7 @@ def _check_read_whole(index: Index, rows: list[dict[str, Any]], captures: dict[s
     Neither sees every loss: a post captured with no record written (a capture that failed before
     any request) or never checked holds no such fact, and a damaged page holding only some of a
     post's captures or checks goes unseen when it holds neither its latest check nor the capture of
-    its first record. On a contradiction the quick check of that table names the damaged page.
+    the lowest-numbered capture its records name. On a contradiction the quick check of that table names the damaged page.
     """
     if not check_captures:
         return
@@ -279,8 +279,9 @@ def _check_read_whole(index: Index, rows: list[dict[str, Any]], captures: dict[s
         # A capture of another post named by this post's record: no damage this check can name.
 
 
-# (index, table) whose quick check this process ran and found sound.
-_found_sound: set[tuple[str, str]] = set()
+# How long a table's quick check found sound answers for it, for a contradiction that is not
+# certain damage: a long-lived process (a cluster worker) checks again after that.
+_SOUND_FOR_S = 600.0
 
 
 def _contradiction(index: Index, table: str, what: str, why: str, *, certain: bool = True) -> None:
@@ -288,15 +289,18 @@ def _contradiction(index: Index, table: str, what: str, why: str, *, certain: bo
     damaged page when the quick check of `table` finds it (run only here, on a contradiction: its
     cost follows the table). When the check finds none and the contradiction is not `certain` (an
     index rebuilt from a journal missing some of its entries can hold it), say so and go on; such a
-    contradiction runs the quick check of a table at most once a process."""
+    contradiction runs the quick check of a table of that index at most once in `_SOUND_FOR_S`."""
+    import time
+
     check = getattr(index, "quick_check", None)
-    where = (str(getattr(index, "path", None) or getattr(index, "name", None)), table)
-    if not certain and where in _found_sound:
-        found: list[str] = []  # checked in this process already: a table's check costs as much as the table
+    sound: dict[str, float] = index.__dict__.setdefault("_tables_found_sound", {})  # (this index object's)
+    now = time.monotonic()
+    if not certain and now - sound.get(table, -_SOUND_FOR_S) < _SOUND_FOR_S:
+        found: list[str] = []  # checked a moment ago: a table's check costs as much as the table
     else:
         found = check((table,)) if check is not None else []
         if not found:
-            _found_sound.add(where)
+            sound[table] = now
     if found:
         shown = "; ".join(found[:3]) + ("; …" if len(found) > 3 else "")
         raise _damaged(index, f"the database's own check fails: {shown} ({what}: {why})")
