@@ -95,16 +95,11 @@ def _where(filters: Filters, dialect: Dialect, probe_text: bool = False) -> tupl
         params.append(filters.status)
     if filters.article is not None:
         marks = ", ".join("?" * len(filters.article_keys))
-        # Or by the address it was first read from, given as typed (a redirect's start: `source`);
-        # not by a platform's short link given as a source (`show` names what that led to).
-        from archiver.platforms import shortener_for
-
-        sources = [] if shortener_for(filters.article) is not None else list(
-            dict.fromkeys((filters.article, urls.without_tracking(filters.article))))
-        by_source = f" OR a.source IN ({', '.join('?' * len(sources))})" if sources else ""
+        # Or by the address it was first read from, given as typed (a redirect's start: `source`).
+        sources = list(dict.fromkeys((filters.article, urls.without_tracking(filters.article))))
         conditions.append(
             "posts.id IN (SELECT c.post FROM citations c JOIN articles a ON a.id = c.article_id "
-            f"WHERE a.url_key IN ({marks}){by_source})"
+            f"WHERE a.url_key IN ({marks}) OR a.source IN ({', '.join('?' * len(sources))}))"
         )
         params.extend([*filters.article_keys, *sources])
     if filters.captured_from is not None:
