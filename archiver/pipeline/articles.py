@@ -133,9 +133,6 @@ class ArticleHandler:
         if feed is not None:
             return self._feed(task, fetched, feed)
         try:
-            moved = self._moved(task.spec, target or task.spec, fetched)
-            if moved is not None:
-                return moved
             outcome, posts = self.index_document(fetched.doc, fetched.batch, found=found)
         except OSError as e:
             if is_full(e):  # a screenshot or media file: name it
@@ -174,48 +171,6 @@ class ArticleHandler:
                                                    warc=batch.warc))
             self.s.index.add_records(cid, batch.records, article_id=article_id)
         return SourceError(f"{spec}: answered HTTP {e.status} now; the archive holds its earlier captures ({lookup})")
-
-    def _moved(self, given: str, spec: str, fetched: Fetched) -> ArticleResult | None:
-        """An article this archive captured before whose address now redirects to another page (a
-        story taken down by sending its readers to the front page, a new address): the page there
-        is not the article. What the address leads to now is captured, as evidence, as a capture in
-        error of the article (dated: its `failing_since`), which keeps its earlier captures and
-        citations; the run names it (a failure: exit 1) with where it leads. The page there is
-        not indexed as an article, nor are the posts it cites. None when the address is no held
-        article's, or still leads to it."""
-        doc, batch = fetched.doc, fetched.batch
-        if batch is None or not doc.url or not is_url(spec):
-            return None
-        held = self.s.index.held_article(spec)
-        if held is None:
-            return None
-        from ..index.urls import article_keys, url_key, without_tracking
-
-        article_id, url = held
-        if url_key(doc.url) in article_keys(url):
-            return None  # (the redirect that led to it when first read, or another spelling of it)
-        address = without_tracking(spec)
-        where = redact_url(doc.url)
-        error = f"its address now leads to {where} (a redirect): the page there is not the article (captured before)"
-        page = None
-        try:  # the address loaded again in the browser, its redirect with it
-            page = self.s.browser.capture(address, batch, screenshot_path=screenshot_path(
-                make_dirs(article_dir(self.s.archive_dir, url))))
-            failed = page.load_failure() or page.cut_short
-            if failed:
-                error = f"{error}; its capture: {failed}"
-        except (DiskFull, BrowserUnavailable):
-            raise
-        except ArchiverError as e:
-            error = f"{error}; its capture: {e}"
-        self._index_article_capture(article_id, address, batch, page, error)
-        outcome = ArticleOutcome(given, url)
-        message = (f"{shown(spec)}: now leads to {where} (a redirect; taken down or moved?): what it leads to is "
-                   "kept as a capture of the article, the archive holds its earlier captures (`archiver lookup "
-                   f"--article {shlex.quote(url)}` lists the posts it cites)")
-        outcome.error = message
-        self._fail(message)
-        return ArticleResult(outcome, (), tuple(self._failures), read=True, network_unreachable=self._network)
 
     def _post_address(self, spec: str, post: Post, found: Found | None) -> ArticleResult:
         """A source that is a post's own address (a tweet's URL given to `archive`): the post, to be
@@ -522,14 +477,6 @@ class ArticleHandler:
         title = getattr(page, "title", None) if getattr(page, "left_for", None) is None else None
         if title:
             s.index.upsert_article(url, title=title)
-        self._index_article_capture(article_id, url, batch, page, error)
-        return page
-
-    def _index_article_capture(self, article_id: int, url: str, batch: Batch, page: object,
-                               error: str | None) -> None:
-        """Index the article's capture at `url` (what the browser gave: `page`; in error when
-        `error`) with the records of `batch`, and have it timestamped."""
-        s = self.s
         with s.index.transaction():
             cid = s.index.add_capture(Capture(
                 post_key=None, article_id=article_id, source="live", url=url,
@@ -540,6 +487,7 @@ class ArticleHandler:
             s.index.add_records(cid, batch.records, article_id=article_id)
         if s.stamper is not None and batch.records:
             s.stamper.stamp(s.index, cid, batch.records)  # a failure is kept, and named by the run
+        return page
 
 
 def refusal(status: int) -> bool:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from archiver.index import fields, urls
+from archiver.index import fields
 from archiver.index.filters import LOOKUP_FIELDS, Filters
 from archiver.index.rows import (
     ArticleRow,
@@ -95,13 +95,10 @@ def _where(filters: Filters, dialect: Dialect, probe_text: bool = False) -> tupl
         params.append(filters.status)
     if filters.article is not None:
         marks = ", ".join("?" * len(filters.article_keys))
-        # Or by the address it was first read from, given as typed (a redirect's start: `source`).
-        sources = list(dict.fromkeys((filters.article, urls.without_tracking(filters.article))))
         conditions.append(
-            "posts.id IN (SELECT c.post FROM citations c JOIN articles a ON a.id = c.article_id "
-            f"WHERE a.url_key IN ({marks}) OR a.source IN ({', '.join('?' * len(sources))}))"
+            f"posts.id IN (SELECT c.post FROM citations c JOIN articles a ON a.id = c.article_id WHERE a.url_key IN ({marks}))"
         )
-        params.extend([*filters.article_keys, *sources])
+        params.extend(filters.article_keys)
     if filters.captured_from is not None:
         conditions.append("posts.id IN (SELECT post FROM captures WHERE captured_at >= ?)")
         params.append(filters.captured_from)
