@@ -405,3 +405,51 @@ def test_a_merged_hash_key_seen_again_lands_on_the_id_keyed_post(index: Index) -
     # A chain (hash -> id1, then id1 -> id2) still ends at the last key.
     index.merge_post_key("twitter:1764653344456642016", "twitter:1764653344456642017")
     assert index.alias_of(flat.key) == "twitter:1764653344456642017"
+
+
+def _plans(idx: Index, call: object) -> list[tuple[str, list[str]]]:
+    """Each SELECT `call()` runs on `idx` with SQLite's plan for it."""
+    ran: list[str] = []
+    idx.db.conn.set_trace_callback(ran.append)
+    try:
+        call()  # type: ignore[operator]
+    finally:
+        idx.db.conn.set_trace_callback(None)
+    return [(sql, [row[3] for row in idx.db.execute("EXPLAIN QUERY PLAN " + sql).fetchall()])
+            for sql in ran if sql.lstrip().upper().startswith("SELECT")]
+
+
+def test_an_articles_captures_and_citations_are_read_by_its_id_not_among_all(tmp_path: Path) -> None:
+    """Whether an article is captured, or cited something new since: looked up through the
+    article's own rows (captures_article_id, the citations' article_id), never by walking every
+    article capture (captures_post: every article capture has post NULL) or every citation."""
+    from archiver.index import open_index
+
+    with open_index(tmp_path) as idx:
+        url = "https://news.example/2024/a.html"
+        aid = idx.upsert_article(url, source=url)
+        capture(idx, article_id=aid, url=url, status="ok")
+        idx.cite(aid, idx.upsert_post(tweet(post_id=ID)), "embedded", "blockquote.twitter-tweet")
+        checks = {
+            "citations_changed_since_capture": lambda: idx.citations_changed_since_capture(aid),
+            "article_captured": lambda: idx.article_captured(url),
+        }
+        for name, call in checks.items():
+            for sql, plan in _plans(idx, call):
+                assert not [s for s in plan if "captures_post" in s or s.startswith(("SCAN c", "SCAN captures",
+                                                                                  "SCAN citations"))], (name, sql, plan)
+
+
+def test_closing_a_killed_run_reads_its_checks_off_an_index(tmp_path: Path) -> None:
+    """Its last check and their count come from posts_last_checked, not a scan of every observation."""
+    from archiver.index import open_index
+
+    with open_index(tmp_path) as idx:
+        key = idx.upsert_post(tweet(post_id=ID))
+        idx.start_run("run")
+        idx.observe(key, "live")
+        closed: list[object] = []
+        plans = _plans(idx, lambda: closed.extend(idx.close_unfinished_runs("killed")))
+    assert closed
+    assert not [(sql, plan) for sql, plan in plans if "observations" in sql], plans
+    assert not [(sql, plan) for sql, plan in plans for s in plan if s.startswith("SCAN posts")], plans

@@ -540,7 +540,7 @@ class Store(Closing):
         that failed) is captured again once it answers: what it shows on its return is evidence."""
         row = self._one(
             "SELECT c.error IS NULL AS ok FROM captures c JOIN articles a ON a.id = c.article_id "
-            "WHERE a.url = ? AND c.post IS NULL ORDER BY c.captured_at DESC, c.id DESC LIMIT 1",
+            "WHERE a.url = ? AND +c.post IS NULL ORDER BY c.captured_at DESC, c.id DESC LIMIT 1",
             [url],
         )
         return row is not None and bool(row["ok"])
@@ -552,7 +552,7 @@ class Store(Closing):
         out (they are found by the capture itself, and indexed after it); an article never captured
         to the end gives False (`article_captured` says so)."""
         row = self._one(
-            "SELECT max(c.captured_at) AS at FROM captures c WHERE c.article_id = ? AND c.post IS NULL "
+            "SELECT max(c.captured_at) AS at FROM captures c WHERE c.article_id = ? AND +c.post IS NULL "
             "AND c.error IS NULL", [article_id])
         if row is None or not row["at"]:
             return False
@@ -674,7 +674,8 @@ class Store(Closing):
 
         latest = [
             one("SELECT max(captured_at) AS n FROM captures WHERE captured_at >= ? AND captured_at < ?", window),
-            one("SELECT max(checked_at) AS n FROM observations WHERE checked_at >= ? AND checked_at < ?", window),
+            # (A post's latest check, by the posts_last_checked index: observations has none by time.)
+            one("SELECT max(last_checked) AS n FROM posts WHERE last_checked >= ? AND last_checked < ?", window),
             one("SELECT max(first_seen) AS n FROM citations WHERE first_seen >= ? AND first_seen < ?", window),
             one("SELECT max(dropped_at) AS n FROM citations WHERE dropped_at >= ? AND dropped_at < ?", window),
         ]
@@ -686,7 +687,7 @@ class Store(Closing):
                                      "AND captured_at >= ? AND captured_at < ?", window) or 0),
             "article_captures": int(one("SELECT count(*) AS n FROM captures WHERE post IS NULL "
                                         "AND captured_at >= ? AND captured_at < ?", window) or 0),
-            "checks": int(one("SELECT count(*) AS n FROM observations WHERE checked_at >= ? AND checked_at < ?",
+            "checks": int(one("SELECT count(*) AS n FROM posts WHERE last_checked >= ? AND last_checked < ?",
                               window) or 0),
             "citations_found": int(one("SELECT count(*) AS n FROM citations WHERE first_seen >= ? AND first_seen < ?",
                                        window) or 0),
