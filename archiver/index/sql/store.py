@@ -550,7 +550,9 @@ class Store(Closing):
         completed: one first cited, or dropped, after it (a run that indexed the change and died
         before the page's capture ended leaves it so). Citations its rendered page gave are left
         out (they are found by the capture itself, and indexed after it); an article never captured
-        to the end gives False (`article_captured` says so)."""
+        to the end gives False (`article_captured` says so). A post cited again after a read found
+        it dropped is not seen: `cite` clears its `dropped_at` and keeps its `first_seen`, and the
+        citation keeps no date of its return (that would take a column of its own)."""
         row = self._one(
             "SELECT max(c.captured_at) AS at FROM captures c WHERE c.article_id = ? AND +c.post IS NULL "
             "AND c.error IS NULL", [article_id])
