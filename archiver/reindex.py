@@ -126,6 +126,7 @@ def _ends_inside(path: Path, at: int) -> bool:
     """Whether the file ends inside the record that starts at `at` (it was cut short there), rather
     than holding something that is not a record."""
     from .warcstore.members import ENDS_INSIDE, MemberError, inflate_member
+    from .warcstore.records import MAX_WARC_HEAD
 
     try:
         with path.open("rb") as fh:
@@ -141,9 +142,14 @@ def _ends_inside(path: Path, at: int) -> bool:
             head = head.lstrip(b"\r\n")
             if not head.startswith(b"WARC/"):
                 return False  # not the start of a record: something else is there
-            end = head.find(b"\r\n\r\n")
+            # A header holding long URLs runs past the first read: read on to its end (as verify does)
+            while (end := head.find(b"\r\n\r\n")) < 0 and len(head) < MAX_WARC_HEAD + 4:
+                more = fh.read(min(1 << 20, MAX_WARC_HEAD + 4 - len(head)))
+                if not more:
+                    return True  # its headers run to the end of the file
+                head += more
             if end < 0:
-                return len(head) < 1 << 16  # its headers run to the end of the file
+                return False  # a header longer than any this tool writes: not a record cut short
             size = path.stat().st_size
             for line in head[:end].split(b"\r\n"):
                 name, _, value = line.partition(b":")

@@ -52,6 +52,7 @@ from archiver.layout import WARC_DIR
 from archiver.redact import redact_endpoint
 from archiver.warcstore.files import OPEN_SUFFIX, warc_path
 from archiver.warcstore.members import MemberError, inflate_member, next_record_member, walk_members
+from archiver.warcstore.records import MAX_WARC_HEAD
 
 log = logging.getLogger(__name__)
 
@@ -154,11 +155,30 @@ def _copy_plain(fh: IO[bytes], offset: int, length: int, spool: IO[bytes]) -> No
         remaining -= len(chunk)
 
 
+def warc_head(fh: IO[bytes]) -> tuple[bytes, int]:
+    """The bytes from the start of `fh` at least to the blank line that ends a WARC header, and where
+    that line starts (-1: none before the end of `fh`, or what was read does not start as a WARC
+    record). A header is as long as the URLs in it (up to some MiB): it is read to its end, but no
+    further than MAX_WARC_HEAD, past which _Bad names a header too long."""
+    fh.seek(0)
+    head = b""
+    while True:
+        chunk = fh.read(min(BUF, MAX_WARC_HEAD + 4 - len(head)))
+        if not chunk:
+            return head, -1
+        seen = len(head)
+        head += chunk
+        end = head.find(b"\r\n\r\n", max(0, seen - 3))  # the blank line may straddle two reads
+        if end >= 0 or not head.startswith(b"WARC/"[:len(head)]):
+            return head, end
+        if len(head) >= MAX_WARC_HEAD + 4:
+            raise _Bad(RECORD, f"WARC header longer than {MAX_WARC_HEAD:,} bytes (no blank line ends it): "
+                               "not a record this tool wrote, or a damaged one")
+
+
 def _framing(spool: IO[bytes], plain: bool) -> tuple[int, int]:
     """Start and length of the record's block; raises unless the record is framed as WARC 1.x says."""
-    spool.seek(0)
-    head = spool.read(64 * 1024)
-    end = head.find(b"\r\n\r\n")
+    head, end = warc_head(spool)
     if not head.startswith(b"WARC/") or end < 0:
         raise _Bad(RECORD, "not a WARC record")
     length = None

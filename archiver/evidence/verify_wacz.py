@@ -52,6 +52,7 @@ from archiver.evidence.sign import (
 from archiver.evidence.stamps import MANIFEST_FORMAT_V1, ManifestEntry
 from archiver.redact import redact_endpoint
 from archiver.verify import digest_hasher, digest_matches
+from archiver.warcstore.records import MAX_WARC_HEAD
 
 PACKAGE = "datapackage.json"
 DIGEST = "datapackage-digest.json"
@@ -65,7 +66,9 @@ _CHUNK = 1 << 20
 # What reading one entry of a hostile zip raises besides damage: a compression method zipfile does
 # not know, an encrypted entry, a name that is not the UTF-8 it claims.
 _UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, UnicodeError)
-_MAX_LINE = 1 << 16  # an index line longer than this is no CDXJ line (read no further into it)
+# An index line longer than this is no CDXJ line (read no further into it). A line holds its record's
+# URL twice (the key and the url field), as its WARC header can: they share the header's cap.
+_MAX_LINE = MAX_WARC_HEAD
 NAMED_RECORDS = 5  # records or index lines named one by one in the problems; past this, a count
 
 

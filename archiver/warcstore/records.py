@@ -9,6 +9,13 @@ from datetime import datetime
 # maximum time, a network disconnect, other or unknown.
 TRUNCATED_REASONS = ("length", "time", "disconnect", "unspecified")
 
+# The longest WARC header (from `WARC/1.1` to the blank line that ends it) a reader takes in before
+# it calls the record damaged. The headers that can be long hold URLs: Chromium requests URLs of up
+# to 2 MiB (its url::kMaxURLChars) and a revisit record carries two (WARC-Target-URI and
+# WARC-Refers-To-Target-URI); the other fields are short. 16 MiB is four times what this tool can
+# write, and bounds what a hostile file can make a reader hold.
+MAX_WARC_HEAD = 16 * 1024 * 1024
+
 
 @dataclass
 class Exchange:
