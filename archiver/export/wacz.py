@@ -115,6 +115,10 @@ def with_summary(page: PageRow, summary: str | None) -> PageRow:
     return replace(page, text="\n".join(filter(None, [page.text, summary])))
 
 
+# The package's own files beside those WACZ defines (the findings, the seal's files) are listed as
+# `"type": "file"`: checked by their hash and size only. Frictionless (which `wacz validate` runs)
+# would otherwise read a `.jsonl` as a table, guess each column's type from its first rows, and fail
+# the bundle on the first row that differs (a YouTube post ID after a hundred numeric tweet IDs).
 def _resource(path: str, data_hash: str, size: int) -> dict[str, Any]:
     return {"name": path.rsplit("/", 1)[-1].lower(), "path": path, "hash": "sha256:" + data_hash, "bytes": size}
 
@@ -185,7 +189,8 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRo
                 _resource(WARC_PATH, result.sha256, result.size),
                 *(_resource(path, hashlib.sha256(data).hexdigest(), len(data)) for path, data, _ in index_files),
                 _resource(PAGES_PATH, hashlib.sha256(page_bytes).hexdigest(), len(page_bytes)),
-                *(_resource(path, hashlib.sha256(data).hexdigest(), len(data)) for path, data in extras.items()),
+                *({**_resource(path, hashlib.sha256(data).hexdigest(), len(data)), "type": "file"}
+                  for path, data in extras.items()),
             ],
         }
         # ReplayWeb.page names a bundle by the package's `metadata` (title, desc), else by its file name
