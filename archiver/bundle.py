@@ -79,6 +79,8 @@ def _pages(index: IndexQueries, posts: list[PostRow], records: Sequence[RecordRo
         # be a tombstone, or a copy from the Wayback Machine).
         say = len(captures) > 1 or post.status != "live"
         for capture in captures:
+            if not _has_page(capture, by_capture):
+                continue  # its document was not recorded (a byte cap left it out): no page to open
             shown.add((capture.url, capture.captured_at))
             pages.append(PageRow(url=capture.url, ts=_page_time(capture, by_capture),
                                  title=f"{title}: {_as_captured(capture)}" if say else title,
@@ -93,6 +95,18 @@ def _pages(index: IndexQueries, posts: list[PostRow], records: Sequence[RecordRo
 
 
 _PAGE_TYPES = ("response", "revisit", "resource")
+
+
+def _has_page(capture: CaptureDetail, by_capture: dict[int, list[RecordRow]]) -> bool:
+    """Whether the capture has a page to open: its page record, else (a capture made without the
+    browser, a Wayback copy) a record of its URL among its records. A capture whose records the
+    selection does not hold is given the benefit of the doubt (its page time is then its own)."""
+    records = by_capture.get(capture.id)
+    if not records:
+        return True
+    if capture.page_record_id:
+        return any(r.record_id == capture.page_record_id for r in records)
+    return any(r.target_uri == capture.url and r.warc_type in _PAGE_TYPES for r in records)
 
 
 def _page_time(capture: CaptureDetail, by_capture: dict[int, list[RecordRow]]) -> str:

@@ -307,6 +307,7 @@ class ChromiumRenderer(AsyncClosing):
                 # already waits no more (the lines written by then are kept).
                 await tab.named(0 if cut else _STEP_GRACE_S)
                 result.errors[:0] = [*recorder.errors, *tab.errors]
+                result.left_out = list(recorder.left_out)
             finally:
                 self._tabs.release(tab)  # even when cancelled while naming them
 

@@ -73,6 +73,8 @@ class TrafficRecorder:
         self.body_bytes = 0  # bodies taken so far, and sizes reserved for bodies being fetched
         self._skipped: dict[int, str] = {}  # request -> why its body was not taken
         self._skipped_urls: Counter[tuple[str, str]] = Counter()  # (method, url) left out for size
+        # (url, why) of every body left out for a cap: the capture names them (PageCapture.left_out)
+        self.left_out: list[tuple[str, str]] = []
         self.recorded: list[Recorded] = []
         self.errors: list[str] = []
         self._inflight: dict[int, str] = {}
@@ -263,7 +265,7 @@ class TrafficRecorder:
                 self.errors.append(f"request failed: {request.method} {request.url}: {failure}")
             return
         if id(request) in self._skipped:
-            self.errors.append(f"{request.url}: {self._skipped.pop(id(request))}; not recorded")
+            self._leave_out(request)
             return
         server = await response.server_addr()
         ip = server["ipAddress"] if server else None
@@ -274,9 +276,9 @@ class TrafficRecorder:
         is_redirect = 300 <= response.status < 400 and request.redirected_to is not None
         body, body_error, whole = await self._take_body(request, response, failure)
         if self.max_body is not None and len(body) > self.max_body:  # read before its size was known
-            self._skipped[id(request)] = f"body of {len(body)} bytes is over --max-bytes {self.max_body}"
+            self._skip(request, f"body of {len(body)} bytes is over --max-bytes {self.max_body}")
         if id(request) in self._skipped:  # its size, known only now, is over a cap
-            self.errors.append(f"{request.url}: {self._skipped.pop(id(request))}; not recorded")
+            self._leave_out(request)
             return
         # A body known to be less than what the server sent is recorded as what it is: what arrived
         # (Chromium keeps nothing of a failed load's body) under WARC-Truncated (docs/warc.md).
@@ -395,9 +397,22 @@ class TrafficRecorder:
         if why is None:
             self.body_bytes += size
         elif request is not None:
-            self._skipped[id(request)] = why
-            self._skipped_urls[(request.method, request.url)] += 1
+            self._skip(request, why)
         return why
+
+    def _skip(self, request: Request, why: str) -> None:
+        """Mark the request's body left out for a cap; counted by method and URL, so that the
+        taps' copy of it is not taken in after all (_add_orphans)."""
+        self._skipped[id(request)] = why
+        self._skipped_urls[(request.method, request.url)] += 1
+
+    def _leave_out(self, request: Request) -> None:
+        """A request whose body a cap left out: named in `errors` and in `left_out`."""
+        self._left_out(request.url, self._skipped.pop(id(request)))
+
+    def _left_out(self, url: str, why: str) -> None:
+        self.errors.append(f"{url}: {why}; not recorded")
+        self.left_out.append((url, why))
 
     def _count(self, reserved: int, body: bytes) -> None:
         """Replace a reserved size by the size of the body that came (b"" if none did)."""
@@ -578,7 +593,7 @@ class TrafficRecorder:
         reserved = entry.encoded_length or 0
         why = self._over(None, reserved)
         if why is not None:
-            self.errors.append(f"{entry.url}: {why}; not recorded")
+            self._left_out(entry.url, why)
             return
         body = b""
         try:
@@ -589,6 +604,11 @@ class TrafficRecorder:
             return
         finally:
             self._count(reserved, body)
+        # Its encoded length is what was reserved: decoded, the body may be over a cap after all.
+        if self.max_body is not None and len(body) > self.max_body:
+            self._count(len(body), b"")
+            self._left_out(entry.url, f"body of {len(body)} bytes is over --max-bytes {self.max_body}")
+            return
         headers = entry.raw_response_headers or entry.response_headers
         exchange = Exchange(
             url=entry.url,

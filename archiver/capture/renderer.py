@@ -84,16 +84,45 @@ class PageCapture:
     file_to_save: str | None = None
     # Why the capture stopped before its steps were done (its deadline passed): what was complete is kept.
     cut_short: str | None = None
+    # Bodies a byte cap (--max-bytes, --max-capture-bytes) left out of the capture: (URL, why).
+    left_out: list[tuple[str, str]] = field(default_factory=list)
 
     def load_failure(self) -> str | None:
         """Why the page did not load (`status` None), in the errors that say so: a request the
         network policy refused, the load's own error. What followed from it (no screenshots, a
         scroll through a page that was gone, the page's other requests failing) is left out; it
-        stays in the capture-info record. None when the page loaded."""
+        stays in the capture-info record. A page that loaded but whose own document a byte cap left
+        out is no capture of it either: that is named. None when the page loaded and was recorded."""
         if self.status is not None or not self.errors:
-            return None
+            return self.document_left_out()
         causes = [e for e in self.errors if e.startswith(("refused:", "page load:"))]
         return "; ".join(causes or self.errors)
+
+
+    def document_left_out(self) -> str | None:
+        """Why the page's own document was not recorded, when a byte cap left it out."""
+        if self.page_record_id is not None:
+            return None
+        for url, why in self.left_out:
+            if url in (self.url, self.final_url):
+                return f"its document {url} was not recorded: {why}"
+        return None
+
+    def bodies_left_out(self) -> str | None:
+        """The other bodies a byte cap left out of the capture (its images, scripts, frames...),
+        counted by the cap they broke, the first named; None when none was."""
+        document = self.document_left_out() is not None
+        others = [(url, why) for url, why in self.left_out if not (document and url in (self.url, self.final_url))]
+        if not others:
+            return None
+        caps: dict[str, int] = {}
+        for _url, why in others:
+            cap = why[why.find("--max-"):] if "--max-" in why else why
+            caps[cap] = caps.get(cap, 0) + 1
+        counted = ", ".join(f"{n} over {cap}" for cap, n in caps.items())
+        url, why = others[0]
+        return (f"{len(others)} bod{'y' if len(others) == 1 else 'ies'} of the page left out, not recorded "
+                f"({counted}); the first: {url}: {why}")
 
 
 class Renderer(Protocol):

@@ -164,6 +164,14 @@ def cut_short(page: Any, label: str, url: str | None) -> str | None:
     return f"the {label} page {url} stopped answering: {why}" if why else None
 
 
+def left_out(page: Any, label: str, url: str | None, *, document: bool) -> str | None:
+    """What a byte cap left out of a rendered page's capture, named with the page: its own document
+    (`document`), else its other bodies, counted by cap; None when nothing was."""
+    said = getattr(page, "document_left_out" if document else "bodies_left_out", None)
+    why = said() if callable(said) else None
+    return f"the {label} page {url}: {why}" if why else None
+
+
 class PostCapturer:
     """Captures posts with one shared browser, HTTP client, WARC store and index.
 
@@ -448,6 +456,11 @@ class PostCapturer:
         if embed_cut is not None:
             render_error = None  # (what a page cut while loading failed with is the cut)
         page_failures = [m for other, label, got in others if (m := cut_short(got, label, other))]
+        # Bodies a byte cap left out (the page's own document of a page beside the embed; any page's
+        # images, scripts, frames): a partial failure, named (the embed's own document fails it above).
+        page_failures += [m for other, label, got in others if (m := left_out(got, label, other, document=True))]
+        page_failures += [m for other, label, got in [(target, "embed", page), *others]
+                          if (m := left_out(got, label, other, document=False))]
 
         if edited:
             reason = f"{reason}; its text is not the one held before (edited since?): captured again"
