@@ -350,6 +350,25 @@ def _cites_posts(db: Any, address: str) -> bool:
     return bool(db.lookup(filters, limit=1))
 
 
+def _stopped_run(fn: Callable[[], Any]) -> Any:
+    """`fn()`, a run of `archive` or `run`; a full disk that stops it still gives a summary, the
+    disk named as its failure (exit 1: what was captured before it is kept), so that a run always
+    ends with its summary (its one JSON line with --format json)."""
+    from .errors import DiskFull
+    from .pipeline.summary import ArchiveSummary
+    from .times import iso_seconds
+
+    started = iso_seconds()
+    try:
+        return fn()
+    except Exception as e:
+        full = e if isinstance(e, DiskFull) else _named(e) if not isinstance(e, ArchiverError) else None
+        if not isinstance(full, DiskFull):
+            raise
+        return ArchiveSummary(started_at=started, finished_at=iso_seconds(), failures=[str(full)],
+                              stopped_by=str(full))
+
+
 def _print_summary(summary: Any, fmt: OutFormat) -> int:
     from .output import dumps, one_line, render
 
@@ -368,7 +387,7 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
                           table_columns=("key", "status", "captures", "source", "reason")))
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(data["statuses"].items())) or "no posts"
     unchecked = data["posts_not_checked"]
-    if not _STATE["quiet"]:
+    if not _STATE["quiet"] and summary.stopped_by is None:  # (stopped: its counts are not known; its failure says why)
         changed = f"; {data['posts_changed']} changed since their last check" if data["posts_changed"] else ""
         if data["articles_changed"]:
             changed += (f"; {data['articles_changed']} article(s) changed the posts they cite (captured again)")
@@ -447,11 +466,11 @@ def archive(
     if not listed.problems:
         _refuse_unreadable_files(sources, articles)
     with _progress(total=len(articles)) as progress:
-        summary = _call(lambda: run_archive(articles, _archive_dir(archive_dir), net, timeout=timeout,
+        summary = _call(lambda: _stopped_run(lambda: run_archive(articles, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress,
                                             limits=limits, pages_in_flight=pages_in_flight, index_url=index_url,
                                             timestamps=timestamps, problems=listed.problems, wait=wait,
-                                            max_feed_articles=max_feed_articles))
+                                            max_feed_articles=max_feed_articles)))
     raise typer.Exit(_print_summary(summary, format))
 
 
@@ -527,11 +546,11 @@ def run(
     total = len(seed_list.sources) if seed_list is not None else None
     STOP.install(announce=True)  # a signal: finish the capture at hand, then stop with a summary
     with _progress(total=total) as progress:
-        summary = _call(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
+        summary = _call(lambda: _stopped_run(lambda: run_job(seeds, _archive_dir(archive_dir), net, recheck_after=after, wait=wait,
                                         timeout=timeout, concurrency=concurrency, progress=progress,
                                         limits=limits, pages_in_flight=pages_in_flight, index_url=index_url,
                                         broker=broker, timestamps=timestamps, max_feed_articles=max_feed_articles,
-                                        seed_list=seed_list))
+                                        seed_list=seed_list)))
     raise typer.Exit(_print_summary(summary, format))
 
 

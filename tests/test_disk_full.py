@@ -79,11 +79,13 @@ def test_disk_full_is_named_and_the_archive_stays_verifiable(tmp_path: Path) -> 
         return (int((out / f"{name}.rc").read_text()), (out / f"{name}.out").read_text(),
                 (out / f"{name}.err").read_text())
 
-    code, _stdout, err = result("full")
+    code, stdout, err = result("full")
     assert code == 1, err
     assert "Traceback" not in err and "internal error" not in err, err
     (line,) = [x for x in err.splitlines() if "no space left on device writing" in x]
     assert "free some space" in line and str(mnt) in line, line
+    (summary_line,) = stdout.splitlines()  # the run's one JSON line, the disk among its failures
+    assert any("no space left on device writing" in f for f in json.loads(summary_line)["failures"]), stdout
     code, stdout, err = result("verify-full")
     assert code == 0, stdout + err + (out / "ls.txt").read_text()
     assert "intact" in err
@@ -127,3 +129,29 @@ def test_a_disk_full_before_the_index_has_its_tables_leaves_no_index(tmp_path: P
     # A later command finds no archive (and says how to make one), not a foreign file.
     lookup = (out / "lookup.err").read_text()
     assert (out / "lookup.rc").read_text().strip() == "2" and "no archive at" in lookup, lookup
+
+
+def test_a_run_a_full_disk_stops_still_prints_its_json_summary(tmp_path: Path) -> None:
+    mnt, out = _folders(tmp_path)
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "article.html").write_text("<html><body><p>Nothing cited.</p></body></html>")
+    archive = mnt / "archive"
+    exe = shlex.join([sys.executable, "-m", "archiver.cli"])
+    m = shlex.quote(str(mnt))
+    script = (
+        "set -u\n"
+        f"mount -t tmpfs -o size=1m tmpfs {m} || exit 90\n"
+        f"dd if=/dev/zero of={m}/filler bs=4k count=240 2>/dev/null\n"
+        f"{exe} run --seeds {shlex.quote(str(seeds))} --format json --archive-dir {shlex.quote(str(archive))}"
+        f" >{out}/run.out 2>{out}/run.err; echo $? >{out}/run.rc\n"
+    )
+    r = subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    err = (out / "run.err").read_text()
+    assert (out / "run.rc").read_text().strip() == "1", err
+    (line,) = (out / "run.out").read_text().splitlines()
+    summary = json.loads(line)
+    (failure,) = summary["failures"]
+    assert "no space left on device writing" in failure and "free some space" in failure, failure
+    assert [x for x in err.splitlines() if "no space left on device" in x] == [f"archiver: failed: {failure}"], err

@@ -58,6 +58,8 @@ class ArchiveSummary:
     started_at: str = ""
     finished_at: str = ""
     interrupted: int = 0  # the signal that stopped the run early, 0 if none did
+    # The error that stopped the run before its end (a full disk): among `failures` too; exit 1.
+    stopped_by: str | None = None
     articles_planned: int = 0  # the sources to read: articles, feeds, post addresses (a feed's articles once read)
     run_id: int | None = None
     seed_articles_left_out: int = 0  # by feed files in the seeds folder (see ArticleOutcome.left_out)
@@ -74,6 +76,8 @@ class ArchiveSummary:
     def exit_code(self) -> int:
         if self.interrupted:
             return exit_code(self.interrupted)
+        if self.stopped_by is not None:
+            return 1  # partly done: what was captured before it is kept
         if self.sources_read == 0 and self.failures and not self.posts and not self._offline_only():
             return 2  # nothing could be read; a network that did not answer is a run that completed (1)
         # Each of these posts is named among the failures too (PostOutcome.failure).
