@@ -73,16 +73,27 @@ def text_safe(name: str) -> str:
         return name.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def shown(spec: str) -> str:
+def shown(spec: str, limit: int | None = None) -> str:
     """A source as named in a one-line message: a URL's credentials and secret parameters replaced
     (whether or not it parses), quoted when it holds a line break or another control character,
-    bytes that are no UTF-8 written as `\\xNN` (`text_safe`)."""
+    bytes that are no UTF-8 written as `\\xNN` (`text_safe`); past `limit` characters (None: no
+    limit), cut there and said so, as a line of a URL list is."""
     spec = text_safe(spec)
     if "://" in spec:
         from .redact import redact_endpoint
 
         spec = redact_endpoint(spec)
-    return repr(spec) if _CONTROL_RE.search(spec) else spec
+    cut = ""
+    if limit is not None and len(spec) > limit:
+        spec, cut = spec[:limit], f" (cut at {limit} of {len(spec)} characters)"
+    return (repr(spec) if _CONTROL_RE.search(spec) else spec) + cut
+
+
+# Characters of a source a message quotes: a URL can be up to 65,536 (`MAX_URL`) and a
+# malformed one longer.
+SHOWN_CHARACTERS = 200
+# The longest URL httpx takes (its `URL too long`), and so the longest this tool fetches.
+MAX_URL = 65536
 
 
 def url_problem(url: str) -> str | None:
@@ -110,6 +121,8 @@ def url_problem(url: str) -> str | None:
         return "has port 0"
     import httpx
 
+    if len(url) > MAX_URL:
+        return f"is longer than {MAX_URL:,} characters ({len(url):,}), more than any fetch takes"
     try:
         httpx.URL(url).host  # noqa: B018 (the host is decoded, and checked, only when asked for)
     except (httpx.InvalidURL, ValueError) as e:  # idna's errors are ValueErrors
@@ -125,7 +138,7 @@ def check_specs(specs: list[str]) -> None:
         if is_url(spec):
             why = url_problem(spec)
             if why:
-                raise UsageError(f"{shown(spec)}: {why}; check the address")
+                raise UsageError(f"{shown(spec, SHOWN_CHARACTERS)}: {why}; check the address")
 
 
 # Control bytes that text does not carry (tab, LF, form feed, CR and ESC are allowed).

@@ -200,3 +200,19 @@ def test_a_meta_naming_utf16_is_wrong_about_the_bytes_it_is_written_in() -> None
     page = b'<html><head><meta charset="unicode"></head><body>caf\xe9</body></html>'  # not UTF-8 either
     assert decode(page).endswith("<body>caf\ufffd</body></html>")
     assert decode(page.replace(b"unicode", b"utf-16le")).endswith("<body>caf\ufffd</body></html>")
+
+
+def test_a_command_line_url_over_65536_characters_is_refused_in_one_short_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.e2e import ROOT
+
+    url = "https://news.example/a?q=" + "d" * 100_000
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "archive", url, "--archive-dir", str(tmp_path / "a")],
+                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 2, r.stderr
+    (line,) = r.stderr.splitlines()
+    assert len(line) < 600, line[:300]
+    assert "(cut at 200 of 100025 characters)" in line and "is longer than 65,536 characters" in line, line
+    assert not (tmp_path / "a").exists()
