@@ -34,8 +34,11 @@ def test_a_post_whose_embed_page_is_over_max_bytes_fails_and_is_no_page_of_an_ex
     archive = tmp_path / "archive"
     run = cli(web, "archive", ARTICLE, "--max-bytes", "4000", "--format", "json", archive=archive)
     assert run.returncode == 1, run.stderr
-    (failure,) = _failures(run)
-    assert "/embed/Tweet.html?id=" in failure and "is over --max-bytes 4000" in failure
+    failures = _failures(run)
+    (failure,) = [f for f in failures if "/embed/Tweet.html?id=" in f]
+    assert "is over --max-bytes 4000" in failure
+    # Besides it, only the article's own bodies over the cap (its scripts), named under the article.
+    assert all(f.startswith(f"{ARTICLE}: ") and "over --max-bytes 4000" in f for f in failures if f != failure), failures
     assert "archiver: failed:" in run.stderr
     out = tmp_path / "all.wacz"
     exported = cli(web, "export", "-o", str(out), archive=archive)
@@ -51,3 +54,6 @@ def test_bodies_left_out_for_max_capture_bytes_are_counted_with_the_cap(web: Fak
     assert run.returncode == 1, run.stderr
     named = [f for f in _failures(run) if "the embed page" in f]
     assert named and "over --max-capture-bytes 6000" in named[0] and "left out, not recorded" in named[0], named
+    # The article's own images and scripts left out are named too, under the article.
+    article = [f for f in _failures(run) if f.startswith(f"{ARTICLE}: ")]
+    assert article and "over --max-capture-bytes 6000" in article[0], _failures(run)
