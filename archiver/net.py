@@ -356,15 +356,8 @@ class _BoundedBackend(httpcore.SyncBackend):
             addresses: Sequence[str] = [host]
         else:
             addresses = lookup(system_resolver, host, port, _within(timeout, httpcore.ConnectTimeout))
-        error: Exception | None = None
-        for addr in addresses:
-            try:
-                return self._connect(addr, port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
-                error = e
-        if error is None:
-            raise httpcore.ConnectError(f"Name or service not known: {host}")
-        raise error
+        return _first_reached(host, [(addr, port) for addr in addresses],
+                              lambda addr, p: self._connect(addr, p, timeout, local_address, socket_options))
 
     def _connect(self, host: str, port: int, timeout: float | None, local_address: str | None,
                  socket_options: Any) -> httpcore.NetworkStream:
@@ -399,17 +392,29 @@ class _PolicyBackend(_BoundedBackend):
         if self._net.proxy:
             return super().connect_tcp(host, port, timeout, local_address, socket_options)
         targets = connect_targets(self._net, host, port, timeout=_within(timeout, httpcore.ConnectTimeout))
-        error: Exception | None = None
-        for addr, addr_port in targets:
+
+        def connect(addr: str, addr_port: int) -> httpcore.NetworkStream:
             if (addr, addr_port) != (host, port):
                 logger.debug("connect %s:%s via %s:%s", host, port, addr, addr_port)
-            try:
-                # A judged address is a literal; a map's may be a name (`localhost`), looked up there.
-                return super().connect_tcp(addr, addr_port, timeout, local_address, socket_options)
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
-                error = e
-        assert error is not None
-        raise error
+            # A judged address is a literal; a map's may be a name (`localhost`), looked up there.
+            return super(_PolicyBackend, self).connect_tcp(addr, addr_port, timeout, local_address, socket_options)
+
+        return _first_reached(host, targets, connect)
+
+
+def _first_reached(host: str, targets: Sequence[tuple[str, int]],
+                   connect: Callable[[str, int], httpcore.NetworkStream]) -> httpcore.NetworkStream:
+    """The connection to the first of `targets` (address, port) that `connect` reaches, each tried in
+    turn; the last one's error when none is reached (a name with no address: not known)."""
+    error: Exception | None = None
+    for addr, port in targets:
+        try:
+            return connect(addr, port)
+        except (httpcore.ConnectError, httpcore.ConnectTimeout) as e:
+            error = e
+    if error is None:
+        raise httpcore.ConnectError(f"Name or service not known: {host}")
+    raise error
 
 
 class _PolicyTransport(httpx.HTTPTransport):
