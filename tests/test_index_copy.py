@@ -191,19 +191,6 @@ def test_cli_copy_and_migrate(request: pytest.FixtureRequest, tmp_path: Path) ->
     assert back.exit_code == 0, back.output
     after = runner.invoke(app, ["lookup", "-d", str(tmp_path / "two"), "--format", "json"])
     assert json.loads(after.stdout) == json.loads(before.stdout)
-    # Back into the folder it moved from, as the advice above says (no --force): the archive.db
-    # left there is the index as it was before the move, replaced; the folder is its own again.
-    with open_index(tmp_path, url=url) as pg:
-        pg.upsert_post(post(post_id="777"))  # written while the index lived in PostgreSQL
-    home = runner.invoke(app, ["index", "copy", "--from", url, "--to", str(tmp_path / "one")])
-    assert home.exit_code == 0, home.output
-    assert not (tmp_path / "one" / "index-url.txt").exists()
-    keys = [p["key"] for p in json.loads(runner.invoke(app, ["lookup", "-d", str(tmp_path / "one"),
-                                                              "--format", "json"]).stdout)]
-    assert "twitter:777" in keys and len(keys) == len(json.loads(before.stdout)) + 1
-    # Another folder's archive.db is still not replaced without --force.
-    refused = runner.invoke(app, ["index", "copy", "--from", url, "--to", str(tmp_path / "spare")])
-    assert refused.exit_code == 2 and "--force" in refused.stderr
 
     down = runner.invoke(app, ["index", "migrate", "--index", url.rsplit(":", 1)[0] + ":1/nowhere"])
     assert down.exit_code == 1 and "127.0.0.1:1/nowhere" in down.stderr and "s3cret" not in down.stderr

@@ -185,20 +185,7 @@ def copy_index(source: Location, destination: Location, *, force: bool = False, 
                 return counts
         _writable_folder(destination.archive_dir)
         with run_lock(destination.archive_dir, wait=wait):
-            back = source.url is not None and _moved_to(destination.archive_dir, source.url)
-            return _into_sqlite(db, destination.archive_dir, force=force or back)
-
-
-def _moved_to(folder: Path, url: str) -> bool:
-    """Whether the folder's index was moved to the PostgreSQL index `url` (its `INDEX_NOTE` names
-    it, however spelt): the archive.db left there is then the index as it was before the move, which
-    no command has read or written since (each refuses the folder without --index), and copying the
-    index back replaces it, as the note's own advice says, without --force."""
-    from archiver.index import indexed_elsewhere
-    from archiver.index.postgres.url import place
-
-    noted = indexed_elsewhere(folder)
-    return noted is not None and place(noted) == place(url)
+            return _into_sqlite(db, destination.archive_dir, force=force)
 
 
 def _same(a: Location, b: Location) -> bool:
