@@ -34,11 +34,10 @@ def test_a_post_whose_embed_page_is_over_max_bytes_fails_and_is_no_page_of_an_ex
     archive = tmp_path / "archive"
     run = cli(web, "archive", ARTICLE, "--max-bytes", "4000", "--format", "json", archive=archive)
     assert run.returncode == 1, run.stderr
-    failures = _failures(run)
-    (failure,) = [f for f in failures if "/embed/Tweet.html?id=" in f]
-    assert "is over --max-bytes 4000" in failure
-    # Besides it, only the article's own bodies over the cap (its scripts), named under the article.
-    assert all(f.startswith(f"{ARTICLE}: ") and "over --max-bytes 4000" in f for f in failures if f != failure), failures
+    (failure,) = _failures(run)  # the embed's own document; the article's scripts over the cap: a warning
+    assert "/embed/Tweet.html?id=" in failure and "is over --max-bytes 4000" in failure
+    assert any(line.startswith(f"archiver: {ARTICLE}: ") and "over --max-bytes 4000" in line
+               for line in run.stderr.splitlines()), run.stderr
     assert "archiver: failed:" in run.stderr
     out = tmp_path / "all.wacz"
     exported = cli(web, "export", "-o", str(out), archive=archive)
@@ -49,11 +48,15 @@ def test_a_post_whose_embed_page_is_over_max_bytes_fails_and_is_no_page_of_an_ex
 
 
 def test_bodies_left_out_for_max_capture_bytes_are_counted_with_the_cap(web: FakeWeb, tmp_path: Path) -> None:
+    """Images and scripts a cap kept out are named on stderr, counted with the cap, under the post
+    or the article whose capture left them out; the captures stand (a long video under the default
+    caps is no failure of the post's evidence)."""
     run = cli(web, "archive", ARTICLE, "--max-capture-bytes", "6000", "--format", "json",
               archive=tmp_path / "archive")
-    assert run.returncode == 1, run.stderr
-    named = [f for f in _failures(run) if "the embed page" in f]
-    assert named and "over --max-capture-bytes 6000" in named[0] and "left out, not recorded" in named[0], named
-    # The article's own images and scripts left out are named too, under the article.
-    article = [f for f in _failures(run) if f.startswith(f"{ARTICLE}: ")]
-    assert article and "over --max-capture-bytes 6000" in article[0], _failures(run)
+    lines = run.stderr.splitlines()
+    named = [line for line in lines if "the embed page" in line and "over --max-capture-bytes 6000" in line]
+    assert named and "left out, not recorded" in named[0], run.stderr
+    article = [line for line in lines if line.startswith(f"archiver: {ARTICLE}: ")]
+    assert article and "over --max-capture-bytes 6000" in article[0], run.stderr
+    assert not [f for f in _failures(run) if "over --max-capture-bytes" in f], _failures(run)  # (warnings only)
+    assert run.returncode == 0, run.stderr

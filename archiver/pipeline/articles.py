@@ -475,7 +475,7 @@ class ArticleHandler:
             self._fail(f"{doc.source}: the page could not be captured: {error}")
             outcome.capture_failed = True
         elif page is not None and (left := page.bodies_left_out()):
-            self._fail(f"{doc.source}: {left}")  # the capture stands; what a byte cap kept out of it is named
+            log.warning("%s: %s", doc.source, left)  # the capture stands; what a byte cap kept out of it is named
         title = getattr(page, "title", None) if getattr(page, "left_for", None) is None else None
         if title:
             s.index.upsert_article(url, title=title)

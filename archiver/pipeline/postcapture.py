@@ -456,11 +456,14 @@ class PostCapturer:
         if embed_cut is not None:
             render_error = None  # (what a page cut while loading failed with is the cut)
         page_failures = [m for other, label, got in others if (m := cut_short(got, label, other))]
-        # Bodies a byte cap left out (the page's own document of a page beside the embed; any page's
-        # images, scripts, frames): a partial failure, named (the embed's own document fails it above).
+        # Bodies a byte cap left out: the own document of a page beside the embed is a partial
+        # failure, named (the embed's own document fails it above); any page's other bodies (images,
+        # scripts, frames; a long video under the default caps, say) are named in a warning, the
+        # capture standing as evidence of the post.
         page_failures += [m for other, label, got in others if (m := left_out(got, label, other, document=True))]
-        page_failures += [m for other, label, got in [(target, "embed", page), *others]
-                          if (m := left_out(got, label, other, document=False))]
+        for other, label, got in [(target, "embed", page), *others]:
+            if (m := left_out(got, label, other, document=False)):
+                log.warning("%s: %s", key, m)
 
         if edited:
             reason = f"{reason}; its text is not the one held before (edited since?): captured again"
