@@ -11,6 +11,7 @@ Exit codes, the same for every command:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -373,6 +374,15 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
     from .output import dumps, one_line, render
 
     data = summary.to_dict()  # (its messages already without credentials or tokens)
+    if summary.stopped_by is not None:
+        # A full disk: named first, on stderr, as stdout (a log file on the same disk, say) may no
+        # longer take the summary; the run's exit stays 1 (what it captured before is kept) either way.
+        for failure in data["failures"]:
+            typer.echo(f"archiver: failed: {one_line(str(failure))}", err=True)
+        if fmt is OutFormat.json:
+            with contextlib.suppress(typer.Exit, SystemExit):
+                _write(dumps(data) + "\n")
+        return int(summary.exit_code)
     if fmt is OutFormat.json:
         # One line: a cron job can append each run's summary to a JSONL log.
         _write(dumps(data) + "\n")

@@ -145,6 +145,11 @@ def test_a_run_a_full_disk_stops_still_prints_its_json_summary(tmp_path: Path) -
         f"dd if=/dev/zero of={m}/filler bs=4k count=240 2>/dev/null\n"
         f"{exe} run --seeds {shlex.quote(str(seeds))} --format json --archive-dir {shlex.quote(str(archive))}"
         f" >{out}/run.out 2>{out}/run.err; echo $? >{out}/run.rc\n"
+        # Again, its JSON log on the same disk, filled to the last byte (a crontab's `>> /var/log/...`):
+        # stdout refuses the summary.
+        f"dd if=/dev/zero of={m}/filler2 bs=1k 2>/dev/null; touch {m}/runs.jsonl\n"
+        f"{exe} run --seeds {shlex.quote(str(seeds))} --format json --archive-dir {shlex.quote(str(archive))}"
+        f" >>{m}/runs.jsonl 2>{out}/logged.err; echo $? >{out}/logged.rc\n"
     )
     r = subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
@@ -155,3 +160,9 @@ def test_a_run_a_full_disk_stops_still_prints_its_json_summary(tmp_path: Path) -
     (failure,) = summary["failures"]
     assert "no space left on device writing" in failure and "free some space" in failure, failure
     assert [x for x in err.splitlines() if "no space left on device" in x] == [f"archiver: failed: {failure}"], err
+    # With stdout on the full disk too, the disk is still named on stderr, and the exit stays 1 (it was
+    # 2, "could not write to stdout", the disk's line never printed).
+    err = (out / "logged.err").read_text()
+    assert (out / "logged.rc").read_text().strip() == "1", err
+    assert any(x.startswith("archiver: failed: ") and "no space left on device writing" in x
+               for x in err.splitlines()), err
