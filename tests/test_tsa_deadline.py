@@ -81,7 +81,10 @@ def test_the_capture_stamper_names_the_deadline_and_gives_up_on_the_authority(ho
         assert out, f"the capture's stamp still waiting {WAIT} s after its 1.5 s deadline"
         assert isinstance(out[0], list), repr(out[0])
         said.extend(out[0])
-        assert 1.5 <= took < 1.5 + 5, took  # the deadline ended it, not some later timeout
+        # The deadline ended it (not before it), and not some later timeout (the authority's
+        # 10 s default, which the stamper waited before): a bound with room for a loaded machine.
+        assert took >= 1.5, took
+        assert took < 6.5, took
     out, took = in_thread(lambda: stamp(captures[-1]))
     assert out and isinstance(out[0], list), repr(out)
     said.extend(out[0])

@@ -1,8 +1,8 @@
 """What a killed export leaves, and how the next one tells it from a live export's file.
 
-An export writes its bundle to a hidden file beside the output (`.NAME.PID.XXXXXXXX.part`) and
+An export writes its bundle to a hidden file beside the output (`.NAME.PID.RANDOM.part`) and
 renames it into place when complete; `-o -` stages it in a folder of the temporary directory
-(`archiver-export-PID-XXXXXXXX/`). Killed (SIGKILL, out of memory, a power cut), the process
+(`archiver-export-PID-RANDOM/`; RANDOM: eight random characters). Killed (SIGKILL, out of memory, a power cut), the process
 leaves that file or folder, full size. Each is named with its writer's PID and held under an
 exclusive `flock` for as long as it is written (the file itself; a folder's lock file inside it,
 `LOCK_NAME`), so a later export to the same place removes a leftover of its own kind only when
@@ -12,14 +12,14 @@ seconds, and its lock can be taken (a writer on another machine sharing the fold
 PID reused by an unrelated process keeps a leftover until that process ends: left, never wrongly
 removed.
 
-Archivers before this naming named these `.NAME.XXXXXXXX.part` and `archiver-export-XXXXXXXX/`,
+Archivers before this naming named these `.NAME.RANDOM.part` and `archiver-export-RANDOM/`,
 without a PID, and took no lock. Names that short are names a person may give too (`archiver export
 -o - > $TMPDIR/archiver-export-20240301`, a folder `archiver-export-old_runs/`), so such an entry is
 removed only when it is, by all that can be seen, what an interrupted export of that naming left:
 a part file is a regular file of this user whose first bytes are a bundle's (a zip's, as a WACZ
 starts, or a gzip member's, as a WARC.gz does); a staging folder is a folder of this user, without
 a `.lock` file, holding one entry only, the bundle `-o -` wrote (`export.wacz`, `export.warc.gz`) or
-was writing (`.export.wacz.XXXXXXXX.part`), a regular file of this user with a bundle's first bytes.
+was writing (`.export.wacz.RANDOM.part`), a regular file of this user with a bundle's first bytes.
 Then the two tests that need no PID: nothing in it written within the last `GRACE` seconds (a live
 export of that archiver writes its bundle on until it renames it), and (a part file) its lock can be
 taken (it is no file of a live export that these patterns also fit: a part file of the output
@@ -80,7 +80,7 @@ def stage_prefix() -> str:
     return f"{STAGE_PREFIX}{os.getpid()}-"
 
 
-# The writer's PID the first group (None: the older naming, `archiver-export-XXXXXXXX`).
+# The writer's PID the first group (None: the older naming, `archiver-export-RANDOM`).
 STAGE_PATTERN = re.compile(rf"{re.escape(STAGE_PREFIX)}(?:(\d+)-)?{_RANDOM}")
 
 
