@@ -62,8 +62,11 @@ class Connection(ABC):
         try:
             yield
         finally:
-            if self.in_transaction:
-                self.execute("ROLLBACK")
+            try:
+                if self.in_transaction:
+                    self.execute("ROLLBACK")
+            except Exception:  # closed under it (a signal ending the command): nothing to end
+                pass
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
