@@ -52,7 +52,7 @@ from archiver.layout import WARC_DIR
 from archiver.redact import redact_endpoint
 from archiver.warcstore.files import OPEN_SUFFIX, warc_path
 from archiver.warcstore.members import MemberError, inflate_member, next_record_member, walk_members
-from archiver.warcstore.records import MAX_WARC_HEAD
+from archiver.warcstore.records import MAX_WARC_FIELDS, MAX_WARC_HEAD
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +181,9 @@ def _framing(spool: IO[bytes], plain: bool) -> tuple[int, int]:
     head, end = warc_head(spool)
     if not head.startswith(b"WARC/") or end < 0:
         raise _Bad(RECORD, "not a WARC record")
+    if (fields := head.count(b"\n", 0, end)) > MAX_WARC_FIELDS:  # a line each after the version line
+        raise _Bad(RECORD, f"WARC header of {fields:,} fields (more than {MAX_WARC_FIELDS:,}): not a record "
+                           "this tool wrote, or a damaged one")
     length = None
     for line in head[:end].split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")

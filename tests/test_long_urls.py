@@ -16,7 +16,7 @@ from archiver.index.rows import Capture
 from archiver.models import Post
 from archiver.verify import check_record
 from archiver.warcstore import Exchange, WarcStore
-from archiver.warcstore.records import MAX_WARC_HEAD
+from archiver.warcstore.records import MAX_WARC_FIELDS, MAX_WARC_HEAD
 from tests.e2e import ROOT, cli, gzip_members, warc_files
 from tests.fakeweb import FakeWeb
 from tests.synthetic import add_captured_tweet
@@ -83,6 +83,19 @@ def test_a_header_past_the_cap_is_named_as_too_long(tmp_path: Path) -> None:
     with path.open("rb") as fh:
         problem = check_record(fh, "hostile.warc", 0, len(data), None)
     assert problem is not None and f"WARC header longer than {MAX_WARC_HEAD:,} bytes" in problem.detail
+
+
+def test_a_header_of_very_many_lines_is_named_without_reading_them_all(tmp_path: Path) -> None:
+    """A header within the byte cap made of millions of short fields: each would be parsed one by one
+    (seconds a record); past the field cap the record is named at once."""
+    data = (b"WARC/1.1\r\nWARC-Type: resource\r\n" + b"X:a\r\n" * 2_000_000
+            + b"Content-Length: 1\r\n\r\nz\r\n\r\n")
+    path = tmp_path / "hostile.warc"
+    path.write_bytes(data)
+    with path.open("rb") as fh:
+        problem = check_record(fh, "hostile.warc", 0, len(data), None)
+    assert problem is not None and f"(more than {MAX_WARC_FIELDS:,})" in problem.detail, problem
+    assert "2,000,002 fields" in problem.detail, problem  # 2,000,000 X, its type, its length
 
 
 @pytest.mark.browser
