@@ -18,6 +18,7 @@ import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -30,7 +31,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archiver.errors import EvidenceError, TokenInvalid
 from archiver.evidence import tsa
 from archiver.evidence.seal import EvidenceOptions
-from archiver.evidence.sidecar import CaptureTimestamps, StoredToken
+from archiver.evidence.sidecar import SIDECAR_PATH, CaptureTimestamps, StoredToken
 from archiver.evidence.sign import DomainIdentity
 from archiver.evidence.stamps import ManifestEntry, digest_of, manifest
 from archiver.evidence.verify_wacz import WaczVerification, verify_wacz
@@ -104,14 +105,20 @@ def _stamped(arc: Archive, tmp_path: Path, authority: Authority, **capture: obje
     return wacz, cap
 
 
-def _repacked(wacz: Path, out: Path, edit: Callable[[list[bytes]], list[bytes]]) -> Path:
-    """`wacz` with its WARC's records (each one's bytes) passed through `edit`, and the index,
-    datapackage.json and its digest made again over them: every hash and index line matches."""
+def _repacked(wacz: Path, out: Path, edit: Callable[[list[bytes]], list[bytes]],
+              sidecar: Callable[[dict[str, Any], bytes], None] | None = None) -> Path:
+    """`wacz` with its WARC's records (each one's bytes) passed through `edit`, the capture sidecar
+    through `sidecar` (given the new WARC), and the index, datapackage.json and its digest made
+    again over them: every hash and index line matches."""
     with zipfile.ZipFile(wacz) as src:
         files = {i.filename: src.read(i.filename) for i in src.infolist()}
     warc = b"".join(gzip.compress(m) for m in edit(gzip_members(files["archive/data.warc.gz"])))
     files["archive/data.warc.gz"] = warc
     files["indexes/index.cdx"] = cdxj_index(io.BytesIO(warc), "data.warc.gz")
+    if sidecar is not None:
+        doc = json.loads(files[SIDECAR_PATH])
+        sidecar(doc, warc)
+        files[SIDECAR_PATH] = json.dumps(doc).encode()
     package = json.loads(files["datapackage.json"])
     for resource in package["resources"]:
         data = files[resource["path"]]
@@ -215,6 +222,69 @@ def test_the_field_on_a_record_export_never_rewrites_is_a_forgery(arc: Archive, 
     result = _verify(bad, authority)
     assert [f.kind for f in result.findings] == ["capture"], result.findings
     assert f"record {rid}: a {kind} record carrying {REMOVED}, which export never writes on one" in result.findings[0].detail
+
+
+# -- a capture whose records no token that checked covers ------------------------------------------------------
+
+WHERE = "capture 7 (twitter:1111111111111111111)"
+
+
+def _remanifested(tokens: Callable[[list[Any]], list[Any]]) -> Callable[[dict[str, Any], bytes], None]:
+    """A sidecar edit: the capture's manifest made again from the bundle's records as they now are,
+    its tokens passed through `tokens`."""
+    def edit(doc: dict[str, Any], warc: bytes) -> None:
+        text = manifest([ManifestEntry.of(r.rec_headers, r.rec_type) for r in ArchiveIterator(io.BytesIO(warc))
+                         if r.rec_type != "warcinfo"])
+        entry = doc["captures"][0]
+        entry.update(manifest=text, digest=digest_of(text), tokens=tokens(entry["tokens"]))
+    return edit
+
+
+def test_a_capture_with_no_token_that_checks_covers_none_of_its_records(arc: Archive, tmp_path: Path,
+                                                                        authority: Authority) -> None:
+    """A record changed and re-digested, the capture's manifest made again to match and its token
+    dropped: a manifest beside no token is anyone's. Kept, the old token stamps other content. Either
+    way the capture's records are in no timestamp."""
+    wacz, _ = _stamped(arc, tmp_path, authority)
+    members = gzip_members(read(wacz, "archive/data.warc.gz"))
+    target = next(m for m in members if _header(m, "WARC-Type") == "response"
+                  and _header(m, "WARC-Target-URI") == ALICE_API)
+    records = len(_bundle_ids(wacz))
+
+    def changed(ms: list[bytes]) -> list[bytes]:
+        return [_forged(m, field=None) if m == target else m for m in ms]
+
+    tokenless = _repacked(wacz, tmp_path / "tokenless.wacz", changed, _remanifested(lambda _: []))
+    result = _verify(tokenless, authority)
+    assert [(f.kind, f.path, f.detail) for f in result.findings] == [
+        ("capture", WHERE, "it has no token: nothing vouches for its manifest")]
+    assert result.captures == 0 and result.unstamped == records and "does NOT verify" in result.sentence()
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "verify", str(tokenless), "--ca-bundle",
+                        str(authority.root_pem), "--format", "json"], capture_output=True, text=True, cwd=ROOT,
+                       timeout=120)
+    doc = json.loads(r.stdout)
+    assert r.returncode == 1 and doc["verified"] is False and doc["unstamped_records"] == records, r.stdout
+
+    stale = _verify(_repacked(wacz, tmp_path / "stale.wacz", changed, _remanifested(lambda t: t)), authority)
+    assert [(f.kind, f.path) for f in stale.findings] == [("capture", WHERE)], stale.findings
+    assert "stamps other content" in stale.findings[0].detail
+    assert stale.captures == 0 and stale.unstamped == records
+
+
+def test_a_capture_token_not_checked_for_want_of_its_ca_covers_nothing_yet(arc: Archive, tmp_path: Path,
+                                                                           authority: Authority) -> None:
+    """The bundle carries no CA for the capture's authority, and none is given: the token is noted as
+    not checked (no problem), and its records are counted among those no timestamp covers."""
+    wacz, _ = _stamped(arc, tmp_path, authority)
+    records = len(_bundle_ids(wacz))
+    result = verify_wacz(wacz)
+    assert result.ok, result.findings
+    assert result.unchecked == 1 and result.captures == 0 and result.unstamped == records
+    assert result.to_dict()["unstamped_records"] == records
+    assert "1 timestamp(s) not checked: give their authority's CA certificate with --ca-bundle" in result.sentence()
+    assert "timestamped when made" not in result.sentence()
+    checked = _verify(wacz, authority)  # with the CA: every record covered
+    assert checked.ok and checked.captures == 1 and checked.unstamped == 0
 
 
 # -- two records of one ID -------------------------------------------------------------------------------------

@@ -449,13 +449,19 @@ class _Check:
             if "sha256:" + hashlib.sha256(cap.manifest.encode("utf-8")).hexdigest() != cap.digest:
                 self.fail("capture", where, "its manifest does not match its digest")
                 continue
+            if not cap.tokens:
+                # Export writes a capture only with its tokens: a manifest beside none is anyone's.
+                self.fail("capture", where, "it has no token: nothing vouches for its manifest")
             good = self.tokens(cap.tokens, cap.manifest.encode("utf-8"), kind="capture", where=where, name="token",
                                over=f"capture {cap.capture}", late=made_late(cap.manifest, cap.captured_at))
             if good:
                 self.r.captures += 1
-            self.manifest_records(cap, where, records)
+            # Its records are checked against the manifest whatever its tokens gave; only a token
+            # that checked makes them covered (one not checked, for want of its CA, proves nothing yet).
+            self.manifest_records(cap, where, records, proven=bool(good))
 
-    def manifest_records(self, cap: CaptureTimestamps, where: str, records: dict[str, list[BundleRecord]]) -> None:
+    def manifest_records(self, cap: CaptureTimestamps, where: str, records: dict[str, list[BundleRecord]], *,
+                         proven: bool = True) -> None:
         lines = cap.manifest.split("\n")
         present = rewritten = headers_only = unproven = 0
         # The second version lists each record's payload digest too: a revisit's names the payload it
@@ -475,7 +481,8 @@ class _Check:
             if "unproven" in outcomes:
                 unproven += 1  # what the token says of it cannot be checked: not covered
             else:
-                self.covered.add(record_id)
+                if proven:
+                    self.covered.add(record_id)
                 rewritten += "rewritten" in outcomes
             if fields[1] != "revisit":
                 continue
