@@ -28,17 +28,30 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.bundle import FINDINGS_PATH
 from archiver.errors import EvidenceError, TokenInvalid
 from archiver.evidence import tsa
-from archiver.evidence.seal import EvidenceOptions
+from archiver.evidence.seal import EvidenceOptions, Sealer
 from archiver.evidence.sidecar import SIDECAR_PATH, CaptureTimestamps, StoredToken
 from archiver.evidence.sign import DomainIdentity
 from archiver.evidence.stamps import ManifestEntry, digest_of, manifest
 from archiver.evidence.verify_wacz import WaczVerification, verify_wacz
+from archiver.export import export_bundle
 from archiver.export.cdxj import cdxj_index
 from tests.e2e import gzip_members
 from tests.evidence_fixtures import DOMAIN, export, indexed_archive, read, tsa_roots
-from tests.export_fixtures import ALICE_API, Archive, build_archive
+from tests.export_fixtures import (
+    ALICE_API,
+    ALICE_EMBED,
+    ALICE_KEY,
+    ARTICLE,
+    AVATAR,
+    BOB_KEY,
+    Archive,
+    alice_pages,
+    build_archive,
+    png_bytes,
+)
 from tests.tsa_authority import Authority, make_ca, timestamp_authority, write_key
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -285,6 +298,72 @@ def test_a_capture_token_not_checked_for_want_of_its_ca_covers_nothing_yet(arc: 
     assert "timestamped when made" not in result.sentence()
     checked = _verify(wacz, authority)  # with the CA: every record covered
     assert checked.ok and checked.captures == 1 and checked.unstamped == 0
+
+
+# -- a stamped record replaced by a forged one under another ID -------------------------------------------------
+
+
+def test_a_stamped_record_of_a_capture_the_bundle_shows_replaced_under_a_new_id_is_named(
+        arc: Archive, tmp_path: Path, authority: Authority) -> None:
+    """Alice's screenshot swapped for another picture in a record of its own (new WARC-Record-ID,
+    digests, index and package hashes all made again): the capture whose page the bundle opens on
+    lacks a record its token lists."""
+    wacz, _ = _stamped(arc, tmp_path, authority)
+    members = gzip_members(read(wacz, "archive/data.warc.gz"))
+    shot = next(m for m in members if (_header(m, "WARC-Target-URI") or "").startswith("urn:screenshot:https://x.com/alice"))
+    rid = _header(shot, "WARC-Record-ID")
+    assert rid
+    head, _, rest = shot.partition(b"\r\n\r\n")
+    picture = png_bytes(6, 4, (0, 0, 0))
+    for name, value in (("WARC-Record-ID", "<urn:uuid:00000000-0000-4000-8000-00000000f0f0>"),
+                        ("WARC-Block-Digest", _sha1(picture)), ("WARC-Payload-Digest", _sha1(picture)),
+                        ("Content-Length", str(len(picture)))):
+        old = _header(shot, name)
+        assert old is not None
+        head = head.replace(f"{name}: {old}".encode(), f"{name}: {value}".encode())
+    forged = head + b"\r\n\r\n" + picture + b"\r\n\r\n"
+    bad = _repacked(wacz, tmp_path / "bad.wacz", lambda ms: [forged if m == shot else m for m in ms])
+    result = _verify(bad, authority)
+    assert [(f.kind, f.path) for f in result.findings] == [("capture", WHERE)], result.findings
+    detail = result.findings[0].detail
+    assert f"its record of {ALICE_EMBED} at 2021-11-08T10:00:02Z is a page of pages/pages.jsonl" in detail
+    assert detail.endswith(f"1 of the {len(members) - 1} records its token lists are not in it: {rid}"), detail
+    assert result.unstamped == 1 and "does NOT verify" in result.sentence()
+
+
+def _partial(arc: Archive, tmp_path: Path, authority: Authority, post_key: str, posts: bytes | None) -> WaczVerification:
+    """A bundle holding two records of a capture of three (its third, a response of another URL, not
+    exported), exported with `posts` as its evidence/posts.jsonl."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    plain, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
+    entries = _archive_entries(arc)
+    avatar = [entries[rid] for rid in _bundle_ids(plain) if entries[rid].target_uri == AVATAR]
+    assert len(avatar) == 2  # Bob's capture's original of Alice's revisit, and its request
+    elsewhere = ManifestEntry("<urn:uuid:00000000-0000-4000-8000-00000000e1e1>", "response",
+                              "https://elsewhere.example/", avatar[0].date, "sha1:" + "A" * 32, "sha1:" + "A" * 32)
+    cap = _capture(authority, [*avatar, elsewhere])
+    cap.post_key = post_key
+    sealer = Sealer(EvidenceOptions(captures=[cap]))
+    extra = {**sealer.files(), **({FINDINGS_PATH: posts} if posts is not None else {})}
+    out = tmp_path / f"{post_key.replace(':', '-')}.wacz"
+    export_bundle(arc.root, arc.rows_for(ALICE_KEY, article_ids=(1,)), alice_pages(), out, extra_files=extra,
+                  seal=sealer)
+    return _verify(out, authority)
+
+
+def test_a_capture_partly_pulled_in_is_noted_one_the_bundle_presents_is_not_whole(
+        arc: Archive, tmp_path: Path, authority: Authority) -> None:
+    """An export pulls in the originals its revisits stand for, records of another post's capture:
+    noted. The same capture named as one of a post the bundle's findings hold: a problem."""
+    alice = json.dumps({"key": ALICE_KEY, "articles": [{"url": ARTICLE}]}).encode() + b"\n"
+    other = _partial(arc, tmp_path / "a", authority, BOB_KEY, alice)
+    assert other.ok, other.findings
+    assert any("capture 7 (twitter:2222222222222222222): 2 of its 3 records are in this bundle" in n
+               for n in other.notes), other.notes
+    own = _partial(arc, tmp_path / "b", authority, ALICE_KEY, alice)
+    assert [(f.kind, f.path) for f in own.findings] == [("capture", WHERE)], own.findings
+    assert (f"(a capture of post {ALICE_KEY}, which evidence/posts.jsonl holds), but 1 of the 3 records its token "
+            "lists are not in it: <urn:uuid:00000000-0000-4000-8000-00000000e1e1>") in own.findings[0].detail
 
 
 # -- two records of one ID -------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -57,6 +57,7 @@ from archiver.warcstore.records import MAX_WARC_HEAD
 PACKAGE = "datapackage.json"
 DIGEST = "datapackage-digest.json"
 PAGES = "pages/pages.jsonl"
+POSTS = "evidence/posts.jsonl"  # what the archive found of each post exported (archiver/bundle.py)
 _MAX_PAGE = 1 << 24  # a pages.jsonl line longer than this is no page's (read no further into it)
 REDACTED_FIELD = "WARC-Archiver-Removed-Headers"
 # The records export rewrites without credential headers (archiver/export/credentials.py): those
@@ -235,6 +236,7 @@ class _Check:
         self._records: dict[str, list[BundleRecord]] | None = None
         self.covered: set[str] = set()  # records some capture's timestamped manifest lists
         self.starts: dict[tuple[str, int], Start] = {}  # (WARC, offset) -> what its index line must say
+        self.page_list: list[tuple[str, str]] = []  # (url, ts) of each page of pages/pages.jsonl
 
     def fail(self, kind: str, path: str, detail: str) -> None:
         self.r.findings.append(Finding(kind, path, detail))
@@ -444,6 +446,7 @@ class _Check:
                                    if rid not in self.covered and rec.line.split("\t")[1] != "warcinfo")
 
     def capture_tokens(self, captures: list[CaptureTimestamps], records: dict[str, list[BundleRecord]]) -> None:
+        shown = _Shown.of(self)
         for cap in captures:
             where = f"capture {cap.capture} ({cap.owner})"
             if "sha256:" + hashlib.sha256(cap.manifest.encode("utf-8")).hexdigest() != cap.digest:
@@ -458,22 +461,24 @@ class _Check:
                 self.r.captures += 1
             # Its records are checked against the manifest whatever its tokens gave; only a token
             # that checked makes them covered (one not checked, for want of its CA, proves nothing yet).
-            self.manifest_records(cap, where, records, proven=bool(good))
+            self.manifest_records(cap, where, records, proven=bool(good), shown=shown)
 
     def manifest_records(self, cap: CaptureTimestamps, where: str, records: dict[str, list[BundleRecord]], *,
-                         proven: bool = True) -> None:
+                         proven: bool = True, shown: _Shown | None = None) -> None:
         lines = cap.manifest.split("\n")
         present = rewritten = headers_only = unproven = 0
         # The second version lists each record's payload digest too: a revisit's names the payload it
         # stands for, which must then be held, intact, by a record of the bundle.
         width = 5 if lines[0] == MANIFEST_FORMAT_V1 else 6
         entries = [line.split("\t") for line in lines[1:] if line]
+        missing: list[str] = []
         for fields in entries:
             if len(fields) != width:
                 self.fail("capture", where, f"its manifest has a line that is not {width} tab-separated fields")
                 return
             record_id = fields[0]
             if record_id not in records:
+                missing.append(record_id)
                 continue
             present += 1
             # Every record of that ID is checked (a second one is a `record` problem besides).
@@ -494,7 +499,17 @@ class _Check:
         if headers_only:
             self.r.notes.append(f"{where}: {headers_only} revisit record(s) stamped by a first-version manifest, which "
                                 "covers their headers, not the content they stand for")
-        if present < len(entries):
+        why = shown.presents(cap, entries) if shown is not None and missing else None
+        if why is not None:
+            # A capture the bundle shows as its own is exported whole (every record of a post's or
+            # an article's captures): one of its stamped records missing is one taken out, or put
+            # back under another WARC-Record-ID.
+            named = ", ".join(missing[:NAMED_RECORDS]) + (f" and {len(missing) - NAMED_RECORDS} more"
+                                                         if len(missing) > NAMED_RECORDS else "")
+            self.fail("capture", where, f"the bundle presents it as its own ({why}), but {len(missing)} of the "
+                                        f"{len(entries)} records its token lists are not in it: {named}")
+        elif present < len(entries):
+            # Another capture's records pulled in (the originals a revisit of the selection stands for).
             self.r.notes.append(f"{where}: {present} of its {len(entries)} records are in this bundle")
         if rewritten:
             self.r.notes.append(f"{where}: {rewritten} record(s) rewritten without credential headers on export; "
@@ -620,6 +635,8 @@ class _Check:
                             bad.append(f"line {n}, its first, is not the header (a \"format\": \"json-pages-1.0\" object)")
                     elif not isinstance(doc.get("url"), str) or not isinstance(doc.get("ts"), str):
                         bad.append(f"line {n} gives no page (a \"url\" and a \"ts\")")
+                    else:
+                        self.page_list.append((doc["url"], doc["ts"]))
         except _UNREADABLE as e:
             self.fail("pages", PAGES, f"cannot be read ({type(e).__name__}: {e})")
             return
@@ -761,6 +778,67 @@ class _Check:
                     + ", ".join(f"{what} {given}" for what, given, _held in said) + "; the record says "
                     + ", ".join(f"{what} {held}" for what, _given, held in said))
         return None
+
+
+_MAX_POSTS = 64 << 20  # evidence/posts.jsonl read no further than this for what it presents
+
+
+@dataclass
+class _Shown:
+    """What a bundle presents as its own: its pages (pages/pages.jsonl) and the posts and citing
+    articles of evidence/posts.jsonl. Export takes every record of each capture of a selected post
+    and of an article it holds; of any other capture, only the originals its revisits stand for."""
+
+    pages: list[tuple[str, datetime | str]]
+    posts: set[str]
+    articles: set[str]
+
+    @classmethod
+    def of(cls, check: _Check) -> _Shown:
+        posts: set[str] = set()
+        articles: set[str] = {url for url, _ts in check.page_list}
+        if POSTS in check.listed:
+            try:
+                with check.zf.open(POSTS) as fh:
+                    read = 0
+                    while read < _MAX_POSTS and (raw := fh.readline(_MAX_PAGE + 1)):
+                        read += len(raw)
+                        doc = _json(raw)
+                        if not isinstance(doc, dict):
+                            continue
+                        if isinstance(doc.get("key"), str):
+                            posts.add(doc["key"])
+                        cited = doc.get("articles")
+                        for article in cited if isinstance(cited, list) else ():
+                            if isinstance(article, dict) and isinstance(article.get("url"), str):
+                                articles.add(article["url"])
+            except _UNREADABLE:
+                pass  # named by the file's own hash check
+        return cls([(url, _instant(ts)) for url, ts in check.page_list], posts, articles)
+
+    def presents(self, cap: CaptureTimestamps, entries: list[list[str]]) -> str | None:
+        """Why the bundle presents `cap` as its own (None: it does not)."""
+        for fields in entries:  # a page at one of its records: the manifest's own say, whatever its labels
+            uri, when = fields[2], _instant(fields[3])
+            if (uri, when) in self.pages:
+                return f"its record of {uri[:120]} at {fields[3]} is a page of {PAGES}"
+        if cap.post_key and cap.post_key in self.posts:
+            return f"a capture of post {cap.post_key}, which {POSTS} holds"
+        if cap.article_url and cap.article_url in self.articles:
+            return f"a capture of article {cap.article_url[:120]}, which the bundle holds"
+        return None
+
+
+def _instant(value: str) -> datetime | str:
+    """A WARC-Date or a page's `ts` as an instant, to compare times written with different
+    precisions; the text itself when it reads as none."""
+    try:
+        if len(value) == 14 and value.isdigit():  # as a CDXJ line gives it
+            return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 class Start(NamedTuple):
