@@ -118,7 +118,7 @@ def test_anonymous_signature_verifies_and_has_the_replay_form(arc: Archive, tmp_
     assert result.ok, result.findings
     assert result.signature == {"kind": "anonymous", "key": key.public.fingerprint, "created": signed["created"],
                                 "anchored": False}
-    assert f"signed by key {key.public.fingerprint}" in result.sentence() and "is not part of what is signed" in result.sentence()
+    assert f"signed by key {key.public.fingerprint}" in result.sentence() and f"the time it states, {signed['created']}, is its signer's word)" in result.sentence()
     assert "no timestamp" in result.sentence()
     wacz_validate(wacz)
 
@@ -329,6 +329,36 @@ def test_anonymous_signature_flipped_is_named(arc: Archive, tmp_path: Path) -> N
     doc["signedData"]["signature"] = key2.sign(doc["hash"])
     bad = rewrite(wacz, tmp_path / "bad.wacz", {"datapackage-digest.json": json.dumps(doc).encode()})
     assert verify_wacz(bad).findings[0].detail.startswith("the signature does not match the public key")
+
+
+def _created_forged(wacz: Path, out: Path, created: str) -> Path:
+    doc = digest_doc(wacz)
+    doc["signedData"]["created"] = created
+    return rewrite(wacz, out, {"datapackage-digest.json": json.dumps(doc).encode()})
+
+
+def test_a_signature_stating_another_time_than_the_package_is_named(arc: Archive, tmp_path: Path,
+                                                                    sealed: tuple[Path, list]) -> None:  # type: ignore[type-arg]
+    """signedData.created made to differ from datapackage.json's `created` (which the signed hash
+    covers): the signature itself still checks, the time it states is nobody's. `wacz validate`
+    refuses it too."""
+    wacz, _ = export(arc, tmp_path / "a.wacz", EvidenceOptions(key=create_key(arc.root)))
+    created = json.loads(read(wacz, "datapackage.json"))["created"]
+    bad = _created_forged(wacz, tmp_path / "bad.wacz", "2020-01-01T00:00:00Z")
+    result = verify_wacz(bad)
+    assert [(f.kind, f.path, f.detail) for f in result.findings] == [
+        ("signature", "datapackage-digest.json",
+         f"signedData.created (2020-01-01T00:00:00Z) is not the created of datapackage.json ({created}), which the "
+         "signature covers: the time it states is not the package's")]
+    proc = subprocess.run([str(WACZ), "validate", "-f", str(bad)], capture_output=True, text=True, timeout=120)
+    assert "signed timestamp != created timestamp" in proc.stdout, proc.stdout + proc.stderr
+    # A domain signature's, a second earlier (still within its certificate's and its timestamp's windows).
+    signed, roots = sealed
+    stated = digest_doc(signed)["signedData"]["created"]
+    earlier = (datetime.datetime.fromisoformat(stated.replace("Z", "+00:00")) - datetime.timedelta(seconds=1))
+    forged = _created_forged(signed, tmp_path / "bad-domain.wacz", earlier.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    assert [(f.kind, f.path) for f in verify_wacz(forged, roots=roots).findings] == [
+        ("signature", "datapackage-digest.json")]
 
 
 def test_swapped_timestamps_are_named(arc: Archive, tmp_path: Path, tsa_authority: Authority) -> None:

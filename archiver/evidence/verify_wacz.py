@@ -125,9 +125,10 @@ class WaczVerification:
         if sig is None:
             parts.append("unsigned (anyone could have made it)")
         elif sig["kind"] == "anonymous":
-            # an anonymous signature covers the hash only: the time it states is not signed
+            # The time it states is datapackage.json's own, which the signature covers: its signer's word,
+            # which no timestamp proves (a domain signature's has its own).
             parts.append(f"signed by key {sig['key']} (anonymous: whoever holds that key; the time it states, "
-                         f"{sig['created']}, is not part of what is signed)")
+                         f"{sig['created']}, is its signer's word)")
         else:
             trust = "its certificate chaining to your CA bundle" if sig["anchored"] else \
                 "its certificate chain carried in the bundle, not checked against a CA you trust"
@@ -237,6 +238,7 @@ class _Check:
         self.covered: set[str] = set()  # records some capture's timestamped manifest lists
         self.starts: dict[tuple[str, int], Start] = {}  # (WARC, offset) -> what its index line must say
         self.page_list: list[tuple[str, str]] = []  # (url, ts) of each page of pages/pages.jsonl
+        self.created: Any = None  # datapackage.json's `created`
 
     def fail(self, kind: str, path: str, detail: str) -> None:
         self.r.findings.append(Finding(kind, path, detail))
@@ -282,6 +284,7 @@ class _Check:
 
     def files(self, package: bytes) -> None:
         doc = _json(package)
+        self.created = doc.get("created") if isinstance(doc, dict) else None
         resources = doc.get("resources") if isinstance(doc, dict) else None
         if not isinstance(resources, list):
             self.fail("digest", PACKAGE, "has no list of resources")
@@ -336,6 +339,12 @@ class _Check:
         if signed.get("hash") != hash_:
             self.fail("signature", DIGEST, "signedData.hash is not the digest's hash: the signature is over other content")
             return
+        if signed.get("created") != self.created:
+            # The signature's time is the package's own (datapackage.json, which the signed hash
+            # covers), as `wacz validate` requires: another one is a time nothing vouches for.
+            self.fail("signature", DIGEST, f"signedData.created ({str(signed.get('created'))[:40]}) is not the "
+                                           f"created of {PACKAGE} ({str(self.created)[:40]}), which the signature "
+                                           "covers: the time it states is not the package's")
         domain = "domainCert" in signed
         allowed = DOMAIN_FIELDS if domain else ANONYMOUS_FIELDS
         extra = sorted(set(signed) - set(allowed))
