@@ -2,7 +2,8 @@
 
     ArchiverError                 base: the CLI catches only this, prints str(e) on one line
     ├── UsageError                bad arguments or options (exit 2)
-    │   └── QuerySyntaxError      a --text query that cannot be parsed (exit 2)
+    │   ├── QuerySyntaxError      a --text query that cannot be parsed (exit 2)
+    │   └── TimestampCaMismatch   a token's signer does not chain to the --timestamp-ca given (exit 2)
     ├── SourceError               a source could not be read (unreadable, binary, too big, fetch failed)
     ├── NetworkError              a request failed (connect, TLS, timeout, a broken or bad answer)
     │   ├── NetworkUnreachable    no name resolution or no route: the network itself may be down
@@ -38,6 +39,12 @@ class UsageError(ArchiverError):
     """Bad arguments or options."""
 
     exit_code = 2
+
+
+class TimestampCaMismatch(UsageError):
+    """A timestamp authority's token does not chain to the CA certificates the operator gave for
+    the authorities (`export --timestamp-ca`): the operator's to set right; asking again would get
+    the same answer."""
 
 
 class QuerySyntaxError(UsageError):

@@ -115,6 +115,36 @@ def test_a_failing_authority_is_named_and_exits_1(archive: Path, tmp_path: Path,
     assert out.is_file() and run("verify", str(out)).returncode == 0
 
 
+@pytest.mark.parametrize("domain", [False, True], ids=["anonymous", "domain"])
+def test_a_timestamp_ca_that_is_not_the_authoritys_is_a_usage_error(archive: Path, tmp_path: Path,
+                                                                   tsa_authority: Authority, domain: bool) -> None:
+    """--timestamp-ca naming another CA than the one the authority's signer chains to: the operator's
+    to set right (asking again gets the same token), so exit 2 naming the option, and no bundle."""
+    from tests.tsa_authority import make_ca
+
+    wrong = make_ca(tmp_path / "wrong", name="Some Other Root").root_pem
+    if domain:
+        identity = make_domain(tmp_path / "domain")
+        signing = ["--domain-cert", str(identity.cert_pem), "--domain-key", str(identity.key_pem)]
+    else:
+        run("keys", "create", "--archive-dir", str(archive))
+        signing = []
+    out = tmp_path / "out" / "a.wacz"
+    out.parent.mkdir()
+    e = run("export", "--handle", "alice", "-o", str(out), "--archive-dir", str(archive), "--sign", *signing,
+            "--timestamp", tsa_authority.url, "--timestamp-ca", str(wrong))
+    assert e.returncode == 2, e.stderr
+    assert e.stderr.splitlines() == [
+        f"archiver: timestamp authority {tsa_authority.url}: its token's signer (CN=Archiver Test TSA) does not "
+        "chain to the CA certificates given with --timestamp-ca: give that authority's CA certificate (and any "
+        "intermediate between them)"], e.stderr
+    assert e.stdout == "" and list(out.parent.iterdir()) == []  # nothing written, not even a part
+    # The authority's own CA: the same command exports.
+    right = run("export", "-o", str(out), "--archive-dir", str(archive), "--sign", *signing,
+                "--timestamp", tsa_authority.url, "--timestamp-ca", str(tsa_authority.root_pem))
+    assert right.returncode == 0, right.stderr
+
+
 def test_export_takes_a_timestamp_url_with_spaces_around_it_as_run_does(archive: Path, tmp_path: Path,
                                                                          tsa_authority: Authority) -> None:
     run("keys", "create", "--archive-dir", str(archive))

@@ -47,7 +47,7 @@ from rfc3161_client import (
     decode_timestamp_response,
 )
 
-from archiver.errors import TimestampError, TokenInvalid, TokenUnanchored, UsageError
+from archiver.errors import TimestampCaMismatch, TimestampError, TokenInvalid, TokenUnanchored, UsageError
 from archiver.evidence import DEFAULT_EXPORT_STAMP_DEADLINE, cms, usable_tsa_url
 from archiver.limits import seconds
 from archiver.net import endpoint_client, fetch_bound
@@ -105,7 +105,8 @@ def request_token(url: str, message: bytes, *, deadline: float = DEFAULT_DEADLIN
     The answer must be granted and carry the request's nonce and imprint, and its signature must
     check with the signing certificate's key. When `roots` (or a self-signed certificate among the
     embedded ones and `certificates`) is at hand, the chain is checked too. Raises TimestampError naming the authority and what
-    went wrong. `verify` is httpx's TLS setting for an https authority. The request, from the
+    went wrong; TimestampCaMismatch (a usage error) when `certificates`, the CA certificates the
+    operator gave, are not ones the signer chains to. `verify` is httpx's TLS setting for an https authority. The request, from the
     name's look-up to the answer's last byte, ends by `deadline` seconds (a `client` given must be
     `net.endpoint_client`'s for that to hold).
     """
@@ -133,6 +134,15 @@ def request_token(url: str, message: bytes, *, deadline: float = DEFAULT_DEADLIN
             _verify(token, response, token.digest, roots=roots, certificates=certificates)
         else:
             _signature_alone(token, response)  # no CA at hand: the signature is the signer's, at least
+    except TokenUnanchored as e:
+        if certificates:
+            # The CA certificates given for the authorities are not the ones its signer chains to:
+            # the operator's to set right, which asking the authority again cannot mend.
+            raise TimestampCaMismatch(
+                f"timestamp authority {shown}: its token's signer ({token.authority}) does not chain to the CA "
+                "certificates given with --timestamp-ca: give that authority's CA certificate (and any "
+                "intermediate between them)") from None
+        raise TimestampError(f"timestamp authority {shown} sent a token that does not check: {e}") from None
     except TokenInvalid as e:
         raise TimestampError(f"timestamp authority {shown} sent a token that does not check: {e}") from None
     except ValueError:  # the parser reads the token's parts on access
