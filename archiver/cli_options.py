@@ -59,13 +59,22 @@ def _refuse(message: str) -> ClickUsageError:
     return ClickUsageError(message.rstrip("."))
 
 
+# The longest wait, in seconds, that reaches the browser as a timeout in milliseconds (--timeout,
+# --capture-deadline): the timers of Playwright's driver (Node.js) hold at most 2**31 - 1 ms, some
+# 24.8 days; a longer one fires at once, and a launch "timed out" before Chromium could start.
+LONGEST_BROWSER_WAIT = (2**31 - 1) // 1000
+
+
 class _Bounded:
     """A number option's type: at least its minimum and finite (`nan` and `inf` read as floats, and
-    pass a `>= 1` check: nan compares false, inf is not a number of seconds anyone meant). A value
-    from an environment variable is named by that variable, not by the option."""
+    pass a `>= 1` check: nan compares false, inf is not a number of seconds anyone meant), and at
+    most `most` when it has one (`why_most` says why). A value from an environment variable is
+    named by that variable, not by the option."""
 
     noun = "a number"
     min: Any
+    most: float | None = None
+    why_most = ""
 
     def convert(self, value: Any, param: Parameter | None, ctx: Context | None) -> Any:
         try:
@@ -82,6 +91,9 @@ class _Bounded:
             raise _refuse(f"{source} {str(value)!r}: {problem}") from None
         if isinstance(number, float) and not math.isfinite(number):
             raise _refuse(f"{given_as(ctx, param)} {str(value)!r}: expected a finite number, {self.min} or more")
+        if self.most is not None and number > self.most:
+            raise _refuse(f"{given_as(ctx, param)} {str(value)!r}: expected {self.noun} from {self.min} to "
+                          f"{self.most}{self.why_most}")
         return number
 
 
@@ -100,10 +112,22 @@ class FolderPath(ParamType):
 
 
 class AtLeastFloat(_Bounded, FloatRange):
-    """A finite float of at least `min` (seconds: --timeout, the deadlines)."""
+    """A finite float of at least `min` (seconds: --timeout, the deadlines), and at most `most`
+    when given (`why_most`: the words saying why, after the number)."""
 
-    def __init__(self, min: float) -> None:
+    def __init__(self, min: float, most: float | None = None, why_most: str = "") -> None:
         super().__init__(min=min)
+        self.most, self.why_most = most, why_most
+
+    def _describe_range(self) -> str:
+        """The range as help and Click's own refusals show it: `1<=x<=2147483` with a `most`."""
+        return super()._describe_range() if self.most is None else f"{self.min}<=x<={self.most}"
+
+
+def browser_seconds() -> AtLeastFloat:
+    """Seconds that reach the browser as a timeout: 1 to LONGEST_BROWSER_WAIT."""
+    return AtLeastFloat(1, LONGEST_BROWSER_WAIT,
+                        " (seconds, about 24.8 days: the longest timeout the browser's driver keeps)")
 
 
 class AtLeastInt(_Bounded, IntRange):
@@ -234,12 +258,13 @@ AllowPrivateOpt = Annotated[bool, typer.Option(
 # worker: each writes `timeout: TimeoutOpt = DEFAULT_TIMEOUT`, and so on, with the defaults above and here.
 DEFAULT_TIMEOUT = 30.0
 TimeoutOpt = Annotated[float, typer.Option(
-    "--timeout", click_type=AtLeastFloat(1), metavar="SECONDS", help="Seconds allowed for each page load and request.")]
+    "--timeout", click_type=browser_seconds(), metavar="SECONDS",
+    help="Seconds allowed for each page load and request.")]
 FetchDeadlineOpt = Annotated[float, typer.Option(
     "--fetch-deadline", click_type=AtLeastFloat(1), envvar="ARCHIVER_FETCH_DEADLINE", metavar="SECONDS",
     help="Give up on one HTTP fetch (hops, body, retries and waits included) after this long.")]
 CaptureDeadlineOpt = Annotated[float, typer.Option(
-    "--capture-deadline", click_type=AtLeastFloat(1), envvar="ARCHIVER_CAPTURE_DEADLINE", metavar="SECONDS",
+    "--capture-deadline", click_type=browser_seconds(), envvar="ARCHIVER_CAPTURE_DEADLINE", metavar="SECONDS",
     help="Stop one browser capture (load, settle, screenshots) after this long, keeping what was complete.")]
 MaxCaptureBytesOpt = Annotated[int, typer.Option(
     "--max-capture-bytes", click_type=AtLeastInt(1), envvar="ARCHIVER_MAX_CAPTURE_BYTES", metavar="BYTES",

@@ -34,15 +34,27 @@ class DeadlinePassed(Exception):
     """The capture deadline passed; the message names the step that did not start."""
 
 
+# The longest timeout Playwright's driver keeps: its Node.js timers hold at most 2**31 - 1 ms (a
+# longer one fires at once).
+LONGEST_MS = 2**31 - 1
+
+
+def _ms(seconds: float) -> int:
+    """`seconds` as whole milliseconds for a Playwright timeout, at most LONGEST_MS (a wait too long
+    for a float, `inf`, or for an integer, is the longest one there is; never an OverflowError)."""
+    ms = seconds * 1000
+    return LONGEST_MS if ms != ms else int(max(-LONGEST_MS, min(ms, LONGEST_MS)))  # (nan: no end known)
+
+
 class CaptureClock:
     """The capture deadline on the monotonic clock, and timeouts that never reach past it."""
 
     def __init__(self, start: float, deadline: float | None, timeout: float) -> None:
         self.end = None if deadline is None else start + deadline
-        self.timeout_ms = int(timeout * 1000)
+        self.timeout_ms = _ms(timeout)
 
     def left_ms(self) -> int | None:
-        return None if self.end is None else int((self.end - time.monotonic()) * 1000)
+        return None if self.end is None else _ms(self.end - time.monotonic())
 
     def left_s(self, *, grace: float = 0.0) -> float | None:
         """Seconds left before the deadline, and `grace` more (None: no deadline; never below 0)."""
