@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from ..output import terminal_safe
+from ..output import special_file, terminal_safe
 from ..times import is_bare_date, parse_timestamp
 from .model import Crop, Report, ReportArticle, ReportPost, Span
 
@@ -317,8 +317,10 @@ def _article(article: ReportArticle, cards: str) -> str:
 
 def render_html(report: Report, archive_dir: Path, out: Path | None) -> str:
     """The page of a built report; picture links are relative to where `out` is written, or (with
-    `out` None: a page on standard output, whose place is not known) absolute `file:` URIs."""
-    report_dir = out.resolve().parent if out is not None else None
+    `out` None: a page on standard output, whose place is not known) absolute `file:` URIs. So are
+    they for an `out` that is a pipe, a FIFO or a device (`-o /dev/stdout | cat > page.html`): its
+    name resolves to no folder the page will be in (`/proc/PID/fd/pipe:[N]`)."""
+    report_dir = out.resolve().parent if out is not None and not special_file(out) else None
     archive_dir = archive_dir.resolve()
     by_key = {p.key: p for p in report.posts}
     filters = _Filters(report.posts)
