@@ -41,6 +41,36 @@ def _shown(message: str) -> str:
     return one_line(redact_text(message))[:80]
 
 
+class _AboveTheBar(logging.Handler):
+    """Stands in for a handler writing to stderr while the bar is drawn there: each line goes
+    through the bar's console, which prints it above the bar and draws the bar again under it.
+    (Written to stderr directly, a warning joined the bar's own line: `⠸ ━━━━ 0/2 0:00:03 post
+    twitter:...archiver: https://...`.) The line is the one the replaced handler writes: its
+    level, filters (a password scrubbed) and formatter are asked each time."""
+
+    def __init__(self, replaced: logging.Handler, console: Any) -> None:
+        super().__init__(replaced.level)
+        self.replaced, self.console = replaced, console
+
+    def filter(self, record: logging.LogRecord) -> Any:
+        return self.replaced.filter(record) and super().filter(record)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.replaced.format(record)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+            # As text: no markup, emoji codes or highlighting read into it; and not re-wrapped.
+            self.console.print(line, markup=False, emoji=False, highlight=False, soft_wrap=True)
+        except Exception:
+            self.handleError(record)
+
+
+def _writes_to_stderr(handler: logging.Handler) -> bool:
+    return type(handler) is logging.StreamHandler and getattr(handler, "stream", None) is sys.stderr
+
+
 class Progress:
     """A progress bar on stderr for people, the current step beside it; plain log lines under cron
     (no TTY) or --quiet.
@@ -62,6 +92,7 @@ class Progress:
         self._in_hand: dict[str, int] = {}  # steps started and not ended (how many of each), oldest first
         self._progress: Any = None
         self._task: Any = None
+        self._replaced: list[tuple[int, logging.Handler, logging.Handler]] = []
 
     def __enter__(self) -> Progress:
         if self.live:
@@ -75,8 +106,10 @@ class Progress:
                 TimeElapsedColumn,
             )
 
+            console = Console(stderr=True)
             self._progress = Progress(SpinnerColumn(), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                      TextColumn("{task.description}", markup=False), console=Console(stderr=True), transient=True)
+                                      TextColumn("{task.description}", markup=False), console=console, transient=True)
+            self._route_logs(console)
             self._progress.__enter__()
             self._task = self._progress.add_task("starting", total=self.total)
         return self
@@ -122,6 +155,20 @@ class Progress:
         else:
             logging.getLogger("archiver").info("%s", message)
 
+    def _route_logs(self, console: Any) -> None:
+        """While the bar is shown, log lines to stderr go through its console (`_AboveTheBar`)."""
+        handlers = logging.getLogger().handlers
+        for n, handler in enumerate(handlers):
+            if _writes_to_stderr(handler):
+                above = _AboveTheBar(handler, console)
+                handlers[n] = above
+                self._replaced.append((n, handler, above))
+
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
             self._progress.__exit__(None, None, None)
+        handlers = logging.getLogger().handlers
+        for n, handler, above in reversed(self._replaced):
+            if n < len(handlers) and handlers[n] is above:
+                handlers[n] = handler
+        self._replaced = []
