@@ -307,26 +307,62 @@ def _nothing_read(sources: list[str], failures: int) -> NoReturn:
     _fail(f"nothing could be read ({failures} source(s) failed)", EXIT_USAGE)
 
 
-def _refuse_unreadable_files(sources: list[str], articles: list[str]) -> None:
+def _refuse_unreadable_files(sources: list[str], articles: list[str], max_bytes: int) -> None:
     """Exit 2, as `scan` would, when none of `articles` can be read and that is known before any
-    is read: none at all (an empty folder, a folder of pictures), or local files that are not
-    there or are no regular files. Nothing is created then (no archive folder). A URL or `-` is
-    read later, over the network or the pipe: with one among them, the run goes ahead."""
+    URL is fetched: none at all (an empty folder, a folder of pictures), or local files and
+    standard input each refused as `scan` refuses them (not there, no regular file, empty, binary,
+    over --max-bytes). Nothing is created then (no archive folder). The files are looked at in
+    turn until one can be read: the run goes ahead then, each bad one named in its summary (exit 1).
+    A URL is read later, over the network: with one among them, the run goes ahead."""
+    from .errors import SourceError
     from .output import one_line
     from .redact import redact_text
-    from .sources import is_url, unreadable_file
+    from .sources import is_url, read_file, unreadable_file
 
     failures: list[str] = []
     for spec in articles:
-        if spec in ("", "-") or is_url(spec):
+        if spec == "" or is_url(spec):
             return
-        why = unreadable_file(spec)
-        if why is None:
-            return
-        failures.append(why)
+        try:
+            if spec == "-":
+                _stdin_read(max_bytes)
+                return
+            why = unreadable_file(spec)
+            if why is not None:
+                raise SourceError(why)
+            read_file(Path(spec), max_bytes, given=spec)  # (its content: empty, binary, too large)
+        except SourceError as e:
+            failures.append(str(e))
+            continue
+        return
     for failure in failures:
         typer.echo(f"archiver: {one_line(redact_text(failure))}", err=True)
     _nothing_read(sources, len(failures))
+
+
+def _stdin_read(max_bytes: int) -> None:
+    """Standard input read before the run: SourceError when what it holds is refused as a source,
+    as the run would refuse it. What is read is given back: the run reads the same bytes from
+    `sys.stdin`. (With no standard input at all, closed when the program started, nothing is done:
+    the run names it.)"""
+    import io
+
+    from .sources import read_stdin
+
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is None:
+        return
+    data = binary.read(max_bytes + 1)
+    encoding, errors = sys.stdin.encoding, sys.stdin.errors
+
+    def held() -> io.TextIOWrapper:
+        return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, errors=errors)
+
+    sys.stdin = held()
+    try:
+        read_stdin(max_bytes)
+    finally:
+        sys.stdin = held()
 
 
 def _archive_dir(value: Path | None) -> Path:
@@ -474,7 +510,7 @@ def archive(
     if not articles and listed.problems:
         _fail("; ".join(listed.problems), EXIT_USAGE)
     if not listed.problems:
-        _refuse_unreadable_files(sources, articles)
+        _refuse_unreadable_files(sources, articles, max_bytes)
     with _progress(total=len(articles)) as progress:
         summary = _call(lambda: _stopped_run(lambda: run_archive(articles, _archive_dir(archive_dir), net, timeout=timeout,
                                             recapture=recapture, max_bytes=max_bytes, progress=progress,
