@@ -62,6 +62,7 @@ from .cli_options import (
     TimeoutOpt,
     TimestampDeadlineOpt,
     UntilOpt,
+    take_selection_once,
 )
 from .cli_style import STATE as _STATE
 from .cli_style import ArchiverGroup, say, set_verbosity
@@ -69,11 +70,21 @@ from .errors import ArchiverError
 from .interrupt import STOP, Interrupted
 from .progress import Progress
 
+
+class _Archiver(ArchiverGroup):
+    """The root command: ArchiverGroup's conventions, and the selection options of lookup, export
+    and report each taken once (`take_selection_once`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        take_selection_once(self)
+
+
 app = typer.Typer(
     name="archiver",
     help="Find the social posts articles embed, capture them with Chromium into WARC, index and export them.",
     no_args_is_help=True,
-    cls=ArchiverGroup,  # Click-style help, one-line usage errors, -q/-v after the command too
+    cls=_Archiver,  # Click-style help, one-line usage errors, -q/-v after the command too
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )

@@ -14,6 +14,7 @@ from typer._click.exceptions import BadParameter
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer._click.types import FloatRange, IntRange, ParamType
 
+from .cli_style import _ClickStyleOption
 from .evidence import DEFAULT_EXPORT_STAMP_DEADLINE as DEFAULT_EXPORT_STAMP_DEADLINE
 from .evidence import DEFAULT_STAMP_DEADLINE as DEFAULT_STAMP_DEADLINE
 from .limits import DEFAULT_CAPTURE_DEADLINE as DEFAULT_CAPTURE_DEADLINE
@@ -280,6 +281,48 @@ MaxFeedArticlesOpt = Annotated[int, typer.Option(
     "--max-feed-articles", click_type=AtLeastInt(1), envvar="ARCHIVER_MAX_FEED_ARTICLES", metavar="N",
     help="Take at most N articles from each feed (RSS, Atom, a sitemap, with the sitemaps a sitemap index lists), "
          "the newest where it dates them; what is left out is named on stderr. Env: ARCHIVER_MAX_FEED_ARTICLES.")]
+
+
+# -- options a selection takes once -------------------------------------------------------------------
+
+# The options of lookup, export and report that say what is selected (the filters, which archive,
+# lookup's page of rows): each given once. Given twice, Click keeps the last one given, and
+# `--date 2024-03-07 --date 2024-03-05` answered for the 5th alone, without a word.
+SELECTING_COMMANDS = frozenset({"lookup", "export", "report"})
+SELECTION_OPTIONS = frozenset({"handle", "date", "since", "until", "platform", "text", "status", "article",
+                               "captured_since", "limit", "offset", "archive_dir", "index"})
+
+
+class _GivenOnce(_ClickStyleOption):
+    """An option whose repeat is refused: the command line's parser keeps every value given (its
+    `append` action, as for a repeatable option), and a second one is a usage error naming the
+    option. Told by the parser itself, not by reading the arguments again: `--text --date` is
+    `--text` searching for the word "--date", which no second look at the words could tell."""
+
+    def add_to_parser(self, parser: Any, ctx: Context) -> None:
+        parser.add_option(obj=self, opts=self.opts, dest=self.name, action="append", nargs=self.nargs)
+
+    def consume_value(self, ctx: Context, opts: Any) -> Any:
+        given = opts.get(self.name)
+        if isinstance(given, list):
+            if len(given) > 1 and not ctx.resilient_parsing:
+                times = "twice" if len(given) == 2 else f"{len(given)} times"
+                raise _refuse(f"{max(self.opts, key=len)} given {times}: give it once")
+            opts = {**opts, self.name: given[-1]}
+        return super().consume_value(ctx, opts)
+
+
+def take_selection_once(group: Any) -> Any:
+    """`group` (the root command) with the selection options of lookup, export and report taken
+    once each (`_GivenOnce`)."""
+    for name, command in getattr(group, "commands", {}).items():
+        if name not in SELECTING_COMMANDS:
+            continue
+        for param in command.params:
+            if (param.name in SELECTION_OPTIONS and isinstance(param, _ClickStyleOption) and param.nargs == 1
+                    and not param.multiple and not param.is_flag and not param.count):
+                param.__class__ = _GivenOnce
+    return group
 
 
 # Selection filters shared by lookup, export and report.
