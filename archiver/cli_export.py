@@ -50,11 +50,24 @@ def staged_output(out: Path, fmt: Enum | None) -> AbstractContextManager[Path]:
         if _is_terminal(out):
             raise UsageError(f"-o {out}: not writing a binary bundle to a terminal; redirect it to a file, or "
                              "name a file with -o")
+        output_format(out, fmt)  # a name that tells no format: said first, as before
+        _can_land(out)
         return _as_is(out)
     if sys.stdout.isatty():
         raise UsageError("-o -: not writing a binary bundle to a terminal; redirect stdout "
                          "(`-o - > out.wacz`) or name a file with -o")
     return _temporary(f"export.{output_format(out, fmt)}")
+
+
+def _can_land(out: Path) -> None:
+    """ExportError, in the words the bundle's writer would use, when the file cannot be put at
+    `out` (its folder is not there or is a file, a read-only file is there): said before the index
+    is read, and before the note that the whole archive is being exported, not after it. A device
+    or a pipe is written into as it is: its write says what fails."""
+    from .output import landing, landing_problem, special_file
+
+    if not special_file(out) and (why := landing_problem(landing(out))) is not None:
+        raise ExportError(f"cannot write {out}: {why}; choose another path")
 
 
 def _is_terminal(out: Path) -> bool:
