@@ -354,14 +354,14 @@ def _refuse_unreadable_files(sources: list[str], articles: list[str], max_bytes:
 def _stdin_read(max_bytes: int) -> None:
     """Standard input read before the run: SourceError when what it holds is refused as a source,
     as the run would refuse it. What is read is given back: the run reads the same bytes from
-    `sys.stdin`. (With no standard input at all, closed when the program started, nothing is done:
-    the run names it.)"""
+    `sys.stdin`. (With no standard input at all, closed when the program started, it is refused.)"""
     import io
 
     from .sources import read_stdin
 
     binary = getattr(sys.stdin, "buffer", None)
     if binary is None:
+        read_stdin(max_bytes)  # refused, as the run would refuse it
         return
     data = binary.read(max_bytes + 1)
     encoding, errors = sys.stdin.encoding, sys.stdin.errors

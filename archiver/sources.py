@@ -490,7 +490,11 @@ def read_file_checks(path: Path, given: str | None = None) -> None:
 
 
 def read_stdin(max_bytes: int) -> Document:
-    data = sys.stdin.buffer.read(max_bytes + 1)
+    # Python sets sys.stdin to None when the program started with its standard input closed (`<&-`).
+    binary = getattr(sys.stdin, "buffer", None)
+    if binary is None:
+        raise SourceError("-: there is no standard input (it was closed); pipe the page into it, or give a file")
+    data = binary.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise SourceError(f"-: standard input is over --max-bytes {max_bytes}; skipped")
     return document_from_bytes("-", data)

@@ -58,6 +58,21 @@ def test_archive_of_a_standard_input_that_cannot_be_read_makes_no_archive(stdin:
     assert not archive.exists()
 
 
+def test_a_standard_input_closed_when_the_program_started_is_refused_in_one_line(tmp_path: Path) -> None:
+    """`archiver scan - <&-`: Python's sys.stdin is None; it was an internal error (AttributeError)."""
+    def closed(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-m", "archiver.cli", *args], stdin=subprocess.DEVNULL,
+                              capture_output=True, cwd=ROOT, timeout=180, check=False,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, preexec_fn=lambda: os.close(0))
+    line = b"archiver: -: there is no standard input (it was closed); pipe the page into it, or give a file\n"
+    scanned = closed("scan", "-")
+    assert (scanned.returncode, scanned.stderr) == (2, line), scanned.stderr
+    archive = tmp_path / "archive"
+    archived = closed("archive", "-", "--archive-dir", str(archive))
+    assert (archived.returncode, archived.stderr) == (2, line), archived.stderr
+    assert not archive.exists()
+
+
 def test_standard_input_looked_at_first_is_still_what_the_archive_reads(tmp_path: Path) -> None:
     page = b"<html><head><title>River</title></head><body><p>The river is up.</p></body></html>"
     archive = tmp_path / "archive"
