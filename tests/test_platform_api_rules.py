@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from archiver.index.rows import StoredPost
 from archiver.models import Post
 from archiver.platforms.bluesky.postcheck import full_size_images
 from archiver.platforms.bluesky.postcheck import probe as bluesky_probe
@@ -108,6 +109,21 @@ def test_bluesky_handle_that_does_not_resolve() -> None:
         400, {"error": "InvalidRequest", "message": "Unable to resolve handle"})}))
     assert (found.status, found.reason) == (
         "unavailable", 'resolveHandle gone.bsky.social answered InvalidRequest ("Unable to resolve handle")')
+
+
+def test_bluesky_held_post_is_asked_about_by_the_did_of_its_own_answer_only() -> None:
+    """A held post named by a handle nobody holds any more is asked about by the DID the answer
+    held for it gave; an answer about another record key (two posts taken for one) gives none."""
+    gone = {"/xrpc/com.atproto.identity.resolveHandle": (400, {"error": "InvalidRequest",
+                                                             "message": "Unable to resolve handle"}),
+            THREAD: (200, {"thread": {"$type": "app.bsky.feed.defs#threadViewPost", "post": _view()}})}
+    url = "https://bsky.app/profile/old.bsky.social/post/3kx"
+    held = StoredPost(key="bluesky:3kx", platform="bluesky", post_id="3kx", url=url, handle="old.bsky.social",
+                      data=_view())
+    assert bluesky_probe(held, client(gone)).status == "live"
+    other = StoredPost(key="bluesky:3kx", platform="bluesky", post_id="3kx", url=url, handle="old.bsky.social",
+                       data={**_view(), "uri": f"at://{DID}/app.bsky.feed.post/3ky"})
+    assert bluesky_probe(other, client(gone)).status == "unavailable"
 
 
 def _no_route() -> httpx.ConnectError:

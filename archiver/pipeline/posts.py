@@ -14,6 +14,7 @@ from .postcapture import LinksUnanswered, PostOutcome
 from .tasks import PostResult, PostTask
 
 if TYPE_CHECKING:
+    from ..index.rows import StoredPost
     from .session import Session
 
 log = logging.getLogger(__name__)
@@ -47,20 +48,23 @@ class PostHandler:
         row = self.s.index.get_post(task.key)
         if row is None:
             return PostResult()
+        if row.post_id is not None:
+            # The post as the index holds it: its platform's check may read what the last answer
+            # said of it (`data`: a Bluesky author's DID, which outlives a change of handle).
+            return self._capture(row, recheck=True)
         post = Post(platform=row.platform, kind="linked", source="recheck", evidence="recheck",
                     post_id=row.post_id, url=row.url, handle=row.handle, key=task.key)
-        if row.post_id is None:
-            # Known by its short links alone: the re-check follows them (`PostCapturer`), as a run
-            # reading the article would; a bare link (no text, no author) is no more than that link.
-            post.links, post.media, post.text, post.posted_at = list(row.links), list(row.media), row.text, row.posted_at
-            post.kind = "shortlink" if not (row.text or row.handle) else "linked"
+        # Known by its short links alone: the re-check follows them (`PostCapturer`), as a run
+        # reading the article would; a bare link (no text, no author) is no more than that link.
+        post.links, post.media, post.text, post.posted_at = list(row.links), list(row.media), row.text, row.posted_at
+        post.kind = "shortlink" if not (row.text or row.handle) else "linked"
         return self._capture(post, recheck=True)
 
-    def _capture(self, post: Post, *, recheck: bool, unanswered: LinksUnanswered | None = None) -> PostResult:
+    def _capture(self, post: Post | StoredPost, *, recheck: bool, unanswered: LinksUnanswered | None = None) -> PostResult:
         with step(self.progress, f"post {post.key}"):
             return self._captured(post, recheck, unanswered)
 
-    def _captured(self, post: Post, recheck: bool, unanswered: LinksUnanswered | None) -> PostResult:
+    def _captured(self, post: Post | StoredPost, recheck: bool, unanswered: LinksUnanswered | None) -> PostResult:
         s = self.s
         try:
             result = s.posts.capture(post, offline=self.offline, recheck=recheck, unanswered=unanswered)

@@ -1,6 +1,7 @@
 """How a Bluesky post's status is asked about: the public AppView, credential-free.
 
-A handle is resolved to the account's DID (`com.atproto.identity.resolveHandle`), then the post is
+A handle is resolved to the account's DID (`com.atproto.identity.resolveHandle`; a held post is
+asked about by the DID its last answer gave, which outlives a change of handle), then the post is
 read with `app.bsky.feed.getPostThread` on `public.api.bsky.app`. To an anonymous reader a post
 deleted by its author and one taken down by moderation both answer `NotFound`; the author's
 profile (`app.bsky.actor.getProfile`) then tells a whole account taken down (`AccountTakedown`)
@@ -15,7 +16,7 @@ from urllib.parse import quote
 
 from archiver.capture.types import given
 from archiver.platforms.base import posted_from_data
-from archiver.platforms.bluesky.detect import embed_url, parse_url
+from archiver.platforms.bluesky.detect import AT_URI_RE, embed_url, parse_url
 from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, about_another_post, archived_copy, ask, outage
 
 if TYPE_CHECKING:
@@ -33,11 +34,28 @@ def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 def _actor(post: PostRef) -> str | None:
+    """Whom to ask about: the author's DID when it is known (from the post's address, else from the
+    answer the archive holds for the post), else the handle its address or its row names. A handle
+    can change hands or be given up (resolveHandle then answers InvalidRequest for the old one); a
+    DID names the account for good."""
+    named = None
     found = parse_url(post.url or "")
     if found is not None:
-        m = found.url.split("/profile/", 1)[1].split("/post/", 1)[0]
-        return m or post.handle
-    return post.handle
+        named = found.url.split("/profile/", 1)[1].split("/post/", 1)[0] or None
+    if named is not None and named.startswith("did:"):
+        return named
+    return _held_did(post) or named or post.handle
+
+
+def _held_did(post: PostRef) -> str | None:
+    """The author's DID in the answer held for the post (a held post's `data`: the postView whose
+    `uri` is `at://DID/app.bsky.feed.post/RKEY`), when that answer is about this post's record key."""
+    data = getattr(post, "data", None)
+    uri = data.get("uri") if isinstance(data, dict) else None
+    m = AT_URI_RE.match(uri) if isinstance(uri, str) else None
+    if m is None or m.group("rkey") != post.post_id or not m.group("actor").startswith("did:"):
+        return None
+    return m.group("actor")
 
 
 def _said(answer: Answer) -> str:
