@@ -353,6 +353,30 @@ def test_an_unlisted_vimeo_video_is_asked_about_with_its_hash() -> None:
     assert embed_url("100000006", "https://vimeo.com/100000006") == "https://player.vimeo.com/video/100000006"
 
 
+@pytest.mark.parametrize("html", [
+    '<a href="https://vimeo.com/76979871">the film</a>'
+    '<iframe src="https://player.vimeo.com/video/76979871?h=8272103f6e"></iframe>',
+    '<iframe src="https://player.vimeo.com/video/76979871?h=8272103f6e"></iframe>'
+    '<a href="https://vimeo.com/76979871">the film</a>',
+])
+def test_an_unlisted_vimeo_video_keeps_its_hash_whichever_spelling_comes_first(html: str) -> None:
+    (post,) = detect(Document(source="a.html", text=html, is_html=True))
+    assert (post.key, post.kind, post.url) == ("vimeo:76979871", "embedded", "https://vimeo.com/76979871/8272103f6e")
+    (post,) = detect(Document(source="a.txt", text="Watch https://vimeo.com/76979871 (or "
+                                                   "https://player.vimeo.com/video/76979871?h=8272103f6e).\n", is_html=False))
+    assert post.url == "https://vimeo.com/76979871/8272103f6e"
+
+
+def test_merging_keeps_the_first_of_two_different_hashes_and_never_another_videos_address() -> None:
+    from archiver.platforms.vimeo.detect import richer_url
+
+    first, other = "https://vimeo.com/76979871/8272103f6e", "https://vimeo.com/76979871/0000aaaa11"
+    (post,) = detect(Document(source="a.txt", text=f"{first}\n{other}\n", is_html=False))
+    assert post.url == first
+    assert not richer_url("https://vimeo.com/76979871", "https://vimeo.com/76979872/8272103f6e")
+    assert not richer_url(first, "https://vimeo.com/76979871")
+
+
 def test_a_remote_accounts_post_is_by_that_account() -> None:
     """`mastodon.social/@someone@other.example/ID`: the post of other.example's someone, as
     mastodon.social shows it (the ID is mastodon.social's)."""

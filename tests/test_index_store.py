@@ -84,6 +84,25 @@ def test_upsert_fills_gaps_and_never_erases(index: Index) -> None:
     assert index.get_post(key).posted_at == "2019-07-03T18:13:49.000Z"  # type: ignore[union-attr]
 
 
+def test_a_held_post_takes_a_spelling_of_its_address_that_holds_more_of_what_reaching_it_needs(index: Index) -> None:
+    """An unlisted Vimeo video held under its bare address takes the address with its privacy hash
+    (Vimeo answers only with it) when a later article cites that; never another video's address,
+    nor another hash, nor the bare address back."""
+    def video(url: str, post_id: str = "76979871") -> Post:
+        return Post(platform="vimeo", kind="linked", source="b.html", evidence="a[href]", post_id=post_id, url=url)
+
+    bare, unlisted = "https://vimeo.com/76979871", "https://vimeo.com/76979871/8272103f6e"
+    key = index.upsert_post(video(bare))
+    assert index.upsert_post(video(unlisted)) == key
+    assert index.get_post(key).url == unlisted  # type: ignore[union-attr]
+    for other in (bare, "https://vimeo.com/76979871/0000aaaa11"):
+        index.upsert_post(video(other))
+        assert index.get_post(key).url == unlisted  # type: ignore[union-attr]
+    tweet_key = index.upsert_post(tweet(post_id=ID, url=f"https://x.com/a/status/{ID}"))
+    index.upsert_post(tweet(post_id=ID, url=f"https://x.com/b/status/{ID}?s=20"))
+    assert index.get_post(tweet_key).url == f"https://x.com/a/status/{ID}"  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("unplaceable", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
 def test_a_time_utc_cannot_hold_is_written_as_no_time(index: Index, unplaceable: str) -> None:
     # Year 0 or 10000 once in UTC: no date, and the write goes through with the rest of the post.

@@ -12,6 +12,7 @@ import pytest
 
 from tests.e2e import cli
 from tests.fakeweb import bluesky as bsky
+from tests.fakeweb import video
 from tests.fakeweb.server import FakeWeb
 from tests.platform_run import archive_run, every_platform
 
@@ -53,3 +54,28 @@ def test_a_bluesky_post_stays_live_when_its_author_changed_handle(tmp_path: Path
     assert {r["key"]: (r["status"], r["reason"]) for r in results if r["key"] == key} == {
         key: ("live", "getPostThread returned the post")}, results
     assert not [a for a in asked if "resolveHandle" in a], asked  # the DID is known: no handle to resolve
+
+
+def test_an_unlisted_vimeo_video_held_without_its_hash_is_rechecked_with_it(tmp_path: Path) -> None:
+    """A first article links the video bare (Vimeo then knows no such video: "does not exist"); a
+    later one embeds its player with the privacy hash. The index takes the address with the hash,
+    and the re-check asks oEmbed and the player with it: the video is live."""
+    vid, secret = "100000004", video.VIMEO["100000004"].secret
+    key = f"vimeo:{vid}"
+    bare = f'<!doctype html><title>Dredging</title><p><a href="https://vimeo.com/{vid}">The film</a>.</p>'
+    embedded = (f'<!doctype html><title>Dredging, again</title><p><a href="https://vimeo.com/{vid}">The film</a>:</p>'
+                f'<iframe src="https://player.vimeo.com/video/{vid}?h={secret}" width=640 height=360></iframe>')
+    with FakeWeb(tmp_path / "web", handlers=every_platform()) as web:
+        first = archive_run(web, tmp_path / "archive", "/2024/dredging.html", bare)
+        assert first.statuses()[key][0] == "deleted", first.statuses()  # what Vimeo says without the hash
+        later = archive_run(web, tmp_path / "archive", "/2024/dredging-again.html", embedded)
+        assert later.exit_code in (0, 1), later.stderr
+        assert later.rows("vimeo")[key]["url"] == f"https://vimeo.com/{vid}/{secret}"
+        start = len(web.log)
+        results = _recheck(web, tmp_path / "archive", "/2024/dredging-again.html", tmp_path)
+        asked = [e["host"] + e["path"] for e in web.log[start:]]
+
+    assert {r["key"]: r["status"] for r in results if r["key"] == key} == {key: "live"}, results
+    oembed = [a for a in asked if a.startswith("vimeo.com/api/oembed.json")]
+    assert oembed and all(secret in a for a in oembed), asked
+    assert f"player.vimeo.com/video/{vid}?h={secret}" in asked, asked

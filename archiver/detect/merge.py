@@ -69,10 +69,12 @@ def _absorb(into: Post, other: Post) -> None:
     into.posted_at = _richer(into.posted_at, other.posted_at)  # a full time beats a bare date
     into.links = _union(into.links, other.links)
     into.media = _union(into.media, other.media)
-    if into.post_id and into.handle:
-        platform = BY_NAME.get(into.platform)
-        if platform is not None and platform.canonical is not None:
-            into.url = platform.canonical(into.post_id, into.handle)
+    platform = BY_NAME.get(into.platform)
+    if into.post_id and into.handle and platform is not None and platform.canonical is not None:
+        into.url = platform.canonical(into.post_id, into.handle)
+    if into.url and other.url and platform is not None and platform.richer_url is not None \
+            and platform.richer_url(into.url, other.url):
+        into.url = other.url  # the same post, with what reaching it needs (an unlisted video's hash)
     into.url = into.url or other.url
 
 

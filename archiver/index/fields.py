@@ -109,6 +109,18 @@ def fill_gaps(known: Mapping[str, Any], incoming: Mapping[str, Any]) -> dict[str
     return updates
 
 
+def richer_url(platform: str | None, known: str | None, incoming: str | None) -> bool:
+    """True when `incoming` is a spelling of the very post whose address is `known` that holds more
+    of what reaching it needs (its platform's `richer_url`: an unlisted Vimeo video's privacy hash),
+    so that the post is asked about with it from now on; never for another post."""
+    if not (platform and known and incoming) or known == incoming:
+        return False
+    from archiver.platforms import BY_NAME
+
+    found = BY_NAME.get(platform)
+    return found is not None and found.richer_url is not None and found.richer_url(known, incoming)
+
+
 def authoritative(known: Mapping[str, Any], incoming: Mapping[str, Any]) -> dict[str, Any]:
     """Updates that replace `known`'s fields with `incoming`'s (structured data from the platform).
 

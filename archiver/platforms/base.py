@@ -198,6 +198,11 @@ class Platform:
     rules: tuple[EmbedRule, ...] = ()
     time_from_id: Callable[[str], str | None] | None = None
     canonical: Callable[[str, str | None], str] | None = None
+    # `richer_url(known, other)`: True when `other` is a spelling of the very post `known` names that
+    # holds more of what reaching it needs (Vimeo: an unlisted video's privacy hash, which `known`
+    # lacks). Merging and the index then keep `other`; never True for another post, or for a
+    # spelling that only differs (another hash). None: the first address found stays.
+    richer_url: Callable[[str, str], bool] | None = None
     # Instance-based networks (Mastodon) have posts on hosts nobody can list in advance.
     any_host: Callable[[str], UrlMatch | None] | None = field(default=None)
     # What every post URL `any_host` accepts contains (`/@`), or several such substrings one of which

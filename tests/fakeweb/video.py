@@ -33,6 +33,7 @@ class Video:
     said: tuple[str, str] = ("", "")  # the page's (reason, subreason) when it will not play
     oembed: int = 200
     extra: dict[str, str] = field(default_factory=dict)
+    secret: str = ""  # an unlisted Vimeo video's privacy hash: without it, oEmbed and the player know no video
 
 
 YT = {v.id: v for v in (
@@ -56,6 +57,8 @@ VIMEO = {v.id: v for v in (
     Video("100000002", "deleted", said=("Sorry, this video does not exist.", ""), oembed=404),
     Video("100000003", "private", said=("Because of its privacy settings, this video cannot be played here.", ""),
           oembed=403),
+    Video("100000004", "live", "Dredging the inner harbour (unlisted)", "Harbour Films",
+          published="2024-02-05 09:00:00", secret="8272103f6e"),
 )}
 VIMEO_THUMBS = ((295, 166), (640, 360), (1280, 720))
 
@@ -177,8 +180,10 @@ def vimeo_thumb(vid: str, w: int, h: int) -> str:
 def vimeo_api(req: Request, state: SiteState) -> Response:
     if req.path != "/api/oembed.json":
         return not_found()
-    m = re.search(r"vimeo\.com/(?:video/)?(\d+)", req.query.get("url", ""))
+    m = re.search(r"vimeo\.com/(?:video/)?(\d+)(?:/([0-9a-f]+)|\?h=([0-9a-f]+))?", req.query.get("url", ""))
     v = VIMEO.get(m.group(1)) if m else None
+    if v is not None and m is not None and v.secret and v.secret not in (m.group(2), m.group(3)):
+        return text(404, "Not Found")  # an unlisted video is answered for only with its hash
     if v is None or v.oembed == 404:
         return _json({"error": "not found"}, 404) if v else text(404, "Not Found")
     if v.oembed == 403:
@@ -195,6 +200,9 @@ def vimeo_player(req: Request, state: SiteState) -> Response:
     v = VIMEO.get(m.group(1)) if m else None
     if v is None:
         return not_found()
+    if v.secret and req.query.get("h") != v.secret:
+        return _page("Sorry", '<main><div class="exception-message"><p>Sorry, this video does not exist.</p></div></main>',
+                     404)
     if v.said[0]:
         status = 403 if v.state == "private" else 404
         return _page("Sorry", f'<main><div class="exception-message"><p>{escape(v.said[0])}</p></div></main>', status)

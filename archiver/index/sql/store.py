@@ -192,7 +192,9 @@ class Store(Closing):
 
     def upsert_post(self, post: Post) -> str:
         """Add the post, or fill the unknown fields of the stored one (a known field never becomes None,
-        and other sources do not overwrite it: `update_post_data` does that); return its key."""
+        and other sources do not overwrite it: `update_post_data` does that; only an address that
+        spells the same post with more of what reaching it needs replaces the held one,
+        `fields.richer_url`); return its key."""
         incoming: dict[str, Any] = {
             "platform": post.platform,
             "post_id": post.post_id,
@@ -217,10 +219,14 @@ class Store(Closing):
                 marks = ", ".join("?" for _ in values)
                 self.db.execute(f"INSERT INTO posts ({names}) VALUES ({marks})", list(values.values()))
                 self.journal.post(self.db, key)
-            elif updates := fields.fill_gaps(known, incoming):
-                # Each gap filled is a change: a post seen again with nothing new writes no journal entry.
-                self._update_post(key, updates)
-                self.journal.post(self.db, key)
+            else:
+                updates = fields.fill_gaps(known, incoming)
+                if fields.richer_url(known.get("platform"), known.get("url"), incoming["url"]):
+                    updates["url"] = incoming["url"]  # the held post's address, with what reaching it needs
+                if updates:
+                    # Each gap filled is a change: a post seen again with nothing new writes no journal entry.
+                    self._update_post(key, updates)
+                    self.journal.post(self.db, key)
         return key
 
     def alias_of(self, key: str) -> str | None:

@@ -48,6 +48,12 @@ def parse_url(url: str) -> UrlMatch | None:
     return UrlMatch(vid, f"{canonical_url(vid)}/{secret.lower()}" if secret else canonical_url(vid))
 
 
+def richer_url(known: str, other: str) -> bool:
+    """True when `other` names the video `known` names with the privacy hash `known` lacks."""
+    a, b = _id_and_hash(known), _id_and_hash(other)
+    return a is not None and b is not None and a[0] == b[0] and a[1] is None and b[1] is not None
+
+
 def embed_url(post_id: str | None, url: str | None) -> str | None:
     """The player page of a video (with the hash of an unlisted one, as its URL holds it)."""
     from archiver.platforms.tiktok import numeric_id
@@ -75,7 +81,9 @@ PLATFORM = Platform(
     hosts=("vimeo.com",),
     parse_url=parse_url,
     # No `canonical`: a video's address is the one its URL gives (`parse_url`), which keeps an
-    # unlisted video's hash; a video known by its ID alone would lose it.
+    # unlisted video's hash; a video known by its ID alone would lose it. A spelling with the hash
+    # wins over one without, whichever came first (`richer_url`).
+    richer_url=richer_url,
     rules=(EmbedRule(("amp-vimeo",), _amp, needs=("data-videoid",)),),
     embed_url=embed_url,
     oembed=_oembed,
