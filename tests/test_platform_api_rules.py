@@ -185,6 +185,29 @@ def test_mastodon_a_404_that_is_no_mastodon_error_is_no_signal() -> None:
     assert found.status == "deleted"
 
 
+def test_mastodon_another_servers_status_is_rendered_only_where_it_is_at_home() -> None:
+    """A host shows another server's status at `/@user@server/ID` but embeds none of it (its
+    `/@user/ID/embed` finds local accounts only): that page is what is known to render, and the
+    status's own page on its server, when the host's API names it, is what the probe points at."""
+    from archiver.platforms.mastodon.detect import embed_url
+    from archiver.platforms.mastodon.postcheck import home_page, wayback_forms
+
+    remote = "https://mastodon.social/@lib@fosstodon.org/112038000000000000"
+    assert embed_url(None, remote) == remote
+    assert wayback_forms(remote) == [remote]
+    assert embed_url(None, "https://mastodon.social/@lib@mastodon.social/1") == "https://mastodon.social/@lib/1/embed"
+    answer = {"id": "112038000000000000", "url": "https://fosstodon.org/@lib/112037999000000000",
+              "account": {"acct": "lib@fosstodon.org"}, "content": "<p>hi</p>"}
+    found = MASTODON.probe(post("mastodon", "mastodon.social/112038000000000000", remote),
+                           client({"/api/v1/statuses/112038000000000000": (200, answer)}))
+    assert (found.status, found.url) == ("live", "https://fosstodon.org/@lib/112037999000000000")
+    assert embed_url(None, found.url) == "https://fosstodon.org/@lib/112037999000000000/embed"
+    for acct, url in (("lib", "https://mastodon.social/@lib/1"),  # the host's own account
+                      ("lib@misskey.example", "https://misskey.example/notes/9abcdef"),  # no Mastodon page
+                      ("lib@fosstodon.org", "https://elsewhere.example/@lib/112037999000000000")):  # not its server
+        assert home_page({"account": {"acct": acct}, "url": url}, "mastodon.social") is None
+
+
 def test_mastodon_content_as_text_and_links() -> None:
     content = ('<p>Hi <span class="h-card"><a href="https://m.s/@x" class="u-url mention">@<span>x</span></a></span>'
                '<br/>see <a href="https://e.example/a?b=1&amp;c=2">e.example/a</a></p><p>bye &lt;3</p>')

@@ -5,6 +5,7 @@ and login-only), against the status API and status pages on the fake web."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +97,29 @@ def test_every_exchange_is_in_the_warc(run: Run) -> None:
     assert ("response", 404) in exchanges[f"https://mastodon.social/@rivertonwater/{masto.DELETED_ID}"]
     assert ("response", 401) in exchanges[f"https://{masto.LOGIN_HOST}/api/v1/statuses/{masto.LOGIN_ID}"]
     assert unrecorded(run.web, run.archive) == []
+
+
+def test_another_servers_status_is_rendered_from_its_home_server(tmp_path: Path) -> None:
+    """`mastodon.social/@harbourlib@fosstodon.org/ID`: mastodon.social has no embed of another
+    server's status (its `/@user/ID/embed` finds local accounts only: 404; `/@user@server/ID/embed`
+    sends an anonymous reader on to the home server). The status API names the status's own page on
+    fosstodon.org, whose `/embed` is rendered."""
+    home = masto.HOME
+    cited = f"https://mastodon.social/@{home.user}@{home.host}/{masto.REMOTE_ID}"
+    web = start_web(tmp_path, masto.HANDLERS)
+    try:
+        run = archive_article(web, tmp_path, "/2024/library.html",
+                              f'<!doctype html><title>Library</title><p><a href="{cited}">The library</a> said so.</p>')
+        key = f"mastodon:mastodon.social/{masto.REMOTE_ID}"
+        row = run.lookup("mastodon")[key]
+        shown = run.json("show", key)
+        asked = [e["host"] + e["path"] for e in web.log]
+    finally:
+        web.stop()
+    assert run.returncode == 0, run.stderr
+    assert (row["status"], row["handle"], row["text"]) == ("live", f"{home.user}@{home.host}",
+                                                           "The reading room reopens on Monday.")
+    assert [(c["source"], c["status"], c["url"], c["error"]) for c in shown["captures"]] == [
+        ("live", "live", f"{home.url}/embed", None)]
+    assert f"fosstodon.org/@{home.user}/{home.id}/embed" in asked, asked
+    assert not [a for a in asked if a.startswith("mastodon.social/@") and a.endswith("/embed")], asked

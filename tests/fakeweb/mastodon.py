@@ -5,7 +5,8 @@ Status entity; `GET /api/v1/statuses/:id`: 200, 401 `{"error": "This API require
 user"}`, 404 `{"error": "Record not found"}`), cited in docs/platforms.md.
 
 mastodon.social: one live status with a photo, one deleted (API and page 404), one whose API
-answers 404 while its page still shows (one signal). members.example: an instance that requires
+answers 404 while its page still shows (one signal), and one of fosstodon.org's account (as
+mastodon.social shows another server's status: `/@harbourlib@fosstodon.org/ID`). members.example: an instance that requires
 login for its whole API (401). truthsocial.com: live, deleted, and one answered 401 (standing for
 an API that asks for login).
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 from tests.fakerender import png
 
-from .app import Handler, Request, Response, SiteState, not_found, text
+from .app import Handler, Request, Response, SiteState, not_found, redirect, text
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,17 @@ TS_LIVE = Status("truthsocial.com", "112038130483200000", "rivertonmayor", "Mayo
 TS_DELETED_ID = "112038425395200000"
 TS_LOGIN_ID = "112036596940800000"
 
-STATUSES = {(s.host, s.id): s for s in (LIVE, TS_LIVE)}
+# A status of another server's account, as mastodon.social knows it: under an ID of its own; its home
+# server (fosstodon.org) holds it under another. Mastodon's routes give such a status no page and no
+# embed of its own on mastodon.social: `/@user/ID(/embed)` finds only local accounts (404), and
+# `/@user@server/ID` sends an anonymous reader on to the status's home server (a "you are leaving"
+# page, `/redirect/statuses/ID`).
+HOME = Status("fosstodon.org", "112037999000000000", "harbourlib", "Harbour Library",
+              "<p>The reading room reopens on Monday.</p>", "2024-03-04T12:00:00.000Z")
+REMOTE_ID = "112038000000000000"
+REMOTE = {("mastodon.social", REMOTE_ID): HOME}
+
+STATUSES = {(s.host, s.id): s for s in (LIVE, TS_LIVE, HOME)}
 GONE = {("mastodon.social", DELETED_ID), ("truthsocial.com", TS_DELETED_ID)}
 LOGIN = {(LOGIN_HOST, LOGIN_ID), ("truthsocial.com", TS_LOGIN_ID)}
 
@@ -86,6 +97,15 @@ def status_entity(s: Status) -> dict[str, Any]:
             "media_attachments": media, "mentions": [], "tags": [], "emojis": []}
 
 
+def remote_entity(local_id: str, s: Status) -> dict[str, Any]:
+    """The Status entity an instance gives for another server's status: its own ID, the account's
+    `acct` with its server, and the status's `url` and `uri` on its home server."""
+    entity = status_entity(s)
+    entity["id"] = local_id
+    entity["account"] = {**entity["account"], "id": "9", "acct": f"{s.user}@{s.host}"}
+    return entity
+
+
 def _page(s: Status, embed: bool) -> Response:
     img = f'<img src="{s.media_url("small")}" width=200 height=150>' if s.media_key else ""
     cls = "embed" if embed else "public"
@@ -100,8 +120,21 @@ def instance(req: Request, state: SiteState) -> Response:
         key = (req.host, api.group(1))
         if req.host == LOGIN_HOST or key in LOGIN:
             return _json(401, {"error": "This API requires an authenticated user"})
+        if key in REMOTE:
+            return _json(200, remote_entity(api.group(1), REMOTE[key]))
         found = STATUSES.get(key)
         return _json(200, status_entity(found)) if found else _json(404, {"error": "Record not found"})
+    remote = re.fullmatch(r"/@[A-Za-z0-9_]+@[a-z0-9.-]+/(\d+)(/.*)?", req.path)
+    if remote:
+        # The web app's route: an anonymous reader is sent on to a remote status's own server.
+        if (req.host, remote.group(1)) in REMOTE:
+            return redirect(f"https://{req.host}/redirect/statuses/{remote.group(1)}", 302)
+        return text(200, "<!doctype html><title>Mastodon</title><div id=\"mastodon\"></div>")
+    leaving = re.fullmatch(r"/redirect/statuses/(\d+)", req.path)
+    if leaving and (req.host, leaving.group(1)) in REMOTE:
+        home = REMOTE[(req.host, leaving.group(1))]
+        return text(200, f"<!doctype html><title>Mastodon</title><p>You are leaving {req.host}.</p>"
+                         f'<a href="{home.url}">{home.url}</a>')
     page = re.fullmatch(r"/@([A-Za-z0-9_]+)/(\d+)(/embed)?", req.path)
     if page:
         found = STATUSES.get((req.host, page.group(2)))
@@ -124,4 +157,5 @@ def files(req: Request, state: SiteState) -> Response:
 
 
 HANDLERS: dict[str, Handler] = {"mastodon.social": instance, LOGIN_HOST: instance, "truthsocial.com": instance,
+                                "fosstodon.org": instance,
                                 "files.mastodon.social": files, "static-assets-1.truthsocial.com": files}

@@ -179,14 +179,26 @@ def _blockquote_label(attrs: Attrs, css_class: str) -> str:
     return f"blockquote.{other}" if other else "blockquote[data-embed-url]"
 
 
-_EMBED_STATUS = re.compile(r"^https://([^/]+)/@([A-Za-z0-9_]+)(?:@[^/]+)?/([0-9]+)(?:[/?#]|$)", re.I)
+_EMBED_STATUS = re.compile(r"^https://([^/]+)/@([A-Za-z0-9_]+)(?:@([^/]+))?/([0-9]+)(?:[/?#]|$)", re.I)
 
 
 def embed_url(post_id: str | None, url: str | None) -> str | None:
-    """Mastodon (and its forks) render any public status at <status URL>/embed."""
+    """Mastodon (and its forks) render a public status of one of their own accounts at
+    `https://HOST/@user/ID/embed`.
+
+    A status of another server's account, as HOST shows it (`/@user@server/ID`), has no embed on
+    HOST: Mastodon's routes send `/@user/ID/embed` (and `/users/user/statuses/ID/embed`) to
+    `StatusesController#embed`, which finds the account with `Account.find_local!` (404 for
+    another server's), and `/@user@server/...` to the web app, which sends an anonymous reader on to
+    the status's home server (`PermalinkRedirector`: a redirect, or a "you are leaving" page). The
+    status's page on HOST is returned for it as it is: the check's probe names the status's own
+    page on its home server when HOST's API answers with it, and that page's `/embed` is rendered."""
     m = _EMBED_STATUS.match(url or "")
     if m:
-        return f"https://{m.group(1)}/@{m.group(2)}/{m.group(3)}/embed"
+        host, user, server, sid = m.groups()
+        if server and server.lower() != host.lower():
+            return f"https://{host}/@{user}@{server}/{sid}"
+        return f"https://{host}/@{user}/{sid}/embed"
     return url
 
 

@@ -86,6 +86,25 @@ def status_fields(status: dict[str, Any], host: str, handle_of: HandleOf) -> dic
     return given(out)
 
 
+def home_page(status: dict[str, Any], host: str) -> str | None:
+    """The page of another server's status on its own server (`https://server/@user/ID`, that
+    server's ID), as `host`'s API names it: Mastodon gives a remote status the `url` its own server
+    gave (`ActivityPub::TagManager#url_for`), and only that server renders it (`/embed`). None for
+    a status of `host`'s own account, or when the `url` is no Mastodon status page on the account's
+    server (another software's address, a server that does not match the account)."""
+    acct = _obj(status.get("account")).get("acct")
+    url = status.get("url")
+    if not isinstance(acct, str) or "@" not in acct or not isinstance(url, str):
+        return None
+    found = match_status(url)
+    if found is None:
+        return None
+    server, user, sid = found
+    if server == host.lower() or server != acct.rpartition("@")[2].lower() or not user or "@" in user:
+        return None
+    return f"https://{server}/@{user}/{sid}"
+
+
 def _said(answer: Answer) -> str:
     code = answer.error_code()[0]
     return (f'HTTP {answer.status} ("{code}")' if code else f"HTTP {answer.status}") + answer.how()
@@ -119,8 +138,8 @@ def make_probe(locate: Locate, handle_of: HandleOf) -> Callable[[PostRef, HttpGe
             if str(api.data["id"]) != sid:
                 return about_another_post(f"the status API (status {str(api.data['id'])[:30]})", post.url)
             fields = status_fields(api.data, host, handle_of)
-            return Probe("live", "the status API returned the post", url=post.url, fields=fields,
-                         media=tuple(fields.get("media") or ()), found=True)
+            return Probe("live", "the status API returned the post", url=home_page(api.data, host) or post.url,
+                         fields=fields, media=tuple(fields.get("media") or ()), found=True)
         if api.status == 401:
             return Probe("login_required", f"{host} requires login for its whole API ({_said(api)})", url=post.url)
         if api.status in _GONE and api.error_code()[0] is not None:
@@ -147,7 +166,8 @@ def _locate(post: PostRef) -> tuple[str, str, str] | None:
 
 
 def wayback_forms(url: str) -> list[str]:
-    """A status's URLs to look for in the Wayback Machine: its page and its embed."""
+    """A status's URLs to look for in the Wayback Machine: its page and its embed (a status of
+    another server's account, as a host shows it, has no embed there: its page alone)."""
     return list(dict.fromkeys(u for u in (url, embed_url(None, url)) if u))
 
 
