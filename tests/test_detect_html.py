@@ -385,3 +385,32 @@ def test_a_line_break_in_an_embed_s_markup_is_a_space_and_a_br_one_line_break() 
                    "In dem Satz steckt\nalles.</p><p>Zweiter\r\nAbsatz</p>&mdash; H (@herr) "
                    '<a href="https://twitter.com/herr/status/1043850000000000000">23. September 2018</a></blockquote>')
     assert post.text == "„Ich kann nicht mehr.“\nIn dem Satz steckt alles.\nZweiter Absatz"
+
+
+# --- addresses written with spaces around them --------------------------------------------------
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('<a href="https://www.youtube.com/watch?v=AbThSpAcE12 ">video</a>',
+     ("linked", "youtube:AbThSpAcE12", "https://www.youtube.com/watch?v=AbThSpAcE12")),
+    ('<a href="https://www.youtube.com/watch?v=AbThSpAcE12 \n">video</a>',
+     ("linked", "youtube:AbThSpAcE12", "https://www.youtube.com/watch?v=AbThSpAcE12")),
+    ('<a href="https://player.vimeo.com/video/76979871?h=8272103f6e ">film</a>',
+     ("linked", "vimeo:76979871", "https://vimeo.com/76979871/8272103f6e")),
+    ('<a href="https://www.facebook.com/permalink.php?story_fbid=123456789&amp;id=100064 ">post</a>',
+     ("linked", "facebook:123456789", "https://www.facebook.com/permalink.php?story_fbid=123456789&id=100064")),
+    ('<blockquote class="instagram-media" data-instgrm-permalink=" https://www.instagram.com/p/CxAbCdEfGhI/ ">'
+     '</blockquote>', ("embedded", "instagram:CxAbCdEfGhI", "https://www.instagram.com/p/CxAbCdEfGhI/")),
+    ('<blockquote class="tiktok-embed" cite=" https://www.tiktok.com/@a/video/7350000000000000001" data-video-id="">'
+     '</blockquote>', ("embedded", "tiktok:7350000000000000001", "https://www.tiktok.com/@a/video/7350000000000000001")),
+    ('<blockquote class="text-post-media" data-text-post-permalink=" https://www.threads.net/@a/post/CxAbCdEfGhI">'
+     '</blockquote>', ("embedded", "threads:CxAbCdEfGhI", "https://www.threads.net/@a/post/CxAbCdEfGhI")),
+    ('<blockquote class="bluesky-embed"><p>Levee</p><a href="https://bsky.app/profile/did:plc:abc/post/3kx ">'
+     'March 4</a></blockquote>', ("embedded", "bluesky:3kx", "https://bsky.app/profile/did:plc:abc/post/3kx")),
+    ('<blockquote class="mastodon-embed"><a href="https://mastodon.social/@a/112036911513600000 ">Post by '
+     '@a@mastodon.social</a></blockquote>',
+     ("embedded", "mastodon:mastodon.social/112036911513600000", "https://mastodon.social/@a/112036911513600000")),
+])
+def test_an_address_is_read_without_the_spaces_around_it(body: str, expected: tuple[str, str, str]) -> None:
+    """Browsers drop the spaces and line breaks around a link's address (a CMS may leave them inside
+    the quotes): the post, its kind and its address are what the address alone gives."""
+    assert [(p.kind, p.key, p.url) for p in html(body)] == [expected]

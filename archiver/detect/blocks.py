@@ -25,6 +25,7 @@ from archiver.detect.depth import LIMIT as DEPTH_LIMIT
 from archiver.detect.text import flat_posts
 from archiver.detect.units import Unit
 from archiver.platforms import REGISTRY, SHORTENERS
+from archiver.platforms.base import trim_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Sequence
@@ -241,7 +242,7 @@ class _Reader:
             if tag == "a":
                 href = attrs.get("href")
                 if href:
-                    self.links.append(href)
+                    self.links.append(trim_url(href))
             if tag == "blockquote":
                 self.gap()
                 self.quotes += 1

@@ -44,6 +44,7 @@ from archiver.platforms.base import (
     host_lowered,
     host_of,
     strip_url,
+    trim_url,
 )
 
 log = logging.getLogger(__name__)
@@ -255,11 +256,15 @@ class _Walker:
                     continue
                 href = node.attrs.get("href")
                 # Only absolute links can point at a platform: skip /path, #anchor, mailto: early
-                # (the common "http..." costs one comparison; spaces and upper case are rare).
+                # (the common "http..." costs one comparison; spaces and upper case are rare). A
+                # browser reads the address without the spaces around it: a trailing one costs a
+                # test of the last character.
                 if href and href[:4] != "http" and href[:2] != "//":
-                    href = href.strip()
+                    href = trim_url(href)
                     if href[:2] != "//" and href[:4].lower() != "http":
                         continue
+                elif href and href[-1] <= " ":
+                    href = trim_url(href)
                 if href:
                     cut = href.find("/", 8)
                     key = href[:cut] if cut > 0 else href
@@ -319,6 +324,10 @@ class _Walker:
     def _rules(
         self, tag: str, attrs: dict[str, str | None], node: LexborNode, ctx: EmbedContext, claimed: set[int]
     ) -> bool:
+        if any(v and (v[0] <= " " or v[-1] <= " ") for v in attrs.values()):
+            # Addresses as a browser reads them (a permalink, a `cite`, a `data-href` written with a
+            # space or a line break inside its quotes), for every rule alike.
+            attrs = {name: trim_url(v) if v else v for name, v in attrs.items()}
         for _platform, rule in _RULES.get(tag, ()):
             if rule.needs and all(name not in attrs for name in rule.needs):
                 continue

@@ -356,6 +356,21 @@ def host_lowered(url: str) -> str:
     return url[:end].lower() + url[end:]
 
 
+# What a browser removes around a URL before reading it (WHATWG URL: "leading and trailing C0
+# control or space"): a CMS may leave a space or a line break inside an attribute's quotes.
+_C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+
+
+def trim_url(value: str) -> str:
+    """A URL attribute's value as a browser reads it: without the C0 controls and spaces around it."""
+    return value.strip(_C0_AND_SPACE)
+
+
+def href_of(node: LexborNode) -> str:
+    """A link's address as a browser reads it (`trim_url`), or "" when it has none."""
+    return trim_url(node.attributes.get("href") or "")
+
+
 def strip_url(url: str) -> str:
     """A URL as found in markup, without surrounding quotes/backslashes (JSON-escaped attributes)."""
     return url.strip().strip("\\\"' ").replace("\\/", "/")
@@ -490,7 +505,7 @@ def text_and_links(node: LexborNode) -> tuple[str, list[tuple[str, str]]]:
         elif tag == "br" or tag == "p" and parts:
             parts.append("\n")
         elif tag == "a":
-            links.append((n.attributes.get("href") or "", n.text().strip()))
+            links.append((href_of(n), n.text().strip()))
     return "".join(parts), links
 
 

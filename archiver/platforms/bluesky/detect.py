@@ -20,6 +20,7 @@ from archiver.platforms.base import (
     UrlMatch,
     build_post,
     has_class,
+    href_of,
     text_and_links,
     unquote_at,
 )
@@ -74,7 +75,7 @@ def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post]
     match = parse_url(attrs.get("data-bluesky-uri") or "")
     if match is None:
         for a in node.css("a[href]"):
-            match = parse_url(a.attributes.get("href") or "") or match
+            match = parse_url(href_of(a)) or match
     if match is None:
         return None
     author = handle = date_text = None

@@ -15,6 +15,7 @@ from archiver.platforms.base import (
     UrlMatch,
     build_post,
     has_class,
+    href_of,
     iso_from_datetime_attr,
 )
 
@@ -81,7 +82,7 @@ def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post]
         match = parse_url(permalink)
     if match is None:
         for a in node.css("a[href]"):
-            match = parse_url(a.attributes.get("href") or "")
+            match = parse_url(href_of(a))
             if match:
                 break
     if match is None:

@@ -21,6 +21,7 @@ from archiver.platforms.base import (
     UrlMatch,
     build_post,
     has_class,
+    href_of,
     iso_from_ms,
     plausible_ms,
     unquote_at,
@@ -141,7 +142,7 @@ def make_embed_rules(
         found = match_status(url) if url else None
         if found is None:
             for a in node.css("a[href]"):
-                found = match_status(a.attributes.get("href") or "") or found
+                found = match_status(href_of(a)) or found
         if found is None or not wanted(found[0]):
             return None
         plat = platform()

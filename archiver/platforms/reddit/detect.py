@@ -18,6 +18,7 @@ from archiver.platforms.base import (
     Platform,
     UrlMatch,
     has_class,
+    href_of,
 )
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post]
         return None
     match = None
     for a in node.css("a[href]"):
-        href = a.attributes.get("href") or ""
+        href = href_of(a)
         if "/comments/" in href:
             match = parse_url(href)  # the first comments link is the post
             if match:

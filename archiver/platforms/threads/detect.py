@@ -13,6 +13,7 @@ from archiver.platforms.base import (
     Platform,
     UrlMatch,
     has_class,
+    href_of,
     unquote_at,
 )
 
@@ -49,7 +50,7 @@ def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post]
     match = parse_url(attrs.get("data-text-post-permalink") or "")
     if match is None:
         for a in node.css("a[href]"):
-            match = match or parse_url(a.attributes.get("href") or "")
+            match = match or parse_url(href_of(a))
     if match is None:
         return None
     by = _POST_BY_RE.search(node.text(separator=" "))

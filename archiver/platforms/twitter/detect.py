@@ -19,6 +19,7 @@ from archiver.platforms.base import (
     UrlMatch,
     has_class,
     host_lowered,
+    href_of,
     iso_from_ms,
     plausible_ms,
     query_param,
@@ -237,7 +238,7 @@ def _tweet_from_blockquote(
             loose.append(child.text_content or "")
             continue
         if tag == "a":
-            href = child.attributes.get("href") or ""
+            href = href_of(child)
             status = parse_status_url(href) or status  # the LAST status link is the post (§1.1)
             loose.append(child.text())
             continue
@@ -317,7 +318,7 @@ def _figure(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | N
 def _status_in_anchors(node: LexborNode) -> tuple[str | None, str] | None:
     found = None
     for a in node.css("a[href]"):
-        found = parse_status_url(a.attributes.get("href") or "") or found
+        found = parse_status_url(href_of(a)) or found
     return found
 
 
