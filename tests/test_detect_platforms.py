@@ -377,6 +377,21 @@ def test_merging_keeps_the_first_of_two_different_hashes_and_never_another_video
     assert not richer_url(first, "https://vimeo.com/76979871")
 
 
+def test_an_embedded_reddit_comment_has_no_text_but_its_author() -> None:
+    """Reddit's snippet for a comment labels its link "Comment": that word is no text of the comment
+    (nor is the discussion's title); a post's snippet labels its link with the post's title."""
+    comment = ('<blockquote class="reddit-embed-bq" data-embed-height="240">'
+               '<a href="https://www.reddit.com/r/rust/comments/1833k19/comment/kamde3v/">Comment</a><br> by'
+               '<a href="https://www.reddit.com/user/ferris/">u/ferris</a> from discussion'
+               '<a href="https://www.reddit.com/r/rust/comments/1833k19/async_drop/">Async drop, again</a><br> in'
+               '<a href="https://www.reddit.com/r/rust/">rust</a></blockquote>')
+    (post,) = detect(Document(source="a.html", text=comment, is_html=True))
+    assert (post.key, post.kind, post.handle, post.text) == ("reddit:1833k19/kamde3v", "embedded", "ferris", None)
+    titled = comment.replace("comments/1833k19/comment/kamde3v/\">Comment", "comments/1833k19/async_drop/\">Async drop")
+    (post,) = detect(Document(source="a.html", text=titled, is_html=True))
+    assert (post.key, post.text) == ("reddit:1833k19", "Async drop")
+
+
 def test_a_remote_accounts_post_is_by_that_account() -> None:
     """`mastodon.social/@someone@other.example/ID`: the post of other.example's someone, as
     mastodon.social shows it (the ID is mastodon.social's)."""

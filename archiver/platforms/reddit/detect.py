@@ -76,7 +76,9 @@ def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post]
     if match is None:
         return None
     by = _BY_RE.search(" ".join(node.text().split()))
-    first = node.css_first("a[href*='/comments/']")
+    # A post's snippet labels its link with the post's title; a comment's with the word "Comment"
+    # (then "from discussion <title>"): not the comment's words, which the snippet does not hold.
+    first = None if "/" in match.post_id else node.css_first("a[href*='/comments/']")
     return [
         ctx.embedded(
             PLATFORM,
