@@ -357,13 +357,9 @@ def _stdin_read(max_bytes: int) -> None:
     `sys.stdin`. (With no standard input at all, closed when the program started, it is refused.)"""
     import io
 
-    from .sources import read_stdin
+    from .sources import read_stdin, stdin_bytes
 
-    binary = getattr(sys.stdin, "buffer", None)
-    if binary is None:
-        read_stdin(max_bytes)  # refused, as the run would refuse it
-        return
-    data = binary.read(max_bytes + 1)
+    data = stdin_bytes(max_bytes)  # (refused when there is none, or it cannot be read)
     encoding, errors = sys.stdin.encoding, sys.stdin.errors
 
     def held() -> io.TextIOWrapper:

@@ -131,6 +131,12 @@ def browser_seconds() -> AtLeastFloat:
                         " (seconds, about 24.8 days: the longest timeout the browser's driver keeps)")
 
 
+def deadline_seconds() -> AtLeastFloat:
+    """Seconds a deadline of the tool's own allows (an HTTP fetch, a timestamp request): 1 to the same
+    bound as a browser's timeout (a deadline of 1e308 s overflowed the clocks it is added to)."""
+    return AtLeastFloat(1, LONGEST_BROWSER_WAIT, " (seconds, about 24.8 days)")
+
+
 class AtLeastInt(_Bounded, IntRange):
     """An integer of at least `min` (bytes, counts)."""
 
@@ -262,7 +268,7 @@ TimeoutOpt = Annotated[float, typer.Option(
     "--timeout", click_type=browser_seconds(), metavar="SECONDS",
     help="Seconds allowed for each page load and request.")]
 FetchDeadlineOpt = Annotated[float, typer.Option(
-    "--fetch-deadline", click_type=AtLeastFloat(1), envvar="ARCHIVER_FETCH_DEADLINE", metavar="SECONDS",
+    "--fetch-deadline", click_type=deadline_seconds(), envvar="ARCHIVER_FETCH_DEADLINE", metavar="SECONDS",
     help="Give up on one HTTP fetch (hops, body, retries and waits included) after this long.")]
 CaptureDeadlineOpt = Annotated[float, typer.Option(
     "--capture-deadline", click_type=browser_seconds(), envvar="ARCHIVER_CAPTURE_DEADLINE", metavar="SECONDS",
@@ -358,7 +364,7 @@ class ReportFormat(str, Enum):
 # How long one request to a timestamp authority may take (archive, run, worker: each capture's;
 # export: the bundle's), from the look-up of its name to the token's last byte.
 TimestampDeadlineOpt = Annotated[float, typer.Option(
-    "--timestamp-deadline", click_type=AtLeastFloat(1), envvar="ARCHIVER_TIMESTAMP_DEADLINE", metavar="SECONDS",
+    "--timestamp-deadline", click_type=deadline_seconds(), envvar="ARCHIVER_TIMESTAMP_DEADLINE", metavar="SECONDS",
     help="Give up on one request to a timestamp authority (name look-up, connect, TLS, redirects, the answer) "
          "after this long. Env: ARCHIVER_TIMESTAMP_DEADLINE.")]
 

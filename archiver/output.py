@@ -291,7 +291,7 @@ def special_file(path: Path) -> bool:
 
 def landing_problem(target: Path) -> str | None:
     """Why a file cannot be renamed into place at `target` (its folder does not exist or is a file;
-    the file there is read-only, which a rename would replace, mode and all), or None."""
+    the file there is read-only, which a rename would replace, mode and all; a folder is there), or None."""
     if not target.parent.is_dir():
         return f"{target.parent} {'is a file, not a folder' if target.parent.exists() else 'does not exist'}"
     try:
@@ -300,6 +300,8 @@ def landing_problem(target: Path) -> str | None:
         return None  # nothing there yet (or nothing that can be looked at: the write names it)
     if stat.S_ISREG(mode) and not mode & 0o222:
         return f"{target} is read-only (make it writable to replace it)"
+    if stat.S_ISDIR(mode):
+        return f"{target} is a folder"
     return None
 
 

@@ -489,12 +489,20 @@ def read_file_checks(path: Path, given: str | None = None) -> None:
         raise error from None
 
 
-def read_stdin(max_bytes: int) -> Document:
+def stdin_bytes(max_bytes: int) -> bytes:
+    """Up to `max_bytes` + 1 bytes of standard input; SourceError when there is none to read."""
     # Python sets sys.stdin to None when the program started with its standard input closed (`<&-`).
     binary = getattr(sys.stdin, "buffer", None)
     if binary is None:
         raise SourceError("-: there is no standard input (it was closed); pipe the page into it, or give a file")
-    data = binary.read(max_bytes + 1)
+    try:
+        return bytes(binary.read(max_bytes + 1))
+    except OSError as e:  # a socket reset by its peer, a terminal gone
+        raise SourceError(f"-: standard input cannot be read ({e.strerror or e})") from None
+
+
+def read_stdin(max_bytes: int) -> Document:
+    data = stdin_bytes(max_bytes)
     if len(data) > max_bytes:
         raise SourceError(f"-: standard input is over --max-bytes {max_bytes}; skipped")
     return document_from_bytes("-", data)

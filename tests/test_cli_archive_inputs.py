@@ -73,6 +73,30 @@ def test_a_standard_input_closed_when_the_program_started_is_refused_in_one_line
     assert not archive.exists()
 
 
+def test_a_standard_input_that_fails_as_it_is_read_is_named_as_such(tmp_path: Path) -> None:
+    """A socket reset by its peer as standard input: the read's error was reported as a failure to
+    write the output."""
+    import socket
+    import struct
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        client = socket.create_connection(server.getsockname())
+        peer, _ = server.accept()
+        peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.sendall(b"x")
+        peer.close()  # with SO_LINGER 0: a reset, which the client's next read gets
+        archive = tmp_path / "archive"
+        with client:
+            r = subprocess.run([sys.executable, "-m", "archiver.cli", "archive", "-", "--archive-dir", str(archive)],
+                               stdin=client.fileno(), capture_output=True, cwd=ROOT, timeout=180, check=False,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 2, r.stderr
+    assert r.stderr == b"archiver: -: standard input cannot be read (Connection reset by peer)\n", r.stderr
+    assert not archive.exists()
+
+
 def test_standard_input_looked_at_first_is_still_what_the_archive_reads(tmp_path: Path) -> None:
     page = b"<html><head><title>River</title></head><body><p>The river is up.</p></body></html>"
     archive = tmp_path / "archive"

@@ -59,3 +59,13 @@ def test_a_writable_output_still_gets_the_whole_archive_note(archive: Path, tmp_
     assert r.returncode == 0, r.stderr
     assert r.stderr.splitlines()[0].startswith("archiver: exporting the whole archive (2 posts)"), r.stderr
     assert out.stat().st_size > 0
+
+
+def test_an_output_that_is_a_folder_is_the_one_line_said(archive: Path, tmp_path: Path) -> None:
+    out = tmp_path / "bundle.wacz"
+    out.mkdir()
+    r = _cli("export", "--archive-dir", str(archive), "-o", str(out))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.splitlines() == [f"archiver: cannot write {out}: {out} is a folder; choose another path"], r.stderr
+    assert r.stdout == "" and out.is_dir() and not any(out.iterdir())
+

@@ -46,12 +46,14 @@ def _command(command: str, tmp_path: Path) -> list[str]:
 
 @pytest.mark.parametrize("command", ["archive", "run", "worker"])
 @pytest.mark.parametrize(("option", "value"), [("--timeout", "3000000"), ("--timeout", "1e306"),
-                                               ("--capture-deadline", "1e308"), ("--capture-deadline", "2147483.7")])
+                                               ("--capture-deadline", "1e308"), ("--capture-deadline", "2147483.7"),
+                                               ("--timestamp-deadline", "1e308"), ("--fetch-deadline", "3000000")])
 def test_seconds_past_the_browser_s_longest_timeout_are_a_usage_error(command: str, option: str, value: str,
                                                                       tmp_path: Path) -> None:
     # --timeout 3000000 reached Chromium's launch as "Timeout 3000000000ms exceeded" (exit 1, the
     # run's every capture failed); 1e306 as "Out of range float values are not JSON compliant";
-    # --capture-deadline 1e308 as "internal error: OverflowError" at the first capture.
+    # --capture-deadline 1e308 as "internal error: OverflowError" at the first capture;
+    # --timestamp-deadline 1e308 failed each stamp ("timestamp out of range for platform time_t").
     line = _refused(_cli(*_command(command, tmp_path), option, value))
     assert line.startswith(f"archiver: {option} '{value}': expected a number from 1 to {LARGEST} (seconds"), line
     assert not (tmp_path / "archive").exists()
