@@ -798,7 +798,7 @@ class _Shown:
     articles of evidence/posts.jsonl. Export takes every record of each capture of a selected post
     and of an article it holds; of any other capture, only the originals its revisits stand for."""
 
-    pages: list[tuple[str, datetime | str]]
+    pages: dict[tuple[str, datetime | str], int]  # (url, instant) of each page -> its place in pages.jsonl
     posts: set[str]
     articles: set[str]
 
@@ -823,14 +823,24 @@ class _Shown:
                                 articles.add(article["url"])
             except _UNREADABLE:
                 pass  # named by the file's own hash check
-        return cls([(url, _instant(ts)) for url, ts in check.page_list], posts, articles)
+        pages: dict[tuple[str, datetime | str], int] = {}
+        for place, (url, ts) in enumerate(check.page_list):
+            pages.setdefault((url, _instant(ts)), place)
+        return cls(pages, posts, articles)
 
     def presents(self, cap: CaptureTimestamps, entries: list[list[str]]) -> str | None:
-        """Why the bundle presents `cap` as its own (None: it does not)."""
-        for fields in entries:  # a page at one of its records: the manifest's own say, whatever its labels
-            uri, when = fields[2], _instant(fields[3])
-            if (uri, when) in self.pages:
-                return f"its record of {uri[:120]} at {fields[3]} is a page of {PAGES}"
+        """Why the bundle presents `cap` as its own (None: it does not). Of several pages at its
+        records, the one of the capture's own URL is named, else the first of pages.jsonl: the same
+        reason whatever order the manifest lists its records in (by their random IDs)."""
+        # A page at one of its records: the manifest's own say, whatever its labels.
+        at_pages = []
+        for fields in entries:
+            place = self.pages.get((fields[2], _instant(fields[3])))
+            if place is not None:
+                at_pages.append((fields[2] != cap.url, place, fields[2], fields[3]))
+        if at_pages:
+            _, _, uri, when = min(at_pages)
+            return f"its record of {uri[:120]} at {when} is a page of {PAGES}"
         if cap.post_key and cap.post_key in self.posts:
             return f"a capture of post {cap.post_key}, which {POSTS} holds"
         if cap.article_url and cap.article_url in self.articles:
