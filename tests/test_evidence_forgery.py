@@ -336,9 +336,11 @@ def test_a_stamped_record_of_a_capture_the_bundle_shows_replaced_under_a_new_id_
     assert result.unstamped == 1 and "does NOT verify" in result.sentence()
 
 
-def _partial(arc: Archive, tmp_path: Path, authority: Authority, post_key: str, posts: bytes | None) -> WaczVerification:
+def _partial(arc: Archive, tmp_path: Path, authority: Authority, post_key: str | None, posts: bytes | None, *,
+             article_url: str | None = None) -> WaczVerification:
     """A bundle holding two records of a capture of three (its third, a response of another URL, not
-    exported), exported with `posts` as its evidence/posts.jsonl."""
+    exported), exported with `posts` as its evidence/posts.jsonl; the capture labelled as one of
+    `post_key` or of `article_url`."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     plain, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
     entries = _archive_entries(arc)
@@ -347,10 +349,10 @@ def _partial(arc: Archive, tmp_path: Path, authority: Authority, post_key: str, 
     elsewhere = ManifestEntry("<urn:uuid:00000000-0000-4000-8000-00000000e1e1>", "response",
                               "https://elsewhere.example/", avatar[0].date, "sha1:" + "A" * 32, "sha1:" + "A" * 32)
     cap = _capture(authority, [*avatar, elsewhere])
-    cap.post_key = post_key
+    cap.post_key, cap.article_url = post_key, article_url
     sealer = Sealer(EvidenceOptions(captures=[cap]))
     extra = {**sealer.files(), **({FINDINGS_PATH: posts} if posts is not None else {})}
-    out = tmp_path / f"{post_key.replace(':', '-')}.wacz"
+    out = tmp_path / "partial.wacz"
     export_bundle(arc.root, arc.rows_for(ALICE_KEY, article_ids=(1,)), alice_pages(), out, extra_files=extra,
                   seal=sealer)
     return _verify(out, authority)
@@ -369,6 +371,38 @@ def test_a_capture_partly_pulled_in_is_noted_one_the_bundle_presents_is_not_whol
     assert [(f.kind, f.path) for f in own.findings] == [("capture", WHERE)], own.findings
     assert (f"(a capture of post {ALICE_KEY}, which evidence/posts.jsonl holds), but 1 of the 3 records its token "
             "lists are not in it: <urn:uuid:00000000-0000-4000-8000-00000000e1e1>") in own.findings[0].detail
+
+
+ELSEWHERE_ID = "<urn:uuid:00000000-0000-4000-8000-00000000e1e1>"
+
+
+def test_a_capture_of_an_article_the_bundle_holds_must_be_whole(arc: Archive, tmp_path: Path,
+                                                                authority: Authority) -> None:
+    """An article captured again later: that capture's records are at no page (the page is the
+    capture that shows the posts), but export takes every capture of an article it holds, so one
+    lacking a stamped record is a problem. The article is the bundle's by its page."""
+    result = _partial(arc, tmp_path, authority, None, None, article_url=ARTICLE)
+    where = f"capture 7 ({ARTICLE})"
+    assert [(f.kind, f.path) for f in result.findings] == [("capture", where)], result.findings
+    assert (f"(a capture of article {ARTICLE}, which the bundle holds), but 1 of the 3 records its token lists are "
+            f"not in it: {ELSEWHERE_ID}") in result.findings[0].detail
+
+
+def test_an_article_is_the_bundles_by_the_posts_it_cites_too(arc: Archive, tmp_path: Path,
+                                                             authority: Authority) -> None:
+    """A citing article that evidence/posts.jsonl names but pages.jsonl does not list (its page
+    is another URL's, a redirect's target say): its capture is the bundle's all the same. Named by
+    no post the bundle holds and at no page, the capture is only pulled in: a note."""
+    later = "https://news.example/2021/11/08/river-updated.html"
+    cites = json.dumps({"key": ALICE_KEY, "articles": [{"url": later}]}).encode() + b"\n"
+    result = _partial(arc, tmp_path / "cited", authority, None, cites, article_url=later)
+    assert [(f.kind, f.path) for f in result.findings] == [("capture", f"capture 7 ({later})")], result.findings
+    assert (f"(a capture of article {later}, which the bundle holds), but 1 of the 3 records its token lists are "
+            f"not in it: {ELSEWHERE_ID}") in result.findings[0].detail
+    uncited = _partial(arc, tmp_path / "uncited", authority, None, json.dumps({"key": ALICE_KEY}).encode() + b"\n",
+                       article_url=later)
+    assert uncited.ok, uncited.findings
+    assert any(f"capture 7 ({later}): 2 of its 3 records are in this bundle" in n for n in uncited.notes), uncited.notes
 
 
 # -- two records of one ID -------------------------------------------------------------------------------------
