@@ -14,6 +14,8 @@ from .cli_options import ArchiveDirOpt, OutFormat, timestamp_urls
 from .cli_style import say
 
 if TYPE_CHECKING:
+    from cryptography import x509
+
     from .evidence.seal import EvidenceOptions
 
 app = typer.Typer(name="keys", help="The archive's signing key: create it, show its public half.",
@@ -29,9 +31,10 @@ DomainKeyOpt = Annotated[Path | None, typer.Option(
 TimestampOpt = Annotated[list[str] | None, typer.Option(
     "--timestamp", metavar="URL", envvar="ARCHIVER_TSA", callback=timestamp_urls,
     help="An RFC 3161 timestamp authority to stamp the WACZ's digest (repeatable). Env: ARCHIVER_TSA (URLs separated by spaces).")]
-TimestampCaOpt = Annotated[Path | None, typer.Option(
+TimestampCaOpt = Annotated[list[Path] | None, typer.Option(
     "--timestamp-ca", metavar="PEM",
-    help="The timestamp authorities' CA certificates: checked against and stored with their tokens.")]
+    help="The timestamp authorities' CA certificates: each token's chain must end at one; stored with the tokens "
+         "(repeat it for several files).")]
 VerifyCaOpt = Annotated[list[Path] | None, typer.Option(
     "--ca-bundle", metavar="PEM",
     help="Check certificates (domain, timestamp authorities) against the CA certificates in this PEM file "
@@ -82,7 +85,7 @@ def show(
 
 
 def evidence_options(archive_dir: Path, sign: bool, domain_cert: Path | None, domain_key: Path | None,
-                     timestamp: list[str] | None, timestamp_ca: Path | None,
+                     timestamp: list[str] | None, timestamp_ca: list[Path] | None,
                      timestamp_deadline: float | None = None) -> EvidenceOptions | None:
     """The export's signing and timestamping, from its options (usage errors exit 2 before any work);
     `timestamp_deadline`: seconds for one request to an authority (None: the default)."""
@@ -101,7 +104,7 @@ def evidence_options(archive_dir: Path, sign: bool, domain_cert: Path | None, do
     if domain_cert is not None and not urls:
         _fail("a domain signature needs a timestamp: add --timestamp URL (or set ARCHIVER_TSA)", EXIT_USAGE)
     if not sign and not urls:
-        if timestamp_ca is not None:
+        if timestamp_ca:
             _fail("--timestamp-ca goes with --timestamp URL", EXIT_USAGE)
         return None
     for url in urls:
@@ -110,9 +113,12 @@ def evidence_options(archive_dir: Path, sign: bool, domain_cert: Path | None, do
     options = EvidenceOptions(authorities=urls)
     if timestamp_deadline is not None:
         options.deadline = timestamp_deadline
-    if timestamp_ca is not None:
-        options.tsa_certificates = _call(lambda: tsa.load_certificates(
-            timestamp_ca, option="--timestamp-ca", expected="the timestamp authorities' CA certificates in PEM form"))
+    # Every file given (one per authority, say), each possibly holding several certificates.
+    def load(pem: Path) -> list[x509.Certificate]:
+        return _call(lambda: tsa.load_certificates(
+            pem, option="--timestamp-ca", expected="the timestamp authorities' CA certificates in PEM form"))
+
+    options.tsa_certificates = [cert for pem in timestamp_ca or () for cert in load(pem)]
     if sign and domain_cert is not None and domain_key is not None:
         options.domain = _call(lambda: DomainIdentity.load(domain_cert, domain_key, cert_option="--domain-cert",
                                                            key_option="--domain-key"))

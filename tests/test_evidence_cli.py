@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from tests.evidence_fixtures import DOMAIN, digest_doc, indexed_archive, make_domain, read, rewrite, roots_yaml
 from tests.tsa_authority import Authority
@@ -143,6 +144,22 @@ def test_a_timestamp_ca_that_is_not_the_authoritys_is_a_usage_error(archive: Pat
     right = run("export", "-o", str(out), "--archive-dir", str(archive), "--sign", *signing,
                 "--timestamp", tsa_authority.url, "--timestamp-ca", str(tsa_authority.root_pem))
     assert right.returncode == 0, right.stderr
+
+
+def test_timestamp_ca_is_taken_from_every_file_given(archive: Path, tmp_path: Path, tsa_authority: Authority) -> None:
+    """--timestamp-ca given twice (one file per authority, say): the certificates of both are the
+    authorities' CAs, not only the last file's (which then asked for the CA the user gave)."""
+    from tests.tsa_authority import make_ca
+
+    other = make_ca(tmp_path / "other", name="Some Other Root").root_pem
+    run("keys", "create", "--archive-dir", str(archive))
+    out = tmp_path / "a.wacz"
+    e = run("export", "-o", str(out), "--archive-dir", str(archive), "--sign", "--timestamp", tsa_authority.url,
+            "--timestamp-ca", str(tsa_authority.root_pem), "--timestamp-ca", str(other))
+    assert e.returncode == 0, e.stderr
+    stored = json.loads(read(out, "datapackage-digest.json"))["timestamps"][0]["certificates"]
+    assert "CN=Archiver Test TSA Root" in [c.subject.rfc4514_string() for c in
+                                           x509.load_pem_x509_certificates(stored.encode())]
 
 
 def test_export_takes_a_timestamp_url_with_spaces_around_it_as_run_does(archive: Path, tmp_path: Path,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from archiver.errors import TimestampError, TokenInvalid, TokenUnanchored, UsageError
+from archiver.errors import TimestampCaMismatch, TimestampError, TokenInvalid, TokenUnanchored, UsageError
 from archiver.evidence import tsa
-from tests.tsa_authority import Authority, make_ca
+from tests.tsa_authority import Authority, make_ca, timestamp_authority
 
 MESSAGE = b"sha256:0123456789abcdef"
 
@@ -246,3 +247,25 @@ def test_a_cms_signature_checks_with_the_signers_key_and_fails_on_a_changed_byte
         cms.check_signature(bytes(changed), cert)
     with pytest.raises(cms.Malformed):
         cms.check_signature(der[: len(der) // 2], cert)
+
+
+@pytest.fixture
+def embedding_authority(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Authority]:
+    """An authority whose tokens carry its root certificate beside its signing certificate."""
+    with timestamp_authority(tmp_path_factory.mktemp("tsa-root"), embed_root=True) as authority:
+        yield authority
+
+
+def test_the_ca_given_for_an_authority_that_embeds_its_own_root_must_be_its_root(
+        embedding_authority: Authority, tmp_path: Path) -> None:
+    """A token carrying the authority's self-signed root: the chain ends there on its own. CA
+    certificates given for the authority (`export --timestamp-ca`) must be where it ends, or the
+    token is the operator's mistake to set right (a usage error), not taken on the root it carries."""
+    token = tsa.request_token(embedding_authority.url, MESSAGE)  # no CA given: its signature checked alone
+    assert embedding_authority.ca.cert in token.certificates  # the authority does embed its root
+    wrong = tsa.load_certificates(make_ca(tmp_path / "other", name="Some Other Root").root_pem)
+    with pytest.raises(TimestampCaMismatch, match="does not chain to the CA certificates given with --timestamp-ca"):
+        tsa.request_token(embedding_authority.url, MESSAGE, certificates=wrong)
+    right = tsa.load_certificates(embedding_authority.root_pem)
+    assert tsa.request_token(embedding_authority.url, MESSAGE, certificates=[*wrong, *right]).signer == \
+        embedding_authority.cert

@@ -12,6 +12,13 @@ critical timeStamping extended key usage RFC 3161 requires). Each POSTed query i
     "corrupt"   answer with a granted token whose signature has one byte changed
     "down"      close the connection without answering
 
+`timestamp_authority(..., embed_root=True)` makes an authority that embeds its root certificate in
+each token beside its signing certificate (`certs =` in openssl's configuration), as some do. openssl
+writes the SignedData's certificates in the order it adds them, which is not the sorted order DER
+requires of a SET OF (rfc3161-client refuses such a token); the reply is re-encoded in DER, the
+certificates sorted, as a conforming authority sends it (the signature covers the signed
+attributes, not the certificates, so it still checks).
+
 Use the `tsa_authority` fixture (registered in tests/conftest.py), or `with timestamp_authority(folder) as tsa:`.
 `make_ca()` also serves tests that need a CA of their own (a domain certificate for signing).
 
@@ -131,6 +138,7 @@ class Authority:
     ca: CA
     cert: x509.Certificate
     fail: str | None = None
+    embeds_root: bool = False  # each token carries the root certificate too (re-encoded in DER)
     queries: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -157,7 +165,7 @@ class Authority:
                                   capture_output=True, timeout=REPLY_TIMEOUT)
             if proc.returncode != 0 or not out.exists():
                 raise RuntimeError(f"openssl ts -reply failed: {proc.stderr.decode(errors='replace').strip()}")
-            return out.read_bytes()
+            return _der(out.read_bytes()) if self.embeds_root else out.read_bytes()
 
     def token_at(self, message: bytes, when: datetime.datetime) -> bytes:
         """A granted reply over SHA-256(`message`) that says `when`: the authority's own reply, the
@@ -241,6 +249,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def _der(reply: bytes) -> bytes:
+    """`reply` re-encoded in DER: its token's certificates (a SET OF) in the sorted order DER
+    requires, which openssl does not keep when it embeds more than the signing certificate."""
+    from pyasn1.codec.der import decoder, encoder
+    from pyasn1_modules import rfc3161, rfc5652
+
+    resp, _ = decoder.decode(reply, asn1Spec=rfc3161.TimeStampResp())
+    token = resp["timeStampToken"]
+    signed, _ = decoder.decode(token["content"], asn1Spec=rfc5652.SignedData())
+    token["content"] = encoder.encode(signed)
+    return bytes(encoder.encode(resp))
+
+
 def _sha256(data: bytes) -> bytes:
     import hashlib
 
@@ -249,9 +270,11 @@ def _sha256(data: bytes) -> bytes:
 
 @contextmanager
 def timestamp_authority(folder: Path, *, name: str = "Archiver Test TSA", ca: CA | None = None,
-                        since: datetime.datetime | None = None, days: int = 3650) -> Iterator[Authority]:
+                        since: datetime.datetime | None = None, days: int = 3650,
+                        embed_root: bool = False) -> Iterator[Authority]:
     """Start an authority on a free 127.0.0.1 port, with a CA of its own unless one is given; its
-    certificates valid from `since` (else from now, a few minutes back) for `days`."""
+    certificates valid from `since` (else from now, a few minutes back) for `days`; with
+    `embed_root`, its tokens carry its root certificate beside its signing certificate."""
     if OPENSSL is None:
         raise RuntimeError("openssl is not installed: the test timestamp authority needs `openssl ts`")
     folder.mkdir(parents=True, exist_ok=True)
@@ -262,10 +285,12 @@ def timestamp_authority(folder: Path, *, name: str = "Archiver Test TSA", ca: CA
     (folder / "tsa.pem").write_bytes(cert.public_bytes(_PEM))
     (folder / "chain.pem").write_bytes(cert.public_bytes(_PEM) + ca.cert.public_bytes(_PEM))
     (folder / "serial").write_text("01\n")
-    (folder / "tsa.cnf").write_text(_CONFIG.format(dir=folder))
+    (folder / "tsa.cnf").write_text(_CONFIG.format(dir=folder) + ("certs = $dir/ca.pem\n" if embed_root else ""))
+    (folder / "ca.pem").write_bytes(ca.cert.public_bytes(_PEM))
     handler = type("Handler", (_Handler,), {})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    authority = Authority(url=f"http://127.0.0.1:{server.server_address[1]}/tsa", folder=folder, ca=ca, cert=cert)
+    authority = Authority(url=f"http://127.0.0.1:{server.server_address[1]}/tsa", folder=folder, ca=ca, cert=cert,
+                          embeds_root=embed_root)
     handler.authority = authority
     thread = threading.Thread(target=server.serve_forever, name="test-tsa", daemon=True)
     thread.start()

@@ -71,7 +71,7 @@ class Sealer:
                 self.failures.append(f"bundle not timestamped: {e}")  # named once, by the export's summary
                 log.debug("%s", self.failures[-1])
                 continue
-            chain = chain_for(token.signer, [*token.certificates, *o.tsa_certificates]) if token.signer else []
+            chain = chain_for(token.signer, [*o.tsa_certificates, *token.certificates]) if token.signer else []
             self.tokens.append(StoredToken(authority=redact_endpoint(url), time=token.time.strftime("%Y-%m-%dT%H:%M:%SZ"),
                                            token=base64.b64encode(token.der).decode("ascii"),
                                            certificates=tsa.certificates_pem(chain)))

@@ -236,7 +236,7 @@ def sign_domain(identity: DomainIdentity, hash_: str, authorities: Sequence[str]
             errors.append(f"timestamp authority {url} sent a token without its certificate")
             authority_failed = True
             continue
-        chain = chain_for(token.signer, [*token.certificates, *tsa_certificates])
+        chain = chain_for(token.signer, [*tsa_certificates, *token.certificates])
         if len(chain) < 2 and chain[0].issuer != chain[0].subject:
             errors.append(f"timestamp authority {url}: its CA certificate is unknown: give it with --timestamp-ca PEM")
             continue

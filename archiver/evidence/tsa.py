@@ -104,7 +104,8 @@ def request_token(url: str, message: bytes, *, deadline: float = DEFAULT_DEADLIN
 
     The answer must be granted and carry the request's nonce and imprint, and its signature must
     check with the signing certificate's key. When `roots` (or a self-signed certificate among the
-    embedded ones and `certificates`) is at hand, the chain is checked too. Raises TimestampError naming the authority and what
+    embedded ones) is at hand, the chain is checked too; when `certificates` are given (and no
+    `roots`), the chain must end at one of them, whatever root the token carries. Raises TimestampError naming the authority and what
     went wrong; TimestampCaMismatch (a usage error) when `certificates`, the CA certificates the
     operator gave, are not ones the signer chains to. `verify` is httpx's TLS setting for an https authority. The request, from the
     name's look-up to the answer's last byte, ends by `deadline` seconds (a `client` given must be
@@ -130,7 +131,15 @@ def request_token(url: str, message: bytes, *, deadline: float = DEFAULT_DEADLIN
         if token.digest != sha256(message):
             raise TokenInvalid("it stamps other content (its digest differs)")
         chain = list(token.certificates) + list(certificates)
-        if roots is not None or any(_self_signed(c) for c in chain):
+        if roots is None and certificates:
+            # The CA certificates the operator gave for the authority are where its chain must end:
+            # a self-signed root the token carries itself proves nothing of who the authority is.
+            if token.signer is None:
+                raise TokenInvalid("it does not embed the certificate that signed it")
+            if _path(token.signer, chain, list(certificates)) is None:
+                raise TokenUnanchored("its signer does not chain to the given CA certificates")
+            _verify(token, response, token.digest, roots=certificates, certificates=token.certificates)
+        elif roots is not None or any(_self_signed(c) for c in chain):
             _verify(token, response, token.digest, roots=roots, certificates=certificates)
         else:
             _signature_alone(token, response)  # no CA at hand: the signature is the signer's, at least
