@@ -118,21 +118,29 @@ def cite_alices_post(index: Any, article_url: str) -> tuple[int, str]:
     return article_id, key
 
 
-def indexed_archive(root: Path) -> Path:
-    """One article citing one post, each with a capture, written as a run writes them."""
+def indexed_archive(root: Path, *, stamp_with: Authority | None = None, post_warc_apart: bool = False) -> Path:
+    """One article citing one post, each with a capture, written as a run writes them; each capture
+    timestamped by `stamp_with` as a run stamps it; with `post_warc_apart`, the post's capture in a
+    WARC file of its own (test-post-*.warc.gz)."""
+    from contextlib import nullcontext
     from datetime import UTC, datetime
 
+    from archiver.evidence.stamps import Authorities, Stamper
     from archiver.index.rows import Capture
     from archiver.index.sqlite.index import SQLiteIndex
     from archiver.layout import WARC_DIR
     from archiver.warcstore import Exchange, WarcStore
+
+    authorities = Authorities.of([stamp_with.url]) if stamp_with is not None else None
+    stamper = Stamper(authorities) if authorities is not None else None
 
     def exchange(url: str, body: bytes, req: tuple[tuple[str, str], ...] = ()) -> Exchange:
         return Exchange(url=url, method="GET", status=200, body=body, date=datetime.now(UTC), protocol="h2",
                         request_headers=[("User-Agent", "Mozilla/5.0 (test)"), *req],
                         response_headers=[("Content-Type", "text/html; charset=utf-8")])
 
-    with SQLiteIndex(root) as index, WarcStore(root / WARC_DIR, prefix="test") as store:
+    apart = WarcStore(root / WARC_DIR, prefix="test-post") if post_warc_apart else nullcontext(None)
+    with SQLiteIndex(root) as index, WarcStore(root / WARC_DIR, prefix="test") as store, apart as post_store:
         article_id, key = cite_alices_post(index, ARTICLE_URL)
         records = list(store.write_exchange(exchange(ARTICLE_URL, b"<html><title>River</title><p>Rising water.</p></html>",
                                                      req=(("Cookie", "sid=SECRET"),))))
@@ -140,9 +148,14 @@ def indexed_archive(root: Path) -> Path:
                                         status="ok", screenshot=None, screenshot_sha256=None, error=None,
                                         warc=records[0].filename, page_record_id=None))
         index.add_records(cid, records, article_id=article_id)
-        records = list(store.write_exchange(exchange(EMBED_URL, b"<html><article>Alice: the river is up</article></html>")))
+        if stamper is not None:
+            assert not stamper.stamp(index, cid, records)
+        records = list((post_store or store).write_exchange(
+            exchange(EMBED_URL, b"<html><article>Alice: the river is up</article></html>")))
         cid = index.add_capture(Capture(post_key=key, article_id=None, source="live", url=EMBED_URL, status="live",
                                         screenshot=None, screenshot_sha256=None, error=None,
                                         warc=records[0].filename, page_record_id=None))
         index.add_records(cid, records, post_key=key)
+        if stamper is not None:
+            assert not stamper.stamp(index, cid, records)
     return root

@@ -13,7 +13,17 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from tests.evidence_fixtures import DOMAIN, digest_doc, indexed_archive, make_domain, read, rewrite, roots_yaml
+from tests.evidence_fixtures import (
+    ARTICLE_URL,
+    DOMAIN,
+    EMBED_URL,
+    digest_doc,
+    indexed_archive,
+    make_domain,
+    read,
+    rewrite,
+    roots_yaml,
+)
 from tests.tsa_authority import Authority
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -241,3 +251,96 @@ def test_verify_archive_as_json(archive: Path) -> None:
     doc = json.loads(r.stdout)
     assert r.returncode == 1 and doc["intact"] is False and doc["problems"]
     assert {"kind", "path", "detail"} == set(doc["problems"][0])
+
+
+# -- an honest export of a damaged archive ------------------------------------------------------------------
+
+
+def _embed_response(archive: Path) -> tuple[Path, str, int]:
+    """The WARC file holding the post's capture, its response's WARC-Record-ID and offset."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    for path in sorted((archive / "warcs").rglob("*.warc.gz")):
+        with path.open("rb") as fh:
+            it = ArchiveIterator(fh)
+            for rec in it:
+                if rec.rec_type == "response" and rec.rec_headers.get_header("WARC-Target-URI") == EMBED_URL:
+                    return path, rec.rec_headers.get_header("WARC-Record-ID"), it.get_record_offset()
+    raise AssertionError("no response of the embed")
+
+
+def _left_out(out: Path) -> list[dict[str, object]]:
+    doc = json.loads(read(out, "evidence/left-out.json"))
+    assert doc["format"] == "archiver-left-out/1"
+    listed = [r["path"] for r in json.loads(read(out, "datapackage.json"))["resources"]]
+    assert "evidence/left-out.json" in listed  # covered by the package's hashes, and its signature
+    records: list[dict[str, object]] = doc["records"]
+    return records
+
+
+def test_an_export_that_left_out_a_damaged_stamped_record_verifies_naming_it(tmp_path: Path,
+                                                                              tsa_authority: Authority) -> None:
+    """`export --allow-damaged` of an archive with a byte of a stamped post capture's record
+    changed: the export leaves it out (exit 1) and says so in the bundle, so verify names it as left
+    out instead of calling the capture incomplete. Any other stamped record missing still fails."""
+    archive = indexed_archive(tmp_path / "archive", stamp_with=tsa_authority)
+    warc, rid, offset = _embed_response(archive)
+    data = bytearray(warc.read_bytes())
+    data[offset + 60] ^= 0x01  # inside the record's gzip member: its CRC no longer matches
+    warc.write_bytes(bytes(data))
+    out = tmp_path / "alice.wacz"
+    e = run("export", "--handle", "alice", "--allow-damaged", "-o", str(out), "--archive-dir", str(archive))
+    assert e.returncode == 1 and f"record {rid} at offset {offset} is damaged" in e.stderr, e.stderr
+    assert [(r["record_id"], r["why"]) for r in _left_out(out)] == [(rid, "damaged")]
+    v = run("verify", str(out), "--ca-bundle", str(tsa_authority.root_pem))
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert (f"of the 2 records its token lists were left out by export (1 damaged; named in evidence/left-out.json): "
+            f"{rid}") in v.stderr, v.stderr
+    assert "1 record(s) of the archive left out by its export" in v.stderr, v.stderr
+    # The same bundle with another stamped record of that capture taken out: still a problem.
+    import gzip
+    import hashlib
+    import io
+
+    from archiver.export.cdxj import cdxj_index
+    from tests.e2e import gzip_members
+
+    members = gzip_members(read(out, "archive/data.warc.gz"))
+    request = next(m for m in members if b"WARC-Type: request" in m and EMBED_URL.encode() in m.split(b"\r\n\r\n")[0])
+    kept = b"".join(gzip.compress(m) for m in members if m != request)
+    package = json.loads(read(out, "datapackage.json"))
+    files = {"archive/data.warc.gz": kept, "indexes/index.cdx": cdxj_index(io.BytesIO(kept), "data.warc.gz")}
+    for res in package["resources"]:
+        if res["path"] in files:
+            res["hash"], res["bytes"] = "sha256:" + hashlib.sha256(files[res["path"]]).hexdigest(), len(files[res["path"]])
+    files["datapackage.json"] = json.dumps(package).encode()
+    files["datapackage-digest.json"] = json.dumps({"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(
+        files["datapackage.json"]).hexdigest()}).encode()
+    taken = rewrite(out, tmp_path / "taken.wacz", files)
+    t = run("verify", str(taken), "--ca-bundle", str(tsa_authority.root_pem))
+    assert t.returncode == 1, t.stdout + t.stderr
+    assert "1 of the 2 records its token lists are not in it" in t.stdout and "(besides 1 export left out)" in t.stdout, \
+        t.stdout
+
+
+def test_an_export_missing_a_warc_file_verifies_and_lists_no_page_of_nothing(tmp_path: Path,
+                                                                              tsa_authority: Authority) -> None:
+    """The post's capture's WARC file gone from the archive: export leaves its records out (exit 1),
+    lists them in the bundle, and leaves its page out of pages.jsonl (replay would show nothing);
+    verify names them as left out, with why."""
+    archive = indexed_archive(tmp_path / "archive", stamp_with=tsa_authority, post_warc_apart=True)
+    warc, rid, _ = _embed_response(archive)
+    assert warc.name.startswith("test-post")
+    warc.unlink()
+    out = tmp_path / "alice.wacz"
+    e = run("export", "--handle", "alice", "-o", str(out), "--archive-dir", str(archive))
+    assert e.returncode == 1 and "2 record(s) left out" in e.stderr, e.stderr
+    assert f"page {EMBED_URL} has no record in this export: left out of pages/pages.jsonl" in e.stderr, e.stderr
+    left = _left_out(out)
+    assert rid in [r["record_id"] for r in left] and {r["why"] for r in left} == {"WARC file missing"}, left
+    pages = [json.loads(line)["url"] for line in read(out, "pages/pages.jsonl").splitlines()[1:]]
+    assert pages == [ARTICLE_URL]
+    v = run("verify", str(out), "--ca-bundle", str(tsa_authority.root_pem))
+    assert v.returncode == 0, v.stdout + v.stderr
+    assert ("2 of the 2 records its token lists were left out by export (2 WARC file missing; named in "
+            "evidence/left-out.json)") in v.stderr, v.stderr

@@ -28,6 +28,17 @@ digest, signature and timestamps cover it too):
     TOKEN = {"authority": "<URL asked>", "time": "<the token's time, ISO 8601 UTC>",
              "token": "<base64 DER TimeStampResp>", "certificates": "<PEM chain, signer first, or ''>"}
 
+An export that leaves records out (a damaged record, with `--allow-damaged`; a WARC file missing
+from the archive) names each of them in `evidence/left-out.json`, listed in datapackage.json like
+the sidecar (so the bundle's digest, signature and timestamps cover it):
+
+    {"format": "archiver-left-out/1",
+     "records": [{"record_id": "<urn:uuid:...>", "why": "damaged" | "WARC file missing" |
+                  "WARC file unreadable", "file": "warcs/<name>", "offset": 1234}, ...]}
+
+`archiver verify X.wacz` takes those records, and only those, as absent from a capture the bundle
+presents as its own without calling the capture incomplete.
+
 `authority` and the capture's labels are for people; the proof is `token`, whose own signer and
 time are what verification reports (`time` must be the token's own). `certificates` carries the
 authority's chain when it was known at export (`--timestamp-ca`; a token embeds its signer's
@@ -49,6 +60,8 @@ from archiver.redact import redact_endpoint
 SIDECAR_PATH = "evidence/timestamps.json"
 FORMAT = "archiver-timestamps/1"
 DIGEST_TIMESTAMPS = "timestamps"  # the property of datapackage-digest.json
+LEFT_OUT_PATH = "evidence/left-out.json"
+LEFT_OUT_FORMAT = "archiver-left-out/1"
 
 
 @dataclass
@@ -148,3 +161,28 @@ def captures_from_stamps(stamps: Iterable[Any]) -> list[CaptureTimestamps]:
         # the authority as people read it: a password or token in its URL stays in the archive
         entry.tokens.append(StoredToken(authority=redact_endpoint(s.tsa), time=s.stamped_at or "", token=s.token))
     return list(by_capture.values())
+
+
+def left_out_bytes(records: Iterable[Any]) -> bytes:
+    """evidence/left-out.json for the records an export left out (each with record_id, why, file,
+    offset)."""
+    doc = {"format": LEFT_OUT_FORMAT, "records": [{"record_id": r.record_id, "why": r.why, "file": r.file,
+                                                   "offset": r.offset} for r in records]}
+    return json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def read_left_out(data: bytes) -> dict[str, str]:
+    """WARC-Record-ID -> why export left it out, from evidence/left-out.json; a malformed file is
+    named (EvidenceError)."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise EvidenceError("it is not JSON") from None
+    if not isinstance(doc, dict) or doc.get("format") != LEFT_OUT_FORMAT or not isinstance(doc.get("records"), list):
+        raise EvidenceError(f"it is not in the {LEFT_OUT_FORMAT} format")
+    found: dict[str, str] = {}
+    for i, r in enumerate(doc["records"], 1):
+        if not isinstance(r, dict) or not isinstance(r.get("record_id"), str) or not isinstance(r.get("why"), str):
+            raise EvidenceError(f"record entry {i} has no record_id or why")
+        found[r["record_id"]] = r["why"]
+    return found

@@ -32,9 +32,11 @@ from archiver.evidence import tsa
 from archiver.evidence.keys import PublicKey
 from archiver.evidence.sidecar import (
     DIGEST_TIMESTAMPS,
+    LEFT_OUT_PATH,
     SIDECAR_PATH,
     CaptureTimestamps,
     StoredToken,
+    read_left_out,
     read_sidecar,
     read_tokens,
 )
@@ -109,6 +111,7 @@ class WaczVerification:
     notes: list[str] = field(default_factory=list)
     unchecked: int = 0  # tokens whose authority's CA certificate was not at hand
     unstamped: int = 0  # records of the bundle that no capture's timestamp covers (when any does)
+    left_out: int = 0  # records evidence/left-out.json says export left out (damaged, their WARC file missing)
     anchored: bool = False  # a CA bundle was given
 
     @property
@@ -152,13 +155,17 @@ class WaczVerification:
             if self.unstamped:
                 parts.append(f"{self.unstamped} record(s) of the bundle are in no capture's timestamp, which proves "
                              "nothing of them")
+        if self.left_out:
+            parts.append(f"{self.left_out} record(s) of the archive left out by its export (damaged, or their WARC "
+                         f"file missing; named in {LEFT_OUT_PATH}): the bundle does not hold them")
         return "; ".join(parts) + "."
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "verified": self.ok, "files": self.files, "hash": self.hash,
                 "signature": self.signature, "timestamps": [asdict(s) for s in self.stamps],
                 "captures": self.captures, "problems": [asdict(f) for f in self.findings],
-                "notes": self.notes, "unchecked_timestamps": self.unchecked, "unstamped_records": self.unstamped, "ca_bundle": self.anchored, "proven": self.sentence()}
+                "notes": self.notes, "unchecked_timestamps": self.unchecked, "unstamped_records": self.unstamped, "left_out_records": self.left_out,
+                "ca_bundle": self.anchored, "proven": self.sentence()}
 
 
 def verify_wacz(path: Path, *, roots: Sequence[x509.Certificate] | None = None) -> WaczVerification:
@@ -239,6 +246,7 @@ class _Check:
         self.starts: dict[tuple[str, int], Start] = {}  # (WARC, offset) -> what its index line must say
         self.page_list: list[tuple[str, str]] = []  # (url, ts) of each page of pages/pages.jsonl
         self.created: Any = None  # datapackage.json's `created`
+        self.left_out: dict[str, str] = {}  # WARC-Record-ID -> why export left it out (evidence/left-out.json)
 
     def fail(self, kind: str, path: str, detail: str) -> None:
         self.r.findings.append(Finding(kind, path, detail))
@@ -277,6 +285,8 @@ class _Check:
             self.signature(digest["signedData"], str(digest.get("hash")))
         if isinstance(digest, dict) and digest.get(DIGEST_TIMESTAMPS) is not None:
             self.bundle_tokens(package, digest[DIGEST_TIMESTAMPS])
+        if LEFT_OUT_PATH in self.listed:  # only as datapackage.json vouches for it
+            self.read_left_out()
         if SIDECAR_PATH in self.names:
             self.sidecar()
 
@@ -432,6 +442,17 @@ class _Check:
             self.r.stamps.append(_stamp(over, check))
         return good
 
+    def read_left_out(self) -> None:
+        data = self.read(LEFT_OUT_PATH)
+        if data is None:
+            return
+        try:
+            self.left_out = read_left_out(data)
+        except EvidenceError as e:
+            self.fail("capture", LEFT_OUT_PATH, f"{e}: export writes it to name the records it left out")
+            return
+        self.r.left_out = len(self.left_out)
+
     def sidecar(self) -> None:
         data = self.read(SIDECAR_PATH)
         if data is None:
@@ -512,11 +533,19 @@ class _Check:
         if why is not None:
             # A capture the bundle shows as its own is exported whole (every record of a post's or
             # an article's captures): one of its stamped records missing is one taken out, or put
-            # back under another WARC-Record-ID.
-            named = ", ".join(missing[:NAMED_RECORDS]) + (f" and {len(missing) - NAMED_RECORDS} more"
-                                                         if len(missing) > NAMED_RECORDS else "")
-            self.fail("capture", where, f"the bundle presents it as its own ({why}), but {len(missing)} of the "
-                                        f"{len(entries)} records its token lists are not in it: {named}")
+            # back under another WARC-Record-ID; unless the bundle says export left it out (damaged,
+            # its WARC file missing), in content its hashes and signature cover.
+            excused = [rid for rid in missing if rid in self.left_out]
+            taken = [rid for rid in missing if rid not in self.left_out]
+            if taken:
+                self.fail("capture", where, f"the bundle presents it as its own ({why}), but {len(taken)} of the "
+                                            f"{len(entries)} records its token lists are not in it: {_named(taken)}"
+                          + (f" (besides {len(excused)} export left out)" if excused else ""))
+            if excused:
+                reasons = Counter(self.left_out[rid] for rid in excused)
+                said = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
+                self.r.notes.append(f"{where}: {len(excused)} of the {len(entries)} records its token lists were "
+                                    f"left out by export ({said}; named in {LEFT_OUT_PATH}): {_named(excused)}")
         elif present < len(entries):
             # Another capture's records pulled in (the originals a revisit of the selection stands for).
             self.r.notes.append(f"{where}: {present} of its {len(entries)} records are in this bundle")
@@ -787,6 +816,11 @@ class _Check:
                     + ", ".join(f"{what} {given}" for what, given, _held in said) + "; the record says "
                     + ", ".join(f"{what} {held}" for what, _given, held in said))
         return None
+
+
+def _named(ids: Sequence[str]) -> str:
+    """Record IDs, the first NAMED_RECORDS of them named, then a count."""
+    return ", ".join(ids[:NAMED_RECORDS]) + (f" and {len(ids) - NAMED_RECORDS} more" if len(ids) > NAMED_RECORDS else "")
 
 
 _MAX_POSTS = 64 << 20  # evidence/posts.jsonl read no further than this for what it presents

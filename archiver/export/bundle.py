@@ -166,6 +166,6 @@ def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequen
     log.info("exported %d records (%d revisit originals added, %d redacted) to %s", result.records,
              plan.originals_added, result.redacted, out)
     return ExportSummary(path=out, format=fmt, records=result.records, originals_added=plan.originals_added,
-                         redacted=result.redacted, pages=len(pages) if fmt == "wacz" else 0,
+                         redacted=result.redacted, pages=result.pages if fmt == "wacz" else 0,
                          bytes=size, missing_originals=plan.missing_originals, left_out=plan.left_out,
                          records_left_out=plan.records_left_out)

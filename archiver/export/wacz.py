@@ -11,6 +11,8 @@
                                declares of itself (an article's summary; see summary.py)
     datapackage.json           frictionless data package: every file with its sha256 and size
     datapackage-digest.json    sha256 of datapackage.json (+ its signature and timestamps when sealed)
+    evidence/left-out.json     when records were left out (damaged, their WARC file missing): each one
+                               by its WARC-Record-ID, with why (archiver/evidence/sidecar.py)
 
 An export that is signed or timestamped (archiver/evidence/seal.py) adds its files before
 datapackage.json, listed there like the others, and seals the digest once it is known.
@@ -39,6 +41,7 @@ from typing import Any
 
 from archiver import __version__
 from archiver.errors import ExportError
+from archiver.evidence.sidecar import LEFT_OUT_PATH, left_out_bytes
 from archiver.export.cdxj import cdxj_index
 from archiver.export.summary import page_summaries
 from archiver.export.warcfile import CountingWriter, ExportedRecord, Plan, WarcResult, write_export_warc
@@ -123,11 +126,22 @@ def _resource(path: str, data_hash: str, size: int) -> dict[str, Any]:
     return {"name": path.rsplit("/", 1)[-1].lower(), "path": path, "hash": "sha256:" + data_hash, "bytes": size}
 
 
-def _warn_unreplayable(pages: Sequence[PageRow], entries: list[ExportedRecord]) -> None:
+def _replayable(pages: Sequence[PageRow], entries: list[ExportedRecord], *, left_out: bool) -> list[PageRow]:
+    """The pages to list: each is named when it has no record in this export (it will not replay);
+    when the export `left_out` records (damaged, or their WARC file missing), such a page, whose
+    records were among them, is not listed either, as replay would show nothing of it."""
     replayable = {e.url for e in entries if e.rec_type in ("response", "revisit", "resource")}
+    kept = []
     for page in pages:
-        if page.url not in replayable:
+        if page.url in replayable:
+            kept.append(page)
+        elif left_out:
+            log.warning("page %s has no record in this export: left out of %s, as it would not replay", page.url,
+                        PAGES_PATH)
+        else:
             log.warning("page %s has no record in this export: it will not replay", page.url)
+            kept.append(page)
+    return kept
 
 
 def _zipinfo(path: str, compress: int) -> zipfile.ZipInfo:
@@ -159,6 +173,8 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRo
                                        title=title, include_credentials=include_credentials)
         with zf.open(WARC_PATH) as warc:  # read back as written, the way a replay tool will
             index = cdxj_index(warc, WARC_NAME)
+        pages = _replayable(pages, result.entries, left_out=bool(plan.left_out))
+        result.pages = len(pages)
         if pages:
             summaries = page_summaries(archive_dir, result.entries, [p.url for p in pages])
             pages = [with_summary(p, summaries.get(p.url)) for p in pages]
@@ -167,8 +183,9 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRo
             zf.writestr(_zipinfo(path, compress), data)
         page_bytes = pages_jsonl(pages)
         zf.writestr(_zipinfo(PAGES_PATH, zipfile.ZIP_DEFLATED), page_bytes)
-        _warn_unreplayable(pages, result.entries)
         extras = dict(extra_files or {})
+        if plan.left_out_records:  # what verify must know to tell them from records taken out
+            extras[LEFT_OUT_PATH] = left_out_bytes(plan.left_out_records)
         for path, data in extras.items():
             zf.writestr(_zipinfo(path, zipfile.ZIP_DEFLATED), data)
 

@@ -70,9 +70,27 @@ class Plan:
     missing_originals: list[str] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)  # missing files, damaged records: one line each
     records_left_out: int = 0
+    # Each record left out by its WARC-Record-ID, with why and where it was (LeftOut): what the
+    # bundle says of them (evidence/left-out.json), for verify to tell them from records taken out.
+    left_out_records: list[LeftOut] = field(default_factory=list)
     # A WARC file that is missing or cannot be read: why, and how many selected records and revisit
     # originals it held (named once per file, in `left_out`, when the plan is done).
     unread_files: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A record of the selection (or an original a revisit of it stands for) that export left out."""
+
+    record_id: str
+    why: str  # DAMAGED, FILE_MISSING or FILE_UNREADABLE
+    file: str  # warcs/<name>, as the archive holds it
+    offset: int
+
+
+DAMAGED = "damaged"
+FILE_MISSING = "WARC file missing"
+FILE_UNREADABLE = "WARC file unreadable"
 
 
 @dataclass
@@ -95,6 +113,7 @@ class WarcResult:
     redacted: int
     size: int
     sha256: str
+    pages: int = 0  # pages listed (a WACZ's pages.jsonl)
 
 
 def plan_records(archive_dir: Path, rows: Sequence[RecordRow], *, allow_damaged: bool = False) -> Plan:
@@ -154,15 +173,17 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
         rel = f"{WARC_DIR}/{filename}"
         why = None
         if not path.is_file():
-            why = "WARC file is missing"
+            why, kind = "WARC file is missing", FILE_MISSING
         else:
             try:
                 fh = path.open("rb")
             except OSError as e:
-                why = f"WARC file cannot be read ({e.strerror or e})"
+                why, kind = f"WARC file cannot be read ({e.strerror or e})", FILE_UNREADABLE
         if why is not None:
             counts = plan.unread_files.setdefault(rel, [why, 0, 0])
             counts[2 if originals else 1] += len(locs)
+            plan.left_out_records.extend(LeftOut(loc.record_id, kind, rel, loc.offset) for _key, loc in locs
+                                         if loc.record_id)
             continue
         with fh:
             for key, loc in locs:
@@ -180,6 +201,8 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
                                         "and run `archiver verify`")
                 plan.left_out.append(f"{what}; left out")
                 plan.records_left_out += 1
+                if loc.record_id:
+                    plan.left_out_records.append(LeftOut(loc.record_id, DAMAGED, rel, loc.offset))
     return kept
 
 
