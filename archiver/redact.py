@@ -116,13 +116,14 @@ def redact_text(text: str) -> str:
 
 
 def dsn_secrets(url: str) -> list[str]:
-    """The passwords a database URL carries (userinfo, `password=`), as typed and percent-decoded."""
+    """The secrets a database URL carries (userinfo, `password=`, `sslpassword=`), as typed and
+    percent-decoded."""
     from urllib.parse import unquote
 
     from .index.postgres.url import passwords
 
     found: list[str] = list(passwords(url))  # (also from URLs urllib refuses to split)
-    found += re.findall(r"(?i)(?:^|[?&;\s])password\s*=\s*([^&;#\s]+)", url)
+    found += re.findall(r"(?i)(?:^|[?&;\s])(?:ssl)?password\s*=\s*([^&;#\s]+)", url)
     return sorted({s for p in found for s in (p, unquote(p)) if s}, key=len, reverse=True)
 
 

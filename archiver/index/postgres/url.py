@@ -8,7 +8,7 @@ that is not a number) never raises from them; `check` says what is wrong with it
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from archiver.errors import UsageError
 
@@ -92,15 +92,20 @@ def check(url: str) -> None:
         raise UsageError(f"the index URL {redact(url)} is not valid: {problem}; give {EXAMPLE}")
 
 
-# `password=...` in libpq's key/value form (`host=db user=archiver password='s3 cret'`), which is
-# no URL but may be typed where one is asked for.
+# libpq's parameters whose value is a secret: the password, and `sslpassword` (the passphrase of
+# the client's TLS key). The others that name credentials (`passfile`, `sslkey`, `sslcert`) are
+# paths to files, not secrets: they are shown.
+SECRET_PARAMS = ("password", "sslpassword")
+
+# `password=...` (or `sslpassword=...`) in libpq's key/value form (`host=db user=archiver
+# password='s3 cret'`), which is no URL but may be typed where one is asked for.
 _URL_START = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.-]*://")
-_CONNINFO_PASSWORD = re.compile(r"""(?i)\s*\bpassword\s*=\s*(?:'(?:[^'\\]|\\.)*'?|\S*)""")
+_CONNINFO_PASSWORD = re.compile(r"""(?i)\s*\b(?:ssl)?password\s*=\s*(?:'(?:[^'\\]|\\.)*'?|\S*)""")
 
 
 def redact(url: str) -> str:
-    """The URL without its password (in the user part or as a `password=` parameter); a libpq
-    key/value string without its `password=`."""
+    """The URL without its password (in the user part or as a `password=` parameter) nor the value
+    of any other secret parameter (`sslpassword=`); a libpq key/value string without them."""
     if not _URL_START.match(url):  # (a key/value string's values may hold "://": application_name=http://x)
         return _CONNINFO_PASSWORD.sub("", url).strip()
     try:
@@ -109,14 +114,19 @@ def redact(url: str) -> str:
         head, user, hosts, tail = _split(url)
         name = (user or "").partition(":")[0]
         path, mark, query = tail.partition("?")
-        query = "&".join(p for p in query.split("&") if not p.lower().startswith("password="))
+        query = _without_secrets(query)
         return f"{head}{name + '@' if name else ''}{hosts}{path}{mark if query else ''}{query}"
     netloc = parts.netloc
     if "@" in netloc:
         user, _, host = netloc.rpartition("@")
         netloc = f"{user.partition(':')[0]}@{host}" if user.partition(":")[0] else host
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() != "password"])
+    query = _without_secrets(parts.query)
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _without_secrets(query: str) -> str:
+    """A URL's query without its secret parameters; the others kept as typed."""
+    return "&".join(p for p in query.split("&") if unquote(p.partition("=")[0]).strip().lower() not in SECRET_PARAMS)
 
 
 def place(url: str) -> str:
@@ -131,11 +141,11 @@ def place(url: str) -> str:
 
 
 def passwords(url: str) -> list[str]:
-    """The passwords the URL carries (user part, `password=`), as typed and percent-decoded; also for
-    a URL that urllib refuses."""
+    """The secrets the URL carries (user part, `password=`, `sslpassword=`), as typed and
+    percent-decoded; also for a URL that urllib refuses."""
     _, user, _, tail = _split(url)
     found = [(user or "").partition(":")[2]]
-    found += [v for k, v in parse_qsl(tail.partition("?")[2].partition("#")[0]) if k.lower() == "password"]
+    found += [v for k, v in parse_qsl(tail.partition("?")[2].partition("#")[0]) if k.strip().lower() in SECRET_PARAMS]
     return sorted({s for p in found for s in (p, unquote(p)) if s}, key=len, reverse=True)
 
 
