@@ -71,13 +71,13 @@ def require_own_index(archive_dir: Path, *, give: str = "pass --index {url} (or 
 
 def require_noted_index(archive_dir: Path, url: str, noted: str | None = None) -> None:
     """UsageError (exit 2) when the folder is indexed in another PostgreSQL index than `url`
-    (`INDEX_NOTE`, or `noted` when the caller read it already; the same server and database spelt
-    otherwise is the same index): its WARC files would be indexed partly there, partly here. An
+    (`INDEX_NOTE`, or `noted` when the caller read it already; the same server, database and schema
+    spelt otherwise is the same index): its WARC files would be indexed partly there, partly here. An
     index moved (`archiver index copy`) is followed once the note is deleted."""
-    from archiver.index.postgres.url import place
+    from archiver.index.postgres.url import index_place
 
     noted = noted if noted is not None else indexed_elsewhere(archive_dir)
-    if noted is None or place(noted) == place(url):
+    if noted is None or index_place(noted) == index_place(url):
         return
     from archiver.errors import UsageError
     from archiver.index.postgres.url import redact

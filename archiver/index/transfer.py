@@ -175,7 +175,9 @@ def copy_index(source: Location, destination: Location, *, force: bool = False, 
         db: Any = reader.db  # type: ignore[attr-defined]
         if destination.url is not None:
             with run_lock(destination.archive_dir, destination.url, wait=wait):
-                copied = _into_postgres(db, destination, force=force)
+                copied = _into_postgres(db, destination, force=force,
+                                        source_identity=_identity(db) if source.url is not None else None,
+                                        source_name=source.name)
             if source.url is None:
                 note_index(source.archive_dir, destination.url)
             return copied
@@ -189,8 +191,12 @@ def copy_index(source: Location, destination: Location, *, force: bool = False, 
 
 
 def _same(a: Location, b: Location) -> bool:
+    """Whether both name one index: the same folder, or the same PostgreSQL index however its URL is
+    spelt (copying an index onto itself would empty it, or wait for ever on its own lock)."""
     if a.url is not None or b.url is not None:
-        return a == b
+        from archiver.index.postgres.url import index_place
+
+        return a.url is not None and b.url is not None and index_place(a.url) == index_place(b.url)
     try:
         return a.archive_dir.resolve() == b.archive_dir.resolve()
     except OSError:
@@ -246,12 +252,25 @@ def _into_new_folder(source: Any, folder: Path) -> dict[str, int] | None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _into_postgres(source: Any, destination: Location, *, force: bool) -> dict[str, int]:
+def _identity(db: Any) -> str:
+    from archiver.index.postgres.identity import identity
+
+    return identity(db)
+
+
+def _into_postgres(source: Any, destination: Location, *, force: bool, source_identity: str | None = None,
+                   source_name: str = "") -> dict[str, int]:
+    """Copy into the PostgreSQL index `destination`; `source_identity`: that of a PostgreSQL source
+    index, refused when the destination is the same index reached by another name (its tables
+    emptied, the copy would then wait for ever on its own reads)."""
     from archiver.index.postgres.schema import GENERATED, open_database
 
     assert destination.url is not None
     db = open_database(destination.url)
     try:
+        if source_identity is not None and _identity(db) == source_identity:
+            raise UsageError(f"--from and --to are the same index ({source_name} and {destination.name} reach "
+                             "one database and schema)")
         with db.atomic():
             if force:
                 db.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")

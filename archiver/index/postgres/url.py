@@ -140,6 +140,27 @@ def place(url: str) -> str:
     return f"{host.lower() or 'localhost'}:{port or 5432}/{database or (user or '').partition(':')[0] or 'postgres'}"
 
 
+_SEARCH_PATH = re.compile(r"(?:-c\s*|--)search_path\s*=\s*(\"(?:[^\"]|\"\")*\"|[^\s,]+)", re.IGNORECASE)
+
+
+def schema(url: str) -> str:
+    """The schema the URL's connections work in, as far as the URL says (`options=-csearch_path=…`,
+    its first entry): `public` when it says nothing."""
+    query = _split(url)[3].partition("?")[2].partition("#")[0]
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key.strip().lower() == "options" and (found := _SEARCH_PATH.search(value)) is not None:
+            name = found[1]
+            return name[1:-1].replace('""', '"') if name.startswith('"') else name.lower()
+    return "public"
+
+
+def index_place(url: str) -> str:
+    """Which index the URL names: `place` (the server and database, however spelt: `postgres://` or
+    `postgresql://`, the host in any case, the default port written or not) and the schema. Two URLs
+    with the same `index_place` name one index."""
+    return f"{place(url)}#{schema(url)}"
+
+
 def passwords(url: str) -> list[str]:
     """The secrets the URL carries (user part, `password=`, `sslpassword=`), as typed and
     percent-decoded; also for a URL that urllib refuses."""
