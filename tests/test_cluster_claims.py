@@ -317,12 +317,15 @@ def test_a_run_whose_tasks_no_worker_takes_says_so(broker: str, caplog: pytest.L
     from archiver.interrupt import STOP
 
     task = ArticleTask("https://news.example/a.html")
-    with QueueExecutor(broker, idle_notice=0.2) as executor:
+    with QueueExecutor(broker, index="pg:test/archive/public", index_name="postgresql://a@db/archive",
+                       idle_notice=0.2) as executor:
         executor.submit(task)
         notice = executor.waiting_notice(180.0)
         assert notice is not None and notice.startswith(
             "no worker has taken any of the 1 task(s) waiting, nor answered, for 3 min: is a worker running for the "
             "broker redis://"), notice
+        # (a worker of another index does not take them: the index is named)
+        assert " and the index postgresql://a@db/archive? " in notice, notice
         claim = executor.claims.lock(claim_name(task))
         assert claim.acquire(wait=0)
         try:

@@ -64,21 +64,33 @@ def test_a_worker_whose_clock_is_behind_the_index_does_not_start(tmp_path: Path,
             stop_process(told)
 
 
+def _queue(url: str) -> tuple[str, str]:
+    """The identity of the index at `url`, and the queue its workers take tasks from."""
+    from archiver.cluster.config import index_identity, queue_for
+    from archiver.index import open_index
+
+    with open_index(Path("."), url=url) as index:
+        identity = index_identity(index)
+    return identity, queue_for(identity)
+
+
 def test_a_worker_whose_clock_falls_behind_refuses_tasks_once_and_stops(tmp_path: Path, broker: str,
                                                                        postgres_url: str) -> None:
     import redis
 
-    from archiver.cluster.config import QUEUE, TASK_NAME, make_app
+    from archiver.cluster.config import TASK_NAME, make_app
     from archiver.pipeline.tasks import ArticleTask
 
+    identity, queue = _queue(postgres_url)
     archive = tmp_path / "archive"
     with FakeWeb(tmp_path / "web") as web, Workers(web, broker, archive, 1, index=postgres_url) as workers:
         workers.wait_ready()
         _ahead(postgres_url, archive)
         app = make_app(broker)
         for n in range(2):
-            message: dict[str, Any] = {"task": ArticleTask(site.ARTICLE_FLOOD.url).to_dict(), "run": "r", "since": ""}
-            app.send_task(TASK_NAME, args=[message], task_id=f"clock-{n}", queue=QUEUE)
+            message: dict[str, Any] = {"task": ArticleTask(site.ARTICLE_FLOOD.url).to_dict(), "run": "r", "since": "",
+                                       "index": identity}
+            app.send_task(TASK_NAME, args=[message], task_id=f"clock-{n}", queue=queue)
         proc = workers.procs[0]
         proc.wait(120)
         assert proc.returncode == 1, workers.output()
@@ -88,7 +100,7 @@ def test_a_worker_whose_clock_falls_behind_refuses_tasks_once_and_stops(tmp_path
         assert "article https://news.example" not in workers.output()
         client = redis.Redis.from_url(broker)
         try:
-            wait_for("both tasks back in the queue", lambda: client.llen(QUEUE) == 2, timeout=60)
+            wait_for("both tasks back in the queue", lambda: client.llen(queue) == 2, timeout=60)
         finally:
             client.close()
 
@@ -102,26 +114,28 @@ def test_a_worker_that_refused_for_its_clock_exits_1_however_long_its_shutdown_t
     import psycopg
     import redis
 
-    from archiver.cluster.config import QUEUE, TASK_NAME, make_app
+    from archiver.cluster.config import TASK_NAME, make_app
     from archiver.pipeline.tasks import ArticleTask
     from archiver.runs import CLOCK_SLACK
     from archiver.times import format_utc
     from tests.cluster_faults import _holder
 
+    identity, queue = _queue(postgres_url)
     archive = tmp_path / "archive"
     with FakeWeb(tmp_path / "web") as web, \
             Workers(web, broker, archive, 1, "--concurrency", "2", index=postgres_url) as workers:
         workers.wait_ready()
         slow = web.drip("/2024/slow-clock.html", 2000, 250)  # eight seconds a load
         app = make_app(broker)
-        app.send_task(TASK_NAME, args=[{"task": ArticleTask(slow).to_dict(), "run": "r", "since": ""}],
-                      task_id="clock-slow", queue=QUEUE)
+        app.send_task(TASK_NAME, args=[{"task": ArticleTask(slow).to_dict(), "run": "r", "since": "",
+                                                 "index": identity}],
+                      task_id="clock-slow", queue=queue)
         wait_for("the slow article taken", lambda: _holder(broker, f"article:{slow}") is not None, timeout=60)
         with psycopg.connect(postgres_url) as conn:  # just past the slack: behind now, no longer by the end
             ahead = format_utc(datetime.now(UTC) + CLOCK_SLACK + timedelta(seconds=3))
             conn.execute("INSERT INTO runs (started_at, finished_at, command) VALUES (%s, %s, 'run')", (ahead, ahead))
         app.send_task(TASK_NAME, args=[{"task": ArticleTask(site.ARTICLE_FLOOD.url).to_dict(), "run": "r",
-                                        "since": ""}], task_id="clock-refused", queue=QUEUE)
+                                        "since": "", "index": identity}], task_id="clock-refused", queue=queue)
         proc = workers.procs[0]
         proc.wait(180)
         assert proc.returncode == 1, workers.output()
@@ -129,6 +143,6 @@ def test_a_worker_that_refused_for_its_clock_exits_1_however_long_its_shutdown_t
         assert len(said) == 1, workers.output()
         client = redis.Redis.from_url(broker)
         try:
-            wait_for("the refused task back in the queue", lambda: client.llen(QUEUE) == 1, timeout=60)
+            wait_for("the refused task back in the queue", lambda: client.llen(queue) == 1, timeout=60)
         finally:
             client.close()

@@ -336,7 +336,7 @@ def test_a_scheduler_stopped_while_its_broker_is_away_says_nothing_it_does_not_k
     from archiver.pipeline.tasks import ArticleTask
     from archiver.workers import NotStarted
 
-    with QueueExecutor(broker) as executor:
+    with QueueExecutor(broker, index="pg:test/archive/public") as executor:
         for n in range(2):
             executor.send(ArticleTask(f"https://news.example/2024/away-{n}.html"))
         redis_server.stop()

@@ -10,6 +10,11 @@
 - One task per worker process at a time (`worker_prefetch_multiplier=1`): a slow capture holds
   back no other task.
 - Results go to the same Redis and expire after a week.
+
+One broker may serve several archives: each index has a queue of its own (`queue_for`, named after
+the index's identity as its server tells it: server, database, schema), and each task carries that
+identity, which the worker checks against its own index's before it does anything. A worker only
+ever receives the tasks of its index; one that still met another's would refuse it.
 """
 
 from __future__ import annotations
@@ -20,11 +25,26 @@ if TYPE_CHECKING:
     from celery import Celery  # type: ignore[import-untyped]
 
 TASK_NAME = "archiver.handle"
-QUEUE = "archiver"
+QUEUE_PREFIX = "archiver.index."
 # Seconds an unacknowledged task waits before Redis gives it to another worker: far above the
 # default capture deadline (300 s) and the fetches around a capture.
 DEFAULT_VISIBILITY_TIMEOUT = 3600.0
 RESULT_EXPIRES = 7 * 24 * 3600
+
+
+def queue_for(identity: str) -> str:
+    """The queue of the tasks of the index whose identity (`index_identity`) is `identity`."""
+    from hashlib import sha256
+
+    return QUEUE_PREFIX + sha256(identity.encode()).hexdigest()[:20]
+
+
+def index_identity(index: Any) -> str:
+    """The identity of a PostgreSQL index (`archiver.index.postgres.identity`): the same for every
+    machine that reaches it, however its URL is spelt there."""
+    from ..index.postgres.identity import identity
+
+    return identity(index.db)
 
 
 def celery_config(broker: str, *, visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT) -> dict[str, Any]:
@@ -44,7 +64,6 @@ def celery_config(broker: str, *, visibility_timeout: float = DEFAULT_VISIBILITY
         "task_reject_on_worker_lost": True,
         "task_acks_on_failure_or_timeout": True,
         "worker_prefetch_multiplier": 1,
-        "task_default_queue": QUEUE,
         "task_track_started": True,
         "result_expires": RESULT_EXPIRES,
         "broker_connection_retry_on_startup": True,

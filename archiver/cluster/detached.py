@@ -77,6 +77,7 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
     from ..index import open_index
     from ..runs import clock_not_behind
     from ..sources import expand, unique_sources
+    from .config import index_identity
     from .storage import recover_local_runs
 
     specs = unique_sources(expand(list(specs)))  # one article however it was spelt: one task
@@ -86,9 +87,10 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
         run_id = index.start_run(command)
         due = index.posts_due_for_recheck(plan.recheck_after) if plan.recheck_after is not None else []
         before = {k: index.post_status(k) for k in due}
+        identity = index_identity(index)
     key = run_key(scope_of(archive_dir, index_url), run_id)
     try:
-        _send(key, broker, specs, due, before, plan, problems, seed_feeds, seed_articles_left_out)
+        _send(key, broker, identity, specs, due, before, plan, problems, seed_feeds, seed_articles_left_out)
     except BaseException as e:
         # Nothing would ever close the row of a run whose tasks were not all sent (`runs status`
         # finds no record of it): closed now, saying why.
@@ -97,12 +99,14 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
     return run_id
 
 
-def _send(key: str, broker: str, specs: Sequence[str], due: Sequence[str], before: dict[str, str | None],
-          plan: Plan, problems: Sequence[str], seed_feeds: int, seed_articles_left_out: int) -> None:
-    """A detached run's tasks sent, and its record (`key`) written into Redis."""
+def _send(key: str, broker: str, identity: str, specs: Sequence[str], due: Sequence[str],
+          before: dict[str, str | None], plan: Plan, problems: Sequence[str], seed_feeds: int,
+          seed_articles_left_out: int) -> None:
+    """A detached run's tasks sent to the queue of the index `identity`, and its record (`key`)
+    written into Redis."""
     from ..pipeline.tasks import ArticleTask, PostTask
 
-    with QueueExecutor(broker, recapture=plan.recapture) as executor:
+    with QueueExecutor(broker, index=identity, recapture=plan.recapture) as executor:
         for spec in specs:  # a feed listing one of these does not send it again
             executor.client.set(_article_key(key, spec), "1", nx=True, ex=TTL)
         executor.extra = {"follow": key}
@@ -160,13 +164,14 @@ def enqueue_run(seeds: Path, archive_dir: Path, broker: str, *, recheck_after: A
 
 
 def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since: str, recapture: bool,
-              index: Any, unanswered: Mapping[str, LinksUnanswered] | None = None) -> None:
-    """In a worker, once an article of a detached run is handled: its posts' tasks, each once per run
-    (`unanswered`: of those posts, the ones known by short links alone whose links met no answer)."""
+              index: Any, identity: str, unanswered: Mapping[str, LinksUnanswered] | None = None) -> None:
+    """In a worker, once an article of a detached run is handled: its posts' tasks, each once per run,
+    to the queue of its index (`identity`) (`unanswered`: of those posts, the ones known by short
+    links alone whose links met no answer)."""
     from hashlib import sha256
 
     from ..pipeline.tasks import PostTask
-    from .config import QUEUE, TASK_NAME
+    from .config import TASK_NAME, queue_for
 
     raw_token = client.hget(key, "token")
     if raw_token is None:
@@ -181,14 +186,15 @@ def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since
             continue
         task_id = f"archiver-{token}-p{sha256(post.key.encode()).hexdigest()[:16]}"
         task = PostTask(post=post, unanswered=(unanswered or {}).get(post.key))
-        message = {"task": task.to_dict(), "since": since, "recapture": recapture, "run": token}
+        message = {"task": task.to_dict(), "since": since, "recapture": recapture, "run": token, "index": identity}
         client.rpush(f"{key}:posts", json.dumps({"id": task_id, "task": message["task"]}))
         client.expire(f"{key}:posts", TTL)
-        app.send_task(TASK_NAME, args=[message], task_id=task_id, queue=QUEUE)
+        app.send_task(TASK_NAME, args=[message], task_id=task_id, queue=queue_for(identity))
 
 
 def follow_feed(client: Redis, app: Any, key: str, task: ArticleTask, outcome: ArticleOutcome | None,
-                sources: Sequence[str], notes: Sequence[str], *, since: str, recapture: bool, root: str) -> None:
+                sources: Sequence[str], notes: Sequence[str], *, since: str, recapture: bool, root: str,
+                identity: str) -> None:
     """In a worker, once a feed of a detached run is read: a task for each article it lists that the
     run has not sent (each once per run), within what is left of the bound of `root` (the source
     given to the run that led to this feed); what the bound cuts is counted in `outcome`, and said
@@ -197,7 +203,7 @@ def follow_feed(client: Redis, app: Any, key: str, task: ArticleTask, outcome: A
 
     from ..pipeline.tasks import ArticleTask
     from ..seeds import say_feed_read
-    from .config import QUEUE, TASK_NAME
+    from .config import TASK_NAME, queue_for
 
     raw = client.hmget(key, ["token", "max_feed_articles"])
     if raw[0] is None:
@@ -219,9 +225,9 @@ def follow_feed(client: Redis, app: Any, key: str, task: ArticleTask, outcome: A
         article = ArticleTask(spec, room=room, depth=task.depth + 1)
         task_id = f"archiver-{token}-a{sha256(spec.encode()).hexdigest()[:16]}"
         message = {"task": article.to_dict(), "since": since, "recapture": recapture, "run": token,
-                   "follow": key, "root": root}
+                   "follow": key, "root": root, "index": identity}
         client.rpush(f"{key}:articles", json.dumps({"id": task_id, "task": message["task"]}))
-        app.send_task(TASK_NAME, args=[message], task_id=task_id, queue=QUEUE)
+        app.send_task(TASK_NAME, args=[message], task_id=task_id, queue=queue_for(identity))
     client.expire(f"{key}:articles", TTL)
     if outcome is not None:
         say_feed_read(task.spec, outcome, notes, cut=cut, bound=bound)

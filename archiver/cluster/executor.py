@@ -25,7 +25,7 @@ from ..progress import DONE
 from ..times import utc_now
 from ..workers import NotStarted, TaskFailed
 from .claims import Claims
-from .config import QUEUE, TASK_NAME, make_app
+from .config import TASK_NAME, make_app, queue_for
 from .redislock import patiently, redis_errors, refused_auth
 from .worker import claim_name
 
@@ -69,13 +69,19 @@ def check_broker_url(broker: str) -> None:
 class QueueExecutor:
     """The tasks of one run over the cluster behind `broker`."""
 
-    def __init__(self, broker: str, *, recapture: bool = False, progress: Callable[[str], None] | None = None,
+    def __init__(self, broker: str, *, index: str | None = None, index_name: str = "",
+                 recapture: bool = False, progress: Callable[[str], None] | None = None,
                  requeue_after: float | None = None, grace: float = BROKER_GRACE,
                  idle_notice: float = IDLE_NOTICE) -> None:
+        """`index`: the identity of the index the tasks are for (`config.index_identity`; None: this
+        executor only reads answers), `index_name` how messages name it."""
         import redis
 
         check_broker_url(broker)
         self.broker = broker
+        self.index = index
+        self.index_name = index_name
+        self.queue = queue_for(index) if index is not None else None
         self.app = make_app(broker)
         self.client = redis.Redis.from_url(broker, socket_timeout=30, socket_connect_timeout=10)
         self.claims = Claims(self.client, grace=grace)
@@ -122,8 +128,9 @@ class QueueExecutor:
         """Send `task`; returns its task ID."""
         self._count += 1
         task_id = f"archiver-{self.token}-{self._count}"
+        assert self.index is not None, "an executor that sends tasks is given its index"
         message = {"task": task.to_dict(), "since": self.since, "recapture": self.recapture, "run": self.token,
-                   **self.extra}
+                   "index": self.index, **self.extra}
         self._pending[task_id] = task
         self._messages[task_id] = message
         self._send(task_id)
@@ -131,7 +138,8 @@ class QueueExecutor:
 
     def _send(self, task_id: str) -> None:
         message = self._messages[task_id]
-        self._call("send", lambda: self.app.send_task(TASK_NAME, args=[message], task_id=task_id, queue=QUEUE))
+        self._call("send", lambda: self.app.send_task(TASK_NAME, args=[message], task_id=task_id,
+                                                      queue=self.queue))
 
     def answers(self) -> Iterator[tuple[Task, Answer]]:
         quiet_since = noticed = time.monotonic()
@@ -170,8 +178,9 @@ class QueueExecutor:
         if not waiting or any(self.claims.held(claim_name(t)) for t in waiting[:_CLAIMS_LOOKED_AT]):
             return None
         return (f"no worker has taken any of the {len(waiting)} task(s) waiting, nor answered, for "
-                f"{quiet_for / 60:.0f} min: is a worker running for the broker {_shown(self.broker)}? "
-                "(`archiver worker --check` on a worker's machine tells)")
+                f"{quiet_for / 60:.0f} min: is a worker running for the broker {_shown(self.broker)} and the "
+                f"index {self.index_name or 'of this run'}? (a worker takes only the tasks of its own --index; "
+                "`archiver worker --check` on a worker's machine tells)")
 
     def _ready(self) -> list[tuple[str, Answer]]:
         ids = list(self._pending)
@@ -311,7 +320,7 @@ def _answer(meta: dict[str, Any]) -> Answer | None:
                 message = " ".join(str(m) for m in message)
         else:
             kind, message = "error", exc
-        return TaskFailed(str(message) if kind == "DeliveryCapReached" else f"{kind}: {message}")
+        return TaskFailed(str(message) if kind in ("DeliveryCapReached", "OtherIndex") else f"{kind}: {message}")
     if status == "REVOKED":
         return NotStarted()
     return None

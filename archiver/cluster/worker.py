@@ -24,7 +24,7 @@ from ..modes import make_dirs
 from ..pipeline.tasks import ArticleResult, ArticleTask, PostResult, PostTask
 from ..progress import DONE
 from .claims import MAX_DELIVERIES, Claims, DeliveryCapReached
-from .config import DEFAULT_VISIBILITY_TIMEOUT, QUEUE, TASK_NAME, make_app
+from .config import DEFAULT_VISIBILITY_TIMEOUT, TASK_NAME, index_identity, make_app, queue_for
 from .storage import host_name, recover_own, warc_prefix
 
 if TYPE_CHECKING:
@@ -52,6 +52,13 @@ class WorkerSettings:
     concurrency: int = 1
     visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT
     timestamps: Authorities | None = None  # the authorities that timestamp each capture (None: none)
+    # The identity of its index (`config.index_identity`), found by `prepare`: the queue it takes
+    # tasks from, and what each task must name.
+    identity: str | None = None
+
+
+class OtherIndex(Exception):
+    """A task sent for another index than the worker's: refused, nothing captured."""
 
 
 def task_from_dict(d: dict[str, Any]) -> Task:
@@ -127,6 +134,13 @@ class WorkerProcess:
             log.info("%s: %s", what, outcome, extra={**fields, "outcome": outcome, "delivery": delivery,
                                                       "seconds": round(time.monotonic() - started, 3)})
 
+        expected = self.settings.identity
+        if expected is not None and message.get("index") != expected:
+            # Its captures would be filed in this worker's archive, not the one the run reports on.
+            said("refused: sent for another index")
+            raise OtherIndex(f"refused by a worker of another index (the task was sent for "
+                             f"{message.get('index') or 'no index named'}, the worker's is {expected}): nothing "
+                             "captured")
         stored = self.claims.answer(task_id)
         if stored is not None:
             said("answered by an earlier delivery")
@@ -154,10 +168,12 @@ class WorkerProcess:
                 if result.sources and isinstance(task, ArticleTask):
                     follow_feed(self.claims.client, self.app, str(message["follow"]), task, result.outcome,
                                 result.sources, result.notes, since=str(message.get("since") or ""),
-                                recapture=bool(message.get("recapture")), root=str(message.get("root") or task.spec))
+                                recapture=bool(message.get("recapture")), root=str(message.get("root") or task.spec),
+                                identity=str(message.get("index") or self.settings.identity))
                 follow_up(self.claims.client, self.app, str(message["follow"]), result.posts,
                           since=str(message.get("since") or ""), recapture=bool(message.get("recapture")),
-                          index=self._session.index, unanswered=result.unanswered)
+                          index=self._session.index, identity=str(message.get("index") or self.settings.identity),
+                          unanswered=result.unanswered)
             answer = result.to_dict()
             self.claims.store(task_id, answer)
             said(_outcome(answer), n)
@@ -235,7 +251,7 @@ def worker_app(settings: WorkerSettings) -> Celery:
     app = make_app(settings.broker, visibility_timeout=settings.visibility_timeout)
 
     # DeliveryCapReached is a designed outcome (the run names the task given up): logged as expected.
-    @app.task(name=TASK_NAME, bind=True, throws=(DeliveryCapReached,))  # type: ignore[untyped-decorator]
+    @app.task(name=TASK_NAME, bind=True, throws=(DeliveryCapReached, OtherIndex))  # type: ignore[untyped-decorator]
     def handle(self: Any, message: dict[str, Any]) -> dict[str, Any]:
         proc = _PROCESS.get("current")
         if proc is None:
@@ -305,6 +321,8 @@ def prepare(settings: WorkerSettings) -> None:
         # A clock behind the index's latest time would date this worker's checks before earlier
         # ones: refused before any task is taken, as a run on one machine is (exit 1, override).
         clock_not_behind(index, who="this worker", how="start it")
+        # Its queue: the tasks of this index only, whatever other archives the broker serves.
+        settings.identity = index_identity(index)
     if settings.net.ca_bundle is not None:
         import fcntl
 
@@ -328,6 +346,7 @@ def root_warning() -> None:
 def run_worker(settings: WorkerSettings) -> int:
     """Start the worker and serve until SIGTERM or SIGINT (a warm shutdown: tasks in hand finish)."""
     prepare(settings)
+    assert settings.identity is not None  # (found by `prepare`)
     root_warning()
     # A worker writes no data: Celery's own messages (its shutdown, written to the process's
     # original stdout) go where its logs go.
@@ -337,7 +356,7 @@ def run_worker(settings: WorkerSettings) -> int:
     app = worker_app(settings)
     worker = app.Worker(  # type: ignore[attr-defined]
         concurrency=settings.concurrency, pool="prefork", hostname=f"archiver@{host_name()}-{os.getpid()}",
-        queues=[QUEUE], quiet=True, without_mingle=True, without_gossip=True, optimization="fair",
+        queues=[queue_for(settings.identity)], quiet=True, without_mingle=True, without_gossip=True, optimization="fair",
         loglevel="WARNING")
     note = _refusal_note(os.getpid())
     note.unlink(missing_ok=True)

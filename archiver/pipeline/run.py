@@ -113,12 +113,16 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
     with ExitStack() as stack:
         executor: Executor
         if broker is not None:
+            from ..cluster.config import index_identity
             from ..cluster.executor import QueueExecutor
-            from ..index import open_index
+            from ..index import index_name, open_index
 
             index: ArchiveIndex = stack.enter_context(open_index(archive_dir, url=index_url))
             record = stack.enter_context(recorded_run(index, command))
-            executor = stack.enter_context(QueueExecutor(broker, recapture=plan.recapture, progress=progress))
+            # The tasks go to the queue of this index, which only its workers take.
+            executor = stack.enter_context(QueueExecutor(
+                broker, index=index_identity(index), index_name=index_name(archive_dir, index_url),
+                recapture=plan.recapture, progress=progress))
         elif workers > 1:
             from ..index import open_index
 
