@@ -312,6 +312,7 @@ def prepare(settings: WorkerSettings) -> None:
     from . import require_shared_index
 
     require_shared_index(settings.index_url)
+    _broker_lets_in(settings.broker)
     if settings.index_url is not None:
         # A folder indexed in another database: refused here, before any task is taken (each one
         # taken would fail).
@@ -331,6 +332,28 @@ def prepare(settings: WorkerSettings) -> None:
         with open(workdir / "nss.lock", "a") as lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             settings.net.chromium_launch(workdir)
+
+
+def _broker_lets_in(broker: str) -> None:
+    """BrokerUnavailable (one line, exit 1, as `--check` fails for it) when the broker answers and
+    refuses this client (a password missing or wrong): Celery would try again for ever. A broker
+    that does not answer (down, restarting) is left for Celery to wait for."""
+    import redis
+
+    from ..errors import BrokerUnavailable
+    from .executor import _shown
+    from .redislock import refused_auth
+
+    client = redis.Redis.from_url(broker, socket_timeout=10, socket_connect_timeout=10)
+    try:
+        client.ping()
+    except Exception as e:
+        if refused_auth(e):
+            raise BrokerUnavailable(f"the broker {_shown(broker)} refused this worker ({e}): give the password it "
+                                    "asks for in --broker (redis://:PASSWORD@HOST:6379/0, or ARCHIVER_BROKER)") from None
+        log.info("the broker %s does not answer yet (%s): waiting for it", _shown(broker), e)
+    finally:
+        client.close()
 
 
 def root_warning() -> None:
