@@ -82,6 +82,10 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
 
     specs = unique_sources(expand(list(specs)))  # one article however it was spelt: one task
     recover_local_runs(archive_dir)
+    if index_url is not None:
+        from ..index import note_index
+
+        note_index(archive_dir, index_url)  # a command given the folder without --index is told of it
     with open_index(archive_dir, url=index_url) as index:
         clock_not_behind(index)
         run_id = index.start_run(command)

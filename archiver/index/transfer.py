@@ -186,8 +186,28 @@ def copy_index(source: Location, destination: Location, *, force: bool = False, 
             if counts is not None:
                 return counts
         _writable_folder(destination.archive_dir)
-        with run_lock(destination.archive_dir, wait=wait):
+        with _noted_index_lock(destination.archive_dir, source, wait=wait), \
+                run_lock(destination.archive_dir, wait=wait):
             return _into_sqlite(db, destination.archive_dir, force=force)
+
+
+def _noted_index_lock(folder: Path, source: Location, *, wait: bool) -> Any:
+    """The run lock of the PostgreSQL index the folder is noted as indexed in (`INDEX_NOTE`), if any:
+    its runs (a cluster's scheduler) hold that lock, not the folder's, and a copy into the folder's
+    own archive.db under them would leave a stale index that commands then read quietly. LockHeld
+    (exit 3) while a run holds it. The source's URL is used when it names that index (the note
+    holds no password)."""
+    from contextlib import nullcontext
+
+    from archiver.index import indexed_elsewhere
+    from archiver.index.postgres.url import index_place
+    from archiver.lock import run_lock
+
+    noted = indexed_elsewhere(folder)
+    if noted is None:
+        return nullcontext()
+    url = source.url if source.url is not None and index_place(source.url) == index_place(noted) else noted
+    return run_lock(folder, url, wait=wait)
 
 
 def _same(a: Location, b: Location) -> bool:

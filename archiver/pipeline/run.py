@@ -115,8 +115,10 @@ def execute(command: str, specs: Sequence[str], archive_dir: Path, net: NetOptio
         if broker is not None:
             from ..cluster.config import index_identity
             from ..cluster.executor import QueueExecutor
-            from ..index import index_name, open_index
+            from ..index import index_name, note_index, open_index
 
+            assert index_url is not None  # (required_shared_index)
+            note_index(archive_dir, index_url)  # a command given the folder without --index is told of it
             index: ArchiveIndex = stack.enter_context(open_index(archive_dir, url=index_url))
             record = stack.enter_context(recorded_run(index, command))
             # The tasks go to the queue of this index, which only its workers take.
