@@ -63,11 +63,16 @@ def test_a_broker_that_lost_its_queue_loses_no_work(tmp_path: Path, broker: str,
     seeds, _slow = _seeds(tmp_path, web)
     _quick(web)  # the article's speed does not matter here
     start = len(web.log)
+    from archiver.cluster.config import index_identity, queue_for
+    from archiver.index import open_index
+
+    with open_index(archive, url=postgres_url) as index:
+        queue = queue_for(index_identity(index))  # the queue of this index's tasks
     run = _start_run(web, seeds, archive, broker, postgres_url, env={"ARCHIVER_REQUEUE_AFTER": "5"})
     client = redis.Redis.from_url(broker)
     try:
-        _wait("the article tasks queued", lambda: client.llen("archiver") == len(ARTICLES) + 1)
-        client.delete("archiver")  # what a broker restarted without its data would have
+        _wait("the article tasks queued", lambda: client.llen(queue) == len(ARTICLES) + 1)
+        client.delete(queue)  # what a broker restarted without its data would have
     finally:
         client.close()
     with Workers(web, broker, archive, 2, env=FAST, index=postgres_url) as workers:
