@@ -320,7 +320,7 @@ def test_a_detached_run_s_post_known_by_unanswered_links_carries_what_they_met(t
         client.hset("archiver:run:t", "token", "t")
         with open_index(tmp_path / "archive") as index:
             follow_up(client, app, "archiver:run:t", [flat], since="", recapture=False, index=index,
-                      unanswered={flat.key: met})
+                      identity="pg:test/archive/public", unanswered={flat.key: met})
     finally:
         client.close()
     (message,) = app.messages

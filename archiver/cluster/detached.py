@@ -1,6 +1,7 @@
 """`run --broker --no-wait` and `archiver runs status RUN_ID`: a run that does not wait for its tasks.
 
-The scheduler opens the run's row, sends every article task and the re-checks due, writes what
+The scheduler opens the run's row, sends every article task and the re-checks due (those an
+article of the run could send as its posts are kept back: `articles_handled`), writes what
 the run is made of into Redis (`archiver:run:<scope>:<run id>`), prints the run's ID and exits.
 The workers choose the posts: once an article is handled, its worker sends a task for each post it
 cites that this run has not sent yet (`SET … NX` per post and run) and that is not held, or counts
@@ -91,10 +92,16 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
         run_id = index.start_run(command)
         due = index.posts_due_for_recheck(plan.recheck_after) if plan.recheck_after is not None else []
         before = {k: index.post_status(k) for k in due}
+        # A post due that an article of this run may cite and get captured as its post (one with no
+        # capture yet, or any with --recapture) waits until every article is handled: sent then as
+        # a re-check only if no article cited it (`articles_handled`), as a run that waits leaves
+        # the posts its articles chose out of its re-checks. Sent now, it went out twice.
+        deferred = [k for k in due if plan.recapture or not index.has_capture(k)] if specs else []
         identity = index_identity(index)
     key = run_key(scope_of(archive_dir, index_url), run_id)
     try:
-        _send(key, broker, identity, specs, due, before, plan, problems, seed_feeds, seed_articles_left_out)
+        _send(key, broker, identity, specs, [k for k in due if k not in set(deferred)], deferred, before, plan,
+              problems, seed_feeds, seed_articles_left_out)
     except BaseException as e:
         # Nothing would ever close the row of a run whose tasks were not all sent (`runs status`
         # finds no record of it): closed now, saying why.
@@ -104,10 +111,10 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
 
 
 def _send(key: str, broker: str, identity: str, specs: Sequence[str], due: Sequence[str],
-          before: dict[str, str | None], plan: Plan, problems: Sequence[str], seed_feeds: int,
-          seed_articles_left_out: int) -> None:
+          deferred: Sequence[str], before: dict[str, str | None], plan: Plan, problems: Sequence[str],
+          seed_feeds: int, seed_articles_left_out: int) -> None:
     """A detached run's tasks sent to the queue of the index `identity`, and its record (`key`)
-    written into Redis."""
+    written into Redis: the re-checks `due` now, those `deferred` once every article is handled."""
     from ..pipeline.tasks import ArticleTask, PostTask
 
     with QueueExecutor(broker, index=identity, recapture=plan.recapture) as executor:
@@ -120,6 +127,7 @@ def _send(key: str, broker: str, identity: str, specs: Sequence[str], due: Seque
         record: dict[Any, Any] = {"token": executor.token, "since": executor.since, "started_at": iso_seconds(),
                   "specs": json.dumps(list(specs)), "problems": json.dumps(list(problems)),
                   "articles": json.dumps(articles), "rechecks": json.dumps(rechecks), "before": json.dumps(before),
+                  "deferred": json.dumps(list(deferred)),
                   "max_feed_articles": plan.max_feed_articles, "seed_feeds": seed_feeds,
                   "seed_articles_left_out": seed_articles_left_out}
         executor.client.hset(key, mapping=record)
@@ -194,6 +202,40 @@ def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since
         client.rpush(f"{key}:posts", json.dumps({"id": task_id, "task": message["task"]}))
         client.expire(f"{key}:posts", TTL)
         app.send_task(TASK_NAME, args=[message], task_id=task_id, queue=queue_for(identity))
+
+
+def articles_handled(client: Redis, app: Any, key: str, task_id: str, *, since: str, recapture: bool,
+                     identity: str) -> None:
+    """In a worker, once an article of a detached run is handled (after its posts' and a feed's
+    articles' tasks are sent): counted, and the worker that finds every article of the run handled
+    sends the re-checks kept back (`deferred`) of the posts no article of the run cited (a cited one
+    was sent as that article's post), each once."""
+    from hashlib import sha256
+
+    from ..pipeline.tasks import PostTask
+    from .config import TASK_NAME, queue_for
+
+    raw = client.hmget(key, ["token", "articles", "deferred"])
+    if raw[0] is None or raw[2] is None:
+        return  # its record is gone, or nothing was kept back
+    if not client.sadd(f"{key}:handled", task_id):
+        return  # counted by an earlier delivery
+    client.expire(f"{key}:handled", TTL)
+    # The count first, then the articles: each is counted only after the articles it led to (a
+    # feed's) are listed, so a count equal to what is listed after it is every article.
+    handled = int(client.scard(f"{key}:handled"))
+    if handled < len(json.loads(_text(raw[1] or "[]"))) + int(client.llen(f"{key}:articles")):
+        return
+    token = _text(raw[0])
+    for post_key in json.loads(_text(raw[2])):
+        if not client.set(f"{key}:post:{post_key}", "1", nx=True, ex=TTL):
+            continue  # cited by an article of the run: sent as its post
+        recheck_id = f"archiver-{token}-r{sha256(post_key.encode()).hexdigest()[:16]}"
+        message = {"task": PostTask(recheck_key=post_key).to_dict(), "since": since, "recapture": recapture,
+                   "run": token, "index": identity}
+        client.rpush(f"{key}:rechecked", json.dumps([recheck_id, post_key]))
+        client.expire(f"{key}:rechecked", TTL)
+        app.send_task(TASK_NAME, args=[message], task_id=recheck_id, queue=queue_for(identity))
 
 
 def follow_feed(client: Redis, app: Any, key: str, task: ArticleTask, outcome: ArticleOutcome | None,
@@ -299,19 +341,23 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
         # and the lists have not grown meanwhile.
         listed = [json.loads(e) for e in executor.client.lrange(f"{key}:articles", 0, -1)]
         sent = [json.loads(e) for e in executor.client.lrange(f"{key}:posts", 0, -1)]
+        # The re-checks kept back and sent once every article was handled (`articles_handled`).
+        late = [(i, k) for i, k in (json.loads(e) for e in executor.client.lrange(f"{key}:rechecked", 0, -1))]
         article_tasks += [ArticleTask.from_dict(e["task"]) for e in listed]
         article_ids = article_ids + [e["id"] for e in listed]
         tasks = {e["id"]: PostTask.from_dict(e["task"]) for e in sent}
-        tasks.update({i: PostTask(recheck_key=k) for i, k in json.loads(raw["rechecks"])})
+        rechecks = [(i, k) for i, k in json.loads(raw["rechecks"])] + late
+        tasks.update({i: PostTask(recheck_key=k) for i, k in rechecks})
         post_ids = [e["id"] for e in sent]
-        recheck_ids = [i for i, _ in json.loads(raw["rechecks"])]
+        recheck_ids = [i for i, _ in rechecks]
         ended: list[str] = []
         answers = read_answers(executor.app, executor.client, article_ids + recheck_ids + post_ids, ended)
         done = Status(run_id, None, len(article_ids), sum(1 for i in article_ids if i in answers),
                       len(post_ids) + len(recheck_ids), sum(1 for i in post_ids + recheck_ids if i in answers),
                       started_at=raw["started_at"])
         grown = (executor.client.llen(f"{key}:articles") != len(listed)
-                 or executor.client.llen(f"{key}:posts") != len(sent))
+                 or executor.client.llen(f"{key}:posts") != len(sent)
+                 or executor.client.llen(f"{key}:rechecked") != len(late))
         if done.articles_answered < done.articles or done.posts_answered < done.posts or grown:
             if abandon:
                 return _abandoned(done, archive_dir, index_url, "it was abandoned with answers missing: "
@@ -329,6 +375,12 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
         phase_articles([(t, answers[i]) for t, i in zip(article_tasks, article_ids, strict=True)], summary, state)
         phase_posts([(tasks[i], answers[i]) for i in post_ids + recheck_ids], summary, state)
         before = json.loads(raw["before"])
+        # A post kept back that an article cited was that article's post, not a re-check: its
+        # status before counts (a change is told) only if it had one, as in a run that waits.
+        rechecked = {k for _i, k in late}
+        for post_key in json.loads(raw.get("deferred") or "[]"):
+            if post_key not in rechecked and before.get(post_key) is None:
+                before.pop(post_key, None)
         summary.rechecks(before)
         summary.skipped_posts = int(raw.get("skipped", 0))
         summary.network_unreachable = state.offline

@@ -163,17 +163,21 @@ class WorkerProcess:
             result = self._done_since(task, message) or self.handlers(bool(message.get("recapture"))).handle(task)
             if message.get("follow") and isinstance(result, ArticleResult) and self._session is not None:
                 # A run that does not wait: a feed's articles and an article's posts are sent from here.
-                from .detached import follow_feed, follow_up
+                from .detached import articles_handled, follow_feed, follow_up
 
+                identity = str(message.get("index") or self.settings.identity)
                 if result.sources and isinstance(task, ArticleTask):
                     follow_feed(self.claims.client, self.app, str(message["follow"]), task, result.outcome,
                                 result.sources, result.notes, since=str(message.get("since") or ""),
                                 recapture=bool(message.get("recapture")), root=str(message.get("root") or task.spec),
-                                identity=str(message.get("index") or self.settings.identity))
+                                identity=identity)
                 follow_up(self.claims.client, self.app, str(message["follow"]), result.posts,
                           since=str(message.get("since") or ""), recapture=bool(message.get("recapture")),
-                          index=self._session.index, identity=str(message.get("index") or self.settings.identity),
-                          unanswered=result.unanswered)
+                          index=self._session.index, identity=identity, unanswered=result.unanswered)
+                if isinstance(task, ArticleTask):
+                    articles_handled(self.claims.client, self.app, str(message["follow"]), task_id,
+                                     since=str(message.get("since") or ""),
+                                     recapture=bool(message.get("recapture")), identity=identity)
             answer = result.to_dict()
             self.claims.store(task_id, answer)
             said(_outcome(answer), n)
