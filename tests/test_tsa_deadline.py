@@ -194,7 +194,7 @@ def test_a_domain_signature_with_a_bad_key_file_is_still_a_usage_error(hostile: 
 
 
 @pytest.mark.parametrize(("given", "env", "said"), [
-    (["--timestamp-deadline", "0"], {}, "--timestamp-deadline: 0.0 is not in the range x>=1"),
+    (["--timestamp-deadline", "0"], {}, "--timestamp-deadline: 0.0 is not in the range 1<=x<=2147483"),
     (["--timestamp-deadline", "nan"], {}, "--timestamp-deadline 'nan': expected a finite number, 1 or more"),
     ([], {"ARCHIVER_TIMESTAMP_DEADLINE": "soon"}, "ARCHIVER_TIMESTAMP_DEADLINE 'soon': expected a number"),
 ])
