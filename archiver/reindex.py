@@ -439,5 +439,20 @@ def _name_gaps(summary: ReindexSummary, older: list[str], replay: Rebuilt) -> No
     if replay.missing_records:
         summary.gaps.append(f"{replay.missing_records} record(s) the journal names are missing from the WARCs "
                             "(run `archiver verify`)")
+    for kind, lost, what, later in (("post", replay.partial_posts, "platform and ID from its key", "checks, captures, "
+                                     "media files, records"),
+                                    ("article", replay.partial_articles, "URL", "citations, captures, records")):
+        if lost:
+            summary.gaps.append(
+                f"{len(lost)} {kind}(s) rebuilt from partial history, their own first journal entry lost "
+                f"({_first_few(lost)}): each is kept with its {what} and what its later entries say ({later}); "
+                "what only the lost entry held is empty; archive them again to restore it")
     if replay.orphans:
-        summary.gaps.append(f"{replay.orphans} journal entries name an article, post or capture whose own entry is lost")
+        summary.gaps.append(f"{replay.orphans} journal entries name a capture whose own entry is lost: its "
+                            "timestamps are not rebuilt and its records belong to no capture")
+
+
+def _first_few(names: list[str], shown: int = 5) -> str:
+    """`names`, the first `shown` of them, and how many more."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")

@@ -27,7 +27,7 @@ and the WARC write loses that one journal entry, and the index keeps the write.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # The `journal` field of every payload, so that a reader can tell these records from capture-info.
@@ -113,4 +113,7 @@ class Rebuilt:
     captures: int
     observations: int
     missing_records: int
-    orphans: int
+    orphans: int  # entries naming a capture whose own entry is lost (a stamp, the capture's records)
+    # Posts (keys) and articles (URLs) whose own first entry is lost, rebuilt from later entries naming them
+    partial_posts: list[str] = field(default_factory=list)
+    partial_articles: list[str] = field(default_factory=list)

@@ -43,21 +43,33 @@ def _insert(db: Any, table: str, row: dict[str, Any]) -> int:
 
 
 class _Replay:
-    """Applies journal entries, in order, to a fresh index."""
+    """Applies journal entries, in order, to a fresh index.
+
+    An entry naming a post or an article whose own entry is lost (its WARC file gone, or cut short
+    before it) makes a row for it from what the entries themselves say: a post's platform and ID
+    from its key, an article's URL, its first sighting from the earliest entry naming it, its
+    status from its later checks. Its later checks, captures and records are kept so, and a later
+    entry of its own fills in the rest without emptying what is known. Such rows are counted in
+    `partial_posts`/`partial_articles` (their keys and URLs kept, for the gap line)."""
 
     def __init__(self, db: Any) -> None:
         self.db = db
         self.captures: dict[str, int] = {}
         self.missing_records = 0
-        self.orphans = 0  # entries naming an article or capture the journal never described
+        self.orphans = 0  # entries naming a capture the journal never described
+        self.partial_posts: list[str] = []
+        self.partial_articles: list[str] = []
+        self._partial_post_keys: set[str] = set()
 
-    def article_id(self, url: str | None) -> int | None:
+    def article_id(self, url: str | None, when: str = "") -> int | None:
+        """The row id of the article the journal names by URL; one made from the URL when its own
+        entry is lost (None only when the entry names none)."""
         if url is None:
             return None
         row = self.db.execute("SELECT id FROM articles WHERE url = ?", [url]).fetchone()
         if row is None:
-            self.orphans += 1
-            return None
+            self.partial_articles.append(url)
+            return _insert(self.db, "articles", {"url": url, "url_key": urls.url_key(url), "first_seen": when})
         return int(row[0])
 
     def post_id(self, key: str | None) -> int | None:
@@ -67,34 +79,54 @@ class _Replay:
         row = self.db.execute("SELECT id FROM posts WHERE key = ?", [key]).fetchone()
         return int(row[0]) if row else None
 
-    def _by_id(self, row: dict[str, Any]) -> dict[str, Any]:
+    def known_post(self, key: str | None, when: str) -> int | None:
+        """`post_id`, a row made from the key when the post's own entry is lost."""
+        if key is None:
+            return None
+        found = self.post_id(key)
+        if found is not None:
+            return found
+        platform, _, rest = key.partition(":")
+        post_id = None if rest.startswith("h:") or not rest else rest  # `<platform>:h:<hash>`: no ID known
+        self.partial_posts.append(key)
+        self._partial_post_keys.add(key)
+        return _insert(self.db, "posts", {"key": key, "platform": platform or key, "post_id": post_id,
+                                          "first_seen": when})
+
+    def _by_id(self, row: dict[str, Any], when: str) -> dict[str, Any]:
         """A journal row (its post named by key) as the table holds it (the post's row id)."""
-        row["post"] = self.post_id(row.pop("post_key", None))
+        row["post"] = self.known_post(row.pop("post_key", None), when)
         return row
+
+    def _post(self, row: dict[str, Any]) -> None:
+        key = str(row.get("key"))
+        if key in self._partial_post_keys:
+            # A row made from partial history: what this entry leaves empty keeps what was known.
+            row = {k: v for k, v in row.items() if v is not None}
+        _upsert(self.db, "posts", row, "key")
 
     def apply(self, entry: Entry) -> None:
         p = entry.payload
         row = dict(p.get("row") or {})
+        when = str(row.get("first_seen") or row.get("captured_at") or row.get("checked_at")
+                   or row.get("last_checked") or entry.date)
         if entry.kind in ("citation", "capture", "observation", "media"):
-            had_post = row.get("post_key") is not None
-            row = self._by_id(row)
-            if had_post and row["post"] is None:  # the post's own entry is lost
-                self.orphans += 1
-                return
+            row = self._by_id(row, when)
         if entry.kind == "article":
             row["url_key"] = urls.url_key(str(row.get("url") or ""))
             _upsert(self.db, "articles", row, "url")
         elif entry.kind == "post":
-            _upsert(self.db, "posts", row, "key")
+            self._post(row)
         elif entry.kind == "post-status":
+            self.known_post(row.get("key"), when)
             self.db.execute("UPDATE posts SET status = ?, last_checked = ? WHERE key = ?",
                             [row.get("status"), row.get("last_checked"), row.get("key")])
         elif entry.kind == "citation":
-            row["article_id"] = self.article_id(row.pop("article_url", None))
+            row["article_id"] = self.article_id(row.pop("article_url", None), when)
             if row["article_id"] is not None:
                 _upsert(self.db, "citations", row, "article_id, post")
         elif entry.kind == "capture":
-            row["article_id"] = self.article_id(row.pop("article_url", None)) if row.get("article_url") else None
+            row["article_id"] = self.article_id(row.pop("article_url", None), when) if row.get("article_url") else None
             row.pop("article_url", None)
             self.captures[str(p.get("ref"))] = _insert(self.db, "captures", row)
         elif entry.kind == "observation":
@@ -104,7 +136,7 @@ class _Replay:
         elif entry.kind == "post-merge":
             self._merge(str(p["old_key"]), str(p["new_key"]), str(p["merged_at"]))
         elif entry.kind == "records":
-            self._records(p)
+            self._records(p, entry.date)
         elif entry.kind == "stamp":
             capture = self.captures.get(str(p.get("capture")))
             if capture is None:
@@ -128,16 +160,19 @@ class _Replay:
             merge.move_children(self.db, old_id, new_id)
         self.db.execute("DELETE FROM posts WHERE key = ?", [old])
 
-    def _records(self, p: dict[str, Any]) -> None:
+    def _records(self, p: dict[str, Any], when: str) -> None:
         ids = [str(i) for i in p.get("record_ids") or []]
         capture = self.captures.get(str(p["capture"])) if p.get("capture") else None
-        article = self.article_id(p.get("article_url")) if p.get("article_url") else None
+        if p.get("capture") and capture is None:  # the capture's own entry is lost: its records stay unowned by one
+            self.orphans += 1
+        article = self.article_id(p.get("article_url"), when) if p.get("article_url") else None
+        post = self.known_post(p.get("post_key"), when)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             cursor = self.db.execute(
                 f"UPDATE records SET capture_id = ?, post = ?, article_id = ? "
                 f"WHERE record_id IN ({', '.join('?' for _ in chunk)})",
-                [capture, self.post_id(p.get("post_key")), article, *chunk])
+                [capture, post, article, *chunk])
             self.missing_records += len(chunk) - cursor.rowcount
 
 
@@ -201,7 +236,8 @@ def rebuild(path: Path, records: Iterable[RecordRow], journal: Iterable[Entry]) 
     finally:
         db.close()
     posts, captures, observations = counts
-    return Rebuilt(posts, captures, observations, missing_records=replay.missing_records, orphans=replay.orphans)
+    return Rebuilt(posts, captures, observations, missing_records=replay.missing_records, orphans=replay.orphans,
+                   partial_posts=replay.partial_posts, partial_articles=replay.partial_articles)
 
 
 def _remove(path: Path) -> None:
