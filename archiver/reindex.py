@@ -12,7 +12,9 @@ A damaged WARC file is named in one short line saying how (it cannot be read, it
 file, it is truncated inside a record, it holds something that is not a record at some offset)
 and the records read before the damage are kept; a record without the headers its row needs
 (WARC-Date, WARC-Record-ID, WARC-Type) is left out and counted, and so is every record with the
-WARC-Record-ID of one read before it (the first is indexed, the others named); a journal record
+WARC-Record-ID of one read before it (the first is indexed, the others named). Each record's
+digests are checked as it is read: one failing them is indexed as read and named; a journal record
+failing them is named and not replayed (its entry changed after it was written); a journal record
 with the WARC-Record-ID of one read before it holds the same write, replayed once (the others
 named: a capture replayed twice would be two captures). warcio's own warnings, which quote
 the bytes they found, never reach the terminal. When not one record could be read from any file,
@@ -101,6 +103,8 @@ class _FileScan:
     bad_journal: int = 0  # journal entries that are not valid JSON (left out)
     first_bad_journal: int = 0
     uneven_at: int | None = None  # warcio found a record not followed by its blank lines
+    bad_digest: list[tuple[str, int]] = field(default_factory=list)  # (record ID, offset): indexed as read
+    bad_digest_journal: list[tuple[str, int]] = field(default_factory=list)  # journal records: not replayed
 
     def gaps(self) -> list[str]:
         """One short line for each thing wrong with the file."""
@@ -112,6 +116,17 @@ class _FileScan:
             lines.append(f"{self.rel}: {self.bad_journal} journal entr{'y' if self.bad_journal == 1 else 'ies'} "
                          f"that are not valid JSON left out (the first at offset {self.first_bad_journal}); "
                          "what they recorded is not rebuilt")
+        if self.bad_digest:
+            rid, at = self.bad_digest[0]
+            lines.append(f"{self.rel}: {len(self.bad_digest)} record(s) fail their digest check, indexed as read "
+                         f"(the first: {rid} at offset {at}); their content is not what was written "
+                         "(run `archiver verify`)")
+        if self.bad_digest_journal:
+            rid, at = self.bad_digest_journal[0]
+            n = len(self.bad_digest_journal)
+            lines.append(f"{self.rel}: {n} journal entr{'y' if n == 1 else 'ies'} fail their digest check, not "
+                         f"replayed (the first: {rid} at offset {at}); what they recorded is not rebuilt "
+                         "(run `archiver verify`)")
         if self.uneven_at is not None and self.problem is None:
             lines.append(f"{self.rel}: damaged near offset {self.uneven_at}: a record's length does not match its "
                          "content; its records are indexed as read (run `archiver verify`)")
@@ -237,7 +252,9 @@ def _read_from(fh: BinaryIO, path: Path, start: int, spool: Spool, scan: _FileSc
     try:
         fh.seek(start)
         with contextlib.redirect_stderr(noise):
-            it = WARCIterator(fh, check_digests=False)
+            # Digests checked as the records are read (each record's block and payload are read
+            # through anyway): a record whose bytes changed is named, a journal record so is not replayed.
+            it = WARCIterator(fh, check_digests=True)
             # warcio counts offsets from where the file stood when the iterator was made (it asks
             # the file; some versions start at 0): records found past damage sit `start` bytes on.
             base = start - it.offset
@@ -252,6 +269,12 @@ def _read_from(fh: BinaryIO, path: Path, start: int, spool: Spool, scan: _FileSc
                     raise _Incomplete
                 offset, length = base + it.get_record_offset(), it.get_record_length()
                 position = offset + length
+                if getattr(rec, "digest_checker", None) is not None and rec.digest_checker.passed is False:
+                    failed = (h.get_header("WARC-Record-ID") or "(no WARC-Record-ID)", offset)
+                    if payload is not None:
+                        scan.bad_digest_journal.append(failed)
+                        continue
+                    scan.bad_digest.append(failed)
                 if payload is not None:
                     try:
                         entry = parse_entry(payload, h.get_header("WARC-Date") or "", filename, offset,
