@@ -89,15 +89,34 @@ def locked(archive_dir: Path, *, wait: bool = False,
         # A folder the cluster indexes in PostgreSQL: its lock is the index's, and its `.open` WARC
         # files may be live workers'; a run here without --index would fork the index.
         require_own_index(archive_dir)
+        refuse_lost_index(archive_dir)
     else:
         require_noted_index(archive_dir, index_url)  # nor one with another index
     lock = run_lock(archive_dir, index_url, wait=wait)
     with STOP.raising():
         lock.acquire()
     try:
+        if index_url is None:
+            refuse_lost_index(archive_dir)  # as it stands once the lock is held (a reindex waited for)
         yield lock
     finally:
         lock.release()
+
+
+def refuse_lost_index(archive_dir: Path) -> None:
+    """UsageError (exit 2) when the folder holds WARC files but its archive.db is missing or empty:
+    a run would start a new empty index there, capture everything again and judge every status
+    against no earlier check, and the index the WARCs hold would be rebuilt only with --force."""
+    from .index import index_unusable
+
+    if index_unusable(archive_dir) is None:  # the WARC files are looked for only then: a run starts fast
+        return
+    from .errors import UsageError
+    from .verify import REINDEX_HINT, index_absent
+
+    if reason := index_absent(archive_dir):
+        raise UsageError(f"{archive_dir}: {reason} beside the WARC files: {REINDEX_HINT} before archiving "
+                         "into it")
 
 
 # How far the clock may read before the archive's latest run or check (another machine's clock, a
