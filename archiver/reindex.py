@@ -462,6 +462,10 @@ def _name_gaps(summary: ReindexSummary, older: list[str], replay: Rebuilt) -> No
     if replay.missing_records:
         summary.gaps.append(f"{replay.missing_records} record(s) the journal names are missing from the WARCs "
                             "(run `archiver verify`)")
+    for named, found, filename, offset in replay.changed_ids:
+        summary.gaps.append(f"{WARC_DIR}/{filename}: the record at offset {offset} holds WARC-Record-ID {found}, "
+                            f"where the old index and the journal named {named}: its WARC-Record-ID was changed "
+                            "after it was written (run `archiver verify`)")
     for kind, lost, what, later in (("post", replay.partial_posts, "platform and ID from its key", "checks, captures, "
                                      "media files, records"),
                                     ("article", replay.partial_articles, "URL", "citations, captures, records")):

@@ -105,3 +105,27 @@ def test_an_untouched_archive_rebuilds_without_a_digest_line(archived: Any) -> N
     r = _rebuild(web, copy)
     assert r.returncode == 0, r.stderr
     assert "fail their digest check" not in r.stderr
+
+
+def test_a_record_whose_id_was_changed_in_place_is_named(archived: Any) -> None:
+    """A WARC-Record-ID altered in place (its digests hold: they cover the block, not the headers):
+    the journal names an ID no WARC holds, and where the old index had that record another ID is."""
+    web, archive, tmp = archived
+    copy = tmp / "renamed"
+    shutil.copytree(archive, copy)
+    path = next(p for p in warc_files(copy)
+                if any(r.warc_type == "response" and r.target_uri == site.ARTICLE_FLOOD.url for r in iter_records(p)))
+    rec = next(r for r in iter_records(path) if r.warc_type == "response" and r.target_uri == site.ARTICLE_FLOOD.url)
+    data = path.read_bytes()
+    member = gzip.decompress(data[rec.offset:rec.offset + rec.length])
+    old_id = rec.record_id
+    new_id = old_id[:-2] + ("0" if old_id[-2] != "0" else "1") + old_id[-1]
+    assert member.count(old_id.encode()) == 1
+    path.write_bytes(data[:rec.offset] + gzip.compress(member.replace(old_id.encode(), new_id.encode()))
+                     + data[rec.offset + rec.length:])
+    r = cli(web, "reindex", "--force", archive=copy)
+    assert r.returncode == 1, r.stderr
+    (line,) = [line for line in r.stderr.splitlines() if "WARC-Record-ID was changed" in line]
+    assert f"warcs/{path.name}: the record at offset {rec.offset} holds WARC-Record-ID {new_id}" in line
+    assert old_id in line
+    assert "fail their digest check" not in r.stderr

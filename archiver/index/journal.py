@@ -117,3 +117,7 @@ class Rebuilt:
     # Posts (keys) and articles (URLs) whose own first entry is lost, rebuilt from later entries naming them
     partial_posts: list[str] = field(default_factory=list)
     partial_articles: list[str] = field(default_factory=list)
+    # The first record IDs the journal names and no WARC holds; of those the old index placed, the
+    # ones whose place holds a record of another ID now: (ID named, ID found, file, offset)
+    missing_ids: list[str] = field(default_factory=list)
+    changed_ids: list[tuple[str, str, str, int]] = field(default_factory=list)

@@ -42,6 +42,11 @@ def _insert(db: Any, table: str, row: dict[str, Any]) -> int:
     return int(cursor.lastrowid or 0)
 
 
+# Of the record IDs the journal names and no WARC holds, how many are looked for in the old index
+# (each a search of the new one's records by file and offset).
+_MISSING_KEPT = 20
+
+
 class _Replay:
     """Applies journal entries, in order, to a fresh index.
 
@@ -56,6 +61,7 @@ class _Replay:
         self.db = db
         self.captures: dict[str, int] = {}
         self.missing_records = 0
+        self.missing_ids: list[str] = []  # the first of them (`_MISSING_KEPT`), to say where they went
         self.orphans = 0  # entries naming a capture the journal never described
         self.partial_posts: list[str] = []
         self.partial_articles: list[str] = []
@@ -173,7 +179,11 @@ class _Replay:
                 f"UPDATE records SET capture_id = ?, post = ?, article_id = ? "
                 f"WHERE record_id IN ({', '.join('?' for _ in chunk)})",
                 [capture, post, article, *chunk])
-            self.missing_records += len(chunk) - cursor.rowcount
+            if (missing := len(chunk) - cursor.rowcount) and len(self.missing_ids) < _MISSING_KEPT:
+                found = {r[0] for r in self.db.execute(
+                    f"SELECT record_id FROM records WHERE record_id IN ({', '.join('?' for _ in chunk)})", chunk)}
+                self.missing_ids += [i for i in chunk if i not in found][:_MISSING_KEPT - len(self.missing_ids)]
+            self.missing_records += missing
 
 
 def healthy_and_full(path: Path) -> bool:
@@ -237,7 +247,8 @@ def rebuild(path: Path, records: Iterable[RecordRow], journal: Iterable[Entry]) 
         db.close()
     posts, captures, observations = counts
     return Rebuilt(posts, captures, observations, missing_records=replay.missing_records, orphans=replay.orphans,
-                   partial_posts=replay.partial_posts, partial_articles=replay.partial_articles)
+                   partial_posts=replay.partial_posts, partial_articles=replay.partial_articles,
+                   missing_ids=replay.missing_ids)
 
 
 def _remove(path: Path) -> None:
@@ -270,6 +281,8 @@ def replace_index(archive_dir: Path, records: Iterable[RecordRow], journal: Iter
     except BaseException:
         _remove(temp)
         raise
+    if had_old and rebuilt.missing_ids:
+        rebuilt.changed_ids = _changed_ids(db_path, temp, rebuilt.missing_ids)
     # The old index's write-ahead log must not be applied to the new file.
     for side in (Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
         _remove(side)
@@ -280,3 +293,29 @@ def replace_index(archive_dir: Path, records: Iterable[RecordRow], journal: Iter
         raise
     fsync_dir(archive_dir)
     return rebuilt
+
+
+def _changed_ids(old: Path, new: Path, missing: list[str]) -> list[tuple[str, str, str, int]]:
+    """Of the record IDs the journal names and no WARC holds, those whose place (file, offset) in
+    the old index holds a record of another ID now: (the ID named, the one found, file, offset).
+    A record whose WARC-Record-ID was changed after it was written reads so. Empty when the old
+    index cannot be read (it is being replaced because it is damaged, maybe)."""
+    found: list[tuple[str, str, str, int]] = []
+    try:
+        was = sqlite3.connect(f"file:{old}?mode=ro", uri=True)
+        now = sqlite3.connect(f"file:{new}?mode=ro", uri=True)
+        try:
+            marks = ", ".join("?" for _ in missing)
+            places = was.execute(f'SELECT record_id, filename, "offset" FROM records WHERE record_id IN ({marks})',
+                                 missing).fetchall()
+            for record_id, filename, offset in places:
+                row = now.execute('SELECT record_id FROM records WHERE filename = ? AND "offset" = ?',
+                                  [filename, offset]).fetchone()
+                if row is not None and row[0] != record_id:
+                    found.append((str(record_id), str(row[0]), str(filename), int(offset)))
+        finally:
+            was.close()
+            now.close()
+    except (sqlite3.Error, UnicodeDecodeError, TypeError, ValueError):
+        return []
+    return sorted(found, key=lambda f: (f[2], f[3]))
