@@ -172,6 +172,40 @@ def test_timestamp_ca_is_taken_from_every_file_given(archive: Path, tmp_path: Pa
                                            x509.load_pem_x509_certificates(stored.encode())]
 
 
+@pytest.mark.parametrize("domain", [False, True], ids=["anonymous", "domain"])
+def test_an_authority_certified_by_an_intermediate_ca_exports_and_verifies(archive: Path, tmp_path: Path,
+                                                                           domain: bool) -> None:
+    """root R -> intermediate I (a CA) -> the authority's signing certificate, --timestamp-ca holding
+    I then R (the chain an authority publishes): the export is timestamped (and domain-signed), and
+    verifies against R alone, and against a CA bundle holding I and R."""
+    from tests.tsa_authority import make_ca, timestamp_authority
+
+    root = make_ca(tmp_path / "ca", name="Archiver Test Chain Root")
+    middle = root.intermediate("Archiver Test Intermediate CA")
+    with timestamp_authority(tmp_path / "tsa", name="Intermediate TSA", ca=middle) as authority:
+        chain = tmp_path / "tsa-chain.pem"
+        chain.write_bytes((authority.folder / "ca.pem").read_bytes())  # I then R
+        if domain:
+            identity = make_domain(tmp_path / "domain")
+            signing = ["--domain-cert", str(identity.cert_pem), "--domain-key", str(identity.key_pem)]
+            roots = tmp_path / "roots.pem"
+            roots.write_bytes(identity.ca.root_pem.read_bytes() + root.root_pem.read_bytes())
+        else:
+            run("keys", "create", "--archive-dir", str(archive))
+            signing, roots = [], root.root_pem
+        out = tmp_path / "out" / "a.wacz"
+        out.parent.mkdir()
+        e = run("export", "-o", str(out), "--archive-dir", str(archive), "--sign", *signing,
+                "--timestamp", authority.url, "--timestamp-ca", str(chain))
+        assert e.returncode == 0, e.stderr
+    v = run("verify", str(out), "--ca-bundle", str(roots))
+    assert v.returncode == 0, v.stdout + v.stderr
+    both = run("verify", str(out), "--ca-bundle", str(roots), "--ca-bundle", str(chain), "--format", "json")
+    assert both.returncode == 0, both.stdout + both.stderr
+    stamps = json.loads(both.stdout)["timestamps"]
+    assert stamps and all(t["anchored"] and t["root"] == "CN=Archiver Test Chain Root" for t in stamps), stamps
+
+
 def test_export_takes_a_timestamp_url_with_spaces_around_it_as_run_does(archive: Path, tmp_path: Path,
                                                                          tsa_authority: Authority) -> None:
     run("keys", "create", "--archive-dir", str(archive))

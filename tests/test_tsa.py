@@ -269,3 +269,43 @@ def test_the_ca_given_for_an_authority_that_embeds_its_own_root_must_be_its_root
     right = tsa.load_certificates(embedding_authority.root_pem)
     assert tsa.request_token(embedding_authority.url, MESSAGE, certificates=[*wrong, *right]).signer == \
         embedding_authority.cert
+
+
+@pytest.mark.parametrize("embed", [False, True], ids=["signer-only", "embeds-its-chain"])
+def test_an_authority_certified_by_an_intermediate_chains_through_it_to_the_root_given(
+        tmp_path: Path, embed: bool) -> None:
+    """root R -> intermediate I (a CA) -> the authority's certificate. Given I and R (export
+    --timestamp-ca chain.pem), the chain ends at R through I; I alone (or R alone, I embedded) is
+    where the operator's trust ends: a given certificate that is not self-signed is an intermediate
+    on the way, or the end of the chain when nothing given lies above it."""
+    root = make_ca(tmp_path / "ca", name="Archiver Test Chain Root")
+    middle = root.intermediate("Archiver Test Intermediate CA")
+    with timestamp_authority(tmp_path / "tsa", name="Intermediate TSA", ca=middle, embed_root=embed) as authority:
+        assert authority.cert.issuer == middle.cert.subject
+        token = tsa.request_token(authority.url, MESSAGE, certificates=[middle.cert, root.cert])
+        assert token.signer == authority.cert
+        tsa.request_token(authority.url, MESSAGE, certificates=[root.cert, middle.cert])  # in either order
+        tsa.request_token(authority.url, MESSAGE, certificates=[middle.cert])  # the intermediate alone
+        if embed:  # the token carries I: the root alone is enough
+            tsa.request_token(authority.url, MESSAGE, certificates=[root.cert])
+        else:  # without I, nothing leads from the signer to R
+            with pytest.raises(TimestampCaMismatch):
+                tsa.request_token(authority.url, MESSAGE, certificates=[root.cert])
+        stranger = make_ca(tmp_path / "other", name="Archiver Test Chain Root")  # R's name, another key
+        with pytest.raises(TimestampCaMismatch):
+            tsa.request_token(authority.url, MESSAGE, certificates=[stranger.cert])
+        # A reader's CA bundle holding I and R: anchored at R, I taken as the intermediate it is.
+        stored = [authority.cert, middle.cert]
+        for bundle in ([middle.cert, root.cert], [root.cert, middle.cert], [root.cert]):
+            check = tsa.check_token(token.der, message=MESSAGE, roots=bundle, certificates=stored)
+            assert check.anchored and check.root == "CN=Archiver Test Chain Root", bundle
+        # I alone as the bundle: the reader trusts I; the chain ends there.
+        check = tsa.check_token(token.der, message=MESSAGE, roots=[middle.cert], certificates=stored)
+        assert check.anchored and check.root == "CN=Archiver Test Intermediate CA"
+        with pytest.raises(TokenInvalid, match="does not chain to the given CA"):
+            tsa.check_token(token.der, message=MESSAGE, roots=[stranger.cert], certificates=stored)
+        authority.fail = "corrupt"
+        with pytest.raises(TimestampError, match="its signature does not check"):
+            tsa.request_token(authority.url, MESSAGE, certificates=[middle.cert])
+        with pytest.raises(TimestampError, match="its signature does not check"):
+            tsa.request_token(authority.url, MESSAGE, certificates=[middle.cert, root.cert])

@@ -12,15 +12,18 @@ critical timeStamping extended key usage RFC 3161 requires). Each POSTed query i
     "corrupt"   answer with a granted token whose signature has one byte changed
     "down"      close the connection without answering
 
-`timestamp_authority(..., embed_root=True)` makes an authority that embeds its root certificate in
-each token beside its signing certificate (`certs =` in openssl's configuration), as some do. openssl
+`timestamp_authority(..., embed_root=True)` makes an authority that embeds its CA's certificates (its
+root; an intermediate and the root, with `ca=root.intermediate(...)`) in each token beside its
+signing certificate (`certs =` in openssl's configuration), as some do. openssl
 writes the SignedData's certificates in the order it adds them, which is not the sorted order DER
 requires of a SET OF (rfc3161-client refuses such a token); the reply is re-encoded in DER, the
 certificates sorted, as a conforming authority sends it (the signature covers the signed
 attributes, not the certificates, so it still checks).
 
 Use the `tsa_authority` fixture (registered in tests/conftest.py), or `with timestamp_authority(folder) as tsa:`.
-`make_ca()` also serves tests that need a CA of their own (a domain certificate for signing).
+`make_ca()` also serves tests that need a CA of their own (a domain certificate for signing);
+`CA.intermediate()` makes a CA certified by another, for an authority whose signing certificate is
+issued by an intermediate (`timestamp_authority(folder, ca=make_ca(...).intermediate(...))`).
 
 `Authority.token_at(message, when)` makes a token as the authority would have at another time (its
 reply, the time in it changed and signed again with its key): for records captured long ago (the
@@ -48,6 +51,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 OPENSSL = shutil.which("openssl")
 REPLY_TIMEOUT = 30.0
 _PEM = serialization.Encoding.PEM
+_CA_USAGE = x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                          encipher_only=False, decipher_only=False)
 
 
 @dataclass
@@ -56,7 +62,27 @@ class CA:
 
     cert: x509.Certificate
     key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-    root_pem: Path
+    root_pem: Path  # the root's certificate: the CA bundle that checks what this CA issues
+    issuers: tuple[x509.Certificate, ...] = ()  # an intermediate's: the certificates above it, the root last
+
+    def intermediate(self, name: str, *, since: datetime.datetime | None = None) -> CA:
+        """An intermediate CA certified by this one (cA true, keyCertSign), EC P-256; what it issues
+        chains through it to this CA's root (`root_pem`)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        start = since or datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+        cert = (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+                .issuer_name(self.cert.subject)
+                .public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(start)
+                .not_valid_after(self.cert.not_valid_after_utc)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+                .add_extension(_CA_USAGE, critical=True)
+                .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False)
+                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+                .sign(self.key, hashes.SHA256()))
+        return CA(cert=cert, key=key, root_pem=self.root_pem, issuers=(self.cert, *self.issuers))
 
     def issue(self, common_name: str, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, *,
               eku: x509.ObjectIdentifier | None = None, san: str | None = None,
@@ -92,9 +118,7 @@ def make_ca(folder: Path, name: str = "Archiver Test Root CA", *, since: datetim
             .not_valid_before(since or now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=3650))
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
-                                         data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                         crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(_CA_USAGE, critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256()))
     root_pem = folder / "root.pem"
@@ -149,7 +173,7 @@ class Authority:
 
     @property
     def chain_pem(self) -> Path:
-        """The signing certificate then the root, PEM."""
+        """The signing certificate then its issuers up to the root, PEM."""
         return self.folder / "chain.pem"
 
     def reply(self, query: bytes) -> bytes:
@@ -283,10 +307,10 @@ def timestamp_authority(folder: Path, *, name: str = "Archiver Test TSA", ca: CA
     cert = ca.issue(name, key, eku=ExtendedKeyUsageOID.TIME_STAMPING, not_before=since, days=days)
     write_key(key, folder / "tsa.key")
     (folder / "tsa.pem").write_bytes(cert.public_bytes(_PEM))
-    (folder / "chain.pem").write_bytes(cert.public_bytes(_PEM) + ca.cert.public_bytes(_PEM))
+    (folder / "chain.pem").write_bytes(b"".join(c.public_bytes(_PEM) for c in (cert, ca.cert, *ca.issuers)))
     (folder / "serial").write_text("01\n")
     (folder / "tsa.cnf").write_text(_CONFIG.format(dir=folder) + ("certs = $dir/ca.pem\n" if embed_root else ""))
-    (folder / "ca.pem").write_bytes(ca.cert.public_bytes(_PEM))
+    (folder / "ca.pem").write_bytes(b"".join(c.public_bytes(_PEM) for c in (ca.cert, *ca.issuers)))
     handler = type("Handler", (_Handler,), {})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     authority = Authority(url=f"http://127.0.0.1:{server.server_address[1]}/tsa", folder=folder, ca=ca, cert=cert,

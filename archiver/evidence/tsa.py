@@ -37,6 +37,7 @@ import httpx
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from rfc3161_client import (
     HashAlgorithm,
     PKIStatus,
@@ -105,7 +106,9 @@ def request_token(url: str, message: bytes, *, deadline: float = DEFAULT_DEADLIN
     The answer must be granted and carry the request's nonce and imprint, and its signature must
     check with the signing certificate's key. When `roots` (or a self-signed certificate among the
     embedded ones) is at hand, the chain is checked too; when `certificates` are given (and no
-    `roots`), the chain must end at one of them, whatever root the token carries. Raises TimestampError naming the authority and what
+    `roots`), the chain must end at one of them, whatever root the token carries (a given certificate
+    that is not self-signed is an intermediate on the way to a given root, or the end of the chain
+    when no given root lies above it: see `_verify`). Raises TimestampError naming the authority and what
     went wrong; TimestampCaMismatch (a usage error) when `certificates`, the CA certificates the
     operator gave, are not ones the signer chains to. `verify` is httpx's TLS setting for an https authority. The request, from the
     name's look-up to the answer's last byte, ends by `deadline` seconds (a `client` given must be
@@ -136,7 +139,7 @@ def request_token(url: str, message: bytes, *, deadline: float = DEFAULT_DEADLIN
             # a self-signed root the token carries itself proves nothing of who the authority is.
             if token.signer is None:
                 raise TokenInvalid("it does not embed the certificate that signed it")
-            if _path(token.signer, chain, list(certificates)) is None:
+            if _anchored_path(token.signer, token.certificates, list(certificates)) is None:
                 raise TokenUnanchored("its signer does not chain to the given CA certificates")
             _verify(token, response, token.digest, roots=certificates, certificates=token.certificates)
         elif roots is not None or any(_self_signed(c) for c in chain):
@@ -280,7 +283,12 @@ def _verify(token: Token, response: TimeStampResponse, digest: bytes, *, roots: 
 
     rfc3161-client trusts every certificate it is given alike (roots and intermediates go into
     one set), so the path from the signer to an anchor is built and checked here first, and only
-    that path is handed to it.
+    that path is handed to it. Among `roots`, a self-signed certificate is an anchor and one that
+    is not (an intermediate CA the reader gave with its root) a step on the way to it; a path ends
+    at such a certificate only when no root given lies above it (the reader trusts that CA itself).
+    Such a path is checked link by link here, the token's signature with the signer's key, and the
+    rest by rfc3161-client with a self-signed root above it, when one is carried (it takes no other
+    kind of root).
     """
     signer = token.signer
     if signer is None:
@@ -295,7 +303,7 @@ def _verify(token: Token, response: TimeStampResponse, digest: bytes, *, roots: 
         anchors = list(roots)
         if not anchors:
             raise TokenUnanchored("no CA certificate to check it against")
-    path = _path(signer, pool, anchors)
+    path = _anchored_path(signer, pool, anchors)
     if path is None:
         if roots is None:
             raise TokenUnanchored("its signer's certificate does not chain to a CA certificate carried with it")
@@ -305,7 +313,17 @@ def _verify(token: Token, response: TimeStampResponse, digest: bytes, *, roots: 
             raise TokenInvalid(f"{cert.subject.rfc4514_string()}'s certificate was not valid at the token's time "
                                f"{token.time:%Y-%m-%dT%H:%M:%SZ} (valid {cert.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ} "
                                f"to {cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ})")
-    verifier = VerifierBuilder(roots=[path[-1]], intermediates=path[:-1]).build()
+    full = path
+    if not _self_signed(path[-1]):
+        # The anchor is a CA that is no root: rfc3161-client (OpenSSL) takes only a self-signed
+        # root, so it checks the path with one carried above the anchor, when there is one.
+        above = _path(path[-1], pool, [c for c in pool if _self_signed(c)])
+        if above is None:
+            _signature_alone(token, response, strict=True)
+            _check_signer_usage(signer)
+            return path[-1].subject.rfc4514_string()
+        full = path + above[1:]
+    verifier = VerifierBuilder(roots=[full[-1]], intermediates=full[:-1]).build()
     try:
         verifier.verify(response, digest)
     except VerificationError as e:
@@ -314,10 +332,34 @@ def _verify(token: Token, response: TimeStampResponse, digest: bytes, *, roots: 
     return path[-1].subject.rfc4514_string()
 
 
-def _signature_alone(token: Token, response: TimeStampResponse) -> None:
+def _anchored_path(signer: x509.Certificate, pool: Sequence[x509.Certificate],
+                   anchors: Sequence[x509.Certificate]) -> list[x509.Certificate] | None:
+    """The signer's path to one of `anchors`: to a self-signed one if it can, the anchors that are
+    not self-signed taken as intermediates on the way; else to the first anchor it meets."""
+    roots = [c for c in anchors if _self_signed(c)]
+    middle = [c for c in anchors if c not in roots and c not in pool]
+    if roots:
+        path = _path(signer, [*pool, *middle], roots)
+        if path is not None:
+            return path
+    return _path(signer, pool, anchors) if len(roots) < len(anchors) else None
+
+
+def _check_signer_usage(signer: x509.Certificate) -> None:
+    """RFC 3161 2.3: the signing certificate has the timeStamping extended key usage, critical
+    (what rfc3161-client checks when it checks the token)."""
+    try:
+        eku = signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    except (x509.ExtensionNotFound, ValueError):
+        raise TokenInvalid("its signer's certificate lacks the critical timeStamping extended key usage") from None
+    if not eku.critical or ExtendedKeyUsageOID.TIME_STAMPING not in eku.value:
+        raise TokenInvalid("its signer's certificate lacks the critical timeStamping extended key usage")
+
+
+def _signature_alone(token: Token, response: TimeStampResponse, *, strict: bool = False) -> None:
     """Check the token's signature with its signer's own key (`cms.check_signature`); TokenInvalid
-    if it does not check. A signer or algorithm this cannot check passes: the check with a CA
-    certificate still can."""
+    if it does not check. A signer or algorithm this cannot check passes, unless `strict` (no other
+    check of the signature follows): the check with a CA certificate still can."""
     signer = token.signer
     if signer is None:
         raise TokenInvalid("it does not embed the certificate that signed it")
@@ -328,6 +370,8 @@ def _signature_alone(token: Token, response: TimeStampResponse) -> None:
     except cms.Malformed as e:
         raise TokenInvalid(f"not a readable RFC 3161 timestamp token ({e})") from None
     except cms.Unsupported as e:
+        if strict:
+            raise TokenInvalid(f"its signature cannot be checked without its root certificate ({e})") from None
         log.debug("token signature not checked without its CA: %s", e)
 
 
