@@ -206,6 +206,39 @@ def test_an_authority_certified_by_an_intermediate_ca_exports_and_verifies(archi
     assert stamps and all(t["anchored"] and t["root"] == "CN=Archiver Test Chain Root" for t in stamps), stamps
 
 
+@pytest.mark.parametrize("domain", [False, True], ids=["anonymous", "domain"])
+def test_the_chain_stored_with_a_token_follows_signatures_not_names(archive: Path, tmp_path: Path,
+                                                                     domain: bool) -> None:
+    """--timestamp-ca holding two certificates of one name (a root's old generation, another key,
+    then the root the authority's certificate is issued by), the authority embedding its root: the
+    chain stored beside the token (a domain signature's timestampCert, a bundle token's
+    certificates) is the one whose signatures check, and the bundle verifies against that root."""
+    from tests.tsa_authority import make_ca, timestamp_authority
+
+    with timestamp_authority(tmp_path / "tsa", name="Embedding TSA", embed_root=True) as authority:
+        old = make_ca(tmp_path / "old", name="Embedding TSA Root")  # same subject, another key
+        given = tmp_path / "old-then-new.pem"
+        given.write_bytes(old.root_pem.read_bytes() + authority.root_pem.read_bytes())
+        if domain:
+            identity = make_domain(tmp_path / "domain")
+            signing = ["--domain-cert", str(identity.cert_pem), "--domain-key", str(identity.key_pem)]
+            roots = tmp_path / "roots.pem"
+            roots.write_bytes(identity.ca.root_pem.read_bytes() + authority.root_pem.read_bytes())
+        else:
+            run("keys", "create", "--archive-dir", str(archive))
+            signing, roots = [], authority.root_pem
+        out = tmp_path / "a.wacz"
+        e = run("export", "-o", str(out), "--archive-dir", str(archive), "--sign", *signing,
+                "--timestamp", authority.url, "--timestamp-ca", str(given))
+        assert e.returncode == 0, e.stderr
+    doc = digest_doc(out)
+    stored = [doc["signedData"]["timestampCert"]] if domain else [t["certificates"] for t in doc["timestamps"]]
+    for pem in stored:
+        assert x509.load_pem_x509_certificates(pem.encode())[-1] == authority.ca.cert
+    v = run("verify", str(out), "--ca-bundle", str(roots))
+    assert v.returncode == 0, v.stdout + v.stderr
+
+
 def test_export_takes_a_timestamp_url_with_spaces_around_it_as_run_does(archive: Path, tmp_path: Path,
                                                                          tsa_authority: Authority) -> None:
     run("keys", "create", "--archive-dir", str(archive))
@@ -378,3 +411,4 @@ def test_an_export_missing_a_warc_file_verifies_and_lists_no_page_of_nothing(tmp
     assert v.returncode == 0, v.stdout + v.stderr
     assert ("2 of the 2 records its token lists were left out by export (2 WARC file missing; named in "
             "evidence/left-out.json)") in v.stderr, v.stderr
+

@@ -179,10 +179,14 @@ def verify_domain_signature(cert: x509.Certificate, signature_b64: str, hash_: s
 
 
 def chain_for(signer: x509.Certificate, pool: Sequence[x509.Certificate]) -> list[x509.Certificate]:
-    """`signer` then its issuers found in `pool`, up to a self-signed one or the first missing."""
+    """`signer` then its issuers found in `pool`, up to a self-signed one or the first missing.
+
+    An issuer is the certificate whose key signed the one before it, not merely one of the name it
+    names: a pool may hold two generations of a root (one name, two keys)."""
     chain = [signer]
-    while chain[-1].issuer != chain[-1].subject:
-        issuer = next((c for c in pool if c.subject == chain[-1].issuer and c not in chain), None)
+    while not tsa.self_signed(chain[-1]):
+        issuer = next((c for c in pool if c.subject == chain[-1].issuer and c not in chain
+                       and tsa.issued_by(chain[-1], c)), None)
         if issuer is None:
             break
         chain.append(issuer)

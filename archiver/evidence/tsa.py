@@ -142,7 +142,7 @@ def request_token(url: str, message: bytes, *, deadline: float = DEFAULT_DEADLIN
             if _anchored_path(token.signer, token.certificates, list(certificates)) is None:
                 raise TokenUnanchored("its signer does not chain to the given CA certificates")
             _verify(token, response, token.digest, roots=certificates, certificates=token.certificates)
-        elif roots is not None or any(_self_signed(c) for c in chain):
+        elif roots is not None or any(self_signed(c) for c in chain):
             _verify(token, response, token.digest, roots=roots, certificates=certificates)
         else:
             _signature_alone(token, response)  # no CA at hand: the signature is the signer's, at least
@@ -295,7 +295,7 @@ def _verify(token: Token, response: TimeStampResponse, digest: bytes, *, roots: 
         raise TokenInvalid("it does not embed the certificate that signed it")
     pool = list(token.certificates) + [c for c in certificates if c not in token.certificates]
     if roots is None:
-        anchors = [c for c in pool if _self_signed(c)]
+        anchors = [c for c in pool if self_signed(c)]
         if not anchors:
             _signature_alone(token, response)  # a broken signature is named as such, CA or not
             raise TokenUnanchored("no CA certificate to check it against: give the authority's CA certificate")
@@ -314,10 +314,10 @@ def _verify(token: Token, response: TimeStampResponse, digest: bytes, *, roots: 
                                f"{token.time:%Y-%m-%dT%H:%M:%SZ} (valid {cert.not_valid_before_utc:%Y-%m-%dT%H:%M:%SZ} "
                                f"to {cert.not_valid_after_utc:%Y-%m-%dT%H:%M:%SZ})")
     full = path
-    if not _self_signed(path[-1]):
+    if not self_signed(path[-1]):
         # The anchor is a CA that is no root: rfc3161-client (OpenSSL) takes only a self-signed
         # root, so it checks the path with one carried above the anchor, when there is one.
-        above = _path(path[-1], pool, [c for c in pool if _self_signed(c)])
+        above = _path(path[-1], pool, [c for c in pool if self_signed(c)])
         if above is None:
             _signature_alone(token, response, strict=True)
             _check_signer_usage(signer)
@@ -336,7 +336,7 @@ def _anchored_path(signer: x509.Certificate, pool: Sequence[x509.Certificate],
                    anchors: Sequence[x509.Certificate]) -> list[x509.Certificate] | None:
     """The signer's path to one of `anchors`: to a self-signed one if it can, the anchors that are
     not self-signed taken as intermediates on the way; else to the first anchor it meets."""
-    roots = [c for c in anchors if _self_signed(c)]
+    roots = [c for c in anchors if self_signed(c)]
     middle = [c for c in anchors if c not in roots and c not in pool]
     if roots:
         path = _path(signer, [*pool, *middle], roots)
@@ -383,7 +383,7 @@ def _path(cert: x509.Certificate, pool: Sequence[x509.Certificate],
     while path[-1] not in anchors:
         current = path[-1]
         issuer = next((c for c in [*anchors, *pool] if c.subject == current.issuer and c not in path
-                       and _issued_by(current, c)), None)
+                       and issued_by(current, c)), None)
         if issuer is None:
             return None
         refused = issuer_refused(current, issuer)
@@ -429,7 +429,8 @@ def issuer_refused(cert: x509.Certificate, issuer: x509.Certificate, at: datetim
             f"certificates: {why}")
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    """Whether `issuer`'s key signed `cert` (and names match): the link a name alone does not prove."""
     try:
         cert.verify_directly_issued_by(issuer)
     except (ValueError, TypeError, InvalidSignature):
@@ -437,8 +438,9 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
-def _self_signed(cert: x509.Certificate) -> bool:
-    return cert.issuer == cert.subject and _issued_by(cert, cert)
+def self_signed(cert: x509.Certificate) -> bool:
+    """Whether `cert` names itself as issuer and its own key signed it (a root)."""
+    return cert.issuer == cert.subject and issued_by(cert, cert)
 
 
 def load_certificates(path: Path, *, option: str | None = None,
