@@ -412,3 +412,38 @@ def test_an_export_missing_a_warc_file_verifies_and_lists_no_page_of_nothing(tmp
     assert ("2 of the 2 records its token lists were left out by export (2 WARC file missing; named in "
             "evidence/left-out.json)") in v.stderr, v.stderr
 
+
+@pytest.mark.browser
+def test_a_revisit_whose_original_export_left_out_is_a_note(tmp_path: Path, tsa_authority: Authority) -> None:
+    """A post captured, then captured again with a timestamp (what did not change stored as revisits
+    of the first capture's records), the first capture's WARC file then lost: export leaves the
+    originals out and names them in the bundle, and verify notes each stamped revisit whose original
+    that is, naming it, instead of calling the bundle unverified."""
+    from tests.e2e import cli, warc_files
+    from tests.fakeweb import FakeWeb, site
+
+    with FakeWeb(tmp_path / "web") as web:
+        archive = tmp_path / "archive"
+        url = f"https://twitter.com/{site.TWEET_PHOTO.user.screen_name}/status/{site.TWEET_PHOTO.id}"
+        assert cli(web, "archive", url, archive=archive).returncode == 0
+        again = cli(web, "archive", url, "--recapture", archive=archive, env={"ARCHIVER_TSA": tsa_authority.url})
+        assert again.returncode == 0, again.stderr
+    first = warc_files(archive)[0]
+    first.unlink()
+    run("keys", "create", "--archive-dir", str(archive))
+    out = tmp_path / "post.wacz"
+    e = run("export", "--sign", "-o", str(out), "--archive-dir", str(archive))
+    assert e.returncode == 1 and f"warcs/{first.name}: WARC file is missing" in e.stderr, e.stderr
+    left = {r["record_id"]: r["why"] for r in _left_out(out)}
+    v = run("verify", str(out), "--ca-bundle", str(tsa_authority.root_pem))
+    assert v.returncode == 0 and v.stdout == "", v.stdout + v.stderr
+    assert (f"{len(left)} record(s) of the archive left out by its export (damaged, or their WARC file missing or "
+            "unreadable; named in evidence/left-out.json)") in v.stderr, v.stderr
+    notes = [line for line in v.stderr.splitlines() if "is a revisit of payload" in line]
+    assert notes, v.stderr
+    j = run("verify", str(out), "--ca-bundle", str(tsa_authority.root_pem), "--format", "json")
+    assert j.returncode == 0 and json.loads(j.stdout)["left_out_records"] == len(left), j.stdout
+    for note in notes:
+        original = note.split("whose original ", 1)[1].split(" ", 1)[0]
+        assert left[original] == "WARC file missing" and "(WARC file missing; named in evidence/left-out.json)" \
+            in note, note

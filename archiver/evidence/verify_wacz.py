@@ -111,7 +111,7 @@ class WaczVerification:
     notes: list[str] = field(default_factory=list)
     unchecked: int = 0  # tokens whose authority's CA certificate was not at hand
     unstamped: int = 0  # records of the bundle that no capture's timestamp covers (when any does)
-    left_out: int = 0  # records evidence/left-out.json says export left out (damaged, their WARC file missing)
+    left_out: int = 0  # records evidence/left-out.json says export left out (damaged, WARC file missing or unreadable)
     anchored: bool = False  # a CA bundle was given
 
     @property
@@ -157,7 +157,7 @@ class WaczVerification:
                              "nothing of them")
         if self.left_out:
             parts.append(f"{self.left_out} record(s) of the archive left out by its export (damaged, or their WARC "
-                         f"file missing; named in {LEFT_OUT_PATH}): the bundle does not hold them")
+                         f"file missing or unreadable; named in {LEFT_OUT_PATH}): the bundle does not hold them")
         return "; ".join(parts) + "."
 
     def to_dict(self) -> dict[str, Any]:
@@ -524,6 +524,14 @@ class _Check:
             if width == 5:
                 headers_only += 1
             elif fields[5] == "-" or not any(o.payload_intact for o in self.payloads.get(fields[5], ())):
+                # An original export said it left out (damaged, its WARC file missing or unreadable)
+                # is absent by the bundle's own word, as a stamped record of a capture is.
+                left = sorted({r.refers_to for r in records[record_id]} & self.left_out.keys())
+                if fields[5] != "-" and left:
+                    self.r.notes.append(f"{where}: record {record_id} is a revisit of payload {fields[5]}, whose "
+                                        f"original {left[0]} was left out by export ({self.left_out[left[0]]}; named "
+                                        f"in {LEFT_OUT_PATH}): the content it stands for cannot be shown")
+                    continue
                 self.fail("capture", where, f"record {record_id} is a revisit of payload {fields[5]}, which no intact "
                                             "record of this bundle holds: the content it stands for cannot be shown")
         if headers_only:
@@ -534,7 +542,7 @@ class _Check:
             # A capture the bundle shows as its own is exported whole (every record of a post's or
             # an article's captures): one of its stamped records missing is one taken out, or put
             # back under another WARC-Record-ID; unless the bundle says export left it out (damaged,
-            # its WARC file missing), in content its hashes and signature cover.
+            # its WARC file missing or unreadable), in content its hashes and signature cover.
             excused = [rid for rid in missing if rid in self.left_out]
             taken = [rid for rid in missing if rid not in self.left_out]
             if taken:
@@ -916,6 +924,7 @@ class BundleRecord(NamedTuple):
     offset: int = 0  # where it starts in it
     payload_ok: bool = False  # a request, response or resource whose payload (the HTTP body of an
     # http(s) request or response) has the WARC-Payload-Digest it declares, computed from its bytes
+    refers_to: str = ""  # a revisit's WARC-Refers-To: the record ID of the original it stands for
 
 
 def _read_records(it: Any, out: dict[str, list[BundleRecord]], file: str = "",
@@ -950,7 +959,8 @@ def _read_records(it: Any, out: dict[str, list[BundleRecord]], file: str = "",
             payload_ok = hashing.payload_matches()
             out.setdefault(rid, []).append(BundleRecord(
                 line, hashing.block_matches(), h.get_header(REDACTED_FIELD) is not None,
-                payload_ok and record.rec_type in ("response", "resource"), file, offset, payload_ok))
+                payload_ok and record.rec_type in ("response", "resource"), file, offset, payload_ok,
+                h.get_header("WARC-Refers-To") or ""))
 
 
 class _BlockHashes:
