@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -41,13 +41,16 @@ class Location:
     length: int
     record_id: str | None = None
     warc_type: str | None = None
+    # what the record is of, as the index says (a page is told by its URL and its record's WARC-Date)
+    target_uri: str | None = field(default=None, compare=False)
+    date: str | None = field(default=None, compare=False)
 
     @classmethod
     def from_row(cls, row: RecordRow) -> Location:
         # int(): a damaged or hand-edited index may hold anything in these columns
         try:
             return cls(filename=str(row.filename), offset=int(row.offset), length=int(row.length),
-                       record_id=row.record_id, warc_type=row.warc_type)
+                       record_id=row.record_id, warc_type=row.warc_type, target_uri=row.target_uri, date=row.date)
         except (TypeError, ValueError) as e:
             raise ExportError(
                 f"index row without a usable filename/offset/length ({e}): run `archiver verify`"
@@ -118,7 +121,7 @@ def _scan_file(archive_dir: Path, filename: str) -> Iterator[Candidate]:
             # the length is known only once the iterator has moved past the record
             it.read_to_end(rec)
             loc = Location(filename, offset, it.get_record_length(), h.get_header("WARC-Record-ID"),
-                           rec.rec_type)
+                           rec.rec_type, h.get_header("WARC-Target-URI"), h.get_header("WARC-Date"))
             yield Candidate(loc, rec.rec_type, h.get_header("WARC-Target-URI") or "",
                             iso_date_to_timestamp(h.get_header("WARC-Date") or ""),
                             h.get_header("WARC-Payload-Digest"))

@@ -43,13 +43,14 @@ from archiver import __version__
 from archiver.errors import ExportError
 from archiver.evidence.sidecar import LEFT_OUT_PATH, left_out_bytes
 from archiver.export.cdxj import cdxj_index
+from archiver.export.source import Location
 from archiver.export.summary import page_summaries
 from archiver.export.warcfile import CountingWriter, ExportedRecord, Plan, WarcResult, write_export_warc
 from archiver.export.zipnum import zipnum
 from archiver.index.rows import PageRow
 from archiver.redact import redact_text
 from archiver.sources import is_url
-from archiver.times import iso_precise, iso_seconds
+from archiver.times import iso_precise, iso_seconds, parse_timestamp
 
 log = logging.getLogger(__name__)
 
@@ -126,15 +127,36 @@ def _resource(path: str, data_hash: str, size: int) -> dict[str, Any]:
     return {"name": path.rsplit("/", 1)[-1].lower(), "path": path, "hash": "sha256:" + data_hash, "bytes": size}
 
 
-def _replayable(pages: Sequence[PageRow], entries: list[ExportedRecord], *, left_out: bool) -> list[PageRow]:
+PAGE_TYPES = ("response", "revisit", "resource")
+
+
+def _at(url: str | None, when: str | None) -> tuple[str, float | str]:
+    """A record's or a page's URL and time, the time as an instant (dates written with different
+    precisions compare equal), or as written when it is none."""
+    moment = parse_timestamp(when or "")
+    return (url or "", moment.timestamp() if moment else (when or ""))
+
+
+def _replayable(pages: Sequence[PageRow], entries: list[ExportedRecord], *, left_out: bool,
+                lost: Sequence[Location] = ()) -> list[PageRow]:
     """The pages to list: each is named when it has no record in this export (it will not replay);
     when the export `left_out` records (damaged, or their WARC file missing), such a page, whose
-    records were among them, is not listed either, as replay would show nothing of it."""
-    replayable = {e.url for e in entries if e.rec_type in ("response", "revisit", "resource")}
+    records were among them, is not listed either, as replay would show nothing of it. Nor is a
+    page whose own record (its URL at its time: the capture's page record) is among the records
+    left out (`lost`), although the export holds its URL at other times: replay would open another
+    capture of the URL (a live post) under this page's title (`deleted, captured ...`)."""
+    replayable = {e.url for e in entries if e.rec_type in PAGE_TYPES}
+    held = {_at(e.url, e.date) for e in entries if e.rec_type in PAGE_TYPES}
+    gone = {_at(loc.target_uri, loc.date) for loc in lost if loc.warc_type in PAGE_TYPES}
     kept = []
     for page in pages:
         if page.url in replayable:
-            kept.append(page)
+            if _at(page.url, page.ts) in gone - held:
+                log.warning("page %s at %s (%s) has no record left in this export, its own record being left out: "
+                            "left out of %s, as replay would open another capture of that URL under its title",
+                            page.url, page.ts, redact_text(page.title), PAGES_PATH)
+            else:
+                kept.append(page)
         elif left_out:
             log.warning("page %s has no record in this export: left out of %s, as it would not replay", page.url,
                         PAGES_PATH)
@@ -173,7 +195,7 @@ def write_wacz(dest: Path, archive_dir: Path, plan: Plan, pages: Sequence[PageRo
                                        title=title, include_credentials=include_credentials)
         with zf.open(WARC_PATH) as warc:  # read back as written, the way a replay tool will
             index = cdxj_index(warc, WARC_NAME)
-        pages = _replayable(pages, result.entries, left_out=bool(plan.left_out))
+        pages = _replayable(pages, result.entries, left_out=bool(plan.left_out), lost=plan.lost)
         result.pages = len(pages)
         if pages:
             summaries = page_summaries(archive_dir, result.entries, [p.url for p in pages])

@@ -73,6 +73,9 @@ class Plan:
     # Each record left out by its WARC-Record-ID, with why and where it was (LeftOut): what the
     # bundle says of them (evidence/left-out.json), for verify to tell them from records taken out.
     left_out_records: list[LeftOut] = field(default_factory=list)
+    # Every record left out, where the index placed it and what it is of (its URL and WARC-Date):
+    # a page whose own record is among them is not listed (write_wacz).
+    lost: list[Location] = field(default_factory=list)
     # A WARC file that is missing or cannot be read: why, and how many selected records and revisit
     # originals it held (named once per file, in `left_out`, when the plan is done).
     unread_files: dict[str, list[Any]] = field(default_factory=dict)
@@ -184,6 +187,7 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
             counts[2 if originals else 1] += len(locs)
             plan.left_out_records.extend(LeftOut(loc.record_id, kind, rel, loc.offset) for _key, loc in locs
                                          if loc.record_id)
+            plan.lost.extend(loc for _key, loc in locs)
             continue
         with fh:
             for key, loc in locs:
@@ -201,6 +205,7 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
                                         "and run `archiver verify`")
                 plan.left_out.append(f"{what}; left out")
                 plan.records_left_out += 1
+                plan.lost.append(loc)
                 if loc.record_id:
                     plan.left_out_records.append(LeftOut(loc.record_id, DAMAGED, rel, loc.offset))
     return kept

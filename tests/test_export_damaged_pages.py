@@ -1,0 +1,88 @@
+"""What an export of a damaged archive lists as pages, and how it counts what it left out.
+
+Archives are written by the real index and WARC writer (no browser needed): one post captured
+live twice and once after it was deleted, each capture in a WARC file of its own (one run each).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from archiver.index.rows import Capture
+from archiver.index.sqlite.index import SQLiteIndex as Index
+from archiver.layout import WARC_DIR
+from archiver.models import Post
+from archiver.warcstore import Exchange, WarcStore
+from tests.e2e import ROOT
+
+EMBED = "https://platform.twitter.com/embed/Tweet.html?id=1764640000000000001"
+RUNS = [("live", b"<html>The river is up again</html>"), ("live", b"<html>The river is up again!</html>"),
+        ("deleted", b"<html>This Post was deleted by the Post author.</html>")]
+
+
+def _cli(*args: str, archive: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archiver.cli", *args, "--archive-dir", str(archive)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def _build(archive: Path) -> dict[str, str]:
+    """The archive; the WARC file name of each run, by status (the deleted capture's: 'deleted')."""
+    archive.mkdir(parents=True)
+    files: dict[str, str] = {}
+    post = Post(platform="twitter", kind="embedded", source="river.html", evidence="blockquote",
+                post_id="1764640000000000001", handle="RivertonDesk", posted_at="2024-03-04T12:00:00Z",
+                text="The river is up again")
+    with Index(archive) as index:
+        article = index.upsert_article("https://news.example/2024/river.html", source="river.html")
+        key = index.upsert_post(post)
+        index.cite(article, key, "embedded", "blockquote")
+        for n, (status, body) in enumerate(RUNS):
+            with WarcStore(archive / WARC_DIR) as store:  # one run, one WARC file
+                index.journal.writer = store.write_metadata_batch
+                ex = Exchange(url=EMBED, method="GET", status=200, reason="OK", request_headers=[],
+                              response_headers=[("Content-Type", "text/html")], body=body)
+                req, resp = store.write_exchange(ex)
+                with index.transaction():
+                    cid = index.add_capture(Capture(post_key=key, article_id=None, source="live", url=EMBED,
+                                                    status=status, screenshot=None, screenshot_sha256=None,
+                                                    error=None, warc=resp.filename, page_record_id=resp.record_id,
+                                                    captured_at=f"2024-03-0{5 + n}T10:00:00Z"))
+                    index.add_records(cid, [req, resp], post_key=key)
+                index.observe(key, status)
+                files[status if status == "deleted" else f"live{n}"] = resp.filename
+    return files
+
+
+def _pages(wacz: Path) -> list[dict[str, str]]:
+    with zipfile.ZipFile(wacz) as zf:
+        return [json.loads(line) for line in zf.read("pages/pages.jsonl").decode().splitlines()[1:]]
+
+
+@pytest.mark.parametrize("extra", [(), ("--allow-damaged",)])
+def test_a_page_whose_own_record_was_left_out_is_not_listed(tmp_path: Path, extra: tuple[str, ...]) -> None:
+    """The WARC file of the run that captured the post deleted is gone: its page ('deleted,
+    captured ...') is not listed, and named, while the bundle holds that URL at its live captures
+    (a replay tool would open a live post under a 'deleted' title)."""
+    archive = tmp_path / "archive"
+    files = _build(archive)
+    whole = tmp_path / "whole.wacz"
+    r = _cli("export", "--handle", "RivertonDesk", "-o", str(whole), archive=archive)
+    assert r.returncode == 0, r.stderr
+    assert any("deleted" in p.get("title", "") for p in _pages(whole))  # the page is listed when its record is there
+    (archive / WARC_DIR / files["deleted"]).unlink()
+    out = tmp_path / "out.wacz"
+    r = _cli("export", "--handle", "RivertonDesk", "-o", str(out), *extra, archive=archive)
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    pages = _pages(out)
+    titles = [p.get("title", "") for p in pages]
+    assert pages and not any("deleted" in t for t in titles), titles
+    assert any(p["url"] == EMBED for p in pages)  # its live page stays
+    (named,) = [line for line in r.stderr.splitlines() if "page" in line and EMBED in line]
+    assert "left out" in named
