@@ -86,3 +86,66 @@ def test_a_page_whose_own_record_was_left_out_is_not_listed(tmp_path: Path, extr
     assert any(p["url"] == EMBED for p in pages)  # its live page stays
     (named,) = [line for line in r.stderr.splitlines() if "page" in line and EMBED in line]
     assert "left out" in named
+
+
+def _record(archive: Path, warc_type: str, filename: str) -> tuple[str, int, int]:
+    import sqlite3
+
+    from archiver.layout import DB_NAME
+
+    conn = sqlite3.connect(archive / DB_NAME)
+    try:
+        row = conn.execute('SELECT record_id, "offset", length FROM records WHERE warc_type = ? AND filename = ?',
+                           (warc_type, filename)).fetchone()
+    finally:
+        conn.close()
+    return str(row[0]), int(row[1]), int(row[2])
+
+
+def _member(data: bytes, length: int) -> bytes:
+    """`data` as one gzip member of exactly `length` bytes (a comment in its header pads it)."""
+    import struct
+    import zlib
+
+    for level in (9, 6, 1):
+        comp = zlib.compressobj(level, zlib.DEFLATED, -15)
+        body = comp.compress(data) + comp.flush()
+        pad = length - (10 + len(body) + 8) - 1  # the comment and its closing zero byte
+        if pad >= 0:
+            header = b"\x1f\x8b\x08\x10" + b"\0\0\0\0" + b"\0\xff" + b"x" * pad + b"\0"  # FLG.FCOMMENT
+            return header + body + struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
+    raise AssertionError("cannot fit the member in its length")
+
+
+def test_a_record_holding_another_id_is_damaged_not_the_index_out_of_step(tmp_path: Path) -> None:
+    """A record's WARC-Record-ID altered in place (its gzip member whole, of its length, with its
+    CRC): verify says it holds another ID; export refuses it as damage, and --allow-damaged leaves it
+    out as such (exit 1, named), rather than stopping with exit 2 as if the index were out of step."""
+    import gzip
+
+    archive = tmp_path / "archive"
+    files = _build(archive)
+    record_id, offset, length = _record(archive, "response", files["live0"])
+    path = archive / WARC_DIR / files["live0"]
+    whole = path.read_bytes()
+    record = gzip.decompress(whole[offset:offset + length])
+    # an ID of as many characters that compresses better: the member keeps its length, padded
+    forged = "<urn:uuid:" + "".join("-" if c == "-" else "0" for c in record_id[10:-1]) + ">"
+    assert len(forged) == len(record_id) and forged != record_id
+    assert record.count(record_id.encode()) == 1
+    member = _member(record.replace(record_id.encode(), forged.encode()), length)
+    path.write_bytes(whole[:offset] + member + whole[offset + length:])
+    r = _cli("verify", archive=archive)
+    assert r.returncode == 1 and f"holds {forged} instead" in r.stdout + r.stderr, r.stdout + r.stderr
+    out = tmp_path / "out.wacz"
+    r = _cli("export", "--handle", "RivertonDesk", "-o", str(out), archive=archive)
+    assert r.returncode == 1, r.stderr
+    assert "--allow-damaged" in r.stderr and record_id in r.stderr and not out.exists()
+    r = _cli("export", "--handle", "RivertonDesk", "-o", str(out), "--allow-damaged", archive=archive)
+    assert r.returncode == 1, r.stderr
+    (line,) = [x for x in r.stderr.splitlines() if record_id in x and "left out" in x]
+    assert "damaged" in line and forged in line
+    with zipfile.ZipFile(out) as zf:
+        left = json.loads(zf.read("evidence/left-out.json"))
+        warc = zf.read("archive/data.warc.gz")
+    assert record_id in json.dumps(left) and forged.encode() not in gzip.decompress(warc)

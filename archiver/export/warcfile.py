@@ -164,7 +164,9 @@ def plan_records(archive_dir: Path, rows: Sequence[RecordRow], *, allow_damaged:
 def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: Plan,
               allow_damaged: bool, *, originals: bool = False) -> dict[tuple[str, int], Location]:
     """The locations whose file exists and whose record checks; the others are named in the plan
-    (counted as selected records, or as the `originals` of revisits)."""
+    (counted as selected records, or as the `originals` of revisits). A record that does not hold
+    the WARC-Record-ID the index gives it (its ID altered in the file) is damaged like any other:
+    refused, or left out with `allow_damaged`."""
     from archiver.verify import check_record
 
     kept: dict[tuple[str, int], Location] = {}
@@ -195,11 +197,12 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
                 if problem is None:
                     kept[key] = loc
                     continue
-                if problem.kind == "record" and problem.detail.endswith("instead"):
-                    raise ExportError(f"{rel} offset {loc.offset} does not hold {loc.record_id} ({problem.detail}): "
-                                      "the index is out of step with the WARC files; run `archiver verify`")
                 named = f"record {loc.record_id or '?'} at offset {loc.offset}"
-                what = f"{rel}: {named} is damaged ({problem.detail.removeprefix(f'{named}: ')})"
+                detail = problem.detail.removeprefix(f"{named}: ")
+                if problem.kind == "record" and detail.endswith(" instead"):
+                    # its ID altered in the file, or the index out of step with the WARC files
+                    detail += ": not the record the index names; its ID was altered, or the index is out of step"
+                what = f"{rel}: {named} is damaged ({detail})"
                 if not allow_damaged:
                     raise DamagedRecord(f"{what}; no bundle written: pass --allow-damaged to export without it, "
                                         "and run `archiver verify`")
