@@ -149,3 +149,61 @@ def test_a_record_holding_another_id_is_damaged_not_the_index_out_of_step(tmp_pa
         left = json.loads(zf.read("evidence/left-out.json"))
         warc = zf.read("archive/data.warc.gz")
     assert record_id in json.dumps(left) and forged.encode() not in gzip.decompress(warc)
+
+
+def _build_alike(archive: Path) -> None:
+    """Thirty posts whose embeds are byte for byte alike, in WARC files of about 40 kB."""
+    from tests.synthetic import add_captured_tweet
+
+    archive.mkdir(parents=True)
+    with Index(archive) as index, WarcStore(archive / WARC_DIR, max_size=40_000) as store:
+        index.journal.writer = store.write_metadata_batch
+        article = index.upsert_article("https://news.example/2024/river.html", source="river.html")
+        for n in range(30):
+            post = Post(platform="twitter", kind="embedded", source="river.html", evidence="blockquote",
+                        post_id=f"17646400000000{n:05d}", handle="RivertonDesk", posted_at="2024-03-04T12:00:00Z",
+                        text=f"The river is up again, gauge {n}")
+            add_captured_tweet(index, store, article, post, b"<html>tweet</html>" * 200, reason="OK")
+
+
+@pytest.mark.parametrize("damage", ["crc", "truncated"])
+def test_a_damaged_original_is_named_and_counted_once(tmp_path: Path, damage: str) -> None:
+    """Thirty posts whose embeds are byte for byte alike: the first response is the original of the
+    twenty-nine revisits after it. Damaged (its CRC, or its file cut short inside it), it is named
+    once and counted once, not again for each revisit that points at it."""
+    import re
+    import sqlite3
+
+    from archiver.layout import DB_NAME
+    archive = tmp_path / "archive"
+    _build_alike(archive)
+    conn = sqlite3.connect(archive / DB_NAME)
+    try:
+        record_id, filename, offset, length = conn.execute(
+            "SELECT record_id, filename, \"offset\", length FROM records WHERE warc_type = 'response' "
+            "ORDER BY filename, \"offset\" LIMIT 1").fetchone()
+        revisits = conn.execute("SELECT count(*) FROM records WHERE warc_type = 'revisit'").fetchone()[0]
+    finally:
+        conn.close()
+    assert revisits > 10
+    path = archive / WARC_DIR / filename
+    data = bytearray(path.read_bytes())
+    if damage == "crc":
+        data[offset + length - 8] ^= 0xFF
+    else:
+        del data[offset + length // 2:]
+    path.write_bytes(bytes(data))
+    out = tmp_path / "out.wacz"
+    r = _cli("export", "--handle", "RivertonDesk", "-o", str(out), "--allow-damaged", archive=archive)
+    assert r.returncode == 1, r.stderr
+    named = [line for line in r.stderr.splitlines() if record_id in line]
+    assert len(named) == 1, r.stderr
+    counted = re.search(r"(\d+) record\(s\) left out", r.stderr)
+    assert counted, r.stderr
+    lines = [line for line in r.stderr.splitlines() if "is damaged" in line or "were left out" in line]
+    with zipfile.ZipFile(out) as zf:
+        left = json.loads(zf.read("evidence/left-out.json"))
+    ids = [entry["record_id"] for entry in left["records"]]
+    assert len(ids) == len(set(ids)) == int(counted.group(1)) == len(lines), r.stderr
+    if damage == "crc":
+        assert ids == [record_id]

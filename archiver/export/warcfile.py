@@ -76,6 +76,9 @@ class Plan:
     # Every record left out, where the index placed it and what it is of (its URL and WARC-Date):
     # a page whose own record is among them is not listed (write_wacz).
     lost: list[Location] = field(default_factory=list)
+    # The places (file, offset) of those records: each is checked, named and counted once, however
+    # many revisits point at it as their original.
+    failed: set[tuple[str, int]] = field(default_factory=set)
     # A WARC file that is missing or cannot be read: why, and how many selected records and revisit
     # originals it held (named once per file, in `left_out`, when the plan is done).
     unread_files: dict[str, list[Any]] = field(default_factory=dict)
@@ -172,7 +175,8 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
     kept: dict[tuple[str, int], Location] = {}
     by_file: dict[str, list[tuple[tuple[str, int], Location]]] = {}
     for key, loc in chosen.items():
-        by_file.setdefault(loc.filename, []).append((key, loc))
+        if key not in plan.failed:  # already named (a selected record, or the original of another revisit)
+            by_file.setdefault(loc.filename, []).append((key, loc))
     for filename, locs in sorted(by_file.items()):
         path = warc_path(archive_dir / WARC_DIR, filename)
         rel = f"{WARC_DIR}/{filename}"
@@ -190,6 +194,7 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
             plan.left_out_records.extend(LeftOut(loc.record_id, kind, rel, loc.offset) for _key, loc in locs
                                          if loc.record_id)
             plan.lost.extend(loc for _key, loc in locs)
+            plan.failed.update(key for key, _loc in locs)
             continue
         with fh:
             for key, loc in locs:
@@ -209,6 +214,7 @@ def _readable(archive_dir: Path, chosen: dict[tuple[str, int], Location], plan: 
                 plan.left_out.append(f"{what}; left out")
                 plan.records_left_out += 1
                 plan.lost.append(loc)
+                plan.failed.add(key)
                 if loc.record_id:
                     plan.left_out_records.append(LeftOut(loc.record_id, DAMAGED, rel, loc.offset))
     return kept
