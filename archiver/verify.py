@@ -30,9 +30,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import logging
 import os
 import tempfile
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,7 +44,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
+from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParser
 
 from archiver.evidence.stamps import ManifestEntry, digest_of, parse_manifest
 from archiver.index.journal import Entry, is_journal_record, parse_entry
@@ -66,6 +68,14 @@ UNREADABLE = "unreadable"  # a WARC file under warcs/ cannot be read through to 
 UNINDEXED = "unindexed"  # WARC records the index does not know (archive.db lost, emptied or replaced)
 INDEX = "index"  # the index's own storage fails the database's check (a damaged archive.db page)
 STAMP = "timestamp"  # a capture's timestamp token does not check, or not over the records it names
+
+# How a capture lost a record, in the closing lines that name the captures (`_name_lost_evidence`).
+DAMAGED_WORD = "damaged"
+CUT_OFF = "cut off by the end of the WARC file"
+IN_MISSING = "in a missing WARC file"
+IN_UNREADABLE = "in a WARC file that cannot be opened"
+NOTED_LOST = 10  # captures named one by one in those lines; past this, how many more
+NOTED_KEYS = 10  # posts and articles named in the closing line; past this, how many more
 
 # The headers by which a record names another of its own capture.
 CAPTURE_LINKS = ("WARC-Concurrent-To", "WARC-Page-ID")
@@ -301,6 +311,39 @@ def check_record(fh: IO[bytes], rel: str, offset: int, length: int, record_id: s
     return None
 
 
+def _head_of(data: bytes) -> StatusAndHeaders | None:
+    """The WARC headers at the start of `data`, when it starts with whole ones."""
+    end = data.find(b"\r\n\r\n")
+    if not data.startswith(b"WARC/") or end < 0:
+        return None
+    try:
+        return StatusAndHeadersParser(["WARC/1.0", "WARC/1.1"], verify=False).parse(io.BytesIO(data[:end + 4]))
+    except Exception:
+        return None
+
+
+def _damaged_head(fh: IO[bytes], offset: int) -> StatusAndHeaders | None:
+    """The WARC headers of the damaged gzip member at `offset`, when its start still inflates to
+    them (a member cut off, or damaged past its headers)."""
+    fh.seek(offset)
+    inflater = zlib.decompressobj(31)
+    out = b""
+    try:
+        while len(out) < 1 << 16 and (chunk := fh.read(1 << 14)):
+            out += inflater.decompress(chunk, (1 << 16) - len(out))
+            if b"\r\n\r\n" in out or inflater.eof:
+                break
+    except zlib.error:
+        pass
+    return _head_of(out)
+
+
+def _unindexed(headers: StatusAndHeaders | None) -> str:
+    """What an unindexed record is called: the index's journal records, which the index never lists,
+    by their name."""
+    return "journal record" if headers is not None and _is_journal(headers) else "unindexed record"
+
+
 def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int],
                     marked: list[TruncatedRecord], seen: _Seen, journal: Journal | None = None) -> list[Problem]:
     """Walk a per-record-gzip WARC member by member: what the index does not cover, or cannot reach.
@@ -323,7 +366,9 @@ def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int
                         headers = _check_spooled(member.spool, False, None)
                     except _Bad as bad:
                         kind = DIGEST if bad.kind == DIGEST else UNREADABLE
-                        problems.append(Problem(kind, rel, f"unindexed record at offset {member.offset}: {bad.reason}"))
+                        member.spool.seek(0)
+                        called = _unindexed(_head_of(member.spool.read(1 << 16)))
+                        problems.append(Problem(kind, rel, f"{called} at offset {member.offset}: {bad.reason}"))
                         continue
                     seen.record_id(headers.get_header("WARC-Record-ID") or "", rel, member.offset, member.length)
                     seen.stray(rel, member.offset, headers)
@@ -340,7 +385,10 @@ def _walk_gzip_file(path: Path, rel: str, indexed: set[int], good: dict[int, int
                 if e.offset not in indexed:
                     past = (f"; bytes {e.offset}-{resume} stepped over, the records after them read on"
                             if resume is not None else "")
-                    problems.append(Problem(UNREADABLE, rel, f"unreadable from offset {e.offset}: {e.reason}{past}"))
+                    head = _damaged_head(fh, e.offset)
+                    what = f" ({_unindexed(head)} {head.get_header('WARC-Record-ID') or '?'})" if head else ""
+                    problems.append(Problem(UNREADABLE, rel,
+                                            f"unreadable from offset {e.offset}{what}: {e.reason}{past}"))
                 if resume is None:
                     break
                 start = resume
@@ -365,7 +413,8 @@ def _walk_plain_file(path: Path, rel: str, indexed: set[int], marked: list[Trunc
                 it.read_to_end(record)
                 if record.rec_headers.get_header("Content-Length") is None or getattr(record.raw_stream, "limit", 0) > 0:
                     # As reindex reads it: a record the file ends inside is no record to take in.
-                    return [Problem(UNREADABLE, rel, f"unindexed record at offset {offset}: the file ends inside it")]
+                    return [Problem(UNREADABLE, rel, f"{_unindexed(record.rec_headers)} at offset {offset}: "
+                                                     "the file ends inside it")]
                 seen.record_id(record.rec_headers.get_header("WARC-Record-ID") or "", rel, offset,
                                it.get_record_length())
                 seen.stray(rel, offset, record.rec_headers)
@@ -592,13 +641,14 @@ def _check_indexed_file(warc_root: Path, filename: str, rows: Iterable[RecordRow
     good: dict[int, int] = {}
     offsets: set[int] = set()
     if not path.is_file():
-        problems.append(Problem(MISSING, rel, f"WARC file is missing ({_note_all(rows, seen)} indexed records)"))
+        problems.append(Problem(MISSING, rel, f"WARC file is missing ({_note_all(rows, seen, IN_MISSING)} "
+                                "indexed records)"))
         return good, offsets, False
     try:
         fh = path.open("rb")
     except OSError as e:
         problems.append(Problem(UNREADABLE, rel, f"cannot be opened ({e.strerror or e}); "
-                                f"its {_note_all(rows, seen)} indexed records were not checked"))
+                                f"its {_note_all(rows, seen, IN_UNREADABLE)} indexed records were not checked"))
         return good, offsets, True
     size = os.fstat(fh.fileno()).st_size
     with fh:
@@ -609,14 +659,18 @@ def _check_indexed_file(warc_root: Path, filename: str, rows: Iterable[RecordRow
             if end > size:
                 problems.append(Problem(TRUNCATED, rel, f"record {row.record_id or '?'} at offset "
                                         f"{offset} ends at byte {end}, the file has {size}"))
+                seen.lost(row, CUT_OFF)
                 continue
             try:
                 headers = _read_record(fh, rel, offset, row.length, row.record_id)
             except _Bad as bad:
                 problems.append(_record_problem(bad, rel, offset, row.record_id))
+                if bad.kind != INDEX:  # (a wrong length in the index's row: the record is sound)
+                    seen.lost(row, DAMAGED_WORD)
                 continue
             if (differs := _differs_from_index(row, headers)) is not None:
                 problems.append(Problem(RECORD, rel, f"record {row.record_id or '?'} at offset {offset}: {differs}"))
+                seen.lost(row, DAMAGED_WORD)
                 continue
             good[offset] = row.length
             seen.placed(row)
@@ -629,11 +683,12 @@ def _check_indexed_file(warc_root: Path, filename: str, rows: Iterable[RecordRow
     return good, offsets, False
 
 
-def _note_all(rows: Iterable[RecordRow], seen: _Seen) -> int:
-    """Note every row in `seen`; how many there were."""
+def _note_all(rows: Iterable[RecordRow], seen: _Seen, how: str) -> int:
+    """Note every row in `seen`, each lost (`how`: its file missing or unreadable); how many there were."""
     count = 0
     for row in rows:
         seen.note(row)
+        seen.lost(row, how)
         count += 1
     return count
 
@@ -648,6 +703,7 @@ class _Seen(Scratch):
                           "shots": ("capture_id", "digest"),
                           "sound": ("capture_id", "record_id", "line"),
                           "unindexed": ("id",), "journaled": ("id",), "named_lost": ("id",),
+                          "lost": ("capture_id", "id", "how"),
                           "tied": ("id", "filename", "capture_id"), "stray": ("rel", '"offset"', "id"),
                           "journal_files": ("filename",),
                           "links": ("rel", '"offset"', "id", "capture_id", "header", "target"),
@@ -661,6 +717,22 @@ class _Seen(Scratch):
         self.add("ids", (record_id, 0))
         self.add("unindexed", (record_id,))
         self.add("placed", (record_id, rel, offset, length, 0))
+
+    def lost(self, row: RecordRow, how: str) -> None:
+        """An indexed record of a capture that is damaged (`how`: DAMAGED_WORD) or not there to read
+        (its WARC file missing or unreadable): evidence the capture lost."""
+        if row.capture_id is not None:
+            self.add("lost", (row.capture_id, row.record_id, how))
+
+    def lost_captures(self) -> list[tuple[int, dict[str, int]]]:
+        """The captures that lost records, in order, each with how many it lost, by how."""
+        if not self.counts["lost"]:
+            return []
+        out: dict[int, dict[str, int]] = {}
+        for capture_id, how, count in self.query("SELECT capture_id, how, count(DISTINCT id) FROM lost "
+                                                 "GROUP BY capture_id, how ORDER BY capture_id, how"):
+            out.setdefault(int(capture_id), {})[how] = int(count)
+        return list(out.items())
 
     def placed(self, row: RecordRow) -> None:
         """An indexed record found sound where the index says it is."""
@@ -936,8 +1008,11 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
             _note_unjournaled(seen, where)
         if whole_index and index_present:
             _note_strays(seen, reindex_hint)
+        lost = _lost_evidence(seen, names)
     for p in problems:
         log.warning("%s", p)
+    for line in lost:
+        log.warning("%s", line)
     marked.sort(key=lambda m: (m.path, m.offset))
     _note_truncated(marked)
     if truncated is not None:
@@ -991,6 +1066,49 @@ def _verify(archive_dir: Path, records: Iterable[RecordRow], seen: _Seen, *, who
     else:
         problems += dangling + unheld
     return problems
+
+
+def _lost_evidence(seen: _Seen, names: Callable[[Sequence[int]], Mapping[int, CaptureName]] | None) -> list[str]:
+    """The lines that close verify's list of problems with what they cost: each capture that lost
+    records (damaged, or not there to read), by what it captured (its post or article, URL, time,
+    page record), up to NOTED_LOST of them; then the posts and articles concerned, so that a reader
+    of hundreds of damaged records learns whose evidence is gone. None without `names` (no index
+    to say what a capture is) or without such a record."""
+    captures = seen.lost_captures()
+    if not captures or names is None:
+        return []
+    posts: dict[str, None] = {}
+    articles: dict[str, None] = {}
+    named: dict[int, CaptureName] = {}
+    for start in range(0, len(captures), 500):
+        found = names([cid for cid, _ in captures[start:start + 500]])
+        named.update(found)
+        for name in found.values():
+            if name.post_key is not None:
+                posts.setdefault(name.post_key)
+            elif name.article_url is not None:
+                articles.setdefault(name.article_url)
+    lines = []
+    for capture_id, hows in captures[:NOTED_LOST]:
+        what = str(named[capture_id]) if capture_id in named else f"capture {capture_id}"
+        said = ", ".join(f"{count} {how}" for how, count in sorted(hows.items()))
+        lines.append(f"evidence lost: {what}: {said.replace(' ', ' record(s) ', 1)}")
+    if len(captures) > NOTED_LOST:
+        lines.append(f"evidence lost: ... and {len(captures) - NOTED_LOST} more capture(s)")
+
+    def listed(keys: dict[str, None], one: str, many: str) -> str:
+        shown = list(keys)[:NOTED_KEYS]
+        more = f" and {len(keys) - NOTED_KEYS} more" if len(keys) > NOTED_KEYS else ""
+        return f"{len(keys)} {one if len(keys) == 1 else many} ({', '.join(shown)}{more})"
+
+    whose = [listed(keys, one, many) for keys, one, many in ((posts, "post", "posts"),
+                                                             (articles, "article", "articles")) if keys]
+    records = sum(sum(hows.values()) for _, hows in captures)
+    lines.append(f"evidence lost in all: {records} record(s) of {len(captures)} capture(s)"
+                 + (f", of {' and '.join(whose)}" if whose else "")
+                 + ": `archiver show KEY` lists a post's captures; a capture of it that is whole, or the post "
+                   "captured again, stands for the one lost")
+    return lines
 
 
 def _duplicates(warc_root: Path, seen: _Seen) -> list[Problem]:
