@@ -64,18 +64,28 @@ def _pages(wacz: Path) -> list[dict[str, str]]:
         return [json.loads(line) for line in zf.read("pages/pages.jsonl").decode().splitlines()[1:]]
 
 
-@pytest.mark.parametrize("extra", [(), ("--allow-damaged",)])
-def test_a_page_whose_own_record_was_left_out_is_not_listed(tmp_path: Path, extra: tuple[str, ...]) -> None:
-    """The WARC file of the run that captured the post deleted is gone: its page ('deleted,
-    captured ...') is not listed, and named, while the bundle holds that URL at its live captures
-    (a replay tool would open a live post under a 'deleted' title)."""
+@pytest.mark.parametrize("damage,extra", [("missing", ()), ("missing", ("--allow-damaged",)),
+                                          ("damaged", ("--allow-damaged",))])
+def test_a_page_whose_own_record_was_left_out_is_not_listed(tmp_path: Path, damage: str,
+                                                            extra: tuple[str, ...]) -> None:
+    """The WARC file of the run that captured the post deleted is gone (or that capture's page
+    record is damaged): its page ('deleted, captured ...') is not listed, and named, while the bundle
+    holds that URL at its live captures (a replay tool would open a live post under a 'deleted'
+    title)."""
     archive = tmp_path / "archive"
     files = _build(archive)
     whole = tmp_path / "whole.wacz"
     r = _cli("export", "--handle", "RivertonDesk", "-o", str(whole), archive=archive)
     assert r.returncode == 0, r.stderr
     assert any("deleted" in p.get("title", "") for p in _pages(whole))  # the page is listed when its record is there
-    (archive / WARC_DIR / files["deleted"]).unlink()
+    path = archive / WARC_DIR / files["deleted"]
+    if damage == "missing":
+        path.unlink()
+    else:
+        _record_id, offset, length = _record(archive, "response", files["deleted"])
+        data = bytearray(path.read_bytes())
+        data[offset + length - 8] ^= 0xFF  # its gzip member's CRC-32
+        path.write_bytes(bytes(data))
     out = tmp_path / "out.wacz"
     r = _cli("export", "--handle", "RivertonDesk", "-o", str(out), *extra, archive=archive)
     assert r.returncode == 1, r.stderr
