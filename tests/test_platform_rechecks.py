@@ -1,6 +1,7 @@
-"""Re-checks that must ask about the post the archive holds, whatever became of the address an
-article wrote: a Bluesky author who changed handle since (the DID the platform answered with
-names them still)."""
+"""Re-checks, and captures of a held post through an article, that must ask about the post the
+archive holds, whatever became of the address an article wrote: a Bluesky author who changed
+handle since (the DID the platform answered with names them still), an unlisted Vimeo video an
+article names without the privacy hash the archive holds."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import httpcore
 import pytest
 
 from tests.e2e import cli
@@ -31,22 +33,28 @@ def _recheck(web: FakeWeb, archive: Path, story: str, tmp: Path) -> list[dict[st
     return results
 
 
+def _archived_then_renamed(web: FakeWeb, archive: Path, story: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Archive an article citing the desk's live post by the handle of the day, then rename the
+    author: resolveHandle no longer knows the old handle (InvalidRequest). The post's key."""
+    key = f"bluesky:{LIVE.rkey}"
+    article = (f'<!doctype html><title>Levee</title><p>The desk posted '
+               f'<a href="https://bsky.app/profile/{DESK.handle}/post/{LIVE.rkey}">an update</a>.</p>')
+    first = archive_run(web, archive, story, article)
+    assert first.statuses()[key] == ("live", "getPostThread returned the post"), first.stderr
+    renamed = replace(DESK, handle="desk.riverton.example")
+    monkeypatch.setitem(bsky.ACCOUNTS, DESK.did, renamed)
+    monkeypatch.setitem(bsky.POSTS, (DESK.did, LIVE.rkey), replace(LIVE, account=renamed))
+    return key
+
+
 def test_a_bluesky_post_stays_live_when_its_author_changed_handle(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The article names the author by the handle of the day; once the author takes another one,
     resolveHandle no longer knows the old one (InvalidRequest). The re-check asks by the DID the
     first answer gave, and the post is what it was: live."""
     story = "/2024/bluesky-renamed.html"
-    key = f"bluesky:{LIVE.rkey}"
-    article = (f'<!doctype html><title>Levee</title><p>The desk posted '
-               f'<a href="https://bsky.app/profile/{DESK.handle}/post/{LIVE.rkey}">an update</a>.</p>')
     with FakeWeb(tmp_path / "web", handlers=every_platform()) as web:
-        first = archive_run(web, tmp_path / "archive", story, article)
-        assert first.statuses()[key] == ("live", "getPostThread returned the post"), first.stderr
-
-        renamed = replace(DESK, handle="desk.riverton.example")
-        monkeypatch.setitem(bsky.ACCOUNTS, DESK.did, renamed)
-        monkeypatch.setitem(bsky.POSTS, (DESK.did, LIVE.rkey), replace(LIVE, account=renamed))
+        key = _archived_then_renamed(web, tmp_path / "archive", story, monkeypatch)
         start = len(web.log)
         results = _recheck(web, tmp_path / "archive", story, tmp_path)
         asked = [e["host"] + e["path"] for e in web.log[start:]]
@@ -54,6 +62,30 @@ def test_a_bluesky_post_stays_live_when_its_author_changed_handle(tmp_path: Path
     assert {r["key"]: (r["status"], r["reason"]) for r in results if r["key"] == key} == {
         key: ("live", "getPostThread returned the post")}, results
     assert not [a for a in asked if "resolveHandle" in a], asked  # the DID is known: no handle to resolve
+
+
+def test_a_bluesky_post_captured_again_through_its_article_is_asked_about_by_its_did(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`archive ARTICLE --recapture` after the author changed handle: the article still writes the
+    old handle, but the capture asks by the DID the archive holds, as a re-check does: live, as
+    before (it was `unavailable`: resolveHandle answered InvalidRequest)."""
+    story = "/2024/bluesky-renamed.html"
+    with FakeWeb(tmp_path / "web", handlers=every_platform()) as web:
+        key = _archived_then_renamed(web, tmp_path / "archive", story, monkeypatch)
+        start = len(web.log)
+        again = cli(web, "archive", f"https://news.example{story}", "--recapture", "--format", "json",
+                    archive=tmp_path / "archive")
+        asked = [e["host"] + e["path"] for e in web.log[start:]]
+
+    assert "Traceback" not in again.stderr, again.stderr
+    results = {r["key"]: r for r in json.loads(again.stdout)["results"]}
+    assert (results[key]["status"], results[key]["reason"], results[key]["previous_status"]) == (
+        "live", "getPostThread returned the post", "live"), results
+    assert results[key]["captures"] == 1  # captured again, as --recapture asks
+    assert not [a for a in asked if "resolveHandle" in a], asked
+    # The citation is the article's: the post is still cited by it, once.
+    shown = json.loads(cli(web, "show", key, "--format", "json", archive=tmp_path / "archive").stdout)
+    assert [c["url"] for c in shown["articles"]] == [f"https://news.example{story}"], shown["articles"]
 
 
 def test_an_unlisted_vimeo_video_held_without_its_hash_is_rechecked_with_it(tmp_path: Path) -> None:
@@ -79,3 +111,73 @@ def test_an_unlisted_vimeo_video_held_without_its_hash_is_rechecked_with_it(tmp_
     oembed = [a for a in asked if a.startswith("vimeo.com/api/oembed.json")]
     assert oembed and all(secret in a for a in oembed), asked
     assert f"player.vimeo.com/video/{vid}?h={secret}" in asked, asked
+
+
+def _vimeo_oembed_asked(asked: list[str], secret: str) -> None:
+    oembed = [a for a in asked if a.startswith("vimeo.com/api/oembed.json")]
+    assert oembed and all(secret in a for a in oembed), asked
+
+
+def test_an_unlisted_vimeo_video_captured_again_through_a_bare_link_keeps_its_hash(tmp_path: Path) -> None:
+    """A first article embeds the player with the privacy hash (the index holds the address with
+    it); a second one only links the video bare. `archive SECOND --recapture` asks with the hash
+    the archive holds: live (it was `deleted`: oEmbed answered 404 to the bare address)."""
+    vid, secret = "100000004", video.VIMEO["100000004"].secret
+    key = f"vimeo:{vid}"
+    embedded = (f'<!doctype html><title>Dredging</title>'
+                f'<iframe src="https://player.vimeo.com/video/{vid}?h={secret}" width=640 height=360></iframe>')
+    bare = f'<!doctype html><title>Dredging, again</title><p><a href="https://vimeo.com/{vid}">The film</a>.</p>'
+    with FakeWeb(tmp_path / "web", handlers=every_platform()) as web:
+        first = archive_run(web, tmp_path / "archive", "/2024/dredging.html", embedded)
+        assert first.statuses()[key][0] == "live", first.statuses()
+        web.set_state(("article", "/2024/dredging-bare.html"), bare)
+        start = len(web.log)
+        again = cli(web, "archive", "https://news.example/2024/dredging-bare.html", "--recapture", "--format", "json",
+                    archive=tmp_path / "archive")
+        asked = [e["host"] + e["path"] for e in web.log[start:]]
+        rows = {p["key"]: p for p in json.loads(cli(web, "lookup", "--platform", "vimeo", "--format", "json",
+                                                    archive=tmp_path / "archive").stdout)}
+
+    assert "Traceback" not in again.stderr, again.stderr
+    results = {r["key"]: r for r in json.loads(again.stdout)["results"]}
+    assert (results[key]["status"], results[key]["previous_status"], results[key]["captures"]) == ("live", "live", 1), \
+        results
+    _vimeo_oembed_asked(asked, secret)
+    assert f"player.vimeo.com/video/{vid}?h={secret}" in asked, asked
+    assert rows[key]["url"] == f"https://vimeo.com/{vid}/{secret}"
+    # Both articles cite it, each as it writes it.
+    assert sorted((c["url"], c["kind"]) for c in rows[key]["articles"]) == [
+        ("https://news.example/2024/dredging-bare.html", "linked"),
+        ("https://news.example/2024/dredging.html", "embedded")], rows[key]["articles"]
+
+
+def _no_names(host: str, port: int) -> list[str]:
+    """The system resolver on a machine without a network: no name resolves (no query is sent)."""
+    raise httpcore.ConnectError(f"[Errno -2] Name or service not known: {host}")
+
+
+def test_an_unlisted_vimeo_video_held_but_never_captured_is_captured_with_its_hash(tmp_path: Path) -> None:
+    """A page embedding the player with the privacy hash is archived while the network is down:
+    the video is held (with the hash), not captured. A later article, read online, links it bare:
+    the video, held but never captured, is captured now, asked about with the hash: live (it was
+    `deleted`)."""
+    from archiver.limits import DEFAULT_MAX_BYTES
+    from archiver.net import NetOptions
+    from archiver.pipeline.run import archive_sources
+
+    vid, secret = "100000004", video.VIMEO["100000004"].secret
+    key = f"vimeo:{vid}"
+    page = tmp_path / "dredging.html"
+    page.write_text(f'<!doctype html><title>Dredging</title>'
+                    f'<iframe src="https://player.vimeo.com/video/{vid}?h={secret}" width=640 height=360></iframe>')
+    offline = archive_sources([str(page)], tmp_path / "archive", NetOptions(resolver=_no_names),
+                              max_bytes=DEFAULT_MAX_BYTES)
+    assert [(p.key, p.status, p.checked, p.captures) for p in offline.posts] == [(key, "unavailable", False, 0)]
+    bare = f'<!doctype html><title>Dredging, again</title><p><a href="https://vimeo.com/{vid}">The film</a>.</p>'
+    with FakeWeb(tmp_path / "web", handlers=every_platform()) as web:
+        start = len(web.log)
+        later = archive_run(web, tmp_path / "archive", "/2024/dredging-bare.html", bare)
+        asked = [e["host"] + e["path"] for e in web.log[start:]]
+
+    assert later.statuses()[key][0] == "live", later.statuses()
+    _vimeo_oembed_asked(asked, secret)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
 
 from ..errors import BrowserUnavailable, DiskFull
+from ..index.fields import richer_url
 from ..models import Post
 from ..progress import step
 from ..space import disk_full, is_full, translate_os
@@ -18,6 +20,33 @@ if TYPE_CHECKING:
     from .session import Session
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class HeldPost(Post):
+    """A post an article cites that the index holds already, as its capture asks about it: the
+    article's citation (source, evidence, kind, the address as the article writes it unless the
+    held one is richer) with the answer last stored for it (`data`, as a `StoredPost` has it: a
+    Bluesky author's DID, which outlives a change of handle)."""
+
+    data: dict[str, Any] | None = None
+
+
+def with_held(post: Post, row: StoredPost | None) -> Post:
+    """`post`, cited by an article, with what the index holds of it that reaching it needs: the
+    answer stored for it (`data`), and the held address when it spells the post with more than the
+    article's does (`Platform.richer_url`: an unlisted Vimeo video's privacy hash), or when the
+    article's has none. The post itself when nothing is held of it beyond what the article gave."""
+    if row is None or post.post_id is None:
+        return post
+    url = post.url
+    if row.url and (not url or richer_url(post.platform, url, row.url)):
+        url = row.url
+    if url == post.url and not row.data:
+        return post
+    held = HeldPost(**{f.name: getattr(post, f.name) for f in fields(Post)}, data=row.data)
+    held.url = url
+    return held
 
 
 class PostHandler:
@@ -44,7 +73,12 @@ class PostHandler:
         """Capture the task's post; the parent already chose it, so held or not is not asked again."""
         self.offline = self.offline or task.offline
         if task.post is not None:
-            return self._capture(task.post, recheck=False, unanswered=task.unanswered)
+            # Captured as the article cites it (new to the archive, or again: `--recapture`, or held
+            # but never captured), asked about with what the index holds of it, as a re-check would.
+            post = task.post
+            if post.post_id is not None:
+                post = with_held(post, self.s.index.get_post(post.key))
+            return self._capture(post, recheck=False, unanswered=task.unanswered)
         row = self.s.index.get_post(task.key)
         if row is None:
             return PostResult()

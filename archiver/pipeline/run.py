@@ -347,7 +347,9 @@ def choose_posts(index: ArchiveIndex, posts: list[Post], summary: ArchiveSummary
     one captured again (`plan.recapture`), and one an earlier run checked but never captured (it
     was offline, say), which is no post new to the archive. Then, with `plan.recheck_after`, the
     held posts due for a re-check that are not captured anyway. `unanswered`: the posts (by key)
-    known by short links that met no answer, which their tasks carry."""
+    known by short links that met no answer, which their tasks carry. A task carries the post as
+    its article cites it; the handler asks about a held one with what the index holds of it
+    (`posts.with_held`)."""
     tasks: list[PostTask] = []
     seen = {} if seen is None else seen
     for post in posts:
