@@ -414,3 +414,17 @@ def test_an_address_is_read_without_the_spaces_around_it(body: str, expected: tu
     """Browsers drop the spaces and line breaks around a link's address (a CMS may leave them inside
     the quotes): the post, its kind and its address are what the address alone gives."""
     assert [(p.kind, p.key, p.url) for p in html(body)] == [expected]
+
+
+@pytest.mark.parametrize("body", [
+    '<a href="\u00a0https://twitter.com/jack/status/21">tweet</a>',
+    '<a href="\u3000https://twitter.com/jack/status/21">tweet</a>',
+    '<iframe src="\u00a0https://www.youtube.com/embed/AbThSpAcE12"></iframe>',
+    '<iframe src="\u3000https://www.youtube.com/embed/AbThSpAcE12"></iframe>',
+    '<iframe data-src="\u00a0https://player.vimeo.com/video/76979871"></iframe>',
+])
+def test_an_address_after_a_space_other_than_ascii_is_a_relative_one(body: str) -> None:
+    """A browser drops only C0 controls and the ASCII space around an address (WHATWG URL parsing):
+    after a no-break or an ideographic space, `https://…` is a path on the article's own site, in a
+    link as in a frame. Neither is a post."""
+    assert html(body) == []

@@ -357,7 +357,8 @@ def host_lowered(url: str) -> str:
 
 
 # What a browser removes around a URL before reading it (WHATWG URL: "leading and trailing C0
-# control or space"): a CMS may leave a space or a line break inside an attribute's quotes.
+# control or space"): a CMS may leave a space or a line break inside an attribute's quotes. Nothing
+# else: after a no-break space (U+00A0) or an ideographic one (U+3000) an address is a relative one.
 _C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
 
 
@@ -372,8 +373,9 @@ def href_of(node: LexborNode) -> str:
 
 
 def strip_url(url: str) -> str:
-    """A URL as found in markup, without surrounding quotes/backslashes (JSON-escaped attributes)."""
-    return url.strip().strip("\\\"' ").replace("\\/", "/")
+    """A URL as found in markup, as a browser reads it (`trim_url`), without surrounding
+    quotes/backslashes (JSON-escaped attributes)."""
+    return trim_url(url).strip("\\\"' ").replace("\\/", "/")
 
 
 def absolutize(url: str) -> str:
