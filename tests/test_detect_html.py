@@ -428,3 +428,41 @@ def test_an_address_after_a_space_other_than_ascii_is_a_relative_one(body: str) 
     after a no-break or an ideographic space, `https://…` is a path on the article's own site, in a
     link as in a frame. Neither is a post."""
     assert html(body) == []
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('<a href="https://twitter.com/jack/status/\n20">tweet</a>',
+     ("linked", "twitter:20", "https://x.com/jack/status/20")),
+    ('<a href="https://twitter.com/jack/status/2\r\n0">tweet</a>',
+     ("linked", "twitter:20", "https://x.com/jack/status/20")),
+    ('<a href="https://www.you\ntube.com/watch?v=AbThSpAcE12">video</a>',
+     ("linked", "youtube:AbThSpAcE12", "https://www.youtube.com/watch?v=AbThSpAcE12")),
+    ('<a href="https://vimeo.com/76979871/8272\t103f6e">film</a>',
+     ("linked", "vimeo:76979871", "https://vimeo.com/76979871/8272103f6e")),
+    ('<a href="https://toot.example/@a/11203691\n1513600000">toot</a>',
+     ("linked", "mastodon:toot.example/112036911513600000", "https://toot.example/@a/112036911513600000")),
+    ('<iframe src="https://www.youtube.com/embed/\nAbThSpAcE12"></iframe>',
+     ("embedded", "youtube:AbThSpAcE12", "https://www.youtube.com/watch?v=AbThSpAcE12")),
+    ('<iframe src=" https://player.vimeo.com/video/76979871?h=8272103f6e\n"></iframe>',
+     ("embedded", "vimeo:76979871", "https://vimeo.com/76979871/8272103f6e")),
+    ('<blockquote class="bluesky-embed"><p>Levee</p><a href="https://bsky.app/profile/did:plc:abc/post/\n3kx">'
+     'March 4</a></blockquote>', ("embedded", "bluesky:3kx", "https://bsky.app/profile/did:plc:abc/post/3kx")),
+    # An attribute that is no address keeps its line breaks: a class list split over two lines.
+    ('<blockquote class="instagram-media\nig-wide" data-instgrm-permalink=" https://www.instagram.com/p/CxAbCdEfGhI/ ">'
+     '</blockquote>', ("embedded", "instagram:CxAbCdEfGhI", "https://www.instagram.com/p/CxAbCdEfGhI/")),
+])
+def test_an_address_is_read_without_the_tabs_and_line_breaks_inside_it(body: str,
+                                                                        expected: tuple[str, str, str]) -> None:
+    """A browser removes every ASCII tab and line break from an address (WHATWG URL parsing: a CMS
+    wrapped a long one): the link goes where the address without them goes, and so does the post."""
+    assert [(p.kind, p.key, p.url) for p in html(body)] == [expected]
+
+
+def test_a_flattened_tweet_s_wrapped_date_link_gives_its_status_id() -> None:
+    """A tweet flattened into paragraphs, its date link's address wrapped after `status/`: the
+    address a browser follows gives the status ID, and the post is one, not a link beside it."""
+    posts = html("<article><p>Closed:</p><p>All berths closed until further notice.</p>"
+                 '<p>— Porthaven Harbour (@PorthavenPort) <a href="https://twitter.com/PorthavenPort/status/\n'
+                 '1856300000000000000">November 12, 2024</a></p></article>')
+    assert [(p.kind, p.evidence, p.post_id, p.handle) for p in posts] == [
+        ("embedded", "text-signature", "1856300000000000000", "PorthavenPort")]

@@ -44,6 +44,7 @@ from archiver.platforms.base import (
     host_lowered,
     host_of,
     strip_url,
+    trim_attr,
     trim_url,
 )
 
@@ -257,8 +258,10 @@ class _Walker:
                 href = node.attrs.get("href")
                 # Only absolute links can point at a platform: skip /path, #anchor, mailto: early
                 # (the common "http..." costs one comparison; spaces and upper case are rare). A
-                # browser reads the address without the spaces around it: a trailing one costs a
-                # test of the last character.
+                # browser reads the address without the spaces around it (a trailing one costs a
+                # test of the last character), and without the tabs and line breaks inside it:
+                # those are looked for only in the links that may be posts, and in a host first
+                # seen (`_host_relevance`).
                 if href and href[:4] != "http" and href[:2] != "//":
                     href = trim_url(href)
                     if href[:2] != "//" and href[:4].lower() != "http":
@@ -270,6 +273,9 @@ class _Walker:
                     key = href[:cut] if cut > 0 else href
                     relevance = relevance_of.get(key) or _host_relevance(key)
                     if relevance != _OTHER or (any_host is not None and any_host(href)):
+                        if relevance == _BROKEN or "\n" in href or "\t" in href or "\r" in href:
+                            self._broken_link(href)
+                            continue
                         # The host as a server reads it (`https://VM.TIKTOK.COM/...`): short links'
                         # patterns are written for lower-case hosts.
                         self._link(href if key.islower() else host_lowered(href), relevance)
@@ -327,7 +333,7 @@ class _Walker:
         if any(v and (v[0] <= " " or v[-1] <= " ") for v in attrs.values()):
             # Addresses as a browser reads them (a permalink, a `cite`, a `data-href` written with a
             # space or a line break inside its quotes), for every rule alike.
-            attrs = {name: trim_url(v) if v else v for name, v in attrs.items()}
+            attrs = {name: trim_attr(v) if v else v for name, v in attrs.items()}
         for _platform, rule in _RULES.get(tag, ()):
             if rule.needs and all(name not in attrs for name in rule.needs):
                 continue
@@ -411,6 +417,16 @@ class _Walker:
             self.posts.extend(inner.posts)
 
     # -- links and short links ----------------------------------------------------------------------
+
+    def _broken_link(self, href: str) -> None:
+        """A link whose address holds a tab or a line break (a long address wrapped): read, as a
+        browser reads it, without them."""
+        href = trim_url(href)
+        cut = href.find("/", 8)
+        key = href[:cut] if cut > 0 else href
+        relevance = _HOST_RELEVANCE.get(key) or _host_relevance(key)
+        if relevance != _OTHER or (_ANY_HOST_SEARCH is not None and _ANY_HOST_SEARCH(href)):
+            self._link(href if key.islower() else host_lowered(href), relevance)
 
     def _link(self, href: str, relevance: int) -> None:
         if relevance == _SHORT:
@@ -515,14 +531,18 @@ _SCRIPTS = "script" if _EVERY_SCRIPT else ", ".join((
     'script[type]:not([type=""])' + "".join(f':not([type="{t}" i])' for t in sorted(_PLAIN_JS) if t),
     *(f"script[{name}]" for name in _SCRIPT_MARKERS),
 ))
-_PLATFORM, _SHORT, _OTHER = 1, 2, 3
+# `_BROKEN`: the scheme and host hold a tab or a line break, to be read without them (`_broken_link`).
+_PLATFORM, _SHORT, _OTHER, _BROKEN = 1, 2, 3, 4
 _HOST_RELEVANCE: dict[str, int] = {}
 
 
 def _host_relevance(key: str) -> int:
     """Is a link's host a platform's, a short-link host, or anything else? Cached per scheme+host."""
-    host = host_of(key) if "//" in key[:8] else None
-    if host is None:
+    broken = "\n" in key or "\t" in key or "\r" in key
+    host = host_of(key) if "//" in key[:8] and not broken else None
+    if broken:
+        verdict = _BROKEN  # what it is once they are removed is asked then (`_broken_link`)
+    elif host is None:
         verdict = _OTHER  # relative links
     elif host in _SHORT_HOSTS:
         verdict = _SHORT

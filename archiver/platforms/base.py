@@ -356,15 +356,27 @@ def host_lowered(url: str) -> str:
     return url[:end].lower() + url[end:]
 
 
-# What a browser removes around a URL before reading it (WHATWG URL: "leading and trailing C0
-# control or space"): a CMS may leave a space or a line break inside an attribute's quotes. Nothing
-# else: after a no-break space (U+00A0) or an ideographic one (U+3000) an address is a relative one.
+# What a browser removes from a URL before reading it (WHATWG URL parsing): "leading and trailing
+# C0 control or space", and "all ASCII tab or newline" wherever they are. A CMS may leave a space
+# or a line break inside an attribute's quotes, or wrap a long address. Nothing else: a no-break
+# space (U+00A0), an ideographic one (U+3000) before an address make it a relative one, as in a browser.
 _C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+_NO_TAB_OR_NEWLINE = str.maketrans("", "", "\t\n\r")
+
+
+def trim_attr(value: str) -> str:
+    """An attribute's value without the C0 controls and spaces around it (what a browser drops
+    around an address; a class list or an ID has none that count). Inner characters stay."""
+    return value.strip(_C0_AND_SPACE)
 
 
 def trim_url(value: str) -> str:
-    """A URL attribute's value as a browser reads it: without the C0 controls and spaces around it."""
-    return value.strip(_C0_AND_SPACE)
+    """A URL attribute's value as a browser reads it: without the C0 controls and spaces around it,
+    and without the ASCII tabs and line breaks inside it (`/status/\\n20` is `/status/20`)."""
+    value = value.strip(_C0_AND_SPACE)
+    if "\n" in value or "\t" in value or "\r" in value:
+        return value.translate(_NO_TAB_OR_NEWLINE)
+    return value
 
 
 def href_of(node: LexborNode) -> str:
