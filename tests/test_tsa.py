@@ -285,7 +285,11 @@ def test_an_authority_certified_by_an_intermediate_chains_through_it_to_the_root
         token = tsa.request_token(authority.url, MESSAGE, certificates=[middle.cert, root.cert])
         assert token.signer == authority.cert
         tsa.request_token(authority.url, MESSAGE, certificates=[root.cert, middle.cert])  # in either order
-        tsa.request_token(authority.url, MESSAGE, certificates=[middle.cert])  # the intermediate alone
+        if embed:  # the intermediate alone: the root it carries lets the whole chain be checked
+            tsa.request_token(authority.url, MESSAGE, certificates=[middle.cert])
+        else:  # no root at hand: the chain (path lengths, the signer's purposes) cannot be checked whole
+            with pytest.raises(TimestampCaMismatch):
+                tsa.request_token(authority.url, MESSAGE, certificates=[middle.cert])
         if embed:  # the token carries I: the root alone is enough
             tsa.request_token(authority.url, MESSAGE, certificates=[root.cert])
         else:  # without I, nothing leads from the signer to R
@@ -299,13 +303,15 @@ def test_an_authority_certified_by_an_intermediate_chains_through_it_to_the_root
         for bundle in ([middle.cert, root.cert], [root.cert, middle.cert], [root.cert]):
             check = tsa.check_token(token.der, message=MESSAGE, roots=bundle, certificates=stored)
             assert check.anchored and check.root == "CN=Archiver Test Chain Root", bundle
-        # I alone as the bundle: the reader trusts I; the chain ends there.
-        check = tsa.check_token(token.der, message=MESSAGE, roots=[middle.cert], certificates=stored)
+        # I alone as the bundle: the reader trusts I; the chain ends there, checked whole through the
+        # root carried with it; with no root carried it is not checked at all.
+        check = tsa.check_token(token.der, message=MESSAGE, roots=[middle.cert], certificates=[*stored, root.cert])
         assert check.anchored and check.root == "CN=Archiver Test Intermediate CA"
+        if not embed:
+            with pytest.raises(TokenUnanchored, match="no root certificate above it"):
+                tsa.check_token(token.der, message=MESSAGE, roots=[middle.cert], certificates=stored)
         with pytest.raises(TokenInvalid, match="does not chain to the given CA"):
             tsa.check_token(token.der, message=MESSAGE, roots=[stranger.cert], certificates=stored)
         authority.fail = "corrupt"
-        with pytest.raises(TimestampError, match="its signature does not check"):
-            tsa.request_token(authority.url, MESSAGE, certificates=[middle.cert])
         with pytest.raises(TimestampError, match="its signature does not check"):
             tsa.request_token(authority.url, MESSAGE, certificates=[middle.cert, root.cert])

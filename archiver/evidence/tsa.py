@@ -37,7 +37,6 @@ import httpx
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import ExtendedKeyUsageOID
 from rfc3161_client import (
     HashAlgorithm,
     PKIStatus,
@@ -286,9 +285,9 @@ def _verify(token: Token, response: TimeStampResponse, digest: bytes, *, roots: 
     that path is handed to it. Among `roots`, a self-signed certificate is an anchor and one that
     is not (an intermediate CA the reader gave with its root) a step on the way to it; a path ends
     at such a certificate only when no root given lies above it (the reader trusts that CA itself).
-    Such a path is checked link by link here, the token's signature with the signer's key, and the
-    rest by rfc3161-client with a self-signed root above it, when one is carried (it takes no other
-    kind of root).
+    Such a path is checked whole by rfc3161-client with a self-signed root above it carried with the
+    token or given (it takes no other kind of root); with none, the token is not checked
+    (TokenUnanchored): the root is asked for.
     """
     signer = token.signer
     if signer is None:
@@ -317,11 +316,14 @@ def _verify(token: Token, response: TimeStampResponse, digest: bytes, *, roots: 
     if not self_signed(path[-1]):
         # The anchor is a CA that is no root: rfc3161-client (OpenSSL) takes only a self-signed
         # root, so it checks the path with one carried above the anchor, when there is one.
+        # Without one the path is not checked at all: a check by hand here would leave out what
+        # OpenSSL holds a chain to (path length limits, the signer's key usage and its only
+        # purpose, critical extensions it does not know), and a bundle's maker chooses whether
+        # a root is carried.
         above = _path(path[-1], pool, [c for c in pool if self_signed(c)])
         if above is None:
-            _signature_alone(token, response, strict=True)
-            _check_signer_usage(signer)
-            return path[-1].subject.rfc4514_string()
+            raise TokenUnanchored(f"it chains to {path[-1].subject.rfc4514_string()}, a CA certificate given that is "
+                                  "no root, and to no root certificate above it: give that CA's root certificate too")
         full = path + above[1:]
     verifier = VerifierBuilder(roots=[full[-1]], intermediates=full[:-1]).build()
     try:
@@ -345,21 +347,10 @@ def _anchored_path(signer: x509.Certificate, pool: Sequence[x509.Certificate],
     return _path(signer, pool, anchors) if len(roots) < len(anchors) else None
 
 
-def _check_signer_usage(signer: x509.Certificate) -> None:
-    """RFC 3161 2.3: the signing certificate has the timeStamping extended key usage, critical
-    (what rfc3161-client checks when it checks the token)."""
-    try:
-        eku = signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
-    except (x509.ExtensionNotFound, ValueError):
-        raise TokenInvalid("its signer's certificate lacks the critical timeStamping extended key usage") from None
-    if not eku.critical or ExtendedKeyUsageOID.TIME_STAMPING not in eku.value:
-        raise TokenInvalid("its signer's certificate lacks the critical timeStamping extended key usage")
-
-
-def _signature_alone(token: Token, response: TimeStampResponse, *, strict: bool = False) -> None:
+def _signature_alone(token: Token, response: TimeStampResponse) -> None:
     """Check the token's signature with its signer's own key (`cms.check_signature`); TokenInvalid
-    if it does not check. A signer or algorithm this cannot check passes, unless `strict` (no other
-    check of the signature follows): the check with a CA certificate still can."""
+    if it does not check. A signer or algorithm this cannot check passes: the check with a CA
+    certificate still can."""
     signer = token.signer
     if signer is None:
         raise TokenInvalid("it does not embed the certificate that signed it")
@@ -370,8 +361,6 @@ def _signature_alone(token: Token, response: TimeStampResponse, *, strict: bool 
     except cms.Malformed as e:
         raise TokenInvalid(f"not a readable RFC 3161 timestamp token ({e})") from None
     except cms.Unsupported as e:
-        if strict:
-            raise TokenInvalid(f"its signature cannot be checked without its root certificate ({e})") from None
         log.debug("token signature not checked without its CA: %s", e)
 
 
