@@ -181,3 +181,33 @@ def test_an_unlisted_vimeo_video_held_but_never_captured_is_captured_with_its_ha
 
     assert later.statuses()[key][0] == "live", later.statuses()
     _vimeo_oembed_asked(asked, secret)
+
+
+def test_a_bluesky_post_of_another_author_sharing_a_held_record_key_is_asked_about_by_its_handle(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two authors' posts can share a record key (the index keys Bluesky posts by it alone). An
+    article citing Quiet Harbour's post whose key is that of the desk's held post is captured with
+    `--recapture`: the handle the article names, not the held answer's, is resolved, and Quiet
+    Harbour's post is the one asked about (signed-in readers only: `login_required`). It was the
+    desk's post, asked about by the DID held for the key: `live`."""
+    key = f"bluesky:{LIVE.rkey}"
+    quiet = bsky.QUIET
+    monkeypatch.setitem(bsky.POSTS, (quiet.did, LIVE.rkey),
+                        bsky.Post(LIVE.rkey, quiet, "High water at the harbour wall.", "2024-03-05T10:00:00.000Z"))
+    with FakeWeb(tmp_path / "web", handlers=every_platform()) as web:
+        first = archive_run(web, tmp_path / "archive", "/2024/bluesky-desk.html",
+                            f'<!doctype html><title>Levee</title><p>The desk posted '
+                            f'<a href="https://bsky.app/profile/{DESK.handle}/post/{LIVE.rkey}">an update</a>.</p>')
+        assert first.statuses()[key] == ("live", "getPostThread returned the post"), first.stderr
+        story = "/2024/bluesky-harbour.html"
+        web.set_state(("article", story), f'<!doctype html><title>Harbour</title><p>The harbour posted '
+                                          f'<a href="https://bsky.app/profile/{quiet.handle}/post/{LIVE.rkey}">this</a>.</p>')
+        start = len(web.log)
+        again = cli(web, "archive", f"https://news.example{story}", "--recapture", "--format", "json",
+                    archive=tmp_path / "archive")
+        asked = [e["host"] + e["path"] for e in web.log[start:]]
+
+    assert "Traceback" not in again.stderr, again.stderr
+    results = {r["key"]: r for r in json.loads(again.stdout)["results"]}
+    assert results[key]["status"] == "login_required", results
+    assert [a for a in asked if "resolveHandle" in a], asked  # the handle the article names was resolved

@@ -1,7 +1,8 @@
 """How a Bluesky post's status is asked about: the public AppView, credential-free.
 
 A handle is resolved to the account's DID (`com.atproto.identity.resolveHandle`; a held post is
-asked about by the DID its last answer gave, which outlives a change of handle), then the post is
+asked about by the DID its last answer gave, which outlives a change of handle, unless the article
+names another author for the same record key and that author's handle resolves), then the post is
 read with `app.bsky.feed.getPostThread` on `public.api.bsky.app`. To an anonymous reader a post
 deleted by its author and one taken down by moderation both answer `NotFound`; the author's
 profile (`app.bsky.actor.getProfile`) then tells a whole account taken down (`AccountTakedown`)
@@ -33,18 +34,31 @@ def _obj(value: Any) -> dict[str, Any]:
     """`value` when it is a JSON object, else an empty one."""
     return value if isinstance(value, dict) else {}
 
-def _actor(post: PostRef) -> str | None:
-    """Whom to ask about: the author's DID when it is known (from the post's address, else from the
-    answer the archive holds for the post), else the handle its address or its row names. A handle
-    can change hands or be given up (resolveHandle then answers InvalidRequest for the old one); a
-    DID names the account for good."""
+def _actor(post: PostRef) -> tuple[str | None, str | None]:
+    """Whom to ask about, and the DID to fall back on when a handle no longer resolves. The
+    author's DID when the post's address names it; the DID of the answer the archive holds for the
+    post when that answer's author bears the handle the address names (or the address names none);
+    else the handle the address or the row names. The held answer is matched to the post by record
+    key only, and two accounts' posts can share one: a handle that differs from the held author's
+    is resolved first, and the held DID is used only if resolveHandle no longer knows the handle
+    (InvalidRequest: a handle can change hands or be given up; a DID names the account for good)."""
     named = None
     found = parse_url(post.url or "")
     if found is not None:
         named = found.url.split("/profile/", 1)[1].split("/post/", 1)[0] or None
     if named is not None and named.startswith("did:"):
-        return named
-    return _held_did(post) or named or post.handle
+        return named, None
+    held = _held_did(post)
+    if held is not None and (named is None or named.lower() == (_held_handle(post) or "").lower()):
+        return held, None
+    return named or post.handle, held
+
+
+def _held_handle(post: PostRef) -> str | None:
+    """The author's handle in the answer held for the post."""
+    data = getattr(post, "data", None)
+    handle = _obj(_obj(data).get("author")).get("handle")
+    return handle if isinstance(handle, str) else None
 
 
 def _held_did(post: PostRef) -> str | None:
@@ -65,8 +79,9 @@ def _said(answer: Answer) -> str:
     return f'{code} ("{message}")' if message else code
 
 
-def _resolve(client: HttpGetter, actor: str) -> tuple[str | None, Probe | None]:
-    """The DID of `actor` (a handle or a DID), or the probe that ends the check."""
+def _resolve(client: HttpGetter, actor: str, fallback: str | None = None) -> tuple[str | None, Probe | None]:
+    """The DID of `actor` (a handle or a DID), or the probe that ends the check; `fallback` (a
+    DID) when resolveHandle answers that it does not know the handle (InvalidRequest)."""
     if actor.startswith("did:"):
         return actor, None
     answer = ask(client, f"{API}com.atproto.identity.resolveHandle?handle={quote(actor, safe='')}")
@@ -75,17 +90,19 @@ def _resolve(client: HttpGetter, actor: str) -> tuple[str | None, Probe | None]:
     did = answer.data.get("did") if isinstance(answer.data, dict) else None
     if answer.status == 200 and isinstance(did, str) and did.startswith("did:"):
         return did, None
+    if fallback is not None and answer.error_code()[0] == "InvalidRequest":
+        return fallback, None
     return None, Probe("unavailable", f"resolveHandle {actor} answered {_said(answer)}")
 
 
 def probe(post: PostRef, client: HttpGetter) -> Probe:
     """resolveHandle, getPostThread, and getProfile when the post was not found."""
-    actor, rkey = _actor(post), post.post_id
+    (actor, fallback), rkey = _actor(post), post.post_id
     if not actor:
         return Probe("unknown", "the post's author (handle or DID) is not known")
     if not rkey:
         return Probe("unknown", "the post's record key (the last part of its address) is not known")
-    did, ended = _resolve(client, actor)
+    did, ended = _resolve(client, actor, fallback)
     if ended is not None or did is None:
         return ended or Probe("unknown")
     url = f"https://bsky.app/profile/{did}/post/{rkey}"
