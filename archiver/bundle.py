@@ -67,7 +67,8 @@ def _pages(index: IndexQueries, posts: list[PostRow], records: Sequence[RecordRo
         capture = next((c for c in index.article_captures(article.url)
                         if c.captured_at == when and (c.error is None or not article.showing)), None)
         pages.append(PageRow(url=article.url, ts=_page_time(capture, by_capture) if capture else when,
-                             title=article.title or article.url, text=text or None))
+                             title=article.title or article.url, text=text or None,
+                             page_record_id=capture.page_record_id if capture else None))
     shown: set[tuple[str, str]] = set()  # (URL, time) of the posts' pages
     for post in posts:
         captures = [c for c in distinct_captures(index.post_captures(post.key), post.status)
@@ -84,13 +85,15 @@ def _pages(index: IndexQueries, posts: list[PostRow], records: Sequence[RecordRo
             shown.add((capture.url, capture.captured_at))
             pages.append(PageRow(url=capture.url, ts=_page_time(capture, by_capture),
                                  title=f"{title}: {_as_captured(capture)}" if say else title,
-                                 text=(post.text or None) if shows_post(capture) else None))
+                                 text=(post.text or None) if shows_post(capture) else None,
+                                 page_record_id=capture.page_record_id))
     for other in alone:
         if other.url in seen:
             continue
         seen.add(other.url)
         pages.append(PageRow(url=other.url, ts=_page_time(other.capture, by_capture),
-                             title=other.title or other.url, text=other.title or None))
+                             title=other.title or other.url, text=other.title or None,
+                             page_record_id=other.capture.page_record_id))
     return pages
 
 

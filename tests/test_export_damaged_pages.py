@@ -31,8 +31,11 @@ def _cli(*args: str, archive: Path) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
 
 
-def _build(archive: Path) -> dict[str, str]:
-    """The archive; the WARC file name of each run, by status (the deleted capture's: 'deleted')."""
+def _build(archive: Path, *, redirected: bool = False) -> dict[str, str]:
+    """The archive; the WARC file name of each run, by status (the deleted capture's: 'deleted').
+    `redirected`: each capture's address (its twitter.com URL) answered 301 to its x.com URL, the
+    capture's page record; the files are then named by status, and by 'hop-deleted' for the
+    deleted run's redirect."""
     archive.mkdir(parents=True)
     files: dict[str, str] = {}
     post = Post(platform="twitter", kind="embedded", source="river.html", evidence="blockquote",
@@ -45,18 +48,28 @@ def _build(archive: Path) -> dict[str, str]:
         for n, (status, body) in enumerate(RUNS):
             with WarcStore(archive / WARC_DIR) as store:  # one run, one WARC file
                 index.journal.writer = store.write_metadata_batch
-                ex = Exchange(url=EMBED, method="GET", status=200, reason="OK", request_headers=[],
-                              response_headers=[("Content-Type", "text/html")], body=body)
+                hops = []
+                if redirected:
+                    hop = Exchange(url=HOP, method="GET", status=301, reason="Moved Permanently", request_headers=[],
+                                   response_headers=[("Location", TARGET)], body=b"")
+                    hops = list(store.write_exchange(hop))
+                ex = Exchange(url=TARGET if redirected else EMBED, method="GET", status=200, reason="OK",
+                              request_headers=[], response_headers=[("Content-Type", "text/html")], body=body)
                 req, resp = store.write_exchange(ex)
                 with index.transaction():
-                    cid = index.add_capture(Capture(post_key=key, article_id=None, source="live", url=EMBED,
+                    cid = index.add_capture(Capture(post_key=key, article_id=None, source="live",
+                                                    url=HOP if redirected else EMBED,
                                                     status=status, screenshot=None, screenshot_sha256=None,
                                                     error=None, warc=resp.filename, page_record_id=resp.record_id,
                                                     captured_at=f"2024-03-0{5 + n}T10:00:00Z"))
-                    index.add_records(cid, [req, resp], post_key=key)
+                    index.add_records(cid, [*hops, req, resp], post_key=key)
                 index.observe(key, status)
                 files[status if status == "deleted" else f"live{n}"] = resp.filename
     return files
+
+
+HOP = "https://twitter.com/RivertonDesk/status/1764640000000000001"
+TARGET = "https://x.com/RivertonDesk/status/1764640000000000001"
 
 
 def _pages(wacz: Path) -> list[dict[str, str]]:
@@ -98,15 +111,43 @@ def test_a_page_whose_own_record_was_left_out_is_not_listed(tmp_path: Path, dama
     assert "left out" in named
 
 
-def _record(archive: Path, warc_type: str, filename: str) -> tuple[str, int, int]:
+def test_a_redirected_page_whose_own_record_is_damaged_is_not_listed(tmp_path: Path) -> None:
+    """Each capture's address answered 301 to its x.com URL (the page record); the deleted run's
+    page record is damaged, its redirect whole. The page ('deleted, captured ...', at the time of
+    the redirect, its URL's record in the bundle) is not listed: replay would follow the redirect to
+    a live capture of the x.com URL under the 'deleted' title."""
+    archive = tmp_path / "archive"
+    files = _build(archive, redirected=True)
+    whole = tmp_path / "whole.wacz"
+    r = _cli("export", "--handle", "RivertonDesk", "-o", str(whole), archive=archive)
+    assert r.returncode == 0, r.stderr
+    assert any("deleted" in p.get("title", "") for p in _pages(whole)), _pages(whole)
+    path = archive / WARC_DIR / files["deleted"]
+    _record_id, offset, length = _record(archive, "response", files["deleted"], TARGET)
+    data = bytearray(path.read_bytes())
+    data[offset + length - 8] ^= 0xFF  # its gzip member's CRC-32
+    path.write_bytes(bytes(data))
+    out = tmp_path / "out.wacz"
+    r = _cli("export", "--handle", "RivertonDesk", "-o", str(out), "--allow-damaged", archive=archive)
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    pages = _pages(out)
+    titles = [p.get("title", "") for p in pages]
+    assert pages and not any("deleted" in t for t in titles), titles
+    assert any(p["url"] == HOP for p in pages)  # its live pages stay
+    (named,) = [line for line in r.stderr.splitlines() if "page" in line and HOP in line]
+    assert "left out" in named
+
+
+def _record(archive: Path, warc_type: str, filename: str, url: str | None = None) -> tuple[str, int, int]:
     import sqlite3
 
     from archiver.layout import DB_NAME
 
     conn = sqlite3.connect(archive / DB_NAME)
     try:
-        row = conn.execute('SELECT record_id, "offset", length FROM records WHERE warc_type = ? AND filename = ?',
-                           (warc_type, filename)).fetchone()
+        row = conn.execute('SELECT record_id, "offset", length FROM records WHERE warc_type = ? AND filename = ? '
+                           'AND target_uri = coalesce(?, target_uri)', (warc_type, filename, url)).fetchone()
     finally:
         conn.close()
     return str(row[0]), int(row[1]), int(row[2])

@@ -142,16 +142,20 @@ def _replayable(pages: Sequence[PageRow], entries: list[ExportedRecord], *, left
     """The pages to list: each is named when it has no record in this export (it will not replay);
     when the export `left_out` records (damaged, or their WARC file missing), such a page, whose
     records were among them, is not listed either, as replay would show nothing of it. Nor is a
-    page whose own record (its URL at its time: the capture's page record) is among the records
-    left out (`lost`), although the export holds its URL at other times: replay would open another
-    capture of the URL (a live post) under this page's title (`deleted, captured ...`)."""
+    page whose own record (its capture's page record, by its record ID when the page knows it, else
+    its URL at its time) is among the records left out (`lost`), although the export holds its URL
+    at other times (or holds the redirect that led to it): replay would open another capture of the
+    URL (a live post) under this page's title (`deleted, captured ...`)."""
     replayable = {e.url for e in entries if e.rec_type in PAGE_TYPES}
     held = {_at(e.url, e.date) for e in entries if e.rec_type in PAGE_TYPES}
     gone = {_at(loc.target_uri, loc.date) for loc in lost if loc.warc_type in PAGE_TYPES}
+    gone_ids = {loc.record_id for loc in lost if loc.record_id}
     kept = []
     for page in pages:
         if page.url in replayable:
-            if _at(page.url, page.ts) in gone - held:
+            own_lost = (page.page_record_id in gone_ids if page.page_record_id
+                        else _at(page.url, page.ts) in gone - held)
+            if own_lost:
                 log.warning("page %s at %s (%s) has no record left in this export, its own record being left out: "
                             "left out of %s, as replay would open another capture of that URL under its title",
                             page.url, page.ts, redact_text(page.title), PAGES_PATH)

@@ -195,6 +195,7 @@ class PageRow(_Row):
     ts: str
     title: str
     text: str | None = None  # words a replay tool's page search should find it by
+    page_record_id: str | None = None  # its capture's page record, when known (not written to pages.jsonl)
 
 
 @dataclass
