@@ -44,7 +44,15 @@ def _tool_requests(web: FakeWeb, start: int) -> Counter[str]:
                    and "Mozilla" not in e["headers"].get("user-agent", ""))
 
 
-def test_pending_posts_are_sent_once_as_their_article_s_posts(tmp_path: Path, broker: str, postgres_url: str) -> None:
+def _run_detached(tmp_path: Path, broker: str, postgres_url: str,
+                  before_workers: Any = None) -> tuple[dict[str, Any], Counter[str]]:
+    """The run of an article whose posts are pending, and of a pending post no article cites; its
+    summary once `runs status` finds it finished, and the platform's answers asked for.
+    `before_workers(client, record)` runs before any worker starts."""
+    import redis
+
+    from archiver.cluster.detached import run_key, scope_of
+
     article = site.ARTICLE_FLOOD
     alone = site.ARTICLES["/2024/elm-row-residents.html"].tweet_ids[0]
     archive = tmp_path / "archive"
@@ -57,17 +65,30 @@ def test_pending_posts_are_sent_once_as_their_article_s_posts(tmp_path: Path, br
         sent = cli(web, "run", "--broker", broker, "--index", postgres_url, "--no-wait", "--seeds", str(seeds),
                    "--recheck-after", "1h", archive=archive, timeout=120)
         assert sent.returncode == 0, sent.stderr
+        if before_workers is not None:
+            client = redis.Redis.from_url(broker)
+            try:
+                key = run_key(scope_of(archive, postgres_url), int(sent.stdout.strip()))
+                before_workers(client, {k.decode(): v.decode() for k, v in client.hgetall(key).items()})
+            finally:
+                client.close()
         status = ["runs", "status", sent.stdout.strip(), "--broker", broker, "--index", postgres_url,
                   "--format", "json"]
         with Workers(web, broker, archive, 1, env=FAST, index=postgres_url) as workers:
             def finished() -> dict[str, Any] | None:
                 r = cli(web, *status, archive=archive)
-                assert r.returncode in (0, 1), r.stderr + workers.output()
+                assert r.returncode in (0, 1, 2), r.stderr + workers.output()  # (2: nothing archived)
                 found = json.loads(r.stdout)
                 return None if found.get("state") == "running" else dict(found)
 
             summary = wait_for("the run's summary", finished, timeout=300)
-        requests = _tool_requests(web, start)
+        return summary, _tool_requests(web, start)
+
+
+def test_pending_posts_are_sent_once_as_their_article_s_posts(tmp_path: Path, broker: str, postgres_url: str) -> None:
+    article = site.ARTICLE_FLOOD
+    alone = site.ARTICLES["/2024/elm-row-residents.html"].tweet_ids[0]
+    summary, requests = _run_detached(tmp_path, broker, postgres_url)
     keys = [p["key"] for p in summary["results"]]
     cited = [f"twitter:{t}" for t in article.tweet_ids]
     # Each post once: the article's as its posts (its tweets and a video), the other as a re-check, last.
@@ -77,3 +98,123 @@ def test_pending_posts_are_sent_once_as_their_article_s_posts(tmp_path: Path, br
     assert not [p for p in summary["results"] if "edited since" in str(p.get("reason"))], summary["results"]
     # Each tweet asked of the platform once.
     assert len(requests) == len(cited) + 1 and all(n == 1 for n in requests.values()), requests
+
+
+def test_an_article_given_up_still_lets_the_posts_kept_back_be_rechecked(tmp_path: Path, broker: str,
+                                                                         postgres_url: str) -> None:
+    """An article task given up (its workers died on each delivery) is counted handled as one
+    answered is: the re-checks kept back until every article is handled are sent, each once. They
+    were dropped (the count never reached the total), and the run reported finished with no post
+    checked."""
+    from archiver.cluster.claims import MAX_DELIVERIES
+
+    article = site.ARTICLE_FLOOD
+    alone = site.ARTICLES["/2024/elm-row-residents.html"].tweet_ids[0]
+
+    def died_before(client: Any, record: dict[str, str]) -> None:
+        (task_id,) = json.loads(record["articles"])
+        client.set(f"archiver:deliveries:{task_id}", MAX_DELIVERIES)
+
+    summary, requests = _run_detached(tmp_path, broker, postgres_url, died_before)
+    expected = {f"twitter:{t}" for t in (*article.tweet_ids, alone)}
+    keys = [p["key"] for p in summary["results"]]
+    assert sorted(keys) == sorted(expected), summary
+    assert summary["posts_rechecked"] == len(expected), summary
+    assert any("given up" in str(f) for f in summary["failures"]), summary["failures"]
+    assert set(requests) and all(n == 1 for n in requests.values()), requests
+
+
+class _Dies:
+    """The Celery app's one call here (`send_task`), dying (as a worker killed) at the call
+    numbered `die_at`; what was sent is what the test reads."""
+
+    def __init__(self, die_at: int | None = None) -> None:
+        self.die_at = die_at
+        self.calls = 0
+        self.sent: list[str] = []
+
+    def send_task(self, name: str, *, args: list[Any], task_id: str, queue: str) -> None:
+        self.calls += 1
+        if self.calls == self.die_at:
+            raise SystemExit("killed")
+        self.sent.append(task_id)
+
+
+def test_re_checks_kept_back_survive_a_worker_killed_while_sending_them(broker: str) -> None:
+    """The worker that counts the last article handled and dies before it has sent every re-check
+    kept back: the article's next delivery sends them (each task ID once more at most), and the
+    run lists each once. The count was marked first, and a delivery that found its task counted
+    sent nothing: the re-checks not sent yet were lost."""
+    import redis
+
+    from archiver.cluster.detached import articles_handled
+
+    key = "archiver:run:test-kill:1"
+    client = redis.Redis.from_url(broker)
+    try:
+        client.delete(key, f"{key}:handled", f"{key}:rechecked", *(f"{key}:post:{k}" for k in ("t:1", "t:2")))
+        client.hset(key, mapping={"token": "tk", "articles": json.dumps(["a1"]),
+                                  "deferred": json.dumps(["t:1", "t:2"])})
+        first, again = _Dies(die_at=2), _Dies()
+        with pytest.raises(SystemExit):
+            articles_handled(client, first, key, "a1", since="", recapture=False, identity="pg:test/x/public")
+        articles_handled(client, again, key, "a1", since="", recapture=False, identity="pg:test/x/public")
+        ids = {*first.sent, *again.sent}
+        assert len(ids) == 2 and set(again.sent) == ids, (first.sent, again.sent)
+        assert int(client.scard(f"{key}:handled")) == 1
+    finally:
+        client.close()
+
+
+def test_an_article_s_posts_survive_a_worker_killed_while_sending_them(tmp_path: Path, broker: str) -> None:
+    """A worker killed while sending an article's posts: the article's next delivery sends those it
+    had claimed for the run and not sent. They were claimed (`SET NX`) before being sent, and the
+    next delivery found them claimed and sent nothing."""
+    import redis
+
+    from archiver.cluster.detached import follow_up
+
+    posts = [Post(platform="twitter", kind="embedded", source="https://news.example/a.html",
+                  evidence="blockquote.twitter-tweet", post_id=str(n),
+                  url=f"https://twitter.com/RivertonDesk/status/{n}") for n in (11, 12)]
+    key = "archiver:run:test-kill:2"
+    client = redis.Redis.from_url(broker)
+    try:
+        client.delete(key, f"{key}:posts", *(f"{key}:post:{p.key}" for p in posts))
+        client.hset(key, "token", "tk")
+        first, again, other = _Dies(die_at=2), _Dies(), _Dies()
+        with open_index(tmp_path / "archive") as index:
+            with pytest.raises(SystemExit):
+                follow_up(client, first, key, posts, since="", recapture=False, index=index,
+                          identity="pg:test/x/public", owner="a1")
+            follow_up(client, again, key, posts, since="", recapture=False, index=index,
+                      identity="pg:test/x/public", owner="a1")
+            # Another article citing the same posts does not send them again.
+            follow_up(client, other, key, posts, since="", recapture=False, index=index,
+                      identity="pg:test/x/public", owner="a2")
+        assert len(again.sent) == 2 and set(first.sent) <= set(again.sent) and other.sent == [], \
+            (first.sent, again.sent, other.sent)
+    finally:
+        client.close()
+
+
+def test_a_detached_run_s_record_is_written_before_its_tasks_are_sent(broker: str, monkeypatch: Any) -> None:
+    """Every task of a run not waited for is sent once its record is in Redis: a worker quick
+    enough to handle an article before the record was written could not count it, and the re-checks
+    kept back waited for that count for ever."""
+    import redis
+
+    from archiver.cluster import detached
+    from archiver.cluster.executor import QueueExecutor
+    from archiver.pipeline.run import Plan
+
+    key = "archiver:run:test-order:1"
+    client = redis.Redis.from_url(broker)
+    seen: list[tuple[str, bool]] = []
+    monkeypatch.setattr(QueueExecutor, "_send", lambda self, task_id: seen.append((task_id, bool(client.exists(key)))))
+    try:
+        detached._send(key, broker, "pg:test/x/public", ["https://news.example/a.html", "https://news.example/b.html"],
+                       ["twitter:1"], ["twitter:2"], {}, Plan(), [], 0, 0)
+    finally:
+        client.close()
+    assert len(seen) == 3 and all(written for _id, written in seen), seen

@@ -113,17 +113,20 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
 def _send(key: str, broker: str, identity: str, specs: Sequence[str], due: Sequence[str],
           deferred: Sequence[str], before: dict[str, str | None], plan: Plan, problems: Sequence[str],
           seed_feeds: int, seed_articles_left_out: int) -> None:
-    """A detached run's tasks sent to the queue of the index `identity`, and its record (`key`)
-    written into Redis: the re-checks `due` now, those `deferred` once every article is handled."""
+    """A detached run's record (`key`) written into Redis, then its tasks sent to the queue of the
+    index `identity`: the re-checks `due` now, those `deferred` once every article is handled. The
+    record comes first: a worker counts each article it handles in it (`articles_handled`), and an
+    article handled before the record existed would never be counted. Sending that stops midway
+    takes the record away again (a run with tasks never sent would wait for their answers)."""
     from ..pipeline.tasks import ArticleTask, PostTask
 
     with QueueExecutor(broker, index=identity, recapture=plan.recapture) as executor:
         for spec in specs:  # a feed listing one of these does not send it again
             executor.client.set(_article_key(key, spec), "1", nx=True, ex=TTL)
         executor.extra = {"follow": key}
-        articles = [executor.send(ArticleTask(s, room=plan.max_feed_articles)) for s in specs]
+        articles = [executor.send(ArticleTask(s, room=plan.max_feed_articles), later=True) for s in specs]
         executor.extra = {}
-        rechecks = [[executor.send(PostTask(recheck_key=k)), k] for k in due]
+        rechecks = [[executor.send(PostTask(recheck_key=k), later=True), k] for k in due]
         record: dict[Any, Any] = {"token": executor.token, "since": executor.since, "started_at": iso_seconds(),
                   "specs": json.dumps(list(specs)), "problems": json.dumps(list(problems)),
                   "articles": json.dumps(articles), "rechecks": json.dumps(rechecks), "before": json.dumps(before),
@@ -132,6 +135,16 @@ def _send(key: str, broker: str, identity: str, specs: Sequence[str], due: Seque
                   "seed_articles_left_out": seed_articles_left_out}
         executor.client.hset(key, mapping=record)
         executor.client.expire(key, TTL)
+        try:
+            for task_id in [*articles, *(i for i, _k in rechecks)]:
+                executor.dispatch(task_id)
+        except BaseException:
+            try:
+                executor.client.delete(key)
+            except Exception as e:  # (the broker away: `runs status --abandon` closes the run)
+                log.warning("%s: the record of a run whose tasks were not all sent could not be taken away (%s)",
+                            key, e)
+            raise
 
 
 def _close_unsent(archive_dir: Path, index_url: str | None, run_id: int, error: BaseException) -> None:
@@ -176,10 +189,15 @@ def enqueue_run(seeds: Path, archive_dir: Path, broker: str, *, recheck_after: A
 
 
 def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since: str, recapture: bool,
-              index: Any, identity: str, unanswered: Mapping[str, LinksUnanswered] | None = None) -> None:
+              index: Any, identity: str, unanswered: Mapping[str, LinksUnanswered] | None = None,
+              owner: str = "") -> None:
     """In a worker, once an article of a detached run is handled: its posts' tasks, each once per run,
     to the queue of its index (`identity`) (`unanswered`: of those posts, the ones known by short
-    links alone whose links met no answer)."""
+    links alone whose links met no answer). `owner`: the article's task ID. Each post is claimed for
+    the run in Redis (`SET NX`) with the owner's name, then what is done with it (sent, or skipped
+    as held) is written into the claim before it is done: a delivery of the same task after its
+    worker died midway does again what the claim says (a task sent twice under one ID is captured
+    once, `runs status` counts it once), rather than finding the post claimed and losing it."""
     from hashlib import sha256
 
     from ..pipeline.tasks import PostTask
@@ -190,11 +208,21 @@ def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since
         log.warning("%s: the run's record is gone from Redis; its posts are not sent", key)
         return
     token = raw_token.decode() if isinstance(raw_token, bytes) else str(raw_token)
+    owner = owner or f"article-of-{token}"
     for post in posts:
-        if not client.set(f"{key}:post:{post.key}", "1", nx=True, ex=TTL):
-            continue  # cited by an article handled before: sent then
-        if not recapture and index.has_capture(post.key):
-            client.hincrby(key, "skipped", 1)
+        claim = f"{key}:post:{post.key}"
+        if client.set(claim, owner, nx=True, ex=TTL):
+            held = owner
+        else:
+            held = _text(client.get(claim) or "")
+            if held not in (owner, f"{owner}|send", f"{owner}|skip"):
+                continue  # cited by another article handled before, or kept back as a re-check: sent then
+        if held == owner:
+            held = f"{owner}|send" if recapture or not index.has_capture(post.key) else f"{owner}|skip"
+            client.set(claim, held, ex=TTL)
+        if held.endswith("|skip"):
+            client.sadd(f"{key}:skipped", post.key)
+            client.expire(f"{key}:skipped", TTL)
             continue
         task_id = f"archiver-{token}-p{sha256(post.key.encode()).hexdigest()[:16]}"
         task = PostTask(post=post, unanswered=(unanswered or {}).get(post.key))
@@ -204,12 +232,19 @@ def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since
         app.send_task(TASK_NAME, args=[message], task_id=task_id, queue=queue_for(identity))
 
 
+RECHECK = "recheck"  # the claim on a post kept back, once it is sent as a re-check (`articles_handled`)
+
+
 def articles_handled(client: Redis, app: Any, key: str, task_id: str, *, since: str, recapture: bool,
                      identity: str) -> None:
-    """In a worker, once an article of a detached run is handled (after its posts' and a feed's
-    articles' tasks are sent): counted, and the worker that finds every article of the run handled
-    sends the re-checks kept back (`deferred`) of the posts no article of the run cited (a cited one
-    was sent as that article's post), each once."""
+    """In a worker, once an article task of a detached run has ended, however it ended (handled,
+    failed, given up, refused; after its posts' and a feed's articles' tasks are sent): counted,
+    once per task, and the worker that finds every article of the run counted sends the re-checks
+    kept back (`deferred`) of the posts no article of the run cited (a cited one was sent as that
+    article's post). The count is a set of task IDs, so a task that ends twice (its worker died
+    after counting it) is counted once; and that second end sends again the re-checks a worker
+    that died before sending them all left (each claimed as `RECHECK`; sent under one ID, a
+    re-check sent twice is captured once and counted once)."""
     from hashlib import sha256
 
     from ..pipeline.tasks import PostTask
@@ -218,8 +253,7 @@ def articles_handled(client: Redis, app: Any, key: str, task_id: str, *, since: 
     raw = client.hmget(key, ["token", "articles", "deferred"])
     if raw[0] is None or raw[2] is None:
         return  # its record is gone, or nothing was kept back
-    if not client.sadd(f"{key}:handled", task_id):
-        return  # counted by an earlier delivery
+    client.sadd(f"{key}:handled", task_id)
     client.expire(f"{key}:handled", TTL)
     # The count first, then the articles: each is counted only after the articles it led to (a
     # feed's) are listed, so a count equal to what is listed after it is every article.
@@ -228,7 +262,8 @@ def articles_handled(client: Redis, app: Any, key: str, task_id: str, *, since: 
         return
     token = _text(raw[0])
     for post_key in json.loads(_text(raw[2])):
-        if not client.set(f"{key}:post:{post_key}", "1", nx=True, ex=TTL):
+        claim = f"{key}:post:{post_key}"
+        if not client.set(claim, RECHECK, nx=True, ex=TTL) and _text(client.get(claim) or "") != RECHECK:
             continue  # cited by an article of the run: sent as its post
         recheck_id = f"archiver-{token}-r{sha256(post_key.encode()).hexdigest()[:16]}"
         message = {"task": PostTask(recheck_key=post_key).to_dict(), "since": since, "recapture": recapture,
@@ -340,9 +375,12 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
         # it stores that answer: lists read before the answers are whole when every answer is in
         # and the lists have not grown meanwhile.
         listed = [json.loads(e) for e in executor.client.lrange(f"{key}:articles", 0, -1)]
-        sent = [json.loads(e) for e in executor.client.lrange(f"{key}:posts", 0, -1)]
+        sent_raw = executor.client.lrange(f"{key}:posts", 0, -1)
         # The re-checks kept back and sent once every article was handled (`articles_handled`).
-        late = [(i, k) for i, k in (json.loads(e) for e in executor.client.lrange(f"{key}:rechecked", 0, -1))]
+        late_raw = executor.client.lrange(f"{key}:rechecked", 0, -1)
+        # (a task a worker sent again after its first worker died midway is listed twice: once here)
+        sent = list({e["id"]: e for e in (json.loads(x) for x in sent_raw)}.values())
+        late = list(dict.fromkeys((i, k) for i, k in (json.loads(e) for e in late_raw)))
         article_tasks += [ArticleTask.from_dict(e["task"]) for e in listed]
         article_ids = article_ids + [e["id"] for e in listed]
         tasks = {e["id"]: PostTask.from_dict(e["task"]) for e in sent}
@@ -356,8 +394,8 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
                       len(post_ids) + len(recheck_ids), sum(1 for i in post_ids + recheck_ids if i in answers),
                       started_at=raw["started_at"])
         grown = (executor.client.llen(f"{key}:articles") != len(listed)
-                 or executor.client.llen(f"{key}:posts") != len(sent)
-                 or executor.client.llen(f"{key}:rechecked") != len(late))
+                 or executor.client.llen(f"{key}:posts") != len(sent_raw)
+                 or executor.client.llen(f"{key}:rechecked") != len(late_raw))
         if done.articles_answered < done.articles or done.posts_answered < done.posts or grown:
             if abandon:
                 return _abandoned(done, archive_dir, index_url, "it was abandoned with answers missing: "
@@ -382,7 +420,7 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
             if post_key not in rechecked and before.get(post_key) is None:
                 before.pop(post_key, None)
         summary.rechecks(before)
-        summary.skipped_posts = int(raw.get("skipped", 0))
+        summary.skipped_posts = int(raw.get("skipped", 0)) + int(executor.client.scard(f"{key}:skipped"))
         summary.network_unreachable = state.offline
         # The run ended when its last task's answer was written (by its worker), not when asked.
         end = _latest([raw["finished_at"]] if raw.get("finished_at") else ended) or datetime.now(UTC)

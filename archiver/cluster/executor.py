@@ -124,8 +124,8 @@ class QueueExecutor:
     def submit(self, task: Task) -> None:
         self.send(task)
 
-    def send(self, task: Task) -> str:
-        """Send `task`; returns its task ID."""
+    def send(self, task: Task, *, later: bool = False) -> str:
+        """Send `task` (`later`: only give it its ID and message, `dispatch` sends it); returns its task ID."""
         self._count += 1
         task_id = f"archiver-{self.token}-{self._count}"
         assert self.index is not None, "an executor that sends tasks is given its index"
@@ -133,8 +133,13 @@ class QueueExecutor:
                    "index": self.index, **self.extra}
         self._pending[task_id] = task
         self._messages[task_id] = message
-        self._send(task_id)
+        if not later:
+            self._send(task_id)
         return task_id
+
+    def dispatch(self, task_id: str) -> None:
+        """Send the task `send(..., later=True)` gave the ID `task_id`."""
+        self._send(task_id)
 
     def _send(self, task_id: str) -> None:
         message = self._messages[task_id]

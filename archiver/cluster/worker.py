@@ -123,9 +123,33 @@ class WorkerProcess:
         return made
 
     def handle(self, task_id: str, message: dict[str, Any]) -> dict[str, Any]:
-        """One delivery of a task: its answer, the stored one if an earlier delivery answered."""
-        assert self.claims is not None, "open() first"
+        """One delivery of a task: its answer, the stored one if an earlier delivery answered. An
+        article task of a run that does not wait is counted handled in the run however it ends for
+        good: answered, failed (its handler raised), given up (`DeliveryCapReached`), refused
+        (`OtherIndex`); not when it goes back to the queue (`Reject`) or its process dies."""
         task = task_from_dict(message["task"])
+        try:
+            return self._handle(task_id, message, task)
+        except Exception as e:
+            from celery.exceptions import Reject  # type: ignore[import-untyped]
+
+            if not isinstance(e, Reject):
+                self._ended(task_id, message, task)
+            raise
+
+    def _ended(self, task_id: str, message: dict[str, Any], task: Task) -> None:
+        """An article task of a detached run has ended: counted (`detached.articles_handled`), before
+        its answer is stored (its run is not told complete before the re-checks it leads to are listed)."""
+        if not message.get("follow") or not isinstance(task, ArticleTask) or self.claims is None:
+            return
+        from .detached import articles_handled
+
+        articles_handled(self.claims.client, self.app, str(message["follow"]), task_id,
+                         since=str(message.get("since") or ""), recapture=bool(message.get("recapture")),
+                         identity=str(message.get("index") or self.settings.identity))
+
+    def _handle(self, task_id: str, message: dict[str, Any], task: Task) -> dict[str, Any]:
+        assert self.claims is not None, "open() first"
         started = time.monotonic()
         what = claim_name(task)
         fields: dict[str, Any] = {"task_id": task_id, "task": what}
@@ -148,6 +172,7 @@ class WorkerProcess:
         self._clock_not_behind()
         if self.claims.run_stopped(message.get("run")):
             said("skipped: its run was stopped")
+            self._ended(task_id, message, task)
             return {"type": "not_started"}
         claim = self.claims.lock(what)
         claim.acquire()  # another delivery of the same work holds it: wait for its answer
@@ -163,7 +188,7 @@ class WorkerProcess:
             result = self._done_since(task, message) or self.handlers(bool(message.get("recapture"))).handle(task)
             if message.get("follow") and isinstance(result, ArticleResult) and self._session is not None:
                 # A run that does not wait: a feed's articles and an article's posts are sent from here.
-                from .detached import articles_handled, follow_feed, follow_up
+                from .detached import follow_feed, follow_up
 
                 identity = str(message.get("index") or self.settings.identity)
                 if result.sources and isinstance(task, ArticleTask):
@@ -173,11 +198,9 @@ class WorkerProcess:
                                 identity=identity)
                 follow_up(self.claims.client, self.app, str(message["follow"]), result.posts,
                           since=str(message.get("since") or ""), recapture=bool(message.get("recapture")),
-                          index=self._session.index, identity=identity, unanswered=result.unanswered)
-                if isinstance(task, ArticleTask):
-                    articles_handled(self.claims.client, self.app, str(message["follow"]), task_id,
-                                     since=str(message.get("since") or ""),
-                                     recapture=bool(message.get("recapture")), identity=identity)
+                          index=self._session.index, identity=identity, unanswered=result.unanswered,
+                          owner=task_id)
+            self._ended(task_id, message, task)
             answer = result.to_dict()
             self.claims.store(task_id, answer)
             said(_outcome(answer), n)
