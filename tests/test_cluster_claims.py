@@ -258,10 +258,16 @@ def test_a_run_stopped_while_its_tasks_wait_is_closed_as_interrupted(tmp_path: P
     (seeds / "news.urls").write_text("https://news.example/a.html\nhttps://news.example/b.html\n")
     argv = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir", str(tmp_path / "a"),
             "--broker", redis_server.url, "--index", postgres_url, "--format", "json"]
+    from archiver.cluster.config import index_identity, queue_for
+    from archiver.index import open_index
+
+    with open_index(tmp_path / "a", url=postgres_url) as index:
+        queue = queue_for(index_identity(index))  # the queue of this index's tasks
     run = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while redis_client.llen("archiver") < 2 and time.monotonic() < deadline:  # no worker: they wait
+    while redis_client.llen(queue) < 2 and time.monotonic() < deadline:  # no worker: they wait
         time.sleep(0.1)
+    assert redis_client.llen(queue) == 2, "the run's two tasks were not queued"
     # It holds the PostgreSQL index's run lock (not the folder's): a second scheduler of the same
     # index, from another folder, waiting or not, is told who holds it (exit 3).
     other = [a if a != str(tmp_path / "a") else str(tmp_path / "b") for a in argv]

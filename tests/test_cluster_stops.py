@@ -32,9 +32,15 @@ def test_a_scheduler_stopped_names_what_its_workers_still_hold(tmp_path: Path, b
     (seeds / "news.urls").write_text(f"{first}\n{slow}\n{ARTICLES[1].url}\n")
     with Workers(web, broker, archive, 1, env=FAST, index=postgres_url) as workers:
         workers.wait_ready()
+        from archiver.cluster.config import index_identity, queue_for
+        from archiver.index import open_index
+
+        with open_index(archive, url=postgres_url, create=False) as index:
+            queue = queue_for(index_identity(index))  # the queue of this index's tasks
         start = len(web.log)
         run = _start_run(web, seeds, archive, broker, postgres_url)
         _wait("the worker on the slow article", lambda: _holder(broker, f"article:{slow}"))
+        assert _queued(broker, queue) == 1, "the third article is not waiting in its index's queue"
         run.send_signal(signal.SIGTERM)
         try:
             out, err = run.communicate(timeout=120)
@@ -52,8 +58,6 @@ def test_a_scheduler_stopped_names_what_its_workers_still_hold(tmp_path: Path, b
                 f"them and index what they capture: article {slow}; ") in err, err
         assert "not started (the workers skip them" in err and "run 1 closed as interrupted" in err, err
         # As said: the worker finishes the article it held and indexes it; it skips the one queued.
-        from archiver.index import open_index
-
         def indexed() -> bool:
             with open_index(archive, url=postgres_url, create=False) as index:
                 return index.held_article(slow) is not None
@@ -63,12 +67,22 @@ def test_a_scheduler_stopped_names_what_its_workers_still_hold(tmp_path: Path, b
 
         client = redis.Redis.from_url(broker)
         try:
-            _wait("the queue emptied", lambda: client.llen("archiver") == 0)
+            _wait("the queue emptied", lambda: client.llen(queue) == 0)
         finally:
             client.close()
         _wait("the worker idle", lambda: _holder(broker, f"article:{ARTICLES[1].url}") is None)
         queued = ARTICLES[1].url.removeprefix("https://news.example")
         assert queued not in [e["path"] for e in web.log[start:]], "the queued article was read"
+
+
+def _queued(broker: str, queue: str) -> int:
+    import redis
+
+    client = redis.Redis.from_url(broker)
+    try:
+        return int(client.llen(queue))
+    finally:
+        client.close()
 
 
 def _no_wait(web: FakeWeb, tmp_path: Path, broker: str, index: str, archive: Path) -> tuple[str, list[str]]:
