@@ -6,6 +6,7 @@ another index is refused, nothing captured."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import subprocess
@@ -140,3 +141,48 @@ def test_the_identity_of_an_index_does_not_depend_on_how_its_url_is_spelt(postgr
     assert of(postgres_url.replace("postgresql://", "postgres://").replace("@127.0.0.1", "@LOCALHOST")) == same
     other = postgres_url.rsplit("/", 1)[0] + "/postgres"
     assert of(other) != same and queue_for(of(other)) != queue_for(same)
+
+
+def test_a_worker_whose_role_cannot_read_the_server_s_identifier_says_its_queue_is_named_by_the_url(
+        tmp_path: Path, broker: str, postgres_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """A role that may not call pg_control_system() names the server by the URL's host and port:
+    two spellings of one index are then two queues. A worker so placed says it in one line when it
+    starts (it said nothing, and its scheduler's tasks could wait in another queue unseen); one
+    whose role reads the identifier says nothing."""
+    import logging
+    import os
+
+    import psycopg
+
+    from archiver.cluster.config import index_identity
+    from archiver.cluster.worker import prepare
+    from archiver.index import open_index
+
+    role = f"restricted_{os.getpid()}_{next(_roles)}"
+    database = postgres_url.rsplit("/", 1)[1]
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        admin.execute(f'ALTER DATABASE "{database}" OWNER TO "{role}"')
+        admin.execute("REVOKE EXECUTE ON FUNCTION pg_control_system() FROM PUBLIC")  # (this database only)
+    restricted = postgres_url.replace("postgresql://postgres@", f"postgresql://{role}@")
+    with open_index(tmp_path, url=restricted) as index:
+        identity = index_identity(index)
+    port = restricted.split("@127.0.0.1:", 1)[1].split("/", 1)[0]
+    assert identity == f"pg:127.0.0.1:{port}/{database}/public", identity
+    with open_index(tmp_path, url=restricted.replace("@127.0.0.1", "@localhost")) as index:
+        assert index_identity(index) != identity  # the split the docs warn of
+
+    def started(url: str, folder: Path) -> list[str]:
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="archiver.cluster.worker"):
+            prepare(WorkerSettings(broker=broker, archive_dir=folder, net=NetOptions.from_options(None, None, None),
+                                   index_url=url))
+        return [r.getMessage() for r in caplog.records if "pg_control_system()" in r.getMessage()]
+
+    (said,) = started(restricted, tmp_path / "restricted")
+    assert f"named after the host and port 127.0.0.1:{port} as the --index URL spells them" in said, said
+    assert "GRANT EXECUTE ON FUNCTION pg_control_system()" in said, said
+    assert started(postgres_url, tmp_path / "admin") == []
+
+
+_roles = itertools.count()

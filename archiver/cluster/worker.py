@@ -351,6 +351,7 @@ def prepare(settings: WorkerSettings) -> None:
         clock_not_behind(index, who="this worker", how="start it")
         # Its queue: the tasks of this index only, whatever other archives the broker serves.
         settings.identity = index_identity(index)
+    say_identity_fallback(settings.identity)
     if settings.net.ca_bundle is not None:
         import fcntl
 
@@ -359,6 +360,19 @@ def prepare(settings: WorkerSettings) -> None:
         with open(workdir / "nss.lock", "a") as lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             settings.net.chromium_launch(workdir)
+
+
+def say_identity_fallback(identity: str) -> None:
+    """One line, when the index's server did not tell this worker's role its system identifier
+    (`archiver.index.postgres.identity`: the identity then names the URL's host and port, not
+    `system N`): its queue is then named after the URL's spelling, which schedulers must share."""
+    server = identity.removeprefix("pg:").split("/", 1)[0]
+    if server.startswith("system "):
+        return
+    log.warning("the index's server does not let this worker's role call pg_control_system(): its queue is "
+                "named after the host and port %s as the --index URL spells them; a scheduler that spells them "
+                "otherwise (or whose role may call it) sends to another queue. Spell the URL alike on every "
+                "machine, or let the role call it (GRANT EXECUTE ON FUNCTION pg_control_system() TO ROLE)", server)
 
 
 def _broker_lets_in(broker: str) -> None:
