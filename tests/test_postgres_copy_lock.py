@@ -73,3 +73,31 @@ def test_a_cluster_run_notes_its_index_in_the_folder(tmp_path: Path, broker: str
         assert (waiting / INDEX_NOTE).read_text().splitlines()[-1] == redact(postgres_url)
     finally:
         stop_process(run, signal.SIGTERM)
+
+
+def test_a_copy_into_a_folder_noted_for_an_index_that_cannot_be_reached_names_the_note(
+        tmp_path: Path, postgres_url: str) -> None:
+    """The folder's note names an index no longer reachable, and the copy comes from another: it is
+    refused (exit 1) naming the note as where that index comes from and the ways on (start it, or
+    delete the note). It said only "check the --index URL", a URL the command was never given."""
+    from tests.services import free_port
+
+    folder = tmp_path / "A4"
+    folder.mkdir()
+    gone = f"postgresql://127.0.0.1:{free_port()}/gone"
+    note_index(folder, gone)
+    with open_index(tmp_path / "src", url=postgres_url) as index:
+        index.start_run()
+    refused = _cli("index", "copy", "--from", postgres_url, "--to", str(folder), "--force")
+    assert refused.returncode == 1, refused.stderr
+    said = refused.stderr.strip()
+    assert len(said.splitlines()) == 1 and "--index" not in said, said
+    assert said.startswith(f"archiver: {folder} is noted as indexed in PostgreSQL at {gone} (its {INDEX_NOTE} "
+                           "says so)"), said
+    assert said.endswith(f"start that server, or, if the folder is indexed there no longer, delete "
+                         f"{folder / INDEX_NOTE} and copy again"), said
+    assert (folder / INDEX_NOTE).exists() and not (folder / DB_NAME).exists()
+    (folder / INDEX_NOTE).unlink()  # as the message says
+    done = _cli("index", "copy", "--from", postgres_url, "--to", str(folder), "--force")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["runs"] == 1

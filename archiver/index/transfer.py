@@ -12,6 +12,8 @@ and derives `posts.title` from the copied columns.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -207,7 +209,26 @@ def _noted_index_lock(folder: Path, source: Location, *, wait: bool) -> Any:
     if noted is None:
         return nullcontext()
     url = source.url if source.url is not None and index_place(source.url) == index_place(noted) else noted
-    return run_lock(folder, url, wait=wait)
+    return _noted_lock(folder, noted, run_lock(folder, url, wait=wait))
+
+
+@contextmanager
+def _noted_lock(folder: Path, noted: str, lock: Any) -> Iterator[None]:
+    """`lock` (of the index `noted` in the folder's note) held; an index that cannot be used is
+    named as the note's, with the ways on (the copy cannot tell a server down from one only this
+    machine cannot reach, whose runs may be writing: it does not go on without the lock)."""
+    try:
+        lock.acquire()
+    except IndexError_ as e:
+        why = str(e).removesuffix(" (check that the server runs and the --index URL)")
+        raise IndexError_(f"{folder} is noted as indexed in PostgreSQL at {noted} (its {INDEX_NOTE} says so), and a "
+                          f"copy into its archive.db first takes that index's run lock: {why}; start that server, "
+                          f"or, if the folder is indexed there no longer, delete {folder / INDEX_NOTE} and copy "
+                          "again") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _same(a: Location, b: Location) -> bool:
