@@ -1,8 +1,9 @@
 """`run --broker --no-wait` and `archiver runs status RUN_ID`: a run that does not wait for its tasks.
 
-The scheduler opens the run's row, sends every article task and the re-checks due (those an
-article of the run could send as its posts are kept back: `articles_handled`), writes what
-the run is made of into Redis (`archiver:run:<scope>:<run id>`), prints the run's ID and exits.
+The scheduler opens the run's row, writes what the run is made of into Redis
+(`archiver:run:<scope>:<run id>`), sends every article task and the re-checks due (those an
+article of the run could send as its posts are kept back: `articles_handled`), prints the run's
+ID and exits.
 The workers choose the posts: once an article is handled, its worker sends a task for each post it
 cites that this run has not sent yet (`SET … NX` per post and run) and that is not held, or counts
 it as already held. `runs status RUN_ID` reads the answers: while some are missing it reports
