@@ -218,3 +218,43 @@ def test_a_detached_run_s_record_is_written_before_its_tasks_are_sent(broker: st
     finally:
         client.close()
     assert len(seen) == 3 and all(written for _id, written in seen), seen
+
+
+def test_article_tasks_that_fail_or_are_refused_count_as_handled(broker: str) -> None:
+    """An article task whose handler raised, and one refused by a worker of another index, end for
+    good (their failure is their answer): each is counted handled, so the re-checks kept back go
+    out once both have ended. Neither was counted, and the re-checks never went out."""
+    import redis
+
+    from archiver.cluster.claims import Claims
+    from archiver.cluster.worker import OtherIndex, WorkerProcess, WorkerSettings
+    from archiver.net import NetOptions
+    from archiver.pipeline.tasks import ArticleTask
+
+    class Broken:
+        def handle(self, task: Any) -> Any:
+            raise RuntimeError("the handler broke")
+
+    class Process(WorkerProcess):
+        def handlers(self, recapture: bool) -> Any:
+            return Broken()
+
+    mine, theirs = "pg:system 1/archive6/public", "pg:system 1/archive5/public"
+    key = "archiver:run:test-ends:1"
+    client = redis.Redis.from_url(broker)
+    app = _Dies()
+    proc = Process(WorkerSettings(broker=broker, archive_dir=Path("."), net=NetOptions.from_options(None, None, None),
+                                  identity=mine))
+    proc.claims, proc.app = Claims(client), app
+    try:
+        client.hset(key, mapping={"token": "tk", "articles": json.dumps(["a1", "a2"]),
+                                  "deferred": json.dumps(["t:1"])})
+        for task_id, index, error in (("a1", mine, RuntimeError), ("a2", theirs, OtherIndex)):
+            message = {"task": ArticleTask(f"https://news.example/{task_id}.html").to_dict(), "since": "",
+                       "index": index, "follow": key, "run": "tk"}
+            with pytest.raises(error):
+                proc.handle(task_id, message)
+        assert int(client.scard(f"{key}:handled")) == 2
+        assert len(app.sent) == 1 and app.sent[0].startswith("archiver-tk-r"), app.sent
+    finally:
+        client.close()
