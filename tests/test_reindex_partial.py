@@ -107,3 +107,42 @@ def test_a_post_whose_first_entries_were_cut_off_keeps_its_captures_and_history(
     assert [c["captured_at"] for c in shown["captures"]] == [c["captured_at"] for c in original["captures"]]
     kept = [name for name in first_files[1:]] + later
     assert _owners(copy, kept) == _owners(archive, kept)
+
+
+YOUTUBE = f"youtube:{site.YOUTUBE.id}"
+
+
+def test_a_rebuilt_post_gets_its_canonical_url_and_is_re_checked_by_it(two_runs: Any) -> None:
+    """A post rebuilt from its later entries alone gets the URL its platform builds from its ID,
+    so the next run's re-check asks about the post itself, not about an empty address."""
+    web, copy, first_files, _later, _archive = _copy(two_runs, "recheck")
+    for name in first_files:
+        (copy / "warcs" / name).unlink()
+    r = cli(web, "reindex", "--force", archive=copy)
+    assert r.returncode == 1 and YOUTUBE in r.stderr, r.stderr
+    assert _show(web, copy, YOUTUBE)["url"] == f"https://www.youtube.com/watch?v={site.YOUTUBE.id}"
+    seeds = copy.parent / "seeds"
+    again = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", archive=copy)
+    assert again.returncode == 0, again.stderr
+    history = _show(web, copy, YOUTUBE)["history"]
+    assert history and history[-1]["status"] == "live", history
+
+
+def test_a_re_check_of_a_post_with_no_url_records_nothing(two_runs: Any) -> None:
+    """A rebuilt post whose URL is still unknown (its platform builds none from the key) is not
+    asked about with an empty address: the re-check names it not checked and records no change."""
+    web, copy, first_files, _later, _archive = _copy(two_runs, "nourl")
+    for name in first_files:
+        (copy / "warcs" / name).unlink()
+    r = cli(web, "reindex", "--force", archive=copy)
+    assert r.returncode == 1, r.stderr
+    with sqlite3.connect(copy / "archive.db") as conn:
+        conn.execute("UPDATE posts SET url = '' WHERE key = ?", [YOUTUBE])
+    before = _show(web, copy, YOUTUBE)["history"]
+    # No seeds: the article, whose embed would give the URL back, is not read again.
+    seeds = copy.parent / "no-seeds"
+    seeds.mkdir()
+    (seeds / "none.urls").write_text("")
+    again = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", archive=copy)
+    assert f"{YOUTUBE}: not checked" in again.stderr and "no URL" in again.stderr, again.stderr
+    assert _show(web, copy, YOUTUBE)["history"] == before

@@ -77,7 +77,10 @@ def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selector
     def probe(post: PostRef, client: HttpGetter) -> Probe:
         from archiver.capture.oembed import fetch_metadata  # it imports the registry, which imports this
 
-        meta = fetch_metadata(client, platform, post.url or "")
+        if not post.url:
+            # oEmbed asked about "" answers about no video: an error there is no word on this one.
+            return Probe("unknown", "not asked: no URL of the post is known", unusable=True)
+        meta = fetch_metadata(client, platform, post.url)
         url = site.page_url(post)
         page = fetch_page(client, url) if url else None
         # A page its server refused (429) or failed to make (5xx) is no word of the platform's: its

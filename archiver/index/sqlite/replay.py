@@ -26,6 +26,22 @@ _RECORD_INSERT = (
 )
 
 
+def canonical_url(platform: str, post_id: str | None) -> str | None:
+    """The post's own URL as its platform builds it from the ID alone, or None when it builds none
+    (it needs a handle or a DID, or has no rule) or what it builds does not lead back to that ID."""
+    from archiver.platforms import BY_NAME
+
+    found = BY_NAME.get(platform)
+    if found is None or found.canonical is None or not post_id:
+        return None
+    try:
+        url = found.canonical(post_id, None)
+        match = found.parse_url(url)
+    except (ValueError, TypeError):
+        return None
+    return url if match is not None and match.post_id == post_id else None
+
+
 def _upsert(db: Any, table: str, row: dict[str, Any], conflict: str) -> None:
     names = list(row)
     cols = ", ".join(f'"{n}"' for n in names)
@@ -97,7 +113,7 @@ class _Replay:
         self.partial_posts.append(key)
         self._partial_post_keys.add(key)
         return _insert(self.db, "posts", {"key": key, "platform": platform or key, "post_id": post_id,
-                                          "first_seen": when})
+                                          "url": canonical_url(platform, post_id), "first_seen": when})
 
     def _by_id(self, row: dict[str, Any], when: str) -> dict[str, Any]:
         """A journal row (its post named by key) as the table holds it (the post's row id)."""
