@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .errors import ArchiverError, UsageError
-from .index import index_in_use, index_name, rebuild_index, require_own_index
+from .index import index_in_use, index_name, index_unusable, rebuild_index, require_own_index
 from .index.journal import Rebuilt, is_journal_record, parse_entry
 from .index.rows import RecordRow
 from .index.spool import Spool
@@ -402,7 +402,10 @@ def _rebuild(archive_dir: Path, files: list[Path], warcs: Path, db_path: Path, s
             for line in scan.gaps():
                 log.error("%s", line)
         raise NothingReadable(f"nothing could be read from the {len(files)} WARC file(s) in {warcs} (each is "
-                              f"named above): the index was not rebuilt{'; the old one is untouched' if db_path.exists() else ''}")
+                              f"named above): the index was not rebuilt"
+                              + ("; the old one is untouched" if db_path.exists() and not index_unusable(archive_dir)
+                                 else f"; move the unreadable WARC files out of {warcs} and keep them: the folder "
+                                      "then takes a new archive"))
     for scan in scans:
         summary.gaps += scan.gaps()
     # Files read to their end without a journal entry: written before the journal existed, unless

@@ -112,11 +112,13 @@ def refuse_lost_index(archive_dir: Path) -> None:
     if index_unusable(archive_dir) is None:  # the WARC files are looked for only then: a run starts fast
         return
     from .errors import UsageError
+    from .layout import WARC_DIR
     from .verify import REINDEX_HINT, index_absent
 
     if reason := index_absent(archive_dir):
         raise UsageError(f"{archive_dir}: {reason} beside the WARC files: {REINDEX_HINT} before archiving "
-                         "into it")
+                         f"into it (should it read nothing from them, move them out of {archive_dir / WARC_DIR} "
+                         "and keep them: the folder then takes a new archive)")
 
 
 # How far the clock may read before the archive's latest run or check (another machine's clock, a

@@ -61,3 +61,27 @@ def test_a_run_refuses_warcs_without_their_index(archived: Any, how: str, comman
     rebuilt = cli(web, "reindex", archive=copy)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert lookup(web, copy) == before
+
+
+def test_a_folder_whose_warc_files_cannot_be_read_says_the_way_out(archived: Any) -> None:
+    """WARC files no reader makes anything of, and no index: `archive` sends the user to
+    `reindex`, which reads nothing; both say to move the files aside, and once they are, the
+    folder is archived into anew (nothing is lost: the files are kept where the user put them)."""
+    web, archive, _seeds, _before, tmp = archived
+    copy = tmp / "unreadable"
+    shutil.copytree(archive, copy)
+    for name in ("archive.db", "archive.db-wal", "archive.db-shm"):
+        (copy / name).unlink(missing_ok=True)
+    for path in (copy / "warcs").glob("*.warc.gz"):
+        path.write_bytes(b"not a WARC file at all\n" * 64)
+    r = cli(web, "archive", site.ARTICLE_FLOOD.url, archive=copy)
+    assert r.returncode == 2 and "archiver reindex" in r.stderr, r.stderr
+    assert "move them out of" in r.stderr, r.stderr
+    rebuilt = cli(web, "reindex", archive=copy)
+    assert rebuilt.returncode == 2 and "nothing could be read" in rebuilt.stderr, rebuilt.stderr
+    last = rebuilt.stderr.strip().splitlines()[-1]
+    assert "move the unreadable WARC files out of" in last, last
+    # The way out, as said: the files moved aside, the folder takes a new archive.
+    (copy / "warcs").rename(tmp / "unreadable-warcs")
+    again = cli(web, "archive", site.ARTICLE_FLOOD.url, archive=copy)
+    assert again.returncode == 0, again.stderr
