@@ -78,6 +78,8 @@ def test_a_post_whose_first_run_s_files_are_lost_keeps_its_later_checks_and_capt
     assert r.returncode == 1, r.stderr
     partial = [line for line in r.stderr.splitlines() if "post(s) rebuilt from partial history" in line]
     assert len(partial) == 1 and VIDEO in partial[0], r.stderr
+    # Kept, not left out: said under a heading that says so.
+    assert partial[0].startswith("archiver: kept in the rebuilt index, incomplete: "), partial[0]
     shown = _show(web, copy, VIDEO)
     assert shown["platform"] == "twitter" and shown["post_id"] == site.TWEET_VIDEO.id
     assert shown["status"] == "deleted"
