@@ -50,3 +50,26 @@ def gzip_members(data: bytes) -> list[bytes]:
         out.append(member.decompress(data[pos:]))
         pos = len(data) - len(member.unused_data)
     return out
+
+
+def video_deleted_between_runs(web: Any, tmp: Path) -> tuple[Path, list[str]]:
+    """Two scheduled runs over the flood article into `tmp`/archive, the second finding its video
+    tweet deleted (put back afterwards): the archive, and the WARC files of the first run."""
+    from tests.fakeweb import site
+
+    archive = tmp / "archive"
+    seeds = tmp / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text(site.ARTICLE_FLOOD.url + "\n")
+    first = cli(web, "run", "--seeds", str(seeds), archive=archive)
+    assert first.returncode == 0, first.stderr
+    first_files = [path.name for path in warc_files(archive)]
+    web.set_state(("tweet", site.TWEET_VIDEO.id), "deleted")
+    try:
+        second = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", archive=archive)
+    finally:
+        web.set_state(("tweet", site.TWEET_VIDEO.id), None)
+    assert second.returncode == 0, second.stderr
+    assert len(warc_files(archive)) > len(first_files)
+    return archive, first_files
+

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from archiver.warcstore import iter_records
-from tests.e2e import cli, lookup, warc_files
+from tests.e2e import cli, lookup, video_deleted_between_runs, warc_files
 from tests.fakeweb import FakeWeb, site
 
 pytestmark = pytest.mark.browser
@@ -29,17 +29,7 @@ VIDEO = f"twitter:{site.TWEET_VIDEO.id}"
 def archived(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("digests")
     with FakeWeb(tmp / "web") as web:
-        archive = tmp / "archive"
-        seeds = tmp / "seeds"
-        seeds.mkdir()
-        (seeds / "news.urls").write_text(site.ARTICLE_FLOOD.url + "\n")
-        assert cli(web, "run", "--seeds", str(seeds), archive=archive).returncode == 0
-        web.set_state(("tweet", site.TWEET_VIDEO.id), "deleted")
-        try:
-            second = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", archive=archive)
-        finally:
-            web.set_state(("tweet", site.TWEET_VIDEO.id), None)
-        assert second.returncode == 0, second.stderr
+        archive, _first = video_deleted_between_runs(web, tmp)
         yield web, archive, tmp
 
 

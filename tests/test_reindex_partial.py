@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from archiver.warcstore import iter_records
-from tests.e2e import cli, warc_files
+from tests.e2e import cli, video_deleted_between_runs, warc_files
 from tests.fakeweb import FakeWeb, site
 
 pytestmark = pytest.mark.browser
@@ -29,20 +29,7 @@ VIDEO = f"twitter:{site.TWEET_VIDEO.id}"
 def two_runs(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("partial")
     with FakeWeb(tmp / "web") as web:
-        archive = tmp / "archive"
-        seeds = tmp / "seeds"
-        seeds.mkdir()
-        (seeds / "news.urls").write_text(site.ARTICLE_FLOOD.url + "\n")
-        first = cli(web, "run", "--seeds", str(seeds), archive=archive)
-        assert first.returncode == 0, first.stderr
-        first_files = [path.name for path in warc_files(archive)]
-        web.set_state(("tweet", site.TWEET_VIDEO.id), "deleted")
-        try:
-            second = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", archive=archive)
-        finally:
-            web.set_state(("tweet", site.TWEET_VIDEO.id), None)
-        assert second.returncode == 0, second.stderr
-        assert len(warc_files(archive)) > len(first_files)
+        archive, first_files = video_deleted_between_runs(web, tmp)
         yield web, archive, first_files, tmp
 
 
