@@ -40,7 +40,8 @@ def test_a_scheduler_stopped_names_what_its_workers_still_hold(tmp_path: Path, b
         start = len(web.log)
         run = _start_run(web, seeds, archive, broker, postgres_url)
         _wait("the worker on the slow article", lambda: _holder(broker, f"article:{slow}"))
-        assert _queued(broker, queue) == 1, "the third article is not waiting in its index's queue"
+        # (the first article's posts may be queued beside it, once the scheduler has read that article)
+        assert _queued(broker, queue) >= 1, "the third article is not waiting in its index's queue"
         run.send_signal(signal.SIGTERM)
         try:
             out, err = run.communicate(timeout=120)
