@@ -73,3 +73,35 @@ def video_deleted_between_runs(web: Any, tmp: Path) -> tuple[Path, list[str]]:
     assert len(warc_files(archive)) > len(first_files)
     return archive, first_files
 
+
+def stderr_on_a_terminal(args: list[str], stdin: bytes | None = None) -> str:
+    """What `archiver ARGS` wrote to stderr, a pseudo-terminal of the caller's own, as the terminal
+    received it; `stdin` fed to it (None: no standard input)."""
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-m", "archiver.cli", *args], cwd=ROOT,
+                         stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=slave, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    os.close(slave)
+    if stdin is not None:
+        assert p.stdin is not None
+        p.stdin.write(stdin)
+        p.stdin.close()
+    out = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 120)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed its end
+            break
+        if not chunk:
+            break
+        out += chunk
+    p.wait(timeout=120)
+    os.close(master)
+    return out.decode("utf-8", "replace")
+

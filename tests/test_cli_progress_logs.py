@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from archiver.progress import Progress
+from tests.e2e import stderr_on_a_terminal
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = b"<html><body><p>The river is up.</p></body></html>"
@@ -28,28 +29,7 @@ ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 def _on_a_terminal(args: list[str], stdin: bytes) -> str:
     """What the command wrote to stderr, a terminal, as the terminal received it."""
-    master, slave = pty.openpty()
-    p = subprocess.Popen([sys.executable, "-m", "archiver.cli", *args], cwd=ROOT, stdin=subprocess.PIPE,
-                         stdout=subprocess.DEVNULL, stderr=slave, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    os.close(slave)
-    assert p.stdin is not None
-    p.stdin.write(stdin)
-    p.stdin.close()
-    out = b""
-    while True:
-        ready, _, _ = select.select([master], [], [], 120)
-        if not ready:
-            break
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # the child closed its end
-            break
-        if not chunk:
-            break
-        out += chunk
-    p.wait(timeout=120)
-    os.close(master)
-    return out.decode("utf-8", "replace")
+    return stderr_on_a_terminal(args, stdin)
 
 
 def _terminal_lines(raw: str) -> list[str]:

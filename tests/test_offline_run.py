@@ -168,29 +168,9 @@ def test_a_flattened_post_whose_short_links_no_server_answered_is_not_checked(tm
 
 
 def _run_with_stderr_on_a_terminal(args: list[str]) -> str:
-    import os
-    import pty
-    import select
+    from tests.e2e import stderr_on_a_terminal
 
-    master, slave = pty.openpty()
-    p = subprocess.Popen([sys.executable, "-m", "archiver.cli", *args], cwd=ROOT, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=slave)
-    os.close(slave)
-    out = b""
-    while True:
-        ready, _, _ = select.select([master], [], [], 120)
-        if not ready:
-            break
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # the child closed its end
-            break
-        if not chunk:
-            break
-        out += chunk
-    p.wait(timeout=120)
-    os.close(master)
-    return out.decode("utf-8", "replace")
+    return stderr_on_a_terminal(args)
 
 
 def test_progress_bar_on_a_terminal_and_plain_logs_under_cron(tmp_path: Path) -> None:
