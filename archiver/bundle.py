@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .index.filters import Filters
     from .index.protocol import IndexQueries
     from .index.rows import CaptureDetail, PostRow
-    from .verify import Problem, TruncatedRecord
+    from .verify import LostEvidence, Problem, TruncatedRecord
 
 log = logging.getLogger(__name__)
 
@@ -377,11 +377,12 @@ def beside_damaged_index(archive_dir: Path, damage: str, *, truncated: list[Trun
 
 
 def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[TruncatedRecord] | None = None,
-                     where: str = DB_NAME) -> tuple[list[Problem], str]:
+                     where: str = DB_NAME, lost: LostEvidence | None = None) -> tuple[list[Problem], str]:
     """Verify every indexed record and screenshot, and the index against the journal the WARCs
     carry (`journalcheck`); returns the problems and what was checked. Records marked
-    WARC-Truncated are noted, and added to `truncated` when it is given. `where`: how the index is
-    named in what is said of it (its file, or its URL without the password)."""
+    WARC-Truncated are noted, and added to `truncated` when it is given; the captures that lost
+    evidence, to `lost`. `where`: how the index is named in what is said of it (its file, or its
+    URL without the password)."""
     from .errors import IndexDamaged
     from .index.sqlite.damage import FIX
 
@@ -393,17 +394,20 @@ def verify_selection(index: IndexQueries, archive_dir: Path, *, truncated: list[
         return beside_damaged_index(archive_dir, f"the database's own check fails: {'; '.join(found)}; {FIX}",
                                     truncated=truncated, where=where)
     try:
-        return _verify_indexed(index, archive_dir, truncated=truncated, where=where)
+        return _verify_indexed(index, archive_dir, truncated=truncated, where=where, lost=lost)
     except IndexDamaged as e:
         # Damage SQLite's own check passes (garbage bytes where a row's text was) stops the read of
         # the index at that row: the WARCs are checked on their own, and what was noted is noted again.
         if truncated is not None:
             truncated.clear()
+        if lost is not None:
+            lost.captures.clear()
+            lost.unlinked.clear()
         return beside_damaged_index(archive_dir, str(e), truncated=truncated, where=where)
 
 
 def _verify_indexed(index: IndexQueries, archive_dir: Path, *, truncated: list[TruncatedRecord] | None,
-                    where: str) -> tuple[list[Problem], str]:
+                    where: str, lost: LostEvidence | None = None) -> tuple[list[Problem], str]:
     """`verify_selection` of an index SQLite's own check finds sound."""
     from .index.spool import Spool
     from .journalcheck import compare
@@ -435,7 +439,7 @@ def _verify_indexed(index: IndexQueries, archive_dir: Path, *, truncated: list[T
                                   stamps=index.capture_stamps if index.has_tokens() else None,
                                   reindex_hint=REINDEX_FORCE_HINT if where == DB_NAME else REINDEX_ELSEWHERE_HINT,
                                   where=where, named_lost=[rid for _what, _at, rid in unheld],
-                                  names=index.capture_names)
+                                  names=index.capture_names, in_files=index.captures_in_files, lost=lost)
         damaged = any(p.path.startswith(f"{WARC_DIR}/") for p in problems)
         problems += compare(index, journal, where=where, writing=being_written(archive_dir), damaged=damaged,
                             captures=captures)

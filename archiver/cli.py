@@ -929,11 +929,12 @@ def verify(
         _fail("--ca-bundle checks a WACZ's certificates: give the WACZ to check", EXIT_USAGE)
     from .bundle import beside_damaged_index, index_damage, verify_selection
     from .index import index_exists, index_name
-    from .verify import TruncatedRecord, index_absent, verify_without_index
+    from .verify import LostEvidence, TruncatedRecord, index_absent, verify_without_index
 
     d = _archive_dir(archive_dir)
     url = _index_url(index)
     truncated: list[TruncatedRecord] = []  # sound, but partial: noted on stderr as they are found
+    lost = LostEvidence()  # the captures the damage cost: named on stderr (the first ten), all of them in JSON
     if url is None:
         from .index import require_own_index
 
@@ -946,7 +947,8 @@ def verify(
                                                                where=index_name(d, url)))
     else:
         with _open_index(d, url) as db:
-            problems, checked = _call(lambda: verify_selection(db, d, truncated=truncated, where=index_name(d, url)))
+            problems, checked = _call(lambda: verify_selection(db, d, truncated=truncated, where=index_name(d, url),
+                                                               lost=lost))
     from .output import dumps, one_line
 
     if format is OutFormat.json:
@@ -958,7 +960,10 @@ def verify(
         # tokens (the path, offset and record ID say which record it is).
         _write(dumps({"archive": str(d), "intact": not problems, "checked": checked,
                       "problems": [{"kind": p.kind, "path": p.path, "detail": p.detail} for p in problems],
-                      "truncated": [{**asdict(t), "target_uri": redact_url(t.target_uri)} for t in truncated]}) + "\n")
+                      "truncated": [{**asdict(t), "target_uri": redact_url(t.target_uri)} for t in truncated],
+                      # Every capture the damage cost, and what it was evidence of (stderr names ten).
+                      "evidence_lost": [_lost_capture(c) for c in lost.captures],
+                      "evidence_unplaced": [asdict(u) for u in lost.unlinked]}) + "\n")
     else:
         for p in problems:
             _write(f"{p.kind}\t{one_line(p.path)}\t{one_line(p.detail)}\n")
@@ -966,6 +971,16 @@ def verify(
         typer.echo(f"archiver: {len(problems)} problem(s) in {d}", err=True)
         raise typer.Exit(EXIT_PARTIAL)
     say(f"{d} is intact ({checked})")
+
+
+def _lost_capture(c: Any) -> dict[str, Any]:
+    """A capture that lost evidence (`verify.LostCapture`) as `verify --format json` gives it."""
+    from .redact import redact_url
+
+    return {"capture": c.capture_id, "post": c.post, "post_url": c.post_url and redact_url(c.post_url),
+            "article": c.article and redact_url(c.article), "source": c.source, "url": c.url and redact_url(c.url),
+            "captured_at": c.captured_at, "warc": c.warc, "files": list(c.files), "records": c.records,
+            "known_by": c.known_by}
 
 
 @app.command()

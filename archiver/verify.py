@@ -37,7 +37,7 @@ import tempfile
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import groupby
 from operator import attrgetter
 from pathlib import Path
@@ -641,12 +641,14 @@ def _check_indexed_file(warc_root: Path, filename: str, rows: Iterable[RecordRow
     good: dict[int, int] = {}
     offsets: set[int] = set()
     if not path.is_file():
+        seen.lost_files[filename] = IN_MISSING
         problems.append(Problem(MISSING, rel, f"WARC file is missing ({_note_all(rows, seen, IN_MISSING)} "
                                 "indexed records)"))
         return good, offsets, False
     try:
         fh = path.open("rb")
     except OSError as e:
+        seen.lost_files[filename] = IN_UNREADABLE
         problems.append(Problem(UNREADABLE, rel, f"cannot be opened ({e.strerror or e}); "
                                 f"its {_note_all(rows, seen, IN_UNREADABLE)} indexed records were not checked"))
         return good, offsets, True
@@ -703,12 +705,13 @@ class _Seen(Scratch):
                           "shots": ("capture_id", "digest"),
                           "sound": ("capture_id", "record_id", "line"),
                           "unindexed": ("id",), "journaled": ("id",), "named_lost": ("id",),
-                          "lost": ("capture_id", "id", "how"),
+                          "lost": ("capture_id", "id", "how", "filename", "post_key"),
                           "tied": ("id", "filename", "capture_id"), "stray": ("rel", '"offset"', "id"),
                           "journal_files": ("filename",),
                           "links": ("rel", '"offset"', "id", "capture_id", "header", "target"),
                           "placed": ("id", "rel", '"offset"', "length", "indexed")})
         self.indexed_files: set[str] = set()  # the files of which the index holds records
+        self.lost_files: dict[str, str] = {}  # indexed files lost whole (missing, unopenable): file -> how
         self._shots_indexed = False
         self.keep_lines = False  # the sound records' manifest lines, kept when tokens are checked
 
@@ -719,20 +722,43 @@ class _Seen(Scratch):
         self.add("placed", (record_id, rel, offset, length, 0))
 
     def lost(self, row: RecordRow, how: str) -> None:
-        """An indexed record of a capture that is damaged (`how`: DAMAGED_WORD) or not there to read
-        (its WARC file missing or unreadable): evidence the capture lost."""
-        if row.capture_id is not None:
-            self.add("lost", (row.capture_id, row.record_id, how))
+        """An indexed record that is damaged (`how`: DAMAGED_WORD) or not there to read (its WARC
+        file missing or unreadable): evidence its capture lost, when the index ties it to one."""
+        self.add("lost", (row.capture_id, row.record_id, how, row.filename, row.post_key))
 
-    def lost_captures(self) -> list[tuple[int, dict[str, int]]]:
-        """The captures that lost records, in order, each with how many it lost, by how."""
+    def lost_captures(self) -> list[tuple[int, dict[str, int], list[str]]]:
+        """The captures that lost records, in order, each with how many it lost, by how, and the
+        files those records were in."""
         if not self.counts["lost"]:
             return []
-        out: dict[int, dict[str, int]] = {}
-        for capture_id, how, count in self.query("SELECT capture_id, how, count(DISTINCT id) FROM lost "
-                                                 "GROUP BY capture_id, how ORDER BY capture_id, how"):
-            out.setdefault(int(capture_id), {})[how] = int(count)
-        return list(out.items())
+        out: dict[int, tuple[dict[str, int], set[str]]] = {}
+        for capture_id, how, filename, count in self.query(
+                "SELECT capture_id, how, filename, count(DISTINCT id) FROM lost WHERE capture_id IS NOT NULL "
+                "GROUP BY capture_id, how, filename ORDER BY capture_id, how, filename"):
+            hows, files = out.setdefault(int(capture_id), ({}, set()))
+            hows[how] = hows.get(how, 0) + int(count)
+            files.add(str(filename))
+        return [(cid, hows, sorted(files)) for cid, (hows, files) in out.items()]
+
+    def lost_unlinked(self) -> list[tuple[str, str, int, list[str]]]:
+        """Per file and how, the lost records of the files the index ties no record of to a capture
+        (an index without the links from records to captures there: the file was indexed by an
+        archiver that wrote none, or rebuilt without the journal entries that give them): (file,
+        how, how many, the posts the records name). Lost records that are no capture's in a file
+        whose other records are (a failed request, a feed) are evidence of no capture: left out."""
+        if not self.counts["lost"]:
+            return []
+        if self.counts["tied"]:
+            self.execute("CREATE INDEX IF NOT EXISTS tied_filename ON tied (filename)")
+        out = []
+        for filename, how, count in list(self.query(
+                "SELECT filename, how, count(DISTINCT id) FROM lost WHERE capture_id IS NULL "
+                "AND filename NOT IN (SELECT filename FROM tied) GROUP BY filename, how ORDER BY filename, how")):
+            posts = [str(key) for (key,) in self.query(
+                "SELECT DISTINCT post_key FROM lost WHERE filename = ? AND how = ? AND post_key IS NOT NULL "
+                "ORDER BY post_key", [filename, how])]
+            out.append((str(filename), str(how), int(count), posts))
+        return out
 
     def placed(self, row: RecordRow) -> None:
         """An indexed record found sound where the index says it is."""
@@ -963,13 +989,18 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
                    journal: Journal | None = None, reindex_hint: str = REINDEX_FORCE_HINT,
                    stamps: Callable[[Sequence[int]], Sequence[CaptureStamp]] | None = None,
                    where: str = "archive.db", named_lost: Iterable[str] = (),
-                   names: Callable[[Sequence[int]], Mapping[int, CaptureName]] | None = None) -> list[Problem]:
+                   names: Callable[[Sequence[int]], Mapping[int, CaptureName]] | None = None,
+                   in_files: Callable[[Sequence[str]], Mapping[str, Sequence[int]]] | None = None,
+                   lost: LostEvidence | None = None) -> list[Problem]:
     """Every problem found with the indexed records, the WARC files and the screenshots, and with
     the timestamps `stamps` gives for the captures of those records (`ArchiveIndex.capture_stamps`).
     `where` names the index in what is said of it; `named_lost`: records the index lost that the
     caller names in problems of their own (a capture's page record), not counted again. `names`
     (`IndexQueries.capture_names`) says what each capture named in a problem is: its post or
     article, URL, time, WARC file and page record (without it, a capture is named by its row id).
+    `in_files` (`IndexQueries.captures_in_files`) gives the captures of a lost WARC file whose
+    records the index ties to none; `lost`, when given, takes every capture that lost evidence
+    (the log names the first NOTED_LOST).
 
     Sound records marked WARC-Truncated are no problem: they are noted on the log and, in file and
     offset order, added to `truncated` when it is given. The index's journal entries read on the
@@ -1008,10 +1039,10 @@ def verify_archive(archive_dir: Path, records: Iterable[RecordRow],
             _note_unjournaled(seen, where)
         if whole_index and index_present:
             _note_strays(seen, reindex_hint)
-        lost = _lost_evidence(seen, names)
+        lost_lines = _lost_evidence(seen, names, in_files, lost)
     for p in problems:
         log.warning("%s", p)
-    for line in lost:
+    for line in lost_lines:
         log.warning("%s", line)
     marked.sort(key=lambda m: (m.path, m.offset))
     _note_truncated(marked)
@@ -1068,47 +1099,133 @@ def _verify(archive_dir: Path, records: Iterable[RecordRow], seen: _Seen, *, who
     return problems
 
 
-def _lost_evidence(seen: _Seen, names: Callable[[Sequence[int]], Mapping[int, CaptureName]] | None) -> list[str]:
+@dataclass(frozen=True)
+class LostCapture:
+    """A capture whose evidence is damaged or gone, and what it was evidence of: its post (key and
+    address) or article (URL), how and when it was captured, its WARC file (`warc`, its page
+    record's), the files its lost records were in, and how many it lost, by how (`records`; empty
+    when `known_by` is "warc_file": the index ties none of the lost file's records to a capture, so
+    the capture is known only by the WARC file it names)."""
+
+    capture_id: int
+    post: str | None
+    post_url: str | None
+    article: str | None
+    source: str | None
+    url: str | None
+    captured_at: str | None
+    warc: str | None
+    files: tuple[str, ...]
+    records: dict[str, int]
+    known_by: str = "records"
+
+
+@dataclass(frozen=True)
+class UnlinkedLoss:
+    """Lost records of a WARC file whose records the index ties to no capture: how many, how they
+    were lost, and the posts they name (when the index knows that much): whose captures they were
+    the index cannot tell."""
+
+    path: str
+    how: str
+    records: int
+    posts: tuple[str, ...] = ()
+
+
+@dataclass
+class LostEvidence:
+    """What verify's damage cost, for a machine: every capture that lost evidence, and the lost
+    records the index cannot place in a capture."""
+
+    captures: list[LostCapture] = field(default_factory=list)
+    unlinked: list[UnlinkedLoss] = field(default_factory=list)
+
+
+def _lost_evidence(seen: _Seen, names: Callable[[Sequence[int]], Mapping[int, CaptureName]] | None,
+                   in_files: Callable[[Sequence[str]], Mapping[str, Sequence[int]]] | None = None,
+                   into: LostEvidence | None = None) -> list[str]:
     """The lines that close verify's list of problems with what they cost: each capture that lost
     records (damaged, or not there to read), by what it captured (its post or article, URL, time,
     page record), up to NOTED_LOST of them; then the posts and articles concerned, so that a reader
-    of hundreds of damaged records learns whose evidence is gone. None without `names` (no index
-    to say what a capture is) or without such a record."""
-    captures = seen.lost_captures()
-    if not captures or names is None:
+    of hundreds of damaged records learns whose evidence is gone. Every such capture goes to `into`
+    when it is given. None without `names` (no index to say what a capture is) or without such a
+    record.
+
+    Where the index ties none of a lost file's records to a capture (an older archive, or an index
+    rebuilt without the journal entries that tie them), the captures whose WARC file it is
+    (`in_files`) stand for them when the whole file is lost; else the lines say plainly that the
+    index cannot tell which captures lost evidence there."""
+    if names is None:
+        return []
+    captures: list[tuple[int, dict[str, int], list[str], str]] = [
+        (cid, hows, files, "records") for cid, hows, files in seen.lost_captures()]
+    unlinked = seen.lost_unlinked()
+    whole = sorted({f for f, how, _n, _p in unlinked if seen.lost_files.get(f) == how})
+    by_file = dict(in_files(whole)) if in_files is not None and whole else {}
+    known = {cid for cid, *_ in captures}
+    placed: set[str] = set()
+    for filename in whole:
+        for cid in by_file.get(filename, ()):
+            placed.add(filename)
+            if cid not in known:
+                known.add(cid)
+                captures.append((cid, {}, [filename], "warc_file"))
+    unplaced = [u for u in unlinked if u[0] not in placed]
+    if not captures and not unplaced:
         return []
     posts: dict[str, None] = {}
     articles: dict[str, None] = {}
     named: dict[int, CaptureName] = {}
     for start in range(0, len(captures), 500):
-        found = names([cid for cid, _ in captures[start:start + 500]])
+        found = names([cid for cid, *_ in captures[start:start + 500]])
         named.update(found)
         for name in found.values():
             if name.post_key is not None:
                 posts.setdefault(name.post_key)
             elif name.article_url is not None:
                 articles.setdefault(name.article_url)
+    if into is not None:
+        for capture_id, hows, files, known_by in captures:
+            name = named.get(capture_id, CaptureName(capture_id, held=False))
+            into.captures.append(LostCapture(
+                capture_id, name.post_key, name.post_url, name.article_url, name.source, name.url, name.captured_at,
+                name.warc, tuple(f"{WARC_DIR}/{f}" for f in files), dict(hows), known_by))
+        into.unlinked += [UnlinkedLoss(f"{WARC_DIR}/{f}", how, count, tuple(keys)) for f, how, count, keys in unplaced]
     lines = []
-    for capture_id, hows in captures[:NOTED_LOST]:
+    for capture_id, hows, files, known_by in captures[:NOTED_LOST]:
         what = str(named[capture_id]) if capture_id in named else f"capture {capture_id}"
-        said = ", ".join(f"{count} {how}" for how, count in sorted(hows.items()))
-        lines.append(f"evidence lost: {what}: {said.replace(' ', ' record(s) ', 1)}")
+        if known_by == "warc_file":
+            said = (f"its WARC file {WARC_DIR}/{files[0]} is {'missing' if seen.lost_files[files[0]] == IN_MISSING else 'unreadable'} "
+                    "(the index ties none of that file's records to a capture: known by the WARC file it names)")
+        else:
+            said = ", ".join(f"{count} {how}" for how, count in sorted(hows.items())).replace(" ", " record(s) ", 1)
+        lines.append(f"evidence lost: {what}: {said}")
     if len(captures) > NOTED_LOST:
-        lines.append(f"evidence lost: ... and {len(captures) - NOTED_LOST} more capture(s)")
+        lines.append(f"evidence lost: ... and {len(captures) - NOTED_LOST} more capture(s) "
+                     "(`archiver verify --format json` lists them all)")
+    for filename, how, count, keys in unplaced:
+        of = f"; they name {listed_of(keys, 'post', 'posts')}" if keys else ""
+        lines.append(f"evidence lost: {count} record(s) {how} ({WARC_DIR}/{filename}), none of which the index ties "
+                     f"to a capture: it cannot tell which captures lost evidence there{of} (an index rebuilt "
+                     "without the journal entries tying records to captures, or written by an older archiver)")
+    if not captures:
+        return lines
 
-    def listed(keys: dict[str, None], one: str, many: str) -> str:
-        shown = list(keys)[:NOTED_KEYS]
-        more = f" and {len(keys) - NOTED_KEYS} more" if len(keys) > NOTED_KEYS else ""
-        return f"{len(keys)} {one if len(keys) == 1 else many} ({', '.join(shown)}{more})"
-
-    whose = [listed(keys, one, many) for keys, one, many in ((posts, "post", "posts"),
-                                                             (articles, "article", "articles")) if keys]
-    records = sum(sum(hows.values()) for _, hows in captures)
+    whose = [listed_of(list(keys), one, many) for keys, one, many in ((posts, "post", "posts"),
+                                                                     (articles, "article", "articles")) if keys]
+    records = sum(sum(hows.values()) for _, hows, *_ in captures)
     lines.append(f"evidence lost in all: {records} record(s) of {len(captures)} capture(s)"
                  + (f", of {' and '.join(whose)}" if whose else "")
                  + ": `archiver show KEY` lists a post's captures; a capture of it that is whole, or the post "
                    "captured again, stands for the one lost")
     return lines
+
+
+def listed_of(keys: Sequence[str], one: str, many: str) -> str:
+    """`3 posts (a, b, c)`: how many, and the first NOTED_KEYS of them."""
+    shown = list(keys)[:NOTED_KEYS]
+    more = f" and {len(keys) - NOTED_KEYS} more" if len(keys) > NOTED_KEYS else ""
+    return f"{len(keys)} {one if len(keys) == 1 else many} ({', '.join(shown)}{more})"
 
 
 def _duplicates(warc_root: Path, seen: _Seen) -> list[Problem]:

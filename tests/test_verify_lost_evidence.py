@@ -132,3 +132,149 @@ def test_verify_calls_a_damaged_journal_record_a_journal_record(tmp_path: Path) 
     assert f"journal record at offset {offset}: " in r.stdout, r.stdout
     assert f"unreadable from offset {cut_at} (journal record {cut_id}): " in r.stdout, r.stdout
     assert "unindexed record" not in r.stdout + r.stderr
+
+
+def test_verify_json_lists_every_capture_that_lost_evidence(tmp_path: Path) -> None:
+    """`verify --format json` carries the whole list (stderr names ten): each lost capture with its
+    post or article, its time and its WARC file, so that a script can act on it."""
+    import json
+
+    archive = tmp_path / "archive"
+    _build_alike(archive)
+    article_file = _capture_article(archive)
+    files = sorted(p for p in (archive / WARC_DIR).glob("*.warc.gz") if p.name != article_file)
+    lost: set[int] = set()
+    posts: set[str] = set()
+    for path in files[:3]:  # three files of posts gone: more captures than stderr names
+        captures, keys = _lost(archive, path.name)
+        lost |= captures
+        posts |= keys
+        path.unlink()
+    article_captures, _ = _lost(archive, article_file)
+    (archive / WARC_DIR / article_file).unlink()
+    assert len(lost) > 10
+    r = _cli("verify", "--format", "json", archive=archive)
+    assert r.returncode == 1, r.stderr
+    out = json.loads(r.stdout)
+    found = out["evidence_lost"]
+    assert {c["capture"] for c in found} == lost | article_captures
+    by_post = {c["post"]: c for c in found if c["post"] is not None}
+    assert set(by_post) == posts
+    for c in by_post.values():
+        assert "post_url" in c  # (these synthetic posts were given no address of their own)
+        assert c["article"] is None and c["captured_at"] and c["known_by"] == "records"
+        assert c["warc"] and [f"{WARC_DIR}/{c['warc']}"] == c["files"]
+        assert c["records"] == {"in a missing WARC file": 2}
+    (article,) = [c for c in found if c["post"] is None]
+    assert article["article"] == ARTICLE and article["warc"] == article_file
+    assert out["evidence_unplaced"] == []
+    # stderr still names ten, and says where the rest are
+    assert sum(line.startswith("archiver: evidence lost: the ") for line in r.stderr.splitlines()) == 10
+    assert "`archiver verify --format json` lists them all" in r.stderr
+
+
+def _drop_records_entries(path: Path) -> None:
+    """The WARC file without its `urn:records:` journal records (which tie records to captures)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    data = path.read_bytes()
+    kept = []
+    with path.open("rb") as fh:
+        it = ArchiveIterator(fh)
+        for record in it:
+            offset = it.get_record_offset()
+            uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+            it.read_to_end(record)
+            if not uri.startswith("urn:records:"):
+                kept.append(data[offset:offset + it.get_record_length()])
+    path.write_bytes(b"".join(kept))
+
+
+def _unlinked_then_lost(archive: Path, *, captures: bool) -> tuple[Path, list[str]]:
+    """An archive reindexed from WARCs whose records no journal entry ties to a capture (with
+    `captures`: the captures' own entries kept; without, no journal at all, as an archiver that
+    wrote none left them), one of its WARC files then lost; that file, and the posts it held."""
+    import shutil
+
+    _build_alike(archive)
+    files = sorted((archive / WARC_DIR).glob("*.warc.gz"))
+    _, keys = _lost(archive, files[1].name)
+    for path in files:
+        _drop_records_entries(path)
+        if not captures:
+            _drop_journal(path)
+    (archive / DB_NAME).unlink()
+    for side in ("-wal", "-shm"):
+        (archive / f"{DB_NAME}{side}").unlink(missing_ok=True)
+    r = _cli("reindex", archive=archive)
+    assert "Traceback" not in r.stderr, r.stderr
+    conn = sqlite3.connect(archive / DB_NAME)
+    try:
+        assert conn.execute("SELECT count(*) FROM records WHERE capture_id IS NOT NULL").fetchone()[0] == 0
+        held = conn.execute("SELECT count(*) FROM captures WHERE warc = ?", (files[1].name,)).fetchone()[0]
+    finally:
+        conn.close()
+    assert (held > 0) == captures
+    shutil.move(files[1], archive.parent / files[1].name)
+    return files[1], sorted(keys)
+
+
+def _drop_journal(path: Path) -> None:
+    """The WARC file without any journal record (as written before the index was journaled)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archiver.index.journal import is_journal_record
+
+    data = path.read_bytes()
+    kept = []
+    with path.open("rb") as fh:
+        it = ArchiveIterator(fh)
+        for record in it:
+            offset = it.get_record_offset()
+            journal = is_journal_record(record.rec_type, record.rec_headers.get_header("WARC-Target-URI") or "")
+            it.read_to_end(record)
+            if not journal:
+                kept.append(data[offset:offset + it.get_record_length()])
+    path.write_bytes(b"".join(kept))
+
+
+def test_a_lost_file_whose_records_the_index_ties_to_no_capture_names_its_captures_by_their_warc_file(
+        tmp_path: Path) -> None:
+    """An index rebuilt from WARCs without the journal entries tying records to captures holds the
+    captures, each naming its WARC file, but no link from a record to one: a lost file's captures
+    are named by that, not left unsaid."""
+    import json
+
+    archive = tmp_path / "archive"
+    lost_file, keys = _unlinked_then_lost(archive, captures=True)
+    r = _cli("verify", archive=archive)
+    assert r.returncode == 1, r.stderr
+    assert f"missing\t{WARC_DIR}/{lost_file.name}\tWARC file is missing" in r.stdout
+    each = [line for line in r.stderr.splitlines() if line.startswith("archiver: evidence lost: ")]
+    assert each and all(f"its WARC file {WARC_DIR}/{lost_file.name} is missing" in line
+                        for line in each if "more capture" not in line), r.stderr
+    (total,) = [line for line in r.stderr.splitlines() if "evidence lost in all: " in line]
+    assert f"of {len(keys)} post" in total
+    out = json.loads(_cli("verify", "--format", "json", archive=archive).stdout)
+    assert sorted(c["post"] for c in out["evidence_lost"]) == keys
+    assert {c["known_by"] for c in out["evidence_lost"]} == {"warc_file"}
+    assert all(c["warc"] == lost_file.name and c["records"] == {} for c in out["evidence_lost"])
+
+
+def test_a_lost_file_the_index_knows_no_capture_of_is_said_to_be_unplaceable(tmp_path: Path) -> None:
+    """WARC files without a journal give an index of records alone: a lost one is said plainly to
+    cost evidence the index cannot place in a capture, never passed over in silence."""
+    import json
+
+    archive = tmp_path / "archive"
+    lost_file, _ = _unlinked_then_lost(archive, captures=False)
+    r = _cli("verify", archive=archive)
+    assert r.returncode == 1, r.stderr
+    (line,) = [line for line in r.stderr.splitlines() if "evidence lost" in line]
+    assert re.search(rf"evidence lost: \d+ record\(s\) in a missing WARC file \({WARC_DIR}/{lost_file.name}\), "
+                     "none of which the index ties to a capture: it cannot tell which captures lost evidence there",
+                     line), line
+    out = json.loads(_cli("verify", "--format", "json", archive=archive).stdout)
+    assert out["evidence_lost"] == []
+    (unplaced,) = out["evidence_unplaced"]
+    assert unplaced["path"] == f"{WARC_DIR}/{lost_file.name}" and unplaced["records"] > 0

@@ -276,6 +276,7 @@ class CaptureName(_Row):
     article_url: str | None = None
     warc: str | None = None
     page_record_id: str | None = None
+    post_url: str | None = None  # the post's own address, when the index holds one
 
     def __str__(self) -> str:
         if not self.held:

@@ -54,11 +54,23 @@ class SQLIndex(Store, StampStore):
             marks = ", ".join("?" for _ in chunk)
             for row in self.db.query(
                     "SELECT c.id AS capture_id, c.source, c.url, c.captured_at, p.key AS post_key, "
-                    "a.url AS article_url, c.warc, c.page_record_id FROM captures c "
+                    "a.url AS article_url, c.warc, c.page_record_id, p.url AS post_url FROM captures c "
                     "LEFT JOIN posts p ON p.id = c.post LEFT JOIN articles a ON a.id = c.article_id "
                     f"WHERE c.id IN ({marks})", list(chunk)):
                 names[row["capture_id"]] = CaptureName(**row)
         return {cid: names.get(cid, CaptureName(cid, held=False)) for cid in ids}
+
+    def captures_in_files(self, filenames: Sequence[str]) -> dict[str, list[int]]:
+        """The captures whose WARC file (`captures.warc`, the file their page record went to) is one
+        of `filenames`, by file: what the index knows of a lost file's captures when it ties none of
+        the file's records to them."""
+        found: dict[str, list[int]] = {}
+        for chunk in query.chunks(sorted(set(filenames))):
+            marks = ", ".join("?" for _ in chunk)
+            for row in self.db.query(f"SELECT c.warc, c.id FROM captures c WHERE c.warc IN ({marks}) ORDER BY c.id",
+                                     list(chunk)):
+                found.setdefault(str(row["warc"]), []).append(int(row["id"]))
+        return found
 
     def show(self, ident: str) -> PostDetail | None:
         """One post by key, URL or bare ID, with everything known; None when nothing matches."""
