@@ -727,6 +727,8 @@ def show(
         # The citing articles whose latest capture failed (their site took them down, say).
         failing = ({a.url: a for a in _call(lambda: db.citing_articles([found.key])) if a.failing_since}
                    if found is not None else {})
+        # Rebuilt from partial history: the entries naming its citing articles may be what was lost.
+        history_lost = found is not None and _call(lambda: db.history_lost(found.key))
     import shlex
 
     from .cli_style import index_words, with_notes
@@ -767,7 +769,8 @@ def show(
     if found is None:
         _fail(f"{post}: not in the archive at {d}; try `archiver lookup{here}`{noted} to list what is held", EXIT_USAGE)
     if format is OutFormat.json:
-        _write(dumps({**found.to_dict(), "wayback_no_copy_at": no_copy}, indent=2) + "\n")
+        _write(dumps({**found.to_dict(), "wayback_no_copy_at": no_copy, "history_lost": history_lost}, indent=2)
+               + "\n")
         return
     # Text from pages: no escape sequence, control or bidi override reaches the terminal.
     p = printable
@@ -798,8 +801,14 @@ def show(
               + (f"  — could not be captured since {p(f.failing_since)}: {p(redact_text(f.failure or ''))}"
                  if (f := failing.get(a.url)) is not None else "")
               for a in found.articles]
-    if not found.articles:
+    lost_why = ("its first journal entries were in a WARC file that is lost or damaged (the index was rebuilt "
+                "from the others)")
+    if not found.articles and history_lost:
+        lines.append(f"  unknown: the records of which articles cite it were lost: {lost_why}")
+    elif not found.articles:
         lines.append("  no article: archived from its own address or a short link given as a source")
+    elif history_lost:
+        lines.append(f"  (maybe others as well: {lost_why})")
     _write("\n".join(lines) + "\n")
 
 

@@ -24,7 +24,7 @@ from tests.index_backends import postgres_database
 
 runner = CliRunner()
 ORDER = {"citations": "article_id, post", "records": "record_id", "key_aliases": "old_key",
-         "link_destinations": "link_key"}
+         "link_destinations": "link_key", "history_lost": "kind, name"}
 
 
 def post(**kw: Any) -> Post:
@@ -63,6 +63,9 @@ def populate(index: Any) -> None:
     index.add_capture(Capture(source="live", url="https://news.example/a", status="ok", article_id=a))
     index.add_media(key, "https://pbs.twimg.com/m.jpg", "media/ab.jpg", "ab" * 32, "image/jpeg")
     index.finish_run(run, {"captured": 1}, "done")
+    # (written by `reindex` alone, of a post rebuilt from partial history)
+    index.db.execute("INSERT INTO history_lost (kind, name, rebuilt_at) VALUES (?, ?, ?)",
+                     ["post", key, "2024-03-06T00:00:00.000Z"])
 
 
 def table_rows(index: Any) -> dict[str, list[tuple[Any, ...]]]:

@@ -80,6 +80,29 @@ def test_a_post_whose_first_run_s_files_are_lost_keeps_its_later_checks_and_capt
     assert _owners(copy, later) == _owners(archive, later)
 
 
+
+def test_show_does_not_say_no_article_cites_a_post_whose_citations_were_lost(two_runs: Any) -> None:
+    """The first run's files held the citing article's citation of the post: rebuilt without them,
+    the post is cited by no article the index knows of, which `show` says is unknown, not "no
+    article" (the reading it gives a post archived from its own address)."""
+    web, copy, first_files, _later, archive = _copy(two_runs, "lost-citations")
+    assert _show(web, archive, VIDEO)["articles"]
+    for name in first_files:
+        (copy / "warcs" / name).unlink()
+    assert cli(web, "reindex", "--force", archive=copy).returncode == 1
+    r = cli(web, "show", VIDEO, archive=copy)
+    assert r.returncode == 0, r.stderr
+    cited = r.stdout.split("cited by:\n", 1)[1]
+    assert "no article" not in cited
+    assert cited.startswith("  unknown: the records of which articles cite it were lost: its first journal entries "
+                            "were in a WARC file that is lost or damaged"), cited
+    # A post whose history is whole still reads as before.
+    whole = cli(web, "show", VIDEO, archive=archive).stdout.split("cited by:\n", 1)[1]
+    assert "unknown" not in whole and "maybe others" not in whole
+    shown = _show(web, copy, VIDEO)
+    assert shown["articles"] == [] and shown["history_lost"] is True
+    assert _show(web, archive, VIDEO)["history_lost"] is False
+
 def test_a_post_whose_first_entries_were_cut_off_keeps_its_captures_and_history(two_runs: Any) -> None:
     """The first file cut inside the first post's entry: that run's captures (in its second file)
     and the next run's checks survive."""

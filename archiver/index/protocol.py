@@ -161,6 +161,8 @@ class IndexQueries(Protocol):
         whose page record the index does not hold."""
     def capture_names(self, capture_ids: Sequence[int]) -> dict[int, CaptureName]:
         """What names each of these captures to a person, by row id (`CaptureName`)."""
+    def history_lost(self, post_key: str) -> bool:
+        """Whether a rebuild made the post from partial history (its first journal entries lost)."""
     def captures_in_files(self, filenames: Sequence[str]) -> dict[str, list[int]]:
         """The row ids of the captures whose WARC file is one of `filenames`, by file."""
     def citing_articles(self, post_keys: Sequence[str]) -> list[ArticlePage]: ...

@@ -142,8 +142,12 @@ _V10 = ("DROP VIEW citations_expanded", CITATIONS_VIEW)
 # lookup's and show's check of a post's captures reads this index alone.
 _V11 = ("CREATE INDEX records_post_capture ON records (post, capture_id) WHERE capture_id IS NOT NULL",)
 
+# The posts and articles a rebuild made from partial history (the SQLite index's migration 12).
+_V12 = (f"CREATE TABLE history_lost (kind {_T} NOT NULL, name {_T} NOT NULL, rebuilt_at {_T} NOT NULL, "
+        "PRIMARY KEY (kind, name))",)
+
 # Version number: its DDL. Append only: never edit a version that has shipped, add the next one.
-MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5, 6: _V6, 7: _V7, 8: _V8, 9: _V9, 10: _V10, 11: _V11}
+MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5, 6: _V6, 7: _V7, 8: _V8, 9: _V9, 10: _V10, 11: _V11, 12: _V12}
 SCHEMA_VERSION = max(MIGRATIONS)
 # Columns the database computes itself (a copy never writes them).
 GENERATED: dict[str, tuple[str, ...]] = {"posts": ("title",)}

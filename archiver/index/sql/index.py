@@ -60,6 +60,11 @@ class SQLIndex(Store, StampStore):
                 names[row["capture_id"]] = CaptureName(**row)
         return {cid: names.get(cid, CaptureName(cid, held=False)) for cid in ids}
 
+    def history_lost(self, post_key: str) -> bool:
+        """Whether the post was rebuilt from partial history (its own first journal entry lost with
+        a WARC file): what that entry and those beside it held, its citing articles among it, is unknown."""
+        return bool(list(self.db.query("SELECT 1 FROM history_lost WHERE kind = 'post' AND name = ?", [post_key])))
+
     def captures_in_files(self, filenames: Sequence[str]) -> dict[str, list[int]]:
         """The captures whose WARC file (`captures.warc`, the file their page record went to) is one
         of `filenames`, by file: what the index knows of a lost file's captures when it ties none of

@@ -251,6 +251,13 @@ def rebuild(path: Path, records: Iterable[RecordRow], journal: Iterable[Entry]) 
             db.conn.executemany(_RECORD_INSERT, map(_record_values, records))
             for entry in journal:
                 replay.apply(entry)
+            # What the lost entries held (a post's citing articles, say) is unknown, not absent: kept said.
+            from archiver.times import utc_now
+
+            now = utc_now()
+            db.conn.executemany("INSERT OR IGNORE INTO history_lost (kind, name, rebuilt_at) VALUES (?, ?, ?)",
+                                [("post", key, now) for key in replay.partial_posts]
+                                + [("article", url, now) for url in replay.partial_articles])
         counts = [int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
                   for t in ("posts", "captures", "observations")]
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -282,11 +282,19 @@ def _m11_records_post_capture(db: Database) -> None:
     db.execute("CREATE INDEX records_post_capture ON records (post, capture_id) WHERE capture_id IS NOT NULL")
 
 
+def _m12_history_lost(db: Database) -> None:
+    """Migration 12: the posts and articles a rebuild made from partial history (`history_lost`):
+    their own first journal entry was lost with a WARC file, and with it what only that entry and
+    those beside it held, such as the articles citing a post; `show` says so rather than "no article"."""
+    db.execute("CREATE TABLE history_lost (kind TEXT NOT NULL, name TEXT NOT NULL, rebuilt_at TEXT NOT NULL, "
+               "PRIMARY KEY (kind, name))")
+
+
 # Append only: never edit a migration that has shipped, add the next one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     _m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids, _m5_lookup_indexes, _m6_capture_stamps,
     _m7_fts_in_lookup_order, _m8_link_destinations, _m9_citations_dropped, _m10_citations_view_dates,
-    _m11_records_post_capture)
+    _m11_records_post_capture, _m12_history_lost)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
