@@ -128,6 +128,23 @@ def test_handle_with_underscore_is_exact_not_a_pattern(index: Index) -> None:
     assert keys_of(index, handle="other1one") == []
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_truth_social_handle_given_whole_finds_its_posts(request: pytest.FixtureRequest, backend: str,
+                                                          tmp_path: Path) -> None:
+    # Truth Social stores its handles bare (its accounts are all its own); the README tells users to
+    # give them whole, name@server, as Mastodon's. The same name elsewhere is another account.
+    with open_test_index(request, backend, tmp_path) as idx:
+        for p in (post("truthsocial", post_id="111", handle="RivertonMayor"),
+                  post("mastodon", post_id="112", handle="rivertonmayor@truthsocial.com"),
+                  post("mastodon", post_id="113", handle="rivertonmayor@mastodon.social"),
+                  post(post_id="114", handle="rivertonmayor")):
+            idx.upsert_post(p)
+        assert sorted(keys_of(idx, handle="@RivertonMayor@TruthSocial.com")) == ["mastodon:112", "truthsocial:111"]
+        assert keys_of(idx, handle="rivertonmayor@truthsocial.com", platform="truthsocial") == ["truthsocial:111"]
+        assert keys_of(idx, handle="rivertonmayor@mastodon.social") == ["mastodon:113"]
+        assert sorted(keys_of(idx, handle="rivertonmayor")) == ["truthsocial:111", "twitter:114"]
+
+
 def test_date_is_the_whole_utc_day_including_date_only_posts(index: Index) -> None:
     assert keys_of(index, date="2024-03-04") == ["twitter:100", hash_key_of(index), "twitter:101"]
     assert keys_of(index, date="2024-03-05") == ["twitter:102"]

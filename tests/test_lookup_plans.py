@@ -30,6 +30,7 @@ ARTICLE = "https://news.example/floods.html"
 # One filter of each kind lookup offers (the selective and the broad ones alike).
 FILTERS: dict[str, dict[str, str]] = {
     "handle": {"handle": "@River2"},
+    "handle on a server": {"handle": "river2@truthsocial.com"},  # also the bare name on Truth Social
     "date": {"date": "2023-05-06"},
     "since": {"since": "2024-11-30"},
     "until": {"until": "2021-01-02T10:00Z"},

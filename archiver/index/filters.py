@@ -34,6 +34,12 @@ def _bound(option: str, value: str, *, end: bool) -> str:
         raise UsageError(f"{option}: {_BOUND_HELP}, got {value!r}") from None
 
 
+# Servers whose platform stores its handles without the server, all its accounts being its own:
+# Truth Social (a Mastodon server that does not federate) writes `name` where Mastodon writes
+# `name@server`. A handle given whole there still finds that platform's posts.
+BARE_HANDLE_SERVERS = {"truthsocial.com": "truthsocial"}
+
+
 @dataclass
 class Filters:
     """What `lookup`/`export`/`report` select; validated on construction (UsageError names the option)."""
@@ -53,6 +59,9 @@ class Filters:
     captured_from: str | None = field(default=None, init=False, repr=False)
     # The article's keys in the index: the spellings `--article` may stand for (`urls.article_keys`).
     article_keys: tuple[str, ...] = field(default=(), init=False, repr=False)
+    # (platform, name) for a handle given whole on a server whose platform stores its handles bare
+    # (`name@truthsocial.com`): that platform's post by `name` is matched too.
+    handle_bare: tuple[str, str] | None = field(default=None, init=False, repr=False)
 
     @property
     def selects_all(self) -> bool:
@@ -93,6 +102,9 @@ class Filters:
                 hint = f", such as @{one}" if one and re.fullmatch(r"[\w.-]+", one) else ""
                 raise UsageError(f"--handle: {self.handle!r} is an address, not a handle; give the handle alone{hint}")
             self.handle = handle.lower()
+            name, at, server = self.handle.rpartition("@")
+            if at and name and server in BARE_HANDLE_SERVERS:
+                self.handle_bare = (BARE_HANDLE_SERVERS[server], name)
         if self.platform is not None:
             from archiver.platforms import REGISTRY
 

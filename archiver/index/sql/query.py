@@ -65,7 +65,10 @@ def _earliest_start(posted_from: str) -> str | None:
 def _where(filters: Filters, dialect: Dialect, probe_text: bool = False) -> tuple[str, list[Any]]:
     conditions: list[str] = []
     params: list[Any] = []
-    if filters.handle is not None:
+    if filters.handle_bare is not None:
+        conditions.append("(posts.handle_lc = ? OR (posts.handle_lc = ? AND posts.platform = ?))")
+        params += [filters.handle, filters.handle_bare[1], filters.handle_bare[0]]
+    elif filters.handle is not None:
         conditions.append("posts.handle_lc = ?")
         params.append(filters.handle)
     # Overlap of [posted_start, posted_end] with the bounds: exact for datetimes, whole-day for dates.
