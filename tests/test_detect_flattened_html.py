@@ -72,7 +72,8 @@ def test_culture_story_instagram_bluesky_tiktok_mastodon(form: str) -> None:
     posts = scan(name)
     rows = [(p.kind, p.platform, p.evidence, p.handle, p.author, p.posted_at) for p in posts]
     assert rows == [
-        ("embedded", "instagram", "text-byline", "thelanternsband", "The Lanterns", "2024-11-16"),
+        # "on Nov 16, 2024 at 6:12pm PST": 02:12 on the 17th in UTC
+        ("embedded", "instagram", "text-byline", "thelanternsband", "The Lanterns", "2024-11-17"),
         ("embedded", "bluesky", "text-signature", "porthavenlifeboat.bsky.social", "Porthaven Lifeboat", "2024-11-16"),
         ("embedded", "tiktok", "text-sound", "mira.dances", None, None),
         ("embedded", "mastodon", "text-byline", "council@social.porthaven.example", None, None),

@@ -9,9 +9,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from archiver.detect import detect
+from archiver.detect.dates import parse_printed_date
 from archiver.detect.signature import find_signature
 from archiver.detect.text import split_units, weighted_length
-from archiver.models import Document, Post
+from archiver.models import Document, Post, hash_key
 
 FIXTURES = Path(__file__).parent / "fixtures" / "detect"
 
@@ -387,3 +388,32 @@ def test_a_short_link_run_into_cjk_text_is_found_in_an_html_page_too() -> None:
     assert [m.rsplit("/", 1)[1] for m in [*post.links, *post.media]][:1] == ["AbCdEf1234"]
     thai = "<p>\u0e14\u0e39\u0e17\u0e35\u0e48\u0e19\u0e35\u0e48https://t.co/AbCdEf5678</p>"
     assert [p.links for p in detect(Document(source="t.html", text=thai, is_html=True))] == [["https://t.co/AbCdEf5678"]]
+
+
+# An Instagram byline prints its time in US Pacific time; a bare date stands for a UTC day, so the
+# day kept is the one that moment falls on in UTC (the evening in California is the next day there).
+@pytest.mark.parametrize(("printed", "day"), [
+    ("Jun 15, 2019 at 11:55pm PDT", "2019-06-16"),
+    ("Jun 15, 2019 at 11:55am PDT", "2019-06-15"),
+    ("Dec 31, 2018 at 4:05pm PST", "2019-01-01"),
+    ("Dec 31, 2018 at 3:59pm PST", "2018-12-31"),
+    ("Jan 1, 2019 at 12:30am PST", "2019-01-01"),
+    ("Jun 15, 2019 at 23:55 UTC", "2019-06-15"),
+    ("Jun 15, 2019 at 11:55pm XYZ", "2019-06-15"),  # a zone not known: the day as printed
+    ("Jun 15, 2019", "2019-06-15"),
+])
+def test_a_flattened_instagram_byline_gives_the_utc_day_of_its_printed_time(printed: str, day: str) -> None:
+    text = f"View this post on Instagram\nLate night at the harbour\nA post shared by Ruth (@ruth.garden) on {printed}\n"
+    [found] = scan_text(text)
+    assert (found.platform, found.handle, found.posted_at) == ("instagram", "ruth.garden", day)
+    # Keyed by the day as printed, as it was before the time was read: archives hold it so.
+    assert found.key == hash_key("instagram", "ruth.garden", parse_printed_date(printed.split(" at ")[0]),
+                                 "Late night at the harbour")
+
+
+def test_an_instagram_embed_without_its_time_element_reads_the_printed_time() -> None:
+    markup = ('<blockquote class="instagram-media" data-instgrm-permalink="https://www.instagram.com/p/ByxilPNJK3M/">'
+              '<p><a href="https://www.instagram.com/p/ByxilPNJK3M/">A post shared by Spice Girls (@spicegirls)</a>'
+              ' on Jun 15, 2019 at 11:55pm PDT</p></blockquote>')
+    [found] = detect(Document("page.html", markup, True))
+    assert (found.evidence, found.handle, found.posted_at) == ("blockquote.instagram-media", "spicegirls", "2019-06-16")

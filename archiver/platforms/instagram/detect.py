@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from archiver.models import Post
+from archiver.models import Post, hash_key
 from archiver.platforms.base import (
     Attrs,
     EmbedContext,
@@ -56,8 +57,9 @@ def parse_url(url: str) -> UrlMatch | None:
     return UrlMatch(m.group("code"), f"https://www.instagram.com/{kind}/{m.group('code')}/")
 
 
-def _byline(node: LexborNode) -> tuple[str | None, str | None]:
-    """(author, handle) from the "A post shared by Name (@handle)" line, when present."""
+def _byline(node: LexborNode) -> tuple[str | None, str | None, str | None]:
+    """(author, handle, the date printed after them) from the "A post shared by Name (@handle) on
+    Jun 15, 2019 at 11:55pm PDT" line, when present (`printed_day` reads the date)."""
     for p in reversed(node.css("p")):
         text = " ".join(p.text().split())
         m = _BYLINE_RE.search(text)
@@ -69,8 +71,44 @@ def _byline(node: LexborNode) -> tuple[str | None, str | None]:
             if lead.lower().startswith(phrase):
                 author = lead[len(phrase) :].strip() or None
                 break
-        return author, m.group("handle")
-    return None, None
+        printed = _AFTER_HANDLE_RE.match(text, m.end())
+        return author, m.group("handle"), printed.group(1) if printed else None
+    return None, None, None
+
+
+# What follows the handle in a byline: " on DATE" in the snippet's languages.
+_AFTER_HANDLE_RE = re.compile(r"\s+(?:on|am|le|el|il|op|em)\s+(\S.{3,59})$", re.IGNORECASE)
+# The time and zone a byline prints after its date ("at 11:55pm PDT"): Instagram printed its
+# snippets' times in US Pacific time. Only zones whose offset is fixed and known are read.
+_PRINTED_TIME_RE = re.compile(
+    r"^(?:\w+\s+)?(?P<hour>[01]?\d|2[0-3]):(?P<minute>[0-5]\d)\s*(?:(?P<half>[ap])\.?\s?m\.?)?\s+(?P<zone>[A-Z]{3,4})$",
+    re.IGNORECASE,
+)
+_ZONE_HOURS = {"UTC": 0, "GMT": 0, "PST": -8, "PDT": -7, "MST": -7, "MDT": -6, "CST": -6, "CDT": -5,
+               "EST": -5, "EDT": -4}
+
+
+def printed_day(printed: str) -> tuple[str | None, str | None]:
+    """(the day as printed, its UTC day), each `YYYY-MM-DD`, of a byline's printed date. The UTC day
+    is the printed one unless a time and a known zone follow it ("Jun 15, 2019 at 11:55pm PDT"):
+    then it is the day that moment falls on in UTC (here 2019-06-16), since a bare date stands for a
+    UTC day. (None, None) when no date can be read."""
+    from archiver.detect.signature import split_date
+
+    day, _shown, rest = split_date(printed)
+    if day is None:
+        return None, None
+    m = _PRINTED_TIME_RE.match(rest)
+    zone = _ZONE_HOURS.get(m.group("zone").upper()) if m else None
+    if m is None or zone is None:
+        return day, day
+    hour = int(m.group("hour"))
+    if m.group("half"):
+        if not 1 <= hour <= 12:
+            return day, day  # "13:05pm": no such time; the day as printed
+        hour = hour % 12 + (12 if m.group("half").lower() == "p" else 0)
+    moment = datetime.fromisoformat(day) + timedelta(hours=hour - zone, minutes=int(m.group("minute")))
+    return day, moment.date().isoformat()
 
 
 def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
@@ -87,9 +125,11 @@ def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post]
                 break
     if match is None:
         return None
-    author, handle = _byline(node)
+    author, handle, printed = _byline(node)
     time = node.css_first("time[datetime]")
     posted_at = iso_from_datetime_attr(time.attributes.get("datetime")) if time is not None else None
+    if posted_at is None and printed:
+        posted_at = printed_day(printed)[1]
     text = None
     if "data-instgrm-captioned" in attrs:
         # Older captioned snippets carry the caption as the first paragraph's link text.
@@ -156,7 +196,6 @@ def _is_marker(text: str) -> bool:
 
 def _flattened(units: Sequence[Unit], source: str) -> list[FlatPost]:
     from archiver.detect.flatlines import links_of, post_in
-    from archiver.detect.signature import split_date
 
     found: list[FlatPost] = []
     taken: set[int] = set()
@@ -166,7 +205,7 @@ def _flattened(units: Sequence[Unit], source: str) -> list[FlatPost]:
         m = _FLAT_BYLINE_RE.match(unit.text)
         if m is None:
             continue
-        date = split_date(m.group("date"))[0] if m.group("date") else None
+        shown, date = printed_day(m.group("date")) if m.group("date") else (None, None)
         first, caption = _caption_above(units, i, taken)
         links = links_of(units, first, i)
         match = post_in(links, parse_url)
@@ -181,6 +220,10 @@ def _flattened(units: Sequence[Unit], source: str) -> list[FlatPost]:
             posted_at=date,
             text="\n".join(caption) or None,
         )
+        if post.post_id is None:
+            # Keyed by the day as printed, as before its UTC day was read: archives already hold
+            # the post under that key.
+            post.key = hash_key(PLATFORM.name, post.handle, shown, post.text)
         found.append(FlatPost(first, i, i, post))
         taken.update(range(first, i + 1))
     return found
