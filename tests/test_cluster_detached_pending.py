@@ -258,3 +258,40 @@ def test_article_tasks_that_fail_or_are_refused_count_as_handled(broker: str) ->
         assert len(app.sent) == 1 and app.sent[0].startswith("archiver-tk-r"), app.sent
     finally:
         client.close()
+
+
+def test_an_article_task_whose_process_cannot_open_its_session_counts_as_handled(tmp_path: Path, broker: str) -> None:
+    """A worker process that could not open its session (its PostgreSQL index away as the process
+    started) fails the article task it takes, for good: that ending is counted as handled as any
+    other, so the re-checks kept back go out once every article has ended. It was not counted: the
+    re-checks were never sent and the run never finished its count."""
+    import redis
+
+    from archiver.cluster import worker
+    from archiver.cluster.config import TASK_NAME
+    from archiver.net import NetOptions
+    from archiver.pipeline.tasks import ArticleTask
+    from tests.services import free_port
+
+    down = f"postgresql://postgres@127.0.0.1:{free_port()}/archive"  # nothing listens there
+    settings = worker.WorkerSettings(broker=broker, archive_dir=tmp_path / "archive",
+                                     net=NetOptions.from_options(None, None, None), index_url=down,
+                                     identity="pg:test/x/public")
+    app = worker.worker_app(settings)
+    key = "archiver:run:test-unopened:1"
+    client = redis.Redis.from_url(broker)
+    sent: list[str] = []
+    app.send_task = lambda name, *, args, task_id, queue: sent.append(task_id)  # (the re-checks it sends)
+    try:
+        client.hset(key, mapping={"token": "tk", "articles": json.dumps(["a1"]), "deferred": json.dumps(["t:1"])})
+        message = {"task": ArticleTask("https://news.example/a1.html").to_dict(), "since": "",
+                   "index": "pg:test/x/public", "follow": key, "run": "tk"}
+        assert worker._PROCESS.get("current") is None
+        result = app.tasks[TASK_NAME].apply(args=[message], task_id="a1")
+        assert result.failed() and "could not open its session" in str(result.result), result.result
+        assert worker._PROCESS.get("current") is None
+        assert int(client.scard(f"{key}:handled")) == 1
+        assert len(sent) == 1 and sent[0].startswith("archiver-tk-r"), sent
+    finally:
+        worker._PROCESS.pop("current", None)
+        client.close()

@@ -86,21 +86,11 @@ class WorkerProcess:
         self.refused = False  # its clock was found behind the index's: it asked its worker to stop
 
     def open(self) -> None:
-        import redis
-
         from ..pipeline.session import Session
         from .gate import RedisHostGate
 
         s = self.settings
-        from redis.backoff import ExponentialBackoff
-        from redis.retry import Retry
-
-        # A command that meets the broker restarting (its claims, answers, the hosts' turns of a
-        # fetch in hand) is tried again for up to a minute instead of failing the task in hand.
-        client = redis.Redis.from_url(s.broker, socket_timeout=30, socket_connect_timeout=10,
-                                      health_check_interval=30,
-                                      retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), BROKER_RETRIES),
-                                      retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError])
+        client = _broker_client(s.broker)
         self.claims = Claims(client)
         recover_own(s.archive_dir)  # a pool process that died before this one left its file
         session = Session(s.archive_dir, s.net, timeout=s.timeout, warc_prefix=warc_prefix(), limits=s.limits,
@@ -126,7 +116,8 @@ class WorkerProcess:
         """One delivery of a task: its answer, the stored one if an earlier delivery answered. An
         article task of a run that does not wait is counted handled in the run however it ends for
         good: answered, failed (its handler raised), given up (`DeliveryCapReached`), refused
-        (`OtherIndex`); not when it goes back to the queue (`Reject`) or its process dies."""
+        (`OtherIndex`), or not started, its process's session not opened (`unopened`); not when it
+        goes back to the queue (`Reject`) or its process dies."""
         task = task_from_dict(message["task"])
         try:
             return self._handle(task_id, message, task)
@@ -136,6 +127,18 @@ class WorkerProcess:
             if not isinstance(e, Reject):
                 self._ended(task_id, message, task)
             raise
+
+    def unopened(self, task_id: str, message: dict[str, Any]) -> None:
+        """A task this process could not start, its session not opened (the index away as the
+        process started): an ending for good (its answer is that failure), so an article task of a
+        run that does not wait is counted handled, as one whose handler raised is. Counting needs
+        only the broker; one that does not answer either leaves it uncounted, said in the log."""
+        try:
+            if self.claims is None:
+                self.claims = Claims(_broker_client(self.settings.broker))
+            self._ended(task_id, message, task_from_dict(message["task"]))
+        except Exception as e:
+            log.warning("%s: its run could not count it as handled (%s)", task_id, e)
 
     def _ended(self, task_id: str, message: dict[str, Any], task: Task) -> None:
         """An article task of a detached run has ended: counted (`detached.articles_handled`), before
@@ -268,7 +271,20 @@ def _outcome(answer: dict[str, Any]) -> str:
 
 
 _PROCESS: dict[str, WorkerProcess] = {}
-BROKER_RETRIES = 40  # with the backoff above (0.1 s doubling, at most 2 s): a minute or so
+BROKER_RETRIES = 40  # with the backoff below (0.1 s doubling, at most 2 s): a minute or so
+
+
+def _broker_client(broker: str) -> Any:
+    """A worker process's Redis client. A command that meets the broker restarting (its claims,
+    answers, the hosts' turns of a fetch in hand) is tried again for up to a minute instead of
+    failing the task in hand."""
+    import redis
+    from redis.backoff import ExponentialBackoff
+    from redis.retry import Retry
+
+    return redis.Redis.from_url(broker, socket_timeout=30, socket_connect_timeout=10, health_check_interval=30,
+                                retry=Retry(ExponentialBackoff(cap=2.0, base=0.1), BROKER_RETRIES),
+                                retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError])
 
 
 def worker_app(settings: WorkerSettings) -> Celery:
@@ -288,6 +304,10 @@ def worker_app(settings: WorkerSettings) -> Celery:
             try:
                 proc = _opened()
             except Exception as e:
+                # An ending for good (its answer is this failure): counted as one, as any other.
+                unopened = WorkerProcess(settings)
+                unopened.app = app
+                unopened.unopened(self.request.id, message)
                 raise RuntimeError(f"this worker process could not open its session: {e}") from None
         return proc.handle(self.request.id, message)
 
