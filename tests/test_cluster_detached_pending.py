@@ -295,3 +295,45 @@ def test_an_article_task_whose_process_cannot_open_its_session_counts_as_handled
     finally:
         worker._PROCESS.pop("current", None)
         client.close()
+
+
+def test_a_post_claimed_by_an_article_whose_deliveries_died_is_sent_by_another(tmp_path: Path, broker: str,
+                                                                               monkeypatch: Any) -> None:
+    """An article task whose every delivery died after claiming a post for the run and before
+    sending it: the claim expires, and a later article citing the post sends it (once: one after
+    that finds it sent); a post kept back as a re-check that such an article had claimed is
+    re-checked once every article has ended. The claim was kept 30 days: no other citing article
+    sent the post, nor was it re-checked, and the run never captured it."""
+    import redis
+
+    from archiver.cluster.detached import articles_handled, follow_up
+
+    monkeypatch.setenv("ARCHIVER_CLAIM_TTL", "1")  # a claim not honoured frees itself within a second
+    cited, kept = (Post(platform="twitter", kind="embedded", source="https://news.example/a.html",
+                        evidence="blockquote.twitter-tweet", post_id=str(n),
+                        url=f"https://twitter.com/RivertonDesk/status/{n}") for n in (21, 22))
+    key = "archiver:run:test-claims:1"
+    client = redis.Redis.from_url(broker)
+    try:
+        client.hset(key, mapping={"token": "tk", "articles": json.dumps(["a1", "a2", "a3"]),
+                                  "deferred": json.dumps([kept.key])})
+        with open_index(tmp_path / "archive") as index:
+            def follow(owner: str, app: _Dies, posts: list[Post]) -> None:
+                follow_up(client, app, key, posts, since="", recapture=False, index=index,
+                          identity="pg:test/x/public", owner=owner)
+
+            # a1 dies sending either post, on each of its deliveries (then it is given up)
+            for posts in ([cited], [kept], [cited], [kept]):
+                with pytest.raises(SystemExit):
+                    follow("a1", _Dies(die_at=1), posts)
+            later, last = _Dies(), _Dies()
+            follow("a2", later, [cited])
+            follow("a3", last, [cited])
+        assert len(later.sent) == 1 and later.sent[0].startswith("archiver-tk-p") and last.sent == [], \
+            (later.sent, last.sent)
+        rechecks = _Dies()
+        for task_id in ("a2", "a3", "a1"):  # a1 given up, last
+            articles_handled(client, rechecks, key, task_id, since="", recapture=False, identity="pg:test/x/public")
+        assert len(rechecks.sent) == 1 and rechecks.sent[0].startswith("archiver-tk-r"), rechecks.sent
+    finally:
+        client.close()

@@ -195,10 +195,12 @@ def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since
     """In a worker, once an article of a detached run is handled: its posts' tasks, each once per run,
     to the queue of its index (`identity`) (`unanswered`: of those posts, the ones known by short
     links alone whose links met no answer). `owner`: the article's task ID. Each post is claimed for
-    the run in Redis (`SET NX`) with the owner's name, then what is done with it (sent, or skipped
-    as held) is written into the claim before it is done: a delivery of the same task after its
-    worker died midway does again what the claim says (a task sent twice under one ID is captured
-    once, `runs status` counts it once), rather than finding the post claimed and losing it."""
+    the run in Redis (`_claim_post`) with the owner's name, then what is done with it (sent, or
+    skipped as held) is written into the claim before it is done: a delivery of the same task after
+    its worker died midway does again what the claim says (a task sent twice under one ID is
+    captured once, `runs status` counts it once), rather than finding the post claimed and losing
+    it. Until the post's task is sent the claim lives `claim_ttl()` seconds only: a claim whose
+    every delivery died before sending the post expires, and another article citing it sends it."""
     from hashlib import sha256
 
     from ..pipeline.tasks import PostTask
@@ -210,17 +212,19 @@ def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since
         return
     token = raw_token.decode() if isinstance(raw_token, bytes) else str(raw_token)
     owner = owner or f"article-of-{token}"
+    pending = _pending_ms()
     for post in posts:
         claim = f"{key}:post:{post.key}"
-        if client.set(claim, owner, nx=True, ex=TTL):
-            held = owner
-        else:
-            held = _text(client.get(claim) or "")
-            if held not in (owner, f"{owner}|send", f"{owner}|skip"):
-                continue  # cited by another article handled before, or kept back as a re-check: sent then
+        held = _claim_post(client, claim, owner, pending)
+        if _holder(held) != owner:
+            continue  # cited by another article handled before, or kept back as a re-check: sent then
         if held == owner:
-            held = f"{owner}|send" if recapture or not index.has_capture(post.key) else f"{owner}|skip"
-            client.set(claim, held, ex=TTL)
+            send = recapture or not index.has_capture(post.key)
+            held = f"{owner}|send" if send else f"{owner}|skip"
+            if send:  # (still to be honoured: a holder that dies before it lets the claim expire)
+                client.set(claim, held, px=pending)
+            else:
+                client.set(claim, held, ex=TTL)
         if held.endswith("|skip"):
             client.sadd(f"{key}:skipped", post.key)
             client.expire(f"{key}:skipped", TTL)
@@ -231,9 +235,49 @@ def follow_up(client: Redis, app: Any, key: str, posts: Sequence[Post], *, since
         client.rpush(f"{key}:posts", json.dumps({"id": task_id, "task": message["task"]}))
         client.expire(f"{key}:posts", TTL)
         app.send_task(TASK_NAME, args=[message], task_id=task_id, queue=queue_for(identity))
+        client.set(claim, f"{owner}|sent", ex=TTL)  # honoured: kept for the run
 
 
 RECHECK = "recheck"  # the claim on a post kept back, once it is sent as a re-check (`articles_handled`)
+CLAIM_POLL = 0.1  # seconds between two looks at a post's claim another holder has not honoured yet
+
+
+def _pending_ms() -> int:
+    """How long a post's claim lives before its holder has sent the post (milliseconds): the
+    claims' time to live (`claim_ttl`, `ARCHIVER_CLAIM_TTL`)."""
+    from .claims import claim_ttl
+
+    return max(1000, int(claim_ttl() * 1000))
+
+
+def _holder(held: str) -> str:
+    """Who holds a post's claim: the article's task ID (or `RECHECK`), whatever state follows it."""
+    return held.split("|", 1)[0]
+
+
+def _claim_post(client: Redis, claim: str, owner: str, pending_ms: int, *, ex: int | None = None) -> str:
+    """The value of the post's claim `claim` once it is `owner`'s or settled by another holder.
+
+    `owner` takes a free claim (for `pending_ms` milliseconds, or `ex` seconds when given: taken
+    for good). A claim another article holds and has not honoured yet (its post neither sent,
+    `|sent`, nor skipped, `|skip`) is waited for: it is honoured within moments, or its holder died
+    and it expires (it lives `pending_ms`), and then `owner` takes it. The wait is bounded (twice
+    that time and a little more); a claim still unsettled then is left to its holder."""
+    import time
+
+    deadline = time.monotonic() + 2 * pending_ms / 1000 + 5
+    while True:
+        taken = client.set(claim, owner, nx=True, ex=ex) if ex is not None else \
+            client.set(claim, owner, nx=True, px=pending_ms)
+        if taken:
+            return owner
+        held = _text(client.get(claim) or "")
+        if not held:
+            continue  # (expired between the two looks)
+        if held == RECHECK or held.endswith(("|sent", "|skip")) or _holder(held) == owner \
+                or time.monotonic() >= deadline:
+            return held
+        time.sleep(CLAIM_POLL)
 
 
 def articles_handled(client: Redis, app: Any, key: str, task_id: str, *, since: str, recapture: bool,
@@ -262,9 +306,11 @@ def articles_handled(client: Redis, app: Any, key: str, task_id: str, *, since: 
     if handled < len(json.loads(_text(raw[1] or "[]"))) + int(client.llen(f"{key}:articles")):
         return
     token = _text(raw[0])
+    pending = _pending_ms()
     for post_key in json.loads(_text(raw[2])):
         claim = f"{key}:post:{post_key}"
-        if not client.set(claim, RECHECK, nx=True, ex=TTL) and _text(client.get(claim) or "") != RECHECK:
+        # (a claim an article took and never honoured, its deliveries dead, expires and is taken here)
+        if _claim_post(client, claim, RECHECK, pending, ex=TTL) != RECHECK:
             continue  # cited by an article of the run: sent as its post
         recheck_id = f"archiver-{token}-r{sha256(post_key.encode()).hexdigest()[:16]}"
         message = {"task": PostTask(recheck_key=post_key).to_dict(), "since": since, "recapture": recapture,
