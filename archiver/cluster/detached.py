@@ -1,9 +1,10 @@
 """`run --broker --no-wait` and `archiver runs status RUN_ID`: a run that does not wait for its tasks.
 
 The scheduler opens the run's row, writes what the run is made of into Redis
-(`archiver:run:<scope>:<run id>`), sends every article task and the re-checks due (those an
-article of the run could send as its posts are kept back: `articles_handled`), prints the run's
-ID and exits.
+(`archiver:run:<scope>:<run id>`, marked `SENDING` until its last task is out, under a lock the
+sender holds meanwhile: a run whose sender stopped before it was done is reported failed, not
+running for ever), sends every article task and the re-checks due (those an article of the run
+could send as its posts are kept back: `articles_handled`), prints the run's ID and exits.
 The workers choose the posts: once an article is handled, its worker sends a task for each post it
 cites that this run has not sent yet (`SET … NX` per post and run) and that is not held, or counts
 it as already held. `runs status RUN_ID` reads the answers: while some are missing it reports
@@ -118,7 +119,9 @@ def _send(key: str, broker: str, identity: str, specs: Sequence[str], due: Seque
     index `identity`: the re-checks `due` now, those `deferred` once every article is handled. The
     record comes first: a worker counts each article it handles in it (`articles_handled`), and an
     article handled before the record existed would never be counted. Sending that stops midway
-    takes the record away again (a run with tasks never sent would wait for their answers)."""
+    takes the record away again (a run with tasks never sent would wait for their answers); a
+    record it could not take away (its broker lost), or one its sender was killed before sending
+    every task, stays marked `SENDING`, and `runs status` reports that run failed (`_unsent`)."""
     from ..pipeline.tasks import ArticleTask, PostTask
 
     with QueueExecutor(broker, index=identity, recapture=plan.recapture) as executor:
@@ -133,19 +136,38 @@ def _send(key: str, broker: str, identity: str, specs: Sequence[str], due: Seque
                   "articles": json.dumps(articles), "rechecks": json.dumps(rechecks), "before": json.dumps(before),
                   "deferred": json.dumps(list(deferred)),
                   "max_feed_articles": plan.max_feed_articles, "seed_feeds": seed_feeds,
-                  "seed_articles_left_out": seed_articles_left_out}
-        executor.client.hset(key, mapping=record)
-        executor.client.expire(key, TTL)
+                  "seed_articles_left_out": seed_articles_left_out, SENDING: "1"}
+        # Held while the tasks are sent: a record still marked `SENDING` whose sender holds this no
+        # more was left by a sender that stopped before it was done (`runs status` says so).
+        sender = _sender_lock(executor.client, key)
+        sender.acquire(wait=0)  # (the run's own key: nobody else holds it)
         try:
+            executor.client.hset(key, mapping=record)
+            executor.client.expire(key, TTL)
             for task_id in [*articles, *(i for i, _k in rechecks)]:
                 executor.dispatch(task_id)
+            executor.client.hdel(key, SENDING)
         except BaseException:
             try:
                 executor.client.delete(key)
-            except Exception as e:  # (the broker away: `runs status --abandon` closes the run)
+            except Exception as e:  # (the broker away: `runs status` finds the record marked, the row closed)
                 log.warning("%s: the record of a run whose tasks were not all sent could not be taken away (%s)",
                             key, e)
             raise
+        finally:
+            sender.release()
+
+
+SENDING = "sending"  # a detached run's record so marked: its sender has not sent every task yet
+
+
+def _sender_lock(client: Redis, key: str) -> Any:
+    """The lock the sender of the detached run at `key` holds while it sends the run's tasks; a
+    sender that dies lets it expire within the claims' time to live (`claim_ttl`)."""
+    from .claims import claim_ttl
+    from .redislock import RedisLock
+
+    return RedisLock(client, f"{key}:sender", ttl=claim_ttl(), grace=5.0)  # (its broker waited for already)
 
 
 def _close_unsent(archive_dir: Path, index_url: str | None, run_id: int, error: BaseException) -> None:
@@ -415,6 +437,9 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
         raw = {_text(k): _text(v) for k, v in executor.client.hgetall(key).items()}
         if not raw:
             return _without_record(run_id, archive_dir, index_url, abandon=abandon)
+        if raw.get(SENDING) and (unsent := _unsent(run_id, archive_dir, index_url, raw,
+                                                   sending=bool(executor.client.exists(f"{key}:sender")))):
+            return unsent
         specs = json.loads(raw["specs"])
         article_ids = json.loads(raw["articles"])
         article_tasks = [ArticleTask(s) for s in specs]
@@ -519,6 +544,34 @@ def _abandoned(done: Status, archive_dir: Path, index_url: str | None, why: str)
         return done
     done.state, done.finished_at = "abandoned", at
     done.note = f"{why}: closed as abandoned at {at}, as asked; what its workers captured is in the index"
+    return done
+
+
+def _unsent(run_id: int, archive_dir: Path, index_url: str | None, raw: Mapping[str, str], *,
+            sending: bool) -> Status | None:
+    """`runs status` of a detached run whose record says its tasks are not all sent yet: None while
+    its sender is still at it (`sending`: it holds its lock) and has not closed the run's row. A
+    sender that failed (its broker lost while it sent) closed the row as failed, its error in the
+    summary; one that died (killed) let its lock expire, and the row is closed now as failed. The
+    tasks never sent are never answered: waiting on them, the run would be reported running for
+    ever. What the tasks it did send captured is in the index."""
+    from ..index import open_index
+
+    why = ("its tasks were not all sent: the process sending them stopped before it was done (killed, or its "
+           "broker lost)")
+    with open_index(archive_dir, url=index_url) as index:
+        row = index.run_end(run_id)
+        if row is None or (row[1] is None and sending):
+            return None
+        closed = row[1] is None and index.finish_run(run_id, {"error": why}, "failed", only_open=True)
+        row = index.run_end(run_id) or row
+    started_at, finished_at, outcome, _command = row
+    done = Status(run_id, None, state=outcome or "failed", started_at=started_at or raw.get("started_at"),
+                  finished_at=finished_at)
+    done.note = (f"{why}: closed as failed at {finished_at}; what the tasks it sent captured is in the index, the "
+                 "next run does the rest" if closed else
+                 f"closed as {done.state} at {finished_at}: its tasks could not all be sent; what those it sent "
+                 "captured is in the index, the next run does the rest")
     return done
 
 

@@ -1,0 +1,108 @@
+"""A run sent without waiting (`run --broker --no-wait`) whose sending stopped between its record
+being written into the broker and its last task being sent: `runs status` reports it failed, with
+the reason, rather than running for ever (the tasks never sent are never answered). Its sender
+either closed the run's row itself (its broker lost: it waits for the broker, then exits with its
+error), or died (killed), which `runs status` notices once the lock the sender held while sending
+has expired."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.index import open_index
+from tests.cluster import wait_for
+from tests.e2e import ROOT
+
+pytestmark = [pytest.mark.cluster]
+
+ARTICLES = ["https://news.example/a.html", "https://news.example/b.html", "https://news.example/c.html"]
+
+
+def _row(archive: Path, index_url: str) -> tuple[Any, ...]:
+    with open_index(archive, url=index_url) as index:
+        row = index.run_end(1)  # (a new database: the run is its first)
+    assert row is not None
+    return row
+
+
+def test_a_run_whose_broker_was_lost_while_its_tasks_were_sent_is_reported_failed(
+        tmp_path: Path, broker: str, redis_server: Any, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The broker lost after the run's record and its first task, then back with them (append-only):
+    the sender gave up naming the broker and closed the row as failed; `runs status` said it was
+    running for ever, one article of three answered at most."""
+    from archiver.cluster import detached
+    from archiver.cluster.executor import QueueExecutor
+    from archiver.errors import BrokerUnavailable
+    from archiver.index.rows import DETACHED_RUN
+    from archiver.pipeline.run import Plan
+
+    real = QueueExecutor.dispatch
+    calls: list[str] = []
+
+    def dispatch(self: QueueExecutor, task_id: str) -> None:
+        calls.append(task_id)
+        if len(calls) == 2:
+            redis_server.stop()
+            self.grace = 1.0  # (five minutes otherwise)
+        real(self, task_id)
+
+    monkeypatch.setattr(QueueExecutor, "dispatch", dispatch)
+    archive = tmp_path / "archive"
+    try:
+        with pytest.raises(BrokerUnavailable):
+            detached.enqueue(DETACHED_RUN, ARTICLES, archive, broker, plan=Plan(), index_url=postgres_url)
+    finally:
+        redis_server.start()  # with what it held: the run's record and its first task
+    assert _row(archive, postgres_url)[2] == "failed"
+    found = detached.status(1, archive, broker, index_url=postgres_url)
+    assert found.state == "failed" and found.summary is None, found
+    assert "could not all be sent" in found.note, found.note
+
+
+def test_a_run_whose_sender_was_killed_while_its_tasks_were_sent_is_reported_failed(
+        tmp_path: Path, broker: str, postgres_url: str) -> None:
+    """The process sending the run's tasks killed after its record and its first task: once the lock
+    it held while sending has expired, `runs status` closes the run's row as failed, with the
+    reason, and says so (exit 1). It said the run was running for ever."""
+    from archiver.cluster import detached
+
+    archive = tmp_path / "archive"
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from archiver.cluster import detached\n"
+        "from archiver.cluster.executor import QueueExecutor\n"
+        "from archiver.index.rows import DETACHED_RUN\n"
+        "from archiver.pipeline.run import Plan\n"
+        "real, calls = QueueExecutor.dispatch, []\n"
+        "def dispatch(self, task_id):\n"
+        "    calls.append(task_id)\n"
+        "    if len(calls) == 2:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    real(self, task_id)\n"
+        "QueueExecutor.dispatch = dispatch\n"
+        "detached.enqueue(DETACHED_RUN, sys.argv[4:], Path(sys.argv[1]), sys.argv[2], plan=Plan(),"
+        " index_url=sys.argv[3])\n")
+    env = {**os.environ, "ARCHIVER_CLAIM_TTL": "1", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", script, str(archive), broker, postgres_url, *ARTICLES], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == -9, done.stderr
+    assert _row(archive, postgres_url)[1] is None  # left open: nothing closed it
+
+    def reported() -> Any:
+        found = detached.status(1, archive, broker, index_url=postgres_url)
+        return None if found.state == "running" else found
+
+    found = wait_for("the run not reported running", reported, timeout=30)
+    assert found.state == "failed" and "not all sent" in found.note, found
+    assert _row(archive, postgres_url)[2] == "failed"
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "runs", "status", "1", "--broker", broker, "--index",
+                        postgres_url, "--archive-dir", str(archive), "--format", "json"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1 and '"state": "failed"' in r.stdout, r.stdout + r.stderr
