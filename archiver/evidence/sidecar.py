@@ -34,10 +34,16 @@ the sidecar (so the bundle's digest, signature and timestamps cover it):
 
     {"format": "archiver-left-out/1",
      "records": [{"record_id": "<urn:uuid:...>", "why": "damaged" | "WARC file missing" |
-                  "WARC file unreadable", "file": "warcs/<name>", "offset": 1234}, ...]}
+                  "WARC file unreadable", "file": "warcs/<name>", "offset": 1234,
+                  "revisits": ["<urn:uuid:...>", ...]}, ...]}
 
-`archiver verify X.wacz` takes those records, and only those, as absent from a capture the bundle
-presents as its own without calling the capture incomplete.
+`revisits` (only when there are some) names the revisit records the bundle holds that stand for
+that record, whose content they cannot show without it; a revisit need not name its original by
+record ID (`WARC-Refers-To` is optional in WARC/1.1), so export, which found it, says so here.
+`archiver verify BUNDLE` takes those records, and only those, as absent from a capture the bundle
+presents as its own without calling the capture incomplete, and a revisit of one as a known gap.
+A single `.warc.gz` export carries the same document as the block of a `metadata` record
+(`LEFT_OUT_URI`, application/json) after its `warcinfo`.
 
 `authority` and the capture's labels are for people; the proof is `token`, whose own signer and
 time are what verification reports (`time` must be the token's own). `certificates` carries the
@@ -62,6 +68,8 @@ FORMAT = "archiver-timestamps/1"
 DIGEST_TIMESTAMPS = "timestamps"  # the property of datapackage-digest.json
 LEFT_OUT_PATH = "evidence/left-out.json"
 LEFT_OUT_FORMAT = "archiver-left-out/1"
+# The WARC-Target-URI of the metadata record a single .warc.gz export names what it left out in.
+LEFT_OUT_URI = "urn:archiver:left-out"
 
 
 @dataclass
@@ -166,23 +174,49 @@ def captures_from_stamps(stamps: Iterable[Any]) -> list[CaptureTimestamps]:
 def left_out_bytes(records: Iterable[Any]) -> bytes:
     """evidence/left-out.json for the records an export left out (each with record_id, why, file,
     offset)."""
-    doc = {"format": LEFT_OUT_FORMAT, "records": [{"record_id": r.record_id, "why": r.why, "file": r.file,
-                                                   "offset": r.offset} for r in records]}
+    entries = []
+    for r in records:
+        entry: dict[str, Any] = {"record_id": r.record_id, "why": r.why, "file": r.file, "offset": r.offset}
+        if getattr(r, "revisits", ()):
+            entry["revisits"] = list(r.revisits)
+        entries.append(entry)
+    doc = {"format": LEFT_OUT_FORMAT, "records": entries}
     return json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
 
 
-def read_left_out(data: bytes) -> dict[str, str]:
-    """WARC-Record-ID -> why export left it out, from evidence/left-out.json; a malformed file is
-    named (EvidenceError)."""
+@dataclass
+class LeftOutList:
+    """What a bundle says its export left out: WARC-Record-ID -> why (`why`), and the revisits it
+    holds whose original that is: revisit's WARC-Record-ID -> the original's (`originals`)."""
+
+    why: dict[str, str] = field(default_factory=dict)
+    originals: dict[str, str] = field(default_factory=dict)
+
+    def original_of(self, revisit_id: str, refers_to: str = "") -> str | None:
+        """The left-out original of a revisit: the one its `WARC-Refers-To` names, else the one the
+        list says it stands for; None when it stands for none the list names."""
+        if refers_to in self.why:
+            return refers_to
+        return self.originals.get(revisit_id)
+
+
+def read_left_out(data: bytes) -> LeftOutList:
+    """What export left out, from evidence/left-out.json (or a .warc.gz export's metadata record of
+    it); a malformed document is named (EvidenceError)."""
     try:
         doc = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise EvidenceError("it is not JSON") from None
     if not isinstance(doc, dict) or doc.get("format") != LEFT_OUT_FORMAT or not isinstance(doc.get("records"), list):
         raise EvidenceError(f"it is not in the {LEFT_OUT_FORMAT} format")
-    found: dict[str, str] = {}
+    found = LeftOutList()
     for i, r in enumerate(doc["records"], 1):
         if not isinstance(r, dict) or not isinstance(r.get("record_id"), str) or not isinstance(r.get("why"), str):
             raise EvidenceError(f"record entry {i} has no record_id or why")
-        found[r["record_id"]] = r["why"]
+        found.why[r["record_id"]] = r["why"]
+        revisits = r.get("revisits", [])
+        if not isinstance(revisits, list) or not all(isinstance(v, str) for v in revisits):
+            raise EvidenceError(f"record entry {i} has revisits that are not a list of record IDs")
+        for revisit in revisits:
+            found.originals.setdefault(revisit, r["record_id"])
     return found

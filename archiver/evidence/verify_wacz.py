@@ -35,6 +35,7 @@ from archiver.evidence.sidecar import (
     LEFT_OUT_PATH,
     SIDECAR_PATH,
     CaptureTimestamps,
+    LeftOutList,
     StoredToken,
     read_left_out,
     read_sidecar,
@@ -246,7 +247,7 @@ class _Check:
         self.starts: dict[tuple[str, int], Start] = {}  # (WARC, offset) -> what its index line must say
         self.page_list: list[tuple[str, str]] = []  # (url, ts) of each page of pages/pages.jsonl
         self.created: Any = None  # datapackage.json's `created`
-        self.left_out: dict[str, str] = {}  # WARC-Record-ID -> why export left it out (evidence/left-out.json)
+        self.left_out = LeftOutList()  # what export left out, and why (evidence/left-out.json)
 
     def fail(self, kind: str, path: str, detail: str) -> None:
         self.r.findings.append(Finding(kind, path, detail))
@@ -451,7 +452,7 @@ class _Check:
         except EvidenceError as e:
             self.fail("capture", LEFT_OUT_PATH, f"{e}: export writes it to name the records it left out")
             return
-        self.r.left_out = len(self.left_out)
+        self.r.left_out = len(self.left_out.why)
 
     def sidecar(self) -> None:
         data = self.read(SIDECAR_PATH)
@@ -525,12 +526,14 @@ class _Check:
                 headers_only += 1
             elif fields[5] == "-" or not any(o.payload_intact for o in self.payloads.get(fields[5], ())):
                 # An original export said it left out (damaged, its WARC file missing or unreadable)
-                # is absent by the bundle's own word, as a stamped record of a capture is.
-                left = sorted({r.refers_to for r in records[record_id]} & self.left_out.keys())
+                # is absent by the bundle's own word, as a stamped record of a capture is: the one
+                # its WARC-Refers-To names, or (a revisit naming its original by URL and date, or by
+                # payload digest alone) the one the list says it stands for.
+                left = sorted(filter(None, (self.left_out.original_of(record_id, r.refers_to)
+                                            for r in records[record_id])))
                 if fields[5] != "-" and left:
-                    self.r.notes.append(f"{where}: record {record_id} is a revisit of payload {fields[5]}, whose "
-                                        f"original {left[0]} was left out by export ({self.left_out[left[0]]}; named "
-                                        f"in {LEFT_OUT_PATH}): the content it stands for cannot be shown")
+                    self.r.notes.append(left_out_revisit(where, record_id, fields[5], left[0], self.left_out,
+                                                         LEFT_OUT_PATH))
                     continue
                 self.fail("capture", where, f"record {record_id} is a revisit of payload {fields[5]}, which no intact "
                                             "record of this bundle holds: the content it stands for cannot be shown")
@@ -543,14 +546,14 @@ class _Check:
             # an article's captures): one of its stamped records missing is one taken out, or put
             # back under another WARC-Record-ID; unless the bundle says export left it out (damaged,
             # its WARC file missing or unreadable), in content its hashes and signature cover.
-            excused = [rid for rid in missing if rid in self.left_out]
-            taken = [rid for rid in missing if rid not in self.left_out]
+            excused = [rid for rid in missing if rid in self.left_out.why]
+            taken = [rid for rid in missing if rid not in self.left_out.why]
             if taken:
                 self.fail("capture", where, f"the bundle presents it as its own ({why}), but {len(taken)} of the "
                                             f"{len(entries)} records its token lists are not in it: {_named(taken)}"
                           + (f" (besides {len(excused)} export left out)" if excused else ""))
             if excused:
-                reasons = Counter(self.left_out[rid] for rid in excused)
+                reasons = Counter(self.left_out.why[rid] for rid in excused)
                 said = ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items()))
                 self.r.notes.append(f"{where}: {len(excused)} of the {len(entries)} records its token lists were "
                                     f"left out by export ({said}; named in {LEFT_OUT_PATH}): {_named(excused)}")
@@ -824,6 +827,14 @@ class _Check:
                     + ", ".join(f"{what} {given}" for what, given, _held in said) + "; the record says "
                     + ", ".join(f"{what} {held}" for what, _given, held in said))
         return None
+
+
+def left_out_revisit(where: str, record_id: str, payload: str, original: str, left_out: LeftOutList,
+                     named_in: str) -> str:
+    """The note on a revisit whose original its export left out (named in `named_in`)."""
+    return (f"{where}: record {record_id} is a revisit of payload {payload}, whose original {original} was left "
+            f"out by export ({left_out.why[original]}; named in {named_in}): the content it stands for cannot be "
+            "shown")
 
 
 def _named(ids: Sequence[str]) -> str:

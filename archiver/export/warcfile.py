@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -79,6 +79,10 @@ class Plan:
     # The places (file, offset) of those records: each is checked, named and counted once, however
     # many revisits point at it as their original.
     failed: set[tuple[str, int]] = field(default_factory=set)
+    # The revisits this export holds whose original it left out: the original's place -> their
+    # WARC-Record-IDs, which its entry of the left-out list names (a revisit need not name its
+    # original by record ID: `WARC-Refers-To` is optional).
+    revisits_of: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     # A WARC file that is missing or cannot be read: why, and how many selected records and revisit
     # originals it held (named once per file, in `left_out`, when the plan is done).
     unread_files: dict[str, list[Any]] = field(default_factory=dict)
@@ -92,6 +96,7 @@ class LeftOut:
     why: str  # DAMAGED, FILE_MISSING or FILE_UNREADABLE
     file: str  # warcs/<name>, as the archive holds it
     offset: int
+    revisits: tuple[str, ...] = ()  # the WARC-Record-IDs of the exported revisits that stand for it
 
 
 DAMAGED = "damaged"
@@ -144,6 +149,7 @@ def plan_records(archive_dir: Path, rows: Sequence[RecordRow], *, allow_damaged:
             revisit = parse_member(fh, loc)
             original = finder.find(revisit, loc.filename)
             uri = revisit.rec_headers.get_header("WARC-Target-URI") or "?"
+            revisit_id = revisit.rec_headers.get_header("WARC-Record-ID") or loc.record_id
         if original is None:
             # the revisit still goes in: the bundle stays valid, that one URL just will not replay
             log.warning("no original found for the revisit of %s (%s)", uri, loc.record_id)
@@ -151,12 +157,18 @@ def plan_records(archive_dir: Path, rows: Sequence[RecordRow], *, allow_damaged:
         elif original.sort_key not in chosen:
             if not _readable(archive_dir, {original.sort_key: original}, plan, allow_damaged, originals=True):
                 plan.missing_originals.append(uri)  # its original is in the archive, but cannot be read
+                if revisit_id:  # the bundle says so beside the original it names as left out
+                    plan.revisits_of.setdefault(original.sort_key, []).append(revisit_id)
                 continue
             chosen[original.sort_key] = original
             plan.originals_added += 1
             if original.warc_type == "revisit":
                 queue.append(original)
     plan.locations = sorted(chosen.values(), key=lambda loc: loc.sort_key)
+    if plan.revisits_of:
+        plan.left_out_records = [
+            replace(r, revisits=tuple(sorted(plan.revisits_of.get((r.file.removeprefix(f"{WARC_DIR}/"), r.offset), ()))))
+            for r in plan.left_out_records]
     for rel, (why, selected, originals) in sorted(plan.unread_files.items()):
         held = f"{selected} selected record(s)" + (f" and the originals of {originals} revisit(s)" if originals else "")
         plan.left_out.append(f"{rel}: {why}; its {held} were left out (run `archiver verify`)")
