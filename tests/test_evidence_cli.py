@@ -297,10 +297,9 @@ def test_verify_usage(archive: Path, tmp_path: Path) -> None:
     assert r.returncode == 2 and "not a readable WACZ" in r.stderr and "Traceback" not in r.stderr
     warc = tmp_path / "one.warc.gz"
     warc.write_bytes(b"\x1f\x8b not really")
-    r = run("verify", str(warc))
-    assert r.returncode == 2 and r.stderr == (
-        f"archiver: {warc} is a WARC file, not a WACZ: verify checks a WACZ, or an archive folder with "
-        "--archive-dir; check one WARC file with `warcio check`\n")
+    r = run("verify", str(warc))  # checked as the WARC its name says (tests/test_evidence_left_out.py)
+    assert r.returncode == 2 and r.stderr.startswith(f"archiver: {warc} is not a readable WARC file (") \
+        and "Traceback" not in r.stderr, r.stderr
     r = run("verify", str(junk), "--archive-dir", str(archive))
     assert r.returncode == 2 and "leave out --archive-dir" in r.stderr
     r = run("verify", "--archive-dir", str(archive), "--ca-bundle", str(junk))

@@ -17,13 +17,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from tests.evidence_fixtures import EMBED_URL, cite_alices_post, read
+from tests.e2e import gzip_members, warcio_check
+from tests.evidence_fixtures import EMBED_URL, cite_alices_post, indexed_archive, read
 from tests.tsa_authority import Authority
 
 ROOT = Path(__file__).resolve().parents[1]
+WARCIO = Path(sys.executable).parent / "warcio"
+LEFT_OUT_URI = "urn:archiver:left-out"
 BODY = b"<html><article>Alice: the river is up</article>" + b" " * 2048 + b"</html>"
 PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 # How a revisit names its original: each way a WARC writer may.
@@ -117,3 +121,116 @@ def test_a_stamped_revisit_whose_original_export_left_out_is_a_note_however_it_n
     assert (f"record {revisit} is a revisit of payload sha1:" in v.stderr
             and f"whose original {original} was left out by export (WARC file missing; named in "
                 "evidence/left-out.json)" in v.stderr), v.stderr
+
+
+def _metadata(warc: Path) -> list[tuple[str, str, dict[str, object]]]:
+    """The (record ID, WARC-Warcinfo-ID, JSON) of each left-out metadata record of an export WARC."""
+    found = []
+    with warc.open("rb") as fh:
+        for rec in ArchiveIterator(fh):
+            if rec.rec_type == "metadata" and rec.rec_headers.get_header("WARC-Target-URI") == LEFT_OUT_URI:
+                assert rec.rec_headers.get_header("Content-Type") == "application/json"
+                found.append((rec.rec_headers.get_header("WARC-Record-ID"),
+                              rec.rec_headers.get_header("WARC-Warcinfo-ID"), json.loads(rec.content_stream().read())))
+    return found
+
+
+def _without_left_out(warc: Path, out: Path) -> Path:
+    """The same WARC without its left-out metadata record (as a .warc.gz export made before it had one)."""
+    import gzip
+
+    kept = [m for m in gzip_members(warc.read_bytes()) if LEFT_OUT_URI.encode() not in m.split(b"\r\n\r\n")[0]]
+    out.write_bytes(b"".join(gzip.compress(m) for m in kept))
+    return out
+
+
+def test_a_warc_gz_export_names_what_it_left_out_and_verify_reads_it(tmp_path: Path) -> None:
+    """The post's capture's WARC file gone: a .warc.gz export names the records it left out in the
+    file itself (a metadata record after its warcinfo, the left-out list as JSON, which warcio
+    checks and indexes like any record), and `archiver verify X.warc.gz` reports them as the gap
+    its export declared, counted in its sentence and in --format json."""
+    archive = indexed_archive(tmp_path / "archive", post_warc_apart=True)
+    post_warc = next((archive / "warcs").glob("test-post*.warc.gz"))
+    post_warc.unlink()
+    out = tmp_path / "alice.warc.gz"
+    e = run("export", "--handle", "alice", "-o", str(out), "--archive-dir", str(archive))
+    assert e.returncode == 1 and "2 record(s) left out" in e.stderr, e.stderr
+    with out.open("rb") as fh:
+        first = next(iter(ArchiveIterator(fh)))
+        warcinfo_id = first.rec_headers.get_header("WARC-Record-ID")
+        info = first.content_stream().read().decode()
+    assert first.rec_type == "warcinfo" and "export-left-out: 2 record(s) of the archive" in info, info
+    [(_rid, about, doc)] = _metadata(out)
+    assert about == warcinfo_id and doc["format"] == "archiver-left-out/1", doc
+    records = doc["records"]
+    assert isinstance(records, list) and len(records) == 2
+    assert {r["why"] for r in records} == {"WARC file missing"}
+    assert {r["file"] for r in records} == {f"warcs/{post_warc.name}"}
+    check = warcio_check(out)
+    assert check.returncode == 0, check.stdout + check.stderr
+    index = subprocess.run([str(WARCIO), "index", "-f", "warc-type,warc-target-uri", str(out)], capture_output=True,
+                           text=True, timeout=120)
+    assert index.returncode == 0 and json.loads(index.stdout.splitlines()[1]) == {
+        "warc-type": "metadata", "warc-target-uri": LEFT_OUT_URI}, index.stdout
+    v = run("verify", str(out))
+    assert v.returncode == 0 and v.stdout == "", v.stdout + v.stderr
+    assert ("2 record(s) of the archive left out by its export (damaged, or their WARC file missing or unreadable; "
+            f"named in its metadata record {LEFT_OUT_URI}): the file does not hold them") in v.stderr, v.stderr
+    for r in records:
+        assert str(r["record_id"]) in v.stderr, v.stderr
+    j = run("verify", str(out), "--format", "json")
+    doc = json.loads(j.stdout)
+    assert j.returncode == 0 and doc["verified"] and doc["left_out_records"] == 2, j.stdout
+    c = run("verify", str(out), "--ca-bundle", str(out))
+    assert c.returncode == 2 and "leave out --ca-bundle" in c.stderr, c.stderr
+
+
+def test_a_warc_gz_export_that_left_nothing_out_verifies_without_a_list(tmp_path: Path) -> None:
+    """Nothing left out: no metadata record, no warcinfo field; verify checks its records and says
+    that nothing signs or timestamps a WARC export. A changed byte inside a record's block is named."""
+    archive = indexed_archive(tmp_path / "archive")
+    out = tmp_path / "alice.warc.gz"
+    e = run("export", "--handle", "alice", "-o", str(out), "--archive-dir", str(archive))
+    assert e.returncode == 0, e.stderr
+    assert _metadata(out) == []
+    v = run("verify", str(out))
+    assert v.returncode == 0 and v.stdout == "", v.stdout + v.stderr
+    assert "records read whole and match their WARC-Block-Digest" in v.stderr and "left out" not in v.stderr, v.stderr
+    import gzip
+
+    members = gzip_members(out.read_bytes())
+    at = next(i for i, m in enumerate(members) if b"Rising water" in m)
+    members[at] = members[at].replace(b"Rising water", b"Rising wates")
+    changed = tmp_path / "changed.warc.gz"
+    changed.write_bytes(b"".join(gzip.compress(m) for m in members))
+    bad = run("verify", str(changed))
+    assert bad.returncode == 1 and "record\tchanged.warc.gz\t" in bad.stdout and "WARC-Block-Digest" in bad.stdout, \
+        bad.stdout + bad.stderr
+
+
+@pytest.mark.parametrize("naming", NAMING.values(), ids=NAMING.keys())
+def test_a_warc_gz_export_names_the_revisits_of_what_it_left_out(tmp_path: Path, naming: tuple[str, ...]) -> None:
+    """The original of a revisit left out (its WARC file lost): the .warc.gz export's list names it
+    with the revisit standing for it, and verify notes that revisit as the gap export declared,
+    however the revisit names its original. The same file without its list (as an export made
+    before it had one) fails: a revisit whose content the file cannot show, unexplained."""
+    archive = tmp_path / "archive"
+    first, original, revisit = revisited_archive(archive, naming, None)
+    first.unlink()
+    out = tmp_path / "alice.warc.gz"
+    e = run("export", "--handle", "alice", "-o", str(out), "--archive-dir", str(archive))
+    assert e.returncode == 1 and "WARC file is missing" in e.stderr, e.stderr
+    [(_rid, _about, doc)] = _metadata(out)
+    entries = {r["record_id"]: r for r in doc["records"]}  # type: ignore[union-attr]
+    assert entries[original]["revisits"] == [revisit], doc
+    check = warcio_check(out)
+    assert check.returncode == 0, check.stdout + check.stderr
+    v = run("verify", str(out))
+    assert v.returncode == 0 and v.stdout == "", v.stdout + v.stderr
+    assert (f"record {revisit} is a revisit of payload sha1:" in v.stderr
+            and f"whose original {original} was left out by export (WARC file missing; named in its metadata "
+                f"record {LEFT_OUT_URI})" in v.stderr), v.stderr
+    bare = run("verify", str(_without_left_out(out, tmp_path / "bare.warc.gz")))
+    assert bare.returncode == 1 and f"1 revisit record(s) stand for content that no intact record of this file " \
+        f"holds, and that its export does not say it left out: they will not replay: {revisit}" in bare.stdout, \
+        bare.stdout + bare.stderr

@@ -177,9 +177,6 @@ def verify_wacz(path: Path, *, roots: Sequence[x509.Certificate] | None = None) 
     except FileNotFoundError:
         raise UsageError(f"{path} does not exist") from None
     except (OSError, zipfile.BadZipFile, UnicodeError, NotImplementedError, RuntimeError) as e:
-        if path.name.endswith((".warc.gz", ".warc")):  # an exported single WARC file: another tool's job
-            raise UsageError(f"{path} is a WARC file, not a WACZ: verify checks a WACZ, or an archive folder "
-                             "with --archive-dir; check one WARC file with `warcio check`") from None
         raise UsageError(f"{path} is not a readable WACZ (zip): {getattr(e, 'strerror', None) or e}") from None
     with zf:
         _outside_zip(path, zf, result)
@@ -702,20 +699,7 @@ class _Check:
         """What the hashes of datapackage.json cannot tell, once they were made again over changed
         files: every record of the WARCs reads whole and matches its WARC-Block-Digest, and the
         index points at records that are there, for every answer replay looks up."""
-        records = self.warc_records()
-        for rid, recs in records.items():
-            if len(recs) > 1:
-                places = ", ".join(f"offset {r.offset} of {r.file}" for r in recs[:NAMED_RECORDS])
-                self.fail("record", recs[1].file, f"{len(recs)} records have the WARC-Record-ID {rid[:120]} ({places}): "
-                                                  "an ID names one record, and tools differ on which they take")
-        broken = [r for recs in records.values() for r in recs if not r.intact]
-        for rec in broken[:NAMED_RECORDS]:
-            fields = rec.line.split("\t")
-            self.fail("record", rec.file, f"record {fields[0]} ({fields[2][:120]}) at offset {rec.offset}: its "
-                                          "block does not match its WARC-Block-Digest")
-        if len(broken) > NAMED_RECORDS:
-            self.fail("record", broken[NAMED_RECORDS].file,
-                      f"and {len(broken) - NAMED_RECORDS} more record(s) whose block does not match its digest")
+        self.r.findings.extend(record_problems(self.warc_records()))
         self.index_lines()
 
     def index_lines(self) -> None:
@@ -829,6 +813,27 @@ class _Check:
         return None
 
 
+def record_problems(records: dict[str, list[BundleRecord]]) -> list[Finding]:
+    """Two records of one WARC-Record-ID (tools differ on which they take), and records whose block
+    does not match their WARC-Block-Digest (the first NAMED_RECORDS named, then a count)."""
+    found = []
+    for rid, recs in records.items():
+        if len(recs) > 1:
+            places = ", ".join(f"offset {r.offset} of {r.file}" for r in recs[:NAMED_RECORDS])
+            found.append(Finding("record", recs[1].file, f"{len(recs)} records have the WARC-Record-ID {rid[:120]} "
+                                                         f"({places}): an ID names one record, and tools differ on "
+                                                         "which they take"))
+    broken = [r for recs in records.values() for r in recs if not r.intact]
+    for rec in broken[:NAMED_RECORDS]:
+        fields = rec.line.split("\t")
+        found.append(Finding("record", rec.file, f"record {fields[0]} ({fields[2][:120]}) at offset {rec.offset}: its "
+                                                 "block does not match its WARC-Block-Digest"))
+    if len(broken) > NAMED_RECORDS:
+        found.append(Finding("record", broken[NAMED_RECORDS].file,
+                             f"and {len(broken) - NAMED_RECORDS} more record(s) whose block does not match its digest"))
+    return found
+
+
 def left_out_revisit(where: str, record_id: str, payload: str, original: str, left_out: LeftOutList,
                      named_in: str) -> str:
     """The note on a revisit whose original its export left out (named in `named_in`)."""
@@ -939,11 +944,17 @@ class BundleRecord(NamedTuple):
 
 
 def _read_records(it: Any, out: dict[str, list[BundleRecord]], file: str = "",
-                  starts: dict[tuple[str, int], Start] | None = None) -> None:
+                  starts: dict[tuple[str, int], Start] | None = None,
+                  blocks: dict[str, list[tuple[str, bytes | None]]] | None = None) -> None:
     """Each record's manifest line and digests into `out` (by WARC-Record-ID, every record of an ID);
-    where each starts (file, offset) -> what its index line must say, into `starts`."""
+    where each starts (file, offset) -> what its index line must say, into `starts`; the block of
+    each `metadata` record whose WARC-Target-URI is a key of `blocks`, with its record ID, into that
+    key's list (None past `MAX_KEPT_BLOCK` bytes)."""
     for record in it:
         h = record.rec_headers
+        kept: bytearray | None = None
+        if blocks is not None and record.rec_type == "metadata" and (h.get_header("WARC-Target-URI") or "") in blocks:
+            kept = bytearray()
         rid = h.get_header("WARC-Record-ID")
         block_digest, payload_digest = h.get_header("WARC-Block-Digest"), h.get_header("WARC-Payload-Digest")
         uri = h.get_header("WARC-Target-URI") or ""
@@ -957,6 +968,8 @@ def _read_records(it: Any, out: dict[str, list[BundleRecord]], file: str = "",
                                   and uri.startswith(("http:", "https:")) else None)
         while chunk := stream.read(_CHUNK):
             hashing.update(chunk)
+            if kept is not None and len(kept) <= MAX_KEPT_BLOCK:
+                kept += chunk
             if head is not None and len(head) <= _MAX_HEAD and b"\r\n\r\n" not in head:
                 head += chunk[:_MAX_HEAD + 1 - len(head)]
         offset = it.get_record_offset()
@@ -965,6 +978,9 @@ def _read_records(it: Any, out: dict[str, list[BundleRecord]], file: str = "",
             status, mime = _indexed_fields(record.rec_type, h.get_header("Content-Type"), head)
             starts[(file, offset)] = Start(uri, record.rec_type, it.get_record_length(),
                                            _timestamp(h.get_header("WARC-Date") or ""), status, mime)
+        if kept is not None and blocks is not None:
+            blocks[h.get_header("WARC-Target-URI") or ""].append(
+                (rid or "", bytes(kept) if len(kept) <= MAX_KEPT_BLOCK else None))
         if rid:
             line = ManifestEntry.of(h, record.rec_type).line()
             payload_ok = hashing.payload_matches()
@@ -1012,6 +1028,7 @@ class _BlockHashes:
 
 
 _MAX_HEAD = 1 << 20  # HTTP headers longer than this are not looked for further
+MAX_KEPT_BLOCK = 1 << 26  # a metadata block kept for reading (a .warc.gz export's left-out list) past this is none
 _TYPE_END = re.compile(r"[;\s]")  # where cdxj-indexer ends a Content-Type's media type
 
 
@@ -1153,7 +1170,15 @@ def _chains_to(chain: Sequence[x509.Certificate], roots: Sequence[x509.Certifica
 
 
 def verify_path(path: Path, ca_bundles: Sequence[Path] | None = None) -> WaczVerification:
-    """`archiver verify X.wacz [--ca-bundle PEM]...`: the CA certificates of every file given are trusted."""
+    """`archiver verify X.wacz [--ca-bundle PEM]...`: the CA certificates of every file given are
+    trusted. A single-WARC export (`X.warc.gz`) is checked by `verify_warc`."""
+    from archiver.evidence.verify_warc import is_warc, verify_warc
+
+    if is_warc(path):
+        if ca_bundles:
+            raise UsageError(f"{path} is a WARC file, which carries no signature or timestamp to check against a CA: "
+                             "leave out --ca-bundle")
+        return verify_warc(path)
     roots = None
     if ca_bundles:
         roots = [cert for pem in ca_bundles

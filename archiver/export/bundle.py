@@ -144,7 +144,8 @@ def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequen
         else:
             with os.fdopen(fd, "wb") as fh:
                 result = write_export_warc(CountingWriter(fh), Path(archive_dir), plan, filename=out.name,
-                                           title=title, include_credentials=include_credentials)
+                                           title=title, include_credentials=include_credentials,
+                                           name_left_out=True)
         size = tmp.stat().st_size
         if in_place:
             with tmp.open("rb") as src, open(out, "wb") as dst:

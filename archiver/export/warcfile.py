@@ -2,12 +2,14 @@
 
 Records are copied byte for byte (each is one gzip member) unless credentials must be removed or
 the source stored the record uncompressed: those are re-serialized through warcio. A fresh
-`warcinfo` record describing the export comes first (WARC 1.1 section 6.3).
+`warcinfo` record describing the export comes first (WARC 1.1 section 6.3); in a single .warc.gz
+export, a `metadata` record naming the records the export left out follows it, when it left any.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import shutil
 import tempfile
@@ -22,6 +24,7 @@ from warcio.warcwriter import WARCWriter
 
 from archiver import __version__
 from archiver.errors import DamagedRecord, ExportError
+from archiver.evidence.sidecar import LEFT_OUT_URI, left_out_bytes
 from archiver.export.credentials import RULE, credential_headers, reserialize
 from archiver.export.source import (
     Location,
@@ -268,12 +271,12 @@ def _write_one(out: CountingWriter, writer: WARCWriter, fh: IO[bytes], loc: Loca
     return _entry(written, record.rec_type, start, out.tell() - start, loc), bool(drop)
 
 
-def _warcinfo_fields(title: str, count: int, include_credentials: bool) -> dict[str, str]:
+def _warcinfo_fields(title: str, count: int, include_credentials: bool, left_out: int = 0) -> dict[str, str]:
     if include_credentials:
         creds = "kept as captured (exported with --include-credentials)"
     else:
         creds = "removed: " + RULE + "; affected records carry a WARC-Archiver-Removed-Headers field"
-    return {
+    fields = {
         "software": f"archiver/{__version__}",
         "format": "WARC File Format 1.1",
         "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
@@ -282,15 +285,33 @@ def _warcinfo_fields(title: str, count: int, include_credentials: bool) -> dict[
         "export-records": str(count),
         "export-credentials": creds,
     }
+    if left_out:
+        fields["export-left-out"] = (f"{left_out} record(s) of the archive (damaged, or their WARC file missing or "
+                                     f"unreadable), named in the metadata record {LEFT_OUT_URI} that follows")
+    return fields
+
+
+def _left_out_record(writer: WARCWriter, plan: Plan, warcinfo_id: str) -> Any:
+    """The `metadata` record naming what the export left out (application/json, the document a WACZ
+    carries as evidence/left-out.json), about the export its `warcinfo` describes."""
+    data = left_out_bytes(plan.left_out_records)
+    return writer.create_warc_record(LEFT_OUT_URI, "metadata", payload=io.BytesIO(data), length=len(data),
+                                     warc_content_type="application/json",
+                                     warc_headers_dict={"WARC-Warcinfo-ID": warcinfo_id})
 
 
 def write_export_warc(out: CountingWriter, archive_dir: Path, plan: Plan, *, filename: str,
-                      title: str, include_credentials: bool) -> WarcResult:
-    """Write the warcinfo and then every planned record to `out`; return where each one went."""
+                      title: str, include_credentials: bool, name_left_out: bool = False) -> WarcResult:
+    """Write the warcinfo and then every planned record to `out`; return where each one went.
+    With `name_left_out` (a single .warc.gz export, which has no other place to say it), the records
+    the plan left out are named in a `metadata` record right after the warcinfo."""
     writer = WARCWriter(out, gzip=True, warc_version="1.1")
+    named = len(plan.left_out_records) if name_left_out else 0
     info = writer.create_warcinfo_record(filename, _warcinfo_fields(title, len(plan.locations),
-                                                                    include_credentials))
+                                                                    include_credentials, named))
     writer.write_record(info)
+    if named:
+        writer.write_record(_left_out_record(writer, plan, info.rec_headers.get_header("WARC-Record-ID")))
     entries: list[ExportedRecord] = []
     redacted = 0
     with ExitStack() as stack:
