@@ -909,7 +909,7 @@ def export(
 @app.command()
 def verify(
     ctx: typer.Context,
-    bundle: Annotated[Path | None, typer.Argument(metavar="[BUNDLE.wacz]", help="Check this WACZ instead of the archive: its files, signature and timestamps.", show_default=False)] = None,
+    bundle: Annotated[Path | None, typer.Argument(metavar="[BUNDLE]", help="Check this export (a .wacz, or a .warc.gz) instead of the archive: its files and records, signature and timestamps.", show_default=False)] = None,
     archive_dir: ArchiveDirOpt = None, index: IndexOpt = None,
     ca_bundle: cli_evidence.VerifyCaOpt = None,
     format: Annotated[OutFormat, typer.Option("--format", "-f", help="Output format.")] = OutFormat.table,
@@ -919,6 +919,8 @@ def verify(
     holds what the journal in the WARCs says; records marked WARC-Truncated (partial responses) are
     noted, not failed. Given a WACZ,
     check it offline instead: every file's hash, its signature, its timestamps, and say what is proven.
+    Given a .warc.gz export, check its records: each whole and matching its digest, each revisit's
+    original in the file or named as left out by the export.
 
     Example:
 
