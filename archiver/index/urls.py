@@ -115,3 +115,72 @@ def article_keys(given: str) -> tuple[str, ...]:
     except (OSError, ValueError):
         pass  # no such path can have been archived (a NUL, a name too long)
     return tuple(dict.fromkeys(keys))
+
+
+# A path's parts that name one article: a run of five digits or more (a year, a month or a day is
+# shorter), or a hexadecimal ID of eight characters or more with both digits and letters.
+_ID_TOKEN = re.compile(r"^(?:\d{5,}|(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,})$")
+# The last part of a path that is no article's own name (the page of a folder, its mobile copy).
+_NO_SLUG = frozenset({"index", "default", "amp"})
+_EXTENSION = re.compile(r"\.(?:s?html?|php\d?|aspx?|jsp|cfm)$")
+_NOT_FOUND = re.compile(r"(?:^|[/_.-])(?:404|410|not-?found|notfound|page-?not-?found|error)(?:$|[/_.-])")
+_WALL = re.compile(r"(?:^|[/_.-])(?:log-?in|sign-?in|sign-?up|signon|subscribe|subscription|register|paywall|"
+                   r"account|auth|sso|consent)(?:$|[/_.-])")
+
+
+def moved_away(held: str, given: str, reached: str) -> str | None:
+    """Why `reached`, where fetching an article held at `held` (given to this run as `given`) was
+    redirected to, is no longer that article: "another site", "the site's home page", "a page
+    not found", "a login or subscription page" or "another page of its site". None when it is the
+    same article at its canonical address: one spelling of the address (http and https, a trailing
+    slash, the host's case, tracking parameters), or a page of the same site (`www.` aside) whose
+    path keeps the article's ID (`/2024/story-12345` -> `/news/new-title-12345`) or its own name
+    (`/2024/pulled-story.html` -> `/archive/pulled-story/`). The query is left out of it: a login
+    wall's `?next=` names the article it stands in front of."""
+    same = {*article_keys(held), *article_keys(given)}
+    if url_key(without_tracking(reached)) in same or url_key(reached) in same:
+        return None
+    try:
+        to, homes = urlsplit(reached), [urlsplit(held), urlsplit(given)]
+    except ValueError:
+        return "another page of its site"
+    if not any(_site(to.hostname) == _site(home.hostname) for home in homes):
+        return "another site"
+    path = unquote_plus(to.path).lower()
+    if all(_EXTENSION.sub("", part) in ("index", "default", "home") for part in path.split("/") if part):
+        return "the site's home page"  # (`/`, `/index.html`)
+    for home in homes:
+        old = unquote_plus(home.path).lower()
+        if old.rstrip("/") == path.rstrip("/") or _ids(old) & _ids(path) or _slug(old) and _slug(old) == _slug(path):
+            return None
+    if _NOT_FOUND.search(path):
+        return "a page not found"
+    if _WALL.search(path):
+        return "a login or subscription page"
+    return "another page of its site"
+
+
+def _site(host: str | None) -> str:
+    host = (host or "").lower().rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def _parts(path: str) -> list[str]:
+    return [part for part in re.split(r"[/_.\-]+", path) if part]
+
+
+def _ids(path: str) -> set[str]:
+    return {part for part in _parts(path) if _ID_TOKEN.match(part)}
+
+
+def _slug(path: str) -> str:
+    """The article's own name in its path (its last part that holds a letter, its extension left
+    out, a folder's `index.html` passed over); "" when there is none."""
+    segments = [s for s in path.split("/") if s]
+    while segments:
+        name = _EXTENSION.sub("", segments.pop())
+        if name in _NO_SLUG:
+            continue
+        return name if re.search(r"[a-z]", name) else ""
+    return ""
+

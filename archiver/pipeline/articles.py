@@ -104,10 +104,12 @@ class ArticleHandler:
             if target is None and is_url(task.spec):
                 _note_platform_page(task.spec)
             fetched = self._read(target or task.spec, batch)
+            self._moved(target or task.spec, fetched)
             if target is not None:
                 fetched.doc = replace(fetched.doc, source=task.spec)  # named as the user gave it
         except (SourceError, NetworkError) as e:
-            gone = self._gone(target or task.spec, e, batch) if isinstance(e, HttpStatusError) else None
+            gone = self._gone(target or task.spec, e, batch) if isinstance(e, HttpStatusError) \
+                else e if isinstance(e, MovedAway) else None
             if gone is not None:
                 e = gone
             elif batch.records:
@@ -150,8 +152,6 @@ class ArticleHandler:
         held = self.s.index.held_article(spec) if is_url(spec) else None
         if held is None:
             return None
-        from ..index.urls import without_tracking
-
         article_id, url = held
         lookup = f"`archiver lookup --article {shlex.quote(url)}` lists the posts it cites"
         if refusal(e.status):
@@ -162,7 +162,39 @@ class ArticleHandler:
             return SourceError(f"{spec}: not read: its server answered HTTP {e.status} (down, overloaded or "
                                f"rate-limiting: nothing learnt of the article); the archive holds its earlier "
                                f"captures ({lookup})")
-        error = f"HTTP {e.status}: the page is gone from its site or moved (captured before)"
+        self._record_gone(article_id, spec, f"HTTP {e.status}: the page is gone from its site or moved (captured before)",
+                          batch)
+        return SourceError(f"{spec}: answered HTTP {e.status} now; the archive holds its earlier captures ({lookup})")
+
+    def _moved(self, spec: str, fetched: Fetched) -> None:
+        """An article this archive captured before whose address now redirects to a page that is
+        not the article (the site's home page, a login wall, a page not found that answers 200,
+        another article, another site: `urls.moved_away`): that answer is recorded as a capture of
+        the article that failed, with its date, its reason and its exchanges, and MovedAway is
+        raised; nothing of the page reached is read as the article's. A redirect to the article's
+        own canonical address (https, a trailing slash, a new name keeping its ID) is the article."""
+        from ..index.urls import moved_away, url_key, without_tracking
+
+        reached = fetched.doc.url
+        if fetched.batch is None or not reached or not is_url(spec) \
+                or url_key(reached) == url_key(without_tracking(spec)):
+            return  # not fetched, or not redirected
+        held = self.s.index.held_article(spec)
+        why = moved_away(held[1], spec, reached) if held is not None else None
+        if held is None or why is None:
+            return
+        article_id, url = held
+        shown_to = redact_url(reached)
+        self._record_gone(article_id, spec, f"redirected to {shown_to} ({why}): the article is no longer at its "
+                                            "address (captured before)", fetched.batch)
+        raise MovedAway(f"{spec}: now redirects to {shown_to} ({why}), not to the article; the archive holds its "
+                        f"earlier captures (`archiver lookup --article {shlex.quote(url)}` lists the posts it cites)")
+
+    def _record_gone(self, article_id: int, spec: str, error: str, batch: Batch) -> None:
+        """A capture of the held article that failed, dated now, with `error` and the exchanges of
+        `batch`: what its address answered instead of the article."""
+        from ..index.urls import without_tracking
+
         with self.s.index.transaction():
             # The capture is of the address that answered (where the article was first read, when a
             # redirect took it elsewhere then).
@@ -170,7 +202,6 @@ class ArticleHandler:
                                                    url=without_tracking(spec), status="error", error=error,
                                                    warc=batch.warc))
             self.s.index.add_records(cid, batch.records, article_id=article_id)
-        return SourceError(f"{spec}: answered HTTP {e.status} now; the archive holds its earlier captures ({lookup})")
 
     def _post_address(self, spec: str, post: Post, found: Found | None) -> ArticleResult:
         """A source that is a post's own address (a tweet's URL given to `archive`): the post, to be
@@ -490,6 +521,11 @@ class ArticleHandler:
         if s.stamper is not None and batch.records:
             s.stamper.stamp(s.index, cid, batch.records)  # a failure is kept, and named by the run
         return page
+
+
+class MovedAway(SourceError):
+    """A held article's address redirects to a page that is not the article; the answer is
+    recorded as the article's failed capture already."""
 
 
 def refusal(status: int) -> bool:
