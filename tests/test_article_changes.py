@@ -124,7 +124,8 @@ def test_an_embed_taken_out_is_dated_and_the_article_captured_again(tmp_path: Pa
         web.set_state(("article", PATH), _page(site.TWEET_PHOTO, site.TWEET_VIDEO))  # put back
         back = cli(web, "archive", URL, "--format", "json", archive=archive)
         detail = cli(web, "show", photo, "--format", "json", archive=archive)
-    assert [json.loads(r.stdout)["articles_changed"] for r in (cut, again, back)] == [1, 0, 1], cut.stderr
+        held = cli(web, "archive", URL, "--format", "json", archive=archive)  # the return is captured already
+    assert [json.loads(r.stdout)["articles_changed"] for r in (cut, again, back, held)] == [1, 0, 1, 0], cut.stderr
     assert _article_captures(archive) == ["ok", "ok", "ok"]
     (line,) = [x for x in shown.stdout.splitlines() if URL in x]
     assert "— no longer cited since 20" in line, shown.stdout
@@ -194,3 +195,65 @@ def test_a_change_read_by_a_run_killed_before_the_page_was_captured_is_captured_
         held = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=archive)
         assert held.returncode == 0, held.stderr
     assert _article_captures(archive) == ["ok", "ok"]  # held as it is now: not captured a third time
+
+
+def test_a_post_cited_again_by_a_run_killed_before_the_page_was_captured_is_captured_by_the_next(
+        tmp_path: Path) -> None:
+    """An embed taken out (its citation dated as dropped, the page captured again), then put back:
+    the run that reads it back cites it again, and is killed before the page's capture completes.
+    The citation is current again already, as at the read before it was dropped; the next run still
+    finds the return after the latest complete capture and captures the page, once."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.e2e import ROOT
+
+    archive, seeds = tmp_path / "archive", tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text(URL + "\n")
+    photo = f"twitter:{site.TWEET_PHOTO.id}"
+
+    def cited_again() -> bool:
+        try:
+            with sqlite3.connect(f"file:{archive / 'archive.db'}?mode=ro", uri=True) as db:
+                row = db.execute("SELECT c.dropped_at FROM citations c JOIN posts p ON p.id = c.post WHERE p.key = ?",
+                                 [photo]).fetchone()
+        except sqlite3.Error:
+            return False
+        return row is not None and row[0] is None
+
+    both = _page(site.TWEET_PHOTO, site.TWEET_VIDEO)
+    with FakeWeb(tmp_path / "web") as web:
+        web.set_state(("article", PATH), both)
+        assert cli(web, "run", "--seeds", str(seeds), archive=archive).returncode == 0
+        web.set_state(("article", PATH), _page(site.TWEET_VIDEO))  # the photo tweet taken out
+        cut = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=archive)
+        assert json.loads(cut.stdout)["articles_changed"] == 1, cut.stderr
+        assert not cited_again() and _article_captures(archive) == ["ok", "ok"]
+        # put back; the page then hangs on an image until the run is killed
+        web.set_state(("article", PATH), both.replace("</body>", '<img src="https://faults.example/hang"></body>'))
+        args = [sys.executable, "-m", "archiver.cli", "run", "--seeds", str(seeds), "--archive-dir", str(archive),
+                "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem)]
+        p = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            end = time.monotonic() + 120
+            while not cited_again():
+                assert p.poll() is None and time.monotonic() < end, "the run never indexed the citation's return"
+                time.sleep(0.05)
+            p.send_signal(signal.SIGKILL)
+        finally:
+            p.wait()
+        assert _article_captures(archive) == ["ok", "ok"]  # (killed before the capture was indexed)
+        web.set_state(("article", PATH), both)
+        resumed = cli(web, "run", "--seeds", str(seeds), "-v", "--format", "json", archive=archive)
+        assert resumed.returncode == 0, resumed.stderr
+        assert _article_captures(archive) == ["ok", "ok", "ok"], resumed.stderr
+        assert f"{URL}: its citations changed after its latest complete capture" in resumed.stderr
+        held = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=archive)
+        assert held.returncode == 0, held.stderr
+        shown = cli(web, "show", photo, "--format", "json", archive=archive)
+    assert _article_captures(archive) == ["ok", "ok", "ok"]  # held as it is now: not captured a fourth time
+    (article,) = json.loads(shown.stdout)["articles"]
+    assert article["url"] == URL and article["dropped_at"] is None  # cited, as the last capture shows

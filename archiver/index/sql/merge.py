@@ -20,7 +20,10 @@ CITATION_CONFLICT = f"""
                      ELSE citations.first_seen END,
         dropped_at = CASE WHEN excluded.dropped_at IS NULL OR citations.dropped_at IS NULL THEN NULL
                      WHEN excluded.dropped_at > citations.dropped_at THEN excluded.dropped_at
-                     ELSE citations.dropped_at END
+                     ELSE citations.dropped_at END,
+        cited_again_at = CASE WHEN excluded.cited_again_at IS NULL THEN citations.cited_again_at
+                         WHEN citations.cited_again_at IS NULL OR excluded.cited_again_at > citations.cited_again_at
+                         THEN excluded.cited_again_at ELSE citations.cited_again_at END
 """
 
 
@@ -47,8 +50,8 @@ def move_children(db: Database, old_post: int, new_post: int) -> None:
     """Re-point citations, media, captures, observations and records from post id `old_post` to `new_post`."""
     params = {"old": old_post, "new": new_post}
     db.execute(
-        "INSERT INTO citations (article_id, post, kind, evidence, first_seen, dropped_at) "
-        "SELECT article_id, :new, kind, evidence, first_seen, dropped_at FROM citations WHERE post = :old"
+        "INSERT INTO citations (article_id, post, kind, evidence, first_seen, dropped_at, cited_again_at) "
+        "SELECT article_id, :new, kind, evidence, first_seen, dropped_at, cited_again_at FROM citations WHERE post = :old"
         + CITATION_CONFLICT,
         params,
     )

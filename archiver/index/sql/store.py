@@ -335,13 +335,19 @@ class Store(Closing):
                 and self._one("SELECT 1 AS found FROM key_aliases WHERE new_key = ? LIMIT 1", [old_key]) is None)
 
     def cite(self, article_id: int, post_key: str, kind: str, evidence: str) -> None:
-        """Record that the article cites the post (idempotent; the strongest kind is kept)."""
+        """Record that the article cites the post (idempotent; the strongest kind is kept). A citation
+        a read had found dropped is current again, its return dated (`cited_again_at`) unless only
+        the rendered page shows it (the capture that rendered it is the one showing it)."""
         with self.transaction():
             before = self.journal.citation_row(self.db, article_id, post_key)
+            post, now = self._require_post_id(post_key), utc_now()
+            dropped = self._one("SELECT 1 AS found FROM citations WHERE article_id = ? AND post = ? "
+                                "AND dropped_at IS NOT NULL", [article_id, post])
+            back = now if dropped is not None and not evidence.startswith("rendered:") else None
             self.db.execute(
-                "INSERT INTO citations (article_id, post, kind, evidence, first_seen) VALUES (?, ?, ?, ?, ?)"
-                + merge.CITATION_CONFLICT,
-                [article_id, self._require_post_id(post_key), kind, evidence, utc_now()],
+                "INSERT INTO citations (article_id, post, kind, evidence, first_seen, cited_again_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)" + merge.CITATION_CONFLICT,
+                [article_id, post, kind, evidence, now, back],
             )
             self.journal.citation(self.db, article_id, post_key, before=before)
 
@@ -557,8 +563,7 @@ class Store(Closing):
         before the page's capture ended leaves it so). Citations its rendered page gave are left
         out (they are found by the capture itself, and indexed after it); an article never captured
         to the end gives False (`article_captured` says so). A post cited again after a read found
-        it dropped is not seen: `cite` clears its `dropped_at` and keeps its `first_seen`, and the
-        citation keeps no date of its return (that would take a column of its own)."""
+        it dropped counts from the read that found it back (`cited_again_at`)."""
         row = self._one(
             "SELECT max(c.captured_at) AS at FROM captures c WHERE c.article_id = ? AND +c.post IS NULL "
             "AND c.error IS NULL", [article_id])
@@ -567,7 +572,8 @@ class Store(Closing):
         changed = self._one(
             "SELECT 1 AS found FROM citations WHERE article_id = ? AND ("
             "(dropped_at IS NULL AND first_seen > ? AND (evidence IS NULL OR evidence NOT LIKE 'rendered:%')) "
-            "OR dropped_at > ?) LIMIT 1", [article_id, row["at"], row["at"]])
+            "OR dropped_at > ? OR (dropped_at IS NULL AND cited_again_at > ?)) LIMIT 1",
+            [article_id, row["at"], row["at"], row["at"]])
         return changed is not None
 
     def posts_due_for_recheck(self, older_than: timedelta, now: datetime | None = None) -> list[str]:

@@ -290,11 +290,18 @@ def _m12_history_lost(db: Database) -> None:
                "PRIMARY KEY (kind, name))")
 
 
+def _m13_citations_cited_again(db: Database) -> None:
+    """Migration 13: when a read of an article found it citing again a post it had dropped
+    (`citations.cited_again_at`, the latest such read; NULL when it never did): a page whose
+    capture did not complete after that read (the run killed) is captured by the next."""
+    db.execute("ALTER TABLE citations ADD COLUMN cited_again_at TEXT")
+
+
 # Append only: never edit a migration that has shipped, add the next one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     _m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids, _m5_lookup_indexes, _m6_capture_stamps,
     _m7_fts_in_lookup_order, _m8_link_destinations, _m9_citations_dropped, _m10_citations_view_dates,
-    _m11_records_post_capture, _m12_history_lost)
+    _m11_records_post_capture, _m12_history_lost, _m13_citations_cited_again)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
