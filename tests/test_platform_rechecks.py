@@ -21,6 +21,8 @@ from tests.platform_run import archive_run, every_platform
 pytestmark = pytest.mark.browser
 
 DESK, LIVE = bsky.DESK, bsky.LIVE
+NEW_HANDLE = "desk.riverton.example"  # the desk's handle once renamed (`_archived_then_renamed`)
+RENAMED = f"getPostThread returned the post; its author's handle is now {NEW_HANDLE} (was {DESK.handle})"
 
 
 def _recheck(web: FakeWeb, archive: Path, story: str, tmp: Path) -> list[dict[str, object]]:
@@ -41,7 +43,7 @@ def _archived_then_renamed(web: FakeWeb, archive: Path, story: str, monkeypatch:
                f'<a href="https://bsky.app/profile/{DESK.handle}/post/{LIVE.rkey}">an update</a>.</p>')
     first = archive_run(web, archive, story, article)
     assert first.statuses()[key] == ("live", "getPostThread returned the post"), first.stderr
-    renamed = replace(DESK, handle="desk.riverton.example")
+    renamed = replace(DESK, handle=NEW_HANDLE)
     monkeypatch.setitem(bsky.ACCOUNTS, DESK.did, renamed)
     monkeypatch.setitem(bsky.POSTS, (DESK.did, LIVE.rkey), replace(LIVE, account=renamed))
     return key
@@ -51,7 +53,7 @@ def test_a_bluesky_post_stays_live_when_its_author_changed_handle(tmp_path: Path
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """The article names the author by the handle of the day; once the author takes another one,
     resolveHandle no longer knows the old one (InvalidRequest). The re-check asks by the DID the
-    first answer gave, and the post is what it was: live."""
+    first answer gave, and the post is what it was: live (the new handle named)."""
     story = "/2024/bluesky-renamed.html"
     with FakeWeb(tmp_path / "web", handlers=every_platform()) as web:
         key = _archived_then_renamed(web, tmp_path / "archive", story, monkeypatch)
@@ -60,7 +62,7 @@ def test_a_bluesky_post_stays_live_when_its_author_changed_handle(tmp_path: Path
         asked = [e["host"] + e["path"] for e in web.log[start:]]
 
     assert {r["key"]: (r["status"], r["reason"]) for r in results if r["key"] == key} == {
-        key: ("live", "getPostThread returned the post")}, results
+        key: ("live", RENAMED)}, results
     assert not [a for a in asked if "resolveHandle" in a], asked  # the DID is known: no handle to resolve
 
 
@@ -80,7 +82,7 @@ def test_a_bluesky_post_captured_again_through_its_article_is_asked_about_by_its
     assert "Traceback" not in again.stderr, again.stderr
     results = {r["key"]: r for r in json.loads(again.stdout)["results"]}
     assert (results[key]["status"], results[key]["reason"], results[key]["previous_status"]) == (
-        "live", "getPostThread returned the post", "live"), results
+        "live", RENAMED, "live"), results
     assert results[key]["captures"] == 1  # captured again, as --recapture asks
     assert not [a for a in asked if "resolveHandle" in a], asked
     # The citation is the article's: the post is still cited by it, once.
@@ -211,3 +213,31 @@ def test_a_bluesky_post_of_another_author_sharing_a_held_record_key_is_asked_abo
     results = {r["key"]: r for r in json.loads(again.stdout)["results"]}
     assert results[key]["status"] == "login_required", results
     assert [a for a in asked if "resolveHandle" in a], asked  # the handle the article names was resolved
+
+
+def test_a_re_check_that_finds_the_author_under_a_new_handle_records_it(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The author of a held post took another handle (the same DID): the re-check finds the post
+    live, as it was, and records the new handle, as it records what any answer it stores says.
+    `show` and `lookup --handle` then name the author as Bluesky does today; the re-check's reason
+    says what changed, and the post's embed (which shows the new handle) is captured again."""
+    story = "/2024/bluesky-renamed.html"
+    new = NEW_HANDLE
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web", handlers=every_platform()) as web:
+        key = _archived_then_renamed(web, archive, story, monkeypatch)
+        results = {r["key"]: r for r in _recheck(web, archive, story, tmp_path)}
+        shown = json.loads(cli(web, "show", key, "--format", "json", archive=archive).stdout)
+        by_new = cli(web, "lookup", "--handle", f"@{new}", "--format", "json", archive=archive)
+        # Once recorded, the new handle is the held one: the next re-check has nothing new to say.
+        later = {r["key"]: r for r in _recheck(web, archive, story, tmp_path)}
+
+    assert results[key]["status"] == "live", results[key]
+    assert results[key]["reason"] == RENAMED, results[key]
+    assert results[key]["captures"] == 1, results[key]
+    assert shown["handle"] == new, shown
+    assert (shown["status"], shown["reason"]) == ("live", results[key]["reason"]), shown
+    assert by_new.returncode == 0, by_new.stderr
+    assert [p["key"] for p in json.loads(by_new.stdout)] == [key]
+    assert (later[key]["status"], later[key]["reason"], later[key]["captures"]) == (
+        "live", "getPostThread returned the post", 0), later[key]

@@ -131,8 +131,10 @@ class PostCheck:
     # The pages (url, label) that `after_render` will ask for whatever the embed shows, known from
     # the probe alone: rendered at the same time as the embed when the browser has pages to spare.
     render_beside: Callable[[Probe], tuple[tuple[str, str], ...]] | None = None
-    # True when the probe left the status to the render (`after_render`): a re-check then renders
-    # the post even though the status it holds looks unchanged (None: the probe decides alone).
+    # True when the probe left the status to the render (`after_render`), or found what a re-check
+    # must record though the status is unchanged (Bluesky: the author's new handle): a re-check then
+    # stores the probe's fields and renders the post even though the status it holds looks
+    # unchanged (None: the probe decides alone).
     render_decides: Callable[[Probe], bool] | None = None
 
 
