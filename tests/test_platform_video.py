@@ -4,6 +4,7 @@ embedding a live, a gone and a not-public video of each (and YouTube's age gate 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -130,3 +131,40 @@ def test_lookup_filters_by_the_new_statuses(run: PlatformRun) -> None:
     r = cli(run.web, "lookup", "--status", "age_restricted", "--format", "json", archive=run.archive)
     assert r.returncode == 0, r.stderr
     assert "yAgeGate001" in r.stdout and "yLiveVid001" not in r.stdout
+
+
+def test_a_vimeo_video_rebuilt_from_partial_history_is_re_checked_by_its_canonical_url(tmp_path: Any) -> None:
+    """A Vimeo video whose first journal entry went with its lost WARC files is rebuilt by `reindex`
+    from its later entries: it gets the address Vimeo's canonical rule builds from its ID, as the
+    other platforms' videos do, so the next run's re-check asks about it (live), not "not checked"."""
+    import shutil
+
+    from tests.e2e import warc_files
+
+    vid = "100000001"
+    key = f"vimeo:{vid}"
+    article = f'<!doctype html><title>Tides</title><iframe src="https://player.vimeo.com/video/{vid}"></iframe>'
+    archive, seeds = tmp_path / "archive", tmp_path / "seeds"
+    seeds.mkdir()
+    with FakeWeb(tmp_path / "web", handlers={**video.HANDLERS, **archived.HANDLERS}) as web:
+        first = archive_run(web, archive, "/2024/tides.html", article)
+        assert first.statuses()[key][0] == "live", first.stderr
+        first_files = [path.name for path in warc_files(archive)]
+        (seeds / "news.urls").write_text("https://news.example/2024/tides.html\n")
+        second = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", archive=archive)
+        assert second.returncode == 0, second.stderr
+        for name in first_files:
+            (archive / "warcs" / name).unlink()
+        rebuilt = cli(web, "reindex", "--force", archive=archive)
+        assert rebuilt.returncode == 1 and key in rebuilt.stderr, rebuilt.stderr
+        shown = json.loads(cli(web, "show", key, "--format", "json", archive=archive).stdout)
+        assert shown["url"] == f"https://vimeo.com/{vid}", shown
+        # No seeds: the article, whose embed would give the address back, is not read again.
+        shutil.rmtree(seeds)
+        seeds.mkdir()
+        (seeds / "none.urls").write_text("")
+        again = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=archive)
+
+    assert f"{key}: not checked" not in again.stderr, again.stderr
+    results = {r["key"]: r for r in json.loads(again.stdout)["results"]}
+    assert (results[key]["status"], results[key]["checked"]) == ("live", True), results[key]

@@ -71,7 +71,7 @@ def _absorb(into: Post, other: Post) -> None:
     into.media = _union(into.media, other.media)
     platform = BY_NAME.get(into.platform)
     if into.post_id and into.handle and platform is not None and platform.canonical is not None:
-        into.url = platform.canonical(into.post_id, into.handle)
+        into.url = platform.address(into.post_id, into.handle, into.url)
     if into.url and other.url and platform is not None and platform.richer_url is not None \
             and platform.richer_url(into.url, other.url):
         into.url = other.url  # the same post, with what reaching it needs (an unlisted video's hash)

@@ -200,8 +200,9 @@ class Platform:
     canonical: Callable[[str, str | None], str] | None = None
     # `richer_url(known, other)`: True when `other` is a spelling of the very post `known` names that
     # holds more of what reaching it needs (Vimeo: an unlisted video's privacy hash, which `known`
-    # lacks). Merging and the index then keep `other`; never True for another post, or for a
-    # spelling that only differs (another hash). None: the first address found stays.
+    # lacks). Merging and the index then keep `other`, and so does `canonical` (`address`); never
+    # True for another post, or for a spelling that only differs (another hash). None: the first
+    # address found stays.
     richer_url: Callable[[str, str], bool] | None = None
     # Instance-based networks (Mastodon) have posts on hosts nobody can list in advance.
     any_host: Callable[[str], UrlMatch | None] | None = field(default=None)
@@ -253,6 +254,17 @@ class Platform:
             return found
         return self.check
 
+    def address(self, post_id: str, handle: str | None, given: str | None) -> str | None:
+        """The post's address: its canonical form, unless `given` spells the same post with more of
+        what reaching it needs (`richer_url`: an unlisted Vimeo video's hash), which is kept; `given`
+        when the platform has no canonical form."""
+        if self.canonical is None:
+            return given
+        built = self.canonical(post_id, handle)
+        if given and self.richer_url is not None and self.richer_url(built, given):
+            return given
+        return built
+
     def embed_src(self, url: str) -> UrlMatch | None:
         """A post from a player/embed URL (iframe src and its lazy-loading variants)."""
         return (self.parse_embed_src or self.parse_url)(url)
@@ -288,7 +300,7 @@ def build_post(
     handle = clean_handle(handle)
     if post_id:
         if platform.canonical is not None:
-            url = platform.canonical(post_id, handle)
+            url = platform.address(post_id, handle, url)
         if platform.time_from_id is not None:
             posted_at = platform.time_from_id(post_id) or posted_at
     if not posted_at and date_text:

@@ -80,9 +80,10 @@ PLATFORM = Platform(
     name="vimeo",
     hosts=("vimeo.com",),
     parse_url=parse_url,
-    # No `canonical`: a video's address is the one its URL gives (`parse_url`), which keeps an
-    # unlisted video's hash; a video known by its ID alone would lose it. A spelling with the hash
-    # wins over one without, whichever came first (`richer_url`).
+    # `https://vimeo.com/ID`, what a video known by its ID alone is asked about by (one rebuilt from
+    # the index, say). A spelling with an unlisted video's hash wins over it and over any spelling
+    # without, whichever came first (`richer_url`): the hash is never lost to the canonical form.
+    canonical=canonical_url,
     richer_url=richer_url,
     rules=(EmbedRule(("amp-vimeo",), _amp, needs=("data-videoid",)),),
     embed_url=embed_url,
