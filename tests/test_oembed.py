@@ -156,3 +156,64 @@ def test_fakeweb_youtube_oembed(fake_client: httpx.Client) -> None:
     gone = fetch_metadata(fake_client, "youtube", "https://www.youtube.com/watch?v=AAAAAAAAAAA")
     assert gone is not None and (gone.status, gone.data, gone.error) == (404, {}, None)
     assert found.unreadable is None and gone.unreadable is None
+
+
+# --- the generic oEmbed check (a platform without a check of its own) ---------------------------
+
+
+def _plugin(monkeypatch: pytest.MonkeyPatch, *, canonical: bool) -> str:
+    """A plugin platform with an oEmbed endpoint and no check of its own, registered as "slate"
+    (posts at https://slate.example/p/ID); `canonical`: whether it builds a post's URL from its ID."""
+    from archiver.platforms import BY_NAME
+    from archiver.platforms.base import Platform, UrlMatch
+
+    def parse_url(url: str) -> UrlMatch | None:
+        pid = url.rpartition("/p/")[2]
+        return UrlMatch(pid, f"https://slate.example/p/{pid}") if "slate.example/p/" in url and pid.isdigit() else None
+
+    monkeypatch.setitem(BY_NAME, "slate", Platform(
+        name="slate", hosts=("slate.example",), parse_url=parse_url,
+        canonical=(lambda pid, _handle: f"https://slate.example/p/{pid}") if canonical else None,
+        oembed=lambda _url: "https://slate.example/oembed?url="))
+    return "slate"
+
+
+def _asked(post: object) -> tuple[list[str], object]:
+    """The requests the generic check made about `post`, and its probe."""
+    from archiver.capture.oembed import OEMBED_CHECK
+
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(str(request.url))
+        return httpx.Response(200, json={"type": "rich", "version": "1.0", "author_name": "Slate Desk",
+                                         "html": "<blockquote></blockquote>"})
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as c:
+        found = OEMBED_CHECK.probe(post, c)  # type: ignore[arg-type]
+    return asked, found
+
+
+def test_the_oembed_check_of_a_post_without_a_url_asks_by_its_canonical_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A post known by its ID alone (rebuilt from partial history, say) is asked about by the URL its
+    platform builds from the ID, never with an empty one: its status is oEmbed's word on it."""
+    from archiver.models import Post
+
+    name = _plugin(monkeypatch, canonical=True)
+    post = Post(platform=name, kind="linked", source="s", evidence="e", post_id="42", url=None)
+    asked, found = _asked(post)
+    assert asked == ["https://slate.example/oembed?url=https%3A%2F%2Fslate.example%2Fp%2F42"]
+    assert (found.status, found.url, found.fields["author"]) == ("live", "https://slate.example/p/42", "Slate Desk")  # type: ignore[attr-defined]
+
+
+def test_the_oembed_check_of_a_post_with_no_url_known_asks_nothing_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform that builds no URL from an ID: nothing is asked, and the probe says why, as no
+    usable answer (a held post keeps its status: not checked)."""
+    from archiver.models import Post
+
+    name = _plugin(monkeypatch, canonical=False)
+    post = Post(platform=name, kind="linked", source="s", evidence="e", post_id="42", url=None)
+    asked, found = _asked(post)
+    assert asked == []
+    assert (found.status, found.reason, found.unusable) == (  # type: ignore[attr-defined]
+        "unknown", "not asked: no URL of the post is known", True)

@@ -105,23 +105,41 @@ def embed_url(platform: str, post_id: str | None, url: str | None) -> str | None
     return make(post_id, url) if make is not None else url
 
 
+def _post_url(found: Platform, post: PostRef) -> str | None:
+    """The URL oEmbed is asked about: the post's own, else the one its platform builds from its ID
+    (a post rebuilt from partial history may have none), else None."""
+    if post.url:
+        return post.url
+    if found.canonical is None or not post.post_id:
+        return None
+    return found.canonical(post.post_id, post.handle)
+
+
 def _probe(post: PostRef, client: HttpGetter) -> Probe:
     """The post's status from its platform's public oEmbed endpoint; none: only the render speaks."""
-    meta = fetch_metadata(client, post.platform, post.url or "")
-    if meta is None:
+    found = _platform(post.platform)
+    if found is None or found.oembed is None:
         return Probe("unknown")  # no public endpoint: the rendered embed alone speaks for the post
+    url = _post_url(found, post)
+    if not url:
+        # oEmbed asked about "" answers about no post: an error there is no word on this one.
+        return Probe("unknown", "not asked: no URL of the post is known", unusable=True)
+    meta = fetch_metadata(client, post.platform, url)
+    url = url if url != post.url else None  # a URL built here is the one the capture goes on with
+    if meta is None:
+        return Probe("unknown", url=url)  # no endpoint for this URL: the rendered embed alone speaks
     if meta.unreadable:
-        return Probe("unknown", meta.unreadable)
+        return Probe("unknown", meta.unreadable, url=url)
     if meta.status == 200:
-        return Probe("live", fields={"author": meta.data.get("author_name"), "data": meta.data}, found=True)
+        return Probe("live", url=url, fields={"author": meta.data.get("author_name"), "data": meta.data}, found=True)
     if meta.status in (404, 410):
         # One signal only: not enough to call it deleted (that takes two that agree).
-        return Probe("unavailable", f"oEmbed answered {meta.status}")
+        return Probe("unavailable", f"oEmbed answered {meta.status}", url=url)
     if meta.status is None:
         # A refusal by the network policy says nothing about the post; no answer otherwise does.
-        return Probe("unknown" if meta.refused else "unavailable", meta.error,
+        return Probe("unknown" if meta.refused else "unavailable", meta.error, url=url,
                      network_failed=meta.network_failed, refused=meta.refused)
-    return Probe("unknown")
+    return Probe("unknown", url=url)
 
 
 OEMBED_CHECK = PostCheck(probe=_probe)
