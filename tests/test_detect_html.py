@@ -458,6 +458,34 @@ def test_an_address_is_read_without_the_tabs_and_line_breaks_inside_it(body: str
     assert [(p.kind, p.key, p.url) for p in html(body)] == [expected]
 
 
+@pytest.mark.parametrize(("body", "expected"), [
+    ('<div class="fb-post" data-href="https://www.facebook.com/rivertonnews/\n\t\tposts/1234567890123456"></div>',
+     ("embedded", "facebook:1234567890123456", "https://www.facebook.com/rivertonnews/posts/1234567890123456/")),
+    ('<blockquote data-embed-url="https://truthsocial.com/@someone/\t113000000000000011/embed">x</blockquote>',
+     ("embedded", "truthsocial:113000000000000011", "https://truthsocial.com/@someone/113000000000000011")),
+    ('<blockquote class="instagram-media" data-instgrm-permalink="https://www.instagram.com/p/\tCxAbCdEfGhI/">'
+     '</blockquote>', ("embedded", "instagram:CxAbCdEfGhI", "https://www.instagram.com/p/CxAbCdEfGhI/")),
+    ('<blockquote class="tiktok-embed" cite="https://www.tiktok.com/@a/\nvideo/7350000000000000001" data-video-id="">'
+     '</blockquote>', ("embedded", "tiktok:7350000000000000001", "https://www.tiktok.com/@a/video/7350000000000000001")),
+    ('<blockquote class="text-post-media" data-text-post-permalink="https://www.threads.net/@a/\npost/CxAbCdEfGhI">'
+     '</blockquote>', ("embedded", "threads:CxAbCdEfGhI", "https://www.threads.net/@a/post/CxAbCdEfGhI")),
+    ('<blockquote class="bluesky-embed" data-bluesky-uri="at://did:plc:abc123/app.bsky.feed.post/\n3kq2vhxyzab2c">'
+     '</blockquote>', ("embedded", "bluesky:3kq2vhxyzab2c", "https://bsky.app/profile/did:plc:abc123/post/3kq2vhxyzab2c")),
+    ('<blockquote class="mastodon-embed" data-embed-url="https://mastodon.social/@a/\n112036911513600000/embed">'
+     '</blockquote>',
+     ("embedded", "mastodon:mastodon.social/112036911513600000", "https://mastodon.social/@a/112036911513600000")),
+    # A class list split over lines stays a list, beside an address wrapped the same way.
+    ('<blockquote class="instagram-media\nig-wide" data-instgrm-permalink="https://www.instagram.com/\np/CxAbCdEfGhI/">'
+     '</blockquote>', ("embedded", "instagram:CxAbCdEfGhI", "https://www.instagram.com/p/CxAbCdEfGhI/")),
+])
+def test_an_embed_s_address_is_read_without_the_tabs_and_line_breaks_inside_it(
+        body: str, expected: tuple[str, str, str]) -> None:
+    """The address an embed's markup names (`data-href`, `cite`, a permalink, an `at://` URI) is read
+    as a browser and the platform's script read it, without the ASCII tabs and line breaks a CMS
+    wrapped it with, as a link's is: the post it names is found, not lost."""
+    assert [(p.kind, p.key, p.url) for p in html(body)] == [expected]
+
+
 def test_a_flattened_tweet_s_wrapped_date_link_gives_its_status_id() -> None:
     """A tweet flattened into paragraphs, its date link's address wrapped after `status/`: the
     address a browser follows gives the status ID, and the post is one, not a link beside it."""

@@ -330,9 +330,10 @@ class _Walker:
     def _rules(
         self, tag: str, attrs: dict[str, str | None], node: LexborNode, ctx: EmbedContext, claimed: set[int]
     ) -> bool:
-        if any(v and (v[0] <= " " or v[-1] <= " ") for v in attrs.values()):
+        if any(v and (v[0] <= " " or v[-1] <= " " or "\n" in v or "\t" in v or "\r" in v) for v in attrs.values()):
             # Addresses as a browser reads them (a permalink, a `cite`, a `data-href` written with a
-            # space or a line break inside its quotes), for every rule alike.
+            # space or a line break inside its quotes, or wrapped over lines), for every rule alike,
+            # as a link's address is (`trim_url`).
             attrs = {name: trim_attr(v) if v else v for name, v in attrs.items()}
         for _platform, rule in _RULES.get(tag, ()):
             if rule.needs and all(name not in attrs for name in rule.needs):

@@ -376,10 +376,23 @@ _C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
 _NO_TAB_OR_NEWLINE = str.maketrans("", "", "\t\n\r")
 
 
+# An absolute or scheme-relative address (`https://`, `at://`, `//host`): what an embed's attribute
+# holds when a browser, or the platform's script that puts it in a frame's address, reads it as one.
+_ADDRESS_START = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//")
+
+
 def trim_attr(value: str) -> str:
-    """An attribute's value without the C0 controls and spaces around it (what a browser drops
-    around an address; a class list or an ID has none that count). Inner characters stay."""
-    return value.strip(_C0_AND_SPACE)
+    """An attribute's value as an embed's rule reads it: without the C0 controls and spaces around
+    it (what a browser drops around an address; a class list or an ID has none that count), and,
+    when it is an address (`https://…`, `at://…`, `//host/…`), without the ASCII tabs and line
+    breaks inside it, as a browser reads an address (`trim_url`). Any other value (a class list
+    split over lines) keeps its inner characters."""
+    value = value.strip(_C0_AND_SPACE)
+    if "\n" in value or "\t" in value or "\r" in value:
+        bare = value.translate(_NO_TAB_OR_NEWLINE)
+        if _ADDRESS_START.match(bare):
+            return bare
+    return value
 
 
 def trim_url(value: str) -> str:
