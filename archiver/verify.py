@@ -1213,8 +1213,12 @@ def _lost_evidence(seen: _Seen, names: Callable[[Sequence[int]], Mapping[int, Ca
 
     whose = [listed_of(list(keys), one, many) for keys, one, many in ((posts, "post", "posts"),
                                                                      (articles, "article", "articles")) if keys]
-    records = sum(sum(hows.values()) for _, hows, *_ in captures)
-    lines.append(f"evidence lost in all: {records} record(s) of {len(captures)} capture(s)"
+    # A capture known by its WARC file has no count of its own: its file's lost records are counted whole.
+    records = (sum(sum(hows.values()) for _, hows, *_ in captures)
+               + sum(count for filename, _how, count, _keys in unlinked if filename in placed))
+    whole_files = (f" (the {len(placed)} lost WARC file(s) whose records the index ties to no capture counted "
+                   "whole)" if placed else "")
+    lines.append(f"evidence lost in all: {records} record(s){whole_files} of {len(captures)} capture(s)"
                  + (f", of {' and '.join(whose)}" if whose else "")
                  + ": `archiver show KEY` lists a post's captures; a capture of it that is whole, or the post "
                    "captured again, stands for the one lost")
