@@ -216,3 +216,13 @@ def test_cli_copy_and_migrate(request: pytest.FixtureRequest, tmp_path: Path) ->
     older = runner.invoke(app, ["index", "migrate", "-d", str(tmp_path / "old")])
     assert older.exit_code == 0
     assert f"at schema version {SCHEMA_VERSION} (migrated from schema version {SCHEMA_VERSION - 1})" in older.stderr
+
+
+def test_every_table_of_an_index_is_one_a_copy_carries(tmp_path: Path) -> None:
+    """A table left out of `transfer.TABLES` would be dropped by `index copy` without a word (and the
+    row comparisons above, which read the same list, would not see it)."""
+    with open_index(tmp_path) as index:
+        held = {str(name) for (name,) in index.db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' "
+            "AND name NOT LIKE 'posts_fts_%' AND name NOT LIKE 'sqlite_%'").fetchall()}
+    assert held == set(TABLES)
