@@ -117,6 +117,8 @@ _TABLES: dict[str, dict[str, Any]] = {
     "runs": {"description": "One archive or run invocation and its summary.", "sort_desc": "started_at"},
     "key_aliases": {"description": "A post's hash key that became its ID key once the ID was known."},
     "link_destinations": {"description": "Where a short link that names no post led, and when it was followed."},
+    "capture_stamps": {"description": ("An RFC 3161 timestamp of a capture by one authority (tsa): its token, or the "
+                                       "error that left the capture without one.")},
     "history_lost": {"description": ("A post or article a rebuild made from partial history: what its lost first "
                                      "journal entries held (a post's citing articles) is unknown.")},
 }

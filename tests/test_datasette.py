@@ -320,3 +320,17 @@ def test_a_folder_indexed_in_postgresql_is_told_to_serve_a_copy(tmp_path: Path) 
     assert ("Datasette reads an archive.db: copy the index into one in another folder (`archiver index copy "
             "--from postgresql://archiver@db:5432/archive --to DIR`) and make the metadata there") in r.stderr
     assert "--index" not in r.stderr.replace("archiver index copy", "")
+
+
+def test_every_table_of_an_index_is_described() -> None:
+    """Datasette lists every table: each says what its rows are (a new table without a description
+    would be a bare name on the database's page)."""
+    db = open_memory()
+    try:
+        held = {str(name) for (name,) in db.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' "
+            "AND name NOT LIKE 'posts_fts_%' AND name NOT LIKE 'sqlite_%'").fetchall()}
+    finally:
+        db.close()
+    tables = metadata()["databases"]["archive"]["tables"]
+    assert held and not {name for name in held if not tables.get(name, {}).get("description")}
