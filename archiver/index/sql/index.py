@@ -62,8 +62,11 @@ class SQLIndex(Store, StampStore):
 
     def history_lost(self, post_key: str) -> bool:
         """Whether the post was rebuilt from partial history (its own first journal entry lost with
-        a WARC file): what that entry and those beside it held, its citing articles among it, is unknown."""
-        return bool(list(self.db.query("SELECT 1 FROM history_lost WHERE kind = 'post' AND name = ?", [post_key])))
+        a WARC file): what that entry and those beside it held, its citing articles among it, is unknown.
+        The row names the key the post was rebuilt under: a hash key since merged into this one counts."""
+        return bool(list(self.db.query(
+            "SELECT 1 FROM history_lost WHERE kind = 'post' AND (name = ? OR name IN "
+            "(SELECT old_key FROM key_aliases WHERE new_key = ?)) LIMIT 1", [post_key, post_key])))
 
     def captures_in_files(self, filenames: Sequence[str]) -> dict[str, list[int]]:
         """The captures whose WARC file (`captures.warc`, the file their page record went to) is one
