@@ -106,3 +106,56 @@ def test_a_run_whose_sender_was_killed_while_its_tasks_were_sent_is_reported_fai
                         postgres_url, "--archive-dir", str(archive), "--format", "json"], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and '"state": "failed"' in r.stdout, r.stdout + r.stderr
+
+
+def test_a_run_whose_sender_ends_as_runs_status_reads_it_is_not_reported_failed(
+        tmp_path: Path, broker: str, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`runs status` reads the run's record while its sender is sending (marked so, its lock held),
+    and the sender finishes (the mark taken away, its lock released) before `runs status` looks
+    for that lock: the run is running, its row open. The record and the lock were read one after
+    the other, the record's mark with no lock beside it was taken for a sender that died, and a
+    healthy run was reported failed, its row closed as failed."""
+    import threading
+
+    import redis
+
+    from archiver.cluster import detached
+    from archiver.cluster.executor import QueueExecutor
+    from archiver.index.rows import DETACHED_RUN
+    from archiver.pipeline.run import Plan
+
+    real = QueueExecutor.dispatch
+    last, finish = threading.Event(), threading.Event()
+
+    def dispatch(self: QueueExecutor, task_id: str) -> None:
+        if task_id.endswith(f"-{len(ARTICLES)}"):  # the last task: sent once `runs status` has read the record
+            last.set()
+            finish.wait(60)
+        real(self, task_id)
+
+    monkeypatch.setattr(QueueExecutor, "dispatch", dispatch)
+    archive = tmp_path / "archive"
+    sent: list[int] = []
+    sender = threading.Thread(target=lambda: sent.append(detached.enqueue(
+        DETACHED_RUN, ARTICLES, archive, broker, plan=Plan(), index_url=postgres_url)))
+    sender.start()
+    try:
+        assert last.wait(60), "the sender never reached its last task"
+        key = detached.run_key(detached.scope_of(archive, postgres_url), 1)
+        real_hgetall = redis.Redis.hgetall
+
+        def hgetall(self: Any, name: Any) -> Any:
+            found = real_hgetall(self, name)
+            if name == key and not finish.is_set():
+                finish.set()  # the sender sends its last task, takes the mark away, releases its lock
+                sender.join(60)
+            return found
+
+        monkeypatch.setattr(redis.Redis, "hgetall", hgetall)
+        found = detached.status(1, archive, broker, index_url=postgres_url)
+    finally:
+        finish.set()
+        sender.join(60)
+    assert sent == [1]
+    assert found.state == "running", found
+    assert _row(archive, postgres_url)[1] is None  # still open: no worker answered yet

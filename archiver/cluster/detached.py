@@ -434,11 +434,17 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
     scope = scope_of(archive_dir, index_url)
     key = run_key(scope, run_id)
     with QueueExecutor(broker) as executor:
-        raw = {_text(k): _text(v) for k, v in executor.client.hgetall(key).items()}
+        # The record and its sender's lock read at one moment (MULTI): read one after the other, a
+        # sender that finished in between (its mark taken away, then its lock released) left a
+        # record marked `SENDING` beside no lock, and a healthy run was reported failed.
+        pipe = executor.client.pipeline(transaction=True)
+        pipe.hgetall(key)
+        pipe.exists(f"{key}:sender")
+        record, sending = pipe.execute()
+        raw = {_text(k): _text(v) for k, v in record.items()}
         if not raw:
             return _without_record(run_id, archive_dir, index_url, abandon=abandon)
-        if raw.get(SENDING) and (unsent := _unsent(run_id, archive_dir, index_url, raw,
-                                                   sending=bool(executor.client.exists(f"{key}:sender")))):
+        if raw.get(SENDING) and (unsent := _unsent(run_id, archive_dir, index_url, raw, sending=bool(sending))):
             return unsent
         specs = json.loads(raw["specs"])
         article_ids = json.loads(raw["articles"])
