@@ -159,3 +159,39 @@ def test_a_run_whose_sender_ends_as_runs_status_reads_it_is_not_reported_failed(
     assert sent == [1]
     assert found.state == "running", found
     assert _row(archive, postgres_url)[1] is None  # still open: no worker answered yet
+
+
+def test_a_broker_away_as_the_last_task_is_out_is_waited_for(
+        tmp_path: Path, broker: str, redis_server: Any, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The broker lost just after the last task is sent, and back a moment later: the sender waits
+    for it, as for any other step of the sending, takes the record's mark away and prints the run's
+    ID; `runs status` reports it running. The mark was taken away with no wait: the sender failed on
+    the broker's first refusal, closed the row as failed and exited 1, and every later `runs status`
+    said failed while the workers did every task."""
+    import threading
+
+    from archiver.cluster import detached
+    from archiver.cluster.executor import QueueExecutor
+    from archiver.index.rows import DETACHED_RUN
+    from archiver.pipeline.run import Plan
+
+    real = QueueExecutor.dispatch
+    back = threading.Event()
+
+    def dispatch(self: QueueExecutor, task_id: str) -> None:
+        real(self, task_id)
+        if task_id.endswith(f"-{len(ARTICLES)}"):  # the last task is out: the broker goes away, for a moment
+            redis_server.stop()
+            threading.Thread(target=lambda: (back.wait(1.0), redis_server.start())).start()
+
+    monkeypatch.setattr(QueueExecutor, "dispatch", dispatch)
+    archive = tmp_path / "archive"
+    try:
+        run_id = detached.enqueue(DETACHED_RUN, ARTICLES, archive, broker, plan=Plan(), index_url=postgres_url)
+    finally:
+        back.set()
+        wait_for("the broker back", lambda: redis_server.proc is not None, timeout=30)
+    assert run_id == 1
+    assert _row(archive, postgres_url)[1] is None  # open: the workers have its tasks
+    found = detached.status(1, archive, broker, index_url=postgres_url)
+    assert found.state == "running" and found.articles == len(ARTICLES), found

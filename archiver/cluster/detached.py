@@ -146,7 +146,9 @@ def _send(key: str, broker: str, identity: str, specs: Sequence[str], due: Seque
             executor.client.expire(key, TTL)
             for task_id in [*articles, *(i for i, _k in rechecks)]:
                 executor.dispatch(task_id)
-            executor.client.hdel(key, SENDING)
+            # (waited for as a task's sending is: a broker away a moment now would leave a run whose
+            # every task is out reported failed)
+            executor._call("send", lambda: executor.client.hdel(key, SENDING))
         except BaseException:
             try:
                 executor.client.delete(key)
