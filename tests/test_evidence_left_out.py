@@ -234,3 +234,54 @@ def test_a_warc_gz_export_names_the_revisits_of_what_it_left_out(tmp_path: Path,
     assert bare.returncode == 1 and f"1 revisit record(s) stand for content that no intact record of this file " \
         f"holds, and that its export does not say it left out: they will not replay: {revisit}" in bare.stdout, \
         bare.stdout + bare.stderr
+
+
+def test_a_warc_gz_export_cut_short_does_not_verify(tmp_path: Path) -> None:
+    """A copy of a .warc.gz export that stopped midway (the most common damage of a file on its own)
+    does not verify, wherever it was cut: inside a record's WARC header (warcio then finds no record
+    there and reads on as if the file ended) or inside the block of a record that declares no
+    WARC-Block-Digest (another tool's WARC/1.0 record, or a plain .warc), which would otherwise
+    pass as read whole. A file from which no record at all can be read is no WARC (exit 2)."""
+    import gzip
+
+    archive = indexed_archive(tmp_path / "archive", post_warc_apart=True)
+    next((archive / "warcs").glob("test-post*.warc.gz")).unlink()
+    out = tmp_path / "alice.warc.gz"
+    e = run("export", "--handle", "alice", "-o", str(out), "--archive-dir", str(archive))
+    assert e.returncode == 1, e.stderr
+    with out.open("rb") as fh:
+        it = ArchiveIterator(fh)
+        for rec in it:
+            if rec.rec_type == "metadata":
+                at = it.get_record_offset()
+                break
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(out.read_bytes()[:at + 60])  # inside the left-out record's gzipped WARC header
+    v = run("verify", str(cut))
+    assert v.returncode == 1 and v.stdout.startswith("damaged\tcut.warc.gz\tno WARC record can be read at offset "
+                                                     f"{at}: the file is cut short"), v.stdout + v.stderr
+    assert "does NOT verify" in v.stderr and "read whole" not in v.stderr, v.stderr
+
+    body = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + BODY
+    record = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:6f1d2e39-05e3-4c1f-9d4c-2b6a7c1e0a11>\r\n"
+              b"WARC-Target-URI: https://news.example/river.html\r\nWARC-Date: 2020-01-01T00:00:00Z\r\n"
+              b"Content-Type: application/http; msgtype=response\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body)) + body + b"\r\n\r\n"
+    whole = tmp_path / "other.warc"
+    whole.write_bytes(record)
+    v = run("verify", str(whole))
+    assert v.returncode == 0 and "all 1 records read whole" in v.stderr, v.stdout + v.stderr
+    for name, data in (("other-cut.warc", record[:700]), ("other-cut.warc.gz", gzip.compress(record)[:-40])):
+        (tmp_path / name).write_bytes(data)
+        v = run("verify", str(tmp_path / name))
+        assert v.returncode == 1 and v.stdout.startswith(
+            f"damaged\t{name}\trecord <urn:uuid:6f1d2e39-05e3-4c1f-9d4c-2b6a7c1e0a11> "
+            "(https://news.example/river.html) at offset 0: its block ends ") and "before its Content-Length says: " \
+            "the file is cut short or damaged there" in v.stdout, v.stdout + v.stderr
+        assert "read whole" not in v.stderr, v.stderr
+
+    for name, data in (("empty-member.warc.gz", gzip.compress(b"")), ("no-record.warc", b"WARC/1.0\r\nbogus")):
+        (tmp_path / name).write_bytes(data)
+        v = run("verify", str(tmp_path / name))
+        assert v.returncode == 2 and v.stderr == (f"archiver: {tmp_path / name} is not a readable WARC file (no WARC "
+                                                  "record can be read at its start)\n"), v.stdout + v.stderr

@@ -15,13 +15,15 @@ from __future__ import annotations
 import contextlib
 import io
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from archiver.errors import EvidenceError, UsageError
 from archiver.evidence.sidecar import LEFT_OUT_URI, LeftOutList, read_left_out
 from archiver.evidence.verify_wacz import (
+    NAMED_RECORDS,
     BundleRecord,
     Finding,
     WaczVerification,
@@ -86,13 +88,20 @@ def verify_warc(path: Path) -> WarcVerification:
     records: dict[str, list[BundleRecord]] = {}
     blocks: dict[str, list[tuple[str, bytes | None]]] = {LEFT_OUT_URI: []}
     name = path.name
+    reading: _Framing | None = None
     try:
         # warcio writes what it could not decompress to stderr and reads on: the damage is this
         # check's to name, once.
         with path.open("rb") as fh, contextlib.redirect_stderr(io.StringIO()):
-            _read_records(ArchiveIterator(fh, no_record_parse=True), records, name, blocks=blocks)
+            reading = _Framing(ArchiveIterator(fh, no_record_parse=True))
+            _read_records(reading, records, name, blocks=blocks)
+            if not reading.read:
+                raise UsageError(f"{path} is not a readable WARC file (no WARC record can be read at its start)")
+            result.findings.extend(reading.problems(name, fh))
+    except UsageError:
+        raise
     except Exception as e:
-        if not records:
+        if reading is None or not reading.read:
             raise UsageError(f"{path} is not a readable WARC file ({type(e).__name__}: "
                              f"{_first_line(e)})") from None
         result.findings.append(Finding("damaged", name, f"its records cannot all be read ({type(e).__name__}: "
@@ -102,6 +111,74 @@ def verify_warc(path: Path) -> WarcVerification:
     left_out = _left_out(blocks[LEFT_OUT_URI], records, result, name)
     _revisits(records, left_out, result, name)
     return result
+
+
+class _Framing:
+    """An ArchiveIterator that notes, rather than passes on, where no record can be read, and each
+    record whose block ends before its Content-Length says. A file cut short inside a record's
+    header, or holding bytes that are no WARC record, reads in warcio as one that ends there (or
+    yields a record without WARC headers): `end` is where the last record read ends, for the
+    caller to hold against the file's size. A record cut short inside its block, without a
+    WARC-Block-Digest to fail (another tool's WARC/1.0 record), would otherwise pass as whole, and
+    one cut inside its header reads as a record without the fields every record has."""
+
+    def __init__(self, it: Any) -> None:
+        self.it = it
+        self.read = 0  # records read (with WARC headers)
+        self.end = 0  # where the last of them ends
+        self.unreadable: list[int] = []  # offsets where no record could be read
+        self.short: list[tuple[str, int, int]] = []  # (record, offset, bytes missing) of each record cut short
+        self.headless: list[tuple[int, list[str]]] = []  # (offset, fields lacking) of each header cut short
+
+    def __iter__(self) -> Iterator[Any]:
+        for record in self.it:
+            if record.rec_type is None or not record.rec_headers.headers:
+                self.unreadable.append(self.it.get_record_offset())
+                continue
+            self.read += 1
+            yield record
+            missing = getattr(record.raw_stream, "limit", 0)  # what its Content-Length promised, unread
+            self.it.read_to_end(record)
+            offset = self.it.get_record_offset()
+            self.end = offset + self.it.get_record_length()
+            lacks = [f for f in _MANDATORY if record.rec_headers.get_header(f) is None]
+            if lacks:
+                self.headless.append((offset, lacks))
+            elif missing > 0:
+                rid = record.rec_headers.get_header("WARC-Record-ID") or "?"
+                uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+                self.short.append((f"{rid[:120]} ({uri[:120]})", offset, missing))
+
+    def get_record_offset(self) -> int:
+        return int(self.it.get_record_offset())
+
+    def problems(self, name: str, fh: IO[bytes]) -> list[Finding]:
+        """What was found cut short or unreadable; past the last record, what `fh` holds besides the
+        blank lines a plain WARC may end with."""
+        found = [Finding("damaged", name, f"record {rec} at offset {offset}: its block ends {missing} byte(s) "
+                                          "before its Content-Length says: the file is cut short or damaged there")
+                 for rec, offset, missing in self.short[:NAMED_RECORDS]]
+        if len(self.short) > NAMED_RECORDS:
+            found.append(Finding("damaged", name, f"and {len(self.short) - NAMED_RECORDS} more record(s) cut short"))
+        for offset, lacks in self.headless[:NAMED_RECORDS]:
+            found.append(Finding("damaged", name, f"the record at offset {offset} has no {' or '.join(lacks)}, which "
+                                                  "every WARC record has: its header is cut short or damaged"))
+        if len(self.headless) > NAMED_RECORDS:
+            found.append(Finding("damaged", name, f"and {len(self.headless) - NAMED_RECORDS} more record(s) whose "
+                                                  "header is cut short"))
+        fh.seek(self.end)
+        if fh.read(_TAIL).strip(b"\r\n\t \x00") or fh.read(1):
+            self.unreadable.append(self.end)
+        if self.unreadable:
+            first = min(self.unreadable)
+            found.append(Finding("damaged", name, f"no WARC record can be read at offset {first}: the file is cut "
+                                                  "short or damaged there, and what follows the damage is lost to "
+                                                  "replay"))
+        return found
+
+
+_MANDATORY = ("WARC-Record-ID", "Content-Length")  # what no record of any WARC version is without
+_TAIL = 64  # blank lines past the last record of a plain WARC, up to this many bytes, are no damage
 
 
 def _first_line(e: Exception) -> str:
