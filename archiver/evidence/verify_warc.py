@@ -58,7 +58,7 @@ class WarcVerification(WaczVerification):
             kinds = sorted({f.kind for f in self.findings})
             return (f"{self.path} does NOT verify: {len(self.findings)} problem(s) ({', '.join(kinds)}); "
                     "nothing in it is proven until they are explained")
-        parts = [f"{self.path}: all {self.records} records read whole and match their WARC-Block-Digest, and every "
+        parts = [f"{self.path}: all {self.records} records read whole and match their WARC-Block-Digest where they declare one, and every "
                  "revisit's original is in it" + (" or named as left out by its export" if self.left_out else ""),
                  "a WARC export is neither signed nor timestamped (anyone could have made it; export a WACZ with "
                  "--sign and --timestamp for that)"]
