@@ -217,3 +217,41 @@ def test_the_oembed_check_of_a_post_with_no_url_known_asks_nothing_and_says_so(m
     assert asked == []
     assert (found.status, found.reason, found.unusable) == (  # type: ignore[attr-defined]
         "unknown", "not asked: no URL of the post is known", True)
+
+
+def test_the_oembed_check_asks_by_no_canonical_url_that_names_another_post(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform whose post address needs the author (`https://quill.example/@NAME/p/ID`), asked
+    about a post known by its ID alone, its handle not known: the URL its rule builds without one
+    (`/@/p/42`) is no address of the post, and oEmbed, asked about it, would answer 404 about no
+    post (a held live post turned `unavailable`). Nothing is asked, as with no rule at all; with
+    the handle known, the post's address is asked about. A rule that fails builds nothing either."""
+    import re
+
+    from archiver.models import Post
+    from archiver.platforms import BY_NAME
+    from archiver.platforms.base import Platform, UrlMatch
+
+    address = re.compile(r"^https://quill\.example/@(?P<name>[a-z0-9]+)/p/(?P<id>[0-9]+)$")
+
+    def parse_url(url: str) -> UrlMatch | None:
+        m = address.match(url)
+        return UrlMatch(m.group("id"), url, m.group("name")) if m else None
+
+    def canonical(pid: str, handle: str | None) -> str:
+        return f"https://quill.example/@{(handle or '').lower()}/p/{int(pid)}"
+
+    monkeypatch.setitem(BY_NAME, "quill", Platform(
+        name="quill", hosts=("quill.example",), parse_url=parse_url, canonical=canonical,
+        oembed=lambda _url: "https://quill.example/oembed?url="))
+    nameless = Post(platform="quill", kind="linked", source="s", evidence="e", post_id="42", url=None)
+    asked, found = _asked(nameless)
+    assert asked == []
+    assert (found.status, found.reason, found.unusable) == (  # type: ignore[attr-defined]
+        "unknown", "not asked: no URL of the post is known", True)
+    broken = Post(platform="quill", kind="linked", source="s", evidence="e", post_id="4x2", url=None, handle="ink")
+    asked, found = _asked(broken)
+    assert (asked, found.status, found.unusable) == ([], "unknown", True)  # type: ignore[attr-defined]
+    named = Post(platform="quill", kind="linked", source="s", evidence="e", post_id="42", url=None, handle="Ink")
+    asked, found = _asked(named)
+    assert asked == ["https://quill.example/oembed?url=https%3A%2F%2Fquill.example%2F%40ink%2Fp%2F42"]
+    assert (found.status, found.url) == ("live", "https://quill.example/@ink/p/42")  # type: ignore[attr-defined]

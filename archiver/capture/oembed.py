@@ -107,12 +107,19 @@ def embed_url(platform: str, post_id: str | None, url: str | None) -> str | None
 
 def _post_url(found: Platform, post: PostRef) -> str | None:
     """The URL oEmbed is asked about: the post's own, else the one its platform builds from its ID
-    (a post rebuilt from partial history may have none), else None."""
+    and handle (a post rebuilt from partial history may have none) when that URL leads back to the
+    post's ID, else None. A rule that builds no address of the post without its author (the handle
+    not known) or fails builds none: oEmbed asked about another address answers about no post."""
     if post.url:
         return post.url
     if found.canonical is None or not post.post_id:
         return None
-    return found.canonical(post.post_id, post.handle)
+    try:
+        url = found.canonical(post.post_id, post.handle)
+        match = found.parse_url(url)
+    except (ValueError, TypeError):
+        return None
+    return url if match is not None and match.post_id == post.post_id else None
 
 
 def _probe(post: PostRef, client: HttpGetter) -> Probe:
