@@ -417,3 +417,18 @@ def test_an_instagram_embed_without_its_time_element_reads_the_printed_time() ->
               ' on Jun 15, 2019 at 11:55pm PDT</p></blockquote>')
     [found] = detect(Document("page.html", markup, True))
     assert (found.evidence, found.handle, found.posted_at) == ("blockquote.instagram-media", "spicegirls", "2019-06-16")
+
+
+# The snippet's other languages print the time after a word or two of their own ("a las", "alle ore")
+# and German after "um", with "Uhr"; a zone printed after it moves the day as the English one does.
+@pytest.mark.parametrize(("line", "printed_day", "day"), [
+    ("Una publicación compartida de Ruth (@ruth.garden) el 15 jun, 2019 a las 23:55 PDT", "2019-06-15", "2019-06-16"),
+    ("Un post condiviso da Ruth (@ruth.garden) il 15 giu 2019 alle ore 23:55 PDT", "2019-06-15", "2019-06-16"),
+    ("Ein Beitrag geteilt von Ruth (@ruth.garden) am 15. Juni 2019 um 23:55 Uhr PDT", "2019-06-15", "2019-06-16"),
+    ("Ein Beitrag geteilt von Ruth (@ruth.garden) am 23. Okt 2017 um 0:31 Uhr", "2017-10-23", "2017-10-23"),
+])
+def test_an_instagram_byline_in_another_language_gives_the_utc_day_of_its_printed_time(
+        line: str, printed_day: str, day: str) -> None:
+    [found] = scan_text(f"View this post on Instagram\nLate night at the harbour\n{line}\n")
+    assert (found.platform, found.handle, found.posted_at) == ("instagram", "ruth.garden", day)
+    assert found.key == hash_key("instagram", "ruth.garden", printed_day, "Late night at the harbour")

@@ -78,10 +78,12 @@ def _byline(node: LexborNode) -> tuple[str | None, str | None, str | None]:
 
 # What follows the handle in a byline: " on DATE" in the snippet's languages.
 _AFTER_HANDLE_RE = re.compile(r"\s+(?:on|am|le|el|il|op|em)\s+(\S.{3,59})$", re.IGNORECASE)
-# The time and zone a byline prints after its date ("at 11:55pm PDT"): Instagram printed its
-# snippets' times in US Pacific time. Only zones whose offset is fixed and known are read.
+# The time and zone a byline prints after its date ("at 11:55pm PDT", "a las 23:55 PDT", "alle ore
+# 23:55 PDT", "um 23:31 Uhr PDT"): Instagram printed its snippets' times in US Pacific time. Only
+# zones whose offset is fixed and known are read.
 _PRINTED_TIME_RE = re.compile(
-    r"^(?:\w+\s+)?(?P<hour>[01]?\d|2[0-3]):(?P<minute>[0-5]\d)\s*(?:(?P<half>[ap])\.?\s?m\.?)?\s+(?P<zone>[A-Z]{3,4})$",
+    r"^(?:\w+\s+){0,2}(?P<hour>[01]?\d|2[0-3]):(?P<minute>[0-5]\d)\s*(?:(?P<half>[ap])\.?\s?m\.?)?"
+    r"(?:\s+uhr)?\s+(?P<zone>[A-Z]{3,4})$",
     re.IGNORECASE,
 )
 _ZONE_HOURS = {"UTC": 0, "GMT": 0, "PST": -8, "PDT": -7, "MST": -7, "MDT": -6, "CST": -6, "CDT": -5,
