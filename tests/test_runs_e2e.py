@@ -179,6 +179,32 @@ def test_a_recheck_finding_a_live_post_s_words_changed_captures_the_new_words(ba
     assert "this afternoon (corrected)" in after["text"] and len(after["captures"]) == 2, after
 
 
+def test_a_recheck_finding_the_author_renamed_records_the_new_handle_and_captures_again(base: Any) -> None:
+    """The author of a held tweet took another handle since its capture: the re-check stores the
+    handle the platform now gives (lookup finds the post under it), captures the post again, and says
+    why; the next re-check, finding the handle held, captures nothing."""
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "renamed")
+    key = f"twitter:{site.TWEET_VIDEO.id}"
+    old = site.TWEET_VIDEO.user.screen_name
+    web.set_state(("screen_name", site.TWEET_VIDEO.id), "mei_hydrology")
+    try:
+        r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
+        again = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
+    finally:
+        web.set_state(("screen_name", site.TWEET_VIDEO.id), None)
+    assert r.returncode == 0, r.stderr
+    results = {p["key"]: p for p in json.loads(r.stdout)["results"]}
+    post = results[key]
+    assert (post["status"], post["changed"], post["captures"]) == ("live", False, 1), post
+    assert f"its author's handle is now mei_hydrology (was {old})" in post["reason"], post
+    assert [p["captures"] for k, p in results.items() if k != key and p["status"] == "live"] == [0, 0, 0]
+    (after,) = lookup(web, copy, "--handle", "@MEI_HYDROLOGY")
+    assert (after["key"], after["handle"], len(after["captures"])) == (key, "mei_hydrology", 2), after
+    later = {p["key"]: p for p in json.loads(again.stdout)["results"]}
+    assert (later[key]["captures"], "handle is now" in str(later[key]["reason"])) == (0, False), later[key]
+
+
 def test_a_recapture_of_a_held_post_found_gone_says_what_it_was(base: Any) -> None:
     """`archive --recapture` of a held post is a check of it, as a scheduled re-check is: a post the
     archive held live and now finds deleted is told as changed, not as new."""

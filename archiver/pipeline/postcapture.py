@@ -376,6 +376,19 @@ class PostCapturer:
         held = normalise_text(held_post.text) if held_post is not None else ""
         return bool(held) and words not in held and held not in words
 
+    def _renamed(self, key: str, fields: dict[str, Any]) -> str | None:
+        """What a re-check says when the platform names the post's author by another handle than the
+        one held (the post's ID is the platform's, so its author is the same account: the handle was
+        changed); None when it names the same one, or none."""
+        new = fields.get("handle")
+        if not isinstance(new, str) or not new.strip():
+            return None
+        held_post = self.index.get_post(key)
+        old = held_post.handle if held_post is not None else None
+        if not old or old.lstrip("@").lower() == new.lstrip("@").lower():
+            return None
+        return f"its author's handle is now {new} (was {old})"
+
     def _capture(self, post: Any, offline: bool, recheck: bool,
                  links: LinksUnanswered | None = None) -> PostOutcome:
         from ..capture.oembed import check_for, embed_url
@@ -415,7 +428,12 @@ class PostCapturer:
         # Words the platform now gives that are not those held (a post edited since): a capture of
         # the new words, whatever the status says.
         edited = recheck and not network_failed and self._words_changed(key, probe.fields)
-        if recheck and not decided_by_render and not edited and self._unchanged(key, status, batch):
+        # The author's handle changed since (the same account under another name): stored, and the
+        # post captured again under it, whatever the status says. (A platform whose check tells
+        # renames itself says so in its own reason, and in `render_decides`.)
+        renamed = (self._renamed(key, probe.fields)
+                   if recheck and not network_failed and post.post_id and not check.tells_renames else None)
+        if recheck and not decided_by_render and not edited and not renamed and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)
             outcome = PostOutcome(key, platform, url, status, reason=reason, network_failed=network_failed)
             if check.wayback is not None and status != "live" and url and self._lookup_due(key):
@@ -467,6 +485,8 @@ class PostCapturer:
 
         if edited:
             reason = f"{reason}; its text is not the one held before (edited since?): captured again"
+        if renamed:
+            reason = f"{reason}; {renamed}: captured again"
         media_failures: list[str] = []
         if probe.media and not network_failed and not unanswered:
             media_failures, media_unreachable = self._media(key, list(probe.media), batch)

@@ -136,6 +136,9 @@ class PostCheck:
     # stores the probe's fields and renders the post even though the status it holds looks
     # unchanged (None: the probe decides alone).
     render_decides: Callable[[Probe], bool] | None = None
+    # True when the probe itself tells a change of the author's handle (Bluesky: by the account's
+    # DID); otherwise a re-check holds the handle the platform answers with against the one held.
+    tells_renames: bool = False
 
 
 @dataclass(frozen=True)

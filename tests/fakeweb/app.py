@@ -98,7 +98,8 @@ class SiteState:
     the target of an extra t.co code; ("drip", PATH) -> (total_bytes, bytes_per_sec); ("fail", HOST) -> dict(status=503,
     times=1, retry_after=1): the next `times` requests to HOST get that status; ("fault", HOST,
     PATH) -> a fault name of faults.FAULTS; ("text", ID) -> the words syndication gives a live tweet
-    instead of its own (the post edited since); ("status", PATH) -> a status news.example answers
+    instead of its own (the post edited since); ("screen_name", ID) -> the handle syndication gives a
+    live tweet's author instead of its own (the author renamed since); ("status", PATH) -> a status news.example answers
     that path with, no body (204, 205).
     """
 

@@ -92,6 +92,9 @@ def syndication_api(req: Request, state: SiteState) -> Response:
         edited = state.get(("text", tweet_id))  # the post's words as edited since
         if edited is not None:
             tweet = dataclasses.replace(tweet, text=edited)
+        renamed = state.get(("screen_name", tweet_id))  # the author's handle, taken since
+        if renamed is not None:
+            tweet = dataclasses.replace(tweet, user=dataclasses.replace(tweet.user, screen_name=renamed))
         return _json(200, syndication.tweet_json(tweet), headers=headers, gzip=True)
     return _json(200, syndication.tombstone_json(tweet, str(tweet_state)), headers=headers, gzip=True)
 

@@ -251,4 +251,5 @@ def _renders_again(found: Probe) -> bool:
     return bool(found.state == RENAMED)
 
 
-CHECK = PostCheck(probe=probe, wayback=archived_copy(wayback_forms), render_decides=_renders_again)
+CHECK = PostCheck(probe=probe, wayback=archived_copy(wayback_forms), render_decides=_renders_again,
+                  tells_renames=True)
