@@ -45,7 +45,8 @@ def _article_rows(archive: Path) -> list[tuple[str, str, str | None]]:
     ("https://news.example/404.html", "/404.html", "a page not found"),  # a "not found" page answering 200
     ("https://news.example/account/login?next=" + PATH, "/account/login", "a login or subscription page"),
     (f"https://news.example{OTHER_PATH}", OTHER_PATH, "another page of its site"),
-    ("https://courier.example/2024/03/10452/council-vote.html", None, "another site"),
+    ("https://courier.example/", None, "another site"),
+    ("https://courier.example/2024/03/10999/budget.html", None, "another site"),
 ])
 def test_a_held_article_that_now_redirects_elsewhere_is_recorded_as_gone(
         tmp_path: Path, to: str, page: str | None, why: str) -> None:
@@ -81,15 +82,23 @@ def test_a_held_article_that_now_redirects_elsewhere_is_recorded_as_gone(
     assert answers == [(302, URL)]  # the redirect is findable as the article's
 
 
+def _moved_site(_req: Request, _state: SiteState) -> Response:
+    return text(200, _html("Council vote", site.TWEET_PHOTO))
+
+
 @pytest.mark.parametrize("to", [
     URL + "/",  # a trailing slash
     "https://news.example/politics/2024/10452-council-votes-to-rebuild",  # a new name, the same ID
     "https://www.news.example/archive/council-vote/",  # the same name, moved
+    "https://m.news.example/politics/council-vote.amp.html",  # the site's mobile host, its AMP copy
+    f"https://courier.example{PATH}",  # the site moved to a new domain, its paths kept
 ])
 def test_a_held_article_that_redirects_to_its_own_new_address_is_not_gone(tmp_path: Path, to: str) -> None:
+    from tests.fakeweb.news import news
+
     archive = tmp_path / "archive"
     moved = to.split("example", 1)[1]
-    with FakeWeb(tmp_path / "web") as web:
+    with FakeWeb(tmp_path / "web", handlers={"m.news.example": news, "courier.example": _moved_site}) as web:
         web.set_state(("article", PATH), _html("Council vote", site.TWEET_PHOTO))
         assert cli(web, "archive", URL, archive=archive).returncode == 0
         web.set_state(("article", PATH), None)
@@ -110,6 +119,25 @@ def test_what_a_redirect_of_a_held_article_leads_to() -> None:
         assert moved_away(held, held, same) is None, same
     # Dates are no ID: another article of the same day is another article.
     assert moved_away(held, held, "https://news.example/2024/03/10999/budget.html") == "another page of its site"
+    # Where news sites send an article they keep: its AMP copy to the article, a mobile host to the
+    # main one, a dated path to one naming it with its ID, a site moved to a new domain.
+    for old, new in (("https://news.example/2024/03/vote.amp.html", "https://news.example/2024/03/vote.html"),
+                     ("https://news.example/2024/03/vote-amp", "https://news.example/2024/03/vote"),
+                     ("https://amp.news.example/2024/03/vote", "https://www.news.example/2024/03/vote"),
+                     ("https://m.news.example/2024/council-vote", "https://www.news.example/2024/council-vote"),
+                     ("https://mobile.news.example/2024/council-vote", "https://news.example/2024/council-vote"),
+                     ("https://news.example/2024/03/10/council-vote.html", "https://news.example/news/council-vote-10452"),
+                     ("https://news.example/2024/03/10/council-vote.html", "https://news.example/10452-council-vote"),
+                     ("https://news.example/2024/03/council-vote", "https://newsexample.com/2024/03/council-vote"),
+                     ("https://news.co.uk/2024/03/council-vote", "https://www.news.com/2024/03/council-vote/")):
+        assert moved_away(old, old, new) is None, (old, new)
+    # ... but not a mobile host's front page, another article named as it with a number added, nor
+    # another site's page of another name.
+    assert moved_away("https://m.news.example/2024/vote", "https://m.news.example/2024/vote",
+                      "https://www.news.example/") == "the site's home page"
+    assert moved_away("https://news.example/2024/03/council-vote", "https://news.example/2024/03/council-vote",
+                      "https://news.example/2024/03/council-vote-2") == "another page of its site"
+    assert moved_away(held, held, "https://courier.example/2024/03/10999/budget.html") == "another site"
     # Given under an old address that led to it (held there since): its destination is the article.
     old = "https://news.example/story.php?id=88"
     assert moved_away(held, old, held) is None

@@ -133,10 +133,13 @@ def moved_away(held: str, given: str, reached: str) -> str | None:
     redirected to, is no longer that article: "another site", "the site's home page", "a page
     not found", "a login or subscription page" or "another page of its site". None when it is the
     same article at its canonical address: one spelling of the address (http and https, a trailing
-    slash, the host's case, tracking parameters), or a page of the same site (`www.` aside) whose
-    path keeps the article's ID (`/2024/story-12345` -> `/news/new-title-12345`) or its own name
-    (`/2024/pulled-story.html` -> `/archive/pulled-story/`). The query is left out of it: a login
-    wall's `?next=` names the article it stands in front of."""
+    slash, the host's case, tracking parameters), or a page whose path keeps the article's ID
+    (`/2024/story-12345` -> `/news/new-title-12345`) or its own name, an ID or `amp` added to it or
+    taken from it aside (`/2024/pulled-story.html` -> `/archive/pulled-story/`,
+    `/2024/03/10/pulled-story.amp.html` -> `/news/pulled-story-12345`), on the same site (its
+    `www.`, mobile `m.` and `amp.` hosts are one) or on another (a site moved to a new domain
+    keeps its paths). The query is left out of it: a login wall's `?next=` names the article it
+    stands in front of."""
     same = {*article_keys(held), *article_keys(given)}
     if url_key(without_tracking(reached)) in same or url_key(reached) in same:
         return None
@@ -144,15 +147,16 @@ def moved_away(held: str, given: str, reached: str) -> str | None:
         to, homes = urlsplit(reached), [urlsplit(held), urlsplit(given)]
     except ValueError:
         return "another page of its site"
-    if not any(_site(to.hostname) == _site(home.hostname) for home in homes):
-        return "another site"
+    elsewhere = not any(_site(to.hostname) == _site(home.hostname) for home in homes)
     path = unquote_plus(to.path).lower()
     if all(_EXTENSION.sub("", part) in ("index", "default", "home") for part in path.split("/") if part):
-        return "the site's home page"  # (`/`, `/index.html`)
+        return "another site" if elsewhere else "the site's home page"  # (`/`, `/index.html`)
     for home in homes:
         old = unquote_plus(home.path).lower()
-        if old.rstrip("/") == path.rstrip("/") or _ids(old) & _ids(path) or _slug(old) and _slug(old) == _slug(path):
+        if old.rstrip("/") == path.rstrip("/") or _ids(old) & _ids(path) or _same_name(_slug(old), _slug(path)):
             return None
+    if elsewhere:
+        return "another site"
     if _NOT_FOUND.search(path):
         return "a page not found"
     if _WALL.search(path):
@@ -160,9 +164,17 @@ def moved_away(held: str, given: str, reached: str) -> str | None:
     return "another page of its site"
 
 
+# The first part of a host name that names one site's other door (its mobile copy, its AMP copy).
+_SITE_DOORS = ("www.", "m.", "mobile.", "amp.")
+
+
 def _site(host: str | None) -> str:
     host = (host or "").lower().rstrip(".")
-    return host[4:] if host.startswith("www.") else host
+    for door in _SITE_DOORS:
+        rest = host[len(door):]
+        if host.startswith(door) and (door == "www." or "." in rest):
+            return rest
+    return host
 
 
 def _parts(path: str) -> list[str]:
@@ -181,6 +193,22 @@ def _slug(path: str) -> str:
         name = _EXTENSION.sub("", segments.pop())
         if name in _NO_SLUG:
             continue
+        name = _AMP_SUFFIX.sub("", name)  # (`story.amp.html`, `story-amp`: the article's AMP copy)
         return name if re.search(r"[a-z]", name) else ""
     return ""
 
+
+_AMP_SUFFIX = re.compile(r"[._-]amp$")
+
+
+def _same_name(old: str, new: str) -> bool:
+    """The article's own name kept: the same, or the same with an ID put before or after it
+    (`pulled-story` -> `pulled-story-12345`, `12345-pulled-story`, and back). A short number added
+    is no ID (`pulled-story-2` is how a site names another article of the same name)."""
+    if not (old and new):
+        return False
+    short, long = sorted((_parts(old), _parts(new)), key=len)
+    for start in range(len(long) - len(short) + 1):
+        if long[start:start + len(short)] == short:
+            return all(_ID_TOKEN.match(part) for part in long[:start] + long[start + len(short):])
+    return False
