@@ -43,7 +43,7 @@ def _article_rows(archive: Path) -> list[tuple[str, str, str | None]]:
     ("https://news.example/", None, "the site's home page"),
     ("https://www.news.example/index.html", None, "the site's home page"),
     ("https://news.example/404.html", "/404.html", "a page not found"),  # a "not found" page answering 200
-    ("https://news.example/account/login?next=" + PATH, "/account/login", "a login or subscription page"),
+    ("https://news.example/account/login?next=" + PATH, "/account/login", "a login, subscription or consent page"),
     (f"https://news.example{OTHER_PATH}", OTHER_PATH, "another page of its site"),
     ("https://courier.example/", None, "another site"),
     ("https://courier.example/2024/03/10999/budget.html", None, "another site"),
@@ -68,9 +68,9 @@ def test_a_held_article_that_now_redirects_elsewhere_is_recorded_as_gone(
         f"(`archiver lookup --article {URL}` lists the posts it cites)"], again.stderr
     assert summary["posts"] == 0  # the page reached is not read as the article: nothing it cites is captured
     rows = _article_rows(archive)
-    assert rows == [(URL, "ok", None),
-                    (URL, "error", f"redirected to {to} ({why}): the article is no longer at its address "
-                                   "(captured before)")], rows
+    now = ("a reader who has not logged in, subscribed or consented is not shown the article now" if "login" in why
+           else "the article is no longer at its address")
+    assert rows == [(URL, "ok", None), (URL, "error", f"redirected to {to} ({why}): {now} (captured before)")], rows
     (article,) = [a for a in report["articles"] if a["url"] == URL]
     assert article["failing_since"] and article["failure"].startswith(f"redirected to {to}"), article
     with sqlite3.connect(archive / "archive.db") as db:
@@ -138,6 +138,12 @@ def test_what_a_redirect_of_a_held_article_leads_to() -> None:
     assert moved_away("https://news.example/2024/03/council-vote", "https://news.example/2024/03/council-vote",
                       "https://news.example/2024/03/council-vote-2") == "another page of its site"
     assert moved_away(held, held, "https://courier.example/2024/03/10999/budget.html") == "another site"
+    # A wall, on the site's own host or on one of its own: the article may be behind it.
+    for wall in ("https://news.example/consent?return=/2024/03/10/council-vote.html",
+                 "https://consent.news.example/v2/collectConsent?sessionId=1",
+                 "https://login.courier.example/", "https://accounts.news.example/signin/v2",
+                 "https://news.example/gdpr/notice"):
+        assert moved_away(held, held, wall) == "a login, subscription or consent page", wall
     # Given under an old address that led to it (held there since): its destination is the article.
     old = "https://news.example/story.php?id=88"
     assert moved_away(held, old, held) is None

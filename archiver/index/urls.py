@@ -125,13 +125,16 @@ _NO_SLUG = frozenset({"index", "default", "amp"})
 _EXTENSION = re.compile(r"\.(?:s?html?|php\d?|aspx?|jsp|cfm)$")
 _NOT_FOUND = re.compile(r"(?:^|[/_.-])(?:404|410|not-?found|notfound|page-?not-?found|error)(?:$|[/_.-])")
 _WALL = re.compile(r"(?:^|[/_.-])(?:log-?in|sign-?in|sign-?up|signon|subscribe|subscription|register|paywall|"
-                   r"account|auth|sso|consent)(?:$|[/_.-])")
+                   r"accounts?|auth|sso|consent|privacy-?gate|gdpr)(?:$|[/_.-])")
+# What `moved_away` calls a wall a reader must pass (log in, subscribe, or consent to tracking):
+# the article may well be behind it, unseen.
+WALL = "a login, subscription or consent page"
 
 
 def moved_away(held: str, given: str, reached: str) -> str | None:
     """Why `reached`, where fetching an article held at `held` (given to this run as `given`) was
     redirected to, is no longer that article: "another site", "the site's home page", "a page
-    not found", "a login or subscription page" or "another page of its site". None when it is the
+    not found", `WALL` or "another page of its site". None when it is the
     same article at its canonical address: one spelling of the address (http and https, a trailing
     slash, the host's case, tracking parameters), or a page whose path keeps the article's ID
     (`/2024/story-12345` -> `/news/new-title-12345`) or its own name, an ID or `amp` added to it or
@@ -149,18 +152,20 @@ def moved_away(held: str, given: str, reached: str) -> str | None:
         return "another page of its site"
     elsewhere = not any(_site(to.hostname) == _site(home.hostname) for home in homes)
     path = unquote_plus(to.path).lower()
+    if _WALL.search((to.hostname or "").split(".", 1)[0]):
+        return WALL  # a wall on a host of its own (`consent.example.com`, `login.example.com`)
     if all(_EXTENSION.sub("", part) in ("index", "default", "home") for part in path.split("/") if part):
         return "another site" if elsewhere else "the site's home page"  # (`/`, `/index.html`)
     for home in homes:
         old = unquote_plus(home.path).lower()
         if old.rstrip("/") == path.rstrip("/") or _ids(old) & _ids(path) or _same_name(_slug(old), _slug(path)):
             return None
+    if _WALL.search(path):
+        return WALL
     if elsewhere:
         return "another site"
     if _NOT_FOUND.search(path):
         return "a page not found"
-    if _WALL.search(path):
-        return "a login or subscription page"
     return "another page of its site"
 
 

@@ -173,7 +173,7 @@ class ArticleHandler:
         the article that failed, with its date, its reason and its exchanges, and MovedAway is
         raised; nothing of the page reached is read as the article's. A redirect to the article's
         own canonical address (https, a trailing slash, a new name keeping its ID) is the article."""
-        from ..index.urls import moved_away, url_key, without_tracking
+        from ..index.urls import WALL, moved_away, url_key, without_tracking
 
         reached = fetched.doc.url
         if fetched.batch is None or not reached or not is_url(spec) \
@@ -185,8 +185,11 @@ class ArticleHandler:
             return
         article_id, url = held
         shown_to = redact_url(reached)
-        self._record_gone(article_id, spec, f"redirected to {shown_to} ({why}): the article is no longer at its "
-                                            "address (captured before)", fetched.batch)
+        # Behind a wall the article may still be there: what is known is that a reader is not shown it.
+        now = ("a reader who has not logged in, subscribed or consented is not shown the article now" if why == WALL
+               else "the article is no longer at its address")
+        self._record_gone(article_id, spec, f"redirected to {shown_to} ({why}): {now} (captured before)",
+                          fetched.batch)
         raise MovedAway(f"{spec}: now redirects to {shown_to} ({why}), not to the article; the archive holds its "
                         f"earlier captures (`archiver lookup --article {shlex.quote(url)}` lists the posts it cites)")
 
