@@ -173,9 +173,12 @@ def test_verify_json_lists_every_capture_that_lost_evidence(tmp_path: Path) -> N
     assert "`archiver verify --format json` lists them all" in r.stderr
 
 
-def _drop_records_entries(path: Path) -> None:
-    """The WARC file without its `urn:records:` journal records (which tie records to captures)."""
+def _drop_records(path: Path, *, journal: bool) -> None:
+    """The WARC file without its `urn:records:` journal records (which tie records to captures),
+    or with `journal` without any journal record (as written before the index was journaled)."""
     from warcio.archiveiterator import ArchiveIterator
+
+    from archiver.index.journal import is_journal_record
 
     data = path.read_bytes()
     kept = []
@@ -184,8 +187,9 @@ def _drop_records_entries(path: Path) -> None:
         for record in it:
             offset = it.get_record_offset()
             uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+            dropped = is_journal_record(record.rec_type, uri) if journal else uri.startswith("urn:records:")
             it.read_to_end(record)
-            if not uri.startswith("urn:records:"):
+            if not dropped:
                 kept.append(data[offset:offset + it.get_record_length()])
     path.write_bytes(b"".join(kept))
 
@@ -200,9 +204,7 @@ def _unlinked_then_lost(archive: Path, *, captures: bool) -> tuple[Path, list[st
     files = sorted((archive / WARC_DIR).glob("*.warc.gz"))
     _, keys = _lost(archive, files[1].name)
     for path in files:
-        _drop_records_entries(path)
-        if not captures:
-            _drop_journal(path)
+        _drop_records(path, journal=not captures)
     (archive / DB_NAME).unlink()
     for side in ("-wal", "-shm"):
         (archive / f"{DB_NAME}{side}").unlink(missing_ok=True)
@@ -217,25 +219,6 @@ def _unlinked_then_lost(archive: Path, *, captures: bool) -> tuple[Path, list[st
     assert (held > 0) == captures
     shutil.move(files[1], archive.parent / files[1].name)
     return files[1], sorted(keys)
-
-
-def _drop_journal(path: Path) -> None:
-    """The WARC file without any journal record (as written before the index was journaled)."""
-    from warcio.archiveiterator import ArchiveIterator
-
-    from archiver.index.journal import is_journal_record
-
-    data = path.read_bytes()
-    kept = []
-    with path.open("rb") as fh:
-        it = ArchiveIterator(fh)
-        for record in it:
-            offset = it.get_record_offset()
-            journal = is_journal_record(record.rec_type, record.rec_headers.get_header("WARC-Target-URI") or "")
-            it.read_to_end(record)
-            if not journal:
-                kept.append(data[offset:offset + it.get_record_length()])
-    path.write_bytes(b"".join(kept))
 
 
 def test_a_lost_file_whose_records_the_index_ties_to_no_capture_names_its_captures_by_their_warc_file(
