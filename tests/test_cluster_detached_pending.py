@@ -337,3 +337,43 @@ def test_a_post_claimed_by_an_article_whose_deliveries_died_is_sent_by_another(t
         assert len(rechecks.sent) == 1 and rechecks.sent[0].startswith("archiver-tk-r"), rechecks.sent
     finally:
         client.close()
+
+
+def test_a_process_that_cannot_open_its_session_keeps_no_broker_connection_per_task(tmp_path: Path,
+                                                                                    broker: str) -> None:
+    """A worker process whose index is away fails each task it takes and counts each article task
+    handled through the broker: it leaves no connection to the broker open per task. Each task made
+    a Redis client of its own and never closed it: while the index stayed away, the broker's
+    connections grew with every task taken."""
+    import redis
+
+    from archiver.cluster import worker
+    from archiver.cluster.config import TASK_NAME
+    from archiver.net import NetOptions
+    from archiver.pipeline.tasks import ArticleTask
+    from tests.services import free_port
+
+    down = f"postgresql://postgres@127.0.0.1:{free_port()}/archive"  # nothing listens there
+    settings = worker.WorkerSettings(broker=broker, archive_dir=tmp_path / "archive",
+                                     net=NetOptions.from_options(None, None, None), index_url=down,
+                                     identity="pg:test/x/public")
+    app = worker.worker_app(settings)
+    key = "archiver:run:test-unopened:2"
+    tasks = [f"a{n}" for n in range(6)]
+    client = redis.Redis.from_url(broker)
+    app.send_task = lambda name, *, args, task_id, queue: None  # (the re-checks it sends)
+    results = []  # (kept, as Celery keeps a failure until it is stored)
+    try:
+        client.hset(key, mapping={"token": "tk", "articles": json.dumps(tasks), "deferred": json.dumps(["t:1"])})
+        before = int(client.info("clients")["connected_clients"])
+        for task_id in tasks:
+            message = {"task": ArticleTask(f"https://news.example/{task_id}.html").to_dict(), "since": "",
+                       "index": "pg:test/x/public", "follow": key, "run": "tk"}
+            results.append(app.tasks[TASK_NAME].apply(args=[message], task_id=task_id))
+            assert results[-1].failed(), results[-1].result
+        assert int(client.scard(f"{key}:handled")) == len(tasks)
+        after = int(client.info("clients")["connected_clients"])
+        assert after <= before + 1, (before, after)
+    finally:
+        worker._PROCESS.pop("current", None)
+        client.close()

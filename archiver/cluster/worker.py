@@ -132,13 +132,26 @@ class WorkerProcess:
         """A task this process could not start, its session not opened (the index away as the
         process started): an ending for good (its answer is that failure), so an article task of a
         run that does not wait is counted handled, as one whose handler raised is. Counting needs
-        only the broker; one that does not answer either leaves it uncounted, said in the log."""
+        only the broker; one that does not answer either leaves it uncounted, said in the log. The
+        broker client it makes for that is closed once it is counted: a process whose index stays
+        away takes task after task, and would leave a connection open for each."""
+        made = None
         try:
             if self.claims is None:
-                self.claims = Claims(_broker_client(self.settings.broker))
+                if not message.get("follow") or message.get("task", {}).get("type") != "article":
+                    return  # (nothing to count)
+                made = _broker_client(self.settings.broker)
+                self.claims = Claims(made)
             self._ended(task_id, message, task_from_dict(message["task"]))
         except Exception as e:
             log.warning("%s: its run could not count it as handled (%s)", task_id, e)
+        finally:
+            if made is not None:
+                self.claims = None
+                try:
+                    made.close()
+                except Exception as e:  # (its connection goes with the client)
+                    log.debug("%s: the broker client could not be closed (%s)", task_id, e)
 
     def _ended(self, task_id: str, message: dict[str, Any], task: Task) -> None:
         """An article task of a detached run has ended: counted (`detached.articles_handled`), before
