@@ -377,3 +377,39 @@ def test_a_process_that_cannot_open_its_session_keeps_no_broker_connection_per_t
     finally:
         worker._PROCESS.pop("current", None)
         client.close()
+
+
+@pytest.mark.parametrize("left", ["a0|send", "a0"])
+def test_a_post_claimed_by_an_older_worker_is_not_waited_for(tmp_path: Path, broker: str, monkeypatch: Any,
+                                                             left: str) -> None:
+    """A post claim an older worker left in a run still in flight (kept 30 days, never marked sent:
+    its holder sent the post, or its next delivery does) is left to its holder at once, by a citing
+    article and by the re-checks kept back alike. Each waited twice a claim's time to live and more
+    (over two minutes by default) on every such post, then skipped it anyway."""
+    import time
+
+    import redis
+
+    from archiver.cluster.detached import TTL, articles_handled, follow_up
+
+    monkeypatch.setenv("ARCHIVER_CLAIM_TTL", "2")  # (a wait on the claim: 9 s)
+    cited, kept = (Post(platform="twitter", kind="embedded", source="https://news.example/a.html",
+                        evidence="blockquote.twitter-tweet", post_id=str(n),
+                        url=f"https://twitter.com/RivertonDesk/status/{n}") for n in (31, 32))
+    key = "archiver:run:test-older:1"
+    client = redis.Redis.from_url(broker)
+    try:
+        client.hset(key, mapping={"token": "tk", "articles": json.dumps(["a1"]), "deferred": json.dumps([kept.key])})
+        for post in (cited, kept):
+            client.set(f"{key}:post:{post.key}", left, ex=TTL)  # as an older worker claimed it
+        article, rechecks = _Dies(), _Dies()
+        started = time.monotonic()
+        with open_index(tmp_path / "archive") as index:
+            follow_up(client, article, key, [cited], since="", recapture=False, index=index,
+                      identity="pg:test/x/public", owner="a1")
+        articles_handled(client, rechecks, key, "a1", since="", recapture=False, identity="pg:test/x/public")
+        took = time.monotonic() - started
+        assert article.sent == [] and rechecks.sent == [], (article.sent, rechecks.sent)
+        assert took < 3, took
+    finally:
+        client.close()

@@ -286,7 +286,10 @@ def _claim_post(client: Redis, claim: str, owner: str, pending_ms: int, *, ex: i
     for good). A claim another article holds and has not honoured yet (its post neither sent,
     `|sent`, nor skipped, `|skip`) is waited for: it is honoured within moments, or its holder died
     and it expires (it lives `pending_ms`), and then `owner` takes it. The wait is bounded (twice
-    that time and a little more); a claim still unsettled then is left to its holder."""
+    that time and a little more); a claim still unsettled then is left to its holder. A claim left
+    unsettled by a worker of an older version (which kept every claim `TTL`, and never marked one
+    sent: its holder sent the post, or its next delivery does) is recognised by its time to live,
+    longer than any pending claim's (`_kept_for_the_run`), and not waited for."""
     import time
 
     deadline = time.monotonic() + 2 * pending_ms / 1000 + 5
@@ -299,9 +302,21 @@ def _claim_post(client: Redis, claim: str, owner: str, pending_ms: int, *, ex: i
         if not held:
             continue  # (expired between the two looks)
         if held == RECHECK or held.endswith(("|sent", "|skip")) or _holder(held) == owner \
-                or time.monotonic() >= deadline:
+                or time.monotonic() >= deadline or _kept_for_the_run(client, claim):
             return held
         time.sleep(CLAIM_POLL)
+
+
+OLDER_CLAIM_MS = 24 * 3600 * 1000  # a post's claim with longer to live is kept for the run, not pending
+
+
+def _kept_for_the_run(client: Redis, claim: str) -> bool:
+    """The post's claim `claim` is kept for the run (`TTL`, or no expiry), not pending: it does not
+    free itself within a claim's time to live, and waiting for it would be in vain. A pending claim
+    lives a claim's time to live (a minute; `ARCHIVER_CLAIM_TTL`); one an older worker left
+    unsettled lives the run's 30 days."""
+    left = int(client.pttl(claim))
+    return left == -1 or left > OLDER_CLAIM_MS
 
 
 def articles_handled(client: Redis, app: Any, key: str, task_id: str, *, since: str, recapture: bool,
