@@ -413,3 +413,63 @@ def test_a_post_claimed_by_an_older_worker_is_not_waited_for(tmp_path: Path, bro
         assert took < 3, took
     finally:
         client.close()
+
+
+class _SentThenDies(_Dies):
+    """`send_task` that sends, then dies (as a worker killed before it marks the post sent)."""
+
+    def send_task(self, name: str, *, args: list[Any], task_id: str, queue: str) -> None:
+        self.sent.append(task_id)
+        raise SystemExit("killed")
+
+
+def test_a_post_sent_by_an_article_and_then_re_checked_is_counted_once(tmp_path: Path, broker: str,
+                                                                        postgres_url: str, monkeypatch: Any) -> None:
+    """An article's worker sends a post kept back as a re-check, then dies before marking its claim
+    sent; the article is given up, the claim expires, and the re-checks kept back send the post
+    again, under a re-check's task ID (answered from the index: captured once). `runs status` counts
+    the post once, as the article's post. It counted it twice: as a post and as a re-check."""
+    import redis
+
+    from archiver.cluster.claims import DeliveryCapReached
+    from archiver.cluster.detached import articles_handled, follow_up, run_key, scope_of, status
+    from archiver.cluster.executor import QueueExecutor
+    from archiver.index.rows import DETACHED_RUN
+    from archiver.pipeline.postcapture import PostOutcome
+    from archiver.pipeline.tasks import PostResult
+    from archiver.times import iso_seconds, utc_now
+
+    monkeypatch.setenv("ARCHIVER_CLAIM_TTL", "1")  # a claim not honoured frees itself within a second
+    post = Post(platform="twitter", kind="embedded", source="https://news.example/a.html",
+                evidence="blockquote.twitter-tweet", post_id="41", url="https://twitter.com/RivertonDesk/status/41")
+    archive = tmp_path / "archive"
+    with open_index(archive, url=postgres_url) as index:
+        run_id = index.start_run(DETACHED_RUN)
+    key = run_key(scope_of(archive, postgres_url), run_id)
+    client = redis.Redis.from_url(broker)
+    try:
+        client.hset(key, mapping={"token": "tk", "since": utc_now(), "started_at": iso_seconds(),
+                                  "specs": json.dumps([post.source]), "problems": "[]", "articles": json.dumps(["a1"]),
+                                  "rechecks": "[]", "before": json.dumps({post.key: None}),
+                                  "deferred": json.dumps([post.key]), "max_feed_articles": 10, "seed_feeds": 0,
+                                  "seed_articles_left_out": 0})
+        article, rechecks = _SentThenDies(), _Dies()
+        with open_index(archive, url=postgres_url) as index, pytest.raises(SystemExit):
+            follow_up(client, article, key, [post], since="", recapture=False, index=index,
+                      identity="pg:test/x/public", owner="a1")
+        wait_for("the claim to expire", lambda: not client.exists(f"{key}:post:{post.key}"), timeout=10)
+        articles_handled(client, rechecks, key, "a1", since="", recapture=False, identity="pg:test/x/public")
+        assert len(article.sent) == 1 and len(rechecks.sent) == 1, (article.sent, rechecks.sent)
+        with QueueExecutor(broker) as executor:  # the answers, as the workers store them
+            backend = executor.app.backend
+            backend.mark_as_failure("a1", DeliveryCapReached("given up: its worker died on each of 2 deliveries"))
+            answer = PostResult(PostOutcome(post.key, "twitter", post.url, "active", captures=1, source="live"))
+            for task_id in (*article.sent, *rechecks.sent):
+                backend.store_result(task_id, answer.to_dict(), "SUCCESS")
+        found = status(run_id, archive, broker, index_url=postgres_url)
+    finally:
+        client.close()
+    assert found.state == "done" and found.summary is not None, found
+    summary = found.summary.to_dict()
+    assert [p["key"] for p in summary["results"]] == [post.key], summary["results"]
+    assert summary["posts"] == 1 and summary["posts_rechecked"] == 0, summary

@@ -479,6 +479,11 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
         article_tasks += [ArticleTask.from_dict(e["task"]) for e in listed]
         article_ids = article_ids + [e["id"] for e in listed]
         tasks = {e["id"]: PostTask.from_dict(e["task"]) for e in sent}
+        # A post an article sent whose claim then expired unmarked (its worker died before marking it
+        # sent) may be sent again as a re-check kept back: counted once, as the article's post (the
+        # second is answered from the index, nothing captured twice).
+        cited = {t.key for t in tasks.values()}
+        late = [(i, k) for i, k in late if k not in cited]
         rechecks = [(i, k) for i, k in json.loads(raw["rechecks"])] + late
         tasks.update({i: PostTask(recheck_key=k) for i, k in rechecks})
         post_ids = [e["id"] for e in sent]
