@@ -8,8 +8,10 @@ has expired."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +89,7 @@ def test_a_run_whose_sender_was_killed_while_its_tasks_were_sent_is_reported_fai
         "        os.kill(os.getpid(), signal.SIGKILL)\n"
         "    real(self, task_id)\n"
         "QueueExecutor.dispatch = dispatch\n"
+        "QueueExecutor.__init__.__kwdefaults__['grace'] = 2.0\n"  # (its lock lives the TTL and this wait)
         "detached.enqueue(DETACHED_RUN, sys.argv[4:], Path(sys.argv[1]), sys.argv[2], plan=Plan(),"
         " index_url=sys.argv[3])\n")
     env = {**os.environ, "ARCHIVER_CLAIM_TTL": "1", "PYTHONPATH": str(ROOT)}
@@ -106,6 +109,119 @@ def test_a_run_whose_sender_was_killed_while_its_tasks_were_sent_is_reported_fai
                         postgres_url, "--archive-dir", str(archive), "--format", "json"], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and '"state": "failed"' in r.stdout, r.stdout + r.stderr
+
+
+class _Cuttable:
+    """A TCP forwarder on a loopback port of its own to the broker's: `cut()` closes every
+    connection through it and refuses new ones (the broker away, for whoever goes through it only:
+    the broker itself keeps its data and its clock, and answers others), `restore()` lets them in."""
+
+    def __init__(self, target: int) -> None:
+        from tests.services import free_port
+
+        self.target = target
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._conns: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+        self.restore()
+
+    def restore(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen()
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                near, _ = listener.accept()
+                far = socket.create_connection(("127.0.0.1", self.target))
+            except OSError:
+                return
+            self._conns += [near, far]
+            for a, b in ((near, far), (far, near)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(a: socket.socket, b: socket.socket) -> None:
+        try:
+            while data := a.recv(65536):
+                b.sendall(data)
+        except OSError:
+            pass
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self) -> None:
+        if self._listener is not None:
+            for s in (self._listener, *self._conns):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                s.close()
+            self._listener, self._conns = None, []
+
+
+def test_a_live_sender_whose_broker_is_away_longer_than_a_claim_is_not_reported_failed(
+        tmp_path: Path, broker: str, redis_server: Any, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The broker away from the sender (and back) for longer than a claim's time to live, and
+    shorter than the sender waits for it: the sender still holds its lock, `runs status` reports
+    the run running and leaves its row open, and the sender then sends every task. The lock lived
+    a claim's time to live: it expired while the sender waited, and `runs status` closed the row of
+    a live sender's run as failed."""
+    import time
+
+    import redis
+
+    from archiver.cluster import detached
+    from archiver.cluster.executor import QueueExecutor
+    from archiver.index.rows import DETACHED_RUN
+    from archiver.pipeline.run import Plan
+
+    monkeypatch.setenv("ARCHIVER_CLAIM_TTL", "1")
+    way = _Cuttable(redis_server.port)
+    real = QueueExecutor.dispatch
+    away = threading.Event()
+
+    def dispatch(self: QueueExecutor, task_id: str) -> None:
+        if task_id.endswith("-2"):  # the broker away from the sender, which waits for it (five minutes)
+            way.cut()
+            away.set()
+        real(self, task_id)
+
+    monkeypatch.setattr(QueueExecutor, "dispatch", dispatch)
+    archive = tmp_path / "archive"
+    sent: list[int] = []
+    sender = threading.Thread(target=lambda: sent.append(detached.enqueue(
+        DETACHED_RUN, ARTICLES, archive, way.url, plan=Plan(), index_url=postgres_url)))
+    sender.start()
+    try:
+        assert away.wait(60), "the sender never reached its second task"
+        time.sleep(3.0)  # three times a claim's time to live, the broker away from the sender all along
+        key = detached.run_key(detached.scope_of(archive, postgres_url), 1)
+        client = redis.Redis.from_url(broker)
+        try:
+            assert client.hget(key, detached.SENDING) is not None  # (still sending)
+            held = bool(client.exists(f"{key}:sender"))
+        finally:
+            client.close()
+        found = detached.status(1, archive, broker, index_url=postgres_url)
+    finally:
+        way.restore()
+        sender.join(60)
+        way.cut()
+    assert held and found.state == "running", (held, found)
+    assert sent == [1]  # the sender went on once its broker was back, and sent every task
+    assert _row(archive, postgres_url)[1] is None  # open: the workers have its tasks
+    found = detached.status(1, archive, broker, index_url=postgres_url)
+    assert found.state == "running" and found.articles == len(ARTICLES), found
 
 
 def test_a_run_whose_sender_ends_as_runs_status_reads_it_is_not_reported_failed(

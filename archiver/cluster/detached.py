@@ -139,7 +139,7 @@ def _send(key: str, broker: str, identity: str, specs: Sequence[str], due: Seque
                   "seed_articles_left_out": seed_articles_left_out, SENDING: "1"}
         # Held while the tasks are sent: a record still marked `SENDING` whose sender holds this no
         # more was left by a sender that stopped before it was done (`runs status` says so).
-        sender = _sender_lock(executor.client, key)
+        sender = _sender_lock(executor.client, key, executor.grace)
         sender.acquire(wait=0)  # (the run's own key: nobody else holds it)
         try:
             executor.client.hset(key, mapping=record)
@@ -163,13 +163,18 @@ def _send(key: str, broker: str, identity: str, specs: Sequence[str], due: Seque
 SENDING = "sending"  # a detached run's record so marked: its sender has not sent every task yet
 
 
-def _sender_lock(client: Redis, key: str) -> Any:
-    """The lock the sender of the detached run at `key` holds while it sends the run's tasks; a
-    sender that dies lets it expire within the claims' time to live (`claim_ttl`)."""
+def _sender_lock(client: Redis, key: str, broker_wait: float) -> Any:
+    """The lock the sender of the detached run at `key` holds while it sends the run's tasks. It
+    lives the claims' time to live (`claim_ttl`) and the `broker_wait` seconds the sender waits for
+    its broker on each step, renewed every third of the former: a broker away for as long as the
+    sender waits for it finds the lock of a live sender still held when it is back, and `runs status`
+    reports that run running, not failed. A sender that dies lets it expire within both (six minutes
+    by default)."""
     from .claims import claim_ttl
     from .redislock import RedisLock
 
-    return RedisLock(client, f"{key}:sender", ttl=claim_ttl(), grace=5.0)  # (its broker waited for already)
+    return RedisLock(client, f"{key}:sender", ttl=claim_ttl() + broker_wait, renew_every=claim_ttl() / 3,
+                     grace=5.0)  # (its broker waited for already)
 
 
 def _close_unsent(archive_dir: Path, index_url: str | None, run_id: int, error: BaseException) -> None:

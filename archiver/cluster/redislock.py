@@ -2,7 +2,8 @@
 compare-and-delete, so only its holder ever extends or frees it.
 
 A holder that dies stops renewing: its lock expires after `ttl` seconds and the next one takes it.
-A holder that lives renews every third of `ttl` from a thread of its own, however long its work.
+A holder that lives renews every third of `ttl` (or every `renew_every` seconds) from a thread of
+its own, however long its work.
 """
 
 from __future__ import annotations
@@ -66,13 +67,16 @@ class RedisLock:
 
     `grace`: seconds Redis may be unreachable before acquiring gives up with its error. The value
     held is `<host>:<pid>:<random>`, so an operator (or a test) can see who holds a lock.
+    `renew_every`: seconds between two renewals (a third of `ttl` by default; never more).
     """
 
     def __init__(self, client: Redis, key: str, *, ttl: float = 60.0, grace: float = 60.0,
-                 poll: float = 0.05) -> None:
+                 poll: float = 0.05, renew_every: float | None = None) -> None:
         self.client = client
         self.key = key
         self.ttl_ms = max(1000, int(ttl * 1000))
+        third = self.ttl_ms / 3000
+        self.renew_every = third if renew_every is None else max(0.1, min(third, renew_every))
         self.grace = grace
         self.poll = poll
         self.token = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}"
@@ -106,7 +110,7 @@ class RedisLock:
 
     def _renew(self) -> None:
         errors = redis_errors()
-        while not self._stop.wait(self.ttl_ms / 3000):
+        while not self._stop.wait(self.renew_every):
             try:
                 if not self.client.eval(_RENEW, 1, self.key, self.token, self.ttl_ms):
                     log.warning("lock %s expired while held (Redis restarted without its data?)", self.key)
