@@ -144,6 +144,21 @@ def test_what_a_redirect_of_a_held_article_leads_to() -> None:
                  "https://login.courier.example/", "https://accounts.news.example/signin/v2",
                  "https://news.example/gdpr/notice"):
         assert moved_away(held, held, wall) == "a login, subscription or consent page", wall
+    for wall in ("https://news.example/account/sign-in", "https://news.example/subscribe-now",
+                 "https://news.example/my-account/", "https://news.example/auth/realms/news/protocol/openid-connect/auth"):
+        assert moved_away(held, held, wall) == "a login, subscription or consent page", wall
+    # ... but not an article whose name holds a wall's word among others, one in a section named as
+    # a wall is, nor a site whose own host or section is so named.
+    for page, why in (("https://news.example/2024/accounts-of-the-flood.html", "another page of its site"),
+                      ("https://news.example/2024/03/consent-decree-is-lifted", "another page of its site"),
+                      ("https://courier.example/2024/03/register-to-vote-by-friday.html", "another site"),
+                      ("https://news.example/register/2024/03/11/levee.html", "another page of its site")):
+        assert moved_away(held, held, page) == why, page
+    section = "https://news.example/register/2024/03/10/council-vote.html"
+    assert moved_away(section, section, "https://news.example/register/budget") == "another page of its site"
+    own = "https://register.example/2024/03/10/council-vote.html"
+    assert moved_away(own, own, "https://register.example/news/council-vote-10452") is None
+    assert moved_away(own, own, "https://register.example/2024/03/11/levee.html") == "another page of its site"
     # Given under an old address that led to it (held there since): its destination is the article.
     old = "https://news.example/story.php?id=88"
     assert moved_away(held, old, held) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote_plus, urlsplit, urlunsplit
 
 
 def url_key(url: str) -> str:
@@ -124,8 +124,16 @@ _ID_TOKEN = re.compile(r"^(?:\d{5,}|(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,
 _NO_SLUG = frozenset({"index", "default", "amp"})
 _EXTENSION = re.compile(r"\.(?:s?html?|php\d?|aspx?|jsp|cfm)$")
 _NOT_FOUND = re.compile(r"(?:^|[/_.-])(?:404|410|not-?found|notfound|page-?not-?found|error)(?:$|[/_.-])")
-_WALL = re.compile(r"(?:^|[/_.-])(?:log-?in|sign-?in|sign-?up|signon|subscribe|subscription|register|paywall|"
-                   r"accounts?|auth|sso|consent|privacy-?gate|gdpr)(?:$|[/_.-])")
+_WALL_WORD = (r"(?:log-?in|sign-?in|sign-?up|signon|subscribe|subscription|register|paywall|accounts?|auth|sso|"
+              r"consent|privacy-?gate|gdpr)")
+# A host's first label that names a wall (`consent.example.com`, `login.example.com`).
+_WALL = re.compile(rf"(?:^|[_.-]){_WALL_WORD}(?:$|[_.-])")
+# A part of a path that names a wall: a wall's word alone, or with one other word (`/login`,
+# `/account/sign-in`, `/subscribe-now`, `/my-account`); an article's name says more
+# (`/2024/accounts-of-the-flood.html`, `/register-to-vote-by-friday`).
+_WALL_PART = re.compile(rf"(?:{_WALL_WORD}|{_WALL_WORD}[_.-]\w+|\w+[_.-]{_WALL_WORD})")
+# A part of a path that is an article's, after which a wall's word named a section (`/register/2024/…`).
+_ARTICLE_PART = re.compile(r"(?:19|20)\d\d|[^/_.-]+(?:[_.-][^/_.-]+){2,}")
 # What `moved_away` calls a wall a reader must pass (log in, subscribe, or consent to tracking):
 # the article may well be behind it, unseen.
 WALL = "a login, subscription or consent page"
@@ -152,7 +160,8 @@ def moved_away(held: str, given: str, reached: str) -> str | None:
         return "another page of its site"
     elsewhere = not any(_site(to.hostname) == _site(home.hostname) for home in homes)
     path = unquote_plus(to.path).lower()
-    if _WALL.search((to.hostname or "").split(".", 1)[0]):
+    if _WALL.search((to.hostname or "").split(".", 1)[0]) \
+            and (to.hostname or "").lower() not in {(home.hostname or "").lower() for home in homes}:
         return WALL  # a wall on a host of its own (`consent.example.com`, `login.example.com`)
     if all(_EXTENSION.sub("", part) in ("index", "default", "home") for part in path.split("/") if part):
         return "another site" if elsewhere else "the site's home page"  # (`/`, `/index.html`)
@@ -160,13 +169,26 @@ def moved_away(held: str, given: str, reached: str) -> str | None:
         old = unquote_plus(home.path).lower()
         if old.rstrip("/") == path.rstrip("/") or _ids(old) & _ids(path) or _same_name(_slug(old), _slug(path)):
             return None
-    if _WALL.search(path):
+    if _walled(path, homes):
         return WALL
     if elsewhere:
         return "another site"
     if _NOT_FOUND.search(path):
         return "a page not found"
     return "another page of its site"
+
+
+def _walled(path: str, homes: list[SplitResult]) -> bool:
+    """True when `path` (lower case) is a wall's: one of its parts names one (`_WALL_PART`), and is
+    neither a part of the article's own address (a section named "Register") nor followed by an
+    article's part (`/register/2024/03/story.html`: a section of that name)."""
+    own = {_EXTENSION.sub("", part) for home in homes for part in unquote_plus(home.path).lower().split("/") if part}
+    parts = [_EXTENSION.sub("", part) for part in path.split("/") if part]
+    for i, part in enumerate(parts):
+        if part not in own and _WALL_PART.fullmatch(part) \
+                and not any(_ARTICLE_PART.fullmatch(later) for later in parts[i + 1:]):
+            return True
+    return False
 
 
 # The first part of a host name that names one site's other door (its mobile copy, its AMP copy).
