@@ -41,6 +41,35 @@ def redis_client(broker: str) -> Any:
     client.close()
 
 
+def test_a_lock_let_go_while_its_renewal_was_asked_is_not_taken_back(redis_client: Any) -> None:
+    """`release` stops waiting for a renewal after a while (a slow broker) and deletes the lock; the
+    renewal, answering late that the lock is gone, must not take it again: it would outlive its
+    holder by its whole lifetime."""
+    import threading
+
+    lock = RedisLock(redis_client, "t:late", ttl=1.0, renew_every=0.1)
+    asked = threading.Event()
+    real_eval = redis_client.eval
+
+    def late_eval(script: str, numkeys: int, *args: Any) -> Any:
+        if lock.held and not asked.is_set() and args and args[0] == "t:late" and "pexpire" in script.lower():
+            asked.set()
+            lock._stop.set()  # as `release` does, then deletes the lock while this call is out
+            redis_client.delete("t:late")
+        return real_eval(script, numkeys, *args)
+
+    redis_client.eval = late_eval
+    try:
+        assert lock.acquire(wait=0)
+        assert asked.wait(10)
+        assert lock._renewer is not None
+        lock._renewer.join(10)
+        assert not redis_client.exists("t:late"), redis_client.get("t:late")
+    finally:
+        redis_client.eval = real_eval
+        lock.release()
+
+
 def test_messages_are_json_and_pickle_is_refused() -> None:
     from kombu.exceptions import ContentDisallowed
     from kombu.serialization import loads, prepare_accept_content

@@ -307,7 +307,7 @@ def _claim_post(client: Redis, claim: str, owner: str, pending_ms: int, *, ex: i
         if not held:
             continue  # (expired between the two looks)
         if held == RECHECK or held.endswith(("|sent", "|skip")) or _holder(held) == owner \
-                or time.monotonic() >= deadline or _kept_for_the_run(client, claim):
+                or time.monotonic() >= deadline or _kept_for_the_run(client, claim, pending_ms):
             return held
         time.sleep(CLAIM_POLL)
 
@@ -315,13 +315,13 @@ def _claim_post(client: Redis, claim: str, owner: str, pending_ms: int, *, ex: i
 OLDER_CLAIM_MS = 24 * 3600 * 1000  # a post's claim with longer to live is kept for the run, not pending
 
 
-def _kept_for_the_run(client: Redis, claim: str) -> bool:
+def _kept_for_the_run(client: Redis, claim: str, pending_ms: int) -> bool:
     """The post's claim `claim` is kept for the run (`TTL`, or no expiry), not pending: it does not
     free itself within a claim's time to live, and waiting for it would be in vain. A pending claim
-    lives a claim's time to live (a minute; `ARCHIVER_CLAIM_TTL`); one an older worker left
-    unsettled lives the run's 30 days."""
+    lives a claim's time to live (`pending_ms`: a minute unless `ARCHIVER_CLAIM_TTL` says more); one
+    an older worker left unsettled lives the run's 30 days."""
     left = int(client.pttl(claim))
-    return left == -1 or left > OLDER_CLAIM_MS
+    return left == -1 or left > max(OLDER_CLAIM_MS, 2 * pending_ms)
 
 
 def articles_handled(client: Redis, app: Any, key: str, task_id: str, *, since: str, recapture: bool,

@@ -114,8 +114,12 @@ class RedisLock:
             try:
                 if not self.client.eval(_RENEW, 1, self.key, self.token, self.ttl_ms):
                     log.warning("lock %s expired while held (Redis restarted without its data?)", self.key)
-                    # Taken back if free: the holder is still at work.
-                    self.client.set(self.key, self.token, nx=True, px=self.ttl_ms)
+                    # Taken back if free: the holder is still at work, unless it let go meanwhile
+                    # (`release`, which may have stopped waiting for this call): then never taken
+                    # back, or given up again at once, lest it outlive its holder by its lifetime.
+                    if not self._stop.is_set() and self.client.set(self.key, self.token, nx=True, px=self.ttl_ms) \
+                            and self._stop.is_set():
+                        self.client.eval(_RELEASE, 1, self.key, self.token)
             except errors as e:
                 log.info("lock %s: not renewed (%s); trying again", self.key, e)
 
