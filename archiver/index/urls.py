@@ -117,6 +117,14 @@ def article_keys(given: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(keys))
 
 
+def as_captured(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The addresses an article capture may have been made at for `url_key`s `keys` (as
+    `article_keys` gives them): each as it is and with the trailing slash `url_key` takes off. A
+    held article whose address redirected to its own new address is captured there, and is found
+    by it so."""
+    return tuple(dict.fromkeys(spelling for key in keys for spelling in (key, key + "/")))
+
+
 # A path's parts that name one article: a run of five digits or more (a year, a month or a day is
 # shorter), or a hexadecimal ID of eight characters or more with both digits and letters.
 _ID_TOKEN = re.compile(r"^(?:\d{5,}|(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,})$")

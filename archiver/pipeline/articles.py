@@ -104,7 +104,7 @@ class ArticleHandler:
             if target is None and is_url(task.spec):
                 _note_platform_page(task.spec)
             fetched = self._read(target or task.spec, batch)
-            self._moved(target or task.spec, fetched)
+            held = self._moved(target or task.spec, fetched, given=task.spec)
             if target is not None:
                 fetched.doc = replace(fetched.doc, source=task.spec)  # named as the user gave it
         except (SourceError, NetworkError) as e:
@@ -135,7 +135,7 @@ class ArticleHandler:
         if feed is not None:
             return self._feed(task, fetched, feed)
         try:
-            outcome, posts = self.index_document(fetched.doc, fetched.batch, found=found)
+            outcome, posts = self.index_document(fetched.doc, fetched.batch, found=found, held=held)
         except OSError as e:
             if is_full(e):  # a screenshot or media file: name it
                 raise disk_full(e.filename or self.s.archive_dir) from e
@@ -166,23 +166,33 @@ class ArticleHandler:
                           batch)
         return SourceError(f"{spec}: answered HTTP {e.status} now; the archive holds its earlier captures ({lookup})")
 
-    def _moved(self, spec: str, fetched: Fetched) -> None:
+    def _moved(self, spec: str, fetched: Fetched, *, given: str | None = None) -> str | None:
         """An article this archive captured before whose address now redirects to a page that is
         not the article (the site's home page, a login wall, a page not found that answers 200,
         another article, another site: `urls.moved_away`): that answer is recorded as a capture of
         the article that failed, with its date, its reason and its exchanges, and MovedAway is
-        raised; nothing of the page reached is read as the article's. A redirect to the article's
-        own canonical address (https, a trailing slash, a new name keeping its ID) is the article."""
+        raised; nothing of the page reached is read as the article's.
+
+        A redirect to the article's own canonical address (https, a trailing slash, its AMP or
+        mobile host, a new name keeping its ID) is the article: the URL it is held under is
+        returned, for the page reached to be read, cited and captured as that article's (the
+        address it answered at is the capture's). None when the source is no held article
+        redirected. The held article is the one held at `spec` (the address read), or the one a
+        run first read from it or from `given` (the short link the user gave that led to `spec`)."""
         from ..index.urls import WALL, moved_away, url_key, without_tracking
 
         reached = fetched.doc.url
         if fetched.batch is None or not reached or not is_url(spec) \
                 or url_key(reached) == url_key(without_tracking(spec)):
-            return  # not fetched, or not redirected
+            return None  # not fetched, or not redirected
         held = self.s.index.held_article(spec)
-        why = moved_away(held[1], spec, reached) if held is not None else None
-        if held is None or why is None:
-            return
+        if held is None and given is not None and given != spec and is_url(given):
+            held = self.s.index.held_article(given)  # (a short link given, held as the article's source)
+        if held is None:
+            return None
+        why = moved_away(held[1], spec, reached)
+        if why is None:
+            return held[1]
         article_id, url = held
         shown_to = redact_url(reached)
         # Behind a wall the article may still be there: what is known is that a reader is not shown it.
@@ -290,21 +300,25 @@ class ArticleHandler:
         if network:
             self._network = True
 
-    def index_document(self, doc: Document, batch: Batch | None = None, *,
-                       found: Found | None = None) -> tuple[ArticleOutcome, list[Post]]:
+    def index_document(self, doc: Document, batch: Batch | None = None, *, found: Found | None = None,
+                       held: str | None = None) -> tuple[ArticleOutcome, list[Post]]:
         """Detect the posts, resolve short links, index the citations, then capture the article page.
 
         `batch` holds what fetching the document recorded; the article's capture goes on in it.
         Returns the outcome and the posts to capture (unresolved short links have none), which
-        `found` is also told before the page is captured.
+        `found` is also told before the page is captured. `held`: the URL of the held article the
+        document is, read at another address its own redirected to (`_moved`): its citations and
+        its capture are that article's, the capture made at the address it answered at.
         """
         from ..detect import detect
         from ..detect.text import headline
+        from ..index.urls import url_key
 
         s = self.s
         if batch is None:
             batch = Batch(s.store)
-        url = doc.url or _file_uri(doc.path or doc.source)
+        at = doc.url or _file_uri(doc.path or doc.source)  # where the page answered
+        url = held or at  # the article's own URL in the index
         outcome = ArticleOutcome(doc.source, url)
         try:
             posts = detect(doc)
@@ -338,12 +352,15 @@ class ArticleHandler:
             wanted = [p for p in posts if p.kind != "shortlink"]
             if found is not None:
                 found(tuple(wanted), self._network, self._links_unanswered(wanted))
-            held = s.index.article_captured(url)
+            captured = s.index.article_captured(url)
+            # A held article that answers at another address than at its latest capture (its own
+            # redirected to its new address): captured there, once, to show where it is now.
+            moved = captured and held is not None and _latest_capture_url(s, url) != url_key(at)
             if cited_before and not capped:
                 # What a read no longer finds is dropped (dated); a post cited again is cited again.
                 # (A read cut at --max-posts still cites what it left out: nothing is dropped then.)
                 outcome.dropped_citations = len(s.index.drop_citations(article_id, set(outcome.posts)))
-            if held:
+            if captured:
                 # An article read again that cites posts it did not cite at its latest read, or no
                 # longer cites some, has changed where it matters here (a live blog adding posts, an
                 # edit swapping or taking out an embed): its page is captured again, to show it so.
@@ -354,8 +371,11 @@ class ArticleHandler:
                 elif behind:
                     log.info("%s: its citations changed after its latest complete capture (a run that read the change "
                              "ended before capturing it): captured again", doc.source)
-            if self.recapture or not held or behind or outcome.new_citations or outcome.dropped_citations:
-                page = self._capture_article(doc, url, article_id, batch, outcome)
+                elif moved:
+                    log.info("%s: answers at %s now, redirected from its address: captured again there", doc.source,
+                             redact_url(at))
+            if self.recapture or not captured or behind or moved or outcome.new_citations or outcome.dropped_citations:
+                page = self._capture_article(doc, url, article_id, batch, outcome, at=at)
                 wanted += self._rendered_posts(doc, page, article_id, outcome, room=cap - len(set(outcome.posts)),
                                                capped=capped)
             elif batch.records:
@@ -472,17 +492,19 @@ class ArticleHandler:
         return new
 
     def _capture_article(self, doc: Document, url: str, article_id: int, batch: Batch,
-                         outcome: ArticleOutcome) -> object:
+                         outcome: ArticleOutcome, *, at: str | None = None) -> object:
         """Capture the article page (HTML only) into `batch` and index the capture; returns what
         the browser gave (None for text, or when the capture failed); a failed capture is noted in
-        `outcome` (a failed article) and named."""
+        `outcome` (a failed article) and named. `at`: the address the page is loaded from and its
+        capture is of, when it is not the article's own `url` (a held article that moved)."""
         s = self.s
+        at = at or url
         shots = make_dirs(article_dir(s.archive_dir, url))
         error = None
         page = None
         if not is_url(doc.source) and doc.raw is not None:
             ctype = "text/html; charset=utf-8" if doc.is_html else "text/plain; charset=utf-8"
-            batch.write_resource(url, doc.content_type or ctype, doc.raw)
+            batch.write_resource(at, doc.content_type or ctype, doc.raw)
         if doc.is_html and doc.source == "-":
             # Its bytes are kept (above), but a browser loads a page from an address, which a page
             # read from stdin does not have.
@@ -490,7 +512,7 @@ class ArticleHandler:
                         "file and give that to have it rendered")
         elif doc.is_html:
             try:
-                page = s.browser.capture(url, batch, screenshot_path=screenshot_path(shots),
+                page = s.browser.capture(at, batch, screenshot_path=screenshot_path(shots),
                                          element_selectors=EMBED_ELEMENT_SELECTORS, element_dir=shots)
                 error = page.load_failure() or page.cut_short
                 if error is not None and page.file_to_save is not None and is_url(doc.source):
@@ -515,7 +537,7 @@ class ArticleHandler:
             s.index.upsert_article(url, title=title)
         with s.index.transaction():
             cid = s.index.add_capture(Capture(
-                post_key=None, article_id=article_id, source="live", url=url,
+                post_key=None, article_id=article_id, source="live", url=at,
                 status="ok" if not error else "error",
                 screenshot=relative(s.archive_dir, getattr(page, "screenshot", None)),
                 screenshot_sha256=getattr(page, "screenshot_sha256", None), error=error,
@@ -524,6 +546,14 @@ class ArticleHandler:
         if s.stamper is not None and batch.records:
             s.stamper.stamp(s.index, cid, batch.records)  # a failure is kept, and named by the run
         return page
+
+
+def _latest_capture_url(s: Session, url: str) -> str | None:
+    """The `url_key` of the address the article's latest capture of its own that completed was made at."""
+    from ..index.urls import url_key
+
+    done = [c.url for c in s.index.article_captures(url) if c.error is None and c.url]
+    return url_key(done[-1]) if done else None
 
 
 class MovedAway(SourceError):

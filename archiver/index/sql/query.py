@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from archiver.index import fields
+from archiver.index import fields, urls
 from archiver.index.filters import LOOKUP_FIELDS, Filters
 from archiver.index.rows import (
     ArticleRow,
@@ -98,10 +98,13 @@ def _where(filters: Filters, dialect: Dialect, probe_text: bool = False) -> tupl
         params.append(filters.status)
     if filters.article is not None:
         marks = ", ".join("?" * len(filters.article_keys))
+        # Held at the address, or captured at it (a held article whose address redirected to its new one).
+        at = urls.as_captured(filters.article_keys)
         conditions.append(
-            f"posts.id IN (SELECT c.post FROM citations c JOIN articles a ON a.id = c.article_id WHERE a.url_key IN ({marks}))"
+            f"posts.id IN (SELECT c.post FROM citations c JOIN articles a ON a.id = c.article_id WHERE a.url_key IN ({marks})"
+            f" OR a.id IN (SELECT k.article_id FROM captures k WHERE k.post IS NULL AND k.url IN ({', '.join('?' * len(at))})))"
         )
-        params.extend(filters.article_keys)
+        params.extend([*filters.article_keys, *at])
     if filters.captured_from is not None:
         conditions.append("posts.id IN (SELECT post FROM captures WHERE captured_at >= ?)")
         params.append(filters.captured_from)
