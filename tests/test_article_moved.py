@@ -163,3 +163,27 @@ def test_what_a_redirect_of_a_held_article_leads_to() -> None:
     old = "https://news.example/story.php?id=88"
     assert moved_away(held, old, held) is None
     assert moved_away(held, old, "https://news.example/errors/not-found") == "a page not found"
+
+
+@pytest.mark.parametrize(("to", "why", "now"), [
+    ("https://news.example/account/login?next=" + PATH, "a login, subscription or consent page",
+     "a reader who has not logged in, subscribed or consented is not shown the article now"),
+    (f"https://news.example{OTHER_PATH}", "another page of its site", "the article is no longer at its address"),
+    ("https://news.example/politics/council-votes-10452", "the article's new address",
+     "the page is gone from its site or moved"),
+])
+def test_a_held_article_redirected_to_a_page_that_answers_an_error_names_the_redirect(
+        tmp_path: Path, to: str, why: str, now: str) -> None:
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        web.set_state(("article", PATH), _html("Council vote", site.TWEET_PHOTO))
+        assert cli(web, "archive", URL, archive=archive).returncode == 0
+        web.set_state(("article", PATH), None)
+        web.set_state(("redirect", PATH), to)  # its address answers 302; where it leads, 404
+        again = cli(web, "archive", URL, "--format", "json", archive=archive)
+    assert again.returncode == 1, again.stderr
+    assert json.loads(again.stdout)["failures"] == [
+        f"{URL}: now redirects to {to} ({why}), which answered HTTP 404; the archive holds its earlier captures "
+        f"(`archiver lookup --article {URL}` lists the posts it cites)"], again.stderr
+    assert _article_rows(archive) == [
+        (URL, "ok", None), (URL, "error", f"redirected to {to} ({why}), which answered HTTP 404: {now} (captured before)")]

@@ -148,7 +148,9 @@ class ArticleHandler:
         that answer is recorded as a capture of the article, with its date and its exchange, and
         the failure says so (its address is not wrong). A refusal (429, a 5xx) says nothing of the
         article: its answer is kept as the article's, no capture is added, and the failure names
-        the outage. None for an article not held."""
+        the outage. An address that redirected to the page that answered the error is named so:
+        where it led, what that page is (`urls.moved_away`: a login wall is the wall) and its
+        status. None for an article not held."""
         held = self.s.index.held_article(spec) if is_url(spec) else None
         if held is None:
             return None
@@ -162,6 +164,16 @@ class ArticleHandler:
             return SourceError(f"{spec}: not read: its server answered HTTP {e.status} (down, overloaded or "
                                f"rate-limiting: nothing learnt of the article); the archive holds its earlier "
                                f"captures ({lookup})")
+        reached = _redirected_to(spec, batch)
+        if reached is not None:
+            # Its own address answered a redirect; what answered the error is the page it led to.
+            from ..index.urls import moved_away
+
+            why = moved_away(url, spec, reached)
+            to = f"{redact_url(reached)} ({why or NEW_ADDRESS}), which answered HTTP {e.status}"
+            now = _not_shown(why) if why is not None else "the page is gone from its site or moved"
+            self._record_gone(article_id, spec, f"redirected to {to}: {now} (captured before)", batch)
+            return SourceError(f"{spec}: now redirects to {to}; the archive holds its earlier captures ({lookup})")
         self._record_gone(article_id, spec, f"HTTP {e.status}: the page is gone from its site or moved (captured before)",
                           batch)
         return SourceError(f"{spec}: answered HTTP {e.status} now; the archive holds its earlier captures ({lookup})")
@@ -179,7 +191,7 @@ class ArticleHandler:
         address it answered at is the capture's). None when the source is no held article
         redirected. The held article is the one held at `spec` (the address read), or the one a
         run first read from it or from `given` (the short link the user gave that led to `spec`)."""
-        from ..index.urls import WALL, moved_away, url_key, without_tracking
+        from ..index.urls import moved_away, url_key, without_tracking
 
         reached = fetched.doc.url
         if fetched.batch is None or not reached or not is_url(spec) \
@@ -195,10 +207,7 @@ class ArticleHandler:
             return held[1]
         article_id, url = held
         shown_to = redact_url(reached)
-        # Behind a wall the article may still be there: what is known is that a reader is not shown it.
-        now = ("a reader who has not logged in, subscribed or consented is not shown the article now" if why == WALL
-               else "the article is no longer at its address")
-        self._record_gone(article_id, spec, f"redirected to {shown_to} ({why}): {now} (captured before)",
+        self._record_gone(article_id, spec, f"redirected to {shown_to} ({why}): {_not_shown(why)} (captured before)",
                           fetched.batch)
         raise MovedAway(f"{spec}: now redirects to {shown_to} ({why}), not to the article; the archive holds its "
                         f"earlier captures (`archiver lookup --article {shlex.quote(url)}` lists the posts it cites)")
@@ -546,6 +555,31 @@ class ArticleHandler:
         if s.stamper is not None and batch.records:
             s.stamper.stamp(s.index, cid, batch.records)  # a failure is kept, and named by the run
         return page
+
+
+# How a failure names where a held article's address redirected to when that is its own new address.
+NEW_ADDRESS = "the article's new address"
+
+
+def _not_shown(why: str) -> str:
+    """What a redirect of a held article's address to a page that is not the article (`why`, as
+    `urls.moved_away` says) tells of the article."""
+    from ..index.urls import WALL
+
+    # Behind a wall the article may still be there: what is known is that a reader is not shown it.
+    return ("a reader who has not logged in, subscribed or consented is not shown the article now" if why == WALL
+            else "the article is no longer at its address")
+
+
+def _redirected_to(spec: str, batch: Batch) -> str | None:
+    """Where fetching `spec` was redirected to, when it was (the address of its last answer in
+    `batch`, not a spelling of `spec`'s own); None when its own address gave the last answer."""
+    from ..index.urls import article_keys, url_key, without_tracking
+
+    answers = [r.target_uri for r in batch.records if r.warc_type in ("response", "revisit") and r.target_uri]
+    if not answers or url_key(without_tracking(answers[-1])) in article_keys(spec):
+        return None
+    return answers[-1]
 
 
 def _latest_capture_url(s: Session, url: str) -> str | None:
