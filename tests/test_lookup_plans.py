@@ -121,6 +121,15 @@ def test_broad_filters_page_off_an_index_without_sorting(sqlite_index: Index, na
     assert not [step for step in plan if "TEMP B-TREE" in step], f"{name}: {plan}"
 
 
+def test_an_article_is_found_by_the_addresses_of_its_captures_through_their_index(sqlite_index: Index) -> None:
+    """An article whose address redirected to its own new one is found by the addresses of its
+    captures too: read off their index, never off every article capture (`post IS NULL` alone)."""
+    sql, params = lookup_sql(Filters(**FILTERS["article"]), limit=None)
+    plan = _plan(sqlite_index, sql, params)
+    reads = [step for step in plan if " k " in f" {step} " or step.startswith(("SCAN k", "SEARCH k"))]
+    assert reads and all("captures_article_url (url=?)" in step for step in reads), plan
+
+
 def test_the_plan_check_catches_a_full_scan(sqlite_index: Index) -> None:
     """The same check on a condition no index serves (the author column) does see the scan."""
     plan = _plan(sqlite_index, "SELECT * FROM posts WHERE author = ? ORDER BY key", ["x"])

@@ -147,9 +147,11 @@ _V12 = (f"CREATE TABLE history_lost (kind {_T} NOT NULL, name {_T} NOT NULL, reb
         "PRIMARY KEY (kind, name))",)
 # When a read found an article citing again a post it had dropped (the SQLite index's migration 13).
 _V13 = (f"ALTER TABLE citations ADD COLUMN cited_again_at {_T}",)
+# Article captures by the address they were made at (the SQLite index's migration 14).
+_V14 = ("CREATE INDEX captures_article_url ON captures (url) WHERE post IS NULL",)
 
 # Version number: its DDL. Append only: never edit a version that has shipped, add the next one.
-MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5, 6: _V6, 7: _V7, 8: _V8, 9: _V9, 10: _V10, 11: _V11, 12: _V12, 13: _V13}
+MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5, 6: _V6, 7: _V7, 8: _V8, 9: _V9, 10: _V10, 11: _V11, 12: _V12, 13: _V13, 14: _V14}
 SCHEMA_VERSION = max(MIGRATIONS)
 # Columns the database computes itself (a copy never writes them).
 GENERATED: dict[str, tuple[str, ...]] = {"posts": ("title",)}

@@ -23,9 +23,12 @@ class Dialect:
     like: str
     # The full-text condition for one searchable term on a table, and its parameters.
     text_match: Callable[[str, Term], tuple[str, list[str]]]
+    # Article captures (`k`) read by the address they were made at: SQLite, without statistics,
+    # would otherwise take `post IS NULL` for selective and read every article capture.
+    article_captures: str = "captures k"
 
 
 SQLITE = Dialect("sqlite", known_time="(posts.posted_start IS NULL) = 0", no_limit=-1, like="LIKE",
-                 text_match=fts5_match)
+                 text_match=fts5_match, article_captures="captures k INDEXED BY captures_article_url")
 POSTGRES = Dialect("postgresql", known_time="posts.posted_start IS NOT NULL", no_limit=None, like="ILIKE",
                    text_match=tsquery_match)

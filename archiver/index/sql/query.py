@@ -102,7 +102,8 @@ def _where(filters: Filters, dialect: Dialect, probe_text: bool = False) -> tupl
         at = urls.as_captured(filters.article_keys)
         conditions.append(
             f"posts.id IN (SELECT c.post FROM citations c JOIN articles a ON a.id = c.article_id WHERE a.url_key IN ({marks})"
-            f" OR a.id IN (SELECT k.article_id FROM captures k WHERE k.post IS NULL AND k.url IN ({', '.join('?' * len(at))})))"
+            f" OR a.id IN (SELECT k.article_id FROM {dialect.article_captures} WHERE k.post IS NULL"
+            f" AND k.url IN ({', '.join('?' * len(at))})))"
         )
         params.extend([*filters.article_keys, *at])
     if filters.captured_from is not None:

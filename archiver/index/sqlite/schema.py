@@ -297,11 +297,18 @@ def _m13_citations_cited_again(db: Database) -> None:
     db.execute("ALTER TABLE citations ADD COLUMN cited_again_at TEXT")
 
 
+def _m14_captures_article_url(db: Database) -> None:
+    """Migration 14: article captures by the address they were made at (`captures_article_url`):
+    `lookup --article` finds an article whose address now redirects to its own new one by the
+    address of its captures there too, reading this index alone, never every article capture."""
+    db.execute("CREATE INDEX captures_article_url ON captures (url) WHERE post IS NULL")
+
+
 # Append only: never edit a migration that has shipped, add the next one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     _m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids, _m5_lookup_indexes, _m6_capture_stamps,
     _m7_fts_in_lookup_order, _m8_link_destinations, _m9_citations_dropped, _m10_citations_view_dates,
-    _m11_records_post_capture, _m12_history_lost, _m13_citations_cited_again)
+    _m11_records_post_capture, _m12_history_lost, _m13_citations_cited_again, _m14_captures_article_url)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
