@@ -729,6 +729,8 @@ def show(
                    if found is not None else {})
         # Rebuilt from partial history: the entries naming its citing articles may be what was lost.
         history_lost = found is not None and _call(lambda: db.history_lost(found.key))
+        # The whole index rebuilt from partial history: any post's citations may be among what was lost.
+        partial = _call(db.partial_history) if found is not None and not history_lost else None
     import shlex
 
     from .cli_style import index_words, with_notes
@@ -769,7 +771,8 @@ def show(
     if found is None:
         _fail(f"{post}: not in the archive at {d}; try `archiver lookup{here}`{noted} to list what is held", EXIT_USAGE)
     if format is OutFormat.json:
-        _write(dumps({**found.to_dict(), "wayback_no_copy_at": no_copy, "history_lost": history_lost}, indent=2)
+        _write(dumps({**found.to_dict(), "wayback_no_copy_at": no_copy,
+                      "history_lost": history_lost or partial is not None}, indent=2)
                + "\n")
         return
     # Text from pages: no escape sequence, control or bidi override reaches the terminal.
@@ -803,13 +806,25 @@ def show(
               for a in found.articles]
     lost_why = ("its first journal entries were in a WARC file that is lost or damaged (the index was rebuilt "
                 "from the others)")
+    if partial is not None:
+        lost_why = ("the index was rebuilt from partial history"
+                    + (f" (WARC file(s) lost or damaged: {p(_few(partial))})" if partial else ""))
     if not found.articles and history_lost:
         lines.append(f"  unknown: the records of which articles cite it were lost: {lost_why}")
+    elif not found.articles and partial is not None:
+        lines.append(f"  unknown: none the index knows of, but the records of which articles cite which posts "
+                     f"may have been lost: {lost_why}")
     elif not found.articles:
         lines.append("  no article: archived from its own address or a short link given as a source")
-    elif history_lost:
+    elif history_lost or partial is not None:
         lines.append(f"  (maybe others as well: {lost_why})")
     _write("\n".join(lines) + "\n")
+
+
+def _few(names: list[str], shown: int = 3) -> str:
+    """`names`, the first `shown` of them, and how many more."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def _wayback_no_copy(db: Any, found: Any) -> str | None:

@@ -421,7 +421,11 @@ def _rebuild(archive_dir: Path, files: list[Path], warcs: Path, db_path: Path, s
     # Records sharing one WARC-Record-ID (a record appended twice, a file concatenated with a copy
     # of itself): the first is indexed, the others are named, never one of them chosen unsaid.
     twice, first = spool.duplicates()
-    rebuilt = rebuild_index(archive_dir, spool.records(first_of_each_id=bool(twice)), spool.entries())
+    # Files whose journal was not read whole: what the lost entries held (a post's citing articles) is unknown.
+    incomplete = [path.name for path, scan in zip(files, scans, strict=True)
+                  if scan.problem or scan.bad_journal or scan.bad_digest_journal] + older
+    rebuilt = rebuild_index(archive_dir, spool.records(first_of_each_id=bool(twice)), spool.entries(),
+                            files=[path.name for path in files], incomplete=incomplete)
     (archive_dir / INDEX_NOTE).unlink(missing_ok=True)  # indexed in its own archive.db from now on
     summary.records = spool.record_count - twice
     if first is not None:
@@ -482,6 +486,13 @@ def _name_gaps(summary: ReindexSummary, older: list[str], replay: Rebuilt) -> No
                 f"{len(lost)} {kind}(s) rebuilt from partial history, their own first journal entry lost "
                 f"({_first_few(lost)}): each is kept with its {what} and what its later entries say ({later}); "
                 "what only the lost entry held is empty; archive them again to restore it")
+    if replay.lost_files is not None:
+        files = (f"WARC file(s) lost or damaged: {_first_few(replay.lost_files)}" if replay.lost_files
+                else "the journal names what no WARC file holds")
+        summary.kept.append(
+            f"the index itself was rebuilt from partial history ({files}): where the journal entries that were lost "
+            "named a post's citing articles, `show`, `lookup --article` and `report` say its citing articles are "
+            "unknown rather than none")
     if replay.orphans:
         summary.gaps.append(f"{replay.orphans} journal entries name a capture whose own entry is lost: its "
                             "timestamps are not rebuilt and its records belong to no capture")

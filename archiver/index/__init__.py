@@ -10,7 +10,7 @@ path never loads psycopg.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -195,13 +195,15 @@ def memory_index() -> Index:
     return SQLiteIndex.in_memory()
 
 
-def rebuild_index(archive_dir: Path, records: Iterable[RecordRow], journal: Iterable[Entry]) -> Rebuilt:
+def rebuild_index(archive_dir: Path, records: Iterable[RecordRow], journal: Iterable[Entry], *,
+                  files: Collection[str] = (), incomplete: Collection[str] = ()) -> Rebuilt:
     """Replace the archive's index with one built from the WARC records (see `reindex`) and the replayed
     journal (its entries in the order they were written); the old index stays until the new one is
-    complete. Call it under the archive's lock."""
+    complete. `files`: the WARC files read, `incomplete`: those whose journal was not read whole.
+    Call it under the archive's lock."""
     from archiver.index.sqlite.replay import replace_index
 
-    return replace_index(archive_dir, records, journal)
+    return replace_index(archive_dir, records, journal, files=files, incomplete=incomplete)
 
 
 def index_in_use(archive_dir: Path) -> bool:

@@ -121,3 +121,6 @@ class Rebuilt:
     # ones whose place holds a record of another ID now: (ID named, ID found, file, offset)
     missing_ids: list[str] = field(default_factory=list)
     changed_ids: list[tuple[str, str, str, int]] = field(default_factory=list)
+    # The index was rebuilt from partial history: the WARC files lost or damaged (None: it was not;
+    # empty: none could be named)
+    lost_files: list[str] | None = None

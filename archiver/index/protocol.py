@@ -163,6 +163,11 @@ class IndexQueries(Protocol):
         """What names each of these captures to a person, by row id (`CaptureName`)."""
     def history_lost(self, post_key: str) -> bool:
         """Whether a rebuild made the post from partial history (its first journal entries lost)."""
+    def partial_history(self) -> list[str] | None:
+        """None unless a rebuild of the index lacked part of the archive's history; then the WARC
+        files named lost or damaged (maybe none): no post's citing articles are known to be all."""
+    def articles_history_lost(self, urls: Sequence[str]) -> list[str]:
+        """Of these article URLs, those a rebuild made from partial history."""
     def captures_in_files(self, filenames: Sequence[str]) -> dict[str, list[int]]:
         """The row ids of the captures whose WARC file is one of `filenames`, by file."""
     def citing_articles(self, post_keys: Sequence[str]) -> list[ArticlePage]: ...

@@ -39,7 +39,9 @@ def report_from_index(db: IndexQueries, filters: Filters, archive_dir: Path, *,
         title = selection_title(filters, len(posts), (p.handle for p in posts)) if not filters.selects_all \
             else "Archived posts"
     articles = db.citing_articles([p.key for p in posts])
-    return build_report(posts, archive_dir, articles=articles, title=title)
+    # Rebuilt from partial history: a post no article is known to cite may have lost its citations.
+    return build_report(posts, archive_dir, articles=articles, title=title,
+                        citations_unknown=db.partial_history() is not None)
 
 
 def render_report(posts: Sequence[PostRow], archive_dir: Path, out: Path, *, title: str = "Archived posts",

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from ..index.rows import ArticlePage, CaptureRow, PostRow
 
 NO_ARTICLE = "(no article)"
+# The posts no article is known to cite in an index rebuilt from partial history: the records of
+# their citing articles may have been lost with a WARC file, so they are not filed as given by their own address.
+UNKNOWN_ARTICLES = "(citing articles unknown)"
+_GROUPS = (NO_ARTICLE, UNKNOWN_ARTICLES)
 # Pictures per post: the best one, then the newest of each other (source, status) it went through,
 # at most this many (the others, oldest first, are left out, and the report says how many).
 MAX_CROPS = 8
@@ -79,7 +83,9 @@ class ReportPost:
 
 @dataclass
 class ReportArticle:
-    url: str | None  # None: the posts no article cites (given by their own address)
+    # None: the posts no article cites (given by their own address), or, `citations_unknown`, the
+    # posts no article is known to cite in an index rebuilt from partial history
+    url: str | None
     title: str | None
     first_captured: str | None
     posts: list[str]
@@ -88,6 +94,9 @@ class ReportArticle:
     # None while its latest capture completed.
     failing_since: str | None = None
     failure: str | None = None
+    # The group of posts whose citing articles are unknown (in JSON only when true: an intact
+    # archive's report reads as it always has)
+    citations_unknown: bool = False
 
 
 @dataclass
@@ -100,7 +109,11 @@ class Report:
     posts: list[ReportPost]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        for article in out["articles"]:
+            if not article["citations_unknown"]:
+                del article["citations_unknown"]
+        return out
 
 
 def png_size(path: Path) -> tuple[int, int] | None:
@@ -165,9 +178,12 @@ def _crops(post: PostRow, archive_dir: Path) -> tuple[list[Crop], int]:
 
 
 def build_report(posts: Sequence[PostRow], archive_dir: Path, *, articles: Sequence[ArticlePage] = (),
-                 title: str = "Archived posts") -> Report:
+                 title: str = "Archived posts", citations_unknown: bool = False) -> Report:
     """The report of these posts (as `lookup` returns them); `articles` gives titles and first
-    capture times of the citing articles (as `citing_articles` returns them)."""
+    capture times of the citing articles (as `citing_articles` returns them). `citations_unknown`:
+    the index was rebuilt from partial history, so a post no article is known to cite is filed
+    under its citing articles being unknown, not under no article."""
+    nowhere = UNKNOWN_ARTICLES if citations_unknown else NO_ARTICLE
     known: Mapping[str, ArticlePage] = {a.url: a for a in articles}
     by_article: dict[str, list[str]] = defaultdict(list)
     dropped: dict[str, dict[str, str]] = defaultdict(dict)  # article URL -> post key -> when no longer cited
@@ -176,7 +192,7 @@ def build_report(posts: Sequence[PostRow], archive_dir: Path, *, articles: Seque
     for p in posts:
         status = p.status or PENDING  # (lookup's rows already say so; a row built elsewhere may not)
         counts[status] += 1
-        urls = [a.url for a in p.articles if a.url] or [NO_ARTICLE]
+        urls = [a.url for a in p.articles if a.url] or [nowhere]
         for url in dict.fromkeys(urls):
             by_article[url].append(p.key)
         for a in p.articles:
@@ -191,16 +207,17 @@ def build_report(posts: Sequence[PostRow], archive_dir: Path, *, articles: Seque
             # Post text and titles quote the web: URLs in them are named without their secrets.
             author=p.author, posted_at=p.posted_at, text=redact_text(p.text) if p.text else p.text, status=status,
             reason=redact_text(p.reason) if p.reason else None,
-            recovered=recovered, articles=[redact_url(u) for u in dict.fromkeys(urls) if u != NO_ARTICLE],
+            recovered=recovered, articles=[redact_url(u) for u in dict.fromkeys(urls) if u not in _GROUPS],
             crops=shown, timeline=timeline(p.history), crops_left_out=left_out))
     out_articles = []
-    for url in sorted(by_article, key=lambda u: (u == NO_ARTICLE, _sort_title(known.get(u), u))):
+    for url in sorted(by_article, key=lambda u: (u in _GROUPS, _sort_title(known.get(u), u))):
         page = known.get(url)
         out_articles.append(ReportArticle(
-            url=redact_url(url) if url != NO_ARTICLE else None, title=redact_text(page.title) if page and page.title else None,
+            url=redact_url(url) if url not in _GROUPS else None, title=redact_text(page.title) if page and page.title else None,
             first_captured=page.first_captured if page else None, posts=by_article[url],
             dropped=dropped.get(url, {}), failing_since=page.failing_since if page else None,
-            failure=redact_text(page.failure) if page and page.failure else None))
+            failure=redact_text(page.failure) if page and page.failure else None,
+            citations_unknown=url == UNKNOWN_ARTICLES))
     return Report(title=title, made_at=utc_now(), archiver=__version__, counts=dict(sorted(counts.items())),
                   articles=out_articles, posts=out_posts)
 

@@ -303,6 +303,10 @@ class _Filters:
 
 
 def _article(article: ReportArticle, cards: str) -> str:
+    if article.url is None and article.citations_unknown:
+        return ('<section class="article"><h2>Posts whose citing articles are unknown</h2><p class="src">the index '
+                'was rebuilt from partial history: the records of which articles cite them may have been lost with a '
+                f'WARC file</p><div class="cards">{cards}</div></section>')
     if article.url is None:
         return f'<section class="article"><h2>Posts cited by no article</h2><div class="cards">{cards}</div></section>'
     href = _safe_href(article.url)

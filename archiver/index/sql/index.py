@@ -68,6 +68,28 @@ class SQLIndex(Store, StampStore):
             "SELECT 1 FROM history_lost WHERE kind = 'post' AND (name = ? OR name IN "
             "(SELECT old_key FROM key_aliases WHERE new_key = ?)) LIMIT 1", [post_key, post_key])))
 
+    def partial_history(self) -> list[str] | None:
+        """None when no rebuild of this index lacked part of the archive's history; else the WARC
+        files named lost or damaged when one did (empty when none could be named): the articles
+        citing any post may then be more than the index knows of. An index rebuilt before such
+        rebuilds were recorded as a whole counts by its posts and articles rebuilt from partial history."""
+        names = [str(row["name"]) for row in self.db.query(
+            "SELECT name FROM history_lost WHERE kind = 'index' ORDER BY name")]
+        if names:
+            return [name for name in names if name]
+        return [] if list(self.db.query("SELECT 1 FROM history_lost LIMIT 1")) else None
+
+    def articles_history_lost(self, urls: Sequence[str]) -> list[str]:
+        """Of these article URLs (as held), those a rebuild made from partial history: their own first
+        journal entry, and the citations beside it, were lost with a WARC file."""
+        found: list[str] = []
+        for chunk in query.chunks(sorted(set(urls))):
+            marks = ", ".join("?" for _ in chunk)
+            found += [str(row["name"]) for row in self.db.query(
+                f"SELECT name FROM history_lost WHERE kind = 'article' AND name IN ({marks}) ORDER BY name",
+                list(chunk))]
+        return found
+
     def captures_in_files(self, filenames: Sequence[str]) -> dict[str, list[int]]:
         """The captures whose WARC file (`captures.warc`, the file their page record went to) is one
         of `filenames`, by file: what the index knows of a lost file's captures when it ties none of

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -281,9 +281,13 @@ def _remove(path: Path) -> None:
         pass
 
 
-def replace_index(archive_dir: Path, records: Iterable[RecordRow], journal: Iterable[Entry]) -> Rebuilt:
+def replace_index(archive_dir: Path, records: Iterable[RecordRow], journal: Iterable[Entry], *,
+                  files: Collection[str] = (), incomplete: Collection[str] = ()) -> Rebuilt:
     """Build a new index beside the archive's and rename it over the old one once it is complete
-    (the caller holds the archive's lock). A failure leaves the old index as it was."""
+    (the caller holds the archive's lock). A failure leaves the old index as it was. `files`: the
+    names of the WARC files read; `incomplete`: those of them whose journal could not be read whole
+    (damaged, cut short, written before the journal). When the journal the rebuild replayed is
+    not the archive's whole history, the new index says so (`_mark_partial`)."""
     db_path = archive_dir / DB_NAME
     temp = archive_dir / f".{DB_NAME}.reindex-{os.getpid()}"
     # Left by a reindex that was killed (the caller holds the lock: nobody else is writing one).
@@ -306,6 +310,11 @@ def replace_index(archive_dir: Path, records: Iterable[RecordRow], journal: Iter
         raise
     if had_old and rebuilt.missing_ids:
         rebuilt.changed_ids = _changed_ids(db_path, temp, rebuilt.missing_ids)
+    try:
+        _mark_partial(temp, rebuilt, _lost_files(db_path if had_old else None, temp, files, incomplete))
+    except BaseException:
+        _remove(temp)
+        raise
     # The old index's write-ahead log must not be applied to the new file.
     for side in (Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
         _remove(side)
@@ -342,3 +351,58 @@ def _changed_ids(old: Path, new: Path, missing: list[str]) -> list[tuple[str, st
     except (sqlite3.Error, UnicodeDecodeError, TypeError, ValueError):
         return []
     return sorted(found, key=lambda f: (f[2], f[3]))
+
+
+# `history_lost` rows of this kind: the index itself was rebuilt from partial history; one a WARC file
+# lost or damaged (its name), or one with an empty name when no such file could be named.
+PARTIAL_INDEX = "index"
+
+
+def _lost_files(old: Path | None, new: Path, files: Collection[str], incomplete: Collection[str]) -> list[str]:
+    """The WARC files whose journal the rebuild lacked, by name: those `incomplete`, and those the
+    old index (its records, or its own record of an earlier rebuild from partial history) or the
+    journal (a capture's WARC file) names that are not among `files` any more. The old index is
+    read only when readable (it is being replaced because it is damaged, maybe)."""
+    named: set[str] = set()
+    for path, sql in ((old, "SELECT DISTINCT filename FROM records UNION SELECT name FROM history_lost "
+                            f"WHERE kind = '{PARTIAL_INDEX}' AND name != ''"),
+                      (new, "SELECT DISTINCT warc FROM captures WHERE warc IS NOT NULL AND warc != ''")):
+        if path is None:
+            continue
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                named.update(str(name) for (name,) in conn.execute(sql))
+            finally:
+                conn.close()
+        except (sqlite3.Error, UnicodeDecodeError):
+            continue
+    return sorted((named - set(files)) | set(incomplete))
+
+
+def _mark_partial(path: Path, rebuilt: Rebuilt, lost: list[str]) -> None:
+    """Record in the new index at `path` that it was rebuilt from partial history, when it was: a
+    WARC file is lost or damaged (`lost`), or the journal names what it no longer holds (a post or
+    an article whose own first entry is lost, a capture whose own entry is lost, records no WARC
+    file holds other than those whose ID was changed). What a lost journal entry held is unknown,
+    not absent: a post no article is known to cite may have been cited in it. `rebuilt.lost_files`
+    is then the files named (empty when none could be)."""
+    if not (lost or rebuilt.partial_posts or rebuilt.partial_articles or rebuilt.orphans
+            or rebuilt.missing_records > len(rebuilt.changed_ids)):
+        return
+    from archiver.times import utc_now
+
+    now = utc_now()
+    try:
+        conn = sqlite3.connect(path)
+        try:
+            with conn:
+                conn.executemany("INSERT OR IGNORE INTO history_lost (kind, name, rebuilt_at) VALUES (?, ?, ?)",
+                                 [(PARTIAL_INDEX, name, now) for name in lost or [""]])
+        finally:
+            conn.close()
+    except sqlite3.Error as e:
+        if is_full(e):
+            raise disk_full(path) from e
+        raise IndexError_(f"could not write the new index {path}: {e}") from e
+    rebuilt.lost_files = lost
