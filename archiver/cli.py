@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -674,6 +674,8 @@ def lookup(
         # An article address that names nothing held (a typo, another site's copy): said, as the
         # other filters' empty answers are not.
         unknown_article = bool(not rows and not offset and article and not _cites_posts(db, article))
+        # An article held in an index rebuilt from partial history: its citations may be what was lost.
+        lost = _call(lambda: _lost_citations(db, filters.article_keys)) if article and not offset else None
     # `or`/`and` in lower case are words to search for: said when nothing holds them.
     lowered = lower_case_operators(filters.text) if not rows and not offset and filters.text else []
     _write(render(keyed_when_unidentified(rows) if format is ScanFormat.table else rows, format.value,
@@ -686,11 +688,37 @@ def lookup(
     if near:
         say(f"no handle {filters.handle!r}, but {', '.join(near)} (a handle on a server is "
             f"one account per server): give it whole, e.g. --handle {near[0]}")
-    if unknown_article:
+    if lost is not None:
+        from .output import printable
+        from .redact import redact_url
+
+        url, own, files = lost
+        why = ("its citations were lost with a WARC file" if own
+               else "the records of which posts it cites may have been lost with a WARC file")
+        where = f" ({printable(_few(files))} lost or damaged)" if files else ""
+        say(f"the article {printable(redact_url(url))!r} is held, but {why}: the index was rebuilt from partial "
+            f"history{where}; " + (f"it may cite others besides these {len(rows)}" if rows
+                                   else "no post is known to cite it now")
+            + "; archiving it again restores what it cites now")
+    elif unknown_article:
         from .output import printable
 
         say(f"no article {printable(str(article))!r} citing a post is held (the address is "
             "matched with http or https, with or without #fragment and tracking parameters): check it")
+
+
+def _lost_citations(db: Any, article_keys: Sequence[str]) -> tuple[str, bool, list[str]] | None:
+    """For `lookup --article`: the article held under these keys, whether a rebuild made it from
+    partial history (its own first journal entry lost), and the WARC files named lost or damaged,
+    when the index was rebuilt from partial history; None for an intact index or no article held."""
+    held = [row.url for row, _captures in db.articles_keyed(article_keys)] if article_keys else []
+    if not held:
+        return None
+    files = db.partial_history()
+    if files is None:
+        return None
+    own = db.articles_history_lost(held)
+    return (own or held)[0], bool(own), files
 
 
 @app.command()

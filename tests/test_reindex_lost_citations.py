@@ -117,3 +117,38 @@ def test_an_index_rebuilt_again_from_the_same_files_stays_marked(two_runs: Any) 
         assert conn.execute("SELECT name FROM history_lost WHERE kind = 'index'").fetchall() == [(n,) for n in lost]
     key = _keys(copy)[0]
     assert _cited_by(web, copy, key).startswith("  unknown: ")
+
+
+def _lookup_article(web: Any, archive: Path, url: str) -> tuple[list[Any], str]:
+    r = cli(web, "lookup", "--article", url, "--format", "json", archive=archive)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout), r.stderr
+
+
+def test_lookup_of_an_article_whose_citations_were_lost_says_so(two_runs: Any) -> None:
+    """Every file of the first run lost: the articles are rebuilt from the second run's entries
+    alone (in `history_lost`), without the citations the first run wrote. `lookup --article` says
+    they were lost, not that no such article is held."""
+    web, archive, copy, lost = _copy(two_runs, "articles-lost", lambda path: True)
+    with sqlite3.connect(copy / "archive.db") as conn:
+        rebuilt = {name for (name,) in conn.execute("SELECT name FROM history_lost WHERE kind = 'article'")}
+    url = site.ARTICLE_FLOOD.url
+    assert url in rebuilt
+    rows, said = _lookup_article(web, copy, url)
+    assert rows == []
+    assert "check it" not in said and "no article" not in said, said
+    assert (f"archiver: the article '{url}' is held, but its citations were lost with a WARC file: the index was "
+            "rebuilt from partial history") in said, said
+    assert "no post is known to cite it now" in said and lost[0] in said, said
+    # The intact archive: the posts it cites, and nothing more said.
+    rows, said = _lookup_article(web, archive, url)
+    assert rows and said == f"archiver: {len(rows)} post(s)\n", said
+
+
+def test_lookup_of_an_article_in_an_index_rebuilt_from_partial_history(two_runs: Any) -> None:
+    """The article's own entries survived, its citations did not: held, citing no post known."""
+    web, _archive, copy, _lost = _copy(two_runs, "article-kept", _holds_citations)
+    url = site.ARTICLE_REVIEW.url
+    rows, said = _lookup_article(web, copy, url)
+    assert rows == [] and "check it" not in said, said
+    assert "the records of which posts it cites may have been lost with a WARC file" in said, said
