@@ -17,7 +17,9 @@ a post, a media file or a value of one, an article's capture, a key alias, a sta
 the same checks, an article's first-seen time, a value of an article's row the index holds as NULL,
 an article's status or last capture its own captures do not give), is a problem: the index lost or
 changed what the WARCs vouch for, and `reindex` would not give it back as it is. What a later write
-changes (an article's title or source, a media file's path, digest or type) is the index ahead.
+changes (an article's title or source, a media file's path, digest or type) is the index ahead, and
+so is an article's first-seen time earlier than the journal's when the journal lacks the article's
+own first entry (lost with a WARC file: its first sighting is then that of a later entry).
 """
 
 from __future__ import annotations
@@ -197,7 +199,7 @@ def _differences(index: IndexQueries, journal: Journal, where: str, damaged: boo
         log.warning("note: %s: %d post(s) hold more than the journal in the WARCs says (%s): %s; not an error, but "
                     "`archiver reindex` would not give it back", where, count, _named(ahead, first_extra, count), why)
     for (count, named), what in ((articles_ahead, "article(s) hold captures"),
-                                 (rows_ahead, "article(s) hold a title, source or status"),
+                                 (rows_ahead, "article(s) hold a title, source, status or first sighting"),
                                  (aliases_ahead, "key alias(es)")):
         if count:
             log.warning("note: %s: %d %s the journal in the WARCs does not hold (%s): %s; not an error, but "
@@ -358,6 +360,9 @@ def _article_row_differences(index: IndexQueries, replayed: SQLiteIndex,
     differing.update(dict.fromkeys(vouched))
     del vouched
     problems: list[Problem] = []
+    # Articles the journal lacks the own first entry of (lost with a WARC file): what it says of when
+    # each was first seen is only the earliest of its later entries.
+    partial = {name for (name,) in replayed.db.execute("SELECT name FROM history_lost WHERE kind = 'article'")}
     for url, mine in differing.items():
         found = replayed.db.execute(f"SELECT {', '.join(_ARTICLE)} FROM articles WHERE url = ?", [url]).fetchone()
         if found is None:
@@ -370,7 +375,7 @@ def _article_row_differences(index: IndexQueries, replayed: SQLiteIndex,
         held = index.article_captures(url)
         said = [f"{name} {' in the index, '.join(_apart(m, t))} in the journal in the WARCs"
                 for name, m, t in zip(_ARTICLE, mine, theirs, strict=True)
-                if m != t and not _article_ahead(name, m, held)]
+                if m != t and not _article_ahead(name, m, held) and not _seen_before(name, m, t, url in partial)]
         if said:
             problems.append(Problem(JOURNAL, where, f"{url}: {'; '.join(said)}"))
         else:
@@ -393,6 +398,13 @@ def _article_ahead(name: str, mine: str | None, held: Sequence[CaptureDetail]) -
     if name == "last_captured":
         return mine == max((c.captured_at for c in held if c.error is None), default=None)
     return True
+
+
+def _seen_before(name: str, mine: str | None, theirs: str | None, partial: bool) -> bool:
+    """Whether the index's first-seen time `mine` is earlier than the journal's `theirs` for an
+    article the journal holds from partial history (`partial`: its own first entry lost, its
+    first sighting taken from a later entry): the index holds what the lost entry said, no damage."""
+    return name == "first_seen" and partial and mine is not None and theirs is not None and mine < theirs
 
 
 def _aliases(index: IndexQueries) -> Iterator[tuple[str, str, str]]:

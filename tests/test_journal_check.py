@@ -625,7 +625,7 @@ def test_an_article_s_later_title_or_status_only_the_index_holds_is_a_note(tmp_p
     _change(root, "UPDATE articles SET title = 'The levee'")
     result = _verify(root)
     assert result.returncode == 0, result.stderr
-    assert f"1 article(s) hold a title, source or status the journal in the WARCs does not hold ({ARTICLE})" in (
+    assert f"1 article(s) hold a title, source, status or first sighting the journal in the WARCs does not hold ({ARTICLE})" in (
         result.stderr.replace("\n", " ")), result.stderr
 
 
@@ -644,5 +644,5 @@ def test_an_article_given_later_by_another_spelling_or_title_only_the_index_hold
     result = _verify(root)
     assert result.returncode == 0, result.stderr
     assert _problems(result) == []
-    assert f"1 article(s) hold a title, source or status the journal in the WARCs does not hold ({ARTICLE})" in (
+    assert f"1 article(s) hold a title, source, status or first sighting the journal in the WARCs does not hold ({ARTICLE})" in (
         result.stderr.replace("\n", " ")), result.stderr

@@ -11,6 +11,7 @@ archive with some of the first run's WARC files removed, rebuilt with the real r
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -152,3 +153,28 @@ def test_lookup_of_an_article_in_an_index_rebuilt_from_partial_history(two_runs:
     rows, said = _lookup_article(web, copy, url)
     assert rows == [] and "check it" not in said, said
     assert "the records of which posts it cites may have been lost with a WARC file" in said, said
+
+
+def test_first_seen_of_an_article_rebuilt_from_later_entries(two_runs: Any) -> None:
+    """Every file of the first run lost. `verify` of the index as it stands does not call its
+    articles' true, earlier first sighting a damage `reindex --force` would repair; rebuilt, an
+    article's first sighting is the later entry's time in the index's own format (milliseconds)."""
+    web, archive, first_files, tmp = two_runs
+    copy = tmp / "first-seen"
+    shutil.copytree(archive, copy)
+    for name in first_files:
+        (copy / "warcs" / name).unlink()
+    r = cli(web, "verify", archive=copy)
+    assert "first_seen" not in r.stdout + r.stderr, r.stdout + r.stderr
+    journal = [line for line in r.stdout.splitlines() if line.startswith("journal\t")]
+    assert journal == [], journal
+    assert cli(web, "reindex", "--force", archive=copy).returncode == 1
+    with sqlite3.connect(copy / "archive.db") as conn:
+        seen = dict(conn.execute("SELECT url, first_seen FROM articles").fetchall())
+        rebuilt = {name for (name,) in conn.execute("SELECT name FROM history_lost WHERE kind = 'article'")}
+    with sqlite3.connect(archive / "archive.db") as conn:
+        before = dict(conn.execute("SELECT url, first_seen FROM articles").fetchall())
+    assert rebuilt and set(seen) == set(before)
+    for url in rebuilt:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", seen[url]), seen[url]
+        assert seen[url] > before[url]

@@ -63,6 +63,17 @@ def _insert(db: Any, table: str, row: dict[str, Any]) -> int:
 _MISSING_KEPT = 20
 
 
+def _index_time(warc_date: str) -> str:
+    """A journal record's WARC-Date (microseconds, `2024-03-05T10:00:00.123456Z`) in the index's
+    time format (milliseconds), as every other time it holds; as it is when it is no time."""
+    from archiver.times import normalise_timestamp
+
+    try:
+        return normalise_timestamp(warc_date)
+    except ValueError:
+        return warc_date
+
+
 class _Replay:
     """Applies journal entries, in order, to a fresh index.
 
@@ -131,7 +142,7 @@ class _Replay:
         p = entry.payload
         row = dict(p.get("row") or {})
         when = str(row.get("first_seen") or row.get("captured_at") or row.get("checked_at")
-                   or row.get("last_checked") or entry.date)
+                   or row.get("last_checked") or _index_time(entry.date))
         if entry.kind in ("citation", "capture", "observation", "media"):
             row = self._by_id(row, when)
         if entry.kind == "article":
@@ -158,7 +169,7 @@ class _Replay:
         elif entry.kind == "post-merge":
             self._merge(str(p["old_key"]), str(p["new_key"]), str(p["merged_at"]))
         elif entry.kind == "records":
-            self._records(p, entry.date)
+            self._records(p, _index_time(entry.date))
         elif entry.kind == "stamp":
             capture = self.captures.get(str(p.get("capture")))
             if capture is None:
