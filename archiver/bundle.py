@@ -253,7 +253,8 @@ def _held_spelling(handle: str, handles: Iterable[str | None]) -> str:
 # captures: `lookup`; their records and the captures' timestamps), and a report; with --text, the
 # full-text index too. tests/test_damaged_archive.py asks SQLite which tables each reads.
 EXPORT_READS = ("posts", "citations", "articles", "observations", "captures", "capture_stamps", "records")
-REPORT_READS = ("posts", "citations", "articles", "observations", "captures")
+# (history_lost: whether the index was rebuilt from partial history, deciding how posts no article is known to cite are filed)
+REPORT_READS = ("posts", "citations", "articles", "observations", "captures", "history_lost")
 TEXT_READS = ("posts_fts",)
 
 
