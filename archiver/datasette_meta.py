@@ -120,7 +120,8 @@ _TABLES: dict[str, dict[str, Any]] = {
     "capture_stamps": {"description": ("An RFC 3161 timestamp of a capture by one authority (tsa): its token, or the "
                                        "error that left the capture without one.")},
     "history_lost": {"description": ("A post or article a rebuild made from partial history: what its lost first "
-                                     "journal entries held (a post's citing articles) is unknown.")},
+                                     "journal entries held (a post's citing articles) is unknown; kind index: the "
+                                     "whole index was, a WARC file (name) lost or damaged.")},
 }
 
 _VIEW_TABLES: dict[str, dict[str, Any]] = {
