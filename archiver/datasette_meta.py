@@ -86,7 +86,16 @@ _TABLES: dict[str, dict[str, Any]] = {
             "status": "the latest check's status (live, deleted, withheld, protected, ...)",
             "posted_at": "when the post was published, UTC",
             "last_checked": "when the status was last checked, UTC",
+            "handle_since": ("when a check found the author under this handle, replacing another one (kept in "
+                             "former_handles), UTC; empty when the handle was never replaced"),
         },
+    },
+    "former_handles": {
+        "description": ("A handle a post's author had before the post's current one (a re-check found it "
+                        "replaced; the articles citing the post may still print it), and until when (UTC; empty "
+                        "when unknown, as for a handle a merged post held). lookup --handle finds the post by it. "
+                        "The post's url may still hold the old handle: the platform finds the post by its ID."),
+        "facets": ["handle"],
     },
     "articles": {
         "description": "One row per news article read; title is the page's own.",

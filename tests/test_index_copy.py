@@ -24,7 +24,7 @@ from tests.index_backends import postgres_database
 
 runner = CliRunner()
 ORDER = {"citations": "article_id, post", "records": "record_id", "key_aliases": "old_key",
-         "link_destinations": "link_key", "history_lost": "kind, name"}
+         "link_destinations": "link_key", "history_lost": "kind, name", "former_handles": "post, handle_lc"}
 
 
 def post(**kw: Any) -> Post:
@@ -48,6 +48,7 @@ def populate(index: Any) -> None:
     index.cite(a, key, "embedded", "blockquote.twitter-tweet")
     index.cite(b, other, "embedded", "iframe")
     index.update_post_data(key, data={"lang": "en", "likes": 3})
+    index.update_post_data(key, handle="RivertonNews")  # a check found the author renamed: a former handle
     index.observe(key, "live", checked_at="2024-03-05T10:00:00Z", detail="syndication")
     index.observe(key, "deleted", checked_at="2024-03-20T10:00:00Z", detail="404")
     capture = index.add_capture(Capture(source="live", url="https://platform.twitter.com/embed", status="live",

@@ -28,6 +28,12 @@ def clean_handle(handle: str | None) -> str | None:
     return cleaned or None
 
 
+def replaces_handle(old: str | None, new: str | None) -> bool:
+    """True when the handle `new` replaces a held handle `old` that is another one: a change of case
+    alone is the same handle (handles are matched in any case), and nothing replaces no handle."""
+    return bool(old and new and old.lower() != new.lower())
+
+
 def union(first: Iterable[str], second: Iterable[str]) -> list[str]:
     """Both lists, first-seen order, without repeats."""
     seen: dict[str, None] = {}

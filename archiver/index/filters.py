@@ -19,7 +19,7 @@ from archiver.times import NoSuchMoment, parse_bound
 # Output fields of lookup, in order.
 LOOKUP_FIELDS: tuple[str, ...] = (
     "key", "platform", "post_id", "url", "handle", "author", "posted_at", "text", "links", "media", "status",
-    "reason", "articles", "captures", "history",
+    "reason", "articles", "captures", "history", "former_handles",
 )
 _BOUND_HELP = "expected YYYY-MM-DD or a UTC datetime YYYY-MM-DDTHH:MM[:SS[.fff]][Z]"
 

@@ -157,6 +157,15 @@ class KeyAlias(_Row):
 
 
 @dataclass
+class FormerHandle(_Row):
+    """A handle a post's author had before the one held (`lookup --handle` finds the post by it), and
+    when the archive found it replaced (`until`; None: unknown, as for a handle a merged post held)."""
+
+    handle: str
+    until: str | None
+
+
+@dataclass
 class PostRow(_Row):
     """A post with the articles citing it, its captures and its status history (`lookup`)."""
 
@@ -175,6 +184,8 @@ class PostRow(_Row):
     articles: Sequence[CitationRow] = field(default_factory=list)
     captures: Sequence[CaptureRow] = field(default_factory=list)
     history: Sequence[ObservationRow] = field(default_factory=list)
+    # The handles its author had before `handle`, oldest first (the articles citing it may print one).
+    former_handles: Sequence[FormerHandle] = field(default_factory=list)
 
 
 @dataclass

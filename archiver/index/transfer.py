@@ -23,7 +23,7 @@ from archiver.index.errors import IndexUnreadable
 from archiver.layout import DB_NAME, INDEX_NOTE
 
 # Every table of an index, parents before children (the order a copy fills them in).
-TABLES = ("articles", "posts", "key_aliases", "citations", "captures", "observations", "records", "media", "runs",
+TABLES = ("articles", "posts", "former_handles", "key_aliases", "citations", "captures", "observations", "records", "media", "runs",
           "capture_stamps", "link_destinations", "history_lost")
 _BATCH = 1000
 

@@ -150,8 +150,27 @@ _V13 = (f"ALTER TABLE citations ADD COLUMN cited_again_at {_T}",)
 # Article captures by the address they were made at (the SQLite index's migration 14).
 _V14 = ("CREATE INDEX captures_article_url ON captures (url) WHERE post IS NULL",)
 
+# A post's former handles, and the trigger that records one when a stored handle is replaced (the
+# SQLite index's migration 15).
+_V15 = (
+    f"ALTER TABLE posts ADD COLUMN handle_since {_T}",
+    f"""CREATE TABLE former_handles (
+        post BIGINT NOT NULL REFERENCES posts (id), handle {_T} NOT NULL, handle_lc {_T} NOT NULL, until {_T},
+        PRIMARY KEY (post, handle_lc))""",
+    "CREATE INDEX former_handles_handle ON former_handles (handle_lc, post)",
+    """CREATE FUNCTION posts_former_handle() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        INSERT INTO former_handles (post, handle, handle_lc, until) VALUES (NEW.id, OLD.handle, OLD.handle_lc,
+            NEW.handle_since)
+        ON CONFLICT (post, handle_lc) DO UPDATE SET handle = EXCLUDED.handle, until = EXCLUDED.until;
+        RETURN NULL; END $$""",
+    """CREATE TRIGGER posts_former_handle AFTER UPDATE OF handle, handle_lc ON posts FOR EACH ROW
+        WHEN (OLD.handle_lc IS NOT NULL AND NEW.handle_lc IS NOT NULL AND OLD.handle_lc <> NEW.handle_lc)
+        EXECUTE FUNCTION posts_former_handle()""",
+)
+
 # Version number: its DDL. Append only: never edit a version that has shipped, add the next one.
-MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5, 6: _V6, 7: _V7, 8: _V8, 9: _V9, 10: _V10, 11: _V11, 12: _V12, 13: _V13, 14: _V14}
+MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5, 6: _V6, 7: _V7, 8: _V8, 9: _V9, 10: _V10, 11: _V11, 12: _V12, 13: _V13,
+                                              14: _V14, 15: _V15}
 SCHEMA_VERSION = max(MIGRATIONS)
 # Columns the database computes itself (a copy never writes them).
 GENERATED: dict[str, tuple[str, ...]] = {"posts": ("title",)}

@@ -47,7 +47,8 @@ def insert_renamed(db: Database, old: dict[str, Any], new_key: str) -> None:
 
 
 def move_children(db: Database, old_post: int, new_post: int) -> None:
-    """Re-point citations, media, captures, observations and records from post id `old_post` to `new_post`."""
+    """Re-point citations, media, captures, observations, records and former handles from post id `old_post`
+    to `new_post`."""
     params = {"old": old_post, "new": new_post}
     db.execute(
         "INSERT INTO citations (article_id, post, kind, evidence, first_seen, dropped_at, cited_again_at) "
@@ -70,3 +71,32 @@ def move_children(db: Database, old_post: int, new_post: int) -> None:
     db.execute("DELETE FROM media WHERE post = :old", params)
     for table in ("captures", "observations", "records"):
         db.execute(f"UPDATE {table} SET post = :new WHERE post = :old", params)
+    move_former_handles(db, old_post, new_post)
+
+
+def move_former_handles(db: Database, old_post: int, new_post: int) -> None:
+    """Give post id `new_post` the former handles of `old_post` (a handle both had keeps the later
+    time it was replaced), and the old post's own handle as a former one when the new post holds
+    another (a hash-keyed post an article cited as @OLD, merged into its ID-keyed post held as @NEW:
+    `lookup --handle OLD` finds it still; when the handle was replaced is unknown)."""
+    params = {"old": old_post, "new": new_post}
+    db.execute(
+        """
+        INSERT INTO former_handles (post, handle, handle_lc, until)
+        SELECT :new, handle, handle_lc, until FROM former_handles WHERE post = :old
+        ON CONFLICT (post, handle_lc) DO UPDATE SET
+            until = CASE WHEN former_handles.until IS NULL OR excluded.until > former_handles.until
+                    THEN excluded.until ELSE former_handles.until END
+        """,
+        params,
+    )
+    db.execute("DELETE FROM former_handles WHERE post = :old", params)
+    db.execute(
+        """
+        INSERT INTO former_handles (post, handle, handle_lc, until)
+        SELECT :new, o.handle, o.handle_lc, NULL FROM posts o JOIN posts n ON n.id = :new
+        WHERE o.id = :old AND o.handle_lc IS NOT NULL AND n.handle_lc IS NOT NULL AND o.handle_lc <> n.handle_lc
+        ON CONFLICT (post, handle_lc) DO NOTHING
+        """,
+        params,
+    )

@@ -21,6 +21,7 @@ from archiver.index.rows import (
     CaptureRow,
     CitationDetail,
     CitationRow,
+    FormerHandle,
     KeyAlias,
     MediaRow,
     ObservationDetail,
@@ -62,15 +63,51 @@ def _earliest_start(posted_from: str) -> str | None:
         return None
 
 
-def _where(filters: Filters, dialect: Dialect, probe_text: bool = False) -> tuple[str, list[Any]]:
+# The posts that had the handle before the one held (`former_handles`), read off its index by handle.
+_FORMER = "posts.id IN (SELECT f.post FROM former_handles f WHERE f.handle_lc = ?)"
+# (The platform, `+`: tested on the few posts of the bare name's former handle, never read by its index.)
+_FORMER_BARE = ("posts.id IN (SELECT f.post FROM former_handles f WHERE f.handle_lc = ?) OR (+posts.platform = ? AND "
+                "posts.id IN (SELECT f.post FROM former_handles f WHERE f.handle_lc = ?))")
+
+
+def _handle_condition(filters: Filters, former: bool) -> tuple[str, list[Any]]:
+    """The handle filter: the posts held under the handle, and with `former` those that had it
+    before (their author's handle replaced since: the articles citing them still print it)."""
+    if filters.handle_bare is not None:
+        platform, name = filters.handle_bare
+        condition, params = "posts.handle_lc = ? OR (posts.handle_lc = ? AND posts.platform = ?)", [
+            filters.handle, name, platform]
+        if former:
+            condition += " OR " + _FORMER_BARE
+            params += [filters.handle, platform, name]
+    else:
+        condition, params = "posts.handle_lc = ?", [filters.handle]
+        if former:
+            condition += " OR " + _FORMER
+            params.append(filters.handle)
+    return f"({condition})", params
+
+
+def has_former_handle(index: Index, filters: Filters) -> bool:
+    """Whether some post had the handle `filters` names before the one held (one probe of the
+    former handles' index): only then does the handle filter look among former handles, whose
+    matches are sorted; otherwise the posts of the handle come off its ordering index in order."""
+    if filters.handle is None:
+        return False
+    names = [filters.handle] + ([filters.handle_bare[1]] if filters.handle_bare is not None else [])
+    marks = ", ".join("?" for _ in names)
+    return index.db.execute(f"SELECT 1 FROM former_handles WHERE handle_lc IN ({marks}) LIMIT 1",
+                            names).fetchone() is not None
+
+
+def _where(filters: Filters, dialect: Dialect, probe_text: bool = False,
+           former: bool = False) -> tuple[str, list[Any]]:
     conditions: list[str] = []
     params: list[Any] = []
-    if filters.handle_bare is not None:
-        conditions.append("(posts.handle_lc = ? OR (posts.handle_lc = ? AND posts.platform = ?))")
-        params += [filters.handle, filters.handle_bare[1], filters.handle_bare[0]]
-    elif filters.handle is not None:
-        conditions.append("posts.handle_lc = ?")
-        params.append(filters.handle)
+    if filters.handle is not None:
+        condition, handle_params = _handle_condition(filters, former)
+        conditions.append(condition)
+        params += handle_params
     # Overlap of [posted_start, posted_end] with the bounds: exact for datetimes, whole-day for dates.
     if filters.posted_from is not None or filters.posted_to is not None:
         # Known times only, stated the way the ordering index holds it: a date range then reads a
@@ -175,6 +212,12 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool, check_c
         keys,
     )
     _check_read_whole(index, rows, captures, history, check_captures=check_captures)
+    former = _grouped(
+        index,
+        "SELECT p.key AS post_key, f.handle, f.until FROM former_handles f JOIN posts p ON p.id = f.post "
+        "WHERE p.key IN ({marks}) ORDER BY f.until IS NULL, f.until, f.handle_lc",
+        keys,
+    )
     media = (
         _grouped(index, "SELECT p.key AS post_key, m.url, m.path, m.sha256, m.mime FROM media m "
                  "JOIN posts p ON p.id = m.post WHERE p.key IN ({marks}) ORDER BY m.id", keys)
@@ -195,6 +238,7 @@ def _attach(index: Index, rows: list[dict[str, Any]], *, detailed: bool, check_c
             captures=[capture(**_copied(c if detailed else _without_id(c), keep_url=detailed))
                       for c in captures.get(row["key"], [])],
             history=[observation(**(h if detailed else {k: v for k, v in h.items() if k != "detail"})) for h in seen],
+            former_handles=[FormerHandle(**f) for f in former.get(row["key"], [])],
         )
         if detailed:
             result.append(PostDetail(
@@ -317,12 +361,13 @@ def _damaged(index: Index, reason: str) -> Exception:
 
 
 def lookup_sql(filters: Filters, *, limit: int | None = None, offset: int = 0,
-               dialect: Dialect = SQLITE, plan: str = "sort") -> tuple[str, list[Any]]:
+               dialect: Dialect = SQLITE, plan: str = "sort", former: bool = False) -> tuple[str, list[Any]]:
     """The SELECT of `lookup` and its parameters (what EXPLAIN QUERY PLAN is checked on);
-    `plan`: how the text filter is applied, SORT, WALK or ORDERED (see `text_plan()`)."""
+    `plan`: how the text filter is applied, SORT, WALK or ORDERED (see `text_plan()`); `former`:
+    whether the handle filter also matches former handles (`has_former_handle`)."""
     if plan == ORDERED:
         return _ordered_text_sql(filters, limit=limit, offset=offset)
-    where, params = _where(filters, dialect, plan == WALK)
+    where, params = _where(filters, dialect, plan == WALK, former)
     # With a time bound every match has a known time: the same order without its constant first
     # term, which SQLite needs dropped to take a range of the index as already sorted.
     dated = filters.posted_from is not None or filters.posted_to is not None
@@ -358,13 +403,15 @@ def _ordered_text_sql(filters: Filters, *, limit: int | None, offset: int) -> tu
 def lookup(index: Index, filters: Filters, *, limit: int | None = None, offset: int = 0,
            check_captures: bool = False) -> list[PostRow]:
     """Posts matching every filter, ordered by posted_at (unknown last), then key; at most `limit` of
-    them (None: all) after skipping the first `offset`. With `check_captures`, each post's captures
+    them (None: all) after skipping the first `offset`. A handle matches the posts held under it and
+    those whose author had it before (`former_handles`), each with the handle it has now. With `check_captures`, each post's captures
     and checks are checked against what the index holds by other paths (`_check_read_whole`)."""
     if limit is not None and limit < 0 or offset < 0:
         raise ValueError(f"limit and offset must not be negative, got {limit}, {offset}")
     with index.db.reading():  # the posts and all `_attach` reads of them: one snapshot
         sql, params = lookup_sql(filters, limit=limit, offset=offset, dialect=index.dialect,
-                                 plan=text_plan(index, filters, limit=limit, offset=offset))
+                                 plan=text_plan(index, filters, limit=limit, offset=offset),
+                                 former=has_former_handle(index, filters))
         rows = list(index.db.query(sql, params))
         return _attach(index, rows, detailed=False, check_captures=check_captures)
 

@@ -257,7 +257,9 @@ class Store(Closing):
         """Overwrite fields with the platform's own structured data (syndication JSON, Wayback copy).
 
         Accepts platform, post_id, url, handle, author, posted_at, text, links, media, data (a dict,
-        merged key by key into the stored one). None leaves a field as it is.
+        merged key by key into the stored one). None leaves a field as it is. A handle that replaces
+        another one (not a change of case alone) keeps the other as a former handle of the post
+        (`former_handles`, dated now), which `lookup --handle` matches too.
         """
         unknown = set(updates) - DATA_FIELDS
         if unknown:
@@ -265,14 +267,20 @@ class Store(Closing):
         with self.transaction():
             known = self._require_post(key)
             before = self.journal.post_row(self.db, key)
-            self._update_post(key, fields.authoritative(known, updates))
+            changes = fields.authoritative(known, updates)
+            if fields.replaces_handle(known.get("handle"), changes.get("handle")):
+                # The held handle becomes a former one (the schema's trigger writes it, `until` this
+                # time): `lookup --handle` by it still finds the post.
+                changes["handle_since"] = utc_now()
+            self._update_post(key, changes)
             self.journal.post(self.db, key, before=before)
 
     def merge_post_key(self, old_key: str, new_key: str) -> None:
         """Absorb the post `old_key` (typically hash-keyed) into `new_key` (typically ID-keyed).
 
-        Citations, captures, observations, records and media move to `new_key`; the stored fields
-        fill each other's gaps (the ID-keyed post's known values win); the old row is deleted.
+        Citations, captures, observations, records, media and former handles move to `new_key`; the
+        stored fields fill each other's gaps (the ID-keyed post's known values win, and a handle of
+        the old post's other than the new one's becomes a former handle of it); the old row is deleted.
         `new_key` is created from the old post when it does not exist yet.
         """
         if old_key == new_key:

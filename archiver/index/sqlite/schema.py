@@ -304,11 +304,47 @@ def _m14_captures_article_url(db: Database) -> None:
     db.execute("CREATE INDEX captures_article_url ON captures (url) WHERE post IS NULL")
 
 
+# A post's stored handle replaced by another one (not a change of case alone): the old one becomes a
+# former handle of the post, dated by the new one's `handle_since`. A trigger, so that every write
+# that replaces a handle records it, the store's and a rebuild's replay of the journal alike (each
+# post entry of the journal is the whole row, `handle_since` with it).
+FORMER_HANDLE_TRIGGER = (
+    "CREATE TRIGGER posts_former_handle AFTER UPDATE OF handle, handle_lc ON posts "
+    "WHEN old.handle_lc IS NOT NULL AND new.handle_lc IS NOT NULL AND old.handle_lc <> new.handle_lc BEGIN "
+    "INSERT INTO former_handles (post, handle, handle_lc, until) VALUES (new.id, old.handle, old.handle_lc, "
+    "new.handle_since) ON CONFLICT (post, handle_lc) DO UPDATE SET handle = excluded.handle, until = excluded.until; "
+    "END"
+)
+
+
+def _m15_former_handles(db: Database) -> None:
+    """Migration 15: the handles a post's author had before the one held (`former_handles`: a re-check
+    that found the author under a new handle replaced it), each with when it was replaced (`until`,
+    the new one's `posts.handle_since`; NULL when unknown, as for a handle a merged post held), so
+    that `lookup --handle OLD` still finds the post the articles cite as @OLD. Its index by handle
+    serves that lookup; its key, a post's former handles."""
+    db.executescript(
+        """
+        ALTER TABLE posts ADD COLUMN handle_since TEXT;
+        CREATE TABLE former_handles (
+            post INTEGER NOT NULL REFERENCES posts (id),
+            handle TEXT NOT NULL,
+            handle_lc TEXT NOT NULL,
+            until TEXT,
+            PRIMARY KEY (post, handle_lc)
+        );
+        CREATE INDEX former_handles_handle ON former_handles (handle_lc, post);
+        """
+    )
+    db.execute(FORMER_HANDLE_TRIGGER)
+
+
 # Append only: never edit a migration that has shipped, add the next one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     _m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids, _m5_lookup_indexes, _m6_capture_stamps,
     _m7_fts_in_lookup_order, _m8_link_destinations, _m9_citations_dropped, _m10_citations_view_dates,
-    _m11_records_post_capture, _m12_history_lost, _m13_citations_cited_again, _m14_captures_article_url)
+    _m11_records_post_capture, _m12_history_lost, _m13_citations_cited_again, _m14_captures_article_url,
+    _m15_former_handles)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
