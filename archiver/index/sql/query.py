@@ -65,12 +65,13 @@ def _earliest_start(posted_from: str) -> str | None:
 
 # The posts that had the handle before the one held (`former_handles`), read off its index by handle.
 _FORMER = "posts.id IN (SELECT f.post FROM former_handles f WHERE f.handle_lc = ?)"
-# (The platform, `+`: tested on the few posts of the bare name's former handle, never read by its index.)
-_FORMER_BARE = ("posts.id IN (SELECT f.post FROM former_handles f WHERE f.handle_lc = ?) OR (+posts.platform = ? AND "
-                "posts.id IN (SELECT f.post FROM former_handles f WHERE f.handle_lc = ?))")
+# (The platform tested on the few posts of the bare name's former handle: in SQLite `+` keeps it from
+# being read by the platform's index, every post of the platform.)
+_FORMER_BARE = ("posts.id IN (SELECT f.post FROM former_handles f WHERE f.handle_lc = ?) OR ({plus}posts.platform = ? "
+                "AND posts.id IN (SELECT f.post FROM former_handles f WHERE f.handle_lc = ?))")
 
 
-def _handle_condition(filters: Filters, former: bool) -> tuple[str, list[Any]]:
+def _handle_condition(filters: Filters, dialect: Dialect, former: bool) -> tuple[str, list[Any]]:
     """The handle filter: the posts held under the handle, and with `former` those that had it
     before (their author's handle replaced since: the articles citing them still print it)."""
     if filters.handle_bare is not None:
@@ -78,7 +79,7 @@ def _handle_condition(filters: Filters, former: bool) -> tuple[str, list[Any]]:
         condition, params = "posts.handle_lc = ? OR (posts.handle_lc = ? AND posts.platform = ?)", [
             filters.handle, name, platform]
         if former:
-            condition += " OR " + _FORMER_BARE
+            condition += " OR " + _FORMER_BARE.format(plus="+" if dialect is SQLITE else "")
             params += [filters.handle, platform, name]
     else:
         condition, params = "posts.handle_lc = ?", [filters.handle]
@@ -105,7 +106,7 @@ def _where(filters: Filters, dialect: Dialect, probe_text: bool = False,
     conditions: list[str] = []
     params: list[Any] = []
     if filters.handle is not None:
-        condition, handle_params = _handle_condition(filters, former)
+        condition, handle_params = _handle_condition(filters, dialect, former)
         conditions.append(condition)
         params += handle_params
     # Overlap of [posted_start, posted_end] with the bounds: exact for datetimes, whole-day for dates.
