@@ -114,6 +114,20 @@ def test_no_filter_reads_the_whole_posts_table(sqlite_index: Index, name: str, l
     assert any(step.startswith("SEARCH posts USING") for step in plan), f"{name}: {plan}"
 
 
+@pytest.mark.parametrize("limit", [None, 50])
+@pytest.mark.parametrize("name", [name for name, given in FILTERS.items() if "handle" in given])
+def test_a_handle_filter_reads_former_handles_off_their_index(sqlite_index: Index, name: str,
+                                                              limit: int | None) -> None:
+    """Once some post had the handle before its author's current one (`has_former_handle`), the
+    handle filter also reads the former handles' index: still no read of every post (the matches,
+    one account's posts, are sorted then)."""
+    sql, params = lookup_sql(Filters(**FILTERS[name]), limit=limit, former=True)
+    plan = _plan(sqlite_index, sql, params)
+    assert not [step for step in plan if re.match(r"SCAN (posts|p|f)\b(?!_)", step)], f"{name}: {plan}"
+    assert any(step.startswith("SEARCH posts USING") for step in plan), f"{name}: {plan}"
+    assert any("former_handles_handle (handle_lc=?)" in step for step in plan), f"{name}: {plan}"
+
+
 @pytest.mark.parametrize("name", BROAD)
 def test_broad_filters_page_off_an_index_without_sorting(sqlite_index: Index, name: str) -> None:
     sql, params = lookup_sql(Filters(**FILTERS[name]), limit=50)

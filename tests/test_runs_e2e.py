@@ -205,6 +205,44 @@ def test_a_recheck_finding_the_author_renamed_records_the_new_handle_and_capture
     assert (later[key]["captures"], "handle is now" in str(later[key]["reason"])) == (0, False), later[key]
 
 
+def test_a_post_whose_author_was_renamed_is_still_found_by_the_handle_its_articles_print(base: Any) -> None:
+    """After a re-check stored the author's new handle, `lookup --handle OLD` (the handle the citing
+    article prints) still finds the post, shown under its handle now with the old one among its
+    former handles; `show` lists it, an export by the old handle holds the post, and a reindex from
+    the WARCs gives the former handle back."""
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "renamed-old")
+    key = f"twitter:{site.TWEET_VIDEO.id}"
+    old = site.TWEET_VIDEO.user.screen_name
+    web.set_state(("screen_name", site.TWEET_VIDEO.id), "mei_hydrology")
+    try:
+        r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
+    finally:
+        web.set_state(("screen_name", site.TWEET_VIDEO.id), None)
+    assert r.returncode == 0, r.stderr
+
+    def by_old_handle() -> dict[str, Any]:
+        found = [p for p in lookup(web, copy, "--handle", f"@{old.upper()}") if p["key"] == key]
+        assert len(found) == 1, found
+        return found[0]
+
+    post = by_old_handle()
+    assert post["handle"] == "mei_hydrology" and [f["handle"] for f in post["former_handles"]] == [old], post
+    assert post["former_handles"][0]["until"] and post["articles"], post
+    shown = cli(web, "show", key, "--format", "json", archive=copy)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["former_handles"] == post["former_handles"]
+    out = tmp / "renamed-old.wacz"
+    exported = cli(web, "export", "--handle", old, "-o", str(out), archive=copy)
+    assert exported.returncode == 0, exported.stderr
+    with zipfile.ZipFile(out) as z:
+        findings = [json.loads(x) for x in z.read("evidence/posts.jsonl").decode().splitlines()]
+    assert [(p["key"], p["former_handles"]) for p in findings if p["key"] == key] == [(key, post["former_handles"])]
+    rebuilt = cli(web, "reindex", "--force", archive=copy)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert by_old_handle()["former_handles"] == post["former_handles"]
+
+
 def test_a_recapture_of_a_held_post_found_gone_says_what_it_was(base: Any) -> None:
     """`archive --recapture` of a held post is a check of it, as a scheduled re-check is: a post the
     archive held live and now finds deleted is told as changed, not as new."""
