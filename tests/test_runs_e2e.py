@@ -1010,7 +1010,8 @@ def test_lookup_formats(base: Any) -> None:
     assert j == jl and len(j) == 1
     assert c[0]["key"] == j[0]["key"] and c[0]["author"] == "林美 Mei Lin 🌧️"
     assert set(j[0]) == {"key", "platform", "post_id", "url", "handle", "author", "posted_at", "text", "links",
-                         "media", "status", "reason", "articles", "captures", "history"}
+                         "media", "status", "reason", "articles", "captures", "history", "former_handles"}
+    assert j[0]["former_handles"] == [] and "former_handles" in c[0]
     assert "mei_hydro" in t and t.splitlines()[0].startswith("HANDLE")
 
 
