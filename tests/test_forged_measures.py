@@ -45,12 +45,8 @@ def captures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pag
             out = {}
             for n, lies in enumerate(("", *LIES)):
                 url = f"https://news.example{site.FORGING_PATH}?lies={lies}" if lies else site.ARTICLE_FLOOD.url
-                # A ceiling far above readiness: under a loaded machine the default (1.5 s) can end the
-                # wait before an embed has taken its final height, and the pictures compared here
-                # would differ for a reason that has nothing to do with the page's lies.
                 out[lies or "plain"] = browser.capture(url, Batch(store), screenshot_path=tmp / f"{n}.png",
-                                                       element_selectors=SELECTORS, element_dir=tmp / str(n),
-                                                       settle_ms=20_000)
+                                                       element_selectors=SELECTORS, element_dir=tmp / str(n))
         yield out
 
 
