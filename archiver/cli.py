@@ -808,6 +808,11 @@ def show(
     # A reason may name a request's URL, a text may hold a link: shown without their secrets.
     lines = [f"{k:<10} {_plain(p(redact_text(v) if isinstance(v := getattr(found, k), str) else v))}"
              for k in ("key", "url", "platform", "handle", "author", "posted_at", "status", "reason", "text")]
+    former = getattr(found, "former_handles", None) or []
+    if former:
+        # The handles the articles may still cite the post under (`lookup --handle` finds it by them).
+        lines.insert(4, f"{'formerly':<10} " + ", ".join(
+            p(f.handle) + (f" (until {p(f.until)})" if f.until else "") for f in former))
     lines.append("history:")
     lines += [f"  {p(h.checked_at)}  {p(h.status)}" for h in found.history]
     lines.append("captures:")

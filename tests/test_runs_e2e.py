@@ -232,6 +232,8 @@ def test_a_post_whose_author_was_renamed_is_still_found_by_the_handle_its_articl
     shown = cli(web, "show", key, "--format", "json", archive=copy)
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["former_handles"] == post["former_handles"]
+    text = cli(web, "show", key, archive=copy).stdout.splitlines()
+    assert f"formerly   {old} (until {post['former_handles'][0]['until']})" in text, text
     out = tmp / "renamed-old.wacz"
     exported = cli(web, "export", "--handle", old, "-o", str(out), archive=copy)
     assert exported.returncode == 0, exported.stderr
