@@ -119,6 +119,12 @@ def test_what_a_redirect_of_a_held_article_leads_to() -> None:
         assert moved_away(held, held, same) is None, same
     # Dates are no ID: another article of the same day is another article.
     assert moved_away(held, held, "https://news.example/2024/03/10999/budget.html") == "another page of its site"
+    # ... nor a date written as one number: the day's other articles, and its listing, share it.
+    day = "https://news.example/articles/20240310/k00/00m/040/123000c"
+    for page in ("https://news.example/articles/20240310/k00/00m/040/456000c", "https://news.example/articles/20240310/"):
+        assert moved_away(day, day, page) == "another page of its site", page
+    month = "https://news.example/2024/202403/council-vote.html"
+    assert moved_away(month, month, "https://news.example/2024/202403/budget.html") == "another page of its site"
     # Where news sites send an article they keep: its AMP copy to the article, a mobile host to the
     # main one, a dated path to one naming it with its ID, a site moved to a new domain.
     for old, new in (("https://news.example/2024/03/vote.amp.html", "https://news.example/2024/03/vote.html"),

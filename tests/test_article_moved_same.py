@@ -77,3 +77,26 @@ def test_a_held_article_redirected_to_its_own_new_address_stays_one_article(tmp_
     keys = {f"twitter:{site.TWEET_PHOTO.id}", f"twitter:{site.TWEET_VIDEO.id}"}
     assert {row["key"] for row in by_old} == keys, by_old
     assert {row["key"] for row in by_new} == keys, by_new
+
+
+def test_a_held_article_redirected_to_its_days_listing_is_not_merged_with_it(tmp_path: Path) -> None:
+    """A date written as one number (`/articles/20240310/...`) is shared by the day's other articles
+    and its listing: a held article redirected to that listing is gone from its address, never read
+    as the listing. Its citations are kept, the listing's posts are not cited by it."""
+    path = "/articles/20240310/k00/00m/040/123000c"
+    url, listing = f"https://news.example{path}", "https://news.example/articles/20240310/"
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        web.set_state(("article", path), _html("Council vote", site.TWEET_PHOTO))
+        web.set_state(("article", "/articles/20240310/"), _html("The day's news", site.TWEET_VIDEO))
+        assert cli(web, "archive", url, archive=archive).returncode == 0
+        web.set_state(("article", path), None)
+        web.set_state(("redirect", path), listing)
+        again = cli(web, "archive", url, "--format", "json", archive=archive)
+    assert again.returncode == 1, again.stderr
+    assert json.loads(again.stdout)["failures"][0].startswith(
+        f"{url}: now redirects to {listing} (another page of its site)"), again.stdout
+    with sqlite3.connect(archive / "archive.db") as db:
+        cited = db.execute("SELECT a.url, p.key, c.dropped_at FROM citations c JOIN posts p ON p.id = c.post "
+                           "JOIN articles a ON a.id = c.article_id").fetchall()
+    assert cited == [(url, f"twitter:{site.TWEET_PHOTO.id}", None)], cited

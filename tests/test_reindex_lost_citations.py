@@ -178,3 +178,22 @@ def test_first_seen_of_an_article_rebuilt_from_later_entries(two_runs: Any) -> N
     for url in rebuilt:
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", seen[url]), seen[url]
         assert seen[url] > before[url]
+
+
+def test_an_intact_archive_rebuilt_is_not_marked_partial(two_runs: Any) -> None:
+    """Every WARC file there, `reindex --force` rebuilds the whole history: no `history_lost` row,
+    and `show` and `report` read as in the archive it was copied from."""
+    web, archive, _first_files, tmp = two_runs
+    copy = tmp / "intact"
+    shutil.copytree(archive, copy)
+    r = cli(web, "reindex", "--force", archive=copy)
+    assert r.returncode == 0, r.stderr
+    assert "partial history" not in r.stderr, r.stderr
+    with sqlite3.connect(copy / "archive.db") as conn:
+        assert conn.execute("SELECT kind, name FROM history_lost").fetchall() == []
+    assert _keys(copy) == _keys(archive)
+    for key in _keys(copy):
+        assert _cited_by(web, copy, key) == _cited_by(web, archive, key)
+        assert _json(web, copy, "show", key)["history_lost"] is False
+    rebuilt, intact = _json(web, copy, "report"), _json(web, archive, "report")
+    assert [(a["url"], a["posts"]) for a in rebuilt["articles"]] == [(a["url"], a["posts"]) for a in intact["articles"]]

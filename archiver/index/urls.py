@@ -216,8 +216,14 @@ def _parts(path: str) -> list[str]:
     return [part for part in re.split(r"[/_.\-]+", path) if part]
 
 
+# A run of digits that is a date written without separators (`202403`, `20240310`): the articles of
+# one month or one day share it, and a day's or a section's listing under it too.
+_COMPACT_DATE = re.compile(r"^(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])?$")
+
+
 def _ids(path: str) -> set[str]:
-    return {part for part in _parts(path) if _ID_TOKEN.match(part)}
+    """The parts of `path` that name one article (`_ID_TOKEN`), a date written as one number left out."""
+    return {part for part in _parts(path) if _ID_TOKEN.match(part) and not _COMPACT_DATE.match(part)}
 
 
 def _slug(path: str) -> str:
