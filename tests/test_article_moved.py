@@ -144,6 +144,13 @@ def test_what_a_redirect_of_a_held_article_leads_to() -> None:
     assert moved_away("https://news.example/2024/03/council-vote", "https://news.example/2024/03/council-vote",
                       "https://news.example/2024/03/council-vote-2") == "another page of its site"
     assert moved_away(held, held, "https://courier.example/2024/03/10999/budget.html") == "another site"
+    # A folder above the article (its section's listing) is never the article, whatever ID its name holds.
+    for listing in ("https://news.example/section/100001/", "https://www.news.example/section/100001"):
+        assert moved_away("https://news.example/section/100001/story-a", "https://news.example/section/100001/story-a",
+                          listing) == "another page of its site", listing
+    # ...but the folder an AMP copy or an index page of the article is in is the article.
+    for below in ("https://news.example/2024/story-12345/amp", "https://news.example/2024/story-12345/index.html"):
+        assert moved_away(below, below, "https://news.example/2024/story-12345/") is None, below
     # A wall, on the site's own host or on one of its own: the article may be behind it.
     for wall in ("https://news.example/consent?return=/2024/03/10/council-vote.html",
                  "https://consent.news.example/v2/collectConsent?sessionId=1",

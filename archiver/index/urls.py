@@ -173,8 +173,15 @@ def moved_away(held: str, given: str, reached: str) -> str | None:
         return WALL  # a wall on a host of its own (`consent.example.com`, `login.example.com`)
     if all(_EXTENSION.sub("", part) in ("index", "default", "home") for part in path.split("/") if part):
         return "another site" if elsewhere else "the site's home page"  # (`/`, `/index.html`)
+    parts = [part for part in path.split("/") if part]
     for home in homes:
         old = unquote_plus(home.path).lower()
+        above = [part for part in old.split("/") if part]
+        if not elsewhere and len(parts) < len(above) and above[:len(parts)] == parts \
+                and not all(_EXTENSION.sub("", part) in _NO_SLUG for part in above[len(parts):]):
+            # A folder the article's address is in (`/section/100001/` above `/section/100001/story`):
+            # the listing of its section, never the article, whatever ID the folder's name holds.
+            return "another page of its site"
         if old.rstrip("/") == path.rstrip("/") or _ids(old) & _ids(path) or _same_name(_slug(old), _slug(path)):
             return None
     if _walled(path, homes):
