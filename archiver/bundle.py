@@ -252,9 +252,11 @@ def _held_spelling(handle: str, handles: Iterable[str | None]) -> str:
 # The tables an export of a selection reads (the posts and their checks, citing articles and
 # captures: `lookup`; their records and the captures' timestamps), and a report; with --text, the
 # full-text index too. tests/test_damaged_archive.py asks SQLite which tables each reads.
-EXPORT_READS = ("posts", "citations", "articles", "observations", "captures", "capture_stamps", "records")
+# (former_handles: a post's earlier handles, which `--handle` matches and the posts' rows list)
+EXPORT_READS = ("posts", "citations", "articles", "observations", "captures", "capture_stamps", "records",
+                "former_handles")
 # (history_lost: whether the index was rebuilt from partial history, deciding how posts no article is known to cite are filed)
-REPORT_READS = ("posts", "citations", "articles", "observations", "captures", "history_lost")
+REPORT_READS = ("posts", "citations", "articles", "observations", "captures", "history_lost", "former_handles")
 TEXT_READS = ("posts_fts",)
 
 
