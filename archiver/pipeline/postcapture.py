@@ -364,7 +364,8 @@ class PostCapturer:
         self.index.add_records(None, batch.records, post_key=key)
         return True
 
-    def _words_changed(self, key: str, fields: dict[str, Any]) -> bool:
+    @staticmethod
+    def _words_changed(held_post: Any, fields: dict[str, Any]) -> bool:
         """True when the platform's data gives the post words other than those held (links, case and
         spacing aside: an embed's `pic.twitter.com/…` and the data's `https://t.co/…` are alike).
         Words that hold the others, or that the others hold, are no edit: a video's title alone
@@ -372,18 +373,17 @@ class PostCapturer:
         words = normalise_text(fields.get("text"))
         if not words:
             return False
-        held_post = self.index.get_post(key)
         held = normalise_text(held_post.text) if held_post is not None else ""
         return bool(held) and words not in held and held not in words
 
-    def _renamed(self, key: str, fields: dict[str, Any]) -> str | None:
+    @staticmethod
+    def _renamed(held_post: Any, fields: dict[str, Any]) -> str | None:
         """What a re-check says when the platform names the post's author by another handle than the
         one held (the post's ID is the platform's, so its author is the same account: the handle was
         changed); None when it names the same one, or none."""
         new = fields.get("handle")
         if not isinstance(new, str) or not new.strip():
             return None
-        held_post = self.index.get_post(key)
         old = held_post.handle if held_post is not None else None
         if not old or old.lstrip("@").lower() == new.lstrip("@").lower():
             return None
@@ -427,12 +427,14 @@ class PostCapturer:
         held = self.index.post_status(key) if recheck else None  # what the re-check finds changed, or not
         # Words the platform now gives that are not those held (a post edited since): a capture of
         # the new words, whatever the status says.
-        edited = recheck and not network_failed and self._words_changed(key, probe.fields)
+        # (The post as held, read once for both comparisons.)
+        held_post = self.index.get_post(key) if recheck and not network_failed else None
+        edited = held_post is not None and self._words_changed(held_post, probe.fields)
         # The author's handle changed since (the same account under another name): stored, and the
         # post captured again under it, whatever the status says. (A platform whose check tells
         # renames itself says so in its own reason, and in `render_decides`.)
-        renamed = (self._renamed(key, probe.fields)
-                   if recheck and not network_failed and post.post_id and not check.tells_renames else None)
+        renamed = (self._renamed(held_post, probe.fields)
+                   if held_post is not None and post.post_id and not check.tells_renames else None)
         if recheck and not decided_by_render and not edited and not renamed and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)
             outcome = PostOutcome(key, platform, url, status, reason=reason, network_failed=network_failed)
