@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,15 +53,16 @@ def gzip_members(data: bytes) -> list[bytes]:
     return out
 
 
-def video_deleted_between_runs(web: Any, tmp: Path) -> tuple[Path, list[str]]:
-    """Two scheduled runs over the flood article into `tmp`/archive, the second finding its video
-    tweet deleted (put back afterwards): the archive, and the WARC files of the first run."""
+def video_deleted_between_runs(web: Any, tmp: Path, articles: Sequence[str] = ()) -> tuple[Path, list[str]]:
+    """Two scheduled runs over `articles` (the flood article by default) into `tmp`/archive, the
+    second finding the video tweet deleted (put back afterwards): the archive, and the WARC files of
+    the first run."""
     from tests.fakeweb import site
 
     archive = tmp / "archive"
     seeds = tmp / "seeds"
     seeds.mkdir()
-    (seeds / "news.urls").write_text(site.ARTICLE_FLOOD.url + "\n")
+    (seeds / "news.urls").write_text("\n".join(articles or [site.ARTICLE_FLOOD.url]) + "\n")
     first = cli(web, "run", "--seeds", str(seeds), archive=archive)
     assert first.returncode == 0, first.stderr
     first_files = [path.name for path in warc_files(archive)]

@@ -15,7 +15,7 @@ import pytest
 
 from archiver.index.journal import is_journal_uri
 from archiver.warcstore import iter_records
-from tests.e2e import cli, lookup, warc_files
+from tests.e2e import cli, lookup, video_deleted_between_runs, warc_files
 from tests.fakeweb import FakeWeb, site
 
 pytestmark = pytest.mark.browser
@@ -44,18 +44,7 @@ def _show_all(web: Any, archive: Path, keys: list[str]) -> dict[str, Any]:
 def rebuilt(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("reindex")
     with FakeWeb(tmp / "web") as web:
-        archive = tmp / "archive"
-        seeds = tmp / "seeds"
-        seeds.mkdir()
-        (seeds / "news.urls").write_text("\n".join(ARTICLES) + "\n")
-        first = cli(web, "run", "--seeds", str(seeds), archive=archive)
-        assert first.returncode == 0, first.stderr
-        web.set_state(("tweet", site.TWEET_VIDEO.id), "deleted")
-        try:
-            second = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", archive=archive)
-        finally:
-            web.set_state(("tweet", site.TWEET_VIDEO.id), None)
-        assert second.returncode == 0, second.stderr
+        archive, _first = video_deleted_between_runs(web, tmp, ARTICLES)
         before = lookup(web, archive)
         keys = [p["key"] for p in before]
         shown = _show_all(web, archive, keys)
