@@ -747,3 +747,42 @@ def test_a_page_s_frames_are_listed_in_the_order_they_attached(site: LocalSite, 
     names = [name for name, _ in order]
     assert names[:2] == ["", "a"] and names.index("a") < names.index("c"), page.frames
     assert {f.name: f.text for f in page.frames} == {"": "", "a": "outer", "b": "leaf b", "c": "leaf c"}
+
+
+def test_a_held_body_whose_request_was_never_answered_is_given_to_no_recorded_exchange() -> None:
+    """The matching rule alone, on the entries a tap holds: under load the tap had seen the aborted
+    request (its Blob body held) but not yet the bodiless one to the same address, and the
+    recorded bodiless request was given the body that was never sent."""
+    import asyncio
+
+    from archiver.capture.cdp import CdpResponse, CdpTap
+    from archiver.capture.recorder import TrafficRecorder
+    from archiver.capture.traffic import Recorded
+    from archiver.warcstore.records import Exchange
+
+    def recorder(answered: int | None) -> tuple[TrafficRecorder, Exchange]:
+        rec = TrafficRecorder(None, None)  # type: ignore[arg-type]  # the rule reads neither
+        tap = CdpTap(None, "page")  # type: ignore[arg-type]
+        tap.requests["7"] = CdpResponse(request_id="7", url="http://news.test/api", method="POST",
+                                        post_data_held=True, status=answered)
+        tap.order.append("7")
+        rec._taps.append(tap)
+        exchange = Exchange("http://news.test/api", "POST", [], 200, [], b"")
+        rec.recorded.append(Recorded(exchange, None, False, False, False, None))
+
+        async def body(request_id: str) -> bytes:
+            return b"NEVER-SENT"
+        async def settle() -> None:
+            return None
+        tap.request_body = body  # type: ignore[method-assign]
+        tap.settle = settle  # type: ignore[method-assign]
+        asyncio.run(rec._held_request_bodies())
+        return rec, exchange
+
+    rec, exchange = recorder(answered=None)
+    assert not exchange.request_body
+    assert rec.errors == ["request body not recorded (1 request(s) whose body the browser held as a Blob or file: "
+                          "not told apart from other requests to that address): POST http://news.test/api"]
+    # answered, it is the one request to that address: its body is the recorded one's
+    rec, exchange = recorder(answered=200)
+    assert exchange.request_body == b"NEVER-SENT" and not rec.errors

@@ -188,6 +188,15 @@ class CdpTap:
             except PlaywrightError as e:  # the page is closing: nothing left to hold up
                 log.debug("could not release %s: %s", url, e)
 
+    async def settle(self) -> None:
+        """Return once the events Chromium sent on this session so far have been handled: the
+        answer to a command comes after them. (A request Playwright reported answered may not be
+        answered here yet: Chromium tells each session on its own.) A session gone settles nothing."""
+        try:
+            await self.session.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        except PlaywrightError as e:
+            log.debug("%s not settled: %s", self.label, e)
+
     def caught(self, method: str, url: str, post_data: bytes | None) -> list[list[bytes]]:
         """The answers to such a request paused here (each its body once read; empty until then,
         or if it could not be read)."""

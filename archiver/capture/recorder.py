@@ -510,10 +510,13 @@ class TrafficRecorder:
         Blob, a FormData upload), asked for now, while the page lives: Playwright reports such a
         request with no body, which a record would claim was empty. Playwright's requests cannot be
         matched to Chromium's by identity, so a body is given only where nothing else could be
-        meant: every request to that method and address held a body, all the same bytes, and as
-        many were recorded. Bodies count towards the capture's caps like the answers'. Any other
+        meant: every request to that method and address held a body, was answered, all the same
+        bytes, and as many were recorded. Bodies count towards the capture's caps like the answers'. Any other
         case is named in `errors`, the requests recorded without a body."""
         every: dict[tuple[str, str], dict[str, tuple[CdpTap, CdpResponse]]] = {}
+        for tap in self._taps:
+            if any(e.post_data_held and e.status is None for e in tap.requests.values()):
+                await tap.settle()  # its answer may not be in yet
         for tap in self._taps:
             for rid in tap.order:
                 entry = tap.requests.get(rid)
@@ -527,7 +530,9 @@ class TrafficRecorder:
             waiting = [r.exchange for r in self.recorded
                        if r.exchange.method == method and r.exchange.url == url and not r.exchange.request_body]
             why = None
-            if len(held) != len(entries) or len(waiting) != len(held):
+            # A held body whose request the tap never saw answered (aborted, or its answer's event
+            # not in yet) may belong to none of the recorded exchanges, or to any of them.
+            if len(held) != len(entries) or len(waiting) != len(held) or any(e.status is None for _, e in held):
                 why = "not told apart from other requests to that address"
             bodies: list[bytes] = []
             for tap, entry in held if why is None else []:
