@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import SplitResult, unquote_plus, urlsplit, urlunsplit
 
@@ -145,52 +147,153 @@ _ARTICLE_PART = re.compile(r"(?:19|20)\d\d|[^/_.-]+(?:[_.-][^/_.-]+){2,}")
 # What `moved_away` calls a wall a reader must pass (log in, subscribe, or consent to tracking):
 # the article may well be behind it, unseen.
 WALL = "a login, subscription or consent page"
+# What it calls anything else on the article's site that is not the article.
+OTHER_PAGE = "another page of its site"
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """A held article's address redirected: the addresses a rule of `RULES` reads, parsed once.
+    `homes` are the held address and the address given (the article's own, two spellings or an
+    old one that led to it), `home_paths` their paths; `path` is the reached address's path and
+    `parts` its folders and name; each path decoded and in lower case."""
+
+    held: str
+    given: str
+    reached: str
+    to: SplitResult
+    homes: tuple[SplitResult, ...]
+    home_paths: tuple[str, ...]
+    path: str
+    parts: tuple[str, ...]
+    elsewhere: bool  # on no site of the article's (`_site`: its `www.`, `m.`, `amp.` hosts are one)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of `moved_away`: its name, the test on the addresses, and its verdict when the test
+    holds (None: the page reached is the article)."""
+
+    name: str
+    holds: Callable[[Redirect], bool]
+    verdict: str | None
+
+
+def _same_address(r: Redirect) -> bool:
+    """One spelling of the article's address (http and https, a trailing slash, the host's case,
+    tracking parameters), held or given."""
+    return _spelt_alike(r.held, r.given, r.reached)
+
+
+def _spelt_alike(held: str, given: str, reached: str) -> bool:
+    same = {*article_keys(held), *(article_keys(given) if given != held else ())}
+    return url_key(without_tracking(reached)) in same or url_key(reached) in same
+
+
+def _on_wall_host(r: Redirect) -> bool:
+    """A wall on a host of its own (`consent.example.com`, `login.example.com`), not the article's."""
+    host = (r.to.hostname or "").lower()
+    return bool(_WALL.search(host.split(".", 1)[0])) and host not in {(h.hostname or "").lower() for h in r.homes}
+
+
+def _front_page(r: Redirect) -> bool:
+    """`/`, `/index.html`, `/home`: a site's front page."""
+    return all(_EXTENSION.sub("", part) in ("index", "default", "home") for part in r.parts)
+
+
+def _folder_above(r: Redirect) -> bool:
+    """On its site, a folder the article's address is in (`/section/100001/` above
+    `/section/100001/story`): the listing of its section, whatever ID the folder's name holds; not
+    the folder an AMP copy or an index page of the article is in (`/story-12345/` above
+    `/story-12345/amp`)."""
+    if r.elsewhere:
+        return False
+    parts = list(r.parts)
+    for old in r.home_paths:
+        above = [part for part in old.split("/") if part]
+        if len(parts) < len(above) and above[:len(parts)] == parts \
+                and not all(_EXTENSION.sub("", part) in _NO_SLUG for part in above[len(parts):]):
+            return True
+    return False
+
+
+def _same_path(r: Redirect) -> bool:
+    """The article's own path, on its site or on a new domain (its query left out)."""
+    return any(old.rstrip("/") == r.path.rstrip("/") for old in r.home_paths)
+
+
+def _same_id(r: Redirect) -> bool:
+    """A path keeping the article's ID (`/2024/story-12345` -> `/news/new-title-12345`)."""
+    return any(_ids(old) & _ids(r.path) for old in r.home_paths)
+
+
+def _same_slug(r: Redirect) -> bool:
+    """A path keeping the article's own name, an ID or `amp` added to it or taken from it
+    (`/2024/pulled-story.html` -> `/archive/pulled-story/`, `/2024/03/10/pulled-story.amp.html`
+    -> `/news/pulled-story-12345`)."""
+    new = _slug(r.path)
+    return any(_same_name(_slug(old), new) for old in r.home_paths)
+
+
+def _walled_path(r: Redirect) -> bool:
+    return _walled(r.path, list(r.homes))
+
+
+def _not_found(r: Redirect) -> bool:
+    return bool(_NOT_FOUND.search(r.path))
+
+
+# The rules `moved_away` applies, in this order; the first that holds gives its verdict (the last
+# holds for any page). The order is the point: a spelling of the address is the article
+# before anything else; a wall's own host and a front page are never the article, whatever their
+# path holds; a folder above the article's address (its section's listing) is not the article
+# though it holds its ID; then what keeps the article's path, ID or name is the article, on its
+# site or on a new domain; of the rest, a wall's path, another site and a "not found" page are
+# told apart.
+RULES: tuple[Rule, ...] = (
+    Rule("same address", _same_address, None),
+    Rule("wall host", _on_wall_host, WALL),
+    Rule("another site's front page", lambda r: _front_page(r) and r.elsewhere, "another site"),
+    Rule("front page", _front_page, "the site's home page"),
+    Rule("folder above", _folder_above, OTHER_PAGE),
+    Rule("same path", _same_path, None),
+    Rule("same id", _same_id, None),
+    Rule("same name", _same_slug, None),
+    Rule("wall path", _walled_path, WALL),
+    Rule("another site", lambda r: r.elsewhere, "another site"),
+    Rule("not found", _not_found, "a page not found"),
+    Rule("any other page", lambda _r: True, OTHER_PAGE),
+)
+
+
+def deciding_rule(held: str, given: str, reached: str) -> Rule:
+    """The first rule of `RULES` that holds for a redirect of the article held at `held`, given to
+    this run as `given`, to `reached`. Of an address that cannot be parsed, only its spelling can
+    tell it is the article's (the first rule); otherwise it is any other page (the last)."""
+    try:
+        to, homes = urlsplit(reached), tuple(urlsplit(home) for home in dict.fromkeys((held, given)))
+    except ValueError:
+        return RULES[0] if _spelt_alike(held, given, reached) else RULES[-1]
+    elsewhere = not any(_site(to.hostname) == _site(home.hostname) for home in homes)
+    path = unquote_plus(to.path).lower()
+    r = Redirect(held, given, reached, to, homes, tuple(unquote_plus(home.path).lower() for home in homes),
+                 path, tuple(part for part in path.split("/") if part), elsewhere)
+    return next(rule for rule in RULES if rule.holds(r))
 
 
 def moved_away(held: str, given: str, reached: str) -> str | None:
     """Why `reached`, where fetching an article held at `held` (given to this run as `given`) was
     redirected to, is no longer that article: "another site", "the site's home page", "a page
-    not found", `WALL` or "another page of its site". None when it is the
-    same article at its canonical address: one spelling of the address (http and https, a trailing
-    slash, the host's case, tracking parameters), or a page whose path keeps the article's ID
-    (`/2024/story-12345` -> `/news/new-title-12345`) or its own name, an ID or `amp` added to it or
-    taken from it aside (`/2024/pulled-story.html` -> `/archive/pulled-story/`,
-    `/2024/03/10/pulled-story.amp.html` -> `/news/pulled-story-12345`), on the same site (its
-    `www.`, mobile `m.` and `amp.` hosts are one) or on another (a site moved to a new domain
-    keeps its paths). The query is left out of it: a login wall's `?next=` names the article it
-    stands in front of."""
-    same = {*article_keys(held), *article_keys(given)}
-    if url_key(without_tracking(reached)) in same or url_key(reached) in same:
-        return None
-    try:
-        to, homes = urlsplit(reached), [urlsplit(held), urlsplit(given)]
-    except ValueError:
-        return "another page of its site"
-    elsewhere = not any(_site(to.hostname) == _site(home.hostname) for home in homes)
-    path = unquote_plus(to.path).lower()
-    if _WALL.search((to.hostname or "").split(".", 1)[0]) \
-            and (to.hostname or "").lower() not in {(home.hostname or "").lower() for home in homes}:
-        return WALL  # a wall on a host of its own (`consent.example.com`, `login.example.com`)
-    if all(_EXTENSION.sub("", part) in ("index", "default", "home") for part in path.split("/") if part):
-        return "another site" if elsewhere else "the site's home page"  # (`/`, `/index.html`)
-    parts = [part for part in path.split("/") if part]
-    for home in homes:
-        old = unquote_plus(home.path).lower()
-        above = [part for part in old.split("/") if part]
-        if not elsewhere and len(parts) < len(above) and above[:len(parts)] == parts \
-                and not all(_EXTENSION.sub("", part) in _NO_SLUG for part in above[len(parts):]):
-            # A folder the article's address is in (`/section/100001/` above `/section/100001/story`):
-            # the listing of its section, never the article, whatever ID the folder's name holds.
-            return "another page of its site"
-        if old.rstrip("/") == path.rstrip("/") or _ids(old) & _ids(path) or _same_name(_slug(old), _slug(path)):
-            return None
-    if _walled(path, homes):
-        return WALL
-    if elsewhere:
-        return "another site"
-    if _NOT_FOUND.search(path):
-        return "a page not found"
-    return "another page of its site"
+    not found", `WALL` or `OTHER_PAGE`. None when it is the same article at its canonical address:
+    one spelling of the address (http and https, a trailing slash, the host's case, tracking
+    parameters), or a page whose path keeps the article's ID (`/2024/story-12345` ->
+    `/news/new-title-12345`) or its own name, an ID or `amp` added to it or taken from it aside
+    (`/2024/pulled-story.html` -> `/archive/pulled-story/`, `/2024/03/10/pulled-story.amp.html` ->
+    `/news/pulled-story-12345`), on the same site (its `www.`, mobile `m.` and `amp.` hosts are
+    one) or on another (a site moved to a new domain keeps its paths). The query is left out of
+    it: a login wall's `?next=` names the article it stands in front of. The rules and their order
+    are `RULES`' (`deciding_rule` names the one that decides)."""
+    return deciding_rule(held, given, reached).verdict
 
 
 def _walled(path: str, homes: list[SplitResult]) -> bool:

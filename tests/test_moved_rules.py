@@ -1,0 +1,123 @@
+"""`urls.moved_away`, rule by rule: where a held article's address redirected to, told from the
+addresses alone. Each row names the rule of `urls.RULES` that decides it (the first that holds,
+in the table's order) and the verdict: None for the article itself at its new address, or why the
+page reached is not the article. Pure functions: no network."""
+
+from __future__ import annotations
+
+import pytest
+
+from archiver.index.urls import OTHER_PAGE, RULES, WALL, deciding_rule, moved_away
+
+HELD = "https://news.example/2024/03/10452/council-vote.html"
+HOME = "the site's home page"
+SITE = "another site"
+NOT_FOUND = "a page not found"
+
+# (rule, held, reached, verdict), given to the run as held.
+CASES: list[tuple[str, str, str, str | None]] = [
+    # One spelling of the article's address.
+    ("same address", HELD, "http://news.example/2024/03/10452/council-vote.html", None),
+    ("same address", HELD, "https://NEWS.example:443/2024/03/10452/council-vote.html", None),
+    ("same address", HELD, HELD + "?utm_source=feed", None),
+    ("same address", HELD, HELD + "/", None),
+    # A wall on a host of its own (not the article's host).
+    ("wall host", HELD, "https://consent.news.example/v2/collectConsent?sessionId=1", WALL),
+    ("wall host", HELD, "https://login.courier.example/", WALL),
+    ("wall host", HELD, "https://accounts.news.example/signin/v2", WALL),
+    # A front page: another site's, or the article's site's (a mobile host's front page too).
+    ("another site's front page", HELD, "https://courier.example/", SITE),
+    ("front page", HELD, "https://news.example/", HOME),
+    ("front page", HELD, "https://www.news.example/index.html", HOME),
+    ("front page", "https://m.news.example/2024/vote", "https://www.news.example/", HOME),
+    # A folder the article's address is in: its section's listing, whatever ID its name holds,
+    # or the day's listing under a date written as one number.
+    ("folder above", "https://news.example/section/100001/story-a", "https://news.example/section/100001/", OTHER_PAGE),
+    ("folder above", "https://news.example/section/100001/story-a", "https://www.news.example/section/100001", OTHER_PAGE),
+    ("folder above", "https://news.example/articles/20240310/k00/00m/040/123000c", "https://news.example/articles/20240310/",
+     OTHER_PAGE),
+    # The article's own path: on its mobile or AMP host, or on the new domain the site moved to.
+    ("same path", "https://amp.news.example/2024/03/vote", "https://www.news.example/2024/03/vote", None),
+    ("same path", "https://m.news.example/2024/council-vote", "https://www.news.example/2024/council-vote", None),
+    ("same path", "https://mobile.news.example/2024/council-vote", "https://news.example/2024/council-vote", None),
+    ("same path", "https://news.example/2024/03/council-vote", "https://newsexample.com/2024/03/council-vote", None),
+    ("same path", "https://news.co.uk/2024/03/council-vote", "https://www.news.com/2024/03/council-vote/", None),
+    ("same path", HELD, "https://courier.example/2024/03/10452/council-vote.html", None),
+    # A path keeping the article's ID (five digits or more), under a new name or folder; the folder
+    # an AMP copy or an index page of the article is in.
+    ("same id", HELD, "https://news.example/amp/2024/03/10452/council-vote.html", None),
+    ("same id", HELD, "https://amp.news.example/2024/03/10452/council-vote.amp.html", None),
+    ("same id", HELD, "https://m.news.example/mobile/2024/03/10452/council-vote.html", None),
+    ("same id", HELD, "https://news.example/politics/2024/10452-council-votes-to-rebuild", None),
+    ("same id", HELD, "https://news.example/politics/council-votes-to-rebuild-10452", None),
+    ("same id", "https://news.example/2024/story-12345/amp", "https://news.example/2024/story-12345/", None),
+    ("same id", "https://news.example/2024/story-12345/index.html", "https://news.example/2024/story-12345/", None),
+    # A path keeping the article's own name, `amp` or an ID put to it or taken from it.
+    ("same name", "https://news.example/2024/03/vote.amp.html", "https://news.example/2024/03/vote.html", None),
+    ("same name", "https://news.example/2024/03/vote-amp", "https://news.example/2024/03/vote", None),
+    ("same name", "https://news.example/2024/03/10/council-vote.html", "https://news.example/news/council-vote-10452", None),
+    ("same name", "https://news.example/2024/03/10/council-vote.html", "https://news.example/10452-council-vote", None),
+    ("same name", HELD, "https://www.news.example/archive/council-vote/", None),
+    ("same name", HELD, "https://m.news.example/politics/council-vote.amp.html", None),
+    ("same name", "https://register.example/2024/03/10/council-vote.html", "https://register.example/news/council-vote-10452",
+     None),
+    # A wall's path on the article's site: a part that is a wall's word alone or with one other word.
+    ("wall path", HELD, "https://news.example/consent?return=/2024/03/10/council-vote.html", WALL),
+    ("wall path", HELD, "https://news.example/gdpr/notice", WALL),
+    ("wall path", HELD, "https://news.example/account/login?next=/2024/03/10452/council-vote.html", WALL),
+    ("wall path", HELD, "https://news.example/account/sign-in", WALL),
+    ("wall path", HELD, "https://news.example/subscribe-now", WALL),
+    ("wall path", HELD, "https://news.example/my-account/", WALL),
+    ("wall path", HELD, "https://news.example/auth/realms/news/protocol/openid-connect/auth", WALL),
+    # Another site's page that keeps neither path, ID nor name; its name holding a wall's word too.
+    ("another site", HELD, "https://courier.example/2024/03/10999/budget.html", SITE),
+    ("another site", HELD, "https://courier.example/2024/03/register-to-vote-by-friday.html", SITE),
+    # A "not found" page answering 200.
+    ("not found", HELD, "https://news.example/404.html", NOT_FOUND),
+    ("not found", HELD, "https://news.example/errors/not-found", NOT_FOUND),
+    # Any other page of its site: another article (dates are no ID, nor a date written as one
+    # number; a short number added to the name is another article of that name), an article
+    # whose name holds a wall's word among others, one in a section named as a wall is.
+    ("any other page", HELD, "https://news.example/2024/03/10999/budget.html", OTHER_PAGE),
+    ("any other page", HELD, "https://news.example/2024/03/10453/bridge-reopens.html", OTHER_PAGE),
+    ("any other page", "https://news.example/articles/20240310/k00/00m/040/123000c",
+     "https://news.example/articles/20240310/k00/00m/040/456000c", OTHER_PAGE),
+    ("any other page", "https://news.example/2024/202403/council-vote.html", "https://news.example/2024/202403/budget.html",
+     OTHER_PAGE),
+    ("any other page", "https://news.example/2024/03/council-vote", "https://news.example/2024/03/council-vote-2", OTHER_PAGE),
+    ("any other page", HELD, "https://news.example/2024/accounts-of-the-flood.html", OTHER_PAGE),
+    ("any other page", HELD, "https://news.example/2024/03/consent-decree-is-lifted", OTHER_PAGE),
+    ("any other page", HELD, "https://news.example/register/2024/03/11/levee.html", OTHER_PAGE),
+    ("any other page", "https://news.example/register/2024/03/10/council-vote.html", "https://news.example/register/budget",
+     OTHER_PAGE),
+    ("any other page", "https://register.example/2024/03/10/council-vote.html", "https://register.example/2024/03/11/levee.html",
+     OTHER_PAGE),
+    ("any other page", HELD, "https://[news.example/x", OTHER_PAGE),  # an address that cannot be parsed
+]
+
+
+@pytest.mark.parametrize(("rule", "held", "reached", "verdict"), CASES)
+def test_each_rule_decides_its_cases(rule: str, held: str, reached: str, verdict: str | None) -> None:
+    decided = deciding_rule(held, held, reached)
+    assert (decided.name, decided.verdict) == (rule, verdict), (held, reached)
+    assert moved_away(held, held, reached) == verdict
+
+
+# Given to the run under an old address that led to the article (held since at its destination).
+OLD = "https://news.example/story.php?id=88"
+
+
+@pytest.mark.parametrize(("rule", "reached", "verdict"), [
+    ("same address", HELD, None),
+    ("not found", "https://news.example/errors/not-found", NOT_FOUND),
+    ("folder above", "https://news.example/2024/03/", OTHER_PAGE),
+])
+def test_an_article_given_under_an_old_address(rule: str, reached: str, verdict: str | None) -> None:
+    decided = deciding_rule(HELD, OLD, reached)
+    assert (decided.name, moved_away(HELD, OLD, reached)) == (rule, verdict)
+
+
+def test_every_rule_has_its_cases_and_the_last_holds_for_any_page() -> None:
+    assert len({rule.name for rule in RULES}) == len(RULES)
+    assert [rule.name for rule in RULES if rule.name not in {case[0] for case in CASES}] == []
+    assert (RULES[-1].name, RULES[-1].verdict) == ("any other page", OTHER_PAGE)
