@@ -44,6 +44,8 @@ def _article_rows(archive: Path) -> list[tuple[str, str, str | None]]:
     ("https://www.news.example/index.html", None, "the site's home page"),
     ("https://news.example/404.html", "/404.html", "a page not found"),  # a "not found" page answering 200
     ("https://news.example/account/login?next=" + PATH, "/account/login", "a login, subscription or consent page"),
+    # a consent page on the article's own path: a wall, never read as the article
+    (f"{URL}/consent", f"{PATH}/consent", "a login, subscription or consent page"),
     (f"https://news.example{OTHER_PATH}", OTHER_PATH, "another page of its site"),
     ("https://courier.example/", None, "another site"),
     ("https://courier.example/2024/03/10999/budget.html", None, "another site"),

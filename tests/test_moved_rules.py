@@ -25,6 +25,22 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("wall host", HELD, "https://consent.news.example/v2/collectConsent?sessionId=1", WALL),
     ("wall host", HELD, "https://login.courier.example/", WALL),
     ("wall host", HELD, "https://accounts.news.example/signin/v2", WALL),
+    # A wall on the article's own page: a wall's parameter added to its address, or a wall's part
+    # put after its path, that left out the article's (its path, ID or name kept).
+    ("wall on its page", "https://news.example/article/8812345", "https://news.example/article/8812345?consent=1", WALL),
+    ("wall on its page", "https://news.example/article/123", "https://news.example/article/123?consent=1", WALL),
+    ("wall on its page", "https://news.example/article/8812345", "https://news.example/article/8812345/consent", WALL),
+    ("wall on its page", "https://news.example/article/123", "https://news.example/article/123/consent", WALL),
+    ("wall on its page", HELD, "https://www.news.example/2024/03/10452/council-vote.html?gdpr_consent=1", WALL),
+    ("wall on its page", HELD, "https://news.example/politics/council-votes-10452/subscribe.html", WALL),
+    ("wall on its page", "https://news.example/2024/03/10/council-vote", "https://news.example/2024/03/10/council-vote/login",
+     WALL),
+    # ... not a parameter or a part its own address has, nor one that is no wall's.
+    ("same address", "https://news.example/article/8812345?consent=1", "https://news.example/article/8812345?consent=1",
+     None),
+    ("same path", "https://news.example/article/8812345?consent=1", "https://news.example/article/8812345?consent=2", None),
+    ("same path", "https://news.example/article/8812345", "https://news.example/article/8812345?page=2", None),
+    ("same id", "https://news.example/login/8812345", "https://news.example/login/8812345/full", None),
     # A front page: another site's, or the article's site's (a mobile host's front page too).
     ("another site's front page", HELD, "https://courier.example/", SITE),
     ("front page", HELD, "https://news.example/", HOME),

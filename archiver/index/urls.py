@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import SplitResult, unquote_plus, urlsplit, urlunsplit
 
@@ -196,6 +196,27 @@ def _on_wall_host(r: Redirect) -> bool:
     return bool(_WALL.search(host.split(".", 1)[0])) and host not in {(h.hostname or "").lower() for h in r.homes}
 
 
+def _wall_on_its_page(r: Redirect) -> bool:
+    """The article's own page asking for a login, a subscription or consent: a wall's parameter
+    added to its address (`/article/8812345?consent=1`) or a wall's part put after its path
+    (`/article/8812345/consent`, `/2024/03/10/council-vote/login`), where, that left out, the
+    address is the article's (its path, ID or name kept)."""
+    own = {_query_name(pair) for home in r.homes for pair in home.query.split("&")}
+    if any(_WALL_PART.fullmatch(name) for pair in r.to.query.split("&") if (name := _query_name(pair)) not in own):
+        page = r
+    elif r.parts and _WALL_PART.fullmatch(last := _EXTENSION.sub("", r.parts[-1])) \
+            and last not in {_EXTENSION.sub("", part) for old in r.home_paths for part in old.split("/")}:
+        path = "/" + "/".join(r.parts[:-1])
+        page = replace(r, path=path, parts=r.parts[:-1])
+    else:
+        return False
+    return _same_path(page) or _same_id(page) or _same_slug(page)
+
+
+def _query_name(pair: str) -> str:
+    return unquote_plus(pair.partition("=")[0]).strip().lower()
+
+
 def _front_page(r: Redirect) -> bool:
     """`/`, `/index.html`, `/home`: a site's front page."""
     return all(_EXTENSION.sub("", part) in ("index", "default", "home") for part in r.parts)
@@ -245,14 +266,15 @@ def _not_found(r: Redirect) -> bool:
 
 # The rules `moved_away` applies, in this order; the first that holds gives its verdict (the last
 # holds for any page). The order is the point: a spelling of the address is the article
-# before anything else; a wall's own host and a front page are never the article, whatever their
-# path holds; a folder above the article's address (its section's listing) is not the article
+# before anything else; a wall's own host, a wall on the article's own page and a front page are
+# never the article, whatever their path holds; a folder above the article's address (its section's listing) is not the article
 # though it holds its ID; then what keeps the article's path, ID or name is the article, on its
 # site or on a new domain; of the rest, a wall's path, another site and a "not found" page are
 # told apart.
 RULES: tuple[Rule, ...] = (
     Rule("same address", _same_address, None),
     Rule("wall host", _on_wall_host, WALL),
+    Rule("wall on its page", _wall_on_its_page, WALL),
     Rule("another site's front page", lambda r: _front_page(r) and r.elsewhere, "another site"),
     Rule("front page", _front_page, "the site's home page"),
     Rule("folder above", _folder_above, OTHER_PAGE),
@@ -290,8 +312,9 @@ def moved_away(held: str, given: str, reached: str) -> str | None:
     `/news/new-title-12345`) or its own name, an ID or `amp` added to it or taken from it aside
     (`/2024/pulled-story.html` -> `/archive/pulled-story/`, `/2024/03/10/pulled-story.amp.html` ->
     `/news/pulled-story-12345`), on the same site (its `www.`, mobile `m.` and `amp.` hosts are
-    one) or on another (a site moved to a new domain keeps its paths). The query is left out of
-    it: a login wall's `?next=` names the article it stands in front of. The rules and their order
+    one) or on another (a site moved to a new domain keeps its paths). The query's values are left
+    out of it (a login wall's `?next=` names the article it stands in front of), but the article's
+    own address with a wall's parameter or part added (`?consent=1`, `/consent`) is `WALL`. The rules and their order
     are `RULES`' (`deciding_rule` names the one that decides)."""
     return deciding_rule(held, given, reached).verdict
 
