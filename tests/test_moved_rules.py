@@ -77,6 +77,14 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("same name", HELD, "https://m.news.example/politics/council-vote.amp.html", None),
     ("same name", "https://register.example/2024/03/10/council-vote.html", "https://register.example/news/council-vote-10452",
      None),
+    # ... a date written as one number put to it too (its day, or none known), but not a name kept
+    # under another date: two articles of one name (below, "any other page").
+    ("same name", "https://news.example/river-flood", "https://news.example/river-flood-20240503", None),
+    ("same name", "https://news.example/2024/05/03/river-flood", "https://news.example/river-flood-20240503", None),
+    ("same name", "https://news.example/2024/05/river-flood", "https://news.example/news/river-flood-20240503", None),
+    ("same name", "https://news.example/river-flood-20240503", "https://news.example/2024/05/03/river-flood", None),
+    ("same name", "https://news.example/2024/05/03/river-flood", "https://news.example/archive/2024/05/03/river-flood.html",
+     None),
     # A wall's path on the article's site: a part that is a wall's word alone or with one other word.
     ("wall path", HELD, "https://news.example/consent?return=/2024/03/10/council-vote.html", WALL),
     ("wall path", HELD, "https://news.example/gdpr/notice", WALL),
@@ -101,6 +109,12 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("any other page", "https://news.example/2024/202403/council-vote.html", "https://news.example/2024/202403/budget.html",
      OTHER_PAGE),
     ("any other page", "https://news.example/2024/03/council-vote", "https://news.example/2024/03/council-vote-2", OTHER_PAGE),
+    ("any other page", "https://news.example/2024/05/03/x", "https://news.example/x-20230101", OTHER_PAGE),
+    ("any other page", "https://news.example/2024/05/03/river-flood", "https://news.example/river-flood-20230503", OTHER_PAGE),
+    ("any other page", "https://news.example/2024/05/03/river-flood", "https://news.example/2023/05/03/river-flood",
+     OTHER_PAGE),
+    ("any other page", "https://news.example/river-flood-2024-05-03", "https://news.example/river-flood-20230503", OTHER_PAGE),
+    ("another site", "https://news.example/2024/05/03/x", "https://courier.example/x-20230101", SITE),
     ("any other page", HELD, "https://news.example/2024/accounts-of-the-flood.html", OTHER_PAGE),
     ("any other page", HELD, "https://news.example/2024/03/consent-decree-is-lifted", OTHER_PAGE),
     ("any other page", HELD, "https://news.example/register/2024/03/11/levee.html", OTHER_PAGE),

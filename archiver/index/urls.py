@@ -251,9 +251,11 @@ def _same_id(r: Redirect) -> bool:
 def _same_slug(r: Redirect) -> bool:
     """A path keeping the article's own name, an ID or `amp` added to it or taken from it
     (`/2024/pulled-story.html` -> `/archive/pulled-story/`, `/2024/03/10/pulled-story.amp.html`
-    -> `/news/pulled-story-12345`)."""
-    new = _slug(r.path)
-    return any(_same_name(_slug(old), new) for old in r.home_paths)
+    -> `/news/pulled-story-12345`), a date written as one number too (`/pulled-story` ->
+    `/pulled-story-20240310`), unless the two paths are dated on different days: `/2024/03/10/x`
+    and `/x-20230101`, or `/2023/01/01/x`, are two articles of one name (a yearly event's)."""
+    new, dated = _slug(r.path), _date(r.path)
+    return any(_same_name(_slug(old), new) and _same_day(_date(old), dated) for old in r.home_paths)
 
 
 def _walled_path(r: Redirect) -> bool:
@@ -352,6 +354,41 @@ def _parts(path: str) -> list[str]:
 # A run of digits that is a date written without separators (`202403`, `20240310`): the articles of
 # one month or one day share it, and a day's or a section's listing under it too.
 _COMPACT_DATE = re.compile(r"^(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])?$")
+
+
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_MONTH = re.compile(r"^(?:0?[1-9]|1[0-2])$")
+_DAY = re.compile(r"^(?:0?[1-9]|[12]\d|3[01])$")
+
+
+def _date(path: str) -> tuple[int, ...] | None:
+    """The first date `path` is dated with, to the year, month or day it names: its folders
+    (`/2024/03/10/`, `/2024/03/`, `/2024/`), a date written as one number (`20240310`, `202403`) or
+    with dashes (`2024-03-10`) in a part of it; None when it names none."""
+    segments = [s for s in path.split("/") if s]
+    for i, segment in enumerate(segments):
+        if _YEAR.match(segment):
+            date = [int(segment)]
+            for following, pattern in zip(segments[i + 1:i + 3], (_MONTH, _DAY)):
+                if not pattern.match(following):
+                    break
+                date.append(int(following))
+            return tuple(date)
+        parts = _parts(_EXTENSION.sub("", segment))
+        for j, part in enumerate(parts):
+            if _COMPACT_DATE.match(part):
+                return (int(part[:4]), int(part[4:6]), *((int(part[6:]),) if len(part) == 8 else ()))
+            if _YEAR.match(part) and len(parts) >= j + 3 and _MONTH.match(parts[j + 1]) and _DAY.match(parts[j + 2]):
+                return (int(part), int(parts[j + 1]), int(parts[j + 2]))
+    return None
+
+
+def _same_day(one: tuple[int, ...] | None, other: tuple[int, ...] | None) -> bool:
+    """Two dates that may be of one day: either unknown, or the same as far as both go."""
+    if one is None or other is None:
+        return True
+    common = min(len(one), len(other))
+    return one[:common] == other[:common]
 
 
 def _ids(path: str) -> set[str]:
