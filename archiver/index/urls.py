@@ -258,6 +258,32 @@ def _same_slug(r: Redirect) -> bool:
     return any(_same_name(_slug(old), new) and _same_day(_date(old), dated) for old in r.home_paths)
 
 
+def _renamed(r: Redirect) -> bool:
+    """On its site, the article renamed with words added to its name, each of its own name's
+    words (two or more) kept, in any order (`river-flood` -> `river-flood-kills-three`), where the
+    addresses tell the page is one article's: in the same folder, dated to the month or the day
+    (`/2024/05/03/river-flood` -> `/2024/05/03/river-flood-kills-three`), or under an ID the
+    article's address had none of, on no other day (`/2024/05/03/river-flood` ->
+    `/article/8812345-river-flood-kills-three`). A number added alone is not enough
+    (`council-vote-2` is how a site names another article of that name), nor a name shortened (a
+    topic's or a section's page may be named so)."""
+    if r.elsewhere:
+        return False
+    new = _parts(_slug(r.path))
+    folder = "/".join(r.parts[:-1])
+    for old in r.home_paths:
+        words = _parts(_slug(old))
+        added = [word for word in new if word not in words]
+        if len([w for w in words if re.search(r"[a-z]", w)]) < 2 or not set(words) <= set(new) \
+                or not any(re.search(r"[a-z]", word) for word in added):
+            continue
+        if "/".join([part for part in old.split("/") if part][:-1]) == folder and len(_date(folder) or ()) >= 2:
+            return True
+        if _ids(r.path) and not _ids(old) and _same_day(_date(old), _date(r.path)):
+            return True
+    return False
+
+
 def _walled_path(r: Redirect) -> bool:
     return _walled(r.path, list(r.homes))
 
@@ -271,7 +297,8 @@ def _not_found(r: Redirect) -> bool:
 # before anything else; a wall's own host, a wall on the article's own page and a front page are
 # never the article, whatever their path holds; a folder above the article's address (its section's listing) is not the article
 # though it holds its ID; then what keeps the article's path, ID or name is the article, on its
-# site or on a new domain; of the rest, a wall's path, another site and a "not found" page are
+# site or on a new domain, and on its site a new name keeping its name's words in its dated
+# folder or under a new ID; of the rest, a wall's path, another site and a "not found" page are
 # told apart.
 RULES: tuple[Rule, ...] = (
     Rule("same address", _same_address, None),
@@ -283,6 +310,7 @@ RULES: tuple[Rule, ...] = (
     Rule("same path", _same_path, None),
     Rule("same id", _same_id, None),
     Rule("same name", _same_slug, None),
+    Rule("renamed, its words kept", _renamed, None),
     Rule("wall path", _walled_path, WALL),
     Rule("another site", lambda r: r.elsewhere, "another site"),
     Rule("not found", _not_found, "a page not found"),
