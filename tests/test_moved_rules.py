@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.index.urls import OTHER_PAGE, RULES, WALL, deciding_rule, moved_away
+from archiver.index.urls import ID_ALONE, OTHER_PAGE, RULES, WALL, deciding_rule, moved_away
 
 HELD = "https://news.example/2024/03/10452/council-vote.html"
 HOME = "the site's home page"
@@ -111,6 +111,20 @@ CASES: list[tuple[str, str, str, str | None]] = [
     # A "not found" page answering 200.
     ("not found", HELD, "https://news.example/404.html", NOT_FOUND),
     ("not found", HELD, "https://news.example/errors/not-found", NOT_FOUND),
+    # On its site, a page named by an ID alone, where the article's address held none and named it
+    # by date and name: the article moved there, or another page; the addresses cannot tell.
+    ("named by an ID alone", "https://news.example/2024/05/03/river-flood", "https://news.example/article/8812345", ID_ALONE),
+    ("named by an ID alone", "https://news.example/2024/05/03/river-flood.html", "https://www.news.example/p/8812345/",
+     ID_ALONE),
+    ("named by an ID alone", "https://news.example/2024/05/03/river-flood", "https://news.example/2024/05/03/8812345.html",
+     ID_ALONE),
+    # ... but with the article's ID, or its name's words, it is the article; with another ID than
+    # the article's, under another date, or on another site, another page.
+    ("same id", "https://news.example/2024/05/03/8812345-river-flood", "https://news.example/article/8812345", None),
+    ("same name", "https://news.example/2024/05/03/river-flood", "https://news.example/article/8812345/river-flood", None),
+    ("any other page", "https://news.example/2024/05/03/10452-river-flood", "https://news.example/article/8812345", OTHER_PAGE),
+    ("any other page", "https://news.example/2024/05/03/river-flood", "https://news.example/2023/01/01/8812345", OTHER_PAGE),
+    ("another site", "https://news.example/2024/05/03/river-flood", "https://courier.example/article/8812345", SITE),
     # Any other page of its site: another article (dates are no ID, nor a date written as one
     # number; a short number added to the name is another article of that name), an article
     # whose name holds a wall's word among others, one in a section named as a wall is.

@@ -149,6 +149,9 @@ _ARTICLE_PART = re.compile(r"(?:19|20)\d\d|[^/_.-]+(?:[_.-][^/_.-]+){2,}")
 WALL = "a login, subscription or consent page"
 # What it calls anything else on the article's site that is not the article.
 OTHER_PAGE = "another page of its site"
+# What it calls a page of the article's site named by an ID alone where the article's address held
+# none: the article's new address as likely as another page, nothing in the addresses tells which.
+ID_ALONE = "a page of its site named by an ID alone, the article's new address or another page: the addresses cannot tell"
 
 
 @dataclass(frozen=True)
@@ -284,6 +287,17 @@ def _renamed(r: Redirect) -> bool:
     return False
 
 
+def _named_by_id_alone(r: Redirect) -> bool:
+    """On its site, a page named by an ID alone (`/article/8812345`) where the article's address
+    held none and named it by date and name (`/2024/05/03/river-flood`), on no other day: sites
+    move an article so, and send an article they took down to another one so; the addresses hold
+    nothing of the one in the other. (With the article's ID, or its name's words, it is the
+    article, by the rules before; under another ID, another date, it is another page.)"""
+    return not r.elsewhere and not _slug(r.path) and bool(_ids(r.path)) \
+        and not any(_ids(old) for old in r.home_paths) \
+        and all(_same_day(_date(old), _date(r.path)) for old in r.home_paths)
+
+
 def _walled_path(r: Redirect) -> bool:
     return _walled(r.path, list(r.homes))
 
@@ -299,7 +313,8 @@ def _not_found(r: Redirect) -> bool:
 # though it holds its ID; then what keeps the article's path, ID or name is the article, on its
 # site or on a new domain, and on its site a new name keeping its name's words in its dated
 # folder or under a new ID; of the rest, a wall's path, another site and a "not found" page are
-# told apart.
+# told apart, and a page named by an ID alone, where the article had none, is said to be
+# untold (`ID_ALONE`): it is recorded as gone, its reason saying the addresses cannot tell.
 RULES: tuple[Rule, ...] = (
     Rule("same address", _same_address, None),
     Rule("wall host", _on_wall_host, WALL),
@@ -314,6 +329,7 @@ RULES: tuple[Rule, ...] = (
     Rule("wall path", _walled_path, WALL),
     Rule("another site", lambda r: r.elsewhere, "another site"),
     Rule("not found", _not_found, "a page not found"),
+    Rule("named by an ID alone", _named_by_id_alone, ID_ALONE),
     Rule("any other page", lambda _r: True, OTHER_PAGE),
 )
 
@@ -336,16 +352,28 @@ def deciding_rule(held: str, given: str, reached: str) -> Rule:
 def moved_away(held: str, given: str, reached: str) -> str | None:
     """Why `reached`, where fetching an article held at `held` (given to this run as `given`) was
     redirected to, is no longer that article: "another site", "the site's home page", "a page
-    not found", `WALL` or `OTHER_PAGE`. None when it is the same article at its canonical address:
-    one spelling of the address (http and https, a trailing slash, the host's case, tracking
-    parameters), or a page whose path keeps the article's ID (`/2024/story-12345` ->
-    `/news/new-title-12345`) or its own name, an ID or `amp` added to it or taken from it aside
-    (`/2024/pulled-story.html` -> `/archive/pulled-story/`, `/2024/03/10/pulled-story.amp.html` ->
-    `/news/pulled-story-12345`), on the same site (its `www.`, mobile `m.` and `amp.` hosts are
-    one) or on another (a site moved to a new domain keeps its paths). The query's values are left
-    out of it (a login wall's `?next=` names the article it stands in front of), but the article's
-    own address with a wall's parameter or part added (`?consent=1`, `/consent`) is `WALL`. The rules and their order
-    are `RULES`' (`deciding_rule` names the one that decides)."""
+    not found", `WALL` or `OTHER_PAGE`; None when it is the same article at its canonical address.
+    The rules and their order are `RULES`' (`deciding_rule` names the one that decides).
+
+    The article: one spelling of its address (http and https, a trailing slash, the host's case,
+    tracking parameters), or a page whose path keeps its ID (`/2024/story-12345` ->
+    `/news/new-title-12345`) or its own name, an ID, a date written as one number or `amp` added
+    to it or taken from it aside (`/2024/pulled-story.html` -> `/archive/pulled-story/`,
+    `/2024/03/10/pulled-story.amp.html` -> `/news/pulled-story-12345`), the two addresses dated on
+    no two days, on the same site (its `www.`, mobile `m.` and `amp.` hosts are one) or on another
+    (a site moved to a new domain keeps its paths); or, on its site, a new name keeping its name's
+    words with words added, in its folder dated to the month or the day or under a new ID
+    (`/2024/05/03/river-flood` -> `/2024/05/03/river-flood-kills-three`). The query's values are
+    left out of it (a login wall's `?next=` names the article it stands in front of), but the
+    article's own address with a wall's parameter or part added (`?consent=1`, `/consent`) is
+    `WALL`.
+
+    `ID_ALONE` when the addresses cannot tell: an article addressed by date and name
+    (`/2024/05/03/river-flood`) sent to a page of its site named by an ID alone
+    (`/article/8812345`) may have moved there or been taken down, and is recorded as gone with
+    that reason. Only evidence in the addresses makes such a page the article: its ID in the old
+    address, or its name's words in the new one (`/article/8812345-river-flood`); an ID other than
+    the article's own, or another date, makes it another page."""
     return deciding_rule(held, given, reached).verdict
 
 

@@ -181,9 +181,10 @@ class ArticleHandler:
     def _moved(self, spec: str, fetched: Fetched, *, given: str | None = None) -> str | None:
         """An article this archive captured before whose address now redirects to a page that is
         not the article (the site's home page, a login wall, a page not found that answers 200,
-        another article, another site: `urls.moved_away`): that answer is recorded as a capture of
-        the article that failed, with its date, its reason and its exchanges, and MovedAway is
-        raised; nothing of the page reached is read as the article's.
+        another article, another site: `urls.moved_away`), or not known to be it (a page named by
+        an ID alone, `urls.ID_ALONE`): that answer is recorded as a capture of the article that
+        failed, with its date, its reason and its exchanges, and MovedAway is raised; nothing of
+        the page reached is read as the article's.
 
         A redirect to the article's own canonical address (https, a trailing slash, its AMP or
         mobile host, a new name keeping its ID) is the article: the URL it is held under is
@@ -191,7 +192,7 @@ class ArticleHandler:
         address it answered at is the capture's). None when the source is no held article
         redirected. The held article is the one held at `spec` (the address read), or the one a
         run first read from it or from `given` (the short link the user gave that led to `spec`)."""
-        from ..index.urls import moved_away, url_key, without_tracking
+        from ..index.urls import ID_ALONE, moved_away, url_key, without_tracking
 
         reached = fetched.doc.url
         if fetched.batch is None or not reached or not is_url(spec) \
@@ -209,7 +210,9 @@ class ArticleHandler:
         shown_to = redact_url(reached)
         self._record_gone(article_id, spec, f"redirected to {shown_to} ({why}): {_not_shown(why)} (captured before)",
                           fetched.batch)
-        raise MovedAway(f"{spec}: now redirects to {shown_to} ({why}), not to the article; the archive holds its "
+        # (A page the addresses cannot tell from the article is not said not to be it.)
+        not_it = "not known to be the article" if why == ID_ALONE else "not to the article"
+        raise MovedAway(f"{spec}: now redirects to {shown_to} ({why}), {not_it}; the archive holds its "
                         f"earlier captures (`archiver lookup --article {shlex.quote(url)}` lists the posts it cites)")
 
     def _record_gone(self, article_id: int, spec: str, error: str, batch: Batch) -> None:
