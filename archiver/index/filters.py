@@ -63,6 +63,18 @@ class Filters:
     # (`name@truthsocial.com`): that platform's post by `name` is matched too.
     handle_bare: tuple[str, str] | None = field(default=None, init=False, repr=False)
 
+    def handle_forms(self) -> tuple[tuple[str, str | None], ...]:
+        """What the handle filter matches, current and former handles alike: (handle, the one
+        platform it is matched on, None: any). The handle as given, and for one given whole on a
+        server whose platform stores its handles bare (`name@truthsocial.com`), the bare name on that
+        platform. Empty without a handle filter."""
+        if self.handle is None:
+            return ()
+        if self.handle_bare is None:
+            return ((self.handle, None),)
+        platform, name = self.handle_bare
+        return ((self.handle, None), (name, platform))
+
     @property
     def selects_all(self) -> bool:
         """True when no filter was given: the whole archive is selected."""

@@ -65,27 +65,33 @@ def _earliest_start(posted_from: str) -> str | None:
 
 # The posts that had the handle before the one held (`former_handles`), read off its index by handle.
 _FORMER = "posts.id IN (SELECT f.post FROM former_handles f WHERE f.handle_lc = ?)"
-# (The platform tested on the few posts of the bare name's former handle: in SQLite `+` keeps it from
-# being read by the platform's index, every post of the platform.)
-_FORMER_BARE = ("posts.id IN (SELECT f.post FROM former_handles f WHERE f.handle_lc = ?) OR ({plus}posts.platform = ? "
-                "AND posts.id IN (SELECT f.post FROM former_handles f WHERE f.handle_lc = ?))")
+
+
+def _matching(filters: Filters, match: str, plus: str) -> tuple[str, list[Any]]:
+    """`match` (SQL with one `?`, a handle) of each form the handle filter matches
+    (`Filters.handle_forms`), a form on one platform tested on that platform alone: one rule for
+    current and former handles. The platform is tested on the few posts of the form's handle:
+    `plus`, SQLite's `+`, keeps it from being read off the platform's index (every post of the
+    platform)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for handle, platform in filters.handle_forms():
+        if platform is None:
+            parts.append(match)
+            params.append(handle)
+        else:
+            parts.append(f"({match} AND {plus}posts.platform = ?)")
+            params += [handle, platform]
+    return " OR ".join(parts), params
 
 
 def _handle_condition(filters: Filters, dialect: Dialect, former: bool) -> tuple[str, list[Any]]:
     """The handle filter: the posts held under the handle, and with `former` those that had it
     before (their author's handle replaced since: the articles citing them still print it)."""
-    if filters.handle_bare is not None:
-        platform, name = filters.handle_bare
-        condition, params = "posts.handle_lc = ? OR (posts.handle_lc = ? AND posts.platform = ?)", [
-            filters.handle, name, platform]
-        if former:
-            condition += " OR " + _FORMER_BARE.format(plus="+" if dialect is SQLITE else "")
-            params += [filters.handle, platform, name]
-    else:
-        condition, params = "posts.handle_lc = ?", [filters.handle]
-        if former:
-            condition += " OR " + _FORMER
-            params.append(filters.handle)
+    condition, params = _matching(filters, "posts.handle_lc = ?", "")
+    if former:
+        more, more_params = _matching(filters, _FORMER, "+" if dialect is SQLITE else "")
+        condition, params = f"{condition} OR {more}", params + more_params
     return f"({condition})", params
 
 
@@ -93,9 +99,9 @@ def has_former_handle(index: Index, filters: Filters) -> bool:
     """Whether some post had the handle `filters` names before the one held (one probe of the
     former handles' index): only then does the handle filter look among former handles, whose
     matches are sorted; otherwise the posts of the handle come off its ordering index in order."""
-    if filters.handle is None:
+    names = [handle for handle, _platform in filters.handle_forms()]
+    if not names:
         return False
-    names = [filters.handle] + ([filters.handle_bare[1]] if filters.handle_bare is not None else [])
     marks = ", ".join("?" for _ in names)
     return index.db.execute(f"SELECT 1 FROM former_handles WHERE handle_lc IN ({marks}) LIMIT 1",
                             names).fetchone() is not None
