@@ -4,16 +4,18 @@ given on any platform, and a handle given whole on a server whose platform keeps
 
 Each post below has a twin that held the same handle before its author's current one: whatever a
 filter finds among the posts held under a handle, it finds among their twins by the former handle,
-and nothing else."""
+and nothing else; on SQLite, neither side reads the posts of the whole platform to test the bare name."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from archiver.index.filters import Filters
+from archiver.index.sql.query import lookup_sql
 from archiver.models import Post
 from tests.index_backends import BACKENDS, open_test_index
 
@@ -53,3 +55,19 @@ def test_former_handles_are_matched_by_the_rule_current_ones_are(index: Any) -> 
     assert found == {("truthsocial", "harbourdesk"), ("truthsocial", "HarbourDesk@truthsocial.com"),
                      ("mastodon", "harbourdesk@truthsocial.com")}, found
 
+
+def test_a_bare_name_is_tested_on_its_platform_without_reading_the_platform_s_posts(tmp_path: Path) -> None:
+    """SQLite: both the current and the former handles' branch of `name@truthsocial.com` read the
+    name off the handles' indexes and test the platform on those few posts, never reading every
+    Truth Social post off the platform's index (`+posts.platform`)."""
+    from archiver.index.sqlite.index import SQLiteIndex
+
+    with SQLiteIndex(tmp_path / "archive") as index:
+        with index.transaction():
+            for n in range(60):
+                index.upsert_post(_post("truthsocial", f"desk{n % 7}", n))
+        for former in (False, True):
+            sql, params = lookup_sql(Filters(handle="desk3@truthsocial.com"), limit=50, former=former)
+            plan = [row[3] for row in index.db.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
+            assert not [step for step in plan if re.search(r"\(platform=\?\)", step)], (former, plan)
+            assert sum("posts_handle_order (handle_lc=?)" in step for step in plan) == 2, (former, plan)

@@ -67,12 +67,12 @@ def _earliest_start(posted_from: str) -> str | None:
 _FORMER = "posts.id IN (SELECT f.post FROM former_handles f WHERE f.handle_lc = ?)"
 
 
-def _matching(filters: Filters, match: str, plus: str) -> tuple[str, list[Any]]:
+def _matching(filters: Filters, match: str, dialect: Dialect) -> tuple[str, list[Any]]:
     """`match` (SQL with one `?`, a handle) of each form the handle filter matches
     (`Filters.handle_forms`), a form on one platform tested on that platform alone: one rule for
-    current and former handles. The platform is tested on the few posts of the form's handle:
-    `plus`, SQLite's `+`, keeps it from being read off the platform's index (every post of the
-    platform)."""
+    current and former handles. The platform is tested on the few posts of the form's handle: in
+    SQLite `+` keeps it from being read off the platform's index (every post of the platform)."""
+    plus = "+" if dialect is SQLITE else ""
     parts: list[str] = []
     params: list[Any] = []
     for handle, platform in filters.handle_forms():
@@ -88,9 +88,9 @@ def _matching(filters: Filters, match: str, plus: str) -> tuple[str, list[Any]]:
 def _handle_condition(filters: Filters, dialect: Dialect, former: bool) -> tuple[str, list[Any]]:
     """The handle filter: the posts held under the handle, and with `former` those that had it
     before (their author's handle replaced since: the articles citing them still print it)."""
-    condition, params = _matching(filters, "posts.handle_lc = ?", "")
+    condition, params = _matching(filters, "posts.handle_lc = ?", dialect)
     if former:
-        more, more_params = _matching(filters, _FORMER, "+" if dialect is SQLITE else "")
+        more, more_params = _matching(filters, _FORMER, dialect)
         condition, params = f"{condition} OR {more}", params + more_params
     return f"({condition})", params
 
