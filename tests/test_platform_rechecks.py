@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 DESK, LIVE = bsky.DESK, bsky.LIVE
 NEW_HANDLE = "desk.riverton.example"  # the desk's handle once renamed (`_archived_then_renamed`)
-RENAMED = f"getPostThread returned the post; its author's handle is now {NEW_HANDLE} (was {DESK.handle})"
+RENAMED = f"getPostThread returned the post; its author's handle is now {NEW_HANDLE} (was {DESK.handle}): captured again"
 
 
 def _recheck(web: FakeWeb, archive: Path, story: str, tmp: Path) -> list[dict[str, object]]:

@@ -377,15 +377,20 @@ class PostCapturer:
         return bool(held) and words not in held and held not in words
 
     @staticmethod
-    def _renamed(held_post: Any, fields: dict[str, Any]) -> str | None:
-        """What a re-check says when the platform names the post's author by another handle than the
-        one held (the post's ID is the platform's, so its author is the same account: the handle was
-        changed); None when it names the same one, or none."""
+    def _renamed(check: PostCheck, held_post: Any, fields: dict[str, Any]) -> str | None:
+        """What a check says when the platform names the author of a held post by another handle
+        than the one held (case and `@` aside), and that author is the account that wrote it (the
+        platform's `same_account`: Bluesky's DID, an account ID; without one, the post's ID is the
+        platform's, so its author is the same account): the handle was changed. None when it names
+        the same handle, none, or another account (a new one that took the handle, another post
+        that shares the key: no rename of the held author)."""
         new = fields.get("handle")
         if not isinstance(new, str) or not new.strip():
             return None
         old = held_post.handle if held_post is not None else None
         if not old or old.lstrip("@").lower() == new.lstrip("@").lower():
+            return None
+        if check.same_account is not None and not check.same_account(held_post, fields):
             return None
         return f"its author's handle is now {new} (was {old})"
 
@@ -425,16 +430,17 @@ class PostCapturer:
         # that render as a capture.
         decided_by_render = check.render_decides is not None and check.render_decides(probe)
         held = self.index.post_status(key) if recheck else None  # what the re-check finds changed, or not
+        # The post as held, read once for both comparisons: re-checked, or captured again through an
+        # article (`--recapture`) once a check of it was made (a post new to the archive holds only
+        # what its article said).
+        held_post = (self.index.get_post(key) if not network_failed and (
+            recheck or (post.post_id and self.index.post_status(key) is not None)) else None)
         # Words the platform now gives that are not those held (a post edited since): a capture of
         # the new words, whatever the status says.
-        # (The post as held, read once for both comparisons.)
-        held_post = self.index.get_post(key) if recheck and not network_failed else None
-        edited = held_post is not None and self._words_changed(held_post, probe.fields)
+        edited = recheck and held_post is not None and self._words_changed(held_post, probe.fields)
         # The author's handle changed since (the same account under another name): stored, and the
-        # post captured again under it, whatever the status says. (A platform whose check tells
-        # renames itself says so in its own reason, and in `render_decides`.)
-        renamed = (self._renamed(held_post, probe.fields)
-                   if held_post is not None and post.post_id and not check.tells_renames else None)
+        # post captured again under it, whatever the status says.
+        renamed = self._renamed(check, held_post, probe.fields) if held_post is not None and post.post_id else None
         if recheck and not decided_by_render and not edited and not renamed and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)
             outcome = PostOutcome(key, platform, url, status, reason=reason, network_failed=network_failed)

@@ -70,6 +70,24 @@ class Probe:
     unusable: bool = False
 
 
+def same_account_id(*path: str) -> Callable[[Any, dict[str, Any]], bool]:
+    """A `PostCheck.same_account` for answers that carry their author's stable account ID at `path`
+    in the post's `data` (`("user", "id_str")`): the held answer's and the new one's must be the
+    same. True when either lacks it (an answer stored before, or from another endpoint): the
+    post's ID then vouches for the account."""
+
+    def at(data: Any) -> str | None:
+        for name in path:
+            data = data.get(name) if isinstance(data, dict) else None
+        return str(data) if isinstance(data, str | int) and not isinstance(data, bool) and str(data) else None
+
+    def same(held: Any, fields: dict[str, Any]) -> bool:
+        before, now = at(getattr(held, "data", None)), at(fields.get("data"))
+        return before is None or now is None or before == now
+
+    return same
+
+
 def outage(status: int | None) -> bool:
     """An answer that says nothing of the post: its server refused (429) or failed (5xx)."""
     return status is not None and (status == 429 or status >= 500)
@@ -131,14 +149,17 @@ class PostCheck:
     # The pages (url, label) that `after_render` will ask for whatever the embed shows, known from
     # the probe alone: rendered at the same time as the embed when the browser has pages to spare.
     render_beside: Callable[[Probe], tuple[tuple[str, str], ...]] | None = None
-    # True when the probe left the status to the render (`after_render`), or found what a re-check
-    # must record though the status is unchanged (Bluesky: the author's new handle): a re-check then
-    # stores the probe's fields and renders the post even though the status it holds looks
-    # unchanged (None: the probe decides alone).
+    # True when the probe left the status to the render (`after_render`): a re-check then stores
+    # the probe's fields and renders the post even though the status it holds looks unchanged
+    # (None: the probe decides alone).
     render_decides: Callable[[Probe], bool] | None = None
-    # True when the probe itself tells a change of the author's handle (Bluesky: by the account's
-    # DID); otherwise a re-check holds the handle the platform answers with against the one held.
-    tells_renames: bool = False
+    # `same_account(held, fields)`: whether the author the probe's `fields` name (its `data` among
+    # them) is the account that wrote the post as the archive holds it (`held`, its `data` the
+    # answer last stored): Bluesky by the account's DID, a platform whose answers carry a stable
+    # account ID by that ID (`same_account_id`). The one test of a renamed author: a re-check that
+    # finds the author under another handle than the one held records a rename only of the same
+    # account. None: the post's ID is the platform's, so its author is the same account.
+    same_account: Callable[[Any, dict[str, Any]], bool] | None = None
 
 
 @dataclass(frozen=True)

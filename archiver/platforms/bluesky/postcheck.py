@@ -12,7 +12,6 @@ posts to signed-in readers only) and the adult-content labels Bluesky hides from
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -117,7 +116,7 @@ def probe(post: PostRef, client: HttpGetter) -> Probe:
         said_uri = str(view["post"].get("uri") or "")
         if said_uri and said_uri.rpartition("/")[2] != rkey:
             return about_another_post(f"getPostThread ({said_uri[:120]})", url)
-        return _renamed(post, _found(view["post"], url))
+        return _found(view["post"], url)
     if kind.endswith("#blockedPost"):
         return Probe("unavailable", "getPostThread answered blockedPost (an anonymous reader blocks no one)", url=url)
     if kind.endswith("#notFoundPost") or thread.error_code()[0] == "NotFound":
@@ -160,24 +159,13 @@ def _not_found(client: HttpGetter, did: str, url: str, said: str) -> Probe:
                  url=url, unusable=outage(profile.status))
 
 
-def _renamed(post: PostRef, found: Probe) -> Probe:
-    """`found`, saying so when the post's author answered under another handle than the one held
-    for them (the same account: the DID of the answer held for the post, or no answer held). Its
-    reason names both handles, and its state marks it, so that a re-check stores the new handle
-    and captures the post's embed again (which shows it) although the status is what it was."""
-    new = found.fields.get("handle")
-    old = post.handle or _held_handle(post)
-    if not found.found or not isinstance(new, str) or not old or old.lower() == new.lower():
-        return found
-    held, did = _held_did(post), _obj(_obj(found.fields.get("data")).get("author")).get("did")
-    if held is not None and did != held:
-        return found  # another account's post that shares the record key: not a change of handle
-    return replace(found, reason=f"{found.reason}; its author's handle is now {new} (was {old})",
-                   state=RENAMED)
-
-
-# The state of a probe that found the author under a new handle (`_renamed`).
-RENAMED = "renamed"
+def same_account(held: PostRef, fields: dict[str, Any]) -> bool:
+    """Whether the author of an answer (a probe's `fields`) is the account that wrote the held
+    post: the DID of the answer held for it, when one is (a DID names an account for good, while a
+    handle can change hands). Another account's post that shares the record key is no rename of
+    the held author; a re-check tells a renamed author by this (`PostCheck.same_account`)."""
+    did = _held_did(held)
+    return did is None or _obj(_obj(fields.get("data")).get("author")).get("did") == did
 
 
 def _labels(*holders: Any) -> list[str]:
@@ -245,11 +233,4 @@ def wayback_forms(url: str) -> list[str]:
     return list(dict.fromkeys(u for u in (url, embed_url(None, url)) if u))
 
 
-def _renders_again(found: Probe) -> bool:
-    """A re-check that found the author under a new handle goes on past an unchanged status: the
-    new handle is stored and the embed, which shows it, captured again."""
-    return bool(found.state == RENAMED)
-
-
-CHECK = PostCheck(probe=probe, wayback=archived_copy(wayback_forms), render_decides=_renders_again,
-                  tells_renames=True)
+CHECK = PostCheck(probe=probe, wayback=archived_copy(wayback_forms), same_account=same_account)

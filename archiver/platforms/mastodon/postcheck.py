@@ -16,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 from archiver.capture.types import given
 from archiver.platforms.base import posted_from_data
-from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, about_another_post, archived_copy, ask
+from archiver.platforms.capture import (
+    Answer,
+    PostCheck,
+    PostRef,
+    Probe,
+    about_another_post,
+    archived_copy,
+    ask,
+    same_account_id,
+)
 from archiver.platforms.mastodon.detect import embed_url, match_status
 
 if TYPE_CHECKING:
@@ -172,4 +181,6 @@ def wayback_forms(url: str) -> list[str]:
 
 
 WAYBACK = archived_copy(wayback_forms)
-CHECK = PostCheck(probe=make_probe(_locate, mastodon_handle), wayback=WAYBACK)
+# The author's account by its ID on the server asked (the post's own ID names that server).
+SAME_ACCOUNT = same_account_id("account", "id")
+CHECK = PostCheck(probe=make_probe(_locate, mastodon_handle), wayback=WAYBACK, same_account=SAME_ACCOUNT)

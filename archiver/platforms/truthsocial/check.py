@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from archiver.platforms.capture import PostCheck, PostRef
-from archiver.platforms.mastodon.postcheck import WAYBACK, make_probe
+from archiver.platforms.mastodon.postcheck import SAME_ACCOUNT, WAYBACK, make_probe
 from archiver.platforms.truthsocial import HOST, canonical_url
 
 
@@ -22,4 +22,4 @@ def _handle(account: dict[str, Any], host: str) -> str | None:
 
 # Truth Social's own API is Mastodon's (`/api/v1/statuses/ID`); see docs/platforms.md for what of it
 # is verified.
-CHECK = PostCheck(probe=make_probe(_locate, _handle), wayback=WAYBACK)
+CHECK = PostCheck(probe=make_probe(_locate, _handle), wayback=WAYBACK, same_account=SAME_ACCOUNT)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from archiver.capture.types import given
-from archiver.platforms.capture import PostCheck, PostRef, Probe, RenderFn, WaybackSource
+from archiver.platforms.capture import PostCheck, PostRef, Probe, RenderFn, WaybackSource, same_account_id
 from archiver.platforms.twitter import syndication
 from archiver.platforms.twitter.classify import classify
 from archiver.platforms.twitter.detect import canonical_url, snowflake_time
@@ -95,4 +95,6 @@ def _fetch_snapshot(client: HttpGetter, snapshot: Any) -> Any:
 CHECK = PostCheck(probe=probe, element_selectors=TWEET_SELECTORS, after_render=after_render,
                   render_beside=pages_beside, render_decides=lambda found: not found.found,
                   wayback=WaybackSource(find=_find_snapshot, fetch=_fetch_snapshot,
-                                        element_selectors=WAYBACK_SELECTORS))
+                                        element_selectors=WAYBACK_SELECTORS),
+                  # The author's account by its ID in the syndication answer (a handle can change hands).
+                  same_account=same_account_id("user", "id_str"))
