@@ -180,7 +180,11 @@ def verify_wacz(path: Path, *, roots: Sequence[x509.Certificate] | None = None) 
         raise UsageError(f"{path} is not a readable WACZ (zip): {getattr(e, 'strerror', None) or e}") from None
     with zf:
         _outside_zip(path, zf, result)
-        _Check(zf, result, roots).run()
+        check = _Check(zf, result, roots)
+        try:
+            check.run()
+        finally:
+            check.records.close()
     return result
 
 
@@ -238,10 +242,11 @@ class _Check:
         # A name the zip holds twice: readers differ on which entry they take (unzip the first,
         # Python's zipfile the last), so only one of them can be the file vouched for.
         self.twice = sorted(name for name, n in Counter(entries).items() if n > 1)
-        self.payloads: dict[str, list[BundleRecord]] = {}  # payload digest -> intact records holding it
-        self._records: dict[str, list[BundleRecord]] | None = None
-        self.covered: set[str] = set()  # records some capture's timestamped manifest lists
-        self.starts: dict[tuple[str, int], Start] = {}  # (WARC, offset) -> what its index line must say
+        # The bundle's records as the checks after reading them need them (each manifest line is checked
+        # against its record only when there are captures to check); with the IDs that some capture's
+        # timestamped manifest lists (`cover`), and where each record starts (what its index line must say).
+        self.records = RecordTable(keep=SIDECAR_PATH in self.names)
+        self._read = False
         self.page_list: list[tuple[str, str]] = []  # (url, ts) of each page of pages/pages.jsonl
         self.created: Any = None  # datapackage.json's `created`
         self.left_out = LeftOutList()  # what export left out, and why (evidence/left-out.json)
@@ -470,10 +475,9 @@ class _Check:
         finally:
             # Records beside the stamped ones (another capture's, made without a token; or one put
             # in by whoever made the bundle): said, as the stamps prove nothing of them.
-            self.r.unstamped = sum(1 for rid, recs in records.items() for rec in recs
-                                   if rid not in self.covered and rec.line.split("\t")[1] != "warcinfo")
+            self.r.unstamped = records.uncovered()
 
-    def capture_tokens(self, captures: list[CaptureTimestamps], records: dict[str, list[BundleRecord]]) -> None:
+    def capture_tokens(self, captures: list[CaptureTimestamps], records: RecordTable) -> None:
         shown = _Shown.of(self)
         for cap in captures:
             where = f"capture {cap.capture} ({cap.owner})"
@@ -491,7 +495,7 @@ class _Check:
             # that checked makes them covered (one not checked, for want of its CA, proves nothing yet).
             self.manifest_records(cap, where, records, proven=bool(good), shown=shown)
 
-    def manifest_records(self, cap: CaptureTimestamps, where: str, records: dict[str, list[BundleRecord]], *,
+    def manifest_records(self, cap: CaptureTimestamps, where: str, records: RecordTable, *,
                          proven: bool = True, shown: _Shown | None = None) -> None:
         lines = cap.manifest.split("\n")
         present = rewritten = headers_only = unproven = 0
@@ -510,24 +514,25 @@ class _Check:
                 continue
             present += 1
             # Every record of that ID is checked (a second one is a `record` problem besides).
-            outcomes = [self.manifest_record(rec, fields, width, where) for rec in records[record_id]]
+            held = records[record_id]
+            outcomes = [self.manifest_record(rec, fields, width, where) for rec in held]
             if "unproven" in outcomes:
                 unproven += 1  # what the token says of it cannot be checked: not covered
             else:
                 if proven:
-                    self.covered.add(record_id)
+                    records.cover(record_id)
                 rewritten += "rewritten" in outcomes
             if fields[1] != "revisit":
                 continue
             if width == 5:
                 headers_only += 1
-            elif fields[5] == "-" or not any(o.payload_intact for o in self.payloads.get(fields[5], ())):
+            elif fields[5] == "-" or not records.has_payload(fields[5]):
                 # An original export said it left out (damaged, its WARC file missing or unreadable)
                 # is absent by the bundle's own word, as a stamped record of a capture is: the one
                 # its WARC-Refers-To names, or (a revisit naming its original by URL and date, or by
                 # payload digest alone) the one the list says it stands for.
                 left = sorted(filter(None, (self.left_out.original_of(record_id, r.refers_to)
-                                            for r in records[record_id])))
+                                            for r in held)))
                 if fields[5] != "-" and left:
                     self.r.notes.append(left_out_revisit(where, record_id, fields[5], left[0], self.left_out,
                                                          LEFT_OUT_PATH))
@@ -606,21 +611,19 @@ class _Check:
             return "rewritten"
         return "failed"
 
-    def warc_records(self) -> dict[str, list[BundleRecord]]:
-        """WARC-Record-ID -> what a manifest line can be checked against, for the bundle's WARCs (every
-        record of that ID, in the order read: an ID is one record's, and a second one is a problem
-        that `contents` names); and `self.payloads`: the records holding each payload digest (the
-        originals revisits stand for). Read once (`contents`), with where each record starts, for the
-        index to be checked against."""
-        if self._records is not None:
-            return self._records
+    def warc_records(self) -> RecordTable:
+        """The bundle's WARC records (`self.records`), read once (`contents`): every record of an ID in
+        the order read (an ID is one record's, and a second one is a problem that `contents` names),
+        the payload digests intact records hold (the originals revisits stand for), and where each
+        record starts, for the index to be checked against."""
+        if self._read:
+            return self.records
+        self._read = True
         import contextlib
         import io
 
         from warcio.archiveiterator import ArchiveIterator
 
-        out: dict[str, list[BundleRecord]] = {}
-        self.starts = {}
         for name in sorted(n for n in self.listed if n.startswith("archive/")):  # never an unlisted entry
             if not self.looks_like_warc(name):
                 continue
@@ -630,16 +633,11 @@ class _Check:
                 with self.zf.open(name) as fh, contextlib.redirect_stderr(io.StringIO()):
                     # Blocks unparsed: each digest is computed here, a revisit's block (its HTTP
                     # headers) included, which warcio's own check leaves out.
-                    _read_records(ArchiveIterator(fh, no_record_parse=True), out, name, self.starts)
+                    _read_records(ArchiveIterator(fh, no_record_parse=True), self.records, name, starts=True)
             except Exception as e:
                 self.fail("damaged", name, f"its records cannot all be read ({type(e).__name__}: {str(e).strip().splitlines()[0][:200] if str(e).strip() else ''}); "
                                            "what follows the damage is lost to replay")
-        for recs in out.values():
-            for rec in recs:
-                if rec.payload_intact:
-                    self.payloads.setdefault(rec.line.split("\t")[5], []).append(rec)
-        self._records = out
-        return out
+        return self.records
 
     def stored(self) -> None:
         """The WARCs stored uncompressed in the zip (`STORED`), as WACZ requires: replay tools read a
@@ -699,7 +697,7 @@ class _Check:
         """What the hashes of datapackage.json cannot tell, once they were made again over changed
         files: every record of the WARCs reads whole and matches its WARC-Block-Digest, and the
         index points at records that are there, for every answer replay looks up."""
-        self.r.findings.extend(record_problems(self.warc_records()))
+        self.r.findings.extend(self.warc_records().problems())
         self.index_lines()
 
     def index_lines(self) -> None:
@@ -709,10 +707,9 @@ class _Check:
         # index.cdxj.gz, ours index.cdx.gz); a ZipNum's .idx only says where its blocks start.
         names = sorted(n for n in self.listed if n.startswith("indexes/") and not n.endswith((".idx", "/")))
         if not names:
-            if self.starts:
+            if self.records.any_start():
                 self.fail("index", "indexes/", "the bundle holds no CDXJ index: replay tools cannot find its records")
             return
-        pointed: set[tuple[str, int]] = set()
         wrong: list[str] = []
         for name in names:
             before: str | None = None  # the line above: replay tools find lines by binary search
@@ -731,7 +728,7 @@ class _Check:
                                                                "and replay tools find lines by binary search, which then "
                                                                "misses lines (the index must be sorted bytewise)")
                     before = line
-                    why = self.index_line(line, pointed)
+                    why = self.index_line(line)
                     if why is not None:
                         wrong.append(f"{name}:{n}: {why}")
             except _UNREADABLE as e:
@@ -743,12 +740,10 @@ class _Check:
             self.fail("index", path, detail)
         if len(wrong) > NAMED_RECORDS:
             self.fail("index", names[0], f"and {len(wrong) - NAMED_RECORDS} more index line(s) pointing at no such record")
-        unindexed = [(where, start.uri) for where, start in sorted(self.starts.items())
-                     if start.kind in ("response", "revisit") and start.uri.startswith(("http:", "https:"))
-                     and where not in pointed]
-        if unindexed:
-            (file, offset), uri = unindexed[0]
-            self.fail("index", names[0], f"{len(unindexed)} answer(s) of the WARCs have no index line, so replay cannot "
+        unindexed, first = self.records.unpointed()
+        if first is not None:
+            file, offset, uri = first
+            self.fail("index", names[0], f"{unindexed} answer(s) of the WARCs have no index line, so replay cannot "
                                          f"find them (the first: {uri[:120]}, offset {offset} of {file})")
 
     def index_file_lines(self, name: str) -> Iterator[str | None]:
@@ -781,7 +776,7 @@ class _Check:
         self.fail("damaged", name, "not a WARC file: it does not start with a WARC record")
         return False
 
-    def index_line(self, line: str, pointed: set[tuple[str, int]]) -> str | None:
+    def index_line(self, line: str) -> str | None:
         """Why one CDXJ line points at no record of its URL, or says of it what the record does not
         (None: it points at one, and says what it holds)."""
         _key, _, rest = line.partition(" ")
@@ -792,7 +787,7 @@ class _Check:
             length = int(entry["length"])
         except (ValueError, KeyError, TypeError):
             return "not a CDXJ line with a filename, an offset and a length"
-        found = self.starts.get(where)
+        found = self.records.start(*where)
         if found is None:
             return f"{str(entry.get('url'))[:120]} at offset {where[1]} of {where[0]}, where no record starts"
         uri, size = found.uri, found.length
@@ -800,7 +795,7 @@ class _Check:
             return f"{str(entry['url'])[:120]} at offset {where[1]} of {where[0]}, where the record is of {uri[:120]}"
         if length != size:
             return f"{uri[:120]}: {length} bytes long, the record at offset {where[1]} of {where[0]} {size}"
-        pointed.add(where)
+        self.records.point(*where)
         # What replay shows and filters by (the time a reader picks, the status, the type): the record's own.
         said = [(what, "none" if given is None else str(given)[:40], "none" if held is None else held)
                 for what, given, held in (("timestamp", stamp, found.timestamp), ("status", entry.get("status"), found.status),
@@ -811,27 +806,6 @@ class _Check:
                     + ", ".join(f"{what} {given}" for what, given, _held in said) + "; the record says "
                     + ", ".join(f"{what} {held}" for what, _given, held in said))
         return None
-
-
-def record_problems(records: dict[str, list[BundleRecord]]) -> list[Finding]:
-    """Two records of one WARC-Record-ID (tools differ on which they take), and records whose block
-    does not match their WARC-Block-Digest (the first NAMED_RECORDS named, then a count)."""
-    found = []
-    for rid, recs in records.items():
-        if len(recs) > 1:
-            places = ", ".join(f"offset {r.offset} of {r.file}" for r in recs[:NAMED_RECORDS])
-            found.append(Finding("record", recs[1].file, f"{len(recs)} records have the WARC-Record-ID {rid[:120]} "
-                                                         f"({places}): an ID names one record, and tools differ on "
-                                                         "which they take"))
-    broken = [r for recs in records.values() for r in recs if not r.intact]
-    for rec in broken[:NAMED_RECORDS]:
-        fields = rec.line.split("\t")
-        found.append(Finding("record", rec.file, f"record {fields[0]} ({fields[2][:120]}) at offset {rec.offset}: its "
-                                                 "block does not match its WARC-Block-Digest"))
-    if len(broken) > NAMED_RECORDS:
-        found.append(Finding("record", broken[NAMED_RECORDS].file,
-                             f"and {len(broken) - NAMED_RECORDS} more record(s) whose block does not match its digest"))
-    return found
 
 
 def left_out_revisit(where: str, record_id: str, payload: str, original: str, left_out: LeftOutList,
@@ -943,11 +917,180 @@ class BundleRecord(NamedTuple):
     refers_to: str = ""  # a revisit's WARC-Refers-To: the record ID of the original it stands for
 
 
-def _read_records(it: Any, out: dict[str, list[BundleRecord]], file: str = "",
-                  starts: dict[tuple[str, int], Start] | None = None,
+class RecordTable:
+    """What the checks made after reading a file's records need of them, and no more: held in a
+    private temporary SQLite database (in memory up to SQLite's page cache, on disk past it), so that
+    verifying a bundle of millions of records takes memory by what it must look up, not by how many
+    records there are. It holds every WARC-Record-ID (a second record of one is a problem, and a
+    revisit's WARC-Refers-To may name any), each payload digest some intact record holds (what
+    revisits stand for), where each record starts with what its index line must say (`starts`), and,
+    with `keep`, each record as a capture's manifest line is checked against it (a `BundleRecord`).
+    In memory: the records of a WARC-Record-ID met more than once, and the first records whose
+    block does not match their digest (named in the problems; the rest are counted)."""
+
+    def __init__(self, *, keep: bool = False) -> None:
+        import sqlite3
+
+        self.keep = keep
+        self.count = 0  # records read (those with a WARC-Record-ID)
+        self.answers = 0  # of them, those that are no warcinfo record (what a timestamp may cover)
+        self._seq = 0
+        # WARC-Record-ID -> [first record's place, count, (file, offset) of the first NAMED_RECORDS,
+        # the second's file]: only of IDs more than one record has.
+        self._twice: dict[str, list[Any]] = {}
+        self._broken: list[tuple[int, int, str, str, int, str]] = []  # the first records not intact, by place
+        self.broken = 0
+        # "": a private database on disk, deleted when closed; SQLite keeps its pages in memory as long
+        # as its cache holds them.
+        self.db = sqlite3.connect("", isolation_level=None)
+        self.db.execute("PRAGMA journal_mode = OFF")
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.db.execute("BEGIN")
+        # first: the place of the ID's first record (records are named in that order, an ID's together);
+        # answers: how many of its records are no warcinfo record.
+        self.db.execute("CREATE TABLE ids (rid TEXT PRIMARY KEY, first INTEGER, file TEXT, offset INTEGER, "
+                        "intact INTEGER, answers INTEGER) WITHOUT ROWID")
+        self.db.execute("CREATE TABLE payloads (digest TEXT PRIMARY KEY) WITHOUT ROWID")
+        self.db.execute("CREATE TABLE starts (file TEXT, offset INTEGER, uri TEXT, kind TEXT, length INTEGER, "
+                        "timestamp TEXT, status TEXT, mime TEXT, answer INTEGER, pointed INTEGER DEFAULT 0, "
+                        "PRIMARY KEY (file, offset)) WITHOUT ROWID")
+        self.db.execute("CREATE TABLE kept (seq INTEGER PRIMARY KEY, rid TEXT, line TEXT, intact INTEGER, "
+                        "redacted INTEGER, payload_intact INTEGER, file TEXT, offset INTEGER, payload_ok INTEGER, "
+                        "refers_to TEXT)")
+        self.db.execute("CREATE INDEX kept_rid ON kept (rid, seq)")
+        self.db.execute("CREATE TABLE covered (rid TEXT PRIMARY KEY) WITHOUT ROWID")
+        self._any_start = False
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- records ----------------------------------------------------------------------------------
+
+    def add(self, rid: str, rec: BundleRecord) -> int:
+        """One record read (in the order read); returns the place of its ID's first record."""
+        self._seq += 1
+        seq = self._seq
+        self.count += 1
+        fields = rec.line.split("\t")
+        answer = int(fields[1] != "warcinfo")
+        self.answers += answer
+        cur = self.db.execute("INSERT OR IGNORE INTO ids VALUES (?, ?, ?, ?, ?, ?)",
+                              (rid, seq, rec.file, rec.offset, int(rec.intact), answer))
+        first = seq
+        if cur.rowcount == 0:  # an ID met before
+            twice = self._twice.get(rid)
+            if twice is None:
+                first, file, offset = self.db.execute("SELECT first, file, offset FROM ids WHERE rid = ?",
+                                                      (rid,)).fetchone()
+                self._twice[rid] = twice = [first, 1, [(file, offset)], rec.file]
+            first = twice[0]
+            twice[1] += 1
+            if len(twice[2]) < NAMED_RECORDS:
+                twice[2].append((rec.file, rec.offset))
+            self.db.execute("UPDATE ids SET intact = intact AND ?, answers = answers + ? WHERE rid = ?",
+                            (int(rec.intact), answer, rid))
+        if rec.payload_intact:
+            self.db.execute("INSERT OR IGNORE INTO payloads VALUES (?)", (fields[5],))
+        if not rec.intact:
+            self.broken += 1
+            self._broken.append((first, seq, fields[0], fields[2][:120], rec.offset, rec.file))
+            if len(self._broken) > 8 * (NAMED_RECORDS + 1):
+                self._broken.sort()
+                del self._broken[NAMED_RECORDS + 1:]
+        if self.keep:
+            self.db.execute("INSERT INTO kept VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (seq, rid, rec.line, int(rec.intact), int(rec.redacted), int(rec.payload_intact),
+                             rec.file, rec.offset, int(rec.payload_ok), rec.refers_to))
+        return first
+
+    def __contains__(self, rid: object) -> bool:
+        return isinstance(rid, str) and self._one("SELECT 1 FROM ids WHERE rid = ?", rid) is not None
+
+    def __getitem__(self, rid: str) -> list[BundleRecord]:
+        """Every record of that ID, in the order read (only with `keep`)."""
+        try:
+            rows = self.db.execute("SELECT line, intact, redacted, payload_intact, file, offset, payload_ok, "
+                                   "refers_to FROM kept WHERE rid = ? ORDER BY seq", (rid,)).fetchall()
+        except (UnicodeEncodeError, OverflowError):
+            return []
+        return [BundleRecord(line, bool(intact), bool(redacted), bool(payload_intact), file, offset,
+                             bool(payload_ok), refers_to)
+                for line, intact, redacted, payload_intact, file, offset, payload_ok, refers_to in rows]
+
+    def all_intact(self, rid: str) -> bool:
+        """Whether every record of that ID matches its WARC-Block-Digest (none: True)."""
+        row = self._one("SELECT intact FROM ids WHERE rid = ?", rid)
+        return row is None or bool(row[0])
+
+    def has_payload(self, digest: str) -> bool:
+        """Whether an intact record holds the payload of this digest (as its manifest line gives it)."""
+        return self._one("SELECT 1 FROM payloads WHERE digest = ?", digest) is not None
+
+    def cover(self, rid: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO covered VALUES (?)", (rid,))
+
+    def uncovered(self) -> int:
+        """Records (warcinfo aside) of IDs that no `cover` named."""
+        covered = self.db.execute("SELECT coalesce(sum(answers), 0) FROM ids WHERE rid IN (SELECT rid FROM covered)"
+                                  ).fetchone()[0]
+        return self.answers - int(covered)
+
+    def _one(self, query: str, *args: Any) -> Any:
+        try:
+            return self.db.execute(query, args).fetchone()
+        except (UnicodeEncodeError, OverflowError):  # what no record can have (a lone surrogate, a huge number)
+            return None
+
+    def problems(self) -> list[Finding]:
+        """Two records of one WARC-Record-ID (tools differ on which they take), and records whose block
+        does not match their WARC-Block-Digest (the first NAMED_RECORDS named, then a count)."""
+        found = []
+        for rid, (_first, n, places, second) in sorted(self._twice.items(), key=lambda item: item[1][0]):
+            named = ", ".join(f"offset {offset} of {file}" for file, offset in places)
+            found.append(Finding("record", second, f"{n} records have the WARC-Record-ID {rid[:120]} ({named}): an "
+                                                   "ID names one record, and tools differ on which they take"))
+        broken = sorted(self._broken)[:NAMED_RECORDS + 1]
+        for _first, _seq, rid, uri, offset, file in broken[:NAMED_RECORDS]:
+            found.append(Finding("record", file, f"record {rid} ({uri}) at offset {offset}: its block does not match "
+                                                 "its WARC-Block-Digest"))
+        if self.broken > NAMED_RECORDS:
+            found.append(Finding("record", broken[NAMED_RECORDS][5],
+                                 f"and {self.broken - NAMED_RECORDS} more record(s) whose block does not match its digest"))
+        return found
+
+    # -- where records start ----------------------------------------------------------------------
+
+    def add_start(self, file: str, offset: int, start: Start) -> None:
+        self._any_start = True
+        answer = start.kind in ("response", "revisit") and start.uri.startswith(("http:", "https:"))
+        self.db.execute("INSERT OR REPLACE INTO starts (file, offset, uri, kind, length, timestamp, status, mime, "
+                        "answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (file, offset, *start, int(answer)))
+
+    def any_start(self) -> bool:
+        return self._any_start
+
+    def start(self, file: str, offset: int) -> Start | None:
+        row = self._one("SELECT uri, kind, length, timestamp, status, mime FROM starts WHERE file = ? AND offset = ?",
+                        file, offset)
+        return Start(*row) if row is not None else None
+
+    def point(self, file: str, offset: int) -> None:
+        """An index line points at the record starting there."""
+        self.db.execute("UPDATE starts SET pointed = 1 WHERE file = ? AND offset = ?", (file, offset))
+
+    def unpointed(self) -> tuple[int, tuple[str, int, str] | None]:
+        """How many answers (responses and revisits of http(s) URLs) no index line points at, and the
+        first of them by (file, offset): its file, offset and URI."""
+        n = self.db.execute("SELECT count(*) FROM starts WHERE answer AND NOT pointed").fetchone()[0]
+        first = self.db.execute("SELECT file, offset, uri FROM starts WHERE answer AND NOT pointed "
+                                "ORDER BY file, offset LIMIT 1").fetchone()
+        return int(n), (tuple(first) if first is not None else None)
+
+
+def _read_records(it: Any, out: RecordTable, file: str = "", *, starts: bool = False,
                   blocks: dict[str, list[tuple[str, bytes | None]]] | None = None) -> None:
     """Each record's manifest line and digests into `out` (by WARC-Record-ID, every record of an ID);
-    where each starts (file, offset) -> what its index line must say, into `starts`; the block of
+    with `starts`, where each starts (file, offset) with what its index line must say; the block of
     each `metadata` record whose WARC-Target-URI is a key of `blocks`, with its record ID, into that
     key's list (None past `MAX_KEPT_BLOCK` bytes)."""
     for record in it:
@@ -973,18 +1116,18 @@ def _read_records(it: Any, out: dict[str, list[BundleRecord]], file: str = "",
             if head is not None and len(head) <= _MAX_HEAD and b"\r\n\r\n" not in head:
                 head += chunk[:_MAX_HEAD + 1 - len(head)]
         offset = it.get_record_offset()
-        if starts is not None:
+        if starts:
             it.read_to_end(record)
             status, mime = _indexed_fields(record.rec_type, h.get_header("Content-Type"), head)
-            starts[(file, offset)] = Start(uri, record.rec_type, it.get_record_length(),
-                                           _timestamp(h.get_header("WARC-Date") or ""), status, mime)
+            out.add_start(file, offset, Start(uri, record.rec_type, it.get_record_length(),
+                                           _timestamp(h.get_header("WARC-Date") or ""), status, mime))
         if kept is not None and blocks is not None:
             blocks[h.get_header("WARC-Target-URI") or ""].append(
                 (rid or "", bytes(kept) if len(kept) <= MAX_KEPT_BLOCK else None))
         if rid:
             line = ManifestEntry.of(h, record.rec_type).line()
             payload_ok = hashing.payload_matches()
-            out.setdefault(rid, []).append(BundleRecord(
+            out.add(rid, BundleRecord(
                 line, hashing.block_matches(), h.get_header(REDACTED_FIELD) is not None,
                 payload_ok and record.rec_type in ("response", "resource"), file, offset, payload_ok,
                 h.get_header("WARC-Refers-To") or ""))

@@ -26,11 +26,11 @@ from archiver.evidence.verify_wacz import (
     NAMED_RECORDS,
     BundleRecord,
     Finding,
+    RecordTable,
     WaczVerification,
     _named,
     _read_records,
     left_out_revisit,
-    record_problems,
 )
 
 NAMED_IN = f"its metadata record {LEFT_OUT_URI}"
@@ -73,8 +73,6 @@ class WarcVerification(WaczVerification):
 
 def verify_warc(path: Path) -> WarcVerification:
     """Check the WARC file at `path`; raises UsageError when it is missing or no WARC file at all."""
-    from warcio.archiveiterator import ArchiveIterator
-
     result = WarcVerification(path=str(path))
     try:
         with path.open("rb") as fh:
@@ -85,7 +83,17 @@ def verify_warc(path: Path) -> WarcVerification:
         raise UsageError(f"{path} cannot be read: {e.strerror or e}") from None
     if not head.startswith(_WARC_STARTS):
         raise UsageError(f"{path} is not a WARC file (it starts with neither a gzip member nor `WARC/`)")
-    records: dict[str, list[BundleRecord]] = {}
+    records = _WarcRecords()
+    try:
+        _check(path, result, records)
+    finally:
+        records.close()
+    return result
+
+
+def _check(path: Path, result: WarcVerification, records: _WarcRecords) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
     blocks: dict[str, list[tuple[str, bytes | None]]] = {LEFT_OUT_URI: []}
     name = path.name
     reading: _Framing | None = None
@@ -106,11 +114,44 @@ def verify_warc(path: Path) -> WarcVerification:
                              f"{_first_line(e)})") from None
         result.findings.append(Finding("damaged", name, f"its records cannot all be read ({type(e).__name__}: "
                                                         f"{_first_line(e)}); what follows the damage is lost to replay"))
-    result.records = sum(len(recs) for recs in records.values())
-    result.findings.extend(record_problems(records))
+    result.records = records.count
+    result.findings.extend(records.problems())
     left_out = _left_out(blocks[LEFT_OUT_URI], records, result, name)
     _revisits(records, left_out, result, name)
-    return result
+
+
+class _WarcRecords(RecordTable):
+    """The file's records as its checks need them, and its revisits whose original is not known as
+    they are read (its payload held by an intact record read before, or, a revisit without a payload
+    digest, the record its WARC-Refers-To names read before): held in the database, in the order
+    `_revisits` names them, for when every record has been read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.db.execute("CREATE TABLE revisits (first INTEGER, seq INTEGER, rid TEXT, payload TEXT, "
+                        "refers_to TEXT, uri TEXT, PRIMARY KEY (first, seq)) WITHOUT ROWID")
+
+    def add(self, rid: str, rec: BundleRecord) -> int:
+        first = super().add(rid, rec)
+        fields = rec.line.split("\t")
+        if fields[1] == "revisit" and not _found(self, fields[5], rec.refers_to):
+            self.db.execute("INSERT INTO revisits VALUES (?, ?, ?, ?, ?, ?)",
+                            (first, self._seq, rid, fields[5], rec.refers_to, fields[2][:120]))
+        return first
+
+    def revisits(self) -> Iterator[tuple[str, str, str, str]]:
+        """(record ID, payload digest, WARC-Refers-To, URI) of each revisit not known as read, in the order
+        of their IDs' first records."""
+        yield from self.db.execute("SELECT rid, payload, refers_to, uri FROM revisits ORDER BY first, seq")
+
+
+def _found(records: RecordTable, payload: str, refers_to: str) -> bool:
+    """Whether a revisit's original is among `records`: the payload it stands for (a digest as its
+    manifest line gives it) held by an intact record, or, without one, the record its WARC-Refers-To
+    names."""
+    if payload != "-":
+        return records.has_payload(payload)
+    return bool(refers_to) and refers_to in records
 
 
 class _Framing:
@@ -126,14 +167,18 @@ class _Framing:
         self.it = it
         self.read = 0  # records read (with WARC headers)
         self.end = 0  # where the last of them ends
-        self.unreadable: list[int] = []  # offsets where no record could be read
-        self.short: list[tuple[str, int, int]] = []  # (record, offset, bytes missing) of each record cut short
-        self.headless: list[tuple[int, list[str]]] = []  # (offset, fields lacking) of each header cut short
+        self.unreadable: int | None = None  # the first offset where no record could be read
+        # Of the first NAMED_RECORDS records cut short: (record, offset, bytes missing); and how many in all.
+        self.short: list[tuple[str, int, int]] = []
+        self.shorts = 0
+        # Of the first NAMED_RECORDS records whose header is cut short: (offset, fields lacking); how many in all.
+        self.headless: list[tuple[int, list[str]]] = []
+        self.headlesses = 0
 
     def __iter__(self) -> Iterator[Any]:
         for record in self.it:
             if record.rec_type is None or not record.rec_headers.headers:
-                self.unreadable.append(self.it.get_record_offset())
+                self._unreadable(self.it.get_record_offset())
                 continue
             self.read += 1
             yield record
@@ -143,11 +188,18 @@ class _Framing:
             self.end = offset + self.it.get_record_length()
             lacks = [f for f in _MANDATORY if record.rec_headers.get_header(f) is None]
             if lacks:
-                self.headless.append((offset, lacks))
+                self.headlesses += 1
+                if len(self.headless) < NAMED_RECORDS:
+                    self.headless.append((offset, lacks))
             elif missing > 0:
-                rid = record.rec_headers.get_header("WARC-Record-ID") or "?"
-                uri = record.rec_headers.get_header("WARC-Target-URI") or ""
-                self.short.append((f"{rid[:120]} ({uri[:120]})", offset, missing))
+                self.shorts += 1
+                if len(self.short) < NAMED_RECORDS:
+                    rid = record.rec_headers.get_header("WARC-Record-ID") or "?"
+                    uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+                    self.short.append((f"{rid[:120]} ({uri[:120]})", offset, missing))
+
+    def _unreadable(self, offset: int) -> None:
+        self.unreadable = offset if self.unreadable is None else min(self.unreadable, offset)
 
     def get_record_offset(self) -> int:
         return int(self.it.get_record_offset())
@@ -157,21 +209,20 @@ class _Framing:
         blank lines a plain WARC may end with."""
         found = [Finding("damaged", name, f"record {rec} at offset {offset}: its block ends {missing} byte(s) "
                                           "before its Content-Length says: the file is cut short or damaged there")
-                 for rec, offset, missing in self.short[:NAMED_RECORDS]]
-        if len(self.short) > NAMED_RECORDS:
-            found.append(Finding("damaged", name, f"and {len(self.short) - NAMED_RECORDS} more record(s) cut short"))
-        for offset, lacks in self.headless[:NAMED_RECORDS]:
+                 for rec, offset, missing in self.short]
+        if self.shorts > NAMED_RECORDS:
+            found.append(Finding("damaged", name, f"and {self.shorts - NAMED_RECORDS} more record(s) cut short"))
+        for offset, lacks in self.headless:
             found.append(Finding("damaged", name, f"the record at offset {offset} has no {' or '.join(lacks)}, which "
                                                   "every WARC record has: its header is cut short or damaged"))
-        if len(self.headless) > NAMED_RECORDS:
-            found.append(Finding("damaged", name, f"and {len(self.headless) - NAMED_RECORDS} more record(s) whose "
+        if self.headlesses > NAMED_RECORDS:
+            found.append(Finding("damaged", name, f"and {self.headlesses - NAMED_RECORDS} more record(s) whose "
                                                   "header is cut short"))
         fh.seek(self.end)
         if fh.read(_TAIL).strip(b"\r\n\t \x00") or fh.read(1):
-            self.unreadable.append(self.end)
-        if self.unreadable:
-            first = min(self.unreadable)
-            found.append(Finding("damaged", name, f"no WARC record can be read at offset {first}: the file is cut "
+            self._unreadable(self.end)
+        if self.unreadable is not None:
+            found.append(Finding("damaged", name, f"no WARC record can be read at offset {self.unreadable}: the file is cut "
                                                   "short or damaged there, and what follows the damage is lost to "
                                                   "replay"))
         return found
@@ -186,7 +237,7 @@ def _first_line(e: Exception) -> str:
     return text.splitlines()[0][:200] if text else ""
 
 
-def _left_out(found: list[tuple[str, bytes | None]], records: dict[str, list[BundleRecord]],
+def _left_out(found: list[tuple[str, bytes | None]], records: RecordTable,
               result: WarcVerification, name: str) -> LeftOutList:
     """The list of what export left out, from the file's one intact left-out metadata record."""
     if len(found) > 1:
@@ -196,7 +247,7 @@ def _left_out(found: list[tuple[str, bytes | None]], records: dict[str, list[Bun
     if not found:
         return LeftOutList()
     rid, data = found[0]
-    if not all(rec.intact for rec in records.get(rid, ())):
+    if not records.all_intact(rid):
         return LeftOutList()  # named as a record whose block does not match its digest
     if data is None:
         result.findings.append(Finding("record", name, f"its metadata record {LEFT_OUT_URI} is too large to be an "
@@ -217,27 +268,22 @@ def _left_out(found: list[tuple[str, bytes | None]], records: dict[str, list[Bun
     return left_out
 
 
-def _revisits(records: dict[str, list[BundleRecord]], left_out: LeftOutList, result: WarcVerification,
-              name: str) -> None:
+def _revisits(records: _WarcRecords, left_out: LeftOutList, result: WarcVerification, name: str) -> None:
     """Each revisit's original in the file, or named as left out by its export (a note)."""
-    payloads = {rec.line.split("\t")[5] for recs in records.values() for rec in recs if rec.payload_intact}
     missing: list[str] = []
-    for rid, recs in records.items():
-        for rec in recs:
-            fields = rec.line.split("\t")
-            if fields[1] != "revisit":
-                continue
-            payload = fields[5]
-            if payload != "-" and payload in payloads:
-                continue
-            if payload == "-" and rec.refers_to and rec.refers_to in records:
-                continue  # no payload digest to go by: the record it names is here
-            original = left_out.original_of(rid, rec.refers_to)
-            if original is not None:
-                result.notes.append(left_out_revisit(name, rid, payload, original, left_out, NAMED_IN))
-            else:
-                missing.append(f"{rid} ({fields[2][:120]})")
+    more = 0  # missing past the first NAMED_RECORDS, counted
+    for rid, payload, refers_to, uri in records.revisits():
+        if _found(records, payload, refers_to):
+            continue  # its original was read after it
+        original = left_out.original_of(rid, refers_to)
+        if original is not None:
+            result.notes.append(left_out_revisit(name, rid, payload, original, left_out, NAMED_IN))
+        elif len(missing) < NAMED_RECORDS:
+            missing.append(f"{rid} ({uri})")
+        else:
+            more += 1
     if missing:
-        result.findings.append(Finding("record", name, f"{len(missing)} revisit record(s) stand for content that no "
-                                                       "intact record of this file holds, and that its export does not "
-                                                       f"say it left out: they will not replay: {_named(missing)}"))
+        named = _named(missing) + (f" and {more} more" if more else "")
+        result.findings.append(Finding("record", name, f"{len(missing) + more} revisit record(s) stand for content "
+                                                       "that no intact record of this file holds, and that its export "
+                                                       f"does not say it left out: they will not replay: {named}"))
