@@ -1,0 +1,170 @@
+"""Peak memory and time of `archiver verify X.warc.gz` (and of `verify X.wacz`) by number of records.
+
+Usage: .venv/bin/python bench/verify_memory.py [--records N ...] [--wacz-records N] [--before DIR]
+
+For each N (default 20,000 and 100,000) writes, in a temporary folder, a WARC of about N records through
+the archive's own WARC writer (archiver/warcstore): N/2 exchanges of small distinct pages, every tenth
+one a 2 KiB page met before, which the writer stores as a revisit of the first. With --wacz-records
+(default 10,000, as making it takes long: the archive's index commits each post; 0: none) it also
+exports a synthetic archive of that many records (tests/synthetic.py) as a WACZ with `archiver export`.
+Each file is then verified in a child process (`verify_path`, what `archiver verify` runs) by this
+checkout's code and, with `--before DIR` (a checkout of an earlier commit), by that one's: the child's
+peak RSS (`ru_maxrss`, from wait4), its RSS once the code is imported (so what verifying added can be
+told apart), the seconds verifying took and the child's CPU seconds (on a shared machine the first
+varies with the others' load). Ratios before / now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# The child: import the code under test from the checkout given, note the RSS, verify, say what came of it.
+CHILD = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from archiver.evidence.verify_wacz import verify_path
+
+def rss_kib():
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+imported = rss_kib()
+start = time.perf_counter()
+result = verify_path(Path(sys.argv[2]))
+took = time.perf_counter() - start
+doc = result.to_dict()
+print(json.dumps({"imported_kib": imported, "seconds": took, "verified": doc["verified"],
+                  "records": doc.get("records"), "problems": len(doc["problems"]), "notes": len(doc["notes"])}))
+"""
+
+
+def no_fsync() -> None:
+    """The bench's files need not survive a crash: the writer's fsync of each record would take most
+    of the time spent building them."""
+    import archiver.warcstore.writer as writer
+
+    writer.os.fsync = lambda fd: None  # type: ignore[assignment]
+
+
+def build_warc(folder: Path, records: int) -> Path:
+    from archiver.warcstore import Exchange, WarcStore
+
+    again = b"<html><body>" + b"shared widget " * 146 + b"</body></html>"  # 2 KiB, stored once
+    with WarcStore(folder) as store:
+        for n in range(max(records // 2, 1)):
+            body = again if n % 10 == 9 else f"<html><body><p>page {n}</p></body></html>".encode()
+            store.write_exchange(Exchange(url=f"https://bench.example/page/{n}", method="GET",
+                                          request_headers=[("Host", "bench.example")], status=200,
+                                          response_headers=[("Content-Type", "text/html")], body=body))
+        files = store.files
+    assert len(files) == 1, files
+    return files[0]
+
+
+def build_wacz(folder: Path, records: int) -> Path:
+    """A synthetic archive (each post: a request and a response record, a warcinfo per file, the
+    index journal's records), exported whole."""
+    from tests.synthetic import synthetic_archive
+
+    archive = folder / "archive"
+    synthetic_archive(archive, max(records // 2, 1), journal=False)
+    out = folder / "all.wacz"
+    done = subprocess.run([sys.executable, "-m", "archiver.cli", "export", "-d", str(archive), "-o", str(out)],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if done.returncode != 0:
+        sys.exit(f"export failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    return out
+
+
+def run_child(code: Path, target: Path) -> dict[str, float]:
+    """Verify `target` with the code at `code` in a child process: what it printed, and its peak RSS."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: stdout to the pipe, then the interpreter with the child's script
+        os.close(r)
+        os.dup2(w, 1)
+        errors = os.open(str(target) + ".stderr", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(errors, 2)
+        os.chdir(code)
+        os.execv(sys.executable, [sys.executable, "-c", CHILD, str(code), str(target)])
+    os.close(w)
+    with os.fdopen(r, "rb") as fh:
+        out = fh.read()
+    _, status, usage = os.wait4(pid, 0)
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
+        said = Path(str(target) + ".stderr").read_text(errors="replace").strip()[-800:]
+        sys.exit(f"verify of {target.name} by {code} failed (status {status}): {said}")
+    doc = json.loads(out.decode().strip().splitlines()[-1])
+    doc["peak_kib"] = usage.ru_maxrss  # KiB on Linux
+    doc["cpu"] = usage.ru_utime + usage.ru_stime  # the whole child's, imports included
+    return doc
+
+
+def show(label: str, n: int, doc: dict[str, float]) -> None:
+    mib = 1024
+    print(f"  {label:<7} {n:>8} records  peak RSS {doc['peak_kib'] / mib:7.1f} MiB "
+          f"(after import {doc['imported_kib'] / mib:5.1f} MiB, verifying added "
+          f"{(doc['peak_kib'] - doc['imported_kib']) / mib:7.1f} MiB)  {doc['seconds']:6.2f} s "
+          f"(child's CPU {doc['cpu']:6.2f} s)  "
+          f"verified={doc['verified']} problems={doc['problems']} notes={doc['notes']}", flush=True)
+
+
+def compare(kind: str, n: int, target: Path, before: Path | None) -> None:
+    now = run_child(ROOT, target)
+    show("now", n, now)
+    if before is None:
+        return
+    old = run_child(before, target)
+    show("before", n, old)
+    added_now = max(now["peak_kib"] - now["imported_kib"], 1)
+    added_old = old["peak_kib"] - old["imported_kib"]
+    print(f"  {kind} {n}: before/now peak RSS {old['peak_kib'] / now['peak_kib']:.2f}x, memory verifying added "
+          f"{added_old / added_now:.2f}x, time {old['seconds'] / now['seconds']:.2f}x (CPU "
+          f"{old['cpu'] / now['cpu']:.2f}x)", flush=True)
+    if (old["verified"], old["problems"], old["notes"]) != (now["verified"], now["problems"], now["notes"]):
+        print(f"  !! the two verdicts differ: before {old}, now {now}", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, nargs="+", default=[20_000, 100_000], help="WARC sizes, in records")
+    ap.add_argument("--wacz-records", type=int, default=10_000, help="WACZ size, in records (0: no WACZ)")
+    ap.add_argument("--before", type=Path, help="a checkout of an earlier commit, to compare with")
+    args = ap.parse_args()
+    if args.before is not None and not (args.before / "archiver" / "evidence" / "verify_wacz.py").is_file():
+        ap.error(f"--before {args.before}: not a checkout of archiver (no archiver/evidence/verify_wacz.py)")
+    no_fsync()
+    with tempfile.TemporaryDirectory(prefix="bench-verify-memory-") as tmp:
+        for n in args.records:
+            folder = Path(tmp) / f"warc-{n}"
+            start = time.perf_counter()
+            warc = build_warc(folder, n)
+            print(f"WARC of {n} records: {warc.stat().st_size / 1e6:.1f} MB, written in "
+                  f"{time.perf_counter() - start:.1f} s", flush=True)
+            compare("WARC", n, warc, args.before)
+            warc.unlink()
+        if args.wacz_records:
+            n = args.wacz_records
+            start = time.perf_counter()
+            wacz = build_wacz(Path(tmp) / "wacz", n)
+            print(f"WACZ of {n} records: {wacz.stat().st_size / 1e6:.1f} MB, made in "
+                  f"{time.perf_counter() - start:.1f} s", flush=True)
+            compare("WACZ", n, wacz, args.before)
+
+
+if __name__ == "__main__":
+    main()
