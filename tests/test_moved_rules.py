@@ -193,6 +193,18 @@ def test_an_article_given_under_an_old_address(rule: str, reached: str, verdict:
     assert (decided.name, moved_away(HELD, OLD, reached)) == (rule, verdict)
 
 
+@pytest.mark.parametrize(("rule", "held", "given", "reached", "verdict"), [
+    # A folder above the address given is its listing, though its name holds the held article's ID
+    # and the held address is in no such folder (before the rules were one table, the article).
+    ("folder above", "https://news.example/article/100001-river-flood", "https://news.example/section/100001/river-flood",
+     "https://news.example/section/100001/", OTHER_PAGE),
+])
+def test_an_article_given_under_another_address(rule: str, held: str, given: str, reached: str, verdict: str | None) -> None:
+    decided = deciding_rule(held, given, reached)
+    assert (decided.name, decided.verdict) == (rule, verdict), (held, given, reached)
+    assert moved_away(held, given, reached) == verdict
+
+
 def test_every_rule_has_its_cases_and_the_last_holds_for_any_page() -> None:
     assert len({rule.name for rule in RULES}) == len(RULES)
     assert [rule.name for rule in RULES if rule.name not in {case[0] for case in CASES}] == []
