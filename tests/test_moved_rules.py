@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from archiver.index.urls import ID_ALONE, OTHER_PAGE, RULES, WALL, deciding_rule, moved_away
+from archiver.index.urls import ID_ALONE, OTHER_PAGE, RULES, WALL, WORDS_KEPT, deciding_rule, moved_away
 
 HELD = "https://news.example/2024/03/10452/council-vote.html"
 HOME = "the site's home page"
@@ -85,18 +85,36 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("same name", "https://news.example/river-flood-20240503", "https://news.example/2024/05/03/river-flood", None),
     ("same name", "https://news.example/2024/05/03/river-flood", "https://news.example/archive/2024/05/03/river-flood.html",
      None),
-    # On its site, renamed with words added to its name, each of its words kept: in its folder dated
-    # to the month or the day, or under an ID its address had none of, on no other day.
-    ("renamed, its words kept", "https://news.example/2024/05/03/river-flood",
-     "https://news.example/2024/05/03/river-flood-kills-three", None),
-    ("renamed, its words kept", "https://news.example/2024/05/03/river-flood.html",
-     "https://www.news.example/2024/05/03/three-dead-in-river-flood.html", None),
-    ("renamed, its words kept", "https://news.example/2024/05/river-flood", "https://news.example/2024/05/river-flood-2-dead",
-     None),
-    ("renamed, its words kept", "https://news.example/2024/05/03/river-flood",
-     "https://news.example/article/8812345-river-flood-kills-three", None),
-    ("renamed, its words kept", "https://news.example/2024/05/03/river-flood",
-     "https://news.example/news/2024/05/03/8812345/river-flood-kills-three", None),
+    # On its site, a name keeping each of its name's words with words added: in its folder dated to
+    # the month or the day, or under an ID its address had none of, on no other day. The article
+    # renamed, or another page on its story (a live blog, a follow-up, its photos): the addresses
+    # cannot tell, and it is not read as the article.
+    ("its words kept", "https://news.example/2024/05/03/river-flood",
+     "https://news.example/2024/05/03/river-flood-kills-three", WORDS_KEPT),
+    ("its words kept", "https://news.example/2024/05/03/river-flood.html",
+     "https://www.news.example/2024/05/03/three-dead-in-river-flood.html", WORDS_KEPT),
+    ("its words kept", "https://news.example/2024/05/river-flood", "https://news.example/2024/05/river-flood-2-dead",
+     WORDS_KEPT),
+    ("its words kept", "https://news.example/2024/05/03/river-flood",
+     "https://news.example/article/8812345-river-flood-kills-three", WORDS_KEPT),
+    ("its words kept", "https://news.example/2024/05/03/river-flood",
+     "https://news.example/news/2024/05/03/8812345/river-flood-kills-three", WORDS_KEPT),
+    *[("its words kept", "https://news.example/2024/05/03/river-flood", f"https://news.example/2024/05/03/river-flood{tail}",
+       WORDS_KEPT) for tail in ("-live", "-live-updates", "-update-2", "-what-we-know", "-photos", "-video", "-opinion",
+                                "-day-2")],
+    ("its words kept", "https://news.example/2024/05/03/river-flood", "https://news.example/2024/05/03/flood-river-opinion",
+     WORDS_KEPT),
+    ("its words kept", "https://news.example/2024/05/river-flood", "https://news.example/2024/05/river-flood-aftermath",
+     WORDS_KEPT),
+    ("its words kept", "https://news.example/2024/05/03/river-flood-2", "https://news.example/2024/05/03/river-flood-part-2",
+     WORDS_KEPT),
+    ("its words kept", "https://news.example/2024/05/03/the-budget", "https://news.example/2024/05/03/the-budget-explained",
+     WORDS_KEPT),
+    # ... its folder told by its date (`/2024/5/3/` is `/2024/05/03/`), an `index.html` after the name left out.
+    ("its words kept", "https://news.example/2024/05/03/river-flood/index.html",
+     "https://news.example/2024/05/03/river-flood-kills-three/index.html", WORDS_KEPT),
+    ("its words kept", "https://news.example/2024/5/3/river-flood", "https://news.example/2024/05/03/river-flood-kills-three",
+     WORDS_KEPT),
     # A wall's path on the article's site: a part that is a wall's word alone or with one other word.
     ("wall path", HELD, "https://news.example/consent?return=/2024/03/10/council-vote.html", WALL),
     ("wall path", HELD, "https://news.example/gdpr/notice", WALL),

@@ -152,6 +152,13 @@ OTHER_PAGE = "another page of its site"
 # What it calls a page of the article's site named by an ID alone where the article's address held
 # none: the article's new address as likely as another page, nothing in the addresses tells which.
 ID_ALONE = "a page of its site named by an ID alone, the article's new address or another page: the addresses cannot tell"
+# What it calls a page of the article's site whose name keeps the article's name's words with words
+# added: the article renamed as likely as another page on its story, nothing in the addresses tells which.
+WORDS_KEPT = ("a page of its site whose name keeps the article's words: the article renamed, or another page on its "
+              "story (a live blog, a follow-up): the addresses cannot tell")
+# The verdicts that say the addresses cannot tell the page reached from the article: it is not read
+# as the article, but not said not to be it either.
+UNTOLD = frozenset({ID_ALONE, WORDS_KEPT})
 
 
 @dataclass(frozen=True)
@@ -261,30 +268,48 @@ def _same_slug(r: Redirect) -> bool:
     return any(_same_name(_slug(old), new) and _same_day(_date(old), dated) for old in r.home_paths)
 
 
-def _renamed(r: Redirect) -> bool:
-    """On its site, the article renamed with words added to its name, each of its own name's
-    words (two or more) kept, in any order (`river-flood` -> `river-flood-kills-three`), where the
-    addresses tell the page is one article's: in the same folder, dated to the month or the day
-    (`/2024/05/03/river-flood` -> `/2024/05/03/river-flood-kills-three`), or under an ID the
-    article's address had none of, on no other day (`/2024/05/03/river-flood` ->
-    `/article/8812345-river-flood-kills-three`). A number added alone is not enough
-    (`council-vote-2` is how a site names another article of that name), nor a name shortened (a
-    topic's or a section's page may be named so)."""
+def _words_kept(r: Redirect) -> bool:
+    """On its site, a page whose name holds each of the article's own name's words (two or more),
+    in any order, with words added (`river-flood` -> `river-flood-kills-three`, `river-flood-live`),
+    where the addresses tell it is one story's page: in the article's folder, dated to the month or
+    the day (`/2024/05/03/river-flood` -> `/2024/05/03/river-flood-kills-three`; the folder's date
+    compared as a date, `/2024/5/3/` is `/2024/05/03/`, an `index.html` after the name left out),
+    or under an ID the article's address had none of, on no other day
+    (`/article/8812345-river-flood-kills-three`). The article renamed, as a site does when a
+    headline grows, or another page on its story (`river-flood-live`, `-update-2`, `-photos`,
+    `-opinion`, `-what-we-know`): the addresses cannot tell which (`WORDS_KEPT`). A number added
+    alone (`council-vote-2` is how a site names another article of that name), a name shortened,
+    another folder or one dated to the year alone: another page."""
     if r.elsewhere:
         return False
     new = _parts(_slug(r.path))
-    folder = "/".join(r.parts[:-1])
+    folder = _folder(r.path)
     for old in r.home_paths:
         words = _parts(_slug(old))
         added = [word for word in new if word not in words]
         if len([w for w in words if re.search(r"[a-z]", w)]) < 2 or not set(words) <= set(new) \
                 or not any(re.search(r"[a-z]", word) for word in added):
             continue
-        if "/".join([part for part in old.split("/") if part][:-1]) == folder and len(_date(folder) or ()) >= 2:
+        if _folder(old) == folder and len(_date("/".join(folder)) or ()) >= 2:
             return True
-        if _ids(r.path) and not _ids(old) and _same_day(_date(old), _date(r.path)):
+        if _ids(r.path) and not _held_ids(r) and _same_day(_date(old), _date(r.path)):
             return True
     return False
+
+
+def _folder(path: str) -> tuple[str, ...]:
+    """The folders `path` names its page in: its parts but its name (an `index.html`, `amp` after
+    it passed over), a number as its value (`/2024/5/3/` and `/2024/05/03/` are one folder)."""
+    segments = [s for s in path.split("/") if s]
+    while segments and _EXTENSION.sub("", segments[-1]) in _NO_SLUG:
+        segments.pop()
+    return tuple(str(int(s)) if s.isdigit() else s for s in segments[:-1])
+
+
+def _held_ids(r: Redirect) -> bool:
+    """Whether the article's address (held or given) names an ID: in its path or its query."""
+    return any(_ids(old) for old in r.home_paths) \
+        or any(_ids(unquote_plus(home.query).lower()) for home in r.homes)
 
 
 def _named_by_id_alone(r: Redirect) -> bool:
@@ -311,10 +336,11 @@ def _not_found(r: Redirect) -> bool:
 # before anything else; a wall's own host, a wall on the article's own page and a front page are
 # never the article, whatever their path holds; a folder above the article's address (its section's listing) is not the article
 # though it holds its ID; then what keeps the article's path, ID or name is the article, on its
-# site or on a new domain, and on its site a new name keeping its name's words in its dated
-# folder or under a new ID; of the rest, a wall's path, another site and a "not found" page are
-# told apart, and a page named by an ID alone, where the article had none, is said to be
-# untold (`ID_ALONE`): it is recorded as gone, its reason saying the addresses cannot tell.
+# site or on a new domain; of the rest, a wall's path, another site and a "not found" page are
+# told apart, and two kinds of page of its site are said to be untold, recorded as gone, their
+# reason saying the addresses cannot tell: a new name keeping its name's words in its dated folder
+# or under a new ID (`WORDS_KEPT`: the article renamed, or a live blog or follow-up on its story),
+# and a page named by an ID alone, where the article had none (`ID_ALONE`).
 RULES: tuple[Rule, ...] = (
     Rule("same address", _same_address, None),
     Rule("wall host", _on_wall_host, WALL),
@@ -325,10 +351,10 @@ RULES: tuple[Rule, ...] = (
     Rule("same path", _same_path, None),
     Rule("same id", _same_id, None),
     Rule("same name", _same_slug, None),
-    Rule("renamed, its words kept", _renamed, None),
     Rule("wall path", _walled_path, WALL),
     Rule("another site", lambda r: r.elsewhere, "another site"),
     Rule("not found", _not_found, "a page not found"),
+    Rule("its words kept", _words_kept, WORDS_KEPT),
     Rule("named by an ID alone", _named_by_id_alone, ID_ALONE),
     Rule("any other page", lambda _r: True, OTHER_PAGE),
 )
@@ -351,9 +377,10 @@ def deciding_rule(held: str, given: str, reached: str) -> Rule:
 
 def moved_away(held: str, given: str, reached: str) -> str | None:
     """Why `reached`, where fetching an article held at `held` (given to this run as `given`) was
-    redirected to, is no longer that article: "another site", "the site's home page", "a page
-    not found", `WALL` or `OTHER_PAGE`; None when it is the same article at its canonical address.
-    The rules and their order are `RULES`' (`deciding_rule` names the one that decides).
+    redirected to, is no longer that article, or not known to be it: "another site", "the site's
+    home page", "a page not found", `WALL`, `OTHER_PAGE`, `WORDS_KEPT` or `ID_ALONE`; None when it
+    is the same article at its canonical address. The rules and their order are `RULES`'
+    (`deciding_rule` names the one that decides).
 
     The article: one spelling of its address (http and https, a trailing slash, the host's case,
     tracking parameters), or a page whose path keeps its ID (`/2024/story-12345` ->
@@ -361,19 +388,20 @@ def moved_away(held: str, given: str, reached: str) -> str | None:
     to it or taken from it aside (`/2024/pulled-story.html` -> `/archive/pulled-story/`,
     `/2024/03/10/pulled-story.amp.html` -> `/news/pulled-story-12345`), the two addresses dated on
     no two days, on the same site (its `www.`, mobile `m.` and `amp.` hosts are one) or on another
-    (a site moved to a new domain keeps its paths); or, on its site, a new name keeping its name's
-    words with words added, in its folder dated to the month or the day or under a new ID
-    (`/2024/05/03/river-flood` -> `/2024/05/03/river-flood-kills-three`). The query's values are
-    left out of it (a login wall's `?next=` names the article it stands in front of), but the
-    article's own address with a wall's parameter or part added (`?consent=1`, `/consent`) is
-    `WALL`.
+    (a site moved to a new domain keeps its paths). The query's values are left out of it (a login
+    wall's `?next=` names the article it stands in front of), but the article's own address with a
+    wall's parameter or part added (`?consent=1`, `/consent`) is `WALL`.
 
-    `ID_ALONE` when the addresses cannot tell: an article addressed by date and name
+    Untold (`UNTOLD`) when the addresses cannot tell, recorded as gone with that reason:
+    `WORDS_KEPT`, on its site a new name keeping its name's words with words added, in its folder
+    dated to the month or the day or under a new ID (`/2024/05/03/river-flood` ->
+    `/2024/05/03/river-flood-kills-three`, or `-live`, `-photos`, `-what-we-know`): the article
+    renamed, or another page on its story; `ID_ALONE`, an article addressed by date and name
     (`/2024/05/03/river-flood`) sent to a page of its site named by an ID alone
-    (`/article/8812345`) may have moved there or been taken down, and is recorded as gone with
-    that reason. Only evidence in the addresses makes such a page the article: its ID in the old
-    address, or its name's words in the new one (`/article/8812345-river-flood`); an ID other than
-    the article's own, or another date, makes it another page."""
+    (`/article/8812345`): it may have moved there or been taken down. Only evidence in the
+    addresses makes such a page the article: its ID in the old address, or its name kept in the new
+    one (`/article/8812345-river-flood`); an ID other than the article's own, or another date,
+    makes it another page."""
     return deciding_rule(held, given, reached).verdict
 
 

@@ -182,7 +182,7 @@ class ArticleHandler:
         """An article this archive captured before whose address now redirects to a page that is
         not the article (the site's home page, a login wall, a page not found that answers 200,
         another article, another site: `urls.moved_away`), or not known to be it (a page named by
-        an ID alone, `urls.ID_ALONE`): that answer is recorded as a capture of the article that
+        an ID alone, or one whose name keeps the article's words: `urls.UNTOLD`): that answer is recorded as a capture of the article that
         failed, with its date, its reason and its exchanges, and MovedAway is raised; nothing of
         the page reached is read as the article's.
 
@@ -192,7 +192,7 @@ class ArticleHandler:
         address it answered at is the capture's). None when the source is no held article
         redirected. The held article is the one held at `spec` (the address read), or the one a
         run first read from it or from `given` (the short link the user gave that led to `spec`)."""
-        from ..index.urls import ID_ALONE, moved_away, url_key, without_tracking
+        from ..index.urls import UNTOLD, moved_away, url_key, without_tracking
 
         reached = fetched.doc.url
         if fetched.batch is None or not reached or not is_url(spec) \
@@ -211,7 +211,7 @@ class ArticleHandler:
         self._record_gone(article_id, spec, f"redirected to {shown_to} ({why}): {_not_shown(why)} (captured before)",
                           fetched.batch)
         # (A page the addresses cannot tell from the article is not said not to be it.)
-        not_it = "not known to be the article" if why == ID_ALONE else "not to the article"
+        not_it = "not known to be the article" if why in UNTOLD else "not to the article"
         raise MovedAway(f"{spec}: now redirects to {shown_to} ({why}), {not_it}; the archive holds its "
                         f"earlier captures (`archiver lookup --article {shlex.quote(url)}` lists the posts it cites)")
 
