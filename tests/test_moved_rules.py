@@ -85,6 +85,14 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("same name", "https://news.example/river-flood-20240503", "https://news.example/2024/05/03/river-flood", None),
     ("same name", "https://news.example/2024/05/03/river-flood", "https://news.example/archive/2024/05/03/river-flood.html",
      None),
+    # On its site, a page in a listing's or a media page's folder its address is not in: another
+    # page, whatever ID or words its name holds.
+    *[("a listing or media page", "https://news.example/2024/05/03/river-flood", f"https://news.example{path}", OTHER_PAGE)
+      for path in ("/topics/100001/river-flood-coverage", "/tag/100001/river-flood-news", "/section/100001/river-flood-photos",
+                   "/video/99999999/river-flood-aerial-footage", "/gallery/8812345-river-flood-in-pictures",
+                   "/section/100001/", "/search/8812345", "/tag/100001")],
+    ("a listing or media page", "https://news.example/river-flood", "https://news.example/section/100001/river-flood-kills-three",
+     OTHER_PAGE),
     # On its site, a name keeping each of its name's words with words added: in its folder dated to
     # the month or the day, or under an ID its address had none of, on no other day. The article
     # renamed, or another page on its story (a live blog, a follow-up, its photos): the addresses
@@ -109,6 +117,11 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("its words kept", "https://news.example/2024/05/03/river-flood-2", "https://news.example/2024/05/03/river-flood-part-2",
      WORDS_KEPT),
     ("its words kept", "https://news.example/2024/05/03/the-budget", "https://news.example/2024/05/03/the-budget-explained",
+     WORDS_KEPT),
+    # ... under a new ID in a folder of no listing, its address dated or not.
+    ("its words kept", "https://news.example/news/river-flood", "https://news.example/news/100001/river-flood-kills-three",
+     WORDS_KEPT),
+    ("its words kept", "https://news.example/2024/river-flood", "https://news.example/2024/100001/river-flood-kills-three",
      WORDS_KEPT),
     # ... its folder told by its date (`/2024/5/3/` is `/2024/05/03/`), an `index.html` after the name left out.
     ("its words kept", "https://news.example/2024/05/03/river-flood/index.html",
@@ -143,6 +156,13 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("any other page", "https://news.example/2024/05/03/10452-river-flood", "https://news.example/article/8812345", OTHER_PAGE),
     ("any other page", "https://news.example/2024/05/03/river-flood", "https://news.example/2023/01/01/8812345", OTHER_PAGE),
     ("another site", "https://news.example/2024/05/03/river-flood", "https://courier.example/article/8812345", SITE),
+    # ... nor an article's address with no date or no name, or with an ID in its query, nor a page
+    # whose last part is not its ID (the ID-named page's AMP copy).
+    ("any other page", "https://news.example/news/river-flood", "https://news.example/article/8812345", OTHER_PAGE),
+    ("any other page", "https://news.example/story.php?id=8812345", "https://news.example/article/8812345", OTHER_PAGE),
+    ("any other page", "https://news.example/2024/05/03/story.php?id=8812345", "https://news.example/article/8812345",
+     OTHER_PAGE),
+    ("any other page", "https://news.example/2024/05/03/river-flood", "https://news.example/8812345/amp", OTHER_PAGE),
     # Any other page of its site: another article (dates are no ID, nor a date written as one
     # number; a short number added to the name is another article of that name), an article
     # whose name holds a wall's word among others, one in a section named as a wall is.

@@ -309,18 +309,40 @@ def _folder(path: str) -> tuple[str, ...]:
 def _held_ids(r: Redirect) -> bool:
     """Whether the article's address (held or given) names an ID: in its path or its query."""
     return any(_ids(old) for old in r.home_paths) \
-        or any(_ids(unquote_plus(home.query).lower()) for home in r.homes)
+        or any(_ids(re.sub(r"[&=;]", "/", unquote_plus(home.query).lower())) for home in r.homes)
 
 
 def _named_by_id_alone(r: Redirect) -> bool:
-    """On its site, a page named by an ID alone (`/article/8812345`) where the article's address
-    held none and named it by date and name (`/2024/05/03/river-flood`), on no other day: sites
-    move an article so, and send an article they took down to another one so; the addresses hold
-    nothing of the one in the other. (With the article's ID, or its name's words, it is the
-    article, by the rules before; under another ID, another date, it is another page.)"""
-    return not r.elsewhere and not _slug(r.path) and bool(_ids(r.path)) \
-        and not any(_ids(old) for old in r.home_paths) \
-        and all(_same_day(_date(old), _date(r.path)) for old in r.home_paths)
+    """On its site, a page named by an ID alone, its last part that ID and no other part an ID
+    (`/article/8812345`, `/2024/05/03/8812345.html`), where the article's address named it by date
+    and name (`/2024/05/03/river-flood`) and held no ID (in its path or its query), on no other day:
+    sites move an article so, and send an article they took down to another one so; the addresses
+    hold nothing of the one in the other. (With the article's ID, or its name, it is the article, by
+    the rules before; under another ID, another date, in a listing's folder, or an article's
+    address with no date or no name, another page.)"""
+    if r.elsewhere or not r.parts or _slug(r.path) or _held_ids(r):
+        return False
+    if _ids(r.path) != {_EXTENSION.sub("", r.parts[-1])}:
+        return False
+    return all(_date(old) is not None and _slug(old) and _same_day(_date(old), _date(r.path)) for old in r.home_paths)
+
+
+# The folders of a site's pages that are no article: its listings (a topic's, a tag's, a section's,
+# an author's, its search) and its media pages (a video's, a gallery's).
+_LISTING_FOLDERS = frozenset({
+    "topic", "topics", "tag", "tags", "section", "sections", "category", "categories", "search", "author", "authors",
+    "video", "videos", "gallery", "galleries", "photo", "photos", "live",
+})
+
+
+def _listing(r: Redirect) -> bool:
+    """On its site, a page in a listing's or a media page's folder (`/topics/100001/river-flood-coverage`,
+    `/tag/100001`, `/video/99999999/…`, `/gallery/8812345-…`) that is no folder of the article's
+    own address: another page, whatever ID or words its name holds."""
+    if r.elsewhere:
+        return False
+    own = {_EXTENSION.sub("", part) for old in r.home_paths for part in old.split("/") if part}
+    return any((part := _EXTENSION.sub("", p)) in _LISTING_FOLDERS and part not in own for p in r.parts)
 
 
 def _walled_path(r: Redirect) -> bool:
@@ -337,7 +359,8 @@ def _not_found(r: Redirect) -> bool:
 # never the article, whatever their path holds; a folder above the article's address (its section's listing) is not the article
 # though it holds its ID; then what keeps the article's path, ID or name is the article, on its
 # site or on a new domain; of the rest, a wall's path, another site and a "not found" page are
-# told apart, and two kinds of page of its site are said to be untold, recorded as gone, their
+# told apart, a page in a listing's or a media page's folder is another page, and two kinds of
+# page of its site are said to be untold, recorded as gone, their
 # reason saying the addresses cannot tell: a new name keeping its name's words in its dated folder
 # or under a new ID (`WORDS_KEPT`: the article renamed, or a live blog or follow-up on its story),
 # and a page named by an ID alone, where the article had none (`ID_ALONE`).
@@ -354,6 +377,7 @@ RULES: tuple[Rule, ...] = (
     Rule("wall path", _walled_path, WALL),
     Rule("another site", lambda r: r.elsewhere, "another site"),
     Rule("not found", _not_found, "a page not found"),
+    Rule("a listing or media page", _listing, OTHER_PAGE),
     Rule("its words kept", _words_kept, WORDS_KEPT),
     Rule("named by an ID alone", _named_by_id_alone, ID_ALONE),
     Rule("any other page", lambda _r: True, OTHER_PAGE),
@@ -396,9 +420,11 @@ def moved_away(held: str, given: str, reached: str) -> str | None:
     `WORDS_KEPT`, on its site a new name keeping its name's words with words added, in its folder
     dated to the month or the day or under a new ID (`/2024/05/03/river-flood` ->
     `/2024/05/03/river-flood-kills-three`, or `-live`, `-photos`, `-what-we-know`): the article
-    renamed, or another page on its story; `ID_ALONE`, an article addressed by date and name
-    (`/2024/05/03/river-flood`) sent to a page of its site named by an ID alone
-    (`/article/8812345`): it may have moved there or been taken down. Only evidence in the
+    renamed, or another page on its story; `ID_ALONE`, an article addressed by date and name, no
+    ID in its address, sent to a page of its site named by an ID alone, its last part
+    (`/2024/05/03/river-flood` -> `/article/8812345`): it may have moved there or been taken down.
+    A page in a listing's or a media page's folder (`/topics/…`, `/tag/…`, `/section/…`,
+    `/video/…`, `/gallery/…`) that keeps neither the article's path, ID nor name is another page. Only evidence in the
     addresses makes such a page the article: its ID in the old address, or its name kept in the new
     one (`/article/8812345-river-flood`); an ID other than the article's own, or another date,
     makes it another page."""
