@@ -30,6 +30,8 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("wall on its page", "https://news.example/article/8812345", "https://news.example/article/8812345?consent=1", WALL),
     ("wall on its page", "https://news.example/article/123", "https://news.example/article/123?consent=1", WALL),
     ("wall on its page", "https://news.example/article/8812345", "https://news.example/article/8812345/consent", WALL),
+    ("wall on its page", "https://news.example/article/8812345", "https://news.example/article/8812345?login=1", WALL),
+    ("wall on its page", "https://news.example/article/8812345", "https://news.example/article/8812345/subscribe-now", WALL),
     ("wall on its page", "https://news.example/article/123", "https://news.example/article/123/consent", WALL),
     ("wall on its page", HELD, "https://www.news.example/2024/03/10452/council-vote.html?gdpr_consent=1", WALL),
     ("wall on its page", HELD, "https://news.example/politics/council-votes-10452/subscribe.html", WALL),
@@ -41,6 +43,12 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("same path", "https://news.example/article/8812345?consent=1", "https://news.example/article/8812345?consent=2", None),
     ("same path", "https://news.example/article/8812345", "https://news.example/article/8812345?page=2", None),
     ("same id", "https://news.example/login/8812345", "https://news.example/login/8812345/full", None),
+    *[("same path", "https://news.example/article/8812345", f"https://news.example/article/8812345?{query}", None)
+      for query in ("signup_source=newsletter", "auth_token=abc", "login_hint=x", "account_id=x", "subscription_status=none",
+                    "subscribe=false", "sso=1")],
+    # ... nor a wall's parameter added to a folder above the article (its section's listing).
+    ("folder above", "https://news.example/section/100001/river-flood", "https://news.example/section/100001/?consent=1",
+     OTHER_PAGE),
     # A front page: another site's, or the article's site's (a mobile host's front page too).
     ("another site's front page", HELD, "https://courier.example/", SITE),
     ("front page", HELD, "https://news.example/", HOME),

@@ -206,13 +206,26 @@ def _on_wall_host(r: Redirect) -> bool:
     return bool(_WALL.search(host.split(".", 1)[0])) and host not in {(h.hostname or "").lower() for h in r.homes}
 
 
+# The query parameters that put a wall before the page they are added to, by their whole name
+# (`?consent=1`, `?login=1`), not a name holding a wall's word (`?signup_source=newsletter`,
+# `?login_hint=x`, `?account_id=x`, `?subscribe=false`, `?sso=1`: where a reader came from, who
+# they are). A part put after the article's path is a wall's by `_WALL_PART`
+# (`/article/8812345/subscribe-now` too): read as no wall, that page would be the article, by its ID.
+_WALL_PARAMETERS = frozenset({
+    "consent", "gdpr", "gdpr_consent", "cookie_consent", "login", "signin", "sign_in", "paywall", "regwall",
+})
+
+
 def _wall_on_its_page(r: Redirect) -> bool:
     """The article's own page asking for a login, a subscription or consent: a wall's parameter
     added to its address (`/article/8812345?consent=1`) or a wall's part put after its path
     (`/article/8812345/consent`, `/2024/03/10/council-vote/login`), where, that left out, the
-    address is the article's (its path, ID or name kept)."""
+    address is the article's (its path, ID or name kept), not a folder above it (its section's
+    listing, `/section/100001/?consent=1`, is another page)."""
     own = {_query_name(pair) for home in r.homes for pair in home.query.split("&")}
-    if any(_WALL_PART.fullmatch(name) for pair in r.to.query.split("&") if (name := _query_name(pair)) not in own):
+    if any(name in _WALL_PARAMETERS for pair in r.to.query.split("&") if (name := _query_name(pair)) not in own):
+        if _folder_above(r):
+            return False
         page = r
     elif r.parts and _WALL_PART.fullmatch(last := _EXTENSION.sub("", r.parts[-1])) \
             and last not in {_EXTENSION.sub("", part) for old in r.home_paths for part in old.split("/")}:
