@@ -98,7 +98,9 @@ CASES: list[tuple[str, str, str, str | None]] = [
     *[("a listing or media page", "https://news.example/2024/05/03/river-flood", f"https://news.example{path}", OTHER_PAGE)
       for path in ("/topics/100001/river-flood-coverage", "/tag/100001/river-flood-news", "/section/100001/river-flood-photos",
                    "/video/99999999/river-flood-aerial-footage", "/gallery/8812345-river-flood-in-pictures",
-                   "/section/100001/", "/search/8812345", "/tag/100001")],
+                   "/section/100001/", "/search/8812345", "/tag/100001",
+                   # a listing named as the article is (its tag's, its topic's): not by its name the article
+                   "/tag/river-flood", "/topics/river-flood")],
     ("a listing or media page", "https://news.example/river-flood", "https://news.example/section/100001/river-flood-kills-three",
      OTHER_PAGE),
     # On its site, a name keeping each of its name's words with words added: in its folder dated to

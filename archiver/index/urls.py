@@ -370,9 +370,10 @@ def _not_found(r: Redirect) -> bool:
 # holds for any page). The order is the point: a spelling of the address is the article
 # before anything else; a wall's own host, a wall on the article's own page and a front page are
 # never the article, whatever their path holds; a folder above the article's address (its section's listing) is not the article
-# though it holds its ID; then what keeps the article's path, ID or name is the article, on its
-# site or on a new domain; of the rest, a wall's path, another site and a "not found" page are
-# told apart, a page in a listing's or a media page's folder is another page, and two kinds of
+# though it holds its ID; then what keeps the article's path or ID is the article, on its site or
+# on a new domain; a page in a listing's or a media page's folder is another page even when named
+# as the article is (`/tag/river-flood`); what keeps its name is the article; of the rest, a wall's
+# path, another site and a "not found" page are told apart, and two kinds of
 # page of its site are said to be untold, recorded as gone, their
 # reason saying the addresses cannot tell: a new name keeping its name's words in its dated folder
 # or under a new ID (`WORDS_KEPT`: the article renamed, or a live blog or follow-up on its story),
@@ -386,11 +387,11 @@ RULES: tuple[Rule, ...] = (
     Rule("folder above", _folder_above, OTHER_PAGE),
     Rule("same path", _same_path, None),
     Rule("same id", _same_id, None),
+    Rule("a listing or media page", _listing, OTHER_PAGE),
     Rule("same name", _same_slug, None),
     Rule("wall path", _walled_path, WALL),
     Rule("another site", lambda r: r.elsewhere, "another site"),
     Rule("not found", _not_found, "a page not found"),
-    Rule("a listing or media page", _listing, OTHER_PAGE),
     Rule("its words kept", _words_kept, WORDS_KEPT),
     Rule("named by an ID alone", _named_by_id_alone, ID_ALONE),
     Rule("any other page", lambda _r: True, OTHER_PAGE),
