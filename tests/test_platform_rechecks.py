@@ -215,6 +215,45 @@ def test_a_bluesky_post_of_another_author_sharing_a_held_record_key_is_asked_abo
     assert [a for a in asked if "resolveHandle" in a], asked  # the handle the article names was resolved
 
 
+def test_another_authors_live_post_sharing_a_held_record_key_leaves_the_held_post_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As above, Quiet Harbour's post public this time (live): its answer names another DID than the
+    one held for the key, so it is no word on the desk's post, which stays as it was (its handle,
+    words and status; no former handle, no new capture), not checked, the run naming why (exit 1).
+    It was rewritten as Quiet Harbour's: its handle, words and data stored, the desk's handle filed
+    as a former handle, so `lookup --handle` of the desk showed Quiet Harbour's post."""
+    key = f"bluesky:{LIVE.rkey}"
+    quiet = replace(bsky.QUIET, labels=())
+    monkeypatch.setitem(bsky.ACCOUNTS, quiet.did, quiet)
+    monkeypatch.setitem(bsky.POSTS, (quiet.did, LIVE.rkey),
+                        bsky.Post(LIVE.rkey, quiet, "High water at the harbour wall.", "2024-03-05T10:00:00.000Z"))
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web", handlers=every_platform()) as web:
+        first = archive_run(web, archive, "/2024/bluesky-desk.html",
+                            f'<!doctype html><title>Levee</title><p>The desk posted '
+                            f'<a href="https://bsky.app/profile/{DESK.handle}/post/{LIVE.rkey}">an update</a>.</p>')
+        assert first.statuses()[key] == ("live", "getPostThread returned the post"), first.stderr
+        before = json.loads(cli(web, "show", key, "--format", "json", archive=archive).stdout)
+        story = "/2024/bluesky-harbour.html"
+        web.set_state(("article", story), f'<!doctype html><title>Harbour</title><p>The harbour posted '
+                                          f'<a href="https://bsky.app/profile/{quiet.handle}/post/{LIVE.rkey}">this</a>.</p>')
+        again = cli(web, "archive", f"https://news.example{story}", "--recapture", "--format", "json",
+                    archive=archive)
+        shown = json.loads(cli(web, "show", key, "--format", "json", archive=archive).stdout)
+        by_desk = json.loads(cli(web, "lookup", "--handle", DESK.handle, "--format", "json", archive=archive).stdout)
+
+    assert "Traceback" not in again.stderr, again.stderr
+    assert again.returncode == 1, again.stderr
+    result = {r["key"]: r for r in json.loads(again.stdout)["results"]}[key]
+    why = (f"no usable answer: getPostThread returned the post, but about another account's post "
+           f"(by {quiet.handle}, not by {DESK.handle}, who wrote the held post)")
+    assert (result["status"], result["checked"], result["captures"], result["reason"]) == ("live", False, 0, why), result
+    assert f"{key}: not checked: {why}" in again.stderr, again.stderr
+    assert (shown["handle"], shown["former_handles"], shown["text"]) == (DESK.handle, [], before["text"]), shown
+    assert (shown["status"], len(shown["captures"])) == ("live", len(before["captures"])), shown
+    assert [(p["key"], p["handle"], p["former_handles"]) for p in by_desk] == [(key, DESK.handle, [])], by_desk
+
+
 def test_a_re_check_that_finds_the_author_under_a_new_handle_records_it(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """The author of a held post took another handle (the same DID): the re-check finds the post

@@ -85,8 +85,8 @@ def _renamed(case: Case) -> str:
     return "alice_news.bsky.social" if case.platform == "bluesky" else "alice_news"
 
 
-@pytest.fixture
-def rig(tmp_path: Path) -> Iterator[Rig]:
+def make_rig(tmp_path: Path) -> Rig:
+    """The rig, each case's embed page rendering the post."""
     pages = {STATUS_URL: FakePage(text="Log in  Sign up", login_wall=True)}
     # (Bluesky's probe names the post by its author's DID, and its embed is rendered so.)
     for case in (*CASES.values(), Case("bluesky", RKEY, f"https://bsky.app/profile/{RIVERTON}/post/{RKEY}", "", "",
@@ -94,7 +94,12 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
         target = embed_url(case.platform, case.post_id, case.url) or case.url
         pages[target] = FakePage(text="Alice: The bridge reopens today.",
                                  elements={"article": ["The bridge reopens today."]})
-    r = Rig(tmp_path, pages)
+    return Rig(tmp_path, pages)
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    r = make_rig(tmp_path)
     yield r
     r.close()
 

@@ -377,20 +377,43 @@ class PostCapturer:
         return bool(held) and words not in held and held not in words
 
     @staticmethod
-    def _renamed(check: PostCheck, held_post: Any, fields: dict[str, Any]) -> str | None:
+    def _same_handle(old: Any, new: Any) -> bool:
+        """Two handles alike, case and `@` aside (False when either is missing)."""
+        return (isinstance(old, str) and isinstance(new, str) and bool(new.strip())
+                and old.lstrip("@").lower() == new.lstrip("@").lower())
+
+    @classmethod
+    def _another_account(cls, check: PostCheck, held_post: Any, probe: Probe) -> str | None:
+        """Why the probe's answer says nothing of the held post, when its author is another account
+        than the one that wrote it (the platform's `same_account` says no: another DID, another
+        account ID): another account's post, whether a new account that took a handle, an answer
+        mixed up with another post's, or another post that shares the post's key. None when the
+        account is the same, or cannot be told (no hook, no ID: the post's ID vouches for it)."""
+        if check.same_account is None or not probe.fields or check.same_account(held_post, probe.fields):
+            return None
+        new, old = probe.fields.get("handle"), getattr(held_post, "handle", None)
+        if not isinstance(new, str) or not new.strip():
+            who = "by another account than the one that wrote the held post"
+        elif cls._same_handle(old, new):
+            who = f"by another account under the held handle {new}"
+        elif old:
+            who = f"by {new}, not by {old}, who wrote the held post"
+        else:
+            who = f"by {new}, another account than the one that wrote the held post"
+        return f"{probe.reason or 'the answer'}, but about another account's post ({who})"
+
+    @classmethod
+    def _renamed(cls, held_post: Any, fields: dict[str, Any]) -> str | None:
         """What a check says when the platform names the author of a held post by another handle
-        than the one held (case and `@` aside), and that author is the account that wrote it (the
-        platform's `same_account`: Bluesky's DID, an account ID; without one, the post's ID is the
-        platform's, so its author is the same account): the handle was changed. None when it names
-        the same handle, none, or another account (a new one that took the handle, another post
-        that shares the key: no rename of the held author)."""
+        than the one held (case and `@` aside): the handle was changed. Asked once the answer is
+        known to be the same account's (`_another_account`: Bluesky's DID, an account ID; without
+        one, the post's ID is the platform's, so its author is the same account). None when it
+        names the same handle, or none."""
         new = fields.get("handle")
         if not isinstance(new, str) or not new.strip():
             return None
         old = held_post.handle if held_post is not None else None
-        if not old or old.lstrip("@").lower() == new.lstrip("@").lower():
-            return None
-        if check.same_account is not None and not check.same_account(held_post, fields):
+        if not old or cls._same_handle(old, new):
             return None
         return f"its author's handle is now {new} (was {old})"
 
@@ -435,12 +458,24 @@ class PostCapturer:
         # what its article said).
         held_post = (self.index.get_post(key) if not network_failed and (
             recheck or (post.post_id and self.index.post_status(key) is not None)) else None)
+        # An answer whose author is another account than the one that wrote the held post (another
+        # DID, another account ID) is no word on the held post, as an answer about another post is
+        # not: nothing of it is stored (its handle, words, data), nothing rendered, and the post
+        # keeps the status it had, not checked (the exchanges are kept with it, as any answer's).
+        another = self._another_account(check, held_post, probe) if held_post is not None and post.post_id else None
+        if another is not None:
+            self.index.add_records(None, batch.records, post_key=key)
+            if (kept := self.index.post_status(key)) is not None:
+                return self._not_checked(key, platform, url, kept, reason=f"no usable answer: {another}",
+                                         network_failed=False)
+            self.index.observe(key, "unavailable", detail=f"no usable answer: {another}")
+            return PostOutcome(key, platform, url, "unavailable", reason=f"no usable answer: {another}")
         # Words the platform now gives that are not those held (a post edited since): a capture of
         # the new words, whatever the status says.
         edited = recheck and held_post is not None and self._words_changed(held_post, probe.fields)
         # The author's handle changed since (the same account under another name): stored, and the
         # post captured again under it, whatever the status says.
-        renamed = self._renamed(check, held_post, probe.fields) if held_post is not None and post.post_id else None
+        renamed = self._renamed(held_post, probe.fields) if held_post is not None and post.post_id else None
         if recheck and not decided_by_render and not edited and not renamed and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)
             outcome = PostOutcome(key, platform, url, status, reason=reason, network_failed=network_failed)
