@@ -17,8 +17,9 @@ trouble on the way; `network_failed` (nothing answered: the network may be down)
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -160,6 +161,21 @@ class PostCheck:
     # finds the author under another handle than the one held records a rename only of the same
     # account. None: the post's ID is the platform's, so its author is the same account.
     same_account: Callable[[Any, dict[str, Any]], bool] | None = None
+    # Deprecated, accepted and ignored: once said the probe told renames itself (Bluesky did, by
+    # the account's DID). `same_account` is the one test now; a check that passes this is as one
+    # without that hook (the post's ID vouches for the account). Kept so that a plugin passing it
+    # still loads (its platform would otherwise be left out), with a DeprecationWarning.
+    tells_renames: InitVar[bool | None] = None
+
+    def __post_init__(self, tells_renames: bool | None) -> None:
+        said = tells_renames is not None
+        if isinstance(self.same_account, bool):
+            # `tells_renames` given by position, where `same_account` now stands.
+            object.__setattr__(self, "same_account", None)
+            said = True
+        if said:
+            warnings.warn("PostCheck(tells_renames=...) is ignored: a renamed author is told by the "
+                          "PostCheck.same_account hook (see docs/platforms.md)", DeprecationWarning, stacklevel=3)
 
 
 @dataclass(frozen=True)
