@@ -182,3 +182,33 @@ def test_a_held_post_captured_again_through_its_article_tells_a_rename_as_a_re_c
     rig.client.route = other.answer("999", "alice_news")
     elsewhere = rig.capturer.capture(held)
     assert "handle is now" not in (elsewhere.reason or ""), elsewhere
+
+
+def test_a_bluesky_answer_without_the_authors_did_leaves_the_handle_to_decide(rig: Rig) -> None:
+    """As on every platform, an ID missing on either side is no other account: a Bluesky answer
+    whose author names no DID (the held one does) lets the post's ID vouch, and another handle is a
+    rename. (It was taken for another account's answer.)"""
+    from archiver.platforms.bluesky.postcheck import same_account
+
+    case = CASES["bluesky"]
+    post = _held(rig, case)
+    held = _row(rig, post)
+    assert same_account(held, {"handle": "x", "data": {"author": {"handle": "x"}}})
+    assert same_account(held, {"handle": "x"})  # no data at all
+    assert same_account(held, {"data": {"author": {"did": RIVERTON}}})
+    assert not same_account(held, {"data": {"author": {"did": "did:plc:newcomer"}}})
+
+    plain = case.answer(RIVERTON, _renamed(case))
+
+    def route(url: str) -> Answer:
+        answer = plain(url)
+        if "getPostThread" in url and isinstance(answer, tuple):
+            thread = answer[1]["thread"]
+            view = {**thread["post"], "author": {"handle": _renamed(case)}}
+            return 200, {"thread": {**thread, "post": view}}
+        return answer
+
+    rig.client.route = route
+    again = rig.capturer.capture(held, recheck=True)
+    assert (again.status, again.checked, again.captures) == ("live", True, 1), again
+    assert (again.reason or "").endswith(f"its author's handle is now {_renamed(case)} (was {case.handle}): captured again"), again

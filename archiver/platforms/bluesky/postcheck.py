@@ -163,9 +163,12 @@ def same_account(held: PostRef, fields: dict[str, Any]) -> bool:
     """Whether the author of an answer (a probe's `fields`) is the account that wrote the held
     post: the DID of the answer held for it, when one is (a DID names an account for good, while a
     handle can change hands). Another account's post that shares the record key is no rename of
-    the held author; a re-check tells a renamed author by this (`PostCheck.same_account`)."""
+    the held author; a re-check tells a renamed author by this (`PostCheck.same_account`). True
+    when either answer names no DID, as on every platform (`same_account_id`): the post's ID then
+    vouches for the account."""
     did = _held_did(held)
-    return did is None or _obj(_obj(fields.get("data")).get("author")).get("did") == did
+    now = _obj(_obj(fields.get("data")).get("author")).get("did")
+    return did is None or not isinstance(now, str) or not now or now == did
 
 
 def _labels(*holders: Any) -> list[str]:
