@@ -75,3 +75,10 @@ def test_a_check_without_it_says_nothing() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         PostCheck(probe=_probe, same_account=lambda held, fields: True)  # type: ignore[arg-type]
+
+
+def test_a_same_account_that_is_no_function_is_refused_where_the_check_is_made() -> None:
+    """`PostCheck(..., 1)` (a number where the old keyword's bool stood) was kept as the hook, and the
+    first re-check failed calling it: the plugin's own line is told instead, when it loads."""
+    with pytest.raises(TypeError, match="PostCheck.same_account must be a function of"):
+        PostCheck(_probe, (), None, None, None, None, 1)  # type: ignore[arg-type]

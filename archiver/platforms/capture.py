@@ -173,6 +173,9 @@ class PostCheck:
             # `tells_renames` given by position, where `same_account` now stands.
             object.__setattr__(self, "same_account", None)
             said = True
+        elif self.same_account is not None and not callable(self.same_account):
+            raise TypeError(f"PostCheck.same_account must be a function of (held post, fields), "
+                            f"not {type(self.same_account).__name__}")
         if said:
             warnings.warn("PostCheck(tells_renames=...) is ignored: a renamed author is told by the "
                           "PostCheck.same_account hook (see docs/platforms.md)", DeprecationWarning, stacklevel=3)
