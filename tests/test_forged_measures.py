@@ -7,6 +7,11 @@ the headline's box; arrays of elements never include anything; Math.max gives it
 and the scroll sizes lie; the device scale is 2; every element's innerText is a lie. One capture per
 lie, one telling them all. Each must agree with the plain one on everything measured: the element
 pictures (one per element), their boxes and scale, the size of the page's picture, the text recorded.
+
+The same article once more, its deleted tweet's frame kept 0 px wide until the embed has told its
+height: an out-of-process iframe's document can be laid out before the page's process has sent
+the frame its size (a loaded machine does it now and then), and the height told then is no height
+the embed shows once it has its width. The embed tells it again, and its picture is as in the plain page.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from archiver.net import NetOptions
 from archiver.pipeline.articles import EMBED_ELEMENT_SELECTORS
 from archiver.report.model import png_size
 from archiver.warcstore import Batch, WarcStore
-from tests.fakeweb import FakeWeb, site
+from tests.fakeweb import FakeWeb, pages, site
+from tests.fakeweb.app import Request, Response, SiteState, text
 
 pytestmark = pytest.mark.browser
 
@@ -32,13 +38,39 @@ EMBED_IDS = (*site.ARTICLE_FLOOD.tweet_ids, site.YOUTUBE.id)
 
 
 LIES = ("box", "includes", "size", "scale", "text", "box,includes,size,scale,text")
+NARROWED = "https://narrowed.news.example/"
+
+# The deleted tweet's frame is 0 px wide from its insertion (before any layout of the page) until
+# its embed first tells its height, then 550 px wide as widgets.js made it.
+_NARROWING_JS = """<script>(function () {
+  var id = %s, narrowed = null;
+  new MutationObserver(function () {
+    var f = document.querySelector('iframe[data-tweet-id="' + id + '"]');
+    if (narrowed || !f) return;
+    narrowed = f;
+    f.style.width = '0px';
+    f.style.flexGrow = '0';
+  }).observe(document.documentElement, {childList: true, subtree: true});
+  window.addEventListener('message', function (e) {
+    var d = e.data && e.data['twttr.embed'];
+    if (e.origin !== 'https://platform.twitter.com' || !d || !narrowed || d.id !== narrowed.id) return;
+    narrowed.style.width = '550px';
+    narrowed.style.flexGrow = '1';
+  });
+})();</script>"""
+
+
+def _narrowed(_req: Request, _state: SiteState) -> Response:
+    script = _NARROWING_JS % f'"{site.TWEET_DELETED.id}"'
+    return text(200, pages.article_html(site.ARTICLE_FLOOD).replace("</body>", f"{script}</body>", 1))
 
 
 @pytest.fixture(scope="module")
 def captures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, PageCapture]]:
-    """The plain article, then the forging one telling each lie in LIES (the last: all at once)."""
+    """The plain article, then the forging one telling each lie in LIES (the last: all at once), then
+    the one narrowing its deleted tweet's frame (under "narrowed")."""
     tmp = tmp_path_factory.mktemp("forged")
-    with FakeWeb(tmp / "web") as web:
+    with FakeWeb(tmp / "web", handlers={"narrowed.news.example": _narrowed}) as web:
         net = NetOptions.from_options([web.map_host], str(web.ca_pem), None)
         with Browser(net, workdir=tmp / "browser", timeout=30) as browser, \
                 WarcStore(tmp / "warc", prefix="test") as store:
@@ -47,6 +79,8 @@ def captures(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pag
                 url = f"https://news.example{site.FORGING_PATH}?lies={lies}" if lies else site.ARTICLE_FLOOD.url
                 out[lies or "plain"] = browser.capture(url, Batch(store), screenshot_path=tmp / f"{n}.png",
                                                        element_selectors=SELECTORS, element_dir=tmp / str(n))
+            out["narrowed"] = browser.capture(NARROWED, Batch(store), screenshot_path=tmp / "narrowed.png",
+                                              element_selectors=SELECTORS, element_dir=tmp / "narrowed")
         yield out
 
 
@@ -112,6 +146,15 @@ def test_recorded_text_is_the_pages(lies: str, captures: dict[str, PageCapture])
     for key, shot in _by_embed(forging).items():
         if key != "h1":
             assert shot.text == _by_embed(captures["plain"])[key].text and shot.text
+
+
+def test_an_embed_laid_out_before_its_frame_had_its_width_is_shot_as_it_shows(
+        captures: dict[str, PageCapture]) -> None:
+    plain, narrowed = _by_embed(captures["plain"]), _by_embed(captures["narrowed"])
+    key = site.TWEET_DELETED.id
+    assert narrowed[key].box == plain[key].box == (550, 95), (narrowed[key].box, plain[key].box)
+    assert narrowed[key].path is not None and plain[key].path is not None
+    assert _pixels(narrowed[key].path) == _pixels(plain[key].path)
 
 
 def _pixels(path: Path) -> bytes:

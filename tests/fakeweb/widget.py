@@ -89,15 +89,23 @@ a{color:#1d9bf0;text-decoration:none}
     if (text != null) e.textContent = text;
     return e;
   }
+  var posted = null;
   function resize() {
     // The content's own height: documentElement.scrollHeight never reports less than the frame.
+    var height = Math.ceil(app.getBoundingClientRect().bottom) + 2;
+    if (height === posted) return;
+    posted = height;
     parent.postMessage({'twttr.embed': {id: embedId, method: 'twttr.private.resize',
-      params: [{height: Math.ceil(app.getBoundingClientRect().bottom) + 2, width: 550}]}}, '*');
+      params: [{height: height, width: 550}]}}, '*');
   }
   function done(state) {
     app.setAttribute('data-state', state);
     document.body.setAttribute('data-state', state);
     resize();
+    // Told again whenever the content's size changes, as the real embed does: a frame can lay its
+    // document out before the page has given it its width (an out-of-process iframe is 0 px wide
+    // until the page's process sends its size), and a height measured then is no height it shows.
+    new ResizeObserver(resize).observe(app);
   }
   function unavailable(reason) {
     app.textContent = '';
