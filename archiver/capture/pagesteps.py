@@ -512,7 +512,7 @@ async def screenshots(page: Page, recorder: TrafficRecorder, screenshot_path: Pa
             result.errors.append("element screenshots: not taken: the page draws no frames")
         return None, []
     started = recorder.requests_started
-    grown = await _show_oopifs(page, recorder, result, clock)
+    grown = await _show_oopifs(page, recorder, result, clock, paint_shown=bool(selectors))
     try:
         sight = reader(page, recorder)
         full_png = await _full_screenshot(page, sight, result, clock) if screenshot_path is not None else None
@@ -566,17 +566,29 @@ async def _never_drawn(sight: PageReader, clock: CaptureClock) -> bool:
         return False  # the screenshots say what fails
 
 
-async def _show_oopifs(page: Page, recorder: TrafficRecorder, result: PageCapture, clock: CaptureClock) -> bool:
+async def _show_oopifs(page: Page, recorder: TrafficRecorder, result: PageCapture, clock: CaptureClock, *,
+                       paint_shown: bool = False) -> bool:
     """Grow the viewport to the page's height when an out-of-process iframe lies below the first
     screen, and wait until each such iframe has rendered at the new size; True if it grew.
 
     Cross-origin iframes outside the viewport are not painted into a full-page screenshot (they
     render in another process, only when visible). Element screenshots are taken in the grown
-    viewport too: every embed is then painted already, and none needs scrolling into view."""
+    viewport too: every embed is then painted already, and none needs scrolling into view.
+
+    `paint_shown` (a capture whose elements are pictured: a post's embed): when nothing grew, wait
+    too until each out-of-process iframe on the first screen has rendered since now. Such a frame
+    may have just been given its size (an embed telling its parent its height as it draws), and a
+    picture taken before its process paints at that size shows its box empty (seen on a loaded
+    machine: the deleted tweet's embed pictured white)."""
     try:
         (_width, height), (_x, scrolled) = await reader(page, recorder).layout()
-        below = await _oopifs_below_fold(page, recorder, scrolled) if height > VIEWPORT["height"] else []
+        placed = await _oopif_boxes(page, recorder, scrolled) if height > VIEWPORT["height"] or paint_shown else []
+        below = [frame for frame, _top, bottom in placed if bottom > VIEWPORT["height"]] \
+            if height > VIEWPORT["height"] else []
         if not below:
+            shown = [frame for frame, top, bottom in placed if bottom > max(top, 0) and top < VIEWPORT["height"]]
+            if shown:
+                await within(_painted(shown), clock.cap(PAINT_CEILING_MS) / 1000, None)
             return False
         await page.set_viewport_size({"width": VIEWPORT["width"], "height": min(height, MAX_SHOT_HEIGHT)})
     except Failure as e:
@@ -613,14 +625,15 @@ async def _full_screenshot(page: Page, sight: PageReader, result: PageCapture, c
         return None
 
 
-async def _oopifs_below_fold(page: Page, recorder: TrafficRecorder, scrolled: float) -> list[Frame]:
-    """The out-of-process iframes that reach below the first screen (their top-level iframe
-    element's bottom, for one nested in another), the page being scrolled down by `scrolled`.
+async def _oopif_boxes(page: Page, recorder: TrafficRecorder, scrolled: float) -> list[tuple[Frame, float, float]]:
+    """Each out-of-process iframe with the top and bottom of its top-level iframe element (for one
+    nested in another) in the page's first screen's terms, the page being scrolled down by
+    `scrolled`; an iframe with no box (not displayed) is left out.
 
     Found by the protocol alone: the iframe element is the frame's owner (DOM.getFrameOwner) and
     its box the browser's (DOM.getBoxModel), as Playwright's frame_element() and bounding_box()
     give them."""
-    below: list[Frame] = []
+    placed: list[tuple[Frame, float, float]] = []
     for frame in recorder.oopif_frames:
         if frame.is_detached():
             continue
@@ -631,9 +644,9 @@ async def _oopifs_below_fold(page: Page, recorder: TrafficRecorder, scrolled: fl
             box = await (await outer.frame_element()).bounding_box()
         except PlaywrightError:
             continue  # detached meanwhile
-        if box is not None and box["y"] + box["height"] + scrolled > VIEWPORT["height"]:
-            below.append(frame)
-    return below
+        if box is not None:
+            placed.append((frame, box["y"] + scrolled, box["y"] + box["height"] + scrolled))
+    return placed
 
 
 async def _painted(frames: Sequence[Frame]) -> None:
