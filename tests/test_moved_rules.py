@@ -76,6 +76,21 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("same id", HELD, "https://news.example/politics/council-votes-to-rebuild-10452", None),
     ("same id", "https://news.example/2024/story-12345/amp", "https://news.example/2024/story-12345/", None),
     ("same id", "https://news.example/2024/story-12345/index.html", "https://news.example/2024/story-12345/", None),
+    # ... but not an ID only in a folder of both, followed by another name: a section's or a topic's
+    # ID, as likely as the article's (another article in its folder, a listing named by its story).
+    *[("any other page", "https://news.example" + held, "https://news.example" + reached, OTHER_PAGE) for held, reached in (
+        ("/section/100001/river-flood", "/section/100001/another-story"),
+        ("/news/local/100001/river-flood", "/news/local/100001/budget-vote"),
+        ("/2024/03/10452/council-vote.html", "/2024/03/10452/budget.html"))],
+    ("a listing or media page", "https://news.example/section/100001/river-flood",
+     "https://news.example/topics/100001/river-flood-coverage", OTHER_PAGE),
+    # ... in the article's own name, alone or joined with it, on either side, it is the article's.
+    *[("same id", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
+        ("/article/8812345", "/news/8812345/river-flood"),
+        ("/8812345-river-flood", "/news/2024/river-flood-kills-three-8812345"),
+        ("/2024/05/03/8812345.html", "/article/8812345"),
+        ("/river-flood-8812345", "/stories/8812345/flood-update"),
+        ("/news/8812345/river-flood", "/article/8812345"))],
     # A path keeping the article's own name, `amp` or an ID put to it or taken from it.
     ("same name", "https://news.example/2024/03/vote.amp.html", "https://news.example/2024/03/vote.html", None),
     ("same name", "https://news.example/2024/03/vote-amp", "https://news.example/2024/03/vote", None),
@@ -133,6 +148,9 @@ CASES: list[tuple[str, str, str, str | None]] = [
      WORDS_KEPT),
     ("its words kept", "https://news.example/2024/river-flood", "https://news.example/2024/100001/river-flood-kills-three",
      WORDS_KEPT),
+    # ... in its folder that holds an ID (a section's, or the article's: the addresses cannot tell).
+    ("its words kept", "https://news.example/section/100001/river-flood",
+     "https://news.example/section/100001/river-flood-coverage", WORDS_KEPT),
     # ... its folder told by its date (`/2024/5/3/` is `/2024/05/03/`), an `index.html` after the name left out.
     ("its words kept", "https://news.example/2024/05/03/river-flood/index.html",
      "https://news.example/2024/05/03/river-flood-kills-three/index.html", WORDS_KEPT),

@@ -267,8 +267,19 @@ def _same_path(r: Redirect) -> bool:
 
 
 def _same_id(r: Redirect) -> bool:
-    """A path keeping the article's ID (`/2024/story-12345` -> `/news/new-title-12345`)."""
-    return any(_ids(old) & _ids(r.path) for old in r.home_paths)
+    """A path keeping the article's ID (`/2024/story-12345` -> `/news/new-title-12345`), where one
+    of the two paths holds it in its own name (`_name`: `/article/8812345`, `/8812345-river-flood`,
+    `/2024/05/03/8812345.html`, `/river-flood-8812345`), or both in a folder followed by one name
+    (`/2024/03/10452/vote.html` -> `/amp/2024/03/10452/vote.html`). An ID only in a folder of
+    both, followed by another name, is no evidence: a section's or a topic's as likely as the
+    article's (`/section/100001/river-flood` -> `/section/100001/another-story`, or
+    `/topics/100001/river-flood-coverage`)."""
+    new = _ids(_name(r.path))
+    for old in r.home_paths:
+        kept = _ids(old) & _ids(r.path)
+        if kept & (_ids(_name(old)) | new) or (kept and _same_name(_slug(old), _slug(r.path))):
+            return True
+    return False
 
 
 def _same_slug(r: Redirect) -> bool:
@@ -286,8 +297,9 @@ def _words_kept(r: Redirect) -> bool:
     in any order, with words added (`river-flood` -> `river-flood-kills-three`, `river-flood-live`),
     where the addresses tell it is one story's page: in the article's folder, dated to the month or
     the day (`/2024/05/03/river-flood` -> `/2024/05/03/river-flood-kills-three`; the folder's date
-    compared as a date, `/2024/5/3/` is `/2024/05/03/`, an `index.html` after the name left out),
-    or under an ID the article's address had none of, on no other day
+    compared as a date, `/2024/5/3/` is `/2024/05/03/`, an `index.html` after the name left out)
+    or holding an ID (`/section/100001/river-flood` -> `/section/100001/river-flood-coverage`: a
+    section's ID or the article's, the addresses cannot tell), or under an ID the article's address had none of, on no other day
     (`/article/8812345-river-flood-kills-three`). The article renamed, as a site does when a
     headline grows, or another page on its story (`river-flood-live`, `-update-2`, `-photos`,
     `-opinion`, `-what-we-know`): the addresses cannot tell which (`WORDS_KEPT`). A number added
@@ -303,7 +315,7 @@ def _words_kept(r: Redirect) -> bool:
         if len([w for w in words if re.search(r"[a-z]", w)]) < 2 or not set(words) <= set(new) \
                 or not any(re.search(r"[a-z]", word) for word in added):
             continue
-        if _folder(old) == folder and len(_date("/".join(folder)) or ()) >= 2:
+        if _folder(old) == folder and (len(_date("/".join(folder)) or ()) >= 2 or _ids("/".join(folder))):
             return True
         if _ids(r.path) and not _held_ids(r) and _same_day(_date(old), _date(r.path)):
             return True
@@ -422,7 +434,8 @@ def moved_away(held: str, given: str, reached: str) -> str | None:
 
     The article: one spelling of its address (http and https, a trailing slash, the host's case,
     tracking parameters), or a page whose path keeps its ID (`/2024/story-12345` ->
-    `/news/new-title-12345`) or its own name, an ID, a date written as one number or `amp` added
+    `/news/new-title-12345`; in the own name of one of the two, not only in a folder of both
+    followed by another name, a section's ID as likely) or its own name, an ID, a date written as one number or `amp` added
     to it or taken from it aside (`/2024/pulled-story.html` -> `/archive/pulled-story/`,
     `/2024/03/10/pulled-story.amp.html` -> `/news/pulled-story-12345`), the two addresses dated on
     no two days, on the same site (its `www.`, mobile `m.` and `amp.` hosts are one) or on another
@@ -432,7 +445,7 @@ def moved_away(held: str, given: str, reached: str) -> str | None:
 
     Untold (`UNTOLD`) when the addresses cannot tell, recorded as gone with that reason:
     `WORDS_KEPT`, on its site a new name keeping its name's words with words added, in its folder
-    dated to the month or the day or under a new ID (`/2024/05/03/river-flood` ->
+    dated to the month or the day or holding an ID, or under a new ID (`/2024/05/03/river-flood` ->
     `/2024/05/03/river-flood-kills-three`, or `-live`, `-photos`, `-what-we-know`): the article
     renamed, or another page on its story; `ID_ALONE`, an article addressed by date and name, no
     ID in its address, sent to a page of its site named by an ID alone, its last part
@@ -520,17 +533,23 @@ def _ids(path: str) -> set[str]:
     return {part for part in _parts(path) if _ID_TOKEN.match(part) and not _COMPACT_DATE.match(part)}
 
 
-def _slug(path: str) -> str:
-    """The article's own name in its path (its last part that holds a letter, its extension left
-    out, a folder's `index.html` passed over); "" when there is none."""
+def _name(path: str) -> str:
+    """The last part of `path` that names its page, its extension left out, a folder's
+    `index.html` or an AMP copy's `amp` passed over (`/2024/story-12345/amp` -> `story-12345`):
+    the article's own name, its ID alone, or both joined; "" when there is none."""
     segments = [s for s in path.split("/") if s]
     while segments:
         name = _EXTENSION.sub("", segments.pop())
         if name in _NO_SLUG:
             continue
-        name = _AMP_SUFFIX.sub("", name)  # (`story.amp.html`, `story-amp`: the article's AMP copy)
-        return name if re.search(r"[a-z]", name) else ""
+        return _AMP_SUFFIX.sub("", name)  # (`story.amp.html`, `story-amp`: the article's AMP copy)
     return ""
+
+
+def _slug(path: str) -> str:
+    """The article's own name in its path (`_name`, when it holds a letter); "" when there is none."""
+    name = _name(path)
+    return name if re.search(r"[a-z]", name) else ""
 
 
 _AMP_SUFFIX = re.compile(r"[._-]amp$")
