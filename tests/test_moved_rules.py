@@ -46,6 +46,19 @@ CASES: list[tuple[str, str, str, str | None]] = [
     *[("same path", "https://news.example/article/8812345", f"https://news.example/article/8812345?{query}", None)
       for query in ("signup_source=newsletter", "auth_token=abc", "login_hint=x", "account_id=x", "subscription_status=none",
                     "subscribe=false", "sso=1")],
+    # An article addressed by an ID in its query: its path kept with that ID is the article, with
+    # another ID or none another page (the page of a script that serves every article).
+    *[("same path", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
+        ("/article.php?id=8812345", "/article.php?id=8812345&page=2"),
+        ("/news/story.aspx?storyid=8812345", "/news/story.aspx?page=1&storyID=8812345"),
+        ("/news/story.aspx?storyid=8812345", "/News/Story.aspx?storyid=8812345"))],
+    *[("any other page", "https://news.example" + held, "https://news.example" + reached, OTHER_PAGE) for held, reached in (
+        ("/article.php?id=8812345", "/article.php?id=9999999"),
+        ("/news/story.aspx?storyid=8812345", "/news/story.aspx?storyid=1"),
+        ("/article.php?id=8812345", "/article.php"),
+        ("/news/story.aspx?storyid=8812345", "/news/story.aspx?storyid=1&consent=1"))],
+    ("wall on its page", "https://news.example/article.php?id=8812345", "https://news.example/article.php?id=8812345&consent=1",
+     WALL),
     # ... nor a wall's parameter added to a folder above the article (its section's listing).
     ("folder above", "https://news.example/section/100001/river-flood", "https://news.example/section/100001/?consent=1",
      OTHER_PAGE),

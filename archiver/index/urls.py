@@ -262,8 +262,21 @@ def _folder_above(r: Redirect) -> bool:
 
 
 def _same_path(r: Redirect) -> bool:
-    """The article's own path, on its site or on a new domain (its query left out)."""
-    return any(old.rstrip("/") == r.path.rstrip("/") for old in r.home_paths)
+    """The article's own path, on its site or on a new domain (its query left out, but for the IDs
+    it holds: `/article.php?id=8812345` and `/article.php?id=9999999` are two articles)."""
+    return any(old.rstrip("/") == r.path.rstrip("/") and _keeps_query_ids(home, r.to)
+               for home, old in zip(r.homes, r.home_paths))
+
+
+def _query_ids(address: SplitResult) -> set[str]:
+    """The IDs (`_ID_TOKEN`) the query of `address` holds, in its parameters' names or values."""
+    return _ids(re.sub(r"[&=;]", "/", unquote_plus(address.query).lower()))
+
+
+def _keeps_query_ids(home: SplitResult, to: SplitResult) -> bool:
+    """Whether `to`'s query holds each ID the query of the article's address `home` holds: its path
+    is then a script's that serves every article (`/article.php?id=8812345`), no name of its own."""
+    return _query_ids(home) <= _query_ids(to)
 
 
 def _same_id(r: Redirect) -> bool:
@@ -287,9 +300,12 @@ def _same_slug(r: Redirect) -> bool:
     (`/2024/pulled-story.html` -> `/archive/pulled-story/`, `/2024/03/10/pulled-story.amp.html`
     -> `/news/pulled-story-12345`), a date written as one number too (`/pulled-story` ->
     `/pulled-story-20240310`), unless the two paths are dated on different days: `/2024/03/10/x`
-    and `/x-20230101`, or `/2023/01/01/x`, are two articles of one name (a yearly event's)."""
+    and `/x-20230101`, or `/2023/01/01/x`, are two articles of one name (a yearly event's). Not
+    the name of a path whose query held the article's ID, unless that ID is kept: it is a script's
+    (`/article.php?id=8812345` -> `/article.php`, `/article.php?id=9999999`)."""
     new, dated = _slug(r.path), _date(r.path)
-    return any(_same_name(_slug(old), new) and _same_day(_date(old), dated) for old in r.home_paths)
+    return any(_same_name(_slug(old), new) and _same_day(_date(old), dated) and _keeps_query_ids(home, r.to)
+               for home, old in zip(r.homes, r.home_paths))
 
 
 def _words_kept(r: Redirect) -> bool:
@@ -333,8 +349,7 @@ def _folder(path: str) -> tuple[str, ...]:
 
 def _held_ids(r: Redirect) -> bool:
     """Whether the article's address (held or given) names an ID: in its path or its query."""
-    return any(_ids(old) for old in r.home_paths) \
-        or any(_ids(re.sub(r"[&=;]", "/", unquote_plus(home.query).lower())) for home in r.homes)
+    return any(_ids(old) for old in r.home_paths) or any(_query_ids(home) for home in r.homes)
 
 
 def _named_by_id_alone(r: Redirect) -> bool:
@@ -435,13 +450,14 @@ def moved_away(held: str, given: str, reached: str) -> str | None:
     The article: one spelling of its address (http and https, a trailing slash, the host's case,
     tracking parameters), or a page whose path keeps its ID (`/2024/story-12345` ->
     `/news/new-title-12345`; in the own name of one of the two, not only in a folder of both
-    followed by another name, a section's ID as likely) or its own name, an ID, a date written as one number or `amp` added
-    to it or taken from it aside (`/2024/pulled-story.html` -> `/archive/pulled-story/`,
+    followed by another name, a section's ID as likely) or its own name, an ID, a date written as
+    one number or `amp` added to it or taken from it aside (`/2024/pulled-story.html` -> `/archive/pulled-story/`,
     `/2024/03/10/pulled-story.amp.html` -> `/news/pulled-story-12345`), the two addresses dated on
     no two days, on the same site (its `www.`, mobile `m.` and `amp.` hosts are one) or on another
     (a site moved to a new domain keeps its paths). The query's values are left out of it (a login
-    wall's `?next=` names the article it stands in front of), but the article's own address with a
-    wall's parameter or part added (`?consent=1`, `/consent`) is `WALL`.
+    wall's `?next=` names the article it stands in front of), but for the IDs the article's own
+    query holds (`/article.php?id=8812345` -> `/article.php?id=9999999` is another page), and the
+    article's own address with a wall's parameter or part added (`?consent=1`, `/consent`) is `WALL`.
 
     Untold (`UNTOLD`) when the addresses cannot tell, recorded as gone with that reason:
     `WORDS_KEPT`, on its site a new name keeping its name's words with words added, in its folder
