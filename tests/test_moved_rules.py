@@ -45,7 +45,12 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("same id", "https://news.example/login/8812345", "https://news.example/login/8812345/full", None),
     *[("same path", "https://news.example/article/8812345", f"https://news.example/article/8812345?{query}", None)
       for query in ("signup_source=newsletter", "auth_token=abc", "login_hint=x", "account_id=x", "subscription_status=none",
-                    "subscribe=false", "sso=1")],
+                    "subscribe=false", "subscribe=0", "register=no", "signup=", "auth=off", "subscribe=False")],
+    # A subscription's, a registration's or a single sign-on's parameter by its whole name, unless
+    # its value says no: a wall on the article's page.
+    *[("wall on its page", "https://news.example/2024/05/03/river-flood", f"https://news.example/2024/05/03/river-flood?{query}",
+       WALL) for query in ("subscribe=1", "register=1", "signup=1", "sign_up=true", "subscription=required", "auth=required",
+                           "sso=1", "subscribe", "page=2&registration=yes")],
     # An article addressed by an ID in its query: its path kept with that ID is the article, with
     # another ID or none another page (the page of a script that serves every article).
     *[("same path", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (

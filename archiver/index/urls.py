@@ -208,12 +208,30 @@ def _on_wall_host(r: Redirect) -> bool:
 
 # The query parameters that put a wall before the page they are added to, by their whole name
 # (`?consent=1`, `?login=1`), not a name holding a wall's word (`?signup_source=newsletter`,
-# `?login_hint=x`, `?account_id=x`, `?subscribe=false`, `?sso=1`: where a reader came from, who
-# they are). A part put after the article's path is a wall's by `_WALL_PART`
-# (`/article/8812345/subscribe-now` too): read as no wall, that page would be the article, by its ID.
+# `?login_hint=x`, `?account_id=x`, `?auth_token=x`: where a reader came from, who they are). A
+# part put after the article's path is a wall's by `_WALL_PART` (`/article/8812345/subscribe-now`
+# too): read as no wall, that page would be the article, by its ID.
 _WALL_PARAMETERS = frozenset({
     "consent", "gdpr", "gdpr_consent", "cookie_consent", "login", "signin", "sign_in", "paywall", "regwall",
 })
+# The query parameters that ask a reader to subscribe, register or sign on (`?subscribe=1`,
+# `?subscription=required`, `?sso=1`, `?signup` alone), by their whole name too: a wall's, unless
+# their value says no (`?subscribe=false`, `?register=0`, `?signup=`: none asked).
+_WALL_ASKING_PARAMETERS = frozenset({
+    "subscribe", "subscription", "register", "registration", "signup", "sign_up", "auth", "sso",
+})
+# The values that say no to what such a parameter asks.
+_NO_VALUES = frozenset({"", "0", "false", "no", "off", "none", "null", "n", "f"})
+
+
+def _wall_parameter(pair: str) -> bool:
+    """Whether the query's `name=value` pair `pair` puts a wall before its page (`_WALL_PARAMETERS`,
+    `_WALL_ASKING_PARAMETERS`)."""
+    name = _query_name(pair)
+    if name in _WALL_PARAMETERS:
+        return True
+    return name in _WALL_ASKING_PARAMETERS and ("=" not in pair
+                                                or unquote_plus(pair.partition("=")[2]).strip().lower() not in _NO_VALUES)
 
 
 def _wall_on_its_page(r: Redirect) -> bool:
@@ -223,7 +241,7 @@ def _wall_on_its_page(r: Redirect) -> bool:
     address is the article's (its path, ID or name kept), not a folder above it (its section's
     listing, `/section/100001/?consent=1`, is another page)."""
     own = {_query_name(pair) for home in r.homes for pair in home.query.split("&")}
-    if any(name in _WALL_PARAMETERS for pair in r.to.query.split("&") if (name := _query_name(pair)) not in own):
+    if any(_wall_parameter(pair) for pair in r.to.query.split("&") if _query_name(pair) not in own):
         if _folder_above(r):
             return False
         page = r
