@@ -136,6 +136,11 @@ CASES: list[tuple[str, str, str, str | None]] = [
                    "/tag/river-flood", "/topics/river-flood")],
     ("a listing or media page", "https://news.example/river-flood", "https://news.example/section/100001/river-flood-kills-three",
      OTHER_PAGE),
+    # ... its own name too, where the article is named as a listing is: only a folder of its own
+    # address is none of another page's (`/video/2024/…` -> `/video/…`).
+    *[("a listing or media page", f"https://news.example/2024/05/03/{name}", f"https://news.example/{name}", OTHER_PAGE)
+      for name in ("live", "photos", "search", "video")],
+    ("same name", "https://news.example/video/2024/05/03/river-flood", "https://news.example/video/river-flood", None),
     # On its site, a name keeping each of its name's words with words added: in its folder dated to
     # the month or the day, or under an ID its address had none of, on no other day. The article
     # renamed, or another page on its story (a live blog, a follow-up, its photos): the addresses

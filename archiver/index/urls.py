@@ -395,11 +395,12 @@ _LISTING_FOLDERS = frozenset({
 
 def _listing(r: Redirect) -> bool:
     """On its site, a page in a listing's or a media page's folder (`/topics/100001/river-flood-coverage`,
-    `/tag/100001`, `/video/99999999/…`, `/gallery/8812345-…`) that is no folder of the article's
-    own address: another page, whatever ID or words its name holds."""
+    `/tag/100001`, `/video/99999999/…`, `/gallery/8812345-…`, or `/live` itself) that is no folder
+    of the article's own address (its name is none: `/2024/05/03/live` -> `/live` is the live
+    listing): another page, whatever ID or words its name holds."""
     if r.elsewhere:
         return False
-    own = {_EXTENSION.sub("", part) for old in r.home_paths for part in old.split("/") if part}
+    own = {_EXTENSION.sub("", part) for old in r.home_paths for part in _folder(old)}
     return any((part := _EXTENSION.sub("", p)) in _LISTING_FOLDERS and part not in own for p in r.parts)
 
 
