@@ -133,7 +133,11 @@ CASES: list[tuple[str, str, str, str | None]] = [
                    "/video/99999999/river-flood-aerial-footage", "/gallery/8812345-river-flood-in-pictures",
                    "/section/100001/", "/search/8812345", "/tag/100001",
                    # a listing named as the article is (its tag's, its topic's): not by its name the article
-                   "/tag/river-flood", "/topics/river-flood")],
+                   "/tag/river-flood", "/topics/river-flood",
+                   # hubs, live blogs, series, keywords, subjects, people, pictures, watch pages, podcasts
+                   *(f"/{folder}/river-flood" for folder in (
+                       "hub", "live-updates", "liveblog", "series", "keyword", "subject", "people", "pictures",
+                       "in-pictures", "watch", "podcasts", "podcast", "keywords", "subjects", "live-blog")))],
     ("a listing or media page", "https://news.example/river-flood", "https://news.example/section/100001/river-flood-kills-three",
      OTHER_PAGE),
     # ... its own name too, where the article is named as a listing is: only a folder of its own

@@ -385,11 +385,16 @@ def _named_by_id_alone(r: Redirect) -> bool:
     return all(_date(old) is not None and _slug(old) and _same_day(_date(old), _date(r.path)) for old in r.home_paths)
 
 
-# The folders of a site's pages that are no article: its listings (a topic's, a tag's, a section's,
-# an author's, its search) and its media pages (a video's, a gallery's).
+# The folders of a site's pages that are no article: its listings (a topic's, a tag's, a keyword's,
+# a subject's, a section's, a series', a hub's, an author's or a person's, its search), its live
+# pages (a live blog's: many stories' updates) and its media pages (a video's, a gallery's, a
+# podcast's, a watch page).
 _LISTING_FOLDERS = frozenset({
-    "topic", "topics", "tag", "tags", "section", "sections", "category", "categories", "search", "author", "authors",
-    "video", "videos", "gallery", "galleries", "photo", "photos", "live",
+    "topic", "topics", "tag", "tags", "keyword", "keywords", "subject", "subjects", "section", "sections",
+    "category", "categories", "series", "hub", "hubs", "search", "author", "authors", "people",
+    "live", "live-updates", "liveblog", "liveblogs", "live-blog",
+    "video", "videos", "watch", "gallery", "galleries", "photo", "photos", "pictures", "in-pictures",
+    "podcast", "podcasts",
 })
 
 
@@ -486,7 +491,7 @@ def moved_away(held: str, given: str, reached: str) -> str | None:
     ID in its address, sent to a page of its site named by an ID alone, its last part
     (`/2024/05/03/river-flood` -> `/article/8812345`): it may have moved there or been taken down.
     A page in a listing's or a media page's folder (`/topics/…`, `/tag/…`, `/section/…`,
-    `/video/…`, `/gallery/…`) that keeps neither the article's path, ID nor name is another page. Only evidence in the
+    `/video/…`, `/gallery/…`, `/hub/…`: `_LISTING_FOLDERS`) that keeps neither the article's path, ID nor name is another page. Only evidence in the
     addresses makes such a page the article: its ID in the old address, or its name kept in the new
     one (`/article/8812345-river-flood`); an ID other than the article's own, or another date,
     makes it another page."""
