@@ -233,6 +233,14 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("any other page", "https://news.example/2024/05/03/river-flood", "https://news.example/2023/05/03/river-flood",
      OTHER_PAGE),
     ("any other page", "https://news.example/river-flood-2024-05-03", "https://news.example/river-flood-20230503", OTHER_PAGE),
+    # ... wherever each address writes its dates: a path dated twice is dated on each.
+    *[("any other page", "https://news.example" + held, "https://news.example" + reached, OTHER_PAGE) for held, reached in (
+        ("/2024/05/03/river-flood", "/2024/05/03/river-flood-20240504"),
+        ("/news/20240503/river-flood", "/news/20240503/river-flood-20240504"),
+        ("/2024/05/03/river-flood-20240504", "/2024/05/03/river-flood"),
+        ("/2024/05/03/river-flood", "/2024/05/03/river-flood-update-20240504"))],
+    ("same name", "https://news.example/2024/05/03/river-flood", "https://news.example/2024/05/03/river-flood-20240503", None),
+    ("same name", "https://news.example/2024/05/river-flood", "https://news.example/2024/05/river-flood-20240503", None),
     ("another site", "https://news.example/2024/05/03/x", "https://courier.example/x-20230101", SITE),
     # ... but not: a number alone added, a word of its name left out, a name shortened, another
     # folder or one dated to the year alone, an article named with an ID renamed under another ID,

@@ -318,11 +318,12 @@ def _same_slug(r: Redirect) -> bool:
     (`/2024/pulled-story.html` -> `/archive/pulled-story/`, `/2024/03/10/pulled-story.amp.html`
     -> `/news/pulled-story-12345`), a date written as one number too (`/pulled-story` ->
     `/pulled-story-20240310`), unless the two paths are dated on different days: `/2024/03/10/x`
-    and `/x-20230101`, or `/2023/01/01/x`, are two articles of one name (a yearly event's). Not
+    and `/x-20230101`, or `/2023/01/01/x`, are two articles of one name (a yearly event's), wherever
+    each writes its dates (`/2024/03/10/x-20240311` is dated on two days: `_dated_alike`). Not
     the name of a path whose query held the article's ID, unless that ID is kept: it is a script's
     (`/article.php?id=8812345` -> `/article.php`, `/article.php?id=9999999`)."""
-    new, dated = _slug(r.path), _date(r.path)
-    return any(_same_name(_slug(old), new) and _same_day(_date(old), dated) and _keeps_query_ids(home, r.to)
+    new = _slug(r.path)
+    return any(_same_name(_slug(old), new) and _dated_alike(old, r.path) and _keeps_query_ids(home, r.to)
                for home, old in zip(r.homes, r.home_paths))
 
 
@@ -349,9 +350,11 @@ def _words_kept(r: Redirect) -> bool:
         if len([w for w in words if re.search(r"[a-z]", w)]) < 2 or not set(words) <= set(new) \
                 or not any(re.search(r"[a-z]", word) for word in added):
             continue
+        if not _dated_alike(old, r.path):
+            continue
         if _folder(old) == folder and (len(_date("/".join(folder)) or ()) >= 2 or _ids("/".join(folder))):
             return True
-        if _ids(r.path) and not _held_ids(r) and _same_day(_date(old), _date(r.path)):
+        if _ids(r.path) and not _held_ids(r):
             return True
     return False
 
@@ -382,7 +385,7 @@ def _named_by_id_alone(r: Redirect) -> bool:
         return False
     if _ids(r.path) != {_EXTENSION.sub("", r.parts[-1])}:
         return False
-    return all(_date(old) is not None and _slug(old) and _same_day(_date(old), _date(r.path)) for old in r.home_paths)
+    return all(_date(old) is not None and _slug(old) and _dated_alike(old, r.path) for old in r.home_paths)
 
 
 # The folders of a site's pages that are no article: its listings (a topic's, a tag's, a keyword's,
@@ -538,26 +541,43 @@ _MONTH = re.compile(r"^(?:0?[1-9]|1[0-2])$")
 _DAY = re.compile(r"^(?:0?[1-9]|[12]\d|3[01])$")
 
 
-def _date(path: str) -> tuple[int, ...] | None:
-    """The first date `path` is dated with, to the year, month or day it names: its folders
-    (`/2024/03/10/`, `/2024/03/`, `/2024/`), a date written as one number (`20240310`, `202403`) or
-    with dashes (`2024-03-10`) in a part of it; None when it names none."""
+def _dates(path: str) -> list[tuple[int, ...]]:
+    """The dates `path` is dated with, in their order, each to the year, month or day it names: its
+    folders (`/2024/03/10/`, `/2024/03/`, `/2024/`), a date written as one number (`20240310`,
+    `202403`) or with dashes (`2024-03-10`) in a part of it (`/2024/03/10/story-20240311` is dated
+    on both days)."""
+    dates: list[tuple[int, ...]] = []
     segments = [s for s in path.split("/") if s]
-    for i, segment in enumerate(segments):
+    i = 0
+    while i < len(segments):
+        segment = segments[i]
+        i += 1
         if _YEAR.match(segment):
             date = [int(segment)]
-            for following, pattern in zip(segments[i + 1:i + 3], (_MONTH, _DAY)):
+            for following, pattern in zip(segments[i:i + 2], (_MONTH, _DAY)):
                 if not pattern.match(following):
                     break
                 date.append(int(following))
-            return tuple(date)
+                i += 1
+            dates.append(tuple(date))
+            continue
         parts = _parts(_EXTENSION.sub("", segment))
-        for j, part in enumerate(parts):
+        j = 0
+        while j < len(parts):
+            part = parts[j]
             if _COMPACT_DATE.match(part):
-                return (int(part[:4]), int(part[4:6]), *((int(part[6:]),) if len(part) == 8 else ()))
-            if _YEAR.match(part) and len(parts) >= j + 3 and _MONTH.match(parts[j + 1]) and _DAY.match(parts[j + 2]):
-                return (int(part), int(parts[j + 1]), int(parts[j + 2]))
-    return None
+                dates.append((int(part[:4]), int(part[4:6]), *((int(part[6:]),) if len(part) == 8 else ())))
+            elif _YEAR.match(part) and len(parts) >= j + 3 and _MONTH.match(parts[j + 1]) and _DAY.match(parts[j + 2]):
+                dates.append((int(part), int(parts[j + 1]), int(parts[j + 2])))
+                j += 2
+            j += 1
+    return dates
+
+
+def _date(path: str) -> tuple[int, ...] | None:
+    """The first date `path` is dated with (`_dates`); None when it names none."""
+    dates = _dates(path)
+    return dates[0] if dates else None
 
 
 def _same_day(one: tuple[int, ...] | None, other: tuple[int, ...] | None) -> bool:
@@ -566,6 +586,13 @@ def _same_day(one: tuple[int, ...] | None, other: tuple[int, ...] | None) -> boo
         return True
     common = min(len(one), len(other))
     return one[:common] == other[:common]
+
+
+def _dated_alike(one: str, other: str) -> bool:
+    """Two paths that may be of one day: each date either is dated with (`_dates`) is `_same_day`
+    as each of the other's, wherever each is written (`/2024/05/03/x` and `/2024/05/03/x-20240504`
+    are dated on two days)."""
+    return all(_same_day(a, b) for a in _dates(one) for b in _dates(other))
 
 
 def _ids(path: str) -> set[str]:
