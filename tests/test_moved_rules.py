@@ -74,6 +74,8 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("front page", "https://m.news.example/2024/vote", "https://www.news.example/", HOME),
     # A folder the article's address is in: its section's listing, whatever ID its name holds,
     # or the day's listing under a date written as one number.
+    *[("folder above", "https://news.example/section/100001/river-flood", f"https://news.example/section/{page}", OTHER_PAGE)
+      for page in ("100001/index.html", "100001/amp", "100001.html", "100001/amp/")],
     ("folder above", "https://news.example/section/100001/story-a", "https://news.example/section/100001/", OTHER_PAGE),
     ("folder above", "https://news.example/section/100001/story-a", "https://www.news.example/section/100001", OTHER_PAGE),
     ("folder above", "https://news.example/articles/20240310/k00/00m/040/123000c", "https://news.example/articles/20240310/",
@@ -94,12 +96,24 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("same id", HELD, "https://news.example/politics/council-votes-to-rebuild-10452", None),
     ("same id", "https://news.example/2024/story-12345/amp", "https://news.example/2024/story-12345/", None),
     ("same id", "https://news.example/2024/story-12345/index.html", "https://news.example/2024/story-12345/", None),
-    # ... but not an ID only in a folder of both, followed by another name: a section's or a topic's
-    # ID, as likely as the article's (another article in its folder, a listing named by its story).
-    *[("any other page", "https://news.example" + held, "https://news.example" + reached, OTHER_PAGE) for held, reached in (
-        ("/section/100001/river-flood", "/section/100001/another-story"),
+    # ... an ID in the folder just before its name, at the same place, no listing's folder before
+    # it: the article's, its headline renamed (an ID with a word put before it too).
+    *[("same id", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
+        ("/news/article-13371234/river-flood-kills-three.html", "/news/article-13371234/council-blamed-river-flood.html"),
+        ("/news/world/1891234/river-flood", "/news/world/1891234/council-blamed-flood"),
+        ("/national/300123456/river-flood", "/national/300123456/council-blamed-flood"),
+        ("/news/local/12345/river-flood", "/news/local/12345/flood-kills-three"),
+        ("/questions/12345678/how-to-x", "/questions/12345678/how-do-i-x"),
         ("/news/local/100001/river-flood", "/news/local/100001/budget-vote"),
         ("/2024/03/10452/council-vote.html", "/2024/03/10452/budget.html"))],
+    # ... but not an ID in a listing's folder (a section's or a topic's, as likely as the
+    # article's), nor one at another place or farther from the name.
+    *[("any other page", "https://news.example" + held, "https://news.example" + reached, OTHER_PAGE) for held, reached in (
+        ("/section/100001/river-flood", "/section/100001/another-story"),
+        ("/topics/100001/river-flood", "/topics/100001/another-story"),
+        ("/news/12345/river-flood", "/news/local/12345/budget-vote"),
+        ("/news/100001/local/river-flood", "/news/100001/local/budget-vote"),
+        ("/news/100001/local/river-flood", "/article/100001"))],
     ("a listing or media page", "https://news.example/section/100001/river-flood",
      "https://news.example/topics/100001/river-flood-coverage", OTHER_PAGE),
     # ... in the article's own name, alone or joined with it, on either side, it is the article's.
@@ -140,6 +154,10 @@ CASES: list[tuple[str, str, str, str | None]] = [
                        "in-pictures", "watch", "podcasts", "podcast", "keywords", "subjects", "live-blog")))],
     ("a listing or media page", "https://news.example/river-flood", "https://news.example/section/100001/river-flood-kills-three",
      OTHER_PAGE),
+    # ... a page named by the ID of a listing's folder of the article's address, though it holds
+    # that ID: the listing's, not the article's.
+    *[("a listing or media page", "https://news.example/section/100001/river-flood", f"https://news.example{path}", OTHER_PAGE)
+      for path in ("/topics/100001", "/tag/100001")],
     # ... its own name too, where the article is named as a listing is: only a folder of its own
     # address is none of another page's (`/video/2024/…` -> `/video/…`).
     *[("a listing or media page", f"https://news.example/2024/05/03/{name}", f"https://news.example/{name}", OTHER_PAGE)

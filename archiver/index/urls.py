@@ -271,6 +271,10 @@ def _folder_above(r: Redirect) -> bool:
     if r.elsewhere:
         return False
     parts = list(r.parts)
+    while parts and _EXTENSION.sub("", parts[-1]) in _NO_SLUG:
+        parts.pop()  # the folder's own page (`/section/100001/index.html`, `/section/100001/amp`)
+    if parts:
+        parts[-1] = _EXTENSION.sub("", parts[-1])  # the folder's page beside it (`/section/100001.html`)
     for old in r.home_paths:
         above = [part for part in old.split("/") if part]
         if len(parts) < len(above) and above[:len(parts)] == parts \
@@ -298,19 +302,44 @@ def _keeps_query_ids(home: SplitResult, to: SplitResult) -> bool:
 
 
 def _same_id(r: Redirect) -> bool:
-    """A path keeping the article's ID (`/2024/story-12345` -> `/news/new-title-12345`), where one
-    of the two paths holds it in its own name (`_name`: `/article/8812345`, `/8812345-river-flood`,
-    `/2024/05/03/8812345.html`, `/river-flood-8812345`), or both in a folder followed by one name
-    (`/2024/03/10452/vote.html` -> `/amp/2024/03/10452/vote.html`). An ID only in a folder of
-    both, followed by another name, is no evidence: a section's or a topic's as likely as the
-    article's (`/section/100001/river-flood` -> `/section/100001/another-story`, or
-    `/topics/100001/river-flood-coverage`)."""
-    new = _ids(_name(r.path))
+    """A path keeping the article's ID (`/2024/story-12345` -> `/news/new-title-12345`): an ID in
+    the article's own name (`_name`: `/article/8812345`, `/8812345-river-flood`,
+    `/2024/05/03/8812345.html`, `/river-flood-8812345`) kept anywhere; an ID in the folder just
+    before the article's name, outside a listing's folder (`_id_folder`: `/news/8812345/river-flood`,
+    `/news/article-13371234/river-flood.html`), kept in the new name (`/article/8812345`) or in the
+    folder just before the new name at the same place (`/news/8812345/council-blamed-for-flood`: a
+    headline renamed); or any ID of the article's path kept with its name
+    (`/2024/03/10452/vote.html` -> `/amp/2024/03/10452/vote.html`). An ID in a listing's folder,
+    or in a folder farther from the name, is no evidence: a section's or a topic's as likely as the
+    article's (`/section/100001/river-flood` -> `/section/100001/another-story`, `/topics/100001`,
+    `/news/100001/local/river-flood` -> `/article/100001`)."""
+    new_name, new_folder = _ids(_name(r.path)), _id_folder(r.path)
     for old in r.home_paths:
         kept = _ids(old) & _ids(r.path)
-        if kept & (_ids(_name(old)) | new) or (kept and _same_name(_slug(old), _slug(r.path))):
+        if not kept:
+            continue
+        own_name, old_folder = _ids(_name(old)), _id_folder(old)
+        if kept & own_name or _same_name(_slug(old), _slug(r.path)):
+            return True
+        if old_folder and kept & old_folder[1] & new_name:
+            return True
+        if old_folder and new_folder and old_folder[0] == new_folder[0] and kept & old_folder[1] & new_folder[1]:
             return True
     return False
+
+
+def _id_folder(path: str) -> tuple[int, set[str]] | None:
+    """The place and the IDs of the folder just before the name of `path` (an `index.html`, `amp`
+    after it passed over) when it holds an ID (`/news/8812345/river-flood`, `/news/article-13371234/…`)
+    and no folder before it is a listing's (`_LISTING_FOLDERS`: `/section/100001/…` is none); None
+    otherwise."""
+    segments = [s for s in path.split("/") if s]
+    while segments and _EXTENSION.sub("", segments[-1]) in _NO_SLUG:
+        segments.pop()
+    if len(segments) < 2 or not (ids := _ids(segments[-2])) \
+            or any(_EXTENSION.sub("", s) in _LISTING_FOLDERS for s in segments[:-2]):
+        return None
+    return len(segments) - 2, ids
 
 
 def _same_slug(r: Redirect) -> bool:
