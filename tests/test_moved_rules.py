@@ -257,6 +257,19 @@ CASES: list[tuple[str, str, str, str | None]] = [
         ("/news/20240503/river-flood", "/news/20240503/river-flood-20240504"),
         ("/2024/05/03/river-flood-20240504", "/2024/05/03/river-flood"),
         ("/2024/05/03/river-flood", "/2024/05/03/river-flood-update-20240504"))],
+    # ... a month written by its name too (the Guardian's `/2024/may/03/`), in any case.
+    *[("any other page", "https://news.example" + held, "https://news.example" + reached, OTHER_PAGE) for held, reached in (
+        ("/world/2024/may/03/river-flood", "/world/2024/may/04/river-flood"),
+        ("/world/2024/May/03/river-flood", "/world/2024/jun/03/river-flood"),
+        ("/world/2024/sep/03/river-flood", "/world/2024/10/03/river-flood"),
+        ("/world/2024/may/03/river-flood", "/river-flood-20240504"),
+        ("/2024/september/river-flood", "/2024/october/river-flood"),
+        ("/2024/05/03/river-flood", "/2024/05/03/river-flood-2024-may-04-update"))],
+    *[("same name", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
+        ("/world/2024/may/03/river-flood", "/world/2024/05/03/river-flood"),
+        ("/world/2024/may/03/river-flood", "/news/river-flood-20240503"))],
+    ("its words kept", "https://news.example/world/2024/may/03/river-flood",
+     "https://news.example/world/2024/05/03/river-flood-kills-three", WORDS_KEPT),
     ("same name", "https://news.example/2024/05/03/river-flood", "https://news.example/2024/05/03/river-flood-20240503", None),
     ("same name", "https://news.example/2024/05/river-flood", "https://news.example/2024/05/river-flood-20240503", None),
     ("another site", "https://news.example/2024/05/03/x", "https://courier.example/x-20230101", SITE),

@@ -390,11 +390,15 @@ def _words_kept(r: Redirect) -> bool:
 
 def _folder(path: str) -> tuple[str, ...]:
     """The folders `path` names its page in: its parts but its name (an `index.html`, `amp` after
-    it passed over), a number as its value (`/2024/5/3/` and `/2024/05/03/` are one folder)."""
+    it passed over), a number as its value and a month after a year as its number (`/2024/5/3/`,
+    `/2024/05/03/` and `/2024/may/03/` are one folder)."""
     segments = [s for s in path.split("/") if s]
     while segments and _EXTENSION.sub("", segments[-1]) in _NO_SLUG:
         segments.pop()
-    return tuple(str(int(s)) if s.isdigit() else s for s in segments[:-1])
+    folder = segments[:-1]
+    return tuple(str(int(s)) if s.isdigit()
+                 else str(month) if i and _YEAR.match(folder[i - 1]) and (month := _month(s)) is not None else s
+                 for i, s in enumerate(folder))
 
 
 def _held_ids(r: Redirect) -> bool:
@@ -568,11 +572,24 @@ _COMPACT_DATE = re.compile(r"^(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[0
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _MONTH = re.compile(r"^(?:0?[1-9]|1[0-2])$")
 _DAY = re.compile(r"^(?:0?[1-9]|[12]\d|3[01])$")
+# A month written by its name, in full or short (`/2024/may/03/`, `/2024/sep/03/`, `/2024/september/`).
+_MONTH_NAMES = {name: number for number, names in enumerate((
+    ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+    ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+    ("dec", "december")), start=1) for name in names}
+
+
+def _month(text: str) -> int | None:
+    """The month `text` names, as a number (`05`, `5`) or by its name in any case (`may`, `May`,
+    `September`); None when it names none."""
+    if _MONTH.match(text):
+        return int(text)
+    return _MONTH_NAMES.get(text.lower())
 
 
 def _dates(path: str) -> list[tuple[int, ...]]:
     """The dates `path` is dated with, in their order, each to the year, month or day it names: its
-    folders (`/2024/03/10/`, `/2024/03/`, `/2024/`), a date written as one number (`20240310`,
+    folders (`/2024/03/10/`, `/2024/03/`, `/2024/`, a month by its name too: `/2024/mar/10/`), a date written as one number (`20240310`,
     `202403`) or with dashes (`2024-03-10`) in a part of it (`/2024/03/10/story-20240311` is dated
     on both days)."""
     dates: list[tuple[int, ...]] = []
@@ -583,10 +600,10 @@ def _dates(path: str) -> list[tuple[int, ...]]:
         i += 1
         if _YEAR.match(segment):
             date = [int(segment)]
-            for following, pattern in zip(segments[i:i + 2], (_MONTH, _DAY)):
-                if not pattern.match(following):
+            for following, read in zip(segments[i:i + 2], (_month, _day)):
+                if (value := read(following)) is None:
                     break
-                date.append(int(following))
+                date.append(value)
                 i += 1
             dates.append(tuple(date))
             continue
@@ -596,11 +613,16 @@ def _dates(path: str) -> list[tuple[int, ...]]:
             part = parts[j]
             if _COMPACT_DATE.match(part):
                 dates.append((int(part[:4]), int(part[4:6]), *((int(part[6:]),) if len(part) == 8 else ())))
-            elif _YEAR.match(part) and len(parts) >= j + 3 and _MONTH.match(parts[j + 1]) and _DAY.match(parts[j + 2]):
-                dates.append((int(part), int(parts[j + 1]), int(parts[j + 2])))
+            elif _YEAR.match(part) and len(parts) >= j + 3 and (month := _month(parts[j + 1])) is not None \
+                    and _DAY.match(parts[j + 2]):
+                dates.append((int(part), month, int(parts[j + 2])))
                 j += 2
             j += 1
     return dates
+
+
+def _day(text: str) -> int | None:
+    return int(text) if _DAY.match(text) else None
 
 
 def _date(path: str) -> tuple[int, ...] | None:
