@@ -61,7 +61,28 @@ CASES: list[tuple[str, str, str, str | None]] = [
         ("/article.php?id=8812345", "/article.php?id=9999999"),
         ("/news/story.aspx?storyid=8812345", "/news/story.aspx?storyid=1"),
         ("/article.php?id=8812345", "/article.php"),
-        ("/news/story.aspx?storyid=8812345", "/news/story.aspx?storyid=1&consent=1"))],
+        ("/news/story.aspx?storyid=8812345", "/news/story.aspx?storyid=1&consent=1"),
+        # ... whatever the length of its value, where the path names no article of its own (no ID,
+        # no date, a name of one word or none): each parameter's value, a tracking one aside.
+        ("/article.php?id=1234", "/article.php?id=5678"),
+        ("/viewtopic.php?t=1234", "/viewtopic.php?t=5678"),
+        ("/news.aspx?story=4321", "/news.aspx"),
+        ("/news/item?id=42", "/news/item?id=43"),
+        ("/forum/index.php?topic=42", "/forum/index.php"),
+        ("/article.php?slug=river-flood", "/article.php?slug=budget-vote"))],
+    *[("same path", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
+        ("/article.php?id=1234", "/article.php?id=1234&page=2"),
+        ("/viewtopic.php?t=1234&utm_source=feed", "/viewtopic.php?start=15&t=1234"),
+        ("/forum/index.php?topic=42", "/forum/index.php?topic=42&amp=1"))],
+    # ... where the path names the article (a date, a name of two words or more, an ID), its query
+    # does not matter: a share's or a campaign's value, however long, is not the article's.
+    *[("same path", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
+        ("/sites/jdoe/2024/05/03/river-flood-kills-three/?sh=5c1a2b3d4e5f", "/sites/jdoe/2024/05/03/river-flood-kills-three/"),
+        ("/2024/05/03/us/river-flood.html?unlocked_article_code=1.a2b3c4d5e6f7", "/2024/05/03/us/river-flood.html"),
+        ("/2024/05/03/river-flood.html?cid=12345678", "/2024/05/03/river-flood.html"),
+        ("/news/river-flood-kills?share=12345678", "/news/river-flood-kills"),
+        ("/news/river-flood?v=1714745600", "/news/river-flood"),
+        ("/article/8812345?ref=12345678", "/article/8812345"))],
     ("wall on its page", "https://news.example/article.php?id=8812345", "https://news.example/article.php?id=8812345&consent=1",
      WALL),
     # ... nor a wall's parameter added to a folder above the article (its section's listing).

@@ -284,9 +284,9 @@ def _folder_above(r: Redirect) -> bool:
 
 
 def _same_path(r: Redirect) -> bool:
-    """The article's own path, on its site or on a new domain (its query left out, but for the IDs
-    it holds: `/article.php?id=8812345` and `/article.php?id=9999999` are two articles)."""
-    return any(old.rstrip("/") == r.path.rstrip("/") and _keeps_query_ids(home, r.to)
+    """The article's own path, on its site or on a new domain, its query kept where its path names
+    no article (`_keeps_query`: `/article.php?id=1234` and `/article.php?id=5678` are two articles)."""
+    return any(old.rstrip("/") == r.path.rstrip("/") and _keeps_query(home, old, r.to)
                for home, old in zip(r.homes, r.home_paths))
 
 
@@ -295,10 +295,29 @@ def _query_ids(address: SplitResult) -> set[str]:
     return _ids(re.sub(r"[&=;]", "/", unquote_plus(address.query).lower()))
 
 
-def _keeps_query_ids(home: SplitResult, to: SplitResult) -> bool:
-    """Whether `to`'s query holds each ID the query of the article's address `home` holds: its path
-    is then a script's that serves every article (`/article.php?id=8812345`), no name of its own."""
-    return _query_ids(home) <= _query_ids(to)
+def _names_an_article(path: str) -> bool:
+    """Whether `path` names an article by itself: it holds an ID or a date, or a name of two words
+    or more (`/2024/05/03/x`, `/news/river-flood`, `/article/8812345`); not a script's or a
+    folder's that serves every article by its query (`/article.php`, `/viewtopic.php`,
+    `/news/item`, `/index.php`, `/`)."""
+    return bool(_ids(path)) or _date(path) is not None or len(_parts(_name(path))) > 1
+
+
+def _query_pairs(address: SplitResult) -> set[tuple[str, str]]:
+    """The parameters of the query of `address` that are no tracking's, as (name in lower case,
+    value as written)."""
+    pairs = {(_query_name(pair), unquote_plus(pair.partition("=")[2]).strip())
+             for pair in address.query.split("&") if pair}
+    return {(name, value) for name, value in pairs if name and not _tracks(name)}
+
+
+def _keeps_query(home: SplitResult, old: str, to: SplitResult) -> bool:
+    """Whether `to` keeps what names the article in the query of its address `home` (path `old`):
+    where that path names no article itself (`_names_an_article`: `/article.php?id=1234`,
+    `/viewtopic.php?t=1234`), each of its parameters, a tracking one aside, with its value, whatever
+    its length; where the path names the article, the query does not matter (a share's `?sh=…`,
+    `?cid=…`, `?v=…`)."""
+    return _names_an_article(old) or _query_pairs(home) <= _query_pairs(to)
 
 
 def _same_id(r: Redirect) -> bool:
@@ -349,10 +368,10 @@ def _same_slug(r: Redirect) -> bool:
     `/pulled-story-20240310`), unless the two paths are dated on different days: `/2024/03/10/x`
     and `/x-20230101`, or `/2023/01/01/x`, are two articles of one name (a yearly event's), wherever
     each writes its dates (`/2024/03/10/x-20240311` is dated on two days: `_dated_alike`). Not
-    the name of a path whose query held the article's ID, unless that ID is kept: it is a script's
-    (`/article.php?id=8812345` -> `/article.php`, `/article.php?id=9999999`)."""
+    the name of a path that names no article, unless its query is kept (`_keeps_query`): it is a
+    script's (`/article.php?id=1234` -> `/article.php`, `/article.php?id=5678`)."""
     new = _slug(r.path)
-    return any(_same_name(_slug(old), new) and _dated_alike(old, r.path) and _keeps_query_ids(home, r.to)
+    return any(_same_name(_slug(old), new) and _dated_alike(old, r.path) and _keeps_query(home, old, r.to)
                for home, old in zip(r.homes, r.home_paths))
 
 
