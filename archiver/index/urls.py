@@ -658,11 +658,14 @@ def _same_day(one: tuple[int, ...] | None, other: tuple[int, ...] | None) -> boo
     return one[:common] == other[:common]
 
 
-def _dated_alike(one: str, other: str) -> bool:
-    """Two paths that may be of one day: each date either is dated with (`_dates`) is `_same_day`
-    as each of the other's, wherever each is written (`/2024/05/03/x` and `/2024/05/03/x-20240504`
-    are dated on two days)."""
-    return all(_same_day(a, b) for a in _dates(one) for b in _dates(other))
+def _dated_alike(held: str, reached: str) -> bool:
+    """Whether the path `reached` may be of the article at `held`'s day: each date `reached` is
+    dated with (`_dates`) is `_same_day` as some date of `held`'s, wherever each is written
+    (`/2024/05/03/x` and `/x-20240504`, `/2024/05/03/x-20240504` or `/2023/01/01/x` are of other
+    days; `/2024/05/03/results-20240331-quarter` and its copies, under any folder, are of its days).
+    Either dated with none: of one day, as far as the addresses tell."""
+    dates = _dates(held)
+    return not dates or all(any(_same_day(date, own) for own in dates) for date in _dates(reached))
 
 
 def _ids(path: str) -> set[str]:
