@@ -528,14 +528,15 @@ def moved_away(held: str, given: str, reached: str) -> str | None:
 
     The article: one spelling of its address (http and https, a trailing slash, the host's case,
     tracking parameters), or a page whose path keeps its ID (`/2024/story-12345` ->
-    `/news/new-title-12345`; in the own name of one of the two, not only in a folder of both
-    followed by another name, a section's ID as likely) or its own name, an ID, a date written as
+    `/news/new-title-12345`; in the own name of one of the two, or in the folder just before the
+    name outside a listing's folder, `/news/12345/story` -> `/news/12345/new-title`: `_same_id`) or its own name, an ID, a date written as
     one number or `amp` added to it or taken from it aside (`/2024/pulled-story.html` -> `/archive/pulled-story/`,
     `/2024/03/10/pulled-story.amp.html` -> `/news/pulled-story-12345`), the two addresses dated on
     no two days, on the same site (its `www.`, mobile `m.` and `amp.` hosts are one) or on another
     (a site moved to a new domain keeps its paths). The query's values are left out of it (a login
-    wall's `?next=` names the article it stands in front of), but for the IDs the article's own
-    query holds (`/article.php?id=8812345` -> `/article.php?id=9999999` is another page), and the
+    wall's `?next=` names the article it stands in front of, a share's `?sh=…` nothing), but where
+    the article's path names no article itself, each value of its query must be kept
+    (`/article.php?id=1234` -> `/article.php?id=5678` is another page: `_keeps_query`), and the
     article's own address with a wall's parameter or part added (`?consent=1`, `/consent`) is `WALL`.
 
     Untold (`UNTOLD`) when the addresses cannot tell, recorded as gone with that reason:
