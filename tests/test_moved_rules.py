@@ -278,14 +278,15 @@ CASES: list[tuple[str, str, str, str | None]] = [
         ("/2024/05/03/river-flood", "/2024/05/03/river-flood-20240504"),
         ("/news/20240503/river-flood", "/news/20240503/river-flood-20240504"),
         ("/2024/05/03/river-flood", "/2024/05/03/river-flood-update-20240504"),
-        ("/2024/05/03/river-flood-20240502", "/2024/05/04/river-flood-20240502"))],
+        ("/2024/05/03/river-flood-20240502", "/2024/05/04/river-flood-20240502"),
+        # (the day after's follow-up sent to the day's article: two articles, the lesser error to call gone)
+        ("/2024/05/03/river-flood-20240504", "/2024/05/03/river-flood"))],
     # ... but an article's address dated on two days (a date in its name) is dated on each: its
-    # copies, under any folder, and its name with that date dropped are the article.
+    # copies, under any folder, are the article.
     *[("same name", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
         ("/2024/05/03/results-20240331-quarter", "/2024/05/03/results-20240331-quarter/amp"),
         ("/2024/05/03/minutes-of-2024-04-30-meeting", "/2024/05/03/minutes-of-2024-04-30-meeting.html"),
-        ("/2024/05/03/river-flood-20240502", "/news/2024/05/03/river-flood-20240502"),
-        ("/2024/05/03/river-flood-20240504", "/2024/05/03/river-flood"))],
+        ("/2024/05/03/river-flood-20240502", "/news/2024/05/03/river-flood-20240502"))],
     # ... a month written by its name too (the Guardian's `/2024/may/03/`), in any case.
     *[("any other page", "https://news.example" + held, "https://news.example" + reached, OTHER_PAGE) for held, reached in (
         ("/world/2024/may/03/river-flood", "/world/2024/may/04/river-flood"),

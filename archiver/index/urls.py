@@ -660,13 +660,15 @@ def _same_day(one: tuple[int, ...] | None, other: tuple[int, ...] | None) -> boo
 
 
 def _dated_alike(held: str, reached: str) -> bool:
-    """Whether the path `reached` may be of the article at `held`'s day: each date `reached` is
-    dated with (`_dates`) is `_same_day` as some date of `held`'s, wherever each is written
+    """Whether the path `reached` may be of the article at `held`'s day: each date either is
+    dated with (`_dates`) is `_same_day` as some date of the other's, wherever each is written
     (`/2024/05/03/x` and `/x-20240504`, `/2024/05/03/x-20240504` or `/2023/01/01/x` are of other
-    days; `/2024/05/03/results-20240331-quarter` and its copies, under any folder, are of its days).
+    days; `/2024/05/03/results-20240331-quarter` and its copies, under any folder, are of its days;
+    `/2024/05/03/x-20240504`, a follow-up of the day after, and `/2024/05/03/x` are two articles).
     Either dated with none: of one day, as far as the addresses tell."""
-    dates = _dates(held)
-    return not dates or all(any(_same_day(date, own) for own in dates) for date in _dates(reached))
+    dates, theirs = _dates(held), _dates(reached)
+    return not dates or not theirs or (all(any(_same_day(date, own) for own in dates) for date in theirs)
+                                       and all(any(_same_day(own, date) for date in theirs) for own in dates))
 
 
 def _ids(path: str) -> set[str]:
