@@ -73,7 +73,16 @@ CASES: list[tuple[str, str, str, str | None]] = [
     *[("same path", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
         ("/article.php?id=1234", "/article.php?id=1234&page=2"),
         ("/viewtopic.php?t=1234&utm_source=feed", "/viewtopic.php?start=15&t=1234"),
-        ("/forum/index.php?topic=42", "/forum/index.php?topic=42&amp=1"))],
+        ("/forum/index.php?topic=42", "/forum/index.php?topic=42&amp=1"),
+        # (a parameter not naming the article dropped, those naming it kept: a feed's or a share's)
+        ("/news.php?id=123456&from=rss", "/news.php?id=123456"),
+        ("/article.php?id=1234&ref=twitter", "/article.php?id=1234"),
+        ("/news/articleView.html?idxno=123456&replyAll=&reply_sc_order_by=C", "/news/articleView.html?idxno=123456"))],
+    # (... but none changed, and a query naming no article by a number or an ID kept whole)
+    *[("any other page", "https://news.example" + held, "https://news.example" + reached, OTHER_PAGE) for held, reached in (
+        ("/article.php?id=1234&ref=twitter", "/article.php?id=1234&ref=facebook"),
+        ("/news/item?slug=river-flood", "/news/item"),
+        ("/viewtopic.php?f=2&t=123456", "/viewtopic.php?t=123456"))],
     # ... where the path names the article (a date, a name of two words or more, an ID), its query
     # does not matter: a share's or a campaign's value, however long, is not the article's.
     *[("same path", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
@@ -117,8 +126,9 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("same id", HELD, "https://news.example/politics/council-votes-to-rebuild-10452", None),
     ("same id", "https://news.example/2024/story-12345/amp", "https://news.example/2024/story-12345/", None),
     ("same id", "https://news.example/2024/story-12345/index.html", "https://news.example/2024/story-12345/", None),
-    # ... an ID in the folder just before its name, at the same place, no listing's folder before
-    # it: the article's, its headline renamed (an ID with a word put before it too).
+    # ... an ID in the folder just before its name, no listing's folder just before it: the
+    # article's, its headline renamed (an ID with a word put before it too), under other folders
+    # too (a section added: NPR's and SCMP's addresses).
     *[("same id", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
         ("/news/article-13371234/river-flood-kills-three.html", "/news/article-13371234/council-blamed-river-flood.html"),
         ("/news/world/1891234/river-flood", "/news/world/1891234/council-blamed-flood"),
@@ -126,13 +136,18 @@ CASES: list[tuple[str, str, str, str | None]] = [
         ("/news/local/12345/river-flood", "/news/local/12345/flood-kills-three"),
         ("/questions/12345678/how-to-x", "/questions/12345678/how-do-i-x"),
         ("/news/local/100001/river-flood", "/news/local/100001/budget-vote"),
-        ("/2024/03/10452/council-vote.html", "/2024/03/10452/budget.html"))],
+        ("/2024/03/10452/council-vote.html", "/2024/03/10452/budget.html"),
+        ("/news/12345/river-flood", "/news/local/12345/budget-vote"),
+        ("/news/8812345/river-flood", "/news/world/8812345/river-flood-kills-three"),
+        ("/news/china/article/3261234/river-flood", "/news/hong-kong/politics/article/3261234/river-flood-kills-three"),
+        ("/sections/health-shots/2024/05/03/1234567890/river-flood",
+         "/sections/health-shots/2024/05/03/1234567890/council-blamed-for-flood"),
+        ("/2024/05/03/1234567890/river-flood", "/sections/health-shots/2024/05/03/1234567890/river-flood-kills-three"))],
     # ... but not an ID in a listing's folder (a section's or a topic's, as likely as the
-    # article's), nor one at another place or farther from the name.
+    # article's), nor one farther from the name.
     *[("any other page", "https://news.example" + held, "https://news.example" + reached, OTHER_PAGE) for held, reached in (
         ("/section/100001/river-flood", "/section/100001/another-story"),
         ("/topics/100001/river-flood", "/topics/100001/another-story"),
-        ("/news/12345/river-flood", "/news/local/12345/budget-vote"),
         ("/news/100001/local/river-flood", "/news/100001/local/budget-vote"),
         ("/news/100001/local/river-flood", "/article/100001"))],
     ("a listing or media page", "https://news.example/section/100001/river-flood",

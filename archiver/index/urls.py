@@ -314,10 +314,20 @@ def _query_pairs(address: SplitResult) -> set[tuple[str, str]]:
 def _keeps_query(home: SplitResult, old: str, to: SplitResult) -> bool:
     """Whether `to` keeps what names the article in the query of its address `home` (path `old`):
     where that path names no article itself (`_names_an_article`: `/article.php?id=1234`,
-    `/viewtopic.php?t=1234`), each of its parameters, a tracking one aside, with its value, whatever
-    its length; where the path names the article, the query does not matter (a share's `?sh=…`,
+    `/viewtopic.php?t=1234`), each of its parameters whose value is a number or an ID, a tracking
+    one aside, with its value, whatever its length, and no other changed (one dropped, `&from=rss`,
+    is no matter then; with no such parameter, each is kept); where the path names the article, the query does not matter (a share's `?sh=…`,
     `?cid=…`, `?v=…`)."""
-    return _names_an_article(old) or _query_pairs(home) <= _query_pairs(to)
+    if _names_an_article(old):
+        return True
+    held, kept = dict(_query_pairs(home)), dict(_query_pairs(to))
+    if any(kept[name] != value for name, value in held.items() if name in kept):
+        return False
+    # The parameters naming the article (a number's or an ID's value: `id=1234`, `idxno=123456`,
+    # `t=123456`) are kept; the others may be dropped (`&from=rss`, `&ref=twitter`), where some such
+    # names it, never changed.
+    naming = {name for name, value in held.items() if value.isdigit() or _ids(value)}
+    return naming <= kept.keys() if naming else held.items() <= kept.items()
 
 
 def _same_id(r: Redirect) -> bool:
@@ -326,8 +336,8 @@ def _same_id(r: Redirect) -> bool:
     `/2024/05/03/8812345.html`, `/river-flood-8812345`) kept anywhere; an ID in the folder just
     before the article's name, outside a listing's folder (`_id_folder`: `/news/8812345/river-flood`,
     `/news/article-13371234/river-flood.html`), kept in the new name (`/article/8812345`) or in the
-    folder just before the new name at the same place (`/news/8812345/council-blamed-for-flood`: a
-    headline renamed); or any ID of the article's path kept with its name
+    folder just before the new name, under any folders (`/news/8812345/council-blamed-for-flood`: a
+    headline renamed; `/news/world/8812345/…`: a section added); or any ID of the article's path kept with its name
     (`/2024/03/10452/vote.html` -> `/amp/2024/03/10452/vote.html`). An ID in a listing's folder,
     or in a folder farther from the name, is no evidence: a section's or a topic's as likely as the
     article's (`/section/100001/river-flood` -> `/section/100001/another-story`, `/topics/100001`,
@@ -342,7 +352,7 @@ def _same_id(r: Redirect) -> bool:
             return True
         if old_folder and kept & old_folder[1] & new_name:
             return True
-        if old_folder and new_folder and old_folder[0] == new_folder[0] and kept & old_folder[1] & new_folder[1]:
+        if old_folder and new_folder and kept & old_folder[1] & new_folder[1]:
             return True
     return False
 
@@ -350,13 +360,13 @@ def _same_id(r: Redirect) -> bool:
 def _id_folder(path: str) -> tuple[int, set[str]] | None:
     """The place and the IDs of the folder just before the name of `path` (an `index.html`, `amp`
     after it passed over) when it holds an ID (`/news/8812345/river-flood`, `/news/article-13371234/…`)
-    and no folder before it is a listing's (`_LISTING_FOLDERS`: `/section/100001/…` is none); None
-    otherwise."""
+    and the folder before it is no listing's (`_LISTING_FOLDERS`: `/section/100001/…` is none;
+    NPR's `/sections/health-shots/2024/05/03/1234567890/…` is one); None otherwise."""
     segments = [s for s in path.split("/") if s]
     while segments and _EXTENSION.sub("", segments[-1]) in _NO_SLUG:
         segments.pop()
     if len(segments) < 2 or not (ids := _ids(segments[-2])) \
-            or any(_EXTENSION.sub("", s) in _LISTING_FOLDERS for s in segments[:-2]):
+            or (len(segments) > 2 and _EXTENSION.sub("", segments[-3]) in _LISTING_FOLDERS):
         return None
     return len(segments) - 2, ids
 
