@@ -20,6 +20,7 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import IO, Any, NamedTuple
 
 from cryptography import x509
 
-from archiver.errors import EvidenceError, TokenInvalid, TokenUnanchored, UsageError
+from archiver.errors import ArchiverError, DiskFull, EvidenceError, TokenInvalid, TokenUnanchored, UsageError
 from archiver.evidence import tsa
 from archiver.evidence.keys import PublicKey
 from archiver.evidence.sidecar import (
@@ -53,7 +54,9 @@ from archiver.evidence.sign import (
     verify_domain_signature,
 )
 from archiver.evidence.stamps import MANIFEST_FORMAT_V1, ManifestEntry
+from archiver.index.spool import Scratch
 from archiver.redact import redact_endpoint
+from archiver.space import megabytes
 from archiver.verify import digest_hasher, digest_matches
 from archiver.warcstore.records import MAX_WARC_HEAD
 
@@ -624,7 +627,10 @@ class _Check:
 
         from warcio.archiveiterator import ArchiveIterator
 
-        for name in sorted(n for n in self.listed if n.startswith("archive/")):  # never an unlisted entry
+        names = sorted(n for n in self.listed if n.startswith("archive/"))  # never an unlisted entry
+        for name in names:
+            self.records.expect(name, self.zf.getinfo(name).file_size)
+        for name in names:
             if not self.looks_like_warc(name):
                 continue
             try:
@@ -634,6 +640,8 @@ class _Check:
                     # Blocks unparsed: each digest is computed here, a revisit's block (its HTTP
                     # headers) included, which warcio's own check leaves out.
                     _read_records(ArchiveIterator(fh, no_record_parse=True), self.records, name, starts=True)
+            except ArchiverError:
+                raise  # the scratch file's failure (a full disk under TMPDIR): no damage in the bundle
             except Exception as e:
                 self.fail("damaged", name, f"its records cannot all be read ({type(e).__name__}: {str(e).strip().splitlines()[0][:200] if str(e).strip() else ''}); "
                                            "what follows the damage is lost to replay")
@@ -917,145 +925,227 @@ class BundleRecord(NamedTuple):
     refers_to: str = ""  # a revisit's WARC-Refers-To: the record ID of the original it stands for
 
 
-class RecordTable:
-    """What the checks made after reading a file's records need of them, and no more: held in a
-    private temporary SQLite database (in memory up to SQLite's page cache, on disk past it), so that
-    verifying a bundle of millions of records takes memory by what it must look up, not by how many
-    records there are. It holds every WARC-Record-ID (a second record of one is a problem, and a
-    revisit's WARC-Refers-To may name any), each payload digest some intact record holds (what
-    revisits stand for), where each record starts with what its index line must say (`starts`), and,
-    with `keep`, each record as a capture's manifest line is checked against it (a `BundleRecord`).
-    In memory: the records of a WARC-Record-ID met more than once, and the first records whose
-    block does not match their digest (named in the problems; the rest are counted)."""
+# Temporary space (in TMPDIR) that verifying takes a record, as measured on bench/verify_memory.py's
+# files (pages of short URLs; a record of a longer URL takes more): what a full disk's message says
+# is needed. A WACZ's records take more than a WARC's: where each starts, with what its index line
+# must say, is kept besides; and, when the bundle holds captures' timestamps, the record's manifest line.
+ROOM_WARC = 175
+ROOM_WACZ = 275
+ROOM_KEPT = 205
 
-    def __init__(self, *, keep: bool = False) -> None:
+# What is kept of each record read, a row each, in the order read (`seq`); the columns past `uri`
+# only with `keep`. Only written while the records are read; looked up (through the indexes made
+# then) once every one is read.
+_TABLES: dict[str, tuple[str, ...]] = {
+    # payload: the payload digest an intact response or resource holds (what revisits stand for);
+    # named, uri: of a record whose block does not match its digest, its ID and URI as named.
+    "records": ("seq INTEGER PRIMARY KEY", "rid TEXT", "file INTEGER", '"offset" INTEGER', "intact INTEGER",
+                "answer INTEGER", "payload TEXT", "named TEXT", "uri TEXT",
+                "line TEXT", "redacted INTEGER", "payload_ok INTEGER", "refers_to TEXT"),
+    # Where each record starts, with what its index line must say (`answer`: a response or revisit
+    # of an http(s) URL, which an index line must point at).
+    "starts": ("file INTEGER", '"offset" INTEGER', "uri TEXT", "kind TEXT", "length INTEGER", "timestamp TEXT",
+               "status TEXT", "mime TEXT", "answer INTEGER"),
+    "pointed": ("file INTEGER", '"offset" INTEGER'),  # where index lines point at a record's start
+    "covered": ("rid TEXT",),  # the IDs a capture's checked token covers
+}
+_ROWS_PENDING = 250  # rows of a table held before they are written: some 0.1 MB
+_INDEXES = ("CREATE INDEX records_rid ON records (rid)",
+            "CREATE INDEX records_payload ON records (payload) WHERE payload IS NOT NULL",
+            'CREATE INDEX starts_at ON starts (file, "offset")')
+_UNPOINTED = ('FROM starts s WHERE answer AND NOT EXISTS (SELECT 1 FROM pointed p WHERE p.file = s.file '
+              'AND p."offset" = s."offset")')
+
+
+class RecordTable(Scratch):
+    """What the checks made after reading a file's records need of them, and no more: held in a
+    scratch SQLite file in the temporary folder (TMPDIR; in memory up to SQLite's page cache), so
+    that verifying a bundle of millions of records takes memory by what it must look up, not by
+    how many records there are (and temporary space by how many: `room` bytes a record, about).
+    A row a record, in the order read: its WARC-Record-ID (a second record of one is a problem, and
+    a revisit's WARC-Refers-To may name any), the payload digest it holds when intact (what
+    revisits stand for), whether its block matches its digest, and, with `keep`, the record as a
+    capture's manifest line is checked against it (a `BundleRecord`); where each record starts
+    with what its index line must say (`add_start`). Rows are added in batches while the records
+    are read; the indexes the look-ups take are made once every record is read (the first look-up).
+    A full disk under it is named as that (DiskFull: the scratch file, TMPDIR, the room needed),
+    never as damage in what is verified, nor as any archive's index."""
+
+    room = ROOM_WACZ  # temporary space a record takes, about (without `keep`)
+
+    def __init__(self, *, keep: bool = False, tables: dict[str, tuple[str, ...]] | None = None) -> None:
         import sqlite3
 
+        try:
+            super().__init__({**_TABLES, **(tables or {})})
+        except sqlite3.Error as e:
+            raise _scratch_failed(e, None, f"some {self.room} bytes a record") from None
         self.keep = keep
         self.count = 0  # records read (those with a WARC-Record-ID)
         self.answers = 0  # of them, those that are no warcinfo record (what a timestamp may cover)
-        self._seq = 0
-        # WARC-Record-ID -> [first record's place, count, (file, offset) of the first NAMED_RECORDS,
-        # the second's file]: only of IDs more than one record has.
-        self._twice: dict[str, list[Any]] = {}
-        self._broken: list[tuple[int, int, str, str, int, str]] = []  # the first records not intact, by place
-        self.broken = 0
-        # "": a private database on disk, deleted when closed; SQLite keeps its pages in memory as long
-        # as its cache holds them.
-        self.db = sqlite3.connect("", isolation_level=None)
-        self.db.execute("PRAGMA journal_mode = OFF")
-        self.db.execute("PRAGMA synchronous = OFF")
-        self.db.execute("BEGIN")
-        # first: the place of the ID's first record (records are named in that order, an ID's together);
-        # answers: how many of its records are no warcinfo record.
-        self.db.execute("CREATE TABLE ids (rid TEXT PRIMARY KEY, first INTEGER, file TEXT, offset INTEGER, "
-                        "intact INTEGER, answers INTEGER) WITHOUT ROWID")
-        self.db.execute("CREATE TABLE payloads (digest TEXT PRIMARY KEY) WITHOUT ROWID")
-        self.db.execute("CREATE TABLE starts (file TEXT, offset INTEGER, uri TEXT, kind TEXT, length INTEGER, "
-                        "timestamp TEXT, status TEXT, mime TEXT, answer INTEGER, pointed INTEGER DEFAULT 0, "
-                        "PRIMARY KEY (file, offset)) WITHOUT ROWID")
-        self.db.execute("CREATE TABLE kept (seq INTEGER PRIMARY KEY, rid TEXT, line TEXT, intact INTEGER, "
-                        "redacted INTEGER, payload_intact INTEGER, file TEXT, offset INTEGER, payload_ok INTEGER, "
-                        "refers_to TEXT)")
-        self.db.execute("CREATE INDEX kept_rid ON kept (rid, seq)")
-        self.db.execute("CREATE TABLE covered (rid TEXT PRIMARY KEY) WITHOUT ROWID")
+        self.broken = 0  # of them, those whose block does not match its digest
         self._any_start = False
+        self._numbers: dict[str, int] = {}  # each WARC file read -> its number, in the order first read
+        self._names: list[str] = []
+        self._sizes: dict[str, int] = {}  # the bytes of each file to read (`expect`)
+        self._before = 0  # bytes of the files read before the one being read
+        self._at = 0  # where the last record read starts in its file
+        # (SQLite's own page cache, 2 MB, is enough: rows are only appended while reading, the indexes
+        # made after; a larger one, 16 MB, took as much CPU time, and 26 MB more memory at its peak.)
+        self._ready = False
 
-    def close(self) -> None:
-        self.db.close()
+    def add(self, table: str, values: tuple[Any, ...]) -> None:
+        """One row to write, in a batch of at most _ROWS_PENDING (what is pending is in Python's memory)."""
+        super().add(table, values)
+        if len(self._pending[table]) >= _ROWS_PENDING:
+            self._flush()
+
+    @property
+    def room_per_record(self) -> int:
+        return self.room + (ROOM_KEPT if self.keep else 0)
+
+    def expect(self, file: str, size: int) -> None:
+        """A file of `size` bytes is to be read (for the room a full disk would need)."""
+        self._sizes[file] = size
+
+    def _number(self, file: str) -> int:
+        n = self._numbers.get(file)
+        if n is None:
+            if self._names:
+                self._before += self._sizes.get(self._names[-1], 0)
+            n = self._numbers[file] = len(self._names)
+            self._names.append(file)
+        return n
+
+    @contextmanager
+    def _named_when_full(self) -> Iterator[None]:
+        """A full disk under the scratch file named as that, with the room verifying needs there;
+        any other failure of it as the scratch file's, never as damage in what is verified."""
+        import sqlite3
+
+        try:
+            with super()._named_when_full():
+                yield
+        except DiskFull:
+            raise _scratch_failed(None, self._folder / "scratch.db", self._needed()) from None
+        except sqlite3.Error as e:
+            raise _scratch_failed(e, self._folder / "scratch.db", self._needed()) from None
+
+    def _needed(self) -> str:
+        """The temporary space verifying the files expected takes, about, from the records read so far."""
+        per = self.room_per_record
+        if not self.count:
+            return f"some {per} bytes a record there"
+        records = self.count
+        total, read = sum(self._sizes.values()), self._before + self._at
+        if not self._ready and 0 < read < total:
+            records = int(self.count * total / read)
+        return f"about {megabytes(records * per)} there ({per} bytes a record, some {records:,} records)"
+
+    def _finish(self) -> None:
+        """Once every record is read: what is pending written, and the indexes the look-ups take."""
+        if self._ready:
+            return
+        self._ready = True
+        for sql in _INDEXES:
+            self.execute(sql)  # (writes what is pending first)
+
+    def _one(self, query: str, *args: Any) -> Any:
+        return next(iter(self._rows(query, *args)), None)
+
+    def _rows(self, query: str, *args: Any) -> list[Any]:
+        self._finish()
+        try:
+            with self._named_when_full():
+                return self._db.execute(query, args).fetchall()
+        except (UnicodeEncodeError, OverflowError):  # what no record can have (a lone surrogate, a huge number)
+            return []
 
     # -- records ----------------------------------------------------------------------------------
 
-    def add(self, rid: str, rec: BundleRecord) -> int:
-        """One record read (in the order read); returns the place of its ID's first record."""
-        self._seq += 1
-        seq = self._seq
+    def add_record(self, rid: str, rec: BundleRecord) -> None:
+        """One record read (in the order read)."""
         self.count += 1
         fields = rec.line.split("\t")
-        answer = int(fields[1] != "warcinfo")
+        answer = fields[1] != "warcinfo"
         self.answers += answer
-        cur = self.db.execute("INSERT OR IGNORE INTO ids VALUES (?, ?, ?, ?, ?, ?)",
-                              (rid, seq, rec.file, rec.offset, int(rec.intact), answer))
-        first = seq
-        if cur.rowcount == 0:  # an ID met before
-            twice = self._twice.get(rid)
-            if twice is None:
-                first, file, offset = self.db.execute("SELECT first, file, offset FROM ids WHERE rid = ?",
-                                                      (rid,)).fetchone()
-                self._twice[rid] = twice = [first, 1, [(file, offset)], rec.file]
-            first = twice[0]
-            twice[1] += 1
-            if len(twice[2]) < NAMED_RECORDS:
-                twice[2].append((rec.file, rec.offset))
-            self.db.execute("UPDATE ids SET intact = intact AND ?, answers = answers + ? WHERE rid = ?",
-                            (int(rec.intact), answer, rid))
-        if rec.payload_intact:
-            self.db.execute("INSERT OR IGNORE INTO payloads VALUES (?)", (fields[5],))
-        if not rec.intact:
-            self.broken += 1
-            self._broken.append((first, seq, fields[0], fields[2][:120], rec.offset, rec.file))
-            if len(self._broken) > 8 * (NAMED_RECORDS + 1):
-                self._broken.sort()
-                del self._broken[NAMED_RECORDS + 1:]
-        if self.keep:
-            self.db.execute("INSERT INTO kept VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (seq, rid, rec.line, int(rec.intact), int(rec.redacted), int(rec.payload_intact),
-                             rec.file, rec.offset, int(rec.payload_ok), rec.refers_to))
-        return first
+        self.broken += not rec.intact
+        self._at = rec.offset
+        named = (fields[0], fields[2][:120]) if not rec.intact else (None, None)
+        kept = (rec.line, int(rec.redacted), int(rec.payload_ok), rec.refers_to) if self.keep else (None,) * 4
+        self.add("records", (self.count, rid, self._number(rec.file), rec.offset, int(rec.intact), int(answer),
+                             fields[5] if rec.payload_intact else None, *named, *kept))
 
     def __contains__(self, rid: object) -> bool:
-        return isinstance(rid, str) and self._one("SELECT 1 FROM ids WHERE rid = ?", rid) is not None
+        return isinstance(rid, str) and self._one("SELECT 1 FROM records WHERE rid = ? LIMIT 1", rid) is not None
 
     def __getitem__(self, rid: str) -> list[BundleRecord]:
         """Every record of that ID, in the order read (only with `keep`)."""
-        try:
-            rows = self.db.execute("SELECT line, intact, redacted, payload_intact, file, offset, payload_ok, "
-                                   "refers_to FROM kept WHERE rid = ? ORDER BY seq", (rid,)).fetchall()
-        except (UnicodeEncodeError, OverflowError):
+        if not self.keep:
             return []
-        return [BundleRecord(line, bool(intact), bool(redacted), bool(payload_intact), file, offset,
+        rows = self._rows('SELECT line, intact, redacted, payload IS NOT NULL, file, "offset", payload_ok, refers_to '
+                          "FROM records WHERE rid = ? ORDER BY seq", rid)
+        return [BundleRecord(line, bool(intact), bool(redacted), bool(payload_intact), self._names[file], offset,
                              bool(payload_ok), refers_to)
                 for line, intact, redacted, payload_intact, file, offset, payload_ok, refers_to in rows]
 
     def all_intact(self, rid: str) -> bool:
         """Whether every record of that ID matches its WARC-Block-Digest (none: True)."""
-        row = self._one("SELECT intact FROM ids WHERE rid = ?", rid)
-        return row is None or bool(row[0])
+        row = self._one("SELECT min(intact) FROM records WHERE rid = ?", rid)
+        return row is None or row[0] is None or bool(row[0])
 
     def has_payload(self, digest: str) -> bool:
         """Whether an intact record holds the payload of this digest (as its manifest line gives it)."""
-        return self._one("SELECT 1 FROM payloads WHERE digest = ?", digest) is not None
+        return self._one("SELECT 1 FROM records WHERE payload = ? LIMIT 1", digest) is not None
 
     def cover(self, rid: str) -> None:
-        self.db.execute("INSERT OR IGNORE INTO covered VALUES (?)", (rid,))
+        self.add("covered", (rid,))
 
     def uncovered(self) -> int:
         """Records (warcinfo aside) of IDs that no `cover` named."""
-        covered = self.db.execute("SELECT coalesce(sum(answers), 0) FROM ids WHERE rid IN (SELECT rid FROM covered)"
-                                  ).fetchone()[0]
+        self._finish()
+        ((covered,),) = self.query("SELECT coalesce(sum(answer), 0) FROM records WHERE rid IN (SELECT rid FROM covered)")
         return self.answers - int(covered)
-
-    def _one(self, query: str, *args: Any) -> Any:
-        try:
-            return self.db.execute(query, args).fetchone()
-        except (UnicodeEncodeError, OverflowError):  # what no record can have (a lone surrogate, a huge number)
-            return None
 
     def problems(self) -> list[Finding]:
         """Two records of one WARC-Record-ID (tools differ on which they take), and records whose block
-        does not match their WARC-Block-Digest (the first NAMED_RECORDS named, then a count)."""
+        does not match their WARC-Block-Digest (the first NAMED_RECORDS named, then a count): each in
+        the order of its ID's first record, then as read."""
+        self._finish()
         found = []
-        for rid, (_first, n, places, second) in sorted(self._twice.items(), key=lambda item: item[1][0]):
-            named = ", ".join(f"offset {offset} of {file}" for file, offset in places)
-            found.append(Finding("record", second, f"{n} records have the WARC-Record-ID {rid[:120]} ({named}): an "
+        twice: list[Any] = []  # the ID, how many records, (file, offset) of the first NAMED_RECORDS, the second's file
+
+        def named() -> None:
+            rid, n, places, second = twice
+            where = ", ".join(f"offset {offset} of {file}" for file, offset in places)
+            found.append(Finding("record", second, f"{n} records have the WARC-Record-ID {rid[:120]} ({where}): an "
                                                    "ID names one record, and tools differ on which they take"))
-        broken = sorted(self._broken)[:NAMED_RECORDS + 1]
-        for _first, _seq, rid, uri, offset, file in broken[:NAMED_RECORDS]:
-            found.append(Finding("record", file, f"record {rid} ({uri}) at offset {offset}: its block does not match "
-                                                 "its WARC-Block-Digest"))
-        if self.broken > NAMED_RECORDS:
-            found.append(Finding("record", broken[NAMED_RECORDS][5],
-                                 f"and {self.broken - NAMED_RECORDS} more record(s) whose block does not match its digest"))
+
+        for rid, n, file, offset in self.query(
+                'WITH twice AS (SELECT rid, min(seq) AS first, count(*) AS n FROM records GROUP BY rid HAVING n > 1) '
+                'SELECT t.rid, t.n, r.file, r."offset" FROM twice t JOIN records r ON r.rid = t.rid '
+                "ORDER BY t.first, r.seq"):
+            if not twice or twice[0] != rid:
+                if twice:
+                    named()
+                twice = [rid, n, [], None]
+            elif twice[3] is None:
+                twice[3] = self._names[file]
+            if len(twice[2]) < NAMED_RECORDS:
+                twice[2].append((self._names[file], offset))
+        if twice:
+            named()
+        if self.broken:
+            broken = list(self.query('SELECT named, uri, "offset", file FROM records r WHERE NOT intact ORDER BY '
+                                     "(SELECT min(seq) FROM records WHERE rid = r.rid), seq LIMIT ?",
+                                     (NAMED_RECORDS + 1,)))
+            for rid, uri, offset, file in broken[:NAMED_RECORDS]:
+                found.append(Finding("record", self._names[file], f"record {rid} ({uri}) at offset {offset}: its "
+                                                                  "block does not match its WARC-Block-Digest"))
+            if self.broken > NAMED_RECORDS:
+                found.append(Finding("record", self._names[broken[NAMED_RECORDS][3]],
+                                     f"and {self.broken - NAMED_RECORDS} more record(s) whose block does not match "
+                                     "its digest"))
         return found
 
     # -- where records start ----------------------------------------------------------------------
@@ -1063,28 +1153,52 @@ class RecordTable:
     def add_start(self, file: str, offset: int, start: Start) -> None:
         self._any_start = True
         answer = start.kind in ("response", "revisit") and start.uri.startswith(("http:", "https:"))
-        self.db.execute("INSERT OR REPLACE INTO starts (file, offset, uri, kind, length, timestamp, status, mime, "
-                        "answer) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (file, offset, *start, int(answer)))
+        self.add("starts", (self._number(file), offset, *start, int(answer)))
 
     def any_start(self) -> bool:
         return self._any_start
 
     def start(self, file: str, offset: int) -> Start | None:
-        row = self._one("SELECT uri, kind, length, timestamp, status, mime FROM starts WHERE file = ? AND offset = ?",
-                        file, offset)
+        number = self._numbers.get(file)
+        if number is None:
+            return None
+        row = self._one('SELECT uri, kind, length, timestamp, status, mime FROM starts WHERE file = ? AND "offset" = ? '
+                        "ORDER BY rowid DESC LIMIT 1", number, offset)
         return Start(*row) if row is not None else None
 
     def point(self, file: str, offset: int) -> None:
         """An index line points at the record starting there."""
-        self.db.execute("UPDATE starts SET pointed = 1 WHERE file = ? AND offset = ?", (file, offset))
+        number = self._numbers.get(file)
+        if number is not None:
+            self.add("pointed", (number, offset))
 
     def unpointed(self) -> tuple[int, tuple[str, int, str] | None]:
         """How many answers (responses and revisits of http(s) URLs) no index line points at, and the
-        first of them by (file, offset): its file, offset and URI."""
-        n = self.db.execute("SELECT count(*) FROM starts WHERE answer AND NOT pointed").fetchone()[0]
-        first = self.db.execute("SELECT file, offset, uri FROM starts WHERE answer AND NOT pointed "
-                                "ORDER BY file, offset LIMIT 1").fetchone()
-        return int(n), (tuple(first) if first is not None else None)
+        first of them by (file, offset): its file, offset and URI. (Files are numbered in the order
+        read, which is their names' order.)"""
+        self._finish()
+        self.execute('CREATE INDEX IF NOT EXISTS pointed_at ON pointed (file, "offset")')
+        ((n,),) = self.query(f"SELECT count(*) {_UNPOINTED}")
+        first = list(self.query(f'SELECT file, "offset", uri {_UNPOINTED} ORDER BY file, "offset" LIMIT 1'))
+        return int(n), ((self._names[first[0][0]], first[0][1], first[0][2]) if first else None)
+
+
+def _scratch_failed(e: Exception | None, path: Path | None, needed: str) -> ArchiverError:
+    """The one-line error for the scratch file at `path` (None: one not made yet) failing: DiskFull
+    for a full disk (`e` None, or SQLite's own "full"), naming the temporary folder and the room
+    `needed`."""
+    import tempfile
+
+    from archiver.index.sqlite.damage import is_full
+
+    folder = path.parent.parent if path is not None else Path(tempfile.gettempdir())
+    name = f"the scratch file {path}" if path is not None else "a scratch file"
+    if e is None or is_full(e):
+        return DiskFull(f"no space left on device writing {name} (in the temporary folder, TMPDIR, "
+                        f"{folder}): verifying needs {needed}; free some space there, or point TMPDIR at a "
+                        "larger disk, and run again")
+    return ArchiverError(f"cannot use {name} (in the temporary folder, TMPDIR, {folder}): {e}; "
+                         "point TMPDIR at a writable folder with room and run again")
 
 
 def _read_records(it: Any, out: RecordTable, file: str = "", *, starts: bool = False,
@@ -1127,7 +1241,7 @@ def _read_records(it: Any, out: RecordTable, file: str = "", *, starts: bool = F
         if rid:
             line = ManifestEntry.of(h, record.rec_type).line()
             payload_ok = hashing.payload_matches()
-            out.add(rid, BundleRecord(
+            out.add_record(rid, BundleRecord(
                 line, hashing.block_matches(), h.get_header(REDACTED_FIELD) is not None,
                 payload_ok and record.rec_type in ("response", "resource"), file, offset, payload_ok,
                 h.get_header("WARC-Refers-To") or ""))

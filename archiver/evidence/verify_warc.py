@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from archiver.errors import EvidenceError, UsageError
+from archiver.errors import ArchiverError, EvidenceError, UsageError
 from archiver.evidence.sidecar import LEFT_OUT_URI, LeftOutList, read_left_out
 from archiver.evidence.verify_wacz import (
     NAMED_RECORDS,
+    ROOM_WARC,
     BundleRecord,
     Finding,
     RecordTable,
@@ -85,6 +86,7 @@ def verify_warc(path: Path) -> WarcVerification:
         raise UsageError(f"{path} is not a WARC file (it starts with neither a gzip member nor `WARC/`)")
     records = _WarcRecords()
     try:
+        records.expect(path.name, path.stat().st_size)
         _check(path, result, records)
     finally:
         records.close()
@@ -106,8 +108,8 @@ def _check(path: Path, result: WarcVerification, records: _WarcRecords) -> None:
             if not reading.read:
                 raise UsageError(f"{path} is not a readable WARC file (no WARC record can be read at its start)")
             result.findings.extend(reading.problems(name, fh))
-    except UsageError:
-        raise
+    except ArchiverError:
+        raise  # not a WARC file; or the scratch file's failure (a full disk under TMPDIR), no damage in the file
     except Exception as e:
         if reading is None or not reading.read:
             raise UsageError(f"{path} is not a readable WARC file ({type(e).__name__}: "
@@ -121,37 +123,31 @@ def _check(path: Path, result: WarcVerification, records: _WarcRecords) -> None:
 
 
 class _WarcRecords(RecordTable):
-    """The file's records as its checks need them, and its revisits whose original is not known as
-    they are read (its payload held by an intact record read before, or, a revisit without a payload
-    digest, the record its WARC-Refers-To names read before): held in the database, in the order
-    `_revisits` names them, for when every record has been read."""
+    """The file's records as its checks need them, and its revisits (in the order read), whose
+    originals are looked for once every record has been read: the payload each stands for held by
+    an intact record, or, a revisit without a payload digest, the record its WARC-Refers-To names."""
+
+    room = ROOM_WARC
 
     def __init__(self) -> None:
-        super().__init__()
-        self.db.execute("CREATE TABLE revisits (first INTEGER, seq INTEGER, rid TEXT, payload TEXT, "
-                        "refers_to TEXT, uri TEXT, PRIMARY KEY (first, seq)) WITHOUT ROWID")
+        super().__init__(tables={"revisits": ("seq INTEGER PRIMARY KEY", "rid TEXT", "payload TEXT", "refers_to TEXT",
+                                              "uri TEXT")})
 
-    def add(self, rid: str, rec: BundleRecord) -> int:
-        first = super().add(rid, rec)
+    def add_record(self, rid: str, rec: BundleRecord) -> None:
+        super().add_record(rid, rec)
         fields = rec.line.split("\t")
-        if fields[1] == "revisit" and not _found(self, fields[5], rec.refers_to):
-            self.db.execute("INSERT INTO revisits VALUES (?, ?, ?, ?, ?, ?)",
-                            (first, self._seq, rid, fields[5], rec.refers_to, fields[2][:120]))
-        return first
+        if fields[1] == "revisit":
+            self.add("revisits", (self.count, rid, fields[5], rec.refers_to, fields[2][:120]))
 
     def revisits(self) -> Iterator[tuple[str, str, str, str]]:
-        """(record ID, payload digest, WARC-Refers-To, URI) of each revisit not known as read, in the order
-        of their IDs' first records."""
-        yield from self.db.execute("SELECT rid, payload, refers_to, uri FROM revisits ORDER BY first, seq")
-
-
-def _found(records: RecordTable, payload: str, refers_to: str) -> bool:
-    """Whether a revisit's original is among `records`: the payload it stands for (a digest as its
-    manifest line gives it) held by an intact record, or, without one, the record its WARC-Refers-To
-    names."""
-    if payload != "-":
-        return records.has_payload(payload)
-    return bool(refers_to) and refers_to in records
+        """(record ID, payload digest, WARC-Refers-To, URI) of each revisit whose original the file
+        does not hold, in the order of their IDs' first records, then as read."""
+        self._finish()
+        return self.query(
+            "SELECT v.rid, v.payload, v.refers_to, v.uri FROM revisits v WHERE NOT CASE WHEN v.payload != '-' "
+            "THEN EXISTS (SELECT 1 FROM records r WHERE r.payload = v.payload) ELSE v.refers_to != '' AND "
+            "EXISTS (SELECT 1 FROM records r WHERE r.rid = v.refers_to) END "
+            "ORDER BY (SELECT min(seq) FROM records r WHERE r.rid = v.rid), v.seq")
 
 
 class _Framing:
@@ -273,8 +269,6 @@ def _revisits(records: _WarcRecords, left_out: LeftOutList, result: WarcVerifica
     missing: list[str] = []
     more = 0  # missing past the first NAMED_RECORDS, counted
     for rid, payload, refers_to, uri in records.revisits():
-        if _found(records, payload, refers_to):
-            continue  # its original was read after it
         original = left_out.original_of(rid, refers_to)
         if original is not None:
             result.notes.append(left_out_revisit(name, rid, payload, original, left_out, NAMED_IN))

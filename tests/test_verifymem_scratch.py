@@ -1,0 +1,71 @@
+"""`archiver verify X.warc.gz` and `verify X.wacz` keep what they read of the records in a scratch
+SQLite file in the temporary folder (TMPDIR): a full disk there is named as that, the room it needs
+said, and never taken for damage in the file verified nor in an archive.db it does not touch."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.verify_memory import build_wacz, build_warc
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The CLI as a user runs it, with every SQLite file it opens limited to 100 pages (400 KB): what a
+# full disk under TMPDIR gives SQLite, without filling one.
+SMALL_DISK = """
+import sqlite3, sys
+_connect = sqlite3.connect
+def connect(*args, **kwargs):
+    db = _connect(*args, **kwargs)
+    db.execute("PRAGMA max_page_count = 100")
+    return db
+sqlite3.connect = connect
+sys.argv = ["archiver", *sys.argv[1:]]
+from archiver.cli import main
+main()
+"""
+
+
+def _cli(*args: str, tmpdir: Path, prelude: str | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", prelude, *args] if prelude else [sys.executable, "-m", "archiver.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmpdir)})
+
+
+def _warc(folder: Path, records: int) -> Path:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "fsync", lambda fd: None)  # what a crash would leave is no concern here
+        return build_warc(folder, records)
+
+
+@pytest.fixture(scope="module")
+def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bundles")
+    warc = _warc(folder / "warc", 6_000)
+    return {"warc": warc, "wacz": build_wacz(warc, folder / "bundle.wacz")}
+
+
+@pytest.mark.parametrize("kind", ["warc", "wacz"])
+def test_a_full_temporary_disk_is_named_with_the_room_needed(bundles: dict[str, Path], kind: str,
+                                                             tmp_path: Path) -> None:
+    done = _cli("verify", str(bundles[kind]), tmpdir=tmp_path, prelude=SMALL_DISK)
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    said = lines[0]
+    assert said.startswith("archiver: no space left on device writing the scratch file "), said
+    assert f"TMPDIR, {tmp_path}" in said and "needs about" in said and " MB" in said, said
+    # Neither the bundle's damage nor an archive.db's: the bundle is whole.
+    assert "archive.db" not in said and "damaged" not in said and done.stdout == "", (said, done.stdout)
+    assert list(tmp_path.iterdir()) == []  # the scratch file removed
+
+
+@pytest.mark.parametrize("kind", ["warc", "wacz"])
+def test_the_same_bundle_verifies_with_room(bundles: dict[str, Path], kind: str, tmp_path: Path) -> None:
+    done = _cli("verify", str(bundles[kind]), tmpdir=tmp_path)
+    assert done.returncode == 0 and done.stdout == "", (done.stdout, done.stderr)
+    assert list(tmp_path.iterdir()) == []
