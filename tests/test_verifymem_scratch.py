@@ -1,12 +1,17 @@
 """`archiver verify X.warc.gz` and `verify X.wacz` keep what they read of the records in a scratch
 SQLite file in the temporary folder (TMPDIR): a full disk there is named as that, the room it needs
-said, and never taken for damage in the file verified nor in an archive.db it does not touch."""
+said, and never taken for damage in the file verified nor in an archive.db it does not touch; and
+text of an index line that no encoding can write (a lone surrogate escaped in its JSON) is shown
+escaped, not a traceback."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -69,3 +74,37 @@ def test_the_same_bundle_verifies_with_room(bundles: dict[str, Path], kind: str,
     done = _cli("verify", str(bundles[kind]), tmpdir=tmp_path)
     assert done.returncode == 0 and done.stdout == "", (done.stdout, done.stderr)
     assert list(tmp_path.iterdir()) == []
+
+
+def _rewrap(wacz: Path, out: Path, extra_line: str) -> Path:
+    """The WACZ with `extra_line` appended to its index, datapackage.json's hashes made again."""
+    with zipfile.ZipFile(wacz) as zf:
+        entries = {name: zf.read(name) for name in zf.namelist() if not name.startswith("datapackage")}
+    entries["indexes/index.cdxj"] += extra_line.encode() + b"\n"
+    package = json.dumps({"profile": "data-package", "wacz_version": "1.1.1", "resources": [
+        {"name": Path(name).name, "path": name, "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
+         "bytes": len(data)} for name, data in entries.items()]}).encode()
+    digest = json.dumps({"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package).hexdigest()})
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(zipfile.ZipInfo(name), data, compress_type=zipfile.ZIP_STORED)
+        zf.writestr("datapackage.json", package)
+        zf.writestr("datapackage-digest.json", digest)
+    return out
+
+
+def test_an_index_line_naming_a_lone_surrogate_is_named_escaped(tmp_path: Path) -> None:
+    wacz = build_wacz(_warc(tmp_path / "warc", 20), tmp_path / "plain.wacz")
+    line = 'zzz,example)/ 20240101000000 {"url": "https://example.zzz/\\udfff", "filename": "\\ud800", ' \
+           '"offset": 0, "length": 10}'
+    odd = _rewrap(wacz, tmp_path / "odd.wacz", line)
+    shown = _cli("verify", str(odd), tmpdir=tmp_path)
+    assert shown.returncode == 1 and "Traceback" not in shown.stderr, shown.stderr
+    assert shown.stdout.splitlines() == [
+        "index\tindexes/index.cdxj:11\thttps://example.zzz/\\udfff at offset 0 of archive/\\ud800, where no record "
+        "starts"], shown.stdout
+    as_json = _cli("verify", str(odd), "--format", "json", tmpdir=tmp_path)
+    assert as_json.returncode == 1 and "Traceback" not in as_json.stderr, as_json.stderr
+    problems = json.loads(as_json.stdout)["problems"]
+    assert [p["detail"] for p in problems] == [
+        "https://example.zzz/\\udfff at offset 0 of archive/\\ud800, where no record starts"]

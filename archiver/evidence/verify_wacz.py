@@ -88,8 +88,22 @@ class Finding:
     path: str
     detail: str
 
+    def __post_init__(self) -> None:
+        # Text read from the bundle (an index line's JSON may escape a lone surrogate, "\\ud800") as
+        # it can be written out: such a character escaped, as in the JSON.
+        self.path, self.detail = _writable(self.path), _writable(self.detail)
+
     def __str__(self) -> str:
         return f"{self.path}: {self.kind}: {self.detail}"
+
+
+def _writable(text: str) -> str:
+    """`text` with what UTF-8 cannot encode (a lone surrogate) written as its escape, `\\ud800`."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 @dataclass
