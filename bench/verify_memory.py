@@ -10,8 +10,9 @@ the export's own indexer, and the datapackage.json and digest that vouch for the
 Each file is then verified in a child process (`verify_path`, what `archiver verify` runs) by this
 checkout's code and, with `--before DIR` (a checkout of an earlier commit), by that one's: the child's
 peak RSS (`ru_maxrss`, from wait4), its RSS once the code is imported (so what verifying added can be
-told apart), the seconds verifying took and the child's CPU seconds (on a shared machine the first
-varies with the others' load). Ratios before / now.
+told apart), the seconds verifying took and the CPU seconds (user and system) the child spent in
+`verify_path` alone, imports excluded, from getrusage around it (on a shared machine the seconds vary
+with the others' load, the CPU seconds much less). Ratios before / now.
 """
 
 from __future__ import annotations
@@ -29,10 +30,14 @@ sys.path.insert(0, str(ROOT))
 
 # The child: import the code under test from the checkout given, note the RSS, verify, say what came of it.
 CHILD = r"""
-import json, sys, time
+import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
 from archiver.evidence.verify_wacz import verify_path
+
+def cpu_seconds():
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
 
 def rss_kib():
     with open("/proc/self/status") as fh:
@@ -42,11 +47,11 @@ def rss_kib():
     return 0
 
 imported = rss_kib()
-start = time.perf_counter()
+start, cpu_start = time.perf_counter(), cpu_seconds()
 result = verify_path(Path(sys.argv[2]))
-took = time.perf_counter() - start
+took, cpu = time.perf_counter() - start, cpu_seconds() - cpu_start
 doc = result.to_dict()
-print(json.dumps({"imported_kib": imported, "seconds": took, "verified": doc["verified"],
+print(json.dumps({"imported_kib": imported, "seconds": took, "cpu": cpu, "verified": doc["verified"],
                   "records": doc.get("records"), "problems": len(doc["problems"]), "notes": len(doc["notes"])}))
 """
 
@@ -117,8 +122,7 @@ def run_child(code: Path, target: Path) -> dict[str, float]:
         said = Path(str(target) + ".stderr").read_text(errors="replace").strip()[-800:]
         sys.exit(f"verify of {target.name} by {code} failed (status {status}): {said}")
     doc = json.loads(out.decode().strip().splitlines()[-1])
-    doc["peak_kib"] = usage.ru_maxrss  # KiB on Linux
-    doc["cpu"] = usage.ru_utime + usage.ru_stime  # the whole child's, imports included
+    doc["peak_kib"] = usage.ru_maxrss  # KiB on Linux (the CPU seconds are the child's own, of verifying alone)
     return doc
 
 
