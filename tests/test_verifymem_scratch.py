@@ -108,3 +108,52 @@ def test_an_index_line_naming_a_lone_surrogate_is_named_escaped(tmp_path: Path) 
     problems = json.loads(as_json.stdout)["problems"]
     assert [p["detail"] for p in problems] == [
         "https://example.zzz/\\udfff at offset 0 of archive/\\ud800, where no record starts"]
+
+
+# The CLI with the scratch folder not made: `mkdtemp` failing as a full disk fails it (ENOSPC), or
+# as Python fails when none of the temporary folders it tries is writable (FileNotFoundError).
+NO_FOLDER = """
+import errno, sys, tempfile
+how = sys.argv[1]
+def fail(*args, **kwargs):
+    if how == "enospc":
+        raise OSError(errno.ENOSPC, "No space left on device", "/full/archiver-scratch-x")
+    raise FileNotFoundError(errno.ENOENT, "No usable temporary directory found in ['/full']")
+tempfile.mkdtemp = fail
+if how == "none":
+    tempfile.gettempdir = fail
+sys.argv = ["archiver", *sys.argv[2:]]
+from archiver.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("how", ["enospc", "none"])
+def test_a_scratch_folder_that_cannot_be_made_is_named_in_one_line(bundles: dict[str, Path], how: str,
+                                                                   tmp_path: Path) -> None:
+    """Its folder not made, the scratch store's failure was no line of verify's: an internal
+    error's traceback hint, or the archive's full-disk line telling the user to run verify."""
+    done = _cli(how, "verify", str(bundles["wacz"]), tmpdir=tmp_path, prelude=NO_FOLDER)
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1 and len(lines) == 1 and done.stdout == "", done.stderr
+    said = lines[0]
+    assert "internal error" not in said and "archiver verify" not in said, said
+    if how == "enospc":
+        assert said.startswith("archiver: no space left on device writing a scratch file (in the temporary folder, "
+                               "TMPDIR, "), said
+    else:
+        assert said.startswith("archiver: cannot use a scratch file (in the temporary folder, TMPDIR, "), said
+        assert "No usable temporary directory" in said, said
+
+
+def test_every_text_of_the_json_result_can_be_written() -> None:
+    """A note or a timestamp's capture read from the bundle (evidence/timestamps.json may escape a
+    lone surrogate, valid JSON) made `verify --format json` end in a traceback: only problems were
+    made writable."""
+    from archiver.evidence.verify_wacz import WaczVerification
+
+    result = WaczVerification(path="odd\ud800.wacz", anchored=False)
+    result.notes.append("capture \ud800x (owner): a note")
+    written = json.dumps(result.to_dict(), ensure_ascii=False).encode("utf-8")
+    assert json.loads(written)["notes"] == ["capture \\ud800x (owner): a note"]
+    assert json.loads(written)["path"] == "odd\\ud800.wacz"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import re
 import zipfile
 import zlib
@@ -106,6 +107,17 @@ def _writable(text: str) -> str:
     return text
 
 
+def _all_writable(value: Any) -> Any:
+    """`value` (JSON's kinds) with every text in it `_writable`."""
+    if isinstance(value, str):
+        return _writable(value)
+    if isinstance(value, dict):
+        return {_all_writable(k): _all_writable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_all_writable(v) for v in value]
+    return value
+
+
 @dataclass
 class Stamp:
     """A timestamp token that checked."""
@@ -179,11 +191,14 @@ class WaczVerification:
         return "; ".join(parts) + "."
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "verified": self.ok, "files": self.files, "hash": self.hash,
+        """The result as JSON can hold it, text read from the bundle (a timestamp's capture, a note)
+        made writable as `Finding`'s is."""
+        result: dict[str, Any] = _all_writable({"path": self.path, "verified": self.ok, "files": self.files, "hash": self.hash,
                 "signature": self.signature, "timestamps": [asdict(s) for s in self.stamps],
                 "captures": self.captures, "problems": [asdict(f) for f in self.findings],
                 "notes": self.notes, "unchecked_timestamps": self.unchecked, "unstamped_records": self.unstamped, "left_out_records": self.left_out,
-                "ca_bundle": self.anchored, "proven": self.sentence()}
+                "ca_bundle": self.anchored, "proven": self.sentence()})
+        return result
 
 
 def verify_wacz(path: Path, *, roots: Sequence[x509.Certificate] | None = None) -> WaczVerification:
@@ -992,7 +1007,7 @@ class RecordTable(Scratch):
 
         try:
             super().__init__({**_TABLES, **(tables or {})})
-        except sqlite3.Error as e:
+        except (sqlite3.Error, OSError) as e:  # (OSError: its folder not made, or no temporary folder usable)
             raise _scratch_failed(e, None, f"some {self.room} bytes a record") from None
         self.keep = keep
         self.count = 0  # records read (those with a WARC-Record-ID)
@@ -1201,13 +1216,20 @@ def _scratch_failed(e: Exception | None, path: Path | None, needed: str) -> Arch
     """The one-line error for the scratch file at `path` (None: one not made yet) failing: DiskFull
     for a full disk (`e` None, or SQLite's own "full"), naming the temporary folder and the room
     `needed`."""
+    import errno
     import tempfile
 
     from archiver.index.sqlite.damage import is_full
 
-    folder = path.parent.parent if path is not None else Path(tempfile.gettempdir())
+    if path is not None:
+        folder: Path | str = path.parent.parent
+    else:
+        try:
+            folder = Path(tempfile.gettempdir())
+        except OSError:  # none of the folders Python tries is writable (a full disk among the reasons)
+            folder = os.environ.get("TMPDIR") or "/tmp"
     name = f"the scratch file {path}" if path is not None else "a scratch file"
-    if e is None or is_full(e):
+    if e is None or is_full(e) or (isinstance(e, OSError) and e.errno == errno.ENOSPC):
         return DiskFull(f"no space left on device writing {name} (in the temporary folder, TMPDIR, "
                         f"{folder}): verifying needs {needed}; free some space there, or point TMPDIR at a "
                         "larger disk, and run again")
