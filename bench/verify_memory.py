@@ -83,14 +83,20 @@ def build_wacz(warc: Path, out: Path) -> Path:
     """A WACZ of the WARC: the WARC stored, its CDXJ index made by the export's own indexer
     (archiver/export/cdxj.py), and the datapackage.json and datapackage-digest.json that vouch for
     them (no pages, no signature: what is verified of each record is all there)."""
-    import hashlib
-    import zipfile
 
     from archiver.export.cdxj import cdxj_index
 
     with warc.open("rb") as fh:
         index = cdxj_index(fh, warc.name)
-    entries = {f"archive/{warc.name}": warc.read_bytes(), "indexes/index.cdxj": index}
+    return write_wacz({f"archive/{warc.name}": warc.read_bytes(), "indexes/index.cdxj": index}, out)
+
+
+def write_wacz(entries: dict[str, bytes], out: Path) -> Path:
+    """A WACZ at `out` of `entries` (path in the zip -> bytes), its datapackage.json listing each
+    with its hash and size, and datapackage-digest.json that file's hash."""
+    import hashlib
+    import zipfile
+
     package = json.dumps({"profile": "data-package", "wacz_version": "1.1.1", "resources": [
         {"name": Path(name).name, "path": name, "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
          "bytes": len(data)} for name, data in entries.items()]}).encode()

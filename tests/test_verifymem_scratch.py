@@ -6,7 +6,6 @@ escaped, not a traceback."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.verify_memory import build_wacz, build_warc
+from bench.verify_memory import build_wacz, build_warc, write_wacz
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,16 +80,7 @@ def _rewrap(wacz: Path, out: Path, extra_line: str) -> Path:
     with zipfile.ZipFile(wacz) as zf:
         entries = {name: zf.read(name) for name in zf.namelist() if not name.startswith("datapackage")}
     entries["indexes/index.cdxj"] += extra_line.encode() + b"\n"
-    package = json.dumps({"profile": "data-package", "wacz_version": "1.1.1", "resources": [
-        {"name": Path(name).name, "path": name, "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
-         "bytes": len(data)} for name, data in entries.items()]}).encode()
-    digest = json.dumps({"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package).hexdigest()})
-    with zipfile.ZipFile(out, "w") as zf:
-        for name, data in entries.items():
-            zf.writestr(zipfile.ZipInfo(name), data, compress_type=zipfile.ZIP_STORED)
-        zf.writestr("datapackage.json", package)
-        zf.writestr("datapackage-digest.json", digest)
-    return out
+    return write_wacz(entries, out)
 
 
 def test_an_index_line_naming_a_lone_surrogate_is_named_escaped(tmp_path: Path) -> None:
