@@ -452,12 +452,13 @@ class PostCapturer:
         # words settle nothing), a re-check renders it whatever the probe alone suggests, and keeps
         # that render as a capture.
         decided_by_render = check.render_decides is not None and check.render_decides(probe)
-        held = self.index.post_status(key) if recheck else None  # what the re-check finds changed, or not
+        known = self.index.post_status(key)  # the status held, if any (read once)
+        held = known if recheck else None  # what the re-check finds changed, or not
         # The post as held, read once for both comparisons: re-checked, or captured again through an
         # article (`--recapture`) once a check of it was made (a post new to the archive holds only
         # what its article said).
         held_post = (self.index.get_post(key) if not network_failed and (
-            recheck or (post.post_id and self.index.post_status(key) is not None)) else None)
+            recheck or (post.post_id and known is not None)) else None)
         # An answer whose author is another account than the one that wrote the held post (another
         # DID, another account ID) is no word on the held post, as an answer about another post is
         # not: nothing of it is stored (its handle, words, data), nothing rendered, and the post
@@ -465,8 +466,8 @@ class PostCapturer:
         another = self._another_account(check, held_post, probe) if held_post is not None and post.post_id else None
         if another is not None:
             self.index.add_records(None, batch.records, post_key=key)
-            if (kept := self.index.post_status(key)) is not None:
-                return self._not_checked(key, platform, url, kept, reason=f"no usable answer: {another}",
+            if known is not None:
+                return self._not_checked(key, platform, url, known, reason=f"no usable answer: {another}",
                                          network_failed=False)
             self.index.observe(key, "unavailable", detail=f"no usable answer: {another}")
             return PostOutcome(key, platform, url, "unavailable", reason=f"no usable answer: {another}")
