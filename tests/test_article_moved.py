@@ -24,13 +24,8 @@ URL = f"https://news.example{PATH}"
 OTHER_PATH = "/2024/03/10453/bridge-reopens.html"
 
 
-def _html(title: str, *tweets: site.Tweet) -> str:
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head><body><h1>{title}</h1>"
-            + "".join(pages.blockquote_html(t) for t in tweets) + "</body></html>")
-
-
 def _other_site(_req: Request, _state: SiteState) -> Response:
-    return text(200, _html("Another site's front page", site.TWEET_VIDEO))
+    return text(200, pages.tweets_page("Another site's front page", site.TWEET_VIDEO))
 
 
 def _article_rows(archive: Path) -> list[tuple[str, str, str | None]]:
@@ -54,9 +49,9 @@ def test_a_held_article_that_now_redirects_elsewhere_is_recorded_as_gone(
         tmp_path: Path, to: str, page: str | None, why: str) -> None:
     archive = tmp_path / "archive"
     with FakeWeb(tmp_path / "web", handlers={"courier.example": _other_site}) as web:
-        web.set_state(("article", PATH), _html("Council vote", site.TWEET_PHOTO))
+        web.set_state(("article", PATH), pages.tweets_page("Council vote", site.TWEET_PHOTO))
         if page is not None:  # what the redirect leads to, on the article's site: a page citing another post
-            web.set_state(("article", page), _html("Elsewhere", site.TWEET_VIDEO))
+            web.set_state(("article", page), pages.tweets_page("Elsewhere", site.TWEET_VIDEO))
         first = cli(web, "archive", URL, archive=archive)
         assert first.returncode == 0, first.stderr
         web.set_state(("article", PATH), None)
@@ -85,7 +80,7 @@ def test_a_held_article_that_now_redirects_elsewhere_is_recorded_as_gone(
 
 
 def _moved_site(_req: Request, _state: SiteState) -> Response:
-    return text(200, _html("Council vote", site.TWEET_PHOTO))
+    return text(200, pages.tweets_page("Council vote", site.TWEET_PHOTO))
 
 
 @pytest.mark.parametrize("to", [
@@ -101,10 +96,10 @@ def test_a_held_article_that_redirects_to_its_own_new_address_is_not_gone(tmp_pa
     archive = tmp_path / "archive"
     moved = to.split("example", 1)[1]
     with FakeWeb(tmp_path / "web", handlers={"m.news.example": news, "courier.example": _moved_site}) as web:
-        web.set_state(("article", PATH), _html("Council vote", site.TWEET_PHOTO))
+        web.set_state(("article", PATH), pages.tweets_page("Council vote", site.TWEET_PHOTO))
         assert cli(web, "archive", URL, archive=archive).returncode == 0
         web.set_state(("article", PATH), None)
-        web.set_state(("article", moved), _html("Council vote", site.TWEET_PHOTO))
+        web.set_state(("article", moved), pages.tweets_page("Council vote", site.TWEET_PHOTO))
         web.set_state(("redirect", PATH), to)
         again = cli(web, "archive", URL, "--format", "json", archive=archive)
     assert again.returncode == 0, again.stderr
@@ -123,7 +118,7 @@ def test_a_held_article_redirected_to_a_page_that_answers_an_error_names_the_red
         tmp_path: Path, to: str, why: str, now: str) -> None:
     archive = tmp_path / "archive"
     with FakeWeb(tmp_path / "web") as web:
-        web.set_state(("article", PATH), _html("Council vote", site.TWEET_PHOTO))
+        web.set_state(("article", PATH), pages.tweets_page("Council vote", site.TWEET_PHOTO))
         assert cli(web, "archive", URL, archive=archive).returncode == 0
         web.set_state(("article", PATH), None)
         web.set_state(("redirect", PATH), to)  # its address answers 302; where it leads, 404

@@ -22,11 +22,6 @@ PATH = "/2024/03/10452/council-vote.html"
 URL = f"https://news.example{PATH}"
 
 
-def _html(title: str, *tweets: site.Tweet) -> str:
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head><body><h1>{title}</h1>"
-            + "".join(pages.blockquote_html(t) for t in tweets) + "</body></html>")
-
-
 def _rows(archive: Path) -> tuple[list[str], list[tuple[str, str, str, str | None]]]:
     """The articles held, and each article capture as (article, address captured, status, error)."""
     with sqlite3.connect(archive / "archive.db") as db:
@@ -45,12 +40,12 @@ def test_a_held_article_redirected_to_its_own_new_address_stays_one_article(tmp_
     archive = tmp_path / "archive"
     moved = to.split(".example", 1)[1]
     with FakeWeb(tmp_path / "web", handlers={"amp.news.example": news, "m.news.example": news}) as web:
-        web.set_state(("article", PATH), _html("Council vote", site.TWEET_PHOTO))
+        web.set_state(("article", PATH), pages.tweets_page("Council vote", site.TWEET_PHOTO))
         first = cli(web, "archive", URL, archive=archive)
         assert first.returncode == 0, first.stderr
         # It moved, and cites one more post there.
         web.set_state(("article", PATH), None)
-        web.set_state(("article", moved), _html("Council vote", site.TWEET_PHOTO, site.TWEET_VIDEO))
+        web.set_state(("article", moved), pages.tweets_page("Council vote", site.TWEET_PHOTO, site.TWEET_VIDEO))
         web.set_state(("redirect", PATH), to)
         again = cli(web, "archive", URL, "--format", "json", archive=archive)
         # Read again, unchanged at its new address: nothing new to capture.
@@ -87,8 +82,8 @@ def test_a_held_article_redirected_to_its_days_listing_is_not_merged_with_it(tmp
     url, listing = f"https://news.example{path}", "https://news.example/articles/20240310/"
     archive = tmp_path / "archive"
     with FakeWeb(tmp_path / "web") as web:
-        web.set_state(("article", path), _html("Council vote", site.TWEET_PHOTO))
-        web.set_state(("article", "/articles/20240310/"), _html("The day's news", site.TWEET_VIDEO))
+        web.set_state(("article", path), pages.tweets_page("Council vote", site.TWEET_PHOTO))
+        web.set_state(("article", "/articles/20240310/"), pages.tweets_page("The day's news", site.TWEET_VIDEO))
         assert cli(web, "archive", url, archive=archive).returncode == 0
         web.set_state(("article", path), None)
         web.set_state(("redirect", path), listing)

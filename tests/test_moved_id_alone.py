@@ -24,11 +24,6 @@ PATH = "/2024/05/03/river-flood"
 URL = f"https://news.example{PATH}"
 
 
-def _html(title: str, *tweets: site.Tweet) -> str:
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head><body><h1>{title}</h1>"
-            + "".join(pages.blockquote_html(t) for t in tweets) + "</body></html>")
-
-
 @pytest.mark.parametrize(("to_path", "why"), [
     ("/article/8812345", ID_ALONE),
     ("/2024/05/03/river-flood-live", WORDS_KEPT),  # the article renamed, or its story's live blog
@@ -37,10 +32,10 @@ def test_a_redirect_the_addresses_cannot_tell_is_recorded_as_untold(tmp_path: Pa
     to = f"https://news.example{to_path}"
     archive = tmp_path / "archive"
     with FakeWeb(tmp_path / "web") as web:
-        web.set_state(("article", PATH), _html("River flood", site.TWEET_PHOTO))
+        web.set_state(("article", PATH), pages.tweets_page("River flood", site.TWEET_PHOTO))
         assert cli(web, "archive", URL, archive=archive).returncode == 0
         web.set_state(("article", PATH), None)
-        web.set_state(("article", to_path), _html("Some page", site.TWEET_VIDEO))
+        web.set_state(("article", to_path), pages.tweets_page("Some page", site.TWEET_VIDEO))
         web.set_state(("redirect", PATH), to)
         again = cli(web, "archive", URL, "--format", "json", archive=archive)
     assert again.returncode == 1, again.stderr

@@ -179,20 +179,27 @@ def test_a_recheck_finding_a_live_post_s_words_changed_captures_the_new_words(ba
     assert "this afternoon (corrected)" in after["text"] and len(after["captures"]) == 2, after
 
 
+def _runs_with_author_renamed(base: Any, name: str, *, runs: int) -> tuple[Path, str, str, list[Any]]:
+    """A copy of the base archive (`name`), and `runs` scheduled runs over it re-checking every post
+    while the platform names the held video tweet's author `mei_hydrology`: (copy, the tweet's key,
+    its author's handle as held, each run's result)."""
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / name)
+    web.set_state(("screen_name", site.TWEET_VIDEO.id), "mei_hydrology")
+    try:
+        done = [cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
+                for _ in range(runs)]
+    finally:
+        web.set_state(("screen_name", site.TWEET_VIDEO.id), None)
+    return copy, f"twitter:{site.TWEET_VIDEO.id}", site.TWEET_VIDEO.user.screen_name, done
+
+
 def test_a_recheck_finding_the_author_renamed_records_the_new_handle_and_captures_again(base: Any) -> None:
     """The author of a held tweet took another handle since its capture: the re-check stores the
     handle the platform now gives (lookup finds the post under it), captures the post again, and says
     why; the next re-check, finding the handle held, captures nothing."""
-    web, archive, seeds, _r, tmp = base
-    copy = _copy(archive, tmp / "renamed")
-    key = f"twitter:{site.TWEET_VIDEO.id}"
-    old = site.TWEET_VIDEO.user.screen_name
-    web.set_state(("screen_name", site.TWEET_VIDEO.id), "mei_hydrology")
-    try:
-        r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
-        again = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
-    finally:
-        web.set_state(("screen_name", site.TWEET_VIDEO.id), None)
+    web = base[0]
+    copy, key, old, (r, again) = _runs_with_author_renamed(base, "renamed", runs=2)
     assert r.returncode == 0, r.stderr
     results = {p["key"]: p for p in json.loads(r.stdout)["results"]}
     post = results[key]
@@ -210,15 +217,8 @@ def test_a_post_whose_author_was_renamed_is_still_found_by_the_handle_its_articl
     article prints) still finds the post, shown under its handle now with the old one among its
     former handles; `show` lists it, an export by the old handle holds the post, and a reindex from
     the WARCs gives the former handle back."""
-    web, archive, seeds, _r, tmp = base
-    copy = _copy(archive, tmp / "renamed-old")
-    key = f"twitter:{site.TWEET_VIDEO.id}"
-    old = site.TWEET_VIDEO.user.screen_name
-    web.set_state(("screen_name", site.TWEET_VIDEO.id), "mei_hydrology")
-    try:
-        r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--format", "json", archive=copy)
-    finally:
-        web.set_state(("screen_name", site.TWEET_VIDEO.id), None)
+    web, tmp = base[0], base[4]
+    copy, key, old, (r,) = _runs_with_author_renamed(base, "renamed-old", runs=1)
     assert r.returncode == 0, r.stderr
 
     def by_old_handle() -> dict[str, Any]:

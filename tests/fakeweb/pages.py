@@ -74,6 +74,12 @@ def _page(title: str, body: str, head_extra: str = "") -> str:
     )
 
 
+def tweets_page(title: str, *tweets: site.Tweet) -> str:
+    """A bare page titled `title` embedding `tweets` (a page a held article's address may lead to)."""
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head><body><h1>{title}</h1>"
+            + "".join(blockquote_html(t) for t in tweets) + "</body></html>")
+
+
 def article_html(article: site.Article) -> str:
     """One news article with its embeds."""
     parts: list[str] = []
