@@ -94,3 +94,20 @@ def test_a_deep_page_from_bytes_is_still_capped(monkeypatch: pytest.MonkeyPatch)
     (post,) = detect(doc)
     assert (post.key, post.kind, post.handle) == ("twitter:20", "embedded", "jack")
     assert isinstance(parsed[0], str) and parsed[0].count("<div>") <= LIMIT
+
+
+def test_short_links_of_every_platform_found_from_bytes_past_an_embed_s_own() -> None:
+    # The embed's own t.co link comes first in the page and is accounted for by the embed: the
+    # other platforms' bare short links after it must still lead the walk to the text.
+    tweet = TWEET.replace("</p>", ' <a href="https://t.co/AbCd1234">pic.twitter.com/AbCd1234</a></p>')
+    page = (f"<html><body>{tweet}<p>Seen at https://www.reddit.com/r/pics/s/AbCdEf1234, vm.tiktok.com/ZMabc123"
+            " and www.facebook.com/share/p/Xy12345Z.</p></body></html>")
+    doc = document_from_bytes("shares.html", page.encode())
+    assert doc.utf8
+    rows = _rows(doc)
+    assert [(r["platform"], r["kind"], r["links"]) for r in rows if r["kind"] == "shortlink"] == [
+        ("tiktok", "shortlink", ["vm.tiktok.com/ZMabc123"]),
+        ("facebook", "shortlink", ["www.facebook.com/share/p/Xy12345Z"]),
+        ("reddit", "shortlink", ["https://www.reddit.com/r/pics/s/AbCdEf1234"]),
+    ]
+    assert rows == _rows(Document(source="shares.html", text=page, is_html=True))

@@ -179,28 +179,64 @@ def posts_in_tree(tree: LexborHTMLParser, html: str, source: str, *, raw: bytes 
 
 
 def _raw_shortlink_codes(html: str, raw: bytes | None = None) -> set[tuple[str, str]]:
-    """(platform, code) of every short link in the raw page (one regex pass per platform, after one
-    pass for all of them over the bytes finds any)."""
-    if raw is not None and _ANY_RAW_HINT is not None and _ANY_RAW_HINT.search(raw) is None:
-        return set()
-    return {(name, code) for name, shortlinks in SHORTENERS for code in shortlinks.codes_in_page(html, raw)}
+    """(platform, code) of every short link in the raw page: one regex of every platform's hint over
+    the bytes tells whose links may be there (most pages: nobody's), then one regex pass over the
+    text for each of those platforms only."""
+    if raw is None or _RAW_HINTS is None:
+        return {(name, code) for name, shortlinks in SHORTENERS for code in shortlinks.codes_in_page(html, raw)}
+    hinted = _hinted(raw)
+    return {(name, code) for i, (name, shortlinks) in enumerate(SHORTENERS) if i in hinted
+            for code in shortlinks.codes_in_page(html)}
 
 
-def _any_raw_hint() -> re.Pattern[bytes] | None:
-    """Every platform's `ShortLinks.raw_hint` as one regex, or None when one has none.
+def _hinted(raw: bytes) -> set[int]:
+    """The indices in SHORTENERS of the platforms whose `ShortLinks.raw_hint` finds something in
+    `raw`, in one regex per platform found at most (a page of a thousand t.co links is not read link
+    by link): each search looks for the hints of the platforms not found yet, from where the one
+    before found a hint (another platform's may match there too), so none is passed over."""
+    found: set[int] = set()
+    at = 0
+    while len(found) < len(SHORTENERS):
+        hit = _hints_regex(frozenset(found)).search(raw, at)
+        if hit is None:
+            break
+        name = hit.lastgroup  # the group after the hint found (its own groups, if any, close before it)
+        assert name is not None
+        found.add(int(name[2:]))
+        at = hit.start()
+    return found
 
-    Each hint is searched for over the whole page, some 40 us for an article page, as long as a
-    fifth of parsing it per platform; one regex of them all costs what one does, when the hints
-    share their first bytes (t.co's, TikTok's and Reddit's all start with the literal `.co`, which
-    the regex engine then jumps between as `bytes.find` would). Most pages hold none.
-    """
-    hints = [s.raw_hint for _name, s in SHORTENERS]
-    if not hints or any(h is None for h in hints):
-        return None
-    return re.compile(b"|".join(b"(?:" + h.pattern + b")" for h in hints if h is not None))
+
+_HINT_REGEXES: dict[frozenset[int], re.Pattern[bytes]] = {}
 
 
-_ANY_RAW_HINT = _any_raw_hint()
+def _hints_regex(without: frozenset[int]) -> re.Pattern[bytes]:
+    """One regex of the `raw_hint`s of the platforms in SHORTENERS not in `without`, each followed
+    by an empty group named after its index: the last group a match closes names its platform
+    (cached: a few platforms make a few combinations).
+
+    One regex of them all costs what one of them does, when the hints share their first bytes
+    (t.co's, TikTok's and Reddit's all start with the literal `.co`, which the regex engine then
+    jumps between as `bytes.find` would); a search per platform over the whole page costs some 40 us
+    for an article page, as long as a fifth of parsing it. The groups come after the hints: a group
+    around each would hide their common first bytes from the regex compiler, and the search would
+    try every position of the page (dozens of times slower)."""
+    found = _HINT_REGEXES.get(without)
+    if found is None:
+        assert _RAW_HINTS is not None
+        found = _HINT_REGEXES[without] = re.compile(b"|".join(
+            b"(?:%s)(?P<_h%d>)" % (hint.pattern, i) for i, hint in enumerate(_RAW_HINTS) if i not in without))
+    return found
+
+
+def _raw_hints() -> tuple[re.Pattern[bytes], ...] | None:
+    """Every platform's `ShortLinks.raw_hint`, when each has one written as a plain bytes regex (its
+    pattern can be joined with the others' as it is); else None: each platform searches on its own."""
+    hints = tuple(s.raw_hint for _name, s in SHORTENERS if s.raw_hint is not None and not s.raw_hint.flags)
+    return hints if SHORTENERS and len(hints) == len(SHORTENERS) else None
+
+
+_RAW_HINTS = _raw_hints()
 
 
 def _codes_in(posts: list[Post]) -> set[tuple[str, str]]:
