@@ -494,3 +494,11 @@ def test_a_flattened_tweet_s_wrapped_date_link_gives_its_status_id() -> None:
                  '1856300000000000000">November 12, 2024</a></p></article>')
     assert [(p.kind, p.evidence, p.post_id, p.handle) for p in posts] == [
         ("embedded", "text-signature", "1856300000000000000", "PorthavenPort")]
+
+
+@pytest.mark.parametrize("gap", ["&#9;", "&#10;", "\n", "\r\n"])
+def test_a_link_whose_tab_or_line_break_after_its_first_slash_makes_it_scheme_relative_is_read(gap: str) -> None:
+    # A browser drops tabs and line breaks inside an address: `/<tab>/host/...` is `//host/...`.
+    posts = html(f'<p><a href="/{gap}/twitter.com/jack/status/20">a tweet</a> <a href="/about">us</a>'
+                 f' <a href="#top">top</a> <a href="mailto:x@twitter.com">mail</a></p>')
+    assert rows(posts) == [("linked", "twitter", "20", "a[href]")]

@@ -299,6 +299,12 @@ class _Walker:
                 # those are looked for only in the links that may be posts, and in a host first
                 # seen (`_host_relevance`).
                 if href and href[:4] != "http" and href[:2] != "//":
+                    # A third of the links: /path, #anchor, mailto:. A first character that is
+                    # neither trimmed (no space or control) nor an h or a slash stays first once
+                    # trimmed; a slash stays one alone unless a tab or a line break follows it.
+                    first = href[0]
+                    if first > " " and (first not in "hH/" or first == "/" and href[1:2] not in _SLASH_AFTER_TRIM):
+                        continue
                     href = trim_url(href)
                     if href[:2] != "//" and href[:4].lower() != "http":
                         continue
@@ -568,6 +574,8 @@ _SCRIPTS = "script" if _EVERY_SCRIPT else ", ".join((
     'script[type]:not([type=""])' + "".join(f':not([type="{t}" i])' for t in sorted(_PLAIN_JS) if t),
     *(f"script[{name}]" for name in _SCRIPT_MARKERS),
 ))
+# What may follow a link's first slash and make it `//` once the link is trimmed (`trim_url`).
+_SLASH_AFTER_TRIM = frozenset({"/", "\t", "\n", "\r"})
 # `_BROKEN`: the scheme and host hold a tab or a line break, to be read without them (`_broken_link`).
 _PLATFORM, _SHORT, _OTHER, _BROKEN = 1, 2, 3, 4
 _HOST_RELEVANCE: dict[str, int] = {}
