@@ -328,9 +328,9 @@ def recaptured(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def _first_at_or_after(cdxj: bytes, url: str, ts: str) -> dict[str, Any]:
-    """The CDXJ entry ReplayWeb.page opens for `url` at `ts`: the URL's first response or revisit
-    whose 14-digit time is at or after `ts` (to the second), entries of one second in the CDXJ's
-    order; its time as `cdxj_ts`."""
+    """The CDXJ entry ReplayWeb.page opens for `url` at `ts` to the second (a replay URL's 14 digits):
+    the URL's first response or revisit whose time (to the millisecond where the line gives it) is at
+    or after it, in the CDXJ's order; its time as `cdxj_ts`."""
     want = _second(ts)
     entries = sorted(((line.split(" ", 2)[1], json.loads(line.split(" ", 2)[2]))
                       for line in cdxj.decode().splitlines() if line.strip()), key=lambda e: e[0])
@@ -369,9 +369,9 @@ def test_each_page_opens_its_own_capture_of_a_url_captured_twice(recaptured: Any
     (article,) = [p for p in pages if p["url"] == site.ARTICLE_WIRE.url]
     assert article["ts"] == page_records[article_records[0]][1]  # the capture that shows the post: the first
     assert (package["mainPageUrl"], package["mainPageDate"]) == (site.ARTICLE_WIRE.url, article["ts"])
-    # What ReplayWeb.page opens at each page's time is that capture's own page record, or (the
-    # CDXJ's times being seconds, and same-second entries taken in its order) one of the same
-    # second holding the same payload: what the reader sees is that capture's page either way.
+    # What ReplayWeb.page opens at each page's time (to the second, as its replay URL gives it) is
+    # that capture's own page record, or one of the same second holding the same payload: what the
+    # reader sees is that capture's page either way.
     ids, digests = {}, {}
     it = ArchiveIterator(io.BytesIO(warc))
     for rec in it:
@@ -381,5 +381,135 @@ def test_each_page_opens_its_own_capture_of_a_url_captured_twice(recaptured: Any
     for page, rid in [*zip(embeds, embed_records), (article, article_records[0])]:
         entry = _first_at_or_after(cdxj, page["url"], page["ts"])
         opened = ids[int(entry["offset"])]
-        assert opened == rid or (digests[opened] == digests[rid] and entry["cdxj_ts"] == _second(page["ts"])), (
+        assert opened == rid or (digests[opened] == digests[rid] and entry["cdxj_ts"][:14] == _second(page["ts"])), (
             page, entry)
+
+
+def _warc_records(wacz: Path) -> list[dict[str, Any]]:
+    """Each record of the bundle's WARC: type, URL, date, what a revisit refers to, payload digest, offset."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with zipfile.ZipFile(wacz) as zf:
+        warc = zf.read("archive/data.warc.gz")
+    found = []
+    it = ArchiveIterator(io.BytesIO(warc))
+    for rec in it:
+        h = rec.rec_headers
+        found.append({"type": rec.rec_type, "url": h.get_header("WARC-Target-URI"), "date": h.get_header("WARC-Date"),
+                      "id": h.get_header("WARC-Record-ID"), "refers_to": h.get_header("WARC-Refers-To"),
+                      "digest": h.get_header("WARC-Payload-Digest"), "offset": it.get_record_offset()})
+    return found
+
+
+def _revisit_then_recaptured(wacz: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The live capture's revisit of the post's data, its original, and the deleted capture's answer
+    at the same URL (another payload, later): what ReplayWeb.page must tell apart."""
+    records = _warc_records(wacz)
+    by_id = {r["id"]: r for r in records}
+    for revisit in (r for r in records if r["type"] == "revisit" and "/tweet-result?" in r["url"]):
+        original = by_id[revisit["refers_to"]]
+        later = [r for r in records if r["type"] == "response" and r["url"] == original["url"]
+                 and r["date"] > revisit["date"] and r["digest"] != original["digest"]]
+        if later:
+            return revisit, original, later[0]
+    raise AssertionError("no revisit of the post's data whose URL was answered otherwise later")
+
+
+def test_index_times_are_to_the_millisecond_where_warc_dates_have_them(tmp_path: Path) -> None:
+    """A record's index line gives its WARC-Date to the millisecond (the fraction cut, as a browser's
+    Date reads it) when the date has a fraction, to the second when not; otherwise the lines are
+    cdxj-indexer's own, in bytewise order, which is the order of their times."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from archiver.export.cdxj import cdxj_index
+
+    url = "https://cdn.example/data.json"
+    dates = ["2024-03-04T21:49:16.523987Z", "2024-03-04T21:49:16Z", "2024-03-04T21:49:16.05Z",
+             "2024-03-04T21:49:15.9999999Z", "2024-03-04T21:49:17.5Z"]
+    path = tmp_path / "t.warc.gz"
+    with path.open("wb") as fh:
+        writer = WARCWriter(fh, gzip=True, warc_version="1.1")
+        for n, date in enumerate(dates):
+            body = b'{"n": %d}' % n
+            writer.write_record(writer.create_warc_record(
+                url, "response", payload=io.BytesIO(body), length=len(body), warc_headers_dict={"WARC-Date": date},
+                http_headers=StatusAndHeaders("200 OK", [("Content-Type", "application/json")], protocol="HTTP/1.1")))
+    with path.open("rb") as fh:
+        lines = cdxj_index(fh, "t.warc.gz").decode().splitlines()
+    stamps = [line.split(" ")[1] for line in lines]
+    assert stamps == ["20240304214915999", "20240304214916", "20240304214916050", "20240304214916523",
+                      "20240304214917500"]
+    assert lines == sorted(lines)
+    ref = subprocess.run([str(BIN / "cdxj-indexer"), "-p", "-s", str(path)], capture_output=True, check=True,
+                         text=True).stdout.splitlines()
+    cut = [" ".join([key, stamp[:14], rest]) for key, stamp, rest in (line.split(" ", 2) for line in lines)]
+    assert sorted(cut) == sorted(ref)
+
+
+@pytest.mark.browser
+def test_replayweb_resolves_a_revisit_to_its_own_capture_s_original(recaptured: Any, tmp_path: Path) -> None:
+    """The live capture's page read the post's data as a revisit of the tool's own fetch of it, a
+    fraction of a second into a second; the deleted capture read the same URL again, answered with
+    the tombstone. ReplayWeb.page looks a revisit's original up from WARC-Refers-To-Date to the
+    millisecond: the live page shows the post, the later one its deletion."""
+    from tests.replayweb_harness import replayweb
+
+    _archive, out = recaptured
+    revisit, original, later = _revisit_then_recaptured(out)
+    with zipfile.ZipFile(out) as zf:
+        pages = [json.loads(x) for x in zf.read("pages/pages.jsonl").decode().splitlines()[1:]]
+        cdxj = zf.read("indexes/index.cdx").decode()
+    embeds = [p for p in pages if p["url"] == FLAT_EMBED]
+    assert len(embeds) == 2 and embeds[0]["ts"] < revisit["date"] < later["date"] < embeds[1]["ts"], (embeds, later)
+    shown = "() => /Water levels are rising|unavailable/.test(document.body.innerText)"
+    with replayweb(tmp_path, out) as rwp:
+        live = rwp.replay(FLAT_EMBED, _second(embeds[0]["ts"]))
+        live.wait_for_function(shown)
+        assert "Water levels are rising fast near the old bridge" in live.inner_text("body")
+        assert "unavailable" not in live.inner_text("body")
+        gone = rwp.replay(FLAT_EMBED, _second(embeds[1]["ts"]))
+        gone.wait_for_function(shown)
+        assert "This Post is unavailable" in gone.inner_text("body")
+    # the original's line gives its time to the millisecond, at which the revisit says it was written
+    line = next(x for x in cdxj.splitlines() if f'"offset": "{original["offset"]}"' in x)
+    assert line.split(" ")[1] == _second(original["date"]) + (original["date"].split(".")[1] + "00")[:3]
+
+
+@pytest.mark.pywb
+def test_pywb_resolves_the_same_revisit_with_millisecond_times(recaptured: Any, tmp_path: Path) -> None:
+    """pywb reads the same index (times to the millisecond) and opens each capture's own answer."""
+    from tests.pywb_harness import pywb_collection, serve
+
+    _archive, out = recaptured
+    revisit, original, later = _revisit_then_recaptured(out)
+    with (pywb_collection(tmp_path / "pywb", "c", [out]) as wb, serve(wb) as base,
+          httpx.Client(timeout=30, trust_env=False) as client):
+        for record in (revisit, original):
+            r = client.get(f"{base}/c/{_second(record['date'])}id_/{record['url']}")
+            assert r.status_code == 200 and r.json()["__typename"] == "Tweet", (record, r.text[:200])
+        # the deleted post's data, as recorded: a 404 without a body (not pywb's own page for no capture)
+        r = client.get(f"{base}/c/{_second(later['date'])}id_/{later['url']}")
+        assert (r.status_code, r.content) == (404, b"") and "memento-datetime" in r.headers, r.text[:200]
+
+
+def test_verify_reads_index_times_to_the_millisecond_or_to_the_second(recaptured: Any, tmp_path: Path) -> None:
+    """`archiver verify` takes an index line's time to the millisecond (this export's) or to the
+    second (cdxj-indexer's, bundles exported before) as its record's; another millisecond is named."""
+    from archiver.evidence.verify_wacz import verify_wacz
+    from tests.test_evidence import _rehashed
+
+    _archive, out = recaptured
+    assert verify_wacz(out).ok
+    with zipfile.ZipFile(out) as zf:
+        lines = zf.read("indexes/index.cdx").splitlines(keepends=True)
+    split = [line.split(b" ", 2) for line in lines]
+    assert any(len(stamp) == 17 for _key, stamp, _rest in split)
+    seconds = b"".join(sorted(b" ".join([key, stamp[:14], rest]) for key, stamp, rest in split))
+    assert verify_wacz(_rehashed(out, tmp_path / "seconds.wacz", {"indexes/index.cdx": seconds})).ok
+    at = next(i for i, (_key, stamp, _rest) in enumerate(split) if len(stamp) == 17)
+    key, stamp, rest = split[at]
+    other = b" ".join([key, b"%017d" % (int(stamp) + 1 if stamp[-3:] != b"999" else int(stamp) - 1), rest])
+    result = verify_wacz(_rehashed(out, tmp_path / "other.wacz",
+                                   {"indexes/index.cdx": b"".join(lines[:at] + [other] + lines[at + 1:])}))
+    assert [f.kind for f in result.findings] == ["index"] and "timestamp" in result.findings[0].detail, result.findings

@@ -837,7 +837,9 @@ class _Check:
         said = [(what, "none" if given is None else str(given)[:40], "none" if held is None else held)
                 for what, given, held in (("timestamp", stamp, found.timestamp), ("status", entry.get("status"), found.status),
                                           ("mime", entry.get("mime"), found.mime))
-                if (None if given is None else str(given)) != held]
+                if (None if given is None else str(given)) != held
+                # a time to the second (cdxj-indexer's, and bundles exported before milliseconds) is the record's too
+                and not (what == "timestamp" and len(stamp) == 14 and (held or "")[:14] == stamp)]
         if said:
             return (f"{uri[:120]} at offset {where[1]} of {where[0]}: the line gives "
                     + ", ".join(f"{what} {given}" for what, given, _held in said) + "; the record says "
@@ -935,7 +937,7 @@ class Start(NamedTuple):
     uri: str
     kind: str  # WARC-Type
     length: int
-    timestamp: str  # its WARC-Date as 14 digits, as a CDXJ line gives it
+    timestamp: str  # its WARC-Date as an export's CDXJ line gives it (14 digits, 17 to the millisecond)
     status: str | None  # its HTTP status (a response's, a revisit's with HTTP headers), as cdxj-indexer reads it
     mime: str | None  # the media type cdxj-indexer gives it: `warc/revisit`, the HTTP or the record's Content-Type
 
@@ -1326,13 +1328,11 @@ _TYPE_END = re.compile(r"[;\s]")  # where cdxj-indexer ends a Content-Type's med
 
 
 def _timestamp(warc_date: str) -> str:
-    """A WARC-Date as the 14 digits a CDXJ line gives it (cdxj-indexer's `iso_date_to_timestamp`)."""
-    from warcio.timeutils import iso_date_to_timestamp
+    """A WARC-Date as a CDXJ line of an export gives it: 14 digits, then its milliseconds when it has
+    a fraction of a second (see archiver.export.cdxj)."""
+    from archiver.export.cdxj import cdxj_timestamp
 
-    try:
-        return str(iso_date_to_timestamp(warc_date))
-    except (ValueError, TypeError, IndexError):
-        return ""
+    return cdxj_timestamp(warc_date)
 
 
 def _indexed_fields(kind: str, content_type: str | None, head: bytearray | None) -> tuple[str | None, str | None]:
