@@ -395,19 +395,20 @@ def _cites_posts(db: Any, address: str) -> bool:
 
 
 def _stopped_run(fn: Callable[[], Any]) -> Any:
-    """`fn()`, a run of `archive` or `run`; a full disk that stops it still gives a summary, the
-    disk named as its failure (exit 1: what was captured before it is kept), so that a run always
+    """`fn()`, a run of `archive` or `run`, whose summary counts what it did before a full disk
+    stopped it (the disk named among its failures); a full disk before the run could capture
+    anything (its index or WARC files could not be opened or repaired) still gives a summary,
+    empty, the disk its failure (exit 1: what was captured before is kept), so that a run always
     ends with its summary (its one JSON line with --format json)."""
-    from .errors import DiskFull
     from .pipeline.summary import ArchiveSummary
+    from .space import as_disk_full
     from .times import iso_seconds
 
     started = iso_seconds()
     try:
         return fn()
     except Exception as e:
-        full = e if isinstance(e, DiskFull) else _named(e) if not isinstance(e, ArchiverError) else None
-        if not isinstance(full, DiskFull):
+        if (full := as_disk_full(e)) is None:
             raise
         return ArchiveSummary(started_at=started, finished_at=iso_seconds(), failures=[str(full)],
                               stopped_by=str(full))
@@ -417,30 +418,29 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
     from .output import dumps, one_line, render
 
     data = summary.to_dict()  # (its messages already without credentials or tokens)
-    if summary.stopped_by is not None:
+    stopped = summary.stopped_by is not None
+    if stopped:
         # A full disk: named first, on stderr, as stdout (a log file on the same disk, say) may no
-        # longer take the summary; the run's exit stays 1 (what it captured before is kept) either way.
+        # longer take the summary; the run's exit stays 1 (what it captured before is kept) either
+        # way. The summary that follows counts what the run did and kept before the disk filled.
         for failure in data["failures"]:
             typer.echo(f"archiver: failed: {one_line(str(failure))}", err=True)
+    with contextlib.suppress(typer.Exit, SystemExit) if stopped else contextlib.nullcontext():
         if fmt is OutFormat.json:
-            with contextlib.suppress(typer.Exit, SystemExit):
-                _write(dumps(data) + "\n")
-        return int(summary.exit_code)
-    if fmt is OutFormat.json:
-        # One line: a cron job can append each run's summary to a JSONL log.
-        _write(dumps(data) + "\n")
-    else:
-        # A re-checked post whose status changed shows what it was: what a scheduled run is for. One
-        # whose check could not be made shows the status it keeps, and says so.
-        rows = [{**r, "status": f"{r['status']} (not checked)" if not r["checked"] else
-                 f"{r['status']} (was {r['previous_status'] or 'none'})" if r["changed"] else r["status"]}
-                for r in data["results"]]
-        if rows:
-            _write(render(rows, "table", fields=("key", "status", "captures", "source", "reason"),
-                          table_columns=("key", "status", "captures", "source", "reason")))
+            # One line: a cron job can append each run's summary to a JSONL log.
+            _write(dumps(data) + "\n")
+        else:
+            # A re-checked post whose status changed shows what it was: what a scheduled run is for.
+            # One whose check could not be made shows the status it keeps, and says so.
+            rows = [{**r, "status": f"{r['status']} (not checked)" if not r["checked"] else
+                     f"{r['status']} (was {r['previous_status'] or 'none'})" if r["changed"] else r["status"]}
+                    for r in data["results"]]
+            if rows:
+                _write(render(rows, "table", fields=("key", "status", "captures", "source", "reason"),
+                              table_columns=("key", "status", "captures", "source", "reason")))
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(data["statuses"].items())) or "no posts"
     unchecked = data["posts_not_checked"]
-    if not _STATE["quiet"] and summary.stopped_by is None:  # (stopped: its counts are not known; its failure says why)
+    if not _STATE["quiet"]:
         changed = f"; {data['posts_changed']} changed since their last check" if data["posts_changed"] else ""
         if data["articles_changed"]:
             changed += (f"; {data['articles_changed']} article(s) changed the posts they cite (captured again)")
@@ -449,12 +449,14 @@ def _print_summary(summary: Any, fmt: OutFormat) -> int:
                         "captures them again now)")
         if unchecked:
             changed = f"; {unchecked} could not be checked" + changed
+        before = " before the disk filled" if stopped else ""
         typer.echo(f"archiver: {data['articles']} article(s), {data['posts'] - unchecked} post(s) captured or "
-                   f"checked ({statuses}); {data['posts_skipped_already_captured']} already held{changed}", err=True)
+                   f"checked{before} ({statuses}); {data['posts_skipped_already_captured']} already held{changed}",
+                   err=True)
     if summary.no_seeds:
         say("the seeds folder holds no seed (article files, *.urls lists, feeds): only held posts due for a re-check "
             "were looked at")
-    for failure in data["failures"]:
+    for failure in data["failures"] if not stopped else ():  # (a full disk's: said first)
         typer.echo(f"archiver: failed: {one_line(str(failure))}", err=True)
     if data["network_unreachable"]:
         kept = (f": {unchecked} post(s) could not be checked, each keeps the status it had ('unavailable' "

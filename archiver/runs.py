@@ -188,7 +188,8 @@ def recorded_run(index: ArchiveIndex, command: str) -> Iterator[RunRecord]:
     Call it holding the archive's lock: a run still going holds the lock, so an unfinished row seen
     under it belongs to a process that was killed (kill -9, out of memory, power cut). The row is
     closed as 'done', as 'interrupted' when a signal stopped the run early, or as 'failed' when the
-    run ended with an error.
+    run ended with an error or a full disk stopped it (its summary, what it did before, kept when
+    the disk leaves room to close the row; else the next run closes it as killed).
     """
     clock_not_behind(index)
     for row in index.close_unfinished_runs("killed"):
@@ -210,5 +211,17 @@ def recorded_run(index: ArchiveIndex, command: str) -> Iterator[RunRecord]:
         summary_obj.interrupted = STOP.signum  # arrived during the last item: still said and closed so
     if not summary_obj.finished_at:
         summary_obj.finished_at = iso_seconds()
-    index.finish_run(record.run_id, summary_obj.to_dict(),
-                     "interrupted" if summary_obj.interrupted else "done")
+    kept = summary_obj.to_dict()
+    if summary_obj.stopped_by is not None:  # a full disk: what was done before it, and the disk
+        kept["error"] = f"DiskFull: {summary_obj.stopped_by}"
+    status = "interrupted" if summary_obj.interrupted else "failed" if summary_obj.stopped_by is not None else "done"
+    try:
+        index.finish_run(record.run_id, kept, status)
+    except Exception as e:
+        from .space import as_disk_full
+
+        if summary_obj.stopped_by is None or as_disk_full(e) is None:
+            raise
+        # No room left to close the row either: the next run closes it as killed, and names this
+        # one's last sign of life; the summary still says what this run did.
+        log.debug("run %s could not be closed: %s", record.run_id, e)

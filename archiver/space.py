@@ -20,6 +20,22 @@ def is_full(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in FULL_ERRNOS
 
 
+def as_disk_full(exc: BaseException) -> DiskFull | None:
+    """The DiskFull an exception stands for (itself; an OSError saying the disk is full; a
+    database's "disk is full"), or None when it is no full disk."""
+    if isinstance(exc, DiskFull):
+        return exc
+    if isinstance(exc, OSError):
+        named = translate_os(exc)
+    elif isinstance(exc, ArchiverError):
+        return None
+    else:
+        from .index import translate_error
+
+        named = translate_error(exc)
+    return named if isinstance(named, DiskFull) else None
+
+
 def megabytes(nbytes: int) -> str:
     """A size people read at a glance: `0.3 MB`, or `12 kB` below a tenth of a megabyte."""
     if nbytes < 100_000:

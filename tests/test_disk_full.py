@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -166,3 +167,83 @@ def test_a_run_a_full_disk_stops_still_prints_its_json_summary(tmp_path: Path) -
     assert (out / "logged.rc").read_text().strip() == "1", err
     assert any(x.startswith("archiver: failed: ") and "no space left on device writing" in x
                for x in err.splitlines()), err
+
+
+@pytest.mark.parametrize("command", ["archive", "run"])
+def test_a_run_the_disk_stops_counts_what_it_captured_before(tmp_path: Path, command: str) -> None:
+    """The disk fills after some captures: the summary (the JSON line, the closing line, the run's
+    row) counts the articles and posts captured and indexed before it, no more, no fewer."""
+    mnt, out = _folders(tmp_path)
+    archive = mnt / "archive"
+    copy = out / "archive"
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "news.urls").write_text("".join(f"{url}\n" for url in ARTICLES))
+    sources = list(ARTICLES) if command == "archive" else ["--seeds", str(seeds)]
+    with FakeWeb(tmp_path / "web") as web:
+        exe = [sys.executable, "-m", "archiver.cli"]
+        net = ["--map-host", web.map_host, "--ca-bundle", str(web.ca_pem)]
+
+        def step(name: str, *args: str) -> str:
+            cmd = shlex.join([*exe, *args, "--archive-dir", str(archive)])
+            return f"{cmd} >{out}/{name}.out 2>{out}/{name}.err; echo $? >{out}/{name}.rc\n"
+
+        script = (
+            "set -u\n"
+            f"mount -t tmpfs -o size=2m tmpfs {shlex.quote(str(mnt))} || exit 90\n"
+            + step("full", command, *sources, "--format", "json", *net)
+            + step("verify-full", "verify")
+            # The index as the full disk left it, read after the namespace (and its mount) is gone.
+            + f"mkdir {shlex.quote(str(copy))} && cp {shlex.quote(str(archive))}/archive.db* {shlex.quote(str(copy))}\n"
+            + f"mount -o remount,size=300m {shlex.quote(str(mnt))} || exit 91\n"
+            + step("again", command, *sources, "--format", "json", *net)
+        )
+        r = subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=ROOT, capture_output=True, text=True,
+                           timeout=900)
+    assert r.returncode == 0, r.stderr
+
+    def result(name: str) -> tuple[int, str, str]:
+        return (int((out / f"{name}.rc").read_text()), (out / f"{name}.out").read_text(),
+                (out / f"{name}.err").read_text())
+
+    code, stdout, err = result("full")
+    assert code == 1, err
+    assert "Traceback" not in err, err
+    (line,) = stdout.splitlines()
+    summary = json.loads(line)
+    assert "no space left on device writing" in summary["failures"][-1], summary
+    assert summary["articles"] + summary["posts"] > 0, summary  # the disk filled after some captures
+    db = sqlite3.connect(copy / "archive.db")
+    article_captures = db.execute("SELECT count(*) FROM captures WHERE post IS NULL").fetchone()[0]
+    post_captures = dict(db.execute("SELECT posts.key, count(*) FROM captures JOIN posts ON posts.id = captures.post "
+                                    "GROUP BY posts.key").fetchall())
+    checked = {k for (k,) in db.execute("SELECT key FROM posts WHERE last_checked IS NOT NULL")}
+    ((outcome, kept),) = db.execute("SELECT outcome, summary FROM runs").fetchall()
+    db.close()
+    # Each article captured counts, each post checked (a fresh archive: every check is this run's),
+    # with the captures it has; a capture the disk cut short is in neither.
+    assert summary["articles"] == article_captures, (summary, article_captures)
+    assert {r["key"] for r in summary["results"] if r["checked"]} == checked, (summary["results"], checked)
+    assert {r["key"]: r["captures"] for r in summary["results"] if r["captures"]} == post_captures, summary
+    assert sum(summary["statuses"].values()) == len(checked)
+    # The closing line says as much.
+    (said,) = [x for x in err.splitlines() if "captured or checked" in x]
+    assert said.startswith(f"archiver: {summary['articles']} article(s), {summary['posts']} post(s) captured or "
+                           "checked before the disk filled"), err
+    code, stdout, err = result("verify-full")
+    assert code == 0, stdout + err
+    # With room again, what the first run captured is held: not captured twice.
+    code, stdout, again_err = result("again")
+    assert code == 0, again_err
+    again = json.loads(stdout)
+    assert again["posts_skipped_already_captured"] == len(post_captures), again
+    # The run's row keeps the same summary, closed as failed; or, when the disk left no room to
+    # close it, the next run closes it as killed, with the same captures as its last sign of life.
+    if outcome is not None:
+        assert outcome == "failed"
+        row = json.loads(kept)
+        assert (row["articles"], row["posts"], row["results"]) == (summary["articles"], summary["posts"],
+                                                                   summary["results"])
+    else:
+        captures = article_captures + sum(post_captures.values())
+        assert f"{captures} capture(s), {len(checked)} check(s) indexed" in again_err, again_err

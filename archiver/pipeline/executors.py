@@ -131,6 +131,9 @@ class InlineExecutor:
         self._local = threading.local()
         self._pool: ThreadPoolExecutor | None = None
         self._running: dict[Future[Result], Task] = {}
+        # The run stopped on an error: what the tasks then still running gave, those that ended whole
+        # (`close` waits for them).
+        self.ended: list[tuple[Task, Result]] = []
 
     @property
     def handlers(self) -> Handlers:
@@ -192,6 +195,8 @@ class InlineExecutor:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+        self.ended += [(task, f.result()) for f, task in self._running.items()
+                       if f.done() and not f.cancelled() and f.exception() is None]
         self._running.clear()
 
     def __enter__(self) -> InlineExecutor:

@@ -14,12 +14,12 @@ results into the tasks made after them, and only written to the summary at the e
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..errors import UsageError
 from ..interrupt import STOP
@@ -28,16 +28,16 @@ from ..models import Post
 from ..progress import feed_message
 from ..seeds import say_feed_read
 from ..sources import expand, source_key, unique_sources
-from ..times import iso_seconds
+from ..times import iso_seconds, utc_now
 from .executors import Answer, Executor, Handlers, InlineExecutor, NotStarted, ProcessPoolExecutor, TaskFailed
 from .postcapture import LinksUnanswered, PostOutcome, wayback_left
 from .session import Session, recover_warcs
 from .summary import ArchiveSummary, ArticleOutcome
-from .tasks import ArticlePosts, ArticleResult, ArticleTask, PostResult, PostTask
+from .tasks import ArticlePosts, ArticleResult, ArticleTask, PostResult, PostTask, Task
 
 if TYPE_CHECKING:
     from ..evidence.stamps import Authorities
-    from ..index.protocol import ArchiveIndex
+    from ..index.protocol import ArchiveIndex, Index
     from ..net import NetOptions
 
 log = logging.getLogger(__name__)
@@ -169,11 +169,29 @@ def run_phases(executor: Executor, index: ArchiveIndex, specs: list[str], summar
     Sources that are one article spelt two ways (`source_key`: with `?utm_source=...`, a
     `#fragment`) are one task, under the first spelling."""
     state = RunState()
+    since = utc_now()
     specs = unique_sources(specs)
     summary.articles_planned += len(specs)
     flight = _Flight(executor, index, summary, state, plan, [ArticleTask(s, room=plan.max_feed_articles) for s in specs],
                      progress=progress)
-    flight.run()
+    try:
+        flight.run()
+    except Exception as e:
+        from ..space import as_disk_full
+
+        if (full := as_disk_full(e)) is None:
+            raise
+        # A full disk stops the run. What was captured and indexed before it is kept, and is what
+        # the summary tells: the tasks still running end first, and those that ended whole count;
+        # the capture the disk cut short was cut back to nothing (its WARC records, its index rows).
+        executor.close()
+        flight.ended(getattr(executor, "ended", ()))
+        try:
+            flight.kept(since)
+        except Exception:  # (an index the disk left unreadable: the disk is what the run says)
+            log.debug("the index could not tell what the stopped captures kept", exc_info=True)
+        summary.stopped_by = str(full)
+        log.debug("run stopped by a full disk", exc_info=True)
     executor.close()
     phase_articles(flight.articles, summary, state)
     phase_posts(flight.post_answers(), summary, state)
@@ -181,6 +199,8 @@ def run_phases(executor: Executor, index: ArchiveIndex, specs: list[str], summar
     summary.network_unreachable = state.offline
     summary.finished_at = iso_seconds()
     summary.interrupted = STOP.signum
+    if summary.stopped_by is not None:
+        summary.failures.append(summary.stopped_by)
     return state
 
 
@@ -244,6 +264,32 @@ class _Flight:
                 self._post_answers[id(task)] = answer
                 if isinstance(answer, PostResult):
                     self.state.offline = self.state.offline or answer.network_unreachable
+
+    def ended(self, answers: Iterable[tuple[Task, Answer]]) -> None:
+        """Answers of tasks that ended after the run stopped (a full disk): counted in the summary;
+        no task is chosen from them."""
+        for task, answer in answers:
+            if isinstance(task, ArticleTask) and id(task) in self._position:
+                self.articles[self._position[id(task)]] = (task, answer)
+            elif isinstance(task, PostTask) and id(task) in self._order:
+                self._post_answers[id(task)] = answer
+
+    def kept(self, since: str) -> None:
+        """After a full disk stopped the run: a post whose task did not end but whose check this run
+        indexed (its status observed, the rest of its capture then stopped by the disk) is told as
+        the index holds it, with the captures this run indexed of it (`since`: the run's start)."""
+        for task in self.posts:
+            if id(task) in self._post_answers:
+                continue
+            held = self.index.get_post(task.key)
+            if held is None or held.status is None or (held.last_checked or "") < since:
+                continue
+            # (every index a run opens answers the queries too)
+            captures = [c for c in cast("Index", self.index).post_captures(task.key) if c.captured_at >= since]
+            self._post_answers[id(task)] = PostResult(PostOutcome(
+                task.key, held.platform, held.url, held.status, captures=len(captures),
+                source=captures[-1].source if captures else None,
+                reason="checked before the disk filled, which stopped the rest of its capture"))
 
     def _choose(self) -> None:
         """Submit the posts of every article now read in order (its posts announced, or the article
