@@ -121,6 +121,13 @@ def test_signal_finishes_the_article_at_hand_then_stops(web: FakeWeb, tmp_path: 
     summary = json.loads(out)  # the summary is still written, on one line
     assert summary["interrupted"] == name and summary["articles"] == int(done.group(1))
     assert summary["articles_failed"] == 0
+    # What it says it did is what the index holds: the pages captured, the posts checked (none
+    # started after the signal), no more, no fewer.
+    with sqlite3.connect(archive / "archive.db") as db:
+        pages = db.execute("SELECT count(*) FROM captures WHERE post IS NULL").fetchone()[0]
+        checked = {k for (k,) in db.execute("SELECT key FROM posts WHERE last_checked IS NOT NULL")}
+    assert summary["articles"] == pages
+    assert {r["key"] for r in summary["results"] if r["checked"]} == checked, (summary["results"], checked)
     assert _runs(archive) == [(1, 1, "interrupted", "run")]
     assert not list((archive / "warcs").glob("*.open")), "the WARC file was left open"
     for f in warc_files(archive):
