@@ -84,6 +84,8 @@ def test_a_page_is_the_article_by_its_title_or_its_canonical_link(page: str, why
     _page(TITLE, canonical="https://news.example/2024/other-story.html"),  # it names a third page as itself
     _page(TITLE, canonical="https://courier.example/2024/council-pulls-story.html"),  # another site's copy
     _page("Pulled", canonical="https://news.example/2024/pulled-story-2.html"),
+    # It says two things of itself: the article's address, and a third page's.
+    _page(TITLE, canonical=HELD, og_url="https://news.example/2024/other-story.html"),
 ])
 def test_a_page_titled_otherwise_or_naming_another_page_is_not_the_article(page: str) -> None:
     assert _judge(page) is None

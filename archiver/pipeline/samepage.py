@@ -147,15 +147,17 @@ def same_article(held: str, given: str, held_title: str | None, reached: str, ma
     spelling `urls.article_keys` gives, tracking parameters left out), "its title is the
     article's" (one of its titles, `title_forms`, is one of `held_title`'s, with or without the
     site's name), or both; None when neither is (a live blog or a follow-up on the story, titled
-    otherwise). A page whose canonical link names a third page, neither the article nor itself, is
-    that page's copy: its title alone does not make it the article. Only of a page of the
+    otherwise). A page whose canonical link or `og:url` names a third page, neither the article nor
+    itself, is that page's copy, or says two things of itself: neither its title nor its other link
+    makes it the article. Only of a page of the
     article's site, of a kind its address left open (`urls.CONTENT_MAY_TELL`): the caller's to
     ensure."""
     links = [(name, link) for name, link in (("canonical link", marks.canonical), ("og:url", marks.og_url)) if link]
+    if any(not _names_article(link, held, given) and not _names_itself(link, reached) for _n, link in links):
+        return None
     said = next((name for name, link in links if _names_article(link, held, given)), None)
-    elsewhere = any(not _names_article(link, held, given) and not _names_itself(link, reached) for _n, link in links)
     titled = False
-    if held_title and not elsewhere:
+    if held_title:
         sites = site_names(held, reached, named=marks.site_name)
         if marks.titles:
             shared = _shared_suffix(held_title, marks.titles[0]) or next(
