@@ -50,53 +50,67 @@ def _folders(tmp: Path) -> tuple[Path, Path]:
     return mnt, out
 
 
+# In a step of `_in_namespace`: the fake web's `--map-host` and `--ca-bundle` options.
+NET = "<the fake web>"
+
+
+def _in_namespace(mnt: Path, out: Path, archive: Path, web: FakeWeb, steps: list[tuple[str, ...] | str]) -> None:
+    """Run `steps` in one shell inside a private mount namespace, a 2 MB tmpfs mounted at `mnt`
+    first: a tuple `(name, command, args...)` is one archiver command on `archive` (its stdout,
+    stderr and exit code kept in `out` under `name`; `NET` among its arguments stands for the fake
+    web's options), a string a shell line as it is."""
+    exe = [sys.executable, "-m", "archiver.cli"]
+    net = ["--map-host", web.map_host, "--ca-bundle", str(web.ca_pem)]
+    script = f"set -u\nmount -t tmpfs -o size=2m tmpfs {shlex.quote(str(mnt))} || exit 90\n"
+    for step in steps:
+        if isinstance(step, str):
+            script += step + "\n"
+            continue
+        name, *args = step
+        args = [a for arg in args for a in (net if arg == NET else [arg])]
+        cmd = shlex.join([*exe, *args, "--archive-dir", str(archive)])
+        script += f"{cmd} >{out}/{name}.out 2>{out}/{name}.err; echo $? >{out}/{name}.rc\n"
+    r = subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+
+
+def _result(out: Path, name: str) -> tuple[int, str, str]:
+    """The exit code, stdout and stderr of the step `name` of `_in_namespace`."""
+    return (int((out / f"{name}.rc").read_text()), (out / f"{name}.out").read_text(),
+            (out / f"{name}.err").read_text())
+
+
 def test_disk_full_is_named_and_the_archive_stays_verifiable(tmp_path: Path) -> None:
     mnt, out = _folders(tmp_path)
     archive = mnt / "archive"
     with FakeWeb(tmp_path / "web") as web:
-        exe = [sys.executable, "-m", "archiver.cli"]
-        net = ["--map-host", web.map_host, "--ca-bundle", str(web.ca_pem)]
+        _in_namespace(mnt, out, archive, web, [
+            ("full", "archive", *ARTICLES, "--format", "json", NET),
+            ("verify-full", "verify"),
+            f"ls -laR {shlex.quote(str(mnt))} >{out}/ls.txt 2>&1",
+            f"mount -o remount,size=300m {shlex.quote(str(mnt))} || exit 91",
+            ("again", "archive", *ARTICLES, "--format", "json", NET),
+            ("verify-again", "verify"),
+            ("lookup", "lookup", "--format", "json"),
+        ])
 
-        def step(name: str, *args: str) -> str:
-            cmd = shlex.join([*exe, *args, "--archive-dir", str(archive)])
-            return f"{cmd} >{out}/{name}.out 2>{out}/{name}.err; echo $? >{out}/{name}.rc\n"
-
-        script = (
-            "set -u\n"
-            f"mount -t tmpfs -o size=2m tmpfs {shlex.quote(str(mnt))} || exit 90\n"
-            + step("full", "archive", *ARTICLES, "--format", "json", *net)
-            + step("verify-full", "verify")
-            + f"ls -laR {shlex.quote(str(mnt))} >{out}/ls.txt 2>&1\n"
-            + f"mount -o remount,size=300m {shlex.quote(str(mnt))} || exit 91\n"
-            + step("again", "archive", *ARTICLES, "--format", "json", *net)
-            + step("verify-again", "verify")
-            + step("lookup", "lookup", "--format", "json")
-        )
-        r = subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=ROOT, capture_output=True, text=True,
-                           timeout=900)
-    assert r.returncode == 0, r.stderr
-
-    def result(name: str) -> tuple[int, str, str]:
-        return (int((out / f"{name}.rc").read_text()), (out / f"{name}.out").read_text(),
-                (out / f"{name}.err").read_text())
-
-    code, stdout, err = result("full")
+    code, stdout, err = _result(out, "full")
     assert code == 1, err
     assert "Traceback" not in err and "internal error" not in err, err
     (line,) = [x for x in err.splitlines() if "no space left on device writing" in x]
     assert "free some space" in line and str(mnt) in line, line
     (summary_line,) = stdout.splitlines()  # the run's one JSON line, the disk among its failures
     assert any("no space left on device writing" in f for f in json.loads(summary_line)["failures"]), stdout
-    code, stdout, err = result("verify-full")
+    code, stdout, err = _result(out, "verify-full")
     assert code == 0, stdout + err + (out / "ls.txt").read_text()
     assert "intact" in err
-    code, stdout, err = result("again")
+    code, stdout, err = _result(out, "again")
     assert code == 0, err
     summary = json.loads(stdout)
     assert summary["failures"] == []
-    code, stdout, err = result("verify-again")
+    code, stdout, err = _result(out, "verify-again")
     assert code == 0, stdout + err
-    code, stdout, err = result("lookup")
+    code, stdout, err = _result(out, "lookup")
     assert code == 0, err
     posts = json.loads(stdout)
     assert len(posts) >= 5 and all(p["captures"] for p in posts if p["status"] == "live")
@@ -181,32 +195,16 @@ def test_a_run_the_disk_stops_counts_what_it_captured_before(tmp_path: Path, com
     (seeds / "news.urls").write_text("".join(f"{url}\n" for url in ARTICLES))
     sources = list(ARTICLES) if command == "archive" else ["--seeds", str(seeds)]
     with FakeWeb(tmp_path / "web") as web:
-        exe = [sys.executable, "-m", "archiver.cli"]
-        net = ["--map-host", web.map_host, "--ca-bundle", str(web.ca_pem)]
-
-        def step(name: str, *args: str) -> str:
-            cmd = shlex.join([*exe, *args, "--archive-dir", str(archive)])
-            return f"{cmd} >{out}/{name}.out 2>{out}/{name}.err; echo $? >{out}/{name}.rc\n"
-
-        script = (
-            "set -u\n"
-            f"mount -t tmpfs -o size=2m tmpfs {shlex.quote(str(mnt))} || exit 90\n"
-            + step("full", command, *sources, "--format", "json", *net)
-            + step("verify-full", "verify")
+        _in_namespace(mnt, out, archive, web, [
+            ("full", command, *sources, "--format", "json", NET),
+            ("verify-full", "verify"),
             # The index as the full disk left it, read after the namespace (and its mount) is gone.
-            + f"mkdir {shlex.quote(str(copy))} && cp {shlex.quote(str(archive))}/archive.db* {shlex.quote(str(copy))}\n"
-            + f"mount -o remount,size=300m {shlex.quote(str(mnt))} || exit 91\n"
-            + step("again", command, *sources, "--format", "json", *net)
-        )
-        r = subprocess.run(["unshare", "-m", "sh", "-c", script], cwd=ROOT, capture_output=True, text=True,
-                           timeout=900)
-    assert r.returncode == 0, r.stderr
+            f"mkdir {shlex.quote(str(copy))} && cp {shlex.quote(str(archive))}/archive.db* {shlex.quote(str(copy))}",
+            f"mount -o remount,size=300m {shlex.quote(str(mnt))} || exit 91",
+            ("again", command, *sources, "--format", "json", NET),
+        ])
 
-    def result(name: str) -> tuple[int, str, str]:
-        return (int((out / f"{name}.rc").read_text()), (out / f"{name}.out").read_text(),
-                (out / f"{name}.err").read_text())
-
-    code, stdout, err = result("full")
+    code, stdout, err = _result(out, "full")
     assert code == 1, err
     assert "Traceback" not in err, err
     (line,) = stdout.splitlines()
@@ -230,10 +228,10 @@ def test_a_run_the_disk_stops_counts_what_it_captured_before(tmp_path: Path, com
     (said,) = [x for x in err.splitlines() if "captured or checked" in x]
     assert said.startswith(f"archiver: {summary['articles']} article(s), {summary['posts']} post(s) captured or "
                            "checked before the disk filled"), err
-    code, stdout, err = result("verify-full")
+    code, stdout, err = _result(out, "verify-full")
     assert code == 0, stdout + err
     # With room again, what the first run captured is held: not captured twice.
-    code, stdout, again_err = result("again")
+    code, stdout, again_err = _result(out, "again")
     assert code == 0, again_err
     again = json.loads(stdout)
     assert again["posts_skipped_already_captured"] == len(post_captures), again
