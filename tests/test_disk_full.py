@@ -245,3 +245,41 @@ def test_a_run_the_disk_stops_counts_what_it_captured_before(tmp_path: Path, com
     else:
         captures = article_captures + sum(post_captures.values())
         assert f"{captures} capture(s), {len(checked)} check(s) indexed" in again_err, again_err
+
+
+# The disk filling at one chosen moment: right after an article's page capture is indexed, at the
+# next index write of its task (the posts only its rendered page showed). The write is made to raise
+# what a full disk raises there; the capture, the index and the WARC files are the real ones.
+_FULL_AFTER_THE_PAGE = r"""
+import sys
+from archiver.pipeline import articles
+from archiver.space import disk_full
+
+def rendered_posts(self, *args, **kwargs):
+    raise disk_full(self.s.archive_dir / "archive.db")
+
+articles.ArticleHandler._rendered_posts = rendered_posts
+from archiver.cli import main
+sys.argv = ["archiver", *sys.argv[1:]]
+main()
+"""
+
+
+@pytest.mark.parametrize("in_flight", ["1", "3"])
+def test_an_article_whose_page_was_indexed_before_the_disk_filled_in_its_task_is_counted(
+        tmp_path: Path, in_flight: str) -> None:
+    archive = tmp_path / "archive"
+    with FakeWeb(tmp_path / "web") as web:
+        r = subprocess.run(
+            [sys.executable, "-c", _FULL_AFTER_THE_PAGE, "archive", site.ARTICLE_FLOOD.url, "--format", "json",
+             "--pages-in-flight", in_flight, "--map-host", web.map_host, "--ca-bundle", str(web.ca_pem),
+             "--archive-dir", str(archive)],
+            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    summary = json.loads(r.stdout.splitlines()[-1])
+    assert "no space left on device writing" in summary["failures"][-1], summary
+    with sqlite3.connect(archive / "archive.db") as db:
+        (pages,) = db.execute("SELECT count(*) FROM captures WHERE post IS NULL AND status = 'ok'").fetchone()
+        ((outcome, counted),) = db.execute("SELECT outcome, json_extract(summary, '$.articles') FROM runs").fetchall()
+    assert pages == 1 and summary["articles"] == 1 and summary["articles_failed"] == 0, (pages, summary)
+    assert (outcome, counted) == ("failed", 1)

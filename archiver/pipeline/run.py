@@ -275,17 +275,27 @@ class _Flight:
                 self._post_answers[id(task)] = answer
 
     def kept(self, since: str) -> None:
-        """After a full disk stopped the run: a post whose task did not end but whose check this run
-        indexed (its status observed, the rest of its capture then stopped by the disk) is told as
-        the index holds it, with the captures this run indexed of it (`since`: the run's start)."""
+        """After a full disk stopped the run: an article whose task did not end but whose page this
+        run captured and indexed (the disk then stopping what its task did after: a post only its
+        rendered page showed, a timestamp) is told as captured, citing what the index holds it to
+        cite; a post whose task did not end but whose check this run indexed (its status observed,
+        the rest of its capture then stopped by the disk) is told as the index holds it, with the
+        captures this run indexed of it (`since`: the run's start)."""
+        index = cast("Index", self.index)  # (every index a run opens answers the queries too)
+        for position, (article, answer) in enumerate(self.articles):
+            page = self.index.held_article(article.spec) if answer is None else None
+            if page is None or not any(c.captured_at >= since and c.status == "ok"
+                                       for c in index.article_captures(page[1])):
+                continue
+            self.articles[position] = (article, ArticleResult(
+                ArticleOutcome(article.spec, page[1], posts=index.posts_for_article(page[1])), read=True))
         for task in self.posts:
             if id(task) in self._post_answers:
                 continue
             held = self.index.get_post(task.key)
             if held is None or held.status is None or (held.last_checked or "") < since:
                 continue
-            # (every index a run opens answers the queries too)
-            captures = [c for c in cast("Index", self.index).post_captures(task.key) if c.captured_at >= since]
+            captures = [c for c in index.post_captures(task.key) if c.captured_at >= since]
             self._post_answers[id(task)] = PostResult(PostOutcome(
                 task.key, held.platform, held.url, held.status, captures=len(captures),
                 source=captures[-1].source if captures else None,
