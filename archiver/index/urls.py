@@ -514,18 +514,6 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-# The rules whose verdict what the page reached says of itself (its canonical link, its title:
-# `pipeline.samepage`) may overturn, to read it as the article: those where the addresses cannot tell
-# (`WORDS_KEPT`, `ID_ALONE`), and the last, a page of the article's site that no rule named, called
-# another page only because nothing in its address is the article's (a renamed article without an ID,
-# its date changed by its editor, a parameter of its query dropped). Never the others: a wall may
-# carry the article's title and link while it keeps the article from the reader (a paywall keeps its
-# tags), a front page, a folder above the article's address, a listing's or a media page's (a tag page
-# named as the article) or a page "not found" is no article whatever it is titled, and another site's
-# page with the article's title or link is a copy of it (syndicated, quoted), not the article.
-CONTENT_MAY_TELL = frozenset({"its words kept", "named by an ID alone", "any other page"})
-
-
 def deciding_rule(held: str, given: str, reached: str) -> Rule:
     """The first rule of `RULES` that holds for a redirect of the article held at `held`, given to
     this run as `given`, to `reached`. Of an address that cannot be parsed, only its spelling can

@@ -186,20 +186,13 @@ class ArticleHandler:
         failed, with its date, its reason and its exchanges, and MovedAway is raised; nothing of
         the page reached is read as the article's.
 
-        Where the addresses cannot tell, or call the page no more than another page of the
-        article's site (`urls.CONTENT_MAY_TELL`: never a wall, a front page, a listing, a page
-        "not found" or another site), the page reached says whether it is the article: its
-        canonical link naming the article's address, or its title the one held for the article
-        (`samepage.same_article`). Then it is the article, read there as below, and the run
-        says what decided it.
-
         A redirect to the article's own canonical address (https, a trailing slash, its AMP or
         mobile host, a new name keeping its ID) is the article: the URL it is held under is
         returned, for the page reached to be read, cited and captured as that article's (the
         address it answered at is the capture's). None when the source is no held article
         redirected. The held article is the one held at `spec` (the address read), or the one a
         run first read from it or from `given` (the short link the user gave that led to `spec`)."""
-        from ..index.urls import CONTENT_MAY_TELL, UNTOLD, deciding_rule, url_key, without_tracking
+        from ..index.urls import UNTOLD, moved_away, url_key, without_tracking
 
         reached = fetched.doc.url
         if fetched.batch is None or not reached or not is_url(spec) \
@@ -210,17 +203,10 @@ class ArticleHandler:
             held = self.s.index.held_article(given)  # (a short link given, held as the article's source)
         if held is None:
             return None
-        article_id, url = held
-        rule = deciding_rule(url, spec, reached)
-        why = rule.verdict
+        why = moved_away(held[1], spec, reached)
         if why is None:
-            return url
-        same = self._same_page(article_id, url, spec, fetched) if rule.name in CONTENT_MAY_TELL else None
-        if same is not None:
-            # The addresses left it open; the page's own word decides (`samepage.same_article`).
-            log.warning("%s: now redirects to %s, read as the article there: %s (by the addresses alone, %s)",
-                        spec, redact_url(reached), same, why)
-            return url
+            return held[1]
+        article_id, url = held
         shown_to = redact_url(reached)
         self._record_gone(article_id, spec, f"redirected to {shown_to} ({why}): {_not_shown(why)} (captured before)",
                           fetched.batch)
@@ -228,17 +214,6 @@ class ArticleHandler:
         not_it = "not known to be the article" if why in UNTOLD else "not to the article"
         raise MovedAway(f"{spec}: now redirects to {shown_to} ({why}), {not_it}; the archive holds its "
                         f"earlier captures (`archiver lookup --article {shlex.quote(url)}` lists the posts it cites)")
-
-    def _same_page(self, article_id: int, url: str, spec: str, fetched: Fetched) -> str | None:
-        """Why the HTML page `fetched` (reached by a redirect of `spec`, the address of the article
-        held at `url`) is that article, by what it says of itself (`samepage.same_article`: its
-        canonical link, its title against the one held); None when it says neither, or is no HTML."""
-        from .samepage import page_marks, same_article
-
-        doc = fetched.doc
-        if not doc.is_html or not doc.url:
-            return None
-        return same_article(url, spec, self.s.index.article_title(article_id), doc.url, page_marks(doc.text, doc.url))
 
     def _record_gone(self, article_id: int, spec: str, error: str, batch: Batch) -> None:
         """A capture of the held article that failed, dated now, with `error` and the exchanges of

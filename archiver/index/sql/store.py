@@ -554,12 +554,6 @@ class Store(Closing):
         )
         return (int(row["id"]), str(row["url"])) if row else None
 
-    def article_title(self, article_id: int) -> str | None:
-        """The title held for the article (the one Chromium read when it last captured it, a text's
-        first line); None when none is."""
-        row = self._one("SELECT title FROM articles WHERE id = ?", [article_id])
-        return str(row["title"]) if row is not None and row["title"] else None
-
     def article_captured(self, url: str) -> bool:
         """True when the article's latest capture of its own (not of a post) completed without
         error. An article whose latest read failed (taken down from its site for a while, a load
