@@ -90,6 +90,29 @@ def digits14(moment: datetime | None = None) -> str:
     return f"{_utc(moment):%Y%m%d%H%M%S}"
 
 
+def cdxj_timestamp(warc_date: str) -> str:
+    """The timestamp an index line of an export gives a record of `warc_date` (a WARC-Date): its 14
+    digits, then its milliseconds when it has a fraction of a second; "" for a date that cannot be
+    read. ReplayWeb.page reads the 15th to 17th digits as milliseconds; pywb reads the first 14."""
+    from warcio.timeutils import iso_date_to_timestamp
+
+    try:
+        stamp = str(iso_date_to_timestamp(warc_date))
+    except (ValueError, TypeError, IndexError):
+        return ""
+    return stamp + (warc_millis(warc_date) or "")
+
+
+def warc_millis(warc_date: str) -> str | None:
+    """The milliseconds of `warc_date` as 3 digits (its fraction cut to them, padded), or None when
+    it gives whole seconds."""
+    match = _FRACTION.search(warc_date)
+    return (match.group(1) + "00")[:3] if match else None
+
+
+_FRACTION = re.compile(r"T\d\d:\d\d:\d\d[.,](\d+)")
+
+
 def report_minute(moment: datetime | None = None) -> str:
     """`YYYY-MM-DD HH:MM UTC`, for people."""
     return f"{_utc(moment):%Y-%m-%d %H:%M} UTC"

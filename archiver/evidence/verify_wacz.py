@@ -1329,8 +1329,8 @@ _TYPE_END = re.compile(r"[;\s]")  # where cdxj-indexer ends a Content-Type's med
 
 def _timestamp(warc_date: str) -> str:
     """A WARC-Date as a CDXJ line of an export gives it: 14 digits, then its milliseconds when it has
-    a fraction of a second (see archiver.export.cdxj)."""
-    from archiver.export.cdxj import cdxj_timestamp
+    a fraction of a second (`archiver.times.cdxj_timestamp`)."""
+    from archiver.times import cdxj_timestamp
 
     return cdxj_timestamp(warc_date)
 

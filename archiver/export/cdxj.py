@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from typing import IO
 
 from cdxj_indexer import CDXJIndexer
 from warcio.archiveiterator import ArchiveIterator
+
+from ..times import warc_millis
 
 
 def cdxj_index(warc: IO[bytes], filename: str) -> bytes:
@@ -51,9 +52,6 @@ def cdxj_index(warc: IO[bytes], filename: str) -> bytes:
 _KEYED = frozenset({"GET", "POST", "PUT"})
 
 # A WARC-Date's fraction of a second: what follows the seconds (`...:SS.ffffff`, then `Z` or an offset).
-_FRACTION = re.compile(r"T\d\d:\d\d:\d\d[.,](\d+)")
-
-
 class _Records:
     """What the lines need of each record, by its offset in the WARC."""
 
@@ -71,7 +69,7 @@ def _records(warc: IO[bytes]) -> _Records:
     for record in records:
         kind = record.rec_type
         offset = records.get_record_offset()
-        if millis := _millis(record.rec_headers.get_header("WARC-Date") or ""):
+        if millis := warc_millis(record.rec_headers.get_header("WARC-Date") or ""):
             found.millis[offset] = millis
         if kind in ("response", "revisit"):
             by_id[record.rec_headers.get_header("WARC-Record-ID") or ""] = offset
@@ -82,25 +80,6 @@ def _records(warc: IO[bytes]) -> _Records:
                 asked[answered] = method
     found.methods = {by_id[rid]: method for rid, method in asked.items() if rid in by_id}
     return found
-
-
-def cdxj_timestamp(warc_date: str) -> str:
-    """The timestamp an index line of this export gives a record of `warc_date`: its 14 digits, then
-    its milliseconds when it has a fraction of a second; "" for a date that cannot be read."""
-    from warcio.timeutils import iso_date_to_timestamp
-
-    try:
-        stamp = str(iso_date_to_timestamp(warc_date))
-    except (ValueError, TypeError, IndexError):
-        return ""
-    return stamp + (_millis(warc_date) or "")
-
-
-def _millis(warc_date: str) -> str | None:
-    """The milliseconds of `warc_date` as 3 digits (its fraction cut to them, padded), or None when
-    it gives whole seconds."""
-    match = _FRACTION.search(warc_date)
-    return (match.group(1) + "00")[:3] if match else None
 
 
 def _line(line: str, records: _Records) -> str:
