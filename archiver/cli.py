@@ -145,19 +145,14 @@ def _call(fn: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except Exception as e:
-        named = _named(e)
+        from .space import named_error
+
+        named = named_error(e)
         if named is not None:  # a damaged index or a full disk: named, with what to do
             _fail(str(named), named.exit_code)
         logging.getLogger("archiver").debug("internal error", exc_info=True)
         first = str(e).splitlines()[0] if str(e) else ""
         _fail(f"internal error: {type(e).__name__}: {first} (run with -vv for the traceback, and report it)", EXIT_PARTIAL)
-
-
-def _named(e: Exception) -> ArchiverError | None:
-    from .index import translate_error as translate
-    from .space import translate_os
-
-    return translate_os(e) if isinstance(e, OSError) else translate(e)
 
 
 _ROW_MAX = 2**63 - 1  # the largest row count or offset an index (SQLite's, PostgreSQL's) takes

@@ -25,15 +25,18 @@ def as_disk_full(exc: BaseException) -> DiskFull | None:
     database's "disk is full"), or None when it is no full disk."""
     if isinstance(exc, DiskFull):
         return exc
-    if isinstance(exc, OSError):
-        named = translate_os(exc)
-    elif isinstance(exc, ArchiverError):
+    if isinstance(exc, ArchiverError) and not isinstance(exc, OSError):
         return None
-    else:
-        from .index import translate_error
-
-        named = translate_error(exc)
+    named = named_error(exc)
     return named if isinstance(named, DiskFull) else None
+
+
+def named_error(exc: BaseException) -> ArchiverError | None:
+    """The one-line error an exception of the file system (`translate_os`) or of the index
+    (`archiver.index.translate_error`: a damaged file, a full disk) stands for; None for any other."""
+    from .index import translate_error
+
+    return translate_os(exc) if isinstance(exc, OSError) else translate_error(exc)
 
 
 def megabytes(nbytes: int) -> str:

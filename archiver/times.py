@@ -110,6 +110,7 @@ def warc_millis(warc_date: str) -> str | None:
     return (match.group(1) + "00")[:3] if match else None
 
 
+# A WARC-Date's fraction of a second: what follows the seconds (`...:SS.ffffff`, then `Z` or an offset).
 _FRACTION = re.compile(r"T\d\d:\d\d:\d\d[.,](\d+)")
 
 

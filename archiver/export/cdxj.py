@@ -51,7 +51,7 @@ def cdxj_index(warc: IO[bytes], filename: str) -> bytes:
 # Methods cdxj-indexer keys as they are meant: GET (plainly), POST and PUT (with their bodies).
 _KEYED = frozenset({"GET", "POST", "PUT"})
 
-# A WARC-Date's fraction of a second: what follows the seconds (`...:SS.ffffff`, then `Z` or an offset).
+
 class _Records:
     """What the lines need of each record, by its offset in the WARC."""
 
