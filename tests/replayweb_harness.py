@@ -151,8 +151,12 @@ class ReplayWeb:
 
     def replay(self, url: str, ts: str | None = None) -> Any:
         """The Playwright Frame in which ReplayWeb.page replays `url` (at 14-digit `ts`), once loaded."""
-        self.open(view="replay", url=url, **({"ts": ts} if ts else {}))
         marker = "mp_/" + url
+        if any(marker in f.url for f in self.page.frames):
+            # the app would only change the hash and keep the frame of this URL's earlier replay until
+            # it navigates, which the wait below could take for the new one: start from an empty page
+            self.page.goto("about:blank", timeout=TIMEOUT_MS)
+        self.open(view="replay", url=url, **({"ts": ts} if ts else {}))
         self.page.wait_for_function(
             """marker => {
                 const find = (root) => {
