@@ -14,6 +14,12 @@ HOME = "the site's home page"
 SITE = "another site"
 NOT_FOUND = "a page not found"
 
+
+def _on_news(rule: str, verdict: str | None, pairs: tuple[tuple[str, str], ...]) -> list[tuple[str, str, str, str | None]]:
+    """One rule's cases on the article's own site: each (held, reached) pair of paths, both on
+    https://news.example, decided by `rule` with `verdict`."""
+    return [(rule, "https://news.example" + held, "https://news.example" + reached, verdict) for held, reached in pairs]
+
 # (rule, held, reached, verdict), given to the run as held.
 CASES: list[tuple[str, str, str, str | None]] = [
     # One spelling of the article's address.
@@ -53,11 +59,11 @@ CASES: list[tuple[str, str, str, str | None]] = [
                            "sso=1", "subscribe", "page=2&registration=yes")],
     # An article addressed by an ID in its query: its path kept with that ID is the article, with
     # another ID or none another page (the page of a script that serves every article).
-    *[("same path", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
+    *_on_news("same path", None, (
         ("/article.php?id=8812345", "/article.php?id=8812345&page=2"),
         ("/news/story.aspx?storyid=8812345", "/news/story.aspx?page=1&storyID=8812345"),
-        ("/news/story.aspx?storyid=8812345", "/News/Story.aspx?storyid=8812345"))],
-    *[("any other page", "https://news.example" + held, "https://news.example" + reached, OTHER_PAGE) for held, reached in (
+        ("/news/story.aspx?storyid=8812345", "/News/Story.aspx?storyid=8812345"))),
+    *_on_news("any other page", OTHER_PAGE, (
         ("/article.php?id=8812345", "/article.php?id=9999999"),
         ("/news/story.aspx?storyid=8812345", "/news/story.aspx?storyid=1"),
         ("/article.php?id=8812345", "/article.php"),
@@ -69,29 +75,29 @@ CASES: list[tuple[str, str, str, str | None]] = [
         ("/news.aspx?story=4321", "/news.aspx"),
         ("/news/item?id=42", "/news/item?id=43"),
         ("/forum/index.php?topic=42", "/forum/index.php"),
-        ("/article.php?slug=river-flood", "/article.php?slug=budget-vote"))],
-    *[("same path", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
+        ("/article.php?slug=river-flood", "/article.php?slug=budget-vote"))),
+    *_on_news("same path", None, (
         ("/article.php?id=1234", "/article.php?id=1234&page=2"),
         ("/viewtopic.php?t=1234&utm_source=feed", "/viewtopic.php?start=15&t=1234"),
         ("/forum/index.php?topic=42", "/forum/index.php?topic=42&amp=1"),
         # (a parameter not naming the article dropped, those naming it kept: a feed's or a share's)
         ("/news.php?id=123456&from=rss", "/news.php?id=123456"),
         ("/article.php?id=1234&ref=twitter", "/article.php?id=1234"),
-        ("/news/articleView.html?idxno=123456&replyAll=&reply_sc_order_by=C", "/news/articleView.html?idxno=123456"))],
+        ("/news/articleView.html?idxno=123456&replyAll=&reply_sc_order_by=C", "/news/articleView.html?idxno=123456"))),
     # (... but none changed, and a query naming no article by a number or an ID kept whole)
-    *[("any other page", "https://news.example" + held, "https://news.example" + reached, OTHER_PAGE) for held, reached in (
+    *_on_news("any other page", OTHER_PAGE, (
         ("/article.php?id=1234&ref=twitter", "/article.php?id=1234&ref=facebook"),
         ("/news/item?slug=river-flood", "/news/item"),
-        ("/viewtopic.php?f=2&t=123456", "/viewtopic.php?t=123456"))],
+        ("/viewtopic.php?f=2&t=123456", "/viewtopic.php?t=123456"))),
     # ... where the path names the article (a date, a name of two words or more, an ID), its query
     # does not matter: a share's or a campaign's value, however long, is not the article's.
-    *[("same path", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
+    *_on_news("same path", None, (
         ("/sites/jdoe/2024/05/03/river-flood-kills-three/?sh=5c1a2b3d4e5f", "/sites/jdoe/2024/05/03/river-flood-kills-three/"),
         ("/2024/05/03/us/river-flood.html?unlocked_article_code=1.a2b3c4d5e6f7", "/2024/05/03/us/river-flood.html"),
         ("/2024/05/03/river-flood.html?cid=12345678", "/2024/05/03/river-flood.html"),
         ("/news/river-flood-kills?share=12345678", "/news/river-flood-kills"),
         ("/news/river-flood?v=1714745600", "/news/river-flood"),
-        ("/article/8812345?ref=12345678", "/article/8812345"))],
+        ("/article/8812345?ref=12345678", "/article/8812345"))),
     ("wall on its page", "https://news.example/article.php?id=8812345", "https://news.example/article.php?id=8812345&consent=1",
      WALL),
     # ... nor a wall's parameter added to a folder above the article (its section's listing).
@@ -129,7 +135,7 @@ CASES: list[tuple[str, str, str, str | None]] = [
     # ... an ID in the folder just before its name, no listing's folder just before it: the
     # article's, its headline renamed (an ID with a word put before it too), under other folders
     # too (a section added: NPR's and SCMP's addresses).
-    *[("same id", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
+    *_on_news("same id", None, (
         ("/news/article-13371234/river-flood-kills-three.html", "/news/article-13371234/council-blamed-river-flood.html"),
         ("/news/world/1891234/river-flood", "/news/world/1891234/council-blamed-flood"),
         ("/national/300123456/river-flood", "/national/300123456/council-blamed-flood"),
@@ -142,23 +148,23 @@ CASES: list[tuple[str, str, str, str | None]] = [
         ("/news/china/article/3261234/river-flood", "/news/hong-kong/politics/article/3261234/river-flood-kills-three"),
         ("/sections/health-shots/2024/05/03/1234567890/river-flood",
          "/sections/health-shots/2024/05/03/1234567890/council-blamed-for-flood"),
-        ("/2024/05/03/1234567890/river-flood", "/sections/health-shots/2024/05/03/1234567890/river-flood-kills-three"))],
+        ("/2024/05/03/1234567890/river-flood", "/sections/health-shots/2024/05/03/1234567890/river-flood-kills-three"))),
     # ... but not an ID in a listing's folder (a section's or a topic's, as likely as the
     # article's), nor one farther from the name.
-    *[("any other page", "https://news.example" + held, "https://news.example" + reached, OTHER_PAGE) for held, reached in (
+    *_on_news("any other page", OTHER_PAGE, (
         ("/section/100001/river-flood", "/section/100001/another-story"),
         ("/topics/100001/river-flood", "/topics/100001/another-story"),
         ("/news/100001/local/river-flood", "/news/100001/local/budget-vote"),
-        ("/news/100001/local/river-flood", "/article/100001"))],
+        ("/news/100001/local/river-flood", "/article/100001"))),
     ("a listing or media page", "https://news.example/section/100001/river-flood",
      "https://news.example/topics/100001/river-flood-coverage", OTHER_PAGE),
     # ... in the article's own name, alone or joined with it, on either side, it is the article's.
-    *[("same id", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
+    *_on_news("same id", None, (
         ("/article/8812345", "/news/8812345/river-flood"),
         ("/8812345-river-flood", "/news/2024/river-flood-kills-three-8812345"),
         ("/2024/05/03/8812345.html", "/article/8812345"),
         ("/river-flood-8812345", "/stories/8812345/flood-update"),
-        ("/news/8812345/river-flood", "/article/8812345"))],
+        ("/news/8812345/river-flood", "/article/8812345"))),
     # A path keeping the article's own name, `amp` or an ID put to it or taken from it.
     ("same name", "https://news.example/2024/03/vote.amp.html", "https://news.example/2024/03/vote.html", None),
     ("same name", "https://news.example/2024/03/vote-amp", "https://news.example/2024/03/vote", None),
@@ -289,30 +295,30 @@ CASES: list[tuple[str, str, str, str | None]] = [
     ("any other page", "https://news.example/river-flood-2024-05-03", "https://news.example/river-flood-20230503", OTHER_PAGE),
     # ... wherever each address writes its dates: a page dated on a day the article's address is
     # not dated on is another page, though dated on its day too.
-    *[("any other page", "https://news.example" + held, "https://news.example" + reached, OTHER_PAGE) for held, reached in (
+    *_on_news("any other page", OTHER_PAGE, (
         ("/2024/05/03/river-flood", "/2024/05/03/river-flood-20240504"),
         ("/news/20240503/river-flood", "/news/20240503/river-flood-20240504"),
         ("/2024/05/03/river-flood", "/2024/05/03/river-flood-update-20240504"),
         ("/2024/05/03/river-flood-20240502", "/2024/05/04/river-flood-20240502"),
         # (the day after's follow-up sent to the day's article: two articles, the lesser error to call gone)
-        ("/2024/05/03/river-flood-20240504", "/2024/05/03/river-flood"))],
+        ("/2024/05/03/river-flood-20240504", "/2024/05/03/river-flood"))),
     # ... but an article's address dated on two days (a date in its name) is dated on each: its
     # copies, under any folder, are the article.
-    *[("same name", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
+    *_on_news("same name", None, (
         ("/2024/05/03/results-20240331-quarter", "/2024/05/03/results-20240331-quarter/amp"),
         ("/2024/05/03/minutes-of-2024-04-30-meeting", "/2024/05/03/minutes-of-2024-04-30-meeting.html"),
-        ("/2024/05/03/river-flood-20240502", "/news/2024/05/03/river-flood-20240502"))],
+        ("/2024/05/03/river-flood-20240502", "/news/2024/05/03/river-flood-20240502"))),
     # ... a month written by its name too (the Guardian's `/2024/may/03/`), in any case.
-    *[("any other page", "https://news.example" + held, "https://news.example" + reached, OTHER_PAGE) for held, reached in (
+    *_on_news("any other page", OTHER_PAGE, (
         ("/world/2024/may/03/river-flood", "/world/2024/may/04/river-flood"),
         ("/world/2024/May/03/river-flood", "/world/2024/jun/03/river-flood"),
         ("/world/2024/sep/03/river-flood", "/world/2024/10/03/river-flood"),
         ("/world/2024/may/03/river-flood", "/river-flood-20240504"),
         ("/2024/september/river-flood", "/2024/october/river-flood"),
-        ("/2024/05/03/river-flood", "/2024/05/03/river-flood-2024-may-04-update"))],
-    *[("same name", "https://news.example" + held, "https://news.example" + reached, None) for held, reached in (
+        ("/2024/05/03/river-flood", "/2024/05/03/river-flood-2024-may-04-update"))),
+    *_on_news("same name", None, (
         ("/world/2024/may/03/river-flood", "/world/2024/05/03/river-flood"),
-        ("/world/2024/may/03/river-flood", "/news/river-flood-20240503"))],
+        ("/world/2024/may/03/river-flood", "/news/river-flood-20240503"))),
     ("its words kept", "https://news.example/world/2024/may/03/river-flood",
      "https://news.example/world/2024/05/03/river-flood-kills-three", WORDS_KEPT),
     ("same name", "https://news.example/2024/05/03/river-flood", "https://news.example/2024/05/03/river-flood-20240503", None),
