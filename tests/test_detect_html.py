@@ -502,3 +502,68 @@ def test_a_link_whose_tab_or_line_break_after_its_first_slash_makes_it_scheme_re
     posts = html(f'<p><a href="/{gap}/twitter.com/jack/status/20">a tweet</a> <a href="/about">us</a>'
                  f' <a href="#top">top</a> <a href="mailto:x@twitter.com">mail</a></p>')
     assert rows(posts) == [("linked", "twitter", "20", "a[href]")]
+
+
+@pytest.mark.parametrize("href", [
+    "/\\twitter.com/jack/status/20",
+    "\\/twitter.com/jack/status/20",
+    "\\\\twitter.com/jack/status/20",
+    "\\\\twitter.com\\jack\\status\\20",
+    "https:\\\\twitter.com\\jack\\status\\20",
+    "https:/\\x.com/jack/status/20",
+    "https:\\/twitter.com/jack/status/20",
+    "https://twitter.com\\jack\\status\\20",
+    "https://twitter.com/jack\\status/20",
+    "HTTPS:\\\\TWITTER.COM\\jack\\status\\20",
+    " https:\\\\twitter.com\\jack\\status\\20 ",
+    "https:\\\\twit&#10;ter.com\\jack\\status\\&#9;20",
+    "/&#9;\\twitter.com/jack/status/20",
+    "https:\\\\\\twitter.com\\jack\\status\\20?s=20\\x",
+])
+def test_a_link_written_with_backslashes_is_read_as_a_browser_reads_it(href: str) -> None:
+    """In an http(s) address a browser reads a backslash before the query as a slash (WHATWG URL
+    parsing): after the scheme or at the start of a link two of them, in any mix with slashes, begin
+    the host, and one after the host begins the path. The link goes to the post its slash spelling
+    names, and the post is that one, under its own key and address."""
+    assert [(p.kind, p.key, p.url, p.evidence) for p in html(f'<a href="{href}">tweet</a>')] == [
+        ("linked", "twitter:20", "https://x.com/jack/status/20", "a[href]")]
+
+
+@pytest.mark.parametrize(("backslashes", "slashes"), [
+    ("https:\\\\t.co\\AbCdEf1234", "https://t.co/AbCdEf1234"),
+    ("\\\\youtu.be\\AbThSpAcE12", "//youtu.be/AbThSpAcE12"),
+    ("https:\\\\www.tiktok.com\\@a\\video\\7350000000000000001", "https://www.tiktok.com/@a/video/7350000000000000001"),
+    ("/\\toot.example\\@a\\112036911513600000", "//toot.example/@a/112036911513600000"),
+])
+def test_every_platform_s_link_written_with_backslashes_is_its_slash_spelling(backslashes: str, slashes: str) -> None:
+    """A short link, a post on any host (Mastodon's) and a platform's post alike: the same post, key
+    and address as the link written with slashes."""
+    found = [(p.kind, p.key, p.url, p.links) for p in html(f'<a href="{backslashes}">post</a>')]
+    assert found == [(p.kind, p.key, p.url, p.links) for p in html(f'<a href="{slashes}">post</a>')]
+    assert len(found) == 1
+
+
+@pytest.mark.parametrize(("src", "expected"), [
+    ("https:\\\\www.youtube.com\\embed\\AbThSpAcE12", ("youtube:AbThSpAcE12", "https://www.youtube.com/watch?v=AbThSpAcE12")),
+    ("\\\\player.vimeo.com\\video\\76979871", ("vimeo:76979871", "https://vimeo.com/76979871")),
+    ("https://www.youtube.com\\embed\\AbThSpAcE12", ("youtube:AbThSpAcE12", "https://www.youtube.com/watch?v=AbThSpAcE12")),
+    # An address written with slashes keeps its JSON escapes read as slashes (`\/` is `/`).
+    ("//www.youtube.com\\/embed\\/AbThSpAcE12", ("youtube:AbThSpAcE12", "https://www.youtube.com/watch?v=AbThSpAcE12")),
+])
+def test_a_frame_s_address_written_with_backslashes_is_read_as_a_browser_reads_it(
+        src: str, expected: tuple[str, str]) -> None:
+    assert [(p.kind, p.key, p.url) for p in html(f'<iframe src="{src}"></iframe>')] == [("embedded", *expected)]
+
+
+@pytest.mark.parametrize("href", [
+    "/path\\with\\backslash",
+    # One backslash at the start is one slash: a path on the article's own site, not a host.
+    "\\twitter.com\\jack\\status\\20",
+    "/twitter.com\\jack\\status\\20",
+    # In the query a backslash stays one: the link is the article site's own page.
+    "https://news.example/share?u=\\\\twitter.com\\jack\\status\\20",
+    # Another scheme's address: a backslash there is no slash.
+    "C:\\\\twitter.com\\jack\\status\\20",
+])
+def test_a_link_whose_backslashes_make_no_host_is_no_post(href: str) -> None:
+    assert html(f'<a href="{href}">x</a>') == []

@@ -40,6 +40,7 @@ from archiver.platforms.base import (
     EmbedContext,
     EmbedRule,
     Platform,
+    backslashes_read,
     build_post,
     host_lowered,
     host_of,
@@ -300,17 +301,24 @@ class _Walker:
                 # seen (`_host_relevance`).
                 if href and href[:4] != "http" and href[:2] != "//":
                     # A third of the links: /path, #anchor, mailto:. A first character that is
-                    # neither trimmed (no space or control) nor an h or a slash stays first once
-                    # trimmed; a slash stays one alone unless a tab or a line break follows it.
+                    # neither trimmed (no space or control) nor an h, a slash or a backslash stays
+                    # first once trimmed; a slash or a backslash stays one alone unless a tab, a
+                    # line break, a slash or a backslash follows it (`/\host` is `//host`).
                     first = href[0]
-                    if first > " " and (first not in "hH/" or first == "/" and href[1:2] not in _SLASH_AFTER_TRIM):
+                    if first > " " and (first not in "hH/\\" or first in "/\\" and href[1:2] not in _SLASH_AFTER_TRIM):
                         continue
                     href = trim_url(href)
+                    if "\\" in href:
+                        href = backslashes_read(href)
                     if href[:2] != "//" and href[:4].lower() != "http":
                         continue
                 elif href and href[-1] <= " ":
                     href = trim_url(href)
                 if href:
+                    if "\\" in href:
+                        # A backslash is a slash in an http(s) address before its query
+                        # (`https:\\x.com\u\status\1`): read so, the tabs and line breaks gone first.
+                        href = backslashes_read(trim_url(href))
                     cut = href.find("/", 8)
                     key = href[:cut] if cut > 0 else href
                     relevance = relevance_of.get(key) or _host_relevance(key)
@@ -398,8 +406,10 @@ class _Walker:
         # data-lazy-src, data-cmplz-src, ...): any attribute value that is a player URL counts.
         ordered = sorted(attrs.items(), key=lambda kv: kv[0] != "src")
         for name, value in ordered:
-            if not value or "//" not in value:
+            if not value or ("//" not in value and "\\" not in value):
                 continue
+            if "\\" in value:
+                value = _frame_backslashes(value)
             found = match_embed_src(strip_url(value))
             if found is not None:
                 platform, match = found
@@ -500,6 +510,14 @@ class _Walker:
             self.posts.extend(shortlinks.post(link, self.source, evidence) for link in shortlinks.find(text))
 
 
+def _frame_backslashes(value: str) -> str:
+    """A frame's address holding backslashes as a browser reads it (`backslashes_read`): an address
+    written with slashes keeps its JSON escapes (`\\/`) read as slashes first, as `strip_url` reads
+    them; one with none (`https:\\\\player.example\\embed\\ID`) is read as a browser reads it."""
+    value = trim_url(value)
+    return backslashes_read(value.replace("\\/", "/") if "//" in value else value)
+
+
 _SELECTORS: dict[tuple[frozenset[str], bool], str] = {}
 # AMP documents must declare themselves on the html element (`<html amp>` / `<html ⚡>`): AMP
 # components (amp-twitter, amp-youtube...) need the AMP runtime, so other pages do not have them.
@@ -574,8 +592,9 @@ _SCRIPTS = "script" if _EVERY_SCRIPT else ", ".join((
     'script[type]:not([type=""])' + "".join(f':not([type="{t}" i])' for t in sorted(_PLAIN_JS) if t),
     *(f"script[{name}]" for name in _SCRIPT_MARKERS),
 ))
-# What may follow a link's first slash and make it `//` once the link is trimmed (`trim_url`).
-_SLASH_AFTER_TRIM = frozenset({"/", "\t", "\n", "\r"})
+# What may follow a link's first slash (or backslash) and make it `//` once the link is trimmed
+# (`trim_url`) and its backslashes read as slashes (`backslashes_read`).
+_SLASH_AFTER_TRIM = frozenset({"/", "\\", "\t", "\n", "\r"})
 # `_BROKEN`: the scheme and host hold a tab or a line break, to be read without them (`_broken_link`).
 _PLATFORM, _SHORT, _OTHER, _BROKEN = 1, 2, 3, 4
 _HOST_RELEVANCE: dict[str, int] = {}

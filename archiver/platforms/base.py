@@ -404,6 +404,33 @@ def trim_url(value: str) -> str:
     return value
 
 
+# A backslash is a slash, for a browser, in an http(s) address before its query (WHATWG URL
+# parsing, special schemes): after the scheme, or at the start of an address relative to the page
+# (an article's is http or https), two or more of them in any mix start the host, and one after
+# the host ends it and starts the path. In the query and the fragment it stays a backslash.
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_SEPARATOR_BACKSLASH = str.maketrans("\\", "/")
+
+
+def backslashes_read(url: str) -> str:
+    """An address written with backslashes (trimmed: `trim_url`) as a browser reads it for an http
+    or https page: `https:\\\\x.com\\u\\status\\1`, `https:/\\x.com/u/status/1` and `\\\\x.com/u/status/1`
+    are `https://x.com/u/status/1` and `//x.com/u/status/1`; `/path\\to` is the article site's
+    `/path/to`. An address of any other scheme (`C:\\dir`, `javascript:`) is returned as it is."""
+    if "\\" not in url:
+        return url
+    scheme = _SCHEME_RE.match(url)
+    if scheme is not None and scheme.group().lower() not in ("http:", "https:"):
+        return url
+    start = scheme.end() if scheme is not None else 0
+    rest = url[start:].lstrip("/\\")
+    slashes = len(url) - start - len(rest)
+    # Two or more: the host follows (any number of them is skipped); fewer: a path, as with slashes.
+    lead = "//" if slashes >= 2 else "/" * slashes
+    end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    return url[:start] + lead + rest[:end].translate(_SEPARATOR_BACKSLASH) + rest[end:]
+
+
 def href_of(node: LexborNode) -> str:
     """A link's address as a browser reads it (`trim_url`), or "" when it has none."""
     return trim_url(node.attributes.get("href") or "")
