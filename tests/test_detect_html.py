@@ -555,6 +555,19 @@ def test_a_frame_s_address_written_with_backslashes_is_read_as_a_browser_reads_i
     assert [(p.kind, p.key, p.url) for p in html(f'<iframe src="{src}"></iframe>')] == [("embedded", *expected)]
 
 
+@pytest.mark.parametrize("src", [
+    "https://www.youtube.com/embed/AbThSpAcE12",
+    "https:\\/\\/www.youtube.com\\/embed\\/AbThSpAcE12?rel=0",
+    "//www.youtube.com/embed/AbThSpAcE12",
+])
+def test_a_frame_copied_out_of_a_json_string_is_found_inside_its_escaped_quotes(src: str) -> None:
+    """Markup copied out of a JSON string keeps its escaped quotes (`src=\\"https://...\\"`): the
+    parser gives the attribute `\\"https://...\\"`, its quotes and backslashes left out before the
+    address is read."""
+    found = html(f'<iframe src=\\"{src}\\" width=\\"560\\"></iframe>')
+    assert [(p.kind, p.key) for p in found] == [("embedded", "youtube:AbThSpAcE12")]
+
+
 @pytest.mark.parametrize("href", [
     "/path\\with\\backslash",
     # One backslash at the start is one slash: a path on the article's own site, not a host.

@@ -513,8 +513,13 @@ class _Walker:
 def _frame_backslashes(value: str) -> str:
     """A frame's address holding backslashes as a browser reads it (`backslashes_read`): an address
     written with slashes keeps its JSON escapes (`\\/`) read as slashes first, as `strip_url` reads
-    them; one with none (`https:\\\\player.example\\embed\\ID`) is read as a browser reads it."""
+    them; one with none (`https:\\\\player.example\\embed\\ID`) is read as a browser reads it. Quotes
+    escaped around it (markup copied out of a JSON string) are left out first."""
     value = trim_url(value)
+    if value[:1] in "\"'" or value[:2] in ("\\\"", "\\'"):
+        # markup copied out of a JSON string (`src=\"https://...\"`): its quotes and their
+        # backslashes go first, and its escapes (`\/`) are slashes, as `strip_url` reads them
+        return backslashes_read(value.strip("\\\"' ").replace("\\/", "/"))
     return backslashes_read(value.replace("\\/", "/") if "//" in value else value)
 
 
