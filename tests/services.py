@@ -99,7 +99,26 @@ class RedisServer:
              "--protected-mode", "yes", "--logfile", str(self.log)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_port(self.port, self.proc, "redis-server", self.log)
+        self._wait_loaded()
         return self
+
+    def _wait_loaded(self) -> None:
+        """Until PING answers PONG: a server listening may still be loading its append-only file,
+        and answers every command with `-LOADING` until it has."""
+        deadline = time.monotonic() + START_TIMEOUT
+        answer = b""
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
+                    sock.sendall(b"*1\r\n$4\r\nPING\r\n")
+                    answer = sock.recv(256)
+            except OSError as e:
+                answer = str(e).encode()
+            if answer.startswith(b"+PONG"):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"redis-server on 127.0.0.1:{self.port} did not answer PING within "
+                           f"{START_TIMEOUT:.0f} s: {answer[:80]!r} {_tail(self.log)}")
 
     def stop(self) -> None:
         stop_process(self.proc)
