@@ -312,13 +312,13 @@ class _Walker:
                         href = backslashes_read(href)
                     if href[:2] != "//" and href[:4].lower() != "http":
                         continue
+                elif href and "\\" in href:
+                    # A backslash is a slash in an http(s) address before its query
+                    # (`https:\\x.com\u\status\1`): read so, the tabs and line breaks gone first.
+                    href = backslashes_read(trim_url(href))
                 elif href and href[-1] <= " ":
                     href = trim_url(href)
                 if href:
-                    if "\\" in href:
-                        # A backslash is a slash in an http(s) address before its query
-                        # (`https:\\x.com\u\status\1`): read so, the tabs and line breaks gone first.
-                        href = backslashes_read(trim_url(href))
                     cut = href.find("/", 8)
                     key = href[:cut] if cut > 0 else href
                     relevance = relevance_of.get(key) or _host_relevance(key)
