@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from playwright.async_api import ElementHandle, Frame, Page, Request, Response, ViewportSize, WebSocketRoute
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Frame, Page, Request, Response, ViewportSize, WebSocketRoute
 
 from archiver.capture.crops import Rect, cut, png_dimensions, rect_in
 from archiver.capture.deadline import CaptureClock, Wakeups, within
@@ -468,26 +468,41 @@ async def _embeds_ready(page: Page, selectors: Sequence[str]) -> None:
     The iframes' own traffic is the recorder's to wait for; this is what no request tells: a
     document whose subresources are in but whose `load` handlers (which render many embeds) have
     not run yet, and web fonts still being applied."""
-    frames: list[Frame] = [page.main_frame]
-    for selector in selectors:
+    handles: list[ElementHandle] = []
+    if selectors:
         try:
-            handles = await page.query_selector_all(selector)
+            # One question for all the selectors (each is a round trip to the page, which a busy
+            # machine makes long); one by one if the list is refused (a bad selector among them,
+            # reported with the element screenshots, costs only its own matches).
+            handles = await page.query_selector_all(", ".join(selectors))
         except PlaywrightError:
-            continue  # a bad selector is reported with the element screenshots
-        for handle in handles:
-            try:
-                frame = await handle.content_frame()
-            except PlaywrightError:
-                frame = None
-            if frame is not None and frame not in frames:
-                frames.append(frame)
-    for frame in frames:
+            for selector in selectors:
+                try:
+                    handles += await page.query_selector_all(selector)
+                except PlaywrightError:
+                    continue
+
+    async def owned(handle: ElementHandle) -> Frame | None:
+        try:
+            return await handle.content_frame()
+        except PlaywrightError:
+            return None
+
+    frames: list[Frame] = [page.main_frame]
+    for frame in await asyncio.gather(*(owned(handle) for handle in handles)):
+        if frame is not None and frame not in frames:
+            frames.append(frame)
+
+    async def ready(frame: Frame) -> None:
         try:
             if frame is not page.main_frame:
                 await frame.wait_for_load_state("load")
             await frame.evaluate(_FONTS_JS)
         except PlaywrightError as e:
             log.debug("frame %s not ready: %s", frame.url, first_line(e))  # detached or navigating
+
+    # All asked at once: the frames load and apply their fonts in parallel, many in processes of their own.
+    await asyncio.gather(*(ready(frame) for frame in frames))
 
 
 async def screenshots(page: Page, recorder: TrafficRecorder, screenshot_path: Path | None,
@@ -633,20 +648,22 @@ async def _oopif_boxes(page: Page, recorder: TrafficRecorder, scrolled: float) -
     Found by the protocol alone: the iframe element is the frame's owner (DOM.getFrameOwner) and
     its box the browser's (DOM.getBoxModel), as Playwright's frame_element() and bounding_box()
     give them."""
-    placed: list[tuple[Frame, float, float]] = []
-    for frame in recorder.oopif_frames:
-        if frame.is_detached():
-            continue
+
+    async def place(frame: Frame) -> tuple[Frame, float, float] | None:
         outer = frame
         while outer.parent_frame is not None and outer.parent_frame is not page.main_frame:
             outer = outer.parent_frame
         try:
             box = await (await outer.frame_element()).bounding_box()
         except PlaywrightError:
-            continue  # detached meanwhile
-        if box is not None:
-            placed.append((frame, box["y"] + scrolled, box["y"] + box["height"] + scrolled))
-    return placed
+            return None  # detached meanwhile
+        if box is None:
+            return None
+        return frame, box["y"] + scrolled, box["y"] + box["height"] + scrolled
+
+    # All asked at once: each is two round trips to the browser, which a busy machine makes long.
+    placed = await asyncio.gather(*(place(frame) for frame in recorder.oopif_frames if not frame.is_detached()))
+    return [one for one in placed if one is not None]
 
 
 async def _painted(frames: Sequence[Frame]) -> None:
