@@ -54,8 +54,9 @@ class ChromiumRenderer(AsyncClosing):
 
     def __init__(self, net: NetOptions, *, workdir: Path, timeout: float = 30.0,
                  capture_deadline: float | None = DEFAULT_CAPTURE_DEADLINE,
-                 max_body: int | None = None, max_capture_bytes: int | None = None) -> None:
-        """Settings only; `launch()` starts the browser."""
+                 max_body: int | None = None, max_capture_bytes: int | None = None, tabs_ahead: int = 1) -> None:
+        """Settings only; `launch()` starts the browser. `tabs_ahead`: tabs kept open ahead for the
+        next captures (as many as the pages its caller keeps in flight)."""
         self.net = net
         self.workdir = Path(workdir)
         self.timeout = timeout
@@ -71,15 +72,16 @@ class ChromiumRenderer(AsyncClosing):
         self._browser: PlaywrightBrowser | None = None
         self._watchdog: watchdog.Watchdog | None = None
         self._openers: BrowserOpeners | None = None
-        self._tabs = Tabs(self._open_tab)
+        self._tabs = Tabs(self._open_tab, ahead=tabs_ahead)
 
     @classmethod
     async def launch(cls, net: NetOptions, *, workdir: Path, timeout: float = 30.0, headless: bool = True,
                      capture_deadline: float | None = DEFAULT_CAPTURE_DEADLINE,
-                     max_body: int | None = None, max_capture_bytes: int | None = None) -> ChromiumRenderer:
+                     max_body: int | None = None, max_capture_bytes: int | None = None,
+                     tabs_ahead: int = 1) -> ChromiumRenderer:
         """Start the gate, the Playwright driver (with its watchdog) and Chromium."""
         self = cls(net, workdir=workdir, timeout=timeout, capture_deadline=capture_deadline,
-                   max_body=max_body, max_capture_bytes=max_capture_bytes)
+                   max_body=max_body, max_capture_bytes=max_capture_bytes, tabs_ahead=tabs_ahead)
         try:
             await self._start(headless)
         except BaseException:
@@ -127,7 +129,7 @@ class ChromiumRenderer(AsyncClosing):
         # bot wall; send the ordinary browser's agent instead and record exactly what was sent.
         self.user_agent = str(version.get("userAgent", "")).replace("HeadlessChrome", "Chrome")
         log.info("Chromium %s at %s", self.browser_version, executable)
-        # A renderer is launched to capture: the first capture's tab opens now, while the caller
+        # A renderer is launched to capture: the first captures' tabs open now, while the caller
         # still reads its source or asks for metadata.
         self._tabs.prepare()
 
