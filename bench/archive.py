@@ -23,7 +23,9 @@ Prints each side's time, archive / floor ratios (best to best, median to median)
 archive's browser time (load, settle, screenshots, ...), the fastest archive run's captures as they
 overlapped (each one's start and end; their durations summed over the pages in flight: the least
 the run could take with captures that long, however they were scheduled), and the statuses each
-side saw, which must match. Figures are as measured: on a shared machine, read them with the load average printed.
+side saw, which must match, and the CPU time each side took (its whole process tree: Python,
+Playwright's driver, Chromium), which bounds how fast its work can run on this machine's CPUs.
+Figures are as measured: on a shared machine, read them with the load average printed.
 """
 
 from __future__ import annotations
@@ -51,20 +53,48 @@ PHASES = ("open", "load", "settle", "screenshots", "collect", "write")
 # -- the sides, each run in a child process ------------------------------------------------------
 
 
+def tree_cpu() -> float:
+    """CPU seconds (user + system) of this process and every process under it (Playwright's
+    driver, Chromium and its renderers), those that ended and were reaped included (their
+    parents' children's times): read from /proc, 0.0 where there is none."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, list[int]] = defaultdict(list)
+    times: dict[int, float] = {}
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return 0.0
+    for entry in entries:
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        parents[int(fields[1])].append(int(entry))
+        times[int(entry)] = sum(int(x) for x in fields[11:15]) / tick  # utime stime cutime cstime
+    total, todo = 0.0, [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        total += times.get(pid, 0.0)
+        todo += parents.get(pid, [])
+    return total
+
+
 def archive_side(url: str, net: Any, tmp: Path, pages_in_flight: int) -> dict[str, Any]:
     from archiver.capture import browser as browser_mod
     from archiver.pipeline import ArchiveSummary, Handlers, InlineExecutor, Plan, Session, run_phases
 
     totals: dict[str, float] = defaultdict(float)
     pages: list[tuple[str, int | None]] = []
-    spans: list[tuple[str, float, float]] = []  # each capture's URL, start and end (perf_counter)
+    # each capture's URL, start and end (perf_counter), and its own split
+    spans: list[tuple[str, float, float, dict[str, float]]] = []
     original = browser_mod.Browser.capture
 
     def timed(self: Any, page_url: str, *a: Any, **kw: Any) -> Any:
         result = original(self, page_url, *a, **kw)
         ended = time.perf_counter()
         # From the render's own start: a capture may first wait for a page in flight to end.
-        spans.append((page_url, ended - result.timings.get("total", 0.0), ended))
+        spans.append((page_url, ended - result.timings.get("total", 0.0), ended, dict(result.timings)))
         for k, v in result.timings.items():
             totals[k] += v
         pages.append((page_url, result.status))
@@ -83,15 +113,15 @@ def archive_side(url: str, net: Any, tmp: Path, pages_in_flight: int) -> dict[st
         with Session(tmp / "archive", net, **options) as session:
             executor = (InlineExecutor(lambda: Handlers(session), pages_in_flight=pages_in_flight)
                         if pages_in_flight > 1 else InlineExecutor(Handlers(session)))
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), tree_cpu()
             summary = ArchiveSummary()
             with executor:
                 run_phases(executor, session.index, [url], summary, Plan())
-            took = time.perf_counter() - start
+            took, cpu = time.perf_counter() - start, tree_cpu() - cpu
     finally:
         browser_mod.Browser.capture = original  # type: ignore[method-assign]
-    return {"took": took, "split": dict(totals), "pages": pages,
-            "spans": [(u, b - start, e - start) for u, b, e in spans], "in_flight": pages_in_flight,
+    return {"took": took, "cpu": cpu, "split": dict(totals), "pages": pages,
+            "spans": [(u, b - start, e - start, t) for u, b, e, t in spans], "in_flight": pages_in_flight,
             "posts": sorted([p.key, p.status] for p in summary.posts)}
 
 
@@ -117,7 +147,7 @@ async def floor_side(urls: list[str], wait_until: str, net: Any, tmp: Path) -> d
                                                 viewport=VIEWPORT, locale="en-US")
             return await context.new_page()
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), tree_cpu()
         page = await new_page()
         pages: list[tuple[str, int | None]] = []
         for n, url in enumerate(urls):
@@ -128,8 +158,8 @@ async def floor_side(urls: list[str], wait_until: str, net: Any, tmp: Path) -> d
             await page.screenshot(full_page=True, type="png")
             pages.append((url, response.status if response is not None else None))
         await page.context.close()
-        took = time.perf_counter() - start
-    return {"took": took, "pages": pages}
+        took, cpu = time.perf_counter() - start, tree_cpu() - cpu
+    return {"took": took, "cpu": cpu, "pages": pages}
 
 
 def child(args: argparse.Namespace) -> None:
@@ -208,16 +238,24 @@ def report(results: dict[str, list[dict[str, Any]]], urls: list[str], rounds: in
     def median(kind: str) -> float:
         return statistics.median(r["took"] for r in results[kind])
 
+    def median_cpu(kind: str) -> float:
+        return statistics.median(r.get("cpu", 0.0) for r in results[kind])
+
     print(f"one article, 3 tweets + 1 YouTube embed: {len(urls)} pages; archive with {pages_in_flight} page(s) in "
           f"flight; best / median of {rounds} rounds, sides interleaved; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for u in urls:
         print(f"    {u}")
     for kind in results:
-        print(f"  {kind:<20} best {best(kind):6.2f} s   median {median(kind):6.2f} s")
+        print(f"  {kind:<20} best {best(kind):6.2f} s   median {median(kind):6.2f} s   "
+              f"CPU of the process tree: median {median_cpu(kind):5.2f} s")
     for kind in (k for k in results if k not in FLOORS):
         for floor in FLOORS:
             print(f"  {kind} / {floor:<18} best {best(kind) / best(floor):5.2f}x   "
-                  f"median {median(kind) / median(floor):5.2f}x")
+                  f"median {median(kind) / median(floor):5.2f}x   CPU median {median_cpu(kind) / median_cpu(floor):5.2f}x")
+        cores = os.cpu_count() or 1
+        print(f"  {kind}: its median CPU time over {cores} CPU(s) is {median_cpu(kind) / cores:.2f} s, "
+              f"{median_cpu(kind) / cores / median('plain floor'):.2f}x the plain floor's median time: "
+              "no schedule of this work runs faster on this machine")
         split: dict[str, list[float]] = defaultdict(list)
         for r in results[kind]:
             for k in PHASES:
@@ -248,12 +286,13 @@ def timeline(kind: str, run: dict[str, Any]) -> None:
     spans = sorted(run.get("spans", []), key=lambda s: s[1])
     if not spans:
         return  # a run that captured nothing
-    busy = sum(end - begin for _, begin, end in spans)
+    busy = sum(span[2] - span[1] for span in spans)
     pages_in_flight = run["in_flight"]
     print(f"  {kind}: fastest run ({run['took']:.2f} s), each capture's start and end (s from the run's start); "
           f"captures {busy:.2f} s in all, / {pages_in_flight} in flight = {busy / pages_in_flight:.2f} s at the least")
-    for url, begin, end in spans:
-        print(f"    {begin:5.2f} - {end:5.2f}  {url}")
+    for url, begin, end, *split in spans:
+        steps = "  ".join(f"{k} {v:.2f}" for k, v in (split[0] if split else {}).items() if k in PHASES)
+        print(f"    {begin:5.2f} - {end:5.2f}  {url}" + (f"\n                   {steps}" if steps else ""))
 
 
 if __name__ == "__main__":
