@@ -480,7 +480,7 @@ def test_a_capture_cancelled_while_naming_its_pop_ups_still_closes_its_tab(web: 
                 capture.cancel()
                 await asyncio.gather(capture, return_exceptions=True)
                 await asyncio.gather(*renderer._tabs._closing, return_exceptions=True)
-                standby = await renderer._tabs.take() if renderer._tabs._standby else None
+                standby = await renderer._tabs.take() if renderer._tabs._standby is not None else None
                 held = len(renderer._openers._contexts) - (standby is not None)
                 contexts = len(renderer._browser.contexts) - (standby is not None)
                 return held, contexts

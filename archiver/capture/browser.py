@@ -97,7 +97,7 @@ class Browser(Closing):
 
             return await ChromiumRenderer.launch(
                 net, workdir=Path(workdir), timeout=timeout, headless=headless, capture_deadline=capture_deadline,
-                max_body=max_body, max_capture_bytes=max_capture_bytes, tabs_ahead=pages_in_flight or 1)
+                max_body=max_body, max_capture_bytes=max_capture_bytes)
 
         self._launch: Callable[[], Coroutine[Any, Any, Renderer]] = launch
         self._on_launch = on_launch

@@ -54,9 +54,8 @@ class ChromiumRenderer(AsyncClosing):
 
     def __init__(self, net: NetOptions, *, workdir: Path, timeout: float = 30.0,
                  capture_deadline: float | None = DEFAULT_CAPTURE_DEADLINE,
-                 max_body: int | None = None, max_capture_bytes: int | None = None, tabs_ahead: int = 1) -> None:
-        """Settings only; `launch()` starts the browser. `tabs_ahead`: tabs kept open ahead for the
-        next captures (as many as the pages its caller keeps in flight)."""
+                 max_body: int | None = None, max_capture_bytes: int | None = None) -> None:
+        """Settings only; `launch()` starts the browser."""
         self.net = net
         self.workdir = Path(workdir)
         self.timeout = timeout
@@ -72,16 +71,15 @@ class ChromiumRenderer(AsyncClosing):
         self._browser: PlaywrightBrowser | None = None
         self._watchdog: watchdog.Watchdog | None = None
         self._openers: BrowserOpeners | None = None
-        self._tabs = Tabs(self._open_tab, ahead=tabs_ahead)
+        self._tabs = Tabs(self._open_tab)
 
     @classmethod
     async def launch(cls, net: NetOptions, *, workdir: Path, timeout: float = 30.0, headless: bool = True,
                      capture_deadline: float | None = DEFAULT_CAPTURE_DEADLINE,
-                     max_body: int | None = None, max_capture_bytes: int | None = None,
-                     tabs_ahead: int = 1) -> ChromiumRenderer:
+                     max_body: int | None = None, max_capture_bytes: int | None = None) -> ChromiumRenderer:
         """Start the gate, the Playwright driver (with its watchdog) and Chromium."""
         self = cls(net, workdir=workdir, timeout=timeout, capture_deadline=capture_deadline,
-                   max_body=max_body, max_capture_bytes=max_capture_bytes, tabs_ahead=tabs_ahead)
+                   max_body=max_body, max_capture_bytes=max_capture_bytes)
         try:
             await self._start(headless)
         except BaseException:
@@ -129,7 +127,7 @@ class ChromiumRenderer(AsyncClosing):
         # bot wall; send the ordinary browser's agent instead and record exactly what was sent.
         self.user_agent = str(version.get("userAgent", "")).replace("HeadlessChrome", "Chrome")
         log.info("Chromium %s at %s", self.browser_version, executable)
-        # A renderer is launched to capture: the first captures' tabs open now, while the caller
+        # A renderer is launched to capture: the first capture's tab opens now, while the caller
         # still reads its source or asks for metadata.
         self._tabs.prepare()
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -421,40 +420,35 @@ async def _close_context(context: BrowserContext) -> None:
 
 
 class Tabs:
-    """Tabs opened ahead of time for the next captures (`ahead` of them: one per page the
-    renderer keeps in flight); used tabs closed in the background.
+    """One tab opened ahead of time for the next capture; used tabs closed in the background.
 
-    Runs on the renderer's event loop. Opening a tab (a context of its own, its recorder and
-    protocol sessions) takes a few round trips to the browser: done ahead, it is off every
-    capture's time. Captures that take tabs at once beyond those ready open their own.
+    Runs on the renderer's event loop. Several captures may take tabs at once: the first gets the
+    standby, the others open their own.
     """
 
-    def __init__(self, opener: Callable[[], Coroutine[Any, Any, Tab]], *, ahead: int = 1) -> None:
+    def __init__(self, opener: Callable[[], Coroutine[Any, Any, Tab]]) -> None:
         self._opener = opener
-        self.ahead = max(1, ahead)
-        self._standby: deque[asyncio.Task[Tab]] = deque()
+        self._standby: asyncio.Task[Tab] | None = None
         self._closing: set[asyncio.Task[None]] = set()
 
     async def take(self) -> Tab:
-        """A standby tab if one opened well (the first opened, else the oldest on its way), else
-        a new one (BrowserError if none can open)."""
-        while self._standby:
-            ready = next((task for task in self._standby if task.done()), self._standby[0])
-            self._standby.remove(ready)
+        """The standby tab if it opened well, else a new one (BrowserError if none can open)."""
+        standby, self._standby = self._standby, None
+        if standby is not None:
             try:
-                tab = await ready
+                tab = await standby
             except (PlaywrightError, BrowserError) as e:
                 log.debug("standby tab unusable, opening another: %s", first_line(e))
-                continue
-            if not tab.page.is_closed():
-                return tab
-            self.release(tab)
+            else:
+                if not tab.page.is_closed():
+                    return tab
+                self.release(tab)
         return await self._opener()
 
     def prepare(self) -> None:
-        """Start opening tabs for the next captures, up to `ahead` ready or on their way."""
-        while len(self._standby) < self.ahead:
-            self._standby.append(asyncio.create_task(self._opener()))
+        """Start opening the next capture's tab, unless one is ready or on its way."""
+        if self._standby is None:
+            self._standby = asyncio.create_task(self._opener())
 
     def release(self, tab: Tab) -> None:
         """Close a used tab without waiting for it."""
@@ -463,13 +457,13 @@ class Tabs:
         task.add_done_callback(self._closing.discard)
 
     async def aclose(self) -> None:
-        """Cancel the standby tabs (the browser closing next takes their contexts with it) and
-        wait for the tabs being closed."""
-        standby, self._standby = list(self._standby), deque()
-        for task in standby:
-            if task.done() and not task.cancelled() and task.exception() is None:
-                self.release(task.result())
+        """Cancel the standby (the browser closing next takes its context with it) and wait for
+        the tabs being closed."""
+        standby, self._standby = self._standby, None
+        if standby is not None:
+            if standby.done() and not standby.cancelled() and standby.exception() is None:
+                self.release(standby.result())
             else:
-                task.cancel()
-        await asyncio.gather(*standby, return_exceptions=True)
+                standby.cancel()
+                await asyncio.gather(standby, return_exceptions=True)
         await asyncio.gather(*self._closing, return_exceptions=True)
