@@ -251,11 +251,13 @@ def report(results: dict[str, list[dict[str, Any]]], urls: list[str], rounds: in
     for kind in (k for k in results if k not in FLOORS):
         for floor in FLOORS:
             print(f"  {kind} / {floor:<18} best {best(kind) / best(floor):5.2f}x   "
-                  f"median {median(kind) / median(floor):5.2f}x   CPU median {median_cpu(kind) / median_cpu(floor):5.2f}x")
-        cores = os.cpu_count() or 1
-        print(f"  {kind}: its median CPU time over {cores} CPU(s) is {median_cpu(kind) / cores:.2f} s, "
-              f"{median_cpu(kind) / cores / median('plain floor'):.2f}x the plain floor's median time: "
-              "no schedule of this work runs faster on this machine")
+                  f"median {median(kind) / median(floor):5.2f}x" + (
+                      f"   CPU median {median_cpu(kind) / median_cpu(floor):5.2f}x" if median_cpu(floor) else ""))
+        if median_cpu(kind):  # (0 where there is no /proc to read it from)
+            cores = os.cpu_count() or 1
+            print(f"  {kind}: its median CPU time over {cores} CPU(s) is {median_cpu(kind) / cores:.2f} s, "
+                  f"{median_cpu(kind) / cores / median('plain floor'):.2f}x the plain floor's median time: "
+                  "no schedule of the same work could have been shorter on this machine, as loaded in these runs")
         split: dict[str, list[float]] = defaultdict(list)
         for r in results[kind]:
             for k in PHASES:

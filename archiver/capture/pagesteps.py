@@ -19,6 +19,7 @@ import asyncio
 import base64
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -462,6 +463,21 @@ async def settle(page: Page, recorder: TrafficRecorder, settle_ms: int, result: 
     await recorder.wait_idle(QUIET_MS, max_ms=max(int(left() * 1000), QUIET_MS))
 
 
+# What a selector may hold and still be one item of a CSS selector list that Playwright reads as CSS
+# whole: no `>>` chain (it would take the whole list as its first part), no engine prefix (`text=`,
+# `xpath=`, `id=`...) or XPath or quoted text at its start (it would take the rest of the list), no
+# comment or escape (either can run on into the next item).
+_NOT_IN_A_LIST = re.compile(r'>>|/\*|\\|^\s*(?:[\w:-]+\s*=|/|\.\.|["\'])')
+
+
+def css_list(selectors: Sequence[str]) -> str | None:
+    """The selectors as one CSS selector list, or None when there are none or one of them could
+    change what the others mean in a list (then each is asked on its own)."""
+    if not selectors or any(not s.strip() or _NOT_IN_A_LIST.search(s) for s in selectors):
+        return None
+    return ", ".join(selectors)
+
+
 async def _embeds_ready(page: Page, selectors: Sequence[str]) -> None:
     """Each iframe the selectors match has fired `load`; the page's and those frames' fonts are ready.
 
@@ -469,18 +485,19 @@ async def _embeds_ready(page: Page, selectors: Sequence[str]) -> None:
     document whose subresources are in but whose `load` handlers (which render many embeds) have
     not run yet, and web fonts still being applied."""
     handles: list[ElementHandle] = []
-    if selectors:
-        try:
-            # One question for all the selectors (each is a round trip to the page, which a busy
-            # machine makes long); one by one if the list is refused (a bad selector among them,
-            # reported with the element screenshots, costs only its own matches).
-            handles = await page.query_selector_all(", ".join(selectors))
-        except PlaywrightError:
-            for selector in selectors:
-                try:
-                    handles += await page.query_selector_all(selector)
-                except PlaywrightError:
-                    continue
+    joined = css_list(selectors)
+    try:
+        # One question for all the selectors (each is a round trip to the page, which a busy
+        # machine makes long), when they make one CSS list that means what each of them does.
+        handles = await page.query_selector_all(joined) if joined is not None else []
+    except PlaywrightError:
+        joined = None
+    if joined is None:
+        for selector in selectors:  # a bad selector, reported with the element screenshots, costs its own matches only
+            try:
+                handles += await page.query_selector_all(selector)
+            except PlaywrightError:
+                continue
 
     async def owned(handle: ElementHandle) -> Frame | None:
         try:
