@@ -161,6 +161,7 @@ class Watchdog(Closing):
     """Starts the watchdog for the Playwright driver with PID `driver`; `close()` ends it."""
 
     def __init__(self, driver: int) -> None:
+        self.driver = driver
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "archiver.watchdog", str(driver)],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -8,7 +8,6 @@ Playwright's driver and a real Chromium (its command line, and the targets it op
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +67,12 @@ def test_the_flag_keeps_every_feature_the_installed_playwright_disables() -> Non
     assert listed == [*names, *EXTRA_DISABLED_FEATURES]
 
 
-def _browser_command_lines(before: set[int]) -> list[list[str]]:
-    """The command lines of the Chromium browser processes (not their children) below this process,
-    leaving out the processes in `before` (an earlier test's browser may still be closing)."""
+def _browser_command_lines(driver: int) -> list[list[str]]:
+    """The command lines of the Chromium browser processes (not their children) that the Playwright
+    driver with PID `driver` started: only this test's browser, whatever other browsers an earlier
+    test's threads may still be starting or closing in this process."""
     lines = []
-    for pid in set(descendants(os.getpid())) - before:
+    for pid in descendants(driver) - {driver}:
         try:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
@@ -100,12 +100,11 @@ def test_a_capture_browser_opens_no_omnibox_popup_and_keeps_playwrights_features
     from archiver.capture.chromium import find_chromium
     from archiver.capture.chromium_render import ChromiumRenderer
 
-    before = set(descendants(os.getpid()))
-
     async def capture_browser() -> tuple[list[list[str]], list[str]]:
         async with await ChromiumRenderer.launch(NetOptions.from_options([], None, None, env={}),
                                                  workdir=tmp_path / "b") as renderer:
-            return _browser_command_lines(before), await _popup_targets(renderer._browser)
+            assert renderer._watchdog is not None  # Linux: the watchdog knows the driver's PID
+            return _browser_command_lines(renderer._watchdog.driver), await _popup_targets(renderer._browser)
 
     async def plain_browser() -> list[str]:
         async with async_playwright() as p:
