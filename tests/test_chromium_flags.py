@@ -68,16 +68,19 @@ def test_the_flag_keeps_every_feature_the_installed_playwright_disables() -> Non
 
 
 def _browser_command_lines(driver: int) -> list[list[str]]:
-    """The command lines of the Chromium browser processes (not their children) that the Playwright
-    driver with PID `driver` started: only this test's browser, whatever other browsers an earlier
-    test's threads may still be starting or closing in this process."""
+    """The command lines of the Chromium browser processes that the Playwright driver with PID
+    `driver` started: its own children, so only this test's browser, whatever other browsers an
+    earlier test's threads may still be starting or closing in this process; and not a process the
+    browser has just forked, which shows the browser's command line until it runs its own."""
     lines = []
-    for pid in descendants(driver) - {driver}:
+    for pid in descendants(driver):
         try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             continue
-        if "chrom" in Path(argv[0]).name and not any("--type=" in a for a in argv):
+        parent = int(stat[stat.rindex(")") + 2:].split()[1])
+        if parent == driver and "chrom" in Path(argv[0]).name and not any("--type=" in a for a in argv):
             lines.append(argv)
     return lines
 
