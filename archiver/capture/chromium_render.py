@@ -364,13 +364,22 @@ class _Crash:
         page_session = self.recorder.page_session
         if page_session is None:
             return RENDERER_CRASHED
-        frames = list(zip(self.recorder.oopif_frames, self.recorder.frame_sessions, strict=False))
+        frames = self._frames()
         page_says, *frames_say = await asyncio.gather(_probe(page_session), *(_probe(s) for _, s in frames))
         if page_says != "answered":
             return RENDERER_CRASHED
+        # A frame's session may have opened while they were asked (the recorder opens one as soon
+        # as the frame navigates, which may be just before its renderer crashed): it is asked too.
+        while len(now := self._frames()) > len(frames):
+            frames_say += await asyncio.gather(*(_probe(s) for _, s in now[len(frames):]))
+            frames = now
         silent = [frame for (frame, _), says in zip(frames, frames_say, strict=False) if says == "silent"]
         where = f" ({_frame_url(silent[0])})" if len(silent) == 1 else ""
         return f"{EMBED_CRASHED}{where}"
+
+    def _frames(self) -> list[tuple[Frame, CDPSession]]:
+        """The page's out-of-process frames the recorder holds a session on, with those sessions."""
+        return list(zip(self.recorder.oopif_frames, self.recorder.frame_sessions, strict=False))
 
     def close(self) -> None:
         self.page.remove_listener("crash", self._crashed)
