@@ -262,10 +262,10 @@ def driver_pid(before: set[int]) -> int | None:
     return None
 
 
-def children() -> set[int]:
-    """PIDs of this process's live children."""
-    me = os.getpid()
-    return {p for p, st in _table().items() if st[0] == me}
+def children(of: int | None = None) -> set[int]:
+    """PIDs of the live children of the process `of` (this process when None)."""
+    parent = os.getpid() if of is None else of
+    return {p for p, st in _table().items() if st[0] == parent}
 
 
 def guard(before: set[int]) -> Watchdog | None:

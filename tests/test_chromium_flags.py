@@ -20,7 +20,7 @@ from archiver.capture.chromium import (
     playwright_disabled_features,
 )
 from archiver.net import NetOptions
-from archiver.watchdog import descendants
+from archiver.watchdog import children
 
 DRIVER_SHAPED = """
     disabledFeatures = [
@@ -73,14 +73,12 @@ def _browser_command_lines(driver: int) -> list[list[str]]:
     earlier test's threads may still be starting or closing in this process; and not a process the
     browser has just forked, which shows the browser's command line until it runs its own."""
     lines = []
-    for pid in descendants(driver):
+    for pid in children(of=driver):
         try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
         except OSError:
             continue
-        parent = int(stat[stat.rindex(")") + 2:].split()[1])
-        if parent == driver and "chrom" in Path(argv[0]).name and not any("--type=" in a for a in argv):
+        if "chrom" in Path(argv[0]).name and not any("--type=" in a for a in argv):
             lines.append(argv)
     return lines
 
