@@ -227,6 +227,30 @@ def colour_name(rgb: tuple[int, int, int]) -> str:
     return {(255, 0, 0): "red", (0, 0, 255): "blue", (0, 255, 0): "green"}[rgb]
 
 
+SHADOW_HTML = """<!doctype html><html><body>
+<div class="b" id="one">one</div><div id="host"></div><div class="b" id="two">two</div>
+<script>document.getElementById("host").attachShadow({mode: "open"}).innerHTML =
+  '<div class="b" id="inner">inner</div>';</script>
+</body></html>"""
+
+
+@pytest.mark.browser
+def test_element_selectors_each_keep_their_matches_and_a_bad_one_is_named(
+        browser: Browser, local_site: LocalSite, tmp_path: Path) -> None:
+    """The selectors are asked together: each element is still shot once, under the first selector
+    that matched it and its place among that selector's matches (the document's, then those in its
+    open shadow roots); a selector that is not CSS is named, and the others are shot all the same."""
+    local_site.routes[("news.test", "/shadow")] = lambda h: h._plain(200, SHADOW_HTML.encode(), "text/html")
+    page, _records, _seen = _capture(browser, "http://news.test/shadow", tmp_path,
+                                     screenshot_path=tmp_path / "page.png",
+                                     element_selectors=["#two", "div[", "div.b", "#one"], element_dir=tmp_path / "e")
+    assert page.status == 200, page.errors
+    assert [(e.selector, e.index, e.text) for e in page.elements] == [
+        ("#two", 0, "two"), ("div.b", 0, "one"), ("div.b", 2, "inner")], page.errors
+    assert page.errors == ["selector 'div[': SyntaxError: Failed to execute 'querySelectorAll' on 'Document': "
+                           "'div[' is not a valid selector."], page.errors
+
+
 @pytest.mark.browser
 def test_provenance_metadata_record(browser: Browser, tmp_path: Path) -> None:
     page, records, _ = _capture(browser, "http://news.test/start", tmp_path, screenshot_path=None)

@@ -27,6 +27,7 @@ Used by archiver.capture.pagesteps.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import math
 from collections.abc import Iterable, Sequence
@@ -42,13 +43,29 @@ WORLD_NAME = "archiver-measure"  # not Playwright's (its utility world is named 
 
 # Playwright's CSS engine without combinators across shadow roots: the document's matches, then
 # those of each open shadow root (its InjectedScript `_queryCSS` with pierceShadow), in that order.
-_QUERY_JS = """(css) => {
-  let found = [];
-  const query = (root) => {
-    found = found.concat([...root.querySelectorAll(css)]);
-    for (const e of root.querySelectorAll('*')) if (e.shadowRoot) query(e.shadowRoot);
+# Every selector is asked in one call (the roots, the document and its open shadow roots in the
+# order the engine visits them, are found once): the matches of each in turn, in one array, and last
+# a JSON list of how many each matched, or why it could not be asked (not valid CSS).
+_QUERY_JS = """(selectors) => {
+  const roots = [];
+  const visit = (root) => {
+    roots.push(root);
+    for (const e of root.querySelectorAll('*')) if (e.shadowRoot) visit(e.shadowRoot);
   };
-  query(document);
+  visit(document);
+  const found = [], counts = [];
+  for (const css of selectors) {
+    let matched = [];
+    try {
+      for (const root of roots) matched = matched.concat([...root.querySelectorAll(css)]);
+    } catch (e) {
+      counts.push(String(e));
+      continue;
+    }
+    found.push(...matched);
+    counts.push(matched.length);
+  }
+  found.push(JSON.stringify(counts));
   return found;
 }"""
 # Each element's border box from the top of the document (null when it is not shown: hidden,
@@ -218,24 +235,34 @@ class PageReader:
 
     # -- elements ------------------------------------------------------------------------------
 
-    async def find(self, selector: str) -> list[Found]:
-        """Every element `selector` matches in the main frame's document (and its open shadow roots)."""
-        listed = await self._in_world(None, None, "Runtime.callFunctionOn", {
-            "functionDeclaration": _QUERY_JS, "arguments": [{"value": selector}], "returnByValue": False})
-        if "objectId" not in listed:
+    async def find(self, selectors: Sequence[str]) -> list[list[Found] | str]:
+        """For each selector, every element it matches in the main frame's document (and its open
+        shadow roots), or why it could not be asked (not valid CSS): all asked in one call."""
+        if not selectors:
             return []
+        listed = await self._in_world(None, None, "Runtime.callFunctionOn", {
+            "functionDeclaration": _QUERY_JS, "arguments": [{"value": list(selectors)}], "returnByValue": False})
         session = await self.session()
         props = await session.send("Runtime.getProperties", {"objectId": listed["objectId"], "ownProperties": True})
-        items = sorted((int(p["name"]), p["value"]["objectId"]) for p in props.get("result", [])
-                        if p.get("name", "").isdigit() and "objectId" in p.get("value", {}))
+        values = {int(p["name"]): p.get("value", {}) for p in props.get("result", []) if p.get("name", "").isdigit()}
+        counts = json.loads(values.pop(len(values) - 1)["value"])
+        objects = [values[i]["objectId"] for i in range(len(values))]
         nodes = await asyncio.gather(*(session.send("DOM.describeNode", {"objectId": oid, "depth": 0})
-                                       for _, oid in items))
-        found = []
-        for (index, oid), described in zip(items, nodes, strict=True):
-            node = described["node"]
-            frame = node.get("frameId") if node.get("nodeName") in ("IFRAME", "FRAME") else None
-            found.append(Found(selector, index, oid, int(node["backendNodeId"]), frame))
-        return found
+                                       for oid in objects))
+        answers: list[list[Found] | str] = []
+        at = 0
+        for selector, count in zip(selectors, counts, strict=True):
+            if isinstance(count, str):
+                answers.append(count.splitlines()[0] if count.strip() else "script error")
+                continue
+            found = []
+            for index, (oid, described) in enumerate(zip(objects[at:at + count], nodes[at:at + count], strict=True)):
+                node = described["node"]
+                frame = node.get("frameId") if node.get("nodeName") in ("IFRAME", "FRAME") else None
+                found.append(Found(selector, index, oid, int(node["backendNodeId"]), frame))
+            answers.append(found)
+            at += count
+        return answers
 
     async def measure(self, elements: Sequence[Found]) -> tuple[float, list[Measured]]:
         """(device scale, each element's box and, for one that shows no frame, its innerText)."""

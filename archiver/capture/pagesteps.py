@@ -749,11 +749,14 @@ async def _element_shots(sight: PageReader, selectors: Sequence[str], element_di
     """
     found: list[Found] = []
     seen: set[int] = set()
-    for selector in selectors:
-        try:
-            matched = await sight.find(selector)
-        except Failure as e:
-            result.errors.append(f"selector {selector!r}: {first_line(e)}")
+    try:
+        answers = await sight.find(selectors)
+    except Failure as e:
+        result.errors.extend(f"selector {selector!r}: {first_line(e)}" for selector in selectors)
+        return []
+    for selector, matched in zip(selectors, answers, strict=True):
+        if isinstance(matched, str):
+            result.errors.append(f"selector {selector!r}: {matched}")
             continue
         for element in matched:
             if element.node not in seen:  # else already shot under an earlier selector
