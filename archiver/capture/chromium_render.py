@@ -368,9 +368,17 @@ class _Crash:
         page_says, *frames_say = await asyncio.gather(_probe(page_session), *(_probe(s) for _, s in frames))
         if page_says != "answered":
             return RENDERER_CRASHED
-        # A frame's session may have opened while they were asked (the recorder opens one as soon
-        # as the frame navigates, which may be just before its renderer crashed): it is asked too.
-        while len(now := self._frames()) > len(frames):
+        # The recorder opens a frame's session as soon as the frame navigates, which may be just
+        # before its renderer crashed: a session opened while they were asked, or opened within
+        # `_PROBE_S` after, is asked too (twice at most: a page that keeps adding frames does not
+        # hold the capture).
+        for _ in range(2):
+            opening = self.recorder.frames_opening
+            if opening:
+                await asyncio.wait(opening, timeout=_PROBE_S)
+            now = self._frames()
+            if len(now) == len(frames):
+                break
             frames_say += await asyncio.gather(*(_probe(s) for _, s in now[len(frames):]))
             frames = now
         silent = [frame for (frame, _), says in zip(frames, frames_say, strict=False) if says == "silent"]

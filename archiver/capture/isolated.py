@@ -55,14 +55,14 @@ _QUERY_JS = """(selectors) => {
   visit(document);
   const found = [], counts = [];
   for (const css of selectors) {
-    let matched = [];
+    const matched = [];
     try {
-      for (const root of roots) matched = matched.concat([...root.querySelectorAll(css)]);
+      for (const root of roots) for (const e of root.querySelectorAll(css)) matched.push(e);
     } catch (e) {
       counts.push(String(e));
       continue;
     }
-    found.push(...matched);
+    for (const e of matched) found.push(e);
     counts.push(matched.length);
   }
   found.push(JSON.stringify(counts));
@@ -243,8 +243,12 @@ class PageReader:
         listed = await self._in_world(None, None, "Runtime.callFunctionOn", {
             "functionDeclaration": _QUERY_JS, "arguments": [{"value": list(selectors)}], "returnByValue": False})
         session = await self.session()
+        if "objectId" not in listed:
+            raise MeasureError("the selectors' matches could not be read")
         props = await session.send("Runtime.getProperties", {"objectId": listed["objectId"], "ownProperties": True})
         values = {int(p["name"]): p.get("value", {}) for p in props.get("result", []) if p.get("name", "").isdigit()}
+        if not values or not isinstance(values[len(values) - 1].get("value"), str):
+            raise MeasureError("the selectors' matches could not be read")
         counts = json.loads(values.pop(len(values) - 1)["value"])
         objects = [values[i]["objectId"] for i in range(len(values))]
         nodes = await asyncio.gather(*(session.send("DOM.describeNode", {"objectId": oid, "depth": 0})
@@ -253,7 +257,7 @@ class PageReader:
         at = 0
         for selector, count in zip(selectors, counts, strict=True):
             if isinstance(count, str):
-                answers.append(count.splitlines()[0] if count.strip() else "script error")
+                answers.append(count.strip().splitlines()[0] if count.strip() else "script error")
                 continue
             found = []
             for index, (oid, described) in enumerate(zip(objects[at:at + count], nodes[at:at + count], strict=True)):

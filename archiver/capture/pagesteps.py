@@ -751,9 +751,12 @@ async def _element_shots(sight: PageReader, selectors: Sequence[str], element_di
     seen: set[int] = set()
     try:
         answers = await sight.find(selectors)
-    except Failure as e:
-        result.errors.extend(f"selector {selector!r}: {first_line(e)}" for selector in selectors)
-        return []
+    except Failure:
+        try:  # once more: the page may have replaced its document while its elements were read
+            answers = await sight.find(selectors)
+        except Failure as e:
+            result.errors.extend(f"selector {selector!r}: {first_line(e)}" for selector in selectors)
+            return []
     for selector, matched in zip(selectors, answers, strict=True):
         if isinstance(matched, str):
             result.errors.append(f"selector {selector!r}: {matched}")

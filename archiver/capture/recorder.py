@@ -90,6 +90,7 @@ class TrafficRecorder:
         # Chromium paints in another process, only while they are in the viewport.
         self.oopif_frames: list[Frame] = []
         self._frame_sessions: list[CDPSession] = []  # theirs, in the same order
+        self._frames_opening: set[asyncio.Future[None]] = set()  # each done once its session is open (or not)
         self._page_session: CDPSession | None = None
         self._busy = 0  # listeners building an exchange (see the class docstring)
         # Bodies fetched early (see _on_response) and finished requests waiting for theirs.
@@ -132,6 +133,11 @@ class TrafficRecorder:
         return self._page_session
 
     @property
+    def frames_opening(self) -> list[asyncio.Future[None]]:
+        """One future per frame whose CDP session is being opened, done once it is (or cannot be)."""
+        return list(self._frames_opening)
+
+    @property
     def frame_sessions(self) -> list[CDPSession]:
         """The CDP sessions on the out-of-process iframes, in the order of `oopif_frames` (some may
         be gone with their frames)."""
@@ -151,13 +157,19 @@ class TrafficRecorder:
         if frame.parent_frame is None or id(frame) in self._tapped_frames:
             return
         self._tapped_frames.add(id(frame))
+        opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._frames_opening.add(opened)
         try:
             session = await self.context.new_cdp_session(frame)
         except PlaywrightError:
             self._tapped_frames.discard(id(frame))
             return
-        self.oopif_frames.append(frame)
-        self._frame_sessions.append(session)
+        else:
+            self.oopif_frames.append(frame)
+            self._frame_sessions.append(session)
+        finally:
+            self._frames_opening.discard(opened)
+            opened.set_result(None)
         await self._add_tap(session, f"frame {frame.url}")
 
     def _on_crash(self, _page: Page) -> None:
