@@ -375,7 +375,11 @@ class _Crash:
         for _ in range(2):
             opening = self.recorder.frames_opening
             if opening:
-                await asyncio.wait(opening, timeout=_PROBE_S)
+                try:
+                    async with asyncio.timeout(_PROBE_S):
+                        await asyncio.wait(opening)  # (cancelled at the bound, it leaves them be)
+                except TimeoutError:
+                    pass  # those still opening are not asked
             now = self._frames()
             if len(now) == len(frames):
                 break
