@@ -24,7 +24,10 @@ archive's browser time (load, settle, screenshots, ...), the fastest archive run
 overlapped (each one's start and end; their durations summed over the pages in flight: the least
 the run could take with captures that long, however they were scheduled), and the statuses each
 side saw, which must match, and the CPU time each side took (its whole process tree: Python,
-Playwright's driver, Chromium), which bounds how fast its work can run on this machine's CPUs.
+Playwright's driver, Chromium), which bounds how fast its work can run on this machine's CPUs,
+and, over each side's whole process (its start-up and Chromium's launch too), the CPU time of
+each kind of process (Python, the driver, Chromium's browser process, renderers, GPU, network
+service, the rest; bench/proctree.py).
 Figures are as measured: on a shared machine, read them with the load average printed.
 """
 
@@ -45,39 +48,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from proctree import KINDS, CpuByKind, tree_cpu  # beside this script (its folder is first on sys.path)
+
 ROOT = Path(__file__).resolve().parents[1]
 FLOORS = {"plain floor": "load", "networkidle floor": "networkidle", "fresh-context floor": "load-fresh"}
 PHASES = ("open", "load", "settle", "screenshots", "collect", "write")
 
 
 # -- the sides, each run in a child process ------------------------------------------------------
-
-
-def tree_cpu() -> float:
-    """CPU seconds (user + system) of this process and every process under it (Playwright's
-    driver, Chromium and its renderers), those that ended and were reaped included (their
-    parents' children's times): read from /proc, 0.0 where there is none."""
-    tick = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, list[int]] = defaultdict(list)
-    times: dict[int, float] = {}
-    try:
-        entries = [e for e in os.listdir("/proc") if e.isdigit()]
-    except OSError:
-        return 0.0
-    for entry in entries:
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended meanwhile
-        parents[int(fields[1])].append(int(entry))
-        times[int(entry)] = sum(int(x) for x in fields[11:15]) / tick  # utime stime cutime cstime
-    total, todo = 0.0, [os.getpid()]
-    while todo:
-        pid = todo.pop()
-        total += times.get(pid, 0.0)
-        todo += parents.get(pid, [])
-    return total
 
 
 def archive_side(url: str, net: Any, tmp: Path, pages_in_flight: int) -> dict[str, Any]:
@@ -113,11 +91,11 @@ def archive_side(url: str, net: Any, tmp: Path, pages_in_flight: int) -> dict[st
         with Session(tmp / "archive", net, **options) as session:
             executor = (InlineExecutor(lambda: Handlers(session), pages_in_flight=pages_in_flight)
                         if pages_in_flight > 1 else InlineExecutor(Handlers(session)))
-            start, cpu = time.perf_counter(), tree_cpu()
+            start, cpu = time.perf_counter(), tree_cpu(os.getpid())
             summary = ArchiveSummary()
             with executor:
                 run_phases(executor, session.index, [url], summary, Plan())
-            took, cpu = time.perf_counter() - start, tree_cpu() - cpu
+            took, cpu = time.perf_counter() - start, tree_cpu(os.getpid()) - cpu
     finally:
         browser_mod.Browser.capture = original  # type: ignore[method-assign]
     return {"took": took, "cpu": cpu, "split": dict(totals), "pages": pages,
@@ -147,7 +125,7 @@ async def floor_side(urls: list[str], wait_until: str, net: Any, tmp: Path) -> d
                                                 viewport=VIEWPORT, locale="en-US")
             return await context.new_page()
 
-        start, cpu = time.perf_counter(), tree_cpu()
+        start, cpu = time.perf_counter(), tree_cpu(os.getpid())
         page = await new_page()
         pages: list[tuple[str, int | None]] = []
         for n, url in enumerate(urls):
@@ -158,7 +136,7 @@ async def floor_side(urls: list[str], wait_until: str, net: Any, tmp: Path) -> d
             await page.screenshot(full_page=True, type="png")
             pages.append((url, response.status if response is not None else None))
         await page.context.close()
-        took, cpu = time.perf_counter() - start, tree_cpu() - cpu
+        took, cpu = time.perf_counter() - start, tree_cpu(os.getpid()) - cpu
     return {"took": took, "cpu": cpu, "pages": pages}
 
 
@@ -182,10 +160,27 @@ def run_side(kind: str, root: Path, web: Any, url: str, urls: list[str], pages_i
     cmd = [sys.executable, str(Path(__file__).resolve()), "--side", kind, "--root", str(root),
            "--pages-in-flight", str(pages_in_flight),
            "--map-host", web.map_host, "--ca", str(web.ca_pem), "--url", url, "--urls", json.dumps(urls)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"{kind} side ({root}) failed:\n{proc.stderr[-3000:]}")
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        by_kind = CpuByKind(proc.pid)
+        try:
+            # Its end waited for without reaping it: the last sample still finds it.
+            deadline = time.monotonic() + 600
+            while os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is None:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{kind} side ({root}) took over 600 s")
+                time.sleep(0.05)
+        except BaseException:
+            proc.kill()
+            raise
+        finally:
+            seconds = by_kind.stop()
+            code = proc.wait()
+        out.seek(0)
+        err.seek(0)
+        if code != 0:
+            raise SystemExit(f"{kind} side ({root}) failed:\n{err.read()[-3000:]}")
+        return {**json.loads(out.read().strip().splitlines()[-1]), "by_kind": seconds}
 
 
 def main() -> None:
@@ -248,6 +243,14 @@ def report(results: dict[str, list[dict[str, Any]]], urls: list[str], rounds: in
     for kind in results:
         print(f"  {kind:<20} best {best(kind):6.2f} s   median {median(kind):6.2f} s   "
               f"CPU of the process tree: median {median_cpu(kind):5.2f} s")
+    if any(r.get("by_kind") for k in results for r in results[k]):  # (none without /proc)
+        print("  CPU-seconds by kind of process over each side's whole process (Python's start-up and Chromium's "
+              "launch included; sampled every 0.05 s), each column's median of the rounds (a row's sum is no total):")
+        print(f"    {'':<20}" + "".join(f"{what:>17}" for what in KINDS))
+        for kind in results:
+            print(f"    {kind:<20}" + "".join(
+                f"{statistics.median(r.get('by_kind', {}).get(what, 0.0) for r in results[kind]):17.2f}"
+                for what in KINDS))
     for kind in (k for k in results if k not in FLOORS):
         for floor in FLOORS:
             print(f"  {kind} / {floor:<18} best {best(kind) / best(floor):5.2f}x   "

@@ -20,8 +20,9 @@ Figures, per configuration, best and median of the rounds where two are given:
 
 - captures: rows of the index's `captures` table (articles and posts captured) after the run;
   captures/minute over the scheduler's (or the local run's) wall time;
-- CPU-seconds per capture. Workers: utime+stime+cutime+cstime summed over every live process of each
-  worker's tree (main process, pool process, Playwright's driver, every Chromium process) read from
+- CPU-seconds per capture. Workers: utime+stime+cutime+cstime summed over every process of each
+  worker's tree (main process, pool process, Playwright's driver, every Chromium process; one that
+  ended and is not yet reaped too) read from
   /proc when the scheduler starts and when it ends, the difference (a process that ends meanwhile is
   counted through its parent's cutime/cstime once reaped). The scheduler and the local run: the same
   sum over their trees, sampled every 0.2 s while they run, the largest value (their last fraction
@@ -75,28 +76,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from archiver.watchdog import descendants  # noqa: E402
 from bench.flight import Watch, make_articles  # noqa: E402
+from bench.proctree import tree_cpu  # noqa: E402
 from tests.cluster import Workers  # noqa: E402
 from tests.fakeweb import FakeWeb  # noqa: E402
 from tests.services import PostgresServer, RedisServer  # noqa: E402
 
-TICK = os.sysconf("SC_CLK_TCK")
 LOCAL = "local (SQLite, no broker)"
-
-
-def tree_cpu(root: int | None) -> float:
-    """CPU-seconds of `root` and its live descendants, their reaped children included."""
-    if root is None:
-        return 0.0
-    total = 0
-    for pid in [root, *descendants(root)]:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-        except (OSError, ValueError, IndexError):
-            pass
-    return total / TICK
 
 
 class CpuWatch:
