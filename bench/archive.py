@@ -17,7 +17,10 @@ Chromium on this machine, not the internet. The sides, each in a process of its 
   and one full-page screenshot each; nothing recorded;
 - networkidle floor: the same, each `goto` waiting for `networkidle`;
 - fresh-context floor (a figure, not a target): the plain floor with a new context for each page,
-  as every capture has one (no cookies, cache or storage shared between captures).
+  as every capture has one (no cookies, cache or storage shared between captures);
+- new-tab floor (a figure, not a target): the plain floor with a new page (tab) for each address in
+  its one context, the previous one closed: what keeping contexts between captures would still pay,
+  since every capture needs a page of its own.
 
 Prints each side's time, archive / floor ratios (best to best, median to median), the split of the
 archive's browser time (load, settle, screenshots, ...), the fastest archive run's captures as they
@@ -51,7 +54,8 @@ from typing import Any
 from proctree import KINDS, CpuByKind, tree_cpu  # beside this script (its folder is first on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
-FLOORS = {"plain floor": "load", "networkidle floor": "networkidle", "fresh-context floor": "load-fresh"}
+FLOORS = {"plain floor": "load", "networkidle floor": "networkidle", "fresh-context floor": "load-fresh",
+          "new-tab floor": "load-tab"}
 PHASES = ("open", "load", "settle", "screenshots", "collect", "write")
 
 
@@ -118,7 +122,8 @@ async def floor_side(urls: list[str], wait_until: str, net: Any, tmp: Path) -> d
 
             await close_tab(await renderer._tabs.take())
         fresh = wait_until.endswith("-fresh")  # a context of its own for each page, as a capture has
-        wait_until = wait_until.removesuffix("-fresh")
+        tab = wait_until.endswith("-tab")  # a page of its own for each address, in the one context
+        wait_until = wait_until.removesuffix("-fresh").removesuffix("-tab")
 
         async def new_page() -> Any:
             context = await browser.new_context(service_workers="block", user_agent=renderer.user_agent,
@@ -132,6 +137,10 @@ async def floor_side(urls: list[str], wait_until: str, net: Any, tmp: Path) -> d
             if fresh and n:
                 await page.context.close()
                 page = await new_page()
+            elif tab and n:
+                context = page.context
+                await page.close()
+                page = await context.new_page()
             response = await page.goto(url, wait_until=wait_until)  # type: ignore[arg-type]
             await page.screenshot(full_page=True, type="png")
             pages.append((url, response.status if response is not None else None))
