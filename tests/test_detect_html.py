@@ -171,6 +171,38 @@ def test_stub_without_id_keeps_localized_printed_date() -> None:
     assert post.key.startswith("twitter:h:") and post.url is None
 
 
+_FIRST = ('<blockquote class="twitter-tweet"><p lang="en">First <a href="https://twitter.com/q/status/1519480761749016500">'
+          'quoted</a></p>&mdash; One (@one) <a href="https://twitter.com/one/status/1519480761749016577">April 28, 2022</a>')
+
+
+@pytest.mark.parametrize("signature_in_a_paragraph", [False, True])
+def test_a_tweet_blockquote_left_unclosed_ends_at_its_signatures_date_link(signature_in_a_paragraph: bool) -> None:
+    # A CMS that drops the </blockquote> leaves the rest of the page inside the embed: the post is
+    # the one its signature's date link names (not the page's last status link), and the other
+    # embeds and links after it are the page's own.
+    first = _FIRST.replace("&mdash;", "<p>&mdash;").replace("2022</a>", "2022</a></p>") if signature_in_a_paragraph \
+        else _FIRST
+    rest = ('<p>Article continues. See <a href="https://twitter.com/three/status/1519480761749016579">this</a>.</p>'
+            '<blockquote class="twitter-tweet"><p lang="en">Second</p>&mdash; Two (@two) '
+            '<a href="https://twitter.com/two/status/1519480761749016578">April 28, 2022</a></blockquote>'
+            '<iframe src="https://www.youtube.com/embed/dQw4w9WgXcQ"></iframe>')
+    posts = html(first + rest)
+    assert [(p.key, p.kind, p.handle) for p in posts] == [
+        ("twitter:1519480761749016577", "embedded", "one"),
+        ("twitter:1519480761749016579", "linked", "three"),
+        ("twitter:1519480761749016578", "embedded", "two"),
+        ("youtube:dQw4w9WgXcQ", "embedded", None),
+    ]
+    assert posts[0].text == "First quoted" and posts[2].text == "Second"
+
+
+def test_links_alone_after_a_tweets_date_link_are_still_its_snippet() -> None:
+    # No block of the page follows: the blockquote is closed, and its LAST status link is the post,
+    # as widgets.js reads it.
+    posts = html(_FIRST + ' <a href="https://twitter.com/one/status/1519480761749016599">later</a></blockquote>')
+    assert [(p.key, p.kind) for p in posts] == [("twitter:1519480761749016599", "embedded")]
+
+
 def test_plain_quotation_blockquote_is_not_a_post() -> None:
     assert html('<blockquote><p>"We will rebuild," the mayor said.</p></blockquote>') == []
 

@@ -275,6 +275,33 @@ def test_merge_keeps_richest_fields_and_strongest_kind() -> None:
     assert merged.links == ["https://t.co/a"]
 
 
+@pytest.mark.parametrize("link_first", [False, True])
+def test_an_embeds_handle_is_kept_over_a_link_naming_the_post_under_another_username(link_first: bool) -> None:
+    # A link's username is only a hint (an old handle, another account's address for the post): the
+    # embed's signature says whose the post is, whichever comes first and whichever is longer.
+    tweet = ('<blockquote class="twitter-tweet"><p lang="en">just setting up my twttr</p>&mdash; jack (@jack) '
+             '<a href="https://twitter.com/jack/status/20">March 21, 2006</a></blockquote>')
+    tiktok = ('<blockquote class="tiktok-embed" cite="https://www.tiktok.com/@scout2015/video/6718335390845095173" '
+              'data-video-id="6718335390845095173"><section><a title="@scout2015" '
+              'href="https://www.tiktok.com/@scout2015?refer=embed">@scout2015</a><p>caption</p></section></blockquote>')
+    links = ('<p>As <a href="https://x.com/someoneelse/status/20">reported</a>, and '
+             '<a href="https://www.tiktok.com/@someotheraccount/video/6718335390845095173">here</a>.</p>')
+    html = f"<html><body>{links}{tweet}{tiktok}</body></html>" if link_first else \
+        f"<html><body>{tweet}{tiktok}{links}</body></html>"
+    posts = {p.key: p for p in detect(Document(source="a.html", text=html, is_html=True))}
+    tw, tt = posts["twitter:20"], posts["tiktok:6718335390845095173"]
+    assert (tw.kind, tw.handle, tw.author, tw.url) == ("embedded", "jack", "jack", "https://x.com/jack/status/20")
+    assert (tt.kind, tt.handle) == ("embedded", "scout2015")
+    assert tt.url is not None and "@scout2015/" in tt.url
+
+
+def test_of_two_links_naming_a_post_under_different_usernames_the_first_is_kept() -> None:
+    html = ('<p><a href="https://x.com/oldname/status/20">a</a> '
+            '<a href="https://x.com/muchlongername/status/20">b</a></p>')
+    (post,) = detect(Document(source="a.html", text=html, is_html=True))
+    assert (post.kind, post.handle) == ("linked", "oldname")
+
+
 def test_shortlink_inside_a_found_post_is_not_reported_twice() -> None:
     text = "Bridge closed pic.twitter.com/AbCdEf1234\n— Desk (@desk) March 4, 2024\n\nAlso pic.twitter.com/AbCdEf1234"
     posts = detect(Document("t", text, False))

@@ -397,7 +397,7 @@ class _Walker:
                 self.posts.extend(found)
                 self.embeds.append(node)
                 if rule.claims:
-                    _claim(node, claimed)
+                    _claim(node, claimed, rule.extent)
                 return True
         return False
 
@@ -645,7 +645,15 @@ def _inside(node: LexborNode, containers: set[int]) -> bool:
     return False
 
 
-def _claim(node: LexborNode, claimed: set[int]) -> None:
-    """Mark an embed's descendants as part of it (their links are the post's, not linked posts)."""
-    for n in node.traverse(include_text=True):
-        claimed.add(n.mem_id)
+def _claim(node: LexborNode, claimed: set[int],
+           extent: Callable[[LexborNode], Iterable[LexborNode]] | None = None) -> None:
+    """Mark an embed's descendants as part of it (their links are the post's, not linked posts);
+    with `extent`, only those of the children it names (`EmbedRule.extent`)."""
+    if extent is None:
+        for n in node.traverse(include_text=True):
+            claimed.add(n.mem_id)
+        return
+    claimed.add(node.mem_id)
+    for child in extent(node):
+        for n in child.traverse(include_text=True):
+            claimed.add(n.mem_id)

@@ -59,11 +59,17 @@ def _fold_copies(by_key: dict[str, Post]) -> None:
 
 
 def _absorb(into: Post, other: Post) -> None:
-    """Fold `other` (same key) into `into`, keeping the strongest kind and the richest fields."""
+    """Fold `other` (same key) into `into`, keeping the strongest kind and the richest fields.
+
+    The handle is not the longer one but the one of the stronger citation: an embed's (its
+    signature's) over a link's, whose username is only a hint (an old handle, another account's
+    address for the post); between two of one kind, the first seen."""
     if _RANK.get(other.kind, 0) > _RANK.get(into.kind, 0):
         into.kind = other.kind
         into.evidence = other.evidence
-    into.handle = _richer(into.handle, other.handle)
+        into.handle = other.handle or into.handle
+    else:
+        into.handle = into.handle or other.handle
     into.author = _richer(into.author, other.author)
     into.text = _richer(into.text, other.text)
     into.posted_at = _richer(into.posted_at, other.posted_at)  # a full time beats a bare date

@@ -94,12 +94,16 @@ class EmbedRule:
     elements (`div`) cost a dictionary lookup, not a function call, per element.
     `claims=True` means the element's descendants belong to the embed: the walker then does not report
     the links inside it as separate linked posts (a tweet's hashtags, its own status link).
+    `extent`, when given, names which of the element's children (and their descendants) belong to
+    it, where markup whose end a CMS may drop can take in the rest of the page: the children past
+    them are walked as the page's own (other embeds, links to other posts).
     """
 
     tags: tuple[str, ...]
     handler: Handler
     needs: tuple[str, ...] = ()
     claims: bool = True
+    extent: Callable[[LexborNode], Iterable[LexborNode]] | None = None
 
 
 @dataclass(frozen=True)

@@ -232,7 +232,7 @@ def _tweet_from_blockquote(
     paragraphs: list[str] = []
     signature_text = ""
     loose: list[str] = []
-    for child in node.iter(include_text=True):
+    for child in snippet(node):
         tag = child.tag
         if tag == "-text":
             loose.append(child.text_content or "")
@@ -288,6 +288,41 @@ def _tweet_from_blockquote(
         lang=lang,
     )
     return [post]
+
+
+def snippet(node: LexborNode) -> list[LexborNode]:
+    """The children of a tweet's blockquote that are its snippet.
+
+    Twitter's snippet is a paragraph or more of text, then the signature, whose date link (a link
+    to a status among the blockquote's own children, or in a paragraph of its own that starts with
+    the signature's dash, as WordPress wraps it) names the post; the LAST status link is the post,
+    as widgets.js reads it. A blockquote a CMS left unclosed takes in the rest of the page as its
+    children: the article's paragraphs, other embeds, links to other posts, none of them the
+    tweet's. So a block of the page (a paragraph, a frame, another blockquote...) after a date
+    link ends the snippet at that link; links alone after it (a closed snippet) are still its."""
+    children = list(node.iter(include_text=True))
+    end = None
+    for i, child in enumerate(children):
+        tag = child.tag
+        if end is not None and tag in _PAGE_BLOCKS:
+            return children[:end + 1]
+        if tag == "a":
+            if parse_status_url(href_of(child)):
+                end = i
+        elif tag != "-text" and tag != "br":
+            stripped = child.text().strip()
+            if stripped[:1] in "—–-&" and _status_in_text(child.html or "") \
+                    and find_signature(" ".join(stripped.split()), need_date=False):
+                end = i
+    return children
+
+
+# Elements that are no part of a tweet's snippet after its date link: the page's own blocks.
+_PAGE_BLOCKS = frozenset((
+    "p", "div", "blockquote", "iframe", "figure", "section", "article", "aside", "header", "footer", "nav",
+    "main", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "form", "hr", "pre", "img",
+    "picture", "video", "audio", "object", "embed", "script", "noscript", "template", "textarea",
+))
 
 
 def _status_in_text(text: str) -> tuple[str | None, str] | None:
@@ -356,7 +391,7 @@ PLATFORM = Platform(
     parse_url=_parse_url,
     parse_embed_src=_parse_embed_src,
     rules=(
-        EmbedRule(("blockquote",), _blockquote),  # also class-less ones: CMSs strip classes
+        EmbedRule(("blockquote",), _blockquote, extent=snippet),  # also class-less ones: CMSs strip classes
         EmbedRule(("iframe",), _iframe, needs=("data-tweet-id",)),
         EmbedRule(("figure",), _figure, needs=("class",)),
         EmbedRule(("amp-twitter",), _amp, needs=("data-tweetid",)),
