@@ -82,13 +82,19 @@ def build_warc(folder: Path, records: int) -> Path:
 def build_wacz(warc: Path, out: Path) -> Path:
     """A WACZ of the WARC: the WARC stored, its CDXJ index made by the export's own indexer
     (archiver/export/cdxj.py), and the datapackage.json and datapackage-digest.json that vouch for
-    them (no pages, no signature: what is verified of each record is all there)."""
+    them, and a list of pages naming the first record's URL (no signature: what is verified of each
+    record is all there)."""
 
     from archiver.export.cdxj import cdxj_index
 
     with warc.open("rb") as fh:
         index = cdxj_index(fh, warc.name)
-    return write_wacz({f"archive/{warc.name}": warc.read_bytes(), "indexes/index.cdxj": index}, out)
+    _key, stamp, fields = index.split(b"\n", 1)[0].decode().split(" ", 2)
+    ts = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T{stamp[8:10]}:{stamp[10:12]}:{stamp[12:14]}Z"
+    pages = (json.dumps({"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}) + "\n"
+             + json.dumps({"url": json.loads(fields)["url"], "ts": ts}) + "\n").encode()
+    return write_wacz({f"archive/{warc.name}": warc.read_bytes(), "indexes/index.cdxj": index,
+                       "pages/pages.jsonl": pages}, out)
 
 
 def write_wacz(entries: dict[str, bytes], out: Path) -> Path:

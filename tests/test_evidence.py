@@ -678,6 +678,7 @@ def test_an_index_and_pages_edited_under_hashes_made_again_are_named(arc: Archiv
         "mime": (line_with(lines[at].replace(b'"mime": "text/html"', b'"mime": "image/png"')), "index", "mime image/png"),
         "order": ({"indexes/index.cdx": b"".join(reversed(lines))}, "index", "out of order"),
         "pages": ({"pages/pages.jsonl": pages.replace(b'{"id"', b'{id', 1)}, "pages", "not JSON"),
+        "no page": ({"pages/pages.jsonl": pages.splitlines(keepends=True)[0]}, "pages", "its header and no page"),
     }
     assert len(lines) > 2 and pages.count(b'{"id"') >= 1
     for case, (changes, kind, said) in cases.items():
@@ -697,6 +698,57 @@ def test_an_index_and_pages_edited_under_hashes_made_again_are_named(arc: Archiv
     assert "STORED" in result.findings[0].detail
 
 
+def test_a_bundle_without_its_list_of_pages_is_named(arc: Archive, tmp_path: Path) -> None:
+    """pages/pages.jsonl taken out, and datapackage.json made again without it: every file left
+    matches its hash, and replay tools have no page to list, search or open first."""
+    wacz, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
+    package = json.loads(read(wacz, "datapackage.json"))
+    package["resources"] = [r for r in package["resources"] if r["path"] != "pages/pages.jsonl"]
+    text = json.dumps(package).encode()
+    digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(text).hexdigest()}
+    bare = rewrite(wacz, tmp_path / "bare.wacz", {"pages/pages.jsonl": None, "datapackage.json": text,
+                                                  "datapackage-digest.json": json.dumps(digest).encode()})
+    result = verify_wacz(bare)
+    assert [(f.kind, f.path) for f in result.findings] == [("pages", "pages/pages.jsonl")], result.findings
+    assert "no list of its pages" in result.findings[0].detail
+
+
+def test_a_revisit_whose_original_was_taken_out_is_named(arc: Archive, tmp_path: Path) -> None:
+    """The record a revisit stands for taken out of the bundle's WARC, its index made again over what
+    is left and its hashes too: every line points at a record, every file matches, and the revisit
+    cannot be shown (pywb answers it with an error), as `verify X.warc.gz` says of the same WARC."""
+    import io
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    from archiver.evidence.verify_warc import verify_warc
+    from archiver.export.cdxj import cdxj_index
+
+    wacz, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
+    warc = read(wacz, "archive/data.warc.gz")
+    where: dict[str, tuple[int, int]] = {}  # payload digest of each response -> its record's bytes
+    revisits: list[tuple[str, str]] = []  # (record ID, payload digest)
+    it = ArchiveIterator(io.BytesIO(warc))
+    for record in it:
+        kind, payload = record.rec_type, record.rec_headers.get_header("WARC-Payload-Digest")
+        if kind == "revisit":
+            revisits.append((record.rec_headers.get_header("WARC-Record-ID"), payload))
+        it.read_to_end(record)
+        if kind == "response":
+            where[payload] = (it.get_record_offset(), it.get_record_length())
+    (rid, payload), *_ = revisits
+    start, length = where[payload]
+    cut = warc[:start] + warc[start + length:]
+    bad = _rehashed(wacz, tmp_path / "orphan.wacz",
+                    {"archive/data.warc.gz": cut, "indexes/index.cdx": cdxj_index(io.BytesIO(cut), "data.warc.gz")})
+    result = verify_wacz(bad)
+    assert [(f.kind, f.path) for f in result.findings] == [("record", "archive/")], result.findings
+    assert "stand for content that no intact record" in result.findings[0].detail and rid in result.findings[0].detail
+    alone = tmp_path / "orphan.warc.gz"
+    alone.write_bytes(cut)
+    assert [f.kind for f in verify_warc(alone).findings] == ["record"]
+
+
 def test_a_bundle_made_by_wacz_create_is_read_by_its_own_index(tmp_path: Path) -> None:
     from archiver.warcstore import Exchange, WarcStore
 
@@ -704,11 +756,19 @@ def test_a_bundle_made_by_wacz_create_is_read_by_its_own_index(tmp_path: Path) -
         for i in range(3):
             store.write_exchange(Exchange(url=f"https://a.example/{i}", method="GET", request_headers=[], status=200,
                                           response_headers=[("Content-Type", "text/html")], body=b"<p>%d</p>" % i))
+    warcs = [str(p) for p in (tmp_path / "w").glob("*.warc.gz")]
+    pages = tmp_path / "pages.jsonl"
+    pages.write_text('{"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}\n'
+                     '{"url": "https://a.example/0", "ts": "2024-03-04T08:30:11Z"}\n')
     made = tmp_path / "made.wacz"
-    subprocess.run([str(WACZ), "create", "-o", str(made), *map(str, (tmp_path / "w").glob("*.warc.gz"))],
+    subprocess.run([str(WACZ), "create", "--copy-pages", "-p", str(pages), "-o", str(made), *warcs],
                    check=True, capture_output=True, timeout=120)
     result = verify_wacz(made)
     assert result.ok, result.findings  # its ZipNum index (index.cdx.gz + index.idx) points at every answer
+    # Given no pages, `wacz create` writes no list of them, which replay tools list and search.
+    bare = tmp_path / "bare.wacz"
+    subprocess.run([str(WACZ), "create", "-o", str(bare), *warcs], check=True, capture_output=True, timeout=120)
+    assert [(f.kind, f.path) for f in verify_wacz(bare).findings] == [("pages", "pages/pages.jsonl")]
 
 
 def _patched(wacz: Path, out: Path, name: str, *, flags: int = 0, method: int | None = None) -> Path:

@@ -107,9 +107,11 @@ def test_verify_wacz_memory_does_not_grow_with_records(warc: Path, tmp_path: Pat
     large = _bare_wacz(warc, tmp_path / "large.wacz")
     _, small_peak = _peak(lambda: verify_wacz(small))
     result, peak = _peak(lambda: verify_wacz(large))
-    # Every record read and checked: what is wrong is only that the bundle has no index.
+    # Every record read and checked: what is wrong is only that the bundle has no index and no pages.
     assert [(f.kind, f.detail) for f in result.findings] == [
-        ("index", "the bundle holds no CDXJ index: replay tools cannot find its records")]
+        ("index", "the bundle holds no CDXJ index: replay tools cannot find its records"),
+        ("pages", "the bundle holds no list of its pages: replay tools have none to list or search, nor a page to "
+                  "open first")]
     assert peak - small_peak < WACZ_GROWTH, (f"verifying {RECORDS} records took {peak / 1e6:.1f} MB of Python "
                                              f"memory at its peak, {RECORDS // 2} {small_peak / 1e6:.1f} MB")
 

@@ -282,6 +282,7 @@ class _Check:
         self.page_list: list[tuple[str, str]] = []  # (url, ts) of each page of pages/pages.jsonl
         self.created: Any = None  # datapackage.json's `created`
         self.left_out = LeftOutList()  # what export left out, and why (evidence/left-out.json)
+        self.noted: set[str] = set()  # revisits a capture's check noted as standing for a left-out original
 
     def fail(self, kind: str, path: str, detail: str) -> None:
         self.r.findings.append(Finding(kind, path, detail))
@@ -324,6 +325,10 @@ class _Check:
             self.read_left_out()
         if SIDECAR_PATH in self.names:
             self.sidecar()
+        if self.records.any_start():
+            findings, notes = orphan_revisits(self.records, self.left_out, "archive/", LEFT_OUT_PATH, self.noted)
+            self.r.findings.extend(findings)
+            self.r.notes.extend(notes)
 
     # -- files ------------------------------------------------------------------------------------
 
@@ -568,6 +573,7 @@ class _Check:
                 if fields[5] != "-" and left:
                     self.r.notes.append(left_out_revisit(where, record_id, fields[5], left[0], self.left_out,
                                                          LEFT_OUT_PATH))
+                    self.noted.add(record_id)
                     continue
                 self.fail("capture", where, f"record {record_id} is a revisit of payload {fields[5]}, which no intact "
                                             "record of this bundle holds: the content it stands for cannot be shown")
@@ -692,6 +698,10 @@ class _Check:
         """pages/pages.jsonl is what replay tools list and search: a header line, then a JSON object a
         line, each with the `url` and `ts` of its page."""
         if PAGES not in self.listed:
+            # (One in the zip but not listed is named as unlisted; one listed but not in it as missing.)
+            if PAGES not in self.names and not any(f.path == PAGES for f in self.r.findings):
+                self.fail("pages", PAGES, "the bundle holds no list of its pages: replay tools have none to list "
+                                          "or search, nor a page to open first")
             return
         bad: list[str] = []
         lines = 0
@@ -723,6 +733,8 @@ class _Check:
             return
         if not lines:
             bad.append("it is empty: no header line, no page")
+        elif not self.page_list and not bad:
+            bad.append("it holds its header and no page")
         for why in bad[:NAMED_RECORDS]:
             self.fail("pages", PAGES, f"{why}: replay tools list and search the pages from it")
         if len(bad) > NAMED_RECORDS:
@@ -855,6 +867,30 @@ def left_out_revisit(where: str, record_id: str, payload: str, original: str, le
             "shown")
 
 
+def orphan_revisits(records: RecordTable, left_out: LeftOutList, where: str, named_in: str,
+                    noted: set[str] | frozenset[str] = frozenset()) -> tuple[list[Finding], list[str]]:
+    """Each revisit's original among the records read, or named as left out by its export (a note;
+    none for the IDs in `noted`, said already): the findings and the notes."""
+    missing: list[str] = []
+    notes: list[str] = []
+    more = 0  # missing past the first NAMED_RECORDS, counted
+    for rid, payload, refers_to, uri in records.orphans():
+        original = left_out.original_of(rid, refers_to)
+        if original is not None:
+            if rid not in noted:
+                notes.append(left_out_revisit(where, rid, payload, original, left_out, named_in))
+        elif len(missing) < NAMED_RECORDS:
+            missing.append(f"{rid} ({uri})")
+        else:
+            more += 1
+    if not missing:
+        return [], notes
+    named = _named(missing) + (f" and {more} more" if more else "")
+    return [Finding("record", where, f"{len(missing) + more} revisit record(s) stand for content that no intact "
+                                     "record of this file holds, and that its export does not say it left out: "
+                                     f"they will not replay: {named}")], notes
+
+
 def _named(ids: Sequence[str]) -> str:
     """Record IDs, the first NAMED_RECORDS of them named, then a count."""
     return ", ".join(ids[:NAMED_RECORDS]) + (f" and {len(ids) - NAMED_RECORDS} more" if len(ids) > NAMED_RECORDS else "")
@@ -979,6 +1015,8 @@ _TABLES: dict[str, tuple[str, ...]] = {
                "status TEXT", "mime TEXT", "answer INTEGER"),
     "pointed": ("file INTEGER", '"offset" INTEGER'),  # where index lines point at a record's start
     "covered": ("rid TEXT",),  # the IDs a capture's checked token covers
+    # Each revisit as read, whose original is looked for once every record is read.
+    "revisits": ("seq INTEGER PRIMARY KEY", "rid TEXT", "payload TEXT", "refers_to TEXT", "uri TEXT"),
 }
 _ROWS_PENDING = 250  # rows of a table held before they are written: some 0.1 MB
 _INDEXES = ("CREATE INDEX records_rid ON records (rid)",
@@ -1106,6 +1144,8 @@ class RecordTable(Scratch):
         kept = (rec.line, int(rec.redacted), int(rec.payload_ok), rec.refers_to) if self.keep else (None,) * 4
         self.add("records", (self.count, rid, self._number(rec.file), rec.offset, int(rec.intact), int(answer),
                              fields[5] if rec.payload_intact else None, *named, *kept))
+        if fields[1] == "revisit":
+            self.add("revisits", (self.count, rid, fields[5], rec.refers_to, fields[2][:120]))
 
     def __contains__(self, rid: object) -> bool:
         return isinstance(rid, str) and self._one("SELECT 1 FROM records WHERE rid = ? LIMIT 1", rid) is not None
@@ -1124,6 +1164,18 @@ class RecordTable(Scratch):
         """Whether every record of that ID matches its WARC-Block-Digest (none: True)."""
         row = self._one("SELECT min(intact) FROM records WHERE rid = ?", rid)
         return row is None or row[0] is None or bool(row[0])
+
+    def orphans(self) -> Iterator[tuple[str, str, str, str]]:
+        """(record ID, payload digest, WARC-Refers-To, URI) of each revisit whose original no record
+        read holds: the payload it stands for held by an intact record, or, a revisit without a
+        payload digest, the record its WARC-Refers-To names; in the order of their IDs' first
+        records, then as read."""
+        self._finish()
+        return self.query(
+            "SELECT v.rid, v.payload, v.refers_to, v.uri FROM revisits v WHERE NOT CASE WHEN v.payload != '-' "
+            "THEN EXISTS (SELECT 1 FROM records r WHERE r.payload = v.payload) ELSE v.refers_to != '' AND "
+            "EXISTS (SELECT 1 FROM records r WHERE r.rid = v.refers_to) END "
+            "ORDER BY (SELECT min(seq) FROM records r WHERE r.rid = v.rid), v.seq")
 
     def has_payload(self, digest: str) -> bool:
         """Whether an intact record holds the payload of this digest (as its manifest line gives it)."""

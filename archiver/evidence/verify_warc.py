@@ -25,13 +25,12 @@ from archiver.evidence.sidecar import LEFT_OUT_URI, LeftOutList, read_left_out
 from archiver.evidence.verify_wacz import (
     NAMED_RECORDS,
     ROOM_WARC,
-    BundleRecord,
     Finding,
     RecordTable,
     WaczVerification,
     _named,
     _read_records,
-    left_out_revisit,
+    orphan_revisits,
 )
 
 NAMED_IN = f"its metadata record {LEFT_OUT_URI}"
@@ -119,35 +118,15 @@ def _check(path: Path, result: WarcVerification, records: _WarcRecords) -> None:
     result.records = records.count
     result.findings.extend(records.problems())
     left_out = _left_out(blocks[LEFT_OUT_URI], records, result, name)
-    _revisits(records, left_out, result, name)
+    findings, notes = orphan_revisits(records, left_out, name, NAMED_IN)
+    result.findings.extend(findings)
+    result.notes.extend(notes)
 
 
 class _WarcRecords(RecordTable):
-    """The file's records as its checks need them, and its revisits (in the order read), whose
-    originals are looked for once every record has been read: the payload each stands for held by
-    an intact record, or, a revisit without a payload digest, the record its WARC-Refers-To names."""
+    """The file's records as its checks need them (a WARC's records take less room than a bundle's)."""
 
     room = ROOM_WARC
-
-    def __init__(self) -> None:
-        super().__init__(tables={"revisits": ("seq INTEGER PRIMARY KEY", "rid TEXT", "payload TEXT", "refers_to TEXT",
-                                              "uri TEXT")})
-
-    def add_record(self, rid: str, rec: BundleRecord) -> None:
-        super().add_record(rid, rec)
-        fields = rec.line.split("\t")
-        if fields[1] == "revisit":
-            self.add("revisits", (self.count, rid, fields[5], rec.refers_to, fields[2][:120]))
-
-    def revisits(self) -> Iterator[tuple[str, str, str, str]]:
-        """(record ID, payload digest, WARC-Refers-To, URI) of each revisit whose original the file
-        does not hold, in the order of their IDs' first records, then as read."""
-        self._finish()
-        return self.query(
-            "SELECT v.rid, v.payload, v.refers_to, v.uri FROM revisits v WHERE NOT CASE WHEN v.payload != '-' "
-            "THEN EXISTS (SELECT 1 FROM records r WHERE r.payload = v.payload) ELSE v.refers_to != '' AND "
-            "EXISTS (SELECT 1 FROM records r WHERE r.rid = v.refers_to) END "
-            "ORDER BY (SELECT min(seq) FROM records r WHERE r.rid = v.rid), v.seq")
 
 
 class _Framing:
@@ -262,22 +241,3 @@ def _left_out(found: list[tuple[str, bytes | None]], records: RecordTable,
         result.notes.append(f"{name}: {len(left_out.why)} record(s) of the archive left out by its export ({said}; "
                             f"named in {NAMED_IN}): {_named(sorted(left_out.why))}")
     return left_out
-
-
-def _revisits(records: _WarcRecords, left_out: LeftOutList, result: WarcVerification, name: str) -> None:
-    """Each revisit's original in the file, or named as left out by its export (a note)."""
-    missing: list[str] = []
-    more = 0  # missing past the first NAMED_RECORDS, counted
-    for rid, payload, refers_to, uri in records.revisits():
-        original = left_out.original_of(rid, refers_to)
-        if original is not None:
-            result.notes.append(left_out_revisit(name, rid, payload, original, left_out, NAMED_IN))
-        elif len(missing) < NAMED_RECORDS:
-            missing.append(f"{rid} ({uri})")
-        else:
-            more += 1
-    if missing:
-        named = _named(missing) + (f" and {more} more" if more else "")
-        result.findings.append(Finding("record", name, f"{len(missing) + more} revisit record(s) stand for content "
-                                                       "that no intact record of this file holds, and that its export "
-                                                       f"does not say it left out: they will not replay: {named}"))
