@@ -15,6 +15,7 @@ import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.exceptions import InvalidSignature
@@ -747,6 +748,57 @@ def test_a_revisit_whose_original_was_taken_out_is_named(arc: Archive, tmp_path:
     alone = tmp_path / "orphan.warc.gz"
     alone.write_bytes(cut)
     assert [f.kind for f in verify_warc(alone).findings] == ["record"]
+
+
+def _as_zipnum(wacz: Path, out: Path, idx: Any = None) -> Path:
+    """`wacz` with its CDXJ index as a ZipNum index of two lines a block (`idx`, given the block
+    index's bytes, may change them), datapackage.json made again over the files."""
+    from archiver.export.zipnum import zipnum
+
+    zn = zipnum(read(wacz, "indexes/index.cdx"), "index.cdx.gz", block_lines=2)
+    files = {"indexes/index.idx": zn.idx if idx is None else idx(zn.idx), "indexes/index.cdx.gz": zn.cdx_gz}
+    package = json.loads(read(wacz, "datapackage.json"))
+    package["resources"] = [r for r in package["resources"] if r["path"] != "indexes/index.cdx"] + [
+        {"name": name.rsplit("/", 1)[1], "path": name, "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
+         "bytes": len(data)} for name, data in files.items()]
+    text = json.dumps(package).encode()
+    digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(text).hexdigest()}
+    return rewrite(wacz, out, {"indexes/index.cdx": None, "datapackage.json": text,
+                               "datapackage-digest.json": json.dumps(digest).encode()}, add=files)
+
+
+def test_a_zipnum_block_index_that_leads_replay_astray_is_named(arc: Archive, tmp_path: Path) -> None:
+    """ReplayWeb.page loads the block index (`.idx`) up front and reads only the block it names for
+    a URL: a block index that names no block, a block at another offset, of another digest, or
+    starting with another line than it says, loses URLs to replay though every index line is right."""
+    wacz, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
+    assert verify_wacz(_as_zipnum(wacz, tmp_path / "zipnum.wacz")).ok
+    idx = read(tmp_path / "zipnum.wacz", "indexes/index.idx").splitlines(keepends=True)
+    assert len(idx) >= 4  # the !meta line and three blocks at least
+
+    def entry(line: bytes) -> dict[str, Any]:
+        return json.loads(line.split(b" ", 2)[2])
+
+    def with_entry(n: int, **changes: Any) -> Any:
+        key_ts = b" ".join(idx[n].split(b" ", 2)[:2])
+        return lambda _: b"".join(idx[:n] + [key_ts + b" " + json.dumps({**entry(idx[n]), **changes}).encode() + b"\n"]
+                                  + idx[n + 1:])
+
+    second = entry(idx[2])
+    cases = {
+        "meta alone": (lambda _: idx[0], "are in no block"),
+        "no meta": (lambda _: b"".join(idx[1:]), "no `!meta` line"),
+        "offset moved": (with_entry(2, offset=second["offset"] + 13), "back to back"),
+        "digest": (with_entry(2, digest="sha256:" + "0" * 64), "are not of the digest"),
+        "first line": (lambda _: b"".join(idx[:2] + [b"com,zzz)/ 20211108100004 " + idx[2].split(b" ", 2)[2]]
+                                          + idx[3:]), "replay looks for URLs in the wrong block"),
+        "a block lost": (lambda _: b"".join(idx[:-1]), "are in no block"),
+    }
+    for case, (edit, said) in cases.items():
+        result = verify_wacz(_as_zipnum(wacz, tmp_path / "bad.wacz", edit))
+        assert not result.ok and {f.kind for f in result.findings} == {"index"}, (case, result.findings)
+        assert any(said in f.detail and f.path.startswith("indexes/index.idx") for f in result.findings), \
+            (case, result.findings)
 
 
 def test_a_bundle_made_by_wacz_create_is_read_by_its_own_index(tmp_path: Path) -> None:

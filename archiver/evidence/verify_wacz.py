@@ -794,6 +794,98 @@ class _Check:
             file, offset, uri = first
             self.fail("index", names[0], f"{unindexed} answer(s) of the WARCs have no index line, so replay cannot "
                                          f"find them (the first: {uri[:120]}, offset {offset} of {file})")
+        for name in sorted(n for n in self.listed if n.startswith("indexes/") and n.endswith(".idx")):
+            for path, why in self.block_index(name)[:NAMED_RECORDS + 1]:
+                self.fail("index", path, why)
+
+    def block_index(self, name: str) -> list[tuple[str, str]]:
+        """What is wrong with a ZipNum block index (`.idx`: a `!meta` line naming the blocks' file,
+        then a line a block, its first line's key and timestamp and where it lies), which is what
+        ReplayWeb.page loads up front and searches to find a URL's block: each block at its place,
+        of its digest, one whole gzip member starting with the line the block index gives; the
+        blocks in order, back to back over the whole file (a line in no block is found by no one)."""
+        wrong: list[tuple[str, str]] = []
+        folder = name.rsplit("/", 1)[0] + "/"
+        data: str | None = None
+        blocks: list[tuple[int, str, int, int, str | None]] = []  # line number, key and time, offset, length, digest
+        try:
+            for n, line in enumerate(self.index_file_lines(name), 1):
+                if line is None:
+                    return [(f"{name}:{n}", f"a line longer than {_MAX_LINE} bytes: no block index line; read no further")]
+                if not line:
+                    continue
+                key, _, rest = line.partition(" ")
+                stamp, _, fields = rest.partition(" ")
+                try:
+                    entry = json.loads(fields)
+                    if not isinstance(entry, dict):
+                        raise ValueError
+                    if key == "!meta":
+                        data = folder + str(entry["filename"])
+                        continue
+                    blocks.append((n, f"{key} {stamp}", int(entry["offset"]), int(entry["length"]),
+                                   None if entry.get("digest") is None else str(entry["digest"])))
+                except (ValueError, KeyError, TypeError):
+                    wrong.append((f"{name}:{n}", "not a block index line (a key, a timestamp, and the block's offset "
+                                                 "and length; or the `!meta` line naming the blocks' file)"))
+        except _UNREADABLE as e:
+            return [(name, f"cannot be read ({type(e).__name__}: {e})")]
+        if data is None:
+            return [*wrong, (name, "no `!meta` line names the file of its blocks: replay tools cannot find any of them")]
+        if data not in self.listed:
+            return [*wrong, (name, f"its blocks' file {data} is not in the bundle: replay tools find no line of the index")]
+        end = 0
+        before = ""
+        try:
+            with self.zf.open(data) as fh:
+                size = self.zf.getinfo(data).file_size
+                for n, first, offset, length, digest in blocks:
+                    where = f"{name}:{n}"
+                    if first < before:
+                        wrong.append((where, "out of order: the block sorts before the one above it, and replay "
+                                             "tools find a block by binary search"))
+                    before = first
+                    if offset != end:
+                        wrong.append((where, f"its block starts at offset {offset} of {data}, where the block above "
+                                             f"ends at {end}: the blocks are to lie back to back"))
+                    if offset < 0 or length <= 0 or offset + length > size:
+                        wrong.append((where, f"its block ({length} bytes at offset {offset}) is not within {data} "
+                                             f"({size} bytes)"))
+                        end = max(end, offset + max(length, 0))
+                        continue
+                    end = offset + length
+                    if length > _MAX_BLOCK:
+                        wrong.append((where, f"its block is {length} bytes long, no block of index lines (read no "
+                                             f"more than {_MAX_BLOCK} bytes)"))
+                        continue
+                    fh.seek(offset)
+                    member = fh.read(length)
+                    if digest is not None:
+                        hasher = digest_hasher(digest)
+                        if hasher is None:
+                            wrong.append((where, f"its digest {digest[:80]} names no hash known here"))
+                        else:
+                            hasher.update(member)
+                            if not digest_matches(digest, hasher.digest()):
+                                wrong.append((where, f"the {length} bytes at offset {offset} of {data} are not of "
+                                                     f"the digest {digest[:80]}"))
+                                continue
+                    said = _block_start(member)
+                    if said != first:
+                        wrong.append((where, f"the block at offset {offset} of {data} starts "
+                                             + (f"with {said[:160]!r}" if said is not None else
+                                                "with no whole gzip member of index lines")
+                                             + f", not with {first[:160]!r}: replay looks for URLs in the wrong block"))
+                if end < size:
+                    wrong.append((name, f"its blocks end at offset {end} of {data}, which holds {size} bytes: the "
+                                        "index lines past them are in no block, and replay finds none of them"))
+        except _UNREADABLE as e:
+            wrong.append((data, f"cannot be read ({type(e).__name__}: {e})"))
+        if not blocks and not wrong:
+            wrong.append((name, "it names no block: replay tools find no line of the index"))
+        if len(wrong) > NAMED_RECORDS:
+            wrong[NAMED_RECORDS:] = [(name, f"and {len(wrong) - NAMED_RECORDS} more problem(s) of its blocks")]
+        return wrong
 
     def index_file_lines(self, name: str) -> Iterator[str | None]:
         """The lines of one index file (gzip members back to back, as ZipNum blocks are, or plain),
@@ -857,6 +949,31 @@ class _Check:
                     + ", ".join(f"{what} {given}" for what, given, _held in said) + "; the record says "
                     + ", ".join(f"{what} {held}" for what, _given, held in said))
         return None
+
+
+def _block_start(member: bytes) -> str | None:
+    """The key and timestamp of the first line of a ZipNum block (None: not one whole gzip member).
+    The member is inflated to its end a piece at a time, only its first line kept."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    head = b""
+    data = member
+    try:
+        while True:
+            out = inflater.decompress(data, 1 << 16)
+            if b"\n" not in head and len(head) < _MAX_LINE:
+                head += out[:_MAX_LINE]
+            data = inflater.unconsumed_tail
+            if inflater.eof or not data:
+                break
+    except zlib.error:
+        return None
+    if not inflater.eof or inflater.unused_data:
+        return None
+    line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    return " ".join(line.split(" ", 2)[:2])
+
+
+_MAX_BLOCK = 16 << 20  # a ZipNum block (some thousand index lines, compressed) is read whole up to this
 
 
 def left_out_revisit(where: str, record_id: str, payload: str, original: str, left_out: LeftOutList,
