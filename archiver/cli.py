@@ -158,12 +158,17 @@ def _call(fn: Callable[[], T]) -> T:
 _ROW_MAX = 2**63 - 1  # the largest row count or offset an index (SQLite's, PostgreSQL's) takes
 
 
-def _wrote(path: Path) -> None:
-    """Name on stdout the file a command wrote, for scripts; not when that file is a device or a
-    pipe (`-o /dev/stdout`), which may be stdout itself, where the name would join the data."""
-    from .output import special_file
+def _in_place(path: Path) -> bool:
+    from .output import written_in_place
 
-    if not special_file(path):
+    return written_in_place(path)
+
+
+def _wrote(path: Path) -> None:
+    """Name on stdout the file a command wrote, for scripts; not when that file is a device, a pipe
+    or one of the process's descriptors (`-o /dev/stdout`), which may be stdout itself, where the
+    name would join the data."""
+    if not _in_place(path):
         _write(f"{path}\n")
 
 
@@ -932,7 +937,8 @@ def export(
         timestamp = None
     evidence = cli_evidence.evidence_options(d, sign, domain_cert, domain_key, timestamp, timestamp_ca,
                                              timestamp_deadline)
-    replacing = out != STDOUT and is_file(out)  # said, so that a mistyped -o is noticed
+    # Said, so that a mistyped -o is noticed (a file behind /dev/stdout is written into, not replaced).
+    replacing = out != STDOUT and is_file(out) and not _in_place(out)
     with _open_index(d, _index_url(index)) as db, staging as target:
         summary = _call(lambda: export_selection(db, d, filters, target, include_credentials=include_credentials,
                                                  allow_damaged=allow_damaged, evidence=evidence,
@@ -1118,7 +1124,7 @@ def report(
     else:
         target = out
         assert target is not None
-        replacing = is_file(target)
+        replacing = is_file(target) and not _in_place(target)
         _call(lambda: write_text(data, target))
         _wrote(target)
     say(f"report of {len(built.posts)} post(s)" + ("" if to_stdout else f" written to {out}")

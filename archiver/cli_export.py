@@ -64,9 +64,9 @@ def _can_land(out: Path) -> None:
     `out` (its folder is not there or is a file, a read-only file is there): said before the index
     is read, and before the note that the whole archive is being exported, not after it. A device
     or a pipe is written into as it is: its write says what fails."""
-    from .output import landing, landing_problem, special_file
+    from .output import landing, landing_problem, written_in_place
 
-    if not special_file(out) and (why := landing_problem(landing(out))) is not None:
+    if not written_in_place(out) and (why := landing_problem(landing(out))) is not None:
         raise ExportError(f"cannot write {out}: {why}; choose another path")
 
 

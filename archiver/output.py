@@ -279,14 +279,54 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, *, fields: Sequence[str],
     return to_table(rows, table_columns or fields)
 
 
+def written_in_place(path: Path) -> bool:
+    """Whether an output named `path` is written into as it is (`open_in_place`), never replaced by
+    a file: a `special_file`, or a name of one of this process's open descriptors (`/dev/stdout`,
+    `/dev/fd/3`) whatever the descriptor was opened on (a shell's `>> log`: the log is appended to)."""
+    return own_descriptor(path) is not None or special_file(path)
+
+
 def special_file(path: Path) -> bool:
-    """Whether `path`, its links followed, is a device, a pipe or a socket (`/dev/stdout`, a FIFO):
-    written into as it is, never replaced by a file."""
+    """Whether `path`, its links followed, is a device, a pipe or a socket (`/dev/stdout` on a
+    pipe, a FIFO): a name that resolves to no folder of its own."""
     try:
         mode = path.stat().st_mode
     except (OSError, ValueError):
         return False
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+_OWN_FD = re.compile(r"/(?:dev/fd|proc/(?:self|thread-self|(\d+))/fd)/(\d+)")
+_STREAMS = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def own_descriptor(path: Path) -> int | None:
+    """The descriptor of this process that `path` names, or leads to by its links (`/dev/stdout`
+    -> `/proc/self/fd/1`), or None. Such a path, opened, is the file the descriptor was opened on
+    opened again, from its start: `-o /dev/stdout >> log` would empty the log a shell's `>>` set
+    up for appending. The descriptor itself is written into instead."""
+    name = os.path.abspath(path)
+    for _ in range(8):  # a few links deep: /dev/stdout -> /proc/self/fd/1 -> the file
+        if name in _STREAMS:
+            return _STREAMS[name]
+        found = _OWN_FD.fullmatch(name)
+        if found is not None and (found.group(1) is None or int(found.group(1)) == os.getpid()):
+            return int(found.group(2))
+        try:
+            link = os.readlink(name)
+        except (OSError, ValueError):
+            return None
+        name = os.path.normpath(os.path.join(os.path.dirname(name), link))
+    return None
+
+
+def open_in_place(path: Path) -> BinaryIO:
+    """`path` (`written_in_place`) opened to write into: a descriptor of this process it names is
+    written into where it stands (appending, if the shell opened it so), never emptied first."""
+    fd = own_descriptor(path)
+    if fd is not None:
+        return os.fdopen(os.dup(fd), "wb")
+    return open(path, "wb")
 
 
 def landing_problem(target: Path) -> str | None:
@@ -322,9 +362,9 @@ def write_file(out: Path, text: str, what: str) -> Path:
 
     if not out.name or out.name in (".", ".."):
         raise UsageError(f"-o {str(out)!r}: name a file to write {what} to")
-    if special_file(out):
+    if written_in_place(out):
         try:
-            with open(out, "wb") as fh:
+            with open_in_place(out) as fh:
                 write_all(fh, text.encode("utf-8"))
         except OSError as e:
             raise UsageError(f"-o {out}: cannot write {what} ({e.strerror or e}); choose a writable path") from None

@@ -237,6 +237,33 @@ def test_output_to_dev_stdout_is_the_data_alone(command: list[str], tmp_path: Pa
         assert not r.stdout.decode().rstrip().splitlines()[-1].startswith("/")
 
 
+@pytest.mark.parametrize("stream", ["/dev/stdout", "/dev/stderr"])
+@pytest.mark.parametrize("command", _WRITERS, ids=" ".join)
+def test_output_to_a_stream_appending_to_a_file_appends(command: list[str], stream: str, tmp_path: Path) -> None:
+    # `-o /dev/stdout >> log`: opening /dev/stdout opens the log again, from its start, emptied;
+    # the descriptor the shell opened for appending is written into instead, and the log kept.
+    archive = _archive(tmp_path / "archive")
+    log = tmp_path / "log.txt"
+    log.write_bytes(b"earlier line\n")
+    inode = log.stat().st_ino
+    options = ["--format", "warc.gz"] if command == ["export"] else []
+    with log.open("ab") as fh:
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", "-q", *command, "--archive-dir", str(archive), "-o",
+                            stream, *options], stdout=fh if stream == "/dev/stdout" else subprocess.PIPE,
+                           stderr=fh if stream == "/dev/stderr" else subprocess.PIPE, cwd=tmp_path, timeout=120,
+                           check=False, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    data = log.read_bytes()
+    assert log.stat().st_ino == inode and data.startswith(b"earlier line\n"), data[:200]
+    written = data[len(b"earlier line\n"):]
+    if command == ["export"]:
+        assert gzip.decompress(written)[:8] == b"WARC/1.1"  # every byte after the log's is the bundle's
+    elif command == ["report"]:
+        assert written.lstrip().startswith(b"<!") and written.rstrip().endswith(b"</html>")
+    else:
+        assert len(written) > 100 and stream.encode() not in written
+
+
 @pytest.mark.parametrize(("options", "magic"), [([], b"PK"), (["--format", "warc.gz"], b"\x1f\x8b"),
                                                  (["--format", "wacz"], b"PK")])
 def test_an_export_into_a_pipe_whose_name_tells_no_format_takes_the_format_asked(

@@ -23,7 +23,7 @@ from archiver.export.warcfile import (
 from archiver.index.rows import PageRow, RecordRow
 from archiver.interrupt import STOP
 from archiver.modes import user_file_mode
-from archiver.output import landing, landing_problem, special_file
+from archiver.output import landing, landing_problem, open_in_place, written_in_place
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +89,10 @@ def bundle_format(out: Path, fmt: str | None = None) -> str:
             return "warc.gz"
     if out.is_dir():
         raise UsageError(f"{out} is a folder: name the bundle to write in it, e.g. {out / 'archive.wacz'}")
-    if special_file(out) or out.is_symlink():
+    if written_in_place(out) or out.is_symlink():
         if fmt is not None:
             return fmt
-        if special_file(out):
+        if written_in_place(out):
             return "wacz"
     raise UsageError(f"cannot tell the bundle format from {out.name!r}: name the output *.wacz or *.warc.gz")
 
@@ -114,7 +114,7 @@ def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequen
         raise ExportError("nothing matched: no archived record fits the selection; try `archiver lookup` "
                           "with the same filters")
     out = Path(out)
-    in_place = special_file(out)  # a device or a pipe: the bundle is made aside, then written into it
+    in_place = written_in_place(out)  # a device, a pipe, stdout: the bundle is made aside, then written into it
     target = out if in_place else landing(out)  # a symbolic link's target is replaced, the link kept
     if not in_place and (why := landing_problem(target)) is not None:
         raise ExportError(f"cannot write {out}: {why}; choose another path")
@@ -148,7 +148,7 @@ def export_bundle(archive_dir: Path, records: Sequence[RecordRow], pages: Sequen
                                            name_left_out=True)
         size = tmp.stat().st_size
         if in_place:
-            with tmp.open("rb") as src, open(out, "wb") as dst:
+            with tmp.open("rb") as src, open_in_place(out) as dst:
                 shutil.copyfileobj(src, dst, BUF)
         else:
             with tmp.open("rb+") as fh:
