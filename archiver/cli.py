@@ -703,9 +703,9 @@ def lookup(
                                    else "no post is known to cite it now")
             + "; archiving it again restores what it cites now")
     elif unknown_article:
-        from .output import printable
+        from .sources import SHOWN_CHARACTERS, shown
 
-        say(f"no article {printable(str(article))!r} citing a post is held (the address is "
+        say(f"no article {shown(str(article), SHOWN_CHARACTERS)!r} citing a post is held (the address is "
             "matched with http or https, with or without #fragment and tracking parameters): check it")
 
 
@@ -743,6 +743,11 @@ def show(
         _fail("show: give a post's URL, key (twitter:123) or ID; `archiver lookup` lists them", EXIT_USAGE)
     if len(post) > MAX_SHOWN_KEY:  # no post's address is this long; and every message below would quote it
         _fail(f"show: {len(post)} characters is no post's URL, key or ID; `archiver lookup` lists them", EXIT_USAGE)
+    from .sources import not_utf8, text_safe
+
+    if not_utf8(post):  # bytes a shell passed as they were typed in another encoding: no key holds them
+        _fail(f"show: {text_safe(post)!r} holds bytes that are not UTF-8; give the post's URL, key or ID in UTF-8",
+              EXIT_USAGE)
     d = _archive_dir(archive_dir)
     link = _short_link(post)
     with _open_index(d, _index_url(index)) as db:

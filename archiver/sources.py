@@ -61,6 +61,12 @@ def is_url(spec: str) -> bool:
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
+def not_utf8(text: str) -> bool:
+    """Whether `text` (a command-line argument, a file's name) holds bytes that are no UTF-8, which
+    Python keeps as lone surrogates: such text can be neither stored nor matched against any held."""
+    return _SURROGATE_RE.search(text) is not None
+
+
 def text_safe(name: str) -> str:
     """A file's name as text that can be stored, printed and written as JSON: the bytes of it that
     are no UTF-8 (which Python keeps as lone surrogates) written as `\\xNN`. Most names are returned

@@ -774,3 +774,31 @@ def test_a_stdout_closed_before_the_start_is_named_and_no_file_of_the_archive_ta
     v = subprocess.run([sys.executable, "-m", "archiver", "verify", "--archive-dir", str(archive)], cwd=ROOT,
                        capture_output=True, text=True, timeout=120)
     assert v.returncode == 0, v.stdout + v.stderr
+
+
+def test_arguments_holding_bytes_that_are_no_utf8_are_named_not_an_internal_error(tmp_path: Path) -> None:
+    # A shell passes bytes typed in another encoding (Latin-1 `\xe9`) as they are; Python holds them
+    # as lone surrogates, which no index takes: each option is named, exit 2. A file's path may hold
+    # them (a name from a Windows zip): `--article` looks for it as archived, by its `file:` address.
+    archive = _archive(tmp_path / "archive")
+    d = ["--archive-dir", str(archive)]
+    for args, said in ((["lookup", *d, "--handle", b"\xe9"], b"--handle: "),
+                       (["lookup", *d, "--text", b"caf\xe9"], b"--text: "),
+                       (["export", *d, "--handle", b"al\xefce", "-o", str(tmp_path / "x.wacz")], b"--handle: "),
+                       (["show", *d, b"twitter:\xff"], b"show: "),
+                       (["lookup", *d, "--article", b"https://news.example/caf\xe9"], b"--article: ")):
+        r = subprocess.run([sys.executable, "-m", "archiver.cli", *args], capture_output=True, cwd=ROOT, timeout=120)
+        assert r.returncode == 2, (args, r.stderr)
+        lines = r.stderr.decode().strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("archiver: " + said.decode()), (args, lines)
+        assert "not UTF-8" in lines[0] and "internal error" not in lines[0], lines
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "lookup", *d, "--article", b"Fl\xfcchtlinge.html"],
+                       capture_output=True, cwd=tmp_path, timeout=120)
+    assert r.returncode == 0 and b"no article" in r.stderr and b"internal error" not in r.stderr, r.stderr
+
+
+def test_a_file_path_holding_bytes_that_are_no_utf8_is_looked_for_by_its_file_address() -> None:
+    from archiver.index.urls import article_keys
+
+    keys = article_keys("/tmp/Fl\udcfcchtlinge.html")
+    assert keys == ("file:///tmp/Fl%FCchtlinge.html",)

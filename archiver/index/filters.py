@@ -81,6 +81,15 @@ class Filters:
         return self == type(self)()
 
     def __post_init__(self) -> None:
+        from archiver.sources import not_utf8, text_safe
+
+        for option in ("handle", "date", "since", "until", "platform", "text", "status", "captured_since"):
+            value = getattr(self, option)
+            if value is not None and not_utf8(value):
+                # Bytes a shell passed as typed in another encoding (Latin-1 `é`): nothing held is
+                # spelled so, and the index takes text only.
+                raise UsageError(f"--{option.replace('_', '-')}: {text_safe(value)!r} holds bytes that are not "
+                                 "UTF-8; give it in UTF-8")
         lows: list[str] = []
         highs: list[str] = []
         if self.date is not None:
@@ -100,6 +109,9 @@ class Filters:
             self.captured_from = _bound("--captured-since", self.captured_since, end=False)
         if self.article is not None:
             self.article_keys = urls.article_keys(self.article)
+            if not self.article_keys and not_utf8(self.article):
+                raise UsageError(f"--article: {text_safe(self.article)!r} holds bytes that are not UTF-8, and no "
+                                 "file of that path was archived; give the address in UTF-8")
             if not self.article_keys:
                 raise UsageError("--article: expected the URL of an article (or the path of a file archived)")
         if self.handle is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import SplitResult, unquote_plus, urlsplit, urlunsplit
@@ -85,6 +85,7 @@ def as_fetched(url: str) -> str | None:
     return encoded if encoded != url else None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|urn:", re.IGNORECASE)
 
 
@@ -108,15 +109,21 @@ def article_keys(given: str) -> tuple[str, ...]:
             scheme, _, rest = spelling.partition("://")
             if scheme.lower() in ("http", "https"):
                 spellings.append(("https" if scheme.lower() == "http" else "http") + "://" + rest)
-        return tuple(dict.fromkeys(url_key(s) for s in spellings))
+        return _encodable(url_key(s) for s in spellings)
     keys = [url_key(spelling) for scheme in ("https", "http")
             for typed in (f"{scheme}://{given}", without_tracking(f"{scheme}://{given}"))
             for spelling in (typed, as_fetched(typed)) if spelling is not None]
     try:
-        keys.append(url_key(Path(given).resolve().as_uri()))
+        keys.append(url_key(Path(given).resolve().as_uri()))  # (bytes no UTF-8 in a name: percent-encoded)
     except (OSError, ValueError):
         pass  # no such path can have been archived (a NUL, a name too long)
-    return tuple(dict.fromkeys(keys))
+    return _encodable(keys)
+
+
+def _encodable(keys: Iterable[str]) -> tuple[str, ...]:
+    """`keys` once each, in order, without those holding bytes that are no UTF-8 (lone surrogates,
+    from an argument typed in another encoding): no address is held so."""
+    return tuple(dict.fromkeys(key for key in keys if not _SURROGATE.search(key)))
 
 
 def as_captured(keys: tuple[str, ...]) -> tuple[str, ...]:
