@@ -196,6 +196,24 @@ def test_a_tweet_blockquote_left_unclosed_ends_at_its_signatures_date_link(signa
     assert posts[0].text == "First quoted" and posts[2].text == "Second"
 
 
+def test_a_stubs_status_link_before_its_text_ends_no_snippet() -> None:
+    # A hand-made stub puts the post's link first: no signature is read before it, so it is no date
+    # link ending the snippet, and the paragraph after it is the post's text.
+    (post,) = html('<blockquote class="twitter-tweet"><a href="https://twitter.com/jack/status/20">Tweet</a>'
+                   '<p>just setting up my twttr</p></blockquote>')
+    assert (post.key, post.kind, post.text) == ("twitter:20", "embedded", "just setting up my twttr")
+
+
+def test_a_flattened_post_after_an_unclosed_tweet_blockquote_is_read() -> None:
+    # The text after the snippet's end is the page's: a post flattened into it is found as it is
+    # after a closed blockquote.
+    posts = html(_FIRST + '<p>Article continues.</p><p>Bridge closed pic.twitter.com/AbCdEf1234</p>'
+                 '<p>&mdash; Desk (@desk) March 4, 2024</p>')
+    assert [(p.kind, p.handle, p.evidence) for p in posts] == [
+        ("embedded", "one", "blockquote.twitter-tweet"), ("embedded", "desk", "text-signature")]
+    assert posts[1].text is not None and "Bridge closed" in posts[1].text
+
+
 def test_links_alone_after_a_tweets_date_link_are_still_its_snippet() -> None:
     # No block of the page follows: the blockquote is closed, and its LAST status link is the post,
     # as widgets.js reads it.

@@ -295,6 +295,17 @@ def test_an_embeds_handle_is_kept_over_a_link_naming_the_post_under_another_user
     assert tt.url is not None and "@scout2015/" in tt.url
 
 
+def test_a_signatures_handle_is_kept_over_an_earlier_embed_naming_the_post_by_address_alone() -> None:
+    # A WordPress embed block holding only the post's address comes first; the blockquote after it
+    # signs the post: its handle is the author's, the address's username only a hint.
+    html = ('<figure class="wp-block-embed is-provider-twitter"><div class="wp-block-embed__wrapper">'
+            'https://twitter.com/oldname/status/20</div></figure>'
+            '<blockquote class="twitter-tweet"><p>just setting up my twttr</p>&mdash; jack (@jack) '
+            '<a href="https://twitter.com/oldname/status/20">March 21, 2006</a></blockquote>')
+    (post,) = detect(Document(source="a.html", text=html, is_html=True))
+    assert (post.kind, post.handle, post.author) == ("embedded", "jack", "jack")
+
+
 def test_of_two_links_naming_a_post_under_different_usernames_the_first_is_kept() -> None:
     html = ('<p><a href="https://x.com/oldname/status/20">a</a> '
             '<a href="https://x.com/muchlongername/status/20">b</a></p>')

@@ -77,7 +77,8 @@ def add_flattened(
 ) -> list[Post]:
     """`posts` (the walker's, in document order) with the page's flattened posts added.
 
-    `embeds`: the elements the walker's rules reported as posts; their text is theirs, not read.
+    `embeds`: the elements the walker's rules reported as posts, or for an embed whose rule names
+    its extent, the children that are its (`EmbedRule.extent`); their text is theirs, not read.
     `raw`, when given, is exactly `html` encoded as UTF-8: the hints are looked for in it.
 
     Each flattened post goes where the first post it accounts for stands (its own bare short link,
@@ -225,6 +226,8 @@ class _Reader:
                 self.gap()
                 self.pre -= 1
                 continue
+            if self.skip and node.mem_id in self.skip:
+                continue  # a real embed, or a part of one (its snippet's text and elements)
             tag = node.tag
             if tag == "-text":
                 self.text(node.text_content or "")
@@ -234,8 +237,6 @@ class _Reader:
                 continue
             if tag is None or tag in _UNSEEN or tag.startswith("-"):
                 continue  # comments, doctype
-            if self.skip and node.mem_id in self.skip:
-                continue
             attrs = node.attrs
             if "hidden" in attrs:
                 continue

@@ -395,9 +395,13 @@ class _Walker:
                 continue
             if found:
                 self.posts.extend(found)
-                self.embeds.append(node)
+                parts = list(rule.extent(node)) if rule.extent is not None else None
+                if parts is None:
+                    self.embeds.append(node)
+                else:  # the embed is these children: what follows them is the page's (text too)
+                    self.embeds.extend(parts)
                 if rule.claims:
-                    _claim(node, claimed, rule.extent)
+                    _claim(node, claimed, parts)
                 return True
         return False
 
@@ -645,15 +649,14 @@ def _inside(node: LexborNode, containers: set[int]) -> bool:
     return False
 
 
-def _claim(node: LexborNode, claimed: set[int],
-           extent: Callable[[LexborNode], Iterable[LexborNode]] | None = None) -> None:
+def _claim(node: LexborNode, claimed: set[int], parts: Iterable[LexborNode] | None = None) -> None:
     """Mark an embed's descendants as part of it (their links are the post's, not linked posts);
-    with `extent`, only those of the children it names (`EmbedRule.extent`)."""
-    if extent is None:
+    with `parts`, only those of these children of it (`EmbedRule.extent`)."""
+    if parts is None:
         for n in node.traverse(include_text=True):
             claimed.add(n.mem_id)
         return
     claimed.add(node.mem_id)
-    for child in extent(node):
+    for child in parts:
         for n in child.traverse(include_text=True):
             claimed.add(n.mem_id)

@@ -63,13 +63,16 @@ def _absorb(into: Post, other: Post) -> None:
 
     The handle is not the longer one but the one of the stronger citation: an embed's (its
     signature's) over a link's, whose username is only a hint (an old handle, another account's
-    address for the post); between two of one kind, the first seen."""
-    if _RANK.get(other.kind, 0) > _RANK.get(into.kind, 0):
-        into.kind = other.kind
-        into.evidence = other.evidence
+    address for the post); between two of one kind, one read with its author's name (a signature)
+    over one read from an address alone (a stub, a bare embed URL), else the first seen."""
+    rank, other_rank = _RANK.get(into.kind, 0), _RANK.get(other.kind, 0)
+    if other_rank > rank or other_rank == rank and other.author and not into.author:
         into.handle = other.handle or into.handle
     else:
         into.handle = into.handle or other.handle
+    if other_rank > rank:
+        into.kind = other.kind
+        into.evidence = other.evidence
     into.author = _richer(into.author, other.author)
     into.text = _richer(into.text, other.text)
     into.posted_at = _richer(into.posted_at, other.posted_at)  # a full time beats a bare date

@@ -294,20 +294,24 @@ def snippet(node: LexborNode) -> list[LexborNode]:
     """The children of a tweet's blockquote that are its snippet.
 
     Twitter's snippet is a paragraph or more of text, then the signature, whose date link (a link
-    to a status among the blockquote's own children, or in a paragraph of its own that starts with
-    the signature's dash, as WordPress wraps it) names the post; the LAST status link is the post,
+    to a status among the blockquote's own children after its "(@handle)", or in a paragraph of its
+    own that starts with the signature's dash, as WordPress wraps it) names the post; the LAST status link is the post,
     as widgets.js reads it. A blockquote a CMS left unclosed takes in the rest of the page as its
     children: the article's paragraphs, other embeds, links to other posts, none of them the
     tweet's. So a block of the page (a paragraph, a frame, another blockquote...) after a date
     link ends the snippet at that link; links alone after it (a closed snippet) are still its."""
     children = list(node.iter(include_text=True))
     end = None
+    signed = False  # the signature's "(@handle)" read among the blockquote's own text: its date link is next
     for i, child in enumerate(children):
         tag = child.tag
         if end is not None and tag in _PAGE_BLOCKS:
             return children[:end + 1]
-        if tag == "a":
-            if parse_status_url(href_of(child)):
+        if tag == "-text":
+            signed = signed or "(@" in (child.text_content or "")
+        elif tag == "a":
+            # (A link before any signature, a stub's `<a href=…/status/ID>` before its text, ends nothing.)
+            if signed and parse_status_url(href_of(child)):
                 end = i
         elif tag != "-text" and tag != "br":
             stripped = child.text().strip()
