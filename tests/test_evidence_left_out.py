@@ -121,6 +121,35 @@ def test_a_stamped_revisit_whose_original_export_left_out_is_a_note_however_it_n
     assert (f"record {revisit} is a revisit of payload sha1:" in v.stderr
             and f"whose original {original} was left out by export (WARC file missing; named in "
                 "evidence/left-out.json)" in v.stderr), v.stderr
+    assert v.stderr.count(f"record {revisit} is a revisit") == 1, v.stderr  # said once, by its capture
+
+
+def test_a_stamped_revisit_whose_original_was_taken_out_is_one_problem(tmp_path: Path, tsa_authority: Authority) -> None:
+    """The original taken out of an exported bundle (its index and hashes made again): the capture
+    whose token lists the revisit says it, once; no second line for the same revisit."""
+    from archiver.export.cdxj import cdxj_index
+    from tests.test_evidence import _rehashed
+
+    archive = tmp_path / "archive"
+    _first, original, revisit = revisited_archive(archive, NAMING["refers-to"], tsa_authority)
+    out = tmp_path / "alice.wacz"
+    assert run("export", "--handle", "alice", "-o", str(out), "--archive-dir", str(archive)).returncode == 0
+    warc = read(out, "archive/data.warc.gz")
+    it = ArchiveIterator(io.BytesIO(warc))
+    cut = None
+    for record in it:
+        rid = record.rec_headers.get_header("WARC-Record-ID")
+        it.read_to_end(record)
+        if rid == original:
+            start, length = it.get_record_offset(), it.get_record_length()
+            cut = warc[:start] + warc[start + length:]
+    assert cut is not None
+    bad = _rehashed(out, tmp_path / "orphan.wacz", {"archive/data.warc.gz": cut,
+                                                    "indexes/index.cdx": cdxj_index(io.BytesIO(cut), "data.warc.gz")})
+    v = run("verify", str(bad), "--ca-bundle", str(tsa_authority.root_pem))
+    assert v.returncode == 1, v.stdout + v.stderr
+    lines = v.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("capture\t") and revisit in lines[0], lines
 
 
 def _metadata(warc: Path) -> list[tuple[str, str, dict[str, object]]]:

@@ -282,7 +282,8 @@ class _Check:
         self.page_list: list[tuple[str, str]] = []  # (url, ts) of each page of pages/pages.jsonl
         self.created: Any = None  # datapackage.json's `created`
         self.left_out = LeftOutList()  # what export left out, and why (evidence/left-out.json)
-        self.noted: set[str] = set()  # revisits a capture's check noted as standing for a left-out original
+        # Revisits a capture's check said stand for an original not in the bundle (noted or failed).
+        self.noted: set[str] = set()
 
     def fail(self, kind: str, path: str, detail: str) -> None:
         self.r.findings.append(Finding(kind, path, detail))
@@ -326,7 +327,7 @@ class _Check:
         if SIDECAR_PATH in self.names:
             self.sidecar()
         if self.records.any_start():
-            findings, notes = orphan_revisits(self.records, self.left_out, "archive/", LEFT_OUT_PATH, self.noted)
+            findings, notes = orphan_revisits(self.records, self.left_out, LEFT_OUT_PATH, "this bundle", self.noted)
             self.r.findings.extend(findings)
             self.r.notes.extend(notes)
 
@@ -577,6 +578,7 @@ class _Check:
                     continue
                 self.fail("capture", where, f"record {record_id} is a revisit of payload {fields[5]}, which no intact "
                                             "record of this bundle holds: the content it stands for cannot be shown")
+                self.noted.add(record_id)
         if headers_only:
             self.r.notes.append(f"{where}: {headers_only} revisit record(s) stamped by a first-version manifest, which "
                                 "covers their headers, not the content they stand for")
@@ -734,7 +736,10 @@ class _Check:
         if not lines:
             bad.append("it is empty: no header line, no page")
         elif not self.page_list and not bad:
-            bad.append("it holds its header and no page")
+            # A bundle may hold no page to open: its export names what it left out (evidence/left-out.json),
+            # and a post whose documents a byte cap kept out has none.
+            self.r.notes.append(f"{PAGES} lists no page: replay tools have none to list or search (the bundle's "
+                                "records are found by their URLs)")
         for why in bad[:NAMED_RECORDS]:
             self.fail("pages", PAGES, f"{why}: replay tools list and search the pages from it")
         if len(bad) > NAMED_RECORDS:
@@ -984,28 +989,29 @@ def left_out_revisit(where: str, record_id: str, payload: str, original: str, le
             "shown")
 
 
-def orphan_revisits(records: RecordTable, left_out: LeftOutList, where: str, named_in: str,
-                    noted: set[str] | frozenset[str] = frozenset()) -> tuple[list[Finding], list[str]]:
-    """Each revisit's original among the records read, or named as left out by its export (a note;
-    none for the IDs in `noted`, said already): the findings and the notes."""
-    missing: list[str] = []
+def orphan_revisits(records: RecordTable, left_out: LeftOutList, named_in: str, of: str,
+                    said: set[str] | frozenset[str] = frozenset()) -> tuple[list[Finding], list[str]]:
+    """Each revisit's original among the records read (`RecordTable.orphans`), or named as left
+    out by its export (a note): the findings, one for each WARC file holding such revisits, and the
+    notes; none of either for the record IDs in `said` (said already, by a capture's check). `of`
+    names what holds the originals ("this file", "this bundle")."""
+    missing: dict[str, list[str]] = {}
+    more: Counter[str] = Counter()  # missing past the first NAMED_RECORDS of a file, counted
     notes: list[str] = []
-    more = 0  # missing past the first NAMED_RECORDS, counted
-    for rid, payload, refers_to, uri in records.orphans():
+    for rid, payload, refers_to, uri, file in records.orphans():
+        if rid in said:
+            continue
         original = left_out.original_of(rid, refers_to)
         if original is not None:
-            if rid not in noted:
-                notes.append(left_out_revisit(where, rid, payload, original, left_out, named_in))
-        elif len(missing) < NAMED_RECORDS:
-            missing.append(f"{rid} ({uri})")
+            notes.append(left_out_revisit(file, rid, payload, original, left_out, named_in))
+        elif len(missing.setdefault(file, [])) < NAMED_RECORDS:
+            missing[file].append(f"{rid} ({uri})")
         else:
-            more += 1
-    if not missing:
-        return [], notes
-    named = _named(missing) + (f" and {more} more" if more else "")
-    return [Finding("record", where, f"{len(missing) + more} revisit record(s) stand for content that no intact "
-                                     "record of this file holds, and that its export does not say it left out: "
-                                     f"they will not replay: {named}")], notes
+            more[file] += 1
+    return [Finding("record", file, f"{len(ids) + more[file]} revisit record(s) stand for content that no intact "
+                                    f"record of {of} holds, and that its export does not say it left out: they will "
+                                    f"not replay: {_named(ids)}" + (f" and {more[file]} more" if more[file] else ""))
+            for file, ids in missing.items()], notes
 
 
 def _named(ids: Sequence[str]) -> str:
@@ -1107,6 +1113,9 @@ class BundleRecord(NamedTuple):
     payload_ok: bool = False  # a request, response or resource whose payload (the HTTP body of an
     # http(s) request or response) has the WARC-Payload-Digest it declares, computed from its bytes
     refers_to: str = ""  # a revisit's WARC-Refers-To: the record ID of the original it stands for
+    # A response's or resource's URI and time (`uri_at`), when its block is intact; a revisit's
+    # WARC-Refers-To-Target-URI and WARC-Refers-To-Date, when it gives both: how it names its original.
+    at: int | None = None
 
 
 # Temporary space (in TMPDIR) that verifying takes a record, as measured on bench/verify_memory.py's
@@ -1123,8 +1132,9 @@ ROOM_KEPT = 205
 _TABLES: dict[str, tuple[str, ...]] = {
     # payload: the payload digest an intact response or resource holds (what revisits stand for);
     # named, uri: of a record whose block does not match its digest, its ID and URI as named.
+    # at: of an intact response or resource, its URI and time (`uri_at`), as revisits may name it.
     "records": ("seq INTEGER PRIMARY KEY", "rid TEXT", "file INTEGER", '"offset" INTEGER', "intact INTEGER",
-                "answer INTEGER", "payload TEXT", "named TEXT", "uri TEXT",
+                "answer INTEGER", "payload TEXT", "named TEXT", "uri TEXT", "at INTEGER",
                 "line TEXT", "redacted INTEGER", "payload_ok INTEGER", "refers_to TEXT"),
     # Where each record starts, with what its index line must say (`answer`: a response or revisit
     # of an http(s) URL, which an index line must point at).
@@ -1133,11 +1143,13 @@ _TABLES: dict[str, tuple[str, ...]] = {
     "pointed": ("file INTEGER", '"offset" INTEGER'),  # where index lines point at a record's start
     "covered": ("rid TEXT",),  # the IDs a capture's checked token covers
     # Each revisit as read, whose original is looked for once every record is read.
-    "revisits": ("seq INTEGER PRIMARY KEY", "rid TEXT", "payload TEXT", "refers_to TEXT", "uri TEXT"),
+    "revisits": ("seq INTEGER PRIMARY KEY", "rid TEXT", "file INTEGER", "payload TEXT", "refers_to TEXT",
+                 "target INTEGER", "uri TEXT"),
 }
 _ROWS_PENDING = 250  # rows of a table held before they are written: some 0.1 MB
 _INDEXES = ("CREATE INDEX records_rid ON records (rid)",
             "CREATE INDEX records_payload ON records (payload) WHERE payload IS NOT NULL",
+            "CREATE INDEX records_at ON records (at) WHERE at IS NOT NULL",
             'CREATE INDEX starts_at ON starts (file, "offset")')
 _UNPOINTED = ('FROM starts s WHERE answer AND NOT EXISTS (SELECT 1 FROM pointed p WHERE p.file = s.file '
               'AND p."offset" = s."offset")')
@@ -1259,10 +1271,13 @@ class RecordTable(Scratch):
         self._at = rec.offset
         named = (fields[0], fields[2][:120]) if not rec.intact else (None, None)
         kept = (rec.line, int(rec.redacted), int(rec.payload_ok), rec.refers_to) if self.keep else (None,) * 4
+        revisit = fields[1] == "revisit"
         self.add("records", (self.count, rid, self._number(rec.file), rec.offset, int(rec.intact), int(answer),
-                             fields[5] if rec.payload_intact else None, *named, *kept))
-        if fields[1] == "revisit":
-            self.add("revisits", (self.count, rid, fields[5], rec.refers_to, fields[2][:120]))
+                             fields[5] if rec.payload_intact else None, *named, None if revisit else rec.at,
+                             *kept))
+        if revisit:
+            self.add("revisits", (self.count, rid, self._number(rec.file), fields[5], rec.refers_to, rec.at,
+                                  fields[2][:120]))
 
     def __contains__(self, rid: object) -> bool:
         return isinstance(rid, str) and self._one("SELECT 1 FROM records WHERE rid = ? LIMIT 1", rid) is not None
@@ -1282,17 +1297,21 @@ class RecordTable(Scratch):
         row = self._one("SELECT min(intact) FROM records WHERE rid = ?", rid)
         return row is None or row[0] is None or bool(row[0])
 
-    def orphans(self) -> Iterator[tuple[str, str, str, str]]:
-        """(record ID, payload digest, WARC-Refers-To, URI) of each revisit whose original no record
-        read holds: the payload it stands for held by an intact record, or, a revisit without a
-        payload digest, the record its WARC-Refers-To names; in the order of their IDs' first
-        records, then as read."""
+    def orphans(self) -> Iterator[tuple[str, str, str, str, str]]:
+        """(record ID, payload digest, WARC-Refers-To, URI, the WARC file) of each revisit whose
+        original no record read holds, in the order of their IDs' first records, then as read. A
+        revisit names its original in any of three ways, as replay tools find it: by the payload it
+        stands for (held by an intact record), by the original's record ID (WARC-Refers-To, an intact
+        record; its payload digest may be computed otherwise than here, over a de-chunked body), or
+        by its URI and time (WARC-Refers-To-Target-URI and -Date, an intact response or resource)."""
         self._finish()
-        return self.query(
-            "SELECT v.rid, v.payload, v.refers_to, v.uri FROM revisits v WHERE NOT CASE WHEN v.payload != '-' "
-            "THEN EXISTS (SELECT 1 FROM records r WHERE r.payload = v.payload) ELSE v.refers_to != '' AND "
-            "EXISTS (SELECT 1 FROM records r WHERE r.rid = v.refers_to) END "
-            "ORDER BY (SELECT min(seq) FROM records r WHERE r.rid = v.rid), v.seq")
+        for rid, payload, refers_to, uri, file in self.query(
+                "SELECT v.rid, v.payload, v.refers_to, v.uri, v.file FROM revisits v WHERE NOT ("
+                "v.payload != '-' AND EXISTS (SELECT 1 FROM records r WHERE r.payload = v.payload) "
+                "OR v.refers_to != '' AND EXISTS (SELECT 1 FROM records r WHERE r.rid = v.refers_to AND r.intact) "
+                "OR v.target IS NOT NULL AND EXISTS (SELECT 1 FROM records r WHERE r.at = v.target)) "
+                "ORDER BY (SELECT min(seq) FROM records r WHERE r.rid = v.rid), v.seq"):
+            yield rid, payload, refers_to, uri, self._names[file]
 
     def has_payload(self, digest: str) -> bool:
         """Whether an intact record holds the payload of this digest (as its manifest line gives it)."""
@@ -1448,10 +1467,16 @@ def _read_records(it: Any, out: RecordTable, file: str = "", *, starts: bool = F
         if rid:
             line = ManifestEntry.of(h, record.rec_type).line()
             payload_ok = hashing.payload_matches()
+            intact = hashing.block_matches()
+            if record.rec_type == "revisit":
+                at = uri_at(h.get_header("WARC-Refers-To-Target-URI"), h.get_header("WARC-Refers-To-Date"))
+            else:
+                at = uri_at(uri, h.get_header("WARC-Date")) if intact and record.rec_type in ("response", "resource") \
+                    else None
             out.add_record(rid, BundleRecord(
-                line, hashing.block_matches(), h.get_header(REDACTED_FIELD) is not None,
+                line, intact, h.get_header(REDACTED_FIELD) is not None,
                 payload_ok and record.rec_type in ("response", "resource"), file, offset, payload_ok,
-                h.get_header("WARC-Refers-To") or ""))
+                h.get_header("WARC-Refers-To") or "", at))
 
 
 class _BlockHashes:
@@ -1494,6 +1519,16 @@ class _BlockHashes:
 _MAX_HEAD = 1 << 20  # HTTP headers longer than this are not looked for further
 MAX_KEPT_BLOCK = 1 << 26  # a metadata block kept for reading (a .warc.gz export's left-out list) past this is none
 _TYPE_END = re.compile(r"[;\s]")  # where cdxj-indexer ends a Content-Type's media type
+
+
+def uri_at(uri: str | None, date: str | None) -> int | None:
+    """A record's URI and time, to the second, as one signed 64-bit number (None without either):
+    what a revisit's WARC-Refers-To-Target-URI and WARC-Refers-To-Date name, matched against each
+    response's WARC-Target-URI and WARC-Date without keeping either (8 bytes a record)."""
+    if not uri or not date:
+        return None
+    key = f"{uri}\n{_timestamp(date)[:14]}".encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big", signed=True)
 
 
 def _timestamp(warc_date: str) -> str:

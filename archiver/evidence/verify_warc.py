@@ -2,9 +2,10 @@
 
 A `.warc.gz` export carries no signature, timestamp or index (export a WACZ for those): what can
 be checked is its records. Every record reads whole and matches its `WARC-Block-Digest`, no two
-share a `WARC-Record-ID`, and every revisit's original is in the file: the payload it stands for
-(its `WARC-Payload-Digest`) held by an intact record, or, a revisit without one, the record its
-`WARC-Refers-To` names. The records its export left out (damaged, or their WARC file missing or
+share a `WARC-Record-ID`, and every revisit's original is in the file, by any of the names replay
+tools find it by (`RecordTable.orphans`): the payload it stands for (its `WARC-Payload-Digest`)
+held by an intact record, the intact record its `WARC-Refers-To` names, or an intact response or
+resource at its `WARC-Refers-To-Target-URI` and `WARC-Refers-To-Date`. The records its export left out (damaged, or their WARC file missing or
 unreadable) are named in the file itself, in a `metadata` record (`LEFT_OUT_URI`, application/json,
 the `archiver-left-out/1` document a WACZ carries as evidence/left-out.json): a revisit whose
 original that list names is a known gap, noted, not a problem, as `verify X.wacz` takes it.
@@ -118,7 +119,7 @@ def _check(path: Path, result: WarcVerification, records: _WarcRecords) -> None:
     result.records = records.count
     result.findings.extend(records.problems())
     left_out = _left_out(blocks[LEFT_OUT_URI], records, result, name)
-    findings, notes = orphan_revisits(records, left_out, name, NAMED_IN)
+    findings, notes = orphan_revisits(records, left_out, NAMED_IN, "this file")
     result.findings.extend(findings)
     result.notes.extend(notes)
 
