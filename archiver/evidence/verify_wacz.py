@@ -1122,8 +1122,8 @@ class BundleRecord(NamedTuple):
 # files (pages of short URLs; a record of a longer URL takes more): what a full disk's message says
 # is needed. A WACZ's records take more than a WARC's: where each starts, with what its index line
 # must say, is kept besides; and, when the bundle holds captures' timestamps, the record's manifest line.
-ROOM_WARC = 175
-ROOM_WACZ = 275
+ROOM_WARC = 215
+ROOM_WACZ = 300
 ROOM_KEPT = 205
 
 # What is kept of each record read, a row each, in the order read (`seq`); the columns past `uri`
