@@ -258,6 +258,27 @@ def test_markdown_with_inline_tags_keeps_its_post_addresses() -> None:
     assert [p.key for p in posts] == ["twitter:1581661660728950802", "youtube:dQw4w9WgXcQ"]
 
 
+@pytest.mark.parametrize(("link", "key"), [
+    ("https://web.archive.org/web/20200101000000/https://twitter.com/wb/status/1519480761749016590",
+     "twitter:1519480761749016590"),
+    ("http://web.archive.org/web/2020id_/http:/mobile.twitter.com/wb/status/1519480761749016590?s=20",
+     "twitter:1519480761749016590"),
+    ("https://web.archive.org/web/*/twitter.com/wb/status/1519480761749016590", "twitter:1519480761749016590"),
+    ("https://web.archive.org/web/2024/https://www.youtube.com/watch?v=dQw4w9WgXcQ", "youtube:dQw4w9WgXcQ"),
+    ("https://web.archive.org/web/2020/https://news.example/2024/story.html", None),
+    ("https://web.archive.org/web/2020/https://web.archive.org/web/2019/https://x.com/a/status/20", None),
+    ("https://web.archive.org/details/twitter.com/a/status/20", None),
+])
+def test_a_link_to_the_wayback_machines_copy_of_a_post_cites_the_post(link: str, key: str | None) -> None:
+    # Fact-checks cite posts already gone by their archived copy; and a page read from the Wayback
+    # Machine has every link rewritten so.
+    for doc in (Document(source="a.html", text=f'<p><a href="{link}">archived</a></p>', is_html=True),
+                Document(source="a.txt", text=f"Since deleted: {link}\n", is_html=False)):
+        posts = detect(doc)
+        assert [p.key for p in posts] == ([key] if key else []), (doc.source, posts)
+        assert all(p.kind == "linked" for p in posts)
+
+
 # --- merging -----------------------------------------------------------------------------------------
 
 

@@ -32,8 +32,9 @@ from archiver.models import Post
 from archiver.platforms import (
     REGISTRY,
     SHORTENERS,
+    WAYBACK_HOSTS,
     match_embed_src,
-    match_url,
+    match_link,
     platform_for_host,
 )
 from archiver.platforms.base import (
@@ -489,7 +490,7 @@ class _Walker:
         if relevance == _SHORT:
             self._shortlinks(href, "a[href]")
             return
-        found = match_url(href)
+        found = match_link(href)
         if found is not None:
             platform, match = found
             self.posts.append(
@@ -619,7 +620,7 @@ def _host_relevance(key: str) -> int:
         verdict = _OTHER  # relative links
     elif host in _SHORT_HOSTS:
         verdict = _SHORT
-    elif platform_for_host(host) is not None:
+    elif platform_for_host(host) is not None or host in WAYBACK_HOSTS:
         verdict = _PLATFORM
     else:
         verdict = _OTHER

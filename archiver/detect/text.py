@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from archiver.detect.units import Unit, find_urls, split_units, weighted_length
 from archiver.models import Post
-from archiver.platforms import REGISTRY, SHORTENERS, match_url
+from archiver.platforms import REGISTRY, SHORTENERS, match_link
 from archiver.platforms.base import FlatPost, Flattener, absolutize, build_post, host_lowered, unique
 
 _FLATTENERS: tuple[Flattener, ...] = tuple(p.flattened for p in REGISTRY if p.flattened is not None)
@@ -81,7 +81,7 @@ def _free_text(text: str, md_links: list[str], source: str, *, short_links: bool
     posts: list[Post] = []
     shouted: list[str] = []  # `HTTPS://T.CO/CODE`: short links' patterns are written for lower-case hosts
     for url in [*md_links, *find_urls(text)]:
-        found = match_url(absolutize(url))
+        found = match_link(absolutize(url))
         if found is not None:
             platform, match = found
             posts.append(build_post(platform, kind="linked", source=source, evidence="text-url", match=match))

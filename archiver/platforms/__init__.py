@@ -8,6 +8,8 @@ posts wins (Truth Social before Mastodon, so a Truth embed is not taken for a Ma
 
 from __future__ import annotations
 
+import re
+
 from archiver.platforms import (
     bluesky,
     facebook,
@@ -87,6 +89,37 @@ def login_wall_for(url: str) -> LoginWall | None:
     return None
 
 
+# The Wayback Machine's hosts: a link to its copy of a post (`web.archive.org/web/2020/https://x.com/…`)
+# cites that post, as fact-checks cite posts already gone.
+WAYBACK_HOSTS = frozenset({"web.archive.org", "wayback.archive.org"})
+# /web/TIMESTAMP[MODIFIER_]/ADDRESS: a time of up to 14 digits (or `*`, every copy), a playback
+# modifier such as `id_` or `if_`, then the address copied, as written (its scheme may be lost to a
+# collapsed slash, `https:/x.com/…`, or missing).
+_WAYBACK_PATH = re.compile(r"/web/(?:\d{1,14}|\*)(?:[a-z]{2}_)?/+(?P<url>.+)", re.IGNORECASE | re.DOTALL)
+_SCHEME = re.compile(r"(?P<scheme>https?):/*", re.IGNORECASE)
+
+
+def archived_url(url: str) -> str | None:
+    """The address a Wayback Machine link (`WAYBACK_HOSTS`) shows a copy of, or None."""
+    start = url.find("//") + 2 if "//" in url[:8] else 0
+    slash = url.find("/", start)
+    found = _WAYBACK_PATH.match(url, slash) if slash >= 0 else None
+    if found is None:
+        return None
+    inner = found.group("url")
+    scheme = _SCHEME.match(inner)
+    return f"{scheme.group('scheme').lower()}://{inner[scheme.end():]}" if scheme else f"https://{inner}"
+
+
+def match_link(url: str) -> tuple[Platform, UrlMatch] | None:
+    """The post a link in a page or a text cites: the one its URL points to (`match_url`), or the
+    one the Wayback Machine's copy it points to is of."""
+    if host_of(url) in WAYBACK_HOSTS:
+        inner = archived_url(url)
+        return match_url(inner) if inner is not None and host_of(inner) not in WAYBACK_HOSTS else None
+    return match_url(url)
+
+
 def match_url(url: str) -> tuple[Platform, UrlMatch] | None:
     """The platform and post a URL points to (a link, as written), or None."""
     host = host_of(url)
@@ -112,4 +145,4 @@ def match_embed_src(url: str) -> tuple[Platform, UrlMatch] | None:
     return (platform, found) if found else None
 
 
-__all__ = ["BY_NAME", "REGISTRY", "SHORTENERS", "Platform", "UrlMatch", "match_embed_src", "login_wall_for", "match_url", "platform_for_host", "shortener_for"]
+__all__ = ["BY_NAME", "REGISTRY", "SHORTENERS", "WAYBACK_HOSTS", "Platform", "UrlMatch", "archived_url", "match_link", "match_embed_src", "login_wall_for", "match_url", "platform_for_host", "shortener_for"]
