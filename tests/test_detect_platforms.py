@@ -228,6 +228,9 @@ def test_times_from_ids() -> None:
         "<!-- saved page -->\n<html><head></head></html>",
         '<blockquote class="twitter-tweet"><p>hi</p></blockquote>',
         "<div><p>Fragment with <a href='x'>a link</a></p></div>",
+        # one pasted embed written as its custom element
+        '<amp-twitter data-tweetid="1200000000000000022"></amp-twitter>',
+        '<lite-youtube videoid="dQw4w9WgXcQ"></lite-youtube>',
     ],
 )
 def test_looks_like_html(text: str) -> None:
@@ -241,6 +244,7 @@ def test_looks_like_html(text: str) -> None:
         "I <3 rivers and 3 < 4 > 2.",
         "> quoted markdown\n> [link](https://example.com)",
         "Use the <b> tag for bold, they said.",
+        "Embeds use <amp-twitter> in AMP pages.",
         # Markdown with inline formatting: its bare post addresses are read as text's are
         "# Newsletter\n\nWe loved <b>this</b> tweet: https://x.com/a/status/1581661660728950802\n\n"
         "And <i>this</i> video<br>https://youtu.be/dQw4w9WgXcQ <em>wow</em> <strong>!</strong>\n",

@@ -13,7 +13,9 @@ _DOC_START_RE = re.compile(r"^(?:<\?xml[^>]*>\s*)?(?><!--.*?-->\s*)*+<(?:!doctyp
 # it in plain text, whose bare post addresses a reading as HTML would not look for.
 _TAG_RE = re.compile(
     r"<(?:/?(?:p|div|a|blockquote|iframe|img|script|style|meta|link|table|tr|td|ul|ol|li|h[1-6]"
-    r"|section|article|figure|noscript|textarea|template|head|body|html|title|header|footer|nav)"
+    r"|section|article|figure|noscript|textarea|template|head|body|html|title|header|footer|nav"
+    # the custom elements embeds are written as: AMP's (`amp-twitter`), `lite-youtube`'s
+    r"|amp-[a-z][a-z0-9-]*|lite-[a-z][a-z0-9-]*)"
     r"(?:\s[^<>]*)?/?>)",
     re.IGNORECASE,
 )
