@@ -136,6 +136,9 @@ def verify_bundle(bundle: Path, ca_bundle: list[Path] | None, format: OutFormat)
 
     if why := special_file(bundle):  # a FIFO: opened to read it as a zip, it would wait for a writer for ever
         _fail(f"{one_line(str(bundle))} {why}", EXIT_USAGE)
+    if bundle.is_dir():  # an archive's folder given where a bundle goes: the slip is said with its mend
+        _fail(f"{one_line(str(bundle))} is a folder, not a bundle (X.wacz, X.warc.gz); to check an archive, "
+              f"give its folder as --archive-dir {one_line(str(bundle))}", EXIT_USAGE)
     result = _call(lambda: verify_path(bundle, ca_bundle))
     if format is OutFormat.json:
         _write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")

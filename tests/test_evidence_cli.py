@@ -304,6 +304,8 @@ def test_verify_usage(archive: Path, tmp_path: Path) -> None:
     assert r.returncode == 2 and "leave out --archive-dir" in r.stderr
     r = run("verify", "--archive-dir", str(archive), "--ca-bundle", str(junk))
     assert r.returncode == 2 and "give the WACZ" in r.stderr
+    r = run("verify", str(archive))  # the archive's folder where a bundle goes: the mend is named
+    assert r.returncode == 2 and f"give its folder as --archive-dir {archive}" in r.stderr, r.stderr
 
 
 def test_verify_archive_as_json(archive: Path) -> None:
