@@ -1176,6 +1176,9 @@ def main() -> None:
     """Console-script entry point."""
     # SIGINT/SIGTERM: one line and exit 130/143, output files never half written; `archive` and
     # `run` switch to finishing the capture at hand first (archiver/interrupt.py).
+    from .output import note_inherited
+
+    note_inherited()  # before anything is opened: which /dev/fd/N a shell passed (`-o /dev/fd/3 3> x`)
     STOP.install(raising=True)
     try:
         _for_command_line(sys.argv[1:])()

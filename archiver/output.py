@@ -281,9 +281,11 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, *, fields: Sequence[str],
 
 def written_in_place(path: Path) -> bool:
     """Whether an output named `path` is written into as it is (`open_in_place`), never replaced by
-    a file: a `special_file`, or a name of one of this process's open descriptors (`/dev/stdout`,
-    `/dev/fd/3`) whatever the descriptor was opened on (a shell's `>> log`: the log is appended to)."""
-    return own_descriptor(path) is not None or special_file(path)
+    a file: a `special_file`, or a name of a descriptor (`/dev/stdout`, `/dev/fd/3`) whatever the
+    descriptor was opened on (a shell's `>> log`: the log is appended to). A name of a descriptor
+    the command was not started with is one too: it is refused when written (`open_in_place`),
+    never followed to the file the process itself has open under that number (its index)."""
+    return named_descriptor(path) is not None or special_file(path)
 
 
 def special_file(path: Path) -> bool:
@@ -298,19 +300,42 @@ def special_file(path: Path) -> bool:
 
 _OWN_FD = re.compile(r"/(?:dev/fd|proc/(?:self|thread-self|(\d+))/fd)/(\d+)")
 _STREAMS = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+# The descriptors the command was started with (`note_inherited`): the only ones a name such as
+# /dev/fd/3 may be written into. Without that note, the standard three.
+_inherited: frozenset[int] = frozenset({0, 1, 2})
 
 
-def own_descriptor(path: Path) -> int | None:
-    """The descriptor of this process that `path` names, or leads to by its links (`/dev/stdout`
-    -> `/proc/self/fd/1`), or None. Such a path, opened, is the file the descriptor was opened on
+def note_inherited() -> None:
+    """Note the descriptors open now, as the command starts, before it opens any of its own: what a
+    shell passed it (`3> out`) and no file of the archive."""
+    global _inherited
+    try:
+        listed = [int(name) for name in os.listdir("/proc/self/fd")]
+    except (OSError, ValueError):
+        return  # no /proc: the standard three
+    # (The listing's own descriptor is among them, and closed once it is read: open ones only.)
+    _inherited = frozenset(fd for fd in listed if _is_open(fd)) | {0, 1, 2}
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def named_descriptor(path: Path) -> int | None:
+    """The descriptor number `path` names, or leads to by its links (`/dev/stdout` ->
+    `/proc/self/fd/1`), or None. Such a path, opened, is the file the descriptor was opened on
     opened again, from its start: `-o /dev/stdout >> log` would empty the log a shell's `>>` set
-    up for appending. The descriptor itself is written into instead."""
+    up for appending. The descriptor itself is written into instead (`open_in_place`)."""
     name = os.path.abspath(path)
     for _ in range(8):  # a few links deep: /dev/stdout -> /proc/self/fd/1 -> the file
         if name in _STREAMS:
             return _STREAMS[name]
         found = _OWN_FD.fullmatch(name)
-        if found is not None and (found.group(1) is None or int(found.group(1)) == os.getpid()):
+        if found is not None and (found.group(1) is None or found.group(1) == str(os.getpid())):
             return int(found.group(2))
         try:
             link = os.readlink(name)
@@ -321,12 +346,15 @@ def own_descriptor(path: Path) -> int | None:
 
 
 def open_in_place(path: Path) -> BinaryIO:
-    """`path` (`written_in_place`) opened to write into: a descriptor of this process it names is
-    written into where it stands (appending, if the shell opened it so), never emptied first."""
-    fd = own_descriptor(path)
-    if fd is not None:
-        return os.fdopen(os.dup(fd), "wb")
-    return open(path, "wb")
+    """`path` (`written_in_place`) opened to write into: a descriptor it names is written into where
+    it stands (appending, if the shell opened it so), never emptied first; one the command was not
+    started with is refused (EBADF), whatever the process has open under its number now."""
+    fd = named_descriptor(path)
+    if fd is None:
+        return open(path, "wb")
+    if fd not in _inherited:
+        raise OSError(errno.EBADF, f"descriptor {fd} was not open when the command started")
+    return os.fdopen(os.dup(fd), "wb")
 
 
 def landing_problem(target: Path) -> str | None:

@@ -264,6 +264,27 @@ def test_output_to_a_stream_appending_to_a_file_appends(command: list[str], stre
         assert len(written) > 100 and stream.encode() not in written
 
 
+@pytest.mark.parametrize("command", _WRITERS, ids=" ".join)
+def test_output_to_a_descriptor_the_command_was_not_given_is_refused(command: list[str], tmp_path: Path) -> None:
+    # /dev/fd/3 when no descriptor 3 was passed: the number is the process's own by then (its index,
+    # archive.db, open under it while exporting), never written into; one passed (`3> out`) is.
+    archive = _archive(tmp_path / "archive")
+    index = (archive / "archive.db").read_bytes()
+    options = ["--format", "warc.gz"] if command == ["export"] else []
+    cmd = [sys.executable, "-m", "archiver.cli", *command, "--archive-dir", str(archive), "-o", "/dev/fd/3", *options]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    r = subprocess.run(cmd, capture_output=True, cwd=tmp_path, timeout=120, check=False, env=env)
+    assert r.returncode == 2 and b"descriptor 3 was not open when the command started" in r.stderr, r.stderr
+    assert (archive / "archive.db").read_bytes()[:16] == index[:16] == b"SQLite format 3\x00"
+    assert _cli("lookup", "--archive-dir", str(archive), cwd=tmp_path).returncode == 0
+    out = tmp_path / "out"
+    # (A shell opens it, as a user's would: this test's own descriptor 3 is left alone.)
+    r = subprocess.run(["sh", "-c", 'exec "$@" 3> "$OUT"', "sh", *cmd], capture_output=True, cwd=tmp_path,
+                       timeout=120, check=False, env={**env, "OUT": str(out)})
+    assert r.returncode == 0, r.stderr
+    assert len(out.read_bytes()) > 100
+
+
 @pytest.mark.parametrize(("options", "magic"), [([], b"PK"), (["--format", "warc.gz"], b"\x1f\x8b"),
                                                  (["--format", "wacz"], b"PK")])
 def test_an_export_into_a_pipe_whose_name_tells_no_format_takes_the_format_asked(
