@@ -758,7 +758,7 @@ def _revisit_warc(path: Path, how: str) -> Path:
     """A WARC of an original response and a revisit naming it `how`: by its URI and time alone (a
     server-not-modified revisit, no payload digest), by its record ID beside a payload digest over
     the de-chunked body of a chunked original (WARC/1.1's reading, which the payload as stored here
-    does not give), or by neither, its original absent."""
+    does not give), or by neither, its original absent (or `itself`: by its own record ID, alone)."""
     import base64
     import io
 
@@ -783,17 +783,21 @@ def _revisit_warc(path: Path, how: str) -> Path:
         elif how == "record":
             headers.update({"WARC-Payload-Digest": digest,
                             "WARC-Refers-To": original.rec_headers.get_header("WARC-Record-ID")})
+        elif how == "itself":  # a revisit naming itself, the original absent
+            headers.update({"WARC-Payload-Digest": "sha1:" + "A" * 32, "WARC-Record-ID": "<urn:uuid:itself>",
+                            "WARC-Refers-To": "<urn:uuid:itself>"})
         else:
             headers.update({"WARC-Payload-Digest": "sha1:" + "A" * 32, "WARC-Refers-To": "<urn:uuid:absent>"})
         revisit = w.create_warc_record("https://a.example/", "revisit", payload=io.BytesIO(b""),
                                        http_headers=StatusAndHeaders("304 Not Modified", [], protocol="HTTP/1.1"),
                                        warc_headers_dict=headers)
-        w.write_record(original)
+        if how != "itself":
+            w.write_record(original)
         w.write_record(revisit)
     return path
 
 
-@pytest.mark.parametrize("how", ["address", "record", "neither"])
+@pytest.mark.parametrize("how", ["address", "record", "neither", "itself"])
 def test_a_revisit_finds_its_original_by_any_name_replay_tools_take(how: str, tmp_path: Path) -> None:
     from archiver.evidence.verify_warc import verify_warc
     from bench.verify_memory import build_wacz
@@ -801,7 +805,7 @@ def test_a_revisit_finds_its_original_by_any_name_replay_tools_take(how: str, tm
     warc = _revisit_warc(tmp_path / "r.warc.gz", how)
     wacz = build_wacz(warc, tmp_path / "r.wacz")
     for result in (verify_warc(warc), verify_wacz(wacz)):
-        if how == "neither":
+        if how in ("neither", "itself"):
             assert [f.kind for f in result.findings] == ["record"], result.findings
             assert "will not replay" in result.findings[0].detail
         else:

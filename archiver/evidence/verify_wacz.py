@@ -1302,13 +1302,15 @@ class RecordTable(Scratch):
         original no record read holds, in the order of their IDs' first records, then as read. A
         revisit names its original in any of three ways, as replay tools find it: by the payload it
         stands for (held by an intact record), by the original's record ID (WARC-Refers-To, an intact
-        record; its payload digest may be computed otherwise than here, over a de-chunked body), or
-        by its URI and time (WARC-Refers-To-Target-URI and -Date, an intact response or resource)."""
+        response or resource, not the revisit itself; its payload digest may be computed otherwise
+        than here, over a de-chunked body), or by its URI and time (WARC-Refers-To-Target-URI and
+        -Date, an intact response or resource). (`at` is given intact responses and resources only.)"""
         self._finish()
         for rid, payload, refers_to, uri, file in self.query(
                 "SELECT v.rid, v.payload, v.refers_to, v.uri, v.file FROM revisits v WHERE NOT ("
                 "v.payload != '-' AND EXISTS (SELECT 1 FROM records r WHERE r.payload = v.payload) "
-                "OR v.refers_to != '' AND EXISTS (SELECT 1 FROM records r WHERE r.rid = v.refers_to AND r.intact) "
+                "OR v.refers_to != '' AND EXISTS (SELECT 1 FROM records r WHERE r.rid = v.refers_to AND r.rid != v.rid "
+                "AND r.at IS NOT NULL) "
                 "OR v.target IS NOT NULL AND EXISTS (SELECT 1 FROM records r WHERE r.at = v.target)) "
                 "ORDER BY (SELECT min(seq) FROM records r WHERE r.rid = v.rid), v.seq"):
             yield rid, payload, refers_to, uri, self._names[file]
@@ -1525,9 +1527,10 @@ def uri_at(uri: str | None, date: str | None) -> int | None:
     """A record's URI and time, to the second, as one signed 64-bit number (None without either):
     what a revisit's WARC-Refers-To-Target-URI and WARC-Refers-To-Date name, matched against each
     response's WARC-Target-URI and WARC-Date without keeping either (8 bytes a record)."""
-    if not uri or not date:
-        return None
-    key = f"{uri}\n{_timestamp(date)[:14]}".encode("utf-8", "surrogatepass")
+    stamp = _timestamp(date)[:14] if uri and date else ""
+    if len(stamp) != 14 or not stamp.isdigit():
+        return None  # no time that can be read: no original is named by it
+    key = f"{uri}\n{stamp}".encode("utf-8", "surrogatepass")
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big", signed=True)
 
 
