@@ -848,7 +848,7 @@ def test_a_zipnum_block_index_that_leads_replay_astray_is_named(arc: Archive, tm
 
     second = entry(idx[2])
     cases = {
-        "meta alone": (lambda _: idx[0], "are in no block"),
+        "meta alone": (lambda _: idx[0], "names no block"),
         "no meta": (lambda _: b"".join(idx[1:]), "no `!meta` line"),
         "offset moved": (with_entry(2, offset=second["offset"] + 13), "back to back"),
         "digest": (with_entry(2, digest="sha256:" + "0" * 64), "are not of the digest"),
@@ -863,12 +863,33 @@ def test_a_zipnum_block_index_that_leads_replay_astray_is_named(arc: Archive, tm
             (case, result.findings)
 
 
+def test_a_zipnum_block_that_inflates_without_end_is_named_and_read_once(arc: Archive, tmp_path: Path) -> None:
+    """A block of a hostile bundle that inflates to gigabytes, and a block index naming it a thousand
+    times: inflated no further than a block of index lines can be, read once, each line named."""
+    import gzip
+
+    wacz, _ = export(arc, tmp_path / "plain.wacz", EvidenceOptions())
+    bomb = gzip.compress(b"\0" * (128 << 20), compresslevel=9)  # some 130 KB, 128 MiB inflated
+    line = (b"com,example)/ 20211108100004 " + json.dumps({"offset": 0, "length": len(bomb)}).encode() + b"\n")
+    idx = b'!meta 0 {"format": "cdxj-gzip-1.0", "filename": "index.cdx.gz"}\n' + line * 1000
+    bad = _as_zipnum(wacz, tmp_path / "bomb.wacz", lambda _: idx)
+    files = {"indexes/index.cdx.gz": bomb}
+    bad = _rehashed(bad, tmp_path / "bomb2.wacz", files)
+    result = verify_wacz(bad)
+    assert not result.ok and any("inflates past" in f.detail for f in result.findings), result.findings
+    # Every line after the first names a block already read: named, not inflated again.
+    assert any("more problem(s) of its blocks" in f.detail for f in result.findings), result.findings
+    assert sum("inflates past" in f.detail for f in result.findings) == 1, result.findings
+
+
 def test_a_bundle_made_by_wacz_create_is_read_by_its_own_index(tmp_path: Path) -> None:
     from archiver.warcstore import Exchange, WarcStore
 
     with WarcStore(tmp_path / "w") as store:
-        for i in range(3):
-            store.write_exchange(Exchange(url=f"https://a.example/{i}", method="GET", request_headers=[], status=200,
+        # The first URL of the block holds a `{` (as a GraphQL query's does): cdxj-indexer cuts its
+        # block index line there, before the timestamp.
+        for i, url in enumerate(["https://a.example/!{x}", "https://a.example/1", "https://a.example/2"]):
+            store.write_exchange(Exchange(url=url, method="GET", request_headers=[], status=200,
                                           response_headers=[("Content-Type", "text/html")], body=b"<p>%d</p>" % i))
     warcs = [str(p) for p in (tmp_path / "w").glob("*.warc.gz")]
     pages = tmp_path / "pages.jsonl"
@@ -877,6 +898,7 @@ def test_a_bundle_made_by_wacz_create_is_read_by_its_own_index(tmp_path: Path) -
     made = tmp_path / "made.wacz"
     subprocess.run([str(WACZ), "create", "--copy-pages", "-p", str(pages), "-o", str(made), *warcs],
                    check=True, capture_output=True, timeout=120)
+    assert read(made, "indexes/index.idx").decode().splitlines()[1].startswith("example,a)/! {")
     result = verify_wacz(made)
     assert result.ok, result.findings  # its ZipNum index (index.cdx.gz + index.idx) points at every answer
     # Given no pages, `wacz create` writes no list of them, which replay tools list and search.

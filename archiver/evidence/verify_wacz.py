@@ -804,66 +804,95 @@ class _Check:
                 self.fail("index", path, why)
 
     def block_index(self, name: str) -> list[tuple[str, str]]:
-        """What is wrong with a ZipNum block index (`.idx`: a `!meta` line naming the blocks' file,
-        then a line a block, its first line's key and timestamp and where it lies), which is what
-        ReplayWeb.page loads up front and searches to find a URL's block: each block at its place,
-        of its digest, one whole gzip member starting with the line the block index gives; the
-        blocks in order, back to back over the whole file (a line in no block is found by no one)."""
+        """What is wrong with a ZipNum block index (`.idx`), which ReplayWeb.page loads up front and
+        searches for the one block it reads for a URL. Its lines, as wabac.js reads them: a prefix
+        (the block's first line as far as its first `{`, cdxj-indexer's cut; `key timestamp` in
+        ours) then a JSON object saying where the block lies (`offset`, `length`, a `digest`, a
+        `filename` of its own or the `!meta` line's), or pywb's tab-separated `prefix, file, offset,
+        length`. Each block at its place, of its digest, one whole gzip member whose first line
+        starts with its prefix; the blocks of each file in order, back to back over the whole file
+        (a line in no block is found by no one), no two of one prefix (the last would stand for both)."""
         wrong: list[tuple[str, str]] = []
         folder = name.rsplit("/", 1)[0] + "/"
-        data: str | None = None
-        blocks: list[tuple[int, str, int, int, str | None]] = []  # line number, key and time, offset, length, digest
+        meta: str | None = None
+        blocks: list[tuple[int, str, str | None, int, int, str | None]] = []  # line, prefix, file, offset, length, digest
         try:
             for n, line in enumerate(self.index_file_lines(name), 1):
                 if line is None:
                     return [(f"{name}:{n}", f"a line longer than {_MAX_LINE} bytes: no block index line; read no further")]
                 if not line:
                     continue
-                key, _, rest = line.partition(" ")
-                stamp, _, fields = rest.partition(" ")
                 try:
-                    entry = json.loads(fields)
+                    if " {" not in line and line.count("\t") == 3:  # pywb's form
+                        cut, its_file, at, long = line.split("\t")
+                        blocks.append((n, cut, folder + its_file, int(at), int(long), None))
+                        continue
+                    prefix, _, rest = line.partition(" {")
+                    entry = json.loads("{" + rest)
                     if not isinstance(entry, dict):
                         raise ValueError
-                    if key == "!meta":
-                        data = folder + str(entry["filename"])
+                    if prefix.startswith("!meta"):
+                        meta = folder + str(entry["filename"])
                         continue
-                    blocks.append((n, f"{key} {stamp}", int(entry["offset"]), int(entry["length"]),
-                                   None if entry.get("digest") is None else str(entry["digest"])))
+                    own = entry.get("filename")
+                    blocks.append((n, prefix, None if own is None else folder + str(own), int(entry["offset"]),
+                                   int(entry["length"]), None if entry.get("digest") is None else str(entry["digest"])))
                 except (ValueError, KeyError, TypeError):
-                    wrong.append((f"{name}:{n}", "not a block index line (a key, a timestamp, and the block's offset "
-                                                 "and length; or the `!meta` line naming the blocks' file)"))
+                    wrong.append((f"{name}:{n}", "not a block index line (the block's first line as far as its "
+                                                 "first `{`, and where the block lies: its offset and length)"))
         except _UNREADABLE as e:
             return [(name, f"cannot be read ({type(e).__name__}: {e})")]
-        if data is None:
-            return [*wrong, (name, "no `!meta` line names the file of its blocks: replay tools cannot find any of them")]
-        if data not in self.listed:
-            return [*wrong, (name, f"its blocks' file {data} is not in the bundle: replay tools find no line of the index")]
+        by_file: dict[str, list[tuple[int, str, int, int, str | None]]] = {}
+        for n, prefix, file, offset, length, digest in blocks:
+            data = file or meta
+            if data is None:
+                wrong.append((f"{name}:{n}", "names no file its block is in (no `filename`, no `!meta` line): replay "
+                                             "tools cannot find it"))
+                continue
+            by_file.setdefault(data, []).append((n, prefix, offset, length, digest))
+        if not blocks and not wrong:
+            wrong.append((name, "it names no block: replay tools find no line of the index"))
+        for data, its in by_file.items():
+            if data not in self.listed:
+                wrong.append((name, f"its blocks' file {data} is not in the bundle: replay tools find no line of it"))
+                continue
+            wrong.extend(self.blocks_of(name, data, its))
+        if len(wrong) > NAMED_RECORDS:
+            wrong[NAMED_RECORDS:] = [(name, f"and {len(wrong) - NAMED_RECORDS} more problem(s) of its blocks")]
+        return wrong
+
+    def blocks_of(self, name: str, data: str, blocks: list[tuple[int, str, int, int, str | None]]) -> list[tuple[str, str]]:
+        """What is wrong with the blocks the block index `name` places in `data` (see `block_index`).
+        The file is read forward only, each block once: one out of place is named, not read (a
+        block index naming a block many times, or a block of a bomb, costs no more than the file)."""
+        wrong: list[tuple[str, str]] = []
         end = 0
-        before = ""
+        before: str | None = None
+        size = self.zf.getinfo(data).file_size
         try:
             with self.zf.open(data) as fh:
-                size = self.zf.getinfo(data).file_size
-                for n, first, offset, length, digest in blocks:
+                for n, prefix, offset, length, digest in blocks:
                     where = f"{name}:{n}"
-                    if first < before:
-                        wrong.append((where, "out of order: the block sorts before the one above it, and replay "
-                                             "tools find a block by binary search"))
-                    before = first
+                    if before is not None and prefix <= before:
+                        wrong.append((where, ("the same first line as the block above: replay tools keep one of them"
+                                              if prefix == before else "out of order: the block sorts before the one "
+                                              "above it, and replay tools find a block by binary search")))
+                    before = prefix
                     if offset != end:
                         wrong.append((where, f"its block starts at offset {offset} of {data}, where the block above "
                                              f"ends at {end}: the blocks are to lie back to back"))
-                    if offset < 0 or length <= 0 or offset + length > size:
+                        if offset < end:
+                            continue  # read once already, or before what was read: not read again
+                    if length <= 0 or offset + length > size:
                         wrong.append((where, f"its block ({length} bytes at offset {offset}) is not within {data} "
                                              f"({size} bytes)"))
-                        end = max(end, offset + max(length, 0))
                         continue
                     end = offset + length
                     if length > _MAX_BLOCK:
                         wrong.append((where, f"its block is {length} bytes long, no block of index lines (read no "
                                              f"more than {_MAX_BLOCK} bytes)"))
                         continue
-                    fh.seek(offset)
+                    fh.seek(offset)  # (forward only: a zip entry read backwards is inflated again from its start)
                     member = fh.read(length)
                     if digest is not None:
                         hasher = digest_hasher(digest)
@@ -875,21 +904,18 @@ class _Check:
                                 wrong.append((where, f"the {length} bytes at offset {offset} of {data} are not of "
                                                      f"the digest {digest[:80]}"))
                                 continue
-                    said = _block_start(member)
-                    if said != first:
+                    first = _block_start(member)
+                    if first is None or not first.startswith(prefix):
                         wrong.append((where, f"the block at offset {offset} of {data} starts "
-                                             + (f"with {said[:160]!r}" if said is not None else
-                                                "with no whole gzip member of index lines")
-                                             + f", not with {first[:160]!r}: replay looks for URLs in the wrong block"))
+                                             + (f"with {first[:160]!r}" if first is not None else
+                                                "with no whole gzip member of index lines (or one that inflates "
+                                                f"past {_MAX_INFLATED >> 20} MiB)")
+                                             + f", not with {prefix[:160]!r}: replay looks for URLs in the wrong block"))
                 if end < size:
                     wrong.append((name, f"its blocks end at offset {end} of {data}, which holds {size} bytes: the "
                                         "index lines past them are in no block, and replay finds none of them"))
         except _UNREADABLE as e:
             wrong.append((data, f"cannot be read ({type(e).__name__}: {e})"))
-        if not blocks and not wrong:
-            wrong.append((name, "it names no block: replay tools find no line of the index"))
-        if len(wrong) > NAMED_RECORDS:
-            wrong[NAMED_RECORDS:] = [(name, f"and {len(wrong) - NAMED_RECORDS} more problem(s) of its blocks")]
         return wrong
 
     def index_file_lines(self, name: str) -> Iterator[str | None]:
@@ -957,14 +983,18 @@ class _Check:
 
 
 def _block_start(member: bytes) -> str | None:
-    """The key and timestamp of the first line of a ZipNum block (None: not one whole gzip member).
-    The member is inflated to its end a piece at a time, only its first line kept."""
+    """The first line of a ZipNum block (None: not one whole gzip member, or one inflating past
+    `_MAX_INFLATED`). The member is inflated to its end a piece at a time, only its first line kept."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     head = b""
     data = member
+    inflated = 0
     try:
         while True:
             out = inflater.decompress(data, 1 << 16)
+            inflated += len(out)
+            if inflated > _MAX_INFLATED:
+                return None
             if b"\n" not in head and len(head) < _MAX_LINE:
                 head += out[:_MAX_LINE]
             data = inflater.unconsumed_tail
@@ -974,11 +1004,11 @@ def _block_start(member: bytes) -> str | None:
         return None
     if not inflater.eof or inflater.unused_data:
         return None
-    line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
-    return " ".join(line.split(" ", 2)[:2])
+    return head.split(b"\n", 1)[0].decode("utf-8", "replace")
 
 
 _MAX_BLOCK = 16 << 20  # a ZipNum block (some thousand index lines, compressed) is read whole up to this
+_MAX_INFLATED = 64 << 20  # and inflated up to this (a thousand lines of 64 KB at most)
 
 
 def left_out_revisit(where: str, record_id: str, payload: str, original: str, left_out: LeftOutList,
