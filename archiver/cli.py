@@ -746,7 +746,7 @@ def show(
     from .sources import not_utf8, text_safe
 
     if not_utf8(post):  # bytes a shell passed as they were typed in another encoding: no key holds them
-        _fail(f"show: {text_safe(post)!r} holds bytes that are not UTF-8; give the post's URL, key or ID in UTF-8",
+        _fail(f"show: '{text_safe(post)}' holds bytes that are not UTF-8; give the post's URL, key or ID in UTF-8",
               EXIT_USAGE)
     d = _archive_dir(archive_dir)
     link = _short_link(post)

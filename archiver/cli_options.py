@@ -152,7 +152,11 @@ def _index_url_given(ctx: typer.Context, param: typer.CallbackParam, value: str 
     if not value or ctx.resilient_parsing:
         return value
     from .index.postgres.url import is_postgres, redact
+    from .sources import not_utf8
 
+    if not_utf8(value):  # bytes typed in another encoding: no driver takes them (psycopg encodes to UTF-8)
+        raise _refuse(f"{given_as(ctx, param)} holds bytes that are not UTF-8: give the PostgreSQL URL in UTF-8 "
+                      "(percent-encode what is not ASCII)")
     if not is_postgres(value):  # (neither raises on what was typed, well formed or not)
         raise _refuse(f"{given_as(ctx, param)} {redact(value)}: not a PostgreSQL URL; give "
                       "postgresql://USER@HOST:PORT/DB, or leave --index out for the archive's own SQLite index")
@@ -209,7 +213,12 @@ def timestamp_urls(ctx: typer.Context, param: typer.CallbackParam, value: list[s
     from .evidence import usable_tsa_url
     from .redact import redact_endpoint
 
+    from .sources import not_utf8
+
     for url in (u.strip() for u in value or () if u.strip()):
+        if not_utf8(url):  # bytes typed in another encoding: neither sent nor stored
+            raise _refuse(f"{given_as(ctx, param)} holds bytes that are not UTF-8: give the timestamp authority's "
+                          "URL in UTF-8 (percent-encode what is not ASCII)")
         if not usable_tsa_url(url):
             raise _refuse(f"{given_as(ctx, param)} {redact_endpoint(url)!r}: give the timestamp authority's "
                           "http:// or https:// URL")

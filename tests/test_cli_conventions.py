@@ -786,12 +786,15 @@ def test_arguments_holding_bytes_that_are_no_utf8_are_named_not_an_internal_erro
                        (["lookup", *d, "--text", b"caf\xe9"], b"--text: "),
                        (["export", *d, "--handle", b"al\xefce", "-o", str(tmp_path / "x.wacz")], b"--handle: "),
                        (["show", *d, b"twitter:\xff"], b"show: "),
-                       (["lookup", *d, "--article", b"https://news.example/caf\xe9"], b"--article: ")):
+                       (["lookup", *d, "--article", b"https://news.example/caf\xe9"], b"--article: "),
+                       (["lookup", *d, "--index", b"postgresql://u\xe9@h/db"], b"--index "),
+                       (["export", *d, "--timestamp", b"http://t\xe9/", "-o", str(tmp_path / "y.wacz")],
+                        b"--timestamp ")):
         r = subprocess.run([sys.executable, "-m", "archiver.cli", *args], capture_output=True, cwd=ROOT, timeout=120)
         assert r.returncode == 2, (args, r.stderr)
         lines = r.stderr.decode().strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("archiver: " + said.decode()), (args, lines)
-        assert "not UTF-8" in lines[0] and "internal error" not in lines[0], lines
+        assert "not UTF-8" in lines[0] and "internal error" not in lines[0] and "\\\\" not in lines[0], lines
     r = subprocess.run([sys.executable, "-m", "archiver.cli", "lookup", *d, "--article", b"Fl\xfcchtlinge.html"],
                        capture_output=True, cwd=tmp_path, timeout=120)
     assert r.returncode == 0 and b"no article" in r.stderr and b"internal error" not in r.stderr, r.stderr

@@ -88,7 +88,7 @@ class Filters:
             if value is not None and not_utf8(value):
                 # Bytes a shell passed as typed in another encoding (Latin-1 `é`): nothing held is
                 # spelled so, and the index takes text only.
-                raise UsageError(f"--{option.replace('_', '-')}: {text_safe(value)!r} holds bytes that are not "
+                raise UsageError(f"--{option.replace('_', '-')}: '{text_safe(value)}' holds bytes that are not "
                                  "UTF-8; give it in UTF-8")
         lows: list[str] = []
         highs: list[str] = []
@@ -110,8 +110,8 @@ class Filters:
         if self.article is not None:
             self.article_keys = urls.article_keys(self.article)
             if not self.article_keys and not_utf8(self.article):
-                raise UsageError(f"--article: {text_safe(self.article)!r} holds bytes that are not UTF-8, and no "
-                                 "file of that path was archived; give the address in UTF-8")
+                raise UsageError(f"--article: '{text_safe(self.article)}' holds bytes that are not UTF-8, and no "
+                                 "file of that name is held; give the address in UTF-8")
             if not self.article_keys:
                 raise UsageError("--article: expected the URL of an article (or the path of a file archived)")
         if self.handle is not None:
