@@ -212,7 +212,6 @@ def timestamp_urls(ctx: typer.Context, param: typer.CallbackParam, value: list[s
         return value
     from .evidence import usable_tsa_url
     from .redact import redact_endpoint
-
     from .sources import not_utf8
 
     for url in (u.strip() for u in value or () if u.strip()):
