@@ -221,6 +221,18 @@ def test_links_alone_after_a_tweets_date_link_are_still_its_snippet() -> None:
     assert [(p.key, p.kind) for p in posts] == [("twitter:1519480761749016599", "embedded")]
 
 
+def test_flash_players_of_old_pages_are_embeds() -> None:
+    # Pages before 2012 played video in Flash: an `object` holding `param name=movie` and an
+    # `embed`, or an `object` whose `data` is the player.
+    posts = html('<object width="425" height="344"><param name="movie" value="http://www.youtube.com/v/oHg5SJYRHA0&hl=en">'
+                 '</param><param name="allowFullScreen" value="true"></param><embed src="http://www.youtube.com/v/'
+                 'oHg5SJYRHA0&hl=en" type="application/x-shockwave-flash"></embed></object>'
+                 '<object data="https://www.youtube.com/v/dQw4w9WgXcQ?version=3" type="application/x-shockwave-flash">'
+                 '</object><embed src="https://example.com/manual.pdf" type="application/pdf">')
+    assert [(p.key, p.kind, p.evidence) for p in posts] == [
+        ("youtube:oHg5SJYRHA0", "embedded", "param[value]"), ("youtube:dQw4w9WgXcQ", "embedded", "object[data]")]
+
+
 def test_plain_quotation_blockquote_is_not_a_post() -> None:
     assert html('<blockquote><p>"We will rebuild," the mayor said.</p></blockquote>') == []
 

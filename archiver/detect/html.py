@@ -74,7 +74,9 @@ for _tag, _pairs in _RULES.items():
     else:
         _NEEDS[_tag] = frozenset(_names)
 _HIDDEN = frozenset({"textarea", "template", "noscript", "script"})
-_FRAMES = frozenset({"iframe", "amp-iframe"})
+# Elements that show another page or a player by its address: frames, and the `object`/`embed`
+# (and `object`'s `param name=movie`) that pages before 2012 played Flash video in (`youtube.com/v/ID`).
+_FRAMES = frozenset({"iframe", "amp-iframe", "embed", "object", "param"})
 _TAGS = frozenset({"a"}) | _HIDDEN | _FRAMES | frozenset(_RULES)
 # AMP components (`amp-twitter`, `amp-iframe`) count only where the page can hold them (`may_hold_amp`).
 _TAGS_WITHOUT_AMP = frozenset(t for t in _TAGS if not t.startswith("amp-"))
