@@ -309,10 +309,15 @@ def note_inherited() -> None:
     """Note the descriptors open now, as the command starts, before it opens any of its own: what a
     shell passed it (`3> out`) and no file of the archive."""
     global _inherited
-    try:
-        listed = [int(name) for name in os.listdir("/proc/self/fd")]
-    except (OSError, ValueError):
-        return  # no /proc: the standard three
+    listed: list[int] = []
+    for folder in ("/proc/self/fd", "/dev/fd"):  # (/dev/fd where there is no /proc: macOS, the BSDs)
+        try:
+            listed = [int(name) for name in os.listdir(folder)]
+            break
+        except (OSError, ValueError):
+            continue
+    else:
+        listed = list(range(3, 256))  # neither: each asked in turn
     # (The listing's own descriptor is among them, and closed once it is read: open ones only.)
     _inherited = frozenset(fd for fd in listed if _is_open(fd)) | {0, 1, 2}
 

@@ -98,7 +98,7 @@ def cdxj_timestamp(warc_date: str) -> str:
 
     try:
         stamp = str(iso_date_to_timestamp(warc_date))
-    except (ValueError, TypeError, IndexError):
+    except (ValueError, TypeError, IndexError, OverflowError):  # (OverflowError: a date of 14 digits alone)
         return ""
     return stamp + (warc_millis(warc_date) or "")
 

@@ -772,15 +772,17 @@ def _revisit_warc(path: Path, how: str) -> Path:
         w = WARCWriter(fh, gzip=True)
         http = StatusAndHeaders("200 OK", [("Content-Type", "text/html"), ("Transfer-Encoding", "chunked")],
                                 protocol="HTTP/1.1")
+        # (`record-offset`: by record ID, an original whose WARC-Date gives an offset, which no CDXJ time reads)
+        date = "2024-03-04T09:30:11+01:00" if how == "record-offset" else "2024-03-04T08:30:11Z"
         original = w.create_warc_record("https://a.example/", "response", payload=io.BytesIO(chunked),
                                         http_headers=http, warc_headers_dict={"WARC-Payload-Digest": digest,
-                                                                              "WARC-Date": "2024-03-04T08:30:11Z"})
+                                                                              "WARC-Date": date})
         headers = {"WARC-Date": "2024-03-05T08:30:11Z"}
         if how == "address":
             headers.update({"WARC-Profile": "http://netpreserve.org/warc/1.1/revisit/server-not-modified",
                             "WARC-Refers-To-Target-URI": "https://a.example/",
                             "WARC-Refers-To-Date": "2024-03-04T08:30:11Z"})
-        elif how == "record":
+        elif how in ("record", "record-offset"):
             headers.update({"WARC-Payload-Digest": digest,
                             "WARC-Refers-To": original.rec_headers.get_header("WARC-Record-ID")})
         elif how == "itself":  # a revisit naming itself, the original absent
@@ -810,6 +812,14 @@ def test_a_revisit_finds_its_original_by_any_name_replay_tools_take(how: str, tm
             assert "will not replay" in result.findings[0].detail
         else:
             assert result.ok, result.findings
+
+
+def test_a_revisit_finds_by_record_id_an_original_whose_time_gives_an_offset(tmp_path: Path) -> None:
+    # (A WARC only: cdxj-indexer itself cannot index a WARC-Date with an offset, so no WACZ is made.)
+    from archiver.evidence.verify_warc import verify_warc
+
+    result = verify_warc(_revisit_warc(tmp_path / "r.warc.gz", "record-offset"))
+    assert result.ok, result.findings
 
 
 def _as_zipnum(wacz: Path, out: Path, idx: Any = None) -> Path:
@@ -849,7 +859,11 @@ def test_a_zipnum_block_index_that_leads_replay_astray_is_named(arc: Archive, tm
     second = entry(idx[2])
     cases = {
         "meta alone": (lambda _: idx[0], "names no block"),
-        "no meta": (lambda _: b"".join(idx[1:]), "no `!meta` line"),
+        "no meta": (lambda _: b"".join(idx[1:]), "names no file its block is in"),
+        "meta second": (lambda _: b"".join([idx[1], idx[0], *idx[2:]]), "a `!meta` line that is not the first"),
+        "float offset": (lambda _: b"".join(idx[:2] + [idx[2].replace(b'"offset": ', b'"offset": 1e999, "x": ')]
+                                            + idx[3:]), "not a block index line"),
+        "a million lines": (lambda _: b"".join([idx[0], *[idx[1]] * 1_000_000]), "more lines than its blocks' files"),
         "offset moved": (with_entry(2, offset=second["offset"] + 13), "back to back"),
         "digest": (with_entry(2, digest="sha256:" + "0" * 64), "are not of the digest"),
         "first line": (lambda _: b"".join(idx[:2] + [b"com,zzz)/ 20211108100004 " + idx[2].split(b" ", 2)[2]]
@@ -861,6 +875,12 @@ def test_a_zipnum_block_index_that_leads_replay_astray_is_named(arc: Archive, tm
         assert not result.ok and {f.kind for f in result.findings} == {"index"}, (case, result.findings)
         assert any(said in f.detail and f.path.startswith("indexes/index.idx") for f in result.findings), \
             (case, result.findings)
+        assert len(result.findings) <= 11, (case, len(result.findings))  # the first ten named, the rest counted
+    # pywb's tab-separated form (prefix, file, offset, length, and a block number) is read as wabac.js reads it.
+    tabbed = [idx[0]] + [b"\t".join([line.split(b" {", 1)[0], b"index.cdx.gz", str(entry(line)["offset"]).encode(),
+                                     str(entry(line)["length"]).encode(), b"%d" % n]) + b"\n"
+                        for n, line in enumerate(idx[1:], 1)]
+    assert verify_wacz(_as_zipnum(wacz, tmp_path / "tabbed.wacz", lambda _: b"".join(tabbed))).ok
 
 
 def test_a_zipnum_block_that_inflates_without_end_is_named_and_read_once(arc: Archive, tmp_path: Path) -> None:
@@ -880,6 +900,12 @@ def test_a_zipnum_block_that_inflates_without_end_is_named_and_read_once(arc: Ar
     # Every line after the first names a block already read: named, not inflated again.
     assert any("more problem(s) of its blocks" in f.detail for f in result.findings), result.findings
     assert sum("inflates past" in f.detail for f in result.findings) == 1, result.findings
+    # A member of nothing but line ends (80 million of them) read as index lines: no further than
+    # the WARCs have records, and some lines besides.
+    lines = gzip.compress(b"\n" * (80 << 20), compresslevel=9)
+    bad = _rehashed(bad, tmp_path / "lines.wacz", {"indexes/index.cdx.gz": lines})
+    result = verify_wacz(bad)
+    assert any("more lines than the WARCs have records" in f.detail for f in result.findings), result.findings
 
 
 def test_a_bundle_made_by_wacz_create_is_read_by_its_own_index(tmp_path: Path) -> None:

@@ -768,10 +768,17 @@ class _Check:
         for name in names:
             before: str | None = None  # the line above: replay tools find lines by binary search
             unordered = 0
+            # An index has a line a record at most: past that (and some lines besides), what is left
+            # is read no further (a member of nothing but line ends inflates to gigabytes of lines).
+            most = self.records.count + _INDEX_SLACK
             try:
                 for n, line in enumerate(self.index_file_lines(name), 1):
                     if line is None:
                         wrong.append(f"{name}:{n}: a line longer than {_MAX_LINE} bytes, no CDXJ line; read no further")
+                        break
+                    if n > most:
+                        wrong.append(f"{name}:{n}: more lines than the WARCs have records ({self.records.count}); "
+                                     "read no further")
                         break
                     if not line or line.startswith("!"):
                         continue
@@ -805,16 +812,21 @@ class _Check:
 
     def block_index(self, name: str) -> list[tuple[str, str]]:
         """What is wrong with a ZipNum block index (`.idx`), which ReplayWeb.page loads up front and
-        searches for the one block it reads for a URL. Its lines, as wabac.js reads them: a prefix
-        (the block's first line as far as its first `{`, cdxj-indexer's cut; `key timestamp` in
-        ours) then a JSON object saying where the block lies (`offset`, `length`, a `digest`, a
-        `filename` of its own or the `!meta` line's), or pywb's tab-separated `prefix, file, offset,
-        length`. Each block at its place, of its digest, one whole gzip member whose first line
-        starts with its prefix; the blocks of each file in order, back to back over the whole file
-        (a line in no block is found by no one), no two of one prefix (the last would stand for both)."""
-        wrong: list[tuple[str, str]] = []
-        folder = name.rsplit("/", 1)[0] + "/"
+        searches for the one block it reads for a URL. Its lines, as wabac.js reads them: a first
+        line `!meta` naming the blocks' file; then each a prefix (the block's first line as far as
+        its first `{`, cdxj-indexer's cut; `key timestamp` in ours) and a JSON object saying where
+        the block lies (`offset`, `length`, a `digest`, a `filename` of its own), or pywb's
+        tab-separated `prefix, file, offset, length[, …]`. Each block at its place, of its digest,
+        one whole gzip member whose first line starts with its prefix; the blocks of each file in
+        order, back to back over the whole file (a line in no block is found by no one), no two of
+        one prefix (the last would stand for both). The first NAMED_RECORDS problems are named, the
+        rest counted; no more lines are read than the blocks' files could hold blocks (a gzip
+        member takes 20 bytes at least), so a block index of millions of lines costs no memory."""
+        wrong = _Problems(name)
+        folder = "indexes/"  # (where wabac.js looks for the blocks' file, whatever folder the .idx is in)
         meta: str | None = None
+        room = sum(self.zf.getinfo(n).file_size for n in self.listed
+                   if n.startswith(folder) and not n.endswith(".idx")) // 20 + 1
         blocks: list[tuple[int, str, str | None, int, int, str | None]] = []  # line, prefix, file, offset, length, digest
         try:
             for n, line in enumerate(self.index_file_lines(name), 1):
@@ -822,50 +834,57 @@ class _Check:
                     return [(f"{name}:{n}", f"a line longer than {_MAX_LINE} bytes: no block index line; read no further")]
                 if not line:
                     continue
+                if len(blocks) >= room:
+                    wrong.add(name, f"more lines than its blocks' files can hold blocks ({room} at most): read no further")
+                    break
                 try:
-                    if " {" not in line and line.count("\t") == 3:  # pywb's form
-                        cut, its_file, at, long = line.split("\t")
-                        blocks.append((n, cut, folder + its_file, int(at), int(long), None))
+                    if " {" not in line and line.find("\t") > 0:  # pywb's form: the first four fields
+                        cut, its_file, at, long = line.split("\t")[:4]
+                        blocks.append((n, cut, folder + its_file, _count(int(at)), _count(int(long)), None))
                         continue
                     prefix, _, rest = line.partition(" {")
                     entry = json.loads("{" + rest)
                     if not isinstance(entry, dict):
                         raise ValueError
                     if prefix.startswith("!meta"):
-                        meta = folder + str(entry["filename"])
+                        if n != 1:
+                            wrong.add(f"{name}:{n}", "a `!meta` line that is not the first: replay tools read it "
+                                                     "only there, and take this one for a block that is none")
+                        elif entry.get("filename") is not None:
+                            meta = folder + str(entry["filename"])
                         continue
                     own = entry.get("filename")
-                    blocks.append((n, prefix, None if own is None else folder + str(own), int(entry["offset"]),
-                                   int(entry["length"]), None if entry.get("digest") is None else str(entry["digest"])))
-                except (ValueError, KeyError, TypeError):
-                    wrong.append((f"{name}:{n}", "not a block index line (the block's first line as far as its "
-                                                 "first `{`, and where the block lies: its offset and length)"))
+                    blocks.append((n, prefix, None if own is None else folder + str(own), _count(entry["offset"]),
+                                   _count(entry["length"]), None if entry.get("digest") is None else str(entry["digest"])))
+                except (ValueError, KeyError, TypeError, OverflowError):
+                    wrong.add(f"{name}:{n}", "not a block index line (the block's first line as far as its first "
+                                             "`{`, and where the block lies: its offset and length, whole numbers)")
         except _UNREADABLE as e:
             return [(name, f"cannot be read ({type(e).__name__}: {e})")]
         by_file: dict[str, list[tuple[int, str, int, int, str | None]]] = {}
         for n, prefix, file, offset, length, digest in blocks:
             data = file or meta
             if data is None:
-                wrong.append((f"{name}:{n}", "names no file its block is in (no `filename`, no `!meta` line): replay "
-                                             "tools cannot find it"))
+                wrong.add(f"{name}:{n}", "names no file its block is in (no `filename`, no first `!meta` line): "
+                                         "replay tools cannot find it")
                 continue
             by_file.setdefault(data, []).append((n, prefix, offset, length, digest))
-        if not blocks and not wrong:
-            wrong.append((name, "it names no block: replay tools find no line of the index"))
+        if not blocks and not wrong.count:
+            wrong.add(name, "it names no block: replay tools find no line of the index")
         for data, its in by_file.items():
             if data not in self.listed:
-                wrong.append((name, f"its blocks' file {data} is not in the bundle: replay tools find no line of it"))
+                wrong.add(name, f"its blocks' file {data} is not in the bundle: replay tools find no line of it")
                 continue
-            wrong.extend(self.blocks_of(name, data, its))
-        if len(wrong) > NAMED_RECORDS:
-            wrong[NAMED_RECORDS:] = [(name, f"and {len(wrong) - NAMED_RECORDS} more problem(s) of its blocks")]
-        return wrong
+            self.blocks_of(name, data, its, wrong)
+        return wrong.named()
 
-    def blocks_of(self, name: str, data: str, blocks: list[tuple[int, str, int, int, str | None]]) -> list[tuple[str, str]]:
-        """What is wrong with the blocks the block index `name` places in `data` (see `block_index`).
-        The file is read forward only, each block once: one out of place is named, not read (a
-        block index naming a block many times, or a block of a bomb, costs no more than the file)."""
-        wrong: list[tuple[str, str]] = []
+    def blocks_of(self, name: str, data: str, blocks: list[tuple[int, str, int, int, str | None]],
+                  wrong: _Problems) -> None:
+        """What is wrong with the blocks the block index `name` places in `data` (see `block_index`),
+        into `wrong`. The file is read forward only, each block once (one out of place is named, not
+        read), each inflated to `_MAX_INFLATED` at most and all of them to `_INFLATED_BUDGET`: a
+        block index naming a block many times, or blocks of a bomb, cost no more than the file."""
+        budget = _INFLATED_BUDGET
         end = 0
         before: str | None = None
         size = self.zf.getinfo(data).file_size
@@ -874,49 +893,54 @@ class _Check:
                 for n, prefix, offset, length, digest in blocks:
                     where = f"{name}:{n}"
                     if before is not None and prefix <= before:
-                        wrong.append((where, ("the same first line as the block above: replay tools keep one of them"
-                                              if prefix == before else "out of order: the block sorts before the one "
-                                              "above it, and replay tools find a block by binary search")))
+                        wrong.add(where, "the same first line as the block above: replay tools keep one of them, "
+                                         "and lose the other's lines" if prefix == before else
+                                  "out of order: the block sorts before the one above it, and replay tools find a "
+                                  "block by binary search")
                     before = prefix
                     if offset != end:
-                        wrong.append((where, f"its block starts at offset {offset} of {data}, where the block above "
-                                             f"ends at {end}: the blocks are to lie back to back"))
+                        wrong.add(where, f"its block starts at offset {offset} of {data}, where the block above ends "
+                                         f"at {end}: the blocks are to lie back to back")
                         if offset < end:
                             continue  # read once already, or before what was read: not read again
                     if length <= 0 or offset + length > size:
-                        wrong.append((where, f"its block ({length} bytes at offset {offset}) is not within {data} "
-                                             f"({size} bytes)"))
+                        wrong.add(where, f"its block ({length} bytes at offset {offset}) is not within {data} "
+                                         f"({size} bytes)")
                         continue
                     end = offset + length
                     if length > _MAX_BLOCK:
-                        wrong.append((where, f"its block is {length} bytes long, no block of index lines (read no "
-                                             f"more than {_MAX_BLOCK} bytes)"))
+                        wrong.add(where, f"its block is {length} bytes long, no block of index lines (read no more "
+                                         f"than {_MAX_BLOCK} bytes)")
                         continue
                     fh.seek(offset)  # (forward only: a zip entry read backwards is inflated again from its start)
                     member = fh.read(length)
                     if digest is not None:
                         hasher = digest_hasher(digest)
                         if hasher is None:
-                            wrong.append((where, f"its digest {digest[:80]} names no hash known here"))
+                            wrong.add(where, f"its digest {digest[:80]} names no hash known here")
                         else:
                             hasher.update(member)
                             if not digest_matches(digest, hasher.digest()):
-                                wrong.append((where, f"the {length} bytes at offset {offset} of {data} are not of "
-                                                     f"the digest {digest[:80]}"))
+                                wrong.add(where, f"the {length} bytes at offset {offset} of {data} are not of the "
+                                                 f"digest {digest[:80]}")
                                 continue
-                    first = _block_start(member)
+                    if budget <= 0:
+                        wrong.add(name, f"its blocks inflate past {_INFLATED_BUDGET >> 20} MiB in all: the rest "
+                                        "are not read")
+                        break
+                    first, inflated = _block_start(member, min(_MAX_INFLATED, budget))
+                    budget -= inflated
                     if first is None or not first.startswith(prefix):
-                        wrong.append((where, f"the block at offset {offset} of {data} starts "
-                                             + (f"with {first[:160]!r}" if first is not None else
-                                                "with no whole gzip member of index lines (or one that inflates "
-                                                f"past {_MAX_INFLATED >> 20} MiB)")
-                                             + f", not with {prefix[:160]!r}: replay looks for URLs in the wrong block"))
+                        wrong.add(where, f"the block at offset {offset} of {data} starts "
+                                         + (f"with {first[:160]!r}" if first is not None else
+                                            "with no whole gzip member of index lines (or one that inflates past "
+                                            f"{_MAX_INFLATED >> 20} MiB)")
+                                         + f", not with {prefix[:160]!r}: replay looks for URLs in the wrong block")
                 if end < size:
-                    wrong.append((name, f"its blocks end at offset {end} of {data}, which holds {size} bytes: the "
-                                        "index lines past them are in no block, and replay finds none of them"))
+                    wrong.add(name, f"its blocks end at offset {end} of {data}, which holds {size} bytes: the index "
+                                    "lines past them are in no block, and replay finds none of them")
         except _UNREADABLE as e:
-            wrong.append((data, f"cannot be read ({type(e).__name__}: {e})"))
-        return wrong
+            wrong.add(data, f"cannot be read ({type(e).__name__}: {e})")
 
     def index_file_lines(self, name: str) -> Iterator[str | None]:
         """The lines of one index file (gzip members back to back, as ZipNum blocks are, or plain),
@@ -957,7 +981,7 @@ class _Check:
             entry = json.loads(fields)
             where = ("archive/" + str(entry["filename"]), int(entry["offset"]))
             length = int(entry["length"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, OverflowError):  # (OverflowError: an offset of 1e999)
             return "not a CDXJ line with a filename, an offset and a length"
         found = self.records.start(*where)
         if found is None:
@@ -982,9 +1006,10 @@ class _Check:
         return None
 
 
-def _block_start(member: bytes) -> str | None:
+def _block_start(member: bytes, limit: int) -> tuple[str | None, int]:
     """The first line of a ZipNum block (None: not one whole gzip member, or one inflating past
-    `_MAX_INFLATED`). The member is inflated to its end a piece at a time, only its first line kept."""
+    `limit` bytes), and the bytes inflated. The member is inflated to its end a piece at a time,
+    only its first line kept."""
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     head = b""
     data = member
@@ -993,22 +1018,49 @@ def _block_start(member: bytes) -> str | None:
         while True:
             out = inflater.decompress(data, 1 << 16)
             inflated += len(out)
-            if inflated > _MAX_INFLATED:
-                return None
+            if inflated > limit:
+                return None, inflated
             if b"\n" not in head and len(head) < _MAX_LINE:
                 head += out[:_MAX_LINE]
             data = inflater.unconsumed_tail
             if inflater.eof or not data:
                 break
     except zlib.error:
-        return None
+        return None, inflated
     if not inflater.eof or inflater.unused_data:
-        return None
-    return head.split(b"\n", 1)[0].decode("utf-8", "replace")
+        return None, inflated
+    return head.split(b"\n", 1)[0].decode("utf-8", "replace"), inflated
+
+
+class _Problems:
+    """Problems of one file, the first NAMED_RECORDS kept as (path, detail), the rest counted."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.kept: list[tuple[str, str]] = []
+        self.count = 0
+
+    def add(self, path: str, detail: str) -> None:
+        self.count += 1
+        if len(self.kept) < NAMED_RECORDS:
+            self.kept.append((path, detail))
+
+    def named(self) -> list[tuple[str, str]]:
+        more = self.count - len(self.kept)
+        return self.kept + ([(self.name, f"and {more} more problem(s) of its blocks")] if more else [])
+
+
+def _count(value: object) -> int:
+    """A byte count or offset as an index line gives it: a whole number, not negative (ValueError)."""
+    if type(value) is not int or value < 0:
+        raise ValueError(f"not a whole number: {value!r}")
+    return value
 
 
 _MAX_BLOCK = 16 << 20  # a ZipNum block (some thousand index lines, compressed) is read whole up to this
 _MAX_INFLATED = 64 << 20  # and inflated up to this (a thousand lines of 64 KB at most)
+_INFLATED_BUDGET = 1 << 30  # all the blocks of one file: some 3 million index lines of 300 bytes
+_INDEX_SLACK = 10_000  # lines of an index besides a line a record (blank lines, comments, `!meta`)
 
 
 def left_out_revisit(where: str, record_id: str, payload: str, original: str, left_out: LeftOutList,
@@ -1162,9 +1214,10 @@ ROOM_KEPT = 205
 _TABLES: dict[str, tuple[str, ...]] = {
     # payload: the payload digest an intact response or resource holds (what revisits stand for);
     # named, uri: of a record whose block does not match its digest, its ID and URI as named.
-    # at: of an intact response or resource, its URI and time (`uri_at`), as revisits may name it.
+    # at: of an intact response or resource, its URI and time (`uri_at`), as revisits may name it;
+    # original: whether it is an intact response or resource (what a revisit's WARC-Refers-To may name).
     "records": ("seq INTEGER PRIMARY KEY", "rid TEXT", "file INTEGER", '"offset" INTEGER', "intact INTEGER",
-                "answer INTEGER", "payload TEXT", "named TEXT", "uri TEXT", "at INTEGER",
+                "answer INTEGER", "payload TEXT", "named TEXT", "uri TEXT", "at INTEGER", "original INTEGER",
                 "line TEXT", "redacted INTEGER", "payload_ok INTEGER", "refers_to TEXT"),
     # Where each record starts, with what its index line must say (`answer`: a response or revisit
     # of an http(s) URL, which an index line must point at).
@@ -1302,9 +1355,10 @@ class RecordTable(Scratch):
         named = (fields[0], fields[2][:120]) if not rec.intact else (None, None)
         kept = (rec.line, int(rec.redacted), int(rec.payload_ok), rec.refers_to) if self.keep else (None,) * 4
         revisit = fields[1] == "revisit"
+        original = rec.intact and fields[1] in ("response", "resource")
         self.add("records", (self.count, rid, self._number(rec.file), rec.offset, int(rec.intact), int(answer),
                              fields[5] if rec.payload_intact else None, *named, None if revisit else rec.at,
-                             *kept))
+                             int(original), *kept))
         if revisit:
             self.add("revisits", (self.count, rid, self._number(rec.file), fields[5], rec.refers_to, rec.at,
                                   fields[2][:120]))
@@ -1334,13 +1388,13 @@ class RecordTable(Scratch):
         stands for (held by an intact record), by the original's record ID (WARC-Refers-To, an intact
         response or resource, not the revisit itself; its payload digest may be computed otherwise
         than here, over a de-chunked body), or by its URI and time (WARC-Refers-To-Target-URI and
-        -Date, an intact response or resource). (`at` is given intact responses and resources only.)"""
+        -Date, an intact response or resource)."""
         self._finish()
         for rid, payload, refers_to, uri, file in self.query(
                 "SELECT v.rid, v.payload, v.refers_to, v.uri, v.file FROM revisits v WHERE NOT ("
                 "v.payload != '-' AND EXISTS (SELECT 1 FROM records r WHERE r.payload = v.payload) "
                 "OR v.refers_to != '' AND EXISTS (SELECT 1 FROM records r WHERE r.rid = v.refers_to AND r.rid != v.rid "
-                "AND r.at IS NOT NULL) "
+                "AND r.original) "
                 "OR v.target IS NOT NULL AND EXISTS (SELECT 1 FROM records r WHERE r.at = v.target)) "
                 "ORDER BY (SELECT min(seq) FROM records r WHERE r.rid = v.rid), v.seq"):
             yield rid, payload, refers_to, uri, self._names[file]
