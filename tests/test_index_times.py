@@ -187,3 +187,12 @@ def test_named_formatters_write_one_moment_in_each_form() -> None:
     assert iso_seconds(datetime(2024, 3, 4, 18, 22, 31)) == "2024-03-04T18:22:31Z"  # naive: UTC already
     assert from_epoch_ms(1709576551250) == "2024-03-04T18:22:31.250Z"
     assert len(iso_seconds()) == 20 and iso_seconds().endswith("Z")
+
+
+def test_a_warc_date_that_cannot_be_read_gives_no_cdxj_time() -> None:
+    # WARC-Date written as a CDX timestamp (14 digits) overflows warcio's reading of it: no time,
+    # never an error that would stop a check of the whole file.
+    from archiver.times import cdxj_timestamp
+
+    assert cdxj_timestamp("2021-11-08T10:00:04Z") == "20211108100004"
+    assert cdxj_timestamp("20211108100004") == ""
