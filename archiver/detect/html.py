@@ -655,11 +655,6 @@ def _inside(node: LexborNode, containers: set[int]) -> bool:
 def _claim(node: LexborNode, claimed: set[int], parts: Iterable[LexborNode] | None = None) -> None:
     """Mark an embed's descendants as part of it (their links are the post's, not linked posts);
     with `parts`, only those of these children of it (`EmbedRule.extent`)."""
-    if parts is None:
-        for n in node.traverse(include_text=True):
-            claimed.add(n.mem_id)
-        return
     claimed.add(node.mem_id)
-    for child in parts:
-        for n in child.traverse(include_text=True):
-            claimed.add(n.mem_id)
+    for child in node.iter(include_text=True) if parts is None else parts:
+        claimed.update(n.mem_id for n in child.traverse(include_text=True))

@@ -764,7 +764,7 @@ class _Check:
             if self.records.any_start():
                 self.fail("index", "indexes/", "the bundle holds no CDXJ index: replay tools cannot find its records")
             return
-        wrong: list[str] = []
+        wrong = _Problems(names[0], "more index line(s) pointing at no such record")
         for name in names:
             before: str | None = None  # the line above: replay tools find lines by binary search
             unordered = 0
@@ -774,11 +774,11 @@ class _Check:
             try:
                 for n, line in enumerate(self.index_file_lines(name), 1):
                     if line is None:
-                        wrong.append(f"{name}:{n}: a line longer than {_MAX_LINE} bytes, no CDXJ line; read no further")
+                        wrong.add(f"{name}:{n}", f"a line longer than {_MAX_LINE} bytes, no CDXJ line; read no further")
                         break
                     if n > most:
-                        wrong.append(f"{name}:{n}: more lines than the WARCs have records ({self.records.count}); "
-                                     "read no further")
+                        wrong.add(f"{name}:{n}", f"more lines than the WARCs have records ({self.records.count}); "
+                                                 "read no further")
                         break
                     if not line or line.startswith("!"):
                         continue
@@ -791,16 +791,13 @@ class _Check:
                     before = line
                     why = self.index_line(line)
                     if why is not None:
-                        wrong.append(f"{name}:{n}: {why}")
+                        wrong.add(f"{name}:{n}", why)
             except _UNREADABLE as e:
                 self.fail("index", name, f"cannot be read ({type(e).__name__}: {e})")
             if unordered > 1:
                 self.fail("index", name, f"{unordered} lines in all sort before the line above them")
-        for why in wrong[:NAMED_RECORDS]:
-            path, _, detail = why.partition(": ")
+        for path, detail in wrong.named():
             self.fail("index", path, detail)
-        if len(wrong) > NAMED_RECORDS:
-            self.fail("index", names[0], f"and {len(wrong) - NAMED_RECORDS} more index line(s) pointing at no such record")
         unindexed, first = self.records.unpointed()
         if first is not None:
             file, offset, uri = first
@@ -1033,10 +1030,12 @@ def _block_start(member: bytes, limit: int) -> tuple[str | None, int]:
 
 
 class _Problems:
-    """Problems of one file, the first NAMED_RECORDS kept as (path, detail), the rest counted."""
+    """Problems of one file, the first NAMED_RECORDS kept as (path, detail), the rest counted and
+    said in one more, of `name`: "and N `more`"."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, more: str = "more problem(s) of its blocks") -> None:
         self.name = name
+        self.more = more
         self.kept: list[tuple[str, str]] = []
         self.count = 0
 
@@ -1047,7 +1046,7 @@ class _Problems:
 
     def named(self) -> list[tuple[str, str]]:
         more = self.count - len(self.kept)
-        return self.kept + ([(self.name, f"and {more} more problem(s) of its blocks")] if more else [])
+        return self.kept + ([(self.name, f"and {more} {self.more}")] if more else [])
 
 
 def _count(value: object) -> int:

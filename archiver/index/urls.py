@@ -85,7 +85,6 @@ def as_fetched(url: str) -> str | None:
     return encoded if encoded != url else None
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://|urn:", re.IGNORECASE)
 
 
@@ -123,7 +122,9 @@ def article_keys(given: str) -> tuple[str, ...]:
 def _encodable(keys: Iterable[str]) -> tuple[str, ...]:
     """`keys` once each, in order, without those holding bytes that are no UTF-8 (lone surrogates,
     from an argument typed in another encoding): no address is held so."""
-    return tuple(dict.fromkeys(key for key in keys if not _SURROGATE.search(key)))
+    from archiver.sources import not_utf8
+
+    return tuple(dict.fromkeys(key for key in keys if not not_utf8(key)))
 
 
 def as_captured(keys: tuple[str, ...]) -> tuple[str, ...]:

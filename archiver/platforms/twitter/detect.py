@@ -313,7 +313,7 @@ def snippet(node: LexborNode) -> list[LexborNode]:
             # (A link before any signature, a stub's `<a href=…/status/ID>` before its text, ends nothing.)
             if signed and parse_status_url(href_of(child)):
                 end = i
-        elif tag != "-text" and tag != "br":
+        elif tag != "br":
             stripped = child.text().strip()
             if stripped[:1] in "—–-&" and _status_in_text(child.html or "") \
                     and find_signature(" ".join(stripped.split()), need_date=False):
