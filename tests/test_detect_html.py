@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html as htmlmod
+import json
 from pathlib import Path
 
 import pytest
@@ -251,6 +253,76 @@ def test_consent_containers_are_parsed_again() -> None:
         ("embedded", "youtube", "JsOnBlOcK04", "[data-block-json]>iframe[src]"),
         ("embedded", "tiktok", "7106594312292453675", "script[type=text/template]>blockquote.tiktok-embed"),
     ]
+
+
+def _embed_privacy(markup: str, name: str) -> str:
+    """A container as WordPress's Embed Privacy plugin writes it: the embed's markup with HTML
+    entities, as "embed" in a JSON object (slashes escaped, as PHP's JSON encoder does), the whole
+    then escaped for a single-quoted JavaScript string by a backslash before each quote and
+    backslash."""
+    value = json.dumps({"embed": htmlmod.escape(markup, quote=True)}).replace("/", "\\/")
+    slashed = value.replace("\\", "\\\\").replace("'", "\\'").replace('"', '\\"')
+    return (
+        f'<div class="embed-privacy-container is-disabled embed-{name}" data-embed-id="oembed_{name}1">'
+        f'<div class="embed-privacy-overlay"><p>Click here to display content from {name}.</p></div>'
+        f'<div class="embed-privacy-content">\n<script>var _oembed_{name}1 = \'{slashed}\';</script>\n</div></div>'
+    )
+
+
+_TWEET_20 = (
+    '<blockquote class="twitter-tweet" data-dnt="true"><p lang="en" dir="ltr">just setting up my twttr, '
+    "it's \"quoted\" \u00e9 \U0001f600</p>&mdash; jack (@jack) "
+    '<a href="https://twitter.com/jack/status/20?ref_src=twsrc%5Etfw">March 21, 2006</a></blockquote>'
+)
+
+
+def test_embed_privacy_scripts_hold_their_embeds_in_document_order() -> None:
+    posts = html(
+        '<p><a href="https://x.com/a/status/1500000000000000001">before</a></p>'
+        + _embed_privacy(_TWEET_20, "twitter")
+        + _embed_privacy('<iframe src="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?feature=oembed"></iframe>', "youtube")
+        + '<p><a href="https://x.com/b/status/1500000000000000002">after</a></p>'
+    )
+    assert rows(posts) == [
+        ("linked", "twitter", "1500000000000000001", "a[href]"),
+        ("embedded", "twitter", "20", "script>blockquote.twitter-tweet"),
+        ("embedded", "youtube", "dQw4w9WgXcQ", "script>iframe[src]"),
+        ("linked", "twitter", "1500000000000000002", "a[href]"),
+    ]
+    tweet = posts[1]
+    assert (tweet.handle, tweet.author, tweet.text) == ("jack", "jack", "just setting up my twttr, it's \"quoted\" \u00e9 \U0001f600")
+
+
+def test_embed_privacy_s_direct_link_is_the_embedded_post_with_its_signature() -> None:
+    # The plugin's footer may link the embed's address ("Open content directly").
+    page = _embed_privacy(_TWEET_20, "twitter").replace(
+        '<div class="embed-privacy-content">',
+        '<div class="embed-privacy-footer"><span class="embed-privacy-url">'
+        '<a href="https://twitter.com/jack/status/20">Open content directly</a></span></div>'
+        '<div class="embed-privacy-content">',
+    )
+    (post,) = detect(Document(source="inline", text=f"<html><body>{page}</body></html>", is_html=True))
+    assert (post.kind, post.post_id, post.handle, post.text is not None) == ("embedded", "20", "jack", True)
+
+
+@pytest.mark.parametrize("script", [
+    "var _oembed_x = '{not json';",
+    "var _oembed_x = '{\\\"embed\\\": 5}';",
+    "var _oembed_x = 'unterminated",
+    "var other = '{\\\"embed\\\": \\\"&lt;iframe src=&quot;https://www.youtube.com/embed/dQw4w9WgXcQ&quot;&gt;\\\"}';",
+])
+def test_a_script_that_is_not_an_embed_privacy_string_is_passed_over(script: str) -> None:
+    assert html(f'<p>&lt;x</p><div class="embed-privacy-content"><script>{script}</script></div>') == []
+
+
+def test_an_embed_privacy_string_outside_its_container_is_not_read_by_either_walk() -> None:
+    container = _embed_privacy(_TWEET_20, "twitter")
+    loose = container.replace('class="embed-privacy-content"', 'class="elsewhere"')
+    assert [p.post_id for p in html(container)] == ["20"]
+    assert html(loose) == []
+    # A bare short link in the text makes the walk go over every node, scripts included.
+    assert [p.kind for p in html(loose + "<p>see https://t.co/AbCdEf1234</p>")] == ["shortlink"]
+    assert [p.kind for p in html(container + "<p>see https://t.co/AbCdEf1234</p>")] == ["embedded", "shortlink"]
 
 
 def test_textarea_tweet_keeps_its_signature() -> None:

@@ -1,14 +1,18 @@
 """Embed markup that an HTML parser sees as text, not elements.
 
 Consent managers keep the blocked embed as escaped HTML in an attribute (`data-html="&lt;iframe
-..."`, Squarespace's JSON in `data-block-json`), or base64-encoded in a `text/template` script. The
-raw page is searched for the escaped form, so the walker reads the attributes of only those elements.
+..."`, Squarespace's JSON in `data-block-json`), base64-encoded in a `text/template` script, or as
+a JavaScript string (WordPress's Embed Privacy plugin: `var _oembed_<hash> = '{"embed": "&lt;..."}'`
+in a plain script). The raw page is searched for the escaped form, so the walker reads the
+attributes of only those elements, and scripts only on a page with that plugin's marker.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import html
+import json
 import re
 
 from selectolax.lexbor import LexborHTMLParser
@@ -85,3 +89,27 @@ def maybe_base64(text: str) -> str | None:
     except UnicodeDecodeError:
         return None
     return out if "<" in out else None
+
+
+# WordPress's Embed Privacy plugin keeps each blocked embed in a plain script of its container
+# (`div.embed-privacy-content`) as one JavaScript string: the embed's markup with HTML entities
+# (`&lt;blockquote ...`), as the value of "embed" in a JSON object, its quotes and backslashes then
+# escaped by a backslash each (PHP's `addslashes`).
+PRIVACY_MARKER = "_oembed_"
+PRIVACY_SELECTOR = "div.embed-privacy-content > script"
+_PRIVACY_RE = re.compile(r"\s*var\s+_oembed_\w+\s*=\s*'((?:[^'\\]|\\.)*)'\s*;?\s*", re.DOTALL)
+_SLASHED_RE = re.compile(r"\\(.)", re.DOTALL)
+
+
+def privacy_embed(script: str) -> str | None:
+    """The embed markup an Embed Privacy script holds, or None when it is not one."""
+    found = _PRIVACY_RE.fullmatch(script)
+    if found is None:
+        return None
+    text = _SLASHED_RE.sub(lambda m: "\0" if m.group(1) == "0" else m.group(1), found.group(1))
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    embed = value.get("embed") if isinstance(value, dict) else None
+    return html.unescape(embed) if isinstance(embed, str) and "&lt;" in embed else None

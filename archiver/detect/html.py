@@ -24,9 +24,12 @@ from archiver.detect.hidden import (
     CUSTOM_ID_MIN,
     ESCAPED_MARKER,
     MARKUP_HINT_RE,
+    PRIVACY_MARKER,
+    PRIVACY_SELECTOR,
     Targets,
     escaped_targets,
     maybe_base64,
+    privacy_embed,
 )
 from archiver.models import Post
 from archiver.platforms import (
@@ -171,13 +174,14 @@ def posts_in_tree(tree: LexborHTMLParser, html: str, source: str, *, raw: bytes 
     # Attributes holding `&lt;iframe...`, found in the raw page, which seldom holds the marker at all.
     marked = _ESCAPED_MARKER_RE.search(raw) is not None if raw is not None else ESCAPED_MARKER in html
     escaped = escaped_targets(html) if marked else {}
-    walker = _Walker(source, with_text=False, escaped=escaped, amp=may_hold_amp(html))
+    privacy = marked and PRIVACY_MARKER in html  # escaped embeds in scripts (`privacy_embed`)
+    walker = _Walker(source, with_text=False, escaped=escaped, amp=may_hold_amp(html), privacy=privacy)
     walker.walk(tree.root, EmbedContext(source), depth=0)
     # Bare short links can only be in text nodes, which double the walk. Walk them only when the
     # page has a short-link code that no post (embed, link) found in the first walk accounts for.
     codes = _raw_shortlink_codes(html, raw) if SHORTENERS else set()
     if codes and codes - _codes_in(walker.posts):
-        walker = _Walker(source, with_text=True, escaped=escaped, amp=walker.amp)
+        walker = _Walker(source, with_text=True, escaped=escaped, amp=walker.amp, privacy=privacy)
         walker.walk(tree.root, EmbedContext(source), depth=0)
     return add_flattened(tree, html, source, walker.posts, walker.embeds, raw=raw)  # posts flattened into text
 
@@ -256,9 +260,12 @@ def _codes_in(posts: list[Post]) -> set[tuple[str, str]]:
 class _Walker:
     """One pass over a tree (and the trees re-parsed out of its hidden containers)."""
 
-    def __init__(self, source: str, *, with_text: bool, escaped: Targets, amp: bool = True) -> None:
+    def __init__(
+        self, source: str, *, with_text: bool, escaped: Targets, amp: bool = True, privacy: bool = False
+    ) -> None:
         self.source = source
         self.amp = amp
+        self.privacy = privacy  # the page may hold Embed Privacy's scripts (`privacy_embed`)
         self.with_text = with_text
         self.escaped = escaped  # which elements' attributes hold escaped embed markup
         self.posts: list[Post] = []
@@ -283,9 +290,9 @@ class _Walker:
         if self.with_text:
             nodes = root.traverse(include_text=True)
         elif skip_root:
-            nodes = root.css(_selector(escaped, self.amp))  # a template's content: css() covers all its top level
+            nodes = root.css(_selector(escaped, self.amp, self.privacy))  # a template's content: css() covers all its top level
         else:
-            nodes = _css_engine().find(_selector(escaped, self.amp), root)
+            nodes = _css_engine().find(_selector(escaped, self.amp, self.privacy), root)
         for node in nodes:
             tid = node.tag_id
             if escaped and (tid in escaped or escaped_anywhere):
@@ -361,6 +368,8 @@ class _Walker:
                     and not _EVERY_SCRIPT
                     and not any(m in script_attrs for m in _SCRIPT_MARKERS)
                 ):
+                    if self.privacy and depth < MAX_DEPTH:
+                        self._privacy_script(node, ctx, depth)
                     continue  # no markup in it for anyone
             attrs = node.attributes
             if tag == "noscript" and node.child is not None and any(c.tag != "-text" for c in node.iter()):
@@ -449,6 +458,18 @@ class _Walker:
             label = f"{tag}>"
         self._reparse(node.text(deep=True), _nested(ctx, label), depth)
 
+    def _privacy_script(self, node: LexborNode, ctx: EmbedContext, depth: int) -> None:
+        """The embed in a script of Embed Privacy's container (`PRIVACY_SELECTOR`, which the text
+        walk, going over every node, tests here)."""
+        parent = node.parent
+        if parent is None or parent.tag != "div" or "embed-privacy-content" not in (
+            (parent.attributes.get("class") or "").split()
+        ):
+            return
+        markup = privacy_embed(node.text(deep=True))
+        if markup is not None:
+            self._reparse(markup, _nested(ctx, "script>"), depth)
+
     def _escaped_attributes(
         self, node: LexborNode, escaped: Targets, ctx: EmbedContext, depth: int, claimed: set[int]
     ) -> None:
@@ -530,7 +551,7 @@ def _frame_backslashes(value: str) -> str:
     return backslashes_read(value.replace("\\/", "/") if "//" in value else value)
 
 
-_SELECTORS: dict[tuple[frozenset[str], bool], str] = {}
+_SELECTORS: dict[tuple[frozenset[str], bool, bool], str] = {}
 # AMP documents must declare themselves on the html element (`<html amp>` / `<html ⚡>`): AMP
 # components (amp-twitter, amp-youtube...) need the AMP runtime, so other pages do not have them.
 _AMP_RE = re.compile(r"<html\b[^>]*?\s(?:amp|⚡)(?:[\s=>/]|$)", re.IGNORECASE)
@@ -544,7 +565,7 @@ def may_hold_amp(html: str) -> bool:
     return at < 0 or _AMP_RE.match(html, at, at + 1024) is not None
 
 
-def _selector(escaped: Targets, amp: bool) -> str:
+def _selector(escaped: Targets, amp: bool, privacy: bool = False) -> str:
     """The CSS selector list naming every element the walk must see (cached per escaped set).
 
     The list is one `:is(...)`: lexbor goes over the tree once for each selector of a list, but
@@ -554,11 +575,12 @@ def _selector(escaped: Targets, amp: bool) -> str:
     list holds only what can occur: AMP components (`amp-twitter`) only when the page can hold them
     (`amp`: an AMP document, or a fragment), other custom elements by the attribute their rule needs
     (`[videoid]`), common elements only with their rule's attribute (`div[data-href]`), plus
-    attributes found holding escaped markup. The walk dispatches on the tag name, so a stray match
-    costs nothing more.
+    attributes found holding escaped markup, and the scripts of Embed Privacy's containers on a page
+    with its marker (`privacy`). The walk dispatches on the tag name, so a stray match costs nothing
+    more.
     """
     extra = frozenset().union(*escaped.values()) if escaped else frozenset()
-    found = _SELECTORS.get((extra, amp))
+    found = _SELECTORS.get((extra, amp, privacy))
     if found is None:
         parts = ["a[href]", *sorted(t for t in _FRAMES | _HIDDEN if amp or not t.startswith("amp-"))]
         parts[parts.index("script")] = _SCRIPTS
@@ -575,7 +597,9 @@ def _selector(escaped: Targets, amp: bool) -> str:
             else:
                 parts.extend(f"{tag}[{name}]" for name in sorted(needs))
         parts.extend(f"[{name}]" for name in sorted(extra) if _CSS_NAME_RE.fullmatch(name))
-        found = _SELECTORS[(extra, amp)] = ":is(" + ", ".join(dict.fromkeys(parts)) + ")"
+        if privacy:
+            parts.append(PRIVACY_SELECTOR)
+        found = _SELECTORS[(extra, amp, privacy)] = ":is(" + ", ".join(dict.fromkeys(parts)) + ")"
     return found
 
 
