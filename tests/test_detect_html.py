@@ -120,6 +120,16 @@ def test_amp_components_on_an_amp_page() -> None:
     ]
 
 
+def test_amp_tweet_s_placeholder_gives_its_signature_when_it_is_the_same_tweet() -> None:
+    amp = by_id(scan("amp.html"), "1660000000000000007")
+    assert (amp.evidence, amp.handle, amp.author, amp.text) == ("amp-twitter", "AmpAuthor", "AMP Author", "Placeholder text.")
+    other = ('<amp-twitter data-tweetid="1660000000000000007"><blockquote placeholder class="twitter-tweet"><p>hi</p>'
+             '&mdash; B (@other) <a href="https://twitter.com/other/status/1660000000000000008">May 1, 2023</a>'
+             "</blockquote></amp-twitter>")
+    (post,) = detect(Document(source="frag", text=other, is_html=True))
+    assert (post.post_id, post.handle, post.text) == ("1660000000000000007", None, None)
+
+
 def test_amp_components_in_a_fragment_without_html_element() -> None:
     # A saved article body or a pasted embed has no <html amp>: AMP components still count there.
     posts = detect(Document(source="frag", text='<p>x</p><amp-twitter data-tweetid="1660000000000000007">'

@@ -365,6 +365,13 @@ def _amp(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None
     tid = (attrs.get("data-tweetid") or "").strip()
     if not tid.isdigit():
         return None
+    # AMP shows a placeholder until the tweet loads: often the tweet's own blockquote, signature
+    # and all, which says who wrote it and what (when its status link is this tweet's).
+    placeholder = node.css_first("blockquote")
+    if placeholder is not None:
+        for post in _tweet_from_blockquote(placeholder, placeholder.attributes, ctx, "amp-twitter"):
+            if post.post_id == tid:
+                return [post]
     return [ctx.embedded(PLATFORM, "amp-twitter", post_id=tid)]
 
 
