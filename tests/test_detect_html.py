@@ -208,6 +208,26 @@ def test_a_tweet_blockquote_left_unclosed_ends_at_its_signatures_date_link(signa
     assert posts[0].text == "First quoted" and posts[2].text == "Second"
 
 
+def test_an_instagram_blockquote_left_unclosed_ends_with_its_snippet_s_div() -> None:
+    # Instagram's snippet is one div: what a dropped </blockquote> leaves after it is the page's,
+    # and nothing after it (a time, a byline-like paragraph) is read as the post's.
+    page = ('<blockquote class="instagram-media" data-instgrm-permalink="https://www.instagram.com/p/CaBcDeFgHiJ/">'
+            '<div><a href="https://www.instagram.com/p/CaBcDeFgHiJ/">View this post on Instagram</a>'
+            '<p><a href="https://www.instagram.com/p/CaBcDeFgHiJ/">A post shared by Some One (@someone)</a></p></div>'
+            '<p>Updated <time datetime="2024-05-06T07:08:09Z">May 6</time>. A post shared by Other (@other)</p>'
+            '<blockquote class="twitter-tweet"><p>hello</p>&mdash; Jack (@jack) '
+            '<a href="https://twitter.com/jack/status/1500000000000000011">March 1, 2022</a></blockquote>'
+            '<p>See <a href="https://x.com/b/status/1500000000000000012">this</a>.</p>')
+    posts = html(page)
+    assert [(p.key, p.kind, p.handle, p.posted_at) for p in posts] == [
+        ("instagram:CaBcDeFgHiJ", "embedded", "someone", None),
+        ("twitter:1500000000000000011", "embedded", "jack", "2022-03-05T06:47:23.309Z"),
+        ("twitter:1500000000000000012", "linked", "b", "2022-03-05T06:47:23.309Z"),
+    ]
+    closed = html(page.replace("</div><p>Updated", "</div></blockquote><p>Updated"))
+    assert [(p.key, p.handle, p.posted_at) for p in closed] == [(p.key, p.handle, p.posted_at) for p in posts]
+
+
 def test_a_stubs_status_link_before_its_text_ends_no_snippet() -> None:
     # A hand-made stub puts the post's link first: no signature is read before it, so it is no date
     # link ending the snippet, and the paragraph after it is the post's text.

@@ -57,10 +57,11 @@ def parse_url(url: str) -> UrlMatch | None:
     return UrlMatch(m.group("code"), f"https://www.instagram.com/{kind}/{m.group('code')}/")
 
 
-def _byline(node: LexborNode) -> tuple[str | None, str | None, str | None]:
+def _byline(parts: Sequence[LexborNode]) -> tuple[str | None, str | None, str | None]:
     """(author, handle, the date printed after them) from the "A post shared by Name (@handle) on
-    Jun 15, 2019 at 11:55pm PDT" line, when present (`printed_day` reads the date)."""
-    for p in reversed(node.css("p")):
+    Jun 15, 2019 at 11:55pm PDT" line of a snippet (`snippet`), when present (`printed_day` reads
+    the date)."""
+    for p in reversed(_select(parts, "p")):
         text = " ".join(p.text().split())
         m = _BYLINE_RE.search(text)
         if not m:
@@ -113,31 +114,69 @@ def printed_day(printed: str) -> tuple[str | None, str | None]:
     return day, moment.date().isoformat()
 
 
-def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
-    if not has_class(attrs, "instagram-media"):
-        return None
-    match = None
+def snippet(node: LexborNode) -> list[LexborNode]:
+    """The children of an Instagram blockquote that are its snippet.
+
+    Instagram's snippet links to the post itself ("View this post on Instagram", the byline), all
+    of it in one `div` as Instagram writes it. A blockquote a CMS left unclosed takes in the rest of
+    the page as its children (the article's paragraphs, other embeds): the snippet ends with the
+    last child that links to the post, and what follows is the page's. One that links to no post
+    at all (a hand-made stub) keeps every child."""
+    children = list(node.iter(include_text=True))
+    post = _match_of(node.attributes, children)
+    if post is None:
+        return children
+    last = None
+    for i, child in enumerate(children):
+        if any((m := parse_url(href_of(a))) is not None and m.post_id == post.post_id
+               for a in _select([child], "a", "href")):
+            last = i
+    return children if last is None else children[: last + 1]
+
+
+def _match_of(attrs: Attrs, parts: Sequence[LexborNode]) -> UrlMatch | None:
+    """The post an Instagram blockquote names: its permalink, else its first link to a post."""
     permalink = attrs.get("data-instgrm-permalink")
-    if permalink:
-        match = parse_url(permalink)
+    match = parse_url(permalink) if permalink else None
     if match is None:
-        for a in node.css("a[href]"):
+        for a in _select(parts, "a", "href"):
             match = parse_url(href_of(a))
             if match:
                 break
+    return match
+
+
+def _select(parts: Sequence[LexborNode], tag: str, attr: str | None = None) -> list[LexborNode]:
+    """The `tag` elements (with `attr`) among `parts` and their descendants, in document order."""
+    selector = f"{tag}[{attr}]" if attr else tag
+    found: list[LexborNode] = []
+    for part in parts:
+        if (part.tag or "-").startswith("-"):  # text and comments
+            continue
+        if part.tag == tag and (attr is None or attr in part.attributes):
+            found.append(part)
+        found.extend(part.css(selector))
+    return found
+
+
+def _blockquote(node: LexborNode, attrs: Attrs, ctx: EmbedContext) -> list[Post] | None:
+    if not has_class(attrs, "instagram-media"):
+        return None
+    parts = snippet(node)  # (what is read below is read in the snippet alone)
+    match = _match_of(attrs, parts)
     if match is None:
         return None
-    author, handle, printed = _byline(node)
-    time = node.css_first("time[datetime]")
-    posted_at = iso_from_datetime_attr(time.attributes.get("datetime")) if time is not None else None
+    author, handle, printed = _byline(parts)
+    times = _select(parts, "time", "datetime")
+    posted_at = iso_from_datetime_attr(times[0].attributes.get("datetime")) if times else None
     if posted_at is None and printed:
         posted_at = printed_day(printed)[1]
     text = None
     if "data-instgrm-captioned" in attrs:
         # Older captioned snippets carry the caption as the first paragraph's link text.
-        first = node.css_first("p")
-        if first is not None and "(@" not in first.text():
-            text = first.text()
+        paragraphs = _select(parts, "p")
+        if paragraphs and "(@" not in paragraphs[0].text():
+            text = paragraphs[0].text()
     return [
         ctx.embedded(
             PLATFORM,
@@ -257,7 +296,7 @@ PLATFORM = Platform(
     name="instagram",
     hosts=("instagram.com", "instagr.am"),
     parse_url=parse_url,
-    rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",)), EmbedRule(("amp-instagram",), _amp, needs=("data-shortcode",))),
+    rules=(EmbedRule(("blockquote",), _blockquote, needs=("class",), extent=snippet), EmbedRule(("amp-instagram",), _amp, needs=("data-shortcode",))),
     embed_url=embed_url,
     embed_selectors=("iframe.instagram-media",),
     flattened=_flattened,
