@@ -42,6 +42,7 @@ from archiver.warcstore.headers import (
     warc_protocol,
 )
 from archiver.warcstore.records import TRUNCATED_REASONS, Exchange, RecordInfo
+from archiver.wellformed import well_formed
 
 logger = logging.getLogger(__name__)
 
@@ -338,7 +339,7 @@ class WarcStore(Closing):
         date: datetime | None = None,
     ) -> RecordInfo:
         """A `metadata` record holding `fields` as application/json (capture provenance)."""
-        data = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str).encode()
+        data = _json_bytes(fields)
         headers = {"WARC-Date": warc_date(date), "Content-Type": "application/json"}
         if concurrent_to:
             headers["WARC-Concurrent-To"] = concurrent_to
@@ -359,7 +360,7 @@ class WarcStore(Closing):
         with self._lock:
             for uri, fields in items:
                 writer = self._begin()
-                data = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str).encode()
+                data = _json_bytes(fields)
                 rec = writer.create_warc_record(
                     uri, "metadata", payload=io.BytesIO(data), length=len(data),
                     warc_content_type="application/json",
@@ -388,3 +389,13 @@ class WarcStore(Closing):
         with self._lock:
             self._finish_current()
             self._closed = True
+
+
+def _json_bytes(fields: dict[str, Any]) -> bytes:
+    """`fields` as a metadata record's UTF-8 JSON; text holding a lone surrogate (`well_formed`: a
+    page's title cut through an emoji by its scripts) with U+FFFD in its place."""
+    text = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return well_formed(text).encode()

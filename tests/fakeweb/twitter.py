@@ -25,7 +25,11 @@ STATUS_ID = re.compile(r"/status(?:es)?/(\d+)")
 
 
 def _json(status: int, data: Any, **kw: Any) -> Response:
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which JSON writes as its escape, "\ud800", as browsers' JSON does
+        body = json.dumps(data, separators=(",", ":")).encode("ascii")
     return Response(status, body, "application/json; charset=utf-8", **kw)
 
 

@@ -22,6 +22,7 @@ from psycopg import pq
 from archiver.errors import ArchiverError, IndexError_, UsageError
 from archiver.index.postgres.url import check, place, scrub
 from archiver.index.sql.connection import Connection, Params
+from archiver.wellformed import well_formed
 
 _TOKEN_RE = re.compile(r"""('(?:[^']|'')*')|("(?:[^"]|"")*")|(\?)|(?<![:\w]):([A-Za-z_]\w*)|(%)""")
 _OPEN = (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR, pq.TransactionStatus.ACTIVE)
@@ -46,12 +47,13 @@ def translate(sql: str) -> str:
 
 
 def _no_nul(params: Params | None) -> Params:
-    """The parameters with NUL, which PostgreSQL text cannot hold, as U+FFFD."""
+    """The parameters with NUL, which PostgreSQL text cannot hold, as U+FFFD, and each lone
+    surrogate too (`well_formed`)."""
     if params is None:
         return []
     if isinstance(params, dict):
-        return {k: v.replace("\x00", "\ufffd") if isinstance(v, str) else v for k, v in params.items()}
-    return [v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in params]
+        return {k: well_formed(v.replace("\x00", "\ufffd")) if isinstance(v, str) else v for k, v in params.items()}
+    return [well_formed(v.replace("\x00", "\ufffd")) if isinstance(v, str) else v for v in params]
 
 
 def unreachable(url: str, exc: BaseException) -> ArchiverError:

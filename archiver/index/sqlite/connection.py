@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from archiver.index.sql.connection import Connection, Params
+from archiver.wellformed import well_formed_values
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -54,7 +55,14 @@ class Database(Connection):
         joins that transaction. A failed write outside a transaction leaves none open."""
         was_in_transaction = self.conn.in_transaction
         try:
-            cursor = self.conn.execute(sql, params) if params is not None else self.conn.execute(sql)
+            try:
+                cursor = self.conn.execute(sql, params) if params is not None else self.conn.execute(sql)
+            except UnicodeEncodeError:
+                # Text holding a lone surrogate (`well_formed`), refused as the statement's values
+                # are bound, before anything runs: it is stored with U+FFFD in its place.
+                if params is None:
+                    raise
+                cursor = self.conn.execute(sql, well_formed_values(params))
         except Exception:
             if not was_in_transaction and self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -65,7 +73,9 @@ class Database(Connection):
         return cursor
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.conn.executemany(sql, rows)
+        # (Each row's values as `execute` stores them: a row refused halfway would leave the rows
+        # before it written, so they are made storable first.)
+        self.conn.executemany(sql, [well_formed_values(row) for row in rows])
 
     def batches(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
         cursor = self.conn.execute(sql)
@@ -94,7 +104,7 @@ class Database(Connection):
 
     def query(self, sql: str, params: Params | None = None) -> Iterator[dict[str, Any]]:
         """The rows of a SELECT as dicts keyed by column name (read as they are iterated)."""
-        cursor = self.conn.execute(sql, params) if params is not None else self.conn.execute(sql)
+        cursor = self.conn.execute(sql, well_formed_values(params)) if params is not None else self.conn.execute(sql)
         names = [column[0] for column in cursor.description or ()]
         return (dict(zip(names, row, strict=True)) for row in cursor)
 

@@ -1,0 +1,29 @@
+"""Text as UTF-8 can hold it.
+
+A page's scripts build strings of UTF-16 code units, and may leave half of a surrogate pair alone
+(a title cut with `slice()` through an emoji); JSON may escape one (`"\\ud800"`). Python keeps such
+a lone surrogate in a `str`, and neither UTF-8, SQLite nor PostgreSQL can hold it: writing it fails.
+Where text read off the web is stored, each lone surrogate becomes U+FFFD, as a browser converts a
+JavaScript string to a USVString (WHATWG Web IDL); a pair written as two code points is joined.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def well_formed(text: str) -> str:
+    """`text` with its lone surrogates as U+FFFD (most text is returned as it is, unread past a check)."""
+    if text.isascii() or SURROGATE_RE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def well_formed_values(values: Any) -> Any:
+    """`values` (a sequence or a mapping of statement parameters) with each string `well_formed`."""
+    if isinstance(values, dict):
+        return {k: well_formed(v) if isinstance(v, str) else v for k, v in values.items()}
+    return [well_formed(v) if isinstance(v, str) else v for v in values]
