@@ -96,6 +96,42 @@ def test_report_in_chromium_shows_cards_status_and_history(tmp_path: Path) -> No
         browser.close()
 
 
+def test_report_s_policy_lets_no_markup_reach_out_should_some_get_in(tmp_path: Path) -> None:
+    # Defence in depth: were an escaping bug to let markup into the page, its policy would still
+    # load no picture from elsewhere, move no link with <base> and send no form. (The markup is
+    # added by hand here; a loopback port nothing listens on stands in for a server elsewhere.)
+    import socket
+
+    from playwright.sync_api import sync_playwright
+
+    from archiver.capture.browser import find_chromium
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    (tmp_path / "out").mkdir()
+    out = write_report(_posts(tmp_path), tmp_path, tmp_path / "out" / "report.html")
+    elsewhere = f"http://127.0.0.1:{port}"
+    out.write_text(out.read_text(encoding="utf-8").replace("<body>", (
+        f'<body><base href="{elsewhere}/"><img id="beacon" src="{elsewhere}/beacon.png">'
+        f'<form id="f" action="{elsewhere}/form"><button id="send">send</button></form>'), 1), encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=find_chromium())
+        page = browser.new_page()
+        asked: list[str] = []
+        refused: list[str] = []  # (Playwright reports a request the policy stops, failed for "csp")
+        page.on("request", lambda request: asked.append(request.url))
+        page.on("requestfailed", lambda request: request.failure == "csp" and refused.append(request.url))
+        page.goto(out.as_uri())
+        assert page.evaluate("document.baseURI") == out.as_uri()
+        page.click("#send", no_wait_after=True)
+        page.wait_for_timeout(300)  # (a form's navigation would have been asked by now)
+        assert page.evaluate("document.querySelector('img.thumb').naturalWidth") == 1  # its own pictures still show
+        browser.close()
+    assert [u for u in asked if elsewhere in u and u not in refused] == [], (asked, refused)
+    assert f"{elsewhere}/beacon.png" in refused
+
+
 def test_a_card_holds_long_words_within_its_border(tmp_path: Path) -> None:
     """A reason quoting two API addresses, a long handle, author or article title has no place to
     break: without wrapping anywhere it ran out of its card and the page scrolled sideways."""
