@@ -98,7 +98,7 @@ def endpoint_secrets(url: str) -> list[str]:
     return sorted({s for p in found for s in (p, unquote(p)) if s}, key=len, reverse=True)
 
 
-_URL_RE = re.compile(r"https?://[^\s\"'<>]+")
+_URL_RE = re.compile(r"(?i:https?)://[^\s\"'<>]+")  # (a scheme in any case: `HTTPS://` is one)
 
 
 def _redact_match(m: re.Match[str]) -> str:

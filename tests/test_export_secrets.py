@@ -87,6 +87,9 @@ def test_url_redaction() -> None:
     for plain in (POST_URL, EMBED, "https://h.example/?q=key", "https://h.example/p?", "not a url", ""):
         assert redact_url(plain) == plain
     assert redact_text(f"Story ({ARTICLE})") == f"Story ({redact_url(ARTICLE)})"
+    # A scheme in capitals is a URL's too (a page's text may write one so).
+    assert redact_text("see HTTPS://u:pw@h.example/?Token=t and Http://h.example/?session=s") == \
+        "see https://REDACTED@h.example/?Token=REDACTED and http://h.example/?session=REDACTED"
 
 
 # -- an archive written by the capture's WARC writer -------------------------------------------------
