@@ -178,10 +178,17 @@ def to_csv(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> str:
     return out.getvalue()
 
 
+# A cell holds at most this many code points a column it takes: a text of zero-width characters
+# (100,000 U+200B) or of accents stacked on one letter takes a few columns and would print whole, a
+# line of hundreds of kilobytes drawn over the rows around it.
+_POINTS_PER_COLUMN = 4
+
+
 def _clip(s: str, width: int) -> str:
-    """`s` cut to `width` terminal columns, an ellipsis where the cut is: an address loses the
-    middle of its path (its host and its last part say which page it is), other text its end."""
-    if cell_width(s) <= width:
+    """`s` cut to `width` terminal columns (and `_POINTS_PER_COLUMN` code points a column), an
+    ellipsis where the cut is: an address loses the middle of its path (its host and its last part
+    say which page it is), other text its end."""
+    if len(s) <= width * _POINTS_PER_COLUMN and cell_width(s) <= width:
         return s
     if width >= 12 and _is_address(s):
         host_end = s.find("/", s.find("://") + 3 if "://" in s else 0)
@@ -192,8 +199,27 @@ def _clip(s: str, width: int) -> str:
 
 def cell_width(s: str) -> int:
     """The terminal columns `s` takes: two for a wide character (CJK, most emoji), none for a
-    combining mark or a zero-width format character (U+200B, U+200D, U+FEFF), one for the rest."""
-    return len(s) if s.isascii() else sum(map(_char_width, s))
+    combining mark or a zero-width format character (U+200B, U+200D, U+FEFF), one for the rest;
+    a character joined to the one before it by U+200D draws nothing more (👨‍👩‍👧 is one picture),
+    and U+FE0F makes the one before it an emoji, two columns (‼️)."""
+    if s.isascii():
+        return len(s)
+    if "\u200d" not in s and "\ufe0f" not in s:
+        return sum(map(_char_width, s))
+    return sum(_widths(s))
+
+
+def _widths(s: str) -> list[int]:
+    """The columns each character of `s` adds (`cell_width`)."""
+    out: list[int] = []
+    joined = False
+    for c in s:
+        w = 0 if joined else _char_width(c)
+        if c == "\ufe0f" and out and out[-1] == 1:
+            out[-1] = 2
+        joined = c == "\u200d"
+        out.append(w)
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -204,18 +230,29 @@ def _char_width(c: str) -> int:
 
 
 def _head(s: str, width: int) -> str:
-    """The longest start of `s` that takes at most `width` columns."""
+    """The longest start of `s` that takes at most `width` columns (and `_POINTS_PER_COLUMN` code
+    points a column)."""
     used = 0
-    for i, c in enumerate(s):
-        used += _char_width(c)
-        if used > width:
+    most = max(width, 1) * _POINTS_PER_COLUMN
+    for i, w in enumerate(_widths(s[: most + 1])):
+        used += w
+        if used > width or i >= most:
             return s[:i]
-    return s
+    return s[: most]
 
 
 def _tail(s: str, width: int) -> str:
-    """The longest end of `s` that takes at most `width` columns."""
-    return _head(s[::-1], width)[::-1]
+    """The longest end of `s` that takes at most `width` columns (and `_POINTS_PER_COLUMN` code
+    points a column)."""
+    most = max(width, 1) * _POINTS_PER_COLUMN
+    end = s[-(most + 8):]  # (a few more, for a joiner or a selector just before the cut)
+    widths = _widths(end)
+    used = 0
+    for back, w in enumerate(reversed(widths)):
+        used += w
+        if used > width or back >= most:
+            return end[len(end) - back:]
+    return end[-most:]
 
 
 def _pad(s: str, width: int) -> str:

@@ -54,6 +54,28 @@ def test_a_table_is_measured_in_terminal_columns() -> None:
     assert lines[3].endswith("end  3") or "…" in lines[3]
 
 
+def test_a_cell_of_zero_width_characters_or_stacked_accents_is_clipped_too() -> None:
+    """A text of 100,000 U+200B takes no column and printed whole as a 300 KB line; accents stacked
+    on one letter drew over the rows around it. A cell holds a few code points a column at most."""
+    from archiver.output import to_table
+
+    rows = [{"text": "\u200b" * 100_000, "n": "1"}, {"text": "e" + "\u0301" * 50_000, "n": "2"},
+            {"text": "ok", "n": "3"}]
+    lines = to_table(rows, ("text", "n"), max_width=80).splitlines()
+    assert len(lines) == 4 and all(len(line) <= 80 * 4 for line in lines), [len(line) for line in lines]
+    assert "…" in lines[1] and lines[1].endswith(" 1") and "…" in lines[2] and lines[2].endswith(" 2")
+
+
+def test_emoji_sequences_take_the_columns_terminals_draw() -> None:
+    from archiver.output import cell_width, to_table
+
+    family, bangs = "\U0001f468\u200d\U0001f469\u200d\U0001f467", "\u203c\ufe0f"
+    assert (cell_width(family), cell_width(bangs), cell_width(f"a{bangs}b")) == (2, 2, 4)
+    lines = to_table([{"author": f"River Truth Now {bangs}", "n": "1"}, {"author": family, "n": "2"},
+                      {"author": "plain", "n": "3"}], ("author", "n"), max_width=80).splitlines()
+    assert len({cell_width(line[:line.rindex(" ") + 1]) for line in lines}) == 1, lines
+
+
 def test_a_narrow_table_keeps_each_address_s_host_and_last_part() -> None:
     """Addresses that share their start (one site's articles) stay told apart when the table is
     narrow: text columns give up their width first, and an address loses the middle of its path."""
