@@ -61,12 +61,15 @@ def staged_output(out: Path, fmt: Enum | None) -> AbstractContextManager[Path]:
 
 def _can_land(out: Path) -> None:
     """ExportError, in the words the bundle's writer would use, when the file cannot be put at
-    `out` (its folder is not there or is a file, a read-only file is there): said before the index
-    is read, and before the note that the whole archive is being exported, not after it. A device
-    or a pipe is written into as it is: its write says what fails."""
-    from .output import landing, landing_problem, written_in_place
+    `out` (its folder is not there or is a file, a read-only file is there, it names a descriptor
+    the command was not given): said before the index is read, and before the note that the whole
+    archive is being exported, not after it. A device or a pipe is written into as it is: its
+    write says what fails."""
+    from .output import landing, landing_problem, unopened_descriptor, written_in_place
 
     if not written_in_place(out) and (why := landing_problem(landing(out))) is not None:
+        raise ExportError(f"cannot write {out}: {why}; choose another path")
+    if (why := unopened_descriptor(out)) is not None:
         raise ExportError(f"cannot write {out}: {why}; choose another path")
 
 

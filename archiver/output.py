@@ -387,6 +387,13 @@ def named_descriptor(path: Path) -> int | None:
     return None
 
 
+def unopened_descriptor(path: Path) -> str | None:
+    """Why `path` cannot be written into, when it names a descriptor the command was not started
+    with (`open_in_place` refuses it): said before any work, not after it; else None."""
+    fd = named_descriptor(path)
+    return None if fd is None or fd in _inherited else f"descriptor {fd} was not open when the command started"
+
+
 def open_in_place(path: Path) -> BinaryIO:
     """`path` (`written_in_place`) opened to write into: a descriptor it names is written into where
     it stands (appending, if the shell opened it so), never emptied first; one the command was not
@@ -394,8 +401,8 @@ def open_in_place(path: Path) -> BinaryIO:
     fd = named_descriptor(path)
     if fd is None:
         return open(path, "wb")
-    if fd not in _inherited:
-        raise OSError(errno.EBADF, f"descriptor {fd} was not open when the command started")
+    if (why := unopened_descriptor(path)) is not None:
+        raise OSError(errno.EBADF, why)
     return os.fdopen(os.dup(fd), "wb")
 
 

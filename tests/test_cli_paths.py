@@ -275,6 +275,8 @@ def test_output_to_a_descriptor_the_command_was_not_given_is_refused(command: li
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     r = subprocess.run(cmd, capture_output=True, cwd=tmp_path, timeout=120, check=False, env=env)
     assert r.returncode == 2 and b"descriptor 3 was not open when the command started" in r.stderr, r.stderr
+    if command == ["export"]:  # said before the bundle is made, not after: its one line, nothing else
+        assert r.stderr.count(b"\n") == 1, r.stderr
     assert (archive / "archive.db").read_bytes()[:16] == index[:16] == b"SQLite format 3\x00"
     assert _cli("lookup", "--archive-dir", str(archive), cwd=tmp_path).returncode == 0
     out = tmp_path / "out"
