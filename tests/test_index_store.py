@@ -195,6 +195,25 @@ def test_merge_post_key_moves_everything_to_the_id_keyed_post(index: Index) -> N
     assert [p["key"] for p in lookup(index, Filters(text="rising"))] == [new]
 
 
+def test_a_short_links_unknown_does_not_replace_the_status_of_a_post_checked_on_its_own(index: Index) -> None:
+    # A t.co link that could not be followed left an "unknown" about the link; once it leads to a
+    # post held and checked by its ID, that post keeps its status and the time of its check.
+    held = index.upsert_post(tweet(post_id=ID, handle="rivertondesk"))
+    index.observe(held, "deleted", detail="syndication HTTP 404 and oEmbed HTTP 404 agree", checked_at="2024-03-05T00:00:00Z")
+    link = index.upsert_post(Post(platform="twitter", kind="shortlink", source="b.html", evidence="a[href]",
+                                  links=["https://t.co/DeAdBeEf01"]))
+    index.observe(link, "unknown", detail="status ID unknown: https://t.co/DeAdBeEf01: could not be followed",
+                  checked_at="2024-03-06T00:00:00Z")
+    index.merge_post_key(link, held)
+    post = index.get_post(held)
+    assert post is not None and (post.status, post.last_checked) == ("deleted", "2024-03-05T00:00:00.000Z")
+    assert [p["key"] for p in lookup(index, Filters(status="deleted"))] == [held]
+    # Its history keeps the link's entry, saying what it was.
+    details = index.db.execute("SELECT o.status, o.detail FROM observations o JOIN posts p ON p.id = o.post "
+                               "ORDER BY o.checked_at").fetchall()
+    assert [d[0] for d in details] == ["deleted", "unknown"] and "could not be followed" in details[1][1]
+
+
 def test_merge_into_an_unknown_key_renames_and_learns_the_id(index: Index) -> None:
     a = index.upsert_article("https://news.example/a")
     old = index.upsert_post(tweet(handle="h", text="only text", posted_at="2024-03-04"))

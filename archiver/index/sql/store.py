@@ -308,7 +308,11 @@ class Store(Closing):
                 updates = fields.fill_gaps(new, old)
                 if old["data"]:
                     updates["data"] = {**old["data"], **(new["data"] or {})}
-                if (old["last_checked"] or "") > (new["last_checked"] or ""):
+                # The later check gives the status, when both were checks of the post: one keyed
+                # by no ID (a short link that could not be followed, a flattened post) was no check
+                # of any post, and a post checked on its own keeps its status and its time.
+                if (old["last_checked"] or "") > (new["last_checked"] or "") and (
+                        old["post_id"] or not new["last_checked"]):
                     updates.update(status=old["status"], last_checked=old["last_checked"])
                 updates["first_seen"] = min(old["first_seen"], new["first_seen"])
                 self._update_post(new_key, updates)
