@@ -24,7 +24,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.e2e import ROOT, cli, lookup, warc_files, warcio_check
-from tests.fakeweb import FakeWeb, site
+from tests.fakeweb import FakeWeb, pages, site
 
 pytestmark = pytest.mark.browser
 
@@ -435,11 +435,11 @@ def test_a_wayback_lookup_that_found_no_copy_is_not_repeated(base: Any) -> None:
     assert _wayback_asked(web, mark) == 0
 
 
-def test_a_syndication_outage_changes_no_held_post_to_live_or_login_required(base: Any) -> None:
+def test_a_syndication_outage_changes_no_held_post(base: Any) -> None:
     # Syndication answers 503 for the whole re-check (retry at once, it says; it stays down): oEmbed
     # still answers 200 for the withheld post and x.com still shows its login wall, and neither
-    # may decide a status alone. The run says what it could not check (exit 1), and no post is
-    # called live or login_required on that evidence.
+    # may decide a status alone. Syndication, which decides, said nothing of the posts: each keeps
+    # the status it had (a deleted one stays deleted), and the run names each check as not made.
     web, archive, seeds, _r, tmp = base
     copy = _copy(archive, tmp / "outage")
     web.set_state(("fail", "cdn.syndication.twimg.com"), {"status": 503, "times": 1000, "retry_after": 0})
@@ -451,18 +451,71 @@ def test_a_syndication_outage_changes_no_held_post_to_live_or_login_required(bas
     assert r.returncode == 1, r.stderr
     summary = json.loads(r.stdout)
     results = {p["key"]: p for p in summary["results"]}
-    for key in FIRST_RUN:
-        if key.startswith("twitter:"):
-            assert (results[key]["status"], key) == ("unavailable", key), results[key]
-            assert "syndication gave no usable answer (HTTP 503)" in results[key]["reason"], results[key]
-            # The platform answered (its own 503, not our network): an observation, and a check made.
-            assert results[key]["checked"] is True, results[key]
-    # What exit 1 stands for: each post the platform did not show, named with what was seen.
-    assert summary["failures"] == [f"{p['key']}: unavailable: {p['reason']}" for p in summary["results"]
-                                   if p["status"] == "unavailable"], summary["failures"]
-    assert summary["network_unreachable"] is False
+    tweets = [key for key in FIRST_RUN if key.startswith("twitter:")]
+    for key in tweets:
+        assert (results[key]["status"], results[key]["checked"]) == (FIRST_RUN[key], False), results[key]
+        assert results[key]["reason"].startswith("no usable answer: syndication gave no usable answer (HTTP 503)"), \
+            results[key]
+    # What exit 1 stands for: each check not made, named with what was seen.
+    assert sorted(f for f in summary["failures"] if f.startswith("twitter:")) == sorted(
+        f"{key}: not checked: {results[key]['reason']}" for key in tweets), summary["failures"]
+    assert summary["posts_changed"] == 0 and summary["network_unreachable"] is False
     withheld = results[f"twitter:{site.TWEET_WITHHELD.id}"]
     assert "not enough alone: oEmbed returned the post" in withheld["reason"], withheld
+    deleted = lookup(web, copy, "--status", "deleted")
+    assert f"twitter:{site.TWEET_DELETED.id}" in {p["key"] for p in deleted}
+    assert all(len(p["history"]) == 1 for p in deleted)  # no observation added by the outage
+
+
+def test_syndication_out_of_reach_of_our_network_changes_no_held_post(base: Any) -> None:
+    # Our network reaches oEmbed but not syndication (a firewall rule, a host's DNS entry gone: a
+    # closed loopback port stands in for it). What decides was not asked: a deleted post stays
+    # deleted, none is counted as changed, each check is named as not made.
+    import socket
+
+    web, archive, seeds, _r, tmp = base
+    copy = _copy(archive, tmp / "syndication-unreachable")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    r = cli(web, "run", "--seeds", str(seeds), "--recheck-after", "0s", "--fetch-deadline", "5", "--format", "json",
+            "--map-host", f"cdn.syndication.twimg.com=127.0.0.1:{closed}", archive=copy)
+    assert r.returncode == 1, r.stderr
+    summary = json.loads(r.stdout)
+    results = {p["key"]: p for p in summary["results"]}
+    for key in (k for k in FIRST_RUN if k.startswith("twitter:")):
+        assert (results[key]["status"], results[key]["checked"]) == (FIRST_RUN[key], False), results[key]
+        assert "could not connect" in results[key]["reason"], results[key]
+    assert summary["posts_changed"] == 0
+    assert f"twitter:{site.TWEET_DELETED.id}" in {p["key"] for p in lookup(web, copy, "--status", "deleted")}
+
+
+def test_a_new_post_whose_syndication_answer_was_unusable_is_captured_and_checked_again_next_run(base: Any) -> None:
+    # New to the archive during a syndication outage: captured as any new post (evidence while it can
+    # be had), `unavailable` for now, and not held as checked: the next run checks it again without
+    # waiting for --recheck-after (a week by default), and finds it as it is, its words no "edit".
+    web, _archive, _seeds, _r, tmp = base
+    archive, seeds = tmp / "new-in-outage", tmp / "new-in-outage-seeds"
+    seeds.mkdir()
+    path = "/2024/outage-new.html"
+    (seeds / "news.urls").write_text(f"https://news.example{path}\n", encoding="utf-8")
+    key = f"twitter:{site.TWEET_VIDEO.id}"
+    web.set_state(("article", path), "<!doctype html><html><head><meta charset='utf-8'><title>Outage</title></head>"
+                  f"<body><h1>Outage</h1>{pages.blockquote_html(site.TWEET_VIDEO)}</body></html>")
+    web.set_state(("fail", "cdn.syndication.twimg.com"), {"status": 503, "times": 1000, "retry_after": 0})
+    try:
+        first = cli(web, "run", "--seeds", str(seeds), "--fetch-deadline", "5", "--format", "json", archive=archive)
+    finally:
+        web.set_state(("fail", "cdn.syndication.twimg.com"), None)
+    assert first.returncode == 1, first.stderr
+    result = {p["key"]: p for p in json.loads(first.stdout)["results"]}[key]
+    assert (result["status"], result["checked"]) == ("unavailable", False) and result["captures"] >= 1, result
+    second = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=archive)  # --recheck-after: 7 days
+    web.set_state(("article", path), None)
+    assert second.returncode == 0, second.stderr
+    result = {p["key"]: p for p in json.loads(second.stdout)["results"]}[key]
+    assert (result["status"], result["checked"], result["previous_status"]) == ("live", True, "unavailable"), result
+    assert "edited since" not in (result["reason"] or ""), result
 
 
 def test_a_platform_outage_changes_no_held_post(base: Any) -> None:

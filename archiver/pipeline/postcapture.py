@@ -447,6 +447,11 @@ class PostCapturer:
                 return self._not_checked(key, platform, url, held, reason=f"no usable answer: {reason}",
                                          network_failed=False)
             return self._not_checked(key, platform, url, held, reason=reason, network_failed=network_failed)
+        # New to the archive, and the answer that decides was none usable (an outage, a request
+        # refused, timed out or cut off): rendered and captured as any new post, evidence while it can
+        # be had, and its status so found left unsettled: due for its re-check at the next run, not
+        # once --recheck-after has passed.
+        unsettled = unusable and not probe.found
         # When the probe left the status to the render (a tweet whose data syndication and oEmbed
         # no longer return: its embed's words and x.com's page decide; an embed page whose fetched
         # words settle nothing), a re-check renders it whatever the probe alone suggests, and keeps
@@ -459,6 +464,9 @@ class PostCapturer:
         # what its article said).
         held_post = (self.index.get_post(key) if not network_failed and (
             recheck or (post.post_id and known is not None)) else None)
+        # What a post never checked holds are its article's words: no platform's to compare
+        # (a run stopped before checking it, a check left unsettled).
+        checked_before = held_post is not None and held_post.last_checked is not None
         # An answer whose author is another account than the one that wrote the held post (another
         # DID, another account ID) is no word on the held post, as an answer about another post is
         # not: nothing of it is stored (its handle, words, data), nothing rendered, and the post
@@ -473,7 +481,7 @@ class PostCapturer:
             return PostOutcome(key, platform, url, "unavailable", reason=f"no usable answer: {another}")
         # Words the platform now gives that are not those held (a post edited since): a capture of
         # the new words, whatever the status says.
-        edited = recheck and held_post is not None and self._words_changed(held_post, probe.fields)
+        edited = recheck and checked_before and self._words_changed(held_post, probe.fields)
         # The author's handle changed since (the same account under another name): stored, and the
         # post captured again under it, whatever the status says.
         renamed = self._renamed(held_post, probe.fields) if held_post is not None and post.post_id else None
@@ -535,7 +543,7 @@ class PostCapturer:
         if probe.media and not network_failed and not unanswered:
             media_failures, media_unreachable = self._media(key, list(probe.media), batch)
             network_failed = network_failed or media_unreachable
-        self.index.observe(key, status, detail=reason)
+        self.index.observe(key, status, detail=reason, settled=not unsettled)
         captures = 0
         source = "live"
         if page is not None or batch.records:
@@ -564,7 +572,7 @@ class PostCapturer:
                 render_error = embed_cut
         return PostOutcome(key, platform, url, status, reason=reason, captures=captures,
                            source=source if captures else None, error=render_error, network_failed=network_failed,
-                           checked=not (probe.network_failed or unanswered), answered=not unanswered,
+                           checked=not (probe.network_failed or unanswered or unsettled), answered=not unanswered,
                            media_failures=media_failures, wayback_failure=wayback_failure,
                            page_failures=page_failures)
 

@@ -490,9 +490,14 @@ class Store(Closing):
             self.journal.media(self.db, post_key, url, before=before)
 
     def observe(
-        self, post_key: str, status: str, *, detail: str | None = None, checked_at: str | None = None
+        self, post_key: str, status: str, *, detail: str | None = None, checked_at: str | None = None,
+        settled: bool = True,
     ) -> None:
-        """Add a status observation; the post's status/last_checked follow the latest observation."""
+        """Add a status observation; the post's status/last_checked follow the latest observation.
+
+        `settled=False`: a check the platform did not settle (the answer that decides was none usable)
+        of a post never checked before: its status is the one found, and it stays never checked
+        (`last_checked` unset), due for its re-check at the next run."""
         when = normalise_timestamp(checked_at) if checked_at else utc_now()
         with self.transaction():
             observation_id = self.db.insert_id(
@@ -502,11 +507,15 @@ class Store(Closing):
             self.journal.observation(self.db, observation_id)
             # An observation recorded late (an older checked_at) joins the history without
             # overriding a newer status.
-            self.db.execute(
-                "UPDATE posts SET status = ?, last_checked = ? "
-                "WHERE key = ? AND (last_checked IS NULL OR last_checked <= ?)",
-                [status, when, post_key, when],
-            )
+            if settled:
+                self.db.execute(
+                    "UPDATE posts SET status = ?, last_checked = ? "
+                    "WHERE key = ? AND (last_checked IS NULL OR last_checked <= ?)",
+                    [status, when, post_key, when],
+                )
+            else:
+                self.db.execute("UPDATE posts SET status = ? WHERE key = ? AND last_checked IS NULL",
+                                [status, post_key])
             self.journal.post_status(self.db, post_key)
 
     def has_capture(self, post_key: str) -> bool:

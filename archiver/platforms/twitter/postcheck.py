@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from archiver.capture.types import given
-from archiver.platforms.capture import PostCheck, PostRef, Probe, RenderFn, WaybackSource, same_account_id
+from archiver.platforms.capture import PostCheck, PostRef, Probe, RenderFn, WaybackSource, outage, same_account_id
 from archiver.platforms.twitter import syndication
 from archiver.platforms.twitter.classify import classify
 from archiver.platforms.twitter.detect import canonical_url, snowflake_time
@@ -45,9 +45,14 @@ def probe(post: PostRef, client: HttpGetter) -> Probe:
         data = syndication.parse_tweet(synd.json)
         fields = tweet_fields(data, synd.json)
         media = tuple(data.media or ())
+    # Syndication decides: oEmbed and x.com's page are not enough alone. One that gave no answer
+    # (refused, timed out, cut off by a byte cap) or none usable (a 429, a 5xx) leaves the post
+    # unchecked, whatever oEmbed said: our network or an outage, not the post (a held post keeps
+    # its status; one new to the archive is captured at the next run).
+    unusable = not fields and (synd.status is None or outage(synd.status))
     return Probe(status, reason, url=status_url, fields=fields, media=media,
                  network_failed=synd.network_failed and oembed.network_failed, refused=refused,
-                 found=bool(fields), state=(synd, oembed, partly_offline))
+                 found=bool(fields), state=(synd, oembed, partly_offline), unusable=unusable)
 
 
 def after_render(found: Probe, page: PageCapture | None, render: RenderFn) -> tuple[str, str | None]:
