@@ -152,6 +152,29 @@ def test_recheck_of_an_unchanged_post_observes_without_a_new_capture(rig: Rig) -
     assert (detail.author, detail.text) == ("Alice", "The bridge reopens today.")
 
 
+def test_a_failure_of_our_own_during_a_recheck_leaves_the_held_status_alone(rig: Rig) -> None:
+    # Our own index busy (another process holding its write lock) said nothing of the post: a
+    # deleted post stays deleted, with no observation added; the failure is named.
+    from archiver.errors import IndexError_
+
+    busy = IndexError_("cannot write to the index: database is locked")
+
+    def route(url: str) -> Answer:
+        raise busy
+
+    post = rig.post()
+    rig.client.route = twitter(GONE, GONE)
+    assert rig.capturer.capture(post).status == "deleted"
+    rig.client.route = route
+    again = rig.capturer.capture(post, recheck=True)
+    assert (again.status, again.checked, again.error) == ("deleted", False, str(busy)), again
+    assert [h.status for h in rig.detail(post.key).history] == ["deleted"]
+    # One new to the archive is recorded with the failure: it had no status to keep.
+    new = rig.post(post_id="1790000000000000002", url="https://x.com/alice/status/1790000000000000002")
+    out = rig.capturer.capture(new)
+    assert (out.status, out.error) == ("unknown", str(busy))
+
+
 def test_recheck_of_a_changed_post_captures_it_again(rig: Rig) -> None:
     post = rig.post()
     rig.client.route = twitter((200, TWEET), OEMBED_OK)

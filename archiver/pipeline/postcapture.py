@@ -263,14 +263,17 @@ class PostCapturer:
             return self._failed(post.key, platform, post.url, e)
 
     def _failed(self, key: str, platform: str, url: str | None, e: ArchiverError) -> PostOutcome:
-        """What a capture that raised leaves recorded of the post, and says."""
+        """What a capture that raised leaves recorded of the post, and says. A held post keeps the
+        status it had, not checked: what failed (our index busy, a page our policy refused, a
+        render) says nothing of the post. One new to the archive is recorded with the failure."""
+        if (held := self.index.post_status(key)) is not None:
+            return self._not_checked(key, platform, url, held, error=str(e),
+                                     network_failed=isinstance(e, NetworkError) and e.unreachable)
         if isinstance(e, RefusedError):
             # The policy kept the tool away from the address: nothing was learnt about the post.
             self.index.observe(key, "unknown", detail=str(e))
             return PostOutcome(key, platform, url, "unknown", reason=str(e), error=str(e))
         if isinstance(e, NetworkError):
-            if e.unreachable and (held := self.index.post_status(key)) is not None:
-                return self._not_checked(key, platform, url, held, error=str(e))
             self.index.observe(key, "unavailable", detail=str(e))
             return PostOutcome(key, platform, url, "unavailable", error=str(e), network_failed=e.unreachable,
                                checked=not e.unreachable)
