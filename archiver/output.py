@@ -200,23 +200,34 @@ def _clip(s: str, width: int) -> str:
 def cell_width(s: str) -> int:
     """The terminal columns `s` takes: two for a wide character (CJK, most emoji), none for a
     combining mark or a zero-width format character (U+200B, U+200D, U+FEFF), one for the rest;
-    a character joined to the one before it by U+200D draws nothing more (👨‍👩‍👧 is one picture),
-    and U+FE0F makes the one before it an emoji, two columns (‼️)."""
+    an emoji joined to the emoji before it by U+200D, or a skin tone after one, draws nothing more
+    (👨‍👩‍👧 is one picture; a joiner between letters of other scripts, Sinhala's or Malayalam's,
+    changes no width), and U+FE0F makes the character before it an emoji, two columns (‼️)."""
     if s.isascii():
         return len(s)
-    if "\u200d" not in s and "\ufe0f" not in s:
+    if "\u200d" not in s and "\ufe0f" not in s and not _TONES_RE.search(s):
         return sum(map(_char_width, s))
     return sum(_widths(s))
+
+
+_TONES_RE = re.compile("[\U0001f3fb-\U0001f3ff]")  # the skin tone modifiers
 
 
 def _widths(s: str) -> list[int]:
     """The columns each character of `s` adds (`cell_width`)."""
     out: list[int] = []
-    joined = False
+    emoji = joined = False  # the last character drawn was an emoji; a U+200D follows it
     for c in s:
-        w = 0 if joined else _char_width(c)
-        if c == "\ufe0f" and out and out[-1] == 1:
+        w = _char_width(c)
+        if emoji and w == 2 and (joined or "\U0001f3fb" <= c <= "\U0001f3ff"):
+            w = 0  # drawn into the emoji before it
+        elif c == "\ufe0f" and out and out[-1] == 1:
             out[-1] = 2
+            emoji = True
+        elif w == 2:
+            emoji = True
+        elif w:
+            emoji = False
         joined = c == "\u200d"
         out.append(w)
     return out
@@ -248,11 +259,16 @@ def _tail(s: str, width: int) -> str:
     end = s[-(most + 8):]  # (a few more, for a joiner or a selector just before the cut)
     widths = _widths(end)
     used = 0
+    kept = end[-most:]
     for back, w in enumerate(reversed(widths)):
         used += w
         if used > width or back >= most:
-            return end[len(end) - back:]
-    return end[-most:]
+            kept = end[len(end) - back:]
+            break
+    while cell_width(kept) > width:  # (an emoji's joiner cut off: what it joined counts alone)
+        kept = kept[1:]
+    # A selector or a joiner first would make the ellipsis before it an emoji, or join it.
+    return kept.lstrip("\ufe0f\u200d") if kept[:1] in ("\ufe0f", "\u200d") else kept
 
 
 def _pad(s: str, width: int) -> str:

@@ -27,3 +27,15 @@ def well_formed_values(values: Any) -> Any:
     if isinstance(values, dict):
         return {k: well_formed(v) if isinstance(v, str) else v for k, v in values.items()}
     return [well_formed(v) if isinstance(v, str) else v for v in values]
+
+
+def well_formed_data(value: Any) -> Any:
+    """`value` (text, or lists and mappings of it, as a post's fields are) with each string
+    `well_formed`: what is compared with the values held is what is stored."""
+    if isinstance(value, str):
+        return well_formed(value)
+    if isinstance(value, dict):
+        return {k: well_formed_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [well_formed_data(v) for v in value]
+    return value

@@ -228,6 +228,27 @@ def test_an_instagram_blockquote_left_unclosed_ends_with_its_snippet_s_div() -> 
     assert [(p.key, p.handle, p.posted_at) for p in closed] == [(p.key, p.handle, p.posted_at) for p in posts]
 
 
+def test_instagram_blockquotes_left_unclosed_one_after_another_are_each_a_post() -> None:
+    unit = ('<blockquote class="instagram-media"><div><a href="https://www.instagram.com/p/Code{i}AbCdE/">View</a>'
+            '<p><a href="https://www.instagram.com/p/Code{i}AbCdE/">A post shared by X (@x{i})</a></p></div>'
+            '<p>para <a href="https://example.com/{i}">l</a></p>')
+    posts = html("".join(unit.format(i=i) for i in range(3)))
+    assert [(p.key, p.handle) for p in posts] == [(f"instagram:Code{i}AbCdE", f"x{i}") for i in range(3)]
+
+
+def test_an_older_instagram_snippet_without_its_div_keeps_its_byline() -> None:
+    # Captioned snippets before 2018 print the byline without a link; a CMS that stripped the
+    # wrapping div leaves caption and byline as the blockquote's own paragraphs: both are its.
+    page = ('<blockquote class="instagram-media" data-instgrm-captioned data-instgrm-version="7"> <p> '
+            '<a href="https://www.instagram.com/p/BalQ2SWFty8/">What working at SKEP feels like #skep</a></p> '
+            '<p>Ein Beitrag geteilt von SKEP (@skep.association) am <time datetime="2017-10-23T07:31:37+00:00">'
+            "23. Okt 2017 um 0:31 Uhr</time></p>")
+    for closed in (page + "</blockquote><p>Article text.</p>", page + "<p>Article text.</p>"):
+        (post,) = html(closed)
+        assert (post.key, post.handle, post.author, post.posted_at) == (
+            "instagram:BalQ2SWFty8", "skep.association", "SKEP", "2017-10-23T07:31:37Z"), closed
+
+
 def test_a_stubs_status_link_before_its_text_ends_no_snippet() -> None:
     # A hand-made stub puts the post's link first: no signature is read before it, so it is no date
     # link ending the snippet, and the paragraph after it is the post's text.

@@ -70,7 +70,11 @@ def test_emoji_sequences_take_the_columns_terminals_draw() -> None:
     from archiver.output import cell_width, to_table
 
     family, bangs = "\U0001f468\u200d\U0001f469\u200d\U0001f467", "\u203c\ufe0f"
-    assert (cell_width(family), cell_width(bangs), cell_width(f"a{bangs}b")) == (2, 2, 4)
+    toned = "\U0001f468\U0001f3fd\u200d\U0001f469\U0001f3fd\u200d\U0001f467\U0001f3fd"
+    assert (cell_width(family), cell_width(toned), cell_width(bangs), cell_width(f"a{bangs}b")) == (2, 2, 2, 4)
+    # A joiner between letters of other scripts changes no width (Sinhala's "shri", a Malayalam chillu).
+    assert cell_width("\u0dc1\u0dca\u200d\u0dbb\u0dd3") == cell_width("\u0dc1\u0dca\u0dbb\u0dd3")
+    assert cell_width("\u0d28\u0d4d\u200d ") == 2
     lines = to_table([{"author": f"River Truth Now {bangs}", "n": "1"}, {"author": family, "n": "2"},
                       {"author": "plain", "n": "3"}], ("author", "n"), max_width=80).splitlines()
     assert len({cell_width(line[:line.rindex(" ") + 1]) for line in lines}) == 1, lines

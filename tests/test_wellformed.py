@@ -48,6 +48,21 @@ def test_the_index_stores_a_lone_surrogate_as_a_replacement_character(tmp_path: 
     db.close()
 
 
+def test_a_post_s_fields_given_again_with_a_lone_surrogate_add_nothing_twice(tmp_path: Path) -> None:
+    from archiver.index.sqlite.index import SQLiteIndex as Index
+    from archiver.models import Post
+
+    with Index(tmp_path / "archive") as index:
+        post = Post(platform="twitter", kind="embedded", source="a.html", evidence="e", post_id="20",
+                    text="cut \ud83d", links=["https://example.com/\ud800"])
+        key = index.upsert_post(post)
+        for _ in range(3):
+            index.upsert_post(post)
+            index.update_post_data(key, text="cut \ud83d", links=["https://example.com/\ud800"])
+        held = index.get_post(key)
+        assert held is not None and (held.text, held.links) == ("cut \ufffd", ["https://example.com/\ufffd"])
+
+
 _TITLE = "Flood \U0001f30a live"
 _PAGE = (
     "<!doctype html><html><head><meta charset='utf-8'><title>t</title></head><body><h1>Flood</h1>"

@@ -97,7 +97,9 @@ def maybe_base64(text: str) -> str | None:
 # escaped by a backslash each (PHP's `addslashes`).
 PRIVACY_MARKER = "_oembed_"
 PRIVACY_SELECTOR = "div.embed-privacy-content > script"
-_PRIVACY_RE = re.compile(r"\s*var\s+_oembed_\w+\s*=\s*'((?:[^'\\]|\\.)*)'\s*;?\s*", re.DOTALL)
+# (Each part of it can match a character only one way, so a failed match is linear: no two spaces
+# runs side by side, the one after the string's end only after its `;`.)
+_PRIVACY_RE = re.compile(r"\s*var\s+_oembed_\w+\s*=\s*'((?:[^'\\]|\\.)*)'\s*(?:;\s*)?", re.DOTALL)
 _SLASHED_RE = re.compile(r"\\(.)", re.DOTALL)
 
 

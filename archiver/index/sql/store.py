@@ -31,6 +31,7 @@ from archiver.times import (
     normalise_timestamp,
     utc_now,
 )
+from archiver.wellformed import well_formed_data
 
 from ...resource import Closing
 
@@ -206,6 +207,7 @@ class Store(Closing):
             "links": list(post.links),
             "media": list(post.media),
         }
+        incoming = well_formed_data(incoming)  # compared below with what is held, as it would be stored
         with self.transaction():
             key = self.alias_of(post.key) or post.key
             if key != post.key:
@@ -264,6 +266,7 @@ class Store(Closing):
         unknown = set(updates) - DATA_FIELDS
         if unknown:
             raise TypeError(f"update_post_data() got unknown fields: {', '.join(sorted(unknown))}")
+        updates = well_formed_data(updates)  # compared below with what is held, as it would be stored
         with self.transaction():
             known = self._require_post(key)
             before = self.journal.post_row(self.db, key)

@@ -117,21 +117,43 @@ def printed_day(printed: str) -> tuple[str | None, str | None]:
 def snippet(node: LexborNode) -> list[LexborNode]:
     """The children of an Instagram blockquote that are its snippet.
 
-    Instagram's snippet links to the post itself ("View this post on Instagram", the byline), all
-    of it in one `div` as Instagram writes it. A blockquote a CMS left unclosed takes in the rest of
-    the page as its children (the article's paragraphs, other embeds): the snippet ends with the
-    last child that links to the post, and what follows is the page's. One that links to no post
-    at all (a hand-made stub) keeps every child."""
+    Instagram's snippet links to Instagram (the post, its author's profile) and ends with the
+    byline, all of it in one `div` as Instagram writes it. A blockquote a CMS left unclosed takes in
+    the rest of the page as its children (the article's paragraphs, other embeds), which are the
+    page's: the snippet ends with its last child linking to Instagram before any other embed (a
+    blockquote, a frame); when that child is no `div` (a CMS stripped it), a byline right after it
+    ("… (@handle) am <time>", which older snippets print without a link) is the snippet's too. One
+    that links nowhere (a hand-made stub) keeps every child. Each child is searched once, in C."""
     children = list(node.iter(include_text=True))
-    post = _match_of(node.attributes, children)
-    if post is None:
-        return children
     last = None
+    first = True
     for i, child in enumerate(children):
-        if any((m := parse_url(href_of(a))) is not None and m.post_id == post.post_id
-               for a in _select([child], "a", "href")):
+        tag = child.tag or "-"
+        if tag.startswith("-"):  # text and comments
+            continue
+        if tag in _EMBEDS and not first:
+            break
+        first = False
+        if (tag == "a" and _INSTAGRAM_HREF_RE.search(child.attributes.get("href") or "")) \
+                or child.css_first(_INSTAGRAM_LINK) is not None:
             last = i
-    return children if last is None else children[: last + 1]
+    if last is None:
+        return children
+    if children[last].tag != "div":
+        for i in range(last + 1, len(children)):
+            tag = children[i].tag or "-"
+            if tag.startswith("-"):
+                continue
+            if tag not in _EMBEDS and "(@" in children[i].text():
+                last = i
+            break
+    return children[: last + 1]
+
+
+# What is no part of another post's snippet; links to Instagram, looked for in C.
+_EMBEDS = frozenset({"blockquote", "iframe", "object", "embed", "amp-instagram", "amp-twitter"})
+_INSTAGRAM_LINK = 'a[href*="instagram.com" i], a[href*="instagr.am" i]'
+_INSTAGRAM_HREF_RE = re.compile(r"instagram\.com|instagr\.am", re.IGNORECASE)
 
 
 def _match_of(attrs: Attrs, parts: Sequence[LexborNode]) -> UrlMatch | None:
