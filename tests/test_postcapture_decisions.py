@@ -417,6 +417,29 @@ def test_a_lone_oembed_404_is_unavailable_not_deleted(tmp_path: Path) -> None:
         r.close()
 
 
+def test_a_status_change_whose_capture_a_killed_run_never_made_is_captured_at_the_next_check(tmp_path: Path) -> None:
+    # A run killed between the observation of a change and the capture of it (kill -9, a second
+    # Ctrl-C) left the new status with no capture of the post so: the next check that finds the
+    # same status makes that capture, instead of taking the post as unchanged.
+    vid = "kX3f9TqLm2A"
+    embed = f"https://www.youtube.com/embed/{vid}"
+    r = Rig(tmp_path, {embed: FakePage(text="Video unavailable")})
+    try:
+        post = r.post(platform="youtube", post_id=vid, url=f"https://www.youtube.com/watch?v={vid}", handle=None)
+        r.client.route = lambda url: (200, {"title": "Flood", "author_name": "Weather", "html": "<iframe></iframe>"}) \
+            if "/oembed" in url else (200, "<html><title>Flood - YouTube</title></html>")
+        assert r.capturer.capture(post).status == "live"
+        r.index.observe(post.key, "unavailable", detail="oEmbed answered 404")  # the killed run's last write
+        r.client.route = lambda url: GONE
+        again = r.capturer.capture(post, recheck=True)
+        assert (again.status, again.captures) == ("unavailable", 1), again
+        assert sorted(c.status for c in r.detail(post.key).captures if c.source == "live") == ["live", "unavailable"]
+        third = r.capturer.capture(post, recheck=True)  # now held as it is: nothing rendered again
+        assert (third.status, third.captures) == ("unavailable", 0), third
+    finally:
+        r.close()
+
+
 # -- an outage of the answer that decides: nothing learnt, whatever else answered -------------------
 
 

@@ -361,8 +361,10 @@ class PostCapturer:
         return outcome
 
     def _unchanged(self, key: str, status: str, batch: Batch) -> bool:
-        """True (and the batch's records indexed) when a re-check found the status it last recorded."""
-        if status != self.index.post_status(key) or not self.index.has_capture(key):
+        """True (and the batch's records indexed) when a re-check found the status it last recorded,
+        and a capture made while the post had it holds it as it then was (a run killed between the
+        change's observation and its capture left none: this check makes it)."""
+        if status != self.index.post_status(key) or not self.index.has_capture(key, status):
             return False
         self.index.add_records(None, batch.records, post_key=key)
         return True

@@ -521,10 +521,15 @@ class Store(Closing):
                                 [status, post_key])
             self.journal.post_status(self.db, post_key)
 
-    def has_capture(self, post_key: str) -> bool:
-        """True when the post has a capture that completed without error."""
-        return self._one("SELECT 1 AS found FROM captures c JOIN posts p ON p.id = c.post "
-                         "WHERE p.key = ? AND c.error IS NULL LIMIT 1", [post_key]) is not None
+    def has_capture(self, post_key: str, status: str | None = None) -> bool:
+        """True when the post has a capture that completed without error (with `status`: a live
+        capture made while the post had that status)."""
+        if status is None:
+            return self._one("SELECT 1 AS found FROM captures c JOIN posts p ON p.id = c.post "
+                             "WHERE p.key = ? AND c.error IS NULL LIMIT 1", [post_key]) is not None
+        return self._one("SELECT 1 AS found FROM captures c JOIN posts p ON p.id = c.post WHERE p.key = ? "
+                         "AND c.error IS NULL AND c.source = 'live' AND c.status = ? LIMIT 1",
+                         [post_key, status]) is not None
 
     def has_wayback_copy(self, post_key: str, shows_no_post: str) -> bool:
         """True when a Wayback copy of the post was had and rendered: one that recovered the post,
