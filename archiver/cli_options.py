@@ -299,12 +299,17 @@ MaxFeedArticlesOpt = Annotated[int, typer.Option(
 
 # -- options a selection takes once -------------------------------------------------------------------
 
-# The options of lookup, export and report that say what is selected (the filters, which archive,
-# lookup's page of rows): each given once. Given twice, Click keeps the last one given, and
-# `--date 2024-03-07 --date 2024-03-05` answered for the 5th alone, without a word.
+# The options that say what a command works on, each given once: the options of lookup, export and
+# report that say what is selected (the filters, lookup's page of rows), which archive and index
+# any command uses, a run's seeds and the age of the checks it makes again. Given twice, Click keeps
+# the last one given, and `--date 2024-03-07 --date 2024-03-05` answered for the 5th alone,
+# `run --seeds A --seeds B` read B alone, without a word.
 SELECTING_COMMANDS = frozenset({"lookup", "export", "report"})
 SELECTION_OPTIONS = frozenset({"handle", "date", "since", "until", "platform", "text", "status", "article",
                                "captured_since", "limit", "offset", "archive_dir", "index"})
+ONCE_EVERYWHERE = frozenset({"archive_dir", "index"})
+ONCE_BY_COMMAND = {**{name: SELECTION_OPTIONS for name in SELECTING_COMMANDS},
+                   "run": frozenset({"seeds", "recheck_after"})}
 
 
 class _GivenOnce(_ClickStyleOption):
@@ -327,13 +332,12 @@ class _GivenOnce(_ClickStyleOption):
 
 
 def take_selection_once(group: Any) -> Any:
-    """`group` (the root command) with the selection options of lookup, export and report taken
-    once each (`_GivenOnce`)."""
+    """`group` (the root command) with the options that say what its commands work on taken once
+    each (`_GivenOnce`: `ONCE_EVERYWHERE`, `ONCE_BY_COMMAND`)."""
     for name, command in getattr(group, "commands", {}).items():
-        if name not in SELECTING_COMMANDS:
-            continue
+        once = ONCE_EVERYWHERE | ONCE_BY_COMMAND.get(name, frozenset())
         for param in command.params:
-            if (param.name in SELECTION_OPTIONS and isinstance(param, _ClickStyleOption) and param.nargs == 1
+            if (param.name in once and isinstance(param, _ClickStyleOption) and param.nargs == 1
                     and not param.multiple and not param.is_flag and not param.count):
                 param.__class__ = _GivenOnce
     return group

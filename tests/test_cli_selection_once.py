@@ -76,3 +76,17 @@ def test_a_repeat_of_an_option_that_selects_nothing_is_still_taken(archive: Path
     r = _cli("lookup", "-d", str(archive), "--format", "table", "--format", "json", "-q", "-q")
     assert r.returncode == 0, r.stderr
     assert len(json.loads(r.stdout)) == 2
+
+
+@pytest.mark.parametrize(("command", "option", "values"), [
+    ("run", "--seeds", ["seeds-a", "seeds-b"]), ("run", "--recheck-after", ["0s", "1d"]),
+    ("run", "--archive-dir", ["a", "b"]), ("archive", "--archive-dir", ["a", "b"]), ("show", "--archive-dir", ["a", "b"]),
+    ("verify", "--archive-dir", ["a", "b"]),
+])
+def test_what_a_command_works_on_given_twice_is_refused_before_anything_is_made(
+        command: str, option: str, values: list[str], tmp_path: Path) -> None:
+    # `run --seeds A --seeds B` read B alone; `--archive-dir A --archive-dir B` wrote into B.
+    extra = {"archive": ["https://news.example/a.html"], "show": ["twitter:20"], "run": [], "verify": []}[command]
+    r = _cli(command, *extra, option, values[0], option, values[1], cwd=tmp_path)  # (relative to tmp_path)
+    _refused(r, option, command)
+    assert list(tmp_path.iterdir()) == []
