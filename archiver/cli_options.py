@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -98,6 +99,9 @@ class _Bounded:
         return number
 
 
+_ADDRESS_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
 class FolderPath(ParamType):
     """A path naming a folder (or file) to work in: never empty. (An empty name would otherwise be
     read as the current folder, and an archive made there by a slip of the shell.)"""
@@ -109,6 +113,13 @@ class FolderPath(ParamType):
             return value
         if not str(value).strip():
             raise _refuse(f"{given_as(ctx, param)} '': give a folder (. for the current one)")
+        if _ADDRESS_RE.match(str(value)):
+            # (As a path, `https://x` is the folder `https:/x`: named so, it would be made or looked for.)
+            hint = ("list addresses in a *.urls file inside the seeds folder" if param is not None
+                    and param.name == "seeds" else "give a folder on this machine")
+            from .sources import shown
+
+            raise _refuse(f"{given_as(ctx, param)} {shown(str(value), 200)} is a web address, not a folder; {hint}")
         return Path(value)
 
 

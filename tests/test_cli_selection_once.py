@@ -90,3 +90,15 @@ def test_what_a_command_works_on_given_twice_is_refused_before_anything_is_made(
     r = _cli(command, *extra, option, values[0], option, values[1], cwd=tmp_path)  # (relative to tmp_path)
     _refused(r, option, command)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("command", "option"), [("run", "--seeds"), ("run", "--archive-dir"), ("lookup", "--archive-dir")])
+def test_a_web_address_for_a_folder_is_refused_as_one(command: str, option: str, tmp_path: Path) -> None:
+    # As a path, `https://news.example/a.html` is the folder `https:/news.example/a.html`: the
+    # message named that, a path the user never typed.
+    r = _cli(command, option, "https://news.example/2024/a.html", cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == "", r.stderr
+    (line,) = r.stderr.splitlines()
+    assert line.startswith(f"archiver: {option} https://news.example/2024/a.html is a web address, not a folder; ")
+    assert ("*.urls" in line) == (option == "--seeds")
+    assert list(tmp_path.iterdir()) == []
