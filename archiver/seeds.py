@@ -455,6 +455,8 @@ def _read_url_list(p: Path, data: bytes, out: SeedList, *, say_empty: bool = Fal
         return
     # Decoded as any text source is: a byte-order mark (Notepad, Excel's exports) is no part of the
     # first URL, and a list saved as UTF-16 is read as such.
+    # Lines skipped: the first ones named, the others counted (a CSV saved as .urls has 200,000).
+    problems, out.problems = out.problems, []
     for n, line in enumerate(decode(data).splitlines(), 1):
         # A comment starts a line or follows a space: a `#` inside an address is part of it
         # (`https://twitter.com/#!/jack/status/20`, an old post's address).
@@ -476,6 +478,12 @@ def _read_url_list(p: Path, data: bytes, out: SeedList, *, say_empty: bool = Fal
             continue
         out.sources.append(line)
         out.trusted.append(line)
+    bad = len(out.problems)
+    problems += out.problems[:_NAMED_BAD_LINES]
+    if bad > _NAMED_BAD_LINES:
+        problems.append(f"{shown(str(p))}: {bad - _NAMED_BAD_LINES} more line(s) skipped, not named here "
+                        "(is it a list of URLs, one a line?)")
+    out.problems = problems
     if say_empty and len(out.sources) + len(out.problems) == said:
         out.problems.append(f"{shown(str(p))}: {LISTS_NO_URL}")
 
@@ -489,6 +497,7 @@ def _read(p: Path, max_bytes: int, out: SeedList) -> bytes | None:
         return None
 
 
+_NAMED_BAD_LINES = 10  # of a URL list: the first ones skipped named, the others counted in one line
 ARCHIVE_INSIDE = "the archive folder "
 _REPORT_MARK = b'<meta name="generator" content="archiver report">'  # archiver.report.page.GENERATOR
 LISTS_NO_URL = "lists no URL (one a line; `#` starts a comment)"

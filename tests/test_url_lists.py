@@ -49,6 +49,20 @@ def test_a_list_with_no_usable_line_is_a_usage_error(tmp_path: Path) -> None:
     assert not (tmp_path / "archive").exists()  # nothing to archive: no archive made
 
 
+def test_a_list_of_many_bad_lines_names_ten_and_counts_the_rest(tmp_path: Path) -> None:
+    # A CSV export saved as *.urls: 200,000 lines made as many lines on stderr, and a summary of
+    # 12 MB appended to a cron job's log at every run.
+    listed = _list(tmp_path, *(f"not a url {i}" for i in range(5000)))
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "scan", str(listed)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.splitlines()
+    assert [line for line in lines if "not an http(s) URL" in line] == [
+        f"archiver: {listed}:{n + 2}: not an http(s) URL: 'not a url {n}'" for n in range(10)]
+    assert f"archiver: {listed}: 4990 more line(s) skipped, not named here (is it a list of URLs, one a line?)" in lines
+    assert len(lines) < 20
+
+
 def test_a_list_that_lists_nothing_is_said_so(tmp_path: Path) -> None:
     listed = _list(tmp_path)  # a comment, no URL
     for command in ("scan", "archive"):
