@@ -373,8 +373,18 @@ def _stdin_read(max_bytes: int) -> None:
 
 
 def _archive_dir(value: Path | None) -> Path:
+    import os
+    import re
+
     from .layout import default_archive_dir
 
+    if value is None and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", home := os.environ.get("ARCHIVER_HOME") or ""):
+        from .errors import UsageError
+        from .sources import shown
+
+        # (As a path, `https://x` is the folder `https:/x`, which would be made.)
+        raise UsageError(f"ARCHIVER_HOME {shown(home, 200)} is a web address, not a folder; "
+                         "set it to a folder on this machine")
     return value or default_archive_dir()
 
 
@@ -1193,6 +1203,14 @@ def main() -> None:
         silence_stdout()
         typer.echo(f"archiver: could not write the output ({e.strerror or type(e).__name__})", err=True)
         sys.exit(EXIT_USAGE)
+    except Exception as e:  # a fault of ours outside any core call (reading the options): one line, as in one
+        from .output import one_line
+
+        logging.getLogger("archiver").debug("internal error", exc_info=True)
+        first = str(e).splitlines()[0] if str(e) else ""
+        typer.echo(f"archiver: internal error: {type(e).__name__}: {one_line(first)} (run with -vv for the "
+                   "traceback, and report it)", err=True)
+        sys.exit(EXIT_PARTIAL)
 
 
 if __name__ == "__main__":

@@ -346,6 +346,8 @@ def take_selection_once(group: Any) -> Any:
     """`group` (the root command) with the options that say what its commands work on taken once
     each (`_GivenOnce`: `ONCE_EVERYWHERE`, `ONCE_BY_COMMAND`)."""
     for name, command in getattr(group, "commands", {}).items():
+        if getattr(command, "commands", None):
+            take_selection_once(command)  # (`index migrate`, `keys create`, `runs status`...)
         once = ONCE_EVERYWHERE | ONCE_BY_COMMAND.get(name, frozenset())
         for param in command.params:
             if (param.name in once and isinstance(param, _ClickStyleOption) and param.nargs == 1

@@ -81,13 +81,14 @@ def test_a_repeat_of_an_option_that_selects_nothing_is_still_taken(archive: Path
 @pytest.mark.parametrize(("command", "option", "values"), [
     ("run", "--seeds", ["seeds-a", "seeds-b"]), ("run", "--recheck-after", ["0s", "1d"]),
     ("run", "--archive-dir", ["a", "b"]), ("archive", "--archive-dir", ["a", "b"]), ("show", "--archive-dir", ["a", "b"]),
-    ("verify", "--archive-dir", ["a", "b"]),
+    ("verify", "--archive-dir", ["a", "b"]), ("index migrate", "--archive-dir", ["a", "b"]),
+    ("keys create", "--archive-dir", ["a", "b"]),
 ])
 def test_what_a_command_works_on_given_twice_is_refused_before_anything_is_made(
         command: str, option: str, values: list[str], tmp_path: Path) -> None:
     # `run --seeds A --seeds B` read B alone; `--archive-dir A --archive-dir B` wrote into B.
-    extra = {"archive": ["https://news.example/a.html"], "show": ["twitter:20"], "run": [], "verify": []}[command]
-    r = _cli(command, *extra, option, values[0], option, values[1], cwd=tmp_path)  # (relative to tmp_path)
+    extra = {"archive": ["https://news.example/a.html"], "show": ["twitter:20"]}.get(command, [])
+    r = _cli(*command.split(), *extra, option, values[0], option, values[1], cwd=tmp_path)  # (relative to tmp_path)
     _refused(r, option, command)
     assert list(tmp_path.iterdir()) == []
 
@@ -101,4 +102,13 @@ def test_a_web_address_for_a_folder_is_refused_as_one(command: str, option: str,
     (line,) = r.stderr.splitlines()
     assert line.startswith(f"archiver: {option} https://news.example/2024/a.html is a web address, not a folder; ")
     assert ("*.urls" in line) == (option == "--seeds")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_archiver_home_holding_a_web_address_is_refused_as_one(tmp_path: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "archiver.cli", "run", "--seeds", str(tmp_path)], capture_output=True,
+                       text=True, cwd=tmp_path, timeout=120, check=False,
+                       env={**os.environ, "PYTHONPATH": str(ROOT), "ARCHIVER_HOME": "https://x.example/a"})
+    assert (r.returncode, r.stderr) == (2, "archiver: ARCHIVER_HOME https://x.example/a is a web address, not a folder; "
+                                           "set it to a folder on this machine\n")
     assert list(tmp_path.iterdir()) == []

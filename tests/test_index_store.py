@@ -214,6 +214,18 @@ def test_a_short_links_unknown_does_not_replace_the_status_of_a_post_checked_on_
     assert [d[0] for d in details] == ["deleted", "unknown"] and "could not be followed" in details[1][1]
 
 
+def test_a_post_whose_check_was_left_unsettled_stays_due_when_a_short_link_is_merged_into_it(index: Index) -> None:
+    held = index.upsert_post(tweet(post_id=ID, handle="rivertondesk"))
+    index.observe(held, "unavailable", detail="no usable answer: syndication HTTP 503", settled=False)
+    link = index.upsert_post(Post(platform="twitter", kind="shortlink", source="b.html", evidence="a[href]",
+                                  links=["https://t.co/DeAdBeEf01"]))
+    index.observe(link, "unknown", detail="status ID unknown: https://t.co/DeAdBeEf01: could not be followed")
+    index.merge_post_key(link, held)
+    post = index.get_post(held)
+    assert post is not None and (post.status, post.last_checked) == ("unavailable", None)
+    assert held in index.posts_due_for_recheck(timedelta(days=7))
+
+
 def test_merge_into_an_unknown_key_renames_and_learns_the_id(index: Index) -> None:
     a = index.upsert_article("https://news.example/a")
     old = index.upsert_post(tweet(handle="h", text="only text", posted_at="2024-03-04"))

@@ -175,6 +175,25 @@ def test_a_failure_of_our_own_during_a_recheck_leaves_the_held_status_alone(rig:
     assert (out.status, out.error) == ("unknown", str(busy))
 
 
+def test_a_change_recorded_before_its_capture_failed_is_reported_as_found(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The check observed the post deleted, then writing its capture failed (our index busy): the
+    # index holds the change, and so does the outcome (not "not checked").
+    from archiver.errors import IndexError_
+
+    post = rig.post()
+    rig.client.route = twitter((200, TWEET), OEMBED_OK)
+    assert rig.capturer.capture(post).status == "live"
+    busy = IndexError_("cannot write to the index: database is locked")
+
+    def add_capture(*_args: Any, **_kw: Any) -> int:
+        raise busy
+    monkeypatch.setattr(rig.index, "add_capture", add_capture)
+    rig.client.route = twitter(GONE, GONE)
+    again = rig.capturer.capture(post, recheck=True)
+    assert (again.status, again.checked, again.error) == ("deleted", True, str(busy)), again
+    assert rig.index.post_status(post.key) == "deleted"
+
+
 def test_recheck_of_a_changed_post_captures_it_again(rig: Rig) -> None:
     post = rig.post()
     rig.client.route = twitter((200, TWEET), OEMBED_OK)

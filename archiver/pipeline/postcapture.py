@@ -255,18 +255,25 @@ class PostCapturer:
         is for, and an unchanged post needs no second copy.
         """
         platform = post.platform
+        held = self.index.post_status(post.key)  # (read before: a failure may come after an observation)
         try:
             return self._capture(post, offline, recheck, unanswered)
         except (DiskFull, BrowserUnavailable):
             raise
         except ArchiverError as e:
-            return self._failed(post.key, platform, post.url, e)
+            return self._failed(post.key, platform, post.url, e, held)
 
-    def _failed(self, key: str, platform: str, url: str | None, e: ArchiverError) -> PostOutcome:
-        """What a capture that raised leaves recorded of the post, and says. A held post keeps the
-        status it had, not checked: what failed (our index busy, a page our policy refused, a
-        render) says nothing of the post. One new to the archive is recorded with the failure."""
-        if (held := self.index.post_status(key)) is not None:
+    def _failed(self, key: str, platform: str, url: str | None, e: ArchiverError,
+                held: str | None = None) -> PostOutcome:
+        """What a capture that raised leaves recorded of the post, and says. A held post (`held`, its
+        status before) keeps the status it had, not checked: what failed (our index busy, a page
+        our policy refused, a render) says nothing of the post; one whose check was recorded
+        before the failure (its capture's write failed) says what it found. One new to the archive
+        is recorded with the failure."""
+        if held is not None:
+            now = self.index.post_status(key)
+            if now is not None and now != held:
+                return PostOutcome(key, platform, url, now, error=str(e))  # the change found, recorded
             return self._not_checked(key, platform, url, held, error=str(e),
                                      network_failed=isinstance(e, NetworkError) and e.unreachable)
         if isinstance(e, RefusedError):
@@ -489,7 +496,7 @@ class PostCapturer:
         edited = recheck and checked_before and self._words_changed(held_post, probe.fields)
         # The author's handle changed since (the same account under another name): stored, and the
         # post captured again under it, whatever the status says.
-        renamed = self._renamed(held_post, probe.fields) if held_post is not None and post.post_id else None
+        renamed = self._renamed(held_post, probe.fields) if checked_before and post.post_id else None
         if recheck and not decided_by_render and not edited and not renamed and self._unchanged(key, status, batch):
             self.index.observe(key, status, detail=reason)
             outcome = PostOutcome(key, platform, url, status, reason=reason, network_failed=network_failed)
@@ -577,7 +584,9 @@ class PostCapturer:
                 render_error = embed_cut
         return PostOutcome(key, platform, url, status, reason=reason, captures=captures,
                            source=source if captures else None, error=render_error, network_failed=network_failed,
-                           checked=not (probe.network_failed or unanswered or unsettled), answered=not unanswered,
+                           # (A post whose own capture failed is named by that failure, as before.)
+                           checked=not (probe.network_failed or unanswered or unsettled and not render_error),
+                           answered=not unanswered,
                            media_failures=media_failures, wayback_failure=wayback_failure,
                            page_failures=page_failures)
 

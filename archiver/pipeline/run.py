@@ -331,7 +331,9 @@ class _Flight:
             # A post this run's articles brought in that no capture took (a short link that did
             # not resolve) is due as never checked: it is checked, but new to the archive.
             new = self.index.unchecked_after(self._held_up_to) if due else set()
-            self.before.update((k, self.index.post_status(k)) for k in due if k not in new)
+            # A post no check settled (its first one met an outage) had no status to change from.
+            never = self.index.unchecked_after(0) if due else set()
+            self.before.update((k, None if k in never else self.index.post_status(k)) for k in due if k not in new)
             if due:
                 log.info("re-checking %d post(s) last checked %s ago or more", len(due),
                          seconds(self.plan.recheck_after.total_seconds()))

@@ -24,7 +24,7 @@ from archiver.index.sql import merge
 from archiver.index.sql.connection import Connection
 from archiver.index.sql.dialect import Dialect
 from archiver.index.sql.journal import Journal
-from archiver.models import Post
+from archiver.models import PENDING, Post
 from archiver.times import (
     format_utc,
     normalise_posted_at,
@@ -313,9 +313,10 @@ class Store(Closing):
                     updates["data"] = {**old["data"], **(new["data"] or {})}
                 # The later check gives the status, when both were checks of the post: one keyed
                 # by no ID (a short link that could not be followed, a flattened post) was no check
-                # of any post, and a post checked on its own keeps its status and its time.
+                # of any post, and a post observed on its own keeps its status and its time (one
+                # whose check was left unsettled stays so, due at the next run).
                 if (old["last_checked"] or "") > (new["last_checked"] or "") and (
-                        old["post_id"] or not new["last_checked"]):
+                        old["post_id"] or new["status"] in (None, PENDING)):
                     updates.update(status=old["status"], last_checked=old["last_checked"])
                 updates["first_seen"] = min(old["first_seen"], new["first_seen"])
                 self._update_post(new_key, updates)
