@@ -101,13 +101,9 @@ class TerminalSafeFormatter(logging.Formatter):
 
 def printable(value: Any) -> Any:
     """`value` with every string in it (through dicts, lists and tuples) made `one_line`."""
-    if isinstance(value, str):
-        return one_line(value)
-    if isinstance(value, dict):
-        return {k: printable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [printable(v) for v in value]
-    return value
+    from .wellformed import each_string
+
+    return each_string(value, one_line)
 
 
 def _json_safe(dumped: str) -> str:

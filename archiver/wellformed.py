@@ -10,6 +10,7 @@ JavaScript string to a USVString (WHATWG Web IDL); a pair written as two code po
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 SURROGATE_RE = re.compile("[\ud800-\udfff]")
@@ -32,10 +33,15 @@ def well_formed_values(values: Any) -> Any:
 def well_formed_data(value: Any) -> Any:
     """`value` (text, or lists and mappings of it, as a post's fields are) with each string
     `well_formed`: what is compared with the values held is what is stored."""
+    return each_string(value, well_formed)
+
+
+def each_string(value: Any, change: Callable[[str], str]) -> Any:
+    """`value` with `change` made to every string in it, through dicts, lists and tuples (as lists)."""
     if isinstance(value, str):
-        return well_formed(value)
+        return change(value)
     if isinstance(value, dict):
-        return {k: well_formed_data(v) for k, v in value.items()}
+        return {k: each_string(v, change) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [well_formed_data(v) for v in value]
+        return [each_string(v, change) for v in value]
     return value
