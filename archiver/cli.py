@@ -374,17 +374,15 @@ def _stdin_read(max_bytes: int) -> None:
 
 def _archive_dir(value: Path | None) -> Path:
     import os
-    import re
 
+    from .cli_options import web_address_for_folder
     from .layout import default_archive_dir
 
-    if value is None and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", home := os.environ.get("ARCHIVER_HOME") or ""):
+    if value is None and (why := web_address_for_folder(
+            "ARCHIVER_HOME", os.environ.get("ARCHIVER_HOME") or "", "set it to a folder on this machine")):
         from .errors import UsageError
-        from .sources import shown
 
-        # (As a path, `https://x` is the folder `https:/x`, which would be made.)
-        raise UsageError(f"ARCHIVER_HOME {shown(home, 200)} is a web address, not a folder; "
-                         "set it to a folder on this machine")
+        raise UsageError(why)
     return value or default_archive_dir()
 
 

@@ -102,6 +102,17 @@ class _Bounded:
 _ADDRESS_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
+def web_address_for_folder(name: str, value: str, hint: str) -> str | None:
+    """The message refusing `value`, given as `name` where a folder is asked, when it is a web
+    address (as a path, `https://x` is the folder `https:/x`: named so, it would be made or looked
+    for); else None."""
+    if not _ADDRESS_RE.match(value):
+        return None
+    from .sources import shown
+
+    return f"{name} {shown(value, 200)} is a web address, not a folder; {hint}"
+
+
 class FolderPath(ParamType):
     """A path naming a folder (or file) to work in: never empty. (An empty name would otherwise be
     read as the current folder, and an archive made there by a slip of the shell.)"""
@@ -113,13 +124,10 @@ class FolderPath(ParamType):
             return value
         if not str(value).strip():
             raise _refuse(f"{given_as(ctx, param)} '': give a folder (. for the current one)")
-        if _ADDRESS_RE.match(str(value)):
-            # (As a path, `https://x` is the folder `https:/x`: named so, it would be made or looked for.)
-            hint = ("list addresses in a *.urls file inside the seeds folder" if param is not None
-                    and param.name == "seeds" else "give a folder on this machine")
-            from .sources import shown
-
-            raise _refuse(f"{given_as(ctx, param)} {shown(str(value), 200)} is a web address, not a folder; {hint}")
+        hint = ("list addresses in a *.urls file inside the seeds folder" if param is not None
+                and param.name == "seeds" else "give a folder on this machine")
+        if (why := web_address_for_folder(given_as(ctx, param), str(value), hint)) is not None:
+            raise _refuse(why)
         return Path(value)
 
 
