@@ -606,6 +606,8 @@ def run(
                                archive_dir=_archive_dir(archive_dir))
     except ArchiverError:
         seed_list = None  # the run itself reports the problem
+    if seed_list is not None and not seed_list.sources and seed_list.problems and broker is None:
+        _refuse_run_of_nothing(seeds, _archive_dir(archive_dir), index_url, seed_list.problems)
     total = len(seed_list.sources) if seed_list is not None else None
     STOP.install(announce=True)  # a signal: finish the capture at hand, then stop with a summary
     with _progress(total=total) as progress:
@@ -615,6 +617,16 @@ def run(
                                         broker=broker, timestamps=timestamps, max_feed_articles=max_feed_articles,
                                         seed_list=seed_list)))
     raise typer.Exit(_print_summary(summary, format))
+
+
+def _refuse_run_of_nothing(seeds: Path, archive_dir: Path, index_url: str | None, problems: list[str]) -> None:
+    """Exit 2 before anything is made when the seeds could not be read at all and no archive is there
+    whose held posts a run would re-check: an empty archive and a run's row are no answer to a typo."""
+    from .index import index_exists
+
+    if not _call(lambda: index_exists(archive_dir, index_url)):
+        _fail(f"{'; '.join(problems)}: nothing in --seeds {seeds} could be read, and {archive_dir} holds no "
+              "archive to re-check", EXIT_USAGE)
 
 
 def _filters(**kw: Any):  # type: ignore[no-untyped-def]

@@ -363,6 +363,23 @@ def test_a_missing_file_alone_is_refused_before_the_archive_is_made(web: FakeWeb
     assert not (tmp_path / "a").exists()
 
 
+def test_a_run_whose_seeds_read_nothing_is_refused_before_an_archive_is_made(web: FakeWeb, tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.urls").write_text("not a url\n")
+    r = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=tmp_path / "a")
+    assert (r.returncode, r.stdout) == (2, ""), r.stderr
+    assert r.stderr.count("\n") == 1 and f"{seeds}/a.urls:1: not an http(s) URL" in r.stderr, r.stderr
+    assert not (tmp_path / "a").exists()
+    # An archive already there: the run goes on, as its held posts are due for their re-checks.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli(web, "run", "--seeds", str(empty), archive=tmp_path / "a").returncode == 0
+    r = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=tmp_path / "a")
+    assert r.returncode == 2 and json.loads(r.stdout)["failures"] == [f"{seeds}/a.urls:1: not an http(s) URL: "
+                                                                      "'not a url'"], r.stderr
+
+
 def test_what_a_failed_article_fetch_recorded_is_indexed(web: FakeWeb, tmp_path: Path) -> None:
     missing = "https://news.example/2024/no-such-story.html"
     code, summary, _stderr = _archive(web, tmp_path / "a", missing)
