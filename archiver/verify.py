@@ -919,7 +919,7 @@ def _check_stamps(seen: _Seen, stamps: Callable[[Sequence[int]], Sequence[Captur
     checks without a CA at hand to say whose it is, is no problem."""
     from archiver.errors import TokenInvalid, TokenUnanchored
     from archiver.evidence import tsa
-    from archiver.evidence.verify_wacz import made_late
+    from archiver.evidence.verify_wacz import not_when_made
 
     captures = seen.stamped_captures()
     failed: list[tuple[CaptureStamp, str]] = []  # named once all are checked, the captures all at once
@@ -944,8 +944,9 @@ def _check_stamps(seen: _Seen, stamps: Callable[[Sequence[int]], Sequence[Captur
                 fail(f"does not check: {e}")
                 continue
             # A token made long after the capture stamps records as they were then (changed, their
-            # manifest made again and stamped anew): no proof of what was captured.
-            if late := made_late(stamp.manifest, stamp.captured_at)(made):
+            # manifest made again and stamped anew): no proof of what was captured; one made long
+            # before the records' dates proves nothing of those dates.
+            if late := not_when_made(stamp.manifest, stamp.captured_at)(made):
                 fail(f"is {late}")
                 continue
             try:

@@ -39,7 +39,7 @@ from archiver.evidence.verify_wacz import WaczVerification, verify_wacz
 from archiver.export import export_bundle
 from archiver.export.cdxj import cdxj_index
 from tests.e2e import gzip_members
-from tests.evidence_fixtures import DOMAIN, export, indexed_archive, read, tsa_roots
+from tests.evidence_fixtures import DOMAIN, digest_doc, export, indexed_archive, read, tsa_roots
 from tests.export_fixtures import (
     ALICE_API,
     ALICE_EMBED,
@@ -189,6 +189,23 @@ def test_records_rewritten_without_credentials_still_check_against_their_stamp(a
     assert result.ok, result.findings
     assert result.captures == 1 and result.unstamped == 0
     assert any(f"{len(rewritten)} record(s) rewritten without credential headers" in n for n in result.notes), result.notes
+    # What is left of their heads is not what the token proves (it covers them as captured), and the
+    # sentence says so: one made to answer 404, under the field, is no problem it can name.
+    said = (f"{len(rewritten)} record(s) of them exported without credential headers: the tokens prove their bodies, "
+            "not their status lines or the headers left")
+    assert said in result.sentence() and result.to_dict()["headers_unproven_records"] == len(rewritten)
+    response = next(m for m in rewritten if _header(m, "WARC-Type") == "response")
+    head, _, rest = response.partition(b"\r\n\r\n")
+    block = rest[:-4]
+    assert block.startswith(b"HTTP/1.1 200 OK\r\n"), block[:40]
+    block = b"HTTP/1.1 404 Not Found" + block[len(b"HTTP/1.1 200 OK"):]
+    old_digest, old_length = _header(response, "WARC-Block-Digest"), _header(response, "Content-Length")
+    head = head.replace(f"WARC-Block-Digest: {old_digest}".encode(), f"WARC-Block-Digest: {_sha1(block)}".encode())
+    head = head.replace(f"Content-Length: {old_length}".encode(), f"Content-Length: {len(block)}".encode())
+    edited = _repacked(wacz, tmp_path / "404.wacz",
+                       lambda ms: [head + b"\r\n\r\n" + block + b"\r\n\r\n" if m == response else m for m in ms])
+    again = _verify(edited, authority)
+    assert again.ok and said in again.sentence(), (again.findings, again.sentence())
 
 
 @pytest.mark.parametrize("kind", ["response", "request"])
@@ -456,6 +473,16 @@ def test_a_capture_stamped_long_after_its_records_is_not_timestamped_when_made(a
     prompt, _ = _stamped(arc, tmp_path / "c", authority,
                          at=datetime.datetime(2021, 11, 8, 10, 9, 7, tzinfo=datetime.UTC))
     assert _verify(prompt, authority).ok
+    # An hour before the records' dates: a capture presented as made later than it was.
+    early, _ = _stamped(arc, tmp_path / "d", authority, at=datetime.datetime(2021, 11, 8, 9, 0, tzinfo=datetime.UTC))
+    result = _verify(early, authority)
+    assert [f.kind for f in result.findings] == ["timestamp"], result.findings
+    assert ("made at 2021-11-08T09:00:00Z, 1 h 0 min before the latest WARC-Date its manifest lists (2021-11-08T10:00:07Z)"
+            in result.findings[0].detail), result.findings[0].detail
+    assert result.captures == 0 and "timestamped when made" not in result.sentence()
+    # Nine minutes before them (clocks that disagree a little): made when the capture was.
+    assert _verify(_stamped(arc, tmp_path / "e", authority,
+                            at=datetime.datetime(2021, 11, 8, 9, 51, 7, tzinfo=datetime.UTC))[0], authority).ok
 
 
 # -- capture tokens checked against a certificate the bundle carries -------------------------------------------
@@ -471,6 +498,26 @@ def test_capture_tokens_anchored_in_the_bundle_say_so(arc: Archive, tmp_path: Pa
             "carried in the bundle, not checked against a CA you trust)") in result.sentence()
     anchored = _verify(wacz, authority)
     assert anchored.ok and "(1 token(s) checked, checked against your CA bundle)" in anchored.sentence()
+
+
+def test_capture_tokens_carry_the_chain_to_the_ca_given_at_export(arc: Archive, tmp_path: Path,
+                                                                   authority: Authority) -> None:
+    """`--timestamp-ca` is stored with the capture tokens as with the bundle's own: a bundle checked
+    without a CA bundle names the root each token chains to, instead of leaving them unchecked."""
+    _plain, cap = _stamped(arc, tmp_path, authority)
+    assert cap.tokens[0].certificates == ""  # as the index keeps a capture's token: no chain beside it
+    wacz, _ = export(arc, tmp_path / "with-ca.wacz", EvidenceOptions(captures=[cap],
+                                                                     tsa_certificates=tsa_roots(authority)))
+    (entry,) = json.loads(read(wacz, SIDECAR_PATH))["captures"]
+    assert entry["tokens"][0]["certificates"].count("BEGIN CERTIFICATE") == 2
+    result = verify_wacz(wacz)
+    assert result.ok and result.captures == 1 and result.unchecked == 0, result.findings
+    assert "certificate chain to CN=Archiver Test TSA Root carried in the bundle" in result.sentence()
+    # CA certificates of another authority: the token is left without a chain, as before.
+    other = make_ca(tmp_path / "other", name="Another TSA Root")
+    wacz2, _ = export(arc, tmp_path / "other-ca.wacz", EvidenceOptions(captures=[cap], tsa_certificates=[other.cert]))
+    (entry,) = json.loads(read(wacz2, SIDECAR_PATH))["captures"]
+    assert entry["tokens"][0]["certificates"] == "" and verify_wacz(wacz2).unchecked == 1
 
 
 # -- a certificate issued by one that is no CA's ----------------------------------------------------------------
@@ -579,6 +626,47 @@ def test_export_refuses_a_domain_signature_when_the_clock_is_off(arc: Archive, t
         or f"this machine's clock said {skewed:%Y-%m-%dT%H:%M:%SZ} (created): it is 20 min" in message, message
     assert f"{said} the authority's" in message and "set this machine's clock right" in message
     assert refused.value.exit_code == 2 and not out.exists()
+
+
+# -- a domain signature made after its certificate expired -----------------------------------------------------
+
+
+def test_a_domain_signature_made_after_its_certificate_expired_is_named(arc: Archive, tmp_path: Path,
+                                                                        authority: Authority) -> None:
+    """A certificate of a few hours' life expires within the days after its start that a signature
+    may be made in: a key leaked after it expired signs as the domain no more."""
+    ca = make_ca(tmp_path / "ca", name="Archiver Test Domain Root")
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    fresh = ca.issue(DOMAIN, key, san=DOMAIN, days=7, not_before=now - datetime.timedelta(hours=1))
+    pem = tmp_path / "domain.pem"
+    pem.write_bytes(fresh.public_bytes(Encoding.PEM) + ca.cert.public_bytes(Encoding.PEM))
+    identity = DomainIdentity.load(pem, write_key(key, tmp_path / "domain.key"))
+    wacz, _ = export(arc, tmp_path / "d.wacz", EvidenceOptions(domain=identity, authorities=[authority.url],
+                                                               tsa_certificates=tsa_roots(authority)))
+    roots = [ca.cert, *tsa_roots(authority)]
+    assert verify_wacz(wacz, roots=roots).ok
+    # The same package signed again, as made now, with a certificate of the same key that expired an hour ago.
+    expired = ca.issue(DOMAIN, key, san=DOMAIN, days=1, not_before=now - datetime.timedelta(days=1, hours=1))
+    doc = digest_doc(wacz)
+    signed = doc["signedData"]
+    again = DomainIdentity(chain=(expired, ca.cert), key=key)
+    signed["signature"] = again.sign(signed["hash"])
+    signed["domainCert"] = tsa.certificates_pem(again.chain)
+    created = datetime.datetime.fromisoformat(signed["created"].replace("Z", "+00:00"))
+    der = authority.token_at(signed["signature"].encode("ascii"), created + datetime.timedelta(seconds=2))
+    signed["timeSignature"] = base64.b64encode(der).decode("ascii")
+    with zipfile.ZipFile(wacz) as src:
+        files = {i.filename: src.read(i.filename) for i in src.infolist()}
+    files["datapackage-digest.json"] = json.dumps(doc).encode()
+    forged = tmp_path / "forged.wacz"
+    with zipfile.ZipFile(forged, "w") as dst:
+        for name, data in files.items():
+            dst.writestr(name, data)
+    result = verify_wacz(forged, roots=roots)
+    assert [(f.kind, f.path) for f in result.findings] == [("signature", "datapackage-digest.json")], result.findings
+    assert f"is after the domain certificate expired ({expired.not_valid_after_utc:%Y-%m-%dT%H:%MZ})" \
+        in result.findings[0].detail
 
 
 # -- a token signed while the authority's certificate had expired ------------------------------------------------

@@ -13,12 +13,12 @@ import base64
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from cryptography import x509
 
-from archiver.errors import TimestampError
+from archiver.errors import ArchiverError, TimestampError
 from archiver.evidence import tsa
 from archiver.evidence.keys import SigningKey
 from archiver.evidence.sidecar import DIGEST_TIMESTAMPS, SIDECAR_PATH, CaptureTimestamps, StoredToken, sidecar_bytes
@@ -52,7 +52,7 @@ class Sealer:
 
     def files(self) -> dict[str, bytes]:
         """The sidecar, when captures are timestamped."""
-        captures = list(self.options.captures)
+        captures = [_with_chains(c, self.options.tsa_certificates) for c in self.options.captures]
         return {SIDECAR_PATH: sidecar_bytes(captures)} if captures else {}
 
     def __call__(self, package: bytes, hash_: str) -> dict[str, Any]:
@@ -81,3 +81,26 @@ class Sealer:
         if self.tokens:
             fields[DIGEST_TIMESTAMPS] = [asdict(t) for t in self.tokens]
         return fields
+
+
+def _with_chains(capture: CaptureTimestamps, certificates: Sequence[x509.Certificate]) -> CaptureTimestamps:
+    """The capture with its tokens' certificate chains, signer first, to the CA certificates given
+    for the authorities (`--timestamp-ca`), as the bundle's own tokens carry theirs: a bundle checked
+    without a CA bundle then names the root each token chains to. A token over the capture's
+    manifest that does not check against them keeps none (`verify` says what it lacks)."""
+    if not certificates or all(t.certificates for t in capture.tokens):
+        return capture
+    tokens = []
+    for stored in capture.tokens:
+        if not stored.certificates:
+            try:
+                check = tsa.check_token(stored.der, message=capture.manifest.encode("utf-8"), roots=certificates)
+            except (ArchiverError, ValueError):
+                check = None  # another authority's, or a token that does not check: no chain to give it
+            signer = check.token.signer if check is not None else None
+            if signer is not None:
+                chain = chain_for(signer, [*certificates, *check.token.certificates])  # type: ignore[union-attr]
+                stored = replace(stored, certificates=tsa.certificates_pem(chain))
+        tokens.append(stored)
+    return replace(capture, tokens=tokens)
+

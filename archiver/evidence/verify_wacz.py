@@ -141,6 +141,7 @@ class WaczVerification:
     notes: list[str] = field(default_factory=list)
     unchecked: int = 0  # tokens whose authority's CA certificate was not at hand
     unstamped: int = 0  # records of the bundle that no capture's timestamp covers (when any does)
+    headers_unproven: int = 0  # covered records export rewrote without credential headers: body proven, head not
     left_out: int = 0  # records evidence/left-out.json says export left out (damaged, WARC file missing or unreadable)
     anchored: bool = False  # a CA bundle was given
 
@@ -182,6 +183,11 @@ class WaczVerification:
             trust = "checked against your CA bundle" if not loose else \
                 f"certificate chain to {', '.join(loose)} carried in the bundle, not checked against a CA you trust"
             parts.append(f"{self.captures} capture(s) timestamped when made ({len(captures)} token(s) checked, {trust})")
+            if self.headers_unproven:
+                # Their tokens cover their heads as captured, credentials included: what is left of a
+                # head cannot be told from one edited (a status line, a Content-Type) under the field.
+                parts.append(f"{self.headers_unproven} record(s) of them exported without credential headers: the "
+                             "tokens prove their bodies, not their status lines or the headers left")
             if self.unstamped:
                 parts.append(f"{self.unstamped} record(s) of the bundle are in no capture's timestamp, which proves "
                              "nothing of them")
@@ -196,7 +202,8 @@ class WaczVerification:
         result: dict[str, Any] = _all_writable({"path": self.path, "verified": self.ok, "files": self.files, "hash": self.hash,
                 "signature": self.signature, "timestamps": [asdict(s) for s in self.stamps],
                 "captures": self.captures, "problems": [asdict(f) for f in self.findings],
-                "notes": self.notes, "unchecked_timestamps": self.unchecked, "unstamped_records": self.unstamped, "left_out_records": self.left_out,
+                "notes": self.notes, "unchecked_timestamps": self.unchecked, "unstamped_records": self.unstamped,
+                "headers_unproven_records": self.headers_unproven, "left_out_records": self.left_out,
                 "ca_bundle": self.anchored, "proven": self.sentence()})
         return result
 
@@ -425,6 +432,10 @@ class _Check:
         if not leaf.not_valid_before_utc <= created <= leaf.not_valid_before_utc + CERT_WINDOW:
             raise EvidenceError(f"created {signed['created']} is not within {CERT_WINDOW.days} days of the domain "
                                 f"certificate's start ({leaf.not_valid_before_utc:%Y-%m-%dT%H:%MZ})")
+        if created > leaf.not_valid_after_utc:
+            # (a certificate of a few days' life expires within that window: its key signs no more)
+            raise EvidenceError(f"created {signed['created']} is after the domain certificate expired "
+                                f"({leaf.not_valid_after_utc:%Y-%m-%dT%H:%MZ}): it no longer vouched for its key")
         anchored = False
         if self.roots is not None:
             if not _chains_to(chain, self.roots, at=created):
@@ -458,7 +469,7 @@ class _Check:
                over: str, late: Callable[[datetime], str | None] | None = None) -> int:
         """Check each token over `message`; failures are findings of `kind` at `where`, tokens whose
         authority's CA is not at hand are noted. `late` says why a token's time is too late for what
-        it stamps (a `timestamp` finding), or None. Returns how many were proven."""
+        it stamps, or too early for the dates they bear (a `timestamp` finding), or None. Returns how many were proven."""
         good = 0
         for i, stored in enumerate(tokens, 1):
             label = f"{name} {i} ({redact_endpoint(stored.authority)})"
@@ -526,7 +537,7 @@ class _Check:
                 # Export writes a capture only with its tokens: a manifest beside none is anyone's.
                 self.fail("capture", where, "it has no token: nothing vouches for its manifest")
             good = self.tokens(cap.tokens, cap.manifest.encode("utf-8"), kind="capture", where=where, name="token",
-                               over=f"capture {cap.capture}", late=made_late(cap.manifest, cap.captured_at))
+                               over=f"capture {cap.capture}", late=not_when_made(cap.manifest, cap.captured_at))
             if good:
                 self.r.captures += 1
             # Its records are checked against the manifest whatever its tokens gave; only a token
@@ -559,6 +570,7 @@ class _Check:
             else:
                 if proven:
                     records.cover(record_id)
+                    self.r.headers_unproven += "rewritten" in outcomes
                 rewritten += "rewritten" in outcomes
             if fields[1] != "revisit":
                 continue
@@ -604,7 +616,8 @@ class _Check:
             self.r.notes.append(f"{where}: {present} of its {len(entries)} records are in this bundle")
         if rewritten:
             self.r.notes.append(f"{where}: {rewritten} record(s) rewritten without credential headers on export; "
-                                "their payload is the one stamped, the token covers their headers as captured")
+                                "their payload is the one stamped, their status line and the headers left are not "
+                                "proven (the token covers their headers as captured, credentials included)")
         if unproven:
             self.r.notes.append(f"{where}: {unproven} record(s) rewritten without credential headers on export, "
                                 "stamped by a first-version manifest, which holds no payload digest to check what is "
@@ -1673,13 +1686,15 @@ def _manifest_times(manifest: str) -> list[datetime]:
     return times
 
 
-def made_late(manifest: str, captured_at: str | None) -> Callable[[datetime], str | None]:
+def not_when_made(manifest: str, captured_at: str | None) -> Callable[[datetime], str | None]:
     """Why a token over a capture's `manifest` was not made when the capture was (None: it was).
 
     A capture is stamped as soon as its records are written: a token made more than STAMP_WINDOW
     after the latest WARC-Date its manifest lists (or after the capture's `captured_at`) stamps
     records as they were then, which could have been changed, their manifest made again and
-    stamped anew by the same authority, in the meantime.
+    stamped anew by the same authority, in the meantime. One made more than STAMP_WINDOW before
+    them stamps records dated later than anything proves: a capture presented as made days after it
+    was (a post "still live" then), or a clock set that far wrong.
     """
     times = _manifest_times(manifest)
     latest = max(times) if times else None
@@ -1698,6 +1713,11 @@ def made_late(manifest: str, captured_at: str | None) -> Callable[[datetime], st
                 return (f"made at {when:%Y-%m-%dT%H:%M:%SZ}, {duration(when - made)} after {what} "
                         f"({made:%Y-%m-%dT%H:%M:%SZ}), more than the {minutes} minutes a capture is stamped within: "
                         "not timestamped when made (the records could have changed before it)")
+            if made is not None and made - when > STAMP_WINDOW:
+                return (f"made at {when:%Y-%m-%dT%H:%M:%SZ}, {duration(made - when)} before {what} "
+                        f"({made:%Y-%m-%dT%H:%M:%SZ}), more than the {minutes} minutes a capture is stamped within: "
+                        "the records are dated later than the token proves (dates written after the fact, or a "
+                        "clock set wrong)")
         return None
 
     return late
