@@ -248,7 +248,8 @@ def parse_bound(value: str, *, end: bool) -> str:
         except ValueError as e:
             raise NoSuchMoment(f"no such time: {value.strip()} ({e})") from None
         if match["fraction"]:
-            unit = timedelta(milliseconds=1)
+            # `...59.9` names a tenth of a second, as `...59` names a second: to the millisecond at most.
+            unit = timedelta(milliseconds=10 ** max(0, 4 - len(match["fraction"])))
         elif match["second"]:
             unit = timedelta(seconds=1)
         else:

@@ -118,7 +118,10 @@ def test_a_post_no_check_was_made_of_is_pending(index: Index) -> None:
     assert keys_of(index, status=" Pending ", handle="other_one") == ["twitter:102"]
 
 
-@pytest.mark.parametrize("handle", ["RivertonDesk", "@rivertondesk", "  @RIVERTONDESK ", "rivertonDESK"])
+@pytest.mark.parametrize("handle", ["RivertonDesk", "@rivertondesk", "  @RIVERTONDESK ", "rivertonDESK",
+                                    # as copied from a page or a chat: characters that show nothing, full-width forms
+                                    "\u200e@RivertonDesk", "@RivertonDesk\u200b", "\ufeff@Riverton\u2060Desk",
+                                    "\uff20RivertonDesk", "\uff20\uff32\uff49\uff56\uff45\uff52\uff54\uff4f\uff4eDesk"])
 def test_handle_is_case_insensitive_with_or_without_at(index: Index, handle: str) -> None:
     assert keys_of(index, handle=handle) == ["twitter:100", hash_key_of(index), "twitter:101"]
 
@@ -328,6 +331,10 @@ def test_filters_combine(index: Index) -> None:
         "https://twitter.com/#!/RivertonDesk/statuses/100",
         "x.com/RivertonDesk/status/100",  # without its scheme, as an address bar shows it
         "mobile.twitter.com/RivertonDesk/status/100/photo/1",
+        "<https://twitter.com/RivertonDesk/status/100>",  # as mail and Markdown wrap an address
+        # a Wayback Machine copy of its page, as `show` lists one the archive holds
+        "https://web.archive.org/web/20240304083011/https://twitter.com/RivertonDesk/status/100",
+        "web.archive.org/web/20240304083011id_/https://x.com/RivertonDesk/status/100",
     ],
 )
 def test_show_by_key_url_or_id(index: Index, ident: str) -> None:

@@ -40,6 +40,15 @@ def _bound(option: str, value: str, *, end: bool) -> str:
 BARE_HANDLE_SERVERS = {"truthsocial.com": "truthsocial"}
 
 
+def _as_typed(value: str) -> str:
+    """A handle as it would be typed: copied from a page or a chat, it may carry characters that show
+    nothing (a zero-width space, a direction mark) and full-width forms (`＠Ｒｉｖｅｒｔｏｎ`), which
+    no handle holds; NFKC makes the latter the letters they stand for."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKC", value) if unicodedata.category(c) != "Cf")
+
+
 @dataclass
 class Filters:
     """What `lookup`/`export`/`report` select; validated on construction (UsageError names the option)."""
@@ -115,7 +124,7 @@ class Filters:
             if not self.article_keys:
                 raise UsageError("--article: expected the URL of an article (or the path of a file archived)")
         if self.handle is not None:
-            handle = fields.clean_handle(self.handle)
+            handle = fields.clean_handle(_as_typed(self.handle))
             if handle is None:
                 raise UsageError("--handle: expected a handle such as @name")
             if "/" in handle:  # a profile's address: no platform's handles hold a slash

@@ -615,12 +615,22 @@ _OTHER_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 def _candidate_keys(index: Index, ident: str) -> list[str]:
     """Keys the identifier may name, best guess first."""
     ident = ident.strip()
+    if len(ident) > 2 and ident[0] + ident[-1] in ("<>", "‹›", "«»"):
+        ident = ident[1:-1].strip()  # an address as mail and Markdown wrap it: `<https://x.com/…>`
     if not ident:
         return []
     exact = index.db.query("SELECT key FROM posts WHERE key = ? OR url = ? ORDER BY key", [ident, ident])
     keys = [row["key"] for row in exact]
     if keys:
         return keys
+    if "web.archive.org/web/" in ident.lower():
+        # A Wayback Machine copy of a post's page (as `show` lists a copy the archive holds): the post
+        # of the address it copied.
+        from archiver.capture.wayback import WEB_URL_RE
+
+        copied = WEB_URL_RE.match(ident if ident[:6].lower().startswith(("http:", "https:", "//")) else f"//{ident}")
+        if copied is not None:
+            return _candidate_keys(index, copied.group(2))
     aliased = index.alias_of(ident)  # a key a post had before it was merged into another (`twitter:h:...`)
     if aliased is not None:
         return [aliased]
