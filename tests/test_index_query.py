@@ -573,3 +573,51 @@ def test_article_captures_aliases_and_media_page_through_in_key_order(request: p
         assert idx.post_media([key, "twitter:999"]) == {key: [
             MediaRow("https://pbs.twimg.com/media/b.jpg", "media/b.jpg", "bb" * 32, "image/jpeg"),
             MediaRow("https://pbs.twimg.com/media/a.jpg", None, None, None)]}
+
+
+# -- words as a reader finds them, in every script ----------------------------------------------------------
+
+FOLDED_POSTS = {
+    "200": "جِسر النَّهر انهار",  # Arabic with its vowel marks: "the river's bridge collapsed"
+    "201": "الفيـــضان في المدينة",  # a word stretched by tatweel: "the flood in the city"
+    "202": "שָׁלוֹם לְכֻלָּם",  # Hebrew with its points
+    "203": "Πλημμύρα στην Αθήνα",  # Greek accents
+    "204": "बाढ़ से हिन्दी भाषी गाँव डूबे",  # Devanagari: vowel signs are marks inside words
+    "205": "سر المدينة",  # "the secret of the city": no other word of these holds it
+}
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def scripts(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Index]:
+    with open_test_index(request, request.param, tmp_path_factory.mktemp("scripts")) as idx:
+        for post_id, text in FOLDED_POSTS.items():
+            idx.upsert_post(post(post_id=post_id, handle="desk", text=text))
+        yield idx
+
+
+@pytest.mark.parametrize(("query", "found"), [
+    ("جسر", ["twitter:200"]), ("النهر", ["twitter:200"]), ("جِسر", ["twitter:200"]),
+    ("سر", ["twitter:205"]),  # not the end of "جِسر", split at its kasra
+    ("الفيضان", ["twitter:201"]), ("الفيـضان", ["twitter:201"]),
+    ("שלום", ["twitter:202"]), ("לכלם", ["twitter:202"]),
+    ("Αθηνα", ["twitter:203"]), ("Πλημμυρα", ["twitter:203"]),
+    ("हिन्दी", ["twitter:204"]), ("गाँव", ["twitter:204"]),
+    ("न", []),  # a letter of "हिन्दी", split at its virama before: no word of its own
+])
+def test_text_finds_words_written_with_or_without_their_marks(scripts: Index, query: str, found: list[str]) -> None:
+    assert keys_of(scripts, text=query) == found
+
+
+@pytest.mark.parametrize("query", ["αθήνα", "ΑΘΉΝΑ", "πλημμυρα"])
+def test_greek_in_another_case_is_found_but_by_postgresql_in_the_c_locale(scripts: Index, query: str) -> None:
+    """Case outside ASCII: folded by SQLite, and by PostgreSQL in a UTF-8 database locale only (the
+    tests' clusters are in the C locale; docs/postgresql.md)."""
+    postgres = type(scripts).__name__ != "SQLiteIndex"
+    assert keys_of(scripts, text=query) == ([] if postgres else ["twitter:203"])
+
+
+def test_marks_folded_in_the_index_follow_a_post_whose_text_changes(scripts: Index) -> None:
+    key = scripts.upsert_post(post(post_id="206", handle="desk", text="بَحر"))
+    assert keys_of(scripts, text="بحر") == [key]
+    scripts.update_post_data(key, text="مَدّ")  # the platform's own text: the old words are forgotten
+    assert keys_of(scripts, text="بحر") == [] and keys_of(scripts, text="مد") == [key]

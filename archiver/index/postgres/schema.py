@@ -73,7 +73,7 @@ _V5 = (
     f"CREATE INDEX posts_order ON posts ({_LOOKUP_ORDER})",
     # A time range: PostgreSQL's B-tree cannot skip the leading "is it known" column of posts_order.
     "CREATE INDEX posts_dated ON posts (posted_start, key) WHERE posted_start IS NOT NULL",
-    f"CREATE INDEX posts_fts ON posts USING GIN (({posts_tsvector('posts')}))",
+    f"CREATE INDEX posts_fts ON posts USING GIN (({posts_tsvector('posts', fold=False)}))",
     f"""CREATE TABLE citations (
         article_id BIGINT NOT NULL REFERENCES articles (id), post BIGINT NOT NULL REFERENCES posts (id),
         kind {_T} NOT NULL, evidence {_T}, first_seen {_T} NOT NULL, UNIQUE (article_id, post))""",
@@ -168,9 +168,13 @@ _V15 = (
         EXECUTE FUNCTION posts_former_handle()""",
 )
 
+# The full-text index of words as a reader finds them, Arabic and Hebrew vowel marks and tatweel left
+# out, Greek accents folded (`fold.folded`), as the SQLite index's since its migration 16.
+_V16 = ("DROP INDEX posts_fts", f"CREATE INDEX posts_fts ON posts USING GIN (({posts_tsvector('posts')}))")
+
 # Version number: its DDL. Append only: never edit a version that has shipped, add the next one.
 MIGRATIONS: dict[int, tuple[str, ...]] = {5: _V5, 6: _V6, 7: _V7, 8: _V8, 9: _V9, 10: _V10, 11: _V11, 12: _V12, 13: _V13,
-                                              14: _V14, 15: _V15}
+                                              14: _V14, 15: _V15, 16: _V16}
 SCHEMA_VERSION = max(MIGRATIONS)
 # Columns the database computes itself (a copy never writes them).
 GENERATED: dict[str, tuple[str, ...]] = {"posts": ("title",)}

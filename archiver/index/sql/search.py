@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from archiver.index.fold import FOLD_FUNCTION, FOLDED, FOLDED_CLASS, GREEK, folded
 from archiver.index.textquery import Term, parse
 
 if TYPE_CHECKING:
@@ -60,15 +61,27 @@ def _spaced(column: str) -> str:
     return f"translate(coalesce({column}, ''), {_SEPARATORS_SQL}, {_SPACES_SQL})"
 
 
+def folded_sqlite(expression: str) -> str:
+    """SQLite: the SQL text `expression` folded as `folded` folds it (by FOLD_FUNCTION)."""
+    return f"(CASE WHEN {expression} GLOB '*[{FOLDED_CLASS}]*' THEN {FOLD_FUNCTION}({expression}) ELSE {expression} END)"
+
+
+def folded_postgres(expression: str) -> str:
+    """PostgreSQL: the SQL text `expression` folded as `folded` folds it (translate() drops the
+    characters it is given no replacement for)."""
+    return f"translate({expression}, '{''.join(FOLDED)}', '{''.join(GREEK.values())}')"
+
+
 # PostgreSQL's text search configuration for posts: 'simple' (lower case, no stemming, no stop
 # words) with diacritics removed from words first (`unaccent`), as FTS5's `remove_diacritics` does.
 FTS_CONFIG = "archiver_fts"
 # What PostgreSQL's full-text index holds for a post: its text, author and handle. The expression
 # index of the schema and the condition of a lookup are the same text, so the planner uses the one for the other.
-def posts_tsvector(table: str) -> str:
-    """SQL: the `tsvector` of the post's text, author and handle (the schema's index expression)."""
+def posts_tsvector(table: str, *, fold: bool = True) -> str:
+    """SQL: the `tsvector` of the post's text, author and handle (the schema's index expression),
+    `folded` (the expression of the schema's first versions did not fold: `fold=False`)."""
     columns = " || ' ' || ".join(_spaced(f"{table}.{column}") for column in ("text", "author", "handle"))
-    return f"to_tsvector('{FTS_CONFIG}'::regconfig, {columns})"
+    return f"to_tsvector('{FTS_CONFIG}'::regconfig, {folded_postgres(columns) if fold else columns})"
 
 
 def fts_searchable(term: Term) -> bool:
@@ -80,7 +93,7 @@ def fts_searchable(term: Term) -> bool:
 
 def fts_expression(term: Term) -> str:
     """The term as an FTS5 string: double quotes doubled, nothing else needs escaping."""
-    quoted = '"' + term.text.replace('"', '""') + '"'
+    quoted = '"' + folded(term.text).replace('"', '""') + '"'
     return quoted + "*" if term.prefix else quoted
 
 
@@ -147,7 +160,7 @@ def tsquery_lexeme(word: str) -> str:
 def tsquery_match(table: str, term: Term) -> tuple[str, list[str]]:
     """PostgreSQL: the posts whose `tsvector` matches the term (a phrase; its last word a prefix)."""
     document = posts_tsvector(table)
-    words = term.text.translate(_SPACES).strip()
+    words = folded(term.text).translate(_SPACES).strip()
     if not term.prefix:
         return f"{document} @@ phraseto_tsquery('{FTS_CONFIG}', ?)", [words]
     head, _, last = words.rpartition(" ")

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archiver.index.fold import FOLD_FUNCTION, fold_or_none
 from archiver.index.sql.connection import Connection, Params
 from archiver.wellformed import well_formed_values
 
@@ -24,6 +25,12 @@ if TYPE_CHECKING:
 __all__ = ["Database", "Params"]
 
 _TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE")
+
+
+def give_functions(conn: sqlite3.Connection) -> None:
+    """The functions the schema's triggers call, on a connection that may write the index: what
+    the full-text index folds its words with (a write of `posts` fails without it: "no such function")."""
+    conn.create_function(FOLD_FUNCTION, 1, fold_or_none, deterministic=True)
 
 
 class Database(Connection):
@@ -41,6 +48,7 @@ class Database(Connection):
             self.conn = sqlite3.connect(":memory:" if self.memory else str(path))
         # As sqlite-utils sets it: a REPLACE's implicit delete fires the delete triggers too.
         self.conn.execute("PRAGMA recursive_triggers = on")
+        give_functions(self.conn)
         self._utils: sqlite_utils.Database | None = None
 
     def close(self) -> None:

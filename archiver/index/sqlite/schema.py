@@ -18,7 +18,7 @@ from archiver.errors import DiskFull, IndexDamaged, IndexError_
 from archiver.index.errors import IndexUnreadable
 from archiver.index.sql.views import CITATIONS_VIEW
 from archiver.index.sqlite import damage, rekey
-from archiver.index.sqlite.connection import Database
+from archiver.index.sqlite.connection import Database, give_functions
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,12 @@ Migration = Callable[[Database], None]
 BUSY_TIMEOUT_MS = 10_000
 
 # unicode61 with diacritics folded, so "cafe" finds "café"; CJK runs stay single tokens
-# (query.py falls back to substring matching for those).
+# (query.py falls back to substring matching for those). The tokenizer of migrations 1 and 7.
 FTS_TOKENIZER = "unicode61 remove_diacritics 2"
+# Since migration 16: marks are part of the words they are written in (Devanagari's vowel signs,
+# Bengali's, Tamil's: unicode61 took them for spaces and split every word at them), and the text is
+# `fold.folded` on its way in, as queries are.
+FTS_TOKENIZER_MARKS = "unicode61 remove_diacritics 2 categories ''L* N* Co M*''"
 
 
 def _m1_initial(db: Database) -> None:
@@ -232,22 +236,32 @@ def _m7_fts_in_lookup_order(db: Database) -> None:
     post's hour, then its id) instead of by post id, so that a page of a text search is read off it
     in order. It becomes contentless (the posts table keeps the text; the index only finds rows),
     rebuilt from every post, and its triggers follow the time as well as the three indexed columns."""
-    from archiver.index.sql.search import fts5_rowid
-
     count = db.execute("SELECT count(*) FROM posts").fetchone()[0]
     if count > 100_000:
         log.warning("index %s: rebuilding the full-text index of %d posts in lookup order (once)", _db_name(db), count)
+    _contentless_fts(db, FTS_TOKENIZER, lambda column: column)
+
+
+def _contentless_fts(db: Database, tokenizer: str, value: Callable[[str], str]) -> None:
+    """The full-text index made again, contentless, numbered in lookup order, with `tokenizer`; what
+    it holds of a column is `value(column)` (SQL), for every post and, by its triggers, as posts change."""
+    from archiver.index.sql.search import fts5_rowid
+
     for trigger in ("posts_ai", "posts_ad", "posts_au"):
         db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     db.execute("DROP TABLE IF EXISTS posts_fts")
     db.execute(f"CREATE VIRTUAL TABLE posts_fts USING fts5 (text, author, handle, content='', "
-               f"tokenize='{FTS_TOKENIZER}')")
+               f"tokenize='{tokenizer}')")
     columns = "text, author, handle"
-    db.execute(f"INSERT INTO posts_fts (rowid, {columns}) SELECT {fts5_rowid('posts')}, {columns} FROM posts")
-    insert = f"INSERT INTO posts_fts (rowid, {columns}) VALUES ({fts5_rowid('new')}, new.text, new.author, new.handle);"
+
+    def values(row: str) -> str:
+        return ", ".join(value(f"{row}{column}") for column in ("text", "author", "handle"))
+
+    db.execute(f"INSERT INTO posts_fts (rowid, {columns}) SELECT {fts5_rowid('posts')}, {values('')} FROM posts")
+    insert = f"INSERT INTO posts_fts (rowid, {columns}) VALUES ({fts5_rowid('new')}, {values('new.')});"
     # A contentless index forgets a row only when told the values it was given.
     delete = (f"INSERT INTO posts_fts (posts_fts, rowid, {columns}) "
-              f"VALUES ('delete', {fts5_rowid('old')}, old.text, old.author, old.handle);")
+              f"VALUES ('delete', {fts5_rowid('old')}, {values('old.')});")
     db.execute(f"CREATE TRIGGER posts_ai AFTER INSERT ON posts BEGIN {insert} END")
     db.execute(f"CREATE TRIGGER posts_ad AFTER DELETE ON posts BEGIN {delete} END")
     db.execute(f"CREATE TRIGGER posts_au AFTER UPDATE OF id, text, author, handle, posted_start ON posts "
@@ -339,12 +353,24 @@ def _m15_former_handles(db: Database) -> None:
     db.execute(FORMER_HANDLE_TRIGGER)
 
 
+def _m16_fts_folded(db: Database) -> None:
+    """Migration 16: the full-text index holds words as a reader finds them: marks inside the words
+    they are written in, Arabic and Hebrew vowel marks and tatweel left out, Greek accents folded
+    (`fold.folded`; queries are folded alike). Rebuilt from every post."""
+    from archiver.index.sql.search import folded_sqlite
+
+    count = db.execute("SELECT count(*) FROM posts").fetchone()[0]
+    if count > 100_000:
+        log.warning("index %s: rebuilding the full-text index of %d posts (once)", _db_name(db), count)
+    _contentless_fts(db, FTS_TOKENIZER_MARKS, folded_sqlite)
+
+
 # Append only: never edit a migration that has shipped, add the next one instead.
 MIGRATIONS: tuple[Migration, ...] = (
     _m1_initial, _m2_key_aliases, _m3_run_outcome, _m4_post_ids, _m5_lookup_indexes, _m6_capture_stamps,
     _m7_fts_in_lookup_order, _m8_link_destinations, _m9_citations_dropped, _m10_citations_view_dates,
     _m11_records_post_capture, _m12_history_lost, _m13_citations_cited_again, _m14_captures_article_url,
-    _m15_former_handles)
+    _m15_former_handles, _m16_fts_folded)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -358,6 +384,7 @@ def migrate(db: Database, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     target = len(migrations)
     version = schema_version(db)
     _refuse_newer(db, version, target)
+    give_functions(db.conn)  # (a connection of another kind: the schema's triggers need them as it writes)
     if version == target:
         return version
     # Rebuilding a table that others reference is only possible with foreign keys off, and SQLite
