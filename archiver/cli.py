@@ -114,14 +114,31 @@ def _index_url(value: str | None) -> str | None:
     if not value:
         return None
     from .index.postgres.url import check
-    from .redact import ScrubFilter, dsn_secrets
+    from .redact import dsn_secrets
 
-    _SECRETS[:] = dsn_secrets(value)
+    _keep_secret(dsn_secrets(value))
+    _call(lambda: check(value))  # a host, port and database it can name, before any command uses it
+    return value
+
+
+def _broker_url(value: str | None) -> str | None:
+    """The --broker URL, its password kept out of every line printed (a library's message may
+    quote it, one typed with an unescaped `/` above all)."""
+    if value:
+        from .redact import endpoint_secrets
+
+        _keep_secret(endpoint_secrets(value))
+    return value
+
+
+def _keep_secret(secrets: list[str]) -> None:
+    """Add `secrets` to what no message or log line prints."""
+    from .redact import ScrubFilter
+
+    _SECRETS[:] = sorted({*_SECRETS, *secrets}, key=len, reverse=True)
     for handler in logging.getLogger().handlers:
         if _SECRETS and not any(isinstance(f, ScrubFilter) for f in handler.filters):
             handler.addFilter(ScrubFilter(_SECRETS))
-    _call(lambda: check(value))  # a host, port and database it can name, before any command uses it
-    return value
 
 
 def _safe_log_lines() -> None:
@@ -574,6 +591,7 @@ def run(
     from .seeds import parse_duration, read_seeds
 
     index_url = _index_url(index)
+    broker = _broker_url(broker)
     timestamps = _call(lambda: Authorities.of(timestamp, timestamp_deadline))
     if broker is not None:  # before anything starts: a cluster's index is PostgreSQL
         from .cluster import require_shared_index
@@ -596,18 +614,18 @@ def run(
                 "this run's captures keep to the limits the workers were started with (`archiver worker "
                 f"{given[0]} ...`), whatever is given here")
     after = _call(lambda: parse_duration(recheck_after))
-    if no_wait:
-        from .cli_cluster import run_no_wait
-
-        run_no_wait(sys.modules[__name__], seeds, _archive_dir(archive_dir), broker, after, wait, index_url,
-                    max_feed_articles, limits.max_bytes)
     try:  # read once: the bar's total, and the run's sources
         seed_list = read_seeds(seeds, limits.max_bytes, max_feed_articles=max_feed_articles,
                                archive_dir=_archive_dir(archive_dir))
     except ArchiverError:
         seed_list = None  # the run itself reports the problem
-    if seed_list is not None and not seed_list.sources and seed_list.problems and broker is None:
+    if seed_list is not None and not seed_list.sources and seed_list.problems:
         _refuse_run_of_nothing(seeds, _archive_dir(archive_dir), index_url, seed_list.problems)
+    if no_wait:
+        from .cli_cluster import run_no_wait
+
+        run_no_wait(sys.modules[__name__], seeds, _archive_dir(archive_dir), broker, after, wait, index_url,
+                    max_feed_articles, limits.max_bytes)
     total = len(seed_list.sources) if seed_list is not None else None
     STOP.install(announce=True)  # a signal: finish the capture at hand, then stop with a summary
     with _progress(total=total) as progress:

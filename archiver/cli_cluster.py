@@ -111,6 +111,10 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         from .output import dumps
 
         index_url = cli._index_url(index)
+        broker = cli._broker_url(broker) or broker
+        from .cluster.executor import check_broker_url
+
+        cli._call(lambda: check_broker_url(broker))
         cli._call(lambda: require_shared_index(index_url))
         found = cli._call(lambda: status(run_id, cli._archive_dir(archive_dir), broker, index_url=index_url,
                                          abandon=abandon))
@@ -169,6 +173,7 @@ def register(app: typer.Typer, cli: ModuleType) -> None:
         from .evidence.stamps import Authorities
 
         index_url = cli._index_url(index)
+        broker = cli._broker_url(broker) or broker
         cli._call(lambda: require_shared_index(index_url))
         from .cluster.executor import check_broker_url
 

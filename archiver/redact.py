@@ -80,6 +80,34 @@ def redact_endpoint(url: str) -> str:
     return f"{head}{path}{mark}{_mask_pairs(query)}{hash_}{_mask_pairs(fragment)}"
 
 
+# A userinfo typed with its `/`, `?` or `#` unescaped (a password from a base64 generator): everything
+# between `//` and the last `@` followed by a host, where a URL parser stops at the first of them.
+_LOOSE_USERINFO_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?P<userinfo>[^@]*[/?#][^@]*)@[^@/?#]*(?:[/?#][^@]*)?$",
+                                re.DOTALL)
+
+
+def unescaped_userinfo(url: str) -> str | None:
+    """The URL's user part when it holds a `/`, `?` or `#` that should have been written %2F, %3F,
+    %23 (parsers then read the password as the host, port or path, and messages quoting the URL or
+    their errors print it); None otherwise."""
+    m = _LOOSE_USERINFO_RE.match(url.strip())
+    if m is None:
+        return None
+    # A password starts after the user part's `:`; a host's port (`host:8080/path?to=a@b`) is digits.
+    before = re.split(r"[/?#]", m["userinfo"], maxsplit=1)[0]
+    user, colon, start = before.partition(":")
+    return m["userinfo"] if colon and not (start.isascii() and start.isdigit()) else None
+
+
+def without_userinfo(url: str) -> str:
+    """The URL as a message may show it whatever its user part holds: the scheme, then `REDACTED@`
+    and what follows the last `@`, when it has one."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep or "@" not in rest:
+        return redact_endpoint(url)
+    return f"{scheme}://{MASK}@{rest.rpartition('@')[2]}"
+
+
 def endpoint_secrets(url: str) -> list[str]:
     """The secrets an endpoint's URL carries (its password, or a user name standing alone, and the
     values of secret parameters), as typed and percent-decoded: what `scrub` takes out of a message
@@ -90,6 +118,9 @@ def endpoint_secrets(url: str) -> list[str]:
     m = _USERINFO_RE.match(url)
     if m is not None and m["userinfo"]:
         user, colon, password = m["userinfo"].partition(":")
+        found.append(password if colon else user)
+    if (loose := unescaped_userinfo(url)) is not None:
+        user, colon, password = loose.partition(":")
         found.append(password if colon else user)
     for part in (url.partition("?")[2], url.partition("#")[2]):
         for pair in _PAIR_RE.finditer(part):
@@ -123,6 +154,8 @@ def dsn_secrets(url: str) -> list[str]:
     from .index.postgres.url import passwords
 
     found: list[str] = list(passwords(url))  # (also from URLs urllib refuses to split)
+    if (loose := unescaped_userinfo(url)) is not None and ":" in loose:
+        found.append(loose.partition(":")[2])
     found += re.findall(r"(?i)(?:^|[?&;\s])(?:ssl)?password\s*=\s*([^&;#\s]+)", url)
     return sorted({s for p in found for s in (p, unquote(p)) if s}, key=len, reverse=True)
 

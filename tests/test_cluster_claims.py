@@ -319,8 +319,15 @@ def test_a_run_stopped_while_its_tasks_wait_is_closed_as_interrupted(tmp_path: P
     assert proc.handle("late-1", message) == {"type": "not_started"} and proc.counting.handled == []
 
 
-def test_recovery_touches_only_this_hosts_dead_writers(tmp_path: Path) -> None:
+@pytest.mark.parametrize("machine", ["vm", "worker-1", "ip-10-0-0-5.ec2.internal", "Desk_Two"])
+def test_recovery_touches_only_this_hosts_dead_writers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       machine: str) -> None:
+    """Whatever the machine's name: a hyphen in it (as most have) is written as `_` in the file names."""
+    import socket
+
     from archiver.cluster.storage import host_name, recover_local_runs, recover_own, warc_prefix, writer_of
+
+    monkeypatch.setattr(socket, "gethostname", lambda: machine)
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
                           check=True)
@@ -342,6 +349,21 @@ def test_recovery_touches_only_this_hosts_dead_writers(tmp_path: Path) -> None:
         names[k] for k in ("alive here", "dead elsewhere", "one machine's run"))
     recover_local_runs(tmp_path)
     assert sorted(p.name for p in warcs.iterdir()) == sorted(names[k] for k in ("alive here", "dead elsewhere"))
+
+
+def test_a_run_without_the_broker_leaves_cluster_workers_files_alone(tmp_path: Path) -> None:
+    """`run`/`archive --index postgresql://…` on a cluster's folder finishes what runs left open, never
+    a worker's file: the index's run lock does not keep workers out, and one elsewhere may write it."""
+    from archiver.pipeline.session import recover_warcs
+
+    warcs = tmp_path / "warcs"
+    warcs.mkdir()
+    worker = "archiver-worker7.example-p4242-20260101000000000-00000.warc.gz.open"
+    local = "archiver-w1-20260101000000000-00000.warc.gz.open"
+    for name in (worker, local):
+        (warcs / name).write_bytes(b"")
+    recover_warcs(tmp_path)
+    assert [p.name for p in warcs.iterdir()] == [worker]
 
 
 def test_a_run_whose_tasks_no_worker_takes_says_so(broker: str, caplog: pytest.LogCaptureFixture) -> None:

@@ -75,6 +75,51 @@ def test_a_worker_given_a_malformed_broker_url_says_so(tmp_path: Path, broker: s
 
 
 
+@pytest.mark.parametrize("command", [["run", "--seeds", "SEEDS"], ["run", "--no-wait", "--seeds", "SEEDS"],
+                                     ["runs", "status", "1"], ["worker"], ["worker", "--check"]],
+                         ids=["run", "run --no-wait", "runs status", "worker", "worker --check"])
+@pytest.mark.parametrize(("broker", "said"), [
+    # a password from a base64 generator, its '/' unescaped: the parser read part of it as the port
+    # (refused before any connection: the port is never asked)
+    ("redis://:Ab3/xY+9s3cret@127.0.0.1:9/0", "its password holds '/', '?' or '#'"),
+    ("redis://:Ab3#xY+9s3cret@127.0.0.1:9/0", "its password holds '/', '?' or '#'"),
+    # a database that is no number: every check passed, then the run failed as an internal error
+    ("redis://127.0.0.1:9/abc", "its database must be a number"),
+    ("redis://127.0.0.1:9/0?db=x", "its database must be a number"),
+])
+def test_a_broker_url_that_cannot_work_is_refused_at_once_and_never_printed_whole(
+        tmp_path: Path, command: list[str], broker: str, said: str) -> None:
+    url = f"postgresql://archiver@127.0.0.1:{free_port()}/archive"  # never reached
+    args = [_seeds(tmp_path) if a == "SEEDS" else a for a in command]
+    r = _archiver(tmp_path, *args, "--broker", broker, env={"ARCHIVER_INDEX": url})
+    assert r.returncode == 2 and said in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "xY+9" not in r.stderr and "s3cret" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "archive").exists()
+
+
+def test_an_index_url_whose_password_holds_a_slash_is_refused_and_never_printed(tmp_path: Path) -> None:
+    url = f"postgresql://archiver:Pg/s3cret?x#y@127.0.0.1:{free_port()}/archive"
+    for args in (["lookup"], ["run", "--seeds", _seeds(tmp_path)]):
+        r = _archiver(tmp_path, *args, "--index", url)
+        assert r.returncode == 2 and "its user name or password holds '/', '?' or '#'" in r.stderr, r.stderr
+        assert "s3cret" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@pytest.mark.parametrize("wait", [[], ["--no-wait"]], ids=["run", "run --no-wait"])
+def test_a_cluster_run_whose_seeds_read_nothing_is_refused_before_anything_is_made(
+        tmp_path: Path, postgres_url: str, wait: list[str]) -> None:
+    import psycopg
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a.urls").write_text("not a url\n")
+    r = _archiver(tmp_path, "run", "--broker", BROKER, *wait, "--seeds", str(seeds), "--index", postgres_url)
+    assert r.returncode == 2 and "nothing in --seeds" in r.stderr and r.stdout == "", (r.stdout, r.stderr)
+    assert not (tmp_path / "archive").exists()
+    with psycopg.connect(postgres_url) as conn:  # no index made in the database, no run recorded
+        assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)
+
+
 def test_a_timestamp_given_to_a_cluster_run_is_said_to_be_the_workers(tmp_path: Path) -> None:
     """The workers make the captures, so they timestamp them: the scheduler's --timestamp is said to
     do nothing, before the run stops at the broker it cannot reach."""

@@ -55,15 +55,28 @@ TTL = 30 * 24 * 3600
 RESULT_DAYS = RESULT_EXPIRES // (24 * 3600)
 
 
-def scope_of(archive_dir: Path, index_url: str | None) -> str:
-    """What runs are numbered in: the index (its URL without a password, `postgres://` and
-    `postgresql://` alike, the host in lower case, PostgreSQL's port when none is written), else
-    the archive folder."""
+def scope_of(archive_dir: Path, index_url: str | None, identity: str | None = None) -> str:
+    """What runs are numbered in: the index, by its identity (`config.index_identity`: its server,
+    database and schema, however its URL is spelt; `identity` when the caller has it, else asked of
+    the index), else the archive folder. Two indexes in two schemas of one database number their
+    runs apart: their records must not meet."""
     if index_url:
-        from ..index.postgres.url import place
+        if identity is None:
+            from ..index import open_index
+            from .config import index_identity
 
-        return f"postgresql://{place(index_url)}"
+            with open_index(archive_dir, url=index_url) as index:
+                identity = index_identity(index)
+        return identity
     return str(archive_dir.resolve())
+
+
+def former_scope(index_url: str) -> str:
+    """The scope an earlier archiver gave a PostgreSQL index's runs (its server and database, not its
+    schema): a run it sent is still found by it."""
+    from ..index.postgres.url import place
+
+    return f"postgresql://{place(index_url)}"
 
 
 def run_key(scope: str, run_id: int) -> str:
@@ -100,7 +113,7 @@ def enqueue(command: str, specs: Sequence[str], archive_dir: Path, broker: str, 
         # the posts its articles chose out of its re-checks. Sent now, it went out twice.
         deferred = [k for k in due if plan.recapture or not index.has_capture(k)] if specs else []
         identity = index_identity(index)
-    key = run_key(scope_of(archive_dir, index_url), run_id)
+    key = run_key(scope_of(archive_dir, index_url, identity), run_id)
     try:
         _send(key, broker, identity, specs, [k for k in due if k not in set(deferred)], deferred, before, plan,
               problems, seed_feeds, seed_articles_left_out)
@@ -463,6 +476,14 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
         pipe.hgetall(key)
         pipe.exists(f"{key}:sender")
         record, sending = pipe.execute()
+        if not record and index_url is not None:  # a run an earlier archiver sent: under its scope
+            former = run_key(former_scope(index_url), run_id)
+            pipe = executor.client.pipeline(transaction=True)
+            pipe.hgetall(former)
+            pipe.exists(f"{former}:sender")
+            record, sending = pipe.execute()
+            if record:
+                key = former
         raw = {_text(k): _text(v) for k, v in record.items()}
         if not raw:
             return _without_record(run_id, archive_dir, index_url, abandon=abandon)

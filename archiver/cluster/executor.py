@@ -56,14 +56,27 @@ def requeue_after_default() -> float:
 
 def check_broker_url(broker: str) -> None:
     """UsageError unless `broker` is a Redis URL."""
+    from ..redact import unescaped_userinfo, without_userinfo
+
     if not broker.startswith(("redis://", "rediss://", "unix://")):
         raise UsageError(f"--broker {_shown(broker)}: not a Redis URL (redis://HOST:6379/0, rediss://…, unix://…)")
-    from urllib.parse import urlsplit
+    if unescaped_userinfo(broker) is not None:
+        # (the parser's own message would quote part of the password as the port or the host)
+        raise UsageError(f"--broker {without_userinfo(broker)}: its password holds '/', '?' or '#', which a URL "
+                         "writes %2F, %3F and %23; give redis://:PASSWORD@HOST:6379/0 so written")
+    from urllib.parse import parse_qsl, urlsplit
 
     try:
-        urlsplit(broker).port  # noqa: B018 (parses the host and port: a bad one raises here)
+        parts = urlsplit(broker)
+        parts.port  # noqa: B018 (parses the host and port: a bad one raises here)
     except ValueError as e:
         raise UsageError(f"--broker {_shown(broker)}: malformed URL ({e}); give redis://HOST:6379/0") from None
+    # The database: a number in the path (`/0`) or a `db=` parameter, as redis-py reads them; anything
+    # else passes the checks above and fails only once the run has started, as an internal error.
+    database = parts.path.strip("/") if parts.scheme != "unix" else ""
+    dbs = [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if k == "db"]
+    if any(not (d.isascii() and d.isdigit()) for d in ([database] if database else []) + dbs):
+        raise UsageError(f"--broker {_shown(broker)}: its database must be a number (redis://HOST:6379/0)")
 
 
 class QueueExecutor:

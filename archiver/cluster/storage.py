@@ -25,7 +25,7 @@ from ..modes import make_dirs
 
 log = logging.getLogger(__name__)
 
-_NAME = re.compile(r"^archiver-(?P<host>[A-Za-z0-9.]+)-p(?P<pid>\d+)-\d{14}")
+_NAME = re.compile(r"^archiver-(?P<host>[A-Za-z0-9._]+)-p(?P<pid>\d+)-\d{14}")
 
 
 def host_name() -> str:

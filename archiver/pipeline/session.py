@@ -25,15 +25,16 @@ log = logging.getLogger(__name__)
 
 
 def recover_warcs(archive_dir: Path) -> None:
-    """Finish every `.open` WARC of the archive at its last complete record.
+    """Finish every `.open` WARC of the archive's runs at its last complete record; never a cluster
+    worker's (`cluster.storage`), whose host finishes it: the run lock does not keep workers out of a
+    folder a PostgreSQL index shares, and another machine's live worker may be writing it.
 
     Called holding the archive's lock, when no process of this run writes: before a run (a run that
     was killed left its file open) and after a pool of workers has stopped (one that died did).
     """
-    from ..warcstore import recover
+    from ..cluster.storage import recover_local_runs
 
-    for msg in recover(make_dirs(archive_dir / WARC_DIR)):
-        log.warning("%s", msg)
+    recover_local_runs(archive_dir)
 
 
 def stored_original(index: Index, digest: str, warcs: Path) -> RecordInfo | None:

@@ -58,6 +58,10 @@ def _hosts(hosts: str) -> list[tuple[str, str]]:
 
 def _problem(url: str) -> str | None:
     """Why the URL cannot name a PostgreSQL server and database, or None."""
+    from archiver.redact import unescaped_userinfo
+
+    if _URL_START.match(url) and unescaped_userinfo(url) is not None:
+        return "its user name or password holds '/', '?' or '#', which a URL writes %2F, %3F and %23"
     _, _, hosts, tail = _split(url)
     if hosts.count("[") != hosts.count("]"):
         return "a '[' around its host is not closed by ']'" if "[" in hosts else "its host has a ']' without '['"
@@ -89,7 +93,10 @@ def check(url: str) -> None:
     """UsageError (exit 2, one line, no password) when the URL cannot name a server and database."""
     problem = _problem(url)
     if problem is not None:
-        raise UsageError(f"the index URL {redact(url)} is not valid: {problem}; give {EXAMPLE}")
+        from archiver.redact import unescaped_userinfo, without_userinfo
+
+        shown = without_userinfo(url) if unescaped_userinfo(url) is not None else redact(url)
+        raise UsageError(f"the index URL {shown} is not valid: {problem}; give {EXAMPLE}")
 
 
 # libpq's parameters whose value is a secret: the password, and `sslpassword` (the passphrase of
