@@ -619,7 +619,7 @@ def run(
                                archive_dir=_archive_dir(archive_dir))
     except ArchiverError:
         seed_list = None  # the run itself reports the problem
-    if seed_list is not None and not seed_list.sources and seed_list.problems:
+    if seed_list is not None and not seed_list.sources:
         _refuse_run_of_nothing(seeds, _archive_dir(archive_dir), index_url, seed_list.problems)
     if no_wait:
         from .cli_cluster import run_no_wait
@@ -638,13 +638,18 @@ def run(
 
 
 def _refuse_run_of_nothing(seeds: Path, archive_dir: Path, index_url: str | None, problems: list[str]) -> None:
-    """Exit 2 before anything is made when the seeds could not be read at all and no archive is there
-    whose held posts a run would re-check: an empty archive and a run's row are no answer to a typo."""
+    """Exit 2 before anything is made when the seeds give no article (none there, or none that could
+    be read) and no archive is there whose held posts a run would re-check: an empty archive and a
+    run's row are no answer to a typo or a folder not yet filled."""
     from .index import index_exists
 
-    if not _call(lambda: index_exists(archive_dir, index_url)):
+    if _call(lambda: index_exists(archive_dir, index_url)):
+        return
+    if problems:
         _fail(f"{'; '.join(problems)}: nothing in --seeds {seeds} could be read, and {archive_dir} holds no "
               "archive to re-check", EXIT_USAGE)
+    _fail(f"--seeds {seeds} holds no seed (article files, *.urls lists, feeds), and {archive_dir} holds no archive "
+          "to re-check: put seeds there first", EXIT_USAGE)
 
 
 def _filters(**kw: Any):  # type: ignore[no-untyped-def]

@@ -163,3 +163,39 @@ def test_the_stamper_keeps_each_answer_and_names_each_failure(tmp_path: Path, ts
     tsa.check_token(base64.b64decode(good.token), message=good.manifest.encode(),
                     roots=tsa.load_certificates(tsa_authority.root_pem))
     assert all(stamps[c].token is None and stamps[c].error for c in captures[1:5])
+
+
+def test_a_token_dated_before_its_records_names_this_machine_s_clock_once(tmp_path: Path, tsa_authority: Any) -> None:
+    """A machine whose clock runs ahead of the authority's dates its records after the tokens that
+    stamp them: `verify` takes none of them for timestamped when made, so the run says so at once
+    (once per authority), the token kept all the same."""
+    import datetime
+
+    from archiver.evidence import tsa
+    from archiver.evidence.stamps import Authorities, Stamper
+
+    batch, _warc = _written(tmp_path)
+    hour_ago = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+
+    def an_hour_behind(url: str, message: bytes, deadline: float) -> tsa.Token:
+        return tsa.parse_token(tsa_authority.token_at(message, hour_ago))
+
+    from archiver.evidence.stamps import unstamped_failures
+    from archiver.times import utc_now
+
+    since = utc_now()
+    with open_index(tmp_path / "archive") as index:
+        article = index.upsert_article("https://news.example/a")
+        captures = [index.add_capture(Capture(source="live", url="https://news.example/a", status="ok",
+                                              article_id=article)) for _ in range(2)]
+        stamper = Stamper(Authorities((tsa_authority.url,), deadline=30), request=an_hour_behind)
+        [said] = stamper.stamp(index, captures[0], batch.records)
+        assert f"capture {captures[0]}: timestamp authority {tsa_authority.url} dated its token 1 h" in said, said
+        assert "this machine's clock is ahead of the authority's" in said and "set this machine's clock right" in said
+        assert stamper.stamp(index, captures[1], batch.records) == []  # said once
+        assert all(s.token for s in index.capture_stamps(captures))  # kept: the records existed by then
+        # The run's summary names it once, for every capture so stamped (a run of several processes too).
+        [line] = unstamped_failures(index, since)
+        assert line.startswith(f"https://news.example/a: capture {captures[0]} and 1 other(s): timestamp authority"), line
+        # A clock that agrees (the authority's own time): nothing to say.
+        assert Stamper(Authorities((tsa_authority.url,), deadline=30)).stamp(index, captures[1], batch.records) == []

@@ -44,7 +44,11 @@ def _verify(root: Path) -> subprocess.CompletedProcess[str]:
 
 
 def _change(root: Path, sql: str, *params: str) -> None:
+    """Change the index behind archiver's back (its triggers still run, with the functions they call)."""
+    from archiver.index.sqlite.connection import give_functions
+
     with sqlite3.connect(root / DB_NAME) as conn:
+        give_functions(conn)
         conn.execute(sql, params)
 
 

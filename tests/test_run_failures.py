@@ -371,9 +371,14 @@ def test_a_run_whose_seeds_read_nothing_is_refused_before_an_archive_is_made(web
     assert (r.returncode, r.stdout) == (2, ""), r.stderr
     assert r.stderr.count("\n") == 1 and f"{seeds}/a.urls:1: not an http(s) URL" in r.stderr, r.stderr
     assert not (tmp_path / "a").exists()
-    # An archive already there: the run goes on, as its held posts are due for their re-checks.
-    empty = tmp_path / "empty"
+    empty = tmp_path / "empty"  # a folder not yet filled: refused as well
     empty.mkdir()
+    r = cli(web, "run", "--seeds", str(empty), archive=tmp_path / "a")
+    assert r.returncode == 2 and "holds no seed" in r.stderr and not (tmp_path / "a").exists(), r.stderr
+    # An archive already there: the run goes on, as its held posts are due for their re-checks.
+    page = tmp_path / "story.html"
+    page.write_text("<html><head><title>Story</title></head><body><p>No post here.</p></body></html>")
+    assert cli(web, "archive", str(page), archive=tmp_path / "a").returncode == 0
     assert cli(web, "run", "--seeds", str(empty), archive=tmp_path / "a").returncode == 0
     r = cli(web, "run", "--seeds", str(seeds), "--format", "json", archive=tmp_path / "a")
     assert r.returncode == 2 and json.loads(r.stdout)["failures"] == [f"{seeds}/a.urls:1: not an http(s) URL: "

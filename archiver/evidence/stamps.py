@@ -165,6 +165,7 @@ class Stamper:
         self._failures: dict[str, int] = {}  # authority: failures in a row
         self._pending: dict[str, int] = {}  # authority: requests in flight (pages captured at once)
         self._last_error: dict[str, str] = {}
+        self._told_ahead: set[str] = set()  # authorities whose tokens came before their records' dates
 
     def stamp(self, index: ArchiveIndex, capture_id: int, records: Sequence[RecordLocation]) -> list[str]:
         """Timestamp the capture's records with every authority; the failures, named (also kept in
@@ -178,9 +179,24 @@ class Stamper:
             if error is not None:  # named once, by the run's summary (unstamped_failures)
                 failures.append(f"capture {capture_id} {_not_stamped(url, error)}")
                 log.info("%s", failures[-1])
+            elif (ahead := _clock_ahead((r.date for r in records), when)) is not None:
+                self._clock_ahead(url, capture_id, ahead, failures)
             index.add_stamp(CaptureStamp(capture_id=capture_id, digest=digest, manifest=text, tsa=url,
                                          token=token, stamped_at=when, error=error, requested_at=requested))
         return failures
+
+    def _clock_ahead(self, url: str, capture_id: int, ahead: str, failures: list[str]) -> None:
+        """Name (once a run, per authority) a token that came before the records it stamps are dated:
+        this machine's clock is ahead of the authority's, and `verify` will take no capture so stamped
+        for timestamped when made. The token is kept: it proves the records existed by its time."""
+        with self._lock:
+            if url in self._told_ahead:
+                log.info("capture %s: timestamped by %s %s before its records' dates", capture_id,
+                         redact_endpoint(url), ahead)
+                return
+            self._told_ahead.add(url)
+        failures.append(f"capture {capture_id}: {_ahead_words(url, ahead)}")
+        log.info("%s", failures[-1])  # (named once, by the run's summary: `unstamped_failures`)
 
     def _ask(self, url: str, message: bytes) -> tuple[str | None, str | None, str | None]:
         """(token as base64, its time, None) or (None, None, why there is none)."""
@@ -208,14 +224,47 @@ class Stamper:
         return base64.b64encode(answer.der).decode("ascii"), format_utc(answer.time), None
 
 
+def _clock_ahead(record_dates: Iterable[str], stamped_at: str | None) -> str | None:
+    """How long before the latest of the records' WARC-Dates a token of `stamped_at` was made, when
+    that is more than the window `verify` allows (`sign.STAMP_WINDOW`); else None."""
+    from ..times import parse_timestamp
+    from .sign import STAMP_WINDOW, duration
+
+    made = parse_timestamp(stamped_at) if stamped_at else None
+    dates = [d for d in (parse_timestamp(r) for r in record_dates) if d is not None]
+    if made is None or not dates or max(dates) - made <= STAMP_WINDOW:
+        return None
+    return duration(max(dates) - made)
+
+
 def unstamped_failures(index: ArchiveIndex, since: str) -> list[str]:
     """One line per capture made since `since` that an authority did not timestamp, naming the
-    capture's post or article, the authority and why."""
+    capture's post or article, the authority and why; and one per authority whose tokens came
+    before the records they stamp are dated (this machine's clock ahead of it: `_clock_ahead`)."""
     out = []
     for s in index.unstamped_since(since):
         owner = s.post_key or s.article_url or s.capture_url or f"capture {s.capture_id}"
         out.append(f"{owner}: capture {s.capture_id} ({s.captured_at}) {_not_stamped(s.tsa, s.error)}")
+    early: dict[str, list[tuple[CaptureStamp, str]]] = {}
+    for s in index.stamped_since(since):
+        try:
+            dates = [e.date for e in parse_manifest(s.manifest)] if s.manifest else []
+        except ValueError:
+            continue  # (a manifest this archiver wrote reads; `verify` names one that does not)
+        if (ahead := _clock_ahead(dates, s.stamped_at)) is not None:
+            early.setdefault(s.tsa, []).append((s, ahead))
+    for url, stamps in early.items():
+        first, ahead = stamps[0]
+        owner = first.post_key or first.article_url or first.capture_url or f"capture {first.capture_id}"
+        others = f" and {len(stamps) - 1} other(s)" if len(stamps) > 1 else ""
+        out.append(f"{owner}: capture {first.capture_id}{others}: {_ahead_words(url, ahead)}")
     return out
+
+
+def _ahead_words(url: str, ahead: str) -> str:
+    return (f"timestamp authority {redact_endpoint(url)} dated its token {ahead} before the capture's records: this "
+            "machine's clock is ahead of the authority's, and `archiver verify` will not count captures so stamped as "
+            "timestamped when made; set this machine's clock right")
 
 
 def _not_stamped(url: str, error: str | None) -> str:

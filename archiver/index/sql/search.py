@@ -87,8 +87,9 @@ def posts_tsvector(table: str, *, fold: bool = True) -> str:
 def fts_searchable(term: Term) -> bool:
     """True when the full-text tokenizer turns the term into the tokens a reader expects (not
     when it holds a script written without spaces, or an emoji, which it would drop)."""
-    return (any(ch.isalnum() for ch in term.text) and not _UNSPACED_RE.search(term.text)
-            and not _PICTOGRAPH_RE.search(term.text))
+    text = folded(term.text)  # (tatweel alone is a letter, and nothing once folded: no word to ask for)
+    return (any(ch.isalnum() for ch in text) and not _UNSPACED_RE.search(text)
+            and not _PICTOGRAPH_RE.search(text))
 
 
 def fts_expression(term: Term) -> str:

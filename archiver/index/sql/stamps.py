@@ -59,6 +59,12 @@ class StampStore:
                 f"{_SELECT} WHERE s.capture_id IN ({marks}) ORDER BY s.capture_id, s.tsa", chunk)]
         return found
 
+    def stamped_since(self, since: str) -> list[CaptureStamp]:
+        """Requests made at or after `since` (canonical UTC) that brought a token, oldest first."""
+        return [CaptureStamp(**row) for row in self.db.query(
+            f"{_SELECT} WHERE s.token IS NOT NULL AND s.requested_at >= ? ORDER BY s.requested_at, s.capture_id, s.tsa",
+            [normalise_timestamp(since)])]
+
     def unstamped_since(self, since: str) -> list[CaptureStamp]:
         """Requests made at or after `since` (canonical UTC) that brought no token, oldest first."""
         return [CaptureStamp(**row) for row in self.db.query(
