@@ -127,7 +127,9 @@ def _broker_url(value: str | None) -> str | None:
     if value:
         from .redact import endpoint_secrets
 
-        _keep_secret(endpoint_secrets(value))
+        # (A word as short as `index` would be blanked out of every message: such a password is
+        # kept out of the URLs shown, which `redact_endpoint` and kombu's own `**` mask.)
+        _keep_secret([s for s in endpoint_secrets(value) if len(s) >= 6])
     return value
 
 
@@ -619,7 +621,7 @@ def run(
                                archive_dir=_archive_dir(archive_dir))
     except ArchiverError:
         seed_list = None  # the run itself reports the problem
-    if seed_list is not None and not seed_list.sources:
+    if seed_list is not None and not seed_list.sources and not seed_list.feeds and seed_list.problems:
         _refuse_run_of_nothing(seeds, _archive_dir(archive_dir), index_url, seed_list.problems)
     if no_wait:
         from .cli_cluster import run_no_wait
@@ -638,18 +640,15 @@ def run(
 
 
 def _refuse_run_of_nothing(seeds: Path, archive_dir: Path, index_url: str | None, problems: list[str]) -> None:
-    """Exit 2 before anything is made when the seeds give no article (none there, or none that could
-    be read) and no archive is there whose held posts a run would re-check: an empty archive and a
-    run's row are no answer to a typo or a folder not yet filled."""
+    """Exit 2 before anything is made when no seed could be read (each named in `problems`) and no
+    archive is there whose held posts a run would re-check: an empty archive and a run's row are no
+    answer to a typo. (A seeds folder not yet filled is no error: a scheduled run starts before it
+    is, and says the folder holds no seed.)"""
     from .index import index_exists
 
-    if _call(lambda: index_exists(archive_dir, index_url)):
-        return
-    if problems:
+    if not _call(lambda: index_exists(archive_dir, index_url)):
         _fail(f"{'; '.join(problems)}: nothing in --seeds {seeds} could be read, and {archive_dir} holds no "
               "archive to re-check", EXIT_USAGE)
-    _fail(f"--seeds {seeds} holds no seed (article files, *.urls lists, feeds), and {archive_dir} holds no archive "
-          "to re-check: put seeds there first", EXIT_USAGE)
 
 
 def _filters(**kw: Any):  # type: ignore[no-untyped-def]

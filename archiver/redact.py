@@ -80,32 +80,43 @@ def redact_endpoint(url: str) -> str:
     return f"{head}{path}{mark}{_mask_pairs(query)}{hash_}{_mask_pairs(fragment)}"
 
 
-# A userinfo typed with its `/`, `?` or `#` unescaped (a password from a base64 generator): everything
-# between `//` and the last `@` followed by a host, where a URL parser stops at the first of them.
-_LOOSE_USERINFO_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://(?P<userinfo>[^@]*[/?#][^@]*)@[^@/?#]*(?:[/?#][^@]*)?$",
-                                re.DOTALL)
+# A userinfo typed with its `/`, `?` or `#` unescaped (a password from a base64 generator), which a
+# URL parser ends at the first of them: the host it then reads is the password's start.
+_HOSTPORT_RE = re.compile(r"(?:\[[0-9A-Za-z:.%_-]*\]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(?::[0-9]*)?")
 
 
 def unescaped_userinfo(url: str) -> str | None:
     """The URL's user part when it holds a `/`, `?` or `#` that should have been written %2F, %3F,
     %23 (parsers then read the password as the host, port or path, and messages quoting the URL or
-    their errors print it); None otherwise."""
-    m = _LOOSE_USERINFO_RE.match(url.strip())
-    if m is None:
+    their errors print it); None otherwise, and for a URL whose `@` are in its path or query."""
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
         return None
-    # A password starts after the user part's `:`; a host's port (`host:8080/path?to=a@b`) is digits.
-    before = re.split(r"[/?#]", m["userinfo"], maxsplit=1)[0]
-    user, colon, start = before.partition(":")
-    return m["userinfo"] if colon and not (start.isascii() and start.isdigit()) else None
+    cut = re.search(r"[/?#]", rest)
+    if cut is None or "@" not in rest[cut.start():]:
+        return None  # no `@` past the first `/?#`: a parser reads the user part as written
+    before = rest[:cut.start()]
+    if "@" in before or _HOSTPORT_RE.fullmatch(before):
+        return None  # a user part a parser reads, or a host (and port): the `@` are the path's or query's
+    if ":" not in before:
+        return None  # a user name alone, with no password in it
+    for at in (m.start() for m in re.finditer("@", rest)):
+        if at < cut.start():
+            continue
+        host = re.split(r"[/?#]", rest[at + 1:], maxsplit=1)[0]
+        if host and _HOSTPORT_RE.fullmatch(host):
+            return rest[:at]
+    return None
 
 
 def without_userinfo(url: str) -> str:
-    """The URL as a message may show it whatever its user part holds: the scheme, then `REDACTED@`
-    and what follows the last `@`, when it has one."""
-    scheme, sep, rest = url.strip().partition("://")
-    if not sep or "@" not in rest:
+    """The URL as a message may show it whatever its user part holds: one typed with an unescaped
+    `/`, `?` or `#` (`unescaped_userinfo`) replaced by REDACTED whole; else as `redact_endpoint`."""
+    userinfo = unescaped_userinfo(url)
+    if userinfo is None:
         return redact_endpoint(url)
-    return f"{scheme}://{MASK}@{rest.rpartition('@')[2]}"
+    scheme, _, rest = url.strip().partition("://")
+    return redact_endpoint(f"{scheme}://{MASK}@{rest[len(userinfo) + 1:]}")
 
 
 def endpoint_secrets(url: str) -> list[str]:

@@ -86,6 +86,8 @@ def test_a_worker_given_a_malformed_broker_url_says_so(tmp_path: Path, broker: s
     # a database that is no number: every check passed, then the run failed as an internal error
     ("redis://127.0.0.1:9/abc", "its database must be a number"),
     ("redis://127.0.0.1:9/0?db=x", "its database must be a number"),
+    # an `@` in the query after it as well: the password still found, and kept out
+    ("redis://:Ab3/xY+9s3cret@127.0.0.1:9/0?client_name=a@b", "its password holds '/', '?' or '#'"),
 ])
 def test_a_broker_url_that_cannot_work_is_refused_at_once_and_never_printed_whole(
         tmp_path: Path, command: list[str], broker: str, said: str) -> None:
@@ -95,6 +97,27 @@ def test_a_broker_url_that_cannot_work_is_refused_at_once_and_never_printed_whol
     assert r.returncode == 2 and said in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "xY+9" not in r.stderr and "s3cret" not in r.stderr and "Traceback" not in r.stderr, r.stderr
     assert not (tmp_path / "archive").exists()
+
+
+@pytest.mark.parametrize("broker", [
+    "redis://127.0.0.1:6379/0", "redis://:pw@127.0.0.1:6379/0?client_name=ops@desk",
+    "redis://[::1]:6379/0?client_name=ops@desk", "rediss://127.0.0.1:6380/2?ssl_cert_reqs=required",
+    "unix:///run/redis.sock?db=3", "redis://user:p%2Fw@127.0.0.1:6379/0",
+])
+def test_broker_urls_that_can_work_pass_the_check(broker: str) -> None:
+    from archiver.cluster.executor import check_broker_url
+
+    check_broker_url(broker)
+
+
+def test_runs_status_makes_no_index_where_there_is_none(tmp_path: Path, postgres_url: str) -> None:
+    """Asking about a run names the index it is asked of: a mistyped database is not given one."""
+    import psycopg
+
+    r = _archiver(tmp_path, "runs", "status", "5", "--broker", BROKER, "--index", postgres_url)
+    assert r.returncode in (1, 2) and "Traceback" not in r.stderr, r.stderr
+    with psycopg.connect(postgres_url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone() == (0,)
 
 
 def test_an_index_url_whose_password_holds_a_slash_is_refused_and_never_printed(tmp_path: Path) -> None:

@@ -64,6 +64,25 @@ def test_youtube_error_screen_words_are_joined() -> None:
     assert read_watch_page(page) == (None, "Video unavailable. This video is private")
 
 
+def test_youtube_private_wording_of_today_is_protected_and_a_stream_to_come_is_there() -> None:
+    from archiver.platforms.youtube.check import WORDS
+
+    player = {"playabilityStatus": {"status": "LOGIN_REQUIRED", "errorScreen": {"playerErrorMessageRenderer": {
+        "reason": {"simpleText": "Private video"},
+        "subreason": {"simpleText": "Sign in if you've been granted access to this video"}}}}}
+    page = f"<script>var ytInitialPlayerResponse = {json.dumps(player)};var x = 1;</script>"
+    data, said = read_watch_page(page)
+    assert said is not None and words_status(said, WORDS) == ("protected", "Private video."), said
+    # A premiere or stream still to come: nothing to play yet, but the video is there with its details.
+    upcoming = {"playabilityStatus": {"status": "LIVE_STREAM_OFFLINE", "reason": "This live event will begin in 3 hours."},
+                "videoDetails": {"videoId": "yUpcoming01", "title": "Harbour regatta, live", "author": "Harbour TV",
+                                 "thumbnail": {"thumbnails": [{"url": "https://i.ytimg.com/vi/x/hq.jpg",
+                                                               "width": 480, "height": 360}]}}}
+    page = f"<script>var ytInitialPlayerResponse = {json.dumps(upcoming)};var x = 1;</script>"
+    data, said = read_watch_page(page)
+    assert said is None and data is not None and data.text == "Harbour regatta, live", (data, said)
+
+
 def test_telegram_error_page_shows_no_post() -> None:
     assert telegram_page('<div class="tgme_widget_message_error">Post not found</div>') is None
 

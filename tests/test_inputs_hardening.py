@@ -350,8 +350,10 @@ def test_a_seed_list_given_as_the_seeds_that_lists_nothing_is_named(tmp_path: Pa
     seeds.write_text("# nothing yet\n\n")
     r = _cli("run", "--seeds", str(seeds), "--archive-dir", str(tmp_path / "archive"))
     assert r.returncode == 2, r.stderr  # nothing to read, as `scan news.urls` says
-    assert f"archiver: failed: {seeds}: lists no URL (one a line; `#` starts a comment)" in r.stderr.splitlines()
-    assert "seeds folder" not in r.stderr
+    assert r.stderr.splitlines() == [f"archiver: {seeds}: lists no URL (one a line; `#` starts a comment): nothing in "
+                                     f"--seeds {seeds} could be read, and {tmp_path / 'archive'} holds no archive to "
+                                     "re-check"]
+    assert not (tmp_path / "archive").exists()
 
 
 def test_an_archive_dir_that_is_a_link_to_nothing_is_named_as_one(tmp_path: Path) -> None:

@@ -129,6 +129,9 @@ def test_a_failing_authority_during_a_run_is_kept_and_named_without_its_secrets(
                                      "capture_id": s.capture_id, "captured_at": "2026-01-01T00:00:00Z",
                                      "tsa": s.tsa, "error": s.error})() for s in self.stamps]
 
+        def stamp_times_since(self, since: str) -> list[Any]:
+            return [(s.capture_id, s.tsa, s.stamped_at, s.requested_at) for s in self.stamps if s.token]
+
     authorities = Authorities.of([url])
     assert authorities is not None
     record = type("Record", (), {"record_id": "<urn:uuid:1>", "warc_type": "response", "target_uri": "https://a.example/",

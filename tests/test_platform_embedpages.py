@@ -45,7 +45,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformRun]:
 
 
 def test_each_post_gets_the_status_its_embed_page_gives_with_its_words(run: PlatformRun) -> None:
-    # Facebook and LinkedIn do not say why a post is gone: "unavailable", named as failures (exit 1).
+    # Facebook and LinkedIn do not say why a post is gone, nor Instagram of a post never seen: "unavailable",
+    # named as failures (exit 1).
     assert run.exit_code == 1, run.stderr
     assert "Traceback" not in run.stderr
     fb_login = ("https://www.facebook.com/login/?next=%2Fplugins%2Fpost.php%3Fhref%3Dhttps%253A%252F%252F"
@@ -54,7 +55,7 @@ def test_each_post_gets_the_status_its_embed_page_gives_with_its_words(run: Plat
                 "urn%3Ali%3Aactivity%3A7150000000000000003")
     assert run.statuses() == {
         "instagram:CLiveIG0001": ("live", "the embed page shows the post"),
-        "instagram:CGoneIG0001": ("deleted", "The link you followed may be broken, or the page may have been removed."),
+        "instagram:CGoneIG0001": ("unavailable", "The link you followed may be broken, or the page may have been removed: Instagram shows this page for an address that never named a post as well (a shortcode mistyped or cut short): gone only once a check found it there"),
         "instagram:CPrivIG0001": ("protected", "This Account is Private"),
         "facebook:1000000001": ("live", "the embed page shows the post"),
         "facebook:1000000002": ("unavailable", "This Facebook post is no longer available."),
@@ -70,7 +71,10 @@ def test_each_post_gets_the_status_its_embed_page_gives_with_its_words(run: Plat
         "telegram:closedharbour/7": ("protected", "Channel is private"),
     }
     # Each of them named, with the platform's words: what exit 1 stands for.
-    named = ["facebook:1000000002: unavailable: This Facebook post is no longer available.",
+    named = ["instagram:CGoneIG0001: unavailable: The link you followed may be broken, or the page may have been "
+             "removed: Instagram shows this page for an address that never named a post as well (a shortcode mistyped "
+             "or cut short): gone only once a check found it there",
+             "facebook:1000000002: unavailable: This Facebook post is no longer available.",
              "linkedin:7150000000000000002: unavailable: This post cannot be displayed."]
     assert run.failures == named
     assert [line.removeprefix("archiver: failed: ") for line in run.stderr.splitlines()
@@ -136,7 +140,8 @@ def test_gone_and_hidden_posts_keep_no_media(run: PlatformRun) -> None:
 
 def test_a_wayback_copy_counts_only_when_it_shows_the_post(run: PlatformRun) -> None:
     instagram = run.show("instagram:CGoneIG0001")
-    assert [(c["source"], c["status"]) for c in instagram["captures"]] == [("live", "deleted"), ("wayback", "recovered")]
+    assert [(c["source"], c["status"]) for c in instagram["captures"]] == [("live", "unavailable"),
+                                                                          ("wayback", "recovered")]
     assert instagram["captures"][1]["url"] == (
         f"https://web.archive.org/web/{archived.STAMP}/https://www.instagram.com/p/CGoneIG0001/embed/captioned/")
     # The copy of Telegram's own "Post not found" page is kept: it recovers nothing, and it is no

@@ -91,9 +91,10 @@ def test_a_bluesky_post_captured_again_through_its_article_is_asked_about_by_its
 
 
 def test_an_unlisted_vimeo_video_held_without_its_hash_is_rechecked_with_it(tmp_path: Path) -> None:
-    """A first article links the video bare (Vimeo then knows no such video: "does not exist"); a
-    later one embeds its player with the privacy hash. The index takes the address with the hash,
-    and the re-check asks oEmbed and the player with it: the video is live."""
+    """A first article links the video bare (Vimeo then knows no such video: "does not exist", which
+    it says of an unlisted video asked without its hash: `unavailable`, never `deleted`); a later one
+    embeds its player with the privacy hash. The index takes the address with the hash, and the
+    re-check asks oEmbed and the player with it: the video is live."""
     vid, secret = "100000004", video.VIMEO["100000004"].secret
     key = f"vimeo:{vid}"
     bare = f'<!doctype html><title>Dredging</title><p><a href="https://vimeo.com/{vid}">The film</a>.</p>'
@@ -101,7 +102,7 @@ def test_an_unlisted_vimeo_video_held_without_its_hash_is_rechecked_with_it(tmp_
                 f'<iframe src="https://player.vimeo.com/video/{vid}?h={secret}" width=640 height=360></iframe>')
     with FakeWeb(tmp_path / "web", handlers=every_platform()) as web:
         first = archive_run(web, tmp_path / "archive", "/2024/dredging.html", bare)
-        assert first.statuses()[key][0] == "deleted", first.statuses()  # what Vimeo says without the hash
+        assert first.statuses()[key][0] == "unavailable", first.statuses()  # what Vimeo says without the hash
         later = archive_run(web, tmp_path / "archive", "/2024/dredging-again.html", embedded)
         assert later.exit_code in (0, 1), later.stderr
         assert later.rows("vimeo")[key]["url"] == f"https://vimeo.com/{vid}/{secret}"
@@ -115,6 +116,23 @@ def test_an_unlisted_vimeo_video_held_without_its_hash_is_rechecked_with_it(tmp_
     assert f"player.vimeo.com/video/{vid}?h={secret}" in asked, asked
 
 
+def test_a_public_vimeo_video_seen_live_then_said_not_to_exist_is_deleted(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Played when asked without a privacy hash, the video is public: Vimeo's "does not exist" of it
+    later (oEmbed 404 too) says it is gone, as it cannot of a video never seen so."""
+    vid = "100000001"
+    key = f"vimeo:{vid}"
+    page = f'<!doctype html><title>Tides</title><p><a href="https://vimeo.com/{vid}">The film</a>.</p>'
+    with FakeWeb(tmp_path / "web", handlers=every_platform()) as web:
+        first = archive_run(web, tmp_path / "archive", "/2024/tides.html", page)
+        assert first.statuses()[key][0] == "live", first.statuses()
+        monkeypatch.setitem(video.VIMEO, vid, replace(video.VIMEO[vid], state="deleted", oembed=404,
+                                                      said=("Sorry, this video does not exist.", "")))
+        results = _recheck(web, tmp_path / "archive", "/2024/tides.html", tmp_path)
+    assert {r["key"]: (r["status"], r["reason"]) for r in results if r["key"] == key} == {
+        key: ("deleted", "Sorry, this video does not exist. (oEmbed answered 404)")}, results
+
+
 def _vimeo_oembed_asked(asked: list[str], secret: str) -> None:
     oembed = [a for a in asked if a.startswith("vimeo.com/api/oembed.json")]
     assert oembed and all(secret in a for a in oembed), asked
@@ -123,7 +141,7 @@ def _vimeo_oembed_asked(asked: list[str], secret: str) -> None:
 def test_an_unlisted_vimeo_video_captured_again_through_a_bare_link_keeps_its_hash(tmp_path: Path) -> None:
     """A first article embeds the player with the privacy hash (the index holds the address with
     it); a second one only links the video bare. `archive SECOND --recapture` asks with the hash
-    the archive holds: live (it was `deleted`: oEmbed answered 404 to the bare address)."""
+    the archive holds: live (oEmbed answers 404 to the bare address)."""
     vid, secret = "100000004", video.VIMEO["100000004"].secret
     key = f"vimeo:{vid}"
     embedded = (f'<!doctype html><title>Dredging</title>'

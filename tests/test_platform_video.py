@@ -52,7 +52,7 @@ def test_each_video_gets_the_status_its_platform_gives_with_its_words(run: Platf
                                                   "some users"),
         "youtube:yBotWall001": ("unavailable", "Sign in to confirm you’re not a bot. This helps protect our community"),
         "vimeo:100000001": ("live", "oEmbed answered 200 and the video page shows the video"),
-        "vimeo:100000002": ("deleted", "Sorry, this video does not exist. (oEmbed answered 404)"),
+        "vimeo:100000002": ("unavailable", "Sorry, this video does not exist. (oEmbed answered 404): Vimeo says so of an unlisted video asked without its privacy hash, which the address cited lacks (vimeo.com/ID/HASH): it may be live; gone only once a check found it there"),
         "vimeo:100000003": ("protected", "Because of its privacy settings, this video cannot be played here. "
                                          "(oEmbed answered 403)"),
         "tiktok:7350000000000000001": ("live", "oEmbed answered 200"),

@@ -298,6 +298,32 @@ def test_facebook_share_links_lead_to_their_posts_which_are_captured(fb_run: Pla
     assert r.returncode == 2 and "which is no post" in r.stderr, r.stderr
 
 
+def test_a_share_link_that_leads_to_a_login_form_is_followed_again_not_taken_for_a_page(tmp_path: Path) -> None:
+    """Facebook may send a signed-out reader of a share link to its login form: where the link leads
+    is not learnt (a failure, the post kept by its link and followed again), never "no post"."""
+    from archiver.net import NetOptions
+    from archiver.platforms import BY_NAME
+    from archiver.platforms.sharelinks import login_form
+    from tests.fakeweb import embedpages
+
+    link = "https://www.facebook.com/share/p/1WallShar1/"
+    post = detect(Document(source="a.html", text=f'<a href="{link}">a post</a>', is_html=True))[0]
+    aliases = BY_NAME["facebook"].aliases
+    assert aliases is not None
+    with FakeWeb(tmp_path / "web", handlers=embedpages.HANDLERS) as web, \
+            NetOptions.from_options([web.map_host], web.ca_pem, None).httpx_client() as client:
+        out = aliases.resolve(post, client)
+    assert out.found is None and out.elsewhere is None, out
+    assert [(m.split(" (")[0], network) for m, network in out.failures] == [
+        ("https://www.facebook.com/share/p/1WallShar1: led to a login form", False)], out.failures
+    for url in ("https://www.facebook.com/login/?next=x", "https://www.instagram.com/accounts/login/",
+                "https://www.facebook.com/checkpoint/block/", "https://www.reddit.com/en-gb/login"):
+        assert login_form(url), url
+    for url in ("https://www.facebook.com/harbourcouncil/posts/1", "https://www.facebook.com/",
+                "https://news.example/2024/login-troubles.html", "https://www.facebook.com/loginhelp"):
+        assert not login_form(url), url
+
+
 @pytest.mark.browser
 def test_a_facebook_share_link_given_as_a_source_is_its_post(fb_run: PlatformRun, tmp_path: Path) -> None:
     r = cli(fb_run.web, "archive", "https://fb.watch/hbrClip01/", "--format", "json", archive=tmp_path / "a")

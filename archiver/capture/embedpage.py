@@ -206,6 +206,8 @@ class EmbedPage:
     words: tuple[tuple[str, str], ...]
     login_paths: tuple[str, ...] = ("/login", "/authwall", "/accounts/login")
     about: Callable[[str], str | None] = lambda _page: None
+    # Why the page's words cannot mean `status` of this post, when they cannot (None: they do).
+    doubt: Callable[[PostRef, str], str | None] = lambda _post, _status: None
 
 
 def _is_login(final_url: str, login_paths: tuple[str, ...]) -> bool:
@@ -267,15 +269,19 @@ def embed_check(page: EmbedPage, wayback: WaybackSource, selectors: tuple[str, .
             return about_another_post(f"the embed page (post {shown[:60]})", post.url)
         data = page.parse(fetched.text) if fetched.status == 200 and fetched.text else None
         status, reason, settled = page_status(fetched, data, page.words, page.login_paths, "the embed page")
+        if (doubt := page.doubt(post, status)) is not None:
+            status, reason = "unavailable", f"{(reason or '').rstrip('.')}: {doubt}"
         found = status == "live" and data is not None
+        # (the doubt the rendered embed's words would meet, should they say `deleted`: `after_render`)
         return Probe(status, reason, fields=data.fields() if found and data else {},
                      media=tuple(data.media) if found and data else (), network_failed=fetched.network_failed,
-                     refused=fetched.refused, found=found, state=settled)
+                     refused=fetched.refused, found=found, state=(settled, page.doubt(post, "deleted")))
 
     def left_open(found: Probe) -> bool:
         """The fetched page left the status open (`state`: nothing on it settled it, no words of
         the platform's): the rendered embed's words may."""
-        return not found.found and not found.state and found.status in ("unknown", "unavailable")
+        settled = bool(found.state and found.state[0])  # (no state: the probe asked no page)
+        return not found.found and not settled and found.status in ("unknown", "unavailable")
 
     def after_render(found: Probe, rendered: PageCapture | None, render: RenderFn) -> tuple[str, str | None]:
         """The rendered embed's words, when the fetched page left the status open."""
@@ -283,6 +289,9 @@ def embed_check(page: EmbedPage, wayback: WaybackSource, selectors: tuple[str, .
             return found.status, found.reason
         text = " ".join(f.text for f in rendered.frames)[:5000]
         said = words_status(text, page.words)
+        doubt = found.state[1] if found.state else None
+        if said is not None and said[0] == "deleted" and doubt is not None:
+            return "unavailable", f"{said[1].rstrip('.')}: {doubt}"
         return said if said is not None else (found.status, found.reason)
 
     return PostCheck(probe=probe, element_selectors=selectors, after_render=after_render, wayback=wayback,

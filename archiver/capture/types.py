@@ -63,6 +63,16 @@ def answer_or_failure(client: HttpGetter, url: str, *, follow_redirects: bool = 
         return Failure.of(e)
 
 
+def json_list(value: Any) -> list[Any]:
+    """`value` when an answer's JSON gave a list there, else an empty one (a server may send anything)."""
+    return value if isinstance(value, list) else []
+
+
+def json_text(value: Any) -> str | None:
+    """`value` when an answer's JSON gave text there (not empty), else None."""
+    return value if isinstance(value, str) and value else None
+
+
 def given(fields: dict[str, Any]) -> dict[str, Any]:
     """The fields a source really gave: without those it left empty (None, [], "")."""
     return {k: v for k, v in fields.items() if v not in (None, [], "")}

@@ -47,6 +47,8 @@ class VideoSite:
     from_oembed: Callable[[dict[str, Any]], PostData]
     oembed_about: Callable[[dict[str, Any]], str | None] = lambda _data: None
     page_about: Callable[[str], str | None] = lambda _page: None
+    # Why the page's words cannot mean `status` of this post, when they cannot (None: they do).
+    doubt: Callable[[PostRef, str], str | None] = lambda _post, _status: None
 
 
 def json_after(page: str, marker: re.Pattern[str]) -> Any:
@@ -111,6 +113,8 @@ def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selector
             found = words_status(said, site.words)
             status = found[0] if found is not None else "unavailable"
             reason = said if code is None or answered else f"{said} ({heard})"
+            if (doubt := site.doubt(post, status)) is not None:
+                status, reason = "unavailable", f"{(reason or '').rstrip('.')}: {doubt}"
             if status == "unavailable" and found is not None and found[1] and "bot" in found[1].lower():
                 media, stored = (), {}  # a bot wall: nothing was learnt about the video
             return Probe(status, reason, fields=stored, media=media,

@@ -62,11 +62,15 @@ def scope_of(archive_dir: Path, index_url: str | None, identity: str | None = No
     runs apart: their records must not meet."""
     if index_url:
         if identity is None:
-            from ..index import open_index
-            from .config import index_identity
+            # A bare connection: asking which index it is makes none, nor brings one up to date.
+            from ..index.postgres.connection import Database
+            from ..index.postgres.identity import identity as identity_of
 
-            with open_index(archive_dir, url=index_url) as index:
-                identity = index_identity(index)
+            db = Database(index_url)
+            try:
+                identity = identity_of(db)
+            finally:
+                db.close()
         return identity
     return str(archive_dir.resolve())
 
@@ -481,9 +485,11 @@ def status(run_id: int, archive_dir: Path, broker: str, *, index_url: str | None
             pipe = executor.client.pipeline(transaction=True)
             pipe.hgetall(former)
             pipe.exists(f"{former}:sender")
-            record, sending = pipe.execute()
-            if record:
-                key = former
+            found, was_sending = pipe.execute()
+            # That scope is the database's, every schema's alike: the record is this index's run only
+            # when its row here is an open detached run sent at the record's time.
+            if found and _sent_here(archive_dir, index_url, run_id, _text(found.get(b"started_at", b""))):
+                record, sending, key = found, was_sending, former
         raw = {_text(k): _text(v) for k, v in record.items()}
         if not raw:
             return _without_record(run_id, archive_dir, index_url, abandon=abandon)
@@ -629,9 +635,21 @@ def _unsent(run_id: int, archive_dir: Path, index_url: str | None, raw: Mapping[
     return done
 
 
+def _sent_here(archive_dir: Path, index_url: str, run_id: int, started_at: str) -> bool:
+    """Whether this index's run `run_id` is an open detached run whose record was written at
+    `started_at` (within a minute of its row's start: the record is written as its tasks are sent)."""
+    from ..index import open_index
+
+    with open_index(archive_dir, url=index_url, create=False) as index:
+        row = index.run_end(run_id)
+    sent, opened = _latest([started_at]), _latest([row[0]]) if row is not None else None
+    return (row is not None and row[3] == DETACHED_RUN and row[1] is None and sent is not None and opened is not None
+            and abs((sent - opened).total_seconds()) <= 60)
+
+
 def _without_record(run_id: int, archive_dir: Path, index_url: str | None, *, abandon: bool) -> Status:
-    """`runs status` of a run the broker holds no record of (for this index, named by the host it
-    was sent with): a detached run's closed row says how it ended; an open one is closed as
+    """`runs status` of a run the broker holds no record of (for this index, named by its server,
+    database and schema): a detached run's closed row says how it ended; an open one is closed as
     abandoned only when asked (`abandon`): the broker not knowing a run is no proof it is dead (it
     may be another broker's, or the index named another way). Anything else is a usage error."""
     from ..index import open_index
@@ -639,13 +657,12 @@ def _without_record(run_id: int, archive_dir: Path, index_url: str | None, *, ab
     with open_index(archive_dir, url=index_url, create=False) as index:  # one that cannot be used is named
         row = index.run_end(run_id) if index_url else None
     if row is None or row[3] != DETACHED_RUN:
-        raise UsageError(f"run {run_id} is not a run sent with --no-wait to this broker for this index (named "
-                         "by the host it was sent with) or for this archive, or its record expired")
+        raise UsageError(f"run {run_id} is not a run sent with --no-wait to this broker for this index or for this "
+                         "archive, or its record expired")
     started_at, finished_at, outcome, _command = row
     if finished_at is None and not abandon:
         raise UsageError(f"run {run_id} (sent {started_at}) is open, but this broker holds no record of it for this "
-                         "index (named by the host it was sent with): ask with the --broker and --index it was sent "
-                         "with; if its sending stopped before it was done, or the broker lost its data, "
+                         "index: ask with the --broker and --index it was sent with; if its sending stopped before it was done, or the broker lost its data, "
                          "`--abandon` closes its row as abandoned")
     done = Status(run_id, None, started_at=started_at)
     if finished_at is None:

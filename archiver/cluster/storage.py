@@ -29,7 +29,7 @@ _NAME = re.compile(r"^archiver-(?P<host>[A-Za-z0-9._]+)-p(?P<pid>\d+)-\d{14}")
 
 
 def host_name() -> str:
-    """This machine's name, as WARC file names carry it (letters, digits and dots only)."""
+    """This machine's name, as WARC file names carry it (letters, digits and dots; anything else as `_`)."""
     return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "host"
 
 

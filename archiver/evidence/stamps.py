@@ -32,16 +32,16 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ..errors import UsageError
 from ..index.rows import CaptureStamp
 from ..redact import endpoint_secrets, redact_endpoint, scrub
-from ..times import format_utc, utc_now
+from ..times import format_utc, normalise_timestamp, utc_now
 from . import DEFAULT_STAMP_DEADLINE, usable_tsa_url
 
 if TYPE_CHECKING:
-    from ..index.protocol import ArchiveIndex
+    from ..index.protocol import ArchiveIndex, Index
     from ..index.rows import RecordLocation
 
 log = logging.getLogger(__name__)
@@ -246,7 +246,14 @@ def unstamped_failures(index: ArchiveIndex, since: str) -> list[str]:
         owner = s.post_key or s.article_url or s.capture_url or f"capture {s.capture_id}"
         out.append(f"{owner}: capture {s.capture_id} ({s.captured_at}) {_not_stamped(s.tsa, s.error)}")
     early: dict[str, list[tuple[CaptureStamp, str]]] = {}
-    for s in index.stamped_since(since):
+    # Records are written before their capture is stamped: a token more than the window before them
+    # is one more than the window before its request, by this machine's clock. Only those are read whole.
+    asked_early = sorted({capture for capture, _tsa, made, asked in index.stamp_times_since(since)
+                          if _clock_ahead([asked], made) is not None})
+    # (every index is both: the run holds it as the one it writes)
+    for s in cast("Index", index).capture_stamps(asked_early) if asked_early else ():
+        if not s.token or not s.requested_at or s.requested_at < normalise_timestamp(since):
+            continue
         try:
             dates = [e.date for e in parse_manifest(s.manifest)] if s.manifest else []
         except ValueError:

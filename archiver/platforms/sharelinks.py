@@ -26,6 +26,24 @@ if TYPE_CHECKING:
     from archiver.capture.types import HttpGetter
 
 
+
+# The path of a login form (`/login/?next=…`, `/accounts/login/`, `/checkpoint/…`, `/en-gb/signin`):
+# where a platform may send a signed-out reader of a share link instead of the post.
+_LOGIN_PATH = re.compile(r"^/(?:[a-z]{2}(?:[-_][a-z]{2})?/)?(?:accounts?/)?(?:log-?in|sign-?in|checkpoint|auth|sso)"
+                         r"(?:[/._]|$)", re.IGNORECASE)
+
+
+def login_form(url: str) -> bool:
+    """True when `url` is a login form's address (`_LOGIN_PATH`), not a page of its own."""
+    from urllib.parse import urlsplit
+
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return False
+    return _LOGIN_PATH.match(path or "/") is not None
+
+
 def share_links(
     platform: str,
     *,
@@ -77,7 +95,12 @@ def share_links(
             if found is not None:
                 out.found, out.link, out.url = (found.handle, found.post_id), link, found.url
                 return out
-            if res.error is None and res.final_url:
+            if res.error is None and res.final_url and login_form(res.final_url):
+                # (Facebook's may send a reader there first: where the link leads is not learnt,
+                # and it is followed again by the next check, never taken for a page that is no post)
+                out.failures.append((f"{link}: led to a login form ({res.final_url}): where it leads is not known "
+                                     "without signing in", False))
+            elif res.error is None and res.final_url:
                 out.elsewhere = res.final_url
         if out.failures:
             out.elsewhere = None

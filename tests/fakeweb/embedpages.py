@@ -104,6 +104,7 @@ FB_SHARES: dict[str, str | None] = {
     "www.facebook.com/share/p/1HbrShare1/": "https://www.facebook.com/harbourcouncil/posts/1000000001/",
     "fb.watch/hbrClip01/": "https://www.facebook.com/watch/?v=1000000004",
     "www.facebook.com/share/p/1GoneShar1/": None,
+    "www.facebook.com/share/p/1WallShar1/": "LOGIN",  # to the login form, as a signed-out reader may be
 }
 
 
@@ -120,6 +121,8 @@ def fb_share(req: Request, state: SiteState) -> Response:
     to = FB_SHARES[key]
     if to is None:
         return redirect("https://www.facebook.com/", 302)
+    if to == "LOGIN":
+        return redirect(f"https://www.facebook.com/login/?next={quote('https://' + key, safe='')}", 302)
     return redirect(to + ("&" if "?" in to else "?") + "rdid=Hb7xQ2&share_url=" + quote("https://" + key, safe=""), 302)
 
 

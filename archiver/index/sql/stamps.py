@@ -59,11 +59,14 @@ class StampStore:
                 f"{_SELECT} WHERE s.capture_id IN ({marks}) ORDER BY s.capture_id, s.tsa", chunk)]
         return found
 
-    def stamped_since(self, since: str) -> list[CaptureStamp]:
-        """Requests made at or after `since` (canonical UTC) that brought a token, oldest first."""
-        return [CaptureStamp(**row) for row in self.db.query(
-            f"{_SELECT} WHERE s.token IS NOT NULL AND s.requested_at >= ? ORDER BY s.requested_at, s.capture_id, s.tsa",
-            [normalise_timestamp(since)])]
+    def stamp_times_since(self, since: str) -> list[tuple[int, str, str, str]]:
+        """(capture id, authority, the token's time, when it was asked for) of each request made at
+        or after `since` (canonical UTC) that brought a token, oldest first: a row of four short
+        values each, however many captures a run made."""
+        return [(int(r["capture_id"]), r["tsa"], r["stamped_at"], r["requested_at"]) for r in self.db.query(
+            "SELECT capture_id, tsa, stamped_at, requested_at FROM capture_stamps "
+            "WHERE token IS NOT NULL AND stamped_at IS NOT NULL AND requested_at >= ? "
+            "ORDER BY requested_at, capture_id, tsa", [normalise_timestamp(since)])]
 
     def unstamped_since(self, since: str) -> list[CaptureStamp]:
         """Requests made at or after `since` (canonical UTC) that brought no token, oldest first."""

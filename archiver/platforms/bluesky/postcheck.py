@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from archiver.capture.types import given
+from archiver.capture.types import given, json_list
 from archiver.platforms.base import posted_from_data
 from archiver.platforms.bluesky.detect import AT_URI_RE, embed_url, parse_url
 from archiver.platforms.capture import Answer, PostCheck, PostRef, Probe, about_another_post, archived_copy, ask, outage
@@ -174,7 +174,7 @@ def same_account(held: PostRef, fields: dict[str, Any]) -> bool:
 def _labels(*holders: Any) -> list[str]:
     out: list[str] = []
     for holder in holders:
-        for label in (holder.get("labels") or []) if isinstance(holder, dict) else []:
+        for label in json_list(holder.get("labels")) if isinstance(holder, dict) else []:
             if isinstance(label, dict) and isinstance(label.get("val"), str) and not label.get("neg"):
                 out.append(label["val"])
     return out
@@ -202,7 +202,7 @@ def full_size_images(embed: Any) -> list[str]:
         return []
     kind = str(embed.get("$type", ""))
     if kind.startswith("app.bsky.embed.images"):
-        return [str(i["fullsize"]) for i in embed.get("images") or [] if isinstance(i, dict) and i.get("fullsize")]
+        return [str(i["fullsize"]) for i in json_list(embed.get("images")) if isinstance(i, dict) and i.get("fullsize")]
     if kind.startswith("app.bsky.embed.recordWithMedia"):
         return full_size_images(embed.get("media"))
     return []
@@ -210,8 +210,8 @@ def full_size_images(embed: Any) -> list[str]:
 
 def _links(record: dict[str, Any], embed: Any) -> list[str]:
     links: list[str] = []
-    for facet in record.get("facets") or []:
-        for feature in (facet.get("features") or []) if isinstance(facet, dict) else []:
+    for facet in json_list(record.get("facets")):
+        for feature in json_list(facet.get("features")) if isinstance(facet, dict) else []:
             if isinstance(feature, dict) and str(feature.get("$type", "")).endswith("#link") and feature.get("uri"):
                 links.append(str(feature["uri"]))
     external = embed.get("external") if isinstance(embed, dict) else None

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from archiver.capture.types import given
+from archiver.capture.types import given, json_list, json_text
 from archiver.platforms.base import posted_from_data
 from archiver.platforms.capture import (
     Answer,
@@ -48,9 +48,9 @@ def _obj(value: Any) -> dict[str, Any]:
     """`value` when it is a JSON object, else an empty one."""
     return value if isinstance(value, dict) else {}
 
-def html_text(content: str | None) -> str | None:
+def html_text(content: Any) -> str | None:
     """A status's HTML `content` as plain text: paragraphs apart by a blank line, `<br>` a newline."""
-    if not content:
+    if not isinstance(content, str) or not content:
         return None
     text = _PARA.sub("\n\n", content)
     text = _BREAK.sub("\n", text)
@@ -58,10 +58,10 @@ def html_text(content: str | None) -> str | None:
     return text or None
 
 
-def content_links(content: str | None) -> list[str]:
+def content_links(content: Any) -> list[str]:
     """Links in a status's text, without mentions and hashtags (Mastodon marks them by class)."""
     links: list[str] = []
-    for tag in _HREF.findall(content or ""):
+    for tag in _HREF.findall(json_text(content) or ""):
         href = re.search(r'href="([^"]+)"', tag)
         classes = re.search(r'class="([^"]*)"', tag)
         if href is None or (classes and re.search(r"\b(?:mention|hashtag)\b", classes.group(1))):
@@ -82,14 +82,14 @@ def status_fields(status: dict[str, Any], host: str, handle_of: HandleOf) -> dic
     """The fields the index keeps from a Status entity; media at original size (`url`, never `preview_url`)."""
     account = _obj(status.get("account"))
     media = []
-    for m in status.get("media_attachments") or []:
+    for m in json_list(status.get("media_attachments")):
         if isinstance(m, dict) and (m.get("url") or m.get("remote_url")):
             media.append(str(m.get("url") or m.get("remote_url")))
     links = content_links(status.get("content"))
     card = status.get("card")
     if isinstance(card, dict) and card.get("url"):
         links = list(dict.fromkeys([*links, str(card["url"])]))
-    out = {"handle": handle_of(account, host), "author": account.get("display_name") or None,
+    out = {"handle": handle_of(account, host), "author": json_text(account.get("display_name")),
            "text": html_text(status.get("content")), "posted_at": posted_from_data(status.get("created_at")), "media": media,
            "links": links, "data": status}
     return given(out)

@@ -14,7 +14,7 @@ import html
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from archiver.capture.types import given
+from archiver.capture.types import given, json_list, json_text
 from archiver.platforms.base import iso_from_given_seconds
 from archiver.platforms.capture import PostCheck, PostRef, Probe, about_another_post, archived_copy, ask
 from archiver.platforms.reddit.detect import canonical_url
@@ -58,7 +58,7 @@ def listing_url(post_id: str) -> str:
 def _children(part: Any) -> list[dict[str, Any]]:
     data = part.get("data") if isinstance(part, dict) else None
     kids = data.get("children") if isinstance(data, dict) else None
-    return [k["data"] for k in kids or [] if isinstance(k, dict) and isinstance(k.get("data"), dict)]
+    return [k["data"] for k in json_list(kids) if isinstance(k, dict) and isinstance(k.get("data"), dict)]
 
 
 def _thing(listing: Any, comment: bool) -> dict[str, Any] | None:
@@ -75,14 +75,14 @@ def full_size_media(post: dict[str, Any]) -> list[str]:
     """
     meta = _obj(post.get("media_metadata"))
     urls: list[str] = []
-    for item in _obj(post.get("gallery_data")).get("items") or []:
+    for item in json_list(_obj(post.get("gallery_data")).get("items")):
         best = _obj(meta.get(str(_obj(item).get("media_id")))).get("s")
         if isinstance(best, dict) and (best.get("u") or best.get("gif")):
             urls.append(html.unescape(str(best.get("u") or best.get("gif"))))
     if urls:
         return urls
     preview = _obj(post.get("preview"))
-    for image in preview.get("images") or []:
+    for image in json_list(preview.get("images")):
         source = image.get("source") if isinstance(image, dict) else None
         if isinstance(source, dict) and source.get("url"):
             urls.append(html.unescape(str(source["url"])))
@@ -98,10 +98,11 @@ def _external(url: Any) -> list[str]:
 
 def thing_fields(thing: dict[str, Any]) -> dict[str, Any]:
     """What the index keeps of a post or comment; markers (`[deleted]`, `[removed]`) are not text."""
-    author = thing.get("author") if thing.get("author") not in _MARKERS else None
-    body = thing.get("selftext") if "title" in thing else thing.get("body")
+    author = json_text(thing.get("author"))
+    author = author if author not in _MARKERS else None
+    body = json_text(thing.get("selftext") if "title" in thing else thing.get("body"))
     body = body if body not in _MARKERS else None
-    title = thing.get("title")
+    title = json_text(thing.get("title"))
     text = "\n\n".join(part for part in (title, body) if part) or None
     created = thing.get("created_utc")
     posted = iso_from_given_seconds(created)

@@ -23,8 +23,9 @@ from archiver.capture.embedpage import (
 )
 from archiver.capture.videopage import VideoSite, json_after, video_check
 from archiver.platforms.base import iso_from_datetime_attr
+from archiver.platforms.capture import PostRef
 from archiver.platforms.tiktok.detect import numeric_id
-from archiver.platforms.vimeo.detect import canonical_url, embed_url
+from archiver.platforms.vimeo.detect import canonical_url, embed_url, has_hash
 
 WORDS: tuple[tuple[str, str], ...] = (
     ("because of its privacy settings", "protected"),
@@ -96,7 +97,17 @@ def read_archived(page: str) -> PostData | None:
     return data or og_post(page)
 
 
+def _doubt(post: PostRef, status: str) -> str | None:
+    """"Does not exist" of a video asked without a privacy hash: Vimeo answers so for an unlisted one
+    (played, and answered by oEmbed, only with its hash), which may well be live. Not of one a check
+    found live so asked (held as `live`): a public video, which this answer says is gone."""
+    if status != "deleted" or has_hash(post.url or "") or getattr(post, "status", None) == "live":
+        return None
+    return ("Vimeo says so of an unlisted video asked without its privacy hash, which the address cited lacks "
+            "(vimeo.com/ID/HASH): it may be live; gone only once a check found it there")
+
+
 SITE = VideoSite(page_url=embed_page_of(embed_url), read_page=read_player_page, words=WORDS, codes=CODES,
-                 from_oembed=from_oembed, oembed_about=oembed_about, page_about=page_about)
+                 from_oembed=from_oembed, oembed_about=oembed_about, page_about=page_about, doubt=_doubt)
 FORMS = post_and_embed_urls(embed_url, id_of=numeric_id, canonical=canonical_url)  # post, canonical, embed
 CHECK = video_check("vimeo", SITE, wayback_source(FORMS, read_archived), ("#player",))

@@ -38,6 +38,12 @@ def _id_and_hash(url: str) -> tuple[str, str | None] | None:
     return (m.group("id"), m.group("hash")) if m else None
 
 
+def has_hash(url: str) -> bool:
+    """True when the address names its video with a privacy hash (an unlisted video's)."""
+    found = _id_and_hash(url)
+    return found is not None and found[1] is not None
+
+
 def parse_url(url: str) -> UrlMatch | None:
     """A Vimeo player or page URL -> (video ID, its page: `vimeo.com/ID`, or `vimeo.com/ID/HASH`
     for an unlisted one)."""

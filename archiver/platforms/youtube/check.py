@@ -28,6 +28,7 @@ WORDS: tuple[tuple[str, str], ...] = (
     ("violation of youtube's terms of service", "removed"),
     ("violation of youtube’s terms of service", "removed"),
     ("this video is private", "protected"),
+    ("private video", "protected"),  # (the player's wording since 2023: "Private video. Sign in if you've been granted access")
     ("not made this video available in your country", "withheld"),
     ("video unavailable", "unavailable"),
 )
@@ -70,7 +71,9 @@ def read_watch_page(page: str) -> tuple[PostData | None, str | None]:
         return None, None
     playability = _get(player, "playabilityStatus") or {}
     said = None
-    if _get(playability, "status") not in (None, "OK"):
+    # A stream or premiere still to come (`LIVE_STREAM_OFFLINE`: "This live event will begin in 3
+    # hours"): the video is there, public, with its details; it only has nothing to play yet.
+    if _get(playability, "status") not in (None, "OK", "LIVE_STREAM_OFFLINE"):
         screen = _get(playability, "errorScreen", "playerErrorMessageRenderer") or {}
         parts = [_text(playability.get("reason")) or _text(screen.get("reason")), _text(screen.get("subreason"))]
         said = ". ".join(p.rstrip(".") for p in parts if p) or f"playability status {playability.get('status')}"
