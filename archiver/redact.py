@@ -82,7 +82,7 @@ def redact_endpoint(url: str) -> str:
 
 # A userinfo typed with its `/`, `?` or `#` unescaped (a password from a base64 generator), which a
 # URL parser ends at the first of them: the host it then reads is the password's start.
-_HOSTPORT_RE = re.compile(r"(?:\[[0-9A-Za-z:.%_-]*\]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(?::[0-9]*)?")
+_HOSTPORT_RE = re.compile(r"(?:\[[0-9A-Za-z:.%_-]*\]|[A-Za-z0-9._~%!$&'()*+,;=-]*)(?::[0-9]+)?")
 
 
 def unescaped_userinfo(url: str) -> str | None:

@@ -88,6 +88,9 @@ def test_a_worker_given_a_malformed_broker_url_says_so(tmp_path: Path, broker: s
     ("redis://127.0.0.1:9/0?db=x", "its database must be a number"),
     # an `@` in the query after it as well: the password still found, and kept out
     ("redis://:Ab3/xY+9s3cret@127.0.0.1:9/0?client_name=a@b", "its password holds '/', '?' or '#'"),
+    # one that starts with '/' (one base64 password in 64): nothing before it to tell it from a port
+    ("redis://:/xY+9s3cret@127.0.0.1:9/0", "its password holds '/', '?' or '#'"),
+    ("redis://user:/xY+9s3cret@127.0.0.1:9/0", "its password holds '/', '?' or '#'"),
 ])
 def test_a_broker_url_that_cannot_work_is_refused_at_once_and_never_printed_whole(
         tmp_path: Path, command: list[str], broker: str, said: str) -> None:

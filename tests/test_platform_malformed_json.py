@@ -43,3 +43,22 @@ def test_reddit_things_of_any_shape(odd: Any) -> None:
         assert out.get("text") is None or isinstance(out["text"], str)
     assert full_size_media({"gallery_data": {"items": odd}, "preview": {"images": odd}}) == []
     assert _children({"data": {"children": odd}}) == []
+
+
+def test_a_post_an_article_cites_again_is_asked_about_with_the_status_held() -> None:
+    """A platform's "no such post" says it is gone only of a post a check found there before: a post an
+    article cites again (`--recapture`) carries the status held, as a re-check's stored row does."""
+    from archiver.index.rows import StoredPost
+    from archiver.models import Post
+    from archiver.pipeline.posts import with_held
+    from archiver.platforms.capture import found_there_before
+
+    cited = Post(platform="vimeo", kind="linked", source="a.html", evidence="a[href]", post_id="100000001",
+                 url="https://vimeo.com/100000001")
+    for held, seen in (("live", True), ("deleted", True), ("unavailable", False), (None, False)):
+        row = StoredPost(key="vimeo:100000001", platform="vimeo", post_id="100000001", url="https://vimeo.com/100000001",
+                         status=held)
+        asked = with_held(cited, row)
+        assert found_there_before(asked) is seen, held
+        assert asked.url == cited.url and asked.source == "a.html"
+    assert not found_there_before(cited)

@@ -129,8 +129,11 @@ def test_a_public_vimeo_video_seen_live_then_said_not_to_exist_is_deleted(tmp_pa
         monkeypatch.setitem(video.VIMEO, vid, replace(video.VIMEO[vid], state="deleted", oembed=404,
                                                       said=("Sorry, this video does not exist.", "")))
         results = _recheck(web, tmp_path / "archive", "/2024/tides.html", tmp_path)
-    assert {r["key"]: (r["status"], r["reason"]) for r in results if r["key"] == key} == {
-        key: ("deleted", "Sorry, this video does not exist. (oEmbed answered 404)")}, results
+        again = _recheck(web, tmp_path / "archive", "/2024/tides.html", tmp_path)  # held deleted: stays so
+    gone = ("deleted", "Sorry, this video does not exist. (oEmbed answered 404)")
+    assert {r["key"]: (r["status"], r["reason"]) for r in results if r["key"] == key} == {key: gone}, results
+    assert {r["key"]: (r["status"], r["reason"], r["changed"]) for r in again if r["key"] == key} == {
+        key: (*gone, False)}, again
 
 
 def _vimeo_oembed_asked(asked: list[str], secret: str) -> None:

@@ -637,14 +637,15 @@ def _unsent(run_id: int, archive_dir: Path, index_url: str | None, raw: Mapping[
 
 def _sent_here(archive_dir: Path, index_url: str, run_id: int, started_at: str) -> bool:
     """Whether this index's run `run_id` is an open detached run whose record was written at
-    `started_at` (within a minute of its row's start: the record is written as its tasks are sent)."""
+    `started_at` (within an hour after its row's start: the record is written once the posts due for a
+    re-check are listed, which may take a while in a large archive)."""
     from ..index import open_index
 
     with open_index(archive_dir, url=index_url, create=False) as index:
         row = index.run_end(run_id)
     sent, opened = _latest([started_at]), _latest([row[0]]) if row is not None else None
     return (row is not None and row[3] == DETACHED_RUN and row[1] is None and sent is not None and opened is not None
-            and abs((sent - opened).total_seconds()) <= 60)
+            and -60 <= (sent - opened).total_seconds() <= 3600)
 
 
 def _without_record(run_id: int, archive_dir: Path, index_url: str | None, *, abandon: bool) -> Status:

@@ -27,9 +27,10 @@ class HeldPost(Post):
     """A post an article cites that the index holds already, as its capture asks about it: the
     article's citation (source, evidence, kind, the address as the article writes it unless the
     held one is richer) with the answer last stored for it (`data`, as a `StoredPost` has it: a
-    Bluesky author's DID, which outlives a change of handle)."""
+    Bluesky author's DID, which outlives a change of handle) and the status held (`status`)."""
 
     data: dict[str, Any] | None = None
+    status: str | None = None  # the status held: what a platform's words about it may depend on
 
 
 def with_held(post: Post, row: StoredPost | None) -> Post:
@@ -42,9 +43,9 @@ def with_held(post: Post, row: StoredPost | None) -> Post:
     url = post.url
     if row.url and (not url or richer_url(post.platform, url, row.url)):
         url = row.url
-    if url == post.url and not row.data:
+    if url == post.url and not row.data and row.status is None:
         return post
-    held = HeldPost(**{f.name: getattr(post, f.name) for f in fields(Post)}, data=row.data)
+    held = HeldPost(**{f.name: getattr(post, f.name) for f in fields(Post)}, data=row.data, status=row.status)
     held.url = url
     return held
 

@@ -46,6 +46,13 @@ class PostRef(Protocol):
     def handle(self) -> str | None: ...
 
 
+def found_there_before(post: PostRef) -> bool:
+    """True when a check of the post found it there before (held `live`, or `deleted` since): a
+    platform's "no such post", which it also says of an address that never named one (a mistyped
+    code, an unlisted video asked without its hash), then says it is gone."""
+    return getattr(post, "status", None) in ("live", "deleted")
+
+
 @dataclass(frozen=True)
 class Probe:
     """What a platform's data endpoints said about one post, before anything was rendered.

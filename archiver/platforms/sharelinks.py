@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 # The path of a login form (`/login/?next=…`, `/accounts/login/`, `/checkpoint/…`, `/en-gb/signin`):
 # where a platform may send a signed-out reader of a share link instead of the post.
 _LOGIN_PATH = re.compile(r"^/(?:[a-z]{2}(?:[-_][a-z]{2})?/)?(?:accounts?/)?(?:log-?in|sign-?in|checkpoint|auth|sso)"
-                         r"(?:[/._]|$)", re.IGNORECASE)
+                         r"(?:/|\.php$|$)", re.IGNORECASE)  # (`auth.ng`, `login.gov`: pages of their own)
 
 
 def login_form(url: str) -> bool:

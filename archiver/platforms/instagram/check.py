@@ -24,7 +24,7 @@ from archiver.capture.embedpage import (
     wayback_source,
 )
 from archiver.platforms.base import iso_from_given_seconds
-from archiver.platforms.capture import PostRef
+from archiver.platforms.capture import PostRef, found_there_before
 from archiver.platforms.instagram.detect import embed_url
 
 # What the embed page says instead of a post (lower case) -> status.
@@ -79,7 +79,7 @@ def _doubt(post: PostRef, status: str) -> str | None:
     """Instagram's "Sorry, this page isn't available … may have been removed" is its page for a post
     removed and for an address that never named one (a shortcode mistyped or cut short): it says the
     post is gone only of one a check found there (held as `live`)."""
-    if status != "deleted" or getattr(post, "status", None) == "live":
+    if status != "deleted" or found_there_before(post):
         return None
     return ("Instagram shows this page for an address that never named a post as well (a shortcode mistyped or cut "
             "short): gone only once a check found it there")

@@ -23,7 +23,7 @@ from archiver.capture.embedpage import (
 )
 from archiver.capture.videopage import VideoSite, json_after, video_check
 from archiver.platforms.base import iso_from_datetime_attr
-from archiver.platforms.capture import PostRef
+from archiver.platforms.capture import PostRef, found_there_before
 from archiver.platforms.tiktok.detect import numeric_id
 from archiver.platforms.vimeo.detect import canonical_url, embed_url, has_hash
 
@@ -101,7 +101,7 @@ def _doubt(post: PostRef, status: str) -> str | None:
     """"Does not exist" of a video asked without a privacy hash: Vimeo answers so for an unlisted one
     (played, and answered by oEmbed, only with its hash), which may well be live. Not of one a check
     found live so asked (held as `live`): a public video, which this answer says is gone."""
-    if status != "deleted" or has_hash(post.url or "") or getattr(post, "status", None) == "live":
+    if status != "deleted" or has_hash(post.url or "") or found_there_before(post):
         return None
     return ("Vimeo says so of an unlisted video asked without its privacy hash, which the address cited lacks "
             "(vimeo.com/ID/HASH): it may be live; gone only once a check found it there")
