@@ -166,12 +166,24 @@ def _call(fn: Callable[[], T]) -> T:
     except Exception as e:
         from .space import named_error
 
+        _fail_if_interrupted(e)
         named = named_error(e)
         if named is not None:  # a damaged index or a full disk: named, with what to do
             _fail(str(named), named.exit_code)
         logging.getLogger("archiver").debug("internal error", exc_info=True)
         first = str(e).splitlines()[0] if str(e) else ""
         _fail(f"internal error: {type(e).__name__}: {first} (run with -vv for the traceback, and report it)", EXIT_PARTIAL)
+
+
+def _fail_if_interrupted(error: BaseException) -> None:
+    """Exit as a signal does when `error` was raised from one (`interrupt.interruption_in`)."""
+    from .interrupt import interruption_in
+
+    signal_error = interruption_in(error)
+    if isinstance(signal_error, Interrupted):
+        _fail(str(signal_error), signal_error.exit_code)
+    if signal_error is not None:
+        _fail("interrupted", 130)
 
 
 _ROW_MAX = 2**63 - 1  # the largest row count or offset an index (SQLite's, PostgreSQL's) takes
@@ -1236,8 +1248,12 @@ def main() -> None:
         typer.echo(f"archiver: could not write the output ({e.strerror or type(e).__name__})", err=True)
         sys.exit(EXIT_USAGE)
     except Exception as e:  # a fault of ours outside any core call (reading the options): one line, as in one
+        from .interrupt import interruption_in
         from .output import one_line
 
+        if (signal_error := interruption_in(e)) is not None:  # a signal, wrapped where it landed
+            typer.echo(f"archiver: {signal_error if isinstance(signal_error, Interrupted) else 'interrupted'}", err=True)
+            sys.exit(signal_error.exit_code if isinstance(signal_error, Interrupted) else 130)
         logging.getLogger("archiver").debug("internal error", exc_info=True)
         first = str(e).splitlines()[0] if str(e) else ""
         typer.echo(f"archiver: internal error: {type(e).__name__}: {one_line(first)} (run with -vv for the "

@@ -48,6 +48,20 @@ class Interrupted(BaseException):
         return exit_code(signum=self.signum)
 
 
+def interruption_in(error: BaseException) -> Interrupted | KeyboardInterrupt | None:
+    """The signal's exception an error was raised from, when it was: a signal that lands where
+    Python wraps what is raised (a class being made: "Error calling __set_name__", a RuntimeError
+    whose cause it is) is still the signal, never a fault of the program."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, (Interrupted, KeyboardInterrupt)):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def signal_name(signum: int) -> str:
     try:
         return signal.Signals(signum).name

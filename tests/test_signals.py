@@ -330,3 +330,30 @@ def test_a_killed_run_is_closed_at_its_last_sign_of_life_with_what_it_did(web: F
     (closed,) = [line for line in r.stderr.splitlines() if "did not finish" in line]
     assert closed.startswith(f"archiver: run 1 (started {started}; last sign of life {finished}: "
                              f"{latest[1]} capture(s), {checks[1]} check(s) indexed) did not finish"), closed
+
+
+def test_a_signal_that_lands_while_a_class_is_made_is_the_signal_not_an_internal_error(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A signal raised in a descriptor's `__set_name__` (a dataclass's fields, as a module is imported
+    lazily while a run starts) reaches the command wrapped in Python's RuntimeError("Error calling
+    __set_name__ ..."): it still ends as the signal does (exit 130, one line), never "internal error"."""
+    import typer
+
+    from archiver import cli
+    from archiver.interrupt import Interrupted, interruption_in
+
+    class Landing:
+        def __set_name__(self, owner: type, name: str) -> None:
+            raise Interrupted(signal.SIGINT)
+
+    def make_a_class() -> None:
+        type("Made", (), {"field": Landing()})
+
+    with pytest.raises(RuntimeError) as wrapped:
+        make_a_class()
+    assert isinstance(interruption_in(wrapped.value), Interrupted)
+    assert interruption_in(RuntimeError("a fault of ours")) is None
+    with pytest.raises(typer.Exit) as ended:
+        cli._call(make_a_class)
+    assert ended.value.exit_code == 130
+    assert capsys.readouterr().err == "archiver: interrupted by SIGINT\n"
