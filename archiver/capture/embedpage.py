@@ -206,8 +206,16 @@ class EmbedPage:
     words: tuple[tuple[str, str], ...]
     login_paths: tuple[str, ...] = ("/login", "/authwall", "/accounts/login")
     about: Callable[[str], str | None] = lambda _page: None
-    # Why the page's words cannot mean `status` of this post, when they cannot (None: they do).
-    doubt: Callable[[PostRef, str], str | None] = lambda _post, _status: None
+    # Why the platform's words that a post is gone may not mean it of this one (None: they do).
+    gone_doubt: Callable[[PostRef], str | None] = lambda _post: None
+
+
+def unless_doubted(status: str, reason: str | None, doubt: str | None) -> tuple[str, str | None]:
+    """`status` and `reason` as the platform's words gave them, unless they say `deleted` of a post
+    `doubt` says they may not mean it of: then `unavailable`, the reason followed by the doubt."""
+    if status != "deleted" or doubt is None:
+        return status, reason
+    return "unavailable", f"{(reason or '').rstrip('.')}: {doubt}"
 
 
 def _is_login(final_url: str, login_paths: tuple[str, ...]) -> bool:
@@ -269,13 +277,13 @@ def embed_check(page: EmbedPage, wayback: WaybackSource, selectors: tuple[str, .
             return about_another_post(f"the embed page (post {shown[:60]})", post.url)
         data = page.parse(fetched.text) if fetched.status == 200 and fetched.text else None
         status, reason, settled = page_status(fetched, data, page.words, page.login_paths, "the embed page")
-        if (doubt := page.doubt(post, status)) is not None:
-            status, reason = "unavailable", f"{(reason or '').rstrip('.')}: {doubt}"
+        doubt = page.gone_doubt(post)
+        status, reason = unless_doubted(status, reason, doubt)
         found = status == "live" and data is not None
         # (the doubt the rendered embed's words would meet, should they say `deleted`: `after_render`)
         return Probe(status, reason, fields=data.fields() if found and data else {},
                      media=tuple(data.media) if found and data else (), network_failed=fetched.network_failed,
-                     refused=fetched.refused, found=found, state=(settled, page.doubt(post, "deleted")))
+                     refused=fetched.refused, found=found, state=(settled, doubt))
 
     def left_open(found: Probe) -> bool:
         """The fetched page left the status open (`state`: nothing on it settled it, no words of
@@ -289,10 +297,9 @@ def embed_check(page: EmbedPage, wayback: WaybackSource, selectors: tuple[str, .
             return found.status, found.reason
         text = " ".join(f.text for f in rendered.frames)[:5000]
         said = words_status(text, page.words)
-        doubt = found.state[1] if found.state else None
-        if said is not None and said[0] == "deleted" and doubt is not None:
-            return "unavailable", f"{said[1].rstrip('.')}: {doubt}"
-        return said if said is not None else (found.status, found.reason)
+        if said is None:
+            return found.status, found.reason
+        return unless_doubted(*said, found.state[1] if found.state else None)
 
     return PostCheck(probe=probe, element_selectors=selectors, after_render=after_render, wayback=wayback,
                      render_decides=left_open)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from archiver.capture.embedpage import PostData, fetch_page, words_status
+from archiver.capture.embedpage import PostData, fetch_page, unless_doubted, words_status
 
 if TYPE_CHECKING:
     from archiver.capture.types import HttpGetter
@@ -47,8 +47,8 @@ class VideoSite:
     from_oembed: Callable[[dict[str, Any]], PostData]
     oembed_about: Callable[[dict[str, Any]], str | None] = lambda _data: None
     page_about: Callable[[str], str | None] = lambda _page: None
-    # Why the page's words cannot mean `status` of this post, when they cannot (None: they do).
-    doubt: Callable[[PostRef, str], str | None] = lambda _post, _status: None
+    # Why the page's words that a video is gone may not mean it of this one (None: they do).
+    gone_doubt: Callable[[PostRef], str | None] = lambda _post: None
 
 
 def json_after(page: str, marker: re.Pattern[str]) -> Any:
@@ -113,8 +113,8 @@ def video_check(platform: str, site: VideoSite, wayback: WaybackSource, selector
             found = words_status(said, site.words)
             status = found[0] if found is not None else "unavailable"
             reason = said if code is None or answered else f"{said} ({heard})"
-            if (doubt := site.doubt(post, status)) is not None:
-                status, reason = "unavailable", f"{(reason or '').rstrip('.')}: {doubt}"
+            status, doubted = unless_doubted(status, reason, site.gone_doubt(post))
+            reason = doubted or reason
             if status == "unavailable" and found is not None and found[1] and "bot" in found[1].lower():
                 media, stored = (), {}  # a bot wall: nothing was learnt about the video
             return Probe(status, reason, fields=stored, media=media,

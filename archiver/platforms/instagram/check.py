@@ -75,16 +75,16 @@ def shown_post(page: str) -> str | None:
     return codes.pop() if len(codes) == 1 else None
 
 
-def _doubt(post: PostRef, status: str) -> str | None:
+def _gone_doubt(post: PostRef) -> str | None:
     """Instagram's "Sorry, this page isn't available … may have been removed" is its page for a post
     removed and for an address that never named one (a shortcode mistyped or cut short): it says the
     post is gone only of one a check found there (held as `live`)."""
-    if status != "deleted" or found_there_before(post):
+    if found_there_before(post):
         return None
     return ("Instagram shows this page for an address that never named a post as well (a shortcode mistyped or cut "
             "short): gone only once a check found it there")
 
 
 CHECK = embed_check(EmbedPage(url=embed_page_of(embed_url), parse=parse_embed, words=WORDS, about=shown_post,
-                              doubt=_doubt), wayback_source(post_and_embed_urls(embed_url), parse_embed),
+                              gone_doubt=_gone_doubt), wayback_source(post_and_embed_urls(embed_url), parse_embed),
                     (".Embed",))

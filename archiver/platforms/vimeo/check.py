@@ -97,17 +97,18 @@ def read_archived(page: str) -> PostData | None:
     return data or og_post(page)
 
 
-def _doubt(post: PostRef, status: str) -> str | None:
+def _gone_doubt(post: PostRef) -> str | None:
     """"Does not exist" of a video asked without a privacy hash: Vimeo answers so for an unlisted one
     (played, and answered by oEmbed, only with its hash), which may well be live. Not of one a check
     found live so asked (held as `live`): a public video, which this answer says is gone."""
-    if status != "deleted" or has_hash(post.url or "") or found_there_before(post):
+    if has_hash(post.url or "") or found_there_before(post):
         return None
     return ("Vimeo says so of an unlisted video asked without its privacy hash, which the address cited lacks "
             "(vimeo.com/ID/HASH): it may be live; gone only once a check found it there")
 
 
 SITE = VideoSite(page_url=embed_page_of(embed_url), read_page=read_player_page, words=WORDS, codes=CODES,
-                 from_oembed=from_oembed, oembed_about=oembed_about, page_about=page_about, doubt=_doubt)
+                 from_oembed=from_oembed, oembed_about=oembed_about, page_about=page_about,
+                 gone_doubt=_gone_doubt)
 FORMS = post_and_embed_urls(embed_url, id_of=numeric_id, canonical=canonical_url)  # post, canonical, embed
 CHECK = video_check("vimeo", SITE, wayback_source(FORMS, read_archived), ("#player",))
